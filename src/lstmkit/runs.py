@@ -1,0 +1,138 @@
+"""The run folder: the one file format lstmkit writes and reads.
+
+::
+
+    runs/<task>-<YYYYmmdd-HHMMSS>/
+      lstmkit.json       format version, task, resolved config, preprocessing state, data summary
+      model.safetensors  weights only: loading never unpickles
+      history.csv        epoch, train_loss, val_loss, lr, grad_norm, seconds
+      metrics.json       test metrics with baselines beside them
+      plots/             loss.png and task plots
+      tb/                TensorBoard events
+      checkpoints/       last.safetensors + last.json, for --resume
+
+Every file is written to a temporary name and renamed, so a crash never leaves half a file.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from lstmkit.errors import LstmkitError
+
+__all__ = [
+    "FORMAT_VERSION", "META_FILE", "WEIGHTS_FILE", "new_run_dir", "atomic_write",
+    "write_json", "save_tensors", "load_tensors", "read_meta", "read_run",
+]
+
+FORMAT_VERSION = 1
+META_FILE = "lstmkit.json"
+WEIGHTS_FILE = "model.safetensors"
+
+
+def new_run_dir(out: str | Path, task: str) -> Path:
+    """Create and return ``out/<task>-<timestamp>`` (with a suffix if that name is taken)."""
+    out = Path(out)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for k in range(1000):
+        path = out / (f"{task}-{stamp}" + (f"-{k}" if k else ""))
+        try:
+            path.mkdir(parents=True)
+            return path
+        except FileExistsError:
+            continue
+    raise LstmkitError(f"could not create a run folder under {out}", "clean up old runs")
+
+
+def atomic_write(path: str | Path, write) -> None:
+    """Call ``write(tmp_path)`` then rename onto ``path`` (same folder, so the rename is atomic)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: str | Path, obj: Any) -> None:
+    def _w(tmp):
+        Path(tmp).write_text(json.dumps(obj, indent=2, default=_json_default) + "\n")
+    atomic_write(path, _w)
+
+
+def _json_default(o):
+    if hasattr(o, "item"):        # numpy / torch scalars
+        return o.item()
+    if hasattr(o, "tolist"):
+        return o.tolist()
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def save_tensors(path: str | Path, tensors: dict[str, torch.Tensor],
+                 metadata: dict[str, str] | None = None) -> None:
+    """Save a flat dict of tensors as safetensors, atomically."""
+    flat = {k: v.detach().to("cpu").contiguous().clone() for k, v in tensors.items()}
+    atomic_write(path, lambda tmp: save_file(flat, tmp, metadata=metadata))
+
+
+def load_tensors(path: str | Path) -> dict[str, torch.Tensor]:
+    """Load a safetensors file; a missing, truncated or foreign file is a clear LstmkitError."""
+    path = Path(path)
+    if not path.is_file():
+        raise LstmkitError(f"weights file missing: {path}", "the run did not finish; retrain or use --resume")
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as e:
+        raise LstmkitError(f"{path.name} in {path.parent} is corrupt or truncated ({e})",
+                           "retrain the model or restore the file from a backup") from None
+
+
+def read_meta(run: str | Path, task: str | None = None) -> dict[str, Any]:
+    """Read and validate ``lstmkit.json`` of a run folder."""
+    run = Path(run)
+    if not run.exists():
+        raise LstmkitError(f"run folder not found: {run}", "pass the folder printed by 'train'")
+    if not run.is_dir():
+        raise LstmkitError(f"{run} is a file, not a run folder", "pass the folder printed by 'train'")
+    meta_path = run / META_FILE
+    if not meta_path.is_file():
+        raise LstmkitError(f"{run} is not an lstmkit run folder (no {META_FILE})",
+                           "pass the folder printed by 'lstmkit ... train'")
+    try:
+        meta = json.loads(meta_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise LstmkitError(f"{meta_path} is corrupt (not valid JSON)", "retrain the model") from None
+    if not isinstance(meta, dict) or "format_version" not in meta or "task" not in meta:
+        raise LstmkitError(f"{meta_path} is not an lstmkit metadata file", "retrain the model")
+    version = meta["format_version"]
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise LstmkitError(
+            f"{run} was written by a newer lstmkit (run format {version}, this one reads up to {FORMAT_VERSION})",
+            "upgrade lstmkit: pip install -U lstmkit")
+    if task is not None and meta["task"] != task:
+        raise LstmkitError(f"{run} is a '{meta['task']}' run, not a '{task}' run",
+                           f"use 'lstmkit {meta['task']} ...' with this run")
+    return meta
+
+
+def read_run(run: str | Path, task: str | None = None) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    """Metadata and weights of a finished run (nothing is unpickled)."""
+    meta = read_meta(run, task)
+    if meta.get("status") != "finished":
+        raise LstmkitError(f"{run} holds an unfinished run (status: {meta.get('status')})",
+                           f"continue it with --resume {run}")
+    return meta, load_tensors(Path(run) / WEIGHTS_FILE)

@@ -1,0 +1,162 @@
+"""Callbacks: what the trainer reports to, without knowing the model or the task.
+
+Events, in order: ``on_train_begin(trainer)``, ``on_batch_end(trainer, batch, n_batches, loss)``
+(``loss`` a 0-d tensor; call ``.item()`` sparingly), ``on_epoch_end(trainer, logs)`` and
+``on_train_end(trainer)``.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from lstmkit.runs import atomic_write
+
+__all__ = ["Callback", "EarlyStopping", "ProgressDisplay", "HistoryCSV", "TensorBoardLogger"]
+
+
+class Callback:
+    def on_train_begin(self, trainer) -> None: ...
+    def on_batch_end(self, trainer, batch: int, n_batches: int, loss) -> None: ...
+    def on_epoch_end(self, trainer, logs: dict[str, Any]) -> None: ...
+    def on_train_end(self, trainer) -> None: ...
+
+
+class EarlyStopping:
+    """Tracks the best validation loss; ``update`` returns True when training should stop.
+
+    The caller keeps a copy of the weights whenever ``update`` reports an improvement
+    (``improved`` is True), and restores them at the end.
+    """
+
+    def __init__(self, patience: int = 7, min_delta: float = 0.0):
+        if patience < 1:
+            raise ValueError(f"patience must be >= 1, got {patience}")
+        self.patience, self.min_delta = patience, min_delta
+        self.best = math.inf
+        self.best_epoch = -1
+        self.wait = 0
+        self.improved = False
+
+    def update(self, value: float, epoch: int) -> bool:
+        self.improved = value < self.best - self.min_delta
+        if self.improved:
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+        else:
+            self.wait += 1
+        return self.wait >= self.patience
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait}
+
+    def load_state_dict(self, d: dict[str, Any]) -> None:
+        self.best, self.best_epoch, self.wait = d["best"], d["best_epoch"], d["wait"]
+
+
+def _fmt(v: float | None) -> str:
+    return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.5g}"
+
+
+class ProgressDisplay(Callback):
+    """A live bar (epoch, loss, val loss, lr, ETA) on a terminal; one log line per epoch elsewhere.
+
+    ``mode``: ``auto`` picks ``bar`` when stdout is a terminal, else ``log``; ``off`` prints nothing.
+    """
+
+    def __init__(self, mode: str = "auto", stream=None):
+        if mode not in {"auto", "bar", "log", "off"}:
+            raise ValueError(f"progress must be auto, bar, log or off, got {mode!r}")
+        self.stream = stream or sys.stdout
+        if mode == "auto":
+            mode = "bar" if getattr(self.stream, "isatty", lambda: False)() else "log"
+        self.mode = mode
+        self._bar = None
+        self._last_refresh = 0.0
+
+    def on_train_begin(self, trainer) -> None:
+        self._t0 = time.perf_counter()
+        self._epoch_t0 = self._t0
+        if self.mode == "bar":
+            from rich.console import Console
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                       TimeElapsedColumn, TimeRemainingColumn)
+            self._bar = Progress(
+                TextColumn("epoch {task.fields[epoch]}"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("loss {task.fields[loss]}  val {task.fields[val]}  lr {task.fields[lr]}"),
+                TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+                console=Console(file=self.stream), transient=False)
+            self._bar.start()
+            self._task = self._bar.add_task("train", total=None, epoch="-", loss="-", val="-", lr="-")
+
+    def on_epoch_begin(self, trainer, epoch: int, n_batches: int) -> None:
+        self._epoch_t0 = time.perf_counter()
+        if self._bar is not None:
+            self._bar.reset(self._task, total=n_batches,
+                            epoch=f"{epoch + 1}/{trainer.config.max_epochs}",
+                            lr=f"{trainer.lr:.2g}")
+
+    def on_batch_end(self, trainer, batch, n_batches, loss) -> None:
+        if self._bar is None:
+            return
+        now = time.perf_counter()
+        if now - self._last_refresh > 0.25:     # .item() and text formatting 4x a second, not per batch
+            self._last_refresh = now
+            self._bar.update(self._task, completed=batch + 1, loss=_fmt(loss.item()))
+        else:
+            self._bar.update(self._task, completed=batch + 1)
+
+    def on_epoch_end(self, trainer, logs) -> None:
+        if self.mode == "off":
+            return
+        if self._bar is not None:
+            self._bar.update(self._task, loss=_fmt(logs["train_loss"]), val=_fmt(logs["val_loss"]))
+            return
+        done = logs["epoch"]
+        elapsed = time.perf_counter() - self._t0
+        left = (trainer.config.max_epochs - done) * elapsed / max(done - trainer.start_epoch, 1)
+        print(f"epoch {done}/{trainer.config.max_epochs}  loss {_fmt(logs['train_loss'])}  "
+              f"val_loss {_fmt(logs['val_loss'])}  lr {logs['lr']:.2g}  {logs['seconds']:.1f}s  "
+              f"ETA <= {left:.0f}s", file=self.stream, flush=True)
+
+    def on_train_end(self, trainer) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+
+class HistoryCSV(Callback):
+    """Rewrites ``history.csv`` after every epoch (atomically, so it is always complete)."""
+
+    COLUMNS = ["epoch", "train_loss", "val_loss", "lr", "grad_norm", "seconds"]
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def on_epoch_end(self, trainer, logs) -> None:
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=self.COLUMNS, extrasaction="ignore", lineterminator="\n")
+        w.writeheader()
+        w.writerows(trainer.history)
+        atomic_write(self.path, lambda tmp: Path(tmp).write_text(buf.getvalue()))
+
+
+class TensorBoardLogger(Callback):
+    """Scalars per epoch into ``tb/`` for ``tensorboard --logdir runs``."""
+
+    def __init__(self, logdir: Path):
+        from torch.utils.tensorboard import SummaryWriter   # imported only when used
+        self.writer = SummaryWriter(log_dir=str(logdir))
+
+    def on_epoch_end(self, trainer, logs) -> None:
+        for key in ("train_loss", "val_loss", "lr", "grad_norm"):
+            v = logs.get(key)
+            if v is not None and not (isinstance(v, float) and math.isnan(v)):
+                self.writer.add_scalar(key, v, logs["epoch"])
+        self.writer.flush()
+
+    def on_train_end(self, trainer) -> None:
+        self.writer.close()
