@@ -1,0 +1,223 @@
+"""Classical baselines, forecast from exactly the origins the LSTM is scored on.
+
+All forecasters share one shape contract: ``series`` is [N, T] in original units (a 1-D series
+is one target), ``origins`` are indices of the last observed point, and the result is
+[len(origins), horizon, T]. Step k = 1..h of origin t forecasts ``series[t + k]``.
+
+* naive:           ŷ_{t+k} = y_t
+* seasonal naive:  ŷ_{t+k} = y_{t+k-m·⌈k/m⌉}
+* ETS (damped additive Holt-Winters), parameters fitted once on ``series[:n_fit]``, state
+  filtered causally up to each origin:
+  ŷ_{t+k} = l_t + (φ + φ² + … + φ^k)·b_t + s_{t+k-m·⌈k/m⌉}
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "baseline_forecasts",
+    "ets_forecast",
+    "infer_season",
+    "naive_forecast",
+    "seasonal_naive_forecast",
+]
+
+# Period of the dominant cycle for one step of each offset family (checked with isinstance, so
+# anchored aliases such as 'W-SUN', 'QS-OCT', 'MS'/'ME' map through their base class).
+_SEASON_BY_OFFSET: tuple[tuple[type, int], ...] = (
+    (pd.offsets.Second, 60),
+    (pd.offsets.Minute, 60),
+    (pd.offsets.Hour, 24),
+    (pd.offsets.BusinessDay, 5),
+    (pd.offsets.Day, 7),
+    (pd.offsets.Week, 52),
+    (pd.offsets.MonthBegin, 12),
+    (pd.offsets.MonthEnd, 12),
+    (pd.offsets.BusinessMonthBegin, 12),
+    (pd.offsets.BusinessMonthEnd, 12),
+    (pd.offsets.QuarterBegin, 4),
+    (pd.offsets.QuarterEnd, 4),
+    (pd.offsets.BQuarterBegin, 4),
+    (pd.offsets.BQuarterEnd, 4),
+    (pd.offsets.YearBegin, 1),
+    (pd.offsets.YearEnd, 1),
+    (pd.offsets.BYearBegin, 1),
+    (pd.offsets.BYearEnd, 1),
+)
+
+
+def infer_season(index: pd.DatetimeIndex | None, n: int) -> int:
+    """Seasonal period implied by the frequency of ``index``; 1 when unknown.
+
+    Hourly → 24, daily → 7, business-daily → 5, weekly → 52, monthly → 12, quarterly → 4,
+    minutely → 60, yearly → 1. A multiple step divides the period when it can ('2h' → 12),
+    otherwise gives 1. A period of at least ``n / 2`` (fewer than two cycles in a series of
+    ``n`` points) gives 1.
+    """
+    offset = _index_offset(index)
+    if offset is None:
+        return 1
+    base = next((period for cls, period in _SEASON_BY_OFFSET if isinstance(offset, cls)), 1)
+    step = abs(int(getattr(offset, "n", 1))) or 1
+    season = base // step if base % step == 0 else 1
+    if season < 2 or season >= n / 2:
+        return 1
+    return season
+
+
+def naive_forecast(series, origins, horizon: int) -> np.ndarray:
+    """ŷ_{t+k} = y_t for every step: [N, T] -> [len(origins), horizon, T]."""
+    y, t, horizon = _check_inputs(series, origins, horizon)
+    return np.repeat(y[t][:, None, :], horizon, axis=1)
+
+
+def seasonal_naive_forecast(series, origins, horizon: int, season: int) -> np.ndarray:
+    """ŷ_{t+k} = y_{t+k-m·⌈k/m⌉}, the last observed value of the same season.
+
+    Needs every origin ≥ season - 1 so that one full cycle is observed.
+    """
+    y, t, horizon = _check_inputs(series, origins, horizon)
+    season = _check_season(season)
+    if t.size and t.min() < season - 1:
+        raise ValueError(f"Expected origins >= season - 1 = {season - 1}, got {t.min()}")
+    source = t[:, None] + _seasonal_offsets(horizon, season)[None, :]  # [O, H]
+    return y[source]  # [O, H, T]
+
+
+def ets_forecast(series, origins, horizon: int, season: int, n_fit: int) -> np.ndarray:
+    """Damped additive Holt-Winters fitted on ``series[:n_fit]``, forecast from each origin.
+
+    Parameters and initial states are fitted once per target (seasonal when ``season > 1``
+    and ``n_fit >= 2 * season``). The smoothing recursions are then run with those fixed
+    parameters over ``series[:max(origins) + 1]``; the filtered state at origin t depends on
+    ``y[:t + 1]`` only, so there is no look-ahead. Every origin must be ≥ ``n_fit - 1``.
+
+    A target that is constant on ``series[:n_fit]``, or whose fit fails, falls back to the
+    naive forecast with a warning.
+    """
+    y, t, horizon = _check_inputs(series, origins, horizon)
+    season = _check_season(season)
+    if isinstance(n_fit, bool) or not isinstance(n_fit, (int, np.integer)) or not 2 <= n_fit <= y.shape[0]:
+        raise ValueError(f"Expected n_fit to be an integer in [2, {y.shape[0]}], got {n_fit!r}")
+    if t.size and t.min() < n_fit - 1:
+        raise ValueError(f"Expected origins >= n_fit - 1 = {n_fit - 1} (no in-sample ETS forecasts), got {t.min()}")
+    if t.size == 0:
+        return np.empty((0, horizon, y.shape[1]))
+
+    last = int(t.max())
+    out = np.empty((t.size, horizon, y.shape[1]))
+    for j in range(y.shape[1]):
+        column = y[: last + 1, j]
+        if np.ptp(column[:n_fit]) == 0:
+            warnings.warn(f"ETS baseline: target {j} is constant on the fit part; using the naive forecast", stacklevel=2)
+            out[:, :, j] = column[t][:, None]
+            continue
+        try:
+            out[:, :, j] = _ets_one_target(column, t, horizon, season, n_fit)
+        except (ValueError, ArithmeticError, np.linalg.LinAlgError) as err:
+            warnings.warn(f"ETS baseline: fit failed for target {j} ({err}); using the naive forecast", stacklevel=2)
+            out[:, :, j] = column[t][:, None]
+    return out
+
+
+def baseline_forecasts(series, origins, horizon: int, season: int, n_fit: int) -> dict[str, np.ndarray]:
+    """``{"naive", "seasonal_naive", "ets"}`` forecasts, each [len(origins), horizon, T]."""
+    return {
+        "naive": naive_forecast(series, origins, horizon),
+        "seasonal_naive": seasonal_naive_forecast(series, origins, horizon, season),
+        "ets": ets_forecast(series, origins, horizon, season, n_fit),
+    }
+
+
+def _ets_one_target(column: np.ndarray, origins: np.ndarray, horizon: int, season: int, n_fit: int) -> np.ndarray:
+    """Closed-form ETS forecasts of one target from each origin: [N] -> [len(origins), horizon]."""
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    seasonal = "add" if season > 1 and n_fit >= 2 * season else None
+    m = season if seasonal else None
+    with warnings.catch_warnings():
+        # The optimiser's convergence and overflow chatter says nothing the metrics won't.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        fitted = ExponentialSmoothing(
+            column[:n_fit], trend="add", damped_trend=True, seasonal=seasonal, seasonal_periods=m,
+            initialization_method="estimated",
+        ).fit()
+        p = fitted.params
+        # Same parameters and initial states, recursions run on to the last origin.
+        filtered = ExponentialSmoothing(
+            column, trend="add", damped_trend=True, seasonal=seasonal, seasonal_periods=m,
+            initialization_method="known", initial_level=p["initial_level"], initial_trend=p["initial_trend"],
+            initial_seasonal=p["initial_seasons"] if seasonal else None,
+        ).fit(
+            smoothing_level=p["smoothing_level"], smoothing_trend=p["smoothing_trend"],
+            smoothing_seasonal=p["smoothing_seasonal"] if seasonal else None,
+            damping_trend=p["damping_trend"], optimized=False,
+        )
+
+    phi = float(p["damping_trend"])
+    damped_steps = np.cumsum(phi ** np.arange(1, horizon + 1))  # [H] φ + … + φ^k
+    level = np.asarray(filtered.level)[origins]  # [O]
+    trend = np.asarray(filtered.trend)[origins]  # [O]
+    forecast = level[:, None] + damped_steps[None, :] * trend[:, None]  # [O, H]
+    if seasonal:
+        seasons = np.asarray(filtered.season)
+        forecast = forecast + seasons[origins[:, None] + _seasonal_offsets(horizon, season)[None, :]]
+    if not np.all(np.isfinite(forecast)):
+        raise ArithmeticError("non-finite forecast")
+    return forecast
+
+
+def _seasonal_offsets(horizon: int, season: int) -> np.ndarray:
+    """k - m·⌈k/m⌉ for k = 1..horizon: where in the last observed cycle step k's value sits."""
+    k = np.arange(1, horizon + 1)
+    return k - season * -(-k // season)  # [H], each in (-m, 0]
+
+
+def _index_offset(index) -> pd.DateOffset | None:
+    if index is None or not isinstance(index, pd.DatetimeIndex):
+        return None
+    freq = index.freq
+    if freq is None:
+        if len(index) < 3:
+            return None
+        with warnings.catch_warnings():
+            # pandas 3 announces that infer_freq will return an offset; to_offset takes either.
+            warnings.simplefilter("ignore")
+            try:
+                freq = pd.infer_freq(index)
+            except (TypeError, ValueError):
+                return None
+    if freq is None:
+        return None
+    try:
+        return pd.tseries.frequencies.to_offset(freq)
+    except ValueError:
+        return None
+
+
+def _check_inputs(series, origins, horizon) -> tuple[np.ndarray, np.ndarray, int]:
+    y = np.asarray(series, dtype=float)
+    if y.ndim == 1:
+        y = y[:, None]
+    if y.ndim != 2 or y.shape[0] == 0:
+        raise ValueError(f"Expected series of shape [N, n_targets], got {np.shape(series)}")
+    t = np.asarray(origins)
+    if t.ndim != 1 or (t.size and not np.issubdtype(t.dtype, np.integer)):
+        raise ValueError(f"Expected origins as a 1-D array of integer indices, got dtype {t.dtype} shape {t.shape}")
+    t = t.astype(np.int64)
+    if t.size and (t.min() < 0 or t.max() >= y.shape[0]):
+        raise ValueError(f"Expected origins in [0, {y.shape[0] - 1}], got range [{t.min()}, {t.max()}]")
+    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
+        raise ValueError(f"Expected horizon to be a positive integer, got {horizon!r}")
+    return y, t, int(horizon)
+
+
+def _check_season(season) -> int:
+    if isinstance(season, bool) or not isinstance(season, (int, np.integer)) or season < 1:
+        raise ValueError(f"Expected season to be a positive integer, got {season!r}")
+    return int(season)

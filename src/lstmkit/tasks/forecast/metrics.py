@@ -1,0 +1,123 @@
+"""Point-forecast accuracy metrics, in original units.
+
+Every metric pools all origins, horizon steps and targets of the test set::
+
+    MAE   = mean |y - ŷ|
+    RMSE  = sqrt(mean (y - ŷ)²)
+    MAPE  = 100 · mean |y - ŷ| / |y|                 over points with y ≠ 0
+    sMAPE = 100 · mean 2|y - ŷ| / (|y| + |ŷ|)        (M4; a point with y = ŷ = 0 counts 0)
+    MASE  = mean over targets j of MAE_j / scale_j,
+            scale_j = mean |y_train[t, j] - y_train[t - m, j]|   (m = season, or 1 when the
+                                                                  training part is too short)
+
+The target axis is always the last one: ``y_true`` of shape [n_origins, horizon, n_targets]
+(or [n, n_targets]) goes with ``y_train`` of shape [n_train, n_targets]. With a 1-D
+``y_train`` (one target) ``y_true`` may have any shape, e.g. [n_origins, horizon].
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["METRIC_NAMES", "forecast_metrics", "format_table", "mase_scale"]
+
+METRIC_NAMES = ("MAE", "RMSE", "MAPE", "sMAPE", "MASE")
+
+
+def forecast_metrics(y_true, y_pred, y_train, season: int = 1) -> dict[str, float]:
+    """MAE, RMSE, MAPE (%), sMAPE (%) and MASE of ``y_pred`` against ``y_true``.
+
+    Args:
+        y_true: actual values, [n_origins, horizon, n_targets] (or [n, n_targets], or 1-D).
+        y_pred: forecasts, same shape as ``y_true``.
+        y_train: training part of the series, [n_train, n_targets] or [n_train] for one target;
+            only used for the MASE scale.
+        season: seasonal lag of the MASE scale; 1 gives the non-seasonal naive scale.
+
+    Returns:
+        ``{"MAE", "RMSE", "MAPE", "sMAPE", "MASE"}`` as floats. MAPE is NaN when every actual
+        value is zero; MASE is inf for a target whose training part is constant.
+    """
+    true, pred, train = _as_target_columns(y_true, y_pred, y_train)  # [P, T], [P, T], [N, T]
+    if isinstance(season, bool) or not isinstance(season, (int, np.integer)) or season < 1:
+        raise ValueError(f"Expected season to be a positive integer, got {season!r}")
+
+    abs_err = np.abs(true - pred)  # [P, T]
+    mae = float(abs_err.mean())
+    rmse = float(np.sqrt(np.mean(abs_err**2)))
+
+    nonzero = true != 0
+    mape = float(100.0 * np.mean(abs_err[nonzero] / np.abs(true[nonzero]))) if nonzero.any() else math.nan
+
+    denom = np.abs(true) + np.abs(pred)
+    smape_terms = np.divide(2.0 * abs_err, denom, out=np.zeros_like(abs_err), where=denom != 0)
+    smape = float(100.0 * smape_terms.mean())
+
+    scale = mase_scale(train, season)  # [T]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mase = float(np.mean(abs_err.mean(axis=0) / scale))
+
+    return {"MAE": mae, "RMSE": rmse, "MAPE": mape, "sMAPE": smape, "MASE": mase}
+
+
+def mase_scale(y_train, season: int = 1) -> np.ndarray:
+    """Mean absolute seasonal difference of each column of ``y_train`` [n_train, T] -> [T].
+
+    Falls back to lag 1 when the training part has no more than ``season`` points.
+    """
+    train = np.asarray(y_train, dtype=float)
+    if train.ndim == 1:
+        train = train[:, None]
+    lag = season if train.shape[0] > season else 1
+    return np.mean(np.abs(train[lag:] - train[:-lag]), axis=0)
+
+
+def format_table(rows: dict[str, dict[str, float]]) -> str:
+    """A plain-text table: one row per model, columns MAE RMSE MAPE sMAPE MASE.
+
+    >>> print(format_table({"naive": {"MAE": 1.5, "RMSE": 2.0, "MAPE": 10.0, "sMAPE": 9.5, "MASE": 1.0}}))
+    model  MAE  RMSE  MAPE  sMAPE  MASE
+    naive  1.5     2    10    9.5     1
+    """
+    header = ["model", *METRIC_NAMES]
+    body = [[str(name), *(_format_number(metrics.get(key)) for key in METRIC_NAMES)] for name, metrics in rows.items()]
+    widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
+
+    def render(row: list[str]) -> str:
+        cells = [row[0].ljust(widths[0])] + [cell.rjust(width) for cell, width in zip(row[1:], widths[1:])]
+        return "  ".join(cells).rstrip()
+
+    return "\n".join(render(row) for row in [header, *body])
+
+
+def _format_number(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{float(value):.4g}"
+
+
+def _as_target_columns(y_true, y_pred, y_train) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Check shapes and flatten everything but the target axis: -> [P, T], [P, T], [N, T]."""
+    true = np.asarray(y_true, dtype=float)
+    pred = np.asarray(y_pred, dtype=float)
+    train = np.asarray(y_train, dtype=float)
+    if true.shape != pred.shape:
+        raise ValueError(f"Expected y_pred with the shape of y_true {true.shape}, got {pred.shape}")
+    if true.size == 0:
+        raise ValueError(f"Expected at least one test point, got y_true of shape {true.shape}")
+    if true.ndim > 3:
+        raise ValueError(f"Expected y_true of shape [n_origins, horizon, n_targets], got {true.shape}")
+    if train.ndim not in (1, 2) or train.shape[0] < 2:
+        raise ValueError(f"Expected y_train of shape [n_train >= 2, n_targets], got {train.shape}")
+
+    if train.ndim == 1:
+        return true.reshape(-1, 1), pred.reshape(-1, 1), train[:, None]
+    n_targets = train.shape[1]
+    if true.ndim == 1:
+        if n_targets != 1:
+            raise ValueError(f"Expected y_true with a last axis of {n_targets} targets, got {true.shape}")
+        return true[:, None], pred[:, None], train
+    if true.shape[-1] != n_targets:
+        raise ValueError(f"Expected y_true with a last axis of {n_targets} targets (as y_train), got {true.shape}")
+    return true.reshape(-1, n_targets), pred.reshape(-1, n_targets), train

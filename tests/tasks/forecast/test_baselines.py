@@ -1,0 +1,141 @@
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstmkit.tasks.forecast.baselines import (
+    _ets_one_target,
+    baseline_forecasts,
+    ets_forecast,
+    infer_season,
+    naive_forecast,
+    seasonal_naive_forecast,
+)
+from lstmkit.tasks.forecast.metrics import forecast_metrics
+
+
+def _seasonal_trend_series(n: int, season: int, noise: float = 0.3, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    return 10 + 0.05 * t + 3 * np.sin(2 * np.pi * t / season) + rng.normal(0, noise, n)
+
+
+def _targets(series: np.ndarray, origins: np.ndarray, horizon: int) -> np.ndarray:
+    return np.stack([series[o + 1 : o + 1 + horizon] for o in origins])  # [O, H, T]
+
+
+def test_naive_repeats_last_value():
+    series = np.array([[1.0, 10.0], [2.0, 20.0], [3.0, 30.0]])
+    out = naive_forecast(series, np.array([0, 2]), horizon=2)
+    assert out.shape == (2, 2, 2)
+    np.testing.assert_array_equal(out[0], [[1, 10], [1, 10]])
+    np.testing.assert_array_equal(out[1], [[3, 30], [3, 30]])
+
+
+def test_seasonal_naive_repeats_last_cycle():
+    series = np.arange(10.0)  # 1-D is one target
+    out = seasonal_naive_forecast(series, np.array([5]), horizon=7, season=3)
+    # last cycle observed at origin 5 is y[3], y[4], y[5]
+    np.testing.assert_array_equal(out[0, :, 0], [3, 4, 5, 3, 4, 5, 3])
+    np.testing.assert_array_equal(seasonal_naive_forecast(series, [4], 2, season=1), naive_forecast(series, [4], 2))
+    with pytest.raises(ValueError, match="Expected origins >= season - 1"):
+        seasonal_naive_forecast(series, np.array([1]), horizon=2, season=3)
+
+
+@pytest.mark.parametrize(
+    "freq, season",
+    [("h", 24), ("D", 7), ("B", 5), ("W", 52), ("W-WED", 52), ("MS", 12), ("ME", 12), ("QS-OCT", 4), ("QE", 4),
+     ("YS", 1), ("min", 60), ("2h", 12)],
+)
+def test_infer_season_from_frequency(freq, season):
+    index = pd.date_range("2020-01-01", periods=400, freq=freq)
+    assert infer_season(index, n=400) == season
+    # without the freq attribute the frequency is inferred from the timestamps
+    assert infer_season(pd.DatetimeIndex(list(index)), n=400) == season
+
+
+def test_infer_season_unknown_or_too_long():
+    assert infer_season(None, n=100) == 1
+    irregular = pd.DatetimeIndex(["2020-01-01", "2020-01-02", "2020-01-05", "2020-01-11"])
+    assert infer_season(irregular, n=4) == 1
+    assert infer_season(pd.date_range("2020-01-01", periods=100, freq="W"), n=100) == 1  # 52 >= 100 / 2
+
+
+def test_ets_closed_form_matches_statsmodels_forecast():
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    season, n_fit, horizon = 12, 120, 15
+    y = _seasonal_trend_series(160, season)
+    ours = _ets_one_target(y, np.array([n_fit - 1]), horizon, season, n_fit)[0]
+    fitted = ExponentialSmoothing(
+        y[:n_fit], trend="add", damped_trend=True, seasonal="add", seasonal_periods=season,
+        initialization_method="estimated",
+    ).fit()
+    np.testing.assert_allclose(ours, fitted.forecast(horizon), rtol=0, atol=1e-8)
+
+
+def test_ets_uses_season_only_with_two_cycles_to_fit():
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    y = _seasonal_trend_series(60, season=12)
+    ours = ets_forecast(y, np.array([39]), horizon=5, season=12, n_fit=40)[0, :, 0]  # 40 >= 2 * 12: seasonal
+    fitted = ExponentialSmoothing(
+        y[:40], trend="add", damped_trend=True, seasonal="add", seasonal_periods=12, initialization_method="estimated"
+    ).fit()
+    np.testing.assert_allclose(ours, fitted.forecast(5), atol=1e-8)
+    ours = ets_forecast(y, np.array([19]), horizon=5, season=12, n_fit=20)[0, :, 0]  # 20 < 24: no seasonal term
+    fitted = ExponentialSmoothing(y[:20], trend="add", damped_trend=True, initialization_method="estimated").fit()
+    np.testing.assert_allclose(ours, fitted.forecast(5), atol=1e-8)
+
+
+def test_ets_has_no_look_ahead():
+    season, n_fit, horizon = 12, 120, 6
+    y = _seasonal_trend_series(200, season)
+    origins = np.arange(n_fit - 1, 190)
+    before = ets_forecast(y, origins, horizon, season, n_fit)[:, :, 0]
+    cut = 150
+    changed = y.copy()
+    changed[cut + 1 :] += 100.0
+    after = ets_forecast(changed, origins, horizon, season, n_fit)[:, :, 0]
+    upto = origins <= cut
+    np.testing.assert_array_equal(before[upto], after[upto])
+    assert not np.allclose(before[~upto], after[~upto])  # later origins do see the new data
+
+
+def test_ets_beats_naive_on_seasonal_trend_series():
+    season, n_fit, horizon = 12, 144, 12
+    y = _seasonal_trend_series(240, season, noise=0.2)[:, None]
+    origins = np.arange(n_fit - 1, 240 - horizon)
+    forecasts = baseline_forecasts(y, origins, horizon, season, n_fit)
+    assert set(forecasts) == {"naive", "seasonal_naive", "ets"}
+    truth = _targets(y, origins, horizon)
+    mae = {name: forecast_metrics(truth, f, y[:n_fit], season)["MAE"] for name, f in forecasts.items()}
+    assert mae["ets"] < mae["seasonal_naive"] < mae["naive"]
+
+
+def test_ets_constant_target_falls_back_to_naive():
+    y = np.stack([_seasonal_trend_series(80, 4), np.full(80, 3.0)], axis=1)
+    origins = np.array([59, 70])
+    with pytest.warns(UserWarning, match="target 1 is constant"):
+        out = ets_forecast(y, origins, horizon=3, season=4, n_fit=60)
+    np.testing.assert_array_equal(out[:, :, 1], 3.0)
+    assert np.all(np.isfinite(out))
+
+
+def test_ets_rejects_in_sample_origins():
+    y = _seasonal_trend_series(50, 4)
+    with pytest.raises(ValueError, match="n_fit - 1"):
+        ets_forecast(y, np.array([10]), horizon=2, season=4, n_fit=40)
+
+
+def test_ets_is_fast_and_quiet_on_long_weekly_series():
+    y = _seasonal_trend_series(2000, 52, noise=1.0)
+    origins = np.arange(1599, 2000 - 8)
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = ets_forecast(y, origins, horizon=8, season=52, n_fit=1600)
+    assert time.perf_counter() - start < 10
+    assert out.shape == (origins.size, 8, 1) and np.all(np.isfinite(out))

@@ -1,0 +1,72 @@
+import math
+
+import numpy as np
+import pytest
+
+from lstmkit.tasks.forecast.metrics import forecast_metrics, format_table, mase_scale
+
+
+def test_known_answers_1d():
+    m = forecast_metrics([1.0, 2.0, 3.0], [2.0, 2.0, 2.0], y_train=[0.0, 1.0, 3.0])
+    assert m["MAE"] == pytest.approx(2 / 3)
+    assert m["RMSE"] == pytest.approx(math.sqrt(2 / 3))
+    assert m["MAPE"] == pytest.approx(100 * (1 / 1 + 0 + 1 / 3) / 3)
+    assert m["sMAPE"] == pytest.approx(100 * (2 / 3 + 0 + 2 / 5) / 3)
+    # naive scale of [0, 1, 3] = mean(1, 2) = 1.5
+    assert m["MASE"] == pytest.approx((2 / 3) / 1.5)
+
+
+def test_mape_skips_zeros_and_smape_counts_double_zero_as_zero():
+    m = forecast_metrics([0.0, 0.0, 2.0], [0.0, 1.0, 1.0], y_train=[0.0, 1.0])
+    assert m["MAPE"] == pytest.approx(50.0)  # only the y=2 point counts
+    assert m["sMAPE"] == pytest.approx(100 * (0 + 2 + 2 / 3) / 3)
+    assert math.isnan(forecast_metrics([0.0, 0.0], [1.0, 1.0], [0.0, 1.0])["MAPE"])
+
+
+def test_mase_scale_seasonal_and_fallback():
+    train = np.array([1.0, 5.0, 2.0, 7.0, 4.0, 8.0])
+    assert mase_scale(train, season=2)[0] == pytest.approx(np.mean([1, 2, 2, 1]))
+    assert mase_scale(train, season=1)[0] == pytest.approx(np.mean([4, 3, 5, 3, 4]))
+    # too short for season 6: falls back to lag 1
+    assert mase_scale(train, season=6)[0] == pytest.approx(mase_scale(train, season=1)[0])
+
+
+def test_mase_is_mean_over_targets_of_per_target_ratio():
+    train = np.array([[0.0, 0.0], [1.0, 10.0], [2.0, 20.0]])  # scales 1 and 10
+    y_true = np.zeros((2, 3, 2))  # [n_origins, horizon, n_targets]
+    y_pred = np.concatenate([np.full((2, 3, 1), 2.0), np.full((2, 3, 1), 5.0)], axis=-1)
+    m = forecast_metrics(y_true, y_pred, train)
+    assert m["MASE"] == pytest.approx((2 / 1 + 5 / 10) / 2)
+    assert m["MAE"] == pytest.approx(3.5)
+
+
+def test_2d_with_1d_train_is_origins_by_horizon():
+    y_true = np.array([[1.0, 2.0], [3.0, 4.0]])
+    m = forecast_metrics(y_true, y_true + 1, y_train=[0.0, 2.0])
+    assert m["MAE"] == 1.0 and m["MASE"] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize(
+    "y_true, y_pred, y_train",
+    [
+        (np.zeros((2, 3, 1)), np.zeros((2, 3)), np.zeros((5, 1))),  # shape mismatch
+        (np.zeros((2, 3, 2)), np.zeros((2, 3, 2)), np.zeros((5, 3))),  # target count mismatch
+        (np.zeros((2, 3, 1, 1)), np.zeros((2, 3, 1, 1)), np.zeros((5, 1))),  # too many axes
+        (np.zeros(3), np.zeros(3), np.zeros(1)),  # train too short
+    ],
+)
+def test_shape_validation(y_true, y_pred, y_train):
+    with pytest.raises(ValueError, match="Expected"):
+        forecast_metrics(y_true, y_pred, y_train)
+
+
+def test_format_table_aligns_rows():
+    rows = {
+        "naive": {"MAE": 1.23456, "RMSE": 2.0, "MAPE": 12.3456, "sMAPE": 11.0, "MASE": 1.0},
+        "lstm": {"MAE": 0.5, "RMSE": 0.75, "MAPE": float("nan"), "sMAPE": 5.0, "MASE": 0.41},
+    }
+    lines = format_table(rows).splitlines()
+    assert lines[0].split() == ["model", "MAE", "RMSE", "MAPE", "sMAPE", "MASE"]
+    assert lines[1].split() == ["naive", "1.235", "2", "12.35", "11", "1"]
+    assert lines[2].split() == ["lstm", "0.5", "0.75", "nan", "5", "0.41"]
+    assert len({len(line) for line in lines}) == 1  # right-aligned columns end together
