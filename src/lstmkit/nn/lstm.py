@@ -1,0 +1,460 @@
+"""LSTM from the gate equations, with torch's fused kernel as the fast path.
+
+:class:`LSTM` holds its parameters under the same names as :class:`torch.nn.LSTM`, so a
+``state_dict`` moves between the two unchanged. ``forward`` calls the fused kernel that
+``torch.nn.LSTM`` calls; ``forward(..., record_gates=True)`` runs the gate equations one step at
+a time in Python (the readable reference) and returns every gate activation as well.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, _VF, nn
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
+
+__all__ = ["LSTM", "LSTMCell"]
+
+State = tuple[Tensor, Tensor]
+GATE_NAMES = ("i", "f", "g", "o", "c")
+
+
+def _check_positive_int(name: str, value: object) -> None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"`{name}` must be an int, got {type(value).__name__}")
+    if value <= 0:
+        raise ValueError(f"`{name}` must be a positive integer, got {value}")
+
+
+def _check_bool(name: str, value: object) -> None:
+    if not isinstance(value, bool):
+        raise TypeError(f"`{name}` must be a bool, got {type(value).__name__}")
+
+
+def _check_dropout(dropout: object) -> None:
+    if (
+        not isinstance(dropout, numbers.Real)
+        or isinstance(dropout, bool)
+        or not 0 <= dropout <= 1
+    ):
+        raise ValueError(f"`dropout` must be a number in [0, 1], got {dropout!r}")
+
+
+def _check_shape(what: str, tensor: Tensor, expected: tuple[int, ...]) -> None:
+    if tuple(tensor.shape) != expected:
+        raise ValueError(f"Expected {what} of shape {list(expected)}, got {list(tensor.shape)}")
+
+
+def _lstm_cell_step(
+    x: Tensor,  # [B, I]
+    h: Tensor,  # [B, H]
+    c: Tensor,  # [B, H]
+    w_ih: Tensor,  # [4H, I]
+    w_hh: Tensor,  # [4H, H]
+    b_ih: Tensor | None,  # [4H]
+    b_hh: Tensor | None,  # [4H]
+) -> tuple[Tensor, Tensor, tuple[Tensor, Tensor, Tensor, Tensor]]:
+    """One step of the gate equations; returns ``(h, c, (i, f, g, o))``, each [B, H]."""
+    z_i, z_f, z_g, z_o = (F.linear(x, w_ih, b_ih) + F.linear(h, w_hh, b_hh)).chunk(4, dim=-1)
+    i = torch.sigmoid(z_i)
+    f = torch.sigmoid(z_f)
+    g = torch.tanh(z_g)
+    o = torch.sigmoid(z_o)
+    c = f * c + i * g
+    h = o * torch.tanh(c)
+    return h, c, (i, f, g, o)
+
+
+def _init_uniform(module: nn.Module, hidden_size: int) -> None:
+    bound = 1.0 / math.sqrt(hidden_size)
+    for weight in module.parameters():
+        nn.init.uniform_(weight, -bound, bound)
+
+
+class LSTMCell(nn.Module):
+    r"""One LSTM step; parameters and ``state_dict`` keys as :class:`torch.nn.LSTMCell`.
+
+    .. math::
+        i = \sigma(W_{ii} x + b_{ii} + W_{hi} h + b_{hi}) \\
+        f = \sigma(W_{if} x + b_{if} + W_{hf} h + b_{hf}) \\
+        g = \tanh(W_{ig} x + b_{ig} + W_{hg} h + b_{hg}) \\
+        o = \sigma(W_{io} x + b_{io} + W_{ho} h + b_{ho}) \\
+        c' = f \odot c + i \odot g \\
+        h' = o \odot \tanh(c')
+
+    ``weight_ih`` [4H, I] and ``weight_hh`` [4H, H] stack the gates in the order i, f, g, o.
+
+    Inputs: ``x_t`` [B, I]; ``state`` optional ``(h, c)``, each [B, H] (zeros if omitted).
+    Outputs: ``(h', c')``, each [B, H]; :meth:`forward_with_gates` adds a dict of the gate
+    activations ``'i', 'f', 'g', 'o'``, each [B, H].
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True) -> None:
+        super().__init__()
+        _check_positive_int("input_size", input_size)
+        _check_positive_int("hidden_size", hidden_size)
+        _check_bool("bias", bias)
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.bias = bias
+        self.weight_ih = nn.Parameter(torch.empty(4 * hidden_size, input_size))
+        self.weight_hh = nn.Parameter(torch.empty(4 * hidden_size, hidden_size))
+        if bias:
+            self.bias_ih = nn.Parameter(torch.empty(4 * hidden_size))
+            self.bias_hh = nn.Parameter(torch.empty(4 * hidden_size))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Uniform(-1/sqrt(H), 1/sqrt(H)) for every parameter, as torch does."""
+        _init_uniform(self, self.hidden_size)
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        return s if self.bias else s + ", bias=False"
+
+    def _prepare(self, x_t: Tensor, state: State | None) -> State:
+        if x_t.dim() != 2 or x_t.size(1) != self.input_size:
+            raise ValueError(
+                f"LSTMCell: Expected x_t of shape [B, {self.input_size}], got {list(x_t.shape)}"
+            )
+        expected = (x_t.size(0), self.hidden_size)
+        if state is None:
+            zeros = x_t.new_zeros(expected)
+            return zeros, zeros
+        h, c = state
+        _check_shape("LSTMCell state h", h, expected)
+        _check_shape("LSTMCell state c", c, expected)
+        return h, c
+
+    def forward(self, x_t: Tensor, state: State | None = None) -> State:
+        h, c = self._prepare(x_t, state)
+        return _VF.lstm_cell(
+            x_t, (h, c), self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh
+        )
+
+    def forward_with_gates(
+        self, x_t: Tensor, state: State | None = None
+    ) -> tuple[State, dict[str, Tensor]]:
+        """Like :meth:`forward`, through the gate equations; returns ``((h, c), gates)``."""
+        h, c = self._prepare(x_t, state)
+        h, c, (i, f, g, o) = _lstm_cell_step(
+            x_t, h, c, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh
+        )
+        return (h, c), {"i": i, "f": f, "g": g, "o": o}
+
+
+class LSTM(nn.Module):
+    r"""Multi-layer LSTM; arguments and ``state_dict`` keys as :class:`torch.nn.LSTM`.
+
+    For each layer, direction and time step ``t``:
+
+    .. math::
+        i_t = \sigma(W_{ii} x_t + b_{ii} + W_{hi} h_{t-1} + b_{hi}) \\
+        f_t = \sigma(W_{if} x_t + b_{if} + W_{hf} h_{t-1} + b_{hf}) \\
+        g_t = \tanh(W_{ig} x_t + b_{ig} + W_{hg} h_{t-1} + b_{hg}) \\
+        o_t = \sigma(W_{io} x_t + b_{io} + W_{ho} h_{t-1} + b_{ho}) \\
+        c_t = f_t \odot c_{t-1} + i_t \odot g_t \\
+        h_t = o_t \odot \tanh(c_t)
+
+    Layer ``k > 0`` reads the outputs of layer ``k - 1`` (both directions concatenated); in
+    training mode those outputs go through dropout with probability ``dropout`` first.
+
+    Parameters are ``weight_ih_l{k}`` [4H, I_k], ``weight_hh_l{k}`` [4H, H], ``bias_ih_l{k}``
+    and ``bias_hh_l{k}`` [4H], with a ``_reverse`` suffix for the backward direction; gates are
+    stacked in the order i, f, g, o. Note that ``batch_first`` defaults to True, unlike torch.
+
+    Inputs (``D`` = 2 if bidirectional else 1, ``L`` = num_layers):
+        x: [B, T, I] if ``batch_first`` else [T, B, I].
+        state: optional ``(h0, c0)``, each [L*D, B, H]; zeros if omitted.
+        lengths: optional valid length of each sequence, [B] ints in [1, T] (any order);
+            positions past a length are padding and never read.
+        record_gates: run the gate equations step by step and return the activations.
+
+    Outputs:
+        out: [B, T, D*H] if ``batch_first`` else [T, B, D*H]; zero past each length.
+        (h_n, c_n): each [L*D, B, H]; the state at each sequence's last valid step (for the
+            reverse direction, after running back to t = 0).
+        gates (only with ``record_gates=True``): dict with keys ``'i', 'f', 'g', 'o', 'c'``,
+            each [L*D, B, T, H] whatever ``batch_first`` is; zero past each length.
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = True,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+    ) -> None:
+        super().__init__()
+        _check_positive_int("input_size", input_size)
+        _check_positive_int("hidden_size", hidden_size)
+        _check_positive_int("num_layers", num_layers)
+        _check_bool("bias", bias)
+        _check_bool("batch_first", batch_first)
+        _check_bool("bidirectional", bidirectional)
+        _check_dropout(dropout)
+        if dropout > 0 and num_layers == 1:
+            warnings.warn(
+                "LSTM: dropout is applied between layers only, so dropout="
+                f"{dropout} has no effect with num_layers=1",
+                stacklevel=2,
+            )
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bias = bias
+        self.batch_first = batch_first
+        self.dropout = float(dropout)
+        self.bidirectional = bidirectional
+        self.num_directions = 2 if bidirectional else 1
+
+        self._flat_weights_names: list[str] = []
+        for layer in range(num_layers):
+            layer_input = input_size if layer == 0 else hidden_size * self.num_directions
+            for direction in range(self.num_directions):
+                names = self._param_names(layer, direction)
+                shapes = [(4 * hidden_size, layer_input), (4 * hidden_size, hidden_size)]
+                shapes += [(4 * hidden_size,)] * (len(names) - 2)
+                for name, shape in zip(names, shapes):
+                    setattr(self, name, nn.Parameter(torch.empty(shape)))
+                self._flat_weights_names.extend(names)
+        self.reset_parameters()
+        self.flatten_parameters()
+
+    def _param_names(self, layer: int, direction: int) -> list[str]:
+        suffix = "_reverse" if direction == 1 else ""
+        kinds = ["weight_ih", "weight_hh"] + (["bias_ih", "bias_hh"] if self.bias else [])
+        return [f"{kind}_l{layer}{suffix}" for kind in kinds]
+
+    def _layer_weights(self, layer: int, direction: int) -> tuple[Tensor | None, ...]:
+        weights = [getattr(self, name) for name in self._param_names(layer, direction)]
+        return tuple(weights) if self.bias else (*weights, None, None)
+
+    @property
+    def _flat_weights(self) -> list[Tensor]:
+        # Looked up on every call (as torch.nn.LSTM does) so that functional_call,
+        # parametrizations and reassigned parameters are all seen.
+        return [getattr(self, name) for name in self._flat_weights_names]
+
+    def reset_parameters(self) -> None:
+        """Uniform(-1/sqrt(H), 1/sqrt(H)) for every parameter, as torch does."""
+        _init_uniform(self, self.hidden_size)
+
+    def flatten_parameters(self) -> None:
+        """Put the weights in one contiguous cuDNN buffer (a no-op off the GPU), as torch does."""
+        weights = self._flat_weights
+        first = weights[0]
+        if not all(
+            w.is_cuda and w.dtype == first.dtype and torch.backends.cudnn.is_acceptable(w)
+            for w in weights
+        ):
+            return
+        if len({w.data_ptr() for w in weights}) != len(weights):
+            return
+        import torch.backends.cudnn.rnn as cudnn_rnn
+
+        with torch.cuda.device_of(first), torch.no_grad():
+            if torch._use_cudnn_rnn_flatten_weight():
+                torch._cudnn_rnn_flatten_weight(
+                    weights,
+                    4 if self.bias else 2,
+                    self.input_size,
+                    cudnn_rnn.get_cudnn_mode("LSTM"),
+                    self.hidden_size,
+                    0,
+                    self.num_layers,
+                    self.batch_first,
+                    self.bidirectional,
+                )
+
+    def _apply(self, fn, recurse=True):
+        result = super()._apply(fn, recurse)
+        self.flatten_parameters()
+        return result
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if not self.bias:
+            s += ", bias=False"
+        if not self.batch_first:
+            s += ", batch_first=False"
+        if self.dropout != 0:
+            s += f", dropout={self.dropout}"
+        if self.bidirectional:
+            s += ", bidirectional=True"
+        return s
+
+    # ----------------------------------------------------------------------------- checks
+    def _check_input(self, x: Tensor) -> None:
+        if x.dim() != 3:
+            layout = "[B, T, I]" if self.batch_first else "[T, B, I]"
+            raise ValueError(f"LSTM: Expected a 3-D input {layout}, got {x.dim()}-D")
+        if x.size(-1) != self.input_size:
+            raise ValueError(
+                f"LSTM: Expected input feature size {self.input_size}, got {x.size(-1)}"
+            )
+        dtype = self.weight_ih_l0.dtype
+        if x.dtype != dtype and not torch._C._is_any_autocast_enabled():
+            raise ValueError(f"LSTM: Expected input dtype {dtype}, got {x.dtype}")
+
+    def _initial_state(self, x: Tensor, state: State | None, batch: int) -> State:
+        expected = (self.num_layers * self.num_directions, batch, self.hidden_size)
+        if state is None:
+            zeros = torch.zeros(expected, dtype=x.dtype, device=x.device)
+            return zeros, zeros
+        if not isinstance(state, (tuple, list)) or len(state) != 2:
+            raise ValueError(f"LSTM: Expected state as a pair (h0, c0), got {type(state).__name__}")
+        h0, c0 = state
+        _check_shape("LSTM state h0", h0, expected)
+        _check_shape("LSTM state c0", c0, expected)
+        return h0, c0
+
+    @staticmethod
+    def _check_lengths(lengths: Tensor | Sequence[int], batch: int, steps: int) -> Tensor:
+        lengths = torch.as_tensor(lengths, device="cpu")
+        if lengths.dim() != 1 or lengths.numel() != batch:
+            raise ValueError(
+                f"LSTM: Expected lengths of shape [{batch}], got {list(lengths.shape)}"
+            )
+        if lengths.is_floating_point() or lengths.is_complex() or lengths.dtype == torch.bool:
+            raise ValueError(f"LSTM: Expected integer lengths, got {lengths.dtype}")
+        if int(lengths.min()) < 1 or int(lengths.max()) > steps:
+            raise ValueError(
+                f"LSTM: Expected lengths in [1, {steps}], got min {int(lengths.min())}, "
+                f"max {int(lengths.max())}"
+            )
+        return lengths.long()
+
+    # ---------------------------------------------------------------------------- forward
+    def forward(
+        self,
+        x: Tensor,
+        state: State | None = None,
+        lengths: Tensor | Sequence[int] | None = None,
+        record_gates: bool = False,
+    ) -> tuple[Tensor, State] | tuple[Tensor, State, dict[str, Tensor]]:
+        self._check_input(x)
+        batch, steps = (x.size(0), x.size(1)) if self.batch_first else (x.size(1), x.size(0))
+        hx = self._initial_state(x, state, batch)
+        if lengths is not None:
+            lengths = self._check_lengths(lengths, batch, steps)
+        if record_gates:
+            return self._forward_gates(x, hx, lengths)
+        if lengths is None:
+            out, h_n, c_n = _VF.lstm(
+                x, hx, self._flat_weights, self.bias, self.num_layers,
+                self.dropout, self.training, self.bidirectional, self.batch_first,
+            )
+            return out, (h_n, c_n)
+        return self._forward_packed(x, hx, lengths, steps)
+
+    def _forward_packed(
+        self, x: Tensor, hx: State, lengths: Tensor, steps: int
+    ) -> tuple[Tensor, State]:
+        packed = pack_padded_sequence(x, lengths, self.batch_first, enforce_sorted=False)
+        sorted_hx = [s.index_select(1, packed.sorted_indices) for s in hx]
+        data, h_n, c_n = _VF.lstm(
+            packed.data, packed.batch_sizes, sorted_hx, self._flat_weights, self.bias,
+            self.num_layers, self.dropout, self.training, self.bidirectional,
+        )
+        packed_out = PackedSequence(
+            data, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices
+        )
+        out, _ = pad_packed_sequence(packed_out, self.batch_first, total_length=steps)
+        unsort = packed.unsorted_indices
+        return out, (h_n.index_select(1, unsort), c_n.index_select(1, unsort))
+
+    def _forward_gates(
+        self, x: Tensor, hx: State, lengths: Tensor | None
+    ) -> tuple[Tensor, State, dict[str, Tensor]]:
+        layer_in = x if self.batch_first else x.transpose(0, 1)  # [B, T, I]
+        steps = layer_in.size(1)
+        valid = None  # [B, T] bool: step t is inside sequence b
+        if lengths is not None:
+            valid = torch.arange(steps)[None, :] < lengths[:, None]
+            valid = valid.to(x.device)
+        h_n, c_n, records = [], [], []
+        for layer in range(self.num_layers):
+            outs = []
+            for direction in range(self.num_directions):
+                k = layer * self.num_directions + direction
+                out, (h, c), gates = _run_direction(
+                    layer_in, hx[0][k], hx[1][k], self._layer_weights(layer, direction),
+                    reverse=direction == 1, valid=valid,
+                )
+                outs.append(out)
+                h_n.append(h)
+                c_n.append(c)
+                records.append(gates)
+            layer_in = torch.cat(outs, dim=-1) if len(outs) > 1 else outs[0]  # [B, T, D*H]
+            if layer < self.num_layers - 1:
+                layer_in = F.dropout(layer_in, self.dropout, self.training)
+        out = layer_in if self.batch_first else layer_in.transpose(0, 1)
+        gates = {name: torch.stack([r[name] for r in records]) for name in GATE_NAMES}
+        return out, (torch.stack(h_n), torch.stack(c_n)), gates
+
+    def step(self, x_t: Tensor, state: State | None = None) -> tuple[Tensor, State]:
+        """Advance one time step for streaming: ``x_t`` [B, I] -> ``y_t`` [B, H].
+
+        ``state`` is ``(h, c)``, each [L, B, H] (zeros if omitted); the returned state feeds
+        the next call. Calling ``step`` over a sequence gives what ``forward`` gives.
+        """
+        if self.bidirectional:
+            raise ValueError(
+                "LSTM.step: a bidirectional LSTM needs the whole sequence; "
+                "use forward() or build the LSTM with bidirectional=False"
+            )
+        if x_t.dim() != 2:
+            raise ValueError(f"LSTM.step: Expected x_t of shape [B, I], got {list(x_t.shape)}")
+        x = x_t.unsqueeze(0)  # [1, B, I]
+        self._check_input(x)
+        hx = self._initial_state(x, state, x_t.size(0))
+        out, h, c = _VF.lstm(
+            x, hx, self._flat_weights, self.bias, self.num_layers,
+            self.dropout, self.training, False, False,
+        )
+        return out[0], (h, c)
+
+
+def _run_direction(
+    x: Tensor,  # [B, T, I]
+    h: Tensor,  # [B, H]
+    c: Tensor,  # [B, H]
+    weights: tuple[Tensor | None, ...],
+    reverse: bool,
+    valid: Tensor | None,  # [B, T] bool
+) -> tuple[Tensor, State, dict[str, Tensor]]:
+    """Run one layer in one direction through the gate equations, one step at a time."""
+    steps = x.size(1)
+    outs: list[Tensor] = [x] * steps  # placeholders, each overwritten below
+    per_step: dict[str, list[Tensor]] = {name: [x] * steps for name in GATE_NAMES}
+    for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
+        h_new, c_new, (i, f, g, o) = _lstm_cell_step(x[:, t], h, c, *weights)
+        step_values = {"i": i, "f": f, "g": g, "o": o, "c": c_new}
+        if valid is None:
+            h, c = h_new, c_new
+        else:
+            # Padding leaves the state as it was: the forward direction keeps the state of
+            # the last valid step, the reverse one starts from the initial state there.
+            keep = valid[:, t, None]  # [B, 1]
+            h = torch.where(keep, h_new, h)
+            c = torch.where(keep, c_new, c)
+            h_new = h_new.masked_fill(~keep, 0.0)
+            step_values = {k: v.masked_fill(~keep, 0.0) for k, v in step_values.items()}
+        outs[t] = h_new
+        for name, value in step_values.items():
+            per_step[name][t] = value
+    gates = {name: torch.stack(values, dim=1) for name, values in per_step.items()}  # [B, T, H]
+    return torch.stack(outs, dim=1), (h, c), gates
