@@ -1,0 +1,128 @@
+"""Per-column scaling fitted on the training part only, with its inverse.
+
+``Scaler`` wraps scikit-learn's ``MinMaxScaler`` / ``StandardScaler`` (or does nothing, for
+``kind="none"``). Arrays are ``[..., C]`` of any leading shape — ``[N, C]`` series as well as
+``[n, horizon, C]`` forecasts — and the math runs in float64. The fitted state is plain data:
+``to_dict()`` gives a JSON-able dict and ``Scaler.from_dict`` rebuilds the same scaler without
+unpickling anything.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+from lstmkit.errors import LstmkitError
+
+__all__ = ["Scaler", "SCALER_KINDS"]
+
+SCALER_KINDS = ("minmax", "standard", "none")
+
+# Fitted sklearn attributes that make up each scaler's state, as stored in to_dict().
+_STATE = {
+    "minmax": ("min_", "scale_", "data_min_", "data_max_", "data_range_"),
+    "standard": ("mean_", "var_", "scale_"),
+    "none": (),
+}
+
+
+class Scaler:
+    """Scale each of ``C`` columns: ``kind`` is ``"minmax"`` (to [0, 1]), ``"standard"``
+    (zero mean, unit variance) or ``"none"``.
+
+    Constant columns map to a finite value (sklearn treats a zero range / variance as 1).
+
+    >>> s = Scaler("minmax").fit(np.array([[0.0], [10.0]]))
+    >>> s.transform(np.array([[5.0]])).tolist()
+    [[0.5]]
+    """
+
+    def __init__(self, kind: str = "minmax"):
+        if kind not in SCALER_KINDS:
+            raise LstmkitError(f"unknown scaler kind {kind!r}", f"use one of: {', '.join(SCALER_KINDS)}")
+        self.kind = kind
+        self.n_columns_: int | None = None
+        self._sk = {"minmax": MinMaxScaler, "standard": StandardScaler}.get(kind, lambda: None)()
+
+    # -- fitting -----------------------------------------------------------------------------
+    def fit(self, array: np.ndarray) -> Scaler:
+        """Learn per-column parameters from ``array [N, C]`` (pass the training part only)."""
+        a = np.asarray(array, dtype=np.float64)
+        if a.ndim != 2 or a.shape[0] == 0:
+            raise LstmkitError(f"Expected a non-empty [N, C] array to fit the scaler, got shape {a.shape}",
+                               "fit on the training rows, one column per variable")
+        if not np.isfinite(a).all():
+            raise LstmkitError("cannot fit the scaler on missing or infinite values",
+                               "fill or drop them before scaling")
+        self.n_columns_ = a.shape[1]
+        if self._sk is not None:
+            self._sk.fit(a)
+        return self
+
+    def transform(self, array: np.ndarray) -> np.ndarray:
+        """Scale ``array [..., C]``; returns a new float64 array of the same shape."""
+        return self._apply(array, inverse=False)
+
+    def inverse_transform(self, array: np.ndarray) -> np.ndarray:
+        """Undo :meth:`transform` on ``array [..., C]``."""
+        return self._apply(array, inverse=True)
+
+    def _apply(self, array: np.ndarray, inverse: bool) -> np.ndarray:
+        if self.n_columns_ is None:
+            raise LstmkitError("the scaler is not fitted yet", "call fit(train_array) first")
+        a = np.array(array, dtype=np.float64)  # always a copy: callers keep their input
+        if a.ndim == 0 or a.shape[-1] != self.n_columns_:
+            raise LstmkitError(f"Expected an array [..., {self.n_columns_}], got shape {a.shape}",
+                               "pass the same columns, in the same order, that the scaler was fitted on")
+        if self._sk is None:
+            return a
+        flat = a.reshape(-1, self.n_columns_)  # [M, C]
+        out = self._sk.inverse_transform(flat) if inverse else self._sk.transform(flat)
+        return np.asarray(out, dtype=np.float64).reshape(a.shape)
+
+    # -- state as plain data -----------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able state: ``{"kind", "n_columns", <fitted parameters as lists>}``."""
+        if self.n_columns_ is None:
+            raise LstmkitError("the scaler is not fitted yet", "call fit(train_array) before saving it")
+        state: dict[str, Any] = {"kind": self.kind, "n_columns": self.n_columns_}
+        for attr in _STATE[self.kind]:
+            state[attr.rstrip("_")] = np.asarray(getattr(self._sk, attr), dtype=np.float64).tolist()
+        if self.kind == "minmax":
+            state["feature_range"] = list(self._sk.feature_range)
+        if self.kind != "none":
+            state["n_samples_seen"] = int(np.max(self._sk.n_samples_seen_))
+        return state
+
+    @classmethod
+    def from_dict(cls, state: dict[str, Any]) -> Scaler:
+        """Rebuild a fitted scaler from :meth:`to_dict` output."""
+        kind = state.get("kind") if isinstance(state, dict) else None
+        if kind not in SCALER_KINDS:
+            raise LstmkitError(f"scaler state has unknown kind {kind!r}",
+                               f"expected one of: {', '.join(SCALER_KINDS)}; was the file edited?")
+        keys = ["n_columns"] + [a.rstrip("_") for a in _STATE[kind]]
+        missing = [k for k in keys if k not in state]
+        if missing:
+            raise LstmkitError(f"scaler state is missing {', '.join(map(repr, missing))}",
+                               "save the scaler again with Scaler.to_dict()")
+        scaler = cls(kind)
+        c = int(state["n_columns"])
+        scaler.n_columns_ = c
+        if scaler._sk is not None:
+            for attr in _STATE[kind]:
+                value = np.asarray(state[attr.rstrip("_")], dtype=np.float64)
+                if value.shape != (c,):
+                    raise LstmkitError(f"scaler state {attr.rstrip('_')!r} has shape {value.shape}, expected ({c},)",
+                                       "save the scaler again with Scaler.to_dict()")
+                setattr(scaler._sk, attr, value)
+            if kind == "minmax":
+                scaler._sk.feature_range = tuple(state.get("feature_range", (0, 1)))
+            scaler._sk.n_features_in_ = c
+            scaler._sk.n_samples_seen_ = int(state.get("n_samples_seen", 0))
+        return scaler
+
+    def __repr__(self) -> str:
+        fitted = "" if self.n_columns_ is None else f", n_columns={self.n_columns_}"
+        return f"Scaler({self.kind!r}{fitted})"
