@@ -1,0 +1,1 @@
+"""Looking inside: plots of training and predictions, gate and attention heatmaps."""

@@ -1,0 +1,56 @@
+"""Plots written into run folders (matplotlib, headless)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from lstmkit.runs import atomic_write  # noqa: E402
+
+__all__ = ["plot_history", "plot_forecast"]
+
+
+def _save(fig, path: Path) -> None:
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight"))
+    plt.close(fig)
+
+
+def plot_history(history: Sequence[dict[str, Any]], path: Path, best_epoch: int | None = None) -> None:
+    """Train and validation loss per epoch (log scale), the restored best epoch marked."""
+    epochs = [h["epoch"] for h in history]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.plot(epochs, [h["train_loss"] for h in history], label="train")
+    val = [h["val_loss"] for h in history]
+    if not all(np.isnan(v) for v in val):
+        ax.plot(epochs, val, label="validation")
+    if best_epoch and best_epoch > 0:
+        ax.axvline(best_epoch, color="grey", ls="--", lw=1, label=f"best (epoch {best_epoch})")
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss (scaled units)")
+    ax.set_title("Training curves")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    _save(fig, path)
+
+
+def plot_forecast(x_hist, y_hist, x_test, y_test, forecasts: dict[str, np.ndarray], path: Path,
+                  title: str, ylabel: str) -> None:
+    """History, test actuals and one-step-ahead-of-origin forecasts of each model."""
+    fig, ax = plt.subplots(figsize=(10, 4.5))
+    ax.plot(x_hist, y_hist, color="0.55", lw=1, label="history")
+    ax.plot(x_test, y_test, color="black", lw=1.4, label="actual (test)")
+    styles = {0: dict(lw=1.6), 1: dict(lw=1, ls="--"), 2: dict(lw=1, ls=":"), 3: dict(lw=1, ls="-.")}
+    for k, (name, yhat) in enumerate(forecasts.items()):
+        ax.plot(x_test, yhat, label=name, **styles.get(k, {}))
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    ax.legend(loc="best", fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.autofmt_xdate()
+    _save(fig, path)

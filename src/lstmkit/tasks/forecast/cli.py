@@ -1,0 +1,106 @@
+"""``lstmkit forecast train | predict | evaluate``."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from lstmkit.config import load_yaml, merge
+from lstmkit.runs import write_json
+from lstmkit.tasks.forecast.estimator import Forecaster
+from lstmkit.tasks.forecast.metrics import format_table
+
+app = typer.Typer(help="Time-series forecasting: train, predict, evaluate.", no_args_is_help=True,
+                  add_completion=False)
+
+
+@app.command()
+def train(
+    data: Optional[Path] = typer.Option(None, help="CSV or Parquet file with the series."),
+    target: Optional[str] = typer.Option(None, help="Target column(s), comma-separated."),
+    time: Optional[str] = typer.Option(None, help="Time column (parsed, sorted; duplicates are an error)."),
+    features: Optional[str] = typer.Option(None, help="Extra input columns, comma-separated."),
+    lookback: Optional[int] = typer.Option(None, help="Past steps the model sees [60]."),
+    horizon: Optional[int] = typer.Option(None, help="Future steps predicted at once [1]."),
+    model: Optional[str] = typer.Option(None, help="Encoder: lstm, gru, bilstm [lstm]."),
+    epochs: Optional[int] = typer.Option(None, help="Maximum epochs (early stopping ends sooner) [100]."),
+    hidden_size: Optional[int] = typer.Option(None, help="Hidden units per layer [50]."),
+    layers: Optional[int] = typer.Option(None, help="Recurrent layers [2]."),
+    dropout: Optional[float] = typer.Option(None, help="Dropout between layers and before the head [0.2]."),
+    batch_size: Optional[int] = typer.Option(None, help="Mini-batch size [32]."),
+    lr: Optional[float] = typer.Option(None, help="Adam learning rate [1e-3]."),
+    loss: Optional[str] = typer.Option(None, help="mse, mae or huber [mse]."),
+    scaler: Optional[str] = typer.Option(None, help="minmax, standard or none [minmax]."),
+    season: Optional[int] = typer.Option(None, help="Seasonal period for baselines and MASE [inferred]."),
+    fill: Optional[str] = typer.Option(None, help="Repair NaN cells: ffill or interpolate [error]."),
+    relative: Optional[bool] = typer.Option(None, "--relative/--absolute",
+                                            help="Model changes from each window's last value [relative]."),
+    seed: Optional[int] = typer.Option(None, help="Random seed [42]."),
+    device: Optional[str] = typer.Option(None, help="auto, cpu, cuda [auto]."),
+    progress: Optional[str] = typer.Option(None, help="auto, bar, log, off [auto]."),
+    config: Optional[Path] = typer.Option(None, help="YAML file with any of these settings; flags win."),
+    out: Path = typer.Option(Path("runs"), help="Folder that receives the run folder."),
+    resume: Optional[Path] = typer.Option(None, help="Continue an interrupted run folder."),
+):
+    """Train a forecaster; print test metrics beside naive, seasonal-naive and ETS baselines."""
+    if resume is not None:
+        est = Forecaster.resume(resume, data=str(data) if data else None)
+    else:
+        flags = {"target": target, "time": time, "features": features, "lookback": lookback,
+                 "horizon": horizon, "model": model, "hidden_size": hidden_size, "num_layers": layers,
+                 "dropout": dropout, "scaler": scaler, "season": season, "fill": fill, "relative": relative,
+                 "train": {"max_epochs": epochs, "batch_size": batch_size, "lr": lr, "loss": loss,
+                           "seed": seed, "device": device, "progress": progress}}
+        params = merge(load_yaml(config) if config else {}, flags)
+        if data is None:
+            data = params.pop("data", None)
+            if data is None:
+                from lstmkit.errors import LstmkitError
+                raise LstmkitError("no data given", "pass --data FILE.csv (or 'data:' in the --config file)")
+        params.pop("data", None)
+        est = Forecaster(**params).fit(str(data), out=out)
+    _report(est)
+
+
+def _report(est: Forecaster) -> None:
+    m = est.metrics_
+    typer.echo(f"\nTest metrics, original units ({m['test_points']} points, horizon {m['horizon']}, "
+               f"season {m['season']}):")
+    typer.echo(format_table(m["metrics"]))
+    r = est.result_
+    typer.echo(f"\nepochs {r.epochs_run}, best epoch {r.best_epoch}"
+               f"{' (early stop)' if r.stopped_early else ''}")
+    typer.echo(f"run folder: {est.run_dir_}")
+
+
+@app.command()
+def predict(run: Path = typer.Option(..., help="Run folder from 'train'."),
+            data: Path = typer.Option(..., help="Series to forecast from (its last rows are the history)."),
+            out: Optional[Path] = typer.Option(None, help="Write the forecast to this CSV instead of stdout.")):
+    """Forecast the next `horizon` steps after the data's end."""
+    est = Forecaster.load(run)
+    df = est.predict(str(data))
+    if out is None:
+        typer.echo(df.to_csv(index=False), nl=False)
+    else:
+        from lstmkit.runs import atomic_write
+        atomic_write(out, lambda tmp: df.to_csv(tmp, index=False))
+        typer.echo(f"wrote {len(df)} rows to {out}")
+
+
+@app.command()
+def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
+             data: Path = typer.Option(..., help="Series to evaluate on (its test part)."),
+             as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")):
+    """Metrics on the test part of the data, beside the baselines."""
+    est = Forecaster.load(run)
+    metrics = est.evaluate(str(data))
+    if as_json:
+        typer.echo(json.dumps(metrics, indent=2))
+    else:
+        typer.echo(format_table(metrics))
+
+
+__all__ = ["app", "write_json"]
