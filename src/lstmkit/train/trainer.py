@@ -65,7 +65,11 @@ def make_loss(name: str) -> nn.Module:
 
 
 class Trainer:
-    """Fits a model. ``run_dir`` (optional) receives history.csv, tb/ and checkpoints/."""
+    """Fits a model. ``run_dir`` (optional) receives history.csv, tb/ and checkpoints/.
+
+    Batches are ``(inputs, target)`` pairs; ``inputs`` may be a tensor or a tuple of tensors
+    passed as separate arguments. ``loss_fn(prediction, target)`` defaults to ``config.loss``.
+    """
 
     def __init__(self, config: TrainConfig, run_dir: Path | None = None,
                  callbacks: Iterable[Callback] = (), loss_fn: Callable | None = None):
@@ -153,7 +157,7 @@ class Trainer:
             if on_device:
                 xb, yb = _to(xb, self.device), _to(yb, self.device)
             optimizer.zero_grad(set_to_none=True)
-            loss = self.loss_fn(model(xb), yb)
+            loss = self.loss_fn(_call(model, xb), yb)
             loss.backward()
             if cfg.clip_norm is not None:
                 grad_total += torch.nn.utils.clip_grad_norm_(params, cfg.clip_norm, foreach=True)
@@ -176,7 +180,7 @@ class Trainer:
         total, count = 0.0, 0
         for xb, yb in batches:
             xb, yb = _to(xb, self.device), _to(yb, self.device)
-            pred = model(xb)
+            pred = _call(model, xb)
             bs = yb.shape[0]
             total += self.loss_fn(pred, yb).item() * bs
             count += bs
@@ -204,6 +208,12 @@ class Trainer:
         self.start_epoch = extra["epoch"]
         self.lr = optimizer.param_groups[0]["lr"]
         return best_state
+
+
+def _call(model: nn.Module, inputs):
+    """Batches are ``(inputs, target)``; a tuple of inputs is spread over the model's arguments
+    (e.g. ``(tokens, lengths)``)."""
+    return model(*inputs) if isinstance(inputs, (tuple, list)) else model(inputs)
 
 
 def _to(x, device):
