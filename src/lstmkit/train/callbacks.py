@@ -95,8 +95,11 @@ class ProgressDisplay(Callback):
     def on_epoch_begin(self, trainer, epoch: int, n_batches: int) -> None:
         self._epoch_t0 = time.perf_counter()
         if self._bar is not None:
+            last = trainer.history[-1] if trainer.history else {}
+            # reset() replaces every field, so all of them are passed each time
             self._bar.reset(self._task, total=n_batches,
                             epoch=f"{epoch + 1}/{trainer.config.max_epochs}",
+                            loss=_fmt(last.get("train_loss")), val=_fmt(last.get("val_loss")),
                             lr=f"{trainer.lr:.2g}")
 
     def on_batch_end(self, trainer, batch, n_batches, loss) -> None:

@@ -1,0 +1,94 @@
+import json
+
+import pytest
+import torch
+
+from lstmkit.errors import LstmkitError
+from lstmkit.runs import (FORMAT_VERSION, atomic_write, load_tensors, new_run_dir, read_meta, read_run,
+                          save_tensors, write_json)
+
+
+def _run(tmp_path, **meta):
+    run = tmp_path / "run"
+    run.mkdir()
+    write_json(run / "lstmkit.json", {"format_version": FORMAT_VERSION, "task": "forecast",
+                                      "status": "finished", **meta})
+    save_tensors(run / "model.safetensors", {"w": torch.arange(6.0).view(2, 3)})
+    return run
+
+
+def test_round_trip(tmp_path):
+    meta, weights = read_run(_run(tmp_path), "forecast")
+    assert meta["task"] == "forecast"
+    assert torch.equal(weights["w"], torch.arange(6.0).view(2, 3))
+
+
+@pytest.mark.parametrize("case, message", [
+    ("missing", "run folder not found"),
+    ("file", "is a file, not a run folder"),
+    ("empty_dir", "not an lstmkit run folder"),
+    ("bad_json", "corrupt"),
+    ("foreign_json", "not an lstmkit metadata file"),
+    ("newer", "newer lstmkit"),
+    ("other_task", "is a 'classify' run"),
+    ("unfinished", "unfinished run"),
+])
+def test_bad_run_folders_are_clear_errors(tmp_path, case, message):
+    run = tmp_path / "x"
+    if case == "file":
+        run.write_text("hello")
+    elif case == "empty_dir":
+        run.mkdir()
+    elif case == "bad_json":
+        run.mkdir()
+        (run / "lstmkit.json").write_text("{not json")
+    elif case == "foreign_json":
+        run.mkdir()
+        (run / "lstmkit.json").write_text('{"name": "something else"}')
+    elif case == "newer":
+        run = _run(tmp_path, format_version=FORMAT_VERSION + 1)
+    elif case == "other_task":
+        run = _run(tmp_path, task="classify")
+    elif case == "unfinished":
+        run = _run(tmp_path, status="training")
+    with pytest.raises(LstmkitError, match=message):
+        read_run(run, "forecast")
+
+
+def test_truncated_or_foreign_weights_are_clear_errors(tmp_path):
+    run = _run(tmp_path)
+    data = (run / "model.safetensors").read_bytes()
+    (run / "model.safetensors").write_bytes(data[: len(data) // 2])
+    with pytest.raises(LstmkitError, match="corrupt or truncated"):
+        read_run(run, "forecast")
+    (run / "model.safetensors").write_bytes(b"\x80\x04\x95 a pickle, not safetensors")
+    with pytest.raises(LstmkitError, match="corrupt or truncated"):
+        load_tensors(run / "model.safetensors")
+    (run / "model.safetensors").unlink()
+    with pytest.raises(LstmkitError, match="weights file missing"):
+        read_run(run, "forecast")
+
+
+def test_atomic_write_leaves_old_file_and_no_temp_on_failure(tmp_path):
+    target = tmp_path / "a.json"
+    write_json(target, {"v": 1})
+
+    def boom(tmp):
+        with open(tmp, "w") as f:
+            f.write("{half")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        atomic_write(target, boom)
+    assert json.loads(target.read_text()) == {"v": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
+
+
+def test_new_run_dir_is_unique(tmp_path):
+    a, b = new_run_dir(tmp_path, "forecast"), new_run_dir(tmp_path, "forecast")
+    assert a != b and a.is_dir() and b.is_dir() and a.name.startswith("forecast-")
+
+
+def test_read_meta_accepts_unfinished_runs_for_resume(tmp_path):
+    run = _run(tmp_path, status="interrupted")
+    assert read_meta(run, "forecast")["status"] == "interrupted"

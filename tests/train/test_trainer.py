@@ -1,0 +1,181 @@
+import io
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from lstmkit.config import TrainConfig
+from lstmkit.errors import LstmkitError
+from lstmkit.train import Trainer, TrainingInterrupted
+from lstmkit.train.callbacks import Callback, EarlyStopping, ProgressDisplay
+
+
+class Batches:
+    """A re-iterable list of (x, y) batches with len()."""
+
+    def __init__(self, x, y, bs=16, shuffle=False):
+        self.x, self.y, self.bs, self.shuffle = x, y, bs, shuffle
+
+    def __len__(self):
+        return math.ceil(len(self.x) / self.bs)
+
+    def __iter__(self):
+        order = torch.randperm(len(self.x)) if self.shuffle else torch.arange(len(self.x))
+        for i in range(0, len(self.x), self.bs):
+            idx = order[i:i + self.bs]
+            yield self.x[idx], self.y[idx]
+
+
+def _data(n=96, sign=1.0, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 4, generator=g)
+    y = sign * x.sum(1, keepdim=True)
+    return x, y
+
+
+def _model(seed=0):
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(4, 8), nn.Dropout(0.1), nn.Linear(8, 1))
+
+
+def _cfg(**kw):
+    base = dict(max_epochs=6, batch_size=16, lr=1e-2, progress="off", device="cpu", tensorboard=False)
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def _fit(cfg, run_dir=None, val_sign=1.0, resume=False, callbacks=(), model=None):
+    model = model or _model()
+    tr = Batches(*_data(), shuffle=True)
+    va = Batches(*_data(48, sign=val_sign, seed=1))
+    result = Trainer(cfg, run_dir=run_dir, callbacks=callbacks).fit(model, tr, va, resume=resume)
+    return model, result
+
+
+def _same_weights(a, b):
+    return all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+
+
+def test_loss_falls_and_history_has_every_column():
+    _, r = _fit(_cfg(max_epochs=8))
+    assert len(r.history) == 8
+    assert r.history[-1]["train_loss"] < 0.5 * r.history[0]["train_loss"]
+    assert set(r.history[0]) >= {"epoch", "train_loss", "val_loss", "lr", "grad_norm", "seconds"}
+    assert all(h["grad_norm"] > 0 for h in r.history)
+
+
+def test_same_seed_same_result_different_seed_different():
+    _, a = _fit(_cfg(seed=3))
+    _, b = _fit(_cfg(seed=3))
+    _, c = _fit(_cfg(seed=4))
+    assert [h["val_loss"] for h in a.history] == [h["val_loss"] for h in b.history]
+    assert [h["train_loss"] for h in a.history] != [h["train_loss"] for h in c.history]
+
+
+def test_early_stopping_restores_the_best_weights():
+    # validation target is the negated training target: val loss rises once training learns
+    model, r = _fit(_cfg(max_epochs=30, patience=3), val_sign=-1.0)
+    assert r.stopped_early
+    assert r.epochs_run == r.best_epoch + 3
+    vals = [h["val_loss"] for h in r.history]
+    assert r.best_val_loss == min(vals) == vals[r.best_epoch - 1]
+    # the restored model is exactly the model a run stopped at the best epoch ends with
+    short, _ = _fit(_cfg(max_epochs=r.best_epoch, patience=100), val_sign=-1.0)
+    assert _same_weights(model, short)
+
+
+def test_reduce_lr_on_plateau_halves_the_rate():
+    _, r = _fit(_cfg(max_epochs=5, lr_patience=0, patience=100), val_sign=-1.0)
+    lrs = [h["lr"] for h in r.history]
+    assert lrs[0] == 1e-2
+    assert lrs[-1] < lrs[0]
+    assert any(b == pytest.approx(a * 0.5) for a, b in zip(lrs, lrs[1:]))
+
+
+def test_clipping_off_records_no_grad_norm():
+    _, r = _fit(_cfg(clip_norm=None, max_epochs=2))
+    assert all(math.isnan(h["grad_norm"]) for h in r.history)
+
+
+def test_clipping_changes_training_and_records_the_pre_clip_norm():
+    # with clip_norm tiny the recorded (pre-clip) norm is still the true norm: clipping happens
+    _, clipped = _fit(_cfg(clip_norm=1e-6, max_epochs=1))
+    _, free = _fit(_cfg(clip_norm=1e9, max_epochs=1))
+    assert clipped.history[0]["grad_norm"] == pytest.approx(free.history[0]["grad_norm"], rel=0.5)
+    assert clipped.history[0]["train_loss"] != free.history[0]["train_loss"]
+
+
+def test_non_finite_loss_is_a_clear_error():
+    x, y = _data()
+    y[0] = float("nan")
+    with pytest.raises(LstmkitError, match="loss became nan"):
+        Trainer(_cfg()).fit(_model(), Batches(x, y), None)
+
+
+def test_resume_continues_exactly_like_an_uninterrupted_run(tmp_path):
+    full, rf = _fit(_cfg(max_epochs=6, patience=100))
+    _fit(_cfg(max_epochs=3, patience=100), run_dir=tmp_path)
+    resumed, rr = _fit(_cfg(max_epochs=6, patience=100), run_dir=tmp_path, resume=True)
+    assert [h["val_loss"] for h in rr.history] == [h["val_loss"] for h in rf.history]
+    assert _same_weights(full, resumed)
+
+
+class _InterruptAt(Callback):
+    def __init__(self, epoch):
+        self.epoch, self.seen = epoch, 0
+
+    def on_batch_end(self, trainer, batch, n_batches, loss):
+        if len(trainer.history) == self.epoch - 1 and batch == 2:
+            raise KeyboardInterrupt
+
+
+def test_ctrl_c_leaves_a_checkpoint_of_the_last_finished_epoch(tmp_path):
+    with pytest.raises(TrainingInterrupted) as info:
+        _fit(_cfg(max_epochs=6, patience=100), run_dir=tmp_path, callbacks=[_InterruptAt(4)])
+    assert info.value.epoch == 3
+    assert (tmp_path / "checkpoints" / "last.safetensors").is_file()
+    resumed, _ = _fit(_cfg(max_epochs=6, patience=100), run_dir=tmp_path, resume=True)
+    full, _ = _fit(_cfg(max_epochs=6, patience=100))
+    assert _same_weights(full, resumed)
+
+
+def test_run_dir_gets_history_csv_and_tensorboard_events(tmp_path):
+    _fit(_cfg(max_epochs=3, tensorboard=True), run_dir=tmp_path)
+    lines = (tmp_path / "history.csv").read_text().splitlines()
+    assert lines[0] == "epoch,train_loss,val_loss,lr,grad_norm,seconds"
+    assert len(lines) == 4
+    assert list((tmp_path / "tb").glob("events.out.tfevents.*"))
+
+
+def test_progress_log_lines_and_bar():
+    log = io.StringIO()
+    assert ProgressDisplay("auto", stream=log).mode == "log"     # not a terminal
+    t = Trainer(_cfg(max_epochs=2, progress="log"))
+    t.progress.stream = log
+    t.fit(_model(), Batches(*_data()), Batches(*_data(48, seed=1)))
+    lines = log.getvalue().splitlines()
+    assert len(lines) == 2 and lines[0].startswith("epoch 1/2  loss ")
+    assert "val_loss" in lines[0] and "lr" in lines[0] and "ETA" in lines[0]
+
+    bar = io.StringIO()
+    t = Trainer(_cfg(max_epochs=2, progress="bar"))
+    t.progress.stream = bar
+    t.fit(_model(), Batches(*_data()), Batches(*_data(48, seed=1)))
+    out = bar.getvalue()
+    assert "epoch 2/2" in out and "loss" in out and "val" in out
+
+
+def test_early_stopping_counts_patience():
+    es = EarlyStopping(patience=2, min_delta=0.1)
+    assert not es.update(1.0, 1) and es.improved
+    assert not es.update(0.95, 2) and not es.improved      # within min_delta: no improvement
+    assert es.update(0.99, 3)
+    assert es.best_epoch == 1
+
+
+def test_unknown_loss_and_device_are_clear_errors():
+    with pytest.raises(LstmkitError, match="unknown loss"):
+        Trainer(_cfg(loss="rmse"))
+    with pytest.raises(LstmkitError, match="unknown device"):
+        Trainer(_cfg(device="tpu"))
