@@ -1,16 +1,41 @@
-"""Encoders by name. Every encoder maps ``x [B, T, I]`` to ``(out [B, T, D], state)`` and has
-``output_size`` (D) and ``bidirectional``.
+"""Encoders by name, all with one signature, usable unchanged by every task.
+
+    enc = make_encoder("tcn", input_size=3, hidden_size=50, num_layers=2, dropout=0.2)
+    out, state = enc(x, state=None, lengths=None)      # x [B, T, I] -> out [B, T, enc.output_size]
+
+Every encoder has ``output_size`` (D), ``bidirectional`` and ``causal`` (out[:, t] depends on
+x[:, :t+1] only, so out[:, -1] summarises a window without peeking). ``state`` is the recurrent
+state where there is one ((h, c) for LSTMs, h for GRUs) and None otherwise. With ``lengths``
+([B] ints in [1, T]) outputs at valid steps equal those of each sequence run alone and outputs
+past a length are zero.
+
+=================  ==========================================================  ======
+name               what                                                        causal
+=================  ==========================================================  ======
+lstm, gru          stacked recurrent layers, dropout between layers            yes
+bilstm, bigru      the same, bidirectional (D = 2H)                            no
+lstm-attention     LSTM, then multi-head self-attention + residual + LayerNorm  option
+cnn-lstm           Conv1d (kernel 3) + ReLU, then LSTM                         option
+transformer        Linear, sinusoidal positions, Transformer encoder layers     option
+tcn                dilated causal convolutions in residual blocks              yes
+=================  ==========================================================  ======
 """
 from __future__ import annotations
 
+import math
+import warnings
 from typing import Callable
 
-from torch import nn
+import torch
+from torch import Tensor, nn
 
 from lstmkit.errors import LstmkitError
+from lstmkit.nn.attention import SelfAttention, causal_mask, pick_heads
+from lstmkit.nn.blocks import ConvFrontEnd, PositionalEncoding, TemporalBlock, valid_mask, zero_padding
 from lstmkit.nn.lstm import LSTM
 
-__all__ = ["ENCODERS", "make_encoder", "GRU"]
+__all__ = ["ENCODERS", "make_encoder", "count_parameters", "find_lstm",
+           "GRU", "LSTMAttention", "CNNLSTM", "TransformerEncoder", "TCN"]
 
 
 class GRU(nn.GRU):
@@ -20,38 +45,170 @@ class GRU(nn.GRU):
                  dropout: float = 0.0, bidirectional: bool = False):
         super().__init__(input_size, hidden_size, num_layers=num_layers, batch_first=True,
                          dropout=dropout, bidirectional=bidirectional)
+        self.output_size = hidden_size * (2 if bidirectional else 1)
+        self.causal = not bidirectional
 
     def forward(self, x, state=None, lengths=None):
         if lengths is None:
             return super().forward(x, state)
-        packed = nn.utils.rnn.pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+        packed = nn.utils.rnn.pack_padded_sequence(x, torch.as_tensor(lengths).cpu(), batch_first=True,
+                                                   enforce_sorted=False)
         out, h = super().forward(packed, state)
         out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
         return out, h
 
 
-def _lstm(i, h, layers, dropout):
-    return LSTM(i, h, num_layers=layers, dropout=dropout if layers > 1 else 0.0, batch_first=True)
+class LSTMAttention(nn.Module):
+    """LSTM, then multi-head self-attention over its outputs (residual + LayerNorm).
+
+    ``x [B, T, I] -> (out [B, T, H], (h, c))``. With ``causal`` each step attends only to itself
+    and earlier steps; the attention weights can be recorded (``self.attention.record = True``).
+    """
+
+    bidirectional = False
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, dropout: float = 0.0,
+                 causal: bool = True, num_heads: int | None = None):
+        super().__init__()
+        self.lstm = _stacked_lstm(input_size, hidden_size, num_layers, dropout)
+        self.attention = SelfAttention(hidden_size, num_heads, dropout, causal)
+        self.output_size = hidden_size
+        self.causal = causal
+
+    def forward(self, x: Tensor, state=None, lengths=None):
+        h, state = self.lstm(x, state, lengths)                       # [B, T, H]
+        return self.attention(h, lengths), state                      # [B, T, H]
 
 
-def _bilstm(i, h, layers, dropout):
-    return LSTM(i, h, num_layers=layers, dropout=dropout if layers > 1 else 0.0, batch_first=True,
-                bidirectional=True)
+class CNNLSTM(nn.Module):
+    """Conv1d front-end (kernel 3, ReLU) for local patterns, then a stacked LSTM.
+
+    ``x [B, T, I] -> (out [B, T, H], (h, c))``. The convolution pads on the left only when
+    ``causal``, so out[:, t] never reads x[:, t+1:].
+    """
+
+    bidirectional = False
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, dropout: float = 0.0,
+                 causal: bool = True, kernel_size: int = 3):
+        super().__init__()
+        self.conv = ConvFrontEnd(input_size, hidden_size, kernel_size, causal)
+        self.lstm = _stacked_lstm(hidden_size, hidden_size, num_layers, dropout)
+        self.output_size = hidden_size
+        self.causal = causal
+
+    def forward(self, x: Tensor, state=None, lengths=None):
+        return self.lstm(self.conv(x, lengths), state, lengths)       # [B, T, H]
 
 
-def _gru(i, h, layers, dropout):
-    return GRU(i, h, num_layers=layers, dropout=dropout if layers > 1 else 0.0)
+class TransformerEncoder(nn.Module):
+    """Linear projection to ``hidden_size``, sinusoidal positions, ``num_layers`` Transformer
+    encoder layers (pre-norm, feed-forward 4·H, GELU), final LayerNorm.
+
+    ``x [B, T, I] -> (out [B, T, H], None)``. ``causal`` masks attention to later steps; keys
+    past each length are masked. Heads: ``num_heads`` or :func:`~lstmkit.nn.attention.pick_heads`.
+    """
+
+    bidirectional = False
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, dropout: float = 0.0,
+                 causal: bool = True, num_heads: int | None = None):
+        super().__init__()
+        heads = num_heads or pick_heads(hidden_size)
+        self.proj = nn.Linear(input_size, hidden_size)
+        self.positions = PositionalEncoding(hidden_size, dropout)
+        layer = nn.TransformerEncoderLayer(hidden_size, heads, 4 * hidden_size, dropout, activation="gelu",
+                                           batch_first=True, norm_first=True)
+        with warnings.catch_warnings():   # "enable_nested_tensor is True, but norm_first ..." is moot: it is off
+            warnings.simplefilter("ignore", UserWarning)
+            self.layers = nn.TransformerEncoder(layer, num_layers, norm=nn.LayerNorm(hidden_size),
+                                                enable_nested_tensor=False)
+        self.output_size = hidden_size
+        self.causal = causal
+        self.num_heads = heads
+
+    def forward(self, x: Tensor, state=None, lengths=None):
+        steps = x.shape[1]
+        h = self.positions(self.proj(x))                               # [B, T, H]
+        mask = causal_mask(steps, x.device) if self.causal else None
+        pad = None if lengths is None else ~valid_mask(torch.as_tensor(lengths).to(x.device), steps)
+        out = self.layers(h, mask=mask, src_key_padding_mask=pad)
+        return zero_padding(out, lengths), None
 
 
-ENCODERS: dict[str, Callable[[int, int, int, float], nn.Module]] = {
-    "lstm": _lstm, "gru": _gru, "bilstm": _bilstm,
+class TCN(nn.Module):
+    """Temporal convolutional network: residual blocks of dilated causal convolutions,
+    dilation 1, 2, 4, ... (Bai, Kolter & Koltun 2018).
+
+    ``x [B, T, I] -> (out [B, T, H], None)``. out[:, t] reads x[:, t-R+1 : t+1], R =
+    ``receptive_field``. ``num_layers`` is a minimum number of blocks: more are added until
+    R >= ``context``, because the last step must see the whole window to summarise it.
+    """
+
+    bidirectional = False
+    causal = True
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, dropout: float = 0.0,
+                 kernel_size: int = 3, context: int = 64):
+        super().__init__()
+        # R = 1 + 2(k-1)(2^n - 1) for n blocks; the smallest n with R >= context.
+        needed = math.ceil(math.log2((context - 1) / (2 * (kernel_size - 1)) + 1)) if context > 1 else 1
+        n_blocks = max(num_layers, needed)
+        self.blocks = nn.Sequential(*[
+            TemporalBlock(input_size if k == 0 else hidden_size, hidden_size, kernel_size, 2 ** k, dropout)
+            for k in range(n_blocks)])
+        self.receptive_field = 1 + 2 * (kernel_size - 1) * (2 ** n_blocks - 1)
+        self.output_size = hidden_size
+
+    def forward(self, x: Tensor, state=None, lengths=None):
+        # Causal convolutions never read past t, so padding after a length cannot reach the
+        # valid steps; zeroing the outputs there keeps the shared contract.
+        return zero_padding(self.blocks(x), lengths), None
+
+
+def _stacked_lstm(i: int, h: int, layers: int, dropout: float, bidirectional: bool = False) -> LSTM:
+    enc = LSTM(i, h, num_layers=layers, dropout=dropout if layers > 1 else 0.0, batch_first=True,
+               bidirectional=bidirectional)
+    enc.output_size = h * (2 if bidirectional else 1)
+    enc.causal = not bidirectional
+    return enc
+
+
+ENCODERS: dict[str, Callable[..., nn.Module]] = {
+    "lstm": lambda i, h, n, p, causal=True: _stacked_lstm(i, h, n, p),
+    "gru": lambda i, h, n, p, causal=True: GRU(i, h, n, p if n > 1 else 0.0),
+    "bilstm": lambda i, h, n, p, causal=True: _stacked_lstm(i, h, n, p, bidirectional=True),
+    "bigru": lambda i, h, n, p, causal=True: GRU(i, h, n, p if n > 1 else 0.0, bidirectional=True),
+    "lstm-attention": lambda i, h, n, p, causal=True: LSTMAttention(i, h, n, p, causal),
+    "cnn-lstm": lambda i, h, n, p, causal=True: CNNLSTM(i, h, n, p, causal),
+    "transformer": lambda i, h, n, p, causal=True: TransformerEncoder(i, h, n, p, causal),
+    "tcn": lambda i, h, n, p, causal=True: TCN(i, h, n, p),
 }
 
 
-def make_encoder(name: str, input_size: int, hidden_size: int, num_layers: int, dropout: float) -> nn.Module:
-    """Build encoder ``name``; unknown names raise an error listing the known ones."""
+def make_encoder(name: str, input_size: int, hidden_size: int, num_layers: int, dropout: float,
+                 causal: bool = True) -> nn.Module:
+    """Build encoder ``name``; unknown names raise an error listing the known ones.
+
+    ``causal`` matters for ``lstm-attention``, ``cnn-lstm`` and ``transformer``; recurrent
+    one-directional encoders and ``tcn`` are always causal, bidirectional ones never.
+    """
     if name not in ENCODERS:
         raise LstmkitError(f"unknown model {name!r}", f"use one of: {', '.join(ENCODERS)}")
-    enc = ENCODERS[name](input_size, hidden_size, num_layers, dropout)
-    enc.output_size = hidden_size * (2 if enc.bidirectional else 1)
-    return enc
+    return ENCODERS[name](input_size, hidden_size, num_layers, dropout, causal)
+
+
+def find_lstm(module: nn.Module) -> LSTM | None:
+    """The first :class:`~lstmkit.nn.lstm.LSTM` inside ``module`` (or ``module`` itself), else None."""
+    return next((m for m in module.modules() if isinstance(m, LSTM)), None)
+
+
+def count_parameters(module: nn.Module, keras_biases: bool = False) -> int:
+    """Trainable parameters. ``keras_biases=True`` counts each LSTM layer's two bias vectors
+    (``bias_ih`` + ``bias_hh``, whose sum is all the equations use) as the single vector Keras
+    keeps, i.e. subtracts ``4·H`` per layer and direction."""
+    total = sum(p.numel() for p in module.parameters() if p.requires_grad)
+    if keras_biases:
+        total -= sum(p.numel() for m in module.modules() if isinstance(m, LSTM)
+                     for name, p in m.named_parameters() if name.startswith("bias_hh"))
+    return total

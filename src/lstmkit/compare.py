@@ -1,0 +1,362 @@
+"""``lstmkit compare``: train several zoo models on one task under one budget, one table + plot.
+
+>>> table = compare("forecast", "co2.csv", models=["lstm", "gru", "tcn"], seeds=3, epochs=30,
+...                 target="co2", time="date", fill="interpolate")
+
+Every model gets the same data, split, lookback, hidden size, layers, optimiser, epoch budget
+and early stopping; only the encoder differs. Each runs with ``seeds`` seeds; a row reports
+
+* ``params``: trainable parameters;
+* test metrics as mean ± std over seeds (the task's metrics; forecasting adds its baselines as
+  reference rows);
+* ``train_s``: seconds in the training loop (epochs incl. validation, without data preparation
+  or test evaluation), ``epochs``: epochs run before early stopping ended them,
+  ``windows_per_s``: training windows processed per second;
+* ``latency_b1_ms`` / ``latency_b256_ms``: median wall time of one forward pass in eval mode on
+  the CPU, batch 1 and batch 256;
+* ``act_mem_mb``: activation memory of one training step: the bytes of the distinct tensors
+  autograd keeps for the backward pass of one training batch (parameters excluded), measured with
+  ``torch.autograd.graph.saved_tensors_hooks``. It is deterministic, unlike RSS deltas that depend
+  on the allocator; it is what grows with sequence length (T² attention maps, per-step states).
+
+Tasks plug in through :data:`TASKS` (name -> factory of a :class:`TaskBench`); see
+:func:`register_task`.
+"""
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Optional, Protocol
+
+import numpy as np
+import pandas as pd
+import torch
+import typer
+from torch import nn
+
+from lstmkit.errors import LstmkitError
+from lstmkit.runs import atomic_write, new_run_dir, write_json
+
+__all__ = ["Trial", "TaskBench", "ForecastBench", "TASKS", "register_task", "compare", "summarise",
+           "measure_latency_ms", "activation_bytes", "compare_command"]
+
+DEFAULT_MODELS = ("lstm", "gru", "transformer", "tcn")
+
+
+@dataclass
+class Trial:
+    """One model trained with one seed."""
+
+    model: str
+    seed: int
+    params: int
+    metrics: dict[str, float]
+    train_s: float
+    epochs: int
+    windows_per_s: float
+    latency_b1_ms: float
+    latency_b256_ms: float
+    act_mem_mb: float
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class TaskBench(Protocol):
+    """What a task provides to ``compare``: data once, then one trained :class:`Trial` per call."""
+
+    name: str
+    metrics: tuple[str, ...]           # metric columns of the table, lower is better, first = headline
+
+    def check_models(self, models: list[str]) -> None: ...
+    def run(self, model: str, seed: int, epochs: int) -> Trial: ...
+    def reference_rows(self) -> dict[str, dict[str, float]]: ...   # e.g. baselines; may be empty
+    def describe(self) -> dict[str, Any]: ...
+
+
+# ------------------------------------------------------------------------------ measurements
+def measure_latency_ms(net: nn.Module, x: torch.Tensor, min_reps: int = 5, min_seconds: float = 0.2) -> float:
+    """Median milliseconds of ``net(x)`` in eval mode without autograd, after two warm-up calls."""
+    net.eval()
+    times: list[float] = []
+    with torch.inference_mode():
+        for _ in range(2):
+            net(x)
+        start = time.perf_counter()
+        while len(times) < min_reps or (time.perf_counter() - start < min_seconds and len(times) < 200):
+            t0 = time.perf_counter()
+            net(x)
+            times.append(time.perf_counter() - t0)
+    return 1000.0 * statistics.median(times)
+
+
+def activation_bytes(net: nn.Module, x: torch.Tensor) -> int:
+    """Bytes of the distinct storages autograd saves for backward in one training-mode forward
+    of ``net`` on ``x``, parameters excluded."""
+    params = {p.untyped_storage().data_ptr() for p in net.parameters()}
+    seen: dict[int, int] = {}
+
+    def pack(t: torch.Tensor):
+        s = t.untyped_storage()
+        if s.data_ptr() not in params:
+            seen[s.data_ptr()] = s.nbytes()
+        return t
+
+    was_training = net.training
+    net.train()
+    try:
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            net(x)
+    finally:
+        net.train(was_training)
+    return sum(seen.values())
+
+
+# ---------------------------------------------------------------------------- forecasting
+class ForecastBench:
+    """Forecasting under ``compare``: :class:`~lstmkit.tasks.forecast.estimator.Forecaster` per
+    model and seed, test metrics in original units, naive / seasonal-naive / ETS as references.
+
+    ``options`` are Forecaster hyper-parameters (``lookback``, ``horizon``, ``hidden_size``, ...)
+    plus the data's ``target``, ``time``, ``features``.
+    """
+
+    name = "forecast"
+    metrics = ("MASE", "MAE", "RMSE", "sMAPE")
+
+    def __init__(self, data, target: str | list[str] | None = None, time: str | None = None,
+                 features: str | list[str] | None = None, **options: Any):
+        from lstmkit.tasks.forecast.data import load_table
+        if not target:
+            raise LstmkitError("no target column given", "pass --target COLUMN")
+        self.frame = load_table(data)
+        self.source = str(data) if isinstance(data, (str, Path)) else type(data).__name__
+        self.columns = {"target": target, "time": time, "features": features}
+        self.options = {k: v for k, v in options.items() if v is not None}
+        self._references: dict[str, dict[str, float]] = {}
+
+    def check_models(self, models: list[str]) -> None:
+        from lstmkit.nn.zoo import ENCODERS
+        unknown = [m for m in models if m not in ENCODERS]
+        if unknown:
+            raise LstmkitError(f"unknown model{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}",
+                               f"use any of: {', '.join(ENCODERS)}")
+
+    def run(self, model: str, seed: int, epochs: int) -> Trial:
+        from lstmkit.tasks.forecast.data import split_window_indices
+        from lstmkit.tasks.forecast.estimator import Forecaster
+        est = Forecaster(**{**self.options, "model": model, "seed": seed, "max_epochs": epochs,
+                            "progress": "off", "tensorboard": False})
+        est.fit(self.frame, **self.columns)
+        cfg, summary, history = est.config_, est.data_summary_, est.result_.history
+        split = summary["split"]
+        train_idx, _, _ = split_window_indices(summary["rows"], cfg.lookback, cfg.horizon, split["train"], split["val"])
+        train_s = float(sum(h["seconds"] for h in history))
+        metrics = est.metrics_["metrics"]
+        if not self._references:
+            self._references = {k: v for k, v in metrics.items() if k != model}
+        net = est.net_.to("cpu").eval()
+        n_inputs = len(cfg.target) + len(cfg.features)
+        gen = torch.Generator().manual_seed(0)
+        x1 = torch.rand(1, cfg.lookback, n_inputs, generator=gen)
+        x256 = torch.rand(256, cfg.lookback, n_inputs, generator=gen)
+        xb = torch.rand(cfg.train.batch_size, cfg.lookback, n_inputs, generator=gen)
+        return Trial(model=model, seed=seed, params=sum(p.numel() for p in net.parameters()),
+                     metrics={k: float(metrics[model][k]) for k in self.metrics},
+                     train_s=train_s, epochs=len(history),
+                     windows_per_s=len(train_idx) * len(history) / train_s if train_s > 0 else float("nan"),
+                     latency_b1_ms=measure_latency_ms(net, x1), latency_b256_ms=measure_latency_ms(net, x256),
+                     act_mem_mb=activation_bytes(net, xb) / 2**20,
+                     extra={"best_epoch": est.result_.best_epoch})
+
+    def reference_rows(self) -> dict[str, dict[str, float]]:
+        return {k: {m: float(v[m]) for m in self.metrics} for k, v in self._references.items()}
+
+    def describe(self) -> dict[str, Any]:
+        return {"data": self.source, "rows": len(self.frame), **self.columns, **self.options}
+
+
+TASKS: dict[str, Callable[..., TaskBench]] = {"forecast": ForecastBench}
+
+
+def register_task(name: str, factory: Callable[..., TaskBench]) -> None:
+    """Make ``lstmkit compare --task name`` available; ``factory(data, **options)`` -> TaskBench."""
+    TASKS[name] = factory
+
+
+# ------------------------------------------------------------------------------- compare
+def compare(task: str, data, models: Iterable[str] = DEFAULT_MODELS, seeds: int = 3, epochs: int = 30,
+            out: str | Path | None = "runs", seed: int = 42, log: Callable[[str], None] | None = print,
+            warmup: bool = True, **options: Any) -> pd.DataFrame:
+    """Train every model with ``seeds`` seeds (``seed``, ``seed + 1``, ...) and return one row per
+    model (then the task's reference rows). With ``out``, a folder ``out/compare-<task>-<stamp>``
+    receives compare.csv, compare.md, compare.png and trials.json (every single run); its path is
+    in ``table.attrs["out"]``. ``warmup`` first trains the first model for one epoch and discards
+    it, so that one-time start-up costs do not count against it."""
+    if task not in TASKS:
+        raise LstmkitError(f"unknown task {task!r} for compare", f"available: {', '.join(TASKS)}")
+    models = [m.strip() for m in (models.split(",") if isinstance(models, str) else models) if m.strip()]
+    if not models:
+        raise LstmkitError("no models given", "pass --models lstm,gru,...")
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+        raise LstmkitError(f"`seeds` must be a positive integer, got {seeds!r}", "pass --seeds 3, say")
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise LstmkitError(f"`epochs` must be a positive integer, got {epochs!r}", "pass --epochs 30, say")
+    bench = TASKS[task](data, **options)
+    bench.check_models(models)
+    if warmup:   # one-time costs (kernel selection, allocator growth) would otherwise land on the first model
+        bench.run(models[0], seed, 1)
+    trials: list[Trial] = []
+    for model in models:
+        for k in range(seeds):
+            t0 = time.perf_counter()
+            trial = bench.run(model, seed + k, epochs)
+            trials.append(trial)
+            if log:
+                head = bench.metrics[0]
+                log(f"{model:>15s} seed {seed + k}: {head} {trial.metrics[head]:.4g}, "
+                    f"{trial.epochs} epochs, {time.perf_counter() - t0:.1f} s")
+    table = summarise(trials, bench.metrics, bench.reference_rows())
+    settings = {"task": task, "models": models, "seeds": seeds, "epochs": epochs, "seed": seed,
+                **bench.describe(), "torch": torch.__version__, "threads": torch.get_num_threads()}
+    table.attrs["settings"] = settings
+    if out is not None:
+        folder = new_run_dir(out, f"compare-{task}")
+        _write(folder, table, trials, bench.metrics, settings)
+        table.attrs["out"] = folder
+    if log:
+        log("\n" + to_markdown(table, bench.metrics))
+        if out is not None:
+            log(f"\nwritten to {table.attrs['out']}")
+    return table
+
+
+def summarise(trials: list[Trial], metrics: tuple[str, ...],
+              references: dict[str, dict[str, float]] | None = None) -> pd.DataFrame:
+    """One row per model: means and stds over seeds; reference rows carry metrics only."""
+    rows = []
+    for model in dict.fromkeys(t.model for t in trials):
+        group = [t for t in trials if t.model == model]
+        row: dict[str, Any] = {"model": model, "params": group[0].params, "seeds": len(group)}
+        for m in metrics:
+            row[f"{m}_mean"], row[f"{m}_std"] = _mean_std([t.metrics[m] for t in group])
+        for col in ("train_s", "epochs", "windows_per_s", "latency_b1_ms", "latency_b256_ms", "act_mem_mb"):
+            row[f"{col}_mean"], row[f"{col}_std"] = _mean_std([getattr(t, col) for t in group])
+        rows.append(row)
+    for name, values in (references or {}).items():
+        rows.append({"model": name, **{f"{m}_mean": values[m] for m in metrics}})
+    return pd.DataFrame(rows)
+
+
+def _mean_std(values: list[float]) -> tuple[float, float]:
+    a = np.asarray(values, dtype=float)
+    return float(a.mean()), float(a.std(ddof=1)) if len(a) > 1 else 0.0
+
+
+def to_markdown(table: pd.DataFrame, metrics: tuple[str, ...]) -> str:
+    """The comparison as a Markdown table; metrics as mean ± std."""
+    cols = ["model", "params", *metrics, "epochs", "train s", "windows/s", "latency b1 ms",
+            "latency b256 ms", "act. mem MB"]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join(["---"] + ["---:"] * (len(cols) - 1)) + "|"]
+    for _, r in table.iterrows():
+        trained = not pd.isna(r.get("params"))
+        cells = [str(r["model"]), f"{int(r['params']):,}" if trained else "—"]
+        for m in metrics:
+            std = r.get(f"{m}_std")
+            cells.append(_fmt(r[f"{m}_mean"]) + (f" ± {_fmt(std)}" if trained else ""))
+        if trained:
+            cells += [f"{r['epochs_mean']:.1f}", f"{r['train_s_mean']:.1f} ± {r['train_s_std']:.1f}",
+                      f"{r['windows_per_s_mean']:,.0f}", f"{r['latency_b1_ms_mean']:.2f}",
+                      f"{r['latency_b256_ms_mean']:.1f}", f"{r['act_mem_mb_mean']:.2f}"]
+        else:
+            cells += ["—"] * 6
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _fmt(v: float) -> str:
+    if v is None or pd.isna(v):
+        return "nan"
+    return f"{v:.3g}" if abs(v) < 1000 else f"{v:,.0f}"
+
+
+def _write(folder: Path, table: pd.DataFrame, trials: list[Trial], metrics: tuple[str, ...],
+           settings: dict[str, Any]) -> None:
+    atomic_write(folder / "compare.csv", lambda tmp: table.to_csv(tmp, index=False))
+    lines = [f"# lstmkit compare: {settings['task']}", ""]
+    lines += [f"- {k}: {v}" for k, v in settings.items() if k != "task"]
+    lines += ["", to_markdown(table, metrics), "",
+              "Metrics: mean ± std over seeds on the test part. train s: seconds in the training loop; "
+              "latency: median CPU forward pass in eval mode; act. mem: bytes autograd saves for backward "
+              "in one training batch (parameters excluded).", ""]
+    atomic_write(folder / "compare.md", lambda tmp: Path(tmp).write_text("\n".join(lines)))
+    write_json(folder / "trials.json", {"settings": settings, "trials": [asdict(t) for t in trials]})
+    _plot(table, metrics[0], folder / "compare.png")
+
+
+def _plot(table: pd.DataFrame, headline: str, path: Path) -> None:
+    from lstmkit.inspect.plots import _save, plt
+
+    trained = table[table["params"].notna()]
+    refs = table[table["params"].isna()]
+    names = trained["model"].tolist()
+    pos = np.arange(len(names))
+    fig, axes = plt.subplots(2, 2, figsize=(11, 7))
+    ax = axes[0, 0]
+    ax.bar(pos, trained[f"{headline}_mean"], yerr=trained[f"{headline}_std"], capsize=4, color="tab:blue")
+    for k, (_, r) in enumerate(refs.iterrows()):
+        ax.axhline(r[f"{headline}_mean"], ls=["--", ":", "-."][k % 3], color="0.4", lw=1,
+                   label=f"{r['model']} {r[f'{headline}_mean']:.3g}")
+    if len(refs):
+        ax.legend(fontsize=7)
+    ax.set_title(f"test {headline} (mean ± std over seeds, lower is better)")
+    panels = [(axes[0, 1], "train_s", "training time, s"),
+              (axes[1, 1], "act_mem_mb", "activation memory per training batch, MB")]
+    for ax, col, title in panels:
+        ax.bar(pos, trained[f"{col}_mean"], yerr=trained[f"{col}_std"], capsize=4, color="tab:orange")
+        ax.set_title(title)
+    ax = axes[1, 0]
+    ax.bar(pos - 0.2, trained["latency_b1_ms_mean"], 0.4, label="batch 1")
+    ax.bar(pos + 0.2, trained["latency_b256_ms_mean"], 0.4, label="batch 256")
+    ax.set_yscale("log")
+    ax.set_title("inference latency, ms (CPU, log scale)")
+    ax.legend(fontsize=8)
+    for ax in axes.flat:
+        ax.set_xticks(pos, names, rotation=20, fontsize=8)
+        ax.grid(alpha=0.3, axis="y")
+    fig.tight_layout()
+    _save(fig, path)
+
+
+# ------------------------------------------------------------------------------------ CLI
+def compare_command(
+    task: str = typer.Option("forecast", help=f"Task: {', '.join(TASKS)}."),
+    data: Path = typer.Option(..., help="Data file of the task (forecast: CSV or Parquet)."),
+    models: str = typer.Option(",".join(DEFAULT_MODELS), help="Comma-separated zoo models."),
+    seeds: int = typer.Option(3, help="Seeds per model (mean ± std over them)."),
+    epochs: int = typer.Option(30, help="Epoch budget per run (early stopping may end sooner)."),
+    target: Optional[str] = typer.Option(None, help="forecast: target column(s)."),
+    time_col: Optional[str] = typer.Option(None, "--time", help="forecast: time column."),
+    features: Optional[str] = typer.Option(None, help="forecast: extra input columns."),
+    lookback: Optional[int] = typer.Option(None, help="forecast: past steps seen [60]."),
+    horizon: Optional[int] = typer.Option(None, help="forecast: steps predicted [1]."),
+    fill: Optional[str] = typer.Option(None, help="forecast: repair NaN cells (ffill, interpolate)."),
+    hidden_size: Optional[int] = typer.Option(None, help="Hidden size of every model [50]."),
+    layers: Optional[int] = typer.Option(None, help="Layers of every model [2]."),
+    batch_size: Optional[int] = typer.Option(None, help="Mini-batch size [32]."),
+    lr: Optional[float] = typer.Option(None, help="Adam learning rate [1e-3]."),
+    patience: Optional[int] = typer.Option(None, help="Early-stopping patience [7]."),
+    device: Optional[str] = typer.Option(None, help="Training device: auto, cpu, cuda [auto]."),
+    threads: Optional[int] = typer.Option(None, help="CPU threads for torch [torch's default]."),
+    out: Path = typer.Option(Path("runs"), help="Folder that receives compare-<task>-<stamp>/."),
+):
+    """Train several zoo models under one budget; table of accuracy, speed and memory."""
+    if threads is not None:
+        if threads < 1:
+            raise LstmkitError(f"`threads` must be at least 1, got {threads}", "pass --threads 1, say")
+        torch.set_num_threads(threads)
+    options = {"target": target, "time": time_col, "features": features, "lookback": lookback,
+               "horizon": horizon, "fill": fill, "hidden_size": hidden_size, "num_layers": layers,
+               "batch_size": batch_size, "lr": lr, "patience": patience, "device": device}
+    compare(task, str(data), models=models, seeds=seeds, epochs=epochs, out=out,
+            log=typer.echo, **{k: v for k, v in options.items() if v is not None})

@@ -1,0 +1,62 @@
+"""Attention weights of an ``lstm-attention`` model: record them for an input and plot them.
+
+>>> w = lstmkit.inspect.attention(forecaster, window)      # [B, heads, T_query, T_key]
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from lstmkit.errors import LstmkitError
+from lstmkit.nn.attention import SelfAttention
+
+__all__ = ["attention", "plot_attention"]
+
+
+def attention(model: Any, x, lengths=None) -> Tensor:
+    """Attention weights ``[B, heads, T, T]`` (rows: query steps, columns: key steps) of the first
+    :class:`~lstmkit.nn.attention.SelfAttention` inside ``model`` (a module or a fitted estimator)
+    for the model input ``x`` ``[B, T, F]`` or ``[T, F]``."""
+    net = getattr(model, "net_", model)
+    layer = next((m for m in net.modules() if isinstance(m, SelfAttention)), None) if isinstance(net, nn.Module) else None
+    if layer is None:
+        raise LstmkitError(f"{type(net).__name__} has no self-attention layer",
+                           "train with --model lstm-attention to inspect attention")
+    dtype = next(net.parameters()).dtype
+    x = torch.as_tensor(np.asarray(x) if not isinstance(x, Tensor) else x).to(dtype)
+    if x.dim() == 2:
+        x = x.unsqueeze(0)
+    was_training = net.training
+    net.eval()
+    layer.record = True
+    try:
+        with torch.no_grad():
+            net(x) if lengths is None else net(x, lengths=lengths)
+        return layer.last_weights
+    finally:
+        layer.record = False
+        layer.last_weights = None
+        net.train(was_training)
+
+
+def plot_attention(weights: Tensor, path: str | Path, sample: int = 0, title: str | None = None) -> None:
+    """One heatmap per head of ``weights [B, heads, T, T]`` for one sample (query × key)."""
+    from lstmkit.inspect.plots import _save, plt
+
+    heads = weights.shape[1]
+    fig, axes = plt.subplots(1, heads, figsize=(4.6 * heads + 0.6, 4.2), squeeze=False)
+    for h in range(heads):
+        ax = axes[0, h]
+        im = ax.imshow(weights[sample, h].numpy(), aspect="auto", cmap="magma", interpolation="nearest")
+        ax.set_title(f"head {h}")
+        ax.set_xlabel("key step (attended to)")
+        ax.set_ylabel("query step")
+        fig.colorbar(im, ax=ax, fraction=0.046)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    _save(fig, Path(path))

@@ -1,0 +1,76 @@
+"""``lstmkit inspect gates | attention --run RUN --data F [--window N]``."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import typer
+
+from lstmkit.errors import LstmkitError
+from lstmkit.runs import read_meta, write_json
+
+__all__ = ["app", "run_window"]
+
+app = typer.Typer(help="Look inside a trained model: LSTM gates, attention weights.", no_args_is_help=True,
+                  add_completion=False)
+
+_RUN = typer.Option(..., help="Run folder from 'train'.")
+_DATA = typer.Option(..., help="Data to take the input window from (same columns as in training).")
+_WINDOW = typer.Option(-1, help="Which input window: 0 = the first `lookback` rows, -1 = the last.")
+
+
+def run_window(run: Path, data: Path, window: int):
+    """Load the run's estimator and return it with input window ``window`` of ``data`` [T, F]."""
+    task = read_meta(run)["task"]
+    if task != "forecast":
+        raise LstmkitError(f"inspect does not support '{task}' runs yet", "use a forecast run")
+    from lstmkit.tasks.forecast.data import load_table, prepare_series
+    from lstmkit.tasks.forecast.estimator import Forecaster
+    est = Forecaster.load(run)
+    cfg = est.config_
+    series = prepare_series(load_table(str(data)), cfg.target, time=cfg.time, features=cfg.features or None,
+                            fill=cfg.fill)
+    inputs = est._inputs(series)                            # scaled, as the network sees them [N, F]
+    n = len(inputs) - cfg.lookback + 1
+    if n < 1:
+        raise LstmkitError(f"the data has {len(inputs)} rows, fewer than the lookback ({cfg.lookback})",
+                           "pass more rows")
+    if not -n <= window < n:
+        raise LstmkitError(f"--window {window} is out of range for {n} windows", f"use 0..{n - 1} or -1..-{n}")
+    start = window % n
+    return est, inputs[start:start + cfg.lookback], start
+
+
+@app.command("gates")
+def gates_command(run: Path = _RUN, data: Path = _DATA, window: int = _WINDOW,
+                  top: int = typer.Option(5, help="Cell-state trajectories of this many most active units.")):
+    """Record i, f, g, o, c for one window: plots/gates.png and gates.json in the run folder."""
+    from lstmkit.inspect.gates import gates, plot_gates
+    est, x, start = run_window(run, data, window)
+    result = gates(est, x)
+    plot_gates(result, run / "plots" / "gates.png", top=top,
+               title=f"{est.config_.model}: gates for the window starting at row {start}")
+    write_json(run / "gates.json", {"window_start": start, "lookback": len(x), "layers": result["layers"],
+                                    "directions": result["directions"], "hidden_size": result["hidden_size"],
+                                    "stats": result["stats"]})
+    typer.echo(f"{'layer':<12}{'gate':<6}{'mean':>8}{'>0.9':>8}{'<0.1':>8}")
+    for layer, per_gate in result["stats"].items():
+        for name, s in per_gate.items():
+            if name != "c":
+                typer.echo(f"{layer:<12}{name:<6}{s['mean']:>8.3f}{s['frac_above_0.9']:>8.3f}"
+                           f"{s['frac_below_0.1']:>8.3f}")
+    typer.echo(f"wrote {run / 'plots' / 'gates.png'} and {run / 'gates.json'}")
+
+
+@app.command("attention")
+def attention_command(run: Path = _RUN, data: Path = _DATA, window: int = _WINDOW):
+    """Attention weights of an lstm-attention model for one window: plots/attention.png."""
+    from lstmkit.inspect.attention import attention, plot_attention
+    est, x, start = run_window(run, data, window)
+    weights = attention(est, x)
+    plot_attention(weights, run / "plots" / "attention.png",
+                   title=f"{est.config_.model}: attention for the window starting at row {start}")
+    last = weights[0, :, -1].mean(0).numpy()          # where the last step (the summary) looks
+    top = np.argsort(last)[::-1][:5]
+    typer.echo("the last step attends most to steps " + ", ".join(f"{t} ({last[t]:.2f})" for t in top))
+    typer.echo(f"wrote {run / 'plots' / 'attention.png'}")

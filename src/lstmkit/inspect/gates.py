@@ -1,0 +1,175 @@
+"""What the gates do: record i, f, g, o and c of a model's LSTM for an input, summarise, plot.
+
+>>> result = lstmkit.inspect.gates(forecaster, window)      # window [T, F] or [B, T, F], model inputs
+>>> result["stats"]["l0"]["f"]["frac_above_0.9"]             # share of forget-gate values near 1
+
+The model may be an :class:`~lstmkit.nn.lstm.LSTM`, any module containing one (a zoo encoder,
+a ``ForecastNet``) or a fitted estimator (anything with ``net_``). The LSTM is fed exactly what
+it receives inside the model (after ``ForecastNet``'s relative transform, a convolution
+front-end, ...): a forward pre-hook captures its input, then
+``LSTM.forward(..., record_gates=True)`` runs the gate equations on it.
+
+Statistics per layer (``l0``, ``l1``, ... and ``l0_reverse`` for a backward direction) and gate,
+over every valid (sample, step, unit) value:
+
+* ``mean``, ``std``;
+* ``frac_above_0.9`` and ``frac_below_0.1``: the saturated shares (for the sigmoid gates i, f, o,
+  "fully open" and "fully closed"); for g (tanh, in [-1, 1]) also ``frac_abs_above_0.9``;
+* for c (unbounded) ``abs_max`` instead of the fractions.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from lstmkit.errors import LstmkitError
+from lstmkit.nn.blocks import valid_mask
+from lstmkit.nn.lstm import LSTM
+
+__all__ = ["gates", "gate_statistics", "most_active_units", "plot_gates", "GATES", "HIGH", "LOW"]
+
+GATES = ("i", "f", "g", "o", "c")
+HIGH, LOW = 0.9, 0.1
+
+
+class _Captured(Exception):
+    """Stops the model's forward once the LSTM's input is known."""
+
+
+def gates(model: Any, x, lengths=None) -> dict[str, Any]:
+    """Record the gates of the first LSTM inside ``model`` for input ``x``.
+
+    Args:
+        model: an LSTM, a module containing one, or a fitted estimator with ``net_``.
+        x: the model's input, ``[B, T, F]`` or ``[T, F]`` (tensor or array); for an estimator,
+            the scaled inputs it feeds its network.
+        lengths: optional ``[B]`` valid lengths, when the model takes them.
+
+    Returns:
+        ``{"gates": {"i", "f", "g", "o", "c": Tensor [L*D, B, T, H]}, "stats": {...},
+        "layers": L, "directions": D, "hidden_size": H, "valid": Tensor [B, T] bool}``.
+    """
+    net = getattr(model, "net_", model)
+    if not isinstance(net, nn.Module):
+        raise LstmkitError(f"cannot inspect a {type(model).__name__}", "pass a fitted estimator or a torch module")
+    lstm = next((m for m in net.modules() if isinstance(m, LSTM)), None)
+    if lstm is None:
+        raise LstmkitError(f"{type(net).__name__} has no LSTM layer, so there are no gates to record",
+                           "use an LSTM-based model: lstm, bilstm, lstm-attention or cnn-lstm")
+    dtype = lstm.weight_ih_l0.dtype
+    x = torch.as_tensor(np.asarray(x) if not isinstance(x, Tensor) else x).to(dtype)
+    if x.dim() == 2:
+        x = x.unsqueeze(0)                                                     # [1, T, F]
+    was_training = net.training
+    net.eval()
+    try:
+        with torch.no_grad():
+            lstm_in, state, lstm_lengths = _lstm_input(net, lstm, x, lengths)
+            _, _, recorded = lstm(lstm_in, state, lengths=lstm_lengths, record_gates=True)
+    finally:
+        net.train(was_training)
+    batch, steps = recorded["i"].shape[1:3]
+    valid = (valid_mask(torch.as_tensor(lstm_lengths), steps) if lstm_lengths is not None
+             else torch.ones(batch, steps, dtype=torch.bool))
+    return {"gates": recorded,
+            "stats": gate_statistics(recorded, lstm.num_layers, lstm.num_directions, valid),
+            "layers": lstm.num_layers, "directions": lstm.num_directions,
+            "hidden_size": lstm.hidden_size, "valid": valid}
+
+
+def _lstm_input(net: nn.Module, lstm: LSTM, x: Tensor, lengths):
+    """What ``lstm`` receives when ``net`` runs on ``x``: (input, state, lengths)."""
+    if net is lstm:
+        return x, None, lengths
+    captured: dict[str, Any] = {}
+
+    def hook(_module, args, kwargs):
+        names = ("x", "state", "lengths")
+        captured.update(zip(names, args))
+        captured.update({k: v for k, v in kwargs.items() if k in names})
+        raise _Captured
+
+    handle = lstm.register_forward_pre_hook(hook, with_kwargs=True)
+    try:
+        net(x) if lengths is None else net(x, lengths=lengths)
+    except _Captured:
+        pass
+    finally:
+        handle.remove()
+    if "x" not in captured:
+        raise LstmkitError(f"the LSTM inside {type(net).__name__} was not called", "check the model")
+    return captured["x"], captured.get("state"), captured.get("lengths")
+
+
+def gate_statistics(recorded: dict[str, Tensor], num_layers: int, num_directions: int = 1,
+                    valid: Tensor | None = None) -> dict[str, dict[str, dict[str, float]]]:
+    """Per-layer, per-gate statistics of recorded values ``[L*D, B, T, H]`` (see module doc).
+
+    ``valid`` ([B, T] bool) excludes padding; None counts every position.
+    """
+    stats: dict[str, dict[str, dict[str, float]]] = {}
+    for layer in range(num_layers):
+        for direction in range(num_directions):
+            k = layer * num_directions + direction
+            key = f"l{layer}" + ("_reverse" if direction else "")
+            stats[key] = {}
+            for name in GATES:
+                v = recorded[name][k]                                         # [B, T, H]
+                v = (v[valid] if valid is not None else v.reshape(-1, v.shape[-1])).double().flatten()
+                s = {"mean": v.mean().item(), "std": v.std(unbiased=False).item()}
+                if name == "c":
+                    s["abs_max"] = v.abs().max().item()
+                else:
+                    s[f"frac_above_{HIGH}"] = (v > HIGH).double().mean().item()
+                    s[f"frac_below_{LOW}"] = (v < LOW).double().mean().item()
+                    if name == "g":
+                        s[f"frac_abs_above_{HIGH}"] = (v.abs() > HIGH).double().mean().item()
+                stats[key][name] = s
+    return stats
+
+
+def most_active_units(c: Tensor, top: int = 5) -> list[int]:
+    """Units whose cell state moves most over time: ``c [T, H]`` -> indices by std, largest first."""
+    return torch.argsort(c.double().std(dim=0, unbiased=False), descending=True)[:top].tolist()
+
+
+def plot_gates(result: dict[str, Any], path: str | Path, sample: int = 0, top: int = 5,
+               title: str | None = None) -> None:
+    """One row per layer (and direction): heatmaps of i, f, g, o (units × time) for one sample,
+    then the cell-state trajectories of the ``top`` most active units."""
+    from matplotlib.ticker import MaxNLocator
+
+    from lstmkit.inspect.plots import _save, plt
+
+    rec, D = result["gates"], result["directions"]
+    n_valid = int(result["valid"][sample].sum())
+    rows = rec["i"].shape[0]
+    fig, axes = plt.subplots(rows, 5, figsize=(17, 2.8 * rows + 0.6), squeeze=False)
+    for k in range(rows):
+        label = f"layer {k // D}" + (" (reverse)" if k % D else "")
+        for j, name in enumerate(GATES[:4]):
+            values = rec[name][k, sample, :n_valid].T.numpy()                  # [H, T]
+            lo = -1.0 if name == "g" else 0.0
+            im = axes[k, j].imshow(values, aspect="auto", cmap="coolwarm" if name == "g" else "viridis",
+                                   vmin=lo, vmax=1.0, interpolation="nearest")
+            axes[k, j].set_title(f"{label}: {name}")
+            axes[k, j].set_xlabel("time step")
+            axes[k, j].set_ylabel("unit")
+            axes[k, j].yaxis.set_major_locator(MaxNLocator(integer=True))
+            fig.colorbar(im, ax=axes[k, j], fraction=0.046)
+        c = rec["c"][k, sample, :n_valid]                                      # [T, H]
+        ax = axes[k, 4]
+        for unit in most_active_units(c, top):
+            ax.plot(c[:, unit].numpy(), lw=1.2, label=f"unit {unit}")
+        ax.set_title(f"{label}: cell state c, {top} most active units")
+        ax.set_xlabel("time step")
+        ax.legend(fontsize=7)
+        ax.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    _save(fig, Path(path))

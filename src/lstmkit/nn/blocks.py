@@ -1,0 +1,132 @@
+"""Small building blocks shared by the zoo and the task models: masks, causal convolutions,
+positional encoding, heads.
+
+Everything is batch-first: sequences are ``[B, T, C]``; ``lengths`` is ``[B]`` ints in ``[1, T]``.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from lstmkit.errors import LstmkitError
+
+__all__ = ["HEADS", "valid_mask", "zero_padding", "CausalConv1d", "ConvFrontEnd",
+           "PositionalEncoding", "TemporalBlock", "make_head"]
+
+HEADS = ("linear", "mlp")
+MLP_HIDDEN = 25   # the tutorial's Keras head: Dense(25) -> Dense(out)
+
+
+def valid_mask(lengths: Tensor, steps: int) -> Tensor:
+    """``[B]`` lengths -> ``[B, T]`` bool, True where step t is inside sequence b."""
+    lengths = torch.as_tensor(lengths)
+    return torch.arange(steps, device=lengths.device)[None, :] < lengths[:, None]
+
+
+def zero_padding(x: Tensor, lengths: Tensor | None) -> Tensor:
+    """Zero ``x [B, T, C]`` past each sequence's length (a no-op when ``lengths`` is None)."""
+    if lengths is None:
+        return x
+    keep = valid_mask(torch.as_tensor(lengths).to(x.device), x.shape[1])  # [B, T]
+    return x.masked_fill(~keep[..., None], 0.0)
+
+
+class CausalConv1d(nn.Conv1d):
+    """Conv1d over ``[B, T, C]`` whose output at step t reads inputs ``t - (k-1)·d .. t`` only.
+
+    With ``causal=False`` the padding is symmetric ("same"), so the output at t also reads
+    ``(k-1)·d/2`` future steps. Output length always equals input length.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int,
+                 dilation: int = 1, causal: bool = True):
+        super().__init__(in_channels, out_channels, kernel_size, dilation=dilation)
+        total = (kernel_size - 1) * dilation
+        self.causal = causal
+        self._pad = (total, 0) if causal else (total // 2, total - total // 2)
+
+    def forward(self, x: Tensor) -> Tensor:  # [B, T, C_in] -> [B, T, C_out]
+        y = super().forward(F.pad(x.transpose(1, 2), self._pad))
+        return y.transpose(1, 2)
+
+
+class ConvFrontEnd(nn.Module):
+    """Conv1d (kernel 3 by default) + ReLU: local patterns before a recurrent layer.
+
+    ``[B, T, I] -> [B, T, C]``. Causal padding (left only) by default, so forecasting models
+    never see the step they predict.
+    """
+
+    def __init__(self, input_size: int, channels: int, kernel_size: int = 3, causal: bool = True):
+        super().__init__()
+        self.conv = CausalConv1d(input_size, channels, kernel_size, causal=causal)
+
+    def forward(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
+        # Zeroing padding first makes a padded sequence see exactly the zeros the convolution
+        # pads with when the sequence runs alone.
+        return torch.relu(self.conv(zero_padding(x, lengths)))
+
+
+class PositionalEncoding(nn.Module):
+    """Sinusoidal positions added to ``[B, T, D]`` (Vaswani et al. 2017), then dropout."""
+
+    def __init__(self, d_model: int, dropout: float = 0.0, max_len: int = 10_000):
+        super().__init__()
+        self.dropout = nn.Dropout(dropout)
+        self.d_model = d_model
+        self.max_len = max_len
+        self.register_buffer("pe", self._table(max_len, d_model), persistent=False)
+
+    @staticmethod
+    def _table(steps: int, d_model: int) -> Tensor:
+        pos = torch.arange(steps, dtype=torch.float32)[:, None]                          # [T, 1]
+        div = torch.exp(torch.arange(0, d_model, 2, dtype=torch.float32) * (-math.log(10_000.0) / d_model))
+        pe = torch.zeros(steps, d_model)
+        pe[:, 0::2] = torch.sin(pos * div)
+        pe[:, 1::2] = torch.cos(pos * div[: d_model // 2])
+        return pe                                                                          # [T, D]
+
+    def forward(self, x: Tensor) -> Tensor:
+        steps = x.shape[1]
+        if steps > self.max_len:
+            raise ValueError(f"PositionalEncoding: Expected at most {self.max_len} steps, got {steps}")
+        return self.dropout(x + self.pe[:steps].to(x.dtype))
+
+
+class TemporalBlock(nn.Module):
+    """TCN residual block (Bai et al. 2018): two dilated causal convolutions with ReLU and
+    dropout, plus a residual (1×1 convolution when the channel count changes).
+
+    ``[B, T, C_in] -> [B, T, C_out]``; the receptive field grows by ``2·(k-1)·dilation``.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, dilation: int,
+                 dropout: float = 0.0):
+        super().__init__()
+        self.conv1 = CausalConv1d(in_channels, out_channels, kernel_size, dilation)
+        self.conv2 = CausalConv1d(out_channels, out_channels, kernel_size, dilation)
+        self.dropout = nn.Dropout(dropout)
+        self.residual = nn.Linear(in_channels, out_channels) if in_channels != out_channels else nn.Identity()
+
+    def forward(self, x: Tensor) -> Tensor:
+        y = self.dropout(torch.relu(self.conv1(x)))
+        y = self.dropout(torch.relu(self.conv2(y)))
+        return torch.relu(y + self.residual(x))
+
+
+def make_head(kind: str, in_features: int, out_features: int) -> nn.Module:
+    """The output layer on top of an encoder summary ``[B, D] -> [B, out]``.
+
+    ``linear``: one Linear layer. ``mlp``: Linear(D, 25) -> ReLU -> Linear(25, out), the
+    tutorial's Keras ``Dense(25) -> Dense(1)`` head. Keras' ``Dense(25)`` has no activation,
+    which makes the two layers one linear map of rank 25; the ReLU makes it a real hidden
+    layer and changes no parameter count.
+    """
+    if kind == "linear":
+        return nn.Linear(in_features, out_features)
+    if kind == "mlp":
+        return nn.Sequential(nn.Linear(in_features, MLP_HIDDEN), nn.ReLU(), nn.Linear(MLP_HIDDEN, out_features))
+    raise LstmkitError(f"unknown head {kind!r}", f"use one of: {', '.join(HEADS)}")

@@ -1,0 +1,65 @@
+"""``lstmkit inspect gates | attention`` on a tiny trained run."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from lstmkit.cli import main
+from lstmkit.tasks.forecast.estimator import Forecaster
+
+
+@pytest.fixture(scope="module")
+def run_and_data(tmp_path_factory):
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        root = tmp_path_factory.mktemp("inspect")
+        t = np.arange(120)
+        path = root / "s.csv"
+        pd.DataFrame({"y": np.sin(t / 4.0) + 0.01 * t, "x": np.cos(t / 7.0)}).to_csv(path, index=False)
+        est = Forecaster(lookback=10, hidden_size=8, num_layers=2, max_epochs=1, progress="off",
+                         tensorboard=False, model="lstm-attention")
+        est.fit(str(path), target="y", features="x", run_dir=root / "run")
+        yield root / "run", path
+    finally:
+        torch.set_num_threads(n)
+
+
+def test_inspect_gates_writes_plot_and_json(run_and_data, capsys):
+    run, data = run_and_data
+    main(["inspect", "gates", "--run", str(run), "--data", str(data), "--window", "3"])
+    assert (run / "plots" / "gates.png").is_file()
+    info = json.loads((run / "gates.json").read_text())
+    assert info["window_start"] == 3 and info["lookback"] == 10 and info["layers"] == 2
+    assert set(info["stats"]) == {"l0", "l1"}
+    assert 0 <= info["stats"]["l1"]["f"]["frac_above_0.9"] <= 1
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_inspect_attention_writes_plot(run_and_data, capsys):
+    run, data = run_and_data
+    main(["inspect", "attention", "--run", str(run), "--data", str(data)])
+    assert (run / "plots" / "attention.png").is_file()
+    assert "attends most to" in capsys.readouterr().out
+
+
+def test_window_out_of_range_is_one_line_exit_2(run_and_data, capsys):
+    run, data = run_and_data
+    with pytest.raises(SystemExit) as e:
+        main(["inspect", "gates", "--run", str(run), "--data", str(data), "--window", "999"])
+    assert e.value.code == 2
+    assert "out of range" in capsys.readouterr().err
+
+
+def test_python_api_on_the_estimator(run_and_data):
+    import lstmkit.inspect
+    run, _ = run_and_data
+    est = Forecaster.load(run)
+    x = np.random.default_rng(0).random((10, 2)).astype(np.float32)
+    assert lstmkit.inspect.gates(est, x)["gates"]["i"].shape == (2, 1, 10, 8)
+    w = lstmkit.inspect.attention(est, x)
+    assert w.shape == (1, 1, 10, 10) and torch.allclose(w.sum(-1), torch.ones(1, 1, 10))

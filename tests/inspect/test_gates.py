@@ -1,0 +1,128 @@
+"""Gate recording and statistics, checked against a hand computation on a tiny LSTM."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import lstmkit.inspect
+from lstmkit.errors import LstmkitError
+from lstmkit.inspect.gates import gate_statistics, gates, most_active_units, plot_gates
+from lstmkit.nn.lstm import LSTM
+from lstmkit.tasks.forecast.model import ForecastNet
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny models on shared cores: a second OpenMP thread only spins."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def _sig(z):
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def _tiny():
+    """LSTM(1 input, 1 unit) with hand-picked weights, float64."""
+    lstm = LSTM(1, 1).double()
+    with torch.no_grad():
+        lstm.weight_ih_l0.copy_(torch.tensor([[2.0], [-1.0], [1.5], [0.5]], dtype=torch.float64))   # i, f, g, o
+        lstm.weight_hh_l0.copy_(torch.tensor([[0.5], [1.0], [-0.5], [2.0]], dtype=torch.float64))
+        lstm.bias_ih_l0.copy_(torch.tensor([0.1, 3.0, 0.0, -0.2], dtype=torch.float64))
+        lstm.bias_hh_l0.zero_()
+    return lstm
+
+
+def _by_hand(xs):
+    """The gate equations written out for the tiny LSTM: lists of i, f, g, o, c per step."""
+    h = c = 0.0
+    out = {k: [] for k in "ifgoc"}
+    for x in xs:
+        i = _sig(2.0 * x + 0.5 * h + 0.1)
+        f = _sig(-1.0 * x + 1.0 * h + 3.0)
+        g = math.tanh(1.5 * x - 0.5 * h)
+        o = _sig(0.5 * x + 2.0 * h - 0.2)
+        c = f * c + i * g
+        h = o * math.tanh(c)
+        for k, v in zip("ifgoc", (i, f, g, o, c)):
+            out[k].append(v)
+    return out
+
+
+def test_gates_and_statistics_match_a_hand_computation():
+    xs = [0.5, -1.0, 2.0, 3.0]
+    result = gates(_tiny(), torch.tensor(xs, dtype=torch.float64)[:, None])   # [T, F] -> batch of 1
+    hand = _by_hand(xs)
+    for k in "ifgoc":
+        np.testing.assert_allclose(result["gates"][k][0, 0, :, 0].numpy(), hand[k], atol=1e-12)
+    stats = result["stats"]["l0"]
+    for k in "ifgo":
+        v = np.array(hand[k])
+        assert stats[k]["mean"] == pytest.approx(v.mean(), abs=1e-12)
+        assert stats[k]["std"] == pytest.approx(v.std(), abs=1e-12)
+        assert stats[k]["frac_above_0.9"] == pytest.approx((v > 0.9).mean())
+        assert stats[k]["frac_below_0.1"] == pytest.approx((v < 0.1).mean())
+    # known values: f = 0.924, 0.986, 0.758, 0.653 (bias 3 keeps it open until x grows);
+    # i = 0.750, 0.144, 0.985, 0.998
+    assert stats["f"]["frac_above_0.9"] == pytest.approx(0.5)
+    assert stats["i"]["frac_above_0.9"] == pytest.approx(0.5)
+    assert stats["i"]["frac_below_0.1"] == 0.0
+    assert stats["g"]["frac_abs_above_0.9"] == pytest.approx((np.abs(hand["g"]) > 0.9).mean())
+    assert stats["c"]["abs_max"] == pytest.approx(np.abs(hand["c"]).max(), abs=1e-12)
+    assert result["layers"] == 1 and result["directions"] == 1 and result["hidden_size"] == 1
+
+
+def test_statistics_skip_padding_and_name_layers_and_directions():
+    torch.manual_seed(0)
+    lstm = LSTM(2, 3, num_layers=2, bidirectional=True).double()
+    x = torch.randn(2, 5, 2, dtype=torch.float64)
+    result = gates(lstm, x, lengths=torch.tensor([5, 2]))
+    assert set(result["stats"]) == {"l0", "l0_reverse", "l1", "l1_reverse"}
+    f = result["gates"]["f"][3]                                                 # layer 1, reverse
+    valid = torch.cat([f[0, :5], f[1, :2]])                                     # [7, H]
+    assert result["stats"]["l1_reverse"]["f"]["mean"] == pytest.approx(valid.mean().item(), abs=1e-12)
+    by_hand = gate_statistics(result["gates"], 2, 2, result["valid"])
+    assert by_hand == result["stats"]
+
+
+def test_forecastnet_gates_see_the_relative_input():
+    torch.manual_seed(0)
+    net = ForecastNet(1, 1, horizon=2, hidden_size=4, num_layers=1, dropout=0.0).double()
+    x = torch.rand(3, 8, 1, dtype=torch.float64) + 5.0
+    result = gates(net, x)
+    _, _, expected = net.encoder(x - x[:, -1:], record_gates=True)             # what the encoder sees
+    for k in "ifgoc":
+        torch.testing.assert_close(result["gates"][k], expected[k])
+
+
+def test_cnn_lstm_and_estimator_like_objects():
+    from lstmkit.nn.zoo import make_encoder
+    torch.manual_seed(0)
+    enc = make_encoder("cnn-lstm", 1, 4, 1, 0.0).double()
+    x = torch.randn(2, 6, 1, dtype=torch.float64)
+    est = type("Fitted", (), {"net_": enc})()
+    result = lstmkit.inspect.gates(est, x)
+    _, _, expected = enc.lstm(enc.conv(x), record_gates=True)
+    torch.testing.assert_close(result["gates"]["c"], expected["c"])
+
+
+def test_models_without_lstm_are_a_clear_error():
+    from lstmkit.nn.zoo import make_encoder
+    with pytest.raises(LstmkitError, match="no LSTM"):
+        gates(make_encoder("gru", 1, 4, 1, 0.0), torch.zeros(1, 3, 1))
+
+
+def test_most_active_units_and_plot(tmp_path):
+    c = torch.zeros(10, 3)
+    c[:, 2] = torch.linspace(-1, 1, 10)
+    c[:, 0] = torch.linspace(0, 0.5, 10)
+    assert most_active_units(c, 2) == [2, 0]
+    torch.manual_seed(0)
+    result = gates(LSTM(1, 6, num_layers=2), torch.randn(2, 7, 1), lengths=torch.tensor([7, 4]))
+    plot_gates(result, tmp_path / "plots" / "gates.png", top=3)
+    assert (tmp_path / "plots" / "gates.png").stat().st_size > 10_000

@@ -1,0 +1,25 @@
+"""Self-attention block: causal mask, padding mask, recorded weights."""
+from __future__ import annotations
+
+import torch
+
+from lstmkit.nn.attention import SelfAttention, causal_mask, pick_heads
+
+
+def test_causal_mask_and_heads():
+    assert causal_mask(3).tolist() == [[False, True, True], [False, False, True], [False, False, False]]
+    assert pick_heads(50) == 2 and pick_heads(64) == 8 and pick_heads(7) == 1
+
+
+def test_recorded_weights_respect_causality_and_padding():
+    torch.manual_seed(0)
+    attn = SelfAttention(8, num_heads=2, causal=True).eval()
+    attn.record = True
+    x = torch.randn(2, 5, 8)
+    out = attn(x, lengths=torch.tensor([5, 3]))
+    w = attn.last_weights                                                   # [B, heads, T, T]
+    assert w.shape == (2, 2, 5, 5)
+    torch.testing.assert_close(w.sum(-1)[0], torch.ones(2, 5))
+    assert w[0].triu(1).abs().max() == 0                                    # no attention to the future
+    assert w[1, :, :, 3:].abs().max() == 0                                  # nor to padding
+    assert out[1, 3:].abs().max() == 0

@@ -1,0 +1,131 @@
+"""Every zoo encoder: the shared signature, lengths, causality, and that it learns."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from lstmkit.errors import LstmkitError
+from lstmkit.nn.lstm import LSTM
+from lstmkit.nn.zoo import ENCODERS, TCN, count_parameters, find_lstm, make_encoder
+
+NAMES = list(ENCODERS)
+ONE_WAY = [n for n in NAMES if not n.startswith("bi")]
+# entries whose causality is a constructor option, checked both ways
+WITH_OPTION = ["lstm-attention", "cnn-lstm", "transformer"]
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny models on shared cores: a second OpenMP thread only spins, and can slow a step 100x."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def _encoder(name, causal=True, input_size=3, hidden=16, layers=2, seed=0):
+    torch.manual_seed(seed)
+    return make_encoder(name, input_size, hidden, layers, 0.0, causal=causal).double().eval()
+
+
+def _x(b=4, t=10, i=3, seed=1):
+    return torch.randn(b, t, i, dtype=torch.float64, generator=torch.Generator().manual_seed(seed))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_signature_and_attributes(name):
+    enc = _encoder(name)
+    out, _state = enc(_x())
+    assert out.shape == (4, 10, enc.output_size)
+    assert enc.bidirectional == name.startswith("bi")
+    assert enc.output_size == 16 * (2 if enc.bidirectional else 1)
+    assert enc.causal == (not enc.bidirectional)
+
+
+@pytest.mark.parametrize("causal", [True, False])
+@pytest.mark.parametrize("name", NAMES)
+def test_lengths_match_each_sequence_alone(name, causal):
+    enc = _encoder(name, causal=causal)
+    x = _x()
+    lengths = torch.tensor([10, 7, 3, 1])
+    padded = x.clone()
+    for b, n in enumerate(lengths):
+        padded[b, n:] = 99.0                       # garbage that must never be read
+    out, _ = enc(padded, lengths=lengths)
+    for b, n in enumerate(lengths.tolist()):
+        alone, _ = enc(x[b:b + 1, :n])
+        torch.testing.assert_close(out[b, :n], alone[0], atol=1e-10, rtol=0)
+        assert out[b, n:].abs().max().item() == 0 if n < 10 else True
+
+
+@pytest.mark.parametrize("name", ONE_WAY)
+def test_causal_encoders_do_not_look_ahead(name):
+    enc = _encoder(name)
+    x = _x()
+    for t in (0, 4, 8):
+        changed = x.clone()
+        changed[:, t + 1:] = torch.randn_like(changed[:, t + 1:])
+        torch.testing.assert_close(enc(changed)[0][:, :t + 1], enc(x)[0][:, :t + 1], atol=1e-12, rtol=0)
+
+
+@pytest.mark.parametrize("name", WITH_OPTION + ["bilstm", "bigru"])
+def test_non_causal_encoders_do_look_ahead(name):
+    enc = _encoder(name, causal=False)
+    assert not enc.causal
+    x = _x()
+    changed = x.clone()
+    changed[:, 6:] += 1.0
+    assert (enc(changed)[0][:, :6] - enc(x)[0][:, :6]).abs().max() > 1e-6
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_encoder_learns_a_small_task(name):
+    """Predict the running mean of a noisy input from the last step; the loss must fall."""
+    torch.manual_seed(0)
+    enc = make_encoder(name, 1, 16, 2, 0.0)
+    head = torch.nn.Linear(enc.output_size, 1)
+    x = torch.randn(64, 12, 1, generator=torch.Generator().manual_seed(2))
+    y = x.mean(dim=1)                                                # [64, 1]
+    params = [*enc.parameters(), *head.parameters()]
+    opt = torch.optim.Adam(params, lr=1e-2)
+
+    def loss():
+        out, _ = enc(x)
+        return torch.nn.functional.mse_loss(head(out[:, -1]), y)
+
+    first = loss().item()
+    for _ in range(40):
+        opt.zero_grad()
+        value = loss()
+        value.backward()
+        opt.step()
+    assert loss().item() < 0.5 * first
+
+
+def test_tcn_sees_its_context():
+    tcn = TCN(1, 8, num_layers=1, context=64)
+    assert tcn.receptive_field >= 64
+    assert TCN(1, 8, num_layers=1, context=2).receptive_field == 5   # one block, kernel 3
+    assert len(TCN(1, 8, num_layers=7, context=2).blocks) == 7        # num_layers is a minimum
+
+
+def test_unknown_name_lists_the_known_ones():
+    with pytest.raises(LstmkitError, match="transformer"):
+        make_encoder("rnn", 1, 4, 1, 0.0)
+
+
+def test_existing_positional_call_still_works():
+    enc = make_encoder("lstm", 2, 8, 2, 0.2)
+    assert isinstance(enc, LSTM) and enc.dropout == 0.2 and enc.output_size == 8
+
+
+@pytest.mark.parametrize("name,has_lstm", [("lstm", True), ("cnn-lstm", True), ("lstm-attention", True),
+                                           ("gru", False), ("tcn", False)])
+def test_find_lstm(name, has_lstm):
+    assert (find_lstm(make_encoder(name, 1, 4, 1, 0.0)) is not None) == has_lstm
+
+
+def test_count_parameters_keras_biases():
+    enc = make_encoder("bilstm", 3, 5, 2, 0.0)
+    # two layers x two directions, each with a redundant 4H bias vector
+    assert count_parameters(enc) - count_parameters(enc, keras_biases=True) == 2 * 2 * 4 * 5

@@ -1,0 +1,49 @@
+"""ForecastNet with every zoo encoder and both heads; the tutorial's Keras model's size."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from lstmkit.errors import LstmkitError
+from lstmkit.nn.zoo import ENCODERS, count_parameters
+from lstmkit.tasks.forecast.model import ForecastNet
+
+
+def _keras_lstm(units, inputs):
+    """Keras LSTM parameters: kernel [I, 4H] + recurrent kernel [H, 4H] + ONE bias [4H]."""
+    return 4 * (units * (inputs + units) + units)
+
+
+def _keras_dense(units, inputs):
+    return inputs * units + units
+
+
+def test_tutorial_keras_model_parameter_count():
+    """LSTM 50 -> Dropout -> LSTM 50 -> Dropout -> Dense 25 -> Dense 1, one input feature.
+
+    Keras: 10,400 + 20,200 + 1,275 + 26 = 31,901. torch (and lstmkit) keep two bias vectors
+    per LSTM layer (b_ih and b_hh; only their sum enters the equations), 4·50 = 200 more per
+    layer: 32,301 trainable. Counting the two biases as one gives Keras' number exactly.
+    """
+    keras = _keras_lstm(50, 1) + _keras_lstm(50, 50) + _keras_dense(25, 50) + _keras_dense(1, 25)
+    assert keras == 31_901
+    net = ForecastNet(1, 1, horizon=1, encoder="lstm", hidden_size=50, num_layers=2, dropout=0.2, head="mlp")
+    assert count_parameters(net) == 32_301 == keras + 2 * 4 * 50
+    assert count_parameters(net, keras_biases=True) == keras
+
+
+def test_heads():
+    linear = ForecastNet(2, 1, horizon=3, hidden_size=8, num_layers=1, dropout=0.0)
+    mlp = ForecastNet(2, 1, horizon=3, hidden_size=8, num_layers=1, dropout=0.0, head="mlp")
+    assert isinstance(linear.head, torch.nn.Linear)                    # old run folders still load
+    assert [m.out_features for m in mlp.head if isinstance(m, torch.nn.Linear)] == [25, 3]
+    with pytest.raises(LstmkitError, match="mlp"):
+        ForecastNet(2, 1, horizon=3, head="deep")
+
+
+@pytest.mark.parametrize("encoder", list(ENCODERS))
+def test_every_encoder_fits_the_forecaster(encoder):
+    torch.manual_seed(0)
+    net = ForecastNet(3, 2, horizon=4, encoder=encoder, hidden_size=8, num_layers=1, dropout=0.1).eval()
+    x = torch.rand(5, 12, 3)
+    assert net(x).shape == (5, 4, 2)

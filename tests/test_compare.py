@@ -1,0 +1,95 @@
+"""``lstmkit compare`` on a tiny generated series: 2 models, 2 seeds, 2 epochs."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from lstmkit.cli import main
+from lstmkit.compare import TASKS, Trial, activation_bytes, compare, measure_latency_ms, summarise, to_markdown
+from lstmkit.errors import LstmkitError
+
+TINY = dict(target="y", lookback=8, hidden_size=6, num_layers=1, batch_size=16)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture
+def series_csv(tmp_path):
+    t = np.arange(160)
+    y = np.sin(2 * np.pi * t / 12) + 0.01 * t + 0.05 * np.random.default_rng(0).standard_normal(len(t))
+    path = tmp_path / "s.csv"
+    pd.DataFrame({"y": y}).to_csv(path, index=False)
+    return path
+
+
+def test_compare_writes_one_row_per_model(series_csv, tmp_path):
+    table = compare("forecast", series_csv, models="lstm,tcn", seeds=2, epochs=2, out=tmp_path / "runs",
+                    log=None, warmup=False, **TINY)
+    trained = table[table["params"].notna()]
+    assert trained["model"].tolist() == ["lstm", "tcn"]
+    assert (trained["seeds"] == 2).all() and (trained["epochs_mean"] <= 2).all()
+    assert (trained["MASE_std"] >= 0).all() and (trained["MASE_mean"] > 0).all()
+    for col in ("train_s_mean", "windows_per_s_mean", "latency_b1_ms_mean", "latency_b256_ms_mean", "act_mem_mb_mean"):
+        assert (trained[col] > 0).all(), col
+    assert {"naive", "ets"} <= set(table["model"])                        # baselines as reference rows
+    folder = table.attrs["out"]
+    for name in ("compare.csv", "compare.md", "compare.png", "trials.json"):
+        assert (folder / name).is_file(), name
+    csv = pd.read_csv(folder / "compare.csv")
+    assert csv["model"].tolist() == table["model"].tolist()
+    assert "| lstm | " in (folder / "compare.md").read_text()
+
+
+def test_same_seed_same_result(series_csv):
+    a = compare("forecast", series_csv, models=["gru"], seeds=1, epochs=1, out=None, log=None, warmup=False, **TINY)
+    b = compare("forecast", series_csv, models=["gru"], seeds=1, epochs=1, out=None, log=None, warmup=False, **TINY)
+    assert a["MASE_mean"][0] == b["MASE_mean"][0]                          # same seed, same result
+
+
+def test_unknown_task_lists_the_available_ones(series_csv):
+    with pytest.raises(LstmkitError, match="available: forecast"):
+        compare("speech", series_csv)
+    assert "forecast" in TASKS
+
+
+def test_unknown_model_fails_before_training(series_csv):
+    with pytest.raises(LstmkitError, match="unknown model: rnn"):
+        compare("forecast", series_csv, models="lstm,rnn", out=None, log=None, **TINY)
+
+
+def test_cli_one_line_error_for_unknown_task(series_csv, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["compare", "--task", "translate", "--data", str(series_csv)])
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "available: forecast" in err
+
+
+def test_cli_runs(series_csv, tmp_path, capsys):
+    main(["compare", "--data", str(series_csv), "--target", "y", "--models", "gru", "--seeds", "1",
+          "--epochs", "1", "--lookback", "8", "--hidden-size", "4", "--layers", "1", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert "| gru |" in out and "compare-forecast-" in out
+
+
+def test_summarise_and_markdown():
+    trials = [Trial("m", s, 10, {"MAE": v}, 1.0, 2, 100.0, 0.1, 1.0, 0.5) for s, v in ((1, 1.0), (2, 3.0))]
+    table = summarise(trials, ("MAE",), {"naive": {"MAE": 2.5}})
+    assert table.loc[0, "MAE_mean"] == 2.0 and table.loc[0, "MAE_std"] == pytest.approx(np.sqrt(2))
+    md = to_markdown(table, ("MAE",))
+    assert "| m | 10 | 2 ± 1.41 |" in md and "| naive | — | 2.5 |" in md
+
+
+def test_measurements():
+    net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
+    assert measure_latency_ms(net, torch.zeros(2, 4), min_seconds=0.0) > 0
+    # Linear saves its input [32, 4]; tanh saves its output [32, 8]; the second Linear reuses it
+    assert activation_bytes(net, torch.zeros(32, 4)) == 32 * (4 + 8) * 4
