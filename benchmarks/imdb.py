@@ -1,0 +1,64 @@
+"""IMDB sentiment (Maas et al. 2011, official 25k train / 25k test): test accuracy and wall time.
+
+Trains ``TextClassifier`` on ``imdb_train.csv.gz`` (a stratified 10 % of it held out for early
+stopping), scores ``imdb_test.csv.gz`` once, prints one JSON line. Settings are chosen to fit
+30 minutes on 2 CPU cores: word vocabulary of 25k, first 200 + last 200 tokens of each review,
+128-d embedding, one bidirectional LSTM layer of 128, max pooling, a few epochs.
+
+    python benchmarks/imdb.py [--data ../shared/data/sentiment/imdb] [--epochs 4] [--limit N]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from lstmkit import TextClassifier
+
+DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "sentiment" / "imdb"
+SETTINGS = dict(text="text", label="label", tokenizer="word", min_freq=2, max_size=25_000, max_len=400,
+                truncate="both", embed_dim=128, model="bilstm", hidden_size=128, num_layers=1, dropout=0.4,
+                pooling="max", batch_size=64, lr=2e-3, patience=1, lr_patience=0, seed=42)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    ap.add_argument("--epochs", type=int, default=4)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--limit", type=int, default=None, help="use only N train and N test reviews (smoke test)")
+    ap.add_argument("--out", type=Path, default=None, help="keep the run folder here")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+
+    train, test = args.data / "imdb_train.csv.gz", args.data / "imdb_test.csv.gz"
+    if args.limit:
+        import pandas as pd
+        tmp = Path(tempfile.mkdtemp())
+        for src, name in ((train, "train.csv"), (test, "test.csv")):
+            pd.read_csv(src).sample(n=args.limit, random_state=0).to_csv(tmp / name, index=False)
+        train, test = tmp / "train.csv", tmp / "test.csv"
+
+    out = args.out or Path(tempfile.mkdtemp())
+    t0 = time.perf_counter()
+    clf = TextClassifier(max_epochs=args.epochs, progress="log", tensorboard=False, **SETTINGS)
+    clf.fit(str(train), out=out)
+    train_s = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    m = clf.evaluate(str(test))
+    print(json.dumps({
+        "benchmark": "imdb", "test_accuracy": round(m["accuracy"], 4), "test_macro_f1": round(m["macro_f1"], 4),
+        "test_roc_auc": round(m["roc_auc"], 4), "val_accuracy": round(clf.metrics_["val"]["accuracy"], 4),
+        "train_seconds": round(train_s, 1), "test_seconds": round(time.perf_counter() - t1, 1),
+        "epochs_run": clf.result_.epochs_run, "best_epoch": clf.result_.best_epoch,
+        "train_reviews": clf.data_summary_["split"]["train"], "test_reviews": m["n"],
+        "threads": args.threads, "settings": {**SETTINGS, "max_epochs": args.epochs},
+        "run_dir": str(clf.run_dir_)}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+"""Variable-length sequences into padded mini-batches with their lengths.
+
+    truncate(seq, max_len, keep)        keep the head, the tail, or both ends of a long sequence
+    pad_batch(seqs)                     [T_i, …] tensors -> padded [B, T_max, …] and lengths [B]
+    BucketBatches(seqs, y, …)           ((padded, lengths), y) batches of similar lengths
+
+Recurrent encoders receive ``lengths`` and pack the batch, so padding costs no recurrent compute
+and does not change the result; bucketing by length then cuts the padding the embedding,
+pooling and the packed kernel's short tail of steps would still see.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from lstmkit.errors import LstmkitError
+
+__all__ = ["TRUNCATE_MODES", "truncate", "pad_batch", "BucketBatches"]
+
+TRUNCATE_MODES = ("head", "tail", "both")
+
+
+def truncate(seq, max_len: int | None, keep: str = "head"):
+    """The first (``head``), last (``tail``) or first ⌈max_len/2⌉ and last ⌊max_len/2⌋ (``both``)
+    items of ``seq`` when it is longer than ``max_len``; ``seq`` itself otherwise.
+
+    >>> truncate([1, 2, 3, 4, 5], 3, "both")
+    [1, 2, 5]
+    """
+    if keep not in TRUNCATE_MODES:
+        raise LstmkitError(f"unknown truncation {keep!r}", f"use one of: {', '.join(TRUNCATE_MODES)}")
+    if max_len is None or len(seq) <= max_len:
+        return seq
+    if keep == "head":
+        return seq[:max_len]
+    if keep == "tail":
+        return seq[len(seq) - max_len:]
+    head = (max_len + 1) // 2
+    tail = max_len - head
+    first, last = seq[:head], seq[len(seq) - tail:]
+    if isinstance(seq, Tensor):
+        return torch.cat([first, last])
+    if isinstance(seq, np.ndarray):
+        return np.concatenate([first, last])
+    return first + last                                  # list, tuple, str
+
+
+def pad_batch(seqs: Sequence[Tensor], pad_value: float = 0) -> tuple[Tensor, Tensor]:
+    """Stack sequences ``[T_i]`` (token ids) or ``[T_i, F]`` (features) into
+    ``padded [B, T_max]`` / ``[B, T_max, F]`` and ``lengths [B]`` (int64)."""
+    if len(seqs) == 0:
+        raise LstmkitError("cannot pad an empty batch", "pass at least one sequence")
+    lengths = torch.tensor([len(s) for s in seqs], dtype=torch.long)
+    if int(lengths.min()) < 1:
+        raise LstmkitError("a sequence of length 0 cannot be batched", "drop empty sequences first")
+    first = seqs[0]
+    out = first.new_full((len(seqs), int(lengths.max()), *first.shape[1:]), pad_value)
+    for i, s in enumerate(seqs):
+        out[i, : len(s)] = s
+    return out, lengths
+
+
+class BucketBatches:
+    """Mini-batches ``((padded, lengths), y[idx])`` over variable-length sequences.
+
+    Args:
+        seqs: list of ``[T_i]`` long or ``[T_i, F]`` float tensors.
+        y: ``[N]`` targets (or None: batches are then ``(padded, lengths)`` only).
+        batch_size: sequences per batch.
+        shuffle: a fresh random order on every iteration (from ``generator``, or torch's global
+            generator, which the trainer re-seeds every epoch).
+        bucket: group sequences of similar length. With ``shuffle``, the data is shuffled, cut
+            into pools of ``pool`` batches, each pool sorted by length and cut into batches,
+            and the batches shuffled: batches stay random, padding nearly vanishes. Without
+            ``shuffle``, the whole set is sorted by length.
+        pool: batches per sorting pool.
+        pad_value: value at padded positions (``<pad>`` id 0 for tokens).
+
+    ``iter_indexed()`` yields ``(idx, padded, lengths)`` so predictions can be put back in order.
+    """
+
+    def __init__(self, seqs: Sequence[Tensor], y: Tensor | None = None, batch_size: int = 32,
+                 shuffle: bool = False, bucket: bool = True, pool: int = 50,
+                 generator: torch.Generator | None = None, pad_value: float = 0):
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise LstmkitError(f"`batch_size` must be a positive integer, got {batch_size!r}",
+                               "pass --batch-size 32, say")
+        if y is not None and len(y) != len(seqs):
+            raise LstmkitError(f"`seqs` and `y` must have the same length, got {len(seqs)} and {len(y)}",
+                               "pass one target per sequence")
+        self.seqs, self.y = list(seqs), y
+        self.lengths = torch.tensor([len(s) for s in self.seqs], dtype=torch.long)   # [N]
+        self.batch_size, self.shuffle, self.bucket, self.pool = batch_size, shuffle, bucket, pool
+        self.generator, self.pad_value = generator, pad_value
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.seqs) / self.batch_size)
+
+    def batch_indices(self) -> list[Tensor]:
+        """The index tensor of every batch of one pass, in the order they will be served."""
+        n, bs = len(self.seqs), self.batch_size
+        order = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
+        if not self.bucket:
+            return list(order.split(bs))
+        if not self.shuffle:
+            order = torch.argsort(self.lengths, stable=True)
+            return list(order.split(bs))
+        batches: list[Tensor] = []
+        for chunk in order.split(bs * self.pool):
+            by_len = chunk[torch.argsort(self.lengths[chunk], stable=True)]
+            batches.extend(by_len.split(bs))
+        perm = torch.randperm(len(batches), generator=self.generator)
+        return [batches[i] for i in perm]
+
+    def iter_indexed(self) -> Iterator[tuple[Tensor, Tensor, Tensor]]:
+        for idx in self.batch_indices():
+            padded, lengths = pad_batch([self.seqs[i] for i in idx.tolist()], self.pad_value)
+            yield idx, padded, lengths
+
+    def __iter__(self):
+        for idx, padded, lengths in self.iter_indexed():
+            if self.y is None:
+                yield padded, lengths
+            else:
+                yield (padded, lengths), self.y[idx]
+
+    def padding_fraction(self) -> float:
+        """Share of padded positions over one pass (a measure of what bucketing saves)."""
+        total = sum(len(idx) * int(self.lengths[idx].max()) for idx in self.batch_indices())
+        return 1.0 - int(self.lengths.sum()) / total if total else 0.0
+
+    def __repr__(self) -> str:
+        return (f"BucketBatches(n={len(self.seqs)}, batch_size={self.batch_size}, "
+                f"shuffle={self.shuffle}, bucket={self.bucket})")

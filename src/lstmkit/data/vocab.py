@@ -1,0 +1,306 @@
+"""Text to token ids: a word (or character) tokenizer with a counted vocabulary, or BPE subwords.
+
+    tokenize_words(text)                "Great<br />film!" -> ["great", "film"]
+    Vocab.build(token_lists, …)         counted, capped vocabulary; id 0 = <pad>, 1 = <unk>
+    make_tokenizer("word"|"char"|"bpe")  fit(texts) -> encode(text) -> ids; to_dict() / from_dict()
+    load_vectors(path, vocab)           GloVe / word2vec text vectors aligned with a vocabulary
+
+Every tokenizer's fitted state is plain data (``to_dict()``), written as ``vocab.json`` into a
+run folder and read back by ``tokenizer_from_dict`` — nothing is pickled.
+"""
+from __future__ import annotations
+
+import functools
+import gzip
+import json
+import re
+import unicodedata
+from collections import Counter
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import torch
+
+from lstmkit.errors import LstmkitError
+
+__all__ = [
+    "PAD", "UNK", "PAD_ID", "UNK_ID", "TOKENIZERS", "clean_text", "tokenize_words", "tokenize_chars",
+    "Vocab", "WordTokenizer", "CharTokenizer", "BPETokenizer", "make_tokenizer", "tokenizer_from_dict",
+    "load_vectors",
+]
+
+PAD, UNK = "<pad>", "<unk>"
+PAD_ID, UNK_ID = 0, 1
+TOKENIZERS = ("word", "char", "bpe")
+
+_BREAKS = re.compile(r"<\s*br\s*/?\s*>", re.IGNORECASE)
+# Scripts written without spaces between words: each character is a token.
+_CJK = ("\u3040-\u30ff"            # hiragana, katakana
+        "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"   # CJK ideographs (+ ext. A, compatibility)
+        "\U00020000-\U0002fa1f")   # CJK ideographs ext. B-F, supplement
+
+
+@functools.cache
+def _word_pattern() -> re.Pattern:
+    """Words are runs of letters/digits plus combining marks (so Devanagari or decomposed accents
+    stay whole), with inner apostrophes ("don't"); CJK characters are single tokens."""
+    marks, start = [], None
+    # Marks live below U+30000 and in plane 14 (variation selectors); scanning only there keeps
+    # building the pattern fast.
+    for cp in [*range(0x30000), *range(0xE0000, 0xE0200)]:
+        is_mark = unicodedata.category(chr(cp)).startswith("M")
+        if is_mark and start is None:
+            start = cp
+        elif not is_mark and start is not None:
+            marks.append((start, cp - 1))
+            start = None
+    mark_class = "".join(f"{re.escape(chr(a))}-{re.escape(chr(b))}" if a != b else re.escape(chr(a))
+                         for a, b in marks)
+    word = rf"(?:[^\W_{_CJK}]|[{mark_class}])+"
+    return re.compile(rf"[{_CJK}]|{word}(?:['’]{word})*")
+
+
+def clean_text(text: str, lowercase: bool = True) -> str:
+    """Unicode-normalise (NFKC), drop HTML line breaks (``<br />``) and optionally lower-case."""
+    text = _BREAKS.sub(" ", unicodedata.normalize("NFKC", text))
+    return text.lower() if lowercase else text
+
+
+def tokenize_words(text: str, lowercase: bool = True) -> list[str]:
+    """Words of ``text``: punctuation and ``<br />`` removed, CJK split into characters.
+
+    >>> tokenize_words("Don't miss it!<br /><br />10/10 — 好看")
+    ["don't", 'miss', 'it', '10', '10', '好', '看']
+    """
+    return _word_pattern().findall(clean_text(text, lowercase))
+
+
+def tokenize_chars(text: str, lowercase: bool = True) -> list[str]:
+    """Characters of ``text`` with runs of white space collapsed to one space."""
+    return list(" ".join(clean_text(text, lowercase).split()))
+
+
+# -- vocabulary ----------------------------------------------------------------------------------
+class Vocab:
+    """Token <-> id mapping. Id 0 is ``<pad>``, 1 is ``<unk>``, then tokens by falling count
+    (ties alphabetical, so the same texts always give the same ids)."""
+
+    def __init__(self, itos: Sequence[str]):
+        if list(itos[:2]) != [PAD, UNK]:
+            raise LstmkitError(f"a vocabulary must start with {PAD!r}, {UNK!r}, got {list(itos[:2])}",
+                               "rebuild it with Vocab.build")
+        self.itos = list(itos)
+        self.stoi = {t: i for i, t in enumerate(self.itos)}
+
+    @classmethod
+    def build(cls, token_lists: Iterable[Sequence[str]], min_freq: int = 1,
+              max_size: int | None = None) -> "Vocab":
+        """Count tokens; keep those seen at least ``min_freq`` times, at most ``max_size`` ids
+        in total (specials included)."""
+        if isinstance(min_freq, bool) or not isinstance(min_freq, int) or min_freq < 1:
+            raise LstmkitError(f"`min_freq` must be a positive integer, got {min_freq!r}", "pass --min-freq 1 or more")
+        if max_size is not None and (isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 3):
+            raise LstmkitError(f"`max_size` must be an integer of at least 3, got {max_size!r}",
+                               "pass --max-size 20000, say")
+        counts: Counter[str] = Counter()
+        for tokens in token_lists:
+            counts.update(tokens)
+        kept = sorted((t for t, c in counts.items() if c >= min_freq and t not in (PAD, UNK)),
+                      key=lambda t: (-counts[t], t))
+        if max_size is not None:
+            kept = kept[: max_size - 2]
+        return cls([PAD, UNK, *kept])
+
+    def encode(self, tokens: Sequence[str]) -> list[int]:
+        get = self.stoi.get
+        return [get(t, UNK_ID) for t in tokens]
+
+    def __len__(self) -> int:
+        return len(self.itos)
+
+    def __repr__(self) -> str:
+        return f"Vocab(size={len(self)})"
+
+
+# -- tokenizers: fit on training text, encode any text, state as plain data ----------------------
+class WordTokenizer:
+    """Words (see :func:`tokenize_words`) looked up in a :class:`Vocab` built on training text."""
+
+    kind = "word"
+
+    def __init__(self, min_freq: int = 1, max_size: int | None = None, lowercase: bool = True):
+        self.min_freq, self.max_size, self.lowercase = min_freq, max_size, lowercase
+        self.vocab: Vocab | None = None
+
+    def tokens(self, text: str) -> list[str]:
+        return tokenize_words(text, self.lowercase)
+
+    def fit(self, texts: Iterable[str]):
+        self.vocab = Vocab.build((self.tokens(t) for t in texts), self.min_freq, self.max_size)
+        return self
+
+    def encode(self, text: str) -> list[int]:
+        """Token ids of ``text``; never empty (a text without tokens becomes ``[<unk>]``)."""
+        return self.vocab.encode(self.tokens(text)) or [UNK_ID]
+
+    def pieces(self, text: str) -> list[str]:
+        """The tokens of ``text`` as written (unknown ones too), one per id of :meth:`encode`."""
+        return self.tokens(text) or [UNK]
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.vocab)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "lowercase": self.lowercase, "min_freq": self.min_freq,
+                "max_size": self.max_size, "itos": self.vocab.itos}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]):
+        tok = cls(d.get("min_freq", 1), d.get("max_size"), d.get("lowercase", True))
+        tok.vocab = Vocab(d["itos"])
+        return tok
+
+
+class CharTokenizer(WordTokenizer):
+    """Characters (see :func:`tokenize_chars`) looked up in a :class:`Vocab`."""
+
+    kind = "char"
+
+    def tokens(self, text: str) -> list[str]:
+        return tokenize_chars(text, self.lowercase)
+
+
+class BPETokenizer:
+    """Byte-pair-encoding subwords trained on the training text with Hugging Face ``tokenizers``.
+
+    Text is cleaned as for words (NFKC, ``<br />`` removed, lower-cased) and split on white space
+    and punctuation before merges are learnt; ``max_size`` is the target vocabulary size.
+    """
+
+    kind = "bpe"
+
+    def __init__(self, min_freq: int = 2, max_size: int | None = 8000, lowercase: bool = True):
+        self.min_freq, self.max_size, self.lowercase = min_freq, max_size or 8000, lowercase
+        self._tok = None
+
+    def fit(self, texts: Iterable[str]):
+        tk = _import_tokenizers()
+        tok = tk.Tokenizer(tk.models.BPE(unk_token=UNK))
+        tok.pre_tokenizer = tk.pre_tokenizers.Whitespace()
+        trainer = tk.trainers.BpeTrainer(vocab_size=self.max_size, min_frequency=self.min_freq,
+                                         special_tokens=[PAD, UNK], show_progress=False)
+        tok.train_from_iterator((clean_text(t, self.lowercase) for t in texts), trainer=trainer)
+        self._tok = tok
+        return self
+
+    def encode(self, text: str) -> list[int]:
+        return self._tok.encode(clean_text(text, self.lowercase)).ids or [UNK_ID]
+
+    def pieces(self, text: str) -> list[str]:
+        """The subword strings of ``text``, one per id of :meth:`encode`."""
+        enc = self._tok.encode(clean_text(text, self.lowercase))
+        return list(enc.tokens) or [UNK]
+
+    @property
+    def vocab_size(self) -> int:
+        return self._tok.get_vocab_size()
+
+    @property
+    def vocab(self) -> Vocab:
+        """The subword inventory as a :class:`Vocab` (ids as the BPE model assigns them)."""
+        inv = {i: t for t, i in self._tok.get_vocab().items()}
+        return Vocab([inv[i] for i in range(len(inv))])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "lowercase": self.lowercase, "min_freq": self.min_freq,
+                "max_size": self.max_size, "tokenizer": json.loads(self._tok.to_str())}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]):
+        tk = _import_tokenizers()
+        tok = cls(d.get("min_freq", 2), d.get("max_size"), d.get("lowercase", True))
+        tok._tok = tk.Tokenizer.from_str(json.dumps(d["tokenizer"]))
+        return tok
+
+
+def _import_tokenizers():
+    try:
+        import tokenizers
+        import tokenizers.models, tokenizers.pre_tokenizers, tokenizers.trainers  # noqa: E401,F401
+    except ImportError:
+        raise LstmkitError("the BPE tokenizer needs the 'tokenizers' package",
+                           "pip install tokenizers, or use --tokenizer word") from None
+    return tokenizers
+
+
+_KINDS = {"word": WordTokenizer, "char": CharTokenizer, "bpe": BPETokenizer}
+
+
+def make_tokenizer(kind: str = "word", min_freq: int = 1, max_size: int | None = None,
+                   lowercase: bool = True):
+    """An unfitted tokenizer of ``kind`` (``word``, ``char`` or ``bpe``)."""
+    if kind not in _KINDS:
+        raise LstmkitError(f"unknown tokenizer {kind!r}", f"use one of: {', '.join(TOKENIZERS)}")
+    return _KINDS[kind](min_freq=min_freq, max_size=max_size, lowercase=lowercase)
+
+
+def tokenizer_from_dict(d: dict[str, Any]):
+    """Rebuild a fitted tokenizer from ``to_dict()`` output (e.g. a run folder's vocab.json)."""
+    kind = d.get("kind") if isinstance(d, dict) else None
+    if kind not in _KINDS:
+        raise LstmkitError(f"vocabulary state has unknown kind {kind!r}",
+                           "the vocab.json was edited or damaged; retrain the model")
+    return _KINDS[kind].from_dict(d)
+
+
+# -- pretrained vectors ----------------------------------------------------------------------------
+def load_vectors(path: str | Path, vocab: Vocab, seed: int = 0) -> tuple[torch.Tensor, int]:
+    """Rows of a GloVe / word2vec *text* file for the words of ``vocab``.
+
+    The file has one ``word v1 v2 … vD`` per line (word2vec's ``N D`` header line is skipped;
+    ``.gz`` is read directly). Returns ``(weights [len(vocab), D], n_found)``: found words get
+    their vector, others random normal values with the found vectors' standard deviation,
+    ``<pad>`` zeros. Words are matched as given, then lower-cased.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise LstmkitError(f"vectors file not found: {path}", "check the --vectors path")
+    opener = gzip.open if path.suffix == ".gz" else open
+    found: dict[int, np.ndarray] = {}
+    dim = None
+    try:
+        with opener(path, "rt", encoding="utf-8", errors="replace") as f:
+            for lineno, line in enumerate(f, 1):
+                parts = line.rstrip().split(" ")
+                if lineno == 1 and len(parts) == 2 and all(p.isdigit() for p in parts):
+                    continue                                   # word2vec header "N D"
+                if len(parts) < 2:
+                    continue
+                if dim is None:
+                    dim = len(parts) - 1
+                elif len(parts) - 1 != dim:
+                    raise LstmkitError(f"{path} line {lineno} has {len(parts) - 1} values, earlier lines {dim}",
+                                       "pass a GloVe/word2vec text file with one vector per line")
+                idx = vocab.stoi.get(parts[0])
+                if idx is None:
+                    idx = vocab.stoi.get(parts[0].lower())
+                if idx is None or idx in found or idx == PAD_ID:
+                    continue
+                try:
+                    found[idx] = np.asarray(parts[1:], dtype=np.float32)
+                except ValueError:
+                    raise LstmkitError(f"{path} line {lineno} holds a value that is not a number",
+                                       "pass a GloVe/word2vec *text* file (binary files are not read)") from None
+    except (OSError, EOFError) as e:
+        raise LstmkitError(f"could not read vectors file {path}: {e}", "check the file") from None
+    if not found:
+        raise LstmkitError(f"no word of the vocabulary was found in {path}",
+                           "is it a word-vector text file for this language?")
+    rows = np.stack(list(found.values()))
+    rng = np.random.default_rng(seed)
+    weights = rng.normal(0.0, float(rows.std()) or 1.0, size=(len(vocab), dim)).astype(np.float32)
+    weights[list(found)] = rows
+    weights[PAD_ID] = 0.0
+    return torch.from_numpy(weights), len(found)

@@ -1,0 +1,426 @@
+"""Classification data: read labelled texts or numeric sequences, check them, split them.
+
+    read_texts(data, text=, label=)    CSV / TSV / JSONL (.gz too), a folder of class folders of
+                                       .txt files (aclImdb), a DataFrame or a list of strings
+    read_series(data, label=, …)       UCR TSV (label first, one series a line), long CSV
+                                       (sample, t, features…, label), a DataFrame, or arrays
+    stratified_split(labels, frac, seed)   seeded train / validation indices, class shares kept
+    check_classes / check_known_labels     at least two classes; no labels unseen in training
+
+Every user mistake (empty file, missing column, one class, empty texts, bytes that are not in
+the declared encoding, ragged numeric rows) raises :class:`LstmkitError` naming the row and a fix.
+"""
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import os
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from lstmkit.errors import LstmkitError
+
+__all__ = ["TextData", "SeriesData", "read_texts", "read_series", "read_text_file", "parse_series_lines",
+           "stratified_split", "check_classes", "check_known_labels"]
+
+_TABLE_SEP = {".csv": ",", ".tsv": "\t"}
+_JSONL = {".jsonl", ".ndjson", ".json"}
+_UNSUP = {"unsup"}     # aclImdb's unlabelled reviews sit beside pos/ and neg/
+
+
+@dataclass
+class TextData:
+    """Texts and their labels (``None`` when the data has no labels)."""
+
+    texts: list[str]
+    labels: list[str] | None
+    source: str | None = None
+    n_dropped: int = 0
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def subset(self, idx) -> "TextData":
+        labels = None if self.labels is None else [self.labels[i] for i in idx]
+        return TextData([self.texts[i] for i in idx], labels, self.source)
+
+
+@dataclass
+class SeriesData:
+    """Numeric sequences ``seqs[i] [T_i, F]`` (float64) and their labels (or ``None``)."""
+
+    seqs: list[np.ndarray]
+    labels: list[str] | None
+    feature_names: list[str] = field(default_factory=list)
+    source: str | None = None
+
+    def __len__(self) -> int:
+        return len(self.seqs)
+
+    def subset(self, idx) -> "SeriesData":
+        labels = None if self.labels is None else [self.labels[i] for i in idx]
+        return SeriesData([self.seqs[i] for i in idx], labels, self.feature_names, self.source)
+
+
+# -- files -------------------------------------------------------------------------------------
+def read_text_file(path: Path, encoding: str = "utf-8") -> str:
+    """The whole file decoded (``.gz`` decompressed); bytes outside ``encoding`` name their line."""
+    if not path.exists():
+        raise LstmkitError(f"file not found: {path}", "check the path")
+    if path.is_dir():
+        raise LstmkitError(f"{path} is a folder with no class sub-folders of .txt files",
+                           "pass a CSV/TSV/JSONL file, or a folder with one sub-folder of .txt files per class")
+    raw = path.read_bytes()
+    if path.suffix.lower() == ".gz":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as e:
+            raise LstmkitError(f"{path} is not a valid gzip file ({e})", "decompress it or fix the file") from None
+    try:
+        text = raw.decode("utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding)
+    except LookupError:
+        raise LstmkitError(f"unknown encoding {encoding!r}", "pass --encoding utf-8, latin-1, cp1252, …") from None
+    except UnicodeDecodeError as e:
+        line = raw[:e.start].count(b"\n") + 1
+        raise LstmkitError(f"{path} line {line} is not valid {encoding} (byte 0x{raw[e.start]:02x})",
+                           "pass --encoding with the file's real encoding, e.g. --encoding latin-1") from None
+    if not text.strip():
+        raise LstmkitError(f"file is empty: {path}", "supply a file with a header row and data rows")
+    return text
+
+
+def _ext(path: Path) -> str:
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    return suffixes[-1] if suffixes else ""
+
+
+def _read_table(path: Path, encoding: str) -> pd.DataFrame:
+    ext = _ext(path)
+    if ext not in _TABLE_SEP and ext not in _JSONL:
+        raise LstmkitError(f"unknown file type {ext or '(no extension)'!r}: {path}",
+                           "use .csv, .tsv or .jsonl (optionally .gz), or a folder of class folders")
+    text = read_text_file(path, encoding)
+    if ext in _JSONL:
+        return _parse_jsonl(text, path)
+    try:
+        df = pd.read_csv(io.StringIO(text), sep=_TABLE_SEP[ext], dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, csv.Error, ValueError) as e:
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise LstmkitError(f"could not read {path}: {reason}", "check that it is a valid CSV/TSV file") from None
+    if len(df) == 0:
+        raise LstmkitError(f"{path} has a header but no data rows", "supply at least one data row")
+    return df
+
+
+def _parse_jsonl(text: str, path: Path) -> pd.DataFrame:
+    stripped = text.lstrip()
+    if stripped.startswith("["):                      # a JSON array of records
+        try:
+            records = json.loads(stripped)
+        except json.JSONDecodeError as e:
+            raise LstmkitError(f"{path} is not valid JSON (line {e.lineno})", "fix the file") from None
+    else:
+        records = []
+        for lineno, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError:
+                raise LstmkitError(f"{path} line {lineno} is not valid JSON",
+                                   "write one JSON object per line (JSON Lines)") from None
+    if not records or not all(isinstance(r, dict) for r in records):
+        raise LstmkitError(f"{path} must hold JSON objects, one per row", 'write lines like {"text": …, "label": …}')
+    return pd.DataFrame.from_records(records)
+
+
+def _column(df: pd.DataFrame, name: str, role: str, where: str) -> pd.Series:
+    lookup = {str(c): c for c in df.columns}
+    if name not in lookup:
+        flag = {"text": "--text", "label": "--label"}.get(role, f"--{role}")
+        raise LstmkitError(f"{role} column {name!r} not found{where}",
+                           f"pass {flag} with one of: {', '.join(map(str, lookup)) or '(no columns)'}")
+    return df[lookup[name]]
+
+
+def _as_strings(col: pd.Series) -> list[str]:
+    return ["" if (v is None or (isinstance(v, float) and np.isnan(v))) else str(v) for v in col.tolist()]
+
+
+def _labels(col: pd.Series, where: str) -> list[str]:
+    labels = [s.strip() for s in _as_strings(col)]
+    missing = [i for i, s in enumerate(labels) if not s]
+    if missing:
+        raise LstmkitError(f"{len(missing)} row{'s' if len(missing) > 1 else ''}{where} have no label "
+                           f"(first: data row {missing[0] + 1})", "fill in or remove those rows")
+    return labels
+
+
+# -- texts --------------------------------------------------------------------------------------
+def read_texts(data: Any, text: str = "text", label: str | None = "label", encoding: str = "utf-8",
+               drop_empty: bool = False, require_label: bool = True, y: Sequence | None = None) -> TextData:
+    """Texts (and labels) from a file, a class-folder tree, a DataFrame or a list of strings.
+
+    Labels come from ``y`` when given, else from the ``label`` column (folder names for a
+    folder tree). With ``require_label=False`` a missing label column gives ``labels=None``.
+    Empty or whitespace-only texts are an error naming how many, unless ``drop_empty``.
+    """
+    source = str(Path(data).resolve()) if isinstance(data, (str, os.PathLike)) else None
+    if isinstance(data, (str, os.PathLike)) and Path(data).is_dir() and _class_folders(Path(data)):
+        texts, labels = _read_folder(Path(data), encoding)
+        where = f" in {data}"
+    elif isinstance(data, (list, tuple)) and all(isinstance(t, str) for t in data):
+        texts, labels, where = list(data), None, ""
+    else:
+        if isinstance(data, (str, os.PathLike)):
+            df, where = _read_table(Path(data), encoding), f" in {data}"
+        elif isinstance(data, pd.DataFrame):
+            df, where = data, ""
+        else:
+            raise LstmkitError(f"unsupported data type {type(data).__name__}",
+                               "pass a CSV/TSV/JSONL path, a folder of class folders, a DataFrame or a list of texts")
+        if len(df) == 0:
+            raise LstmkitError(f"the data{where} has no rows", "supply at least one row")
+        texts = _as_strings(_column(df, text, "text", where))
+        lookup = {str(c) for c in df.columns}
+        if y is None and label is not None and (require_label or label in lookup):
+            labels = _labels(_column(df, label, "label", where), where)
+        else:
+            labels = None
+    if not texts:
+        raise LstmkitError(f"the data{where} has no rows", "supply at least one text")
+    if y is not None:
+        labels = [str(v).strip() for v in (y.tolist() if hasattr(y, "tolist") else y)]
+        if len(labels) != len(texts):
+            raise LstmkitError(f"got {len(texts)} texts but {len(labels)} labels", "pass one label per text")
+    empty = [i for i, t in enumerate(texts) if not t.strip()]
+    if empty and not drop_empty:
+        raise LstmkitError(f"{len(empty)} of {len(texts)} rows{where} have empty or whitespace-only text "
+                           f"(first: data row {empty[0] + 1})", "remove them, or pass --drop-empty to skip them")
+    if empty:
+        keep = [i for i in range(len(texts)) if texts[i].strip()]
+        if not keep:
+            raise LstmkitError(f"every text{where} is empty", "check the --text column")
+        texts = [texts[i] for i in keep]
+        labels = None if labels is None else [labels[i] for i in keep]
+    return TextData(texts, labels, source, n_dropped=len(empty))
+
+
+def _class_folders(root: Path) -> list[Path]:
+    return sorted(p for p in root.iterdir()
+                  if p.is_dir() and p.name not in _UNSUP and any(p.glob("*.txt")))
+
+
+def _read_folder(root: Path, encoding: str) -> tuple[list[str], list[str]]:
+    texts, labels = [], []
+    for folder in _class_folders(root):
+        for f in sorted(folder.glob("*.txt")):
+            raw = f.read_bytes()
+            try:
+                texts.append(raw.decode(encoding))
+            except UnicodeDecodeError as e:
+                line = raw[:e.start].count(b"\n") + 1
+                raise LstmkitError(f"{f} line {line} is not valid {encoding} (byte 0x{raw[e.start]:02x})",
+                                   "pass --encoding with the files' real encoding, e.g. --encoding latin-1") from None
+            except LookupError:
+                raise LstmkitError(f"unknown encoding {encoding!r}", "pass --encoding utf-8, latin-1, …") from None
+            labels.append(folder.name)
+    return texts, labels
+
+
+# -- numeric sequences ----------------------------------------------------------------------------
+def read_series(data: Any, y: Sequence | None = None, label: str = "label", sample: str = "sample",
+                time: str = "t", features: Sequence[str] = (), unequal_length: bool = False,
+                encoding: str = "utf-8", require_label: bool = True) -> SeriesData:
+    """Numeric sequences from UCR TSV (label first), long CSV / DataFrame, or arrays with ``y``.
+
+    Arrays: ``[N, T]`` (univariate), ``[N, T, F]``, or a list of ``[T_i]`` / ``[T_i, F]``.
+    Sequences of different lengths are an error unless ``unequal_length`` (a ragged file is more
+    often a broken file than a design).
+    """
+    if isinstance(data, (str, os.PathLike)):
+        path = Path(data)
+        source = str(path.resolve())
+        if _ext(path) == ".csv":
+            out = _series_from_long(_read_table(path, encoding), label, sample, time, features,
+                                    require_label, f" in {path}")
+        elif _ext(path) in (".tsv", ".txt"):
+            seqs, labels = parse_series_lines(read_text_file(path, encoding).splitlines(), True, f"{path} ")
+            out = SeriesData(seqs, labels, ["value"])
+        else:
+            raise LstmkitError(f"unknown file type {_ext(path) or '(no extension)'!r}: {path}",
+                               "use UCR .tsv (label first) or a long-format .csv (sample, t, features…, label)")
+        out.source = source
+    elif isinstance(data, pd.DataFrame):
+        out = _series_from_long(data, label, sample, time, features, require_label, "")
+    else:
+        out = SeriesData(_series_from_arrays(data), None, [])
+        out.feature_names = [f"x{j}" for j in range(out.seqs[0].shape[1])] if out.seqs else []
+        if y is not None:
+            labels = [str(v).strip() for v in (y.tolist() if hasattr(y, "tolist") else y)]
+            if len(labels) != len(out.seqs):
+                raise LstmkitError(f"got {len(out.seqs)} sequences but {len(labels)} labels", "pass one label per sequence")
+            out.labels = labels
+    if not out.seqs:
+        raise LstmkitError("the data holds no sequences", "supply at least one sequence")
+    _check_lengths([len(s) for s in out.seqs], unequal_length)
+    return out
+
+
+def parse_series_lines(lines: Sequence[str], labelled: bool, where: str = "") -> tuple[list[np.ndarray], list[str] | None]:
+    """One series per line, values split on tabs, commas or spaces (label first when
+    ``labelled``). Trailing empty / NaN cells are padding (UCR's way of storing unequal lengths)."""
+    seqs, labels = [], []
+    for lineno, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        cells = re.split(r"\t|,|\s+", line.strip())
+        if labelled:
+            labels.append(cells[0].strip())
+            cells = cells[1:]
+        values = np.empty(len(cells))
+        for j, c in enumerate(cells):
+            try:
+                values[j] = float(c) if c.strip() else np.nan
+            except ValueError:
+                raise LstmkitError(f"{where}line {lineno}: value {j + 1} is not a number ({c[:20]!r})",
+                                   "one series per line: the label first, then numbers only") from None
+        valid = np.flatnonzero(~np.isnan(values))
+        if valid.size == 0:
+            raise LstmkitError(f"{where}line {lineno} has no values", "remove the line or fill in the series")
+        values = values[: valid[-1] + 1]
+        if np.isnan(values).any():
+            raise LstmkitError(f"{where}line {lineno} has a missing value at position "
+                               f"{int(np.flatnonzero(np.isnan(values))[0]) + 1}", "fill or interpolate it")
+        seqs.append(values[:, None])                                       # [T, 1]
+    return seqs, (labels if labelled else None)
+
+
+def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, features: Sequence[str],
+                      require_label: bool, where: str) -> SeriesData:
+    if len(df) == 0:
+        raise LstmkitError(f"the data{where} has no rows", "supply at least one row")
+    s_col = _column(df, sample, "sample", where)
+    t_col = _column(df, time, "time", where)
+    has_label = label in {str(c) for c in df.columns}
+    if require_label and not has_label:
+        _column(df, label, "label", where)
+    exclude = {sample, time, label}
+    names = list(features) or [str(c) for c in df.columns if str(c) not in exclude]
+    if not names:
+        raise LstmkitError(f"no feature columns{where}", "long format is: sample, t, feature columns…, label")
+    values = np.empty((len(df), len(names)))
+    for j, name in enumerate(names):
+        col = _column(df, name, "feature", where)
+        num = pd.to_numeric(col, errors="coerce")
+        bad = np.flatnonzero(num.isna().to_numpy())
+        if bad.size:
+            raise LstmkitError(f"feature column {name!r}{where} has {bad.size} empty or non-numeric cells "
+                               f"(first: data row {bad[0] + 1}, {str(col.iloc[bad[0]])[:20]!r})",
+                               "fill them, or pass --features with numeric columns only")
+        values[:, j] = num.to_numpy(dtype=np.float64)
+    t = pd.to_numeric(t_col, errors="coerce").to_numpy()
+    if np.isnan(t).any():
+        raise LstmkitError(f"time column {time!r}{where} must hold numbers", "number the steps 0, 1, 2, … per sample")
+    labels_all = _labels(df[[c for c in df.columns if str(c) == label][0]], where) if has_label else None
+    keys = s_col.astype(str).to_numpy()
+    seqs, labels = [], []
+    codes, uniques = pd.factorize(keys)               # first-appearance order
+    order = np.lexsort((t, codes))                    # by sample, then time
+    bounds = np.flatnonzero(np.diff(codes[order])) + 1
+    for rows in np.split(order, bounds):
+        seqs.append(values[rows])                                         # [T_i, F]
+        if labels_all is not None:
+            ls = {labels_all[r] for r in rows}
+            if len(ls) > 1:
+                raise LstmkitError(f"sample {keys[rows[0]]!r}{where} has several labels: {', '.join(sorted(ls))}",
+                                   "give every row of a sample the same label")
+            labels.append(labels_all[rows[0]])
+    return SeriesData(seqs, labels if labels_all is not None else None, names)
+
+
+def _series_from_arrays(data: Any) -> list[np.ndarray]:
+    if isinstance(data, np.ndarray) and data.dtype != object:
+        if data.ndim == 2:
+            data = data[:, :, None]
+        if data.ndim != 3:
+            raise LstmkitError(f"Expected sequences as [N, T] or [N, T, F], got shape {data.shape}",
+                               "pass a 2-D array (univariate) or 3-D array (multivariate)")
+        seqs = list(data.astype(np.float64))
+    elif isinstance(data, (list, tuple, np.ndarray)):
+        seqs = []
+        for i, s in enumerate(data):
+            a = np.asarray(s, dtype=np.float64)
+            if a.ndim == 1:
+                a = a[:, None]
+            if a.ndim != 2 or a.shape[0] == 0:
+                raise LstmkitError(f"sequence {i} has shape {a.shape}", "each sequence must be [T] or [T, F] with T ≥ 1")
+            seqs.append(a)
+        if seqs and len({s.shape[1] for s in seqs}) > 1:
+            raise LstmkitError("the sequences have different numbers of features", "give every sequence the same features")
+    else:
+        raise LstmkitError(f"unsupported data type {type(data).__name__}",
+                           "pass a UCR .tsv / long .csv path, a long-format DataFrame, or arrays")
+    for i, s in enumerate(seqs):
+        if not np.isfinite(s).all():
+            raise LstmkitError(f"sequence {i} holds missing or infinite values", "fill or drop them")
+    return seqs
+
+
+def _check_lengths(lengths: list[int], unequal_length: bool) -> None:
+    if unequal_length or len(set(lengths)) <= 1:
+        return
+    first = lengths[0]
+    k = next(i for i, n in enumerate(lengths) if n != first)
+    raise LstmkitError(f"sequences have different lengths (sequence {k + 1} has {lengths[k]} steps, "
+                       f"sequence 1 has {first}; range {min(lengths)}-{max(lengths)})",
+                       "pass --unequal-length if they are meant to differ, else fix the ragged rows")
+
+
+# -- classes and splits ---------------------------------------------------------------------------
+def check_classes(labels: Sequence[str], where: str = "the training data") -> list[str]:
+    """Sorted class names; fewer than two is an error."""
+    classes = sorted(set(labels))
+    if len(classes) < 2:
+        raise LstmkitError(f"only one class ({classes[0]!r}) in {where}" if classes else f"no labels in {where}",
+                           "a classifier needs examples of at least two classes; check the --label column")
+    return classes
+
+
+def check_known_labels(labels: Sequence[str], classes: Sequence[str]) -> None:
+    """Labels outside ``classes`` (never seen in training) are an error listing them."""
+    known = set(classes)
+    unseen = Counter(lbl for lbl in labels if lbl not in known)
+    if unseen:
+        shown = ", ".join(f"{k!r} ({n} row{'s' if n > 1 else ''})" for k, n in unseen.most_common(5))
+        raise LstmkitError(f"labels not seen in training: {shown}",
+                           f"the model knows only: {', '.join(classes)}; drop or relabel those rows")
+
+
+def stratified_split(labels: Sequence[str], val_frac: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded stratified split: about ``val_frac`` of each class (at least one of every class
+    with two or more examples) goes to validation. Returns sorted ``(train_idx, val_idx)``."""
+    if not 0.0 < val_frac < 1.0:
+        raise LstmkitError(f"`val_frac` must be in (0, 1), got {val_frac}", "pass --val-frac 0.1, say, or a --val file")
+    rng = np.random.default_rng(seed)
+    labels = np.asarray(labels)
+    val = []
+    for c in sorted(set(labels.tolist())):
+        idx = np.flatnonzero(labels == c)
+        if idx.size < 2:
+            continue
+        k = min(max(1, round(idx.size * val_frac)), idx.size - 1)
+        val.extend(rng.permutation(idx)[:k].tolist())
+    val_idx = np.sort(np.asarray(val, dtype=np.int64))
+    train_idx = np.setdiff1d(np.arange(labels.size), val_idx)
+    return train_idx, val_idx

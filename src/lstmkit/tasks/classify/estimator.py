@@ -1,0 +1,478 @@
+"""``TextClassifier`` and ``SequenceClassifier``: the scikit-learn-style Python API.
+
+>>> clf = TextClassifier(max_epochs=3).fit("reviews.csv", text="review", label="sentiment", out="runs")
+>>> clf.predict(["a wonderful film", "dull and far too long"])      # array of the user's labels
+>>> clf.predict_proba("new.csv")                                   # [N, C], columns as clf.classes_
+>>> clf.evaluate("test.csv")["accuracy"]
+>>> SequenceClassifier(unequal_length=True).fit("JapaneseVowels_TRAIN_long.csv")
+>>> TextClassifier.load("runs/classify-20250101-120000")
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import time as _time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from lstmkit import __version__
+from lstmkit.config import ClassifyConfig, TrainConfig
+from lstmkit.data.batching import TRUNCATE_MODES, BucketBatches, truncate
+from lstmkit.data.scaling import SCALER_KINDS, Scaler
+from lstmkit.data.vocab import PAD_ID, TOKENIZERS, load_vectors, make_tokenizer, tokenizer_from_dict
+from lstmkit.errors import LstmkitError
+from lstmkit.nn.zoo import ENCODERS
+from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, atomic_write, new_run_dir, read_meta,
+                          read_run, save_tensors, write_json)
+from lstmkit.tasks.classify.data import (SeriesData, TextData, check_classes, check_known_labels, read_series,
+                                         read_texts, stratified_split)
+from lstmkit.tasks.classify.metrics import classification_metrics, plot_confusion
+from lstmkit.tasks.classify.model import POOLINGS, ClassificationLoss, ClassifierNet
+from lstmkit.train import Trainer, TrainingInterrupted, TrainResult
+
+__all__ = ["TextClassifier", "SequenceClassifier", "load_classifier", "TASK", "VOCAB_FILE"]
+
+TASK = "classify"
+VOCAB_FILE = "vocab.json"
+_TRAIN_KEYS = {f.name for f in dataclasses.fields(TrainConfig)}
+_EVAL_BATCH = 256
+
+
+class _Classifier:
+    """Shared machinery; the subclasses say how data is read and turned into tensors."""
+
+    kind = ""                               # "text" | "series"
+    _defaults: dict[str, Any] = {}
+
+    def __init__(self, **params: Any):
+        self.config = _config_from_params({**self._defaults, **params}, series=self.kind == "series")
+
+    # -- fitting ---------------------------------------------------------------------------
+    def fit(self, data, y=None, *, val_data=None, test_data=None, out: str | Path | None = None,
+            run_dir: str | Path | None = None, resume: bool = False, **overrides: Any):
+        """Train on ``data`` (path, DataFrame, or sequences with labels ``y``).
+
+        ``overrides`` are config keys for this fit (``text=``, ``label=``, …). Without
+        ``val_data`` a stratified, seeded ``val_frac`` of ``data`` is held out for early stopping.
+        ``test_data`` (optional) is scored once at the end. With ``out`` a run folder
+        ``out/classify-<timestamp>`` is created, only after every input has passed its checks.
+        """
+        cfg = _config_from_params({**_flatten(self.config.to_dict()), **overrides}, series=self.kind == "series")
+        _validate(cfg, self.kind)
+        full = self._read(data, cfg, y=y)
+        classes = check_classes(full.labels)
+        if val_data is not None:
+            train, val = full, self._read(val_data, cfg)
+            check_known_labels(val.labels, classes)
+        else:
+            train_idx, val_idx = stratified_split(full.labels, cfg.val_frac, cfg.train.seed)
+            train, val = full.subset(train_idx), full.subset(val_idx)
+            check_classes(train.labels, "the training part after the validation split")
+        test = None
+        if test_data is not None:
+            test = self._read(test_data, cfg)
+            check_known_labels(test.labels, classes)
+
+        self.config_, self.classes_ = cfg, classes
+        self._fit_preprocessing(train, cfg)
+        index = {c: k for k, c in enumerate(classes)}
+        y_train = torch.tensor([index[v] for v in train.labels], dtype=torch.long)
+        y_val = torch.tensor([index[v] for v in val.labels], dtype=torch.long)
+        counts = torch.bincount(y_train, minlength=len(classes))
+        self.majority_ = int(counts.argmax())
+        weights = None
+        if cfg.class_weight == "balanced":
+            weights = (len(y_train) / (len(classes) * counts.clamp(min=1).double())).float()
+        self.class_weights_ = None if weights is None else weights.tolist()
+        x_train, x_val = self._encode(train), self._encode(val)
+        self.data_summary_ = self._summary(full, train, val, test, data, val_data, test_data, x_train)
+
+        torch.manual_seed(cfg.train.seed)
+        self.net_ = self._build_net()
+        vectors = self._pretrained_vectors(cfg)
+        if vectors is not None:
+            with torch.no_grad():
+                self.net_.embedding.weight.copy_(vectors)
+            self.net_.embedding.weight.requires_grad_(not cfg.freeze_vectors)
+
+        loss = ClassificationLoss(len(classes), weights)
+        Trainer(cfg.train, loss_fn=loss)      # validates device before any folder exists
+        if run_dir is None and out is not None:
+            run_dir = new_run_dir(out, TASK)
+        self.run_dir_ = Path(run_dir) if run_dir is not None else None
+        trainer = Trainer(cfg.train, run_dir=self.run_dir_, loss_fn=loss)
+        if self.run_dir_ is not None and not resume:
+            self._write_state(self.run_dir_)
+            self._write_meta(self.run_dir_, status="training")
+
+        pad = PAD_ID if self.kind == "text" else 0.0
+        train_batches = BucketBatches(x_train, y_train, cfg.train.batch_size, shuffle=True, bucket=cfg.bucket,
+                                      pad_value=pad)
+        val_batches = BucketBatches(x_val, y_val, _EVAL_BATCH, pad_value=pad)
+        try:
+            self.result_: TrainResult = trainer.fit(self.net_, train_batches, val_batches, resume=resume)
+        except TrainingInterrupted:
+            if self.run_dir_ is not None:
+                self._write_meta(self.run_dir_, status="interrupted")
+            raise
+        self.net_.to("cpu").eval()
+        self.metrics_ = {"val": self._metrics(x_val, val.labels)}
+        if test is not None:
+            self.metrics_["test"] = self._metrics(self._encode(test), test.labels)
+        if self.run_dir_ is not None:
+            self.save(self.run_dir_)
+            self._plots(self.run_dir_, val)
+        return self
+
+    @classmethod
+    def resume(cls, run_dir: str | Path, data=None):
+        """Continue an interrupted run from its last checkpoint (same config, same data files)."""
+        meta = read_meta(run_dir, TASK)
+        if meta.get("status") == "finished":
+            raise LstmkitError(f"{run_dir} already finished training", "start a new run instead of --resume")
+        est = _class_for(meta, run_dir)(**_flatten(meta["config"]))
+        d = meta.get("data", {})
+        source = data if data is not None else d.get("source")
+        if source is None:
+            raise LstmkitError(f"{run_dir} was trained on in-memory data", "pass the data again with --data")
+        return est.fit(source, val_data=d.get("val_source"), test_data=d.get("test_source"),
+                       run_dir=run_dir, resume=True)
+
+    # -- using a fitted model --------------------------------------------------------------
+    def predict_proba(self, data) -> np.ndarray:
+        """Class probabilities ``[N, C]``, columns in the order of ``classes_``."""
+        self._check_fitted()
+        return self._proba(self._encode(self._read(data, self.config_, require_label=False)))
+
+    def predict(self, data) -> np.ndarray:
+        """The most probable label of each sequence, as the user's label strings ``[N]``."""
+        return np.asarray(self.classes_, dtype=object)[self.predict_proba(data).argmax(axis=1)]
+
+    def evaluate(self, data) -> dict[str, Any]:
+        """Accuracy, macro-F1, per-class precision/recall, ROC-AUC (two classes), confusion matrix.
+
+        Labels that training never saw are an error.
+        """
+        self._check_fitted()
+        d = self._read(data, self.config_)
+        check_known_labels(d.labels, self.classes_)
+        return self._metrics(self._encode(d), d.labels)
+
+    # -- persistence -----------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        """Write ``model.safetensors``, the preprocessing state, ``metrics.json`` and ``lstmkit.json``."""
+        self._check_fitted()
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        save_tensors(path / WEIGHTS_FILE, self.net_.state_dict(), metadata={"format": "pt", "task": TASK})
+        self._write_state(path)
+        if getattr(self, "metrics_", None):
+            write_json(path / "metrics.json", self.metrics_)
+        self._write_meta(path, status="finished")
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path):
+        """Load a finished run folder (weights from safetensors, state from JSON; nothing unpickled)."""
+        meta, weights = read_run(path, TASK)
+        if cls is not _class_for(meta, path):
+            other = _class_for(meta, path).__name__
+            raise LstmkitError(f"{path} holds a {meta.get('kind')} classifier, not a {cls.kind} one",
+                               f"load it with {other}.load")
+        try:
+            est = cls(**_flatten(meta["config"]))
+            est.config_ = est.config
+            est.classes_ = list(meta["classes"])
+            est.majority_ = meta.get("majority")
+            est.class_weights_ = meta.get("class_weights")
+            est.data_summary_ = meta.get("data", {})
+            est._load_state(Path(path), meta)
+            est.net_ = est._build_net()
+        except (KeyError, TypeError, ValueError) as e:
+            raise LstmkitError(f"{path}/{META_FILE} is missing or has a malformed entry ({e})",
+                               "the file was edited or damaged; retrain the model") from None
+        try:
+            est.net_.load_state_dict(weights, strict=True)
+        except RuntimeError as e:
+            first = str(e).splitlines()[0]
+            raise LstmkitError(f"{path}/{WEIGHTS_FILE} does not match the model in {META_FILE} ({first})",
+                               "the two files come from different runs; retrain the model") from None
+        est.net_.eval()
+        est.run_dir_ = Path(path)
+        if (Path(path) / "metrics.json").is_file():
+            est.metrics_ = json.loads((Path(path) / "metrics.json").read_text())
+        return est
+
+    # -- internals -------------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "net_"):
+            raise LstmkitError(f"this {type(self).__name__} is not fitted yet",
+                               f"call fit(...) or {type(self).__name__}.load(run)")
+
+    @torch.no_grad()
+    def _proba(self, seqs: list[torch.Tensor]) -> np.ndarray:
+        self.net_.eval()
+        out = np.zeros((len(seqs), len(self.classes_)))
+        pad = PAD_ID if self.kind == "text" else 0.0
+        for idx, x, lengths in BucketBatches(seqs, None, _EVAL_BATCH, pad_value=pad).iter_indexed():
+            logits = self.net_(x, lengths)
+            if len(self.classes_) == 2:
+                p1 = torch.sigmoid(logits).double().numpy()
+                out[idx.numpy()] = np.stack([1.0 - p1, p1], axis=1)
+            else:
+                out[idx.numpy()] = torch.softmax(logits, dim=-1).double().numpy()
+        return out
+
+    def _metrics(self, seqs: list[torch.Tensor], labels: list[str]) -> dict[str, Any]:
+        index = {c: k for k, c in enumerate(self.classes_)}
+        return classification_metrics([index[v] for v in labels], self._proba(seqs), self.classes_,
+                                      majority=self.majority_)
+
+    def _plots(self, run_dir: Path, val) -> None:
+        from lstmkit.inspect.plots import plot_history
+        plots = run_dir / "plots"
+        plot_history(self.result_.history, plots / "loss.png", self.result_.best_epoch)
+        part = "test" if "test" in self.metrics_ else "val"
+        m = self.metrics_[part]
+        plot_confusion(m["confusion"]["matrix"], self.classes_, plots / "confusion.png",
+                       title=f"{'test' if part == 'test' else 'validation'} set: accuracy {m['accuracy']:.3f}")
+
+    def _write_meta(self, run_dir: Path, status: str) -> None:
+        cfg = self.config_
+        meta = {
+            "format_version": FORMAT_VERSION, "lstmkit_version": __version__, "task": TASK,
+            "kind": self.kind, "status": status, "written": _time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "config": cfg.to_dict(),
+            "classes": self.classes_,
+            "majority": self.majority_,
+            "class_weights": self.class_weights_,
+            "preprocessing": self._preprocessing_meta(),
+            "model": {"class": "ClassifierNet", "n_classes": len(self.classes_), **self._net_shape(),
+                      "parameters": sum(p.numel() for p in self.net_.parameters())},
+            "data": self.data_summary_,
+        }
+        result = getattr(self, "result_", None)
+        if result is not None:
+            meta["training"] = {"epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
+                                "best_val_loss": result.best_val_loss, "stopped_early": result.stopped_early,
+                                "seconds": float(sum(h.get("seconds", 0.0) for h in result.history))}
+        write_json(run_dir / META_FILE, meta)
+
+    def _build_net(self) -> ClassifierNet:
+        cfg = self.config_
+        return ClassifierNet(len(self.classes_), **self._net_shape(), embed_dim=cfg.embed_dim, encoder=cfg.model,
+                             hidden_size=cfg.hidden_size, num_layers=cfg.num_layers, dropout=cfg.dropout,
+                             pooling=cfg.pooling, pad_id=PAD_ID)
+
+    def _summary(self, full, train, val, test, data, val_data, test_data, x_train) -> dict[str, Any]:
+        lengths = np.array([len(s) for s in x_train])
+        counts = {c: int(n) for c, n in zip(*np.unique(np.asarray(full.labels), return_counts=True))}
+        return {"rows": len(full), "classes": counts, "dropped_empty": int(getattr(full, "n_dropped", 0)),
+                "split": {"train": len(train), "val": len(val), "test": len(test) if test is not None else 0},
+                "train_length": {"mean": float(lengths.mean()), "max": int(lengths.max())},
+                "source": _source(data), "val_source": _source(val_data), "test_source": _source(test_data)}
+
+    # subclass hooks
+    def _read(self, data, cfg: ClassifyConfig, y=None, require_label: bool = True): raise NotImplementedError
+    def _fit_preprocessing(self, train, cfg: ClassifyConfig) -> None: raise NotImplementedError
+    def _encode(self, d) -> list[torch.Tensor]: raise NotImplementedError
+    def _net_shape(self) -> dict[str, int]: raise NotImplementedError
+    def _pretrained_vectors(self, cfg: ClassifyConfig): return None
+    def _preprocessing_meta(self) -> dict[str, Any]: raise NotImplementedError
+    def _write_state(self, run_dir: Path) -> None: pass
+    def _load_state(self, run_dir: Path, meta: dict[str, Any]) -> None: raise NotImplementedError
+
+
+class TextClassifier(_Classifier):
+    """Classify texts: tokenizer + vocabulary → embedding → zoo encoder (bilstm) → pooling → head.
+
+    Hyper-parameters are those of :class:`~lstmkit.config.ClassifyConfig` and
+    :class:`~lstmkit.config.TrainConfig` as keyword arguments (``tokenizer``, ``max_len``,
+    ``pooling``, ``model``, ``hidden_size``, ``max_epochs``, ``lr``, ``seed``, …).
+
+    Data: a CSV / TSV / JSONL path (columns ``text`` and ``label``, or as configured), a folder
+    with one sub-folder of ``.txt`` files per class, a DataFrame, or a list of texts with ``y``.
+
+    Fitted attributes: ``config_``, ``classes_`` (sorted label strings), ``tokenizer_``, ``net_``,
+    ``result_`` (training history), ``metrics_`` (validation, and test when given), ``data_summary_``.
+    """
+
+    kind = "text"
+
+    def attention(self, text: str) -> tuple[list[str], np.ndarray, str, float]:
+        """``(tokens, weights [T], label, probability)`` for one text; needs attention pooling."""
+        self._check_fitted()
+        if self.config_.pooling != "attention":
+            raise LstmkitError(f"this model pools with {self.config_.pooling!r}, so it has no attention weights",
+                               "train with --pooling attention to get the token-weight view")
+        if not text.strip():
+            raise LstmkitError("the text is empty", "pass some words with --text")
+        cfg = self.config_
+        ids = truncate(self.tokenizer_.encode(text), cfg.max_len, cfg.truncate)
+        tokens = truncate(self.tokenizer_.pieces(text), cfg.max_len, cfg.truncate)
+        with torch.no_grad():
+            logits, weights = self.net_.forward_with_weights(torch.tensor([ids]), torch.tensor([len(ids)]))
+        p = self._proba([torch.tensor(ids)])[0]
+        return list(tokens), weights[0].double().numpy(), self.classes_[int(p.argmax())], float(p.max())
+
+    def write_attention(self, text: str, path: str | Path) -> Path:
+        """Write the coloured-token view of ``text`` to ``path`` (``.html`` or ``.png``)."""
+        from lstmkit.tasks.classify.view import write_attention
+        tokens, weights, label, p = self.attention(text)
+        return write_attention(tokens, weights, path, title=f"predicted {label!r} (p = {p:.3f})")
+
+    def _read(self, data, cfg, y=None, require_label=True) -> TextData:
+        d = read_texts(data, cfg.text, cfg.label, cfg.encoding, cfg.drop_empty, require_label=require_label, y=y)
+        if require_label and d.labels is None:
+            raise LstmkitError("the data has no labels", "pass labels as y, or a table with a --label column")
+        return d
+
+    def _fit_preprocessing(self, train: TextData, cfg) -> None:
+        self.tokenizer_ = make_tokenizer(cfg.tokenizer, cfg.min_freq, cfg.max_size, cfg.lowercase)
+        self.tokenizer_.fit(train.texts)
+
+    def _encode(self, d: TextData) -> list[torch.Tensor]:
+        cfg, tok = self.config_, self.tokenizer_
+        return [torch.tensor(truncate(tok.encode(t), cfg.max_len, cfg.truncate), dtype=torch.long) for t in d.texts]
+
+    def _net_shape(self) -> dict[str, int]:
+        return {"vocab_size": self.tokenizer_.vocab_size}
+
+    def _pretrained_vectors(self, cfg):
+        if not cfg.vectors:
+            return None
+        vectors, n_found = load_vectors(cfg.vectors, self.tokenizer_.vocab, seed=cfg.train.seed)
+        if vectors.shape[1] != cfg.embed_dim:
+            # The file decides the embedding width; rebuild the net at that width.
+            self.config_.embed_dim = int(vectors.shape[1])
+            torch.manual_seed(cfg.train.seed)
+            self.net_ = self._build_net()
+        self.data_summary_["vectors_found"] = int(n_found)
+        return vectors
+
+    def _preprocessing_meta(self) -> dict[str, Any]:
+        return {"tokenizer": self.tokenizer_.kind, "vocab_file": VOCAB_FILE, "vocab_size": self.tokenizer_.vocab_size}
+
+    def _write_state(self, run_dir: Path) -> None:
+        state = self.tokenizer_.to_dict()
+        atomic_write(run_dir / VOCAB_FILE,
+                     lambda tmp: Path(tmp).write_text(json.dumps(state, ensure_ascii=False) + "\n", encoding="utf-8"))
+
+    def _load_state(self, run_dir: Path, meta) -> None:
+        p = run_dir / VOCAB_FILE
+        if not p.is_file():
+            raise LstmkitError(f"{run_dir} has no {VOCAB_FILE}", "the run folder is incomplete; retrain the model")
+        try:
+            self.tokenizer_ = tokenizer_from_dict(json.loads(p.read_text(encoding="utf-8")))
+        except (json.JSONDecodeError, KeyError, TypeError):
+            raise LstmkitError(f"{p} is corrupt", "retrain the model") from None
+
+
+class SequenceClassifier(_Classifier):
+    """Classify numeric sequences (univariate or multivariate, equal or unequal length):
+    linear front-end → zoo encoder → pooling → head. Features are standardised on train only.
+
+    Data: UCR ``.tsv`` (label first, one series per line), long-format ``.csv`` or DataFrame
+    (``sample, t, features…, label``), or arrays ``[N, T]`` / ``[N, T, F]`` / a list of
+    ``[T_i, F]`` with labels ``y``. Same hyper-parameters and attributes as
+    :class:`TextClassifier`, with ``scaler_`` instead of ``tokenizer_``.
+    """
+
+    kind = "series"
+    _defaults = {"max_len": None, "embed_dim": 64, "hidden_size": 64, "dropout": 0.1, "pooling": "mean",
+                 "max_epochs": 200, "batch_size": 16, "patience": 40, "lr_patience": 15}
+
+    def _read(self, data, cfg, y=None, require_label=True) -> SeriesData:
+        d = read_series(data, y, cfg.label, cfg.sample, cfg.time, cfg.features, cfg.unequal_length,
+                        cfg.encoding, require_label=require_label)
+        if require_label and d.labels is None:
+            raise LstmkitError("the data has no labels", "pass labels as y, or a file with labels")
+        if hasattr(self, "scaler_") and d.seqs[0].shape[1] != self.scaler_.n_columns_:
+            raise LstmkitError(f"the data has {d.seqs[0].shape[1]} features per step, the model was trained on "
+                               f"{self.scaler_.n_columns_}", "pass data with the training features")
+        return d
+
+    def _fit_preprocessing(self, train: SeriesData, cfg) -> None:
+        self.scaler_ = Scaler(cfg.scaler).fit(np.concatenate(train.seqs, axis=0))
+        self.feature_names_ = list(train.feature_names)
+
+    def _encode(self, d: SeriesData) -> list[torch.Tensor]:
+        cfg = self.config_
+        return [torch.from_numpy(truncate(self.scaler_.transform(s), cfg.max_len, cfg.truncate).astype(np.float32))
+                for s in d.seqs]
+
+    def _net_shape(self) -> dict[str, int]:
+        return {"n_features": self.scaler_.n_columns_}
+
+    def _preprocessing_meta(self) -> dict[str, Any]:
+        return {"scaler": self.scaler_.to_dict(), "features": self.feature_names_}
+
+    def _load_state(self, run_dir: Path, meta) -> None:
+        self.scaler_ = Scaler.from_dict(meta["preprocessing"]["scaler"])
+        self.feature_names_ = meta["preprocessing"].get("features", [])
+
+
+def load_classifier(path: str | Path) -> TextClassifier | SequenceClassifier:
+    """Load a classify run folder with the class that wrote it."""
+    return _class_for(read_meta(path, TASK), path).load(path)
+
+
+def _class_for(meta: dict[str, Any], path) -> type:
+    kind = meta.get("kind")
+    if kind not in ("text", "series"):
+        raise LstmkitError(f"{path}/{META_FILE} names no classifier kind", "the file was damaged; retrain")
+    return TextClassifier if kind == "text" else SequenceClassifier
+
+
+def _config_from_params(params: dict[str, Any], series: bool) -> ClassifyConfig:
+    params = dict(params)
+    train = {k: params.pop(k) for k in list(params) if k in _TRAIN_KEYS}
+    if isinstance(params.get("train"), dict):
+        train = {**params.pop("train"), **train}
+    if isinstance(params.get("features"), str):
+        params["features"] = [s.strip() for s in params["features"].split(",") if s.strip()]
+    params["series"] = series
+    return ClassifyConfig.from_dict({**params, "train": train})
+
+
+def _flatten(config: dict[str, Any]) -> dict[str, Any]:
+    config = dict(config)
+    config.pop("series", None)
+    return {**config.pop("train", {}), **config}
+
+
+def _positive(name: str, v, flag: str) -> None:
+    if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
+        raise LstmkitError(f"`{name}` must be a positive integer, got {v!r}", f"pass {flag} 1 or more")
+
+
+def _validate(cfg: ClassifyConfig, kind: str) -> None:
+    for name in ("embed_dim", "hidden_size", "num_layers", "min_freq"):
+        _positive(name, getattr(cfg, name), f"--{name.replace('_', '-')}")
+    if cfg.max_len is not None:
+        _positive("max_len", cfg.max_len, "--max-len")
+    choices = {"model": ENCODERS, "pooling": POOLINGS, "truncate": TRUNCATE_MODES, "tokenizer": TOKENIZERS,
+               "scaler": SCALER_KINDS}
+    for name, known in choices.items():
+        if getattr(cfg, name) not in known:
+            raise LstmkitError(f"unknown {name} {getattr(cfg, name)!r}", f"use one of: {', '.join(known)}")
+    if cfg.class_weight not in (None, "none", "balanced"):
+        raise LstmkitError(f"unknown class_weight {cfg.class_weight!r}", "use balanced or none")
+    if cfg.class_weight == "none":
+        cfg.class_weight = None
+    if not 0.0 <= cfg.dropout < 1.0:
+        raise LstmkitError(f"`dropout` must be in [0, 1), got {cfg.dropout}", "pass --dropout 0.3, say")
+    if cfg.vectors and kind != "text":
+        raise LstmkitError("word vectors apply to text only", "drop --vectors for numeric sequences")
+    t = cfg.train
+    _positive("max_epochs", t.max_epochs, "--epochs")
+    _positive("batch_size", t.batch_size, "--batch-size")
+    if not t.lr > 0:
+        raise LstmkitError(f"`lr` must be positive, got {t.lr}", "pass --lr 1e-3, say")
+
+
+def _source(data) -> str | None:
+    return str(Path(data).resolve()) if isinstance(data, (str, Path)) else None

@@ -1,0 +1,85 @@
+"""Classification metrics, the text report and the confusion-matrix plot.
+
+    accuracy  = share of correct predictions
+    macro-F1  = mean over classes of F1_c = 2 P_c R_c / (P_c + R_c)
+    P_c, R_c  = precision and recall of class c (0 when undefined)
+    ROC-AUC   = area under the ROC curve of P(positive class), two classes only
+    majority  = accuracy of always predicting the most frequent training class (the baseline)
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+from sklearn.metrics import confusion_matrix, precision_recall_fscore_support, roc_auc_score
+
+__all__ = ["classification_metrics", "format_report", "plot_confusion"]
+
+
+def classification_metrics(y_true: Sequence[int], proba: np.ndarray, classes: Sequence[str],
+                           majority: int | None = None) -> dict[str, Any]:
+    """Metrics of predicted class probabilities ``proba [N, C]`` against class indices ``y_true [N]``.
+
+    ``majority`` (a class index) adds the majority-class baseline's accuracy beside the model's.
+    """
+    y = np.asarray(y_true, dtype=np.int64)
+    proba = np.asarray(proba, dtype=np.float64)
+    if proba.ndim != 2 or proba.shape != (y.size, len(classes)):
+        raise ValueError(f"Expected proba of shape [{y.size}, {len(classes)}], got {list(proba.shape)}")
+    if y.size == 0:
+        raise ValueError("Expected at least one example, got 0")
+    pred = proba.argmax(axis=1)
+    labels = np.arange(len(classes))
+    p, r, f1, support = precision_recall_fscore_support(y, pred, labels=labels, zero_division=0)
+    out: dict[str, Any] = {
+        "n": int(y.size),
+        "accuracy": float((pred == y).mean()),
+        "macro_f1": float(f1.mean()),
+    }
+    if len(classes) == 2:
+        out["roc_auc"] = float(roc_auc_score(y, proba[:, 1])) if len(set(y.tolist())) == 2 else math.nan
+    if majority is not None:
+        out["majority_baseline_accuracy"] = float((y == majority).mean())
+    out["per_class"] = {c: {"precision": float(p[k]), "recall": float(r[k]), "f1": float(f1[k]),
+                            "support": int(support[k])} for k, c in enumerate(classes)}
+    out["confusion"] = {"labels": list(classes),
+                        "matrix": confusion_matrix(y, pred, labels=labels).tolist()}   # rows: true
+    return out
+
+
+def format_report(m: dict[str, Any]) -> str:
+    """Plain-text summary: headline numbers, then one line per class."""
+    head = [f"accuracy {m['accuracy']:.4f}", f"macro-F1 {m['macro_f1']:.4f}"]
+    if "roc_auc" in m and not math.isnan(m["roc_auc"]):
+        head.append(f"ROC-AUC {m['roc_auc']:.4f}")
+    if "majority_baseline_accuracy" in m:
+        head.append(f"(majority class {m['majority_baseline_accuracy']:.4f})")
+    lines = [f"{m['n']} examples: " + "  ".join(head)]
+    width = max(len("class"), *(len(c) for c in m["per_class"]))
+    lines.append(f"{'class'.ljust(width)}  precision  recall      f1  support")
+    for c, s in m["per_class"].items():
+        lines.append(f"{c.ljust(width)}  {s['precision']:9.4f}  {s['recall']:6.4f}  {s['f1']:6.4f}  {s['support']:7d}")
+    return "\n".join(lines)
+
+
+def plot_confusion(matrix: Sequence[Sequence[int]], classes: Sequence[str], path: Path, title: str) -> None:
+    """Confusion matrix (rows: true class, columns: predicted), counts and row shares."""
+    from lstmkit.inspect.plots import _save, plt
+    cm = np.asarray(matrix, dtype=np.float64)
+    share = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
+    n = len(classes)
+    fig, ax = plt.subplots(figsize=(min(2.0 + 0.7 * n, 14), min(1.6 + 0.6 * n, 12)))
+    ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(n), labels=list(classes), rotation=45 if n > 4 else 0, ha="right" if n > 4 else "center")
+    ax.set_yticks(range(n), labels=list(classes))
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    if n <= 20:
+        for i in range(n):
+            for j in range(n):
+                ax.text(j, i, f"{int(cm[i, j])}", ha="center", va="center",
+                        color="white" if share[i, j] > 0.5 else "black", fontsize=8)
+    ax.set_title(title)
+    _save(fig, Path(path))

@@ -1,0 +1,129 @@
+"""The classification network, in the order the data flows::
+
+    tokens [B, T] ──► Embedding (+ dropout) ─┐
+                                             ├─► zoo encoder ──► pooling ──► dropout ──► Linear ──► logits
+    values [B, T, F] ──► Linear (+ dropout) ─┘    (lengths)      last | max | mean | attention
+
+Every stage is told the ``lengths``: the recurrent encoders pack the batch, and pooling ignores
+padded positions, so a padded batch gives the logits each sequence would get alone.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from lstmkit.errors import LstmkitError
+from lstmkit.nn.zoo import make_encoder
+
+__all__ = ["POOLINGS", "ClassifierNet", "AttentionPooling", "ClassificationLoss", "valid_positions"]
+
+POOLINGS = ("last", "max", "mean", "attention")
+
+
+def valid_positions(lengths: Tensor, steps: int) -> Tensor:
+    """``[B, T]`` bool mask, True at positions before each sequence's length."""
+    return torch.arange(steps, device=lengths.device)[None, :] < lengths[:, None]
+
+
+class AttentionPooling(nn.Module):
+    """Additive attention pooling: ``a_t = softmax_t(v · tanh(W h_t + b))``, ``s = Σ_t a_t h_t``.
+
+    Inputs ``h [B, T, D]`` and ``mask [B, T]``; outputs ``s [B, D]`` and weights ``a [B, T]``
+    (zero at padded positions, each row sums to 1).
+    """
+
+    def __init__(self, dim: int, attn_dim: int | None = None):
+        super().__init__()
+        self.proj = nn.Linear(dim, attn_dim or dim)
+        self.score = nn.Linear(attn_dim or dim, 1, bias=False)
+
+    def forward(self, h: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
+        scores = self.score(torch.tanh(self.proj(h))).squeeze(-1)          # [B, T]
+        weights = torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=1)
+        return torch.bmm(weights.unsqueeze(1), h).squeeze(1), weights       # [B, D], [B, T]
+
+
+class ClassifierNet(nn.Module):
+    """Sequence classifier over token ids (``vocab_size`` given) or feature vectors (``n_features``).
+
+    Inputs: ``x`` — ``[B, T]`` long token ids, or ``[B, T, F]`` floats; ``lengths`` — ``[B]``
+    valid lengths (all ``T`` when omitted).
+    Output: logits ``[B]`` for two classes (sigmoid / BCE), else ``[B, C]`` (softmax / CE).
+    """
+
+    def __init__(self, n_classes: int, *, vocab_size: int | None = None, n_features: int | None = None,
+                 embed_dim: int = 128, encoder: str = "bilstm", hidden_size: int = 128, num_layers: int = 1,
+                 dropout: float = 0.3, pooling: str = "max", pad_id: int = 0):
+        super().__init__()
+        if (vocab_size is None) == (n_features is None):
+            raise ValueError("pass exactly one of vocab_size (text) or n_features (numeric)")
+        if pooling not in POOLINGS:
+            raise LstmkitError(f"unknown pooling {pooling!r}", f"use one of: {', '.join(POOLINGS)}")
+        if n_classes < 2:
+            raise ValueError(f"n_classes must be >= 2, got {n_classes}")
+        self.n_classes, self.pooling = n_classes, pooling
+        if vocab_size is not None:
+            self.embedding = nn.Embedding(vocab_size, embed_dim, padding_idx=pad_id)
+        else:
+            self.embedding = nn.Linear(n_features, embed_dim)
+        self.embed_dropout = nn.Dropout(dropout)
+        self.encoder = make_encoder(encoder, embed_dim, hidden_size, num_layers, dropout, causal=False)
+        dim = self.encoder.output_size
+        self.attention = AttentionPooling(dim) if pooling == "attention" else None
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(dim, 1 if n_classes == 2 else n_classes)
+
+    def forward(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
+        return self.forward_with_weights(x, lengths)[0]
+
+    def forward_with_weights(self, x: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
+        """Logits and, for attention pooling, the weights ``[B, T]`` over positions (else None)."""
+        batch, steps = x.shape[0], x.shape[1]
+        if lengths is None:
+            lengths = torch.full((batch,), steps, dtype=torch.long)
+        lengths = lengths.to(x.device)
+        e = self.embed_dropout(self.embedding(x))                          # [B, T, E]
+        out, _ = self.encoder(e, lengths=lengths)                          # [B, T, D]
+        summary, weights = self._pool(out, lengths)                        # [B, D]
+        logits = self.head(self.dropout(summary))                          # [B, 1 or C]
+        return (logits.squeeze(-1) if self.n_classes == 2 else logits), weights
+
+    def _pool(self, out: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor | None]:
+        mask = valid_positions(lengths, out.shape[1])                      # [B, T]
+        if self.pooling == "attention":
+            return self.attention(out, mask)
+        if self.pooling == "max":
+            return out.masked_fill(~mask[..., None], float("-inf")).amax(dim=1), None
+        if self.pooling == "mean":
+            total = (out * mask[..., None]).sum(dim=1)
+            return total / lengths[:, None].to(out.dtype), None
+        last = out[torch.arange(out.shape[0], device=out.device), lengths - 1]    # [B, D]
+        if getattr(self.encoder, "bidirectional", False):
+            # The backward direction has read the whole sequence at position 0.
+            half = out.shape[-1] // 2
+            last = torch.cat([last[:, :half], out[:, 0, half:]], dim=-1)
+        return last, None
+
+
+class ClassificationLoss(nn.Module):
+    """BCE on logits ``[B]`` for two classes, cross-entropy on ``[B, C]`` for more.
+
+    ``target [B]`` holds class indices (int64). ``class_weights [C]`` (optional) weights each
+    example by its class; the loss is the weighted mean in both cases.
+    """
+
+    def __init__(self, n_classes: int, class_weights: Tensor | None = None):
+        super().__init__()
+        self.n_classes = n_classes
+        self.register_buffer("class_weights", class_weights if class_weights is not None else None)
+
+    def forward(self, logits: Tensor, target: Tensor) -> Tensor:
+        w = self.class_weights
+        if self.n_classes == 2:
+            losses = F.binary_cross_entropy_with_logits(logits, target.to(logits.dtype), reduction="none")
+            if w is None:
+                return losses.mean()
+            ew = w.to(logits.device)[target]
+            return (losses * ew).sum() / ew.sum()
+        return F.cross_entropy(logits, target, weight=None if w is None else w.to(logits.device))

@@ -1,0 +1,80 @@
+"""The token-weight view of attention pooling: each token of a text coloured by its weight.
+
+    attention_html(tokens, weights, title)        a self-contained HTML snippet/page
+    plot_attention(tokens, weights, path, title)  the same as a PNG (matplotlib)
+    write_attention(tokens, weights, path, title) .html or .png by the file's suffix
+
+``lstmkit classify attention --run RUN --text "…"`` (and ``lstmkit inspect attention``) call these.
+"""
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from lstmkit.errors import LstmkitError
+from lstmkit.runs import atomic_write
+
+__all__ = ["attention_html", "plot_attention", "write_attention"]
+
+
+def _shades(weights: Sequence[float]) -> np.ndarray:
+    """Weights scaled to [0, 1] by the largest, so the view's contrast does not fade with length."""
+    w = np.asarray(weights, dtype=np.float64)
+    return w / w.max() if w.size and w.max() > 0 else np.zeros_like(w)
+
+
+def attention_html(tokens: Sequence[str], weights: Sequence[float], title: str = "") -> str:
+    """An HTML page where each token's background is red in proportion to its attention weight
+    (hover a token for the exact weight)."""
+    spans = []
+    for tok, w, s in zip(tokens, weights, _shades(weights)):
+        spans.append(f'<span title="{w:.4f}" style="background: rgba(220, 40, 40, {s:.3f}); '
+                     f'padding: 1px 2px; border-radius: 3px">{html.escape(tok)}</span>')
+    return ("<!doctype html>\n<meta charset='utf-8'>\n"
+            "<body style='font-family: sans-serif; line-height: 1.9; max-width: 60em'>\n"
+            f"<h3>{html.escape(title)}</h3>\n<p>{' '.join(spans)}</p>\n</body>\n")
+
+
+def plot_attention(tokens: Sequence[str], weights: Sequence[float], path: Path, title: str = "",
+                   per_line: int = 14) -> None:
+    """The coloured-token view as a PNG, ``per_line`` tokens a row."""
+    from lstmkit.inspect.plots import _save, plt
+    shades = _shades(weights)
+    rows = max(1, -(-len(tokens) // per_line))
+    fig, ax = plt.subplots(figsize=(12, 0.9 + 0.42 * rows))
+    ax.set_xlim(0, 1)
+    ax.set_ylim(rows, -0.4)
+    ax.axis("off")
+    cmap = plt.get_cmap("Reds")
+    renderer = fig.canvas.get_renderer()
+    x, row = 0.0, 0
+    for k, (tok, s) in enumerate(zip(tokens, shades)):
+        if k and k % per_line == 0:
+            x, row = 0.0, row + 1
+        t = ax.text(x, row, tok, fontsize=10, va="center",
+                    bbox=dict(boxstyle="round,pad=0.15", fc=cmap(0.85 * s), ec="none"),
+                    color="white" if s > 0.6 else "black")
+        box = t.get_window_extent(renderer).transformed(ax.transData.inverted())
+        x = box.x1 + 0.01
+    ax.set_title(title, loc="left", fontsize=10)
+    _save(fig, Path(path))
+
+
+def write_attention(tokens: Sequence[str], weights: Sequence[float], path: str | Path, title: str = "") -> Path:
+    """Write the view to ``path``: HTML for ``.html``/``.htm``, PNG for ``.png``."""
+    path = Path(path)
+    if len(tokens) != len(weights):
+        raise ValueError(f"Expected one weight per token, got {len(weights)} weights for {len(tokens)} tokens")
+    suffix = path.suffix.lower()
+    if suffix in (".html", ".htm"):
+        page = attention_html(tokens, weights, title)
+        atomic_write(path, lambda tmp: Path(tmp).write_text(page, encoding="utf-8"))
+    elif suffix == ".png":
+        plot_attention(tokens, weights, path, title)
+    else:
+        raise LstmkitError(f"cannot write the attention view as {suffix or '(no extension)'!r}",
+                           "pass --out view.html or --out view.png")
+    return path

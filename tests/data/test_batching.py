@@ -1,0 +1,71 @@
+import numpy as np
+import pytest
+import torch
+
+from lstmkit.data.batching import BucketBatches, pad_batch, truncate
+from lstmkit.errors import LstmkitError
+
+
+def test_truncate_modes():
+    s = [1, 2, 3, 4, 5]
+    assert truncate(s, 3, "head") == [1, 2, 3]
+    assert truncate(s, 3, "tail") == [3, 4, 5]
+    assert truncate(s, 3, "both") == [1, 2, 5]
+    assert truncate(s, 4, "both") == [1, 2, 4, 5]
+    assert truncate(s, None, "head") is s and truncate(s, 9, "both") is s
+    assert torch.equal(truncate(torch.arange(5), 3, "both"), torch.tensor([0, 1, 4]))
+    np.testing.assert_array_equal(truncate(np.arange(10).reshape(5, 2), 2, "both"), [[0, 1], [8, 9]])
+    with pytest.raises(LstmkitError):
+        truncate(s, 3, "middle")
+
+
+def test_pad_batch_tokens_and_features():
+    x, lengths = pad_batch([torch.tensor([5, 6, 7]), torch.tensor([8])])
+    assert x.tolist() == [[5, 6, 7], [8, 0, 0]] and lengths.tolist() == [3, 1]
+    f, lengths = pad_batch([torch.ones(2, 3), torch.ones(4, 3)], pad_value=-1.0)
+    assert f.shape == (2, 4, 3) and lengths.tolist() == [2, 4]
+    assert (f[0, 2:] == -1).all()
+
+
+def _seqs(n=200, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    lengths = torch.randint(1, 60, (n,), generator=g)
+    return [torch.full((int(L),), i + 1) for i, L in enumerate(lengths)]
+
+
+@pytest.mark.parametrize("shuffle,bucket", [(True, True), (True, False), (False, True), (False, False)])
+def test_every_sequence_served_once_with_its_target(shuffle, bucket):
+    seqs = _seqs()
+    y = torch.arange(len(seqs))
+    b = BucketBatches(seqs, y, batch_size=16, shuffle=shuffle, bucket=bucket, pool=4,
+                      generator=torch.Generator().manual_seed(1))
+    seen = []
+    for (x, lengths), yb in b:
+        assert x.shape[0] == lengths.shape[0] == yb.shape[0] <= 16
+        assert (x[:, 0] - 1).tolist() == yb.tolist()                     # target aligned with sequence
+        assert lengths.tolist() == [len(seqs[i]) for i in yb.tolist()]
+        seen.extend(yb.tolist())
+    assert sorted(seen) == list(range(len(seqs))) and len(b) == 13
+
+
+def test_bucketing_cuts_padding_and_is_seeded():
+    seqs = _seqs(400)
+    plain = BucketBatches(seqs, None, 16, shuffle=True, bucket=False, generator=torch.Generator().manual_seed(0))
+    bucketed = BucketBatches(seqs, None, 16, shuffle=True, bucket=True, generator=torch.Generator().manual_seed(0))
+    assert bucketed.padding_fraction() < 0.2 < plain.padding_fraction()
+    a = [i.tolist() for i in BucketBatches(seqs, None, 16, shuffle=True, generator=torch.Generator().manual_seed(3)).batch_indices()]
+    b = [i.tolist() for i in BucketBatches(seqs, None, 16, shuffle=True, generator=torch.Generator().manual_seed(3)).batch_indices()]
+    assert a == b
+
+
+def test_unshuffled_bucketed_order_is_by_length():
+    seqs = _seqs(50)
+    lengths = [int(L) for _, _, L in BucketBatches(seqs, None, 8).iter_indexed() for L in L]
+    assert lengths == sorted(lengths)
+
+
+def test_bad_arguments():
+    with pytest.raises(LstmkitError):
+        BucketBatches(_seqs(3), torch.zeros(2))
+    with pytest.raises(LstmkitError):
+        BucketBatches(_seqs(3), batch_size=0)

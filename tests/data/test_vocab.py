@@ -1,0 +1,112 @@
+import json
+import unicodedata
+
+import pytest
+import torch
+
+from lstmkit.data.vocab import (PAD_ID, UNK_ID, CharTokenizer, Vocab, WordTokenizer, load_vectors,
+                                make_tokenizer, tokenize_words, tokenizer_from_dict)
+from lstmkit.errors import LstmkitError
+
+
+# -- tokenize_words --------------------------------------------------------------------------------
+def test_lowercase_punctuation_and_html_breaks_removed():
+    assert tokenize_words("Great film!<br /><br />Loved it, REALLY.") == ["great", "film", "loved", "it", "really"]
+    assert tokenize_words("a<BR>b<br/>c") == ["a", "b", "c"]
+
+
+def test_inner_apostrophes_kept_and_numbers_are_words():
+    assert tokenize_words("Don't miss it: 10/10 — it’s fine") == ["don't", "miss", "it", "10", "10", "it’s", "fine"]
+
+
+def test_unicode_words_stay_whole():
+    decomposed = unicodedata.normalize("NFD", "Café naïve")
+    assert tokenize_words(decomposed) == ["café", "naïve"]
+    assert tokenize_words("नमस्ते दुनिया") == ["नमस्ते", "दुनिया"]     # combining vowel signs
+    assert tokenize_words("Привет, МИР") == ["привет", "мир"]
+
+
+def test_cjk_split_into_characters():
+    assert tokenize_words("这部电影很好看") == list("这部电影很好看")
+    assert tokenize_words("映画はgood") == ["映", "画", "は", "good"]
+
+
+def test_keep_case():
+    assert tokenize_words("Big Fish", lowercase=False) == ["Big", "Fish"]
+
+
+# -- Vocab -------------------------------------------------------------------------------------------
+def test_vocab_specials_order_min_freq_max_size():
+    lists = [["b", "a", "a"], ["c", "a", "b"], ["d"]]
+    v = Vocab.build(lists)
+    assert v.itos == ["<pad>", "<unk>", "a", "b", "c", "d"]          # by count, ties alphabetical
+    assert Vocab.build(lists, min_freq=2).itos == ["<pad>", "<unk>", "a", "b"]
+    assert Vocab.build(lists, max_size=3).itos == ["<pad>", "<unk>", "a"]
+    assert v.encode(["a", "zzz"]) == [2, UNK_ID]
+    assert v.stoi["<pad>"] == PAD_ID
+
+
+@pytest.mark.parametrize("kw", [{"min_freq": 0}, {"max_size": 2}, {"min_freq": 1.5}])
+def test_vocab_rejects_bad_settings(kw):
+    with pytest.raises(LstmkitError):
+        Vocab.build([["a"]], **kw)
+
+
+def test_word_tokenizer_json_round_trip():
+    tok = WordTokenizer(min_freq=1).fit(["the cat sat", "the dog"])
+    again = tokenizer_from_dict(json.loads(json.dumps(tok.to_dict())))
+    assert again.encode("the cat ran") == tok.encode("the cat ran") == [2, 3, UNK_ID]
+    assert tok.encode("!!!") == [UNK_ID]                   # never empty
+    assert tok.pieces("The cat ran") == ["the", "cat", "ran"]
+
+
+def test_char_tokenizer():
+    tok = CharTokenizer().fit(["ab  a"])
+    assert tok.tokens("ab  a") == ["a", "b", " ", "a"]
+    assert isinstance(tokenizer_from_dict(tok.to_dict()), CharTokenizer)
+
+
+def test_bpe_tokenizer_trains_and_round_trips():
+    pytest.importorskip("tokenizers")
+    texts = ["lower lowest newer newest wider widest"] * 20
+    tok = make_tokenizer("bpe", min_freq=1, max_size=60).fit(texts)
+    ids = tok.encode("lowest newest")
+    assert ids and all(isinstance(i, int) for i in ids)
+    assert len(tok.pieces("lowest newest")) == len(ids)
+    again = tokenizer_from_dict(json.loads(json.dumps(tok.to_dict())))
+    assert again.encode("widest lower") == tok.encode("widest lower")
+    assert tok.vocab.itos[:2] == ["<pad>", "<unk>"]
+
+
+def test_unknown_tokenizer_kind():
+    with pytest.raises(LstmkitError, match="unknown tokenizer"):
+        make_tokenizer("sentencepiece")
+
+
+# -- vectors -----------------------------------------------------------------------------------------
+def test_glove_and_word2vec_text_files(tmp_path):
+    vocab = Vocab(["<pad>", "<unk>", "good", "bad", "meh"])
+    glove = tmp_path / "g.txt"
+    glove.write_text("good 1 2 3\nBad 4 5 6\nother 7 8 9\n")
+    w, n = load_vectors(glove, vocab)
+    assert n == 2 and w.shape == (5, 3)
+    assert torch.equal(w[2], torch.tensor([1.0, 2.0, 3.0]))
+    assert torch.equal(w[3], torch.tensor([4.0, 5.0, 6.0]))         # matched lower-cased
+    assert torch.equal(w[PAD_ID], torch.zeros(3))
+    w2v = tmp_path / "w.txt"
+    w2v.write_text("2 3\ngood 1 2 3\nmeh 0 0 1\n")
+    w, n = load_vectors(w2v, vocab)
+    assert n == 2 and torch.equal(w[4], torch.tensor([0.0, 0.0, 1.0]))
+
+
+def test_vectors_errors(tmp_path):
+    vocab = Vocab(["<pad>", "<unk>", "good"])
+    with pytest.raises(LstmkitError, match="not found"):
+        load_vectors(tmp_path / "none.txt", vocab)
+    f = tmp_path / "v.txt"
+    f.write_text("x 1 2\ny 1\n")
+    with pytest.raises(LstmkitError, match="line 2"):
+        load_vectors(f, vocab)
+    f.write_text("x 1 2\n")
+    with pytest.raises(LstmkitError, match="no word"):
+        load_vectors(f, vocab)

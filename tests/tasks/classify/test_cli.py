@@ -1,0 +1,159 @@
+"""The classify CLI, in-process: success paths and every bad input of the issue (exit 2, one line)."""
+import io
+import json
+
+import pandas as pd
+import pytest
+
+from lstmkit.cli import main
+
+
+def cli(capsys, *args, stdin: str | None = None, monkeypatch=None):
+    if stdin is not None:
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    try:
+        main(list(map(str, args)))
+        code = 0
+    except SystemExit as e:
+        code = e.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_user_error(code, err, *words):
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in err, err
+    for w in words:
+        assert w in lines[0], (w, lines[0])
+
+
+@pytest.fixture(scope="module")
+def cfg(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cfg") / "tiny.yaml"
+    path.write_text("embed_dim: 8\nhidden_size: 8\nmin_freq: 1\ntrain:\n  lr: 0.02\n  tensorboard: false\n"
+                    "  progress: 'off'\n  max_epochs: 4\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def text_csv(tmp_path_factory, texts):
+    x, y = texts(120)
+    path = tmp_path_factory.mktemp("data") / "reviews.csv"
+    pd.DataFrame({"review": x, "sentiment": y}).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def text_run(tmp_path_factory, text_csv, cfg):
+    out = tmp_path_factory.mktemp("runs")
+    try:
+        main(["classify", "train", "--data", str(text_csv), "--text", "review", "--label", "sentiment",
+              "--config", str(cfg), "--out", str(out)])
+    except SystemExit as e:
+        pytest.fail(f"train exited {e.code}")
+    (run,) = out.iterdir()
+    return run
+
+
+def test_train_predict_stdin_evaluate(text_run, text_csv, capsys, monkeypatch):
+    meta = json.loads((text_run / "lstmkit.json").read_text())
+    assert meta["config"]["text"] == "review" and meta["config"]["train"]["max_epochs"] == 4
+    code, out, err = cli(capsys, "classify", "predict", "--run", text_run, "--data", "-",
+                         stdin="Great, I loved it\n\nAwful and boring\n", monkeypatch=monkeypatch)
+    assert code == 0, err
+    rows = out.strip().splitlines()
+    assert rows[0] == "label,probability" and len(rows) == 3
+    assert rows[1].startswith("pos,") and rows[2].startswith("neg,")
+    code, out, err = cli(capsys, "classify", "evaluate", "--run", text_run, "--data", text_csv, "--json")
+    assert code == 0, err
+    assert json.loads(out)["accuracy"] > 0.8
+
+
+def test_attention_command_needs_attention_pooling(text_run, capsys):
+    code, _, err = cli(capsys, "classify", "attention", "--run", text_run, "--text", "great film")
+    assert_user_error(code, err, "--pooling attention")
+
+
+def test_attention_command_writes_view(tmp_path, text_csv, cfg, capsys):
+    code, _, err = cli(capsys, "classify", "train", "--data", text_csv, "--text", "review", "--label", "sentiment",
+                       "--pooling", "attention", "--epochs", 1, "--config", cfg, "--out", tmp_path / "r")
+    assert code == 0, err
+    (run,) = (tmp_path / "r").iterdir()
+    code, out, err = cli(capsys, "classify", "attention", "--run", run, "--text", "a great film",
+                         "--out", tmp_path / "v.html")
+    assert code == 0, err
+    assert "most attended" in out and "great" in (tmp_path / "v.html").read_text()
+
+
+def test_unseen_labels_at_evaluate(text_run, tmp_path, capsys):
+    p = tmp_path / "new.csv"
+    pd.DataFrame({"review": ["good", "fine"], "sentiment": ["pos", "neutral"]}).to_csv(p, index=False)
+    code, _, err = cli(capsys, "classify", "evaluate", "--run", text_run, "--data", p)
+    assert_user_error(code, err, "not seen in training", "'neutral'")
+
+
+# -- bad training inputs: exit 2, one line, no run folder -----------------------------------------------
+def _bad(tmp_path, kind):
+    p = tmp_path / "d.csv"
+    good = "text,label\ngood film,pos\nbad film,neg\ngreat,pos\nawful,neg\n"
+    if kind == "empty":
+        p.write_text("")
+    elif kind == "no_text":
+        p.write_text(good.replace("text,", "review,"))
+    elif kind == "no_label":
+        p.write_text(good.replace(",label", ",sentiment"))
+    elif kind == "one_class":
+        p.write_text("text,label\ngood,pos\ngreat,pos\n")
+    elif kind == "blank_texts":
+        p.write_text(good + '"   ",pos\n,neg\n')
+    elif kind == "latin1":
+        p.write_bytes((good + "caf\xe9 film,pos\n").encode("latin-1"))
+    return p
+
+
+@pytest.mark.parametrize("kind,words", [
+    ("empty", ["empty"]),
+    ("no_text", ["text column 'text' not found", "review"]),
+    ("no_label", ["label column 'label' not found", "sentiment"]),
+    ("one_class", ["only one class", "'pos'"]),
+    ("blank_texts", ["2 of 6 rows", "empty or whitespace-only", "--drop-empty"]),
+    ("latin1", ["line 6", "utf-8", "--encoding"]),
+])
+def test_bad_text_input(tmp_path, capsys, cfg, kind, words):
+    out = tmp_path / "runs"
+    code, _, err = cli(capsys, "classify", "train", "--data", _bad(tmp_path, kind), "--config", cfg, "--out", out)
+    assert_user_error(code, err, *words)
+    assert not out.exists() or not any(out.iterdir())
+
+
+@pytest.mark.parametrize("kind,flags", [("blank_texts", ["--drop-empty"]), ("latin1", ["--encoding", "latin-1"])])
+def test_the_suggested_fix_works(tmp_path, capsys, cfg, kind, flags):
+    code, out, err = cli(capsys, "classify", "train", "--data", _bad(tmp_path, kind), "--config", cfg,
+                         "--epochs", 1, "--val-frac", 0.5, "--out", tmp_path / "runs", *flags)
+    assert code == 0, err
+    assert "run folder:" in out
+
+
+def test_numeric_ragged_rows_then_unequal_length(tmp_path, capsys, cfg, series):
+    seqs, labels = series(40)
+    p = tmp_path / "S_TRAIN.tsv"
+    p.write_text("".join(f"{lab}\t" + "\t".join(f"{v:.4f}" for v in s[:, 0]) + "\n" for s, lab in zip(seqs, labels)))
+    out = tmp_path / "runs"
+    code, _, err = cli(capsys, "classify", "train", "--series", "--data", p, "--config", cfg, "--out", out)
+    assert_user_error(code, err, "different lengths", "--unequal-length")
+    assert not out.exists() or not any(out.iterdir())
+    code, text, err = cli(capsys, "classify", "train", "--series", "--unequal-length", "--data", p, "--config", cfg,
+                          "--epochs", 2, "--out", out)
+    assert code == 0, err
+    (run,) = out.iterdir()
+    code, text, err = cli(capsys, "classify", "evaluate", "--run", run, "--data", p)
+    assert code == 0 and "accuracy" in text, err
+
+
+def test_wrong_task_run_folder(tmp_path, capsys):
+    run = tmp_path / "r"
+    run.mkdir()
+    (run / "lstmkit.json").write_text(json.dumps({"format_version": 1, "task": "forecast", "status": "finished"}))
+    code, _, err = cli(capsys, "classify", "predict", "--run", run, "--data", "-")
+    assert_user_error(code, err, "'forecast' run")

@@ -1,0 +1,127 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks.classify.data import (check_classes, check_known_labels, read_series, read_texts,
+                                         stratified_split)
+
+
+def test_csv_tsv_jsonl_and_gz(tmp_path):
+    df = pd.DataFrame({"review": ["good", "bad, really", "ok"], "y": [1, 0, 1]})
+    df.to_csv(tmp_path / "d.csv", index=False)
+    df.to_csv(tmp_path / "d.tsv", sep="\t", index=False)
+    df.to_csv(tmp_path / "d.csv.gz", index=False)
+    (tmp_path / "d.jsonl").write_text("\n".join(json.dumps(r) for r in df.to_dict("records")) + "\n")
+    for name in ("d.csv", "d.tsv", "d.csv.gz", "d.jsonl"):
+        d = read_texts(tmp_path / name, text="review", label="y")
+        assert d.texts == ["good", "bad, really", "ok"] and d.labels == ["1", "0", "1"], name
+
+
+def test_class_folders(tmp_path):
+    for cls, texts in {"pos": ["great", "fine"], "neg": ["awful"], "unsup": ["?"]}.items():
+        (tmp_path / cls).mkdir()
+        for i, t in enumerate(texts):
+            (tmp_path / cls / f"{i}_1.txt").write_text(t)
+    d = read_texts(tmp_path)
+    assert sorted(zip(d.labels, d.texts)) == [("neg", "awful"), ("pos", "fine"), ("pos", "great")]
+
+
+def test_labels_optional_for_prediction(tmp_path):
+    pd.DataFrame({"text": ["a", "b"]}).to_csv(tmp_path / "d.csv", index=False)
+    assert read_texts(tmp_path / "d.csv", require_label=False).labels is None
+    with pytest.raises(LstmkitError, match="label column 'label' not found"):
+        read_texts(tmp_path / "d.csv")
+
+
+def test_empty_texts_counted_or_dropped():
+    df = pd.DataFrame({"text": ["a", "  ", None, "b"], "label": ["x", "y", "x", "y"]})
+    with pytest.raises(LstmkitError, match=r"2 of 4 rows .* empty or whitespace-only.*row 2.*--drop-empty"):
+        read_texts(df)
+    d = read_texts(df, drop_empty=True)
+    assert d.texts == ["a", "b"] and d.labels == ["x", "y"] and d.n_dropped == 2
+
+
+def test_non_utf8_names_the_line(tmp_path):
+    p = tmp_path / "d.csv"
+    p.write_bytes("text,label\ngood,1\ncaf\xe9 bad,0\n".encode("latin-1"))
+    with pytest.raises(LstmkitError, match=r"line 3 is not valid utf-8.*--encoding"):
+        read_texts(p)
+    assert read_texts(p, encoding="latin-1").texts[1] == "café bad"
+
+
+def test_missing_column_lists_columns_and_empty_file(tmp_path):
+    with pytest.raises(LstmkitError, match="text column 'text' not found.*review"):
+        read_texts(pd.DataFrame({"review": ["a"], "label": ["b"]}))
+    (tmp_path / "e.csv").write_text("")
+    with pytest.raises(LstmkitError, match="empty"):
+        read_texts(tmp_path / "e.csv")
+    (tmp_path / "h.csv").write_text("text,label\n")
+    with pytest.raises(LstmkitError, match="no data rows"):
+        read_texts(tmp_path / "h.csv")
+
+
+def test_classes_and_unseen_labels():
+    assert check_classes(["b", "a", "b"]) == ["a", "b"]
+    with pytest.raises(LstmkitError, match="only one class"):
+        check_classes(["a", "a"])
+    with pytest.raises(LstmkitError, match=r"not seen in training: 'c' \(2 rows\)"):
+        check_known_labels(["a", "c", "c"], ["a", "b"])
+
+
+def test_stratified_split_keeps_shares_and_is_seeded():
+    labels = ["a"] * 80 + ["b"] * 20
+    tr, va = stratified_split(labels, 0.1, seed=0)
+    assert len(va) == 10 and sorted(np.concatenate([tr, va]).tolist()) == list(range(100))
+    assert sum(labels[i] == "b" for i in va) == 2
+    assert stratified_split(labels, 0.1, seed=0)[1].tolist() == va.tolist()
+    assert stratified_split(labels, 0.1, seed=1)[1].tolist() != va.tolist()
+
+
+# -- numeric -------------------------------------------------------------------------------------------
+def test_ucr_tsv_and_ragged_rows(tmp_path):
+    p = tmp_path / "X_TRAIN.tsv"
+    p.write_text("1\t0.1\t0.2\t0.3\n2\t1\t2\t3\n")
+    d = read_series(p)
+    assert d.labels == ["1", "2"] and d.seqs[1].shape == (3, 1) and d.seqs[1][:, 0].tolist() == [1, 2, 3]
+    p.write_text("1\t0.1\t0.2\t0.3\n2\t1\t2\tNaN\n2\t5\n")
+    with pytest.raises(LstmkitError, match=r"different lengths.*--unequal-length"):
+        read_series(p)
+    d = read_series(p, unequal_length=True)
+    assert [len(s) for s in d.seqs] == [3, 2, 1]
+    p.write_text("1\t0.1\tx\n")
+    with pytest.raises(LstmkitError, match="line 1: value 2 is not a number"):
+        read_series(p)
+
+
+def test_long_csv_sorted_by_time_with_constant_labels(tmp_path):
+    df = pd.DataFrame({"sample": [7, 7, 3, 3, 3], "t": [1, 0, 0, 2, 1], "a": [1.0, 0.0, 5, 7, 6],
+                       "b": [0, 0, 0, 0, 0], "label": ["x", "x", "y", "y", "y"]})
+    d = read_series(df, unequal_length=True)
+    assert d.labels == ["x", "y"] and d.feature_names == ["a", "b"]
+    assert d.seqs[0][:, 0].tolist() == [0.0, 1.0] and d.seqs[1][:, 0].tolist() == [5, 6, 7]
+    with pytest.raises(LstmkitError, match="different lengths"):
+        read_series(df)
+    bad = df.assign(label=["x", "z", "y", "y", "y"])
+    with pytest.raises(LstmkitError, match="sample '7'.*several labels"):
+        read_series(bad, unequal_length=True)
+    df.to_csv(tmp_path / "long.csv", index=False)
+    assert len(read_series(tmp_path / "long.csv", unequal_length=True)) == 2
+
+
+def test_arrays():
+    d = read_series(np.zeros((4, 10)), y=[0, 1, 0, 1])
+    assert d.seqs[0].shape == (10, 1) and d.labels == ["0", "1", "0", "1"]
+    with pytest.raises(LstmkitError, match="different lengths"):
+        read_series([np.zeros(3), np.zeros(4)])
+    with pytest.raises(LstmkitError, match="2 sequences but 3 labels"):
+        read_series(np.zeros((2, 3)), y=[1, 2, 3])
+
+
+def test_labels_from_y_follow_dropped_texts():
+    d = read_texts(["good", " ", "bad"], y=["p", "n", "n"], drop_empty=True)
+    assert d.texts == ["good", "bad"] and d.labels == ["p", "n"]
+    with pytest.raises(LstmkitError, match="3 texts but 2 labels"):
+        read_texts(["a", "b", "c"], y=["p", "n"])

@@ -1,0 +1,82 @@
+import json
+
+import numpy as np
+import pytest
+
+from lstmkit import SequenceClassifier, TextClassifier
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks.classify.estimator import load_classifier
+
+
+
+@pytest.fixture(scope="module")
+def text_run(tmp_path_factory, texts, tiny):
+    x, y = texts(160)
+    return TextClassifier(max_epochs=6, **tiny).fit(x, y, out=tmp_path_factory.mktemp("runs"))
+
+
+def test_text_classifier_learns_and_writes_a_run_folder(text_run, texts):
+    clf = text_run
+    x, y = texts(60, seed=5)
+    assert clf.classes_ == ["neg", "pos"]
+    assert clf.evaluate(pd_frame(x, y))["accuracy"] >= 0.85
+    run = clf.run_dir_
+    for name in ("lstmkit.json", "model.safetensors", "vocab.json", "metrics.json", "history.csv",
+                 "plots/loss.png", "plots/confusion.png"):
+        assert (run / name).is_file(), name
+    meta = json.loads((run / "lstmkit.json").read_text())
+    assert meta["task"] == "classify" and meta["kind"] == "text" and meta["status"] == "finished"
+    assert json.loads((run / "vocab.json").read_text())["itos"][:2] == ["<pad>", "<unk>"]
+    assert set(json.loads((run / "metrics.json").read_text())["val"]) >= {"accuracy", "macro_f1", "roc_auc"}
+
+
+def pd_frame(texts, labels):
+    import pandas as pd
+    return pd.DataFrame({"text": texts, "label": labels})
+
+
+def test_predict_and_load_round_trip(text_run):
+    texts = ["I loved it, great film", "Boring and bad"]
+    proba = text_run.predict_proba(texts)
+    np.testing.assert_allclose(proba.sum(1), 1.0)
+    assert list(text_run.predict(texts)) == ["pos", "neg"]
+    again = TextClassifier.load(text_run.run_dir_)
+    np.testing.assert_allclose(again.predict_proba(texts), proba, rtol=1e-6)
+    assert isinstance(load_classifier(text_run.run_dir_), TextClassifier)
+    with pytest.raises(LstmkitError, match="SequenceClassifier|TextClassifier.load"):
+        SequenceClassifier.load(text_run.run_dir_)
+
+
+def test_unseen_labels_at_evaluate(text_run):
+    with pytest.raises(LstmkitError, match="not seen in training: 'meh'"):
+        text_run.evaluate(pd_frame(["good", "fine"], ["pos", "meh"]))
+
+
+def test_attention_needs_attention_pooling(text_run):
+    with pytest.raises(LstmkitError, match="--pooling attention"):
+        text_run.attention("great")
+
+
+def test_multiclass_attention_and_class_weights(tmp_path, texts, tiny):
+    x, y = texts(150, classes=("neg", "pos", "meh"))
+    clf = TextClassifier(max_epochs=5, pooling="attention", class_weight="balanced", model="lstm",
+                         max_len=6, truncate="tail", **tiny).fit(x, y)
+    assert clf.classes_ == ["meh", "neg", "pos"] and clf.predict_proba(x[:4]).shape == (4, 3)
+    assert "roc_auc" not in clf.metrics_["val"] and clf.class_weights_ is not None
+    tokens, weights, label, p = clf.attention("The plot was long, and dull but the acting great")
+    assert tokens == ["long", "and", "dull", "but", "the", "acting", "great"][-6:]    # tail kept
+    assert len(weights) == len(tokens) and weights.sum() == pytest.approx(1.0)
+    assert label in clf.classes_ and 0 < p <= 1
+    assert "<span" in clf.write_attention("great film", tmp_path / "a.html").read_text()
+
+
+def test_sequence_classifier_unequal_lengths_round_trip(tmp_path, series, tiny):
+    seqs, labels = series(120)
+    clf = SequenceClassifier(max_epochs=15, unequal_length=True, **tiny).fit(seqs, labels, out=tmp_path)
+    test_seqs, test_labels = series(40, seed=9)
+    assert (clf.predict(test_seqs) == np.array(test_labels)).mean() >= 0.9
+    again = load_classifier(clf.run_dir_)
+    assert isinstance(again, SequenceClassifier)
+    np.testing.assert_allclose(again.predict_proba(test_seqs), clf.predict_proba(test_seqs), rtol=1e-6)
+    with pytest.raises(LstmkitError, match="different lengths"):
+        SequenceClassifier(**tiny).fit(seqs, labels)

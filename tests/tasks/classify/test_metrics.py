@@ -1,0 +1,42 @@
+import math
+
+import numpy as np
+import pytest
+
+from lstmkit.tasks.classify.metrics import classification_metrics, format_report, plot_confusion
+
+
+def test_known_values_binary():
+    y = [0, 0, 1, 1]
+    proba = np.array([[0.9, 0.1], [0.4, 0.6], [0.3, 0.7], [0.8, 0.2]])   # predicts 0, 1, 1, 0
+    m = classification_metrics(y, proba, ["neg", "pos"], majority=0)
+    assert m["accuracy"] == 0.5
+    assert m["per_class"]["pos"] == {"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 2}
+    assert m["macro_f1"] == 0.5
+    assert m["roc_auc"] == pytest.approx(0.75)     # pairs (pos, neg) ranked right: 3 of 4
+    assert m["confusion"]["matrix"] == [[1, 1], [1, 1]]
+    assert m["majority_baseline_accuracy"] == 0.5
+    text = format_report(m)
+    assert "accuracy 0.5000" in text and "ROC-AUC 0.7500" in text and "pos" in text
+
+
+def test_multiclass_has_no_auc_and_undefined_precision_is_zero():
+    y = [0, 1, 2, 2]
+    proba = np.eye(3)[[0, 0, 2, 2]]
+    m = classification_metrics(y, proba, ["a", "b", "c"])
+    assert "roc_auc" not in m
+    assert m["per_class"]["b"]["precision"] == 0.0 and m["per_class"]["b"]["recall"] == 0.0
+    assert m["accuracy"] == 0.75
+    assert m["macro_f1"] == pytest.approx((2 / 3 + 0 + 1) / 3)
+
+
+def test_auc_nan_with_one_true_class_and_shape_check():
+    m = classification_metrics([1, 1], np.array([[0.2, 0.8], [0.6, 0.4]]), ["a", "b"])
+    assert math.isnan(m["roc_auc"])
+    with pytest.raises(ValueError):
+        classification_metrics([0], np.ones((1, 3)), ["a", "b"])
+
+
+def test_confusion_plot_written(tmp_path):
+    plot_confusion([[3, 1], [0, 4]], ["neg", "pos"], tmp_path / "plots" / "confusion.png", "t")
+    assert (tmp_path / "plots" / "confusion.png").stat().st_size > 1000

@@ -1,0 +1,65 @@
+import pytest
+import torch
+import torch.nn.functional as F
+
+from lstmkit.data.batching import pad_batch
+from lstmkit.tasks.classify.model import POOLINGS, AttentionPooling, ClassificationLoss, ClassifierNet
+
+
+@pytest.mark.parametrize("pooling", POOLINGS)
+@pytest.mark.parametrize("encoder", ["bilstm", "lstm"])
+def test_padded_batch_gives_the_logits_of_each_sequence_alone(pooling, encoder):
+    torch.manual_seed(0)
+    net = ClassifierNet(3, vocab_size=30, embed_dim=8, encoder=encoder, hidden_size=6, num_layers=2,
+                        dropout=0.2, pooling=pooling).eval()
+    seqs = [torch.randint(2, 30, (n,)) for n in (7, 2, 5, 1)]
+    x, lengths = pad_batch(seqs)
+    batched = net(x, lengths)                                           # [4, 3]
+    alone = torch.cat([net(s[None], torch.tensor([len(s)])) for s in seqs])
+    torch.testing.assert_close(batched, alone, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("pooling", POOLINGS)
+def test_numeric_front_end_padding_invariant(pooling):
+    torch.manual_seed(1)
+    net = ClassifierNet(2, n_features=3, embed_dim=8, hidden_size=5, pooling=pooling).eval()
+    seqs = [torch.randn(n, 3) for n in (4, 9, 1)]
+    x, lengths = pad_batch(seqs, pad_value=123.0)                       # junk padding must not matter
+    logits = net(x, lengths)
+    assert logits.shape == (3,)                                         # binary: one logit each
+    alone = torch.cat([net(s[None]) for s in seqs])
+    torch.testing.assert_close(logits, alone, rtol=1e-5, atol=1e-6)
+
+
+def test_attention_weights_are_a_distribution_over_valid_positions():
+    torch.manual_seed(0)
+    pool = AttentionPooling(4)
+    h = torch.randn(2, 5, 4)
+    mask = torch.tensor([[True] * 5, [True, True, False, False, False]])
+    s, w = pool(h, mask)
+    assert s.shape == (2, 4)
+    torch.testing.assert_close(w.sum(1), torch.ones(2))
+    assert (w[1, 2:] == 0).all()
+    torch.testing.assert_close(s[1], (w[1, :2, None] * h[1, :2]).sum(0))
+
+
+def test_forward_with_weights_only_for_attention():
+    net = ClassifierNet(2, vocab_size=10, embed_dim=4, hidden_size=4, pooling="attention").eval()
+    logits, w = net.forward_with_weights(torch.tensor([[2, 3, 4]]))
+    assert w.shape == (1, 3)
+    assert ClassifierNet(2, vocab_size=10, embed_dim=4, hidden_size=4).forward_with_weights(torch.tensor([[2]]))[1] is None
+
+
+def test_loss_binary_is_bce_and_multiclass_is_ce():
+    logits = torch.tensor([0.3, -1.2, 2.0])
+    y = torch.tensor([1, 0, 0])
+    torch.testing.assert_close(ClassificationLoss(2)(logits, y), F.binary_cross_entropy_with_logits(logits, y.float()))
+    w = torch.tensor([1.0, 3.0])
+    per = F.binary_cross_entropy_with_logits(logits, y.float(), reduction="none")
+    expected = (per * torch.tensor([3.0, 1.0, 1.0])).sum() / 5.0
+    torch.testing.assert_close(ClassificationLoss(2, w)(logits, y), expected)
+    multi = torch.randn(4, 3)
+    ym = torch.tensor([0, 2, 1, 2])
+    torch.testing.assert_close(ClassificationLoss(3)(multi, ym), F.cross_entropy(multi, ym))
+    wm = torch.tensor([1.0, 2.0, 0.5])
+    torch.testing.assert_close(ClassificationLoss(3, wm)(multi, ym), F.cross_entropy(multi, ym, weight=wm))

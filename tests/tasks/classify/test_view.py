@@ -1,0 +1,19 @@
+import pytest
+
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks.classify.view import attention_html, write_attention
+
+
+def test_html_colours_tokens_by_weight_and_escapes():
+    page = attention_html(["<b>", "good"], [0.25, 0.75], title="t")
+    assert "&lt;b&gt;" in page and "<b>" not in page.split("<h3>")[1]
+    assert "rgba(220, 40, 40, 1.000)" in page          # the largest weight is fully coloured
+    assert "rgba(220, 40, 40, 0.333)" in page
+    assert 'title="0.7500"' in page
+
+
+def test_write_html_and_png(tmp_path):
+    assert write_attention(["a", "b"], [0.5, 0.5], tmp_path / "v.html").read_text().startswith("<!doctype html>")
+    assert write_attention(["a"] * 20, [0.05] * 20, tmp_path / "v.png").stat().st_size > 1000
+    with pytest.raises(LstmkitError):
+        write_attention(["a"], [1.0], tmp_path / "v.txt")
