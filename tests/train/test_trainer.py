@@ -1,4 +1,5 @@
 import io
+import json
 import math
 
 import pytest
@@ -93,9 +94,10 @@ def test_reduce_lr_on_plateau_halves_the_rate():
     assert any(b == pytest.approx(a * 0.5) for a, b in zip(lrs, lrs[1:]))
 
 
-def test_clipping_off_records_no_grad_norm():
+def test_clipping_off_still_records_the_grad_norm():
+    # the NaN guard needs the norm anyway, so history shows it with clipping off too
     _, r = _fit(_cfg(clip_norm=None, max_epochs=2))
-    assert all(math.isnan(h["grad_norm"]) for h in r.history)
+    assert all(math.isfinite(h["grad_norm"]) and h["grad_norm"] > 0 for h in r.history)
 
 
 def test_clipping_changes_training_and_records_the_pre_clip_norm():
@@ -106,11 +108,48 @@ def test_clipping_changes_training_and_records_the_pre_clip_norm():
     assert clipped.history[0]["train_loss"] != free.history[0]["train_loss"]
 
 
-def test_non_finite_loss_is_a_clear_error():
+def test_persistent_non_finite_loss_stops_after_nan_retries_with_a_clear_error(tmp_path):
+    # a NaN in the data poisons one batch every epoch: the guard skips it, but never for ever
     x, y = _data()
     y[0] = float("nan")
-    with pytest.raises(LstmkitError, match="loss became nan"):
-        Trainer(_cfg()).fit(_model(), Batches(x, y), None)
+    with pytest.raises(LstmkitError, match="non-finite 4 times") as info:
+        Trainer(_cfg(nan_retries=3), run_dir=tmp_path).fit(_model(), Batches(x, y), None)
+    assert "check the data" in str(info.value)
+    report = json.loads((tmp_path / "doctor.json").read_text())
+    assert len(report["events"]) == 4 and report["stopped"].startswith("training stopped")
+    lrs = [e["lr_after"] for e in report["events"]]
+    assert lrs == [pytest.approx(1e-2 / 2 ** k) for k in range(1, 5)]
+    with pytest.raises(LstmkitError, match="non-finite 1 times"):
+        Trainer(_cfg(nan_retries=0)).fit(_model(), Batches(x, y), None)
+
+
+class _NanLossOnce:
+    """MSE, except that training step ``at`` returns NaN (a transient numerical accident)."""
+
+    def __init__(self, at):
+        self.at, self.steps = at, 0
+
+    def __call__(self, pred, target):
+        loss = nn.functional.mse_loss(pred, target)
+        if not pred.requires_grad:          # validation passes do not count
+            return loss
+        self.steps += 1
+        return loss * float("nan") if self.steps == self.at else loss
+
+
+def test_nan_guard_skips_the_step_restores_weights_halves_lr_and_goes_on(tmp_path):
+    cfg = _cfg(max_epochs=4, patience=100, checkpoint_every=0)
+    model = _model()
+    r = Trainer(cfg, run_dir=tmp_path, loss_fn=_NanLossOnce(at=9)).fit(
+        model, Batches(*_data(), shuffle=True), Batches(*_data(48, seed=1)))
+    assert r.epochs_run == 4 and all(math.isfinite(h["train_loss"]) for h in r.history)
+    assert [h["nan_skips"] for h in r.history] == [0, 1, 0, 0]      # 6 batches per epoch: step 9 is in epoch 2
+    assert r.history[1]["lr"] == pytest.approx(5e-3)                # halved
+    (event,) = r.doctor["events"]
+    assert event["epoch"] == 2 and event["step"] == 9 and event["restored_step"] == 6   # the epoch-1 end state
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+    assert "nan_skips" in (tmp_path / "history.csv").read_text().splitlines()[0]
+    assert json.loads((tmp_path / "doctor.json").read_text())["events"] == [event]
 
 
 def test_resume_continues_exactly_like_an_uninterrupted_run(tmp_path):
@@ -135,6 +174,7 @@ def test_ctrl_c_leaves_a_checkpoint_of_the_last_finished_epoch(tmp_path):
         _fit(_cfg(max_epochs=6, patience=100), run_dir=tmp_path, callbacks=[_InterruptAt(4)])
     assert info.value.epoch == 3
     assert (tmp_path / "checkpoints" / "last.safetensors").is_file()
+    assert (tmp_path / "doctor.json").is_file()
     resumed, _ = _fit(_cfg(max_epochs=6, patience=100), run_dir=tmp_path, resume=True)
     full, _ = _fit(_cfg(max_epochs=6, patience=100))
     assert _same_weights(full, resumed)
@@ -143,7 +183,7 @@ def test_ctrl_c_leaves_a_checkpoint_of_the_last_finished_epoch(tmp_path):
 def test_run_dir_gets_history_csv_and_tensorboard_events(tmp_path):
     _fit(_cfg(max_epochs=3, tensorboard=True), run_dir=tmp_path)
     lines = (tmp_path / "history.csv").read_text().splitlines()
-    assert lines[0] == "epoch,train_loss,val_loss,lr,grad_norm,seconds"
+    assert lines[0] == "epoch,train_loss,val_loss,lr,grad_norm,seconds,nan_skips"
     assert len(lines) == 4
     assert list((tmp_path / "tb").glob("events.out.tfevents.*"))
 
@@ -155,7 +195,8 @@ def test_progress_log_lines_and_bar():
     t.progress.stream = log
     t.fit(_model(), Batches(*_data()), Batches(*_data(48, seed=1)))
     lines = log.getvalue().splitlines()
-    assert len(lines) == 2 and lines[0].startswith("epoch 1/2  loss ")
+    assert len(lines) == 3 and lines[0].startswith("epoch 1/2  loss ")
+    assert lines[2].startswith("doctor: 0 findings")              # the doctor's summary closes the log
     assert "val_loss" in lines[0] and "lr" in lines[0] and "ETA" in lines[0]
 
     bar = io.StringIO()
@@ -179,3 +220,18 @@ def test_unknown_loss_and_device_are_clear_errors():
         Trainer(_cfg(loss="rmse"))
     with pytest.raises(LstmkitError, match="unknown device"):
         Trainer(_cfg(device="tpu"))
+
+
+def test_bf16_autocast_trains_an_lstm():
+    from lstmkit.tasks.forecast.model import ForecastNet
+    t = torch.arange(400, dtype=torch.float32)
+    series = torch.sin(t / 6)[:, None]
+    x = torch.stack([series[i:i + 24] for i in range(370)])
+    y = torch.stack([series[i + 24:i + 25] for i in range(370)])
+    torch.manual_seed(0)
+    net = ForecastNet(1, 1, 1, "lstm", 16, 1, 0.0, relative=False)
+    r = Trainer(_cfg(precision="bf16", max_epochs=4, lr=1e-2, batch_size=32)).fit(
+        net, Batches(x, y, bs=32, shuffle=True), Batches(x[:64], y[:64], bs=64))
+    assert r.history[-1]["train_loss"] < 0.2 * r.history[0]["train_loss"]
+    assert all(p.dtype == torch.float32 for p in net.parameters())      # weights stay fp32
+    assert all(math.isfinite(h["val_loss"]) for h in r.history)

@@ -134,7 +134,7 @@ class ProgressDisplay(Callback):
 class HistoryCSV(Callback):
     """Rewrites ``history.csv`` after every epoch (atomically, so it is always complete)."""
 
-    COLUMNS = ["epoch", "train_loss", "val_loss", "lr", "grad_norm", "seconds"]
+    COLUMNS = ["epoch", "train_loss", "val_loss", "lr", "grad_norm", "seconds", "nan_skips"]
 
     def __init__(self, path: Path):
         self.path = Path(path)

@@ -1,22 +1,37 @@
-"""Resume state: model, optimizer, scheduler and early-stopping state in two files.
+"""Resume state in one self-contained file, written so that a crash never loses the last one.
 
-``checkpoints/last.safetensors`` holds every tensor (weights, best weights, Adam moments);
-``checkpoints/last.json`` holds the rest (epoch, history, scheduler state). Both are written
-atomically, the JSON last, so a crash mid-write leaves the previous complete checkpoint in force.
-Nothing here unpickles.
+``checkpoints/last.safetensors`` is the checkpoint: its tensors are the model weights, the best
+weights so far, the optimizer moments and the torch RNG states; its safetensors header carries
+the rest as JSON (epoch, batch position, history, scheduler, early stopping, Python and NumPy RNG
+states, ...) together with a SHA-256 of the tensor bytes. Because tensors and state travel in
+one file, one ``os.replace`` commits both: a process killed while writing leaves the previous
+checkpoint whole, and a file damaged later is detected by the hash instead of being trusted.
+``checkpoints/last.json`` is a readable copy of the state, written afterwards, for people and
+tools; loading never needs it. Nothing here unpickles.
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import struct
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as st_load, save as st_save
 
 from lstmkit.errors import LstmkitError
-from lstmkit.runs import load_tensors, save_tensors, write_json
+from lstmkit.runs import write_json
 
-__all__ = ["save_checkpoint", "load_checkpoint", "optimizer_to_flat", "optimizer_from_flat"]
+__all__ = ["CHECKPOINT_FILE", "save_checkpoint", "load_checkpoint", "read_checkpoint_bytes",
+           "parse_checkpoint", "optimizer_to_flat", "optimizer_from_flat"]
+
+CHECKPOINT_FILE = "last.safetensors"
+_STATE_KEY = "lstmkit_state"
+_HASH_KEY = "tensors_sha256"
 
 
 def optimizer_to_flat(state: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -43,29 +58,93 @@ def optimizer_from_flat(tensors: dict[str, torch.Tensor], data: dict[str, Any]) 
     return {"state": state, "param_groups": data["param_groups"]}
 
 
-def save_checkpoint(folder: Path, *, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
-                    best_state: dict[str, torch.Tensor] | None, extra: dict[str, Any]) -> None:
-    tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
+def save_checkpoint(folder: Path, *, model_state: dict[str, torch.Tensor],
+                    optimizer: torch.optim.Optimizer, best_state: dict[str, torch.Tensor] | None,
+                    rng_tensors: dict[str, torch.Tensor], state: dict[str, Any]) -> None:
+    """Write ``folder/last.safetensors`` atomically and durably, then ``last.json``."""
+    tensors = {f"model.{k}": v for k, v in model_state.items()}
     if best_state is not None:
         tensors.update({f"best.{k}": v for k, v in best_state.items()})
     opt_tensors, opt_plain = optimizer_to_flat(optimizer.state_dict())
     tensors.update(opt_tensors)
-    save_tensors(folder / "last.safetensors", tensors)
-    write_json(folder / "last.json", {"optimizer": opt_plain, **extra})
+    tensors.update(rng_tensors)
+    tensors = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
+    state = {**state, "optimizer": opt_plain}
+    # The tensor bytes do not depend on the metadata, so hash them once, then write the header.
+    data = _data_section(st_save(tensors, metadata={"format": "pt"}))
+    payload = st_save(tensors, metadata={"format": "pt", _HASH_KEY: hashlib.sha256(data).hexdigest(),
+                                         _STATE_KEY: json.dumps(state)})
+    _durable_write(folder / CHECKPOINT_FILE, payload)
+    write_json(folder / "last.json", {k: v for k, v in state.items() if k != "optimizer"})
 
 
-def load_checkpoint(folder: Path) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor] | None,
-                                            dict[str, Any], dict[str, Any]]:
-    """Returns (model_state, best_state or None, optimizer_state, extra)."""
-    meta_path = folder / "last.json"
-    if not meta_path.is_file():
-        raise LstmkitError(f"no checkpoint in {folder}", "this run cannot be resumed; start a new one")
+def read_checkpoint_bytes(folder: Path) -> bytes | None:
+    """The raw checkpoint, or None when the folder holds none (the run died before its first)."""
+    path = Path(folder) / CHECKPOINT_FILE
+    return path.read_bytes() if path.is_file() else None
+
+
+def parse_checkpoint(payload: bytes, where: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Tensors and state of a checkpoint; a damaged or foreign file is a clear LstmkitError."""
+    corrupt = LstmkitError(f"checkpoint {where} is corrupt or truncated",
+                           "start a new run (the checkpoint cannot be trusted)")
     try:
-        extra = json.loads(meta_path.read_text())
-    except json.JSONDecodeError:
-        raise LstmkitError(f"checkpoint {meta_path} is corrupt", "start a new run") from None
-    tensors = load_tensors(folder / "last.safetensors")
+        header = _header(payload)
+        tensors = st_load(payload)
+    except (SafetensorError, ValueError, struct.error, json.JSONDecodeError, UnicodeDecodeError):
+        raise corrupt from None
+    meta = header.get("__metadata__") or {}
+    if _STATE_KEY not in meta or _HASH_KEY not in meta:
+        raise LstmkitError(f"{where} is not an lstmkit checkpoint", "start a new run")
+    if hashlib.sha256(_data_section(payload)).hexdigest() != meta[_HASH_KEY]:
+        raise corrupt
+    return tensors, json.loads(meta[_STATE_KEY])
+
+
+def load_checkpoint(payload: bytes, where: Path) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor] | None,
+                                                          dict[str, Any], dict[str, torch.Tensor], dict[str, Any]]:
+    """Returns (model_state, best_state or None, optimizer_state, rng_tensors, state)."""
+    tensors, state = parse_checkpoint(payload, where)
     model = {k[6:]: v for k, v in tensors.items() if k.startswith("model.")}
     best = {k[5:]: v for k, v in tensors.items() if k.startswith("best.")} or None
-    optim = optimizer_from_flat(tensors, extra.pop("optimizer"))
-    return model, best, optim, extra
+    rng = {k: v for k, v in tensors.items() if k.startswith("rng.")}
+    optim = optimizer_from_flat(tensors, state.pop("optimizer"))
+    return model, best, optim, rng, state
+
+
+def _header(payload: bytes) -> dict[str, Any]:
+    (n,) = struct.unpack("<Q", payload[:8])
+    if n > len(payload) - 8:
+        raise ValueError("header longer than the file")
+    return json.loads(payload[8:8 + n])
+
+
+def _data_section(payload: bytes) -> bytes:
+    (n,) = struct.unpack("<Q", payload[:8])
+    return payload[8 + n:]
+
+
+def _durable_write(path: Path, payload: bytes) -> None:
+    """Temp file in the same folder, fsync, rename: the old file stays whole until the rename,
+    and the new one is on disk before it replaces the old (a power cut loses neither)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(payload)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    try:
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)

@@ -3,34 +3,55 @@
 The trainer knows a model, two iterables of ``(inputs, target)`` batches, a loss and a
 :class:`~lstmkit.config.TrainConfig`. Everything task-specific stays outside; reporting goes
 through callbacks. Practice built in: Adam, gradient clipping, ReduceLROnPlateau, early stopping
-that restores the best weights, seeded and resumable epochs, Ctrl-C that leaves a checkpoint.
+that restores the best weights, and what keeps long runs alive:
+
+- the **doctor** (:mod:`lstmkit.train.doctor`) watches losses, gradients, gates and timings and
+  writes ``doctor.json`` with findings and remedies;
+- the **NaN guard**: a non-finite loss or gradient skips the step, restores the last good
+  weights and optimizer state, halves the learning rate and goes on, at most ``nan_retries``
+  times;
+- **crash-proof resume**: every ``checkpoint_every`` steps and at each epoch end a checkpoint
+  holds weights, optimizer, scheduler, early stopping, every RNG state and the position in the
+  epoch, so a run killed at any moment continues bit-identically with ``resume=True``;
+- **mixed precision** (``precision="bf16"``, autocast) and **DDP** under torchrun
+  (:mod:`lstmkit.train.distributed`).
 """
 from __future__ import annotations
 
+import contextlib
+import copy
 import math
+import random
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+import numpy as np
 import torch
 from torch import nn
 
 from lstmkit.config import TrainConfig
 from lstmkit.errors import LstmkitError
+from lstmkit.runs import write_json
+from lstmkit.train import distributed as dist
 from lstmkit.train.callbacks import (Callback, EarlyStopping, HistoryCSV, ProgressDisplay,
                                      TensorBoardLogger)
-from lstmkit.train.checkpoint import load_checkpoint, save_checkpoint
+from lstmkit.train.checkpoint import (CHECKPOINT_FILE, load_checkpoint, read_checkpoint_bytes,
+                                      save_checkpoint)
+from lstmkit.train.doctor import DOCTOR_FILE, Doctor, format_report
 
-__all__ = ["Trainer", "TrainResult", "TrainingInterrupted", "resolve_device", "make_loss"]
+__all__ = ["Trainer", "TrainResult", "TrainingInterrupted", "resolve_device", "make_loss", "PRECISIONS"]
 
 LOSSES: dict[str, Callable[[], nn.Module]] = {
     "mse": nn.MSELoss, "mae": nn.L1Loss, "huber": nn.HuberLoss,
 }
+PRECISIONS = ("fp32", "bf16")
 
 
 class TrainingInterrupted(Exception):
-    """Raised after Ctrl-C once the last finished epoch is safely checkpointed."""
+    """Raised after Ctrl-C; the last checkpoint (epoch end or every N steps) is what resumes."""
 
     def __init__(self, run_dir: Path | None, epoch: int):
         super().__init__(f"training interrupted after epoch {epoch}")
@@ -44,17 +65,22 @@ class TrainResult:
     best_val_loss: float = math.nan
     stopped_early: bool = False
     epochs_run: int = 0
+    doctor: dict[str, Any] | None = None    # the doctor's report (findings, events, stats)
 
 
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        if torch.cuda.is_available():
+            return torch.device(f"cuda:{dist.local_rank()}" if dist.is_distributed() else "cuda")
+        return torch.device("cpu")
     try:
         dev = torch.device(name)
     except RuntimeError:
         raise LstmkitError(f"unknown device {name!r}", "use auto, cpu, cuda or cuda:N") from None
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise LstmkitError("device 'cuda' requested but no CUDA GPU is available", "use --device cpu or auto")
+    if dev.type == "cuda" and dev.index is None and dist.is_distributed():
+        dev = torch.device(f"cuda:{dist.local_rank()}")
     return dev
 
 
@@ -64,28 +90,48 @@ def make_loss(name: str) -> nn.Module:
     return LOSSES[name]()
 
 
+@dataclass
+class _Position:
+    """Where the loop is: what a checkpoint must carry besides tensors."""
+    epoch: int = 0                  # epochs finished
+    pos: int = 0                    # batches done in the current epoch
+    global_step: int = 0
+    stopped: bool = False
+    nan_used: int = 0
+    acc: dict[str, float] = field(default_factory=lambda: {"loss": 0.0, "n": 0, "grad": 0.0, "skips": 0})
+
+
 class Trainer:
-    """Fits a model. ``run_dir`` (optional) receives history.csv, tb/ and checkpoints/.
+    """Fits a model. ``run_dir`` (optional) receives history.csv, doctor.json, tb/ and checkpoints/.
 
     Batches are ``(inputs, target)`` pairs; ``inputs`` may be a tensor or a tuple of tensors
     passed as separate arguments. ``loss_fn(prediction, target)`` defaults to ``config.loss``.
+    Under torchrun the model is wrapped in DDP and each rank trains on its share of every
+    batch; only rank 0 writes and prints.
     """
 
     def __init__(self, config: TrainConfig, run_dir: Path | None = None,
                  callbacks: Iterable[Callback] = (), loss_fn: Callable | None = None):
+        _validate(config)
         self.config = config
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.loss_fn = loss_fn or make_loss(config.loss)
+        dist.setup(config.device)
         self.device = resolve_device(config.device)
-        self.progress = ProgressDisplay(config.progress)
+        if config.precision == "bf16" and self.device.type == "cuda" and not torch.cuda.is_bf16_supported():
+            raise LstmkitError("this GPU does not support bf16", "use --precision fp32")
+        self.is_main = dist.is_main()
+        self.progress = ProgressDisplay(config.progress if self.is_main else "off")
         self.callbacks: list[Callback] = [self.progress, *callbacks]
-        if self.run_dir is not None:
+        if self.run_dir is not None and self.is_main:
             self.callbacks.append(HistoryCSV(self.run_dir / "history.csv"))
             if config.tensorboard:
                 self.callbacks.append(TensorBoardLogger(self.run_dir / "tb"))
+        self.doctor = Doctor() if config.doctor else None
         self.history: list[dict[str, Any]] = []
         self.start_epoch = 0
         self.lr = config.lr
+        self.global_step = 0
 
     # -- the loop ------------------------------------------------------------------------
     def fit(self, model: nn.Module, train_batches, val_batches=None, resume: bool = False) -> TrainResult:
@@ -97,117 +143,341 @@ class Trainer:
         scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
             optimizer, mode="min", factor=cfg.lr_factor, patience=cfg.lr_patience)
         stopper = EarlyStopping(cfg.patience, cfg.min_delta)
-        best_state: dict[str, torch.Tensor] | None = None
+        self._parts = (model, optimizer, scheduler, stopper)
+        self._best_state: dict[str, torch.Tensor] | None = None
+        self._where = _Position()
+        if self.doctor is not None:
+            self.doctor.bind(model)
+        resume_rng = self._restore() if resume else None
+        self._remember_good()
 
-        if resume:
-            best_state = self._restore(model, optimizer, scheduler, stopper)
+        step_model = model
+        if dist.is_distributed():
+            from torch.nn.parallel import DistributedDataParallel
+            step_model = DistributedDataParallel(model)
+            train_batches = dist.ShardedBatches(train_batches, dist.rank(), dist.world_size())
+            if val_batches is not None:
+                val_batches = dist.ShardedBatches(val_batches, dist.rank(), dist.world_size(), skip_small=False)
 
         for cb in self.callbacks:
             cb.on_train_begin(self)
-        epoch = self.start_epoch
-        stopped = False
+        w = self._where
         try:
-            for epoch in range(self.start_epoch, cfg.max_epochs):
+            for epoch in range(w.epoch, cfg.max_epochs):
+                if w.stopped:
+                    break
                 # Re-seeding per epoch makes shuffles and dropout masks a function of
-                # (seed, epoch): a resumed run continues exactly as an uninterrupted one.
+                # (seed, epoch); mid-epoch, the saved RNG state takes over after the skip.
                 torch.manual_seed(cfg.seed * 100_003 + epoch)
-                logs = self._train_epoch(model, optimizer, params, train_batches, epoch)
-                logs["val_loss"] = self._evaluate(model, val_batches) if val_batches is not None else math.nan
-                monitor = logs["val_loss"] if not math.isnan(logs["val_loss"]) else logs["train_loss"]
-                if not math.isfinite(monitor):
-                    raise LstmkitError(
-                        f"the loss became {monitor} at epoch {epoch + 1}",
-                        "lower the learning rate (--lr), check the data for extreme values, or keep clipping on")
-                scheduler.step(monitor)
-                stopped = stopper.update(monitor, epoch + 1)
-                if stopper.improved:
-                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-                self.lr = optimizer.param_groups[0]["lr"]
-                logs["seconds"] = time.perf_counter() - logs.pop("_t0")
-                self.history.append(logs)
-                self._checkpoint(model, optimizer, scheduler, stopper, best_state, epoch + 1)
-                for cb in self.callbacks:
-                    cb.on_epoch_end(self, logs)
-                if stopped:
+                logs = self._train_epoch(step_model, model, optimizer, params, train_batches, epoch, resume_rng)
+                resume_rng = None
+                self._end_epoch(model, logs, val_batches)
+                if w.stopped:
                     break
         except KeyboardInterrupt:
             for cb in self.callbacks:
                 cb.on_train_end(self)
+            self._write_doctor("interrupted")
             raise TrainingInterrupted(self.run_dir, len(self.history)) from None
         for cb in self.callbacks:
             cb.on_train_end(self)
+        report = self._write_doctor(None)
+        if report is not None and self.progress.mode != "off":
+            print(format_report(report), file=self.progress.stream, flush=True)
 
-        if best_state is not None:
-            model.load_state_dict(best_state)
+        if self._best_state is not None:
+            model.load_state_dict(self._best_state)
         return TrainResult(history=list(self.history), best_epoch=stopper.best_epoch,
-                           best_val_loss=stopper.best, stopped_early=stopped,
-                           epochs_run=len(self.history))
+                           best_val_loss=stopper.best, stopped_early=w.stopped,
+                           epochs_run=len(self.history), doctor=report)
 
-    def _train_epoch(self, model, optimizer, params, batches, epoch) -> dict[str, Any]:
-        cfg = self.config
+    def _train_epoch(self, step_model, model, optimizer, params, batches, epoch, resume_rng) -> dict[str, Any]:
+        cfg, w, doc = self.config, self._where, self.doctor
         model.train()
         t0 = time.perf_counter()
         n_batches = len(batches)
         self.progress.on_epoch_begin(self, epoch, n_batches)
-        total = torch.zeros((), device=self.device)
-        grad_total = torch.zeros((), device=self.device)
-        n = 0
         on_device = self.device.type != "cpu"
-        for i, (xb, yb) in enumerate(batches):
+        autocast = _autocast(cfg.precision, self.device)
+        it = iter(batches)
+        self._gate_sample = None
+        if resume_rng is not None and w.pos:
+            for k in range(w.pos):           # replay the data order up to the checkpoint ...
+                xb, _ = next(it)
+                if k == 0:
+                    self._gate_sample = _head(xb)
+            _set_rng_state(resume_rng)       # ... then continue from its RNG state
+        else:
+            w.pos, w.acc = 0, _Position().acc
+        t_fetch = time.perf_counter()
+        for xb, yb in it:
             if on_device:
                 xb, yb = _to(xb, self.device), _to(yb, self.device)
+            if w.pos == 0:
+                self._gate_sample = _head(xb)
+            t_ready = time.perf_counter()
             optimizer.zero_grad(set_to_none=True)
-            loss = self.loss_fn(_call(model, xb), yb)
+            with autocast:
+                pred = _call(step_model, xb)
+            loss = self.loss_fn(_float(pred), yb)
             loss.backward()
+            detail = doc is not None and doc.wants_detail(w.global_step, w.pos)
+            if detail:
+                doc.sample_gradients(xb)
             if cfg.clip_norm is not None:
-                grad_total += torch.nn.utils.clip_grad_norm_(params, cfg.clip_norm, foreach=True)
-            optimizer.step()
-            loss = loss.detach()
-            total += loss
-            n += 1
+                norm = torch.nn.utils.clip_grad_norm_(params, cfg.clip_norm, foreach=True)
+            else:
+                norm = torch.nn.utils.get_total_norm([p.grad for p in params if p.grad is not None], foreach=True)
+            # one sync per step: the guard must know before the optimizer touches the weights
+            loss_v, norm_v = torch.stack([loss.detach().float(), norm.detach().float()]).tolist()
+            if math.isfinite(loss_v) and math.isfinite(norm_v):
+                before = doc.weights_before_step() if detail else None
+                optimizer.step()
+                if detail:
+                    doc.weights_after_step(before)
+                w.acc["loss"] += loss_v
+                w.acc["grad"] += norm_v
+                w.acc["n"] += 1
+            else:
+                self._nan_guard(epoch, loss_v, norm_v, optimizer)
+            w.global_step += 1
+            w.pos += 1
+            self.global_step = w.global_step
+            t_done = time.perf_counter()
+            if doc is not None:
+                doc.step(w.global_step, loss_v, norm_v, t_ready - t_fetch, t_done - t_ready, _rows(yb))
             for cb in self.callbacks:
-                cb.on_batch_end(self, i, n_batches, loss)
-        if n == 0:
+                cb.on_batch_end(self, w.pos - 1, n_batches, loss.detach())
+            if cfg.checkpoint_every and w.global_step % cfg.checkpoint_every == 0 and w.pos < n_batches:
+                self._remember_good()
+                self._checkpoint()
+            t_fetch = time.perf_counter()
+        if w.pos == 0:
             raise LstmkitError("no training batches", "supply more data or shorten the lookback")
-        return {"epoch": epoch + 1, "train_loss": (total / n).item(),
+        total, n, grad, skips = dist.all_reduce_sum(
+            [w.acc["loss"], float(w.acc["n"]), w.acc["grad"], float(w.acc["skips"])], self.device)
+        return {"epoch": epoch + 1, "train_loss": total / n if n else math.nan,
                 "lr": optimizer.param_groups[0]["lr"],
-                "grad_norm": (grad_total / n).item() if cfg.clip_norm is not None else math.nan,
-                "_t0": t0}
+                "grad_norm": grad / n if n else math.nan,
+                "nan_skips": int(w.acc["skips"]), "_t0": t0}
+
+    def _end_epoch(self, model, logs, val_batches) -> None:
+        cfg, w = self.config, self._where
+        _, optimizer, scheduler, stopper = self._parts
+        if self.doctor is not None and self.is_main:
+            self.doctor.sample_gates(model, self._gate_sample)
+        logs["val_loss"] = self._evaluate(model, val_batches) if val_batches is not None else math.nan
+        monitor = logs["val_loss"] if not math.isnan(logs["val_loss"]) else logs["train_loss"]
+        if not math.isfinite(monitor):
+            self._write_doctor(f"the loss became {monitor} at epoch {logs['epoch']}")
+            raise LstmkitError(
+                f"the loss became {monitor} at epoch {logs['epoch']}",
+                "check the data for NaN or extreme values, or lower the learning rate (--lr)")
+        scheduler.step(monitor)
+        w.stopped = stopper.update(monitor, logs["epoch"])
+        if stopper.improved:
+            self._best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        self.lr = optimizer.param_groups[0]["lr"]
+        logs["seconds"] = time.perf_counter() - logs.pop("_t0")
+        self.history.append(logs)
+        if self.doctor is not None:
+            self.doctor.end_epoch(logs)
+        w.epoch, w.pos, w.acc = logs["epoch"], 0, _Position().acc
+        self._remember_good()
+        self._checkpoint()
+        for cb in self.callbacks:
+            cb.on_epoch_end(self, logs)
 
     @torch.no_grad()
     def _evaluate(self, model: nn.Module, batches) -> float:
         model.eval()
         total, count = 0.0, 0
-        for xb, yb in batches:
-            xb, yb = _to(xb, self.device), _to(yb, self.device)
-            pred = _call(model, xb)
-            bs = yb.shape[0]
-            total += self.loss_fn(pred, yb).item() * bs
-            count += bs
+        with _autocast(self.config.precision, self.device):
+            for xb, yb in batches:
+                bs = _rows(yb)
+                if bs == 0:
+                    continue
+                xb, yb = _to(xb, self.device), _to(yb, self.device)
+                pred = _call(model, xb)
+                total += self.loss_fn(_float(pred), yb).item() * bs
+                count += bs
+        total, count = dist.all_reduce_sum([total, float(count)], self.device)
         return total / count if count else math.nan
 
-    # -- checkpoints ---------------------------------------------------------------------
-    def _checkpoint(self, model, optimizer, scheduler, stopper, best_state, epoch: int) -> None:
-        if self.run_dir is None:
-            return
-        save_checkpoint(self.run_dir / "checkpoints", model=model, optimizer=optimizer,
-                        best_state=best_state,
-                        extra={"epoch": epoch, "history": self.history,
-                               "scheduler": _plain(scheduler.state_dict()),
-                               "early_stopping": stopper.state_dict()})
+    # -- the NaN guard -------------------------------------------------------------------
+    def _nan_guard(self, epoch: int, loss: float, norm: float, optimizer) -> None:
+        cfg, w = self.config, self._where
+        model = self._parts[0]
+        lr_before = optimizer.param_groups[0]["lr"]
+        good_model, good_optim, good_step = self._good
+        model.load_state_dict(good_model)
+        optimizer.load_state_dict(copy.deepcopy(good_optim))
+        for g in optimizer.param_groups:
+            g["lr"] = lr_before * 0.5
+        optimizer.zero_grad(set_to_none=True)
+        w.nan_used += 1
+        w.acc["skips"] += 1
+        self.lr = lr_before * 0.5
+        event = {"epoch": epoch + 1, "step": w.global_step + 1, "batch": w.pos + 1,
+                 "loss": _num(loss), "grad_norm": _num(norm), "lr_before": lr_before, "lr_after": lr_before * 0.5,
+                 "restored_step": good_step, "action": "skipped the step, restored the last good "
+                 "weights and optimizer state, halved the learning rate"}
+        if self.doctor is not None:
+            self.doctor.nan_event(event)
+        if w.nan_used > cfg.nan_retries:
+            msg = (f"training stopped: the loss or gradients became non-finite {w.nan_used} times "
+                   f"(last at epoch {epoch + 1}, step {w.global_step + 1}; nan_retries is {cfg.nan_retries})")
+            self._write_doctor(msg)
+            raise LstmkitError(msg, "lower the learning rate (--lr), keep clipping on, and check the data "
+                                    "for NaN or extreme values")
 
-    def _restore(self, model, optimizer, scheduler, stopper):
+    def _remember_good(self) -> None:
+        """Keep the current weights and optimizer state (in memory) as the NaN guard's fallback.
+        Taken at the same points as checkpoints, so a resumed run falls back to the same state."""
+        model, optimizer, *_ = self._parts
+        self._good = ({k: v.detach().clone() for k, v in model.state_dict().items()},
+                      copy.deepcopy(optimizer.state_dict()), self._where.global_step)
+
+    # -- checkpoints ---------------------------------------------------------------------
+    def _checkpoint(self) -> None:
+        if self.run_dir is None or not self.is_main:
+            return
+        model, optimizer, scheduler, stopper = self._parts
+        w = self._where
+        state = {"version": 1, "epoch": w.epoch, "pos": w.pos, "global_step": w.global_step,
+                 "stopped": w.stopped, "nan_used": w.nan_used, "acc": w.acc, "lr": self.lr,
+                 "history": self.history, "scheduler": _plain(scheduler.state_dict()),
+                 "early_stopping": stopper.state_dict(),
+                 "doctor": self.doctor.state_dict() if self.doctor is not None else None,
+                 "model": {"class": type(model).__name__,
+                           "shapes": {k: list(v.shape) for k, v in model.state_dict().items()}},
+                 "rng": _py_rng_state()}
+        save_checkpoint(self.run_dir / "checkpoints", model_state=model.state_dict(), optimizer=optimizer,
+                        best_state=self._best_state, rng_tensors=_torch_rng_tensors(), state=state)
+
+    def _restore(self) -> dict[str, Any] | None:
+        """Load the last checkpoint; returns the RNG state to apply mid-epoch (or None)."""
         if self.run_dir is None:
             raise ValueError("resume needs a run_dir")
-        model_state, best_state, optim_state, extra = load_checkpoint(self.run_dir / "checkpoints")
-        model.load_state_dict(model_state)
-        optimizer.load_state_dict(optim_state)
-        scheduler.load_state_dict(extra["scheduler"])
-        stopper.load_state_dict(extra["early_stopping"])
-        self.history = extra["history"]
-        self.start_epoch = extra["epoch"]
+        model, optimizer, scheduler, stopper = self._parts
+        folder = self.run_dir / "checkpoints"
+        payload = dist.broadcast_bytes(read_checkpoint_bytes(folder) if self.is_main else None, self.device)
+        if payload is None:
+            # killed before the first checkpoint: starting over is exactly what that run did
+            if self.is_main:
+                print(f"note: {folder} holds no checkpoint yet; training starts from the beginning",
+                      file=sys.stderr)
+            return None
+        where = folder / CHECKPOINT_FILE
+        model_state, best, optim, rng, state = load_checkpoint(payload, where)
+        _check_shapes(model, state["model"], where)
+        try:
+            model.load_state_dict(model_state)
+            optimizer.load_state_dict(optim)
+            scheduler.load_state_dict(state["scheduler"])
+            stopper.load_state_dict(state["early_stopping"])
+        except (RuntimeError, ValueError, KeyError) as e:
+            raise LstmkitError(f"checkpoint {where} does not fit this model or optimizer ({str(e).splitlines()[0]})",
+                               "resume with the settings the run was started with, or start a new run") from None
+        self._best_state = best
+        self.history = state["history"]
+        self.start_epoch = state["epoch"]
         self.lr = optimizer.param_groups[0]["lr"]
-        return best_state
+        self.global_step = state["global_step"]
+        self._where = _Position(epoch=state["epoch"], pos=state["pos"], global_step=state["global_step"],
+                                stopped=state["stopped"], nan_used=state["nan_used"], acc=state["acc"])
+        if self.doctor is not None and state.get("doctor"):
+            self.doctor.load_state_dict(state["doctor"])
+        return {"tensors": rng, "python": state["rng"]} if state["pos"] else None
+
+    def _write_doctor(self, stopped: str | None) -> dict[str, Any] | None:
+        if self.doctor is None:
+            return None
+        report = self.doctor.report(self.config, stopped)
+        if self.run_dir is not None and self.is_main:
+            write_json(self.run_dir / DOCTOR_FILE, report)
+        return report
+
+
+def _validate(cfg: TrainConfig) -> None:
+    if cfg.precision not in PRECISIONS:
+        raise LstmkitError(f"unknown precision {cfg.precision!r}", f"use one of: {', '.join(PRECISIONS)}")
+    for name in ("nan_retries", "checkpoint_every"):
+        v = getattr(cfg, name)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            raise LstmkitError(f"`{name}` must be a whole number >= 0, got {v!r}",
+                               f"pass --{name.replace('_', '-')} 0 or more")
+
+
+def _check_shapes(model: nn.Module, saved: dict[str, Any], where: Path) -> None:
+    here = {k: list(v.shape) for k, v in model.state_dict().items()}
+    there = saved.get("shapes", {})
+    if here == there:
+        return
+    diff = next((k for k in sorted(set(here) | set(there)) if here.get(k) != there.get(k)), "?")
+    raise LstmkitError(
+        f"checkpoint {where} was written for another model ({saved.get('class')}: {diff} is "
+        f"{there.get(diff, 'absent')} there, {here.get(diff, 'absent')} here)",
+        "resume with the settings the run was started with, or start a new run")
+
+
+def _num(x: float) -> float | str:
+    """Non-finite numbers as text ('nan', 'inf'): doctor.json stays strict JSON."""
+    return x if math.isfinite(x) else str(x)
+
+
+def _autocast(precision: str, device: torch.device):
+    if precision == "bf16":
+        return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def _float(pred):
+    """Losses are computed in float32 whatever precision the forward pass ran in."""
+    if torch.is_tensor(pred) and pred.is_floating_point() and pred.dtype != torch.float32:
+        return pred.float()
+    return pred
+
+
+def _head(x, rows: int = 16):
+    """The first rows of a batch (views), for the doctor's once-per-epoch gate sample."""
+    if isinstance(x, (tuple, list)):
+        return type(x)(_head(v, rows) for v in x)
+    return x[:rows] if torch.is_tensor(x) and x.dim() > 0 else x
+
+
+def _rows(y) -> int:
+    if isinstance(y, (tuple, list)):
+        return _rows(y[0])
+    return int(y.shape[0]) if torch.is_tensor(y) and y.dim() > 0 else 1
+
+
+def _py_rng_state() -> dict[str, Any]:
+    version, state, gauss = random.getstate()
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    return {"python": [version, list(state), gauss],
+            "numpy": [kind, keys.tolist(), int(pos), int(has_gauss), float(cached)]}
+
+
+def _torch_rng_tensors() -> dict[str, torch.Tensor]:
+    out = {"rng.torch": torch.get_rng_state()}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        for i, s in enumerate(torch.cuda.get_rng_state_all()):
+            out[f"rng.cuda.{i}"] = s
+    return out
+
+
+def _set_rng_state(saved: dict[str, Any]) -> None:
+    tensors, py = saved["tensors"], saved["python"]
+    torch.set_rng_state(tensors["rng.torch"])
+    cuda = [tensors[k] for k in sorted((k for k in tensors if k.startswith("rng.cuda.")),
+                                       key=lambda k: int(k.rsplit(".", 1)[1]))]
+    if cuda and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(cuda)
+    version, state, gauss = py["python"]
+    random.setstate((version, tuple(state), gauss))
+    kind, keys, pos, has_gauss, cached = py["numpy"]
+    np.random.set_state((kind, np.asarray(keys, dtype=np.uint32), pos, has_gauss, cached))
 
 
 def _call(model: nn.Module, inputs):

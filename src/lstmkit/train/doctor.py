@@ -1,0 +1,452 @@
+"""Training diagnostics: notice the common problems, show the evidence, rank the remedies.
+
+The trainer feeds a :class:`Doctor` cheap numbers on every step (loss, global gradient norm,
+seconds spent waiting for data vs computing) and richer ones on a few sampled steps (gradient
+norm per layer, update/weight ratio per layer, padding share) and once per epoch (share of
+saturated LSTM gates, measured with ``record_gates`` on a small batch). At the end
+:meth:`Doctor.report` turns them into findings:
+
+- ``exploding_gradients``: non-finite loss or gradients (the NaN guard stepped in), gradient
+  norms far above normal, or the loss blowing up;
+- ``vanishing_gradients``: first-layer gradients orders of magnitude below the last layer's,
+  saturated gates, or a loss that stays flat from the start (not learning);
+- ``overfitting``: validation loss rising for several epochs while training loss falls;
+- ``slow_training``: waiting for data dominates, tiny batches, or batches mostly padding.
+
+Each finding carries the evidence (epochs and numbers) and remedies ranked for the case. The
+report goes to ``doctor.json`` in the run folder; ``lstmkit doctor RUN`` prints it again.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+import statistics
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from lstmkit.errors import LstmkitError
+
+__all__ = ["Doctor", "format_report", "read_report", "DOCTOR_FILE", "FINDINGS"]
+
+DOCTOR_FILE = "doctor.json"
+FINDINGS = ("exploding_gradients", "vanishing_gradients", "overfitting", "slow_training")
+
+SAMPLE_EVERY = 25            # steps between per-layer samples (and the first step of each epoch)
+EXPLODE_NORM = 1e3           # a pre-clip global gradient norm above this is an explosion ...
+EXPLODE_FACTOR = 100.0       # ... as is one 100x the first epoch's median
+LOSS_SPIKE = 10.0            # an epoch's train loss 10x the best before it
+VANISH_RATIO = 1e-3          # first layer's gradient norm / largest layer's
+SATURATED_SHARE = 0.6        # share of i, g, o gate values pinned at their limits
+SATURATION_EDGE = 0.02       # sigmoid < 0.02 or > 0.98, tanh |g| > 0.96
+FLAT_LOSS = 0.95             # best epoch train loss >= 95% of the loss at the start
+OVERFIT_EPOCHS = 3           # validation loss above its best (by 5%) for this many epochs ...
+OVERFIT_MARGIN = 0.05
+DATA_SHARE = 0.5             # waiting for data more than half of the step time
+TINY_BATCH = 8
+PADDING_SHARE = 0.4
+GATE_SAMPLE_ROWS = 16
+
+_LAYER_SUFFIX = re.compile(r"_l(\d+)(_reverse)?$")
+
+
+def _layer_of(name: str) -> str:
+    """``encoder.weight_ih_l1`` -> ``encoder.l1``; ``head.0.weight`` -> ``head.0``."""
+    module, _, leaf = name.rpartition(".")
+    m = _LAYER_SUFFIX.search(leaf)
+    if m:
+        return f"{module}.l{m.group(1)}" if module else f"l{m.group(1)}"
+    return module or leaf
+
+
+class Doctor:
+    """Collects training statistics; the trainer calls it, :meth:`report` judges them."""
+
+    def __init__(self, sample_every: int = SAMPLE_EVERY):
+        self.sample_every = sample_every
+        self.epochs: list[dict[str, Any]] = []
+        self.events: list[dict[str, Any]] = []
+        self.start_losses: list[float] = []
+        self._cur = self._fresh_epoch()
+
+    # -- setup ----------------------------------------------------------------------------
+    def bind(self, model: nn.Module) -> None:
+        """Group the trainable parameters by layer, in the order the model declares them."""
+        self.groups: dict[str, list[int]] = {}
+        self._params: list[nn.Parameter] = []
+        for name, p in model.named_parameters():
+            if p.requires_grad:
+                self.groups.setdefault(_layer_of(name), []).append(len(self._params))
+                self._params.append(p)
+        self.n_parameters = sum(p.numel() for p in self._params)
+        self.dropout = max([m.p for m in model.modules() if isinstance(m, nn.Dropout)]
+                           + [float(getattr(m, "dropout", 0.0)) for m in model.modules()
+                              if isinstance(getattr(m, "dropout", None), float)], default=0.0)
+        self.plain_rnn = any(isinstance(m, nn.RNN) for m in model.modules())
+
+    @staticmethod
+    def _fresh_epoch() -> dict[str, Any]:
+        return {"steps": 0, "rows": 0, "data_s": 0.0, "compute_s": 0.0, "loss_max": -math.inf,
+                "norms": [], "norm_max": 0.0, "norm_max_step": None, "layer_norms": {},
+                "update_ratios": {}, "padding": [], "saturation": None}
+
+    # -- per step (cheap) -----------------------------------------------------------------
+    def wants_detail(self, global_step: int, pos: int) -> bool:
+        return pos == 0 or global_step % self.sample_every == 0
+
+    def step(self, global_step: int, loss: float, norm: float, data_s: float, compute_s: float,
+             rows: int) -> None:
+        c = self._cur
+        c["steps"] += 1
+        c["rows"] += rows
+        c["data_s"] += data_s
+        c["compute_s"] += compute_s
+        if math.isfinite(loss):
+            c["loss_max"] = max(c["loss_max"], loss)
+            if len(self.start_losses) < 5:
+                self.start_losses.append(loss)
+        if math.isfinite(norm):
+            if norm > c["norm_max"]:
+                c["norm_max"], c["norm_max_step"] = norm, global_step
+            if len(c["norms"]) < 64:        # enough for a median, bounded memory
+                c["norms"].append(norm)
+
+    # -- sampled steps --------------------------------------------------------------------
+    @torch.no_grad()
+    def sample_gradients(self, inputs) -> None:
+        """Per-layer gradient norms (before clipping) and the padding share of ``inputs``."""
+        grads = [p.grad for p in self._params]
+        present = [i for i, g in enumerate(grads) if g is not None]
+        if present:
+            norms = torch.stack(torch._foreach_norm([grads[i].float() for i in present])).tolist()
+            sq = dict(zip(present, (n * n for n in norms)))
+            for layer, idx in self.groups.items():
+                if any(i in sq for i in idx):
+                    self._cur["layer_norms"].setdefault(layer, []).append(
+                        math.sqrt(sum(sq.get(i, 0.0) for i in idx)))
+        pad = _padding_share(inputs)
+        if pad is not None:
+            self._cur["padding"].append(pad)
+
+    @torch.no_grad()
+    def weights_before_step(self) -> list[torch.Tensor]:
+        return [p.detach().clone() for p in self._params]
+
+    @torch.no_grad()
+    def weights_after_step(self, before: list[torch.Tensor]) -> None:
+        after = [p.detach() for p in self._params]
+        delta = torch.stack(torch._foreach_norm(torch._foreach_sub(after, before))).tolist()
+        weight = torch.stack(torch._foreach_norm(before)).tolist()
+        for layer, idx in self.groups.items():
+            d = math.sqrt(sum(delta[i] ** 2 for i in idx))
+            w = math.sqrt(sum(weight[i] ** 2 for i in idx))
+            if w > 0 and math.isfinite(d):
+                self._cur["update_ratios"].setdefault(layer, []).append(d / w)
+
+    # -- per epoch ------------------------------------------------------------------------
+    @torch.no_grad()
+    def sample_gates(self, model: nn.Module, inputs) -> None:
+        """Share of saturated i, g, o gate values of every lstmkit LSTM in ``model``, measured
+        with ``record_gates`` on the first rows of ``inputs`` (eval mode: no dropout, no RNG)."""
+        from lstmkit.nn.lstm import LSTM
+        lstms = [m for m in model.modules() if isinstance(m, LSTM)]
+        if not lstms or inputs is None:
+            return
+        seen: dict[int, tuple] = {}
+
+        def grab(module, args, kwargs):
+            if id(module) not in seen:
+                seen[id(module)] = (args[0], kwargs.get("lengths", args[2] if len(args) > 2 else None))
+
+        hooks = [m.register_forward_pre_hook(grab, with_kwargs=True) for m in lstms]
+        was_training = model.training
+        model.eval()
+        try:
+            model(*inputs) if isinstance(inputs, (tuple, list)) else model(inputs)
+            pinned = total = 0.0
+            for m in lstms:
+                if id(m) not in seen:
+                    continue
+                x, lengths = seen[id(m)]
+                _, _, gates = m(x, lengths=lengths, record_gates=True)
+                valid = None
+                if lengths is not None:
+                    T = gates["i"].shape[2]
+                    valid = (torch.arange(T, device=x.device)[None, :] < torch.as_tensor(lengths, device=x.device)[:, None])
+                for name in ("i", "o", "g"):
+                    v = gates[name].float()                         # [L*D, B, T, H]
+                    hit = (v.abs() > 1 - 2 * SATURATION_EDGE) if name == "g" else (
+                        (v < SATURATION_EDGE) | (v > 1 - SATURATION_EDGE))
+                    if valid is not None:
+                        mask = valid[None, :, :, None].expand_as(hit)
+                        pinned += float(hit[mask].sum())
+                        total += float(mask.sum())
+                    else:
+                        pinned += float(hit.sum())
+                        total += hit.numel()
+            if total:
+                self._cur["saturation"] = pinned / total
+        finally:
+            for h in hooks:
+                h.remove()
+            model.train(was_training)
+
+    def end_epoch(self, logs: dict[str, Any]) -> None:
+        c = self._cur
+        med = lambda v: statistics.median(v) if v else None   # noqa: E731
+        self.epochs.append({
+            "epoch": logs["epoch"], "train_loss": logs["train_loss"], "val_loss": logs["val_loss"],
+            "lr": logs["lr"], "steps": c["steps"],
+            "mean_batch": c["rows"] / c["steps"] if c["steps"] else 0.0,
+            "grad_norm_median": med(c["norms"]), "grad_norm_max": c["norm_max"],
+            "grad_norm_max_step": c["norm_max_step"],
+            "loss_max": c["loss_max"] if math.isfinite(c["loss_max"]) else None,
+            "layer_grad_norms": {k: med(v) for k, v in c["layer_norms"].items()},
+            "update_ratios": {k: med(v) for k, v in c["update_ratios"].items()},
+            "saturated_gates": c["saturation"], "padding_share": med(c["padding"]),
+            "data_seconds": c["data_s"], "compute_seconds": c["compute_s"],
+        })
+        self._cur = self._fresh_epoch()
+
+    def nan_event(self, event: dict[str, Any]) -> None:
+        self.events.append(event)
+
+    # -- resume ---------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        return {"epochs": self.epochs, "events": self.events, "start_losses": self.start_losses,
+                "current": {k: v for k, v in self._cur.items()}}
+
+    def load_state_dict(self, d: dict[str, Any]) -> None:
+        self.epochs, self.events = d["epochs"], d["events"]
+        self.start_losses = d["start_losses"]
+        self._cur = {**self._fresh_epoch(), **d["current"]}
+
+    # -- judgement ------------------------------------------------------------------------
+    def report(self, config, stopped_reason: str | None = None) -> dict[str, Any]:
+        """The findings (possibly none), with evidence and ranked remedies, plus the raw stats."""
+        findings = []
+        exploding = _exploding(self, config)
+        if exploding:
+            findings.append(exploding)
+        else:       # an explosion also stops learning; it is the cause to report
+            vanishing = _vanishing(self, config)
+            if vanishing:
+                findings.append(vanishing)
+        for judge in (_overfitting, _slow):
+            f = judge(self, config)
+            if f:
+                findings.append(f)
+        return _strict({"version": 1, "findings": findings, "events": self.events, "stopped": stopped_reason,
+                        "model": {"parameters": getattr(self, "n_parameters", None),
+                                  "layers": list(getattr(self, "groups", {})),
+                                  "dropout": getattr(self, "dropout", None)},
+                        "epochs": self.epochs})
+
+
+def _strict(obj):
+    """NaN / inf as null, so doctor.json is strict JSON any tool can read."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _strict(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_strict(v) for v in obj]
+    return obj
+
+
+# -- the judges --------------------------------------------------------------------------------
+def _g(x: float | None) -> str:
+    return "-" if x is None else f"{x:.3g}"
+
+
+def _exploding(d: Doctor, cfg) -> dict[str, Any] | None:
+    evidence, numbers = [], {}
+    if d.events:
+        where = ", ".join(f"epoch {e['epoch']} step {e['step']}" for e in d.events[:5])
+        evidence.append(f"loss or gradients became non-finite {len(d.events)} time(s) ({where}); "
+                        f"the NaN guard skipped those steps and halved the learning rate")
+        numbers["non_finite_events"] = len(d.events)
+    peak = max(d.epochs, key=lambda e: e["grad_norm_max"] or 0.0, default=None)
+    base = next((e["grad_norm_median"] for e in d.epochs if e["grad_norm_median"]), None)
+    if peak and peak["grad_norm_max"]:
+        big = peak["grad_norm_max"] > EXPLODE_NORM or (
+            base is not None and peak["grad_norm_max"] > EXPLODE_FACTOR * base and peak["grad_norm_max"] > 10)
+        if big:
+            evidence.append(f"gradient norm (before clipping) reached {_g(peak['grad_norm_max'])} at epoch "
+                            f"{peak['epoch']} (step {peak['grad_norm_max_step']}); the first epoch's median was {_g(base)}")
+            numbers["grad_norm_max"] = peak["grad_norm_max"]
+    best = math.inf
+    for e in d.epochs:
+        loss = e["train_loss"]
+        if math.isfinite(best) and (not math.isfinite(loss) or loss > LOSS_SPIKE * best):
+            evidence.append(f"train loss jumped to {_g(loss)} at epoch {e['epoch']} (best before: {_g(best)})")
+            numbers["loss_spike_epoch"] = e["epoch"]
+            break
+        if math.isfinite(loss):
+            best = min(best, loss)
+    if not evidence:
+        return None
+    remedies = [f"lower the learning rate (now {cfg.lr:g}; try {cfg.lr / 10:g}): --lr {cfg.lr / 10:g}",
+                "keep gradient clipping on and tighten it (clip_norm 1.0 or 0.5)",
+                "scale the inputs and targets (scaler minmax or standard) and look for extreme values",
+                "use a gated cell (LSTM/GRU) and fewer layers"]
+    if cfg.clip_norm is None:
+        remedies.insert(0, "turn gradient clipping on (clip_norm: 1.0); it is off in this run")
+    return {"kind": "exploding_gradients", "title": "exploding gradients", "evidence": evidence,
+            "numbers": numbers, "remedies": remedies}
+
+
+def _vanishing(d: Doctor, cfg) -> dict[str, Any] | None:
+    evidence, numbers = [], {}
+    layers = list(getattr(d, "groups", {}))
+    ratios = []
+    for e in d.epochs:
+        norms = e["layer_grad_norms"]
+        if layers and layers[0] in norms and norms[layers[0]] is not None:
+            top = max(v for v in norms.values() if v is not None)
+            if top > 0:
+                ratios.append((norms[layers[0]] / top, e, max(norms, key=lambda k: norms[k] or 0)))
+    if ratios:
+        ratio, e, top_layer = min(ratios[-3:], key=lambda r: r[0])  # recent epochs: settled, not the first steps
+        if statistics.median(r[0] for r in ratios) < VANISH_RATIO:
+            evidence.append(f"first layer ({layers[0]}) gradient norm is {_g(ratio)} of {top_layer}'s "
+                            f"(median over epochs {_g(statistics.median(r[0] for r in ratios))}; epoch {e['epoch']}: "
+                            f"{_g(e['layer_grad_norms'][layers[0]])} vs {_g(e['layer_grad_norms'][top_layer])})")
+            numbers["first_layer_ratio"] = statistics.median(r[0] for r in ratios)
+    sat = [e["saturated_gates"] for e in d.epochs if e["saturated_gates"] is not None]
+    if sat and sat[-1] > SATURATED_SHARE:
+        evidence.append(f"{sat[-1]:.0%} of the input/output/candidate gate values are saturated "
+                        f"(pinned at 0/1 or ±1) at epoch {d.epochs[-1]['epoch']}")
+        numbers["saturated_gates"] = sat[-1]
+    losses = [e["train_loss"] for e in d.epochs if math.isfinite(e["train_loss"])]
+    if len(losses) >= 3 and d.start_losses:
+        start = statistics.mean(d.start_losses)
+        if min(losses) >= FLAT_LOSS * start:
+            evidence.append(f"train loss stayed flat: {_g(start)} at the start, best {_g(min(losses))} "
+                            f"after {len(losses)} epochs")
+            numbers["flat_loss"] = min(losses) / start
+    if not evidence:
+        return None
+    remedies = []
+    if d.plain_rnn:
+        remedies.append("replace the plain RNN with a gated cell: --model lstm or gru")
+    remedies += ["use fewer recurrent layers (or residual connections between them)",
+                 "shorten the sequences (--lookback) or summarise them first (cnn-lstm, attention)",
+                 f"raise the learning rate a little (now {cfg.lr:g}) and check that the targets are scaled",
+                 "initialise the forget-gate bias to 1 so memory is kept early in training"]
+    return {"kind": "vanishing_gradients", "title": "vanishing gradients / not learning",
+            "evidence": evidence, "numbers": numbers, "remedies": remedies}
+
+
+def _overfitting(d: Doctor, cfg) -> dict[str, Any] | None:
+    eps = [e for e in d.epochs if math.isfinite(e["val_loss"]) and math.isfinite(e["train_loss"])]
+    if len(eps) < OVERFIT_EPOCHS + 1:
+        return None
+    b = min(range(len(eps)), key=lambda i: eps[i]["val_loss"])
+    after = eps[b + 1:]
+    worse = [e for e in after if e["val_loss"] > eps[b]["val_loss"] * (1 + OVERFIT_MARGIN)]
+    last = eps[-1]
+    if len(worse) < OVERFIT_EPOCHS or not last["train_loss"] < eps[b]["train_loss"]:
+        return None
+    best, rows = eps[b], max(e["mean_batch"] * e["steps"] for e in eps)
+    evidence = [f"validation loss rose from {_g(best['val_loss'])} (epoch {best['epoch']}) to "
+                f"{_g(last['val_loss'])} (epoch {last['epoch']}) while train loss fell from "
+                f"{_g(best['train_loss'])} to {_g(last['train_loss'])}",
+                f"{len(worse)} epochs after the best were more than {OVERFIT_MARGIN:.0%} worse on validation"]
+    remedies = []
+    params = getattr(d, "n_parameters", None)
+    if params and rows and params > 10 * rows:
+        evidence.append(f"the model has {params:,} parameters for {int(rows):,} training samples")
+        remedies.append("use a smaller model (fewer hidden units or layers) or more training data")
+    if (getattr(d, "dropout", 0.0) or 0.0) < 0.2:
+        remedies.append(f"add dropout (now {getattr(d, 'dropout', 0.0):g}; try 0.2-0.5)")
+    if not cfg.weight_decay:
+        remedies.append("add weight decay (weight_decay: 1e-4)")
+    remedies += ["keep early stopping on with a small patience (the best epoch's weights are kept)",
+                 "get more training data or augment it"]
+    if not any(r.startswith("use a smaller model") for r in remedies):
+        remedies.append("use a smaller model (fewer hidden units or layers)")
+    return {"kind": "overfitting", "title": "overfitting", "evidence": evidence,
+            "numbers": {"best_epoch": best["epoch"], "best_val_loss": best["val_loss"],
+                        "last_val_loss": last["val_loss"]}, "remedies": remedies}
+
+
+def _slow(d: Doctor, cfg) -> dict[str, Any] | None:
+    if not d.epochs:
+        return None
+    data = sum(e["data_seconds"] for e in d.epochs)
+    compute = sum(e["compute_seconds"] for e in d.epochs)
+    steps = sum(e["steps"] for e in d.epochs)
+    evidence, numbers, remedies = [], {}, []
+    share = data / (data + compute) if data + compute > 0 else 0.0
+    if share > DATA_SHARE:
+        evidence.append(f"{share:.0%} of the training time was spent waiting for data "
+                        f"({data:.1f}s loading vs {compute:.1f}s computing over {steps} steps)")
+        numbers["data_share"] = share
+        remedies += ["prepare the data once as tensors in memory (lstmkit's WindowBatches / BucketBatches do)",
+                     "load in background workers: DataLoader(num_workers=4, pin_memory=True, persistent_workers=True)"]
+    mean_batch = sum(e["mean_batch"] * e["steps"] for e in d.epochs) / steps if steps else 0
+    if steps >= 20 and 0 < mean_batch < TINY_BATCH:
+        evidence.append(f"batches are tiny ({mean_batch:.1f} samples on average): per-step overhead dominates")
+        numbers["mean_batch"] = mean_batch
+        remedies.append(f"raise the batch size (now {cfg.batch_size}; try 32-128) and scale the learning rate with it")
+    pads = [e["padding_share"] for e in d.epochs if e["padding_share"] is not None]
+    if pads and statistics.median(pads) > PADDING_SHARE:
+        evidence.append(f"{statistics.median(pads):.0%} of each batch is padding")
+        numbers["padding_share"] = statistics.median(pads)
+        remedies.append("bucket sequences by length (bucket: true) or cap them (max_len)")
+    if not evidence:
+        return None
+    if share > DATA_SHARE:
+        remedies.append("raise the batch size so each load feeds more compute")
+    return {"kind": "slow_training", "title": "slow training", "evidence": evidence, "numbers": numbers,
+            "remedies": remedies}
+
+
+def _padding_share(inputs) -> float | None:
+    """``(tokens [B, T, ...], lengths [B])`` inputs: the share of positions that are padding."""
+    if not isinstance(inputs, (tuple, list)) or len(inputs) < 2:
+        return None
+    x, lengths = inputs[0], inputs[1]
+    if not (torch.is_tensor(x) and torch.is_tensor(lengths) and lengths.dim() == 1 and x.dim() >= 2
+            and lengths.shape[0] == x.shape[0] and not lengths.is_floating_point()):
+        return None
+    cells = x.shape[0] * x.shape[1]
+    return 1.0 - float(lengths.sum()) / cells if cells else None
+
+
+# -- reading and printing ----------------------------------------------------------------------
+def format_report(report: dict[str, Any]) -> str:
+    """The doctor's summary as a few lines of text."""
+    findings = report.get("findings", [])
+    lines = [f"doctor: {len(findings)} finding{'s' if len(findings) != 1 else ''}"
+             + ("" if findings else " — training looked healthy")]
+    for f in findings:
+        lines.append(f"  {f['title']}:")
+        lines += [f"    - {e}" for e in f["evidence"]]
+        lines.append("    what to try, most likely first:")
+        lines += [f"      {k}. {r}" for k, r in enumerate(f["remedies"], 1)]
+    if report.get("stopped"):
+        lines.append(f"  stopped: {report['stopped']}")
+    return "\n".join(lines)
+
+
+def read_report(run: str | Path) -> dict[str, Any]:
+    """``doctor.json`` of a run folder (a clear error if it has none)."""
+    run = Path(run)
+    from lstmkit.runs import read_meta
+    read_meta(run)
+    path = run / DOCTOR_FILE
+    if not path.is_file():
+        raise LstmkitError(f"{run} has no {DOCTOR_FILE}",
+                           "the run was trained with the doctor off, or by an older lstmkit")
+    try:
+        report = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise LstmkitError(f"{path} is corrupt (not valid JSON)", "retrain to get a new report") from None
+    if not isinstance(report, dict) or "findings" not in report:
+        raise LstmkitError(f"{path} is not a doctor report", "retrain to get a new report")
+    return report

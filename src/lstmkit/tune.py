@@ -1,0 +1,322 @@
+"""Hyperparameter search: ``lstmkit tune <task> --data ... --trials 30 [--timeout 30m]``.
+
+Optuna drives it: a TPE sampler proposes settings, a median pruner stops trials whose epoch
+validation loss trails the median of earlier trials at the same epoch. The study lives in a
+storage (by default ``<out>/study.db``, SQLite), so a search can be interrupted and run again to
+continue, and several workers — processes or machines given the same ``--storage`` URL — can
+fill one study together. ``--trials N`` is the size of the whole study, not of one worker's share.
+
+Outputs in ``<out>/``: ``best.yaml`` (a full config for ``lstmkit <task> train --config``),
+``trials.csv`` (one row per trial) and ``history.png`` (optimisation history).
+
+A search space is a YAML mapping of config keys to ranges::
+
+    hidden_size: {type: int, low: 16, high: 128, log: true}
+    dropout: {type: float, low: 0.0, high: 0.5}
+    lookback: [24, 48, 96]          # a list is a categorical choice
+
+Tasks plug in through :data:`TASKS`: a default space and a function that trains one trial
+with a callback reporting the validation loss of each epoch.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from lstmkit.config import TrainConfig, load_yaml, merge
+from lstmkit.errors import LstmkitError
+from lstmkit.runs import atomic_write
+from lstmkit.train.callbacks import Callback
+
+__all__ = ["TaskTuning", "TASKS", "parse_space", "parse_timeout", "tune"]
+
+_TRAIN_KEYS = {f.name for f in dataclasses.fields(TrainConfig)}
+
+
+@dataclass(frozen=True)
+class TaskTuning:
+    """What tuning needs from a task.
+
+    ``config_keys``: the keys a search space may name (flat: train keys beside model keys).
+    ``check(base)``: fail early (LstmkitError) on data or settings no trial could use.
+    ``run_trial(params, epoch_callback) -> float``: train with flat ``params``, calling
+    ``epoch_callback`` (a trainer Callback) each epoch; return the validation loss to minimise.
+    """
+    default_space: dict[str, Any]
+    config_keys: Callable[[], set[str]]
+    check: Callable[[dict[str, Any]], None]
+    run_trial: Callable[[dict[str, Any], Callback], float]
+
+
+# -- forecast ---------------------------------------------------------------------------------
+def _forecast_keys() -> set[str]:
+    from lstmkit.config import ForecastConfig
+    return ({f.name for f in dataclasses.fields(ForecastConfig)} - {"train"}) | _TRAIN_KEYS
+
+
+def _forecast_check(params: dict[str, Any]) -> None:
+    from lstmkit.tasks.forecast.estimator import Forecaster, _prepare, _validate
+    params = dict(params)
+    data = params.pop("data", None)
+    if data is None:
+        raise LstmkitError("no data given", "pass --data FILE.csv (or 'data:' in the --config file)")
+    cfg = Forecaster(**params).config
+    _validate(cfg)
+    _prepare(str(data), cfg)
+
+
+def _forecast_trial(params: dict[str, Any], callback: Callback) -> float:
+    from lstmkit.tasks.forecast.estimator import Forecaster
+    params = dict(params)
+    data = params.pop("data")
+    est = Forecaster(**params).fit(str(data), callbacks=[callback])
+    return est.result_.best_val_loss
+
+
+TASKS: dict[str, TaskTuning] = {
+    "forecast": TaskTuning(
+        default_space={
+            "hidden_size": {"type": "int", "low": 16, "high": 128, "log": True},
+            "num_layers": {"type": "int", "low": 1, "high": 3},
+            "dropout": {"type": "float", "low": 0.0, "high": 0.5},
+            "lr": {"type": "float", "low": 1e-4, "high": 1e-2, "log": True},
+            "lookback": {"type": "categorical", "choices": [24, 48, 96]},
+            "batch_size": {"type": "categorical", "choices": [16, 32, 64, 128]},
+        },
+        config_keys=_forecast_keys, check=_forecast_check, run_trial=_forecast_trial),
+}
+
+
+# -- search spaces ----------------------------------------------------------------------------
+def parse_space(raw: dict[str, Any], known: set[str]) -> dict[str, dict[str, Any]]:
+    """Validate a search space; every problem is an LstmkitError naming the key."""
+    if not isinstance(raw, dict) or not raw:
+        raise LstmkitError("the search space is empty", "name at least one setting, e.g. 'lr: {type: float, low: 1e-4, high: 1e-2, log: true}'")
+    space = {}
+    for key, spec in raw.items():
+        if key not in known:
+            raise LstmkitError(f"search space: unknown setting {key!r}", f"known settings: {', '.join(sorted(known))}")
+        if isinstance(spec, list):
+            spec = {"type": "categorical", "choices": spec}
+        if not isinstance(spec, dict) or spec.get("type") not in ("int", "float", "categorical"):
+            raise LstmkitError(f"search space: {key!r} needs a type (int, float or categorical)",
+                               "write e.g. '{type: int, low: 1, high: 3}' or a list of choices")
+        if spec["type"] == "categorical":
+            if not spec.get("choices"):
+                raise LstmkitError(f"search space: {key!r} has no choices (an empty range)", "list at least one value")
+        else:
+            if "low" not in spec or "high" not in spec:
+                raise LstmkitError(f"search space: {key!r} needs 'low' and 'high'", "give both bounds")
+            low, high = spec["low"], spec["high"]
+            if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (low, high)):
+                raise LstmkitError(f"search space: bounds of {key!r} must be numbers, got {low!r} and {high!r}",
+                                   "write numbers such as 1e-4")
+            if low > high:
+                raise LstmkitError(f"search space: {key!r} has an empty range (low {low} > high {high})",
+                                   "make low <= high")
+            if spec.get("log") and low <= 0:
+                raise LstmkitError(f"search space: {key!r} is log-scaled but low is {low}", "use low > 0 or log: false")
+            if spec["type"] == "int" and not (float(low).is_integer() and float(high).is_integer()):
+                raise LstmkitError(f"search space: {key!r} is an int range with bounds {low}, {high}",
+                                   "use whole numbers or type: float")
+        space[key] = spec
+    return space
+
+
+def _suggest(trial, space: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    out = {}
+    for key, spec in space.items():
+        if spec["type"] == "int":
+            out[key] = trial.suggest_int(key, int(spec["low"]), int(spec["high"]), log=bool(spec.get("log")))
+        elif spec["type"] == "float":
+            out[key] = trial.suggest_float(key, float(spec["low"]), float(spec["high"]), log=bool(spec.get("log")))
+        else:
+            out[key] = trial.suggest_categorical(key, list(spec["choices"]))
+    return out
+
+
+def parse_timeout(text: str | None) -> float | None:
+    """``90``, ``90s``, ``30m``, ``2h`` -> seconds."""
+    if text is None:
+        return None
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*", str(text))
+    if not m or float(m.group(1)) <= 0:
+        raise LstmkitError(f"cannot read timeout {text!r}", "write it as 90s, 30m or 2h")
+    return float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[m.group(2)]
+
+
+# -- the search -------------------------------------------------------------------------------
+class _Pruning(Callback):
+    """Feeds each epoch's validation loss to Optuna and stops trials the pruner gives up on."""
+
+    def __init__(self, trial):
+        self.trial = trial
+
+    def on_epoch_end(self, trainer, logs) -> None:
+        import optuna
+        value = logs["val_loss"] if math.isfinite(logs["val_loss"]) else logs["train_loss"]
+        self.trial.report(value, logs["epoch"])
+        if self.trial.should_prune():
+            raise optuna.TrialPruned(f"pruned at epoch {logs['epoch']}")
+
+
+def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | None = None,
+         space: dict[str, Any] | None = None, out: str | Path = "runs/tune", storage: str | None = None,
+         study_name: str | None = None, seed: int | None = None, log=print) -> dict[str, Any]:
+    """Run (or continue) a study; returns ``{"best_value", "best_params", "best_config", "out", ...}``."""
+    if task not in TASKS:
+        raise LstmkitError(f"tuning is not available for task {task!r}", f"use one of: {', '.join(TASKS)}")
+    if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
+        raise LstmkitError(f"`trials` must be a positive integer, got {trials!r}", "pass --trials 30, say")
+    plug = TASKS[task]
+    space = parse_space(space if space is not None else plug.default_space, plug.config_keys())
+    base = {k: v for k, v in base.items() if v is not None}
+    flat_base = {**{k: v for k, v in base.items() if k != "train"}, **(base.get("train") or {})}
+    quiet = {"progress": "off", "tensorboard": False}
+    plug.check({**flat_base, **quiet})
+
+    import optuna
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    storage = storage or f"sqlite:///{(out / 'study.db').resolve()}"
+    study = optuna.create_study(
+        study_name=study_name or task, storage=storage, load_if_exists=True, direction="minimize",
+        sampler=optuna.samplers.TPESampler(seed=seed),
+        pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=2))
+    counted = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED, optuna.trial.TrialState.FAIL)
+
+    def objective(trial):
+        params = {**flat_base, **_suggest(trial, space), **quiet}
+        try:
+            return plug.run_trial(params, _Pruning(trial))
+        except LstmkitError as e:          # e.g. a lookback too long for the data: this trial only
+            trial.set_user_attr("error", str(e))
+            raise
+
+    def announce(study_, frozen):
+        shown = ", ".join(f"{k}={_short(v)}" for k, v in frozen.params.items())
+        if frozen.state == optuna.trial.TrialState.COMPLETE:
+            log(f"trial {frozen.number}: val_loss {frozen.value:.5g}  ({shown})")
+        elif frozen.state == optuna.trial.TrialState.PRUNED:
+            log(f"trial {frozen.number}: pruned after epoch {frozen.last_step}  ({shown})")
+        else:
+            log(f"trial {frozen.number}: failed: {frozen.user_attrs.get('error', 'error')}  ({shown})")
+
+    done = len(study.get_trials(deepcopy=False, states=counted))
+    interrupted = False
+    if done < trials:
+        try:
+            study.optimize(objective, timeout=timeout, catch=(LstmkitError,), gc_after_trial=False,
+                           callbacks=[optuna.study.MaxTrialsCallback(trials, states=counted), announce])
+        except KeyboardInterrupt:
+            interrupted = True
+    summary = _write_outputs(study, task, base, out)
+    summary.update({"storage": storage, "study": study.study_name, "interrupted": interrupted})
+    if interrupted:
+        log(f"interrupted; the study is saved in {storage} — run the same command again to continue")
+        raise KeyboardInterrupt
+    return summary
+
+
+def _short(v: Any) -> str:
+    return f"{v:.3g}" if isinstance(v, float) else str(v)
+
+
+def _write_outputs(study, task: str, base: dict[str, Any], out: Path) -> dict[str, Any]:
+    import optuna
+    frame = study.trials_dataframe(attrs=("number", "value", "state", "params", "duration", "user_attrs"))
+    atomic_write(out / "trials.csv", lambda tmp: frame.to_csv(tmp, index=False))
+    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    _plot_history(study, out / "history.png")
+    if not complete:
+        raise LstmkitError("no trial completed", f"see {out / 'trials.csv'} for the errors; widen the search space or the data")
+    best = study.best_trial
+    config = merge(base, {"train": {}})
+    for key, value in best.params.items():
+        if key in _TRAIN_KEYS:
+            config.setdefault("train", {})[key] = value
+        else:
+            config[key] = value
+    config.get("train", {}).pop("progress", None)
+    text = (f"# best of {len(complete)} completed trials (trial {best.number}, val_loss {best.value:.6g})\n"
+            f"# train with: lstmkit {task} train --config {out / 'best.yaml'}\n"
+            + yaml.safe_dump(_plain(config), sort_keys=False))
+    atomic_write(out / "best.yaml", lambda tmp: Path(tmp).write_text(text))
+    return {"best_value": best.value, "best_params": best.params, "best_trial": best.number,
+            "best_config": config, "completed": len(complete), "trials": len(study.trials), "out": out}
+
+
+def _plain(obj):
+    """YAML-safe: paths as strings, numpy scalars as Python numbers."""
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj.item() if hasattr(obj, "item") else obj
+
+
+def _plot_history(study, path: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import optuna
+    done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    pruned = [t for t in study.trials if t.state == optuna.trial.TrialState.PRUNED and t.intermediate_values]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    if done:
+        ax.scatter([t.number for t in done], [t.value for t in done], s=18, label="completed trial")
+        best, xs, ys = math.inf, [], []
+        for t in sorted(done, key=lambda t: t.number):
+            best = min(best, t.value)
+            xs.append(t.number)
+            ys.append(best)
+        ax.step(xs, ys, where="post", color="C3", label="best so far")
+    if pruned:
+        ax.scatter([t.number for t in pruned], [t.intermediate_values[max(t.intermediate_values)] for t in pruned],
+                   marker="x", color="0.5", s=18, label="pruned (last epoch reported)")
+    if done and all(t.value > 0 for t in done):
+        ax.set_yscale("log")
+    ax.set_xlabel("trial")
+    ax.set_ylabel("validation loss")
+    ax.set_title(f"Optimisation history: {study.study_name}")
+    ax.grid(alpha=0.3)
+    if done or pruned:
+        ax.legend()
+    fig.tight_layout()
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
+    plt.close(fig)
+
+
+# -- the command ------------------------------------------------------------------------------
+def tune_command(
+    task: str,
+    data: Path | None = None, target: str | None = None, time: str | None = None,
+    config: Path | None = None, space: Path | None = None, trials: int = 30,
+    timeout: str | None = None, epochs: int | None = None, out: Path | None = None,
+    storage: str | None = None, study: str | None = None, seed: int | None = None, device: str | None = None,
+) -> None:
+    base = load_yaml(config) if config else {}
+    base = merge(base, {"data": str(data) if data else None, "target": target, "time": time,
+                        "train": {"max_epochs": epochs, "device": device}})
+    raw_space = load_yaml(space) if space else None
+    if space and not raw_space:
+        raise LstmkitError(f"search space file {space} is empty", "name at least one setting to search")
+    result = tune(task, base, trials=trials, timeout=parse_timeout(timeout), space=raw_space,
+                  out=out or Path("runs") / f"tune-{task}", storage=storage, study_name=study, seed=seed,
+                  log=lambda line: print(line, flush=True))
+    o = result["out"]
+    print(f"\nbest val_loss {result['best_value']:.6g} (trial {result['best_trial']} of {result['trials']}): "
+          + ", ".join(f"{k}={_short(v)}" for k, v in result["best_params"].items()))
+    print(f"best config: {o / 'best.yaml'}  (lstmkit {task} train --config {o / 'best.yaml'})")
+    print(f"trials: {o / 'trials.csv'}  history: {o / 'history.png'}  study: {result['storage']}")
+    sys.stdout.flush()

@@ -1,0 +1,115 @@
+"""Tuning: a small study end to end, resumed, and its best config trains; bad spaces exit 2."""
+import json
+
+import pandas as pd
+import pytest
+import yaml
+
+from lstmkit.cli import main
+from lstmkit.errors import LstmkitError
+from lstmkit.tune import TASKS, _Pruning, parse_space, parse_timeout
+
+from forecast_data import sine_frame
+
+SPACE = ("hidden_size: {type: int, low: 4, high: 12}\n"
+         "lr: {type: float, low: 1.0e-3, high: 1.0e-2, log: true}\n"
+         "lookback: [12, 24]\n"
+         "batch_size: [32, 64]\n")
+
+
+def run_cli(args, capsys):
+    try:
+        main([str(a) for a in args])
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture
+def files(tmp_path):
+    data = tmp_path / "sine.csv"
+    sine_frame(n=300).to_csv(data, index=False)
+    space = tmp_path / "space.yaml"
+    space.write_text(SPACE)
+    base = tmp_path / "base.yaml"
+    base.write_text("num_layers: 1\ntrain:\n  device: cpu\n  doctor: false\n")
+    return data, space, base
+
+
+def test_tune_writes_best_config_trials_and_plot_and_resumes(tmp_path, capsys, files):
+    data, space, base = files
+    out = tmp_path / "study"
+    args = ["tune", "forecast", "--data", data, "--target", "y", "--time", "time", "--config", base,
+            "--space", space, "--epochs", "2", "--seed", "0", "--out", out]
+    code, stdout, err = run_cli([*args, "--trials", "3"], capsys)
+    assert code == 0, err
+    assert stdout.count("trial ") >= 3 and "best val_loss" in stdout
+    assert len(pd.read_csv(out / "trials.csv")) == 3
+    assert (out / "history.png").stat().st_size > 1000 and (out / "study.db").is_file()
+    # the same command with more trials continues the stored study instead of starting over
+    code, stdout, err = run_cli([*args, "--trials", "4"], capsys)
+    assert code == 0, err
+    trials = pd.read_csv(out / "trials.csv")
+    assert list(trials["number"]) == [0, 1, 2, 3]
+    best = yaml.safe_load((out / "best.yaml").read_text())
+    assert best["data"] == str(data) and best["num_layers"] == 1
+    assert 4 <= best["hidden_size"] <= 12 and best["lookback"] in (12, 24)
+    assert best["train"]["batch_size"] in (32, 64) and 1e-3 <= best["train"]["lr"] <= 1e-2
+    # best.yaml is a config 'train' accepts as it is
+    code, stdout, err = run_cli(["forecast", "train", "--config", out / "best.yaml", "--epochs", "1",
+                                 "--progress", "off", "--out", tmp_path / "runs"], capsys)
+    assert code == 0, err
+    run = stdout.strip().splitlines()[-1].split("run folder: ")[1]
+    conf = json.loads(open(f"{run}/lstmkit.json").read())["config"]
+    assert conf["hidden_size"] == best["hidden_size"] and conf["train"]["lr"] == best["train"]["lr"]
+
+
+class _FakeTrial:
+    def __init__(self, prune_at):
+        self.prune_at, self.reports = prune_at, []
+
+    def report(self, value, step):
+        self.reports.append((step, value))
+
+    def should_prune(self):
+        return len(self.reports) >= self.prune_at
+
+
+def test_pruner_is_fed_epoch_validation_losses():
+    import optuna
+    cb, trial = None, _FakeTrial(prune_at=2)
+    cb = _Pruning(trial)
+    cb.on_epoch_end(None, {"epoch": 1, "val_loss": 0.5, "train_loss": 0.4})
+    with pytest.raises(optuna.TrialPruned):
+        cb.on_epoch_end(None, {"epoch": 2, "val_loss": 0.7, "train_loss": 0.3})
+    assert trial.reports == [(1, 0.5), (2, 0.7)]
+
+
+@pytest.mark.parametrize("space, needle", [
+    ("lr: {type: float, low: 0.1, high: 0.01}\n", "'lr' has an empty range (low 0.1 > high 0.01)"),
+    ("lookback: []\n", "'lookback' has no choices (an empty range)"),
+    ("hiden_size: [8, 16]\n", "unknown setting 'hiden_size'"),
+    ("lr: {type: float, low: 0, high: 0.1, log: true}\n", "log-scaled but low is 0"),
+    ("", "search space file"),
+])
+def test_bad_search_space_is_one_line_exit_2(tmp_path, capsys, files, space, needle):
+    data, path, _ = files
+    path.write_text(space)
+    code, _, err = run_cli(["tune", "forecast", "--data", data, "--target", "y", "--space", path,
+                            "--trials", "1", "--out", tmp_path / "s"], capsys)
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("error: ") and needle in err
+    assert not (tmp_path / "s").exists()
+
+
+def test_other_bad_input():
+    with pytest.raises(LstmkitError, match="not available for task 'speech'"):
+        from lstmkit.tune import tune
+        tune("speech", {})
+    with pytest.raises(LstmkitError, match="cannot read timeout"):
+        parse_timeout("soon")
+    assert parse_timeout("30m") == 1800 and parse_timeout("2h") == 7200 and parse_timeout("45") == 45
+    space = parse_space(TASKS["forecast"].default_space, TASKS["forecast"].config_keys())
+    assert set(space) == {"hidden_size", "num_layers", "dropout", "lr", "lookback", "batch_size"}

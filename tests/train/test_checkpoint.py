@@ -1,0 +1,237 @@
+"""Checkpoints: one self-contained file, never half-written, damage detected; SIGKILL + --resume
+reaches bit-identical weights and metrics."""
+import hashlib
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+from torch import nn
+
+from lstmkit.cli import main
+from lstmkit.config import TrainConfig
+from lstmkit.errors import LstmkitError
+from lstmkit.train import Trainer, TrainingInterrupted
+from lstmkit.train import checkpoint as ck
+
+from forecast_data import sine_frame
+
+
+def _model(hidden=8, seed=0):
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(4, hidden), nn.Dropout(0.2), nn.Linear(hidden, 1))
+
+
+def _batches(n=96, bs=16, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 4, generator=g)
+    y = x.sum(1, keepdim=True)
+
+    class B:
+        def __len__(self):
+            return (n + bs - 1) // bs
+
+        def __iter__(self):
+            order = torch.randperm(n)
+            for i in range(0, n, bs):
+                yield x[order[i:i + bs]], y[order[i:i + bs]]
+    return B()
+
+
+def _cfg(**kw):
+    base = dict(max_epochs=4, batch_size=16, lr=1e-2, progress="off", device="cpu", tensorboard=False,
+                patience=100, checkpoint_every=4)
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def _weights(model):
+    return [v.clone() for v in model.state_dict().values()]
+
+
+class _KillAt:
+    """Raise KeyboardInterrupt at global step ``at`` (a stand-in for a crash mid-epoch)."""
+
+    def __init__(self, at):
+        self.at = at
+
+    def on_train_begin(self, t): ...
+    def on_epoch_end(self, t, logs): ...
+    def on_train_end(self, t): ...
+
+    def on_batch_end(self, trainer, batch, n_batches, loss):
+        if trainer.global_step == self.at:
+            raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("crash_step", [5, 9, 14])
+def test_mid_epoch_resume_is_bit_identical(tmp_path, crash_step):
+    # 6 batches per epoch, a checkpoint every 4 steps: resumes start mid-epoch (steps 4, 8, 12)
+    full = _model()
+    ref = Trainer(_cfg()).fit(full, _batches(), _batches(48, seed=1))
+    with pytest.raises(TrainingInterrupted):
+        Trainer(_cfg(), run_dir=tmp_path, callbacks=[_KillAt(crash_step)]).fit(_model(), _batches(), _batches(48, seed=1))
+    state = json.loads((tmp_path / "checkpoints" / "last.json").read_text())
+    assert state["global_step"] == crash_step // 4 * 4 and state["pos"] == state["global_step"] % 6
+    resumed = _model(seed=123)                       # the checkpoint, not the init, decides
+    res = Trainer(_cfg(), run_dir=tmp_path).fit(resumed, _batches(), _batches(48, seed=1), resume=True)
+    assert all(torch.equal(a, b) for a, b in zip(_weights(full), _weights(resumed)))
+    assert [(h["train_loss"], h["val_loss"], h["lr"]) for h in res.history] == \
+        [(h["train_loss"], h["val_loss"], h["lr"]) for h in ref.history]
+
+
+def test_checkpoint_round_trip_and_damage_is_detected(tmp_path):
+    Trainer(_cfg(max_epochs=1), run_dir=tmp_path).fit(_model(), _batches())
+    folder = tmp_path / "checkpoints"
+    payload = (folder / "last.safetensors").read_bytes()
+    model, best, optim, rng, state = ck.load_checkpoint(payload, folder / "last.safetensors")
+    assert set(model) == {"0.weight", "0.bias", "2.weight", "2.bias"} and best is not None
+    assert rng["rng.torch"].dtype == torch.uint8 and state["epoch"] == 1 and state["pos"] == 0
+    assert optim["param_groups"][0]["lr"] == 1e-2
+    flipped = bytearray(payload)
+    flipped[-3] ^= 0xFF                             # one bit of Adam's moments
+    for bad in (payload[: len(payload) // 2], bytes(flipped), b"\x00" * 7):
+        with pytest.raises(LstmkitError, match="corrupt or truncated"):
+            ck.parse_checkpoint(bytes(bad), folder / "last.safetensors")
+
+
+def test_a_crash_while_writing_leaves_the_previous_checkpoint_whole(tmp_path, monkeypatch):
+    Trainer(_cfg(max_epochs=1), run_dir=tmp_path).fit(_model(), _batches())
+    folder = tmp_path / "checkpoints"
+    before = (folder / "last.safetensors").read_bytes()
+
+    def die(*a):
+        raise KeyboardInterrupt                     # the process dies after writing, before the rename
+
+    monkeypatch.setattr(ck.os, "fsync", die)
+    with pytest.raises(TrainingInterrupted):
+        Trainer(_cfg(max_epochs=2), run_dir=tmp_path).fit(_model(), _batches(), resume=True)
+    assert (folder / "last.safetensors").read_bytes() == before
+    assert not [p for p in folder.iterdir() if p.name.endswith(".tmp")]
+    ck.parse_checkpoint(before, folder / "last.safetensors")
+
+
+def test_resume_with_another_model_or_a_corrupt_checkpoint_is_a_clear_error(tmp_path):
+    Trainer(_cfg(max_epochs=1), run_dir=tmp_path).fit(_model(hidden=8), _batches())
+    with pytest.raises(LstmkitError, match=r"another model \(Sequential: 0.bias is \[8\] there, \[16\] here\)"):
+        Trainer(_cfg(), run_dir=tmp_path).fit(_model(hidden=16), _batches(), resume=True)
+    path = tmp_path / "checkpoints" / "last.safetensors"
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(LstmkitError, match="corrupt or truncated"):
+        Trainer(_cfg(), run_dir=tmp_path).fit(_model(hidden=8), _batches(), resume=True)
+
+
+def test_unknown_precision_and_negative_retries_are_clear_errors():
+    with pytest.raises(LstmkitError, match="unknown precision 'fp8'.*fp32, bf16"):
+        Trainer(_cfg(precision="fp8"))
+    with pytest.raises(LstmkitError, match="`nan_retries` must be a whole number >= 0"):
+        Trainer(_cfg(nan_retries=-1))
+
+
+# -- SIGKILL at random moments, through the real command line ------------------------------------
+def _sha(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_sigkill_at_random_points_then_resume_is_bit_identical(tmp_path, capsys):
+    data = tmp_path / "s.csv"
+    sine_frame(n=900, period=24).to_csv(data, index=False)
+    flags = ["--data", str(data), "--target", "y", "--time", "time", "--lookback", "24", "--hidden-size", "16",
+             "--layers", "1", "--epochs", "3", "--batch-size", "16", "--checkpoint-every", "5",
+             "--progress", "off", "--device", "cpu"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+
+    # the uninterrupted reference, in this process (one thread, as the subprocesses)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        t0 = time.perf_counter()
+        main(["forecast", "train", *flags, "--out", str(tmp_path / "ref")])
+        train_s = time.perf_counter() - t0
+    finally:
+        torch.set_num_threads(threads)
+    capsys.readouterr()
+    ref_run = next((tmp_path / "ref").iterdir())
+
+    cmd = [sys.executable, "-m", "lstmkit", "forecast", "train", *flags]
+    rng = random.Random(6)
+    out = tmp_path / "killed"
+    kills, run, startup = 0, None, None
+    for attempt in range(8):
+        args = [*cmd, "--resume", str(run)] if run is not None else [*cmd, "--out", str(out)]
+        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+        if kills < 2:
+            if run is None:             # start-up (imports, data) ends when the run folder appears
+                t_start = time.perf_counter()
+                while proc.poll() is None and not (out.exists() and any(out.glob("*/lstmkit.json"))):
+                    time.sleep(0.05)
+                startup = time.perf_counter() - t_start
+                time.sleep(rng.uniform(0.0, 0.8) * train_s)
+            else:
+                time.sleep(startup + rng.uniform(0.0, 0.4) * train_s)   # less is left to do
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
+                kills += 1
+        _, err = proc.communicate(timeout=600)
+        if run is None and out.exists() and any(out.iterdir()):
+            run = next(out.iterdir())
+            if not (run / "lstmkit.json").exists():     # killed between mkdir and the first write
+                shutil.rmtree(run)
+                run = None
+        if proc.returncode == 0:
+            break
+        assert proc.returncode == -signal.SIGKILL, err
+    assert kills >= 1
+    meta = json.loads((run / "lstmkit.json").read_text())
+    assert meta["status"] == "finished"
+    assert _sha(run / "model.safetensors") == _sha(ref_run / "model.safetensors")
+    assert (run / "metrics.json").read_text() == (ref_run / "metrics.json").read_text()
+    hist = lambda p: [line.split(",")[:3] for line in (p / "history.csv").read_text().splitlines()]  # noqa: E731
+    assert hist(run) == hist(ref_run)
+
+
+# -- bad --resume and options through the command line ----------------------------------------------
+def _cli(args, capsys):
+    try:
+        main([str(a) for a in args])
+        code = 0
+    except SystemExit as e:
+        code = e.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_bad_resume_and_precision_are_one_line_exit_2(tmp_path, capsys):
+    data = tmp_path / "s.csv"
+    sine_frame(n=300).to_csv(data, index=False)
+    flags = ["--data", data, "--target", "y", "--time", "time", "--lookback", "12", "--hidden-size", "8",
+             "--layers", "1", "--epochs", "1", "--progress", "off", "--device", "cpu"]
+    code, out, err = _cli(["forecast", "train", *flags, "--out", tmp_path / "runs"], capsys)
+    assert code == 0, err
+    run = next((tmp_path / "runs").iterdir())
+    meta = json.loads((run / "lstmkit.json").read_text())
+    meta["status"] = "interrupted"
+    (run / "lstmkit.json").write_text(json.dumps(meta))
+
+    def one_line_error(args, needle):
+        code, _, err = _cli(args, capsys)
+        assert code == 2 and err.count("\n") == 1 and err.startswith("error: ") and needle in err, err
+
+    one_line_error(["forecast", "train", *flags, "--hidden-size", "16", "--resume", run],
+                   "was trained with hidden_size=8, not 16")
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "lstmkit.json").write_text(json.dumps({"format_version": 1, "task": "classify", "status": "training"}))
+    one_line_error(["forecast", "train", "--resume", other], "is a 'classify' run, not a 'forecast' run")
+    ckpt = run / "checkpoints" / "last.safetensors"
+    ckpt.write_bytes(ckpt.read_bytes()[:-50])
+    one_line_error(["forecast", "train", "--resume", run], "corrupt or truncated")
+    one_line_error(["forecast", "train", *flags, "--precision", "fp16", "--out", tmp_path / "new"],
+                   "unknown precision 'fp16'")
+    assert not (tmp_path / "new").exists()
