@@ -1,0 +1,23 @@
+"""Deployment: int8, ONNX with explicit state, streaming, online updates, the HTTP service.
+
+Every feature reaches a task through its adapter (:mod:`lstmkit.deploy.tasks`). Optional
+dependencies are imported only when used: ``[export]`` (onnx, onnxruntime), ``[serve]``
+(fastapi, uvicorn, websockets).
+"""
+from lstmkit.deploy.onnx import OnnxRunner, export_onnx
+from lstmkit.deploy.quantize import export_int8
+from lstmkit.deploy.streaming import Stream
+
+__all__ = ["Stream", "export_onnx", "export_int8", "OnnxRunner", "create_app", "serve"]
+
+
+def create_app(*args, **kwargs):
+    """See :func:`lstmkit.deploy.server.create_app` (imported on use: needs the serve extra)."""
+    from lstmkit.deploy.server import create_app as _create_app
+    return _create_app(*args, **kwargs)
+
+
+def serve(*args, **kwargs):
+    """See :func:`lstmkit.deploy.server.serve`."""
+    from lstmkit.deploy.server import serve as _serve
+    return _serve(*args, **kwargs)

@@ -1,0 +1,67 @@
+"""``lstmkit export onnx|int8 --run RUN`` and ``lstmkit serve --run RUN``.
+
+Heavy imports (onnx, onnxruntime, fastapi, uvicorn) happen inside the commands, so the CLI starts
+without the optional extras installed.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+__all__ = ["export_app", "serve_command"]
+
+export_app = typer.Typer(help="Export a run: ONNX graph with explicit state, or an int8 run.",
+                         no_args_is_help=True, add_completion=False)
+
+
+@export_app.command("onnx")
+def export_onnx_command(run: Path = typer.Option(..., help="Run folder from 'train'."),
+                        out: Optional[Path] = typer.Option(None, help="Write here instead of RUN/model.onnx.")):
+    """ONNX graph (dynamic batch and length; h0, c0 -> hn, cn), checked against PyTorch first."""
+    from lstmkit.deploy.onnx import export_onnx
+    path = export_onnx(run, out)
+    report = run / "onnx.json"
+    if out is None and report.is_file():
+        r = json.loads(report.read_text())
+        typer.echo(f"inputs {', '.join(r['inputs'])} -> outputs {', '.join(r['outputs'])}; "
+                   f"max abs diff vs PyTorch {r['max_abs_diff']:.1e}")
+    typer.echo(f"wrote {path}")
+
+
+@export_app.command("int8")
+def export_int8_command(run: Path = typer.Option(..., help="Run folder from 'train'."),
+                        out: Optional[Path] = typer.Option(None, help="New run folder [RUN-int8]."),
+                        data: Optional[Path] = typer.Option(None, help="Data for the test metrics "
+                                                            "[the data the run was trained on]."),
+                        backend: str = typer.Option("auto", help="torch, onnx, or auto (measure both, keep the faster).")):
+    """Dynamic int8 quantization into a new run folder, with export_report.json."""
+    from lstmkit.deploy.quantize import REPORT_FILE, export_int8
+    from lstmkit.errors import LstmkitError
+    backends = {"auto": ("torch", "onnx"), "torch": ("torch",), "onnx": ("onnx",)}.get(backend)
+    if backends is None:
+        raise LstmkitError(f"unknown backend {backend!r}", "use torch, onnx or auto")
+    target = export_int8(run, out, data=str(data) if data else None, backends=backends)
+    r = json.loads((target / REPORT_FILE).read_text())
+    for name, c in r["candidates"].items():
+        change = c.get("metric_change") or {}
+        mark = "  <- kept as engine" if name == r["engine"] else ""
+        typer.echo(f"{name:5s}: {c['size_ratio']:.2f}x smaller, {c['speed_ratio_batch']:.2f}x batch speed, "
+                   f"{c['speed_ratio_latency']:.2f}x batch-1 speed"
+                   + (f", MAE {change['MAE']:+.4g}" if "MAE" in change else "") + mark)
+    for name, why in r["refused"].items():
+        typer.echo(f"{name:5s}: refused: {why}")
+    typer.echo(f"wrote {target}")
+
+
+def serve_command(run: Path = typer.Option(..., help="Run folder to serve."),
+                  host: str = typer.Option("127.0.0.1", help="Interface to listen on (localhost by default)."),
+                  port: int = typer.Option(8000, help="TCP port (0: any free port)."),
+                  engine: str = typer.Option("auto", help="torch, onnx, or auto."),
+                  max_body: int = typer.Option(1_000_000, help="Largest request body / message in bytes."),
+                  max_streams: int = typer.Option(64, help="Most WebSocket streams open at once.")):
+    """HTTP service: POST /predict, WebSocket /stream, GET /health, /model, /docs."""
+    from lstmkit.deploy.server import serve
+    serve(run, host=host, port=port, engine=engine, max_body=max_body, max_streams=max_streams)

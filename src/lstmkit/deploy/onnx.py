@@ -1,0 +1,232 @@
+"""ONNX export with explicit recurrent state, checked against PyTorch before it is written.
+
+The graph is the task net with its state as inputs and outputs (LSTM encoders)::
+
+    x [batch, steps, I], h0 [L, batch, H], c0 [L, batch, H]  ->  y, hn [L, batch, H], cn [L, batch, H]
+
+(a GRU has only ``h``; encoders without carried state export ``x -> y``). Batch and sequence
+length are dynamic. Export uses the TorchScript exporter (``dynamo=False``): torch 2.13's dynamo
+exporter still fails on packed sequences, and the TorchScript one maps ``aten::lstm`` onto ONNX's
+``LSTM`` op, which ONNX Runtime runs fused and can quantize (``DynamicQuantizeLSTM``).
+"""
+from __future__ import annotations
+
+import time
+import warnings
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from lstmkit.errors import LstmkitError
+from lstmkit.runs import atomic_write, read_meta, write_json
+
+__all__ = ["ONNX_FILE", "OPSET", "TOLERANCE", "export_onnx", "write_onnx", "OnnxRunner", "OnnxNet",
+           "load_runner", "resolve_engine", "engine_net", "ENGINES"]
+
+ONNX_FILE = "model.onnx"
+REPORT_FILE = "onnx.json"
+OPSET = 17
+TOLERANCE = 1e-4
+ENGINES = ("auto", "torch", "onnx")
+
+
+def _require_onnx():
+    try:
+        import onnx  # noqa: F401
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        raise LstmkitError("ONNX export needs the onnx and onnxruntime packages",
+                           "pip install 'lstmkit[export]'") from None
+
+
+def export_onnx(run: str | Path, out: str | Path | None = None, tolerance: float = TOLERANCE) -> Path:
+    """Export a finished run's inference graph to ``RUN/model.onnx`` (or ``out``).
+
+    The file appears only after ONNX Runtime reproduced PyTorch on fresh random inputs (a new
+    batch size, sequence length and state) within ``tolerance``; ``RUN/onnx.json`` records the
+    check. Returns the path written.
+    """
+    from lstmkit.deploy.tasks import adapter_for, weights_fingerprint
+    _require_onnx()
+    run = Path(run)
+    if "quantization" in read_meta(run):
+        raise LstmkitError(f"{run} is an int8 run; its ONNX graph is already {run / ONNX_FILE}",
+                           "export ONNX from the original (float) run")
+    adapter = adapter_for(run)
+    path = Path(out) if out is not None else run / ONNX_FILE
+    report = write_onnx(adapter, path, fingerprint=weights_fingerprint(run), tolerance=tolerance)
+    if out is None:
+        write_json(run / REPORT_FILE, report)
+    return path
+
+
+def write_onnx(adapter, path: Path, fingerprint: str, tolerance: float = TOLERANCE) -> dict[str, Any]:
+    """Export ``adapter``'s stateful graph to ``path`` atomically, after the check passes."""
+    graph = adapter.stateful()
+    names = adapter.state_names
+    report: dict[str, Any] = {}
+
+    def write(tmp: str) -> None:
+        t0 = time.perf_counter()
+        _torch_export(graph, adapter, names, tmp)
+        _set_metadata(tmp, {"lstmkit_fingerprint": fingerprint, "lstmkit_task": adapter.task,
+                            "lstmkit_state": ",".join(names)})
+        try:
+            diff = check_against_torch(OnnxRunner(tmp), graph, adapter)
+        except LstmkitError:
+            raise
+        except Exception as e:     # onnxruntime's own errors: the traced graph froze some shape
+            first = str(e).strip().splitlines()[0][:300] if str(e).strip() else type(e).__name__
+            raise LstmkitError(f"the ONNX graph fails on a new batch size or length ({first})",
+                               "this encoder does not export with dynamic shapes yet; nothing was written") from None
+        if not diff <= tolerance:
+            raise LstmkitError(f"the ONNX graph differs from PyTorch by {diff:.2e} (limit {tolerance:g})",
+                               "report this model configuration as a bug; nothing was written")
+        report.update({"file": path.name, "opset": OPSET, "exporter": "torchscript (dynamo=False)",
+                       "inputs": ["x", *(f"{n}0" for n in names)], "outputs": ["y", *(f"{n}n" for n in names)],
+                       "dynamic_axes": ["batch", "steps"], "max_abs_diff": diff, "tolerance": tolerance,
+                       "fingerprint": fingerprint, "seconds": round(time.perf_counter() - t0, 3)})
+
+    atomic_write(path, write)
+    return report
+
+
+def _torch_export(graph: nn.Module, adapter, names: Sequence[str], path: str) -> None:
+    x = adapter.example_inputs(2)
+    state = _zero_state(adapter, 2)
+    axes: dict[str, dict[int, str]] = {"x": {0: "batch", 1: "steps"}, "y": {0: "batch"}}
+    for n in names:
+        axes[f"{n}0"] = {1: "batch"}
+        axes[f"{n}n"] = {1: "batch"}
+    with warnings.catch_warnings():     # tracer notes about shape checks frozen into the graph
+        warnings.simplefilter("ignore")
+        torch.onnx.export(graph, (x, *state), path, input_names=["x", *(f"{n}0" for n in names)],
+                          output_names=["y", *(f"{n}n" for n in names)], dynamic_axes=axes,
+                          opset_version=OPSET, dynamo=False)
+
+
+def _zero_state(adapter, batch: int) -> list[torch.Tensor]:
+    if not adapter.state_names:
+        return []
+    layers, hidden = adapter.state_shape
+    return [torch.zeros(layers, batch, hidden) for _ in adapter.state_names]
+
+
+def _set_metadata(path: str, props: dict[str, str]) -> None:
+    import onnx
+    model = onnx.load(path)
+    for k, v in props.items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = k, v
+    onnx.save(model, path)
+
+
+def check_against_torch(runner: "OnnxRunner", graph: nn.Module, adapter, seed: int = 1) -> float:
+    """Max abs difference of every output on fresh inputs: batch 3, lookback + 5 steps, random state."""
+    g = torch.Generator().manual_seed(seed)
+    x = adapter.example_inputs(3, adapter.cfg.lookback + 5, seed=seed)
+    state = [0.5 * torch.randn(s.shape, generator=g) for s in _zero_state(adapter, 3)]
+    with torch.no_grad():
+        ref = graph(x, *state)
+    ref = list(ref) if isinstance(ref, tuple) else [ref]
+    y, out_state = runner.run(x.numpy(), [s.numpy() for s in state])
+    got = [y, *out_state]
+    return max(float(np.abs(a - b.numpy()).max()) for a, b in zip(got, ref))
+
+
+class OnnxRunner:
+    """An ONNX Runtime session over an lstmkit graph: ``run(x, state) -> (y, state)`` on numpy."""
+
+    def __init__(self, path: str | Path, threads: int | None = None):
+        import onnxruntime as ort
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads or torch.get_num_threads()
+        opts.inter_op_num_threads = 1
+        opts.log_severity_level = 3
+        try:
+            self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        except Exception as e:     # onnxruntime raises its own exception types
+            raise LstmkitError(f"could not load {path} ({str(e).splitlines()[0][:200]})",
+                               "re-export it with 'lstmkit export onnx --run RUN'") from None
+        self.inputs = [i.name for i in self.session.get_inputs()]
+        self.outputs = [o.name for o in self.session.get_outputs()]
+        self.metadata = dict(self.session.get_modelmeta().custom_metadata_map)
+        self.state_names = tuple(n[:-1] for n in self.inputs[1:])
+        self._state_shapes = [tuple(i.shape) for i in self.session.get_inputs()[1:]]
+
+    def zero_state(self, batch: int) -> list[np.ndarray]:
+        return [np.zeros((s[0], batch, s[2]), np.float32) for s in self._state_shapes]
+
+    def run(self, x: np.ndarray, state: Sequence[np.ndarray] | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
+        """``x [B, T, I]`` float32 and the state arrays (zeros if None) -> ``(y, state)``."""
+        if state is None or len(state) == 0:
+            state = self.zero_state(x.shape[0])
+        feeds = {"x": x, **dict(zip(self.inputs[1:], state))}
+        y, *out = self.session.run(self.outputs, feeds)
+        return y, out
+
+    __call__ = run
+
+
+class OnnxNet(nn.Module):
+    """An :class:`OnnxRunner` behind a torch module's call: ``x [B, L, I] -> y``, zero state.
+
+    A drop-in for a task's ``net_`` at inference (it has no parameters to train or save)."""
+
+    def __init__(self, runner: OnnxRunner):
+        super().__init__()
+        self.runner = runner
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y, _ = self.runner.run(np.ascontiguousarray(x.detach().cpu().numpy(), dtype=np.float32))
+        return torch.from_numpy(y)
+
+
+def load_runner(run: str | Path, threads: int | None = None) -> OnnxRunner:
+    """The ONNX graph of a run, refused when missing or exported from other weights."""
+    from lstmkit.deploy.tasks import weights_fingerprint
+    _require_onnx()
+    run = Path(run)
+    path = run / ONNX_FILE
+    if not path.is_file():
+        raise LstmkitError(f"{run} has no {ONNX_FILE}", f"export it first: lstmkit export onnx --run {run}")
+    runner = OnnxRunner(path, threads)
+    if runner.metadata.get("lstmkit_fingerprint") != weights_fingerprint(run):
+        raise LstmkitError(f"{path} was exported from other weights than {run}'s",
+                           f"re-export it: lstmkit export onnx --run {run}")
+    return runner
+
+
+def _has_fresh_onnx(run: Path) -> bool:
+    try:
+        load_runner(run)
+        return True
+    except LstmkitError:
+        return False
+
+
+def resolve_engine(run: str | Path | None, engine: str = "auto", preferred: str | None = None) -> str:
+    """``torch`` or ``onnx``. ``auto``: the engine an int8 export chose (``preferred``), else ONNX
+    when the run holds a graph exported from its current weights, else torch."""
+    if engine not in ENGINES:
+        raise LstmkitError(f"unknown engine {engine!r}", f"use one of: {', '.join(ENGINES)}")
+    if engine != "auto":
+        return engine
+    if preferred in ("torch", "onnx"):
+        return preferred
+    return "onnx" if run is not None and _has_fresh_onnx(Path(run)) else "torch"
+
+
+def engine_net(est, engine: str = "auto") -> nn.Module:
+    """The network an estimator predicts with under ``engine`` (its own net, or the run's ONNX graph)."""
+    run = getattr(est, "run_dir_", None)
+    chosen = resolve_engine(run, engine, getattr(est, "engine_", None))
+    if chosen == "torch":
+        return est.net_
+    if run is None:
+        raise LstmkitError("the ONNX engine needs a saved run with an exported graph",
+                           "save the model, then run 'lstmkit export onnx --run RUN'")
+    return OnnxNet(load_runner(run))

@@ -1,0 +1,348 @@
+"""int8: dynamic quantization of LSTM / GRU / Linear layers, saved as a run that loads like any other.
+
+Two backends are measured side by side and the faster one at batch 1024 becomes the run's
+engine (``"quantization": {"engine": ...}`` in ``lstmkit.json``):
+
+* **torch** — ``torch.ao.quantization.quantize_dynamic``. Its packed parameters are not tensors,
+  so they are unpacked into int8 tensors plus scales / zero points and stored in
+  ``model.safetensors``; loading rebuilds the quantized modules from exactly those integers
+  (no re-quantization, nothing unpickled).
+* **onnx** — ONNX Runtime's ``quantize_dynamic`` on the exported graph (``DynamicQuantizeLSTM``,
+  ``MatMulInteger``), stored as ``model.onnx`` in the same run.
+
+``export_report.json`` holds file sizes, speeds and the test metrics of fp32 and both int8 models.
+"""
+from __future__ import annotations
+
+import copy
+import os
+import shutil
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from lstmkit.errors import LstmkitError
+from lstmkit.runs import META_FILE, WEIGHTS_FILE, read_meta, save_tensors, write_json
+
+__all__ = ["export_int8", "quantize_torch", "quantized_tensors", "load_quantized", "TorchRNN",
+           "measure_speed", "REPORT_FILE"]
+
+REPORT_FILE = "export_report.json"
+_QSUFFIX = (".__scale", ".__zero_point", ".__axis")
+
+
+# -- torch dynamic quantization ----------------------------------------------------------------
+class TorchRNN(nn.Module):
+    """A ``torch.nn.LSTM`` / ``GRU`` behind lstmkit's ``forward(x, state=None, lengths=None)``.
+
+    ``quantize_dynamic`` only recognises torch's own recurrent classes, so lstmkit's layers
+    (same ``state_dict`` keys) are copied into one of these first."""
+
+    def __init__(self, layer: nn.Module):
+        super().__init__()
+        kind = nn.LSTM if isinstance(layer, _lstm_class()) else nn.GRU
+        self.kind = "lstm" if kind is nn.LSTM else "gru"
+        self.rnn = kind(layer.input_size, layer.hidden_size, layer.num_layers, batch_first=True,
+                        dropout=float(layer.dropout), bidirectional=layer.bidirectional)
+        self.rnn.load_state_dict(layer.state_dict())
+        self.bidirectional = layer.bidirectional
+        self.num_layers, self.hidden_size = layer.num_layers, layer.hidden_size
+        self.output_size = getattr(layer, "output_size", layer.hidden_size * (2 if layer.bidirectional else 1))
+        self.causal = not layer.bidirectional
+
+    def forward(self, x, state=None, lengths=None):
+        if lengths is None:
+            return self.rnn(x, state)
+        packed = nn.utils.rnn.pack_padded_sequence(x, torch.as_tensor(lengths).cpu(), batch_first=True,
+                                                   enforce_sorted=False)
+        out, state = self.rnn(packed, state)
+        out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
+        return out, state
+
+
+def _lstm_class():
+    from lstmkit.nn.lstm import LSTM
+    return LSTM
+
+
+def _swap_recurrent(net: nn.Module) -> nn.Module:
+    """A copy of ``net`` whose lstmkit LSTM / GRU layers are :class:`TorchRNN` (weights copied)."""
+    from lstmkit.nn.zoo import GRU
+    net = copy.deepcopy(net)
+    for parent in list(net.modules()):
+        for name, child in list(parent.named_children()):
+            if isinstance(child, (_lstm_class(), GRU)):
+                setattr(parent, name, TorchRNN(child))
+    return net
+
+
+def _quantized_engines() -> list[str]:
+    return [e for e in torch.backends.quantized.supported_engines if e != "none"]
+
+
+def _check_backend() -> str:
+    engines = _quantized_engines()
+    if not engines:
+        raise LstmkitError("this PyTorch build has no quantized CPU kernels (no x86/fbgemm/qnnpack engine)",
+                           "use the ONNX Runtime path or a PyTorch build with quantization")
+    return torch.backends.quantized.engine
+
+
+def quantize_torch(net: nn.Module) -> nn.Module:
+    """int8 dynamic quantization of every LSTM, GRU and Linear layer (CPU, eval mode)."""
+    _check_backend()
+    if any(p.is_cuda for p in net.parameters()):
+        raise LstmkitError("dynamic int8 quantization runs on the CPU only", "load the model on the CPU")
+    swapped = _swap_recurrent(net).eval()
+    with warnings.catch_warnings():      # torch 2.13 deprecates torch.ao.quantization (still works)
+        warnings.simplefilter("ignore")
+        q = torch.ao.quantization.quantize_dynamic(swapped, {nn.LSTM, nn.GRU, nn.Linear}, dtype=torch.qint8)
+    if not _quantized_modules(q):
+        raise LstmkitError("this model has no layer that dynamic int8 quantization covers (LSTM, GRU, Linear)",
+                           "keep the float model, or export it to ONNX")
+    return q.eval()
+
+
+def _trial(q: nn.Module, x: torch.Tensor) -> None:
+    """Run the quantized net once: some modules (e.g. Transformer layers' fused fast path) accept
+    quantized Linears at conversion but have no kernel path for them at run time."""
+    try:
+        with torch.inference_mode():
+            q(x)
+    except Exception as e:     # whatever the missing kernel raises
+        raise LstmkitError(f"torch has no working int8 path for this model ({type(e).__name__}: "
+                           f"{str(e).splitlines()[0][:150] if str(e) else ''})", "use the ONNX backend") from None
+
+
+def _quantized_modules(net: nn.Module) -> dict[str, nn.Module]:
+    import torch.ao.nn.quantized.dynamic as nnqd
+    return {n: m for n, m in net.named_modules() if isinstance(m, (nnqd.Linear, nnqd.LSTM, nnqd.GRU))}
+
+
+def _weights_of(mod: nn.Module) -> dict[str, torch.Tensor]:
+    import torch.ao.nn.quantized.dynamic as nnqd
+    if isinstance(mod, nnqd.Linear):
+        w, b = mod._packed_params._weight_bias()
+        return {"weight": w, **({"bias": b} if b is not None else {})}
+    wb = mod._weight_bias()
+    return {**wb["weight"], **wb["bias"]}
+
+
+def quantized_tensors(q: nn.Module) -> dict[str, torch.Tensor]:
+    """Every weight of a dynamically quantized net as plain tensors: int8 values plus
+    ``.__scale`` / ``.__zero_point`` (and ``.__axis`` when per channel) beside them."""
+    out: dict[str, torch.Tensor] = {}
+    qmods = _quantized_modules(q)
+    for name, mod in qmods.items():
+        for key, t in _weights_of(mod).items():
+            full = f"{name}.{key}"
+            if t.is_quantized:
+                out[full] = t.int_repr()
+                if t.qscheme() in (torch.per_channel_affine, torch.per_channel_symmetric):
+                    out[full + ".__scale"] = t.q_per_channel_scales().float()
+                    out[full + ".__zero_point"] = t.q_per_channel_zero_points().long()
+                    out[full + ".__axis"] = torch.tensor(t.q_per_channel_axis())
+                else:
+                    out[full + ".__scale"] = torch.tensor([t.q_scale()], dtype=torch.float64)
+                    out[full + ".__zero_point"] = torch.tensor([t.q_zero_point()])
+            else:
+                out[full] = t
+    for key, t in q.state_dict().items():       # float layers the quantizer left alone
+        if isinstance(t, torch.Tensor) and not t.is_quantized and not _inside(key, qmods):
+            out[key] = t
+    return out
+
+
+def _inside(key: str, modules: dict[str, nn.Module]) -> bool:
+    return any(key.startswith(name + ".") for name in modules)
+
+
+def _restore_tensor(tensors: dict[str, torch.Tensor], key: str) -> torch.Tensor:
+    t = tensors[key]
+    if key + ".__scale" not in tensors:
+        return t
+    scale, zp = tensors[key + ".__scale"], tensors[key + ".__zero_point"]
+    if key + ".__axis" in tensors:
+        return torch._make_per_channel_quantized_tensor(t, scale.double(), zp, int(tensors[key + ".__axis"]))
+    return torch._make_per_tensor_quantized_tensor(t, float(scale[0]), int(zp[0]))
+
+
+def load_quantized(net: nn.Module, tensors: dict[str, torch.Tensor]) -> nn.Module:
+    """Rebuild the int8 net from :func:`quantized_tensors`' output; ``net`` is a float skeleton."""
+    import torch.ao.nn.quantized.dynamic as nnqd
+    q = quantize_torch(net)
+    qmods = _quantized_modules(q)
+    used: set[str] = set()
+    for name, mod in qmods.items():
+        keys = [k for k in _weights_of(mod)]
+        values = {k: _restore_tensor(tensors, f"{name}.{k}") for k in keys}
+        used.update(f"{name}.{k}" for k in keys)
+        if isinstance(mod, nnqd.Linear):
+            mod.set_weight_bias(values["weight"], values.get("bias"))
+        else:
+            mod.set_weight_bias(values)
+    plain = {k: v for k, v in tensors.items()
+             if k not in used and not k.endswith(_QSUFFIX)}
+    # Float layers the quantizer left alone: copied tensor by tensor, because the quantized
+    # modules' own state_dict loading expects packed parameters that are not stored.
+    own = {**dict(q.named_parameters()), **dict(q.named_buffers())}
+    with torch.no_grad():
+        for key, value in plain.items():
+            if key not in own or own[key].shape != value.shape:
+                raise RuntimeError(f"unexpected weight {key!r}")
+            own[key].copy_(value)
+    return q.eval()
+
+
+# -- measuring ---------------------------------------------------------------------------------
+def measure_speed(fn: Callable[[Any], Any], x_batch, x_one, min_seconds: float = 0.3) -> dict[str, float]:
+    """``windows_per_s`` at ``x_batch``'s size and ``latency_ms`` at batch 1 (median of runs)."""
+    def per_call(x) -> float:
+        fn(x)                                               # warm-up
+        runs, t0 = [], time.perf_counter()
+        while time.perf_counter() - t0 < min_seconds or len(runs) < 3:
+            t = time.perf_counter()
+            fn(x)
+            runs.append(time.perf_counter() - t)
+        return float(np.median(runs))
+    with torch.inference_mode():
+        batch = per_call(x_batch)
+        one = per_call(x_one)
+    return {"windows_per_s": round(len(x_batch) / batch, 1), "latency_ms": round(one * 1e3, 4)}
+
+
+# -- the export ------------------------------------------------------------------------------
+def export_int8(run: str | Path, out: str | Path | None = None, data=None, backends=("torch", "onnx"),
+                batch: int = 1024, min_seconds: float = 0.3) -> Path:
+    """Quantize a finished run to int8 and write a new run folder (default ``RUN-int8``).
+
+    Both ``backends`` are tried and measured; the run keeps every one that worked and records
+    the faster as its engine. ``data`` overrides the run's own data source for the test metrics.
+    """
+    from lstmkit.deploy.onnx import _require_onnx
+    from lstmkit.deploy.tasks import adapter_for, weights_fingerprint
+
+    run = Path(run)
+    meta = read_meta(run)
+    if "quantization" in meta:
+        raise LstmkitError(f"{run} is already an int8 run", "quantize the original float run")
+    target = Path(out) if out is not None else run.parent / f"{run.name}-int8"
+    if target.exists():
+        raise LstmkitError(f"{target} already exists", "pass --out NEW_FOLDER (runs are never overwritten)")
+    adapter = adapter_for(run)
+    fp32 = adapter.net
+    x_batch, x_one = adapter.example_inputs(batch), adapter.example_inputs(1)
+    refusals: dict[str, str] = {}
+
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        report: dict[str, Any] = {"source_run": str(run.resolve()), "batch": batch,
+                                  "threads": torch.get_num_threads(), "fp32": {}}
+        report["fp32"] = {"bytes": os.path.getsize(run / WEIGHTS_FILE), **measure_speed(fp32, x_batch, x_one, min_seconds),
+                          "metrics": adapter.test_metrics(fp32, data)}
+        candidates: dict[str, dict[str, Any]] = {}
+
+        if "torch" in backends:
+            try:
+                q = quantize_torch(fp32)
+                _trial(q, x_one)
+                save_tensors(tmp / WEIGHTS_FILE, quantized_tensors(q), metadata={"format": "pt", "lstmkit": "int8"})
+                candidates["torch"] = {"bytes": os.path.getsize(tmp / WEIGHTS_FILE),
+                                       "layers": sorted(_quantized_modules(q)),
+                                       "quantized_engine": torch.backends.quantized.engine,
+                                       **_score(q, fp32, adapter, x_batch, x_one, data, min_seconds)}
+            except LstmkitError as e:
+                refusals["torch"] = str(e)
+        if "onnx" in backends:
+            try:
+                _require_onnx()
+                candidates["onnx"] = _quantize_onnx(adapter, tmp, fp32, x_batch, x_one, data, min_seconds)
+            except LstmkitError as e:
+                refusals["onnx"] = str(e)
+        if not candidates:
+            raise LstmkitError("no int8 backend could quantize this model: " + "; ".join(refusals.values()),
+                               "keep the float run")
+        engine = max(candidates, key=lambda k: (candidates[k]["windows_per_s"], -candidates[k]["latency_ms"]))
+        if "torch" not in candidates:        # Forecaster.load still needs torch weights: keep fp32
+            shutil.copyfile(run / WEIGHTS_FILE, tmp / WEIGHTS_FILE)
+        fingerprint = weights_fingerprint(tmp)
+        if "onnx" in candidates:
+            _stamp_onnx(tmp / "model.onnx", fingerprint)
+        for name, c in candidates.items():
+            c["size_ratio"] = round(report["fp32"]["bytes"] / c["bytes"], 3)
+            c["speed_ratio_batch"] = round(c["windows_per_s"] / report["fp32"]["windows_per_s"], 3)
+            c["speed_ratio_latency"] = round(report["fp32"]["latency_ms"] / c["latency_ms"], 3)
+            c["metric_change"] = _metric_change(report["fp32"]["metrics"], c["metrics"])
+        report.update({"candidates": candidates, "refused": refusals, "engine": engine,
+                       "chosen": candidates[engine]})
+        meta = {**meta, "quantization": {"dtype": "qint8", "method": "dynamic", "engine": engine,
+                                         "torch": "torch" in candidates, "onnx": "onnx" in candidates,
+                                         "source_run": str(run.resolve()), "source_fingerprint": weights_fingerprint(run)},
+                "written": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+        write_json(tmp / REPORT_FILE, report)
+        write_json(tmp / META_FILE, meta)
+        os.rename(tmp, target)               # the folder appears complete or not at all
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target
+
+
+def _score(net, fp32, adapter, x_batch, x_one, data, min_seconds) -> dict[str, Any]:
+    with torch.inference_mode():
+        diff = float((net(x_batch[:64]) - fp32(x_batch[:64])).abs().max())
+    return {**measure_speed(net, x_batch, x_one, min_seconds), "max_abs_diff_scaled": diff,
+            "metrics": adapter.test_metrics(net, data)}
+
+
+def _quantize_onnx(adapter, tmp: Path, fp32, x_batch, x_one, data, min_seconds) -> dict[str, Any]:
+    from lstmkit.deploy.onnx import OnnxNet, OnnxRunner, write_onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    import logging
+    float_path = tmp / ".float.onnx"
+    write_onnx(adapter, float_path, fingerprint="")
+    logging.getLogger().setLevel(max(logging.getLogger().level, logging.ERROR))  # "consider pre-processing"
+    try:
+        quantize_dynamic(str(float_path), str(tmp / "model.onnx"), weight_type=QuantType.QInt8)
+    except Exception as e:   # onnxruntime raises plain Exceptions for unsupported graphs
+        raise LstmkitError(f"ONNX Runtime could not quantize this graph ({str(e).splitlines()[0][:200]})",
+                           "use the torch backend") from None
+    finally:
+        float_path.unlink(missing_ok=True)
+    runner = OnnxRunner(tmp / "model.onnx")
+    ops = sorted({n.op_type for n in _onnx_nodes(tmp / "model.onnx")} & {"DynamicQuantizeLSTM", "MatMulInteger",
+                                                                          "DynamicQuantizeMatMul", "DynamicQuantizeLinear"})
+    if not ops:
+        raise LstmkitError("ONNX Runtime found no layer to quantize in this graph", "use the torch backend")
+    return {"bytes": os.path.getsize(tmp / "model.onnx"), "quantized_ops": ops,
+            **_score(OnnxNet(runner), fp32, adapter, x_batch, x_one, data, min_seconds)}
+
+
+def _onnx_nodes(path: Path):
+    import onnx
+    return onnx.load(str(path)).graph.node
+
+
+def _stamp_onnx(path: Path, fingerprint: str) -> None:
+    import onnx
+    model = onnx.load(str(path))
+    props = {p.key: p for p in model.metadata_props}
+    if "lstmkit_fingerprint" in props:
+        props["lstmkit_fingerprint"].value = fingerprint
+    else:
+        e = model.metadata_props.add()
+        e.key, e.value = "lstmkit_fingerprint", fingerprint
+    onnx.save(model, str(path))
+
+
+def _metric_change(before: dict | None, after: dict | None) -> dict[str, float] | None:
+    if not before or not after:
+        return None
+    return {k: after[k] - before[k] for k in before if k in after
+            and isinstance(before[k], (int, float)) and isinstance(after[k], (int, float))}

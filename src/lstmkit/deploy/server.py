@@ -1,0 +1,260 @@
+"""The HTTP service: ``lstmkit serve --run RUN`` (FastAPI + uvicorn, the ``[serve]`` extra).
+
+=====================  ============================================================================
+``POST /predict``      ``{"instances": [{"y": [...history...], "temp": [...]}, ...]}`` ->
+                       ``{"predictions": [{"y": [h values]}, ...]}``; each instance needs every
+                       input column with at least ``lookback`` values (the last ones are used)
+``WS /stream``         one JSON observation per message (number, list, or ``{column: value}``) ->
+                       ``{"step": n, "forecast": {...}}``; state lives as long as the connection;
+                       ``{"op": "reset"}``, ``{"op": "state"}``, ``{"op": "restore", "state": ...}``
+``GET /health``        ``{"status": "ok"}``
+``GET /model``         what the run is: task, columns, lookback, horizon, engine, limits
+``GET /docs``          OpenAPI documentation (``/openapi.json``)
+=====================  ============================================================================
+
+Bad input is a 422 whose ``detail[].loc`` names the field; a body over ``max_body`` bytes is a
+413; at most ``max_streams`` WebSockets are open at once (others are closed with code 1013).
+The server listens on 127.0.0.1 unless told otherwise and stops cleanly on SIGTERM.
+"""
+# No `from __future__ import annotations`: FastAPI must resolve the request models defined
+# inside create_app at run time.
+import itertools
+import json
+import signal
+import socket
+import sys
+import threading
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import torch
+
+from lstmkit.errors import LstmkitError
+
+__all__ = ["create_app", "serve", "MAX_BODY", "MAX_STREAMS", "MAX_INSTANCES"]
+
+MAX_BODY = 1_000_000          # bytes per request body / WebSocket message
+MAX_STREAMS = 64              # open WebSocket streams at once
+MAX_INSTANCES = 1024          # instances per /predict request
+
+
+def _require_serve():
+    try:
+        import fastapi  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError:
+        raise LstmkitError("the HTTP service needs fastapi and uvicorn", "pip install 'lstmkit[serve]'") from None
+
+
+class _BodyLimit:
+    """ASGI middleware: 413 for HTTP bodies over ``limit`` bytes (declared or streamed)."""
+
+    def __init__(self, app, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            return await self._reject(send)
+        seen = 0
+        started = False
+
+        async def counting_receive():
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLarge
+            return message
+
+        async def tracking_send(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await self._reject(send)
+
+    async def _reject(self, send):
+        body = json.dumps({"detail": f"request body larger than {self.limit} bytes"}).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def create_app(run: str | Path, engine: str = "auto", max_body: int = MAX_BODY, max_streams: int = MAX_STREAMS,
+               max_instances: int = MAX_INSTANCES):
+    """The FastAPI app serving a finished run (see the module docstring for the endpoints)."""
+    _require_serve()
+    from fastapi import FastAPI, HTTPException, WebSocket, WebSocketDisconnect
+    from fastapi.responses import JSONResponse
+    from pydantic import BaseModel, ConfigDict, Field
+
+    from lstmkit import __version__
+    from lstmkit.deploy.onnx import engine_net, resolve_engine
+    from lstmkit.deploy.streaming import make_stream
+    from lstmkit.deploy.tasks import adapter_for, weights_fingerprint
+
+    run = Path(run)
+    adapter = adapter_for(run)
+    est = adapter.est
+    chosen = resolve_engine(run, engine, getattr(est, "engine_", None))
+    net = engine_net(est, chosen)
+    stream = make_stream(adapter, "auto", chosen, run)
+    lookback = adapter.window
+    info = {**adapter.metadata(), "run": str(run.resolve()), "engine": chosen, "stream_mode": stream.mode,
+            "quantization": getattr(est, "quantization_", None), "fingerprint": weights_fingerprint(run),
+            "lstmkit_version": __version__,
+            "limits": {"max_body_bytes": max_body, "max_streams": max_streams, "max_instances": max_instances}}
+
+    Finite = Annotated[float, Field(allow_inf_nan=False)]
+
+    class PredictRequest(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        instances: list[dict[str, list[Finite]]] = Field(
+            min_length=1, max_length=max_instances,
+            description=f"each: {{column: history}} for columns {adapter.columns}, at least {lookback} values each")
+
+    class PredictResponse(BaseModel):
+        predictions: list[dict[str, list[float]]]
+        horizon: int
+        engine: str
+
+    app = FastAPI(title="lstmkit", version=__version__,
+                  description=f"{adapter.task} model from {run.name}: POST /predict, WebSocket /stream")
+    app.state.open_streams = 0
+    ids = itertools.count()
+
+    def _unprocessable(loc: list, msg: str):
+        return HTTPException(422, detail=[{"loc": ["body", *loc], "msg": msg, "type": "value_error"}])
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/model")
+    async def model() -> dict[str, Any]:
+        return {**info, "open_streams": app.state.open_streams}
+
+    # The answer is built from plain floats already: documented by PredictResponse, returned as
+    # JSONResponse to skip re-validating it on every request.
+    @app.post("/predict", responses={200: {"model": PredictResponse}})
+    async def predict(req: PredictRequest) -> JSONResponse:
+        windows = []
+        for i, inst in enumerate(req.instances):
+            for col in inst:
+                if col not in adapter.columns:
+                    raise _unprocessable(["instances", i, col], f"unknown column; expected {adapter.columns}")
+            for col in adapter.columns:
+                if col not in inst:
+                    raise _unprocessable(["instances", i, col], "field required")
+                if len(inst[col]) < lookback:
+                    raise _unprocessable(["instances", i, col],
+                                         f"need at least {lookback} values (the lookback), got {len(inst[col])}")
+            rows = np.stack([np.asarray(inst[c][-lookback:], dtype=np.float64) for c in adapter.columns], axis=1)
+            windows.append(adapter.encode_rows(rows))                       # [L, I]
+        with torch.inference_mode():
+            y = net(torch.from_numpy(np.stack(windows))).numpy()           # [B, H, T]
+        values = adapter.decode(y)
+        return JSONResponse({"predictions": [adapter.to_json(v) for v in values], "horizon": int(y.shape[1]),
+                             "engine": chosen})
+
+    @app.websocket("/stream")
+    async def stream_ws(ws: WebSocket):
+        await ws.accept()
+        if app.state.open_streams >= max_streams:
+            await ws.send_json({"error": f"too many open streams (limit {max_streams})"})
+            await ws.close(code=1013)
+            return
+        app.state.open_streams += 1
+        sid = f"ws-{next(ids)}"
+        try:
+            while True:
+                text = await ws.receive_text()
+                await ws.send_json(_answer(text, sid))
+        except WebSocketDisconnect:
+            pass
+        finally:
+            app.state.open_streams -= 1
+            stream.reset(sid)
+
+    def _answer(text: str, sid: str) -> dict[str, Any]:
+        try:
+            msg = json.loads(text)
+        except json.JSONDecodeError:
+            return {"error": "message is not valid JSON", "field": "message"}
+        try:
+            if isinstance(msg, dict) and "op" in msg:
+                return _operation(msg, sid)
+            y = stream.step(msg, sid)
+            return {"step": stream.steps(sid), "forecast": adapter.to_json(y)}
+        except LstmkitError as e:
+            field = next((c for c in adapter.columns if repr(c) in e.message), "observation")
+            return {"error": str(e), "field": field}
+
+    def _operation(msg: dict, sid: str) -> dict[str, Any]:
+        op = msg["op"]
+        if op == "reset":
+            stream.reset(sid)
+            return {"reset": True}
+        if op == "state":
+            state = stream.state_dict([sid])
+            state["streams"] = {"this": state["streams"].get(sid, {"steps": 0})}
+            return {"state": state}
+        if op == "restore":
+            state = msg.get("state")
+            if not isinstance(state, dict) or not isinstance(state.get("streams"), dict) or len(state["streams"]) != 1:
+                return {"error": "restore needs the object that {\"op\": \"state\"} returned", "field": "state"}
+            stream.load_state_dict({**state, "streams": {sid: next(iter(state["streams"].values()))}})
+            return {"restored": True, "step": stream.steps(sid)}
+        return {"error": f"unknown op {op!r}; use reset, state or restore", "field": "op"}
+
+    return _BodyLimit(app, max_body) if max_body else app
+
+
+def serve(run: str | Path, host: str = "127.0.0.1", port: int = 8000, engine: str = "auto",
+          max_body: int = MAX_BODY, max_streams: int = MAX_STREAMS, log_level: str = "warning") -> None:
+    """Serve ``run`` until SIGTERM / Ctrl-C. Prints one line with the address once listening."""
+    _require_serve()
+    import uvicorn
+    app = create_app(run, engine, max_body, max_streams)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as e:
+        sock.close()
+        raise LstmkitError(f"cannot listen on {host}:{port} ({e.strerror})",
+                           "pass another --port (or --port 0 for any free one)") from None
+    sock.listen(2048)
+    bound = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level=log_level, ws_max_size=max_body, timeout_graceful_shutdown=5,
+                            access_log=False, lifespan="off")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"warning: listening on {host}, reachable from other machines; there is no authentication",
+              file=sys.stderr)
+    print(f"serving {Path(run)} on http://{host}:{bound} (docs: /docs); stop with Ctrl-C or SIGTERM", flush=True)
+    server = uvicorn.Server(config)
+    if threading.current_thread() is threading.main_thread():
+        # uvicorn shuts down gracefully on SIGTERM, then re-raises it with the handler that was
+        # there before; a no-op one makes SIGTERM, the normal way to stop a service, exit 0.
+        previous = signal.signal(signal.SIGTERM, lambda *_: None)
+        try:
+            server.run(sockets=[sock])
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+    else:
+        server.run(sockets=[sock])
+    print("stopped", flush=True)

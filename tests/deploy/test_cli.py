@@ -1,0 +1,80 @@
+"""``lstmkit export onnx|int8``, ``lstmkit forecast predict --engine`` and ``forecast update``."""
+import json
+import shutil
+
+import pytest
+
+from forecast_data import sine_frame
+from lstmkit.cli import main
+
+pytest.importorskip("onnxruntime")
+
+
+def run_cli(args, capsys):
+    try:
+        main([str(a) for a in args])
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture
+def run(abs_forecaster, tmp_path):
+    """A private copy of the trained run, so commands here can write into it."""
+    dst = tmp_path / "run"
+    shutil.copytree(abs_forecaster.run_dir_, dst, ignore=shutil.ignore_patterns("model.onnx", "onnx.json"))
+    return dst
+
+
+def test_export_onnx_then_predict_with_each_engine(run, tmp_path, capsys):
+    csv = tmp_path / "s.csv"
+    sine_frame(n=100).to_csv(csv, index=False)
+    code, _, err = run_cli(["forecast", "predict", "--run", run, "--data", csv, "--engine", "onnx"], capsys)
+    assert code == 2 and err.count("\n") == 1 and "lstmkit export onnx" in err
+    code, out, _ = run_cli(["export", "onnx", "--run", run], capsys)
+    assert code == 0 and (run / "model.onnx").is_file() and "h0, c0" in out
+    outs = {}
+    for engine in ("torch", "onnx"):
+        code, out, _ = run_cli(["forecast", "predict", "--run", run, "--data", csv, "--engine", engine], capsys)
+        assert code == 0
+        outs[engine] = [float(line.split(",")[-1]) for line in out.strip().splitlines()[1:]]
+    assert max(abs(a - b) for a, b in zip(outs["torch"], outs["onnx"])) < 1e-4
+
+
+def test_export_int8_writes_a_new_run_with_a_report(run, capsys):
+    code, out, _ = run_cli(["export", "int8", "--run", run, "--backend", "torch"], capsys)
+    target = run.parent / "run-int8"
+    assert code == 0 and "kept as engine" in out and str(target) in out
+    report = json.loads((target / "export_report.json").read_text())
+    assert report["engine"] == "torch" and "metric_change" in report["chosen"]
+    code, _, err = run_cli(["export", "int8", "--run", run], capsys)
+    assert code == 2 and "already exists" in err and "Traceback" not in err
+
+
+def test_update_writes_a_new_version_and_leaves_the_old(run, tmp_path, capsys):
+    csv = tmp_path / "new.csv"
+    sine_frame(n=150, seed=5).to_csv(csv, index=False)
+    before = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()}
+    code, out, _ = run_cli(["forecast", "update", "--run", run, "--data", csv, "--out", tmp_path / "versions",
+                            "--epochs", "2"], capsys)
+    assert code == 0 and "run folder:" in out
+    new = next((tmp_path / "versions").iterdir())
+    assert json.loads((new / "update.json").read_text())["parent"] == str(run.resolve())
+    assert {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()} == before
+    code, _, err = run_cli(["forecast", "update", "--run", run, "--data", tmp_path / "missing.csv"], capsys)
+    assert code == 2 and "file not found" in err
+
+
+def test_serve_refuses_a_busy_port(run, capsys):
+    pytest.importorskip("fastapi")
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(1)
+    try:
+        code, _, err = run_cli(["serve", "--run", run, "--port", s.getsockname()[1]], capsys)
+    finally:
+        s.close()
+    assert code == 2 and "--port" in err

@@ -1,0 +1,109 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+pytest.importorskip("onnxruntime")
+
+from forecast_data import sine_frame
+from lstmkit.deploy.onnx import ONNX_FILE, OnnxRunner, check_against_torch, export_onnx, load_runner
+from lstmkit.deploy.tasks import ForecastAdapter
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks.forecast.estimator import Forecaster
+
+
+def test_export_has_state_io_and_matches_torch_on_new_shapes(onnx_run, abs_forecaster):
+    report = json.loads((onnx_run / "onnx.json").read_text())
+    assert report["inputs"] == ["x", "h0", "c0"] and report["outputs"] == ["y", "hn", "cn"]
+    assert report["max_abs_diff"] < 1e-4
+    runner = load_runner(onnx_run)
+    adapter = ForecastAdapter(abs_forecaster)
+    graph = adapter.stateful()
+    # dynamic batch and length, non-zero state in, state out
+    for batch, steps in [(1, 1), (7, 5), (2, 90)]:
+        x = adapter.example_inputs(batch, steps, seed=batch)
+        h, c = (0.3 * torch.randn(2, batch, 16) for _ in range(2))
+        with torch.no_grad():
+            ref = graph(x, h, c)
+        y, (hn, cn) = runner.run(x.numpy(), [h.numpy(), c.numpy()])
+        for got, want in zip((y, hn, cn), ref):
+            np.testing.assert_allclose(got, want.numpy(), atol=1e-4)
+    assert check_against_torch(runner, graph, adapter, seed=5) < 1e-4
+
+
+def test_predict_engine_onnx_equals_torch(onnx_run, abs_forecaster, tmp_path):
+    csv = tmp_path / "s.csv"
+    sine_frame(n=200, seed=3).to_csv(csv, index=False)
+    est = Forecaster.load(onnx_run)
+    torch_y = est.predict(str(csv), engine="torch")["y"].to_numpy()
+    onnx_y = est.predict(str(csv), engine="onnx")["y"].to_numpy()
+    np.testing.assert_allclose(onnx_y, torch_y, atol=1e-4)
+    with pytest.raises(LstmkitError, match="unknown engine"):
+        est.predict(str(csv), engine="tensorrt")
+
+
+def test_stale_or_missing_graph_is_refused(rel_forecaster, tmp_path):
+    run = rel_forecaster.run_dir_
+    with pytest.raises(LstmkitError, match="export onnx"):
+        load_runner(run)
+    out = tmp_path / "elsewhere.onnx"
+    export_onnx(run, out)                       # explicit --out: the run folder is untouched
+    assert out.is_file() and not (run / ONNX_FILE).exists()
+    (run / ONNX_FILE).write_bytes(out.read_bytes())
+    load_runner(run)                            # same weights: accepted
+    est = Forecaster.load(run)
+    with torch.no_grad():
+        for p in est.net_.parameters():
+            p.add_(0.01)
+    stale_run = tmp_path / "stale"
+    est.save(stale_run)
+    (stale_run / ONNX_FILE).write_bytes(out.read_bytes())
+    with pytest.raises(LstmkitError, match="other weights"):
+        load_runner(stale_run)
+    (run / ONNX_FILE).unlink()
+
+
+def test_window_only_encoders_export_without_state(tmp_path):
+    est = Forecaster(lookback=12, hidden_size=8, num_layers=1, max_epochs=1, progress="off",
+                     tensorboard=False, device="cpu", model="tcn").fit(sine_frame(n=200), target="y", time="time",
+                                                                      out=tmp_path)
+    export_onnx(est.run_dir_)
+    runner = OnnxRunner(est.run_dir_ / ONNX_FILE)
+    assert runner.inputs == ["x"] and runner.state_names == ()
+    x = torch.rand(4, 20, 1)
+    with torch.no_grad():
+        np.testing.assert_allclose(runner.run(x.numpy())[0], est.net_(x).numpy(), atol=1e-4)
+
+
+def test_a_graph_that_fails_the_check_is_not_written(abs_forecaster, tmp_path, monkeypatch):
+    import lstmkit.deploy.onnx as mod
+    monkeypatch.setattr(mod, "check_against_torch", lambda *a, **k: 1.0)
+    out = tmp_path / "bad.onnx"
+    with pytest.raises(LstmkitError, match="differs from PyTorch"):
+        export_onnx(abs_forecaster.run_dir_, out)
+    assert list(tmp_path.iterdir()) == []
+
+
+def _tiny(tmp_path, model, **kw):
+    return Forecaster(lookback=12, hidden_size=8, num_layers=1, max_epochs=1, progress="off", tensorboard=False,
+                      device="cpu", model=model, **kw).fit(sine_frame(n=200), target="y", time="time", out=tmp_path)
+
+
+def test_gru_exports_h_only_and_streams_from_onnx(tmp_path):
+    est = _tiny(tmp_path, "gru", relative=False)
+    export_onnx(est.run_dir_)
+    assert load_runner(est.run_dir_).inputs == ["x", "h0"]
+    obs = sine_frame(n=20)["y"].tolist()
+    torch_steps = est.stream(engine="torch").run(obs)
+    onnx_stream = est.stream(engine="onnx")
+    assert onnx_stream.mode == "state"
+    np.testing.assert_allclose(np.array(onnx_stream.run(obs)), np.array(torch_steps), atol=1e-4)
+
+
+def test_encoder_with_frozen_shapes_is_refused_and_nothing_written(tmp_path):
+    est = _tiny(tmp_path, "lstm-attention")
+    with pytest.raises(LstmkitError, match="fails on a new batch size or length"):
+        export_onnx(est.run_dir_)
+    assert not (est.run_dir_ / ONNX_FILE).exists()
+    assert not [p for p in est.run_dir_.iterdir() if p.name.endswith(".tmp")]

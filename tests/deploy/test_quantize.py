@@ -1,0 +1,78 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from lstmkit.deploy.quantize import REPORT_FILE, export_int8, quantize_torch
+from lstmkit.errors import LstmkitError
+from lstmkit.runs import read_meta
+from lstmkit.tasks.forecast.estimator import Forecaster
+
+pytest.importorskip("onnxruntime")
+
+
+@pytest.fixture(scope="module")
+def int8_run(abs_forecaster, tmp_path_factory):
+    out = tmp_path_factory.mktemp("q") / "int8"
+    return export_int8(abs_forecaster.run_dir_, out, min_seconds=0.02, batch=256)
+
+
+def test_int8_run_loads_like_any_other_and_is_exact(int8_run, abs_forecaster):
+    meta = read_meta(int8_run)
+    q = meta["quantization"]
+    assert q["dtype"] == "qint8" and q["engine"] in ("torch", "onnx") and q["torch"] and q["onnx"]
+    est = Forecaster.load(int8_run)
+    assert est.engine_ == q["engine"]
+    x = torch.rand(5, abs_forecaster.config_.lookback, 2)
+    with torch.no_grad():
+        fresh = quantize_torch(abs_forecaster.net_)(x)            # what export quantized
+        loaded = est.net_(x)                                        # rebuilt from int8 safetensors
+        fp32 = abs_forecaster.net_(x)
+    assert torch.equal(fresh, loaded)
+    assert (loaded - fp32).abs().max() < 0.05
+    # the weights file holds int8 tensors and scales, nothing pickled
+    from safetensors.torch import load_file
+    tensors = load_file(str(int8_run / "model.safetensors"))
+    assert tensors["encoder.rnn.weight_ih_l0"].dtype == torch.int8
+    assert "encoder.rnn.weight_ih_l0.__scale" in tensors
+
+
+def test_report_has_size_speed_and_metric_change(int8_run):
+    r = json.loads((int8_run / REPORT_FILE).read_text())
+    assert set(r["candidates"]) == {"torch", "onnx"} and r["engine"] in r["candidates"]
+    for c in r["candidates"].values():
+        assert c["size_ratio"] > 0 and c["speed_ratio_batch"] > 0 and c["speed_ratio_latency"] > 0
+        assert set(c["metric_change"]) >= {"MAE", "RMSE"}
+        assert abs(c["metric_change"]["MAE"]) < 0.1
+    assert r["candidates"]["torch"]["size_ratio"] > 1.5
+    best = max(r["candidates"].values(), key=lambda c: c["windows_per_s"])
+    assert r["chosen"] == best
+
+
+def test_predict_through_the_int8_run(int8_run, abs_forecaster):
+    from forecast_data import sine_frame
+    df = sine_frame(n=100, seed=4)
+    est = Forecaster.load(int8_run)
+    want = abs_forecaster.predict(df, engine="torch")["y"].to_numpy()
+    for engine in ("torch", "onnx", "auto"):
+        np.testing.assert_allclose(est.predict(df, engine=engine)["y"].to_numpy(), want, atol=0.05)
+
+
+def test_refusals(int8_run, abs_forecaster, monkeypatch):
+    with pytest.raises(LstmkitError, match="already an int8 run"):
+        export_int8(int8_run)
+    with pytest.raises(LstmkitError, match="already exists"):
+        export_int8(abs_forecaster.run_dir_, int8_run)
+    with pytest.raises(LstmkitError, match="cannot be fine-tuned"):
+        Forecaster.load(int8_run).update(np.zeros(10))
+    with pytest.raises(LstmkitError, match="export int8"):
+        Forecaster.load(int8_run).save(int8_run.parent / "copy")
+    import lstmkit.deploy.quantize as mod
+    monkeypatch.setattr(mod, "_quantized_engines", lambda: [])
+    with pytest.raises(LstmkitError, match="no quantized CPU kernels"):
+        quantize_torch(abs_forecaster.net_)
+    target = int8_run.parent / "never"
+    with pytest.raises(LstmkitError, match="no int8 backend"):
+        export_int8(abs_forecaster.run_dir_, target, backends=("torch",), min_seconds=0.01, batch=8)
+    assert not target.exists() and not any(p.name.startswith(".never") for p in int8_run.parent.iterdir())

@@ -1,0 +1,126 @@
+"""The real server in a subprocess on a loopback port; every request loop is bounded."""
+import http.client
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+pytest.importorskip("fastapi")
+pytest.importorskip("uvicorn")
+ws_client = pytest.importorskip("websockets.sync.client")
+
+from forecast_data import sine_frame  # noqa: E402
+
+MAX_BODY, MAX_STREAMS = 20_000, 2
+
+
+@pytest.fixture(scope="module")
+def server(abs_forecaster):
+    cmd = [sys.executable, "-m", "lstmkit", "serve", "--run", str(abs_forecaster.run_dir_), "--port", "0",
+           "--engine", "torch", "--max-body", str(MAX_BODY), "--max-streams", str(MAX_STREAMS)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+    line = proc.stdout.readline()           # "serving RUN on http://127.0.0.1:PORT ..."
+    if "http://" not in line:
+        proc.kill()
+        pytest.fail(f"server did not start: {line!r} {proc.stderr.read()[-2000:]}")
+    port = int(line.split("http://127.0.0.1:")[1].split()[0])
+    yield proc, port
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait(10)
+
+
+def _request(port, method, path, body=None, raw=None):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    conn.request(method, path, body=data, headers={"Content-Type": "application/json"})
+    resp = conn.getresponse()
+    payload = resp.read()
+    conn.close()
+    return resp.status, json.loads(payload) if payload[:1] in (b"{", b"[") else payload
+
+
+def _instance(n=30, seed=0):
+    df = sine_frame(n=n, seed=seed)
+    return {"y": df["y"].tolist(), "temp": df["temp"].tolist()}
+
+
+def test_health_model_docs(server):
+    _, port = server
+    assert _request(port, "GET", "/health") == (200, {"status": "ok"})
+    status, info = _request(port, "GET", "/model")
+    assert status == 200 and info["task"] == "forecast" and info["lookback"] == 24 and info["horizon"] == 3
+    assert info["targets"] == ["y"] and info["features"] == ["temp"] and info["stream_mode"] == "state"
+    status, spec = _request(port, "GET", "/openapi.json")
+    assert status == 200 and "/predict" in spec["paths"]
+    assert _request(port, "GET", "/docs")[0] == 200
+
+
+def test_predict_batch_equals_the_estimator(server, abs_forecaster):
+    _, port = server
+    instances = [_instance(seed=s) for s in range(3)]
+    status, out = _request(port, "POST", "/predict", {"instances": instances})
+    assert status == 200 and len(out["predictions"]) == 3 and out["horizon"] == 3
+    for inst, pred in zip(instances, out["predictions"]):
+        want = abs_forecaster.predict(sine_frame(n=30, seed=instances.index(inst)), engine="torch")["y"]
+        assert max(abs(a - b) for a, b in zip(pred["y"], want)) < 1e-5
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"instances": [{"y": [1.0] * 30}]}, "temp"),
+    ({"instances": [{"y": [1.0] * 5, "temp": [0.0] * 30}]}, "y"),
+    ({"instances": [{"y": [1.0] * 29 + ["x"], "temp": [0.0] * 30}]}, "y"),
+    ({"instances": [{"y": [1.0] * 30, "temp": [0.0] * 30, "tmep": [0.0]}]}, "tmep"),
+    ({"instances": []}, "instances"),
+    ({"rows": []}, "rows"),
+])
+def test_invalid_input_is_422_naming_the_field(server, body, field):
+    _, port = server
+    status, out = _request(port, "POST", "/predict", body)
+    assert status == 422
+    assert any(field in [str(p) for p in d["loc"]] for d in out["detail"]), out
+
+
+def test_oversized_body_is_413(server):
+    _, port = server
+    status, _ = _request(port, "POST", "/predict", raw=b'{"instances": [' + b" " * (MAX_BODY + 10) + b"]}")
+    assert status == 413
+    assert _request(port, "GET", "/health")[0] == 200
+
+
+def test_stream_keeps_state_per_connection(server, abs_forecaster):
+    _, port = server
+    df = sine_frame(n=12, seed=2)
+    obs = [{"y": a, "temp": b} for a, b in df[["y", "temp"]].to_numpy()]
+    want = abs_forecaster.stream().run(obs)
+    url = f"ws://127.0.0.1:{port}/stream"
+    with ws_client.connect(url, open_timeout=10) as a, ws_client.connect(url, open_timeout=10) as b:
+        for k, o in enumerate(obs):
+            a.send(json.dumps(o))
+            got = json.loads(a.recv(timeout=10))
+            assert got["step"] == k + 1
+            assert max(abs(x - y) for x, y in zip(got["forecast"]["y"], want[k][:, 0])) < 1e-5
+        b.send(json.dumps(obs[0]))                          # a fresh connection starts from zero
+        assert json.loads(b.recv(timeout=10))["step"] == 1
+        a.send(json.dumps({"op": "state"}))
+        state = json.loads(a.recv(timeout=10))["state"]
+        b.send(json.dumps({"op": "restore", "state": state}))
+        assert json.loads(b.recv(timeout=10)) == {"restored": True, "step": 12}
+        b.send(json.dumps({"y": 1.0}))
+        err = json.loads(b.recv(timeout=10))
+        assert err["field"] == "temp"
+        b.send("not json")
+        assert "error" in json.loads(b.recv(timeout=10))
+        with ws_client.connect(url, open_timeout=10) as c:   # over the bound of 2 open streams
+            assert "too many open streams" in json.loads(c.recv(timeout=10))["error"]
+
+
+def test_sigterm_stops_cleanly(server):
+    proc, port = server
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=20) == 0
+    assert "Traceback" not in proc.stderr.read()

@@ -1,0 +1,114 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from forecast_data import sine_frame
+from lstmkit.deploy import Stream
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks.forecast.estimator import _prepare
+
+
+def _history(est, n=50, seed=7):
+    df = sine_frame(n=n, seed=seed)
+    obs = [{"y": a, "temp": b} for a, b in df[["y", "temp"]].to_numpy()]
+    x = torch.from_numpy(est._inputs(_prepare(df, est.config_)))[None]     # [1, n, 2] scaled
+    return obs, x
+
+
+def _original(est, y):
+    return est.target_scaler_.inverse_transform(y.numpy().astype(np.float64))
+
+
+def test_state_mode_equals_the_batch_forward_over_the_whole_history(abs_forecaster):
+    est = abs_forecaster
+    s = est.stream(engine="torch")
+    assert isinstance(s, Stream) and s.mode == "state"
+    obs, x = _history(est)
+    got = s.run(obs, id="a")
+    with torch.no_grad():
+        want = [_original(est, est.net_(x[:, : t + 1])[0]) for t in range(x.shape[1])]
+    for g, w in zip(got, want):
+        assert g.shape == (3, 1)
+        np.testing.assert_allclose(g, w, atol=1e-6, rtol=0)
+    assert s.steps("a") == len(obs)
+
+
+def test_window_mode_is_exact_for_relative_forecasters(rel_forecaster):
+    est = rel_forecaster
+    s = est.stream(engine="torch")
+    assert s.mode == "window"
+    with pytest.raises(LstmkitError, match="relative to the newest value"):
+        est.stream(mode="state")
+    obs, x = _history(est, n=40)
+    got = s.run(obs)
+    L = est.config_.lookback
+    with torch.no_grad():
+        for t in range(len(obs)):
+            want = _original(est, est.net_(x[:, max(0, t + 1 - L): t + 1])[0])
+            np.testing.assert_allclose(got[t], want, atol=1e-6, rtol=0)
+    # once the window is full a step equals predict() on the same history
+    df = sine_frame(n=40, seed=7)
+    np.testing.assert_allclose(got[-1][:, 0], est.predict(df, engine="torch")["y"].to_numpy(), atol=1e-6)
+
+
+def test_streams_are_independent_and_reset(abs_forecaster):
+    s = abs_forecaster.stream()
+    obs, _ = _history(abs_forecaster, n=10)
+    a = s.run(obs, id="a")
+    s.run(obs[:3], id="b")
+    s.reset("a")
+    assert s.ids == ["b"]
+    np.testing.assert_array_equal(s.run(obs, id="a")[-1], a[-1])
+    s.reset()
+    assert s.ids == []
+
+
+@pytest.mark.parametrize("suffix", [".json", ".safetensors"])
+def test_state_round_trips(abs_forecaster, rel_forecaster, tmp_path, suffix):
+    for est in (abs_forecaster, rel_forecaster):
+        obs, _ = _history(est, n=30)
+        s = est.stream()
+        s.run(obs[:20], id="x")
+        s.run(obs[:5], id="y")
+        path = s.save(tmp_path / f"state{suffix}")
+        if suffix == ".json":
+            json.loads(path.read_text())
+        t = est.stream()
+        t.restore(path)
+        assert t.ids == ["x", "y"] and t.steps("x") == 20
+        for o in obs[20:]:
+            np.testing.assert_array_equal(t.step(o, "x"), s.step(o, "x"))
+
+
+def test_bad_input_and_foreign_state_are_refused(abs_forecaster, rel_forecaster, tmp_path):
+    s = abs_forecaster.stream(max_streams=1)
+    with pytest.raises(LstmkitError, match="lacks column 'temp'"):
+        s.step({"y": 1.0})
+    with pytest.raises(LstmkitError, match="Expected 2 values"):
+        s.step([1.0])
+    with pytest.raises(LstmkitError, match="NaN"):
+        s.step([float("nan"), 0.0])
+    s.step([1.0, 0.0], id="one")
+    with pytest.raises(LstmkitError, match="too many open streams"):
+        s.step([1.0, 0.0], id="two")
+    other = rel_forecaster.stream().state_dict()
+    with pytest.raises(LstmkitError, match="mode"):
+        s.load_state_dict(other)
+    state = s.state_dict()
+    state["fingerprint"] = "0" * 16
+    with pytest.raises(LstmkitError, match="other model weights"):
+        s.load_state_dict(state)
+    (tmp_path / "junk.safetensors").write_bytes(b"not a state")
+    with pytest.raises(LstmkitError, match="not a readable stream state"):
+        s.restore(tmp_path / "junk.safetensors")
+
+
+def test_onnx_engine_streams_the_same(onnx_run, abs_forecaster):
+    from lstmkit.tasks.forecast.estimator import Forecaster
+    est = Forecaster.load(onnx_run)
+    obs, _ = _history(est, n=25)
+    a = est.stream(engine="torch").run(obs)
+    b = est.stream(engine="onnx").run(obs)
+    np.testing.assert_allclose(np.array(b), np.array(a), atol=1e-4)
