@@ -3,16 +3,28 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Optional
 
 import typer
 
+from lstmkit.compare import compare_command
+from lstmkit.deploy.cli import export_app, serve_command
 from lstmkit.errors import LstmkitError
+from lstmkit.inspect.cli import app as inspect_app
 from lstmkit.tasks.forecast.cli import app as forecast_app, _report
+from lstmkit.tasks.classify.cli import app as classify_app
+from lstmkit.tasks.translate.cli import app as translate_app
 from lstmkit.train import TrainingInterrupted
 
 app = typer.Typer(help="lstmkit: LSTM-family sequence models, from the gate equations to deployment.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 app.add_typer(forecast_app, name="forecast")
+app.add_typer(inspect_app, name="inspect")
+app.command(name="compare")(compare_command)
+app.add_typer(classify_app, name="classify")
+app.add_typer(translate_app, name="translate")
+app.add_typer(export_app, name="export")
+app.command(name="serve")(serve_command)
 
 
 @app.command()
@@ -21,6 +33,45 @@ def demo(out: Path = typer.Option(Path("runs"), help="Folder that receives the r
     """Forecast weekly Mauna Loa CO2 (ships with statsmodels) and compare with the baselines."""
     from lstmkit.tasks.forecast.demo import run_demo
     _report(run_demo(out=out, max_epochs=epochs))
+
+
+@app.command(name="doctor")
+def doctor_command(run: Path = typer.Argument(..., help="Run folder from 'train'.")):
+    """Print a run's training diagnostics again: findings, evidence, remedies (doctor.json)."""
+    from lstmkit.train.doctor import format_report, read_report
+    typer.echo(format_report(read_report(run)))
+
+
+@app.command(name="tune")
+def tune_cmd(
+    task: str = typer.Argument(..., help="Task to tune: forecast."),
+    data: Optional[Path] = typer.Option(None, help="Training data (or 'data:' in --config)."),
+    target: Optional[str] = typer.Option(None, help="Target column(s) (forecast)."),
+    time: Optional[str] = typer.Option(None, help="Time column (forecast)."),
+    config: Optional[Path] = typer.Option(None, help="YAML with the fixed settings every trial shares."),
+    space: Optional[Path] = typer.Option(None, help="YAML search space [hidden, layers, dropout, lr, lookback, batch]."),
+    trials: int = typer.Option(30, help="Trials in the whole study (all workers together)."),
+    timeout: Optional[str] = typer.Option(None, help="Stop this worker after 90s, 30m, 2h ..."),
+    epochs: Optional[int] = typer.Option(None, help="Maximum epochs per trial."),
+    out: Optional[Path] = typer.Option(None, help="Folder for study.db, best.yaml, trials.csv, history.png [runs/tune-<task>]."),
+    storage: Optional[str] = typer.Option(None, help="Optuna storage URL shared by workers [sqlite:///<out>/study.db]."),
+    study: Optional[str] = typer.Option(None, help="Study name [the task]."),
+    seed: Optional[int] = typer.Option(None, help="Sampler seed (repeatable proposals)."),
+    device: Optional[str] = typer.Option(None, help="auto, cpu, cuda [auto]."),
+):
+    """Search hyperparameters with Optuna (TPE, median pruning); resumable, several workers can share a study."""
+    from lstmkit.tune import tune_command
+    tune_command(task, data=data, target=target, time=time, config=config, space=space, trials=trials,
+                 timeout=timeout, epochs=epochs, out=out, storage=storage, study=study, seed=seed, device=device)
+
+
+def _task_of(run_dir: Path | None) -> str:
+    """The task that wrote ``run_dir`` (its lstmkit.json says), for the resume hint."""
+    try:
+        from lstmkit.runs import read_meta
+        return read_meta(run_dir)["task"] if run_dir is not None else "<task>"
+    except LstmkitError:
+        return "<task>"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -32,7 +83,7 @@ def main(argv: list[str] | None = None) -> None:
     except TrainingInterrupted as e:
         where = f" --resume {e.run_dir}" if e.run_dir else ""
         print(f"interrupted after epoch {e.epoch}; checkpoint saved. Continue with: "
-              f"lstmkit forecast train{where}", file=sys.stderr)
+              f"lstmkit {_task_of(e.run_dir)} train{where}", file=sys.stderr)
         sys.exit(130)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -14,7 +14,7 @@ import yaml
 
 from lstmkit.errors import LstmkitError
 
-__all__ = ["TrainConfig", "ForecastConfig", "load_yaml", "merge"]
+__all__ = ["TrainConfig", "ForecastConfig", "ClassifyConfig", "TranslateConfig", "load_yaml", "merge"]
 
 
 @dataclass
@@ -35,6 +35,10 @@ class TrainConfig:
     device: str = "auto"            # auto (CUDA when present) | cpu | cuda | cuda:N
     progress: str = "auto"          # auto (bar on a terminal, log lines otherwise) | bar | log | off
     tensorboard: bool = True        # write tb/ events into the run folder
+    precision: str = "fp32"         # fp32 | bf16 (autocast mixed precision, CPU and GPU)
+    nan_retries: int = 3            # non-finite loss/gradient: skip, restore, halve lr; stop after this many
+    checkpoint_every: int = 200     # steps between mid-epoch checkpoints (0: epoch ends only)
+    doctor: bool = True             # training diagnostics -> doctor.json and a summary at the end
 
 
 @dataclass
@@ -46,7 +50,9 @@ class ForecastConfig:
     features: list[str] = field(default_factory=list)
     lookback: int = 60              # past steps the model sees
     horizon: int = 1                # future steps predicted at once (direct multi-output)
-    model: str = "lstm"             # encoder from lstmkit.nn.zoo: lstm | gru | bilstm
+    model: str = "lstm"             # encoder from lstmkit.nn.zoo: lstm | gru | bilstm | bigru | lstm-attention
+                                    # | cnn-lstm | transformer | tcn
+    head: str = "linear"            # linear | mlp (Dense 25 -> Dense out, the tutorial's Keras head)
     hidden_size: int = 50
     num_layers: int = 2
     dropout: float = 0.2            # between recurrent layers and before the head
@@ -65,6 +71,100 @@ class ForecastConfig:
     def from_dict(cls, d: dict[str, Any]) -> "ForecastConfig":
         d = dict(d)
         train = TrainConfig(**_known(TrainConfig, d.pop("train", {}) or {}, "train"))
+        return cls(train=train, **_known(cls, d, ""))
+
+
+def _classify_train_defaults() -> TrainConfig:
+    return TrainConfig(max_epochs=10, batch_size=64, loss="auto", patience=2, lr_patience=1)
+
+
+@dataclass
+class ClassifyConfig:
+    """Everything that defines a sequence-classification run (text or numeric sequences)."""
+
+    series: bool = False            # numeric sequences (linear front-end) instead of text
+    text: str = "text"              # text column (CSV / TSV / JSONL)
+    label: str = "label"            # label column; labels are kept as the user's strings
+    sample: str = "sample"          # long-format numeric CSV: sample id column ...
+    time: str = "t"                 # ... and time-step column
+    features: list[str] = field(default_factory=list)   # long format: [] -> every other column
+    unequal_length: bool = False    # numeric sequences of different lengths are allowed
+    tokenizer: str = "word"         # word | char | bpe
+    lowercase: bool = True
+    min_freq: int = 2               # rarer tokens become <unk>
+    max_size: int | None = 25000    # vocabulary size cap, specials included (BPE: target size)
+    max_len: int | None = 400       # longer sequences are truncated; None keeps everything
+    truncate: str = "both"          # head | tail | both (first and last halves)
+    vectors: str | None = None      # GloVe / word2vec text file to initialise the embedding
+    freeze_vectors: bool = False
+    embed_dim: int = 128            # embedding (text) or linear front-end (numeric) width
+    model: str = "bilstm"           # encoder from lstmkit.nn.zoo
+    hidden_size: int = 128
+    num_layers: int = 1
+    dropout: float = 0.3            # after the embedding, between layers, before the head
+    pooling: str = "max"            # last | max | mean | attention
+    class_weight: str | None = None  # None | balanced (inverse class frequency)
+    scaler: str = "standard"        # numeric features: standard | minmax | none (train only)
+    val_frac: float = 0.1           # stratified validation split when no validation file
+    bucket: bool = True             # length-bucketed batches
+    drop_empty: bool = False        # skip empty / whitespace-only texts instead of failing
+    encoding: str = "utf-8"
+    train: TrainConfig = field(default_factory=_classify_train_defaults)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "ClassifyConfig":
+        d = dict(d)
+        train = dataclasses.replace(_classify_train_defaults(),
+                                    **_known(TrainConfig, d.pop("train", {}) or {}, "train"))
+        return cls(train=train, **_known(cls, d, ""))
+
+
+def _translate_train_defaults() -> TrainConfig:
+    return TrainConfig(max_epochs=20, batch_size=64, loss="auto", patience=3, lr_patience=1)
+
+
+@dataclass
+class TranslateConfig:
+    """Everything that defines a translation run (LSTM encoder-decoder with attention)."""
+
+    src: str = "src"                # source column of a CSV/TSV (e.g. en) ...
+    tgt: str = "tgt"                # ... and target column (e.g. de)
+    tokenizer: str = "word"         # word (punctuation kept) | bpe, per side
+    shared_vocab: bool = False      # one vocabulary for both sides
+    lowercase: bool = False         # BLEU is cased: keep case by default
+    min_freq: int = 2               # rarer words become <unk> (BPE: minimum pair frequency)
+    max_size: int | None = 16000    # vocabulary size cap per side, specials included (BPE: target size)
+    max_len: int | None = 50        # training pairs with a longer side are dropped; longer input is truncated
+    dedup: bool = True              # drop repeated (source, target) pairs; the count is reported
+    drop_empty: bool = False        # skip pairs with an empty side instead of failing
+    val_frac: float = 0.05          # validation share when no validation pair is given
+    embed_dim: int = 256
+    model: str = "bilstm"           # encoder from lstmkit.nn.zoo
+    hidden_size: int = 256
+    num_layers: int = 2             # encoder and decoder layers
+    dropout: float = 0.3
+    attention: str = "bahdanau"     # bahdanau | dot | general | none (plain (h, c) hand-off)
+    input_feed: bool = True         # feed the last attentional vector into the next decoder step
+    tie_embeddings: bool = False    # target embedding shared with the output layer
+    teacher_forcing: float = 1.0    # share of steps fed the reference token (the rest: own prediction)
+    label_smoothing: float = 0.1
+    beam: int = 5                   # default beam width for run / evaluate (1 = greedy)
+    length_penalty: float = 1.0     # GNMT alpha; 0 ranks by the sum of log-probabilities
+    max_len_ratio: float = 2.0      # decode at most ceil(ratio * source length) + 2 tokens
+    encoding: str = "utf-8"
+    train: TrainConfig = field(default_factory=_translate_train_defaults)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "TranslateConfig":
+        d = dict(d)
+        train = dataclasses.replace(_translate_train_defaults(),
+                                    **_known(TrainConfig, d.pop("train", {}) or {}, "train"))
         return cls(train=train, **_known(cls, d, ""))
 
 
@@ -102,8 +202,8 @@ def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     for k, v in override.items():
         if v is None:
             continue
-        if isinstance(v, dict) and isinstance(out.get(k), dict):
-            out[k] = merge(out[k], v)
+        if isinstance(v, dict):
+            out[k] = merge(out.get(k) if isinstance(out.get(k), dict) else {}, v)
         else:
             out[k] = v
     return out

@@ -24,7 +24,9 @@ def train(
     features: Optional[str] = typer.Option(None, help="Extra input columns, comma-separated."),
     lookback: Optional[int] = typer.Option(None, help="Past steps the model sees [60]."),
     horizon: Optional[int] = typer.Option(None, help="Future steps predicted at once [1]."),
-    model: Optional[str] = typer.Option(None, help="Encoder: lstm, gru, bilstm [lstm]."),
+    model: Optional[str] = typer.Option(None, help="Encoder: lstm, gru, bilstm, bigru, lstm-attention, "
+                                                   "cnn-lstm, transformer, tcn [lstm]."),
+    head: Optional[str] = typer.Option(None, help="Output head: linear, or mlp (Dense 25 -> Dense out) [linear]."),
     epochs: Optional[int] = typer.Option(None, help="Maximum epochs (early stopping ends sooner) [100]."),
     hidden_size: Optional[int] = typer.Option(None, help="Hidden units per layer [50]."),
     layers: Optional[int] = typer.Option(None, help="Recurrent layers [2]."),
@@ -40,19 +42,25 @@ def train(
     seed: Optional[int] = typer.Option(None, help="Random seed [42]."),
     device: Optional[str] = typer.Option(None, help="auto, cpu, cuda [auto]."),
     progress: Optional[str] = typer.Option(None, help="auto, bar, log, off [auto]."),
+    precision: Optional[str] = typer.Option(None, help="fp32 or bf16 (autocast mixed precision) [fp32]."),
+    nan_retries: Optional[int] = typer.Option(None, help="Non-finite loss: skip, restore, halve lr; stop after N [3]."),
+    checkpoint_every: Optional[int] = typer.Option(None, help="Steps between checkpoints; 0: epoch ends only [200]."),
+    doctor: Optional[bool] = typer.Option(None, "--doctor/--no-doctor", help="Training diagnostics [on]."),
     config: Optional[Path] = typer.Option(None, help="YAML file with any of these settings; flags win."),
     out: Path = typer.Option(Path("runs"), help="Folder that receives the run folder."),
     resume: Optional[Path] = typer.Option(None, help="Continue an interrupted run folder."),
 ):
     """Train a forecaster; print test metrics beside naive, seasonal-naive and ETS baselines."""
+    flags = {"target": target, "time": time, "features": features, "lookback": lookback,
+             "horizon": horizon, "model": model, "head": head, "hidden_size": hidden_size, "num_layers": layers,
+             "dropout": dropout, "scaler": scaler, "season": season, "fill": fill, "relative": relative,
+             "train": {"max_epochs": epochs, "batch_size": batch_size, "lr": lr, "loss": loss,
+                       "seed": seed, "device": device, "progress": progress, "precision": precision,
+                       "nan_retries": nan_retries, "checkpoint_every": checkpoint_every, "doctor": doctor}}
     if resume is not None:
-        est = Forecaster.resume(resume, data=str(data) if data else None)
+        overrides = {**{k: v for k, v in flags.items() if k != "train"}, **flags["train"]}
+        est = Forecaster.resume(resume, data=str(data) if data else None, **overrides)
     else:
-        flags = {"target": target, "time": time, "features": features, "lookback": lookback,
-                 "horizon": horizon, "model": model, "hidden_size": hidden_size, "num_layers": layers,
-                 "dropout": dropout, "scaler": scaler, "season": season, "fill": fill, "relative": relative,
-                 "train": {"max_epochs": epochs, "batch_size": batch_size, "lr": lr, "loss": loss,
-                           "seed": seed, "device": device, "progress": progress}}
         params = merge(load_yaml(config) if config else {}, flags)
         if data is None:
             data = params.pop("data", None)
@@ -65,6 +73,9 @@ def train(
 
 
 def _report(est: Forecaster) -> None:
+    from lstmkit.train import distributed
+    if not distributed.is_main():        # under torchrun, rank 0 speaks for all
+        return
     m = est.metrics_
     typer.echo(f"\nTest metrics, original units ({m['test_points']} points, horizon {m['horizon']}, "
                f"season {m['season']}):")
@@ -78,10 +89,11 @@ def _report(est: Forecaster) -> None:
 @app.command()
 def predict(run: Path = typer.Option(..., help="Run folder from 'train'."),
             data: Path = typer.Option(..., help="Series to forecast from (its last rows are the history)."),
-            out: Optional[Path] = typer.Option(None, help="Write the forecast to this CSV instead of stdout.")):
+            out: Optional[Path] = typer.Option(None, help="Write the forecast to this CSV instead of stdout."),
+            engine: str = typer.Option("auto", help="torch, onnx (RUN/model.onnx via onnxruntime), or auto.")):
     """Forecast the next `horizon` steps after the data's end."""
     est = Forecaster.load(run)
-    df = est.predict(str(data))
+    df = est.predict(str(data), engine=engine)
     if out is None:
         typer.echo(df.to_csv(index=False), nl=False)
     else:
@@ -101,6 +113,25 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
         typer.echo(json.dumps(metrics, indent=2))
     else:
         typer.echo(format_table(metrics))
+
+
+@app.command()
+def update(run: Path = typer.Option(..., help="Run folder to start from (left untouched)."),
+           data: Path = typer.Option(..., help="Recent data: same columns, at least lookback + horizon rows."),
+           out: Optional[Path] = typer.Option(None, help="Folder that receives the new run [beside RUN]."),
+           epochs: int = typer.Option(5, help="Fine-tuning epochs over the new windows."),
+           lr: Optional[float] = typer.Option(None, help="Learning rate [a tenth of the training one]."),
+           holdout: float = typer.Option(0.2, help="Fraction of the newest windows that judges the update.")):
+    """Fine-tune on recent data into a NEW run folder; rolled back if the newest points get worse."""
+    from lstmkit.runs import new_run_dir
+    est = Forecaster.load(run).update(str(data), epochs=epochs, lr=lr, holdout=holdout)
+    new = est.save(new_run_dir(out if out is not None else run.parent, "forecast"))
+    write_json(new / "update.json", {**est.last_update_, "parent": str(run.resolve())})
+    r = est.last_update_
+    verdict = "kept" if r["accepted"] else "rolled back (weights unchanged)"
+    typer.echo(f"update {verdict}: {r['loss']} on the newest {r['val_windows']} windows "
+               f"{r['val_loss_before']:.4g} -> {r['val_loss_after']:.4g}")
+    typer.echo(f"run folder: {new}")
 
 
 __all__ = ["app", "write_json"]

@@ -22,6 +22,7 @@ from lstmkit.data.scaling import Scaler
 from lstmkit.data.windows import WindowBatches, make_windows
 from lstmkit.errors import LstmkitError
 from lstmkit.inspect.plots import plot_forecast, plot_history
+from lstmkit.nn.blocks import HEADS
 from lstmkit.nn.zoo import ENCODERS
 from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, new_run_dir, read_meta, read_run,
                           save_tensors, write_json)
@@ -29,12 +30,13 @@ from lstmkit.tasks.forecast.baselines import baseline_forecasts, infer_season
 from lstmkit.tasks.forecast.data import Series, load_table, prepare_series, split_sizes, split_window_indices
 from lstmkit.tasks.forecast.metrics import forecast_metrics
 from lstmkit.tasks.forecast.model import ForecastNet
-from lstmkit.train import Trainer, TrainingInterrupted, TrainResult
+from lstmkit.train import Trainer, TrainingInterrupted, TrainResult, distributed
 
 __all__ = ["Forecaster"]
 
 TASK = "forecast"
 _TRAIN_KEYS = {f.name for f in dataclasses.fields(TrainConfig)}
+_RESUME_FREE = {"progress", "tensorboard", "doctor", "device"}   # how it runs and shows, not what it learns
 _EVAL_BATCH = 1024
 
 
@@ -55,14 +57,15 @@ class Forecaster:
     # -- fitting -------------------------------------------------------------------------
     def fit(self, data, target: str | list[str] | None = None, time: str | None = None,
             features: str | list[str] | None = None, out: str | Path | None = None,
-            run_dir: str | Path | None = None, resume: bool = False) -> "Forecaster":
+            run_dir: str | Path | None = None, resume: bool = False, callbacks=()) -> "Forecaster":
         """Train on ``data`` (path, DataFrame or array).
 
         With ``out`` a new run folder ``out/forecast-<timestamp>`` is created once the data has
         passed every check (``run_dir`` names the folder exactly instead); it receives history,
         checkpoints and TensorBoard events while training, then model, metrics and plots.
         Ctrl-C raises :class:`~lstmkit.train.TrainingInterrupted` after the last finished epoch
-        is checkpointed; ``Forecaster.resume(run_dir)`` continues from there.
+        is checkpointed; ``Forecaster.resume(run_dir)`` continues from there. ``callbacks`` are
+        :class:`~lstmkit.train.callbacks.Callback` objects handed to the trainer (e.g. tuning's pruner).
         """
         cfg = dataclasses.replace(self.config, train=dataclasses.replace(self.config.train))
         if target is not None:
@@ -82,50 +85,69 @@ class Forecaster:
 
         torch.manual_seed(cfg.train.seed)
         self.net_ = ForecastNet(X.shape[-1], Y.shape[-1], cfg.horizon, cfg.model, cfg.hidden_size,
-                                cfg.num_layers, cfg.dropout, cfg.relative)
+                                cfg.num_layers, cfg.dropout, cfg.relative, cfg.head)
         self.config_ = cfg
         self.season_ = cfg.season or infer_season(series.time, len(series.values))
         self.data_summary_ = {**series.summary(), "source": _source(data),
                               "split": {"train": n_train, "val": n_val, "test": n_test}}
-        trainer = Trainer(cfg.train)     # validates device and loss before any folder exists
+        trainer = Trainer(cfg.train)     # validates device and loss (and joins DDP) before any folder exists
+        main = distributed.is_main()     # under torchrun only rank 0 writes the run folder
         if run_dir is None and out is not None:
-            run_dir = new_run_dir(out, TASK)
+            run_dir = distributed.broadcast_str(str(new_run_dir(out, TASK)) if main else None, trainer.device)
         self.run_dir_ = Path(run_dir) if run_dir is not None else None
-        if self.run_dir_ is not None:
-            trainer = Trainer(cfg.train, run_dir=self.run_dir_)
-            if not resume:
-                self._write_meta(self.run_dir_, status="training")
+        trainer = Trainer(cfg.train, run_dir=self.run_dir_, callbacks=callbacks)
+        if self.run_dir_ is not None and not resume and main:
+            self._write_meta(self.run_dir_, status="training")
 
         train_batches = WindowBatches(*_rows(X, Y, train_idx), batch_size=cfg.train.batch_size, shuffle=True)
         val_batches = WindowBatches(*_rows(X, Y, val_idx), batch_size=_EVAL_BATCH, shuffle=False)
         try:
             self.result_: TrainResult = trainer.fit(self.net_, train_batches, val_batches, resume=resume)
         except TrainingInterrupted:
-            if self.run_dir_ is not None:
+            if self.run_dir_ is not None and main:
                 self._write_meta(self.run_dir_, status="interrupted")
             raise
         self.net_.to("cpu").eval()
         self.metrics_ = self._test_metrics(series, n_train, n_val)
-        if self.run_dir_ is not None:
-            self.save(self.run_dir_)
+        if self.run_dir_ is not None and main:
             self._plots(self.run_dir_, series, n_train, n_val)
+            self.save(self.run_dir_)     # last: "finished" in lstmkit.json means the folder is complete
+        distributed.barrier()            # the run folder is complete before any rank moves on
         return self
 
     @classmethod
-    def resume(cls, run_dir: str | Path, data=None) -> "Forecaster":
-        """Continue an interrupted run from its last checkpoint (same config, same data)."""
+    def resume(cls, run_dir: str | Path, data=None, **overrides: Any) -> "Forecaster":
+        """Continue an interrupted or killed run from its last checkpoint (same config, same data).
+
+        ``overrides`` may change how the run is shown, not what it computes: ``progress``,
+        ``tensorboard``, ``doctor``; any other setting that differs from the run's is an error.
+        """
         meta = read_meta(run_dir, TASK)
         if meta.get("status") == "finished":
             raise LstmkitError(f"{run_dir} already finished training", "start a new run instead of --resume")
-        est = cls(**_flatten(meta["config"]))
+        saved = _flatten(meta["config"])
+        for key, value in overrides.items():
+            if value is None or key in _RESUME_FREE:
+                continue
+            if key not in saved:
+                raise LstmkitError(f"unknown setting {key!r}", "check the spelling")
+            if saved[key] != value and not (key in ("target", "features") and _names(value) == saved[key]):
+                raise LstmkitError(
+                    f"{run_dir} was trained with {key}={saved[key]!r}, not {value!r}; a resumed run "
+                    f"must keep its settings (the checkpoint is for that model)",
+                    f"drop --{key.replace('_', '-')} to resume, or start a new run without --resume")
+        est = cls(**{**saved, **{k: v for k, v in overrides.items() if k in _RESUME_FREE and v is not None}})
         source = data if data is not None else meta["data"].get("source")
         if source is None:
             raise LstmkitError(f"{run_dir} was trained on in-memory data", "pass the data again with --data")
         return est.fit(source, run_dir=run_dir, resume=True)
 
     # -- using a fitted model -----------------------------------------------------------
-    def predict(self, data) -> pd.DataFrame:
+    def predict(self, data, engine: str = "auto") -> pd.DataFrame:
         """Forecast the ``horizon`` steps after the end of ``data`` (original units).
+
+        ``engine``: ``torch``, ``onnx`` (the run's exported graph, via onnxruntime) or ``auto``
+        (the engine an int8 export chose, else a current ``model.onnx`` if any, else torch).
 
         Returns one row per future step: ``step``, the timestamp (when the data has a time
         column) and one column per target.
@@ -137,12 +159,13 @@ class Forecaster:
             raise LstmkitError(f"need at least {cfg.lookback} rows (the lookback) to forecast, got {len(series.values)}",
                                "pass more history")
         inputs = self._inputs(series)[-cfg.lookback:]                    # [L, T+F]
+        from lstmkit.deploy.onnx import engine_net
         with torch.no_grad():
-            y = self.net_(torch.from_numpy(inputs).unsqueeze(0))[0].numpy()  # [H, T]
+            y = engine_net(self, engine)(torch.from_numpy(inputs).unsqueeze(0))[0].numpy()  # [H, T]
         values = self.target_scaler_.inverse_transform(y.astype(np.float64))
         out = pd.DataFrame({"step": np.arange(1, cfg.horizon + 1)})
         if series.time is not None:
-            out.insert(0, cfg.time, _future_times(series.time, cfg.horizon))
+            out.insert(0, series.time_name or "time", _future_times(series.time, series.freq, cfg.horizon))
         for j, name in enumerate(cfg.target):
             out[name] = values[:, j]
         return out
@@ -158,13 +181,35 @@ class Forecaster:
         n_train, n_val, _ = split_sizes(len(series.values), cfg.lookback, cfg.horizon, cfg.val_frac, cfg.test_frac)
         return self._test_metrics(series, n_train, n_val)["metrics"]
 
+    # -- deployment (lstmkit.deploy) -----------------------------------------------------
+    def stream(self, mode: str = "auto", engine: str = "auto", max_streams: int | None = None):
+        """A :class:`lstmkit.deploy.Stream`: ``step(x_t, id)`` -> forecast ``[horizon, targets]``.
+
+        ``mode``: ``state`` (carry (h, c): the whole history), ``window`` (the last lookback
+        steps, exact for relative models) or ``auto``; ``engine`` as in :meth:`predict`."""
+        from lstmkit.deploy.streaming import make_stream
+        from lstmkit.deploy.tasks import ForecastAdapter
+        self._check_fitted()
+        return make_stream(ForecastAdapter(self), mode, engine, getattr(self, "run_dir_", None), max_streams)
+
+    def update(self, new_data, epochs: int = 5, lr: float | None = None, holdout: float = 0.2) -> "Forecaster":
+        """Fine-tune on recent data with a small learning rate; rolled back if the error on the
+        newest points gets worse. The report is ``last_update_`` (and ``lineage_`` once saved)."""
+        from lstmkit.deploy.online import update_forecaster
+        self.last_update_ = update_forecaster(self, new_data, epochs=epochs, lr=lr, holdout=holdout)
+        self.lineage_ = [*getattr(self, "lineage_", []), self.last_update_]
+        return self
+
     # -- persistence ---------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
         """Write the run folder: ``model.safetensors`` then ``lstmkit.json`` (and metrics, history)."""
         self._check_fitted()
+        if getattr(self, "quantization_", None):
+            raise LstmkitError("an int8 model is written by 'lstmkit export int8', not saved",
+                               "save the float model, then export it again")
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
-        save_tensors(path / WEIGHTS_FILE, self.net_.state_dict(), metadata={"format": "pt", "task": TASK})
+        save_tensors(path / WEIGHTS_FILE, self.net_.state_dict(), metadata={"format": "pt"})
         if getattr(self, "metrics_", None):
             write_json(path / "metrics.json", self.metrics_)
         self._write_meta(path, status="finished")
@@ -185,18 +230,25 @@ class Forecaster:
             est.data_summary_ = meta["data"]
             shapes = meta["model"]
             est.net_ = ForecastNet(shapes["n_inputs"], shapes["n_targets"], cfg.horizon, cfg.model,
-                                   cfg.hidden_size, cfg.num_layers, cfg.dropout, cfg.relative)
+                                   cfg.hidden_size, cfg.num_layers, cfg.dropout, cfg.relative, cfg.head)
         except (KeyError, TypeError) as e:
             raise LstmkitError(f"{path}/{META_FILE} is missing or has a malformed entry ({e})",
                                "the file was edited or damaged; retrain the model") from None
         try:
-            est.net_.load_state_dict(weights, strict=True)
-        except RuntimeError as e:
+            if meta.get("quantization", {}).get("torch"):       # int8 run from lstmkit.deploy
+                from lstmkit.deploy.quantize import load_quantized
+                est.net_ = load_quantized(est.net_, weights)
+            else:
+                est.net_.load_state_dict(weights, strict=True)
+        except (RuntimeError, KeyError) as e:
             first = str(e).splitlines()[0]
             raise LstmkitError(f"{path}/{WEIGHTS_FILE} does not match the model in {META_FILE} ({first})",
                                "the two files come from different runs; retrain the model") from None
         est.net_.eval()
         est.run_dir_ = Path(path)
+        est.quantization_ = meta.get("quantization")
+        est.engine_ = (est.quantization_ or {}).get("engine")
+        est.lineage_ = meta.get("lineage", [])
         return est
 
     # -- internals ---------------------------------------------------------------------
@@ -271,6 +323,8 @@ class Forecaster:
             "season": self.season_,
             "data": self.data_summary_,
         }
+        if getattr(self, "lineage_", None):          # online updates since training
+            meta["lineage"] = self.lineage_
         result = getattr(self, "result_", None)
         if result is not None:
             meta["training"] = {"epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
@@ -312,6 +366,8 @@ def _validate(cfg: ForecastConfig) -> None:
             raise LstmkitError(f"`{name}` must be a positive integer, got {v!r}", f"pass --{name.replace('_', '-')} 1 or more")
     if cfg.model not in ENCODERS:
         raise LstmkitError(f"unknown model {cfg.model!r}", f"use one of: {', '.join(ENCODERS)}")
+    if cfg.head not in HEADS:
+        raise LstmkitError(f"unknown head {cfg.head!r}", f"use one of: {', '.join(HEADS)}")
     if not cfg.target:
         raise LstmkitError("no target column given", "pass --target COLUMN (or several, comma-separated)")
     if not 0.0 <= cfg.dropout < 1.0:
@@ -332,8 +388,7 @@ def _source(data) -> str | None:
     return str(Path(data).resolve()) if isinstance(data, (str, Path)) else None
 
 
-def _future_times(index: pd.DatetimeIndex, horizon: int) -> pd.DatetimeIndex:
-    freq = index.freq or (pd.infer_freq(index) if len(index) >= 3 else None)
+def _future_times(index: pd.DatetimeIndex, freq: str | None, horizon: int) -> pd.DatetimeIndex:
     if freq is not None:
         return pd.date_range(index[-1], periods=horizon + 1, freq=freq)[1:]
     step = pd.Series(index).diff().median()       # irregular series: the typical step

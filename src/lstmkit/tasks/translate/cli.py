@@ -1,0 +1,145 @@
+"""``lstmkit translate train | run | evaluate``."""
+from __future__ import annotations
+
+import json
+import sys
+import warnings
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from lstmkit.config import load_yaml, merge
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks.translate.estimator import Translator
+
+__all__ = ["app"]
+
+app = typer.Typer(help="Translation with an LSTM encoder-decoder: train, run, evaluate.",
+                  no_args_is_help=True, add_completion=False)
+
+
+@app.command()
+def train(
+    data: Optional[Path] = typer.Option(None, help="CSV/TSV with a source and a target column."),
+    src: Optional[str] = typer.Option(None, help="Source column (language) of --data, e.g. en."),
+    tgt: Optional[str] = typer.Option(None, help="Target column (language) of --data, e.g. de."),
+    src_file: Optional[Path] = typer.Option(None, help="Source sentences, one per line (with --tgt-file)."),
+    tgt_file: Optional[Path] = typer.Option(None, help="Target sentences, line-aligned with --src-file."),
+    val: Optional[Path] = typer.Option(None, help="Validation table (else a split of --data)."),
+    val_src_file: Optional[Path] = typer.Option(None, help="Validation source file."),
+    val_tgt_file: Optional[Path] = typer.Option(None, help="Validation target file."),
+    tokenizer: Optional[str] = typer.Option(None, help="word or bpe [word]."),
+    shared_vocab: Optional[bool] = typer.Option(None, "--shared-vocab", help="One vocabulary for both sides."),
+    lowercase: Optional[bool] = typer.Option(None, "--lowercase", help="Lower-case both sides."),
+    min_freq: Optional[int] = typer.Option(None, help="Rarer tokens become <unk> [2]."),
+    max_size: Optional[int] = typer.Option(None, help="Vocabulary size cap per side [16000]."),
+    max_len: Optional[int] = typer.Option(None, help="Drop training pairs with a longer side; truncate input [50]."),
+    no_dedup: bool = typer.Option(False, "--no-dedup", help="Keep repeated pairs."),
+    drop_empty: Optional[bool] = typer.Option(None, "--drop-empty", help="Skip pairs with an empty side."),
+    val_frac: Optional[float] = typer.Option(None, help="Validation share when none is given [0.05]."),
+    embed_dim: Optional[int] = typer.Option(None, help="Embedding width [256]."),
+    model: Optional[str] = typer.Option(None, help="Encoder from the zoo [bilstm]."),
+    hidden_size: Optional[int] = typer.Option(None, help="Hidden units [256]."),
+    layers: Optional[int] = typer.Option(None, help="Encoder and decoder layers [2]."),
+    dropout: Optional[float] = typer.Option(None, help="Dropout [0.3]."),
+    attention: Optional[str] = typer.Option(None, help="bahdanau, dot, general or none [bahdanau]."),
+    input_feed: Optional[bool] = typer.Option(None, "--input-feed/--no-input-feed", help="Luong input feeding [on]."),
+    tie_embeddings: Optional[bool] = typer.Option(None, "--tie-embeddings", help="Share target embedding and output layer."),
+    teacher_forcing: Optional[float] = typer.Option(None, help="Share of steps fed the reference [1.0]."),
+    beam: Optional[int] = typer.Option(None, help="Beam width for the final scores and later runs [5]."),
+    encoding: Optional[str] = typer.Option(None, help="Text encoding of the files [utf-8]."),
+    epochs: Optional[int] = typer.Option(None, help="Maximum epochs."),
+    batch_size: Optional[int] = typer.Option(None, help="Mini-batch size [64]."),
+    lr: Optional[float] = typer.Option(None, help="Adam learning rate [1e-3]."),
+    patience: Optional[int] = typer.Option(None, help="Early-stopping patience in epochs [3]."),
+    seed: Optional[int] = typer.Option(None, help="Random seed [42]."),
+    device: Optional[str] = typer.Option(None, help="auto, cpu, cuda [auto]."),
+    progress: Optional[str] = typer.Option(None, help="auto, bar, log, off [auto]."),
+    config: Optional[Path] = typer.Option(None, help="YAML file with any of these settings; flags win."),
+    out: Path = typer.Option(Path("runs"), help="Folder that receives the run folder."),
+):
+    """Train a translator; print validation BLEU and chrF (greedy and beam) with their signatures."""
+    flags = {"src": src, "tgt": tgt, "tokenizer": tokenizer, "shared_vocab": shared_vocab, "lowercase": lowercase,
+             "min_freq": min_freq, "max_size": max_size, "max_len": max_len, "dedup": False if no_dedup else None,
+             "drop_empty": drop_empty, "val_frac": val_frac, "embed_dim": embed_dim, "model": model,
+             "hidden_size": hidden_size, "num_layers": layers, "dropout": dropout, "attention": attention,
+             "input_feed": input_feed, "tie_embeddings": tie_embeddings, "teacher_forcing": teacher_forcing,
+             "beam": beam, "encoding": encoding,
+             "train": {"max_epochs": epochs, "batch_size": batch_size, "lr": lr, "patience": patience,
+                       "seed": seed, "device": device, "progress": progress}}
+    params = merge(load_yaml(config) if config else {}, flags)
+    files = {k: params.pop(k, None) for k in ("data", "src_file", "tgt_file", "val", "val_src_file", "val_tgt_file")}
+    pick = lambda flag, key: _opt(flag if flag is not None else files[key])  # noqa: E731
+    if (src_file is None) != (tgt_file is None):
+        raise LstmkitError("--src-file and --tgt-file go together", "pass both, or a table with --data")
+    est = Translator(**params).fit(pick(data, "data"), src_file=pick(src_file, "src_file"),
+                                   tgt_file=pick(tgt_file, "tgt_file"), val_data=pick(val, "val"),
+                                   val_src_file=pick(val_src_file, "val_src_file"),
+                                   val_tgt_file=pick(val_tgt_file, "val_tgt_file"), out=out)
+    d = est.data_summary_
+    typer.echo(f"pairs read {d['pairs']}, empty dropped {d['dropped_empty']}, longer than max-len dropped "
+               f"{d['dropped_too_long']}, duplicates dropped {d['duplicates']}; train {d['split']['train']}, "
+               f"val {d['split']['val']}")
+    for name, m in est.metrics_.items():
+        typer.echo(_format(f"validation (beam {m['beam']})", m))
+    r = est.result_
+    typer.echo(f"epochs {r.epochs_run}, best epoch {r.best_epoch}{' (early stop)' if r.stopped_early else ''}")
+    typer.echo(f"run folder: {est.run_dir_}")
+
+
+def _opt(p) -> str | None:
+    return None if p is None else str(p)
+
+
+def _format(title: str, m: dict) -> str:
+    return (f"{title}: BLEU {m['bleu']:.2f}  chrF {m['chrf']:.2f}  ({m['sentences']} sentences, "
+            f"{m['sentences_per_second']:.1f}/s)\n  {m['bleu_signature']}\n  {m['chrf_signature']}")
+
+
+@app.command()
+def run(run: Path = typer.Option(..., help="Run folder from 'train'."),
+        beam: Optional[int] = typer.Option(None, help="Beam width (1 = greedy) [as trained, 5]."),
+        alpha: Optional[float] = typer.Option(None, help="Length penalty alpha [1.0]."),
+        encoding: str = typer.Option("utf-8", help="Encoding of standard input.")):
+    """Translate standard input: one translation per input line, written as each line arrives."""
+    est = Translator.load(run)
+    stream = sys.stdin
+    if hasattr(stream, "buffer"):
+        import io
+        stream = io.TextIOWrapper(stream.buffer, encoding=encoding, errors="strict")
+    lineno = 0
+    try:
+        for line in stream:
+            lineno += 1
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", UserWarning)
+                text = line.rstrip("\r\n")
+                out = est.translate([text], beam=beam, alpha=alpha)[0] if text.strip() else ""
+            for w in caught:
+                print(f"warning: line {lineno}: {w.message}", file=sys.stderr)
+            sys.stdout.write(out + "\n")
+            sys.stdout.flush()
+    except UnicodeDecodeError as e:
+        raise LstmkitError(f"standard input line {lineno + 1} is not valid {encoding} ({e.reason})",
+                           "convert the input to UTF-8 or pass --encoding") from None
+
+
+@app.command()
+def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
+             src_file: Path = typer.Option(..., help="Source sentences, one per line."),
+             ref_file: Path = typer.Option(..., help="Reference translations, line-aligned."),
+             beam: Optional[int] = typer.Option(None, help="Beam width (1 = greedy) [as trained]."),
+             out: Optional[Path] = typer.Option(None, help="Per-sentence TSV (BLEU, source, reference, output)."),
+             as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a report.")):
+    """BLEU and chrF (sacrebleu) of the model's translations against reference translations."""
+    est = Translator.load(run)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        m = est.evaluate(src_file=src_file, ref_file=ref_file, beam=beam, out_file=out)
+    if caught:
+        print(f"warning: {len(caught)} source sentence(s) longer than the model's maximum were truncated",
+              file=sys.stderr)
+    typer.echo(json.dumps(m, indent=2) if as_json else _format(f"{src_file.name} (beam {m['beam']})", m))
+    if out is not None:
+        typer.echo(f"wrote {out}")

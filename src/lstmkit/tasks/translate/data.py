@@ -1,0 +1,279 @@
+"""Sentence pairs in, checked and tokenised per side.
+
+    read_pairs(data=…, src=…, tgt=…)            a CSV/TSV with source and target columns
+    read_pairs(src_file=…, tgt_file=…)          two line-aligned files (Multi30k style)
+    clean_pairs(pairs, max_len, dedup)          length filter and de-duplication, with counts
+    SideTokenizer("word" | "bpe").fit(texts)    ids with <pad> 0, <unk> 1, <bos> 2, <eos> 3;
+                                                decode(ids) gives detokenised text back
+
+Every check happens before a run folder exists, and each failure is one LstmkitError that
+names the file, the line and the fix.
+"""
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from lstmkit.data.vocab import PAD, UNK, Vocab
+from lstmkit.errors import LstmkitError
+
+__all__ = ["BOS", "EOS", "PAD_ID", "UNK_ID", "BOS_ID", "EOS_ID", "Pairs", "read_lines", "read_pairs",
+           "clean_pairs", "split_pairs", "SideTokenizer", "detokenize"]
+
+BOS, EOS = "<bos>", "<eos>"
+PAD_ID, UNK_ID, BOS_ID, EOS_ID = 0, 1, 2, 3
+SPECIALS = [PAD, UNK, BOS, EOS]
+
+
+@dataclass
+class Pairs:
+    """Aligned source and target sentences, and what reading and cleaning removed."""
+    src: list[str]
+    tgt: list[str]
+    report: dict[str, int] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.src)
+
+    def subset(self, idx) -> "Pairs":
+        return Pairs([self.src[i] for i in idx], [self.tgt[i] for i in idx], dict(self.report))
+
+
+def read_lines(path: str | Path, encoding: str = "utf-8") -> list[str]:
+    """The lines of a text file (no trailing newline); bytes outside ``encoding`` name their line."""
+    path = Path(path)
+    if not path.is_file():
+        raise LstmkitError(f"file not found: {path}", "check the path")
+    raw = path.read_bytes()
+    enc = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+    try:
+        text = raw.decode(enc)
+    except LookupError:
+        raise LstmkitError(f"unknown encoding {encoding!r}", "pass --encoding utf-8, latin-1, …") from None
+    except UnicodeDecodeError as e:
+        line = raw[:e.start].count(b"\n") + 1
+        raise LstmkitError(f"{path} line {line} is not valid {encoding} (byte 0x{raw[e.start]:02x})",
+                           "convert the file to UTF-8 (iconv -f latin1 -t utf-8) or pass --encoding") from None
+    lines = text.splitlines()
+    if not any(ln.strip() for ln in lines):
+        raise LstmkitError(f"file is empty: {path}", "supply one sentence per line")
+    return lines
+
+
+def _read_table(path: Path, src: str, tgt: str, encoding: str) -> tuple[list[str], list[str]]:
+    import io
+
+    import pandas as pd
+    text = "\n".join(read_lines(path, encoding))
+    sep = "," if path.suffix.lower() == ".csv" else "\t"
+    try:
+        df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, quoting=3 if sep == "\t" else 0)
+    except pd.errors.ParserError as e:
+        raise LstmkitError(f"{path} is not a valid {'CSV' if sep == ',' else 'TSV'} file ({e})",
+                           "check the quoting and the number of fields per row") from None
+    for col, flag in ((src, "--src"), (tgt, "--tgt")):
+        if col not in df.columns:
+            raise LstmkitError(f"column {col!r} not found in {path}",
+                               f"pass {flag} with one of: {', '.join(map(str, df.columns))}")
+    return df[src].tolist(), df[tgt].tolist()
+
+
+def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: str | Path | None = None,
+               tgt_file: str | Path | None = None, encoding: str = "utf-8", drop_empty: bool = False) -> Pairs:
+    """Sentence pairs from a table (``data``: path, DataFrame, or list of (source, target))
+    or from two line-aligned files. Empty sides are an error unless ``drop_empty``."""
+    if data is not None and (src_file is not None or tgt_file is not None):
+        raise LstmkitError("both --data and --src-file/--tgt-file given", "pass one table or one pair of files")
+    if data is None:
+        if src_file is None or tgt_file is None:
+            raise LstmkitError("no data given", "pass --data TABLE, or both --src-file and --tgt-file")
+        s, t = read_lines(src_file, encoding), read_lines(tgt_file, encoding)
+        # A final empty line is what many editors leave; it is not a sentence.
+        while s and not s[-1].strip() and len(s) > len(t):
+            s.pop()
+        while t and not t[-1].strip() and len(t) > len(s):
+            t.pop()
+        if len(s) != len(t):
+            raise LstmkitError(f"{src_file} has {len(s)} lines but {tgt_file} has {len(t)}",
+                               "the files must be line-aligned: one translation per source line")
+        where = f"{src_file} / {tgt_file}"
+    elif isinstance(data, (str, Path)):
+        s, t = _read_table(Path(data), src, tgt, encoding)
+        where = str(data)
+    elif hasattr(data, "columns"):
+        for col in (src, tgt):
+            if col not in data.columns:
+                raise LstmkitError(f"column {col!r} not in the DataFrame", f"use one of: {', '.join(map(str, data.columns))}")
+        s, t, where = [str(v) for v in data[src]], [str(v) for v in data[tgt]], "the DataFrame"
+    else:
+        try:
+            s, t = [str(a) for a, _ in data], [str(b) for _, b in data]
+        except (TypeError, ValueError):
+            raise LstmkitError("data must be a path, a DataFrame or a list of (source, target) pairs",
+                               "pass --data FILE or --src-file/--tgt-file") from None
+        where = "the pairs"
+    empty = [i for i, (a, b) in enumerate(zip(s, t)) if not a.strip() or not b.strip()]
+    if empty and not drop_empty:
+        raise LstmkitError(f"{where}: {len(empty)} pair(s) have an empty side (first at line {empty[0] + 1})",
+                           "fill them in or pass --drop-empty to skip them")
+    keep = sorted(set(range(len(s))) - set(empty))
+    pairs = Pairs([s[i].strip() for i in keep], [t[i].strip() for i in keep], {"read": len(s), "empty": len(empty)})
+    if not pairs.src:
+        raise LstmkitError(f"{where} holds no sentence pairs", "supply at least a few aligned sentences")
+    return pairs
+
+
+def clean_pairs(pairs: Pairs, src_len, tgt_len, max_len: int | None, dedup: bool) -> Pairs:
+    """Drop pairs whose source or target has more than ``max_len`` tokens (``src_len``/``tgt_len``
+    count them), then exact duplicate pairs; the counts go into ``report``."""
+    report = dict(pairs.report)
+    keep = list(range(len(pairs)))
+    if max_len is not None:
+        keep = [i for i in keep if src_len(pairs.src[i]) <= max_len and tgt_len(pairs.tgt[i]) <= max_len]
+    report["too_long"] = len(pairs) - len(keep)
+    if dedup:
+        seen, kept = set(), []
+        for i in keep:
+            key = (pairs.src[i], pairs.tgt[i])
+            if key not in seen:
+                seen.add(key)
+                kept.append(i)
+        report["duplicates"] = len(keep) - len(kept)
+        keep = kept
+    out = Pairs([pairs.src[i] for i in keep], [pairs.tgt[i] for i in keep], report)
+    if not out.src:
+        raise LstmkitError(f"no pair is left after dropping {report['too_long']} longer than {max_len} tokens",
+                           "raise --max-len")
+    report["kept"] = len(out)
+    return out
+
+
+def split_pairs(n: int, val_frac: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded random train / validation indices (at least one of each)."""
+    if n < 2:
+        raise LstmkitError(f"{n} sentence pair is too few to hold out a validation part",
+                           "supply more pairs or a validation pair of files")
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(n)
+    n_val = min(n - 1, max(1, round(n * val_frac)))
+    return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+# -- tokenisation ------------------------------------------------------------------------------
+_WORD = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]")
+_NO_SPACE_BEFORE = re.compile(r" ([.,!?;:%)\]}'’»])")
+_NO_SPACE_AFTER = re.compile(r"([(\[{«$]) ")
+
+
+def detokenize(tokens: Sequence[str]) -> str:
+    """Words and punctuation back into text: no space before ``. , ! ? ; : ) %``, none after ``(``."""
+    return _NO_SPACE_AFTER.sub(r"\1", _NO_SPACE_BEFORE.sub(r"\1", " ".join(tokens)))
+
+
+class SideTokenizer:
+    """One side's tokenizer: ``word`` (words and punctuation marks, a counted :class:`Vocab`)
+    or ``bpe`` (Hugging Face ``tokenizers``, Metaspace so decoding restores the spaces exactly).
+
+    Ids 0-3 are ``<pad> <unk> <bos> <eos>`` for both kinds. State is plain data (``to_dict``).
+    """
+
+    def __init__(self, kind: str = "word", min_freq: int = 2, max_size: int | None = 16000, lowercase: bool = False):
+        if kind not in ("word", "bpe"):
+            raise LstmkitError(f"unknown tokenizer {kind!r}", "use word or bpe")
+        self.kind, self.min_freq, self.max_size, self.lowercase = kind, min_freq, max_size, lowercase
+        self.vocab: Vocab | None = None
+        self._bpe = None
+
+    def _clean(self, text: str) -> str:
+        text = unicodedata.normalize("NFKC", text)
+        return text.lower() if self.lowercase else text
+
+    def pieces(self, text: str) -> list[str]:
+        """Token strings of ``text`` (before the vocabulary lookup)."""
+        if self.kind == "bpe":
+            return list(self._bpe.encode(self._clean(text)).tokens)
+        return _WORD.findall(self._clean(text))
+
+    def fit(self, texts: Iterable[str]) -> "SideTokenizer":
+        texts = list(texts)
+        if self.kind == "bpe":
+            tk = _import_tokenizers()
+            tok = tk.Tokenizer(tk.models.BPE(unk_token=UNK))
+            tok.pre_tokenizer = tk.pre_tokenizers.Metaspace()
+            tok.decoder = tk.decoders.Metaspace()
+            trainer = tk.trainers.BpeTrainer(vocab_size=self.max_size or 16000, min_frequency=self.min_freq,
+                                             special_tokens=SPECIALS, show_progress=False)
+            tok.train_from_iterator((self._clean(t) for t in texts), trainer=trainer)
+            self._bpe = tok
+            size = tok.get_vocab_size()
+        else:
+            counts = Counter(p for t in texts for p in self.pieces(t))
+            kept = sorted((w for w, c in counts.items() if c >= self.min_freq and w not in SPECIALS),
+                          key=lambda w: (-counts[w], w))
+            if self.max_size is not None:
+                kept = kept[: max(0, self.max_size - len(SPECIALS))]
+            self.vocab = Vocab(SPECIALS + kept)
+            size = len(self.vocab)
+        if size <= len(SPECIALS):
+            raise LstmkitError(f"the vocabulary is empty: no token occurs at least {self.min_freq} times",
+                               "supply more text or lower --min-freq")
+        return self
+
+    @property
+    def vocab_size(self) -> int:
+        return self._bpe.get_vocab_size() if self.kind == "bpe" else len(self.vocab)
+
+    def encode(self, text: str) -> list[int]:
+        """Token ids without ``<bos>``/``<eos>``."""
+        if self.kind == "bpe":
+            return list(self._bpe.encode(self._clean(text)).ids)
+        return self.vocab.encode(self.pieces(text))
+
+    def id_to_piece(self, ids: Sequence[int]) -> list[str]:
+        if self.kind == "bpe":
+            return [self._bpe.id_to_token(int(i)) or UNK for i in ids]
+        return [self.vocab.itos[int(i)] for i in ids]
+
+    def decode(self, ids: Sequence[int]) -> str:
+        """Detokenised text of ``ids`` (specials dropped; stops at ``<eos>``)."""
+        ids = list(ids)
+        if EOS_ID in ids:
+            ids = ids[: ids.index(EOS_ID)]
+        ids = [i for i in ids if i not in (PAD_ID, BOS_ID)]
+        if self.kind == "bpe":
+            return self._bpe.decode(ids, skip_special_tokens=False).replace(f"{UNK}", f" {UNK} ").strip()
+        return detokenize(self.id_to_piece(ids))
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {"kind": self.kind, "min_freq": self.min_freq, "max_size": self.max_size, "lowercase": self.lowercase}
+        if self.kind == "bpe":
+            d["tokenizer"] = json.loads(self._bpe.to_str())
+        else:
+            d["itos"] = self.vocab.itos
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "SideTokenizer":
+        tok = cls(d["kind"], d.get("min_freq", 2), d.get("max_size"), d.get("lowercase", False))
+        if tok.kind == "bpe":
+            tok._bpe = _import_tokenizers().Tokenizer.from_str(json.dumps(d["tokenizer"]))
+        else:
+            tok.vocab = Vocab(d["itos"])
+        return tok
+
+
+def _import_tokenizers():
+    try:
+        import tokenizers
+        import tokenizers.decoders, tokenizers.models, tokenizers.pre_tokenizers, tokenizers.trainers  # noqa: E401,F401
+    except ImportError:
+        raise LstmkitError("the BPE tokenizer needs the 'tokenizers' package",
+                           "pip install tokenizers, or use --tokenizer word") from None
+    return tokenizers

@@ -1,0 +1,337 @@
+"""``Translator``: the scikit-learn-style Python API for translation.
+
+>>> tr = Translator(max_epochs=10).fit(src_file="train.en", tgt_file="train.de", out="runs")
+>>> tr.translate(["A man is riding a bike."], beam=5)
+>>> tr.evaluate(src_file="test.en", ref_file="test.de")["bleu"]
+>>> Translator.load("runs/translate-20250101-120000")
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import time as _time
+import warnings
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import torch
+
+from lstmkit import __version__
+from lstmkit.config import TrainConfig, TranslateConfig
+from lstmkit.data.batching import BucketBatches, pad_batch
+from lstmkit.errors import LstmkitError
+from lstmkit.nn.zoo import ENCODERS
+from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, atomic_write, new_run_dir, read_run,
+                          save_tensors, write_json)
+from lstmkit.tasks.translate.data import (BOS_ID, EOS_ID, PAD_ID, Pairs, SideTokenizer, clean_pairs, read_pairs,
+                                          split_pairs)
+from lstmkit.tasks.translate.decode import beam_search
+from lstmkit.tasks.translate.metrics import corpus_scores, plot_attention, write_sentences
+from lstmkit.tasks.translate.model import ATTENTIONS, Seq2Seq, sequence_loss
+from lstmkit.train import Trainer, TrainResult
+
+__all__ = ["Translator", "TASK", "VOCAB_FILE"]
+
+TASK = "translate"
+VOCAB_FILE = "vocab.json"
+_TRAIN_KEYS = {f.name for f in dataclasses.fields(TrainConfig)}
+_EVAL_BATCH = 64
+
+
+class _PairBatches:
+    """``((src [B, S], src_len [B], tgt_in [B, T]), tgt_out [B, T])`` batches, bucketed by source length."""
+
+    def __init__(self, src: list[torch.Tensor], tgt: list[torch.Tensor], batch_size: int, shuffle: bool):
+        self.src, self.tgt = src, tgt
+        self.order = BucketBatches(src, None, batch_size, shuffle=shuffle, bucket=True)
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def __iter__(self):
+        for idx in self.order.batch_indices():
+            idx = idx.tolist()
+            src, src_len = pad_batch([self.src[i] for i in idx], PAD_ID)
+            tgt_in, _ = pad_batch([torch.cat([torch.tensor([BOS_ID]), self.tgt[i]]) for i in idx], PAD_ID)
+            tgt_out, _ = pad_batch([torch.cat([self.tgt[i], torch.tensor([EOS_ID])]) for i in idx], PAD_ID)
+            yield (src, src_len, tgt_in), tgt_out
+
+
+class Translator:
+    """LSTM encoder-decoder with attention and beam search.
+
+    Hyper-parameters are those of :class:`~lstmkit.config.TranslateConfig` and
+    :class:`~lstmkit.config.TrainConfig` as keyword arguments (``attention``, ``model``,
+    ``hidden_size``, ``tokenizer``, ``beam``, ``max_epochs``, ``lr``, ``seed``, …).
+
+    Data: a CSV/TSV with columns ``src`` and ``tgt`` (as configured), a DataFrame, a list of
+    (source, target) pairs, or two line-aligned files ``src_file`` / ``tgt_file``.
+
+    Fitted attributes: ``config_``, ``src_tokenizer_``, ``tgt_tokenizer_``, ``net_``, ``result_``,
+    ``metrics_`` (validation BLEU/chrF, greedy and beam), ``data_summary_``, ``run_dir_``.
+    """
+
+    def __init__(self, **params: Any):
+        self.config = _config_from_params(params)
+
+    # -- fitting ---------------------------------------------------------------------------
+    def fit(self, data=None, *, src_file=None, tgt_file=None, val_data=None, val_src_file=None, val_tgt_file=None,
+            out: str | Path | None = None, run_dir: str | Path | None = None, **overrides: Any) -> "Translator":
+        """Train; a validation part is split off unless ``val_data`` or ``val_src_file``/``val_tgt_file``
+        is given. With ``out`` a run folder is created after every input has passed its checks."""
+        cfg = _config_from_params({**_flatten(self.config.to_dict()), **overrides})
+        _validate(cfg)
+        full = read_pairs(data, cfg.src, cfg.tgt, src_file, tgt_file, cfg.encoding, cfg.drop_empty)
+        if val_data is not None or val_src_file is not None or val_tgt_file is not None:
+            train = full
+            val = read_pairs(val_data, cfg.src, cfg.tgt, val_src_file, val_tgt_file, cfg.encoding, cfg.drop_empty)
+        else:
+            tr_idx, va_idx = split_pairs(len(full), cfg.val_frac, cfg.train.seed)
+            train, val = full.subset(tr_idx), full.subset(va_idx)
+
+        self.config_ = cfg
+        self._fit_tokenizers(train.src, train.tgt)
+        train = clean_pairs(train, lambda s: len(self.src_tokenizer_.encode(s)),
+                            lambda s: len(self.tgt_tokenizer_.encode(s)), cfg.max_len, cfg.dedup)
+        x_tr, y_tr = self._encode_pairs(train)
+        x_va, y_va = self._encode_pairs(val)
+        self.data_summary_ = {
+            "pairs": full.report.get("read", len(full)), "dropped_empty": full.report.get("empty", 0),
+            "dropped_too_long": train.report.get("too_long", 0), "duplicates": train.report.get("duplicates", 0),
+            "split": {"train": len(train), "val": len(val)},
+            "vocab": {"src": self.src_tokenizer_.vocab_size, "tgt": self.tgt_tokenizer_.vocab_size},
+            "source": _source(data if data is not None else src_file), "target": _source(tgt_file)}
+
+        torch.manual_seed(cfg.train.seed)
+        self.net_ = self._build_net()
+        loss = sequence_loss(cfg.label_smoothing)
+        Trainer(cfg.train, loss_fn=loss)          # validates the device before any folder exists
+        if run_dir is None and out is not None:
+            run_dir = new_run_dir(out, TASK)
+        self.run_dir_ = Path(run_dir) if run_dir is not None else None
+        if self.run_dir_ is not None:
+            self._write_vocab(self.run_dir_)
+            self._write_meta(self.run_dir_, status="training")
+        trainer = Trainer(cfg.train, run_dir=self.run_dir_, loss_fn=loss)
+        t0 = _time.perf_counter()
+        self.result_: TrainResult = trainer.fit(self.net_, _PairBatches(x_tr, y_tr, cfg.train.batch_size, True),
+                                                _PairBatches(x_va, y_va, _EVAL_BATCH, False))
+        self.train_seconds_ = _time.perf_counter() - t0
+        self.net_.to("cpu").eval()
+        self.metrics_ = {"val": self._score(val, beam=1)}
+        if cfg.beam > 1:
+            self.metrics_["val_beam"] = self._score(val, beam=cfg.beam)
+        if self.run_dir_ is not None:
+            self.save(self.run_dir_)
+            self._plots(self.run_dir_, val)
+        return self
+
+    # -- using a fitted model --------------------------------------------------------------
+    def translate(self, sentences: Sequence[str] | str, beam: int | None = None, alpha: float | None = None,
+                  batch_size: int = _EVAL_BATCH) -> list[str]:
+        """Detokenised translations of ``sentences`` (one string each; empty input -> empty output)."""
+        return [h for h, _ in self._translate(sentences, beam, alpha, batch_size)]
+
+    def evaluate(self, data=None, *, src_file=None, ref_file=None, beam: int | None = None,
+                 out_file: str | Path | None = None) -> dict[str, Any]:
+        """BLEU and chrF (sacrebleu, signatures included) of the translations against references."""
+        self._check_fitted()
+        pairs = read_pairs(data, self.config_.src, self.config_.tgt, src_file, ref_file, self.config_.encoding,
+                           drop_empty=False)
+        result = self._score(pairs, beam if beam is not None else self.config_.beam, out_file=out_file)
+        return result
+
+    # -- persistence -----------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        self._check_fitted()
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        save_tensors(path / WEIGHTS_FILE, self.net_.state_dict(), metadata={"format": "pt", "task": TASK})
+        self._write_vocab(path)
+        if getattr(self, "metrics_", None):
+            write_json(path / "metrics.json", self.metrics_)
+        self._write_meta(path, status="finished")
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Translator":
+        """Load a finished run folder (weights from safetensors, vocabularies from JSON)."""
+        meta, weights = read_run(path, TASK)
+        path = Path(path)
+        try:
+            est = cls(**_flatten(meta["config"]))
+            est.config_ = est.config
+            est.data_summary_ = meta.get("data", {})
+            state = json.loads((path / VOCAB_FILE).read_text(encoding="utf-8"))
+            est.src_tokenizer_ = SideTokenizer.from_dict(state["src"])
+            est.tgt_tokenizer_ = SideTokenizer.from_dict(state["tgt"])
+            est.net_ = est._build_net()
+        except (KeyError, TypeError, ValueError, OSError) as e:
+            raise LstmkitError(f"{path} has a missing or malformed {META_FILE} / {VOCAB_FILE} ({e})",
+                               "the run folder was edited or damaged; retrain the model") from None
+        try:
+            est.net_.load_state_dict(weights, strict=True)
+        except RuntimeError as e:
+            raise LstmkitError(f"{path}/{WEIGHTS_FILE} does not match the model in {META_FILE} "
+                               f"({str(e).splitlines()[0]})", "retrain the model") from None
+        est.net_.eval()
+        est.run_dir_ = path
+        if (path / "metrics.json").is_file():
+            est.metrics_ = json.loads((path / "metrics.json").read_text())
+        return est
+
+    def attention(self, sentence: str, beam: int = 1) -> tuple[list[str], list[str], Any]:
+        """``(source pieces, output pieces, weights [T_out, T_src])`` for one sentence."""
+        self._check_fitted()
+        if self.net_.attn is None:
+            raise LstmkitError("this model was trained with --attention none", "it has no attention to show")
+        ids = self._src_ids(sentence)
+        hyp = beam_search(self.net_, torch.tensor([ids]), torch.tensor([len(ids)]), beam,
+                          self.config_.length_penalty, self.config_.max_len_ratio)[0]
+        src = self.src_tokenizer_.id_to_piece(ids)
+        out = [p if i != EOS_ID else "<eos>" for p, i in zip(self.tgt_tokenizer_.id_to_piece(hyp.ids), hyp.ids)]
+        return src, out, hyp.attention.numpy()
+
+    # -- internals -------------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "net_"):
+            raise LstmkitError("this Translator is not fitted yet", "call fit(...) or Translator.load(run)")
+
+    def _fit_tokenizers(self, src: list[str], tgt: list[str]) -> None:
+        cfg = self.config_
+        make = lambda: SideTokenizer(cfg.tokenizer, cfg.min_freq, cfg.max_size, cfg.lowercase)  # noqa: E731
+        if cfg.shared_vocab:
+            self.src_tokenizer_ = self.tgt_tokenizer_ = make().fit(list(src) + list(tgt))
+        else:
+            self.src_tokenizer_ = make().fit(src)
+            self.tgt_tokenizer_ = make().fit(tgt)
+
+    def _src_ids(self, sentence: str, warn: bool = True) -> list[int]:
+        ids = self.src_tokenizer_.encode(sentence) or [EOS_ID]
+        limit = self.config_.max_len
+        if limit is not None and len(ids) > limit:
+            if warn:
+                warnings.warn(f"a source sentence has {len(ids)} tokens, more than the model's maximum of {limit}; "
+                              f"it was truncated", UserWarning, stacklevel=3)
+            ids = ids[:limit]
+        return ids
+
+    def _encode_pairs(self, pairs: Pairs) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        limit = self.config_.max_len
+        src = [torch.tensor(self._src_ids(s, warn=False), dtype=torch.long) for s in pairs.src]
+        tgt = [torch.tensor(self.tgt_tokenizer_.encode(t)[:limit] if limit else self.tgt_tokenizer_.encode(t),
+                            dtype=torch.long) for t in pairs.tgt]
+        return src, tgt
+
+    def _translate(self, sentences, beam, alpha, batch_size) -> Iterator[tuple[str, Any]]:
+        self._check_fitted()
+        if isinstance(sentences, str):
+            sentences = [sentences]
+        cfg = self.config_
+        beam = cfg.beam if beam is None else beam
+        alpha = cfg.length_penalty if alpha is None else alpha
+        if isinstance(beam, bool) or not isinstance(beam, int) or beam < 1:
+            raise LstmkitError(f"`beam` must be a positive integer, got {beam!r}", "pass --beam 5, say (1 = greedy)")
+        self.net_.eval()
+        seqs = [torch.tensor(self._src_ids(s)) for s in sentences]
+        results: list[tuple[str, Any] | None] = [None] * len(seqs)
+        for idx, src, src_len in BucketBatches(seqs, None, batch_size, pad_value=PAD_ID).iter_indexed():
+            hyps = beam_search(self.net_, src, src_len, beam, alpha, cfg.max_len_ratio)
+            for i, h in zip(idx.tolist(), hyps):
+                results[i] = (self.tgt_tokenizer_.decode(h.ids) if sentences[i].strip() else "", h)
+        return results
+
+    def _score(self, pairs: Pairs, beam: int, out_file=None) -> dict[str, Any]:
+        t0 = _time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            hyps = self.translate(pairs.src, beam=beam)
+        seconds = _time.perf_counter() - t0
+        scores = corpus_scores(hyps, pairs.tgt)
+        scores.update({"beam": beam, "sentences_per_second": round(len(hyps) / max(seconds, 1e-9), 2)})
+        if out_file is not None:
+            write_sentences(out_file, pairs.src, hyps, pairs.tgt)
+            scores["sentences_file"] = str(out_file)
+        return scores
+
+    def _plots(self, run_dir: Path, val: Pairs) -> None:
+        from lstmkit.inspect.plots import plot_history
+        plot_history(self.result_.history, run_dir / "plots" / "loss.png", self.result_.best_epoch)
+        write_sentences(run_dir / "val_translations.tsv", val.src, self.translate(val.src, beam=1), val.tgt)
+        if self.net_.attn is not None:
+            sentence = val.src[0]
+            src, out, w = self.attention(sentence)
+            plot_attention(src, out, w, run_dir / "plots" / "attention.png", title=sentence[:80])
+
+    def _build_net(self) -> Seq2Seq:
+        cfg = self.config_
+        return Seq2Seq(self.src_tokenizer_.vocab_size, self.tgt_tokenizer_.vocab_size, cfg.embed_dim,
+                       cfg.hidden_size, cfg.num_layers, cfg.model, cfg.attention, cfg.dropout, cfg.input_feed,
+                       cfg.tie_embeddings, cfg.teacher_forcing)
+
+    def _write_vocab(self, run_dir: Path) -> None:
+        state = {"src": self.src_tokenizer_.to_dict(), "tgt": self.tgt_tokenizer_.to_dict()}
+        atomic_write(run_dir / VOCAB_FILE,
+                     lambda tmp: Path(tmp).write_text(json.dumps(state, ensure_ascii=False) + "\n", encoding="utf-8"))
+
+    def _write_meta(self, run_dir: Path, status: str) -> None:
+        meta = {"format_version": FORMAT_VERSION, "lstmkit_version": __version__, "task": TASK, "status": status,
+                "written": _time.strftime("%Y-%m-%dT%H:%M:%S%z"), "config": self.config_.to_dict(),
+                "preprocessing": {"vocab_file": VOCAB_FILE, "tokenizer": self.config_.tokenizer,
+                                  "src_vocab": self.src_tokenizer_.vocab_size,
+                                  "tgt_vocab": self.tgt_tokenizer_.vocab_size},
+                "model": {"class": "Seq2Seq", "parameters": sum(p.numel() for p in self.net_.parameters())},
+                "data": self.data_summary_}
+        result = getattr(self, "result_", None)
+        if result is not None:
+            meta["training"] = {"epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
+                                "best_val_loss": result.best_val_loss, "stopped_early": result.stopped_early,
+                                "seconds": float(sum(h.get("seconds", 0.0) for h in result.history))}
+        write_json(run_dir / META_FILE, meta)
+
+
+def _config_from_params(params: dict[str, Any]) -> TranslateConfig:
+    params = dict(params)
+    train = {k: params.pop(k) for k in list(params) if k in _TRAIN_KEYS}
+    if isinstance(params.get("train"), dict):
+        train = {**params.pop("train"), **train}
+    return TranslateConfig.from_dict({**params, "train": train})
+
+
+def _flatten(config: dict[str, Any]) -> dict[str, Any]:
+    config = dict(config)
+    return {**config.pop("train", {}), **config}
+
+
+def _positive(name: str, v, flag: str) -> None:
+    if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
+        raise LstmkitError(f"`{name}` must be a positive integer, got {v!r}", f"pass {flag} 1 or more")
+
+
+def _validate(cfg: TranslateConfig) -> None:
+    for name in ("embed_dim", "hidden_size", "num_layers", "min_freq", "beam"):
+        _positive(name, getattr(cfg, name), f"--{name.replace('_', '-')}")
+    if cfg.max_len is not None:
+        _positive("max_len", cfg.max_len, "--max-len")
+    for name, known in {"model": ENCODERS, "attention": ATTENTIONS, "tokenizer": ("word", "bpe")}.items():
+        if getattr(cfg, name) not in known:
+            raise LstmkitError(f"unknown {name} {getattr(cfg, name)!r}", f"use one of: {', '.join(known)}")
+    if not 0.0 <= cfg.dropout < 1.0:
+        raise LstmkitError(f"`dropout` must be in [0, 1), got {cfg.dropout}", "pass --dropout 0.3, say")
+    if not 0.0 <= cfg.teacher_forcing <= 1.0:
+        raise LstmkitError(f"`teacher_forcing` must be in [0, 1], got {cfg.teacher_forcing}",
+                           "pass --teacher-forcing 1.0 (always the reference) or less")
+    if not 0.0 < cfg.val_frac < 1.0:
+        raise LstmkitError(f"`val_frac` must be in (0, 1), got {cfg.val_frac}", "pass --val-frac 0.05, say")
+    if not cfg.max_len_ratio > 0:
+        raise LstmkitError(f"`max_len_ratio` must be positive, got {cfg.max_len_ratio}", "pass 2.0, say")
+    t = cfg.train
+    _positive("max_epochs", t.max_epochs, "--epochs")
+    _positive("batch_size", t.batch_size, "--batch-size")
+    if not t.lr > 0:
+        raise LstmkitError(f"`lr` must be positive, got {t.lr}", "pass --lr 1e-3, say")
+
+
+def _source(data) -> str | None:
+    return str(Path(data).resolve()) if isinstance(data, (str, Path)) else None
+

@@ -1,0 +1,207 @@
+"""The encoder-decoder, in the order the data flows::
+
+    source ids [B, S] ─► Embedding ─► dropout ─► zoo encoder (packed by lengths) ─► memory [B, S, E]
+                                                         │ final state (or masked mean of memory)
+                                                         ▼ bridge: tanh(Linear) → h0, Linear → c0
+    y_{t-1} ─► Embedding ─┬─► LSTM decoder (L layers) ─► h_t ─► attention over memory ─► ctx_t
+                input feed ┘                                    combine: h~_t = tanh(W [ctx_t; h_t])
+                                                                     ─► dropout ─► Linear ─► logits_t
+
+Attention (padding masked out of every softmax):
+    bahdanau   score(q, k) = v · tanh(W_q q + W_k k), query = the previous top hidden state;
+               ctx_t is fed into the step with y_{t-1}
+    dot        score = q · k          (k projected to the decoder width when the widths differ)
+    general    score = q · W k        query = the current top hidden state h_t (Luong)
+    none       the tutorial's plain hand-off: the decoder starts from the encoder's (h, c), no ctx
+
+Input feeding (Luong) feeds h~_{t-1} into step t. ``tie_embeddings`` shares the target
+embedding with the output layer (h~ then has the embedding's width).
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from lstmkit.errors import LstmkitError
+from lstmkit.nn.lstm import LSTM
+from lstmkit.nn.zoo import make_encoder
+from lstmkit.tasks.translate.data import BOS_ID, PAD_ID
+
+__all__ = ["ATTENTIONS", "AdditiveAttention", "LuongAttention", "Seq2Seq", "Memory", "sequence_loss"]
+
+ATTENTIONS = ("bahdanau", "dot", "general", "none")
+
+
+class AdditiveAttention(nn.Module):
+    """Bahdanau attention: ``a = softmax(v · tanh(W_q q + W_k k))`` over unmasked keys."""
+
+    def __init__(self, query_dim: int, key_dim: int, attn_dim: int):
+        super().__init__()
+        self.w_q = nn.Linear(query_dim, attn_dim, bias=False)
+        self.w_k = nn.Linear(key_dim, attn_dim)
+        self.v = nn.Linear(attn_dim, 1, bias=False)
+
+    def prepare(self, keys: Tensor) -> Tensor:
+        return self.w_k(keys)                                           # [B, S, A], once per sentence
+
+    def forward(self, q: Tensor, keys: Tensor, prepared: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
+        scores = self.v(torch.tanh(prepared + self.w_q(q)[:, None])).squeeze(-1)    # [B, S]
+        return _attend(scores, keys, mask)
+
+
+class LuongAttention(nn.Module):
+    """Luong attention: ``dot`` (q · k) or ``general`` (q · W k)."""
+
+    def __init__(self, query_dim: int, key_dim: int, kind: str = "general"):
+        super().__init__()
+        self.kind = kind
+        self.w = None if kind == "dot" and query_dim == key_dim else nn.Linear(key_dim, query_dim, bias=False)
+
+    def prepare(self, keys: Tensor) -> Tensor:
+        return keys if self.w is None else self.w(keys)                 # [B, S, Q]
+
+    def forward(self, q: Tensor, keys: Tensor, prepared: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
+        scores = torch.bmm(prepared, q[:, :, None]).squeeze(-1)          # [B, S]
+        return _attend(scores, keys, mask)
+
+
+def _attend(scores: Tensor, keys: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
+    weights = torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=-1)   # [B, S], 0 at padding
+    return torch.bmm(weights[:, None], keys).squeeze(1), weights               # ctx [B, E]
+
+
+class Memory:
+    """What the decoder reads at every step: encoder outputs, their prepared keys, the mask."""
+
+    def __init__(self, out: Tensor, prepared: Tensor | None, mask: Tensor):
+        self.out, self.prepared, self.mask = out, prepared, mask                 # [B, S, E], [B, S, *], [B, S]
+
+    def select(self, idx: Tensor) -> "Memory":
+        return Memory(self.out[idx], None if self.prepared is None else self.prepared[idx], self.mask[idx])
+
+
+class Seq2Seq(nn.Module):
+    """Encoder-decoder with attention. See the module docstring for the data flow.
+
+    ``forward(src [B, S], src_len [B], tgt_in [B, T]) -> logits [B, T, V_tgt]`` with teacher
+    forcing (a share ``teacher_forcing`` of steps in training; the rest feed the argmax).
+    ``encode`` + ``init_state`` + ``step`` serve the decoders in :mod:`.decode`.
+    """
+
+    def __init__(self, src_vocab: int, tgt_vocab: int, embed_dim: int = 256, hidden_size: int = 256,
+                 num_layers: int = 2, encoder: str = "bilstm", attention: str = "bahdanau", dropout: float = 0.3,
+                 input_feed: bool = True, tie_embeddings: bool = False, teacher_forcing: float = 1.0):
+        super().__init__()
+        if attention not in ATTENTIONS:
+            raise LstmkitError(f"unknown attention {attention!r}", f"use one of: {', '.join(ATTENTIONS)}")
+        self.attention_kind, self.num_layers, self.hidden_size = attention, num_layers, hidden_size
+        self.teacher_forcing = teacher_forcing
+        self.src_embed = nn.Embedding(src_vocab, embed_dim, padding_idx=PAD_ID)
+        self.tgt_embed = nn.Embedding(tgt_vocab, embed_dim, padding_idx=PAD_ID)
+        self.drop = nn.Dropout(dropout)
+        self.encoder = make_encoder(encoder, embed_dim, hidden_size, num_layers, dropout, causal=False)
+        enc_dim = self.encoder.output_size
+        self.bridge_h = nn.Linear(enc_dim, hidden_size)
+        self.bridge_c = nn.Linear(enc_dim, hidden_size)
+        out_dim = embed_dim if tie_embeddings else hidden_size
+        if attention == "bahdanau":
+            self.attn = AdditiveAttention(hidden_size, enc_dim, hidden_size)
+            feed = enc_dim
+        elif attention in ("dot", "general"):
+            self.attn = LuongAttention(hidden_size, enc_dim, attention)
+            feed = out_dim if input_feed else 0
+        else:
+            self.attn, feed = None, 0
+        self.input_feed = feed > 0 and attention != "bahdanau"
+        self.feed_dim = feed
+        self.decoder = LSTM(embed_dim + feed, hidden_size, num_layers=num_layers,
+                            dropout=dropout if num_layers > 1 else 0.0, batch_first=True)
+        self.combine = nn.Linear(hidden_size + (enc_dim if self.attn is not None else 0), out_dim)
+        self.out = nn.Linear(out_dim, tgt_vocab)
+        if tie_embeddings:
+            self.out.weight = self.tgt_embed.weight
+
+    # -- encoding ------------------------------------------------------------------------------
+    def encode(self, src: Tensor, src_len: Tensor) -> tuple[Memory, tuple[Tensor, Tensor, Tensor]]:
+        """Memory for attention and the decoder's first state ``(h [L, B, H], c [L, B, H], feed [B, F])``."""
+        x = self.drop(self.src_embed(src))                                      # [B, S, E_in]
+        out, state = self.encoder(x, None, src_len)                             # [B, S, E]
+        steps = out.shape[1]
+        mask = torch.arange(steps, device=src.device)[None] < src_len.to(src.device)[:, None]   # [B, S]
+        h, c = self._final_states(out, state, mask)
+        h0, c0 = torch.tanh(self.bridge_h(h)), self.bridge_c(c)                 # [L, B, H]
+        prepared = self.attn.prepare(out) if self.attn is not None else None
+        feed = out.new_zeros(out.shape[0], self.feed_dim)
+        return Memory(out, prepared, mask), (h0.contiguous(), c0.contiguous(), feed)
+
+    def _final_states(self, out: Tensor, state, mask: Tensor) -> tuple[Tensor, Tensor]:
+        """Per decoder layer ``[L, B, E]``: the encoder's last (h, c) of each layer, directions
+        concatenated; encoders without a matching state hand over the masked mean of ``out``."""
+        L, B, E = self.num_layers, out.shape[0], out.shape[2]
+        if isinstance(state, tuple) and len(state) == 2:
+            h, c = state
+        else:
+            h = c = state
+        if isinstance(h, Tensor) and h.dim() == 3 and h.shape[0] * h.shape[2] == L * E:
+            dirs = h.shape[0] // L
+            def join(s):
+                return s.view(L, dirs, B, -1).permute(0, 2, 1, 3).reshape(L, B, E)
+            return join(h), join(c)
+        mean = (out * mask[..., None]).sum(1) / mask.sum(1, keepdim=True).clamp(min=1)   # [B, E]
+        mean = mean[None].expand(L, B, E)
+        return mean, mean
+
+    # -- one decoder step ---------------------------------------------------------------------
+    def step(self, y_prev: Tensor, state, memory: Memory):
+        """``y_prev [B]`` -> ``(logits [B, V], state, attention weights [B, S] or None)``."""
+        h, c, feed = state
+        emb = self.drop(self.tgt_embed(y_prev))                                 # [B, E_in]
+        weights = None
+        if self.attention_kind == "bahdanau":
+            feed, weights = self.attn(h[-1], memory.out, memory.prepared, memory.mask)
+        x = torch.cat([emb, feed], dim=-1) if self.feed_dim else emb
+        top, (h, c) = self.decoder(x[:, None], (h, c))                          # [B, 1, H]
+        top = top[:, 0]
+        if self.attention_kind == "bahdanau":
+            ctx = feed
+        elif self.attn is not None:
+            ctx, weights = self.attn(top, memory.out, memory.prepared, memory.mask)
+        att = torch.tanh(self.combine(torch.cat([top, ctx], -1) if self.attn is not None else top))
+        logits = self.out(self.drop(att))
+        if self.input_feed:
+            feed = att
+        return logits, (h, c, feed), weights
+
+    def forward(self, src: Tensor, src_len: Tensor, tgt_in: Tensor) -> Tensor:
+        memory, state = self.encode(src, src_len)
+        steps = tgt_in.shape[1]
+        sample = self.training and self.teacher_forcing < 1.0
+        y, outs = tgt_in[:, 0], []
+        for t in range(steps):
+            logits, state, _ = self.step(y, state, memory)
+            outs.append(logits)
+            if t + 1 < steps:
+                y = tgt_in[:, t + 1]
+                if sample:
+                    own = logits.detach().argmax(-1)
+                    use_own = torch.rand(y.shape, device=y.device) >= self.teacher_forcing
+                    y = torch.where(use_own & (y != PAD_ID), own, y)
+        return torch.stack(outs, 1)                                             # [B, T, V]
+
+    @staticmethod
+    def reorder(state, idx: Tensor):
+        h, c, feed = state
+        return h[:, idx], c[:, idx], feed[idx]
+
+
+def sequence_loss(label_smoothing: float = 0.0):
+    """Token-level cross-entropy over ``logits [B, T, V]`` and ``target [B, T]``, padding ignored."""
+    def loss(logits: Tensor, target: Tensor) -> Tensor:
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1), ignore_index=PAD_ID,
+                               label_smoothing=label_smoothing)
+    return loss
+
+
+def start_tokens(batch: int, device=None) -> Tensor:
+    return torch.full((batch,), BOS_ID, dtype=torch.long, device=device)

@@ -1,0 +1,164 @@
+"""The forecast CLI: bad input gets one line on stderr and exit code 2, and nothing on disk."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstmkit.cli import main
+
+from forecast_data import sine_frame
+
+FAST_FLAGS = ["--lookback", "24", "--hidden-size", "8", "--layers", "1", "--epochs", "2",
+              "--progress", "off", "--device", "cpu"]
+
+
+def run_cli(args, capsys):
+    """Run ``lstmkit ARGS`` in-process; returns (exit code, stdout, stderr)."""
+    try:
+        main([str(a) for a in args])
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture
+def csv(tmp_path):
+    path = tmp_path / "sine.csv"
+    sine_frame().to_csv(path, index=False)
+    return path
+
+
+def _bad_frames(tmp_path):
+    df = sine_frame()
+    text = df.copy()
+    text["y"] = text["y"].astype(object)
+    text.loc[5, "y"] = "12,5kg"
+    gaps = df.copy()
+    gaps.loc[[3, 4, 10], "y"] = np.nan
+    files = {
+        "text.csv": text, "gaps.csv": gaps, "short.csv": df.iloc[:40],
+    }
+    for name, frame in files.items():
+        frame.to_csv(tmp_path / name, index=False)
+    (tmp_path / "empty.csv").write_text("")
+    (tmp_path / "header_only.csv").write_text("time,y\n")
+    (tmp_path / "garbage.parquet").write_bytes(b"not parquet at all")
+
+
+BAD = [
+    # (flags, text the one error line must contain)
+    (["--data", "{d}/nope.csv", "--target", "y"], "file not found"),
+    (["--data", "{d}/empty.csv", "--target", "y"], "empty"),
+    (["--data", "{d}/header_only.csv", "--target", "y"], "no rows"),
+    (["--data", "{d}/garbage.parquet", "--target", "y"], "garbage.parquet"),
+    (["--data", "{d}/sine.csv", "--target", "sales"], "time, y, temp"),
+    (["--data", "{d}/text.csv", "--target", "y", "--time", "time"], "12,5kg"),
+    (["--data", "{d}/gaps.csv", "--target", "y", "--time", "time"], "--fill"),
+    (["--data", "{d}/short.csv", "--target", "y", "--time", "time"], "need at least"),
+    (["--data", "{d}/sine.csv", "--target", "y", "--lookback", "0"], "`lookback` must be a positive integer, got 0"),
+    (["--data", "{d}/sine.csv", "--target", "y", "--horizon", "-2"], "`horizon` must be a positive integer, got -2"),
+    (["--data", "{d}/sine.csv", "--target", "y", "--model", "lsmt"], "lstm, gru, bilstm"),
+    (["--data", "{d}/sine.csv", "--target", "y", "--time", "date"], "time, y, temp"),
+    (["--data", "{d}/sine.csv", "--target", "y", "--fill", "mean"], "ffill"),
+]
+
+
+@pytest.mark.parametrize("flags, needle", BAD, ids=[b[1][:30] for b in BAD])
+def test_bad_input_is_one_line_exit_2_and_no_run_folder(tmp_path, capsys, flags, needle, csv):
+    _bad_frames(csv.parent)
+    out_dir = tmp_path / "runs"
+    args = ["forecast", "train", *[f.format(d=csv.parent) for f in flags], "--out", out_dir, "--progress", "off"]
+    code, out, err = run_cli(args, capsys)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert needle in lines[0]
+    assert " — " in lines[0]                  # a hint on how to fix it follows the problem
+    assert "Traceback" not in err
+    assert not out_dir.exists() or not any(out_dir.iterdir())
+
+
+def test_fill_repairs_the_gaps(tmp_path, capsys, csv):
+    _bad_frames(csv.parent)
+    code, out, err = run_cli(["forecast", "train", "--data", csv.parent / "gaps.csv", "--target", "y",
+                              "--time", "time", "--fill", "interpolate", "--out", tmp_path / "runs", *FAST_FLAGS],
+                             capsys)
+    assert code == 0, err
+    assert "seasonal_naive" in out and "run folder:" in out
+
+
+def test_train_predict_evaluate_round_trip(tmp_path, capsys, csv):
+    code, out, err = run_cli(["forecast", "train", "--data", csv, "--target", "y", "--time", "time",
+                              "--horizon", "4", "--out", tmp_path / "runs", *FAST_FLAGS], capsys)
+    assert code == 0, err
+    run = out.strip().splitlines()[-1].split("run folder: ")[1]
+    code, out, err = run_cli(["forecast", "predict", "--run", run, "--data", csv,
+                              "--out", tmp_path / "f.csv"], capsys)
+    assert code == 0, err
+    pred = pd.read_csv(tmp_path / "f.csv")
+    assert list(pred.columns) == ["time", "step", "y"] and len(pred) == 4
+    code, out, err = run_cli(["forecast", "evaluate", "--run", run, "--data", csv, "--json"], capsys)
+    import json
+    metrics = json.loads(out)
+    assert set(metrics) == {"lstm", "naive", "seasonal_naive", "ets"}
+    # a folder that is not a run, through the CLI
+    code, out, err = run_cli(["forecast", "predict", "--run", tmp_path, "--data", csv], capsys)
+    assert code == 2 and "not an lstmkit run folder" in err
+
+
+def test_config_file_is_used_and_flags_win(tmp_path, capsys, csv):
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text(f"data: {csv}\ntarget: y\ntime: time\nlookback: 12\nhidden_size: 8\nnum_layers: 1\n"
+                   "horizon: 2\ntrain:\n  max_epochs: 1\n  progress: 'off'\n")
+    code, out, err = run_cli(["forecast", "train", "--config", cfg, "--horizon", "3", "--out", tmp_path / "r"],
+                             capsys)
+    assert code == 0, err
+    import json
+    run = out.strip().splitlines()[-1].split("run folder: ")[1]
+    conf = json.loads(open(os.path.join(run, "lstmkit.json")).read())["config"]
+    assert conf["lookback"] == 12 and conf["horizon"] == 3 and conf["train"]["max_epochs"] == 1
+    cfg.write_text("lookbak: 3\n")
+    code, out, err = run_cli(["forecast", "train", "--config", cfg, "--data", csv, "--target", "y"], capsys)
+    assert code == 2 and "unknown config key" in err
+
+
+def test_console_script_prints_no_traceback(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "lstmkit", "forecast", "train", "--data",
+                           str(tmp_path / "missing.csv"), "--target", "y"], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().startswith("error: file not found")
+    assert "Traceback" not in proc.stderr
+
+
+def test_ctrl_c_checkpoints_and_resume_matches_an_uninterrupted_run(tmp_path):
+    df = sine_frame(n=2400, period=48)
+    data = tmp_path / "long.csv"
+    df.to_csv(data, index=False)
+    flags = ["--data", str(data), "--target", "y", "--time", "time", "--lookback", "48",
+             "--hidden-size", "24", "--epochs", "6", "--progress", "log", "--device", "cpu"]
+    cmd = [sys.executable, "-m", "lstmkit", "forecast", "train", *flags]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([*cmd, "--out", str(tmp_path / "a")], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    for line in proc.stdout:                       # wait until two epochs are done
+        if line.startswith("epoch 2/6"):
+            proc.send_signal(signal.SIGINT)
+            break
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 130, err
+    assert "--resume" in err and "Traceback" not in err
+    run = next((tmp_path / "a").iterdir())
+    assert (run / "checkpoints" / "last.safetensors").is_file()
+    resumed = subprocess.run([*cmd, "--resume", str(run)], capture_output=True, text=True, env=env)
+    assert resumed.returncode == 0, resumed.stderr
+    straight = subprocess.run([*cmd, "--out", str(tmp_path / "b")], capture_output=True, text=True, env=env)
+    assert straight.returncode == 0, straight.stderr
+    other = next((tmp_path / "b").iterdir())
+    assert (run / "model.safetensors").read_bytes() == (other / "model.safetensors").read_bytes()

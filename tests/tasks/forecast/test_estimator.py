@@ -1,0 +1,130 @@
+import json
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks.forecast.estimator import Forecaster
+
+from forecast_data import FAST, sine_frame
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs")
+    est = Forecaster(horizon=3, **FAST).fit(sine_frame(), target="y", time="time", out=out)
+    return est
+
+
+def test_fit_writes_a_complete_run_folder(fitted):
+    run = fitted.run_dir_
+    for name in ["lstmkit.json", "model.safetensors", "history.csv", "metrics.json",
+                 "plots/loss.png", "plots/forecast.png", "checkpoints/last.safetensors"]:
+        assert (run / name).is_file(), name
+    assert list((run / "tb").glob("events.*")) == []         # tensorboard=False
+    meta = json.loads((run / "lstmkit.json").read_text())
+    assert meta["task"] == "forecast" and meta["status"] == "finished"
+    assert meta["config"]["horizon"] == 3 and meta["config"]["target"] == ["y"]
+    assert meta["data"]["split"] == {"train": 336, "val": 72, "test": 72}
+    assert meta["season"] == 24                                  # inferred from the hourly index
+    assert meta["preprocessing"]["target_scaler"]["kind"] == "minmax"
+
+
+def test_metrics_are_in_original_units_beside_the_baselines(fitted):
+    m = fitted.metrics_["metrics"]
+    assert set(m) == {"lstm", "naive", "seasonal_naive", "ets"}
+    for row in m.values():
+        assert set(row) == {"MAE", "RMSE", "MAPE", "sMAPE", "MASE"}
+    # a clean sine: the trained LSTM beats repeating the last value, by a wide margin
+    assert m["lstm"]["MAE"] < 0.6 * m["naive"]["MAE"]
+    # original units: errors are a fraction of the sine's amplitude (1), not of the scaled [0,1] range
+    assert 0.01 < m["lstm"]["MAE"] < 0.5
+    again = fitted.evaluate(sine_frame())
+    assert {k: pytest.approx(v) for k, v in again.items()} == m
+
+
+def test_predict_returns_future_timestamps(fitted):
+    df = sine_frame()
+    pred = fitted.predict(df)
+    assert list(pred.columns) == ["time", "step", "y"]
+    assert list(pred["step"]) == [1, 2, 3]
+    assert pred["time"].iloc[0] == df["time"].iloc[-1] + pd.Timedelta(hours=1)
+    assert pred["time"].iloc[2] == df["time"].iloc[-1] + pd.Timedelta(hours=3)
+    expected = 10 + np.sin(2 * np.pi * np.arange(480, 483) / 24)
+    assert np.abs(pred["y"].to_numpy() - expected).max() < 0.5
+
+
+def test_same_seed_gives_the_same_metrics():
+    a = Forecaster(**{**FAST, "max_epochs": 3}).fit(sine_frame(), target="y", time="time")
+    b = Forecaster(**{**FAST, "max_epochs": 3}).fit(sine_frame(), target="y", time="time")
+    for name in a.metrics_["metrics"]:
+        for k, v in a.metrics_["metrics"][name].items():
+            assert abs(b.metrics_["metrics"][name][k] - v) <= 1e-6
+
+
+def test_features_multiple_targets_and_gru(tmp_path):
+    df = sine_frame()
+    df["y2"] = 2 * df["y"]
+    est = Forecaster(model="gru", horizon=2, **{**FAST, "max_epochs": 2}).fit(
+        df, target="y,y2", time="time", features="temp")
+    assert est.net_.encoder.input_size == 3
+    pred = est.predict(df)
+    assert list(pred.columns) == ["time", "step", "y", "y2"]
+    assert set(est.evaluate(df)) == {"gru", "naive", "seasonal_naive", "ets"}
+
+
+def test_save_load_in_a_fresh_process_is_bit_identical(fitted, tmp_path):
+    data = tmp_path / "data.csv"
+    sine_frame().to_csv(data, index=False)
+    here = fitted.predict(str(data))
+    code = ("import sys; from lstmkit.tasks.forecast.estimator import Forecaster; "
+            "Forecaster.load(sys.argv[1]).predict(sys.argv[2]).to_csv(sys.argv[3], index=False)")
+    out = tmp_path / "pred.csv"
+    subprocess.run([sys.executable, "-c", code, str(fitted.run_dir_), str(data), str(out)], check=True)
+    there = pd.read_csv(out)
+    assert there["y"].to_numpy().tobytes() == here["y"].to_numpy().tobytes()
+
+
+def test_loading_never_unpickles(fitted, monkeypatch):
+    def refuse(*a, **k):
+        raise AssertionError("unpickling attempted")
+    monkeypatch.setattr(pickle, "load", refuse)
+    monkeypatch.setattr(pickle, "loads", refuse)
+    monkeypatch.setattr(torch, "load", refuse)
+    est = Forecaster.load(fitted.run_dir_)
+    assert len(est.predict(sine_frame())) == 3
+
+
+def test_weights_that_do_not_match_the_metadata(fitted, tmp_path):
+    import shutil
+    run = tmp_path / "run"
+    shutil.copytree(fitted.run_dir_, run)
+    meta = json.loads((run / "lstmkit.json").read_text())
+    meta["config"]["hidden_size"] = 32
+    (run / "lstmkit.json").write_text(json.dumps(meta))
+    with pytest.raises(LstmkitError, match="does not match the model"):
+        Forecaster.load(run)
+
+
+def test_unfitted_and_bad_parameters():
+    with pytest.raises(LstmkitError, match="not fitted"):
+        Forecaster().predict(sine_frame())
+    with pytest.raises(LstmkitError, match="unknown config key"):
+        Forecaster(lookbak=3)
+    with pytest.raises(LstmkitError, match="`lookback` must be a positive integer, got 0"):
+        Forecaster(lookback=0).fit(sine_frame(), target="y")
+    with pytest.raises(LstmkitError, match="unknown model 'lstmm'"):
+        Forecaster(model="lstmm").fit(sine_frame(), target="y")
+
+
+def test_relative_mode_extrapolates_a_trend_beyond_the_training_range():
+    df = sine_frame(trend=0.02, noise=0.02)           # test values lie above anything seen in training
+    kw = {**FAST, "max_epochs": 25}
+    rel = Forecaster(relative=True, **kw).fit(df, target="y", time="time").metrics_["metrics"]["lstm"]
+    absolute = Forecaster(relative=False, **kw).fit(df, target="y", time="time").metrics_["metrics"]["lstm"]
+    assert rel["MAE"] < absolute["MAE"]

@@ -1,0 +1,147 @@
+"""The translate CLI, in-process: train / run / evaluate, and every bad input of the issue
+(exit 2, one line, no run folder)."""
+import io
+
+import pytest
+
+from lstmkit.cli import main
+
+
+def cli(capsys, *args, stdin: str | bytes | None = None, monkeypatch=None):
+    if stdin is not None:
+        raw = stdin if isinstance(stdin, bytes) else stdin.encode()
+        monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8"))
+    try:
+        main(list(map(str, args)))
+        code = 0
+    except SystemExit as e:
+        code = e.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_user_error(code, err, *words):
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in err, err
+    for w in words:
+        assert w in lines[0], (w, lines[0])
+
+
+@pytest.fixture(scope="module")
+def cfg(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cfg") / "tiny.yaml"
+    path.write_text("embed_dim: 16\nhidden_size: 24\nnum_layers: 1\nmin_freq: 1\ndropout: 0.0\nmax_len: 8\n"
+                    "label_smoothing: 0.0\nbeam: 2\ntrain:\n  lr: 0.01\n  tensorboard: false\n  progress: 'off'\n"
+                    "  doctor: false\n  max_epochs: 3\n  batch_size: 32\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory, pairs):
+    d = tmp_path_factory.mktemp("data")
+    data = pairs(120, seed=1)
+    (d / "train.en").write_text("\n".join(s for s, _ in data) + "\n")
+    (d / "train.de").write_text("\n".join(t for _, t in data) + "\n")
+    (d / "pairs.tsv").write_text("en\tde\n" + "".join(f"{s}\t{t}\n" for s, t in data))
+    test = pairs(10, seed=9)
+    (d / "test.en").write_text("\n".join(s for s, _ in test) + "\n")
+    (d / "test.de").write_text("\n".join(t for _, t in test) + "\n")
+    return d
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory, files, cfg):
+    out = tmp_path_factory.mktemp("runs")
+    main(["translate", "train", "--src-file", str(files / "train.en"), "--tgt-file", str(files / "train.de"),
+          "--config", str(cfg), "--out", str(out)])
+    return next(out.iterdir())
+
+
+def test_train_from_table_prints_scores_and_signature(capsys, files, cfg, tmp_path):
+    code, out, err = cli(capsys, "translate", "train", "--data", files / "pairs.tsv", "--src", "en", "--tgt", "de",
+                         "--config", cfg, "--out", tmp_path, "--epochs", "1")
+    assert code == 0, err
+    assert "BLEU" in out and "chrF" in out and "tok:13a" in out and "duplicates dropped" in out
+    assert "run folder:" in out
+
+
+def test_run_streams_one_line_per_line(capsys, monkeypatch, run):
+    code, out, err = cli(capsys, "translate", "run", "--run", run, "--beam", "2",
+                         stdin="the dog runs.\n\na small cat sits.\n", monkeypatch=monkeypatch)
+    assert code == 0, err
+    assert len(out.splitlines()) == 3 and out.splitlines()[1] == ""
+
+
+def test_run_warns_on_long_source(capsys, monkeypatch, run):
+    code, out, err = cli(capsys, "translate", "run", "--run", run, stdin="the dog " * 10 + "\n",
+                         monkeypatch=monkeypatch)
+    assert code == 0 and "truncated" in err and len(out.splitlines()) == 1
+
+
+def test_run_rejects_non_utf8_stdin(capsys, monkeypatch, run):
+    code, out, err = cli(capsys, "translate", "run", "--run", run, stdin=b"caf\xe9\n", monkeypatch=monkeypatch)
+    assert_user_error(code, err, "not valid utf-8")
+
+
+def test_evaluate(capsys, run, files, tmp_path):
+    code, out, err = cli(capsys, "translate", "evaluate", "--run", run, "--src-file", files / "test.en",
+                         "--ref-file", files / "test.de", "--beam", "1", "--out", tmp_path / "s.tsv")
+    assert code == 0, err
+    assert "BLEU" in out and "nrefs:1" in out and (tmp_path / "s.tsv").is_file()
+
+
+def _train(capsys, cfg, out, *args):
+    return cli(capsys, "translate", "train", "--config", cfg, "--out", out, *args)
+
+
+def test_misaligned_files(capsys, cfg, tmp_path):
+    (tmp_path / "a.en").write_text("a\nb\nc\n")
+    (tmp_path / "a.de").write_text("x\ny\n")
+    code, _, err = _train(capsys, cfg, tmp_path / "runs", "--src-file", tmp_path / "a.en", "--tgt-file", tmp_path / "a.de")
+    assert_user_error(code, err, "3 lines", "2")
+    assert not (tmp_path / "runs").exists()
+
+
+def test_empty_lines_counted_then_dropped(capsys, cfg, tmp_path, pairs):
+    data = pairs(40, seed=3)
+    src = [s for s, _ in data]
+    tgt = [t for _, t in data]
+    src[5], tgt[9] = "", "   "
+    (tmp_path / "a.en").write_text("\n".join(src) + "\n")
+    (tmp_path / "a.de").write_text("\n".join(tgt) + "\n")
+    args = ("--src-file", tmp_path / "a.en", "--tgt-file", tmp_path / "a.de", "--epochs", "1")
+    code, _, err = _train(capsys, cfg, tmp_path / "runs", *args)
+    assert_user_error(code, err, "2 pair", "line 6", "--drop-empty")
+    assert not (tmp_path / "runs").exists()
+    code, out, err = _train(capsys, cfg, tmp_path / "runs", *args, "--drop-empty")
+    assert code == 0, err
+    assert "empty dropped 2" in out
+
+
+def test_non_utf8_file(capsys, cfg, tmp_path):
+    (tmp_path / "a.en").write_bytes(b"ok\ncaf\xe9\n")
+    (tmp_path / "a.de").write_text("x\ny\n")
+    code, _, err = _train(capsys, cfg, tmp_path / "runs", "--src-file", tmp_path / "a.en", "--tgt-file", tmp_path / "a.de")
+    assert_user_error(code, err, "line 2", "not valid utf-8")
+
+
+def test_empty_vocabulary(capsys, cfg, tmp_path):
+    (tmp_path / "a.en").write_text("a b\nc d\ne f\n")
+    (tmp_path / "a.de").write_text("g h\ni j\nk l\n")
+    code, _, err = _train(capsys, cfg, tmp_path / "runs", "--src-file", tmp_path / "a.en", "--tgt-file",
+                          tmp_path / "a.de", "--min-freq", "3")
+    assert_user_error(code, err, "vocabulary is empty", "--min-freq")
+    assert not (tmp_path / "runs").exists()
+
+
+def test_missing_column_and_lonely_src_file(capsys, cfg, files, tmp_path):
+    code, _, err = _train(capsys, cfg, tmp_path, "--data", files / "pairs.tsv", "--src", "en", "--tgt", "fr")
+    assert_user_error(code, err, "'fr'", "de")
+    code, _, err = _train(capsys, cfg, tmp_path, "--src-file", files / "train.en")
+    assert_user_error(code, err, "--tgt-file")
+
+
+def test_run_folder_of_another_task(capsys, tmp_path):
+    code, _, err = cli(capsys, "translate", "evaluate", "--run", tmp_path / "nope", "--src-file", "a", "--ref-file", "b")
+    assert_user_error(code, err, "run folder not found")

@@ -1,0 +1,64 @@
+"""Reading pairs, cleaning, tokenisation per side, detokenisation."""
+import pytest
+
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks.translate.data import (BOS_ID, EOS_ID, PAD_ID, UNK_ID, SideTokenizer, clean_pairs, detokenize,
+                                          read_pairs, split_pairs)
+
+
+def test_read_aligned_files_ignores_a_trailing_empty_line(tmp_path):
+    (tmp_path / "a.en").write_text("a dog.\nthe cat.\n\n")
+    (tmp_path / "a.de").write_text("ein Hund.\nder Katze.\n")
+    p = read_pairs(src_file=tmp_path / "a.en", tgt_file=tmp_path / "a.de")
+    assert p.src == ["a dog.", "the cat."] and p.tgt == ["ein Hund.", "der Katze."]
+
+
+def test_read_table_columns_and_missing_column(tmp_path):
+    f = tmp_path / "p.tsv"
+    f.write_text('en\tde\na "dog"\tein Hund\nthe cat\tdie Katze\n')
+    p = read_pairs(f, src="en", tgt="de")
+    assert p.src == ['a "dog"', "the cat"] and p.tgt == ["ein Hund", "die Katze"]
+    with pytest.raises(LstmkitError, match="column 'fr' not found"):
+        read_pairs(f, src="en", tgt="fr")
+
+
+def test_empty_sides_are_counted_or_dropped():
+    data = [("a", "b"), ("", "c"), ("d", "  "), ("e", "f")]
+    with pytest.raises(LstmkitError, match="2 pair"):
+        read_pairs(data)
+    p = read_pairs(data, drop_empty=True)
+    assert p.src == ["a", "e"] and p.report == {"read": 4, "empty": 2}
+
+
+def test_clean_pairs_filters_length_and_reports_duplicates():
+    p = read_pairs([("a b", "x"), ("a b", "x"), ("a b c d", "y"), ("c", "z")])
+    out = clean_pairs(p, lambda s: len(s.split()), lambda s: len(s.split()), max_len=3, dedup=True)
+    assert out.src == ["a b", "c"] and out.report["too_long"] == 1 and out.report["duplicates"] == 1
+
+
+def test_split_is_seeded_and_disjoint():
+    tr, va = split_pairs(100, 0.1, seed=3)
+    assert len(va) == 10 and set(tr).isdisjoint(va) and len(tr) + len(va) == 100
+    assert (split_pairs(100, 0.1, seed=3)[1] == va).all()
+
+
+@pytest.mark.parametrize("kind", ["word", "bpe"])
+def test_tokenizer_round_trip_and_specials(kind):
+    texts = ["A dog runs in the park.", "Two dogs (big ones) sit, don't they?"] * 5
+    tok = SideTokenizer(kind, min_freq=1, max_size=200).fit(texts)
+    ids = tok.encode(texts[1])
+    assert min(ids) > EOS_ID                  # no special in ordinary text
+    assert tok.decode(ids + [EOS_ID, 7, 8]) == texts[1]
+    assert tok.decode([BOS_ID] + ids + [PAD_ID]) == texts[1]
+    again = SideTokenizer.from_dict(tok.to_dict())
+    assert again.encode(texts[0]) == tok.encode(texts[0])
+    assert (PAD_ID, UNK_ID) == (0, 1)
+
+
+def test_empty_vocabulary_is_an_error():
+    with pytest.raises(LstmkitError, match="vocabulary is empty"):
+        SideTokenizer("word", min_freq=5).fit(["a b", "c d"])
+
+
+def test_detokenize_punctuation():
+    assert detokenize(["Hello", ",", "world", "(", "yes", ")", "!"]) == "Hello, world (yes)!"

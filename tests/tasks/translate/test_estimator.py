@@ -1,0 +1,69 @@
+"""The Python API: fit, translate, evaluate, save / load round trip, the run folder."""
+import json
+import warnings
+
+import pytest
+
+from lstmkit import Translator, load
+from lstmkit.errors import LstmkitError
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory, pairs, tiny):
+    out = tmp_path_factory.mktemp("runs")
+    tr = Translator(**{**tiny, "max_epochs": 8, "patience": 8, "max_len": 8}).fit(pairs(300, seed=1), out=out)
+    return tr
+
+
+def test_run_folder_contents(fitted):
+    run = fitted.run_dir_
+    for name in ("lstmkit.json", "model.safetensors", "vocab.json", "metrics.json", "history.csv",
+                 "val_translations.tsv", "plots/loss.png", "plots/attention.png"):
+        assert (run / name).is_file(), name
+    meta = json.loads((run / "lstmkit.json").read_text())
+    assert meta["task"] == "translate" and meta["status"] == "finished"
+    m = json.loads((run / "metrics.json").read_text())
+    assert {"val", "val_beam"} <= set(m) and "tok:13a" in m["val"]["bleu_signature"]
+    assert m["val"]["bleu"] > 30
+
+
+def test_translate_and_save_load_round_trip(fitted, tmp_path, pairs):
+    src = [s for s, _ in pairs(10, seed=5)] + [""]
+    out = fitted.translate(src, beam=3)
+    assert len(out) == len(src) and out[-1] == ""
+    fitted.save(tmp_path / "copy")
+    again = Translator.load(tmp_path / "copy")
+    assert again.translate(src, beam=3) == out
+    assert load(fitted.run_dir_).translate(src[:2], beam=1) == fitted.translate(src[:2], beam=1)
+
+
+def test_evaluate_writes_sentences(fitted, tmp_path, pairs):
+    data = pairs(20, seed=6)
+    m = fitted.evaluate(data, beam=2, out_file=tmp_path / "s.tsv")
+    assert m["beam"] == 2 and 0 <= m["bleu"] <= 100 and m["sentences"] == 20
+    assert len((tmp_path / "s.tsv").read_text().splitlines()) == 21
+
+
+def test_long_source_is_truncated_with_a_warning(fitted):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fitted.translate(["the dog runs " * 6], beam=1)
+    assert any("truncated" in str(w.message) for w in caught)
+
+
+def test_attention_none_bpe_tied_and_shared(pairs, tiny):
+    tr = Translator(**{**tiny, "max_epochs": 1, "attention": "none", "tokenizer": "bpe", "max_size": 60,
+                       "shared_vocab": True, "tie_embeddings": True, "embed_dim": 24}).fit(pairs(60, seed=2))
+    assert tr.src_tokenizer_ is tr.tgt_tokenizer_
+    assert len(tr.translate(["the dog runs."], beam=2)) == 1
+    with pytest.raises(LstmkitError, match="attention none"):
+        tr.attention("the dog")
+
+
+def test_unfitted_and_bad_params():
+    with pytest.raises(LstmkitError, match="not fitted"):
+        Translator().translate(["a"])
+    with pytest.raises(LstmkitError, match="unknown attention"):
+        Translator(attention="luong-ish").fit([("a b", "c d")] * 4)
+    with pytest.raises(LstmkitError, match="unknown config key"):
+        Translator(colour="blue")

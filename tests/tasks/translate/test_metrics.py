@@ -1,0 +1,31 @@
+"""BLEU / chrF through sacrebleu, the per-sentence file, the attention plot."""
+import pytest
+
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks.translate.metrics import corpus_scores, plot_attention, write_sentences
+
+
+def test_perfect_and_signature():
+    m = corpus_scores(["a cat sits on the mat ."], ["a cat sits on the mat ."])
+    assert m["bleu"] == 100.0 and m["chrf"] == 100.0
+    assert "tok:13a" in m["bleu_signature"] and "version:" in m["chrf_signature"]
+
+
+def test_known_bleu_value():
+    import sacrebleu
+    hyps, refs = ["the cat is on the mat", "a dog"], ["the cat sat on the mat", "a big dog"]
+    assert corpus_scores(hyps, refs)["bleu"] == round(sacrebleu.corpus_bleu(hyps, [refs]).score, 2)
+
+
+def test_count_mismatch():
+    with pytest.raises(LstmkitError, match="2 translations but 1 references"):
+        corpus_scores(["a", "b"], ["a"])
+
+
+def test_sentence_file_and_plot(tmp_path):
+    p = write_sentences(tmp_path / "s.tsv", ["x y"], ["a b"], ["a b"])
+    lines = p.read_text().splitlines()
+    assert lines[0].split("\t") == ["line", "bleu", "source", "reference", "translation"]
+    assert lines[1].split("\t")[1] == "100.0"
+    png = plot_attention(["x", "y"], ["a", "<eos>"], [[0.9, 0.1], [0.2, 0.8]], tmp_path / "plots" / "a.png")
+    assert png.stat().st_size > 1000

@@ -1,0 +1,26 @@
+import pytest
+
+import lstmkit
+from lstmkit.errors import LstmkitError
+from lstmkit.runs import FORMAT_VERSION, write_json
+
+from forecast_data import FAST, sine_frame
+
+
+def test_load_dispatches_on_the_task(tmp_path):
+    est = lstmkit.Forecaster(**{**FAST, "max_epochs": 1}).fit(sine_frame(), target="y", time="time")
+    est.save(tmp_path / "run")
+    loaded = lstmkit.load(tmp_path / "run")
+    assert isinstance(loaded, lstmkit.Forecaster)
+    assert loaded.predict(sine_frame()).equals(est.predict(sine_frame()))
+
+
+def test_load_refuses_an_unknown_task(tmp_path):
+    write_json(tmp_path / "lstmkit.json", {"format_version": FORMAT_VERSION, "task": "weather"})
+    with pytest.raises(LstmkitError, match="'weather' run"):
+        lstmkit.load(tmp_path)
+
+
+def test_public_api():
+    for name in ["Forecaster", "TextClassifier", "SequenceClassifier", "LSTM", "LSTMCell", "load"]:
+        assert name in lstmkit.__all__ and hasattr(lstmkit, name)
