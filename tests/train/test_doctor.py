@@ -168,3 +168,22 @@ def test_lstmkit_doctor_prints_the_report_again(tmp_path, capsys):
     assert code == 2 and "has no doctor.json" in err
     with pytest.raises(LstmkitError, match="run folder not found"):
         read_report(tmp_path / "nope")
+
+
+def _epochs_from(train, val):
+    d = Doctor()
+    for k, (t, v) in enumerate(zip(train, val), 1):
+        d.end_epoch({"epoch": k, "train_loss": t, "val_loss": v, "lr": 1e-3})
+    return d
+
+
+def test_validation_wobbling_after_its_best_is_not_overfitting():
+    # the CO2 demo's tail: val within +-12% of its best for 7 epochs, ending at the best again
+    train = [1.0, 0.8, 0.6, 0.5, 0.49, 0.48, 0.47, 0.46, 0.45, 0.44]
+    val = [1.0, 0.8, 0.6, 0.5, 0.56, 0.53, 0.54, 0.51, 0.55, 0.501]
+    kinds = [f["kind"] for f in _epochs_from(train, val).report(TrainConfig())["findings"]]
+    assert "overfitting" not in kinds
+    # the same run whose validation loss keeps climbing is overfitting
+    val_rising = val[:-4] + [0.6, 0.66, 0.7, 0.75]
+    kinds = [f["kind"] for f in _epochs_from(train, val_rising).report(TrainConfig())["findings"]]
+    assert "overfitting" in kinds

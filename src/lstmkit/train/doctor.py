@@ -349,7 +349,13 @@ def _overfitting(d: Doctor, cfg) -> dict[str, Any] | None:
     after = eps[b + 1:]
     worse = [e for e in after if e["val_loss"] > eps[b]["val_loss"] * (1 + OVERFIT_MARGIN)]
     last = eps[-1]
-    if len(worse) < OVERFIT_EPOCHS or not last["train_loss"] < eps[b]["train_loss"]:
+    # A sustained rise, not noise: the last OVERFIT_EPOCHS epochs must all sit above the best by
+    # the margin (validation loss that merely wobbles around its best after early stopping's
+    # patience is no evidence of overfitting).
+    tail = eps[-OVERFIT_EPOCHS:]
+    sustained = len(after) >= OVERFIT_EPOCHS and all(
+        e["val_loss"] > eps[b]["val_loss"] * (1 + OVERFIT_MARGIN) for e in tail)
+    if not sustained or not last["train_loss"] < eps[b]["train_loss"]:
         return None
     best, rows = eps[b], max(e["mean_batch"] * e["steps"] for e in eps)
     evidence = [f"validation loss rose from {_g(best['val_loss'])} (epoch {best['epoch']}) to "

@@ -301,7 +301,7 @@ class Forecaster:
         origins, y_true, preds = self._test_predictions(series, n_train, n_val)
         x = series.time if series.time is not None else np.arange(len(series.values))
         first = origins[0] + 1
-        hist_from = max(0, first - 4 * max(len(origins), self.config_.lookback))
+        hist_from = max(0, first - max(len(origins), self.config_.lookback))   # as much history as test
         name = self.config_.target[0]
         plot_forecast(x[hist_from:first], series.values[hist_from:first, 0], x[origins + 1], y_true[:, 0, 0],
                       {k: v[:, 0, 0] for k, v in preds.items()}, plots / "forecast.png",
