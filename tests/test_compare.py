@@ -67,10 +67,10 @@ def test_unknown_model_fails_before_training(series_csv):
 
 def test_cli_one_line_error_for_unknown_task(series_csv, capsys):
     with pytest.raises(SystemExit) as e:
-        main(["compare", "--task", "translate", "--data", str(series_csv)])
+        main(["compare", "--task", "speech", "--data", str(series_csv)])
     assert e.value.code == 2
     err = capsys.readouterr().err.strip()
-    assert err.count("\n") == 0 and "available: forecast" in err
+    assert err.count("\n") == 0 and "available: forecast, classify, translate" in err
 
 
 def test_cli_runs(series_csv, tmp_path, capsys):
@@ -93,3 +93,68 @@ def test_measurements():
     assert measure_latency_ms(net, torch.zeros(2, 4), min_seconds=0.0) > 0
     # Linear saves its input [32, 4]; tanh saves its output [32, 8]; the second Linear reuses it
     assert activation_bytes(net, torch.zeros(32, 4)) == 32 * (4 + 8) * 4
+
+
+# ------------------------------------------------------------------- classify and translate
+TINY_CLS = dict(hidden_size=8, embed_dim=8, batch_size=16, min_freq=1, patience=5)
+
+
+@pytest.fixture
+def texts_csv(tmp_path):
+    rng = np.random.default_rng(0)
+    words = "the a film plot actor scene music long short story".split()
+    rows = []
+    for k in range(60):
+        label = "pos" if k % 2 else "neg"
+        body = list(rng.choice(words, 5))
+        body.insert(int(rng.integers(0, 5)), "great" if label == "pos" else "awful")
+        rows.append({"text": " ".join(body), "label": label})
+    path = tmp_path / "texts.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def test_compare_classify_text(texts_csv, tmp_path):
+    table = compare("classify", texts_csv, models=["lstm", "gru"], seeds=1, epochs=2, out=tmp_path / "runs",
+                    log=None, warmup=False, **TINY_CLS)
+    csv = pd.read_csv(table.attrs["out"] / "compare.csv")
+    assert csv["model"].tolist() == ["lstm", "gru", "majority"]
+    assert "accuracy_mean" in csv and "macro_f1_mean" in csv
+    trained = csv[csv["params"].notna()]
+    assert trained["accuracy_mean"].between(0, 1).all()
+    for col in ("train_s_mean", "windows_per_s_mean", "latency_b1_ms_mean", "act_mem_mb_mean"):
+        assert (trained[col] > 0).all(), col
+    assert csv.loc[2, "accuracy_mean"] == pytest.approx(0.5)               # 6 vs 6 in the test part
+    assert table.attrs["settings"]["test_rows"] == 12
+
+
+def test_compare_classify_series(tmp_path):
+    rng = np.random.default_rng(1)
+    y = np.array(["up", "down"] * 20)
+    x = rng.standard_normal((40, 12)) * 0.1 + np.where(y == "up", 1.0, -1.0)[:, None] * np.linspace(0, 1, 12)
+    path = tmp_path / "s_TRAIN.tsv"
+    path.write_text("\n".join("\t".join([lab, *map(str, row)]) for lab, row in zip(y, x)) + "\n")
+    table = compare("classify", path, models=["gru"], seeds=1, epochs=1, out=None, log=None, warmup=False,
+                    series=True, **TINY_CLS)
+    assert table["model"].tolist() == ["gru", "majority"] and 0 <= table.loc[0, "accuracy_mean"] <= 1
+
+
+def test_compare_translate_copy_task(tmp_path):
+    rng = np.random.default_rng(2)
+    vocab = "a b c d e f g h".split()
+    pairs = [" ".join(rng.choice(vocab, int(rng.integers(2, 5)))) for _ in range(40)]
+    path = tmp_path / "pairs.csv"
+    pd.DataFrame({"src": pairs, "tgt": pairs}).to_csv(path, index=False)
+    table = compare("translate", path, models=["lstm"], seeds=1, epochs=1, out=tmp_path / "runs", log=None,
+                    warmup=False, embed_dim=8, hidden_size=8, num_layers=1, min_freq=1, batch_size=8,
+                    val_frac=0.2)
+    csv = pd.read_csv(table.attrs["out"] / "compare.csv")
+    assert csv["model"].tolist() == ["lstm"] and "BLEU_mean" in csv and "chrF_mean" in csv
+    assert csv.loc[0, "BLEU_mean"] >= 0 and csv.loc[0, "latency_b256_ms_mean"] > 0
+
+
+def test_cli_classify(texts_csv, tmp_path, capsys):
+    main(["compare", "--task", "classify", "--data", str(texts_csv), "--text", "text", "--label", "label",
+          "--models", "gru", "--seeds", "1", "--epochs", "1", "--hidden-size", "4", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert "| gru |" in out and "| majority |" in out and "compare-classify-" in out

@@ -2,25 +2,29 @@
 
 >>> table = compare("forecast", "co2.csv", models=["lstm", "gru", "tcn"], seeds=3, epochs=30,
 ...                 target="co2", time="date", fill="interpolate")
+>>> compare("classify", "reviews.csv", models=["lstm", "gru"], text="review", label="sentiment")
+>>> compare("translate", None, src_file="train.en", tgt_file="train.de", test_src_file="test.en",
+...         test_tgt_file="test.de")
 
 Every model gets the same data, split, lookback, hidden size, layers, optimiser, epoch budget
 and early stopping; only the encoder differs. Each runs with ``seeds`` seeds; a row reports
 
 * ``params``: trainable parameters;
-* test metrics as mean ± std over seeds (the task's metrics; forecasting adds its baselines as
-  reference rows);
+* test metrics as mean ± std over seeds (the task's metrics; forecasting adds its baselines,
+  classification the majority class as reference rows): forecast MASE/MAE/RMSE/sMAPE, classify
+  accuracy/macro-F1, translate BLEU/chrF of greedy decoding;
 * ``train_s``: seconds in the training loop (epochs incl. validation, without data preparation
   or test evaluation), ``epochs``: epochs run before early stopping ended them,
-  ``windows_per_s``: training windows processed per second;
+  ``windows_per_s``: training windows (sequences, sentence pairs) processed per second;
 * ``latency_b1_ms`` / ``latency_b256_ms``: median wall time of one forward pass in eval mode on
-  the CPU, batch 1 and batch 256;
+  the CPU, batch 1 and batch 256 (translation: greedy decoding);
 * ``act_mem_mb``: activation memory of one training step: the bytes of the distinct tensors
   autograd keeps for the backward pass of one training batch (parameters excluded), measured with
   ``torch.autograd.graph.saved_tensors_hooks``. It is deterministic, unlike RSS deltas that depend
   on the allocator; it is what grows with sequence length (T² attention maps, per-step states).
 
 Tasks plug in through :data:`TASKS` (name -> factory of a :class:`TaskBench`); see
-:func:`register_task`.
+:func:`register_task`. Classification and translation live in :mod:`lstmkit.compare_tasks`.
 """
 from __future__ import annotations
 
@@ -39,7 +43,7 @@ from torch import nn
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import atomic_write, new_run_dir, write_json
 
-__all__ = ["Trial", "TaskBench", "ForecastBench", "TASKS", "register_task", "compare", "summarise",
+__all__ = ["Trial", "TaskBench", "ForecastBench", "ClassifyBench", "TranslateBench", "TASKS", "register_task", "compare", "summarise",
            "measure_latency_ms", "activation_bytes", "compare_command"]
 
 DEFAULT_MODELS = ("lstm", "gru", "transformer", "tcn")
@@ -66,7 +70,8 @@ class TaskBench(Protocol):
     """What a task provides to ``compare``: data once, then one trained :class:`Trial` per call."""
 
     name: str
-    metrics: tuple[str, ...]           # metric columns of the table, lower is better, first = headline
+    metrics: tuple[str, ...]           # metric columns of the table, first = headline
+    higher_is_better: bool             # direction of the metrics (optional; False when absent)
 
     def check_models(self, models: list[str]) -> None: ...
     def run(self, model: str, seed: int, epochs: int) -> Trial: ...
@@ -123,6 +128,7 @@ class ForecastBench:
 
     name = "forecast"
     metrics = ("MASE", "MAE", "RMSE", "sMAPE")
+    higher_is_better = False
 
     def __init__(self, data, target: str | list[str] | None = None, time: str | None = None,
                  features: str | list[str] | None = None, **options: Any):
@@ -136,11 +142,7 @@ class ForecastBench:
         self._references: dict[str, dict[str, float]] = {}
 
     def check_models(self, models: list[str]) -> None:
-        from lstmkit.nn.zoo import ENCODERS
-        unknown = [m for m in models if m not in ENCODERS]
-        if unknown:
-            raise LstmkitError(f"unknown model{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}",
-                               f"use any of: {', '.join(ENCODERS)}")
+        check_zoo_models(models)
 
     def run(self, model: str, seed: int, epochs: int) -> Trial:
         from lstmkit.tasks.forecast.data import split_window_indices
@@ -176,7 +178,10 @@ class ForecastBench:
         return {"data": self.source, "rows": len(self.frame), **self.columns, **self.options}
 
 
-TASKS: dict[str, Callable[..., TaskBench]] = {"forecast": ForecastBench}
+from lstmkit.compare_tasks import ClassifyBench, TranslateBench, check_zoo_models  # noqa: E402
+
+TASKS: dict[str, Callable[..., TaskBench]] = {"forecast": ForecastBench, "classify": ClassifyBench,
+                                              "translate": TranslateBench}
 
 
 def register_task(name: str, factory: Callable[..., TaskBench]) -> None:
@@ -222,7 +227,7 @@ def compare(task: str, data, models: Iterable[str] = DEFAULT_MODELS, seeds: int 
     table.attrs["settings"] = settings
     if out is not None:
         folder = new_run_dir(out, f"compare-{task}")
-        _write(folder, table, trials, bench.metrics, settings)
+        _write(folder, table, trials, bench.metrics, settings, getattr(bench, "higher_is_better", False))
         table.attrs["out"] = folder
     if log:
         log("\n" + to_markdown(table, bench.metrics))
@@ -281,7 +286,7 @@ def _fmt(v: float) -> str:
 
 
 def _write(folder: Path, table: pd.DataFrame, trials: list[Trial], metrics: tuple[str, ...],
-           settings: dict[str, Any]) -> None:
+           settings: dict[str, Any], higher_is_better: bool = False) -> None:
     atomic_write(folder / "compare.csv", lambda tmp: table.to_csv(tmp, index=False))
     lines = [f"# lstmkit compare: {settings['task']}", ""]
     lines += [f"- {k}: {v}" for k, v in settings.items() if k != "task"]
@@ -291,10 +296,10 @@ def _write(folder: Path, table: pd.DataFrame, trials: list[Trial], metrics: tupl
               "in one training batch (parameters excluded).", ""]
     atomic_write(folder / "compare.md", lambda tmp: Path(tmp).write_text("\n".join(lines)))
     write_json(folder / "trials.json", {"settings": settings, "trials": [asdict(t) for t in trials]})
-    _plot(table, metrics[0], folder / "compare.png")
+    _plot(table, metrics[0], folder / "compare.png", higher_is_better)
 
 
-def _plot(table: pd.DataFrame, headline: str, path: Path) -> None:
+def _plot(table: pd.DataFrame, headline: str, path: Path, higher_is_better: bool = False) -> None:
     from lstmkit.inspect.plots import _save, plt
 
     trained = table[table["params"].notna()]
@@ -309,7 +314,7 @@ def _plot(table: pd.DataFrame, headline: str, path: Path) -> None:
                    label=f"{r['model']} {r[f'{headline}_mean']:.3g}")
     if len(refs):
         ax.legend(fontsize=7)
-    ax.set_title(f"test {headline} (mean ± std over seeds, lower is better)")
+    ax.set_title(f"test {headline} (mean ± std over seeds, {'higher' if higher_is_better else 'lower'} is better)")
     panels = [(axes[0, 1], "train_s", "training time, s"),
               (axes[1, 1], "act_mem_mb", "activation memory per training batch, MB")]
     for ax, col, title in panels:
@@ -331,16 +336,30 @@ def _plot(table: pd.DataFrame, headline: str, path: Path) -> None:
 # ------------------------------------------------------------------------------------ CLI
 def compare_command(
     task: str = typer.Option("forecast", help=f"Task: {', '.join(TASKS)}."),
-    data: Path = typer.Option(..., help="Data file of the task (forecast: CSV or Parquet)."),
+    data: Optional[Path] = typer.Option(None, help="Data file of the task (forecast: CSV or Parquet; classify: "
+                                        "CSV/TSV/JSONL texts, class folders, UCR .tsv or long .csv series; "
+                                        "translate: table with source and target columns)."),
     models: str = typer.Option(",".join(DEFAULT_MODELS), help="Comma-separated zoo models."),
     seeds: int = typer.Option(3, help="Seeds per model (mean ± std over them)."),
     epochs: int = typer.Option(30, help="Epoch budget per run (early stopping may end sooner)."),
     target: Optional[str] = typer.Option(None, help="forecast: target column(s)."),
-    time_col: Optional[str] = typer.Option(None, "--time", help="forecast: time column."),
-    features: Optional[str] = typer.Option(None, help="forecast: extra input columns."),
+    time_col: Optional[str] = typer.Option(None, "--time", help="forecast: time column; classify --series: time-step column of a long CSV."),
+    features: Optional[str] = typer.Option(None, help="forecast: extra input columns; classify --series: feature columns."),
     lookback: Optional[int] = typer.Option(None, help="forecast: past steps seen [60]."),
     horizon: Optional[int] = typer.Option(None, help="forecast: steps predicted [1]."),
     fill: Optional[str] = typer.Option(None, help="forecast: repair NaN cells (ffill, interpolate)."),
+    test: Optional[Path] = typer.Option(None, help="classify, translate: test file [classify: a stratified 20% "
+                                        "of --data; translate: the validation part]."),
+    text: Optional[str] = typer.Option(None, help="classify: text column [text]."),
+    label: Optional[str] = typer.Option(None, help="classify: label column [label]."),
+    series: bool = typer.Option(False, "--series", help="classify: numeric sequences instead of texts."),
+    max_len: Optional[int] = typer.Option(None, help="classify, translate: longest sequence kept."),
+    src: Optional[str] = typer.Option(None, help="translate: source column [src]."),
+    tgt: Optional[str] = typer.Option(None, help="translate: target column [tgt]."),
+    src_file: Optional[Path] = typer.Option(None, help="translate: source sentences, one a line (with --tgt-file)."),
+    tgt_file: Optional[Path] = typer.Option(None, help="translate: target sentences, line-aligned."),
+    test_src_file: Optional[Path] = typer.Option(None, help="translate: test source sentences."),
+    test_tgt_file: Optional[Path] = typer.Option(None, help="translate: test reference sentences."),
     hidden_size: Optional[int] = typer.Option(None, help="Hidden size of every model [50]."),
     layers: Optional[int] = typer.Option(None, help="Layers of every model [2]."),
     batch_size: Optional[int] = typer.Option(None, help="Mini-batch size [32]."),
@@ -357,6 +376,11 @@ def compare_command(
         torch.set_num_threads(threads)
     options = {"target": target, "time": time_col, "features": features, "lookback": lookback,
                "horizon": horizon, "fill": fill, "hidden_size": hidden_size, "num_layers": layers,
-               "batch_size": batch_size, "lr": lr, "patience": patience, "device": device}
-    compare(task, str(data), models=models, seeds=seeds, epochs=epochs, out=out,
+               "batch_size": batch_size, "lr": lr, "patience": patience, "device": device,
+               "test": test, "text": text, "label": label, "series": series or None, "max_len": max_len,
+               "src": src, "tgt": tgt, "src_file": src_file, "tgt_file": tgt_file,
+               "test_src_file": test_src_file, "test_tgt_file": test_tgt_file}
+    if data is None and task != "translate":
+        raise LstmkitError("no data given", "pass --data FILE")
+    compare(task, str(data) if data is not None else None, models=models, seeds=seeds, epochs=epochs, out=out,
             log=typer.echo, **{k: v for k, v in options.items() if v is not None})

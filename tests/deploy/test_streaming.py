@@ -112,3 +112,43 @@ def test_onnx_engine_streams_the_same(onnx_run, abs_forecaster):
     a = est.stream(engine="torch").run(obs)
     b = est.stream(engine="onnx").run(obs)
     np.testing.assert_allclose(np.array(b), np.array(a), atol=1e-4)
+
+
+@pytest.fixture(scope="module")
+def uni_forecaster(tmp_path_factory):
+    """Univariate absolute LSTM: plain numbers in, the torch engine's scalar fast path."""
+    from forecast_data import FAST
+    from lstmkit.tasks.forecast.estimator import Forecaster
+    d = tmp_path_factory.mktemp("uni")
+    sine_frame()[["time", "y"]].to_csv(d / "series.csv", index=False)
+    return Forecaster(**{**FAST, "max_epochs": 1, "num_layers": 2}, relative=False, horizon=2).fit(
+        str(d / "series.csv"), target="y", time="time", out=d)
+
+
+def test_torch_fast_step_equals_batch_forward_and_the_general_path(uni_forecaster, tmp_path):
+    est = uni_forecaster
+    df = sine_frame(n=40, seed=3)
+    values = [float(v) for v in df["y"]]
+    values[5] = int(round(values[5]))                  # ints take the scalar path too
+    df.loc[5, "y"] = values[5]
+    x = torch.from_numpy(est._inputs(_prepare(df[["time", "y"]], est.config_)))[None]
+    fast = est.stream(engine="torch")
+    assert fast._fast is not None
+    got = fast.run(values[:25], id="a")
+    path = fast.save(tmp_path / "mid.safetensors")     # state leaves the fast path's tensors
+    got += fast.run(values[25:], id="a")
+    general = est.stream(engine="torch")
+    general._fast = None                               # the module path the fast one replaces
+    want_general = general.run(values, id="a")
+    with torch.no_grad():
+        want = [_original(est, est.net_(x[:, : t + 1])[0]) for t in range(x.shape[1])]
+    for g, w, wg in zip(got, want, want_general):
+        assert g.shape == (2, 1) and g.dtype == np.float64
+        np.testing.assert_allclose(g, w, atol=1e-6, rtol=0)
+        np.testing.assert_array_equal(g, wg)
+    resumed = est.stream(engine="torch")
+    resumed.restore(path)
+    np.testing.assert_array_equal(np.array(resumed.run(values[25:], id="a")), np.array(got[25:]))
+    with pytest.raises(LstmkitError, match="NaN"):
+        fast.step(float("inf"), id="b")
+    assert fast.ids == ["a"]
