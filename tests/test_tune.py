@@ -5,11 +5,11 @@ import pandas as pd
 import pytest
 import yaml
 
-from lstmkit.cli import main
 from lstmkit.errors import LstmkitError
 from lstmkit.tune import TASKS, _Pruning, parse_space, parse_timeout
 
 from forecast_data import sine_frame
+from cli_helpers import run_cli
 
 SPACE = ("hidden_size: {type: int, low: 4, high: 12}\n"
          "lr: {type: float, low: 1.0e-3, high: 1.0e-2, log: true}\n"
@@ -17,14 +17,6 @@ SPACE = ("hidden_size: {type: int, low: 4, high: 12}\n"
          "batch_size: [32, 64]\n")
 
 
-def run_cli(args, capsys):
-    try:
-        main([str(a) for a in args])
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 @pytest.fixture

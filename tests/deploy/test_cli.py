@@ -5,19 +5,11 @@ import shutil
 import pytest
 
 from forecast_data import sine_frame
-from lstmkit.cli import main
+from cli_helpers import run_cli
 
 pytest.importorskip("onnxruntime")
 
 
-def run_cli(args, capsys):
-    try:
-        main([str(a) for a in args])
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 @pytest.fixture

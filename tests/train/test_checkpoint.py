@@ -21,6 +21,7 @@ from lstmkit.train import Trainer, TrainingInterrupted
 from lstmkit.train import checkpoint as ck
 
 from forecast_data import sine_frame
+from cli_helpers import run_cli as _cli
 
 
 def _model(hidden=8, seed=0):
@@ -197,14 +198,6 @@ def test_sigkill_at_random_points_then_resume_is_bit_identical(tmp_path, capsys)
 
 
 # -- bad --resume and options through the command line ----------------------------------------------
-def _cli(args, capsys):
-    try:
-        main([str(a) for a in args])
-        code = 0
-    except SystemExit as e:
-        code = e.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_bad_resume_and_precision_are_one_line_exit_2(tmp_path, capsys):

@@ -7,12 +7,12 @@ import pytest
 import torch
 from torch import nn
 
-from lstmkit.cli import main
 from lstmkit.config import TrainConfig
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.lstm import LSTM
 from lstmkit.train import Trainer
 from lstmkit.train.doctor import Doctor, format_report, read_report
+from cli_helpers import run_cli as _cli
 
 
 class Batches:
@@ -73,14 +73,6 @@ class BigLSTM(nn.Module):
         return self.head(self.lstm(x)[0][:, -1])
 
 
-def _cli(args, capsys):
-    try:
-        main(args)
-        code = 0
-    except SystemExit as e:
-        code = e.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def _kinds(result):

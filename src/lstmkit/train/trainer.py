@@ -262,7 +262,7 @@ class Trainer:
                 "nan_skips": int(w.acc["skips"]), "_t0": t0}
 
     def _end_epoch(self, model, logs, val_batches) -> None:
-        cfg, w = self.config, self._where
+        w = self._where
         _, optimizer, scheduler, stopper = self._parts
         if self.doctor is not None and self.is_main:
             self.doctor.sample_gates(model, self._gate_sample)

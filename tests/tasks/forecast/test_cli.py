@@ -3,29 +3,18 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from lstmkit.cli import main
-
+from cli_helpers import run_cli
 from forecast_data import sine_frame
 
 FAST_FLAGS = ["--lookback", "24", "--hidden-size", "8", "--layers", "1", "--epochs", "2",
               "--progress", "off", "--device", "cpu"]
 
 
-def run_cli(args, capsys):
-    """Run ``lstmkit ARGS`` in-process; returns (exit code, stdout, stderr)."""
-    try:
-        main([str(a) for a in args])
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 @pytest.fixture
