@@ -1,9 +1,14 @@
 """Running the ``lstmkit`` command in-process, for CLI tests."""
+import io
+
 from lstmkit.cli import main
 
 
-def run_cli(args, capsys):
-    """Run ``lstmkit ARGS``; returns (exit code, stdout, stderr)."""
+def run_cli(args, capsys, stdin: str | bytes | None = None, monkeypatch=None):
+    """Run ``lstmkit ARGS`` (``stdin`` fed as UTF-8 text); returns (exit code, stdout, stderr)."""
+    if stdin is not None:
+        raw = stdin if isinstance(stdin, bytes) else stdin.encode()
+        monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8"))
     try:
         main([str(a) for a in args])
         code = 0

@@ -1,31 +1,15 @@
 """The classify CLI, in-process: success paths and every bad input of the issue (exit 2, one line)."""
-import io
 import json
 
 import pandas as pd
 import pytest
 
+from cli_helpers import assert_user_error, run_cli
 from lstmkit.cli import main
 
 
-def cli(capsys, *args, stdin: str | None = None, monkeypatch=None):
-    if stdin is not None:
-        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-    try:
-        main(list(map(str, args)))
-        code = 0
-    except SystemExit as e:
-        code = e.code
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_user_error(code, err, *words):
-    assert code == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in err, err
-    for w in words:
-        assert w in lines[0], (w, lines[0])
+def cli(capsys, *args, stdin: str | bytes | None = None, monkeypatch=None):
+    return run_cli(args, capsys, stdin=stdin, monkeypatch=monkeypatch)
 
 
 @pytest.fixture(scope="module")

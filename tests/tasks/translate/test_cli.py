@@ -1,31 +1,14 @@
 """The translate CLI, in-process: train / run / evaluate, and every bad input of the issue
 (exit 2, one line, no run folder)."""
-import io
 
 import pytest
 
+from cli_helpers import assert_user_error, run_cli
 from lstmkit.cli import main
 
 
 def cli(capsys, *args, stdin: str | bytes | None = None, monkeypatch=None):
-    if stdin is not None:
-        raw = stdin if isinstance(stdin, bytes) else stdin.encode()
-        monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8"))
-    try:
-        main(list(map(str, args)))
-        code = 0
-    except SystemExit as e:
-        code = e.code
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_user_error(code, err, *words):
-    assert code == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in err, err
-    for w in words:
-        assert w in lines[0], (w, lines[0])
+    return run_cli(args, capsys, stdin=stdin, monkeypatch=monkeypatch)
 
 
 @pytest.fixture(scope="module")

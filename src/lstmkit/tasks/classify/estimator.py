@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import dataclasses
+from abc import ABC, abstractmethod
 import json
 import time as _time
 from pathlib import Path
@@ -41,7 +42,7 @@ _TRAIN_KEYS = {f.name for f in dataclasses.fields(TrainConfig)}
 _EVAL_BATCH = 256
 
 
-class _Classifier:
+class _Classifier(ABC):
     """Shared machinery; the subclasses say how data is read and turned into tensors."""
 
     kind = ""                               # "text" | "series"
@@ -275,15 +276,30 @@ class _Classifier:
                 "train_length": {"mean": float(lengths.mean()), "max": int(lengths.max())},
                 "source": _source(data), "val_source": _source(val_data), "test_source": _source(test_data)}
 
-    # subclass hooks
-    def _read(self, data, cfg: ClassifyConfig, y=None, require_label: bool = True): raise NotImplementedError
-    def _fit_preprocessing(self, train, cfg: ClassifyConfig) -> None: raise NotImplementedError
-    def _encode(self, d) -> list[torch.Tensor]: raise NotImplementedError
-    def _net_shape(self) -> dict[str, int]: raise NotImplementedError
-    def _pretrained_vectors(self, cfg: ClassifyConfig): return None
-    def _preprocessing_meta(self) -> dict[str, Any]: raise NotImplementedError
-    def _write_state(self, run_dir: Path) -> None: pass
-    def _load_state(self, run_dir: Path, meta: dict[str, Any]) -> None: raise NotImplementedError
+    # -- what each kind of input (text, numeric) supplies -------------------------------
+    @abstractmethod
+    def _read(self, data, cfg: ClassifyConfig, y=None, require_label: bool = True): ...
+
+    @abstractmethod
+    def _fit_preprocessing(self, train, cfg: ClassifyConfig) -> None: ...
+
+    @abstractmethod
+    def _encode(self, d) -> list[torch.Tensor]: ...
+
+    @abstractmethod
+    def _net_shape(self) -> dict[str, int]: ...
+
+    @abstractmethod
+    def _preprocessing_meta(self) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def _load_state(self, run_dir: Path, meta: dict[str, Any]) -> None: ...
+
+    def _pretrained_vectors(self, cfg: ClassifyConfig):
+        return None
+
+    def _write_state(self, run_dir: Path) -> None:
+        pass
 
 
 class TextClassifier(_Classifier):
