@@ -2,7 +2,8 @@
 
 :class:`LSTM` holds its parameters under the same names as :class:`torch.nn.LSTM`, so a
 ``state_dict`` moves between the two unchanged. ``forward`` calls the fused kernel that
-``torch.nn.LSTM`` calls; ``forward(..., record_gates=True)`` runs the gate equations one step at
+``torch.nn.LSTM`` calls (with ``lengths`` on the CPU, the padded oneDNN kernel in chunks cut at
+the batch's distinct lengths rather than torch's much slower packed CPU path; same results); ``forward(..., record_gates=True)`` runs the gate equations one step at
 a time in Python (the readable reference) and returns every gate activation as well.
 """
 from __future__ import annotations
@@ -358,7 +359,97 @@ class LSTM(nn.Module):
                 self.dropout, self.training, self.bidirectional, self.batch_first,
             )
             return out, (h_n, c_n)
+        if self._padded_kernel_applies(x, lengths):
+            return self._forward_padded(x, hx, lengths, steps)
         return self._forward_packed(x, hx, lengths, steps)
+
+    # Most distinct lengths in one batch for which the padded path below is used; beyond it
+    # the kernel calls (one per distinct length) cost more than packing saves.
+    _MAX_PADDED_CHUNKS = 32
+
+    def _padded_kernel_applies(self, x: Tensor, lengths: Tensor) -> bool:
+        # On the CPU, torch runs a packed LSTM step by step through small autograd ops (its
+        # backward is ~10x slower than the fused oneDNN kernel, which takes padded input only).
+        return (
+            x.device.type == "cpu"
+            and x.dtype in (torch.float32, torch.bfloat16)
+            and x.dtype == self.weight_ih_l0.dtype
+            and not torch._C._is_any_autocast_enabled()  # autocast casts the two paths differently
+            and torch.backends.mkldnn.is_available()
+            and torch.backends.mkldnn.enabled
+            and int(torch.unique(lengths).numel()) <= self._MAX_PADDED_CHUNKS
+        )
+
+    def _forward_padded(
+        self, x: Tensor, hx: State, lengths: Tensor, steps: int
+    ) -> tuple[Tensor, State]:
+        """Same result as :meth:`_forward_packed`, through the fused padded kernel.
+
+        Each layer and direction runs as a unidirectional LSTM over inputs aligned so that every
+        sequence starts at t = 0 (the reverse direction reads each sequence reversed within its
+        own length), so outputs at valid positions never depend on padding. Time is cut at the
+        distinct lengths of the batch and the state is carried across the cuts, so the state at
+        each sequence's last valid step is read exactly; outputs past a length are zeroed.
+        """
+        xb = x if self.batch_first else x.transpose(0, 1)  # [B, T, I]
+        batch, device = xb.size(0), xb.device
+        bounds = sorted(set(lengths.tolist()))  # chunk ends, ascending; the last is max length
+        run = bounds[-1]
+        which = torch.searchsorted(torch.tensor(bounds), lengths).to(device)  # [B]
+        lens = lengths.to(device)
+        t = torch.arange(run, device=device)
+        valid = t[None, :] < lens[:, None]  # [B, run]
+        rev = torch.where(valid, lens[:, None] - 1 - t[None, :], t[None, :])  # an involution
+        layer_in = xb[:, :run]
+        h_n, c_n = [], []
+        for layer in range(self.num_layers):
+            outs = []
+            for direction in range(self.num_directions):
+                k = layer * self.num_directions + direction
+                inp = layer_in if direction == 0 else _gather_time(layer_in, rev)
+                out, h, c = self._run_chunks(
+                    inp, hx[0][k], hx[1][k], layer, direction, bounds, which
+                )
+                outs.append(out if direction == 0 else _gather_time(out, rev))
+                h_n.append(h)
+                c_n.append(c)
+            layer_in = torch.cat(outs, dim=-1) if len(outs) > 1 else outs[0]
+            layer_in = layer_in.masked_fill(~valid[..., None], 0.0)
+            if layer < self.num_layers - 1:
+                layer_in = F.dropout(layer_in, self.dropout, self.training)
+        out = layer_in
+        if run < steps:
+            out = F.pad(out, (0, 0, 0, steps - run))
+        if not self.batch_first:
+            out = out.transpose(0, 1)
+        return out, (torch.stack(h_n), torch.stack(c_n))
+
+    def _run_chunks(
+        self, x: Tensor, h0: Tensor, c0: Tensor, layer: int, direction: int,
+        bounds: list[int], which: Tensor,
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        """One layer, one direction over ``x [B, T, I]``; returns the outputs ``[B, T, H]`` and
+        each sequence's state ``[B, H]`` after step ``bounds[which[b]] - 1``."""
+        weights = [w for w in self._layer_weights(layer, direction) if w is not None]
+        h, c = h0[None], c0[None]  # [1, B, H]
+        pieces, hs, cs, start = [], [], [], 0
+        for end in bounds:
+            out, h, c = _VF.lstm(
+                x[:, start:end], (h, c), weights, self.bias, 1, 0.0, self.training, False, True
+            )
+            pieces.append(out)
+            hs.append(h[0])
+            cs.append(c[0])
+            start = end
+        out = torch.cat(pieces, dim=1) if len(pieces) > 1 else pieces[0]
+        if len(hs) == 1:
+            return out, hs[0], cs[0]
+        idx = which[None, :, None].expand(1, -1, h.size(-1))
+        return (
+            out,
+            torch.stack(hs).gather(0, idx)[0],
+            torch.stack(cs).gather(0, idx)[0],
+        )
 
     def _forward_packed(
         self, x: Tensor, hx: State, lengths: Tensor, steps: int
@@ -426,6 +517,11 @@ class LSTM(nn.Module):
             self.dropout, self.training, False, False,
         )
         return out[0], (h, c)
+
+
+def _gather_time(x: Tensor, index: Tensor) -> Tensor:
+    """``x [B, T, F]`` with time reordered per sequence: ``out[b, t] = x[b, index[b, t]]``."""
+    return x.gather(1, index[..., None].expand(-1, -1, x.size(-1)))
 
 
 def _run_direction(
