@@ -228,7 +228,7 @@ class BPETokenizer:
 def _import_tokenizers():
     try:
         import tokenizers
-        import tokenizers.models, tokenizers.pre_tokenizers, tokenizers.trainers  # noqa: E401,F401
+        import tokenizers.decoders, tokenizers.models, tokenizers.pre_tokenizers, tokenizers.trainers  # noqa: E401,F401
     except ImportError:
         raise LstmkitError("the BPE tokenizer needs the 'tokenizers' package",
                            "pip install tokenizers, or use --tokenizer word") from None

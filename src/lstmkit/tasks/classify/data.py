@@ -26,6 +26,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from lstmkit.data.textfile import decode_text
 from lstmkit.errors import LstmkitError
 
 __all__ = ["TextData", "SeriesData", "read_texts", "read_series", "read_text_file", "parse_series_lines",
@@ -84,14 +85,7 @@ def read_text_file(path: Path, encoding: str = "utf-8") -> str:
             raw = gzip.decompress(raw)
         except (OSError, EOFError) as e:
             raise LstmkitError(f"{path} is not a valid gzip file ({e})", "decompress it or fix the file") from None
-    try:
-        text = raw.decode("utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding)
-    except LookupError:
-        raise LstmkitError(f"unknown encoding {encoding!r}", "pass --encoding utf-8, latin-1, cp1252, …") from None
-    except UnicodeDecodeError as e:
-        line = raw[:e.start].count(b"\n") + 1
-        raise LstmkitError(f"{path} line {line} is not valid {encoding} (byte 0x{raw[e.start]:02x})",
-                           "pass --encoding with the file's real encoding, e.g. --encoding latin-1") from None
+    text = decode_text(raw, path, encoding)
     if not text.strip():
         raise LstmkitError(f"file is empty: {path}", "supply a file with a header row and data rows")
     return text

@@ -21,7 +21,8 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from lstmkit.data.vocab import PAD, UNK, Vocab
+from lstmkit.data.textfile import decode_text
+from lstmkit.data.vocab import PAD, UNK, Vocab, _import_tokenizers
 from lstmkit.errors import LstmkitError
 
 __all__ = ["BOS", "EOS", "PAD_ID", "UNK_ID", "BOS_ID", "EOS_ID", "Pairs", "read_lines", "read_pairs",
@@ -52,15 +53,7 @@ def read_lines(path: str | Path, encoding: str = "utf-8") -> list[str]:
     if not path.is_file():
         raise LstmkitError(f"file not found: {path}", "check the path")
     raw = path.read_bytes()
-    enc = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
-    try:
-        text = raw.decode(enc)
-    except LookupError:
-        raise LstmkitError(f"unknown encoding {encoding!r}", "pass --encoding utf-8, latin-1, …") from None
-    except UnicodeDecodeError as e:
-        line = raw[:e.start].count(b"\n") + 1
-        raise LstmkitError(f"{path} line {line} is not valid {encoding} (byte 0x{raw[e.start]:02x})",
-                           "convert the file to UTF-8 (iconv -f latin1 -t utf-8) or pass --encoding") from None
+    text = decode_text(raw, path, encoding)
     lines = text.splitlines()
     if not any(ln.strip() for ln in lines):
         raise LstmkitError(f"file is empty: {path}", "supply one sentence per line")
@@ -267,13 +260,3 @@ class SideTokenizer:
         else:
             tok.vocab = Vocab(d["itos"])
         return tok
-
-
-def _import_tokenizers():
-    try:
-        import tokenizers
-        import tokenizers.decoders, tokenizers.models, tokenizers.pre_tokenizers, tokenizers.trainers  # noqa: E401,F401
-    except ImportError:
-        raise LstmkitError("the BPE tokenizer needs the 'tokenizers' package",
-                           "pip install tokenizers, or use --tokenizer word") from None
-    return tokenizers
