@@ -92,3 +92,22 @@ def test_new_run_dir_is_unique(tmp_path):
 def test_read_meta_accepts_unfinished_runs_for_resume(tmp_path):
     run = _run(tmp_path, status="interrupted")
     assert read_meta(run, "forecast")["status"] == "interrupted"
+
+
+def test_same_tensors_and_metadata_give_the_same_bytes(tmp_path):
+    """safetensors writes its metadata from a hash map in varying order; save_tensors sorts it,
+    so a resumed run's model file can be compared byte for byte with an uninterrupted one."""
+    import hashlib
+
+    from safetensors import safe_open
+
+    tensors = {"layer.weight": torch.randn(3, 4), "bias": torch.arange(5)}
+    meta = {"format": "pt", "task": "translate", "zeta": "1", "alpha": "2"}
+    digests = set()
+    for k in range(12):
+        save_tensors(tmp_path / f"{k}.safetensors", tensors, metadata=meta)
+        digests.add(hashlib.sha256((tmp_path / f"{k}.safetensors").read_bytes()).hexdigest())
+    assert len(digests) == 1
+    with safe_open(str(tmp_path / "0.safetensors"), "pt") as f:
+        assert f.metadata() == meta
+        assert torch.equal(f.get_tensor("layer.weight"), tensors["layer.weight"])

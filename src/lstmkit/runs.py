@@ -24,7 +24,7 @@ from typing import Any
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 
 from lstmkit.errors import LstmkitError
 
@@ -84,9 +84,28 @@ def _json_default(o):
 
 def save_tensors(path: str | Path, tensors: dict[str, torch.Tensor],
                  metadata: dict[str, str] | None = None) -> None:
-    """Save a flat dict of tensors as safetensors, atomically."""
+    """Save a flat dict of tensors as safetensors, atomically.
+
+    The same tensors and metadata always give the same bytes: safetensors writes the metadata
+    from a hash map in an order that varies between calls, so it is re-written sorted.
+    """
     flat = {k: v.detach().to("cpu").contiguous().clone() for k, v in tensors.items()}
-    atomic_write(path, lambda tmp: save_file(flat, tmp, metadata=metadata))
+    data = _sorted_metadata(save(flat, metadata=metadata))
+    atomic_write(path, lambda tmp: Path(tmp).write_bytes(data))
+
+
+def _sorted_metadata(data: bytes) -> bytes:
+    """The safetensors bytes ``data`` with the ``__metadata__`` entries in sorted order (the
+    header keeps its length: same entries, same compact JSON, same space padding)."""
+    n = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8:8 + n])
+    if "__metadata__" not in header:
+        return data
+    header["__metadata__"] = dict(sorted(header["__metadata__"].items()))
+    text = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    if len(text) > n:          # never expected; keep what safetensors wrote rather than risk the format
+        return data
+    return data[:8] + text + b" " * (n - len(text)) + data[8 + n:]
 
 
 def load_tensors(path: str | Path) -> dict[str, torch.Tensor]:
