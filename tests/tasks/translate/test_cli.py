@@ -128,3 +128,38 @@ def test_missing_column_and_lonely_src_file(capsys, cfg, files, tmp_path):
 def test_run_folder_of_another_task(capsys, tmp_path):
     code, _, err = cli(capsys, "translate", "evaluate", "--run", tmp_path / "nope", "--src-file", "a", "--ref-file", "b")
     assert_user_error(code, err, "run folder not found")
+
+
+def test_ctrl_c_then_resume_equals_an_uninterrupted_run(capsys, monkeypatch, files, cfg, tmp_path):
+    from lstmkit.tasks.translate import estimator
+    args = ["translate", "train", "--src-file", files / "train.en", "--tgt-file", files / "train.de",
+            "--config", cfg]
+    code, _, err = cli(capsys, *args, "--out", tmp_path / "full")
+    assert code == 0, err
+    full = next((tmp_path / "full").iterdir())
+
+    real_iter, seen = estimator._PairBatches.__iter__, []
+
+    def interrupted(self):            # Ctrl-C at the 2nd training batch of epoch 2
+        for k, batch in enumerate(real_iter(self)):
+            if self.order.shuffle:
+                seen.append(k)
+                if len(seen) == len(self) + 2:
+                    raise KeyboardInterrupt
+            yield batch
+
+    monkeypatch.setattr(estimator._PairBatches, "__iter__", interrupted)
+    code, _, err = cli(capsys, *args, "--out", tmp_path / "cut")
+    assert code == 130 and "interrupted after epoch 1" in err
+    run = next((tmp_path / "cut").iterdir())
+    assert f"lstmkit translate train --resume {run}" in err
+    assert not (run / "model.safetensors").exists()
+
+    monkeypatch.setattr(estimator._PairBatches, "__iter__", real_iter)
+    code, out, err = cli(capsys, "translate", "train", "--resume", run)
+    assert code == 0, err
+    assert "BLEU" in out
+    assert (run / "model.safetensors").read_bytes() == (full / "model.safetensors").read_bytes()
+    assert (run / "vocab.json").read_bytes() == (full / "vocab.json").read_bytes()
+    code, _, err = cli(capsys, "translate", "train", "--resume", run)
+    assert_user_error(code, err, "already finished")

@@ -58,8 +58,12 @@ def train(
     progress: Optional[str] = typer.Option(None, help="auto, bar, log, off [auto]."),
     config: Optional[Path] = typer.Option(None, help="YAML file with any of these settings; flags win."),
     out: Path = typer.Option(Path("runs"), help="Folder that receives the run folder."),
+    resume: Optional[Path] = typer.Option(None, help="Continue an interrupted run folder (same files, same settings)."),
 ):
     """Train a translator; print validation BLEU and chrF (greedy and beam) with their signatures."""
+    if resume is not None:
+        _report(Translator.resume(resume))
+        return
     flags = {"src": src, "tgt": tgt, "tokenizer": tokenizer, "shared_vocab": shared_vocab, "lowercase": lowercase,
              "min_freq": min_freq, "max_size": max_size, "max_len": max_len, "dedup": False if no_dedup else None,
              "drop_empty": drop_empty, "val_frac": val_frac, "embed_dim": embed_dim, "model": model,
@@ -77,6 +81,10 @@ def train(
                                    tgt_file=pick(tgt_file, "tgt_file"), val_data=pick(val, "val"),
                                    val_src_file=pick(val_src_file, "val_src_file"),
                                    val_tgt_file=pick(val_tgt_file, "val_tgt_file"), out=out)
+    _report(est)
+
+
+def _report(est: Translator) -> None:
     d = est.data_summary_
     typer.echo(f"pairs read {d['pairs']}, empty dropped {d['dropped_empty']}, longer than max-len dropped "
                f"{d['dropped_too_long']}, duplicates dropped {d['duplicates']}; train {d['split']['train']}, "

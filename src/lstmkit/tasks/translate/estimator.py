@@ -21,14 +21,14 @@ from lstmkit.config import TrainConfig, TranslateConfig
 from lstmkit.data.batching import BucketBatches, pad_batch
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.zoo import ENCODERS
-from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, atomic_write, new_run_dir, read_run,
+from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, atomic_write, new_run_dir, read_meta, read_run,
                           save_tensors, write_json)
 from lstmkit.tasks.translate.data import (BOS_ID, EOS_ID, PAD_ID, Pairs, SideTokenizer, clean_pairs, read_pairs,
                                           split_pairs)
 from lstmkit.tasks.translate.decode import beam_search
 from lstmkit.tasks.translate.metrics import corpus_scores, plot_attention, write_sentences
 from lstmkit.tasks.translate.model import ATTENTIONS, Seq2Seq, sequence_loss
-from lstmkit.train import Trainer, TrainResult
+from lstmkit.train import Trainer, TrainingInterrupted, TrainResult
 
 __all__ = ["Translator", "TASK", "VOCAB_FILE"]
 
@@ -76,9 +76,12 @@ class Translator:
 
     # -- fitting ---------------------------------------------------------------------------
     def fit(self, data=None, *, src_file=None, tgt_file=None, val_data=None, val_src_file=None, val_tgt_file=None,
-            out: str | Path | None = None, run_dir: str | Path | None = None, **overrides: Any) -> "Translator":
+            out: str | Path | None = None, run_dir: str | Path | None = None, resume: bool = False,
+            **overrides: Any) -> "Translator":
         """Train; a validation part is split off unless ``val_data`` or ``val_src_file``/``val_tgt_file``
-        is given. With ``out`` a run folder is created after every input has passed its checks."""
+        is given. With ``out`` a run folder is created after every input has passed its checks.
+        Ctrl-C raises :class:`~lstmkit.train.TrainingInterrupted` after a checkpoint is written;
+        ``Translator.resume(run_dir)`` continues from there."""
         cfg = _config_from_params({**_flatten(self.config.to_dict()), **overrides})
         _validate(cfg)
         full = read_pairs(data, cfg.src, cfg.tgt, src_file, tgt_file, cfg.encoding, cfg.drop_empty)
@@ -90,7 +93,10 @@ class Translator:
             train, val = full.subset(tr_idx), full.subset(va_idx)
 
         self.config_ = cfg
-        self._fit_tokenizers(train.src, train.tgt)
+        if resume:      # the vocabularies the interrupted run wrote, so token ids stay the same
+            self._read_vocab(Path(run_dir))
+        else:
+            self._fit_tokenizers(train.src, train.tgt)
         train = clean_pairs(train, lambda s: len(self.src_tokenizer_.encode(s)),
                             lambda s: len(self.tgt_tokenizer_.encode(s)), cfg.max_len, cfg.dedup)
         x_tr, y_tr = self._encode_pairs(train)
@@ -100,7 +106,10 @@ class Translator:
             "dropped_too_long": train.report.get("too_long", 0), "duplicates": train.report.get("duplicates", 0),
             "split": {"train": len(train), "val": len(val)},
             "vocab": {"src": self.src_tokenizer_.vocab_size, "tgt": self.tgt_tokenizer_.vocab_size},
-            "source": _source(data if data is not None else src_file), "target": _source(tgt_file)}
+            "source": _source(data if data is not None else src_file), "target": _source(tgt_file),
+            "files": {k: _source(v) for k, v in (("data", data), ("src_file", src_file), ("tgt_file", tgt_file),
+                                                 ("val_data", val_data), ("val_src_file", val_src_file),
+                                                 ("val_tgt_file", val_tgt_file))}}
 
         torch.manual_seed(cfg.train.seed)
         self.net_ = self._build_net()
@@ -109,13 +118,18 @@ class Translator:
         if run_dir is None and out is not None:
             run_dir = new_run_dir(out, TASK)
         self.run_dir_ = Path(run_dir) if run_dir is not None else None
-        if self.run_dir_ is not None:
+        if self.run_dir_ is not None and not resume:
             self._write_vocab(self.run_dir_)
             self._write_meta(self.run_dir_, status="training")
         trainer = Trainer(cfg.train, run_dir=self.run_dir_, loss_fn=loss)
         t0 = _time.perf_counter()
-        self.result_: TrainResult = trainer.fit(self.net_, _PairBatches(x_tr, y_tr, cfg.train.batch_size, True),
-                                                _PairBatches(x_va, y_va, _EVAL_BATCH, False))
+        try:
+            self.result_: TrainResult = trainer.fit(self.net_, _PairBatches(x_tr, y_tr, cfg.train.batch_size, True),
+                                                    _PairBatches(x_va, y_va, _EVAL_BATCH, False), resume=resume)
+        except TrainingInterrupted:
+            if self.run_dir_ is not None:
+                self._write_meta(self.run_dir_, status="interrupted")
+            raise
         self.train_seconds_ = _time.perf_counter() - t0
         self.net_.to("cpu").eval()
         self.metrics_ = {"val": self._score(val, beam=1)}
@@ -125,6 +139,22 @@ class Translator:
             self.save(self.run_dir_)
             self._plots(self.run_dir_, val)
         return self
+
+    @classmethod
+    def resume(cls, run_dir: str | Path) -> "Translator":
+        """Continue an interrupted run from its last checkpoint: same settings, same files, same
+        vocabularies; the result equals an uninterrupted run's."""
+        meta = read_meta(run_dir, TASK)
+        if meta.get("status") == "finished":
+            raise LstmkitError(f"{run_dir} already finished training", "start a new run instead of --resume")
+        files = meta.get("data", {}).get("files")
+        if not files or (files.get("data") is None and files.get("src_file") is None):
+            raise LstmkitError(f"{run_dir} was trained on in-memory data", "it cannot be resumed from the command line; "
+                               "call Translator(...).fit(..., run_dir=RUN, resume=True) with the same data")
+        est = cls(**_flatten(meta["config"]))
+        return est.fit(files.get("data"), src_file=files.get("src_file"), tgt_file=files.get("tgt_file"),
+                       val_data=files.get("val_data"), val_src_file=files.get("val_src_file"),
+                       val_tgt_file=files.get("val_tgt_file"), run_dir=run_dir, resume=True)
 
     # -- using a fitted model --------------------------------------------------------------
     def translate(self, sentences: Sequence[str] | str, beam: int | None = None, alpha: float | None = None,
@@ -162,9 +192,7 @@ class Translator:
             est = cls(**_flatten(meta["config"]))
             est.config_ = est.config
             est.data_summary_ = meta.get("data", {})
-            state = json.loads((path / VOCAB_FILE).read_text(encoding="utf-8"))
-            est.src_tokenizer_ = SideTokenizer.from_dict(state["src"])
-            est.tgt_tokenizer_ = SideTokenizer.from_dict(state["tgt"])
+            est._read_vocab(path)
             est.net_ = est._build_net()
         except (KeyError, TypeError, ValueError, OSError) as e:
             raise LstmkitError(f"{path} has a missing or malformed {META_FILE} / {VOCAB_FILE} ({e})",
@@ -268,6 +296,11 @@ class Translator:
         return Seq2Seq(self.src_tokenizer_.vocab_size, self.tgt_tokenizer_.vocab_size, cfg.embed_dim,
                        cfg.hidden_size, cfg.num_layers, cfg.model, cfg.attention, cfg.dropout, cfg.input_feed,
                        cfg.tie_embeddings, cfg.teacher_forcing)
+
+    def _read_vocab(self, run_dir: Path) -> None:
+        state = json.loads((Path(run_dir) / VOCAB_FILE).read_text(encoding="utf-8"))
+        self.src_tokenizer_ = SideTokenizer.from_dict(state["src"])
+        self.tgt_tokenizer_ = SideTokenizer.from_dict(state["tgt"])
 
     def _write_vocab(self, run_dir: Path) -> None:
         state = {"src": self.src_tokenizer_.to_dict(), "tgt": self.tgt_tokenizer_.to_dict()}
