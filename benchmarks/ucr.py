@@ -48,6 +48,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1, help="small models run best on one thread")
     ap.add_argument("--epochs", type=int, default=200)
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--model", default="lstm-fcn", help="zoo encoder (lstm-fcn: LSTM beside the FCN branch)")
+    ap.add_argument("--pooling", default="mean", help="mean over lstm-fcn is the paper's global average pooling")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     anchors = _anchors(args.data)
@@ -55,7 +57,7 @@ def main() -> None:
     for name in args.sets.split(","):
         train, test, extra = _files(args.data, name)
         t0 = time.perf_counter()
-        clf = SequenceClassifier(max_epochs=args.epochs, seed=args.seed, progress="off", tensorboard=False, **extra)
+        clf = SequenceClassifier(model=args.model, pooling=args.pooling, max_epochs=args.epochs, seed=args.seed, progress="off", tensorboard=False, **extra)
         clf.fit(str(train))
         seconds = time.perf_counter() - t0
         m = clf.evaluate(str(test))
@@ -64,7 +66,7 @@ def main() -> None:
                          "macro_f1": round(m["macro_f1"], 4), "train_seconds": round(seconds, 1),
                          "epochs_run": clf.result_.epochs_run, "test_n": m["n"]}
     print(json.dumps({"benchmark": "ucr", "threads": args.threads, "max_epochs": args.epochs,
-                      "model": "bilstm 64, mean pooling", "results": results}))
+                      "model": f"{args.model} 64, {args.pooling} pooling", "results": results}))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ from lstmkit.nn.zoo import ENCODERS, TCN, count_parameters, find_lstm, make_enco
 NAMES = list(ENCODERS)
 ONE_WAY = [n for n in NAMES if not n.startswith("bi")]
 # entries whose causality is a constructor option, checked both ways
-WITH_OPTION = ["lstm-attention", "cnn-lstm", "transformer"]
+WITH_OPTION = ["lstm-attention", "cnn-lstm", "lstm-fcn", "transformer"]
+EXTRA_WIDTH = {"lstm-fcn": 128}    # the convolutional branch's channels beside the LSTM's
 
 
 @pytest.fixture(autouse=True)
@@ -38,7 +39,7 @@ def test_signature_and_attributes(name):
     out, _state = enc(_x())
     assert out.shape == (4, 10, enc.output_size)
     assert enc.bidirectional == name.startswith("bi")
-    assert enc.output_size == 16 * (2 if enc.bidirectional else 1)
+    assert enc.output_size == 16 * (2 if enc.bidirectional else 1) + EXTRA_WIDTH.get(name, 0)
     assert enc.causal == (not enc.bidirectional)
 
 

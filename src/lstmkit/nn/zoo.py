@@ -16,6 +16,7 @@ lstm, gru          stacked recurrent layers, dropout between layers            y
 bilstm, bigru      the same, bidirectional (D = 2H)                            no
 lstm-attention     LSTM, then multi-head self-attention + residual + LayerNorm  option
 cnn-lstm           Conv1d (kernel 3) + ReLU, then LSTM                         option
+lstm-fcn           LSTM beside a fully convolutional branch (LSTM-FCN)         option
 transformer        Linear, sinusoidal positions, Transformer encoder layers     option
 tcn                dilated causal convolutions in residual blocks              yes
 =================  ==========================================================  ======
@@ -31,11 +32,11 @@ from torch import Tensor, nn
 
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.attention import SelfAttention, causal_mask, pick_heads
-from lstmkit.nn.blocks import ConvFrontEnd, PositionalEncoding, TemporalBlock, valid_mask, zero_padding
+from lstmkit.nn.blocks import CausalConv1d, ConvFrontEnd, PositionalEncoding, TemporalBlock, valid_mask, zero_padding
 from lstmkit.nn.lstm import LSTM
 
 __all__ = ["ENCODERS", "make_encoder", "count_parameters", "find_lstm",
-           "GRU", "LSTMAttention", "CNNLSTM", "TransformerEncoder", "TCN"]
+           "GRU", "LSTMAttention", "CNNLSTM", "LSTMFCN", "TransformerEncoder", "TCN"]
 
 
 class GRU(nn.GRU):
@@ -99,6 +100,42 @@ class CNNLSTM(nn.Module):
 
     def forward(self, x: Tensor, state=None, lengths=None):
         return self.lstm(self.conv(x, lengths), state, lengths)       # [B, T, H]
+
+
+class LSTMFCN(nn.Module):
+    """LSTM-FCN (Karim et al. 2018): a stacked LSTM beside a fully convolutional branch, their
+    per-step outputs concatenated.
+
+    The convolutional branch is three blocks of Conv1d → BatchNorm → ReLU (``filters`` 128, 256,
+    128; kernels 8, 5, 3). Mean pooling over its outputs is the paper's global average pooling,
+    so ``pooling="mean"`` in the classifier reproduces the architecture (with the LSTM reading
+    the series step by step rather than the paper's one-step "dimension shuffle").
+    ``x [B, T, I] -> (out [B, T, H + filters[-1]], (h, c))``. With ``lengths``, each block's
+    input is zeroed past the length, so in eval mode a padded sequence gives the outputs it gets
+    alone; in training mode BatchNorm's batch statistics include the padded steps.
+    """
+
+    bidirectional = False
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, dropout: float = 0.0,
+                 causal: bool = False, filters: tuple[int, ...] = (128, 256, 128),
+                 kernels: tuple[int, ...] = (8, 5, 3)):
+        super().__init__()
+        self.lstm = _stacked_lstm(input_size, hidden_size, num_layers, dropout)
+        sizes = (input_size, *filters)
+        self.convs = nn.ModuleList(CausalConv1d(sizes[k], sizes[k + 1], kernels[k], causal=causal)
+                                   for k in range(len(filters)))
+        self.norms = nn.ModuleList(nn.BatchNorm1d(f) for f in filters)
+        self.output_size = hidden_size + filters[-1]
+        self.causal = causal
+
+    def forward(self, x: Tensor, state=None, lengths=None):
+        h, state = self.lstm(x, state, lengths)                        # [B, T, H]
+        z = x
+        for conv, norm in zip(self.convs, self.norms):
+            y = conv(zero_padding(z, lengths))                         # [B, T, F]
+            z = torch.relu(norm(y.transpose(1, 2)).transpose(1, 2))
+        return torch.cat([h, zero_padding(z, lengths)], dim=-1), state  # [B, T, H + F]
 
 
 class TransformerEncoder(nn.Module):
@@ -181,6 +218,7 @@ ENCODERS: dict[str, Callable[..., nn.Module]] = {
     "bigru": lambda i, h, n, p, causal=True: GRU(i, h, n, p if n > 1 else 0.0, bidirectional=True),
     "lstm-attention": lambda i, h, n, p, causal=True: LSTMAttention(i, h, n, p, causal),
     "cnn-lstm": lambda i, h, n, p, causal=True: CNNLSTM(i, h, n, p, causal),
+    "lstm-fcn": lambda i, h, n, p, causal=True: LSTMFCN(i, h, n, p, causal),
     "transformer": lambda i, h, n, p, causal=True: TransformerEncoder(i, h, n, p, causal),
     "tcn": lambda i, h, n, p, causal=True: TCN(i, h, n, p),
 }

@@ -80,3 +80,28 @@ def test_sequence_classifier_unequal_lengths_round_trip(tmp_path, series, tiny):
     np.testing.assert_allclose(again.predict_proba(test_seqs), clf.predict_proba(test_seqs), rtol=1e-6)
     with pytest.raises(LstmkitError, match="different lengths"):
         SequenceClassifier(**tiny).fit(seqs, labels)
+
+
+def test_lstm_fcn_without_holdout_follows_the_training_loss(tmp_path, series, tiny):
+    """val_frac=0 (LSTM-FCN's UCR protocol): every example trains, the training loss picks the
+    weights, metrics and the confusion plot come from the training set."""
+    seqs, labels = series(60, unequal=False)
+    clf = SequenceClassifier(model="lstm-fcn", pooling="mean", val_frac=0, max_epochs=8, **tiny)
+    clf.fit(seqs, labels, out=tmp_path)
+    assert clf.data_summary_["split"] == {"train": 60, "val": 0, "test": 0}
+    assert set(clf.metrics_) == {"train"} and clf.metrics_["train"]["n"] == 60
+    losses = [row["train_loss"] for row in clf.result_.history]
+    assert clf.result_.best_epoch == 1 + int(np.argmin(losses))
+    assert all(np.isnan(row["val_loss"]) for row in clf.result_.history)
+    test_seqs, test_labels = series(40, seed=9, unequal=False)
+    assert (clf.predict(test_seqs) == np.array(test_labels)).mean() >= 0.9
+    assert (clf.run_dir_ / "plots" / "confusion.png").is_file()
+    again = load_classifier(clf.run_dir_)
+    np.testing.assert_allclose(again.predict_proba(test_seqs), clf.predict_proba(test_seqs), rtol=1e-6)
+
+
+@pytest.mark.parametrize("frac", [-0.1, 1.0])
+def test_val_frac_outside_zero_one(frac, series, tiny):
+    seqs, labels = series(20)
+    with pytest.raises(LstmkitError, match=r"val_frac.*\[0, 1\)"):
+        SequenceClassifier(val_frac=frac, unequal_length=True, **tiny).fit(seqs, labels)

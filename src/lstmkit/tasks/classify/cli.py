@@ -47,7 +47,8 @@ def train(
     dropout: Optional[float] = typer.Option(None, help="Dropout [0.3]."),
     pooling: Optional[str] = typer.Option(None, help="last, max, mean or attention [max]."),
     class_weight: Optional[str] = typer.Option(None, help="balanced or none [none]."),
-    val_frac: Optional[float] = typer.Option(None, help="Validation share when no --val [0.1]."),
+    val_frac: Optional[float] = typer.Option(None, help="Validation share when no --val [0.1]; 0 holds nothing out "
+                                              "(early stopping on the training loss)."),
     bucket: Optional[bool] = typer.Option(None, "--bucket/--no-bucket", help="Length-bucketed batches [on]."),
     drop_empty: Optional[bool] = typer.Option(None, "--drop-empty", help="Skip empty texts instead of failing."),
     encoding: Optional[str] = typer.Option(None, help="Text encoding of the files [utf-8]."),

@@ -405,7 +405,8 @@ def stratified_split(labels: Sequence[str], val_frac: float, seed: int) -> tuple
     """Seeded stratified split: about ``val_frac`` of each class (at least one of every class
     with two or more examples) goes to validation. Returns sorted ``(train_idx, val_idx)``."""
     if not 0.0 < val_frac < 1.0:
-        raise LstmkitError(f"`val_frac` must be in (0, 1), got {val_frac}", "pass --val-frac 0.1, say, or a --val file")
+        raise LstmkitError(f"`val_frac` must be in [0, 1), got {val_frac}",
+                           "pass --val-frac 0.1, say, a --val file, or 0 to hold nothing out")
     rng = np.random.default_rng(seed)
     labels = np.asarray(labels)
     val = []

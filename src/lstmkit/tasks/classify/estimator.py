@@ -57,7 +57,10 @@ class _Classifier(ABC):
         """Train on ``data`` (path, DataFrame, or sequences with labels ``y``).
 
         ``overrides`` are config keys for this fit (``text=``, ``label=``, …). Without
-        ``val_data`` a stratified, seeded ``val_frac`` of ``data`` is held out for early stopping.
+        ``val_data`` a stratified, seeded ``val_frac`` of ``data`` is held out for early stopping;
+        ``val_frac=0`` holds nothing out and early stopping, the learning-rate schedule and the
+        restored weights follow the training loss (the UCR protocol of LSTM-FCN, for training
+        sets too small to spare a validation part).
         ``test_data`` (optional) is scored once at the end. With ``out`` a run folder
         ``out/classify-<timestamp>`` is created, only after every input has passed its checks.
         """
@@ -68,6 +71,8 @@ class _Classifier(ABC):
         if val_data is not None:
             train, val = full, self._read(val_data, cfg)
             check_known_labels(val.labels, classes)
+        elif cfg.val_frac == 0:
+            train, val = full, None
         else:
             train_idx, val_idx = stratified_split(full.labels, cfg.val_frac, cfg.train.seed)
             train, val = full.subset(train_idx), full.subset(val_idx)
@@ -81,14 +86,13 @@ class _Classifier(ABC):
         self._fit_preprocessing(train, cfg)
         index = {c: k for k, c in enumerate(classes)}
         y_train = torch.tensor([index[v] for v in train.labels], dtype=torch.long)
-        y_val = torch.tensor([index[v] for v in val.labels], dtype=torch.long)
         counts = torch.bincount(y_train, minlength=len(classes))
         self.majority_ = int(counts.argmax())
         weights = None
         if cfg.class_weight == "balanced":
             weights = (len(y_train) / (len(classes) * counts.clamp(min=1).double())).float()
         self.class_weights_ = None if weights is None else weights.tolist()
-        x_train, x_val = self._encode(train), self._encode(val)
+        x_train = self._encode(train)
         self.data_summary_ = self._summary(full, train, val, test, data, val_data, test_data, x_train)
 
         torch.manual_seed(cfg.train.seed)
@@ -112,7 +116,11 @@ class _Classifier(ABC):
         pad = PAD_ID if self.kind == "text" else 0.0
         train_batches = BucketBatches(x_train, y_train, cfg.train.batch_size, shuffle=True, bucket=cfg.bucket,
                                       pad_value=pad)
-        val_batches = BucketBatches(x_val, y_val, _EVAL_BATCH, pad_value=pad)
+        val_batches = None
+        if val is not None:
+            x_val = self._encode(val)
+            y_val = torch.tensor([index[v] for v in val.labels], dtype=torch.long)
+            val_batches = BucketBatches(x_val, y_val, _EVAL_BATCH, pad_value=pad)
         try:
             self.result_: TrainResult = trainer.fit(self.net_, train_batches, val_batches, resume=resume)
         except TrainingInterrupted:
@@ -120,12 +128,13 @@ class _Classifier(ABC):
                 self._write_meta(self.run_dir_, status="interrupted")
             raise
         self.net_.to("cpu").eval()
-        self.metrics_ = {"val": self._metrics(x_val, val.labels)}
+        self.metrics_ = ({"val": self._metrics(x_val, val.labels)} if val is not None
+                         else {"train": self._metrics(x_train, train.labels)})
         if test is not None:
             self.metrics_["test"] = self._metrics(self._encode(test), test.labels)
         if self.run_dir_ is not None:
             self.save(self.run_dir_)
-            self._plots(self.run_dir_, val)
+            self._plots(self.run_dir_)
         return self
 
     @classmethod
@@ -232,14 +241,15 @@ class _Classifier(ABC):
         return classification_metrics([index[v] for v in labels], self._proba(seqs), self.classes_,
                                       majority=self.majority_)
 
-    def _plots(self, run_dir: Path, val) -> None:
+    def _plots(self, run_dir: Path) -> None:
         from lstmkit.inspect.plots import plot_history
         plots = run_dir / "plots"
         plot_history(self.result_.history, plots / "loss.png", self.result_.best_epoch)
-        part = "test" if "test" in self.metrics_ else "val"
+        part = next(p for p in ("test", "val", "train") if p in self.metrics_)
         m = self.metrics_[part]
+        name = {"test": "test", "val": "validation", "train": "training"}[part]
         plot_confusion(m["confusion"]["matrix"], self.classes_, plots / "confusion.png",
-                       title=f"{'test' if part == 'test' else 'validation'} set: accuracy {m['accuracy']:.3f}")
+                       title=f"{name} set: accuracy {m['accuracy']:.3f}")
 
     def _write_meta(self, run_dir: Path, status: str) -> None:
         cfg = self.config_
@@ -272,7 +282,7 @@ class _Classifier(ABC):
         lengths = np.array([len(s) for s in x_train])
         counts = {c: int(n) for c, n in zip(*np.unique(np.asarray(full.labels), return_counts=True))}
         return {"rows": len(full), "classes": counts, "dropped_empty": int(getattr(full, "n_dropped", 0)),
-                "split": {"train": len(train), "val": len(val), "test": len(test) if test is not None else 0},
+                "split": {"train": len(train), "val": len(val) if val is not None else 0, "test": len(test) if test is not None else 0},
                 "train_length": {"mean": float(lengths.mean()), "max": int(lengths.max())},
                 "source": _source(data), "val_source": _source(val_data), "test_source": _source(test_data)}
 
@@ -481,6 +491,9 @@ def _validate(cfg: ClassifyConfig, kind: str) -> None:
         cfg.class_weight = None
     if not 0.0 <= cfg.dropout < 1.0:
         raise LstmkitError(f"`dropout` must be in [0, 1), got {cfg.dropout}", "pass --dropout 0.3, say")
+    if not 0.0 <= cfg.val_frac < 1.0:
+        raise LstmkitError(f"`val_frac` must be in [0, 1), got {cfg.val_frac}",
+                           "pass --val-frac 0.1, say, a --val file, or 0 to hold nothing out")
     if cfg.vectors and kind != "text":
         raise LstmkitError("word vectors apply to text only", "drop --vectors for numeric sequences")
     t = cfg.train
