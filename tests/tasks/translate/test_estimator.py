@@ -51,11 +51,16 @@ def test_long_source_is_truncated_with_a_warning(fitted):
     assert any("truncated" in str(w.message) for w in caught)
 
 
-def test_attention_none_bpe_tied_and_shared(pairs, tiny):
+def test_attention_none_bpe_tied_and_shared(pairs, tiny, tmp_path):
     tr = Translator(**{**tiny, "max_epochs": 1, "attention": "none", "tokenizer": "bpe", "max_size": 60,
-                       "shared_vocab": True, "tie_embeddings": True, "embed_dim": 24}).fit(pairs(60, seed=2))
+                       "shared_vocab": True, "tie_embeddings": True, "embed_dim": 24}).fit(pairs(60, seed=2),
+                                                                                          out=tmp_path)
     assert tr.src_tokenizer_ is tr.tgt_tokenizer_
     assert len(tr.translate(["the dog runs."], beam=2)) == 1
+    # the tied matrix is stored once (checkpoints and model.safetensors), and loads back tied
+    again = Translator.load(tr.run_dir_)
+    assert again.net_.out.weight is again.net_.tgt_embed.weight
+    assert again.translate(["the dog runs."], beam=2) == tr.translate(["the dog runs."], beam=2)
     with pytest.raises(LstmkitError, match="attention none"):
         tr.attention("the dog")
 

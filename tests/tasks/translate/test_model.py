@@ -49,6 +49,8 @@ def test_attention_weights_are_zero_at_padding():
 def test_tied_embeddings_share_one_tensor():
     net = Seq2Seq(12, 10, embed_dim=8, hidden_size=16, tie_embeddings=True)
     assert net.out.weight is net.tgt_embed.weight
+    assert "out.weight" not in net.state_dict() and "out.bias" in net.state_dict()
+    assert sum(p is net.tgt_embed.weight for p in net.parameters()) == 1
     assert net(*_batch()).shape == (2, 3, 10)
 
 

@@ -81,6 +81,27 @@ class Memory:
         return Memory(self.out[idx], None if self.prepared is None else self.prepared[idx], self.mask[idx])
 
 
+class TiedOutput(nn.Module):
+    """Output layer reading the target embedding matrix: ``logits = x · Eᵀ + b``.
+
+    The embedding is referenced, not registered as a sub-module, so its matrix is stored once:
+    safetensors refuses to write two state-dict entries that share memory, which a plain
+    ``out.weight = embed.weight`` would create. ``weight`` is the embedding's Parameter itself.
+    """
+
+    def __init__(self, embedding: nn.Embedding):
+        super().__init__()
+        self._tied = [embedding]              # a list hides it from state_dict / parameters()
+        self.bias = nn.Parameter(torch.zeros(embedding.num_embeddings))
+
+    @property
+    def weight(self) -> nn.Parameter:
+        return self._tied[0].weight
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.linear(x, self.weight, self.bias)
+
+
 class Seq2Seq(nn.Module):
     """Encoder-decoder with attention. See the module docstring for the data flow.
 
@@ -118,9 +139,7 @@ class Seq2Seq(nn.Module):
         self.decoder = LSTM(embed_dim + feed, hidden_size, num_layers=num_layers,
                             dropout=dropout if num_layers > 1 else 0.0, batch_first=True)
         self.combine = nn.Linear(hidden_size + (enc_dim if self.attn is not None else 0), out_dim)
-        self.out = nn.Linear(out_dim, tgt_vocab)
-        if tie_embeddings:
-            self.out.weight = self.tgt_embed.weight
+        self.out = TiedOutput(self.tgt_embed) if tie_embeddings else nn.Linear(out_dim, tgt_vocab)
 
     # -- encoding ------------------------------------------------------------------------------
     def encode(self, src: Tensor, src_len: Tensor) -> tuple[Memory, tuple[Tensor, Tensor, Tensor]]:
