@@ -63,3 +63,17 @@ def test_loss_binary_is_bce_and_multiclass_is_ce():
     torch.testing.assert_close(ClassificationLoss(3)(multi, ym), F.cross_entropy(multi, ym))
     wm = torch.tensor([1.0, 2.0, 0.5])
     torch.testing.assert_close(ClassificationLoss(3, wm)(multi, ym), F.cross_entropy(multi, ym, weight=wm))
+
+
+def test_max_mean_pooling_is_max_and_mean_side_by_side():
+    torch.manual_seed(0)
+    both = ClassifierNet(3, vocab_size=20, embed_dim=6, hidden_size=5, pooling="max-mean").eval()
+    assert both.head.in_features == 2 * both.encoder.output_size
+    x = torch.randint(1, 20, (4, 9))
+    lengths = torch.tensor([9, 5, 2, 7])
+    out, _ = both.encoder(both.embedding(x), lengths=lengths)
+    summary, _ = both._pool(out, lengths)
+    d = both.encoder.output_size
+    for b, n in enumerate(lengths.tolist()):            # padding never enters either half
+        torch.testing.assert_close(summary[b, :d], out[b, :n].amax(dim=0))
+        torch.testing.assert_close(summary[b, d:], out[b, :n].mean(dim=0))

@@ -45,7 +45,7 @@ def train(
     hidden_size: Optional[int] = typer.Option(None, help="Hidden units per layer [128]."),
     layers: Optional[int] = typer.Option(None, help="Encoder layers [1]."),
     dropout: Optional[float] = typer.Option(None, help="Dropout [0.3]."),
-    pooling: Optional[str] = typer.Option(None, help="last, max, mean or attention [max]."),
+    pooling: Optional[str] = typer.Option(None, help="last, max, mean, max-mean (both, concatenated) or attention [max]."),
     class_weight: Optional[str] = typer.Option(None, help="balanced or none [none]."),
     val_frac: Optional[float] = typer.Option(None, help="Validation share when no --val [0.1]; 0 holds nothing out "
                                               "(early stopping on the training loss)."),

@@ -2,7 +2,7 @@
 
     tokens [B, T] ──► Embedding (+ dropout) ─┐
                                              ├─► zoo encoder ──► pooling ──► dropout ──► Linear ──► logits
-    values [B, T, F] ──► Linear (+ dropout) ─┘    (lengths)      last | max | mean | attention
+    values [B, T, F] ──► Linear (+ dropout) ─┘    (lengths)      last | max | mean | max-mean | attention
 
 Every stage is told the ``lengths``: the recurrent encoders pack the batch, and pooling ignores
 padded positions, so a padded batch gives the logits each sequence would get alone.
@@ -18,7 +18,7 @@ from lstmkit.nn.zoo import make_encoder
 
 __all__ = ["POOLINGS", "ClassifierNet", "AttentionPooling", "ClassificationLoss", "valid_positions"]
 
-POOLINGS = ("last", "max", "mean", "attention")
+POOLINGS = ("last", "max", "mean", "max-mean", "attention")
 
 
 def valid_positions(lengths: Tensor, steps: int) -> Tensor:
@@ -72,7 +72,8 @@ class ClassifierNet(nn.Module):
         dim = self.encoder.output_size
         self.attention = AttentionPooling(dim) if pooling == "attention" else None
         self.dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(dim, 1 if n_classes == 2 else n_classes)
+        summary = 2 * dim if pooling == "max-mean" else dim                  # max-mean: both, side by side
+        self.head = nn.Linear(summary, 1 if n_classes == 2 else n_classes)
 
     def forward(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
         return self.forward_with_weights(x, lengths)[0]
@@ -93,11 +94,13 @@ class ClassifierNet(nn.Module):
         mask = valid_positions(lengths, out.shape[1])                      # [B, T]
         if self.pooling == "attention":
             return self.attention(out, mask)
-        if self.pooling == "max":
-            return out.masked_fill(~mask[..., None], float("-inf")).amax(dim=1), None
-        if self.pooling == "mean":
-            total = (out * mask[..., None]).sum(dim=1)
-            return total / lengths[:, None].to(out.dtype), None
+        if self.pooling in ("max", "mean", "max-mean"):
+            parts = []
+            if self.pooling != "mean":
+                parts.append(out.masked_fill(~mask[..., None], float("-inf")).amax(dim=1))
+            if self.pooling != "max":
+                parts.append((out * mask[..., None]).sum(dim=1) / lengths[:, None].to(out.dtype))
+            return torch.cat(parts, dim=-1) if len(parts) > 1 else parts[0], None
         last = out[torch.arange(out.shape[0], device=out.device), lengths - 1]    # [B, D]
         if getattr(self.encoder, "bidirectional", False):
             # The backward direction has read the whole sequence at position 0.
