@@ -1,0 +1,204 @@
+"""Lines of text in, token ids with a start and an end out.
+
+    read_corpus(path | lines)           non-blank lines, with how many blank ones were skipped
+    LMTokenizer("char"|"word"|"bpe")    the tokenizers of lstmkit.data.vocab plus <bos> and </s>
+    split_lines(n, val_frac, seed)      seeded held-out lines (at least one on each side)
+    line_pieces(ids, max_len)           (input, target) training sequences of at most max_len
+
+Why lines and an end token. Each line (a sentence, an utterance, a review) is one sequence::
+
+    input   <bos>  t1  t2 … tn
+    target   t1    t2  …  tn  </s>
+
+so the model learns P(</s> | prefix), which a speech decoder needs to tell a finished sentence
+from an unfinished one, and every line starts from the same state (the one after ``<bos>``),
+which is what a streaming scorer hands out as its initial state. A line longer than
+``max_len`` tokens is trained as consecutive pieces of at most ``max_len`` steps, each starting
+from a fresh state but with the true previous token as input (truncated back-propagation
+through time without carried state); evaluation always runs whole lines.
+
+Ids: the base tokenizer's (``<pad>`` 0, ``<unk>`` 1, then its tokens), then ``<bos>`` and
+``</s>`` appended. ``<pad>`` and ``<bos>`` are never predicted.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import torch
+
+from lstmkit.data.textfile import decode_text
+from lstmkit.data.vocab import (PAD, PAD_ID, UNK, UNK_ID, BPETokenizer, _import_tokenizers, clean_text,
+                                make_tokenizer, tokenizer_from_dict)
+from lstmkit.errors import LstmkitError
+
+__all__ = ["BOS", "EOS", "PAD_ID", "UNK_ID", "Corpus", "read_corpus", "LMTokenizer", "split_lines",
+           "line_pieces"]
+
+BOS, EOS = "<bos>", "</s>"
+
+
+@dataclass
+class Corpus:
+    """Non-blank lines of a text and where they came from."""
+    lines: list[str]
+    source: str
+    report: dict[str, int] = field(default_factory=dict)     # read, blank
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def subset(self, idx) -> "Corpus":
+        return Corpus([self.lines[i] for i in idx], self.source, dict(self.report))
+
+
+def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data") -> Corpus:
+    """Lines of a text file (a path) or of a list of strings; blank lines are skipped and counted.
+
+    A missing, empty or undecodable file is an :class:`LstmkitError` naming the file (and for
+    undecodable bytes the line and the ``--encoding`` fix).
+    """
+    if isinstance(data, (str, Path)):
+        path = Path(data)
+        if not path.exists():
+            raise LstmkitError(f"file not found: {path}", f"check the {what} path")
+        if not path.is_file():
+            raise LstmkitError(f"{path} is a folder, not a text file", f"pass a text file with {what}")
+        raw = path.read_bytes()
+        lines = decode_text(raw, path, encoding).splitlines()
+        source = str(path)
+    elif isinstance(data, Iterable) and not isinstance(data, (bytes, dict)):
+        lines = list(data)
+        bad = next((i for i, ln in enumerate(lines) if not isinstance(ln, str)), None)
+        if bad is not None:
+            raise LstmkitError(f"line {bad + 1} of the text is a {type(lines[bad]).__name__}, not a string",
+                               "pass a path or a list of strings, one line of text each")
+        lines = [ln for chunk in lines for ln in (chunk.splitlines() or [""])]
+        source = "the lines given"
+    else:
+        raise LstmkitError(f"cannot read text from a {type(data).__name__}",
+                           "pass a path to a text file or a list of strings")
+    kept = [ln.strip() for ln in lines if ln.strip()]
+    if not kept:
+        problem = f"{source} is empty" if isinstance(data, (str, Path)) else "the lines given hold no text"
+        raise LstmkitError(problem, "supply text, one sentence or paragraph per line")
+    return Corpus(kept, source, {"read": len(lines), "blank": len(lines) - len(kept)})
+
+
+class _MetaspaceBPE(BPETokenizer):
+    """lstmkit's BPE with a Metaspace pre-tokenizer and decoder, so sampled subwords decode to
+    text with its spaces (the plain one splits on white space and forgets where words began).
+    Its state is a :class:`BPETokenizer` state: ``tokenizer_from_dict`` rebuilds it unchanged."""
+
+    def fit(self, texts: Iterable[str]):
+        tk = _import_tokenizers()
+        tok = tk.Tokenizer(tk.models.BPE(unk_token=UNK))
+        tok.pre_tokenizer = tk.pre_tokenizers.Metaspace()
+        tok.decoder = tk.decoders.Metaspace()
+        trainer = tk.trainers.BpeTrainer(vocab_size=self.max_size, min_frequency=self.min_freq,
+                                         special_tokens=[PAD, UNK], show_progress=False)
+        tok.train_from_iterator((clean_text(t, self.lowercase) for t in texts), trainer=trainer)
+        self._tok = tok
+        return self
+
+
+class LMTokenizer:
+    """A tokenizer of :mod:`lstmkit.data.vocab` with ``<bos>`` and ``</s>`` added after its ids.
+
+    ``itos`` lists every id's token; ``bos_id`` / ``eos_id`` are the last two ids. ``encode``
+    gives the ids of a line without the specials; ``decode`` turns ids back into text (characters
+    joined, words joined by spaces, subwords through the BPE decoder).
+    """
+
+    def __init__(self, level: str = "char", min_freq: int = 1, max_size: int | None = None,
+                 lowercase: bool = True):
+        if level not in ("char", "word", "bpe"):
+            raise LstmkitError(f"unknown level {level!r}", "use char, word or bpe")
+        self.level, self.min_freq, self.max_size, self.lowercase = level, min_freq, max_size, lowercase
+        self.base = None
+
+    # -- fitting and state ----------------------------------------------------------------
+    def fit(self, lines: Sequence[str]) -> "LMTokenizer":
+        if self.level == "bpe":
+            base = _MetaspaceBPE(self.min_freq, self.max_size or 8000, self.lowercase)
+        else:
+            base = make_tokenizer(self.level, self.min_freq, self.max_size, self.lowercase)
+        self._set_base(base.fit(lines))
+        if len(self.itos) <= 4:
+            unit = {"char": "character", "word": "word", "bpe": "subword"}[self.level]
+            raise LstmkitError(f"the vocabulary is empty: no {unit} occurs at least {self.min_freq} times",
+                               "supply more text or lower --min-freq")
+        return self
+
+    def _set_base(self, base) -> None:
+        self.base = base
+        self.itos = [*base.vocab.itos, BOS, EOS]
+        self.stoi = {t: i for i, t in enumerate(self.itos)}
+        self.bos_id, self.eos_id = len(self.itos) - 2, len(self.itos) - 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"level": self.level, "specials": {"pad": PAD_ID, "unk": UNK_ID, "bos": self.bos_id,
+                                                  "eos": self.eos_id, "end_token": EOS},
+                "base": self.base.to_dict()}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "LMTokenizer":
+        base_state = d["base"]
+        tok = cls(d["level"], base_state.get("min_freq", 1), base_state.get("max_size"),
+                  base_state.get("lowercase", True))
+        tok._set_base(tokenizer_from_dict(base_state))
+        if tok.bos_id != d["specials"]["bos"] or tok.eos_id != d["specials"]["eos"]:
+            raise ValueError("the special ids do not match the vocabulary")
+        return tok
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.itos)
+
+    # -- text <-> ids ---------------------------------------------------------------------
+    def pieces(self, text: str) -> list[str]:
+        """The tokens of ``text`` as the model sees them (unknown ones included)."""
+        if self.level == "bpe":
+            return list(self.base._tok.encode(clean_text(text, self.lowercase)).tokens)
+        return self.base.tokens(text)
+
+    def encode(self, text: str) -> list[int]:
+        """Ids of the tokens of ``text`` (no ``<bos>`` / ``</s>``; empty when it has no token)."""
+        if self.level == "bpe":
+            return list(self.base._tok.encode(clean_text(text, self.lowercase)).ids)
+        return self.base.vocab.encode(self.base.tokens(text))
+
+    def token_id(self, token: str) -> int:
+        """Id of one token string; unknown ones (after lower-casing, if the model does) are ``<unk>``."""
+        i = self.stoi.get(token)
+        if i is None and self.lowercase:
+            i = self.stoi.get(token.lower())
+        return UNK_ID if i is None else i
+
+    def decode(self, ids: Sequence[int]) -> str:
+        """Text of ``ids``; ``<pad>``, ``<bos>`` and ``</s>`` are dropped."""
+        ids = [int(i) for i in ids if int(i) not in (PAD_ID, self.bos_id, self.eos_id)]
+        if self.level == "bpe":
+            return self.base._tok.decode(ids, skip_special_tokens=False)
+        sep = "" if self.level == "char" else " "
+        return sep.join(self.itos[i] for i in ids)
+
+
+def split_lines(n: int, val_frac: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded random train / held-out line indices, at least one of each."""
+    if n < 2:
+        raise LstmkitError(f"the corpus holds {n} line of text: too little to hold out a validation part",
+                           "supply at least 2 lines (better: hundreds) or a validation file with --val")
+    order = np.random.default_rng(seed).permutation(n)
+    n_val = min(n - 1, max(1, round(n * val_frac)))
+    return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+def line_pieces(ids: Sequence[int], bos_id: int, eos_id: int, max_len: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """``(input, target)`` pairs for one line: ``<bos> t1 … tn`` -> ``t1 … tn </s>``, cut into
+    pieces of at most ``max_len`` steps (every target predicted exactly once)."""
+    inp = torch.tensor([bos_id, *ids], dtype=torch.long)
+    tgt = torch.tensor([*ids, eos_id], dtype=torch.long)
+    return [(inp[k:k + max_len], tgt[k:k + max_len]) for k in range(0, len(inp), max_len)]

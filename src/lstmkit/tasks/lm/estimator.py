@@ -1,0 +1,397 @@
+"""``LanguageModel``: the scikit-learn-style Python API for next-token language models.
+
+>>> lm = LanguageModel(level="char", max_epochs=10).fit("corpus.txt", out="runs")
+>>> lm.perplexity(["a held-out sentence"])
+>>> lm.sample(200, prefix="the ", temperature=0.8, seed=0)
+>>> sc = lm.scorer(); s = sc.advance(sc.initial(), "t"); sc.log_probs(s)
+>>> LanguageModel.load("runs/lm-20261128-221500")
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time as _time
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+from lstmkit import __version__
+from lstmkit.config import TrainConfig
+from lstmkit.data.batching import BucketBatches, pad_batch
+from lstmkit.errors import LstmkitError
+from lstmkit.nn.zoo import ENCODERS
+from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, atomic_write, new_run_dir, read_meta, read_run,
+                          save_tensors, write_json)
+from lstmkit.tasks.lm.config import LEVELS, LMConfig
+from lstmkit.tasks.lm.data import EOS, PAD_ID, UNK_ID, LMTokenizer, line_pieces, read_corpus, split_lines
+from lstmkit.tasks.lm.model import LanguageModelNet, token_loss
+from lstmkit.tasks.lm.scorer import LMScorer
+from lstmkit.train import Trainer, TrainingInterrupted, TrainResult
+
+__all__ = ["LanguageModel", "TASK", "VOCAB_FILE"]
+
+TASK = "lm"
+VOCAB_FILE = "vocab.json"
+_TRAIN_KEYS = {f.name for f in dataclasses.fields(TrainConfig)}
+_EVAL_BATCH = 64
+_MAX_SAMPLE = 10_000          # tokens a sample "until the end" may run before it is cut
+
+
+class _LineBatches:
+    """``((input [B, T], lengths [B]), target [B, T])`` batches of line pieces, bucketed by length."""
+
+    def __init__(self, pieces: list[tuple[torch.Tensor, torch.Tensor]], batch_size: int, shuffle: bool):
+        self.inp = [p[0] for p in pieces]
+        self.tgt = [p[1] for p in pieces]
+        self.order = BucketBatches(self.inp, None, batch_size, shuffle=shuffle, bucket=True)
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def __iter__(self):
+        for idx in self.order.batch_indices():
+            idx = idx.tolist()
+            inp, lengths = pad_batch([self.inp[i] for i in idx], PAD_ID)
+            tgt, _ = pad_batch([self.tgt[i] for i in idx], PAD_ID)
+            yield (inp, lengths), tgt
+
+
+class LanguageModel:
+    """An LSTM language model over lines of text: embedding → causal zoo encoder → next-token softmax.
+
+    Hyper-parameters are those of :class:`~lstmkit.tasks.lm.config.LMConfig` and
+    :class:`~lstmkit.config.TrainConfig` as keyword arguments (``level``, ``model``,
+    ``hidden_size``, ``num_layers``, ``tie_weights``, ``max_len``, ``max_epochs``, ``lr``, ``seed``, …).
+
+    Each line of the text is one sequence ``<bos> t1 … tn </s>`` (see :mod:`lstmkit.tasks.lm.data`
+    for why), so the model gives ``P(</s> | prefix)`` too.
+
+    Fitted attributes: ``config_``, ``tokenizer_``, ``net_``, ``result_`` (training history),
+    ``metrics_`` (held-out perplexity), ``data_summary_``, ``run_dir_``, ``train_seconds_``.
+    """
+
+    def __init__(self, level: str = "char", **params: Any):
+        self.config = _config_from_params({"level": level, **params})
+
+    # -- fitting ---------------------------------------------------------------------------
+    def fit(self, data, val=None, *, out: str | Path | None = None, run_dir: str | Path | None = None,
+            resume: bool = False, **overrides: Any) -> "LanguageModel":
+        """Train on ``data`` (a text file or a list of lines). Without ``val`` (file or lines) a
+        seeded ``val_frac`` of the lines is held out. With ``out`` a run folder
+        ``out/lm-<timestamp>`` is created, only after every input has passed its checks."""
+        cfg = _config_from_params({**_flatten(self.config.to_dict()), **overrides})
+        _validate(cfg)
+        full = read_corpus(data, cfg.encoding, "--data")
+        if val is not None:
+            train, held = full, read_corpus(val, cfg.encoding, "--val")
+        else:
+            tr_idx, va_idx = split_lines(len(full), cfg.val_frac, cfg.train.seed)
+            train, held = full.subset(tr_idx), full.subset(va_idx)
+
+        self.config_ = cfg
+        self.tokenizer_ = LMTokenizer(cfg.level, cfg.resolved_min_freq(), cfg.resolved_max_size(),
+                                      cfg.lowercase).fit(train.lines)
+        train_ids, val_ids = self._encode_lines(train.lines), self._encode_lines(held.lines)
+        if not val_ids:
+            raise LstmkitError("the validation text holds no token the tokenizer keeps",
+                               "supply a validation file with words or characters in it")
+        tok = self.tokenizer_
+        pieces = [p for ids in train_ids for p in line_pieces(ids, tok.bos_id, tok.eos_id, cfg.max_len)]
+        val_pieces = [p for ids in val_ids for p in line_pieces(ids, tok.bos_id, tok.eos_id, cfg.max_len)]
+        n_tokens = sum(len(ids) + 1 for ids in train_ids)
+        self.data_summary_ = {
+            "lines": full.report["read"], "blank_lines": full.report["blank"],
+            "split": {"train": len(train_ids), "val": len(val_ids)},
+            "lines_without_tokens": (len(train) - len(train_ids)) + (len(held) - len(val_ids)),
+            "train_tokens": n_tokens, "val_tokens": sum(len(ids) + 1 for ids in val_ids),
+            "train_sequences": len(pieces), "lines_cut": sum(len(ids) + 1 > cfg.max_len for ids in train_ids),
+            "vocab": tok.vocab_size, "unk_rate_train": _unk_rate(train_ids),
+            "source": _source(data), "val_source": _source(val)}
+
+        torch.manual_seed(cfg.train.seed)
+        self.net_ = self._build_net()
+        loss = token_loss(PAD_ID)
+        Trainer(cfg.train, loss_fn=loss)          # validates the device before any folder exists
+        if run_dir is None and out is not None:
+            run_dir = new_run_dir(out, TASK)
+        self.run_dir_ = Path(run_dir) if run_dir is not None else None
+        trainer = Trainer(cfg.train, run_dir=self.run_dir_, loss_fn=loss)
+        if self.run_dir_ is not None and not resume:
+            self._write_vocab(self.run_dir_)
+            self._write_meta(self.run_dir_, status="training")
+        t0 = _time.perf_counter()
+        try:
+            self.result_: TrainResult = trainer.fit(self.net_, _LineBatches(pieces, cfg.train.batch_size, True),
+                                                    _LineBatches(val_pieces, _EVAL_BATCH, False), resume=resume)
+        except TrainingInterrupted:
+            if self.run_dir_ is not None:
+                self._write_meta(self.run_dir_, status="interrupted")
+            raise
+        self.train_seconds_ = _time.perf_counter() - t0
+        self.net_.to("cpu").eval()
+        self.metrics_ = {"val": self._metrics(val_ids)}
+        if self.run_dir_ is not None:
+            self.save(self.run_dir_)
+            from lstmkit.inspect.plots import plot_history
+            plot_history(self.result_.history, self.run_dir_ / "plots" / "loss.png", self.result_.best_epoch)
+        return self
+
+    @classmethod
+    def resume(cls, run_dir: str | Path, data=None, val=None) -> "LanguageModel":
+        """Continue an interrupted run from its last checkpoint (same config, same text files)."""
+        meta = read_meta(run_dir, TASK)
+        if meta.get("status") == "finished":
+            raise LstmkitError(f"{run_dir} already finished training", "start a new run instead of --resume")
+        d = meta.get("data", {})
+        source = data if data is not None else d.get("source")
+        if source is None:
+            raise LstmkitError(f"{run_dir} was trained on lines given in memory", "pass the text again with --data")
+        est = cls(**_flatten(meta["config"]))
+        return est.fit(source, val if val is not None else d.get("val_source"), run_dir=run_dir, resume=True)
+
+    # -- using a fitted model --------------------------------------------------------------
+    def perplexity(self, texts: str | Sequence[str]) -> float:
+        """Per-token perplexity of ``texts`` (a string, or a list of lines; each line is one sequence
+        ending in ``</s>``)."""
+        self._check_fitted()
+        lines = texts.splitlines() if isinstance(texts, str) else list(texts)
+        ids = self._encode_lines([ln for ln in lines if isinstance(ln, str) and ln.strip()])
+        if not ids:
+            raise LstmkitError("the text holds no token to score", "pass some words or characters")
+        nats, n = self._nll(ids)
+        return math.exp(nats / n)
+
+    def evaluate(self, data, encoding: str | None = None) -> dict[str, Any]:
+        """Perplexity (per token) of a text file or list of lines; bits per character at char level."""
+        self._check_fitted()
+        corpus = read_corpus(data, encoding or self.config_.encoding, "--data")
+        ids = self._encode_lines(corpus.lines)
+        if not ids:
+            raise LstmkitError(f"{corpus.source} holds no token the tokenizer keeps",
+                               "pass text in the language and script the model was trained on")
+        return self._metrics(ids)
+
+    def scorer(self) -> LMScorer:
+        """A streaming scorer for shallow fusion (``vocab``, ``level``, ``initial``, ``log_probs``,
+        ``advance``; see :mod:`lstmkit.tasks.lm.scorer`). Char and word level only."""
+        self._check_fitted()
+        if self.config_.level not in ("char", "word"):
+            raise LstmkitError(f"a {self.config_.level}-level model has no streaming scorer for decoders",
+                               "train the language model with --level char or --level word")
+        return LMScorer(self.net_, self.tokenizer_)
+
+    def sample(self, n_tokens: int | None = None, prefix: str = "", temperature: float = 1.0,
+               top_k: int | None = None, seed: int | None = None) -> str:
+        """Generate text after ``prefix``.
+
+        ``n_tokens=None`` writes one line, until the model draws ``</s>`` (or 10,000 tokens).
+        With ``n_tokens`` exactly that many tokens are drawn; each ``</s>`` becomes a line break
+        and the next line starts afresh. ``temperature`` divides the logits; ``top_k`` keeps the
+        k most likely tokens; ``<unk>`` is never drawn. The same ``seed`` gives the same text.
+        """
+        self._check_fitted()
+        if n_tokens is not None and (isinstance(n_tokens, bool) or not isinstance(n_tokens, int) or n_tokens < 1):
+            raise LstmkitError(f"`n_tokens` must be a positive integer, got {n_tokens!r}", "pass --n 200, say")
+        if not (isinstance(temperature, (int, float)) and temperature > 0):
+            raise LstmkitError(f"`temperature` must be positive, got {temperature!r}",
+                               "pass --temperature 0.8, say (lower is more conservative)")
+        if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
+            raise LstmkitError(f"`top_k` must be a positive integer, got {top_k!r}", "pass --top-k 10, say")
+        tok = self.tokenizer_
+        sc = LMScorer(self.net_, tok)
+        rng = np.random.default_rng(seed)
+        prefix_ids = tok.encode(prefix) if prefix.strip() else []
+        if tok.level == "char" and prefix_ids and prefix[-1].isspace():
+            prefix_ids.append(tok.token_id(" "))      # the tokenizer strips it; "a man " ends in a space
+        state = sc.initial()
+        for i in prefix_ids:
+            state = sc.advance_id(state, i)
+        unk = sc.index(tok.itos[UNK_ID])
+        end = sc.index(EOS)
+        lines: list[list[int]] = [[]]
+        drawn, limit = 0, n_tokens if n_tokens is not None else _MAX_SAMPLE
+        for _ in range(4 * limit + 100):          # bounded even for a model that keeps drawing </s>
+            if drawn >= limit:
+                break
+            logits = sc.log_probs(state).astype(np.float64) / temperature
+            logits[unk] = -np.inf
+            if top_k is not None and top_k < len(logits):
+                cut = np.partition(logits, -top_k)[-top_k]
+                logits[logits < cut] = -np.inf
+            p = np.exp(logits - logits.max())
+            k = int(rng.choice(len(p), p=p / p.sum()))
+            if k == end:
+                if n_tokens is None:
+                    break
+                lines.append([])
+                state = sc.initial()
+                continue
+            lines[-1].append(sc.ids[k])
+            state = sc.advance_id(state, sc.ids[k])
+            drawn += 1
+        return "\n".join(self._join(prefix if j == 0 else "", prefix_ids if j == 0 else [], ids)
+                         for j, ids in enumerate(lines))
+
+    # -- persistence -----------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        """Write ``model.safetensors``, ``vocab.json``, ``metrics.json`` and ``lstmkit.json``."""
+        self._check_fitted()
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        save_tensors(path / WEIGHTS_FILE, self.net_.state_dict(), metadata={"format": "pt"})
+        self._write_vocab(path)
+        if getattr(self, "metrics_", None):
+            write_json(path / "metrics.json", self.metrics_)
+        self._write_meta(path, status="finished")
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> "LanguageModel":
+        """Load a finished run folder (weights from safetensors, vocabulary from JSON; nothing unpickled)."""
+        meta, weights = read_run(path, TASK)
+        path = Path(path)
+        try:
+            est = cls(**_flatten(meta["config"]))
+            est.config_ = est.config
+            est.data_summary_ = meta.get("data", {})
+            est.tokenizer_ = LMTokenizer.from_dict(json.loads((path / VOCAB_FILE).read_text(encoding="utf-8")))
+            est.net_ = est._build_net()
+        except (KeyError, TypeError, ValueError, OSError) as e:
+            raise LstmkitError(f"{path} has a missing or malformed {META_FILE} / {VOCAB_FILE} ({e})",
+                               "the run folder was edited or damaged; retrain the model") from None
+        try:
+            est.net_.load_state_dict(weights, strict=True)
+        except RuntimeError as e:
+            raise LstmkitError(f"{path}/{WEIGHTS_FILE} does not match the model in {META_FILE} "
+                               f"({str(e).splitlines()[0]})", "retrain the model") from None
+        est.net_.eval()
+        est.run_dir_ = path
+        if (path / "metrics.json").is_file():
+            est.metrics_ = json.loads((path / "metrics.json").read_text())
+        return est
+
+    # -- internals -------------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "net_"):
+            raise LstmkitError("this LanguageModel is not fitted yet", "call fit(...) or LanguageModel.load(run)")
+
+    def _build_net(self) -> LanguageModelNet:
+        cfg, tok = self.config_, self.tokenizer_
+        return LanguageModelNet(tok.vocab_size, cfg.embed_dim, cfg.hidden_size, cfg.num_layers, cfg.model,
+                                cfg.dropout, cfg.tie_weights, never=(PAD_ID, tok.bos_id), pad_id=PAD_ID)
+
+    def _encode_lines(self, lines: Sequence[str]) -> list[list[int]]:
+        """Token ids of each line; lines without a token (e.g. only punctuation at word level) are skipped."""
+        return [ids for ids in (self.tokenizer_.encode(ln) for ln in lines) if ids]
+
+    @torch.no_grad()
+    def _nll(self, id_lines: list[list[int]]) -> tuple[float, int]:
+        """Total negative log-likelihood (nats) of whole lines, ``</s>`` included, and the token count."""
+        net, tok = self.net_, self.tokenizer_
+        net.eval()
+        inp = [torch.tensor([tok.bos_id, *ids]) for ids in id_lines]
+        tgt = [torch.tensor([*ids, tok.eos_id]) for ids in id_lines]
+        device = next(net.parameters()).device
+        total, count = 0.0, 0
+        for idx, x, lengths in BucketBatches(inp, None, _EVAL_BATCH, pad_value=PAD_ID).iter_indexed():
+            y, _ = pad_batch([tgt[i] for i in idx.tolist()], PAD_ID)
+            logits = net(x.to(device), lengths).float()                      # [B, T, V]
+            keep = (y != PAD_ID).to(device)
+            lp = torch.log_softmax(logits[keep], dim=-1)
+            total -= float(lp.gather(1, y.to(device)[keep][:, None]).double().sum())
+            count += int(keep.sum())
+        return total, count
+
+    def _metrics(self, id_lines: list[list[int]]) -> dict[str, Any]:
+        nats, n = self._nll(id_lines)
+        m = {"perplexity": math.exp(nats / n), "cross_entropy": nats / n, "bits_per_token": nats / n / math.log(2),
+             "tokens": n, "lines": len(id_lines), "unk_rate": _unk_rate(id_lines), "level": self.config_.level}
+        if self.config_.level == "char":
+            m["bits_per_char"] = m["bits_per_token"]     # every character and each line end is one token
+        return m
+
+    def _join(self, prefix: str, prefix_ids: list[int], ids: list[int]) -> str:
+        tok = self.tokenizer_
+        if tok.level == "bpe":
+            return tok.decode([*prefix_ids, *ids])
+        text = tok.decode(ids)
+        if not prefix:
+            return text
+        if tok.level == "char" or not text:
+            return prefix + text
+        return prefix + ("" if prefix[-1:].isspace() else " ") + text
+
+    def _write_vocab(self, run_dir: Path) -> None:
+        state = self.tokenizer_.to_dict()
+        atomic_write(run_dir / VOCAB_FILE,
+                     lambda tmp: Path(tmp).write_text(json.dumps(state, ensure_ascii=False) + "\n", encoding="utf-8"))
+
+    def _write_meta(self, run_dir: Path, status: str) -> None:
+        tok = self.tokenizer_
+        meta = {"format_version": FORMAT_VERSION, "lstmkit_version": __version__, "task": TASK, "status": status,
+                "written": _time.strftime("%Y-%m-%dT%H:%M:%S%z"), "config": self.config_.to_dict(),
+                "preprocessing": {"vocab_file": VOCAB_FILE, "level": tok.level, "vocab_size": tok.vocab_size,
+                                  "bos_id": tok.bos_id, "eos_id": tok.eos_id, "end_token": EOS,
+                                  "sequences": "one per line: <bos> tokens </s>"},
+                "model": {"class": "LanguageModelNet", "parameters": sum(p.numel() for p in self.net_.parameters())},
+                "data": self.data_summary_}
+        result = getattr(self, "result_", None)
+        if result is not None:
+            meta["training"] = {"epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
+                                "best_val_loss": result.best_val_loss, "stopped_early": result.stopped_early,
+                                "seconds": float(sum(h.get("seconds", 0.0) for h in result.history))}
+        write_json(run_dir / META_FILE, meta)
+
+
+def _unk_rate(id_lines: list[list[int]]) -> float:
+    n = sum(len(ids) for ids in id_lines)
+    return sum(i == UNK_ID for ids in id_lines for i in ids) / n if n else 0.0
+
+
+def _config_from_params(params: dict[str, Any]) -> LMConfig:
+    params = dict(params)
+    train = {k: params.pop(k) for k in list(params) if k in _TRAIN_KEYS}
+    if isinstance(params.get("train"), dict):
+        train = {**params.pop("train"), **train}
+    return LMConfig.from_dict({**params, "train": train})
+
+
+def _flatten(config: dict[str, Any]) -> dict[str, Any]:
+    config = dict(config)
+    return {**config.pop("train", {}), **config}
+
+
+def _positive(name: str, v, flag: str) -> None:
+    if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
+        raise LstmkitError(f"`{name}` must be a positive integer, got {v!r}", f"pass {flag} 1 or more")
+
+
+def _validate(cfg: LMConfig) -> None:
+    if cfg.level not in LEVELS:
+        raise LstmkitError(f"unknown level {cfg.level!r}", f"use one of: {', '.join(LEVELS)}")
+    if cfg.model not in ENCODERS:
+        raise LstmkitError(f"unknown model {cfg.model!r}", f"use one of: {', '.join(ENCODERS)}")
+    for name in ("embed_dim", "hidden_size", "num_layers", "max_len"):
+        _positive(name, getattr(cfg, name), f"--{name.replace('_', '-').replace('num-layers', 'layers')}")
+    if cfg.min_freq is not None:
+        _positive("min_freq", cfg.min_freq, "--min-freq")
+    if cfg.max_size is not None and (isinstance(cfg.max_size, bool) or not isinstance(cfg.max_size, int)
+                                     or cfg.max_size < 3):
+        raise LstmkitError(f"`max_size` must be an integer of at least 3, got {cfg.max_size!r}",
+                           "pass --max-size 20000, say")
+    if not (isinstance(cfg.dropout, (int, float)) and 0.0 <= cfg.dropout < 1.0):
+        raise LstmkitError(f"`dropout` must be in [0, 1), got {cfg.dropout!r}", "pass --dropout 0.2, say")
+    if not (isinstance(cfg.val_frac, (int, float)) and 0.0 < cfg.val_frac < 1.0):
+        raise LstmkitError(f"`val_frac` must be in (0, 1), got {cfg.val_frac!r}", "pass --val-frac 0.1, say")
+    t = cfg.train
+    _positive("max_epochs", t.max_epochs, "--epochs")
+    _positive("batch_size", t.batch_size, "--batch-size")
+    if not (isinstance(t.lr, (int, float)) and t.lr > 0):
+        raise LstmkitError(f"`lr` must be positive, got {t.lr!r}", "pass --lr 2e-3, say")
+
+
+def _source(data) -> str | None:
+    return str(Path(data).resolve()) if isinstance(data, (str, Path)) else None

@@ -1,0 +1,145 @@
+"""The lm CLI, in-process: train / sample / evaluate, and every bad input of the brief
+(exit 2, one line, no run folder)."""
+import json
+
+import pytest
+
+from cli_helpers import assert_user_error, run_cli
+
+PATTERN = "abcdefghij"
+
+
+def cli(capsys, *args):
+    return run_cli(args, capsys)
+
+
+@pytest.fixture(scope="module")
+def cfg(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cfg") / "tiny.yaml"
+    path.write_text("embed_dim: 16\nhidden_size: 32\nnum_layers: 1\ndropout: 0.0\ntrain:\n  lr: 0.01\n"
+                    "  batch_size: 16\n  tensorboard: false\n  progress: 'off'\n  doctor: false\n  max_epochs: 12\n"
+                    "  patience: 20\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    d = tmp_path_factory.mktemp("text")
+    (d / "corpus.txt").write_text((PATTERN + "\n") * 150)
+    (d / "test.txt").write_text((PATTERN + "\n\n") * 10)
+    return d
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory, corpus, cfg):
+    from lstmkit.cli import main
+    out = tmp_path_factory.mktemp("runs")
+    main(["lm", "train", "--data", str(corpus / "corpus.txt"), "--config", str(cfg), "--out", str(out)])
+    return next(out.iterdir())
+
+
+def test_train_prints_perplexity_and_run_folder(capsys, corpus, cfg, tmp_path):
+    code, out, err = cli(capsys, "lm", "train", "--data", corpus / "corpus.txt", "--level", "char",
+                         "--config", cfg, "--out", tmp_path, "--epochs", "1")
+    assert code == 0, err
+    assert "perplexity" in out and "bits per character" in out and "run folder:" in out
+    assert len(list(tmp_path.iterdir())) == 1
+
+
+def test_sample_is_reproducible(capsys, run):
+    code, out, err = cli(capsys, "lm", "sample", "--run", run, "--prefix", "abc", "--n", "27", "--seed", "0")
+    assert code == 0, err
+    assert out.startswith("abcdefghij") and len(out.replace("\n", "")) == 3 + 27
+    assert cli(capsys, "lm", "sample", "--run", run, "--prefix", "abc", "--n", "27", "--seed", "0")[1] == out
+
+
+def test_evaluate_matches_the_python_api(capsys, run, corpus):
+    code, out, err = cli(capsys, "lm", "evaluate", "--run", run, "--data", corpus / "test.txt", "--json")
+    assert code == 0, err
+    m = json.loads(out)
+    from lstmkit import LanguageModel
+    assert m["perplexity"] == pytest.approx(LanguageModel.load(run).perplexity([PATTERN] * 10))
+    assert m["perplexity"] < 1.1 and m["lines"] == 10 and m["tokens"] == 110
+    code, out, err = cli(capsys, "lm", "evaluate", "--run", run, "--data", corpus / "test.txt",
+                         "--out", corpus / "m.json")
+    assert code == 0 and "test.txt: perplexity" in out and "bits per character" in out
+    assert json.loads((corpus / "m.json").read_text())["perplexity"] == m["perplexity"]
+
+
+def _train(capsys, cfg, out, *args):
+    return cli(capsys, "lm", "train", "--config", cfg, "--out", out, *args)
+
+
+def test_missing_and_empty_files(capsys, cfg, tmp_path):
+    code, _, err = _train(capsys, cfg, tmp_path / "runs", "--data", tmp_path / "nope.txt")
+    assert_user_error(code, err, "file not found", "nope.txt")
+    (tmp_path / "empty.txt").write_text("\n \n")
+    code, _, err = _train(capsys, cfg, tmp_path / "runs", "--data", tmp_path / "empty.txt")
+    assert_user_error(code, err, "empty.txt is empty")
+    code, _, err = _train(capsys, cfg, tmp_path / "runs")
+    assert_user_error(code, err, "--data")
+    assert not (tmp_path / "runs").exists()
+
+
+def test_non_utf8_names_the_line_and_encoding_fixes_it(capsys, cfg, tmp_path):
+    (tmp_path / "latin.txt").write_bytes(b"un caf\xe9\n" * 3 + b"ok\n")
+    (tmp_path / "bad.txt").write_bytes(b"line one\nline two\nna\xefve\n" + b"more text\n" * 20)
+    code, _, err = _train(capsys, cfg, tmp_path / "runs", "--data", tmp_path / "bad.txt")
+    assert_user_error(code, err, "line 3", "not valid utf-8", "--encoding")
+    assert not (tmp_path / "runs").exists()
+    code, out, err = _train(capsys, cfg, tmp_path / "runs", "--data", tmp_path / "bad.txt", "--encoding", "latin-1",
+                            "--epochs", "1")
+    assert code == 0, err
+
+
+def test_corpus_too_small(capsys, cfg, tmp_path):
+    (tmp_path / "one.txt").write_text("a single sentence\n\n")
+    code, _, err = _train(capsys, cfg, tmp_path / "runs", "--data", tmp_path / "one.txt")
+    assert_user_error(code, err, "1 line", "--val")
+    (tmp_path / "few.txt").write_text("one two\nthree four\nfive six\n")
+    code, _, err = _train(capsys, cfg, tmp_path / "runs", "--data", tmp_path / "few.txt", "--level", "word")
+    assert_user_error(code, err, "vocabulary is empty", "--min-freq")
+    assert not (tmp_path / "runs").exists()
+
+
+def test_bad_settings(capsys, cfg, corpus, tmp_path):
+    code, _, err = _train(capsys, cfg, tmp_path / "runs", "--data", corpus / "corpus.txt", "--level", "bytes")
+    assert_user_error(code, err, "unknown level", "char")
+    code, _, err = _train(capsys, cfg, tmp_path / "runs", "--data", corpus / "corpus.txt", "--model", "bilstm")
+    assert_user_error(code, err, "not causal")
+    assert not (tmp_path / "runs").exists()
+
+
+def test_run_folder_of_another_task(capsys, tmp_path, corpus, run):
+    from lstmkit.runs import FORMAT_VERSION, write_json
+    other = tmp_path / "forecast-run"
+    write_json(other / "lstmkit.json", {"format_version": FORMAT_VERSION, "task": "forecast", "status": "finished"})
+    code, _, err = cli(capsys, "lm", "sample", "--run", other)
+    assert_user_error(code, err, "'forecast' run", "not a 'lm' run")
+    code, _, err = cli(capsys, "lm", "evaluate", "--run", tmp_path / "nope", "--data", corpus / "test.txt")
+    assert_user_error(code, err, "run folder not found")
+    code, _, err = cli(capsys, "lm", "evaluate", "--run", run, "--data", tmp_path / "missing.txt")
+    assert_user_error(code, err, "file not found")
+
+
+def test_sample_bad_temperature(capsys, run):
+    code, _, err = cli(capsys, "lm", "sample", "--run", run, "--temperature", "0")
+    assert_user_error(code, err, "temperature")
+
+
+def test_resume_continues_an_interrupted_run(capsys, cfg, corpus, tmp_path):
+    """A run whose metadata says 'interrupted' continues from its last epoch checkpoint."""
+    from lstmkit import LanguageModel
+    from lstmkit.config import load_yaml
+    params = {**load_yaml(cfg), "level": "char"}
+    params["train"] = {**params["train"], "max_epochs": 2}
+    run_dir = tmp_path / "lm-run"
+    lm = LanguageModel(**params).fit(str(corpus / "corpus.txt"), run_dir=run_dir)
+    meta = json.loads((run_dir / "lstmkit.json").read_text())
+    meta["status"] = "interrupted"
+    (run_dir / "lstmkit.json").write_text(json.dumps(meta))
+    code, out, err = cli(capsys, "lm", "train", "--resume", run_dir)
+    assert code == 0, err
+    assert "epochs 2" in out and LanguageModel.load(run_dir).perplexity([PATTERN]) == lm.perplexity([PATTERN])
+    code, _, err = cli(capsys, "lm", "train", "--resume", run_dir)
+    assert_user_error(code, err, "already finished")

@@ -1,0 +1,70 @@
+import pytest
+import torch
+
+from lstmkit.data.vocab import PAD_ID, UNK_ID
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks.lm.data import EOS, LMTokenizer, line_pieces, read_corpus, split_lines
+
+
+def test_read_corpus_skips_blank_lines_and_counts_them(tmp_path):
+    p = tmp_path / "c.txt"
+    p.write_text("first line\n\n   \nsecond line\n")
+    c = read_corpus(p)
+    assert c.lines == ["first line", "second line"]
+    assert c.report == {"read": 4, "blank": 2}
+    assert read_corpus(["a\nb", "c"]).lines == ["a", "b", "c"]
+
+
+def test_read_corpus_errors(tmp_path):
+    with pytest.raises(LstmkitError, match="file not found"):
+        read_corpus(tmp_path / "nope.txt")
+    (tmp_path / "empty.txt").write_text("\n  \n")
+    with pytest.raises(LstmkitError, match="empty"):
+        read_corpus(tmp_path / "empty.txt")
+    (tmp_path / "latin.txt").write_bytes(b"fine\nalso fine\ncaf\xe9\n")
+    with pytest.raises(LstmkitError, match="line 3 is not valid utf-8.*--encoding"):
+        read_corpus(tmp_path / "latin.txt")
+    assert read_corpus(tmp_path / "latin.txt", encoding="latin-1").lines[2] == "café"
+    with pytest.raises(LstmkitError, match="not a string"):
+        read_corpus(["ok", 3])
+
+
+@pytest.mark.parametrize("level", ["char", "word", "bpe"])
+def test_tokenizer_specials_and_round_trip(level):
+    lines = ["the cat sat on the mat", "the dog sat on the log"] * 5
+    tok = LMTokenizer(level, min_freq=1, max_size=60 if level == "bpe" else None).fit(lines)
+    assert tok.itos[PAD_ID] == "<pad>" and tok.itos[UNK_ID] == "<unk>"
+    assert tok.itos[tok.bos_id] == "<bos>" and tok.itos[tok.eos_id] == EOS == "</s>"
+    ids = tok.encode("the cat sat on the log")
+    assert tok.decode(ids) == "the cat sat on the log"
+    assert tok.decode([tok.bos_id, *ids, tok.eos_id]) == "the cat sat on the log"
+    again = LMTokenizer.from_dict(tok.to_dict())
+    assert again.itos == tok.itos and again.encode("the dog sat") == tok.encode("the dog sat")
+
+
+def test_token_id_lowercases_and_maps_unknown_to_unk():
+    tok = LMTokenizer("char").fit(["abc"])
+    assert tok.token_id("A") == tok.token_id("a") != UNK_ID
+    assert tok.token_id("z") == UNK_ID and tok.token_id("ab") == UNK_ID
+
+
+def test_word_vocabulary_can_be_empty():
+    with pytest.raises(LstmkitError, match="vocabulary is empty.*--min-freq"):
+        LMTokenizer("word", min_freq=2).fit(["one two three"])
+
+
+def test_line_pieces_predict_every_token_once():
+    pieces = line_pieces([5, 6, 7, 8, 9], bos_id=10, eos_id=11, max_len=4)
+    inp = torch.cat([p[0] for p in pieces]).tolist()
+    tgt = torch.cat([p[1] for p in pieces]).tolist()
+    assert inp == [10, 5, 6, 7, 8, 9] and tgt == [5, 6, 7, 8, 9, 11]
+    assert [len(p[0]) for p in pieces] == [4, 2]
+    assert pieces[1][0].tolist() == [8, 9]       # the second piece reads the true previous token
+
+
+def test_split_lines():
+    tr, va = split_lines(20, 0.1, seed=0)
+    assert len(va) == 2 and sorted([*tr, *va]) == list(range(20))
+    assert split_lines(20, 0.1, seed=0)[1].tolist() == va.tolist()
+    with pytest.raises(LstmkitError, match="1 line.*--val"):
+        split_lines(1, 0.1, seed=0)

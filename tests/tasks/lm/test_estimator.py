@@ -1,0 +1,110 @@
+import json
+
+import numpy as np
+import pytest
+
+import lstmkit
+from lstmkit import LanguageModel
+from lstmkit.errors import LstmkitError
+
+from safetensors.torch import load_file
+
+PATTERN = "abcdefghij"
+
+
+def test_pattern_perplexity_goes_near_one(pattern_lm):
+    m = pattern_lm.metrics_["val"]
+    assert m["perplexity"] < 1.05, m
+    assert m["bits_per_char"] == pytest.approx(np.log2(m["perplexity"]))
+    assert pattern_lm.perplexity([PATTERN]) < 1.05
+    assert pattern_lm.perplexity(["jihgfedcba"]) > 10          # the pattern backwards is a surprise
+
+
+def test_random_text_stays_near_the_alphabet_size(tiny, random_lines):
+    lm = LanguageModel(level="char", **tiny).fit(random_lines(300, seed=1))
+    # 8 equally likely letters; only the end (after exactly 12 letters) can be learnt:
+    # the best possible perplexity is 8 ** (12 / 13) = 6.8, with nothing learnt it is 8 to 10.
+    ppl = lm.evaluate(random_lines(50, seed=2))["perplexity"]
+    assert 6.5 < ppl < 10.5, ppl
+
+
+def test_sampling_is_reproducible_with_a_seed(pattern_lm):
+    a = pattern_lm.sample(40, seed=3, temperature=1.5)
+    assert a == pattern_lm.sample(40, seed=3, temperature=1.5)
+    assert len(a.replace("\n", "")) == 40
+    assert {pattern_lm.sample(40, seed=s, temperature=3.0) for s in range(4)} != {a}
+    one = pattern_lm.sample(prefix="abc", temperature=0.5, seed=0)       # until </s>: one line
+    assert one.startswith("abc") and "\n" not in one
+    assert pattern_lm.sample(prefix="abc", temperature=0.1, seed=0) == PATTERN
+    assert pattern_lm.sample(30, top_k=1, seed=5) == "\n".join([PATTERN] * 3)
+
+
+def test_char_prefix_keeps_its_trailing_space(tiny):
+    lm = LanguageModel(level="char", **{**tiny, "max_epochs": 20}).fit(["ab cd"] * 80)
+    assert lm.sample(prefix="ab ", temperature=0.1, seed=0) == "ab cd"
+    assert lm.sample(prefix="ab", temperature=0.1, seed=0) == "ab cd"
+
+
+def test_sample_rejects_bad_settings(pattern_lm):
+    for kwargs, word in [({"n_tokens": 0}, "n_tokens"), ({"temperature": 0}, "temperature"),
+                         ({"top_k": 0}, "top_k")]:
+        with pytest.raises(LstmkitError, match=word):
+            pattern_lm.sample(**kwargs)
+
+
+def test_save_load_gives_identical_perplexity(pattern_lm, tmp_path, sentences):
+    pattern_lm.save(tmp_path / "run")
+    assert not list(tmp_path.glob("run/*.pkl")) and not list(tmp_path.glob("run/*.pt"))
+    meta = json.loads((tmp_path / "run" / "lstmkit.json").read_text())
+    assert meta["task"] == "lm" and meta["status"] == "finished"
+    assert set(load_file(str(tmp_path / "run" / "model.safetensors"))) >= {"embedding.weight", "out.weight"}
+    fresh = LanguageModel.load(tmp_path / "run")
+    texts = [PATTERN, "abcxyz", *sentences(3)]
+    assert fresh.perplexity(texts) == pattern_lm.perplexity(texts)
+    assert fresh.sample(25, seed=1) == pattern_lm.sample(25, seed=1)
+    loaded = lstmkit.load(tmp_path / "run")
+    assert isinstance(loaded, LanguageModel) and loaded.perplexity(texts) == pattern_lm.perplexity(texts)
+
+
+def test_word_level_with_validation_file_and_tied_weights(tiny, sentences, tmp_path):
+    (tmp_path / "val.txt").write_text("\n".join(sentences(20, seed=9)) + "\n")
+    lm = LanguageModel(level="word", **{**tiny, "tie_weights": True, "max_epochs": 8}).fit(
+        sentences(200), val=tmp_path / "val.txt", out=tmp_path / "runs")
+    m = lm.metrics_["val"]
+    # 'the' is certain, then 3 adjectives, 4 nouns, 3 verbs, the end certain: exp(ln 36 / 5) = 2.05
+    assert m["level"] == "word" and "bits_per_char" not in m
+    assert 1.9 < m["perplexity"] < 2.6, m
+    run = lm.run_dir_
+    assert {"lstmkit.json", "model.safetensors", "vocab.json", "metrics.json", "history.csv"} <= \
+        {p.name for p in run.iterdir()}
+    assert (run / "plots" / "loss.png").is_file()
+    words = lm.sample(prefix="the red", seed=0).split()
+    assert words[:2] == ["the", "red"] and len(words) >= 3
+
+
+def test_bpe_level_trains_and_samples_text(tiny, sentences):
+    lm = LanguageModel(level="bpe", **{**tiny, "min_freq": 1, "max_size": 40, "max_epochs": 6}).fit(sentences(150))
+    text = lm.sample(seed=0, temperature=0.5)
+    assert text and " " in text and "▁" not in text
+    assert lm.metrics_["val"]["perplexity"] < 6
+
+
+def test_long_lines_are_cut_for_training_but_scored_whole(tiny):
+    lm = LanguageModel(level="char", **{**tiny, "max_len": 4, "max_epochs": 30}).fit([PATTERN] * 60)
+    assert lm.data_summary_["train_sequences"] == 3 * lm.data_summary_["split"]["train"]
+    assert lm.data_summary_["lines_cut"] == lm.data_summary_["split"]["train"]
+    assert lm.metrics_["val"]["tokens"] == 11 * lm.metrics_["val"]["lines"]
+    assert lm.perplexity([PATTERN]) < 1.3
+
+
+def test_unfitted_and_bad_settings():
+    with pytest.raises(LstmkitError, match="not fitted"):
+        LanguageModel().perplexity(["abc"])
+    with pytest.raises(LstmkitError, match="unknown level"):
+        LanguageModel(level="byte").fit(["abc", "def"])
+    with pytest.raises(LstmkitError, match="not causal"):
+        LanguageModel(model="bilstm", progress="off").fit(["abc", "def"])
+    with pytest.raises(LstmkitError, match="unknown config key"):
+        LanguageModel(hidden=3)
+    with pytest.raises(LstmkitError, match="1 line"):
+        LanguageModel().fit(["just one line"])

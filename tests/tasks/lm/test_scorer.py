@@ -1,0 +1,76 @@
+import numpy as np
+import pytest
+import torch
+
+from lstmkit import LanguageModel
+from lstmkit.errors import LstmkitError
+
+
+def _teacher_forced(lm, text):
+    """log-softmax of the full-sequence model at every position of <bos> text, restricted to the scorer's vocab."""
+    tok = lm.tokenizer_
+    x = torch.tensor([[tok.bos_id, *tok.encode(text)]])
+    with torch.no_grad():
+        logp = torch.log_softmax(lm.net_(x), dim=-1)[0]
+    return logp[:, lm.scorer().ids].numpy()
+
+
+@pytest.mark.parametrize("model", ["lstm", "gru", "tcn"])
+def test_scorer_equals_the_full_sequence_model(model, tiny, sentences):
+    lm = LanguageModel(level="char", **{**tiny, "max_epochs": 2, "num_layers": 2, "model": model}).fit(
+        sentences(60))
+    sc = lm.scorer()
+    text = "the big cat runs"
+    expected = _teacher_forced(lm, text)
+    state = sc.initial()
+    for t, ch in enumerate(["", *text]):
+        if ch:
+            state = sc.advance(state, ch)
+        got = sc.log_probs(state)
+        assert got.shape == (len(sc.vocab),)
+        np.testing.assert_allclose(got, expected[t], atol=1e-5)
+    assert abs(np.exp(sc.log_probs(state)).sum() - 1.0) < 1e-5
+
+
+@pytest.fixture(scope="module")
+def word_lm(tiny, sentences):
+    return LanguageModel(level="word", **{**tiny, "max_epochs": 3, "min_freq": 1}).fit(sentences(80))
+
+
+def test_word_scorer_interface(word_lm):
+    sc = word_lm.scorer()
+    assert sc.level == "word" and "</s>" in sc.vocab and "<unk>" in sc.vocab
+    assert "<pad>" not in sc.vocab and "<bos>" not in sc.vocab
+    s = sc.advance(sc.initial(), "the")
+    assert sc.advance(s, "Dog") is sc.advance(s, "dog")                    # lower-cased like the training text
+    assert sc.advance(s, "zebra") is sc.advance(s, "<unk>")                 # unknown words are <unk>
+    assert sc.advance(s, "</s>") is sc.initial()                            # the end starts a new line
+    assert sc.score(s, "dog") == pytest.approx(float(sc.log_probs(s)[sc.vocab.index("dog")]))
+
+
+def test_scorer_caches_states_and_log_probs(word_lm, monkeypatch):
+    sc = word_lm.scorer()
+    s = sc.advance(sc.initial(), "the")
+    assert sc.log_probs(s) is sc.log_probs(s)                              # computed once
+    net, calls = word_lm.net_, []
+    for name in ("step", "head"):
+        real = getattr(net, name)
+        monkeypatch.setattr(net, name, lambda *a, _real=real, _name=name, **k: calls.append(_name) or _real(*a, **k))
+    hook = net.encoder.register_forward_hook(lambda *a: calls.append("whole sequence"))
+    try:
+        child = sc.advance(s, "big")
+        sc.log_probs(child)
+        assert calls == ["step", "head"]                                    # advancing is one step
+        assert sc.advance(s, "big") is child
+        sc.log_probs(child)
+        assert calls == ["step", "head"]                                    # revisiting costs nothing
+    finally:
+        hook.remove()
+    with pytest.raises(ValueError):
+        sc.log_probs(s)[0] = 0.0                                            # callers cannot spoil the cache
+
+
+def test_bpe_model_has_no_decoder_scorer(tiny, sentences):
+    lm = LanguageModel(level="bpe", **{**tiny, "max_epochs": 1, "min_freq": 1, "max_size": 60}).fit(sentences(40))
+    with pytest.raises(LstmkitError, match="--level char"):
+        lm.scorer()
