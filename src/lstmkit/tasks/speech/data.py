@@ -1,0 +1,221 @@
+"""Recordings and transcripts in, checked before any run folder exists.
+
+    read_utterances("train.csv")                           manifest CSV with columns ``path,text``;
+                                                           relative paths resolve against its folder
+    read_utterances("recordings/", "{label}_{speaker}_{take}")
+                                                           a folder of WAVs, the text from each name
+    read_audio(path, rate) -> (wave [N] float32, notes)    mono, resampled to ``rate`` with a note
+    Symbols.fit(texts)                                     the symbol set: CTC blank 0, then characters
+
+Every failure is one :class:`~lstmkit.errors.LstmkitError` that names the file and the fix.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from lstmkit.errors import LstmkitError
+
+__all__ = ["Utterances", "read_utterances", "read_manifest", "read_folder", "name_pattern", "read_audio",
+           "resample", "Symbols", "BLANK"]
+
+BLANK = "<blank>"
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
+
+
+@dataclass
+class Utterances:
+    """Audio files (or in-memory waves) and their transcripts; ``fields`` holds the parts of each
+    file name matched by ``--label-from-name`` (e.g. the speaker)."""
+    paths: list[str]
+    texts: list[str]
+    fields: list[dict[str, str]] = field(default_factory=list)
+    source: str | None = None
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def subset(self, idx: Sequence[int]) -> "Utterances":
+        return Utterances([self.paths[i] for i in idx], [self.texts[i] for i in idx],
+                          [self.fields[i] for i in idx] if self.fields else [], self.source)
+
+
+def read_utterances(data: Any, label_from_name: str | None = None) -> Utterances:
+    """A manifest CSV, a folder of audio files (``label_from_name`` required), an
+    :class:`Utterances`, or a list of ``(path, text)`` pairs."""
+    if isinstance(data, Utterances):
+        out = data
+    elif isinstance(data, (list, tuple)):
+        if not data:
+            raise LstmkitError("no utterances given (empty list)", "pass (path, text) pairs")
+        out = Utterances([str(p) for p, _ in data], [str(t) for _, t in data])
+    else:
+        path = Path(data)
+        if not path.exists():
+            raise LstmkitError(f"data not found: {path}", "pass a manifest CSV (path,text) or a folder of WAVs")
+        if path.is_dir():
+            if not label_from_name:
+                raise LstmkitError(f"{path} is a folder but no --label-from-name pattern was given",
+                                   "pass e.g. --label-from-name '{label}_{speaker}_{take}', or a manifest CSV")
+            out = read_folder(path, label_from_name)
+        else:
+            out = read_manifest(path)
+    for p, t in zip(out.paths, out.texts):
+        if not t.strip():
+            raise LstmkitError(f"the transcript of {p} is empty", "give every recording its text")
+    return out
+
+
+def read_manifest(path: str | Path) -> Utterances:
+    """``path,text`` rows (a header row is required); relative paths resolve against the manifest's folder."""
+    path = Path(path)
+    if path.suffix.lower() in AUDIO_SUFFIXES:
+        raise LstmkitError(f"{path} is an audio file, not a manifest",
+                           "pass a CSV with columns path,text, or a folder with --label-from-name")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise LstmkitError(f"{path} is not a UTF-8 text manifest", "pass a CSV with columns path,text") from None
+    rows = list(csv.DictReader(io.StringIO(text)))
+    header = [h.strip() for h in (csv.reader(io.StringIO(text.splitlines()[0])).__next__() if text.strip() else [])]
+    if not rows:
+        raise LstmkitError(f"manifest {path} is empty (no rows)", "add one 'path,text' row per recording")
+    if "path" not in header or "text" not in header:
+        raise LstmkitError(f"manifest {path} needs the columns path,text (found: {', '.join(header) or 'none'})",
+                           "write a header line 'path,text'")
+    base = path.parent
+    paths, texts = [], []
+    for row in rows:
+        p = (row.get("path") or "").strip()
+        if not p:
+            continue
+        full = Path(p) if Path(p).is_absolute() else base / p
+        paths.append(str(full))
+        texts.append((row.get("text") or "").strip())
+    if not paths:
+        raise LstmkitError(f"manifest {path} is empty (no rows with a path)", "add one 'path,text' row per recording")
+    return Utterances(paths, texts, [], str(path.resolve()))
+
+
+def name_pattern(pattern: str) -> re.Pattern:
+    """``'{label}_{speaker}_{take}'`` -> a regex over file stems with one named group per field."""
+    parts = re.split(r"(\{[A-Za-z_][A-Za-z0-9_]*\})", pattern)
+    names = [p[1:-1] for p in parts if p.startswith("{")]
+    if "label" not in names:
+        raise LstmkitError(f"--label-from-name {pattern!r} has no {{label}} field",
+                           "use e.g. '{label}_{speaker}_{take}'")
+    if len(set(names)) != len(names):
+        raise LstmkitError(f"--label-from-name {pattern!r} repeats a field", "name each field once")
+    rx = "".join(f"(?P<{p[1:-1]}>.+?)" if p.startswith("{") else re.escape(p) for p in parts)
+    return re.compile(rx + r"\Z")
+
+
+def read_folder(folder: str | Path, pattern: str) -> Utterances:
+    """Every audio file directly in ``folder`` (sorted), its text from its name by ``pattern``."""
+    folder = Path(folder)
+    rx = name_pattern(pattern)
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
+    if not files:
+        raise LstmkitError(f"no .wav files in {folder}", "point --data at the folder that holds the recordings")
+    paths, texts, fields = [], [], []
+    for f in files:
+        m = rx.match(f.stem)
+        if m is None:
+            raise LstmkitError(f"file name {f.name} does not match --label-from-name {pattern!r}",
+                               "rename the file or fix the pattern")
+        paths.append(str(f))
+        texts.append(m.group("label"))
+        fields.append(m.groupdict())
+    return Utterances(paths, texts, fields, str(folder.resolve()))
+
+
+# -- audio ---------------------------------------------------------------------------------------
+def read_audio(path: str | Path, rate: int | None) -> tuple[np.ndarray, int, list[str]]:
+    """``(wave [N] float32 in [-1, 1], rate, notes)``: mono (channels averaged) and resampled to
+    ``rate`` (None keeps the file's rate); each conversion adds a note naming the file."""
+    import soundfile as sf
+    path = Path(path)
+    if not path.is_file():
+        raise LstmkitError(f"audio file not found: {path}", "check the path (manifest paths are relative to it)")
+    try:
+        wave, sr = sf.read(str(path), dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, ValueError) as e:
+        kind = "not a WAV file" if path.suffix.lower() != ".wav" else "unreadable or corrupt"
+        raise LstmkitError(f"{path} is {kind} ({str(e).splitlines()[0]})",
+                           "pass mono or stereo WAV files (PCM or float)") from None
+    notes = []
+    if wave.shape[1] > 1:
+        notes.append(f"{path.name}: {wave.shape[1]} channels mixed down to mono")
+        wave = wave.mean(axis=1, keepdims=True)
+    wave = wave[:, 0]
+    if rate is not None and sr != rate:
+        notes.append(f"{path.name}: resampled from {sr} Hz to {rate} Hz")
+        wave, sr = resample(wave, sr, rate), rate
+    if wave.size == 0:
+        raise LstmkitError(f"{path} holds no audio samples", "remove it or re-record it")
+    return np.ascontiguousarray(wave, dtype=np.float32), int(sr), notes
+
+
+def resample(wave: np.ndarray, src: int, dst: int) -> np.ndarray:
+    """Polyphase resampling (scipy ``resample_poly``, anti-aliasing FIR) from ``src`` to ``dst`` Hz."""
+    if src == dst:
+        return wave
+    from scipy.signal import resample_poly
+    ratio = Fraction(dst, src).limit_denominator(1000)
+    return resample_poly(wave, ratio.numerator, ratio.denominator).astype(np.float32)
+
+
+# -- symbols -------------------------------------------------------------------------------------
+class Symbols:
+    """The output alphabet: ``<blank>`` (CTC) at index 0, then every character of the
+    training transcripts in sorted order. Plain data: ``to_dict`` / ``from_dict``."""
+
+    def __init__(self, chars: Sequence[str]):
+        self.chars = list(chars)
+        self.index = {c: i + 1 for i, c in enumerate(self.chars)}
+
+    @classmethod
+    def fit(cls, texts: Sequence[str]) -> "Symbols":
+        counts = Counter(c for t in texts for c in t)
+        return cls(sorted(counts))
+
+    def __len__(self) -> int:
+        return len(self.chars) + 1
+
+    @property
+    def tokens(self) -> list[str]:
+        return [BLANK, *self.chars]
+
+    def missing(self, text: str) -> list[str]:
+        return sorted({c for c in text if c not in self.index})
+
+    def encode(self, text: str, where: str = "") -> list[int]:
+        bad = self.missing(text)
+        if bad:
+            shown = ", ".join(repr(c) for c in bad[:5])
+            raise LstmkitError(f"transcript{where} has symbols the model does not know: {shown}",
+                               f"the model's symbols are {''.join(self.chars)!r}; fix the text or retrain")
+        return [self.index[c] for c in text]
+
+    def decode(self, ids: Sequence[int]) -> str:
+        return "".join(self.chars[i - 1] for i in ids if i > 0)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"blank": 0, "chars": self.chars}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Symbols":
+        return cls(d["chars"])
+
+
+def seconds(n_samples: int, rate: int) -> float:
+    return n_samples / rate if rate else math.nan

@@ -1,0 +1,169 @@
+"""CTC decoding: greedy, prefix beam search, and shallow fusion with a language model.
+
+Input is one utterance's per-frame log-probabilities ``log_probs [T, V]`` (``<blank>`` = 0).
+
+greedy        the most probable symbol at every frame; repeats merged, blanks removed.
+prefix beam   (Hannun et al. 2014) keeps the ``beam`` best *label prefixes*; each carries the
+              probability of all frame paths ending in blank (``p_b``) and in its last symbol
+              (``p_nb``), so paths that collapse to the same text are summed, not competing.
+              On peaked posteriors (what trained CTC models give) ``beam = 1`` returns the greedy
+              text; in general it may differ, because it sums paths.
+fusion        prefixes are ranked by ``log P_ctc + alpha · log P_lm + beta · length`` where
+              ``P_lm`` is a language model's probability of the prefix (``</s>`` added at the end)
+              and ``length`` counts the LM's tokens (characters or words) - the bonus offsets the
+              LM's per-token cost, which would otherwise favour short outputs.
+
+The language model is any object with the scorer interface of :mod:`lstmkit.tasks.lm`:
+``vocab`` (tokens, ``'</s>'`` included), ``level`` (``"char"`` or ``"word"``), ``initial()``,
+``log_probs(state) -> [len(vocab)]`` and ``advance(state, token)``. Word-level models score a
+word when the space after it (or the end) is emitted.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from lstmkit.errors import LstmkitError
+
+__all__ = ["greedy_decode", "prefix_beam_search", "LMFusion", "collapse"]
+
+_NEG = -math.inf
+UNK_FLOOR = -10.0        # log-probability of a token the LM does not know and has no <unk> for
+
+
+def collapse(path: Sequence[int]) -> list[int]:
+    """Merge repeated symbols, then drop blanks (0): the CTC many-to-one map."""
+    out, prev = [], None
+    for s in path:
+        if s != prev and s != 0:
+            out.append(int(s))
+        prev = s
+    return out
+
+
+def greedy_decode(log_probs: np.ndarray) -> list[int]:
+    """Symbol ids of the best path (argmax per frame, collapsed)."""
+    return collapse(np.asarray(log_probs).argmax(axis=-1).tolist())
+
+
+def _lse(a: float, b: float) -> float:
+    if a == _NEG:
+        return b
+    if b == _NEG:
+        return a
+    m = max(a, b)
+    return m + math.log1p(math.exp(-abs(a - b)))
+
+
+@dataclass
+class _Context:
+    """The LM's view of a prefix: its state, the log-probability so far, tokens scored, the word
+    being spelled (word level) and the next-token distribution (computed once, on demand)."""
+    state: Any
+    logp: float = 0.0
+    tokens: int = 0
+    word: str = ""
+    dist: np.ndarray | None = None
+
+
+class LMFusion:
+    """Shallow fusion of a scorer (see the module docstring) into prefix beam search.
+
+    ``chars`` are the acoustic symbols (index k -> ``chars[k - 1]``); ``alpha`` weights the LM's
+    log-probability, ``beta`` is the bonus per LM token.
+    """
+
+    def __init__(self, scorer, chars: Sequence[str], alpha: float = 0.5, beta: float = 1.0):
+        self.scorer, self.chars, self.alpha, self.beta = scorer, list(chars), float(alpha), float(beta)
+        self.level = getattr(scorer, "level", "char")
+        if self.level not in ("char", "word"):
+            raise LstmkitError(f"a {self.level!r}-level language model cannot be fused with a character decoder",
+                               "train the LM with --level char or --level word")
+        self.vocab = list(scorer.vocab)
+        self.index = {t: i for i, t in enumerate(self.vocab)}
+        self.unk = next((t for t in ("<unk>", "<UNK>") if t in self.index), None)
+        self.end = "</s>"
+
+    def start(self) -> _Context:
+        return _Context(self.scorer.initial())
+
+    def _known(self, token: str) -> str | None:
+        """``token`` as the LM spells it: itself, else lower-cased (LMs lower-case by default while
+        transcripts may keep capitals), else ``<unk>`` (None when the LM has no ``<unk>``)."""
+        if token in self.index:
+            return token
+        return token.lower() if token.lower() in self.index else self.unk
+
+    def _score(self, ctx: _Context, token: str) -> _Context:
+        if ctx.dist is None:
+            ctx.dist = np.asarray(self.scorer.log_probs(ctx.state), dtype=np.float64)
+        known = self._known(token)
+        lp = float(ctx.dist[self.index[known]]) if known is not None else UNK_FLOOR
+        state = self.scorer.advance(ctx.state, known) if known is not None else ctx.state
+        return _Context(state, ctx.logp + lp, ctx.tokens + 1)
+
+    def extend(self, ctx: _Context, symbol: int) -> _Context:
+        ch = self.chars[symbol - 1]
+        if self.level == "char":
+            return self._score(ctx, ch)
+        if ch == " ":
+            if not ctx.word:
+                return ctx
+            return self._score(ctx, ctx.word)
+        return _Context(ctx.state, ctx.logp, ctx.tokens, ctx.word + ch, ctx.dist)
+
+    def bonus(self, ctx: _Context) -> float:
+        return self.alpha * ctx.logp + self.beta * ctx.tokens
+
+    def final(self, ctx: _Context) -> float:
+        """The fusion term of a finished prefix: the last word (word level) and ``</s>`` scored."""
+        if self.level == "word" and ctx.word:
+            ctx = self._score(ctx, ctx.word)
+        end = self._score(ctx, self.end) if self.end in self.index else ctx
+        return self.alpha * end.logp + self.beta * ctx.tokens
+
+
+def prefix_beam_search(log_probs: np.ndarray, beam: int = 8, lm: LMFusion | None = None,
+                       prune: float = 10.0) -> list[int]:
+    """Symbol ids of the best prefix. Symbols more than ``prune`` nats below a frame's best
+    are not tried at that frame (they cannot win against ``beam`` better ones in practice)."""
+    if beam < 1:
+        raise ValueError(f"Expected beam >= 1, got {beam}")
+    lp = np.asarray(log_probs, dtype=np.float64)
+    root: tuple[int, ...] = ()
+    beams: dict[tuple[int, ...], list[float]] = {root: [0.0, _NEG]}          # prefix -> [p_b, p_nb]
+    ctx: dict[tuple[int, ...], _Context] = {root: lm.start()} if lm is not None else {}
+
+    def rank(prefix, probs) -> float:
+        total = _lse(*probs)
+        return total + lm.bonus(ctx[prefix]) if lm is not None else total
+
+    for frame in lp:
+        keep = np.nonzero(frame >= frame.max() - prune)[0].tolist()
+        nxt: dict[tuple[int, ...], list[float]] = {}
+        for prefix, (pb, pnb) in beams.items():
+            last = prefix[-1] if prefix else None
+            for s in keep:
+                p = frame[s]
+                if s == 0:
+                    cur = nxt.setdefault(prefix, [_NEG, _NEG])
+                    cur[0] = _lse(cur[0], _lse(pb, pnb) + p)
+                    continue
+                new = prefix + (s,)
+                cur = nxt.setdefault(new, [_NEG, _NEG])
+                if s == last:
+                    cur[1] = _lse(cur[1], pb + p)                 # a blank separated the repeat
+                    same = nxt.setdefault(prefix, [_NEG, _NEG])
+                    same[1] = _lse(same[1], pnb + p)              # the repeat merges
+                else:
+                    cur[1] = _lse(cur[1], _lse(pb, pnb) + p)
+                if lm is not None and new not in ctx:
+                    ctx[new] = lm.extend(ctx[prefix], s)
+        best = sorted(nxt.items(), key=lambda kv: rank(*kv), reverse=True)[:beam]
+        beams = dict(best)
+    if lm is None:
+        return list(max(beams.items(), key=lambda kv: _lse(*kv[1]))[0])
+    return list(max(beams.items(), key=lambda kv: _lse(*kv[1]) + lm.final(ctx[kv[0]]))[0])

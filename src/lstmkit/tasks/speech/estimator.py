@@ -1,0 +1,527 @@
+"""``SpeechRecognizer``: the Python API for speech.
+
+>>> asr = SpeechRecognizer(mode="ctc", max_epochs=20).fit("train.csv", out="runs")
+>>> asr.transcribe(["clip.wav"])
+>>> asr.evaluate("test.csv")["wer"]
+>>> SpeechRecognizer.load("runs/speech-20250101-120000")
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+import time as _time
+from collections import Counter
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+from lstmkit import __version__
+from lstmkit.config import TrainConfig
+from lstmkit.data.batching import BucketBatches, pad_batch
+from lstmkit.errors import LstmkitError
+from lstmkit.nn.zoo import ENCODERS
+from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, new_run_dir, read_meta, read_run,
+                          save_tensors, write_json)
+from lstmkit.tasks.speech.config import MODES, SpeechConfig
+from lstmkit.tasks.speech.data import Symbols, Utterances, read_audio, read_utterances
+from lstmkit.tasks.speech.decode import LMFusion, greedy_decode, prefix_beam_search
+from lstmkit.tasks.speech.features import NORMS, FeatureSpec, Normalizer, frame_count, log_mel, spec_augment
+from lstmkit.tasks.speech.metrics import plot_ctc_posteriors, plot_spectrogram, recognition_metrics
+from lstmkit.tasks.speech.model import AcousticModel, CTCLoss, SpeechClassifier, SpeechSeq2Seq, receptive_field
+from lstmkit.tasks.translate.data import BOS_ID, EOS_ID
+from lstmkit.train import Trainer, TrainingInterrupted, TrainResult
+
+__all__ = ["SpeechRecognizer", "TASK"]
+
+TASK = "speech"
+_TRAIN_KEYS = {f.name for f in dataclasses.fields(TrainConfig)}
+_EVAL_BATCH = 32
+_S2S_SPECIALS = 4            # <pad> <unk> <bos> <eos>, the translation task's ids 0-3
+
+
+class _Batches:
+    """``((x [B, T, F], lengths [B]) or (x, lengths, tgt_in), target)`` batches bucketed by length.
+
+    ``target`` is ``(ids [B, S], lengths [B])`` for CTC, class ids ``[B]`` for classify and
+    ``tgt_out [B, S]`` for seq2seq; SpecAugment masks the features when ``augment`` is given."""
+
+    def __init__(self, feats, targets, mode: str, batch_size: int, shuffle: bool, augment: dict | None = None):
+        self.feats, self.targets, self.mode, self.augment = feats, targets, mode, augment
+        self.order = BucketBatches(feats, None, batch_size, shuffle=shuffle, bucket=True)
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def __iter__(self):
+        for idx in self.order.batch_indices():
+            idx = idx.tolist()
+            x, lengths = pad_batch([self.feats[i] for i in idx])
+            if self.augment:
+                x = spec_augment(x, lengths, **self.augment)
+            if self.mode == "classify":
+                yield (x, lengths), torch.tensor([self.targets[i] for i in idx], dtype=torch.long)
+            elif self.mode == "ctc":
+                ids, tlen = pad_batch([torch.tensor(self.targets[i], dtype=torch.long) for i in idx])
+                yield (x, lengths), (ids, tlen)
+            else:
+                bos, eos = torch.tensor([BOS_ID]), torch.tensor([EOS_ID])
+                seqs = [torch.tensor(self.targets[i], dtype=torch.long) for i in idx]
+                tgt_in, _ = pad_batch([torch.cat([bos, s]) for s in seqs])
+                tgt_out, _ = pad_batch([torch.cat([s, eos]) for s in seqs])
+                yield (x, lengths, tgt_in), tgt_out
+
+
+class SpeechRecognizer:
+    """Speech recognition (CTC or attention seq2seq over characters) or spoken-word classification.
+
+    Hyper-parameters are those of :class:`~lstmkit.tasks.speech.config.SpeechConfig` and
+    :class:`~lstmkit.config.TrainConfig` as keyword arguments (``mode``, ``model``, ``hidden_size``,
+    ``subsample``, ``normalize``, ``spec_augment``, ``beam``, ``lm``, ``max_epochs``, ``lr``, ``seed``, …).
+
+    Data: a manifest CSV (``path,text``), a folder of audio files with ``label_from_name``, an
+    :class:`~lstmkit.tasks.speech.data.Utterances` or a list of ``(path, text)`` pairs.
+
+    Fitted attributes: ``config_``, ``symbols_`` (ctc / seq2seq) or ``classes_`` (classify),
+    ``normalizer_``, ``net_``, ``result_``, ``metrics_``, ``data_summary_``, ``run_dir_``.
+    """
+
+    def __init__(self, **params: Any):
+        self.config = _config_from_params(params)
+
+    # -- fitting ---------------------------------------------------------------------------
+    def fit(self, data, *, val_data=None, out: str | Path | None = None, run_dir: str | Path | None = None,
+            resume: bool = False, **overrides: Any) -> "SpeechRecognizer":
+        """Train; a validation part is split off unless ``val_data`` is given. With ``out`` a run
+        folder is created after every input has passed its checks; ``resume`` continues the run in
+        ``run_dir`` from its last checkpoint."""
+        cfg = _config_from_params({**_flatten(self.config.to_dict()), **overrides})
+        _validate(cfg)
+        utts = read_utterances(data, cfg.label_from_name)
+        if val_data is not None:
+            train, val = utts, read_utterances(val_data, cfg.label_from_name)
+        else:
+            if len(utts) < 2:
+                raise LstmkitError(f"only {len(utts)} recording given", "supply at least two (one for validation)")
+            perm = np.random.default_rng(cfg.train.seed).permutation(len(utts))
+            n_val = min(max(1, int(round(cfg.val_frac * len(utts)))), len(utts) - 1)
+            train, val = utts.subset(sorted(perm[n_val:].tolist())), utts.subset(sorted(perm[:n_val].tolist()))
+        if cfg.sample_rate is None:
+            cfg.sample_rate = _common_rate(train.paths)
+        self.config_ = cfg
+        self._fit_targets(train.texts + val.texts)      # a rare symbol may fall in the validation part only
+        lm = self._lm_fusion(cfg.lm) if cfg.lm and cfg.mode == "ctc" else None   # fail before training
+        self.normalizer_ = Normalizer(cfg.normalize)
+        raw_tr, dur_tr, notes = self._features(train.paths, normalize=False)
+        self.normalizer_.fit(raw_tr)
+        x_tr = [torch.from_numpy(self.normalizer_(f)) for f in raw_tr]
+        raw_va, dur_va, notes_va = self._features(val.paths, normalize=False)
+        x_va = [torch.from_numpy(self.normalizer_(f)) for f in raw_va]
+        y_tr, y_va = self._targets(train), self._targets(val, fitted=True)
+        if cfg.mode == "ctc":
+            self._check_ctc_lengths(train, x_tr, y_tr)
+        if cfg.mode == "seq2seq" and cfg.max_len_ratio is None:
+            frames = [self._out_frames(len(x)) for x in x_tr]
+            cfg.max_len_ratio = round(1.5 * max(len(y) / f for y, f in zip(y_tr, frames)) + 0.05, 3)
+        _report_notes(notes + notes_va)
+        self.data_summary_ = {
+            "utterances": len(utts), "split": {"train": len(train), "val": len(val)},
+            "hours": {"train": round(sum(dur_tr) / 3600, 4), "val": round(sum(dur_va) / 3600, 4)},
+            "sample_rate": cfg.sample_rate, "converted": len(notes) + len(notes_va),
+            "source": None if isinstance(data, Utterances) else utts.source,
+            "val_source": val.source if val_data is not None and not isinstance(val_data, Utterances) else None}
+
+        torch.manual_seed(cfg.train.seed)
+        self.net_ = self._build_net()
+        loss = self._loss()
+        Trainer(cfg.train, loss_fn=loss)          # validates the device before any folder exists
+        if run_dir is None and out is not None:
+            run_dir = new_run_dir(out, TASK)
+        self.run_dir_ = Path(run_dir) if run_dir is not None else None
+        if self.run_dir_ is not None and not resume:
+            self._write_meta(self.run_dir_, status="training")
+        augment = ({"freq_masks": cfg.freq_masks, "freq_width": cfg.freq_width, "time_masks": cfg.time_masks,
+                    "time_width": cfg.time_width} if cfg.spec_augment else None)
+        trainer = Trainer(cfg.train, run_dir=self.run_dir_, loss_fn=loss)
+        t0 = _time.perf_counter()
+        try:
+            self.result_: TrainResult = trainer.fit(
+                self.net_, _Batches(x_tr, y_tr, cfg.mode, cfg.train.batch_size, True, augment),
+                _Batches(x_va, y_va, cfg.mode, _EVAL_BATCH, False), resume=resume)
+        except TrainingInterrupted:
+            if self.run_dir_ is not None:
+                self._write_meta(self.run_dir_, status="interrupted")
+            raise
+        self.train_seconds_ = _time.perf_counter() - t0
+        self.net_.to("cpu").eval()
+        self._lm = lm
+        self.metrics_ = {"val": self._score(x_va, val.texts, sum(dur_va), beam=1, lm=None)}
+        if cfg.mode != "classify" and (cfg.beam > 1 or lm is not None):
+            self.metrics_["val_beam"] = self._score(x_va, val.texts, sum(dur_va), beam=cfg.beam, lm=lm)
+        self.metrics_["train_seconds"] = round(self.train_seconds_, 2)
+        if self.run_dir_ is not None:
+            self.save(self.run_dir_)
+            self._plots(self.run_dir_, x_va[0], raw_va[0], Path(val.paths[0]).name)
+        return self
+
+    @classmethod
+    def resume(cls, run_dir: str | Path, data=None, val_data=None) -> "SpeechRecognizer":
+        """Continue an interrupted run from its last checkpoint (same config, same recordings)."""
+        meta = read_meta(run_dir, TASK)
+        if meta.get("status") == "finished":
+            raise LstmkitError(f"{run_dir} already finished training", "start a new run instead of --resume")
+        d = meta.get("data", {})
+        source = data if data is not None else d.get("source")
+        if source is None:
+            raise LstmkitError(f"{run_dir} was trained on recordings given in memory", "pass them again with --data")
+        est = cls(**_flatten(meta["config"]))
+        return est.fit(source, val_data=val_data if val_data is not None else d.get("val_source"),
+                       run_dir=run_dir, resume=True)
+
+    # -- using a fitted model --------------------------------------------------------------
+    def transcribe(self, files: Sequence[str | Path] | str | Path, beam: int | None = None,
+                   lm: str | Path | None | bool = None) -> list[str]:
+        """The text (ctc, seq2seq) or label (classify) of each audio file. ``lm`` overrides the
+        run's language model (a run folder, or False for none)."""
+        self._check_fitted()
+        if isinstance(files, (str, Path)):
+            files = [files]
+        feats, _, notes = self._features([str(f) for f in files])
+        _report_notes(notes)
+        return self._decode(feats, beam, self._pick_lm(lm))
+
+    def evaluate(self, data, *, label_from_name: str | None = None, beam: int | None = None,
+                 lm: str | Path | None | bool = None) -> dict[str, Any]:
+        """WER / CER / RTF (ctc, seq2seq) or accuracy and confusion matrix (classify)."""
+        self._check_fitted()
+        utts = read_utterances(data, label_from_name or self.config_.label_from_name)
+        self._targets(utts, fitted=True)             # unknown symbols / labels fail before any work
+        t0 = _time.perf_counter()
+        feats, durations, notes = self._features(utts.paths)
+        _report_notes(notes)
+        return self._score(feats, utts.texts, sum(durations), beam, self._pick_lm(lm), t0=t0)
+
+    # -- persistence -----------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        self._check_fitted()
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        save_tensors(path / WEIGHTS_FILE, self.net_.state_dict(), metadata={"format": "pt", "task": TASK})
+        if getattr(self, "metrics_", None):
+            write_json(path / "metrics.json", self.metrics_)
+        self._write_meta(path, status="finished")
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> "SpeechRecognizer":
+        """Load a finished run folder (weights from safetensors, symbols and statistics from JSON)."""
+        meta, weights = read_run(path, TASK)
+        path = Path(path)
+        try:
+            est = cls(**_flatten(meta["config"]))
+            est.config_ = est.config
+            pre = meta["preprocessing"]
+            est.normalizer_ = Normalizer.from_dict(pre["normalizer"])
+            if est.config_.mode == "classify":
+                est.classes_ = list(pre["classes"])
+            else:
+                est.symbols_ = Symbols.from_dict(pre["symbols"])
+            est.data_summary_ = meta.get("data", {})
+            est.net_ = est._build_net()
+        except (KeyError, TypeError, ValueError) as e:
+            raise LstmkitError(f"{path} has a missing or malformed {META_FILE} ({e})",
+                               "the run folder was edited or damaged; retrain the model") from None
+        try:
+            est.net_.load_state_dict(weights, strict=True)
+        except RuntimeError as e:
+            raise LstmkitError(f"{path}/{WEIGHTS_FILE} does not match the model in {META_FILE} "
+                               f"({str(e).splitlines()[0]})", "retrain the model") from None
+        est.net_.eval()
+        est.run_dir_ = path
+        if (path / "metrics.json").is_file():
+            est.metrics_ = json.loads((path / "metrics.json").read_text())
+        return est
+
+    # -- internals: data -------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "net_"):
+            raise LstmkitError("this SpeechRecognizer is not fitted yet", "call fit(...) or SpeechRecognizer.load(run)")
+
+    @property
+    def spec_(self) -> FeatureSpec:
+        c = self.config_
+        return FeatureSpec(c.sample_rate, c.features, c.n_mels, c.n_mfcc, c.win_ms, c.hop_ms)
+
+    @property
+    def min_frames_(self) -> int:
+        return receptive_field(self.config_.subsample) if self.config_.subsample else 1
+
+    def _out_frames(self, frames: int) -> int:
+        for _ in range(self.config_.subsample):
+            frames = (frames - 3) // 2 + 1
+        return frames
+
+    def _features(self, paths: Sequence[str], normalize: bool = True):
+        """Features ``[T, F]`` per file (normalised unless told otherwise), durations in seconds, notes."""
+        spec, need = self.spec_, self.min_frames_
+        feats, durations, notes = [], [], []
+        for p in paths:
+            wave, rate, n = read_audio(p, spec.rate)
+            notes.extend(n)
+            frames = frame_count(wave.size, spec)
+            if frames < need:
+                shortest = (spec.n_fft + (need - 1) * spec.hop) / spec.rate
+                raise LstmkitError(
+                    f"{p} is too short: {wave.size / rate * 1000:.0f} ms, the model's receptive field needs "
+                    f"at least {shortest * 1000:.0f} ms ({need} frames)", "remove the clip or pad it with silence")
+            f = log_mel(wave, spec)
+            feats.append(self.normalizer_(f) if normalize else f)
+            durations.append(wave.size / rate)
+        if normalize:
+            feats = [torch.from_numpy(f) for f in feats]
+        return feats, durations, notes
+
+    def _fit_targets(self, texts: Sequence[str]) -> None:
+        if self.config_.mode == "classify":
+            self.classes_ = sorted(set(texts))
+            if len(self.classes_) < 2:
+                raise LstmkitError(f"classification needs at least two labels, found only {self.classes_[0]!r}",
+                                   "check --label-from-name or the manifest's text column")
+        else:
+            self.symbols_ = Symbols.fit(texts)
+
+    def _targets(self, utts: Utterances, fitted: bool = False) -> list:
+        mode = self.config_.mode
+        if mode == "classify":
+            index = {c: k for k, c in enumerate(self.classes_)}
+            out = []
+            for p, t in zip(utts.paths, utts.texts):
+                if t not in index:
+                    raise LstmkitError(f"label {t!r} of {p} is not one of the model's classes",
+                                       f"the classes are: {', '.join(self.classes_)}")
+                out.append(index[t])
+            return out
+        shift = _S2S_SPECIALS - 1 if mode == "seq2seq" else 0
+        return [[i + shift for i in self.symbols_.encode(t, f" of {p}")] for p, t in zip(utts.paths, utts.texts)]
+
+    def _check_ctc_lengths(self, utts: Utterances, feats, targets) -> None:
+        for p, x, y in zip(utts.paths, feats, targets):
+            need = len(y) + sum(a == b for a, b in zip(y, y[1:]))      # repeats need a blank between
+            have = self._out_frames(len(x))
+            if have < need:
+                raise LstmkitError(f"{p} is too short for its transcript: {have} output frames for {need} symbols",
+                                   "lower --subsample, or check the transcript")
+
+    # -- internals: model ------------------------------------------------------------------
+    def _build_net(self):
+        c = self.config_
+        dim = self.spec_.dim
+        if c.mode == "ctc":
+            return AcousticModel(dim, len(self.symbols_), c.subsample, c.channels, c.model, c.hidden_size,
+                                 c.num_layers, c.dropout)
+        if c.mode == "classify":
+            return SpeechClassifier(dim, len(self.classes_), c.subsample, c.channels, embed_dim=c.embed_dim,
+                                    encoder=c.model, hidden_size=c.hidden_size, num_layers=c.num_layers,
+                                    dropout=c.dropout, pooling=c.pooling)
+        return SpeechSeq2Seq(dim, len(self.symbols_) - 1 + _S2S_SPECIALS, c.subsample, c.channels,
+                             embed_dim=c.embed_dim, hidden_size=c.hidden_size, num_layers=c.num_layers,
+                             encoder=c.model, attention=c.attention, dropout=c.dropout)
+
+    def _loss(self):
+        if self.config_.mode == "ctc":
+            return CTCLoss()
+        if self.config_.mode == "classify":
+            from lstmkit.tasks.classify.model import ClassificationLoss
+            return ClassificationLoss(len(self.classes_))
+        from lstmkit.tasks.translate.model import sequence_loss
+        return sequence_loss(self.config_.label_smoothing)
+
+    # -- internals: decoding -----------------------------------------------------------------
+    def _lm_fusion(self, run) -> LMFusion:
+        try:
+            from lstmkit.tasks.lm import LanguageModel
+        except ImportError:
+            raise LstmkitError("this lstmkit has no language-model task", "decode without --lm") from None
+        scorer = LanguageModel.load(run).scorer()
+        chars = self.symbols_.chars if hasattr(self, "symbols_") else []
+        return LMFusion(scorer, chars, self.config_.lm_weight, self.config_.length_bonus)
+
+    def _pick_lm(self, lm) -> LMFusion | None:
+        if self.config_.mode != "ctc" or lm is False:
+            return None
+        if lm is not None:
+            return self._lm_fusion(lm)
+        if getattr(self, "_lm", None) is None and self.config_.lm:
+            try:
+                self._lm = self._lm_fusion(self.config_.lm)
+            except LstmkitError as e:
+                raise LstmkitError(f"the language model this run was trained with cannot be loaded ({e.message})",
+                                   "pass --lm RUN (Python: lm=RUN) for another one, or --no-lm (lm=False)") from None
+        return getattr(self, "_lm", None)
+
+    @torch.no_grad()
+    def _outputs(self, feats: list[torch.Tensor]):
+        """Per utterance: CTC log-probs ``[T', V]`` (numpy), class probabilities, or s2s token ids."""
+        from lstmkit.tasks.translate.decode import beam_search
+        self.net_.eval()
+        out: list[Any] = [None] * len(feats)
+        for idx, x, lengths in BucketBatches(feats, None, _EVAL_BATCH).iter_indexed():
+            idx = idx.tolist()
+            if self.config_.mode == "ctc":
+                lp, lens = self.net_(x, lengths)
+                for k, i in enumerate(idx):
+                    out[i] = lp[k, : int(lens[k])].numpy()
+            elif self.config_.mode == "classify":
+                logits = self.net_(x, lengths)
+                probs = (torch.stack([1 - torch.sigmoid(logits), torch.sigmoid(logits)], -1)
+                         if logits.dim() == 1 else torch.softmax(logits, -1))
+                for k, i in enumerate(idx):
+                    out[i] = probs[k].numpy()
+            else:
+                hyps = beam_search(self.net_, x, lengths, self._beam, 0.0, self.config_.max_len_ratio)
+                for k, i in enumerate(idx):
+                    out[i] = [t for t in hyps[k].ids if t >= _S2S_SPECIALS]
+        return out
+
+    def _decode(self, feats, beam, lm) -> list[str]:
+        beam = self.config_.beam if beam is None else beam
+        if isinstance(beam, bool) or not isinstance(beam, int) or beam < 1:
+            raise LstmkitError(f"`beam` must be a positive integer, got {beam!r}", "pass --beam 4, say (1 = greedy)")
+        self._beam = beam
+        outs = self._outputs(feats)
+        mode = self.config_.mode
+        if mode == "classify":
+            return [self.classes_[int(np.argmax(p))] for p in outs]
+        if mode == "seq2seq":
+            return [self.symbols_.decode([t - _S2S_SPECIALS + 1 for t in ids]) for ids in outs]
+        if beam == 1 and lm is None:
+            return [self.symbols_.decode(greedy_decode(lp)) for lp in outs]
+        return [self.symbols_.decode(prefix_beam_search(lp, beam, lm)) for lp in outs]
+
+    def _score(self, feats, texts, audio_seconds: float, beam, lm, t0: float | None = None) -> dict[str, Any]:
+        t0 = _time.perf_counter() if t0 is None else t0
+        hyps = self._decode(feats, beam, lm)
+        seconds = _time.perf_counter() - t0
+        if self.config_.mode == "classify":
+            from lstmkit.tasks.classify.metrics import classification_metrics
+            index = {c: k for k, c in enumerate(self.classes_)}
+            proba = np.zeros((len(hyps), len(self.classes_)))
+            proba[np.arange(len(hyps)), [index[h] for h in hyps]] = 1.0
+            m = classification_metrics([index[t] for t in texts], proba, self.classes_)
+            m.pop("roc_auc", None)
+        else:
+            m = recognition_metrics(texts, hyps)
+            m.update({"beam": self._beam, "lm": lm is not None})
+        m["rtf"] = round(seconds / max(audio_seconds, 1e-9), 5)
+        m["examples"] = [{"ref": r, "hyp": h} for r, h in list(zip(texts, hyps))[:10]]
+        return m
+
+    def _plots(self, run_dir: Path, feats: torch.Tensor, raw: np.ndarray, name: str) -> None:
+        from lstmkit.inspect.plots import plot_history
+        plot_history(self.result_.history, run_dir / "plots" / "loss.png", self.result_.best_epoch)
+        plot_spectrogram(raw, run_dir / "plots" / "spectrogram.png", f"{self.config_.features} of {name}",
+                         self.config_.hop_ms)
+        if self.config_.mode == "ctc":
+            lp = self._outputs([feats])[0]
+            frame_ms = self.config_.hop_ms * 2 ** self.config_.subsample
+            plot_ctc_posteriors(lp, self.symbols_.tokens, run_dir / "plots" / "ctc_posteriors.png",
+                                f"CTC posteriors of {name}", frame_ms)
+        if self.config_.mode == "classify":
+            from lstmkit.tasks.classify.metrics import plot_confusion
+            conf = self.metrics_["val"]["confusion"]
+            plot_confusion(conf["matrix"], conf["labels"], run_dir / "plots" / "confusion.png", "validation")
+
+    def _write_meta(self, run_dir: Path, status: str) -> None:
+        pre: dict[str, Any] = {"normalizer": self.normalizer_.to_dict() if hasattr(self, "normalizer_") else None,
+                               "feature_dim": self.spec_.dim, "sample_rate": self.config_.sample_rate,
+                               "receptive_field_frames": self.min_frames_}
+        if self.config_.mode == "classify":
+            pre["classes"] = self.classes_
+        else:
+            pre["symbols"] = self.symbols_.to_dict()
+        meta = {"format_version": FORMAT_VERSION, "lstmkit_version": __version__, "task": TASK, "status": status,
+                "written": _time.strftime("%Y-%m-%dT%H:%M:%S%z"), "config": self.config_.to_dict(),
+                "preprocessing": pre,
+                "model": {"class": type(self.net_).__name__,
+                          "parameters": sum(p.numel() for p in self.net_.parameters())},
+                "data": self.data_summary_}
+        result = getattr(self, "result_", None)
+        if result is not None:
+            meta["training"] = {"epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
+                                "best_val_loss": result.best_val_loss, "stopped_early": result.stopped_early,
+                                "seconds": float(sum(h.get("seconds", 0.0) for h in result.history))}
+        write_json(run_dir / META_FILE, meta)
+
+
+def _common_rate(paths: Sequence[str]) -> int:
+    import soundfile as sf
+    rates = Counter()
+    for p in paths[:200]:
+        try:
+            rates[sf.info(p).samplerate] += 1
+        except (sf.LibsndfileError, RuntimeError, OSError):
+            continue        # read_audio names the file properly later
+    return rates.most_common(1)[0][0] if rates else 16000
+
+
+def _report_notes(notes: list[str]) -> None:
+    """One stderr line per kind of conversion, with a count and the first file."""
+    kinds: dict[str, list[str]] = {}
+    for n in notes:
+        kinds.setdefault(n.split(": ", 1)[1], []).append(n.split(": ", 1)[0])
+    for what, files in kinds.items():
+        more = f" and {len(files) - 1} more" if len(files) > 1 else ""
+        print(f"note: {files[0]}{more}: {what}", file=sys.stderr)
+
+
+def _config_from_params(params: dict[str, Any]) -> SpeechConfig:
+    params = dict(params)
+    train = {k: params.pop(k) for k in list(params) if k in _TRAIN_KEYS}
+    if isinstance(params.get("train"), dict):
+        train = {**params.pop("train"), **train}
+    if "lm" in params and params["lm"] is not None:
+        params["lm"] = str(params["lm"])
+    return SpeechConfig.from_dict({**params, "train": train})
+
+
+def _flatten(config: dict[str, Any]) -> dict[str, Any]:
+    config = dict(config)
+    return {**config.pop("train", {}), **config}
+
+
+def _positive(name: str, v, flag: str) -> None:
+    if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
+        raise LstmkitError(f"`{name}` must be a positive integer, got {v!r}", f"pass {flag} 1 or more")
+
+
+def _validate(cfg: SpeechConfig) -> None:
+    from lstmkit.tasks.classify.model import POOLINGS
+    from lstmkit.tasks.translate.model import ATTENTIONS
+    for name in ("n_mels", "n_mfcc", "channels", "hidden_size", "num_layers", "embed_dim", "beam"):
+        _positive(name, getattr(cfg, name), f"--{name.replace('_', '-')}")
+    if cfg.sample_rate is not None:
+        _positive("sample_rate", cfg.sample_rate, "--sample-rate")
+    for name, known in {"mode": MODES, "model": ENCODERS, "normalize": NORMS, "features": ("logmel", "mfcc"),
+                        "pooling": POOLINGS, "attention": ATTENTIONS}.items():
+        if getattr(cfg, name) not in known:
+            raise LstmkitError(f"unknown {name} {getattr(cfg, name)!r}", f"use one of: {', '.join(known)}")
+    if isinstance(cfg.subsample, bool) or not isinstance(cfg.subsample, int) or not 0 <= cfg.subsample <= 4:
+        raise LstmkitError(f"`subsample` must be 0 to 4 conv layers, got {cfg.subsample!r}", "pass --subsample 2, say")
+    if cfg.features == "mfcc" and cfg.n_mfcc > cfg.n_mels:
+        raise LstmkitError(f"n_mfcc ({cfg.n_mfcc}) exceeds n_mels ({cfg.n_mels})", "lower --n-mfcc or raise --n-mels")
+    if not (0 < cfg.hop_ms <= cfg.win_ms):
+        raise LstmkitError(f"hop ({cfg.hop_ms} ms) must be positive and at most the window ({cfg.win_ms} ms)",
+                           "use --win-ms 25 --hop-ms 10, say")
+    if not 0.0 <= cfg.dropout < 1.0:
+        raise LstmkitError(f"`dropout` must be in [0, 1), got {cfg.dropout}", "pass --dropout 0.2, say")
+    if not 0.0 < cfg.val_frac < 1.0:
+        raise LstmkitError(f"`val_frac` must be in (0, 1), got {cfg.val_frac}", "pass --val-frac 0.1, say")
+    if cfg.lm is not None and cfg.mode != "ctc":
+        raise LstmkitError(f"--lm works with --mode ctc, not {cfg.mode}", "drop --lm or use --mode ctc")
+    t = cfg.train
+    _positive("max_epochs", t.max_epochs, "--epochs")
+    _positive("batch_size", t.batch_size, "--batch-size")
+    if not t.lr > 0:
+        raise LstmkitError(f"`lr` must be positive, got {t.lr}", "pass --lr 1e-3, say")

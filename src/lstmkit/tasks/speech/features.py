@@ -1,0 +1,165 @@
+"""Waveform -> log-mel (or MFCC) frames, normalisation and SpecAugment.
+
+    frames       window ``win_ms`` (Hann), hop ``hop_ms``; ``n_fft`` = the next power of two
+    power        |STFT|^2 (``torch.stft``, ``center=False``: frame k covers samples
+                 [k·hop, k·hop + n_fft), the window centred in it)
+    mel          triangular filters equally spaced on the HTK mel scale
+                 ``m = 2595 log10(1 + f / 700)`` from 0 Hz to rate / 2, Slaney area-normalised
+    log-mel      ``log(mel + 1e-6)``                                    -> [T, n_mels]
+    MFCC         orthonormal DCT-II of the log-mel, first ``n_mfcc`` coefficients
+
+Normalisation: ``utterance`` subtracts each utterance's mean and divides by its standard
+deviation per feature (CMVN); ``global`` uses the training set's mean / std, which are plain
+lists saved in the run folder; ``none`` leaves the values alone.
+
+SpecAugment (Park et al. 2019), training only: ``freq_masks`` bands of up to ``freq_width``
+features and ``time_masks`` spans of up to ``time_width`` of the frames are set to zero (the
+normalised mean).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+from torch import Tensor
+
+__all__ = ["FeatureSpec", "mel_filterbank", "log_mel", "frame_count", "Normalizer", "spec_augment", "NORMS"]
+
+NORMS = ("utterance", "global", "none")
+
+
+@dataclass
+class FeatureSpec:
+    rate: int
+    kind: str = "logmel"            # logmel | mfcc
+    n_mels: int = 40
+    n_mfcc: int = 13
+    win_ms: float = 25.0
+    hop_ms: float = 10.0
+
+    @property
+    def win(self) -> int:
+        return int(round(self.rate * self.win_ms / 1000))
+
+    @property
+    def hop(self) -> int:
+        return int(round(self.rate * self.hop_ms / 1000))
+
+    @property
+    def n_fft(self) -> int:
+        return 1 << max(self.win - 1, 1).bit_length()
+
+    @property
+    def dim(self) -> int:
+        return self.n_mfcc if self.kind == "mfcc" else self.n_mels
+
+
+def frame_count(n_samples: int, spec: FeatureSpec) -> int:
+    """Frames of a clip of ``n_samples`` (0 when shorter than one FFT frame)."""
+    return 0 if n_samples < spec.n_fft else 1 + (n_samples - spec.n_fft) // spec.hop
+
+
+def _hz_to_mel(f):
+    return 2595.0 * np.log10(1.0 + np.asarray(f, dtype=np.float64) / 700.0)
+
+
+def _mel_to_hz(m):
+    return 700.0 * (10.0 ** (np.asarray(m, dtype=np.float64) / 2595.0) - 1.0)
+
+
+def mel_filterbank(rate: int, n_fft: int, n_mels: int) -> np.ndarray:
+    """``[n_mels, n_fft // 2 + 1]`` triangular filters, each with unit area on the Hz axis."""
+    bins = np.linspace(0.0, rate / 2, n_fft // 2 + 1)
+    edges = _mel_to_hz(np.linspace(_hz_to_mel(0.0), _hz_to_mel(rate / 2), n_mels + 2))
+    lo, mid, hi = edges[:-2, None], edges[1:-1, None], edges[2:, None]
+    up = (bins[None] - lo) / np.maximum(mid - lo, 1e-9)
+    down = (hi - bins[None]) / np.maximum(hi - mid, 1e-9)
+    fb = np.maximum(0.0, np.minimum(up, down))
+    fb *= (2.0 / np.maximum(hi - lo, 1e-9))          # Slaney: equal area, so wide bands are not louder
+    return fb.astype(np.float32)
+
+
+_BANKS: dict[tuple[int, int, int], Tensor] = {}
+
+
+def log_mel(wave: np.ndarray, spec: FeatureSpec) -> np.ndarray:
+    """``[T, spec.dim]`` float32 features of a mono wave at ``spec.rate`` (T = :func:`frame_count`)."""
+    x = torch.as_tensor(np.asarray(wave, dtype=np.float32))
+    if frame_count(x.numel(), spec) == 0:
+        return np.zeros((0, spec.dim), dtype=np.float32)
+    key = (spec.rate, spec.n_fft, spec.n_mels)
+    if key not in _BANKS:
+        _BANKS[key] = torch.from_numpy(mel_filterbank(*key))
+    window = torch.hann_window(spec.win, periodic=True)
+    stft = torch.stft(x, spec.n_fft, hop_length=spec.hop, win_length=spec.win, window=window,
+                      center=False, return_complex=True)                      # [F, T]
+    power = stft.real.square() + stft.imag.square()
+    mel = torch.log(_BANKS[key] @ power + 1e-6).T                              # [T, n_mels]
+    if spec.kind == "mfcc":
+        mel = mel @ _dct_matrix(spec.n_mels, spec.n_mfcc)                      # [T, n_mfcc]
+    return mel.numpy().astype(np.float32, copy=False)
+
+
+def _dct_matrix(n: int, k: int) -> Tensor:
+    """Orthonormal DCT-II basis ``[n, k]``."""
+    i = torch.arange(n, dtype=torch.float64)[:, None]
+    j = torch.arange(k, dtype=torch.float64)[None]
+    m = torch.cos(math.pi / n * (i + 0.5) * j) * math.sqrt(2.0 / n)
+    m[:, 0] /= math.sqrt(2.0)
+    return m.float()
+
+
+class Normalizer:
+    """Per-utterance, global (training statistics) or no normalisation of ``[T, F]`` features."""
+
+    def __init__(self, kind: str = "utterance", mean: Sequence[float] | None = None,
+                 std: Sequence[float] | None = None):
+        self.kind = kind
+        self.mean = None if mean is None else np.asarray(mean, dtype=np.float32)
+        self.std = None if std is None else np.asarray(std, dtype=np.float32)
+
+    def fit(self, feats: Sequence[np.ndarray]) -> "Normalizer":
+        if self.kind == "global":
+            allf = np.concatenate(list(feats), axis=0).astype(np.float64)
+            self.mean = allf.mean(axis=0).astype(np.float32)
+            self.std = np.maximum(allf.std(axis=0), 1e-5).astype(np.float32)
+        return self
+
+    def __call__(self, f: np.ndarray) -> np.ndarray:
+        if self.kind == "utterance":
+            return ((f - f.mean(axis=0)) / np.maximum(f.std(axis=0), 1e-5)).astype(np.float32)
+        if self.kind == "global":
+            return ((f - self.mean) / self.std).astype(np.float32)
+        return f
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "mean": None if self.mean is None else self.mean.tolist(),
+                "std": None if self.std is None else self.std.tolist()}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Normalizer":
+        return cls(d["kind"], d.get("mean"), d.get("std"))
+
+
+def spec_augment(x: Tensor, lengths: Tensor, freq_masks: int = 2, freq_width: int = 8,
+                 time_masks: int = 2, time_width: float = 0.05, generator: torch.Generator | None = None) -> Tensor:
+    """A masked copy of a padded batch ``x [B, T, F]`` (valid lengths ``lengths [B]``)."""
+    if freq_masks == 0 and time_masks == 0:
+        return x
+    x = x.clone()
+    B, _, F = x.shape
+    for b in range(B):
+        n = int(lengths[b])
+        for _ in range(freq_masks):
+            w = int(torch.randint(0, freq_width + 1, (1,), generator=generator))
+            f0 = int(torch.randint(0, max(F - w, 0) + 1, (1,), generator=generator))
+            x[b, :n, f0:f0 + w] = 0.0
+        tw = int(time_width * n)
+        for _ in range(time_masks):
+            w = int(torch.randint(0, tw + 1, (1,), generator=generator))
+            t0 = int(torch.randint(0, max(n - w, 0) + 1, (1,), generator=generator))
+            x[b, t0:t0 + w] = 0.0
+    return x

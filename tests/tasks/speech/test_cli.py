@@ -1,0 +1,144 @@
+"""The speech CLI, in-process: train / transcribe / evaluate, and every bad input of the issue
+(exit 2, one line, no run folder)."""
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from cli_helpers import assert_user_error, run_cli
+from speech_data import RATE, say
+
+
+def cli(capsys, *args):
+    return run_cli(args, capsys)
+
+
+@pytest.fixture(scope="module")
+def cfg(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cfg") / "tiny.yaml"
+    path.write_text("hidden_size: 16\nnum_layers: 1\nchannels: 8\nn_mels: 16\nsubsample: 1\nbeam: 2\n"
+                    "train:\n  tensorboard: false\n  progress: 'off'\n  doctor: false\n  max_epochs: 2\n")
+    return path
+
+
+def test_train_transcribe_evaluate(corpus, cfg, ctc_run, tmp_path, capsys):
+    code, out, err = cli(capsys, "speech", "train", "--data", corpus / "test.csv", "--config", cfg,
+                         "--spec-augment", "--out", tmp_path)
+    assert code == 0, err
+    assert "validation (beam 1): " in out and "WER" in out and "run folder: " in out
+    run = out.strip().splitlines()[-1].split("run folder: ")[1]
+    assert json.loads((tmp_path / run.split("/")[-1] / "lstmkit.json").read_text())["config"]["spec_augment"]
+
+    wavs = sorted((corpus / "wavs").glob("test_*.wav"))[:3]
+    code, out, err = cli(capsys, "speech", "transcribe", "--run", ctc_run.run_dir_, *wavs)
+    assert code == 0, err
+    lines = out.strip().splitlines()
+    assert [ln.split("\t")[0] for ln in lines] == [str(w) for w in wavs]
+    assert [ln.split("\t")[1] for ln in lines] == ctc_run.transcribe(wavs)
+
+    code, out, err = cli(capsys, "speech", "evaluate", "--run", ctc_run.run_dir_, "--data", corpus / "test.csv",
+                         "--json")
+    assert code == 0, err
+    assert json.loads(out)["wer"] == ctc_run.evaluate(corpus / "test.csv")["wer"]
+
+
+def test_classify_from_a_folder(digits, cfg, tmp_path, capsys):
+    code, out, err = cli(capsys, "speech", "train", "--data", digits, "--mode", "classify",
+                         "--label-from-name", "{label}_{speaker}_{take}", "--config", cfg, "--out", tmp_path)
+    assert code == 0, err
+    assert "accuracy" in out
+
+
+def test_stereo_and_rate_are_converted_with_a_note(ctc_run, tmp_path, capsys):
+    w = say("ab", np.random.default_rng(0))
+    sf.write(tmp_path / "st.wav", np.stack([w, w], 1), RATE)
+    sf.write(tmp_path / "fast.wav", np.repeat(w, 2), 2 * RATE)
+    code, out, err = cli(capsys, "speech", "transcribe", "--run", ctc_run.run_dir_, tmp_path / "st.wav",
+                         tmp_path / "fast.wav")
+    assert code == 0, err
+    assert len(out.strip().splitlines()) == 2
+    assert "note: st.wav: 2 channels mixed down to mono" in err and "note: fast.wav: resampled from 16000 Hz" in err
+
+
+def _no_runs(path):
+    return not path.exists() or not any(path.iterdir())
+
+
+def test_bad_training_data(corpus, cfg, tmp_path, capsys):
+    out = tmp_path / "runs"
+    (tmp_path / "empty.csv").write_text("path,text\n")
+    code, _, err = cli(capsys, "speech", "train", "--data", tmp_path / "empty.csv", "--config", cfg, "--out", out)
+    assert_user_error(code, err, "empty.csv", "empty")
+
+    (tmp_path / "one.csv").write_text(f"path,text\n{corpus}/wavs/test_0.wav,ab\n")
+    code, _, err = cli(capsys, "speech", "train", "--data", tmp_path / "one.csv", "--config", cfg, "--out", out)
+    assert_user_error(code, err, "only 1 recording")
+
+    (tmp_path / "gone.csv").write_text(f"path,text\n{corpus}/wavs/test_0.wav,ab\nnothere.wav,ab\n")
+    code, _, err = cli(capsys, "speech", "train", "--data", tmp_path / "gone.csv", "--config", cfg, "--out", out)
+    assert_user_error(code, err, "nothere.wav", "not found")
+
+    (tmp_path / "broken.wav").write_bytes(b"RIFF\x10\x00\x00\x00WAVEjunk")
+    (tmp_path / "broken.csv").write_text(f"path,text\n{corpus}/wavs/test_0.wav,ab\nbroken.wav,ab\n")
+    code, _, err = cli(capsys, "speech", "train", "--data", tmp_path / "broken.csv", "--config", cfg, "--out", out)
+    assert_user_error(code, err, "broken.wav", "unreadable")
+
+    code, _, err = cli(capsys, "speech", "train", "--data", corpus / "wavs", "--config", cfg, "--out", out)
+    assert_user_error(code, err, "--label-from-name")
+    assert _no_runs(out)
+
+
+def test_bad_files_at_transcribe_and_evaluate(ctc_run, tmp_path, capsys):
+    run = ctc_run.run_dir_
+    (tmp_path / "notes.txt").write_text("not audio at all")
+    code, _, err = cli(capsys, "speech", "transcribe", "--run", run, tmp_path / "notes.txt")
+    assert_user_error(code, err, "notes.txt", "not a WAV file")
+
+    code, _, err = cli(capsys, "speech", "transcribe", "--run", run, tmp_path / "missing.wav")
+    assert_user_error(code, err, "missing.wav", "not found")
+
+    sf.write(tmp_path / "tiny.wav", np.zeros(200, dtype=np.float32), RATE)
+    code, _, err = cli(capsys, "speech", "transcribe", "--run", run, tmp_path / "tiny.wav")
+    assert_user_error(code, err, "tiny.wav", "too short", "receptive field")
+
+    sf.write(tmp_path / "x.wav", say("ab", np.random.default_rng(0)), RATE)
+    (tmp_path / "m.csv").write_text("path,text\nx.wav,a!b\n")
+    code, _, err = cli(capsys, "speech", "evaluate", "--run", run, "--data", tmp_path / "m.csv")
+    assert_user_error(code, err, "x.wav", "'!'", "symbols")
+
+    code, _, err = cli(capsys, "speech", "transcribe", "--run", tmp_path, tmp_path / "x.wav")
+    assert_user_error(code, err, "not an lstmkit run folder")
+
+
+def test_ctrl_c_then_resume_equals_an_uninterrupted_run(capsys, monkeypatch, corpus, cfg, tmp_path):
+    from lstmkit.tasks.speech import estimator
+    args = ["speech", "train", "--data", corpus / "test.csv", "--config", cfg, "--batch-size", "8", "--spec-augment"]
+    code, _, err = cli(capsys, *args, "--out", tmp_path / "full")
+    assert code == 0, err
+    full = next((tmp_path / "full").iterdir())
+
+    real_iter, seen = estimator._Batches.__iter__, []
+
+    def interrupted(self):            # Ctrl-C at the 2nd training batch of epoch 2
+        for k, batch in enumerate(real_iter(self)):
+            if self.augment:
+                seen.append(k)
+                if len(seen) == len(self) + 2:
+                    raise KeyboardInterrupt
+            yield batch
+
+    monkeypatch.setattr(estimator._Batches, "__iter__", interrupted)
+    code, _, err = cli(capsys, *args, "--out", tmp_path / "cut")
+    assert code == 130 and "interrupted after epoch 1" in err
+    run = next((tmp_path / "cut").iterdir())
+    assert f"lstmkit speech train --resume {run}" in err
+    assert not (run / "model.safetensors").exists()
+
+    monkeypatch.setattr(estimator._Batches, "__iter__", real_iter)
+    code, out, err = cli(capsys, "speech", "train", "--resume", run)
+    assert code == 0, err
+    assert "WER" in out
+    assert (run / "model.safetensors").read_bytes() == (full / "model.safetensors").read_bytes()
+    code, _, err = cli(capsys, "speech", "train", "--resume", run)
+    assert_user_error(code, err, "already finished")

@@ -1,0 +1,97 @@
+"""Reading recordings: manifests, file-name patterns, channel and rate conversion, bad files."""
+import numpy as np
+import pytest
+import soundfile as sf
+
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks.speech.data import Symbols, name_pattern, read_audio, read_utterances, resample
+
+
+def _wav(path, wave, rate=8000):
+    sf.write(path, wave, rate, subtype="PCM_16")
+    return path
+
+
+def test_manifest_paths_resolve_against_its_folder(tmp_path, monkeypatch):
+    (tmp_path / "sub").mkdir()
+    _wav(tmp_path / "sub" / "x.wav", np.zeros(800, dtype=np.float32))
+    (tmp_path / "m.csv").write_text("path,text\nsub/x.wav,ab c\n")
+    monkeypatch.chdir("/")
+    u = read_utterances(tmp_path / "m.csv")
+    assert u.paths == [str(tmp_path / "sub" / "x.wav")] and u.texts == ["ab c"]
+
+
+def test_folder_labels_from_names(tmp_path):
+    for name in ("7_jackson_0.wav", "3_theo_12.wav", "notes.txt"):
+        (tmp_path / name).write_bytes(b"")
+    u = read_utterances(tmp_path, "{label}_{speaker}_{take}")
+    assert u.texts == ["3", "7"]
+    assert u.fields[1] == {"label": "7", "speaker": "jackson", "take": "0"}
+
+
+def test_name_pattern_needs_a_label_and_matches_whole_stems():
+    with pytest.raises(LstmkitError, match="label"):
+        name_pattern("{speaker}_{take}")
+    assert name_pattern("{label}_{speaker}").match("a_b_c").groupdict() == {"label": "a", "speaker": "b_c"}
+    assert name_pattern("{label}-x").match("a_b") is None
+
+
+def test_file_name_not_matching_the_pattern_is_named(tmp_path):
+    (tmp_path / "7_jackson_0.wav").write_bytes(b"")
+    (tmp_path / "oops.wav").write_bytes(b"")
+    with pytest.raises(LstmkitError, match="oops.wav"):
+        read_utterances(tmp_path, "{label}_{speaker}_{take}")
+
+
+def test_stereo_is_mixed_down_and_other_rates_resampled_with_notes(tmp_path):
+    t = np.arange(16000) / 16000
+    left = 0.5 * np.sin(2 * np.pi * 440 * t)
+    path = tmp_path / "st.wav"
+    sf.write(path, np.stack([left, np.zeros_like(left)], 1), 16000, subtype="FLOAT")
+    wave, rate, notes = read_audio(path, 8000)
+    assert rate == 8000 and wave.shape == (8000,)
+    assert any("mono" in n for n in notes) and any("16000 Hz to 8000 Hz" in n for n in notes)
+    # the mix is the mean of the channels, and the 440 Hz tone survives resampling
+    spectrum = np.abs(np.fft.rfft(wave))
+    assert abs(np.argmax(spectrum) * 8000 / wave.size - 440) < 2
+    assert np.isclose(np.abs(wave[1000:7000]).max(), 0.25, atol=0.01)
+
+
+def test_resample_keeps_duration():
+    x = np.random.default_rng(0).standard_normal(44100).astype(np.float32)
+    assert resample(x, 44100, 16000).shape == (16000,)
+    assert resample(x, 8000, 8000) is x
+
+
+@pytest.mark.parametrize("content, words", [
+    (None, ["not found", "missing.wav"]),
+    (b"RIFF\x00\x00garbage", ["bad.wav", "unreadable"]),
+    (b"hello, not audio", ["notes.txt", "not a WAV"]),
+])
+def test_missing_unreadable_and_non_wav_files(tmp_path, content, words):
+    name = words[1] if content is None else words[0]
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(LstmkitError) as err:
+        read_audio(path, 8000)
+    for w in words:
+        assert w in str(err.value)
+
+
+def test_empty_manifest_and_missing_columns(tmp_path):
+    (tmp_path / "empty.csv").write_text("path,text\n")
+    with pytest.raises(LstmkitError, match="empty"):
+        read_utterances(tmp_path / "empty.csv")
+    (tmp_path / "cols.csv").write_text("file,label\na.wav,x\n")
+    with pytest.raises(LstmkitError, match="path,text"):
+        read_utterances(tmp_path / "cols.csv")
+
+
+def test_symbols_round_trip_and_unknown_symbols():
+    s = Symbols.fit(["ab c", "ca"])
+    assert s.tokens == ["<blank>", " ", "a", "b", "c"]
+    assert s.decode(s.encode("cab a")) == "cab a"
+    assert Symbols.from_dict(s.to_dict()).chars == s.chars
+    with pytest.raises(LstmkitError, match="'z'"):
+        s.encode("az", " of x.wav")

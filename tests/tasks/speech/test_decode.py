@@ -1,0 +1,148 @@
+"""CTC decoding: greedy, prefix beam search, and shallow fusion with a language model."""
+import math
+
+import numpy as np
+import pytest
+
+from lstmkit.tasks.speech.decode import LMFusion, collapse, greedy_decode, prefix_beam_search
+from lstmkit.tasks.speech.metrics import recognition_metrics
+
+CHARS = [" ", "a", "b", "c", "d"]          # symbol k is CHARS[k - 1]; 0 is the blank
+
+
+def test_collapse_merges_repeats_then_drops_blanks():
+    assert collapse([0, 1, 1, 0, 1, 2, 2, 0]) == [1, 1, 2]
+    assert greedy_decode(np.log(np.array([[0.1, 0.9], [0.2, 0.8], [0.9, 0.1], [0.3, 0.7]]))) == [1, 1]
+
+
+def _peaked(rng, frames: int, vocab: int, top: float) -> np.ndarray:
+    best = rng.integers(0, vocab, frames)
+    p = rng.dirichlet(np.ones(vocab), frames) * (1 - top)
+    p[np.arange(frames), best] += top
+    return np.log(p)
+
+
+def test_beam_one_equals_greedy_on_peaked_posteriors():
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        lp = _peaked(rng, int(rng.integers(1, 40)), 6, top=0.9)
+        assert prefix_beam_search(lp, beam=1) == greedy_decode(lp)
+
+
+def test_beam_search_sums_the_paths_greedy_ignores():
+    # greedy's best path is blank-blank (0.36), but the three paths that spell "a" hold 0.64
+    lp = np.log(np.array([[0.6, 0.4], [0.6, 0.4]]))
+    assert greedy_decode(lp) == []
+    assert prefix_beam_search(lp, beam=2) == [1]
+
+
+class BigramChars:
+    """A character bigram LM over the scorer interface, estimated from ``texts`` (add-0.01)."""
+
+    level = "char"
+
+    def __init__(self, texts):
+        self.vocab = ["<unk>", *CHARS, "</s>"]
+        counts = {p: np.full(len(self.vocab), 0.01) for p in ["<s>", *CHARS]}
+        for t in texts:
+            prev = "<s>"
+            for ch in [*t, "</s>"]:
+                counts[prev][self.vocab.index(ch)] += 1
+                prev = ch
+        self.table = {p: np.log(c / c.sum()) for p, c in counts.items()}
+
+    def initial(self):
+        return "<s>"
+
+    def log_probs(self, state):
+        return self.table[state]
+
+    def advance(self, state, token):
+        return token
+
+
+class UnigramWords:
+    level = "word"
+
+    def __init__(self, words):
+        self.vocab = ["<unk>", *words, "</s>"]
+        self.lp = np.log(np.array([0.01, *[0.9 / len(words)] * len(words), 0.09]))
+
+    def initial(self):
+        return ()
+
+    def log_probs(self, state):
+        return self.lp
+
+    def advance(self, state, token):
+        return (*state, token)
+
+
+def _ambiguous_posteriors(text: str, rng) -> np.ndarray:
+    """Two frames per letter then a blank; 'b' and 'd' sound alike and the wrong one wins
+    narrowly, so the acoustic model alone misreads every 'b' and 'd'."""
+    twin = {"b": "d", "d": "b"}
+    frames = []
+    for ch in text:
+        for _ in range(2):
+            p = np.full(len(CHARS) + 1, 0.01)
+            k = CHARS.index(ch) + 1
+            if ch in twin:
+                p[k], p[CHARS.index(twin[ch]) + 1] = 0.44, 0.51
+            else:
+                p[k] = 0.95
+            frames.append(p / p.sum())
+        blank = np.full(len(CHARS) + 1, 0.01)
+        blank[0] = 0.95
+        frames.append(blank / blank.sum())
+    return np.log(np.array(frames))
+
+
+def test_lm_fusion_lowers_the_error_where_the_acoustics_are_ambiguous():
+    # in this "language" b follows a and d follows c
+    rng = np.random.default_rng(0)
+    words = ["ab", "cd", "cab", "acd"]
+    texts = [" ".join(rng.choice(words, int(rng.integers(1, 4)))) for _ in range(40)]
+    lm = LMFusion(BigramChars(texts[:20]), CHARS, alpha=1.0, beta=0.5)
+    refs, plain, fused = [], [], []
+    for t in texts[20:]:
+        lp = _ambiguous_posteriors(t, rng)
+        refs.append(t)
+        plain.append("".join(CHARS[i - 1] for i in prefix_beam_search(lp, beam=4)))
+        fused.append("".join(CHARS[i - 1] for i in prefix_beam_search(lp, beam=4, lm=lm)))
+    without, with_lm = recognition_metrics(refs, plain)["cer"], recognition_metrics(refs, fused)["cer"]
+    assert without > 0.2
+    assert with_lm < 0.5 * without
+    assert fused == refs
+
+
+def test_word_lm_scores_whole_words_and_the_end():
+    words = UnigramWords(["ab", "cd"])
+    fusion = LMFusion(words, CHARS, alpha=1.0, beta=0.0)
+    ctx = fusion.start()
+    for ch in "ab c":
+        ctx = fusion.extend(ctx, CHARS.index(ch) + 1)
+    assert ctx.tokens == 1 and ctx.word == "c"
+    assert ctx.logp == pytest.approx(math.log(0.45))
+    # the unfinished word is scored at the end (as <unk>: "c" is not a word), then </s>
+    assert fusion.final(ctx) == pytest.approx(math.log(0.45) + math.log(0.01) + math.log(0.09))
+    lp = _ambiguous_posteriors("ab", np.random.default_rng(0))
+    assert prefix_beam_search(lp, beam=4) == [2, 5]                     # "ad": the acoustics alone
+    assert prefix_beam_search(lp, beam=4, lm=fusion) == [2, 3]          # "ab": the known word
+
+
+def test_bpe_language_models_are_refused():
+    class Bpe(UnigramWords):
+        level = "bpe"
+    from lstmkit.errors import LstmkitError
+    with pytest.raises(LstmkitError, match="char"):
+        LMFusion(Bpe(["ab"]), CHARS)
+
+
+def test_capital_symbols_are_scored_as_the_lower_cased_lm_tokens():
+    """LMs lower-case by default; transcripts may keep capitals. 'A' must get P('a'), not <unk>'s."""
+    lm = BigramChars(["ab", "ab", "cd"])
+    fusion = LMFusion(lm, [c.upper() for c in CHARS], alpha=1.0, beta=0.0)
+    ctx = fusion.extend(fusion.start(), CHARS.index("a") + 1)
+    assert ctx.logp == pytest.approx(lm.table["<s>"][lm.vocab.index("a")])
+    assert ctx.logp > lm.table["<s>"][lm.vocab.index("<unk>")] + 1.0

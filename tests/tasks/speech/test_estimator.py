@@ -1,0 +1,108 @@
+"""SpeechRecognizer end to end on generated tone-speech: CTC, classification, seq2seq, save/load."""
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+import lstmkit
+from lstmkit import SpeechRecognizer
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks.speech.decode import greedy_decode, prefix_beam_search
+from speech_data import RATE, say, write_digits, write_manifest
+
+
+def test_ctc_learns_the_tone_alphabet(ctc_run, corpus):
+    m = ctc_run.evaluate(corpus / "test.csv", beam=1)
+    assert m["cer"] <= 0.05 and m["wer"] <= 0.15, m["examples"]
+    assert 0 < m["rtf"] < 1
+    assert ctc_run.metrics_["val"]["cer"] <= 0.1
+
+
+def test_beam_one_equals_greedy_on_the_models_posteriors(ctc_run, corpus):
+    feats, _, _ = ctc_run._features([str(p) for p in sorted((corpus / "wavs").glob("test_*.wav"))])
+    for lp in ctc_run._outputs(feats):
+        assert prefix_beam_search(lp, beam=1) == greedy_decode(lp)
+
+
+def test_run_folder_and_round_trip(ctc_run, corpus):
+    run = ctc_run.run_dir_
+    for name in ("lstmkit.json", "model.safetensors", "metrics.json", "history.csv", "plots/loss.png",
+                 "plots/spectrogram.png", "plots/ctc_posteriors.png", "checkpoints/last.safetensors"):
+        assert (run / name).is_file(), name
+    assert not list(run.rglob("*.pt")) and not list(run.rglob("*.pkl"))
+    meta = json.loads((run / "lstmkit.json").read_text())
+    assert meta["task"] == "speech" and meta["status"] == "finished"
+    assert meta["preprocessing"]["symbols"]["chars"] == [" ", "a", "b", "c", "d"]
+    assert meta["config"]["sample_rate"] == RATE
+    files = sorted(str(p) for p in (corpus / "wavs").glob("test_*.wav"))[:8]
+    loaded = lstmkit.load(run)
+    assert isinstance(loaded, SpeechRecognizer)
+    assert loaded.transcribe(files) == ctc_run.transcribe(files)
+    assert loaded.transcribe(files, beam=1) == ctc_run.transcribe(files, beam=1)
+
+
+def test_stereo_and_other_rates_are_converted_with_a_note(ctc_run, tmp_path, capsys):
+    rng = np.random.default_rng(5)
+    wave = say("cab d", rng)
+    sf.write(tmp_path / "mono.wav", wave, RATE)
+    from scipy.signal import resample_poly
+    up = resample_poly(wave, 2, 1)
+    sf.write(tmp_path / "stereo16k.wav", np.stack([up, up], 1), 2 * RATE)
+    capsys.readouterr()
+    out = ctc_run.transcribe([tmp_path / "mono.wav", tmp_path / "stereo16k.wav"])
+    err = capsys.readouterr().err
+    assert out[0] == out[1] == "cab d"
+    assert "stereo16k.wav: 2 channels mixed down to mono" in err and "16000 Hz to 8000 Hz" in err
+
+
+def test_bad_inputs_at_transcribe_and_evaluate(ctc_run, tmp_path):
+    sf.write(tmp_path / "short.wav", np.zeros(300, dtype=np.float32), RATE)
+    with pytest.raises(LstmkitError, match=r"short.wav is too short.*receptive field"):
+        ctc_run.transcribe([tmp_path / "short.wav"])
+    sf.write(tmp_path / "ok.wav", say("ab", np.random.default_rng(0)), RATE)
+    (tmp_path / "m.csv").write_text("path,text\nok.wav,abz\n")
+    with pytest.raises(LstmkitError, match=r"ok.wav has symbols the model does not know: 'z'"):
+        ctc_run.evaluate(tmp_path / "m.csv")
+    with pytest.raises(LstmkitError, match="beam"):
+        ctc_run.transcribe([tmp_path / "ok.wav"], beam=0)
+
+
+def test_global_normalisation_statistics_are_saved(corpus, tiny, tmp_path):
+    est = SpeechRecognizer(**{**tiny, "max_epochs": 1, "normalize": "global"}).fit(corpus / "test.csv",
+                                                                                 out=tmp_path)
+    meta = json.loads((est.run_dir_ / "lstmkit.json").read_text())
+    norm = meta["preprocessing"]["normalizer"]
+    assert norm["kind"] == "global" and len(norm["mean"]) == len(norm["std"]) == tiny["n_mels"]
+    back = SpeechRecognizer.load(est.run_dir_)
+    np.testing.assert_allclose(back.normalizer_.mean, est.normalizer_.mean)
+    f = sorted((corpus / "wavs").glob("test_*.wav"))[:3]
+    a, b = est._features([str(p) for p in f])[0], back._features([str(p) for p in f])[0]
+    for x, y in zip(a, b):
+        torch.testing.assert_close(x, y)
+
+
+def test_classify_mode_on_spoken_digits(digits, tiny, tmp_path):
+    val = write_digits(tmp_path / "val", takes=2, seed=3)
+    est = SpeechRecognizer(**{**tiny, "mode": "classify", "label_from_name": "{label}_{speaker}_{take}",
+                              "max_epochs": 15}).fit(digits, val_data=val, out=tmp_path / "runs")
+    m = est.evaluate(val)
+    assert m["accuracy"] >= 0.9 and len(m["confusion"]["matrix"]) == 4
+    assert est.transcribe(sorted(str(p) for p in val.glob("2_*.wav")))[:2] == ["2", "2"]
+    assert (est.run_dir_ / "plots" / "confusion.png").is_file()
+    (tmp_path / "odd.csv").write_text("path,text\nval/1_ann_0.wav,9\n")
+    with pytest.raises(LstmkitError, match="'9'.*not one of the model's classes"):
+        est.evaluate(tmp_path / "odd.csv")
+
+
+def test_seq2seq_mode_reads_characters(tiny, tmp_path):
+    # one word per clip: the attention decoder needs more data than CTC for the same alphabet
+    train = write_manifest(tmp_path, 150, seed=1, words=(1, 1))
+    test = write_manifest(tmp_path, 30, seed=2, name="test.csv", words=(1, 1))
+    est = SpeechRecognizer(**{**tiny, "mode": "seq2seq", "subsample": 2, "hidden_size": 64, "embed_dim": 16,
+                              "label_smoothing": 0.0, "beam": 2}).fit(train)
+    assert type(est.net_).__name__ == "SpeechSeq2Seq"
+    m = est.evaluate(test)
+    assert m["cer"] <= 0.2, m["examples"]
+    assert est.config_.max_len_ratio > 0

@@ -1,0 +1,62 @@
+"""Log-mel / MFCC features, normalisation and SpecAugment against known answers."""
+import numpy as np
+import torch
+
+from lstmkit.tasks.speech.features import (FeatureSpec, Normalizer, _hz_to_mel, frame_count, log_mel,
+                                           mel_filterbank, spec_augment)
+
+
+def test_filterbank_triangles_have_unit_area_and_increasing_centres():
+    fb = mel_filterbank(8000, 256, 20)
+    assert fb.shape == (20, 129) and (fb >= 0).all()
+    hz_per_bin = 8000 / 256
+    np.testing.assert_allclose(fb.sum(axis=1) * hz_per_bin, 1.0, rtol=0.15)
+    assert (np.diff(fb.argmax(axis=1)) > 0).all()
+
+
+def test_frames_and_a_tone_lands_in_its_mel_band():
+    spec = FeatureSpec(rate=8000, n_mels=20)
+    assert (spec.win, spec.hop, spec.n_fft) == (200, 80, 256)
+    t = np.arange(8000) / 8000
+    f = log_mel(np.sin(2 * np.pi * 1000 * t).astype(np.float32), spec)
+    assert f.shape == (frame_count(8000, spec), 20) == (1 + (8000 - 256) // 80, 20)
+    centres = np.linspace(_hz_to_mel(0), _hz_to_mel(4000), 22)[1:-1]
+    expected = int(np.argmin(np.abs(centres - _hz_to_mel(1000))))
+    assert abs(int(f.mean(axis=0).argmax()) - expected) <= 1
+    assert log_mel(np.zeros(255, dtype=np.float32), spec).shape == (0, 20)
+
+
+def test_mfcc_is_the_dct_of_the_log_mel():
+    rng = np.random.default_rng(0)
+    wave = rng.standard_normal(4000).astype(np.float32)
+    mel = log_mel(wave, FeatureSpec(8000, n_mels=20))
+    mfcc = log_mel(wave, FeatureSpec(8000, kind="mfcc", n_mels=20, n_mfcc=13))
+    assert mfcc.shape == (mel.shape[0], 13)
+    np.testing.assert_allclose(mfcc[:, 0], mel.sum(axis=1) / np.sqrt(20), rtol=1e-4, atol=1e-4)
+
+
+def test_normalizers():
+    rng = np.random.default_rng(0)
+    feats = [rng.normal(3.0, 2.0, (50, 4)).astype(np.float32) for _ in range(3)]
+    u = Normalizer("utterance")(feats[0])
+    np.testing.assert_allclose(u.mean(0), 0, atol=1e-5)
+    np.testing.assert_allclose(u.std(0), 1, atol=1e-4)
+    g = Normalizer("global").fit(feats)
+    back = Normalizer.from_dict(g.to_dict())
+    np.testing.assert_allclose(back(feats[1]), g(feats[1]))
+    allg = np.concatenate([g(f) for f in feats])
+    np.testing.assert_allclose(allg.mean(0), 0, atol=1e-5)
+    assert Normalizer("none")(feats[2]) is feats[2]
+
+
+def test_spec_augment_masks_only_valid_frames():
+    x = torch.ones(2, 100, 20)
+    lengths = torch.tensor([100, 40])
+    gen = torch.Generator().manual_seed(0)
+    y = spec_augment(x, lengths, freq_masks=2, freq_width=5, time_masks=2, time_width=0.2, generator=gen)
+    assert (x == 1).all() and y.shape == x.shape
+    assert (y == 0).any()
+    masked_bands = (y[0] == 0).all(dim=0).sum()
+    assert 0 < masked_bands <= 10
+    assert (y[1, 40:] == 1).all()             # padding untouched: masks stay inside each length
+    assert spec_augment(x, lengths, 0, 5, 0, 0.2) is x

@@ -1,0 +1,24 @@
+"""WER / CER with jiwer on hand-checked examples."""
+import numpy as np
+import pytest
+
+from lstmkit.tasks.speech.metrics import format_recognition, plot_ctc_posteriors, plot_spectrogram, recognition_metrics
+
+
+def test_wer_and_cer_known_values():
+    m = recognition_metrics(["one two three", "four"], ["one too three", "four five"])
+    assert m["wer"] == pytest.approx(2 / 4)          # one substitution, one insertion, 4 reference words
+    assert m["word_errors"] == {"substitutions": 1, "deletions": 0, "insertions": 1, "reference_words": 4}
+    assert m["sentence_accuracy"] == 0.0
+    assert recognition_metrics(["ab"], ["ab"])["cer"] == 0.0
+    assert recognition_metrics(["abcd"], ["abd"])["cer"] == pytest.approx(0.25)
+    assert recognition_metrics(["a b"], [""])["wer"] == 1.0
+    assert "WER 0.5000" in format_recognition(m)
+
+
+def test_plots_are_written(tmp_path):
+    rng = np.random.default_rng(0)
+    plot_spectrogram(rng.standard_normal((50, 20)), tmp_path / "s.png", "x", 10.0)
+    lp = np.log(rng.dirichlet(np.ones(4), 30))
+    plot_ctc_posteriors(lp, ["<blank>", "a", "b", "c"], tmp_path / "p.png", "x", 20.0)
+    assert (tmp_path / "s.png").stat().st_size > 1000 and (tmp_path / "p.png").stat().st_size > 1000
