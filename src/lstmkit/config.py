@@ -62,10 +62,33 @@ class ForecastConfig:
     test_frac: float = 0.15
     season: int | None = None       # seasonal period for baselines and MASE; None -> inferred
     fill: str | None = None         # None (NaN is an error) | ffill | interpolate
+    # -- many series, covariates, probabilistic output, strategies (tasks/forecast/panel.py) --
+    id: str | None = None           # series id column: one global model over every series
+    format: str = "long"            # long (rows of id, time, values) | m4 (wide: id, then ragged values)
+    past_covariates: list[str] = field(default_factory=list)    # known up to the forecast origin only
+    future_covariates: list[str] = field(default_factory=list)  # known through the horizon too
+    calendar: list[str] = field(default_factory=list)   # hour | weekday | month | holidays[:CC]
+    id_embedding: int = 0           # width of a learned per-series embedding (0: none)
+    strategy: str = "direct"        # direct | recursive | seq2seq
+    quantiles: list[float] = field(default_factory=list)  # e.g. [0.1, 0.5, 0.9]: pinball loss
+    likelihood: str | None = None   # None | gaussian | studentt (negative log-likelihood)
+    strict: bool = False            # a series too short for lookback + horizon is an error, not skipped
+    val_size: int | None = None     # points per series for val / test (instead of the fractions)
+    test_size: int | None = None
+    ets: bool | None = None         # ETS baseline per series; None: only for up to 20 series
+    samples_per_epoch: int | None = None  # many series: windows drawn per epoch (series uniform); None: all
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    @property
+    def is_global(self) -> bool:
+        """True when the run needs the many-series model (tasks/forecast/panel.py)."""
+        return bool(self.id is not None or self.format != "long" or self.past_covariates
+                    or self.future_covariates or self.calendar or self.id_embedding or self.quantiles
+                    or self.likelihood or self.strategy != "direct" or self.val_size is not None
+                    or self.test_size is not None or self.samples_per_epoch is not None)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "ForecastConfig":

@@ -135,6 +135,10 @@ class ForecastAdapter:
     def __init__(self, est):
         self.est = est
         cfg = est.config_
+        if cfg.is_global:
+            raise LstmkitError("export, serving and streaming support single-series point-forecast runs; this run "
+                               "is many-series / covariate / probabilistic (GlobalForecastNet)",
+                               "use 'lstmkit forecast predict' with this run, or train a single-series run to deploy")
         self.cfg = cfg
         self.columns = list(cfg.target) + list(cfg.features)     # model input order
         self.input_size = len(self.columns)

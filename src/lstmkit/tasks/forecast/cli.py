@@ -46,6 +46,22 @@ def train(
     nan_retries: Optional[int] = typer.Option(None, help="Non-finite loss: skip, restore, halve lr; stop after N [3]."),
     checkpoint_every: Optional[int] = typer.Option(None, help="Steps between checkpoints; 0: epoch ends only [200]."),
     doctor: Optional[bool] = typer.Option(None, "--doctor/--no-doctor", help="Training diagnostics [on]."),
+    id: Optional[str] = typer.Option(None, "--id", help="Series id column: one global model over many series."),
+    format: Optional[str] = typer.Option(None, "--format", help="long (default), or m4 (wide: id, then ragged values)."),
+    past_covariates: Optional[str] = typer.Option(None, help="Columns known only up to the forecast origin."),
+    future_covariates: Optional[str] = typer.Option(None, help="Columns known through the horizon (predict "
+                                                               "data must hold them for the next horizon rows)."),
+    calendar: Optional[str] = typer.Option(None, help="Generated future covariates: hour,weekday,month,holidays[:CC]."),
+    id_embedding: Optional[int] = typer.Option(None, help="Width of a learned per-series embedding (default 0: off)."),
+    strategy: Optional[str] = typer.Option(None, help="direct (default), recursive or seq2seq."),
+    quantiles: Optional[str] = typer.Option(None, help="Quantile levels, e.g. 0.1,0.5,0.9 (pinball loss)."),
+    likelihood: Optional[str] = typer.Option(None, help="gaussian or studentt (negative log-likelihood)."),
+    strict: Optional[bool] = typer.Option(None, "--strict/--no-strict",
+                                          help="A series too short for lookback + horizon is an error (default: skipped, reported)."),
+    val_size: Optional[int] = typer.Option(None, help="Validation points per series (default with --id: the horizon)."),
+    test_size: Optional[int] = typer.Option(None, help="Test points per series (default with --id: the horizon)."),
+    samples_per_epoch: Optional[int] = typer.Option(None, help="Many series: windows drawn per epoch, series uniformly (default: all windows)."),
+    ets: Optional[bool] = typer.Option(None, "--ets/--no-ets", help="ETS baseline per series (default: only up to 20 series)."),
     config: Optional[Path] = typer.Option(None, help="YAML file with any of these settings; flags win."),
     out: Path = typer.Option(Path("runs"), help="Folder that receives the run folder."),
     resume: Optional[Path] = typer.Option(None, help="Continue an interrupted run folder."),
@@ -54,6 +70,11 @@ def train(
     flags = {"target": target, "time": time, "features": features, "lookback": lookback,
              "horizon": horizon, "model": model, "head": head, "hidden_size": hidden_size, "num_layers": layers,
              "dropout": dropout, "scaler": scaler, "season": season, "fill": fill, "relative": relative,
+             "id": id, "format": format, "past_covariates": _split(past_covariates),
+             "future_covariates": _split(future_covariates), "calendar": _split(calendar),
+             "id_embedding": id_embedding, "strategy": strategy, "quantiles": quantiles, "likelihood": likelihood,
+             "strict": strict, "val_size": val_size, "test_size": test_size, "samples_per_epoch": samples_per_epoch,
+             "ets": ets,
              "train": {"max_epochs": epochs, "batch_size": batch_size, "lr": lr, "loss": loss,
                        "seed": seed, "device": device, "progress": progress, "precision": precision,
                        "nan_retries": nan_retries, "checkpoint_every": checkpoint_every, "doctor": doctor}}
@@ -72,14 +93,27 @@ def train(
     _report(est)
 
 
+def _split(v: Optional[str]):
+    return None if v is None else [s.strip() for s in v.split(",") if s.strip()]
+
+
 def _report(est: Forecaster) -> None:
     from lstmkit.train import distributed
     if not distributed.is_main():        # under torchrun, rank 0 speaks for all
         return
     m = est.metrics_
+    many = f", {m['series']} series, mean over series" if "series" in m else ""
     typer.echo(f"\nTest metrics, original units ({m['test_points']} points, horizon {m['horizon']}, "
-               f"season {m['season']}):")
+               f"season {m['season']}{many}):")
     typer.echo(format_table(m["metrics"]))
+    extra = {k: v for k, v in m["metrics"].get(est.config_.model, {}).items()
+             if k.startswith("coverage") or k in ("CRPS", "wQL")}
+    if extra:
+        typer.echo("probabilistic: " + ", ".join(f"{k} {v:.4g}" for k, v in extra.items()))
+    if m.get("skipped"):
+        s = m["skipped"]
+        typer.echo(f"skipped {len(s)} series too short to train on (e.g. {s[0]['id']!r}, {s[0]['length']} points); "
+                   "see metrics.json")
     r = est.result_
     typer.echo(f"\nepochs {r.epochs_run}, best epoch {r.best_epoch}"
                f"{' (early stop)' if r.stopped_early else ''}")
@@ -113,6 +147,48 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
         typer.echo(json.dumps(metrics, indent=2))
     else:
         typer.echo(format_table(metrics))
+
+
+@app.command()
+def backtest(run: Optional[Path] = typer.Option(None, help="Run folder whose model is backtested."),
+             config: Optional[Path] = typer.Option(None, help="YAML settings to train with (instead of --run)."),
+             data: Optional[Path] = typer.Option(None, help="Series to backtest on (default: the run's data)."),
+             folds: int = typer.Option(3, help="Number of rolling origins."),
+             step: Optional[int] = typer.Option(None, help="Points between origins (default: the horizon)."),
+             refit: bool = typer.Option(False, "--refit/--fixed", help="Retrain per fold, or keep one fixed model."),
+             out: Optional[Path] = typer.Option(None, help="Output folder (default: RUN/backtest or runs/backtest-<time>)."),
+             as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")):
+    """Rolling-origin evaluation: per-fold and mean metrics, backtest.csv/json and plots/backtest.png."""
+    from lstmkit.errors import LstmkitError
+    if (run is None) == (config is None):
+        raise LstmkitError("pass exactly one of --run and --config", "--run RUN backtests a trained model; "
+                           "--config C trains with those settings")
+    if run is not None:
+        est = Forecaster.load(run)
+        source = data if data is not None else est.data_summary_.get("source")
+    else:
+        params = load_yaml(config)
+        source = data if data is not None else params.pop("data", None)
+        params.pop("data", None)
+        est = Forecaster(**params)
+    if source is None:
+        raise LstmkitError("no data given", "pass --data FILE.csv")
+    if out is None:
+        from lstmkit.runs import new_run_dir
+        out = run / "backtest" if run is not None else new_run_dir(Path("runs"), "backtest")
+    result = est.backtest(str(source), folds=folds, step=step, refit=refit, out=out)
+    if as_json:
+        typer.echo(json.dumps(result, indent=2, default=str))
+        return
+    for fold in sorted({r["fold"] for r in result["folds"]}):
+        rows = {r["model"]: r for r in result["folds"] if r["fold"] == fold}
+        first = next(iter(rows.values()))
+        when = f", cutoff {first['cutoff']}" if first.get("cutoff") else ""
+        typer.echo(f"fold {fold} ({first['series']} series{when}):")
+        typer.echo(format_table(rows))
+    typer.echo(f"\nmean over {folds} folds:")
+    typer.echo(format_table(result["aggregate"]))
+    typer.echo(f"written to {out}")
 
 
 @app.command()

@@ -30,6 +30,7 @@ from lstmkit.tasks.forecast.baselines import baseline_forecasts, infer_season
 from lstmkit.tasks.forecast.data import Series, load_table, prepare_series, split_sizes, split_window_indices
 from lstmkit.tasks.forecast.metrics import forecast_metrics
 from lstmkit.tasks.forecast.model import ForecastNet
+from lstmkit.tasks.forecast.panel_estimator import GlobalMixin, validate_global
 from lstmkit.train import Trainer, TrainingInterrupted, TrainResult, distributed
 
 __all__ = ["Forecaster"]
@@ -40,7 +41,7 @@ _RESUME_FREE = {"progress", "tensorboard", "doctor", "device"}   # how it runs a
 _EVAL_BATCH = 1024
 
 
-class Forecaster:
+class Forecaster(GlobalMixin):
     """Train an LSTM-family forecaster on a table and compare it with naive, seasonal-naive and ETS.
 
     Hyper-parameters are those of :class:`~lstmkit.config.ForecastConfig` and
@@ -49,6 +50,12 @@ class Forecaster:
 
     Fitted attributes: ``config_``, ``net_``, ``target_scaler_``, ``feature_scaler_``,
     ``result_`` (training history), ``metrics_`` (test metrics beside baselines), ``data_summary_``.
+
+    Many series (``id="store"``, or ``format="m4"``), covariates (``past_covariates``,
+    ``future_covariates``, ``calendar``), probabilistic output (``quantiles``, ``likelihood``) and the
+    ``recursive`` / ``seq2seq`` strategies train one global network over every series instead
+    (:mod:`lstmkit.tasks.forecast.panel_estimator`); fitted state then adds ``panel_scaler_``
+    (per-series scaling), ``series_ids_`` and ``output_``.
     """
 
     def __init__(self, **params: Any):
@@ -57,7 +64,8 @@ class Forecaster:
     # -- fitting -------------------------------------------------------------------------
     def fit(self, data, target: str | list[str] | None = None, time: str | None = None,
             features: str | list[str] | None = None, out: str | Path | None = None,
-            run_dir: str | Path | None = None, resume: bool = False, callbacks=()) -> "Forecaster":
+            run_dir: str | Path | None = None, resume: bool = False, callbacks=(),
+            id: str | None = None) -> "Forecaster":
         """Train on ``data`` (path, DataFrame or array).
 
         With ``out`` a new run folder ``out/forecast-<timestamp>`` is created once the data has
@@ -74,6 +82,12 @@ class Forecaster:
             cfg.time = time
         if features is not None:
             cfg.features = _names(features)
+        if id is not None:
+            cfg.id = id
+        if cfg.is_global:
+            validate_global(cfg)
+            _validate(cfg)
+            return self._fit_global(data, cfg, out=out, run_dir=run_dir, resume=resume, callbacks=callbacks)
         _validate(cfg)
         series = _prepare(data, cfg)
         n_train, n_val, n_test = split_sizes(len(series.values), cfg.lookback, cfg.horizon,
@@ -154,6 +168,11 @@ class Forecaster:
         """
         self._check_fitted()
         cfg = self.config_
+        if cfg.is_global:
+            if engine not in ("auto", "torch"):
+                raise LstmkitError("many-series / probabilistic runs predict with the torch engine only",
+                                   "drop --engine or pass --engine torch")
+            return self._predict_global(data)
         series = _prepare(data, cfg)
         if len(series.values) < cfg.lookback:
             raise LstmkitError(f"need at least {cfg.lookback} rows (the lookback) to forecast, got {len(series.values)}",
@@ -177,9 +196,42 @@ class Forecaster:
         """
         self._check_fitted()
         cfg = self.config_
+        if cfg.is_global:
+            return self._evaluate_global(data)
         series = _prepare(data, cfg)
         n_train, n_val, _ = split_sizes(len(series.values), cfg.lookback, cfg.horizon, cfg.val_frac, cfg.test_frac)
         return self._test_metrics(series, n_train, n_val)["metrics"]
+
+    def test_forecasts(self, data) -> dict[str, Any]:
+        """Every test window's forecast in original units, for your own metrics.
+
+        Returns ``{"actual": [n, H, T], "forecast": [n, H, T], "origins": [n]`` (index of the last
+        observed point within its series) ``, "ids": [n]}`` (series of each window; many-series
+        runs) and, for probabilistic runs, ``"quantiles": [n, H, T, Q]`` with ``"levels"``.
+        """
+        self._check_fitted()
+        cfg = self.config_
+        if cfg.is_global:
+            return self._test_forecasts_global(data)
+        series = _prepare(data, cfg)
+        n_train, n_val, _ = split_sizes(len(series.values), cfg.lookback, cfg.horizon, cfg.val_frac, cfg.test_frac)
+        origins, y_true, preds = self._test_predictions(series, n_train, n_val)
+        return {"actual": y_true, "forecast": preds[cfg.model], "origins": origins,
+                "ids": np.array(["series"] * len(origins), dtype=object)}
+
+    def backtest(self, data, folds: int = 3, step: int | None = None, refit: bool = False,
+                 out: str | Path | None = None) -> dict[str, Any]:
+        """Rolling-origin evaluation (:mod:`lstmkit.tasks.forecast.backtest`): ``folds`` cutoffs
+        ``step`` points apart (default: the horizon) at the end of every series.
+
+        A fitted Forecaster forecasts every fold with its weights unless ``refit``; an unfitted one
+        trains once before the first cutoff (or per fold with ``refit``). With ``out`` the folder
+        receives ``backtest.csv``, ``backtest.json`` and ``plots/backtest.png``.
+        """
+        from lstmkit.tasks.forecast.backtest import backtest
+        fitted = hasattr(self, "net_")
+        params = None if fitted else {**_flatten(self.config.to_dict())}
+        return backtest(self if fitted else None, data, folds=folds, step=step, refit=refit, out=out, params=params)
 
     # -- deployment (lstmkit.deploy) -----------------------------------------------------
     def stream(self, mode: str = "auto", engine: str = "auto", max_streams: int | None = None):
@@ -190,12 +242,14 @@ class Forecaster:
         from lstmkit.deploy.streaming import make_stream
         from lstmkit.deploy.tasks import ForecastAdapter
         self._check_fitted()
+        self._check_single("stream")
         return make_stream(ForecastAdapter(self), mode, engine, getattr(self, "run_dir_", None), max_streams)
 
     def update(self, new_data, epochs: int = 5, lr: float | None = None, holdout: float = 0.2) -> "Forecaster":
         """Fine-tune on recent data with a small learning rate; rolled back if the error on the
         newest points gets worse. The report is ``last_update_`` (and ``lineage_`` once saved)."""
         from lstmkit.deploy.online import update_forecaster
+        self._check_single("update")
         self.last_update_ = update_forecaster(self, new_data, epochs=epochs, lr=lr, holdout=holdout)
         self.lineage_ = [*getattr(self, "lineage_", []), self.last_update_]
         return self
@@ -222,6 +276,9 @@ class Forecaster:
         try:
             est = cls(**_flatten(meta["config"]))
             cfg = est.config
+            if meta["model"].get("class") == "GlobalForecastNet":
+                est._load_global(meta)
+                return est._finish_load(path, meta, weights)
             pre = meta["preprocessing"]
             est.config_ = cfg
             est.target_scaler_ = Scaler.from_dict(pre["target_scaler"])
@@ -234,6 +291,10 @@ class Forecaster:
         except (KeyError, TypeError) as e:
             raise LstmkitError(f"{path}/{META_FILE} is missing or has a malformed entry ({e})",
                                "the file was edited or damaged; retrain the model") from None
+        return est._finish_load(path, meta, weights)
+
+    def _finish_load(self, path, meta, weights) -> "Forecaster":
+        est = self
         try:
             if meta.get("quantization", {}).get("torch"):       # int8 run from lstmkit.deploy
                 from lstmkit.deploy.quantize import load_quantized
@@ -252,6 +313,12 @@ class Forecaster:
         return est
 
     # -- internals ---------------------------------------------------------------------
+    def _check_single(self, what: str) -> None:
+        self._check_fitted()
+        if self.config_.is_global:
+            raise LstmkitError(f"{what} supports single-series point-forecast runs only, and this run is "
+                               "many-series / probabilistic", "use predict on the full history instead")
+
     def _check_fitted(self) -> None:
         if not hasattr(self, "net_"):
             raise LstmkitError("this Forecaster is not fitted yet", "call fit(...) or Forecaster.load(run)")
@@ -313,16 +380,13 @@ class Forecaster:
             "format_version": FORMAT_VERSION, "lstmkit_version": __version__, "task": TASK,
             "status": status, "written": _time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "config": cfg.to_dict(),
-            "preprocessing": {
-                "target_scaler": self.target_scaler_.to_dict(),
-                "feature_scaler": self.feature_scaler_.to_dict() if self.feature_scaler_ is not None else None,
-            },
-            "model": {"class": "ForecastNet", "n_inputs": len(cfg.target) + len(cfg.features),
-                      "n_targets": len(cfg.target),
-                      "parameters": sum(p.numel() for p in self.net_.parameters())},
             "season": self.season_,
             "data": self.data_summary_,
         }
+        if cfg.is_global:
+            meta.update(self._global_meta())
+        else:
+            meta.update(self._single_meta())
         if getattr(self, "lineage_", None):          # online updates since training
             meta["lineage"] = self.lineage_
         result = getattr(self, "result_", None)
@@ -330,6 +394,18 @@ class Forecaster:
             meta["training"] = {"epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
                                 "best_val_loss": result.best_val_loss, "stopped_early": result.stopped_early}
         write_json(run_dir / META_FILE, meta)
+
+    def _single_meta(self) -> dict[str, Any]:
+        cfg = self.config_
+        return {
+            "preprocessing": {
+                "target_scaler": self.target_scaler_.to_dict(),
+                "feature_scaler": self.feature_scaler_.to_dict() if self.feature_scaler_ is not None else None,
+            },
+            "model": {"class": "ForecastNet", "n_inputs": len(cfg.target) + len(cfg.features),
+                      "n_targets": len(cfg.target),
+                      "parameters": sum(p.numel() for p in self.net_.parameters())},
+        }
 
 
 def _rows(X: torch.Tensor, Y: torch.Tensor, idx: torch.Tensor):

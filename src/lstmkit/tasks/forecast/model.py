@@ -49,3 +49,102 @@ class ForecastNet(nn.Module):
             summary = out[:, -1]                                            # [B, D]
         y = self.head(self.dropout(summary)).view(-1, self.horizon, T)     # [B, horizon, T]
         return y + last if self.relative else y
+
+
+STRATEGIES = ("direct", "recursive", "seq2seq")
+
+
+class GlobalForecastNet(nn.Module):
+    """One network for many series, with covariates, probabilistic outputs and three strategies.
+
+    Inputs: ``x [B, L, T + P + F]`` (scaled targets, past-only covariates, future-known
+    covariates over the lookback), ``series [B]`` (series index, for the optional embedding) and
+    ``future [B, H, F]`` (the future-known covariates over the horizon). Output: the parameters of
+    :class:`~lstmkit.tasks.forecast.probabilistic.Output` per step and target, ``[B, H, T]`` for
+    point forecasts and ``[B, H, T, P]`` otherwise.
+
+    Strategies:
+
+    * ``direct``: the encoder's last output, the series embedding and the flattened horizon
+      covariates go through one head that emits every step at once (no error feedback).
+    * ``recursive``: a one-step model; step k+1's input is step k's point forecast (and its
+      future covariates), rolled out through the recurrent state for H steps, in training too.
+    * ``seq2seq``: an encoder-decoder; the decoder LSTM starts from the encoder's final state and
+      reads, per horizon step, the future covariates, the embedding and a learned step embedding;
+      a shared head maps each decoder output to that step's forecast.
+
+    With ``relative=True`` targets are taken relative to each window's last observed value (the
+    forecast is that value plus the predicted change), as in :class:`ForecastNet`.
+    """
+
+    def __init__(self, n_inputs: int, n_targets: int, n_future: int, horizon: int, n_series: int,
+                 output: nn.Module, encoder: str = "lstm", hidden_size: int = 50, num_layers: int = 2,
+                 dropout: float = 0.2, relative: bool = True, head: str = "linear", strategy: str = "direct",
+                 id_embedding: int = 0, n_past: int = 0):
+        super().__init__()
+        self.T, self.F, self.H, self.relative, self.strategy = n_targets, n_future, horizon, relative, strategy
+        self.output = output
+        P = output.n_params
+        self.embedding = nn.Embedding(max(n_series, 1), id_embedding) if id_embedding else None
+        E = id_embedding
+        if strategy != "direct" and encoder not in ("lstm", "gru"):
+            from lstmkit.errors import LstmkitError
+            raise LstmkitError(f"the {strategy} strategy needs a recurrent encoder, not {encoder!r}",
+                               "use --model lstm or gru, or --strategy direct")
+        if strategy == "recursive" and n_past:
+            from lstmkit.errors import LstmkitError
+            raise LstmkitError("the recursive strategy cannot use past-only covariates (they are unknown "
+                               "in the future steps it feeds back)",
+                               "use --strategy direct or seq2seq, or pass them as --future-covariates")
+        self.encoder = make_encoder(encoder, n_inputs + E, hidden_size, num_layers, dropout)
+        self.dropout = nn.Dropout(dropout)
+        D = self.encoder.output_size
+        if strategy == "direct":
+            self.head = make_head(head, D + E + horizon * n_future, horizon * n_targets * P)
+        elif strategy == "recursive":
+            self.head = make_head(head, D, n_targets * P)
+        else:
+            self.step_embedding = nn.Embedding(horizon, 8)
+            self.decoder = make_encoder(encoder, n_future + E + 8, hidden_size, num_layers, dropout)
+            self.head = make_head(head, D, n_targets * P)
+        self._P = P
+
+    def forward(self, x: torch.Tensor, series: torch.Tensor | None = None,
+                future: torch.Tensor | None = None) -> torch.Tensor:
+        T, B = self.T, x.shape[0]
+        last = x[:, -1, :T]                                                   # [B, T]
+        if self.relative:
+            x = torch.cat([x[..., :T] - last[:, None], x[..., T:]], -1)
+        e = self.embedding(series) if self.embedding is not None else x.new_zeros(B, 0)   # [B, E]
+        if future is None:
+            future = x.new_zeros(B, self.H, self.F)
+        z = torch.cat([x, e[:, None].expand(-1, x.shape[1], -1)], -1) if e.shape[1] else x
+        out, state = self.encoder(z)                                           # [B, L, D]
+        if self.strategy == "direct":
+            if self.encoder.bidirectional:
+                D2 = out.shape[-1] // 2
+                summary = torch.cat([out[:, -1, :D2], out[:, 0, D2:]], -1)
+            else:
+                summary = out[:, -1]
+            h = torch.cat([self.dropout(summary), e, future.reshape(B, -1)], -1)
+            raw = self.head(h).view(B, self.H, T, self._P)
+        elif self.strategy == "seq2seq":
+            steps = self.step_embedding.weight[None].expand(B, -1, -1)         # [B, H, 8]
+            dec_in = torch.cat([future, e[:, None].expand(-1, self.H, -1), steps], -1)
+            dec, _ = self.decoder(dec_in, state)                               # [B, H, D]
+            raw = self.head(self.dropout(dec)).view(B, self.H, T, self._P)
+        else:
+            raws = []
+            o = out[:, -1]
+            for k in range(self.H):
+                r = self.head(self.dropout(o)).view(B, T, self._P)
+                raws.append(r)
+                if k + 1 == self.H:
+                    break
+                y_k = self.output.point(self.output.transform(r))              # [B, T], input units
+                step_in = torch.cat([y_k, future[:, k], e], -1)[:, None]       # [B, 1, T + F + E]
+                o, state = self.encoder(step_in, state)
+                o = o[:, -1]
+            raw = torch.stack(raws, 1)                                         # [B, H, T, P]
+        params = self.output.transform(raw)
+        return self.output.shift(params, last[:, None]) if self.relative else params

@@ -1,0 +1,155 @@
+"""M4 Weekly / Hourly under the competition protocol: sMAPE, MASE, OWA beside Naive2 and the anchors.
+
+Weekly: train on ``Weekly-train.csv``, forecast h=13, score against ``Weekly-test.csv`` (m=1).
+Hourly: the official test part is held back, so the last 48 points of each ``Hourly-train.csv``
+series are cut off as a validation target; train on the rest, h=48, m=24.
+
+The model is lstmkit's global many-series ``Forecaster`` (one model over all series, windows
+drawn from every series, per-series scaling). Naive2 is our implementation
+(:mod:`lstmkit.tasks.forecast.m4`); for Weekly it is also checked against the official Naive2 row
+of ``m4_official_point_forecast_scores_by_frequency.csv``. Prints one JSON line.
+
+    python benchmarks/m4.py --freq weekly [--threads 2] [--seeds 1] [--no-model]
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import inspect
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from lstmkit.tasks.forecast.m4 import M4_HORIZON, M4_SEASON, m4_scores, naive2, read_m4_test, read_m4_wide
+
+DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "forecasting" / "m4"
+# ../shared/ANCHORS.md (sMAPE, MASE, OWA); Weekly values are also in the official scores file.
+ANCHORS = {
+    "weekly": {"ES-RNN": (7.817, 2.356, 0.851), "best": (6.582, 2.107, 0.739), "Theta": (9.093, 2.637, 0.971),
+               "Naive2 (official)": (9.161, 2.777, 1.000), "RNN benchmark": (15.220, 5.132, 1.755)},
+    "hourly": {"ES-RNN": (9.328, 0.893, 0.440), "best": (8.913, 0.801, 0.410),
+               "Naive2 (official, test)": (18.383, 2.395, 1.000), "RNN benchmark": (14.698, 3.048, 1.036)},
+}
+# Settings per frequency (lookback a multiple of the horizon / of the season).
+SETTINGS = {
+    "weekly": dict(lookback=52, hidden_size=64, num_layers=2, dropout=0.1, max_epochs=30, batch_size=128,
+                   lr=1e-3, patience=6, loss="mae", samples_per_epoch=20000),
+    "hourly": dict(lookback=7 * 24, hidden_size=64, num_layers=2, dropout=0.1, max_epochs=30, batch_size=128,
+                   lr=1e-3, patience=6, loss="mae", samples_per_epoch=20000),
+}
+
+
+def load(root: Path, freq: str) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """(train long frame, target long frame, description of the split)."""
+    h = M4_HORIZON[freq]
+    if freq == "weekly":
+        train = read_m4_wide(root / "Dataset" / "Train" / "Weekly-train.csv")
+        test = read_m4_test(root / "Dataset" / "Test" / "Weekly-test.csv", train)
+        return train, test, "official Weekly-test"
+    full = read_m4_wide(root / "Dataset" / "Train" / "Hourly-train.csv")
+    n = full.groupby("id", sort=False)["t"].transform("size")
+    cut = full["t"] >= n - h
+    return full[~cut].reset_index(drop=True), full[cut].reset_index(drop=True), f"last {h} of Hourly-train"
+
+
+def as_arrays(train: pd.DataFrame, target: pd.DataFrame, h: int) -> tuple[list[str], list[np.ndarray], np.ndarray]:
+    ids = list(pd.unique(train["id"]))
+    hist = {k: g["value"].to_numpy() for k, g in train.groupby("id", sort=False)}
+    fut = {k: g.sort_values("t")["value"].to_numpy() for k, g in target.groupby("id", sort=False)}
+    actual = np.stack([fut[k] for k in ids])
+    assert actual.shape == (len(ids), h)
+    return ids, [hist[k] for k in ids], actual
+
+
+def model_forecast(train: pd.DataFrame, ids: list[str], h: int, m: int, params: dict, seed: int) -> np.ndarray:
+    """Fit the global Forecaster on all series and forecast h steps after each series' end: [S, h].
+
+    This is the only part that depends on the many-series API of
+    ``lstmkit.tasks.forecast.estimator.Forecaster``.
+    """
+    from lstmkit import Forecaster
+    if "id" not in inspect.signature(Forecaster.fit).parameters:
+        raise NotImplementedError("Forecaster.fit has no `id` argument yet (many-series support pending)")
+    # The last h points of each series are the validation part (early stopping); no test part:
+    # the benchmark's target lies after the end of ``train``.
+    f = Forecaster(horizon=h, season=m, seed=seed, progress="off", tensorboard=False, doctor=False,
+                   val_size=h, test_size=0, **params).fit(train, id="id", time="t", target="value")
+    pred = f.predict(train)
+    value = [c for c in pred.columns if c not in ("id", "t", "step", "time")][0]
+    pred = pred.sort_values(["id", "step"]) if "step" in pred.columns else pred
+    by_id = {k: g[value].to_numpy() for k, g in pred.groupby("id", sort=False)}
+    return np.stack([by_id[k][:h] for k in ids])
+
+
+def official_naive2(root: Path, freq: str) -> dict | None:
+    path = root / "m4_official_point_forecast_scores_by_frequency.csv"
+    name = freq.capitalize()
+    with open(path, newline="") as fh:
+        for row in csv.DictReader(fh):
+            if row["method_id"] == "Naive2":
+                return {"sMAPE": float(row[f"sMAPE_{name}"]), "MASE": float(row[f"MASE_{name}"])}
+    return None
+
+
+def _value(text: str):
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def _r(d: dict, nd: int = 3) -> dict:
+    return {k: (round(v, nd) if isinstance(v, float) else v) for k, v in d.items()}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--freq", choices=("weekly", "hourly"), required=True)
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--seeds", type=int, default=1, help="ensemble: median of this many seeds' forecasts")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a model setting")
+    p.add_argument("--no-model", action="store_true", help="data, Naive2 and its check only")
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+    freq, h, m = args.freq, M4_HORIZON[args.freq], M4_SEASON[args.freq]
+    params = dict(SETTINGS[freq])
+    for kv in args.set:
+        k, v = kv.split("=", 1)
+        params[k] = _value(v)
+
+    train, target, split = load(args.data, freq)
+    ids, hist, actual = as_arrays(train, target, h)
+    t0 = time.perf_counter()
+    n2 = np.stack([naive2(x, h, m) for x in hist])
+    naive2_scores = m4_scores(hist, actual, n2, m, naive2_forecast=n2)
+    out: dict = {"benchmark": f"m4_{freq}", "split": split, "series": len(ids), "h": h, "m": m,
+                 "naive2_seconds": round(time.perf_counter() - t0, 2),
+                 "naive2_ours": _r({k: naive2_scores[k] for k in ("sMAPE", "MASE", "OWA")})}
+    if freq == "weekly":
+        off = official_naive2(args.data, freq)
+        out["naive2_check"] = {"official": off, "ours": out["naive2_ours"] | {},
+                               "match_3dp": bool(off and abs(naive2_scores["sMAPE"] - off["sMAPE"]) < 5e-4
+                                                 and abs(naive2_scores["MASE"] - off["MASE"]) < 5e-4)}
+    out["anchors"] = {k: dict(zip(("sMAPE", "MASE", "OWA"), v)) for k, v in ANCHORS[freq].items()}
+    if not args.no_model:
+        t0, c0 = time.perf_counter(), time.process_time()
+        forecasts = [model_forecast(train, ids, h, m, params, seed) for seed in range(args.seeds)]
+        out["train_seconds"] = round(time.perf_counter() - t0, 1)          # wall clock, fit + predict
+        out["train_cpu_seconds"] = round(time.process_time() - c0, 1)      # CPU time of this process
+        fc = np.median(np.stack(forecasts), axis=0)
+        out["lstmkit"] = _r({k: v for k, v in m4_scores(hist, actual, fc, m, naive2_forecast=n2).items()
+                             if k in ("sMAPE", "MASE", "OWA")})
+        out["settings"] = params | {"seeds": args.seeds}
+    out["threads"] = args.threads
+    out["loadavg"] = [round(x, 2) for x in os.getloadavg()]
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

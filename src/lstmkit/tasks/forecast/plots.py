@@ -1,0 +1,70 @@
+"""Forecast plots of the many-series path: forecasts with shaded intervals, backtest folds."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+__all__ = ["plot_panel_forecast", "plot_backtest"]
+
+
+def _intervals(output, params: np.ndarray):
+    """Point [H] and central intervals [(lo [H], hi [H], nominal)] of the first target."""
+    from lstmkit.tasks.forecast.probabilistic import quantiles_of
+    point = output.point(torch.from_numpy(params)).numpy()[:, 0]
+    if output.kind == "point":
+        return point, []
+    q = quantiles_of(output.kind, params, output.levels)[:, 0]           # [H, Q]
+    lv = output.levels
+    bands = [(q[:, k], q[:, len(lv) - 1 - k], lv[len(lv) - 1 - k] - lv[k])
+             for k in range(len(lv) // 2) if lv[k] < 0.5]
+    return point, bands
+
+
+def plot_panel_forecast(shown: list[dict], output, horizon: int, path: Path, title: str) -> None:
+    """One panel per series: history, actuals and the forecast from one origin, intervals shaded."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig, axes = plt.subplots(len(shown), 1, figsize=(10, 2.8 * len(shown)), squeeze=False)
+    for ax, item in zip(axes[:, 0], shown):
+        v, o = item["values"], item["origin"]
+        x = np.asarray(item["times"]) if item["times"] is not None else np.arange(len(v))
+        start = max(0, o + 1 - 4 * horizon)
+        ax.plot(x[start:o + 1], v[start:o + 1], color="0.5", lw=1, label="history")
+        ax.plot(x[o + 1:o + 1 + horizon], v[o + 1:o + 1 + horizon], color="black", lw=1.4, label="actual")
+        point, bands = _intervals(output, item["params"])
+        xf = x[o + 1:o + 1 + horizon]
+        for lo, hi, nominal in bands:
+            ax.fill_between(xf, lo, hi, alpha=0.25, color="C0", label=f"{100 * nominal:.0f}% interval")
+        ax.plot(xf, point, color="C0", lw=1.6, label="forecast")
+        ax.set_title(f"{item['id']}", fontsize=9)
+        ax.grid(alpha=0.3)
+    axes[0, 0].legend(loc="best", fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_backtest(values: np.ndarray, times, folds: list[dict], path: Path, title: str) -> None:
+    """A series with each fold's cutoff marked and its forecast drawn after it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig, ax = plt.subplots(figsize=(10, 4))
+    x = np.asarray(times) if times is not None else np.arange(len(values))
+    first = min(f["origin"] for f in folds)
+    start = max(0, first - 3 * len(folds[0]["forecast"]))
+    ax.plot(x[start:], values[start:], color="black", lw=1, label="actual")
+    for k, f in enumerate(folds):
+        o, fc = f["origin"], f["forecast"]
+        ax.axvline(x[o], color=f"C{k % 10}", lw=0.8, ls="--")
+        ax.plot(x[o + 1:o + 1 + len(fc)], fc, color=f"C{k % 10}", lw=1.6, label=f"fold {f['fold']}")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="best", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

@@ -1,0 +1,190 @@
+"""Probabilistic forecasts: output parameterisations, their losses and their metrics.
+
+An :class:`Output` turns the network's raw numbers ``[..., P]`` into forecast parameters:
+
+* ``point``     P = 1: the value (trained with mse / mae / huber).
+* ``quantile``  P = Q levels q_1 < … < q_Q. The level nearest 0.5 is predicted directly; the
+  others are it plus (or minus) cumulative softplus increments, so the quantiles never cross:
+  q̂_{k+1} = q̂_k + softplus(r_{k+1}) + 1e-4 > q̂_k. Trained with the pinball loss
+  ρ_q(y, ŷ) = max(q (y - ŷ), (q - 1)(y - ŷ)).
+* ``gaussian``  P = 2: loc, scale = softplus(r) + 1e-4; trained by negative log-likelihood.
+* ``studentt``  P = 3: loc, scale, df = 2 + softplus(r) (finite variance); NLL.
+
+Metrics (original units): coverage of each central interval (q, 1 - q), the weighted quantile
+loss wQL = mean_q 2 Σ ρ_q(y, ŷ_q) / Σ |y| and the CRPS, exact for the Gaussian and otherwise
+approximated by 2 · mean_q ρ_q over a grid of 99 levels (for quantile models: over their levels).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from lstmkit.errors import LstmkitError
+
+__all__ = ["Output", "make_output", "check_quantiles", "LIKELIHOODS", "probabilistic_metrics", "pinball"]
+
+LIKELIHOODS = ("gaussian", "studentt")
+_REPORT = (0.1, 0.5, 0.9)            # interval levels reported for a likelihood without --quantiles
+_GRID = np.linspace(0.01, 0.99, 99)
+_MIN_GAP = 1e-4                      # smallest step between neighbouring quantiles (scaled units)
+
+
+def check_quantiles(qs) -> list[float]:
+    """``"0.1,0.5,0.9"`` or a list -> sorted floats in (0, 1); anything else is an LstmkitError."""
+    if qs is None:
+        return []
+    if isinstance(qs, str):
+        try:
+            qs = [float(s) for s in qs.split(",") if s.strip()]
+        except ValueError:
+            raise LstmkitError(f"quantiles must be numbers, got {qs!r}", "pass e.g. --quantiles 0.1,0.5,0.9") from None
+    try:
+        qs = [float(q) for q in qs]
+    except (TypeError, ValueError):
+        raise LstmkitError(f"quantiles must be numbers, got {qs!r}", "pass e.g. --quantiles 0.1,0.5,0.9") from None
+    bad = [q for q in qs if not 0.0 < q < 1.0]
+    if bad:
+        raise LstmkitError(f"quantiles must lie strictly between 0 and 1, got {bad[0]:g}",
+                           "pass levels such as 0.1,0.5,0.9")
+    if any(b <= a for a, b in zip(qs, qs[1:])):
+        raise LstmkitError(f"quantiles must be sorted ascending without repeats, got {','.join(f'{q:g}' for q in qs)}",
+                           f"pass them as {','.join(f'{q:g}' for q in sorted(set(qs)))}")
+    return qs
+
+
+class Output(nn.Module):
+    """Raw ``[..., P]`` -> parameters ``[..., P]`` (point: ``[...]``), plus loss and quantiles."""
+
+    def __init__(self, kind: str = "point", quantiles=(), point_loss: str = "mse"):
+        super().__init__()
+        self.kind = kind
+        self.levels = list(quantiles) if kind == "quantile" else list(quantiles or _REPORT)
+        if kind == "point":
+            self.n_params = 1
+        elif kind == "quantile":
+            self.n_params = len(self.levels)
+            self.anchor = int(np.argmin([abs(q - 0.5) for q in self.levels]))
+        elif kind in LIKELIHOODS:
+            self.n_params = 2 if kind == "gaussian" else 3
+        else:
+            raise LstmkitError(f"unknown likelihood {kind!r}", f"use one of: {', '.join(LIKELIHOODS)}")
+        from lstmkit.train.trainer import make_loss
+        self._point_loss = make_loss(point_loss) if kind == "point" else None
+        self.register_buffer("_q", torch.tensor(self.levels, dtype=torch.float32), persistent=False)
+
+    # -- parameters --------------------------------------------------------------------------
+    def transform(self, raw: torch.Tensor) -> torch.Tensor:
+        if self.kind == "point":
+            return raw[..., 0]
+        if self.kind == "quantile":
+            a = self.anchor
+            mid = raw[..., a:a + 1]
+            up = mid + torch.cumsum(F.softplus(raw[..., a + 1:]) + _MIN_GAP, -1)
+            down = mid - torch.cumsum(F.softplus(raw[..., :a].flip(-1)) + _MIN_GAP, -1).flip(-1)
+            return torch.cat([down, mid, up], -1)
+        scale = F.softplus(raw[..., 1:2]) + 1e-4
+        if self.kind == "gaussian":
+            return torch.cat([raw[..., :1], scale], -1)
+        return torch.cat([raw[..., :1], scale, 2.0 + F.softplus(raw[..., 2:3])], -1)
+
+    def shift(self, params: torch.Tensor, offset: torch.Tensor) -> torch.Tensor:
+        """Add ``offset [..., T]`` to the location (relative models)."""
+        if self.kind == "point":
+            return params + offset
+        if self.kind == "quantile":
+            return params + offset.unsqueeze(-1)
+        return torch.cat([params[..., :1] + offset.unsqueeze(-1), params[..., 1:]], -1)
+
+    def point(self, params: torch.Tensor) -> torch.Tensor:
+        """The point forecast: the value, the median-most quantile, or the location."""
+        if self.kind == "point":
+            return params
+        if self.kind == "quantile":
+            return params[..., self.anchor]
+        return params[..., 0]
+
+    # -- training ----------------------------------------------------------------------------
+    def loss(self, params: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        if self.kind == "point":
+            return self._point_loss(params, y)
+        if self.kind == "quantile":
+            return pinball(params, y.unsqueeze(-1), self._q.to(params.device)).mean()
+        return -self.distribution(params).log_prob(y).mean()
+
+    def distribution(self, params: torch.Tensor):
+        loc, scale = params[..., 0], params[..., 1]
+        if self.kind == "gaussian":
+            return torch.distributions.Normal(loc, scale)
+        return torch.distributions.StudentT(params[..., 2], loc, scale)
+
+
+def pinball(pred, y, q):
+    """ρ_q(y, ŷ) elementwise (torch or numpy)."""
+    d = y - pred
+    if isinstance(d, torch.Tensor):
+        return torch.maximum(q * d, (q - 1) * d)
+    return np.maximum(q * d, (q - 1) * d)
+
+
+def make_output(cfg) -> Output:
+    if cfg.likelihood:
+        return Output(cfg.likelihood, cfg.quantiles)
+    if cfg.quantiles:
+        return Output("quantile", cfg.quantiles)
+    return Output("point", point_loss=cfg.train.loss)
+
+
+# -- numpy side (original units) ------------------------------------------------------------------
+def unscale(kind: str, params: np.ndarray, loc: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Per-target affine inverse of scaled parameters ``[..., T(, P)]``."""
+    if kind == "point":
+        return params * scale + loc
+    if kind == "quantile":
+        return params * scale[..., None] + loc[..., None]
+    out = params.copy()
+    out[..., 0] = params[..., 0] * scale + loc
+    out[..., 1] = params[..., 1] * scale
+    return out
+
+
+def quantiles_of(kind: str, params: np.ndarray, levels) -> np.ndarray:
+    """``[..., T, Q]`` quantiles at ``levels`` from original-unit parameters."""
+    if kind == "quantile":
+        return params
+    from scipy import stats
+    levels = np.asarray(levels, dtype=np.float64)
+    loc, sc = params[..., 0:1], params[..., 1:2]
+    if kind == "gaussian":
+        return loc + sc * stats.norm.ppf(levels)
+    return loc + sc * stats.t.ppf(levels, params[..., 2:3])
+
+
+def probabilistic_metrics(kind: str, params: np.ndarray, y: np.ndarray, levels) -> dict[str, float]:
+    """Coverage of each central interval, wQL and CRPS of original-unit ``params`` against ``y``."""
+    levels = list(levels)
+    q = quantiles_of(kind, params, levels)                              # [..., T, Q]
+    lv = np.asarray(levels)
+    loss = pinball(q, y[..., None], lv)                                 # [..., T, Q]
+    denom = float(np.abs(y).sum()) or 1.0
+    out: dict[str, float] = {"wQL": float(np.mean(2 * loss.reshape(-1, len(levels)).sum(0) / denom))}
+    if kind == "gaussian":
+        from scipy import stats
+        z = (y - params[..., 0]) / params[..., 1]
+        crps = params[..., 1] * (z * (2 * stats.norm.cdf(z) - 1) + 2 * stats.norm.pdf(z) - 1 / math.sqrt(math.pi))
+        out["CRPS"] = float(crps.mean())
+    elif kind == "studentt":
+        g = quantiles_of(kind, params, _GRID)
+        out["CRPS"] = float((2 * pinball(g, y[..., None], _GRID)).mean())
+    else:
+        out["CRPS"] = float((2 * loss).mean())
+    for k, lo in enumerate(levels):
+        hi = 1 - lo
+        if lo < 0.5 and any(abs(h - hi) < 1e-9 for h in levels):
+            j = int(np.argmin([abs(h - hi) for h in levels]))
+            inside = (y >= q[..., k]) & (y <= q[..., j])
+            out[f"coverage_{round(100 * (hi - lo)):d}"] = float(inside.mean())
+    return out

@@ -1,0 +1,394 @@
+"""Many series, covariates, probabilistic output, strategies, backtesting (issue 8)."""
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from cli_helpers import assert_user_error, run_cli
+from lstmkit import Forecaster
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks.forecast.panel import PanelBatches, calendar_features, read_panel, split_panel
+from lstmkit.tasks.forecast.probabilistic import Output, check_quantiles, probabilistic_metrics
+
+QUICK = dict(hidden_size=16, num_layers=1, dropout=0.0, batch_size=64, lr=1e-2, progress="off",
+             tensorboard=False, device="cpu", doctor=False)
+CLI_QUICK = ["--hidden-size", "8", "--layers", "1", "--epochs", "2", "--progress", "off", "--device", "cpu",
+             "--no-doctor"]
+
+
+def panel_frame(lengths=(160, 200, 240), period=12, seed=0, noise=0.02):
+    """Sines of different levels/scales per store, hourly; store k has amplitude k + 1."""
+    rng = np.random.default_rng(seed)
+    parts = []
+    for k, n in enumerate(lengths):
+        t = np.arange(n)
+        y = 100 * k + (k + 1) * np.sin(2 * np.pi * (t + 3 * k) / period) + noise * rng.standard_normal(n)
+        parts.append(pd.DataFrame({"store": f"s{k}", "time": pd.date_range("2024-01-01", periods=n, freq="h"),
+                                   "y": y}))
+    return pd.concat(parts, ignore_index=True)
+
+
+# -- data: the concatenated panel and its windows ------------------------------------------------
+def test_panel_windows_match_slices_of_each_series():
+    df = panel_frame()
+    f = Forecaster(lookback=10, horizon=3, id="store", time="time", target=["y"])
+    cfg = f.config
+    shuffled = df.sample(frac=1, random_state=0)                          # rows in any order
+    panel = read_panel(shuffled, cfg, need=20)
+    assert panel.ids == list(pd.unique(shuffled["store"]))                # series in order of first appearance
+    assert dict(zip(panel.ids, panel.lengths)) == {"s0": 160, "s1": 200, "s2": 240}
+    assert all((np.diff(panel.series_time(s).asi8) > 0).all() for s in range(3))   # each sorted by time
+    splits = split_panel(panel, cfg)
+    # per series: test = last horizon points, val = the horizon before; one test window each
+    assert len(splits["test"][0]) == 3 and len(splits["val"][0]) == 3
+    X = torch.from_numpy(panel.values.astype(np.float32))
+    batches = PanelBatches(X, X, torch.zeros(len(X), 0), *splits["train"], 10, 3, batch_size=1000)
+    (x, s, fut), y = next(iter(batches))
+    for row, sid, xi, yi in zip(splits["train"][0][:5], s[:5], x[:5], y[:5]):
+        series = panel.values[panel.rows(int(sid))]
+        o = int(row) - int(panel.starts[int(sid)])
+        assert np.allclose(xi.numpy()[:, 0], series[o:o + 10, 0], atol=1e-4)
+        assert np.allclose(yi.numpy()[:, 0], series[o + 10:o + 13, 0], atol=1e-4)
+    # training windows never reach the val/test points of their series
+    for row, sid in zip(*splits["train"]):
+        n = panel.lengths[int(sid)]
+        assert int(row) - int(panel.starts[int(sid)]) + 13 <= n - 6
+
+
+def test_sampled_epochs_weigh_every_series_the_same():
+    panel = read_panel(panel_frame(lengths=(60, 600)), Forecaster(lookback=5, horizon=2, id="store",
+                                                                      time="time", target="y").config, need=10)
+    splits = split_panel(panel, Forecaster(lookback=5, horizon=2, id="store", time="time", target="y").config)
+    X = torch.zeros(len(panel.values), 1)
+    torch.manual_seed(0)
+    b = PanelBatches(X, X, torch.zeros(len(X), 0), *splits["train"], 5, 2, batch_size=500, samples=4000)
+    assert len(b) == 8
+    series = torch.cat([s for (_, s, _), _ in b])
+    share = float((series == 0).float().mean())
+    assert 0.45 < share < 0.55            # all windows would give series 0 only ~9 %
+
+
+def test_duplicate_id_time_pairs_are_an_error():
+    df = panel_frame()
+    df = pd.concat([df, df.iloc[[5]]])
+    with pytest.raises(LstmkitError, match=r"duplicate \(id, time\) pair: series 's0'"):
+        Forecaster(lookback=10, horizon=3, max_epochs=1, **QUICK).fit(df, target="y", time="time", id="store")
+
+
+# -- the global model: fit, report, predict, save/load ------------------------------------------
+@pytest.fixture(scope="module")
+def global_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs")
+    df = panel_frame(lengths=(160, 200, 240, 20))                     # s3 is too short: skipped
+    with pytest.warns(UserWarning, match="1 series skipped"):
+        f = Forecaster(lookback=24, horizon=4, max_epochs=25, id_embedding=4, **QUICK).fit(
+            df, target="y", time="time", id="store", out=out)
+    return f, df
+
+
+def test_global_model_learns_every_series_and_reports_the_skipped(global_run):
+    f, df = global_run
+    m = f.metrics_
+    assert m["series"] == 3 and [s["id"] for s in m["skipped"]] == ["s3"]
+    assert m["skipped"][0]["length"] == 20 and m["skipped"][0]["need"] == 24 + 4 + 4 + 4
+    assert m["metrics"]["lstm"]["MASE"] < m["metrics"]["naive"]["MASE"]   # beats naive, averaged over series
+    assert set(m["metrics"]) == {"lstm", "naive", "seasonal_naive", "ets"}
+    per = pd.read_csv(f.run_dir_ / "metrics_per_series.csv")
+    assert set(per["id"]) == {"s0", "s1", "s2"} and set(per["model"]) >= {"lstm", "naive"}
+    meta = json.loads((f.run_dir_ / "lstmkit.json").read_text())
+    scalers = meta["preprocessing"]["panel_scaler"]["series"]
+    assert set(scalers) == {"s0", "s1", "s2"}
+    # minmax per series on its own train part: level 100k, amplitude k + 1
+    assert scalers["s2"]["loc"][0] == pytest.approx(200 - 3, abs=0.2)
+    assert scalers["s2"]["scale"][0] == pytest.approx(6, abs=0.3)
+    assert (f.run_dir_ / "plots" / "forecast.png").stat().st_size > 0
+
+
+def test_global_predict_one_forecast_per_series_in_each_series_units(global_run):
+    f, df = global_run
+    pred = f.predict(df)
+    assert list(pred.columns) == ["store", "time", "step", "y"]
+    assert list(pred.groupby("store").size()) == [4, 4, 4, 4]           # the short series is forecast too
+    last = df.groupby("store")["time"].max()
+    first = pred[pred["step"] == 1].set_index("store")["time"]
+    assert all(first[k] == last[k] + pd.Timedelta(hours=1) for k in ["s0", "s1", "s2"])
+    means = pred.groupby("store")["y"].mean()
+    for k in range(3):                                                   # each series in its own range
+        assert abs(means[f"s{k}"] - 100 * k) < k + 1.5
+    again = Forecaster.load(f.run_dir_).predict(df)
+    assert np.allclose(again["y"], pred["y"])
+
+
+def test_global_runs_refuse_streaming(global_run):
+    f, _ = global_run
+    with pytest.raises(LstmkitError, match="single-series"):
+        f.stream()
+
+
+# -- strategies on a pure sine -----------------------------------------------------------------
+@pytest.mark.parametrize("strategy", ["direct", "recursive", "seq2seq"])
+def test_every_strategy_forecasts_a_pure_sine_almost_exactly(strategy):
+    t = np.arange(500)
+    df = pd.DataFrame({"y": np.sin(2 * np.pi * t / 20)})
+    f = Forecaster(lookback=20, horizon=5, hidden_size=32, num_layers=1, dropout=0.0, max_epochs=30,
+                   batch_size=32, lr=1e-2, patience=30, strategy=strategy, relative=False, scaler="none",
+                   ets=False, progress="off", tensorboard=False, device="cpu", doctor=False).fit(df, target="y")
+    m = f.metrics_["metrics"]
+    assert m["lstm"]["MAE"] < 0.02, m                                   # amplitude 1
+    assert m["naive"]["MAE"] > 0.3
+
+
+def test_recursive_strategy_refuses_past_only_covariates():
+    df = panel_frame()
+    df["promo"] = 1.0
+    with pytest.raises(LstmkitError, match="recursive strategy cannot use past-only covariates"):
+        Forecaster(lookback=10, horizon=3, strategy="recursive", past_covariates=["promo"], max_epochs=1,
+                   **QUICK).fit(df, target="y", time="time", id="store")
+
+
+# -- covariates --------------------------------------------------------------------------------
+def _driven_frame(n=500, seed=1):
+    """y_t = 3 x_t with x random but known in advance: only the future covariate can tell."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(n)
+    return pd.DataFrame({"time": pd.date_range("2024-01-01", periods=n, freq="D"), "x": x, "y": 3 * x})
+
+
+@pytest.mark.parametrize("strategy", ["direct", "seq2seq"])
+def test_future_covariates_carry_the_information_they_hold(strategy):
+    df = _driven_frame()
+    kw = dict(QUICK, lookback=8, horizon=3, max_epochs=25, relative=False, ets=False, strategy=strategy,
+              batch_size=16)
+    with_x = Forecaster(future_covariates=["x"], **kw).fit(df, target="y", time="time")
+    without = Forecaster(**kw, past_covariates=["x"]).fit(df, target="y", time="time")
+    assert with_x.metrics_["metrics"]["lstm"]["MAE"] < 0.35 * without.metrics_["metrics"]["lstm"]["MAE"]
+    # predict: the rows after the last target carry x for the horizon
+    future = pd.DataFrame({"time": pd.date_range(df["time"].iloc[-1], periods=4, freq="D")[1:],
+                           "x": [1.0, -1.0, 0.5], "y": np.nan})
+    pred = with_x.predict(pd.concat([df, future], ignore_index=True))
+    assert np.allclose(pred["y"], [3.0, -3.0, 1.5], atol=0.8)
+    with pytest.raises(LstmkitError, match=r"cover 2 of the 3 horizon steps"):
+        with_x.predict(pd.concat([df, future.iloc[:2]], ignore_index=True))
+
+
+def test_calendar_features_from_the_time_index():
+    times = pd.to_datetime(["2024-01-01 06:00", "2024-07-04 18:00", "2024-07-05 00:00"]).to_numpy()
+    f = calendar_features(times, ["hour", "weekday", "month", "holidays:US"])
+    assert f.shape == (3, 7)
+    assert np.allclose(f[0, :2], [1.0, 0.0], atol=1e-12)                  # 06:00 -> sin 1, cos 0
+    assert np.allclose(f[1, :2], [-1.0, 0.0], atol=1e-12)                 # 18:00
+    assert f[0, 2:4] == pytest.approx([0.0, 1.0])                         # Monday
+    assert list(f[:, 6]) == [1.0, 1.0, 0.0]                               # New Year, Independence Day
+
+
+def test_calendar_features_reach_into_the_forecast():
+    n = 24 * 40
+    time = pd.date_range("2024-01-01", periods=n, freq="h")
+    y = np.where(time.hour.to_numpy() == 7, 5.0, 0.0) + 0.01 * np.random.default_rng(0).standard_normal(n)
+    df = pd.DataFrame({"time": time, "y": y})
+    f = Forecaster(lookback=6, horizon=12, calendar=["hour"], max_epochs=25, relative=False, ets=False,
+                   **QUICK).fit(df, target="y", time="time")
+    pred = f.predict(df)                                                   # future times generated (hourly)
+    peak = pred.loc[pred["y"].idxmax(), "time"]
+    assert peak.hour == 7 and pred["y"].max() > 3
+
+
+# -- probabilistic output ----------------------------------------------------------------------
+def test_quantile_output_never_crosses():
+    out = Output("quantile", [0.05, 0.1, 0.5, 0.9, 0.95])
+    q = out.transform(10 * torch.randn(64, 6, 2, 5))
+    assert torch.all(q[..., 1:] > q[..., :-1])
+    assert out.point(q).shape == (64, 6, 2)
+
+
+def test_pinball_and_crps_match_known_values():
+    y = np.zeros((1000, 1, 1))
+    rng = np.random.default_rng(0)
+    y[:, 0, 0] = rng.standard_normal(1000)
+    params = np.zeros((1000, 1, 1, 2))
+    params[..., 1] = 1.0                                                   # N(0, 1), the true law
+    m = probabilistic_metrics("gaussian", params, y, [0.1, 0.5, 0.9])
+    assert m["coverage_80"] == pytest.approx(0.8, abs=0.04)
+    # E CRPS(N(0,1), y ~ N(0,1)) = 1/sqrt(pi)
+    assert m["CRPS"] == pytest.approx(1 / np.sqrt(np.pi), abs=0.03)
+    q = np.broadcast_to(np.array([-1.2816, 0.0, 1.2816]), (1000, 1, 1, 3)).copy()
+    mq = probabilistic_metrics("quantile", q, y, [0.1, 0.5, 0.9])
+    assert mq["coverage_80"] == pytest.approx(m["coverage_80"])
+    loss = Output("quantile", [0.1, 0.5, 0.9]).loss(torch.zeros(1, 1, 1, 3), torch.ones(1, 1, 1))
+    assert float(loss) == pytest.approx((0.1 + 0.5 + 0.9) / 3)
+
+
+@pytest.mark.parametrize("kw", [dict(quantiles=[0.1, 0.5, 0.9]), dict(likelihood="gaussian"),
+                                dict(likelihood="studentt")])
+def test_probabilistic_models_report_calibrated_intervals(kw, tmp_path):
+    rng = np.random.default_rng(3)
+    n = 700
+    t = np.arange(n)
+    df = pd.DataFrame({"y": np.sin(2 * np.pi * t / 10) + 0.3 * rng.standard_normal(n)})
+    f = Forecaster(lookback=10, horizon=2, max_epochs=20, relative=False, ets=False, **QUICK, **kw).fit(
+        df, target="y", out=tmp_path)
+    m = f.metrics_["metrics"]["lstm"]
+    assert 0.6 < m["coverage_80"] < 0.95, m
+    assert m["CRPS"] < 0.35 and m["wQL"] > 0
+    pred = f.predict(df)
+    assert list(pred.columns) == ["step", "y", "y_q0.1", "y_q0.5", "y_q0.9"]
+    assert (pred["y_q0.1"] < pred["y_q0.5"]).all() and (pred["y_q0.5"] < pred["y_q0.9"]).all()
+    width = (pred["y_q0.9"] - pred["y_q0.1"]).mean()
+    assert 0.5 < width < 1.3                                               # 2 * 1.28 * 0.3 = 0.77
+    assert Forecaster.load(f.run_dir_).predict(df).equals(pred)
+
+
+@pytest.mark.parametrize("qs, words", [("0.1,1.5", "strictly between 0 and 1, got 1.5"),
+                                       ("0,0.5", "got 0"),
+                                       ("0.9,0.1", "sorted ascending"), ("0.5,0.5", "without repeats")])
+def test_bad_quantiles(qs, words):
+    with pytest.raises(LstmkitError, match=words):
+        check_quantiles(qs)
+
+
+# -- backtesting -------------------------------------------------------------------------------
+def test_backtest_fixed_and_refit(tmp_path):
+    df = panel_frame(lengths=(150, 180))
+    f = Forecaster(lookback=24, horizon=4, max_epochs=8, ets=False, target="y", **QUICK)
+    res = f.backtest(df[df["store"] == "s0"][["y"]], folds=3, step=2, out=tmp_path / "bt")  # unfitted: trained once
+    bt = pd.read_csv(tmp_path / "bt" / "backtest.csv")
+    assert sorted(bt["fold"].unique()) == [1, 2, 3] and set(bt["model"]) == {"lstm", "naive", "seasonal_naive"}
+    assert (bt["series"] == 1).all()                                      # no id: one series
+    assert (tmp_path / "bt" / "plots" / "backtest.png").stat().st_size > 0
+    assert set(res["aggregate"]) == {"lstm", "naive", "seasonal_naive"}
+    # with the id: per series folds; the naive baseline repeats the value at the cutoff
+    g = Forecaster(lookback=24, horizon=4, max_epochs=8, ets=False, id="store", time="time", target="y", **QUICK)
+    res = g.backtest(df, folds=2, refit=True, out=tmp_path / "bt2")
+    rows = {(r["fold"], r["model"]): r for r in res["folds"]}
+    assert rows[(1, "naive")]["series"] == 2
+    s0 = df[df["store"] == "s0"]["y"].to_numpy()
+    s1 = df[df["store"] == "s1"]["y"].to_numpy()
+    mae = np.mean([np.abs(s[-4:] - s[-5]).mean() for s in (s0, s1)])   # fold 2: last 4 points
+    assert rows[(2, "naive")]["MAE"] == pytest.approx(mae)
+    assert json.loads((tmp_path / "bt2" / "backtest.json").read_text())["settings"]["refit"] is True
+
+
+# -- the CLI: many series and every bad input ---------------------------------------------------
+@pytest.fixture
+def panel_csv(tmp_path):
+    path = tmp_path / "stores.csv"
+    panel_frame(lengths=(120, 140, 15)).to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.filterwarnings("ignore:1 series skipped")
+def test_cli_train_many_series_reports_skips_and_predicts(panel_csv, tmp_path, capsys):
+    code, out, err = run_cli(["forecast", "train", "--data", panel_csv, "--id", "store", "--time", "time",
+                              "--target", "y", "--lookback", "12", "--horizon", "3", "--quantiles", "0.1,0.5,0.9",
+                              "--out", tmp_path / "runs", *CLI_QUICK], capsys)
+    assert code == 0, err
+    assert "2 series" in out and "skipped 1 series" in out and "'s2'" in out and "coverage_80" in out
+    run = next((tmp_path / "runs").iterdir())
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["skipped"][0]["id"] == "s2"
+    code, out, err = run_cli(["forecast", "predict", "--run", run, "--data", panel_csv], capsys)
+    assert code == 0, err
+    pred = pd.read_csv(pd.io.common.StringIO(out))
+    assert list(pred.columns) == ["store", "time", "step", "y", "y_q0.1", "y_q0.5", "y_q0.9"] and len(pred) == 9
+    code, out, err = run_cli(["forecast", "backtest", "--run", run, "--data", panel_csv, "--folds", "2"], capsys)
+    assert code == 0, err
+    assert "mean over 2 folds" in out and (run / "backtest" / "backtest.csv").exists()
+
+
+def test_cli_m4_format(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    rows = []
+    for k, n in enumerate((60, 75, 90)):
+        vals = 50 + 10 * k + np.cumsum(rng.standard_normal(n))
+        rows.append(",".join([f'"W{k + 1}"'] + [f'"{v:.2f}"' for v in vals]))
+    width = 91
+    header = ",".join(f'"V{j}"' for j in range(1, width + 1))
+    path = tmp_path / "Weekly-train.csv"
+    path.write_text("\n".join([header] + [r + "," * (width - 1 - r.count(",")) for r in rows]) + "\n")
+    code, out, err = run_cli(["forecast", "train", "--data", path, "--format", "m4", "--lookback", "13",
+                              "--horizon", "4", "--season", "1", "--out", tmp_path / "runs", *CLI_QUICK], capsys)
+    assert code == 0, err
+    assert "3 series" in out
+
+
+BAD = [
+    # (flags, words of the one error line)
+    (["--id", "store", "--time", "time", "--target", "y", "--quantiles", "0.1,1.2"], "strictly between 0 and 1"),
+    (["--id", "store", "--time", "time", "--target", "y", "--quantiles", "0.9,0.5"], "sorted ascending"),
+    (["--id", "store", "--time", "time", "--target", "y", "--strict"], "series 's2' has 15 points"),
+    (["--id", "store", "--time", "time", "--target", "y", "--strategy", "sideways"], "unknown strategy"),
+    (["--id", "store", "--time", "time", "--target", "y", "--likelihood", "poisson"], "gaussian, studentt"),
+    (["--id", "store", "--target", "y", "--calendar", "hour"], "--calendar needs dates"),
+    (["--id", "store", "--time", "time", "--target", "y", "--calendar", "fortnight"], "unknown calendar feature"),
+    (["--id", "shop", "--time", "time", "--target", "y"], "id column 'shop' not found"),
+    (["--id", "store", "--time", "time", "--target", "y", "--lookback", "200"], "no series has the"),
+]
+
+
+@pytest.mark.parametrize("flags, words", BAD)
+def test_cli_bad_many_series_input(flags, words, panel_csv, tmp_path, capsys):
+    code, out, err = run_cli(["forecast", "train", "--data", panel_csv, "--lookback", "12", "--horizon", "3",
+                              "--out", tmp_path / "runs", *CLI_QUICK, *flags], capsys)
+    assert_user_error(code, err, words)
+    assert not (tmp_path / "runs").exists()                               # nothing half-written
+
+
+@pytest.mark.filterwarnings("ignore:1 series skipped")
+def test_cli_duplicate_pairs_and_short_future_covariates(panel_csv, tmp_path, capsys):
+    df = pd.read_csv(panel_csv)
+    pd.concat([df, df.iloc[[7]]]).to_csv(tmp_path / "dup.csv", index=False)
+    code, _, err = run_cli(["forecast", "train", "--data", tmp_path / "dup.csv", "--id", "store", "--time", "time",
+                            "--target", "y", *CLI_QUICK], capsys)
+    assert_user_error(code, err, "duplicate (id, time) pair", "'s0'")
+    df["price"] = np.arange(len(df), dtype=float)
+    df.to_csv(tmp_path / "cov.csv", index=False)
+    code, out, err = run_cli(["forecast", "train", "--data", tmp_path / "cov.csv", "--id", "store", "--time", "time",
+                              "--target", "y", "--future-covariates", "price", "--lookback", "12", "--horizon", "3",
+                              "--out", tmp_path / "runs", *CLI_QUICK], capsys)
+    assert code == 0, err
+    run = next((tmp_path / "runs").iterdir())
+    code, _, err = run_cli(["forecast", "predict", "--run", run, "--data", tmp_path / "cov.csv"], capsys)
+    assert_user_error(code, err, "future covariates price", "cover 0 of the 3 horizon steps")
+
+
+def test_backtest_of_a_single_series_run_uses_its_fixed_model(tmp_path):
+    n = 300
+    t = np.arange(n)
+    df = pd.DataFrame({"time": pd.date_range("2024-01-01", periods=n, freq="h"),
+                       "y": 5 + np.sin(2 * np.pi * t / 12)})
+    f = Forecaster(lookback=24, horizon=3, max_epochs=3, **QUICK).fit(df, target="y", time="time", out=tmp_path)
+    assert not f.config_.is_global                                        # the single-series path
+    res = f.backtest(df, folds=2, step=5)
+    cut = {r["fold"]: r["cutoff"] for r in res["folds"]}
+    assert cut == {1: str(df["time"].iloc[n - 3 - 5]), 2: str(df["time"].iloc[n - 3])}
+    assert "fixed" in res["settings"]["model"]
+    # the model's fold-2 forecast is its predict() from the history before the cut
+    pred = f.predict(df.iloc[:n - 3])["y"].to_numpy()
+    mae = np.abs(pred - df["y"].to_numpy()[n - 3:]).mean()
+    assert {(r["fold"], r["model"]): r["MAE"] for r in res["folds"]}[(2, "lstm")] == pytest.approx(mae)
+
+
+def test_test_forecasts_expose_every_test_window(global_run):
+    f, df = global_run
+    tf = f.test_forecasts(df)
+    assert tf["actual"].shape == tf["forecast"].shape == (3, 4, 1)          # one test window per series
+    assert list(tf["ids"]) == ["s0", "s1", "s2"]
+    s2 = df[df["store"] == "s2"]["y"].to_numpy()
+    assert np.allclose(tf["actual"][2, :, 0], s2[-4:]) and tf["origins"][2] == len(s2) - 5
+    mae = np.mean([np.abs(tf["actual"][k] - tf["forecast"][k]).mean() for k in range(3)])
+    assert mae == pytest.approx(f.metrics_["metrics"]["lstm"]["MAE"])
+
+
+def test_panel_scalers_per_series_and_json_round_trip():
+    from lstmkit.tasks.forecast.panel import PanelScaler
+    y = np.array([[1.0], [3.0], [2.0], [6.0]])
+    s = PanelScaler("mase").fit_one("a", y).fit_one("flat", np.ones((5, 1)))
+    loc, scale = s.get("a")
+    assert loc[0] == pytest.approx(3.0) and scale[0] == pytest.approx((2 + 1 + 4) / 3)
+    assert s.get("flat")[1][0] == 1.0                                    # constant: scale 1, not 0
+    m = PanelScaler.from_dict(json.loads(json.dumps(PanelScaler("minmax").fit_one("a", y).to_dict())))
+    assert m.get("a")[0][0] == 1.0 and m.get("a")[1][0] == 5.0
+    with pytest.raises(LstmkitError, match="unknown scaler kind"):
+        PanelScaler("robust")
