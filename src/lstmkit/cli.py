@@ -14,6 +14,8 @@ from lstmkit.inspect.cli import app as inspect_app
 from lstmkit.tasks.forecast.cli import app as forecast_app, _report
 from lstmkit.tasks.classify.cli import app as classify_app
 from lstmkit.tasks.translate.cli import app as translate_app
+from lstmkit.tasks.lm.cli import app as lm_app
+from lstmkit.tasks.speech.cli import app as speech_app
 from lstmkit.train import TrainingInterrupted
 
 app = typer.Typer(help="lstmkit: LSTM-family sequence models, from the gate equations to deployment.",
@@ -23,6 +25,8 @@ app.add_typer(inspect_app, name="inspect")
 app.command(name="compare")(compare_command)
 app.add_typer(classify_app, name="classify")
 app.add_typer(translate_app, name="translate")
+app.add_typer(lm_app, name="lm")
+app.add_typer(speech_app, name="speech")
 app.add_typer(export_app, name="export")
 app.command(name="serve")(serve_command)
 

@@ -21,5 +21,11 @@ def load(run: str | Path):
     if task == "translate":
         from lstmkit.tasks.translate.estimator import Translator
         return Translator.load(run)
+    if task == "lm":
+        from lstmkit.tasks.lm.estimator import LanguageModel
+        return LanguageModel.load(run)
+    if task == "speech":
+        from lstmkit.tasks.speech.estimator import SpeechRecognizer
+        return SpeechRecognizer.load(run)
     raise LstmkitError(f"{run} is a '{task}' run, which this version of lstmkit cannot load",
                        "upgrade lstmkit")
