@@ -36,11 +36,14 @@ ANCHORS = {
                "Naive2 (official, test)": (18.383, 2.395, 1.000), "RNN benchmark": (14.698, 3.048, 1.036)},
 }
 # Settings per frequency (lookback a multiple of the horizon / of the season).
+# scaler="mase" (each series divided by its in-sample MASE scale) with an MAE loss trains in the
+# metric's own units; against minmax + MAE it took Weekly OWA from 1.035 to 0.899 (30 epochs).
+# Weekly as measured (OWA 0.828, one seed): 60 epochs of 12,800 windows.
 SETTINGS = {
-    "weekly": dict(lookback=52, hidden_size=64, num_layers=2, dropout=0.1, max_epochs=30, batch_size=128,
-                   lr=1e-3, patience=6, loss="mae", samples_per_epoch=20000),
-    "hourly": dict(lookback=7 * 24, hidden_size=64, num_layers=2, dropout=0.1, max_epochs=30, batch_size=128,
-                   lr=1e-3, patience=6, loss="mae", samples_per_epoch=20000),
+    "weekly": dict(lookback=52, hidden_size=64, num_layers=2, dropout=0.1, max_epochs=60, batch_size=256,
+                   lr=2e-3, patience=12, loss="mae", scaler="mase", samples_per_epoch=12800),
+    "hourly": dict(lookback=7 * 24, hidden_size=64, num_layers=2, dropout=0.1, max_epochs=30, batch_size=256,
+                   lr=2e-3, patience=8, loss="mae", scaler="mase", samples_per_epoch=12800),
 }
 
 
