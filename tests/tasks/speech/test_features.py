@@ -60,3 +60,32 @@ def test_spec_augment_masks_only_valid_frames():
     assert 0 < masked_bands <= 10
     assert (y[1, 40:] == 1).all()             # padding untouched: masks stay inside each length
     assert spec_augment(x, lengths, 0, 5, 0, 0.2) is x
+
+
+def test_speed_perturb_stretches_within_the_range_and_keeps_the_shape():
+    from lstmkit.tasks.speech.features import speed_perturb
+    x = torch.linspace(0, 1, 100)[:, None].repeat(1, 3)              # a ramp over 100 frames
+    gen = torch.Generator().manual_seed(0)
+    lengths = set()
+    for _ in range(50):
+        y = speed_perturb(x, 0.1, generator=gen)
+        assert 90 <= y.shape[0] <= 110 and y.shape[1] == 3
+        torch.testing.assert_close(y[0], x[0])
+        torch.testing.assert_close(y[-1], x[-1])
+        assert (y[1:, 0] >= y[:-1, 0]).all()                            # still the same ramp, resampled
+        lengths.add(y.shape[0])
+    assert len(lengths) > 5                                             # the factor really varies
+    assert speed_perturb(x, 0.0) is x
+    assert speed_perturb(x[:8], 0.4, min_frames=7, generator=gen).shape[0] >= 7
+
+
+def test_training_batches_stretch_each_clip_only_when_asked():
+    from lstmkit.tasks.speech.estimator import _Batches
+    feats = [torch.randn(50, 4) for _ in range(6)]
+    torch.manual_seed(0)
+    plain = [lengths.tolist() for (x, lengths), _ in _Batches(feats, list(range(6)), "classify", 3, True)]
+    assert all(n == 50 for batch in plain for n in batch)
+    stretched = [lengths.tolist() for (x, lengths), _ in
+                 _Batches(feats, list(range(6)), "classify", 3, True, speed=0.2, min_frames=45)]
+    flat = [n for batch in stretched for n in batch]
+    assert all(45 <= n <= 60 for n in flat) and len(set(flat)) > 1

@@ -32,6 +32,7 @@ class SpeechConfig:
     freq_width: int = 6             # features per frequency mask, at most
     time_masks: int = 2
     time_width: float = 0.05        # share of the frames per time mask, at most
+    speed_perturb: float = 0.0      # training: stretch each utterance's frames by up to this share (0.1: 0.9x-1.1x)
     subsample: int = 2              # stride-2 conv layers before the encoder (every mode)
     channels: int = 128             # conv channels
     model: str = "bilstm"           # encoder from lstmkit.nn.zoo

@@ -28,7 +28,8 @@ from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, new_run_dir, 
 from lstmkit.tasks.speech.config import MODES, SpeechConfig
 from lstmkit.tasks.speech.data import Symbols, Utterances, read_audio, read_utterances
 from lstmkit.tasks.speech.decode import LMFusion, greedy_decode, prefix_beam_search
-from lstmkit.tasks.speech.features import NORMS, FeatureSpec, Normalizer, frame_count, log_mel, spec_augment
+from lstmkit.tasks.speech.features import (NORMS, FeatureSpec, Normalizer, frame_count, log_mel, spec_augment,
+                                           speed_perturb)
 from lstmkit.tasks.speech.metrics import plot_ctc_posteriors, plot_spectrogram, recognition_metrics
 from lstmkit.tasks.speech.model import AcousticModel, CTCLoss, SpeechClassifier, SpeechSeq2Seq, receptive_field
 from lstmkit.tasks.translate.data import BOS_ID, EOS_ID
@@ -46,10 +47,13 @@ class _Batches:
     """``((x [B, T, F], lengths [B]) or (x, lengths, tgt_in), target)`` batches bucketed by length.
 
     ``target`` is ``(ids [B, S], lengths [B])`` for CTC, class ids ``[B]`` for classify and
-    ``tgt_out [B, S]`` for seq2seq; SpecAugment masks the features when ``augment`` is given."""
+    ``tgt_out [B, S]`` for seq2seq; SpecAugment masks the features when ``augment`` is given,
+    and ``speed`` (max relative change, never below ``min_frames``) stretches each utterance."""
 
-    def __init__(self, feats, targets, mode: str, batch_size: int, shuffle: bool, augment: dict | None = None):
+    def __init__(self, feats, targets, mode: str, batch_size: int, shuffle: bool, augment: dict | None = None,
+                 speed: float = 0.0, min_frames: int = 1):
         self.feats, self.targets, self.mode, self.augment = feats, targets, mode, augment
+        self.speed, self.min_frames = speed, min_frames
         self.order = BucketBatches(feats, None, batch_size, shuffle=shuffle, bucket=True)
 
     def __len__(self) -> int:
@@ -58,7 +62,7 @@ class _Batches:
     def __iter__(self):
         for idx in self.order.batch_indices():
             idx = idx.tolist()
-            x, lengths = pad_batch([self.feats[i] for i in idx])
+            x, lengths = pad_batch([speed_perturb(self.feats[i], self.speed, self.min_frames) for i in idx])
             if self.augment:
                 x = spec_augment(x, lengths, **self.augment)
             if self.mode == "classify":
@@ -148,7 +152,8 @@ class SpeechRecognizer:
         t0 = _time.perf_counter()
         try:
             self.result_: TrainResult = trainer.fit(
-                self.net_, _Batches(x_tr, y_tr, cfg.mode, cfg.train.batch_size, True, augment),
+                self.net_, _Batches(x_tr, y_tr, cfg.mode, cfg.train.batch_size, True, augment,
+                                    cfg.speed_perturb, self.min_frames_),
                 _Batches(x_va, y_va, cfg.mode, _EVAL_BATCH, False), resume=resume)
         except TrainingInterrupted:
             if self.run_dir_ is not None:
@@ -516,6 +521,9 @@ def _validate(cfg: SpeechConfig) -> None:
                            "use --win-ms 25 --hop-ms 10, say")
     if not 0.0 <= cfg.dropout < 1.0:
         raise LstmkitError(f"`dropout` must be in [0, 1), got {cfg.dropout}", "pass --dropout 0.2, say")
+    if not 0.0 <= cfg.speed_perturb < 0.5:
+        raise LstmkitError(f"`speed_perturb` must be in [0, 0.5), got {cfg.speed_perturb}",
+                           "pass --speed-perturb 0.1 (0.9x-1.1x), say, or 0 to turn it off")
     if not 0.0 < cfg.val_frac < 1.0:
         raise LstmkitError(f"`val_frac` must be in (0, 1), got {cfg.val_frac}", "pass --val-frac 0.1, say")
     if cfg.lm is not None and cfg.mode != "ctc":

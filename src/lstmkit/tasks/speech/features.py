@@ -163,3 +163,20 @@ def spec_augment(x: Tensor, lengths: Tensor, freq_masks: int = 2, freq_width: in
             t0 = int(torch.randint(0, max(n - w, 0) + 1, (1,), generator=generator))
             x[b, t0:t0 + w] = 0.0
     return x
+
+
+def speed_perturb(feats: Tensor, max_change: float, min_frames: int = 1,
+                  generator: torch.Generator | None = None) -> Tensor:
+    """``feats [T, F]`` stretched in time by a random factor in ``[1 - max_change, 1 + max_change]``
+    (linear interpolation between frames): the same words spoken faster or slower, a standard
+    augmentation for small speech sets (Ko et al. 2015 perturb the audio; this acts on the
+    features, which is cheaper and keeps the spectrum). Never shorter than ``min_frames``."""
+    if max_change <= 0:
+        return feats
+    u = float(torch.rand((), generator=generator))
+    steps = max(min_frames, int(round(feats.shape[0] * (1.0 - max_change + 2.0 * max_change * u))))
+    if steps == feats.shape[0]:
+        return feats
+    out = torch.nn.functional.interpolate(feats.T[None], size=steps, mode="linear", align_corners=True)
+    return out[0].T.contiguous()
+
