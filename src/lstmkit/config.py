@@ -14,7 +14,8 @@ import yaml
 
 from lstmkit.errors import LstmkitError
 
-__all__ = ["TrainConfig", "ForecastConfig", "ClassifyConfig", "TranslateConfig", "load_yaml", "merge"]
+__all__ = ["TrainConfig", "ForecastConfig", "ClassifyConfig", "TranslateConfig", "load_yaml", "merge",
+           "split_train_params", "flatten_config", "require_positive_int"]
 
 
 @dataclass
@@ -201,6 +202,32 @@ def _known(cls, d: dict[str, Any], section: str) -> dict[str, Any]:
             f"known keys: {', '.join(sorted(names))}",
         )
     return d
+
+
+def split_train_params(params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Flat estimator keyword parameters -> ``(task params, train params)``.
+
+    :class:`TrainConfig`'s keys go to the train part, merged over a nested ``train`` dict (flat
+    keys win), so ``Forecaster(lr=1e-3)`` and ``Forecaster(train={"lr": 1e-3})`` agree.
+    """
+    params = dict(params)
+    keys = {f.name for f in fields(TrainConfig)}
+    train = {k: params.pop(k) for k in list(params) if k in keys}
+    if isinstance(params.get("train"), dict):
+        train = {**params.pop("train"), **train}
+    return params, train
+
+
+def flatten_config(config: dict[str, Any]) -> dict[str, Any]:
+    """A config's ``to_dict()`` as flat keyword parameters (the inverse of :func:`split_train_params`)."""
+    config = dict(config)
+    return {**config.pop("train", {}), **config}
+
+
+def require_positive_int(name: str, value: Any, flag: str) -> None:
+    """A clear error unless ``value`` is an int >= 1 (bools are not counts)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise LstmkitError(f"`{name}` must be a positive integer, got {value!r}", f"pass {flag} 1 or more")
 
 
 def load_yaml(path: str | Path) -> dict[str, Any]:

@@ -9,7 +9,6 @@
 """
 from __future__ import annotations
 
-import dataclasses
 from abc import ABC, abstractmethod
 import json
 import time as _time
@@ -20,7 +19,7 @@ import numpy as np
 import torch
 
 from lstmkit import __version__
-from lstmkit.config import ClassifyConfig, TrainConfig
+from lstmkit.config import ClassifyConfig, require_positive_int as _positive, split_train_params
 from lstmkit.data.batching import TRUNCATE_MODES, BucketBatches, truncate
 from lstmkit.data.scaling import SCALER_KINDS, Scaler
 from lstmkit.data.vocab import PAD_ID, TOKENIZERS, load_vectors, make_tokenizer, tokenizer_from_dict
@@ -38,7 +37,6 @@ __all__ = ["TextClassifier", "SequenceClassifier", "load_classifier", "TASK", "V
 
 TASK = "classify"
 VOCAB_FILE = "vocab.json"
-_TRAIN_KEYS = {f.name for f in dataclasses.fields(TrainConfig)}
 _EVAL_BATCH = 256
 
 
@@ -454,10 +452,7 @@ def _class_for(meta: dict[str, Any], path) -> type:
 
 
 def _config_from_params(params: dict[str, Any], series: bool) -> ClassifyConfig:
-    params = dict(params)
-    train = {k: params.pop(k) for k in list(params) if k in _TRAIN_KEYS}
-    if isinstance(params.get("train"), dict):
-        train = {**params.pop("train"), **train}
+    params, train = split_train_params(params)
     if isinstance(params.get("features"), str):
         params["features"] = [s.strip() for s in params["features"].split(",") if s.strip()]
     params["series"] = series
@@ -468,11 +463,6 @@ def _flatten(config: dict[str, Any]) -> dict[str, Any]:
     config = dict(config)
     config.pop("series", None)
     return {**config.pop("train", {}), **config}
-
-
-def _positive(name: str, v, flag: str) -> None:
-    if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
-        raise LstmkitError(f"`{name}` must be a positive integer, got {v!r}", f"pass {flag} 1 or more")
 
 
 def _validate(cfg: ClassifyConfig, kind: str) -> None:

@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 
 from lstmkit import __version__
-from lstmkit.config import ForecastConfig, TrainConfig
+from lstmkit.config import ForecastConfig, flatten_config as _flatten, split_train_params
 from lstmkit.data.scaling import Scaler
 from lstmkit.data.windows import WindowBatches, make_windows
 from lstmkit.errors import LstmkitError
@@ -36,7 +36,6 @@ from lstmkit.train import Trainer, TrainingInterrupted, TrainResult, distributed
 __all__ = ["Forecaster"]
 
 TASK = "forecast"
-_TRAIN_KEYS = {f.name for f in dataclasses.fields(TrainConfig)}
 _RESUME_FREE = {"progress", "tensorboard", "doctor", "device"}   # how it runs and shows, not what it learns
 _EVAL_BATCH = 1024
 
@@ -421,18 +420,11 @@ def _names(v: str | list[str]) -> list[str]:
 
 
 def _config_from_params(params: dict[str, Any]) -> ForecastConfig:
-    train = {k: params.pop(k) for k in list(params) if k in _TRAIN_KEYS}
-    if isinstance(params.get("train"), dict):
-        train = {**params.pop("train"), **train}
+    params, train = split_train_params(params)
     for key in ("target", "features"):
         if isinstance(params.get(key), str):
             params[key] = _names(params[key])
     return ForecastConfig.from_dict({**params, "train": train})
-
-
-def _flatten(config: dict[str, Any]) -> dict[str, Any]:
-    config = dict(config)
-    return {**config.pop("train", {}), **config}
 
 
 def _validate(cfg: ForecastConfig) -> None:

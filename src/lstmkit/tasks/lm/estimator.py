@@ -8,7 +8,6 @@
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import time as _time
@@ -19,7 +18,8 @@ import numpy as np
 import torch
 
 from lstmkit import __version__
-from lstmkit.config import TrainConfig
+from lstmkit.config import (require_positive_int as _positive, flatten_config as _flatten,
+                            split_train_params)
 from lstmkit.data.batching import BucketBatches, pad_batch
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.zoo import ENCODERS
@@ -35,7 +35,6 @@ __all__ = ["LanguageModel", "TASK", "VOCAB_FILE"]
 
 TASK = "lm"
 VOCAB_FILE = "vocab.json"
-_TRAIN_KEYS = {f.name for f in dataclasses.fields(TrainConfig)}
 _EVAL_BATCH = 64
 _MAX_SAMPLE = 10_000          # tokens a sample "until the end" may run before it is cut
 
@@ -352,21 +351,8 @@ def _unk_rate(id_lines: list[list[int]]) -> float:
 
 
 def _config_from_params(params: dict[str, Any]) -> LMConfig:
-    params = dict(params)
-    train = {k: params.pop(k) for k in list(params) if k in _TRAIN_KEYS}
-    if isinstance(params.get("train"), dict):
-        train = {**params.pop("train"), **train}
+    params, train = split_train_params(params)
     return LMConfig.from_dict({**params, "train": train})
-
-
-def _flatten(config: dict[str, Any]) -> dict[str, Any]:
-    config = dict(config)
-    return {**config.pop("train", {}), **config}
-
-
-def _positive(name: str, v, flag: str) -> None:
-    if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
-        raise LstmkitError(f"`{name}` must be a positive integer, got {v!r}", f"pass {flag} 1 or more")
 
 
 def _validate(cfg: LMConfig) -> None:

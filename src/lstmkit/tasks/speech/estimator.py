@@ -7,7 +7,6 @@
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
 import time as _time
@@ -19,7 +18,8 @@ import numpy as np
 import torch
 
 from lstmkit import __version__
-from lstmkit.config import TrainConfig
+from lstmkit.config import (require_positive_int as _positive, flatten_config as _flatten,
+                            split_train_params)
 from lstmkit.data.batching import BucketBatches, pad_batch
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.zoo import ENCODERS
@@ -38,7 +38,6 @@ from lstmkit.train import Trainer, TrainingInterrupted, TrainResult
 __all__ = ["SpeechRecognizer", "TASK"]
 
 TASK = "speech"
-_TRAIN_KEYS = {f.name for f in dataclasses.fields(TrainConfig)}
 _EVAL_BATCH = 32
 _S2S_SPECIALS = 4            # <pad> <unk> <bos> <eos>, the translation task's ids 0-3
 
@@ -482,23 +481,10 @@ def _report_notes(notes: list[str]) -> None:
 
 
 def _config_from_params(params: dict[str, Any]) -> SpeechConfig:
-    params = dict(params)
-    train = {k: params.pop(k) for k in list(params) if k in _TRAIN_KEYS}
-    if isinstance(params.get("train"), dict):
-        train = {**params.pop("train"), **train}
+    params, train = split_train_params(params)
     if "lm" in params and params["lm"] is not None:
         params["lm"] = str(params["lm"])
     return SpeechConfig.from_dict({**params, "train": train})
-
-
-def _flatten(config: dict[str, Any]) -> dict[str, Any]:
-    config = dict(config)
-    return {**config.pop("train", {}), **config}
-
-
-def _positive(name: str, v, flag: str) -> None:
-    if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
-        raise LstmkitError(f"`{name}` must be a positive integer, got {v!r}", f"pass {flag} 1 or more")
 
 
 def _validate(cfg: SpeechConfig) -> None:

@@ -7,7 +7,6 @@
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import time as _time
 import warnings
@@ -17,7 +16,8 @@ from typing import Any, Iterator, Sequence
 import torch
 
 from lstmkit import __version__
-from lstmkit.config import TrainConfig, TranslateConfig
+from lstmkit.config import (TranslateConfig, require_positive_int as _positive,
+                            flatten_config as _flatten, split_train_params)
 from lstmkit.data.batching import BucketBatches, pad_batch
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.zoo import ENCODERS
@@ -34,7 +34,6 @@ __all__ = ["Translator", "TASK", "VOCAB_FILE"]
 
 TASK = "translate"
 VOCAB_FILE = "vocab.json"
-_TRAIN_KEYS = {f.name for f in dataclasses.fields(TrainConfig)}
 _EVAL_BATCH = 64
 
 
@@ -324,21 +323,8 @@ class Translator:
 
 
 def _config_from_params(params: dict[str, Any]) -> TranslateConfig:
-    params = dict(params)
-    train = {k: params.pop(k) for k in list(params) if k in _TRAIN_KEYS}
-    if isinstance(params.get("train"), dict):
-        train = {**params.pop("train"), **train}
+    params, train = split_train_params(params)
     return TranslateConfig.from_dict({**params, "train": train})
-
-
-def _flatten(config: dict[str, Any]) -> dict[str, Any]:
-    config = dict(config)
-    return {**config.pop("train", {}), **config}
-
-
-def _positive(name: str, v, flag: str) -> None:
-    if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
-        raise LstmkitError(f"`{name}` must be a positive integer, got {v!r}", f"pass {flag} 1 or more")
 
 
 def _validate(cfg: TranslateConfig) -> None:
