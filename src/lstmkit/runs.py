@@ -30,7 +30,7 @@ from lstmkit.errors import LstmkitError
 
 __all__ = [
     "FORMAT_VERSION", "META_FILE", "WEIGHTS_FILE", "new_run_dir", "atomic_write",
-    "write_json", "save_tensors", "load_tensors", "read_meta", "read_run",
+    "write_json", "save_tensors", "load_tensors", "load_weights", "read_metrics", "read_meta", "read_run",
 ]
 
 FORMAT_VERSION = 1
@@ -106,6 +106,24 @@ def _sorted_metadata(data: bytes) -> bytes:
     if len(text) > n:          # never expected; keep what safetensors wrote rather than risk the format
         return data
     return data[:8] + text + b" " * (n - len(text)) + data[8 + n:]
+
+
+def load_weights(net: torch.nn.Module, weights: dict[str, torch.Tensor], run: str | Path) -> None:
+    """Put a run's ``weights`` into ``net`` (strict) and switch it to eval mode; weights that do
+    not fit the model its metadata describes are one clear error."""
+    try:
+        net.load_state_dict(weights, strict=True)
+    except RuntimeError as e:
+        raise LstmkitError(f"{Path(run)}/{WEIGHTS_FILE} does not match the model in {META_FILE} "
+                           f"({str(e).splitlines()[0]})",
+                           "the two files come from different runs; retrain the model") from None
+    net.eval()
+
+
+def read_metrics(run: str | Path) -> dict[str, Any] | None:
+    """``metrics.json`` of a run folder, or None when the run has none."""
+    path = Path(run) / "metrics.json"
+    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def load_tensors(path: str | Path) -> dict[str, torch.Tensor]:

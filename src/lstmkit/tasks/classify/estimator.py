@@ -26,7 +26,7 @@ from lstmkit.data.vocab import PAD_ID, TOKENIZERS, load_vectors, make_tokenizer,
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.zoo import ENCODERS
 from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, atomic_write, new_run_dir, read_meta,
-                          read_run, save_tensors, write_json)
+                          read_run, save_tensors, write_json, load_weights, read_metrics)
 from lstmkit.tasks.classify.data import (SeriesData, TextData, check_classes, check_known_labels, read_series,
                                          read_texts, stratified_split)
 from lstmkit.tasks.classify.metrics import classification_metrics, plot_confusion
@@ -202,16 +202,11 @@ class _Classifier(ABC):
         except (KeyError, TypeError, ValueError) as e:
             raise LstmkitError(f"{path}/{META_FILE} is missing or has a malformed entry ({e})",
                                "the file was edited or damaged; retrain the model") from None
-        try:
-            est.net_.load_state_dict(weights, strict=True)
-        except RuntimeError as e:
-            first = str(e).splitlines()[0]
-            raise LstmkitError(f"{path}/{WEIGHTS_FILE} does not match the model in {META_FILE} ({first})",
-                               "the two files come from different runs; retrain the model") from None
-        est.net_.eval()
+        load_weights(est.net_, weights, path)
         est.run_dir_ = Path(path)
-        if (Path(path) / "metrics.json").is_file():
-            est.metrics_ = json.loads((Path(path) / "metrics.json").read_text())
+        metrics = read_metrics(path)
+        if metrics is not None:
+            est.metrics_ = metrics
         return est
 
     # -- internals -------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from lstmkit.data.batching import BucketBatches, pad_batch
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.zoo import ENCODERS
 from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, atomic_write, new_run_dir, read_meta, read_run,
-                          save_tensors, write_json)
+                          save_tensors, write_json, load_weights, read_metrics)
 from lstmkit.tasks.lm.config import LEVELS, LMConfig
 from lstmkit.tasks.lm.data import EOS, PAD_ID, UNK_ID, LMTokenizer, line_pieces, read_corpus, split_lines
 from lstmkit.tasks.lm.model import LanguageModelNet, token_loss
@@ -261,15 +261,11 @@ class LanguageModel:
         except (KeyError, TypeError, ValueError, OSError) as e:
             raise LstmkitError(f"{path} has a missing or malformed {META_FILE} / {VOCAB_FILE} ({e})",
                                "the run folder was edited or damaged; retrain the model") from None
-        try:
-            est.net_.load_state_dict(weights, strict=True)
-        except RuntimeError as e:
-            raise LstmkitError(f"{path}/{WEIGHTS_FILE} does not match the model in {META_FILE} "
-                               f"({str(e).splitlines()[0]})", "retrain the model") from None
-        est.net_.eval()
+        load_weights(est.net_, weights, path)
         est.run_dir_ = path
-        if (path / "metrics.json").is_file():
-            est.metrics_ = json.loads((path / "metrics.json").read_text())
+        metrics = read_metrics(path)
+        if metrics is not None:
+            est.metrics_ = metrics
         return est
 
     # -- internals -------------------------------------------------------------------------

@@ -7,7 +7,6 @@
 """
 from __future__ import annotations
 
-import json
 import sys
 import time as _time
 from collections import Counter
@@ -24,7 +23,7 @@ from lstmkit.data.batching import BucketBatches, pad_batch
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.zoo import ENCODERS
 from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, new_run_dir, read_meta, read_run,
-                          save_tensors, write_json)
+                          save_tensors, write_json, load_weights, read_metrics)
 from lstmkit.tasks.speech.config import MODES, SpeechConfig
 from lstmkit.tasks.speech.data import Symbols, Utterances, read_audio, read_utterances
 from lstmkit.tasks.speech.decode import LMFusion, greedy_decode, prefix_beam_search
@@ -237,15 +236,11 @@ class SpeechRecognizer:
         except (KeyError, TypeError, ValueError) as e:
             raise LstmkitError(f"{path} has a missing or malformed {META_FILE} ({e})",
                                "the run folder was edited or damaged; retrain the model") from None
-        try:
-            est.net_.load_state_dict(weights, strict=True)
-        except RuntimeError as e:
-            raise LstmkitError(f"{path}/{WEIGHTS_FILE} does not match the model in {META_FILE} "
-                               f"({str(e).splitlines()[0]})", "retrain the model") from None
-        est.net_.eval()
+        load_weights(est.net_, weights, path)
         est.run_dir_ = path
-        if (path / "metrics.json").is_file():
-            est.metrics_ = json.loads((path / "metrics.json").read_text())
+        metrics = read_metrics(path)
+        if metrics is not None:
+            est.metrics_ = metrics
         return est
 
     # -- internals: data -------------------------------------------------------------------
