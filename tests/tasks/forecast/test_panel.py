@@ -324,6 +324,7 @@ BAD = [
     (["--id", "store", "--time", "time", "--target", "y", "--calendar", "fortnight"], "unknown calendar feature"),
     (["--id", "shop", "--time", "time", "--target", "y"], "id column 'shop' not found"),
     (["--id", "store", "--time", "time", "--target", "y", "--lookback", "200"], "no series has the"),
+    (["--id", "store", "--time", "time", "--target", "y", "--highway", "13"], "from 0 to the lookback (12)"),
 ]
 
 
@@ -392,3 +393,44 @@ def test_panel_scalers_per_series_and_json_round_trip():
     assert m.get("a")[0][0] == 1.0 and m.get("a")[1][0] == 5.0
     with pytest.raises(LstmkitError, match="unknown scaler kind"):
         PanelScaler("robust")
+
+
+# -- autoregressive highway ---------------------------------------------------------------------
+def _shapes_frame(n_series=4, period=24, n=24 * 14, seed=3):
+    """Each series repeats its own random daily shape (not a sine) at its own level, with a little noise."""
+    rng = np.random.default_rng(seed)
+    parts = []
+    for k in range(n_series):
+        shape = rng.uniform(0, 10, period)
+        y = 50 * k + np.tile(shape, n // period) + 0.05 * rng.standard_normal(n)
+        parts.append(pd.DataFrame({"id": f"s{k}", "t": np.arange(n), "y": y}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def test_highway_starts_at_zero_and_learns_to_repeat_a_daily_shape(tmp_path):
+    from lstmkit.tasks.forecast.model import GlobalForecastNet
+    torch.manual_seed(0)
+    plain = GlobalForecastNet(1, 1, 0, 6, 2, Output("point"), hidden_size=8, num_layers=1, dropout=0.0)
+    torch.manual_seed(0)
+    hw = GlobalForecastNet(1, 1, 0, 6, 2, Output("point"), hidden_size=8, num_layers=1, dropout=0.0,
+                           highway=12)
+    x = torch.randn(5, 12, 1)
+    assert torch.equal(plain(x), hw(x))                # zero-initialised: the untrained forecast is unchanged
+
+    df = _shapes_frame()
+    kw = dict(lookback=48, horizon=24, max_epochs=12, patience=12, scaler="standard", season=24, ets=False, **QUICK)
+    with_hw = Forecaster(highway=48, **kw).fit(df, id="id", time="t", target="y", out=tmp_path)
+    without = Forecaster(**kw).fit(df, id="id", time="t", target="y")
+    mae_hw, mae_plain = with_hw.metrics_["metrics"]["lstm"]["MAE"], without.metrics_["metrics"]["lstm"]["MAE"]
+    snaive = with_hw.metrics_["metrics"]["seasonal_naive"]["MAE"]
+    assert mae_hw < 0.2 * mae_plain, (mae_hw, mae_plain)          # the copy is one linear map away
+    assert mae_hw < 1.5 * snaive                                   # ~ the noise floor of repeating the last day
+    again = Forecaster.load(with_hw.run_dir_)
+    assert again.config_.highway == 48
+    assert np.allclose(again.predict(df)["y"], with_hw.predict(df)["y"])
+
+
+@pytest.mark.parametrize("value", [49, -1, 2.5])
+def test_highway_longer_than_the_window_is_an_error(value):
+    with pytest.raises(LstmkitError, match="from 0 to the lookback"):
+        Forecaster(lookback=48, horizon=24, highway=value, **QUICK).fit(_shapes_frame(), id="id", time="t", target="y")

@@ -7,7 +7,7 @@ from torch import nn
 from lstmkit.nn.blocks import make_head
 from lstmkit.nn.zoo import make_encoder
 
-__all__ = ["ForecastNet"]
+__all__ = ["ForecastNet", "GlobalForecastNet", "Highway"]
 
 
 class ForecastNet(nn.Module):
@@ -54,6 +54,25 @@ class ForecastNet(nn.Module):
 STRATEGIES = ("direct", "recursive", "seq2seq")
 
 
+class Highway(nn.Module):
+    """LSTNet's autoregressive highway (Lai et al. 2018): one linear map per horizon step from the
+    last ``window`` values of each target, shared across targets and series, ``[B, L, T] -> [B, H, T]``.
+
+    Added to a recurrent forecast it carries what a linear model gets right at once -- repeating a
+    daily or weekly shape, the level -- so the recurrent part only learns the remainder. Initialised
+    at zero: training starts from the recurrent network alone."""
+
+    def __init__(self, window: int, horizon: int):
+        super().__init__()
+        self.window = window
+        self.linear = nn.Linear(window, horizon)
+        nn.init.zeros_(self.linear.weight)
+        nn.init.zeros_(self.linear.bias)
+
+    def forward(self, y: torch.Tensor) -> torch.Tensor:
+        return self.linear(y[:, -self.window:].transpose(1, 2)).transpose(1, 2)
+
+
 class GlobalForecastNet(nn.Module):
     """One network for many series, with covariates, probabilistic outputs and three strategies.
 
@@ -80,7 +99,7 @@ class GlobalForecastNet(nn.Module):
     def __init__(self, n_inputs: int, n_targets: int, n_future: int, horizon: int, n_series: int,
                  output: nn.Module, encoder: str = "lstm", hidden_size: int = 50, num_layers: int = 2,
                  dropout: float = 0.2, relative: bool = True, head: str = "linear", strategy: str = "direct",
-                 id_embedding: int = 0, n_past: int = 0):
+                 id_embedding: int = 0, n_past: int = 0, highway: int = 0):
         super().__init__()
         self.T, self.F, self.H, self.relative, self.strategy = n_targets, n_future, horizon, relative, strategy
         self.output = output
@@ -108,6 +127,8 @@ class GlobalForecastNet(nn.Module):
             self.decoder = make_encoder(encoder, n_future + E + 8, hidden_size, num_layers, dropout)
             self.head = make_head(head, D, n_targets * P)
         self._P = P
+        # created last: the other layers draw the same initial weights with or without it
+        self.highway = Highway(highway, horizon) if highway else None
 
     def forward(self, x: torch.Tensor, series: torch.Tensor | None = None,
                 future: torch.Tensor | None = None) -> torch.Tensor:
@@ -147,4 +168,8 @@ class GlobalForecastNet(nn.Module):
                 o = o[:, -1]
             raw = torch.stack(raws, 1)                                         # [B, H, T, P]
         params = self.output.transform(raw)
-        return self.output.shift(params, last[:, None]) if self.relative else params
+        offset = last[:, None] if self.relative else None                      # [B, 1, T]
+        if self.highway is not None:
+            hw = self.highway(x[..., :T])                                      # [B, H, T]; x relative if asked
+            offset = hw if offset is None else offset + hw
+        return params if offset is None else self.output.shift(params, offset)

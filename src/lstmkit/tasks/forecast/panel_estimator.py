@@ -56,6 +56,9 @@ def validate_global(cfg) -> None:
                                               not isinstance(cfg.samples_per_epoch, int) or cfg.samples_per_epoch < 1):
         raise LstmkitError(f"`samples_per_epoch` must be a positive whole number, got {cfg.samples_per_epoch!r}",
                            "pass --samples-per-epoch 20000, say, or leave it out to use every window")
+    if isinstance(cfg.highway, bool) or not isinstance(cfg.highway, int) or not 0 <= cfg.highway <= cfg.lookback:
+        raise LstmkitError(f"`highway` must be a whole number from 0 to the lookback ({cfg.lookback}), got {cfg.highway!r}",
+                           f"pass --highway {cfg.lookback} (the whole window), a season such as 24, or 0 to turn it off")
     for key in ("val_size", "test_size"):
         v = getattr(cfg, key)
         if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
@@ -127,7 +130,7 @@ class GlobalMixin:
         T, P = len(cfg.target), self.n_past_
         return GlobalForecastNet(T + P + self.n_future_, T, self.n_future_, cfg.horizon, n_series + 1, self.output_,
                                  cfg.model, cfg.hidden_size, cfg.num_layers, cfg.dropout, cfg.relative, cfg.head,
-                                 cfg.strategy, cfg.id_embedding, n_past=P)
+                                 cfg.strategy, cfg.id_embedding, n_past=P, highway=cfg.highway)
 
     def _fit_scalers(self, panel: Panel, cfg) -> None:
         self.panel_scaler_ = PanelScaler(cfg.scaler)
