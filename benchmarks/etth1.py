@@ -50,23 +50,18 @@ def run(df: pd.DataFrame, horizon: int, params: dict) -> dict:
     assert (split["train"], split["val"], split["test"]) == (N_TRAIN, N_VAL, N_TEST), split
     # Test windows in original units (the estimator's own evaluation path), then z-scored with
     # the scaler fitted on the training part.
-    series = _series(f, df)
-    _, y_true, preds = f._test_predictions(series, N_TRAIN, N_VAL)        # [n, H, 7]
+    tf = f.test_forecasts(df)                                            # public accessor, original units
+    y_true, pred = tf["actual"], tf["forecast"]                           # [n, H, 7]
+    last = df[cols].to_numpy(dtype=np.float64)[tf["origins"]][:, None, :]  # naive: the last observed value
     z = lambda a: f.target_scaler_.transform(a.reshape(-1, len(cols))).reshape(a.shape)   # noqa: E731
-    err = z(preds[f.config_.model]) - z(y_true)
-    naive = z(preds["naive"]) - z(y_true) if "naive" in preds else None
+    err = z(pred) - z(y_true)
+    naive = z(np.broadcast_to(last, y_true.shape)) - z(y_true)
     out = {"MSE": round(float(np.mean(err ** 2)), 3), "MAE": round(float(np.mean(np.abs(err))), 3),
            "windows": int(y_true.shape[0]), "train_seconds": round(seconds, 1), "train_cpu_seconds": round(cpu, 1),
            "epochs": f.result_.epochs_run, "best_epoch": f.result_.best_epoch}
-    if naive is not None:
-        out["naive_MSE"] = round(float(np.mean(naive ** 2)), 3)
-        out["naive_MAE"] = round(float(np.mean(np.abs(naive))), 3)
+    out["naive_MSE"] = round(float(np.mean(naive ** 2)), 3)
+    out["naive_MAE"] = round(float(np.mean(np.abs(naive))), 3)
     return out
-
-
-def _series(f: Forecaster, df: pd.DataFrame):
-    from lstmkit.tasks.forecast.estimator import _prepare
-    return _prepare(df, f.config_)
 
 
 def main() -> None:
