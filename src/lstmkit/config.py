@@ -78,6 +78,8 @@ class ForecastConfig:
     test_size: int | None = None
     ets: bool | None = None         # ETS baseline per series; None: only for up to 20 series
     samples_per_epoch: int | None = None  # many series: windows drawn per epoch (series uniform); None: all
+    log: bool = False               # many series: model log(y) (multiplicative seasonality, errors relative
+                                    # to the level, as sMAPE counts them); targets must be > 0
     highway: int = 0                # LSTNet's autoregressive highway: a linear map from the last N scaled
                                     # values of each window straight to the horizon, added to the network's
                                     # forecast (strong seasonality: N = lookback); 0: off
@@ -93,7 +95,7 @@ class ForecastConfig:
                     or self.future_covariates or self.calendar or self.id_embedding or self.quantiles
                     or self.likelihood or self.strategy != "direct" or self.val_size is not None
                     or self.test_size is not None or self.samples_per_epoch is not None
-                    or bool(self.highway))
+                    or bool(self.highway) or bool(self.log))
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "ForecastConfig":

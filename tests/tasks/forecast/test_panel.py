@@ -434,3 +434,38 @@ def test_highway_starts_at_zero_and_learns_to_repeat_a_daily_shape(tmp_path):
 def test_highway_longer_than_the_window_is_an_error(value):
     with pytest.raises(LstmkitError, match="from 0 to the lookback"):
         Forecaster(lookback=48, horizon=24, highway=value, **QUICK).fit(_shapes_frame(), id="id", time="t", target="y")
+
+
+# -- log targets --------------------------------------------------------------------------------
+def _growth_frame(n=160, rates=(0.01, 0.02, 0.03), seed=4):
+    """Exponential growth with a multiplicative daily shape: straight lines plus a fixed pattern in log."""
+    rng = np.random.default_rng(seed)
+    shape = 1 + 0.3 * np.sin(2 * np.pi * np.arange(n) / 12)
+    parts = [pd.DataFrame({"id": f"s{k}", "t": np.arange(n),
+                           "y": (5 + k) * np.exp(r * np.arange(n)) * shape * np.exp(0.005 * rng.standard_normal(n))})
+             for k, r in enumerate(rates)]
+    return pd.concat(parts, ignore_index=True)
+
+
+def test_log_targets_follow_multiplicative_growth(tmp_path):
+    df = _growth_frame()
+    kw = dict(lookback=24, horizon=6, max_epochs=15, patience=15, scaler="mase", season=12, ets=False, **QUICK)
+    logged = Forecaster(log=True, **kw).fit(df, id="id", time="t", target="y", out=tmp_path)
+    plain = Forecaster(**kw).fit(df, id="id", time="t", target="y")
+    m_log, m_plain = logged.metrics_["metrics"]["lstm"], plain.metrics_["metrics"]["lstm"]
+    assert m_log["MAE"] < 0.5 * m_plain["MAE"], (m_log, m_plain)
+    tf = logged.test_forecasts(df)
+    assert (tf["forecast"] > 0).all()                                   # exp: never below zero
+    assert np.abs(tf["forecast"] / tf["actual"] - 1).mean() < 0.1      # within 10 % of levels 17 to 1,000
+    again = Forecaster.load(logged.run_dir_)
+    assert np.allclose(again.predict(df)["y"], logged.predict(df)["y"])
+
+
+def test_log_targets_refuse_zero_or_negative_values_and_likelihoods():
+    df = _growth_frame()
+    df.loc[(df["id"] == "s1") & (df["t"] == 40), "y"] = 0.0
+    with pytest.raises(LstmkitError, match=r"--log needs positive targets, but series 's1' has 0 at its point 41"):
+        Forecaster(lookback=24, horizon=6, log=True, **QUICK).fit(df, id="id", time="t", target="y")
+    with pytest.raises(LstmkitError, match="cannot be combined with the gaussian likelihood"):
+        Forecaster(lookback=24, horizon=6, log=True, likelihood="gaussian", **QUICK).fit(
+            _growth_frame(), id="id", time="t", target="y")

@@ -56,6 +56,9 @@ def validate_global(cfg) -> None:
                                               not isinstance(cfg.samples_per_epoch, int) or cfg.samples_per_epoch < 1):
         raise LstmkitError(f"`samples_per_epoch` must be a positive whole number, got {cfg.samples_per_epoch!r}",
                            "pass --samples-per-epoch 20000, say, or leave it out to use every window")
+    if cfg.log and cfg.likelihood is not None:
+        raise LstmkitError(f"--log cannot be combined with the {cfg.likelihood} likelihood (its scale parameter has "
+                           "no meaning after exp)", "use --quantiles with --log, or drop --log")
     if isinstance(cfg.highway, bool) or not isinstance(cfg.highway, int) or not 0 <= cfg.highway <= cfg.lookback:
         raise LstmkitError(f"`highway` must be a whole number from 0 to the lookback ({cfg.lookback}), got {cfg.highway!r}",
                            f"pass --highway {cfg.lookback} (the whole window), a season such as 24, or 0 to turn it off")
@@ -138,7 +141,7 @@ class GlobalMixin:
         for s, sid in enumerate(panel.ids):
             n_train = part_sizes(int(panel.lengths[s]), cfg)[0]
             r = panel.rows(s)
-            self.panel_scaler_.fit_one(sid, panel.values[r][:n_train])
+            self.panel_scaler_.fit_one(sid, self._model_units(panel.values[r][:n_train], panel, s))
             train_rows.append(np.arange(r.start, r.start + n_train))
         rows = np.concatenate(train_rows)
         n_user_future = len(cfg.future_covariates)
@@ -147,12 +150,33 @@ class GlobalMixin:
         self.covariate_scaler_ = Scaler(kind).fit(cov[rows]) if cov.shape[1] else None
         self.n_past_, self.n_future_ = panel.past.shape[1], panel.future.shape[1]
 
+    def _model_units(self, values: np.ndarray, panel: Panel, s: int | None = None) -> np.ndarray:
+        """Target values as the network sees them before scaling: ``log(y)`` with ``--log``."""
+        if not self.config_.log:
+            return values
+        bad = np.isfinite(values) & (values <= 0)
+        if bad.any():
+            row = int(np.argmax(bad.any(1)))
+            if s is None:
+                s = int(np.searchsorted(panel.starts, row, side="right") - 1)
+                row -= int(panel.starts[s])
+            raise LstmkitError(f"--log needs positive targets, but series {panel.ids[s]!r} has "
+                               f"{values[bad][0]:g} at its point {row + 1}",
+                               "drop --log, or shift the series above zero before training")
+        with np.errstate(invalid="ignore"):
+            return np.log(values)
+
+    def _original_units(self, params: np.ndarray) -> np.ndarray:
+        """Inverse of :meth:`_model_units` on point forecasts or quantiles (monotone, so exact)."""
+        return np.exp(params) if self.config_.log else params
+
     def _series_scale(self, panel: Panel) -> tuple[np.ndarray, np.ndarray]:
         """``loc, scale [S, T]`` of each series (a series unseen in training: from its own history)."""
         locs, scales = [], []
         for s, sid in enumerate(panel.ids):
             if sid not in self.panel_scaler_.params:
-                tmp = PanelScaler(self.panel_scaler_.kind).fit_one(sid, panel.values[panel.rows(s)])
+                tmp = PanelScaler(self.panel_scaler_.kind).fit_one(
+                    sid, self._model_units(panel.values[panel.rows(s)], panel, s))
                 loc, sc = tmp.get(sid)
             else:
                 loc, sc = self.panel_scaler_.get(sid)
@@ -170,7 +194,7 @@ class GlobalMixin:
     def _panel_arrays(self, panel: Panel) -> dict[str, Any]:
         loc, scale = self._series_scale(panel)
         per_row = np.repeat(np.arange(len(panel.ids)), panel.lengths)
-        y = (panel.values - loc[per_row]) / scale[per_row]
+        y = (self._model_units(panel.values, panel) - loc[per_row]) / scale[per_row]
         past, fut = self._scale_covariates(panel.past, panel.future)
         inputs = np.concatenate([y, past, fut], 1)
         f32 = lambda a: torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))
@@ -194,7 +218,7 @@ class GlobalMixin:
         params = torch.cat(outs).numpy().astype(np.float64) if outs else np.zeros((0,))
         s = series.numpy()
         loc, scale = arrays["loc"][s][:, None], arrays["scale"][s][:, None]    # [n, 1, T]
-        return unscale(self.output_.kind, params, loc, scale)
+        return self._original_units(unscale(self.output_.kind, params, loc, scale))
 
     def _predict_global(self, data) -> pd.DataFrame:
         cfg = self.config_
@@ -207,7 +231,7 @@ class GlobalMixin:
         loc, scale = self._series_scale(panel)
         for s, sid in enumerate(panel.ids):
             r = panel.rows(s)
-            y = (panel.values[r] - loc[s]) / scale[s]
+            y = (self._model_units(panel.values[r], panel, s) - loc[s]) / scale[s]
             past, fut = self._scale_covariates(panel.past[r], panel.future[r])
             x = np.concatenate([y, past, fut], 1)
             if len(x) < L:                                    # short history: repeat the first row
@@ -246,7 +270,7 @@ class GlobalMixin:
         with torch.no_grad():
             params = torch.cat([self.net_(x[k:k + _EVAL_BATCH], emb[k:k + _EVAL_BATCH], fut[k:k + _EVAL_BATCH])
                                 for k in range(0, len(x), _EVAL_BATCH)]).numpy().astype(np.float64)
-        params = unscale(self.output_.kind, params, loc[:, None], scale[:, None])
+        params = self._original_units(unscale(self.output_.kind, params, loc[:, None], scale[:, None]))
         return self._forecast_frame(panel, params, t_out)
 
     def _forecast_frame(self, panel: Panel, params: np.ndarray, times) -> pd.DataFrame:
