@@ -29,6 +29,7 @@ import torch
 
 from lstmkit import Forecaster
 
+from _settings import parse_overrides
 DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "forecasting" / "ett" / "ETTh1.csv"
 MONTH = 30 * 24
 N_TRAIN, N_VAL, N_TEST = 12 * MONTH, 4 * MONTH, 4 * MONTH
@@ -72,13 +73,7 @@ def main() -> None:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a model setting")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
-    params = dict(SETTINGS)
-    for kv in args.set:
-        k, v = kv.split("=", 1)
-        try:
-            params[k] = json.loads(v)
-        except json.JSONDecodeError:
-            params[k] = v
+    params = {**SETTINGS, **parse_overrides(args.set)}
     df = pd.read_csv(args.data).iloc[:N_TRAIN + N_VAL + N_TEST].reset_index(drop=True)
     results = {}
     for h in (int(s) for s in args.horizons.split(",")):

@@ -36,6 +36,7 @@ import torch
 from lstmkit import SpeechRecognizer
 from lstmkit.tasks.speech.data import read_folder
 
+from _settings import parse_overrides
 DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "speech" / "fsdd" / "recordings"
 PATTERN = "{label}_{speaker}_{take}"
 
@@ -170,13 +171,7 @@ def main() -> None:
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="override a model setting, e.g. --set num_layers=2 (value parsed as JSON when it can be)")
     args = ap.parse_args()
-    args.overrides = {}
-    for kv in args.set:
-        key, _, value = kv.partition("=")
-        try:
-            args.overrides[key] = json.loads(value)
-        except json.JSONDecodeError:
-            args.overrides[key] = value
+    args.overrides = parse_overrides(args.set)
     torch.set_num_threads(args.threads)
     for part, fn in (("classify", classify), ("ctc", ctc)):
         if args.part in (part, "all"):

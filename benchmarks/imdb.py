@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -19,6 +20,7 @@ import torch
 
 from lstmkit import TextClassifier
 
+from _settings import parse_overrides
 DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "sentiment" / "imdb"
 SETTINGS = dict(text="text", label="label", tokenizer="word", min_freq=2, max_size=25_000, max_len=400,
                 truncate="both", embed_dim=128, model="bilstm", hidden_size=128, num_layers=1, dropout=0.4,
@@ -32,7 +34,10 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--limit", type=int, default=None, help="use only N train and N test reviews (smoke test)")
     ap.add_argument("--out", type=Path, default=None, help="keep the run folder here")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="override a setting (JSON value), e.g. --set pooling='\"max-mean\"'")
     args = ap.parse_args()
+    settings = {**SETTINGS, **parse_overrides(args.set)}
     torch.set_num_threads(args.threads)
 
     train, test = args.data / "imdb_train.csv.gz", args.data / "imdb_test.csv.gz"
@@ -45,7 +50,7 @@ def main() -> None:
 
     out = args.out or Path(tempfile.mkdtemp())
     t0 = time.perf_counter()
-    clf = TextClassifier(max_epochs=args.epochs, progress="log", tensorboard=False, **SETTINGS)
+    clf = TextClassifier(max_epochs=args.epochs, progress="log", tensorboard=False, **settings)
     clf.fit(str(train), out=out)
     train_s = time.perf_counter() - t0
     t1 = time.perf_counter()
@@ -56,7 +61,8 @@ def main() -> None:
         "train_seconds": round(train_s, 1), "test_seconds": round(time.perf_counter() - t1, 1),
         "epochs_run": clf.result_.epochs_run, "best_epoch": clf.result_.best_epoch,
         "train_reviews": clf.data_summary_["split"]["train"], "test_reviews": m["n"],
-        "threads": args.threads, "settings": {**SETTINGS, "max_epochs": args.epochs},
+        "threads": args.threads, "settings": {**settings, "max_epochs": args.epochs},
+        "loadavg": [round(x, 2) for x in os.getloadavg()],
         "run_dir": str(clf.run_dir_)}))
 
 
