@@ -7,6 +7,7 @@ import pytest
 import soundfile as sf
 
 from cli_helpers import assert_user_error, run_cli
+from lstmkit import SpeechRecognizer
 from speech_data import RATE, say
 
 
@@ -45,9 +46,13 @@ def test_train_transcribe_evaluate(corpus, cfg, ctc_run, tmp_path, capsys):
 
 def test_classify_from_a_folder(digits, cfg, tmp_path, capsys):
     code, out, err = cli(capsys, "speech", "train", "--data", digits, "--mode", "classify",
-                         "--label-from-name", "{label}_{speaker}_{take}", "--config", cfg, "--out", tmp_path)
+                         "--label-from-name", "{label}_{speaker}_{take}", "--features", "mfcc", "--n-mfcc", "12",
+                         "--config", cfg, "--out", tmp_path)
     assert code == 0, err
     assert "accuracy" in out
+    (run,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    est = SpeechRecognizer.load(run)
+    assert (est.config_.features, est.config_.n_mfcc, est.spec_.dim) == ("mfcc", 12, 12)
 
 
 def test_stereo_and_rate_are_converted_with_a_note(ctc_run, tmp_path, capsys):

@@ -27,6 +27,7 @@ def train(
     sample_rate: Optional[int] = typer.Option(None, help="Model sample rate; other rates are resampled [the data's]."),
     features: Optional[str] = typer.Option(None, help="logmel or mfcc [logmel]."),
     n_mels: Optional[int] = typer.Option(None, help="Mel bands [40]."),
+    n_mfcc: Optional[int] = typer.Option(None, help="Cepstral coefficients kept with --features mfcc [13]."),
     normalize: Optional[str] = typer.Option(None, help="utterance, global or none [utterance]."),
     spec_augment: Optional[bool] = typer.Option(None, "--spec-augment/--no-spec-augment",
                                                 help="Time and frequency masks while training [off]."),
@@ -60,7 +61,7 @@ def train(
                                         val_data=None if val is None else str(val)))
         return
     flags = {"mode": mode, "label_from_name": label_from_name, "sample_rate": sample_rate, "features": features,
-             "n_mels": n_mels, "normalize": normalize, "spec_augment": spec_augment, "subsample": subsample,
+             "n_mels": n_mels, "n_mfcc": n_mfcc, "normalize": normalize, "spec_augment": spec_augment, "subsample": subsample,
              "speed_perturb": speed_perturb,
              "model": model, "hidden_size": hidden_size, "num_layers": layers, "dropout": dropout,
              "pooling": pooling, "attention": attention, "beam": beam, "lm": None if lm is None else str(lm),
