@@ -73,8 +73,10 @@ def as_arrays(train: pd.DataFrame, target: pd.DataFrame, h: int) -> tuple[list[s
     return ids, [hist[k] for k in ids], actual
 
 
-def model_forecast(train: pd.DataFrame, ids: list[str], h: int, m: int, params: dict, seed: int) -> np.ndarray:
+def model_forecast(train: pd.DataFrame, ids: list[str], h: int, m: int, params: dict, seed: int,
+                   epochs: list | None = None) -> np.ndarray:
     """Fit the global Forecaster on all series and forecast h steps after each series' end: [S, h].
+    ``epochs`` (if given) receives ``(epochs run, best epoch)``.
 
     This is the only part that depends on the many-series API of
     ``lstmkit.tasks.forecast.estimator.Forecaster``.
@@ -90,6 +92,8 @@ def model_forecast(train: pd.DataFrame, ids: list[str], h: int, m: int, params: 
     value = [c for c in pred.columns if c not in ("id", "t", "step", "time")][0]
     pred = pred.sort_values(["id", "step"]) if "step" in pred.columns else pred
     by_id = {k: g[value].to_numpy() for k, g in pred.groupby("id", sort=False)}
+    if epochs is not None:
+        epochs.append((f.result_.epochs_run, f.result_.best_epoch))
     return np.stack([by_id[k][:h] for k in ids])
 
 
@@ -136,12 +140,14 @@ def main() -> None:
     out["anchors"] = {k: dict(zip(("sMAPE", "MASE", "OWA"), v)) for k, v in ANCHORS[freq].items()}
     if not args.no_model:
         t0, c0 = time.perf_counter(), time.process_time()
-        forecasts = [model_forecast(train, ids, h, m, params, seed) for seed in range(args.seeds)]
+        epochs: list = []
+        forecasts = [model_forecast(train, ids, h, m, params, seed, epochs) for seed in range(args.seeds)]
         out["train_seconds"] = round(time.perf_counter() - t0, 1)          # wall clock, fit + predict
         out["train_cpu_seconds"] = round(time.process_time() - c0, 1)      # CPU time of this process
         fc = np.median(np.stack(forecasts), axis=0)
         out["lstmkit"] = _r({k: v for k, v in m4_scores(hist, actual, fc, m, naive2_forecast=n2).items()
                              if k in ("sMAPE", "MASE", "OWA")})
+        out["epochs_run_best"] = epochs
         out["settings"] = params | {"seeds": args.seeds}
     out["threads"] = args.threads
     out["loadavg"] = [round(x, 2) for x in os.getloadavg()]
