@@ -25,8 +25,8 @@ from lstmkit.data.scaling import SCALER_KINDS, Scaler
 from lstmkit.data.vocab import PAD_ID, TOKENIZERS, load_vectors, make_tokenizer, tokenizer_from_dict
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.zoo import ENCODERS
-from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, atomic_write, new_run_dir, read_meta,
-                          read_run, save_tensors, write_json, load_weights, read_metrics)
+from lstmkit.tasks._base import RunEstimator
+from lstmkit.runs import FORMAT_VERSION, META_FILE, atomic_write, new_run_dir, read_meta, read_run, write_json
 from lstmkit.tasks.classify.data import (SeriesData, TextData, check_classes, check_known_labels, read_series,
                                          read_texts, stratified_split)
 from lstmkit.tasks.classify.metrics import classification_metrics, plot_confusion
@@ -40,9 +40,10 @@ VOCAB_FILE = "vocab.json"
 _EVAL_BATCH = 256
 
 
-class _Classifier(ABC):
+class _Classifier(RunEstimator, ABC):
     """Shared machinery; the subclasses say how data is read and turned into tensors."""
 
+    TASK = TASK
     kind = ""                               # "text" | "series"
     _defaults: dict[str, Any] = {}
 
@@ -138,14 +139,10 @@ class _Classifier(ABC):
     @classmethod
     def resume(cls, run_dir: str | Path, data=None):
         """Continue an interrupted run from its last checkpoint (same config, same data files)."""
-        meta = read_meta(run_dir, TASK)
-        if meta.get("status") == "finished":
-            raise LstmkitError(f"{run_dir} already finished training", "start a new run instead of --resume")
+        meta = cls._unfinished_meta(run_dir)
         est = _class_for(meta, run_dir)(**_flatten(meta["config"]))
         d = meta.get("data", {})
-        source = data if data is not None else d.get("source")
-        if source is None:
-            raise LstmkitError(f"{run_dir} was trained on in-memory data", "pass the data again with --data")
+        source = cls._resume_source(meta, run_dir, data, "in-memory data", "pass the data again with --data")
         return est.fit(source, val_data=d.get("val_source"), test_data=d.get("test_source"),
                        run_dir=run_dir, resume=True)
 
@@ -170,17 +167,6 @@ class _Classifier(ABC):
         return self._metrics(self._encode(d), d.labels)
 
     # -- persistence -----------------------------------------------------------------------
-    def save(self, path: str | Path) -> Path:
-        """Write ``model.safetensors``, the preprocessing state, ``metrics.json`` and ``lstmkit.json``."""
-        self._check_fitted()
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        save_tensors(path / WEIGHTS_FILE, self.net_.state_dict(), metadata={"format": "pt", "task": TASK})
-        self._write_state(path)
-        if getattr(self, "metrics_", None):
-            write_json(path / "metrics.json", self.metrics_)
-        self._write_meta(path, status="finished")
-        return path
 
     @classmethod
     def load(cls, path: str | Path):
@@ -202,18 +188,10 @@ class _Classifier(ABC):
         except (KeyError, TypeError, ValueError) as e:
             raise LstmkitError(f"{path}/{META_FILE} is missing or has a malformed entry ({e})",
                                "the file was edited or damaged; retrain the model") from None
-        load_weights(est.net_, weights, path)
-        est.run_dir_ = Path(path)
-        metrics = read_metrics(path)
-        if metrics is not None:
-            est.metrics_ = metrics
+        est._attach_weights(Path(path), weights)
         return est
 
     # -- internals -------------------------------------------------------------------------
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "net_"):
-            raise LstmkitError(f"this {type(self).__name__} is not fitted yet",
-                               f"call fit(...) or {type(self).__name__}.load(run)")
 
     @torch.no_grad()
     def _proba(self, seqs: list[torch.Tensor]) -> np.ndarray:
@@ -258,11 +236,9 @@ class _Classifier(ABC):
                       "parameters": sum(p.numel() for p in self.net_.parameters())},
             "data": self.data_summary_,
         }
-        result = getattr(self, "result_", None)
-        if result is not None:
-            meta["training"] = {"epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
-                                "best_val_loss": result.best_val_loss, "stopped_early": result.stopped_early,
-                                "seconds": float(sum(h.get("seconds", 0.0) for h in result.history))}
+        training = self._training_meta()
+        if training is not None:
+            meta["training"] = training
         write_json(run_dir / META_FILE, meta)
 
     def _build_net(self) -> ClassifierNet:

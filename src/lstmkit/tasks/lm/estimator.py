@@ -23,8 +23,8 @@ from lstmkit.config import (require_positive_int as _positive, flatten_config as
 from lstmkit.data.batching import BucketBatches, pad_batch
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.zoo import ENCODERS
-from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, atomic_write, new_run_dir, read_meta, read_run,
-                          save_tensors, write_json, load_weights, read_metrics)
+from lstmkit.tasks._base import RunEstimator
+from lstmkit.runs import FORMAT_VERSION, META_FILE, atomic_write, new_run_dir, read_run, write_json
 from lstmkit.tasks.lm.config import LEVELS, LMConfig
 from lstmkit.tasks.lm.data import EOS, PAD_ID, UNK_ID, LMTokenizer, line_pieces, read_corpus, split_lines
 from lstmkit.tasks.lm.model import LanguageModelNet, token_loss
@@ -58,7 +58,7 @@ class _LineBatches:
             yield (inp, lengths), tgt
 
 
-class LanguageModel:
+class LanguageModel(RunEstimator):
     """An LSTM language model over lines of text: embedding → causal zoo encoder → next-token softmax.
 
     Hyper-parameters are those of :class:`~lstmkit.tasks.lm.config.LMConfig` and
@@ -71,6 +71,8 @@ class LanguageModel:
     Fitted attributes: ``config_``, ``tokenizer_``, ``net_``, ``result_`` (training history),
     ``metrics_`` (held-out perplexity), ``data_summary_``, ``run_dir_``, ``train_seconds_``.
     """
+
+    TASK = TASK
 
     def __init__(self, level: str = "char", **params: Any):
         self.config = _config_from_params({"level": level, **params})
@@ -119,7 +121,7 @@ class LanguageModel:
         self.run_dir_ = Path(run_dir) if run_dir is not None else None
         trainer = Trainer(cfg.train, run_dir=self.run_dir_, loss_fn=loss)
         if self.run_dir_ is not None and not resume:
-            self._write_vocab(self.run_dir_)
+            self._write_state(self.run_dir_)
             self._write_meta(self.run_dir_, status="training")
         t0 = _time.perf_counter()
         try:
@@ -141,13 +143,9 @@ class LanguageModel:
     @classmethod
     def resume(cls, run_dir: str | Path, data=None, val=None) -> "LanguageModel":
         """Continue an interrupted run from its last checkpoint (same config, same text files)."""
-        meta = read_meta(run_dir, TASK)
-        if meta.get("status") == "finished":
-            raise LstmkitError(f"{run_dir} already finished training", "start a new run instead of --resume")
+        meta = cls._unfinished_meta(run_dir)
         d = meta.get("data", {})
-        source = data if data is not None else d.get("source")
-        if source is None:
-            raise LstmkitError(f"{run_dir} was trained on lines given in memory", "pass the text again with --data")
+        source = cls._resume_source(meta, run_dir, data, "lines given in memory", "pass the text again with --data")
         est = cls(**_flatten(meta["config"]))
         return est.fit(source, val if val is not None else d.get("val_source"), run_dir=run_dir, resume=True)
 
@@ -235,17 +233,6 @@ class LanguageModel:
                          for j, ids in enumerate(lines))
 
     # -- persistence -----------------------------------------------------------------------
-    def save(self, path: str | Path) -> Path:
-        """Write ``model.safetensors``, ``vocab.json``, ``metrics.json`` and ``lstmkit.json``."""
-        self._check_fitted()
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        save_tensors(path / WEIGHTS_FILE, self.net_.state_dict(), metadata={"format": "pt"})
-        self._write_vocab(path)
-        if getattr(self, "metrics_", None):
-            write_json(path / "metrics.json", self.metrics_)
-        self._write_meta(path, status="finished")
-        return path
 
     @classmethod
     def load(cls, path: str | Path) -> "LanguageModel":
@@ -261,18 +248,10 @@ class LanguageModel:
         except (KeyError, TypeError, ValueError, OSError) as e:
             raise LstmkitError(f"{path} has a missing or malformed {META_FILE} / {VOCAB_FILE} ({e})",
                                "the run folder was edited or damaged; retrain the model") from None
-        load_weights(est.net_, weights, path)
-        est.run_dir_ = path
-        metrics = read_metrics(path)
-        if metrics is not None:
-            est.metrics_ = metrics
+        est._attach_weights(Path(path), weights)
         return est
 
     # -- internals -------------------------------------------------------------------------
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "net_"):
-            raise LstmkitError("this LanguageModel is not fitted yet", "call fit(...) or LanguageModel.load(run)")
-
     def _build_net(self) -> LanguageModelNet:
         cfg, tok = self.config_, self.tokenizer_
         return LanguageModelNet(tok.vocab_size, cfg.embed_dim, cfg.hidden_size, cfg.num_layers, cfg.model,
@@ -319,7 +298,7 @@ class LanguageModel:
             return prefix + text
         return prefix + ("" if prefix[-1:].isspace() else " ") + text
 
-    def _write_vocab(self, run_dir: Path) -> None:
+    def _write_state(self, run_dir: Path) -> None:
         state = self.tokenizer_.to_dict()
         atomic_write(run_dir / VOCAB_FILE,
                      lambda tmp: Path(tmp).write_text(json.dumps(state, ensure_ascii=False) + "\n", encoding="utf-8"))
@@ -333,11 +312,9 @@ class LanguageModel:
                                   "sequences": "one per line: <bos> tokens </s>"},
                 "model": {"class": "LanguageModelNet", "parameters": sum(p.numel() for p in self.net_.parameters())},
                 "data": self.data_summary_}
-        result = getattr(self, "result_", None)
-        if result is not None:
-            meta["training"] = {"epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
-                                "best_val_loss": result.best_val_loss, "stopped_early": result.stopped_early,
-                                "seconds": float(sum(h.get("seconds", 0.0) for h in result.history))}
+        training = self._training_meta()
+        if training is not None:
+            meta["training"] = training
         write_json(run_dir / META_FILE, meta)
 
 

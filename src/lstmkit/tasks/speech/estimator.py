@@ -22,8 +22,8 @@ from lstmkit.config import (require_positive_int as _positive, flatten_config as
 from lstmkit.data.batching import BucketBatches, pad_batch
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.zoo import ENCODERS
-from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, new_run_dir, read_meta, read_run,
-                          save_tensors, write_json, load_weights, read_metrics)
+from lstmkit.tasks._base import RunEstimator
+from lstmkit.runs import FORMAT_VERSION, META_FILE, new_run_dir, read_run, write_json
 from lstmkit.tasks.speech.config import MODES, SpeechConfig
 from lstmkit.tasks.speech.data import Symbols, Utterances, read_audio, read_utterances
 from lstmkit.tasks.speech.decode import LMFusion, greedy_decode, prefix_beam_search
@@ -76,7 +76,7 @@ class _Batches:
                 yield (x, lengths, tgt_in), tgt_out
 
 
-class SpeechRecognizer:
+class SpeechRecognizer(RunEstimator):
     """Speech recognition (CTC or attention seq2seq over characters) or spoken-word classification.
 
     Hyper-parameters are those of :class:`~lstmkit.tasks.speech.config.SpeechConfig` and
@@ -89,6 +89,8 @@ class SpeechRecognizer:
     Fitted attributes: ``config_``, ``symbols_`` (ctc / seq2seq) or ``classes_`` (classify),
     ``normalizer_``, ``net_``, ``result_``, ``metrics_``, ``data_summary_``, ``run_dir_``.
     """
+
+    TASK = TASK
 
     def __init__(self, **params: Any):
         self.config = _config_from_params(params)
@@ -172,13 +174,9 @@ class SpeechRecognizer:
     @classmethod
     def resume(cls, run_dir: str | Path, data=None, val_data=None) -> "SpeechRecognizer":
         """Continue an interrupted run from its last checkpoint (same config, same recordings)."""
-        meta = read_meta(run_dir, TASK)
-        if meta.get("status") == "finished":
-            raise LstmkitError(f"{run_dir} already finished training", "start a new run instead of --resume")
+        meta = cls._unfinished_meta(run_dir)
         d = meta.get("data", {})
-        source = data if data is not None else d.get("source")
-        if source is None:
-            raise LstmkitError(f"{run_dir} was trained on recordings given in memory", "pass them again with --data")
+        source = cls._resume_source(meta, run_dir, data, "recordings given in memory", "pass them again with --data")
         est = cls(**_flatten(meta["config"]))
         return est.fit(source, val_data=val_data if val_data is not None else d.get("val_source"),
                        run_dir=run_dir, resume=True)
@@ -207,15 +205,6 @@ class SpeechRecognizer:
         return self._score(feats, utts.texts, sum(durations), beam, self._pick_lm(lm), t0=t0)
 
     # -- persistence -----------------------------------------------------------------------
-    def save(self, path: str | Path) -> Path:
-        self._check_fitted()
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        save_tensors(path / WEIGHTS_FILE, self.net_.state_dict(), metadata={"format": "pt", "task": TASK})
-        if getattr(self, "metrics_", None):
-            write_json(path / "metrics.json", self.metrics_)
-        self._write_meta(path, status="finished")
-        return path
 
     @classmethod
     def load(cls, path: str | Path) -> "SpeechRecognizer":
@@ -236,18 +225,10 @@ class SpeechRecognizer:
         except (KeyError, TypeError, ValueError) as e:
             raise LstmkitError(f"{path} has a missing or malformed {META_FILE} ({e})",
                                "the run folder was edited or damaged; retrain the model") from None
-        load_weights(est.net_, weights, path)
-        est.run_dir_ = path
-        metrics = read_metrics(path)
-        if metrics is not None:
-            est.metrics_ = metrics
+        est._attach_weights(Path(path), weights)
         return est
 
     # -- internals: data -------------------------------------------------------------------
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "net_"):
-            raise LstmkitError("this SpeechRecognizer is not fitted yet", "call fit(...) or SpeechRecognizer.load(run)")
-
     @property
     def spec_(self) -> FeatureSpec:
         c = self.config_
@@ -446,11 +427,9 @@ class SpeechRecognizer:
                 "model": {"class": type(self.net_).__name__,
                           "parameters": sum(p.numel() for p in self.net_.parameters())},
                 "data": self.data_summary_}
-        result = getattr(self, "result_", None)
-        if result is not None:
-            meta["training"] = {"epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
-                                "best_val_loss": result.best_val_loss, "stopped_early": result.stopped_early,
-                                "seconds": float(sum(h.get("seconds", 0.0) for h in result.history))}
+        training = self._training_meta()
+        if training is not None:
+            meta["training"] = training
         write_json(run_dir / META_FILE, meta)
 
 

@@ -21,8 +21,8 @@ from lstmkit.config import (TranslateConfig, require_positive_int as _positive,
 from lstmkit.data.batching import BucketBatches, pad_batch
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.zoo import ENCODERS
-from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, atomic_write, new_run_dir, read_meta, read_run,
-                          save_tensors, write_json, load_weights, read_metrics)
+from lstmkit.tasks._base import RunEstimator
+from lstmkit.runs import FORMAT_VERSION, META_FILE, atomic_write, new_run_dir, read_run, write_json
 from lstmkit.tasks.translate.data import (BOS_ID, EOS_ID, PAD_ID, Pairs, SideTokenizer, clean_pairs, read_pairs,
                                           split_pairs)
 from lstmkit.tasks.translate.decode import beam_search
@@ -56,7 +56,7 @@ class _PairBatches:
             yield (src, src_len, tgt_in), tgt_out
 
 
-class Translator:
+class Translator(RunEstimator):
     """LSTM encoder-decoder with attention and beam search.
 
     Hyper-parameters are those of :class:`~lstmkit.config.TranslateConfig` and
@@ -69,6 +69,8 @@ class Translator:
     Fitted attributes: ``config_``, ``src_tokenizer_``, ``tgt_tokenizer_``, ``net_``, ``result_``,
     ``metrics_`` (validation BLEU/chrF, greedy and beam), ``data_summary_``, ``run_dir_``.
     """
+
+    TASK = TASK
 
     def __init__(self, **params: Any):
         self.config = _config_from_params(params)
@@ -118,7 +120,7 @@ class Translator:
             run_dir = new_run_dir(out, TASK)
         self.run_dir_ = Path(run_dir) if run_dir is not None else None
         if self.run_dir_ is not None and not resume:
-            self._write_vocab(self.run_dir_)
+            self._write_state(self.run_dir_)
             self._write_meta(self.run_dir_, status="training")
         trainer = Trainer(cfg.train, run_dir=self.run_dir_, loss_fn=loss)
         t0 = _time.perf_counter()
@@ -143,9 +145,7 @@ class Translator:
     def resume(cls, run_dir: str | Path) -> "Translator":
         """Continue an interrupted run from its last checkpoint: same settings, same files, same
         vocabularies; the result equals an uninterrupted run's."""
-        meta = read_meta(run_dir, TASK)
-        if meta.get("status") == "finished":
-            raise LstmkitError(f"{run_dir} already finished training", "start a new run instead of --resume")
+        meta = cls._unfinished_meta(run_dir)
         files = meta.get("data", {}).get("files")
         if not files or (files.get("data") is None and files.get("src_file") is None):
             raise LstmkitError(f"{run_dir} was trained on in-memory data", "it cannot be resumed from the command line; "
@@ -171,16 +171,6 @@ class Translator:
         return result
 
     # -- persistence -----------------------------------------------------------------------
-    def save(self, path: str | Path) -> Path:
-        self._check_fitted()
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        save_tensors(path / WEIGHTS_FILE, self.net_.state_dict(), metadata={"format": "pt", "task": TASK})
-        self._write_vocab(path)
-        if getattr(self, "metrics_", None):
-            write_json(path / "metrics.json", self.metrics_)
-        self._write_meta(path, status="finished")
-        return path
 
     @classmethod
     def load(cls, path: str | Path) -> "Translator":
@@ -196,11 +186,7 @@ class Translator:
         except (KeyError, TypeError, ValueError, OSError) as e:
             raise LstmkitError(f"{path} has a missing or malformed {META_FILE} / {VOCAB_FILE} ({e})",
                                "the run folder was edited or damaged; retrain the model") from None
-        load_weights(est.net_, weights, path)
-        est.run_dir_ = path
-        metrics = read_metrics(path)
-        if metrics is not None:
-            est.metrics_ = metrics
+        est._attach_weights(Path(path), weights)
         return est
 
     def attention(self, sentence: str, beam: int = 1) -> tuple[list[str], list[str], Any]:
@@ -216,10 +202,6 @@ class Translator:
         return src, out, hyp.attention.numpy()
 
     # -- internals -------------------------------------------------------------------------
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "net_"):
-            raise LstmkitError("this Translator is not fitted yet", "call fit(...) or Translator.load(run)")
-
     def _fit_tokenizers(self, src: list[str], tgt: list[str]) -> None:
         cfg = self.config_
         make = lambda: SideTokenizer(cfg.tokenizer, cfg.min_freq, cfg.max_size, cfg.lowercase)  # noqa: E731
@@ -297,7 +279,7 @@ class Translator:
         self.src_tokenizer_ = SideTokenizer.from_dict(state["src"])
         self.tgt_tokenizer_ = SideTokenizer.from_dict(state["tgt"])
 
-    def _write_vocab(self, run_dir: Path) -> None:
+    def _write_state(self, run_dir: Path) -> None:
         state = {"src": self.src_tokenizer_.to_dict(), "tgt": self.tgt_tokenizer_.to_dict()}
         atomic_write(run_dir / VOCAB_FILE,
                      lambda tmp: Path(tmp).write_text(json.dumps(state, ensure_ascii=False) + "\n", encoding="utf-8"))
@@ -310,11 +292,9 @@ class Translator:
                                   "tgt_vocab": self.tgt_tokenizer_.vocab_size},
                 "model": {"class": "Seq2Seq", "parameters": sum(p.numel() for p in self.net_.parameters())},
                 "data": self.data_summary_}
-        result = getattr(self, "result_", None)
-        if result is not None:
-            meta["training"] = {"epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
-                                "best_val_loss": result.best_val_loss, "stopped_early": result.stopped_early,
-                                "seconds": float(sum(h.get("seconds", 0.0) for h in result.history))}
+        training = self._training_meta()
+        if training is not None:
+            meta["training"] = training
         write_json(run_dir / META_FILE, meta)
 
 

@@ -1,0 +1,81 @@
+"""What the classify, lm, speech and translate estimators share around their run folders.
+
+Each estimator still owns what differs: its data, its network, the JSON state beside the weights
+(``_write_state``) and the body of ``_write_meta``. This base holds the parts that were copied
+between them: the not-fitted error, ``save()``, the checks that open ``resume()``, the strict
+weight load and metrics read that close ``load()``, and the ``training`` block of ``lstmkit.json``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from lstmkit.errors import LstmkitError
+from lstmkit.runs import WEIGHTS_FILE, load_weights, read_meta, read_metrics, save_tensors, write_json
+
+__all__ = ["RunEstimator"]
+
+
+class RunEstimator:
+    """Base of the run-folder estimators; subclasses set ``TASK`` and implement ``_write_meta``."""
+
+    TASK: str = ""
+
+    # -- fitted state --------------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "net_"):
+            name = type(self).__name__
+            raise LstmkitError(f"this {name} is not fitted yet", f"call fit(...) or {name}.load(run)")
+
+    # -- persistence ---------------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        """Write ``model.safetensors``, the task's JSON state, ``metrics.json`` and ``lstmkit.json``."""
+        self._check_fitted()
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        save_tensors(path / WEIGHTS_FILE, self.net_.state_dict(), metadata={"format": "pt", "task": self.TASK})
+        self._write_state(path)
+        if getattr(self, "metrics_", None):
+            write_json(path / "metrics.json", self.metrics_)
+        self._write_meta(path, status="finished")
+        return path
+
+    def _write_state(self, run_dir: Path) -> None:
+        """JSON files beside the weights (vocabularies, scalers); none by default."""
+
+    def _write_meta(self, run_dir: Path, status: str) -> None:
+        raise NotImplementedError
+
+    def _attach_weights(self, path: Path, weights) -> None:
+        """The end of ``load()``: the strict weight load, the run folder and its ``metrics.json``."""
+        load_weights(self.net_, weights, path)
+        self.run_dir_ = Path(path)
+        metrics = read_metrics(path)
+        if metrics is not None:
+            self.metrics_ = metrics
+
+    def _training_meta(self) -> dict[str, Any] | None:
+        """The ``training`` block of ``lstmkit.json`` (None before training)."""
+        result = getattr(self, "result_", None)
+        if result is None:
+            return None
+        return {"epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
+                "best_val_loss": result.best_val_loss, "stopped_early": result.stopped_early,
+                "seconds": float(sum(h.get("seconds", 0.0) for h in result.history))}
+
+    # -- resume --------------------------------------------------------------------------------
+    @classmethod
+    def _unfinished_meta(cls, run_dir: str | Path) -> dict[str, Any]:
+        """``lstmkit.json`` of a run that may be resumed (a finished one is an error)."""
+        meta = read_meta(run_dir, cls.TASK)
+        if meta.get("status") == "finished":
+            raise LstmkitError(f"{run_dir} already finished training", "start a new run instead of --resume")
+        return meta
+
+    @staticmethod
+    def _resume_source(meta: dict[str, Any], run_dir, data, what: str, again: str):
+        """The training data of a resumed run: ``data`` if given, else the file the run recorded."""
+        source = data if data is not None else meta.get("data", {}).get("source")
+        if source is None:
+            raise LstmkitError(f"{run_dir} was trained on {what}", again)
+        return source
