@@ -7,6 +7,7 @@ weight load and metrics read that close ``load()``, and the ``training`` block o
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from lstmkit.runs import WEIGHTS_FILE, load_weights, read_meta, read_metrics, sa
 __all__ = ["RunEstimator"]
 
 
-class RunEstimator:
+class RunEstimator(ABC):
     """Base of the run-folder estimators; subclasses set ``TASK`` and implement ``_write_meta``."""
 
     TASK: str = ""
@@ -43,8 +44,9 @@ class RunEstimator:
     def _write_state(self, run_dir: Path) -> None:
         """JSON files beside the weights (vocabularies, scalers); none by default."""
 
+    @abstractmethod
     def _write_meta(self, run_dir: Path, status: str) -> None:
-        raise NotImplementedError
+        """Write ``lstmkit.json`` (the task's config, preprocessing, model shape, data summary)."""
 
     def _attach_weights(self, path: Path, weights) -> None:
         """The end of ``load()``: the strict weight load, the run folder and its ``metrics.json``."""
