@@ -325,6 +325,8 @@ BAD = [
     (["--id", "shop", "--time", "time", "--target", "y"], "id column 'shop' not found"),
     (["--id", "store", "--time", "time", "--target", "y", "--lookback", "200"], "no series has the"),
     (["--id", "store", "--time", "time", "--target", "y", "--highway", "13"], "from 0 to the lookback (12)"),
+    (["--id", "store", "--time", "time", "--target", "y", "--highway", "12", "--strategy", "recursive"],
+     "cannot be combined with the recursive strategy"),
 ]
 
 

@@ -62,6 +62,10 @@ def validate_global(cfg) -> None:
     if isinstance(cfg.highway, bool) or not isinstance(cfg.highway, int) or not 0 <= cfg.highway <= cfg.lookback:
         raise LstmkitError(f"`highway` must be a whole number from 0 to the lookback ({cfg.lookback}), got {cfg.highway!r}",
                            f"pass --highway {cfg.lookback} (the whole window), a season such as 24, or 0 to turn it off")
+    if cfg.highway and cfg.strategy == "recursive":
+        raise LstmkitError("--highway cannot be combined with the recursive strategy (the roll-out feeds back "
+                           "forecasts that would lack the highway's part)",
+                           "use --strategy direct or seq2seq with --highway")
     for key in ("val_size", "test_size"):
         v = getattr(cfg, key)
         if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
