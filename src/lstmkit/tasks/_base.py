@@ -11,6 +11,7 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
 
+from lstmkit.config import flatten_config
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import WEIGHTS_FILE, load_weights, read_meta, read_metrics, save_tensors, write_json
 
@@ -21,6 +22,24 @@ class RunEstimator(ABC):
     """Base of the run-folder estimators; subclasses set ``TASK`` and implement ``_write_meta``."""
 
     TASK: str = ""
+
+    # -- construction from a run's lstmkit.json ------------------------------------------------
+    @staticmethod
+    def _params_from_config(config: dict[str, Any]) -> dict[str, Any]:
+        """The keyword arguments that rebuild an estimator from a saved ``config`` block."""
+        return flatten_config(config)
+
+    @classmethod
+    def _from_config(cls, config: dict[str, Any]) -> "RunEstimator":
+        return cls(**cls._params_from_config(config))
+
+    @classmethod
+    def _restored(cls, meta: dict[str, Any]) -> "RunEstimator":
+        """The start of ``load()``: an estimator with the run's config and data summary."""
+        est = cls._from_config(meta["config"])
+        est.config_ = est.config
+        est.data_summary_ = meta.get("data", {})
+        return est
 
     # -- fitted state --------------------------------------------------------------------------
     def _check_fitted(self) -> None:

@@ -47,6 +47,10 @@ class _Classifier(RunEstimator, ABC):
     kind = ""                               # "text" | "series"
     _defaults: dict[str, Any] = {}
 
+    @staticmethod
+    def _params_from_config(config: dict[str, Any]) -> dict[str, Any]:
+        return _flatten(config)             # the kind is the class, not a parameter
+
     def __init__(self, **params: Any):
         self.config = _config_from_params({**self._defaults, **params}, series=self.kind == "series")
 
@@ -140,7 +144,7 @@ class _Classifier(RunEstimator, ABC):
     def resume(cls, run_dir: str | Path, data=None):
         """Continue an interrupted run from its last checkpoint (same config, same data files)."""
         meta = cls._unfinished_meta(run_dir)
-        est = _class_for(meta, run_dir)(**_flatten(meta["config"]))
+        est = _class_for(meta, run_dir)._from_config(meta["config"])
         d = meta.get("data", {})
         source = cls._resume_source(meta, run_dir, data, "in-memory data", "pass the data again with --data")
         return est.fit(source, val_data=d.get("val_source"), test_data=d.get("test_source"),
@@ -177,12 +181,10 @@ class _Classifier(RunEstimator, ABC):
             raise LstmkitError(f"{path} holds a {meta.get('kind')} classifier, not a {cls.kind} one",
                                f"load it with {other}.load")
         try:
-            est = cls(**_flatten(meta["config"]))
-            est.config_ = est.config
+            est = cls._restored(meta)
             est.classes_ = list(meta["classes"])
             est.majority_ = meta.get("majority")
             est.class_weights_ = meta.get("class_weights")
-            est.data_summary_ = meta.get("data", {})
             est._load_state(Path(path), meta)
             est.net_ = est._build_net()
         except (KeyError, TypeError, ValueError) as e:

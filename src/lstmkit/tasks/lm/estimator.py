@@ -146,7 +146,7 @@ class LanguageModel(RunEstimator):
         meta = cls._unfinished_meta(run_dir)
         d = meta.get("data", {})
         source = cls._resume_source(meta, run_dir, data, "lines given in memory", "pass the text again with --data")
-        est = cls(**_flatten(meta["config"]))
+        est = cls._from_config(meta["config"])
         return est.fit(source, val if val is not None else d.get("val_source"), run_dir=run_dir, resume=True)
 
     # -- using a fitted model --------------------------------------------------------------
@@ -240,9 +240,7 @@ class LanguageModel(RunEstimator):
         meta, weights = read_run(path, TASK)
         path = Path(path)
         try:
-            est = cls(**_flatten(meta["config"]))
-            est.config_ = est.config
-            est.data_summary_ = meta.get("data", {})
+            est = cls._restored(meta)
             est.tokenizer_ = LMTokenizer.from_dict(json.loads((path / VOCAB_FILE).read_text(encoding="utf-8")))
             est.net_ = est._build_net()
         except (KeyError, TypeError, ValueError, OSError) as e:

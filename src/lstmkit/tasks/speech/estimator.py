@@ -177,7 +177,7 @@ class SpeechRecognizer(RunEstimator):
         meta = cls._unfinished_meta(run_dir)
         d = meta.get("data", {})
         source = cls._resume_source(meta, run_dir, data, "recordings given in memory", "pass them again with --data")
-        est = cls(**_flatten(meta["config"]))
+        est = cls._from_config(meta["config"])
         return est.fit(source, val_data=val_data if val_data is not None else d.get("val_source"),
                        run_dir=run_dir, resume=True)
 
@@ -212,15 +212,13 @@ class SpeechRecognizer(RunEstimator):
         meta, weights = read_run(path, TASK)
         path = Path(path)
         try:
-            est = cls(**_flatten(meta["config"]))
-            est.config_ = est.config
+            est = cls._restored(meta)
             pre = meta["preprocessing"]
             est.normalizer_ = Normalizer.from_dict(pre["normalizer"])
             if est.config_.mode == "classify":
                 est.classes_ = list(pre["classes"])
             else:
                 est.symbols_ = Symbols.from_dict(pre["symbols"])
-            est.data_summary_ = meta.get("data", {})
             est.net_ = est._build_net()
         except (KeyError, TypeError, ValueError) as e:
             raise LstmkitError(f"{path} has a missing or malformed {META_FILE} ({e})",

@@ -150,7 +150,7 @@ class Translator(RunEstimator):
         if not files or (files.get("data") is None and files.get("src_file") is None):
             raise LstmkitError(f"{run_dir} was trained on in-memory data", "it cannot be resumed from the command line; "
                                "call Translator(...).fit(..., run_dir=RUN, resume=True) with the same data")
-        est = cls(**_flatten(meta["config"]))
+        est = cls._from_config(meta["config"])
         return est.fit(files.get("data"), src_file=files.get("src_file"), tgt_file=files.get("tgt_file"),
                        val_data=files.get("val_data"), val_src_file=files.get("val_src_file"),
                        val_tgt_file=files.get("val_tgt_file"), run_dir=run_dir, resume=True)
@@ -178,9 +178,7 @@ class Translator(RunEstimator):
         meta, weights = read_run(path, TASK)
         path = Path(path)
         try:
-            est = cls(**_flatten(meta["config"]))
-            est.config_ = est.config
-            est.data_summary_ = meta.get("data", {})
+            est = cls._restored(meta)
             est._read_vocab(path)
             est.net_ = est._build_net()
         except (KeyError, TypeError, ValueError, OSError) as e:
