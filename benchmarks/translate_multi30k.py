@@ -21,6 +21,7 @@ import time
 import warnings
 from pathlib import Path
 
+import sacrebleu
 import torch
 
 from lstmkit import Translator
@@ -42,7 +43,9 @@ def _decode(tr: Translator, src: list[str], refs: list[str], beam: int) -> dict:
         hyps = tr.translate(src, beam=beam)
     seconds = time.perf_counter() - t0
     m = corpus_scores(hyps, refs)
-    return {"bleu": m["bleu"], "chrf": m["chrf"], "sentences_per_second": round(len(src) / seconds, 1),
+    lc = sacrebleu.BLEU(lowercase=True)
+    return {"bleu": m["bleu"], "chrf": m["chrf"], "bleu_lc": round(lc.corpus_score(hyps, [refs]).score, 2),
+            "bleu_lc_signature": str(lc.get_signature()), "sentences_per_second": round(len(src) / seconds, 1),
             "bleu_signature": m["bleu_signature"], "example": hyps[0]}
 
 
@@ -54,19 +57,23 @@ def run_direction(data: Path, src: str, tgt: str, args) -> dict:
     test_src, test_ref = _lines(data, "test_2016_flickr", src, test_n), _lines(data, "test_2016_flickr", tgt, test_n)
     params = dict(tokenizer=args.tokenizer, max_size=args.vocab, min_freq=2, embed_dim=args.embed, hidden_size=args.hidden,
                   num_layers=args.layers, dropout=args.dropout, attention=args.attention, max_len=60, beam=5,
-                  max_epochs=args.epochs, patience=args.patience, batch_size=args.batch_size, lr=args.lr,
+                  max_epochs=args.epochs, max_minutes=args.max_minutes, patience=args.patience, batch_size=args.batch_size, lr=args.lr,
                   seed=args.seed, device=args.device, progress=args.progress, tensorboard=False)
-    with tempfile.TemporaryDirectory() as out:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = args.out if args.out else tmp     # --out keeps the run folder (model, plots, history)
         t0 = time.perf_counter()
         tr = Translator(**params).fit(list(zip(train_src, train_tgt)), val_data=val, out=out)
         train_seconds = time.perf_counter() - t0
+        epoch_seconds = sum(h["seconds"] for h in tr.result_.history)
         tr.net_.to("cpu")
         greedy = _decode(tr, test_src, test_ref, 1)
         beam = _decode(tr, test_src, test_ref, 5)
     return {"direction": f"{src}-{tgt}", "train_pairs": len(train_src), "test_sentences": len(test_src),
             "epochs_run": tr.result_.epochs_run, "best_epoch": tr.result_.best_epoch,
-            "train_seconds": round(train_seconds, 1),
+            "train_seconds": round(train_seconds, 1), "epoch_seconds": round(epoch_seconds, 1),
+            "run_dir": str(tr.run_dir_) if args.out else None,
             "bleu_greedy": greedy["bleu"], "bleu_beam5": beam["bleu"],
+            "bleu_lc_greedy": greedy["bleu_lc"], "bleu_lc_beam5": beam["bleu_lc"],
             "chrf_greedy": greedy["chrf"], "chrf_beam5": beam["chrf"],
             "decode_sps_greedy": greedy["sentences_per_second"], "decode_sps_beam5": beam["sentences_per_second"],
             "beam5_slowdown": round(greedy["sentences_per_second"] / beam["sentences_per_second"], 2),
@@ -81,6 +88,8 @@ def main(argv=None) -> None:
     p.add_argument("--limit", type=int, default=None, help="Use the first N training pairs (smoke runs).")
     p.add_argument("--test-limit", type=int, default=None, help="Score the first N test sentences.")
     p.add_argument("--epochs", type=int, default=15)
+    p.add_argument("--max-minutes", type=float, default=None,
+                   help="Training time budget per direction (no epoch starts that would end past it).")
     p.add_argument("--patience", type=int, default=3)
     p.add_argument("--tokenizer", default="bpe")
     p.add_argument("--vocab", type=int, default=8000)
@@ -95,6 +104,7 @@ def main(argv=None) -> None:
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads [torch's default].")
     p.add_argument("--progress", default="log")
+    p.add_argument("--out", type=Path, default=None, help="Keep the run folders here [a temporary folder].")
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)

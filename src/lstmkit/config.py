@@ -23,6 +23,7 @@ class TrainConfig:
     """Settings of the task-agnostic trainer (:mod:`lstmkit.train`)."""
 
     max_epochs: int = 100           # upper bound; early stopping usually ends sooner
+    max_minutes: float | None = None  # time budget: no epoch starts that would end past it
     batch_size: int = 32
     lr: float = 1e-3                # Adam learning rate
     weight_decay: float = 0.0

@@ -49,6 +49,7 @@ CASES = [
     (4, 1, 3, 4, 3, True, None),
     (3, 7, 4, 5, 1, True, None),
     (3, 5, 4, 3, 3, False, None),
+    (3, 1, 4, 5, 3, False, None),      # one step, stacked: the per-layer cell loop
     (5, 6, 3, 4, 3, True, None),
     (1, 4, 3, 4, 1, False, [2]),
     (5, 6, 3, 4, 1, False, [3, 6, 1, 4, 2]),
@@ -356,6 +357,26 @@ def test_dropout_applies_in_training_on_gate_path_only():
     torch.testing.assert_close(train_a, train_b, atol=0, rtol=0)  # seeded: reproducible
     assert (train_a - eval_gates).abs().max() > 1e-3
     assert (ours(x)[0] - eval_gates).abs().max() > 1e-3  # the fused path drops out too
+
+
+def test_one_step_drops_out_between_layers_in_training_only():
+    # A single step takes the per-layer cell loop; it must drop out like the sequence kernel.
+    ours, ref = _pair(3, 6, num_layers=3, dropout=0.5)
+    x = torch.randn(4, 1, 3, dtype=torch.float64)
+    ours.eval()
+    ref.eval()
+    torch.testing.assert_close(ours(x)[0], ref(x)[0], atol=ATOL, rtol=0)
+    ours.train()
+    torch.manual_seed(0)
+    a = ours(x)[0]
+    torch.manual_seed(0)
+    assert torch.equal(a, ours(x)[0])
+    assert (a - ref(x)[0]).abs().max() > 1e-3
+    ours.dropout = 1.0     # every input of layers 1 and 2 zero: the top layer sees only its biases
+    h, c = torch.zeros(1, 4, 6, dtype=torch.float64), torch.zeros(1, 4, 6, dtype=torch.float64)
+    top = torch._VF.lstm_cell(torch.zeros(4, 6, dtype=torch.float64), (h[0], c[0]), ours.weight_ih_l2,
+                              ours.weight_hh_l2, ours.bias_ih_l2, ours.bias_hh_l2)[0]
+    torch.testing.assert_close(ours(x)[0][:, 0], top, atol=ATOL, rtol=0)
 
 
 def test_dropout_p1_silences_upper_layer_inputs():

@@ -1,6 +1,7 @@
 import io
 import json
 import math
+import time
 
 import pytest
 import torch
@@ -220,6 +221,36 @@ def test_unknown_loss_and_device_are_clear_errors():
         Trainer(_cfg(loss="rmse"))
     with pytest.raises(LstmkitError, match="unknown device"):
         Trainer(_cfg(device="tpu"))
+
+
+class _SlowBatches(Callback):
+    """Makes every batch take at least ``seconds``, so epochs have a known length."""
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+
+    def on_batch_end(self, trainer, batch, n_batches, loss):
+        time.sleep(self.seconds)
+
+
+def test_time_budget_starts_no_epoch_that_would_end_past_it():
+    # 6 batches of >= 0.2 s: epochs of ~1.2 s. With 3 s: after epoch 1, 1.2 + 1.2 fits; after
+    # epoch 2, 2.4 + 1.2 does not, so training stops there, keeping the best weights.
+    model, r = _fit(_cfg(max_epochs=20, patience=100, max_minutes=3 / 60), callbacks=[_SlowBatches(0.2)])
+    assert r.epochs_run == 2
+    assert r.stopped_early
+    assert sum(h["seconds"] for h in r.history) < 3
+    short, _ = _fit(_cfg(max_epochs=r.best_epoch, patience=100))
+    assert _same_weights(model, short)
+    # without a budget the same run goes on
+    _, free = _fit(_cfg(max_epochs=3, patience=100))
+    assert free.epochs_run == 3
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, float("nan"), True, "10"])
+def test_time_budget_must_be_a_positive_number(bad):
+    with pytest.raises(LstmkitError, match="max_minutes"):
+        Trainer(_cfg(max_minutes=bad))
 
 
 def test_bf16_autocast_trains_an_lstm():

@@ -275,10 +275,12 @@ class Trainer:
                 "check the data for NaN or extreme values, or lower the learning rate (--lr)")
         scheduler.step(monitor)
         w.stopped = stopper.update(monitor, logs["epoch"])
+        logs["seconds"] = time.perf_counter() - logs.pop("_t0")
+        if not w.stopped and self._out_of_time(logs["seconds"]):
+            w.stopped = True
         if stopper.improved:
             self._best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         self.lr = optimizer.param_groups[0]["lr"]
-        logs["seconds"] = time.perf_counter() - logs.pop("_t0")
         self.history.append(logs)
         if self.doctor is not None:
             self.doctor.end_epoch(logs)
@@ -287,6 +289,16 @@ class Trainer:
         self._checkpoint()
         for cb in self.callbacks:
             cb.on_epoch_end(self, logs)
+
+    def _out_of_time(self, last_epoch_seconds: float) -> bool:
+        """True when one more epoch, as long as the mean so far, would end past ``max_minutes``
+        (the epochs of an interrupted run count, so a resumed run keeps the same budget)."""
+        budget = self.config.max_minutes
+        if budget is None:
+            return False
+        seconds = [h["seconds"] for h in self.history] + [last_epoch_seconds]
+        spent = sum(seconds)
+        return spent + spent / len(seconds) > budget * 60
 
     @torch.no_grad()
     def _evaluate(self, model: nn.Module, batches) -> float:
@@ -402,6 +414,11 @@ class Trainer:
 def _validate(cfg: TrainConfig) -> None:
     if cfg.precision not in PRECISIONS:
         raise LstmkitError(f"unknown precision {cfg.precision!r}", f"use one of: {', '.join(PRECISIONS)}")
+    budget = cfg.max_minutes
+    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, float))
+                               or not math.isfinite(budget) or budget <= 0):
+        raise LstmkitError(f"`max_minutes` must be a number > 0, got {budget!r}",
+                           "pass --max-minutes with a positive number of minutes, or leave it out")
     for name in ("nan_retries", "checkpoint_every"):
         v = getattr(cfg, name)
         if isinstance(v, bool) or not isinstance(v, int) or v < 0:

@@ -163,3 +163,14 @@ def test_ctrl_c_then_resume_equals_an_uninterrupted_run(capsys, monkeypatch, fil
     assert (run / "vocab.json").read_bytes() == (full / "vocab.json").read_bytes()
     code, _, err = cli(capsys, "translate", "train", "--resume", run)
     assert_user_error(code, err, "already finished")
+
+
+def test_time_budget_flag(capsys, cfg, files, tmp_path):
+    code, _, err = _train(capsys, cfg, tmp_path / "runs", "--src-file", files / "train.en", "--tgt-file",
+                          files / "train.de", "--max-minutes", "0")
+    assert_user_error(code, err, "max_minutes", "--max-minutes")
+    assert not (tmp_path / "runs").exists()
+    code, out, err = _train(capsys, cfg, tmp_path / "ok", "--src-file", files / "train.en", "--tgt-file",
+                            files / "train.de", "--max-minutes", "0.0001", "--epochs", "3")
+    assert code == 0, err
+    assert "epochs 1, best epoch 1" in out

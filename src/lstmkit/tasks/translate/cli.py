@@ -50,6 +50,7 @@ def train(
     beam: Optional[int] = typer.Option(None, help="Beam width for the final scores and later runs [5]."),
     encoding: Optional[str] = typer.Option(None, help="Text encoding of the files [utf-8]."),
     epochs: Optional[int] = typer.Option(None, help="Maximum epochs."),
+    max_minutes: Optional[float] = typer.Option(None, help="Training time budget: no epoch starts that would end past it."),
     batch_size: Optional[int] = typer.Option(None, help="Mini-batch size [64]."),
     lr: Optional[float] = typer.Option(None, help="Adam learning rate [1e-3]."),
     patience: Optional[int] = typer.Option(None, help="Early-stopping patience in epochs [3]."),
@@ -70,7 +71,7 @@ def train(
              "hidden_size": hidden_size, "num_layers": layers, "dropout": dropout, "attention": attention,
              "input_feed": input_feed, "tie_embeddings": tie_embeddings, "teacher_forcing": teacher_forcing,
              "beam": beam, "encoding": encoding,
-             "train": {"max_epochs": epochs, "batch_size": batch_size, "lr": lr, "patience": patience,
+             "train": {"max_epochs": epochs, "max_minutes": max_minutes, "batch_size": batch_size, "lr": lr, "patience": patience,
                        "seed": seed, "device": device, "progress": progress}}
     params = merge(load_yaml(config) if config else {}, flags)
     files = {k: params.pop(k, None) for k in ("data", "src_file", "tgt_file", "val", "val_src_file", "val_tgt_file")}
