@@ -145,6 +145,9 @@ def main() -> None:
         out["train_seconds"] = round(time.perf_counter() - t0, 1)          # wall clock, fit + predict
         out["train_cpu_seconds"] = round(time.process_time() - c0, 1)      # CPU time of this process
         fc = np.median(np.stack(forecasts), axis=0)
+        if args.seeds > 1:      # what one model scores, beside the ensemble
+            out["owa_per_seed"] = [round(m4_scores(hist, actual, f, m, naive2_forecast=n2)["OWA"], 3)
+                                   for f in forecasts]
         out["lstmkit"] = _r({k: v for k, v in m4_scores(hist, actual, fc, m, naive2_forecast=n2).items()
                              if k in ("sMAPE", "MASE", "OWA")})
         out["epochs_run_best"] = epochs

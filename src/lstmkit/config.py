@@ -84,6 +84,7 @@ class ForecastConfig:
     highway: int = 0                # LSTNet's autoregressive highway: a linear map from the last N scaled
                                     # values of each window straight to the horizon, added to the network's
                                     # forecast (strong seasonality: N = lookback); 0: off
+    highway_hidden: int = 0         # > 0: the highway is an MLP (N units, ReLU) instead of linear
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def to_dict(self) -> dict[str, Any]:

@@ -60,17 +60,24 @@ class Highway(nn.Module):
 
     Added to a recurrent forecast it carries what a linear model gets right at once -- repeating a
     daily or weekly shape, the level -- so the recurrent part only learns the remainder. Initialised
-    at zero: training starts from the recurrent network alone."""
+    at zero: training starts from the recurrent network alone.
 
-    def __init__(self, window: int, horizon: int):
+    With ``hidden > 0`` the map is a one-hidden-layer MLP (ReLU), a nonlinear autoregression over
+    the window in the spirit of N-BEATS' fully connected blocks; its output layer starts at zero."""
+
+    def __init__(self, window: int, horizon: int, hidden: int = 0):
         super().__init__()
         self.window = window
-        self.linear = nn.Linear(window, horizon)
+        self.mlp = nn.Sequential(nn.Linear(window, hidden), nn.ReLU()) if hidden else None
+        self.linear = nn.Linear(hidden or window, horizon)
         nn.init.zeros_(self.linear.weight)
         nn.init.zeros_(self.linear.bias)
 
     def forward(self, y: torch.Tensor) -> torch.Tensor:
-        return self.linear(y[:, -self.window:].transpose(1, 2)).transpose(1, 2)
+        z = y[:, -self.window:].transpose(1, 2)                                 # [B, T, L]
+        if self.mlp is not None:
+            z = self.mlp(z)
+        return self.linear(z).transpose(1, 2)
 
 
 class GlobalForecastNet(nn.Module):
@@ -99,7 +106,7 @@ class GlobalForecastNet(nn.Module):
     def __init__(self, n_inputs: int, n_targets: int, n_future: int, horizon: int, n_series: int,
                  output: nn.Module, encoder: str = "lstm", hidden_size: int = 50, num_layers: int = 2,
                  dropout: float = 0.2, relative: bool = True, head: str = "linear", strategy: str = "direct",
-                 id_embedding: int = 0, n_past: int = 0, highway: int = 0):
+                 id_embedding: int = 0, n_past: int = 0, highway: int = 0, highway_hidden: int = 0):
         super().__init__()
         self.T, self.F, self.H, self.relative, self.strategy = n_targets, n_future, horizon, relative, strategy
         self.output = output
@@ -128,7 +135,7 @@ class GlobalForecastNet(nn.Module):
             self.head = make_head(head, D, n_targets * P)
         self._P = P
         # created last: the other layers draw the same initial weights with or without it
-        self.highway = Highway(highway, horizon) if highway else None
+        self.highway = Highway(highway, horizon, highway_hidden) if highway else None
 
     def forward(self, x: torch.Tensor, series: torch.Tensor | None = None,
                 future: torch.Tensor | None = None) -> torch.Tensor:

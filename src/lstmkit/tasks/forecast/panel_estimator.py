@@ -66,6 +66,13 @@ def validate_global(cfg) -> None:
         raise LstmkitError("--highway cannot be combined with the recursive strategy (the roll-out feeds back "
                            "forecasts that would lack the highway's part)",
                            "use --strategy direct or seq2seq with --highway")
+    hh = cfg.highway_hidden
+    if isinstance(hh, bool) or not isinstance(hh, int) or hh < 0:
+        raise LstmkitError(f"`highway_hidden` must be a whole number >= 0, got {hh!r}",
+                           "pass --highway-hidden 256, say, or 0 for the linear highway")
+    if hh and not cfg.highway:
+        raise LstmkitError("--highway-hidden needs --highway (the window the MLP reads)",
+                           f"add --highway {cfg.lookback}, say, or drop --highway-hidden")
     for key in ("val_size", "test_size"):
         v = getattr(cfg, key)
         if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
@@ -137,7 +144,8 @@ class GlobalMixin:
         T, P = len(cfg.target), self.n_past_
         return GlobalForecastNet(T + P + self.n_future_, T, self.n_future_, cfg.horizon, n_series + 1, self.output_,
                                  cfg.model, cfg.hidden_size, cfg.num_layers, cfg.dropout, cfg.relative, cfg.head,
-                                 cfg.strategy, cfg.id_embedding, n_past=P, highway=cfg.highway)
+                                 cfg.strategy, cfg.id_embedding, n_past=P, highway=cfg.highway,
+                                 highway_hidden=cfg.highway_hidden)
 
     def _fit_scalers(self, panel: Panel, cfg) -> None:
         self.panel_scaler_ = PanelScaler(cfg.scaler)
