@@ -417,7 +417,7 @@ class LSTM(nn.Module):
         each sequence's last valid step is read exactly; outputs past a length are zeroed.
         """
         xb = x if self.batch_first else x.transpose(0, 1)  # [B, T, I]
-        batch, device = xb.size(0), xb.device
+        device = xb.device
         bounds = sorted(set(lengths.tolist()))  # chunk ends, ascending; the last is max length
         run = bounds[-1]
         which = torch.searchsorted(torch.tensor(bounds), lengths).to(device)  # [B]
