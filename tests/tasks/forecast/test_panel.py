@@ -327,6 +327,8 @@ BAD = [
     (["--id", "store", "--time", "time", "--target", "y", "--highway", "13"], "from 0 to the lookback (12)"),
     (["--id", "store", "--time", "time", "--target", "y", "--highway", "12", "--strategy", "recursive"],
      "cannot be combined with the recursive strategy"),
+    (["--id", "store", "--time", "time", "--target", "y", "--deseason", "1"], "season length >= 2"),
+    (["--id", "store", "--time", "time", "--target", "y", "--highway-hidden", "8"], "needs --highway"),
 ]
 
 
@@ -461,6 +463,59 @@ def test_mlp_highway_starts_at_zero_learns_the_shape_and_round_trips(tmp_path):
 def test_mlp_highway_bad_values(kw, msg):
     with pytest.raises(LstmkitError, match=msg):
         Forecaster(lookback=48, horizon=24, **kw, **QUICK).fit(_shapes_frame(), id="id", time="t", target="y")
+
+
+# -- seasonal adjustment -----------------------------------------------------------------------
+def test_seasonal_profile_is_classical_decomposition():
+    from statsmodels.tsa.seasonal import seasonal_decompose
+    from lstmkit.tasks.forecast.panel import seasonal_profile
+    rng = np.random.default_rng(0)
+    for m in (24, 7):
+        true = rng.normal(0, 1, m)
+        true -= true.mean()
+        n = m * 20
+        x = 0.01 * np.arange(n) + np.tile(true, 20) + 0.1 * rng.standard_normal(n)
+        got = seasonal_profile(x[:, None], m)[:, 0]
+        np.testing.assert_allclose(got, seasonal_decompose(x, period=m).seasonal[:m], atol=1e-12)
+        assert np.abs(got - true).max() < 0.1
+        shifted = seasonal_profile(x[5:, None], m)[:, 0]              # phase 0 is the first value given
+        assert np.abs(shifted - np.roll(true, -5)).max() < 0.1
+    x = np.tile([1.0, 3.0, 2.0], 10)[:, None]
+    x[4] = np.nan                                                     # a gap is left out, not spread
+    np.testing.assert_allclose(seasonal_profile(x, 3)[:, 0], [-1, 1, 0], atol=1e-12)
+    assert not seasonal_profile(np.ones((5, 1)), 24).any()           # shorter than a season: no adjustment
+
+
+def test_deseason_lets_the_lstm_forecast_a_daily_shape_and_round_trips(tmp_path):
+    # An LSTM alone forecasts these repeated random daily shapes badly (~40x seasonal naive, test
+    # above); with their seasonal indices removed only the level and noise are left.
+    df = _shapes_frame()
+    kw = dict(lookback=48, horizon=24, max_epochs=12, patience=12, scaler="standard", season=24, ets=False, **QUICK)
+    fitted = Forecaster(deseason=24, **kw).fit(df, id="id", time="t", target="y", out=tmp_path)
+    mae, snaive = fitted.metrics_["metrics"]["lstm"]["MAE"], fitted.metrics_["metrics"]["seasonal_naive"]["MAE"]
+    assert mae < 2 * snaive, (mae, snaive)
+    pred = fitted.predict(df)
+    last_day = df.groupby("id")["y"].apply(lambda v: v.to_numpy()[-24:])
+    for sid, g in pred.groupby("id"):
+        assert np.abs(g["y"].to_numpy() - last_day[sid]).mean() < 0.5     # the shape continues after the end
+    again = Forecaster.load(fitted.run_dir_)
+    assert again.config_.deseason == 24
+    assert np.allclose(again.predict(df)["y"], pred["y"])
+    # with --log the indices are multiplicative: a shape whose amplitude scales with the level
+    rng = np.random.default_rng(5)
+    shape = rng.uniform(0.5, 1.5, 24)
+    mult = pd.concat([pd.DataFrame({"id": f"s{k}", "t": np.arange(24 * 14),
+                                    "y": (10 + 40 * k) * np.tile(shape, 14) * (1 + 0.01 * rng.standard_normal(24 * 14))})
+                      for k in range(4)], ignore_index=True)
+    logged = Forecaster(deseason=24, log=True, **kw).fit(mult, id="id", time="t", target="y")
+    m = logged.metrics_["metrics"]
+    assert m["lstm"]["MAE"] < 2 * m["seasonal_naive"]["MAE"], m
+
+
+@pytest.mark.parametrize("value", [1, -24, 2.5, True])
+def test_deseason_bad_values(value):
+    with pytest.raises(LstmkitError, match="season length >= 2"):
+        Forecaster(lookback=48, horizon=24, deseason=value, **QUICK).fit(_shapes_frame(), id="id", time="t", target="y")
 
 
 @pytest.mark.parametrize("value", [49, -1, 2.5])

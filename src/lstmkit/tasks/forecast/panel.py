@@ -32,7 +32,7 @@ import torch
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.data import _column_list, _numeric_column, _parse_time, load_table
 
-__all__ = ["PANEL_SCALERS", "Panel", "read_panel", "PanelScaler", "split_panel", "PanelBatches", "calendar_features",
+__all__ = ["PANEL_SCALERS", "Panel", "read_panel", "PanelScaler", "seasonal_profile", "split_panel", "PanelBatches", "calendar_features",
            "parse_calendar", "CALENDAR"]
 
 CALENDAR = ("hour", "weekday", "month", "holidays")
@@ -351,6 +351,37 @@ class PanelScaler:
         s = cls(d["kind"])
         s.params = {k: (list(v["loc"]), list(v["scale"])) for k, v in d["series"].items()}
         return s
+
+
+def seasonal_profile(values: np.ndarray, m: int) -> np.ndarray:
+    """Additive seasonal indices ``[m, T]`` of ``values [n, T]`` by classical decomposition.
+
+    The trend is the centred moving average over one season (2 x m for even m, as in
+    ``statsmodels.tsa.seasonal_decompose``); the index of phase k is the mean of the detrended
+    values at positions ``k, k + m, ...`` (phase 0 is the first value), centred to sum to zero.
+    Missing values are left out; a phase with no detrended value, or a series shorter than
+    ``m + 1`` points, gets 0 (no seasonal adjustment)."""
+    x = np.asarray(values, dtype=np.float64)
+    n, T = x.shape
+    w = np.full(m + 1, 1.0 / m) if m % 2 == 0 else np.full(m, 1.0 / m)
+    if m % 2 == 0:
+        w[0] = w[-1] = 0.5 / m
+    off = (len(w) - 1) // 2
+    out = np.zeros((m, T))
+    if n < len(w):
+        return out
+    phase = (np.arange(n - len(w) + 1) + off) % m
+    for j in range(T):
+        trend = np.convolve(x[:, j], w, mode="valid")           # NaN wherever a missing value is in reach
+        detrended = x[off:off + len(trend), j] - trend
+        ok = np.isfinite(detrended)
+        count = np.bincount(phase[ok], minlength=m)
+        total = np.bincount(phase[ok], detrended[ok], minlength=m)
+        idx = np.divide(total, count, out=np.zeros(m), where=count > 0)
+        if (count > 0).any():
+            idx[count > 0] -= idx[count > 0].mean()
+        out[:, j] = idx
+    return out
 
 
 # -- splits and windows ------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from lstmkit.tasks.forecast.baselines import ets_forecast, infer_season, naive_f
 from lstmkit.tasks.forecast.metrics import METRIC_NAMES, forecast_metrics
 from lstmkit.tasks.forecast.model import STRATEGIES, GlobalForecastNet
 from lstmkit.tasks.forecast.panel import (PANEL_SCALERS, Panel, PanelBatches, PanelScaler, future_times, min_points,
-                                          parse_calendar, part_sizes, read_panel, split_panel)
+                                          parse_calendar, part_sizes, read_panel, seasonal_profile, split_panel)
 from lstmkit.tasks.forecast.probabilistic import (LIKELIHOODS, check_quantiles, make_output,
                                                   probabilistic_metrics, quantiles_of, unscale)
 from lstmkit.train import Trainer, TrainingInterrupted, TrainResult, distributed
@@ -66,6 +66,10 @@ def validate_global(cfg) -> None:
         raise LstmkitError("--highway cannot be combined with the recursive strategy (the roll-out feeds back "
                            "forecasts that would lack the highway's part)",
                            "use --strategy direct or seq2seq with --highway")
+    d = cfg.deseason
+    if isinstance(d, bool) or not isinstance(d, int) or d < 0 or d == 1:
+        raise LstmkitError(f"`deseason` must be a season length >= 2 (or 0 for off), got {d!r}",
+                           "pass --deseason 24 for hourly data with a daily cycle, 7 for daily data, say")
     hh = cfg.highway_hidden
     if isinstance(hh, bool) or not isinstance(hh, int) or hh < 0:
         raise LstmkitError(f"`highway_hidden` must be a whole number >= 0, got {hh!r}",
@@ -153,7 +157,7 @@ class GlobalMixin:
         for s, sid in enumerate(panel.ids):
             n_train = part_sizes(int(panel.lengths[s]), cfg)[0]
             r = panel.rows(s)
-            self.panel_scaler_.fit_one(sid, self._model_units(panel.values[r][:n_train], panel, s))
+            self.panel_scaler_.fit_one(sid, self._adjusted(panel.values[r][:n_train], panel, s, self._season(panel, s)))
             train_rows.append(np.arange(r.start, r.start + n_train))
         rows = np.concatenate(train_rows)
         n_user_future = len(cfg.future_covariates)
@@ -178,17 +182,36 @@ class GlobalMixin:
         with np.errstate(invalid="ignore"):
             return np.log(values)
 
+    def _season(self, panel: Panel, s: int, full: bool = False) -> np.ndarray | None:
+        """Seasonal indices ``[m, T]`` of series ``s`` in model units (``--deseason m``; None when
+        off), from its training part -- or, for forecasting after its end, its whole history."""
+        m = self.config_.deseason
+        if not m:
+            return None
+        n = int(panel.lengths[s]) if full else part_sizes(int(panel.lengths[s]), self.config_)[0]
+        return seasonal_profile(self._model_units(panel.values[panel.rows(s)][:n], panel, s), m)
+
+    @staticmethod
+    def _season_at(profile: np.ndarray, start: int, n: int) -> np.ndarray:
+        """``[n, T]`` indices at series positions ``start .. start + n - 1`` (phase 0 = first value)."""
+        return profile[(start + np.arange(n)) % len(profile)]
+
+    def _adjusted(self, values: np.ndarray, panel: Panel, s: int, profile: np.ndarray | None) -> np.ndarray:
+        """Model units of a series' values from its first point on, seasonal indices removed."""
+        v = self._model_units(values, panel, s)
+        return v if profile is None else v - self._season_at(profile, 0, len(v))
+
     def _original_units(self, params: np.ndarray) -> np.ndarray:
         """Inverse of :meth:`_model_units` on point forecasts or quantiles (monotone, so exact)."""
         return np.exp(params) if self.config_.log else params
 
-    def _series_scale(self, panel: Panel) -> tuple[np.ndarray, np.ndarray]:
+    def _series_scale(self, panel: Panel, profiles=None) -> tuple[np.ndarray, np.ndarray]:
         """``loc, scale [S, T]`` of each series (a series unseen in training: from its own history)."""
         locs, scales = [], []
         for s, sid in enumerate(panel.ids):
             if sid not in self.panel_scaler_.params:
                 tmp = PanelScaler(self.panel_scaler_.kind).fit_one(
-                    sid, self._model_units(panel.values[panel.rows(s)], panel, s))
+                    sid, self._adjusted(panel.values[panel.rows(s)], panel, s, profiles[s] if profiles else None))
                 loc, sc = tmp.get(sid)
             else:
                 loc, sc = self.panel_scaler_.get(sid)
@@ -204,13 +227,17 @@ class GlobalMixin:
         return cov[:, :P], np.concatenate([cov[:, P:], future[:, n_user:]], 1)
 
     def _panel_arrays(self, panel: Panel) -> dict[str, Any]:
-        loc, scale = self._series_scale(panel)
+        profiles = [self._season(panel, s) for s in range(len(panel.ids))] if self.config_.deseason else None
+        loc, scale = self._series_scale(panel, profiles)
         per_row = np.repeat(np.arange(len(panel.ids)), panel.lengths)
-        y = (self._model_units(panel.values, panel) - loc[per_row]) / scale[per_row]
+        season = None if profiles is None else np.concatenate(
+            [self._season_at(p, 0, int(n)) for p, n in zip(profiles, panel.lengths)])    # [rows, T]
+        y = (self._model_units(panel.values, panel) - (0 if season is None else season) - loc[per_row]) / scale[per_row]
         past, fut = self._scale_covariates(panel.past, panel.future)
         inputs = np.concatenate([y, past, fut], 1)
         f32 = lambda a: torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))
-        return {"inputs": f32(inputs), "targets": f32(y), "future": f32(fut), "loc": loc, "scale": scale}
+        return {"inputs": f32(inputs), "targets": f32(y), "future": f32(fut), "loc": loc, "scale": scale,
+                "season": season}
 
     def _series_index(self, panel: Panel) -> torch.Tensor:
         known = {sid: k for k, sid in enumerate(self.series_ids_)}
@@ -230,6 +257,8 @@ class GlobalMixin:
         params = torch.cat(outs).numpy().astype(np.float64) if outs else np.zeros((0,))
         s = series.numpy()
         loc, scale = arrays["loc"][s][:, None], arrays["scale"][s][:, None]    # [n, 1, T]
+        if arrays["season"] is not None:                                       # the indices at the targets
+            loc = loc + arrays["season"][(rows.numpy() + cfg.lookback)[:, None] + np.arange(cfg.horizon)]
         return self._original_units(unscale(self.output_.kind, params, loc, scale))
 
     def _predict_global(self, data) -> pd.DataFrame:
@@ -240,10 +269,14 @@ class GlobalMixin:
         calendar = parse_calendar(cfg.calendar)
         from lstmkit.tasks.forecast.panel import calendar_features
         hist_x, fut_x, t_out = [], [], []
-        loc, scale = self._series_scale(panel)
+        profiles = [self._season(panel, s, full=True) for s in range(len(panel.ids))] if cfg.deseason else None
+        loc, scale = self._series_scale(panel, profiles)
+        ahead_season = np.zeros((len(panel.ids), H, len(cfg.target)))
         for s, sid in enumerate(panel.ids):
             r = panel.rows(s)
-            y = (self._model_units(panel.values[r], panel, s) - loc[s]) / scale[s]
+            y = (self._adjusted(panel.values[r], panel, s, profiles[s] if profiles else None) - loc[s]) / scale[s]
+            if profiles:
+                ahead_season[s] = self._season_at(profiles[s], int(panel.lengths[s]), H)
             past, fut = self._scale_covariates(panel.past[r], panel.future[r])
             x = np.concatenate([y, past, fut], 1)
             if len(x) < L:                                    # short history: repeat the first row
@@ -282,7 +315,7 @@ class GlobalMixin:
         with torch.no_grad():
             params = torch.cat([self.net_(x[k:k + _EVAL_BATCH], emb[k:k + _EVAL_BATCH], fut[k:k + _EVAL_BATCH])
                                 for k in range(0, len(x), _EVAL_BATCH)]).numpy().astype(np.float64)
-        params = self._original_units(unscale(self.output_.kind, params, loc[:, None], scale[:, None]))
+        params = self._original_units(unscale(self.output_.kind, params, loc[:, None] + ahead_season, scale[:, None]))
         return self._forecast_frame(panel, params, t_out)
 
     def _forecast_frame(self, panel: Panel, params: np.ndarray, times) -> pd.DataFrame:
