@@ -32,8 +32,8 @@ import torch
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.data import _column_list, _numeric_column, _parse_time, load_table
 
-__all__ = ["PANEL_SCALERS", "Panel", "read_panel", "PanelScaler", "seasonal_profile", "split_panel", "PanelBatches", "calendar_features",
-           "parse_calendar", "CALENDAR"]
+__all__ = ["PANEL_SCALERS", "Panel", "read_panel", "PanelScaler", "seasonal_profile", "split_panel", "PanelBatches",
+           "calendar_features", "parse_calendar", "CALENDAR"]
 
 CALENDAR = ("hour", "weekday", "month", "holidays")
 PANEL_SCALERS = ("minmax", "standard", "mase", "none")
