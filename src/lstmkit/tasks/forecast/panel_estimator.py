@@ -96,8 +96,9 @@ class GlobalMixin:
         panel = read_panel(data, cfg, need=min_points(cfg))
         self.config_ = cfg
         self.series_ids_ = list(panel.ids)
-        self._fit_scalers(panel, cfg)
-        arrays = self._panel_arrays(panel)
+        profiles = self._profiles(panel)
+        self._fit_scalers(panel, cfg, profiles)
+        arrays = self._panel_arrays(panel, profiles)
         splits = split_panel(panel, cfg)
         if len(splits["train"][0]) == 0:
             raise LstmkitError("no training windows", "shorten --lookback or --horizon, or supply longer series")
@@ -151,13 +152,13 @@ class GlobalMixin:
                                  cfg.strategy, cfg.id_embedding, n_past=P, highway=cfg.highway,
                                  highway_hidden=cfg.highway_hidden)
 
-    def _fit_scalers(self, panel: Panel, cfg) -> None:
+    def _fit_scalers(self, panel: Panel, cfg, profiles) -> None:
         self.panel_scaler_ = PanelScaler(cfg.scaler)
         train_rows = []
         for s, sid in enumerate(panel.ids):
             n_train = part_sizes(int(panel.lengths[s]), cfg)[0]
             r = panel.rows(s)
-            self.panel_scaler_.fit_one(sid, self._adjusted(panel.values[r][:n_train], panel, s, self._season(panel, s)))
+            self.panel_scaler_.fit_one(sid, self._adjusted(panel.values[r][:n_train], panel, s, profiles[s] if profiles else None))
             train_rows.append(np.arange(r.start, r.start + n_train))
         rows = np.concatenate(train_rows)
         n_user_future = len(cfg.future_covariates)
@@ -182,14 +183,17 @@ class GlobalMixin:
         with np.errstate(invalid="ignore"):
             return np.log(values)
 
-    def _season(self, panel: Panel, s: int, full: bool = False) -> np.ndarray | None:
-        """Seasonal indices ``[m, T]`` of series ``s`` in model units (``--deseason m``; None when
+    def _profiles(self, panel: Panel, full: bool = False) -> list[np.ndarray] | None:
+        """Seasonal indices ``[m, T]`` of each series in model units (``--deseason m``; None when
         off), from its training part -- or, for forecasting after its end, its whole history."""
         m = self.config_.deseason
         if not m:
             return None
-        n = int(panel.lengths[s]) if full else part_sizes(int(panel.lengths[s]), self.config_)[0]
-        return seasonal_profile(self._model_units(panel.values[panel.rows(s)][:n], panel, s), m)
+        out = []
+        for s in range(len(panel.ids)):
+            n = int(panel.lengths[s]) if full else part_sizes(int(panel.lengths[s]), self.config_)[0]
+            out.append(seasonal_profile(self._model_units(panel.values[panel.rows(s)][:n], panel, s), m))
+        return out
 
     @staticmethod
     def _season_at(profile: np.ndarray, start: int, n: int) -> np.ndarray:
@@ -226,8 +230,9 @@ class GlobalMixin:
         P = past.shape[1]
         return cov[:, :P], np.concatenate([cov[:, P:], future[:, n_user:]], 1)
 
-    def _panel_arrays(self, panel: Panel) -> dict[str, Any]:
-        profiles = [self._season(panel, s) for s in range(len(panel.ids))] if self.config_.deseason else None
+    def _panel_arrays(self, panel: Panel, profiles=None) -> dict[str, Any]:
+        """Scaled model inputs of every row; ``profiles``: :meth:`_profiles` when already computed."""
+        profiles = profiles if profiles is not None else self._profiles(panel)
         loc, scale = self._series_scale(panel, profiles)
         per_row = np.repeat(np.arange(len(panel.ids)), panel.lengths)
         season = None if profiles is None else np.concatenate(
@@ -269,7 +274,7 @@ class GlobalMixin:
         calendar = parse_calendar(cfg.calendar)
         from lstmkit.tasks.forecast.panel import calendar_features
         hist_x, fut_x, t_out = [], [], []
-        profiles = [self._season(panel, s, full=True) for s in range(len(panel.ids))] if cfg.deseason else None
+        profiles = self._profiles(panel, full=True)
         loc, scale = self._series_scale(panel, profiles)
         ahead_season = np.zeros((len(panel.ids), H, len(cfg.target)))
         for s, sid in enumerate(panel.ids):
