@@ -29,6 +29,8 @@ class TrainConfig:
     weight_decay: float = 0.0
     loss: str = "mse"               # mse | mae | huber
     clip_norm: float | None = 1.0   # max global gradient norm; None disables clipping
+    lr_schedule: str = "plateau"    # plateau (ReduceLROnPlateau on the val loss) | cosine (anneal to 0 over
+                                    # max_epochs: the last epochs average out the step noise)
     lr_factor: float = 0.5          # ReduceLROnPlateau factor ...
     lr_patience: int = 10           # ... and patience (epochs without val improvement)
     patience: int = 7               # early stopping patience; the best weights are restored

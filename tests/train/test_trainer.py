@@ -266,3 +266,27 @@ def test_bf16_autocast_trains_an_lstm():
     assert r.history[-1]["train_loss"] < 0.2 * r.history[0]["train_loss"]
     assert all(p.dtype == torch.float32 for p in net.parameters())      # weights stay fp32
     assert all(math.isfinite(h["val_loss"]) for h in r.history)
+
+
+def test_cosine_schedule_anneals_the_rate_to_near_zero_over_max_epochs():
+    _, r = _fit(_cfg(max_epochs=6, patience=100, lr_schedule="cosine"))
+    lrs = [h["lr"] for h in r.history]               # the rate each epoch trained with
+    assert lrs == pytest.approx([1e-2 * (1 + math.cos(math.pi * e / 6)) / 2 for e in range(6)])
+    # the plateau schedule (default) would keep 1e-2 on this improving run
+    _, p = _fit(_cfg(max_epochs=6, patience=100))
+    assert [h["lr"] for h in p.history] == [1e-2] * 6
+
+
+def test_cosine_schedule_resumes_where_it_was_interrupted(tmp_path):
+    cfg = _cfg(max_epochs=6, patience=100, lr_schedule="cosine")
+    full, rf = _fit(cfg)
+    with pytest.raises(TrainingInterrupted):
+        _fit(cfg, run_dir=tmp_path, callbacks=[_InterruptAt(4)])
+    resumed, rr = _fit(cfg, run_dir=tmp_path, resume=True)
+    assert [h["lr"] for h in rr.history] == [h["lr"] for h in rf.history]
+    assert _same_weights(full, resumed)
+
+
+def test_unknown_lr_schedule_is_a_clear_error():
+    with pytest.raises(LstmkitError, match="lr_schedule.*plateau, cosine"):
+        Trainer(_cfg(lr_schedule="step"))

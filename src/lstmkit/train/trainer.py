@@ -2,8 +2,8 @@
 
 The trainer knows a model, two iterables of ``(inputs, target)`` batches, a loss and a
 :class:`~lstmkit.config.TrainConfig`. Everything task-specific stays outside; reporting goes
-through callbacks. Practice built in: Adam, gradient clipping, ReduceLROnPlateau, early stopping
-that restores the best weights, and what keeps long runs alive:
+through callbacks. Practice built in: Adam, gradient clipping, ReduceLROnPlateau or cosine
+annealing, early stopping that restores the best weights, and what keeps long runs alive:
 
 - the **doctor** (:mod:`lstmkit.train.doctor`) watches losses, gradients, gates and timings and
   writes ``doctor.json`` with findings and remedies;
@@ -48,6 +48,7 @@ LOSSES: dict[str, Callable[[], nn.Module]] = {
     "mse": nn.MSELoss, "mae": nn.L1Loss, "huber": nn.HuberLoss,
 }
 PRECISIONS = ("fp32", "bf16")
+LR_SCHEDULES = ("plateau", "cosine")
 
 
 class TrainingInterrupted(Exception):
@@ -140,8 +141,11 @@ class Trainer:
         params = [p for p in model.parameters() if p.requires_grad]
         optimizer = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay,
                                      **_fast_adam_kwargs(self.device))
-        scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
-            optimizer, mode="min", factor=cfg.lr_factor, patience=cfg.lr_patience)
+        if cfg.lr_schedule == "cosine":   # stepped once per epoch: the last epoch runs at lr * (1 - cos(pi/N))/2
+            scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg.max_epochs)
+        else:
+            scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+                optimizer, mode="min", factor=cfg.lr_factor, patience=cfg.lr_patience)
         stopper = EarlyStopping(cfg.patience, cfg.min_delta)
         self._parts = (model, optimizer, scheduler, stopper)
         self._best_state: dict[str, torch.Tensor] | None = None
@@ -273,7 +277,10 @@ class Trainer:
             raise LstmkitError(
                 f"the loss became {monitor} at epoch {logs['epoch']}",
                 "check the data for NaN or extreme values, or lower the learning rate (--lr)")
-        scheduler.step(monitor)
+        if self.config.lr_schedule == "plateau":
+            scheduler.step(monitor)
+        else:
+            scheduler.step()
         w.stopped = stopper.update(monitor, logs["epoch"])
         logs["seconds"] = time.perf_counter() - logs.pop("_t0")
         if not w.stopped and self._out_of_time(logs["seconds"]):
@@ -414,6 +421,8 @@ class Trainer:
 def _validate(cfg: TrainConfig) -> None:
     if cfg.precision not in PRECISIONS:
         raise LstmkitError(f"unknown precision {cfg.precision!r}", f"use one of: {', '.join(PRECISIONS)}")
+    if cfg.lr_schedule not in LR_SCHEDULES:
+        raise LstmkitError(f"unknown lr_schedule {cfg.lr_schedule!r}", f"use one of: {', '.join(LR_SCHEDULES)}")
     budget = cfg.max_minutes
     if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, float))
                                or not math.isfinite(budget) or budget <= 0):
