@@ -87,6 +87,8 @@ class ForecastConfig:
                                     # values of each window straight to the horizon, added to the network's
                                     # forecast (strong seasonality: N = lookback); 0: off
     highway_hidden: int = 0         # > 0: the highway is an MLP (N units, ReLU) instead of linear
+    segment: int = 0                # many series: the encoder reads the window this many steps at a time
+                                    # (SegRNN; must divide the lookback); 0: one step at a time
     deseason: int = 0               # many series: remove each series' seasonal indices of this period
                                     # (classical decomposition, after --log) before the network; 0: off
     train: TrainConfig = field(default_factory=TrainConfig)
@@ -101,7 +103,8 @@ class ForecastConfig:
                     or self.future_covariates or self.calendar or self.id_embedding or self.quantiles
                     or self.likelihood or self.strategy != "direct" or self.val_size is not None
                     or self.test_size is not None or self.samples_per_epoch is not None
-                    or bool(self.highway) or bool(self.log) or bool(self.deseason))
+                    or bool(self.highway) or bool(self.log) or bool(self.deseason)
+                    or bool(self.segment))
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "ForecastConfig":

@@ -329,6 +329,7 @@ BAD = [
      "cannot be combined with the recursive strategy"),
     (["--id", "store", "--time", "time", "--target", "y", "--deseason", "1"], "season length >= 2"),
     (["--id", "store", "--time", "time", "--target", "y", "--highway-hidden", "8"], "needs --highway"),
+    (["--id", "store", "--time", "time", "--target", "y", "--lr-schedule", "step"], "unknown lr_schedule 'step'"),
 ]
 
 
@@ -397,6 +398,25 @@ def test_panel_scalers_per_series_and_json_round_trip():
     assert m.get("a")[0][0] == 1.0 and m.get("a")[1][0] == 5.0
     with pytest.raises(LstmkitError, match="unknown scaler kind"):
         PanelScaler("robust")
+
+
+def test_mase_scaler_measures_the_seasonal_naive_error_before_adjustment():
+    from lstmkit.tasks.forecast.panel import PanelScaler
+    t = np.arange(48.0)
+    raw = (10 + np.sin(2 * np.pi * t / 4) + 0.5 * t)[:, None]        # season 4, trend 0.5 per step
+    adjusted = raw - np.sin(2 * np.pi * t / 4)[:, None]
+    s = PanelScaler("mase", lag=4).fit_one("a", adjusted, raw)
+    loc, scale = s.get("a")
+    assert loc[0] == pytest.approx(adjusted.mean())
+    assert scale[0] == pytest.approx(2.0)                              # |y_t - y_{t-4}| = 4 x 0.5
+    assert PanelScaler("mase", lag=1).fit_one("a", raw).get("a")[1][0] == pytest.approx(np.abs(np.diff(raw[:, 0])).mean())
+    short = PanelScaler("mase", lag=24).fit_one("b", raw[:10]).get("b")[1][0]    # shorter than a season
+    assert short == pytest.approx(np.abs(np.diff(raw[:10, 0])).mean())
+    gap = raw.copy()
+    gap[5] = np.nan                                                      # missing values are left out
+    assert np.isfinite(PanelScaler("mase", lag=4).fit_one("c", gap).get("c")[1][0])
+    back = PanelScaler.from_dict(json.loads(json.dumps(s.to_dict())))
+    assert back.lag == 4 and back.get("a") == s.get("a")
 
 
 # -- autoregressive highway ---------------------------------------------------------------------
@@ -557,3 +577,45 @@ def test_log_targets_refuse_zero_or_negative_values_and_likelihoods():
     with pytest.raises(LstmkitError, match="cannot be combined with the gaussian likelihood"):
         Forecaster(lookback=24, horizon=6, log=True, likelihood="gaussian", **QUICK).fit(
             _growth_frame(), id="id", time="t", target="y")
+
+
+# -- segments (SegRNN) ---------------------------------------------------------------------------
+def test_segment_encoder_reads_the_window_one_season_per_step():
+    from lstmkit.tasks.forecast.model import GlobalForecastNet
+    from lstmkit.tasks.forecast.probabilistic import make_output
+    from lstmkit.config import ForecastConfig
+    torch.manual_seed(0)
+    net = GlobalForecastNet(2, 1, 0, 6, 3, make_output(ForecastConfig()), hidden_size=8, num_layers=1,
+                            dropout=0.0, segment=24).eval()
+    x = torch.randn(5, 48, 2)
+    seen = []
+    net.encoder.register_forward_hook(lambda m, args, out: seen.append(args[0].shape))
+    y = net(x)
+    assert y.shape == (5, 6, 1)
+    assert seen == [torch.Size([5, 2, 48])]                   # 2 steps of 24 time steps x 2 channels
+    # each step is one day: permuting time inside a day changes the forecast, days stay separate
+    x2 = x.clone()
+    x2[:, :24] = x[:, :24].flip(1)
+    assert not torch.allclose(net(x2)[:, :, 0], y[:, :, 0])
+
+
+def test_segment_lstm_learns_daily_shapes_fast_and_round_trips(tmp_path):
+    df = _shapes_frame()
+    kw = dict(lookback=48, horizon=24, max_epochs=12, patience=12, scaler="standard", season=24, ets=False,
+              **{**QUICK, "hidden_size": 64})
+    fitted = Forecaster(segment=24, **kw).fit(df, id="id", time="t", target="y", out=tmp_path)
+    mae, snaive = fitted.metrics_["metrics"]["lstm"]["MAE"], fitted.metrics_["metrics"]["seasonal_naive"]["MAE"]
+    # one step per day: the LSTM alone (no highway, no seasonal adjustment) gets within 3x of
+    # seasonal naive (measured 1.4x); reading one hour at a time, the same LSTM stays ~35x above
+    # it after these 12 epochs, and takes ~4x as long
+    assert mae < 3 * snaive, (mae, snaive)
+    again = Forecaster.load(fitted.run_dir_)
+    assert again.config_.segment == 24
+    assert np.allclose(again.predict(df)["y"], fitted.predict(df)["y"])
+
+
+@pytest.mark.parametrize("kw,msg", [({"segment": 5}, "divides the lookback"), ({"segment": -24}, "divides the lookback"),
+                                    ({"segment": 24, "strategy": "recursive"}, "recursive strategy")])
+def test_segment_bad_values(kw, msg):
+    with pytest.raises(LstmkitError, match=msg):
+        Forecaster(lookback=48, horizon=24, **kw, **QUICK).fit(_shapes_frame(), id="id", time="t", target="y")

@@ -33,6 +33,7 @@ def train(
     dropout: Optional[float] = typer.Option(None, help="Dropout between layers and before the head [0.2]."),
     batch_size: Optional[int] = typer.Option(None, help="Mini-batch size [32]."),
     lr: Optional[float] = typer.Option(None, help="Adam learning rate [1e-3]."),
+    lr_schedule: Optional[str] = typer.Option(None, help="plateau (halve on a val plateau) or cosine (anneal to 0 over --epochs) [plateau]."),
     loss: Optional[str] = typer.Option(None, help="mse, mae or huber [mse]."),
     scaler: Optional[str] = typer.Option(None, help="minmax, standard or none [minmax]."),
     season: Optional[int] = typer.Option(None, help="Seasonal period for baselines and MASE [inferred]."),
@@ -64,6 +65,7 @@ def train(
     log: Optional[bool] = typer.Option(None, "--log/--no-log", help="Many series: model log(y) -- multiplicative seasonality, errors relative to the level (targets must be > 0)."),
     highway: Optional[int] = typer.Option(None, help="Autoregressive highway: a linear map from the last N values to the horizon, added to the LSTM's forecast (strong seasonality: N = lookback; default 0: off)."),
     highway_hidden: Optional[int] = typer.Option(None, help="With --highway: an MLP of this many ReLU units instead of the linear map (a nonlinear autoregression; default 0)."),
+    segment: Optional[int] = typer.Option(None, help="Many series: the encoder reads the window this many steps at a time, e.g. 24 for hourly data (SegRNN; must divide --lookback; default 0)."),
     deseason: Optional[int] = typer.Option(None, help="Many series: remove each series' seasonal indices of this period (classical decomposition of its training part; after --log: multiplicative) before the network, and add them back to the forecast (default 0: off)."),
     ets: Optional[bool] = typer.Option(None, "--ets/--no-ets", help="ETS baseline per series (default: only up to 20 series)."),
     config: Optional[Path] = typer.Option(None, help="YAML file with any of these settings; flags win."),
@@ -78,9 +80,10 @@ def train(
              "future_covariates": _split(future_covariates), "calendar": _split(calendar),
              "id_embedding": id_embedding, "strategy": strategy, "quantiles": quantiles, "likelihood": likelihood,
              "strict": strict, "val_size": val_size, "test_size": test_size, "samples_per_epoch": samples_per_epoch,
-             "log": log, "highway": highway, "highway_hidden": highway_hidden, "deseason": deseason,
+             "log": log, "highway": highway, "highway_hidden": highway_hidden, "segment": segment,
+             "deseason": deseason,
              "ets": ets,
-             "train": {"max_epochs": epochs, "batch_size": batch_size, "lr": lr, "loss": loss,
+             "train": {"max_epochs": epochs, "batch_size": batch_size, "lr": lr, "lr_schedule": lr_schedule, "loss": loss,
                        "seed": seed, "device": device, "progress": progress, "precision": precision,
                        "nan_retries": nan_retries, "checkpoint_every": checkpoint_every, "doctor": doctor}}
     if resume is not None:

@@ -101,13 +101,19 @@ class GlobalForecastNet(nn.Module):
 
     With ``relative=True`` targets are taken relative to each window's last observed value (the
     forecast is that value plus the predicted change), as in :class:`ForecastNet`.
+
+    With ``segment=S`` the encoder reads the window S steps at a time (SegRNN, Lin et al. 2023):
+    ``[B, L, C]`` becomes ``[B, L/S, S*C]``, so a 168-hour window is 7 steps of one day each.
+    The recurrence is S times shorter (that much cheaper) and each step compares whole seasons.
     """
 
     def __init__(self, n_inputs: int, n_targets: int, n_future: int, horizon: int, n_series: int,
                  output: nn.Module, encoder: str = "lstm", hidden_size: int = 50, num_layers: int = 2,
                  dropout: float = 0.2, relative: bool = True, head: str = "linear", strategy: str = "direct",
-                 id_embedding: int = 0, n_past: int = 0, highway: int = 0, highway_hidden: int = 0):
+                 id_embedding: int = 0, n_past: int = 0, highway: int = 0, highway_hidden: int = 0,
+                 segment: int = 0):
         super().__init__()
+        self.segment = segment
         self.T, self.F, self.H, self.relative, self.strategy = n_targets, n_future, horizon, relative, strategy
         self.output = output
         P = output.n_params
@@ -122,7 +128,7 @@ class GlobalForecastNet(nn.Module):
             raise LstmkitError("the recursive strategy cannot use past-only covariates (they are unknown "
                                "in the future steps it feeds back)",
                                "use --strategy direct or seq2seq, or pass them as --future-covariates")
-        self.encoder = make_encoder(encoder, n_inputs + E, hidden_size, num_layers, dropout)
+        self.encoder = make_encoder(encoder, (n_inputs + E) * max(segment, 1), hidden_size, num_layers, dropout)
         self.dropout = nn.Dropout(dropout)
         D = self.encoder.output_size
         if strategy == "direct":
@@ -147,7 +153,9 @@ class GlobalForecastNet(nn.Module):
         if future is None:
             future = x.new_zeros(B, self.H, self.F)
         z = torch.cat([x, e[:, None].expand(-1, x.shape[1], -1)], -1) if e.shape[1] else x
-        out, state = self.encoder(z)                                           # [B, L, D]
+        if self.segment:                                     # one encoder step per segment: [B, L/S, S*C]
+            z = z.reshape(B, z.shape[1] // self.segment, self.segment * z.shape[2])
+        out, state = self.encoder(z)                                           # [B, L or L/S, D]
         if self.strategy == "direct":
             if self.encoder.bidirectional:
                 D2 = out.shape[-1] // 2

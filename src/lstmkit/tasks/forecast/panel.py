@@ -313,18 +313,21 @@ class PanelScaler:
     """Per-series, per-target affine scaling ``(y - loc) / scale`` fitted on each train part.
 
     ``kind``: ``minmax`` (loc = min, scale = max - min), ``standard`` (mean, std), ``mase``
-    (mean, and the mean absolute one-step change: with ``relative`` inputs the loss is then in the
-    units of the MASE scale, the same for every series whatever its level) or ``none``.
+    (mean, and the series' MASE scale: the mean absolute change over ``lag`` steps, the
+    in-sample seasonal naive error -- with ``relative`` inputs the loss is then in the units of
+    the metric, the same for every series whatever its level) or ``none``.
     A constant series gets scale 1. ``to_dict`` is plain JSON keyed by series id.
     """
 
-    def __init__(self, kind: str = "minmax"):
+    def __init__(self, kind: str = "minmax", lag: int = 1):
         if kind not in PANEL_SCALERS:
             raise LstmkitError(f"unknown scaler kind {kind!r}", f"use one of: {', '.join(PANEL_SCALERS)}")
-        self.kind = kind
+        self.kind, self.lag = kind, int(lag)
         self.params: dict[str, tuple[list[float], list[float]]] = {}
 
-    def fit_one(self, sid: str, train: np.ndarray) -> "PanelScaler":
+    def fit_one(self, sid: str, train: np.ndarray, unadjusted: np.ndarray | None = None) -> "PanelScaler":
+        """Fit series ``sid`` on its train part ``[n, T]``. ``unadjusted``: the same values before
+        seasonal adjustment, which the ``mase`` scale is measured on (as the metric measures it)."""
         t = np.asarray(train, dtype=np.float64)
         if self.kind == "minmax":
             loc, scale = t.min(0), t.max(0) - t.min(0)
@@ -332,7 +335,11 @@ class PanelScaler:
             loc, scale = t.mean(0), t.std(0)
         elif self.kind == "mase":
             loc = t.mean(0)
-            scale = np.abs(np.diff(t, axis=0)).mean(0) if len(t) > 1 else np.ones(t.shape[1])
+            u = t if unadjusted is None else np.asarray(unadjusted, dtype=np.float64)
+            lag = self.lag if len(u) > self.lag else 1          # too short for one season: one-step changes
+            d = np.abs(u[lag:] - u[:-lag])
+            ok = np.isfinite(d)                                   # missing values left out
+            scale = np.where(ok, d, 0).sum(0) / np.maximum(ok.sum(0), 1)
         else:
             loc, scale = np.zeros(t.shape[1]), np.ones(t.shape[1])
         scale = np.where(np.isfinite(scale) & (scale > 1e-12), scale, 1.0)
@@ -344,11 +351,12 @@ class PanelScaler:
         return np.asarray(loc), np.asarray(scale)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "series": {k: {"loc": v[0], "scale": v[1]} for k, v in self.params.items()}}
+        return {"kind": self.kind, "lag": self.lag,
+                "series": {k: {"loc": v[0], "scale": v[1]} for k, v in self.params.items()}}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "PanelScaler":
-        s = cls(d["kind"])
+        s = cls(d["kind"], d.get("lag", 1))
         s.params = {k: (list(v["loc"]), list(v["scale"])) for k, v in d["series"].items()}
         return s
 

@@ -77,6 +77,13 @@ def validate_global(cfg) -> None:
     if hh and not cfg.highway:
         raise LstmkitError("--highway-hidden needs --highway (the window the MLP reads)",
                            f"add --highway {cfg.lookback}, say, or drop --highway-hidden")
+    sg = cfg.segment
+    if isinstance(sg, bool) or not isinstance(sg, int) or sg < 0 or (sg and cfg.lookback % sg):
+        raise LstmkitError(f"`segment` must be a whole number >= 0 that divides the lookback ({cfg.lookback}), got {sg!r}",
+                           "pass --segment 24 with --lookback 168 for hourly data, say, or 0 to read one step at a time")
+    if sg and cfg.strategy == "recursive":
+        raise LstmkitError("--segment cannot be combined with the recursive strategy (it feeds the encoder one "
+                           "step at a time)", "use --strategy direct or seq2seq with --segment")
     for key in ("val_size", "test_size"):
         v = getattr(cfg, key)
         if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
@@ -96,15 +103,15 @@ class GlobalMixin:
         panel = read_panel(data, cfg, need=min_points(cfg))
         self.config_ = cfg
         self.series_ids_ = list(panel.ids)
+        first_time = panel.series_time(0)
+        self.season_ = cfg.season or (infer_season(first_time, int(panel.lengths[0]))
+                                      if isinstance(first_time, pd.DatetimeIndex) else 1)
         profiles = self._profiles(panel)
         self._fit_scalers(panel, cfg, profiles)
         arrays = self._panel_arrays(panel, profiles)
         splits = split_panel(panel, cfg)
         if len(splits["train"][0]) == 0:
             raise LstmkitError("no training windows", "shorten --lookback or --horizon, or supply longer series")
-        first_time = panel.series_time(0)
-        self.season_ = cfg.season or (infer_season(first_time, int(panel.lengths[0]))
-                                      if isinstance(first_time, pd.DatetimeIndex) else 1)
         self.data_summary_ = {**panel.summary(), "source": str(Path(data).resolve()) if isinstance(data, (str, Path)) else None,
                               "id": cfg.id, "time": cfg.time, "format": cfg.format,
                               "windows": {k: int(len(v[0])) for k, v in splits.items()}}
@@ -150,15 +157,15 @@ class GlobalMixin:
         return GlobalForecastNet(T + P + self.n_future_, T, self.n_future_, cfg.horizon, n_series + 1, self.output_,
                                  cfg.model, cfg.hidden_size, cfg.num_layers, cfg.dropout, cfg.relative, cfg.head,
                                  cfg.strategy, cfg.id_embedding, n_past=P, highway=cfg.highway,
-                                 highway_hidden=cfg.highway_hidden)
+                                 highway_hidden=cfg.highway_hidden, segment=cfg.segment)
 
     def _fit_scalers(self, panel: Panel, cfg, profiles) -> None:
-        self.panel_scaler_ = PanelScaler(cfg.scaler)
+        self.panel_scaler_ = PanelScaler(cfg.scaler, lag=self.season_)    # mase: the metric's seasonal scale
         train_rows = []
         for s, sid in enumerate(panel.ids):
             n_train = part_sizes(int(panel.lengths[s]), cfg)[0]
             r = panel.rows(s)
-            self.panel_scaler_.fit_one(sid, self._adjusted(panel.values[r][:n_train], panel, s, profiles[s] if profiles else None))
+            self.panel_scaler_.fit_one(sid, *self._scaler_input(panel.values[r][:n_train], panel, s, profiles))
             train_rows.append(np.arange(r.start, r.start + n_train))
         rows = np.concatenate(train_rows)
         n_user_future = len(cfg.future_covariates)
@@ -205,6 +212,11 @@ class GlobalMixin:
         v = self._model_units(values, panel, s)
         return v if profile is None else v - self._season_at(profile, 0, len(v))
 
+    def _scaler_input(self, values: np.ndarray, panel: Panel, s: int, profiles) -> tuple[np.ndarray, np.ndarray]:
+        """What the scaler of series ``s`` is fitted on: its values as the network sees them (model
+        units, seasonal indices removed), and in model units before that adjustment."""
+        return self._adjusted(values, panel, s, profiles[s] if profiles else None), self._model_units(values, panel, s)
+
     def _original_units(self, params: np.ndarray) -> np.ndarray:
         """Inverse of :meth:`_model_units` on point forecasts or quantiles (monotone, so exact)."""
         return np.exp(params) if self.config_.log else params
@@ -214,8 +226,8 @@ class GlobalMixin:
         locs, scales = [], []
         for s, sid in enumerate(panel.ids):
             if sid not in self.panel_scaler_.params:
-                tmp = PanelScaler(self.panel_scaler_.kind).fit_one(
-                    sid, self._adjusted(panel.values[panel.rows(s)], panel, s, profiles[s] if profiles else None))
+                tmp = PanelScaler(self.panel_scaler_.kind, self.panel_scaler_.lag).fit_one(
+                    sid, *self._scaler_input(panel.values[panel.rows(s)], panel, s, profiles))
                 loc, sc = tmp.get(sid)
             else:
                 loc, sc = self.panel_scaler_.get(sid)
