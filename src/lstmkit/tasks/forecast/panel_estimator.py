@@ -209,13 +209,17 @@ class GlobalMixin:
 
     def _adjusted(self, values: np.ndarray, panel: Panel, s: int, profile: np.ndarray | None) -> np.ndarray:
         """Model units of a series' values from its first point on, seasonal indices removed."""
-        v = self._model_units(values, panel, s)
-        return v if profile is None else v - self._season_at(profile, 0, len(v))
+        return self._without_season(self._model_units(values, panel, s), profile)
+
+    @classmethod
+    def _without_season(cls, v: np.ndarray, profile: np.ndarray | None) -> np.ndarray:
+        return v if profile is None else v - cls._season_at(profile, 0, len(v))
 
     def _scaler_input(self, values: np.ndarray, panel: Panel, s: int, profiles) -> tuple[np.ndarray, np.ndarray]:
         """What the scaler of series ``s`` is fitted on: its values as the network sees them (model
         units, seasonal indices removed), and in model units before that adjustment."""
-        return self._adjusted(values, panel, s, profiles[s] if profiles else None), self._model_units(values, panel, s)
+        v = self._model_units(values, panel, s)
+        return self._without_season(v, profiles[s] if profiles else None), v
 
     def _original_units(self, params: np.ndarray) -> np.ndarray:
         """Inverse of :meth:`_model_units` on point forecasts or quantiles (monotone, so exact)."""
