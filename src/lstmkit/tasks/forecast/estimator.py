@@ -17,7 +17,8 @@ import pandas as pd
 import torch
 
 from lstmkit import __version__
-from lstmkit.config import ForecastConfig, flatten_config as _flatten, split_train_params
+from lstmkit.config import flatten_config as _flatten, split_train_params
+from lstmkit.tasks.forecast.config import ForecastConfig
 from lstmkit.data.scaling import Scaler
 from lstmkit.data.windows import WindowBatches, make_windows
 from lstmkit.errors import LstmkitError
