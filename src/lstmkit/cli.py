@@ -3,19 +3,21 @@
 A user's mistake -- bad input (:class:`~lstmkit.errors.LstmkitError`) or bad usage (an unknown
 command or flag, a value of the wrong type, a missing option) -- is one ``error: ...`` line on
 stderr and exit code 2, never a traceback.
+
+``lstmkit --help`` stays cheap: the task sub-apps import only typer and their configs, and the
+commands whose modules need torch at import (compare, export, serve, inspect) are mounted by
+name and imported when run (:func:`_mount_lazily`).
 """
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from lstmkit.compare import compare_command
-from lstmkit.deploy.cli import export_app, serve_command
 from lstmkit.errors import LstmkitError
-from lstmkit.inspect.cli import app as inspect_app
 from lstmkit.tasks.forecast.cli import app as forecast_app, report as forecast_report
 from lstmkit.tasks.classify.cli import app as classify_app
 from lstmkit.tasks.translate.cli import app as translate_app
@@ -25,14 +27,34 @@ from lstmkit.tasks.speech.cli import app as speech_app
 app = typer.Typer(help="lstmkit: LSTM-family sequence models, from the gate equations to deployment.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 app.add_typer(forecast_app, name="forecast")
-app.add_typer(inspect_app, name="inspect")
-app.command(name="compare")(compare_command)
 app.add_typer(classify_app, name="classify")
 app.add_typer(translate_app, name="translate")
 app.add_typer(lm_app, name="lm")
 app.add_typer(speech_app, name="speech")
-app.add_typer(export_app, name="export")
-app.command(name="serve")(serve_command)
+
+
+def _mount_lazily(name: str, target: str, help: str) -> None:
+    """Mount ``module:attr`` (a typer app or one command function) as ``lstmkit NAME``, imported
+    only when the command runs; its own options, --help and usage errors are passed through."""
+
+    @app.command(name=name, help=help, add_help_option=False,
+                 context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+    def command(ctx: typer.Context) -> None:
+        module, attr = target.split(":")
+        obj = getattr(importlib.import_module(module), attr)
+        if not isinstance(obj, typer.Typer):
+            single = typer.Typer(add_completion=False)
+            single.command(name=name, help=obj.__doc__)(obj)
+            obj = single
+        obj(args=ctx.args, prog_name=f"lstmkit {name}", standalone_mode=False)
+
+
+_mount_lazily("inspect", "lstmkit.inspect.cli:app", "Look inside a trained model: LSTM gates, attention weights.")
+_mount_lazily("compare", "lstmkit.compare:compare_command",
+              "Train several zoo models under one budget; table of accuracy, speed and memory.")
+_mount_lazily("export", "lstmkit.deploy.cli:export_app", "Export a run: ONNX graph with explicit state, or an int8 run.")
+_mount_lazily("serve", "lstmkit.deploy.cli:serve_command",
+              "HTTP service: POST /predict, WebSocket /stream, GET /health, /model, /docs.")
 
 
 def _print_version(value: bool) -> None:

@@ -120,12 +120,15 @@ def field_types(cls) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
-def check_types(cfg) -> None:
-    """Every field's value against its annotation (int, float, str, bool, Literal, list, Optional).
+def check_types(cfg, skip: tuple[str, ...] = ()) -> None:
+    """Every field's value against its annotation (int, float, str, bool, Literal, list, Optional),
+    except the ``skip`` fields, which a task checks elsewhere with messages of their own.
 
     Comma-separated text for a list field becomes the list, so ``target="a,b"`` works."""
     hints = field_types(type(cfg))
     for f in fields(cfg):
+        if f.name in skip:
+            continue
         if f.name == "train":
             if not isinstance(cfg.train, TrainConfig):
                 raise LstmkitError(f"`train` must be a TrainConfig, got {type(cfg.train).__name__}",

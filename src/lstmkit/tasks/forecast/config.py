@@ -65,10 +65,10 @@ class ForecastConfig(TaskConfig):
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def __post_init__(self) -> None:
-        check_positive(self, "lookback", "horizon", "hidden_size", "num_layers", "season", "val_size", "test_size",
-                       "samples_per_epoch")
-        check_non_negative(self, "id_embedding", "highway", "highway_hidden", "segment", "deseason")
-        check_types(self)
+        check_positive(self, "lookback", "horizon", "hidden_size", "num_layers", "season")
+        check_non_negative(self, "id_embedding", "highway_hidden")
+        # checked by the estimator against the lookback and the data (forecast/panel_estimator.py)
+        check_types(self, skip=("highway", "segment", "deseason", "samples_per_epoch", "val_size", "test_size"))
         check_range(self, "dropout", 0, 1, "0.2", high_open=True)
         check_range(self, "val_frac", 0, 1, "0.15", high_open=True)
         check_range(self, "test_frac", 0, 1, "0.15", high_open=True)
