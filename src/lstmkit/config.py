@@ -22,7 +22,7 @@ import yaml
 
 from lstmkit.errors import LstmkitError
 
-__all__ = ["TrainConfig", "TaskConfig", "Encoder", "Pooling", "Attention", "load_yaml", "merge",
+__all__ = ["TrainConfig", "TaskConfig", "train_field", "Encoder", "Pooling", "Attention", "load_yaml", "merge",
            "split_train_params", "flatten_config", "known_keys", "require_positive_int", "check_types",
            "check_positive", "check_non_negative", "check_range", "field_types", "flag"]
 
@@ -80,6 +80,12 @@ class TrainConfig:
         check_range(self, "min_delta", 0, math.inf, "0")
         if self.clip_norm is not None:
             check_range(self, "clip_norm", 0, math.inf, "1.0 (or none)", low_open=True)
+
+
+def train_field(**defaults: Any) -> Any:
+    """The ``train`` field of a task config, with the task's own trainer defaults:
+    ``train: TrainConfig = train_field(max_epochs=10, loss="auto")``."""
+    return dataclasses.field(default_factory=functools.partial(TrainConfig, **defaults))
 
 
 class TaskConfig:

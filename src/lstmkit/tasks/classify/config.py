@@ -1,21 +1,14 @@
-"""``ClassifyConfig``: everything that defines a sequence-classification run, defaults in one place.
-
-Each field's trailing comment is its ``--flag``'s help (see :mod:`lstmkit.cli_config`); the
-per-field checks run in ``__post_init__``.
-"""
+"""``ClassifyConfig``: everything that defines a sequence-classification run, defaults in one place."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Literal
 
-from lstmkit.config import (Encoder, Pooling, TaskConfig, TrainConfig, check_positive, check_range,
-                            check_types)
+from lstmkit.config import (Encoder, Pooling, TaskConfig, TrainConfig, check_positive, check_range, check_types,
+                            train_field)
 
 __all__ = ["ClassifyConfig"]
 
-
-def _classify_train_defaults() -> TrainConfig:
-    return TrainConfig(max_epochs=10, batch_size=64, loss="auto", patience=2, lr_patience=1)
 
 
 @dataclass
@@ -51,7 +44,7 @@ class ClassifyConfig(TaskConfig):
     bucket: bool = True             # length-bucketed batches
     drop_empty: bool = False        # skip empty / whitespace-only texts instead of failing
     encoding: str = "utf-8"         # text encoding of the files
-    train: TrainConfig = field(default_factory=_classify_train_defaults)
+    train: TrainConfig = train_field(max_epochs=10, batch_size=64, loss="auto", patience=2, lr_patience=1)
 
     def __post_init__(self) -> None:
         check_positive(self, "embed_dim", "hidden_size", "num_layers", "min_freq", "max_len", "max_size")

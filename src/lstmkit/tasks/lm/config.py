@@ -7,10 +7,11 @@ comment as its ``--flag``'s help.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal, get_args
 
-from lstmkit.config import Encoder, TaskConfig, TrainConfig, check_positive, check_range, check_types
+from lstmkit.config import (Encoder, TaskConfig, TrainConfig, check_positive, check_range, check_types,
+                            train_field)
 from lstmkit.errors import LstmkitError
 
 __all__ = ["LMConfig", "LEVELS"]
@@ -18,9 +19,6 @@ __all__ = ["LMConfig", "LEVELS"]
 Level = Literal["char", "word", "bpe"]
 LEVELS = get_args(Level)
 
-
-def _lm_train_defaults() -> TrainConfig:
-    return TrainConfig(max_epochs=20, batch_size=32, lr=2e-3, loss="auto", patience=3, lr_patience=1)
 
 
 @dataclass
@@ -44,7 +42,7 @@ class LMConfig(TaskConfig):
     tie_weights: bool = False       # output layer shares the embedding matrix (a projection is
                                     # added when hidden_size != embed_dim)
     encoding: str = "utf-8"         # text encoding of the files
-    train: TrainConfig = field(default_factory=_lm_train_defaults)
+    train: TrainConfig = train_field(max_epochs=20, batch_size=32, lr=2e-3, loss="auto", patience=3, lr_patience=1)
 
     def __post_init__(self) -> None:
         check_positive(self, "embed_dim", "hidden_size", "num_layers", "max_len", "min_freq")

@@ -1,15 +1,11 @@
-"""``SpeechConfig``: everything that defines a speech run, defaults in one place.
-
-Each field's trailing comment is its ``--flag``'s help (see :mod:`lstmkit.cli_config`); the
-per-field checks run in ``__post_init__``.
-"""
+"""``SpeechConfig``: everything that defines a speech run, defaults in one place."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal, get_args
 
 from lstmkit.config import (Attention, Encoder, Pooling, TaskConfig, TrainConfig, check_non_negative,
-                            check_positive, check_range, check_types)
+                            check_positive, check_range, check_types, train_field)
 from lstmkit.errors import LstmkitError
 
 __all__ = ["SpeechConfig", "MODES"]
@@ -17,9 +13,6 @@ __all__ = ["SpeechConfig", "MODES"]
 Mode = Literal["ctc", "classify", "seq2seq"]
 MODES = get_args(Mode)
 
-
-def _speech_train_defaults() -> TrainConfig:
-    return TrainConfig(max_epochs=40, batch_size=32, loss="auto", patience=6, lr_patience=2, lr=2e-3)
 
 
 @dataclass
@@ -58,7 +51,7 @@ class SpeechConfig(TaskConfig):
     lm_weight: float = 0.5          # alpha: weight of log P_lm
     length_bonus: float = 1.0       # beta: bonus per LM token
     val_frac: float = 0.1           # validation share when no validation data is given
-    train: TrainConfig = field(default_factory=_speech_train_defaults)
+    train: TrainConfig = train_field(max_epochs=40, batch_size=32, loss="auto", patience=6, lr_patience=2, lr=2e-3)
 
     def __post_init__(self) -> None:
         check_positive(self, "n_mels", "n_mfcc", "channels", "hidden_size", "num_layers", "embed_dim", "beam",

@@ -1,22 +1,15 @@
-"""``TranslateConfig``: everything that defines a translation run, defaults in one place.
-
-Each field's trailing comment is its ``--flag``'s help (see :mod:`lstmkit.cli_config`); the
-per-field checks run in ``__post_init__``.
-"""
+"""``TranslateConfig``: everything that defines a translation run, defaults in one place."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
-from lstmkit.config import (Attention, Encoder, TaskConfig, TrainConfig, check_positive, check_range,
-                            check_types)
+from lstmkit.config import (Attention, Encoder, TaskConfig, TrainConfig, check_positive, check_range, check_types,
+                            train_field)
 
 __all__ = ["TranslateConfig"]
 
-
-def _translate_train_defaults() -> TrainConfig:
-    return TrainConfig(max_epochs=20, batch_size=64, loss="auto", patience=3, lr_patience=1)
 
 
 @dataclass
@@ -48,7 +41,7 @@ class TranslateConfig(TaskConfig):
     length_penalty: float = 1.0     # GNMT alpha; 0 ranks by the sum of log-probabilities
     max_len_ratio: float = 2.0      # decode at most ceil(ratio * source length) + 2 tokens
     encoding: str = "utf-8"         # text encoding of the files
-    train: TrainConfig = field(default_factory=_translate_train_defaults)
+    train: TrainConfig = train_field(max_epochs=20, batch_size=64, loss="auto", patience=3, lr_patience=1)
 
     def __post_init__(self) -> None:
         check_positive(self, "embed_dim", "hidden_size", "num_layers", "min_freq", "beam", "max_len", "max_size")
