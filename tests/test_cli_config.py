@@ -83,7 +83,7 @@ def recorded(monkeypatch, tmp_path):
     def fake_fit(self, *args, **kwargs):
         from lstmkit.runs import write_json
         run = out / "run"
-        run.mkdir(parents=True)
+        run.mkdir(parents=True, exist_ok=True)
         write_json(run / "lstmkit.json", {"config": self.config.to_dict()})
         raise Stop
 
@@ -139,6 +139,9 @@ def test_aliases_and_yaml_under_flags(recorded, capsys, tmp_path):
     assert (config["lookback"], config["horizon"], config["num_layers"]) == (12, 4, 1)
     assert (config["train"]["lr"], config["train"]["max_epochs"]) == (0.01, 3)
     assert set(ALIASES) == {"max_epochs", "num_layers"}
+    cfg.write_text("max_epochs: 9\nbatch_size: 5\n")         # trainer keys at the file's top level
+    config = recorded(capsys, "forecast", "--config", cfg, "--epochs", "3")
+    assert (config["train"]["max_epochs"], config["train"]["batch_size"]) == (3, 5)
 
 
 def test_a_field_without_help_is_refused():

@@ -30,7 +30,7 @@ from typing import Any, Callable, Literal, Optional
 
 import typer
 
-from lstmkit.config import TrainConfig, field_types, flag, load_yaml
+from lstmkit.config import TrainConfig, field_types, flag, load_yaml, split_train_params
 
 __all__ = ["config_options", "field_help", "option_specs", "resolve_params", "OptionSpec", "ALIASES"]
 
@@ -174,7 +174,9 @@ def config_options(config_cls: type) -> Callable[[Callable[..., Any]], Callable[
 def resolve_params(config: Path | None, flags: dict[str, Any]) -> dict[str, Any]:
     """The ``--config`` YAML file (if any) with the command-line ``flags`` laid over it, key by
     key (``train:`` too); values None given on the command line replace the file's."""
-    params = load_yaml(config) if config is not None else {}
+    params, train = split_train_params(load_yaml(config) if config is not None else {})
+    if train:                   # trainer keys written at the top level of the file join its train: block
+        params["train"] = train
     for key, value in flags.items():
         if key == "train":
             base = params.get("train") if isinstance(params.get("train"), dict) else {}
