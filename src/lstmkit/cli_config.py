@@ -166,7 +166,6 @@ def config_options(config_cls: type) -> Callable[[Callable[..., Any]], Callable[
         params += [s.parameter for s in specs]
         command.__signature__ = sig.replace(parameters=params)
         command.__annotations__ = {p.name: p.annotation for p in params}
-        command.config_specs = specs
         return command
     return decorate
 
