@@ -33,11 +33,11 @@ app.add_typer(lm_app, name="lm")
 app.add_typer(speech_app, name="speech")
 
 
-def _mount_lazily(name: str, target: str, help: str) -> None:
+def _mount_lazily(name: str, target: str, summary: str) -> None:
     """Mount ``module:attr`` (a typer app or one command function) as ``lstmkit NAME``, imported
     only when the command runs; its own options, --help and usage errors are passed through."""
 
-    @app.command(name=name, help=help, add_help_option=False,
+    @app.command(name=name, help=summary, add_help_option=False,
                  context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
     def command(ctx: typer.Context) -> None:
         module, attr = target.split(":")
@@ -46,7 +46,9 @@ def _mount_lazily(name: str, target: str, help: str) -> None:
             single = typer.Typer(add_completion=False)
             single.command(name=name, help=obj.__doc__)(obj)
             obj = single
-        obj(args=ctx.args, prog_name=f"lstmkit {name}", standalone_mode=False)
+        code = obj(args=ctx.args, prog_name=f"lstmkit {name}", standalone_mode=False)
+        if isinstance(code, int) and code:        # typer.Exit(code) inside the command
+            raise typer.Exit(code)
 
 
 _mount_lazily("inspect", "lstmkit.inspect.cli:app", "Look inside a trained model: LSTM gates, attention weights.")

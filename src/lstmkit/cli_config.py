@@ -95,34 +95,34 @@ def _spec(cls: type, f: dataclasses.Field, default: Any, section: str) -> Option
         raise TypeError(f"{cls.__name__}.{f.name} has no comment: every config field needs its help")
     shown = "none" if default is None else ",".join(map(str, default)) if isinstance(default, list) else default
     help_text = f"{field_help(cls)[f.name]} (default: {'on' if shown is True else 'off' if shown is False else shown})"
-    decls = [flag(f.name), *ALIASES.get(f.name, ())]
     if tp is bool:
         decls = [f"{flag(f.name)}/--no-{f.name.replace('_', '-')}", *ALIASES.get(f.name, ())]
         option = typer.Option(None, *decls, help=help_text, show_default=False)
         annotation: Any = Optional[bool]
     else:
-        parse, metavar = _parser(f.name, tp, optional)
+        parse, metavar = _parser(tp, optional)
+        decls = [flag(f.name), *ALIASES.get(f.name, ())]
         option = typer.Option(None, *decls, help=help_text, show_default=False, parser=parse, metavar=metavar)
         annotation = Optional[Any]
     return OptionSpec(f.name, section, inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY,
                                                          default=option, annotation=annotation))
 
 
-def _parser(name: str, tp: Any, optional: bool) -> tuple[Callable[[str], Any], str]:
+def _parser(tp: Any, optional: bool) -> tuple[Callable[[str], Any], str]:
     """The function that turns the option's text into the field's value, and its metavar."""
     origin = typing.get_origin(tp)
     if origin is list:
-        item, item_metavar = _scalar(name, typing.get_args(tp)[0])
+        item, item_metavar = _scalar(typing.get_args(tp)[0])
         parse = lambda s: [item(v.strip()) for v in s.split(",") if v.strip()]  # noqa: E731
         metavar = f"{item_metavar},..."
     else:
-        parse, metavar = _scalar(name, tp)
+        parse, metavar = _scalar(tp)
     if not optional:
         return parse, metavar
     return (lambda s: _NONE if s.strip().lower() == "none" else parse(s)), f"{metavar}|none"
 
 
-def _scalar(name: str, tp: Any) -> tuple[Callable[[str], Any], str]:
+def _scalar(tp: Any) -> tuple[Callable[[str], Any], str]:
     if typing.get_origin(tp) is Literal:
         return str, "[" + "|".join(map(str, typing.get_args(tp))) + "]"
     if tp is str:
