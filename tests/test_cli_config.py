@@ -138,7 +138,9 @@ def test_aliases_and_yaml_under_flags(recorded, capsys, tmp_path):
     config = recorded(capsys, "forecast", "--config", cfg, "--epochs", "3", "--layers", "1", "--horizon", "4")
     assert (config["lookback"], config["horizon"], config["num_layers"]) == (12, 4, 1)
     assert (config["train"]["lr"], config["train"]["max_epochs"]) == (0.01, 3)
-    assert set(ALIASES) == {"max_epochs", "num_layers"}
+    assert set(ALIASES) == {"max_epochs", "num_layers", "relative", "lowercase"}
+    assert recorded(capsys, "forecast", "--absolute")["relative"] is False
+    assert recorded(capsys, "lm", "--keep-case")["lowercase"] is False
     cfg.write_text("max_epochs: 9\nbatch_size: 5\n")         # trainer keys at the file's top level
     config = recorded(capsys, "forecast", "--config", cfg, "--epochs", "3")
     assert (config["train"]["max_epochs"], config["train"]["batch_size"]) == (3, 5)

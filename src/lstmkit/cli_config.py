@@ -8,7 +8,8 @@ config and of its nested :class:`~lstmkit.config.TrainConfig`:
   indented past the field), followed by the task's default;
 - ``bool`` fields are ``--x/--no-x``; ``list`` fields take comma-separated values; optional
   fields (``int | None``) also take ``none``; ``Literal[...]`` fields list their choices;
-- :data:`ALIASES` keeps a few older spellings (``--epochs`` for ``--max-epochs``).
+- :data:`ALIASES` keeps a few older spellings (``--epochs`` for ``--max-epochs``, ``--layers``
+  for ``--num-layers``, ``--absolute`` for ``--no-relative``, ``--keep-case`` for ``--no-lowercase``).
 
 The command function receives ``flags``: a nested dict (``train:`` block as in YAML) of the
 options given on the command line, and nothing else, so the config's defaults (and a task's
@@ -34,7 +35,8 @@ from lstmkit.config import TrainConfig, field_types, flag, load_yaml, split_trai
 
 __all__ = ["config_options", "field_help", "option_specs", "resolve_params", "OptionSpec", "ALIASES"]
 
-ALIASES: dict[str, tuple[str, ...]] = {"max_epochs": ("--epochs",), "num_layers": ("--layers",)}
+ALIASES: dict[str, tuple[str, ...]] = {"max_epochs": ("--epochs",), "num_layers": ("--layers",),
+                                       "relative": (" /--absolute",), "lowercase": (" /--keep-case",)}
 _NONE = object()            # "none" on the command line: the value None, not "not given"
 
 
