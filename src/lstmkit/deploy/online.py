@@ -25,7 +25,6 @@ def update_forecaster(est, new_data, epochs: int = 5, lr: float | None = None, h
     ``holdout`` is the fraction of the newest windows (at least one) that judges the update.
     The report says ``accepted`` (weights changed) or not (weights restored bit for bit).
     """
-    from lstmkit.tasks.forecast.estimator import _prepare
     from lstmkit.train.trainer import make_loss
     est._check_fitted()
     if getattr(est, "quantization_", None):
@@ -38,14 +37,14 @@ def update_forecaster(est, new_data, epochs: int = 5, lr: float | None = None, h
     lr = cfg.train.lr / 10 if lr is None else lr
     if not lr > 0:
         raise LstmkitError(f"`lr` must be positive, got {lr}", "pass --lr 1e-4, say")
-    series = _prepare(new_data, cfg)
-    X, Y = est._windows(series, cfg)                     # scaled with the fitted scalers
+    X, Y = est.model_windows(new_data)                   # scaled with the fitted scalers
     n = len(X)
+    rows = n + cfg.lookback + cfg.horizon - 1
     n_val = max(1, round(n * holdout))
     n_train = n - n_val - (cfg.horizon - 1)              # no training target inside the held-out points
     if n_train < 1:
         need = cfg.lookback + cfg.horizon + n_val + cfg.horizon - 1
-        raise LstmkitError(f"too little new data for an update: {len(series.values)} rows, need at least {need}",
+        raise LstmkitError(f"too little new data for an update: {rows} rows, need at least {need}",
                            f"pass more rows (lookback {cfg.lookback} + horizon {cfg.horizon} + held-out points)")
 
     net, loss_fn = est.net_, make_loss(cfg.train.loss)
@@ -72,7 +71,7 @@ def update_forecaster(est, new_data, epochs: int = 5, lr: float | None = None, h
     else:       # the weights no longer match the run folder (nor its model.onnx) until saved
         est.run_dir_ = None
     return {"accepted": bool(accepted), "val_loss_before": before, "val_loss_after": after,
-            "loss": cfg.train.loss, "units": "scaled", "rows": int(len(series.values)),
+            "loss": cfg.train.loss, "units": "scaled", "rows": int(rows),
             "train_windows": int(n_train), "val_windows": int(n_val), "epochs": epochs, "lr": lr,
             "seconds": round(time.perf_counter() - t0, 3), "source": _source(new_data),
             "when": time.strftime("%Y-%m-%dT%H:%M:%S%z")}

@@ -87,6 +87,9 @@ class TorchLstmStep:
         net = adapter.net
         if type(net) is not ForecastNet or net.relative or type(net.encoder) is not LSTM:
             return None
+        if (net.highway is not None or net.segment or net.strategy != "direct" or net.embedding is not None
+                or net.F or net.output.kind != "point"):
+            return None                                        # only the plain direct forecaster
         enc = net.encoder
         if enc.bidirectional or type(net.dropout) is not torch.nn.Dropout or not hasattr(adapter, "_affine"):
             return None

@@ -134,13 +134,10 @@ class ForecastAdapter:
 
     def __init__(self, est):
         self.est = est
+        est.check_deployable("export, serving and streaming")    # one series, point forecasts, direct
         cfg = est.config_
-        if cfg.is_global:
-            raise LstmkitError("export, serving and streaming support single-series point-forecast runs; this run "
-                               "is many-series / covariate / probabilistic (GlobalForecastNet)",
-                               "use 'lstmkit forecast predict' with this run, or train a single-series run to deploy")
         self.cfg = cfg
-        self.columns = list(cfg.target) + list(cfg.features)     # model input order
+        self.columns = list(est.input_names_)                    # model input order
         self.input_size = len(self.columns)
         self.window = cfg.lookback                               # steps one forecast reads
         self.relative = cfg.relative                             # forecasts depend on the newest value
@@ -156,7 +153,10 @@ class ForecastAdapter:
 
     @property
     def state_names(self) -> tuple[str, ...]:
-        return _state_names(self.net)
+        net = self.net
+        if getattr(net, "highway", None) is not None or getattr(net, "segment", 0):
+            return ()                                            # they read the whole window
+        return _state_names(net)
 
     @property
     def state_shape(self) -> tuple[int, int]:
@@ -180,20 +180,9 @@ class ForecastAdapter:
 
     # -- data ------------------------------------------------------------------------------
     def test_windows(self, data=None):
-        """``(X [n, L, I], test_idx, y_true [n, H, T], y_train)`` of the run's test part, or None
-        when the run was trained on in-memory data and no ``data`` is given."""
-        from lstmkit.tasks.forecast.data import split_sizes, split_window_indices
-        from lstmkit.tasks.forecast.estimator import _prepare
-        est, cfg = self.est, self.cfg
-        source = data if data is not None else (est.data_summary_ or {}).get("source")
-        if source is None or (isinstance(source, (str, Path)) and not Path(source).is_file()):
-            return None
-        series = _prepare(source, cfg)
-        n_train, n_val, _ = split_sizes(len(series.values), cfg.lookback, cfg.horizon, cfg.val_frac, cfg.test_frac)
-        X, _ = est._windows(series, cfg)
-        *_, test_idx = split_window_indices(len(series.values), cfg.lookback, cfg.horizon, n_train, n_val)
-        steps = (test_idx.numpy() + cfg.lookback)[:, None] + np.arange(cfg.horizon)[None]
-        return X, test_idx, series.values[steps], series.values[:n_train]
+        """``(X [n, L, I], y_true [n, H, T], y_train)`` of the run's test part, or None when the run
+        was trained on in-memory data and no ``data`` is given."""
+        return self.est.test_windows(data)
 
     def test_metrics(self, net: nn.Module, data=None) -> dict[str, float] | None:
         """MAE / RMSE / MASE ... of ``net`` (any callable ``[B, L, I] -> [B, H, T]``) on the test part."""
@@ -201,12 +190,8 @@ class ForecastAdapter:
         found = self.test_windows(data)
         if found is None:
             return None
-        X, idx, y_true, y_train = found
-        saved, self.est.net_ = self.est.net_, net
-        try:
-            pred = self.est._predict_windows(X, idx)
-        finally:
-            self.est.net_ = saved
+        X, y_true, y_train = found
+        pred = self.est.to_original(self.est.point_forecast(X, net))
         return forecast_metrics(y_true, pred, y_train, season=self.est.season_)
 
     # -- one observation at a time ---------------------------------------------------------
@@ -245,15 +230,9 @@ class ForecastAdapter:
 
     @functools.cached_property
     def _affine(self) -> tuple[np.ndarray, np.ndarray]:
-        """Every scaler here (minmax, standard, none) is ``x * scale + offset`` per column; read
-        once from the fitted scalers, it costs a multiply-add per step instead of a scikit-learn call."""
-        T = len(self.cfg.target)
-        scalers = [(self.est.target_scaler_, T)]
-        if self.est.feature_scaler_ is not None:
-            scalers.append((self.est.feature_scaler_, self.input_size - T))
-        offsets = np.concatenate([s.transform(np.zeros((1, n)))[0] for s, n in scalers])
-        ones = np.concatenate([s.transform(np.ones((1, n)))[0] for s, n in scalers])
-        return ones - offsets, offsets
+        """Every scaler here is ``x * scale + offset`` per column; read once from the fitted
+        scalers, it costs a multiply-add per step instead of a scikit-learn call."""
+        return self.est.input_affine()
 
     def to_json(self, y: np.ndarray) -> dict[str, list[float]]:
         """One forecast ``[H, T]`` in original units -> ``{target: [h values]}``."""

@@ -24,7 +24,8 @@ import torch
 from lstmkit.data.windows import _positive_int, n_windows
 from lstmkit.errors import LstmkitError
 
-__all__ = ["load_table", "Series", "prepare_series", "split_sizes", "split_window_indices", "FILL_MODES"]
+__all__ = ["load_table", "Series", "prepare_series", "split_sizes", "split_window_indices", "FILL_MODES",
+           "column_list", "numeric_column", "parse_time", "infer_freq"]
 
 FILL_MODES = ("ffill", "interpolate")
 _CSV_LIKE = {".csv": ",", ".tsv": "\t", ".txt": None}  # None: sniff the separator
@@ -160,16 +161,16 @@ def prepare_series(df: pd.DataFrame, target: str | list[str], time: str | None =
     if len(df) == 0:
         raise LstmkitError("the data has no rows", "supply a table with at least one data row")
     lookup = {str(c): c for c in df.columns}
-    target_names = _column_list("target", target, lookup, required=True)
-    feature_names = [f for f in _column_list("features", features, lookup) if f not in target_names]
+    target_names = column_list("target", target, lookup, required=True)
+    feature_names = [f for f in column_list("features", features, lookup) if f not in target_names]
     if time is not None:
-        time = _column_list("time", time, lookup, required=True)[0]
+        time = column_list("time", time, lookup, required=True)[0]
 
-    numeric = pd.DataFrame({name: _numeric_column(df[lookup[name]], name) for name in target_names + feature_names},
+    numeric = pd.DataFrame({name: numeric_column(df[lookup[name]], name) for name in target_names + feature_names},
                            index=df.index)
     index = None
     if time is not None:
-        index = pd.DatetimeIndex(_parse_time(df[lookup[time]], time), name=time)
+        index = pd.DatetimeIndex(parse_time(df[lookup[time]], time), name=time)
     elif isinstance(df.index, pd.DatetimeIndex):
         index = df.index
         time = None if df.index.name is None else str(df.index.name)
@@ -189,7 +190,7 @@ def prepare_series(df: pd.DataFrame, target: str | list[str], time: str | None =
     )
 
 
-def _column_list(role: str, spec: Any, lookup: dict[str, Any], required: bool = False) -> list[str]:
+def column_list(role: str, spec: Any, lookup: dict[str, Any], required: bool = False) -> list[str]:
     if spec is None:
         names: list[str] = []
     elif isinstance(spec, str):
@@ -213,7 +214,7 @@ def _preview(lookup: dict[str, Any], limit: int = 30) -> str:
     return ", ".join(names[:limit]) + more
 
 
-def _numeric_column(col: pd.Series, name: str) -> pd.Series:
+def numeric_column(col: pd.Series, name: str) -> pd.Series:
     """Column as float64 with NaN for empty cells; text that is not a number is an error."""
     if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
         if pd.api.types.is_complex_dtype(col):
@@ -236,7 +237,7 @@ def _numeric_column(col: pd.Series, name: str) -> pd.Series:
     return out.replace([np.inf, -np.inf], np.nan)
 
 
-def _parse_time(col: pd.Series, name: str) -> pd.Series:
+def parse_time(col: pd.Series, name: str) -> pd.Series:
     if col.isna().any():
         raise LstmkitError(f"time column {name!r} has {int(col.isna().sum())} empty cells",
                            "every row needs a timestamp; drop or fill those rows")
@@ -286,7 +287,7 @@ def _regularity(index: pd.DatetimeIndex | None, name: str | None) -> tuple[str |
     """Inferred frequency (None when irregular) and the number of gaps in ``index``."""
     if index is None or len(index) < 3:
         return None, 0
-    freq = _infer_freq(index)
+    freq = infer_freq(index)
     if freq is not None:
         return freq, 0
     steps = np.diff(index.asi8)
@@ -300,7 +301,7 @@ def _regularity(index: pd.DatetimeIndex | None, name: str | None) -> tuple[str |
     return None, gaps
 
 
-def _infer_freq(index: pd.DatetimeIndex) -> str | None:
+def infer_freq(index: pd.DatetimeIndex) -> str | None:
     # pandas 3.1 warns that infer_freq will return an offset; opt in where the option exists.
     try:
         with pd.option_context("future.infer_freq_returns_offset", True):
