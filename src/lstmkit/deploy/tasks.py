@@ -134,7 +134,7 @@ class ForecastAdapter:
 
     def __init__(self, est):
         self.est = est
-        est.check_deployable("export, serving and streaming")    # one series, point forecasts, direct
+        est.check_deployable("deployment (export, serving, streaming)")   # one series, point forecasts, direct
         cfg = est.config_
         self.cfg = cfg
         self.columns = list(est.input_names_)                    # model input order

@@ -47,7 +47,7 @@ def test_panel_windows_match_slices_of_each_series():
     assert len(splits["test"][0]) == 3 and len(splits["val"][0]) == 3
     X = torch.from_numpy(panel.values.astype(np.float32))
     batches = PanelBatches(X, X, torch.zeros(len(X), 0), *splits["train"], 10, 3, batch_size=1000)
-    (x, s, fut), y = next(iter(batches))
+    (x, fut, s), y = next(iter(batches))
     for row, sid, xi, yi in zip(splits["train"][0][:5], s[:5], x[:5], y[:5]):
         series = panel.values[panel.rows(int(sid))]
         o = int(row) - int(panel.starts[int(sid)])
@@ -67,7 +67,7 @@ def test_sampled_epochs_weigh_every_series_the_same():
     torch.manual_seed(0)
     b = PanelBatches(X, X, torch.zeros(len(X), 0), *splits["train"], 5, 2, batch_size=500, samples=4000)
     assert len(b) == 8
-    series = torch.cat([s for (_, s, _), _ in b])
+    series = torch.cat([s for (_, _, s), _ in b])
     share = float((series == 0).float().mean())
     assert 0.45 < share < 0.55            # all windows would give series 0 only ~9 %
 

@@ -45,9 +45,9 @@ class ForecastNet(nn.Module):
     """One network for one series or many, with covariates, probabilistic outputs and three strategies.
 
     Inputs: ``x [B, L, T + P + F]`` (scaled targets, past-only covariates, future-known
-    covariates over the lookback), ``series [B]`` (series index, for the optional embedding;
-    None: index 0) and ``future [B, H, F]`` (the future-known covariates over the horizon; None:
-    zeros). Output: the parameters of :class:`~lstmkit.tasks.forecast.probabilistic.Output` per
+    covariates over the lookback), ``future [B, H, F]`` (the future-known covariates over the
+    horizon; None: zeros) and ``series [B]`` (series index, for the optional embedding; None:
+    index 0). Output: the parameters of :class:`~lstmkit.tasks.forecast.probabilistic.Output` per
     step and target, ``[B, H, T]`` for point forecasts (the default output) and ``[B, H, T, P]``
     otherwise. ``net(x)`` alone is the plain direct forecaster of one series.
 
@@ -117,8 +117,8 @@ class ForecastNet(nn.Module):
         # created last: the other layers draw the same initial weights with or without it
         self.highway = Highway(highway, horizon, highway_hidden) if highway else None
 
-    def forward(self, x: torch.Tensor, series: torch.Tensor | None = None,
-                future: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, future: torch.Tensor | None = None,
+                series: torch.Tensor | None = None) -> torch.Tensor:
         T, B = self.T, x.shape[0]
         last = x[:, -1, :T]                                                   # [B, T]
         if self.relative:

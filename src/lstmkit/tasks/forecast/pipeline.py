@@ -215,8 +215,8 @@ class PanelPipeline:
                                cfg.lookback, cfg.horizon, EVAL_BATCH)
         outs = []
         with torch.no_grad():
-            for (x, s, fut), _ in batches:
-                outs.append(self.net_(x, emb_index[s], fut))
+            for (x, fut, s), _ in batches:
+                outs.append(self.net_(x, fut, emb_index[s]))
         params = torch.cat(outs).numpy().astype(np.float64) if outs else np.zeros((0,))
         s = series.numpy()
         loc, scale = arrays["loc"][s][:, None], arrays["scale"][s][:, None]    # [n, 1, T]
@@ -228,7 +228,7 @@ class PanelPipeline:
         """The ``horizon`` steps after each series' end; ``net``: an engine's net that reads
         windows only (deployable runs), instead of ``net_``."""
         cfg = self.config_
-        run = self.net_ if net is None or net is self.net_ else (lambda x, e, f: torch.as_tensor(net(x)))
+        run = self.net_ if net is None or net is self.net_ else (lambda x, f, e: torch.as_tensor(net(x)))
         panel = read_panel(data, cfg, need=None)
         L, H = cfg.lookback, cfg.horizon
         n_user = len(cfg.future_covariates)
@@ -278,7 +278,7 @@ class PanelPipeline:
         fut = torch.from_numpy(np.stack(fut_x).astype(np.float32))
         emb = self._series_index(panel)
         with torch.no_grad():
-            params = torch.cat([run(x[k:k + EVAL_BATCH], emb[k:k + EVAL_BATCH], fut[k:k + EVAL_BATCH])
+            params = torch.cat([run(x[k:k + EVAL_BATCH], fut[k:k + EVAL_BATCH], emb[k:k + EVAL_BATCH])
                                 for k in range(0, len(x), EVAL_BATCH)]).numpy().astype(np.float64)
         params = self._original_units(unscale(self.output_.kind, params, loc[:, None] + ahead_season, scale[:, None]))
         return self._forecast_frame(panel, params, t_out)

@@ -88,7 +88,7 @@ def split_panel(panel: Panel, cfg) -> dict[str, tuple[torch.Tensor, torch.Tensor
 
 
 class PanelBatches:
-    """Mini-batches ``((x, series, future), y)`` gathered from the concatenated arrays.
+    """Mini-batches ``((x, future, series), y)`` gathered from the concatenated arrays.
 
     ``inputs [N, C]`` model inputs per row, ``targets [N, T]``, ``future [N, F]`` future-known
     covariates; ``rows`` / ``series`` from :func:`split_panel`. Each batch is
@@ -134,4 +134,4 @@ class PanelBatches:
             r, s = self.rows[sel], self.series[sel]
             x = self.inputs[r[:, None] + self._ar_l]                      # [B, L, C]
             tgt = r[:, None] + self._ar_h
-            yield (x, s, self.future[tgt]), self.targets[tgt]             # future [B, H, F], y [B, H, T]
+            yield (x, self.future[tgt], s), self.targets[tgt]             # future [B, H, F], y [B, H, T]
