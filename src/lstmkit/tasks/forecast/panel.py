@@ -21,17 +21,15 @@ covariates feed the forecast in ``predict`` (the target is unknown there).
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.calendar import calendar_features, calendar_names, parse_calendar
-from lstmkit.tasks.forecast.data import column_list, infer_freq, load_table, numeric_column, parse_time
+from lstmkit.tasks.forecast.data import column_list, infer_freq, load_table, numeric_column, parse_time, regularity
 
 __all__ = ["Panel", "read_panel", "frame_columns"]
 
@@ -177,6 +175,8 @@ def read_panel(data, cfg, need: int | None = None) -> Panel:
             parts_t.append(ts[:last])
             if freq is None and np.issubdtype(ts.dtype, np.datetime64) and last >= 3:
                 freq = _infer_freq(pd.DatetimeIndex(ts[:last]))
+                if freq is None and id_col is None:                # one series: say where its steps jump
+                    regularity(pd.DatetimeIndex(ts[:last]), time_col)
         ahead_f.append(fs[last:])
         ahead_t.append(ts[last:] if ts is not None else None)
 
