@@ -73,6 +73,8 @@ def panel_plots(est, run_dir: Path, panel, arrays, test) -> None:
     if len(rows) == 0:
         return
     cfg = est.config_
+    if len(panel.ids) == 1:
+        return _one_step_plot(est, run_dir, panel, arrays, test)
     shown = []
     for s in np.unique(series.numpy())[:4]:                              # up to 4 series
         sel = np.flatnonzero(series.numpy() == s)[-1:]                   # the last test origin
@@ -83,6 +85,25 @@ def panel_plots(est, run_dir: Path, panel, arrays, test) -> None:
                       "times": panel.series_time(int(s)), "params": params})
     plot_panel_forecast(shown, est.output_, cfg.horizon, run_dir / "plots" / "forecast.png",
                         title=f"{cfg.target[0]}: last test forecast ({cfg.strategy})")
+
+
+def _one_step_plot(est, run_dir: Path, panel, arrays, test) -> None:
+    """One series: every test origin's first forecast step beside the baselines', over the test part."""
+    from lstmkit.inspect.plots import plot_forecast
+    cfg, (rows, series) = est.config_, test
+    params = est._forecast_windows(arrays, rows, series, est._series_index(panel))
+    origins = rows.numpy() + cfg.lookback - 1                            # last observed point
+    vals = panel.values
+    preds = {cfg.model: est.output_.point(torch.from_numpy(params)).numpy(),
+             "naive": naive_forecast(vals, origins, 1), "seasonal_naive": snaive(vals, origins, 1, est.season_)}
+    times = panel.series_time(0)
+    x = times if times is not None else np.arange(len(vals))
+    first = origins[0] + 1
+    hist_from = max(0, first - max(len(origins), cfg.lookback))         # as much history as test
+    name = cfg.target[0]
+    plot_forecast(x[hist_from:first], vals[hist_from:first, 0], x[origins + 1], vals[origins + 1, 0],
+                  {k: v[:, 0, 0] for k, v in preds.items()}, run_dir / "plots" / "forecast.png",
+                  title=f"{name}: one step ahead on the test part", ylabel=name)
 
 
 def snaive(vals: np.ndarray, origins: np.ndarray, horizon: int, season: int) -> np.ndarray:

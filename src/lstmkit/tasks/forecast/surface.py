@@ -26,11 +26,10 @@ import torch
 
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.panel import read_panel
+from lstmkit.tasks.forecast.pipeline import EVAL_BATCH as _BATCH
 from lstmkit.tasks.forecast.windows import min_points, part_sizes, split_panel
 
 __all__ = ["DeploySurface"]
-
-_BATCH = 1024
 
 
 class DeploySurface:
