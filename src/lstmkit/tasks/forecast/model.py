@@ -129,8 +129,8 @@ class ForecastNet(nn.Module):
             e = self.embedding(series)                                         # [B, E]
         else:
             e = x.new_zeros(B, 0)
-        if future is None:
-            future = x.new_zeros(B, self.H, self.F)
+        if future is None and (self.F or self.strategy != "direct" or self.embedding is not None):
+            future = x.new_zeros(B, self.H, self.F)              # (a plain direct net never reads it)
         z = torch.cat([x, e[:, None].expand(-1, x.shape[1], -1)], -1) if self.embedding is not None else x
         if self.segment:                                     # one encoder step per segment: [B, L/S, S*C]
             z = z.reshape(B, z.shape[1] // self.segment, self.segment * z.shape[2])
