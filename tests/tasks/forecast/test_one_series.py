@@ -101,6 +101,8 @@ def test_a_series_with_a_date_index_and_too_short_a_series():
     s = pd.Series(sine_frame()["y"].to_numpy(), index=sine_frame()["time"], name="y")
     est = Forecaster(**{**TINY, "horizon": 2}).fit(s, target="y")
     assert est.predict(s)["time"].iloc[0] == s.index[-1] + pd.Timedelta(hours=1)
+    with pytest.raises(LstmkitError, match="need at least 24 rows \\(the lookback\\) to forecast, got 10"):
+        est.predict(s.iloc[:10])
     with pytest.raises(LstmkitError, match="series too short: 30 rows, need at least") as e:
         Forecaster(**TINY).fit(sine_frame(n=30), target="y", time="time")
     assert "70/15/15 splits" in str(e.value)

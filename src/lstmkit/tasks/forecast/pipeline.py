@@ -244,7 +244,10 @@ class PanelPipeline:
                 ahead_season[s] = self._season_at(profiles[s], int(panel.lengths[s]), H)
             past, fut = self._scale_covariates(panel.past[r], panel.future[r])
             x = np.concatenate([y, past, fut], 1)
-            if len(x) < L:                                    # short history: repeat the first row
+            if len(x) < L and cfg.id is None and cfg.format != "m4":      # one series: say so
+                raise LstmkitError(f"need at least {L} rows (the lookback) to forecast, got {len(x)}",
+                                   "pass more history")
+            if len(x) < L:                                    # many series, short history: repeat the first row
                 x = np.concatenate([np.repeat(x[:1], L - len(x), 0), x])
             hist_x.append(x[-L:])
             ahead = panel.ahead_future[s]
