@@ -1,6 +1,6 @@
 """Deployment: int8, ONNX with explicit state, streaming, online updates, the HTTP service.
 
-Every feature reaches a task through its adapter (:mod:`lstmkit.deploy.tasks`). Optional
+Every feature reaches a task through its adapter (:mod:`lstmkit.tasks.forecast.deploy`). Optional
 dependencies are imported only when used: ``[export]`` (onnx, onnxruntime), ``[serve]``
 (fastapi, uvicorn, websockets).
 """

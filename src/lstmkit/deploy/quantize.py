@@ -226,7 +226,7 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
     the faster as its engine. ``data`` overrides the run's own data source for the test metrics.
     """
     from lstmkit.deploy.onnx import _require_onnx
-    from lstmkit.deploy.tasks import adapter_for, weights_fingerprint
+    from lstmkit.tasks.forecast.deploy import adapter_for, weights_fingerprint
 
     run = Path(run)
     meta = read_meta(run)

@@ -37,7 +37,7 @@ _FORMAT = "lstmkit-stream"
 
 
 class TorchCore:
-    """A :class:`~lstmkit.deploy.tasks.StatefulNet` as ``(x [B, T, I], state) -> (y, state)`` on numpy."""
+    """A :class:`~lstmkit.tasks.forecast.deploy.StatefulNet` as ``(x [B, T, I], state) -> (y, state)`` on numpy."""
 
     def __init__(self, graph: torch.nn.Module):
         self.graph = graph.eval()
@@ -329,8 +329,8 @@ class Stream:
 
 def make_stream(adapter, mode: str = "auto", engine: str = "auto", run: str | Path | None = None,
                 max_streams: int | None = None) -> Stream:
-    """A :class:`Stream` over a task adapter (:mod:`lstmkit.deploy.tasks`)."""
-    from lstmkit.deploy.tasks import weights_fingerprint
+    """A :class:`Stream` over a task adapter (:mod:`lstmkit.tasks.forecast.deploy`)."""
+    from lstmkit.tasks.forecast.deploy import weights_fingerprint
     if mode not in MODES:
         raise LstmkitError(f"unknown stream mode {mode!r}", f"use one of: {', '.join(MODES)}")
     can_carry = bool(adapter.state_names) and not adapter.relative

@@ -239,7 +239,7 @@ class Forecaster(GlobalMixin):
         ``mode``: ``state`` (carry (h, c): the whole history), ``window`` (the last lookback
         steps, exact for relative models) or ``auto``; ``engine`` as in :meth:`predict`."""
         from lstmkit.deploy.streaming import make_stream
-        from lstmkit.deploy.tasks import ForecastAdapter
+        from lstmkit.tasks.forecast.deploy import ForecastAdapter
         self._check_fitted()
         self._check_single("stream")
         return make_stream(ForecastAdapter(self), mode, engine, getattr(self, "run_dir_", None), max_streams)
