@@ -1,6 +1,7 @@
 """Deployment: int8, ONNX with explicit state, streaming, online updates, the HTTP service.
 
-Every feature reaches a task through its adapter (:mod:`lstmkit.tasks.forecast.deploy`). Optional
+Every feature reaches a task through its adapter (:mod:`lstmkit.deploy.adapter`, found by
+:mod:`lstmkit.deploy.registry`). Optional
 dependencies are imported only when used: ``[export]`` (onnx, onnxruntime), ``[serve]``
 (fastapi, uvicorn, websockets).
 """

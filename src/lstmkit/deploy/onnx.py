@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from lstmkit.deploy.registry import adapter_for, weights_fingerprint
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import atomic_write, read_meta, write_json
 
@@ -49,7 +50,6 @@ def export_onnx(run: str | Path, out: str | Path | None = None, tolerance: float
     batch size, sequence length and state) within ``tolerance``; ``RUN/onnx.json`` records the
     check. Returns the path written.
     """
-    from lstmkit.tasks.forecast.deploy import adapter_for, weights_fingerprint
     _require_onnx()
     run = Path(run)
     if "quantization" in read_meta(run):
@@ -187,7 +187,6 @@ class OnnxNet(nn.Module):
 
 def load_runner(run: str | Path, threads: int | None = None) -> OnnxRunner:
     """The ONNX graph of a run, refused when missing or exported from other weights."""
-    from lstmkit.tasks.forecast.deploy import weights_fingerprint
     _require_onnx()
     run = Path(run)
     path = run / ONNX_FILE

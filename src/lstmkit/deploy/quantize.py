@@ -27,6 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from lstmkit.deploy.registry import adapter_for, weights_fingerprint
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import META_FILE, WEIGHTS_FILE, read_meta, save_tensors, write_json
 
@@ -226,7 +227,6 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
     the faster as its engine. ``data`` overrides the run's own data source for the test metrics.
     """
     from lstmkit.deploy.onnx import _require_onnx
-    from lstmkit.tasks.forecast.deploy import adapter_for, weights_fingerprint
 
     run = Path(run)
     meta = read_meta(run)

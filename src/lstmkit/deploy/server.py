@@ -104,7 +104,7 @@ def create_app(run: str | Path, engine: str = "auto", max_body: int = MAX_BODY, 
     from lstmkit import __version__
     from lstmkit.deploy.onnx import engine_net, resolve_engine
     from lstmkit.deploy.streaming import make_stream
-    from lstmkit.tasks.forecast.deploy import adapter_for, weights_fingerprint
+    from lstmkit.deploy.registry import adapter_for, weights_fingerprint
 
     run = Path(run)
     adapter = adapter_for(run)

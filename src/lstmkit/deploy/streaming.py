@@ -27,6 +27,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 import torch
 
+from lstmkit.deploy.registry import weights_fingerprint
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import atomic_write, write_json
 
@@ -37,7 +38,7 @@ _FORMAT = "lstmkit-stream"
 
 
 class TorchCore:
-    """A :class:`~lstmkit.tasks.forecast.deploy.StatefulNet` as ``(x [B, T, I], state) -> (y, state)`` on numpy."""
+    """A :class:`~lstmkit.deploy.stateful.StatefulNet` as ``(x [B, T, I], state) -> (y, state)`` on numpy."""
 
     def __init__(self, graph: torch.nn.Module):
         self.graph = graph.eval()
@@ -329,8 +330,7 @@ class Stream:
 
 def make_stream(adapter, mode: str = "auto", engine: str = "auto", run: str | Path | None = None,
                 max_streams: int | None = None) -> Stream:
-    """A :class:`Stream` over a task adapter (:mod:`lstmkit.tasks.forecast.deploy`)."""
-    from lstmkit.tasks.forecast.deploy import weights_fingerprint
+    """A :class:`Stream` over a task adapter (:mod:`lstmkit.deploy.adapter`)."""
     if mode not in MODES:
         raise LstmkitError(f"unknown stream mode {mode!r}", f"use one of: {', '.join(MODES)}")
     can_carry = bool(adapter.state_names) and not adapter.relative

@@ -20,9 +20,7 @@ decoder) and speech need their own graphs with ``lengths`` and are refused by na
 """
 from __future__ import annotations
 
-import copy
 import functools
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -30,101 +28,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from lstmkit.deploy.stateful import StatefulNet, recurrent_state_names
 from lstmkit.errors import LstmkitError
-from lstmkit.runs import WEIGHTS_FILE, read_meta
 
-__all__ = ["ADAPTERS", "adapter_for", "ForecastAdapter", "StatefulNet", "weights_fingerprint"]
-
-
-def weights_fingerprint(run: str | Path) -> str:
-    """sha256 (16 hex digits) of a run's weights file: ties exports and saved stream states to it."""
-    h = hashlib.sha256()
-    with open(Path(run) / WEIGHTS_FILE, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()[:16]
-
-
-class _EncoderTap(nn.Module):
-    """Stands in for an encoder: runs it from ``state_in`` and keeps the final ``state_out``."""
-
-    def __init__(self, encoder: nn.Module):
-        super().__init__()
-        self.inner = encoder
-        self.bidirectional = encoder.bidirectional
-        self.output_size = encoder.output_size
-        self.state_in: Any = None
-        self.state_out: Any = None
-
-    def forward(self, x, state=None, lengths=None):
-        if x.shape[1] == 1 and lengths is None and not self.training and _is_lstm(self.inner):
-            out, self.state_out = _lstm_single_step(self.inner, x, self.state_in)
-        else:
-            out, self.state_out = self.inner(x, self.state_in, lengths)
-        return out, self.state_out
-
-
-def _is_lstm(module: nn.Module) -> bool:
-    from lstmkit.nn.lstm import LSTM
-    return isinstance(module, LSTM) and not module.bidirectional and not torch.jit.is_tracing()
-
-
-def _lstm_single_step(lstm, x: torch.Tensor, state):
-    """One time step through per-layer LSTM cells: ``x [B, 1, I] -> (out [B, 1, H], (h, c))``.
-
-    Same equations as the fused kernel; on the CPU the fused (oneDNN) kernel costs ~10x more
-    than the cells for a single step, and streaming is all single steps."""
-    inp = x[:, 0]                                                   # [B, I]
-    if state is None:
-        zeros = x.new_zeros(lstm.num_layers, x.shape[0], lstm.hidden_size)
-        state = (zeros, zeros)
-    hs, cs = [], []
-    for layer in range(lstm.num_layers):
-        h, c = torch._VF.lstm_cell(inp, (state[0][layer], state[1][layer]), *lstm._layer_weights(layer, 0))
-        hs.append(h)
-        cs.append(c)
-        inp = h                                                     # dropout is off in eval mode
-    return inp[:, None], (torch.stack(hs), torch.stack(cs))
-
-
-class StatefulNet(nn.Module):
-    """A task net whose ``encoder`` takes its recurrent state from explicit inputs.
-
-    ``forward(x [B, T, I], *state) -> (y, *state_out)``; for an LSTM encoder the state is
-    ``h, c`` each ``[L, B, H]``, for a GRU ``h``. The wrapped net's own ``forward`` runs
-    unchanged (its parameters are shared, not copied), so this graph cannot drift from it.
-    """
-
-    def __init__(self, net: nn.Module, state_names: tuple[str, ...]):
-        super().__init__()
-        self.state_names = state_names
-        self.net = copy.copy(net)                        # shallow: shares every parameter
-        self.net._modules = {**net._modules, "encoder": _EncoderTap(net.encoder)}
-
-    def forward(self, x: torch.Tensor, *state: torch.Tensor):
-        tap = self.net.encoder
-        if not state:
-            tap.state_in = None                          # zeros, as the plain net starts
-        else:
-            tap.state_in = tuple(state) if len(self.state_names) == 2 else state[0]
-        y = self.net(x)
-        out = tap.state_out if len(self.state_names) == 2 else (tap.state_out,)
-        return (y, *out) if self.state_names else y
-
-
-def _state_names(net: nn.Module) -> tuple[str, ...]:
-    """Recurrent state of a net's encoder that can be carried: LSTM (h, c), GRU (h), else none."""
-    from lstmkit.deploy.quantize import TorchRNN
-    from lstmkit.nn.lstm import LSTM
-    from lstmkit.nn.zoo import GRU
-    enc = getattr(net, "encoder", None)
-    if enc is None or getattr(enc, "bidirectional", True):
-        return ()
-    if isinstance(enc, LSTM) or (isinstance(enc, TorchRNN) and enc.kind == "lstm"):
-        return ("h", "c")
-    if isinstance(enc, GRU) or (isinstance(enc, TorchRNN) and enc.kind == "gru"):
-        return ("h",)
-    return ()
+__all__ = ["Adapter", "ForecastAdapter"]
 
 
 class ForecastAdapter:
@@ -156,7 +63,7 @@ class ForecastAdapter:
 
     @property
     def state_names(self) -> tuple[str, ...]:
-        return _state_names(self.net)
+        return recurrent_state_names(self.net)
 
     @property
     def state_shape(self) -> tuple[int, int]:
@@ -260,13 +167,4 @@ class ForecastAdapter:
         return {name: y[:, j].tolist() for j, name in enumerate(self.cfg.target)}
 
 
-ADAPTERS: dict[str, type] = {"forecast": ForecastAdapter}
-
-
-def adapter_for(run: str | Path):
-    """The adapter of a finished run folder; tasks without one are refused by name."""
-    task = read_meta(run)["task"]
-    if task not in ADAPTERS:
-        raise LstmkitError(f"deployment does not support '{task}' runs yet",
-                           f"supported tasks: {', '.join(ADAPTERS)}")
-    return ADAPTERS[task].load(run)
+Adapter = ForecastAdapter          # what lstmkit.deploy.registry looks up
