@@ -125,9 +125,9 @@ def _set_metadata(path: str, props: dict[str, str]) -> None:
 
 
 def check_against_torch(runner: "OnnxRunner", graph: nn.Module, adapter, seed: int = 1) -> float:
-    """Max abs difference of every output on fresh inputs: batch 3, lookback + 5 steps, random state."""
+    """Max abs difference of every output on fresh inputs: batch 3, window + 5 steps, random state."""
     g = torch.Generator().manual_seed(seed)
-    x = adapter.example_inputs(3, adapter.cfg.lookback + 5, seed=seed)
+    x = adapter.example_inputs(3, (adapter.window or 1) + 5, seed=seed)
     state = [0.5 * torch.randn(s.shape, generator=g) for s in _zero_state(adapter, 3)]
     with torch.no_grad():
         ref = graph(x, *state)
@@ -174,7 +174,7 @@ class OnnxRunner:
 class OnnxNet(nn.Module):
     """An :class:`OnnxRunner` behind a torch module's call: ``x [B, L, I] -> y``, zero state.
 
-    A drop-in for a task's ``net_`` at inference (it has no parameters to train or save)."""
+    A drop-in for a task's net at inference (it has no parameters to train or save)."""
 
     def __init__(self, runner: OnnxRunner):
         super().__init__()
@@ -219,12 +219,12 @@ def resolve_engine(run: str | Path | None, engine: str = "auto", preferred: str 
     return "onnx" if run is not None and _has_fresh_onnx(Path(run)) else "torch"
 
 
-def engine_net(est, engine: str = "auto") -> nn.Module:
-    """The network an estimator predicts with under ``engine`` (its own net, or the run's ONNX graph)."""
-    run = getattr(est, "run_dir_", None)
-    chosen = resolve_engine(run, engine, getattr(est, "engine_", None))
+def engine_net(adapter, engine: str = "auto", run: str | Path | None = None) -> nn.Module:
+    """The network an adapter's model answers with under ``engine``: its own net, or ``run``'s
+    ONNX graph (see :func:`resolve_engine`; ``run`` is None for a model not saved as it is)."""
+    chosen = resolve_engine(run, engine, adapter.preferred_engine)
     if chosen == "torch":
-        return est.net_
+        return adapter.net
     if run is None:
         raise LstmkitError("the ONNX engine needs a saved run with an exported graph",
                            "save the model, then run 'lstmkit export onnx --run RUN'")
