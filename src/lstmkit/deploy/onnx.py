@@ -24,8 +24,8 @@ from lstmkit.deploy.registry import adapter_for, weights_fingerprint
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import atomic_write, read_meta, write_json
 
-__all__ = ["ONNX_FILE", "OPSET", "TOLERANCE", "export_onnx", "write_onnx", "OnnxRunner", "OnnxNet",
-           "load_runner", "resolve_engine", "engine_net", "ENGINES"]
+__all__ = ["ONNX_FILE", "OPSET", "TOLERANCE", "require_onnx", "export_onnx", "write_onnx", "OnnxRunner",
+           "OnnxNet", "load_runner", "resolve_engine", "engine_net", "ENGINES"]
 
 ONNX_FILE = "model.onnx"
 REPORT_FILE = "onnx.json"
@@ -34,7 +34,8 @@ TOLERANCE = 1e-4
 ENGINES = ("auto", "torch", "onnx")
 
 
-def _require_onnx():
+def require_onnx() -> None:
+    """An LstmkitError naming the extra to install when onnx or onnxruntime is missing."""
     try:
         import onnx  # noqa: F401
         import onnxruntime  # noqa: F401
@@ -50,7 +51,7 @@ def export_onnx(run: str | Path, out: str | Path | None = None, tolerance: float
     batch size, sequence length and state) within ``tolerance``; ``RUN/onnx.json`` records the
     check. Returns the path written.
     """
-    _require_onnx()
+    require_onnx()
     run = Path(run)
     if "quantization" in read_meta(run):
         raise LstmkitError(f"{run} is an int8 run; its ONNX graph is already {run / ONNX_FILE}",
@@ -187,7 +188,7 @@ class OnnxNet(nn.Module):
 
 def load_runner(run: str | Path, threads: int | None = None) -> OnnxRunner:
     """The ONNX graph of a run, refused when missing or exported from other weights."""
-    _require_onnx()
+    require_onnx()
     run = Path(run)
     path = run / ONNX_FILE
     if not path.is_file():
