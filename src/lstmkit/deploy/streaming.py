@@ -4,17 +4,20 @@
 >>> s.step(412.3, id="sensor-1")             # forecast [horizon, targets] after this observation
 >>> s.save("state.safetensors"); s.reset(); s.restore("state.safetensors")
 
-What ``y_t`` means for a window forecaster. Two modes, both exact:
+The engine works on a task's adapter (:class:`~lstmkit.deploy.adapter.DeployAdapter`). What
+``y_t`` means for a model that reads a window (a forecaster). Two modes, both exact:
 
-* ``state`` — carry the encoder's ``(h, c)`` (GRU: ``h``). ``y_t`` is the forecast the network
-  makes after reading the **whole history so far** from a zero state, i.e. ``net(x[:, :t+1])``;
-  each step costs one recurrent step. Needs a one-directional LSTM/GRU encoder in absolute mode.
-* ``window`` — keep the last ``lookback`` observations and run the network over them; ``y_t``
-  equals ``predict()`` on that history (before ``lookback`` observations: on what there is).
-  Any encoder works. A ``relative`` forecaster must use it: it subtracts the newest value from
-  every input of the window, so the state of earlier steps cannot be carried forward.
+* ``state`` — carry the encoder's ``(h, c)`` (GRU: ``h``). ``y_t`` is the answer the network
+  gives after reading the **whole history so far** from a zero state, i.e. ``net(x[:, :t+1])``;
+  each step costs one recurrent step. Needs a one-directional LSTM/GRU encoder, and a model whose
+  earlier inputs do not change with later ones (``adapter.state_refusal()`` says why not: e.g. a
+  ``relative`` forecaster subtracts the newest value from every input of the window).
+* ``window`` — keep the last ``adapter.window`` observations and run the network over them;
+  ``y_t`` equals ``predict()`` on that history (before a full window: on what there is). Any
+  encoder works.
 
-``mode="auto"`` picks ``state`` where it applies and ``window`` otherwise.
+``mode="auto"`` picks ``state`` where it applies and ``window`` otherwise. With the torch engine
+in state mode a task may supply a faster exact step (``adapter.fast_step()``).
 """
 from __future__ import annotations
 
@@ -77,6 +80,7 @@ class Stream:
         state_shape: ``(layers, hidden)`` of each state tensor in ``state`` mode.
         fingerprint: the weights this state belongs to; restoring another model's state is refused.
         max_streams: bound on open stream ids (None: unbounded).
+        fast: a task's exact shortcut for one state-mode step (:class:`~lstmkit.deploy.adapter.FastStep`).
     """
 
     def __init__(self, core: Callable, input_size: int, *, encode: Callable | None = None,
