@@ -24,7 +24,7 @@ def test_update_improves_on_new_data_and_is_saved_as_a_new_version(abs_forecaste
     new = sine_frame(n=200, seed=11, trend=0.002)
     est.update(new, epochs=5, lr=5e-3)
     r = est.last_update_
-    assert r["accepted"] and r["val_loss_after"] < r["val_loss_before"]
+    assert r["accepted"] and r["val_loss_after"] < r["val_loss_before"] and r["nan_skips"] == 0
     assert any(not torch.equal(before[k], v) for k, v in est.net_.state_dict().items())
     assert est.run_dir_ is None          # an exported graph of the old weights is not used any more
     saved = est.save(tmp_path / "v2")
