@@ -178,8 +178,10 @@ class Forecaster(GlobalMixin):
                                "pass more history")
         inputs = self._inputs(series)[-cfg.lookback:]                    # [L, T+F]
         from lstmkit.deploy.onnx import engine_net
+        from lstmkit.deploy.registry import adapter_class
+        net = engine_net(adapter_class(TASK)(self), engine, getattr(self, "run_dir_", None))
         with torch.no_grad():
-            y = engine_net(self, engine)(torch.from_numpy(inputs).unsqueeze(0))[0].numpy()  # [H, T]
+            y = net(torch.from_numpy(inputs).unsqueeze(0))[0].numpy()  # [H, T]
         values = self.target_scaler_.inverse_transform(y.astype(np.float64))
         out = pd.DataFrame({"step": np.arange(1, cfg.horizon + 1)})
         if series.time is not None:
@@ -238,18 +240,19 @@ class Forecaster(GlobalMixin):
 
         ``mode``: ``state`` (carry (h, c): the whole history), ``window`` (the last lookback
         steps, exact for relative models) or ``auto``; ``engine`` as in :meth:`predict`."""
+        from lstmkit.deploy.registry import adapter_class
         from lstmkit.deploy.streaming import make_stream
-        from lstmkit.deploy.tasks import ForecastAdapter
         self._check_fitted()
         self._check_single("stream")
-        return make_stream(ForecastAdapter(self), mode, engine, getattr(self, "run_dir_", None), max_streams)
+        return make_stream(adapter_class(TASK)(self), mode, engine, getattr(self, "run_dir_", None), max_streams)
 
     def update(self, new_data, epochs: int = 5, lr: float | None = None, holdout: float = 0.2) -> "Forecaster":
         """Fine-tune on recent data with a small learning rate; rolled back if the error on the
         newest points gets worse. The report is ``last_update_`` (and ``lineage_`` once saved)."""
-        from lstmkit.deploy.online import update_forecaster
+        from lstmkit.deploy.online import fine_tune
+        from lstmkit.deploy.registry import adapter_class
         self._check_single("update")
-        self.last_update_ = update_forecaster(self, new_data, epochs=epochs, lr=lr, holdout=holdout)
+        self.last_update_ = fine_tune(adapter_class(TASK)(self), new_data, epochs=epochs, lr=lr, holdout=holdout)
         self.lineage_ = [*getattr(self, "lineage_", []), self.last_update_]
         return self
 
