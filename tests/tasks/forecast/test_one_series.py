@@ -57,8 +57,8 @@ def test_quantiles_on_one_series():
         k.startswith("coverage") for k in est.metrics_["metrics"]["lstm"])
     with pytest.raises(LstmkitError, match="quantiles or a distribution"):
         est.predict(df, engine="onnx")
-    from lstmkit.deploy.tasks import ForecastAdapter
-    with pytest.raises(LstmkitError, match=r"^deployment \(export, serving, streaming\) supports single-series"):
+    from lstmkit.tasks.forecast.deploy import ForecastAdapter
+    with pytest.raises(LstmkitError, match=r"^deployment \(export, serving, streaming, update\) supports single-series"):
         ForecastAdapter(est)
 
 

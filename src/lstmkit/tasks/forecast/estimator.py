@@ -135,7 +135,9 @@ class Forecaster(PanelPipeline, DeploySurface):
                                    "drop --engine or pass --engine torch")
             return self._forecast_ahead(data)
         from lstmkit.deploy.onnx import engine_net
-        return self._forecast_ahead(data, net=engine_net(self, engine))
+        from lstmkit.deploy.registry import adapter_class
+        net = engine_net(adapter_class(TASK)(self), engine, getattr(self, "run_dir_", None))
+        return self._forecast_ahead(data, net=net)
 
     def evaluate(self, data) -> dict[str, dict[str, float]]:
         """Test-part metrics of this model beside naive, seasonal-naive and ETS, on the same points.
@@ -189,17 +191,18 @@ class Forecaster(PanelPipeline, DeploySurface):
 
         ``mode``: ``state`` (carry (h, c): the whole history), ``window`` (the last lookback
         steps, exact for relative models) or ``auto``; ``engine`` as in :meth:`predict`."""
+        from lstmkit.deploy.registry import adapter_class
         from lstmkit.deploy.streaming import make_stream
-        from lstmkit.deploy.tasks import ForecastAdapter
         self.check_deployable("stream")
-        return make_stream(ForecastAdapter(self), mode, engine, getattr(self, "run_dir_", None), max_streams)
+        return make_stream(adapter_class(TASK)(self), mode, engine, getattr(self, "run_dir_", None), max_streams)
 
     def update(self, new_data, epochs: int = 5, lr: float | None = None, holdout: float = 0.2) -> "Forecaster":
         """Fine-tune on recent data with a small learning rate; rolled back if the error on the
         newest points gets worse. The report is ``last_update_`` (and ``lineage_`` once saved)."""
-        from lstmkit.deploy.online import update_forecaster
+        from lstmkit.deploy.online import fine_tune
+        from lstmkit.deploy.registry import adapter_class
         self.check_deployable("update")
-        self.last_update_ = update_forecaster(self, new_data, epochs=epochs, lr=lr, holdout=holdout)
+        self.last_update_ = fine_tune(adapter_class(TASK)(self), new_data, epochs=epochs, lr=lr, holdout=holdout)
         self.lineage_ = [*getattr(self, "lineage_", []), self.last_update_]
         return self
 
