@@ -22,7 +22,6 @@ from lstmkit.deploy.adapter import UpdateData
 from lstmkit.deploy.stateful import StatefulNet, recurrent_state_names
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.lstm import LSTM
-from lstmkit.tasks.forecast.data import Series, load_table, prepare_series, split_sizes, split_window_indices
 from lstmkit.tasks.forecast.estimator import Forecaster
 from lstmkit.tasks.forecast.metrics import forecast_metrics
 from lstmkit.tasks.forecast.model import ForecastNet
@@ -37,13 +36,10 @@ class ForecastAdapter:
 
     def __init__(self, est):
         self.est = est
+        est.check_deployable("deployment (export, serving, streaming, update)")   # one series, point, direct
         cfg = est.config_
-        if cfg.is_global:
-            raise LstmkitError("export, serving and streaming support single-series point-forecast runs; this run "
-                               "is many-series / covariate / probabilistic (GlobalForecastNet)",
-                               "use 'lstmkit forecast predict' with this run, or train a single-series run to deploy")
         self.cfg = cfg
-        self.columns = list(cfg.target) + list(cfg.features)     # model input order
+        self.columns = list(est.input_names_)                    # model input order
         self.input_size = len(self.columns)
         self.window = cfg.lookback                               # steps one forecast reads
         self.relative = cfg.relative                             # forecasts depend on the newest value
@@ -62,7 +58,10 @@ class ForecastAdapter:
 
     @property
     def state_names(self) -> tuple[str, ...]:
-        return recurrent_state_names(self.net)
+        net = self.net
+        if getattr(net, "highway", None) is not None or getattr(net, "segment", 0):
+            return ()                                            # they read the whole window
+        return recurrent_state_names(net)
 
     @property
     def state_shape(self) -> tuple[int, int]:
@@ -86,36 +85,18 @@ class ForecastAdapter:
 
     # -- data ------------------------------------------------------------------------------
     def test_windows(self, data=None):
-        """``(X [n, L, I], test_idx, y_true [n, H, T], y_train)`` of the run's test part, or None
-        when the run was trained on in-memory data and no ``data`` is given."""
-        est, cfg = self.est, self.cfg
-        source = data if data is not None else (est.data_summary_ or {}).get("source")
-        if source is None or (isinstance(source, (str, Path)) and not Path(source).is_file()):
-            return None
-        series = self._series(source)
-        n_train, n_val, _ = split_sizes(len(series.values), cfg.lookback, cfg.horizon, cfg.val_frac, cfg.test_frac)
-        X, _ = est._windows(series, cfg)
-        *_, test_idx = split_window_indices(len(series.values), cfg.lookback, cfg.horizon, n_train, n_val)
-        steps = (test_idx.numpy() + cfg.lookback)[:, None] + np.arange(cfg.horizon)[None]
-        return X, test_idx, series.values[steps], series.values[:n_train]
+        """``(X [n, L, I], y_true [n, H, T], y_train)`` of the run's test part, or None when the run
+        was trained on in-memory data and no ``data`` is given."""
+        return self.est.test_windows(data)
 
     def test_metrics(self, net: nn.Module, data=None) -> dict[str, float] | None:
         """MAE / RMSE / MASE ... of ``net`` (any callable ``[B, L, I] -> [B, H, T]``) on the test part."""
         found = self.test_windows(data)
         if found is None:
             return None
-        X, idx, y_true, y_train = found
-        saved, self.est.net_ = self.est.net_, net
-        try:
-            pred = self.est._predict_windows(X, idx)
-        finally:
-            self.est.net_ = saved
+        X, y_true, y_train = found
+        pred = self.est.to_original(self.est.point_forecast(X, net))
         return forecast_metrics(y_true, pred, y_train, season=self.est.season_)
-
-    def _series(self, data) -> Series:
-        cfg = self.cfg
-        return prepare_series(load_table(data), cfg.target, time=cfg.time, features=cfg.features or None,
-                              fill=cfg.fill)
 
     # -- one observation at a time ---------------------------------------------------------
     def state_refusal(self) -> str | None:
@@ -163,15 +144,9 @@ class ForecastAdapter:
 
     @functools.cached_property
     def _affine(self) -> tuple[np.ndarray, np.ndarray]:
-        """Every scaler here (minmax, standard, none) is ``x * scale + offset`` per column; read
-        once from the fitted scalers, it costs a multiply-add per step instead of a scikit-learn call."""
-        T = len(self.cfg.target)
-        scalers = [(self.est.target_scaler_, T)]
-        if self.est.feature_scaler_ is not None:
-            scalers.append((self.est.feature_scaler_, self.input_size - T))
-        offsets = np.concatenate([s.transform(np.zeros((1, n)))[0] for s, n in scalers])
-        ones = np.concatenate([s.transform(np.ones((1, n)))[0] for s, n in scalers])
-        return ones - offsets, offsets
+        """Every scaler here is ``x * scale + offset`` per column; read once from the fitted
+        scalers, it costs a multiply-add per step instead of a scikit-learn call."""
+        return self.est.input_affine()
 
     def to_json(self, y: np.ndarray) -> dict[str, list[float]]:
         """One forecast ``[H, T]`` in original units -> ``{target: [h values]}``."""
@@ -191,18 +166,18 @@ class ForecastAdapter:
         out; training windows stop ``horizon - 1`` windows before them, so no training target
         lies inside the held-out points. Scaled with the fitted scalers."""
         cfg = self.cfg
-        series = self._series(new_data)
-        X, Y = self.est._windows(series, cfg)
+        X, Y = self.est.model_windows(new_data)
         n = len(X)
+        rows = n + cfg.lookback + cfg.horizon - 1
         n_val = max(1, round(n * holdout))
         n_train = n - n_val - (cfg.horizon - 1)
         if n_train < 1:
             need = cfg.lookback + cfg.horizon + n_val + cfg.horizon - 1
-            raise LstmkitError(f"too little new data for an update: {len(series.values)} rows, need at least {need}",
+            raise LstmkitError(f"too little new data for an update: {rows} rows, need at least {need}",
                                f"pass more rows (lookback {cfg.lookback} + horizon {cfg.horizon} + held-out points)")
         return UpdateData(train=WindowBatches(X[:n_train], Y[:n_train], batch_size=batch_size, shuffle=True),
                           holdout=[(X[-n_val:], Y[-n_val:])],
-                          report={"units": "scaled", "rows": int(len(series.values)),
+                          report={"units": "scaled", "rows": int(rows),
                                   "train_windows": int(n_train), "val_windows": int(n_val)})
 
     def updated(self) -> None:
@@ -243,6 +218,9 @@ class TorchLstmStep:
         net = adapter.net
         if type(net) is not ForecastNet or net.relative or type(net.encoder) is not LSTM:
             return None
+        if (net.highway is not None or net.segment or net.strategy != "direct" or net.embedding is not None
+                or net.F or net.output.kind != "point"):
+            return None                                        # only the plain direct forecaster
         enc = net.encoder
         if enc.bidirectional or type(net.dropout) is not torch.nn.Dropout:
             return None
