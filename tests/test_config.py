@@ -49,7 +49,7 @@ BAD = [
     (ForecastConfig, {"lookback": 0}, "`lookback` must be a positive integer, got 0"),
     (ForecastConfig, {"dropout": 1.0}, r"`dropout` must be in \[0, 1\), got 1.0"),
     (ForecastConfig, {"model": "lsmt"}, "unknown model 'lsmt' — use one of: lstm, gru"),
-    (ForecastConfig, {"fill": "mean"}, "unknown fill 'mean' — use one of: ffill, interpolate"),
+    (ForecastConfig, {"strategy": "sideways"}, "unknown strategy 'sideways' — use one of: direct, recursive"),
     (ForecastConfig, {"quantiles": ["a"]}, "`quantiles` must be a number, got 'a'"),
     (ForecastConfig, {"highway_hidden": 2.5}, "`highway_hidden` must be a whole number >= 0"),
     (ForecastConfig, {"season": 0}, "`season` must be a positive integer"),

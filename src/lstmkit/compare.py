@@ -145,14 +145,12 @@ class ForecastBench:
         check_zoo_models(models)
 
     def run(self, model: str, seed: int, epochs: int) -> Trial:
-        from lstmkit.tasks.forecast.data import split_window_indices
         from lstmkit.tasks.forecast.estimator import Forecaster
         est = Forecaster(**{**self.options, "model": model, "seed": seed, "max_epochs": epochs,
                             "progress": "off", "tensorboard": False})
         est.fit(self.frame, **self.columns)
         cfg, summary, history = est.config_, est.data_summary_, est.result_.history
-        split = summary["split"]
-        train_idx, _, _ = split_window_indices(summary["rows"], cfg.lookback, cfg.horizon, split["train"], split["val"])
+        n_train_windows = summary["windows"]["train"]
         train_s = float(sum(h["seconds"] for h in history))
         metrics = est.metrics_["metrics"]
         if not self._references:
@@ -166,7 +164,7 @@ class ForecastBench:
         return Trial(model=model, seed=seed, params=sum(p.numel() for p in net.parameters()),
                      metrics={k: float(metrics[model][k]) for k in self.metrics},
                      train_s=train_s, epochs=len(history),
-                     windows_per_s=len(train_idx) * len(history) / train_s if train_s > 0 else float("nan"),
+                     windows_per_s=n_train_windows * len(history) / train_s if train_s > 0 else float("nan"),
                      latency_b1_ms=measure_latency_ms(net, x1), latency_b256_ms=measure_latency_ms(net, x256),
                      act_mem_mb=activation_bytes(net, xb) / 2**20,
                      extra={"best_epoch": est.result_.best_epoch})

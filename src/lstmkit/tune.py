@@ -62,14 +62,12 @@ def _forecast_keys() -> set[str]:
 
 
 def _forecast_check(params: dict[str, Any]) -> None:
-    from lstmkit.tasks.forecast.estimator import Forecaster, _prepare, _validate
+    from lstmkit.tasks.forecast.estimator import Forecaster
     params = dict(params)
     data = params.pop("data", None)
     if data is None:
         raise LstmkitError("no data given", "pass --data FILE.csv (or 'data:' in the --config file)")
-    cfg = Forecaster(**params).config
-    _validate(cfg)
-    _prepare(str(data), cfg)
+    Forecaster(**params).check(str(data))
 
 
 def _forecast_trial(params: dict[str, Any], callback: Callback) -> float:
