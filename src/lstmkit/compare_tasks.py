@@ -149,7 +149,7 @@ class TranslateBench:
 
     def __init__(self, data=None, src_file=None, tgt_file=None, test=None, test_src_file=None, test_tgt_file=None,
                  **options: Any):
-        from lstmkit.config import TranslateConfig
+        from lstmkit.tasks.translate.config import TranslateConfig
         from lstmkit.tasks.translate.data import read_pairs, split_pairs
         self.options = {"beam": 1, **{k: v for k, v in options.items() if v is not None}}
         cols = TranslateConfig(**{k: self.options[k] for k in ("src", "tgt", "encoding") if k in self.options})

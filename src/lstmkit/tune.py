@@ -57,7 +57,7 @@ class TaskTuning:
 
 # -- forecast ---------------------------------------------------------------------------------
 def _forecast_keys() -> set[str]:
-    from lstmkit.config import ForecastConfig
+    from lstmkit.tasks.forecast.config import ForecastConfig
     return ({f.name for f in dataclasses.fields(ForecastConfig)} - {"train"}) | _TRAIN_KEYS
 
 

@@ -19,7 +19,8 @@ import numpy as np
 import torch
 
 from lstmkit import __version__
-from lstmkit.config import ClassifyConfig, require_positive_int as _positive, split_train_params
+from lstmkit.config import require_positive_int as _positive, split_train_params
+from lstmkit.tasks.classify.config import ClassifyConfig
 from lstmkit.data.batching import TRUNCATE_MODES, BucketBatches, truncate
 from lstmkit.data.scaling import SCALER_KINDS, Scaler
 from lstmkit.data.vocab import PAD_ID, TOKENIZERS, load_vectors, make_tokenizer, tokenizer_from_dict
