@@ -11,7 +11,12 @@ saturated LSTM gates, measured with ``record_gates`` on a small batch). At the e
 - ``vanishing_gradients``: first-layer gradients orders of magnitude below the last layer's,
   saturated gates, or a loss that stays flat from the start (not learning);
 - ``overfitting``: validation loss rising for several epochs while training loss falls;
-- ``slow_training``: waiting for data dominates, tiny batches, or batches mostly padding.
+- ``slow_training``: waiting for data dominates, tiny batches, or batches mostly padding
+  (measured only on inputs that declare their lengths: :class:`~lstmkit.data.batching.Padded`);
+- ``loses_to_baseline``: the trained model is no better than the best simple baseline on
+  held-out data. The doctor knows no task: the task measures the model and its baselines on the
+  same data and hands the numbers over as ``evidence={"baselines": ...}`` (see
+  :meth:`Doctor.report`), with remedies ranked for its own case.
 
 Each finding carries the evidence (epochs and numbers) and remedies ranked for the case. The
 report goes to ``doctor.json`` in the run folder; ``lstmkit doctor RUN`` prints it again.
@@ -28,12 +33,13 @@ from typing import Any
 import torch
 from torch import nn
 
+from lstmkit.data.batching import Padded
 from lstmkit.errors import LstmkitError
 
 __all__ = ["Doctor", "format_report", "read_report", "DOCTOR_FILE", "FINDINGS"]
 
 DOCTOR_FILE = "doctor.json"
-FINDINGS = ("exploding_gradients", "vanishing_gradients", "overfitting", "slow_training")
+FINDINGS = ("exploding_gradients", "vanishing_gradients", "overfitting", "slow_training", "loses_to_baseline")
 
 SAMPLE_EVERY = 25            # steps between per-layer samples (and the first step of each epoch)
 EXPLODE_NORM = 1e3           # a pre-clip global gradient norm above this is an explosion ...
@@ -225,8 +231,20 @@ class Doctor:
         self._cur = {**self._fresh_epoch(), **d["current"]}
 
     # -- judgement ------------------------------------------------------------------------
-    def report(self, config, stopped_reason: str | None = None) -> dict[str, Any]:
-        """The findings (possibly none), with evidence and ranked remedies, plus the raw stats."""
+    def report(self, config, stopped_reason: str | None = None,
+               evidence: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The findings (possibly none), with evidence and ranked remedies, plus the raw stats.
+
+        ``evidence``: what the caller measured on the trained model, judged with the rest and
+        kept in the report. Its ``"baselines"`` entry compares the model with simple baselines
+        on the same held-out data, errors in the same units (lower is better)::
+
+            {"part": "validation", "metric": "MASE", "points": 480,
+             "model": 1.31, "scores": {"naive": 1.02, "seasonal_naive": 0.97},
+             "remedies": ["...", ...]}          # the task's, most likely first
+
+        A model whose error is not below the best baseline's is a ``loses_to_baseline`` finding.
+        """
         findings = []
         exploding = _exploding(self, config)
         if exploding:
@@ -239,11 +257,16 @@ class Doctor:
             f = judge(self, config)
             if f:
                 findings.append(f)
+        baselines = (evidence or {}).get("baselines")
+        if baselines:
+            f = _loses_to_baseline(self, baselines)
+            if f:
+                findings.insert(0, f)      # the run's result, before how training went
         return _strict({"version": 1, "findings": findings, "events": self.events, "stopped": stopped_reason,
                         "model": {"parameters": getattr(self, "n_parameters", None),
                                   "layers": list(getattr(self, "groups", {})),
                                   "dropout": getattr(self, "dropout", None)},
-                        "epochs": self.epochs})
+                        "evidence": evidence or {}, "epochs": self.epochs})
 
 
 def _strict(obj):
@@ -412,16 +435,33 @@ def _slow(d: Doctor, cfg) -> dict[str, Any] | None:
             "remedies": remedies}
 
 
+def _loses_to_baseline(d: Doctor, cmp: dict[str, Any]) -> dict[str, Any] | None:
+    scores = {k: float(v) for k, v in cmp.get("scores", {}).items() if v is not None and math.isfinite(v)}
+    model = cmp.get("model")
+    if not scores or model is None or not math.isfinite(model):
+        return None
+    best = min(scores, key=scores.get)
+    if model < scores[best]:
+        return None
+    metric, part = cmp.get("metric", "error"), cmp.get("part", "held-out")
+    where = f"{cmp['points']:,} {part} points" if cmp.get("points") else f"the {part} data"
+    others = ", ".join(f"{k} {_g(v)}" for k, v in sorted(scores.items(), key=lambda kv: kv[1]))
+    evidence = [f"{metric} on {where}: the model {_g(model)}, the best baseline ({best}) {_g(scores[best])} "
+                f"(lower is better; all baselines: {others})"]
+    rows = max((e["mean_batch"] * e["steps"] for e in d.epochs), default=0)
+    params = getattr(d, "n_parameters", None)
+    if params and rows:
+        evidence.append(f"the model has {params:,} parameters for {int(rows):,} training samples per epoch")
+    remedies = [*cmp.get("remedies", []), f"until the model wins, use {best}: it is the better model on this data"]
+    return {"kind": "loses_to_baseline", "title": f"the model does not beat the best baseline ({best})",
+            "evidence": evidence, "remedies": remedies,
+            "numbers": {"metric": metric, "model": model, "best_baseline": best, "best_baseline_score": scores[best]}}
+
+
 def _padding_share(inputs) -> float | None:
-    """``(tokens [B, T, ...], lengths [B])`` inputs: the share of positions that are padding."""
-    if not isinstance(inputs, (tuple, list)) or len(inputs) < 2:
-        return None
-    x, lengths = inputs[0], inputs[1]
-    if not (torch.is_tensor(x) and torch.is_tensor(lengths) and lengths.dim() == 1 and x.dim() >= 2
-            and lengths.shape[0] == x.shape[0] and not lengths.is_floating_point()):
-        return None
-    cells = x.shape[0] * x.shape[1]
-    return 1.0 - float(lengths.sum()) / cells if cells else None
+    """The share of padded positions of inputs that declare their lengths
+    (:class:`~lstmkit.data.batching.Padded`); None for any other batch, whatever its shapes."""
+    return inputs.padding_share() if isinstance(inputs, Padded) else None
 
 
 # -- reading and printing ----------------------------------------------------------------------
@@ -435,6 +475,13 @@ def format_report(report: dict[str, Any]) -> str:
         lines += [f"    - {e}" for e in f["evidence"]]
         lines.append("    what to try, most likely first:")
         lines += [f"      {k}. {r}" for k, r in enumerate(f["remedies"], 1)]
+    cmp = report.get("evidence", {}).get("baselines")
+    if cmp and not any(f["kind"] == "loses_to_baseline" for f in findings) and cmp.get("model") is not None:
+        scores = {k: v for k, v in cmp.get("scores", {}).items() if v is not None}
+        if scores:
+            best = min(scores, key=scores.get)
+            lines.append(f"  {cmp.get('part', 'held-out')} {cmp.get('metric', 'error')}: the model "
+                         f"{_g(cmp['model'])}, the best baseline ({best}) {_g(scores[best])}")
     if report.get("stopped"):
         lines.append(f"  stopped: {report['stopped']}")
     return "\n".join(lines)
