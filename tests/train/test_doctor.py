@@ -236,8 +236,12 @@ def test_a_plain_tuple_is_not_read_as_padded_whatever_its_shapes():
     doc.bind(nn.Linear(1, 1))
     doc.sample_gradients((x, series))
     assert doc._cur["padding"] == []
-    doc.sample_gradients(Padded((x, torch.full((32,), 6))))
+    padded = Padded((x, torch.full((32,), 6)))
+    doc.sample_gradients(padded)
     assert doc._cur["padding"] == [pytest.approx(0.75)]
+    # the trainer rebuilds inputs with type(x)(items) (to a device, a DDP shard): the declaration stays
+    rebuilt = type(padded)(t[:8] for t in padded)
+    assert isinstance(rebuilt, Padded) and rebuilt.padding_share() == pytest.approx(0.75)
 
 
 FAST_FORECAST = dict(lookback=24, hidden_size=16, num_layers=1, batch_size=32, lr=5e-3, progress="off",
