@@ -18,7 +18,7 @@ import torch
 from lstmkit import __version__
 from lstmkit.config import require_positive_int as _positive, flatten_config as _flatten, split_train_params
 from lstmkit.tasks.translate.config import TranslateConfig
-from lstmkit.data.batching import BucketBatches, pad_batch
+from lstmkit.data.batching import BucketBatches, Padded, pad_batch
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.zoo import ENCODERS
 from lstmkit.tasks._base import RunEstimator
@@ -38,7 +38,7 @@ _EVAL_BATCH = 64
 
 
 class _PairBatches:
-    """``((src [B, S], src_len [B], tgt_in [B, T]), tgt_out [B, T])`` batches, bucketed by source length."""
+    """``(Padded((src [B, S], src_len [B], tgt_in [B, T])), tgt_out [B, T])`` batches, bucketed by source length."""
 
     def __init__(self, src: list[torch.Tensor], tgt: list[torch.Tensor], batch_size: int, shuffle: bool):
         self.src, self.tgt = src, tgt
@@ -53,7 +53,7 @@ class _PairBatches:
             src, src_len = pad_batch([self.src[i] for i in idx], PAD_ID)
             tgt_in, _ = pad_batch([torch.cat([torch.tensor([BOS_ID]), self.tgt[i]]) for i in idx], PAD_ID)
             tgt_out, _ = pad_batch([torch.cat([self.tgt[i], torch.tensor([EOS_ID])]) for i in idx], PAD_ID)
-            yield (src, src_len, tgt_in), tgt_out
+            yield Padded((src, src_len, tgt_in)), tgt_out
 
 
 class Translator(RunEstimator):
