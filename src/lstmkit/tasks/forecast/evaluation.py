@@ -78,14 +78,14 @@ def _scores(est, panel, arrays, windows, ets: bool) -> tuple[pd.DataFrame, np.nd
 
 def baseline_comparison(est, panel, arrays, val) -> dict[str, Any] | None:
     """The model beside naive and seasonal naive on the validation windows ``val`` (rows,
-    series), for the training doctor: MASE in original units, mean over series (MAE where a
-    series' training part is constant), with the remedies to try if the model does not win,
-    most likely first. None without validation windows."""
+    series), for the training doctor: MASE in original units, mean over the series that have one
+    (as in metrics.json; MAE when no series has: constant training parts), with the remedies to
+    try if the model does not win, most likely first. None without validation windows."""
     if len(val[0]) == 0:
         return None
     per_series, _, y_true = _scores(est, panel, arrays, val, ets=False)
     names = [est.config_.model, "naive", "seasonal_naive"]
-    metric = "MASE" if np.isfinite(per_series["MASE"].to_numpy()).all() else "MAE"
+    metric = "MASE" if np.isfinite(per_series["MASE"].to_numpy()).any() else "MAE"
     score = {n: finite_mean(per_series.loc[per_series["model"] == n, metric].to_numpy()) for n in names}
     return {"part": "validation", "metric": metric, "units": "original", "points": int(y_true.size),
             "model": score[names[0]], "scores": {n: score[n] for n in names[1:]},
