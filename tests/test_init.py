@@ -54,3 +54,14 @@ def test_inspect_functions_stay_functions_whichever_import_comes_first():
                                 "assert callable(i.gates) and not isinstance(i.gates, types.ModuleType)\n"
                                 "assert callable(i.attention) and not isinstance(i.attention, types.ModuleType)")
     assert "lstmkit.inspect.gates" in loaded
+
+
+def test_help_loads_no_heavy_module_and_no_task_internals():
+    # `lstmkit --help` needs the commands' names and help texts only: no torch, no estimator
+    loaded = _modules_loaded_by("import runpy, sys\nsys.argv = ['lstmkit', '--help']\ntry:\n"
+                                "    runpy.run_module('lstmkit', run_name='__main__')\nexcept SystemExit:\n    pass")
+    assert "lstmkit.cli" in loaded
+    assert not sorted({m.split(".")[0] for m in loaded} & set(HEAVY))
+    internals = sorted(m for m in loaded if m.startswith("lstmkit.tasks.") and m.count(".") >= 3
+                       and m.rsplit(".", 1)[-1] not in ("cli", "config"))
+    assert not internals
