@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from lstmkit import __version__
+from lstmkit.version import __version__
 from lstmkit.config import require_positive_int as _positive, split_train_params
 from lstmkit.tasks.classify.config import ClassifyConfig
 from lstmkit.data.batching import TRUNCATE_MODES, BucketBatches, truncate

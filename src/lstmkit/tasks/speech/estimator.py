@@ -16,7 +16,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from lstmkit import __version__
+from lstmkit.version import __version__
 from lstmkit.config import (require_positive_int as _positive, flatten_config as _flatten,
                             split_train_params)
 from lstmkit.data.batching import BucketBatches, pad_batch

@@ -15,7 +15,7 @@ from typing import Any, Iterator, Sequence
 
 import torch
 
-from lstmkit import __version__
+from lstmkit.version import __version__
 from lstmkit.config import require_positive_int as _positive, flatten_config as _flatten, split_train_params
 from lstmkit.tasks.translate.config import TranslateConfig
 from lstmkit.data.batching import BucketBatches, Padded, pad_batch
