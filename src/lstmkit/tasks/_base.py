@@ -7,6 +7,7 @@ weight load and metrics read that close ``load()``, and the ``training`` block o
 """
 from __future__ import annotations
 
+import importlib
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from lstmkit.config import flatten_config
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import WEIGHTS_FILE, load_weights, read_meta, read_metrics, save_tensors, write_json
 
-__all__ = ["RunEstimator"]
+__all__ = ["RunEstimator", "load_run"]
 
 
 class RunEstimator(ABC):
@@ -100,3 +101,16 @@ class RunEstimator(ABC):
         if source is None:
             raise LstmkitError(f"{run_dir} was trained on {what}", again)
         return source
+
+
+def load_run(run: str | Path, task: str):
+    """The fitted estimator of a finished ``task`` run, through the room's ``load`` found by name.
+
+    A task that needs another task's run (speech fusing an ``lm`` run) loads it here, so that no
+    task imports another. A run of another task is an error naming both."""
+    read_meta(run, task)
+    try:
+        room = importlib.import_module(f"lstmkit.tasks.{task}")
+    except ModuleNotFoundError:
+        raise LstmkitError(f"this lstmkit has no {task!r} task", "upgrade lstmkit, or do without that run") from None
+    return room.load(run)

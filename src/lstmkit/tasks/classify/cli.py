@@ -11,7 +11,7 @@ import typer
 from lstmkit.config import load_yaml, merge
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.classify.estimator import SequenceClassifier, TextClassifier, load_classifier
-from lstmkit.tasks.classify.metrics import format_report
+from lstmkit.train.metrics import format_report
 
 __all__ = ["app", "attention"]
 

@@ -29,9 +29,9 @@ from lstmkit.tasks._base import RunEstimator
 from lstmkit.runs import FORMAT_VERSION, META_FILE, atomic_write, new_run_dir, read_meta, read_run, write_json
 from lstmkit.tasks.classify.data import (SeriesData, TextData, check_classes, check_known_labels, read_series,
                                          read_texts, stratified_split)
-from lstmkit.tasks.classify.metrics import classification_metrics, plot_confusion
-from lstmkit.tasks.classify.model import POOLINGS, ClassificationLoss, ClassifierNet
+from lstmkit.nn.classifier import POOLINGS, ClassificationLoss, ClassifierNet
 from lstmkit.train import Trainer, TrainingInterrupted, TrainResult
+from lstmkit.train.metrics import classification_metrics
 
 __all__ = ["TextClassifier", "SequenceClassifier", "load_classifier", "TASK", "VOCAB_FILE"]
 
@@ -215,6 +215,7 @@ class _Classifier(RunEstimator, ABC):
                                       majority=self.majority_)
 
     def _plots(self, run_dir: Path) -> None:
+        from lstmkit.inspect.confusion import plot_confusion
         from lstmkit.inspect.plots import plot_history
         plots = run_dir / "plots"
         plot_history(self.result_.history, plots / "loss.png", self.result_.best_epoch)

@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from lstmkit.config import load_yaml, merge
-from lstmkit.tasks.classify.metrics import format_report
+from lstmkit.train.metrics import format_report
 from lstmkit.tasks.speech.estimator import SpeechRecognizer
 from lstmkit.tasks.speech.metrics import format_recognition
 

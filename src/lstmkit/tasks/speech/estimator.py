@@ -21,8 +21,10 @@ from lstmkit.config import (require_positive_int as _positive, flatten_config as
                             split_train_params)
 from lstmkit.data.batching import BucketBatches, pad_batch
 from lstmkit.errors import LstmkitError
+from lstmkit.nn.classifier import POOLINGS, ClassificationLoss
+from lstmkit.nn.seq2seq import ATTENTIONS, BOS_ID, EOS_ID, beam_search, sequence_loss
 from lstmkit.nn.zoo import ENCODERS
-from lstmkit.tasks._base import RunEstimator
+from lstmkit.tasks._base import RunEstimator, load_run
 from lstmkit.runs import FORMAT_VERSION, META_FILE, new_run_dir, read_run, write_json
 from lstmkit.tasks.speech.config import MODES, SpeechConfig
 from lstmkit.tasks.speech.data import Symbols, Utterances, read_audio, read_utterances
@@ -31,14 +33,14 @@ from lstmkit.tasks.speech.features import (NORMS, FeatureSpec, Normalizer, frame
                                            speed_perturb)
 from lstmkit.tasks.speech.metrics import plot_ctc_posteriors, plot_spectrogram, recognition_metrics
 from lstmkit.tasks.speech.model import AcousticModel, CTCLoss, SpeechClassifier, SpeechSeq2Seq, receptive_field
-from lstmkit.tasks.translate.data import BOS_ID, EOS_ID
 from lstmkit.train import Trainer, TrainingInterrupted, TrainResult
+from lstmkit.train.metrics import classification_metrics
 
 __all__ = ["SpeechRecognizer", "TASK"]
 
 TASK = "speech"
 _EVAL_BATCH = 32
-_S2S_SPECIALS = 4            # <pad> <unk> <bos> <eos>, the translation task's ids 0-3
+_S2S_SPECIALS = 4            # <pad> <unk> <bos> <eos>, the ids 0-3 nn.seq2seq reserves
 
 
 class _Batches:
@@ -311,18 +313,12 @@ class SpeechRecognizer(RunEstimator):
         if self.config_.mode == "ctc":
             return CTCLoss()
         if self.config_.mode == "classify":
-            from lstmkit.tasks.classify.model import ClassificationLoss
             return ClassificationLoss(len(self.classes_))
-        from lstmkit.tasks.translate.model import sequence_loss
         return sequence_loss(self.config_.label_smoothing)
 
     # -- internals: decoding -----------------------------------------------------------------
     def _lm_fusion(self, run) -> LMFusion:
-        try:
-            from lstmkit.tasks.lm import LanguageModel
-        except ImportError:
-            raise LstmkitError("this lstmkit has no language-model task", "decode without --lm") from None
-        scorer = LanguageModel.load(run).scorer()
+        scorer = load_run(run, "lm").scorer()       # the lm room, found by name: no import of it
         chars = self.symbols_.chars if hasattr(self, "symbols_") else []
         return LMFusion(scorer, chars, self.config_.lm_weight, self.config_.length_bonus)
 
@@ -342,7 +338,6 @@ class SpeechRecognizer(RunEstimator):
     @torch.no_grad()
     def _outputs(self, feats: list[torch.Tensor]):
         """Per utterance: CTC log-probs ``[T', V]`` (numpy), class probabilities, or s2s token ids."""
-        from lstmkit.tasks.translate.decode import beam_search
         self.net_.eval()
         out: list[Any] = [None] * len(feats)
         for idx, x, lengths in BucketBatches(feats, None, _EVAL_BATCH).iter_indexed():
@@ -383,7 +378,6 @@ class SpeechRecognizer(RunEstimator):
         hyps = self._decode(feats, beam, lm)
         seconds = _time.perf_counter() - t0
         if self.config_.mode == "classify":
-            from lstmkit.tasks.classify.metrics import classification_metrics
             index = {c: k for k, c in enumerate(self.classes_)}
             proba = np.zeros((len(hyps), len(self.classes_)))
             proba[np.arange(len(hyps)), [index[h] for h in hyps]] = 1.0
@@ -407,7 +401,7 @@ class SpeechRecognizer(RunEstimator):
             plot_ctc_posteriors(lp, self.symbols_.tokens, run_dir / "plots" / "ctc_posteriors.png",
                                 f"CTC posteriors of {name}", frame_ms)
         if self.config_.mode == "classify":
-            from lstmkit.tasks.classify.metrics import plot_confusion
+            from lstmkit.inspect.confusion import plot_confusion
             conf = self.metrics_["val"]["confusion"]
             plot_confusion(conf["matrix"], conf["labels"], run_dir / "plots" / "confusion.png", "validation")
 
@@ -460,8 +454,6 @@ def _config_from_params(params: dict[str, Any]) -> SpeechConfig:
 
 
 def _validate(cfg: SpeechConfig) -> None:
-    from lstmkit.tasks.classify.model import POOLINGS
-    from lstmkit.tasks.translate.model import ATTENTIONS
     for name in ("n_mels", "n_mfcc", "channels", "hidden_size", "num_layers", "embed_dim", "beam"):
         _positive(name, getattr(cfg, name), f"--{name.replace('_', '-')}")
     if cfg.sample_rate is not None:

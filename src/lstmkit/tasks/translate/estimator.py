@@ -20,14 +20,13 @@ from lstmkit.config import (TranslateConfig, require_positive_int as _positive,
                             flatten_config as _flatten, split_train_params)
 from lstmkit.data.batching import BucketBatches, pad_batch
 from lstmkit.errors import LstmkitError
+from lstmkit.nn.seq2seq import ATTENTIONS, Seq2Seq, beam_search, sequence_loss
 from lstmkit.nn.zoo import ENCODERS
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.runs import FORMAT_VERSION, META_FILE, atomic_write, new_run_dir, read_run, write_json
 from lstmkit.tasks.translate.data import (BOS_ID, EOS_ID, PAD_ID, Pairs, SideTokenizer, clean_pairs, read_pairs,
                                           split_pairs)
-from lstmkit.tasks.translate.decode import beam_search
 from lstmkit.tasks.translate.metrics import corpus_scores, plot_attention, write_sentences
-from lstmkit.tasks.translate.model import ATTENTIONS, Seq2Seq, sequence_loss
 from lstmkit.train import Trainer, TrainingInterrupted, TrainResult
 
 __all__ = ["Translator", "TASK", "VOCAB_FILE"]
