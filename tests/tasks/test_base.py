@@ -1,11 +1,16 @@
-"""tasks._base: loading another task's run by name."""
+"""tasks._base: the one training path of every estimator, and loading another task's run by name."""
 import json
 
 import pytest
+import torch
+from torch import nn
 
+from lstmkit.config import TrainConfig
 from lstmkit.errors import LstmkitError
-from lstmkit.runs import FORMAT_VERSION, META_FILE
-from lstmkit.tasks._base import load_run
+from lstmkit.runs import FORMAT_VERSION, META_FILE, read_meta, write_json
+from lstmkit.tasks._base import RunEstimator, load_run
+from lstmkit.train import TrainingInterrupted
+from lstmkit.train.callbacks import Callback
 
 
 def _fake_run(folder, task):
@@ -24,3 +29,53 @@ def test_load_run_names_a_task_this_lstmkit_lacks(tmp_path):
     run = _fake_run(tmp_path / "run", "juggling")
     with pytest.raises(LstmkitError, match="no 'juggling' task"):
         load_run(run, "juggling")
+
+
+# -- the one training path -------------------------------------------------------------------
+class _Line(RunEstimator):
+    """The smallest estimator: y = 2x with one Linear layer."""
+
+    TASK = "line"
+
+    def fit(self, out=None, callbacks=(), **train):
+        torch.manual_seed(0)
+        self.net_ = nn.Linear(1, 1)
+        x = torch.linspace(-1, 1, 32)[:, None]
+        batches = [(x[k:k + 8], 2 * x[k:k + 8]) for k in range(0, 32, 8)]
+        cfg = TrainConfig(**{"max_epochs": 3, "batch_size": 8, "lr": 0.05, "progress": "off", "device": "cpu",
+                             "tensorboard": False, **train})
+        self.plotted = []
+        return self._train_and_save(cfg, batches, batches, out=out, callbacks=callbacks,
+                                    metrics=lambda: {"weight": float(self.net_.weight.detach())},
+                                    plots=self.plotted.append)
+
+    def _write_meta(self, run_dir, status):
+        write_json(run_dir / META_FILE, {"format_version": FORMAT_VERSION, "task": self.TASK, "status": status})
+
+
+class _CtrlC(Callback):
+    def on_epoch_end(self, trainer, logs):
+        raise KeyboardInterrupt
+
+
+def test_train_and_save_writes_a_finished_run(tmp_path):
+    est = _Line().fit(out=tmp_path)
+    assert est.run_dir_.parent == tmp_path and est.run_dir_.name.startswith("line-")
+    assert read_meta(est.run_dir_, "line")["status"] == "finished"
+    assert json.loads((est.run_dir_ / "metrics.json").read_text()) == est.metrics_
+    assert est.plotted == [est.run_dir_] and est.result_.epochs_run == 3 and est.train_seconds_ > 0
+    assert not est.net_.training and next(est.net_.parameters()).device.type == "cpu"
+
+
+def test_train_and_save_marks_an_interrupted_run(tmp_path):
+    with pytest.raises(TrainingInterrupted):
+        _Line().fit(out=tmp_path, callbacks=[_CtrlC()])
+    (run,) = tmp_path.iterdir()
+    assert read_meta(run, "line")["status"] == "interrupted"
+    assert not (run / "metrics.json").exists()
+
+
+def test_train_and_save_checks_the_config_before_creating_a_folder(tmp_path):
+    with pytest.raises(LstmkitError, match="unknown device"):
+        _Line().fit(out=tmp_path / "runs", device="tpu")
+    assert not (tmp_path / "runs").exists()

@@ -1,20 +1,24 @@
-"""What the classify, lm, speech and translate estimators share around their run folders.
+"""What the task estimators share around their run folders.
 
 Each estimator still owns what differs: its data, its network, the JSON state beside the weights
-(``_write_state``) and the body of ``_write_meta``. This base holds the parts that were copied
-between them: the not-fitted error, ``save()``, the checks that open ``resume()``, the strict
-weight load and metrics read that close ``load()``, and the ``training`` block of ``lstmkit.json``.
+(``_write_state``) and the body of ``_write_meta``. This base holds the rest: the one training
+path (``_train_and_save``: run folder, config check, training, interruption, save), the
+not-fitted error, ``save()``, the checks that open ``resume()``, the strict weight load and
+metrics read that close ``load()``, the ``training`` block of ``lstmkit.json``, and
+:func:`load_run`, which opens another task's run by the task's name.
 """
 from __future__ import annotations
 
 import importlib
+import time
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterable
 
 from lstmkit.config import flatten_config
 from lstmkit.errors import LstmkitError
-from lstmkit.runs import WEIGHTS_FILE, load_weights, read_meta, read_metrics, save_tensors, write_json
+from lstmkit.runs import WEIGHTS_FILE, load_weights, new_run_dir, read_meta, read_metrics, save_tensors, write_json
+from lstmkit.train import Trainer, TrainingInterrupted, distributed
 
 __all__ = ["RunEstimator", "load_run"]
 
@@ -41,6 +45,53 @@ class RunEstimator(ABC):
         est.config_ = est.config
         est.data_summary_ = meta.get("data", {})
         return est
+
+    # -- training ------------------------------------------------------------------------------
+    def _train_and_save(self, train_config, train_batches, val_batches=None, *, loss_fn: Callable | None = None,
+                        out: str | Path | None = None, run_dir: str | Path | None = None, resume: bool = False,
+                        callbacks: Iterable = (), metrics: Callable[[], dict[str, Any]],
+                        plots: Callable[[Path], None] | None = None):
+        """Train ``self.net_`` the one way every task does, after its data and network are ready.
+
+        1. check ``train_config`` (:meth:`Trainer.check_config`): a bad setting fails before any
+           folder exists; under torchrun this joins the process group;
+        2. with ``out``, create ``out/<task>-<stamp>`` on rank 0 and share its name with every
+           rank (``run_dir`` names the folder exactly instead; ``resume`` continues it);
+        3. on rank 0 write the task's state and ``lstmkit.json`` with status ``training``;
+        4. train; Ctrl-C marks the run ``interrupted`` and re-raises
+           :class:`~lstmkit.train.TrainingInterrupted` (the last checkpoint resumes it);
+        5. ``self.metrics_ = metrics()`` on the trained network (moved to the CPU, eval mode);
+        6. on rank 0 draw ``plots(run_dir)``, then save: ``finished`` in ``lstmkit.json`` means the
+           folder is complete. Every rank waits for it before going on.
+
+        Sets ``run_dir_``, ``result_``, ``train_seconds_`` and ``metrics_``; returns ``self``.
+        """
+        device = Trainer.check_config(train_config, loss_fn)
+        main = distributed.is_main()
+        if run_dir is None and out is not None:
+            run_dir = distributed.broadcast_str(str(new_run_dir(out, self.TASK)) if main else None, device)
+        self.run_dir_ = Path(run_dir) if run_dir is not None else None
+        writes = self.run_dir_ is not None and main
+        if writes and not resume:
+            self._write_state(self.run_dir_)
+            self._write_meta(self.run_dir_, status="training")
+        trainer = Trainer(train_config, run_dir=self.run_dir_, callbacks=callbacks, loss_fn=loss_fn)
+        t0 = time.perf_counter()
+        try:
+            self.result_ = trainer.fit(self.net_, train_batches, val_batches, resume=resume)
+        except TrainingInterrupted:
+            if writes:
+                self._write_meta(self.run_dir_, status="interrupted")
+            raise
+        self.train_seconds_ = time.perf_counter() - t0
+        self.net_.to("cpu").eval()
+        self.metrics_ = metrics()
+        if writes:
+            if plots is not None:
+                plots(self.run_dir_)
+            self.save(self.run_dir_)
+        distributed.barrier()
+        return self
 
     # -- fitted state --------------------------------------------------------------------------
     def _check_fitted(self) -> None:

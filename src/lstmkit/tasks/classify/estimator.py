@@ -26,11 +26,10 @@ from lstmkit.data.vocab import PAD_ID, TOKENIZERS, load_vectors, make_tokenizer,
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.zoo import ENCODERS
 from lstmkit.tasks._base import RunEstimator
-from lstmkit.runs import FORMAT_VERSION, META_FILE, atomic_write, new_run_dir, read_meta, read_run, write_json
+from lstmkit.runs import FORMAT_VERSION, META_FILE, atomic_write, read_meta, read_run, write_json
 from lstmkit.tasks.classify.data import (SeriesData, TextData, check_classes, check_known_labels, read_series,
                                          read_texts, stratified_split)
 from lstmkit.nn.classifier import POOLINGS, ClassificationLoss, ClassifierNet
-from lstmkit.train import Trainer, TrainingInterrupted, TrainResult
 from lstmkit.train.metrics import classification_metrics
 
 __all__ = ["TextClassifier", "SequenceClassifier", "load_classifier", "TASK", "VOCAB_FILE"]
@@ -56,7 +55,7 @@ class _Classifier(RunEstimator, ABC):
 
     # -- fitting ---------------------------------------------------------------------------
     def fit(self, data, y=None, *, val_data=None, test_data=None, out: str | Path | None = None,
-            run_dir: str | Path | None = None, resume: bool = False, **overrides: Any):
+            run_dir: str | Path | None = None, resume: bool = False, callbacks=(), **overrides: Any):
         """Train on ``data`` (path, DataFrame, or sequences with labels ``y``).
 
         ``overrides`` are config keys for this fit (``text=``, ``label=``, …). Without
@@ -66,6 +65,7 @@ class _Classifier(RunEstimator, ABC):
         sets too small to spare a validation part).
         ``test_data`` (optional) is scored once at the end. With ``out`` a run folder
         ``out/classify-<timestamp>`` is created, only after every input has passed its checks.
+        ``callbacks`` (trainer :class:`~lstmkit.train.callbacks.Callback` objects) see every epoch.
         """
         cfg = _config_from_params({**_flatten(self.config.to_dict()), **overrides}, series=self.kind == "series")
         _validate(cfg, self.kind)
@@ -106,16 +106,6 @@ class _Classifier(RunEstimator, ABC):
                 self.net_.embedding.weight.copy_(vectors)
             self.net_.embedding.weight.requires_grad_(not cfg.freeze_vectors)
 
-        loss = ClassificationLoss(len(classes), weights)
-        Trainer(cfg.train, loss_fn=loss)      # validates device before any folder exists
-        if run_dir is None and out is not None:
-            run_dir = new_run_dir(out, TASK)
-        self.run_dir_ = Path(run_dir) if run_dir is not None else None
-        trainer = Trainer(cfg.train, run_dir=self.run_dir_, loss_fn=loss)
-        if self.run_dir_ is not None and not resume:
-            self._write_state(self.run_dir_)
-            self._write_meta(self.run_dir_, status="training")
-
         pad = PAD_ID if self.kind == "text" else 0.0
         train_batches = BucketBatches(x_train, y_train, cfg.train.batch_size, shuffle=True, bucket=cfg.bucket,
                                       pad_value=pad)
@@ -124,21 +114,17 @@ class _Classifier(RunEstimator, ABC):
             x_val = self._encode(val)
             y_val = torch.tensor([index[v] for v in val.labels], dtype=torch.long)
             val_batches = BucketBatches(x_val, y_val, _EVAL_BATCH, pad_value=pad)
-        try:
-            self.result_: TrainResult = trainer.fit(self.net_, train_batches, val_batches, resume=resume)
-        except TrainingInterrupted:
-            if self.run_dir_ is not None:
-                self._write_meta(self.run_dir_, status="interrupted")
-            raise
-        self.net_.to("cpu").eval()
-        self.metrics_ = ({"val": self._metrics(x_val, val.labels)} if val is not None
-                         else {"train": self._metrics(x_train, train.labels)})
-        if test is not None:
-            self.metrics_["test"] = self._metrics(self._encode(test), test.labels)
-        if self.run_dir_ is not None:
-            self.save(self.run_dir_)
-            self._plots(self.run_dir_)
-        return self
+
+        def metrics() -> dict[str, Any]:
+            m = ({"val": self._metrics(x_val, val.labels)} if val is not None
+                 else {"train": self._metrics(x_train, train.labels)})
+            if test is not None:
+                m["test"] = self._metrics(self._encode(test), test.labels)
+            return m
+
+        return self._train_and_save(cfg.train, train_batches, val_batches,
+                                    loss_fn=ClassificationLoss(len(classes), weights), out=out, run_dir=run_dir,
+                                    resume=resume, callbacks=callbacks, metrics=metrics, plots=self._plots)
 
     @classmethod
     def resume(cls, run_dir: str | Path, data=None):

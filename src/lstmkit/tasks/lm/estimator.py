@@ -24,12 +24,11 @@ from lstmkit.data.batching import BucketBatches, pad_batch
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.zoo import ENCODERS
 from lstmkit.tasks._base import RunEstimator
-from lstmkit.runs import FORMAT_VERSION, META_FILE, atomic_write, new_run_dir, read_run, write_json
+from lstmkit.runs import FORMAT_VERSION, META_FILE, atomic_write, read_run, write_json
 from lstmkit.tasks.lm.config import LEVELS, LMConfig
 from lstmkit.tasks.lm.data import EOS, PAD_ID, UNK_ID, LMTokenizer, line_pieces, read_corpus, split_lines
 from lstmkit.tasks.lm.model import LanguageModelNet, token_loss
 from lstmkit.tasks.lm.scorer import LMScorer
-from lstmkit.train import Trainer, TrainingInterrupted, TrainResult
 
 __all__ = ["LanguageModel", "TASK", "VOCAB_FILE"]
 
@@ -79,10 +78,11 @@ class LanguageModel(RunEstimator):
 
     # -- fitting ---------------------------------------------------------------------------
     def fit(self, data, val=None, *, out: str | Path | None = None, run_dir: str | Path | None = None,
-            resume: bool = False, **overrides: Any) -> "LanguageModel":
+            resume: bool = False, callbacks=(), **overrides: Any) -> "LanguageModel":
         """Train on ``data`` (a text file or a list of lines). Without ``val`` (file or lines) a
         seeded ``val_frac`` of the lines is held out. With ``out`` a run folder
-        ``out/lm-<timestamp>`` is created, only after every input has passed its checks."""
+        ``out/lm-<timestamp>`` is created, only after every input has passed its checks;
+        ``callbacks`` (trainer :class:`~lstmkit.train.callbacks.Callback` objects) see every epoch."""
         cfg = _config_from_params({**_flatten(self.config.to_dict()), **overrides})
         _validate(cfg)
         full = read_corpus(data, cfg.encoding, "--data")
@@ -114,31 +114,10 @@ class LanguageModel(RunEstimator):
 
         torch.manual_seed(cfg.train.seed)
         self.net_ = self._build_net()
-        loss = token_loss(PAD_ID)
-        Trainer(cfg.train, loss_fn=loss)          # validates the device before any folder exists
-        if run_dir is None and out is not None:
-            run_dir = new_run_dir(out, TASK)
-        self.run_dir_ = Path(run_dir) if run_dir is not None else None
-        trainer = Trainer(cfg.train, run_dir=self.run_dir_, loss_fn=loss)
-        if self.run_dir_ is not None and not resume:
-            self._write_state(self.run_dir_)
-            self._write_meta(self.run_dir_, status="training")
-        t0 = _time.perf_counter()
-        try:
-            self.result_: TrainResult = trainer.fit(self.net_, _LineBatches(pieces, cfg.train.batch_size, True),
-                                                    _LineBatches(val_pieces, _EVAL_BATCH, False), resume=resume)
-        except TrainingInterrupted:
-            if self.run_dir_ is not None:
-                self._write_meta(self.run_dir_, status="interrupted")
-            raise
-        self.train_seconds_ = _time.perf_counter() - t0
-        self.net_.to("cpu").eval()
-        self.metrics_ = {"val": self._metrics(val_ids)}
-        if self.run_dir_ is not None:
-            self.save(self.run_dir_)
-            from lstmkit.inspect.plots import plot_history
-            plot_history(self.result_.history, self.run_dir_ / "plots" / "loss.png", self.result_.best_epoch)
-        return self
+        return self._train_and_save(cfg.train, _LineBatches(pieces, cfg.train.batch_size, True),
+                                    _LineBatches(val_pieces, _EVAL_BATCH, False), loss_fn=token_loss(PAD_ID),
+                                    out=out, run_dir=run_dir, resume=resume, callbacks=callbacks,
+                                    metrics=lambda: {"val": self._metrics(val_ids)}, plots=self._plots)
 
     @classmethod
     def resume(cls, run_dir: str | Path, data=None, val=None) -> "LanguageModel":
@@ -295,6 +274,10 @@ class LanguageModel(RunEstimator):
         if tok.level == "char" or not text:
             return prefix + text
         return prefix + ("" if prefix[-1:].isspace() else " ") + text
+
+    def _plots(self, run_dir: Path) -> None:
+        from lstmkit.inspect.plots import plot_history
+        plot_history(self.result_.history, run_dir / "plots" / "loss.png", self.result_.best_epoch)
 
     def _write_state(self, run_dir: Path) -> None:
         state = self.tokenizer_.to_dict()

@@ -25,7 +25,7 @@ from lstmkit.nn.classifier import POOLINGS, ClassificationLoss
 from lstmkit.nn.seq2seq import ATTENTIONS, BOS_ID, EOS_ID, beam_search, sequence_loss
 from lstmkit.nn.zoo import ENCODERS
 from lstmkit.tasks._base import RunEstimator, load_run
-from lstmkit.runs import FORMAT_VERSION, META_FILE, new_run_dir, read_run, write_json
+from lstmkit.runs import FORMAT_VERSION, META_FILE, read_run, write_json
 from lstmkit.tasks.speech.config import MODES, SpeechConfig
 from lstmkit.tasks.speech.data import Symbols, Utterances, read_audio, read_utterances
 from lstmkit.tasks.speech.decode import LMFusion, greedy_decode, prefix_beam_search
@@ -33,7 +33,6 @@ from lstmkit.tasks.speech.features import (NORMS, FeatureSpec, Normalizer, frame
                                            speed_perturb)
 from lstmkit.tasks.speech.metrics import plot_ctc_posteriors, plot_spectrogram, recognition_metrics
 from lstmkit.tasks.speech.model import AcousticModel, CTCLoss, SpeechClassifier, SpeechSeq2Seq, receptive_field
-from lstmkit.train import Trainer, TrainingInterrupted, TrainResult
 from lstmkit.train.metrics import classification_metrics
 
 __all__ = ["SpeechRecognizer", "TASK"]
@@ -99,10 +98,11 @@ class SpeechRecognizer(RunEstimator):
 
     # -- fitting ---------------------------------------------------------------------------
     def fit(self, data, *, val_data=None, out: str | Path | None = None, run_dir: str | Path | None = None,
-            resume: bool = False, **overrides: Any) -> "SpeechRecognizer":
+            resume: bool = False, callbacks=(), **overrides: Any) -> "SpeechRecognizer":
         """Train; a validation part is split off unless ``val_data`` is given. With ``out`` a run
         folder is created after every input has passed its checks; ``resume`` continues the run in
-        ``run_dir`` from its last checkpoint."""
+        ``run_dir`` from its last checkpoint. ``callbacks`` (trainer
+        :class:`~lstmkit.train.callbacks.Callback` objects) see every epoch."""
         cfg = _config_from_params({**_flatten(self.config.to_dict()), **overrides})
         _validate(cfg)
         utts = read_utterances(data, cfg.label_from_name)
@@ -141,37 +141,23 @@ class SpeechRecognizer(RunEstimator):
 
         torch.manual_seed(cfg.train.seed)
         self.net_ = self._build_net()
-        loss = self._loss()
-        Trainer(cfg.train, loss_fn=loss)          # validates the device before any folder exists
-        if run_dir is None and out is not None:
-            run_dir = new_run_dir(out, TASK)
-        self.run_dir_ = Path(run_dir) if run_dir is not None else None
-        if self.run_dir_ is not None and not resume:
-            self._write_meta(self.run_dir_, status="training")
         augment = ({"freq_masks": cfg.freq_masks, "freq_width": cfg.freq_width, "time_masks": cfg.time_masks,
                     "time_width": cfg.time_width} if cfg.spec_augment else None)
-        trainer = Trainer(cfg.train, run_dir=self.run_dir_, loss_fn=loss)
-        t0 = _time.perf_counter()
-        try:
-            self.result_: TrainResult = trainer.fit(
-                self.net_, _Batches(x_tr, y_tr, cfg.mode, cfg.train.batch_size, True, augment,
-                                    cfg.speed_perturb, self.min_frames_),
-                _Batches(x_va, y_va, cfg.mode, _EVAL_BATCH, False), resume=resume)
-        except TrainingInterrupted:
-            if self.run_dir_ is not None:
-                self._write_meta(self.run_dir_, status="interrupted")
-            raise
-        self.train_seconds_ = _time.perf_counter() - t0
-        self.net_.to("cpu").eval()
         self._lm = lm
-        self.metrics_ = {"val": self._score(x_va, val.texts, sum(dur_va), beam=1, lm=None)}
-        if cfg.mode != "classify" and (cfg.beam > 1 or lm is not None):
-            self.metrics_["val_beam"] = self._score(x_va, val.texts, sum(dur_va), beam=cfg.beam, lm=lm)
-        self.metrics_["train_seconds"] = round(self.train_seconds_, 2)
-        if self.run_dir_ is not None:
-            self.save(self.run_dir_)
-            self._plots(self.run_dir_, x_va[0], raw_va[0], Path(val.paths[0]).name)
-        return self
+
+        def metrics() -> dict[str, Any]:
+            m = {"val": self._score(x_va, val.texts, sum(dur_va), beam=1, lm=None)}
+            if cfg.mode != "classify" and (cfg.beam > 1 or lm is not None):
+                m["val_beam"] = self._score(x_va, val.texts, sum(dur_va), beam=cfg.beam, lm=lm)
+            m["train_seconds"] = round(self.train_seconds_, 2)
+            return m
+
+        return self._train_and_save(
+            cfg.train, _Batches(x_tr, y_tr, cfg.mode, cfg.train.batch_size, True, augment, cfg.speed_perturb,
+                                self.min_frames_),
+            _Batches(x_va, y_va, cfg.mode, _EVAL_BATCH, False), loss_fn=self._loss(), out=out, run_dir=run_dir,
+            resume=resume, callbacks=callbacks, metrics=metrics,
+            plots=lambda folder: self._plots(folder, x_va[0], raw_va[0], Path(val.paths[0]).name))
 
     @classmethod
     def resume(cls, run_dir: str | Path, data=None, val_data=None) -> "SpeechRecognizer":

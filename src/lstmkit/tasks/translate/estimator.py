@@ -23,11 +23,10 @@ from lstmkit.errors import LstmkitError
 from lstmkit.nn.seq2seq import ATTENTIONS, Seq2Seq, beam_search, sequence_loss
 from lstmkit.nn.zoo import ENCODERS
 from lstmkit.tasks._base import RunEstimator
-from lstmkit.runs import FORMAT_VERSION, META_FILE, atomic_write, new_run_dir, read_run, write_json
+from lstmkit.runs import FORMAT_VERSION, META_FILE, atomic_write, read_run, write_json
 from lstmkit.tasks.translate.data import (BOS_ID, EOS_ID, PAD_ID, Pairs, SideTokenizer, clean_pairs, read_pairs,
                                           split_pairs)
 from lstmkit.tasks.translate.metrics import corpus_scores, plot_attention, write_sentences
-from lstmkit.train import Trainer, TrainingInterrupted, TrainResult
 
 __all__ = ["Translator", "TASK", "VOCAB_FILE"]
 
@@ -77,11 +76,12 @@ class Translator(RunEstimator):
     # -- fitting ---------------------------------------------------------------------------
     def fit(self, data=None, *, src_file=None, tgt_file=None, val_data=None, val_src_file=None, val_tgt_file=None,
             out: str | Path | None = None, run_dir: str | Path | None = None, resume: bool = False,
-            **overrides: Any) -> "Translator":
+            callbacks=(), **overrides: Any) -> "Translator":
         """Train; a validation part is split off unless ``val_data`` or ``val_src_file``/``val_tgt_file``
         is given. With ``out`` a run folder is created after every input has passed its checks.
         Ctrl-C raises :class:`~lstmkit.train.TrainingInterrupted` after a checkpoint is written;
-        ``Translator.resume(run_dir)`` continues from there."""
+        ``Translator.resume(run_dir)`` continues from there. ``callbacks`` (trainer
+        :class:`~lstmkit.train.callbacks.Callback` objects) see every epoch."""
         cfg = _config_from_params({**_flatten(self.config.to_dict()), **overrides})
         _validate(cfg)
         full = read_pairs(data, cfg.src, cfg.tgt, src_file, tgt_file, cfg.encoding, cfg.drop_empty)
@@ -113,32 +113,17 @@ class Translator(RunEstimator):
 
         torch.manual_seed(cfg.train.seed)
         self.net_ = self._build_net()
-        loss = sequence_loss(cfg.label_smoothing)
-        Trainer(cfg.train, loss_fn=loss)          # validates the device before any folder exists
-        if run_dir is None and out is not None:
-            run_dir = new_run_dir(out, TASK)
-        self.run_dir_ = Path(run_dir) if run_dir is not None else None
-        if self.run_dir_ is not None and not resume:
-            self._write_state(self.run_dir_)
-            self._write_meta(self.run_dir_, status="training")
-        trainer = Trainer(cfg.train, run_dir=self.run_dir_, loss_fn=loss)
-        t0 = _time.perf_counter()
-        try:
-            self.result_: TrainResult = trainer.fit(self.net_, _PairBatches(x_tr, y_tr, cfg.train.batch_size, True),
-                                                    _PairBatches(x_va, y_va, _EVAL_BATCH, False), resume=resume)
-        except TrainingInterrupted:
-            if self.run_dir_ is not None:
-                self._write_meta(self.run_dir_, status="interrupted")
-            raise
-        self.train_seconds_ = _time.perf_counter() - t0
-        self.net_.to("cpu").eval()
-        self.metrics_ = {"val": self._score(val, beam=1)}
-        if cfg.beam > 1:
-            self.metrics_["val_beam"] = self._score(val, beam=cfg.beam)
-        if self.run_dir_ is not None:
-            self.save(self.run_dir_)
-            self._plots(self.run_dir_, val)
-        return self
+        def metrics() -> dict[str, Any]:
+            m = {"val": self._score(val, beam=1)}
+            if cfg.beam > 1:
+                m["val_beam"] = self._score(val, beam=cfg.beam)
+            return m
+
+        return self._train_and_save(cfg.train, _PairBatches(x_tr, y_tr, cfg.train.batch_size, True),
+                                    _PairBatches(x_va, y_va, _EVAL_BATCH, False),
+                                    loss_fn=sequence_loss(cfg.label_smoothing), out=out, run_dir=run_dir,
+                                    resume=resume, callbacks=callbacks, metrics=metrics,
+                                    plots=lambda folder: self._plots(folder, val))
 
     @classmethod
     def resume(cls, run_dir: str | Path) -> "Translator":
