@@ -117,7 +117,7 @@ class _Decode(nn.Module):
         self.net, self.cfg = net, cfg
 
     def forward(self, src):
-        from lstmkit.tasks.translate.decode import beam_search
+        from lstmkit.nn.seq2seq import beam_search
         lengths = torch.full((src.shape[0],), src.shape[1], dtype=torch.long)
         return beam_search(self.net, src, lengths, 1, self.cfg.length_penalty, self.cfg.max_len_ratio)
 

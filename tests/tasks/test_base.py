@@ -1,5 +1,8 @@
 """tasks._base: the one training path of every estimator, and loading another task's run by name."""
+import dataclasses
+import inspect
 import json
+from dataclasses import dataclass, field
 
 import pytest
 import torch
@@ -32,20 +35,38 @@ def test_load_run_names_a_task_this_lstmkit_lacks(tmp_path):
 
 
 # -- the one training path -------------------------------------------------------------------
+def _quiet_train() -> TrainConfig:
+    return TrainConfig(max_epochs=3, batch_size=8, lr=0.05, progress="off", device="cpu", tensorboard=False)
+
+
+@dataclass
+class _LineConfig:
+    slope: float = 2.0              # the line to learn
+    train: TrainConfig = field(default_factory=_quiet_train)
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d):
+        d = dict(d)
+        return cls(train=TrainConfig(**d.pop("train")), **d)
+
+
 class _Line(RunEstimator):
-    """The smallest estimator: y = 2x with one Linear layer."""
+    """The smallest estimator: y = slope * x with one Linear layer."""
 
     TASK = "line"
+    CONFIG = _LineConfig
 
-    def fit(self, out=None, callbacks=(), **train):
+    def fit(self, out=None, callbacks=(), **overrides):
+        cfg = self._resolve_config(self.config, overrides)
         torch.manual_seed(0)
         self.net_ = nn.Linear(1, 1)
         x = torch.linspace(-1, 1, 32)[:, None]
-        batches = [(x[k:k + 8], 2 * x[k:k + 8]) for k in range(0, 32, 8)]
-        cfg = TrainConfig(**{"max_epochs": 3, "batch_size": 8, "lr": 0.05, "progress": "off", "device": "cpu",
-                             "tensorboard": False, **train})
+        batches = [(x[k:k + 8], cfg.slope * x[k:k + 8]) for k in range(0, 32, 8)]
         self.plotted = []
-        return self._train_and_save(cfg, batches, batches, out=out, callbacks=callbacks,
+        return self._train_and_save(cfg.train, batches, batches, out=out, callbacks=callbacks,
                                     metrics=lambda: {"weight": float(self.net_.weight.detach())},
                                     plots=self.plotted.append)
 
@@ -79,3 +100,40 @@ def test_train_and_save_checks_the_config_before_creating_a_folder(tmp_path):
     with pytest.raises(LstmkitError, match="unknown device"):
         _Line().fit(out=tmp_path / "runs", device="tpu")
     assert not (tmp_path / "runs").exists()
+
+
+# -- hyper-parameters ------------------------------------------------------------------------
+def test_parameters_come_from_the_config_with_signature_and_doc():
+    sig = inspect.signature(_Line)
+    assert list(sig.parameters)[:3] == ["config", "slope", "max_epochs"]
+    assert sig.parameters["slope"].default == 2.0 and sig.parameters["max_epochs"].default == 3
+    assert sig.parameters["slope"].kind is inspect.Parameter.KEYWORD_ONLY
+    assert "slope = 2.0  -- the line to learn" in _Line.__doc__
+    assert "lr = 0.05  -- Adam learning rate" in _Line.__doc__
+
+
+def test_overrides_apply_over_the_config_flat_or_nested_and_unknown_names_fail():
+    est = _Line(_LineConfig(slope=3.0), lr=0.1, train={"max_epochs": 5})
+    assert (est.config.slope, est.config.train.lr, est.config.train.max_epochs) == (3.0, 0.1, 5)
+    assert est.config.train.batch_size == 8                 # not overridden: the config's value
+    with pytest.raises(LstmkitError, match="_Line has no parameter 'slop' — did you mean 'slope'"):
+        _Line(slop=1.0)
+    with pytest.raises(LstmkitError, match="must be a _LineConfig, got dict"):
+        _Line({"slope": 1.0})
+
+
+@pytest.mark.parametrize("name", ["TextClassifier", "SequenceClassifier", "Translator", "LanguageModel",
+                                  "SpeechRecognizer"])
+def test_every_estimator_lists_every_config_field_with_its_default(name):
+    import lstmkit
+    from lstmkit.tasks.lm import LanguageModel
+    cls = LanguageModel if name == "LanguageModel" else getattr(lstmkit, name)
+    params = inspect.signature(cls).parameters
+    defaults = cls.default_config()
+    for f in dataclasses.fields(defaults):
+        if f.name in ("train", "series"):
+            continue
+        assert params[f.name].default == getattr(defaults, f.name), f.name
+        assert f"    {f.name} = " in cls.__doc__
+    for f in dataclasses.fields(TrainConfig):
+        assert params[f.name].default == getattr(defaults.train, f.name), f.name

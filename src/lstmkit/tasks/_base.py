@@ -9,24 +9,85 @@ metrics read that close ``load()``, the ``training`` block of ``lstmkit.json``, 
 """
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import importlib
+import inspect
+import re
 import time
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from lstmkit.config import flatten_config
+from lstmkit.config import TrainConfig, flatten_config, split_train_params
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import WEIGHTS_FILE, load_weights, new_run_dir, read_meta, read_metrics, save_tensors, write_json
 from lstmkit.train import Trainer, TrainingInterrupted, distributed
 
-__all__ = ["RunEstimator", "load_run"]
+__all__ = ["RunEstimator", "load_run", "field_comments"]
 
 
 class RunEstimator(ABC):
-    """Base of the run-folder estimators; subclasses set ``TASK`` and implement ``_write_meta``."""
+    """Base of the run-folder estimators; subclasses set ``TASK`` and ``CONFIG`` and implement
+    ``_write_meta``.
+
+    Hyper-parameters: ``Estimator(config=None, **overrides)``. ``config`` is the task's config
+    object (``CONFIG``; :meth:`default_config` when omitted); ``overrides`` are any of its fields
+    or of :class:`~lstmkit.config.TrainConfig`'s, flat (``lr=1e-3``) or as ``train={...}``. An
+    unknown name is an error naming the estimator. Each subclass gets a signature and a
+    ``Parameters`` section generated from its config, so ``help()`` and ``inspect.signature``
+    list every parameter with its default.
+    """
 
     TASK: str = ""
+    CONFIG: type | None = None              # the task's config dataclass, with a nested ``train``
+    _NOT_PARAMETERS: frozenset[str] = frozenset()   # config fields the estimator sets itself
+
+    def __init__(self, config=None, **overrides: Any):
+        self.config = self._resolve_config(config, overrides)
+
+    def __init_subclass__(cls, **kwargs: Any):
+        super().__init_subclass__(**kwargs)
+        if cls.CONFIG is not None and "__init__" not in cls.__dict__:
+            cls.__signature__ = _signature(cls)
+            cls.__doc__ = (cls.__doc__ or "").rstrip() + "\n\n" + _parameters_doc(cls)
+
+    # -- hyper-parameters -----------------------------------------------------------------------
+    @classmethod
+    def default_config(cls):
+        """The config this estimator starts from when none is given."""
+        return cls.CONFIG()
+
+    @classmethod
+    def parameter_names(cls) -> list[str]:
+        """Every keyword parameter: the config's fields, then the train config's."""
+        own = [f.name for f in dataclasses.fields(cls.CONFIG) if f.name != "train" and f.name not in cls._NOT_PARAMETERS]
+        return own + [f.name for f in dataclasses.fields(TrainConfig)]
+
+    @classmethod
+    def _resolve_config(cls, config, overrides: dict[str, Any]):
+        """``config`` (or the defaults) with ``overrides`` applied; settings not overridden keep
+        the config's values, so a task's own defaults never replace what the caller gave."""
+        if config is None:
+            config = cls.default_config()
+        elif not isinstance(config, cls.CONFIG):
+            raise LstmkitError(f"`config` of {cls.__name__} must be a {cls.CONFIG.__name__}, got {type(config).__name__}",
+                               f"pass {cls.CONFIG.__name__}(...) or keyword arguments")
+        known = cls.parameter_names()
+        for name in overrides:
+            if name not in known and name != "train":
+                close = difflib.get_close_matches(name, known, 1)
+                raise LstmkitError(f"{cls.__name__} has no parameter {name!r}",
+                                   f"did you mean {close[0]!r}?" if close else f"its parameters: {', '.join(known)}")
+        task, train = split_train_params(overrides)
+        base = config.to_dict()
+        return cls._build_config({**base, **task, "train": {**base.pop("train"), **train}})
+
+    @classmethod
+    def _build_config(cls, params: dict[str, Any]):
+        """The config object of nested ``params`` (a task may convert values first)."""
+        return cls.CONFIG.from_dict(params)
+
 
     # -- construction from a run's lstmkit.json ------------------------------------------------
     @staticmethod
@@ -165,3 +226,49 @@ def load_run(run: str | Path, task: str):
     except ModuleNotFoundError:
         raise LstmkitError(f"this lstmkit has no {task!r} task", "upgrade lstmkit, or do without that run") from None
     return room.load(run)
+
+
+def field_comments(config_cls: type) -> dict[str, str]:
+    """The trailing ``# comment`` of each field in a config dataclass's source (continuation
+    lines of comments joined), or {} when the source cannot be read."""
+    try:
+        lines = inspect.getsource(config_cls).splitlines()
+    except (OSError, TypeError):
+        return {}
+    out: dict[str, str] = {}
+    last = None
+    for line in lines:
+        field = re.match(r"\s+(\w+)\s*:[^#]*?(?:#\s*(.*))?$", line)
+        more = re.match(r"\s+#\s*(.*)$", line)
+        if more and last is not None:
+            out[last] = (out.get(last, "") + " " + more.group(1)).strip()
+        elif field and not line.lstrip().startswith(("def ", "return", "@")):
+            last = field.group(1)
+            if field.group(2):
+                out[last] = field.group(2).strip()
+        else:
+            last = None
+    return out
+
+
+def _signature(cls) -> inspect.Signature:
+    config, train = cls.default_config(), cls.default_config().train
+    types = {f.name: f.type for f in (*dataclasses.fields(cls.CONFIG), *dataclasses.fields(TrainConfig))}
+    train_names = {f.name for f in dataclasses.fields(TrainConfig)}
+    params = [inspect.Parameter("config", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None,
+                                annotation=f"{cls.CONFIG.__name__} | None")]
+    for name in cls.parameter_names():
+        default = getattr(train, name) if name in train_names else getattr(config, name)
+        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
+                                        annotation=types[name]))
+    return inspect.Signature(params)
+
+
+def _parameters_doc(cls) -> str:
+    comments = {**field_comments(TrainConfig), **field_comments(cls.CONFIG)}
+    lines = [f"Parameters (fields of :class:`{cls.CONFIG.__name__}` and :class:`TrainConfig`; "
+             f"pass ``config=`` to start from a config object):", ""]
+    for p in list(_signature(cls).parameters.values())[1:]:
+        note = comments.get(p.name, "")
+        lines.append(f"    {p.name} = {p.default!r}" + (f"  -- {note}" if note else ""))
+    return "\n".join(lines)

@@ -104,7 +104,7 @@ def test_unfitted_and_bad_settings():
         LanguageModel(level="byte").fit(["abc", "def"])
     with pytest.raises(LstmkitError, match="not causal"):
         LanguageModel(model="bilstm", progress="off").fit(["abc", "def"])
-    with pytest.raises(LstmkitError, match="unknown config key"):
+    with pytest.raises(LstmkitError, match="LanguageModel has no parameter .hidden. — did you mean .hidden_size"):
         LanguageModel(hidden=3)
     with pytest.raises(LstmkitError, match="1 line"):
         LanguageModel().fit(["just one line"])

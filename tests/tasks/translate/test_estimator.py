@@ -70,7 +70,7 @@ def test_unfitted_and_bad_params():
         Translator().translate(["a"])
     with pytest.raises(LstmkitError, match="unknown attention"):
         Translator(attention="luong-ish").fit([("a b", "c d")] * 4)
-    with pytest.raises(LstmkitError, match="unknown config key"):
+    with pytest.raises(LstmkitError, match="Translator has no parameter .colour."):
         Translator(colour="blue")
 
 

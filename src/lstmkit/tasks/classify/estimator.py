@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from lstmkit import __version__
-from lstmkit.config import ClassifyConfig, require_positive_int as _positive, split_train_params
+from lstmkit.config import ClassifyConfig, require_positive_int as _positive
 from lstmkit.data.batching import TRUNCATE_MODES, BucketBatches, truncate
 from lstmkit.data.scaling import SCALER_KINDS, Scaler
 from lstmkit.data.vocab import PAD_ID, TOKENIZERS, load_vectors, make_tokenizer, tokenizer_from_dict
@@ -43,15 +43,26 @@ class _Classifier(RunEstimator, ABC):
     """Shared machinery; the subclasses say how data is read and turned into tensors."""
 
     TASK = TASK
+    CONFIG = ClassifyConfig
+    _NOT_PARAMETERS = frozenset({"series"})  # the kind is the class, not a parameter
     kind = ""                               # "text" | "series"
-    _defaults: dict[str, Any] = {}
+    _defaults: dict[str, Any] = {}          # the kind's own defaults, for settings the caller leaves out
 
     @staticmethod
     def _params_from_config(config: dict[str, Any]) -> dict[str, Any]:
-        return _flatten(config)             # the kind is the class, not a parameter
+        return _flatten(config)
 
-    def __init__(self, **params: Any):
-        self.config = _config_from_params({**self._defaults, **params}, series=self.kind == "series")
+    @classmethod
+    def default_config(cls) -> ClassifyConfig:
+        """``ClassifyConfig``'s defaults with this kind's own on top (numeric sequences: smaller
+        networks, batch 16, up to 200 epochs with patience 40)."""
+        return cls._resolve_config(ClassifyConfig(), cls._defaults)
+
+    @classmethod
+    def _build_config(cls, params: dict[str, Any]) -> ClassifyConfig:
+        if isinstance(params.get("features"), str):
+            params = {**params, "features": [s.strip() for s in params["features"].split(",") if s.strip()]}
+        return ClassifyConfig.from_dict({**params, "series": cls.kind == "series"})
 
     # -- fitting ---------------------------------------------------------------------------
     def fit(self, data, y=None, *, val_data=None, test_data=None, out: str | Path | None = None,
@@ -67,7 +78,7 @@ class _Classifier(RunEstimator, ABC):
         ``out/classify-<timestamp>`` is created, only after every input has passed its checks.
         ``callbacks`` (trainer :class:`~lstmkit.train.callbacks.Callback` objects) see every epoch.
         """
-        cfg = _config_from_params({**_flatten(self.config.to_dict()), **overrides}, series=self.kind == "series")
+        cfg = self._resolve_config(self.config, overrides)
         _validate(cfg, self.kind)
         full = self._read(data, cfg, y=y)
         classes = check_classes(full.labels)
@@ -273,9 +284,8 @@ class _Classifier(RunEstimator, ABC):
 class TextClassifier(_Classifier):
     """Classify texts: tokenizer + vocabulary → embedding → zoo encoder (bilstm) → pooling → head.
 
-    Hyper-parameters are those of :class:`~lstmkit.config.ClassifyConfig` and
-    :class:`~lstmkit.config.TrainConfig` as keyword arguments (``tokenizer``, ``max_len``,
-    ``pooling``, ``model``, ``hidden_size``, ``max_epochs``, ``lr``, ``seed``, …).
+    Hyper-parameters: a :class:`~lstmkit.config.ClassifyConfig` and/or any of its fields and
+    :class:`~lstmkit.config.TrainConfig`'s as keyword arguments (listed below).
 
     Data: a CSV / TSV / JSONL path (columns ``text`` and ``label``, or as configured), a folder
     with one sub-folder of ``.txt`` files per class, a DataFrame, or a list of texts with ``y``.
@@ -362,7 +372,9 @@ class SequenceClassifier(_Classifier):
     Data: UCR ``.tsv`` (label first, one series per line), long-format ``.csv`` or DataFrame
     (``sample, t, features…, label``), or arrays ``[N, T]`` / ``[N, T, F]`` / a list of
     ``[T_i, F]`` with labels ``y``. Same hyper-parameters and attributes as
-    :class:`TextClassifier`, with ``scaler_`` instead of ``tokenizer_``.
+    :class:`TextClassifier`, with ``scaler_`` instead of ``tokenizer_``. Settings left out take
+    the numeric defaults (``max_epochs`` 200, ``batch_size`` 16, ``patience`` 40, …), never over
+    what the caller gave.
     """
 
     kind = "series"
@@ -409,14 +421,6 @@ def _class_for(meta: dict[str, Any], path) -> type:
     if kind not in ("text", "series"):
         raise LstmkitError(f"{path}/{META_FILE} names no classifier kind", "the file was damaged; retrain")
     return TextClassifier if kind == "text" else SequenceClassifier
-
-
-def _config_from_params(params: dict[str, Any], series: bool) -> ClassifyConfig:
-    params, train = split_train_params(params)
-    if isinstance(params.get("features"), str):
-        params["features"] = [s.strip() for s in params["features"].split(",") if s.strip()]
-    params["series"] = series
-    return ClassifyConfig.from_dict({**params, "train": train})
 
 
 def _flatten(config: dict[str, Any]) -> dict[str, Any]:

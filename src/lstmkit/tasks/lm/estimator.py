@@ -18,8 +18,7 @@ import numpy as np
 import torch
 
 from lstmkit import __version__
-from lstmkit.config import (require_positive_int as _positive, flatten_config as _flatten,
-                            split_train_params)
+from lstmkit.config import require_positive_int as _positive
 from lstmkit.data.batching import BucketBatches, pad_batch
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.zoo import ENCODERS
@@ -60,9 +59,8 @@ class _LineBatches:
 class LanguageModel(RunEstimator):
     """An LSTM language model over lines of text: embedding → causal zoo encoder → next-token softmax.
 
-    Hyper-parameters are those of :class:`~lstmkit.tasks.lm.config.LMConfig` and
-    :class:`~lstmkit.config.TrainConfig` as keyword arguments (``level``, ``model``,
-    ``hidden_size``, ``num_layers``, ``tie_weights``, ``max_len``, ``max_epochs``, ``lr``, ``seed``, …).
+    Hyper-parameters: an :class:`~lstmkit.tasks.lm.config.LMConfig` and/or any of its fields and
+    :class:`~lstmkit.config.TrainConfig`'s as keyword arguments (listed below).
 
     Each line of the text is one sequence ``<bos> t1 … tn </s>`` (see :mod:`lstmkit.tasks.lm.data`
     for why), so the model gives ``P(</s> | prefix)`` too.
@@ -72,9 +70,7 @@ class LanguageModel(RunEstimator):
     """
 
     TASK = TASK
-
-    def __init__(self, level: str = "char", **params: Any):
-        self.config = _config_from_params({"level": level, **params})
+    CONFIG = LMConfig
 
     # -- fitting ---------------------------------------------------------------------------
     def fit(self, data, val=None, *, out: str | Path | None = None, run_dir: str | Path | None = None,
@@ -83,7 +79,7 @@ class LanguageModel(RunEstimator):
         seeded ``val_frac`` of the lines is held out. With ``out`` a run folder
         ``out/lm-<timestamp>`` is created, only after every input has passed its checks;
         ``callbacks`` (trainer :class:`~lstmkit.train.callbacks.Callback` objects) see every epoch."""
-        cfg = _config_from_params({**_flatten(self.config.to_dict()), **overrides})
+        cfg = self._resolve_config(self.config, overrides)
         _validate(cfg)
         full = read_corpus(data, cfg.encoding, "--data")
         if val is not None:
@@ -302,11 +298,6 @@ class LanguageModel(RunEstimator):
 def _unk_rate(id_lines: list[list[int]]) -> float:
     n = sum(len(ids) for ids in id_lines)
     return sum(i == UNK_ID for ids in id_lines for i in ids) / n if n else 0.0
-
-
-def _config_from_params(params: dict[str, Any]) -> LMConfig:
-    params, train = split_train_params(params)
-    return LMConfig.from_dict({**params, "train": train})
 
 
 def _validate(cfg: LMConfig) -> None:

@@ -17,8 +17,7 @@ import numpy as np
 import torch
 
 from lstmkit import __version__
-from lstmkit.config import (require_positive_int as _positive, flatten_config as _flatten,
-                            split_train_params)
+from lstmkit.config import require_positive_int as _positive
 from lstmkit.data.batching import BucketBatches, pad_batch
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.classifier import POOLINGS, ClassificationLoss
@@ -80,9 +79,8 @@ class _Batches:
 class SpeechRecognizer(RunEstimator):
     """Speech recognition (CTC or attention seq2seq over characters) or spoken-word classification.
 
-    Hyper-parameters are those of :class:`~lstmkit.tasks.speech.config.SpeechConfig` and
-    :class:`~lstmkit.config.TrainConfig` as keyword arguments (``mode``, ``model``, ``hidden_size``,
-    ``subsample``, ``normalize``, ``spec_augment``, ``beam``, ``lm``, ``max_epochs``, ``lr``, ``seed``, …).
+    Hyper-parameters: a :class:`~lstmkit.tasks.speech.config.SpeechConfig` and/or any of its fields
+    and :class:`~lstmkit.config.TrainConfig`'s as keyword arguments (listed below).
 
     Data: a manifest CSV (``path,text``), a folder of audio files with ``label_from_name``, an
     :class:`~lstmkit.tasks.speech.data.Utterances` or a list of ``(path, text)`` pairs.
@@ -92,9 +90,13 @@ class SpeechRecognizer(RunEstimator):
     """
 
     TASK = TASK
+    CONFIG = SpeechConfig
 
-    def __init__(self, **params: Any):
-        self.config = _config_from_params(params)
+    @classmethod
+    def _build_config(cls, params: dict[str, Any]) -> SpeechConfig:
+        if params.get("lm") is not None:
+            params = {**params, "lm": str(params["lm"])}      # a run folder, recorded as text
+        return SpeechConfig.from_dict(params)
 
     # -- fitting ---------------------------------------------------------------------------
     def fit(self, data, *, val_data=None, out: str | Path | None = None, run_dir: str | Path | None = None,
@@ -103,7 +105,7 @@ class SpeechRecognizer(RunEstimator):
         folder is created after every input has passed its checks; ``resume`` continues the run in
         ``run_dir`` from its last checkpoint. ``callbacks`` (trainer
         :class:`~lstmkit.train.callbacks.Callback` objects) see every epoch."""
-        cfg = _config_from_params({**_flatten(self.config.to_dict()), **overrides})
+        cfg = self._resolve_config(self.config, overrides)
         _validate(cfg)
         utts = read_utterances(data, cfg.label_from_name)
         if val_data is not None:
@@ -430,13 +432,6 @@ def _report_notes(notes: list[str]) -> None:
     for what, files in kinds.items():
         more = f" and {len(files) - 1} more" if len(files) > 1 else ""
         print(f"note: {files[0]}{more}: {what}", file=sys.stderr)
-
-
-def _config_from_params(params: dict[str, Any]) -> SpeechConfig:
-    params, train = split_train_params(params)
-    if "lm" in params and params["lm"] is not None:
-        params["lm"] = str(params["lm"])
-    return SpeechConfig.from_dict({**params, "train": train})
 
 
 def _validate(cfg: SpeechConfig) -> None:

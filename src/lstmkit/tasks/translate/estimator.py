@@ -16,8 +16,7 @@ from typing import Any, Iterator, Sequence
 import torch
 
 from lstmkit import __version__
-from lstmkit.config import (TranslateConfig, require_positive_int as _positive,
-                            flatten_config as _flatten, split_train_params)
+from lstmkit.config import TranslateConfig, require_positive_int as _positive
 from lstmkit.data.batching import BucketBatches, pad_batch
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.seq2seq import ATTENTIONS, Seq2Seq, beam_search, sequence_loss
@@ -57,9 +56,8 @@ class _PairBatches:
 class Translator(RunEstimator):
     """LSTM encoder-decoder with attention and beam search.
 
-    Hyper-parameters are those of :class:`~lstmkit.config.TranslateConfig` and
-    :class:`~lstmkit.config.TrainConfig` as keyword arguments (``attention``, ``model``,
-    ``hidden_size``, ``tokenizer``, ``beam``, ``max_epochs``, ``lr``, ``seed``, …).
+    Hyper-parameters: a :class:`~lstmkit.config.TranslateConfig` and/or any of its fields and
+    :class:`~lstmkit.config.TrainConfig`'s as keyword arguments (listed below).
 
     Data: a CSV/TSV with columns ``src`` and ``tgt`` (as configured), a DataFrame, a list of
     (source, target) pairs, or two line-aligned files ``src_file`` / ``tgt_file``.
@@ -69,9 +67,7 @@ class Translator(RunEstimator):
     """
 
     TASK = TASK
-
-    def __init__(self, **params: Any):
-        self.config = _config_from_params(params)
+    CONFIG = TranslateConfig
 
     # -- fitting ---------------------------------------------------------------------------
     def fit(self, data=None, *, src_file=None, tgt_file=None, val_data=None, val_src_file=None, val_tgt_file=None,
@@ -82,7 +78,7 @@ class Translator(RunEstimator):
         Ctrl-C raises :class:`~lstmkit.train.TrainingInterrupted` after a checkpoint is written;
         ``Translator.resume(run_dir)`` continues from there. ``callbacks`` (trainer
         :class:`~lstmkit.train.callbacks.Callback` objects) see every epoch."""
-        cfg = _config_from_params({**_flatten(self.config.to_dict()), **overrides})
+        cfg = self._resolve_config(self.config, overrides)
         _validate(cfg)
         full = read_pairs(data, cfg.src, cfg.tgt, src_file, tgt_file, cfg.encoding, cfg.drop_empty)
         if val_data is not None or val_src_file is not None or val_tgt_file is not None:
@@ -278,11 +274,6 @@ class Translator(RunEstimator):
         if training is not None:
             meta["training"] = training
         write_json(run_dir / META_FILE, meta)
-
-
-def _config_from_params(params: dict[str, Any]) -> TranslateConfig:
-    params, train = split_train_params(params)
-    return TranslateConfig.from_dict({**params, "train": train})
 
 
 def _validate(cfg: TranslateConfig) -> None:
