@@ -17,14 +17,14 @@ import re
 import time
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from lstmkit.config import TrainConfig, flatten_config, split_train_params
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import WEIGHTS_FILE, load_weights, new_run_dir, read_meta, read_metrics, save_tensors, write_json
 from lstmkit.train import Trainer, TrainingInterrupted, distributed
 
-__all__ = ["RunEstimator", "load_run", "field_comments"]
+__all__ = ["RunEstimator", "RoomRegistry", "load_run", "field_comments"]
 
 
 class RunEstimator(ABC):
@@ -226,6 +226,41 @@ def load_run(run: str | Path, task: str):
     except ModuleNotFoundError:
         raise LstmkitError(f"this lstmkit has no {task!r} task", "upgrade lstmkit, or do without that run") from None
     return room.load(run)
+
+
+class RoomRegistry(Mapping):
+    """Task name -> what each room's ``tasks/<task>/<module>.py`` supplies, found by name.
+
+    The rooms are listed from the files on disk (nothing is imported until a task is looked
+    up), so ``compare`` and ``tune`` know every task without importing one. ``build(module)``
+    turns a room's module into the entry; ``register(name, entry)`` adds one from outside.
+    """
+
+    def __init__(self, module: str, build: Callable[[Any], Any]):
+        self.module, self.build = module, build
+        self.extra: dict[str, Any] = {}
+
+    def _rooms(self) -> list[str]:
+        return sorted(p.parent.name for p in Path(__file__).parent.glob(f"*/{self.module}.py"))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys([*self._rooms(), *self.extra]))
+
+    def __len__(self) -> int:
+        return len(list(iter(self)))
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.extra or name in self._rooms()
+
+    def __getitem__(self, name: str) -> Any:
+        if name in self.extra:
+            return self.extra[name]
+        if name not in self._rooms():
+            raise KeyError(name)
+        return self.build(importlib.import_module(f"lstmkit.tasks.{name}.{self.module}"))
+
+    def register(self, name: str, entry: Any) -> None:
+        self.extra[name] = entry
 
 
 def field_comments(config_cls: type) -> dict[str, str]:

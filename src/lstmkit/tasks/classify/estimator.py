@@ -137,6 +137,13 @@ class _Classifier(RunEstimator, ABC):
                                     loss_fn=ClassificationLoss(len(classes), weights), out=out, run_dir=run_dir,
                                     resume=resume, callbacks=callbacks, metrics=metrics, plots=self._plots)
 
+    def check(self, data, y=None, **overrides: Any) -> None:
+        """Check the settings and read ``data`` as :meth:`fit` would, without training (a search
+        calls this once before its trials)."""
+        cfg = self._resolve_config(self.config, overrides)
+        _validate(cfg, self.kind)
+        check_classes(self._read(data, cfg, y=y).labels)
+
     @classmethod
     def resume(cls, run_dir: str | Path, data=None):
         """Continue an interrupted run from its last checkpoint (same config, same data files)."""

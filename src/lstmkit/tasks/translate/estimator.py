@@ -121,6 +121,13 @@ class Translator(RunEstimator):
                                     resume=resume, callbacks=callbacks, metrics=metrics,
                                     plots=lambda folder: self._plots(folder, val))
 
+    def check(self, data=None, *, src_file=None, tgt_file=None, **overrides: Any) -> None:
+        """Check the settings and read the pairs as :meth:`fit` would, without training (a search
+        calls this once before its trials)."""
+        cfg = self._resolve_config(self.config, overrides)
+        _validate(cfg)
+        read_pairs(data, cfg.src, cfg.tgt, src_file, tgt_file, cfg.encoding, cfg.drop_empty)
+
     @classmethod
     def resume(cls, run_dir: str | Path) -> "Translator":
         """Continue an interrupted run from its last checkpoint: same settings, same files, same

@@ -1,0 +1,138 @@
+"""Translation under ``lstmkit compare`` and ``lstmkit tune``."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from lstmkit.config import TranslateConfig
+from lstmkit.errors import LstmkitError
+from lstmkit.nn.seq2seq import beam_search
+from lstmkit.tasks.translate.data import read_pairs, split_pairs
+from lstmkit.tasks.translate.estimator import Translator
+from lstmkit.train.bench import QUIET, Trial, check_zoo_models, describe_source, make_trial
+from lstmkit.train.callbacks import Callback
+
+__all__ = ["BENCH", "TranslateBench", "SEARCH_SPACE", "tune_keys", "tune_check", "tune_trial"]
+
+
+class _Decode(nn.Module):
+    """Greedy decoding of ``src`` (inference latency of a translator)."""
+
+    def __init__(self, net, cfg):
+        super().__init__()
+        self.net, self.cfg = net, cfg
+
+    def forward(self, src):
+        lengths = torch.full((src.shape[0],), src.shape[1], dtype=torch.long)
+        return beam_search(self.net, src, lengths, 1, self.cfg.length_penalty, self.cfg.max_len_ratio)
+
+
+class _TeacherForced(nn.Module):
+    """One training forward of a translator on ``src`` and a target of ``tgt_len`` tokens."""
+
+    def __init__(self, net, tgt_len: int, vocab: int):
+        super().__init__()
+        self.net, self.tgt_len, self.vocab = net, tgt_len, vocab
+
+    def forward(self, src):
+        lengths = torch.full((src.shape[0],), src.shape[1], dtype=torch.long)
+        tgt = torch.randint(1, self.vocab, (src.shape[0], self.tgt_len), generator=torch.Generator().manual_seed(1))
+        return self.net(src, lengths, tgt)
+
+
+class TranslateBench:
+    """Translation (``Translator``): BLEU and chrF of greedy decoding on the ``test`` pairs
+    (a table, or ``test_src_file`` / ``test_tgt_file``), or, without them, on a fixed
+    ``val_frac`` of the pairs that also serves early stopping.
+
+    ``data`` is a table with ``src`` / ``tgt`` columns, or pass ``src_file`` / ``tgt_file``;
+    ``options`` are Translator hyper-parameters (``beam`` is 1 unless given: greedy)."""
+
+    name = "translate"
+    metrics = ("BLEU", "chrF")
+    higher_is_better = True
+
+    def __init__(self, data=None, src_file=None, tgt_file=None, test=None, test_src_file=None, test_tgt_file=None,
+                 **options: Any):
+        self.options = {"beam": 1, **{k: v for k, v in options.items() if v is not None}}
+        cols = TranslateConfig(**{k: self.options[k] for k in ("src", "tgt", "encoding") if k in self.options})
+        full = read_pairs(data, cols.src, cols.tgt, src_file, tgt_file, cols.encoding)
+        self.test = None
+        if test is not None or test_src_file is not None or test_tgt_file is not None:
+            self.test = read_pairs(test, cols.src, cols.tgt, test_src_file, test_tgt_file, cols.encoding)
+        tr, va = split_pairs(len(full), float(self.options.get("val_frac", 0.05)), 0)
+        self.train, self.val = full.subset(tr), full.subset(va)
+        scored = self.test if self.test is not None else self.val
+        self.describe_ = {"data": describe_source(data if data is not None else src_file), "pairs": len(full),
+                          "scored_on": "test" if self.test is not None else "validation part",
+                          "scored_pairs": len(scored.src), "decoding": f"beam {self.options['beam']}", **self.options}
+
+    def check_models(self, models: list[str]) -> None:
+        check_zoo_models(models)
+
+    def run(self, model: str, seed: int, epochs: int) -> Trial:
+        est = Translator(**{**self.options, "model": model, "seed": seed, "max_epochs": epochs, **QUIET})
+        est.fit(list(zip(self.train.src, self.train.tgt)), val_data=list(zip(self.val.src, self.val.tgt)))
+        beam = self.options["beam"]
+        scores = est._score(self.test, beam) if self.test is not None else est.metrics_["val"]
+        net, cfg = est.net_.to("cpu").eval(), est.config_
+        sample = self.train.src[:256], self.train.tgt[:256]
+        src_len = max(1, round(float(np.mean([len(est.src_tokenizer_.encode(s)) for s in sample[0]]))))
+        tgt_len = max(1, round(float(np.mean([len(est.tgt_tokenizer_.encode(s)) for s in sample[1]])))) + 1
+        gen = torch.Generator().manual_seed(0)
+        make = lambda b: torch.randint(1, est.src_tokenizer_.vocab_size, (b, src_len), generator=gen)  # noqa: E731
+        forward = _TeacherForced(net, tgt_len, est.tgt_tokenizer_.vocab_size)
+        return make_trial(model, seed, forward, est.result_.history, est.data_summary_["split"]["train"],
+                           make(1), make(256), make(cfg.train.batch_size),
+                           {"BLEU": float(scores["bleu"]), "chrF": float(scores["chrf"])},
+                           {"best_epoch": est.result_.best_epoch}, latency_net=_Decode(net, cfg))
+
+    def reference_rows(self) -> dict[str, dict[str, float]]:
+        return {}
+
+    def describe(self) -> dict[str, Any]:
+        return dict(self.describe_)
+
+
+BENCH = TranslateBench
+
+# -- tune ---------------------------------------------------------------------------------------
+SEARCH_SPACE: dict[str, Any] = {
+    "hidden_size": {"type": "int", "low": 64, "high": 512, "log": True},
+    "num_layers": {"type": "int", "low": 1, "high": 2},
+    "dropout": {"type": "float", "low": 0.0, "high": 0.5},
+    "lr": {"type": "float", "low": 1e-4, "high": 3e-3, "log": True},
+    "attention": {"type": "categorical", "choices": ["bahdanau", "general", "dot"]},
+    "label_smoothing": {"type": "float", "low": 0.0, "high": 0.2},
+}
+_FILES = ("data", "src_file", "tgt_file", "val_data", "val_src_file", "val_tgt_file")
+
+
+def tune_keys() -> set[str]:
+    """The settings a search space may name."""
+    return set(Translator.parameter_names())
+
+
+def _estimator(params: dict[str, Any]):
+    params = dict(params)
+    files = {k: params.pop(k, None) for k in _FILES}
+    if files["data"] is None and files["src_file"] is None:
+        raise LstmkitError("no data given", "pass --data FILE with src and tgt columns (or 'src_file:' and "
+                           "'tgt_file:' in the --config file)")
+    return Translator(**params), {k: str(v) for k, v in files.items() if v is not None}
+
+
+def tune_check(params: dict[str, Any]) -> None:
+    """Fail before the first trial on settings or data no trial could use."""
+    est, files = _estimator(params)
+    est.check(files.get("data"), src_file=files.get("src_file"), tgt_file=files.get("tgt_file"))
+
+
+def tune_trial(params: dict[str, Any], callback: Callback) -> float:
+    """Train with ``params``; the best validation loss (``callback`` sees every epoch)."""
+    est, files = _estimator(params)
+    data = files.pop("data", None)
+    return est.fit(data, callbacks=[callback], **files).result_.best_val_loss
