@@ -23,8 +23,8 @@ from torch import nn
 
 from lstmkit.errors import LstmkitError
 
-__all__ = ["Trial", "TaskBench", "QUIET", "measure_latency_ms", "activation_bytes", "make_trial",
-           "check_zoo_models", "describe_source"]
+__all__ = ["Trial", "TaskBench", "ZooBench", "QUIET", "measure_latency_ms", "activation_bytes", "make_trial",
+           "check_zoo_models", "describe_source", "int_range", "float_range", "choice"]
 
 QUIET = {"progress": "off", "tensorboard": False}      # what every bench run passes to its estimator
 
@@ -60,6 +60,39 @@ class TaskBench(Protocol):
     def run(self, model: str, seed: int, epochs: int) -> Trial: ...
     def reference_rows(self) -> dict[str, dict[str, float]]: ...   # e.g. baselines; may be empty
     def describe(self) -> dict[str, Any]: ...
+
+
+class ZooBench:
+    """What most benches share: models from the zoo, no reference rows, and the settings a bench
+    records in ``describe_`` when it reads its data."""
+
+    higher_is_better = False
+    describe_: dict[str, Any] = {}
+
+    def check_models(self, models: list[str]) -> None:
+        check_zoo_models(models)
+
+    def reference_rows(self) -> dict[str, dict[str, float]]:
+        return {}
+
+    def describe(self) -> dict[str, Any]:
+        return dict(self.describe_)
+
+
+# -- tune's search spaces, written by a room ----------------------------------------------------
+def int_range(low: int, high: int, log: bool = False) -> dict[str, Any]:
+    """A search-space entry: a whole number in ``[low, high]`` (log-uniform with ``log``)."""
+    return {"type": "int", "low": low, "high": high, "log": log}
+
+
+def float_range(low: float, high: float, log: bool = False) -> dict[str, Any]:
+    """A search-space entry: a number in ``[low, high]`` (log-uniform with ``log``)."""
+    return {"type": "float", "low": low, "high": high, "log": log}
+
+
+def choice(*values: Any) -> dict[str, Any]:
+    """A search-space entry: one of ``values``."""
+    return {"type": "categorical", "choices": list(values)}
 
 
 def measure_latency_ms(net: nn.Module, x: torch.Tensor, min_reps: int = 5, min_seconds: float = 0.2) -> float:

@@ -13,13 +13,14 @@ import torch
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.classify.data import check_known_labels, stratified_split
 from lstmkit.tasks.classify.estimator import SequenceClassifier, TextClassifier
-from lstmkit.train.bench import QUIET, Trial, check_zoo_models, describe_source, make_trial
+from lstmkit.train.bench import (QUIET, Trial, ZooBench, choice, describe_source, float_range, int_range,
+                                 make_trial)
 from lstmkit.train.callbacks import Callback
 
 __all__ = ["BENCH", "ClassifyBench", "SEARCH_SPACE", "tune_keys", "tune_check", "tune_trial"]
 
 
-class ClassifyBench:
+class ClassifyBench(ZooBench):
     """Text (``TextClassifier``) or numeric-sequence (``SequenceClassifier``, ``series=True``)
     classification: accuracy and macro-F1 on the ``test`` data, or, without it, on a stratified
     ``test_frac`` held out of ``data``; the majority class is the reference row.
@@ -47,9 +48,6 @@ class ClassifyBench:
                           "test_rows": len(self.test.labels), **self.options}
         self._reference: dict[str, dict[str, float]] = {}
 
-    def check_models(self, models: list[str]) -> None:
-        check_zoo_models(models)
-
     def run(self, model: str, seed: int, epochs: int) -> Trial:
         est = self.cls(**{**self.options, "model": model, "seed": seed, "max_epochs": epochs, **QUIET})
         tr = self.train
@@ -73,21 +71,15 @@ class ClassifyBench:
     def reference_rows(self) -> dict[str, dict[str, float]]:
         return self._reference
 
-    def describe(self) -> dict[str, Any]:
-        return dict(self.describe_)
 
 
 BENCH = ClassifyBench
 
 # -- tune ---------------------------------------------------------------------------------------
 SEARCH_SPACE: dict[str, Any] = {
-    "hidden_size": {"type": "int", "low": 16, "high": 256, "log": True},
-    "num_layers": {"type": "int", "low": 1, "high": 2},
-    "dropout": {"type": "float", "low": 0.0, "high": 0.5},
-    "lr": {"type": "float", "low": 1e-4, "high": 1e-2, "log": True},
-    "pooling": {"type": "categorical", "choices": ["max", "mean", "max-mean", "attention"]},
-    "batch_size": {"type": "categorical", "choices": [16, 32, 64]},
-}
+    "hidden_size": int_range(16, 256, log=True), "num_layers": int_range(1, 2), "dropout": float_range(0.0, 0.5),
+    "lr": float_range(1e-4, 1e-2, log=True), "pooling": choice("max", "mean", "max-mean", "attention"),
+    "batch_size": choice(16, 32, 64)}
 
 
 def tune_keys() -> set[str]:

@@ -10,13 +10,14 @@ from lstmkit.config import ForecastConfig, TrainConfig
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.data import load_table, split_window_indices
 from lstmkit.tasks.forecast.estimator import Forecaster, _prepare, _validate
-from lstmkit.train.bench import QUIET, Trial, check_zoo_models, describe_source, make_trial
+from lstmkit.train.bench import (QUIET, Trial, ZooBench, choice, describe_source, float_range, int_range,
+                                 make_trial)
 from lstmkit.train.callbacks import Callback
 
 __all__ = ["BENCH", "ForecastBench", "SEARCH_SPACE", "tune_keys", "tune_check", "tune_trial"]
 
 
-class ForecastBench:
+class ForecastBench(ZooBench):
     """Forecasting under ``compare``: :class:`~lstmkit.tasks.forecast.estimator.Forecaster` per
     model and seed, test metrics in original units, naive / seasonal-naive / ETS as references.
 
@@ -37,9 +38,6 @@ class ForecastBench:
         self.columns = {"target": target, "time": time, "features": features}
         self.options = {k: v for k, v in options.items() if v is not None}
         self._references: dict[str, dict[str, float]] = {}
-
-    def check_models(self, models: list[str]) -> None:
-        check_zoo_models(models)
 
     def run(self, model: str, seed: int, epochs: int) -> Trial:
         est = Forecaster(**{**self.options, "model": model, "seed": seed, "max_epochs": epochs, **QUIET})
@@ -68,13 +66,8 @@ BENCH = ForecastBench
 
 # -- tune ---------------------------------------------------------------------------------------
 SEARCH_SPACE: dict[str, Any] = {
-    "hidden_size": {"type": "int", "low": 16, "high": 128, "log": True},
-    "num_layers": {"type": "int", "low": 1, "high": 3},
-    "dropout": {"type": "float", "low": 0.0, "high": 0.5},
-    "lr": {"type": "float", "low": 1e-4, "high": 1e-2, "log": True},
-    "lookback": {"type": "categorical", "choices": [24, 48, 96]},
-    "batch_size": {"type": "categorical", "choices": [16, 32, 64, 128]},
-}
+    "hidden_size": int_range(16, 128, log=True), "num_layers": int_range(1, 3), "dropout": float_range(0.0, 0.5),
+    "lr": float_range(1e-4, 1e-2, log=True), "lookback": choice(24, 48, 96), "batch_size": choice(16, 32, 64, 128)}
 
 
 def tune_keys() -> set[str]:

@@ -12,7 +12,8 @@ from lstmkit.errors import LstmkitError
 from lstmkit.nn.seq2seq import beam_search
 from lstmkit.tasks.translate.data import read_pairs, split_pairs
 from lstmkit.tasks.translate.estimator import Translator
-from lstmkit.train.bench import QUIET, Trial, check_zoo_models, describe_source, make_trial
+from lstmkit.train.bench import (QUIET, Trial, ZooBench, choice, describe_source, float_range, int_range,
+                                 make_trial)
 from lstmkit.train.callbacks import Callback
 
 __all__ = ["BENCH", "TranslateBench", "SEARCH_SPACE", "tune_keys", "tune_check", "tune_trial"]
@@ -43,7 +44,7 @@ class _TeacherForced(nn.Module):
         return self.net(src, lengths, tgt)
 
 
-class TranslateBench:
+class TranslateBench(ZooBench):
     """Translation (``Translator``): BLEU and chrF of greedy decoding on the ``test`` pairs
     (a table, or ``test_src_file`` / ``test_tgt_file``), or, without them, on a fixed
     ``val_frac`` of the pairs that also serves early stopping.
@@ -70,9 +71,6 @@ class TranslateBench:
                           "scored_on": "test" if self.test is not None else "validation part",
                           "scored_pairs": len(scored.src), "decoding": f"beam {self.options['beam']}", **self.options}
 
-    def check_models(self, models: list[str]) -> None:
-        check_zoo_models(models)
-
     def run(self, model: str, seed: int, epochs: int) -> Trial:
         est = Translator(**{**self.options, "model": model, "seed": seed, "max_epochs": epochs, **QUIET})
         est.fit(list(zip(self.train.src, self.train.tgt)), val_data=list(zip(self.val.src, self.val.tgt)))
@@ -90,24 +88,15 @@ class TranslateBench:
                            {"BLEU": float(scores["bleu"]), "chrF": float(scores["chrf"])},
                            {"best_epoch": est.result_.best_epoch}, latency_net=_Decode(net, cfg))
 
-    def reference_rows(self) -> dict[str, dict[str, float]]:
-        return {}
-
-    def describe(self) -> dict[str, Any]:
-        return dict(self.describe_)
 
 
 BENCH = TranslateBench
 
 # -- tune ---------------------------------------------------------------------------------------
 SEARCH_SPACE: dict[str, Any] = {
-    "hidden_size": {"type": "int", "low": 64, "high": 512, "log": True},
-    "num_layers": {"type": "int", "low": 1, "high": 2},
-    "dropout": {"type": "float", "low": 0.0, "high": 0.5},
-    "lr": {"type": "float", "low": 1e-4, "high": 3e-3, "log": True},
-    "attention": {"type": "categorical", "choices": ["bahdanau", "general", "dot"]},
-    "label_smoothing": {"type": "float", "low": 0.0, "high": 0.2},
-}
+    "hidden_size": int_range(64, 512, log=True), "num_layers": int_range(1, 2), "dropout": float_range(0.0, 0.5),
+    "lr": float_range(1e-4, 3e-3, log=True), "attention": choice("bahdanau", "general", "dot"),
+    "label_smoothing": float_range(0.0, 0.2)}
 _FILES = ("data", "src_file", "tgt_file", "val_data", "val_src_file", "val_tgt_file")
 
 
