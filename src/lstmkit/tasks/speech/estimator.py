@@ -7,9 +7,7 @@
 """
 from __future__ import annotations
 
-import sys
 import time as _time
-from collections import Counter
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -18,18 +16,17 @@ import torch
 
 from lstmkit import __version__
 from lstmkit.config import require_positive_int as _positive
-from lstmkit.data.batching import BucketBatches, pad_batch
+from lstmkit.data.batching import BucketBatches
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.classifier import POOLINGS, ClassificationLoss
-from lstmkit.nn.seq2seq import ATTENTIONS, BOS_ID, EOS_ID, beam_search, sequence_loss
+from lstmkit.nn.seq2seq import ATTENTIONS, beam_search, sequence_loss
 from lstmkit.nn.zoo import ENCODERS
 from lstmkit.tasks._base import RunEstimator, load_run
 from lstmkit.runs import FORMAT_VERSION, META_FILE, read_run, write_json
 from lstmkit.tasks.speech.config import MODES, SpeechConfig
-from lstmkit.tasks.speech.data import Symbols, Utterances, read_audio, read_utterances
+from lstmkit.tasks.speech.data import Symbols, Utterances, common_rate, read_audio, read_utterances, report_notes
 from lstmkit.tasks.speech.decode import LMFusion, greedy_decode, prefix_beam_search
-from lstmkit.tasks.speech.features import (NORMS, FeatureSpec, Normalizer, frame_count, log_mel, spec_augment,
-                                           speed_perturb)
+from lstmkit.tasks.speech.features import NORMS, FeatureBatches, FeatureSpec, Normalizer, frame_count, log_mel
 from lstmkit.tasks.speech.metrics import plot_ctc_posteriors, plot_spectrogram, recognition_metrics
 from lstmkit.tasks.speech.model import AcousticModel, CTCLoss, SpeechClassifier, SpeechSeq2Seq, receptive_field
 from lstmkit.train.metrics import classification_metrics
@@ -39,41 +36,6 @@ __all__ = ["SpeechRecognizer", "TASK"]
 TASK = "speech"
 _EVAL_BATCH = 32
 _S2S_SPECIALS = 4            # <pad> <unk> <bos> <eos>, the ids 0-3 nn.seq2seq reserves
-
-
-class _Batches:
-    """``((x [B, T, F], lengths [B]) or (x, lengths, tgt_in), target)`` batches bucketed by length.
-
-    ``target`` is ``(ids [B, S], lengths [B])`` for CTC, class ids ``[B]`` for classify and
-    ``tgt_out [B, S]`` for seq2seq; SpecAugment masks the features when ``augment`` is given,
-    and ``speed`` (max relative change, never below ``min_frames``) stretches each utterance."""
-
-    def __init__(self, feats, targets, mode: str, batch_size: int, shuffle: bool, augment: dict | None = None,
-                 speed: float = 0.0, min_frames: int = 1):
-        self.feats, self.targets, self.mode, self.augment = feats, targets, mode, augment
-        self.speed, self.min_frames = speed, min_frames
-        self.order = BucketBatches(feats, None, batch_size, shuffle=shuffle, bucket=True)
-
-    def __len__(self) -> int:
-        return len(self.order)
-
-    def __iter__(self):
-        for idx in self.order.batch_indices():
-            idx = idx.tolist()
-            x, lengths = pad_batch([speed_perturb(self.feats[i], self.speed, self.min_frames) for i in idx])
-            if self.augment:
-                x = spec_augment(x, lengths, **self.augment)
-            if self.mode == "classify":
-                yield (x, lengths), torch.tensor([self.targets[i] for i in idx], dtype=torch.long)
-            elif self.mode == "ctc":
-                ids, tlen = pad_batch([torch.tensor(self.targets[i], dtype=torch.long) for i in idx])
-                yield (x, lengths), (ids, tlen)
-            else:
-                bos, eos = torch.tensor([BOS_ID]), torch.tensor([EOS_ID])
-                seqs = [torch.tensor(self.targets[i], dtype=torch.long) for i in idx]
-                tgt_in, _ = pad_batch([torch.cat([bos, s]) for s in seqs])
-                tgt_out, _ = pad_batch([torch.cat([s, eos]) for s in seqs])
-                yield (x, lengths, tgt_in), tgt_out
 
 
 class SpeechRecognizer(RunEstimator):
@@ -117,7 +79,7 @@ class SpeechRecognizer(RunEstimator):
             n_val = min(max(1, int(round(cfg.val_frac * len(utts)))), len(utts) - 1)
             train, val = utts.subset(sorted(perm[n_val:].tolist())), utts.subset(sorted(perm[:n_val].tolist()))
         if cfg.sample_rate is None:
-            cfg.sample_rate = _common_rate(train.paths)
+            cfg.sample_rate = common_rate(train.paths)
         self.config_ = cfg
         self._fit_targets(train.texts + val.texts)      # a rare symbol may fall in the validation part only
         lm = self._lm_fusion(cfg.lm) if cfg.lm and cfg.mode == "ctc" else None   # fail before training
@@ -133,7 +95,7 @@ class SpeechRecognizer(RunEstimator):
         if cfg.mode == "seq2seq" and cfg.max_len_ratio is None:
             frames = [self._out_frames(len(x)) for x in x_tr]
             cfg.max_len_ratio = round(1.5 * max(len(y) / f for y, f in zip(y_tr, frames)) + 0.05, 3)
-        _report_notes(notes + notes_va)
+        report_notes(notes + notes_va)
         self.data_summary_ = {
             "utterances": len(utts), "split": {"train": len(train), "val": len(val)},
             "hours": {"train": round(sum(dur_tr) / 3600, 4), "val": round(sum(dur_va) / 3600, 4)},
@@ -155,9 +117,9 @@ class SpeechRecognizer(RunEstimator):
             return m
 
         return self._train_and_save(
-            cfg.train, _Batches(x_tr, y_tr, cfg.mode, cfg.train.batch_size, True, augment, cfg.speed_perturb,
+            cfg.train, FeatureBatches(x_tr, y_tr, cfg.mode, cfg.train.batch_size, True, augment, cfg.speed_perturb,
                                 self.min_frames_),
-            _Batches(x_va, y_va, cfg.mode, _EVAL_BATCH, False), loss_fn=self._loss(), out=out, run_dir=run_dir,
+            FeatureBatches(x_va, y_va, cfg.mode, _EVAL_BATCH, False), loss_fn=self._loss(), out=out, run_dir=run_dir,
             resume=resume, callbacks=callbacks, metrics=metrics,
             plots=lambda folder: self._plots(folder, x_va[0], raw_va[0], Path(val.paths[0]).name))
 
@@ -180,7 +142,7 @@ class SpeechRecognizer(RunEstimator):
         if isinstance(files, (str, Path)):
             files = [files]
         feats, _, notes = self._features([str(f) for f in files])
-        _report_notes(notes)
+        report_notes(notes)
         return self._decode(feats, beam, self._pick_lm(lm))
 
     def evaluate(self, data, *, label_from_name: str | None = None, beam: int | None = None,
@@ -191,7 +153,7 @@ class SpeechRecognizer(RunEstimator):
         self._targets(utts, fitted=True)             # unknown symbols / labels fail before any work
         t0 = _time.perf_counter()
         feats, durations, notes = self._features(utts.paths)
-        _report_notes(notes)
+        report_notes(notes)
         return self._score(feats, utts.texts, sum(durations), beam, self._pick_lm(lm), t0=t0)
 
     # -- persistence -----------------------------------------------------------------------
@@ -411,27 +373,6 @@ class SpeechRecognizer(RunEstimator):
         if training is not None:
             meta["training"] = training
         write_json(run_dir / META_FILE, meta)
-
-
-def _common_rate(paths: Sequence[str]) -> int:
-    import soundfile as sf
-    rates = Counter()
-    for p in paths[:200]:
-        try:
-            rates[sf.info(p).samplerate] += 1
-        except (sf.LibsndfileError, RuntimeError, OSError):
-            continue        # read_audio names the file properly later
-    return rates.most_common(1)[0][0] if rates else 16000
-
-
-def _report_notes(notes: list[str]) -> None:
-    """One stderr line per kind of conversion, with a count and the first file."""
-    kinds: dict[str, list[str]] = {}
-    for n in notes:
-        kinds.setdefault(n.split(": ", 1)[1], []).append(n.split(": ", 1)[0])
-    for what, files in kinds.items():
-        more = f" and {len(files) - 1} more" if len(files) > 1 else ""
-        print(f"note: {files[0]}{more}: {what}", file=sys.stderr)
 
 
 def _validate(cfg: SpeechConfig) -> None:
