@@ -56,7 +56,7 @@ def test_same_seed_same_result(series_csv):
 
 
 def test_unknown_task_lists_the_available_ones(series_csv):
-    with pytest.raises(LstmkitError, match="available: classify, forecast, translate"):
+    with pytest.raises(LstmkitError, match="available: classify, forecast, lm, translate"):
         compare("speech", series_csv)
     assert "forecast" in TASKS
 
@@ -71,7 +71,7 @@ def test_cli_one_line_error_for_unknown_task(series_csv, capsys):
         main(["compare", "--task", "speech", "--data", str(series_csv)])
     assert e.value.code == 2
     err = capsys.readouterr().err.strip()
-    assert err.count("\n") == 0 and "available: classify, forecast, translate" in err
+    assert err.count("\n") == 0 and "available: classify, forecast, lm, translate" in err
 
 
 def test_cli_runs(series_csv, tmp_path, capsys):

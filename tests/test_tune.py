@@ -135,7 +135,7 @@ def test_tune_classify_comes_from_its_room(tmp_path, capsys):
 
 
 def test_every_room_with_a_bench_is_tunable():
-    assert set(TASKS) == {"forecast", "classify", "translate"}
+    assert set(TASKS) == {"forecast", "classify", "translate", "lm"}
     for task in TASKS:
         plug = TASKS[task]
         assert set(parse_space(plug.default_space, plug.config_keys())) == set(plug.default_space)

@@ -5,6 +5,7 @@
 >>> compare("classify", "reviews.csv", models=["lstm", "gru"], text="review", label="sentiment")
 >>> compare("translate", None, src_file="train.en", tgt_file="train.de", test_src_file="test.en",
 ...         test_tgt_file="test.de")
+>>> compare("lm", "corpus.txt", models=["lstm", "gru", "transformer"], level="char")
 
 Every model gets the same data, split, lookback, hidden size, layers, optimiser, epoch budget
 and early stopping; only the encoder differs. Each runs with ``seeds`` seeds; a row reports
@@ -12,7 +13,7 @@ and early stopping; only the encoder differs. Each runs with ``seeds`` seeds; a 
 * ``params``: trainable parameters;
 * test metrics as mean ± std over seeds (the task's metrics; forecasting adds its baselines,
   classification the majority class as reference rows): forecast MASE/MAE/RMSE/sMAPE, classify
-  accuracy/macro-F1, translate BLEU/chrF of greedy decoding;
+  accuracy/macro-F1, translate BLEU/chrF of greedy decoding, lm perplexity and bits per token;
 * ``train_s``: seconds in the training loop (epochs incl. validation, without data preparation
   or test evaluation), ``epochs``: epochs run before early stopping ended them,
   ``windows_per_s``: training windows (sequences, sentence pairs) processed per second;
@@ -206,7 +207,8 @@ def compare_command(
     task: str = typer.Option("forecast", help=f"Task: {', '.join(TASKS)}."),
     data: Optional[Path] = typer.Option(None, help="Data file of the task (forecast: CSV or Parquet; classify: "
                                         "CSV/TSV/JSONL texts, class folders, UCR .tsv or long .csv series; "
-                                        "translate: table with source and target columns)."),
+                                        "translate: table with source and target columns; lm: text, one "
+                                        "sentence a line)."),
     models: str = typer.Option(",".join(DEFAULT_MODELS), help="Comma-separated zoo models."),
     seeds: int = typer.Option(3, help="Seeds per model (mean ± std over them)."),
     epochs: int = typer.Option(30, help="Epoch budget per run (early stopping may end sooner)."),
@@ -216,8 +218,8 @@ def compare_command(
     lookback: Optional[int] = typer.Option(None, help="forecast: past steps seen [60]."),
     horizon: Optional[int] = typer.Option(None, help="forecast: steps predicted [1]."),
     fill: Optional[str] = typer.Option(None, help="forecast: repair NaN cells (ffill, interpolate)."),
-    test: Optional[Path] = typer.Option(None, help="classify, translate: test file [classify: a stratified 20% "
-                                        "of --data; translate: the validation part]."),
+    test: Optional[Path] = typer.Option(None, help="classify, translate, lm: test file [classify: a stratified "
+                                        "20% of --data; translate: the validation part; lm: 10% of the lines]."),
     text: Optional[str] = typer.Option(None, help="classify: text column [text]."),
     label: Optional[str] = typer.Option(None, help="classify: label column [label]."),
     series: bool = typer.Option(False, "--series", help="classify: numeric sequences instead of texts."),

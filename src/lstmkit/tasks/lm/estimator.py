@@ -115,6 +115,13 @@ class LanguageModel(RunEstimator):
                                     out=out, run_dir=run_dir, resume=resume, callbacks=callbacks,
                                     metrics=lambda: {"val": self._metrics(val_ids)}, plots=self._plots)
 
+    def check(self, data, **overrides: Any) -> None:
+        """Check the settings and read ``data`` as :meth:`fit` would, without training (a search
+        calls this once before its trials)."""
+        cfg = self._resolve_config(self.config, overrides)
+        _validate(cfg)
+        read_corpus(data, cfg.encoding, "--data")
+
     @classmethod
     def resume(cls, run_dir: str | Path, data=None, val=None) -> "LanguageModel":
         """Continue an interrupted run from its last checkpoint (same config, same text files)."""
