@@ -24,7 +24,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.runs import WEIGHTS_FILE, load_weights, new_run_dir, read_meta, read_metrics, save_tensors, write_json
 from lstmkit.train import Trainer, TrainingInterrupted, distributed
 
-__all__ = ["RunEstimator", "RoomRegistry", "load_run", "field_comments"]
+__all__ = ["RunEstimator", "RoomRegistry", "TuneHooks", "load_run", "field_comments"]
 
 
 class RunEstimator(ABC):
@@ -261,6 +261,44 @@ class RoomRegistry(Mapping):
 
     def register(self, name: str, entry: Any) -> None:
         self.extra[name] = entry
+
+
+class TuneHooks:
+    """A room's ``tune_keys``, ``tune_check`` and ``tune_trial`` (see :mod:`lstmkit.tune`), made
+    from its estimator.
+
+    A trial's flat ``params`` hold the data under ``data`` and the keyword arguments of ``fit``
+    named in ``files`` (e.g. ``val_data``); the rest are the estimator's parameters. ``choose``
+    (optional) picks the estimator class from ``params`` and removes what it reads.
+    """
+
+    def __init__(self, estimator: type, files: tuple[str, ...] = (), check_files: tuple[str, ...] = (),
+                 choose: Callable[[dict[str, Any]], type] | None = None, extra_keys: tuple[str, ...] = ()):
+        self.estimator, self.files, self.check_files = estimator, files, check_files
+        self.choose, self.extra_keys = choose, extra_keys
+
+    def keys(self) -> set[str]:
+        """The settings a search space may name."""
+        return set(self.estimator.parameter_names()) | set(self.extra_keys)
+
+    def _split(self, params: dict[str, Any]):
+        params = dict(params)
+        data = params.pop("data", None)
+        files = {k: str(v) for k, v in ((k, params.pop(k, None)) for k in self.files) if v is not None}
+        if data is None and files.get("src_file") is None:
+            raise LstmkitError("no data given", "pass --data FILE (or 'data:' in the --config file)")
+        cls = self.choose(params) if self.choose is not None else self.estimator
+        return cls(**params), None if data is None else str(data), files
+
+    def check(self, params: dict[str, Any]) -> None:
+        """Fail before the first trial on settings or data no trial could use."""
+        est, data, files = self._split(params)
+        est.check(data, **{k: v for k, v in files.items() if k in self.check_files})
+
+    def trial(self, params: dict[str, Any], callback) -> float:
+        """Train with ``params``; the best validation loss (``callback`` sees every epoch)."""
+        est, data, files = self._split(params)
+        return est.fit(data, callbacks=[callback], **files).result_.best_val_loss
 
 
 def field_comments(config_cls: type) -> dict[str, str]:

@@ -11,11 +11,11 @@ from typing import Any
 import torch
 
 from lstmkit.errors import LstmkitError
+from lstmkit.tasks._base import TuneHooks
 from lstmkit.tasks.classify.data import check_known_labels, stratified_split
 from lstmkit.tasks.classify.estimator import SequenceClassifier, TextClassifier
 from lstmkit.train.bench import (QUIET, Trial, ZooBench, choice, describe_source, float_range, int_range,
                                  make_trial)
-from lstmkit.train.callbacks import Callback
 
 __all__ = ["BENCH", "ClassifyBench", "SEARCH_SPACE", "tune_keys", "tune_check", "tune_trial"]
 
@@ -82,27 +82,6 @@ SEARCH_SPACE: dict[str, Any] = {
     "batch_size": choice(16, 32, 64)}
 
 
-def tune_keys() -> set[str]:
-    """The settings a search space may name (``series`` picks numeric sequences)."""
-    return set(TextClassifier.parameter_names()) | {"series"}
-
-
-def _estimator(params: dict[str, Any]):
-    params = dict(params)
-    data = params.pop("data", None)
-    if data is None:
-        raise LstmkitError("no data given", "pass --data FILE (or 'data:' in the --config file)")
-    cls = SequenceClassifier if params.pop("series", False) else TextClassifier
-    return cls(**params), str(data)
-
-
-def tune_check(params: dict[str, Any]) -> None:
-    """Fail before the first trial on settings or data no trial could use."""
-    est, data = _estimator(params)
-    est.check(data)
-
-
-def tune_trial(params: dict[str, Any], callback: Callback) -> float:
-    """Train with ``params``; the best validation loss (``callback`` sees every epoch)."""
-    est, data = _estimator(params)
-    return est.fit(data, callbacks=[callback]).result_.best_val_loss
+_TUNE = TuneHooks(TextClassifier, files=("val_data",), extra_keys=("series",),
+                  choose=lambda params: SequenceClassifier if params.pop("series", False) else TextClassifier)
+tune_keys, tune_check, tune_trial = _TUNE.keys, _TUNE.check, _TUNE.trial

@@ -11,12 +11,12 @@ from typing import Any
 import torch
 
 from lstmkit.errors import LstmkitError
+from lstmkit.tasks._base import TuneHooks
 from lstmkit.tasks.lm.data import read_corpus, split_lines
 from lstmkit.tasks.lm.estimator import LanguageModel
 from lstmkit.tasks.lm.model import LanguageModelNet
 from lstmkit.train.bench import (QUIET, Trial, ZooBench, check_zoo_models, choice, describe_source, float_range,
                                  int_range, make_trial)
-from lstmkit.train.callbacks import Callback
 
 __all__ = ["BENCH", "LanguageModelBench", "SEARCH_SPACE", "tune_keys", "tune_check", "tune_trial"]
 
@@ -71,26 +71,5 @@ SEARCH_SPACE: dict[str, Any] = {
     "lr": float_range(3e-4, 1e-2, log=True), "embed_dim": choice(64, 128, 256), "tie_weights": choice(False, True)}
 
 
-def tune_keys() -> set[str]:
-    """The settings a search space may name."""
-    return set(LanguageModel.parameter_names())
-
-
-def _estimator(params: dict[str, Any]):
-    params = dict(params)
-    data, val = params.pop("data", None), params.pop("val", None)
-    if data is None:
-        raise LstmkitError("no data given", "pass --data FILE (or 'data:' in the --config file)")
-    return LanguageModel(**params), str(data), None if val is None else str(val)
-
-
-def tune_check(params: dict[str, Any]) -> None:
-    """Fail before the first trial on settings or text no trial could use."""
-    est, data, _ = _estimator(params)
-    est.check(data)
-
-
-def tune_trial(params: dict[str, Any], callback: Callback) -> float:
-    """Train with ``params``; the best validation loss (``callback`` sees every epoch)."""
-    est, data, val = _estimator(params)
-    return est.fit(data, val, callbacks=[callback]).result_.best_val_loss
+_TUNE = TuneHooks(LanguageModel, files=("val",))
+tune_keys, tune_check, tune_trial = _TUNE.keys, _TUNE.check, _TUNE.trial

@@ -123,6 +123,13 @@ class SpeechRecognizer(RunEstimator):
             resume=resume, callbacks=callbacks, metrics=metrics,
             plots=lambda folder: self._plots(folder, x_va[0], raw_va[0], Path(val.paths[0]).name))
 
+    def check(self, data, **overrides: Any) -> None:
+        """Check the settings and read the manifest as :meth:`fit` would, without training (a
+        search calls this once before its trials)."""
+        cfg = self._resolve_config(self.config, overrides)
+        _validate(cfg)
+        read_utterances(data, cfg.label_from_name)
+
     @classmethod
     def resume(cls, run_dir: str | Path, data=None, val_data=None) -> "SpeechRecognizer":
         """Continue an interrupted run from its last checkpoint (same config, same recordings)."""

@@ -8,13 +8,12 @@ import torch
 from torch import nn
 
 from lstmkit.config import TranslateConfig
-from lstmkit.errors import LstmkitError
+from lstmkit.tasks._base import TuneHooks
 from lstmkit.nn.seq2seq import beam_search
 from lstmkit.tasks.translate.data import read_pairs, split_pairs
 from lstmkit.tasks.translate.estimator import Translator
 from lstmkit.train.bench import (QUIET, Trial, ZooBench, choice, describe_source, float_range, int_range,
                                  make_trial)
-from lstmkit.train.callbacks import Callback
 
 __all__ = ["BENCH", "TranslateBench", "SEARCH_SPACE", "tune_keys", "tune_check", "tune_trial"]
 
@@ -100,28 +99,6 @@ SEARCH_SPACE: dict[str, Any] = {
 _FILES = ("data", "src_file", "tgt_file", "val_data", "val_src_file", "val_tgt_file")
 
 
-def tune_keys() -> set[str]:
-    """The settings a search space may name."""
-    return set(Translator.parameter_names())
-
-
-def _estimator(params: dict[str, Any]):
-    params = dict(params)
-    files = {k: params.pop(k, None) for k in _FILES}
-    if files["data"] is None and files["src_file"] is None:
-        raise LstmkitError("no data given", "pass --data FILE with src and tgt columns (or 'src_file:' and "
-                           "'tgt_file:' in the --config file)")
-    return Translator(**params), {k: str(v) for k, v in files.items() if v is not None}
-
-
-def tune_check(params: dict[str, Any]) -> None:
-    """Fail before the first trial on settings or data no trial could use."""
-    est, files = _estimator(params)
-    est.check(files.get("data"), src_file=files.get("src_file"), tgt_file=files.get("tgt_file"))
-
-
-def tune_trial(params: dict[str, Any], callback: Callback) -> float:
-    """Train with ``params``; the best validation loss (``callback`` sees every epoch)."""
-    est, files = _estimator(params)
-    data = files.pop("data", None)
-    return est.fit(data, callbacks=[callback], **files).result_.best_val_loss
+_TUNE = TuneHooks(Translator, files=("src_file", "tgt_file", "val_data", "val_src_file", "val_tgt_file"),
+                  check_files=("src_file", "tgt_file"))
+tune_keys, tune_check, tune_trial = _TUNE.keys, _TUNE.check, _TUNE.trial
