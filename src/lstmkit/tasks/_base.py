@@ -61,7 +61,7 @@ class RunEstimator(ABC):
     @classmethod
     def parameter_names(cls) -> list[str]:
         """Every keyword parameter: the config's fields, then the train config's."""
-        own = [f.name for f in dataclasses.fields(cls.CONFIG) if f.name != "train" and f.name not in cls._NOT_PARAMETERS]
+        own = [f.name for f in dataclasses.fields(cls.CONFIG) if f.name not in {"train", *cls._NOT_PARAMETERS}]
         return own + [f.name for f in dataclasses.fields(TrainConfig)]
 
     @classmethod
@@ -71,8 +71,9 @@ class RunEstimator(ABC):
         if config is None:
             config = cls.default_config()
         elif not isinstance(config, cls.CONFIG):
-            raise LstmkitError(f"`config` of {cls.__name__} must be a {cls.CONFIG.__name__}, got {type(config).__name__}",
-                               f"pass {cls.CONFIG.__name__}(...) or keyword arguments")
+            name = cls.CONFIG.__name__
+            raise LstmkitError(f"`config` of {cls.__name__} must be a {name}, got {type(config).__name__}",
+                               f"pass {name}(...) or keyword arguments")
         known = cls.parameter_names()
         for name in overrides:
             if name not in known and name != "train":
@@ -87,7 +88,6 @@ class RunEstimator(ABC):
     def _build_config(cls, params: dict[str, Any]):
         """The config object of nested ``params`` (a task may convert values first)."""
         return cls.CONFIG.from_dict(params)
-
 
     # -- construction from a run's lstmkit.json ------------------------------------------------
     @staticmethod
