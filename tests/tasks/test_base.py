@@ -2,6 +2,9 @@
 import dataclasses
 import inspect
 import json
+import os
+import subprocess
+import sys
 from dataclasses import dataclass, field
 
 import pytest
@@ -137,3 +140,20 @@ def test_every_estimator_lists_every_config_field_with_its_default(name):
         assert f"    {f.name} = " in cls.__doc__
     for f in dataclasses.fields(TrainConfig):
         assert params[f.name].default == getattr(defaults.train, f.name), f.name
+
+
+def test_under_torchrun_only_rank_0_creates_and_writes_the_run_folder(tmp_path):
+    """Two CPU processes train an lm through _train_and_save: one folder, written once, finished."""
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(["the cat sat", "a dog ran", "the dog sat", "a cat ran"] * 20) + "\n")
+    flags = ["lm", "train", "--data", str(corpus), "--hidden-size", "8", "--embed-dim", "8", "--layers", "1",
+             "--epochs", "2", "--batch-size", "16", "--progress", "off", "--device", "cpu",
+             "--out", str(tmp_path / "runs")]
+    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+                           "-m", "lstmkit", *flags], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (run,) = (tmp_path / "runs").iterdir()
+    assert read_meta(run, "lm")["status"] == "finished"
+    for name in ("model.safetensors", "vocab.json", "metrics.json", "history.csv", "plots/loss.png"):
+        assert (run / name).is_file(), name
