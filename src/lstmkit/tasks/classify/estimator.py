@@ -24,12 +24,12 @@ from lstmkit.data.batching import TRUNCATE_MODES, BucketBatches, truncate
 from lstmkit.data.scaling import SCALER_KINDS, Scaler
 from lstmkit.data.vocab import PAD_ID, TOKENIZERS, load_vectors, make_tokenizer, tokenizer_from_dict
 from lstmkit.errors import LstmkitError
+from lstmkit.nn.classifier import POOLINGS, ClassificationLoss, ClassifierNet
 from lstmkit.nn.zoo import ENCODERS
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.runs import FORMAT_VERSION, META_FILE, atomic_write, read_meta, read_run, write_json
 from lstmkit.tasks.classify.data import (SeriesData, TextData, check_classes, check_known_labels, read_series,
                                          read_texts, stratified_split)
-from lstmkit.nn.classifier import POOLINGS, ClassificationLoss, ClassifierNet
 from lstmkit.train.metrics import classification_metrics
 
 __all__ = ["TextClassifier", "SequenceClassifier", "load_classifier", "TASK", "VOCAB_FILE"]
