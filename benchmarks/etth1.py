@@ -54,7 +54,8 @@ def run(df: pd.DataFrame, horizon: int, params: dict) -> dict:
     tf = f.test_forecasts(df)                                            # public accessor, original units
     y_true, pred = tf["actual"], tf["forecast"]                           # [n, H, 7]
     last = df[cols].to_numpy(dtype=np.float64)[tf["origins"]][:, None, :]  # naive: the last observed value
-    z = lambda a: f.target_scaler_.transform(a.reshape(-1, len(cols))).reshape(a.shape)   # noqa: E731
+    loc, sc = f.panel_scaler_.get(f.series_ids_[0])                       # one series: its z-score scaler
+    z = lambda a: (a - loc) / sc                                          # noqa: E731
     err = z(pred) - z(y_true)
     naive = z(np.broadcast_to(last, y_true.shape)) - z(y_true)
     out = {"MSE": round(float(np.mean(err ** 2)), 3), "MAE": round(float(np.mean(np.abs(err))), 3),

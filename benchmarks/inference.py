@@ -41,16 +41,18 @@ def make_series(n: int = N, seed: int = SEED) -> np.ndarray:
 
 def tutorial_run(folder: Path, series: np.ndarray) -> Path:
     """A finished forecast run folder holding the (untrained) tutorial network."""
-    from lstmkit.data.scaling import Scaler
     from lstmkit.tasks.forecast.estimator import Forecaster
     from lstmkit.tasks.forecast.model import ForecastNet
+    from lstmkit.tasks.forecast.probabilistic import Output
+    from lstmkit.tasks.forecast.scalers import PanelScaler
     torch.manual_seed(SEED)
     est = Forecaster(target=["y"], lookback=LOOKBACK, hidden_size=HIDDEN, num_layers=LAYERS, dropout=DROPOUT,
                      relative=False)
     est.config_ = est.config
     est.net_ = ForecastNet(1, 1, 1, "lstm", HIDDEN, LAYERS, DROPOUT, relative=False).eval()
-    est.target_scaler_ = Scaler("minmax").fit(series[: int(0.7 * len(series)), None])
-    est.feature_scaler_ = None
+    est.output_, est.series_ids_, est.input_names_ = Output("point"), ["series"], ["y"]   # a panel of one
+    est.panel_scaler_ = PanelScaler("minmax").fit_one("series", series[: int(0.7 * len(series)), None])
+    est.covariate_scaler_, est.n_past_, est.n_future_ = None, 0, 0
     est.season_ = 50
     est.data_summary_ = {"rows": len(series), "source": None}
     return est.save(folder / "tutorial")
@@ -86,7 +88,7 @@ def main() -> None:
         export_onnx(run)
         int8 = export_int8(run, min_seconds=0.1)
         fp32 = Forecaster.load(run)
-        scaled = torch.from_numpy(fp32.target_scaler_.transform(series[:, None]).astype(np.float32))
+        scaled = torch.from_numpy(fp32.model_inputs(series))                   # [N, 1] scaled
         X, _ = make_windows(scaled, scaled, LOOKBACK, 1)                       # [N-60, 60, 1] views
         xb, x1 = X[:BATCH].contiguous(), X[BATCH:BATCH + 1].contiguous()
         engines = {

@@ -61,12 +61,12 @@ class ForecastConfig:
     num_layers: int = 2
     dropout: float = 0.2            # between recurrent layers and before the head
     relative: bool = True           # model the change from each window's last value (trends)
-    scaler: str = "minmax"          # minmax | standard | none, fitted on the training part only
-    val_frac: float = 0.15
+    scaler: str = "minmax"          # minmax | standard | mase | none, per series, on its training part only
+    val_frac: float = 0.15          # one series (no id, no val/test_size): fractions of it for val / test
     test_frac: float = 0.15
     season: int | None = None       # seasonal period for baselines and MASE; None -> inferred
     fill: str | None = None         # None (NaN is an error) | ffill | interpolate
-    # -- many series, covariates, probabilistic output, strategies (tasks/forecast/panel.py) --
+    # -- many series, covariates, probabilistic output, strategies: for one series as for many --
     id: str | None = None           # series id column: one global model over every series
     format: str = "long"            # long (rows of id, time, values) | m4 (wide: id, then ragged values)
     past_covariates: list[str] = field(default_factory=list)    # known up to the forecast origin only
@@ -77,34 +77,25 @@ class ForecastConfig:
     quantiles: list[float] = field(default_factory=list)  # e.g. [0.1, 0.5, 0.9]: pinball loss
     likelihood: str | None = None   # None | gaussian | studentt (negative log-likelihood)
     strict: bool = False            # a series too short for lookback + horizon is an error, not skipped
-    val_size: int | None = None     # points per series for val / test (instead of the fractions)
+    val_size: int | None = None     # points per series for val / test (instead of the fractions; many
+                                    # series without them: one horizon each)
     test_size: int | None = None
     ets: bool | None = None         # ETS baseline per series; None: only for up to 20 series
-    samples_per_epoch: int | None = None  # many series: windows drawn per epoch (series uniform); None: all
-    log: bool = False               # many series: model log(y) (multiplicative seasonality, errors relative
+    samples_per_epoch: int | None = None  # windows drawn per epoch (series uniform); None: all
+    log: bool = False               # model log(y) (multiplicative seasonality, errors relative
                                     # to the level, as sMAPE counts them); targets must be > 0
     highway: int = 0                # LSTNet's autoregressive highway: a linear map from the last N scaled
                                     # values of each window straight to the horizon, added to the network's
                                     # forecast (strong seasonality: N = lookback); 0: off
     highway_hidden: int = 0         # > 0: the highway is an MLP (N units, ReLU) instead of linear
-    segment: int = 0                # many series: the encoder reads the window this many steps at a time
+    segment: int = 0                # the encoder reads the window this many steps at a time
                                     # (SegRNN; must divide the lookback); 0: one step at a time
-    deseason: int = 0               # many series: remove each series' seasonal indices of this period
+    deseason: int = 0               # remove each series' seasonal indices of this period
                                     # (classical decomposition, after --log) before the network; 0: off
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
-
-    @property
-    def is_global(self) -> bool:
-        """True when the run needs the many-series model (tasks/forecast/panel.py)."""
-        return bool(self.id is not None or self.format != "long" or self.past_covariates
-                    or self.future_covariates or self.calendar or self.id_embedding or self.quantiles
-                    or self.likelihood or self.strategy != "direct" or self.val_size is not None
-                    or self.test_size is not None or self.samples_per_epoch is not None
-                    or bool(self.highway) or bool(self.log) or bool(self.deseason)
-                    or bool(self.segment))
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "ForecastConfig":

@@ -1,3 +1,4 @@
+import csv
 import json
 
 import numpy as np
@@ -5,6 +6,10 @@ import pytest
 import torch
 
 from forecast_data import sine_frame
+from lstmkit.config import TrainConfig
+from lstmkit.data.windows import WindowBatches
+from lstmkit.deploy.adapter import UpdateData
+from lstmkit.deploy.online import fine_tune
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.estimator import Forecaster
 
@@ -19,7 +24,7 @@ def test_update_improves_on_new_data_and_is_saved_as_a_new_version(abs_forecaste
     new = sine_frame(n=200, seed=11, trend=0.002)
     est.update(new, epochs=5, lr=5e-3)
     r = est.last_update_
-    assert r["accepted"] and r["val_loss_after"] < r["val_loss_before"]
+    assert r["accepted"] and r["val_loss_after"] < r["val_loss_before"] and r["nan_skips"] == 0
     assert any(not torch.equal(before[k], v) for k, v in est.net_.state_dict().items())
     assert est.run_dir_ is None          # an exported graph of the old weights is not used any more
     saved = est.save(tmp_path / "v2")
@@ -48,3 +53,90 @@ def test_update_refuses_too_little_data_and_bad_settings(abs_forecaster):
         est.update(sine_frame(n=200), epochs=0)
     with pytest.raises(LstmkitError, match="holdout"):
         est.update(sine_frame(n=200), holdout=1.5)
+
+
+# -- the generic update (lstmkit.deploy.online) on a task-free adapter ------------------------------
+class _LinearAdapter:
+    """The update half of the adapter protocol around ``y = x @ w`` (no task involved)."""
+
+    def __init__(self, batches, holdout, **train):
+        torch.manual_seed(0)
+        self.net = torch.nn.Linear(3, 1)
+        self.train_config = TrainConfig(**{"device": "cpu", "progress": "off", "lr": 1e-2, **train})
+        self.batches, self.holdout, self.was_updated = batches, holdout, False
+
+    def check_updatable(self):
+        pass
+
+    def update_data(self, new_data, holdout, batch_size):
+        return UpdateData(train=self.batches, holdout=self.holdout, report={"rows": 99})
+
+    def updated(self):
+        self.was_updated = True
+
+
+def _linear_data(n=64, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 3, generator=g)
+    return x, x @ torch.tensor([[1.0], [-2.0], [0.5]])
+
+
+def _batches(x, y, size=16):
+    return [(x[i:i + size], y[i:i + size]) for i in range(0, len(x), size)]
+
+
+def test_a_nan_batch_is_skipped_by_the_trainers_guard_and_the_update_still_learns():
+    x, y = _linear_data()
+    batches = _batches(x, y)
+    batches[1] = (batches[1][0].clone(), batches[1][1].clone())
+    batches[1][0][0, 0] = float("nan")                     # one poisoned batch per epoch
+    adapter = _LinearAdapter(batches, [_linear_data(16, seed=1)])
+    report = fine_tune(adapter, "new data", epochs=3, lr=1e-2)
+    assert report["nan_skips"] == 3 and report["accepted"] and adapter.was_updated
+    assert report["rows"] == 99 and report["epochs"] == 3 and report["loss"] == "mse"
+    assert all(torch.isfinite(p).all() for p in adapter.net.parameters())
+
+
+def test_guard_giving_up_restores_the_weights_bit_for_bit_and_raises():
+    x, y = _linear_data()
+    poisoned = [(torch.full_like(xb, float("nan")), yb) for xb, yb in _batches(x, y)]
+    adapter = _LinearAdapter(poisoned, [_linear_data(16, seed=1)], nan_retries=2)
+    before = {k: v.clone() for k, v in adapter.net.state_dict().items()}
+    with pytest.raises(LstmkitError, match="non-finite 3 times"):
+        fine_tune(adapter, "new data", epochs=2)
+    assert all(torch.equal(before[k], v) for k, v in adapter.net.state_dict().items())
+    assert not adapter.was_updated
+
+
+def test_the_runs_clipping_applies_to_every_update_step(monkeypatch):
+    calls = []
+    clip = torch.nn.utils.clip_grad_norm_
+
+    def spy(params, max_norm, *args, **kwargs):
+        calls.append(max_norm)
+        return clip(params, max_norm, *args, **kwargs)
+
+    monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_", spy)
+    x, y = _linear_data()
+    adapter = _LinearAdapter(_batches(x, y), [_linear_data(16, seed=1)], clip_norm=0.25)
+    fine_tune(adapter, "new data", epochs=2)
+    assert calls == [0.25] * 8                               # 4 batches x 2 epochs
+
+
+def test_fixed_epochs_constant_lr_checkpoints_and_the_trainers_seeding(tmp_path):
+    x, y = _linear_data()
+    shuffled = WindowBatches(x, y, batch_size=8, shuffle=True)
+    holdout = [(x[:8], -y[:8])]          # gets worse as the model learns: early stopping would cut in
+    adapter = _LinearAdapter(shuffled, holdout, patience=1, lr_schedule="cosine", max_epochs=100)
+    report = fine_tune(adapter, "new data", epochs=4, lr=1e-2, run_dir=tmp_path / "update")
+    assert not report["accepted"]
+    with open(tmp_path / "update" / "history.csv") as f:
+        history = list(csv.DictReader(f))
+    assert len(history) == 4 and {float(h["lr"]) for h in history} == {1e-2}   # every epoch, constant lr
+    assert (tmp_path / "update" / "checkpoints").is_dir()
+
+    def trained(seed):
+        a = _LinearAdapter(shuffled, [_linear_data(16, seed=1)])
+        fine_tune(a, "new data", epochs=2, seed=seed)
+        return a.net.weight.detach().clone()
+    assert torch.equal(trained(1), trained(1)) and not torch.equal(trained(1), trained(2))

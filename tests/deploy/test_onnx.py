@@ -8,7 +8,7 @@ pytest.importorskip("onnxruntime")
 
 from forecast_data import sine_frame
 from lstmkit.deploy.onnx import ONNX_FILE, OnnxRunner, check_against_torch, export_onnx, load_runner
-from lstmkit.deploy.tasks import ForecastAdapter
+from lstmkit.tasks.forecast.deploy import ForecastAdapter
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.estimator import Forecaster
 

@@ -7,18 +7,17 @@ import torch
 from forecast_data import sine_frame
 from lstmkit.deploy import Stream
 from lstmkit.errors import LstmkitError
-from lstmkit.tasks.forecast.estimator import _prepare
 
 
 def _history(est, n=50, seed=7):
     df = sine_frame(n=n, seed=seed)
     obs = [{"y": a, "temp": b} for a, b in df[["y", "temp"]].to_numpy()]
-    x = torch.from_numpy(est._inputs(_prepare(df, est.config_)))[None]     # [1, n, 2] scaled
+    x = torch.from_numpy(est.model_inputs(df))[None]                       # [1, n, 2] scaled
     return obs, x
 
 
 def _original(est, y):
-    return est.target_scaler_.inverse_transform(y.numpy().astype(np.float64))
+    return est.to_original(y.numpy())
 
 
 def test_state_mode_equals_the_batch_forward_over_the_whole_history(abs_forecaster):
@@ -131,7 +130,7 @@ def test_torch_fast_step_equals_batch_forward_and_the_general_path(uni_forecaste
     values = [float(v) for v in df["y"]]
     values[5] = int(round(values[5]))                  # ints take the scalar path too
     df.loc[5, "y"] = values[5]
-    x = torch.from_numpy(est._inputs(_prepare(df[["time", "y"]], est.config_)))[None]
+    x = torch.from_numpy(est.model_inputs(df[["time", "y"]]))[None]
     fast = est.stream(engine="torch")
     assert fast._fast is not None
     got = fast.run(values[:25], id="a")

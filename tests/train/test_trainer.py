@@ -87,6 +87,21 @@ def test_early_stopping_restores_the_best_weights():
     assert _same_weights(model, short)
 
 
+def test_restore_best_false_keeps_the_last_epochs_weights():
+    # val loss rises from the start (negated target), so "best" is an early epoch, not the last
+    cfg = _cfg(max_epochs=5, patience=100)
+    tr, va = Batches(*_data(), shuffle=True), Batches(*_data(48, sign=-1.0, seed=1))
+    last = _model()
+    r = Trainer(cfg).fit(last, tr, va, restore_best=False)
+    assert r.best_epoch < 5 and r.epochs_run == 5
+    best = _model()
+    Trainer(cfg).fit(best, tr, va)
+    plain = _model()                 # the same 5 epochs, nothing to restore from: the last weights
+    Trainer(cfg).fit(plain, tr)
+    assert not _same_weights(last, best)
+    assert _same_weights(last, plain)
+
+
 def test_reduce_lr_on_plateau_halves_the_rate():
     _, r = _fit(_cfg(max_epochs=5, lr_patience=0, patience=100), val_sign=-1.0)
     lrs = [h["lr"] for h in r.history]

@@ -1,14 +1,19 @@
 """Deployment: int8, ONNX with explicit state, streaming, online updates, the HTTP service.
 
-Every feature reaches a task through its adapter (:mod:`lstmkit.deploy.tasks`). Optional
-dependencies are imported only when used: ``[export]`` (onnx, onnxruntime), ``[serve]``
-(fastapi, uvicorn, websockets).
+The engines here work on any task's adapter (:class:`~lstmkit.deploy.adapter.DeployAdapter`);
+:mod:`lstmkit.deploy.registry` finds a run's adapter by the task name in its ``lstmkit.json``
+(``lstmkit/tasks/<task>/deploy.py``), so nothing here imports a task. Optional dependencies are
+imported only when used: ``[export]`` (onnx, onnxruntime), ``[serve]`` (fastapi, uvicorn,
+websockets).
 """
+from lstmkit.deploy.adapter import DeployAdapter
 from lstmkit.deploy.onnx import OnnxRunner, export_onnx
 from lstmkit.deploy.quantize import export_int8
+from lstmkit.deploy.registry import adapter_for, supported_tasks
 from lstmkit.deploy.streaming import Stream
 
-__all__ = ["Stream", "export_onnx", "export_int8", "OnnxRunner", "create_app", "serve"]
+__all__ = ["Stream", "export_onnx", "export_int8", "OnnxRunner", "create_app", "serve", "DeployAdapter",
+           "adapter_for", "supported_tasks"]
 
 
 def create_app(*args, **kwargs):

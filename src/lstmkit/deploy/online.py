@@ -1,89 +1,99 @@
-"""Online learning: fine-tune a fitted forecaster on recent data, with a guard that rolls back.
+"""Online learning: fine-tune a fitted model on recent data, with a guard that rolls back.
 
-The newest windows (those whose targets are the last points of ``new_data``) are held out; the
-model trains a few epochs on the windows before them with a small learning rate (a tenth of the
-training one by default) and keeps the new weights only if the error on the held-out newest
-points went down. Scalers are kept as fitted: the update adapts the network, not the units.
+Works on any task's adapter (:class:`~lstmkit.deploy.adapter.DeployAdapter`). The task cuts the
+new data into training batches and the newest examples (``holdout``); the model trains
+``epochs`` epochs on the former through the :class:`~lstmkit.train.Trainer` (the run's
+clipping, loss, NaN guard, precision and seeding; a constant, small learning rate, a tenth of
+the training one by default; no early stopping) and keeps the new weights only if the loss on
+the held-out newest examples went down. The task's preprocessing is kept as fitted: the update
+adapts the network, not the units.
 """
 from __future__ import annotations
 
 import copy
+import dataclasses
+import math
 import time
+from pathlib import Path
 from typing import Any
 
 import torch
 
+from lstmkit.config import TrainConfig
 from lstmkit.errors import LstmkitError
+from lstmkit.train.trainer import Trainer
 
-__all__ = ["update_forecaster"]
+__all__ = ["fine_tune", "fine_tune_config"]
 
 
-def update_forecaster(est, new_data, epochs: int = 5, lr: float | None = None, holdout: float = 0.2,
-                      batch_size: int | None = None, seed: int | None = None) -> dict[str, Any]:
-    """Fine-tune ``est.net_`` in place on ``new_data``; returns the update report.
+def fine_tune(adapter, new_data, epochs: int = 5, lr: float | None = None, holdout: float = 0.2,
+              batch_size: int | None = None, seed: int | None = None,
+              run_dir: str | Path | None = None) -> dict[str, Any]:
+    """Fine-tune ``adapter.net`` in place on ``new_data``; returns the update report.
 
-    ``holdout`` is the fraction of the newest windows (at least one) that judges the update.
-    The report says ``accepted`` (weights changed) or not (weights restored bit for bit).
+    ``holdout`` is the fraction of the newest examples (at least one) that judges the update.
+    The report says ``accepted`` (weights changed) or not (weights restored bit for bit); an
+    error while training (e.g. the NaN guard's retries used up) also restores them, then raises.
+    ``run_dir`` (optional) receives the fit's history.csv and checkpoints.
     """
-    from lstmkit.tasks.forecast.estimator import _prepare
-    from lstmkit.train.trainer import make_loss
-    est._check_fitted()
-    if getattr(est, "quantization_", None):
-        raise LstmkitError("an int8 model cannot be fine-tuned", "update the original float run, then export again")
+    adapter.check_updatable()
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise LstmkitError(f"`epochs` must be a positive integer, got {epochs!r}", "pass --epochs 5, say")
     if not 0 < holdout < 1:
         raise LstmkitError(f"`holdout` must be a fraction in (0, 1), got {holdout!r}", "use e.g. 0.2")
-    cfg = est.config_
-    lr = cfg.train.lr / 10 if lr is None else lr
+    base = adapter.train_config
+    lr = base.lr / 10 if lr is None else lr
     if not lr > 0:
         raise LstmkitError(f"`lr` must be positive, got {lr}", "pass --lr 1e-4, say")
-    series = _prepare(new_data, cfg)
-    X, Y = est._windows(series, cfg)                     # scaled with the fitted scalers
-    n = len(X)
-    n_val = max(1, round(n * holdout))
-    n_train = n - n_val - (cfg.horizon - 1)              # no training target inside the held-out points
-    if n_train < 1:
-        need = cfg.lookback + cfg.horizon + n_val + cfg.horizon - 1
-        raise LstmkitError(f"too little new data for an update: {len(series.values)} rows, need at least {need}",
-                           f"pass more rows (lookback {cfg.lookback} + horizon {cfg.horizon} + held-out points)")
+    data = adapter.update_data(new_data, holdout, batch_size or base.batch_size)
 
-    net, loss_fn = est.net_, make_loss(cfg.train.loss)
+    net = adapter.net
+    home = next(net.parameters()).device
+    trainer = Trainer(fine_tune_config(base, lr, epochs, seed), run_dir=run_dir)
     before_state = copy.deepcopy(net.state_dict())
-    before = _loss(net, loss_fn, X[-n_val:], Y[-n_val:])
-    torch.manual_seed(cfg.train.seed if seed is None else seed)
-    opt = torch.optim.Adam(net.parameters(), lr=lr)
-    bs = batch_size or cfg.train.batch_size
+    before = holdout_loss(net, trainer.loss_fn, data.holdout)
     t0 = time.perf_counter()
-    net.train()
-    for _ in range(epochs):
-        for idx in torch.randperm(n_train).split(bs):
-            opt.zero_grad()
-            loss = loss_fn(net(X[idx]), Y[idx])
-            loss.backward()
-            if cfg.train.clip_norm:
-                torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.train.clip_norm)
-            opt.step()
-    net.eval()
-    after = _loss(net, loss_fn, X[-n_val:], Y[-n_val:])
-    accepted = after < before
-    if not accepted:
+    try:
+        result = trainer.fit(net, data.train, restore_best=False)
+    except BaseException:
         net.load_state_dict(before_state)
-    else:       # the weights no longer match the run folder (nor its model.onnx) until saved
-        est.run_dir_ = None
+        raise
+    finally:
+        net.to(home).eval()
+    after = holdout_loss(net, trainer.loss_fn, data.holdout)
+    accepted = after < before
+    if accepted:
+        adapter.updated()
+    else:
+        net.load_state_dict(before_state)
     return {"accepted": bool(accepted), "val_loss_before": before, "val_loss_after": after,
-            "loss": cfg.train.loss, "units": "scaled", "rows": int(len(series.values)),
-            "train_windows": int(n_train), "val_windows": int(n_val), "epochs": epochs, "lr": lr,
+            "loss": base.loss, **data.report, "epochs": epochs, "lr": lr,
+            "nan_skips": sum(h.get("nan_skips", 0) for h in result.history),
             "seconds": round(time.perf_counter() - t0, 3), "source": _source(new_data),
             "when": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
 
 
-def _loss(net, loss_fn, X, Y) -> float:
+def fine_tune_config(base: TrainConfig, lr: float, epochs: int, seed: int | None = None) -> TrainConfig:
+    """``base`` for a fine-tuning fit: exactly ``epochs`` epochs at a constant ``lr`` (no early
+    stopping, no schedule, no time budget), quietly (no progress, TensorBoard or doctor)."""
+    return dataclasses.replace(base, lr=lr, max_epochs=epochs, patience=epochs, lr_schedule="plateau",
+                               lr_patience=epochs, max_minutes=None, progress="off", tensorboard=False,
+                               doctor=False, seed=base.seed if seed is None else seed)
+
+
+def holdout_loss(net: torch.nn.Module, loss_fn, batches) -> float:
+    """Mean loss of ``net`` over ``(inputs, target)`` batches, weighted by batch rows (NaN if none)."""
     net.eval()
+    device = next(net.parameters()).device
+    total, count = 0.0, 0
     with torch.no_grad():
-        return float(loss_fn(net(X), Y))
+        for xb, yb in batches:
+            xb = tuple(x.to(device) for x in xb) if isinstance(xb, (tuple, list)) else xb.to(device)
+            pred = net(*xb) if isinstance(xb, tuple) else net(xb)
+            total += float(loss_fn(pred, yb.to(device))) * len(yb)
+            count += len(yb)
+    return total / count if count else math.nan
 
 
 def _source(data) -> str | None:
-    from pathlib import Path
     return str(Path(data).resolve()) if isinstance(data, (str, Path)) else None

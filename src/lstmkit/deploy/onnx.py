@@ -20,11 +20,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from lstmkit.deploy.registry import adapter_for, weights_fingerprint
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import atomic_write, read_meta, write_json
 
-__all__ = ["ONNX_FILE", "OPSET", "TOLERANCE", "export_onnx", "write_onnx", "OnnxRunner", "OnnxNet",
-           "load_runner", "resolve_engine", "engine_net", "ENGINES"]
+__all__ = ["ONNX_FILE", "OPSET", "TOLERANCE", "require_onnx", "export_onnx", "write_onnx", "OnnxRunner",
+           "OnnxNet", "load_runner", "resolve_engine", "engine_net", "ENGINES"]
 
 ONNX_FILE = "model.onnx"
 REPORT_FILE = "onnx.json"
@@ -33,7 +34,8 @@ TOLERANCE = 1e-4
 ENGINES = ("auto", "torch", "onnx")
 
 
-def _require_onnx():
+def require_onnx() -> None:
+    """An LstmkitError naming the extra to install when onnx or onnxruntime is missing."""
     try:
         import onnx  # noqa: F401
         import onnxruntime  # noqa: F401
@@ -49,8 +51,7 @@ def export_onnx(run: str | Path, out: str | Path | None = None, tolerance: float
     batch size, sequence length and state) within ``tolerance``; ``RUN/onnx.json`` records the
     check. Returns the path written.
     """
-    from lstmkit.deploy.tasks import adapter_for, weights_fingerprint
-    _require_onnx()
+    require_onnx()
     run = Path(run)
     if "quantization" in read_meta(run):
         raise LstmkitError(f"{run} is an int8 run; its ONNX graph is already {run / ONNX_FILE}",
@@ -125,9 +126,9 @@ def _set_metadata(path: str, props: dict[str, str]) -> None:
 
 
 def check_against_torch(runner: "OnnxRunner", graph: nn.Module, adapter, seed: int = 1) -> float:
-    """Max abs difference of every output on fresh inputs: batch 3, lookback + 5 steps, random state."""
+    """Max abs difference of every output on fresh inputs: batch 3, window + 5 steps, random state."""
     g = torch.Generator().manual_seed(seed)
-    x = adapter.example_inputs(3, adapter.cfg.lookback + 5, seed=seed)
+    x = adapter.example_inputs(3, (adapter.window or 1) + 5, seed=seed)
     state = [0.5 * torch.randn(s.shape, generator=g) for s in _zero_state(adapter, 3)]
     with torch.no_grad():
         ref = graph(x, *state)
@@ -174,7 +175,7 @@ class OnnxRunner:
 class OnnxNet(nn.Module):
     """An :class:`OnnxRunner` behind a torch module's call: ``x [B, L, I] -> y``, zero state.
 
-    A drop-in for a task's ``net_`` at inference (it has no parameters to train or save)."""
+    A drop-in for a task's net at inference (it has no parameters to train or save)."""
 
     def __init__(self, runner: OnnxRunner):
         super().__init__()
@@ -187,8 +188,7 @@ class OnnxNet(nn.Module):
 
 def load_runner(run: str | Path, threads: int | None = None) -> OnnxRunner:
     """The ONNX graph of a run, refused when missing or exported from other weights."""
-    from lstmkit.deploy.tasks import weights_fingerprint
-    _require_onnx()
+    require_onnx()
     run = Path(run)
     path = run / ONNX_FILE
     if not path.is_file():
@@ -220,12 +220,12 @@ def resolve_engine(run: str | Path | None, engine: str = "auto", preferred: str 
     return "onnx" if run is not None and _has_fresh_onnx(Path(run)) else "torch"
 
 
-def engine_net(est, engine: str = "auto") -> nn.Module:
-    """The network an estimator predicts with under ``engine`` (its own net, or the run's ONNX graph)."""
-    run = getattr(est, "run_dir_", None)
-    chosen = resolve_engine(run, engine, getattr(est, "engine_", None))
+def engine_net(adapter, engine: str = "auto", run: str | Path | None = None) -> nn.Module:
+    """The network an adapter's model answers with under ``engine``: its own net, or ``run``'s
+    ONNX graph (see :func:`resolve_engine`; ``run`` is None for a model not saved as it is)."""
+    chosen = resolve_engine(run, engine, adapter.preferred_engine)
     if chosen == "torch":
-        return est.net_
+        return adapter.net
     if run is None:
         raise LstmkitError("the ONNX engine needs a saved run with an exported graph",
                            "save the model, then run 'lstmkit export onnx --run RUN'")

@@ -27,6 +27,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from lstmkit.deploy.onnx import OnnxNet, OnnxRunner, require_onnx, write_onnx
+from lstmkit.deploy.registry import adapter_for, weights_fingerprint
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import META_FILE, WEIGHTS_FILE, read_meta, save_tensors, write_json
 
@@ -225,9 +227,6 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
     Both ``backends`` are tried and measured; the run keeps every one that worked and records
     the faster as its engine. ``data`` overrides the run's own data source for the test metrics.
     """
-    from lstmkit.deploy.onnx import _require_onnx
-    from lstmkit.deploy.tasks import adapter_for, weights_fingerprint
-
     run = Path(run)
     meta = read_meta(run)
     if "quantization" in meta:
@@ -261,7 +260,7 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
                 refusals["torch"] = str(e)
         if "onnx" in backends:
             try:
-                _require_onnx()
+                require_onnx()
                 candidates["onnx"] = _quantize_onnx(adapter, tmp, fp32, x_batch, x_one, data, min_seconds)
             except LstmkitError as e:
                 refusals["onnx"] = str(e)
@@ -302,7 +301,6 @@ def _score(net, fp32, adapter, x_batch, x_one, data, min_seconds) -> dict[str, A
 
 
 def _quantize_onnx(adapter, tmp: Path, fp32, x_batch, x_one, data, min_seconds) -> dict[str, Any]:
-    from lstmkit.deploy.onnx import OnnxNet, OnnxRunner, write_onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
     import logging
     float_path = tmp / ".float.onnx"

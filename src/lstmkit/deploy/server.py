@@ -104,17 +104,17 @@ def create_app(run: str | Path, engine: str = "auto", max_body: int = MAX_BODY, 
     from lstmkit import __version__
     from lstmkit.deploy.onnx import engine_net, resolve_engine
     from lstmkit.deploy.streaming import make_stream
-    from lstmkit.deploy.tasks import adapter_for, weights_fingerprint
+    from lstmkit.deploy.registry import adapter_for, weights_fingerprint
+    from lstmkit.runs import read_meta
 
     run = Path(run)
     adapter = adapter_for(run)
-    est = adapter.est
-    chosen = resolve_engine(run, engine, getattr(est, "engine_", None))
-    net = engine_net(est, chosen)
+    chosen = resolve_engine(run, engine, adapter.preferred_engine)
+    net = engine_net(adapter, chosen, run)
     stream = make_stream(adapter, "auto", chosen, run)
     lookback = adapter.window
     info = {**adapter.metadata(), "run": str(run.resolve()), "engine": chosen, "stream_mode": stream.mode,
-            "quantization": getattr(est, "quantization_", None), "fingerprint": weights_fingerprint(run),
+            "quantization": read_meta(run).get("quantization"), "fingerprint": weights_fingerprint(run),
             "lstmkit_version": __version__,
             "limits": {"max_body_bytes": max_body, "max_streams": max_streams, "max_instances": max_instances}}
 

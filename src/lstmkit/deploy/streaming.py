@@ -4,17 +4,20 @@
 >>> s.step(412.3, id="sensor-1")             # forecast [horizon, targets] after this observation
 >>> s.save("state.safetensors"); s.reset(); s.restore("state.safetensors")
 
-What ``y_t`` means for a window forecaster. Two modes, both exact:
+The engine works on a task's adapter (:class:`~lstmkit.deploy.adapter.DeployAdapter`). What
+``y_t`` means for a model that reads a window (a forecaster). Two modes, both exact:
 
-* ``state`` — carry the encoder's ``(h, c)`` (GRU: ``h``). ``y_t`` is the forecast the network
-  makes after reading the **whole history so far** from a zero state, i.e. ``net(x[:, :t+1])``;
-  each step costs one recurrent step. Needs a one-directional LSTM/GRU encoder in absolute mode.
-* ``window`` — keep the last ``lookback`` observations and run the network over them; ``y_t``
-  equals ``predict()`` on that history (before ``lookback`` observations: on what there is).
-  Any encoder works. A ``relative`` forecaster must use it: it subtracts the newest value from
-  every input of the window, so the state of earlier steps cannot be carried forward.
+* ``state`` — carry the encoder's ``(h, c)`` (GRU: ``h``). ``y_t`` is the answer the network
+  gives after reading the **whole history so far** from a zero state, i.e. ``net(x[:, :t+1])``;
+  each step costs one recurrent step. Needs a one-directional LSTM/GRU encoder, and a model whose
+  earlier inputs do not change with later ones (``adapter.state_refusal()`` says why not: e.g. a
+  ``relative`` forecaster subtracts the newest value from every input of the window).
+* ``window`` — keep the last ``adapter.window`` observations and run the network over them;
+  ``y_t`` equals ``predict()`` on that history (before a full window: on what there is). Any
+  encoder works.
 
-``mode="auto"`` picks ``state`` where it applies and ``window`` otherwise.
+``mode="auto"`` picks ``state`` where it applies and ``window`` otherwise. With the torch engine
+in state mode a task may supply a faster exact step (``adapter.fast_step()``).
 """
 from __future__ import annotations
 
@@ -27,17 +30,20 @@ from typing import Any, Callable, Iterable
 import numpy as np
 import torch
 
+from lstmkit.deploy.adapter import FastStep
+from lstmkit.deploy.onnx import load_runner, resolve_engine
+from lstmkit.deploy.registry import weights_fingerprint
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import atomic_write, write_json
 
-__all__ = ["Stream", "TorchCore", "TorchLstmStep", "make_stream", "MODES"]
+__all__ = ["Stream", "TorchCore", "make_stream", "MODES"]
 
 MODES = ("auto", "state", "window")
 _FORMAT = "lstmkit-stream"
 
 
 class TorchCore:
-    """A :class:`~lstmkit.deploy.tasks.StatefulNet` as ``(x [B, T, I], state) -> (y, state)`` on numpy."""
+    """A :class:`~lstmkit.deploy.stateful.StatefulNet` as ``(x [B, T, I], state) -> (y, state)`` on numpy."""
 
     def __init__(self, graph: torch.nn.Module):
         self.graph = graph.eval()
@@ -52,101 +58,12 @@ class TorchCore:
         return y.numpy(), [s.numpy() for s in st]
 
 
-class TorchLstmStep:
-    """The torch engine's state-mode step for a forecaster with a one-directional LSTM encoder.
-
-    Computes exactly what :class:`TorchCore` over the stateful graph computes for one step (the
-    same per-layer ``lstm_cell`` calls, then the head), without the module calls, the stacking
-    of ``[L, 1, H]`` state, the numpy round trips and the scaler arrays of the general path:
-    the weights are looked up once, a scalar observation is scaled with two precomputed floats,
-    and the state stays per-layer ``(h, c)`` tensors between steps (numpy only on save).
-    :meth:`build` returns None for any net it does not reproduce exactly (use the general path).
-    """
-
-    def __init__(self, adapter, net: torch.nn.Module):
-        enc = net.encoder
-        self.encode_row, self.input_size = adapter.encode_row, adapter.input_size
-        scale, offset = adapter._affine
-        T = len(adapter.cfg.target)
-        self._scale0, self._offset0 = float(scale[0]), float(offset[0])
-        self._out_scale, self._out_offset = scale[:T].copy(), offset[:T].copy()
-        self._out_shape = (net.horizon, T)
-        self._layers = [enc._layer_weights(k, 0) for k in range(enc.num_layers)]
-        head = net.head
-        self._head = head if type(head) is not torch.nn.Linear else None
-        self._head_wb = (head.weight, head.bias) if self._head is None else None
-        self._modules = (enc, net.dropout, head)               # eval mode is checked per step (ready)
-        self.layers, self.hidden = enc.num_layers, enc.hidden_size
-        zero = torch.zeros(1, enc.hidden_size)
-        self.zero_state = tuple((zero, zero) for _ in range(enc.num_layers))
-
-    @classmethod
-    def build(cls, adapter) -> "TorchLstmStep | None":
-        from lstmkit.nn.lstm import LSTM
-        from lstmkit.tasks.forecast.model import ForecastNet
-        net = adapter.net
-        if type(net) is not ForecastNet or net.relative or type(net.encoder) is not LSTM:
-            return None
-        enc = net.encoder
-        if enc.bidirectional or type(net.dropout) is not torch.nn.Dropout or not hasattr(adapter, "_affine"):
-            return None
-        params = [p for w in (enc._layer_weights(k, 0) for k in range(enc.num_layers)) for p in w if p is not None]
-        if any(p.device.type != "cpu" or p.dtype != torch.float32 for p in params):
-            return None
-        return cls(adapter, net)
-
-    def encode(self, x_t: Any) -> torch.Tensor:
-        """One observation -> model input ``[1, I]`` (errors as ``adapter.encode_row``)."""
-        x = np.empty((1, self.input_size), np.float32)
-        if (type(x_t) is float or type(x_t) is int) and self.input_size == 1 and math.isfinite(x_t):
-            x[0, 0] = x_t * self._scale0 + self._offset0          # float64 multiply-add, float32 store
-        else:
-            x[0] = self.encode_row(x_t)
-        return torch.from_numpy(x)
-
-    def ready(self) -> bool:
-        """False while any part of the net is in training mode (the general path then runs it)."""
-        return not any(m.training for m in self._modules)
-
-    def live(self, state: list[np.ndarray]) -> tuple:
-        """Per-layer ``(h [1, H], c [1, H])`` from saved ``[L, 1, H]`` arrays (zeros if none)."""
-        if not state:
-            return self.zero_state
-        h, c = (torch.from_numpy(np.array(a, dtype=np.float32)) for a in state)     # own, writable copies
-        return tuple((h[k], c[k]) for k in range(self.layers))
-
-    @staticmethod
-    def arrays(live: tuple) -> list[np.ndarray]:
-        """Per-layer state -> ``[h [L, 1, H], c [L, 1, H]]`` numpy arrays."""
-        return [np.stack([s[j].numpy() for s in live]) for j in (0, 1)]
-
-    def step(self, x: torch.Tensor, live: tuple) -> tuple[np.ndarray, tuple]:
-        """One step: ``(forecast in original units, new state)``."""
-        grad = torch.is_grad_enabled()
-        torch._C._set_grad_enabled(False)
-        try:
-            inp, new = x, []
-            for w, (h, c) in zip(self._layers, live):
-                hc = _lstm_cell(inp, (h, c), *w)
-                new.append(hc)
-                inp = hc[0]
-            y = _linear(inp, *self._head_wb) if self._head is None else self._head(inp)
-        finally:
-            torch._C._set_grad_enabled(grad)
-        y = y.numpy().reshape(self._out_shape).astype(np.float64)
-        return (y - self._out_offset) / self._out_scale, tuple(new)
-
-
-_lstm_cell = torch._VF.lstm_cell
-_linear = torch._C._nn.linear
-
-
 @dataclass
 class _Slot:
     steps: int = 0
     state: list[np.ndarray] = field(default_factory=list)     # state mode: [L, 1, H] each
     window: np.ndarray | None = None                          # window mode: [n <= window, I]
-    live: tuple | None = None     # TorchLstmStep's per-layer (h, c); when set, `state` is stale
+    live: Any = None              # the fast step's own state; when set, `state` is stale
 
 
 class Stream:
@@ -163,12 +80,13 @@ class Stream:
         state_shape: ``(layers, hidden)`` of each state tensor in ``state`` mode.
         fingerprint: the weights this state belongs to; restoring another model's state is refused.
         max_streams: bound on open stream ids (None: unbounded).
+        fast: a task's exact shortcut for one state-mode step (:class:`~lstmkit.deploy.adapter.FastStep`).
     """
 
     def __init__(self, core: Callable, input_size: int, *, encode: Callable | None = None,
                  decode: Callable | None = None, mode: str = "state", window: int | None = None,
                  state_shape: tuple[int, int] | None = None, fingerprint: str | None = None,
-                 max_streams: int | None = None, fast: TorchLstmStep | None = None):
+                 max_streams: int | None = None, fast: FastStep | None = None):
         if mode not in ("state", "window"):
             raise LstmkitError(f"unknown stream mode {mode!r}", "use state or window")
         if mode == "state" and not (getattr(core, "state_names", ()) and state_shape):
@@ -190,7 +108,7 @@ class Stream:
     def step(self, x_t: Any, id: str = "default") -> Any:
         """Feed one observation to stream ``id`` (created on first use); return its answer."""
         fast = self._fast
-        if fast is not None and fast.ready():                    # torch engine, LSTM forecaster
+        if fast is not None and fast.ready():                    # the task's shortcut (torch engine)
             x = fast.encode(x_t)                                 # validates before a slot is made
             slot = self._slots.get(id) if type(id) is str else None
             if slot is None:
@@ -329,29 +247,24 @@ class Stream:
 
 def make_stream(adapter, mode: str = "auto", engine: str = "auto", run: str | Path | None = None,
                 max_streams: int | None = None) -> Stream:
-    """A :class:`Stream` over a task adapter (:mod:`lstmkit.deploy.tasks`)."""
-    from lstmkit.deploy.tasks import weights_fingerprint
+    """A :class:`Stream` over a task adapter (:mod:`lstmkit.deploy.adapter`)."""
     if mode not in MODES:
         raise LstmkitError(f"unknown stream mode {mode!r}", f"use one of: {', '.join(MODES)}")
-    can_carry = bool(adapter.state_names) and not adapter.relative
+    refusal = adapter.state_refusal()
     if mode == "auto":
-        mode = "state" if can_carry else "window"
-    if mode == "state" and not can_carry:
-        why = ("it forecasts relative to the newest value, which shifts every earlier input"
-               if adapter.relative else "its encoder has no one-directional LSTM/GRU state")
-        raise LstmkitError(f"this model cannot stream by carrying state: {why}", "use mode='window' (exact, slower)")
+        mode = "window" if refusal else "state"
+    if mode == "state" and refusal:
+        raise LstmkitError(f"this model cannot stream by carrying state: {refusal}", "use mode='window' (exact, slower)")
     if engine == "auto":
-        from lstmkit.deploy.onnx import resolve_engine
-        engine = resolve_engine(run, "auto", getattr(adapter.est, "engine_", None))
+        engine = resolve_engine(run, "auto", adapter.preferred_engine)
     fast = None
     if engine == "onnx":
-        from lstmkit.deploy.onnx import load_runner
         if run is None:
             raise LstmkitError("the ONNX engine needs a saved run", "save the model and export it first")
         core = load_runner(run)
     elif engine == "torch":
         core = TorchCore(adapter.stateful())
-        fast = TorchLstmStep.build(adapter) if mode == "state" else None
+        fast = adapter.fast_step() if mode == "state" else None
     else:
         raise LstmkitError(f"unknown engine {engine!r}", "use auto, torch or onnx")
     return Stream(core, adapter.input_size, encode=adapter.encode_row, decode=adapter.decode, mode=mode,

@@ -24,13 +24,10 @@ def run_window(run: Path, data: Path, window: int):
     task = read_meta(run)["task"]
     if task != "forecast":
         raise LstmkitError(f"inspect does not support '{task}' runs yet", "use a forecast run")
-    from lstmkit.tasks.forecast.data import load_table, prepare_series
     from lstmkit.tasks.forecast.estimator import Forecaster
     est = Forecaster.load(run)
     cfg = est.config_
-    series = prepare_series(load_table(str(data)), cfg.target, time=cfg.time, features=cfg.features or None,
-                            fill=cfg.fill)
-    inputs = est._inputs(series)                            # scaled, as the network sees them [N, F]
+    inputs = est.model_inputs(str(data))                    # scaled, as the network sees them [N, F]
     n = len(inputs) - cfg.lookback + 1
     if n < 1:
         raise LstmkitError(f"the data has {len(inputs)} rows, fewer than the lookback ({cfg.lookback})",

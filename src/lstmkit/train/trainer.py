@@ -147,7 +147,11 @@ class Trainer:
         return device
 
     # -- the loop ------------------------------------------------------------------------
-    def fit(self, model: nn.Module, train_batches, val_batches=None, resume: bool = False) -> TrainResult:
+    def fit(self, model: nn.Module, train_batches, val_batches=None, resume: bool = False,
+            restore_best: bool = True) -> TrainResult:
+        """Train ``model`` in place. At the end it holds the best epoch's weights (by validation
+        loss, else training loss), or with ``restore_best=False`` the last epoch's (fine-tuning
+        for a fixed number of epochs, judged by the caller)."""
         cfg = self.config
         model.to(self.device)
         params = [p for p in model.parameters() if p.requires_grad]
@@ -201,7 +205,7 @@ class Trainer:
         if report is not None and self.progress.mode != "off":
             print(format_report(report), file=self.progress.stream, flush=True)
 
-        if self._best_state is not None:
+        if self._best_state is not None and restore_best:
             model.load_state_dict(self._best_state)
         return TrainResult(history=list(self.history), best_epoch=stopper.best_epoch,
                            best_val_loss=stopper.best, stopped_early=w.stopped,

@@ -8,7 +8,12 @@ import torch
 
 from lstmkit.data.windows import make_windows
 from lstmkit.errors import LstmkitError
-from lstmkit.tasks.forecast.data import load_table, prepare_series, split_sizes, split_window_indices
+from lstmkit.config import ForecastConfig
+from lstmkit.tasks.forecast.checks import check_config
+from lstmkit.tasks.forecast.data import load_table
+from lstmkit.tasks.forecast.estimator import Forecaster
+from lstmkit.tasks.forecast.panel import read_panel
+from lstmkit.tasks.forecast.windows import min_points, part_sizes, split_panel
 
 
 @pytest.fixture
@@ -85,129 +90,151 @@ def test_load_errors(tmp_path):
         load_table(pd.DataFrame({"a": []}))
 
 
-# -- prepare_series --------------------------------------------------------------------------
+# -- reading one series (read_panel: a single series is a panel of one) ------------------------
+def prepare(df, target, time=None, features=None, fill=None, need=None, **cfg):
+    """The one reader on a table without an id column, as ``fit`` calls it."""
+    c = Forecaster(target=target, time=time, features=features or [], fill=fill, **cfg).config   # "a, b" -> list
+    check_config(c)
+    return read_panel(df, c, need=need)
+
+
 def test_prepare_basic(frame):
     shuffled = frame.iloc[[3, 0, 5, 1, 4, 2]]
-    s = prepare_series(shuffled, target="sales", time="date", features="temp")
+    s = prepare(shuffled, target="sales", time="date", features="temp")
     np.testing.assert_array_equal(s.values[:, 0], frame["sales"].to_numpy())  # sorted by time
-    np.testing.assert_array_equal(s.features[:, 0], frame["temp"].to_numpy())
-    assert s.values.dtype == np.float64 and s.features.shape == (6, 1)
-    assert s.freq == "D" and s.gaps == 0 and s.time_name == "date"
+    np.testing.assert_array_equal(s.past[:, 0], frame["temp"].to_numpy())     # features: past covariates
+    assert s.values.dtype == np.float64 and s.past.shape == (6, 1)
+    assert s.freq == "D" and s.ids == ["series"] and s.series_time(0)[0] == pd.Timestamp("2024-01-01")
     summary = json.loads(json.dumps(s.summary()))
-    assert summary["rows"] == 6 and summary["start"].startswith("2024-01-01") and summary["end"].startswith("2024-01-06")
-    assert summary["freq"] == "D" and summary["n_filled"] == 0
+    assert summary["rows"] == 6 and summary["series"] == 1 and summary["freq"] == "D" and summary["n_filled"] == 0
 
 
 def test_target_and_feature_forms(frame):
-    s = prepare_series(frame, target="sales, temp")
-    assert s.target_names == ["sales", "temp"] and s.values.shape == (6, 2) and s.features.shape == (6, 0)
-    assert s.time is None and s.freq is None
-    s = prepare_series(frame, target=["temp"], features=["sales", "temp"])
-    assert s.feature_names == ["sales"]  # targets are inputs already
+    s = prepare(frame, target="sales, temp")
+    assert s.target_names == ["sales", "temp"] and s.values.shape == (6, 2) and s.past.shape == (6, 0)
+    assert s.times is None and s.freq is None
+    s = prepare(frame, target=["temp"], features=["sales", "temp"])
+    assert s.past_names == ["sales"]  # targets are inputs already
     np.testing.assert_array_equal(s.values[:, 0], [10, 11, 12, 13, 14, 15])
 
 
 def test_datetime_index_used_when_no_time_column():
     df = pd.DataFrame({"y": [3.0, 1.0, 2.0]}, index=pd.to_datetime(["2024-03-03", "2024-03-01", "2024-03-02"]))
-    s = prepare_series(df, "y")
+    s = prepare(df, ["y"])
     assert s.values[:, 0].tolist() == [1.0, 2.0, 3.0] and s.freq == "D"
 
 
 def test_missing_column_lists_existing(frame):
     with pytest.raises(LstmkitError) as e:
-        prepare_series(frame, target="revenue")
+        prepare(frame, target="revenue")
     assert "'revenue' not found" in str(e.value) and "date, sales, temp, city" in str(e.value)
     with pytest.raises(LstmkitError, match="features column 'rain' not found"):
-        prepare_series(frame, target="sales", features="temp,rain")
+        prepare(frame, target="sales", features="temp,rain")
     with pytest.raises(LstmkitError, match="time column 'when' not found"):
-        prepare_series(frame, target="sales", time="when")
+        prepare(frame, target="sales", time="when")
     with pytest.raises(LstmkitError, match="no target column given"):
-        prepare_series(frame, target=" , ")
+        prepare(frame, target=" , ")
 
 
 def test_non_numeric_names_column_and_value(frame):
     with pytest.raises(LstmkitError, match="column 'city' is not numeric: found 'a'"):
-        prepare_series(frame, target="sales", features="city")
+        prepare(frame, target="sales", features="city")
     df = pd.DataFrame({"y": ["1.5", "2", "n/a?", "4"]})
     with pytest.raises(LstmkitError, match="column 'y' is not numeric: found 'n/a\\?' in row 2"):
-        prepare_series(df, target="y")
-    ok = prepare_series(pd.DataFrame({"y": ["1.5", " 2 ", "3e1"]}), target="y")
+        prepare(df, target="y")
+    ok = prepare(pd.DataFrame({"y": ["1.5", " 2 ", "3e1"]}), target="y")
     assert ok.values[:, 0].tolist() == [1.5, 2.0, 30.0]
 
 
 def test_empty_cells_error_by_default():
     df = pd.DataFrame({"y": [1.0, np.nan, 3.0, np.nan], "x": [1.0, 2.0, np.inf, 4.0]})
     with pytest.raises(LstmkitError) as e:
-        prepare_series(df, target="y", features="x")
+        prepare(df.iloc[:3], target="y", features="x")
     msg = str(e.value)
-    assert "'y' (2 of 4 rows)" in msg and "'x' (1 of 4 rows)" in msg and "--fill ffill|interpolate" in msg
+    assert "column 'y' of series 'series' (1 of 3 rows)" in msg and "--fill ffill|interpolate" in msg
+    with pytest.raises(LstmkitError, match="column 'x' of series 'series' \\(1 of 4 rows\\)"):
+        prepare(df.assign(y=1.0), target="y", features="x")
     with pytest.raises(LstmkitError, match="unknown fill mode 'zero'.*ffill, interpolate"):
-        prepare_series(df, target="y", fill="zero")
+        prepare(df, target="y", fill="zero")
     with pytest.raises(LstmkitError, match="'x' has no values"):
-        prepare_series(pd.DataFrame({"y": [1.0, 2.0], "x": [np.nan, np.nan]}), "y", features="x", fill="ffill")
+        prepare(pd.DataFrame({"y": [1.0, 2.0], "x": [np.nan, np.nan]}), "y", features="x", fill="ffill")
+
+
+def test_trailing_empty_targets_are_future_rows_not_gaps():
+    df = pd.DataFrame({"y": [1.0, 2.0, np.nan], "x": [1.0, 2.0, 3.0]})
+    s = prepare(df, target="y", features="x")
+    assert s.values[:, 0].tolist() == [1.0, 2.0] and len(s.ahead_future[0]) == 1
 
 
 def test_fill_modes_values():
-    df = pd.DataFrame({"y": [np.nan, 2.0, np.nan, np.nan, 8.0, np.nan]})
-    s = prepare_series(df, target="y", fill="ffill")
-    assert s.values[:, 0].tolist() == [2.0, 2.0, 2.0, 2.0, 8.0, 8.0] and s.n_filled == 4
-    s = prepare_series(df, target="y", fill="interpolate")
-    assert s.values[:, 0].tolist() == [2.0, 2.0, 4.0, 6.0, 8.0, 8.0] and s.summary()["n_filled"] == 4
+    df = pd.DataFrame({"y": [np.nan, 2.0, np.nan, np.nan, 8.0, 9.0]})
+    s = prepare(df, target="y", fill="ffill")
+    assert s.values[:, 0].tolist() == [2.0, 2.0, 2.0, 2.0, 8.0, 9.0] and s.n_filled == 3
+    s = prepare(df, target="y", fill="interpolate")
+    assert s.values[:, 0].tolist() == [2.0, 2.0, 4.0, 6.0, 8.0, 9.0] and s.summary()["n_filled"] == 3
 
 
 def test_fill_runs_in_time_order():
-    df = pd.DataFrame({"t": ["2024-01-03", "2024-01-01", "2024-01-02"], "y": [3.0, 1.0, np.nan]})
-    s = prepare_series(df, target="y", time="t", fill="ffill")
-    assert s.values[:, 0].tolist() == [1.0, 1.0, 3.0]
+    df = pd.DataFrame({"t": ["2024-01-03", "2024-01-01", "2024-01-02", "2024-01-04"], "y": [3.0, 1.0, np.nan, 4.0]})
+    s = prepare(df, target="y", time="t", fill="ffill")
+    assert s.values[:, 0].tolist() == [1.0, 1.0, 3.0, 4.0]
 
 
 def test_time_errors():
     with pytest.raises(LstmkitError, match="time column 't' could not be read as dates: found 'soon'"):
-        prepare_series(pd.DataFrame({"t": ["2024-01-01", "soon", "2024-01-03"], "y": [1, 2, 3]}), "y", time="t")
-    with pytest.raises(LstmkitError, match="duplicate timestamp 2024-01-02T00:00:00 in time column 't'"):
-        prepare_series(pd.DataFrame({"t": ["2024-01-02", "2024-01-01", "2024-01-02", "2024-01-03"],
-                                     "y": [1, 2, 3, 4]}), "y", time="t")
+        prepare(pd.DataFrame({"t": ["2024-01-01", "soon", "2024-01-03"], "y": [1, 2, 3]}), "y", time="t")
+    with pytest.raises(LstmkitError, match="duplicate \\(id, time\\) pair: time 2024-01-02T00:00:00 appears more"):
+        prepare(pd.DataFrame({"t": ["2024-01-02", "2024-01-01", "2024-01-02", "2024-01-03"],
+                              "y": [1, 2, 3, 4]}), "y", time="t")
     with pytest.raises(LstmkitError, match="time column 't' has 1 empty cells"):
-        prepare_series(pd.DataFrame({"t": ["2024-01-01", None], "y": [1, 2]}), "y", time="t")
+        prepare(pd.DataFrame({"t": ["2024-01-01", None], "y": [1, 2]}), "y", time="t")
 
 
 def test_irregular_gaps_warn_not_fail():
     days = pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-06", "2024-01-07", "2024-01-09"])
     df = pd.DataFrame({"t": days, "y": np.arange(6.0)})
     with pytest.warns(UserWarning, match="2 irregular gaps"):
-        s = prepare_series(df, "y", time="t")
-    assert s.gaps == 2 and s.freq is None and s.summary()["gaps"] == 2
+        s = prepare(df, "y", time="t")
+    assert s.freq is None and s.summary()["freq"] is None
     months = pd.DataFrame({"t": pd.date_range("2024-01-31", periods=12, freq="ME"), "y": np.arange(12.0)})
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        s = prepare_series(months, "y", time="t")
-    assert s.gaps == 0 and s.freq == "ME"
+        s = prepare(months, "y", time="t")
+    assert s.freq == "ME"
 
 
-# -- splits ----------------------------------------------------------------------------------
+# -- the split rule (lstmkit.tasks.forecast.windows) -------------------------------------------
+def _cfg(lookback, horizon, **kw):
+    c = ForecastConfig(target=["y"], lookback=lookback, horizon=horizon, **kw)
+    check_config(c)
+    return c
+
+
 def test_split_sizes_values():
-    assert split_sizes(100, 10, 1) == (70, 15, 15)
-    assert split_sizes(1000, 60, 12, val_frac=0.1, test_frac=0.2) == (700, 100, 200)
-    assert split_sizes(50, 5, 1, val_frac=0.0, test_frac=0.2) == (40, 0, 10)
+    assert part_sizes(100, _cfg(10, 1)) == (70, 15, 15)
+    assert part_sizes(1000, _cfg(60, 12, val_frac=0.1, test_frac=0.2)) == (700, 100, 200)
+    assert part_sizes(50, _cfg(5, 1, val_frac=0.0, test_frac=0.2)) == (40, 0, 10)
+    assert part_sizes(100, _cfg(10, 4, test_size=10)) == (86, 4, 10)              # sizes: points
+    assert part_sizes(100, _cfg(10, 4, id="store")) == (92, 4, 4)                  # many series: a horizon each
 
 
 def test_split_sizes_too_short_gives_exact_minimum():
+    y = lambda n: pd.DataFrame({"y": np.arange(float(n))})
     with pytest.raises(LstmkitError) as e:
-        split_sizes(10, 10, 2)
+        prepare(y(10), "y", lookback=10, horizon=2, need=min_points(_cfg(10, 2)))
     assert "series too short: 10 rows, need at least 18 for lookback 10 + horizon 2 with 70/15/15 splits" in str(e.value)
-    assert "--lookback" in str(e.value)
-    split_sizes(18, 10, 2)
+    assert "--lookback" in e.value.hint
+    prepare(y(18), "y", lookback=10, horizon=2, need=min_points(_cfg(10, 2)))
     with pytest.raises(LstmkitError, match="need at least 18"):
-        split_sizes(17, 10, 2)
-    # the minimum M is exact: every n >= M passes, M - 1 fails
+        prepare(y(17), "y", lookback=10, horizon=2, need=min_points(_cfg(10, 2)))
+    # the minimum M is exact: every n >= M splits, M - 1 does not
     for lookback, horizon in [(1, 1), (7, 3), (30, 12), (60, 1)]:
-        with pytest.raises(LstmkitError) as e:
-            split_sizes(1, lookback, horizon)
-        m = int(str(e.value).split("need at least ")[1].split()[0])
-        with pytest.raises(LstmkitError):
-            split_sizes(m - 1, lookback, horizon)
+        cfg = _cfg(lookback, horizon)
+        m = min_points(cfg)
+        train, val, test = part_sizes(m - 1, cfg)
+        assert train < lookback + horizon or val < horizon or test < horizon
         for n in range(m, m + 200):
-            train, val, test = split_sizes(n, lookback, horizon)
+            train, val, test = part_sizes(n, cfg)
             assert train >= lookback + horizon and val >= horizon and test >= horizon
 
 
@@ -217,22 +244,24 @@ def test_split_sizes_validation():
                          (dict(lookback=5, horizon=1, val_frac=-0.1), "`val_frac` must be a fraction"),
                          (dict(lookback=5, horizon=1, val_frac=0.5, test_frac=0.5), "must be below 1")]:
         with pytest.raises(LstmkitError, match=text):
-            split_sizes(100, **kwargs)
+            _cfg(**kwargs)
 
 
 @pytest.mark.parametrize("n,lookback,horizon", [(100, 10, 1), (200, 24, 6), (57, 5, 3), (40, 1, 1)])
 def test_split_windows_targets_inside_their_part(n, lookback, horizon):
-    n_train, n_val, n_test = split_sizes(n, lookback, horizon)
-    parts = split_window_indices(n, lookback, horizon, n_train, n_val)
+    cfg = _cfg(lookback, horizon)
+    panel = read_panel(pd.DataFrame({"y": np.arange(float(n))}), cfg, need=min_points(cfg))
+    n_train, n_val, n_test = part_sizes(n, cfg)
+    parts = split_panel(panel, cfg)
     bounds = [(0, n_train), (n_train, n_train + n_val), (n_train + n_val, n)]
     point = torch.arange(n, dtype=torch.float64).reshape(n, 1)
     x, y = make_windows(point, point, lookback, horizon)
-    for idx, (lo, hi) in zip(parts, bounds):
-        assert idx.dtype == torch.long and idx.numel() > 0
+    for (idx, series), (lo, hi) in zip(parts.values(), bounds):
+        assert idx.dtype == torch.long and idx.numel() > 0 and (series == 0).all()
         targets = y[idx]  # point numbers of each window's targets
         assert targets.min() >= lo and targets.max() < hi
         assert idx.numel() == (hi - lo) - horizon + 1 - (lookback if lo == 0 else 0)  # every eligible window
         assert torch.equal(idx, torch.arange(int(idx[0]), int(idx[-1]) + 1))
     if horizon == 1:
-        test_targets = y[parts[2]].flatten().tolist()
+        test_targets = y[parts["test"][0]].flatten().tolist()
         assert test_targets == list(range(n_train + n_val, n))  # each test point exactly once

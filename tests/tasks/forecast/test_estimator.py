@@ -32,7 +32,39 @@ def test_fit_writes_a_complete_run_folder(fitted):
     assert meta["config"]["horizon"] == 3 and meta["config"]["target"] == ["y"]
     assert meta["data"]["split"] == {"train": 336, "val": 72, "test": 72}
     assert meta["season"] == 24                                  # inferred from the hourly index
-    assert meta["preprocessing"]["target_scaler"]["kind"] == "minmax"
+    assert meta["preprocessing"]["panel_scaler"]["kind"] == "minmax"          # one series: a panel of one
+    assert list(meta["preprocessing"]["panel_scaler"]["series"]) == ["series"]
+    assert meta["forecast_format"] == 2 and meta["model"]["class"] == "ForecastNet"
+
+
+def test_a_format_1_single_series_run_fails_with_one_line_naming_its_format(fitted, tmp_path):
+    import shutil
+    run = tmp_path / "old"
+    shutil.copytree(fitted.run_dir_, run)
+    meta = json.loads((run / "lstmkit.json").read_text())
+    del meta["forecast_format"]                                  # what runs before the one pipeline wrote
+    meta["preprocessing"] = {"target_scaler": {"kind": "minmax"}, "feature_scaler": None}
+    meta["model"] = {"class": "ForecastNet", "n_inputs": 1, "n_targets": 1}
+    (run / "lstmkit.json").write_text(json.dumps(meta))
+    with pytest.raises(LstmkitError, match="format-1 single-series forecast run") as e:
+        Forecaster.load(run)
+    assert "\n" not in str(e.value) and "retrain" in e.value.hint
+    meta["forecast_format"] = 3
+    (run / "lstmkit.json").write_text(json.dumps(meta))
+    with pytest.raises(LstmkitError, match="format 3, newer"):
+        Forecaster.load(run)
+
+
+def test_a_format_1_many_series_run_still_loads(fitted, tmp_path):
+    import shutil
+    run = tmp_path / "old-global"
+    shutil.copytree(fitted.run_dir_, run)
+    meta = json.loads((run / "lstmkit.json").read_text())
+    del meta["forecast_format"]
+    meta["model"]["class"] = "GlobalForecastNet"                 # same modules, same state_dict keys
+    (run / "lstmkit.json").write_text(json.dumps(meta))
+    again = Forecaster.load(run)
+    assert again.predict(sine_frame())["y"].to_numpy().tobytes() == fitted.predict(sine_frame())["y"].to_numpy().tobytes()
 
 
 def test_metrics_are_in_original_units_beside_the_baselines(fitted):

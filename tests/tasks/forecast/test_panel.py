@@ -9,7 +9,9 @@ import torch
 from cli_helpers import assert_user_error, run_cli
 from lstmkit import Forecaster
 from lstmkit.errors import LstmkitError
-from lstmkit.tasks.forecast.panel import PanelBatches, calendar_features, read_panel, split_panel
+from lstmkit.tasks.forecast.calendar import calendar_features
+from lstmkit.tasks.forecast.panel import read_panel
+from lstmkit.tasks.forecast.windows import PanelBatches, split_panel
 from lstmkit.tasks.forecast.probabilistic import Output, check_quantiles, probabilistic_metrics
 
 QUICK = dict(hidden_size=16, num_layers=1, dropout=0.0, batch_size=64, lr=1e-2, progress="off",
@@ -45,7 +47,7 @@ def test_panel_windows_match_slices_of_each_series():
     assert len(splits["test"][0]) == 3 and len(splits["val"][0]) == 3
     X = torch.from_numpy(panel.values.astype(np.float32))
     batches = PanelBatches(X, X, torch.zeros(len(X), 0), *splits["train"], 10, 3, batch_size=1000)
-    (x, s, fut), y = next(iter(batches))
+    (x, fut, s), y = next(iter(batches))
     for row, sid, xi, yi in zip(splits["train"][0][:5], s[:5], x[:5], y[:5]):
         series = panel.values[panel.rows(int(sid))]
         o = int(row) - int(panel.starts[int(sid)])
@@ -65,7 +67,7 @@ def test_sampled_epochs_weigh_every_series_the_same():
     torch.manual_seed(0)
     b = PanelBatches(X, X, torch.zeros(len(X), 0), *splits["train"], 5, 2, batch_size=500, samples=4000)
     assert len(b) == 8
-    series = torch.cat([s for (_, s, _), _ in b])
+    series = torch.cat([s for (_, _, s), _ in b])
     share = float((series == 0).float().mean())
     assert 0.45 < share < 0.55            # all windows would give series 0 only ~9 %
 
@@ -365,7 +367,7 @@ def test_backtest_of_a_single_series_run_uses_its_fixed_model(tmp_path):
     df = pd.DataFrame({"time": pd.date_range("2024-01-01", periods=n, freq="h"),
                        "y": 5 + np.sin(2 * np.pi * t / 12)})
     f = Forecaster(lookback=24, horizon=3, max_epochs=3, **QUICK).fit(df, target="y", time="time", out=tmp_path)
-    assert not f.config_.is_global                                        # the single-series path
+    assert f.series_ids_ == ["series"]                                     # one series: a panel of one
     res = f.backtest(df, folds=2, step=5)
     cut = {r["fold"]: r["cutoff"] for r in res["folds"]}
     assert cut == {1: str(df["time"].iloc[n - 3 - 5]), 2: str(df["time"].iloc[n - 3])}
@@ -388,7 +390,7 @@ def test_test_forecasts_expose_every_test_window(global_run):
 
 
 def test_panel_scalers_per_series_and_json_round_trip():
-    from lstmkit.tasks.forecast.panel import PanelScaler
+    from lstmkit.tasks.forecast.scalers import PanelScaler
     y = np.array([[1.0], [3.0], [2.0], [6.0]])
     s = PanelScaler("mase").fit_one("a", y).fit_one("flat", np.ones((5, 1)))
     loc, scale = s.get("a")
@@ -401,7 +403,7 @@ def test_panel_scalers_per_series_and_json_round_trip():
 
 
 def test_mase_scaler_measures_the_seasonal_naive_error_before_adjustment():
-    from lstmkit.tasks.forecast.panel import PanelScaler
+    from lstmkit.tasks.forecast.scalers import PanelScaler
     t = np.arange(48.0)
     raw = (10 + np.sin(2 * np.pi * t / 4) + 0.5 * t)[:, None]        # season 4, trend 0.5 per step
     adjusted = raw - np.sin(2 * np.pi * t / 4)[:, None]
@@ -432,11 +434,11 @@ def _shapes_frame(n_series=4, period=24, n=24 * 14, seed=3):
 
 
 def test_highway_starts_at_zero_and_learns_to_repeat_a_daily_shape(tmp_path):
-    from lstmkit.tasks.forecast.model import GlobalForecastNet
+    from lstmkit.tasks.forecast.model import ForecastNet
     torch.manual_seed(0)
-    plain = GlobalForecastNet(1, 1, 0, 6, 2, Output("point"), hidden_size=8, num_layers=1, dropout=0.0)
+    plain = ForecastNet(1, 1, 6, output=Output("point"), n_future=0, n_series=2, hidden_size=8, num_layers=1, dropout=0.0)
     torch.manual_seed(0)
-    hw = GlobalForecastNet(1, 1, 0, 6, 2, Output("point"), hidden_size=8, num_layers=1, dropout=0.0,
+    hw = ForecastNet(1, 1, 6, output=Output("point"), n_future=0, n_series=2, hidden_size=8, num_layers=1, dropout=0.0,
                            highway=12)
     x = torch.randn(5, 12, 1)
     assert torch.equal(plain(x), hw(x))                # zero-initialised: the untrained forecast is unchanged
@@ -455,11 +457,11 @@ def test_highway_starts_at_zero_and_learns_to_repeat_a_daily_shape(tmp_path):
 
 
 def test_mlp_highway_starts_at_zero_learns_the_shape_and_round_trips(tmp_path):
-    from lstmkit.tasks.forecast.model import GlobalForecastNet
+    from lstmkit.tasks.forecast.model import ForecastNet
     torch.manual_seed(0)
-    plain = GlobalForecastNet(1, 1, 0, 6, 2, Output("point"), hidden_size=8, num_layers=1, dropout=0.0)
+    plain = ForecastNet(1, 1, 6, output=Output("point"), n_future=0, n_series=2, hidden_size=8, num_layers=1, dropout=0.0)
     torch.manual_seed(0)
-    mlp = GlobalForecastNet(1, 1, 0, 6, 2, Output("point"), hidden_size=8, num_layers=1, dropout=0.0,
+    mlp = ForecastNet(1, 1, 6, output=Output("point"), n_future=0, n_series=2, hidden_size=8, num_layers=1, dropout=0.0,
                             highway=12, highway_hidden=16)
     x = torch.randn(5, 12, 1)
     assert torch.equal(plain(x), mlp(x))
@@ -488,7 +490,7 @@ def test_mlp_highway_bad_values(kw, msg):
 # -- seasonal adjustment -----------------------------------------------------------------------
 def test_seasonal_profile_is_classical_decomposition():
     from statsmodels.tsa.seasonal import seasonal_decompose
-    from lstmkit.tasks.forecast.panel import seasonal_profile
+    from lstmkit.tasks.forecast.scalers import seasonal_profile
     rng = np.random.default_rng(0)
     for m in (24, 7):
         true = rng.normal(0, 1, m)
@@ -581,11 +583,11 @@ def test_log_targets_refuse_zero_or_negative_values_and_likelihoods():
 
 # -- segments (SegRNN) ---------------------------------------------------------------------------
 def test_segment_encoder_reads_the_window_one_season_per_step():
-    from lstmkit.tasks.forecast.model import GlobalForecastNet
+    from lstmkit.tasks.forecast.model import ForecastNet
     from lstmkit.tasks.forecast.probabilistic import make_output
     from lstmkit.config import ForecastConfig
     torch.manual_seed(0)
-    net = GlobalForecastNet(2, 1, 0, 6, 3, make_output(ForecastConfig()), hidden_size=8, num_layers=1,
+    net = ForecastNet(2, 1, 6, output=make_output(ForecastConfig()), n_future=0, n_series=3, hidden_size=8, num_layers=1,
                             dropout=0.0, segment=24).eval()
     x = torch.randn(5, 48, 2)
     seen = []

@@ -23,9 +23,9 @@ import pandas as pd
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import atomic_write, write_json
 from lstmkit.tasks.forecast.baselines import naive_forecast
-from lstmkit.tasks.forecast.data import _positive_int, load_table
+from lstmkit.config import require_positive_int
 from lstmkit.tasks.forecast.metrics import METRIC_NAMES, forecast_metrics
-from lstmkit.tasks.forecast.panel_estimator import snaive
+from lstmkit.tasks.forecast.evaluation import snaive
 
 __all__ = ["backtest"]
 
@@ -38,12 +38,14 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
     also writes ``backtest.csv``, ``backtest.json`` and ``plots/backtest.png`` there.
     """
     from lstmkit.tasks.forecast.estimator import Forecaster
-    folds = _positive_int("folds", folds)
+    require_positive_int("folds", folds, "--folds")
     if model is None and params is None:
         raise LstmkitError("nothing to backtest", "pass a run folder (--run) or settings (--config)")
     cfg = model.config_ if model is not None and hasattr(model, "net_") else Forecaster(**(params or {})).config
     H = cfg.horizon
-    step = H if step is None else _positive_int("step", step)
+    if step is not None:
+        require_positive_int("step", step, "--step")
+    step = H if step is None else int(step)
     frame, id_col, time_col, targets = _long_frame(data, cfg)
     pos = frame.groupby("__id", sort=False).cumcount().to_numpy()
     n = frame.groupby("__id", sort=False)["__id"].transform("size").to_numpy()
@@ -64,7 +66,7 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
         cut = cut_of(k)
         est = fixed if not refit else _train(params if params is not None else _params(cfg), cfg,
                                              _history(frame, pos, cut, targets, 0), refit=True)
-        hist = _history(frame, pos, cut, targets, H if est.config_.is_global else 0)
+        hist = _history(frame, pos, cut, targets, H)
         pred = est.predict(hist)
         by_id = _forecast_by_series(pred, est.config_, id_col)
         season = est.season_
@@ -115,11 +117,8 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
 # -- helpers ---------------------------------------------------------------------------------
 def _long_frame(data, cfg) -> tuple[pd.DataFrame, str | None, str | None, list[str]]:
     """The data as one long frame sorted by (series, time), with ``__id``; original columns kept."""
-    if cfg.format == "m4":
-        from lstmkit.tasks.forecast.panel import _frame
-        df, id_col, time_col, targets = _frame(data, cfg)
-    else:
-        df, id_col, time_col, targets = load_table(data), cfg.id, cfg.time, list(cfg.target)
+    from lstmkit.tasks.forecast.panel import frame_columns
+    df, id_col, time_col, targets = frame_columns(data, cfg)
     for c in [id_col, time_col, *targets]:
         if c is not None and c not in df.columns:
             raise LstmkitError(f"column {c!r} not found", f"available columns: {', '.join(map(str, df.columns))}")
@@ -135,8 +134,8 @@ def _long_frame(data, cfg) -> tuple[pd.DataFrame, str | None, str | None, list[s
 
 
 def _history(frame, pos, cut, targets, ahead: int) -> pd.DataFrame:
-    """Rows before each series' cut, plus ``ahead`` rows with the target blanked (global models:
-    they carry the future covariates and times of the horizon)."""
+    """Rows before each series' cut, plus ``ahead`` rows with the target blanked (they carry the
+    future covariates and times of the horizon)."""
     keep = pos < cut + ahead
     out = frame.loc[keep].drop(columns="__id").copy()
     if ahead:
@@ -146,11 +145,15 @@ def _history(frame, pos, cut, targets, ahead: int) -> pd.DataFrame:
 
 
 def _train(params, cfg, history: pd.DataFrame, refit: bool = False):
-    """A model trained on ``history``; global models keep no test part (the fold is the test)."""
+    """A model trained on ``history`` with no test part (the fold is the test): one series split
+    by fractions keeps its validation fraction, otherwise the validation part is as set."""
     from lstmkit.tasks.forecast.estimator import Forecaster
+    from lstmkit.tasks.forecast.windows import uses_fractions
     p = dict(params if params is not None else _params(cfg))
     est = Forecaster(**p)
-    if est.config.is_global:
+    if uses_fractions(est.config):
+        est.config.test_frac = 0.0
+    else:
         est.config.test_size = 0
     return est.fit(history)
 

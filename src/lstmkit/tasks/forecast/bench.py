@@ -8,8 +8,8 @@ import torch
 
 from lstmkit.config import ForecastConfig, TrainConfig
 from lstmkit.errors import LstmkitError
-from lstmkit.tasks.forecast.data import load_table, split_window_indices
-from lstmkit.tasks.forecast.estimator import Forecaster, _prepare, _validate
+from lstmkit.tasks.forecast.data import load_table
+from lstmkit.tasks.forecast.estimator import Forecaster
 from lstmkit.train.bench import (QUIET, Trial, ZooBench, choice, describe_source, float_range, int_range,
                                  make_trial)
 from lstmkit.train.callbacks import Callback
@@ -43,8 +43,6 @@ class ForecastBench(ZooBench):
         est = Forecaster(**{**self.options, "model": model, "seed": seed, "max_epochs": epochs, **QUIET})
         est.fit(self.frame, **self.columns)
         cfg, summary, history = est.config_, est.data_summary_, est.result_.history
-        split = summary["split"]
-        train_idx, _, _ = split_window_indices(summary["rows"], cfg.lookback, cfg.horizon, split["train"], split["val"])
         metrics = est.metrics_["metrics"]
         if not self._references:
             self._references = {k: v for k, v in metrics.items() if k != model}
@@ -52,8 +50,9 @@ class ForecastBench(ZooBench):
         n_inputs = len(cfg.target) + len(cfg.features)
         gen = torch.Generator().manual_seed(0)
         make = lambda b: torch.rand(b, cfg.lookback, n_inputs, generator=gen)  # noqa: E731
-        return make_trial(model, seed, net, history, len(train_idx), make(1), make(256), make(cfg.train.batch_size),
-                          {k: float(metrics[model][k]) for k in self.metrics}, {"best_epoch": est.result_.best_epoch})
+        return make_trial(model, seed, net, history, summary["windows"]["train"], make(1), make(256),
+                          make(cfg.train.batch_size), {k: float(metrics[model][k]) for k in self.metrics},
+                          {"best_epoch": est.result_.best_epoch})
 
     def reference_rows(self) -> dict[str, dict[str, float]]:
         return {k: {m: float(v[m]) for m in self.metrics} for k, v in self._references.items()}
@@ -82,9 +81,7 @@ def tune_check(params: dict[str, Any]) -> None:
     data = params.pop("data", None)
     if data is None:
         raise LstmkitError("no data given", "pass --data FILE.csv (or 'data:' in the --config file)")
-    cfg = Forecaster(**params).config
-    _validate(cfg)
-    _prepare(str(data), cfg)
+    Forecaster(**params).check(str(data))
 
 
 def tune_trial(params: dict[str, Any], callback: Callback) -> float:

@@ -18,43 +18,41 @@ import torch
 
 from lstmkit import __version__
 from lstmkit.config import ForecastConfig, flatten_config as _flatten, split_train_params
-from lstmkit.data.scaling import Scaler
-from lstmkit.data.windows import WindowBatches, make_windows
 from lstmkit.errors import LstmkitError
-from lstmkit.inspect.plots import plot_forecast, plot_history
-from lstmkit.nn.blocks import HEADS
-from lstmkit.nn.zoo import ENCODERS
-from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, new_run_dir, read_meta, read_run,
-                          save_tensors, write_json)
-from lstmkit.tasks.forecast.baselines import baseline_forecasts, infer_season
-from lstmkit.tasks.forecast.data import Series, load_table, prepare_series, split_sizes, split_window_indices
-from lstmkit.tasks.forecast.metrics import forecast_metrics
-from lstmkit.tasks.forecast.model import ForecastNet
-from lstmkit.tasks.forecast.panel_estimator import GlobalMixin, validate_global
-from lstmkit.train import Trainer, TrainingInterrupted, TrainResult, distributed
+from lstmkit.runs import FORMAT_VERSION, META_FILE, WEIGHTS_FILE, read_meta, read_run, save_tensors, write_json
+from lstmkit.tasks.forecast.checks import check_config
+from lstmkit.tasks.forecast.evaluation import panel_metrics
+from lstmkit.tasks.forecast.panel import read_panel
+from lstmkit.tasks.forecast.pipeline import PanelPipeline
+from lstmkit.tasks.forecast.probabilistic import quantiles_of
+from lstmkit.tasks.forecast.surface import DeploySurface
+from lstmkit.tasks.forecast.windows import min_points, split_panel
 
 __all__ = ["Forecaster"]
 
 TASK = "forecast"
+RUN_FORMAT = 2        # forecast run folders: 1 = separate single-series ForecastNet, 2 = one pipeline
 _RESUME_FREE = {"progress", "tensorboard", "doctor", "device"}   # how it runs and shows, not what it learns
-_EVAL_BATCH = 1024
 
 
-class Forecaster(GlobalMixin):
+class Forecaster(PanelPipeline, DeploySurface):
     """Train an LSTM-family forecaster on a table and compare it with naive, seasonal-naive and ETS.
 
     Hyper-parameters are those of :class:`~lstmkit.config.ForecastConfig` and
     :class:`~lstmkit.config.TrainConfig` (``lookback``, ``horizon``, ``model``, ``hidden_size``,
     ``max_epochs``, ``lr``, ``seed``, ...), passed as keyword arguments.
 
-    Fitted attributes: ``config_``, ``net_``, ``target_scaler_``, ``feature_scaler_``,
-    ``result_`` (training history), ``metrics_`` (test metrics beside baselines), ``data_summary_``.
+    One pipeline for one series and for many (a single series is a panel of one): every option
+    -- ``deseason``, ``log``, ``highway``, ``segment``, the ``mase`` scaler, covariates
+    (``features`` / ``past_covariates``, ``future_covariates``, ``calendar``), probabilistic output
+    (``quantiles``, ``likelihood``), the ``direct`` / ``recursive`` / ``seq2seq`` strategies -- works
+    the same for both. The split rule is in :mod:`lstmkit.tasks.forecast.windows` (one series:
+    ``val_frac`` / ``test_frac``; many: one horizon each, or ``val_size`` / ``test_size``).
 
-    Many series (``id="store"``, or ``format="m4"``), covariates (``past_covariates``,
-    ``future_covariates``, ``calendar``), probabilistic output (``quantiles``, ``likelihood``) and the
-    ``recursive`` / ``seq2seq`` strategies train one global network over every series instead
-    (:mod:`lstmkit.tasks.forecast.panel_estimator`); fitted state then adds ``panel_scaler_``
-    (per-series scaling), ``series_ids_`` and ``output_``.
+    Fitted attributes: ``config_``, ``net_`` (:class:`~lstmkit.tasks.forecast.model.ForecastNet`),
+    ``panel_scaler_`` (per-series scaling), ``covariate_scaler_``, ``series_ids_``, ``output_``,
+    ``input_names_`` (model input columns), ``result_`` (training history), ``metrics_`` (test
+    metrics beside baselines), ``data_summary_``.
     """
 
     def __init__(self, **params: Any):
@@ -83,50 +81,14 @@ class Forecaster(GlobalMixin):
             cfg.features = _names(features)
         if id is not None:
             cfg.id = id
-        if cfg.is_global:
-            validate_global(cfg)
-            _validate(cfg)
-            return self._fit_global(data, cfg, out=out, run_dir=run_dir, resume=resume, callbacks=callbacks)
-        _validate(cfg)
-        series = _prepare(data, cfg)
-        n_train, n_val, n_test = split_sizes(len(series.values), cfg.lookback, cfg.horizon,
-                                             cfg.val_frac, cfg.test_frac)
-        self.target_scaler_ = Scaler(cfg.scaler).fit(series.values[:n_train])
-        self.feature_scaler_ = Scaler(cfg.scaler).fit(series.features[:n_train]) if series.features.shape[1] else None
-        X, Y = self._windows(series, cfg)
-        train_idx, val_idx, _ = split_window_indices(len(series.values), cfg.lookback, cfg.horizon, n_train, n_val)
+        check_config(cfg)
+        return self._fit_panel(data, cfg, out=out, run_dir=run_dir, resume=resume, callbacks=callbacks)
 
-        torch.manual_seed(cfg.train.seed)
-        self.net_ = ForecastNet(X.shape[-1], Y.shape[-1], cfg.horizon, cfg.model, cfg.hidden_size,
-                                cfg.num_layers, cfg.dropout, cfg.relative, cfg.head)
-        self.config_ = cfg
-        self.season_ = cfg.season or infer_season(series.time, len(series.values))
-        self.data_summary_ = {**series.summary(), "source": _source(data),
-                              "split": {"train": n_train, "val": n_val, "test": n_test}}
-        trainer = Trainer(cfg.train)     # validates device and loss (and joins DDP) before any folder exists
-        main = distributed.is_main()     # under torchrun only rank 0 writes the run folder
-        if run_dir is None and out is not None:
-            run_dir = distributed.broadcast_str(str(new_run_dir(out, TASK)) if main else None, trainer.device)
-        self.run_dir_ = Path(run_dir) if run_dir is not None else None
-        trainer = Trainer(cfg.train, run_dir=self.run_dir_, callbacks=callbacks)
-        if self.run_dir_ is not None and not resume and main:
-            self._write_meta(self.run_dir_, status="training")
-
-        train_batches = WindowBatches(*_rows(X, Y, train_idx), batch_size=cfg.train.batch_size, shuffle=True)
-        val_batches = WindowBatches(*_rows(X, Y, val_idx), batch_size=_EVAL_BATCH, shuffle=False)
-        try:
-            self.result_: TrainResult = trainer.fit(self.net_, train_batches, val_batches, resume=resume)
-        except TrainingInterrupted:
-            if self.run_dir_ is not None and main:
-                self._write_meta(self.run_dir_, status="interrupted")
-            raise
-        self.net_.to("cpu").eval()
-        self.metrics_ = self._test_metrics(series, n_train, n_val)
-        if self.run_dir_ is not None and main:
-            self._plots(self.run_dir_, series, n_train, n_val)
-            self.save(self.run_dir_)     # last: "finished" in lstmkit.json means the folder is complete
-        distributed.barrier()            # the run folder is complete before any rank moves on
-        return self
+    def check(self, data) -> None:
+        """Check the settings and read ``data`` as :meth:`fit` would, without training (same errors)."""
+        cfg = dataclasses.replace(self.config, train=dataclasses.replace(self.config.train))
+        check_config(cfg)
+        read_panel(data, cfg, need=min_points(cfg))
 
     @classmethod
     def resume(cls, run_dir: str | Path, data=None, **overrides: Any) -> "Forecaster":
@@ -166,57 +128,48 @@ class Forecaster(GlobalMixin):
         column) and one column per target.
         """
         self._check_fitted()
-        cfg = self.config_
-        if cfg.is_global:
+        problem = self.deploy_problem()
+        if problem is not None:
             if engine not in ("auto", "torch"):
-                raise LstmkitError("many-series / probabilistic runs predict with the torch engine only",
+                raise LstmkitError(f"this run predicts with the torch engine only ({problem})",
                                    "drop --engine or pass --engine torch")
-            return self._predict_global(data)
-        series = _prepare(data, cfg)
-        if len(series.values) < cfg.lookback:
-            raise LstmkitError(f"need at least {cfg.lookback} rows (the lookback) to forecast, got {len(series.values)}",
-                               "pass more history")
-        inputs = self._inputs(series)[-cfg.lookback:]                    # [L, T+F]
+            return self._forecast_ahead(data)
         from lstmkit.deploy.onnx import engine_net
-        with torch.no_grad():
-            y = engine_net(self, engine)(torch.from_numpy(inputs).unsqueeze(0))[0].numpy()  # [H, T]
-        values = self.target_scaler_.inverse_transform(y.astype(np.float64))
-        out = pd.DataFrame({"step": np.arange(1, cfg.horizon + 1)})
-        if series.time is not None:
-            out.insert(0, series.time_name or "time", _future_times(series.time, series.freq, cfg.horizon))
-        for j, name in enumerate(cfg.target):
-            out[name] = values[:, j]
-        return out
+        from lstmkit.deploy.registry import adapter_class
+        net = engine_net(adapter_class(TASK)(self), engine, getattr(self, "run_dir_", None))
+        return self._forecast_ahead(data, net=net)
 
     def evaluate(self, data) -> dict[str, dict[str, float]]:
         """Test-part metrics of this model beside naive, seasonal-naive and ETS, on the same points.
 
-        ``data`` is split chronologically with the fractions used in training.
+        ``data`` is split by the rule used in training (:mod:`lstmkit.tasks.forecast.windows`).
         """
         self._check_fitted()
-        cfg = self.config_
-        if cfg.is_global:
-            return self._evaluate_global(data)
-        series = _prepare(data, cfg)
-        n_train, n_val, _ = split_sizes(len(series.values), cfg.lookback, cfg.horizon, cfg.val_frac, cfg.test_frac)
-        return self._test_metrics(series, n_train, n_val)["metrics"]
+        panel = read_panel(data, self.config_, need=min_points(self.config_))
+        return panel_metrics(self, panel, self._panel_arrays(panel), split_panel(panel, self.config_)["test"])[0]["metrics"]
 
     def test_forecasts(self, data) -> dict[str, Any]:
         """Every test window's forecast in original units, for your own metrics.
 
         Returns ``{"actual": [n, H, T], "forecast": [n, H, T], "origins": [n]`` (index of the last
-        observed point within its series) ``, "ids": [n]}`` (series of each window; many-series
-        runs) and, for probabilistic runs, ``"quantiles": [n, H, T, Q]`` with ``"levels"``.
+        observed point within its series) ``, "ids": [n]}`` (series of each window) and, for
+        probabilistic runs, ``"quantiles": [n, H, T, Q]`` with ``"levels"``.
         """
         self._check_fitted()
         cfg = self.config_
-        if cfg.is_global:
-            return self._test_forecasts_global(data)
-        series = _prepare(data, cfg)
-        n_train, n_val, _ = split_sizes(len(series.values), cfg.lookback, cfg.horizon, cfg.val_frac, cfg.test_frac)
-        origins, y_true, preds = self._test_predictions(series, n_train, n_val)
-        return {"actual": y_true, "forecast": preds[cfg.model], "origins": origins,
-                "ids": np.array(["series"] * len(origins), dtype=object)}
+        panel = read_panel(data, cfg, need=min_points(cfg))
+        arrays = self._panel_arrays(panel)
+        rows, series = split_panel(panel, cfg)["test"]
+        params = self._forecast_windows(arrays, rows, series, self._series_index(panel))
+        tgt = (rows.numpy() + cfg.lookback)[:, None] + np.arange(cfg.horizon)[None]
+        s = series.numpy()
+        out = {"actual": panel.values[tgt], "forecast": self.output_.point(torch.from_numpy(params)).numpy(),
+               "origins": rows.numpy() - panel.starts[s] + cfg.lookback - 1,
+               "ids": np.asarray(panel.ids, dtype=object)[s]}
+        if self.output_.kind != "point":
+            out["quantiles"] = quantiles_of(self.output_.kind, params, self.output_.levels)
+            out["levels"] = list(self.output_.levels)
+        return out
 
     def backtest(self, data, folds: int = 3, step: int | None = None, refit: bool = False,
                  out: str | Path | None = None) -> dict[str, Any]:
@@ -238,18 +191,18 @@ class Forecaster(GlobalMixin):
 
         ``mode``: ``state`` (carry (h, c): the whole history), ``window`` (the last lookback
         steps, exact for relative models) or ``auto``; ``engine`` as in :meth:`predict`."""
+        from lstmkit.deploy.registry import adapter_class
         from lstmkit.deploy.streaming import make_stream
-        from lstmkit.deploy.tasks import ForecastAdapter
-        self._check_fitted()
-        self._check_single("stream")
-        return make_stream(ForecastAdapter(self), mode, engine, getattr(self, "run_dir_", None), max_streams)
+        self.check_deployable("stream")
+        return make_stream(adapter_class(TASK)(self), mode, engine, getattr(self, "run_dir_", None), max_streams)
 
     def update(self, new_data, epochs: int = 5, lr: float | None = None, holdout: float = 0.2) -> "Forecaster":
         """Fine-tune on recent data with a small learning rate; rolled back if the error on the
         newest points gets worse. The report is ``last_update_`` (and ``lineage_`` once saved)."""
-        from lstmkit.deploy.online import update_forecaster
-        self._check_single("update")
-        self.last_update_ = update_forecaster(self, new_data, epochs=epochs, lr=lr, holdout=holdout)
+        from lstmkit.deploy.online import fine_tune
+        from lstmkit.deploy.registry import adapter_class
+        self.check_deployable("update")
+        self.last_update_ = fine_tune(adapter_class(TASK)(self), new_data, epochs=epochs, lr=lr, holdout=holdout)
         self.lineage_ = [*getattr(self, "lineage_", []), self.last_update_]
         return self
 
@@ -274,19 +227,16 @@ class Forecaster(GlobalMixin):
         meta, weights = read_run(path, TASK)
         try:
             est = cls(**_flatten(meta["config"]))
-            cfg = est.config
-            if meta["model"].get("class") == "GlobalForecastNet":
-                est._load_global(meta)
-                return est._finish_load(path, meta, weights)
-            pre = meta["preprocessing"]
-            est.config_ = cfg
-            est.target_scaler_ = Scaler.from_dict(pre["target_scaler"])
-            est.feature_scaler_ = Scaler.from_dict(pre["feature_scaler"]) if pre.get("feature_scaler") else None
-            est.season_ = meta["season"]
-            est.data_summary_ = meta["data"]
-            shapes = meta["model"]
-            est.net_ = ForecastNet(shapes["n_inputs"], shapes["n_targets"], cfg.horizon, cfg.model,
-                                   cfg.hidden_size, cfg.num_layers, cfg.dropout, cfg.relative, cfg.head)
+            fmt, cls_name = meta.get("forecast_format", 1), meta["model"].get("class")
+            if fmt > RUN_FORMAT:
+                raise LstmkitError(f"{path} is a forecast run of format {fmt}, newer than this lstmkit reads "
+                                   f"({RUN_FORMAT})", "upgrade lstmkit to load it")
+            if fmt < 2 and cls_name != "GlobalForecastNet":   # format 1's many-series net is today's ForecastNet
+                raise LstmkitError(f"{path} is a format-1 single-series forecast run (its own ForecastNet and "
+                                   "scalers), which this lstmkit no longer reads",
+                                   "retrain it with 'lstmkit forecast train' (same data and settings)")
+            check_config(est.config)
+            est._load_pipeline(meta)
         except (KeyError, TypeError) as e:
             raise LstmkitError(f"{path}/{META_FILE} is missing or has a malformed entry ({e})",
                                "the file was edited or damaged; retrain the model") from None
@@ -312,80 +262,20 @@ class Forecaster(GlobalMixin):
         return est
 
     # -- internals ---------------------------------------------------------------------
-    def _check_single(self, what: str) -> None:
-        self._check_fitted()
-        if self.config_.is_global:
-            raise LstmkitError(f"{what} supports single-series point-forecast runs only, and this run is "
-                               "many-series / probabilistic", "use predict on the full history instead")
-
     def _check_fitted(self) -> None:
         if not hasattr(self, "net_"):
             raise LstmkitError("this Forecaster is not fitted yet", "call fit(...) or Forecaster.load(run)")
-
-    def _inputs(self, series: Series) -> np.ndarray:
-        """Scaled model inputs [N, T+F] (targets first), float32."""
-        parts = [self.target_scaler_.transform(series.values)]
-        if self.feature_scaler_ is not None:
-            parts.append(self.feature_scaler_.transform(series.features))
-        return np.concatenate(parts, axis=1).astype(np.float32)
-
-    def _windows(self, series: Series, cfg: ForecastConfig):
-        inputs = torch.from_numpy(self._inputs(series))
-        targets = inputs[:, : len(cfg.target)]
-        return make_windows(inputs, targets, cfg.lookback, cfg.horizon)
-
-    def _predict_windows(self, X: torch.Tensor, idx: torch.Tensor) -> np.ndarray:
-        out = []
-        with torch.no_grad():
-            for s in range(0, len(idx), _EVAL_BATCH):
-                out.append(self.net_(X[idx[s:s + _EVAL_BATCH]]))
-        y = torch.cat(out).numpy().astype(np.float64)                   # [n, H, T] scaled
-        return self.target_scaler_.inverse_transform(y)
-
-    def _test_predictions(self, series: Series, n_train: int, n_val: int):
-        cfg = self.config_
-        X, _ = self._windows(series, cfg)
-        *_, test_idx = split_window_indices(len(series.values), cfg.lookback, cfg.horizon, n_train, n_val)
-        origins = test_idx.numpy() + cfg.lookback - 1                   # last observed point
-        steps = origins[:, None] + np.arange(1, cfg.horizon + 1)[None]  # [n, H]
-        y_true = series.values[steps]                                   # [n, H, T]
-        preds = {cfg.model: self._predict_windows(X, test_idx)}
-        preds.update(baseline_forecasts(series.values, origins, cfg.horizon, self.season_, n_train + n_val))
-        return origins, y_true, preds
-
-    def _test_metrics(self, series: Series, n_train: int, n_val: int) -> dict[str, Any]:
-        origins, y_true, preds = self._test_predictions(series, n_train, n_val)
-        y_train = series.values[:n_train]
-        metrics = {name: forecast_metrics(y_true, p, y_train, season=self.season_) for name, p in preds.items()}
-        return {"metrics": metrics, "horizon": self.config_.horizon, "season": self.season_,
-                "test_points": int(y_true.shape[0] * y_true.shape[1]), "targets": self.config_.target,
-                "units": "original"}
-
-    def _plots(self, run_dir: Path, series: Series, n_train: int, n_val: int) -> None:
-        plots = run_dir / "plots"
-        plot_history(self.result_.history, plots / "loss.png", self.result_.best_epoch)
-        origins, y_true, preds = self._test_predictions(series, n_train, n_val)
-        x = series.time if series.time is not None else np.arange(len(series.values))
-        first = origins[0] + 1
-        hist_from = max(0, first - max(len(origins), self.config_.lookback))   # as much history as test
-        name = self.config_.target[0]
-        plot_forecast(x[hist_from:first], series.values[hist_from:first, 0], x[origins + 1], y_true[:, 0, 0],
-                      {k: v[:, 0, 0] for k, v in preds.items()}, plots / "forecast.png",
-                      title=f"{name}: one step ahead on the test part", ylabel=name)
 
     def _write_meta(self, run_dir: Path, status: str) -> None:
         cfg = self.config_
         meta = {
             "format_version": FORMAT_VERSION, "lstmkit_version": __version__, "task": TASK,
-            "status": status, "written": _time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "forecast_format": RUN_FORMAT, "status": status, "written": _time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "config": cfg.to_dict(),
             "season": self.season_,
             "data": self.data_summary_,
         }
-        if cfg.is_global:
-            meta.update(self._global_meta())
-        else:
-            meta.update(self._single_meta())
+        meta.update(self._pipeline_meta())
         if getattr(self, "lineage_", None):          # online updates since training
             meta["lineage"] = self.lineage_
         result = getattr(self, "result_", None)
@@ -393,25 +283,6 @@ class Forecaster(GlobalMixin):
             meta["training"] = {"epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
                                 "best_val_loss": result.best_val_loss, "stopped_early": result.stopped_early}
         write_json(run_dir / META_FILE, meta)
-
-    def _single_meta(self) -> dict[str, Any]:
-        cfg = self.config_
-        return {
-            "preprocessing": {
-                "target_scaler": self.target_scaler_.to_dict(),
-                "feature_scaler": self.feature_scaler_.to_dict() if self.feature_scaler_ is not None else None,
-            },
-            "model": {"class": "ForecastNet", "n_inputs": len(cfg.target) + len(cfg.features),
-                      "n_targets": len(cfg.target),
-                      "parameters": sum(p.numel() for p in self.net_.parameters())},
-        }
-
-
-def _rows(X: torch.Tensor, Y: torch.Tensor, idx: torch.Tensor):
-    """The windows of one split as views (split indices are contiguous), so shuffling needs
-    only a permutation of the split, not an index tensor per window."""
-    lo, hi = (int(idx[0]), int(idx[-1]) + 1) if len(idx) else (0, 0)
-    return X[lo:hi], Y[lo:hi]
 
 
 def _names(v: str | list[str]) -> list[str]:
@@ -425,39 +296,3 @@ def _config_from_params(params: dict[str, Any]) -> ForecastConfig:
         if isinstance(params.get(key), str):
             params[key] = _names(params[key])
     return ForecastConfig.from_dict({**params, "train": train})
-
-
-def _validate(cfg: ForecastConfig) -> None:
-    for name in ("lookback", "horizon", "hidden_size", "num_layers"):
-        v = getattr(cfg, name)
-        if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
-            raise LstmkitError(f"`{name}` must be a positive integer, got {v!r}", f"pass --{name.replace('_', '-')} 1 or more")
-    if cfg.model not in ENCODERS:
-        raise LstmkitError(f"unknown model {cfg.model!r}", f"use one of: {', '.join(ENCODERS)}")
-    if cfg.head not in HEADS:
-        raise LstmkitError(f"unknown head {cfg.head!r}", f"use one of: {', '.join(HEADS)}")
-    if not cfg.target:
-        raise LstmkitError("no target column given", "pass --target COLUMN (or several, comma-separated)")
-    if not 0.0 <= cfg.dropout < 1.0:
-        raise LstmkitError(f"`dropout` must be in [0, 1), got {cfg.dropout}", "pass --dropout 0.2, say")
-    t = cfg.train
-    if t.max_epochs < 1 or t.batch_size < 1:
-        raise LstmkitError("`max_epochs` and `batch_size` must be at least 1", "pass --epochs N with N >= 1")
-    if not t.lr > 0:
-        raise LstmkitError(f"`lr` must be positive, got {t.lr}", "pass --lr 1e-3, say")
-
-
-def _prepare(data, cfg: ForecastConfig) -> Series:
-    df = load_table(data)
-    return prepare_series(df, cfg.target, time=cfg.time, features=cfg.features or None, fill=cfg.fill)
-
-
-def _source(data) -> str | None:
-    return str(Path(data).resolve()) if isinstance(data, (str, Path)) else None
-
-
-def _future_times(index: pd.DatetimeIndex, freq: str | None, horizon: int) -> pd.DatetimeIndex:
-    if freq is not None:
-        return pd.date_range(index[-1], periods=horizon + 1, freq=freq)[1:]
-    step = pd.Series(index).diff().median()       # irregular series: the typical step
-    return pd.DatetimeIndex([index[-1] + step * k for k in range(1, horizon + 1)])

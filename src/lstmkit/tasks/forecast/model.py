@@ -1,4 +1,6 @@
-"""The forecasting network: zoo encoder -> dropout -> head (linear or MLP) for all horizon steps."""
+"""The forecasting network: zoo encoder -> dropout -> head (linear or MLP) for all horizon steps.
+
+One network for one series and for many (a single series is a panel of one)."""
 from __future__ import annotations
 
 import torch
@@ -7,48 +9,7 @@ from torch import nn
 from lstmkit.nn.blocks import make_head
 from lstmkit.nn.zoo import make_encoder
 
-__all__ = ["ForecastNet", "GlobalForecastNet", "Highway"]
-
-
-class ForecastNet(nn.Module):
-    """Direct multi-horizon forecaster.
-
-    Inputs ``x [B, L, T + F]`` hold the scaled targets first, then the extra features.
-    Output ``[B, horizon, T]``: every step of the horizon for every target at once.
-
-    With ``relative=True`` the targets in each window are taken relative to the window's last
-    observed value and the head predicts the change from it; a series that trends beyond the
-    range seen in training then stays in the range the network knows.
-
-    ``encoder`` is any :mod:`lstmkit.nn.zoo` name; the window is summarised by the last step's
-    output (for bidirectional encoders: the forward half at the last step, the backward half at
-    the first). ``head`` is ``linear`` or ``mlp`` (:func:`lstmkit.nn.blocks.make_head`): with
-    ``encoder="lstm", hidden_size=50, num_layers=2, head="mlp"`` this is the tutorial's Keras
-    model LSTM 50 -> Dropout -> LSTM 50 -> Dropout -> Dense 25 -> Dense 1.
-    """
-
-    def __init__(self, n_inputs: int, n_targets: int, horizon: int, encoder: str = "lstm",
-                 hidden_size: int = 50, num_layers: int = 2, dropout: float = 0.2,
-                 relative: bool = True, head: str = "linear"):
-        super().__init__()
-        self.n_targets, self.horizon, self.relative = n_targets, horizon, relative
-        self.encoder = make_encoder(encoder, n_inputs, hidden_size, num_layers, dropout)
-        self.dropout = nn.Dropout(dropout)
-        self.head = make_head(head, self.encoder.output_size, horizon * n_targets)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        T = self.n_targets
-        if self.relative:
-            last = x[:, -1:, :T]                                            # [B, 1, T]
-            x = x - last if x.shape[-1] == T else torch.cat([x[..., :T] - last, x[..., T:]], -1)
-        out, _ = self.encoder(x)                                            # [B, L, D]
-        if self.encoder.bidirectional:    # forward direction ends at L-1, backward at 0
-            H = out.shape[-1] // 2
-            summary = torch.cat([out[:, -1, :H], out[:, 0, H:]], -1)
-        else:
-            summary = out[:, -1]                                            # [B, D]
-        y = self.head(self.dropout(summary)).view(-1, self.horizon, T)     # [B, horizon, T]
-        return y + last if self.relative else y
+__all__ = ["ForecastNet", "Highway", "STRATEGIES"]
 
 
 STRATEGIES = ("direct", "recursive", "seq2seq")
@@ -80,14 +41,15 @@ class Highway(nn.Module):
         return self.linear(z).transpose(1, 2)
 
 
-class GlobalForecastNet(nn.Module):
-    """One network for many series, with covariates, probabilistic outputs and three strategies.
+class ForecastNet(nn.Module):
+    """One network for one series or many, with covariates, probabilistic outputs and three strategies.
 
     Inputs: ``x [B, L, T + P + F]`` (scaled targets, past-only covariates, future-known
-    covariates over the lookback), ``series [B]`` (series index, for the optional embedding) and
-    ``future [B, H, F]`` (the future-known covariates over the horizon). Output: the parameters of
-    :class:`~lstmkit.tasks.forecast.probabilistic.Output` per step and target, ``[B, H, T]`` for
-    point forecasts and ``[B, H, T, P]`` otherwise.
+    covariates over the lookback), ``future [B, H, F]`` (the future-known covariates over the
+    horizon; None: zeros) and ``series [B]`` (series index, for the optional embedding; None:
+    index 0). Output: the parameters of :class:`~lstmkit.tasks.forecast.probabilistic.Output` per
+    step and target, ``[B, H, T]`` for point forecasts (the default output) and ``[B, H, T, P]``
+    otherwise. ``net(x)`` alone is the plain direct forecaster of one series.
 
     Strategies:
 
@@ -99,35 +61,47 @@ class GlobalForecastNet(nn.Module):
       reads, per horizon step, the future covariates, the embedding and a learned step embedding;
       a shared head maps each decoder output to that step's forecast.
 
-    With ``relative=True`` targets are taken relative to each window's last observed value (the
-    forecast is that value plus the predicted change), as in :class:`ForecastNet`.
+    With ``relative=True`` the targets in each window are taken relative to the window's last
+    observed value and the network predicts the change from it (the forecast is that value plus
+    the change); a series that trends beyond the range seen in training then stays in the range
+    the network knows.
+
+    ``encoder`` is any :mod:`lstmkit.nn.zoo` name; the window is summarised by the last step's
+    output (for bidirectional encoders: the forward half at the last step, the backward half at
+    the first). ``head`` is ``linear`` or ``mlp`` (:func:`lstmkit.nn.blocks.make_head`): with
+    ``encoder="lstm", hidden_size=50, num_layers=2, head="mlp"`` this is the tutorial's Keras
+    model LSTM 50 -> Dropout -> LSTM 50 -> Dropout -> Dense 25 -> Dense 1.
 
     With ``segment=S`` the encoder reads the window S steps at a time (SegRNN, Lin et al. 2023):
     ``[B, L, C]`` becomes ``[B, L/S, S*C]``, so a 168-hour window is 7 steps of one day each.
     The recurrence is S times shorter (that much cheaper) and each step compares whole seasons.
+
+    Settings are checked by :func:`lstmkit.tasks.forecast.checks.check_config` before a network
+    is built; a combination that cannot work here is a ``ValueError`` (a programming error).
     """
 
-    def __init__(self, n_inputs: int, n_targets: int, n_future: int, horizon: int, n_series: int,
-                 output: nn.Module, encoder: str = "lstm", hidden_size: int = 50, num_layers: int = 2,
-                 dropout: float = 0.2, relative: bool = True, head: str = "linear", strategy: str = "direct",
-                 id_embedding: int = 0, n_past: int = 0, highway: int = 0, highway_hidden: int = 0,
-                 segment: int = 0):
+    def __init__(self, n_inputs: int, n_targets: int, horizon: int, encoder: str = "lstm",
+                 hidden_size: int = 50, num_layers: int = 2, dropout: float = 0.2, relative: bool = True,
+                 head: str = "linear", *, output: nn.Module | None = None, n_future: int = 0, n_series: int = 1,
+                 strategy: str = "direct", id_embedding: int = 0, n_past: int = 0, highway: int = 0,
+                 highway_hidden: int = 0, segment: int = 0):
         super().__init__()
+        if output is None:
+            from lstmkit.tasks.forecast.probabilistic import Output
+            output = Output("point")
+        if strategy not in STRATEGIES:
+            raise ValueError(f"unknown strategy {strategy!r}")
+        if strategy != "direct" and encoder not in ("lstm", "gru"):
+            raise ValueError(f"the {strategy} strategy needs a recurrent encoder, not {encoder!r}")
+        if strategy == "recursive" and n_past:
+            raise ValueError("the recursive strategy cannot use past-only covariates")
         self.segment = segment
         self.T, self.F, self.H, self.relative, self.strategy = n_targets, n_future, horizon, relative, strategy
+        self.n_targets, self.horizon = n_targets, horizon
         self.output = output
         P = output.n_params
         self.embedding = nn.Embedding(max(n_series, 1), id_embedding) if id_embedding else None
         E = id_embedding
-        if strategy != "direct" and encoder not in ("lstm", "gru"):
-            from lstmkit.errors import LstmkitError
-            raise LstmkitError(f"the {strategy} strategy needs a recurrent encoder, not {encoder!r}",
-                               "use --model lstm or gru, or --strategy direct")
-        if strategy == "recursive" and n_past:
-            from lstmkit.errors import LstmkitError
-            raise LstmkitError("the recursive strategy cannot use past-only covariates (they are unknown "
-                               "in the future steps it feeds back)",
-                               "use --strategy direct or seq2seq, or pass them as --future-covariates")
         self.encoder = make_encoder(encoder, (n_inputs + E) * max(segment, 1), hidden_size, num_layers, dropout)
         self.dropout = nn.Dropout(dropout)
         D = self.encoder.output_size
@@ -143,16 +117,21 @@ class GlobalForecastNet(nn.Module):
         # created last: the other layers draw the same initial weights with or without it
         self.highway = Highway(highway, horizon, highway_hidden) if highway else None
 
-    def forward(self, x: torch.Tensor, series: torch.Tensor | None = None,
-                future: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, future: torch.Tensor | None = None,
+                series: torch.Tensor | None = None) -> torch.Tensor:
         T, B = self.T, x.shape[0]
         last = x[:, -1, :T]                                                   # [B, T]
         if self.relative:
             x = torch.cat([x[..., :T] - last[:, None], x[..., T:]], -1)
-        e = self.embedding(series) if self.embedding is not None else x.new_zeros(B, 0)   # [B, E]
-        if future is None:
-            future = x.new_zeros(B, self.H, self.F)
-        z = torch.cat([x, e[:, None].expand(-1, x.shape[1], -1)], -1) if e.shape[1] else x
+        if self.embedding is not None:
+            if series is None:
+                series = torch.zeros(B, dtype=torch.long, device=x.device)
+            e = self.embedding(series)                                         # [B, E]
+        else:
+            e = x.new_zeros(B, 0)
+        if future is None and (self.F or self.strategy != "direct" or self.embedding is not None):
+            future = x.new_zeros(B, self.H, self.F)              # (a plain direct net never reads it)
+        z = torch.cat([x, e[:, None].expand(-1, x.shape[1], -1)], -1) if self.embedding is not None else x
         if self.segment:                                     # one encoder step per segment: [B, L/S, S*C]
             z = z.reshape(B, z.shape[1] // self.segment, self.segment * z.shape[2])
         out, state = self.encoder(z)                                           # [B, L or L/S, D]
@@ -162,8 +141,10 @@ class GlobalForecastNet(nn.Module):
                 summary = torch.cat([out[:, -1, :D2], out[:, 0, D2:]], -1)
             else:
                 summary = out[:, -1]
-            h = torch.cat([self.dropout(summary), e, future.reshape(B, -1)], -1)
-            raw = self.head(h).view(B, self.H, T, self._P)
+            h = self.dropout(summary)
+            if self.embedding is not None or self.F:                      # none for a plain series (ONNX-friendly)
+                h = torch.cat([h, e, future.reshape(B, -1)], -1)
+            raw = self.head(h).view(-1, self.H, T, self._P)
         elif self.strategy == "seq2seq":
             steps = self.step_embedding.weight[None].expand(B, -1, -1)         # [B, H, 8]
             dec_in = torch.cat([future, e[:, None].expand(-1, self.H, -1), steps], -1)

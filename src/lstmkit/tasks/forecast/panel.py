@@ -1,10 +1,10 @@
 """Many series in one table: read, check, scale per series, split per series, draw windows.
 
-    read_panel(data, cfg)          path / DataFrame  ->  Panel (every series in one array)
-    PanelScaler                    per-series loc/scale of the targets, fitted on each train part
-    split_panel(panel, cfg)        (series, offset) window index of train / val / test
-    PanelBatches                   mini-batches gathered from the concatenated arrays
-    calendar_features(times, spec) hour / weekday / month (sin, cos) and holiday flags
+    read_panel(data, cfg)          path / DataFrame / array  ->  Panel (every series in one array)
+
+A single series (no id column) is a panel of one, series id ``"series"``. Scaling is in
+:mod:`~lstmkit.tasks.forecast.scalers`, the split and the windows in
+:mod:`~lstmkit.tasks.forecast.windows`, calendar features in :mod:`~lstmkit.tasks.forecast.calendar`.
 
 All series live in one ``[N, C]`` array, series ``s`` at rows ``starts[s] : starts[s] + lengths[s]``.
 A window is one integer, the row of its first input step; a batch gathers
@@ -21,23 +21,17 @@ covariates feed the forecast in ``predict`` (the target is unknown there).
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 
 from lstmkit.errors import LstmkitError
-from lstmkit.tasks.forecast.data import _column_list, _numeric_column, _parse_time, load_table
+from lstmkit.tasks.forecast.calendar import calendar_features, calendar_names, parse_calendar
+from lstmkit.tasks.forecast.data import column_list, infer_freq, load_table, numeric_column, parse_time, regularity
 
-__all__ = ["PANEL_SCALERS", "Panel", "read_panel", "PanelScaler", "seasonal_profile", "split_panel", "PanelBatches",
-           "calendar_features", "parse_calendar", "CALENDAR"]
-
-CALENDAR = ("hour", "weekday", "month", "holidays")
-PANEL_SCALERS = ("minmax", "standard", "mase", "none")
-_PERIODS = {"hour": 24, "weekday": 7, "month": 12}
+__all__ = ["Panel", "read_panel", "frame_columns"]
 
 
 # -- the panel -------------------------------------------------------------------------------
@@ -99,16 +93,16 @@ def read_panel(data, cfg, need: int | None = None) -> Panel:
     and listed in ``Panel.skipped`` (an error when ``cfg.strict``). With ``need=None`` nothing is
     skipped (predict).
     """
-    df, id_col, time_col, targets = _frame(data, cfg)
+    df, id_col, time_col, targets = frame_columns(data, cfg)
     lookup = {str(c): c for c in df.columns}
-    targets = _column_list("target", targets, lookup, required=True)
+    targets = column_list("target", targets, lookup, required=True)
     if id_col is not None:
-        id_col = _column_list("id", id_col, lookup, required=True)[0]
+        id_col = column_list("id", id_col, lookup, required=True)[0]
     if time_col is not None:
-        time_col = _column_list("time", time_col, lookup, required=True)[0]
-    past = [c for c in _column_list("past covariates", cfg.past_covariates, lookup) if c not in targets]
-    past += [c for c in _column_list("features", cfg.features, lookup) if c not in targets and c not in past]
-    fut = [c for c in _column_list("future covariates", cfg.future_covariates, lookup) if c not in targets]
+        time_col = column_list("time", time_col, lookup, required=True)[0]
+    past = [c for c in column_list("past covariates", cfg.past_covariates, lookup) if c not in targets]
+    past += [c for c in column_list("features", cfg.features, lookup) if c not in targets and c not in past]
+    fut = [c for c in column_list("future covariates", cfg.future_covariates, lookup) if c not in targets]
     both = set(past) & set(fut)
     if both:
         raise LstmkitError(f"column {sorted(both)[0]!r} is both a past and a future covariate",
@@ -122,13 +116,13 @@ def read_panel(data, cfg, need: int | None = None) -> Panel:
         if pd.api.types.is_integer_dtype(tcol):
             times = tcol.to_numpy(dtype=np.int64)
         else:
-            times = pd.DatetimeIndex(_parse_time(tcol, time_col)).as_unit("ns").to_numpy()
+            times = pd.DatetimeIndex(parse_time(tcol, time_col)).as_unit("ns").to_numpy()
     else:
         times = None
     if calendar and (times is None or not np.issubdtype(times.dtype, np.datetime64)):
         raise LstmkitError("--calendar needs dates in the time column",
                            "pass --time COLUMN holding dates (e.g. 2024-01-31 12:00)")
-    num = {c: _numeric_column(df[lookup[c]], c).to_numpy() for c in targets + past + fut}
+    num = {c: numeric_column(df[lookup[c]], c).to_numpy() for c in targets + past + fut}
 
     # group rows by series (first appearance order), then by time
     codes, uniq = pd.factorize(ids, sort=False)
@@ -181,6 +175,8 @@ def read_panel(data, cfg, need: int | None = None) -> Panel:
             parts_t.append(ts[:last])
             if freq is None and np.issubdtype(ts.dtype, np.datetime64) and last >= 3:
                 freq = _infer_freq(pd.DatetimeIndex(ts[:last]))
+                if freq is None and id_col is None:                # one series: say where its steps jump
+                    regularity(pd.DatetimeIndex(ts[:last]), time_col)
         ahead_f.append(fs[last:])
         ahead_t.append(ts[last:] if ts is not None else None)
 
@@ -190,6 +186,13 @@ def read_panel(data, cfg, need: int | None = None) -> Panel:
             f"series {s['id']!r} has {s['length']} points, fewer than the {need} needed "
             f"(lookback + horizon + val/test parts); {len(skipped)} series too short",
             "drop --strict to skip short series with a report, or shorten --lookback / --horizon")
+    if not out_ids and id_col is None and len(skipped) == 1 and need is not None:
+        from lstmkit.tasks.forecast.windows import uses_fractions
+        split = ("/".join(f"{100 * f:g}" for f in (1 - cfg.val_frac - cfg.test_frac, cfg.val_frac, cfg.test_frac))
+                 + " splits") if uses_fractions(cfg) else "its val/test parts"
+        raise LstmkitError(f"series too short: {skipped[0]['length']} rows, need at least {need} for lookback "
+                           f"{cfg.lookback} + horizon {cfg.horizon} with {split}",
+                           "shorten --lookback (or --horizon) or supply more data")
     if not out_ids:
         detail = f"; e.g. series {skipped[0]['id']!r} has {skipped[0]['length']}" if skipped else ""
         raise LstmkitError(f"no series has the {need} points needed for lookback + horizon + val/test parts{detail}",
@@ -208,8 +211,11 @@ def read_panel(data, cfg, need: int | None = None) -> Panel:
                  skipped=skipped, n_filled=n_filled)
 
 
-def _frame(data, cfg) -> tuple[pd.DataFrame, str | None, str | None, list[str]]:
-    """The long table and its id / time / target columns (M4's wide files are made long here)."""
+def frame_columns(data, cfg) -> tuple[pd.DataFrame, str | None, str | None, list[str]]:
+    """The long table and its id / time / target columns (M4's wide files are made long here).
+
+    A table without a time column whose index holds dates (e.g. a pandas Series of a
+    DatetimeIndex) gets that index as its time column."""
     if cfg.format == "m4":
         if not isinstance(data, (str, bytes)) and not hasattr(data, "__fspath__"):
             if isinstance(data, pd.DataFrame) and {"id", "t", "value"} <= set(map(str, data.columns)):
@@ -219,7 +225,14 @@ def _frame(data, cfg) -> tuple[pd.DataFrame, str | None, str | None, list[str]]:
         return read_m4_wide(data), "id", "t", list(cfg.target) or ["value"]
     if cfg.format != "long":
         raise LstmkitError(f"unknown data format {cfg.format!r}", "use long or m4")
-    return load_table(data), cfg.id, cfg.time, list(cfg.target)
+    df, time = load_table(data), cfg.time
+    if time is None and isinstance(df.index, pd.DatetimeIndex):
+        time = str(df.index.name) if df.index.name is not None else "time"
+        if time in map(str, df.columns):
+            raise LstmkitError(f"the table's date index and a column are both named {time!r}",
+                               "pass --time COLUMN to say which one holds the time")
+        df = df.rename_axis(time).reset_index()
+    return df, cfg.id, time, list(cfg.target)
 
 
 def _fill(a: np.ndarray, fill: str | None, sid: str, names: list[str], allow_empty_column: bool = True):
@@ -241,241 +254,9 @@ def _fill(a: np.ndarray, fill: str | None, sid: str, names: list[str], allow_emp
 
 
 def _infer_freq(index: pd.DatetimeIndex) -> str | None:
-    from lstmkit.tasks.forecast.data import _infer_freq as infer
     try:
-        return infer(index)
+        return infer_freq(index)
     except (TypeError, ValueError):
         return None
 
 
-# -- calendar features -------------------------------------------------------------------------
-def parse_calendar(spec) -> list[tuple[str, str | None]]:
-    """``"hour,weekday,holidays:US"`` or a list -> ``[("hour", None), ..., ("holidays", "US")]``."""
-    if spec is None:
-        return []
-    items = [s.strip() for s in spec.split(",")] if isinstance(spec, str) else [str(s).strip() for s in spec]
-    out = []
-    for item in filter(None, items):
-        name, _, arg = item.partition(":")
-        name = name.strip().lower()
-        if name not in CALENDAR:
-            raise LstmkitError(f"unknown calendar feature {item!r}", f"use any of: {', '.join(CALENDAR)} "
-                               "(holidays:CC for a country code, e.g. holidays:US)")
-        if name == "holidays":
-            arg = (arg.strip() or "US").upper()
-            import holidays
-            if arg not in holidays.list_supported_countries():
-                raise LstmkitError(f"unknown holiday country {arg!r}", "use an ISO code such as US, GB, DE, FR")
-        out.append((name, arg or None))
-    return out
-
-
-def calendar_names(calendar: list[tuple[str, str | None]]) -> list[str]:
-    names = []
-    for name, arg in calendar:
-        names += [f"holiday_{arg}"] if name == "holidays" else [f"{name}_sin", f"{name}_cos"]
-    return names
-
-
-def calendar_features(times, calendar) -> np.ndarray:
-    """``[N, K]`` features of datetime64 ``times``: sin/cos of hour, weekday, month; 0/1 holidays."""
-    if isinstance(calendar, (str, list)) and calendar and not isinstance(calendar[0], tuple):
-        calendar = parse_calendar(calendar)
-    idx = pd.DatetimeIndex(times if times is not None else [])
-    cols = []
-    for name, arg in calendar:
-        if name == "holidays":
-            import holidays
-            years = sorted(set(idx.year)) or [2000]
-            days = holidays.country_holidays(arg, years=years)
-            cols.append(np.array([d in days for d in idx.date], dtype=np.float64))
-            continue
-        v = {"hour": idx.hour, "weekday": idx.day_of_week, "month": idx.month - 1}[name].to_numpy(dtype=np.float64)
-        angle = 2 * np.pi * v / _PERIODS[name]
-        cols += [np.sin(angle), np.cos(angle)]
-    return np.stack(cols, 1) if cols else np.zeros((len(idx), 0))
-
-
-def future_times(last, freq: str | None, horizon: int, history=None) -> np.ndarray:
-    """The ``horizon`` time stamps after ``last`` (datetime: by ``freq`` or the typical step; int: +1)."""
-    if isinstance(last, (np.integer, int)):
-        return np.arange(int(last) + 1, int(last) + 1 + horizon, dtype=np.int64)
-    last = pd.Timestamp(last)
-    if freq is not None:
-        return pd.date_range(last, periods=horizon + 1, freq=freq)[1:].as_unit("ns").to_numpy()
-    step = pd.Series(pd.DatetimeIndex(history)).diff().median() if history is not None and len(history) > 1 \
-        else pd.Timedelta(1, "D")
-    return pd.DatetimeIndex([last + step * k for k in range(1, horizon + 1)]).as_unit("ns").to_numpy()
-
-
-# -- per-series scaling ------------------------------------------------------------------------
-class PanelScaler:
-    """Per-series, per-target affine scaling ``(y - loc) / scale`` fitted on each train part.
-
-    ``kind``: ``minmax`` (loc = min, scale = max - min), ``standard`` (mean, std), ``mase``
-    (mean, and the series' MASE scale: the mean absolute change over ``lag`` steps, the
-    in-sample seasonal naive error -- with ``relative`` inputs the loss is then in the units of
-    the metric, the same for every series whatever its level) or ``none``.
-    A constant series gets scale 1. ``to_dict`` is plain JSON keyed by series id.
-    """
-
-    def __init__(self, kind: str = "minmax", lag: int = 1):
-        if kind not in PANEL_SCALERS:
-            raise LstmkitError(f"unknown scaler kind {kind!r}", f"use one of: {', '.join(PANEL_SCALERS)}")
-        self.kind, self.lag = kind, int(lag)
-        self.params: dict[str, tuple[list[float], list[float]]] = {}
-
-    def fit_one(self, sid: str, train: np.ndarray, unadjusted: np.ndarray | None = None) -> "PanelScaler":
-        """Fit series ``sid`` on its train part ``[n, T]``. ``unadjusted``: the same values before
-        seasonal adjustment, which the ``mase`` scale is measured on (as the metric measures it)."""
-        t = np.asarray(train, dtype=np.float64)
-        if self.kind == "minmax":
-            loc, scale = t.min(0), t.max(0) - t.min(0)
-        elif self.kind == "standard":
-            loc, scale = t.mean(0), t.std(0)
-        elif self.kind == "mase":
-            loc = t.mean(0)
-            u = t if unadjusted is None else np.asarray(unadjusted, dtype=np.float64)
-            lag = self.lag if len(u) > self.lag else 1          # too short for one season: one-step changes
-            d = np.abs(u[lag:] - u[:-lag])
-            ok = np.isfinite(d)                                   # missing values left out
-            scale = np.where(ok, d, 0).sum(0) / np.maximum(ok.sum(0), 1)
-        else:
-            loc, scale = np.zeros(t.shape[1]), np.ones(t.shape[1])
-        scale = np.where(np.isfinite(scale) & (scale > 1e-12), scale, 1.0)
-        self.params[sid] = ([float(v) for v in loc], [float(v) for v in scale])
-        return self
-
-    def get(self, sid: str) -> tuple[np.ndarray, np.ndarray]:
-        loc, scale = self.params[sid]
-        return np.asarray(loc), np.asarray(scale)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "lag": self.lag,
-                "series": {k: {"loc": v[0], "scale": v[1]} for k, v in self.params.items()}}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "PanelScaler":
-        s = cls(d["kind"], d.get("lag", 1))
-        s.params = {k: (list(v["loc"]), list(v["scale"])) for k, v in d["series"].items()}
-        return s
-
-
-def seasonal_profile(values: np.ndarray, m: int) -> np.ndarray:
-    """Additive seasonal indices ``[m, T]`` of ``values [n, T]`` by classical decomposition.
-
-    The trend is the centred moving average over one season (2 x m for even m, as in
-    ``statsmodels.tsa.seasonal_decompose``); the index of phase k is the mean of the detrended
-    values at positions ``k, k + m, ...`` (phase 0 is the first value), centred to sum to zero.
-    Missing values are left out; a phase with no detrended value, or a series shorter than
-    ``m + 1`` points, gets 0 (no seasonal adjustment)."""
-    x = np.asarray(values, dtype=np.float64)
-    n, T = x.shape
-    w = np.full(m + 1, 1.0 / m) if m % 2 == 0 else np.full(m, 1.0 / m)
-    if m % 2 == 0:
-        w[0] = w[-1] = 0.5 / m
-    off = (len(w) - 1) // 2
-    out = np.zeros((m, T))
-    if n < len(w):
-        return out
-    phase = (np.arange(n - len(w) + 1) + off) % m
-    for j in range(T):
-        trend = np.convolve(x[:, j], w, mode="valid")           # NaN wherever a missing value is in reach
-        detrended = x[off:off + len(trend), j] - trend
-        ok = np.isfinite(detrended)
-        count = np.bincount(phase[ok], minlength=m)
-        total = np.bincount(phase[ok], detrended[ok], minlength=m)
-        idx = np.divide(total, count, out=np.zeros(m), where=count > 0)
-        if (count > 0).any():
-            idx[count > 0] -= idx[count > 0].mean()
-        out[:, j] = idx
-    return out
-
-
-# -- splits and windows ------------------------------------------------------------------------
-def part_sizes(n: int, cfg) -> tuple[int, int, int]:
-    """Per-series ``(n_train, n_val, n_test)``: fixed sizes when set, else the fractions."""
-    if cfg.val_size is not None or cfg.test_size is not None or cfg.id is not None or cfg.format == "m4":
-        n_val = cfg.horizon if cfg.val_size is None else int(cfg.val_size)
-        n_test = cfg.horizon if cfg.test_size is None else int(cfg.test_size)
-    else:
-        n_val, n_test = round(n * cfg.val_frac), round(n * cfg.test_frac)
-    return n - n_val - n_test, n_val, n_test
-
-
-def min_points(cfg) -> int:
-    """Observed points a series needs: one training window plus its val and test parts."""
-    if cfg.val_size is not None or cfg.test_size is not None or cfg.id is not None or cfg.format == "m4":
-        n_val = cfg.horizon if cfg.val_size is None else int(cfg.val_size)
-        n_test = cfg.horizon if cfg.test_size is None else int(cfg.test_size)
-        return cfg.lookback + cfg.horizon + n_val + n_test
-    # fractions: the smallest length whose rounding leaves room (as data.split_sizes)
-    from lstmkit.tasks.forecast.data import _min_length
-    return _min_length(cfg.lookback, cfg.horizon, cfg.val_frac, cfg.test_frac)
-
-
-def split_panel(panel: Panel, cfg) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
-    """``{"train"|"val"|"test": (rows [W], series [W])}``: first input row and series of each window."""
-    L, H = cfg.lookback, cfg.horizon
-    out = {k: ([], []) for k in ("train", "val", "test")}
-    for s, (start, n) in enumerate(zip(panel.starts, panel.lengths)):
-        n_train, n_val, n_test = part_sizes(int(n), cfg)
-        bounds = {"train": (0, n_train), "val": (n_train, n_train + n_val), "test": (n_train + n_val, int(n))}
-        for part, (first, end) in bounds.items():
-            lo, hi = max(first - L, 0), end - L - H + 1            # offsets o: targets in [first, end)
-            if hi > lo:
-                out[part][0].append(np.arange(lo, hi, dtype=np.int64) + int(start))
-                out[part][1].append(np.full(hi - lo, s, dtype=np.int64))
-    return {k: (torch.from_numpy(np.concatenate(r) if r else np.zeros(0, np.int64)),
-                torch.from_numpy(np.concatenate(i) if i else np.zeros(0, np.int64)))
-            for k, (r, i) in out.items()}
-
-
-class PanelBatches:
-    """Mini-batches ``((x, series, future), y)`` gathered from the concatenated arrays.
-
-    ``inputs [N, C]`` model inputs per row, ``targets [N, T]``, ``future [N, F]`` future-known
-    covariates; ``rows`` / ``series`` from :func:`split_panel`. Each batch is
-    ``x [B, L, C]``, ``series [B]``, ``future [B, H, F]`` and ``y [B, H, T]``.
-
-    With ``samples`` set (training), each pass draws that many windows instead of visiting every
-    one: a series uniformly at random, then one of its windows uniformly, so every series weighs
-    the same however long it is and an epoch costs the same however much data there is.
-    """
-
-    def __init__(self, inputs: torch.Tensor, targets: torch.Tensor, future: torch.Tensor, rows: torch.Tensor,
-                 series: torch.Tensor, lookback: int, horizon: int, batch_size: int, shuffle: bool = False,
-                 samples: int | None = None):
-        self.inputs, self.targets, self.future = inputs, targets, future
-        self.rows, self.series = rows, series
-        self.L, self.H, self.batch_size, self.shuffle = lookback, horizon, batch_size, shuffle
-        self.samples = samples
-        self._ar_l = torch.arange(lookback)
-        self._ar_h = torch.arange(lookback, lookback + horizon)
-        if samples is not None and len(series):
-            # windows of one series are contiguous in ``rows``: first position and count per series
-            change = torch.ones(len(series), dtype=torch.bool)
-            change[1:] = series[1:] != series[:-1]
-            self._first = torch.nonzero(change).flatten()
-            self._count = torch.diff(torch.cat([self._first, torch.tensor([len(series)])]))
-
-    @property
-    def n_samples(self) -> int:
-        return len(self.rows) if self.samples is None else int(self.samples)
-
-    def __len__(self) -> int:
-        return math.ceil(self.n_samples / self.batch_size)
-
-    def __iter__(self):
-        m = self.n_samples
-        if self.samples is not None:
-            pick = torch.randint(len(self._first), (m,))
-            perm = self._first[pick] + (torch.rand(m) * self._count[pick]).long().clamp_max(self._count[pick] - 1)
-        else:
-            perm = torch.randperm(m) if self.shuffle else None
-        for start in range(0, m, self.batch_size):
-            sel = perm[start:start + self.batch_size] if perm is not None else slice(start, start + self.batch_size)
-            r, s = self.rows[sel], self.series[sel]
-            x = self.inputs[r[:, None] + self._ar_l]                      # [B, L, C]
-            tgt = r[:, None] + self._ar_h
-            yield (x, s, self.future[tgt]), self.targets[tgt]             # future [B, H, F], y [B, H, T]

@@ -1,0 +1,162 @@
+"""The adapter protocol: what a task room hands the deploy engines.
+
+The engines (ONNX export, int8, streaming, the HTTP service, online updates) never import a
+task. Each run names its task in ``lstmkit.json``; :mod:`lstmkit.deploy.registry` imports
+``lstmkit/tasks/<task>/deploy.py`` by that name and takes its ``Adapter`` class, which must
+follow :class:`DeployAdapter` below. A task without a ``deploy.py`` is refused in one line that
+lists the tasks that have one.
+
+What each engine uses:
+
+========================  =====================================================================
+ONNX (``onnx.py``)        ``task``, ``stateful()``, ``state_names``, ``state_shape``,
+                          ``example_inputs()``, ``window``
+int8 (``quantize.py``)    ``net``, ``example_inputs()``, ``test_metrics()``
+streaming                 ``stateful()``, ``state_names``, ``state_shape``, ``state_refusal()``,
+(``streaming.py``)        ``fast_step()``, ``encode_row()``, ``decode()``, ``input_size``,
+                          ``window``, ``preferred_engine``
+HTTP (``server.py``)      all of streaming, plus ``metadata()``, ``columns``, ``encode_rows()``,
+                          ``to_json()``
+update (``online.py``)    ``net``, ``train_config``, ``update_data()``, ``check_updatable()``,
+                          ``updated()``
+========================  =====================================================================
+
+Today forecasting has an adapter (:mod:`lstmkit.tasks.forecast.deploy`). The classifier
+(numeric sequences, ``pooling="last"``, unidirectional) can stream the same way; text
+classifiers, translation (encoder + one-step decoder) and speech need their own graphs with
+``lengths`` and are refused by name until their rooms write one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Protocol, runtime_checkable
+
+import numpy as np
+import torch
+from torch import nn
+
+from lstmkit.config import TrainConfig
+
+__all__ = ["DeployAdapter", "FastStep", "UpdateData"]
+
+
+@dataclass
+class UpdateData:
+    """New data for an online update, cut by the task (see :meth:`DeployAdapter.update_data`).
+
+    ``train`` and ``holdout`` are iterables of ``(inputs, target)`` batches as the
+    :class:`~lstmkit.train.Trainer` takes them; ``holdout`` holds the newest examples (they judge
+    the update and are never trained on); ``report`` goes into the update report as it is
+    (e.g. ``rows``, ``train_windows``, ``val_windows``, ``units``).
+    """
+
+    train: Iterable
+    holdout: Iterable
+    report: dict[str, Any] = field(default_factory=dict)
+
+
+class FastStep(Protocol):
+    """A task's shortcut for one state-mode streaming step with the torch engine.
+
+    It computes exactly what the general path (the :class:`~lstmkit.deploy.stateful.StatefulNet`
+    called on one step, then ``decode``) computes, only cheaper. Its per-stream state (``live``)
+    is whatever suits it; :meth:`arrays` turns it into the general path's ``[L, 1, H]`` arrays.
+    """
+
+    def encode(self, x_t: Any) -> torch.Tensor:
+        """One observation -> model input ``[1, I]`` (the same errors as ``encode_row``)."""
+
+    def ready(self) -> bool:
+        """False while the shortcut cannot reproduce the net (e.g. some part is in training mode)."""
+
+    def live(self, state: list[np.ndarray]) -> Any:
+        """The shortcut's state from the general path's arrays (zeros when empty)."""
+
+    def arrays(self, live: Any) -> list[np.ndarray]:
+        """The general path's ``[L, 1, H]`` arrays from the shortcut's state."""
+
+    def step(self, x: torch.Tensor, live: Any) -> tuple[Any, Any]:
+        """One step: ``(decoded answer, new live state)``."""
+
+
+@runtime_checkable
+class DeployAdapter(Protocol):
+    """What a task's ``deploy.py`` ``Adapter`` provides (an adapter wraps one fitted model)."""
+
+    task: str                      # the task name, as in lstmkit.json
+    columns: list[str]             # names of the values of one observation, in model input order
+    input_size: int                # values per observation after encoding (I)
+    window: int | None             # steps one answer reads (a forecaster's lookback)
+
+    def __init__(self, model: Any) -> None:
+        """The adapter around a fitted estimator of this task (how the estimator itself reaches
+        the engines: ``registry.adapter_class(task)(self)``)."""
+
+    @classmethod
+    def load(cls, run: str | Path) -> "DeployAdapter":
+        """The adapter around a finished run folder."""
+
+    # -- the model --------------------------------------------------------------------------
+    @property
+    def net(self) -> nn.Module:
+        """The torch module that answers: ``x [B, T, I] -> y`` (eval mode, CPU)."""
+
+    @property
+    def preferred_engine(self) -> str | None:
+        """``torch`` or ``onnx`` when the run says which (an int8 export), else None."""
+
+    @property
+    def state_names(self) -> tuple[str, ...]:
+        """Recurrent state that can be carried between calls (``("h", "c")``, ``("h",)`` or ``()``)."""
+
+    @property
+    def state_shape(self) -> tuple[int, int]:
+        """``(layers, hidden)`` of each state tensor (the batch is the middle axis)."""
+
+    def stateful(self) -> nn.Module:
+        """The net with its state as explicit inputs and outputs: ``(x, *state) -> (y, *state)``."""
+
+    def example_inputs(self, batch: int, steps: int | None = None, seed: int = 0) -> torch.Tensor:
+        """Random model inputs ``[batch, steps, I]`` (steps defaults to ``window``)."""
+
+    def metadata(self) -> dict[str, Any]:
+        """What the HTTP service's ``GET /model`` tells about the model (JSON-able)."""
+
+    # -- int8 -------------------------------------------------------------------------------
+    def test_metrics(self, net: nn.Module, data=None) -> dict[str, float] | None:
+        """Metrics of ``net`` (same call as :attr:`net`) on the run's test data, None without data."""
+
+    # -- streaming and serving --------------------------------------------------------------
+    def state_refusal(self) -> str | None:
+        """Why this model cannot stream by carrying state (None when it can)."""
+
+    def fast_step(self) -> FastStep | None:
+        """A :class:`FastStep` for the torch engine's state mode, or None (the general path runs)."""
+
+    def encode_row(self, obs: Any) -> np.ndarray:
+        """One observation (JSON value) -> model input ``[I]`` float32; bad input is an LstmkitError."""
+
+    def encode_rows(self, rows: np.ndarray) -> np.ndarray:
+        """Observations ``[N, I]`` in original units, ``columns`` order -> model inputs float32."""
+
+    def decode(self, y: np.ndarray) -> np.ndarray:
+        """Model outputs (batch axis first, or one answer) -> answers in original units."""
+
+    def to_json(self, y: np.ndarray) -> dict[str, Any]:
+        """One decoded answer -> the JSON the HTTP service returns."""
+
+    # -- online update ----------------------------------------------------------------------
+    @property
+    def train_config(self) -> TrainConfig:
+        """The run's training settings; an update trains with them (its own lr and epochs)."""
+
+    def check_updatable(self) -> None:
+        """Raise LstmkitError when this model cannot be fine-tuned (e.g. an int8 run)."""
+
+    def update_data(self, new_data, holdout: float, batch_size: int) -> UpdateData:
+        """Cut ``new_data`` into training batches and the newest ``holdout`` fraction (at least
+        one example, none of it a training target); too little data is an LstmkitError."""
+
+    def updated(self) -> None:
+        """Called once an update was kept: the weights no longer match the run folder."""

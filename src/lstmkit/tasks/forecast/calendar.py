@@ -1,0 +1,76 @@
+"""Calendar features and future time stamps of a forecast.
+
+    parse_calendar(spec)           "hour,weekday,holidays:US" -> [(name, arg), ...]
+    calendar_features(times, spec) hour / weekday / month (sin, cos) and holiday flags
+    future_times(last, freq, H)    the horizon's time stamps after a series' last one
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from lstmkit.errors import LstmkitError
+
+__all__ = ["CALENDAR", "parse_calendar", "calendar_names", "calendar_features", "future_times"]
+
+CALENDAR = ("hour", "weekday", "month", "holidays")
+_PERIODS = {"hour": 24, "weekday": 7, "month": 12}
+
+
+def parse_calendar(spec) -> list[tuple[str, str | None]]:
+    """``"hour,weekday,holidays:US"`` or a list -> ``[("hour", None), ..., ("holidays", "US")]``."""
+    if spec is None:
+        return []
+    items = [s.strip() for s in spec.split(",")] if isinstance(spec, str) else [str(s).strip() for s in spec]
+    out = []
+    for item in filter(None, items):
+        name, _, arg = item.partition(":")
+        name = name.strip().lower()
+        if name not in CALENDAR:
+            raise LstmkitError(f"unknown calendar feature {item!r}", f"use any of: {', '.join(CALENDAR)} "
+                               "(holidays:CC for a country code, e.g. holidays:US)")
+        if name == "holidays":
+            arg = (arg.strip() or "US").upper()
+            import holidays
+            if arg not in holidays.list_supported_countries():
+                raise LstmkitError(f"unknown holiday country {arg!r}", "use an ISO code such as US, GB, DE, FR")
+        out.append((name, arg or None))
+    return out
+
+
+def calendar_names(calendar: list[tuple[str, str | None]]) -> list[str]:
+    names = []
+    for name, arg in calendar:
+        names += [f"holiday_{arg}"] if name == "holidays" else [f"{name}_sin", f"{name}_cos"]
+    return names
+
+
+def calendar_features(times, calendar) -> np.ndarray:
+    """``[N, K]`` features of datetime64 ``times``: sin/cos of hour, weekday, month; 0/1 holidays."""
+    if isinstance(calendar, (str, list)) and calendar and not isinstance(calendar[0], tuple):
+        calendar = parse_calendar(calendar)
+    idx = pd.DatetimeIndex(times if times is not None else [])
+    cols = []
+    for name, arg in calendar:
+        if name == "holidays":
+            import holidays
+            years = sorted(set(idx.year)) or [2000]
+            days = holidays.country_holidays(arg, years=years)
+            cols.append(np.array([d in days for d in idx.date], dtype=np.float64))
+            continue
+        v = {"hour": idx.hour, "weekday": idx.day_of_week, "month": idx.month - 1}[name].to_numpy(dtype=np.float64)
+        angle = 2 * np.pi * v / _PERIODS[name]
+        cols += [np.sin(angle), np.cos(angle)]
+    return np.stack(cols, 1) if cols else np.zeros((len(idx), 0))
+
+
+def future_times(last, freq: str | None, horizon: int, history=None) -> np.ndarray:
+    """The ``horizon`` time stamps after ``last`` (datetime: by ``freq`` or the typical step; int: +1)."""
+    if isinstance(last, (np.integer, int)):
+        return np.arange(int(last) + 1, int(last) + 1 + horizon, dtype=np.int64)
+    last = pd.Timestamp(last)
+    if freq is not None:
+        return pd.date_range(last, periods=horizon + 1, freq=freq)[1:].as_unit("ns").to_numpy()
+    step = pd.Series(pd.DatetimeIndex(history)).diff().median() if history is not None and len(history) > 1 \
+        else pd.Timedelta(1, "D")
+    return pd.DatetimeIndex([last + step * k for k in range(1, horizon + 1)]).as_unit("ns").to_numpy()

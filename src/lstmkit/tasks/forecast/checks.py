@@ -1,0 +1,133 @@
+"""Checks of a :class:`~lstmkit.config.ForecastConfig`: every bad setting is one LstmkitError line.
+
+``check_config(cfg)`` runs before any data is read or any network is built (the network only
+raises ``ValueError`` for programming errors). It also normalises comma-separated strings given
+for list settings (``quantiles``, ``calendar``, covariates) into lists.
+"""
+from __future__ import annotations
+
+from lstmkit.errors import LstmkitError
+from lstmkit.nn.blocks import HEADS
+from lstmkit.nn.zoo import ENCODERS
+from lstmkit.tasks.forecast.model import STRATEGIES
+from lstmkit.tasks.forecast.probabilistic import LIKELIHOODS, check_quantiles
+
+__all__ = ["check_config", "SCALERS", "RECURRENT", "FILL_MODES"]
+
+SCALERS = ("minmax", "standard", "mase", "none")
+FILL_MODES = ("ffill", "interpolate")
+RECURRENT = ("lstm", "gru")          # encoders the recursive and seq2seq strategies can roll out
+
+
+def _whole(v, low: int = 0) -> bool:
+    return not isinstance(v, bool) and isinstance(v, int) and v >= low
+
+
+def check_config(cfg) -> None:
+    """Raise :class:`LstmkitError` for the first bad setting of ``cfg`` (a ForecastConfig)."""
+    for name in ("lookback", "horizon", "hidden_size", "num_layers"):
+        v = getattr(cfg, name)
+        if not _whole(v, 1):
+            raise LstmkitError(f"`{name}` must be a positive integer, got {v!r}", f"pass --{name.replace('_', '-')} 1 or more")
+    if cfg.model not in ENCODERS:
+        raise LstmkitError(f"unknown model {cfg.model!r}", f"use one of: {', '.join(ENCODERS)}")
+    if cfg.head not in HEADS:
+        raise LstmkitError(f"unknown head {cfg.head!r}", f"use one of: {', '.join(HEADS)}")
+    if cfg.format not in ("long", "m4"):
+        raise LstmkitError(f"unknown data format {cfg.format!r}", "use long or m4")
+    if cfg.format == "m4" and not cfg.target:
+        cfg.target = ["value"]
+    if not cfg.target:
+        raise LstmkitError("no target column given", "pass --target COLUMN (or several, comma-separated)")
+    if not 0.0 <= cfg.dropout < 1.0:
+        raise LstmkitError(f"`dropout` must be in [0, 1), got {cfg.dropout}", "pass --dropout 0.2, say")
+    t = cfg.train
+    if t.max_epochs < 1 or t.batch_size < 1:
+        raise LstmkitError("`max_epochs` and `batch_size` must be at least 1", "pass --epochs N with N >= 1")
+    if not t.lr > 0:
+        raise LstmkitError(f"`lr` must be positive, got {t.lr}", "pass --lr 1e-3, say")
+    if cfg.fill is not None and cfg.fill not in FILL_MODES:
+        raise LstmkitError(f"unknown fill mode {cfg.fill!r}", f"use one of: {', '.join(FILL_MODES)}")
+    if cfg.scaler not in SCALERS:
+        raise LstmkitError(f"unknown scaler kind {cfg.scaler!r}", f"use one of: {', '.join(SCALERS)}")
+    _check_split(cfg)
+    _check_inputs(cfg)
+    _check_output_and_strategy(cfg)
+    _check_shape_options(cfg)
+
+
+def _check_split(cfg) -> None:
+    for name in ("val_frac", "test_frac"):
+        frac = getattr(cfg, name)
+        if isinstance(frac, bool) or not isinstance(frac, (int, float)) or not 0 <= frac < 1:
+            raise LstmkitError(f"`{name}` must be a fraction in [0, 1), got {frac!r}", "use e.g. 0.15")
+    if cfg.val_frac + cfg.test_frac >= 1:
+        raise LstmkitError(f"`val_frac` + `test_frac` must be below 1, got {cfg.val_frac} + {cfg.test_frac}",
+                           "leave room for training data, e.g. 0.15 + 0.15")
+    for key in ("val_size", "test_size"):
+        v = getattr(cfg, key)
+        if v is not None and not _whole(v):
+            raise LstmkitError(f"`{key}` must be a whole number >= 0, got {v!r}", f"pass --{key.replace('_', '-')} 24, say")
+    if cfg.samples_per_epoch is not None and not _whole(cfg.samples_per_epoch, 1):
+        raise LstmkitError(f"`samples_per_epoch` must be a positive whole number, got {cfg.samples_per_epoch!r}",
+                           "pass --samples-per-epoch 20000, say, or leave it out to use every window")
+
+
+def _check_inputs(cfg) -> None:
+    from lstmkit.tasks.forecast.calendar import parse_calendar
+    if isinstance(cfg.calendar, str):
+        cfg.calendar = [s.strip() for s in cfg.calendar.split(",") if s.strip()]
+    parse_calendar(cfg.calendar)
+    for key in ("past_covariates", "future_covariates"):
+        v = getattr(cfg, key)
+        if isinstance(v, str):
+            setattr(cfg, key, [s.strip() for s in v.split(",") if s.strip()])
+    if not _whole(cfg.id_embedding):
+        raise LstmkitError(f"`id_embedding` must be a whole number >= 0, got {cfg.id_embedding!r}",
+                           "pass --id-embedding 8, say (0 turns it off)")
+
+
+def _check_output_and_strategy(cfg) -> None:
+    cfg.quantiles = check_quantiles(cfg.quantiles)
+    if cfg.likelihood is not None and cfg.likelihood not in LIKELIHOODS:
+        raise LstmkitError(f"unknown likelihood {cfg.likelihood!r}", f"use one of: {', '.join(LIKELIHOODS)}")
+    if cfg.strategy not in STRATEGIES:
+        raise LstmkitError(f"unknown strategy {cfg.strategy!r}", f"use one of: {', '.join(STRATEGIES)}")
+    if cfg.strategy != "direct" and cfg.model not in RECURRENT:
+        raise LstmkitError(f"the {cfg.strategy} strategy needs a recurrent encoder, not {cfg.model!r}",
+                           "use --model lstm or gru, or --strategy direct")
+    if cfg.strategy == "recursive" and (cfg.past_covariates or cfg.features):
+        raise LstmkitError("the recursive strategy cannot use past-only covariates (they are unknown "
+                           "in the future steps it feeds back)",
+                           "use --strategy direct or seq2seq, or pass them as --future-covariates")
+    if cfg.log and cfg.likelihood is not None:
+        raise LstmkitError(f"--log cannot be combined with the {cfg.likelihood} likelihood (its scale parameter has "
+                           "no meaning after exp)", "use --quantiles with --log, or drop --log")
+
+
+def _check_shape_options(cfg) -> None:
+    if not _whole(cfg.highway) or cfg.highway > cfg.lookback:
+        raise LstmkitError(f"`highway` must be a whole number from 0 to the lookback ({cfg.lookback}), got {cfg.highway!r}",
+                           f"pass --highway {cfg.lookback} (the whole window), a season such as 24, or 0 to turn it off")
+    if cfg.highway and cfg.strategy == "recursive":
+        raise LstmkitError("--highway cannot be combined with the recursive strategy (the roll-out feeds back "
+                           "forecasts that would lack the highway's part)",
+                           "use --strategy direct or seq2seq with --highway")
+    d = cfg.deseason
+    if not _whole(d) or d == 1:
+        raise LstmkitError(f"`deseason` must be a season length >= 2 (or 0 for off), got {d!r}",
+                           "pass --deseason 24 for hourly data with a daily cycle, 7 for daily data, say")
+    hh = cfg.highway_hidden
+    if not _whole(hh):
+        raise LstmkitError(f"`highway_hidden` must be a whole number >= 0, got {hh!r}",
+                           "pass --highway-hidden 256, say, or 0 for the linear highway")
+    if hh and not cfg.highway:
+        raise LstmkitError("--highway-hidden needs --highway (the window the MLP reads)",
+                           f"add --highway {cfg.lookback}, say, or drop --highway-hidden")
+    sg = cfg.segment
+    if not _whole(sg) or (sg and cfg.lookback % sg):
+        raise LstmkitError(f"`segment` must be a whole number >= 0 that divides the lookback ({cfg.lookback}), got {sg!r}",
+                           "pass --segment 24 with --lookback 168 for hourly data, say, or 0 to read one step at a time")
+    if sg and cfg.strategy == "recursive":
+        raise LstmkitError("--segment cannot be combined with the recursive strategy (it feeds the encoder one "
+                           "step at a time)", "use --strategy direct or seq2seq with --segment")

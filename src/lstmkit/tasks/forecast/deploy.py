@@ -1,0 +1,278 @@
+"""Forecasting's deploy adapter: the :class:`~lstmkit.deploy.adapter.DeployAdapter` of a
+:class:`~lstmkit.tasks.forecast.estimator.Forecaster` (ONNX, int8, streaming, HTTP, update).
+
+:mod:`lstmkit.deploy.registry` finds it by the run's task name (``Adapter`` below); the
+estimator reaches it the same way, so this module may import the estimator and not the reverse.
+It is the one place where the deploy features touch the Forecaster's internals.
+"""
+from __future__ import annotations
+
+import functools
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from lstmkit.config import TrainConfig
+from lstmkit.data.windows import WindowBatches
+from lstmkit.deploy.adapter import UpdateData
+from lstmkit.deploy.stateful import StatefulNet, recurrent_state_names
+from lstmkit.errors import LstmkitError
+from lstmkit.nn.lstm import LSTM
+from lstmkit.tasks.forecast.estimator import Forecaster
+from lstmkit.tasks.forecast.metrics import forecast_metrics
+from lstmkit.tasks.forecast.model import ForecastNet
+
+__all__ = ["Adapter", "ForecastAdapter", "TorchLstmStep"]
+
+
+class ForecastAdapter:
+    """Deploy hooks for :class:`~lstmkit.tasks.forecast.estimator.Forecaster`."""
+
+    task = "forecast"
+
+    def __init__(self, est):
+        self.est = est
+        est.check_deployable("deployment (export, serving, streaming, update)")   # one series, point, direct
+        cfg = est.config_
+        self.cfg = cfg
+        self.columns = list(est.input_names_)                    # model input order
+        self.input_size = len(self.columns)
+        self.window = cfg.lookback                               # steps one forecast reads
+        self.relative = cfg.relative                             # forecasts depend on the newest value
+
+    @classmethod
+    def load(cls, run: str | Path) -> "ForecastAdapter":
+        return cls(Forecaster.load(run))
+
+    @property
+    def net(self) -> nn.Module:
+        return self.est.net_
+
+    @property
+    def preferred_engine(self) -> str | None:
+        return getattr(self.est, "engine_", None)
+
+    @property
+    def state_names(self) -> tuple[str, ...]:
+        net = self.net
+        if getattr(net, "highway", None) is not None or getattr(net, "segment", 0):
+            return ()                                            # they read the whole window
+        return recurrent_state_names(net)
+
+    @property
+    def state_shape(self) -> tuple[int, int]:
+        """``(layers, hidden)`` of each state tensor (batch is the middle axis)."""
+        enc = self.net.encoder
+        return enc.num_layers, enc.hidden_size
+
+    def stateful(self) -> StatefulNet:
+        return StatefulNet(self.net, self.state_names).eval()
+
+    def example_inputs(self, batch: int, steps: int | None = None, seed: int = 0) -> torch.Tensor:
+        """Random scaled windows ``[batch, steps, I]`` (steps defaults to the lookback)."""
+        g = torch.Generator().manual_seed(seed)
+        return torch.rand(batch, steps or self.cfg.lookback, self.input_size, generator=g)
+
+    def metadata(self) -> dict[str, Any]:
+        c = self.cfg
+        return {"task": self.task, "targets": list(c.target), "features": list(c.features),
+                "lookback": c.lookback, "horizon": c.horizon, "model": c.model, "relative": c.relative,
+                "state": list(self.state_names)}
+
+    # -- data ------------------------------------------------------------------------------
+    def test_windows(self, data=None):
+        """``(X [n, L, I], y_true [n, H, T], y_train)`` of the run's test part, or None when the run
+        was trained on in-memory data and no ``data`` is given."""
+        return self.est.test_windows(data)
+
+    def test_metrics(self, net: nn.Module, data=None) -> dict[str, float] | None:
+        """MAE / RMSE / MASE ... of ``net`` (any callable ``[B, L, I] -> [B, H, T]``) on the test part."""
+        found = self.test_windows(data)
+        if found is None:
+            return None
+        X, y_true, y_train = found
+        pred = self.est.to_original(self.est.point_forecast(X, net))
+        return forecast_metrics(y_true, pred, y_train, season=self.est.season_)
+
+    # -- one observation at a time ---------------------------------------------------------
+    def state_refusal(self) -> str | None:
+        if self.relative:
+            return "it forecasts relative to the newest value, which shifts every earlier input"
+        if not self.state_names:
+            return "its encoder has no one-directional LSTM/GRU state"
+        return None
+
+    def fast_step(self) -> "TorchLstmStep | None":
+        return TorchLstmStep.build(self)
+
+    def encode_row(self, obs: Any) -> np.ndarray:
+        """One observation (number, list in column order, or ``{column: value}``) -> scaled ``[I]``."""
+        if isinstance(obs, dict):
+            missing = [c for c in self.columns if c not in obs]
+            if missing:
+                raise LstmkitError(f"observation lacks column {missing[0]!r}",
+                                   f"send every input column: {', '.join(self.columns)}")
+            row = [obs[c] for c in self.columns]
+        else:
+            row = obs
+        try:
+            a = np.asarray(row, dtype=np.float64).reshape(1, -1)
+        except (TypeError, ValueError):
+            raise LstmkitError(f"observation values must be numbers, got {row!r}",
+                               f"send {self.input_size} numbers: {', '.join(self.columns)}") from None
+        if a.shape[1] != self.input_size:
+            raise LstmkitError(f"Expected {self.input_size} values per observation ({', '.join(self.columns)}), "
+                               f"got {a.shape[1]}", "send one value per input column")
+        if not np.isfinite(a).all():
+            raise LstmkitError("observation holds NaN or infinity", "send finite numbers")
+        return self.encode_rows(a)[0]
+
+    def encode_rows(self, rows: np.ndarray) -> np.ndarray:
+        """Rows ``[N, I]`` in original units, columns in :attr:`columns` order -> scaled float32."""
+        scale, offset = self._affine
+        return (np.asarray(rows, dtype=np.float64) * scale + offset).astype(np.float32)
+
+    def decode(self, y: np.ndarray) -> np.ndarray:
+        """Scaled outputs ``[..., H, T]`` -> original units (float64)."""
+        T = len(self.cfg.target)
+        scale, offset = self._affine
+        return (np.asarray(y, dtype=np.float64) - offset[:T]) / scale[:T]
+
+    @functools.cached_property
+    def _affine(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every scaler here is ``x * scale + offset`` per column; read once from the fitted
+        scalers, it costs a multiply-add per step instead of a scikit-learn call."""
+        return self.est.input_affine()
+
+    def to_json(self, y: np.ndarray) -> dict[str, list[float]]:
+        """One forecast ``[H, T]`` in original units -> ``{target: [h values]}``."""
+        return {name: y[:, j].tolist() for j, name in enumerate(self.cfg.target)}
+
+    # -- online update ---------------------------------------------------------------------
+    @property
+    def train_config(self) -> TrainConfig:
+        return self.cfg.train
+
+    def check_updatable(self) -> None:
+        if getattr(self.est, "quantization_", None):
+            raise LstmkitError("an int8 model cannot be fine-tuned", "update the original float run, then export again")
+
+    def update_data(self, new_data, holdout: float, batch_size: int) -> UpdateData:
+        """The newest windows (those whose targets are the last points of ``new_data``) are held
+        out; training windows stop ``horizon - 1`` windows before them, so no training target
+        lies inside the held-out points. Scaled with the fitted scalers."""
+        cfg = self.cfg
+        X, Y = self.est.model_windows(new_data)
+        n = len(X)
+        rows = n + cfg.lookback + cfg.horizon - 1
+        n_val = max(1, round(n * holdout))
+        n_train = n - n_val - (cfg.horizon - 1)
+        if n_train < 1:
+            need = cfg.lookback + cfg.horizon + n_val + cfg.horizon - 1
+            raise LstmkitError(f"too little new data for an update: {rows} rows, need at least {need}",
+                               f"pass more rows (lookback {cfg.lookback} + horizon {cfg.horizon} + held-out points)")
+        return UpdateData(train=WindowBatches(X[:n_train], Y[:n_train], batch_size=batch_size, shuffle=True),
+                          holdout=[(X[-n_val:], Y[-n_val:])],
+                          report={"units": "scaled", "rows": int(rows),
+                                  "train_windows": int(n_train), "val_windows": int(n_val)})
+
+    def updated(self) -> None:
+        self.est.run_dir_ = None     # the weights no longer match the run folder (nor its model.onnx)
+
+
+class TorchLstmStep:
+    """The torch engine's state-mode step (a :class:`~lstmkit.deploy.adapter.FastStep`) for a
+    forecaster with a one-directional LSTM encoder.
+
+    Computes exactly what :class:`~lstmkit.deploy.streaming.TorchCore` over the stateful graph computes for one step (the
+    same per-layer ``lstm_cell`` calls, then the head), without the module calls, the stacking
+    of ``[L, 1, H]`` state, the numpy round trips and the scaler arrays of the general path:
+    the weights are looked up once, a scalar observation is scaled with two precomputed floats,
+    and the state stays per-layer ``(h, c)`` tensors between steps (numpy only on save).
+    :meth:`build` returns None for any net it does not reproduce exactly (use the general path).
+    """
+
+    def __init__(self, adapter, net: torch.nn.Module):
+        enc = net.encoder
+        self.encode_row, self.input_size = adapter.encode_row, adapter.input_size
+        scale, offset = adapter._affine
+        T = len(adapter.cfg.target)
+        self._scale0, self._offset0 = float(scale[0]), float(offset[0])
+        self._out_scale, self._out_offset = scale[:T].copy(), offset[:T].copy()
+        self._out_shape = (net.horizon, T)
+        self._layers = [enc._layer_weights(k, 0) for k in range(enc.num_layers)]
+        head = net.head
+        self._head = head if type(head) is not torch.nn.Linear else None
+        self._head_wb = (head.weight, head.bias) if self._head is None else None
+        self._modules = (enc, net.dropout, head)               # eval mode is checked per step (ready)
+        self.layers, self.hidden = enc.num_layers, enc.hidden_size
+        zero = torch.zeros(1, enc.hidden_size)
+        self.zero_state = tuple((zero, zero) for _ in range(enc.num_layers))
+
+    @classmethod
+    def build(cls, adapter) -> "TorchLstmStep | None":
+        net = adapter.net
+        if type(net) is not ForecastNet or net.relative or type(net.encoder) is not LSTM:
+            return None
+        if (net.highway is not None or net.segment or net.strategy != "direct" or net.embedding is not None
+                or net.F or net.output.kind != "point"):
+            return None                                        # only the plain direct forecaster
+        enc = net.encoder
+        if enc.bidirectional or type(net.dropout) is not torch.nn.Dropout:
+            return None
+        params = [p for w in (enc._layer_weights(k, 0) for k in range(enc.num_layers)) for p in w if p is not None]
+        if any(p.device.type != "cpu" or p.dtype != torch.float32 for p in params):
+            return None
+        return cls(adapter, net)
+
+    def encode(self, x_t: Any) -> torch.Tensor:
+        """One observation -> model input ``[1, I]`` (errors as ``adapter.encode_row``)."""
+        x = np.empty((1, self.input_size), np.float32)
+        if (type(x_t) is float or type(x_t) is int) and self.input_size == 1 and math.isfinite(x_t):
+            x[0, 0] = x_t * self._scale0 + self._offset0          # float64 multiply-add, float32 store
+        else:
+            x[0] = self.encode_row(x_t)
+        return torch.from_numpy(x)
+
+    def ready(self) -> bool:
+        """False while any part of the net is in training mode (the general path then runs it)."""
+        return not any(m.training for m in self._modules)
+
+    def live(self, state: list[np.ndarray]) -> tuple:
+        """Per-layer ``(h [1, H], c [1, H])`` from saved ``[L, 1, H]`` arrays (zeros if none)."""
+        if not state:
+            return self.zero_state
+        h, c = (torch.from_numpy(np.array(a, dtype=np.float32)) for a in state)     # own, writable copies
+        return tuple((h[k], c[k]) for k in range(self.layers))
+
+    @staticmethod
+    def arrays(live: tuple) -> list[np.ndarray]:
+        """Per-layer state -> ``[h [L, 1, H], c [L, 1, H]]`` numpy arrays."""
+        return [np.stack([s[j].numpy() for s in live]) for j in (0, 1)]
+
+    def step(self, x: torch.Tensor, live: tuple) -> tuple[np.ndarray, tuple]:
+        """One step: ``(forecast in original units, new state)``."""
+        grad = torch.is_grad_enabled()
+        torch._C._set_grad_enabled(False)
+        try:
+            inp, new = x, []
+            for w, (h, c) in zip(self._layers, live):
+                hc = _lstm_cell(inp, (h, c), *w)
+                new.append(hc)
+                inp = hc[0]
+            y = _linear(inp, *self._head_wb) if self._head is None else self._head(inp)
+        finally:
+            torch._C._set_grad_enabled(grad)
+        y = y.numpy().reshape(self._out_shape).astype(np.float64)
+        return (y - self._out_offset) / self._out_scale, tuple(new)
+
+
+_lstm_cell = torch._VF.lstm_cell
+_linear = torch._C._nn.linear
+
+
+Adapter = ForecastAdapter          # what lstmkit.deploy.registry looks up

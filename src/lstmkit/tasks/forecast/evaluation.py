@@ -1,0 +1,119 @@
+"""Test metrics and plots of a fitted forecaster: the model beside naive, seasonal-naive and ETS.
+
+Every series is scored on its own test windows (rolling origins, stride 1) in original units;
+``metrics.json`` holds the mean over series of each series' metric (for one series: its
+metrics), and ``metrics_per_series.csv`` the per-series rows.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from lstmkit.tasks.forecast.baselines import ets_forecast, naive_forecast, seasonal_naive_forecast
+from lstmkit.tasks.forecast.metrics import METRIC_NAMES, forecast_metrics
+from lstmkit.tasks.forecast.probabilistic import probabilistic_metrics
+from lstmkit.tasks.forecast.windows import part_sizes
+
+__all__ = ["panel_metrics", "panel_plots", "snaive", "finite_mean"]
+
+ETS_AUTO_MAX = 20            # ETS baseline per series only up to this many series unless asked
+
+
+def panel_metrics(est, panel, arrays, test) -> tuple[dict[str, Any], pd.DataFrame | None]:
+    cfg = est.config_
+    rows, series = test
+    base = {"horizon": cfg.horizon, "season": est.season_, "series": len(panel.ids), "targets": cfg.target,
+            "units": "original", "aggregate": "mean over series of each series' metric",
+            "skipped": list(panel.skipped), "strategy": cfg.strategy}
+    if len(rows) == 0:
+        return {**base, "metrics": {}, "test_points": 0, "note": "no test windows (test_size 0)"}, None
+    params = est._forecast_windows(arrays, rows, series, est._series_index(panel))
+    point = est.output_.point(torch.from_numpy(params)).numpy()           # [n, H, T]
+    H, L = cfg.horizon, cfg.lookback
+    tgt = (rows.numpy() + L)[:, None] + np.arange(H)[None]
+    y_true = panel.values[tgt]                                              # [n, H, T]
+    ets = cfg.ets if cfg.ets is not None else len(panel.ids) <= ETS_AUTO_MAX
+    s_all = series.numpy()
+    records = []
+    for s in np.unique(s_all):
+        sel = np.flatnonzero(s_all == s)
+        r = panel.rows(int(s))
+        vals = panel.values[r]
+        n_train, n_val, _ = part_sizes(int(panel.lengths[s]), cfg)
+        origins = rows.numpy()[sel] - r.start + L - 1
+        preds = {cfg.model: point[sel],
+                 "naive": naive_forecast(vals, origins, H),
+                 "seasonal_naive": snaive(vals, origins, H, est.season_)}
+        if ets:
+            import warnings
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                preds["ets"] = ets_forecast(vals, origins, H, est.season_, n_train + n_val)
+        for name, p in preds.items():
+            m = forecast_metrics(y_true[sel], p, vals[:max(n_train, 2)], season=est.season_)
+            records.append({"id": panel.ids[int(s)], "model": name, **m, "points": int(p.size)})
+    per_series = pd.DataFrame(records)
+    agg = {}
+    for name, g in per_series.groupby("model", sort=False):
+        agg[name] = {k: finite_mean(g[k].to_numpy()) for k in METRIC_NAMES}
+    if est.output_.kind != "point":
+        agg[cfg.model].update(probabilistic_metrics(
+            est.output_.kind, params, y_true, est.output_.levels))
+    return {**base, "metrics": agg, "test_points": int(y_true.size)}, per_series
+
+def panel_plots(est, run_dir: Path, panel, arrays, test) -> None:
+    from lstmkit.inspect.plots import plot_history
+    from lstmkit.tasks.forecast.plots import plot_panel_forecast
+    plot_history(est.result_.history, run_dir / "plots" / "loss.png", est.result_.best_epoch)
+    rows, series = test
+    if len(rows) == 0:
+        return
+    cfg = est.config_
+    if len(panel.ids) == 1:
+        return _one_step_plot(est, run_dir, panel, arrays, test)
+    shown = []
+    for s in np.unique(series.numpy())[:4]:                              # up to 4 series
+        sel = np.flatnonzero(series.numpy() == s)[-1:]                   # the last test origin
+        params = est._forecast_windows(arrays, rows[sel], series[sel], est._series_index(panel))[0]
+        r = panel.rows(int(s))
+        origin = int(rows[sel][0]) - r.start + cfg.lookback - 1
+        shown.append({"id": panel.ids[int(s)], "values": panel.values[r][:, 0], "origin": origin,
+                      "times": panel.series_time(int(s)), "params": params})
+    plot_panel_forecast(shown, est.output_, cfg.horizon, run_dir / "plots" / "forecast.png",
+                        title=f"{cfg.target[0]}: last test forecast ({cfg.strategy})")
+
+
+def _one_step_plot(est, run_dir: Path, panel, arrays, test) -> None:
+    """One series: every test origin's first forecast step beside the baselines', over the test part."""
+    from lstmkit.inspect.plots import plot_forecast
+    cfg, (rows, series) = est.config_, test
+    params = est._forecast_windows(arrays, rows, series, est._series_index(panel))
+    origins = rows.numpy() + cfg.lookback - 1                            # last observed point
+    vals = panel.values
+    preds = {cfg.model: est.output_.point(torch.from_numpy(params)).numpy(),
+             "naive": naive_forecast(vals, origins, 1), "seasonal_naive": snaive(vals, origins, 1, est.season_)}
+    times = panel.series_time(0)
+    x = times if times is not None else np.arange(len(vals))
+    first = origins[0] + 1
+    hist_from = max(0, first - max(len(origins), cfg.lookback))         # as much history as test
+    name = cfg.target[0]
+    plot_forecast(x[hist_from:first], vals[hist_from:first, 0], x[origins + 1], vals[origins + 1, 0],
+                  {k: v[:, 0, 0] for k, v in preds.items()}, run_dir / "plots" / "forecast.png",
+                  title=f"{name}: one step ahead on the test part", ylabel=name)
+
+
+def snaive(vals: np.ndarray, origins: np.ndarray, horizon: int, season: int) -> np.ndarray:
+    """Seasonal naive; a series with less than one full season before an origin gets the naive one."""
+    if len(origins) and origins.min() < season - 1:
+        return naive_forecast(vals, origins, horizon)
+    return seasonal_naive_forecast(vals, origins, horizon, season)
+
+
+def finite_mean(a: np.ndarray) -> float:
+    a = np.asarray(a, dtype=float)
+    ok = np.isfinite(a)
+    return float(a[ok].mean()) if ok.any() else float("nan")

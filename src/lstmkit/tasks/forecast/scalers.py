@@ -1,0 +1,102 @@
+"""Per-series scaling of the targets and the seasonal indices removed before the network.
+
+    PanelScaler                    per-series loc/scale of the targets, fitted on each train part
+    seasonal_profile(values, m)    additive seasonal indices by classical decomposition
+
+A single series is a panel of one: it gets the same scaler (one entry) as each of many series.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks.forecast.checks import SCALERS
+
+__all__ = ["PANEL_SCALERS", "PanelScaler", "seasonal_profile"]
+
+PANEL_SCALERS = SCALERS
+
+
+class PanelScaler:
+    """Per-series, per-target affine scaling ``(y - loc) / scale`` fitted on each train part.
+
+    ``kind``: ``minmax`` (loc = min, scale = max - min), ``standard`` (mean, std), ``mase``
+    (mean, and the series' MASE scale: the mean absolute change over ``lag`` steps, the
+    in-sample seasonal naive error -- with ``relative`` inputs the loss is then in the units of
+    the metric, the same for every series whatever its level) or ``none``.
+    A constant series gets scale 1. ``to_dict`` is plain JSON keyed by series id.
+    """
+
+    def __init__(self, kind: str = "minmax", lag: int = 1):
+        if kind not in PANEL_SCALERS:
+            raise LstmkitError(f"unknown scaler kind {kind!r}", f"use one of: {', '.join(PANEL_SCALERS)}")
+        self.kind, self.lag = kind, int(lag)
+        self.params: dict[str, tuple[list[float], list[float]]] = {}
+
+    def fit_one(self, sid: str, train: np.ndarray, unadjusted: np.ndarray | None = None) -> "PanelScaler":
+        """Fit series ``sid`` on its train part ``[n, T]``. ``unadjusted``: the same values before
+        seasonal adjustment, which the ``mase`` scale is measured on (as the metric measures it)."""
+        t = np.asarray(train, dtype=np.float64)
+        if self.kind == "minmax":
+            loc, scale = t.min(0), t.max(0) - t.min(0)
+        elif self.kind == "standard":
+            loc, scale = t.mean(0), t.std(0)
+        elif self.kind == "mase":
+            loc = t.mean(0)
+            u = t if unadjusted is None else np.asarray(unadjusted, dtype=np.float64)
+            lag = self.lag if len(u) > self.lag else 1          # too short for one season: one-step changes
+            d = np.abs(u[lag:] - u[:-lag])
+            ok = np.isfinite(d)                                   # missing values left out
+            scale = np.where(ok, d, 0).sum(0) / np.maximum(ok.sum(0), 1)
+        else:
+            loc, scale = np.zeros(t.shape[1]), np.ones(t.shape[1])
+        scale = np.where(np.isfinite(scale) & (scale > 1e-12), scale, 1.0)
+        self.params[sid] = ([float(v) for v in loc], [float(v) for v in scale])
+        return self
+
+    def get(self, sid: str) -> tuple[np.ndarray, np.ndarray]:
+        loc, scale = self.params[sid]
+        return np.asarray(loc), np.asarray(scale)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "lag": self.lag,
+                "series": {k: {"loc": v[0], "scale": v[1]} for k, v in self.params.items()}}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "PanelScaler":
+        s = cls(d["kind"], d.get("lag", 1))
+        s.params = {k: (list(v["loc"]), list(v["scale"])) for k, v in d["series"].items()}
+        return s
+
+
+def seasonal_profile(values: np.ndarray, m: int) -> np.ndarray:
+    """Additive seasonal indices ``[m, T]`` of ``values [n, T]`` by classical decomposition.
+
+    The trend is the centred moving average over one season (2 x m for even m, as in
+    ``statsmodels.tsa.seasonal_decompose``); the index of phase k is the mean of the detrended
+    values at positions ``k, k + m, ...`` (phase 0 is the first value), centred to sum to zero.
+    Missing values are left out; a phase with no detrended value, or a series shorter than
+    ``m + 1`` points, gets 0 (no seasonal adjustment)."""
+    x = np.asarray(values, dtype=np.float64)
+    n, T = x.shape
+    w = np.full(m + 1, 1.0 / m) if m % 2 == 0 else np.full(m, 1.0 / m)
+    if m % 2 == 0:
+        w[0] = w[-1] = 0.5 / m
+    off = (len(w) - 1) // 2
+    out = np.zeros((m, T))
+    if n < len(w):
+        return out
+    phase = (np.arange(n - len(w) + 1) + off) % m
+    for j in range(T):
+        trend = np.convolve(x[:, j], w, mode="valid")           # NaN wherever a missing value is in reach
+        detrended = x[off:off + len(trend), j] - trend
+        ok = np.isfinite(detrended)
+        count = np.bincount(phase[ok], minlength=m)
+        total = np.bincount(phase[ok], detrended[ok], minlength=m)
+        idx = np.divide(total, count, out=np.zeros(m), where=count > 0)
+        if (count > 0).any():
+            idx[count > 0] -= idx[count > 0].mean()
+        out[:, j] = idx
+    return out

@@ -1,0 +1,115 @@
+"""One series is a panel of one: every forecasting option works on it as on many series."""
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast_data import FAST, sine_frame
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks.forecast.estimator import Forecaster
+
+TINY = {**FAST, "hidden_size": 8, "max_epochs": 2}
+KEYS = {"MAE", "RMSE", "MAPE", "sMAPE", "MASE"}
+
+
+def _fit(tmp_path=None, frame=None, **params):
+    df = sine_frame() if frame is None else frame
+    est = Forecaster(**{**TINY, **params}).fit(df, target="y", time="time", out=tmp_path)
+    return est, df
+
+
+def test_default_split_is_the_fraction_split_and_every_test_window_is_scored():
+    est, df = _fit(horizon=3)
+    assert est.data_summary_["split"] == {"train": 336, "val": 72, "test": 72}      # 70/15/15 of 480
+    assert est.data_summary_["windows"]["test"] == 72 - 3 + 1                        # rolling origins, stride 1
+    fc = est.test_forecasts(df)
+    assert fc["actual"].shape == (70, 3, 1) and list(fc["origins"][:2]) == [407, 408]
+    assert est.metrics_["test_points"] == 70 * 3 and est.metrics_["series"] == 1
+
+
+def test_sizes_in_points_override_the_fractions_for_one_series_too():
+    est, _ = _fit(horizon=3, val_size=24, test_size=12)
+    assert est.data_summary_["split"] == {"train": 444, "val": 24, "test": 12}
+
+
+def test_deseason_log_segment_highway_on_one_series_round_trip(tmp_path):
+    est, df = _fit(tmp_path, horizon=6, lookback=48, deseason=24, log=True, segment=24, highway=48,
+                   highway_hidden=16, scaler="mase")
+    m = est.metrics_["metrics"]
+    assert set(m) == {"lstm", "naive", "seasonal_naive", "ets"} and set(m["lstm"]) == KEYS
+    assert np.isfinite(m["lstm"]["MASE"])
+    pred = est.predict(df)
+    assert list(pred.columns) == ["time", "step", "y"] and len(pred) == 6
+    assert (pred["y"] > 0).all()                                      # exp of the log model
+    again = Forecaster.load(est.run_dir_)
+    assert again.predict(df)["y"].to_numpy().tobytes() == pred["y"].to_numpy().tobytes()
+    with pytest.raises(LstmkitError, match="stream supports single-series point-forecast runs .* log values"):
+        est.stream()
+
+
+def test_quantiles_on_one_series():
+    est, df = _fit(horizon=4, quantiles=[0.1, 0.5, 0.9])
+    pred = est.predict(df)
+    assert {"y_q0.1", "y_q0.5", "y_q0.9"} <= set(pred.columns)
+    assert (pred["y_q0.1"] <= pred["y_q0.9"]).all()
+    assert "coverage_80" in est.metrics_["metrics"]["lstm"] or any(
+        k.startswith("coverage") for k in est.metrics_["metrics"]["lstm"])
+    with pytest.raises(LstmkitError, match="quantiles or a distribution"):
+        est.predict(df, engine="onnx")
+    from lstmkit.tasks.forecast.deploy import ForecastAdapter
+    with pytest.raises(LstmkitError, match=r"^deployment \(export, serving, streaming, update\) supports single-series"):
+        ForecastAdapter(est)
+
+
+def test_a_likelihood_on_one_series():
+    est, df = _fit(horizon=2, likelihood="gaussian")
+    assert "CRPS" in est.metrics_["metrics"]["lstm"]
+    fc = est.test_forecasts(df)
+    assert fc["quantiles"].shape[:3] == fc["actual"].shape
+
+
+def test_seq2seq_and_recursive_strategies_on_one_series():
+    for strategy in ("seq2seq", "recursive"):
+        est, df = _fit(horizon=4, strategy=strategy)
+        assert est.metrics_["strategy"] == strategy and set(est.metrics_["metrics"]["lstm"]) == KEYS
+        assert len(est.predict(df)) == 4
+
+
+def test_future_covariates_and_calendar_on_one_series():
+    df = sine_frame()
+    df["promo"] = (np.arange(len(df)) % 24 < 6).astype(float)
+    est = Forecaster(**{**TINY, "horizon": 3}, future_covariates=["promo"], calendar=["hour"]).fit(
+        df, target="y", time="time")
+    assert est.input_names_ == ["y", "promo", "hour_sin", "hour_cos"]
+    ahead = pd.DataFrame({"time": pd.date_range(df["time"].iloc[-1], periods=4, freq="h")[1:],
+                          "y": np.nan, "promo": [1.0, 0.0, 0.0]})
+    pred = est.predict(pd.concat([df, ahead], ignore_index=True))
+    assert list(pred["time"]) == list(ahead["time"])
+    with pytest.raises(LstmkitError, match="cover 0 of the 3 horizon steps"):
+        est.predict(df)
+
+
+def test_backtest_of_one_series_with_a_log_model(tmp_path):
+    res = Forecaster(**{**TINY, "horizon": 3}, log=True, target="y", time="time").backtest(sine_frame(), folds=2, out=tmp_path)
+    assert [r["fold"] for r in res["folds"] if r["model"] == "lstm"] == [1, 2]
+    assert set(res["aggregate"]) == {"lstm", "naive", "seasonal_naive"}
+    assert json.loads((tmp_path / "backtest.json").read_text())["settings"]["folds"] == 2
+
+
+def test_a_series_with_a_date_index_and_too_short_a_series():
+    s = pd.Series(sine_frame()["y"].to_numpy(), index=sine_frame()["time"], name="y")
+    est = Forecaster(**{**TINY, "horizon": 2}).fit(s, target="y")
+    assert est.predict(s)["time"].iloc[0] == s.index[-1] + pd.Timedelta(hours=1)
+    with pytest.raises(LstmkitError, match="need at least 24 rows \\(the lookback\\) to forecast, got 10"):
+        est.predict(s.iloc[:10])
+    with pytest.raises(LstmkitError, match="series too short: 30 rows, need at least") as e:
+        Forecaster(**TINY).fit(sine_frame(n=30), target="y", time="time")
+    assert "70/15/15 splits" in str(e.value)
+
+
+def test_settings_the_network_cannot_use_are_config_errors():
+    with pytest.raises(LstmkitError, match="needs a recurrent encoder"):
+        Forecaster(**TINY, strategy="seq2seq", model="tcn").fit(sine_frame(), target="y", time="time")
+    with pytest.raises(LstmkitError, match="recursive strategy cannot use past-only covariates"):
+        Forecaster(**TINY, strategy="recursive").fit(sine_frame(), target="y", time="time", features="temp")
