@@ -1,34 +1,75 @@
-"""The ``lstmkit`` command. Each task mounts its own sub-app; errors become one line + exit 2."""
+"""The ``lstmkit`` command. Each task mounts its own sub-app; errors become one line + exit 2.
+
+A user's mistake -- bad input (:class:`~lstmkit.errors.LstmkitError`) or bad usage (an unknown
+command or flag, a value of the wrong type, a missing option) -- is one ``error: ...`` line on
+stderr and exit code 2, never a traceback.
+
+``lstmkit --help`` stays cheap: the task sub-apps import only typer and their configs, and the
+commands whose modules need torch at import (compare, export, serve, inspect) are mounted by
+name and imported when run (:func:`_mount_lazily`).
+"""
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from lstmkit.compare import compare_command
-from lstmkit.deploy.cli import export_app, serve_command
 from lstmkit.errors import LstmkitError
-from lstmkit.inspect.cli import app as inspect_app
-from lstmkit.tasks.forecast.cli import app as forecast_app, _report
+from lstmkit.tasks.forecast.cli import app as forecast_app, report as forecast_report
 from lstmkit.tasks.classify.cli import app as classify_app
 from lstmkit.tasks.translate.cli import app as translate_app
 from lstmkit.tasks.lm.cli import app as lm_app
 from lstmkit.tasks.speech.cli import app as speech_app
-from lstmkit.train import TrainingInterrupted
 
 app = typer.Typer(help="lstmkit: LSTM-family sequence models, from the gate equations to deployment.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 app.add_typer(forecast_app, name="forecast")
-app.add_typer(inspect_app, name="inspect")
-app.command(name="compare")(compare_command)
 app.add_typer(classify_app, name="classify")
 app.add_typer(translate_app, name="translate")
 app.add_typer(lm_app, name="lm")
 app.add_typer(speech_app, name="speech")
-app.add_typer(export_app, name="export")
-app.command(name="serve")(serve_command)
+
+
+def _mount_lazily(name: str, target: str, summary: str) -> None:
+    """Mount ``module:attr`` (a typer app or one command function) as ``lstmkit NAME``, imported
+    only when the command runs; its own options, --help and usage errors are passed through."""
+
+    @app.command(name=name, help=summary, add_help_option=False,
+                 context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+    def command(ctx: typer.Context) -> None:
+        module, attr = target.split(":")
+        obj = getattr(importlib.import_module(module), attr)
+        if not isinstance(obj, typer.Typer):
+            single = typer.Typer(add_completion=False)
+            single.command(name=name, help=obj.__doc__)(obj)
+            obj = single
+        code = obj(args=ctx.args, prog_name=f"lstmkit {name}", standalone_mode=False)
+        if isinstance(code, int) and code:        # typer.Exit(code) inside the command
+            raise typer.Exit(code)
+
+
+_mount_lazily("inspect", "lstmkit.inspect.cli:app", "Look inside a trained model: LSTM gates, attention weights.")
+_mount_lazily("compare", "lstmkit.compare:compare_command",
+              "Train several zoo models under one budget; table of accuracy, speed and memory.")
+_mount_lazily("export", "lstmkit.deploy.cli:export_app", "Export a run: ONNX graph with explicit state, or an int8 run.")
+_mount_lazily("serve", "lstmkit.deploy.cli:serve_command",
+              "HTTP service: POST /predict, WebSocket /stream, GET /health, /model, /docs.")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from lstmkit import __version__
+        typer.echo(f"lstmkit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
+                                       help="Print the version and exit.")) -> None:
+    """lstmkit: LSTM-family sequence models, from the gate equations to deployment."""
 
 
 @app.command()
@@ -36,7 +77,7 @@ def demo(out: Path = typer.Option(Path("runs"), help="Folder that receives the r
          epochs: int = typer.Option(100, help="Maximum epochs (early stopping ends sooner).")):
     """Forecast weekly Mauna Loa CO2 (ships with statsmodels) and compare with the baselines."""
     from lstmkit.tasks.forecast.demo import run_demo
-    _report(run_demo(out=out, max_epochs=epochs))
+    forecast_report(run_demo(out=out, max_epochs=epochs))
 
 
 @app.command(name="doctor")
@@ -80,28 +121,47 @@ def _task_of(run_dir: Path | None) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=argv, prog_name="lstmkit", standalone_mode=False)
     except LstmkitError as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)
-    except TrainingInterrupted as e:
-        where = f" --resume {e.run_dir}" if e.run_dir else ""
-        print(f"interrupted after epoch {e.epoch}; checkpoint saved. Continue with: "
-              f"lstmkit {_task_of(e.run_dir)} train{where}", file=sys.stderr)
-        sys.exit(130)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
     except typer.Exit as e:
         sys.exit(e.exit_code)
-    except Exception as e:  # click usage errors
-        import click
-        if isinstance(e, click.exceptions.ClickException):
-            e.show()
-            sys.exit(e.exit_code)
-        if isinstance(e, click.exceptions.Abort):
-            sys.exit(130)
+    except (typer.Abort, EOFError):
+        sys.exit(130)
+    except typer.TyperException as e:        # usage errors (typer's own click): unknown flag, bad value...
+        _usage_error(e)
+    except Exception as e:
+        if _interrupted(e):
+            return
         raise
+
+
+def _usage_error(e: typer.TyperException) -> None:
+    """One line (the problem, then where the help is) and exit 2; a bare group prints its help first."""
+    ctx = getattr(e, "ctx", None)
+    where = f" — see '{ctx.command_path} --help'" if ctx is not None else ""
+    if type(e).__name__ == "NoArgsIsHelpError":         # `lstmkit forecast`: help, then the one line
+        typer.echo(e.format_message())
+        print(f"error: missing command{where}", file=sys.stderr)
+        sys.exit(2)
+    message = " ".join(e.format_message().split()).rstrip(".")
+    print(f"error: {message[:1].lower()}{message[1:]}{where}", file=sys.stderr)
+    sys.exit(e.exit_code if e.exit_code != 1 else 2)
+
+
+def _interrupted(e: Exception) -> bool:
+    """Ctrl-C during training: the checkpoint is saved; say how to continue, exit 130."""
+    train = sys.modules.get("lstmkit.train")          # not imported: nothing trained, nothing to resume
+    if train is None or not isinstance(e, train.TrainingInterrupted):
+        return False
+    where = f" --resume {e.run_dir}" if e.run_dir else ""
+    print(f"interrupted after epoch {e.epoch}; checkpoint saved. Continue with: "
+          f"lstmkit {_task_of(e.run_dir)} train{where}", file=sys.stderr)
+    sys.exit(130)
 
 
 if __name__ == "__main__":

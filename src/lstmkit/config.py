@@ -1,204 +1,113 @@
-"""Typed configuration: one dataclass per concern, defaults in one place.
+"""Typed configuration: the trainer's settings, the checks every config uses, YAML helpers.
 
-YAML (``--config cfg.yaml``) and CLI flags only fill these objects; the resolved object is what
-a run folder records in ``lstmkit.json``.
+Each task keeps its own dataclass in ``tasks/<task>/config.py`` (``ForecastConfig``,
+``ClassifyConfig``, ...), built on :class:`TaskConfig` with a nested :class:`TrainConfig` under
+``train``. YAML (``--config cfg.yaml``) and CLI flags only fill these objects (the flags are
+generated from the fields by :mod:`lstmkit.cli_config`); the resolved object is what a run folder
+records in ``lstmkit.json``. Every field carries its help as a trailing comment, and a config
+checks its values in ``__post_init__``: a wrong type, range or choice is one
+:class:`~lstmkit.errors.LstmkitError` naming the key and the fix.
 """
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field, fields
+import functools
+import math
+import typing
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
 from lstmkit.errors import LstmkitError
 
-__all__ = ["TrainConfig", "ForecastConfig", "ClassifyConfig", "TranslateConfig", "load_yaml", "merge",
-           "split_train_params", "flatten_config", "require_positive_int"]
+__all__ = ["TrainConfig", "TaskConfig", "train_field", "Encoder", "Pooling", "Attention", "load_yaml", "merge",
+           "split_train_params", "flatten_config", "known_keys", "require_positive_int", "check_types",
+           "check_positive", "check_non_negative", "check_range", "field_types", "flag"]
+
+# Choice sets shared by several tasks; tests keep them equal to the registries that implement them
+# (lstmkit.nn.zoo.ENCODERS, the pooling and attention modules).
+Encoder = Literal["lstm", "gru", "bilstm", "bigru", "lstm-attention", "cnn-lstm", "lstm-fcn", "transformer", "tcn"]
+Pooling = Literal["last", "max", "mean", "max-mean", "attention"]
+Attention = Literal["bahdanau", "dot", "general", "none"]
+
+
+def flag(name: str) -> str:
+    """The command-line flag of a config key: ``hidden_size`` -> ``--hidden-size``."""
+    return "--" + name.replace("_", "-")
 
 
 @dataclass
 class TrainConfig:
     """Settings of the task-agnostic trainer (:mod:`lstmkit.train`)."""
 
-    max_epochs: int = 100           # upper bound; early stopping usually ends sooner
+    max_epochs: int = 100           # upper bound on epochs; early stopping usually ends sooner
     max_minutes: float | None = None  # time budget: no epoch starts that would end past it
-    batch_size: int = 32
+    batch_size: int = 32            # examples per mini-batch
     lr: float = 1e-3                # Adam learning rate
-    weight_decay: float = 0.0
-    loss: str = "mse"               # mse | mae | huber
-    clip_norm: float | None = 1.0   # max global gradient norm; None disables clipping
-    lr_schedule: str = "plateau"    # plateau (ReduceLROnPlateau on the val loss) | cosine (anneal to 0 over
-                                    # max_epochs: the last epochs average out the step noise)
-    lr_factor: float = 0.5          # ReduceLROnPlateau factor ...
-    lr_patience: int = 10           # ... and patience (epochs without val improvement)
-    patience: int = 7               # early stopping patience; the best weights are restored
-    min_delta: float = 0.0          # improvement smaller than this does not count
+    weight_decay: float = 0.0       # Adam weight decay (L2 penalty)
+    loss: str = "mse"               # mse | mae | huber (tasks with their own loss: auto)
+    clip_norm: float | None = 1.0   # max global gradient norm; none disables clipping
+    lr_schedule: Literal["plateau", "cosine"] = "plateau"  # plateau (ReduceLROnPlateau on the val loss) |
+                                    # cosine (anneal to 0 over max_epochs: the last epochs average out the step noise)
+    lr_factor: float = 0.5          # factor that ReduceLROnPlateau multiplies the learning rate by
+    lr_patience: int = 10           # epochs without val improvement before ReduceLROnPlateau lowers the rate
+    patience: int = 7               # early stopping patience in epochs; the best weights are restored
+    min_delta: float = 0.0          # an improvement smaller than this does not count
     seed: int = 42                  # same seed, same data, same machine -> same metrics
     device: str = "auto"            # auto (CUDA when present) | cpu | cuda | cuda:N
-    progress: str = "auto"          # auto (bar on a terminal, log lines otherwise) | bar | log | off
+    progress: Literal["auto", "bar", "log", "off"] = "auto"  # auto (bar on a terminal, log lines otherwise) |
+                                    # bar | log | off
     tensorboard: bool = True        # write tb/ events into the run folder
-    precision: str = "fp32"         # fp32 | bf16 (autocast mixed precision, CPU and GPU)
+    precision: Literal["fp32", "bf16"] = "fp32"  # fp32 | bf16 (autocast mixed precision, CPU and GPU)
     nan_retries: int = 3            # non-finite loss/gradient: skip, restore, halve lr; stop after this many
     checkpoint_every: int = 200     # steps between mid-epoch checkpoints (0: epoch ends only)
     doctor: bool = True             # training diagnostics -> doctor.json and a summary at the end
 
+    def __post_init__(self) -> None:
+        check_positive(self, "max_epochs", "batch_size")
+        check_non_negative(self, "lr_patience", "patience", "nan_retries", "checkpoint_every")
+        budget = self.max_minutes
+        if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, float))
+                                   or not math.isfinite(budget) or budget <= 0):
+            raise LstmkitError(f"`max_minutes` must be a number > 0, got {budget!r}",
+                               "pass --max-minutes with a positive number of minutes, or leave it out")
+        check_types(self)
+        check_range(self, "lr", 0, math.inf, "1e-3", low_open=True)
+        check_range(self, "weight_decay", 0, math.inf, "1e-4")
+        check_range(self, "lr_factor", 0, 1, "0.5", low_open=True, high_open=True)
+        check_range(self, "min_delta", 0, math.inf, "0")
+        if self.clip_norm is not None:
+            check_range(self, "clip_norm", 0, math.inf, "1.0 (or none)", low_open=True)
 
-@dataclass
-class ForecastConfig:
-    """Everything that defines a forecasting run. Defaults follow the classic LSTM tutorial."""
 
-    target: list[str] = field(default_factory=list)
-    time: str | None = None
-    features: list[str] = field(default_factory=list)
-    lookback: int = 60              # past steps the model sees
-    horizon: int = 1                # future steps predicted at once (direct multi-output)
-    model: str = "lstm"             # encoder from lstmkit.nn.zoo: lstm | gru | bilstm | bigru | lstm-attention
-                                    # | cnn-lstm | transformer | tcn
-    head: str = "linear"            # linear | mlp (Dense 25 -> Dense out, the tutorial's Keras head)
-    hidden_size: int = 50
-    num_layers: int = 2
-    dropout: float = 0.2            # between recurrent layers and before the head
-    relative: bool = True           # model the change from each window's last value (trends)
-    scaler: str = "minmax"          # minmax | standard | mase | none, per series, on its training part only
-    val_frac: float = 0.15          # one series (no id, no val/test_size): fractions of it for val / test
-    test_frac: float = 0.15
-    season: int | None = None       # seasonal period for baselines and MASE; None -> inferred
-    fill: str | None = None         # None (NaN is an error) | ffill | interpolate
-    # -- many series, covariates, probabilistic output, strategies: for one series as for many --
-    id: str | None = None           # series id column: one global model over every series
-    format: str = "long"            # long (rows of id, time, values) | m4 (wide: id, then ragged values)
-    past_covariates: list[str] = field(default_factory=list)    # known up to the forecast origin only
-    future_covariates: list[str] = field(default_factory=list)  # known through the horizon too
-    calendar: list[str] = field(default_factory=list)   # hour | weekday | month | holidays[:CC]
-    id_embedding: int = 0           # width of a learned per-series embedding (0: none)
-    strategy: str = "direct"        # direct | recursive | seq2seq
-    quantiles: list[float] = field(default_factory=list)  # e.g. [0.1, 0.5, 0.9]: pinball loss
-    likelihood: str | None = None   # None | gaussian | studentt (negative log-likelihood)
-    strict: bool = False            # a series too short for lookback + horizon is an error, not skipped
-    val_size: int | None = None     # points per series for val / test (instead of the fractions; many
-                                    # series without them: one horizon each)
-    test_size: int | None = None
-    ets: bool | None = None         # ETS baseline per series; None: only for up to 20 series
-    samples_per_epoch: int | None = None  # windows drawn per epoch (series uniform); None: all
-    log: bool = False               # model log(y) (multiplicative seasonality, errors relative
-                                    # to the level, as sMAPE counts them); targets must be > 0
-    highway: int = 0                # LSTNet's autoregressive highway: a linear map from the last N scaled
-                                    # values of each window straight to the horizon, added to the network's
-                                    # forecast (strong seasonality: N = lookback); 0: off
-    highway_hidden: int = 0         # > 0: the highway is an MLP (N units, ReLU) instead of linear
-    segment: int = 0                # the encoder reads the window this many steps at a time
-                                    # (SegRNN; must divide the lookback); 0: one step at a time
-    deseason: int = 0               # remove each series' seasonal indices of this period
-                                    # (classical decomposition, after --log) before the network; 0: off
-    train: TrainConfig = field(default_factory=TrainConfig)
+def train_field(**defaults: Any) -> Any:
+    """The ``train`` field of a task config, with the task's own trainer defaults:
+    ``train: TrainConfig = train_field(max_epochs=10, loss="auto")``."""
+    return dataclasses.field(default_factory=functools.partial(TrainConfig, **defaults))
+
+
+class TaskConfig:
+    """What every task's config dataclass shares: ``to_dict`` and ``from_dict`` with a nested
+    ``train`` block (the task's own trainer defaults, from the field's default factory); unknown
+    keys are an error listing the known ones."""
+
+    train: TrainConfig
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "ForecastConfig":
+    def from_dict(cls, d: dict[str, Any]):
         d = dict(d)
-        train = TrainConfig(**_known(TrainConfig, d.pop("train", {}) or {}, "train"))
-        return cls(train=train, **_known(cls, d, ""))
+        base = cls.__dataclass_fields__["train"].default_factory()
+        train = dataclasses.replace(base, **known_keys(TrainConfig, d.pop("train", {}) or {}, "train"))
+        return cls(train=train, **known_keys(cls, d, ""))
 
 
-def _classify_train_defaults() -> TrainConfig:
-    return TrainConfig(max_epochs=10, batch_size=64, loss="auto", patience=2, lr_patience=1)
-
-
-@dataclass
-class ClassifyConfig:
-    """Everything that defines a sequence-classification run (text or numeric sequences)."""
-
-    series: bool = False            # numeric sequences (linear front-end) instead of text
-    text: str = "text"              # text column (CSV / TSV / JSONL)
-    label: str = "label"            # label column; labels are kept as the user's strings
-    sample: str = "sample"          # long-format numeric CSV: sample id column ...
-    time: str = "t"                 # ... and time-step column
-    features: list[str] = field(default_factory=list)   # long format: [] -> every other column
-    unequal_length: bool = False    # numeric sequences of different lengths are allowed
-    tokenizer: str = "word"         # word | char | bpe
-    lowercase: bool = True
-    min_freq: int = 2               # rarer tokens become <unk>
-    max_size: int | None = 25000    # vocabulary size cap, specials included (BPE: target size)
-    max_len: int | None = 400       # longer sequences are truncated; None keeps everything
-    truncate: str = "both"          # head | tail | both (first and last halves)
-    vectors: str | None = None      # GloVe / word2vec text file to initialise the embedding
-    freeze_vectors: bool = False
-    embed_dim: int = 128            # embedding (text) or linear front-end (numeric) width
-    model: str = "bilstm"           # encoder from lstmkit.nn.zoo
-    hidden_size: int = 128
-    num_layers: int = 1
-    dropout: float = 0.3            # after the embedding, between layers, before the head
-    pooling: str = "max"            # last | max | mean | attention
-    class_weight: str | None = None  # None | balanced (inverse class frequency)
-    scaler: str = "standard"        # numeric features: standard | minmax | none (train only)
-    val_frac: float = 0.1           # stratified validation split when no validation file
-    bucket: bool = True             # length-bucketed batches
-    drop_empty: bool = False        # skip empty / whitespace-only texts instead of failing
-    encoding: str = "utf-8"
-    train: TrainConfig = field(default_factory=_classify_train_defaults)
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "ClassifyConfig":
-        d = dict(d)
-        train = dataclasses.replace(_classify_train_defaults(),
-                                    **_known(TrainConfig, d.pop("train", {}) or {}, "train"))
-        return cls(train=train, **_known(cls, d, ""))
-
-
-def _translate_train_defaults() -> TrainConfig:
-    return TrainConfig(max_epochs=20, batch_size=64, loss="auto", patience=3, lr_patience=1)
-
-
-@dataclass
-class TranslateConfig:
-    """Everything that defines a translation run (LSTM encoder-decoder with attention)."""
-
-    src: str = "src"                # source column of a CSV/TSV (e.g. en) ...
-    tgt: str = "tgt"                # ... and target column (e.g. de)
-    tokenizer: str = "word"         # word (punctuation kept) | bpe, per side
-    shared_vocab: bool = False      # one vocabulary for both sides
-    lowercase: bool = False         # BLEU is cased: keep case by default
-    min_freq: int = 2               # rarer words become <unk> (BPE: minimum pair frequency)
-    max_size: int | None = 16000    # vocabulary size cap per side, specials included (BPE: target size)
-    max_len: int | None = 50        # training pairs with a longer side are dropped; longer input is truncated
-    dedup: bool = True              # drop repeated (source, target) pairs; the count is reported
-    drop_empty: bool = False        # skip pairs with an empty side instead of failing
-    val_frac: float = 0.05          # validation share when no validation pair is given
-    embed_dim: int = 256
-    model: str = "bilstm"           # encoder from lstmkit.nn.zoo
-    hidden_size: int = 256
-    num_layers: int = 2             # encoder and decoder layers
-    dropout: float = 0.3
-    attention: str = "bahdanau"     # bahdanau | dot | general | none (plain (h, c) hand-off)
-    input_feed: bool = True         # feed the last attentional vector into the next decoder step
-    tie_embeddings: bool = False    # target embedding shared with the output layer
-    teacher_forcing: float = 1.0    # share of steps fed the reference token (the rest: own prediction)
-    label_smoothing: float = 0.1
-    beam: int = 5                   # default beam width for run / evaluate (1 = greedy)
-    length_penalty: float = 1.0     # GNMT alpha; 0 ranks by the sum of log-probabilities
-    max_len_ratio: float = 2.0      # decode at most ceil(ratio * source length) + 2 tokens
-    encoding: str = "utf-8"
-    train: TrainConfig = field(default_factory=_translate_train_defaults)
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "TranslateConfig":
-        d = dict(d)
-        train = dataclasses.replace(_translate_train_defaults(),
-                                    **_known(TrainConfig, d.pop("train", {}) or {}, "train"))
-        return cls(train=train, **_known(cls, d, ""))
-
-
-def _known(cls, d: dict[str, Any], section: str) -> dict[str, Any]:
+def known_keys(cls, d: dict[str, Any], section: str) -> dict[str, Any]:
+    """``d`` unchanged when every key is a field of ``cls`` (``train`` aside); else a clear error."""
     names = {f.name for f in fields(cls)} - {"train"}
     unknown = sorted(set(d) - names)
     if unknown:
@@ -210,6 +119,101 @@ def _known(cls, d: dict[str, Any], section: str) -> dict[str, Any]:
     return d
 
 
+# -- checks used in __post_init__ ----------------------------------------------------------------
+@functools.cache
+def field_types(cls) -> dict[str, Any]:
+    """The resolved annotations of a config dataclass (its module's names, e.g. Literal aliases)."""
+    return typing.get_type_hints(cls)
+
+
+def check_types(cfg, skip: tuple[str, ...] = ()) -> None:
+    """Every field's value against its annotation (int, float, str, bool, Literal, list, Optional),
+    except the ``skip`` fields, which a task checks elsewhere with messages of their own.
+
+    Comma-separated text for a list field becomes the list, so ``target="a,b"`` works."""
+    hints = field_types(type(cfg))
+    for f in fields(cfg):
+        if f.name in skip:
+            continue
+        if f.name == "train":
+            if not isinstance(cfg.train, TrainConfig):
+                raise LstmkitError(f"`train` must be a TrainConfig, got {type(cfg.train).__name__}",
+                                   "pass the trainer settings as a 'train:' mapping or as keywords")
+            continue
+        value = getattr(cfg, f.name)
+        if typing.get_origin(hints[f.name]) is list and isinstance(value, str):
+            value = [s.strip() for s in value.split(",") if s.strip()]
+            setattr(cfg, f.name, value)
+        elif isinstance(value, tuple):
+            value = list(value)
+            setattr(cfg, f.name, value)
+        _check_value(f.name, value, hints[f.name])
+
+
+def _check_value(name: str, value: Any, tp: Any) -> None:
+    args = typing.get_args(tp)
+    if type(None) in args:
+        if value is None:
+            return
+        tp = next(a for a in args if a is not type(None))
+        args = typing.get_args(tp)
+    origin = typing.get_origin(tp)
+    if origin is Literal:
+        if value not in args:
+            raise LstmkitError(f"unknown {name} {value!r}", f"use one of: {', '.join(map(str, args))}")
+        return
+    if origin is list:
+        if not isinstance(value, list):
+            raise LstmkitError(f"`{name}` must be a list, got {value!r}", f"pass {flag(name)} a,b,c")
+        for item in value:
+            _check_value(name, item, args[0])
+        return
+    ok = {bool: lambda v: isinstance(v, bool),
+          int: lambda v: isinstance(v, int) and not isinstance(v, bool),
+          float: lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+          str: lambda v: isinstance(v, str)}[tp](value)
+    if not ok:
+        what = {bool: "true or false", int: "an integer", float: "a number", str: "text"}[tp]
+        raise LstmkitError(f"`{name}` must be {what}, got {value!r}", f"check {flag(name)} (or '{name}:' in the config file)")
+
+
+def check_positive(cfg, *names: str) -> None:
+    """Each named field an int >= 1 (None allowed where the field is optional)."""
+    for name in names:
+        value = getattr(cfg, name)
+        if value is not None or type(None) not in typing.get_args(field_types(type(cfg))[name]):
+            require_positive_int(name, value, flag(name))
+
+
+def check_non_negative(cfg, *names: str) -> None:
+    """Each named field an int >= 0."""
+    for name in names:
+        v = getattr(cfg, name)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            raise LstmkitError(f"`{name}` must be a whole number >= 0, got {v!r}", f"pass {flag(name)} 0 or more")
+
+
+def check_range(cfg, name: str, low: float, high: float, example: str, *, low_open: bool = False,
+                high_open: bool = False) -> None:
+    """A number within [low, high] (either end open on request), with an example in the hint."""
+    v = getattr(cfg, name)
+    ok = (not isinstance(v, bool) and isinstance(v, (int, float)) and math.isfinite(v)
+          and (v > low if low_open else v >= low) and (v < high if high_open else v <= high))
+    if not ok:
+        if high == math.inf:
+            what = "positive" if low_open and low == 0 else f">= {low:g}" if not low_open else f"> {low:g}"
+        else:
+            what = f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        raise LstmkitError(f"`{name}` must be {what}, got {v!r}", f"pass {flag(name)} {example}, say")
+
+
+def require_positive_int(name: str, value: Any, flag: str) -> None:
+    """A clear error unless ``value`` is an int >= 1 (bools are not counts)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise LstmkitError(f"`{name}` must be a positive integer, got {value!r}", f"pass {flag} 1 or more")
+
+
+# -- keyword parameters and YAML -----------------------------------------------------------------
 def split_train_params(params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Flat estimator keyword parameters -> ``(task params, train params)``.
 
@@ -227,13 +231,7 @@ def split_train_params(params: dict[str, Any]) -> tuple[dict[str, Any], dict[str
 def flatten_config(config: dict[str, Any]) -> dict[str, Any]:
     """A config's ``to_dict()`` as flat keyword parameters (the inverse of :func:`split_train_params`)."""
     config = dict(config)
-    return {**config.pop("train", {}), **config}
-
-
-def require_positive_int(name: str, value: Any, flag: str) -> None:
-    """A clear error unless ``value`` is an int >= 1 (bools are not counts)."""
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise LstmkitError(f"`{name}` must be a positive integer, got {value!r}", f"pass {flag} 1 or more")
+    return {**(config.pop("train", None) or {}), **config}
 
 
 def load_yaml(path: str | Path) -> dict[str, Any]:

@@ -13,7 +13,6 @@ import dataclasses
 import difflib
 import importlib
 import inspect
-import re
 import time
 from abc import ABC, abstractmethod
 from pathlib import Path
@@ -24,7 +23,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.runs import WEIGHTS_FILE, load_weights, new_run_dir, read_meta, read_metrics, save_tensors, write_json
 from lstmkit.train import Trainer, TrainingInterrupted, distributed
 
-__all__ = ["RunEstimator", "RoomRegistry", "TuneHooks", "load_run", "field_comments"]
+__all__ = ["RunEstimator", "RoomRegistry", "TuneHooks", "load_run"]
 
 
 class RunEstimator(ABC):
@@ -301,29 +300,6 @@ class TuneHooks:
         return est.fit(data, callbacks=[callback], **files).result_.best_val_loss
 
 
-def field_comments(config_cls: type) -> dict[str, str]:
-    """The trailing ``# comment`` of each field in a config dataclass's source (continuation
-    lines of comments joined), or {} when the source cannot be read."""
-    try:
-        lines = inspect.getsource(config_cls).splitlines()
-    except (OSError, TypeError):
-        return {}
-    out: dict[str, str] = {}
-    last = None
-    for line in lines:
-        field = re.match(r"\s+(\w+)\s*:[^#]*?(?:#\s*(.*))?$", line)
-        more = re.match(r"\s+#\s*(.*)$", line)
-        if more and last is not None:
-            out[last] = (out.get(last, "") + " " + more.group(1)).strip()
-        elif field and not line.lstrip().startswith(("def ", "return", "@")):
-            last = field.group(1)
-            if field.group(2):
-                out[last] = field.group(2).strip()
-        else:
-            last = None
-    return out
-
-
 def _signature(cls) -> inspect.Signature:
     config, train = cls.default_config(), cls.default_config().train
     types = {f.name: f.type for f in (*dataclasses.fields(cls.CONFIG), *dataclasses.fields(TrainConfig))}
@@ -338,7 +314,11 @@ def _signature(cls) -> inspect.Signature:
 
 
 def _parameters_doc(cls) -> str:
-    comments = {**field_comments(TrainConfig), **field_comments(cls.CONFIG)}
+    from lstmkit.cli_config import field_help          # the same help text as the CLI's flags
+    try:
+        comments = {**field_help(TrainConfig), **field_help(cls.CONFIG)}
+    except (OSError, TypeError):                        # no source to read (frozen, -OO)
+        comments = {}
     lines = [f"Parameters (fields of :class:`{cls.CONFIG.__name__}` and :class:`TrainConfig`; "
              f"pass ``config=`` to start from a config object):", ""]
     for p in list(_signature(cls).parameters.values())[1:]:

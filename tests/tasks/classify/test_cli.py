@@ -141,3 +141,28 @@ def test_wrong_task_run_folder(tmp_path, capsys):
     (run / "lstmkit.json").write_text(json.dumps({"format_version": 1, "task": "forecast", "status": "finished"}))
     code, _, err = cli(capsys, "classify", "predict", "--run", run, "--data", "-")
     assert_user_error(code, err, "'forecast' run")
+
+
+def test_series_flags_beat_the_series_defaults(tmp_path, capsys, series):
+    """`--series --epochs 1 --batch-size 64 --patience 2` records and trains exactly that (the
+    numeric-sequence defaults, 200 epochs, batch 16, patience 40, fill only what is not given)."""
+    seqs, labels = series(24, unequal=False)
+    p = tmp_path / "S_TRAIN.tsv"
+    p.write_text("".join(f"{lab}\t" + "\t".join(f"{v:.4f}" for v in s[:, 0]) + "\n" for s, lab in zip(seqs, labels)))
+    out = tmp_path / "runs"
+    code, _, err = cli(capsys, "classify", "train", "--data", p, "--series", "--epochs", 1, "--batch-size", 64,
+                       "--patience", 2, "--hidden-size", 8, "--progress", "off", "--no-tensorboard", "--out", out)
+    assert code == 0, err
+    (run,) = out.iterdir()
+    train = json.loads((run / "lstmkit.json").read_text())["config"]["train"]
+    assert (train["max_epochs"], train["batch_size"], train["patience"]) == (1, 64, 2)
+    assert train["lr_patience"] == 15                     # not given: the series default
+    assert len(pd.read_csv(run / "history.csv")) == 1     # one epoch trained
+
+
+@pytest.mark.parametrize("flag", ["--epochs", "--batch-size", "--patience", "--hidden-size", "--min-freq"])
+def test_negative_counts_are_one_line(tmp_path, capsys, flag):
+    code, _, err = cli(capsys, "classify", "train", "--data", tmp_path / "x.tsv", "--series", flag, -1,
+                       "--out", tmp_path / "runs")
+    assert_user_error(code, err, f"must be", "got -1")
+    assert not (tmp_path / "runs").exists()

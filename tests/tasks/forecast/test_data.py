@@ -8,7 +8,7 @@ import torch
 
 from lstmkit.data.windows import make_windows
 from lstmkit.errors import LstmkitError
-from lstmkit.config import ForecastConfig
+from lstmkit.tasks.forecast.config import ForecastConfig
 from lstmkit.tasks.forecast.checks import check_config
 from lstmkit.tasks.forecast.data import load_table
 from lstmkit.tasks.forecast.estimator import Forecaster

@@ -585,7 +585,7 @@ def test_log_targets_refuse_zero_or_negative_values_and_likelihoods():
 def test_segment_encoder_reads_the_window_one_season_per_step():
     from lstmkit.tasks.forecast.model import ForecastNet
     from lstmkit.tasks.forecast.probabilistic import make_output
-    from lstmkit.config import ForecastConfig
+    from lstmkit.tasks.forecast.config import ForecastConfig
     torch.manual_seed(0)
     net = ForecastNet(2, 1, 6, output=make_output(ForecastConfig()), n_future=0, n_series=3, hidden_size=8, num_layers=1,
                             dropout=0.0, segment=24).eval()

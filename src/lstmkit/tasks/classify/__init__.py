@@ -1,6 +1,16 @@
-"""Sequence classification: sentiment and topics from text, labels for numeric sequences."""
-from lstmkit.tasks.classify.estimator import SequenceClassifier, TextClassifier, load_classifier
+"""Sequence classification: sentiment and topics from text, labels for numeric sequences.
+
+The estimators load on first use (PEP 562), so ``lstmkit.tasks.classify.config`` and the CLI's
+``--help`` do not import torch.
+"""
+import importlib
 
 __all__ = ["TextClassifier", "SequenceClassifier", "load_classifier", "load"]
+_HOMES = {"TextClassifier": "estimator", "SequenceClassifier": "estimator", "load_classifier": "estimator",
+          "load": "estimator"}       # load: the room's entry point for a run (see tasks._base.load_run)
 
-load = load_classifier          # the room's entry point for loading a run (see tasks._base.load_run)
+
+def __getattr__(name: str):
+    if name in _HOMES:
+        return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,10 +8,10 @@ from typing import Optional
 
 import typer
 
-from lstmkit.config import load_yaml, merge
+from lstmkit.cli_config import config_options, resolve_params
+from lstmkit.config import flatten_config
 from lstmkit.errors import LstmkitError
-from lstmkit.tasks.classify.estimator import SequenceClassifier, TextClassifier, load_classifier
-from lstmkit.train.metrics import format_report
+from lstmkit.tasks.classify.config import ClassifyConfig
 
 __all__ = ["app", "attention"]
 
@@ -20,79 +20,43 @@ app = typer.Typer(help="Sequence classification (text or numeric): train, predic
 
 
 @app.command()
+@config_options(ClassifyConfig)
 def train(
     data: Optional[Path] = typer.Option(None, help="CSV/TSV/JSONL, a folder of class folders of .txt, "
                                                    "or for --series a UCR .tsv / long .csv."),
-    text: Optional[str] = typer.Option(None, help="Text column [text]."),
-    label: Optional[str] = typer.Option(None, help="Label column [label]."),
-    series: bool = typer.Option(False, "--series", help="Numeric sequences instead of text."),
     val: Optional[Path] = typer.Option(None, help="Validation file (else a stratified split of --data)."),
     test: Optional[Path] = typer.Option(None, help="Test file, scored once after training."),
-    sample: Optional[str] = typer.Option(None, help="Long-format CSV: sample id column [sample]."),
-    time: Optional[str] = typer.Option(None, help="Long-format CSV: time-step column [t]."),
-    features: Optional[str] = typer.Option(None, help="Long-format CSV: feature columns [all others]."),
-    unequal_length: Optional[bool] = typer.Option(None, "--unequal-length",
-                                                  help="Numeric sequences may differ in length."),
-    tokenizer: Optional[str] = typer.Option(None, help="word, char or bpe [word]."),
-    min_freq: Optional[int] = typer.Option(None, help="Rarer tokens become <unk> [2]."),
-    max_size: Optional[int] = typer.Option(None, help="Vocabulary size cap [25000]."),
-    max_len: Optional[int] = typer.Option(None, help="Truncate longer sequences [400 for text]."),
-    truncate: Optional[str] = typer.Option(None, help="Keep head, tail or both ends [both]."),
-    vectors: Optional[Path] = typer.Option(None, help="GloVe / word2vec text file for the embedding."),
-    freeze_vectors: Optional[bool] = typer.Option(None, "--freeze-vectors", help="Do not train the vectors."),
-    embed_dim: Optional[int] = typer.Option(None, help="Embedding / front-end width [128]."),
-    model: Optional[str] = typer.Option(None, help="Encoder from the zoo [bilstm]."),
-    hidden_size: Optional[int] = typer.Option(None, help="Hidden units per layer [128]."),
-    layers: Optional[int] = typer.Option(None, help="Encoder layers [1]."),
-    dropout: Optional[float] = typer.Option(None, help="Dropout [0.3]."),
-    pooling: Optional[str] = typer.Option(None, help="last, max, mean, max-mean (both, concatenated) or attention [max]."),
-    class_weight: Optional[str] = typer.Option(None, help="balanced or none [none]."),
-    val_frac: Optional[float] = typer.Option(None, help="Validation share when no --val [0.1]; 0 holds nothing out "
-                                              "(early stopping on the training loss)."),
-    bucket: Optional[bool] = typer.Option(None, "--bucket/--no-bucket", help="Length-bucketed batches [on]."),
-    drop_empty: Optional[bool] = typer.Option(None, "--drop-empty", help="Skip empty texts instead of failing."),
-    encoding: Optional[str] = typer.Option(None, help="Text encoding of the files [utf-8]."),
-    epochs: Optional[int] = typer.Option(None, help="Maximum epochs (early stopping ends sooner)."),
-    batch_size: Optional[int] = typer.Option(None, help="Mini-batch size."),
-    lr: Optional[float] = typer.Option(None, help="Adam learning rate [1e-3]."),
-    patience: Optional[int] = typer.Option(None, help="Early-stopping patience in epochs."),
-    seed: Optional[int] = typer.Option(None, help="Random seed [42]."),
-    device: Optional[str] = typer.Option(None, help="auto, cpu, cuda [auto]."),
-    progress: Optional[str] = typer.Option(None, help="auto, bar, log, off [auto]."),
     config: Optional[Path] = typer.Option(None, help="YAML file with any of these settings; flags win."),
     out: Path = typer.Option(Path("runs"), help="Folder that receives the run folder."),
     resume: Optional[Path] = typer.Option(None, help="Continue an interrupted run folder."),
+    *, flags: dict,
 ):
     """Train a classifier; print validation (and test) metrics beside the majority-class baseline."""
+    from lstmkit.tasks.classify.estimator import SequenceClassifier, TextClassifier
     if resume is not None:
-        est = load_classifier_class(resume).resume(resume, data=str(data) if data else None)
+        est = _classifier_class(resume).resume(resume, data=str(data) if data else None)
         _report(est)
         return
-    flags = {"text": text, "label": label, "sample": sample, "time": time, "features": features,
-             "unequal_length": unequal_length, "tokenizer": tokenizer, "min_freq": min_freq,
-             "max_size": max_size, "max_len": max_len, "truncate": truncate,
-             "vectors": str(vectors) if vectors else None, "freeze_vectors": freeze_vectors,
-             "embed_dim": embed_dim, "model": model, "hidden_size": hidden_size, "num_layers": layers,
-             "dropout": dropout, "pooling": pooling, "class_weight": class_weight, "val_frac": val_frac,
-             "bucket": bucket, "drop_empty": drop_empty, "encoding": encoding,
-             "train": {"max_epochs": epochs, "batch_size": batch_size, "lr": lr, "patience": patience,
-                       "seed": seed, "device": device, "progress": progress}}
-    params = merge(load_yaml(config) if config else {}, flags)
+    params = resolve_params(config, flags)
     files = {k: params.pop(k, None) for k in ("data", "val", "test")}
     data = data or files["data"]
     if data is None:
         raise LstmkitError("no data given", "pass --data FILE (or 'data:' in the --config file)")
-    is_series = series or bool(params.pop("series", False))
-    cls = SequenceClassifier if is_series else TextClassifier
-    est = cls(**params).fit(str(data), val_data=_opt(val or files["val"]), test_data=_opt(test or files["test"]),
-                            out=out)
+    cls = SequenceClassifier if params.pop("series", False) else TextClassifier
+    # only the keys the user gave (flags, YAML) go in: a SequenceClassifier's own defaults fill the rest
+    est = cls(**flatten_config(params)).fit(str(data), val_data=_opt(val or files["val"]),
+                                            test_data=_opt(test or files["test"]), out=out)
     _report(est)
 
 
-def load_classifier_class(run: Path):
+def _classifier_class(run: Path):
+    """The estimator class that wrote ``run`` (its lstmkit.json names the kind)."""
     from lstmkit.runs import read_meta
-    from lstmkit.tasks.classify.estimator import TASK, _class_for
-    return _class_for(read_meta(run, TASK), run)
+    from lstmkit.tasks.classify.estimator import TASK, SequenceClassifier, TextClassifier
+    kind = read_meta(run, TASK).get("kind")
+    if kind not in ("text", "series"):
+        raise LstmkitError(f"{run}/lstmkit.json names no classifier kind", "the file was damaged; retrain")
+    return TextClassifier if kind == "text" else SequenceClassifier
 
 
 def _opt(p) -> str | None:
@@ -100,6 +64,7 @@ def _opt(p) -> str | None:
 
 
 def _report(est) -> None:
+    from lstmkit.train.metrics import format_report
     for part, m in est.metrics_.items():
         typer.echo(f"\n{'Test' if part == 'test' else 'Validation'} metrics, {format_report(m)}")
     r = est.result_
@@ -116,7 +81,7 @@ def _read_input(est, data: str, encoding: Optional[str]):
     lines = [ln for ln in sys.stdin.read().splitlines() if ln.strip()]
     if not lines:
         raise LstmkitError("no input on standard input", "pipe one text (or one series) per line")
-    if isinstance(est, TextClassifier):
+    if est.kind == "text":
         return lines
     from lstmkit.tasks.classify.data import parse_series_lines
     seqs, _ = parse_series_lines(lines, labelled=False, where="stdin ")
@@ -130,6 +95,7 @@ def predict(run: Path = typer.Option(..., help="Run folder from 'train'."),
             out: Optional[Path] = typer.Option(None, help="Write the CSV here instead of stdout.")):
     """Label and probability of the predicted label, one row per input row."""
     import pandas as pd
+    from lstmkit.tasks.classify.estimator import load_classifier
     est = load_classifier(run)
     proba = est.predict_proba(_read_input(est, data, encoding))
     df = pd.DataFrame({"label": [est.classes_[k] for k in proba.argmax(axis=1)],
@@ -148,6 +114,8 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
              encoding: Optional[str] = typer.Option(None, help="Text encoding of the file [as in training]."),
              as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a report.")):
     """Accuracy, macro-F1, per-class precision/recall, ROC-AUC (two classes) on labelled data."""
+    from lstmkit.tasks.classify.estimator import load_classifier
+    from lstmkit.train.metrics import format_report
     est = load_classifier(run)
     metrics = est.evaluate(_read_input(est, str(data), encoding))
     typer.echo(json.dumps(metrics, indent=2) if as_json else format_report(metrics))
@@ -158,8 +126,9 @@ def attention(run: Path = typer.Option(..., help="Run folder of a text model tra
               text: str = typer.Option(..., help="The text to colour (quote it)."),
               out: Path = typer.Option(Path("attention.html"), help="Output .html or .png.")):
     """Colour each word of a text by its attention weight (HTML or PNG)."""
+    from lstmkit.tasks.classify.estimator import load_classifier
     est = load_classifier(run)
-    if not isinstance(est, TextClassifier):
+    if est.kind != "text":
         raise LstmkitError(f"{run} is a numeric-sequence model", "the attention view colours words of text models")
     path = est.write_attention(text, out)
     tokens, weights, label, p = est.attention(text)

@@ -19,7 +19,8 @@ import numpy as np
 import torch
 
 from lstmkit import __version__
-from lstmkit.config import ClassifyConfig, require_positive_int as _positive
+from lstmkit.config import require_positive_int as _positive
+from lstmkit.tasks.classify.config import ClassifyConfig
 from lstmkit.data.batching import TRUNCATE_MODES, BucketBatches, truncate
 from lstmkit.data.scaling import SCALER_KINDS, Scaler
 from lstmkit.data.vocab import PAD_ID, TOKENIZERS, load_vectors, make_tokenizer, tokenizer_from_dict
@@ -421,6 +422,9 @@ class SequenceClassifier(_Classifier):
 def load_classifier(path: str | Path) -> TextClassifier | SequenceClassifier:
     """Load a classify run folder with the class that wrote it."""
     return _class_for(read_meta(path, TASK), path).load(path)
+
+
+load = load_classifier           # the room's entry point for a run (tasks._base.load_run)
 
 
 def _class_for(meta: dict[str, Any], path) -> type:

@@ -6,7 +6,8 @@ from typing import Any
 
 import torch
 
-from lstmkit.config import ForecastConfig, TrainConfig
+from lstmkit.config import TrainConfig
+from lstmkit.tasks.forecast.config import ForecastConfig
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.data import load_table
 from lstmkit.tasks.forecast.estimator import Forecaster

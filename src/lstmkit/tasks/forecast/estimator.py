@@ -17,10 +17,11 @@ import pandas as pd
 import torch
 
 from lstmkit import __version__
-from lstmkit.config import ForecastConfig, flatten_config as _flatten, split_train_params
+from lstmkit.config import flatten_config as _flatten, split_train_params
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import FORMAT_VERSION, META_FILE, WEIGHTS_FILE, read_meta, read_run, save_tensors, write_json
 from lstmkit.tasks.forecast.checks import check_config
+from lstmkit.tasks.forecast.config import ForecastConfig
 from lstmkit.tasks.forecast.evaluation import panel_metrics
 from lstmkit.tasks.forecast.panel import read_panel
 from lstmkit.tasks.forecast.pipeline import PanelPipeline

@@ -1,8 +1,17 @@
 """Language modelling: next-token LSTM models over lines of text, perplexity, sampling, and a
-streaming scorer for shallow fusion in decoders."""
-from lstmkit.tasks.lm.estimator import LanguageModel
-from lstmkit.tasks.lm.scorer import LMScorer
+streaming scorer for shallow fusion in decoders.
+
+The estimators load on first use (PEP 562), so ``lstmkit.tasks.lm.config`` and the CLI's
+``--help`` do not import torch.
+"""
+import importlib
 
 __all__ = ["LanguageModel", "LMScorer", "load"]
+_HOMES = {"LanguageModel": "estimator", "LMScorer": "scorer",
+          "load": "estimator"}       # load: the room's entry point for a run (see tasks._base.load_run)
 
-load = LanguageModel.load       # the room's entry point for loading a run (see tasks._base.load_run)
+
+def __getattr__(name: str):
+    if name in _HOMES:
+        return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

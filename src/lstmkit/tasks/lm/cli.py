@@ -7,9 +7,10 @@ from typing import Optional
 
 import typer
 
-from lstmkit.config import load_yaml, merge
-from lstmkit.runs import write_json
-from lstmkit.tasks.lm.estimator import LanguageModel
+from lstmkit.cli_config import config_options, resolve_params
+from lstmkit.config import flatten_config
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks.lm.config import LMConfig
 
 __all__ = ["app"]
 
@@ -18,55 +19,30 @@ app = typer.Typer(help="Language models (next token, char / word / BPE): train, 
 
 
 @app.command()
+@config_options(LMConfig)
 def train(
     data: Optional[Path] = typer.Option(None, help="Text file, one sentence (or paragraph) per line."),
     val: Optional[Path] = typer.Option(None, help="Validation text (else a held-out share of the lines)."),
-    level: Optional[str] = typer.Option(None, help="char, word or bpe [char]."),
-    lowercase: Optional[bool] = typer.Option(None, "--lowercase/--keep-case", help="Lower-case the text [on]."),
-    min_freq: Optional[int] = typer.Option(None, help="Rarer tokens become <unk> [1 char, 2 word/bpe]."),
-    max_size: Optional[int] = typer.Option(None, help="Vocabulary cap (BPE: target size) [none / 30000 / 8000]."),
-    max_len: Optional[int] = typer.Option(None, help="Tokens per training sequence; longer lines are cut [256]."),
-    val_frac: Optional[float] = typer.Option(None, help="Held-out share of the lines when no --val [0.1]."),
-    embed_dim: Optional[int] = typer.Option(None, help="Embedding width [128]."),
-    model: Optional[str] = typer.Option(None, help="Causal encoder from the zoo [lstm]."),
-    hidden_size: Optional[int] = typer.Option(None, help="Hidden units per layer [256]."),
-    layers: Optional[int] = typer.Option(None, help="Encoder layers [2]."),
-    dropout: Optional[float] = typer.Option(None, help="Dropout [0.2]."),
-    tie_weights: Optional[bool] = typer.Option(None, "--tie-weights", help="Share embedding and output layer."),
-    encoding: Optional[str] = typer.Option(None, help="Text encoding of the files [utf-8]."),
-    epochs: Optional[int] = typer.Option(None, help="Maximum epochs (early stopping ends sooner) [20]."),
-    batch_size: Optional[int] = typer.Option(None, help="Sequences per mini-batch [32]."),
-    lr: Optional[float] = typer.Option(None, help="Adam learning rate [2e-3]."),
-    patience: Optional[int] = typer.Option(None, help="Early-stopping patience in epochs [3]."),
-    seed: Optional[int] = typer.Option(None, help="Random seed [42]."),
-    device: Optional[str] = typer.Option(None, help="auto, cpu, cuda [auto]."),
-    progress: Optional[str] = typer.Option(None, help="auto, bar, log, off [auto]."),
-    precision: Optional[str] = typer.Option(None, help="fp32 or bf16 [fp32]."),
     config: Optional[Path] = typer.Option(None, help="YAML file with any of these settings; flags win."),
     out: Path = typer.Option(Path("runs"), help="Folder that receives the run folder."),
     resume: Optional[Path] = typer.Option(None, help="Continue an interrupted run folder."),
+    *, flags: dict,
 ):
     """Train a language model; print the held-out perplexity (and bits per character)."""
+    from lstmkit.tasks.lm.estimator import LanguageModel
     if resume is not None:
         _report(LanguageModel.resume(resume, data=_opt(data), val=_opt(val)))
         return
-    flags = {"level": level, "lowercase": lowercase, "min_freq": min_freq, "max_size": max_size,
-             "max_len": max_len, "val_frac": val_frac, "embed_dim": embed_dim, "model": model,
-             "hidden_size": hidden_size, "num_layers": layers, "dropout": dropout, "tie_weights": tie_weights,
-             "encoding": encoding,
-             "train": {"max_epochs": epochs, "batch_size": batch_size, "lr": lr, "patience": patience,
-                       "seed": seed, "device": device, "progress": progress, "precision": precision}}
-    params = merge(load_yaml(config) if config else {}, flags)
+    params = resolve_params(config, flags)
     files = {k: params.pop(k, None) for k in ("data", "val")}
     source = _opt(data) or files["data"]
     if source is None:
-        from lstmkit.errors import LstmkitError
         raise LstmkitError("no training text given", "pass --data corpus.txt (one sentence per line)")
-    est = LanguageModel(**params).fit(source, _opt(val) or files["val"], out=out)
+    est = LanguageModel(**flatten_config(params)).fit(source, _opt(val) or files["val"], out=out)
     _report(est)
 
 
-def _report(est: LanguageModel) -> None:
+def _report(est) -> None:
     d = est.data_summary_
     typer.echo(f"lines: train {d['split']['train']}, val {d['split']['val']} (blank skipped {d['blank_lines']}); "
                f"{d['train_tokens']} training tokens, vocabulary {d['vocab']}")
@@ -94,6 +70,7 @@ def sample(run: Path = typer.Option(..., help="Run folder from 'lm train'."),
            top_k: Optional[int] = typer.Option(None, help="Draw only from the k most likely tokens."),
            seed: Optional[int] = typer.Option(None, help="Random seed (same seed, same text).")):
     """Generate text from a trained language model."""
+    from lstmkit.tasks.lm.estimator import LanguageModel
     est = LanguageModel.load(run)
     typer.echo(est.sample(n, prefix=prefix, temperature=temperature, top_k=top_k, seed=seed))
 
@@ -105,6 +82,8 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'lm train'."),
              out: Optional[Path] = typer.Option(None, help="Also write the metrics to this JSON file."),
              as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a report.")):
     """Perplexity of a text under the model (per token; bits per character at char level)."""
+    from lstmkit.runs import write_json
+    from lstmkit.tasks.lm.estimator import LanguageModel
     est = LanguageModel.load(run)
     m = {**est.evaluate(str(data), encoding=encoding), "data": str(data.resolve())}
     if out is not None:

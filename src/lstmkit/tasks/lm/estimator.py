@@ -333,3 +333,6 @@ def _validate(cfg: LMConfig) -> None:
 
 def _source(data) -> str | None:
     return str(Path(data).resolve()) if isinstance(data, (str, Path)) else None
+
+
+load = LanguageModel.load      # the room's entry point for a run (tasks._base.load_run)

@@ -1,6 +1,16 @@
-"""Speech: CTC or attention recognition over characters, and spoken-word classification."""
-from lstmkit.tasks.speech.estimator import SpeechRecognizer
+"""Speech: CTC or attention recognition over characters, and spoken-word classification.
+
+The estimators load on first use (PEP 562), so ``lstmkit.tasks.speech.config`` and the CLI's
+``--help`` do not import torch.
+"""
+import importlib
 
 __all__ = ["SpeechRecognizer", "load"]
+_HOMES = {"SpeechRecognizer": "estimator",
+          "load": "estimator"}       # load: the room's entry point for a run (see tasks._base.load_run)
 
-load = SpeechRecognizer.load    # the room's entry point for loading a run (see tasks._base.load_run)
+
+def __getattr__(name: str):
+    if name in _HOMES:
+        return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

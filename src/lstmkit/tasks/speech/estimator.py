@@ -412,3 +412,6 @@ def _validate(cfg: SpeechConfig) -> None:
     _positive("batch_size", t.batch_size, "--batch-size")
     if not t.lr > 0:
         raise LstmkitError(f"`lr` must be positive, got {t.lr}", "pass --lr 1e-3, say")
+
+
+load = SpeechRecognizer.load   # the room's entry point for a run (tasks._base.load_run)

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from lstmkit.config import TranslateConfig
+from lstmkit.tasks.translate.config import TranslateConfig
 from lstmkit.tasks._base import TuneHooks
 from lstmkit.nn.seq2seq import beam_search
 from lstmkit.tasks.translate.data import read_pairs, split_pairs

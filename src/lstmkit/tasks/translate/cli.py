@@ -9,9 +9,10 @@ from typing import Optional
 
 import typer
 
-from lstmkit.config import load_yaml, merge
+from lstmkit.cli_config import config_options, resolve_params
+from lstmkit.config import flatten_config
 from lstmkit.errors import LstmkitError
-from lstmkit.tasks.translate.estimator import Translator
+from lstmkit.tasks.translate.config import TranslateConfig
 
 __all__ = ["app"]
 
@@ -20,72 +21,37 @@ app = typer.Typer(help="Translation with an LSTM encoder-decoder: train, run, ev
 
 
 @app.command()
+@config_options(TranslateConfig)
 def train(
     data: Optional[Path] = typer.Option(None, help="CSV/TSV with a source and a target column."),
-    src: Optional[str] = typer.Option(None, help="Source column (language) of --data, e.g. en."),
-    tgt: Optional[str] = typer.Option(None, help="Target column (language) of --data, e.g. de."),
     src_file: Optional[Path] = typer.Option(None, help="Source sentences, one per line (with --tgt-file)."),
     tgt_file: Optional[Path] = typer.Option(None, help="Target sentences, line-aligned with --src-file."),
     val: Optional[Path] = typer.Option(None, help="Validation table (else a split of --data)."),
     val_src_file: Optional[Path] = typer.Option(None, help="Validation source file."),
     val_tgt_file: Optional[Path] = typer.Option(None, help="Validation target file."),
-    tokenizer: Optional[str] = typer.Option(None, help="word or bpe [word]."),
-    shared_vocab: Optional[bool] = typer.Option(None, "--shared-vocab", help="One vocabulary for both sides."),
-    lowercase: Optional[bool] = typer.Option(None, "--lowercase", help="Lower-case both sides."),
-    min_freq: Optional[int] = typer.Option(None, help="Rarer tokens become <unk> [2]."),
-    max_size: Optional[int] = typer.Option(None, help="Vocabulary size cap per side [16000]."),
-    max_len: Optional[int] = typer.Option(None, help="Drop training pairs with a longer side; truncate input [50]."),
-    no_dedup: bool = typer.Option(False, "--no-dedup", help="Keep repeated pairs."),
-    drop_empty: Optional[bool] = typer.Option(None, "--drop-empty", help="Skip pairs with an empty side."),
-    val_frac: Optional[float] = typer.Option(None, help="Validation share when none is given [0.05]."),
-    embed_dim: Optional[int] = typer.Option(None, help="Embedding width [256]."),
-    model: Optional[str] = typer.Option(None, help="Encoder from the zoo [bilstm]."),
-    hidden_size: Optional[int] = typer.Option(None, help="Hidden units [256]."),
-    layers: Optional[int] = typer.Option(None, help="Encoder and decoder layers [2]."),
-    dropout: Optional[float] = typer.Option(None, help="Dropout [0.3]."),
-    attention: Optional[str] = typer.Option(None, help="bahdanau, dot, general or none [bahdanau]."),
-    input_feed: Optional[bool] = typer.Option(None, "--input-feed/--no-input-feed", help="Luong input feeding [on]."),
-    tie_embeddings: Optional[bool] = typer.Option(None, "--tie-embeddings", help="Share target embedding and output layer."),
-    teacher_forcing: Optional[float] = typer.Option(None, help="Share of steps fed the reference [1.0]."),
-    beam: Optional[int] = typer.Option(None, help="Beam width for the final scores and later runs [5]."),
-    encoding: Optional[str] = typer.Option(None, help="Text encoding of the files [utf-8]."),
-    epochs: Optional[int] = typer.Option(None, help="Maximum epochs."),
-    max_minutes: Optional[float] = typer.Option(None, help="Training time budget: no epoch starts that would end past it."),
-    batch_size: Optional[int] = typer.Option(None, help="Mini-batch size [64]."),
-    lr: Optional[float] = typer.Option(None, help="Adam learning rate [1e-3]."),
-    patience: Optional[int] = typer.Option(None, help="Early-stopping patience in epochs [3]."),
-    seed: Optional[int] = typer.Option(None, help="Random seed [42]."),
-    device: Optional[str] = typer.Option(None, help="auto, cpu, cuda [auto]."),
-    progress: Optional[str] = typer.Option(None, help="auto, bar, log, off [auto]."),
     config: Optional[Path] = typer.Option(None, help="YAML file with any of these settings; flags win."),
     out: Path = typer.Option(Path("runs"), help="Folder that receives the run folder."),
     resume: Optional[Path] = typer.Option(None, help="Continue an interrupted run folder (same files, same settings)."),
+    *, flags: dict,
 ):
     """Train a translator; print validation BLEU and chrF (greedy and beam) with their signatures."""
+    from lstmkit.tasks.translate.estimator import Translator
     if resume is not None:
         _report(Translator.resume(resume))
         return
-    flags = {"src": src, "tgt": tgt, "tokenizer": tokenizer, "shared_vocab": shared_vocab, "lowercase": lowercase,
-             "min_freq": min_freq, "max_size": max_size, "max_len": max_len, "dedup": False if no_dedup else None,
-             "drop_empty": drop_empty, "val_frac": val_frac, "embed_dim": embed_dim, "model": model,
-             "hidden_size": hidden_size, "num_layers": layers, "dropout": dropout, "attention": attention,
-             "input_feed": input_feed, "tie_embeddings": tie_embeddings, "teacher_forcing": teacher_forcing,
-             "beam": beam, "encoding": encoding,
-             "train": {"max_epochs": epochs, "max_minutes": max_minutes, "batch_size": batch_size, "lr": lr, "patience": patience,
-                       "seed": seed, "device": device, "progress": progress}}
-    params = merge(load_yaml(config) if config else {}, flags)
+    params = resolve_params(config, flags)
     files = {k: params.pop(k, None) for k in ("data", "src_file", "tgt_file", "val", "val_src_file", "val_tgt_file")}
     pick = lambda flag, key: _opt(flag if flag is not None else files[key])  # noqa: E731
     if (src_file is None) != (tgt_file is None):
         raise LstmkitError("--src-file and --tgt-file go together", "pass both, or a table with --data")
-    est = Translator(**params).fit(pick(data, "data"), src_file=pick(src_file, "src_file"),
-                                   tgt_file=pick(tgt_file, "tgt_file"), val_data=pick(val, "val"),
-                                   val_src_file=pick(val_src_file, "val_src_file"),
-                                   val_tgt_file=pick(val_tgt_file, "val_tgt_file"), out=out)
+    est = Translator(**flatten_config(params)).fit(
+        pick(data, "data"), src_file=pick(src_file, "src_file"), tgt_file=pick(tgt_file, "tgt_file"),
+        val_data=pick(val, "val"), val_src_file=pick(val_src_file, "val_src_file"),
+        val_tgt_file=pick(val_tgt_file, "val_tgt_file"), out=out)
     _report(est)
 
 
-def _report(est: Translator) -> None:
+def _report(est) -> None:
     d = est.data_summary_
     typer.echo(f"pairs read {d['pairs']}, empty dropped {d['dropped_empty']}, longer than max-len dropped "
                f"{d['dropped_too_long']}, duplicates dropped {d['duplicates']}; train {d['split']['train']}, "
@@ -112,6 +78,7 @@ def run(run: Path = typer.Option(..., help="Run folder from 'train'."),
         alpha: Optional[float] = typer.Option(None, help="Length penalty alpha [1.0]."),
         encoding: str = typer.Option("utf-8", help="Encoding of standard input.")):
     """Translate standard input: one translation per input line, written as each line arrives."""
+    from lstmkit.tasks.translate.estimator import Translator
     est = Translator.load(run)
     stream = sys.stdin
     if hasattr(stream, "buffer"):
@@ -142,6 +109,7 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
              out: Optional[Path] = typer.Option(None, help="Per-sentence TSV (BLEU, source, reference, output)."),
              as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a report.")):
     """BLEU and chrF (sacrebleu) of the model's translations against reference translations."""
+    from lstmkit.tasks.translate.estimator import Translator
     est = Translator.load(run)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)

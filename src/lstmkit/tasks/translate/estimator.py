@@ -16,7 +16,8 @@ from typing import Any, Iterator, Sequence
 import torch
 
 from lstmkit import __version__
-from lstmkit.config import TranslateConfig, require_positive_int as _positive
+from lstmkit.config import require_positive_int as _positive
+from lstmkit.tasks.translate.config import TranslateConfig
 from lstmkit.data.batching import BucketBatches, pad_batch
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.seq2seq import ATTENTIONS, Seq2Seq, beam_search, sequence_loss
@@ -310,3 +311,5 @@ def _validate(cfg: TranslateConfig) -> None:
 def _source(data) -> str | None:
     return str(Path(data).resolve()) if isinstance(data, (str, Path)) else None
 
+
+load = Translator.load         # the room's entry point for a run (tasks._base.load_run)

@@ -1,0 +1,187 @@
+"""Command-line options generated from a config dataclass: every key a flag, every flag a key.
+
+``@config_options(ForecastConfig)`` under ``@app.command()`` adds one option per field of the
+config and of its nested :class:`~lstmkit.config.TrainConfig`:
+
+- the flag is the field name with dashes (``hidden_size`` -> ``--hidden-size``);
+- the help is the field's trailing comment in the source (continued on comment-only lines
+  indented past the field), followed by the task's default;
+- ``bool`` fields are ``--x/--no-x``; ``list`` fields take comma-separated values; optional
+  fields (``int | None``) also take ``none``; ``Literal[...]`` fields list their choices;
+- :data:`ALIASES` keeps a few older spellings (``--epochs`` for ``--max-epochs``, ``--layers``
+  for ``--num-layers``, ``--absolute`` for ``--no-relative``, ``--keep-case`` for ``--no-lowercase``).
+
+The command function receives ``flags``: a nested dict (``train:`` block as in YAML) of the
+options given on the command line, and nothing else, so the config's defaults (and a task's
+own defaults) apply to everything the user did not say. :func:`resolve_params` lays those
+flags over a ``--config`` YAML file. Nothing here imports a task.
+"""
+from __future__ import annotations
+
+import ast
+import dataclasses
+import functools
+import inspect
+import io
+import textwrap
+import tokenize
+import typing
+from pathlib import Path
+from typing import Any, Callable, Literal, Optional
+
+import typer
+
+from lstmkit.config import TrainConfig, field_types, flag, load_yaml, split_train_params
+
+__all__ = ["config_options", "field_help", "option_specs", "resolve_params", "OptionSpec", "ALIASES"]
+
+ALIASES: dict[str, tuple[str, ...]] = {"max_epochs": ("--epochs",), "num_layers": ("--layers",),
+                                       "relative": (" /--absolute",), "lowercase": (" /--keep-case",)}
+_NONE = object()            # "none" on the command line: the value None, not "not given"
+
+
+@functools.cache
+def field_help(cls: type) -> dict[str, str]:
+    """Field name -> its trailing comment in the class source (comment-only lines indented past
+    the field continue it)."""
+    source = textwrap.dedent(inspect.getsource(cls))
+    tree = ast.parse(source).body[0]
+    body = [n for n in tree.body if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name)]
+    comments: dict[int, tuple[int, str]] = {}          # line -> (column, text)
+    code_lines: set[int] = set()
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        if tok.type == tokenize.COMMENT:
+            comments[tok.start[0]] = (tok.start[1], tok.string.lstrip("#").strip())
+        elif tok.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT):
+            code_lines.add(tok.start[0])
+    helps = {}
+    for node in body:
+        parts = [comments[node.end_lineno][1]] if node.end_lineno in comments else []
+        line = node.end_lineno + 1
+        while parts and line in comments and line not in code_lines and comments[line][0] > node.col_offset:
+            parts.append(comments[line][1])
+            line += 1
+        if parts:
+            helps[node.target.id] = " ".join(parts)
+    return helps
+
+
+@dataclasses.dataclass(frozen=True)
+class OptionSpec:
+    """One generated option: the config key, where it goes (``""`` or ``"train"``), the click side."""
+
+    name: str
+    section: str
+    parameter: inspect.Parameter
+
+
+def option_specs(config_cls: type) -> list[OptionSpec]:
+    """One :class:`OptionSpec` per field of ``config_cls`` and of its ``train`` block."""
+    defaults = config_cls()
+    specs = [_spec(config_cls, f, getattr(defaults, f.name), "")
+             for f in dataclasses.fields(config_cls) if f.name != "train"]
+    names = {s.name for s in specs}
+    for f in dataclasses.fields(TrainConfig):
+        if f.name in names:
+            raise TypeError(f"{config_cls.__name__}.{f.name} shadows the train setting of the same name")
+        specs.append(_spec(TrainConfig, f, getattr(defaults.train, f.name), "train"))
+    return specs
+
+
+def _spec(cls: type, f: dataclasses.Field, default: Any, section: str) -> OptionSpec:
+    tp = field_types(cls)[f.name]
+    optional = type(None) in typing.get_args(tp)
+    if optional:
+        tp = next(a for a in typing.get_args(tp) if a is not type(None))
+    if f.name not in field_help(cls):
+        raise TypeError(f"{cls.__name__}.{f.name} has no comment: every config field needs its help")
+    shown = "none" if default is None else ",".join(map(str, default)) if isinstance(default, list) else default
+    help_text = f"{field_help(cls)[f.name]} (default: {'on' if shown is True else 'off' if shown is False else shown})"
+    if tp is bool:
+        decls = [f"{flag(f.name)}/--no-{f.name.replace('_', '-')}", *ALIASES.get(f.name, ())]
+        option = typer.Option(None, *decls, help=help_text, show_default=False)
+        annotation: Any = Optional[bool]
+    else:
+        parse, metavar = _parser(tp, optional)
+        decls = [flag(f.name), *ALIASES.get(f.name, ())]
+        option = typer.Option(None, *decls, help=help_text, show_default=False, parser=parse, metavar=metavar)
+        annotation = Optional[Any]
+    return OptionSpec(f.name, section, inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY,
+                                                         default=option, annotation=annotation))
+
+
+def _parser(tp: Any, optional: bool) -> tuple[Callable[[str], Any], str]:
+    """The function that turns the option's text into the field's value, and its metavar."""
+    origin = typing.get_origin(tp)
+    if origin is list:
+        item, item_metavar = _scalar(typing.get_args(tp)[0])
+        parse = lambda s: [item(v.strip()) for v in s.split(",") if v.strip()]  # noqa: E731
+        metavar = f"{item_metavar},..."
+    else:
+        parse, metavar = _scalar(tp)
+    if not optional:
+        return parse, metavar
+    return (lambda s: _NONE if s.strip().lower() == "none" else parse(s)), f"{metavar}|none"
+
+
+def _scalar(tp: Any) -> tuple[Callable[[str], Any], str]:
+    if typing.get_origin(tp) is Literal:
+        return str, "[" + "|".join(map(str, typing.get_args(tp))) + "]"
+    if tp is str:
+        return str, "TEXT"
+    kind = {int: "an integer", float: "a number"}[tp]
+
+    def parse(s: str):
+        try:
+            return tp(s)
+        except ValueError:
+            raise typer.BadParameter(f"{s!r} is not {kind}") from None
+    return parse, {int: "INTEGER", float: "FLOAT"}[tp]
+
+
+def config_options(config_cls: type) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator for a typer command: add an option for every key of ``config_cls``.
+
+    The decorated function takes its own options (``--data``, ``--out``, ...) as usual and a
+    keyword ``flags``: the config keys given on the command line, as a nested dict."""
+    specs = option_specs(config_cls)
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        sig = inspect.signature(func)
+        own = [p for name, p in sig.parameters.items() if name != "flags"]
+        clash = {p.name for p in own} & {s.name for s in specs}
+        if clash:
+            raise TypeError(f"{func.__name__} declares config keys itself: {', '.join(sorted(clash))}")
+
+        @functools.wraps(func)
+        def command(**kwargs: Any) -> Any:
+            flags: dict[str, Any] = {}
+            for s in specs:
+                value = kwargs.pop(s.name)
+                if value is not None:
+                    target = flags.setdefault(s.section, {}) if s.section else flags
+                    target[s.name] = None if value is _NONE else value
+            return func(**kwargs, flags=flags)
+
+        hints = typing.get_type_hints(func)
+        params = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in own]
+        params += [s.parameter for s in specs]
+        command.__signature__ = sig.replace(parameters=params)
+        command.__annotations__ = {p.name: p.annotation for p in params}
+        return command
+    return decorate
+
+
+def resolve_params(config: Path | None, flags: dict[str, Any]) -> dict[str, Any]:
+    """The ``--config`` YAML file (if any) with the command-line ``flags`` laid over it, key by
+    key (``train:`` too); values None given on the command line replace the file's."""
+    params, train = split_train_params(load_yaml(config) if config is not None else {})
+    if train:                   # trainer keys written at the top level of the file join its train: block
+        params["train"] = train
+    for key, value in flags.items():
+        if key == "train":
+            base = params.get("train") if isinstance(params.get("train"), dict) else {}
+            params["train"] = {**base, **value}
+        else:
+            params[key] = value
+    return params

@@ -1,0 +1,55 @@
+"""``ClassifyConfig``: everything that defines a sequence-classification run, defaults in one place."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from lstmkit.config import (Encoder, Pooling, TaskConfig, TrainConfig, check_positive, check_range, check_types,
+                            train_field)
+
+__all__ = ["ClassifyConfig"]
+
+
+
+@dataclass
+class ClassifyConfig(TaskConfig):
+    """Everything that defines a sequence-classification run (text or numeric sequences)."""
+
+    series: bool = False            # numeric sequences (linear front-end) instead of text
+    text: str = "text"              # text column (CSV / TSV / JSONL)
+    label: str = "label"            # label column; labels are kept as the user's strings
+    sample: str = "sample"          # long-format numeric CSV: the sample id column
+    time: str = "t"                 # long-format numeric CSV: the time-step column
+    features: list[str] = field(default_factory=list)   # long format: feature columns ([]: every other column)
+    unequal_length: bool = False    # numeric sequences of different lengths are allowed
+    tokenizer: Literal["word", "char", "bpe"] = "word"  # word | char | bpe
+    lowercase: bool = True          # lower-case texts before tokenizing
+    min_freq: int = 2               # rarer tokens become <unk>
+    max_size: int | None = 25000    # vocabulary size cap, specials included (BPE: target size)
+    max_len: int | None = 400       # longer sequences are truncated; None keeps everything
+    truncate: Literal["head", "tail", "both"] = "both"  # head | tail | both (first and last halves)
+    vectors: str | None = None      # GloVe / word2vec text file to initialise the embedding
+    freeze_vectors: bool = False    # keep the pre-trained vectors fixed while training
+    embed_dim: int = 128            # embedding (text) or linear front-end (numeric) width
+    model: Encoder = "bilstm"       # encoder from lstmkit.nn.zoo
+    hidden_size: int = 128          # hidden units per layer
+    num_layers: int = 1             # encoder layers
+    dropout: float = 0.3            # after the embedding, between layers, before the head
+    pooling: Pooling = "max"        # last | max | mean | max-mean (both, concatenated) | attention
+    class_weight: Literal["balanced", "none"] | None = None  # None | balanced (inverse class frequency)
+    scaler: Literal["minmax", "standard", "none"] = "standard"  # numeric features: standard | minmax | none
+                                    # (fitted on train only)
+    val_frac: float = 0.1           # stratified validation split when no validation file; 0 holds nothing
+                                    # out (early stopping on the training loss)
+    bucket: bool = True             # length-bucketed batches
+    drop_empty: bool = False        # skip empty / whitespace-only texts instead of failing
+    encoding: str = "utf-8"         # text encoding of the files
+    train: TrainConfig = train_field(max_epochs=10, batch_size=64, loss="auto", patience=2, lr_patience=1)
+
+    def __post_init__(self) -> None:
+        check_positive(self, "embed_dim", "hidden_size", "num_layers", "min_freq", "max_len", "max_size")
+        check_types(self)
+        if self.class_weight == "none":
+            self.class_weight = None
+        check_range(self, "dropout", 0, 1, "0.3", high_open=True)
+        check_range(self, "val_frac", 0, 1, "0.1, a --val file, or 0 to hold nothing out", high_open=True)

@@ -1,0 +1,75 @@
+"""``ForecastConfig``: everything that defines a forecasting run, defaults in one place.
+
+Each field's trailing comment is its ``--flag``'s help (see :mod:`lstmkit.cli_config`); the
+simple per-field checks run in ``__post_init__``, the checks that need the data or several
+fields at once stay with the estimator.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from lstmkit.config import (Encoder, TaskConfig, TrainConfig, check_non_negative, check_positive, check_range,
+                            check_types)
+
+__all__ = ["ForecastConfig"]
+
+
+@dataclass
+class ForecastConfig(TaskConfig):
+    """Everything that defines a forecasting run. Defaults follow the classic LSTM tutorial."""
+
+    target: list[str] = field(default_factory=list)  # target column(s), comma-separated
+    time: str | None = None         # time column (parsed, sorted; duplicates are an error)
+    features: list[str] = field(default_factory=list)  # extra input columns, comma-separated
+    lookback: int = 60              # past steps the model sees
+    horizon: int = 1                # future steps predicted at once (direct multi-output)
+    model: Encoder = "lstm"         # encoder from lstmkit.nn.zoo: lstm | gru | bilstm | bigru | lstm-attention
+                                    # | cnn-lstm | transformer | tcn
+    head: Literal["linear", "mlp"] = "linear"  # linear | mlp (Dense 25 -> Dense out, the tutorial's Keras head)
+    hidden_size: int = 50           # hidden units per recurrent layer
+    num_layers: int = 2             # recurrent layers
+    dropout: float = 0.2            # between recurrent layers and before the head
+    relative: bool = True           # model the change from each window's last value (trends)
+    scaler: Literal["minmax", "standard", "mase", "none"] = "minmax"  # minmax | standard | mase | none, per
+                                    # series, on its training part only
+    val_frac: float = 0.15          # one series (no id, no val/test_size): fractions of it for val / test
+    test_frac: float = 0.15         # one series: the fraction of it for the test metrics
+    season: int | None = None       # seasonal period for baselines and MASE; None -> inferred
+    fill: Literal["ffill", "interpolate"] | None = None  # None (NaN is an error) | ffill | interpolate
+    # -- many series, covariates, probabilistic output, strategies: for one series as for many --
+    id: str | None = None           # series id column: one global model over every series
+    format: Literal["long", "m4"] = "long"  # long (rows of id, time, values) | m4 (wide: id, then ragged values)
+    past_covariates: list[str] = field(default_factory=list)    # known up to the forecast origin only
+    future_covariates: list[str] = field(default_factory=list)  # known through the horizon too
+    calendar: list[str] = field(default_factory=list)   # hour | weekday | month | holidays[:CC]
+    id_embedding: int = 0           # width of a learned per-series embedding (0: none)
+    strategy: Literal["direct", "recursive", "seq2seq"] = "direct"  # direct | recursive | seq2seq
+    quantiles: list[float] = field(default_factory=list)  # e.g. [0.1, 0.5, 0.9]: pinball loss
+    likelihood: Literal["gaussian", "studentt"] | None = None  # None | gaussian | studentt (negative log-likelihood)
+    strict: bool = False            # a series too short for lookback + horizon is an error, not skipped
+    val_size: int | None = None     # points per series for val / test (instead of the fractions; many
+                                    # series without them: one horizon each)
+    test_size: int | None = None    # points per series for the test part (instead of test_frac)
+    ets: bool | None = None         # ETS baseline per series; None: only for up to 20 series
+    samples_per_epoch: int | None = None  # windows drawn per epoch (series uniform); None: all
+    log: bool = False               # model log(y) (multiplicative seasonality, errors relative
+                                    # to the level, as sMAPE counts them); targets must be > 0
+    highway: int = 0                # LSTNet's autoregressive highway: a linear map from the last N scaled
+                                    # values of each window straight to the horizon, added to the network's
+                                    # forecast (strong seasonality: N = lookback); 0: off
+    highway_hidden: int = 0         # > 0: the highway is an MLP (N units, ReLU) instead of linear
+    segment: int = 0                # the encoder reads the window this many steps at a time
+                                    # (SegRNN; must divide the lookback); 0: one step at a time
+    deseason: int = 0               # remove each series' seasonal indices of this period
+                                    # (classical decomposition, after --log) before the network; 0: off
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def __post_init__(self) -> None:
+        check_positive(self, "lookback", "horizon", "hidden_size", "num_layers", "season")
+        check_non_negative(self, "id_embedding", "highway_hidden")
+        # checked by tasks/forecast/checks.py (against the lookback, the data, each other), with messages of
+        # their own
+        check_types(self, skip=("highway", "segment", "deseason", "samples_per_epoch", "val_size", "test_size",
+                                "fill", "scaler", "format", "val_frac", "test_frac"))
+        check_range(self, "dropout", 0, 1, "0.2", high_open=True)

@@ -1,0 +1,54 @@
+"""``TranslateConfig``: everything that defines a translation run, defaults in one place."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+from lstmkit.config import (Attention, Encoder, TaskConfig, TrainConfig, check_positive, check_range, check_types,
+                            train_field)
+
+__all__ = ["TranslateConfig"]
+
+
+
+@dataclass
+class TranslateConfig(TaskConfig):
+    """Everything that defines a translation run (LSTM encoder-decoder with attention)."""
+
+    src: str = "src"                # source column of a CSV/TSV (e.g. en)
+    tgt: str = "tgt"                # target column of a CSV/TSV (e.g. de)
+    tokenizer: Literal["word", "bpe"] = "word"  # word (punctuation kept) | bpe, per side
+    shared_vocab: bool = False      # one vocabulary for both sides
+    lowercase: bool = False         # lower-case both sides (BLEU is cased: keep case by default)
+    min_freq: int = 2               # rarer words become <unk> (BPE: minimum pair frequency)
+    max_size: int | None = 16000    # vocabulary size cap per side, specials included (BPE: target size)
+    max_len: int | None = 50        # training pairs with a longer side are dropped; longer input is truncated
+    dedup: bool = True              # drop repeated (source, target) pairs; the count is reported
+    drop_empty: bool = False        # skip pairs with an empty side instead of failing
+    val_frac: float = 0.05          # validation share when no validation pair is given
+    embed_dim: int = 256            # embedding width, both sides
+    model: Encoder = "bilstm"       # encoder from lstmkit.nn.zoo
+    hidden_size: int = 256          # hidden units per layer
+    num_layers: int = 2             # encoder and decoder layers
+    dropout: float = 0.3            # after the embeddings, between layers, before the output layer
+    attention: Attention = "bahdanau"  # bahdanau | dot | general | none (plain (h, c) hand-off)
+    input_feed: bool = True         # feed the last attentional vector into the next decoder step
+    tie_embeddings: bool = False    # target embedding shared with the output layer
+    teacher_forcing: float = 1.0    # share of steps fed the reference token (the rest: own prediction)
+    label_smoothing: float = 0.1    # share of the target probability spread over the vocabulary
+    beam: int = 5                   # default beam width for run / evaluate (1 = greedy)
+    length_penalty: float = 1.0     # GNMT alpha; 0 ranks by the sum of log-probabilities
+    max_len_ratio: float = 2.0      # decode at most ceil(ratio * source length) + 2 tokens
+    encoding: str = "utf-8"         # text encoding of the files
+    train: TrainConfig = train_field(max_epochs=20, batch_size=64, loss="auto", patience=3, lr_patience=1)
+
+    def __post_init__(self) -> None:
+        check_positive(self, "embed_dim", "hidden_size", "num_layers", "min_freq", "beam", "max_len", "max_size")
+        check_types(self)
+        check_range(self, "dropout", 0, 1, "0.3", high_open=True)
+        check_range(self, "teacher_forcing", 0, 1, "1.0 (always the reference) or less")
+        check_range(self, "label_smoothing", 0, 1, "0.1", high_open=True)
+        check_range(self, "val_frac", 0, 1, "0.05", low_open=True, high_open=True)
+        check_range(self, "length_penalty", 0, math.inf, "1.0")
+        check_range(self, "max_len_ratio", 0, math.inf, "2.0", low_open=True)

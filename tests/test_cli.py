@@ -1,0 +1,82 @@
+"""The root ``lstmkit`` command: usage errors are one line on stderr and exit 2, never a traceback."""
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cli_helpers import assert_user_error, run_cli
+
+USAGE = [
+    # (argv, words the one error line must hold)
+    (["forecast", "train", "--lookback", "abc"], ["'--lookback'", "'abc' is not an integer", "forecast train --help"]),
+    (["forecast", "train", "--bogus"], ["no such option", "--bogus"]),
+    (["forecast", "predict", "--data", "x.csv"], ["missing option", "--run"]),
+    (["foo"], ["no such command", "'foo'", "lstmkit --help"]),
+    (["forecast"], ["missing command", "lstmkit forecast --help"]),
+    (["classify", "train", "--dropout", "high"], ["'--dropout'", "'high' is not a number"]),
+    (["translate", "train", "--relative"], ["no such option", "--relative"]),
+    (["forecast", "train", "--data", "x.csv", "--epochs", "-1"], ["`max_epochs` must be a positive integer, got -1",
+                                                                 "--max-epochs"]),
+    (["lm", "train", "--data", "x.txt", "--batch-size", "0"], ["`batch_size` must be a positive integer, got 0"]),
+    (["speech", "train", "--data", "x", "--mode", "ctx"], ["unknown mode 'ctx'", "ctc, classify, seq2seq"]),
+    (["inspect", "gates", "--bogus"], ["no such option", "lstmkit inspect gates --help"]),   # mounted lazily
+    (["export"], ["missing command", "lstmkit export --help"]),
+    (["compare", "--seeds", "many"], ["'--seeds'", "valid integer", "lstmkit compare --help"]),
+]
+
+
+@pytest.mark.parametrize("argv, words", USAGE, ids=[" ".join(a[:3]) for a, _ in USAGE])
+def test_usage_errors_are_one_line_and_exit_2(argv, words, capsys):
+    code, _, err = run_cli(argv, capsys)
+    assert_user_error(code, err, *words)
+
+
+def test_bare_group_prints_its_help_then_one_error_line(capsys):
+    code, out, err = run_cli(["forecast"], capsys)
+    assert code == 2 and "train" in out and "predict" in out
+    assert err.count("\n") == 1
+
+
+def test_version(capsys):
+    from lstmkit import __version__
+    code, out, err = run_cli(["--version"], capsys)
+    assert (code, out.strip(), err) == (0, f"lstmkit {__version__}", "")
+
+
+def test_usage_error_through_the_console_entry_has_no_traceback():
+    proc = subprocess.run([sys.executable, "-m", "lstmkit", "forecast", "train", "--lookback", "abc"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: invalid value for '--lookback'") and proc.stderr.count("\n") == 1
+
+
+def test_lazily_mounted_commands_show_their_own_help(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    code, out, err = run_cli(["compare", "--help"], capsys)
+    assert code == 0 and "lstmkit compare [OPTIONS]" in out and "--models" in out, err
+    code, out, _ = run_cli(["--help"], capsys)
+    assert code == 0 and all(name in out for name in ("forecast", "compare", "export", "serve", "inspect", "tune"))
+
+
+LIGHT = ("typer", "lstmkit.cli_config", "lstmkit.config", "lstmkit.errors")
+
+
+@pytest.mark.parametrize("task", ["forecast", "classify", "translate", "lm", "speech"])
+def test_task_cli_modules_import_only_light_things_at_module_level(task):
+    """`lstmkit --help` must not pay for torch: estimators are imported inside the commands."""
+    import lstmkit
+    path = Path(lstmkit.__file__).parent / "tasks" / task / "cli.py"
+    tree = ast.parse(path.read_text())
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names = [node.module]
+        else:
+            continue
+        for name in names:
+            light = (name in sys.stdlib_module_names or name == "__future__" or name in LIGHT
+                     or name.split(".")[0] in sys.stdlib_module_names or name == f"lstmkit.tasks.{task}.config")
+            assert light, f"{path.name} of {task} imports {name} at module level"

@@ -1,0 +1,161 @@
+"""Every config key of every task is a ``train`` flag of the same name, and a value given on the
+command line is what the run records in lstmkit.json.
+
+The path from argv to the recorded config is the real one (``lstmkit.cli.main``, the generated
+options, ``--config`` merging, the estimator's constructor and its config dataclass); only the
+estimator's ``fit`` is replaced by one that records ``estimator.config`` and stops, so the walk
+over ~200 flags takes seconds.
+"""
+import dataclasses
+import json
+import typing
+from typing import Literal
+
+import pytest
+import typer
+
+from cli_helpers import run_cli
+from lstmkit.cli_config import ALIASES, field_help, option_specs
+from lstmkit.config import TrainConfig, field_types
+from lstmkit.tasks.classify.config import ClassifyConfig
+from lstmkit.tasks.forecast.config import ForecastConfig
+from lstmkit.tasks.lm.config import LMConfig
+from lstmkit.tasks.speech.config import SpeechConfig
+from lstmkit.tasks.translate.config import TranslateConfig
+
+TASKS = {"forecast": ForecastConfig, "classify": ClassifyConfig, "translate": TranslateConfig, "lm": LMConfig,
+         "speech": SpeechConfig}
+ESTIMATORS = {"forecast": ["lstmkit.tasks.forecast.estimator.Forecaster"],
+              "classify": ["lstmkit.tasks.classify.estimator.TextClassifier",
+                           "lstmkit.tasks.classify.estimator.SequenceClassifier"],
+              "translate": ["lstmkit.tasks.translate.estimator.Translator"],
+              "lm": ["lstmkit.tasks.lm.estimator.LanguageModel"],
+              "speech": ["lstmkit.tasks.speech.estimator.SpeechRecognizer"]}
+
+
+def _fields(config_cls):
+    """(task field or train field, section) pairs, train last."""
+    return ([(f, "") for f in dataclasses.fields(config_cls) if f.name != "train"]
+            + [(f, "train") for f in dataclasses.fields(TrainConfig)])
+
+
+CASES = [(task, f.name, section) for task, cls in TASKS.items() for f, section in _fields(cls)]
+
+
+def _other_value(config_cls, name: str, section: str):
+    """``(argv words, expected recorded value)``: a valid value different from the task's default."""
+    cls = TrainConfig if section else config_cls
+    default = getattr(config_cls().train if section else config_cls(), name)
+    tp = field_types(cls)[name]
+    args = typing.get_args(tp)
+    optional = type(None) in args
+    if optional:
+        tp = next(a for a in args if a is not type(None))
+        if default is not None:
+            return ["none"], None
+    dash = name.replace("_", "-")
+    if tp is bool:
+        return ([f"--no-{dash}"], False) if default else ([f"--{dash}"], True)
+    if typing.get_origin(tp) is Literal:
+        value = next(c for c in typing.get_args(tp) if c != default)
+        return [value], value
+    if typing.get_origin(tp) is list:
+        if typing.get_args(tp)[0] is float:
+            return ["0.1,0.9"], [0.1, 0.9]
+        return ["a1,b2"], ["a1", "b2"]
+    if tp is int:
+        value = 3 if default is None else default + 1
+    elif tp is float:
+        value = 0.5 if default is None else default / 2 if default else 0.25
+    else:
+        value = "xyz"
+    return [str(value)], value
+
+
+@pytest.fixture
+def recorded(monkeypatch, tmp_path):
+    """Replace every estimator's ``fit``: write the constructed config to lstmkit.json and stop."""
+    out = tmp_path / "runs"
+
+    class Stop(Exception):
+        pass
+
+    def fake_fit(self, *args, **kwargs):
+        from lstmkit.runs import write_json
+        run = out / "run"
+        run.mkdir(parents=True, exist_ok=True)
+        write_json(run / "lstmkit.json", {"config": self.config.to_dict()})
+        raise Stop
+
+    for paths in ESTIMATORS.values():
+        for path in paths:
+            monkeypatch.setattr(path + ".fit", fake_fit)
+
+    def run(capsys, task, *words):
+        with pytest.raises(Stop):
+            run_cli([task, "train", "--data", tmp_path / "data.csv", *words, "--out", out], capsys)
+        return json.loads((out / "run" / "lstmkit.json").read_text())["config"]
+    return run
+
+
+@pytest.mark.parametrize("task, name, section", CASES, ids=[f"{t}-{s + '.' if s else ''}{n}" for t, n, s in CASES])
+def test_every_key_is_a_flag_and_reaches_lstmkit_json(task, name, section, recorded, capsys):
+    words, expected = _other_value(TASKS[task], name, section)
+    words = words if words[0].startswith("--") else ["--" + name.replace("_", "-"), *words]
+    config = recorded(capsys, task, *words)
+    value = (config["train"] if section else config)[name]
+    assert value == expected, (words, value)
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_help_lists_every_flag_with_its_help(task, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "250")
+    code, out, err = run_cli([task, "train", "--help"], capsys)
+    assert code == 0, err
+    for f, section in _fields(TASKS[task]):
+        dash = f.name.replace("_", "-")
+        assert f"--{dash}" in out, f.name
+        first_words = " ".join(field_help(TrainConfig if section else TASKS[task])[f.name].split()[:3])
+        assert first_words in " ".join(out.split()), (f.name, first_words)
+
+
+def test_the_command_params_are_the_config_keys():
+    from lstmkit.cli import app
+    group = typer.main.get_command(app)
+    for task, cls in TASKS.items():
+        train = group.commands[task].commands["train"]
+        opts = {o for p in train.params for o in [*p.opts, *p.secondary_opts]}
+        keys = {f.name for f, _ in _fields(cls)}
+        assert {"--" + k.replace("_", "-") for k in keys} <= opts
+        generated = {p.name for p in train.params} - {"data", "val", "test", "config", "out", "resume", "help",
+                                                       "src_file", "tgt_file", "val_src_file", "val_tgt_file"}
+        assert generated == keys, task
+
+
+def test_aliases_and_yaml_under_flags(recorded, capsys, tmp_path):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("lookback: 12\nhorizon: 2\ntrain:\n  lr: 0.01\n  max_epochs: 9\n")
+    config = recorded(capsys, "forecast", "--config", cfg, "--epochs", "3", "--layers", "1", "--horizon", "4")
+    assert (config["lookback"], config["horizon"], config["num_layers"]) == (12, 4, 1)
+    assert (config["train"]["lr"], config["train"]["max_epochs"]) == (0.01, 3)
+    assert set(ALIASES) == {"max_epochs", "num_layers", "relative", "lowercase"}
+    assert recorded(capsys, "forecast", "--absolute")["relative"] is False
+    assert recorded(capsys, "lm", "--keep-case")["lowercase"] is False
+    cfg.write_text("max_epochs: 9\nbatch_size: 5\n")         # trainer keys at the file's top level
+    config = recorded(capsys, "forecast", "--config", cfg, "--epochs", "3")
+    assert (config["train"]["max_epochs"], config["train"]["batch_size"]) == (3, 5)
+
+
+def test_a_field_without_help_is_refused():
+    @dataclasses.dataclass
+    class Bad:
+        size: int = 3
+        train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+
+    with pytest.raises(TypeError, match="Bad.size has no comment"):
+        option_specs(Bad)
+
+
+def test_help_continues_on_indented_comment_lines():
+    assert field_help(TrainConfig)["lr_schedule"].endswith("the last epochs average out the step noise)")
+    assert "many series" not in field_help(ForecastConfig)["fill"]     # a section comment is not help

@@ -1,0 +1,115 @@
+"""The config dataclasses: checks in __post_init__, the YAML round trip, shared choice sets."""
+import dataclasses
+import typing
+
+import pytest
+
+from lstmkit.config import Attention, Encoder, Pooling, TrainConfig, flatten_config, merge, split_train_params
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks.classify.config import ClassifyConfig
+from lstmkit.tasks.forecast.config import ForecastConfig
+from lstmkit.tasks.lm.config import LMConfig
+from lstmkit.tasks.speech.config import SpeechConfig
+from lstmkit.tasks.translate.config import TranslateConfig
+
+CONFIGS = [ForecastConfig, ClassifyConfig, TranslateConfig, LMConfig, SpeechConfig]
+
+
+@pytest.mark.parametrize("cls", CONFIGS, ids=lambda c: c.__name__)
+def test_round_trip_through_a_dict_keeps_the_nested_train_block(cls):
+    cfg = cls()
+    d = cfg.to_dict()
+    assert isinstance(d["train"], dict)
+    assert cls.from_dict(d) == cfg
+    again = cls.from_dict({"train": {"max_epochs": 3}})
+    assert again.train.max_epochs == 3
+    # the other train keys keep the task's own defaults, not TrainConfig's
+    assert again.train.batch_size == cls().train.batch_size
+
+
+@pytest.mark.parametrize("cls", CONFIGS, ids=lambda c: c.__name__)
+def test_unknown_keys_name_the_known_ones(cls):
+    with pytest.raises(LstmkitError, match="unknown config key: hidden_sise.*known keys:.*hidden_size"):
+        cls.from_dict({"hidden_sise": 3})
+    with pytest.raises(LstmkitError, match="in section 'train': epochs"):
+        cls.from_dict({"train": {"epochs": 3}})
+
+
+BAD = [
+    (TrainConfig, {"max_epochs": -1}, "`max_epochs` must be a positive integer, got -1 — pass --max-epochs 1"),
+    (TrainConfig, {"batch_size": 0}, "`batch_size` must be a positive integer, got 0"),
+    (TrainConfig, {"patience": -2}, "`patience` must be a whole number >= 0, got -2"),
+    (TrainConfig, {"lr": 0.0}, "`lr` must be positive, got 0.0"),
+    (TrainConfig, {"lr_factor": 1.5}, r"`lr_factor` must be in \(0, 1\), got 1.5"),
+    (TrainConfig, {"precision": "fp16"}, "unknown precision 'fp16' — use one of: fp32, bf16"),
+    (TrainConfig, {"progress": "loud"}, "unknown progress 'loud'"),
+    (TrainConfig, {"seed": "42"}, "`seed` must be an integer, got '42'"),
+    (TrainConfig, {"max_epochs": True}, "`max_epochs` must be a positive integer, got True"),
+    (TrainConfig, {"clip_norm": -1.0}, "`clip_norm` must be positive"),
+    (ForecastConfig, {"lookback": 0}, "`lookback` must be a positive integer, got 0"),
+    (ForecastConfig, {"dropout": 1.0}, r"`dropout` must be in \[0, 1\), got 1.0"),
+    (ForecastConfig, {"model": "lsmt"}, "unknown model 'lsmt' — use one of: lstm, gru"),
+    (ForecastConfig, {"strategy": "sideways"}, "unknown strategy 'sideways' — use one of: direct, recursive"),
+    (ForecastConfig, {"quantiles": ["a"]}, "`quantiles` must be a number, got 'a'"),
+    (ForecastConfig, {"highway_hidden": 2.5}, "`highway_hidden` must be a whole number >= 0"),
+    (ForecastConfig, {"season": 0}, "`season` must be a positive integer"),
+    (ClassifyConfig, {"pooling": "sum"}, "unknown pooling 'sum'"),
+    (ClassifyConfig, {"max_len": 0}, "`max_len` must be a positive integer"),
+    (ClassifyConfig, {"val_frac": 1.0}, "`val_frac` must be in"),
+    (TranslateConfig, {"teacher_forcing": 1.5}, r"`teacher_forcing` must be in \[0, 1\]"),
+    (TranslateConfig, {"beam": 0}, "`beam` must be a positive integer"),
+    (LMConfig, {"level": "byte"}, "unknown level 'byte' — use one of: char, word, bpe"),
+    (LMConfig, {"max_size": 2}, "`max_size` must be an integer of at least 3"),
+    (SpeechConfig, {"subsample": 5}, "`subsample` must be 0 to 4 conv layers"),
+    (SpeechConfig, {"hop_ms": 30.0}, r"hop \(30.0 ms\) must be positive and at most the window"),
+    (SpeechConfig, {"attention": "luong"}, "unknown attention 'luong'"),
+]
+
+
+@pytest.mark.parametrize("cls, kwargs, message", BAD, ids=[f"{c.__name__}-{next(iter(k))}" for c, k, _ in BAD])
+def test_bad_values_are_one_clear_error(cls, kwargs, message):
+    with pytest.raises(LstmkitError, match=message):
+        cls(**kwargs)
+
+
+def test_bad_train_values_are_caught_through_from_dict():
+    with pytest.raises(LstmkitError, match="`max_epochs` must be a positive integer, got -1"):
+        ClassifyConfig.from_dict({"train": {"max_epochs": -1}})
+
+
+def test_values_are_normalised():
+    cfg = ForecastConfig(target="a, b", quantiles=(0.1, 0.9))
+    assert cfg.target == ["a", "b"] and cfg.quantiles == [0.1, 0.9]
+    assert ClassifyConfig(class_weight="none").class_weight is None
+    assert TrainConfig(lr=1).lr == 1                       # an int is a number
+
+
+def test_choice_sets_match_the_registries_that_implement_them():
+    from lstmkit.data.batching import TRUNCATE_MODES
+    from lstmkit.data.vocab import TOKENIZERS
+    from lstmkit.nn.zoo import ENCODERS
+    from lstmkit.nn.classifier import POOLINGS
+    from lstmkit.nn.seq2seq import ATTENTIONS
+    from lstmkit.train.trainer import LR_SCHEDULES, PRECISIONS
+    assert set(typing.get_args(Encoder)) == set(ENCODERS)
+    assert set(typing.get_args(Pooling)) == set(POOLINGS)
+    assert set(typing.get_args(Attention)) == set(ATTENTIONS)
+    hints = typing.get_type_hints(TrainConfig)
+    assert set(typing.get_args(hints["precision"])) == set(PRECISIONS)
+    assert set(typing.get_args(hints["lr_schedule"])) == set(LR_SCHEDULES)
+    classify = typing.get_type_hints(ClassifyConfig)
+    assert set(typing.get_args(classify["tokenizer"])) == set(TOKENIZERS)
+    assert set(typing.get_args(classify["truncate"])) == set(TRUNCATE_MODES)
+
+
+def test_flat_and_nested_train_parameters_agree():
+    params, train = split_train_params({"lr": 0.1, "hidden_size": 3, "train": {"lr": 0.5, "seed": 1}})
+    assert params == {"hidden_size": 3} and train == {"lr": 0.1, "seed": 1}
+    assert flatten_config({"hidden_size": 3, "train": {"lr": 0.1}}) == {"lr": 0.1, "hidden_size": 3}
+    assert merge({"a": 1, "train": {"lr": 1}}, {"a": None, "train": {"seed": 2}}) == {"a": 1, "train": {"lr": 1, "seed": 2}}
+
+
+def test_configs_share_the_task_config_base():
+    for cls in CONFIGS:
+        assert dataclasses.is_dataclass(cls)
+        assert cls.__dataclass_fields__["train"].default_factory().__class__ is TrainConfig
