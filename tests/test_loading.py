@@ -24,3 +24,17 @@ def test_load_refuses_an_unknown_task(tmp_path):
 def test_public_api():
     for name in ["Forecaster", "TextClassifier", "SequenceClassifier", "LSTM", "LSTMCell", "load"]:
         assert name in lstmkit.__all__ and hasattr(lstmkit, name)
+
+
+@pytest.mark.parametrize("task", ["forecast.estimator", "_base", "../forecast", "Forecast", 3])
+def test_load_refuses_a_task_that_names_no_room(tmp_path, task):
+    write_json(tmp_path / "lstmkit.json", {"format_version": FORMAT_VERSION, "task": task})
+    with pytest.raises(LstmkitError, match="cannot load"):
+        lstmkit.load(tmp_path)
+
+
+def test_every_room_provides_load():
+    from lstmkit.loading import task_room
+    for task in ["forecast", "classify", "translate", "lm", "speech"]:
+        assert callable(task_room(task).load)
+    assert task_room("weather") is None

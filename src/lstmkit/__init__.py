@@ -1,12 +1,48 @@
-"""lstmkit: LSTM-family sequence models, from the gate equations to deployment."""
-__version__ = "0.1.0"
+"""lstmkit: LSTM-family sequence models, from the gate equations to deployment.
 
-from lstmkit.loading import load  # noqa: E402
-from lstmkit.nn.lstm import LSTM, LSTMCell  # noqa: E402
-from lstmkit.tasks.classify import SequenceClassifier, TextClassifier  # noqa: E402
-from lstmkit.tasks.forecast.estimator import Forecaster  # noqa: E402
-from lstmkit.tasks.lm import LanguageModel  # noqa: E402
-from lstmkit.tasks.speech import SpeechRecognizer  # noqa: E402
-from lstmkit.tasks.translate import Translator  # noqa: E402
+The names below are imported on first use (PEP 562), so ``import lstmkit`` and ``lstmkit --help``
+stay fast: ``lstmkit.Forecaster`` loads the forecasting room, ``lstmkit.LSTM`` only ``lstmkit.nn``.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+from lstmkit.version import __version__
+
+if TYPE_CHECKING:
+    from lstmkit.loading import load
+    from lstmkit.nn.lstm import LSTM, LSTMCell
+    from lstmkit.tasks.classify import SequenceClassifier, TextClassifier
+    from lstmkit.tasks.forecast.estimator import Forecaster
+    from lstmkit.tasks.lm import LanguageModel
+    from lstmkit.tasks.speech import SpeechRecognizer
+    from lstmkit.tasks.translate import Translator
 
 __all__ = ["Forecaster", "TextClassifier", "SequenceClassifier", "Translator", "LanguageModel", "SpeechRecognizer", "LSTM", "LSTMCell", "load", "__version__"]
+
+# public name -> the module that defines it
+_HOMES = {
+    "Forecaster": "lstmkit.tasks.forecast.estimator",
+    "TextClassifier": "lstmkit.tasks.classify",
+    "SequenceClassifier": "lstmkit.tasks.classify",
+    "Translator": "lstmkit.tasks.translate",
+    "LanguageModel": "lstmkit.tasks.lm",
+    "SpeechRecognizer": "lstmkit.tasks.speech",
+    "LSTM": "lstmkit.nn.lstm",
+    "LSTMCell": "lstmkit.nn.lstm",
+    "load": "lstmkit.loading",
+}
+
+
+def __getattr__(name: str):
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'lstmkit' has no attribute '{name}'")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value           # later lookups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -61,7 +61,7 @@ _mount_lazily("serve", "lstmkit.deploy.cli:serve_command",
 
 def _print_version(value: bool) -> None:
     if value:
-        from lstmkit import __version__
+        from lstmkit.version import __version__
         typer.echo(f"lstmkit {__version__}")
         raise typer.Exit()
 

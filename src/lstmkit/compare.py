@@ -169,7 +169,7 @@ def _write(folder: Path, table: pd.DataFrame, trials: list[Trial], metrics: tupl
 
 
 def _plot(table: pd.DataFrame, headline: str, path: Path, higher_is_better: bool = False) -> None:
-    from lstmkit.inspect.plots import _save, plt
+    from lstmkit.inspect.plots import plt, save_figure
 
     trained = table[table["params"].notna()]
     refs = table[table["params"].isna()]
@@ -199,7 +199,7 @@ def _plot(table: pd.DataFrame, headline: str, path: Path, higher_is_better: bool
         ax.set_xticks(pos, names, rotation=20, fontsize=8)
         ax.grid(alpha=0.3, axis="y")
     fig.tight_layout()
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 # ------------------------------------------------------------------------------------ CLI

@@ -1,31 +1,41 @@
-"""``lstmkit.load(run)``: open any finished run folder with the estimator of its task."""
+"""``lstmkit.load(run)``: open any finished run folder with the estimator of its task.
+
+A run's task names its room, ``lstmkit.tasks.<task>``, found by name: nothing here imports a
+task. Each room's package provides ``load(run) -> estimator``.
+"""
 from __future__ import annotations
 
+import importlib
+import re
 from pathlib import Path
+from types import ModuleType
 
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import read_meta
 
-__all__ = ["load"]
+__all__ = ["load", "task_room"]
+
+_TASK_NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 
 def load(run: str | Path):
     """Load a run folder written by any lstmkit task; returns the fitted estimator."""
     task = read_meta(run)["task"]
-    if task == "forecast":
-        from lstmkit.tasks.forecast.estimator import Forecaster
-        return Forecaster.load(run)
-    if task == "classify":
-        from lstmkit.tasks.classify import load_classifier
-        return load_classifier(run)
-    if task == "translate":
-        from lstmkit.tasks.translate.estimator import Translator
-        return Translator.load(run)
-    if task == "lm":
-        from lstmkit.tasks.lm.estimator import LanguageModel
-        return LanguageModel.load(run)
-    if task == "speech":
-        from lstmkit.tasks.speech.estimator import SpeechRecognizer
-        return SpeechRecognizer.load(run)
-    raise LstmkitError(f"{run} is a '{task}' run, which this version of lstmkit cannot load",
-                       "upgrade lstmkit")
+    room = task_room(task)
+    if room is None or not callable(getattr(room, "load", None)):
+        raise LstmkitError(f"{run} is a '{task}' run, which this version of lstmkit cannot load",
+                           "upgrade lstmkit")
+    return room.load(run)
+
+
+def task_room(task: str) -> ModuleType | None:
+    """The package ``lstmkit.tasks.<task>``, imported; None when there is no such task."""
+    if not isinstance(task, str) or not _TASK_NAME.fullmatch(task):
+        return None
+    name = f"lstmkit.tasks.{task}"
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as e:
+        if e.name == name:
+            return None
+        raise

@@ -20,13 +20,12 @@ import os
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
-
-import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save
+from typing import TYPE_CHECKING, Any
 
 from lstmkit.errors import LstmkitError
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = [
     "FORMAT_VERSION", "META_FILE", "WEIGHTS_FILE", "new_run_dir", "atomic_write",
@@ -89,6 +88,8 @@ def save_tensors(path: str | Path, tensors: dict[str, torch.Tensor],
     The same tensors and metadata always give the same bytes: safetensors writes the metadata
     from a hash map in an order that varies between calls, so it is re-written sorted.
     """
+    from safetensors.torch import save           # imports torch: only when weights are written
+
     flat = {k: v.detach().to("cpu").contiguous().clone() for k, v in tensors.items()}
     data = _sorted_metadata(save(flat, metadata=metadata))
     atomic_write(path, lambda tmp: Path(tmp).write_bytes(data))
@@ -128,6 +129,9 @@ def read_metrics(run: str | Path) -> dict[str, Any] | None:
 
 def load_tensors(path: str | Path) -> dict[str, torch.Tensor]:
     """Load a safetensors file; a missing, truncated or foreign file is a clear LstmkitError."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file      # imports torch: only when weights are read
+
     path = Path(path)
     if not path.is_file():
         raise LstmkitError(f"weights file missing: {path}", "the run did not finish; retrain or use --resume")

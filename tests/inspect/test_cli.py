@@ -63,3 +63,14 @@ def test_python_api_on_the_estimator(run_and_data):
     assert lstmkit.inspect.gates(est, x)["gates"]["i"].shape == (2, 1, 10, 8)
     w = lstmkit.inspect.attention(est, x)
     assert w.shape == (1, 1, 10, 10) and torch.allclose(w.sum(-1), torch.ones(1, 1, 10))
+
+
+def test_a_run_whose_estimator_has_no_model_inputs_is_refused(tmp_path, monkeypatch, capsys):
+    import lstmkit.inspect.cli as inspect_cli
+    from lstmkit.runs import FORMAT_VERSION, write_json
+    write_json(tmp_path / "lstmkit.json", {"format_version": FORMAT_VERSION, "task": "lm", "status": "finished"})
+    monkeypatch.setattr(inspect_cli, "load", lambda run: object())
+    with pytest.raises(SystemExit) as e:
+        main(["inspect", "gates", "--run", str(tmp_path), "--data", str(tmp_path / "x.csv")])
+    assert e.value.code == 2
+    assert "does not support 'lm' runs" in capsys.readouterr().err

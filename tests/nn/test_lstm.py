@@ -405,36 +405,3 @@ def test_extra_repr_shows_non_defaults_only():
         "LSTM(3, 4, num_layers=2, bias=False, batch_first=False, dropout=0.1, bidirectional=True)"
     )
     assert repr(LSTMCell(3, 4, bias=False)) == "LSTMCell(3, 4, bias=False)"
-
-
-@pytest.mark.parametrize("layers,bi,batch_first", [(1, True, True), (2, True, False), (3, False, True)])
-def test_padded_cpu_path_matches_the_packed_path_with_gradients(layers, bi, batch_first):
-    # On the CPU, forward(lengths=...) runs the fused padded kernel in chunks cut at the
-    # distinct lengths; outputs, final states and every gradient must match the packed path.
-    torch.manual_seed(0)
-    model = LSTM(5, 7, num_layers=layers, bidirectional=bi, batch_first=batch_first).train()
-    lengths = torch.tensor([6, 3, 6, 1, 4])
-    assert model._padded_kernel_applies(torch.randn(5, 6, 5), lengths)
-    x = torch.randn(5, 6, 5) if batch_first else torch.randn(6, 5, 5)
-    h0 = torch.randn(layers * (2 if bi else 1), 5, 7)
-    c0 = torch.randn_like(h0)
-    results = []
-    for padded in (True, False):
-        model.zero_grad()
-        xx = x.clone().requires_grad_()
-        run = model._forward_padded if padded else model._forward_packed
-        out, (h, c) = run(xx, (h0, c0), lengths, 6)
-        (out.square().sum() + h.sum() + 2 * c.sum()).backward()
-        results.append([out, h, c, xx.grad, *(p.grad.clone() for p in model.parameters())])
-    for a, b in zip(*results):
-        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
-
-
-def test_padded_path_takes_long_batches_with_many_distinct_lengths():
-    # One kernel call per distinct length: worth it once the steps far outnumber the calls
-    # (a long-tailed text batch: 59 lengths in 500..800 ran 10x faster padded than packed).
-    model = LSTM(3, 4, batch_first=True)
-    x = torch.zeros(40, 100, 3)
-    assert model._padded_kernel_applies(x, torch.arange(61, 101))            # 40 lengths, up to 100
-    assert not model._padded_kernel_applies(x[:, :60], torch.arange(21, 61))  # 40 lengths, up to 60
-    assert model._padded_kernel_applies(x[:, :60], torch.arange(29, 61))      # 32 lengths: always

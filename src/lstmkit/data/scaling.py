@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from lstmkit.errors import LstmkitError
 
@@ -43,7 +42,7 @@ class Scaler:
             raise LstmkitError(f"unknown scaler kind {kind!r}", f"use one of: {', '.join(SCALER_KINDS)}")
         self.kind = kind
         self.n_columns_: int | None = None
-        self._sk = {"minmax": MinMaxScaler, "standard": StandardScaler}.get(kind, lambda: None)()
+        self._sk = _sklearn_scaler(kind)
 
     # -- fitting -----------------------------------------------------------------------------
     def fit(self, array: np.ndarray) -> Scaler:
@@ -126,3 +125,13 @@ class Scaler:
     def __repr__(self) -> str:
         fitted = "" if self.n_columns_ is None else f", n_columns={self.n_columns_}"
         return f"Scaler({self.kind!r}{fitted})"
+
+
+def _sklearn_scaler(kind: str):
+    """A new scikit-learn scaler for ``kind`` (None for "none"); sklearn takes ~1 s to import,
+    so it is imported when the first scaler is made, not with this module."""
+    if kind == "none":
+        return None
+    from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+    return {"minmax": MinMaxScaler, "standard": StandardScaler}[kind]()

@@ -27,7 +27,7 @@ from lstmkit.errors import LstmkitError
 __all__ = [
     "PAD", "UNK", "PAD_ID", "UNK_ID", "TOKENIZERS", "clean_text", "tokenize_words", "tokenize_chars",
     "Vocab", "WordTokenizer", "CharTokenizer", "BPETokenizer", "make_tokenizer", "tokenizer_from_dict",
-    "load_vectors",
+    "load_vectors", "import_tokenizers",
 ]
 
 PAD, UNK = "<pad>", "<unk>"
@@ -186,7 +186,7 @@ class BPETokenizer:
         self._tok = None
 
     def fit(self, texts: Iterable[str]):
-        tk = _import_tokenizers()
+        tk = import_tokenizers()
         tok = tk.Tokenizer(tk.models.BPE(unk_token=UNK))
         tok.pre_tokenizer = tk.pre_tokenizers.Whitespace()
         trainer = tk.trainers.BpeTrainer(vocab_size=self.max_size, min_frequency=self.min_freq,
@@ -219,13 +219,14 @@ class BPETokenizer:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]):
-        tk = _import_tokenizers()
+        tk = import_tokenizers()
         tok = cls(d.get("min_freq", 2), d.get("max_size"), d.get("lowercase", True))
         tok._tok = tk.Tokenizer.from_str(json.dumps(d["tokenizer"]))
         return tok
 
 
-def _import_tokenizers():
+def import_tokenizers():
+    """The ``tokenizers`` package (BPE), or an LstmkitError saying how to install it."""
     try:
         import tokenizers
         import tokenizers.decoders, tokenizers.models, tokenizers.pre_tokenizers, tokenizers.trainers  # noqa: E401,F401

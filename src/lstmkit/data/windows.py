@@ -20,10 +20,11 @@ from torch import Tensor
 
 from lstmkit.errors import LstmkitError
 
-__all__ = ["make_windows", "n_windows", "WindowBatches"]
+__all__ = ["make_windows", "n_windows", "WindowBatches", "positive_int"]
 
 
-def _positive_int(name: str, value: object) -> int:
+def positive_int(name: str, value: object) -> int:
+    """``value`` as an int when it is a whole number ≥ 1 (not a bool); else an LstmkitError naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, Integral) or value <= 0:
         raise LstmkitError(
             f"`{name}` must be a positive integer, got {value!r}",
@@ -50,8 +51,8 @@ def make_windows(inputs: Tensor, targets: Tensor, lookback: int, horizon: int) -
         ``X [n, lookback, F]`` and ``Y [n, horizon, T]`` with ``n = N - lookback - horizon + 1``;
         both share storage with ``inputs`` / ``targets``.
     """
-    lookback = _positive_int("lookback", lookback)
-    horizon = _positive_int("horizon", horizon)
+    lookback = positive_int("lookback", lookback)
+    horizon = positive_int("horizon", horizon)
     for name, t in (("inputs", inputs), ("targets", targets)):
         if not isinstance(t, Tensor) or t.dim() != 2:
             shape = tuple(t.shape) if isinstance(t, Tensor) else type(t).__name__
@@ -98,7 +99,7 @@ class WindowBatches:
         if x.shape[0] != y.shape[0]:
             raise LstmkitError(f"`x` and `y` must hold the same number of windows, got {x.shape[0]} and {y.shape[0]}",
                                "pass the pair returned by make_windows")
-        self.batch_size = _positive_int("batch_size", batch_size)
+        self.batch_size = positive_int("batch_size", batch_size)
         if indices is not None:
             if indices.dim() != 1 or indices.dtype not in (torch.int32, torch.int64):
                 raise LstmkitError(f"Expected `indices` as a 1-D integer tensor, got {indices.dtype} {tuple(indices.shape)}",

@@ -101,7 +101,7 @@ def create_app(run: str | Path, engine: str = "auto", max_body: int = MAX_BODY, 
     from fastapi.responses import JSONResponse
     from pydantic import BaseModel, ConfigDict, Field
 
-    from lstmkit import __version__
+    from lstmkit.version import __version__
     from lstmkit.deploy.onnx import engine_net, resolve_engine
     from lstmkit.deploy.streaming import make_stream
     from lstmkit.deploy.registry import adapter_for, weights_fingerprint

@@ -45,7 +45,7 @@ def attention(model: Any, x, lengths=None) -> Tensor:
 
 def plot_attention(weights: Tensor, path: str | Path, sample: int = 0, title: str | None = None) -> None:
     """One heatmap per head of ``weights [B, heads, T, T]`` for one sample (query × key)."""
-    from lstmkit.inspect.plots import _save, plt
+    from lstmkit.inspect.plots import plt, save_figure
 
     heads = weights.shape[1]
     fig, axes = plt.subplots(1, heads, figsize=(4.6 * heads + 0.6, 4.2), squeeze=False)
@@ -59,4 +59,4 @@ def plot_attention(weights: Tensor, path: str | Path, sample: int = 0, title: st
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    _save(fig, Path(path))
+    save_figure(fig, Path(path))

@@ -7,6 +7,7 @@ import numpy as np
 import typer
 
 from lstmkit.errors import LstmkitError
+from lstmkit.loading import load
 from lstmkit.runs import read_meta, write_json
 
 __all__ = ["app", "run_window"]
@@ -20,22 +21,24 @@ _WINDOW = typer.Option(-1, help="Which input window: 0 = the first `lookback` ro
 
 
 def run_window(run: Path, data: Path, window: int):
-    """Load the run's estimator and return it with input window ``window`` of ``data`` [T, F]."""
-    task = read_meta(run)["task"]
-    if task != "forecast":
-        raise LstmkitError(f"inspect does not support '{task}' runs yet", "use a forecast run")
-    from lstmkit.tasks.forecast.estimator import Forecaster
-    est = Forecaster.load(run)
-    cfg = est.config_
-    inputs = est.model_inputs(str(data))                    # scaled, as the network sees them [N, F]
-    n = len(inputs) - cfg.lookback + 1
+    """Load the run's estimator and return it with input window ``window`` of ``data`` [T, F].
+
+    Any task's estimator can be inspected when it offers ``model_inputs(data)``: the scaled
+    ``[N, F]`` sequence its network reads, cut here into windows of its ``config_.lookback``.
+    """
+    est = load(run)
+    if not hasattr(est, "model_inputs"):
+        raise LstmkitError(f"inspect does not support '{read_meta(run)['task']}' runs yet", "use a forecast run")
+    inputs = est.model_inputs(str(data))                      # scaled, as the network sees them [N, F]
+    lookback = est.config_.lookback
+    n = len(inputs) - lookback + 1
     if n < 1:
-        raise LstmkitError(f"the data has {len(inputs)} rows, fewer than the lookback ({cfg.lookback})",
+        raise LstmkitError(f"the data has {len(inputs)} rows, fewer than the lookback ({lookback})",
                            "pass more rows")
     if not -n <= window < n:
         raise LstmkitError(f"--window {window} is out of range for {n} windows", f"use 0..{n - 1} or -1..-{n}")
     start = window % n
-    return est, inputs[start:start + cfg.lookback], start
+    return est, inputs[start:start + lookback], start
 
 
 @app.command("gates")

@@ -11,7 +11,7 @@ __all__ = ["plot_confusion"]
 
 def plot_confusion(matrix: Sequence[Sequence[int]], classes: Sequence[str], path: Path, title: str) -> None:
     """Confusion matrix (rows: true class, columns: predicted), counts and row shares."""
-    from lstmkit.inspect.plots import _save, plt
+    from lstmkit.inspect.plots import plt, save_figure
     cm = np.asarray(matrix, dtype=np.float64)
     share = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
     n = len(classes)
@@ -27,4 +27,4 @@ def plot_confusion(matrix: Sequence[Sequence[int]], classes: Sequence[str], path
                 ax.text(j, i, f"{int(cm[i, j])}", ha="center", va="center",
                         color="white" if share[i, j] > 0.5 else "black", fontsize=8)
     ax.set_title(title)
-    _save(fig, Path(path))
+    save_figure(fig, Path(path))

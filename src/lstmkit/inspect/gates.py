@@ -143,7 +143,7 @@ def plot_gates(result: dict[str, Any], path: str | Path, sample: int = 0, top: i
     then the cell-state trajectories of the ``top`` most active units."""
     from matplotlib.ticker import MaxNLocator
 
-    from lstmkit.inspect.plots import _save, plt
+    from lstmkit.inspect.plots import plt, save_figure
 
     rec, D = result["gates"], result["directions"]
     n_valid = int(result["valid"][sample].sum())
@@ -172,4 +172,4 @@ def plot_gates(result: dict[str, Any], path: str | Path, sample: int = 0, top: i
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    _save(fig, Path(path))
+    save_figure(fig, Path(path))

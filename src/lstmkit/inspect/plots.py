@@ -1,29 +1,49 @@
-"""Plots written into run folders (matplotlib, headless)."""
+"""Plots written into run folders (matplotlib, headless).
+
+matplotlib is imported on the first plot, not with this module (it costs ~0.2 s, and most
+commands never plot). Plotting code elsewhere takes ``pyplot()`` (or ``plt`` from here, which is
+the same module) and writes its figure with ``save_figure``.
+"""
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any, Sequence
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from lstmkit.runs import atomic_write
 
-from lstmkit.runs import atomic_write  # noqa: E402
-
-__all__ = ["plot_history", "plot_forecast"]
+__all__ = ["plot_history", "plot_forecast", "save_figure", "pyplot"]
 
 
-def _save(fig, path: Path) -> None:
+@functools.cache
+def pyplot():
+    """``matplotlib.pyplot`` on the headless Agg backend, imported on first use."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def __getattr__(name: str):
+    if name == "plt":               # ``from lstmkit.inspect.plots import plt``
+        return pyplot()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def save_figure(fig, path: Path) -> None:
+    """Write ``fig`` as a PNG to ``path`` atomically, then close it."""
     atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight"))
-    plt.close(fig)
+    pyplot().close(fig)
 
 
 def plot_history(history: Sequence[dict[str, Any]], path: Path, best_epoch: int | None = None) -> None:
     """Train and validation loss per epoch (log scale), the restored best epoch marked."""
     epochs = [h["epoch"] for h in history]
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = pyplot().subplots(figsize=(7, 4))
     ax.plot(epochs, [h["train_loss"] for h in history], label="train")
     val = [h["val_loss"] for h in history]
     if not all(np.isnan(v) for v in val):
@@ -36,13 +56,13 @@ def plot_history(history: Sequence[dict[str, Any]], path: Path, best_epoch: int 
     ax.set_title("Training curves")
     ax.legend()
     ax.grid(alpha=0.3)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_forecast(x_hist, y_hist, x_test, y_test, forecasts: dict[str, np.ndarray], path: Path,
                   title: str, ylabel: str) -> None:
     """History, test actuals and one-step-ahead-of-origin forecasts of each model."""
-    fig, ax = plt.subplots(figsize=(10, 4.5))
+    fig, ax = pyplot().subplots(figsize=(10, 4.5))
     ax.plot(x_hist, y_hist, color="0.55", lw=1, label="history")
     ax.plot(x_test, y_test, color="black", lw=1.4, label="actual (test)")
     styles = {0: dict(lw=1.6), 1: dict(lw=1, ls="--"), 2: dict(lw=1, ls=":"), 3: dict(lw=1, ls="-.")}
@@ -53,4 +73,4 @@ def plot_forecast(x_hist, y_hist, x_test, y_test, forecasts: dict[str, np.ndarra
     ax.legend(loc="best", fontsize=8)
     ax.grid(alpha=0.3)
     fig.autofmt_xdate()
-    _save(fig, path)
+    save_figure(fig, path)

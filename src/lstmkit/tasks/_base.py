@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 from lstmkit.config import TrainConfig, flatten_config, split_train_params
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import WEIGHTS_FILE, load_weights, new_run_dir, read_meta, read_metrics, save_tensors, write_json
-from lstmkit.train import Trainer, TrainingInterrupted, distributed
+from lstmkit.train import TrainingInterrupted
 
 __all__ = ["RunEstimator", "RoomRegistry", "TuneHooks", "load_run"]
 
@@ -126,6 +126,7 @@ class RunEstimator(ABC):
 
         Sets ``run_dir_``, ``result_``, ``train_seconds_`` and ``metrics_``; returns ``self``.
         """
+        from lstmkit.train import Trainer, distributed      # torch: only once something trains
         device = Trainer.check_config(train_config, loss_fn)
         main = distributed.is_main()
         if run_dir is None and out is not None:

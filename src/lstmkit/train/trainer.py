@@ -33,7 +33,7 @@ import torch
 from torch import nn
 
 from lstmkit.config import TrainConfig
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, TrainingInterrupted
 from lstmkit.runs import write_json
 from lstmkit.train import distributed as dist
 from lstmkit.train.callbacks import (Callback, EarlyStopping, HistoryCSV, ProgressDisplay,
@@ -49,14 +49,6 @@ LOSSES: dict[str, Callable[[], nn.Module]] = {
 }
 PRECISIONS = ("fp32", "bf16")
 LR_SCHEDULES = ("plateau", "cosine")
-
-
-class TrainingInterrupted(Exception):
-    """Raised after Ctrl-C; the last checkpoint (epoch end or every N steps) is what resumes."""
-
-    def __init__(self, run_dir: Path | None, epoch: int):
-        super().__init__(f"training interrupted after epoch {epoch}")
-        self.run_dir, self.epoch = run_dir, epoch
 
 
 @dataclass

@@ -6,11 +6,16 @@ The estimators load on first use (PEP 562), so ``lstmkit.tasks.classify.config``
 import importlib
 
 __all__ = ["TextClassifier", "SequenceClassifier", "load_classifier", "load"]
-_HOMES = {"TextClassifier": "estimator", "SequenceClassifier": "estimator", "load_classifier": "estimator",
-          "load": "estimator"}       # load: the room's entry point for a run (see tasks._base.load_run)
+_HOMES = {"TextClassifier": "estimator", "SequenceClassifier": "estimator", "load_classifier": "estimator"}
 
 
 def __getattr__(name: str):
     if name in _HOMES:
         return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def load(run):
+    """The fitted TextClassifier or SequenceClassifier saved in ``run`` (what :func:`lstmkit.load` calls)."""
+    from lstmkit.tasks.classify.estimator import load_classifier
+    return load_classifier(run)

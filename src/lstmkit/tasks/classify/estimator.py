@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from lstmkit import __version__
+from lstmkit.version import __version__
 from lstmkit.config import require_positive_int as _positive
 from lstmkit.tasks.classify.config import ClassifyConfig
 from lstmkit.data.batching import TRUNCATE_MODES, BucketBatches, truncate
@@ -422,9 +422,6 @@ class SequenceClassifier(_Classifier):
 def load_classifier(path: str | Path) -> TextClassifier | SequenceClassifier:
     """Load a classify run folder with the class that wrote it."""
     return _class_for(read_meta(path, TASK), path).load(path)
-
-
-load = load_classifier           # the room's entry point for a run (tasks._base.load_run)
 
 
 def _class_for(meta: dict[str, Any], path) -> type:

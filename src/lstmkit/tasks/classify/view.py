@@ -41,7 +41,7 @@ def attention_html(tokens: Sequence[str], weights: Sequence[float], title: str =
 def plot_attention(tokens: Sequence[str], weights: Sequence[float], path: Path, title: str = "",
                    per_line: int = 14) -> None:
     """The coloured-token view as a PNG, ``per_line`` tokens a row."""
-    from lstmkit.inspect.plots import _save, plt
+    from lstmkit.inspect.plots import plt, save_figure
     shades = _shades(weights)
     rows = max(1, -(-len(tokens) // per_line))
     fig, ax = plt.subplots(figsize=(12, 0.9 + 0.42 * rows))
@@ -60,7 +60,7 @@ def plot_attention(tokens: Sequence[str], weights: Sequence[float], path: Path, 
         box = t.get_window_extent(renderer).transformed(ax.transData.inverted())
         x = box.x1 + 0.01
     ax.set_title(title, loc="left", fontsize=10)
-    _save(fig, Path(path))
+    save_figure(fig, Path(path))
 
 
 def write_attention(tokens: Sequence[str], weights: Sequence[float], path: str | Path, title: str = "") -> Path:

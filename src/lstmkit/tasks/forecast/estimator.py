@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from lstmkit import __version__
+from lstmkit.version import __version__
 from lstmkit.config import flatten_config as _flatten, split_train_params
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import FORMAT_VERSION, META_FILE, WEIGHTS_FILE, read_meta, read_run, save_tensors, write_json

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from lstmkit.data.textfile import decode_text
-from lstmkit.data.vocab import (PAD, PAD_ID, UNK, UNK_ID, BPETokenizer, _import_tokenizers, clean_text,
+from lstmkit.data.vocab import (PAD, PAD_ID, UNK, UNK_ID, BPETokenizer, import_tokenizers, clean_text,
                                 make_tokenizer, tokenizer_from_dict)
 from lstmkit.errors import LstmkitError
 
@@ -93,7 +93,7 @@ class _MetaspaceBPE(BPETokenizer):
     Its state is a :class:`BPETokenizer` state: ``tokenizer_from_dict`` rebuilds it unchanged."""
 
     def fit(self, texts: Iterable[str]):
-        tk = _import_tokenizers()
+        tk = import_tokenizers()
         tok = tk.Tokenizer(tk.models.BPE(unk_token=UNK))
         tok.pre_tokenizer = tk.pre_tokenizers.Metaspace()
         tok.decoder = tk.decoders.Metaspace()

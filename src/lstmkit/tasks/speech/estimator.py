@@ -14,7 +14,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from lstmkit import __version__
+from lstmkit.version import __version__
 from lstmkit.config import require_positive_int as _positive
 from lstmkit.data.batching import BucketBatches
 from lstmkit.errors import LstmkitError
@@ -412,6 +412,3 @@ def _validate(cfg: SpeechConfig) -> None:
     _positive("batch_size", t.batch_size, "--batch-size")
     if not t.lr > 0:
         raise LstmkitError(f"`lr` must be positive, got {t.lr}", "pass --lr 1e-3, say")
-
-
-load = SpeechRecognizer.load   # the room's entry point for a run (tasks._base.load_run)

@@ -44,7 +44,7 @@ def format_recognition(m: dict[str, Any]) -> str:
 
 def plot_spectrogram(feats: np.ndarray, path: Path, title: str, hop_ms: float) -> None:
     """Log-mel features ``[T, F]`` against time."""
-    from lstmkit.inspect.plots import _save, plt
+    from lstmkit.inspect.plots import plt, save_figure
     fig, ax = plt.subplots(figsize=(8, 3))
     extent = (0, feats.shape[0] * hop_ms / 1000, 0, feats.shape[1])
     im = ax.imshow(feats.T, origin="lower", aspect="auto", extent=extent, cmap="magma")
@@ -52,13 +52,13 @@ def plot_spectrogram(feats: np.ndarray, path: Path, title: str, hop_ms: float) -
     ax.set_ylabel("mel band")
     ax.set_title(title)
     fig.colorbar(im, ax=ax, fraction=0.03)
-    _save(fig, Path(path))
+    save_figure(fig, Path(path))
 
 
 def plot_ctc_posteriors(log_probs: np.ndarray, tokens: Sequence[str], path: Path, title: str,
                         frame_ms: float) -> None:
     """Per-frame posteriors ``exp(log_probs [T, V])``: one line per symbol that ever exceeds 0.1."""
-    from lstmkit.inspect.plots import _save, plt
+    from lstmkit.inspect.plots import plt, save_figure
     probs = np.exp(log_probs)
     t = np.arange(probs.shape[0]) * frame_ms / 1000
     fig, ax = plt.subplots(figsize=(8, 3))
@@ -72,4 +72,4 @@ def plot_ctc_posteriors(log_probs: np.ndarray, tokens: Sequence[str], path: Path
     ax.set_ylabel("P(symbol | frame)")
     ax.set_title(title)
     ax.legend(fontsize=7, ncol=6, loc="upper right")
-    _save(fig, Path(path))
+    save_figure(fig, Path(path))

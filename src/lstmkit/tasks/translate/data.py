@@ -22,7 +22,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from lstmkit.data.textfile import decode_text
-from lstmkit.data.vocab import PAD, UNK, Vocab, _import_tokenizers
+from lstmkit.data.vocab import PAD, UNK, Vocab, import_tokenizers
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.seq2seq import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 
@@ -197,7 +197,7 @@ class SideTokenizer:
     def fit(self, texts: Iterable[str]) -> "SideTokenizer":
         texts = list(texts)
         if self.kind == "bpe":
-            tk = _import_tokenizers()
+            tk = import_tokenizers()
             tok = tk.Tokenizer(tk.models.BPE(unk_token=UNK))
             tok.pre_tokenizer = tk.pre_tokenizers.Metaspace()
             tok.decoder = tk.decoders.Metaspace()
@@ -256,7 +256,7 @@ class SideTokenizer:
     def from_dict(cls, d: dict[str, Any]) -> "SideTokenizer":
         tok = cls(d["kind"], d.get("min_freq", 2), d.get("max_size"), d.get("lowercase", False))
         if tok.kind == "bpe":
-            tok._bpe = _import_tokenizers().Tokenizer.from_str(json.dumps(d["tokenizer"]))
+            tok._bpe = import_tokenizers().Tokenizer.from_str(json.dumps(d["tokenizer"]))
         else:
             tok.vocab = Vocab(d["itos"])
         return tok

@@ -15,7 +15,7 @@ from typing import Any, Iterator, Sequence
 
 import torch
 
-from lstmkit import __version__
+from lstmkit.version import __version__
 from lstmkit.config import require_positive_int as _positive
 from lstmkit.tasks.translate.config import TranslateConfig
 from lstmkit.data.batching import BucketBatches, pad_batch
@@ -310,6 +310,3 @@ def _validate(cfg: TranslateConfig) -> None:
 
 def _source(data) -> str | None:
     return str(Path(data).resolve()) if isinstance(data, (str, Path)) else None
-
-
-load = Translator.load         # the room's entry point for a run (tasks._base.load_run)
