@@ -19,14 +19,12 @@ import numpy as np
 import torch
 
 from lstmkit.version import __version__
-from lstmkit.config import require_positive_int as _positive
 from lstmkit.tasks.classify.config import ClassifyConfig
-from lstmkit.data.batching import TRUNCATE_MODES, BucketBatches, truncate
-from lstmkit.data.scaling import SCALER_KINDS, Scaler
-from lstmkit.data.vocab import PAD_ID, TOKENIZERS, load_vectors, make_tokenizer, tokenizer_from_dict
+from lstmkit.data.batching import BucketBatches, truncate
+from lstmkit.data.scaling import Scaler
+from lstmkit.data.vocab import PAD_ID, load_vectors, make_tokenizer, tokenizer_from_dict
 from lstmkit.errors import LstmkitError
-from lstmkit.nn.classifier import POOLINGS, ClassificationLoss, ClassifierNet
-from lstmkit.nn.zoo import ENCODERS
+from lstmkit.nn.classifier import ClassificationLoss, ClassifierNet
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.runs import FORMAT_VERSION, META_FILE, atomic_write, read_meta, read_run, write_json
 from lstmkit.tasks.classify.data import (SeriesData, TextData, check_classes, check_known_labels, read_series,
@@ -438,31 +436,9 @@ def _flatten(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def _validate(cfg: ClassifyConfig, kind: str) -> None:
-    for name in ("embed_dim", "hidden_size", "num_layers", "min_freq"):
-        _positive(name, getattr(cfg, name), f"--{name.replace('_', '-')}")
-    if cfg.max_len is not None:
-        _positive("max_len", cfg.max_len, "--max-len")
-    choices = {"model": ENCODERS, "pooling": POOLINGS, "truncate": TRUNCATE_MODES, "tokenizer": TOKENIZERS,
-               "scaler": SCALER_KINDS}
-    for name, known in choices.items():
-        if getattr(cfg, name) not in known:
-            raise LstmkitError(f"unknown {name} {getattr(cfg, name)!r}", f"use one of: {', '.join(known)}")
-    if cfg.class_weight not in (None, "none", "balanced"):
-        raise LstmkitError(f"unknown class_weight {cfg.class_weight!r}", "use balanced or none")
-    if cfg.class_weight == "none":
-        cfg.class_weight = None
-    if not 0.0 <= cfg.dropout < 1.0:
-        raise LstmkitError(f"`dropout` must be in [0, 1), got {cfg.dropout}", "pass --dropout 0.3, say")
-    if not 0.0 <= cfg.val_frac < 1.0:
-        raise LstmkitError(f"`val_frac` must be in [0, 1), got {cfg.val_frac}",
-                           "pass --val-frac 0.1, say, a --val file, or 0 to hold nothing out")
+    """What the config cannot check alone (its fields are checked in ``ClassifyConfig``)."""
     if cfg.vectors and kind != "text":
         raise LstmkitError("word vectors apply to text only", "drop --vectors for numeric sequences")
-    t = cfg.train
-    _positive("max_epochs", t.max_epochs, "--epochs")
-    _positive("batch_size", t.batch_size, "--batch-size")
-    if not t.lr > 0:
-        raise LstmkitError(f"`lr` must be positive, got {t.lr}", "pass --lr 1e-3, say")
 
 
 def _source(data) -> str | None:

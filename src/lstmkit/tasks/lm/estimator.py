@@ -18,13 +18,11 @@ import numpy as np
 import torch
 
 from lstmkit.version import __version__
-from lstmkit.config import require_positive_int as _positive
 from lstmkit.data.batching import BucketBatches, pad_batch
 from lstmkit.errors import LstmkitError
-from lstmkit.nn.zoo import ENCODERS
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.runs import FORMAT_VERSION, META_FILE, atomic_write, read_run, write_json
-from lstmkit.tasks.lm.config import LEVELS, LMConfig
+from lstmkit.tasks.lm.config import LMConfig
 from lstmkit.tasks.lm.data import EOS, PAD_ID, UNK_ID, LMTokenizer, line_pieces, read_corpus, split_lines
 from lstmkit.tasks.lm.model import LanguageModelNet, token_loss
 from lstmkit.tasks.lm.scorer import LMScorer
@@ -80,7 +78,6 @@ class LanguageModel(RunEstimator):
         ``out/lm-<timestamp>`` is created, only after every input has passed its checks;
         ``callbacks`` (trainer :class:`~lstmkit.train.callbacks.Callback` objects) see every epoch."""
         cfg = self._resolve_config(self.config, overrides)
-        _validate(cfg)
         full = read_corpus(data, cfg.encoding, "--data")
         if val is not None:
             train, held = full, read_corpus(val, cfg.encoding, "--val")
@@ -119,7 +116,6 @@ class LanguageModel(RunEstimator):
         """Check the settings and read ``data`` as :meth:`fit` would, without training (a search
         calls this once before its trials)."""
         cfg = self._resolve_config(self.config, overrides)
-        _validate(cfg)
         read_corpus(data, cfg.encoding, "--data")
 
     @classmethod
@@ -305,30 +301,6 @@ class LanguageModel(RunEstimator):
 def _unk_rate(id_lines: list[list[int]]) -> float:
     n = sum(len(ids) for ids in id_lines)
     return sum(i == UNK_ID for ids in id_lines for i in ids) / n if n else 0.0
-
-
-def _validate(cfg: LMConfig) -> None:
-    if cfg.level not in LEVELS:
-        raise LstmkitError(f"unknown level {cfg.level!r}", f"use one of: {', '.join(LEVELS)}")
-    if cfg.model not in ENCODERS:
-        raise LstmkitError(f"unknown model {cfg.model!r}", f"use one of: {', '.join(ENCODERS)}")
-    for name in ("embed_dim", "hidden_size", "num_layers", "max_len"):
-        _positive(name, getattr(cfg, name), f"--{name.replace('_', '-').replace('num-layers', 'layers')}")
-    if cfg.min_freq is not None:
-        _positive("min_freq", cfg.min_freq, "--min-freq")
-    if cfg.max_size is not None and (isinstance(cfg.max_size, bool) or not isinstance(cfg.max_size, int)
-                                     or cfg.max_size < 3):
-        raise LstmkitError(f"`max_size` must be an integer of at least 3, got {cfg.max_size!r}",
-                           "pass --max-size 20000, say")
-    if not (isinstance(cfg.dropout, (int, float)) and 0.0 <= cfg.dropout < 1.0):
-        raise LstmkitError(f"`dropout` must be in [0, 1), got {cfg.dropout!r}", "pass --dropout 0.2, say")
-    if not (isinstance(cfg.val_frac, (int, float)) and 0.0 < cfg.val_frac < 1.0):
-        raise LstmkitError(f"`val_frac` must be in (0, 1), got {cfg.val_frac!r}", "pass --val-frac 0.1, say")
-    t = cfg.train
-    _positive("max_epochs", t.max_epochs, "--epochs")
-    _positive("batch_size", t.batch_size, "--batch-size")
-    if not (isinstance(t.lr, (int, float)) and t.lr > 0):
-        raise LstmkitError(f"`lr` must be positive, got {t.lr!r}", "pass --lr 2e-3, say")
 
 
 def _source(data) -> str | None:

@@ -16,12 +16,10 @@ from typing import Any, Iterator, Sequence
 import torch
 
 from lstmkit.version import __version__
-from lstmkit.config import require_positive_int as _positive
 from lstmkit.tasks.translate.config import TranslateConfig
 from lstmkit.data.batching import BucketBatches, pad_batch
 from lstmkit.errors import LstmkitError
-from lstmkit.nn.seq2seq import ATTENTIONS, Seq2Seq, beam_search, sequence_loss
-from lstmkit.nn.zoo import ENCODERS
+from lstmkit.nn.seq2seq import Seq2Seq, beam_search, sequence_loss
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.runs import FORMAT_VERSION, META_FILE, atomic_write, read_run, write_json
 from lstmkit.tasks.translate.data import (BOS_ID, EOS_ID, PAD_ID, Pairs, SideTokenizer, clean_pairs, read_pairs,
@@ -80,7 +78,6 @@ class Translator(RunEstimator):
         ``Translator.resume(run_dir)`` continues from there. ``callbacks`` (trainer
         :class:`~lstmkit.train.callbacks.Callback` objects) see every epoch."""
         cfg = self._resolve_config(self.config, overrides)
-        _validate(cfg)
         full = read_pairs(data, cfg.src, cfg.tgt, src_file, tgt_file, cfg.encoding, cfg.drop_empty)
         if val_data is not None or val_src_file is not None or val_tgt_file is not None:
             train = full
@@ -126,7 +123,6 @@ class Translator(RunEstimator):
         """Check the settings and read the pairs as :meth:`fit` would, without training (a search
         calls this once before its trials)."""
         cfg = self._resolve_config(self.config, overrides)
-        _validate(cfg)
         read_pairs(data, cfg.src, cfg.tgt, src_file, tgt_file, cfg.encoding, cfg.drop_empty)
 
     @classmethod
@@ -282,30 +278,6 @@ class Translator(RunEstimator):
         if training is not None:
             meta["training"] = training
         write_json(run_dir / META_FILE, meta)
-
-
-def _validate(cfg: TranslateConfig) -> None:
-    for name in ("embed_dim", "hidden_size", "num_layers", "min_freq", "beam"):
-        _positive(name, getattr(cfg, name), f"--{name.replace('_', '-')}")
-    if cfg.max_len is not None:
-        _positive("max_len", cfg.max_len, "--max-len")
-    for name, known in {"model": ENCODERS, "attention": ATTENTIONS, "tokenizer": ("word", "bpe")}.items():
-        if getattr(cfg, name) not in known:
-            raise LstmkitError(f"unknown {name} {getattr(cfg, name)!r}", f"use one of: {', '.join(known)}")
-    if not 0.0 <= cfg.dropout < 1.0:
-        raise LstmkitError(f"`dropout` must be in [0, 1), got {cfg.dropout}", "pass --dropout 0.3, say")
-    if not 0.0 <= cfg.teacher_forcing <= 1.0:
-        raise LstmkitError(f"`teacher_forcing` must be in [0, 1], got {cfg.teacher_forcing}",
-                           "pass --teacher-forcing 1.0 (always the reference) or less")
-    if not 0.0 < cfg.val_frac < 1.0:
-        raise LstmkitError(f"`val_frac` must be in (0, 1), got {cfg.val_frac}", "pass --val-frac 0.05, say")
-    if not cfg.max_len_ratio > 0:
-        raise LstmkitError(f"`max_len_ratio` must be positive, got {cfg.max_len_ratio}", "pass 2.0, say")
-    t = cfg.train
-    _positive("max_epochs", t.max_epochs, "--epochs")
-    _positive("batch_size", t.batch_size, "--batch-size")
-    if not t.lr > 0:
-        raise LstmkitError(f"`lr` must be positive, got {t.lr}", "pass --lr 1e-3, say")
 
 
 def _source(data) -> str | None:
