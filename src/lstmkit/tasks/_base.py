@@ -20,7 +20,8 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from lstmkit.config import TrainConfig, flatten_config, split_train_params
 from lstmkit.errors import LstmkitError
-from lstmkit.runs import WEIGHTS_FILE, load_weights, new_run_dir, read_meta, read_metrics, save_tensors, write_json
+from lstmkit.runs import (META_FILE, WEIGHTS_FILE, load_weights, new_run_dir, read_meta, read_metrics, read_run,
+                          save_tensors, write_json)
 from lstmkit.train import TrainingInterrupted
 
 __all__ = ["RunEstimator", "RoomRegistry", "TuneHooks", "load_run"]
@@ -175,6 +176,30 @@ class RunEstimator(ABC):
 
     def _write_state(self, run_dir: Path) -> None:
         """JSON files beside the weights (vocabularies, scalers); none by default."""
+
+    @classmethod
+    def load(cls, path: str | Path):
+        """Load a finished run folder: weights from safetensors, the task's state from JSON (nothing
+        is unpickled). A missing or malformed entry is one error naming the folder."""
+        meta, weights = read_run(path, cls.TASK)
+        path = Path(path)
+        cls._check_run(meta, path)
+        try:
+            est = cls._restored(meta)
+            est._load_state(path, meta)
+            est.net_ = est._build_net()
+        except (KeyError, TypeError, ValueError, OSError) as e:
+            raise LstmkitError(f"{path} has a missing or malformed {META_FILE} or state file ({e})",
+                               "the run folder was edited or damaged; retrain the model") from None
+        est._attach_weights(path, weights)
+        return est
+
+    @classmethod
+    def _check_run(cls, meta: dict[str, Any], path: Path) -> None:
+        """Refuse a run this class cannot load before reading it (e.g. another kind); none by default."""
+
+    def _load_state(self, run_dir: Path, meta: dict[str, Any]) -> None:
+        """Restore what ``_write_state`` wrote and the fitted attributes in ``meta``; none by default."""
 
     @abstractmethod
     def _write_meta(self, run_dir: Path, status: str) -> None:

@@ -19,7 +19,7 @@ from lstmkit.data.vocab import PAD_ID
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.classifier import ClassificationLoss, ClassifierNet
 from lstmkit.tasks._base import RunEstimator
-from lstmkit.runs import FORMAT_VERSION, META_FILE, read_run, write_json
+from lstmkit.runs import FORMAT_VERSION, META_FILE, write_json
 from lstmkit.tasks.classify.data import check_classes, check_known_labels, stratified_split
 from lstmkit.train.metrics import classification_metrics
 
@@ -177,24 +177,18 @@ class Classifier(RunEstimator, ABC):
     # -- persistence -----------------------------------------------------------------------
 
     @classmethod
-    def load(cls, path: str | Path):
-        """Load a finished run folder (weights from safetensors, state from JSON; nothing unpickled)."""
-        meta, weights = read_run(path, TASK)
+    def _check_run(cls, meta: dict[str, Any], path: Path) -> None:
         if cls is not cls.class_for(meta, path):
             other = cls.class_for(meta, path).__name__
             raise LstmkitError(f"{path} holds a {meta.get('kind')} classifier, not a {cls.kind} one",
                                f"load it with {other}.load")
-        try:
-            est = cls._restored(meta)
-            est.classes_ = list(meta["classes"])
-            est.majority_ = meta.get("majority")
-            est.class_weights_ = meta.get("class_weights")
-            est._load_state(Path(path), meta)
-            est.net_ = est._build_net()
-        except (KeyError, TypeError, ValueError) as e:
-            raise LstmkitError(f"{path}/{META_FILE} is missing or has a malformed entry ({e})",
-                               "the file was edited or damaged; retrain the model") from None
-        est._attach_weights(Path(path), weights)
+
+    @classmethod
+    def _restored(cls, meta: dict[str, Any]) -> "Classifier":
+        est = super()._restored(meta)
+        est.classes_ = list(meta["classes"])
+        est.majority_ = meta.get("majority")
+        est.class_weights_ = meta.get("class_weights")
         return est
 
     # -- internals -------------------------------------------------------------------------

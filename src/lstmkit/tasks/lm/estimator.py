@@ -21,7 +21,7 @@ from lstmkit.version import __version__
 from lstmkit.data.batching import BucketBatches, pad_batch
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks._base import RunEstimator
-from lstmkit.runs import FORMAT_VERSION, META_FILE, atomic_write, read_run, write_json
+from lstmkit.runs import FORMAT_VERSION, META_FILE, atomic_write, write_json
 from lstmkit.tasks.lm.config import LMConfig
 from lstmkit.tasks.lm.data import EOS, PAD_ID, UNK_ID, LMTokenizer, line_pieces, read_corpus, split_lines
 from lstmkit.tasks.lm.model import LanguageModelNet, token_loss
@@ -212,21 +212,6 @@ class LanguageModel(RunEstimator):
 
     # -- persistence -----------------------------------------------------------------------
 
-    @classmethod
-    def load(cls, path: str | Path) -> "LanguageModel":
-        """Load a finished run folder (weights from safetensors, vocabulary from JSON; nothing unpickled)."""
-        meta, weights = read_run(path, TASK)
-        path = Path(path)
-        try:
-            est = cls._restored(meta)
-            est.tokenizer_ = LMTokenizer.from_dict(json.loads((path / VOCAB_FILE).read_text(encoding="utf-8")))
-            est.net_ = est._build_net()
-        except (KeyError, TypeError, ValueError, OSError) as e:
-            raise LstmkitError(f"{path} has a missing or malformed {META_FILE} / {VOCAB_FILE} ({e})",
-                               "the run folder was edited or damaged; retrain the model") from None
-        est._attach_weights(Path(path), weights)
-        return est
-
     # -- internals -------------------------------------------------------------------------
     def _build_net(self) -> LanguageModelNet:
         cfg, tok = self.config_, self.tokenizer_
@@ -277,6 +262,9 @@ class LanguageModel(RunEstimator):
     def _plots(self, run_dir: Path) -> None:
         from lstmkit.inspect.plots import plot_history
         plot_history(self.result_.history, run_dir / "plots" / "loss.png", self.result_.best_epoch)
+
+    def _load_state(self, run_dir: Path, meta: dict[str, Any]) -> None:
+        self.tokenizer_ = LMTokenizer.from_dict(json.loads((run_dir / VOCAB_FILE).read_text(encoding="utf-8")))
 
     def _write_state(self, run_dir: Path) -> None:
         state = self.tokenizer_.to_dict()

@@ -20,7 +20,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.nn.classifier import ClassificationLoss
 from lstmkit.nn.seq2seq import beam_search, sequence_loss
 from lstmkit.tasks._base import RunEstimator, load_run
-from lstmkit.runs import FORMAT_VERSION, META_FILE, read_run, write_json
+from lstmkit.runs import FORMAT_VERSION, META_FILE, write_json
 from lstmkit.tasks.speech.config import SpeechConfig
 from lstmkit.tasks.speech.data import Symbols, Utterances, common_rate, read_audio, read_utterances, report_notes
 from lstmkit.tasks.speech.decode import LMFusion, greedy_decode, prefix_beam_search
@@ -163,25 +163,13 @@ class SpeechRecognizer(RunEstimator):
 
     # -- persistence -----------------------------------------------------------------------
 
-    @classmethod
-    def load(cls, path: str | Path) -> "SpeechRecognizer":
-        """Load a finished run folder (weights from safetensors, symbols and statistics from JSON)."""
-        meta, weights = read_run(path, TASK)
-        path = Path(path)
-        try:
-            est = cls._restored(meta)
-            pre = meta["preprocessing"]
-            est.normalizer_ = Normalizer.from_dict(pre["normalizer"])
-            if est.config_.mode == "classify":
-                est.classes_ = list(pre["classes"])
-            else:
-                est.symbols_ = Symbols.from_dict(pre["symbols"])
-            est.net_ = est._build_net()
-        except (KeyError, TypeError, ValueError) as e:
-            raise LstmkitError(f"{path} has a missing or malformed {META_FILE} ({e})",
-                               "the run folder was edited or damaged; retrain the model") from None
-        est._attach_weights(Path(path), weights)
-        return est
+    def _load_state(self, run_dir: Path, meta: dict[str, Any]) -> None:
+        pre = meta["preprocessing"]
+        self.normalizer_ = Normalizer.from_dict(pre["normalizer"])
+        if self.config_.mode == "classify":
+            self.classes_ = list(pre["classes"])
+        else:
+            self.symbols_ = Symbols.from_dict(pre["symbols"])
 
     # -- internals: data -------------------------------------------------------------------
     @property

@@ -21,7 +21,7 @@ from lstmkit.data.batching import BucketBatches, pad_batch
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.seq2seq import Seq2Seq, beam_search, sequence_loss
 from lstmkit.tasks._base import RunEstimator
-from lstmkit.runs import FORMAT_VERSION, META_FILE, atomic_write, read_run, write_json
+from lstmkit.runs import FORMAT_VERSION, META_FILE, atomic_write, write_json
 from lstmkit.tasks.translate.data import (BOS_ID, EOS_ID, PAD_ID, Pairs, SideTokenizer, clean_pairs, read_pairs,
                                           split_pairs)
 from lstmkit.tasks.translate.metrics import corpus_scores, plot_attention, write_sentences
@@ -156,20 +156,8 @@ class Translator(RunEstimator):
 
     # -- persistence -----------------------------------------------------------------------
 
-    @classmethod
-    def load(cls, path: str | Path) -> "Translator":
-        """Load a finished run folder (weights from safetensors, vocabularies from JSON)."""
-        meta, weights = read_run(path, TASK)
-        path = Path(path)
-        try:
-            est = cls._restored(meta)
-            est._read_vocab(path)
-            est.net_ = est._build_net()
-        except (KeyError, TypeError, ValueError, OSError) as e:
-            raise LstmkitError(f"{path} has a missing or malformed {META_FILE} / {VOCAB_FILE} ({e})",
-                               "the run folder was edited or damaged; retrain the model") from None
-        est._attach_weights(Path(path), weights)
-        return est
+    def _load_state(self, run_dir: Path, meta: dict[str, Any]) -> None:
+        self._read_vocab(run_dir)
 
     def attention(self, sentence: str, beam: int = 1) -> tuple[list[str], list[str], Any]:
         """``(source pieces, output pieces, weights [T_out, T_src])`` for one sentence."""
