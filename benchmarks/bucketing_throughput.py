@@ -21,7 +21,7 @@ import torch
 
 from lstmkit.data.batching import BucketBatches, truncate
 from lstmkit.data.vocab import make_tokenizer
-from lstmkit.tasks.classify.model import ClassificationLoss, ClassifierNet
+from lstmkit.nn.classifier import ClassificationLoss, ClassifierNet
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "sentiment" / "imdb"
 

@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from lstmkit.cli import main
-from lstmkit.compare import TASKS, Trial, activation_bytes, compare, measure_latency_ms, summarise, to_markdown
+from lstmkit.compare import TASKS, compare, summarise, to_markdown
+from lstmkit.train.bench import Trial
 from lstmkit.errors import LstmkitError
 
 TINY = dict(target="y", lookback=8, hidden_size=6, num_layers=1, batch_size=16)
@@ -55,8 +56,8 @@ def test_same_seed_same_result(series_csv):
 
 
 def test_unknown_task_lists_the_available_ones(series_csv):
-    with pytest.raises(LstmkitError, match="available: forecast"):
-        compare("speech", series_csv)
+    with pytest.raises(LstmkitError, match="available: classify, forecast, lm, speech, translate"):
+        compare("juggling", series_csv)
     assert "forecast" in TASKS
 
 
@@ -67,10 +68,10 @@ def test_unknown_model_fails_before_training(series_csv):
 
 def test_cli_one_line_error_for_unknown_task(series_csv, capsys):
     with pytest.raises(SystemExit) as e:
-        main(["compare", "--task", "speech", "--data", str(series_csv)])
+        main(["compare", "--task", "juggling", "--data", str(series_csv)])
     assert e.value.code == 2
     err = capsys.readouterr().err.strip()
-    assert err.count("\n") == 0 and "available: forecast, classify, translate" in err
+    assert err.count("\n") == 0 and "available: classify, forecast, lm, speech, translate" in err
 
 
 def test_cli_runs(series_csv, tmp_path, capsys):
@@ -86,13 +87,6 @@ def test_summarise_and_markdown():
     assert table.loc[0, "MAE_mean"] == 2.0 and table.loc[0, "MAE_std"] == pytest.approx(np.sqrt(2))
     md = to_markdown(table, ("MAE",))
     assert "| m | 10 | 2 ± 1.41 |" in md and "| naive | — | 2.5 |" in md
-
-
-def test_measurements():
-    net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
-    assert measure_latency_ms(net, torch.zeros(2, 4), min_seconds=0.0) > 0
-    # Linear saves its input [32, 4]; tanh saves its output [32, 8]; the second Linear reuses it
-    assert activation_bytes(net, torch.zeros(32, 4)) == 32 * (4 + 8) * 4
 
 
 # ------------------------------------------------------------------- classify and translate

@@ -88,8 +88,8 @@ def test_choice_sets_match_the_registries_that_implement_them():
     from lstmkit.data.batching import TRUNCATE_MODES
     from lstmkit.data.vocab import TOKENIZERS
     from lstmkit.nn.zoo import ENCODERS
-    from lstmkit.tasks.classify.model import POOLINGS
-    from lstmkit.tasks.translate.model import ATTENTIONS
+    from lstmkit.nn.classifier import POOLINGS
+    from lstmkit.nn.seq2seq import ATTENTIONS
     from lstmkit.train.trainer import LR_SCHEDULES, PRECISIONS
     assert set(typing.get_args(Encoder)) == set(ENCODERS)
     assert set(typing.get_args(Pooling)) == set(POOLINGS)

@@ -97,11 +97,49 @@ def test_bad_search_space_is_one_line_exit_2(tmp_path, capsys, files, space, nee
 
 
 def test_other_bad_input():
-    with pytest.raises(LstmkitError, match="not available for task 'speech'"):
+    with pytest.raises(LstmkitError, match="not available for task 'juggling'"):
         from lstmkit.tune import tune
-        tune("speech", {})
+        tune("juggling", {})
     with pytest.raises(LstmkitError, match="cannot read timeout"):
         parse_timeout("soon")
     assert parse_timeout("30m") == 1800 and parse_timeout("2h") == 7200 and parse_timeout("45") == 45
     space = parse_space(TASKS["forecast"].default_space, TASKS["forecast"].config_keys())
     assert set(space) == {"hidden_size", "num_layers", "dropout", "lr", "lookback", "batch_size"}
+
+
+def test_tune_classify_comes_from_its_room(tmp_path, capsys):
+    """A room with a bench is tunable with no code in tune.py: two trials on tiny texts, then
+    best.yaml trains with ``lstmkit classify train --config``."""
+    rows = [{"text": f"{w} film {k}", "label": "pos" if w == "great" else "neg"}
+            for k in range(30) for w in ("great", "awful")]
+    data = tmp_path / "texts.csv"
+    pd.DataFrame(rows).to_csv(data, index=False)
+    space = tmp_path / "space.yaml"
+    space.write_text("hidden_size: [4, 8]\npooling: [max, mean]\n")
+    base = tmp_path / "base.yaml"
+    base.write_text("embed_dim: 8\nmin_freq: 1\ntrain:\n  device: cpu\n  doctor: false\n  batch_size: 32\n")
+    out = tmp_path / "study"
+    code, stdout, err = run_cli(["tune", "classify", "--data", data, "--config", base, "--space", space,
+                                 "--epochs", "2", "--trials", "2", "--seed", "0", "--out", out], capsys)
+    assert code == 0, err
+    assert stdout.count("trial ") >= 2 and "best val_loss" in stdout
+    assert len(pd.read_csv(out / "trials.csv")) == 2
+    best = yaml.safe_load((out / "best.yaml").read_text())
+    assert best["hidden_size"] in (4, 8) and best["pooling"] in ("max", "mean") and best["embed_dim"] == 8
+    code, stdout, err = run_cli(["classify", "train", "--config", out / "best.yaml", "--epochs", "1",
+                                 "--progress", "off", "--out", tmp_path / "runs"], capsys)
+    assert code == 0, err
+    (run,) = (tmp_path / "runs").iterdir()
+    conf = json.loads((run / "lstmkit.json").read_text())["config"]
+    assert conf["hidden_size"] == best["hidden_size"] and conf["pooling"] == best["pooling"]
+
+
+def test_every_room_with_a_bench_is_tunable():
+    assert set(TASKS) == {"forecast", "classify", "translate", "lm", "speech"}
+    for task in TASKS:
+        plug = TASKS[task]
+        assert set(parse_space(plug.default_space, plug.config_keys())) == set(plug.default_space)
+    with pytest.raises(LstmkitError, match="no data given"):
+        TASKS["classify"].check({"hidden_size": 8})
+    with pytest.raises(LstmkitError, match="TextClassifier has no parameter 'lookback'"):
+        TASKS["classify"].check({"data": "x.csv", "lookback": 8})

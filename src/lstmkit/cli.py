@@ -89,12 +89,12 @@ def doctor_command(run: Path = typer.Argument(..., help="Run folder from 'train'
 
 @app.command(name="tune")
 def tune_cmd(
-    task: str = typer.Argument(..., help="Task to tune: forecast."),
+    task: str = typer.Argument(..., help="Task to tune: forecast, classify, translate, lm, speech."),
     data: Optional[Path] = typer.Option(None, help="Training data (or 'data:' in --config)."),
     target: Optional[str] = typer.Option(None, help="Target column(s) (forecast)."),
     time: Optional[str] = typer.Option(None, help="Time column (forecast)."),
     config: Optional[Path] = typer.Option(None, help="YAML with the fixed settings every trial shares."),
-    space: Optional[Path] = typer.Option(None, help="YAML search space [hidden, layers, dropout, lr, lookback, batch]."),
+    space: Optional[Path] = typer.Option(None, help="YAML search space [the task's, in tasks/<task>/bench.py]."),
     trials: int = typer.Option(30, help="Trials in the whole study (all workers together)."),
     timeout: Optional[str] = typer.Option(None, help="Stop this worker after 90s, 30m, 2h ..."),
     epochs: Optional[int] = typer.Option(None, help="Maximum epochs per trial."),

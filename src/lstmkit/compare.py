@@ -5,6 +5,7 @@
 >>> compare("classify", "reviews.csv", models=["lstm", "gru"], text="review", label="sentiment")
 >>> compare("translate", None, src_file="train.en", tgt_file="train.de", test_src_file="test.en",
 ...         test_tgt_file="test.de")
+>>> compare("lm", "corpus.txt", models=["lstm", "gru", "transformer"], level="char")
 
 Every model gets the same data, split, lookback, hidden size, layers, optimiser, epoch budget
 and early stopping; only the encoder differs. Each runs with ``seeds`` seeds; a row reports
@@ -12,7 +13,7 @@ and early stopping; only the encoder differs. Each runs with ``seeds`` seeds; a 
 * ``params``: trainable parameters;
 * test metrics as mean ± std over seeds (the task's metrics; forecasting adds its baselines,
   classification the majority class as reference rows): forecast MASE/MAE/RMSE/sMAPE, classify
-  accuracy/macro-F1, translate BLEU/chrF of greedy decoding;
+  accuracy/macro-F1, translate BLEU/chrF of greedy decoding, lm perplexity and bits per token;
 * ``train_s``: seconds in the training loop (epochs incl. validation, without data preparation
   or test evaluation), ``epochs``: epochs run before early stopping ended them,
   ``windows_per_s``: training windows (sequences, sentence pairs) processed per second;
@@ -23,168 +24,38 @@ and early stopping; only the encoder differs. Each runs with ``seeds`` seeds; a 
   ``torch.autograd.graph.saved_tensors_hooks``. It is deterministic, unlike RSS deltas that depend
   on the allocator; it is what grows with sequence length (T² attention maps, per-step states).
 
-Tasks plug in through :data:`TASKS` (name -> factory of a :class:`TaskBench`); see
-:func:`register_task`. Classification and translation live in :mod:`lstmkit.compare_tasks`.
+Each task room supplies its bench as ``BENCH`` in ``tasks/<task>/bench.py`` (a factory of a
+:class:`~lstmkit.train.bench.TaskBench`); :data:`TASKS` finds it by the task's name, and
+:func:`register_task` adds one from outside. The measurements are :mod:`lstmkit.train.bench`'s.
 """
 from __future__ import annotations
 
-import statistics
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional, Protocol
+from typing import Any, Callable, Iterable, Optional
 
 import numpy as np
 import pandas as pd
 import torch
 import typer
-from torch import nn
 
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import atomic_write, new_run_dir, write_json
+from lstmkit.tasks._base import RoomRegistry
+from lstmkit.train.bench import TaskBench, Trial
 
-__all__ = ["Trial", "TaskBench", "ForecastBench", "ClassifyBench", "TranslateBench", "TASKS", "register_task", "compare", "summarise",
-           "measure_latency_ms", "activation_bytes", "compare_command"]
+__all__ = ["TASKS", "register_task", "compare", "summarise", "to_markdown", "compare_command"]
 
 DEFAULT_MODELS = ("lstm", "gru", "transformer", "tcn")
 
 
-@dataclass
-class Trial:
-    """One model trained with one seed."""
-
-    model: str
-    seed: int
-    params: int
-    metrics: dict[str, float]
-    train_s: float
-    epochs: int
-    windows_per_s: float
-    latency_b1_ms: float
-    latency_b256_ms: float
-    act_mem_mb: float
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-class TaskBench(Protocol):
-    """What a task provides to ``compare``: data once, then one trained :class:`Trial` per call."""
-
-    name: str
-    metrics: tuple[str, ...]           # metric columns of the table, first = headline
-    higher_is_better: bool             # direction of the metrics (optional; False when absent)
-
-    def check_models(self, models: list[str]) -> None: ...
-    def run(self, model: str, seed: int, epochs: int) -> Trial: ...
-    def reference_rows(self) -> dict[str, dict[str, float]]: ...   # e.g. baselines; may be empty
-    def describe(self) -> dict[str, Any]: ...
-
-
-# ------------------------------------------------------------------------------ measurements
-def measure_latency_ms(net: nn.Module, x: torch.Tensor, min_reps: int = 5, min_seconds: float = 0.2) -> float:
-    """Median milliseconds of ``net(x)`` in eval mode without autograd, after two warm-up calls."""
-    net.eval()
-    times: list[float] = []
-    with torch.inference_mode():
-        for _ in range(2):
-            net(x)
-        start = time.perf_counter()
-        while len(times) < min_reps or (time.perf_counter() - start < min_seconds and len(times) < 200):
-            t0 = time.perf_counter()
-            net(x)
-            times.append(time.perf_counter() - t0)
-    return 1000.0 * statistics.median(times)
-
-
-def activation_bytes(net: nn.Module, x: torch.Tensor) -> int:
-    """Bytes of the distinct storages autograd saves for backward in one training-mode forward
-    of ``net`` on ``x``, parameters excluded."""
-    params = {p.untyped_storage().data_ptr() for p in net.parameters()}
-    seen: dict[int, int] = {}
-
-    def pack(t: torch.Tensor):
-        s = t.untyped_storage()
-        if s.data_ptr() not in params:
-            seen[s.data_ptr()] = s.nbytes()
-        return t
-
-    was_training = net.training
-    net.train()
-    try:
-        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-            net(x)
-    finally:
-        net.train(was_training)
-    return sum(seen.values())
-
-
-# ---------------------------------------------------------------------------- forecasting
-class ForecastBench:
-    """Forecasting under ``compare``: :class:`~lstmkit.tasks.forecast.estimator.Forecaster` per
-    model and seed, test metrics in original units, naive / seasonal-naive / ETS as references.
-
-    ``options`` are Forecaster hyper-parameters (``lookback``, ``horizon``, ``hidden_size``, ...)
-    plus the data's ``target``, ``time``, ``features``.
-    """
-
-    name = "forecast"
-    metrics = ("MASE", "MAE", "RMSE", "sMAPE")
-    higher_is_better = False
-
-    def __init__(self, data, target: str | list[str] | None = None, time: str | None = None,
-                 features: str | list[str] | None = None, **options: Any):
-        from lstmkit.tasks.forecast.data import load_table
-        if not target:
-            raise LstmkitError("no target column given", "pass --target COLUMN")
-        self.frame = load_table(data)
-        self.source = str(data) if isinstance(data, (str, Path)) else type(data).__name__
-        self.columns = {"target": target, "time": time, "features": features}
-        self.options = {k: v for k, v in options.items() if v is not None}
-        self._references: dict[str, dict[str, float]] = {}
-
-    def check_models(self, models: list[str]) -> None:
-        check_zoo_models(models)
-
-    def run(self, model: str, seed: int, epochs: int) -> Trial:
-        from lstmkit.tasks.forecast.estimator import Forecaster
-        est = Forecaster(**{**self.options, "model": model, "seed": seed, "max_epochs": epochs,
-                            "progress": "off", "tensorboard": False})
-        est.fit(self.frame, **self.columns)
-        cfg, summary, history = est.config_, est.data_summary_, est.result_.history
-        n_train_windows = summary["windows"]["train"]
-        train_s = float(sum(h["seconds"] for h in history))
-        metrics = est.metrics_["metrics"]
-        if not self._references:
-            self._references = {k: v for k, v in metrics.items() if k != model}
-        net = est.net_.to("cpu").eval()
-        n_inputs = len(cfg.target) + len(cfg.features)
-        gen = torch.Generator().manual_seed(0)
-        x1 = torch.rand(1, cfg.lookback, n_inputs, generator=gen)
-        x256 = torch.rand(256, cfg.lookback, n_inputs, generator=gen)
-        xb = torch.rand(cfg.train.batch_size, cfg.lookback, n_inputs, generator=gen)
-        return Trial(model=model, seed=seed, params=sum(p.numel() for p in net.parameters()),
-                     metrics={k: float(metrics[model][k]) for k in self.metrics},
-                     train_s=train_s, epochs=len(history),
-                     windows_per_s=n_train_windows * len(history) / train_s if train_s > 0 else float("nan"),
-                     latency_b1_ms=measure_latency_ms(net, x1), latency_b256_ms=measure_latency_ms(net, x256),
-                     act_mem_mb=activation_bytes(net, xb) / 2**20,
-                     extra={"best_epoch": est.result_.best_epoch})
-
-    def reference_rows(self) -> dict[str, dict[str, float]]:
-        return {k: {m: float(v[m]) for m in self.metrics} for k, v in self._references.items()}
-
-    def describe(self) -> dict[str, Any]:
-        return {"data": self.source, "rows": len(self.frame), **self.columns, **self.options}
-
-
-from lstmkit.compare_tasks import ClassifyBench, TranslateBench, check_zoo_models  # noqa: E402
-
-TASKS: dict[str, Callable[..., TaskBench]] = {"forecast": ForecastBench, "classify": ClassifyBench,
-                                              "translate": TranslateBench}
+TASKS = RoomRegistry("bench", lambda room: room.BENCH)   # task -> bench factory, from tasks/<task>/bench.py
 
 
 def register_task(name: str, factory: Callable[..., TaskBench]) -> None:
     """Make ``lstmkit compare --task name`` available; ``factory(data, **options)`` -> TaskBench."""
-    TASKS[name] = factory
+    TASKS.register(name, factory)
 
 
 # ------------------------------------------------------------------------------- compare
@@ -336,7 +207,8 @@ def compare_command(
     task: str = typer.Option("forecast", help=f"Task: {', '.join(TASKS)}."),
     data: Optional[Path] = typer.Option(None, help="Data file of the task (forecast: CSV or Parquet; classify: "
                                         "CSV/TSV/JSONL texts, class folders, UCR .tsv or long .csv series; "
-                                        "translate: table with source and target columns)."),
+                                        "translate: table with source and target columns; lm: text, one "
+                                        "sentence a line)."),
     models: str = typer.Option(",".join(DEFAULT_MODELS), help="Comma-separated zoo models."),
     seeds: int = typer.Option(3, help="Seeds per model (mean ± std over them)."),
     epochs: int = typer.Option(30, help="Epoch budget per run (early stopping may end sooner)."),
@@ -346,8 +218,8 @@ def compare_command(
     lookback: Optional[int] = typer.Option(None, help="forecast: past steps seen [60]."),
     horizon: Optional[int] = typer.Option(None, help="forecast: steps predicted [1]."),
     fill: Optional[str] = typer.Option(None, help="forecast: repair NaN cells (ffill, interpolate)."),
-    test: Optional[Path] = typer.Option(None, help="classify, translate: test file [classify: a stratified 20% "
-                                        "of --data; translate: the validation part]."),
+    test: Optional[Path] = typer.Option(None, help="classify, translate, lm: test file [classify: a stratified "
+                                        "20% of --data; translate: the validation part; lm: 10% of the lines]."),
     text: Optional[str] = typer.Option(None, help="classify: text column [text]."),
     label: Optional[str] = typer.Option(None, help="classify: label column [label]."),
     series: bool = typer.Option(False, "--series", help="classify: numeric sequences instead of texts."),

@@ -15,8 +15,9 @@ A search space is a YAML mapping of config keys to ranges::
     dropout: {type: float, low: 0.0, high: 0.5}
     lookback: [24, 48, 96]          # a list is a categorical choice
 
-Tasks plug in through :data:`TASKS`: a default space and a function that trains one trial
-with a callback reporting the validation loss of each epoch.
+Each task room supplies, in ``tasks/<task>/bench.py``, its default space and a function that
+trains one trial with a callback reporting the validation loss of each epoch; :data:`TASKS`
+finds them by the task's name, so every room with a bench can be tuned.
 """
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ import yaml
 from lstmkit.config import TrainConfig, load_yaml, merge
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import atomic_write
+from lstmkit.tasks._base import RoomRegistry
 from lstmkit.train.callbacks import Callback
 
 __all__ = ["TaskTuning", "TASKS", "parse_space", "parse_timeout", "tune"]
@@ -55,41 +57,10 @@ class TaskTuning:
     run_trial: Callable[[dict[str, Any], Callback], float]
 
 
-# -- forecast ---------------------------------------------------------------------------------
-def _forecast_keys() -> set[str]:
-    from lstmkit.tasks.forecast.config import ForecastConfig
-    return ({f.name for f in dataclasses.fields(ForecastConfig)} - {"train"}) | _TRAIN_KEYS
-
-
-def _forecast_check(params: dict[str, Any]) -> None:
-    from lstmkit.tasks.forecast.estimator import Forecaster
-    params = dict(params)
-    data = params.pop("data", None)
-    if data is None:
-        raise LstmkitError("no data given", "pass --data FILE.csv (or 'data:' in the --config file)")
-    Forecaster(**params).check(str(data))
-
-
-def _forecast_trial(params: dict[str, Any], callback: Callback) -> float:
-    from lstmkit.tasks.forecast.estimator import Forecaster
-    params = dict(params)
-    data = params.pop("data")
-    est = Forecaster(**params).fit(str(data), callbacks=[callback])
-    return est.result_.best_val_loss
-
-
-TASKS: dict[str, TaskTuning] = {
-    "forecast": TaskTuning(
-        default_space={
-            "hidden_size": {"type": "int", "low": 16, "high": 128, "log": True},
-            "num_layers": {"type": "int", "low": 1, "high": 3},
-            "dropout": {"type": "float", "low": 0.0, "high": 0.5},
-            "lr": {"type": "float", "low": 1e-4, "high": 1e-2, "log": True},
-            "lookback": {"type": "categorical", "choices": [24, 48, 96]},
-            "batch_size": {"type": "categorical", "choices": [16, 32, 64, 128]},
-        },
-        config_keys=_forecast_keys, check=_forecast_check, run_trial=_forecast_trial),
-}
+TASKS = RoomRegistry("bench", lambda room: TaskTuning(room.SEARCH_SPACE, room.tune_keys, room.tune_check,
+                                                      room.tune_trial))
+"""Task -> :class:`TaskTuning`, from ``SEARCH_SPACE``, ``tune_keys``, ``tune_check`` and
+``tune_trial`` in ``tasks/<task>/bench.py``."""
 
 
 # -- search spaces ----------------------------------------------------------------------------

@@ -238,6 +238,17 @@ def test_unknown_loss_and_device_are_clear_errors():
         Trainer(_cfg(device="tpu"))
 
 
+def test_check_config_fails_like_the_constructor_and_returns_the_device():
+    assert Trainer.check_config(_cfg(device="cpu")) == torch.device("cpu")
+    with pytest.raises(LstmkitError, match="unknown loss"):
+        Trainer.check_config(_cfg(loss="rmse"))
+    Trainer.check_config(_cfg(loss="rmse"), loss_fn=nn.MSELoss())     # a given loss replaces the name
+    with pytest.raises(LstmkitError, match="unknown device"):
+        Trainer.check_config(_cfg(device="tpu"))
+    with pytest.raises(LstmkitError, match="max_minutes"):
+        Trainer.check_config(_cfg(max_minutes=0))
+
+
 class _SlowBatches(Callback):
     """Makes every batch take at least ``seconds``, so epochs have a known length."""
 

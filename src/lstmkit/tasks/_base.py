@@ -1,27 +1,93 @@
-"""What the classify, lm, speech and translate estimators share around their run folders.
+"""What the task estimators share around their run folders.
 
 Each estimator still owns what differs: its data, its network, the JSON state beside the weights
-(``_write_state``) and the body of ``_write_meta``. This base holds the parts that were copied
-between them: the not-fitted error, ``save()``, the checks that open ``resume()``, the strict
-weight load and metrics read that close ``load()``, and the ``training`` block of ``lstmkit.json``.
+(``_write_state``) and the body of ``_write_meta``. This base holds the rest: the one training
+path (``_train_and_save``: run folder, config check, training, interruption, save), the
+not-fitted error, ``save()``, the checks that open ``resume()``, the strict weight load and
+metrics read that close ``load()``, the ``training`` block of ``lstmkit.json``, and
+:func:`load_run`, which opens another task's run by the task's name.
 """
 from __future__ import annotations
 
+import dataclasses
+import difflib
+import importlib
+import inspect
+import time
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
-from lstmkit.config import flatten_config
+from lstmkit.config import TrainConfig, flatten_config, split_train_params
 from lstmkit.errors import LstmkitError
-from lstmkit.runs import WEIGHTS_FILE, load_weights, read_meta, read_metrics, save_tensors, write_json
+from lstmkit.runs import (META_FILE, WEIGHTS_FILE, load_weights, new_run_dir, read_meta, read_metrics, read_run,
+                          save_tensors, write_json)
+from lstmkit.train import TrainingInterrupted
 
-__all__ = ["RunEstimator"]
+__all__ = ["RunEstimator", "RoomRegistry", "TuneHooks", "load_run"]
 
 
 class RunEstimator(ABC):
-    """Base of the run-folder estimators; subclasses set ``TASK`` and implement ``_write_meta``."""
+    """Base of the run-folder estimators; subclasses set ``TASK`` and ``CONFIG`` and implement
+    ``_write_meta``.
+
+    Hyper-parameters: ``Estimator(config=None, **overrides)``. ``config`` is the task's config
+    object (``CONFIG``; :meth:`default_config` when omitted); ``overrides`` are any of its fields
+    or of :class:`~lstmkit.config.TrainConfig`'s, flat (``lr=1e-3``) or as ``train={...}``. An
+    unknown name is an error naming the estimator. Each subclass gets a signature and a
+    ``Parameters`` section generated from its config, so ``help()`` and ``inspect.signature``
+    list every parameter with its default.
+    """
 
     TASK: str = ""
+    CONFIG: type | None = None              # the task's config dataclass, with a nested ``train``
+    _NOT_PARAMETERS: frozenset[str] = frozenset()   # config fields the estimator sets itself
+
+    def __init__(self, config=None, **overrides: Any):
+        self.config = self._resolve_config(config, overrides)
+
+    def __init_subclass__(cls, **kwargs: Any):
+        super().__init_subclass__(**kwargs)
+        if cls.CONFIG is not None and "__init__" not in cls.__dict__:
+            cls.__signature__ = _signature(cls)
+            cls.__doc__ = (cls.__doc__ or "").rstrip() + "\n\n" + _parameters_doc(cls)
+
+    # -- hyper-parameters -----------------------------------------------------------------------
+    @classmethod
+    def default_config(cls):
+        """The config this estimator starts from when none is given."""
+        return cls.CONFIG()
+
+    @classmethod
+    def parameter_names(cls) -> list[str]:
+        """Every keyword parameter: the config's fields, then the train config's."""
+        own = [f.name for f in dataclasses.fields(cls.CONFIG) if f.name not in {"train", *cls._NOT_PARAMETERS}]
+        return own + [f.name for f in dataclasses.fields(TrainConfig)]
+
+    @classmethod
+    def _resolve_config(cls, config, overrides: dict[str, Any]):
+        """``config`` (or the defaults) with ``overrides`` applied; settings not overridden keep
+        the config's values, so a task's own defaults never replace what the caller gave."""
+        if config is None:
+            config = cls.default_config()
+        elif not isinstance(config, cls.CONFIG):
+            name = cls.CONFIG.__name__
+            raise LstmkitError(f"`config` of {cls.__name__} must be a {name}, got {type(config).__name__}",
+                               f"pass {name}(...) or keyword arguments")
+        known = cls.parameter_names()
+        for name in overrides:
+            if name not in known and name != "train":
+                close = difflib.get_close_matches(name, known, 1)
+                raise LstmkitError(f"{cls.__name__} has no parameter {name!r}",
+                                   f"did you mean {close[0]!r}?" if close else f"its parameters: {', '.join(known)}")
+        task, train = split_train_params(overrides)
+        base = config.to_dict()
+        return cls._build_config({**base, **task, "train": {**base.pop("train"), **train}})
+
+    @classmethod
+    def _build_config(cls, params: dict[str, Any]):
+        """The config object of nested ``params`` (a task may convert values first)."""
+        return cls.CONFIG.from_dict(params)
 
     # -- construction from a run's lstmkit.json ------------------------------------------------
     @staticmethod
@@ -40,6 +106,54 @@ class RunEstimator(ABC):
         est.config_ = est.config
         est.data_summary_ = meta.get("data", {})
         return est
+
+    # -- training ------------------------------------------------------------------------------
+    def _train_and_save(self, train_config, train_batches, val_batches=None, *, loss_fn: Callable | None = None,
+                        out: str | Path | None = None, run_dir: str | Path | None = None, resume: bool = False,
+                        callbacks: Iterable = (), metrics: Callable[[], dict[str, Any]],
+                        plots: Callable[[Path], None] | None = None):
+        """Train ``self.net_`` the one way every task does, after its data and network are ready.
+
+        1. check ``train_config`` (:meth:`Trainer.check_config`): a bad setting fails before any
+           folder exists; under torchrun this joins the process group;
+        2. with ``out``, create ``out/<task>-<stamp>`` on rank 0 and share its name with every
+           rank (``run_dir`` names the folder exactly instead; ``resume`` continues it);
+        3. on rank 0 write the task's state and ``lstmkit.json`` with status ``training``;
+        4. train; Ctrl-C marks the run ``interrupted`` and re-raises
+           :class:`~lstmkit.train.TrainingInterrupted` (the last checkpoint resumes it);
+        5. ``self.metrics_ = metrics()`` on the trained network (moved to the CPU, eval mode);
+        6. on rank 0 draw ``plots(run_dir)``, then save: ``finished`` in ``lstmkit.json`` means the
+           folder is complete. Every rank waits for it before going on.
+
+        Sets ``run_dir_``, ``result_``, ``train_seconds_`` and ``metrics_``; returns ``self``.
+        """
+        from lstmkit.train import Trainer, distributed      # torch: only once something trains
+        device = Trainer.check_config(train_config, loss_fn)
+        main = distributed.is_main()
+        if run_dir is None and out is not None:
+            run_dir = distributed.broadcast_str(str(new_run_dir(out, self.TASK)) if main else None, device)
+        self.run_dir_ = Path(run_dir) if run_dir is not None else None
+        writes = self.run_dir_ is not None and main
+        if writes and not resume:
+            self._write_state(self.run_dir_)
+            self._write_meta(self.run_dir_, status="training")
+        trainer = Trainer(train_config, run_dir=self.run_dir_, callbacks=callbacks, loss_fn=loss_fn)
+        t0 = time.perf_counter()
+        try:
+            self.result_ = trainer.fit(self.net_, train_batches, val_batches, resume=resume)
+        except TrainingInterrupted:
+            if writes:
+                self._write_meta(self.run_dir_, status="interrupted")
+            raise
+        self.train_seconds_ = time.perf_counter() - t0
+        self.net_.to("cpu").eval()
+        self.metrics_ = metrics()
+        if writes:
+            if plots is not None:
+                plots(self.run_dir_)
+            self.save(self.run_dir_)
+        distributed.barrier()
+        return self
 
     # -- fitted state --------------------------------------------------------------------------
     def _check_fitted(self) -> None:
@@ -62,6 +176,30 @@ class RunEstimator(ABC):
 
     def _write_state(self, run_dir: Path) -> None:
         """JSON files beside the weights (vocabularies, scalers); none by default."""
+
+    @classmethod
+    def load(cls, path: str | Path):
+        """Load a finished run folder: weights from safetensors, the task's state from JSON (nothing
+        is unpickled). A missing or malformed entry is one error naming the folder."""
+        meta, weights = read_run(path, cls.TASK)
+        path = Path(path)
+        cls._check_run(meta, path)
+        try:
+            est = cls._restored(meta)
+            est._load_state(path, meta)
+            est.net_ = est._build_net()
+        except (KeyError, TypeError, ValueError, OSError) as e:
+            raise LstmkitError(f"{path} has a missing or malformed {META_FILE} or state file ({e})",
+                               "the run folder was edited or damaged; retrain the model") from None
+        est._attach_weights(path, weights)
+        return est
+
+    @classmethod
+    def _check_run(cls, meta: dict[str, Any], path: Path) -> None:
+        """Refuse a run this class cannot load before reading it (e.g. another kind); none by default."""
+
+    def _load_state(self, run_dir: Path, meta: dict[str, Any]) -> None:
+        """Restore what ``_write_state`` wrote and the fitted attributes in ``meta``; none by default."""
 
     @abstractmethod
     def _write_meta(self, run_dir: Path, status: str) -> None:
@@ -100,3 +238,116 @@ class RunEstimator(ABC):
         if source is None:
             raise LstmkitError(f"{run_dir} was trained on {what}", again)
         return source
+
+
+def load_run(run: str | Path, task: str):
+    """The fitted estimator of a finished ``task`` run, through the room's ``load`` found by name.
+
+    A task that needs another task's run (speech fusing an ``lm`` run) loads it here, so that no
+    task imports another. A run of another task is an error naming both."""
+    read_meta(run, task)
+    try:
+        room = importlib.import_module(f"lstmkit.tasks.{task}")
+    except ModuleNotFoundError:
+        raise LstmkitError(f"this lstmkit has no {task!r} task", "upgrade lstmkit, or do without that run") from None
+    return room.load(run)
+
+
+class RoomRegistry(Mapping):
+    """Task name -> what each room's ``tasks/<task>/<module>.py`` supplies, found by name.
+
+    The rooms are listed from the files on disk (nothing is imported until a task is looked
+    up), so ``compare`` and ``tune`` know every task without importing one. ``build(module)``
+    turns a room's module into the entry; ``register(name, entry)`` adds one from outside.
+    """
+
+    def __init__(self, module: str, build: Callable[[Any], Any]):
+        self.module, self.build = module, build
+        self.extra: dict[str, Any] = {}
+
+    def _rooms(self) -> list[str]:
+        return sorted(p.parent.name for p in Path(__file__).parent.glob(f"*/{self.module}.py"))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys([*self._rooms(), *self.extra]))
+
+    def __len__(self) -> int:
+        return len(list(iter(self)))
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.extra or name in self._rooms()
+
+    def __getitem__(self, name: str) -> Any:
+        if name in self.extra:
+            return self.extra[name]
+        if name not in self._rooms():
+            raise KeyError(name)
+        return self.build(importlib.import_module(f"lstmkit.tasks.{name}.{self.module}"))
+
+    def register(self, name: str, entry: Any) -> None:
+        self.extra[name] = entry
+
+
+class TuneHooks:
+    """A room's ``tune_keys``, ``tune_check`` and ``tune_trial`` (see :mod:`lstmkit.tune`), made
+    from its estimator.
+
+    A trial's flat ``params`` hold the data under ``data`` and the keyword arguments of ``fit``
+    named in ``files`` (e.g. ``val_data``); the rest are the estimator's parameters. ``choose``
+    (optional) picks the estimator class from ``params`` and removes what it reads.
+    """
+
+    def __init__(self, estimator: type, files: tuple[str, ...] = (), check_files: tuple[str, ...] = (),
+                 choose: Callable[[dict[str, Any]], type] | None = None, extra_keys: tuple[str, ...] = ()):
+        self.estimator, self.files, self.check_files = estimator, files, check_files
+        self.choose, self.extra_keys = choose, extra_keys
+
+    def keys(self) -> set[str]:
+        """The settings a search space may name."""
+        return set(self.estimator.parameter_names()) | set(self.extra_keys)
+
+    def _split(self, params: dict[str, Any]):
+        params = dict(params)
+        data = params.pop("data", None)
+        files = {k: str(v) for k, v in ((k, params.pop(k, None)) for k in self.files) if v is not None}
+        if data is None and files.get("src_file") is None:
+            raise LstmkitError("no data given", "pass --data FILE (or 'data:' in the --config file)")
+        cls = self.choose(params) if self.choose is not None else self.estimator
+        return cls(**params), None if data is None else str(data), files
+
+    def check(self, params: dict[str, Any]) -> None:
+        """Fail before the first trial on settings or data no trial could use."""
+        est, data, files = self._split(params)
+        est.check(data, **{k: v for k, v in files.items() if k in self.check_files})
+
+    def trial(self, params: dict[str, Any], callback) -> float:
+        """Train with ``params``; the best validation loss (``callback`` sees every epoch)."""
+        est, data, files = self._split(params)
+        return est.fit(data, callbacks=[callback], **files).result_.best_val_loss
+
+
+def _signature(cls) -> inspect.Signature:
+    config, train = cls.default_config(), cls.default_config().train
+    types = {f.name: f.type for f in (*dataclasses.fields(cls.CONFIG), *dataclasses.fields(TrainConfig))}
+    train_names = {f.name for f in dataclasses.fields(TrainConfig)}
+    params = [inspect.Parameter("config", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None,
+                                annotation=f"{cls.CONFIG.__name__} | None")]
+    for name in cls.parameter_names():
+        default = getattr(train, name) if name in train_names else getattr(config, name)
+        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
+                                        annotation=types[name]))
+    return inspect.Signature(params)
+
+
+def _parameters_doc(cls) -> str:
+    from lstmkit.cli_config import field_help          # the same help text as the CLI's flags
+    try:
+        comments = {**field_help(TrainConfig), **field_help(cls.CONFIG)}
+    except (OSError, TypeError):                        # no source to read (frozen, -OO)
+        comments = {}
+    lines = [f"Parameters (fields of :class:`{cls.CONFIG.__name__}` and :class:`TrainConfig`; "
+             f"pass ``config=`` to start from a config object):", ""]
+    for p in list(_signature(cls).parameters.values())[1:]:
+        note = comments.get(p.name, "")
+        lines.append(f"    {p.name} = {p.default!r}" + (f"  -- {note}" if note else ""))
+    return "\n".join(lines)

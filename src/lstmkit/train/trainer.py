@@ -105,14 +105,10 @@ class Trainer:
 
     def __init__(self, config: TrainConfig, run_dir: Path | None = None,
                  callbacks: Iterable[Callback] = (), loss_fn: Callable | None = None):
-        _validate(config)
+        self.device = self.check_config(config, loss_fn)
         self.config = config
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.loss_fn = loss_fn or make_loss(config.loss)
-        dist.setup(config.device)
-        self.device = resolve_device(config.device)
-        if config.precision == "bf16" and self.device.type == "cuda" and not torch.cuda.is_bf16_supported():
-            raise LstmkitError("this GPU does not support bf16", "use --precision fp32")
         self.is_main = dist.is_main()
         self.progress = ProgressDisplay(config.progress if self.is_main else "off")
         self.callbacks: list[Callback] = [self.progress, *callbacks]
@@ -125,6 +121,22 @@ class Trainer:
         self.start_epoch = 0
         self.lr = config.lr
         self.global_step = 0
+
+    @staticmethod
+    def check_config(config: TrainConfig, loss_fn: Callable | None = None) -> torch.device:
+        """Check ``config`` as the constructor does and return the training device.
+
+        Settings, device and bf16 support are checked, and ``config.loss`` too unless a
+        ``loss_fn`` is given; under torchrun the process group is joined. Nothing else is built,
+        so an estimator calls this before it creates a run folder."""
+        _validate(config)
+        if loss_fn is None:
+            make_loss(config.loss)
+        dist.setup(config.device)
+        device = resolve_device(config.device)
+        if config.precision == "bf16" and device.type == "cuda" and not torch.cuda.is_bf16_supported():
+            raise LstmkitError("this GPU does not support bf16", "use --precision fp32")
+        return device
 
     # -- the loop ------------------------------------------------------------------------
     def fit(self, model: nn.Module, train_batches, val_batches=None, resume: bool = False,

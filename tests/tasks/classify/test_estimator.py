@@ -105,3 +105,20 @@ def test_val_frac_outside_zero_one(frac, series, tiny):
     seqs, labels = series(20)
     with pytest.raises(LstmkitError, match=r"val_frac.*\[0, 1\)"):
         SequenceClassifier(val_frac=frac, unequal_length=True, **tiny).fit(seqs, labels)
+
+
+def test_series_defaults_never_override_the_callers_settings(tmp_path, series, tiny):
+    seqs, labels = series(40)
+    given = {"max_epochs": 1, "batch_size": 64, "patience": 2}
+    for clf in (SequenceClassifier(train=given, unequal_length=True, **tiny),      # nested, as the CLI passes
+                SequenceClassifier(**given, unequal_length=True, **tiny)):        # flat keywords
+        t = clf.config.train
+        assert (t.max_epochs, t.batch_size, t.patience) == (1, 64, 2)
+        assert t.lr_patience == 15 and clf.config.dropout == 0.1       # left out: the series defaults
+    clf.fit(seqs, labels, out=tmp_path)
+    assert clf.result_.epochs_run == 1
+    saved = json.loads((clf.run_dir_ / "lstmkit.json").read_text())["config"]["train"]
+    assert (saved["max_epochs"], saved["batch_size"], saved["patience"]) == (1, 64, 2)
+    t = SequenceClassifier().config.train
+    assert (t.max_epochs, t.batch_size, t.patience) == (200, 16, 40)
+    assert TextClassifier().config.train.batch_size == 64            # text keeps ClassifyConfig's defaults

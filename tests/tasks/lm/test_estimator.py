@@ -104,7 +104,15 @@ def test_unfitted_and_bad_settings():
         LanguageModel(level="byte").fit(["abc", "def"])
     with pytest.raises(LstmkitError, match="not causal"):
         LanguageModel(model="bilstm", progress="off").fit(["abc", "def"])
-    with pytest.raises(LstmkitError, match="unknown config key"):
+    with pytest.raises(LstmkitError, match="LanguageModel has no parameter .hidden. — did you mean .hidden_size"):
         LanguageModel(hidden=3)
     with pytest.raises(LstmkitError, match="1 line"):
         LanguageModel().fit(["just one line"])
+
+
+def test_a_run_with_a_missing_state_file_is_one_clear_error(tmp_path, tiny, sentences):
+    lm = LanguageModel(**{**tiny, "max_epochs": 1}).fit(sentences(40), out=tmp_path)
+    (lm.run_dir_ / "vocab.json").unlink()
+    with pytest.raises(LstmkitError, match="missing or malformed") as e:
+        LanguageModel.load(lm.run_dir_)
+    assert "vocab.json" in str(e.value) and "retrain" in e.value.hint

@@ -4,6 +4,7 @@ import torch
 
 from lstmkit import LanguageModel
 from lstmkit.errors import LstmkitError
+from lstmkit.nn.scoring import TokenScorer
 
 
 def _teacher_forced(lm, text):
@@ -39,6 +40,7 @@ def word_lm(tiny, sentences):
 
 def test_word_scorer_interface(word_lm):
     sc = word_lm.scorer()
+    assert isinstance(sc, TokenScorer) and sc.end == "</s>"               # the interface decoders fuse
     assert sc.level == "word" and "</s>" in sc.vocab and "<unk>" in sc.vocab
     assert "<pad>" not in sc.vocab and "<bos>" not in sc.vocab
     s = sc.advance(sc.initial(), "the")

@@ -117,13 +117,13 @@ def test_bad_files_at_transcribe_and_evaluate(ctc_run, tmp_path, capsys):
 
 
 def test_ctrl_c_then_resume_equals_an_uninterrupted_run(capsys, monkeypatch, corpus, cfg, tmp_path):
-    from lstmkit.tasks.speech import estimator
+    from lstmkit.tasks.speech.features import FeatureBatches
     args = ["speech", "train", "--data", corpus / "test.csv", "--config", cfg, "--batch-size", "8", "--spec-augment"]
     code, _, err = cli(capsys, *args, "--out", tmp_path / "full")
     assert code == 0, err
     full = next((tmp_path / "full").iterdir())
 
-    real_iter, seen = estimator._Batches.__iter__, []
+    real_iter, seen = FeatureBatches.__iter__, []
 
     def interrupted(self):            # Ctrl-C at the 2nd training batch of epoch 2
         for k, batch in enumerate(real_iter(self)):
@@ -133,14 +133,14 @@ def test_ctrl_c_then_resume_equals_an_uninterrupted_run(capsys, monkeypatch, cor
                     raise KeyboardInterrupt
             yield batch
 
-    monkeypatch.setattr(estimator._Batches, "__iter__", interrupted)
+    monkeypatch.setattr(FeatureBatches, "__iter__", interrupted)
     code, _, err = cli(capsys, *args, "--out", tmp_path / "cut")
     assert code == 130 and "interrupted after epoch 1" in err
     run = next((tmp_path / "cut").iterdir())
     assert f"lstmkit speech train --resume {run}" in err
     assert not (run / "model.safetensors").exists()
 
-    monkeypatch.setattr(estimator._Batches, "__iter__", real_iter)
+    monkeypatch.setattr(FeatureBatches, "__iter__", real_iter)
     code, out, err = cli(capsys, "speech", "train", "--resume", run)
     assert code == 0, err
     assert "WER" in out

@@ -80,12 +80,12 @@ def test_speed_perturb_stretches_within_the_range_and_keeps_the_shape():
 
 
 def test_training_batches_stretch_each_clip_only_when_asked():
-    from lstmkit.tasks.speech.estimator import _Batches
+    from lstmkit.tasks.speech.features import FeatureBatches
     feats = [torch.randn(50, 4) for _ in range(6)]
     torch.manual_seed(0)
-    plain = [lengths.tolist() for (x, lengths), _ in _Batches(feats, list(range(6)), "classify", 3, True)]
+    plain = [lengths.tolist() for (x, lengths), _ in FeatureBatches(feats, list(range(6)), "classify", 3, True)]
     assert all(n == 50 for batch in plain for n in batch)
     stretched = [lengths.tolist() for (x, lengths), _ in
-                 _Batches(feats, list(range(6)), "classify", 3, True, speed=0.2, min_frames=45)]
+                 FeatureBatches(feats, list(range(6)), "classify", 3, True, speed=0.2, min_frames=45)]
     flat = [n for batch in stretched for n in batch]
     assert all(45 <= n <= 60 for n in flat) and len(set(flat)) > 1

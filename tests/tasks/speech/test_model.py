@@ -50,7 +50,7 @@ def test_ctc_training_step_lowers_the_loss():
 
 
 def test_speech_seq2seq_reuses_the_translation_decoder():
-    from lstmkit.tasks.translate.decode import beam_search, greedy_search
+    from lstmkit.nn.seq2seq import beam_search, greedy_search
     torch.manual_seed(0)
     net = SpeechSeq2Seq(6, 9, subsample=1, channels=8, embed_dim=8, hidden_size=8, num_layers=1,
                         dropout=0.0).eval()

@@ -70,5 +70,15 @@ def test_unfitted_and_bad_params():
         Translator().translate(["a"])
     with pytest.raises(LstmkitError, match="unknown attention"):
         Translator(attention="luong-ish").fit([("a b", "c d")] * 4)
-    with pytest.raises(LstmkitError, match="unknown config key"):
+    with pytest.raises(LstmkitError, match="Translator has no parameter .colour."):
         Translator(colour="blue")
+
+
+def test_copy_task_learns_to_exact_match(pairs, tiny):
+    from lstmkit import Translator
+    data = pairs(400, seed=1, copy=True)
+    tr = Translator(**{**tiny, "max_epochs": 20, "patience": 20, "hidden_size": 32, "attention": "bahdanau"}).fit(
+        data, val_data=pairs(30, seed=2, copy=True))
+    test = [s for s, _ in pairs(50, seed=3, copy=True)]
+    assert tr.translate(test, beam=1) == test
+    assert tr.translate(test, beam=3) == test

@@ -64,7 +64,7 @@ def _opt(p) -> str | None:
 
 
 def _report(est) -> None:
-    from lstmkit.tasks.classify.metrics import format_report
+    from lstmkit.train.metrics import format_report
     for part, m in est.metrics_.items():
         typer.echo(f"\n{'Test' if part == 'test' else 'Validation'} metrics, {format_report(m)}")
     r = est.result_
@@ -115,7 +115,7 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
              as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a report.")):
     """Accuracy, macro-F1, per-class precision/recall, ROC-AUC (two classes) on labelled data."""
     from lstmkit.tasks.classify.estimator import load_classifier
-    from lstmkit.tasks.classify.metrics import format_report
+    from lstmkit.train.metrics import format_report
     est = load_classifier(run)
     metrics = est.evaluate(_read_input(est, str(data), encoding))
     typer.echo(json.dumps(metrics, indent=2) if as_json else format_report(metrics))

@@ -9,287 +9,31 @@
 """
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 import json
-import time as _time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from lstmkit.version import __version__
-from lstmkit.config import require_positive_int as _positive, split_train_params
-from lstmkit.tasks.classify.config import ClassifyConfig
-from lstmkit.data.batching import TRUNCATE_MODES, BucketBatches, truncate
-from lstmkit.data.scaling import SCALER_KINDS, Scaler
-from lstmkit.data.vocab import PAD_ID, TOKENIZERS, load_vectors, make_tokenizer, tokenizer_from_dict
+from lstmkit.data.batching import truncate
+from lstmkit.data.scaling import Scaler
+from lstmkit.data.vocab import load_vectors, make_tokenizer, tokenizer_from_dict
 from lstmkit.errors import LstmkitError
-from lstmkit.nn.zoo import ENCODERS
-from lstmkit.tasks._base import RunEstimator
-from lstmkit.runs import FORMAT_VERSION, META_FILE, atomic_write, new_run_dir, read_meta, read_run, write_json
-from lstmkit.tasks.classify.data import (SeriesData, TextData, check_classes, check_known_labels, read_series,
-                                         read_texts, stratified_split)
-from lstmkit.tasks.classify.metrics import classification_metrics, plot_confusion
-from lstmkit.tasks.classify.model import POOLINGS, ClassificationLoss, ClassifierNet
-from lstmkit.train import Trainer, TrainingInterrupted, TrainResult
+from lstmkit.tasks.classify.classifier import TASK, Classifier
+from lstmkit.runs import atomic_write, read_meta
+from lstmkit.tasks.classify.data import SeriesData, TextData, read_series, read_texts
 
 __all__ = ["TextClassifier", "SequenceClassifier", "load_classifier", "TASK", "VOCAB_FILE"]
 
-TASK = "classify"
 VOCAB_FILE = "vocab.json"
-_EVAL_BATCH = 256
 
 
-class _Classifier(RunEstimator, ABC):
-    """Shared machinery; the subclasses say how data is read and turned into tensors."""
-
-    TASK = TASK
-    kind = ""                               # "text" | "series"
-    _defaults: dict[str, Any] = {}
-
-    @staticmethod
-    def _params_from_config(config: dict[str, Any]) -> dict[str, Any]:
-        return _flatten(config)             # the kind is the class, not a parameter
-
-    def __init__(self, **params: Any):
-        self.config = _config_from_params({**self._defaults, **params}, series=self.kind == "series")
-
-    # -- fitting ---------------------------------------------------------------------------
-    def fit(self, data, y=None, *, val_data=None, test_data=None, out: str | Path | None = None,
-            run_dir: str | Path | None = None, resume: bool = False, **overrides: Any):
-        """Train on ``data`` (path, DataFrame, or sequences with labels ``y``).
-
-        ``overrides`` are config keys for this fit (``text=``, ``label=``, …). Without
-        ``val_data`` a stratified, seeded ``val_frac`` of ``data`` is held out for early stopping;
-        ``val_frac=0`` holds nothing out and early stopping, the learning-rate schedule and the
-        restored weights follow the training loss (the UCR protocol of LSTM-FCN, for training
-        sets too small to spare a validation part).
-        ``test_data`` (optional) is scored once at the end. With ``out`` a run folder
-        ``out/classify-<timestamp>`` is created, only after every input has passed its checks.
-        """
-        cfg = _config_from_params({**_flatten(self.config.to_dict()), **overrides}, series=self.kind == "series")
-        _validate(cfg, self.kind)
-        full = self._read(data, cfg, y=y)
-        classes = check_classes(full.labels)
-        if val_data is not None:
-            train, val = full, self._read(val_data, cfg)
-            check_known_labels(val.labels, classes)
-        elif cfg.val_frac == 0:
-            train, val = full, None
-        else:
-            train_idx, val_idx = stratified_split(full.labels, cfg.val_frac, cfg.train.seed)
-            train, val = full.subset(train_idx), full.subset(val_idx)
-            check_classes(train.labels, "the training part after the validation split")
-        test = None
-        if test_data is not None:
-            test = self._read(test_data, cfg)
-            check_known_labels(test.labels, classes)
-
-        self.config_, self.classes_ = cfg, classes
-        self._fit_preprocessing(train, cfg)
-        index = {c: k for k, c in enumerate(classes)}
-        y_train = torch.tensor([index[v] for v in train.labels], dtype=torch.long)
-        counts = torch.bincount(y_train, minlength=len(classes))
-        self.majority_ = int(counts.argmax())
-        weights = None
-        if cfg.class_weight == "balanced":
-            weights = (len(y_train) / (len(classes) * counts.clamp(min=1).double())).float()
-        self.class_weights_ = None if weights is None else weights.tolist()
-        x_train = self._encode(train)
-        self.data_summary_ = self._summary(full, train, val, test, data, val_data, test_data, x_train)
-
-        torch.manual_seed(cfg.train.seed)
-        self.net_ = self._build_net()
-        vectors = self._pretrained_vectors(cfg)
-        if vectors is not None:
-            with torch.no_grad():
-                self.net_.embedding.weight.copy_(vectors)
-            self.net_.embedding.weight.requires_grad_(not cfg.freeze_vectors)
-
-        loss = ClassificationLoss(len(classes), weights)
-        Trainer(cfg.train, loss_fn=loss)      # validates device before any folder exists
-        if run_dir is None and out is not None:
-            run_dir = new_run_dir(out, TASK)
-        self.run_dir_ = Path(run_dir) if run_dir is not None else None
-        trainer = Trainer(cfg.train, run_dir=self.run_dir_, loss_fn=loss)
-        if self.run_dir_ is not None and not resume:
-            self._write_state(self.run_dir_)
-            self._write_meta(self.run_dir_, status="training")
-
-        pad = PAD_ID if self.kind == "text" else 0.0
-        train_batches = BucketBatches(x_train, y_train, cfg.train.batch_size, shuffle=True, bucket=cfg.bucket,
-                                      pad_value=pad)
-        val_batches = None
-        if val is not None:
-            x_val = self._encode(val)
-            y_val = torch.tensor([index[v] for v in val.labels], dtype=torch.long)
-            val_batches = BucketBatches(x_val, y_val, _EVAL_BATCH, pad_value=pad)
-        try:
-            self.result_: TrainResult = trainer.fit(self.net_, train_batches, val_batches, resume=resume)
-        except TrainingInterrupted:
-            if self.run_dir_ is not None:
-                self._write_meta(self.run_dir_, status="interrupted")
-            raise
-        self.net_.to("cpu").eval()
-        self.metrics_ = ({"val": self._metrics(x_val, val.labels)} if val is not None
-                         else {"train": self._metrics(x_train, train.labels)})
-        if test is not None:
-            self.metrics_["test"] = self._metrics(self._encode(test), test.labels)
-        if self.run_dir_ is not None:
-            self.save(self.run_dir_)
-            self._plots(self.run_dir_)
-        return self
-
-    @classmethod
-    def resume(cls, run_dir: str | Path, data=None):
-        """Continue an interrupted run from its last checkpoint (same config, same data files)."""
-        meta = cls._unfinished_meta(run_dir)
-        est = _class_for(meta, run_dir)._from_config(meta["config"])
-        d = meta.get("data", {})
-        source = cls._resume_source(meta, run_dir, data, "in-memory data", "pass the data again with --data")
-        return est.fit(source, val_data=d.get("val_source"), test_data=d.get("test_source"),
-                       run_dir=run_dir, resume=True)
-
-    # -- using a fitted model --------------------------------------------------------------
-    def predict_proba(self, data) -> np.ndarray:
-        """Class probabilities ``[N, C]``, columns in the order of ``classes_``."""
-        self._check_fitted()
-        return self._proba(self._encode(self._read(data, self.config_, require_label=False)))
-
-    def predict(self, data) -> np.ndarray:
-        """The most probable label of each sequence, as the user's label strings ``[N]``."""
-        return np.asarray(self.classes_, dtype=object)[self.predict_proba(data).argmax(axis=1)]
-
-    def evaluate(self, data) -> dict[str, Any]:
-        """Accuracy, macro-F1, per-class precision/recall, ROC-AUC (two classes), confusion matrix.
-
-        Labels that training never saw are an error.
-        """
-        self._check_fitted()
-        d = self._read(data, self.config_)
-        check_known_labels(d.labels, self.classes_)
-        return self._metrics(self._encode(d), d.labels)
-
-    # -- persistence -----------------------------------------------------------------------
-
-    @classmethod
-    def load(cls, path: str | Path):
-        """Load a finished run folder (weights from safetensors, state from JSON; nothing unpickled)."""
-        meta, weights = read_run(path, TASK)
-        if cls is not _class_for(meta, path):
-            other = _class_for(meta, path).__name__
-            raise LstmkitError(f"{path} holds a {meta.get('kind')} classifier, not a {cls.kind} one",
-                               f"load it with {other}.load")
-        try:
-            est = cls._restored(meta)
-            est.classes_ = list(meta["classes"])
-            est.majority_ = meta.get("majority")
-            est.class_weights_ = meta.get("class_weights")
-            est._load_state(Path(path), meta)
-            est.net_ = est._build_net()
-        except (KeyError, TypeError, ValueError) as e:
-            raise LstmkitError(f"{path}/{META_FILE} is missing or has a malformed entry ({e})",
-                               "the file was edited or damaged; retrain the model") from None
-        est._attach_weights(Path(path), weights)
-        return est
-
-    # -- internals -------------------------------------------------------------------------
-
-    @torch.no_grad()
-    def _proba(self, seqs: list[torch.Tensor]) -> np.ndarray:
-        self.net_.eval()
-        out = np.zeros((len(seqs), len(self.classes_)))
-        pad = PAD_ID if self.kind == "text" else 0.0
-        for idx, x, lengths in BucketBatches(seqs, None, _EVAL_BATCH, pad_value=pad).iter_indexed():
-            logits = self.net_(x, lengths)
-            if len(self.classes_) == 2:
-                p1 = torch.sigmoid(logits).double().numpy()
-                out[idx.numpy()] = np.stack([1.0 - p1, p1], axis=1)
-            else:
-                out[idx.numpy()] = torch.softmax(logits, dim=-1).double().numpy()
-        return out
-
-    def _metrics(self, seqs: list[torch.Tensor], labels: list[str]) -> dict[str, Any]:
-        index = {c: k for k, c in enumerate(self.classes_)}
-        return classification_metrics([index[v] for v in labels], self._proba(seqs), self.classes_,
-                                      majority=self.majority_)
-
-    def _plots(self, run_dir: Path) -> None:
-        from lstmkit.inspect.plots import plot_history
-        plots = run_dir / "plots"
-        plot_history(self.result_.history, plots / "loss.png", self.result_.best_epoch)
-        part = next(p for p in ("test", "val", "train") if p in self.metrics_)
-        m = self.metrics_[part]
-        name = {"test": "test", "val": "validation", "train": "training"}[part]
-        plot_confusion(m["confusion"]["matrix"], self.classes_, plots / "confusion.png",
-                       title=f"{name} set: accuracy {m['accuracy']:.3f}")
-
-    def _write_meta(self, run_dir: Path, status: str) -> None:
-        cfg = self.config_
-        meta = {
-            "format_version": FORMAT_VERSION, "lstmkit_version": __version__, "task": TASK,
-            "kind": self.kind, "status": status, "written": _time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "config": cfg.to_dict(),
-            "classes": self.classes_,
-            "majority": self.majority_,
-            "class_weights": self.class_weights_,
-            "preprocessing": self._preprocessing_meta(),
-            "model": {"class": "ClassifierNet", "n_classes": len(self.classes_), **self._net_shape(),
-                      "parameters": sum(p.numel() for p in self.net_.parameters())},
-            "data": self.data_summary_,
-        }
-        training = self._training_meta()
-        if training is not None:
-            meta["training"] = training
-        write_json(run_dir / META_FILE, meta)
-
-    def _build_net(self) -> ClassifierNet:
-        cfg = self.config_
-        return ClassifierNet(len(self.classes_), **self._net_shape(), embed_dim=cfg.embed_dim, encoder=cfg.model,
-                             hidden_size=cfg.hidden_size, num_layers=cfg.num_layers, dropout=cfg.dropout,
-                             pooling=cfg.pooling, pad_id=PAD_ID)
-
-    def _summary(self, full, train, val, test, data, val_data, test_data, x_train) -> dict[str, Any]:
-        lengths = np.array([len(s) for s in x_train])
-        counts = {c: int(n) for c, n in zip(*np.unique(np.asarray(full.labels), return_counts=True))}
-        return {"rows": len(full), "classes": counts, "dropped_empty": int(getattr(full, "n_dropped", 0)),
-                "split": {"train": len(train), "val": len(val) if val is not None else 0, "test": len(test) if test is not None else 0},
-                "train_length": {"mean": float(lengths.mean()), "max": int(lengths.max())},
-                "source": _source(data), "val_source": _source(val_data), "test_source": _source(test_data)}
-
-    # -- what each kind of input (text, numeric) supplies -------------------------------
-    @abstractmethod
-    def _read(self, data, cfg: ClassifyConfig, y=None, require_label: bool = True): ...
-
-    @abstractmethod
-    def _fit_preprocessing(self, train, cfg: ClassifyConfig) -> None: ...
-
-    @abstractmethod
-    def _encode(self, d) -> list[torch.Tensor]: ...
-
-    @abstractmethod
-    def _net_shape(self) -> dict[str, int]: ...
-
-    @abstractmethod
-    def _preprocessing_meta(self) -> dict[str, Any]: ...
-
-    @abstractmethod
-    def _load_state(self, run_dir: Path, meta: dict[str, Any]) -> None: ...
-
-    def _pretrained_vectors(self, cfg: ClassifyConfig):
-        return None
-
-    def _write_state(self, run_dir: Path) -> None:
-        pass
-
-
-class TextClassifier(_Classifier):
+class TextClassifier(Classifier):
     """Classify texts: tokenizer + vocabulary → embedding → zoo encoder (bilstm) → pooling → head.
 
-    Hyper-parameters are those of :class:`~lstmkit.config.ClassifyConfig` and
-    :class:`~lstmkit.config.TrainConfig` as keyword arguments (``tokenizer``, ``max_len``,
-    ``pooling``, ``model``, ``hidden_size``, ``max_epochs``, ``lr``, ``seed``, …).
+    Hyper-parameters: a :class:`~lstmkit.config.ClassifyConfig` and/or any of its fields and
+    :class:`~lstmkit.config.TrainConfig`'s as keyword arguments (listed below).
 
     Data: a CSV / TSV / JSONL path (columns ``text`` and ``label``, or as configured), a folder
     with one sub-folder of ``.txt`` files per class, a DataFrame, or a list of texts with ``y``.
@@ -369,14 +113,16 @@ class TextClassifier(_Classifier):
             raise LstmkitError(f"{p} is corrupt", "retrain the model") from None
 
 
-class SequenceClassifier(_Classifier):
+class SequenceClassifier(Classifier):
     """Classify numeric sequences (univariate or multivariate, equal or unequal length):
     linear front-end → zoo encoder → pooling → head. Features are standardised on train only.
 
     Data: UCR ``.tsv`` (label first, one series per line), long-format ``.csv`` or DataFrame
     (``sample, t, features…, label``), or arrays ``[N, T]`` / ``[N, T, F]`` / a list of
     ``[T_i, F]`` with labels ``y``. Same hyper-parameters and attributes as
-    :class:`TextClassifier`, with ``scaler_`` instead of ``tokenizer_``.
+    :class:`TextClassifier`, with ``scaler_`` instead of ``tokenizer_``. Settings left out take
+    the numeric defaults (``max_epochs`` 200, ``batch_size`` 16, ``patience`` 40, …), never over
+    what the caller gave.
     """
 
     kind = "series"
@@ -415,57 +161,4 @@ class SequenceClassifier(_Classifier):
 
 def load_classifier(path: str | Path) -> TextClassifier | SequenceClassifier:
     """Load a classify run folder with the class that wrote it."""
-    return _class_for(read_meta(path, TASK), path).load(path)
-
-
-def _class_for(meta: dict[str, Any], path) -> type:
-    kind = meta.get("kind")
-    if kind not in ("text", "series"):
-        raise LstmkitError(f"{path}/{META_FILE} names no classifier kind", "the file was damaged; retrain")
-    return TextClassifier if kind == "text" else SequenceClassifier
-
-
-def _config_from_params(params: dict[str, Any], series: bool) -> ClassifyConfig:
-    params, train = split_train_params(params)
-    if isinstance(params.get("features"), str):
-        params["features"] = [s.strip() for s in params["features"].split(",") if s.strip()]
-    params["series"] = series
-    return ClassifyConfig.from_dict({**params, "train": train})
-
-
-def _flatten(config: dict[str, Any]) -> dict[str, Any]:
-    config = dict(config)
-    config.pop("series", None)
-    return {**config.pop("train", {}), **config}
-
-
-def _validate(cfg: ClassifyConfig, kind: str) -> None:
-    for name in ("embed_dim", "hidden_size", "num_layers", "min_freq"):
-        _positive(name, getattr(cfg, name), f"--{name.replace('_', '-')}")
-    if cfg.max_len is not None:
-        _positive("max_len", cfg.max_len, "--max-len")
-    choices = {"model": ENCODERS, "pooling": POOLINGS, "truncate": TRUNCATE_MODES, "tokenizer": TOKENIZERS,
-               "scaler": SCALER_KINDS}
-    for name, known in choices.items():
-        if getattr(cfg, name) not in known:
-            raise LstmkitError(f"unknown {name} {getattr(cfg, name)!r}", f"use one of: {', '.join(known)}")
-    if cfg.class_weight not in (None, "none", "balanced"):
-        raise LstmkitError(f"unknown class_weight {cfg.class_weight!r}", "use balanced or none")
-    if cfg.class_weight == "none":
-        cfg.class_weight = None
-    if not 0.0 <= cfg.dropout < 1.0:
-        raise LstmkitError(f"`dropout` must be in [0, 1), got {cfg.dropout}", "pass --dropout 0.3, say")
-    if not 0.0 <= cfg.val_frac < 1.0:
-        raise LstmkitError(f"`val_frac` must be in [0, 1), got {cfg.val_frac}",
-                           "pass --val-frac 0.1, say, a --val file, or 0 to hold nothing out")
-    if cfg.vectors and kind != "text":
-        raise LstmkitError("word vectors apply to text only", "drop --vectors for numeric sequences")
-    t = cfg.train
-    _positive("max_epochs", t.max_epochs, "--epochs")
-    _positive("batch_size", t.batch_size, "--batch-size")
-    if not t.lr > 0:
-        raise LstmkitError(f"`lr` must be positive, got {t.lr}", "pass --lr 1e-3, say")
-
-
-def _source(data) -> str | None:
-    return str(Path(data).resolve()) if isinstance(data, (str, Path)) else None
+    return Classifier.class_for(read_meta(path, TASK), path).load(path)

@@ -18,18 +18,14 @@ import numpy as np
 import torch
 
 from lstmkit.version import __version__
-from lstmkit.config import (require_positive_int as _positive, flatten_config as _flatten,
-                            split_train_params)
 from lstmkit.data.batching import BucketBatches, pad_batch
 from lstmkit.errors import LstmkitError
-from lstmkit.nn.zoo import ENCODERS
 from lstmkit.tasks._base import RunEstimator
-from lstmkit.runs import FORMAT_VERSION, META_FILE, atomic_write, new_run_dir, read_run, write_json
-from lstmkit.tasks.lm.config import LEVELS, LMConfig
+from lstmkit.runs import FORMAT_VERSION, META_FILE, atomic_write, write_json
+from lstmkit.tasks.lm.config import LMConfig
 from lstmkit.tasks.lm.data import EOS, PAD_ID, UNK_ID, LMTokenizer, line_pieces, read_corpus, split_lines
 from lstmkit.tasks.lm.model import LanguageModelNet, token_loss
 from lstmkit.tasks.lm.scorer import LMScorer
-from lstmkit.train import Trainer, TrainingInterrupted, TrainResult
 
 __all__ = ["LanguageModel", "TASK", "VOCAB_FILE"]
 
@@ -61,9 +57,8 @@ class _LineBatches:
 class LanguageModel(RunEstimator):
     """An LSTM language model over lines of text: embedding → causal zoo encoder → next-token softmax.
 
-    Hyper-parameters are those of :class:`~lstmkit.tasks.lm.config.LMConfig` and
-    :class:`~lstmkit.config.TrainConfig` as keyword arguments (``level``, ``model``,
-    ``hidden_size``, ``num_layers``, ``tie_weights``, ``max_len``, ``max_epochs``, ``lr``, ``seed``, …).
+    Hyper-parameters: an :class:`~lstmkit.tasks.lm.config.LMConfig` and/or any of its fields and
+    :class:`~lstmkit.config.TrainConfig`'s as keyword arguments (listed below).
 
     Each line of the text is one sequence ``<bos> t1 … tn </s>`` (see :mod:`lstmkit.tasks.lm.data`
     for why), so the model gives ``P(</s> | prefix)`` too.
@@ -73,18 +68,16 @@ class LanguageModel(RunEstimator):
     """
 
     TASK = TASK
-
-    def __init__(self, level: str = "char", **params: Any):
-        self.config = _config_from_params({"level": level, **params})
+    CONFIG = LMConfig
 
     # -- fitting ---------------------------------------------------------------------------
     def fit(self, data, val=None, *, out: str | Path | None = None, run_dir: str | Path | None = None,
-            resume: bool = False, **overrides: Any) -> "LanguageModel":
+            resume: bool = False, callbacks=(), **overrides: Any) -> "LanguageModel":
         """Train on ``data`` (a text file or a list of lines). Without ``val`` (file or lines) a
         seeded ``val_frac`` of the lines is held out. With ``out`` a run folder
-        ``out/lm-<timestamp>`` is created, only after every input has passed its checks."""
-        cfg = _config_from_params({**_flatten(self.config.to_dict()), **overrides})
-        _validate(cfg)
+        ``out/lm-<timestamp>`` is created, only after every input has passed its checks;
+        ``callbacks`` (trainer :class:`~lstmkit.train.callbacks.Callback` objects) see every epoch."""
+        cfg = self._resolve_config(self.config, overrides)
         full = read_corpus(data, cfg.encoding, "--data")
         if val is not None:
             train, held = full, read_corpus(val, cfg.encoding, "--val")
@@ -114,31 +107,16 @@ class LanguageModel(RunEstimator):
 
         torch.manual_seed(cfg.train.seed)
         self.net_ = self._build_net()
-        loss = token_loss(PAD_ID)
-        Trainer(cfg.train, loss_fn=loss)          # validates the device before any folder exists
-        if run_dir is None and out is not None:
-            run_dir = new_run_dir(out, TASK)
-        self.run_dir_ = Path(run_dir) if run_dir is not None else None
-        trainer = Trainer(cfg.train, run_dir=self.run_dir_, loss_fn=loss)
-        if self.run_dir_ is not None and not resume:
-            self._write_state(self.run_dir_)
-            self._write_meta(self.run_dir_, status="training")
-        t0 = _time.perf_counter()
-        try:
-            self.result_: TrainResult = trainer.fit(self.net_, _LineBatches(pieces, cfg.train.batch_size, True),
-                                                    _LineBatches(val_pieces, _EVAL_BATCH, False), resume=resume)
-        except TrainingInterrupted:
-            if self.run_dir_ is not None:
-                self._write_meta(self.run_dir_, status="interrupted")
-            raise
-        self.train_seconds_ = _time.perf_counter() - t0
-        self.net_.to("cpu").eval()
-        self.metrics_ = {"val": self._metrics(val_ids)}
-        if self.run_dir_ is not None:
-            self.save(self.run_dir_)
-            from lstmkit.inspect.plots import plot_history
-            plot_history(self.result_.history, self.run_dir_ / "plots" / "loss.png", self.result_.best_epoch)
-        return self
+        return self._train_and_save(cfg.train, _LineBatches(pieces, cfg.train.batch_size, True),
+                                    _LineBatches(val_pieces, _EVAL_BATCH, False), loss_fn=token_loss(PAD_ID),
+                                    out=out, run_dir=run_dir, resume=resume, callbacks=callbacks,
+                                    metrics=lambda: {"val": self._metrics(val_ids)}, plots=self._plots)
+
+    def check(self, data, **overrides: Any) -> None:
+        """Check the settings and read ``data`` as :meth:`fit` would, without training (a search
+        calls this once before its trials)."""
+        cfg = self._resolve_config(self.config, overrides)
+        read_corpus(data, cfg.encoding, "--data")
 
     @classmethod
     def resume(cls, run_dir: str | Path, data=None, val=None) -> "LanguageModel":
@@ -234,21 +212,6 @@ class LanguageModel(RunEstimator):
 
     # -- persistence -----------------------------------------------------------------------
 
-    @classmethod
-    def load(cls, path: str | Path) -> "LanguageModel":
-        """Load a finished run folder (weights from safetensors, vocabulary from JSON; nothing unpickled)."""
-        meta, weights = read_run(path, TASK)
-        path = Path(path)
-        try:
-            est = cls._restored(meta)
-            est.tokenizer_ = LMTokenizer.from_dict(json.loads((path / VOCAB_FILE).read_text(encoding="utf-8")))
-            est.net_ = est._build_net()
-        except (KeyError, TypeError, ValueError, OSError) as e:
-            raise LstmkitError(f"{path} has a missing or malformed {META_FILE} / {VOCAB_FILE} ({e})",
-                               "the run folder was edited or damaged; retrain the model") from None
-        est._attach_weights(Path(path), weights)
-        return est
-
     # -- internals -------------------------------------------------------------------------
     def _build_net(self) -> LanguageModelNet:
         cfg, tok = self.config_, self.tokenizer_
@@ -296,6 +259,13 @@ class LanguageModel(RunEstimator):
             return prefix + text
         return prefix + ("" if prefix[-1:].isspace() else " ") + text
 
+    def _plots(self, run_dir: Path) -> None:
+        from lstmkit.inspect.plots import plot_history
+        plot_history(self.result_.history, run_dir / "plots" / "loss.png", self.result_.best_epoch)
+
+    def _load_state(self, run_dir: Path, meta: dict[str, Any]) -> None:
+        self.tokenizer_ = LMTokenizer.from_dict(json.loads((run_dir / VOCAB_FILE).read_text(encoding="utf-8")))
+
     def _write_state(self, run_dir: Path) -> None:
         state = self.tokenizer_.to_dict()
         atomic_write(run_dir / VOCAB_FILE,
@@ -319,35 +289,6 @@ class LanguageModel(RunEstimator):
 def _unk_rate(id_lines: list[list[int]]) -> float:
     n = sum(len(ids) for ids in id_lines)
     return sum(i == UNK_ID for ids in id_lines for i in ids) / n if n else 0.0
-
-
-def _config_from_params(params: dict[str, Any]) -> LMConfig:
-    params, train = split_train_params(params)
-    return LMConfig.from_dict({**params, "train": train})
-
-
-def _validate(cfg: LMConfig) -> None:
-    if cfg.level not in LEVELS:
-        raise LstmkitError(f"unknown level {cfg.level!r}", f"use one of: {', '.join(LEVELS)}")
-    if cfg.model not in ENCODERS:
-        raise LstmkitError(f"unknown model {cfg.model!r}", f"use one of: {', '.join(ENCODERS)}")
-    for name in ("embed_dim", "hidden_size", "num_layers", "max_len"):
-        _positive(name, getattr(cfg, name), f"--{name.replace('_', '-').replace('num-layers', 'layers')}")
-    if cfg.min_freq is not None:
-        _positive("min_freq", cfg.min_freq, "--min-freq")
-    if cfg.max_size is not None and (isinstance(cfg.max_size, bool) or not isinstance(cfg.max_size, int)
-                                     or cfg.max_size < 3):
-        raise LstmkitError(f"`max_size` must be an integer of at least 3, got {cfg.max_size!r}",
-                           "pass --max-size 20000, say")
-    if not (isinstance(cfg.dropout, (int, float)) and 0.0 <= cfg.dropout < 1.0):
-        raise LstmkitError(f"`dropout` must be in [0, 1), got {cfg.dropout!r}", "pass --dropout 0.2, say")
-    if not (isinstance(cfg.val_frac, (int, float)) and 0.0 < cfg.val_frac < 1.0):
-        raise LstmkitError(f"`val_frac` must be in (0, 1), got {cfg.val_frac!r}", "pass --val-frac 0.1, say")
-    t = cfg.train
-    _positive("max_epochs", t.max_epochs, "--epochs")
-    _positive("batch_size", t.batch_size, "--batch-size")
-    if not (isinstance(t.lr, (int, float)) and t.lr > 0):
-        raise LstmkitError(f"`lr` must be positive, got {t.lr!r}", "pass --lr 2e-3, say")
 
 
 def _source(data) -> str | None:

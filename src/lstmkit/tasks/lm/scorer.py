@@ -1,4 +1,5 @@
-"""A streaming scorer: the language model one token at a time, for shallow fusion in a decoder.
+"""A streaming scorer: the language model one token at a time, for shallow fusion in a decoder
+(a :class:`~lstmkit.nn.scoring.TokenScorer`).
 
     sc = lm.scorer()
     s = sc.initial()                       # the model after <bos>

@@ -60,7 +60,7 @@ def _report(est) -> None:
 def _print_metrics(est, m: dict, title: str) -> None:
     from lstmkit.tasks.speech.metrics import format_recognition
     if est.config_.mode == "classify":
-        from lstmkit.tasks.classify.metrics import format_report
+        from lstmkit.train.metrics import format_report
         typer.echo(f"{title}: " + format_report(m))
     else:
         how = f"beam {m['beam']}" + (" + LM" if m.get("lm") else "")

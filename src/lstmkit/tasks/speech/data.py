@@ -15,6 +15,7 @@ import csv
 import io
 import math
 import re
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -26,7 +27,7 @@ import numpy as np
 from lstmkit.errors import LstmkitError
 
 __all__ = ["Utterances", "read_utterances", "read_manifest", "read_folder", "name_pattern", "read_audio",
-           "resample", "Symbols", "BLANK"]
+           "resample", "common_rate", "report_notes", "Symbols", "BLANK"]
 
 BLANK = "<blank>"
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
@@ -219,3 +220,25 @@ class Symbols:
 
 def seconds(n_samples: int, rate: int) -> float:
     return n_samples / rate if rate else math.nan
+
+
+def common_rate(paths: Sequence[str]) -> int:
+    """The most common sample rate of (the first 200 of) ``paths``; 16 kHz when none can be read."""
+    import soundfile as sf
+    rates = Counter()
+    for p in paths[:200]:
+        try:
+            rates[sf.info(p).samplerate] += 1
+        except (sf.LibsndfileError, RuntimeError, OSError):
+            continue        # read_audio names the file properly later
+    return rates.most_common(1)[0][0] if rates else 16000
+
+
+def report_notes(notes: list[str]) -> None:
+    """One stderr line per kind of conversion, with a count and the first file."""
+    kinds: dict[str, list[str]] = {}
+    for n in notes:
+        kinds.setdefault(n.split(": ", 1)[1], []).append(n.split(": ", 1)[0])
+    for what, files in kinds.items():
+        more = f" and {len(files) - 1} more" if len(files) > 1 else ""
+        print(f"note: {files[0]}{more}: {what}", file=sys.stderr)

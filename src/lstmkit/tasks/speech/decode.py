@@ -13,7 +13,7 @@ fusion        prefixes are ranked by ``log P_ctc + alpha · log P_lm + beta · l
               and ``length`` counts the LM's tokens (characters or words) - the bonus offsets the
               LM's per-token cost, which would otherwise favour short outputs.
 
-The language model is any object with the scorer interface of :mod:`lstmkit.tasks.lm`:
+The language model is any :class:`~lstmkit.nn.scoring.TokenScorer` (``lstmkit lm``'s scorer is one):
 ``vocab`` (tokens, ``'</s>'`` included), ``level`` (``"char"`` or ``"word"``), ``initial()``,
 ``log_probs(state) -> [len(vocab)]`` and ``advance(state, token)``. Word-level models score a
 word when the space after it (or the end) is emitted.
@@ -27,6 +27,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from lstmkit.errors import LstmkitError
+from lstmkit.nn.scoring import TokenScorer
 
 __all__ = ["greedy_decode", "prefix_beam_search", "LMFusion", "collapse"]
 
@@ -76,7 +77,7 @@ class LMFusion:
     log-probability, ``beta`` is the bonus per LM token.
     """
 
-    def __init__(self, scorer, chars: Sequence[str], alpha: float = 0.5, beta: float = 1.0):
+    def __init__(self, scorer: TokenScorer, chars: Sequence[str], alpha: float = 0.5, beta: float = 1.0):
         self.scorer, self.chars, self.alpha, self.beta = scorer, list(chars), float(alpha), float(beta)
         self.level = getattr(scorer, "level", "char")
         if self.level not in ("char", "word"):

@@ -7,9 +7,7 @@
 """
 from __future__ import annotations
 
-import sys
 import time as _time
-from collections import Counter
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -17,71 +15,32 @@ import numpy as np
 import torch
 
 from lstmkit.version import __version__
-from lstmkit.config import (require_positive_int as _positive, flatten_config as _flatten,
-                            split_train_params)
-from lstmkit.data.batching import BucketBatches, pad_batch
+from lstmkit.data.batching import BucketBatches
 from lstmkit.errors import LstmkitError
-from lstmkit.nn.zoo import ENCODERS
-from lstmkit.tasks._base import RunEstimator
-from lstmkit.runs import FORMAT_VERSION, META_FILE, new_run_dir, read_run, write_json
-from lstmkit.tasks.speech.config import MODES, SpeechConfig
-from lstmkit.tasks.speech.data import Symbols, Utterances, read_audio, read_utterances
+from lstmkit.nn.classifier import ClassificationLoss
+from lstmkit.nn.seq2seq import beam_search, sequence_loss
+from lstmkit.tasks._base import RunEstimator, load_run
+from lstmkit.runs import FORMAT_VERSION, META_FILE, write_json
+from lstmkit.tasks.speech.config import SpeechConfig
+from lstmkit.tasks.speech.data import Symbols, Utterances, common_rate, read_audio, read_utterances, report_notes
 from lstmkit.tasks.speech.decode import LMFusion, greedy_decode, prefix_beam_search
-from lstmkit.tasks.speech.features import (NORMS, FeatureSpec, Normalizer, frame_count, log_mel, spec_augment,
-                                           speed_perturb)
+from lstmkit.tasks.speech.features import FeatureBatches, FeatureSpec, Normalizer, frame_count, log_mel
 from lstmkit.tasks.speech.metrics import plot_ctc_posteriors, plot_spectrogram, recognition_metrics
 from lstmkit.tasks.speech.model import AcousticModel, CTCLoss, SpeechClassifier, SpeechSeq2Seq, receptive_field
-from lstmkit.tasks.translate.data import BOS_ID, EOS_ID
-from lstmkit.train import Trainer, TrainingInterrupted, TrainResult
+from lstmkit.train.metrics import classification_metrics
 
 __all__ = ["SpeechRecognizer", "TASK"]
 
 TASK = "speech"
 _EVAL_BATCH = 32
-_S2S_SPECIALS = 4            # <pad> <unk> <bos> <eos>, the translation task's ids 0-3
-
-
-class _Batches:
-    """``((x [B, T, F], lengths [B]) or (x, lengths, tgt_in), target)`` batches bucketed by length.
-
-    ``target`` is ``(ids [B, S], lengths [B])`` for CTC, class ids ``[B]`` for classify and
-    ``tgt_out [B, S]`` for seq2seq; SpecAugment masks the features when ``augment`` is given,
-    and ``speed`` (max relative change, never below ``min_frames``) stretches each utterance."""
-
-    def __init__(self, feats, targets, mode: str, batch_size: int, shuffle: bool, augment: dict | None = None,
-                 speed: float = 0.0, min_frames: int = 1):
-        self.feats, self.targets, self.mode, self.augment = feats, targets, mode, augment
-        self.speed, self.min_frames = speed, min_frames
-        self.order = BucketBatches(feats, None, batch_size, shuffle=shuffle, bucket=True)
-
-    def __len__(self) -> int:
-        return len(self.order)
-
-    def __iter__(self):
-        for idx in self.order.batch_indices():
-            idx = idx.tolist()
-            x, lengths = pad_batch([speed_perturb(self.feats[i], self.speed, self.min_frames) for i in idx])
-            if self.augment:
-                x = spec_augment(x, lengths, **self.augment)
-            if self.mode == "classify":
-                yield (x, lengths), torch.tensor([self.targets[i] for i in idx], dtype=torch.long)
-            elif self.mode == "ctc":
-                ids, tlen = pad_batch([torch.tensor(self.targets[i], dtype=torch.long) for i in idx])
-                yield (x, lengths), (ids, tlen)
-            else:
-                bos, eos = torch.tensor([BOS_ID]), torch.tensor([EOS_ID])
-                seqs = [torch.tensor(self.targets[i], dtype=torch.long) for i in idx]
-                tgt_in, _ = pad_batch([torch.cat([bos, s]) for s in seqs])
-                tgt_out, _ = pad_batch([torch.cat([s, eos]) for s in seqs])
-                yield (x, lengths, tgt_in), tgt_out
+_S2S_SPECIALS = 4            # <pad> <unk> <bos> <eos>, the ids 0-3 nn.seq2seq reserves
 
 
 class SpeechRecognizer(RunEstimator):
     """Speech recognition (CTC or attention seq2seq over characters) or spoken-word classification.
 
-    Hyper-parameters are those of :class:`~lstmkit.tasks.speech.config.SpeechConfig` and
-    :class:`~lstmkit.config.TrainConfig` as keyword arguments (``mode``, ``model``, ``hidden_size``,
-    ``subsample``, ``normalize``, ``spec_augment``, ``beam``, ``lm``, ``max_epochs``, ``lr``, ``seed``, …).
+    Hyper-parameters: a :class:`~lstmkit.tasks.speech.config.SpeechConfig` and/or any of its fields
+    and :class:`~lstmkit.config.TrainConfig`'s as keyword arguments (listed below).
 
     Data: a manifest CSV (``path,text``), a folder of audio files with ``label_from_name``, an
     :class:`~lstmkit.tasks.speech.data.Utterances` or a list of ``(path, text)`` pairs.
@@ -91,17 +50,22 @@ class SpeechRecognizer(RunEstimator):
     """
 
     TASK = TASK
+    CONFIG = SpeechConfig
 
-    def __init__(self, **params: Any):
-        self.config = _config_from_params(params)
+    @classmethod
+    def _build_config(cls, params: dict[str, Any]) -> SpeechConfig:
+        if params.get("lm") is not None:
+            params = {**params, "lm": str(params["lm"])}      # a run folder, recorded as text
+        return SpeechConfig.from_dict(params)
 
     # -- fitting ---------------------------------------------------------------------------
     def fit(self, data, *, val_data=None, out: str | Path | None = None, run_dir: str | Path | None = None,
-            resume: bool = False, **overrides: Any) -> "SpeechRecognizer":
+            resume: bool = False, callbacks=(), **overrides: Any) -> "SpeechRecognizer":
         """Train; a validation part is split off unless ``val_data`` is given. With ``out`` a run
         folder is created after every input has passed its checks; ``resume`` continues the run in
-        ``run_dir`` from its last checkpoint."""
-        cfg = _config_from_params({**_flatten(self.config.to_dict()), **overrides})
+        ``run_dir`` from its last checkpoint. ``callbacks`` (trainer
+        :class:`~lstmkit.train.callbacks.Callback` objects) see every epoch."""
+        cfg = self._resolve_config(self.config, overrides)
         _validate(cfg)
         utts = read_utterances(data, cfg.label_from_name)
         if val_data is not None:
@@ -113,7 +77,7 @@ class SpeechRecognizer(RunEstimator):
             n_val = min(max(1, int(round(cfg.val_frac * len(utts)))), len(utts) - 1)
             train, val = utts.subset(sorted(perm[n_val:].tolist())), utts.subset(sorted(perm[:n_val].tolist()))
         if cfg.sample_rate is None:
-            cfg.sample_rate = _common_rate(train.paths)
+            cfg.sample_rate = common_rate(train.paths)
         self.config_ = cfg
         self._fit_targets(train.texts + val.texts)      # a rare symbol may fall in the validation part only
         lm = self._lm_fusion(cfg.lm) if cfg.lm and cfg.mode == "ctc" else None   # fail before training
@@ -129,7 +93,7 @@ class SpeechRecognizer(RunEstimator):
         if cfg.mode == "seq2seq" and cfg.max_len_ratio is None:
             frames = [self._out_frames(len(x)) for x in x_tr]
             cfg.max_len_ratio = round(1.5 * max(len(y) / f for y, f in zip(y_tr, frames)) + 0.05, 3)
-        _report_notes(notes + notes_va)
+        report_notes(notes + notes_va)
         self.data_summary_ = {
             "utterances": len(utts), "split": {"train": len(train), "val": len(val)},
             "hours": {"train": round(sum(dur_tr) / 3600, 4), "val": round(sum(dur_va) / 3600, 4)},
@@ -139,37 +103,30 @@ class SpeechRecognizer(RunEstimator):
 
         torch.manual_seed(cfg.train.seed)
         self.net_ = self._build_net()
-        loss = self._loss()
-        Trainer(cfg.train, loss_fn=loss)          # validates the device before any folder exists
-        if run_dir is None and out is not None:
-            run_dir = new_run_dir(out, TASK)
-        self.run_dir_ = Path(run_dir) if run_dir is not None else None
-        if self.run_dir_ is not None and not resume:
-            self._write_meta(self.run_dir_, status="training")
         augment = ({"freq_masks": cfg.freq_masks, "freq_width": cfg.freq_width, "time_masks": cfg.time_masks,
                     "time_width": cfg.time_width} if cfg.spec_augment else None)
-        trainer = Trainer(cfg.train, run_dir=self.run_dir_, loss_fn=loss)
-        t0 = _time.perf_counter()
-        try:
-            self.result_: TrainResult = trainer.fit(
-                self.net_, _Batches(x_tr, y_tr, cfg.mode, cfg.train.batch_size, True, augment,
-                                    cfg.speed_perturb, self.min_frames_),
-                _Batches(x_va, y_va, cfg.mode, _EVAL_BATCH, False), resume=resume)
-        except TrainingInterrupted:
-            if self.run_dir_ is not None:
-                self._write_meta(self.run_dir_, status="interrupted")
-            raise
-        self.train_seconds_ = _time.perf_counter() - t0
-        self.net_.to("cpu").eval()
         self._lm = lm
-        self.metrics_ = {"val": self._score(x_va, val.texts, sum(dur_va), beam=1, lm=None)}
-        if cfg.mode != "classify" and (cfg.beam > 1 or lm is not None):
-            self.metrics_["val_beam"] = self._score(x_va, val.texts, sum(dur_va), beam=cfg.beam, lm=lm)
-        self.metrics_["train_seconds"] = round(self.train_seconds_, 2)
-        if self.run_dir_ is not None:
-            self.save(self.run_dir_)
-            self._plots(self.run_dir_, x_va[0], raw_va[0], Path(val.paths[0]).name)
-        return self
+
+        def metrics() -> dict[str, Any]:
+            m = {"val": self._score(x_va, val.texts, sum(dur_va), beam=1, lm=None)}
+            if cfg.mode != "classify" and (cfg.beam > 1 or lm is not None):
+                m["val_beam"] = self._score(x_va, val.texts, sum(dur_va), beam=cfg.beam, lm=lm)
+            m["train_seconds"] = round(self.train_seconds_, 2)
+            return m
+
+        return self._train_and_save(
+            cfg.train, FeatureBatches(x_tr, y_tr, cfg.mode, cfg.train.batch_size, True, augment, cfg.speed_perturb,
+                                self.min_frames_),
+            FeatureBatches(x_va, y_va, cfg.mode, _EVAL_BATCH, False), loss_fn=self._loss(), out=out, run_dir=run_dir,
+            resume=resume, callbacks=callbacks, metrics=metrics,
+            plots=lambda folder: self._plots(folder, x_va[0], raw_va[0], Path(val.paths[0]).name))
+
+    def check(self, data, **overrides: Any) -> None:
+        """Check the settings and read the manifest as :meth:`fit` would, without training (a
+        search calls this once before its trials)."""
+        cfg = self._resolve_config(self.config, overrides)
+        _validate(cfg)
+        read_utterances(data, cfg.label_from_name)
 
     @classmethod
     def resume(cls, run_dir: str | Path, data=None, val_data=None) -> "SpeechRecognizer":
@@ -190,7 +147,7 @@ class SpeechRecognizer(RunEstimator):
         if isinstance(files, (str, Path)):
             files = [files]
         feats, _, notes = self._features([str(f) for f in files])
-        _report_notes(notes)
+        report_notes(notes)
         return self._decode(feats, beam, self._pick_lm(lm))
 
     def evaluate(self, data, *, label_from_name: str | None = None, beam: int | None = None,
@@ -201,30 +158,18 @@ class SpeechRecognizer(RunEstimator):
         self._targets(utts, fitted=True)             # unknown symbols / labels fail before any work
         t0 = _time.perf_counter()
         feats, durations, notes = self._features(utts.paths)
-        _report_notes(notes)
+        report_notes(notes)
         return self._score(feats, utts.texts, sum(durations), beam, self._pick_lm(lm), t0=t0)
 
     # -- persistence -----------------------------------------------------------------------
 
-    @classmethod
-    def load(cls, path: str | Path) -> "SpeechRecognizer":
-        """Load a finished run folder (weights from safetensors, symbols and statistics from JSON)."""
-        meta, weights = read_run(path, TASK)
-        path = Path(path)
-        try:
-            est = cls._restored(meta)
-            pre = meta["preprocessing"]
-            est.normalizer_ = Normalizer.from_dict(pre["normalizer"])
-            if est.config_.mode == "classify":
-                est.classes_ = list(pre["classes"])
-            else:
-                est.symbols_ = Symbols.from_dict(pre["symbols"])
-            est.net_ = est._build_net()
-        except (KeyError, TypeError, ValueError) as e:
-            raise LstmkitError(f"{path} has a missing or malformed {META_FILE} ({e})",
-                               "the run folder was edited or damaged; retrain the model") from None
-        est._attach_weights(Path(path), weights)
-        return est
+    def _load_state(self, run_dir: Path, meta: dict[str, Any]) -> None:
+        pre = meta["preprocessing"]
+        self.normalizer_ = Normalizer.from_dict(pre["normalizer"])
+        if self.config_.mode == "classify":
+            self.classes_ = list(pre["classes"])
+        else:
+            self.symbols_ = Symbols.from_dict(pre["symbols"])
 
     # -- internals: data -------------------------------------------------------------------
     @property
@@ -311,18 +256,12 @@ class SpeechRecognizer(RunEstimator):
         if self.config_.mode == "ctc":
             return CTCLoss()
         if self.config_.mode == "classify":
-            from lstmkit.tasks.classify.model import ClassificationLoss
             return ClassificationLoss(len(self.classes_))
-        from lstmkit.tasks.translate.model import sequence_loss
         return sequence_loss(self.config_.label_smoothing)
 
     # -- internals: decoding -----------------------------------------------------------------
     def _lm_fusion(self, run) -> LMFusion:
-        try:
-            from lstmkit.tasks.lm import LanguageModel
-        except ImportError:
-            raise LstmkitError("this lstmkit has no language-model task", "decode without --lm") from None
-        scorer = LanguageModel.load(run).scorer()
+        scorer = load_run(run, "lm").scorer()       # the lm room, found by name: no import of it
         chars = self.symbols_.chars if hasattr(self, "symbols_") else []
         return LMFusion(scorer, chars, self.config_.lm_weight, self.config_.length_bonus)
 
@@ -342,7 +281,6 @@ class SpeechRecognizer(RunEstimator):
     @torch.no_grad()
     def _outputs(self, feats: list[torch.Tensor]):
         """Per utterance: CTC log-probs ``[T', V]`` (numpy), class probabilities, or s2s token ids."""
-        from lstmkit.tasks.translate.decode import beam_search
         self.net_.eval()
         out: list[Any] = [None] * len(feats)
         for idx, x, lengths in BucketBatches(feats, None, _EVAL_BATCH).iter_indexed():
@@ -383,7 +321,6 @@ class SpeechRecognizer(RunEstimator):
         hyps = self._decode(feats, beam, lm)
         seconds = _time.perf_counter() - t0
         if self.config_.mode == "classify":
-            from lstmkit.tasks.classify.metrics import classification_metrics
             index = {c: k for k, c in enumerate(self.classes_)}
             proba = np.zeros((len(hyps), len(self.classes_)))
             proba[np.arange(len(hyps)), [index[h] for h in hyps]] = 1.0
@@ -407,7 +344,7 @@ class SpeechRecognizer(RunEstimator):
             plot_ctc_posteriors(lp, self.symbols_.tokens, run_dir / "plots" / "ctc_posteriors.png",
                                 f"CTC posteriors of {name}", frame_ms)
         if self.config_.mode == "classify":
-            from lstmkit.tasks.classify.metrics import plot_confusion
+            from lstmkit.inspect.confusion import plot_confusion
             conf = self.metrics_["val"]["confusion"]
             plot_confusion(conf["matrix"], conf["labels"], run_dir / "plots" / "confusion.png", "validation")
 
@@ -431,63 +368,9 @@ class SpeechRecognizer(RunEstimator):
         write_json(run_dir / META_FILE, meta)
 
 
-def _common_rate(paths: Sequence[str]) -> int:
-    import soundfile as sf
-    rates = Counter()
-    for p in paths[:200]:
-        try:
-            rates[sf.info(p).samplerate] += 1
-        except (sf.LibsndfileError, RuntimeError, OSError):
-            continue        # read_audio names the file properly later
-    return rates.most_common(1)[0][0] if rates else 16000
-
-
-def _report_notes(notes: list[str]) -> None:
-    """One stderr line per kind of conversion, with a count and the first file."""
-    kinds: dict[str, list[str]] = {}
-    for n in notes:
-        kinds.setdefault(n.split(": ", 1)[1], []).append(n.split(": ", 1)[0])
-    for what, files in kinds.items():
-        more = f" and {len(files) - 1} more" if len(files) > 1 else ""
-        print(f"note: {files[0]}{more}: {what}", file=sys.stderr)
-
-
-def _config_from_params(params: dict[str, Any]) -> SpeechConfig:
-    params, train = split_train_params(params)
-    if "lm" in params and params["lm"] is not None:
-        params["lm"] = str(params["lm"])
-    return SpeechConfig.from_dict({**params, "train": train})
-
-
 def _validate(cfg: SpeechConfig) -> None:
-    from lstmkit.tasks.classify.model import POOLINGS
-    from lstmkit.tasks.translate.model import ATTENTIONS
-    for name in ("n_mels", "n_mfcc", "channels", "hidden_size", "num_layers", "embed_dim", "beam"):
-        _positive(name, getattr(cfg, name), f"--{name.replace('_', '-')}")
-    if cfg.sample_rate is not None:
-        _positive("sample_rate", cfg.sample_rate, "--sample-rate")
-    for name, known in {"mode": MODES, "model": ENCODERS, "normalize": NORMS, "features": ("logmel", "mfcc"),
-                        "pooling": POOLINGS, "attention": ATTENTIONS}.items():
-        if getattr(cfg, name) not in known:
-            raise LstmkitError(f"unknown {name} {getattr(cfg, name)!r}", f"use one of: {', '.join(known)}")
-    if isinstance(cfg.subsample, bool) or not isinstance(cfg.subsample, int) or not 0 <= cfg.subsample <= 4:
-        raise LstmkitError(f"`subsample` must be 0 to 4 conv layers, got {cfg.subsample!r}", "pass --subsample 2, say")
+    """What the config cannot check alone (its fields are checked in ``SpeechConfig``)."""
     if cfg.features == "mfcc" and cfg.n_mfcc > cfg.n_mels:
         raise LstmkitError(f"n_mfcc ({cfg.n_mfcc}) exceeds n_mels ({cfg.n_mels})", "lower --n-mfcc or raise --n-mels")
-    if not (0 < cfg.hop_ms <= cfg.win_ms):
-        raise LstmkitError(f"hop ({cfg.hop_ms} ms) must be positive and at most the window ({cfg.win_ms} ms)",
-                           "use --win-ms 25 --hop-ms 10, say")
-    if not 0.0 <= cfg.dropout < 1.0:
-        raise LstmkitError(f"`dropout` must be in [0, 1), got {cfg.dropout}", "pass --dropout 0.2, say")
-    if not 0.0 <= cfg.speed_perturb < 0.5:
-        raise LstmkitError(f"`speed_perturb` must be in [0, 0.5), got {cfg.speed_perturb}",
-                           "pass --speed-perturb 0.1 (0.9x-1.1x), say, or 0 to turn it off")
-    if not 0.0 < cfg.val_frac < 1.0:
-        raise LstmkitError(f"`val_frac` must be in (0, 1), got {cfg.val_frac}", "pass --val-frac 0.1, say")
     if cfg.lm is not None and cfg.mode != "ctc":
         raise LstmkitError(f"--lm works with --mode ctc, not {cfg.mode}", "drop --lm or use --mode ctc")
-    t = cfg.train
-    _positive("max_epochs", t.max_epochs, "--epochs")
-    _positive("batch_size", t.batch_size, "--batch-size")
-    if not t.lr > 0:
-        raise LstmkitError(f"`lr` must be positive, got {t.lr}", "pass --lr 1e-3, say")

@@ -6,7 +6,7 @@
     RTF = decoding seconds / audio seconds (real-time factor; < 1 is faster than real time)
 
 Classification mode reports accuracy and the confusion matrix through
-:func:`lstmkit.tasks.classify.metrics.classification_metrics`.
+:func:`lstmkit.train.metrics.classification_metrics`.
 """
 from __future__ import annotations
 

@@ -11,8 +11,9 @@ n = 2 at 8 kHz with 25 ms windows in a 256-point FFT and a 10 ms hop); a clip mu
 R frames.
 
 ``--mode classify`` runs the same subsampling, then
-:class:`~lstmkit.tasks.classify.model.ClassifierNet` (linear front-end, zoo encoder, pooling); ``--mode seq2seq`` uses :class:`SpeechSeq2Seq`, the translation task's attention
-encoder-decoder whose source embedding is replaced by this front-end.
+:class:`~lstmkit.nn.classifier.ClassifierNet` (linear front-end, zoo encoder, pooling); ``--mode seq2seq``
+uses :class:`SpeechSeq2Seq`, the attention encoder-decoder of :mod:`lstmkit.nn.seq2seq` whose source
+embedding is replaced by this front-end.
 """
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from lstmkit.nn.zoo import make_encoder
-from lstmkit.tasks.translate.model import Seq2Seq
+from lstmkit.nn.classifier import ClassifierNet
+from lstmkit.nn.seq2seq import Seq2Seq
 
 __all__ = ["ConvSubsampler", "AcousticModel", "CTCLoss", "SpeechClassifier", "SpeechSeq2Seq", "receptive_field"]
 
@@ -93,13 +95,12 @@ class CTCLoss(nn.Module):
 
 
 class SpeechClassifier(nn.Module):
-    """One label per clip: conv subsampling, then the classification task's
-    :class:`~lstmkit.tasks.classify.model.ClassifierNet` over the subsampled frames.
+    """One label per clip: conv subsampling, then
+    :class:`~lstmkit.nn.classifier.ClassifierNet` over the subsampled frames.
     ``forward(x [B, T, F], lengths [B]) -> logits [B, C]`` (``[B]`` for two classes)."""
 
     def __init__(self, n_features: int, n_classes: int, subsample: int = 2, channels: int = 128, **kwargs):
         super().__init__()
-        from lstmkit.tasks.classify.model import ClassifierNet
         self.subsample = ConvSubsampler(n_features, channels, subsample)
         self.classifier = ClassifierNet(n_classes, n_features=self.subsample.output_size, **kwargs)
 
@@ -113,10 +114,9 @@ class SpeechClassifier(nn.Module):
 
 
 class SpeechSeq2Seq(Seq2Seq):
-    """Audio -> characters: :class:`~lstmkit.tasks.translate.model.Seq2Seq` whose source side is
-    conv subsampling + a linear projection instead of an embedding. ``src`` is ``[B, T, F]``
-    features; everything else (attention, decoder, :mod:`~lstmkit.tasks.translate.decode`'s
-    greedy and beam search) is the translation task's."""
+    """Audio -> characters: :class:`~lstmkit.nn.seq2seq.Seq2Seq` whose source side is conv
+    subsampling + a linear projection instead of an embedding. ``src`` is ``[B, T, F]`` features;
+    everything else (attention, decoder, greedy and beam search) is :mod:`lstmkit.nn.seq2seq`'s."""
 
     def __init__(self, n_features: int, tgt_vocab: int, subsample: int = 2, channels: int = 128, **kwargs):
         super().__init__(1, tgt_vocab, **kwargs)

@@ -24,12 +24,12 @@ import numpy as np
 from lstmkit.data.textfile import decode_text
 from lstmkit.data.vocab import PAD, UNK, Vocab, import_tokenizers
 from lstmkit.errors import LstmkitError
+from lstmkit.nn.seq2seq import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 
 __all__ = ["BOS", "EOS", "PAD_ID", "UNK_ID", "BOS_ID", "EOS_ID", "Pairs", "read_lines", "read_pairs",
            "clean_pairs", "split_pairs", "SideTokenizer", "detokenize"]
 
 BOS, EOS = "<bos>", "<eos>"
-PAD_ID, UNK_ID, BOS_ID, EOS_ID = 0, 1, 2, 3
 SPECIALS = [PAD, UNK, BOS, EOS]
 
 

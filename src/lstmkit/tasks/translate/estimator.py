@@ -16,19 +16,15 @@ from typing import Any, Iterator, Sequence
 import torch
 
 from lstmkit.version import __version__
-from lstmkit.config import require_positive_int as _positive, flatten_config as _flatten, split_train_params
 from lstmkit.tasks.translate.config import TranslateConfig
 from lstmkit.data.batching import BucketBatches, Padded, pad_batch
 from lstmkit.errors import LstmkitError
-from lstmkit.nn.zoo import ENCODERS
+from lstmkit.nn.seq2seq import Seq2Seq, beam_search, sequence_loss
 from lstmkit.tasks._base import RunEstimator
-from lstmkit.runs import FORMAT_VERSION, META_FILE, atomic_write, new_run_dir, read_run, write_json
+from lstmkit.runs import FORMAT_VERSION, META_FILE, atomic_write, write_json
 from lstmkit.tasks.translate.data import (BOS_ID, EOS_ID, PAD_ID, Pairs, SideTokenizer, clean_pairs, read_pairs,
                                           split_pairs)
-from lstmkit.tasks.translate.decode import beam_search
 from lstmkit.tasks.translate.metrics import corpus_scores, plot_attention, write_sentences
-from lstmkit.tasks.translate.model import ATTENTIONS, Seq2Seq, sequence_loss
-from lstmkit.train import Trainer, TrainingInterrupted, TrainResult
 
 __all__ = ["Translator", "TASK", "VOCAB_FILE"]
 
@@ -59,9 +55,8 @@ class _PairBatches:
 class Translator(RunEstimator):
     """LSTM encoder-decoder with attention and beam search.
 
-    Hyper-parameters are those of :class:`~lstmkit.config.TranslateConfig` and
-    :class:`~lstmkit.config.TrainConfig` as keyword arguments (``attention``, ``model``,
-    ``hidden_size``, ``tokenizer``, ``beam``, ``max_epochs``, ``lr``, ``seed``, …).
+    Hyper-parameters: a :class:`~lstmkit.config.TranslateConfig` and/or any of its fields and
+    :class:`~lstmkit.config.TrainConfig`'s as keyword arguments (listed below).
 
     Data: a CSV/TSV with columns ``src`` and ``tgt`` (as configured), a DataFrame, a list of
     (source, target) pairs, or two line-aligned files ``src_file`` / ``tgt_file``.
@@ -71,20 +66,18 @@ class Translator(RunEstimator):
     """
 
     TASK = TASK
-
-    def __init__(self, **params: Any):
-        self.config = _config_from_params(params)
+    CONFIG = TranslateConfig
 
     # -- fitting ---------------------------------------------------------------------------
     def fit(self, data=None, *, src_file=None, tgt_file=None, val_data=None, val_src_file=None, val_tgt_file=None,
             out: str | Path | None = None, run_dir: str | Path | None = None, resume: bool = False,
-            **overrides: Any) -> "Translator":
+            callbacks=(), **overrides: Any) -> "Translator":
         """Train; a validation part is split off unless ``val_data`` or ``val_src_file``/``val_tgt_file``
         is given. With ``out`` a run folder is created after every input has passed its checks.
         Ctrl-C raises :class:`~lstmkit.train.TrainingInterrupted` after a checkpoint is written;
-        ``Translator.resume(run_dir)`` continues from there."""
-        cfg = _config_from_params({**_flatten(self.config.to_dict()), **overrides})
-        _validate(cfg)
+        ``Translator.resume(run_dir)`` continues from there. ``callbacks`` (trainer
+        :class:`~lstmkit.train.callbacks.Callback` objects) see every epoch."""
+        cfg = self._resolve_config(self.config, overrides)
         full = read_pairs(data, cfg.src, cfg.tgt, src_file, tgt_file, cfg.encoding, cfg.drop_empty)
         if val_data is not None or val_src_file is not None or val_tgt_file is not None:
             train = full
@@ -114,32 +107,23 @@ class Translator(RunEstimator):
 
         torch.manual_seed(cfg.train.seed)
         self.net_ = self._build_net()
-        loss = sequence_loss(cfg.label_smoothing)
-        Trainer(cfg.train, loss_fn=loss)          # validates the device before any folder exists
-        if run_dir is None and out is not None:
-            run_dir = new_run_dir(out, TASK)
-        self.run_dir_ = Path(run_dir) if run_dir is not None else None
-        if self.run_dir_ is not None and not resume:
-            self._write_state(self.run_dir_)
-            self._write_meta(self.run_dir_, status="training")
-        trainer = Trainer(cfg.train, run_dir=self.run_dir_, loss_fn=loss)
-        t0 = _time.perf_counter()
-        try:
-            self.result_: TrainResult = trainer.fit(self.net_, _PairBatches(x_tr, y_tr, cfg.train.batch_size, True),
-                                                    _PairBatches(x_va, y_va, _EVAL_BATCH, False), resume=resume)
-        except TrainingInterrupted:
-            if self.run_dir_ is not None:
-                self._write_meta(self.run_dir_, status="interrupted")
-            raise
-        self.train_seconds_ = _time.perf_counter() - t0
-        self.net_.to("cpu").eval()
-        self.metrics_ = {"val": self._score(val, beam=1)}
-        if cfg.beam > 1:
-            self.metrics_["val_beam"] = self._score(val, beam=cfg.beam)
-        if self.run_dir_ is not None:
-            self.save(self.run_dir_)
-            self._plots(self.run_dir_, val)
-        return self
+        def metrics() -> dict[str, Any]:
+            m = {"val": self._score(val, beam=1)}
+            if cfg.beam > 1:
+                m["val_beam"] = self._score(val, beam=cfg.beam)
+            return m
+
+        return self._train_and_save(cfg.train, _PairBatches(x_tr, y_tr, cfg.train.batch_size, True),
+                                    _PairBatches(x_va, y_va, _EVAL_BATCH, False),
+                                    loss_fn=sequence_loss(cfg.label_smoothing), out=out, run_dir=run_dir,
+                                    resume=resume, callbacks=callbacks, metrics=metrics,
+                                    plots=lambda folder: self._plots(folder, val))
+
+    def check(self, data=None, *, src_file=None, tgt_file=None, **overrides: Any) -> None:
+        """Check the settings and read the pairs as :meth:`fit` would, without training (a search
+        calls this once before its trials)."""
+        cfg = self._resolve_config(self.config, overrides)
+        read_pairs(data, cfg.src, cfg.tgt, src_file, tgt_file, cfg.encoding, cfg.drop_empty)
 
     @classmethod
     def resume(cls, run_dir: str | Path) -> "Translator":
@@ -172,20 +156,8 @@ class Translator(RunEstimator):
 
     # -- persistence -----------------------------------------------------------------------
 
-    @classmethod
-    def load(cls, path: str | Path) -> "Translator":
-        """Load a finished run folder (weights from safetensors, vocabularies from JSON)."""
-        meta, weights = read_run(path, TASK)
-        path = Path(path)
-        try:
-            est = cls._restored(meta)
-            est._read_vocab(path)
-            est.net_ = est._build_net()
-        except (KeyError, TypeError, ValueError, OSError) as e:
-            raise LstmkitError(f"{path} has a missing or malformed {META_FILE} / {VOCAB_FILE} ({e})",
-                               "the run folder was edited or damaged; retrain the model") from None
-        est._attach_weights(Path(path), weights)
-        return est
+    def _load_state(self, run_dir: Path, meta: dict[str, Any]) -> None:
+        self._read_vocab(run_dir)
 
     def attention(self, sentence: str, beam: int = 1) -> tuple[list[str], list[str], Any]:
         """``(source pieces, output pieces, weights [T_out, T_src])`` for one sentence."""
@@ -296,35 +268,5 @@ class Translator(RunEstimator):
         write_json(run_dir / META_FILE, meta)
 
 
-def _config_from_params(params: dict[str, Any]) -> TranslateConfig:
-    params, train = split_train_params(params)
-    return TranslateConfig.from_dict({**params, "train": train})
-
-
-def _validate(cfg: TranslateConfig) -> None:
-    for name in ("embed_dim", "hidden_size", "num_layers", "min_freq", "beam"):
-        _positive(name, getattr(cfg, name), f"--{name.replace('_', '-')}")
-    if cfg.max_len is not None:
-        _positive("max_len", cfg.max_len, "--max-len")
-    for name, known in {"model": ENCODERS, "attention": ATTENTIONS, "tokenizer": ("word", "bpe")}.items():
-        if getattr(cfg, name) not in known:
-            raise LstmkitError(f"unknown {name} {getattr(cfg, name)!r}", f"use one of: {', '.join(known)}")
-    if not 0.0 <= cfg.dropout < 1.0:
-        raise LstmkitError(f"`dropout` must be in [0, 1), got {cfg.dropout}", "pass --dropout 0.3, say")
-    if not 0.0 <= cfg.teacher_forcing <= 1.0:
-        raise LstmkitError(f"`teacher_forcing` must be in [0, 1], got {cfg.teacher_forcing}",
-                           "pass --teacher-forcing 1.0 (always the reference) or less")
-    if not 0.0 < cfg.val_frac < 1.0:
-        raise LstmkitError(f"`val_frac` must be in (0, 1), got {cfg.val_frac}", "pass --val-frac 0.05, say")
-    if not cfg.max_len_ratio > 0:
-        raise LstmkitError(f"`max_len_ratio` must be positive, got {cfg.max_len_ratio}", "pass 2.0, say")
-    t = cfg.train
-    _positive("max_epochs", t.max_epochs, "--epochs")
-    _positive("batch_size", t.batch_size, "--batch-size")
-    if not t.lr > 0:
-        raise LstmkitError(f"`lr` must be positive, got {t.lr}", "pass --lr 1e-3, say")
-
-
 def _source(data) -> str | None:
     return str(Path(data).resolve()) if isinstance(data, (str, Path)) else None
-

@@ -3,7 +3,7 @@ import torch
 import torch.nn.functional as F
 
 from lstmkit.data.batching import pad_batch
-from lstmkit.tasks.classify.model import POOLINGS, AttentionPooling, ClassificationLoss, ClassifierNet
+from lstmkit.nn.classifier import POOLINGS, AttentionPooling, ClassificationLoss, ClassifierNet
 
 
 @pytest.mark.parametrize("pooling", POOLINGS)

@@ -1,4 +1,5 @@
-"""Classification metrics, the text report and the confusion-matrix plot.
+"""Classification metrics and their text report, shared by every task that predicts classes
+(classify, speech ``--mode classify``); the confusion-matrix plot is :mod:`lstmkit.inspect.confusion`.
 
     accuracy  = share of correct predictions
     macro-F1  = mean over classes of F1_c = 2 P_c R_c / (P_c + R_c)
@@ -9,13 +10,12 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support, roc_auc_score
 
-__all__ = ["classification_metrics", "format_report", "plot_confusion"]
+__all__ = ["classification_metrics", "format_report"]
 
 
 def classification_metrics(y_true: Sequence[int], proba: np.ndarray, classes: Sequence[str],
@@ -62,24 +62,3 @@ def format_report(m: dict[str, Any]) -> str:
     for c, s in m["per_class"].items():
         lines.append(f"{c.ljust(width)}  {s['precision']:9.4f}  {s['recall']:6.4f}  {s['f1']:6.4f}  {s['support']:7d}")
     return "\n".join(lines)
-
-
-def plot_confusion(matrix: Sequence[Sequence[int]], classes: Sequence[str], path: Path, title: str) -> None:
-    """Confusion matrix (rows: true class, columns: predicted), counts and row shares."""
-    from lstmkit.inspect.plots import plt, save_figure
-    cm = np.asarray(matrix, dtype=np.float64)
-    share = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
-    n = len(classes)
-    fig, ax = plt.subplots(figsize=(min(2.0 + 0.7 * n, 14), min(1.6 + 0.6 * n, 12)))
-    ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
-    ax.set_xticks(range(n), labels=list(classes), rotation=45 if n > 4 else 0, ha="right" if n > 4 else "center")
-    ax.set_yticks(range(n), labels=list(classes))
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    if n <= 20:
-        for i in range(n):
-            for j in range(n):
-                ax.text(j, i, f"{int(cm[i, j])}", ha="center", va="center",
-                        color="white" if share[i, j] > 0.5 else "black", fontsize=8)
-    ax.set_title(title)
-    save_figure(fig, Path(path))

@@ -1,4 +1,5 @@
-"""The classification network, in the order the data flows::
+"""A sequence classifier (text, numeric sequences, speech frames) and its loss, in the order the data
+flows::
 
     tokens [B, T] ──► Embedding (+ dropout) ─┐
                                              ├─► zoo encoder ──► pooling ──► dropout ──► Linear ──► logits
@@ -14,16 +15,12 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from lstmkit.errors import LstmkitError
+from lstmkit.nn.blocks import valid_mask
 from lstmkit.nn.zoo import make_encoder
 
-__all__ = ["POOLINGS", "ClassifierNet", "AttentionPooling", "ClassificationLoss", "valid_positions"]
+__all__ = ["POOLINGS", "ClassifierNet", "AttentionPooling", "ClassificationLoss"]
 
 POOLINGS = ("last", "max", "mean", "max-mean", "attention")
-
-
-def valid_positions(lengths: Tensor, steps: int) -> Tensor:
-    """``[B, T]`` bool mask, True at positions before each sequence's length."""
-    return torch.arange(steps, device=lengths.device)[None, :] < lengths[:, None]
 
 
 class AttentionPooling(nn.Module):
@@ -91,7 +88,7 @@ class ClassifierNet(nn.Module):
         return (logits.squeeze(-1) if self.n_classes == 2 else logits), weights
 
     def _pool(self, out: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor | None]:
-        mask = valid_positions(lengths, out.shape[1])                      # [B, T]
+        mask = valid_mask(lengths, out.shape[1])                      # [B, T]
         if self.pooling == "attention":
             return self.attention(out, mask)
         if self.pooling in ("max", "mean", "max-mean"):

@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from lstmkit.tasks.classify.metrics import classification_metrics, format_report, plot_confusion
+from lstmkit.train.metrics import classification_metrics, format_report
 
 
 def test_known_values_binary():
@@ -35,8 +35,3 @@ def test_auc_nan_with_one_true_class_and_shape_check():
     assert math.isnan(m["roc_auc"])
     with pytest.raises(ValueError):
         classification_metrics([0], np.ones((1, 3)), ["a", "b"])
-
-
-def test_confusion_plot_written(tmp_path):
-    plot_confusion([[3, 1], [0, 4]], ["neg", "pos"], tmp_path / "plots" / "confusion.png", "t")
-    assert (tmp_path / "plots" / "confusion.png").stat().st_size > 1000

@@ -1,0 +1,87 @@
+"""Classification under ``lstmkit compare`` and ``lstmkit tune``.
+
+The bench reads the data once and holds out one fixed part (seed 0), so every model and seed is
+scored on the same examples; each trial's seed drives initialisation, shuffling and the
+early-stopping split of the rest.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks._base import TuneHooks
+from lstmkit.tasks.classify.data import check_known_labels, stratified_split
+from lstmkit.tasks.classify.estimator import SequenceClassifier, TextClassifier
+from lstmkit.train.bench import (QUIET, Trial, ZooBench, choice, describe_source, float_range, int_range,
+                                 make_trial)
+
+__all__ = ["BENCH", "ClassifyBench", "SEARCH_SPACE", "tune_keys", "tune_check", "tune_trial"]
+
+
+class ClassifyBench(ZooBench):
+    """Text (``TextClassifier``) or numeric-sequence (``SequenceClassifier``, ``series=True``)
+    classification: accuracy and macro-F1 on the ``test`` data, or, without it, on a stratified
+    ``test_frac`` held out of ``data``; the majority class is the reference row.
+
+    ``options`` are the estimator's hyper-parameters (``text``, ``label``, ``max_len``, ...)."""
+
+    name = "classify"
+    metrics = ("accuracy", "macro_f1")
+    higher_is_better = True
+
+    def __init__(self, data, test=None, series: bool = False, test_frac: float = 0.2, **options: Any):
+        if data is None:
+            raise LstmkitError("no data given", "pass --data FILE")
+        self.cls = SequenceClassifier if series else TextClassifier
+        self.options = {k: v for k, v in options.items() if v is not None}
+        proto = self.cls(**self.options)
+        full = proto._read(data, proto.config)
+        if test is not None:
+            self.train, self.test = full, proto._read(test, proto.config)
+        else:
+            rest, held = stratified_split(full.labels, test_frac, 0)
+            self.train, self.test = full.subset(rest), full.subset(held)
+        self.describe_ = {"data": describe_source(data), "kind": self.cls.kind, "rows": len(full.labels),
+                          "test": describe_source(test) if test is not None else f"{test_frac:g} of data (stratified)",
+                          "test_rows": len(self.test.labels), **self.options}
+        self._reference: dict[str, dict[str, float]] = {}
+
+    def run(self, model: str, seed: int, epochs: int) -> Trial:
+        est = self.cls(**{**self.options, "model": model, "seed": seed, "max_epochs": epochs, **QUIET})
+        tr = self.train
+        est.fit(tr.texts if est.kind == "text" else tr.seqs, y=tr.labels)
+        check_known_labels(self.test.labels, est.classes_)
+        m = est._metrics(est._encode(self.test), self.test.labels)
+        if not self._reference:
+            p, c = m["majority_baseline_accuracy"], len(est.classes_)
+            self._reference = {"majority": {"accuracy": p, "macro_f1": 2 * p / (1 + p) / c}}
+        net, cfg = est.net_.to("cpu").eval(), est.config_
+        steps = max(1, round(est.data_summary_["train_length"]["mean"]))
+        gen = torch.Generator().manual_seed(0)
+        if est.kind == "text":
+            make = lambda b: torch.randint(1, est.tokenizer_.vocab_size, (b, steps), generator=gen)  # noqa: E731
+        else:
+            make = lambda b: torch.rand(b, steps, est.scaler_.n_columns_, generator=gen)  # noqa: E731
+        return make_trial(model, seed, net, est.result_.history, est.data_summary_["split"]["train"],
+                           make(1), make(256), make(cfg.train.batch_size), {k: float(m[k]) for k in self.metrics},
+                           {"best_epoch": est.result_.best_epoch})
+
+    def reference_rows(self) -> dict[str, dict[str, float]]:
+        return self._reference
+
+
+
+BENCH = ClassifyBench
+
+# -- tune ---------------------------------------------------------------------------------------
+SEARCH_SPACE: dict[str, Any] = {
+    "hidden_size": int_range(16, 256, log=True), "num_layers": int_range(1, 2), "dropout": float_range(0.0, 0.5),
+    "lr": float_range(1e-4, 1e-2, log=True), "pooling": choice("max", "mean", "max-mean", "attention"),
+    "batch_size": choice(16, 32, 64)}
+
+
+_TUNE = TuneHooks(TextClassifier, files=("val_data",), extra_keys=("series",),
+                  choose=lambda params: SequenceClassifier if params.pop("series", False) else TextClassifier)
+tune_keys, tune_check, tune_trial = _TUNE.keys, _TUNE.check, _TUNE.trial

@@ -1,0 +1,298 @@
+"""The classifier base: what :class:`~lstmkit.tasks.classify.estimator.TextClassifier` and
+:class:`~lstmkit.tasks.classify.estimator.SequenceClassifier` share (fit, predict, evaluate,
+resume, load, the run folder); each kind supplies how its data is read and encoded."""
+from __future__ import annotations
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+import time as _time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from lstmkit.version import __version__
+from lstmkit.tasks.classify.config import ClassifyConfig
+from lstmkit.data.batching import BucketBatches
+from lstmkit.data.vocab import PAD_ID
+from lstmkit.errors import LstmkitError
+from lstmkit.nn.classifier import ClassificationLoss, ClassifierNet
+from lstmkit.tasks._base import RunEstimator
+from lstmkit.runs import FORMAT_VERSION, META_FILE, write_json
+from lstmkit.tasks.classify.data import check_classes, check_known_labels, stratified_split
+from lstmkit.train.metrics import classification_metrics
+
+__all__ = ["Classifier", "TASK"]
+
+TASK = "classify"
+_EVAL_BATCH = 256
+
+
+class Classifier(RunEstimator, ABC):
+    """What text and numeric-sequence classifiers share: fit, predict, evaluate, resume, load and
+    the run folder. The subclasses (:mod:`lstmkit.tasks.classify.estimator`) say how data is read
+    and turned into tensors."""
+
+    TASK = TASK
+    CONFIG = ClassifyConfig
+    _NOT_PARAMETERS = frozenset({"series"})  # the kind is the class, not a parameter
+    kind = ""                               # "text" | "series"
+    _defaults: dict[str, Any] = {}          # the kind's own defaults, for settings the caller leaves out
+
+    @staticmethod
+    def _params_from_config(config: dict[str, Any]) -> dict[str, Any]:
+        return _flatten(config)
+
+    @classmethod
+    def default_config(cls) -> ClassifyConfig:
+        """``ClassifyConfig``'s defaults with this kind's own on top (numeric sequences: smaller
+        networks, batch 16, up to 200 epochs with patience 40)."""
+        return cls._resolve_config(ClassifyConfig(), cls._defaults)
+
+    @classmethod
+    def _build_config(cls, params: dict[str, Any]) -> ClassifyConfig:
+        if isinstance(params.get("features"), str):
+            params = {**params, "features": [s.strip() for s in params["features"].split(",") if s.strip()]}
+        return ClassifyConfig.from_dict({**params, "series": cls.kind == "series"})
+
+    # -- fitting ---------------------------------------------------------------------------
+    def fit(self, data, y=None, *, val_data=None, test_data=None, out: str | Path | None = None,
+            run_dir: str | Path | None = None, resume: bool = False, callbacks=(), **overrides: Any):
+        """Train on ``data`` (path, DataFrame, or sequences with labels ``y``).
+
+        ``overrides`` are config keys for this fit (``text=``, ``label=``, …). Without
+        ``val_data`` a stratified, seeded ``val_frac`` of ``data`` is held out for early stopping;
+        ``val_frac=0`` holds nothing out and early stopping, the learning-rate schedule and the
+        restored weights follow the training loss (the UCR protocol of LSTM-FCN, for training
+        sets too small to spare a validation part).
+        ``test_data`` (optional) is scored once at the end. With ``out`` a run folder
+        ``out/classify-<timestamp>`` is created, only after every input has passed its checks.
+        ``callbacks`` (trainer :class:`~lstmkit.train.callbacks.Callback` objects) see every epoch.
+        """
+        cfg = self._resolve_config(self.config, overrides)
+        _validate(cfg, self.kind)
+        full = self._read(data, cfg, y=y)
+        classes = check_classes(full.labels)
+        if val_data is not None:
+            train, val = full, self._read(val_data, cfg)
+            check_known_labels(val.labels, classes)
+        elif cfg.val_frac == 0:
+            train, val = full, None
+        else:
+            train_idx, val_idx = stratified_split(full.labels, cfg.val_frac, cfg.train.seed)
+            train, val = full.subset(train_idx), full.subset(val_idx)
+            check_classes(train.labels, "the training part after the validation split")
+        test = None
+        if test_data is not None:
+            test = self._read(test_data, cfg)
+            check_known_labels(test.labels, classes)
+
+        self.config_, self.classes_ = cfg, classes
+        self._fit_preprocessing(train, cfg)
+        index = {c: k for k, c in enumerate(classes)}
+        y_train = torch.tensor([index[v] for v in train.labels], dtype=torch.long)
+        counts = torch.bincount(y_train, minlength=len(classes))
+        self.majority_ = int(counts.argmax())
+        weights = None
+        if cfg.class_weight == "balanced":
+            weights = (len(y_train) / (len(classes) * counts.clamp(min=1).double())).float()
+        self.class_weights_ = None if weights is None else weights.tolist()
+        x_train = self._encode(train)
+        self.data_summary_ = self._summary(full, train, val, test, data, val_data, test_data, x_train)
+
+        torch.manual_seed(cfg.train.seed)
+        self.net_ = self._build_net()
+        vectors = self._pretrained_vectors(cfg)
+        if vectors is not None:
+            with torch.no_grad():
+                self.net_.embedding.weight.copy_(vectors)
+            self.net_.embedding.weight.requires_grad_(not cfg.freeze_vectors)
+
+        pad = PAD_ID if self.kind == "text" else 0.0
+        train_batches = BucketBatches(x_train, y_train, cfg.train.batch_size, shuffle=True, bucket=cfg.bucket,
+                                      pad_value=pad)
+        val_batches = None
+        if val is not None:
+            x_val = self._encode(val)
+            y_val = torch.tensor([index[v] for v in val.labels], dtype=torch.long)
+            val_batches = BucketBatches(x_val, y_val, _EVAL_BATCH, pad_value=pad)
+
+        def metrics() -> dict[str, Any]:
+            m = ({"val": self._metrics(x_val, val.labels)} if val is not None
+                 else {"train": self._metrics(x_train, train.labels)})
+            if test is not None:
+                m["test"] = self._metrics(self._encode(test), test.labels)
+            return m
+
+        return self._train_and_save(cfg.train, train_batches, val_batches,
+                                    loss_fn=ClassificationLoss(len(classes), weights), out=out, run_dir=run_dir,
+                                    resume=resume, callbacks=callbacks, metrics=metrics, plots=self._plots)
+
+    def check(self, data, y=None, **overrides: Any) -> None:
+        """Check the settings and read ``data`` as :meth:`fit` would, without training (a search
+        calls this once before its trials)."""
+        cfg = self._resolve_config(self.config, overrides)
+        _validate(cfg, self.kind)
+        check_classes(self._read(data, cfg, y=y).labels)
+
+    @staticmethod
+    def class_for(meta: dict[str, Any], path) -> type:
+        """The classifier class that wrote a run, by the ``kind`` in its ``lstmkit.json``."""
+        kinds = {sub.kind: sub for sub in Classifier.__subclasses__()}
+        if meta.get("kind") not in kinds:
+            raise LstmkitError(f"{path}/{META_FILE} names no classifier kind", "the file was damaged; retrain")
+        return kinds[meta["kind"]]
+
+    @classmethod
+    def resume(cls, run_dir: str | Path, data=None):
+        """Continue an interrupted run from its last checkpoint (same config, same data files)."""
+        meta = cls._unfinished_meta(run_dir)
+        est = cls.class_for(meta, run_dir)._from_config(meta["config"])
+        d = meta.get("data", {})
+        source = cls._resume_source(meta, run_dir, data, "in-memory data", "pass the data again with --data")
+        return est.fit(source, val_data=d.get("val_source"), test_data=d.get("test_source"),
+                       run_dir=run_dir, resume=True)
+
+    # -- using a fitted model --------------------------------------------------------------
+    def predict_proba(self, data) -> np.ndarray:
+        """Class probabilities ``[N, C]``, columns in the order of ``classes_``."""
+        self._check_fitted()
+        return self._proba(self._encode(self._read(data, self.config_, require_label=False)))
+
+    def predict(self, data) -> np.ndarray:
+        """The most probable label of each sequence, as the user's label strings ``[N]``."""
+        return np.asarray(self.classes_, dtype=object)[self.predict_proba(data).argmax(axis=1)]
+
+    def evaluate(self, data) -> dict[str, Any]:
+        """Accuracy, macro-F1, per-class precision/recall, ROC-AUC (two classes), confusion matrix.
+
+        Labels that training never saw are an error.
+        """
+        self._check_fitted()
+        d = self._read(data, self.config_)
+        check_known_labels(d.labels, self.classes_)
+        return self._metrics(self._encode(d), d.labels)
+
+    # -- persistence -----------------------------------------------------------------------
+
+    @classmethod
+    def _check_run(cls, meta: dict[str, Any], path: Path) -> None:
+        if cls is not cls.class_for(meta, path):
+            other = cls.class_for(meta, path).__name__
+            raise LstmkitError(f"{path} holds a {meta.get('kind')} classifier, not a {cls.kind} one",
+                               f"load it with {other}.load")
+
+    @classmethod
+    def _restored(cls, meta: dict[str, Any]) -> "Classifier":
+        est = super()._restored(meta)
+        est.classes_ = list(meta["classes"])
+        est.majority_ = meta.get("majority")
+        est.class_weights_ = meta.get("class_weights")
+        return est
+
+    # -- internals -------------------------------------------------------------------------
+
+    @torch.no_grad()
+    def _proba(self, seqs: list[torch.Tensor]) -> np.ndarray:
+        self.net_.eval()
+        out = np.zeros((len(seqs), len(self.classes_)))
+        pad = PAD_ID if self.kind == "text" else 0.0
+        for idx, x, lengths in BucketBatches(seqs, None, _EVAL_BATCH, pad_value=pad).iter_indexed():
+            logits = self.net_(x, lengths)
+            if len(self.classes_) == 2:
+                p1 = torch.sigmoid(logits).double().numpy()
+                out[idx.numpy()] = np.stack([1.0 - p1, p1], axis=1)
+            else:
+                out[idx.numpy()] = torch.softmax(logits, dim=-1).double().numpy()
+        return out
+
+    def _metrics(self, seqs: list[torch.Tensor], labels: list[str]) -> dict[str, Any]:
+        index = {c: k for k, c in enumerate(self.classes_)}
+        return classification_metrics([index[v] for v in labels], self._proba(seqs), self.classes_,
+                                      majority=self.majority_)
+
+    def _plots(self, run_dir: Path) -> None:
+        from lstmkit.inspect.confusion import plot_confusion
+        from lstmkit.inspect.plots import plot_history
+        plots = run_dir / "plots"
+        plot_history(self.result_.history, plots / "loss.png", self.result_.best_epoch)
+        part = next(p for p in ("test", "val", "train") if p in self.metrics_)
+        m = self.metrics_[part]
+        name = {"test": "test", "val": "validation", "train": "training"}[part]
+        plot_confusion(m["confusion"]["matrix"], self.classes_, plots / "confusion.png",
+                       title=f"{name} set: accuracy {m['accuracy']:.3f}")
+
+    def _write_meta(self, run_dir: Path, status: str) -> None:
+        cfg = self.config_
+        meta = {
+            "format_version": FORMAT_VERSION, "lstmkit_version": __version__, "task": TASK,
+            "kind": self.kind, "status": status, "written": _time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "config": cfg.to_dict(),
+            "classes": self.classes_,
+            "majority": self.majority_,
+            "class_weights": self.class_weights_,
+            "preprocessing": self._preprocessing_meta(),
+            "model": {"class": "ClassifierNet", "n_classes": len(self.classes_), **self._net_shape(),
+                      "parameters": sum(p.numel() for p in self.net_.parameters())},
+            "data": self.data_summary_,
+        }
+        training = self._training_meta()
+        if training is not None:
+            meta["training"] = training
+        write_json(run_dir / META_FILE, meta)
+
+    def _build_net(self) -> ClassifierNet:
+        cfg = self.config_
+        return ClassifierNet(len(self.classes_), **self._net_shape(), embed_dim=cfg.embed_dim, encoder=cfg.model,
+                             hidden_size=cfg.hidden_size, num_layers=cfg.num_layers, dropout=cfg.dropout,
+                             pooling=cfg.pooling, pad_id=PAD_ID)
+
+    def _summary(self, full, train, val, test, data, val_data, test_data, x_train) -> dict[str, Any]:
+        lengths = np.array([len(s) for s in x_train])
+        counts = {c: int(n) for c, n in zip(*np.unique(np.asarray(full.labels), return_counts=True))}
+        return {"rows": len(full), "classes": counts, "dropped_empty": int(getattr(full, "n_dropped", 0)),
+                "split": {"train": len(train), "val": len(val) if val is not None else 0, "test": len(test) if test is not None else 0},
+                "train_length": {"mean": float(lengths.mean()), "max": int(lengths.max())},
+                "source": _source(data), "val_source": _source(val_data), "test_source": _source(test_data)}
+
+    # -- what each kind of input (text, numeric) supplies -------------------------------
+    @abstractmethod
+    def _read(self, data, cfg: ClassifyConfig, y=None, require_label: bool = True): ...
+
+    @abstractmethod
+    def _fit_preprocessing(self, train, cfg: ClassifyConfig) -> None: ...
+
+    @abstractmethod
+    def _encode(self, d) -> list[torch.Tensor]: ...
+
+    @abstractmethod
+    def _net_shape(self) -> dict[str, int]: ...
+
+    @abstractmethod
+    def _preprocessing_meta(self) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def _load_state(self, run_dir: Path, meta: dict[str, Any]) -> None: ...
+
+    def _pretrained_vectors(self, cfg: ClassifyConfig):
+        return None
+
+    def _write_state(self, run_dir: Path) -> None:
+        pass
+
+
+def _flatten(config: dict[str, Any]) -> dict[str, Any]:
+    config = dict(config)
+    config.pop("series", None)
+    return {**config.pop("train", {}), **config}
+
+
+def _validate(cfg: ClassifyConfig, kind: str) -> None:
+    """What the config cannot check alone (its fields are checked in ``ClassifyConfig``)."""
+    if cfg.vectors and kind != "text":
+        raise LstmkitError("word vectors apply to text only", "drop --vectors for numeric sequences")
+
+
+def _source(data) -> str | None:
+    return str(Path(data).resolve()) if isinstance(data, (str, Path)) else None

@@ -1,0 +1,93 @@
+"""Forecasting under ``lstmkit compare`` and ``lstmkit tune``."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import torch
+
+from lstmkit.config import TrainConfig
+from lstmkit.tasks.forecast.config import ForecastConfig
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks.forecast.data import load_table
+from lstmkit.tasks.forecast.estimator import Forecaster
+from lstmkit.train.bench import (QUIET, Trial, ZooBench, choice, describe_source, float_range, int_range,
+                                 make_trial)
+from lstmkit.train.callbacks import Callback
+
+__all__ = ["BENCH", "ForecastBench", "SEARCH_SPACE", "tune_keys", "tune_check", "tune_trial"]
+
+
+class ForecastBench(ZooBench):
+    """Forecasting under ``compare``: :class:`~lstmkit.tasks.forecast.estimator.Forecaster` per
+    model and seed, test metrics in original units, naive / seasonal-naive / ETS as references.
+
+    ``options`` are Forecaster hyper-parameters (``lookback``, ``horizon``, ``hidden_size``, ...)
+    plus the data's ``target``, ``time``, ``features``.
+    """
+
+    name = "forecast"
+    metrics = ("MASE", "MAE", "RMSE", "sMAPE")
+    higher_is_better = False
+
+    def __init__(self, data, target: str | list[str] | None = None, time: str | None = None,
+                 features: str | list[str] | None = None, **options: Any):
+        if not target:
+            raise LstmkitError("no target column given", "pass --target COLUMN")
+        self.frame = load_table(data)
+        self.source = describe_source(data)
+        self.columns = {"target": target, "time": time, "features": features}
+        self.options = {k: v for k, v in options.items() if v is not None}
+        self._references: dict[str, dict[str, float]] = {}
+
+    def run(self, model: str, seed: int, epochs: int) -> Trial:
+        est = Forecaster(**{**self.options, "model": model, "seed": seed, "max_epochs": epochs, **QUIET})
+        est.fit(self.frame, **self.columns)
+        cfg, summary, history = est.config_, est.data_summary_, est.result_.history
+        metrics = est.metrics_["metrics"]
+        if not self._references:
+            self._references = {k: v for k, v in metrics.items() if k != model}
+        net = est.net_.to("cpu").eval()
+        n_inputs = len(cfg.target) + len(cfg.features)
+        gen = torch.Generator().manual_seed(0)
+        make = lambda b: torch.rand(b, cfg.lookback, n_inputs, generator=gen)  # noqa: E731
+        return make_trial(model, seed, net, history, summary["windows"]["train"], make(1), make(256),
+                          make(cfg.train.batch_size), {k: float(metrics[model][k]) for k in self.metrics},
+                          {"best_epoch": est.result_.best_epoch})
+
+    def reference_rows(self) -> dict[str, dict[str, float]]:
+        return {k: {m: float(v[m]) for m in self.metrics} for k, v in self._references.items()}
+
+    def describe(self) -> dict[str, Any]:
+        return {"data": self.source, "rows": len(self.frame), **self.columns, **self.options}
+
+
+BENCH = ForecastBench
+
+# -- tune ---------------------------------------------------------------------------------------
+SEARCH_SPACE: dict[str, Any] = {
+    "hidden_size": int_range(16, 128, log=True), "num_layers": int_range(1, 3), "dropout": float_range(0.0, 0.5),
+    "lr": float_range(1e-4, 1e-2, log=True), "lookback": choice(24, 48, 96), "batch_size": choice(16, 32, 64, 128)}
+
+
+def tune_keys() -> set[str]:
+    """The settings a search space may name."""
+    train = {f.name for f in dataclasses.fields(TrainConfig)}
+    return {f.name for f in dataclasses.fields(ForecastConfig)} - {"train"} | train
+
+
+def tune_check(params: dict[str, Any]) -> None:
+    """Fail before the first trial on settings or data no trial could use."""
+    params = dict(params)
+    data = params.pop("data", None)
+    if data is None:
+        raise LstmkitError("no data given", "pass --data FILE.csv (or 'data:' in the --config file)")
+    Forecaster(**params).check(str(data))
+
+
+def tune_trial(params: dict[str, Any], callback: Callback) -> float:
+    """Train with ``params``; the best validation loss (``callback`` sees every epoch)."""
+    params = dict(params)
+    data = params.pop("data")
+    est = Forecaster(**params).fit(str(data), callbacks=[callback])
+    return est.result_.best_val_loss

@@ -1,0 +1,95 @@
+"""Speech under ``lstmkit compare`` and ``lstmkit tune``.
+
+The bench reads the recordings once and holds out a fixed share (seed 0), or scores the ``test``
+recordings; each trial's seed drives initialisation, shuffling and the validation split of the
+rest. Recognition (``mode`` ctc or seq2seq) is scored by WER and CER of greedy decoding without a
+language model; ``mode=classify`` by accuracy and macro-F1.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks._base import TuneHooks
+from lstmkit.tasks.speech.data import read_utterances
+from lstmkit.tasks.speech.estimator import SpeechRecognizer
+from lstmkit.train.bench import (QUIET, Trial, ZooBench, choice, describe_source, float_range, int_range,
+                                 make_trial)
+
+__all__ = ["BENCH", "SpeechBench", "SEARCH_SPACE", "tune_keys", "tune_check", "tune_trial"]
+
+
+class _Frames(nn.Module):
+    """One forward of an acoustic model on whole feature sequences ``x [B, T, F]`` (seq2seq:
+    teacher-forced on a target of ``tgt_len`` tokens)."""
+
+    def __init__(self, net: nn.Module, tgt_len: int | None, vocab: int):
+        super().__init__()
+        self.net, self.tgt_len, self.vocab = net, tgt_len, vocab
+
+    def forward(self, x):
+        lengths = torch.full((x.shape[0],), x.shape[1], dtype=torch.long)
+        if self.tgt_len is None:
+            return self.net(x, lengths)
+        tgt = torch.randint(1, self.vocab, (x.shape[0], self.tgt_len), generator=torch.Generator().manual_seed(1))
+        return self.net(x, lengths, tgt)
+
+
+class SpeechBench(ZooBench):
+    """:class:`~lstmkit.tasks.speech.estimator.SpeechRecognizer` per zoo model and seed, scored on
+    the held-out recordings (``test_frac`` of ``data``) or the ``test`` manifest.
+
+    ``options`` are SpeechRecognizer hyper-parameters (``mode``, ``subsample``, ``n_mels``, ...)."""
+
+    name = "speech"
+
+    def __init__(self, data, test=None, test_frac: float = 0.2, **options: Any):
+        if data is None:
+            raise LstmkitError("no data given", "pass --data MANIFEST.csv (columns path,text)")
+        self.options = {k: v for k, v in options.items() if v is not None}
+        cfg = SpeechRecognizer(**self.options).config
+        full = read_utterances(data, cfg.label_from_name)
+        if test is not None:
+            self.train, self.test = full, read_utterances(test, cfg.label_from_name)
+        else:
+            perm = np.random.default_rng(0).permutation(len(full))
+            n_test = min(max(1, round(test_frac * len(full))), len(full) - 2)
+            self.train, self.test = full.subset(sorted(perm[n_test:])), full.subset(sorted(perm[:n_test]))
+        self.mode = cfg.mode
+        self.metrics = ("accuracy", "macro_f1") if cfg.mode == "classify" else ("wer", "cer")
+        self.higher_is_better = cfg.mode == "classify"
+        self.describe_ = {"data": describe_source(data), "recordings": len(full.paths), "mode": cfg.mode,
+                          "test": describe_source(test) if test is not None else f"{test_frac:g} of data",
+                          "test_recordings": len(self.test.paths), **self.options}
+
+    def run(self, model: str, seed: int, epochs: int) -> Trial:
+        est = SpeechRecognizer(**{**self.options, "model": model, "seed": seed, "max_epochs": epochs, **QUIET})
+        est.fit(self.train)
+        m = est.evaluate(self.test, beam=1, lm=False)
+        cfg, summary = est.config_, est.data_summary_
+        n_train = summary["split"]["train"]
+        steps = max(est.min_frames_, round(summary["hours"]["train"] * 3.6e6 / cfg.hop_ms / n_train))
+        gen = torch.Generator().manual_seed(0)
+        make = lambda b: torch.randn(b, steps, est.spec_.dim, generator=gen)  # noqa: E731
+        s2s = self.mode == "seq2seq"
+        vocab = len(est.classes_) if self.mode == "classify" else len(est.symbols_)
+        forward = _Frames(est.net_.eval(), max(1, steps // 8) if s2s else None, vocab)
+        return make_trial(model, seed, forward, est.result_.history, n_train, make(1), make(256),
+                          make(cfg.train.batch_size), {k: float(m[k]) for k in self.metrics},
+                          {"best_epoch": est.result_.best_epoch})
+
+
+BENCH = SpeechBench
+
+# -- tune ---------------------------------------------------------------------------------------
+SEARCH_SPACE: dict[str, Any] = {
+    "hidden_size": int_range(64, 384, log=True), "num_layers": int_range(1, 3), "dropout": float_range(0.0, 0.4),
+    "lr": float_range(3e-4, 1e-2, log=True), "subsample": int_range(0, 2), "channels": choice(64, 128, 256)}
+
+
+_TUNE = TuneHooks(SpeechRecognizer, files=("val_data",))
+tune_keys, tune_check, tune_trial = _TUNE.keys, _TUNE.check, _TUNE.trial

@@ -1,0 +1,104 @@
+"""Translation under ``lstmkit compare`` and ``lstmkit tune``."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from lstmkit.tasks.translate.config import TranslateConfig
+from lstmkit.tasks._base import TuneHooks
+from lstmkit.nn.seq2seq import beam_search
+from lstmkit.tasks.translate.data import read_pairs, split_pairs
+from lstmkit.tasks.translate.estimator import Translator
+from lstmkit.train.bench import (QUIET, Trial, ZooBench, choice, describe_source, float_range, int_range,
+                                 make_trial)
+
+__all__ = ["BENCH", "TranslateBench", "SEARCH_SPACE", "tune_keys", "tune_check", "tune_trial"]
+
+
+class _Decode(nn.Module):
+    """Greedy decoding of ``src`` (inference latency of a translator)."""
+
+    def __init__(self, net, cfg):
+        super().__init__()
+        self.net, self.cfg = net, cfg
+
+    def forward(self, src):
+        lengths = torch.full((src.shape[0],), src.shape[1], dtype=torch.long)
+        return beam_search(self.net, src, lengths, 1, self.cfg.length_penalty, self.cfg.max_len_ratio)
+
+
+class _TeacherForced(nn.Module):
+    """One training forward of a translator on ``src`` and a target of ``tgt_len`` tokens."""
+
+    def __init__(self, net, tgt_len: int, vocab: int):
+        super().__init__()
+        self.net, self.tgt_len, self.vocab = net, tgt_len, vocab
+
+    def forward(self, src):
+        lengths = torch.full((src.shape[0],), src.shape[1], dtype=torch.long)
+        tgt = torch.randint(1, self.vocab, (src.shape[0], self.tgt_len), generator=torch.Generator().manual_seed(1))
+        return self.net(src, lengths, tgt)
+
+
+class TranslateBench(ZooBench):
+    """Translation (``Translator``): BLEU and chrF of greedy decoding on the ``test`` pairs
+    (a table, or ``test_src_file`` / ``test_tgt_file``), or, without them, on a fixed
+    ``val_frac`` of the pairs that also serves early stopping.
+
+    ``data`` is a table with ``src`` / ``tgt`` columns, or pass ``src_file`` / ``tgt_file``;
+    ``options`` are Translator hyper-parameters (``beam`` is 1 unless given: greedy)."""
+
+    name = "translate"
+    metrics = ("BLEU", "chrF")
+    higher_is_better = True
+
+    def __init__(self, data=None, src_file=None, tgt_file=None, test=None, test_src_file=None, test_tgt_file=None,
+                 **options: Any):
+        self.options = {"beam": 1, **{k: v for k, v in options.items() if v is not None}}
+        cols = TranslateConfig(**{k: self.options[k] for k in ("src", "tgt", "encoding") if k in self.options})
+        full = read_pairs(data, cols.src, cols.tgt, src_file, tgt_file, cols.encoding)
+        self.test = None
+        if test is not None or test_src_file is not None or test_tgt_file is not None:
+            self.test = read_pairs(test, cols.src, cols.tgt, test_src_file, test_tgt_file, cols.encoding)
+        tr, va = split_pairs(len(full), float(self.options.get("val_frac", 0.05)), 0)
+        self.train, self.val = full.subset(tr), full.subset(va)
+        scored = self.test if self.test is not None else self.val
+        self.describe_ = {"data": describe_source(data if data is not None else src_file), "pairs": len(full),
+                          "scored_on": "test" if self.test is not None else "validation part",
+                          "scored_pairs": len(scored.src), "decoding": f"beam {self.options['beam']}", **self.options}
+
+    def run(self, model: str, seed: int, epochs: int) -> Trial:
+        est = Translator(**{**self.options, "model": model, "seed": seed, "max_epochs": epochs, **QUIET})
+        est.fit(list(zip(self.train.src, self.train.tgt)), val_data=list(zip(self.val.src, self.val.tgt)))
+        beam = self.options["beam"]
+        scores = est._score(self.test, beam) if self.test is not None else est.metrics_["val"]
+        net, cfg = est.net_.to("cpu").eval(), est.config_
+        sample = self.train.src[:256], self.train.tgt[:256]
+        src_len = max(1, round(float(np.mean([len(est.src_tokenizer_.encode(s)) for s in sample[0]]))))
+        tgt_len = max(1, round(float(np.mean([len(est.tgt_tokenizer_.encode(s)) for s in sample[1]])))) + 1
+        gen = torch.Generator().manual_seed(0)
+        make = lambda b: torch.randint(1, est.src_tokenizer_.vocab_size, (b, src_len), generator=gen)  # noqa: E731
+        forward = _TeacherForced(net, tgt_len, est.tgt_tokenizer_.vocab_size)
+        return make_trial(model, seed, forward, est.result_.history, est.data_summary_["split"]["train"],
+                           make(1), make(256), make(cfg.train.batch_size),
+                           {"BLEU": float(scores["bleu"]), "chrF": float(scores["chrf"])},
+                           {"best_epoch": est.result_.best_epoch}, latency_net=_Decode(net, cfg))
+
+
+
+BENCH = TranslateBench
+
+# -- tune ---------------------------------------------------------------------------------------
+SEARCH_SPACE: dict[str, Any] = {
+    "hidden_size": int_range(64, 512, log=True), "num_layers": int_range(1, 2), "dropout": float_range(0.0, 0.5),
+    "lr": float_range(1e-4, 3e-3, log=True), "attention": choice("bahdanau", "general", "dot"),
+    "label_smoothing": float_range(0.0, 0.2)}
+_FILES = ("data", "src_file", "tgt_file", "val_data", "val_src_file", "val_tgt_file")
+
+
+_TUNE = TuneHooks(Translator, files=("src_file", "tgt_file", "val_data", "val_src_file", "val_tgt_file"),
+                  check_files=("src_file", "tgt_file"))
+tune_keys, tune_check, tune_trial = _TUNE.keys, _TUNE.check, _TUNE.trial

@@ -1,0 +1,120 @@
+"""nn.seq2seq: the encoder-decoder (shapes, masking of padding, every attention, tied embeddings) and its
+decoders (beam 1 is greedy, beam never scores below greedy, scores are what the model assigns)."""
+import pytest
+import torch
+
+from lstmkit.nn.seq2seq import (ATTENTIONS, EOS_ID, AdditiveAttention, LuongAttention, Seq2Seq, beam_search,
+                                greedy_search, max_lengths, sequence_loss)
+
+
+def _batch():
+    src = torch.tensor([[4, 5, 6, 7], [8, 9, 0, 0]])
+    src_len = torch.tensor([4, 2])
+    tgt_in = torch.tensor([[2, 4, 5], [2, 6, 0]])
+    return src, src_len, tgt_in
+
+
+@pytest.mark.parametrize("attention", ATTENTIONS)
+@pytest.mark.parametrize("encoder", ["bilstm", "lstm", "gru", "transformer"])
+def test_forward_shapes(attention, encoder):
+    torch.manual_seed(0)
+    net = Seq2Seq(12, 10, embed_dim=8, hidden_size=8, num_layers=2, encoder=encoder, attention=attention,
+                  dropout=0.1).eval()
+    logits = net(*_batch())
+    assert logits.shape == (2, 3, 10) and torch.isfinite(logits).all()
+    loss = sequence_loss(0.1)(logits, torch.tensor([[4, 5, 3], [6, 3, 0]]))
+    loss.backward()
+
+
+@pytest.mark.parametrize("attention", ["bahdanau", "dot", "general"])
+def test_padding_does_not_change_a_sentence(attention):
+    """A sentence decoded alone or beside a longer one (so padded) gives the same logits."""
+    torch.manual_seed(0)
+    net = Seq2Seq(12, 10, embed_dim=8, hidden_size=8, attention=attention).eval()
+    src, src_len, tgt_in = _batch()
+    both = net(src, src_len, tgt_in)
+    alone = net(src[1:, :2], src_len[1:], tgt_in[1:])
+    torch.testing.assert_close(both[1:], alone, atol=1e-5, rtol=1e-5)
+
+
+def test_attention_weights_are_zero_at_padding():
+    keys = torch.randn(2, 4, 6)
+    mask = torch.tensor([[True, True, True, True], [True, True, False, False]])
+    for att in (AdditiveAttention(5, 6, 7), LuongAttention(5, 6, "general"), LuongAttention(6, 6, "dot")):
+        q = torch.randn(2, 6 if getattr(att, "kind", "") == "dot" else 5)
+        ctx, w = att(q, keys, att.prepare(keys), mask)
+        assert ctx.shape == (2, 6)
+        torch.testing.assert_close(w.sum(-1), torch.ones(2))
+        assert (w[1, 2:] == 0).all()
+
+
+def test_tied_embeddings_share_one_tensor():
+    net = Seq2Seq(12, 10, embed_dim=8, hidden_size=16, tie_embeddings=True)
+    assert net.out.weight is net.tgt_embed.weight
+    assert "out.weight" not in net.state_dict() and "out.bias" in net.state_dict()
+    assert sum(p is net.tgt_embed.weight for p in net.parameters()) == 1
+    assert net(*_batch()).shape == (2, 3, 10)
+
+
+def test_teacher_forcing_below_one_still_trains():
+    torch.manual_seed(0)
+    net = Seq2Seq(12, 10, embed_dim=8, hidden_size=8, teacher_forcing=0.5).train()
+    sequence_loss()(net(*_batch()), torch.tensor([[4, 5, 3], [6, 3, 0]])).backward()
+    assert net.src_embed.weight.grad is not None
+
+
+def _random_model(seed, attention="bahdanau"):
+    torch.manual_seed(seed)
+    net = Seq2Seq(15, 9, embed_dim=8, hidden_size=8, attention=attention).eval()
+    with torch.no_grad():                       # a peaky output so <eos> and ties behave like a trained model
+        net.out.weight.mul_(6.0)
+    src = torch.randint(4, 15, (6, 5))
+    src_len = torch.tensor([5, 3, 4, 1, 2, 5])
+    src[torch.arange(5)[None] >= src_len[:, None]] = 0
+    return net, src, src_len
+
+
+def _score(net, src, src_len, ids):
+    """Sum of log-probabilities of ``ids`` under teacher forcing (the model's objective)."""
+    tgt_in = torch.tensor([[2] + ids[:-1]])
+    with torch.no_grad():
+        logp = torch.log_softmax(net(src, src_len, tgt_in), -1)[0]
+    return float(logp[torch.arange(len(ids)), torch.tensor(ids)].sum())
+
+
+@pytest.mark.parametrize("attention", ["bahdanau", "general", "none"])
+def test_beam_one_equals_greedy(attention):
+    for seed in range(3):
+        net, src, src_len = _random_model(seed, attention)
+        g = greedy_search(net, src, src_len)
+        b = beam_search(net, src, src_len, beam=1, alpha=0.0)
+        assert [h.ids for h in g] == [h.ids for h in b]
+        assert [h.score for h in g] == pytest.approx([h.score for h in b], abs=1e-5)
+
+
+def test_batched_equals_one_by_one():
+    net, src, src_len = _random_model(1)
+    batch = beam_search(net, src, src_len, beam=4, alpha=0.6)
+    for i in range(len(src)):
+        alone = beam_search(net, src[i:i + 1, : int(src_len[i])], src_len[i:i + 1], beam=4, alpha=0.6)[0]
+        assert alone.ids == batch[i].ids
+
+
+def test_beam_never_scores_below_greedy_and_scores_are_the_models():
+    for seed in range(8):
+        net, src, src_len = _random_model(seed)
+        g = greedy_search(net, src, src_len)
+        for beam in (2, 5):
+            b = beam_search(net, src, src_len, beam=beam, alpha=0.0)
+            for i, (hg, hb) in enumerate(zip(g, b)):
+                assert hb.score >= hg.score - 1e-5, (seed, beam, i)
+                assert hb.score == pytest.approx(_score(net, src[i:i + 1], src_len[i:i + 1], hb.ids), abs=1e-4)
+
+
+def test_stops_at_eos_and_respects_max_length():
+    net, src, src_len = _random_model(0)
+    limits = max_lengths(src_len, 1.0)
+    for h, n in zip(beam_search(net, src, src_len, beam=3, max_len_ratio=1.0), limits.tolist()):
+        assert len(h.ids) <= n
+        assert EOS_ID not in h.ids[:-1]
+        assert h.attention.shape == (len(h.ids), src.shape[1])

@@ -1,0 +1,159 @@
+"""tasks._base: the one training path of every estimator, and loading another task's run by name."""
+import dataclasses
+import inspect
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+
+import pytest
+import torch
+from torch import nn
+
+from lstmkit.config import TrainConfig
+from lstmkit.errors import LstmkitError
+from lstmkit.runs import FORMAT_VERSION, META_FILE, read_meta, write_json
+from lstmkit.tasks._base import RunEstimator, load_run
+from lstmkit.train import TrainingInterrupted
+from lstmkit.train.callbacks import Callback
+
+
+def _fake_run(folder, task):
+    folder.mkdir()
+    (folder / META_FILE).write_text(json.dumps({"format_version": FORMAT_VERSION, "task": task}))
+    return folder
+
+
+def test_load_run_refuses_a_run_of_another_task(tmp_path):
+    run = _fake_run(tmp_path / "run", "classify")
+    with pytest.raises(LstmkitError, match="is a 'classify' run, not a 'lm' run"):
+        load_run(run, "lm")
+
+
+def test_load_run_names_a_task_this_lstmkit_lacks(tmp_path):
+    run = _fake_run(tmp_path / "run", "juggling")
+    with pytest.raises(LstmkitError, match="no 'juggling' task"):
+        load_run(run, "juggling")
+
+
+# -- the one training path -------------------------------------------------------------------
+def _quiet_train() -> TrainConfig:
+    return TrainConfig(max_epochs=3, batch_size=8, lr=0.05, progress="off", device="cpu", tensorboard=False)
+
+
+@dataclass
+class _LineConfig:
+    slope: float = 2.0              # the line to learn
+    train: TrainConfig = field(default_factory=_quiet_train)
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d):
+        d = dict(d)
+        return cls(train=TrainConfig(**d.pop("train")), **d)
+
+
+class _Line(RunEstimator):
+    """The smallest estimator: y = slope * x with one Linear layer."""
+
+    TASK = "line"
+    CONFIG = _LineConfig
+
+    def fit(self, out=None, callbacks=(), **overrides):
+        cfg = self._resolve_config(self.config, overrides)
+        torch.manual_seed(0)
+        self.net_ = nn.Linear(1, 1)
+        x = torch.linspace(-1, 1, 32)[:, None]
+        batches = [(x[k:k + 8], cfg.slope * x[k:k + 8]) for k in range(0, 32, 8)]
+        self.plotted = []
+        return self._train_and_save(cfg.train, batches, batches, out=out, callbacks=callbacks,
+                                    metrics=lambda: {"weight": float(self.net_.weight.detach())},
+                                    plots=self.plotted.append)
+
+    def _write_meta(self, run_dir, status):
+        write_json(run_dir / META_FILE, {"format_version": FORMAT_VERSION, "task": self.TASK, "status": status})
+
+
+class _CtrlC(Callback):
+    def on_epoch_end(self, trainer, logs):
+        raise KeyboardInterrupt
+
+
+def test_train_and_save_writes_a_finished_run(tmp_path):
+    est = _Line().fit(out=tmp_path)
+    assert est.run_dir_.parent == tmp_path and est.run_dir_.name.startswith("line-")
+    assert read_meta(est.run_dir_, "line")["status"] == "finished"
+    assert json.loads((est.run_dir_ / "metrics.json").read_text()) == est.metrics_
+    assert est.plotted == [est.run_dir_] and est.result_.epochs_run == 3 and est.train_seconds_ > 0
+    assert not est.net_.training and next(est.net_.parameters()).device.type == "cpu"
+
+
+def test_train_and_save_marks_an_interrupted_run(tmp_path):
+    with pytest.raises(TrainingInterrupted):
+        _Line().fit(out=tmp_path, callbacks=[_CtrlC()])
+    (run,) = tmp_path.iterdir()
+    assert read_meta(run, "line")["status"] == "interrupted"
+    assert not (run / "metrics.json").exists()
+
+
+def test_train_and_save_checks_the_config_before_creating_a_folder(tmp_path):
+    with pytest.raises(LstmkitError, match="unknown device"):
+        _Line().fit(out=tmp_path / "runs", device="tpu")
+    assert not (tmp_path / "runs").exists()
+
+
+# -- hyper-parameters ------------------------------------------------------------------------
+def test_parameters_come_from_the_config_with_signature_and_doc():
+    sig = inspect.signature(_Line)
+    assert list(sig.parameters)[:3] == ["config", "slope", "max_epochs"]
+    assert sig.parameters["slope"].default == 2.0 and sig.parameters["max_epochs"].default == 3
+    assert sig.parameters["slope"].kind is inspect.Parameter.KEYWORD_ONLY
+    assert "slope = 2.0  -- the line to learn" in _Line.__doc__
+    assert "lr = 0.05  -- Adam learning rate" in _Line.__doc__
+
+
+def test_overrides_apply_over_the_config_flat_or_nested_and_unknown_names_fail():
+    est = _Line(_LineConfig(slope=3.0), lr=0.1, train={"max_epochs": 5})
+    assert (est.config.slope, est.config.train.lr, est.config.train.max_epochs) == (3.0, 0.1, 5)
+    assert est.config.train.batch_size == 8                 # not overridden: the config's value
+    with pytest.raises(LstmkitError, match="_Line has no parameter 'slop' — did you mean 'slope'"):
+        _Line(slop=1.0)
+    with pytest.raises(LstmkitError, match="must be a _LineConfig, got dict"):
+        _Line({"slope": 1.0})
+
+
+@pytest.mark.parametrize("name", ["TextClassifier", "SequenceClassifier", "Translator", "LanguageModel",
+                                  "SpeechRecognizer"])
+def test_every_estimator_lists_every_config_field_with_its_default(name):
+    import lstmkit
+    from lstmkit.tasks.lm import LanguageModel
+    cls = LanguageModel if name == "LanguageModel" else getattr(lstmkit, name)
+    params = inspect.signature(cls).parameters
+    defaults = cls.default_config()
+    for f in dataclasses.fields(defaults):
+        if f.name in ("train", "series"):
+            continue
+        assert params[f.name].default == getattr(defaults, f.name), f.name
+        assert f"    {f.name} = " in cls.__doc__
+    for f in dataclasses.fields(TrainConfig):
+        assert params[f.name].default == getattr(defaults.train, f.name), f.name
+
+
+def test_under_torchrun_only_rank_0_creates_and_writes_the_run_folder(tmp_path):
+    """Two CPU processes train an lm through _train_and_save: one folder, written once, finished."""
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(["the cat sat", "a dog ran", "the dog sat", "a cat ran"] * 20) + "\n")
+    flags = ["lm", "train", "--data", str(corpus), "--hidden-size", "8", "--embed-dim", "8", "--layers", "1",
+             "--epochs", "2", "--batch-size", "16", "--progress", "off", "--device", "cpu",
+             "--out", str(tmp_path / "runs")]
+    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+                           "-m", "lstmkit", *flags], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (run,) = (tmp_path / "runs").iterdir()
+    assert read_meta(run, "lm")["status"] == "finished"
+    for name in ("model.safetensors", "vocab.json", "metrics.json", "history.csv", "plots/loss.png"):
+        assert (run / name).is_file(), name

@@ -1,0 +1,20 @@
+"""train.bench: the measurements every compare bench takes, and the Trial they make."""
+import torch
+
+from lstmkit.train.bench import activation_bytes, make_trial, measure_latency_ms
+
+
+def test_measurements():
+    net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
+    assert measure_latency_ms(net, torch.zeros(2, 4), min_seconds=0.0) > 0
+    # Linear saves its input [32, 4]; tanh saves its output [32, 8]; the second Linear reuses it
+    assert activation_bytes(net, torch.zeros(32, 4)) == 32 * (4 + 8) * 4
+
+
+def test_make_trial_counts_parameters_and_speed():
+    net = torch.nn.Linear(3, 2)
+    history = [{"seconds": 0.5}, {"seconds": 1.5}]
+    x = torch.zeros(4, 3)
+    t = make_trial("lin", 7, net, history, 100, x[:1], x, x, {"acc": 1.0}, {"best_epoch": 2})
+    assert (t.model, t.seed, t.params, t.epochs, t.train_s) == ("lin", 7, 8, 2, 2.0)
+    assert t.windows_per_s == 100.0 and t.extra == {"best_epoch": 2} and t.act_mem_mb > 0
