@@ -1,15 +1,20 @@
-"""The doctor: each pathology, provoked on purpose, yields exactly its finding."""
+"""The doctor: each pathology, provoked on purpose, yields exactly its finding; padding is measured
+only where a batch declares its lengths; a forecaster that loses to naive is told so."""
 import json
 import math
 import time
 
+import numpy as np
+import pandas as pd
 import pytest
 import torch
 from torch import nn
 
 from lstmkit.config import TrainConfig
+from lstmkit.data.batching import BucketBatches, Padded
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.lstm import LSTM
+from lstmkit.tasks.forecast.estimator import Forecaster
 from lstmkit.train import Trainer
 from lstmkit.train.doctor import Doctor, format_report, read_report
 from cli_helpers import run_cli as _cli
@@ -179,3 +184,166 @@ def test_validation_wobbling_after_its_best_is_not_overfitting():
     val_rising = val[:-4] + [0.6, 0.66, 0.7, 0.75]
     kinds = [f["kind"] for f in _epochs_from(train, val_rising).report(TrainConfig())["findings"]]
     assert "overfitting" in kinds
+
+
+# -- padding: measured only on inputs that declare their lengths ---------------------------------
+class TextNet(nn.Module):
+    """Token ids and their lengths -> two classes (the LSTM packs the padded batch)."""
+
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(40, 8, padding_idx=0)
+        self.lstm = LSTM(8, 16)
+        self.head = nn.Linear(16, 2)
+
+    def forward(self, x, lengths):
+        _, (h, _) = self.lstm(self.emb(x), lengths=lengths)
+        return self.head(h[-1])
+
+
+def _texts(n=192, seed=0):
+    """Mostly short texts and a few long ones: unbucketed batches are mostly padding."""
+    g = torch.Generator().manual_seed(seed)
+    lengths = torch.where(torch.rand(n, generator=g) < 0.7, torch.randint(2, 4, (n,), generator=g),
+                          torch.randint(58, 61, (n,), generator=g))
+    seqs = [torch.randint(1, 40, (int(k),), generator=g) for k in lengths]
+    return seqs, torch.tensor([int(s[0]) % 2 for s in seqs])
+
+
+@pytest.mark.parametrize("bucket", [False, True])
+def test_padded_text_batches_are_measured_and_bucketing_clears_the_finding(bucket):
+    seqs, y = _texts()
+    torch.manual_seed(0)
+    r = Trainer(_cfg(max_epochs=2), loss_fn=nn.CrossEntropyLoss()).fit(
+        TextNet(), BucketBatches(seqs, y, 16, shuffle=True, bucket=bucket))
+    shares = [e["padding_share"] for e in r.doctor["epochs"]]
+    padding = [f for f in r.doctor["findings"] if "padding_share" in f["numbers"]]
+    if bucket:
+        assert all(s is not None for s in shares)     # measured, under the finding's threshold
+        assert padding == []
+    else:
+        assert all(s is not None and s > 0.4 for s in shares)
+        (f,) = padding
+        assert f["kind"] == "slow_training" and f["numbers"]["padding_share"] > 0.4
+        assert any("of each batch is padding" in e for e in f["evidence"])
+        assert any(rem.startswith("bucket sequences by length") for rem in f["remedies"])
+
+
+def test_a_plain_tuple_is_not_read_as_padded_whatever_its_shapes():
+    # the many-series forecast batch that once read as 88 % padding: a series id per row
+    x, series = torch.randn(32, 24, 1), torch.randint(0, 3, (32,))
+    doc = Doctor()
+    doc.bind(nn.Linear(1, 1))
+    doc.sample_gradients((x, series))
+    assert doc._cur["padding"] == []
+    padded = Padded((x, torch.full((32,), 6)))
+    doc.sample_gradients(padded)
+    assert doc._cur["padding"] == [pytest.approx(0.75)]
+    # the trainer rebuilds inputs with type(x)(items) (to a device, a DDP shard): the declaration stays
+    rebuilt = type(padded)(t[:8] for t in padded)
+    assert isinstance(rebuilt, Padded) and rebuilt.padding_share() == pytest.approx(0.75)
+
+
+FAST_FORECAST = dict(lookback=24, hidden_size=16, num_layers=1, batch_size=32, lr=5e-3, progress="off",
+                     tensorboard=False, device="cpu")
+
+
+def _panel(k=6, n=160, seed=0):
+    """Sines of different periods, phases and levels, one per series (no time stamps: season 1)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    wave = lambda i: 10 + i + (1 + 0.2 * i) * np.sin(2 * np.pi * t / (15 + i) + i)   # noqa: E731
+    return pd.concat([pd.DataFrame({"id": f"s{i}", "t": t, "y": wave(i) + 0.05 * rng.standard_normal(n)})
+                      for i in range(k)])
+
+
+def test_a_many_series_forecast_run_has_no_finding(tmp_path, capsys):
+    f = Forecaster(**FAST_FORECAST, max_epochs=6, horizon=6, val_size=24, test_size=12).fit(
+        _panel(), target="y", id="id", time="t", out=tmp_path)
+    report = f.result_.doctor
+    assert report["findings"] == []
+    assert all(e["padding_share"] is None for e in report["epochs"])       # forecast windows carry no padding
+    cmp = report["evidence"]["baselines"]
+    assert cmp["part"] == "validation" and cmp["metric"] == "MASE"
+    assert cmp["model"] < min(cmp["scores"].values())
+    code, out, _ = _cli(["doctor", str(f.run_dir_)], capsys)
+    assert code == 0 and out.startswith("doctor: 0 findings")
+    assert "validation MASE: the model" in out
+
+
+# -- the model against naive baselines ------------------------------------------------------------
+def _random_walk(n=300, seed=0):
+    """A positive monthly random walk: nothing to learn, naive is the best forecast."""
+    rng = np.random.default_rng(seed)
+    y = 100 * np.exp(np.cumsum(0.02 * rng.standard_normal(n)))
+    return pd.DataFrame({"time": pd.date_range("2000-01-01", periods=n, freq="MS"), "y": y})
+
+
+def test_a_model_that_loses_to_naive_gets_the_finding_with_remedies_in_order(tmp_path, capsys):
+    f = Forecaster(**{**FAST_FORECAST, "hidden_size": 8}, max_epochs=1, relative=False).fit(
+        _random_walk(), target="y", time="time", out=tmp_path)
+    report = read_report(f.run_dir_)
+    assert report == json.loads(json.dumps(f.result_.doctor))
+    finding = report["findings"][0]                 # the run's result comes before how training went
+    assert finding["kind"] == "loses_to_baseline"
+    n = finding["numbers"]
+    assert n["metric"] == "MASE" and n["best_baseline"] == "naive" and n["model"] >= n["best_baseline_score"]
+    assert finding["evidence"][0].startswith(f"MASE on {report['evidence']['baselines']['points']} validation points")
+    assert [r.split(":")[0] for r in finding["remedies"]] == [
+        "seasonal adjustment", "log targets", "a longer lookback", "more data per parameter",
+        "until the model wins, use naive"]
+    assert "--deseason 12" in finding["remedies"][0] and "--log" in finding["remedies"][1]
+    assert "--lookback 48 (now 24)" in finding["remedies"][2] and "--hidden-size 4" in finding["remedies"][3]
+    code, out, _ = _cli(["doctor", str(f.run_dir_)], capsys)
+    assert code == 0 and "the model does not beat the best baseline (naive)" in out
+    assert "1. seasonal adjustment: --deseason 12" in out and "2. log targets: --log" in out
+
+
+def test_remedies_already_in_use_are_not_offered():
+    f = Forecaster(**{**FAST_FORECAST, "hidden_size": 4}, max_epochs=1, relative=False, deseason=12,
+                   log=True).fit(_random_walk(), target="y", time="time")
+    (finding,) = [x for x in f.result_.doctor["findings"] if x["kind"] == "loses_to_baseline"]
+    assert [r.split(":")[0] for r in finding["remedies"]] == [      # no --deseason, --log, --hidden-size 2
+        "a longer lookback", f"until the model wins, use {finding['numbers']['best_baseline']}"]
+
+
+def test_a_model_that_beats_the_baselines_gets_no_such_finding():
+    rng = np.random.default_rng(0)
+    t = np.arange(400)            # no time column: season 1, seasonal naive is naive
+    data = pd.DataFrame({"y": 10 + np.sin(2 * np.pi * t / 17.3) + 0.05 * rng.standard_normal(400)})
+    f = Forecaster(**FAST_FORECAST, max_epochs=8, horizon=6).fit(data, target="y")
+    report = f.result_.doctor
+    assert "loses_to_baseline" not in [x["kind"] for x in report["findings"]]
+    cmp = report["evidence"]["baselines"]
+    assert cmp["model"] < 0.5 * cmp["scores"]["naive"]
+    assert format_report(report).splitlines()[-1].startswith("  validation MASE: the model")
+
+
+def test_the_baseline_judge_reads_only_finite_numbers():
+    d = _epochs_from([1.0, 0.9], [1.0, 0.9])
+    judged = lambda cmp: [x["kind"] for x in d.report(TrainConfig(), evidence={"baselines": cmp})["findings"]]
+    nan = float("nan")
+    assert judged({"metric": "MAE", "model": 2.0, "scores": {"naive": 1.0, "mean": nan}}) == ["loses_to_baseline"]
+    assert judged({"metric": "MAE", "model": 0.5, "scores": {"naive": 1.0}}) == []
+    assert judged({"metric": "MAE", "model": nan, "scores": {"naive": 1.0}}) == []
+    assert judged({"metric": "MAE", "model": 2.0, "scores": {"naive": None}}) == []
+    assert d.report(TrainConfig())["evidence"] == {}
+
+
+def test_the_trainer_hands_the_evidence_of_the_best_weights_to_the_doctor(tmp_path):
+    seen = []
+
+    def evidence(model):
+        seen.append({k: v.clone() for k, v in model.state_dict().items()})
+        return {"baselines": {"metric": "MAE", "model": 3.0, "scores": {"mean": 1.0}, "remedies": ["try this"]}}
+
+    r = Trainer(_cfg(), run_dir=tmp_path).fit(model := _mlp(), Batches(*_linear_data(), shuffle=True),
+                                              Batches(*_linear_data(48, 1)), evidence=evidence)
+    (weights,) = seen                                      # once, after the best epoch's weights came back
+    assert all(torch.equal(weights[k], v) for k, v in model.state_dict().items())
+    assert _kinds(r) == ["loses_to_baseline"]
+    assert r.doctor["findings"][0]["remedies"] == ["try this", "until the model wins, use mean: it is the "
+                                                   "better model on this data"]
+    assert json.loads((tmp_path / "doctor.json").read_text())["evidence"]["baselines"]["model"] == 3.0
+    Trainer(_cfg(doctor=False)).fit(_mlp(), Batches(*_linear_data()), evidence=evidence)
+    assert len(seen) == 1                                  # doctor off: nothing to judge, nothing computed

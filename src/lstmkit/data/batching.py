@@ -2,7 +2,8 @@
 
     truncate(seq, max_len, keep)        keep the head, the tail, or both ends of a long sequence
     pad_batch(seqs)                     [T_i, …] tensors -> padded [B, T_max, …] and lengths [B]
-    BucketBatches(seqs, y, …)           ((padded, lengths), y) batches of similar lengths
+    Padded((padded, lengths, …))        model inputs that declare their lengths (a tuple)
+    BucketBatches(seqs, y, …)           (Padded((padded, lengths)), y) batches of similar lengths
 
 Recurrent encoders receive ``lengths`` and pack the batch, so padding costs no recurrent compute
 and does not change the result; bucketing by length then cuts the padding the embedding,
@@ -19,7 +20,7 @@ from torch import Tensor
 
 from lstmkit.errors import LstmkitError
 
-__all__ = ["TRUNCATE_MODES", "truncate", "pad_batch", "BucketBatches"]
+__all__ = ["TRUNCATE_MODES", "truncate", "pad_batch", "Padded", "BucketBatches"]
 
 TRUNCATE_MODES = ("head", "tail", "both")
 
@@ -64,12 +65,32 @@ def pad_batch(seqs: Sequence[Tensor], pad_value: float = 0) -> tuple[Tensor, Ten
     return out, lengths
 
 
+class Padded(tuple):
+    """Model inputs ``(padded [B, T, …], lengths [B], *more)`` that declare their padding: the
+    second item is the real length of each row of the first.
+
+    A batch iterator yields its inputs as ``Padded((x, lengths))`` (or ``Padded((src, src_len,
+    tgt_in))``) to say so; the training doctor measures padding on such inputs only, never by
+    guessing from the shapes of a plain tuple (a forecast's ``(x, future, series)`` has none). In
+    every other respect it is a tuple: the trainer spreads it over the model's arguments, and
+    ``type(x)(items)`` rebuilds it when moving it to a device or sharding it.
+    """
+
+    __slots__ = ()
+
+    def padding_share(self) -> float:
+        """Share of the ``B * T`` positions of the first item that are padding."""
+        x, lengths = self[0], self[1]
+        cells = x.shape[0] * x.shape[1]
+        return 1.0 - float(lengths.sum()) / cells if cells else 0.0
+
+
 class BucketBatches:
-    """Mini-batches ``((padded, lengths), y[idx])`` over variable-length sequences.
+    """Mini-batches ``(Padded((padded, lengths)), y[idx])`` over variable-length sequences.
 
     Args:
         seqs: list of ``[T_i]`` long or ``[T_i, F]`` float tensors.
-        y: ``[N]`` targets (or None: batches are then ``(padded, lengths)`` only).
+        y: ``[N]`` targets (or None: batches are then ``Padded((padded, lengths))`` only).
         batch_size: sequences per batch.
         shuffle: a fresh random order on every iteration (from ``generator``, or torch's global
             generator, which the trainer re-seeds every epoch).
@@ -124,9 +145,9 @@ class BucketBatches:
     def __iter__(self):
         for idx, padded, lengths in self.iter_indexed():
             if self.y is None:
-                yield padded, lengths
+                yield Padded((padded, lengths))
             else:
-                yield (padded, lengths), self.y[idx]
+                yield Padded((padded, lengths)), self.y[idx]
 
     def padding_fraction(self) -> float:
         """Share of padded positions over one pass (a measure of what bucketing saves)."""

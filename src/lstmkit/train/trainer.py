@@ -140,10 +140,14 @@ class Trainer:
 
     # -- the loop ------------------------------------------------------------------------
     def fit(self, model: nn.Module, train_batches, val_batches=None, resume: bool = False,
-            restore_best: bool = True) -> TrainResult:
+            restore_best: bool = True, evidence: Callable[[nn.Module], dict] | None = None) -> TrainResult:
         """Train ``model`` in place. At the end it holds the best epoch's weights (by validation
         loss, else training loss), or with ``restore_best=False`` the last epoch's (fine-tuning
-        for a fixed number of epochs, judged by the caller)."""
+        for a fixed number of epochs, judged by the caller).
+
+        ``evidence(model)``, called on the trained model when the doctor is on, returns what the
+        task measured on it for the doctor to judge (e.g. ``{"baselines": ...}``: see
+        :meth:`~lstmkit.train.doctor.Doctor.report`)."""
         cfg = self.config
         model.to(self.device)
         params = [p for p in model.parameters() if p.requires_grad]
@@ -193,12 +197,12 @@ class Trainer:
             raise TrainingInterrupted(self.run_dir, len(self.history)) from None
         for cb in self.callbacks:
             cb.on_train_end(self)
-        report = self._write_doctor(None)
-        if report is not None and self.progress.mode != "off":
-            print(format_report(report), file=self.progress.stream, flush=True)
-
         if self._best_state is not None and restore_best:
             model.load_state_dict(self._best_state)
+        found = evidence(model) if evidence is not None and self.doctor is not None and self.is_main else None
+        report = self._write_doctor(None, found)
+        if report is not None and self.progress.mode != "off":
+            print(format_report(report), file=self.progress.stream, flush=True)
         return TrainResult(history=list(self.history), best_epoch=stopper.best_epoch,
                            best_val_loss=stopper.best, stopped_early=w.stopped,
                            epochs_run=len(self.history), doctor=report)
@@ -417,10 +421,10 @@ class Trainer:
             self.doctor.load_state_dict(state["doctor"])
         return {"tensors": rng, "python": state["rng"]} if state["pos"] else None
 
-    def _write_doctor(self, stopped: str | None) -> dict[str, Any] | None:
+    def _write_doctor(self, stopped: str | None, evidence: dict[str, Any] | None = None) -> dict[str, Any] | None:
         if self.doctor is None:
             return None
-        report = self.doctor.report(self.config, stopped)
+        report = self.doctor.report(self.config, stopped, evidence)
         if self.run_dir is not None and self.is_main:
             write_json(self.run_dir / DOCTOR_FILE, report)
         return report

@@ -2,7 +2,9 @@
 
 Every series is scored on its own test windows (rolling origins, stride 1) in original units;
 ``metrics.json`` holds the mean over series of each series' metric (for one series: its
-metrics), and ``metrics_per_series.csv`` the per-series rows.
+metrics), and ``metrics_per_series.csv`` the per-series rows. The same scoring on the
+validation windows tells the training doctor whether the model beats naive and seasonal naive
+(:func:`baseline_comparison`).
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from lstmkit.tasks.forecast.metrics import METRIC_NAMES, forecast_metrics
 from lstmkit.tasks.forecast.probabilistic import probabilistic_metrics
 from lstmkit.tasks.forecast.windows import part_sizes
 
-__all__ = ["panel_metrics", "panel_plots", "snaive", "finite_mean"]
+__all__ = ["panel_metrics", "baseline_comparison", "baseline_remedies", "panel_plots", "snaive", "finite_mean"]
 
 ETS_AUTO_MAX = 20            # ETS baseline per series only up to this many series unless asked
 
@@ -31,12 +33,27 @@ def panel_metrics(est, panel, arrays, test) -> tuple[dict[str, Any], pd.DataFram
             "skipped": list(panel.skipped), "strategy": cfg.strategy}
     if len(rows) == 0:
         return {**base, "metrics": {}, "test_points": 0, "note": "no test windows (test_size 0)"}, None
+    ets = cfg.ets if cfg.ets is not None else len(panel.ids) <= ETS_AUTO_MAX
+    per_series, params, y_true = _scores(est, panel, arrays, test, ets)
+    agg = {}
+    for name, g in per_series.groupby("model", sort=False):
+        agg[name] = {k: finite_mean(g[k].to_numpy()) for k in METRIC_NAMES}
+    if est.output_.kind != "point":
+        agg[cfg.model].update(probabilistic_metrics(
+            est.output_.kind, params, y_true, est.output_.levels))
+    return {**base, "metrics": agg, "test_points": int(y_true.size)}, per_series
+
+
+def _scores(est, panel, arrays, windows, ets: bool) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Per-series metrics of the model and its baselines on ``windows`` (rows, series), in original
+    units; with the model's parameters and the actual values ``[n, H, T]``."""
+    cfg = est.config_
+    rows, series = windows
     params = est._forecast_windows(arrays, rows, series, est._series_index(panel))
     point = est.output_.point(torch.from_numpy(params)).numpy()           # [n, H, T]
     H, L = cfg.horizon, cfg.lookback
     tgt = (rows.numpy() + L)[:, None] + np.arange(H)[None]
     y_true = panel.values[tgt]                                              # [n, H, T]
-    ets = cfg.ets if cfg.ets is not None else len(panel.ids) <= ETS_AUTO_MAX
     s_all = series.numpy()
     records = []
     for s in np.unique(s_all):
@@ -56,14 +73,46 @@ def panel_metrics(est, panel, arrays, test) -> tuple[dict[str, Any], pd.DataFram
         for name, p in preds.items():
             m = forecast_metrics(y_true[sel], p, vals[:max(n_train, 2)], season=est.season_)
             records.append({"id": panel.ids[int(s)], "model": name, **m, "points": int(p.size)})
-    per_series = pd.DataFrame(records)
-    agg = {}
-    for name, g in per_series.groupby("model", sort=False):
-        agg[name] = {k: finite_mean(g[k].to_numpy()) for k in METRIC_NAMES}
-    if est.output_.kind != "point":
-        agg[cfg.model].update(probabilistic_metrics(
-            est.output_.kind, params, y_true, est.output_.levels))
-    return {**base, "metrics": agg, "test_points": int(y_true.size)}, per_series
+    return pd.DataFrame(records), params, y_true
+
+
+def baseline_comparison(est, panel, arrays, val) -> dict[str, Any] | None:
+    """The model beside naive and seasonal naive on the validation windows ``val`` (rows,
+    series), for the training doctor: MASE in original units, mean over the series that have one
+    (as in metrics.json; MAE when no series has: constant training parts), with the remedies to
+    try if the model does not win, most likely first. None without validation windows."""
+    if len(val[0]) == 0:
+        return None
+    per_series, _, y_true = _scores(est, panel, arrays, val, ets=False)
+    names = [est.config_.model, "naive", "seasonal_naive"]
+    metric = "MASE" if np.isfinite(per_series["MASE"].to_numpy()).any() else "MAE"
+    score = {n: finite_mean(per_series.loc[per_series["model"] == n, metric].to_numpy()) for n in names}
+    return {"part": "validation", "metric": metric, "units": "original", "points": int(y_true.size),
+            "model": score[names[0]], "scores": {n: score[n] for n in names[1:]},
+            "remedies": baseline_remedies(est, panel)}
+
+
+def baseline_remedies(est, panel) -> list[str]:
+    """What to try when the model loses to a naive forecast, most likely first: seasonal adjustment,
+    log targets, a longer lookback, more data per parameter (each one only where it applies)."""
+    cfg, m = est.config_, est.season_
+    out = []
+    if not cfg.deseason and m > 1:
+        out.append(f"seasonal adjustment: --deseason {m} (the network then learns what the season leaves)")
+    values = panel.values[np.isfinite(panel.values)]
+    if not cfg.log and values.size and values.min() > 0:
+        out.append("log targets: --log (a season or trend that grows with the level becomes additive)")
+    room = min(part_sizes(int(n), cfg)[0] - cfg.horizon for n in panel.lengths)    # the longest lookback that fits
+    longer = min(2 * cfg.lookback, room)
+    if longer > cfg.lookback:
+        out.append(f"a longer lookback: --lookback {longer} (now {cfg.lookback})")
+    params = sum(p.numel() for p in est.net_.parameters())
+    smaller = max(4, cfg.hidden_size // 2)
+    if smaller < cfg.hidden_size:
+        out.append(f"more data per parameter: a smaller model, --hidden-size {smaller} (now {cfg.hidden_size}, "
+                   f"{params:,} parameters)")
+    return out
+
 
 def panel_plots(est, run_dir: Path, panel, arrays, test) -> None:
     from lstmkit.inspect.plots import plot_history

@@ -20,7 +20,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.runs import atomic_write, new_run_dir
 from lstmkit.tasks.forecast.baselines import infer_season
 from lstmkit.tasks.forecast.calendar import calendar_features, future_times, parse_calendar
-from lstmkit.tasks.forecast.evaluation import panel_metrics, panel_plots
+from lstmkit.tasks.forecast.evaluation import baseline_comparison, panel_metrics, panel_plots
 from lstmkit.tasks.forecast.model import ForecastNet
 from lstmkit.tasks.forecast.panel import Panel, read_panel
 from lstmkit.tasks.forecast.probabilistic import make_output, quantiles_of, unscale
@@ -76,9 +76,13 @@ class PanelPipeline:
         mk = lambda part, bs, sh, n=None: PanelBatches(X, Y, Fut, *splits[part], cfg.lookback, cfg.horizon, bs, sh, n)
         val = mk("val", EVAL_BATCH, False) if len(splits["val"][0]) else None
         train = mk("train", cfg.train.batch_size, True, cfg.samples_per_epoch)
+
+        def evidence(net):       # for the doctor: does the model beat naive / seasonal naive on validation?
+            net.to("cpu").eval()
+            return {"baselines": baseline_comparison(self, panel, arrays, splits["val"])}
+
         try:
-            self.result_: TrainResult = trainer.fit(self.net_, train, val,
-                                                    resume=resume)
+            self.result_: TrainResult = trainer.fit(self.net_, train, val, resume=resume, evidence=evidence)
         except TrainingInterrupted:
             if self.run_dir_ is not None and main:
                 self._write_meta(self.run_dir_, status="interrupted")

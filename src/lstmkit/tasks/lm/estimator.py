@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from lstmkit.version import __version__
-from lstmkit.data.batching import BucketBatches, pad_batch
+from lstmkit.data.batching import BucketBatches, Padded, pad_batch
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.runs import FORMAT_VERSION, META_FILE, atomic_write, write_json
@@ -36,7 +36,7 @@ _MAX_SAMPLE = 10_000          # tokens a sample "until the end" may run before i
 
 
 class _LineBatches:
-    """``((input [B, T], lengths [B]), target [B, T])`` batches of line pieces, bucketed by length."""
+    """``(Padded((input [B, T], lengths [B])), target [B, T])`` batches of line pieces, bucketed by length."""
 
     def __init__(self, pieces: list[tuple[torch.Tensor, torch.Tensor]], batch_size: int, shuffle: bool):
         self.inp = [p[0] for p in pieces]
@@ -51,7 +51,7 @@ class _LineBatches:
             idx = idx.tolist()
             inp, lengths = pad_batch([self.inp[i] for i in idx], PAD_ID)
             tgt, _ = pad_batch([self.tgt[i] for i in idx], PAD_ID)
-            yield (inp, lengths), tgt
+            yield Padded((inp, lengths)), tgt
 
 
 class LanguageModel(RunEstimator):

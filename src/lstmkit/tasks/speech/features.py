@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from lstmkit.data.batching import BucketBatches, pad_batch
+from lstmkit.data.batching import BucketBatches, Padded, pad_batch
 from lstmkit.nn.seq2seq import BOS_ID, EOS_ID
 
 __all__ = ["FeatureSpec", "mel_filterbank", "log_mel", "frame_count", "Normalizer", "spec_augment", "speed_perturb",
@@ -186,7 +186,7 @@ def speed_perturb(feats: Tensor, max_change: float, min_frames: int = 1,
 
 
 class FeatureBatches:
-    """``((x [B, T, F], lengths [B]) or (x, lengths, tgt_in), target)`` batches bucketed by length.
+    """``(Padded((x [B, T, F], lengths [B])) or Padded((x, lengths, tgt_in)), target)`` batches bucketed by length.
 
     ``target`` is ``(ids [B, S], lengths [B])`` for CTC, class ids ``[B]`` for classify and
     ``tgt_out [B, S]`` for seq2seq; SpecAugment masks the features when ``augment`` is given,
@@ -208,13 +208,13 @@ class FeatureBatches:
             if self.augment:
                 x = spec_augment(x, lengths, **self.augment)
             if self.mode == "classify":
-                yield (x, lengths), torch.tensor([self.targets[i] for i in idx], dtype=torch.long)
+                yield Padded((x, lengths)), torch.tensor([self.targets[i] for i in idx], dtype=torch.long)
             elif self.mode == "ctc":
                 ids, tlen = pad_batch([torch.tensor(self.targets[i], dtype=torch.long) for i in idx])
-                yield (x, lengths), (ids, tlen)
+                yield Padded((x, lengths)), (ids, tlen)
             else:
                 bos, eos = torch.tensor([BOS_ID]), torch.tensor([EOS_ID])
                 seqs = [torch.tensor(self.targets[i], dtype=torch.long) for i in idx]
                 tgt_in, _ = pad_batch([torch.cat([bos, s]) for s in seqs])
                 tgt_out, _ = pad_batch([torch.cat([s, eos]) for s in seqs])
-                yield (x, lengths, tgt_in), tgt_out
+                yield Padded((x, lengths, tgt_in)), tgt_out

@@ -17,7 +17,7 @@ import torch
 
 from lstmkit.version import __version__
 from lstmkit.tasks.translate.config import TranslateConfig
-from lstmkit.data.batching import BucketBatches, pad_batch
+from lstmkit.data.batching import BucketBatches, Padded, pad_batch
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.seq2seq import Seq2Seq, beam_search, sequence_loss
 from lstmkit.tasks._base import RunEstimator
@@ -34,7 +34,7 @@ _EVAL_BATCH = 64
 
 
 class _PairBatches:
-    """``((src [B, S], src_len [B], tgt_in [B, T]), tgt_out [B, T])`` batches, bucketed by source length."""
+    """``(Padded((src [B, S], src_len [B], tgt_in [B, T])), tgt_out [B, T])`` batches, bucketed by source length."""
 
     def __init__(self, src: list[torch.Tensor], tgt: list[torch.Tensor], batch_size: int, shuffle: bool):
         self.src, self.tgt = src, tgt
@@ -49,7 +49,7 @@ class _PairBatches:
             src, src_len = pad_batch([self.src[i] for i in idx], PAD_ID)
             tgt_in, _ = pad_batch([torch.cat([torch.tensor([BOS_ID]), self.tgt[i]]) for i in idx], PAD_ID)
             tgt_out, _ = pad_batch([torch.cat([self.tgt[i], torch.tensor([EOS_ID])]) for i in idx], PAD_ID)
-            yield (src, src_len, tgt_in), tgt_out
+            yield Padded((src, src_len, tgt_in)), tgt_out
 
 
 class Translator(RunEstimator):

@@ -1,0 +1,229 @@
+"""The doctor's judges: from what a :class:`~lstmkit.train.doctor.Doctor` collected while
+training (and the evidence a task measured on the trained model), the findings, each with its
+evidence and remedies ranked for the case. :func:`judge` runs them all, in the order a reader
+needs them: the run's result first, then the causes (an explosion before the vanishing it
+brings), then overfitting and speed.
+"""
+from __future__ import annotations
+
+import math
+import statistics
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lstmkit.train.doctor import Doctor
+
+__all__ = ["FINDINGS", "judge"]
+
+FINDINGS = ("exploding_gradients", "vanishing_gradients", "overfitting", "slow_training", "loses_to_baseline")
+
+EXPLODE_NORM = 1e3           # a pre-clip global gradient norm above this is an explosion ...
+EXPLODE_FACTOR = 100.0       # ... as is one 100x the first epoch's median
+LOSS_SPIKE = 10.0            # an epoch's train loss 10x the best before it
+VANISH_RATIO = 1e-3          # first layer's gradient norm / largest layer's
+SATURATED_SHARE = 0.6        # share of i, g, o gate values pinned at their limits
+FLAT_LOSS = 0.95             # best epoch train loss >= 95% of the loss at the start
+OVERFIT_EPOCHS = 3           # validation loss above its best (by 5%) for this many epochs ...
+OVERFIT_MARGIN = 0.05
+DATA_SHARE = 0.5             # waiting for data more than half of the step time
+TINY_BATCH = 8
+PADDING_SHARE = 0.4
+
+
+def judge(d: Doctor, cfg, evidence: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Every finding on the run ``d`` watched (trained with ``cfg``), possibly none."""
+    findings = []
+    baselines = (evidence or {}).get("baselines")
+    if baselines:
+        found = _loses_to_baseline(d, baselines)
+        if found:
+            findings.append(found)
+    exploding = _exploding(d, cfg)
+    if exploding:
+        findings.append(exploding)
+    else:       # an explosion also stops learning; it is the cause to report
+        vanishing = _vanishing(d, cfg)
+        if vanishing:
+            findings.append(vanishing)
+    for one in (_overfitting, _slow):
+        found = one(d, cfg)
+        if found:
+            findings.append(found)
+    return findings
+
+
+def _g(x: float | None) -> str:
+    return "-" if x is None else f"{x:.3g}"
+
+
+def _exploding(d: Doctor, cfg) -> dict[str, Any] | None:
+    evidence, numbers = [], {}
+    if d.events:
+        where = ", ".join(f"epoch {e['epoch']} step {e['step']}" for e in d.events[:5])
+        evidence.append(f"loss or gradients became non-finite {len(d.events)} time(s) ({where}); "
+                        f"the NaN guard skipped those steps and halved the learning rate")
+        numbers["non_finite_events"] = len(d.events)
+    peak = max(d.epochs, key=lambda e: e["grad_norm_max"] or 0.0, default=None)
+    base = next((e["grad_norm_median"] for e in d.epochs if e["grad_norm_median"]), None)
+    if peak and peak["grad_norm_max"]:
+        big = peak["grad_norm_max"] > EXPLODE_NORM or (
+            base is not None and peak["grad_norm_max"] > EXPLODE_FACTOR * base and peak["grad_norm_max"] > 10)
+        if big:
+            evidence.append(f"gradient norm (before clipping) reached {_g(peak['grad_norm_max'])} at epoch "
+                            f"{peak['epoch']} (step {peak['grad_norm_max_step']}); the first epoch's median was {_g(base)}")
+            numbers["grad_norm_max"] = peak["grad_norm_max"]
+    best = math.inf
+    for e in d.epochs:
+        loss = e["train_loss"]
+        if math.isfinite(best) and (not math.isfinite(loss) or loss > LOSS_SPIKE * best):
+            evidence.append(f"train loss jumped to {_g(loss)} at epoch {e['epoch']} (best before: {_g(best)})")
+            numbers["loss_spike_epoch"] = e["epoch"]
+            break
+        if math.isfinite(loss):
+            best = min(best, loss)
+    if not evidence:
+        return None
+    remedies = [f"lower the learning rate (now {cfg.lr:g}; try {cfg.lr / 10:g}): --lr {cfg.lr / 10:g}",
+                "keep gradient clipping on and tighten it (clip_norm 1.0 or 0.5)",
+                "scale the inputs and targets (scaler minmax or standard) and look for extreme values",
+                "use a gated cell (LSTM/GRU) and fewer layers"]
+    if cfg.clip_norm is None:
+        remedies.insert(0, "turn gradient clipping on (clip_norm: 1.0); it is off in this run")
+    return {"kind": "exploding_gradients", "title": "exploding gradients", "evidence": evidence,
+            "numbers": numbers, "remedies": remedies}
+
+
+def _vanishing(d: Doctor, cfg) -> dict[str, Any] | None:
+    evidence, numbers = [], {}
+    layers = list(getattr(d, "groups", {}))
+    ratios = []
+    for e in d.epochs:
+        norms = e["layer_grad_norms"]
+        if layers and layers[0] in norms and norms[layers[0]] is not None:
+            top = max(v for v in norms.values() if v is not None)
+            if top > 0:
+                ratios.append((norms[layers[0]] / top, e, max(norms, key=lambda k: norms[k] or 0)))
+    if ratios:
+        ratio, e, top_layer = min(ratios[-3:], key=lambda r: r[0])  # recent epochs: settled, not the first steps
+        if statistics.median(r[0] for r in ratios) < VANISH_RATIO:
+            evidence.append(f"first layer ({layers[0]}) gradient norm is {_g(ratio)} of {top_layer}'s "
+                            f"(median over epochs {_g(statistics.median(r[0] for r in ratios))}; epoch {e['epoch']}: "
+                            f"{_g(e['layer_grad_norms'][layers[0]])} vs {_g(e['layer_grad_norms'][top_layer])})")
+            numbers["first_layer_ratio"] = statistics.median(r[0] for r in ratios)
+    sat = [e["saturated_gates"] for e in d.epochs if e["saturated_gates"] is not None]
+    if sat and sat[-1] > SATURATED_SHARE:
+        evidence.append(f"{sat[-1]:.0%} of the input/output/candidate gate values are saturated "
+                        f"(pinned at 0/1 or ±1) at epoch {d.epochs[-1]['epoch']}")
+        numbers["saturated_gates"] = sat[-1]
+    losses = [e["train_loss"] for e in d.epochs if math.isfinite(e["train_loss"])]
+    if len(losses) >= 3 and d.start_losses:
+        start = statistics.mean(d.start_losses)
+        if min(losses) >= FLAT_LOSS * start:
+            evidence.append(f"train loss stayed flat: {_g(start)} at the start, best {_g(min(losses))} "
+                            f"after {len(losses)} epochs")
+            numbers["flat_loss"] = min(losses) / start
+    if not evidence:
+        return None
+    remedies = []
+    if d.plain_rnn:
+        remedies.append("replace the plain RNN with a gated cell: --model lstm or gru")
+    remedies += ["use fewer recurrent layers (or residual connections between them)",
+                 "shorten the sequences (--lookback) or summarise them first (cnn-lstm, attention)",
+                 f"raise the learning rate a little (now {cfg.lr:g}) and check that the targets are scaled",
+                 "initialise the forget-gate bias to 1 so memory is kept early in training"]
+    return {"kind": "vanishing_gradients", "title": "vanishing gradients / not learning",
+            "evidence": evidence, "numbers": numbers, "remedies": remedies}
+
+
+def _overfitting(d: Doctor, cfg) -> dict[str, Any] | None:
+    eps = [e for e in d.epochs if math.isfinite(e["val_loss"]) and math.isfinite(e["train_loss"])]
+    if len(eps) < OVERFIT_EPOCHS + 1:
+        return None
+    b = min(range(len(eps)), key=lambda i: eps[i]["val_loss"])
+    after = eps[b + 1:]
+    worse = [e for e in after if e["val_loss"] > eps[b]["val_loss"] * (1 + OVERFIT_MARGIN)]
+    last = eps[-1]
+    # A sustained rise, not noise: the last OVERFIT_EPOCHS epochs must all sit above the best by
+    # the margin (validation loss that merely wobbles around its best after early stopping's
+    # patience is no evidence of overfitting).
+    tail = eps[-OVERFIT_EPOCHS:]
+    sustained = len(after) >= OVERFIT_EPOCHS and all(
+        e["val_loss"] > eps[b]["val_loss"] * (1 + OVERFIT_MARGIN) for e in tail)
+    if not sustained or not last["train_loss"] < eps[b]["train_loss"]:
+        return None
+    best, rows = eps[b], max(e["mean_batch"] * e["steps"] for e in eps)
+    evidence = [f"validation loss rose from {_g(best['val_loss'])} (epoch {best['epoch']}) to "
+                f"{_g(last['val_loss'])} (epoch {last['epoch']}) while train loss fell from "
+                f"{_g(best['train_loss'])} to {_g(last['train_loss'])}",
+                f"{len(worse)} epochs after the best were more than {OVERFIT_MARGIN:.0%} worse on validation"]
+    remedies = []
+    params = getattr(d, "n_parameters", None)
+    if params and rows and params > 10 * rows:
+        evidence.append(f"the model has {params:,} parameters for {int(rows):,} training samples")
+        remedies.append("use a smaller model (fewer hidden units or layers) or more training data")
+    if (getattr(d, "dropout", 0.0) or 0.0) < 0.2:
+        remedies.append(f"add dropout (now {getattr(d, 'dropout', 0.0):g}; try 0.2-0.5)")
+    if not cfg.weight_decay:
+        remedies.append("add weight decay (weight_decay: 1e-4)")
+    remedies += ["keep early stopping on with a small patience (the best epoch's weights are kept)",
+                 "get more training data or augment it"]
+    if not any(r.startswith("use a smaller model") for r in remedies):
+        remedies.append("use a smaller model (fewer hidden units or layers)")
+    return {"kind": "overfitting", "title": "overfitting", "evidence": evidence,
+            "numbers": {"best_epoch": best["epoch"], "best_val_loss": best["val_loss"],
+                        "last_val_loss": last["val_loss"]}, "remedies": remedies}
+
+
+def _slow(d: Doctor, cfg) -> dict[str, Any] | None:
+    if not d.epochs:
+        return None
+    data = sum(e["data_seconds"] for e in d.epochs)
+    compute = sum(e["compute_seconds"] for e in d.epochs)
+    steps = sum(e["steps"] for e in d.epochs)
+    evidence, numbers, remedies = [], {}, []
+    share = data / (data + compute) if data + compute > 0 else 0.0
+    if share > DATA_SHARE:
+        evidence.append(f"{share:.0%} of the training time was spent waiting for data "
+                        f"({data:.1f}s loading vs {compute:.1f}s computing over {steps} steps)")
+        numbers["data_share"] = share
+        remedies += ["prepare the data once as tensors in memory (lstmkit's WindowBatches / BucketBatches do)",
+                     "load in background workers: DataLoader(num_workers=4, pin_memory=True, persistent_workers=True)"]
+    mean_batch = sum(e["mean_batch"] * e["steps"] for e in d.epochs) / steps if steps else 0
+    if steps >= 20 and 0 < mean_batch < TINY_BATCH:
+        evidence.append(f"batches are tiny ({mean_batch:.1f} samples on average): per-step overhead dominates")
+        numbers["mean_batch"] = mean_batch
+        remedies.append(f"raise the batch size (now {cfg.batch_size}; try 32-128) and scale the learning rate with it")
+    pads = [e["padding_share"] for e in d.epochs if e["padding_share"] is not None]
+    if pads and statistics.median(pads) > PADDING_SHARE:
+        evidence.append(f"{statistics.median(pads):.0%} of each batch is padding")
+        numbers["padding_share"] = statistics.median(pads)
+        remedies.append("bucket sequences by length (bucket: true) or cap them (max_len)")
+    if not evidence:
+        return None
+    if share > DATA_SHARE:
+        remedies.append("raise the batch size so each load feeds more compute")
+    return {"kind": "slow_training", "title": "slow training", "evidence": evidence, "numbers": numbers,
+            "remedies": remedies}
+
+
+def _loses_to_baseline(d: Doctor, cmp: dict[str, Any]) -> dict[str, Any] | None:
+    scores = {k: float(v) for k, v in cmp.get("scores", {}).items() if v is not None and math.isfinite(v)}
+    model = cmp.get("model")
+    if not scores or model is None or not math.isfinite(model):
+        return None
+    best = min(scores, key=scores.get)
+    if model < scores[best]:
+        return None
+    metric, part = cmp.get("metric", "error"), cmp.get("part", "held-out")
+    where = f"{cmp['points']:,} {part} points" if cmp.get("points") else f"the {part} data"
+    others = ", ".join(f"{k} {_g(v)}" for k, v in sorted(scores.items(), key=lambda kv: kv[1]))
+    evidence = [f"{metric} on {where}: the model {_g(model)}, the best baseline ({best}) {_g(scores[best])} "
+                f"(lower is better; all baselines: {others})"]
+    rows = max((e["mean_batch"] * e["steps"] for e in d.epochs), default=0)
+    params = getattr(d, "n_parameters", None)
+    if params and rows:
+        evidence.append(f"the model has {params:,} parameters for {int(rows):,} training samples per epoch")
+    remedies = [*cmp.get("remedies", []), f"until the model wins, use {best}: it is the better model on this data"]
+    return {"kind": "loses_to_baseline", "title": f"the model does not beat the best baseline ({best})",
+            "evidence": evidence, "remedies": remedies,
+            "numbers": {"metric": metric, "model": model, "best_baseline": best, "best_baseline_score": scores[best]}}
