@@ -111,3 +111,20 @@ def test_same_tensors_and_metadata_give_the_same_bytes(tmp_path):
     with safe_open(str(tmp_path / "0.safetensors"), "pt") as f:
         assert f.metadata() == meta
         assert torch.equal(f.get_tensor("layer.weight"), tensors["layer.weight"])
+
+
+def _strict(text):
+    def no_constant(name):
+        raise ValueError(f"{name} is not JSON")
+    return json.loads(text, parse_constant=no_constant)
+
+
+def test_write_json_writes_standard_json_non_finite_as_null(tmp_path):
+    import numpy as np
+    path = tmp_path / "metrics.json"
+    write_json(path, {"RMSE": float("inf"), "MAE": np.float64("nan"), "MASE": np.float32(1.5),
+                      "per_step": np.array([1.0, -np.inf]), "t": torch.tensor(float("nan")),
+                      "nested": [{"a": -float("inf"), "b": (1, 2.5)}], "path": tmp_path, "ok": True, "n": 3})
+    got = _strict(path.read_text())
+    assert got == {"RMSE": None, "MAE": None, "MASE": 1.5, "per_step": [1.0, None], "t": None,
+                   "nested": [{"a": None, "b": [1, 2.5]}], "path": str(tmp_path), "ok": True, "n": 3}

@@ -16,6 +16,7 @@ Every file is written to a temporary name and renamed, so a crash never leaves h
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 import time
@@ -30,7 +31,7 @@ from lstmkit.errors import LstmkitError
 
 __all__ = [
     "FORMAT_VERSION", "META_FILE", "WEIGHTS_FILE", "new_run_dir", "atomic_write",
-    "write_json", "save_tensors", "load_tensors", "load_weights", "read_metrics", "read_meta", "read_run",
+    "write_json", "to_json", "json_safe", "save_tensors", "load_tensors", "load_weights", "read_metrics", "read_meta", "read_run",
 ]
 
 FORMAT_VERSION = 1
@@ -67,19 +68,32 @@ def atomic_write(path: str | Path, write) -> None:
 
 
 def write_json(path: str | Path, obj: Any) -> None:
-    def _w(tmp):
-        Path(tmp).write_text(json.dumps(obj, indent=2, default=_json_default) + "\n")
-    atomic_write(path, _w)
+    """Write ``obj`` as standard JSON (see :func:`to_json`), atomically."""
+    text = to_json(obj, indent=2) + "\n"
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text))
 
 
-def _json_default(o):
-    if hasattr(o, "item"):        # numpy / torch scalars
-        return o.item()
-    if hasattr(o, "tolist"):
-        return o.tolist()
-    if isinstance(o, Path):
-        return str(o)
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+def to_json(obj: Any, **kwargs) -> str:
+    """``obj`` as standard JSON text: numpy / torch values and paths made plain, and a number
+    that is not finite (NaN, +-inf: "no value") written as ``null`` - never a NaN token."""
+    return json.dumps(json_safe(obj), allow_nan=False, **kwargs)
+
+
+def json_safe(obj: Any) -> Any:
+    """``obj`` with plain Python values only and non-finite floats replaced by None."""
+    if obj is None or isinstance(obj, (str, bool, int)):
+        return obj
+    if isinstance(obj, float):                    # np.float64 is one
+        return float(obj) if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    if hasattr(obj, "tolist"):                    # numpy / torch arrays and scalars
+        return json_safe(obj.tolist())
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
 def save_tensors(path: str | Path, tensors: dict[str, torch.Tensor],
