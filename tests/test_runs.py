@@ -128,3 +128,58 @@ def test_write_json_writes_standard_json_non_finite_as_null(tmp_path):
     got = _strict(path.read_text())
     assert got == {"RMSE": None, "MAE": None, "MASE": 1.5, "per_step": [1.0, None], "t": None,
                    "nested": [{"a": None, "b": [1, 2.5]}], "path": str(tmp_path), "ok": True, "n": 3}
+
+
+# -- verified run folders: lstmkit.json records the weights' SHA-256 ---------------------------
+def _hashed_run(tmp_path, weights=None):
+    run = tmp_path / "hashed"
+    run.mkdir()
+    save_tensors(run / "model.safetensors", weights or {"w": torch.arange(6.0).view(2, 3)})
+    write_json(run / "lstmkit.json", {"format_version": FORMAT_VERSION, "task": "forecast", "status": "finished"})
+    return run
+
+
+def _flip_last_byte(path):
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0x01                                   # still a valid file: one weight changes a little
+    path.write_bytes(bytes(data))
+
+
+def test_meta_records_the_weights_sha256_and_loading_checks_it(tmp_path):
+    import hashlib
+    run = _hashed_run(tmp_path)
+    meta = json.loads((run / "lstmkit.json").read_text())
+    assert meta["weights_sha256"] == {"model.safetensors": hashlib.sha256((run / "model.safetensors").read_bytes()).hexdigest()}
+    read_run(run, "forecast")
+    _flip_last_byte(run / "model.safetensors")
+    with pytest.raises(LstmkitError) as e:
+        read_run(run, "forecast")
+    msg = str(e.value)
+    assert "model.safetensors" in msg and "SHA-256" in msg and "retrain" in msg and "\n" not in msg
+
+
+def test_a_run_without_recorded_hashes_still_loads(tmp_path):
+    run = _run(tmp_path)                              # lstmkit.json written before the weights: no hash
+    assert "weights_sha256" not in json.loads((run / "lstmkit.json").read_text())
+    _flip_last_byte(run / "model.safetensors")
+    read_run(run, "forecast")
+
+
+def test_non_finite_weights_are_refused(tmp_path):
+    run = _hashed_run(tmp_path, {"w": torch.full((2, 3), float("nan")), "n": torch.arange(3)})
+    with pytest.raises(LstmkitError, match="model.safetensors holds NaN or infinite weights.*'w'"):
+        read_run(run, "forecast")
+
+
+def test_a_damaged_forecast_run_is_one_line_exit_2(tmp_path, capsys):
+    from cli_helpers import assert_user_error, run_cli
+    from forecast_data import FAST, sine_frame
+    from lstmkit.tasks.forecast.estimator import Forecaster
+    df = sine_frame(n=160)
+    est = Forecaster(**{**FAST, "max_epochs": 1}).fit(df, target="y", time="time", out=tmp_path / "runs")
+    _flip_last_byte(est.run_dir_ / "model.safetensors")
+    with pytest.raises(LstmkitError, match="SHA-256"):
+        Forecaster.load(est.run_dir_)
+    df.to_csv(tmp_path / "d.csv", index=False)
+    code, _, err = run_cli(["forecast", "predict", "--run", est.run_dir_, "--data", tmp_path / "d.csv"], capsys)
+    assert_user_error(code, err, "model.safetensors", "SHA-256")

@@ -12,9 +12,14 @@
       checkpoints/       last.safetensors + last.json, for --resume
 
 Every file is written to a temporary name and renamed, so a crash never leaves half a file.
+JSON files are standard JSON (a non-finite number is written as null). Whenever ``lstmkit.json``
+is written, it records the SHA-256 of the weight file beside it (``weights_sha256``), and
+:func:`read_run` checks it: weights changed or damaged after training are refused, not used.
+Run folders written before the hash existed load without the check.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -31,12 +36,14 @@ from lstmkit.errors import LstmkitError
 
 __all__ = [
     "FORMAT_VERSION", "META_FILE", "WEIGHTS_FILE", "new_run_dir", "atomic_write",
-    "write_json", "to_json", "json_safe", "save_tensors", "load_tensors", "load_weights", "read_metrics", "read_meta", "read_run",
+    "write_json", "to_json", "json_safe", "file_sha256", "verify_weights", "save_tensors", "load_tensors", "load_weights", "read_metrics", "read_meta", "read_run",
 ]
 
 FORMAT_VERSION = 1
 META_FILE = "lstmkit.json"
 WEIGHTS_FILE = "model.safetensors"
+HASHES_KEY = "weights_sha256"
+HASHED_FILES = (WEIGHTS_FILE,)        # recorded in lstmkit.json whenever it is written
 
 
 def new_run_dir(out: str | Path, task: str) -> Path:
@@ -68,7 +75,13 @@ def atomic_write(path: str | Path, write) -> None:
 
 
 def write_json(path: str | Path, obj: Any) -> None:
-    """Write ``obj`` as standard JSON (see :func:`to_json`), atomically."""
+    """Write ``obj`` as standard JSON (see :func:`to_json`), atomically. A run's ``lstmkit.json``
+    gets the SHA-256 of the weight files beside it (``weights_sha256``): every task writes its
+    metadata here, after its weights, so this one place covers them all."""
+    path = Path(path)
+    if path.name == META_FILE and isinstance(obj, dict):
+        hashes = {name: file_sha256(path.parent / name) for name in HASHED_FILES if (path.parent / name).is_file()}
+        obj = {**{k: v for k, v in obj.items() if k != HASHES_KEY}, **({HASHES_KEY: hashes} if hashes else {})}
     text = to_json(obj, indent=2) + "\n"
     atomic_write(path, lambda tmp: Path(tmp).write_text(text))
 
@@ -94,6 +107,32 @@ def json_safe(obj: Any) -> Any:
     if isinstance(obj, Path):
         return str(obj)
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def file_sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def verify_weights(run: str | Path, meta: dict[str, Any], name: str = WEIGHTS_FILE) -> None:
+    """Check ``run/name`` against the SHA-256 its ``lstmkit.json`` recorded (none recorded: an
+    older run folder, nothing to check)."""
+    recorded = meta.get(HASHES_KEY)
+    want = recorded.get(name) if isinstance(recorded, dict) else None
+    path = Path(run) / name
+    if want is not None and path.is_file() and file_sha256(path) != want:
+        raise LstmkitError(f"{path} does not match the SHA-256 recorded in {META_FILE}: the file was changed "
+                           "or damaged after training", "retrain the model or restore the file from a backup")
+
+
+def _check_finite(tensors: dict[str, torch.Tensor], path: Path) -> None:
+    for key, t in tensors.items():
+        if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+            raise LstmkitError(f"{path} holds NaN or infinite weights (first: {key!r})",
+                               "the training diverged or the file was damaged; retrain the model")
 
 
 def save_tensors(path: str | Path, tensors: dict[str, torch.Tensor],
@@ -186,4 +225,8 @@ def read_run(run: str | Path, task: str | None = None) -> tuple[dict[str, Any], 
     if meta.get("status") != "finished":
         raise LstmkitError(f"{run} holds an unfinished run (status: {meta.get('status')})",
                            f"continue it with --resume {run}")
-    return meta, load_tensors(Path(run) / WEIGHTS_FILE)
+    verify_weights(run, meta)
+    path = Path(run) / WEIGHTS_FILE
+    weights = load_tensors(path)
+    _check_finite(weights, path)
+    return meta, weights
