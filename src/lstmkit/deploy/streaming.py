@@ -187,23 +187,42 @@ class Stream:
         if state.get("fingerprint") and self.fingerprint and state["fingerprint"] != self.fingerprint:
             raise LstmkitError("this stream state belongs to other model weights",
                                "restore it into a stream of the model that saved it")
+        streams = state.get("streams", {})
+        if not isinstance(streams, dict):
+            raise LstmkitError(f"stream state has streams {type(streams).__name__}, not an object of stream ids",
+                               "pass what Stream.state_dict() or save() wrote")
         slots = {}
-        for id, rec in state.get("streams", {}).items():
+        for id, rec in streams.items():
             try:
                 slots[str(id)] = self._slot_from(rec)
-            except (KeyError, TypeError, ValueError) as e:
+            except (KeyError, TypeError, ValueError, AttributeError) as e:
                 raise LstmkitError(f"stream {id!r} in the state is malformed ({e})", "save the state again") from None
         self._slots.update(slots)
 
     def _slot_from(self, rec: dict[str, Any]) -> _Slot:
-        slot = _Slot(steps=int(rec["steps"]))
+        steps = rec["steps"]
+        if type(steps) is not int or steps < 0:
+            raise ValueError(f"steps {steps!r} is not a count")
+        slot = _Slot(steps=steps)
         if self.mode == "state":
-            slot.state = [np.asarray(rec[n], dtype=np.float32) for n in self.state_names]
+            with np.errstate(over="ignore"):          # beyond float32 becomes inf, refused below
+                slot.state = [np.asarray(rec[n], dtype=np.float32) for n in self.state_names]
             want = (self.state_shape[0], 1, self.state_shape[1])
             if any(s.shape != want for s in slot.state):
                 raise ValueError(f"state shape {slot.state[0].shape}, expected {want}")
+            arrays = slot.state
         elif "window" in rec:
-            slot.window = np.asarray(rec["window"], dtype=np.float32).reshape(-1, self.input_size)[-self.window:]
+            with np.errstate(over="ignore"):
+                window = np.asarray(rec["window"], dtype=np.float32).reshape(-1, self.input_size)
+            if len(window) != min(steps, self.window):
+                raise ValueError(f"{len(window)} window rows after {steps} steps, expected {min(steps, self.window)}")
+            slot.window, arrays = window, [window]
+        else:
+            if steps:
+                raise ValueError(f"no window rows after {steps} steps")
+            arrays = []
+        if not all(np.isfinite(a).all() for a in arrays):
+            raise ValueError("values that are not finite float32 numbers")
         return slot
 
     def save(self, path: str | Path, ids: Iterable[str] | None = None) -> Path:
