@@ -183,3 +183,33 @@ def test_a_damaged_forecast_run_is_one_line_exit_2(tmp_path, capsys):
     df.to_csv(tmp_path / "d.csv", index=False)
     code, _, err = run_cli(["forecast", "predict", "--run", est.run_dir_, "--data", tmp_path / "d.csv"], capsys)
     assert_user_error(code, err, "model.safetensors", "SHA-256")
+
+
+# -- the environment: --out naming a file, file modes ---------------------------------------------
+def test_out_naming_an_existing_file_is_one_line_exit_2(tmp_path, capsys):
+    from cli_helpers import assert_user_error, run_cli
+    from forecast_data import sine_frame
+    (tmp_path / "taken").write_text("a file")
+    with pytest.raises(LstmkitError, match="is a file, not a folder"):
+        new_run_dir(tmp_path / "taken", "forecast")
+    with pytest.raises(LstmkitError, match="is a file, not a folder"):
+        new_run_dir(tmp_path / "taken" / "deeper", "forecast")
+    sine_frame(n=160).to_csv(tmp_path / "d.csv", index=False)
+    code, _, err = run_cli(["forecast", "train", "--data", tmp_path / "d.csv", "--target", "y",
+                            "--out", tmp_path / "taken", "--epochs", "1"], capsys)
+    assert_user_error(code, err, str(tmp_path / "taken"), "--out")
+    assert (tmp_path / "taken").read_text() == "a file"
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_run_files_follow_the_umask(tmp_path, umask):
+    import os
+    old = os.umask(umask)
+    try:
+        write_json(tmp_path / "m.json", {"a": 1})
+        save_tensors(tmp_path / "w.safetensors", {"w": torch.zeros(2)})
+        atomic_write(tmp_path / "x.txt", lambda tmp: open(tmp, "w").write("x"))
+    finally:
+        os.umask(old)
+    for name in ("m.json", "w.safetensors", "x.txt"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o666 & ~umask, name

@@ -35,7 +35,7 @@ from safetensors.torch import load_file, save
 from lstmkit.errors import LstmkitError
 
 __all__ = [
-    "FORMAT_VERSION", "META_FILE", "WEIGHTS_FILE", "new_run_dir", "atomic_write",
+    "FORMAT_VERSION", "META_FILE", "WEIGHTS_FILE", "new_run_dir", "atomic_write", "new_file_mode",
     "write_json", "to_json", "json_safe", "file_sha256", "verify_weights", "save_tensors", "load_tensors", "load_weights", "read_metrics", "read_meta", "read_run",
 ]
 
@@ -56,16 +56,42 @@ def new_run_dir(out: str | Path, task: str) -> Path:
             path.mkdir(parents=True)
             return path
         except FileExistsError:
+            if not path.parent.is_dir():
+                raise _not_a_folder(out) from None
             continue
+        except NotADirectoryError:
+            raise _not_a_folder(out) from None
     raise LstmkitError(f"could not create a run folder under {out}", "clean up old runs")
 
 
+def _not_a_folder(out: Path) -> LstmkitError:
+    blocker = next((p for p in (out, *out.parents) if p.exists() and not p.is_dir()), out)
+    return LstmkitError(f"--out {blocker} is a file, not a folder",
+                        "pass a folder for --out (it is created when missing)")
+
+
+def new_file_mode() -> int:
+    """The mode a new file gets from ``open()`` under the current umask (``0o666 & ~umask``);
+    ``tempfile.mkstemp`` makes 0600 files, which atomic writes then set to this."""
+    try:
+        with open("/proc/self/status") as f:          # Linux: read it without changing it
+            umask = next(int(line.split()[1], 8) for line in f if line.startswith("Umask:"))
+    except (OSError, StopIteration, ValueError, IndexError):
+        umask = os.umask(0o022)
+        os.umask(umask)
+    return 0o666 & ~umask
+
+
 def atomic_write(path: str | Path, write) -> None:
-    """Call ``write(tmp_path)`` then rename onto ``path`` (same folder, so the rename is atomic)."""
+    """Call ``write(tmp_path)`` then rename onto ``path`` (same folder, so the rename is atomic).
+    The file gets the mode a plain ``open()`` would give it (the umask decides)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    try:
+        os.fchmod(fd, new_file_mode())
+    finally:
+        os.close(fd)
     try:
         write(tmp)
         os.replace(tmp, path)

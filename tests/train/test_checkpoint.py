@@ -263,3 +263,13 @@ def test_a_checkpoint_without_the_state_hash_still_loads(tmp_path):
     path = tmp_path / "checkpoints" / "last.safetensors"
     old = _repack(path.read_bytes(), drop=("state_sha256",))          # as lstmkit wrote it before
     assert ck.parse_checkpoint(old, path)[1]["epoch"] == 1
+
+
+def test_checkpoint_files_follow_the_umask(tmp_path):
+    old = os.umask(0o022)
+    try:
+        Trainer(_cfg(max_epochs=1), run_dir=tmp_path).fit(_model(), _batches())
+    finally:
+        os.umask(old)
+    for name in ("last.safetensors", "last.json"):
+        assert (tmp_path / "checkpoints" / name).stat().st_mode & 0o777 == 0o644, name

@@ -24,7 +24,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as st_load, save as st_save
 
 from lstmkit.errors import LstmkitError
-from lstmkit.runs import write_json
+from lstmkit.runs import new_file_mode, write_json
 
 __all__ = ["CHECKPOINT_FILE", "save_checkpoint", "load_checkpoint", "read_checkpoint_bytes",
            "parse_checkpoint", "optimizer_to_flat", "optimizer_from_flat"]
@@ -145,6 +145,7 @@ def _durable_write(path: Path, payload: bytes) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), new_file_mode())       # mkstemp's 0600 -> what the umask allows
             f.write(payload)
             f.flush()
             os.fsync(f.fileno())
