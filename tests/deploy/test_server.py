@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 pytest.importorskip("fastapi")
@@ -239,5 +240,23 @@ def test_stream_refuses_bad_numbers_in_json(client, obs):
         assert "error" in err and "forecast" not in err, err
         ws.send_text(json.dumps({"y": 1.0, "temp": 0.5}))
         assert ws.receive_json()["step"] == 1      # the bad one did not count
+    finally:
+        ws.close()
+
+
+def test_stream_never_sends_a_non_finite_forecast(client, monkeypatch):
+    from lstmkit.tasks.forecast.deploy import TorchLstmStep      # the server's state-mode step
+    real = TorchLstmStep.step
+    ws = client.websocket()
+    try:
+        ws.send_text(json.dumps({"y": 1.0, "temp": 0.5}))
+        assert ws.receive_json()["step"] == 1
+        monkeypatch.setattr(TorchLstmStep, "step", lambda self, x, live: (real(self, x, live)[0] * np.nan, live))
+        ws.send_text(json.dumps({"y": 1.0, "temp": 0.5}))
+        err = ws.receive_json()                               # strict JSON
+        assert "not finite" in err["error"] and err["field"] == "observation"
+        monkeypatch.setattr(TorchLstmStep, "step", real)
+        ws.send_text(json.dumps({"y": 1.0, "temp": 0.5}))
+        assert ws.receive_json()["step"] == 2                 # the refused step left the stream as it was
     finally:
         ws.close()

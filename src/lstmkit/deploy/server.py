@@ -254,11 +254,7 @@ def create_app(run: str | Path, engine: str = "auto", max_body: int = MAX_BODY, 
         try:
             if isinstance(msg, dict) and "op" in msg:
                 return _operation(msg, sid)
-            y = stream.step(msg, sid)
-            if not np.isfinite(y).all():
-                stream.reset(sid)
-                return {"error": "the model's output is not finite for this observation (far outside the "
-                                 "training data?); the stream was reset", "field": "observation"}
+            y = stream.step(msg, sid)                 # a non-finite answer is its LstmkitError
             return {"step": stream.steps(sid), "forecast": adapter.to_json(y)}
         except LstmkitError as e:
             field = next((c for c in adapter.columns if repr(c) in e.message), "observation")

@@ -114,7 +114,9 @@ class Stream:
             if slot is None:
                 slot = self._slot(str(id))
             live = slot.live
-            y, slot.live = fast.step(x, live if live is not None else fast.live(slot.state))
+            y, live = fast.step(x, live if live is not None else fast.live(slot.state))
+            _check_finite_answer(y)                              # the slot stays as it was
+            slot.live = live
             slot.steps += 1
             return y
         row = self.encode(x_t)                                   # [I]
@@ -122,13 +124,16 @@ class Stream:
         if self.mode == "state":
             if slot.live is not None:                            # the fast path ran this slot before
                 slot.state, slot.live = fast.arrays(slot.live), None
-            y, slot.state = self.core(row.reshape(1, 1, -1), slot.state or self._zeros)
+            y, state = self.core(row.reshape(1, 1, -1), slot.state or self._zeros)
+            answer = _check_finite_answer(self.decode(y[0]))
+            slot.state = state
         else:
             w = row.reshape(1, -1) if slot.window is None else np.concatenate([slot.window, row[None]])
+            y, _ = self.core(w[-self.window:][None], [])
+            answer = _check_finite_answer(self.decode(y[0]))
             slot.window = w[-self.window:]
-            y, _ = self.core(slot.window[None], [])
         slot.steps += 1
-        return self.decode(y[0])
+        return answer
 
     def run(self, xs: Iterable[Any], id: str = "default") -> list[Any]:
         """:meth:`step` over a sequence of observations; returns every answer."""
@@ -262,6 +267,19 @@ class Stream:
             raise LstmkitError(f"{path} is not a readable stream state ({type(e).__name__})",
                                "pass a file written by Stream.save()") from None
         self.load_state_dict(state)
+
+
+def _check_finite_answer(y: Any) -> Any:
+    """``y`` when every number in it is finite; else the step is refused (its stream unchanged)."""
+    try:
+        finite = bool(np.isfinite(np.asarray(y, dtype=np.float64)).all())
+    except (TypeError, ValueError):                 # a custom decode's own kind of answer
+        return y
+    if not finite:
+        raise LstmkitError("the model's output is not finite for this observation (far outside the "
+                           "training data?); the stream is as it was before it",
+                           "send values in the range the model was trained on")
+    return y
 
 
 def make_stream(adapter, mode: str = "auto", engine: str = "auto", run: str | Path | None = None,
