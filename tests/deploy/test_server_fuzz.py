@@ -93,3 +93,37 @@ def test_stream_answers_any_message_in_json(client, message):
                                        or "state" in answer), answer
     finally:
         ws.close()
+
+
+@pytest.fixture(scope="module")
+def real_state(client):
+    ws = client.websocket()
+    try:
+        ws.send_text(json.dumps({"y": 1.0, "temp": 0.5}))
+        ws.receive_json()
+        ws.send_text(json.dumps({"op": "state"}))
+        return ws.receive_json()["state"]
+    finally:
+        ws.close()
+
+
+state_arrays = st.lists(st.lists(st.lists(numbers | scalars, max_size=17), max_size=2), max_size=3)
+
+
+@settings(FUZZ, max_examples=80)
+@given(record=st.fixed_dictionaries({}, optional={"steps": json_values, "h": state_arrays | json_values,
+                                                  "c": state_arrays | json_values}),
+       header_edit=st.dictionaries(st.sampled_from(["format", "mode", "input_size", "state", "window", "streams"]),
+                                   json_values, max_size=2))
+def test_stream_restore_of_any_state(client, real_state, record, header_edit):
+    state = {**real_state, "streams": {"this": record}, **header_edit}
+    ws = client.websocket()
+    try:
+        ws.send_text(json.dumps({"op": "restore", "state": state}))
+        answer = ws.receive_json()
+        assert ("error" in answer) != ("restored" in answer), answer
+        ws.send_text(json.dumps({"y": 1.0, "temp": 0.5}))
+        answer = ws.receive_json()                   # the stream still works, with finite answers
+        assert "error" in answer or all(math.isfinite(v) for v in answer["forecast"]["y"]), answer
+    finally:
+        ws.close()
