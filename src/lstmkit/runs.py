@@ -155,6 +155,8 @@ def verify_weights(run: str | Path, meta: dict[str, Any], name: str = WEIGHTS_FI
 
 
 def _check_finite(tensors: dict[str, torch.Tensor], path: Path) -> None:
+    import torch                                  # local: runs.py is imported without torch on main
+
     for key, t in tensors.items():
         if t.is_floating_point() and not bool(torch.isfinite(t).all()):
             raise LstmkitError(f"{path} holds NaN or infinite weights (first: {key!r})",
