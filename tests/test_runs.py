@@ -111,3 +111,105 @@ def test_same_tensors_and_metadata_give_the_same_bytes(tmp_path):
     with safe_open(str(tmp_path / "0.safetensors"), "pt") as f:
         assert f.metadata() == meta
         assert torch.equal(f.get_tensor("layer.weight"), tensors["layer.weight"])
+
+
+def _strict(text):
+    def no_constant(name):
+        raise ValueError(f"{name} is not JSON")
+    return json.loads(text, parse_constant=no_constant)
+
+
+def test_write_json_writes_standard_json_non_finite_as_null(tmp_path):
+    import numpy as np
+    path = tmp_path / "metrics.json"
+    write_json(path, {"RMSE": float("inf"), "MAE": np.float64("nan"), "MASE": np.float32(1.5),
+                      "per_step": np.array([1.0, -np.inf]), "t": torch.tensor(float("nan")),
+                      "nested": [{"a": -float("inf"), "b": (1, 2.5)}], "path": tmp_path, "ok": True, "n": 3})
+    got = _strict(path.read_text())
+    assert got == {"RMSE": None, "MAE": None, "MASE": 1.5, "per_step": [1.0, None], "t": None,
+                   "nested": [{"a": None, "b": [1, 2.5]}], "path": str(tmp_path), "ok": True, "n": 3}
+
+
+# -- verified run folders: lstmkit.json records the weights' SHA-256 ---------------------------
+def _hashed_run(tmp_path, weights=None):
+    run = tmp_path / "hashed"
+    run.mkdir()
+    save_tensors(run / "model.safetensors", weights or {"w": torch.arange(6.0).view(2, 3)})
+    write_json(run / "lstmkit.json", {"format_version": FORMAT_VERSION, "task": "forecast", "status": "finished"})
+    return run
+
+
+def _flip_last_byte(path):
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0x01                                   # still a valid file: one weight changes a little
+    path.write_bytes(bytes(data))
+
+
+def test_meta_records_the_weights_sha256_and_loading_checks_it(tmp_path):
+    import hashlib
+    run = _hashed_run(tmp_path)
+    meta = json.loads((run / "lstmkit.json").read_text())
+    assert meta["weights_sha256"] == {"model.safetensors": hashlib.sha256((run / "model.safetensors").read_bytes()).hexdigest()}
+    read_run(run, "forecast")
+    _flip_last_byte(run / "model.safetensors")
+    with pytest.raises(LstmkitError) as e:
+        read_run(run, "forecast")
+    msg = str(e.value)
+    assert "model.safetensors" in msg and "SHA-256" in msg and "retrain" in msg and "\n" not in msg
+
+
+def test_a_run_without_recorded_hashes_still_loads(tmp_path):
+    run = _run(tmp_path)                              # lstmkit.json written before the weights: no hash
+    assert "weights_sha256" not in json.loads((run / "lstmkit.json").read_text())
+    _flip_last_byte(run / "model.safetensors")
+    read_run(run, "forecast")
+
+
+def test_non_finite_weights_are_refused(tmp_path):
+    run = _hashed_run(tmp_path, {"w": torch.full((2, 3), float("nan")), "n": torch.arange(3)})
+    with pytest.raises(LstmkitError, match="model.safetensors holds NaN or infinite weights.*'w'"):
+        read_run(run, "forecast")
+
+
+def test_a_damaged_forecast_run_is_one_line_exit_2(tmp_path, capsys):
+    from cli_helpers import assert_user_error, run_cli
+    from forecast_data import FAST, sine_frame
+    from lstmkit.tasks.forecast.estimator import Forecaster
+    df = sine_frame(n=160)
+    est = Forecaster(**{**FAST, "max_epochs": 1}).fit(df, target="y", time="time", out=tmp_path / "runs")
+    _flip_last_byte(est.run_dir_ / "model.safetensors")
+    with pytest.raises(LstmkitError, match="SHA-256"):
+        Forecaster.load(est.run_dir_)
+    df.to_csv(tmp_path / "d.csv", index=False)
+    code, _, err = run_cli(["forecast", "predict", "--run", est.run_dir_, "--data", tmp_path / "d.csv"], capsys)
+    assert_user_error(code, err, "model.safetensors", "SHA-256")
+
+
+# -- the environment: --out naming a file, file modes ---------------------------------------------
+def test_out_naming_an_existing_file_is_one_line_exit_2(tmp_path, capsys):
+    from cli_helpers import assert_user_error, run_cli
+    from forecast_data import sine_frame
+    (tmp_path / "taken").write_text("a file")
+    with pytest.raises(LstmkitError, match="is a file, not a folder"):
+        new_run_dir(tmp_path / "taken", "forecast")
+    with pytest.raises(LstmkitError, match="is a file, not a folder"):
+        new_run_dir(tmp_path / "taken" / "deeper", "forecast")
+    sine_frame(n=160).to_csv(tmp_path / "d.csv", index=False)
+    code, _, err = run_cli(["forecast", "train", "--data", tmp_path / "d.csv", "--target", "y",
+                            "--out", tmp_path / "taken", "--epochs", "1"], capsys)
+    assert_user_error(code, err, str(tmp_path / "taken"), "--out")
+    assert (tmp_path / "taken").read_text() == "a file"
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_run_files_follow_the_umask(tmp_path, umask):
+    import os
+    old = os.umask(umask)
+    try:
+        write_json(tmp_path / "m.json", {"a": 1})
+        save_tensors(tmp_path / "w.safetensors", {"w": torch.zeros(2)})
+        atomic_write(tmp_path / "x.txt", lambda tmp: open(tmp, "w").write("x"))
+    finally:
+        os.umask(old)
+    for name in ("m.json", "w.safetensors", "x.txt"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o666 & ~umask, name

@@ -12,10 +12,16 @@
       checkpoints/       last.safetensors + last.json, for --resume
 
 Every file is written to a temporary name and renamed, so a crash never leaves half a file.
+JSON files are standard JSON (a non-finite number is written as null). Whenever ``lstmkit.json``
+is written, it records the SHA-256 of the weight file beside it (``weights_sha256``), and
+:func:`read_run` checks it: weights changed or damaged after training are refused, not used.
+Run folders written before the hash existed load without the check.
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 import os
 import tempfile
 import time
@@ -28,13 +34,15 @@ if TYPE_CHECKING:
     import torch
 
 __all__ = [
-    "FORMAT_VERSION", "META_FILE", "WEIGHTS_FILE", "new_run_dir", "atomic_write",
-    "write_json", "save_tensors", "load_tensors", "load_weights", "read_metrics", "read_meta", "read_run",
+    "FORMAT_VERSION", "META_FILE", "WEIGHTS_FILE", "new_run_dir", "atomic_write", "new_file_mode",
+    "write_json", "to_json", "json_safe", "file_sha256", "verify_weights", "save_tensors", "load_tensors", "load_weights", "read_metrics", "read_meta", "read_run",
 ]
 
 FORMAT_VERSION = 1
 META_FILE = "lstmkit.json"
 WEIGHTS_FILE = "model.safetensors"
+HASHES_KEY = "weights_sha256"
+HASHED_FILES = (WEIGHTS_FILE,)        # recorded in lstmkit.json whenever it is written
 
 
 def new_run_dir(out: str | Path, task: str) -> Path:
@@ -47,16 +55,42 @@ def new_run_dir(out: str | Path, task: str) -> Path:
             path.mkdir(parents=True)
             return path
         except FileExistsError:
+            if not path.parent.is_dir():
+                raise _not_a_folder(out) from None
             continue
+        except NotADirectoryError:
+            raise _not_a_folder(out) from None
     raise LstmkitError(f"could not create a run folder under {out}", "clean up old runs")
 
 
+def _not_a_folder(out: Path) -> LstmkitError:
+    blocker = next((p for p in (out, *out.parents) if p.exists() and not p.is_dir()), out)
+    return LstmkitError(f"--out {blocker} is a file, not a folder",
+                        "pass a folder for --out (it is created when missing)")
+
+
+def new_file_mode() -> int:
+    """The mode a new file gets from ``open()`` under the current umask (``0o666 & ~umask``);
+    ``tempfile.mkstemp`` makes 0600 files, which atomic writes then set to this."""
+    try:
+        with open("/proc/self/status") as f:          # Linux: read it without changing it
+            umask = next(int(line.split()[1], 8) for line in f if line.startswith("Umask:"))
+    except (OSError, StopIteration, ValueError, IndexError):
+        umask = os.umask(0o022)
+        os.umask(umask)
+    return 0o666 & ~umask
+
+
 def atomic_write(path: str | Path, write) -> None:
-    """Call ``write(tmp_path)`` then rename onto ``path`` (same folder, so the rename is atomic)."""
+    """Call ``write(tmp_path)`` then rename onto ``path`` (same folder, so the rename is atomic).
+    The file gets the mode a plain ``open()`` would give it (the umask decides)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    try:
+        os.fchmod(fd, new_file_mode())
+    finally:
+        os.close(fd)
     try:
         write(tmp)
         os.replace(tmp, path)
@@ -66,19 +100,66 @@ def atomic_write(path: str | Path, write) -> None:
 
 
 def write_json(path: str | Path, obj: Any) -> None:
-    def _w(tmp):
-        Path(tmp).write_text(json.dumps(obj, indent=2, default=_json_default) + "\n")
-    atomic_write(path, _w)
+    """Write ``obj`` as standard JSON (see :func:`to_json`), atomically. A run's ``lstmkit.json``
+    gets the SHA-256 of the weight files beside it (``weights_sha256``): every task writes its
+    metadata here, after its weights, so this one place covers them all."""
+    path = Path(path)
+    if path.name == META_FILE and isinstance(obj, dict):
+        hashes = {name: file_sha256(path.parent / name) for name in HASHED_FILES if (path.parent / name).is_file()}
+        obj = {**{k: v for k, v in obj.items() if k != HASHES_KEY}, **({HASHES_KEY: hashes} if hashes else {})}
+    text = to_json(obj, indent=2) + "\n"
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text))
 
 
-def _json_default(o):
-    if hasattr(o, "item"):        # numpy / torch scalars
-        return o.item()
-    if hasattr(o, "tolist"):
-        return o.tolist()
-    if isinstance(o, Path):
-        return str(o)
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+def to_json(obj: Any, **kwargs) -> str:
+    """``obj`` as standard JSON text: numpy / torch values and paths made plain, and a number
+    that is not finite (NaN, +-inf: "no value") written as ``null`` - never a NaN token."""
+    return json.dumps(json_safe(obj), allow_nan=False, **kwargs)
+
+
+def json_safe(obj: Any) -> Any:
+    """``obj`` with plain Python values only and non-finite floats replaced by None."""
+    if obj is None or isinstance(obj, (str, bool, int)):
+        return obj
+    if isinstance(obj, float):                    # np.float64 is one
+        return float(obj) if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    if hasattr(obj, "tolist"):                    # numpy / torch arrays and scalars
+        return json_safe(obj.tolist())
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def file_sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def verify_weights(run: str | Path, meta: dict[str, Any], name: str = WEIGHTS_FILE) -> None:
+    """Check ``run/name`` against the SHA-256 its ``lstmkit.json`` recorded (none recorded: an
+    older run folder, nothing to check)."""
+    recorded = meta.get(HASHES_KEY)
+    want = recorded.get(name) if isinstance(recorded, dict) else None
+    path = Path(run) / name
+    if want is not None and path.is_file() and file_sha256(path) != want:
+        raise LstmkitError(f"{path} does not match the SHA-256 recorded in {META_FILE}: the file was changed "
+                           "or damaged after training", "retrain the model or restore the file from a backup")
+
+
+def _check_finite(tensors: dict[str, torch.Tensor], path: Path) -> None:
+    import torch                                  # local: runs.py is imported without torch on main
+
+    for key, t in tensors.items():
+        if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+            raise LstmkitError(f"{path} holds NaN or infinite weights (first: {key!r})",
+                               "the training diverged or the file was damaged; retrain the model")
 
 
 def save_tensors(path: str | Path, tensors: dict[str, torch.Tensor],
@@ -176,4 +257,8 @@ def read_run(run: str | Path, task: str | None = None) -> tuple[dict[str, Any], 
     if meta.get("status") != "finished":
         raise LstmkitError(f"{run} holds an unfinished run (status: {meta.get('status')})",
                            f"continue it with --resume {run}")
-    return meta, load_tensors(Path(run) / WEIGHTS_FILE)
+    verify_weights(run, meta)
+    path = Path(run) / WEIGHTS_FILE
+    weights = load_tensors(path)
+    _check_finite(weights, path)
+    return meta, weights

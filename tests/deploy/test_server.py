@@ -1,11 +1,13 @@
 """The real server in a subprocess on a loopback port; every request loop is bounded."""
 import http.client
 import json
+import math
 import os
 import signal
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 pytest.importorskip("fastapi")
@@ -124,3 +126,137 @@ def test_sigterm_stops_cleanly(server):
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=20) == 0
     assert "Traceback" not in proc.stderr.read()
+
+
+# -- in process (tests/asgi_client.py): bad numbers, the event loop, WebSocket frames ------------
+@pytest.fixture(scope="module")
+def client(abs_forecaster):
+    from asgi_client import Client
+    from lstmkit.deploy.server import create_app
+    c = Client(create_app(abs_forecaster.run_dir_, engine="torch", max_body=MAX_BODY, max_streams=MAX_STREAMS))
+    yield c
+    c.close()
+
+
+def _raw_instance(y_last: str, temp_last: str = "0.5") -> str:
+    """A /predict body as JSON text whose last y and temp values are written verbatim."""
+    inst = _instance()
+    ys = ", ".join(map(repr, inst["y"][:-1])) + ", " + y_last
+    temps = ", ".join(map(repr, inst["temp"][:-1])) + ", " + temp_last
+    return '{"instances": [{"y": [%s], "temp": [%s]}]}' % (ys, temps)
+
+
+@pytest.mark.parametrize("value", ["NaN", "-NaN", "Infinity", "-Infinity", "1e999", "-1e999", "1e308", "-1e308",
+                                   "3.5e38", "-3.5e38", "true", "false", "null", '"1.0"', "[1.0]", "{}",
+                                   str(10 ** 400)])
+def test_predict_refuses_bad_numbers_with_a_json_422(client, value):
+    from asgi_client import strict_json
+    status, body = client.request("POST", "/predict", _raw_instance(value))
+    assert status == 422, (status, body)
+    detail = strict_json(body)["detail"]
+    where = ["body", "instances", 0, "y"] if value != "-NaN" else ["body"]     # -NaN: not even Python's JSON
+    assert any(d["loc"][:len(where)] == where for d in detail), detail
+    assert all(isinstance(d["msg"], str) and d["msg"] for d in detail)
+
+
+def test_predict_non_finite_output_is_an_error_not_a_500(client, abs_forecaster, monkeypatch):
+    from asgi_client import Client, strict_json
+    status, body = client.request("POST", "/predict", _raw_instance("3.4e38", "-3.4e38"))
+    out = strict_json(body)                      # the float32 extremes: finite in, maybe inf out
+    assert status in (200, 422), (status, out)
+    assert status == 422 or all(math.isfinite(v) for v in out["predictions"][0]["y"])
+
+    import lstmkit.deploy.onnx as onnx_mod        # a model whose answer overflows
+    from lstmkit.deploy.server import create_app
+    real = onnx_mod.engine_net
+    monkeypatch.setattr(onnx_mod, "engine_net", lambda *a: (lambda x: real(*a)(x) * float("inf")))
+    c = Client(create_app(abs_forecaster.run_dir_, engine="torch"))
+    try:
+        status, body = c.request("POST", "/predict", json.dumps({"instances": [_instance(), _instance(seed=1)]}))
+    finally:
+        c.close()
+    detail = strict_json(body)["detail"]
+    assert status == 422 and detail[0]["loc"] == ["body", "instances", 0] and "not finite" in detail[0]["msg"]
+
+
+def test_predict_runs_off_the_event_loop(abs_forecaster, monkeypatch):
+    """While one /predict is inside the model, the loop still answers /health."""
+    import asyncio
+    import threading
+
+    from asgi_client import Client
+    import lstmkit.deploy.onnx as onnx_mod
+    from lstmkit.deploy.server import create_app
+    real = onnx_mod.engine_net
+    inside, release, waited = threading.Event(), threading.Event(), []
+
+    def slow_engine_net(*args):
+        net = real(*args)
+
+        def blocking(x):
+            inside.set()
+            waited.append(release.wait(5))          # False: nobody released it (the loop was blocked)
+            return net(x)
+        return blocking
+
+    monkeypatch.setattr(onnx_mod, "engine_net", slow_engine_net)
+    c = Client(create_app(abs_forecaster.run_dir_, engine="torch"))
+
+    async def both():
+        predict = asyncio.ensure_future(c.arequest("POST", "/predict", json.dumps({"instances": [_instance()]}).encode()))
+        while not inside.is_set():
+            await asyncio.sleep(0.01)
+        health = await asyncio.wait_for(c.arequest("GET", "/health"), 10)
+        release.set()
+        return health, await predict
+
+    try:
+        health, (status, _) = c.run(both(), 20)
+    finally:
+        release.set()
+        c.close()
+    assert health[0] == 200 and status == 200 and waited == [True]
+
+
+def test_stream_answers_a_binary_frame_and_keeps_the_connection(client):
+    ws = client.websocket()
+    try:
+        ws.send_bytes(b"\x00\x01binary")
+        err = ws.receive_json()
+        assert "text" in err["error"] and err["field"] == "message"
+        ws.send_text(json.dumps({"y": 1.0, "temp": 0.5}))
+        assert ws.receive_json()["step"] == 1
+    finally:
+        ws.close()
+
+
+@pytest.mark.parametrize("obs", ['{"y": 1e308, "temp": 0.5}', '{"y": NaN, "temp": 0.5}', '[Infinity, 0.5]',
+                                 '{"y": true, "temp": 0.5}', '{"y": 1.0, "temp": -1e39}', "1e999"])
+def test_stream_refuses_bad_numbers_in_json(client, obs):
+    ws = client.websocket()
+    try:
+        ws.send_text(obs)
+        err = ws.receive_json()                    # strict JSON: never a bare NaN
+        assert "error" in err and "forecast" not in err, err
+        ws.send_text(json.dumps({"y": 1.0, "temp": 0.5}))
+        assert ws.receive_json()["step"] == 1      # the bad one did not count
+    finally:
+        ws.close()
+
+
+def test_stream_never_sends_a_non_finite_forecast(client, monkeypatch):
+    from lstmkit.tasks.forecast.deploy import TorchLstmStep      # the server's state-mode step
+    real = TorchLstmStep.step
+    ws = client.websocket()
+    try:
+        ws.send_text(json.dumps({"y": 1.0, "temp": 0.5}))
+        assert ws.receive_json()["step"] == 1
+        monkeypatch.setattr(TorchLstmStep, "step", lambda self, x, live: (real(self, x, live)[0] * np.nan, live))
+        ws.send_text(json.dumps({"y": 1.0, "temp": 0.5}))
+        err = ws.receive_json()                               # strict JSON
+        assert "not finite" in err["error"] and err["field"] == "observation"
+        monkeypatch.setattr(TorchLstmStep, "step", real)
+        ws.send_text(json.dumps({"y": 1.0, "temp": 0.5}))
+        assert ws.receive_json()["step"] == 2                 # the refused step left the stream as it was
+    finally:
+        ws.close()

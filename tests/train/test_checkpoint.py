@@ -228,3 +228,48 @@ def test_bad_resume_and_precision_are_one_line_exit_2(tmp_path, capsys):
     one_line_error(["forecast", "train", *flags, "--precision", "fp16", "--out", tmp_path / "new"],
                    "unknown precision 'fp16'")
     assert not (tmp_path / "new").exists()
+
+
+def _repack(payload, edit_state=None, drop=()):
+    """The checkpoint with its state JSON edited (hash entries kept as they were), as a tamperer would."""
+    import struct
+    from safetensors.torch import load as st_load, save as st_save
+    (n,) = struct.unpack("<Q", payload[:8])
+    meta = json.loads(payload[8:8 + n])["__metadata__"]
+    state = json.loads(meta["lstmkit_state"])
+    if edit_state:
+        edit_state(state)
+    meta = {k: v for k, v in meta.items() if k not in drop}
+    return st_save(st_load(payload), metadata={**meta, "lstmkit_state": json.dumps(state)})
+
+
+@pytest.mark.parametrize("edit", [
+    lambda s: s.update(epoch="x"), lambda s: s.update(epoch=-3), lambda s: s.update(history=[]),
+    lambda s: s.update(pos=10 ** 9), lambda s: s.pop("global_step"), lambda s: s["history"][0].update(val_loss="x"),
+], ids=["epoch-text", "epoch-negative", "history-empty", "pos-huge", "no-global_step", "history-text"])
+def test_a_tampered_state_json_is_detected(tmp_path, edit):
+    Trainer(_cfg(max_epochs=1), run_dir=tmp_path).fit(_model(), _batches())
+    path = tmp_path / "checkpoints" / "last.safetensors"
+    tampered = _repack(path.read_bytes(), edit)
+    with pytest.raises(LstmkitError, match="corrupt or truncated"):
+        ck.parse_checkpoint(tampered, path)
+    path.write_bytes(tampered)
+    with pytest.raises(LstmkitError, match="corrupt or truncated"):
+        Trainer(_cfg(max_epochs=2), run_dir=tmp_path).fit(_model(), _batches(), resume=True)
+
+
+def test_a_checkpoint_without_the_state_hash_still_loads(tmp_path):
+    Trainer(_cfg(max_epochs=1), run_dir=tmp_path).fit(_model(), _batches())
+    path = tmp_path / "checkpoints" / "last.safetensors"
+    old = _repack(path.read_bytes(), drop=("state_sha256",))          # as lstmkit wrote it before
+    assert ck.parse_checkpoint(old, path)[1]["epoch"] == 1
+
+
+def test_checkpoint_files_follow_the_umask(tmp_path):
+    old = os.umask(0o022)
+    try:
+        Trainer(_cfg(max_epochs=1), run_dir=tmp_path).fit(_model(), _batches())
+    finally:
+        os.umask(old)
+    for name in ("last.safetensors", "last.json"):
+        assert (tmp_path / "checkpoints" / name).stat().st_mode & 0o777 == 0o644, name

@@ -12,7 +12,11 @@
 ``GET /docs``          OpenAPI documentation (``/openapi.json``)
 =====================  ============================================================================
 
-Bad input is a 422 whose ``detail[].loc`` names the field; a body over ``max_body`` bytes is a
+Every number a client sends must be finite, not a boolean, and within float32 range
+(``|x| <= 3.4e38``). Bad input is a 422 whose ``detail[].loc`` names the field and ``msg`` the
+problem (WebSocket: ``{"error": ..., "field": ...}``); an answer the model cannot give in finite
+numbers is an error of the same kind, never a NaN token: every body is standard JSON. The model
+runs in a worker thread, off the event loop. A body over ``max_body`` bytes is a
 413; at most ``max_streams`` WebSockets are open at once (others are closed with code 1013).
 The server listens on 127.0.0.1 unless told otherwise and stops cleanly on SIGTERM.
 """
@@ -20,6 +24,8 @@ The server listens on 127.0.0.1 unless told otherwise and stops cleanly on SIGTE
 # inside create_app at run time.
 import itertools
 import json
+import logging
+import math
 import signal
 import socket
 import sys
@@ -37,6 +43,13 @@ __all__ = ["create_app", "serve", "MAX_BODY", "MAX_STREAMS", "MAX_INSTANCES"]
 MAX_BODY = 1_000_000          # bytes per request body / WebSocket message
 MAX_STREAMS = 64              # open WebSocket streams at once
 MAX_INSTANCES = 1024          # instances per /predict request
+F32_MAX = float(np.finfo(np.float32).max)
+
+_log = logging.getLogger(__name__)
+_NUMBER_MESSAGES = {"finite_number": "must be a finite number (NaN and Infinity are not allowed)",
+                    "less_than_equal": "must be within the float32 range (|x| <= 3.4e38)",
+                    "greater_than_equal": "must be within the float32 range (|x| <= 3.4e38)",
+                    "float_type": "must be a number (not a string, boolean or null)"}
 
 
 def _require_serve():
@@ -97,7 +110,8 @@ def create_app(run: str | Path, engine: str = "auto", max_body: int = MAX_BODY, 
                max_instances: int = MAX_INSTANCES):
     """The FastAPI app serving a finished run (see the module docstring for the endpoints)."""
     _require_serve()
-    from fastapi import FastAPI, HTTPException, WebSocket, WebSocketDisconnect
+    from fastapi import FastAPI, HTTPException, WebSocket
+    from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse
     from pydantic import BaseModel, ConfigDict, Field
 
@@ -118,7 +132,7 @@ def create_app(run: str | Path, engine: str = "auto", max_body: int = MAX_BODY, 
             "lstmkit_version": __version__,
             "limits": {"max_body_bytes": max_body, "max_streams": max_streams, "max_instances": max_instances}}
 
-    Finite = Annotated[float, Field(allow_inf_nan=False)]
+    Finite = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=-F32_MAX, le=F32_MAX)]
 
     class PredictRequest(BaseModel):
         model_config = ConfigDict(extra="forbid")
@@ -139,6 +153,14 @@ def create_app(run: str | Path, engine: str = "auto", max_body: int = MAX_BODY, 
     def _unprocessable(loc: list, msg: str):
         return HTTPException(422, detail=[{"loc": ["body", *loc], "msg": msg, "type": "value_error"}])
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's own answer echoes the input, which may hold NaN / Infinity: not JSON.
+        detail = [{"loc": [p if isinstance(p, (int, str)) else str(p) for p in e.get("loc", ())],
+                   "msg": _NUMBER_MESSAGES.get(e.get("type"), str(e.get("msg", "invalid value"))),
+                   "type": str(e.get("type", "value_error"))} for e in exc.errors()]
+        return JSONResponse({"detail": detail}, status_code=422)
+
     @app.get("/health")
     async def health() -> dict[str, str]:
         return {"status": "ok"}
@@ -148,9 +170,10 @@ def create_app(run: str | Path, engine: str = "auto", max_body: int = MAX_BODY, 
         return {**info, "open_streams": app.state.open_streams}
 
     # The answer is built from plain floats already: documented by PredictResponse, returned as
-    # JSONResponse to skip re-validating it on every request.
+    # JSONResponse to skip re-validating it on every request. A sync handler: FastAPI runs it
+    # in its thread pool, so the model never blocks the event loop.
     @app.post("/predict", responses={200: {"model": PredictResponse}})
-    async def predict(req: PredictRequest) -> JSONResponse:
+    def predict(req: PredictRequest) -> JSONResponse:
         windows = []
         for i, inst in enumerate(req.instances):
             for col in inst:
@@ -163,10 +186,18 @@ def create_app(run: str | Path, engine: str = "auto", max_body: int = MAX_BODY, 
                     raise _unprocessable(["instances", i, col],
                                          f"need at least {lookback} values (the lookback), got {len(inst[col])}")
             rows = np.stack([np.asarray(inst[c][-lookback:], dtype=np.float64) for c in adapter.columns], axis=1)
-            windows.append(adapter.encode_rows(rows))                       # [L, I]
+            window = adapter.encode_rows(rows)                              # [L, I]
+            if not np.isfinite(window).all():
+                col = adapter.columns[int(np.nonzero(~np.isfinite(window).all(axis=0))[0][0])]
+                raise _unprocessable(["instances", i, col], "values too large for the model's scaling")
+            windows.append(window)
         with torch.inference_mode():
             y = net(torch.from_numpy(np.stack(windows))).numpy()           # [B, H, T]
         values = adapter.decode(y)
+        for i, v in enumerate(values):
+            if not np.isfinite(v).all():
+                raise _unprocessable(["instances", i], "the model's output is not finite for this input "
+                                     "(values far outside the training data?)")
         return JSONResponse({"predictions": [adapter.to_json(v) for v in values], "horizon": int(y.shape[1]),
                              "engine": chosen})
 
@@ -181,23 +212,49 @@ def create_app(run: str | Path, engine: str = "auto", max_body: int = MAX_BODY, 
         sid = f"ws-{next(ids)}"
         try:
             while True:
-                text = await ws.receive_text()
-                await ws.send_json(_answer(text, sid))
-        except WebSocketDisconnect:
-            pass
+                message = await ws.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                if message.get("text") is None:
+                    answer = {"error": "send JSON in text frames, not binary ones", "field": "message"}
+                else:
+                    answer = _answer(message["text"], sid)
+                await ws.send_text(json.dumps(answer, allow_nan=False))
+        except Exception:                     # a bug, not bad input: log it, close properly
+            _log.exception("WebSocket stream %s failed", sid)
+            try:
+                await ws.send_text(json.dumps({"error": "internal error; the stream was closed", "field": "server"}))
+                await ws.close(code=1011)
+            except Exception:
+                pass
         finally:
             app.state.open_streams -= 1
             stream.reset(sid)
 
     def _answer(text: str, sid: str) -> dict[str, Any]:
         try:
-            msg = json.loads(text)
-        except json.JSONDecodeError:
-            return {"error": "message is not valid JSON", "field": "message"}
+            msg = json.loads(text, parse_constant=_not_json)
+            bad = _bad_number(msg)
+        except RecursionError:
+            return {"error": "message is nested too deeply", "field": "message"}
+        except ValueError:                    # JSONDecodeError is one
+            return {"error": "message is not valid JSON (NaN and Infinity are not JSON)", "field": "message"}
+        if bad is not None:
+            path, problem = bad
+            where = "".join(f"[{p!r}]" for p in path)
+            if isinstance(msg, dict) and "op" in msg:
+                field = "state"
+            elif isinstance(msg, dict) and path and path[0] in adapter.columns:
+                field = path[0]
+            elif isinstance(msg, list) and path and isinstance(path[0], int) and path[0] < len(adapter.columns):
+                field = adapter.columns[path[0]]
+            else:
+                field = "observation"
+            return {"error": f"message{where} {problem}", "field": field}
         try:
             if isinstance(msg, dict) and "op" in msg:
                 return _operation(msg, sid)
-            y = stream.step(msg, sid)
+            y = stream.step(msg, sid)                 # a non-finite answer is its LstmkitError
             return {"step": stream.steps(sid), "forecast": adapter.to_json(y)}
         except LstmkitError as e:
             field = next((c for c in adapter.columns if repr(c) in e.message), "observation")
@@ -221,6 +278,29 @@ def create_app(run: str | Path, engine: str = "auto", max_body: int = MAX_BODY, 
         return {"error": f"unknown op {op!r}; use reset, state or restore", "field": "op"}
 
     return _BodyLimit(app, max_body) if max_body else app
+
+
+def _not_json(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _bad_number(value: Any, path: tuple = ()) -> tuple[tuple, str] | None:
+    """``(path, problem)`` of the first number in a parsed JSON ``value`` that is a boolean,
+    not finite, or beyond float32 range; None when every number is fine."""
+    if isinstance(value, bool):
+        return path, "is a boolean; send a number"
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and not math.isfinite(value):
+            return path, "is not a finite number"
+        if abs(value) > F32_MAX:
+            return path, "is beyond the float32 range (|x| <= 3.4e38)"
+        return None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        bad = _bad_number(item, (*path, key))
+        if bad is not None:
+            return bad
+    return None
 
 
 def serve(run: str | Path, host: str = "127.0.0.1", port: int = 8000, engine: str = "auto",

@@ -114,7 +114,9 @@ class Stream:
             if slot is None:
                 slot = self._slot(str(id))
             live = slot.live
-            y, slot.live = fast.step(x, live if live is not None else fast.live(slot.state))
+            y, live = fast.step(x, live if live is not None else fast.live(slot.state))
+            _check_finite_answer(y)                              # the slot stays as it was
+            slot.live = live
             slot.steps += 1
             return y
         row = self.encode(x_t)                                   # [I]
@@ -122,13 +124,16 @@ class Stream:
         if self.mode == "state":
             if slot.live is not None:                            # the fast path ran this slot before
                 slot.state, slot.live = fast.arrays(slot.live), None
-            y, slot.state = self.core(row.reshape(1, 1, -1), slot.state or self._zeros)
+            y, state = self.core(row.reshape(1, 1, -1), slot.state or self._zeros)
+            answer = _check_finite_answer(self.decode(y[0]))
+            slot.state = state
         else:
             w = row.reshape(1, -1) if slot.window is None else np.concatenate([slot.window, row[None]])
+            y, _ = self.core(w[-self.window:][None], [])
+            answer = _check_finite_answer(self.decode(y[0]))
             slot.window = w[-self.window:]
-            y, _ = self.core(slot.window[None], [])
         slot.steps += 1
-        return self.decode(y[0])
+        return answer
 
     def run(self, xs: Iterable[Any], id: str = "default") -> list[Any]:
         """:meth:`step` over a sequence of observations; returns every answer."""
@@ -187,23 +192,42 @@ class Stream:
         if state.get("fingerprint") and self.fingerprint and state["fingerprint"] != self.fingerprint:
             raise LstmkitError("this stream state belongs to other model weights",
                                "restore it into a stream of the model that saved it")
+        streams = state.get("streams", {})
+        if not isinstance(streams, dict):
+            raise LstmkitError(f"stream state has streams {type(streams).__name__}, not an object of stream ids",
+                               "pass what Stream.state_dict() or save() wrote")
         slots = {}
-        for id, rec in state.get("streams", {}).items():
+        for id, rec in streams.items():
             try:
                 slots[str(id)] = self._slot_from(rec)
-            except (KeyError, TypeError, ValueError) as e:
+            except (KeyError, TypeError, ValueError, AttributeError) as e:
                 raise LstmkitError(f"stream {id!r} in the state is malformed ({e})", "save the state again") from None
         self._slots.update(slots)
 
     def _slot_from(self, rec: dict[str, Any]) -> _Slot:
-        slot = _Slot(steps=int(rec["steps"]))
+        steps = rec["steps"]
+        if type(steps) is not int or steps < 0:
+            raise ValueError(f"steps {steps!r} is not a count")
+        slot = _Slot(steps=steps)
         if self.mode == "state":
-            slot.state = [np.asarray(rec[n], dtype=np.float32) for n in self.state_names]
+            with np.errstate(over="ignore"):          # beyond float32 becomes inf, refused below
+                slot.state = [np.asarray(rec[n], dtype=np.float32) for n in self.state_names]
             want = (self.state_shape[0], 1, self.state_shape[1])
             if any(s.shape != want for s in slot.state):
                 raise ValueError(f"state shape {slot.state[0].shape}, expected {want}")
+            arrays = slot.state
         elif "window" in rec:
-            slot.window = np.asarray(rec["window"], dtype=np.float32).reshape(-1, self.input_size)[-self.window:]
+            with np.errstate(over="ignore"):
+                window = np.asarray(rec["window"], dtype=np.float32).reshape(-1, self.input_size)
+            if len(window) != min(steps, self.window):
+                raise ValueError(f"{len(window)} window rows after {steps} steps, expected {min(steps, self.window)}")
+            slot.window, arrays = window, [window]
+        else:
+            if steps:
+                raise ValueError(f"no window rows after {steps} steps")
+            arrays = []
+        if not all(np.isfinite(a).all() for a in arrays):
+            raise ValueError("values that are not finite float32 numbers")
         return slot
 
     def save(self, path: str | Path, ids: Iterable[str] | None = None) -> Path:
@@ -243,6 +267,19 @@ class Stream:
             raise LstmkitError(f"{path} is not a readable stream state ({type(e).__name__})",
                                "pass a file written by Stream.save()") from None
         self.load_state_dict(state)
+
+
+def _check_finite_answer(y: Any) -> Any:
+    """``y`` when every number in it is finite; else the step is refused (its stream unchanged)."""
+    try:
+        finite = bool(np.isfinite(np.asarray(y, dtype=np.float64)).all())
+    except (TypeError, ValueError):                 # a custom decode's own kind of answer
+        return y
+    if not finite:
+        raise LstmkitError("the model's output is not finite for this observation (far outside the "
+                           "training data?); the stream is as it was before it",
+                           "send values in the range the model was trained on")
+    return y
 
 
 def make_stream(adapter, mode: str = "auto", engine: str = "auto", run: str | Path | None = None,

@@ -3,7 +3,7 @@
 ``checkpoints/last.safetensors`` is the checkpoint: its tensors are the model weights, the best
 weights so far, the optimizer moments and the torch RNG states; its safetensors header carries
 the rest as JSON (epoch, batch position, history, scheduler, early stopping, Python and NumPy RNG
-states, ...) together with a SHA-256 of the tensor bytes. Because tensors and state travel in
+states, ...) together with a SHA-256 of the tensor bytes and one of that state JSON. Because tensors and state travel in
 one file, one ``os.replace`` commits both: a process killed while writing leaves the previous
 checkpoint whole, and a file damaged later is detected by the hash instead of being trusted.
 ``checkpoints/last.json`` is a readable copy of the state, written afterwards, for people and
@@ -24,7 +24,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as st_load, save as st_save
 
 from lstmkit.errors import LstmkitError
-from lstmkit.runs import write_json
+from lstmkit.runs import new_file_mode, write_json
 
 __all__ = ["CHECKPOINT_FILE", "save_checkpoint", "load_checkpoint", "read_checkpoint_bytes",
            "parse_checkpoint", "optimizer_to_flat", "optimizer_from_flat"]
@@ -32,6 +32,7 @@ __all__ = ["CHECKPOINT_FILE", "save_checkpoint", "load_checkpoint", "read_checkp
 CHECKPOINT_FILE = "last.safetensors"
 _STATE_KEY = "lstmkit_state"
 _HASH_KEY = "tensors_sha256"
+_STATE_HASH_KEY = "state_sha256"       # absent in checkpoints written before it: not checked there
 
 
 def optimizer_to_flat(state: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -72,8 +73,9 @@ def save_checkpoint(folder: Path, *, model_state: dict[str, torch.Tensor],
     state = {**state, "optimizer": opt_plain}
     # The tensor bytes do not depend on the metadata, so hash them once, then write the header.
     data = _data_section(st_save(tensors, metadata={"format": "pt"}))
+    text = json.dumps(state)
     payload = st_save(tensors, metadata={"format": "pt", _HASH_KEY: hashlib.sha256(data).hexdigest(),
-                                         _STATE_KEY: json.dumps(state)})
+                                         _STATE_KEY: text, _STATE_HASH_KEY: _sha(text)})
     _durable_write(folder / CHECKPOINT_FILE, payload)
     write_json(folder / "last.json", {k: v for k, v in state.items() if k != "optimizer"})
 
@@ -98,7 +100,19 @@ def parse_checkpoint(payload: bytes, where: Path) -> tuple[dict[str, torch.Tenso
         raise LstmkitError(f"{where} is not an lstmkit checkpoint", "start a new run")
     if hashlib.sha256(_data_section(payload)).hexdigest() != meta[_HASH_KEY]:
         raise corrupt
-    return tensors, json.loads(meta[_STATE_KEY])
+    if _STATE_HASH_KEY in meta and _sha(meta[_STATE_KEY]) != meta[_STATE_HASH_KEY]:
+        raise corrupt
+    try:
+        state = json.loads(meta[_STATE_KEY])
+    except (json.JSONDecodeError, TypeError):
+        raise corrupt from None
+    if not isinstance(state, dict):
+        raise corrupt
+    return tensors, state
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def load_checkpoint(payload: bytes, where: Path) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor] | None,
@@ -131,6 +145,7 @@ def _durable_write(path: Path, payload: bytes) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), new_file_mode())       # mkstemp's 0600 -> what the umask allows
             f.write(payload)
             f.flush()
             os.fsync(f.fileno())

@@ -147,7 +147,7 @@ def test_non_numeric_names_column_and_value(frame):
 
 
 def test_empty_cells_error_by_default():
-    df = pd.DataFrame({"y": [1.0, np.nan, 3.0, np.nan], "x": [1.0, 2.0, np.inf, 4.0]})
+    df = pd.DataFrame({"y": [1.0, np.nan, 3.0, np.nan], "x": [1.0, 2.0, np.nan, 4.0]})
     with pytest.raises(LstmkitError) as e:
         prepare(df.iloc[:3], target="y", features="x")
     msg = str(e.value)

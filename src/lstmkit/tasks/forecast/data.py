@@ -139,7 +139,23 @@ def numeric_column(col: pd.Series, name: str) -> pd.Series:
                 f"column {name!r} is not numeric: found {str(text.iloc[pos])!r} in row {pos} "
                 f"({int(bad.sum())} non-numeric cells)",
                 "choose numeric columns for the target/features, or clean those cells")
-    return out.replace([np.inf, -np.inf], np.nan)
+    return _within_float32(out, name)
+
+
+F32_MAX = float(np.finfo(np.float32).max)
+
+
+def _within_float32(out: pd.Series, name: str) -> pd.Series:
+    """``out`` when every value is empty or a finite float32 number; else the first other one
+    is an error naming its row (the model computes in float32: 1e300 would become inf)."""
+    values = out.to_numpy()
+    bad = np.abs(values) > F32_MAX                    # inf too; NaN (an empty cell) is not
+    if bad.any():
+        pos = int(np.flatnonzero(bad)[0])
+        raise LstmkitError(f"column {name!r} holds {values[pos]:g} in row {pos}, beyond the float32 range "
+                           f"(|x| <= 3.4e38; {int(bad.sum())} such cells)",
+                           "fix or empty those cells (and rescale the column if its values are that large)")
+    return out
 
 
 def parse_time(col: pd.Series, name: str) -> pd.Series:

@@ -288,6 +288,11 @@ class PanelPipeline:
             params = torch.cat([run(x[k:k + EVAL_BATCH], fut[k:k + EVAL_BATCH], emb[k:k + EVAL_BATCH])
                                 for k in range(0, len(x), EVAL_BATCH)]).numpy().astype(np.float64)
         params = self._original_units(unscale(self.output_.kind, params, loc[:, None] + ahead_season, scale[:, None]))
+        bad = ~np.isfinite(params.reshape(len(params), -1)).all(1)
+        if bad.any():
+            raise LstmkitError(f"the forecast of series {panel.ids[int(np.flatnonzero(bad)[0])]!r} is not finite "
+                               f"({int(bad.sum())} of {len(bad)} series): the model overflows on this input",
+                               "check the input for values far outside the training data, or retrain the model")
         return self._forecast_frame(panel, params, t_out)
 
     def _forecast_frame(self, panel: Panel, params: np.ndarray, times) -> pd.DataFrame:

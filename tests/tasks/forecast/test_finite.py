@@ -1,0 +1,69 @@
+"""Finite in, finite out: numbers beyond float32 range or infinite are refused where they are
+read (naming the column and row); a forecast that is not finite is an error, never an empty cell."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from cli_helpers import assert_user_error, run_cli
+from forecast_data import FAST, sine_frame
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks.forecast.estimator import Forecaster
+from lstmkit.tasks.forecast.panel import read_panel
+
+
+def _read(df, **cfg):
+    return read_panel(df, Forecaster(**{"target": "y", "features": "temp", **cfg}).config)
+
+
+@pytest.mark.parametrize("column, value, shown", [
+    ("y", 1e300, "1e+300"), ("y", -1e39, "-1e+39"), ("y", np.inf, "inf"), ("temp", -np.inf, "-inf"),
+    ("y", "1e300", "1e+300"), ("temp", "inf", "inf"), ("y", "-Infinity", "-inf"),
+])
+def test_values_beyond_float32_are_refused_naming_column_and_row(column, value, shown):
+    df = sine_frame(n=40).astype({column: object})
+    df.loc[7, column] = value
+    with pytest.raises(LstmkitError) as e:
+        _read(df, time="time")
+    msg = str(e.value)
+    assert f"column {column!r}" in msg and "row 7" in msg and shown in msg and "float32" in msg, msg
+
+
+def test_the_float32_extremes_themselves_are_read():
+    df = sine_frame(n=40)
+    df.loc[3, "y"], df.loc[4, "temp"] = 3.4e38, -3.4e38
+    assert _read(df, time="time").values[3, 0] == 3.4e38
+
+
+def test_train_with_one_huge_cell_exits_2_without_a_run_folder(tmp_path, capsys):
+    df = sine_frame(n=200)
+    df.loc[150, "y"] = 1e300
+    df.to_csv(tmp_path / "d.csv", index=False)
+    code, _, err = run_cli(["forecast", "train", "--data", tmp_path / "d.csv", "--target", "y", "--time", "time",
+                            "--out", tmp_path / "runs"], capsys)
+    assert_user_error(code, err, "column 'y'", "row 150", "float32")
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    d = tmp_path_factory.mktemp("finite")
+    return Forecaster(**{**FAST, "max_epochs": 2}, horizon=2).fit(sine_frame(n=200), target="y", time="time",
+                                                                   features="temp", out=d)
+
+
+def test_predict_with_a_huge_value_in_the_last_window_is_an_error(fitted):
+    df = sine_frame(n=60)
+    df.loc[59, "y"] = 1e300
+    with pytest.raises(LstmkitError, match="column 'y'.*row 59"):
+        fitted.predict(df)
+
+
+@pytest.mark.parametrize("engine", ["torch", "auto"])
+def test_a_forecast_that_is_not_finite_is_an_error_not_an_empty_cell(fitted, monkeypatch, engine):
+    import torch
+
+    import lstmkit.deploy.onnx as onnx_mod
+    monkeypatch.setattr(onnx_mod, "engine_net", lambda *a: (lambda x: torch.full((len(x), 2, 1), float("nan"))))
+    monkeypatch.setattr(type(fitted.net_), "forward", lambda self, x, *a, **k: torch.full((len(x), 2, 1), float("inf")))
+    with pytest.raises(LstmkitError, match="not finite"):
+        fitted.predict(sine_frame(n=60), engine=engine)
