@@ -122,9 +122,12 @@ def _task_of(run_dir: Path | None) -> str:
 def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, prog_name="lstmkit", standalone_mode=False)
-    except LstmkitError as e:
+    except LstmkitError as e:                 # bad input: exit 2; the environment (EnvironmentProblem): exit 1
         print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
+        sys.exit(e.exit_code)
+    except MemoryError:
+        print("error: out of memory — free memory, or use a smaller model or --batch-size", file=sys.stderr)
+        sys.exit(1)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)

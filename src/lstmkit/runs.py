@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
 
 if TYPE_CHECKING:
     import torch
@@ -60,6 +60,9 @@ def new_run_dir(out: str | Path, task: str) -> Path:
             continue
         except NotADirectoryError:
             raise _not_a_folder(out) from None
+        except OSError as e:
+            raise EnvironmentProblem(f"could not create a run folder under {out} ({os_reason(e)}); nothing was written",
+                                     "pass a writable --out folder (or free space) and run the command again") from None
     raise LstmkitError(f"could not create a run folder under {out}", "clean up old runs")
 
 
@@ -85,17 +88,24 @@ def atomic_write(path: str | Path, write) -> None:
     """Call ``write(tmp_path)`` then rename onto ``path`` (same folder, so the rename is atomic).
     The file gets the mode a plain ``open()`` would give it (the umask decides)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = None
     try:
-        os.fchmod(fd, new_file_mode())
-    finally:
-        os.close(fd)
-    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            os.fchmod(fd, new_file_mode())
+        finally:
+            os.close(fd)
         write(tmp)
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+    except BaseException as e:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError) and not isinstance(e, (FileExistsError, NotADirectoryError, IsADirectoryError)):
+            kept = f"{path} is unchanged" if path.exists() else f"{path} was not created"
+            raise EnvironmentProblem(f"could not write {path} ({os_reason(e)}); {kept}",
+                                     f"free space or fix permissions on {path.parent}, then run the command again",
+                                     reason=os_reason(e)) from None
         raise
 
 
@@ -218,6 +228,9 @@ def load_tensors(path: str | Path) -> dict[str, torch.Tensor]:
         raise LstmkitError(f"weights file missing: {path}", "the run did not finish; retrain or use --resume")
     try:
         return load_file(str(path))
+    except MemoryError:
+        raise EnvironmentProblem(f"out of memory while loading {path}; the run folder is intact",
+                                 "free memory and run the command again", reason="out of memory") from None
     except (SafetensorError, OSError, ValueError) as e:
         raise LstmkitError(f"{path.name} in {path.parent} is corrupt or truncated ({e})",
                            "retrain the model or restore the file from a backup") from None

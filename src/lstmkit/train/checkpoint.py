@@ -23,7 +23,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load as st_load, save as st_save
 
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
 from lstmkit.runs import new_file_mode, write_json
 
 __all__ = ["CHECKPOINT_FILE", "save_checkpoint", "load_checkpoint", "read_checkpoint_bytes",
@@ -76,8 +76,42 @@ def save_checkpoint(folder: Path, *, model_state: dict[str, torch.Tensor],
     text = json.dumps(state)
     payload = st_save(tensors, metadata={"format": "pt", _HASH_KEY: hashlib.sha256(data).hexdigest(),
                                          _STATE_KEY: text, _STATE_HASH_KEY: _sha(text)})
-    _durable_write(folder / CHECKPOINT_FILE, payload)
-    write_json(folder / "last.json", {k: v for k, v in state.items() if k != "optimizer"})
+    try:
+        _durable_write(folder / CHECKPOINT_FILE, payload)
+    except OSError as e:
+        raise _write_failed(folder, folder / CHECKPOINT_FILE, e, _previous_state(folder)) from None
+    try:
+        write_json(folder / "last.json", {k: v for k, v in state.items() if k != "optimizer"})
+    except (OSError, EnvironmentProblem) as e:       # the checkpoint itself is written: it is the intact one
+        raise _write_failed(folder, folder / "last.json", e, state) from None
+
+
+def _previous_state(folder: Path) -> dict[str, Any] | None:
+    """The state of the checkpoint already on disk (its readable copy), or None when there is none."""
+    try:
+        if not (folder / CHECKPOINT_FILE).is_file():
+            return None
+        state = json.loads((folder / "last.json").read_text())
+        return state if isinstance(state, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_failed(folder: Path, path: Path, e: BaseException, intact: dict[str, Any] | None) -> EnvironmentProblem:
+    """One line: what failed, which checkpoint is intact, how to continue (exit 1)."""
+    run = folder.parent
+    try:
+        task = json.loads((run / "lstmkit.json").read_text())["task"]
+    except (OSError, ValueError, KeyError, TypeError):
+        task = run.name.split("-", 1)[0] or "<task>"
+    if intact is None:
+        kept, how = "no checkpoint was saved yet", f"free space or fix permissions on {folder}, then train again"
+    else:
+        where = (f" (epoch {intact['epoch']}, step {intact['global_step']})"
+                 if isinstance(intact.get("epoch"), int) and isinstance(intact.get("global_step"), int) else "")
+        kept = f"the last good checkpoint {folder / CHECKPOINT_FILE}{where} is intact"
+        how = f"free space or fix permissions on {folder}, then continue with: lstmkit {task} train --resume {run}"
+    return EnvironmentProblem(f"could not write checkpoint {path} ({os_reason(e)}); {kept}", how)
 
 
 def read_checkpoint_bytes(folder: Path) -> bytes | None:
