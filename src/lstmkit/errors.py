@@ -65,5 +65,6 @@ class TrainingInterrupted(Exception):
     """Raised after Ctrl-C; the last checkpoint (epoch end or every N steps) is what resumes."""
 
     def __init__(self, run_dir: Path | None, epoch: int):
-        super().__init__(f"training interrupted after epoch {epoch}")
+        super().__init__(f"training interrupted after epoch {epoch}" if epoch else
+                         "training interrupted during the first epoch")
         self.run_dir, self.epoch = run_dir, epoch

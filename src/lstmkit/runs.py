@@ -91,6 +91,14 @@ def atomic_write(path: str | Path, write) -> None:
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        blocker = next((p for p in (path.parent, *path.parent.parents) if p.exists() and not p.is_dir()), path.parent)
+        raise LstmkitError(f"cannot write {path}: {blocker} is a file, not a folder",
+                           "pass a path inside a folder (missing folders are created)") from None
+    except OSError:
+        pass                      # named below, with what failed and what is intact
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         try:
             os.fchmod(fd, new_file_mode())
@@ -254,7 +262,10 @@ def read_meta(run: str | Path, task: str | None = None) -> dict[str, Any]:
     if not isinstance(meta, dict) or "format_version" not in meta or "task" not in meta:
         raise LstmkitError(f"{meta_path} is not an lstmkit metadata file", "retrain the model")
     version = meta["format_version"]
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise LstmkitError(f"{meta_path} has format_version {version!r}, not a positive integer (damaged)",
+                           f"restore the file or set \"format_version\": {FORMAT_VERSION}; else retrain the model")
+    if version > FORMAT_VERSION:
         raise LstmkitError(
             f"{run} was written by a newer lstmkit (run format {version}, this one reads up to {FORMAT_VERSION})",
             "upgrade lstmkit: pip install -U lstmkit")
