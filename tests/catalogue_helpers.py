@@ -37,7 +37,7 @@ COMMON_TRAIN = [
     (["--progress", "loud"], "loud"),
     (["--bogus-flag"], "no such option"),
     (["--config", "{d}/missing.yaml"], "config file not found"),
-    (["--config", "{d}/unknown_key.yaml"], "unknown config key"),
+    (["--config", "{d}/unknown_key.yaml"], "lookbak"),
     (["--config", "{d}/not_yaml.yaml"], "not_yaml.yaml"),
     (["--out", "{d}/a_file"], "is a file"),
     (["--resume", "{d}/no_such_run"], "not found"),
