@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FORMAT_VERSION", "META_FILE", "WEIGHTS_FILE", "new_run_dir", "atomic_write", "new_file_mode",
-    "write_json", "to_json", "json_safe", "file_sha256", "verify_weights", "save_tensors", "load_tensors", "load_weights", "read_metrics", "read_meta", "read_run",
+    "write_json", "build_checked", "to_json", "json_safe", "file_sha256", "verify_weights", "save_tensors", "load_tensors", "load_weights", "read_metrics", "read_meta", "read_run",
 ]
 
 FORMAT_VERSION = 1
@@ -220,6 +220,29 @@ def load_weights(net: torch.nn.Module, weights: dict[str, torch.Tensor], run: st
     net.eval()
 
 
+def build_checked(build, weights: dict[str, torch.Tensor], run: str | Path):
+    """``build()`` the model a run's metadata describes, first on PyTorch's meta device (no memory):
+    its parameter names and shapes must be those of the weights the run ships, so a damaged
+    ``lstmkit.json`` (``hidden_size: 1000000``) is refused before anything is allocated."""
+    import torch
+
+    with torch.device("meta"):
+        probe = build()
+    expected = {k: tuple(v.shape) for k, v in probe.state_dict().items()}
+    got = {k: tuple(v.shape) for k, v in weights.items()}
+    if expected != got:
+        key = next((k for k in sorted(expected.keys() | got.keys()) if expected.get(k) != got.get(k)))
+        raise LstmkitError(f"{Path(run)}/{WEIGHTS_FILE} does not match the model in {META_FILE} "
+                           f"({key}: the metadata asks for {_shape(expected.get(key))}, the weights hold "
+                           f"{_shape(got.get(key))})",
+                           "the two files come from different runs, or one was edited; retrain the model")
+    return build()
+
+
+def _shape(shape: tuple[int, ...] | None) -> str:
+    return "nothing" if shape is None else "x".join(map(str, shape)) or "a scalar"
+
+
 def read_metrics(run: str | Path) -> dict[str, Any] | None:
     """``metrics.json`` of a run folder, or None when the run has none."""
     path = Path(run) / "metrics.json"
@@ -269,6 +292,10 @@ def read_meta(run: str | Path, task: str | None = None) -> dict[str, Any]:
         raise LstmkitError(
             f"{run} was written by a newer lstmkit (run format {version}, this one reads up to {FORMAT_VERSION})",
             "upgrade lstmkit: pip install -U lstmkit")
+    for section in ("config", "preprocessing", "model", "data"):
+        if section in meta and meta[section] is not None and not isinstance(meta[section], dict):
+            raise LstmkitError(f"{meta_path}: \"{section}\" is {type(meta[section]).__name__}, not an object "
+                               "(the file was edited or damaged)", "restore the run folder or retrain the model")
     if task is not None and meta["task"] != task:
         raise LstmkitError(f"{run} is a '{meta['task']}' run, not a '{task}' run",
                            f"use 'lstmkit {meta['task']} ...' with this run")

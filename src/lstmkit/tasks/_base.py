@@ -20,8 +20,8 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from lstmkit.config import TrainConfig, flatten_config, split_train_params
 from lstmkit.errors import LstmkitError
-from lstmkit.runs import (META_FILE, WEIGHTS_FILE, load_weights, new_run_dir, read_meta, read_metrics, read_run,
-                          save_tensors, write_json)
+from lstmkit.runs import (META_FILE, WEIGHTS_FILE, build_checked, load_weights, new_run_dir, read_meta, read_metrics,
+                          read_run, save_tensors, write_json)
 from lstmkit.train import TrainingInterrupted
 
 __all__ = ["RunEstimator", "RoomRegistry", "TuneHooks", "load_run"]
@@ -187,7 +187,7 @@ class RunEstimator(ABC):
         try:
             est = cls._restored(meta)
             est._load_state(path, meta)
-            est.net_ = est._build_net()
+            est.net_ = build_checked(est._build_net, weights, path)
         except (KeyError, TypeError, ValueError, OSError) as e:
             raise LstmkitError(f"{path} has a missing or malformed {META_FILE} or state file ({e})",
                                "the run folder was edited or damaged; retrain the model") from None

@@ -19,7 +19,8 @@ import torch
 from lstmkit.version import __version__
 from lstmkit.config import flatten_config as _flatten, split_train_params
 from lstmkit.errors import LstmkitError
-from lstmkit.runs import FORMAT_VERSION, META_FILE, WEIGHTS_FILE, read_meta, read_run, save_tensors, write_json
+from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, build_checked, read_meta, read_run, save_tensors,
+                          write_json)
 from lstmkit.tasks.forecast.checks import check_config
 from lstmkit.tasks.forecast.config import ForecastConfig
 from lstmkit.tasks.forecast.evaluation import panel_metrics
@@ -237,7 +238,11 @@ class Forecaster(PanelPipeline, DeploySurface):
                                    "scalers), which this lstmkit no longer reads",
                                    "retrain it with 'lstmkit forecast train' (same data and settings)")
             check_config(est.config)
-            est._load_pipeline(meta)
+            missing = [k for k in ("target", "lookback", "horizon", "model", "hidden_size", "num_layers")
+                       if k not in meta["config"]]
+            if missing:
+                raise KeyError(f"config.{missing[0]}")
+            build_checked(lambda: (est._load_pipeline(meta), est.net_)[1], weights, path)
         except (KeyError, TypeError) as e:
             raise LstmkitError(f"{path}/{META_FILE} is missing or has a malformed entry ({e})",
                                "the file was edited or damaged; retrain the model") from None
