@@ -117,7 +117,18 @@ def _write_failed(folder: Path, path: Path, e: BaseException, intact: dict[str, 
 def read_checkpoint_bytes(folder: Path) -> bytes | None:
     """The raw checkpoint, or None when the folder holds none (the run died before its first)."""
     path = Path(folder) / CHECKPOINT_FILE
-    return path.read_bytes() if path.is_file() else None
+    if not path.exists():
+        return None
+    if not path.is_file():
+        raise LstmkitError(f"checkpoint {path} is not a file", "remove it, or start a new run")
+    try:
+        return path.read_bytes()
+    except MemoryError:
+        raise EnvironmentProblem(f"out of memory while reading checkpoint {path}; it is intact on disk",
+                                 "free memory and resume again") from None
+    except OSError as e:
+        raise EnvironmentProblem(f"could not read checkpoint {path} ({os_reason(e)}); it is unchanged on disk",
+                                 "fix the permissions or the disk, then resume again") from None
 
 
 def parse_checkpoint(payload: bytes, where: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -153,11 +164,40 @@ def load_checkpoint(payload: bytes, where: Path) -> tuple[dict[str, torch.Tensor
                                                           dict[str, Any], dict[str, torch.Tensor], dict[str, Any]]:
     """Returns (model_state, best_state or None, optimizer_state, rng_tensors, state)."""
     tensors, state = parse_checkpoint(payload, where)
+    _check_state(state, where)
     model = {k[6:]: v for k, v in tensors.items() if k.startswith("model.")}
     best = {k[5:]: v for k, v in tensors.items() if k.startswith("best.")} or None
     rng = {k: v for k, v in tensors.items() if k.startswith("rng.")}
     optim = optimizer_from_flat(tensors, state.pop("optimizer"))
     return model, best, optim, rng, state
+
+
+_COUNTS = ("epoch", "pos", "global_step", "nan_used")
+_OBJECTS = ("optimizer", "scheduler", "early_stopping", "acc", "model")
+
+
+def _check_state(state: dict[str, Any], where: Path) -> None:
+    """The trainer's state in a checkpoint: counts are non-negative integers, the parts it restores
+    are there with their types (a hash proves the file is whole, not that its writer was lstmkit)."""
+    def bad(key: str, what: str) -> LstmkitError:
+        shown = repr(state[key]) if key in state else "missing"
+        return LstmkitError(f"checkpoint {where} has a damaged state: {key!r} is {shown[:40]}, not {what}",
+                            "start a new run (the checkpoint cannot be trusted)")
+    for key in _COUNTS:
+        v = state.get(key)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            raise bad(key, "a count")
+    for key in _OBJECTS:
+        if not isinstance(state.get(key), dict):
+            raise bad(key, "an object")
+    history = state.get("history")
+    if not isinstance(history, list) or not all(isinstance(h, dict) for h in history):
+        raise bad("history", "a list of epochs")
+    if not isinstance(state.get("stopped"), bool):
+        raise bad("stopped", "true or false")
+    opt = state["optimizer"]
+    if not isinstance(opt.get("param_groups"), list) or not isinstance(opt.get("plain_state"), dict):
+        raise bad("optimizer", "an optimizer state")
 
 
 def _header(payload: bytes) -> dict[str, Any]:
