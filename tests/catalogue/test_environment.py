@@ -108,3 +108,19 @@ def test_out_of_memory_while_loading_is_exit_1(tmp_path, capsys, csv, monkeypatc
     monkeypatch.setattr("safetensors.torch.load_file", no_memory)
     code, _, err = run_cli(["forecast", "predict", "--run", run, "--data", csv], capsys)
     _one_env_line(code, err, "out of memory while loading", "the run folder is intact")
+
+
+def test_ctrl_c_in_the_first_epoch_says_so_and_that_nothing_was_saved(tmp_path, capsys, csv, monkeypatch):
+    from lstmkit.train.trainer import Trainer
+
+    def interrupted(self, *a, **k):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(Trainer, "_train_epoch", interrupted)
+    code, _, err = run_cli(["forecast", "train", "--data", csv, *FLAGS, "--out", tmp_path / "runs"], capsys)
+    run = _run_folder(tmp_path / "runs")
+    assert code == 130 and err.count("\n") == 1, err
+    assert "interrupted during the first epoch; no checkpoint yet" in err and "after epoch 0" not in err
+    assert f"lstmkit forecast train --resume {run}" in err
+    monkeypatch.undo()
+    code, _, err = run_cli(["forecast", "train", "--resume", run], capsys)
+    assert code == 0, err
