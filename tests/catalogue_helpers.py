@@ -1,7 +1,7 @@
 """The bad-input catalogue's one check: run ``lstmkit ARGV`` in-process and assert the promise.
 
 Every case: the expected exit code, ONE ``error: ...`` line on stderr that names the problem (a
-substring, compared case-insensitively), no traceback, and nothing left behind: no run folder under
+substring, compared case-insensitively) and then, after " — ", the fix; no traceback, and nothing left behind: no run folder under
 the case's ``--out`` and no half-written ``*.tmp`` file anywhere under its folder.
 """
 from __future__ import annotations
@@ -63,6 +63,7 @@ def check(argv, code: int, needle: str, tmp_path: Path, capsys, d: Path | None =
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in err, err
     assert needle.lower() in lines[0].lower(), (needle, lines[0])
+    assert " — " in lines[0], f"no fix follows the problem: {lines[0]}"
     assert not out.exists() or not any(out.iterdir()), f"left a run folder: {list(out.iterdir())}"
     for base in {tmp_path, *([d] if d else [])}:
         assert not list(Path(base).rglob("*.tmp")), "left a half-written file"
