@@ -220,16 +220,24 @@ def load_weights(net: torch.nn.Module, weights: dict[str, torch.Tensor], run: st
     net.eval()
 
 
-def build_checked(build, weights: dict[str, torch.Tensor], run: str | Path):
+def build_checked(build, weights: dict[str, torch.Tensor], run: str | Path, exact: bool = True):
     """``build()`` the model a run's metadata describes, first on PyTorch's meta device (no memory):
     its parameter names and shapes must be those of the weights the run ships, so a damaged
-    ``lstmkit.json`` (``hidden_size: 1000000``) is refused before anything is allocated."""
+    ``lstmkit.json`` (``hidden_size: 1000000``) is refused before anything is allocated. Weights
+    stored differently (``exact=False``: int8) must hold at least half as many numbers as it has."""
     import torch
 
     with torch.device("meta"):
         probe = build()
     expected = {k: tuple(v.shape) for k, v in probe.state_dict().items()}
     got = {k: tuple(v.shape) for k, v in weights.items()}
+    if not exact:
+        n_expected, n_got = sum(math.prod(v) for v in expected.values()), sum(math.prod(v) for v in got.values())
+        if n_expected > 2 * n_got + 4096:
+            raise LstmkitError(f"{Path(run)}/{WEIGHTS_FILE} does not match the model in {META_FILE} (the metadata "
+                               f"asks for {n_expected:,} numbers, the weights hold {n_got:,})",
+                               "the two files come from different runs, or one was edited; retrain the model")
+        return build()
     if expected != got:
         key = next((k for k in sorted(expected.keys() | got.keys()) if expected.get(k) != got.get(k)))
         raise LstmkitError(f"{Path(run)}/{WEIGHTS_FILE} does not match the model in {META_FILE} "

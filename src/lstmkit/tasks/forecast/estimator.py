@@ -242,7 +242,8 @@ class Forecaster(PanelPipeline, DeploySurface):
                        if k not in meta["config"]]
             if missing:
                 raise KeyError(f"config.{missing[0]}")
-            build_checked(lambda: (est._load_pipeline(meta), est.net_)[1], weights, path)
+            build_checked(lambda: (est._load_pipeline(meta), est.net_)[1], weights, path,
+                          exact=not (meta.get("quantization") or {}).get("torch"))
         except (KeyError, TypeError) as e:
             raise LstmkitError(f"{path}/{META_FILE} is missing or has a malformed entry ({e})",
                                "the file was edited or damaged; retrain the model") from None
