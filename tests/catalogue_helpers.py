@@ -6,9 +6,11 @@ the case's ``--out`` and no half-written ``*.tmp`` file anywhere under its folde
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from cli_helpers import run_cli
+from lstmkit.cli import main
 
 # options every task's `train` shares (the TrainConfig and the model's sizes): flag, value, needle
 COMMON_TRAIN = [
@@ -50,6 +52,33 @@ def common_files(d: Path) -> None:
     (d / "unknown_key.yaml").write_text("lookbak: 3\n")
     (d / "not_yaml.yaml").write_text("a: [1, 2\n")
     (d / "a_file").write_text("x\n")
+
+
+def train_once(argv, d: Path, out: Path) -> Path:
+    """Train one run for a module's cases (``{d}``/``{out}`` filled in); returns its folder."""
+    try:
+        main([str(a).format(d=d, out=out) for a in argv])
+    except SystemExit as e:
+        assert e.code in (0, None), e.code
+    (run,) = Path(out).iterdir()
+    return run
+
+
+def forecast_run(d: Path, epochs: int = 1) -> Path:
+    """A tiny trained forecast run on ``d/sine.csv`` (written here), under ``d/runs``."""
+    from forecast_data import sine_frame
+    sine_frame(n=120).to_csv(d / "sine.csv", index=False)
+    return train_once(["forecast", "train", "--data", "{d}/sine.csv", "--target", "y", "--time", "time",
+                       "--lookback", "12", "--hidden-size", "4", "--layers", "1", "--epochs", str(epochs),
+                       "--progress", "off", "--no-tensorboard", "--device", "cpu", "--out", "{out}"], d, d / "runs")
+
+
+def fake_run(d: Path, task: str = "forecast") -> Path:
+    """``d/<task>_run``: a finished run folder of ``task`` with nothing but its metadata."""
+    run = d / f"{task}_run"
+    run.mkdir()
+    (run / "lstmkit.json").write_text(json.dumps({"format_version": 1, "task": task, "status": "finished"}))
+    return run
 
 
 def check(argv, code: int, needle: str, tmp_path: Path, capsys, d: Path | None = None,

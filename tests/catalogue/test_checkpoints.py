@@ -7,10 +7,8 @@ import struct
 
 import pytest
 
-from catalogue_helpers import check
+from catalogue_helpers import check, forecast_run
 from cli_helpers import run_cli
-from forecast_data import sine_frame
-from lstmkit.cli import main
 
 CKPT = "checkpoints/last.safetensors"
 
@@ -18,15 +16,7 @@ CKPT = "checkpoints/last.safetensors"
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     d = tmp_path_factory.mktemp("checkpoints")
-    sine_frame(n=120).to_csv(d / "sine.csv", index=False)
-    try:
-        main(["forecast", "train", "--data", str(d / "sine.csv"), "--target", "y", "--time", "time",
-              "--lookback", "12", "--hidden-size", "4", "--layers", "1", "--epochs", "2", "--progress", "off",
-              "--no-tensorboard", "--device", "cpu", "--out", str(d / "runs")])
-    except SystemExit as e:
-        assert e.code in (0, None), e.code
-    (run,) = (d / "runs").iterdir()
-    return d, run
+    return d, forecast_run(d, epochs=2)
 
 
 def _unfinished(run):

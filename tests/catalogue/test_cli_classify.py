@@ -1,10 +1,8 @@
 """Bad-input catalogue, `lstmkit classify`: one line, the right exit code, nothing left behind."""
-import json
-
 import numpy as np
 import pytest
 
-from catalogue_helpers import COMMON_TRAIN, check, common_files
+from catalogue_helpers import COMMON_TRAIN, check, common_files, fake_run
 
 TRAIN = ["classify", "train", "--data", "{d}/reviews.csv", "--text", "text", "--label", "label",
          "--embed-dim", "4", "--hidden-size", "4", "--min-freq", "1", "--epochs", "1", "--progress", "off",
@@ -34,9 +32,7 @@ def d(tmp_path_factory):
                                               for k in range(20)))
     (d / "series_nan.tsv").write_text("".join(f"{'up' if k % 2 else 'down'}\t1.0\tinf\t3.0\n" for k in range(20)))
     (d / "series_text.tsv").write_text("".join(f"{'up' if k % 2 else 'down'}\t1.0\tabc\t3.0\n" for k in range(20)))
-    fake = d / "forecast_run"
-    fake.mkdir()
-    (fake / "lstmkit.json").write_text(json.dumps({"format_version": 1, "task": "forecast", "status": "finished"}))
+    fake_run(d)
     return d
 
 

@@ -5,9 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from catalogue_helpers import COMMON_TRAIN, check, common_files
+from catalogue_helpers import COMMON_TRAIN, check, common_files, train_once
+from cli_helpers import run_cli
 from forecast_data import sine_frame
-from lstmkit.cli import main
 
 TRAIN = ["forecast", "train", "--data", "{d}/sine.csv", "--target", "y", "--time", "time", "--lookback", "12",
          "--hidden-size", "4", "--layers", "1", "--epochs", "1", "--progress", "off", "--device", "cpu",
@@ -50,13 +50,7 @@ def d(tmp_path_factory):
     (d / "garbage.parquet").write_bytes(b"not parquet at all")
     (d / "latin1.csv").write_bytes("time,y\n2024-01-01,caf\xe9\n".encode("latin-1"))
     (d / "folder.csv").mkdir()
-    out = d / "trained"
-    try:
-        main([a.format(d=d, out=out) for a in TRAIN])
-    except SystemExit as e:
-        assert e.code in (0, None), e.code
-    (run,) = out.iterdir()
-    (d / "run").symlink_to(run)
+    (d / "run").symlink_to(train_once(TRAIN, d, d / "trained"))
     return d
 
 
@@ -108,25 +102,17 @@ def test_forecast_bad_input(argv, code, needle, d, tmp_path, capsys):
     check(argv, code, needle, tmp_path, capsys, d)
 
 
-def test_yyyymmdd_integers_are_dates(d, tmp_path, capsys):
-    from cli_helpers import run_cli
+@pytest.mark.parametrize("data, first", [
+    ("ymd.csv", lambda row: row.startswith("2024-04-30,")),   # yyyymmdd integers are dates: the day after row 120
+    ("int_time.csv", lambda row: int(row.split(",")[0]) > 833),   # other integers are steps, not 1970 dates
+], ids=["yyyymmdd", "steps"])
+def test_integer_time_columns(data, first, d, tmp_path, capsys):
     out = tmp_path / "runs"
-    code, text, err = run_cli([a.format(d=d, out=out) for a in _train(data="ymd.csv")], capsys)
+    code, text, err = run_cli([a.format(d=d, out=out) for a in _train(data=data)], capsys)
     assert code == 0, err
     (run,) = out.iterdir()
-    code, text, err = run_cli(["forecast", "predict", "--run", run, "--data", d / "ymd.csv"], capsys)
-    assert code == 0, err
-    assert text.splitlines()[1].startswith("2024-04-30"), text       # the day after 2024-04-29 (day 120)
-
-
-def test_integer_steps_stay_steps(d, tmp_path, capsys):
-    from cli_helpers import run_cli
-    out = tmp_path / "runs"
-    code, text, err = run_cli([a.format(d=d, out=out) for a in _train(data="int_time.csv")], capsys)
-    assert code == 0, err
-    (run,) = out.iterdir()
-    code, text, err = run_cli(["forecast", "predict", "--run", run, "--data", d / "int_time.csv"], capsys)
-    assert code == 0 and not text.splitlines()[1].startswith("19"), (text, err)   # steps, not 1970 dates
+    code, text, err = run_cli(["forecast", "predict", "--run", run, "--data", d / data], capsys)
+    assert code == 0 and first(text.splitlines()[1]), (text, err)
 
 
 def test_format_version_as_a_string_is_named(d, tmp_path, capsys):

@@ -1,10 +1,7 @@
 """Bad-input catalogue, `lstmkit lm`, and the LM scorer's API: one line, the right exit code."""
-import json
-
 import pytest
 
-from catalogue_helpers import COMMON_TRAIN, check, common_files
-from lstmkit.cli import main
+from catalogue_helpers import COMMON_TRAIN, check, common_files, fake_run, train_once
 from lstmkit.errors import LstmkitError
 
 TRAIN = ["lm", "train", "--data", "{d}/corpus.txt", "--level", "char", "--embed-dim", "4", "--hidden-size", "4",
@@ -21,16 +18,8 @@ def d(tmp_path_factory):
     (d / "one.txt").write_text("a single sentence\n\n")
     (d / "latin1.txt").write_bytes(b"line one\nline two\nna\xefve\n" + b"more text\n" * 20)
     (d / "folder").mkdir()
-    fake = d / "forecast_run"
-    fake.mkdir()
-    (fake / "lstmkit.json").write_text(json.dumps({"format_version": 1, "task": "forecast", "status": "finished"}))
-    out = d / "trained"
-    try:
-        main([a.format(d=d, out=out) for a in TRAIN])
-    except SystemExit as e:
-        assert e.code in (0, None), e.code
-    (run,) = out.iterdir()
-    (d / "run").symlink_to(run)
+    fake_run(d)
+    (d / "run").symlink_to(train_once(TRAIN, d, d / "trained"))
     return d
 
 

@@ -1,10 +1,8 @@
 """Bad-input catalogue, `lstmkit speech`: one line, the right exit code, nothing left behind."""
-import json
-
 import numpy as np
 import pytest
 
-from catalogue_helpers import COMMON_TRAIN, check, common_files
+from catalogue_helpers import COMMON_TRAIN, check, common_files, fake_run
 from speech_data import RATE, say, write_manifest
 
 TRAIN = ["speech", "train", "--data", "{d}/train.csv", "--mode", "ctc", "--hidden-size", "4", "--layers", "1",
@@ -34,9 +32,7 @@ def d(tmp_path_factory):
     (d / "inf.csv").write_text("path,text\nwavs/train_0.wav,ab\nwavs/train_1.wav,ab\ninf.wav,ab\n")
     (d / "notes.txt").write_text("not audio at all")
     (d / "nocol.csv").write_text("file,words\nwavs/train_0.wav,ab\nwavs/train_1.wav,ab\n")
-    fake = d / "forecast_run"
-    fake.mkdir()
-    (fake / "lstmkit.json").write_text(json.dumps({"format_version": 1, "task": "forecast", "status": "finished"}))
+    fake_run(d)
     return d
 
 

@@ -1,9 +1,7 @@
 """Bad-input catalogue, `lstmkit translate`: one line, the right exit code, nothing left behind."""
-import json
-
 import pytest
 
-from catalogue_helpers import COMMON_TRAIN, check, common_files
+from catalogue_helpers import COMMON_TRAIN, check, common_files, fake_run
 
 TRAIN = ["translate", "train", "--src-file", "{d}/a.en", "--tgt-file", "{d}/a.de", "--embed-dim", "4",
          "--hidden-size", "4", "--layers", "1", "--min-freq", "1", "--epochs", "1", "--progress", "off",
@@ -25,9 +23,7 @@ def d(tmp_path_factory):
     (d / "holes.de").write_text("\n".join(t if k % 7 else "" for k, t in enumerate(tgt)) + "\n")
     (d / "pairs.tsv").write_text("en\tde\n" + "".join(f"{s}\t{t}\n" for s, t in zip(src, tgt)))
     (d / "folder").mkdir()
-    fake = d / "forecast_run"
-    fake.mkdir()
-    (fake / "lstmkit.json").write_text(json.dumps({"format_version": 1, "task": "forecast", "status": "finished"}))
+    fake_run(d)
     return d
 
 

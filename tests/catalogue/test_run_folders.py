@@ -7,9 +7,7 @@ import shutil
 import numpy as np
 import pytest
 
-from catalogue_helpers import check
-from forecast_data import sine_frame
-from lstmkit.cli import main
+from catalogue_helpers import check, forecast_run
 
 _DELETE = object()
 
@@ -17,15 +15,7 @@ _DELETE = object()
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     d = tmp_path_factory.mktemp("run_folders")
-    sine_frame(n=120).to_csv(d / "sine.csv", index=False)
-    try:
-        main(["forecast", "train", "--data", str(d / "sine.csv"), "--target", "y", "--time", "time",
-              "--lookback", "12", "--hidden-size", "4", "--layers", "1", "--epochs", "1", "--progress", "off",
-              "--no-tensorboard", "--device", "cpu", "--out", str(d / "runs")])
-    except SystemExit as e:
-        assert e.code in (0, None), e.code
-    (run,) = (d / "runs").iterdir()
-    return d, run
+    return d, forecast_run(d, epochs=1)
 
 
 def _set(meta, dotted, value):
