@@ -62,6 +62,13 @@ def test_disk_full_at_a_checkpoint_keeps_the_last_one_and_resume_finishes(tmp_pa
     assert code == 0, err
     meta = json.loads((run / "lstmkit.json").read_text())
     assert meta["status"] == "finished"
+    # ... exactly where an uninterrupted run gets to
+    from safetensors.torch import load_file
+    code, _, err = run_cli(["forecast", "train", "--data", csv, *FLAGS, "--out", tmp_path / "whole"], capsys)
+    assert code == 0, err
+    resumed, whole = load_file(str(run / "model.safetensors")), load_file(str(_run_folder(tmp_path / "whole")
+                                                                               / "model.safetensors"))
+    assert resumed.keys() == whole.keys() and all(resumed[k].equal(whole[k]) for k in whole)
 
 
 def test_read_only_before_the_first_checkpoint_says_nothing_was_saved(tmp_path, capsys, csv, monkeypatch):
