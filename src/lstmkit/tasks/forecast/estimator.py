@@ -186,9 +186,7 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         receives ``backtest.csv``, ``backtest.json`` and ``plots/backtest.png``.
         """
         from lstmkit.tasks.forecast.backtest import backtest
-        fitted = hasattr(self, "net_")
-        params = None if fitted else {**_flatten(self.config.to_dict())}
-        return backtest(self if fitted else None, data, folds=folds, step=step, refit=refit, out=out, params=params)
+        return backtest(self, data, folds=folds, step=step, refit=refit, out=out)
 
     # -- deployment (lstmkit.deploy) -----------------------------------------------------
     def stream(self, mode: str = "auto", engine: str = "auto", max_streams: int | None = None):
