@@ -3,6 +3,8 @@
     truncate(seq, max_len, keep)        keep the head, the tail, or both ends of a long sequence
     pad_batch(seqs)                     [T_i, …] tensors -> padded [B, T_max, …] and lengths [B]
     BucketBatches(seqs, y, …)           ((padded, lengths), y) batches of similar lengths
+    CollatedBatches(seqs, collate, …)   the same order, each batch built by a task's ``collate(idx)``
+    decoder_targets(seqs, bos, eos)     a decoder's padded input ``<bos> y`` and target ``y </s>``
 
 Recurrent encoders receive ``lengths`` and pack the batch, so padding costs no recurrent compute
 and does not change the result; bucketing by length then cuts the padding the embedding,
@@ -11,7 +13,7 @@ pooling and the packed kernel's short tail of steps would still see.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -19,7 +21,7 @@ from torch import Tensor
 
 from lstmkit.errors import LstmkitError
 
-__all__ = ["TRUNCATE_MODES", "truncate", "pad_batch", "BucketBatches"]
+__all__ = ["TRUNCATE_MODES", "truncate", "pad_batch", "BucketBatches", "CollatedBatches", "decoder_targets"]
 
 TRUNCATE_MODES = ("head", "tail", "both")
 
@@ -62,6 +64,14 @@ def pad_batch(seqs: Sequence[Tensor], pad_value: float = 0) -> tuple[Tensor, Ten
     for i, s in enumerate(seqs):
         out[i, : len(s)] = s
     return out, lengths
+
+
+def decoder_targets(seqs: Sequence[Tensor], bos_id: int, eos_id: int, pad_value: int = 0) -> tuple[Tensor, Tensor]:
+    """Teacher forcing: the decoder reads ``<bos> y`` and learns ``y </s>``; both padded ``[B, T + 1]``."""
+    bos, eos = torch.tensor([bos_id]), torch.tensor([eos_id])
+    tgt_in, _ = pad_batch([torch.cat([bos, s]) for s in seqs], pad_value)
+    tgt_out, _ = pad_batch([torch.cat([s, eos]) for s in seqs], pad_value)
+    return tgt_in, tgt_out
 
 
 class BucketBatches:
@@ -136,3 +146,24 @@ class BucketBatches:
     def __repr__(self) -> str:
         return (f"BucketBatches(n={len(self.seqs)}, batch_size={self.batch_size}, "
                 f"shuffle={self.shuffle}, bucket={self.bucket})")
+
+
+class CollatedBatches:
+    """Batches in :class:`BucketBatches`' order over ``seqs`` (bucketed by their lengths), each
+    one built by ``collate(idx)`` from the list of its item indices.
+
+    This is the one batch iterator of the tasks whose batches carry more than ``(padded,
+    lengths), y`` (a decoder's shifted targets, CTC label lengths, augmented features): the task
+    supplies ``collate`` and this supplies the order, fresh on every pass."""
+
+    def __init__(self, seqs: Sequence[Tensor], collate: Callable[[list[int]], object], batch_size: int,
+                 shuffle: bool):
+        self.collate = collate
+        self.order = BucketBatches(seqs, None, batch_size, shuffle=shuffle, bucket=True)
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def __iter__(self):
+        for idx in self.order.batch_indices():
+            yield self.collate(idx.tolist())

@@ -20,9 +20,10 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from lstmkit.config import TrainConfig, flatten_config, split_train_params
 from lstmkit.errors import LstmkitError
-from lstmkit.runs import (META_FILE, WEIGHTS_FILE, load_weights, new_run_dir, read_meta, read_metrics, read_run,
-                          save_tensors, write_json)
+from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, load_weights, new_run_dir, read_meta, read_metrics,
+                          read_run, save_tensors, write_json)
 from lstmkit.train import TrainingInterrupted
+from lstmkit.version import __version__
 
 __all__ = ["RunEstimator", "RoomRegistry", "TuneHooks", "load_run"]
 
@@ -213,6 +214,20 @@ class RunEstimator(ABC):
         if metrics is not None:
             self.metrics_ = metrics
 
+    def _write_run_meta(self, run_dir: Path, status: str, *, model: dict[str, Any], **fields: Any) -> None:
+        """Write ``lstmkit.json``: what every run records (format, lstmkit version, task, status,
+        time written, config), the task's ``fields``, ``model`` with the network's parameter
+        count, the data summary and, once trained, the ``training`` block."""
+        meta = {"format_version": FORMAT_VERSION, "lstmkit_version": __version__, "task": self.TASK,
+                "status": status, "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "config": self.config_.to_dict(), **fields,
+                "model": {**model, "parameters": sum(p.numel() for p in self.net_.parameters())},
+                "data": self.data_summary_}
+        training = self._training_meta()
+        if training is not None:
+            meta["training"] = training
+        write_json(run_dir / META_FILE, meta)
+
     def _training_meta(self) -> dict[str, Any] | None:
         """The ``training`` block of ``lstmkit.json`` (None before training)."""
         result = getattr(self, "result_", None)
@@ -230,6 +245,14 @@ class RunEstimator(ABC):
         if meta.get("status") == "finished":
             raise LstmkitError(f"{run_dir} already finished training", "start a new run instead of --resume")
         return meta
+
+    @classmethod
+    def _resume_start(cls, run_dir, data, what: str, again: str) -> tuple["RunEstimator", Any, dict[str, Any]]:
+        """The start of ``resume()``: an estimator with the unfinished run's config, its training
+        data (:meth:`_resume_source`) and the run's data summary (the other files it recorded)."""
+        meta = cls._unfinished_meta(run_dir)
+        source = cls._resume_source(meta, run_dir, data, what, again)
+        return cls._from_config(meta["config"]), source, meta.get("data", {})
 
     @staticmethod
     def _resume_source(meta: dict[str, Any], run_dir, data, what: str, again: str):

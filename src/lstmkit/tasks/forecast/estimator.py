@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import dataclasses
-import time as _time
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +15,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from lstmkit.version import __version__
 from lstmkit.config import flatten_config as _flatten
 from lstmkit.errors import LstmkitError
-from lstmkit.runs import FORMAT_VERSION, META_FILE, WEIGHTS_FILE, load_weights, write_json
+from lstmkit.runs import META_FILE, WEIGHTS_FILE, load_weights
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.tasks.forecast.checks import check_config
 from lstmkit.tasks.forecast.config import ForecastConfig
@@ -252,20 +250,9 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
 
     # -- internals ---------------------------------------------------------------------
     def _write_meta(self, run_dir: Path, status: str) -> None:
-        cfg = self.config_
-        meta = {
-            "format_version": FORMAT_VERSION, "lstmkit_version": __version__, "task": TASK,
-            "forecast_format": RUN_FORMAT, "status": status, "written": _time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "config": cfg.to_dict(),
-            "season": self.season_,
-            "data": self.data_summary_,
-        }
-        meta.update(self._pipeline_meta())
-        if getattr(self, "lineage_", None):          # online updates since training
-            meta["lineage"] = self.lineage_
-        if self._training_meta() is not None:
-            meta["training"] = self._training_meta()
-        write_json(run_dir / META_FILE, meta)
+        extra = {"lineage": self.lineage_} if getattr(self, "lineage_", None) else {}   # online updates since training
+        self._write_run_meta(run_dir, status, forecast_format=RUN_FORMAT, season=self.season_, **self._pipeline_meta(),
+                             **extra)
 
 
 def _names(v: str | list[str]) -> list[str]:
