@@ -204,7 +204,7 @@ class TorchLstmStep:
         self._scale0, self._offset0 = float(scale[0]), float(offset[0])
         self._out_scale, self._out_offset = scale[:T].copy(), offset[:T].copy()
         self._out_shape = (net.horizon, T)
-        self._layers = [enc._layer_weights(k, 0) for k in range(enc.num_layers)]
+        self._layers = [enc.layer_weights(k, 0) for k in range(enc.num_layers)]
         head = net.head
         self._head = head if type(head) is not torch.nn.Linear else None
         self._head_wb = (head.weight, head.bias) if self._head is None else None
@@ -224,7 +224,7 @@ class TorchLstmStep:
         enc = net.encoder
         if enc.bidirectional or type(net.dropout) is not torch.nn.Dropout:
             return None
-        params = [p for w in (enc._layer_weights(k, 0) for k in range(enc.num_layers)) for p in w if p is not None]
+        params = [p for w in (enc.layer_weights(k, 0) for k in range(enc.num_layers)) for p in w if p is not None]
         if any(p.device.type != "cpu" or p.dtype != torch.float32 for p in params):
             return None
         return cls(adapter, net)
