@@ -16,15 +16,20 @@ streaming                 ``stateful()``, ``state_names``, ``state_shape``, ``st
 (``streaming.py``)        ``fast_step()``, ``encode_row()``, ``decode()``, ``input_size``,
                           ``window``, ``preferred_engine``
 HTTP (``server.py``)      all of streaming, plus ``metadata()``, ``columns``, ``encode_rows()``,
-                          ``to_json()``
+                          ``to_json()``; or, for a task with its own request (``answer`` defined,
+                          e.g. classify), ``answer(net, **request)`` and ``streams = False``
+optional hooks            ``extra_inputs(x, seed)`` (graph inputs after ``x``, e.g. ``lengths``),
+                          ``quality_refusal(fp32_metrics, int8_metrics)`` (why an int8 model may
+                          not become the engine), ``streams`` (False: no ``/stream``),
+                          ``run_files`` (state files an int8 run copies, e.g. ``vocab.json``)
 update (``online.py``)    ``net``, ``train_config``, ``update_data()``, ``check_updatable()``,
                           ``updated()``
 ========================  =====================================================================
 
-Today forecasting has an adapter (:mod:`lstmkit.tasks.forecast.deploy`). The classifier
-(numeric sequences, ``pooling="last"``, unidirectional) can stream the same way; text
-classifiers, translation (encoder + one-step decoder) and speech need their own graphs with
-``lengths`` and are refused by name until their rooms write one.
+Today forecasting (:mod:`lstmkit.tasks.forecast.deploy`) and classification
+(:mod:`lstmkit.tasks.classify.deploy`: graphs ``x, lengths -> logits``, no streaming yet) have
+adapters; translation (encoder + one-step decoder), speech and lm are refused by name until
+their rooms write one.
 """
 from __future__ import annotations
 
@@ -37,8 +42,18 @@ import torch
 from torch import nn
 
 from lstmkit.config import TrainConfig
+from lstmkit.errors import LstmkitError
 
-__all__ = ["DeployAdapter", "FastStep", "UpdateData"]
+__all__ = ["DeployAdapter", "FastStep", "UpdateData", "BadRequest"]
+
+
+class BadRequest(LstmkitError):
+    """Bad input in a service request, with the field it is about (``loc``, e.g. ``["texts", 2]``):
+    the HTTP service answers it as a 422 whose ``detail[].loc`` is ``["body", *loc]``."""
+
+    def __init__(self, loc: list, message: str, hint: str = "fix the request"):
+        super().__init__(message, hint)
+        self.loc = list(loc)
 
 
 @dataclass

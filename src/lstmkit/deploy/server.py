@@ -7,8 +7,11 @@
 ``WS /stream``         one JSON observation per message (number, list, or ``{column: value}``) ->
                        ``{"step": n, "forecast": {...}}``; state lives as long as the connection;
                        ``{"op": "reset"}``, ``{"op": "state"}``, ``{"op": "restore", "state": ...}``
+``POST /predict``      (classify) ``{"texts": ["..."]}`` or ``{"series": [[step, ...], ...]}`` ->
+                       ``{"predictions": [{"label": ..., "probabilities": {class: p}}, ...]}``
 ``GET /health``        ``{"status": "ok"}``
 ``GET /model``         what the run is: task, columns, lookback, horizon, engine, limits
+``GET /models``        ``{"models": [{"name": RUN, ...the same...}]}``
 ``GET /docs``          OpenAPI documentation (``/openapi.json``)
 =====================  ============================================================================
 
@@ -125,9 +128,10 @@ def create_app(run: str | Path, engine: str = "auto", max_body: int = MAX_BODY, 
     adapter = adapter_for(run)
     chosen = resolve_engine(run, engine, adapter.preferred_engine)
     net = engine_net(adapter, chosen, run)
-    stream = make_stream(adapter, "auto", chosen, run)
+    stream = make_stream(adapter, "auto", chosen, run) if getattr(adapter, "streams", True) else None
     lookback = adapter.window
-    info = {**adapter.metadata(), "run": str(run.resolve()), "engine": chosen, "stream_mode": stream.mode,
+    info = {**adapter.metadata(), "run": str(run.resolve()), "engine": chosen,
+            "stream_mode": stream.mode if stream is not None else None,
             "quantization": read_meta(run).get("quantization"), "fingerprint": weights_fingerprint(run),
             "lstmkit_version": __version__,
             "limits": {"max_body_bytes": max_body, "max_streams": max_streams, "max_instances": max_instances}}
@@ -146,7 +150,8 @@ def create_app(run: str | Path, engine: str = "auto", max_body: int = MAX_BODY, 
         engine: str
 
     app = FastAPI(title="lstmkit", version=__version__,
-                  description=f"{adapter.task} model from {run.name}: POST /predict, WebSocket /stream")
+                  description=f"{adapter.task} model from {run.name}: POST /predict"
+                              + (", WebSocket /stream" if stream is not None else ""))
     app.state.open_streams = 0
     ids = itertools.count()
 
@@ -169,115 +174,139 @@ def create_app(run: str | Path, engine: str = "auto", max_body: int = MAX_BODY, 
     async def model() -> dict[str, Any]:
         return {**info, "open_streams": app.state.open_streams}
 
-    # The answer is built from plain floats already: documented by PredictResponse, returned as
-    # JSONResponse to skip re-validating it on every request. A sync handler: FastAPI runs it
-    # in its thread pool, so the model never blocks the event loop.
-    @app.post("/predict", responses={200: {"model": PredictResponse}})
-    def predict(req: PredictRequest) -> JSONResponse:
-        windows = []
-        for i, inst in enumerate(req.instances):
-            for col in inst:
-                if col not in adapter.columns:
-                    raise _unprocessable(["instances", i, col], f"unknown column; expected {adapter.columns}")
-            for col in adapter.columns:
-                if col not in inst:
-                    raise _unprocessable(["instances", i, col], "field required")
-                if len(inst[col]) < lookback:
-                    raise _unprocessable(["instances", i, col],
-                                         f"need at least {lookback} values (the lookback), got {len(inst[col])}")
-            rows = np.stack([np.asarray(inst[c][-lookback:], dtype=np.float64) for c in adapter.columns], axis=1)
-            window = adapter.encode_rows(rows)                              # [L, I]
-            if not np.isfinite(window).all():
-                col = adapter.columns[int(np.nonzero(~np.isfinite(window).all(axis=0))[0][0])]
-                raise _unprocessable(["instances", i, col], "values too large for the model's scaling")
-            windows.append(window)
-        with torch.inference_mode():
-            y = net(torch.from_numpy(np.stack(windows))).numpy()           # [B, H, T]
-        values = adapter.decode(y)
-        for i, v in enumerate(values):
-            if not np.isfinite(v).all():
-                raise _unprocessable(["instances", i], "the model's output is not finite for this input "
-                                     "(values far outside the training data?)")
-        return JSONResponse({"predictions": [adapter.to_json(v) for v in values], "horizon": int(y.shape[1]),
-                             "engine": chosen})
+    @app.get("/models")
+    async def models() -> dict[str, Any]:
+        return {"models": [{"name": run.name, **info, "open_streams": app.state.open_streams}]}
 
-    @app.websocket("/stream")
-    async def stream_ws(ws: WebSocket):
-        await ws.accept()
-        if app.state.open_streams >= max_streams:
-            await ws.send_json({"error": f"too many open streams (limit {max_streams})"})
-            await ws.close(code=1013)
-            return
-        app.state.open_streams += 1
-        sid = f"ws-{next(ids)}"
-        try:
-            while True:
-                message = await ws.receive()
-                if message["type"] == "websocket.disconnect":
-                    break
-                if message.get("text") is None:
-                    answer = {"error": "send JSON in text frames, not binary ones", "field": "message"}
-                else:
-                    answer = _answer(message["text"], sid)
-                await ws.send_text(json.dumps(answer, allow_nan=False))
-        except Exception:                     # a bug, not bad input: log it, close properly
-            _log.exception("WebSocket stream %s failed", sid)
+    if hasattr(adapter, "answer"):             # a task with its own request (classify)
+        _add_answer_route(app, adapter, net, chosen, Finite, max_instances, _unprocessable)
+    else:
+        # The answer is built from plain floats already: documented by PredictResponse, returned as
+        # JSONResponse to skip re-validating it on every request. A sync handler: FastAPI runs it
+        # in its thread pool, so the model never blocks the event loop.
+        @app.post("/predict", responses={200: {"model": PredictResponse}})
+        def predict(req: PredictRequest) -> JSONResponse:
+            windows = []
+            for i, inst in enumerate(req.instances):
+                for col in inst:
+                    if col not in adapter.columns:
+                        raise _unprocessable(["instances", i, col], f"unknown column; expected {adapter.columns}")
+                for col in adapter.columns:
+                    if col not in inst:
+                        raise _unprocessable(["instances", i, col], "field required")
+                    if len(inst[col]) < lookback:
+                        raise _unprocessable(["instances", i, col],
+                                             f"need at least {lookback} values (the lookback), got {len(inst[col])}")
+                rows = np.stack([np.asarray(inst[c][-lookback:], dtype=np.float64) for c in adapter.columns], axis=1)
+                window = adapter.encode_rows(rows)                              # [L, I]
+                if not np.isfinite(window).all():
+                    col = adapter.columns[int(np.nonzero(~np.isfinite(window).all(axis=0))[0][0])]
+                    raise _unprocessable(["instances", i, col], "values too large for the model's scaling")
+                windows.append(window)
+            with torch.inference_mode():
+                y = net(torch.from_numpy(np.stack(windows))).numpy()           # [B, H, T]
+            values = adapter.decode(y)
+            for i, v in enumerate(values):
+                if not np.isfinite(v).all():
+                    raise _unprocessable(["instances", i], "the model's output is not finite for this input "
+                                         "(values far outside the training data?)")
+            return JSONResponse({"predictions": [adapter.to_json(v) for v in values], "horizon": int(y.shape[1]),
+                                 "engine": chosen})
+
+    if stream is not None:
+        @app.websocket("/stream")
+        async def stream_ws(ws: WebSocket):
+            await ws.accept()
+            if app.state.open_streams >= max_streams:
+                await ws.send_json({"error": f"too many open streams (limit {max_streams})"})
+                await ws.close(code=1013)
+                return
+            app.state.open_streams += 1
+            sid = f"ws-{next(ids)}"
             try:
-                await ws.send_text(json.dumps({"error": "internal error; the stream was closed", "field": "server"}))
-                await ws.close(code=1011)
-            except Exception:
-                pass
-        finally:
-            app.state.open_streams -= 1
-            stream.reset(sid)
+                while True:
+                    message = await ws.receive()
+                    if message["type"] == "websocket.disconnect":
+                        break
+                    if message.get("text") is None:
+                        answer = {"error": "send JSON in text frames, not binary ones", "field": "message"}
+                    else:
+                        answer = _answer(message["text"], sid)
+                    await ws.send_text(json.dumps(answer, allow_nan=False))
+            except Exception:                     # a bug, not bad input: log it, close properly
+                _log.exception("WebSocket stream %s failed", sid)
+                try:
+                    await ws.send_text(json.dumps({"error": "internal error; the stream was closed", "field": "server"}))
+                    await ws.close(code=1011)
+                except Exception:
+                    pass
+            finally:
+                app.state.open_streams -= 1
+                stream.reset(sid)
 
-    def _answer(text: str, sid: str) -> dict[str, Any]:
-        try:
-            msg = json.loads(text, parse_constant=_not_json)
-            bad = _bad_number(msg)
-        except RecursionError:
-            return {"error": "message is nested too deeply", "field": "message"}
-        except ValueError:                    # JSONDecodeError is one
-            return {"error": "message is not valid JSON (NaN and Infinity are not JSON)", "field": "message"}
-        if bad is not None:
-            path, problem = bad
-            where = "".join(f"[{p!r}]" for p in path)
-            if isinstance(msg, dict) and "op" in msg:
-                field = "state"
-            elif isinstance(msg, dict) and path and path[0] in adapter.columns:
-                field = path[0]
-            elif isinstance(msg, list) and path and isinstance(path[0], int) and path[0] < len(adapter.columns):
-                field = adapter.columns[path[0]]
-            else:
-                field = "observation"
-            return {"error": f"message{where} {problem}", "field": field}
-        try:
-            if isinstance(msg, dict) and "op" in msg:
-                return _operation(msg, sid)
-            y = stream.step(msg, sid)                 # a non-finite answer is its LstmkitError
-            return {"step": stream.steps(sid), "forecast": adapter.to_json(y)}
-        except LstmkitError as e:
-            field = next((c for c in adapter.columns if repr(c) in e.message), "observation")
-            return {"error": str(e), "field": field}
+        def _answer(text: str, sid: str) -> dict[str, Any]:
+            try:
+                msg = json.loads(text, parse_constant=_not_json)
+                bad = _bad_number(msg)
+            except RecursionError:
+                return {"error": "message is nested too deeply", "field": "message"}
+            except ValueError:                    # JSONDecodeError is one
+                return {"error": "message is not valid JSON (NaN and Infinity are not JSON)", "field": "message"}
+            if bad is not None:
+                path, problem = bad
+                where = "".join(f"[{p!r}]" for p in path)
+                if isinstance(msg, dict) and "op" in msg:
+                    field = "state"
+                elif isinstance(msg, dict) and path and path[0] in adapter.columns:
+                    field = path[0]
+                elif isinstance(msg, list) and path and isinstance(path[0], int) and path[0] < len(adapter.columns):
+                    field = adapter.columns[path[0]]
+                else:
+                    field = "observation"
+                return {"error": f"message{where} {problem}", "field": field}
+            try:
+                if isinstance(msg, dict) and "op" in msg:
+                    return _operation(msg, sid)
+                y = stream.step(msg, sid)                 # a non-finite answer is its LstmkitError
+                return {"step": stream.steps(sid), "forecast": adapter.to_json(y)}
+            except LstmkitError as e:
+                field = next((c for c in adapter.columns if repr(c) in e.message), "observation")
+                return {"error": str(e), "field": field}
 
-    def _operation(msg: dict, sid: str) -> dict[str, Any]:
-        op = msg["op"]
-        if op == "reset":
-            stream.reset(sid)
-            return {"reset": True}
-        if op == "state":
-            state = stream.state_dict([sid])
-            state["streams"] = {"this": state["streams"].get(sid, {"steps": 0})}
-            return {"state": state}
-        if op == "restore":
-            state = msg.get("state")
-            if not isinstance(state, dict) or not isinstance(state.get("streams"), dict) or len(state["streams"]) != 1:
-                return {"error": "restore needs the object that {\"op\": \"state\"} returned", "field": "state"}
-            stream.load_state_dict({**state, "streams": {sid: next(iter(state["streams"].values()))}})
-            return {"restored": True, "step": stream.steps(sid)}
-        return {"error": f"unknown op {op!r}; use reset, state or restore", "field": "op"}
+        def _operation(msg: dict, sid: str) -> dict[str, Any]:
+            op = msg["op"]
+            if op == "reset":
+                stream.reset(sid)
+                return {"reset": True}
+            if op == "state":
+                state = stream.state_dict([sid])
+                state["streams"] = {"this": state["streams"].get(sid, {"steps": 0})}
+                return {"state": state}
+            if op == "restore":
+                state = msg.get("state")
+                if not isinstance(state, dict) or not isinstance(state.get("streams"), dict) or len(state["streams"]) != 1:
+                    return {"error": "restore needs the object that {\"op\": \"state\"} returned", "field": "state"}
+                stream.load_state_dict({**state, "streams": {sid: next(iter(state["streams"].values()))}})
+                return {"restored": True, "step": stream.steps(sid)}
+            return {"error": f"unknown op {op!r}; use reset, state or restore", "field": "op"}
 
     return _BodyLimit(app, max_body) if max_body else app
+
+
+def _add_answer_route(app, adapter, net, chosen: str, Finite, max_instances: int, unprocessable) -> None:
+    """``POST /predict`` for a task whose adapter types its own request (``request_models``) and
+    answers it (``answer``); its :class:`~lstmkit.deploy.adapter.BadRequest` is a 422."""
+    from fastapi.responses import JSONResponse
+
+    Request, Response = adapter.request_models(Finite, max_instances)
+
+    @app.post("/predict", responses={200: {"model": Response}})
+    def predict(req: Request) -> JSONResponse:
+        try:
+            out = adapter.answer(net, **req.model_dump(exclude_none=True))
+        except LstmkitError as e:              # a BadRequest names its field (loc)
+            raise unprocessable(getattr(e, "loc", []), e.message) from None
+        return JSONResponse({**out, "engine": chosen})
 
 
 def _not_json(name: str):
