@@ -21,7 +21,10 @@ HTTP (``server.py``)      all of streaming, plus ``metadata()``, ``columns``, ``
 optional hooks            ``extra_inputs(x, seed)`` (graph inputs after ``x``, e.g. ``lengths``),
                           ``quality_refusal(fp32_metrics, int8_metrics)`` (why an int8 model may
                           not become the engine), ``streams`` (False: no ``/stream``),
-                          ``run_files`` (state files an int8 run copies, e.g. ``vocab.json``)
+                          ``run_files`` (state files an int8 run copies, e.g. ``vocab.json``),
+                          ``stream_graph()`` (a stateful torch graph for streaming when the
+                          exported one carries no state), ``stream_key`` (the answer's name in
+                          ``/stream`` messages, default ``forecast``)
 update (``online.py``)    ``net``, ``train_config``, ``update_data()``, ``check_updatable()``,
                           ``updated()``
 ========================  =====================================================================
@@ -44,7 +47,31 @@ from torch import nn
 from lstmkit.config import TrainConfig
 from lstmkit.errors import LstmkitError
 
-__all__ = ["DeployAdapter", "FastStep", "UpdateData", "BadRequest"]
+__all__ = ["DeployAdapter", "FastStep", "UpdateData", "BadRequest", "observation_row"]
+
+
+def observation_row(obs: Any, columns: list[str]) -> np.ndarray:
+    """One streamed observation (number, list in column order, or ``{column: value}``) -> finite
+    ``[1, I]`` float64; anything else is an LstmkitError naming what to send."""
+    if isinstance(obs, dict):
+        missing = [c for c in columns if c not in obs]
+        if missing:
+            raise LstmkitError(f"observation lacks column {missing[0]!r}",
+                               f"send every input column: {', '.join(columns)}")
+        row = [obs[c] for c in columns]
+    else:
+        row = obs
+    try:
+        a = np.asarray(row, dtype=np.float64).reshape(1, -1)
+    except (TypeError, ValueError):
+        raise LstmkitError(f"observation values must be numbers, got {row!r}",
+                           f"send {len(columns)} numbers: {', '.join(columns)}") from None
+    if a.shape[1] != len(columns):
+        raise LstmkitError(f"Expected {len(columns)} values per observation ({', '.join(columns)}), "
+                           f"got {a.shape[1]}", "send one value per input column")
+    if not np.isfinite(a).all():
+        raise LstmkitError("observation holds NaN or infinity", "send finite numbers")
+    return a
 
 
 class BadRequest(LstmkitError):

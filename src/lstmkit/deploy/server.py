@@ -130,6 +130,7 @@ def create_app(run: str | Path, engine: str = "auto", max_body: int = MAX_BODY, 
     net = engine_net(adapter, chosen, run)
     stream = make_stream(adapter, "auto", chosen, run) if getattr(adapter, "streams", True) else None
     lookback = adapter.window
+    stream_key = getattr(adapter, "stream_key", "forecast")     # the answer's name in /stream messages
     info = {**adapter.metadata(), "run": str(run.resolve()), "engine": chosen,
             "stream_mode": stream.mode if stream is not None else None,
             "quantization": read_meta(run).get("quantization"), "fingerprint": weights_fingerprint(run),
@@ -268,7 +269,7 @@ def create_app(run: str | Path, engine: str = "auto", max_body: int = MAX_BODY, 
                 if isinstance(msg, dict) and "op" in msg:
                     return _operation(msg, sid)
                 y = stream.step(msg, sid)                 # a non-finite answer is its LstmkitError
-                return {"step": stream.steps(sid), "forecast": adapter.to_json(y)}
+                return {"step": stream.steps(sid), stream_key: adapter.to_json(y)}
             except LstmkitError as e:
                 field = next((c for c in adapter.columns if repr(c) in e.message), "observation")
                 return {"error": str(e), "field": field}

@@ -191,6 +191,50 @@ def test_numeric_service_rejects_nan_and_wrong_shapes(series_run, series):
         client.close()
 
 
+def test_numeric_stream_equals_predict_on_each_prefix(series_run, series):
+    from lstmkit.deploy.streaming import make_stream
+    adapter = adapter_for(series_run)
+    clf = adapter.est
+    stream = make_stream(adapter)
+    assert stream.mode == "state"
+    seq, _ = series(1, seed=7)
+    answers = stream.run([float(v) for v in seq[0][:, 0]], id="a")
+    want = clf.predict_proba([seq[0][:t + 1] for t in range(len(seq[0]))])
+    np.testing.assert_allclose(np.stack(answers), want, atol=1e-5)
+    with pytest.raises(LstmkitError, match="NaN"):
+        stream.step(float("nan"), id="a")
+    with pytest.raises(LstmkitError, match="Expected 1 values"):
+        stream.step([1.0, 2.0], id="a")
+
+
+def test_stream_refused_for_text_models(text_run, text_app):
+    from lstmkit.deploy.streaming import make_stream
+    with pytest.raises(LstmkitError, match="cannot stream: a text classifier"):
+        make_stream(adapter_for(text_run))
+    status, raw = text_app.request("GET", "/openapi.json")
+    assert status == 200 and "/stream" not in json.loads(raw)["paths"] and "/predict" in json.loads(raw)["paths"]
+
+
+def test_numeric_stream_over_websocket(series_run, series):
+    from lstmkit.deploy.server import create_app
+    client = Client(create_app(series_run))
+    try:
+        ws = client.websocket("/stream")
+        seq, _ = series(1, seed=8)
+        values = [float(v) for v in seq[0][:6, 0]]
+        for v in values:
+            ws.send_text(json.dumps(v))
+            msg = ws.receive_json()
+        want = load_classifier(series_run).predict_proba([seq[0][:6]])[0]
+        assert msg["step"] == 6 and msg["prediction"]["probabilities"] == pytest.approx(
+            dict(zip(["down", "up"], want.tolist())), abs=1e-5)
+        ws.send_text("NaN")
+        assert "error" in ws.receive_json()
+        ws.close()
+    finally:
+        client.close()
+
+
 def test_loopback_server(text_run):
     """The real ``lstmkit serve`` on a loopback port: answers, a bad request, SIGTERM."""
     pytest.importorskip("uvicorn")
@@ -217,3 +261,14 @@ def test_loopback_server(text_run):
     finally:
         proc.send_signal(15)
         assert proc.wait(20) == 0
+
+
+def test_cli_exports_a_classify_run(tmp_path, text_run, capsys):
+    import shutil
+    from cli_helpers import run_cli
+    run = tmp_path / "run"
+    shutil.copytree(text_run, run, ignore=shutil.ignore_patterns("model.onnx", "onnx.json", REPORT_FILE))
+    code, out, err = run_cli(["export", "onnx", "--run", run], capsys)
+    assert code == 0 and "inputs x, lengths -> outputs y" in out and (run / "model.onnx").is_file(), err
+    code, out, err = run_cli(["export", "int8", "--run", run, "--backend", "torch"], capsys)
+    assert code == 0 and ", accuracy " in out and "kept as engine" in out, (out, err)

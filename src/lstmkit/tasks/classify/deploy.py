@@ -8,8 +8,12 @@ The graph is the classifier itself with its ``lengths`` as an input::
     lengths [batch] int64  ->  y: logits [batch] (two classes) | [batch, C]
 
 so a padded batch answers as each sequence alone. The service takes ``{"texts": [...]}`` or
-``{"series": [[...], ...]}`` and answers labels and probabilities. Streaming is not offered yet
-(a classifier answers once per whole sequence).
+``{"series": [[...], ...]}`` and answers labels and probabilities.
+
+A numeric classifier that reads left to right (a one-directional LSTM / GRU, ``pooling="last"``)
+also streams: one step in, the label and probabilities of the sequence so far out (exactly
+``predict`` on the prefix), with the torch engine carrying ``(h, c)``
+(:func:`lstmkit.deploy.streaming.make_stream`, WebSocket ``/stream``).
 """
 from __future__ import annotations
 
@@ -23,7 +27,8 @@ from torch import nn
 
 from lstmkit.data.batching import pad_batch, truncate
 from lstmkit.data.vocab import PAD_ID
-from lstmkit.deploy.adapter import BadRequest
+from lstmkit.deploy.adapter import BadRequest, observation_row
+from lstmkit.deploy.stateful import StatefulNet, recurrent_state_names
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import read_meta, read_run
 from lstmkit.tasks.classify.classifier import Classifier
@@ -39,7 +44,7 @@ class ClassifyAdapter:
 
     task = "classify"
     window = None                # a classifier reads the whole sequence
-    streams = False              # no /stream: one answer per whole sequence
+    stream_key = "prediction"    # /stream answers {"step": n, "prediction": {...}}
 
     def __init__(self, est: Classifier):
         est._check_fitted()
@@ -82,7 +87,16 @@ class ClassifyAdapter:
     def preferred_engine(self) -> str | None:
         return getattr(self.est, "engine_", None)
 
-    state_names: tuple[str, ...] = ()
+    state_names: tuple[str, ...] = ()        # the exported graph carries none (see stream_graph)
+
+    @property
+    def streams(self) -> bool:
+        """Whether the service opens ``/stream`` (see :meth:`state_refusal`)."""
+        return self.state_refusal() is None
+
+    def stream_graph(self) -> nn.Module:
+        """``(x [B, T, F], h, c) -> (logits, h, c)``: the net carrying its encoder's state (streaming)."""
+        return StatefulNet(self.net, recurrent_state_names(self.net)).eval()
 
     @property
     def state_shape(self) -> tuple[int, int]:
@@ -149,7 +163,15 @@ class ClassifyAdapter:
 
     # -- serving ----------------------------------------------------------------------------
     def state_refusal(self) -> str | None:
-        return "a classifier answers once per whole sequence"
+        """Why this classifier cannot stream (None when it reads left to right and answers from
+        its last step)."""
+        if self.kind == "text":
+            return "a text classifier answers once per whole text"
+        if self.est.config_.pooling != "last":
+            return f"it pools over every step ({self.est.config_.pooling!r}); streaming needs pooling 'last'"
+        if not recurrent_state_names(self.net) or getattr(self.est, "quantization_", None):
+            return "its encoder is not a one-directional float LSTM/GRU"
+        return None
 
     def fast_step(self):
         return None
@@ -159,14 +181,15 @@ class ClassifyAdapter:
         return self.est.scaler_.transform(np.asarray(rows, dtype=np.float64)).astype(np.float32)
 
     def encode_row(self, obs: Any) -> np.ndarray:
-        return self.encode_rows(np.asarray(obs, dtype=np.float64).reshape(1, -1))[0]
+        """One step (number, list in column order, or ``{column: value}``) -> standardised ``[F]``."""
+        return self.encode_rows(observation_row(obs, self.columns))[0]
 
     def decode(self, y: np.ndarray) -> np.ndarray:
-        """Logits ``[B]`` or ``[B, C]`` -> probabilities ``[B, C]`` (float64)."""
+        """Logits ``[B]`` / ``[B, C]`` -> probabilities ``[B, C]``; one answer's logits -> ``[C]``."""
         y = np.asarray(y, dtype=np.float64)
         if len(self.classes) == 2:
-            p1 = 1.0 / (1.0 + np.exp(-y.reshape(-1)))
-            return np.stack([1.0 - p1, p1], axis=1)
+            p1 = 1.0 / (1.0 + np.exp(-y))
+            return np.stack([1.0 - p1, p1], axis=-1)
         e = np.exp(y - y.max(axis=-1, keepdims=True))
         return e / e.sum(axis=-1, keepdims=True)
 
