@@ -179,118 +179,120 @@ def create_app(run: str | Path, engine: str = "auto", max_body: int = MAX_BODY, 
     async def models() -> dict[str, Any]:
         return {"models": [{"name": run.name, **info, "open_streams": app.state.open_streams}]}
 
+    # The answer is built from plain floats already: documented by PredictResponse, returned as
+    # JSONResponse to skip re-validating it on every request. A sync handler: FastAPI runs it
+    # in its thread pool, so the model never blocks the event loop. (Registered below, unless
+    # the task types its own request.)
+    def predict(req: PredictRequest) -> JSONResponse:
+        windows = []
+        for i, inst in enumerate(req.instances):
+            for col in inst:
+                if col not in adapter.columns:
+                    raise _unprocessable(["instances", i, col], f"unknown column; expected {adapter.columns}")
+            for col in adapter.columns:
+                if col not in inst:
+                    raise _unprocessable(["instances", i, col], "field required")
+                if len(inst[col]) < lookback:
+                    raise _unprocessable(["instances", i, col],
+                                         f"need at least {lookback} values (the lookback), got {len(inst[col])}")
+            rows = np.stack([np.asarray(inst[c][-lookback:], dtype=np.float64) for c in adapter.columns], axis=1)
+            window = adapter.encode_rows(rows)                              # [L, I]
+            if not np.isfinite(window).all():
+                col = adapter.columns[int(np.nonzero(~np.isfinite(window).all(axis=0))[0][0])]
+                raise _unprocessable(["instances", i, col], "values too large for the model's scaling")
+            windows.append(window)
+        with torch.inference_mode():
+            y = net(torch.from_numpy(np.stack(windows))).numpy()           # [B, H, T]
+        values = adapter.decode(y)
+        for i, v in enumerate(values):
+            if not np.isfinite(v).all():
+                raise _unprocessable(["instances", i], "the model's output is not finite for this input "
+                                     "(values far outside the training data?)")
+        return JSONResponse({"predictions": [adapter.to_json(v) for v in values], "horizon": int(y.shape[1]),
+                             "engine": chosen})
+
     if hasattr(adapter, "answer"):             # a task with its own request (classify)
         _add_answer_route(app, adapter, net, chosen, Finite, max_instances, _unprocessable)
     else:
-        # The answer is built from plain floats already: documented by PredictResponse, returned as
-        # JSONResponse to skip re-validating it on every request. A sync handler: FastAPI runs it
-        # in its thread pool, so the model never blocks the event loop.
-        @app.post("/predict", responses={200: {"model": PredictResponse}})
-        def predict(req: PredictRequest) -> JSONResponse:
-            windows = []
-            for i, inst in enumerate(req.instances):
-                for col in inst:
-                    if col not in adapter.columns:
-                        raise _unprocessable(["instances", i, col], f"unknown column; expected {adapter.columns}")
-                for col in adapter.columns:
-                    if col not in inst:
-                        raise _unprocessable(["instances", i, col], "field required")
-                    if len(inst[col]) < lookback:
-                        raise _unprocessable(["instances", i, col],
-                                             f"need at least {lookback} values (the lookback), got {len(inst[col])}")
-                rows = np.stack([np.asarray(inst[c][-lookback:], dtype=np.float64) for c in adapter.columns], axis=1)
-                window = adapter.encode_rows(rows)                              # [L, I]
-                if not np.isfinite(window).all():
-                    col = adapter.columns[int(np.nonzero(~np.isfinite(window).all(axis=0))[0][0])]
-                    raise _unprocessable(["instances", i, col], "values too large for the model's scaling")
-                windows.append(window)
-            with torch.inference_mode():
-                y = net(torch.from_numpy(np.stack(windows))).numpy()           # [B, H, T]
-            values = adapter.decode(y)
-            for i, v in enumerate(values):
-                if not np.isfinite(v).all():
-                    raise _unprocessable(["instances", i], "the model's output is not finite for this input "
-                                         "(values far outside the training data?)")
-            return JSONResponse({"predictions": [adapter.to_json(v) for v in values], "horizon": int(y.shape[1]),
-                                 "engine": chosen})
+        app.post("/predict", responses={200: {"model": PredictResponse}})(predict)
 
-    if stream is not None:
-        @app.websocket("/stream")
-        async def stream_ws(ws: WebSocket):
-            await ws.accept()
-            if app.state.open_streams >= max_streams:
-                await ws.send_json({"error": f"too many open streams (limit {max_streams})"})
-                await ws.close(code=1013)
-                return
-            app.state.open_streams += 1
-            sid = f"ws-{next(ids)}"
-            try:
-                while True:
-                    message = await ws.receive()
-                    if message["type"] == "websocket.disconnect":
-                        break
-                    if message.get("text") is None:
-                        answer = {"error": "send JSON in text frames, not binary ones", "field": "message"}
-                    else:
-                        answer = _answer(message["text"], sid)
-                    await ws.send_text(json.dumps(answer, allow_nan=False))
-            except Exception:                     # a bug, not bad input: log it, close properly
-                _log.exception("WebSocket stream %s failed", sid)
-                try:
-                    await ws.send_text(json.dumps({"error": "internal error; the stream was closed", "field": "server"}))
-                    await ws.close(code=1011)
-                except Exception:
-                    pass
-            finally:
-                app.state.open_streams -= 1
-                stream.reset(sid)
-
-        def _answer(text: str, sid: str) -> dict[str, Any]:
-            try:
-                msg = json.loads(text, parse_constant=_not_json)
-                bad = _bad_number(msg)
-            except RecursionError:
-                return {"error": "message is nested too deeply", "field": "message"}
-            except ValueError:                    # JSONDecodeError is one
-                return {"error": "message is not valid JSON (NaN and Infinity are not JSON)", "field": "message"}
-            if bad is not None:
-                path, problem = bad
-                where = "".join(f"[{p!r}]" for p in path)
-                if isinstance(msg, dict) and "op" in msg:
-                    field = "state"
-                elif isinstance(msg, dict) and path and path[0] in adapter.columns:
-                    field = path[0]
-                elif isinstance(msg, list) and path and isinstance(path[0], int) and path[0] < len(adapter.columns):
-                    field = adapter.columns[path[0]]
+    async def stream_ws(ws: WebSocket):
+        await ws.accept()
+        if app.state.open_streams >= max_streams:
+            await ws.send_json({"error": f"too many open streams (limit {max_streams})"})
+            await ws.close(code=1013)
+            return
+        app.state.open_streams += 1
+        sid = f"ws-{next(ids)}"
+        try:
+            while True:
+                message = await ws.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                if message.get("text") is None:
+                    answer = {"error": "send JSON in text frames, not binary ones", "field": "message"}
                 else:
-                    field = "observation"
-                return {"error": f"message{where} {problem}", "field": field}
+                    answer = _answer(message["text"], sid)
+                await ws.send_text(json.dumps(answer, allow_nan=False))
+        except Exception:                     # a bug, not bad input: log it, close properly
+            _log.exception("WebSocket stream %s failed", sid)
             try:
-                if isinstance(msg, dict) and "op" in msg:
-                    return _operation(msg, sid)
-                y = stream.step(msg, sid)                 # a non-finite answer is its LstmkitError
-                return {"step": stream.steps(sid), stream_key: adapter.to_json(y)}
-            except LstmkitError as e:
-                field = next((c for c in adapter.columns if repr(c) in e.message), "observation")
-                return {"error": str(e), "field": field}
+                await ws.send_text(json.dumps({"error": "internal error; the stream was closed", "field": "server"}))
+                await ws.close(code=1011)
+            except Exception:
+                pass
+        finally:
+            app.state.open_streams -= 1
+            stream.reset(sid)
 
-        def _operation(msg: dict, sid: str) -> dict[str, Any]:
-            op = msg["op"]
-            if op == "reset":
-                stream.reset(sid)
-                return {"reset": True}
-            if op == "state":
-                state = stream.state_dict([sid])
-                state["streams"] = {"this": state["streams"].get(sid, {"steps": 0})}
-                return {"state": state}
-            if op == "restore":
-                state = msg.get("state")
-                if not isinstance(state, dict) or not isinstance(state.get("streams"), dict) or len(state["streams"]) != 1:
-                    return {"error": "restore needs the object that {\"op\": \"state\"} returned", "field": "state"}
-                stream.load_state_dict({**state, "streams": {sid: next(iter(state["streams"].values()))}})
-                return {"restored": True, "step": stream.steps(sid)}
-            return {"error": f"unknown op {op!r}; use reset, state or restore", "field": "op"}
+    def _answer(text: str, sid: str) -> dict[str, Any]:
+        try:
+            msg = json.loads(text, parse_constant=_not_json)
+            bad = _bad_number(msg)
+        except RecursionError:
+            return {"error": "message is nested too deeply", "field": "message"}
+        except ValueError:                    # JSONDecodeError is one
+            return {"error": "message is not valid JSON (NaN and Infinity are not JSON)", "field": "message"}
+        if bad is not None:
+            path, problem = bad
+            where = "".join(f"[{p!r}]" for p in path)
+            if isinstance(msg, dict) and "op" in msg:
+                field = "state"
+            elif isinstance(msg, dict) and path and path[0] in adapter.columns:
+                field = path[0]
+            elif isinstance(msg, list) and path and isinstance(path[0], int) and path[0] < len(adapter.columns):
+                field = adapter.columns[path[0]]
+            else:
+                field = "observation"
+            return {"error": f"message{where} {problem}", "field": field}
+        try:
+            if isinstance(msg, dict) and "op" in msg:
+                return _operation(msg, sid)
+            y = stream.step(msg, sid)                 # a non-finite answer is its LstmkitError
+            return {"step": stream.steps(sid), stream_key: adapter.to_json(y)}
+        except LstmkitError as e:
+            field = next((c for c in adapter.columns if repr(c) in e.message), "observation")
+            return {"error": str(e), "field": field}
 
+    def _operation(msg: dict, sid: str) -> dict[str, Any]:
+        op = msg["op"]
+        if op == "reset":
+            stream.reset(sid)
+            return {"reset": True}
+        if op == "state":
+            state = stream.state_dict([sid])
+            state["streams"] = {"this": state["streams"].get(sid, {"steps": 0})}
+            return {"state": state}
+        if op == "restore":
+            state = msg.get("state")
+            if not isinstance(state, dict) or not isinstance(state.get("streams"), dict) or len(state["streams"]) != 1:
+                return {"error": "restore needs the object that {\"op\": \"state\"} returned", "field": "state"}
+            stream.load_state_dict({**state, "streams": {sid: next(iter(state["streams"].values()))}})
+            return {"restored": True, "step": stream.steps(sid)}
+        return {"error": f"unknown op {op!r}; use reset, state or restore", "field": "op"}
+
+    if stream is not None:                     # a model that reads left to right
+        app.websocket("/stream")(stream_ws)
     return _BodyLimit(app, max_body) if max_body else app
 
 

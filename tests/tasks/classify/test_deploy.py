@@ -112,6 +112,13 @@ def test_int8_reports_accuracy_beside_fp32_and_loads(tmp_path, text_run):
     assert adapter.preferred_engine == r["engine"]
     assert adapter.test_metrics(adapter.net)["accuracy"] == pytest.approx(
         r["candidates"]["torch"]["metrics"]["accuracy"])
+    from lstmkit.deploy.server import create_app
+    client = Client(create_app(out))           # and serves with the engine it chose
+    try:
+        status, answer = _post(client, {"texts": ["a wonderful film", "hated it", "the plot"]})
+        assert status == 200 and answer["engine"] == r["engine"] and len(answer["predictions"]) == 3
+    finally:
+        client.close()
 
 
 def test_int8_quality_gate_refuses(monkeypatch, tmp_path, text_run):
