@@ -279,3 +279,33 @@ def test_cli_exports_a_classify_run(tmp_path, text_run, capsys):
     assert code == 0 and "inputs x, lengths -> outputs y" in out and (run / "model.onnx").is_file(), err
     code, out, err = run_cli(["export", "int8", "--run", run, "--backend", "torch"], capsys)
     assert code == 0 and ", accuracy " in out and "kept as engine" in out, (out, err)
+
+
+@pytest.mark.parametrize("model, pooling", [("bigru", "attention"), ("gru", "last"), ("lstm", "max-mean")])
+def test_other_encoders_and_poolings_export_and_match(tmp_path, series, model, pooling, tiny):
+    from lstmkit.deploy.onnx import OnnxRunner, write_onnx
+    from lstmkit.deploy.streaming import make_stream
+    seqs, labels = series(40, seed=2)
+    clf = SequenceClassifier(**tiny, model=model, pooling=pooling, max_epochs=1, unequal_length=True).fit(seqs, labels)
+    adapter = ClassifyAdapter(clf)
+    report = write_onnx(adapter, tmp_path / "m.onnx", fingerprint="test")
+    assert report["max_abs_diff"] <= 1e-4
+    onnx = OnnxNet(OnnxRunner(tmp_path / "m.onnx"))
+    enc = [torch.from_numpy(clf.scaler_.transform(s).astype(np.float32)) for s in seqs[:4]]
+    x, lengths = pad_batch(enc)
+    alone = np.concatenate([onnx(s[None], torch.tensor([len(s)])).numpy() for s in enc])
+    np.testing.assert_allclose(onnx(x, lengths).numpy(), alone, atol=1e-5)
+    np.testing.assert_allclose(adapter.decode(alone), clf.predict_proba(seqs[:4]), atol=1e-4)
+    if pooling == "last":                      # a GRU that reads left to right streams too
+        answers = make_stream(adapter).run([float(v) for v in seqs[0][:, 0]])
+        np.testing.assert_allclose(answers[-1], clf.predict_proba(seqs[:1])[0], atol=1e-5)
+    else:
+        assert "pooling 'last'" in adapter.state_refusal()
+
+
+def test_numeric_int8_report(tmp_path, series_run):
+    out = export_int8(series_run, tmp_path / "q", batch=64, min_seconds=0.02, backends=("torch",))
+    r = json.loads((out / REPORT_FILE).read_text())
+    assert r["engine"] == "torch" and "accuracy" in r["chosen"]["metric_change"]
+    assert r["chosen"]["layers"]                # quantised LSTM / Linear layers are named
+    assert adapter_for(out).state_refusal()     # an int8 run does not stream by carrying state
