@@ -283,9 +283,9 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
         if "onnx" in candidates:
             _stamp_onnx(tmp / "model.onnx", fingerprint)
         for name, c in candidates.items():
-            c["size_ratio"] = round(report["fp32"]["bytes"] / c["bytes"], 3)
-            c["speed_ratio_batch"] = round(c["windows_per_s"] / report["fp32"]["windows_per_s"], 3)
-            c["speed_ratio_latency"] = round(report["fp32"]["latency_ms"] / c["latency_ms"], 3)
+            c["size_ratio"] = _ratio(report["fp32"]["bytes"], c["bytes"])
+            c["speed_ratio_batch"] = _ratio(c["windows_per_s"], report["fp32"]["windows_per_s"])
+            c["speed_ratio_latency"] = _ratio(report["fp32"]["latency_ms"], c["latency_ms"])
             c["metric_change"] = _metric_change(report["fp32"]["metrics"], c["metrics"])
         report.update({"candidates": candidates, "refused": refusals, "engine": engine,
                        "chosen": candidates[engine]})
@@ -369,3 +369,9 @@ def _metric_change(before: dict | None, after: dict | None) -> dict[str, float] 
         return None
     return {k: after[k] - before[k] for k in before if k in after
             and isinstance(before[k], (int, float)) and isinstance(after[k], (int, float))}
+
+
+def _ratio(a: float, b: float) -> float:
+    """``a / b`` to 4 significant figures: a ratio far from 1 (a stalled timing on a busy machine)
+    stays visible instead of rounding to 0.0."""
+    return float(f"{a / b:.4g}")
