@@ -30,6 +30,7 @@ test: $(VENV)/.installed-dev
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/train_throughput.py
 	$(BIN)/python benchmarks/window_memory.py
+	$(BIN)/python benchmarks/import_time.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

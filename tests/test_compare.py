@@ -10,16 +10,9 @@ from lstmkit.cli import main
 from lstmkit.compare import TASKS, compare, summarise, to_markdown
 from lstmkit.train.bench import Trial
 from lstmkit.errors import LstmkitError
+from one_thread import one_thread  # noqa: F401  (autouse: one torch thread)
 
 TINY = dict(target="y", lookback=8, hidden_size=6, num_layers=1, batch_size=16)
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 @pytest.fixture

@@ -12,8 +12,9 @@ it). The rules, with no exception list:
 (b) a task room (``tasks/<a>/``) imports no other room (``tasks/<b>/``); the task-neutral
     modules directly under ``tasks/`` (``_base.py``, ...) may be imported by every room and
     import no room themselves;
-(c) no circle among module-level imports (imports inside functions and under
-    ``if TYPE_CHECKING:`` do not run when a module loads, so they cannot close a circle).
+(c) no import circle, counting the imports inside functions too (a function-level import only
+    hides a circle until the function runs: the two modules still depend on each other); only
+    imports under ``if TYPE_CHECKING:``, which never run, are left out.
 
 A module that matches no layer is a failure too: a new top-level module needs a place here.
 """
@@ -46,6 +47,7 @@ class Import:
     path: Path
     line: int
     module_level: bool   # runs when the source module loads
+    type_only: bool = False   # under ``if TYPE_CHECKING:``: read by type checkers, never run
 
 
 def module_names(root: Path, package: str = "lstmkit") -> dict[str, Path]:
@@ -106,25 +108,25 @@ def collect_imports(root: Path, package: str = "lstmkit") -> tuple[dict[str, Pat
     modules = module_names(root, package)
     found = []
 
-    def visit(node: ast.AST, source: str, path: Path, module_level: bool) -> None:
+    def visit(node: ast.AST, source: str, path: Path, module_level: bool, type_only: bool) -> None:
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.If) and _is_type_checking(child.test):
                 for stmt in child.body:                  # read by type checkers, never run
-                    visit_one(stmt, source, path, False)
+                    visit_one(stmt, source, path, False, True)
                 for stmt in child.orelse:
-                    visit_one(stmt, source, path, module_level)
+                    visit_one(stmt, source, path, module_level, type_only)
                 continue
             deferred = isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
-            visit_one(child, source, path, module_level and not deferred)
+            visit_one(child, source, path, module_level and not deferred, type_only)
 
-    def visit_one(node: ast.AST, source: str, path: Path, module_level: bool) -> None:
+    def visit_one(node: ast.AST, source: str, path: Path, module_level: bool, type_only: bool) -> None:
         for target in sorted(_targets(node, source, path.name == "__init__.py", modules)):
             if target != source:
-                found.append(Import(source, target, path, node.lineno, module_level))
-        visit(node, source, path, module_level)
+                found.append(Import(source, target, path, node.lineno, module_level, type_only))
+        visit(node, source, path, module_level, type_only)
 
     for name, path in modules.items():
-        visit(ast.parse(path.read_text(), filename=str(path)), name, path, True)
+        visit(ast.parse(path.read_text(), filename=str(path)), name, path, True, False)
     return modules, found
 
 
@@ -172,10 +174,11 @@ def check_layers(root: Path, package: str = "lstmkit") -> list[str]:
 
 
 def _circles(modules: dict[str, Path], imports: list[Import]) -> list[list[str]]:
-    """Strongly connected components (more than one module) of the module-level import graph."""
+    """Strongly connected components (more than one module) of the import graph (every import
+    that runs, at module level or inside a function)."""
     edges: dict[str, set[str]] = {m: set() for m in modules}
     for imp in imports:
-        if imp.module_level:
+        if not imp.type_only:
             edges[imp.source].add(imp.target)
     index: dict[str, int] = {}
     low: dict[str, int] = {}
@@ -228,7 +231,7 @@ def _describe_circle(component: list[str], imports: list[Import], where: dict[st
     inside = set(component)
     step = {}
     for imp in imports:
-        if imp.module_level and imp.source in inside and imp.target in inside:
+        if not imp.type_only and imp.source in inside and imp.target in inside:
             step.setdefault(imp.source, []).append(imp)
     start = component[0]
     paths = {start: []}
@@ -240,12 +243,12 @@ def _describe_circle(component: list[str], imports: list[Import], where: dict[st
                 if imp.target == start:
                     chain = paths[m] + [imp]
                     hops = ", ".join(f"{i.source} -> {i.target} ({where[i.source]}:{i.line})" for i in chain)
-                    return f"{where[start]}: rule (c) module-level import circle: {hops}"
+                    return f"{where[start]}: rule (c) import circle: {hops}"
                 if imp.target not in paths:
                     paths[imp.target] = paths[m] + [imp]
                     nxt.append(imp.target)
         frontier = nxt
-    return f"{where[start]}: rule (c) module-level import circle among {', '.join(component)}"
+    return f"{where[start]}: rule (c) import circle among {', '.join(component)}"
 
 
 # -- the contract on lstmkit itself ------------------------------------------------------------
@@ -296,7 +299,10 @@ def test_upward_imports_are_caught_wherever_they_hide(tmp_path):
         "inspect/gates.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from lstmkit.cli import app\n",
     }
     problems = check_layers(_tree(tmp_path, {**CLEAN, **planted}))
-    assert len(problems) == 4, problems
+    upward = [p for p in problems if "rule (a)" in p]
+    assert len(upward) == 4, problems
+    # the function-level ones close circles too (errors -> tasks -> ... -> errors): rule (c) on top
+    assert all("rule (c)" in p for p in problems if p not in upward) and len(problems) > 4, problems
     expected = [("lstmkit/errors.py:4:", "lstmkit.tasks.forecast.estimator (tasks)"),
                 ("lstmkit/nn/lstm.py:5:", "lstmkit.train.trainer (train)"),
                 ("lstmkit/train/callbacks.py:1:", "lstmkit.inspect.gates (engines)"),
@@ -307,21 +313,31 @@ def test_upward_imports_are_caught_wherever_they_hide(tmp_path):
 
 def test_a_room_importing_another_room_is_caught(tmp_path):
     planted = {"tasks/speech/model.py": "x = 1\n\ndef head():\n    from lstmkit.tasks.classify.estimator import y\n",
-               "tasks/_base.py": "def f():\n    from lstmkit.tasks.forecast import estimator\n"}
+               "tasks/_registry.py": "def f():\n    from lstmkit.tasks.forecast import estimator\n"}
     problems = check_layers(_tree(tmp_path, {**CLEAN, **planted}))
     assert len(problems) == 2, problems
-    assert problems[0].startswith("lstmkit/tasks/_base.py:2:") and "task-neutral module imports task room 'forecast'" in problems[0]
+    assert problems[0].startswith("lstmkit/tasks/_registry.py:2:") and "task-neutral module imports task room 'forecast'" in problems[0]
     assert problems[1].startswith("lstmkit/tasks/speech/model.py:4:") and "room 'speech' imports task room 'classify'" in problems[1]
 
 
-def test_module_level_circles_are_caught_and_deferred_imports_are_not(tmp_path):
+def test_module_level_circles_are_caught(tmp_path):
     planted = {"nn/a.py": "import lstmkit.nn.b\n", "nn/b.py": "from lstmkit.nn import c\n",
-               "nn/c.py": "from lstmkit.nn.a import x\n",
-               "data/d.py": "from lstmkit.data.e import y\n", "data/e.py": "def f():\n    from lstmkit.data import d\n"}
+               "nn/c.py": "from lstmkit.nn.a import x\n"}
     problems = check_layers(_tree(tmp_path, {**CLEAN, **planted}))
     assert len(problems) == 1, problems
     assert "rule (c)" in problems[0] and "lstmkit.nn.a -> lstmkit.nn.b (lstmkit/nn/a.py:1)" in problems[0]
     assert "lstmkit.nn.c -> lstmkit.nn.a (lstmkit/nn/c.py:1)" in problems[0]
+
+
+def test_a_circle_closed_by_a_function_level_import_is_caught_and_type_checking_ones_are_not(tmp_path):
+    planted = {"data/d.py": "from lstmkit.data.e import y\n",
+               "data/e.py": "def f():\n    from lstmkit.data import d\n",          # hidden until f() runs
+               "nn/a.py": "import lstmkit.nn.b\n",
+               "nn/b.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from lstmkit.nn.a import x\n"}
+    problems = check_layers(_tree(tmp_path, {**CLEAN, **planted}))
+    assert len(problems) == 1, problems
+    assert "rule (c) import circle" in problems[0] and "lstmkit.data.e -> lstmkit.data.d (lstmkit/data/e.py:2)" in problems[0]
+    assert "lstmkit.nn" not in problems[0]
 
 
 def test_a_module_without_a_layer_is_caught(tmp_path):

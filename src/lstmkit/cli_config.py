@@ -33,7 +33,8 @@ import typer
 
 from lstmkit.config import TrainConfig, field_types, flag, load_yaml, split_train_params
 
-__all__ = ["config_options", "field_help", "option_specs", "resolve_params", "OptionSpec", "ALIASES"]
+__all__ = ["config_options", "field_help", "option_specs", "resolve_params", "echo_or_write_csv", "OptionSpec",
+           "ALIASES"]
 
 ALIASES: dict[str, tuple[str, ...]] = {"max_epochs": ("--epochs",), "num_layers": ("--layers",),
                                        "relative": (" /--absolute",), "lowercase": (" /--keep-case",)}
@@ -139,16 +140,33 @@ def _scalar(tp: Any) -> tuple[Callable[[str], Any], str]:
     return parse, {int: "INTEGER", float: "FLOAT"}[tp]
 
 
-def config_options(config_cls: type) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def _run_options() -> dict[str, tuple[Any, Any]]:
+    """The options every task's ``train`` command shares: name -> (annotation, typer option)."""
+    return {"config": (Optional[Path], typer.Option(None, help="YAML file with any of these settings; flags win.")),
+            "out": (Path, typer.Option(Path("runs"), help="Folder that receives the run folder.")),
+            "resume": (Optional[Path], typer.Option(None, help="Continue an interrupted run folder "
+                                                                "(same data, same settings)."))}
+
+
+def config_options(config_cls: type, run_options: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator for a typer command: add an option for every key of ``config_cls``.
 
-    The decorated function takes its own options (``--data``, ``--out``, ...) as usual and a
-    keyword ``flags``: the config keys given on the command line, as a nested dict."""
+    The decorated function takes its own options (``--data``, ...) as usual and a keyword
+    ``flags``: the config keys given on the command line, as a nested dict. With ``run_options``
+    (a ``train`` command) it also gets the shared ``--config FILE``, ``--out`` and ``--resume RUN``
+    options as the keywords ``config``, ``out`` and ``resume``, which it declares without defaults."""
     specs = option_specs(config_cls)
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         sig = inspect.signature(func)
         own = [p for name, p in sig.parameters.items() if name != "flags"]
+        if run_options:
+            shared = _run_options()
+            missing = set(shared) - {p.name for p in own}
+            if missing:
+                raise TypeError(f"{func.__name__} must take the keywords {', '.join(sorted(missing))}")
+            own = [p.replace(annotation=shared[p.name][0], default=shared[p.name][1]) if p.name in shared else p
+                   for p in own]
         clash = {p.name for p in own} & {s.name for s in specs}
         if clash:
             raise TypeError(f"{func.__name__} declares config keys itself: {', '.join(sorted(clash))}")
@@ -164,7 +182,8 @@ def config_options(config_cls: type) -> Callable[[Callable[..., Any]], Callable[
             return func(**kwargs, flags=flags)
 
         hints = typing.get_type_hints(func)
-        params = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in own]
+        params = [p if run_options and p.name in shared else p.replace(annotation=hints.get(p.name, p.annotation))
+                  for p in own]
         params += [s.parameter for s in specs]
         command.__signature__ = sig.replace(parameters=params)
         command.__annotations__ = {p.name: p.annotation for p in params}
@@ -185,3 +204,13 @@ def resolve_params(config: Path | None, flags: dict[str, Any]) -> dict[str, Any]
         else:
             params[key] = value
     return params
+
+
+def echo_or_write_csv(df, out: Path | None) -> None:
+    """A command's table (a DataFrame) as CSV: on stdout, or written atomically to ``out``."""
+    if out is None:
+        typer.echo(df.to_csv(index=False), nl=False)
+        return
+    from lstmkit.runs import atomic_write
+    atomic_write(out, lambda tmp: df.to_csv(tmp, index=False))
+    typer.echo(f"wrote {len(df)} rows to {out}")

@@ -69,3 +69,23 @@ def test_bad_arguments():
         BucketBatches(_seqs(3), torch.zeros(2))
     with pytest.raises(LstmkitError):
         BucketBatches(_seqs(3), batch_size=0)
+
+
+def test_collated_batches_serve_every_item_once_in_buckets_fresh_each_pass():
+    from lstmkit.data.batching import CollatedBatches
+    seqs = [torch.zeros(n) for n in [5, 1, 4, 2, 3, 6, 1]]
+    batches = CollatedBatches(seqs, lambda idx: sorted(idx), batch_size=3, shuffle=False)
+    assert len(batches) == 3
+    served = list(batches)
+    assert sorted(i for b in served for i in b) == list(range(7))
+    assert served[0] == [1, 3, 6]                      # sorted by length without shuffle: 1, 1, 2
+    torch.manual_seed(0)
+    shuffled = CollatedBatches(seqs, list, batch_size=2, shuffle=True)
+    assert sorted(i for b in shuffled for i in b) == list(range(7))
+
+
+def test_decoder_targets_shift_by_bos_and_eos():
+    from lstmkit.data.batching import decoder_targets
+    tgt_in, tgt_out = decoder_targets([torch.tensor([5, 6]), torch.tensor([7])], bos_id=2, eos_id=3, pad_value=0)
+    assert tgt_in.tolist() == [[2, 5, 6], [2, 7, 0]]
+    assert tgt_out.tolist() == [[5, 6, 3], [7, 3, 0]]

@@ -12,15 +12,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.inspect.gates import gate_statistics, gates, most_active_units, plot_gates
 from lstmkit.nn.lstm import LSTM
 from lstmkit.tasks.forecast.model import ForecastNet
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models on shared cores: a second OpenMP thread only spins."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+from one_thread import one_thread  # noqa: F401  (autouse: one torch thread)
 
 
 def _sig(z):

@@ -7,21 +7,13 @@ import torch
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.lstm import LSTM
 from lstmkit.nn.zoo import ENCODERS, TCN, count_parameters, find_lstm, make_encoder
+from one_thread import one_thread  # noqa: F401  (autouse: one torch thread)
 
 NAMES = list(ENCODERS)
 ONE_WAY = [n for n in NAMES if not n.startswith("bi")]
 # entries whose causality is a constructor option, checked both ways
 WITH_OPTION = ["lstm-attention", "cnn-lstm", "lstm-fcn", "transformer"]
 EXTRA_WIDTH = {"lstm-fcn": 128}    # the convolutional branch's channels beside the LSTM's
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models on shared cores: a second OpenMP thread only spins, and can slow a step 100x."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def _encoder(name, causal=True, input_size=3, hidden=16, layers=2, seed=0):

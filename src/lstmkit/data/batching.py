@@ -4,6 +4,8 @@
     pad_batch(seqs)                     [T_i, …] tensors -> padded [B, T_max, …] and lengths [B]
     Padded((padded, lengths, …))        model inputs that declare their lengths (a tuple)
     BucketBatches(seqs, y, …)           (Padded((padded, lengths)), y) batches of similar lengths
+    CollatedBatches(seqs, collate, …)   the same order, each batch built by a task's ``collate(idx)``
+    decoder_targets(seqs, bos, eos)     a decoder's padded input ``<bos> y`` and target ``y </s>``
 
 Recurrent encoders receive ``lengths`` and pack the batch, so padding costs no recurrent compute
 and does not change the result; bucketing by length then cuts the padding the embedding,
@@ -12,7 +14,7 @@ pooling and the packed kernel's short tail of steps would still see.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -20,7 +22,8 @@ from torch import Tensor
 
 from lstmkit.errors import LstmkitError
 
-__all__ = ["TRUNCATE_MODES", "truncate", "pad_batch", "Padded", "BucketBatches"]
+__all__ = ["TRUNCATE_MODES", "truncate", "pad_batch", "Padded", "BucketBatches", "CollatedBatches",
+           "decoder_targets"]
 
 TRUNCATE_MODES = ("head", "tail", "both")
 
@@ -83,6 +86,14 @@ class Padded(tuple):
         x, lengths = self[0], self[1]
         cells = x.shape[0] * x.shape[1]
         return 1.0 - float(lengths.sum()) / cells if cells else 0.0
+
+
+def decoder_targets(seqs: Sequence[Tensor], bos_id: int, eos_id: int, pad_value: int = 0) -> tuple[Tensor, Tensor]:
+    """Teacher forcing: the decoder reads ``<bos> y`` and learns ``y </s>``; both padded ``[B, T + 1]``."""
+    bos, eos = torch.tensor([bos_id]), torch.tensor([eos_id])
+    tgt_in, _ = pad_batch([torch.cat([bos, s]) for s in seqs], pad_value)
+    tgt_out, _ = pad_batch([torch.cat([s, eos]) for s in seqs], pad_value)
+    return tgt_in, tgt_out
 
 
 class BucketBatches:
@@ -157,3 +168,24 @@ class BucketBatches:
     def __repr__(self) -> str:
         return (f"BucketBatches(n={len(self.seqs)}, batch_size={self.batch_size}, "
                 f"shuffle={self.shuffle}, bucket={self.bucket})")
+
+
+class CollatedBatches:
+    """Batches in :class:`BucketBatches`' order over ``seqs`` (bucketed by their lengths), each
+    one built by ``collate(idx)`` from the list of its item indices.
+
+    This is the one batch iterator of the tasks whose batches carry more than ``(padded,
+    lengths), y`` (a decoder's shifted targets, CTC label lengths, augmented features): the task
+    supplies ``collate`` and this supplies the order, fresh on every pass."""
+
+    def __init__(self, seqs: Sequence[Tensor], collate: Callable[[list[int]], object], batch_size: int,
+                 shuffle: bool):
+        self.collate = collate
+        self.order = BucketBatches(seqs, None, batch_size, shuffle=shuffle, bucket=True)
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def __iter__(self):
+        for idx in self.order.batch_indices():
+            yield self.collate(idx.tolist())

@@ -16,15 +16,23 @@ streaming                 ``stateful()``, ``state_names``, ``state_shape``, ``st
 (``streaming.py``)        ``fast_step()``, ``encode_row()``, ``decode()``, ``input_size``,
                           ``window``, ``preferred_engine``
 HTTP (``server.py``)      all of streaming, plus ``metadata()``, ``columns``, ``encode_rows()``,
-                          ``to_json()``
+                          ``to_json()``; or, for a task with its own request (``answer`` defined,
+                          e.g. classify), ``answer(net, **request)`` and ``streams = False``
+optional hooks            ``extra_inputs(x, seed)`` (graph inputs after ``x``, e.g. ``lengths``),
+                          ``quality_refusal(fp32_metrics, int8_metrics)`` (why an int8 model may
+                          not become the engine), ``streams`` (False: no ``/stream``),
+                          ``run_files`` (state files an int8 run copies, e.g. ``vocab.json``),
+                          ``stream_graph()`` (a stateful torch graph for streaming when the
+                          exported one carries no state), ``stream_key`` (the answer's name in
+                          ``/stream`` messages, default ``forecast``)
 update (``online.py``)    ``net``, ``train_config``, ``update_data()``, ``check_updatable()``,
                           ``updated()``
 ========================  =====================================================================
 
-Today forecasting has an adapter (:mod:`lstmkit.tasks.forecast.deploy`). The classifier
-(numeric sequences, ``pooling="last"``, unidirectional) can stream the same way; text
-classifiers, translation (encoder + one-step decoder) and speech need their own graphs with
-``lengths`` and are refused by name until their rooms write one.
+Today forecasting (:mod:`lstmkit.tasks.forecast.deploy`) and classification
+(:mod:`lstmkit.tasks.classify.deploy`: graphs ``x, lengths -> logits``, no streaming yet) have
+adapters; translation (encoder + one-step decoder), speech and lm are refused by name until
+their rooms write one.
 """
 from __future__ import annotations
 
@@ -37,8 +45,42 @@ import torch
 from torch import nn
 
 from lstmkit.config import TrainConfig
+from lstmkit.errors import LstmkitError
 
-__all__ = ["DeployAdapter", "FastStep", "UpdateData"]
+__all__ = ["DeployAdapter", "FastStep", "UpdateData", "BadRequest", "observation_row"]
+
+
+def observation_row(obs: Any, columns: list[str]) -> np.ndarray:
+    """One streamed observation (number, list in column order, or ``{column: value}``) -> finite
+    ``[1, I]`` float64; anything else is an LstmkitError naming what to send."""
+    if isinstance(obs, dict):
+        missing = [c for c in columns if c not in obs]
+        if missing:
+            raise LstmkitError(f"observation lacks column {missing[0]!r}",
+                               f"send every input column: {', '.join(columns)}")
+        row = [obs[c] for c in columns]
+    else:
+        row = obs
+    try:
+        a = np.asarray(row, dtype=np.float64).reshape(1, -1)
+    except (TypeError, ValueError):
+        raise LstmkitError(f"observation values must be numbers, got {row!r}",
+                           f"send {len(columns)} numbers: {', '.join(columns)}") from None
+    if a.shape[1] != len(columns):
+        raise LstmkitError(f"Expected {len(columns)} values per observation ({', '.join(columns)}), "
+                           f"got {a.shape[1]}", "send one value per input column")
+    if not np.isfinite(a).all():
+        raise LstmkitError("observation holds NaN or infinity", "send finite numbers")
+    return a
+
+
+class BadRequest(LstmkitError):
+    """Bad input in a service request, with the field it is about (``loc``, e.g. ``["texts", 2]``):
+    the HTTP service answers it as a 422 whose ``detail[].loc`` is ``["body", *loc]``."""
+
+    def __init__(self, loc: list, message: str, hint: str = "fix the request"):
+        super().__init__(message, hint)
+        self.loc = list(loc)
 
 
 @dataclass

@@ -50,7 +50,8 @@ def export_int8_command(run: Path = typer.Option(..., help="Run folder from 'tra
         mark = "  <- kept as engine" if name == r["engine"] else ""
         typer.echo(f"{name:5s}: {c['size_ratio']:.2f}x smaller, {c['speed_ratio_batch']:.2f}x batch speed, "
                    f"{c['speed_ratio_latency']:.2f}x batch-1 speed"
-                   + (f", MAE {change['MAE']:+.4g}" if "MAE" in change else "") + mark)
+                   + "".join(f", {m} {change[m]:+.4g}" for m in ("MAE", "accuracy") if m in change)
+                   + (f" (not the engine: {c['quality_refused']})" if "quality_refused" in c else "") + mark)
     for name, why in r["refused"].items():
         typer.echo(f"{name:5s}: refused: {why}")
     typer.echo(f"wrote {target}")
@@ -62,6 +63,6 @@ def serve_command(run: Path = typer.Option(..., help="Run folder to serve."),
                   engine: str = typer.Option("auto", help="torch, onnx, or auto."),
                   max_body: int = typer.Option(1_000_000, help="Largest request body / message in bytes."),
                   max_streams: int = typer.Option(64, help="Most WebSocket streams open at once.")):
-    """HTTP service: POST /predict, WebSocket /stream, GET /health, /model, /docs."""
+    """HTTP service: POST /predict, WebSocket /stream, GET /health, /model, /models, /docs."""
     from lstmkit.deploy.server import serve
     serve(run, host=host, port=port, engine=engine, max_body=max_body, max_streams=max_streams)

@@ -4,7 +4,9 @@ The graph is the task net with its state as inputs and outputs (LSTM encoders)::
 
     x [batch, steps, I], h0 [L, batch, H], c0 [L, batch, H]  ->  y, hn [L, batch, H], cn [L, batch, H]
 
-(a GRU has only ``h``; encoders without carried state export ``x -> y``). Batch and sequence
+(a GRU has only ``h``; encoders without carried state export ``x -> y``). An adapter with an
+``extra_inputs(x, seed)`` hook adds named inputs after ``x`` (a classifier's ``lengths [batch]``, so
+a padded batch answers as each sequence alone): ``x, lengths -> y``. Batch and sequence
 length are dynamic. Export uses the TorchScript exporter (``dynamo=False``): torch 2.13's dynamo
 exporter still fails on packed sequences, and the TorchScript one maps ``aten::lstm`` onto ONNX's
 ``LSTM`` op, which ONNX Runtime runs fused and can quantize (``DynamicQuantizeLSTM``).
@@ -24,7 +26,7 @@ from lstmkit.deploy.registry import adapter_for, weights_fingerprint
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import atomic_write, read_meta, write_json
 
-__all__ = ["ONNX_FILE", "OPSET", "TOLERANCE", "require_onnx", "export_onnx", "write_onnx", "OnnxRunner",
+__all__ = ["ONNX_FILE", "OPSET", "TOLERANCE", "require_onnx", "export_onnx", "write_onnx", "extra_inputs", "OnnxRunner",
            "OnnxNet", "load_runner", "resolve_engine", "engine_net", "ENGINES"]
 
 ONNX_FILE = "model.onnx"
@@ -64,10 +66,17 @@ def export_onnx(run: str | Path, out: str | Path | None = None, tolerance: float
     return path
 
 
+def extra_inputs(adapter, x: torch.Tensor, seed: int = 0) -> dict[str, torch.Tensor]:
+    """The adapter's graph inputs beside ``x`` and the state (e.g. ``{"lengths": [B]}``), or none."""
+    hook = getattr(adapter, "extra_inputs", None)
+    return dict(hook(x, seed)) if hook is not None else {}
+
+
 def write_onnx(adapter, path: Path, fingerprint: str, tolerance: float = TOLERANCE) -> dict[str, Any]:
     """Export ``adapter``'s stateful graph to ``path`` atomically, after the check passes."""
     graph = adapter.stateful()
     names = adapter.state_names
+    extras = list(extra_inputs(adapter, adapter.example_inputs(2)))
     report: dict[str, Any] = {}
 
     def write(tmp: str) -> None:
@@ -87,7 +96,7 @@ def write_onnx(adapter, path: Path, fingerprint: str, tolerance: float = TOLERAN
             raise LstmkitError(f"the ONNX graph differs from PyTorch by {diff:.2e} (limit {tolerance:g})",
                                "report this model configuration as a bug; nothing was written")
         report.update({"file": path.name, "opset": OPSET, "exporter": "torchscript (dynamo=False)",
-                       "inputs": ["x", *(f"{n}0" for n in names)], "outputs": ["y", *(f"{n}n" for n in names)],
+                       "inputs": ["x", *extras, *(f"{n}0" for n in names)], "outputs": ["y", *(f"{n}n" for n in names)],
                        "dynamic_axes": ["batch", "steps"], "max_abs_diff": diff, "tolerance": tolerance,
                        "fingerprint": fingerprint, "seconds": round(time.perf_counter() - t0, 3)})
 
@@ -97,14 +106,17 @@ def write_onnx(adapter, path: Path, fingerprint: str, tolerance: float = TOLERAN
 
 def _torch_export(graph: nn.Module, adapter, names: Sequence[str], path: str) -> None:
     x = adapter.example_inputs(2)
+    extras = extra_inputs(adapter, x)
     state = _zero_state(adapter, 2)
     axes: dict[str, dict[int, str]] = {"x": {0: "batch", 1: "steps"}, "y": {0: "batch"}}
+    axes.update({n: {0: "batch"} for n in extras})
     for n in names:
         axes[f"{n}0"] = {1: "batch"}
         axes[f"{n}n"] = {1: "batch"}
     with warnings.catch_warnings():     # tracer notes about shape checks frozen into the graph
         warnings.simplefilter("ignore")
-        torch.onnx.export(graph, (x, *state), path, input_names=["x", *(f"{n}0" for n in names)],
+        torch.onnx.export(graph, (x, *extras.values(), *state), path,
+                          input_names=["x", *extras, *(f"{n}0" for n in names)],
                           output_names=["y", *(f"{n}n" for n in names)], dynamic_axes=axes,
                           opset_version=OPSET, dynamo=False)
 
@@ -129,11 +141,12 @@ def check_against_torch(runner: "OnnxRunner", graph: nn.Module, adapter, seed: i
     """Max abs difference of every output on fresh inputs: batch 3, window + 5 steps, random state."""
     g = torch.Generator().manual_seed(seed)
     x = adapter.example_inputs(3, (adapter.window or 1) + 5, seed=seed)
+    extras = extra_inputs(adapter, x, seed)
     state = [0.5 * torch.randn(s.shape, generator=g) for s in _zero_state(adapter, 3)]
     with torch.no_grad():
-        ref = graph(x, *state)
+        ref = graph(x, *extras.values(), *state)
     ref = list(ref) if isinstance(ref, tuple) else [ref]
-    y, out_state = runner.run(x.numpy(), [s.numpy() for s in state])
+    y, out_state = runner.run(x.numpy(), [s.numpy() for s in state], **{k: v.numpy() for k, v in extras.items()})
     got = [y, *out_state]
     return max(float(np.abs(a - b.numpy()).max()) for a, b in zip(got, ref))
 
@@ -155,17 +168,33 @@ class OnnxRunner:
         self.inputs = [i.name for i in self.session.get_inputs()]
         self.outputs = [o.name for o in self.session.get_outputs()]
         self.metadata = dict(self.session.get_modelmeta().custom_metadata_map)
-        self.state_names = tuple(n[:-1] for n in self.inputs[1:])
-        self._state_shapes = [tuple(i.shape) for i in self.session.get_inputs()[1:]]
+        state_inputs = [i for i in self.session.get_inputs()[1:] if i.name.endswith("0")]   # h0, c0
+        self.state_inputs = [i.name for i in state_inputs]
+        self.extra_inputs = [n for n in self.inputs[1:] if n not in self.state_inputs]     # e.g. lengths
+        self.state_names = tuple(n[:-1] for n in self.state_inputs)
+        self._state_shapes = [tuple(i.shape) for i in state_inputs]
 
     def zero_state(self, batch: int) -> list[np.ndarray]:
         return [np.zeros((s[0], batch, s[2]), np.float32) for s in self._state_shapes]
 
-    def run(self, x: np.ndarray, state: Sequence[np.ndarray] | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
-        """``x [B, T, I]`` float32 and the state arrays (zeros if None) -> ``(y, state)``."""
+    def run(self, x: np.ndarray, state: Sequence[np.ndarray] | None = None,
+            **extra: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        """``x [B, T, ...]`` and the state arrays (zeros if None) -> ``(y, state)``. A graph with a
+        ``lengths`` input takes it as a keyword (every row full length when left out)."""
         if state is None or len(state) == 0:
             state = self.zero_state(x.shape[0])
-        feeds = {"x": x, **dict(zip(self.inputs[1:], state))}
+        feeds = {"x": x, **dict(zip(self.state_inputs, state))}
+        unknown = sorted(set(extra) - set(self.extra_inputs))
+        if unknown:
+            raise LstmkitError(f"this ONNX graph has no input {unknown[0]!r}",
+                               f"its inputs are: {', '.join(self.inputs)}")
+        for name in self.extra_inputs:
+            value = extra.get(name)
+            if value is None and name == "lengths":
+                value = np.full(x.shape[0], x.shape[1], np.int64)
+            if value is None:
+                raise LstmkitError(f"this ONNX graph needs the input {name!r}", f"pass {name}=... to run()")
+            feeds[name] = np.ascontiguousarray(value, dtype=np.int64 if name == "lengths" else None)
         y, *out = self.session.run(self.outputs, feeds)
         return y, out
 
@@ -173,7 +202,8 @@ class OnnxRunner:
 
 
 class OnnxNet(nn.Module):
-    """An :class:`OnnxRunner` behind a torch module's call: ``x [B, L, I] -> y``, zero state.
+    """An :class:`OnnxRunner` behind a torch module's call: ``x [B, L, I] -> y`` (or
+    ``(x, lengths) -> y`` for a graph with lengths), zero state.
 
     A drop-in for a task's net at inference (it has no parameters to train or save)."""
 
@@ -181,8 +211,11 @@ class OnnxNet(nn.Module):
         super().__init__()
         self.runner = runner
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y, _ = self.runner.run(np.ascontiguousarray(x.detach().cpu().numpy(), dtype=np.float32))
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        x = x.detach().cpu().numpy()
+        x = np.ascontiguousarray(x, dtype=x.dtype if x.dtype == np.int64 else np.float32)
+        extra = {"lengths": torch.as_tensor(lengths).cpu().numpy()} if lengths is not None else {}
+        y, _ = self.runner.run(x, **extra)
         return torch.from_numpy(y)
 
 

@@ -32,7 +32,7 @@ from lstmkit.deploy.registry import adapter_for, weights_fingerprint
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import META_FILE, WEIGHTS_FILE, read_meta, save_tensors, write_json
 
-__all__ = ["export_int8", "quantize_torch", "quantized_tensors", "load_quantized", "TorchRNN",
+__all__ = ["export_int8", "quantize_torch", "swap_recurrent", "quantized_tensors", "load_quantized", "TorchRNN",
            "measure_speed", "REPORT_FILE"]
 
 REPORT_FILE = "export_report.json"
@@ -73,7 +73,7 @@ def _lstm_class():
     return LSTM
 
 
-def _swap_recurrent(net: nn.Module) -> nn.Module:
+def swap_recurrent(net: nn.Module) -> nn.Module:
     """A copy of ``net`` whose lstmkit LSTM / GRU layers are :class:`TorchRNN` (weights copied)."""
     from lstmkit.nn.zoo import GRU
     net = copy.deepcopy(net)
@@ -101,7 +101,7 @@ def quantize_torch(net: nn.Module) -> nn.Module:
     _check_backend()
     if any(p.is_cuda for p in net.parameters()):
         raise LstmkitError("dynamic int8 quantization runs on the CPU only", "load the model on the CPU")
-    swapped = _swap_recurrent(net).eval()
+    swapped = swap_recurrent(net).eval()
     with warnings.catch_warnings():      # torch 2.13 deprecates torch.ao.quantization (still works)
         warnings.simplefilter("ignore")
         q = torch.ao.quantization.quantize_dynamic(swapped, {nn.LSTM, nn.GRU, nn.Linear}, dtype=torch.qint8)
@@ -267,16 +267,25 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
         if not candidates:
             raise LstmkitError("no int8 backend could quantize this model: " + "; ".join(refusals.values()),
                                "keep the float run")
-        engine = max(candidates, key=lambda k: (candidates[k]["windows_per_s"], -candidates[k]["latency_ms"]))
+        held = _quality(adapter, report["fp32"]["metrics"], candidates)
+        if not held:
+            why = "; ".join(f"{k}: {c['quality_refused']}" for k, c in candidates.items())
+            report.update({"candidates": candidates, "refused": refusals, "engine": None})
+            write_json(run / REPORT_FILE, report)
+            raise LstmkitError(f"no int8 model keeps the quality of {run.name} ({why})",
+                               f"keep the float run; the measurements are in {run / REPORT_FILE}")
+        engine = max(held, key=lambda k: (held[k]["windows_per_s"], -held[k]["latency_ms"]))
         if "torch" not in candidates:        # Forecaster.load still needs torch weights: keep fp32
             shutil.copyfile(run / WEIGHTS_FILE, tmp / WEIGHTS_FILE)
+        for name in getattr(adapter, "run_files", ()):     # the task's own state (e.g. a vocabulary)
+            shutil.copyfile(run / name, tmp / name)
         fingerprint = weights_fingerprint(tmp)
         if "onnx" in candidates:
             _stamp_onnx(tmp / "model.onnx", fingerprint)
         for name, c in candidates.items():
-            c["size_ratio"] = round(report["fp32"]["bytes"] / c["bytes"], 3)
-            c["speed_ratio_batch"] = round(c["windows_per_s"] / report["fp32"]["windows_per_s"], 3)
-            c["speed_ratio_latency"] = round(report["fp32"]["latency_ms"] / c["latency_ms"], 3)
+            c["size_ratio"] = _ratio(report["fp32"]["bytes"], c["bytes"])
+            c["speed_ratio_batch"] = _ratio(c["windows_per_s"], report["fp32"]["windows_per_s"])
+            c["speed_ratio_latency"] = _ratio(report["fp32"]["latency_ms"], c["latency_ms"])
             c["metric_change"] = _metric_change(report["fp32"]["metrics"], c["metrics"])
         report.update({"candidates": candidates, "refused": refusals, "engine": engine,
                        "chosen": candidates[engine]})
@@ -291,6 +300,22 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return target
+
+
+def _quality(adapter, before: dict | None, candidates: dict[str, dict]) -> dict[str, dict]:
+    """The candidates that keep the task's quality (all, for a task with no ``quality_refusal``);
+    each refused one gets ``quality_refused`` (the reason) in the report."""
+    judge = getattr(adapter, "quality_refusal", None)
+    if judge is None:
+        return candidates
+    held = {}
+    for name, c in candidates.items():
+        why = judge(before, c.get("metrics"))
+        if why is None:
+            held[name] = c
+        else:
+            c["quality_refused"] = why
+    return held
 
 
 def _score(net, fp32, adapter, x_batch, x_one, data, min_seconds) -> dict[str, Any]:
@@ -344,3 +369,9 @@ def _metric_change(before: dict | None, after: dict | None) -> dict[str, float] 
         return None
     return {k: after[k] - before[k] for k in before if k in after
             and isinstance(before[k], (int, float)) and isinstance(after[k], (int, float))}
+
+
+def _ratio(a: float, b: float) -> float:
+    """``a / b`` to 4 significant figures: a ratio far from 1 (a stalled timing on a busy machine)
+    stays visible instead of rounding to 0.0."""
+    return float(f"{a / b:.4g}")

@@ -7,8 +7,11 @@
 ``WS /stream``         one JSON observation per message (number, list, or ``{column: value}``) ->
                        ``{"step": n, "forecast": {...}}``; state lives as long as the connection;
                        ``{"op": "reset"}``, ``{"op": "state"}``, ``{"op": "restore", "state": ...}``
+``POST /predict``      (classify) ``{"texts": ["..."]}`` or ``{"series": [[step, ...], ...]}`` ->
+                       ``{"predictions": [{"label": ..., "probabilities": {class: p}}, ...]}``
 ``GET /health``        ``{"status": "ok"}``
 ``GET /model``         what the run is: task, columns, lookback, horizon, engine, limits
+``GET /models``        ``{"models": [{"name": RUN, ...the same...}]}``
 ``GET /docs``          OpenAPI documentation (``/openapi.json``)
 =====================  ============================================================================
 
@@ -125,9 +128,11 @@ def create_app(run: str | Path, engine: str = "auto", max_body: int = MAX_BODY, 
     adapter = adapter_for(run)
     chosen = resolve_engine(run, engine, adapter.preferred_engine)
     net = engine_net(adapter, chosen, run)
-    stream = make_stream(adapter, "auto", chosen, run)
+    stream = make_stream(adapter, "auto", chosen, run) if getattr(adapter, "streams", True) else None
     lookback = adapter.window
-    info = {**adapter.metadata(), "run": str(run.resolve()), "engine": chosen, "stream_mode": stream.mode,
+    stream_key = getattr(adapter, "stream_key", "forecast")     # the answer's name in /stream messages
+    info = {**adapter.metadata(), "run": str(run.resolve()), "engine": chosen,
+            "stream_mode": stream.mode if stream is not None else None,
             "quantization": read_meta(run).get("quantization"), "fingerprint": weights_fingerprint(run),
             "lstmkit_version": __version__,
             "limits": {"max_body_bytes": max_body, "max_streams": max_streams, "max_instances": max_instances}}
@@ -146,7 +151,8 @@ def create_app(run: str | Path, engine: str = "auto", max_body: int = MAX_BODY, 
         engine: str
 
     app = FastAPI(title="lstmkit", version=__version__,
-                  description=f"{adapter.task} model from {run.name}: POST /predict, WebSocket /stream")
+                  description=f"{adapter.task} model from {run.name}: POST /predict"
+                              + (", WebSocket /stream" if stream is not None else ""))
     app.state.open_streams = 0
     ids = itertools.count()
 
@@ -169,10 +175,14 @@ def create_app(run: str | Path, engine: str = "auto", max_body: int = MAX_BODY, 
     async def model() -> dict[str, Any]:
         return {**info, "open_streams": app.state.open_streams}
 
+    @app.get("/models")
+    async def models() -> dict[str, Any]:
+        return {"models": [{"name": run.name, **info, "open_streams": app.state.open_streams}]}
+
     # The answer is built from plain floats already: documented by PredictResponse, returned as
     # JSONResponse to skip re-validating it on every request. A sync handler: FastAPI runs it
-    # in its thread pool, so the model never blocks the event loop.
-    @app.post("/predict", responses={200: {"model": PredictResponse}})
+    # in its thread pool, so the model never blocks the event loop. (Registered below, unless
+    # the task types its own request.)
     def predict(req: PredictRequest) -> JSONResponse:
         windows = []
         for i, inst in enumerate(req.instances):
@@ -201,7 +211,11 @@ def create_app(run: str | Path, engine: str = "auto", max_body: int = MAX_BODY, 
         return JSONResponse({"predictions": [adapter.to_json(v) for v in values], "horizon": int(y.shape[1]),
                              "engine": chosen})
 
-    @app.websocket("/stream")
+    if hasattr(adapter, "answer"):             # a task with its own request (classify)
+        _add_answer_route(app, adapter, net, chosen, Finite, max_instances, _unprocessable)
+    else:
+        app.post("/predict", responses={200: {"model": PredictResponse}})(predict)
+
     async def stream_ws(ws: WebSocket):
         await ws.accept()
         if app.state.open_streams >= max_streams:
@@ -255,7 +269,7 @@ def create_app(run: str | Path, engine: str = "auto", max_body: int = MAX_BODY, 
             if isinstance(msg, dict) and "op" in msg:
                 return _operation(msg, sid)
             y = stream.step(msg, sid)                 # a non-finite answer is its LstmkitError
-            return {"step": stream.steps(sid), "forecast": adapter.to_json(y)}
+            return {"step": stream.steps(sid), stream_key: adapter.to_json(y)}
         except LstmkitError as e:
             field = next((c for c in adapter.columns if repr(c) in e.message), "observation")
             return {"error": str(e), "field": field}
@@ -277,7 +291,25 @@ def create_app(run: str | Path, engine: str = "auto", max_body: int = MAX_BODY, 
             return {"restored": True, "step": stream.steps(sid)}
         return {"error": f"unknown op {op!r}; use reset, state or restore", "field": "op"}
 
+    if stream is not None:                     # a model that reads left to right
+        app.websocket("/stream")(stream_ws)
     return _BodyLimit(app, max_body) if max_body else app
+
+
+def _add_answer_route(app, adapter, net, chosen: str, Finite, max_instances: int, unprocessable) -> None:
+    """``POST /predict`` for a task whose adapter types its own request (``request_models``) and
+    answers it (``answer``); its :class:`~lstmkit.deploy.adapter.BadRequest` is a 422."""
+    from fastapi.responses import JSONResponse
+
+    Request, Response = adapter.request_models(Finite, max_instances)
+
+    @app.post("/predict", responses={200: {"model": Response}})
+    def predict(req: Request) -> JSONResponse:
+        try:
+            out = adapter.answer(net, **req.model_dump(exclude_none=True))
+        except LstmkitError as e:              # a BadRequest names its field (loc)
+            raise unprocessable(getattr(e, "loc", []), e.message) from None
+        return JSONResponse({**out, "engine": chosen})
 
 
 def _not_json(name: str):

@@ -53,7 +53,7 @@ def lstm_single_step(lstm, x: torch.Tensor, state):
         state = (zeros, zeros)
     hs, cs = [], []
     for layer in range(lstm.num_layers):
-        h, c = torch._VF.lstm_cell(inp, (state[0][layer], state[1][layer]), *lstm._layer_weights(layer, 0))
+        h, c = torch._VF.lstm_cell(inp, (state[0][layer], state[1][layer]), *lstm.layer_weights(layer, 0))
         hs.append(h)
         cs.append(c)
         inp = h                                                     # dropout is off in eval mode

@@ -292,6 +292,12 @@ def make_stream(adapter, mode: str = "auto", engine: str = "auto", run: str | Pa
         mode = "window" if refusal else "state"
     if mode == "state" and refusal:
         raise LstmkitError(f"this model cannot stream by carrying state: {refusal}", "use mode='window' (exact, slower)")
+    if mode == "window" and not adapter.window:
+        raise LstmkitError(f"this model cannot stream: {refusal or 'it reads no fixed window'}",
+                           "send whole sequences to predict instead")
+    stream_graph = getattr(adapter, "stream_graph", None)   # the exported graph carries no state
+    if stream_graph is not None:
+        engine = "torch"
     if engine == "auto":
         engine = resolve_engine(run, "auto", adapter.preferred_engine)
     fast = None
@@ -300,7 +306,7 @@ def make_stream(adapter, mode: str = "auto", engine: str = "auto", run: str | Pa
             raise LstmkitError("the ONNX engine needs a saved run", "save the model and export it first")
         core = load_runner(run)
     elif engine == "torch":
-        core = TorchCore(adapter.stateful())
+        core = TorchCore(stream_graph() if stream_graph is not None else adapter.stateful())
         fast = adapter.fast_step() if mode == "state" else None
     else:
         raise LstmkitError(f"unknown engine {engine!r}", "use auto, torch or onnx")

@@ -238,7 +238,10 @@ class LSTM(FusedKernels, nn.Module):
         kinds = ["weight_ih", "weight_hh"] + (["bias_ih", "bias_hh"] if self.bias else [])
         return [f"{kind}_l{layer}{suffix}" for kind in kinds]
 
-    def _layer_weights(self, layer: int, direction: int) -> tuple[Tensor | None, ...]:
+    def layer_weights(self, layer: int, direction: int) -> tuple[Tensor | None, ...]:
+        """``(w_ih [4H, in], w_hh [4H, H], b_ih [4H], b_hh [4H])`` of one layer and direction
+        (``direction`` 1: the reverse one), gates in torch's ``i, f, g, o`` order; the biases are
+        None without ``bias``. The deploy engines step the cell with these."""
         weights = [getattr(self, name) for name in self._param_names(layer, direction)]
         return tuple(weights) if self.bias else (*weights, None, None)
 
@@ -349,7 +352,7 @@ class LSTM(FusedKernels, nn.Module):
             for direction in range(self.num_directions):
                 k = layer * self.num_directions + direction
                 out, (h, c), gates = _run_direction(
-                    layer_in, hx[0][k], hx[1][k], self._layer_weights(layer, direction),
+                    layer_in, hx[0][k], hx[1][k], self.layer_weights(layer, direction),
                     reverse=direction == 1, valid=valid,
                 )
                 outs.append(out)

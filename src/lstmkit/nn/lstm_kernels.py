@@ -72,7 +72,7 @@ class FusedKernels:
         for layer in range(self.num_layers):
             if layer and self.dropout and self.training:
                 x_t = F.dropout(x_t, self.dropout, training=True)
-            h, c = _VF.lstm_cell(x_t, (h_0[layer], c_0[layer]), *self._layer_weights(layer, 0))
+            h, c = _VF.lstm_cell(x_t, (h_0[layer], c_0[layer]), *self.layer_weights(layer, 0))
             h_n.append(h)
             c_n.append(c)
             x_t = h
@@ -149,7 +149,7 @@ class FusedKernels:
     ) -> tuple[Tensor, Tensor, Tensor]:
         """One layer, one direction over ``x [B, T, I]``; returns the outputs ``[B, T, H]`` and
         each sequence's state ``[B, H]`` after step ``bounds[which[b]] - 1``."""
-        weights = [w for w in self._layer_weights(layer, direction) if w is not None]
+        weights = [w for w in self.layer_weights(layer, direction) if w is not None]
         h, c = h0[None], c0[None]  # [1, B, H]
         pieces, hs, cs, start = [], [], [], 0
         for end in bounds:

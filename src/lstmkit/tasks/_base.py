@@ -20,9 +20,10 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from lstmkit.config import TrainConfig, flatten_config, split_train_params
 from lstmkit.errors import LstmkitError
-from lstmkit.runs import (META_FILE, WEIGHTS_FILE, build_checked, load_weights, new_run_dir, read_meta, read_metrics,
-                          read_run, save_tensors, write_json)
+from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, build_checked, load_weights, new_run_dir, read_meta,
+                          read_metrics, read_run, save_tensors, write_json)
 from lstmkit.train import TrainingInterrupted
+from lstmkit.version import __version__
 
 __all__ = ["RunEstimator", "RoomRegistry", "TuneHooks", "load_run"]
 
@@ -111,7 +112,8 @@ class RunEstimator(ABC):
     def _train_and_save(self, train_config, train_batches, val_batches=None, *, loss_fn: Callable | None = None,
                         out: str | Path | None = None, run_dir: str | Path | None = None, resume: bool = False,
                         callbacks: Iterable = (), metrics: Callable[[], dict[str, Any]],
-                        plots: Callable[[Path], None] | None = None):
+                        plots: Callable[[Path], None] | None = None,
+                        evidence: Callable[[Any], dict[str, Any]] | None = None):
         """Train ``self.net_`` the one way every task does, after its data and network are ready.
 
         1. check ``train_config`` (:meth:`Trainer.check_config`): a bad setting fails before any
@@ -124,6 +126,9 @@ class RunEstimator(ABC):
         5. ``self.metrics_ = metrics()`` on the trained network (moved to the CPU, eval mode);
         6. on rank 0 draw ``plots(run_dir)``, then save: ``finished`` in ``lstmkit.json`` means the
            folder is complete. Every rank waits for it before going on.
+
+        ``evidence(net)`` (optional) is what the task measured on the trained network for the
+        doctor to judge (:meth:`lstmkit.train.Trainer.fit`), e.g. a forecast against its naive baselines.
 
         Sets ``run_dir_``, ``result_``, ``train_seconds_`` and ``metrics_``; returns ``self``.
         """
@@ -140,7 +145,7 @@ class RunEstimator(ABC):
         trainer = Trainer(train_config, run_dir=self.run_dir_, callbacks=callbacks, loss_fn=loss_fn)
         t0 = time.perf_counter()
         try:
-            self.result_ = trainer.fit(self.net_, train_batches, val_batches, resume=resume)
+            self.result_ = trainer.fit(self.net_, train_batches, val_batches, resume=resume, evidence=evidence)
         except TrainingInterrupted:
             if writes:
                 self._write_meta(self.run_dir_, status="interrupted")
@@ -187,7 +192,8 @@ class RunEstimator(ABC):
         try:
             est = cls._restored(meta)
             est._load_state(path, meta)
-            est.net_ = build_checked(est._build_net, weights, path)
+            est.net_ = build_checked(est._build_net, weights, path,     # checked before allocating
+                                     exact=not (meta.get("quantization") or {}).get("torch"))
         except (KeyError, TypeError, ValueError, OSError) as e:
             raise LstmkitError(f"{path} has a missing or malformed {META_FILE} or state file ({e})",
                                "the run folder was edited or damaged; retrain the model") from None
@@ -213,6 +219,20 @@ class RunEstimator(ABC):
         if metrics is not None:
             self.metrics_ = metrics
 
+    def _write_run_meta(self, run_dir: Path, status: str, *, model: dict[str, Any], **fields: Any) -> None:
+        """Write ``lstmkit.json``: what every run records (format, lstmkit version, task, status,
+        time written, config), the task's ``fields``, ``model`` with the network's parameter
+        count, the data summary and, once trained, the ``training`` block."""
+        meta = {"format_version": FORMAT_VERSION, "lstmkit_version": __version__, "task": self.TASK,
+                "status": status, "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "config": self.config_.to_dict(), **fields,
+                "model": {**model, "parameters": sum(p.numel() for p in self.net_.parameters())},
+                "data": self.data_summary_}
+        training = self._training_meta()
+        if training is not None:
+            meta["training"] = training
+        write_json(run_dir / META_FILE, meta)
+
     def _training_meta(self) -> dict[str, Any] | None:
         """The ``training`` block of ``lstmkit.json`` (None before training)."""
         result = getattr(self, "result_", None)
@@ -230,6 +250,14 @@ class RunEstimator(ABC):
         if meta.get("status") == "finished":
             raise LstmkitError(f"{run_dir} already finished training", "start a new run instead of --resume")
         return meta
+
+    @classmethod
+    def _resume_start(cls, run_dir, data, what: str, again: str) -> tuple["RunEstimator", Any, dict[str, Any]]:
+        """The start of ``resume()``: an estimator with the unfinished run's config, its training
+        data (:meth:`_resume_source`) and the run's data summary (the other files it recorded)."""
+        meta = cls._unfinished_meta(run_dir)
+        source = cls._resume_source(meta, run_dir, data, what, again)
+        return cls._from_config(meta["config"]), source, meta.get("data", {})
 
     @staticmethod
     def _resume_source(meta: dict[str, Any], run_dir, data, what: str, again: str):

@@ -1,6 +1,7 @@
 """Small generated data for the classification tests (never the shared data sets)."""
 import numpy as np
 import pytest
+from one_thread import one_thread_per_package  # noqa: F401  (autouse: one torch thread)
 
 POS = ["good", "great", "wonderful", "loved"]
 NEG = ["bad", "awful", "boring", "hated"]
@@ -51,14 +52,3 @@ def texts():
 def series():
     """``series(n, seed=0, unequal=True) -> (seqs, labels)``."""
     return make_series
-
-
-@pytest.fixture(autouse=True, scope="package")
-def _one_thread():
-    """Tiny models on a busy 2-core machine: one thread avoids oversubscribed OpenMP barriers
-    (10x faster here), and results do not depend on the thread count."""
-    import torch
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)

@@ -115,7 +115,7 @@ def test_config_file_is_used_and_flags_win(tmp_path, capsys, csv):
     assert conf["lookback"] == 12 and conf["horizon"] == 3 and conf["train"]["max_epochs"] == 1
     cfg.write_text("lookbak: 3\n")
     code, out, err = run_cli(["forecast", "train", "--config", cfg, "--data", csv, "--target", "y"], capsys)
-    assert code == 2 and "unknown config key" in err
+    assert code == 2 and "Forecaster has no parameter 'lookbak'" in err
 
 
 def test_console_script_prints_no_traceback(tmp_path):

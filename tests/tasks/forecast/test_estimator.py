@@ -146,7 +146,7 @@ def test_weights_that_do_not_match_the_metadata(fitted, tmp_path):
 def test_unfitted_and_bad_parameters():
     with pytest.raises(LstmkitError, match="not fitted"):
         Forecaster().predict(sine_frame())
-    with pytest.raises(LstmkitError, match="unknown config key"):
+    with pytest.raises(LstmkitError, match="Forecaster has no parameter 'lookbak' — did you mean 'lookback'"):
         Forecaster(lookbak=3)
     with pytest.raises(LstmkitError, match="`lookback` must be a positive integer, got 0"):
         Forecaster(lookback=0).fit(sine_frame(), target="y")

@@ -1,6 +1,7 @@
 """Small generated texts for the language-model tests (never the shared data sets)."""
 import numpy as np
 import pytest
+from one_thread import one_thread_per_package  # noqa: F401  (autouse: one torch thread)
 
 PATTERN = "abcdefghij"            # every character fixes the next one, and the end after 'j'
 TINY = dict(embed_dim=16, hidden_size=32, num_layers=1, dropout=0.0, lr=1e-2, batch_size=16, seed=0,
@@ -41,13 +42,3 @@ def pattern_lm():
     """A char model trained on the repeated pattern (shared: training is the slow part)."""
     from lstmkit import LanguageModel
     return LanguageModel(level="char", **TINY).fit([PATTERN] * 160)
-
-
-@pytest.fixture(autouse=True, scope="package")
-def _one_thread():
-    """Tiny models on a busy 2-core machine: one thread avoids oversubscribed OpenMP barriers."""
-    import torch
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)

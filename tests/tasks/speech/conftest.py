@@ -3,6 +3,7 @@ small CTC run and one classification run shared by the test files."""
 import pytest
 
 from speech_data import write_digits, write_manifest
+from one_thread import one_thread_per_package  # noqa: F401  (autouse: one torch thread)
 
 TINY = dict(hidden_size=48, num_layers=1, channels=32, n_mels=20, subsample=1, lr=0.01, max_epochs=25, patience=25,
             dropout=0.0, batch_size=16, progress="off", tensorboard=False, doctor=False, seed=0)
@@ -33,13 +34,3 @@ def ctc_run(tmp_path_factory, corpus):
 @pytest.fixture(scope="session")
 def digits(tmp_path_factory):
     return write_digits(tmp_path_factory.mktemp("digits"))
-
-
-@pytest.fixture(autouse=True, scope="package")
-def _one_thread():
-    """Tiny models on a busy 2-core machine: one thread avoids oversubscribed OpenMP barriers."""
-    import torch
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)

@@ -1,6 +1,7 @@
 """Small generated sentence pairs for the translation tests (never the shared data sets)."""
 import numpy as np
 import pytest
+from one_thread import one_thread_per_package  # noqa: F401  (autouse: one torch thread)
 
 WORDS = ["red", "blue", "dog", "cat", "runs", "sits", "big", "small", "the", "a"]
 # A toy "language" pair: the target is the source with each word mapped and the order kept.
@@ -33,13 +34,3 @@ def pairs():
 @pytest.fixture(scope="session")
 def tiny():
     return dict(TINY)
-
-
-@pytest.fixture(autouse=True, scope="package")
-def _one_thread():
-    """Tiny models on a busy 2-core machine: one thread avoids oversubscribed OpenMP barriers."""
-    import torch
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)

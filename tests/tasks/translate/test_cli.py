@@ -131,14 +131,14 @@ def test_run_folder_of_another_task(capsys, tmp_path):
 
 
 def test_ctrl_c_then_resume_equals_an_uninterrupted_run(capsys, monkeypatch, files, cfg, tmp_path):
-    from lstmkit.tasks.translate import estimator
+    from lstmkit.data.batching import CollatedBatches        # the translator's batches
     args = ["translate", "train", "--src-file", files / "train.en", "--tgt-file", files / "train.de",
             "--config", cfg]
     code, _, err = cli(capsys, *args, "--out", tmp_path / "full")
     assert code == 0, err
     full = next((tmp_path / "full").iterdir())
 
-    real_iter, seen = estimator._PairBatches.__iter__, []
+    real_iter, seen = CollatedBatches.__iter__, []
 
     def interrupted(self):            # Ctrl-C at the 2nd training batch of epoch 2
         for k, batch in enumerate(real_iter(self)):
@@ -148,14 +148,14 @@ def test_ctrl_c_then_resume_equals_an_uninterrupted_run(capsys, monkeypatch, fil
                     raise KeyboardInterrupt
             yield batch
 
-    monkeypatch.setattr(estimator._PairBatches, "__iter__", interrupted)
+    monkeypatch.setattr(CollatedBatches, "__iter__", interrupted)
     code, _, err = cli(capsys, *args, "--out", tmp_path / "cut")
     assert code == 130 and "interrupted after epoch 1" in err
     run = next((tmp_path / "cut").iterdir())
     assert f"lstmkit translate train --resume {run}" in err
     assert not (run / "model.safetensors").exists()
 
-    monkeypatch.setattr(estimator._PairBatches, "__iter__", real_iter)
+    monkeypatch.setattr(CollatedBatches, "__iter__", real_iter)
     code, out, err = cli(capsys, "translate", "train", "--resume", run)
     assert code == 0, err
     assert "BLEU" in out

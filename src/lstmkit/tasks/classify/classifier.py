@@ -5,21 +5,19 @@ from __future__ import annotations
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-import time as _time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from lstmkit.version import __version__
 from lstmkit.tasks.classify.config import ClassifyConfig
 from lstmkit.data.batching import BucketBatches
 from lstmkit.data.vocab import PAD_ID
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.classifier import ClassificationLoss, ClassifierNet
 from lstmkit.tasks._base import RunEstimator
-from lstmkit.runs import FORMAT_VERSION, META_FILE, write_json
+from lstmkit.runs import META_FILE
 from lstmkit.tasks.classify.data import check_classes, check_known_labels, stratified_split
 from lstmkit.train.metrics import classification_metrics
 
@@ -224,23 +222,9 @@ class Classifier(RunEstimator, ABC):
                        title=f"{name} set: accuracy {m['accuracy']:.3f}")
 
     def _write_meta(self, run_dir: Path, status: str) -> None:
-        cfg = self.config_
-        meta = {
-            "format_version": FORMAT_VERSION, "lstmkit_version": __version__, "task": TASK,
-            "kind": self.kind, "status": status, "written": _time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "config": cfg.to_dict(),
-            "classes": self.classes_,
-            "majority": self.majority_,
-            "class_weights": self.class_weights_,
-            "preprocessing": self._preprocessing_meta(),
-            "model": {"class": "ClassifierNet", "n_classes": len(self.classes_), **self._net_shape(),
-                      "parameters": sum(p.numel() for p in self.net_.parameters())},
-            "data": self.data_summary_,
-        }
-        training = self._training_meta()
-        if training is not None:
-            meta["training"] = training
-        write_json(run_dir / META_FILE, meta)
+        self._write_run_meta(run_dir, status, kind=self.kind, classes=self.classes_, majority=self.majority_,
+                             class_weights=self.class_weights_, preprocessing=self._preprocessing_meta(),
+                             model={"class": "ClassifierNet", "n_classes": len(self.classes_), **self._net_shape()})
 
     def _build_net(self) -> ClassifierNet:
         cfg = self.config_

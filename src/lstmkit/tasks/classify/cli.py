@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from lstmkit.cli_config import config_options, resolve_params
+from lstmkit.cli_config import config_options, echo_or_write_csv, resolve_params
 from lstmkit.config import flatten_config
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.classify.config import ClassifyConfig
@@ -20,16 +20,13 @@ app = typer.Typer(help="Sequence classification (text or numeric): train, predic
 
 
 @app.command()
-@config_options(ClassifyConfig)
+@config_options(ClassifyConfig, run_options=True)
 def train(
     data: Optional[Path] = typer.Option(None, help="CSV/TSV/JSONL, a folder of class folders of .txt, "
                                                    "or for --series a UCR .tsv / long .csv."),
     val: Optional[Path] = typer.Option(None, help="Validation file (else a stratified split of --data)."),
     test: Optional[Path] = typer.Option(None, help="Test file, scored once after training."),
-    config: Optional[Path] = typer.Option(None, help="YAML file with any of these settings; flags win."),
-    out: Path = typer.Option(Path("runs"), help="Folder that receives the run folder."),
-    resume: Optional[Path] = typer.Option(None, help="Continue an interrupted run folder."),
-    *, flags: dict,
+    *, config, out, resume, flags: dict,
 ):
     """Train a classifier; print validation (and test) metrics beside the majority-class baseline."""
     from lstmkit.tasks.classify.estimator import SequenceClassifier, TextClassifier
@@ -100,12 +97,7 @@ def predict(run: Path = typer.Option(..., help="Run folder from 'train'."),
     proba = est.predict_proba(_read_input(est, data, encoding))
     df = pd.DataFrame({"label": [est.classes_[k] for k in proba.argmax(axis=1)],
                        "probability": proba.max(axis=1).round(6)})
-    if out is None:
-        typer.echo(df.to_csv(index=False), nl=False)
-    else:
-        from lstmkit.runs import atomic_write
-        atomic_write(out, lambda tmp: df.to_csv(tmp, index=False))
-        typer.echo(f"wrote {len(df)} rows to {out}")
+    echo_or_write_csv(df, out)
 
 
 @app.command()

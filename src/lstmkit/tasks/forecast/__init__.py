@@ -1,10 +1,10 @@
-"""Forecasting: one or many series, point or probabilistic, with baselines, backtests and M4."""
-from __future__ import annotations
+"""Forecasting: one or many series, point or probabilistic, with baselines, backtests and M4.
 
-__all__ = ["load"]
+The estimators load on first use (:mod:`lstmkit.tasks._lazy`), so ``lstmkit.tasks.forecast.config``
+and the CLI's ``--help`` do not import torch.
+"""
+from lstmkit.tasks._lazy import lazy_room
 
-
-def load(run):
-    """The fitted :class:`~lstmkit.tasks.forecast.estimator.Forecaster` saved in ``run`` (what :func:`lstmkit.load` calls)."""
-    from lstmkit.tasks.forecast.estimator import Forecaster
-    return Forecaster.load(run)
+__all__ = ["Forecaster", "load"]
+_HOMES = {"Forecaster": "estimator"}
+__getattr__, load = lazy_room(__name__, _HOMES, loader="estimator:Forecaster.load")

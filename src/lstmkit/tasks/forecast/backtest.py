@@ -14,6 +14,7 @@ over folds. Written to ``backtest.csv`` / ``backtest.json`` and ``plots/backtest
 """
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -31,17 +32,18 @@ __all__ = ["backtest"]
 
 
 def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool = False,
-             out: str | Path | None = None, params: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Rolling-origin evaluation of ``model`` (a fitted Forecaster, or None with ``params``).
+             out: str | Path | None = None) -> dict[str, Any]:
+    """Rolling-origin evaluation of ``model``: a fitted Forecaster, or an unfitted one whose
+    settings train the fold models (``type(model)`` makes each, so this module imports no estimator).
 
     Returns ``{"folds": [...], "aggregate": {model: metrics}, "settings": {...}}``; with ``out``
     also writes ``backtest.csv``, ``backtest.json`` and ``plots/backtest.png`` there.
     """
-    from lstmkit.tasks.forecast.estimator import Forecaster
     require_positive_int("folds", folds, "--folds")
-    if model is None and params is None:
+    if model is None:
         raise LstmkitError("nothing to backtest", "pass a run folder (--run) or settings (--config)")
-    cfg = model.config_ if model is not None and hasattr(model, "net_") else Forecaster(**(params or {})).config
+    given = hasattr(model, "net_")                   # a fitted model is used as it is, unless refit
+    cfg = model.config_ if given else model.config
     H = cfg.horizon
     if step is not None:
         require_positive_int("step", step, "--step")
@@ -57,15 +59,14 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
     def cut_of(k: int) -> np.ndarray:
         return n - H - step * (folds - 1 - k)
 
-    fixed = model if model is not None and hasattr(model, "net_") else None
+    fixed = model if given else None
     if fixed is None and not refit:
-        fixed = _train(params, cfg, _history(frame, pos, cut_of(0), targets, 0))
+        fixed = _train(type(model), cfg, _history(frame, pos, cut_of(0), targets, 0))
     rows, fold_info, plot_folds = [], [], []
     name = cfg.model
     for k in range(folds):
         cut = cut_of(k)
-        est = fixed if not refit else _train(params if params is not None else _params(cfg), cfg,
-                                             _history(frame, pos, cut, targets, 0), refit=True)
+        est = fixed if not refit else _train(type(model), cfg, _history(frame, pos, cut, targets, 0))
         hist = _history(frame, pos, cut, targets, H)
         pred = est.predict(hist)
         by_id = _forecast_by_series(pred, est.config_, id_col)
@@ -94,9 +95,8 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
     result = {"folds": df.to_dict(orient="records"), "aggregate": aggregate,
               "settings": {"folds": folds, "step": step, "horizon": H, "refit": bool(refit),
                            "model": "refit per fold" if refit else
-                           ("the given run (fixed)" if model is not None and hasattr(model, "net_")
-                            else "trained once before the first cutoff (fixed)"),
-                           "note": None if refit or model is None else
+                           ("the given run (fixed)" if given else "trained once before the first cutoff (fixed)"),
+                           "note": None if refit or not given else
                            "a fixed run model may have trained on points inside the folds; refit avoids that"}}
     if out is not None:
         out = Path(out)
@@ -144,23 +144,17 @@ def _history(frame, pos, cut, targets, ahead: int) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def _train(params, cfg, history: pd.DataFrame, refit: bool = False):
-    """A model trained on ``history`` with no test part (the fold is the test): one series split
-    by fractions keeps its validation fraction, otherwise the validation part is as set."""
-    from lstmkit.tasks.forecast.estimator import Forecaster
+def _train(estimator: type, cfg, history: pd.DataFrame):
+    """A model of class ``estimator`` with the settings ``cfg`` trained on ``history`` with no test
+    part (the fold is the test): one series split by fractions keeps its validation fraction,
+    otherwise the validation part is as set."""
     from lstmkit.tasks.forecast.windows import uses_fractions
-    p = dict(params if params is not None else _params(cfg))
-    est = Forecaster(**p)
-    if uses_fractions(est.config):
-        est.config.test_frac = 0.0
+    cfg = copy.deepcopy(cfg)
+    if uses_fractions(cfg):
+        cfg.test_frac = 0.0
     else:
-        est.config.test_size = 0
-    return est.fit(history)
-
-
-def _params(cfg) -> dict[str, Any]:
-    d = cfg.to_dict()
-    return {**d.pop("train"), **d}
+        cfg.test_size = 0
+    return estimator(cfg).fit(history)
 
 
 def _forecast_by_series(pred: pd.DataFrame, cfg, id_col) -> dict[str, np.ndarray]:

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from lstmkit.cli_config import config_options, resolve_params
+from lstmkit.cli_config import config_options, echo_or_write_csv, resolve_params
 from lstmkit.config import flatten_config, load_yaml
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.config import ForecastConfig
@@ -17,13 +17,10 @@ app = typer.Typer(help="Time-series forecasting: train, predict, evaluate.", no_
 
 
 @app.command()
-@config_options(ForecastConfig)
+@config_options(ForecastConfig, run_options=True)
 def train(
     data: Optional[Path] = typer.Option(None, help="CSV or Parquet file with the series (or 'data:' in --config)."),
-    config: Optional[Path] = typer.Option(None, help="YAML file with any of these settings; flags win."),
-    out: Path = typer.Option(Path("runs"), help="Folder that receives the run folder."),
-    resume: Optional[Path] = typer.Option(None, help="Continue an interrupted run folder."),
-    *, flags: dict,
+    *, config, out, resume, flags: dict,
 ):
     """Train a forecaster; print test metrics beside naive, seasonal-naive and ETS baselines."""
     from lstmkit.tasks.forecast.estimator import Forecaster
@@ -73,12 +70,7 @@ def predict(run: Path = typer.Option(..., help="Run folder from 'train'."),
     from lstmkit.tasks.forecast.estimator import Forecaster
     est = Forecaster.load(run)
     df = est.predict(str(data), engine=engine)
-    if out is None:
-        typer.echo(df.to_csv(index=False), nl=False)
-    else:
-        from lstmkit.runs import atomic_write
-        atomic_write(out, lambda tmp: df.to_csv(tmp, index=False))
-        typer.echo(f"wrote {len(df)} rows to {out}")
+    echo_or_write_csv(df, out)
 
 
 @app.command()

@@ -18,7 +18,7 @@ from torch import nn
 
 from lstmkit.config import TrainConfig
 from lstmkit.data.windows import WindowBatches
-from lstmkit.deploy.adapter import UpdateData
+from lstmkit.deploy.adapter import UpdateData, observation_row
 from lstmkit.deploy.stateful import StatefulNet, recurrent_state_names
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.lstm import LSTM
@@ -111,24 +111,7 @@ class ForecastAdapter:
 
     def encode_row(self, obs: Any) -> np.ndarray:
         """One observation (number, list in column order, or ``{column: value}``) -> scaled ``[I]``."""
-        if isinstance(obs, dict):
-            missing = [c for c in self.columns if c not in obs]
-            if missing:
-                raise LstmkitError(f"observation lacks column {missing[0]!r}",
-                                   f"send every input column: {', '.join(self.columns)}")
-            row = [obs[c] for c in self.columns]
-        else:
-            row = obs
-        try:
-            a = np.asarray(row, dtype=np.float64).reshape(1, -1)
-        except (TypeError, ValueError):
-            raise LstmkitError(f"observation values must be numbers, got {row!r}",
-                               f"send {self.input_size} numbers: {', '.join(self.columns)}") from None
-        if a.shape[1] != self.input_size:
-            raise LstmkitError(f"Expected {self.input_size} values per observation ({', '.join(self.columns)}), "
-                               f"got {a.shape[1]}", "send one value per input column")
-        if not np.isfinite(a).all():
-            raise LstmkitError("observation holds NaN or infinity", "send finite numbers")
+        a = observation_row(obs, self.columns)
         return self.encode_rows(a)[0]
 
     def encode_rows(self, rows: np.ndarray) -> np.ndarray:
@@ -204,7 +187,7 @@ class TorchLstmStep:
         self._scale0, self._offset0 = float(scale[0]), float(offset[0])
         self._out_scale, self._out_offset = scale[:T].copy(), offset[:T].copy()
         self._out_shape = (net.horizon, T)
-        self._layers = [enc._layer_weights(k, 0) for k in range(enc.num_layers)]
+        self._layers = [enc.layer_weights(k, 0) for k in range(enc.num_layers)]
         head = net.head
         self._head = head if type(head) is not torch.nn.Linear else None
         self._head_wb = (head.weight, head.bias) if self._head is None else None
@@ -224,7 +207,7 @@ class TorchLstmStep:
         enc = net.encoder
         if enc.bidirectional or type(net.dropout) is not torch.nn.Dropout:
             return None
-        params = [p for w in (enc._layer_weights(k, 0) for k in range(enc.num_layers)) for p in w if p is not None]
+        params = [p for w in (enc.layer_weights(k, 0) for k in range(enc.num_layers)) for p in w if p is not None]
         if any(p.device.type != "cpu" or p.dtype != torch.float32 for p in params):
             return None
         return cls(adapter, net)

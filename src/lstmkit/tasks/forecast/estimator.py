@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import dataclasses
-import time as _time
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +15,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from lstmkit.version import __version__
-from lstmkit.config import flatten_config as _flatten, split_train_params
+from lstmkit.config import flatten_config as _flatten
 from lstmkit.errors import LstmkitError
-from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, build_checked, read_meta, read_run, save_tensors,
-                          write_json)
+from lstmkit.runs import META_FILE, WEIGHTS_FILE, load_weights
+from lstmkit.tasks._base import RunEstimator
 from lstmkit.tasks.forecast.checks import check_config
 from lstmkit.tasks.forecast.config import ForecastConfig
 from lstmkit.tasks.forecast.evaluation import panel_metrics
@@ -37,12 +35,12 @@ RUN_FORMAT = 2        # forecast run folders: 1 = separate single-series Forecas
 _RESUME_FREE = {"progress", "tensorboard", "doctor", "device"}   # how it runs and shows, not what it learns
 
 
-class Forecaster(PanelPipeline, DeploySurface):
+class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
     """Train an LSTM-family forecaster on a table and compare it with naive, seasonal-naive and ETS.
 
-    Hyper-parameters are those of :class:`~lstmkit.config.ForecastConfig` and
-    :class:`~lstmkit.config.TrainConfig` (``lookback``, ``horizon``, ``model``, ``hidden_size``,
-    ``max_epochs``, ``lr``, ``seed``, ...), passed as keyword arguments.
+    Hyper-parameters: a :class:`~lstmkit.tasks.forecast.config.ForecastConfig` and/or any of its
+    fields and :class:`~lstmkit.config.TrainConfig`'s as keyword arguments (listed below;
+    ``target`` and ``features`` may be comma-separated strings).
 
     One pipeline for one series and for many (a single series is a panel of one): every option
     -- ``deseason``, ``log``, ``highway``, ``segment``, the ``mase`` scaler, covariates
@@ -57,8 +55,15 @@ class Forecaster(PanelPipeline, DeploySurface):
     metrics beside baselines), ``data_summary_``.
     """
 
-    def __init__(self, **params: Any):
-        self.config = _config_from_params(params)
+    TASK = TASK
+    CONFIG = ForecastConfig
+
+    @classmethod
+    def _build_config(cls, params: dict[str, Any]) -> ForecastConfig:
+        for key in ("target", "features"):
+            if isinstance(params.get(key), str):
+                params[key] = _names(params[key])
+        return ForecastConfig.from_dict(params)
 
     # -- fitting -------------------------------------------------------------------------
     def fit(self, data, target: str | list[str] | None = None, time: str | None = None,
@@ -99,9 +104,7 @@ class Forecaster(PanelPipeline, DeploySurface):
         ``overrides`` may change how the run is shown, not what it computes: ``progress``,
         ``tensorboard``, ``doctor``; any other setting that differs from the run's is an error.
         """
-        meta = read_meta(run_dir, TASK)
-        if meta.get("status") == "finished":
-            raise LstmkitError(f"{run_dir} already finished training", "start a new run instead of --resume")
+        meta = cls._unfinished_meta(run_dir)
         saved = _flatten(meta["config"])
         for key, value in overrides.items():
             if value is None or key in _RESUME_FREE:
@@ -114,9 +117,7 @@ class Forecaster(PanelPipeline, DeploySurface):
                     f"must keep its settings (the checkpoint is for that model)",
                     f"drop --{key.replace('_', '-')} to resume, or start a new run without --resume")
         est = cls(**{**saved, **{k: v for k, v in overrides.items() if k in _RESUME_FREE and v is not None}})
-        source = data if data is not None else meta["data"].get("source")
-        if source is None:
-            raise LstmkitError(f"{run_dir} was trained on in-memory data", "pass the data again with --data")
+        source = cls._resume_source(meta, run_dir, data, "in-memory data", "pass the data again with --data")
         return est.fit(source, run_dir=run_dir, resume=True)
 
     # -- using a fitted model -----------------------------------------------------------
@@ -183,9 +184,7 @@ class Forecaster(PanelPipeline, DeploySurface):
         receives ``backtest.csv``, ``backtest.json`` and ``plots/backtest.png``.
         """
         from lstmkit.tasks.forecast.backtest import backtest
-        fitted = hasattr(self, "net_")
-        params = None if fitted else {**_flatten(self.config.to_dict())}
-        return backtest(self if fitted else None, data, folds=folds, step=step, refit=refit, out=out, params=params)
+        return backtest(self, data, folds=folds, step=step, refit=refit, out=out)
 
     # -- deployment (lstmkit.deploy) -----------------------------------------------------
     def stream(self, mode: str = "auto", engine: str = "auto", max_streams: int | None = None):
@@ -208,98 +207,59 @@ class Forecaster(PanelPipeline, DeploySurface):
         self.lineage_ = [*getattr(self, "lineage_", []), self.last_update_]
         return self
 
-    # -- persistence ---------------------------------------------------------------------
+    # -- persistence (the rest is RunEstimator's) --------------------------------------------
     def save(self, path: str | Path) -> Path:
-        """Write the run folder: ``model.safetensors`` then ``lstmkit.json`` (and metrics, history)."""
-        self._check_fitted()
+        """Write the run folder: ``model.safetensors``, ``metrics.json`` and ``lstmkit.json``; an
+        int8 model is written by ``lstmkit export int8`` only."""
         if getattr(self, "quantization_", None):
             raise LstmkitError("an int8 model is written by 'lstmkit export int8', not saved",
                                "save the float model, then export it again")
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        save_tensors(path / WEIGHTS_FILE, self.net_.state_dict(), metadata={"format": "pt"})
-        if getattr(self, "metrics_", None):
-            write_json(path / "metrics.json", self.metrics_)
-        self._write_meta(path, status="finished")
-        return path
+        return super().save(path)
 
     @classmethod
-    def load(cls, path: str | Path) -> "Forecaster":
-        """Load a finished run folder. Nothing is unpickled: weights come from safetensors."""
-        meta, weights = read_run(path, TASK)
-        try:
-            est = cls(**_flatten(meta["config"]))
-            fmt, cls_name = meta.get("forecast_format", 1), meta["model"].get("class")
-            if fmt > RUN_FORMAT:
-                raise LstmkitError(f"{path} is a forecast run of format {fmt}, newer than this lstmkit reads "
-                                   f"({RUN_FORMAT})", "upgrade lstmkit to load it")
-            if fmt < 2 and cls_name != "GlobalForecastNet":   # format 1's many-series net is today's ForecastNet
-                raise LstmkitError(f"{path} is a format-1 single-series forecast run (its own ForecastNet and "
-                                   "scalers), which this lstmkit no longer reads",
-                                   "retrain it with 'lstmkit forecast train' (same data and settings)")
-            check_config(est.config)
-            missing = [k for k in ("target", "lookback", "horizon", "model", "hidden_size", "num_layers")
-                       if k not in meta["config"]]
-            if missing:
-                raise KeyError(f"config.{missing[0]}")
-            build_checked(lambda: (est._load_pipeline(meta), est.net_)[1], weights, path,
-                          exact=not (meta.get("quantization") or {}).get("torch"))
-        except (KeyError, TypeError) as e:
-            raise LstmkitError(f"{path}/{META_FILE} is missing or has a malformed entry ({e})",
-                               "the file was edited or damaged; retrain the model") from None
-        return est._finish_load(path, meta, weights)
+    def _check_run(cls, meta: dict[str, Any], path: Path) -> None:
+        fmt, cls_name = meta.get("forecast_format", 1), (meta.get("model") or {}).get("class")
+        if fmt > RUN_FORMAT:
+            raise LstmkitError(f"{path} is a forecast run of format {fmt}, newer than this lstmkit reads "
+                               f"({RUN_FORMAT})", "upgrade lstmkit to load it")
+        if fmt < 2 and cls_name != "GlobalForecastNet":   # format 1's many-series net is today's ForecastNet
+            raise LstmkitError(f"{path} is a format-1 single-series forecast run (its own ForecastNet and "
+                               "scalers), which this lstmkit no longer reads",
+                               "retrain it with 'lstmkit forecast train' (same data and settings)")
+        config = meta.get("config") or {}
+        missing = [k for k in ("target", "lookback", "horizon", "model", "hidden_size", "num_layers") if k not in config]
+        if missing:                  # a default would silently give another model's forecasts
+            raise LstmkitError(f"{path}/{META_FILE} has no config.{missing[0]} (the file was edited or damaged)",
+                               "restore the run folder from a backup or retrain the model")
 
-    def _finish_load(self, path, meta, weights) -> "Forecaster":
-        est = self
-        try:
-            if meta.get("quantization", {}).get("torch"):       # int8 run from lstmkit.deploy
-                from lstmkit.deploy.quantize import load_quantized
-                est.net_ = load_quantized(est.net_, weights)
-            else:
-                est.net_.load_state_dict(weights, strict=True)
-        except (RuntimeError, KeyError) as e:
-            first = str(e).splitlines()[0]
-            raise LstmkitError(f"{path}/{WEIGHTS_FILE} does not match the model in {META_FILE} ({first})",
-                               "the two files come from different runs; retrain the model") from None
-        est.net_.eval()
-        est.run_dir_ = Path(path)
-        est.quantization_ = meta.get("quantization")
-        est.engine_ = (est.quantization_ or {}).get("engine")
-        est.lineage_ = meta.get("lineage", [])
-        return est
+    def _load_state(self, run_dir: Path, meta: dict[str, Any]) -> None:
+        check_config(self.config)
+        self._load_pipeline(meta)
+        self.quantization_ = meta.get("quantization")
+        self.engine_ = (self.quantization_ or {}).get("engine")
+        self.lineage_ = meta.get("lineage", [])
+
+    def _attach_weights(self, path: Path, weights) -> None:
+        """The strict weight load (an int8 run from :mod:`lstmkit.deploy` rebuilds its quantized net)."""
+        if not (self.quantization_ or {}).get("torch"):
+            load_weights(self.net_, weights, path)
+        else:
+            from lstmkit.deploy.quantize import load_quantized
+            try:
+                self.net_ = load_quantized(self.net_, weights).eval()
+            except (RuntimeError, KeyError) as e:
+                raise LstmkitError(f"{path}/{WEIGHTS_FILE} does not match the model in {META_FILE} "
+                                   f"({str(e).splitlines()[0]})",
+                                   "the two files come from different runs; retrain the model") from None
+        self.run_dir_ = Path(path)
 
     # -- internals ---------------------------------------------------------------------
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "net_"):
-            raise LstmkitError("this Forecaster is not fitted yet", "call fit(...) or Forecaster.load(run)")
-
     def _write_meta(self, run_dir: Path, status: str) -> None:
-        cfg = self.config_
-        meta = {
-            "format_version": FORMAT_VERSION, "lstmkit_version": __version__, "task": TASK,
-            "forecast_format": RUN_FORMAT, "status": status, "written": _time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "config": cfg.to_dict(),
-            "season": self.season_,
-            "data": self.data_summary_,
-        }
-        meta.update(self._pipeline_meta())
-        if getattr(self, "lineage_", None):          # online updates since training
-            meta["lineage"] = self.lineage_
-        result = getattr(self, "result_", None)
-        if result is not None:
-            meta["training"] = {"epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
-                                "best_val_loss": result.best_val_loss, "stopped_early": result.stopped_early}
-        write_json(run_dir / META_FILE, meta)
+        extra = {"lineage": self.lineage_} if getattr(self, "lineage_", None) else {}   # online updates since training
+        self._write_run_meta(run_dir, status, forecast_format=RUN_FORMAT, season=self.season_, **self._pipeline_meta(),
+                             **extra)
 
 
 def _names(v: str | list[str]) -> list[str]:
     names = [s.strip() for s in v.split(",")] if isinstance(v, str) else [str(s) for s in v]
     return [n for n in names if n]
-
-
-def _config_from_params(params: dict[str, Any]) -> ForecastConfig:
-    params, train = split_train_params(params)
-    for key in ("target", "features"):
-        if isinstance(params.get(key), str):
-            params[key] = _names(params[key])
-    return ForecastConfig.from_dict({**params, "train": train})

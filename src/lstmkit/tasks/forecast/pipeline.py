@@ -17,7 +17,7 @@ import torch
 
 from lstmkit.data.scaling import Scaler
 from lstmkit.errors import LstmkitError
-from lstmkit.runs import atomic_write, new_run_dir
+from lstmkit.runs import atomic_write
 from lstmkit.tasks.forecast.baselines import infer_season
 from lstmkit.tasks.forecast.calendar import calendar_features, future_times, parse_calendar
 from lstmkit.tasks.forecast.evaluation import baseline_comparison, panel_metrics, panel_plots
@@ -26,11 +26,9 @@ from lstmkit.tasks.forecast.panel import Panel, read_panel
 from lstmkit.tasks.forecast.probabilistic import make_output, quantiles_of, unscale
 from lstmkit.tasks.forecast.scalers import PanelScaler, seasonal_profile
 from lstmkit.tasks.forecast.windows import PanelBatches, min_points, part_sizes, split_panel
-from lstmkit.train import Trainer, TrainingInterrupted, TrainResult, distributed
 
 __all__ = ["PanelPipeline", "EVAL_BATCH"]
 
-TASK = "forecast"
 EVAL_BATCH = 1024
 
 
@@ -64,40 +62,33 @@ class PanelPipeline:
         torch.manual_seed(cfg.train.seed)
         self.output_ = make_output(cfg)
         self.net_ = self._build_net(cfg, len(panel.ids))
-        trainer = Trainer(cfg.train, loss_fn=self.output_.loss)
-        main = distributed.is_main()
-        if run_dir is None and out is not None:
-            run_dir = distributed.broadcast_str(str(new_run_dir(out, TASK)) if main else None, trainer.device)
-        self.run_dir_ = Path(run_dir) if run_dir is not None else None
-        trainer = Trainer(cfg.train, run_dir=self.run_dir_, callbacks=callbacks, loss_fn=self.output_.loss)
-        if self.run_dir_ is not None and not resume and main:
-            self._write_meta(self.run_dir_, status="training")
         X, Y, Fut = arrays["inputs"], arrays["targets"], arrays["future"]
         mk = lambda part, bs, sh, n=None: PanelBatches(X, Y, Fut, *splits[part], cfg.lookback, cfg.horizon, bs, sh, n)
         val = mk("val", EVAL_BATCH, False) if len(splits["val"][0]) else None
         train = mk("train", cfg.train.batch_size, True, cfg.samples_per_epoch)
+        tables = {}
 
         def evidence(net):       # for the doctor: does the model beat naive / seasonal naive on validation?
             net.to("cpu").eval()
             return {"baselines": baseline_comparison(self, panel, arrays, splits["val"])}
 
-        try:
-            self.result_: TrainResult = trainer.fit(self.net_, train, val, resume=resume, evidence=evidence)
-        except TrainingInterrupted:
-            if self.run_dir_ is not None and main:
-                self._write_meta(self.run_dir_, status="interrupted")
-            raise
-        self.net_.to("cpu").eval()
-        self.metrics_, per_series = panel_metrics(self, panel, arrays, splits["test"])
-        if self.run_dir_ is not None and main:
-            if per_series is not None:
-                atomic_write(self.run_dir_ / "metrics_per_series.csv", lambda t: per_series.to_csv(t, index=False))
-            panel_plots(self, self.run_dir_, panel, arrays, splits["test"])
-            self.save(self.run_dir_)
-        distributed.barrier()
-        return self
+        def metrics():
+            metrics, tables["per_series"] = panel_metrics(self, panel, arrays, splits["test"])
+            return metrics
 
-    def _build_net(self, cfg, n_series: int) -> ForecastNet:
+        def plots(run_dir: Path) -> None:
+            if tables["per_series"] is not None:
+                atomic_write(run_dir / "metrics_per_series.csv", lambda t: tables["per_series"].to_csv(t, index=False))
+            panel_plots(self, run_dir, panel, arrays, splits["test"])
+
+        return self._train_and_save(cfg.train, train, val, loss_fn=self.output_.loss, out=out, run_dir=run_dir,
+                                    resume=resume, callbacks=callbacks, metrics=metrics, plots=plots,
+                                    evidence=evidence)
+
+    def _build_net(self, cfg=None, n_series: int | None = None) -> ForecastNet:
+        """The network of ``cfg`` (default: the fitted config) for ``n_series`` series (default: the fitted ones)."""
+        cfg = self.config_ if cfg is None else cfg
+        n_series = len(self.series_ids_) if n_series is None else n_series
         T, P = len(cfg.target), self.n_past_
         return ForecastNet(T + P + self.n_future_, T, cfg.horizon, cfg.model, cfg.hidden_size, cfg.num_layers,
                            cfg.dropout, cfg.relative, cfg.head, output=self.output_, n_future=self.n_future_,
@@ -341,4 +332,3 @@ class PanelPipeline:
         self.season_ = meta["season"]
         self.data_summary_ = meta["data"]
         self.output_ = make_output(cfg)
-        self.net_ = self._build_net(cfg, shapes["n_series"])

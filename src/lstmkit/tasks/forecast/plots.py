@@ -3,12 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+from lstmkit.inspect.plots import pyplot, save_figure
 
 __all__ = ["plot_panel_forecast", "plot_backtest"]
 
@@ -28,8 +26,7 @@ def _intervals(output, params: np.ndarray):
 
 def plot_panel_forecast(shown: list[dict], output, horizon: int, path: Path, title: str) -> None:
     """One panel per series: history, actuals and the forecast from one origin, intervals shaded."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig, axes = plt.subplots(len(shown), 1, figsize=(10, 2.8 * len(shown)), squeeze=False)
+    fig, axes = pyplot().subplots(len(shown), 1, figsize=(10, 2.8 * len(shown)), squeeze=False)
     for ax, item in zip(axes[:, 0], shown):
         v, o = item["values"], item["origin"]
         x = np.asarray(item["times"]) if item["times"] is not None else np.arange(len(v))
@@ -46,14 +43,12 @@ def plot_panel_forecast(shown: list[dict], output, horizon: int, path: Path, tit
     axes[0, 0].legend(loc="best", fontsize=8)
     fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def plot_backtest(values: np.ndarray, times, folds: list[dict], path: Path, title: str) -> None:
     """A series with each fold's cutoff marked and its forecast drawn after it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig, ax = plt.subplots(figsize=(10, 4))
+    fig, ax = pyplot().subplots(figsize=(10, 4))
     x = np.asarray(times) if times is not None else np.arange(len(values))
     first = min(f["origin"] for f in folds)
     start = max(0, first - 3 * len(folds[0]["forecast"]))
@@ -66,5 +61,4 @@ def plot_backtest(values: np.ndarray, times, folds: list[dict], path: Path, titl
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path)

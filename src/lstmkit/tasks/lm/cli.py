@@ -19,14 +19,11 @@ app = typer.Typer(help="Language models (next token, char / word / BPE): train, 
 
 
 @app.command()
-@config_options(LMConfig)
+@config_options(LMConfig, run_options=True)
 def train(
     data: Optional[Path] = typer.Option(None, help="Text file, one sentence (or paragraph) per line."),
     val: Optional[Path] = typer.Option(None, help="Validation text (else a held-out share of the lines)."),
-    config: Optional[Path] = typer.Option(None, help="YAML file with any of these settings; flags win."),
-    out: Path = typer.Option(Path("runs"), help="Folder that receives the run folder."),
-    resume: Optional[Path] = typer.Option(None, help="Continue an interrupted run folder."),
-    *, flags: dict,
+    *, config, out, resume, flags: dict,
 ):
     """Train a language model; print the held-out perplexity (and bits per character)."""
     from lstmkit.tasks.lm.estimator import LanguageModel

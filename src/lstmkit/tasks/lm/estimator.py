@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import json
 import math
-import time as _time
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 import torch
 
-from lstmkit.version import __version__
-from lstmkit.data.batching import BucketBatches, Padded, pad_batch
+from lstmkit.data.batching import BucketBatches, CollatedBatches, Padded, pad_batch
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks._base import RunEstimator
-from lstmkit.runs import FORMAT_VERSION, META_FILE, atomic_write, write_json
+from lstmkit.runs import atomic_write
 from lstmkit.tasks.lm.config import LMConfig
 from lstmkit.tasks.lm.data import EOS, PAD_ID, UNK_ID, LMTokenizer, line_pieces, read_corpus, split_lines
 from lstmkit.tasks.lm.model import LanguageModelNet, token_loss
@@ -35,23 +33,14 @@ _EVAL_BATCH = 64
 _MAX_SAMPLE = 10_000          # tokens a sample "until the end" may run before it is cut
 
 
-class _LineBatches:
-    """``(Padded((input [B, T], lengths [B])), target [B, T])`` batches of line pieces, bucketed by length."""
+def _line_batches(pieces: list[tuple[torch.Tensor, torch.Tensor]], batch_size: int, shuffle: bool) -> CollatedBatches:
+    """``((input [B, T], lengths [B]), target [B, T])`` batches of line pieces, bucketed by length."""
+    inp, tgt = [p[0] for p in pieces], [p[1] for p in pieces]
 
-    def __init__(self, pieces: list[tuple[torch.Tensor, torch.Tensor]], batch_size: int, shuffle: bool):
-        self.inp = [p[0] for p in pieces]
-        self.tgt = [p[1] for p in pieces]
-        self.order = BucketBatches(self.inp, None, batch_size, shuffle=shuffle, bucket=True)
-
-    def __len__(self) -> int:
-        return len(self.order)
-
-    def __iter__(self):
-        for idx in self.order.batch_indices():
-            idx = idx.tolist()
-            inp, lengths = pad_batch([self.inp[i] for i in idx], PAD_ID)
-            tgt, _ = pad_batch([self.tgt[i] for i in idx], PAD_ID)
-            yield Padded((inp, lengths)), tgt
+    def collate(idx: list[int]):
+        x, lengths = pad_batch([inp[i] for i in idx], PAD_ID)
+        return Padded((x, lengths)), pad_batch([tgt[i] for i in idx], PAD_ID)[0]
+    return CollatedBatches(inp, collate, batch_size, shuffle)
 
 
 class LanguageModel(RunEstimator):
@@ -107,8 +96,8 @@ class LanguageModel(RunEstimator):
 
         torch.manual_seed(cfg.train.seed)
         self.net_ = self._build_net()
-        return self._train_and_save(cfg.train, _LineBatches(pieces, cfg.train.batch_size, True),
-                                    _LineBatches(val_pieces, _EVAL_BATCH, False), loss_fn=token_loss(PAD_ID),
+        return self._train_and_save(cfg.train, _line_batches(pieces, cfg.train.batch_size, True),
+                                    _line_batches(val_pieces, _EVAL_BATCH, False), loss_fn=token_loss(PAD_ID),
                                     out=out, run_dir=run_dir, resume=resume, callbacks=callbacks,
                                     metrics=lambda: {"val": self._metrics(val_ids)}, plots=self._plots)
 
@@ -121,10 +110,7 @@ class LanguageModel(RunEstimator):
     @classmethod
     def resume(cls, run_dir: str | Path, data=None, val=None) -> "LanguageModel":
         """Continue an interrupted run from its last checkpoint (same config, same text files)."""
-        meta = cls._unfinished_meta(run_dir)
-        d = meta.get("data", {})
-        source = cls._resume_source(meta, run_dir, data, "lines given in memory", "pass the text again with --data")
-        est = cls._from_config(meta["config"])
+        est, source, d = cls._resume_start(run_dir, data, "lines given in memory", "pass the text again with --data")
         return est.fit(source, val if val is not None else d.get("val_source"), run_dir=run_dir, resume=True)
 
     # -- using a fitted model --------------------------------------------------------------
@@ -273,17 +259,10 @@ class LanguageModel(RunEstimator):
 
     def _write_meta(self, run_dir: Path, status: str) -> None:
         tok = self.tokenizer_
-        meta = {"format_version": FORMAT_VERSION, "lstmkit_version": __version__, "task": TASK, "status": status,
-                "written": _time.strftime("%Y-%m-%dT%H:%M:%S%z"), "config": self.config_.to_dict(),
-                "preprocessing": {"vocab_file": VOCAB_FILE, "level": tok.level, "vocab_size": tok.vocab_size,
-                                  "bos_id": tok.bos_id, "eos_id": tok.eos_id, "end_token": EOS,
-                                  "sequences": "one per line: <bos> tokens </s>"},
-                "model": {"class": "LanguageModelNet", "parameters": sum(p.numel() for p in self.net_.parameters())},
-                "data": self.data_summary_}
-        training = self._training_meta()
-        if training is not None:
-            meta["training"] = training
-        write_json(run_dir / META_FILE, meta)
+        self._write_run_meta(run_dir, status, model={"class": "LanguageModelNet"},
+                             preprocessing={"vocab_file": VOCAB_FILE, "level": tok.level, "vocab_size": tok.vocab_size,
+                                            "bos_id": tok.bos_id, "eos_id": tok.eos_id, "end_token": EOS,
+                                            "sequences": "one per line: <bos> tokens </s>"})
 
 
 def _unk_rate(id_lines: list[list[int]]) -> float:

@@ -19,14 +19,11 @@ app = typer.Typer(help="Speech: CTC / seq2seq recognition or spoken-word classif
 
 
 @app.command()
-@config_options(SpeechConfig)
+@config_options(SpeechConfig, run_options=True)
 def train(
     data: Optional[Path] = typer.Option(None, help="Manifest CSV (path,text) or a folder of WAVs (with --label-from-name)."),
     val: Optional[Path] = typer.Option(None, help="Validation manifest or folder (else a split of --data)."),
-    config: Optional[Path] = typer.Option(None, help="YAML file with any of these settings; flags win."),
-    out: Path = typer.Option(Path("runs"), help="Folder that receives the run folder."),
-    resume: Optional[Path] = typer.Option(None, help="Continue an interrupted run folder."),
-    *, flags: dict,
+    *, config, out, resume, flags: dict,
 ):
     """Train a recogniser or classifier; print validation WER/CER (or accuracy) and the run folder."""
     from lstmkit.tasks.speech.estimator import SpeechRecognizer

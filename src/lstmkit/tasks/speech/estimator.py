@@ -14,13 +14,11 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from lstmkit.version import __version__
 from lstmkit.data.batching import BucketBatches
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.classifier import ClassificationLoss
 from lstmkit.nn.seq2seq import beam_search, sequence_loss
 from lstmkit.tasks._base import RunEstimator, load_run
-from lstmkit.runs import FORMAT_VERSION, META_FILE, write_json
 from lstmkit.tasks.speech.config import SpeechConfig
 from lstmkit.tasks.speech.data import Symbols, Utterances, common_rate, read_audio, read_utterances, report_notes
 from lstmkit.tasks.speech.decode import LMFusion, greedy_decode, prefix_beam_search
@@ -131,10 +129,7 @@ class SpeechRecognizer(RunEstimator):
     @classmethod
     def resume(cls, run_dir: str | Path, data=None, val_data=None) -> "SpeechRecognizer":
         """Continue an interrupted run from its last checkpoint (same config, same recordings)."""
-        meta = cls._unfinished_meta(run_dir)
-        d = meta.get("data", {})
-        source = cls._resume_source(meta, run_dir, data, "recordings given in memory", "pass them again with --data")
-        est = cls._from_config(meta["config"])
+        est, source, d = cls._resume_start(run_dir, data, "recordings given in memory", "pass them again with --data")
         return est.fit(source, val_data=val_data if val_data is not None else d.get("val_source"),
                        run_dir=run_dir, resume=True)
 
@@ -356,16 +351,7 @@ class SpeechRecognizer(RunEstimator):
             pre["classes"] = self.classes_
         else:
             pre["symbols"] = self.symbols_.to_dict()
-        meta = {"format_version": FORMAT_VERSION, "lstmkit_version": __version__, "task": TASK, "status": status,
-                "written": _time.strftime("%Y-%m-%dT%H:%M:%S%z"), "config": self.config_.to_dict(),
-                "preprocessing": pre,
-                "model": {"class": type(self.net_).__name__,
-                          "parameters": sum(p.numel() for p in self.net_.parameters())},
-                "data": self.data_summary_}
-        training = self._training_meta()
-        if training is not None:
-            meta["training"] = training
-        write_json(run_dir / META_FILE, meta)
+        self._write_run_meta(run_dir, status, model={"class": type(self.net_).__name__}, preprocessing=pre)
 
 
 def _validate(cfg: SpeechConfig) -> None:

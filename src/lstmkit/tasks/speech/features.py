@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from lstmkit.data.batching import BucketBatches, Padded, pad_batch
+from lstmkit.data.batching import CollatedBatches, Padded, decoder_targets, pad_batch
 from lstmkit.nn.seq2seq import BOS_ID, EOS_ID
 
 __all__ = ["FeatureSpec", "mel_filterbank", "log_mel", "frame_count", "Normalizer", "spec_augment", "speed_perturb",
@@ -185,8 +185,8 @@ def speed_perturb(feats: Tensor, max_change: float, min_frames: int = 1,
     return out[0].T.contiguous()
 
 
-class FeatureBatches:
-    """``(Padded((x [B, T, F], lengths [B])) or Padded((x, lengths, tgt_in)), target)`` batches bucketed by length.
+class FeatureBatches(CollatedBatches):
+    """``((x [B, T, F], lengths [B]) or (x, lengths, tgt_in), target)`` batches bucketed by length.
 
     ``target`` is ``(ids [B, S], lengths [B])`` for CTC, class ids ``[B]`` for classify and
     ``tgt_out [B, S]`` for seq2seq; SpecAugment masks the features when ``augment`` is given,
@@ -196,25 +196,16 @@ class FeatureBatches:
                  speed: float = 0.0, min_frames: int = 1):
         self.feats, self.targets, self.mode, self.augment = feats, targets, mode, augment
         self.speed, self.min_frames = speed, min_frames
-        self.order = BucketBatches(feats, None, batch_size, shuffle=shuffle, bucket=True)
+        super().__init__(feats, self._batch, batch_size, shuffle)
 
-    def __len__(self) -> int:
-        return len(self.order)
-
-    def __iter__(self):
-        for idx in self.order.batch_indices():
-            idx = idx.tolist()
-            x, lengths = pad_batch([speed_perturb(self.feats[i], self.speed, self.min_frames) for i in idx])
-            if self.augment:
-                x = spec_augment(x, lengths, **self.augment)
-            if self.mode == "classify":
-                yield Padded((x, lengths)), torch.tensor([self.targets[i] for i in idx], dtype=torch.long)
-            elif self.mode == "ctc":
-                ids, tlen = pad_batch([torch.tensor(self.targets[i], dtype=torch.long) for i in idx])
-                yield Padded((x, lengths)), (ids, tlen)
-            else:
-                bos, eos = torch.tensor([BOS_ID]), torch.tensor([EOS_ID])
-                seqs = [torch.tensor(self.targets[i], dtype=torch.long) for i in idx]
-                tgt_in, _ = pad_batch([torch.cat([bos, s]) for s in seqs])
-                tgt_out, _ = pad_batch([torch.cat([s, eos]) for s in seqs])
-                yield Padded((x, lengths, tgt_in)), tgt_out
+    def _batch(self, idx: list[int]):
+        x, lengths = pad_batch([speed_perturb(self.feats[i], self.speed, self.min_frames) for i in idx])
+        if self.augment:
+            x = spec_augment(x, lengths, **self.augment)
+        if self.mode == "classify":
+            return Padded((x, lengths)), torch.tensor([self.targets[i] for i in idx], dtype=torch.long)
+        seqs = [torch.tensor(self.targets[i], dtype=torch.long) for i in idx]
+        if self.mode == "ctc":
+            return Padded((x, lengths)), pad_batch(seqs)
+        tgt_in, tgt_out = decoder_targets(seqs, BOS_ID, EOS_ID)
+        return Padded((x, lengths, tgt_in)), tgt_out

@@ -21,7 +21,7 @@ app = typer.Typer(help="Translation with an LSTM encoder-decoder: train, run, ev
 
 
 @app.command()
-@config_options(TranslateConfig)
+@config_options(TranslateConfig, run_options=True)
 def train(
     data: Optional[Path] = typer.Option(None, help="CSV/TSV with a source and a target column."),
     src_file: Optional[Path] = typer.Option(None, help="Source sentences, one per line (with --tgt-file)."),
@@ -29,10 +29,7 @@ def train(
     val: Optional[Path] = typer.Option(None, help="Validation table (else a split of --data)."),
     val_src_file: Optional[Path] = typer.Option(None, help="Validation source file."),
     val_tgt_file: Optional[Path] = typer.Option(None, help="Validation target file."),
-    config: Optional[Path] = typer.Option(None, help="YAML file with any of these settings; flags win."),
-    out: Path = typer.Option(Path("runs"), help="Folder that receives the run folder."),
-    resume: Optional[Path] = typer.Option(None, help="Continue an interrupted run folder (same files, same settings)."),
-    *, flags: dict,
+    *, config, out, resume, flags: dict,
 ):
     """Train a translator; print validation BLEU and chrF (greedy and beam) with their signatures."""
     from lstmkit.tasks.translate.estimator import Translator

@@ -15,13 +15,12 @@ from typing import Any, Iterator, Sequence
 
 import torch
 
-from lstmkit.version import __version__
 from lstmkit.tasks.translate.config import TranslateConfig
-from lstmkit.data.batching import BucketBatches, Padded, pad_batch
+from lstmkit.data.batching import BucketBatches, CollatedBatches, Padded, decoder_targets, pad_batch
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.seq2seq import Seq2Seq, beam_search, sequence_loss
 from lstmkit.tasks._base import RunEstimator
-from lstmkit.runs import FORMAT_VERSION, META_FILE, atomic_write, write_json
+from lstmkit.runs import atomic_write
 from lstmkit.tasks.translate.data import (BOS_ID, EOS_ID, PAD_ID, Pairs, SideTokenizer, clean_pairs, read_pairs,
                                           split_pairs)
 from lstmkit.tasks.translate.metrics import corpus_scores, plot_attention, write_sentences
@@ -33,23 +32,13 @@ VOCAB_FILE = "vocab.json"
 _EVAL_BATCH = 64
 
 
-class _PairBatches:
-    """``(Padded((src [B, S], src_len [B], tgt_in [B, T])), tgt_out [B, T])`` batches, bucketed by source length."""
-
-    def __init__(self, src: list[torch.Tensor], tgt: list[torch.Tensor], batch_size: int, shuffle: bool):
-        self.src, self.tgt = src, tgt
-        self.order = BucketBatches(src, None, batch_size, shuffle=shuffle, bucket=True)
-
-    def __len__(self) -> int:
-        return len(self.order)
-
-    def __iter__(self):
-        for idx in self.order.batch_indices():
-            idx = idx.tolist()
-            src, src_len = pad_batch([self.src[i] for i in idx], PAD_ID)
-            tgt_in, _ = pad_batch([torch.cat([torch.tensor([BOS_ID]), self.tgt[i]]) for i in idx], PAD_ID)
-            tgt_out, _ = pad_batch([torch.cat([self.tgt[i], torch.tensor([EOS_ID])]) for i in idx], PAD_ID)
-            yield Padded((src, src_len, tgt_in)), tgt_out
+def _pair_batches(src: list[torch.Tensor], tgt: list[torch.Tensor], batch_size: int, shuffle: bool) -> CollatedBatches:
+    """``((src [B, S], src_len [B], tgt_in [B, T]), tgt_out [B, T])`` batches, bucketed by source length."""
+    def collate(idx: list[int]):
+        x, src_len = pad_batch([src[i] for i in idx], PAD_ID)
+        tgt_in, tgt_out = decoder_targets([tgt[i] for i in idx], BOS_ID, EOS_ID, PAD_ID)
+        return Padded((x, src_len, tgt_in)), tgt_out
+    return CollatedBatches(src, collate, batch_size, shuffle)
 
 
 class Translator(RunEstimator):
@@ -113,8 +102,8 @@ class Translator(RunEstimator):
                 m["val_beam"] = self._score(val, beam=cfg.beam)
             return m
 
-        return self._train_and_save(cfg.train, _PairBatches(x_tr, y_tr, cfg.train.batch_size, True),
-                                    _PairBatches(x_va, y_va, _EVAL_BATCH, False),
+        return self._train_and_save(cfg.train, _pair_batches(x_tr, y_tr, cfg.train.batch_size, True),
+                                    _pair_batches(x_va, y_va, _EVAL_BATCH, False),
                                     loss_fn=sequence_loss(cfg.label_smoothing), out=out, run_dir=run_dir,
                                     resume=resume, callbacks=callbacks, metrics=metrics,
                                     plots=lambda folder: self._plots(folder, val))
@@ -255,17 +244,10 @@ class Translator(RunEstimator):
                      lambda tmp: Path(tmp).write_text(json.dumps(state, ensure_ascii=False) + "\n", encoding="utf-8"))
 
     def _write_meta(self, run_dir: Path, status: str) -> None:
-        meta = {"format_version": FORMAT_VERSION, "lstmkit_version": __version__, "task": TASK, "status": status,
-                "written": _time.strftime("%Y-%m-%dT%H:%M:%S%z"), "config": self.config_.to_dict(),
-                "preprocessing": {"vocab_file": VOCAB_FILE, "tokenizer": self.config_.tokenizer,
-                                  "src_vocab": self.src_tokenizer_.vocab_size,
-                                  "tgt_vocab": self.tgt_tokenizer_.vocab_size},
-                "model": {"class": "Seq2Seq", "parameters": sum(p.numel() for p in self.net_.parameters())},
-                "data": self.data_summary_}
-        training = self._training_meta()
-        if training is not None:
-            meta["training"] = training
-        write_json(run_dir / META_FILE, meta)
+        self._write_run_meta(run_dir, status, model={"class": "Seq2Seq"},
+                             preprocessing={"vocab_file": VOCAB_FILE, "tokenizer": self.config_.tokenizer,
+                                            "src_vocab": self.src_tokenizer_.vocab_size,
+                                            "tgt_vocab": self.tgt_tokenizer_.vocab_size})
 
 
 def _source(data) -> str | None:

@@ -1,0 +1,38 @@
+"""The front door every task room's ``__init__.py`` opens: its public names load on first use.
+
+A room's package imports nothing heavy, so ``lstmkit.tasks.<task>.config`` and the CLI's
+``--help`` do not import torch; the estimator module loads when one of its names is read
+(PEP 562 ``__getattr__``) or when :func:`lstmkit.load` calls the room's ``load``.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any, Callable
+
+__all__ = ["lazy_room"]
+
+
+def lazy_room(package: str, homes: dict[str, str], loader: str) -> tuple[Callable[[str], Any], Callable]:
+    """``(__getattr__, load)`` for the room ``package``.
+
+    ``homes`` maps each public name to the room's module that defines it (``{"Translator":
+    "estimator"}``); ``loader`` names what ``load(run)`` calls, as ``"module:attribute"`` with a
+    dotted attribute (``"estimator:Translator.load"``).
+    """
+    home, _, path = loader.partition(":")
+
+    def __getattr__(name: str):
+        if name in homes:
+            return getattr(importlib.import_module(f"{package}.{homes[name]}"), name)
+        raise AttributeError(f"module {package!r} has no attribute {name!r}")
+
+    def load(run):
+        target: Any = importlib.import_module(f"{package}.{home}")
+        for part in path.split("."):
+            target = getattr(target, part)
+        return target(run)
+
+    load.__doc__ = (f"The fitted estimator saved in ``run``, through ``{package}.{home}.{path}`` "
+                    f"(what :func:`lstmkit.load` calls).")
+    load.__module__ = package
+    return __getattr__, load

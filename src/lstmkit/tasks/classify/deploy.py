@@ -1,0 +1,291 @@
+"""Classification's deploy adapter: the :class:`~lstmkit.deploy.adapter.DeployAdapter` of a
+:class:`~lstmkit.tasks.classify.estimator.TextClassifier` or
+:class:`~lstmkit.tasks.classify.estimator.SequenceClassifier` (ONNX, int8, the HTTP service).
+
+The graph is the classifier itself with its ``lengths`` as an input::
+
+    x [batch, steps] int64 token ids (text) | [batch, steps, F] float32 (numeric),
+    lengths [batch] int64  ->  y: logits [batch] (two classes) | [batch, C]
+
+so a padded batch answers as each sequence alone. The service takes ``{"texts": [...]}`` or
+``{"series": [[...], ...]}`` and answers labels and probabilities.
+
+A numeric classifier that reads left to right (a one-directional LSTM / GRU, ``pooling="last"``)
+also streams: one step in, the label and probabilities of the sequence so far out (exactly
+``predict`` on the prefix), with the torch engine carrying ``(h, c)``
+(:func:`lstmkit.deploy.streaming.make_stream`, WebSocket ``/stream``).
+"""
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from lstmkit.data.batching import pad_batch, truncate
+from lstmkit.data.vocab import PAD_ID
+from lstmkit.deploy.adapter import BadRequest, observation_row
+from lstmkit.deploy.stateful import StatefulNet, recurrent_state_names
+from lstmkit.errors import LstmkitError
+from lstmkit.runs import read_meta, read_run
+from lstmkit.tasks.classify.classifier import Classifier
+from lstmkit.tasks.classify.estimator import VOCAB_FILE, load_classifier
+
+__all__ = ["Adapter", "ClassifyAdapter", "ACCURACY_LIMIT"]
+
+ACCURACY_LIMIT = 0.005           # int8 may lose at most 0.5 accuracy points to become the engine
+
+
+class ClassifyAdapter:
+    """Deploy hooks for a fitted text or numeric-sequence classifier."""
+
+    task = "classify"
+    window = None                # a classifier reads the whole sequence
+    stream_key = "prediction"    # /stream answers {"step": n, "prediction": {...}}
+
+    def __init__(self, est: Classifier):
+        est._check_fitted()
+        self.est = est
+        self.kind = est.kind
+        self.classes = list(est.classes_)
+        self.run_files: tuple[str, ...] = ()            # state files an int8 run copies
+        if self.kind == "text":
+            self.columns = ["text"]
+            self.input_size = 1
+            self.run_files = (VOCAB_FILE,)
+        else:
+            self.input_size = int(est.scaler_.n_columns_)
+            self.columns = list(getattr(est, "feature_names_", None) or [f"x{i}" for i in range(self.input_size)])
+
+    @classmethod
+    def load(cls, run: str | Path) -> "ClassifyAdapter":
+        meta = read_meta(run)
+        q = meta.get("quantization")
+        if not q or not q.get("torch"):
+            est = load_classifier(run)
+        else:                                   # an int8 run: rebuild the quantized net from its integers
+            from lstmkit.deploy.quantize import load_quantized
+            kind = Classifier.class_for(meta, run)
+            meta, weights = read_run(run, kind.TASK)
+            est = kind._restored(meta)
+            est._load_state(Path(run), meta)
+            est.net_ = load_quantized(est._build_net(), weights)
+            est.run_dir_ = Path(run)
+        est.quantization_ = q
+        est.engine_ = (q or {}).get("engine")
+        return cls(est)
+
+    # -- the model --------------------------------------------------------------------------
+    @property
+    def net(self) -> nn.Module:
+        return self.est.net_.eval()
+
+    @property
+    def preferred_engine(self) -> str | None:
+        return getattr(self.est, "engine_", None)
+
+    state_names: tuple[str, ...] = ()        # the exported graph carries none (see stream_graph)
+
+    @property
+    def streams(self) -> bool:
+        """Whether the service opens ``/stream`` (see :meth:`state_refusal`)."""
+        return self.state_refusal() is None
+
+    def stream_graph(self) -> nn.Module:
+        """``(x [B, T, F], h, c) -> (logits, h, c)``: the net carrying its encoder's state (streaming)."""
+        return StatefulNet(self.net, recurrent_state_names(self.net)).eval()
+
+    @property
+    def state_shape(self) -> tuple[int, int]:
+        enc = self.net.encoder
+        return getattr(enc, "num_layers", 1), getattr(enc, "hidden_size", 0)
+
+    def stateful(self) -> nn.Module:
+        """The graph to export: ``(x, lengths) -> logits``, the net with its LSTM / GRU layers as
+        torch's own (same weights), whose packed-sequence path exports with dynamic shapes."""
+        from lstmkit.deploy.quantize import swap_recurrent
+        return swap_recurrent(self.net).eval()
+
+    def example_inputs(self, batch: int, steps: int | None = None, seed: int = 0) -> torch.Tensor:
+        """Random token ids ``[batch, steps]`` (never padding) or values ``[batch, steps, F]``."""
+        g = torch.Generator().manual_seed(seed)
+        steps = steps or 12
+        if self.kind == "text":
+            vocab = self.est.tokenizer_.vocab_size
+            return torch.randint(PAD_ID + 1, max(vocab, PAD_ID + 2), (batch, steps), generator=g)
+        return torch.randn(batch, steps, self.input_size, generator=g)
+
+    def extra_inputs(self, x: torch.Tensor, seed: int = 0) -> dict[str, torch.Tensor]:
+        """``lengths [B]``: random in ``[1, T]``, the first row full (the graph's second input)."""
+        g = torch.Generator().manual_seed(seed + 1)
+        lengths = torch.randint(1, x.shape[1] + 1, (x.shape[0],), generator=g)
+        lengths[0] = x.shape[1]
+        return {"lengths": lengths}
+
+    def metadata(self) -> dict[str, Any]:
+        c = self.est.config_
+        return {"task": self.task, "kind": self.kind, "classes": self.classes, "model": c.model,
+                "pooling": c.pooling, "max_len": c.max_len, "columns": self.columns,
+                "request": '{"texts": ["..."]}' if self.kind == "text" else '{"series": [[...], ...]}'}
+
+    # -- int8 -------------------------------------------------------------------------------
+    def test_metrics(self, net: nn.Module, data=None) -> dict[str, float] | None:
+        """Accuracy and macro-F1 of ``net`` (called ``net(x, lengths)``) on ``data``, else on the
+        run's test file; None when neither is there."""
+        data = data if data is not None else (getattr(self.est, "data_summary_", None) or {}).get("test_source")
+        if data is None:
+            return None
+        with self._answering_with(net):
+            m = self.est.evaluate(data)
+        return {k: float(v) for k, v in m.items() if k in ("accuracy", "macro_f1", "roc_auc")}
+
+    @contextlib.contextmanager
+    def _answering_with(self, net: nn.Module):
+        own = self.est.net_
+        self.est.net_ = net
+        try:
+            yield
+        finally:
+            self.est.net_ = own
+
+    def quality_refusal(self, before: dict | None, after: dict | None) -> str | None:
+        """Why an int8 model may not become the engine (None: accuracy holds within 0.5 points)."""
+        if not before or not after:
+            return "no test data to check the accuracy (pass --data with labelled examples)"
+        drop = before["accuracy"] - after["accuracy"]
+        if drop > ACCURACY_LIMIT + 1e-12:
+            return (f"accuracy fell {100 * drop:.2f} points ({before['accuracy']:.4f} -> {after['accuracy']:.4f}; "
+                    f"limit {100 * ACCURACY_LIMIT:.1f})")
+        return None
+
+    # -- serving ----------------------------------------------------------------------------
+    def state_refusal(self) -> str | None:
+        """Why this classifier cannot stream (None when it reads left to right and answers from
+        its last step)."""
+        if self.kind == "text":
+            return "a text classifier answers once per whole text"
+        if self.est.config_.pooling != "last":
+            return f"it pools over every step ({self.est.config_.pooling!r}); streaming needs pooling 'last'"
+        if not recurrent_state_names(self.net) or getattr(self.est, "quantization_", None):
+            return "its encoder is not a one-directional float LSTM/GRU"
+        return None
+
+    def fast_step(self):
+        return None
+
+    def encode_rows(self, rows: np.ndarray) -> np.ndarray:
+        """Steps ``[N, F]`` in original units -> standardised float32 (numeric classifiers)."""
+        return self.est.scaler_.transform(np.asarray(rows, dtype=np.float64)).astype(np.float32)
+
+    def encode_row(self, obs: Any) -> np.ndarray:
+        """One step (number, list in column order, or ``{column: value}``) -> standardised ``[F]``."""
+        return self.encode_rows(observation_row(obs, self.columns))[0]
+
+    def decode(self, y: np.ndarray) -> np.ndarray:
+        """Logits ``[B]`` / ``[B, C]`` -> probabilities ``[B, C]``; one answer's logits -> ``[C]``."""
+        y = np.asarray(y, dtype=np.float64)
+        if len(self.classes) == 2:
+            p1 = 1.0 / (1.0 + np.exp(-y))
+            return np.stack([1.0 - p1, p1], axis=-1)
+        e = np.exp(y - y.max(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
+
+    def to_json(self, p: np.ndarray) -> dict[str, Any]:
+        """One row of probabilities -> ``{"label": ..., "probabilities": {class: p}}``."""
+        return {"label": self.classes[int(np.argmax(p))],
+                "probabilities": {c: float(v) for c, v in zip(self.classes, p)}}
+
+    def encode_request(self, texts: list[str] | None, series: list | None) -> list[torch.Tensor]:
+        """The sequences of a request, as the model reads them; bad input is a :class:`BadRequest`."""
+        cfg = self.est.config_
+        if (texts is None) == (series is None):
+            want = "texts" if self.kind == "text" else "series"
+            raise BadRequest([want], f"send exactly one of 'texts' or 'series' (this model takes {want!r})")
+        if self.kind == "text":
+            if texts is None:
+                raise BadRequest(["series"], "this is a text classifier; send {\"texts\": [...]}")
+            out = []
+            for i, t in enumerate(texts):
+                ids = truncate(self.est.tokenizer_.encode(t), cfg.max_len, cfg.truncate) if t.strip() else []
+                if len(ids) == 0:
+                    raise BadRequest(["texts", i], "the text is empty (no tokens)")
+                out.append(torch.tensor(ids, dtype=torch.long))
+            return out
+        if series is None:
+            raise BadRequest(["texts"], "this is a numeric sequence classifier; send {\"series\": [[...], ...]}")
+        out = []
+        for i, s in enumerate(series):
+            if len(s) == 0:
+                raise BadRequest(["series", i], "the series is empty")
+            try:
+                a = np.asarray(s, dtype=np.float64)
+            except ValueError:
+                raise BadRequest(["series", i], f"every step needs {self.input_size} values") from None
+            a = a.reshape(-1, 1) if a.ndim == 1 and self.input_size == 1 else a
+            if a.ndim != 2 or a.shape[1] != self.input_size:
+                raise BadRequest(["series", i], f"every step needs {self.input_size} values "
+                                 f"({', '.join(self.columns)}), got shape {list(a.shape)}")
+            x = truncate(self.encode_rows(a), cfg.max_len, cfg.truncate)
+            if not np.isfinite(x).all():
+                raise BadRequest(["series", i], "values too large for the model's scaling")
+            out.append(torch.from_numpy(np.ascontiguousarray(x)))
+        return out
+
+    def request_models(self, Finite, max_instances: int) -> tuple[type, type]:
+        """The service's typed request and response (pydantic, imported here: the serve extra)."""
+        from typing import Annotated, Optional, Union
+        from pydantic import BaseModel, ConfigDict, Field
+
+        Text = Annotated[str, Field(max_length=100_000)]
+        Step = Union[Finite, list[Finite]]
+
+        class ClassifyRequest(BaseModel):
+            model_config = ConfigDict(extra="forbid")
+            texts: Optional[list[Text]] = Field(None, min_length=1, max_length=max_instances,
+                                                description="texts to classify (text classifiers)")
+            series: Optional[list[list[Step]]] = Field(
+                None, min_length=1, max_length=max_instances,
+                description=f"sequences of steps, each a number or {self.input_size} numbers ({', '.join(self.columns)})")
+
+        class Prediction(BaseModel):
+            label: str
+            probabilities: dict[str, float]
+
+        class ClassifyResponse(BaseModel):
+            predictions: list[Prediction]
+            engine: str
+
+        return ClassifyRequest, ClassifyResponse
+
+    def answer(self, net: nn.Module, texts: list[str] | None = None, series: list | None = None) -> dict[str, Any]:
+        """A service request -> ``{"predictions": [{"label", "probabilities"}, ...]}``."""
+        seqs = self.encode_request(texts, series)
+        x, lengths = pad_batch(seqs, PAD_ID if self.kind == "text" else 0.0)
+        with torch.inference_mode():
+            y = net(x, lengths)
+        p = self.decode(y.numpy())
+        for i, row in enumerate(p):
+            if not np.isfinite(row).all():
+                raise BadRequest(["texts" if self.kind == "text" else "series", i],
+                                 "the model's output is not finite for this input")
+        return {"predictions": [self.to_json(row) for row in p]}
+
+    # -- online update ----------------------------------------------------------------------
+    @property
+    def train_config(self):
+        return self.est.config_.train
+
+    def check_updatable(self) -> None:
+        raise LstmkitError("online updates are not available for classifiers yet", "retrain with 'classify train'")
+
+    def update_data(self, new_data, holdout: float, batch_size: int):
+        self.check_updatable()
+
+    def updated(self) -> None:
+        self.est.run_dir_ = None
+
+
+Adapter = ClassifyAdapter          # what lstmkit.deploy.registry looks up

@@ -1,0 +1,145 @@
+"""Crash-proof resume for :class:`~lstmkit.train.trainer.Trainer`: where the loop is, the
+checkpoint that records it, and the restore that continues a run bit-identically.
+
+Every ``checkpoint_every`` steps and at each epoch end the trainer's checkpoint holds weights,
+optimizer, scheduler, early stopping, the doctor's state, every RNG state and the position in
+the epoch (:class:`Position`); :class:`ResumeState` (mixed into the trainer) writes it and reads
+it back, and keeps the NaN guard's in-memory fallback taken at the same points.
+"""
+from __future__ import annotations
+
+import copy
+import random
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from lstmkit.errors import LstmkitError
+from lstmkit.train import distributed as dist
+from lstmkit.train.checkpoint import CHECKPOINT_FILE, load_checkpoint, read_checkpoint_bytes, save_checkpoint
+
+__all__ = ["Position", "ResumeState", "set_rng_state"]
+
+
+@dataclass
+class Position:
+    """Where the loop is: what a checkpoint must carry besides tensors."""
+    epoch: int = 0                  # epochs finished
+    pos: int = 0                    # batches done in the current epoch
+    global_step: int = 0
+    stopped: bool = False
+    nan_used: int = 0
+    acc: dict[str, float] = field(default_factory=lambda: {"loss": 0.0, "n": 0, "grad": 0.0, "skips": 0})
+
+
+class ResumeState:
+    """The trainer's checkpoint, restore and NaN-guard fallback (uses its ``_parts``, ``_where``,
+    ``history``, ``doctor``, ``run_dir``, ``is_main``, ``device`` and ``lr``)."""
+
+    def _remember_good(self) -> None:
+        """Keep the current weights and optimizer state (in memory) as the NaN guard's fallback.
+        Taken at the same points as checkpoints, so a resumed run falls back to the same state."""
+        model, optimizer, *_ = self._parts
+        self._good = ({k: v.detach().clone() for k, v in model.state_dict().items()},
+                      copy.deepcopy(optimizer.state_dict()), self._where.global_step)
+
+    def _checkpoint(self) -> None:
+        if self.run_dir is None or not self.is_main:
+            return
+        model, optimizer, scheduler, stopper = self._parts
+        w = self._where
+        state = {"version": 1, "epoch": w.epoch, "pos": w.pos, "global_step": w.global_step,
+                 "stopped": w.stopped, "nan_used": w.nan_used, "acc": w.acc, "lr": self.lr,
+                 "history": self.history, "scheduler": _plain(scheduler.state_dict()),
+                 "early_stopping": stopper.state_dict(),
+                 "doctor": self.doctor.state_dict() if self.doctor is not None else None,
+                 "model": {"class": type(model).__name__,
+                           "shapes": {k: list(v.shape) for k, v in model.state_dict().items()}},
+                 "rng": _py_rng_state()}
+        save_checkpoint(self.run_dir / "checkpoints", model_state=model.state_dict(), optimizer=optimizer,
+                        best_state=self._best_state, rng_tensors=_torch_rng_tensors(), state=state)
+
+    def _restore(self) -> dict[str, Any] | None:
+        """Load the last checkpoint; returns the RNG state to apply mid-epoch (or None)."""
+        if self.run_dir is None:
+            raise ValueError("resume needs a run_dir")
+        model, optimizer, scheduler, stopper = self._parts
+        folder = self.run_dir / "checkpoints"
+        payload = dist.broadcast_bytes(read_checkpoint_bytes(folder) if self.is_main else None, self.device)
+        if payload is None:
+            # killed before the first checkpoint: starting over is exactly what that run did
+            if self.is_main:
+                print(f"note: {folder} holds no checkpoint yet; training starts from the beginning",
+                      file=sys.stderr)
+            return None
+        where = folder / CHECKPOINT_FILE
+        model_state, best, optim, rng, state = load_checkpoint(payload, where)
+        _check_shapes(model, state["model"], where)
+        try:
+            model.load_state_dict(model_state)
+            optimizer.load_state_dict(optim)
+            scheduler.load_state_dict(state["scheduler"])
+            stopper.load_state_dict(state["early_stopping"])
+        except (RuntimeError, ValueError, KeyError) as e:
+            raise LstmkitError(f"checkpoint {where} does not fit this model or optimizer ({str(e).splitlines()[0]})",
+                               "resume with the settings the run was started with, or start a new run") from None
+        self._best_state = best
+        self.history = state["history"]
+        self.start_epoch = state["epoch"]
+        self.lr = optimizer.param_groups[0]["lr"]
+        self.global_step = state["global_step"]
+        self._where = Position(epoch=state["epoch"], pos=state["pos"], global_step=state["global_step"],
+                                stopped=state["stopped"], nan_used=state["nan_used"], acc=state["acc"])
+        if self.doctor is not None and state.get("doctor"):
+            self.doctor.load_state_dict(state["doctor"])
+        return {"tensors": rng, "python": state["rng"]} if state["pos"] else None
+
+
+def _check_shapes(model: nn.Module, saved: dict[str, Any], where: Path) -> None:
+    here = {k: list(v.shape) for k, v in model.state_dict().items()}
+    there = saved.get("shapes", {})
+    if here == there:
+        return
+    diff = next((k for k in sorted(set(here) | set(there)) if here.get(k) != there.get(k)), "?")
+    raise LstmkitError(
+        f"checkpoint {where} was written for another model ({saved.get('class')}: {diff} is "
+        f"{there.get(diff, 'absent')} there, {here.get(diff, 'absent')} here)",
+        "resume with the settings the run was started with, or start a new run")
+
+
+def _py_rng_state() -> dict[str, Any]:
+    version, state, gauss = random.getstate()
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    return {"python": [version, list(state), gauss],
+            "numpy": [kind, keys.tolist(), int(pos), int(has_gauss), float(cached)]}
+
+
+def _torch_rng_tensors() -> dict[str, torch.Tensor]:
+    out = {"rng.torch": torch.get_rng_state()}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        for i, s in enumerate(torch.cuda.get_rng_state_all()):
+            out[f"rng.cuda.{i}"] = s
+    return out
+
+
+def set_rng_state(saved: dict[str, Any]) -> None:
+    tensors, py = saved["tensors"], saved["python"]
+    torch.set_rng_state(tensors["rng.torch"])
+    cuda = [tensors[k] for k in sorted((k for k in tensors if k.startswith("rng.cuda.")),
+                                       key=lambda k: int(k.rsplit(".", 1)[1]))]
+    if cuda and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(cuda)
+    version, state, gauss = py["python"]
+    random.setstate((version, tuple(state), gauss))
+    kind, keys, pos, has_gauss, cached = py["numpy"]
+    np.random.set_state((kind, np.asarray(keys, dtype=np.uint32), pos, has_gauss, cached))
+
+
+def _plain(d: dict[str, Any]) -> dict[str, Any]:
+    """Scheduler state with tensors/numpy scalars turned into floats (for JSON)."""
+    return {k: (v.item() if hasattr(v, "item") else v) for k, v in d.items()}

@@ -1,0 +1,311 @@
+"""Deployment of classifiers: ONNX with lengths, int8 with the accuracy gate, the HTTP service."""
+import http.client
+import json
+import math
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+pytest.importorskip("onnx")
+pytest.importorskip("onnxruntime")
+
+from asgi_client import Client  # noqa: E402
+from lstmkit.data.batching import pad_batch  # noqa: E402
+from lstmkit.deploy.onnx import OnnxNet, export_onnx, load_runner  # noqa: E402
+from lstmkit.deploy.quantize import REPORT_FILE, export_int8  # noqa: E402
+from lstmkit.deploy.registry import adapter_for, supported_tasks  # noqa: E402
+from lstmkit.errors import LstmkitError  # noqa: E402
+from lstmkit.tasks.classify.deploy import ClassifyAdapter  # noqa: E402
+from lstmkit.tasks.classify.estimator import SequenceClassifier, TextClassifier, load_classifier  # noqa: E402
+
+
+def _long_csv(path, seqs, labels):
+    rows = [{"sample": i, "t": t, "x": float(v[0]), "label": lab}
+            for i, (s, lab) in enumerate(zip(seqs, labels)) for t, v in enumerate(s)]
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def text_run(tmp_path_factory, texts, tiny):
+    d = tmp_path_factory.mktemp("text")
+    for name, (n, seed) in {"train": (120, 0), "test": (60, 1)}.items():
+        t, lab = texts(n, seed=seed)
+        pd.DataFrame({"text": t, "label": lab}).to_csv(d / f"{name}.csv", index=False)
+    clf = TextClassifier(**tiny, max_epochs=2).fit(str(d / "train.csv"), test_data=str(d / "test.csv"),
+                                                   out=d / "runs")
+    export_onnx(clf.run_dir_)
+    return clf.run_dir_
+
+
+@pytest.fixture(scope="module")
+def series_run(tmp_path_factory, series, tiny):
+    d = tmp_path_factory.mktemp("series")
+    train = _long_csv(d / "train.csv", *series(60, seed=0))
+    test = _long_csv(d / "test.csv", *series(30, seed=1))
+    clf = SequenceClassifier(**tiny, model="lstm", pooling="last", max_epochs=2, unequal_length=True)
+    clf.fit(train, test_data=test, out=d / "runs")
+    export_onnx(clf.run_dir_)
+    return clf.run_dir_
+
+
+def test_classify_is_a_deploy_task(text_run):
+    assert "classify" in supported_tasks()
+    assert isinstance(adapter_for(text_run), ClassifyAdapter)
+
+
+def test_text_onnx_padded_batch_equals_each_alone_and_torch(text_run):
+    report = json.loads((text_run / "onnx.json").read_text())
+    assert report["inputs"] == ["x", "lengths"] and report["max_abs_diff"] <= 1e-4
+    clf, onnx = load_classifier(text_run), OnnxNet(load_runner(text_run))
+    words = ["good film", "the acting was awful and the plot boring", "wonderful", "it was a film"]
+    seqs = [torch.tensor(clf.tokenizer_.encode(w)) for w in words]
+    x, lengths = pad_batch(seqs)
+    batch = onnx(x, lengths).numpy()
+    alone = np.concatenate([onnx(s[None], torch.tensor([len(s)])).numpy() for s in seqs])
+    with torch.no_grad():
+        ref = clf.net_.eval()(x, lengths).numpy()
+    np.testing.assert_allclose(batch, alone, atol=1e-5)
+    np.testing.assert_allclose(batch, ref, atol=1e-4)
+    # The same answer predict_proba gives, through the ONNX graph.
+    p = ClassifyAdapter(clf).decode(batch)
+    np.testing.assert_allclose(p, clf.predict_proba(words), atol=1e-4)
+
+
+def test_numeric_onnx_equals_torch(series_run, series):
+    clf, onnx = load_classifier(series_run), OnnxNet(load_runner(series_run))
+    seqs, _ = series(5, seed=3)
+    enc = [torch.from_numpy(clf.scaler_.transform(s).astype(np.float32)) for s in seqs]
+    x, lengths = pad_batch(enc)
+    with torch.no_grad():
+        ref = clf.net_.eval()(x, lengths).numpy()
+    np.testing.assert_allclose(onnx(x, lengths).numpy(), ref, atol=1e-4)
+    alone = np.concatenate([onnx(s[None], torch.tensor([len(s)])).numpy() for s in enc])
+    np.testing.assert_allclose(alone, ref, atol=1e-4)
+
+
+def test_onnx_graph_from_other_weights_is_refused(tmp_path, text_run):
+    import shutil
+    copy = tmp_path / "copy"
+    shutil.copytree(text_run, copy)
+    other = copy / "model.safetensors"
+    other.write_bytes(other.read_bytes()[:-4] + b"\0\0\0\0")
+    with pytest.raises(LstmkitError, match="other weights"):
+        load_runner(copy)
+
+
+def test_int8_reports_accuracy_beside_fp32_and_loads(tmp_path, text_run):
+    out = export_int8(text_run, tmp_path / "int8", batch=64, min_seconds=0.02)
+    r = json.loads((out / REPORT_FILE).read_text())
+    assert 0 <= r["fp32"]["metrics"]["accuracy"] <= 1
+    for c in r["candidates"].values():
+        assert "accuracy" in c["metrics"] and "accuracy" in c["metric_change"]
+    held = {k for k, c in r["candidates"].items() if "quality_refused" not in c}
+    assert r["engine"] in held
+    assert r["fp32"]["metrics"]["accuracy"] - r["chosen"]["metrics"]["accuracy"] <= 0.005 + 1e-12
+    adapter = adapter_for(out)                 # the int8 run loads, with its engine
+    assert adapter.preferred_engine == r["engine"]
+    assert adapter.test_metrics(adapter.net)["accuracy"] == pytest.approx(
+        r["candidates"]["torch"]["metrics"]["accuracy"])
+    from lstmkit.deploy.server import create_app
+    client = Client(create_app(out))           # and serves with the engine it chose
+    try:
+        status, answer = _post(client, {"texts": ["a wonderful film", "hated it", "the plot"]})
+        assert status == 200 and answer["engine"] == r["engine"] and len(answer["predictions"]) == 3
+    finally:
+        client.close()
+
+
+def test_int8_quality_gate_refuses(monkeypatch, tmp_path, text_run):
+    monkeypatch.setattr(ClassifyAdapter, "quality_refusal",
+                        lambda self, before, after: "accuracy fell 3.00 points (limit 0.5)")
+    with pytest.raises(LstmkitError, match="no int8 model keeps the quality"):
+        export_int8(text_run, tmp_path / "bad", batch=16, min_seconds=0.01)
+    assert not (tmp_path / "bad").exists()
+    r = json.loads((text_run / REPORT_FILE).read_text())
+    assert r["engine"] is None and all("3.00 points" in c["quality_refused"] for c in r["candidates"].values())
+
+
+def test_int8_without_test_data_says_why_not(tmp_path, texts, tiny):
+    t, lab = texts(60)
+    clf = TextClassifier(**tiny, max_epochs=1).fit(t, lab, out=tmp_path)
+    with pytest.raises(LstmkitError, match="no test data"):
+        export_int8(clf.run_dir_, tmp_path / "q", batch=16, min_seconds=0.01, backends=("torch",))
+
+
+# -- the service ---------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def text_app(text_run):
+    from lstmkit.deploy.server import create_app
+    client = Client(create_app(text_run, engine="onnx"))
+    yield client
+    client.close()
+
+
+def _post(client, body):
+    status, raw = client.request("POST", "/predict", body if isinstance(body, str) else json.dumps(body))
+    return status, json.loads(raw)
+
+
+def test_service_answers_texts(text_app, text_run):
+    status, out = _post(text_app, {"texts": ["a wonderful film", "boring and awful"]})
+    assert status == 200 and out["engine"] == "onnx" and len(out["predictions"]) == 2
+    clf = load_classifier(text_run)
+    p = clf.predict_proba(["a wonderful film", "boring and awful"])
+    for pred, row in zip(out["predictions"], p):
+        assert pred["label"] == clf.classes_[int(row.argmax())]
+        assert [pred["probabilities"][c] for c in clf.classes_] == pytest.approx(row.tolist(), abs=1e-4)
+    assert text_app.request("GET", "/health") == (200, b'{"status":"ok"}')
+    status, raw = text_app.request("GET", "/models")
+    models = json.loads(raw)["models"]
+    assert status == 200 and models[0]["task"] == "classify" and models[0]["classes"] == clf.classes_
+
+
+@pytest.mark.parametrize("body, where", [
+    ({"texts": [""]}, ["body", "texts", 0]),
+    ({"texts": ["   "]}, ["body", "texts", 0]),
+    ({"texts": []}, ["body", "texts"]),
+    ({"series": [[1.0, 2.0]]}, ["body", "series"]),
+    ({}, ["body", "texts"]),
+    ({"texts": ["ok"], "extra": 1}, ["body", "extra"]),
+    ({"texts": [3]}, ["body", "texts", 0]),
+])
+def test_service_bad_requests_are_422(text_app, body, where):
+    status, out = _post(text_app, body)
+    assert status == 422, out
+    assert out["detail"][0]["loc"][:len(where)] == where
+
+
+def test_numeric_service_rejects_nan_and_wrong_shapes(series_run, series):
+    from lstmkit.deploy.server import create_app
+    client = Client(create_app(series_run, engine="torch"))
+    try:
+        seqs, labels = series(3, seed=4)
+        status, out = _post(client, {"series": [s[:, 0].tolist() for s in seqs]})
+        assert status == 200 and [p["label"] for p in out["predictions"]] == list(
+            load_classifier(series_run).predict(seqs))
+        for body in ('{"series": [[1.0, NaN]]}', {"series": [[[1.0, 2.0]]]}, {"series": [[]]},
+                     {"texts": ["words"]}, {"series": [[1e39]]}, {"series": [[True]]}):
+            status, out = _post(client, body)
+            assert status == 422, (body, out)
+            assert json.dumps(out, allow_nan=False)
+    finally:
+        client.close()
+
+
+def test_numeric_stream_equals_predict_on_each_prefix(series_run, series):
+    from lstmkit.deploy.streaming import make_stream
+    adapter = adapter_for(series_run)
+    clf = adapter.est
+    stream = make_stream(adapter)
+    assert stream.mode == "state"
+    seq, _ = series(1, seed=7)
+    answers = stream.run([float(v) for v in seq[0][:, 0]], id="a")
+    want = clf.predict_proba([seq[0][:t + 1] for t in range(len(seq[0]))])
+    np.testing.assert_allclose(np.stack(answers), want, atol=1e-5)
+    with pytest.raises(LstmkitError, match="NaN"):
+        stream.step(float("nan"), id="a")
+    with pytest.raises(LstmkitError, match="Expected 1 values"):
+        stream.step([1.0, 2.0], id="a")
+
+
+def test_stream_refused_for_text_models(text_run, text_app):
+    from lstmkit.deploy.streaming import make_stream
+    with pytest.raises(LstmkitError, match="cannot stream: a text classifier"):
+        make_stream(adapter_for(text_run))
+    status, raw = text_app.request("GET", "/openapi.json")
+    assert status == 200 and "/stream" not in json.loads(raw)["paths"] and "/predict" in json.loads(raw)["paths"]
+
+
+def test_numeric_stream_over_websocket(series_run, series):
+    from lstmkit.deploy.server import create_app
+    client = Client(create_app(series_run))
+    try:
+        ws = client.websocket("/stream")
+        seq, _ = series(1, seed=8)
+        values = [float(v) for v in seq[0][:6, 0]]
+        for v in values:
+            ws.send_text(json.dumps(v))
+            msg = ws.receive_json()
+        want = load_classifier(series_run).predict_proba([seq[0][:6]])[0]
+        assert msg["step"] == 6 and msg["prediction"]["probabilities"] == pytest.approx(
+            dict(zip(["down", "up"], want.tolist())), abs=1e-5)
+        ws.send_text("NaN")
+        assert "error" in ws.receive_json()
+        ws.close()
+    finally:
+        client.close()
+
+
+def test_loopback_server(text_run):
+    """The real ``lstmkit serve`` on a loopback port: answers, a bad request, SIGTERM."""
+    pytest.importorskip("uvicorn")
+    proc = subprocess.Popen([sys.executable, "-m", "lstmkit", "serve", "--run", str(text_run), "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+    try:
+        line = proc.stdout.readline()
+        assert "http://127.0.0.1:" in line, proc.stderr.read()[-2000:]
+        port = int(line.split("http://127.0.0.1:")[1].split()[0])
+
+        def call(body):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+            conn.request("POST", "/predict", body=json.dumps(body), headers={"Content-Type": "application/json"})
+            resp = conn.getresponse()
+            out = resp.status, json.loads(resp.read())
+            conn.close()
+            return out
+
+        status, out = call({"texts": ["great great film", "hated it"]})
+        assert status == 200 and len(out["predictions"]) == 2
+        assert all(math.isclose(sum(p["probabilities"].values()), 1.0, abs_tol=1e-6) for p in out["predictions"])
+        assert call({"texts": [""]})[0] == 422
+    finally:
+        proc.send_signal(15)
+        assert proc.wait(20) == 0
+
+
+def test_cli_exports_a_classify_run(tmp_path, text_run, capsys):
+    import shutil
+    from cli_helpers import run_cli
+    run = tmp_path / "run"
+    shutil.copytree(text_run, run, ignore=shutil.ignore_patterns("model.onnx", "onnx.json", REPORT_FILE))
+    code, out, err = run_cli(["export", "onnx", "--run", run], capsys)
+    assert code == 0 and "inputs x, lengths -> outputs y" in out and (run / "model.onnx").is_file(), err
+    code, out, err = run_cli(["export", "int8", "--run", run, "--backend", "torch"], capsys)
+    assert code == 0 and ", accuracy " in out and "kept as engine" in out, (out, err)
+
+
+@pytest.mark.parametrize("model, pooling", [("bigru", "attention"), ("gru", "last"), ("lstm", "max-mean")])
+def test_other_encoders_and_poolings_export_and_match(tmp_path, series, model, pooling, tiny):
+    from lstmkit.deploy.onnx import OnnxRunner, write_onnx
+    from lstmkit.deploy.streaming import make_stream
+    seqs, labels = series(40, seed=2)
+    clf = SequenceClassifier(**tiny, model=model, pooling=pooling, max_epochs=1, unequal_length=True).fit(seqs, labels)
+    adapter = ClassifyAdapter(clf)
+    report = write_onnx(adapter, tmp_path / "m.onnx", fingerprint="test")
+    assert report["max_abs_diff"] <= 1e-4
+    onnx = OnnxNet(OnnxRunner(tmp_path / "m.onnx"))
+    enc = [torch.from_numpy(clf.scaler_.transform(s).astype(np.float32)) for s in seqs[:4]]
+    x, lengths = pad_batch(enc)
+    alone = np.concatenate([onnx(s[None], torch.tensor([len(s)])).numpy() for s in enc])
+    np.testing.assert_allclose(onnx(x, lengths).numpy(), alone, atol=1e-5)
+    np.testing.assert_allclose(adapter.decode(alone), clf.predict_proba(seqs[:4]), atol=1e-4)
+    if pooling == "last":                      # a GRU that reads left to right streams too
+        answers = make_stream(adapter).run([float(v) for v in seqs[0][:, 0]])
+        np.testing.assert_allclose(answers[-1], clf.predict_proba(seqs[:1])[0], atol=1e-5)
+    else:
+        assert "pooling 'last'" in adapter.state_refusal()
+
+
+def test_numeric_int8_report(tmp_path, series_run):
+    out = export_int8(series_run, tmp_path / "q", batch=64, min_seconds=0.02, backends=("torch",))
+    r = json.loads((out / REPORT_FILE).read_text())
+    assert r["engine"] == "torch" and "accuracy" in r["chosen"]["metric_change"]
+    assert r["chosen"]["layers"]                # quantised LSTM / Linear layers are named
+    assert adapter_for(out).state_refusal()     # an int8 run does not stream by carrying state
