@@ -1,8 +1,9 @@
 """The bad-input catalogue's one check: run ``lstmkit ARGV`` in-process and assert the promise.
 
-Every case: the expected exit code, ONE ``error: ...`` line on stderr that names the problem (a
-substring, compared case-insensitively) and then, after " — ", the fix; no traceback, and nothing left behind: no run folder under
-the case's ``--out`` and no half-written ``*.tmp`` file anywhere under its folder.
+Every case: the expected exit code, ONE ``error: ...`` line on stderr that names the problem
+(a substring, compared case-insensitively) and then, after " — ", the fix; no traceback; and
+nothing left behind: no run folder under the case's ``--out`` and no half-written ``*.tmp``
+file anywhere under its folder.
 """
 from __future__ import annotations
 

@@ -35,7 +35,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FORMAT_VERSION", "META_FILE", "WEIGHTS_FILE", "new_run_dir", "atomic_write", "new_file_mode",
-    "write_json", "build_checked", "to_json", "json_safe", "file_sha256", "verify_weights", "save_tensors", "load_tensors", "load_weights", "read_metrics", "read_meta", "read_run",
+    "write_json", "build_checked", "to_json", "json_safe", "file_sha256", "verify_weights", "save_tensors",
+    "load_tensors", "load_weights", "read_metrics", "read_meta", "read_run",
 ]
 
 FORMAT_VERSION = 1
