@@ -122,9 +122,12 @@ def _task_of(run_dir: Path | None) -> str:
 def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, prog_name="lstmkit", standalone_mode=False)
-    except LstmkitError as e:
+    except LstmkitError as e:                 # bad input: exit 2; the environment (EnvironmentProblem): exit 1
         print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
+        sys.exit(e.exit_code)
+    except MemoryError:
+        print("error: out of memory — free memory, or use a smaller model or --batch-size", file=sys.stderr)
+        sys.exit(1)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
@@ -159,7 +162,10 @@ def _interrupted(e: Exception) -> bool:
     if train is None or not isinstance(e, train.TrainingInterrupted):
         return False
     where = f" --resume {e.run_dir}" if e.run_dir else ""
-    print(f"interrupted after epoch {e.epoch}; checkpoint saved. Continue with: "
+    saved = e.run_dir is not None and (Path(e.run_dir) / "checkpoints" / "last.safetensors").is_file()
+    when = f"after epoch {e.epoch}" if e.epoch else "during the first epoch"
+    kept = "checkpoint saved" if saved else "no checkpoint yet (resuming starts from the beginning)"
+    print(f"interrupted {when}; {kept}. Continue with: "
           f"lstmkit {_task_of(e.run_dir)} train{where}", file=sys.stderr)
     sys.exit(130)
 

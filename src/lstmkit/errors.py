@@ -4,12 +4,17 @@ One error class for everything a user can get wrong: the CLI catches :class:`Lst
 prints one line (problem, then fix) on stderr and exits with code 2. Library users get the same
 message from ``str(err)``. :class:`TrainingInterrupted` (Ctrl-C during training, exit 130) lives
 here too, so that the CLI can catch it without importing the trainer (and torch).
+:class:`EnvironmentProblem` is the machine's fault, not the input's (disk full, read-only folder,
+permission denied, out of memory): one line too, saying what is intact and how to continue, exit 1.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["LstmkitError", "TrainingInterrupted"]
+import errno
+import os
+
+__all__ = ["LstmkitError", "EnvironmentProblem", "TrainingInterrupted", "os_reason"]
 
 
 class LstmkitError(Exception):
@@ -18,6 +23,8 @@ class LstmkitError(Exception):
     >>> str(LstmkitError("column 'y' not found", "use one of: a, b"))
     "column 'y' not found — use one of: a, b"
     """
+
+    exit_code = 2
 
     def __init__(self, message: str, hint: str | None = None):
         super().__init__(message)
@@ -28,9 +35,36 @@ class LstmkitError(Exception):
         return f"{self.message} — {self.hint}" if self.hint else self.message
 
 
+class EnvironmentProblem(LstmkitError):
+    """The environment failed (disk full, read-only, permission denied, out of memory): not the
+    user's input. The message names what failed and what is intact, the hint how to continue.
+
+    >>> EnvironmentProblem("could not write x", "free space").exit_code
+    1
+    """
+
+    exit_code = 1
+
+    def __init__(self, message: str, hint: str | None = None, reason: str | None = None):
+        super().__init__(message, hint)
+        self.reason = reason          # the OS's words ("no space left on device"), when there are some
+
+
+def os_reason(e: BaseException) -> str:
+    """A short, lower-case reason for an OSError ("no space left on device", "read-only file system")."""
+    if isinstance(e, MemoryError):
+        return "out of memory"
+    if isinstance(e, EnvironmentProblem) and e.reason:
+        return e.reason
+    code = getattr(e, "errno", None)
+    text = os.strerror(code) if isinstance(code, int) and code in errno.errorcode else (str(e) or type(e).__name__)
+    return text.splitlines()[0].lower() if text else type(e).__name__
+
+
 class TrainingInterrupted(Exception):
     """Raised after Ctrl-C; the last checkpoint (epoch end or every N steps) is what resumes."""
 
     def __init__(self, run_dir: Path | None, epoch: int):
-        super().__init__(f"training interrupted after epoch {epoch}")
+        super().__init__(f"training interrupted after epoch {epoch}" if epoch else
+                         "training interrupted during the first epoch")
         self.run_dir, self.epoch = run_dir, epoch

@@ -28,14 +28,15 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
 
 if TYPE_CHECKING:
     import torch
 
 __all__ = [
     "FORMAT_VERSION", "META_FILE", "WEIGHTS_FILE", "new_run_dir", "atomic_write", "new_file_mode",
-    "write_json", "to_json", "json_safe", "file_sha256", "verify_weights", "save_tensors", "load_tensors", "load_weights", "read_metrics", "read_meta", "read_run",
+    "write_json", "build_checked", "to_json", "json_safe", "file_sha256", "verify_weights", "save_tensors",
+    "load_tensors", "load_weights", "read_metrics", "read_meta", "read_run",
 ]
 
 FORMAT_VERSION = 1
@@ -60,6 +61,9 @@ def new_run_dir(out: str | Path, task: str) -> Path:
             continue
         except NotADirectoryError:
             raise _not_a_folder(out) from None
+        except OSError as e:
+            raise EnvironmentProblem(f"could not create a run folder under {out} ({os_reason(e)}); nothing was written",
+                                     "pass a writable --out folder (or free space) and run the command again") from None
     raise LstmkitError(f"could not create a run folder under {out}", "clean up old runs")
 
 
@@ -85,17 +89,32 @@ def atomic_write(path: str | Path, write) -> None:
     """Call ``write(tmp_path)`` then rename onto ``path`` (same folder, so the rename is atomic).
     The file gets the mode a plain ``open()`` would give it (the umask decides)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = None
     try:
-        os.fchmod(fd, new_file_mode())
-    finally:
-        os.close(fd)
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        blocker = next((p for p in (path.parent, *path.parent.parents) if p.exists() and not p.is_dir()), path.parent)
+        raise LstmkitError(f"cannot write {path}: {blocker} is a file, not a folder",
+                           "pass a path inside a folder (missing folders are created)") from None
+    except OSError:
+        pass                      # named below, with what failed and what is intact
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            os.fchmod(fd, new_file_mode())
+        finally:
+            os.close(fd)
         write(tmp)
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+    except BaseException as e:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError) and not isinstance(e, (FileExistsError, NotADirectoryError, IsADirectoryError)):
+            kept = f"{path} is unchanged" if path.exists() else f"{path} was not created"
+            raise EnvironmentProblem(f"could not write {path} ({os_reason(e)}); {kept}",
+                                     f"free space or fix permissions on {path.parent}, then run the command again",
+                                     reason=os_reason(e)) from None
         raise
 
 
@@ -202,6 +221,37 @@ def load_weights(net: torch.nn.Module, weights: dict[str, torch.Tensor], run: st
     net.eval()
 
 
+def build_checked(build, weights: dict[str, torch.Tensor], run: str | Path, exact: bool = True):
+    """``build()`` the model a run's metadata describes, first on PyTorch's meta device (no memory):
+    its parameter names and shapes must be those of the weights the run ships, so a damaged
+    ``lstmkit.json`` (``hidden_size: 1000000``) is refused before anything is allocated. Weights
+    stored differently (``exact=False``: int8) must hold at least half as many numbers as it has."""
+    import torch
+
+    with torch.device("meta"):
+        probe = build()
+    expected = {k: tuple(v.shape) for k, v in probe.state_dict().items()}
+    got = {k: tuple(v.shape) for k, v in weights.items()}
+    if not exact:
+        n_expected, n_got = sum(math.prod(v) for v in expected.values()), sum(math.prod(v) for v in got.values())
+        if n_expected > 2 * n_got + 4096:
+            raise LstmkitError(f"{Path(run)}/{WEIGHTS_FILE} does not match the model in {META_FILE} (the metadata "
+                               f"asks for {n_expected:,} numbers, the weights hold {n_got:,})",
+                               "the two files come from different runs, or one was edited; retrain the model")
+        return build()
+    if expected != got:
+        key = next((k for k in sorted(expected.keys() | got.keys()) if expected.get(k) != got.get(k)))
+        raise LstmkitError(f"{Path(run)}/{WEIGHTS_FILE} does not match the model in {META_FILE} "
+                           f"({key}: the metadata asks for {_shape(expected.get(key))}, the weights hold "
+                           f"{_shape(got.get(key))})",
+                           "the two files come from different runs, or one was edited; retrain the model")
+    return build()
+
+
+def _shape(shape: tuple[int, ...] | None) -> str:
+    return "nothing" if shape is None else "x".join(map(str, shape)) or "a scalar"
+
+
 def read_metrics(run: str | Path) -> dict[str, Any] | None:
     """``metrics.json`` of a run folder, or None when the run has none."""
     path = Path(run) / "metrics.json"
@@ -218,6 +268,9 @@ def load_tensors(path: str | Path) -> dict[str, torch.Tensor]:
         raise LstmkitError(f"weights file missing: {path}", "the run did not finish; retrain or use --resume")
     try:
         return load_file(str(path))
+    except MemoryError:
+        raise EnvironmentProblem(f"out of memory while loading {path}; the run folder is intact",
+                                 "free memory and run the command again", reason="out of memory") from None
     except (SafetensorError, OSError, ValueError) as e:
         raise LstmkitError(f"{path.name} in {path.parent} is corrupt or truncated ({e})",
                            "retrain the model or restore the file from a backup") from None
@@ -241,10 +294,17 @@ def read_meta(run: str | Path, task: str | None = None) -> dict[str, Any]:
     if not isinstance(meta, dict) or "format_version" not in meta or "task" not in meta:
         raise LstmkitError(f"{meta_path} is not an lstmkit metadata file", "retrain the model")
     version = meta["format_version"]
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise LstmkitError(f"{meta_path} has format_version {version!r}, not a positive integer (damaged)",
+                           f"restore the file or set \"format_version\": {FORMAT_VERSION}; else retrain the model")
+    if version > FORMAT_VERSION:
         raise LstmkitError(
             f"{run} was written by a newer lstmkit (run format {version}, this one reads up to {FORMAT_VERSION})",
             "upgrade lstmkit: pip install -U lstmkit")
+    for section in ("config", "preprocessing", "model", "data"):
+        if section in meta and meta[section] is not None and not isinstance(meta[section], dict):
+            raise LstmkitError(f"{meta_path}: \"{section}\" is {type(meta[section]).__name__}, not an object "
+                               "(the file was edited or damaged)", "restore the run folder or retrain the model")
     if task is not None and meta["task"] != task:
         raise LstmkitError(f"{run} is a '{meta['task']}' run, not a '{task}' run",
                            f"use 'lstmkit {meta['task']} ...' with this run")

@@ -242,7 +242,9 @@ def test_check_config_fails_like_the_constructor_and_returns_the_device():
     assert Trainer.check_config(_cfg(device="cpu")) == torch.device("cpu")
     with pytest.raises(LstmkitError, match="unknown loss"):
         Trainer.check_config(_cfg(loss="rmse"))
-    Trainer.check_config(_cfg(loss="rmse"), loss_fn=nn.MSELoss())     # a given loss replaces the name
+    Trainer.check_config(_cfg(loss="auto"), loss_fn=nn.MSELoss())     # auto: the given loss
+    with pytest.raises(LstmkitError, match="unknown loss"):
+        Trainer.check_config(_cfg(loss="auto"))                        # auto and no loss given
     with pytest.raises(LstmkitError, match="unknown device"):
         Trainer.check_config(_cfg(device="tpu"))
     with pytest.raises(LstmkitError, match="max_minutes"):

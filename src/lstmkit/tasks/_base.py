@@ -20,8 +20,8 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from lstmkit.config import TrainConfig, flatten_config, split_train_params
 from lstmkit.errors import LstmkitError
-from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, load_weights, new_run_dir, read_meta, read_metrics,
-                          read_run, save_tensors, write_json)
+from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, build_checked, load_weights, new_run_dir, read_meta,
+                          read_metrics, read_run, save_tensors, write_json)
 from lstmkit.train import TrainingInterrupted
 from lstmkit.version import __version__
 
@@ -192,7 +192,8 @@ class RunEstimator(ABC):
         try:
             est = cls._restored(meta)
             est._load_state(path, meta)
-            est.net_ = est._build_net()
+            est.net_ = build_checked(est._build_net, weights, path,     # checked before allocating
+                                     exact=not (meta.get("quantization") or {}).get("torch"))
         except (KeyError, TypeError, ValueError, OSError) as e:
             raise LstmkitError(f"{path} has a missing or malformed {META_FILE} or state file ({e})",
                                "the run folder was edited or damaged; retrain the model") from None

@@ -23,7 +23,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load as st_load, save as st_save
 
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
 from lstmkit.runs import new_file_mode, write_json
 
 __all__ = ["CHECKPOINT_FILE", "save_checkpoint", "load_checkpoint", "read_checkpoint_bytes",
@@ -76,14 +76,59 @@ def save_checkpoint(folder: Path, *, model_state: dict[str, torch.Tensor],
     text = json.dumps(state)
     payload = st_save(tensors, metadata={"format": "pt", _HASH_KEY: hashlib.sha256(data).hexdigest(),
                                          _STATE_KEY: text, _STATE_HASH_KEY: _sha(text)})
-    _durable_write(folder / CHECKPOINT_FILE, payload)
-    write_json(folder / "last.json", {k: v for k, v in state.items() if k != "optimizer"})
+    try:
+        _durable_write(folder / CHECKPOINT_FILE, payload)
+    except OSError as e:
+        raise _write_failed(folder, folder / CHECKPOINT_FILE, e, _previous_state(folder)) from None
+    try:
+        write_json(folder / "last.json", {k: v for k, v in state.items() if k != "optimizer"})
+    except (OSError, EnvironmentProblem) as e:       # the checkpoint itself is written: it is the intact one
+        raise _write_failed(folder, folder / "last.json", e, state) from None
+
+
+def _previous_state(folder: Path) -> dict[str, Any] | None:
+    """The state of the checkpoint already on disk (its readable copy), or None when there is none."""
+    try:
+        if not (folder / CHECKPOINT_FILE).is_file():
+            return None
+        state = json.loads((folder / "last.json").read_text())
+        return state if isinstance(state, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_failed(folder: Path, path: Path, e: BaseException, intact: dict[str, Any] | None) -> EnvironmentProblem:
+    """One line: what failed, which checkpoint is intact, how to continue (exit 1)."""
+    run = folder.parent
+    try:
+        task = json.loads((run / "lstmkit.json").read_text())["task"]
+    except (OSError, ValueError, KeyError, TypeError):
+        task = run.name.split("-", 1)[0] or "<task>"
+    if intact is None:
+        kept, how = "no checkpoint was saved yet", f"free space or fix permissions on {folder}, then train again"
+    else:
+        where = (f" (epoch {intact['epoch']}, step {intact['global_step']})"
+                 if isinstance(intact.get("epoch"), int) and isinstance(intact.get("global_step"), int) else "")
+        kept = f"the last good checkpoint {folder / CHECKPOINT_FILE}{where} is intact"
+        how = f"free space or fix permissions on {folder}, then continue with: lstmkit {task} train --resume {run}"
+    return EnvironmentProblem(f"could not write checkpoint {path} ({os_reason(e)}); {kept}", how)
 
 
 def read_checkpoint_bytes(folder: Path) -> bytes | None:
     """The raw checkpoint, or None when the folder holds none (the run died before its first)."""
     path = Path(folder) / CHECKPOINT_FILE
-    return path.read_bytes() if path.is_file() else None
+    if not path.exists():
+        return None
+    if not path.is_file():
+        raise LstmkitError(f"checkpoint {path} is not a file", "remove it, or start a new run")
+    try:
+        return path.read_bytes()
+    except MemoryError:
+        raise EnvironmentProblem(f"out of memory while reading checkpoint {path}; it is intact on disk",
+                                 "free memory and resume again") from None
+    except OSError as e:
+        raise EnvironmentProblem(f"could not read checkpoint {path} ({os_reason(e)}); it is unchanged on disk",
+                                 "fix the permissions or the disk, then resume again") from None
 
 
 def parse_checkpoint(payload: bytes, where: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -119,11 +164,40 @@ def load_checkpoint(payload: bytes, where: Path) -> tuple[dict[str, torch.Tensor
                                                           dict[str, Any], dict[str, torch.Tensor], dict[str, Any]]:
     """Returns (model_state, best_state or None, optimizer_state, rng_tensors, state)."""
     tensors, state = parse_checkpoint(payload, where)
+    _check_state(state, where)
     model = {k[6:]: v for k, v in tensors.items() if k.startswith("model.")}
     best = {k[5:]: v for k, v in tensors.items() if k.startswith("best.")} or None
     rng = {k: v for k, v in tensors.items() if k.startswith("rng.")}
     optim = optimizer_from_flat(tensors, state.pop("optimizer"))
     return model, best, optim, rng, state
+
+
+_COUNTS = ("epoch", "pos", "global_step", "nan_used")
+_OBJECTS = ("optimizer", "scheduler", "early_stopping", "acc", "model")
+
+
+def _check_state(state: dict[str, Any], where: Path) -> None:
+    """The trainer's state in a checkpoint: counts are non-negative integers, the parts it restores
+    are there with their types (a hash proves the file is whole, not that its writer was lstmkit)."""
+    def bad(key: str, what: str) -> LstmkitError:
+        shown = repr(state[key]) if key in state else "missing"
+        return LstmkitError(f"checkpoint {where} has a damaged state: {key!r} is {shown[:40]}, not {what}",
+                            "start a new run (the checkpoint cannot be trusted)")
+    for key in _COUNTS:
+        v = state.get(key)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            raise bad(key, "a count")
+    for key in _OBJECTS:
+        if not isinstance(state.get(key), dict):
+            raise bad(key, "an object")
+    history = state.get("history")
+    if not isinstance(history, list) or not all(isinstance(h, dict) for h in history):
+        raise bad("history", "a list of epochs")
+    if not isinstance(state.get("stopped"), bool):
+        raise bad("stopped", "true or false")
+    opt = state["optimizer"]
+    if not isinstance(opt.get("param_groups"), list) or not isinstance(opt.get("plain_state"), dict):
+        raise bad("optimizer", "an optimizer state")
 
 
 def _header(payload: bytes) -> dict[str, Any]:

@@ -267,6 +267,7 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
             out.labels = labels
     if not out.seqs:
         raise LstmkitError("the data holds no sequences", "supply at least one sequence")
+    _check_finite(out.seqs, str(data) if isinstance(data, (str, os.PathLike)) else "the data")
     _check_lengths([len(s) for s in out.seqs], unequal_length)
     return out
 
@@ -369,6 +370,17 @@ def _series_from_arrays(data: Any) -> list[np.ndarray]:
         if not np.isfinite(s).all():
             raise LstmkitError(f"sequence {i} holds missing or infinite values", "fill or drop them")
     return seqs
+
+
+def _check_finite(seqs: list[np.ndarray], where: str) -> None:
+    """Values beyond float32 (1e300, inf) would turn into inf in the model: name the sequence."""
+    limit = float(np.finfo(np.float32).max)
+    for k, s in enumerate(seqs):
+        bad = ~(np.abs(s) <= limit)                    # NaN and inf too
+        if bad.any():
+            value = s.reshape(-1)[int(np.flatnonzero(bad.reshape(-1))[0])]
+            raise LstmkitError(f"sequence {k + 1} of {where} holds {value:g}, not a finite float32 number",
+                               "fix or remove that value (and rescale the data if its values are that large)")
 
 
 def _check_lengths(lengths: list[int], unequal_length: bool) -> None:

@@ -20,7 +20,7 @@ import pandas as pd
 
 from lstmkit.errors import LstmkitError
 
-__all__ = ["load_table", "column_list", "numeric_column", "parse_time", "regularity", "infer_freq"]
+__all__ = ["load_table", "column_list", "numeric_column", "parse_time", "yyyymmdd_dates", "regularity", "infer_freq"]
 
 _CSV_LIKE = {".csv": ",", ".tsv": "\t", ".txt": None}  # None: sniff the separator
 _PARQUET = {".parquet", ".pq"}
@@ -162,6 +162,8 @@ def parse_time(col: pd.Series, name: str) -> pd.Series:
     if col.isna().any():
         raise LstmkitError(f"time column {name!r} has {int(col.isna().sum())} empty cells",
                            "every row needs a timestamp; drop or fill those rows")
+    if pd.api.types.is_integer_dtype(col) or pd.api.types.is_bool_dtype(col):
+        return _integer_time(col, name)
     try:
         return pd.to_datetime(col)
     except (ValueError, TypeError, OverflowError):
@@ -174,6 +176,26 @@ def parse_time(col: pd.Series, name: str) -> pd.Series:
         sample = col.iloc[int(np.flatnonzero(bad)[0])] if bad.any() else col.iloc[0]
         raise LstmkitError(f"time column {name!r} could not be read as dates: found {str(sample)!r}",
                            "use ISO dates such as 2024-01-31 or 2024-01-31 12:00, or fix that cell") from None
+
+
+def yyyymmdd_dates(col: pd.Series) -> pd.Series | None:
+    """An integer column whose every value is a valid ``yyyymmdd`` date (20240131), as dates; else None."""
+    if pd.api.types.is_bool_dtype(col) or not pd.api.types.is_integer_dtype(col) or not len(col):
+        return None
+    if not col.between(10000101, 99991231).all():
+        return None
+    parsed = pd.to_datetime(col.astype("int64").astype(str), format="%Y%m%d", errors="coerce")
+    return None if parsed.isna().any() else parsed
+
+
+def _integer_time(col: pd.Series, name: str) -> pd.Series:
+    """Integers as dates only when every one reads as ``yyyymmdd``; pandas would take them as
+    nanoseconds since 1970, which is never what a data file means."""
+    dates = yyyymmdd_dates(col)
+    if dates is not None:
+        return dates
+    raise LstmkitError(f"time column {name!r} holds integers (e.g. {col.iloc[0]!r}), not dates",
+                       "write dates such as 2024-01-31 or 20240131 (yyyymmdd), or leave out --time")
 
 
 def regularity(index: pd.DatetimeIndex | None, name: str | None) -> tuple[str | None, int]:

@@ -226,6 +226,12 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
             raise LstmkitError(f"{path} is a format-1 single-series forecast run (its own ForecastNet and "
                                "scalers), which this lstmkit no longer reads",
                                "retrain it with 'lstmkit forecast train' (same data and settings)")
+        config = meta.get("config") or {}
+        missing = [k for k in ("target", "lookback", "horizon", "model", "hidden_size", "num_layers")
+                   if k not in config]
+        if missing:                  # a default would silently give another model's forecasts
+            raise LstmkitError(f"{path}/{META_FILE} has no config.{missing[0]} (the file was edited or damaged)",
+                               "restore the run folder from a backup or retrain the model")
 
     def _load_state(self, run_dir: Path, meta: dict[str, Any]) -> None:
         check_config(self.config)

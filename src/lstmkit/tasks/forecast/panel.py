@@ -29,7 +29,8 @@ import pandas as pd
 
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.calendar import calendar_features, calendar_names, parse_calendar
-from lstmkit.tasks.forecast.data import column_list, infer_freq, load_table, numeric_column, parse_time, regularity
+from lstmkit.tasks.forecast.data import (column_list, infer_freq, load_table, numeric_column, parse_time,
+                                         regularity, yyyymmdd_dates)
 
 __all__ = ["Panel", "read_panel", "frame_columns"]
 
@@ -113,7 +114,7 @@ def read_panel(data, cfg, need: int | None = None) -> Panel:
     ids = (df[lookup[id_col]].astype(str).to_numpy() if id_col is not None else np.full(n, "series"))
     if time_col is not None:
         tcol = df[lookup[time_col]]
-        if pd.api.types.is_integer_dtype(tcol):
+        if pd.api.types.is_integer_dtype(tcol) and yyyymmdd_dates(tcol) is None:   # integer steps
             times = tcol.to_numpy(dtype=np.int64)
         else:
             times = pd.DatetimeIndex(parse_time(tcol, time_col)).as_unit("ns").to_numpy()

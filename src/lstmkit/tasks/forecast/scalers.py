@@ -67,8 +67,22 @@ class PanelScaler:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "PanelScaler":
         s = cls(d["kind"], d.get("lag", 1))
-        s.params = {k: (list(v["loc"]), list(v["scale"])) for k, v in d["series"].items()}
+        s.params = {k: (_numbers(v["loc"], f"loc of series {k!r}", 0), _numbers(v["scale"], f"scale of series {k!r}",
+                                                                             1e-300))
+                    for k, v in d["series"].items()}
         return s
+
+
+def _numbers(values: Any, what: str, low: float) -> list[float]:
+    """A saved scaler's loc/scale: a list of finite numbers (scales > 0); else the run is damaged."""
+    ok = isinstance(values, list) and values and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) and (low <= 0 or v >= low)
+        for v in values)
+    if not ok:
+        raise LstmkitError(f"the saved scaler's {what} is {values!r}, not a list of finite"
+                           f"{' positive' if low > 0 else ''} numbers (lstmkit.json was edited or damaged)",
+                           "restore the run folder from a backup or retrain the model")
+    return [float(v) for v in values]
 
 
 def seasonal_profile(values: np.ndarray, m: int) -> np.ndarray:

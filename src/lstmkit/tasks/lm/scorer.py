@@ -14,9 +14,12 @@ returns the initial state (the next line begins).
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import torch
 
+from lstmkit.errors import LstmkitError
 from lstmkit.tasks.lm.data import EOS, PAD_ID, LMTokenizer
 from lstmkit.tasks.lm.model import LanguageModelNet
 
@@ -65,6 +68,7 @@ class LMScorer:
 
     def log_probs(self, state: ScorerState) -> np.ndarray:
         """``log P(token | prefix)`` for every token of :attr:`vocab` (float32, sums to 1 in probability)."""
+        _check_state(state)
         if state._log_probs is None:
             with torch.inference_mode():
                 logits = self.net.head(state.output)[0]                      # [V]
@@ -90,6 +94,7 @@ class LMScorer:
         return float(self.log_probs(state)[self.index(token)])
 
     def advance_id(self, state: ScorerState, token_id: int) -> ScorerState:
+        _check_state(state)
         child = state._children.get(token_id)
         if child is None:
             child = state._children[token_id] = self._child(state, state.prefix, token_id)
@@ -105,3 +110,9 @@ class LMScorer:
             x = torch.tensor([prefix], device=self._device)
             h, _ = self.net.encoder(self.net.embedding(x))                  # the whole prefix again
             return ScorerState(None, prefix, h[:, -1])
+
+
+def _check_state(state: Any) -> None:
+    if not isinstance(state, ScorerState):
+        raise LstmkitError(f"the scorer got {type(state).__name__} where it needs a ScorerState",
+                           "start from scorer.initial() and pass the states advance() returns")

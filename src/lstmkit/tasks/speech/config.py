@@ -1,6 +1,8 @@
 """``SpeechConfig``: everything that defines a speech run, defaults in one place."""
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 from typing import Literal, get_args
 
@@ -66,6 +68,8 @@ class SpeechConfig(TaskConfig):
         check_range(self, "val_frac", 0, 1, "0.1", low_open=True, high_open=True)
         check_range(self, "time_width", 0, 1, "0.05")
         check_range(self, "label_smoothing", 0, 1, "0.1", high_open=True)
+        check_range(self, "lm_weight", 0, math.inf, "0.5")
+        check_range(self, "length_bonus", -math.inf, math.inf, "1.0")
         if not 0 < self.hop_ms <= self.win_ms:
             raise LstmkitError(f"hop ({self.hop_ms} ms) must be positive and at most the window ({self.win_ms} ms)",
                                "use --win-ms 25 --hop-ms 10, say")

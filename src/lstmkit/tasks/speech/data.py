@@ -153,6 +153,11 @@ def read_audio(path: str | Path, rate: int | None) -> tuple[np.ndarray, int, lis
         kind = "not a WAV file" if path.suffix.lower() != ".wav" else "unreadable or corrupt"
         raise LstmkitError(f"{path} is {kind} ({str(e).splitlines()[0]})",
                            "pass mono or stereo WAV files (PCM or float)") from None
+    finite = np.isfinite(wave)
+    if not finite.all():
+        sample, channel = (int(i) for i in np.argwhere(~finite)[0])
+        raise LstmkitError(f"{path} holds a non-finite sample ({wave[sample, channel]}) at sample {sample}",
+                           "re-export the recording (float WAVs must hold finite values) or leave it out")
     notes = []
     if wave.shape[1] > 1:
         notes.append(f"{path.name}: {wave.shape[1]} channels mixed down to mono")

@@ -50,6 +50,8 @@ class Pairs:
 def read_lines(path: str | Path, encoding: str = "utf-8") -> list[str]:
     """The lines of a text file (no trailing newline); bytes outside ``encoding`` name their line."""
     path = Path(path)
+    if path.is_dir():
+        raise LstmkitError(f"{path} is a folder, not a text file", "pass a text file with one sentence per line")
     if not path.is_file():
         raise LstmkitError(f"file not found: {path}", "check the path")
     raw = path.read_bytes()

@@ -1,0 +1,93 @@
+"""Bad-input catalogue, `lstmkit classify`: one line, the right exit code, nothing left behind."""
+import numpy as np
+import pytest
+
+from catalogue_helpers import COMMON_TRAIN, check, common_files, fake_run
+
+TRAIN = ["classify", "train", "--data", "{d}/reviews.csv", "--text", "text", "--label", "label",
+         "--embed-dim", "4", "--hidden-size", "4", "--min-freq", "1", "--epochs", "1", "--progress", "off",
+         "--no-tensorboard", "--device", "cpu", "--out", "{out}"]
+
+
+@pytest.fixture(scope="module")
+def d(tmp_path_factory):
+    d = tmp_path_factory.mktemp("classify_data")
+    common_files(d)
+    rows = [("good film", "pos"), ("bad film", "neg"), ("great plot", "pos"), ("awful acting", "neg")] * 10
+    good = "text,label\n" + "".join(f"{t},{l}\n" for t, l in rows)
+    (d / "reviews.csv").write_text(good)
+    (d / "empty.csv").write_text("")
+    (d / "header_only.csv").write_text("text,label\n")
+    (d / "one_class.csv").write_text("text,label\ngood,pos\ngreat,pos\n")
+    (d / "blank.csv").write_text(good + '"   ",pos\n,neg\n')
+    (d / "latin1.csv").write_bytes((good + "caf\xe9 film,pos\n").encode("latin-1"))
+    (d / "binary.csv").write_bytes(b"\x00\x01\x02\xff" * 50)
+    (d / "nolabel.csv").write_text(good.replace(",label", ",sentiment"))
+    (d / "empty_folder").mkdir()
+    rng = np.random.default_rng(0)
+    ragged = "".join(f"{'up' if k % 2 else 'down'}\t" + "\t".join(f"{v:.3f}" for v in rng.standard_normal(8 + k % 3))
+                     + "\n" for k in range(20))
+    (d / "ragged.tsv").write_text(ragged)
+    (d / "series_big.tsv").write_text("".join(f"{'up' if k % 2 else 'down'}\t1.0\t2.0\t{'1e300' if k == 3 else '3.0'}\n"
+                                              for k in range(20)))
+    (d / "series_nan.tsv").write_text("".join(f"{'up' if k % 2 else 'down'}\t1.0\tinf\t3.0\n" for k in range(20)))
+    (d / "series_text.tsv").write_text("".join(f"{'up' if k % 2 else 'down'}\t1.0\tabc\t3.0\n" for k in range(20)))
+    fake_run(d)
+    return d
+
+
+def _train(*flags, data="reviews.csv"):
+    return [*TRAIN[:3], "{d}/" + data, *TRAIN[4:], *flags]
+
+
+def _series(data, *flags):
+    return ["classify", "train", "--series", "--data", "{d}/" + data, "--hidden-size", "4", "--epochs", "1",
+            "--progress", "off", "--out", "{out}", *flags]
+
+
+CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
+    (_train(data="nope.csv"), 2, "not found"),
+    (_train(data="empty.csv"), 2, "empty"),
+    (_train(data="header_only.csv"), 2, "header_only.csv"),
+    (_train(data="one_class.csv"), 2, "only one class"),
+    (_train(data="blank.csv"), 2, "--drop-empty"),
+    (_train(data="latin1.csv"), 2, "--encoding"),
+    (_train(data="binary.csv"), 2, "binary.csv"),
+    (_train(data="nolabel.csv"), 2, "label column 'label' not found"),
+    (_train(data="empty_folder"), 2, "empty_folder"),
+    (_train("--text", "review"), 2, "text column 'review' not found"),
+    (_train("--tokenizer", "sentencepiece"), 2, "sentencepiece"),
+    (_train("--min-freq", "-1"), 2, "min_freq"),
+    (_train("--max-len", "0"), 2, "max_len"),
+    (_train("--embed-dim", "0"), 2, "embed_dim"),
+    (_train("--pooling", "median"), 2, "median"),
+    (_train("--model", "lsmt"), 2, "lsmt"),
+    (_train("--truncate", "middle"), 2, "middle"),
+    (_train("--vectors", "{d}/no_vectors.txt"), 2, "vectors file not found"),
+    (_train("--val", "{d}/nope.csv"), 2, "not found"),
+    (_train("--encoding", "klingon"), 2, "klingon"),
+    (_series("ragged.tsv"), 2, "--unequal-length"),
+    (_series("series_big.tsv"), 2, "sequence 4 of"),
+    (_series("series_nan.tsv"), 2, "inf"),
+    (_series("series_text.tsv"), 2, "abc"),
+    (_series("series_big.tsv", "--scaler", "log"), 2, "log"),
+    (["classify", "predict", "--run", "{d}/nope", "--data", "{d}/reviews.csv"], 2, "run folder not found"),
+    (["classify", "predict", "--run", "{d}", "--data", "{d}/reviews.csv"], 2, "not an lstmkit run folder"),
+    (["classify", "predict", "--run", "{d}/forecast_run", "--data", "{d}/reviews.csv"], 2, "'forecast' run"),
+    (["classify", "evaluate", "--run", "{d}/forecast_run", "--data", "{d}/reviews.csv"], 2, "'forecast' run"),
+    (["classify", "attention", "--run", "{d}/nope", "--text", "good"], 2, "run folder not found"),
+    (["classify", "predict", "--data", "{d}/reviews.csv"], 2, "missing option"),
+]
+
+
+@pytest.mark.parametrize("argv, code, needle", CASES, ids=[f"{k}:{c[2]}" for k, c in enumerate(CASES)])
+def test_classify_bad_input(argv, code, needle, d, tmp_path, capsys):
+    check(argv, code, needle, tmp_path, capsys, d)
+
+
+def test_the_config_knows_the_trainers_losses():
+    import typing
+
+    from lstmkit.config import TrainConfig
+    from lstmkit.train.trainer import LOSSES
+    assert set(typing.get_args(typing.get_type_hints(TrainConfig)["loss"])) == {*LOSSES, "auto"}

@@ -1,0 +1,127 @@
+"""Bad-input catalogue, `lstmkit forecast`: one line, the right exit code, nothing left behind."""
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from catalogue_helpers import COMMON_TRAIN, check, common_files, train_once
+from cli_helpers import run_cli
+from forecast_data import sine_frame
+
+TRAIN = ["forecast", "train", "--data", "{d}/sine.csv", "--target", "y", "--time", "time", "--lookback", "12",
+         "--hidden-size", "4", "--layers", "1", "--epochs", "1", "--progress", "off", "--device", "cpu",
+         "--out", "{out}"]
+
+
+@pytest.fixture(scope="module")
+def d(tmp_path_factory):
+    d = tmp_path_factory.mktemp("forecast_data")
+    common_files(d)
+    df = sine_frame(n=120)
+    df.to_csv(d / "sine.csv", index=False)
+    ymd = df.copy()
+    ymd["time"] = pd.date_range("2024-01-01", periods=len(df), freq="D").strftime("%Y%m%d").astype(int)
+    ymd.to_csv(d / "ymd.csv", index=False)
+    ints = df.copy()
+    ints["time"] = np.arange(len(df)) * 7
+    ints.to_csv(d / "int_time.csv", index=False)
+    big = df.copy()
+    big.loc[50, "y"] = 1e300
+    big.to_csv(d / "big.csv", index=False)
+    inf = df.copy()
+    inf.loc[7, "y"] = np.inf
+    inf.to_csv(d / "inf.csv", index=False)
+    text = df.copy().astype({"y": object})
+    text.loc[5, "y"] = "12,5kg"
+    text.to_csv(d / "text.csv", index=False)
+    gaps = df.copy()
+    gaps.loc[[3, 4], "y"] = np.nan
+    gaps.to_csv(d / "gaps.csv", index=False)
+    df.iloc[:8].to_csv(d / "short.csv", index=False)
+    badtime = df.copy().astype({"time": object})
+    badtime.loc[9, "time"] = "not a date"
+    badtime.to_csv(d / "badtime.csv", index=False)
+    notime = df.copy().astype({"time": object})
+    notime.loc[2, "time"] = None
+    notime.to_csv(d / "notime.csv", index=False)
+    (d / "empty.csv").write_text("")
+    (d / "header_only.csv").write_text("time,y\n")
+    (d / "garbage.parquet").write_bytes(b"not parquet at all")
+    (d / "latin1.csv").write_bytes("time,y\n2024-01-01,caf\xe9\n".encode("latin-1"))
+    (d / "folder.csv").mkdir()
+    (d / "run").symlink_to(train_once(TRAIN, d, d / "trained"))
+    return d
+
+
+def _train(*flags, data="sine.csv"):
+    return [*TRAIN[:3], "{d}/" + data, *TRAIN[4:], *flags]
+
+
+CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
+    (_train(data="nope.csv"), 2, "file not found"),
+    (_train(data="folder.csv"), 2, "directory"),
+    (_train(data="empty.csv"), 2, "empty"),
+    (_train(data="header_only.csv"), 2, "no rows"),
+    (_train(data="garbage.parquet"), 2, "garbage.parquet"),
+    (_train(data="text.csv"), 2, "12,5kg"),
+    (_train(data="gaps.csv"), 2, "--fill"),
+    (_train(data="short.csv"), 2, "need at least"),
+    (_train(data="big.csv"), 2, "beyond the float32 range"),
+    (_train(data="inf.csv"), 2, "column 'y'"),
+    (_train(data="badtime.csv"), 2, "not a date"),
+    (_train(data="notime.csv"), 2, "empty cells"),
+    (_train(data="latin1.csv"), 2, "latin1.csv"),
+    (_train("--target", "sales"), 2, "sales"),
+    (_train("--time", "date"), 2, "date"),
+    (_train("--lookback", "0"), 2, "lookback"),
+    (_train("--lookback", "abc"), 2, "'abc' is not an integer"),
+    (_train("--lookback", "100000"), 2, "lookback"),
+    (_train("--horizon", "-2"), 2, "horizon"),
+    (_train("--model", "lsmt"), 2, "lsmt"),
+    (_train("--fill", "mean"), 2, "mean"),
+    (["forecast", "predict", "--run", "{d}/run", "--data", "{d}/nope.csv"], 2, "file not found"),
+    (["forecast", "predict", "--run", "{d}/nope", "--data", "{d}/sine.csv"], 2, "run folder not found"),
+    (["forecast", "predict", "--run", "{d}", "--data", "{d}/sine.csv"], 2, "not an lstmkit run folder"),
+    (["forecast", "predict", "--run", "{d}/sine.csv", "--data", "{d}/sine.csv"], 2, "not a run folder"),
+    (["forecast", "predict", "--run", "{d}/run", "--data", "{d}/big.csv"], 2, "float32"),
+    (["forecast", "predict", "--run", "{d}/run", "--data", "{d}/short.csv"], 2, "need at least 12 rows"),
+    (["forecast", "predict", "--run", "{d}/run", "--data", "{d}/sine.csv", "--out", "{d}/a_file/f.csv"], 2,
+     "a_file is a file"),
+    (["forecast", "predict", "--data", "{d}/sine.csv"], 2, "missing option"),
+    (["forecast", "evaluate", "--run", "{d}/run", "--data", "{d}/empty.csv"], 2, "empty"),
+    (["forecast", "evaluate", "--run", "{d}/nope", "--data", "{d}/sine.csv"], 2, "run folder not found"),
+    (["forecast", "backtest", "--run", "{d}/run", "--data", "{d}/nope.csv"], 2, "file not found"),
+    (["forecast", "update", "--run", "{d}/nope", "--data", "{d}/sine.csv"], 2, "not found"),
+    (["forecast", "bogus"], 2, "no such command"),
+]
+
+
+@pytest.mark.parametrize("argv, code, needle", CASES, ids=[f"{k}:{c[2]}" for k, c in enumerate(CASES)])
+def test_forecast_bad_input(argv, code, needle, d, tmp_path, capsys):
+    check(argv, code, needle, tmp_path, capsys, d)
+
+
+@pytest.mark.parametrize("data, first", [
+    ("ymd.csv", lambda row: row.startswith("2024-04-30,")),   # yyyymmdd integers are dates: the day after row 120
+    ("int_time.csv", lambda row: int(row.split(",")[0]) > 833),   # other integers are steps, not 1970 dates
+], ids=["yyyymmdd", "steps"])
+def test_integer_time_columns(data, first, d, tmp_path, capsys):
+    out = tmp_path / "runs"
+    code, text, err = run_cli([a.format(d=d, out=out) for a in _train(data=data)], capsys)
+    assert code == 0, err
+    (run,) = out.iterdir()
+    code, text, err = run_cli(["forecast", "predict", "--run", run, "--data", d / data], capsys)
+    assert code == 0 and first(text.splitlines()[1]), (text, err)
+
+
+def test_format_version_as_a_string_is_named(d, tmp_path, capsys):
+    import shutil
+    run = tmp_path / "r"
+    shutil.copytree(d / "run", run)
+    meta = json.loads((run / "lstmkit.json").read_text())
+    meta["format_version"] = "1"
+    (run / "lstmkit.json").write_text(json.dumps(meta))
+    line = check(["forecast", "predict", "--run", run, "--data", "{d}/sine.csv"], 2, "format_version '1'",
+                 tmp_path, capsys, d)
+    assert "newer" not in line

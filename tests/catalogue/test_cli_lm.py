@@ -1,0 +1,65 @@
+"""Bad-input catalogue, `lstmkit lm`, and the LM scorer's API: one line, the right exit code."""
+import pytest
+
+from catalogue_helpers import COMMON_TRAIN, check, common_files, fake_run, train_once
+from lstmkit.errors import LstmkitError
+
+TRAIN = ["lm", "train", "--data", "{d}/corpus.txt", "--level", "char", "--embed-dim", "4", "--hidden-size", "4",
+         "--layers", "1", "--epochs", "1", "--progress", "off", "--no-tensorboard", "--no-doctor",
+         "--device", "cpu", "--out", "{out}"]
+
+
+@pytest.fixture(scope="module")
+def d(tmp_path_factory):
+    d = tmp_path_factory.mktemp("lm_data")
+    common_files(d)
+    (d / "corpus.txt").write_text("abcdefghij\n" * 60)
+    (d / "empty.txt").write_text("\n \n")
+    (d / "one.txt").write_text("a single sentence\n\n")
+    (d / "latin1.txt").write_bytes(b"line one\nline two\nna\xefve\n" + b"more text\n" * 20)
+    (d / "folder").mkdir()
+    fake_run(d)
+    (d / "run").symlink_to(train_once(TRAIN, d, d / "trained"))
+    return d
+
+
+def _train(*flags, data="corpus.txt"):
+    return [*TRAIN[:3], "{d}/" + data, *TRAIN[4:], *flags]
+
+
+CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
+    (_train(data="nope.txt"), 2, "file not found"),
+    (_train(data="folder"), 2, "is a folder"),
+    (_train(data="empty.txt"), 2, "is empty"),
+    (_train(data="one.txt"), 2, "--val"),
+    (_train(data="latin1.txt"), 2, "--encoding"),
+    (_train("--level", "byte"), 2, "byte"),
+    (_train("--model", "bilstm"), 2, "not causal"),
+    (_train("--embed-dim", "0"), 2, "embed_dim"),
+    (_train("--max-len", "0"), 2, "max_len"),
+    (_train("--val", "{d}/nope.txt"), 2, "file not found"),
+    (["lm", "sample", "--run", "{d}/nope"], 2, "run folder not found"),
+    (["lm", "sample", "--run", "{d}/forecast_run"], 2, "'forecast' run"),
+    (["lm", "sample", "--run", "{d}/run", "--n", "-1"], 2, "--n"),
+    (["lm", "sample", "--run", "{d}/run", "--temperature", "0"], 2, "temperature"),
+    (["lm", "sample", "--run", "{d}/run", "--temperature", "nan"], 2, "temperature"),
+    (["lm", "sample", "--run", "{d}/run", "--top-k", "0"], 2, "top"),
+    (["lm", "evaluate", "--run", "{d}/run", "--data", "{d}/nope.txt"], 2, "file not found"),
+    (["lm", "evaluate", "--run", "{d}/run", "--data", "{d}/empty.txt"], 2, "empty"),
+    (["lm", "evaluate", "--run", "{d}/nope", "--data", "{d}/corpus.txt"], 2, "run folder not found"),
+]
+
+
+@pytest.mark.parametrize("argv, code, needle", CASES, ids=[f"{k}:{c[2]}" for k, c in enumerate(CASES)])
+def test_lm_bad_input(argv, code, needle, d, tmp_path, capsys):
+    check(argv, code, needle, tmp_path, capsys, d)
+
+
+@pytest.mark.parametrize("state", [None, "abc", 3])
+def test_the_scorer_refuses_what_is_not_a_state(d, state):
+    from lstmkit.tasks.lm.estimator import LanguageModel
+    scorer = LanguageModel.load(d / "run").scorer()
+    with pytest.raises(LstmkitError, match="needs a ScorerState"):
+        scorer.log_probs(state)
+    with pytest.raises(LstmkitError, match="needs a ScorerState"):
+        scorer.advance(state, "a")

@@ -1,0 +1,75 @@
+"""Bad-input catalogue, `lstmkit speech`: one line, the right exit code, nothing left behind."""
+import numpy as np
+import pytest
+
+from catalogue_helpers import COMMON_TRAIN, check, common_files, fake_run
+from speech_data import RATE, say, write_manifest
+
+TRAIN = ["speech", "train", "--data", "{d}/train.csv", "--mode", "ctc", "--hidden-size", "4", "--layers", "1",
+         "--epochs", "1", "--progress", "off", "--no-tensorboard", "--no-doctor", "--device", "cpu",
+         "--out", "{out}"]
+
+
+@pytest.fixture(scope="module")
+def d(tmp_path_factory):
+    import soundfile as sf
+    d = tmp_path_factory.mktemp("speech_data")
+    common_files(d)
+    write_manifest(d, 6, seed=0, name="train.csv")
+    wav = say("ab", np.random.default_rng(0))
+    (d / "empty.csv").write_text("path,text\n")
+    (d / "one.csv").write_text("path,text\nwavs/train_0.wav,ab\n")
+    (d / "gone.csv").write_text("path,text\nwavs/train_0.wav,ab\nnothere.wav,ab\n")
+    (d / "broken.wav").write_bytes(b"RIFF\x10\x00\x00\x00WAVEjunk")
+    (d / "broken.csv").write_text("path,text\nwavs/train_0.wav,ab\nbroken.wav,ab\n")
+    nan = wav.copy()
+    nan[100] = np.nan
+    sf.write(d / "nan.wav", nan, RATE, subtype="FLOAT")
+    (d / "nan.csv").write_text("path,text\nwavs/train_0.wav,ab\nwavs/train_1.wav,ab\nnan.wav,ab\n")
+    inf = wav.copy()
+    inf[10] = np.inf
+    sf.write(d / "inf.wav", inf, RATE, subtype="FLOAT")
+    (d / "inf.csv").write_text("path,text\nwavs/train_0.wav,ab\nwavs/train_1.wav,ab\ninf.wav,ab\n")
+    (d / "notes.txt").write_text("not audio at all")
+    (d / "nocol.csv").write_text("file,words\nwavs/train_0.wav,ab\nwavs/train_1.wav,ab\n")
+    fake_run(d)
+    return d
+
+
+def _train(*flags, data="train.csv"):
+    return [*TRAIN[:3], "{d}/" + data, *TRAIN[4:], *flags]
+
+
+CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
+    (_train(data="nope.csv"), 2, "not found"),
+    (_train(data="empty.csv"), 2, "empty"),
+    (_train(data="one.csv"), 2, "only 1 recording"),
+    (_train(data="gone.csv"), 2, "nothere.wav"),
+    (_train(data="broken.csv"), 2, "broken.wav"),
+    (_train(data="nan.csv"), 2, "nan.wav"),
+    (_train(data="inf.csv"), 2, "inf.wav"),
+    (_train(data="nocol.csv"), 2, "nocol.csv"),
+    (_train(data="wavs"), 2, "--label-from-name"),
+    (_train("--mode", "ctx"), 2, "ctx"),
+    (_train("--features", "fbank"), 2, "fbank"),
+    (_train("--n-mels", "0"), 2, "n_mels"),
+    (_train("--hop-ms", "0"), 2, "hop (0.0 ms) must be positive"),
+    (_train("--win-ms", "-5"), 2, "at most the window (-5.0 ms)"),
+    (_train("--sample-rate", "0"), 2, "sample_rate"),
+    (_train("--normalize", "peak"), 2, "peak"),
+    (_train("--subsample", "5"), 2, "subsample"),
+    (_train("--length-bonus", "inf"), 2, "length_bonus"),
+    (_train("--speed-perturb", "-1"), 2, "speed_perturb"),
+    (_train("--beam", "0"), 2, "beam"),
+    (_train("--lm-weight", "nan"), 2, "lm_weight"),
+    (_train("--lm", "{d}/nope"), 2, "nope"),
+    (["speech", "transcribe", "--run", "{d}/nope", "{d}/wavs/train_0.wav"], 2, "run folder not found"),
+    (["speech", "transcribe", "--run", "{d}/forecast_run", "{d}/wavs/train_0.wav"], 2, "'forecast' run"),
+    (["speech", "transcribe", "--run", "{d}", "{d}/wavs/train_0.wav"], 2, "not an lstmkit run folder"),
+    (["speech", "evaluate", "--run", "{d}/nope", "--data", "{d}/train.csv"], 2, "run folder not found"),
+]
+
+
+@pytest.mark.parametrize("argv, code, needle", CASES, ids=[f"{k}:{c[2]}" for k, c in enumerate(CASES)])
+def test_speech_bad_input(argv, code, needle, d, tmp_path, capsys):
+    check(argv, code, needle, tmp_path, capsys, d)

@@ -1,0 +1,65 @@
+"""Bad-input catalogue, `lstmkit translate`: one line, the right exit code, nothing left behind."""
+import pytest
+
+from catalogue_helpers import COMMON_TRAIN, check, common_files, fake_run
+
+TRAIN = ["translate", "train", "--src-file", "{d}/a.en", "--tgt-file", "{d}/a.de", "--embed-dim", "4",
+         "--hidden-size", "4", "--layers", "1", "--min-freq", "1", "--epochs", "1", "--progress", "off",
+         "--no-tensorboard", "--device", "cpu", "--out", "{out}"]
+
+
+@pytest.fixture(scope="module")
+def d(tmp_path_factory):
+    d = tmp_path_factory.mktemp("translate_data")
+    common_files(d)
+    src = ["the dog runs", "a cat sits", "the bird sings", "a fish swims"] * 10
+    tgt = ["der hund läuft", "eine katze sitzt", "der vogel singt", "ein fisch schwimmt"] * 10
+    (d / "a.en").write_text("\n".join(src) + "\n")
+    (d / "a.de").write_text("\n".join(tgt) + "\n")
+    (d / "short.de").write_text("x\ny\n")
+    (d / "empty.en").write_text("")
+    (d / "blank.en").write_text("\n \n\n")
+    (d / "latin1.en").write_bytes(b"ok\ncaf\xe9\n" + b"x\n" * 38)
+    (d / "holes.de").write_text("\n".join(t if k % 7 else "" for k, t in enumerate(tgt)) + "\n")
+    (d / "pairs.tsv").write_text("en\tde\n" + "".join(f"{s}\t{t}\n" for s, t in zip(src, tgt)))
+    (d / "folder").mkdir()
+    fake_run(d)
+    return d
+
+
+def _train(*flags, src="a.en", tgt="a.de"):
+    return [*TRAIN[:3], "{d}/" + src, "--tgt-file", "{d}/" + tgt, *TRAIN[6:], *flags]
+
+
+CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
+    (_train(src="nope.en"), 2, "file not found"),
+    (_train(src="folder"), 2, "is a folder, not a text file"),
+    (_train(tgt="folder"), 2, "is a folder, not a text file"),
+    (_train(tgt="short.de"), 2, "2"),
+    (_train(src="empty.en"), 2, "empty"),
+    (_train(src="blank.en"), 2, "empty"),
+    (_train(src="latin1.en"), 2, "not valid utf-8"),
+    (_train(tgt="holes.de"), 2, "--drop-empty"),
+    (["translate", "train", "--src-file", "{d}/a.en", "--out", "{out}"], 2, "--tgt-file"),
+    (["translate", "train", "--data", "{d}/pairs.tsv", "--src", "en", "--tgt", "fr", "--out", "{out}"], 2, "'fr'"),
+    (["translate", "train", "--data", "{d}/nope.tsv", "--src", "en", "--tgt", "de", "--out", "{out}"], 2,
+     "not found"),
+    (_train("--attention", "luong"), 2, "luong"),
+    (_train("--beam", "0"), 2, "beam"),
+    (_train("--teacher-forcing", "1.5"), 2, "teacher_forcing"),
+    (_train("--label-smoothing", "1"), 2, "label_smoothing"),
+    (_train("--max-len-ratio", "-1"), 2, "max_len_ratio"),
+    (_train("--tokenizer", "char"), 2, "char"),
+    (_train("--embed-dim", "0"), 2, "embed_dim"),
+    (_train("--val-src-file", "{d}/nope.en", "--val-tgt-file", "{d}/a.de"), 2, "not found"),
+    (["translate", "run", "--run", "{d}/nope"], 2, "run folder not found"),
+    (["translate", "run", "--run", "{d}/forecast_run"], 2, "'forecast' run"),
+    (["translate", "run", "--run", "{d}"], 2, "not an lstmkit run folder"),
+    (["translate", "evaluate", "--run", "{d}/nope", "--src-file", "{d}/a.en", "--ref-file", "{d}/a.de"], 2,
+     "run folder not found"),
+]
+
+
+@pytest.mark.parametrize("argv, code, needle", CASES, ids=[f"{k}:{c[2]}" for k, c in enumerate(CASES)])
+def test_translate_bad_input(argv, code, needle, d, tmp_path, capsys):
+    check(argv, code, needle, tmp_path, capsys, d)

@@ -1,0 +1,133 @@
+"""Environment failures (disk full, read-only, permission denied, out of memory): exit 1, one line that
+names what failed, what is intact and how to continue; the intact checkpoint resumes."""
+import errno
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from cli_helpers import run_cli
+from forecast_data import sine_frame
+
+FLAGS = ["--target", "y", "--time", "time", "--lookback", "12", "--hidden-size", "4", "--layers", "1",
+         "--epochs", "3", "--progress", "off", "--device", "cpu"]
+
+
+@pytest.fixture
+def csv(tmp_path):
+    path = tmp_path / "sine.csv"
+    sine_frame(n=120).to_csv(path, index=False)
+    return path
+
+
+def _one_env_line(code, err, *words):
+    assert code == 1, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in err, err
+    for w in words:
+        assert w in lines[0], (w, lines[0])
+    return lines[0]
+
+
+def _fail_nth_replace(monkeypatch, name, n, err=errno.ENOSPC):
+    """os.replace onto a file called ``name`` fails (disk full) from its n-th call on."""
+    real, calls = os.replace, {"n": 0}
+
+    def replace(src, dst, *a, **k):
+        if os.path.basename(str(dst)) == name:
+            calls["n"] += 1
+            if calls["n"] >= n:
+                raise OSError(err, os.strerror(err), str(dst))
+        return real(src, dst, *a, **k)
+    monkeypatch.setattr(os, "replace", replace)
+
+
+def _run_folder(out):
+    (run,) = [p for p in out.iterdir() if p.is_dir()]
+    return run
+
+
+def test_disk_full_at_a_checkpoint_keeps_the_last_one_and_resume_finishes(tmp_path, capsys, csv, monkeypatch):
+    out = tmp_path / "runs"
+    _fail_nth_replace(monkeypatch, "last.safetensors", 2)
+    code, _, err = run_cli(["forecast", "train", "--data", csv, *FLAGS, "--out", out], capsys)
+    run = _run_folder(out)
+    line = _one_env_line(code, err, "could not write checkpoint", "no space left on device",
+                         "last good checkpoint", "(epoch 1, step", f"lstmkit forecast train --resume {run}")
+    assert not [p for p in (run / "checkpoints").iterdir() if p.name.endswith(".tmp")], line
+    assert json.loads((run / "checkpoints" / "last.json").read_text())["epoch"] == 1
+    monkeypatch.undo()
+    code, out_text, err = run_cli(["forecast", "train", "--resume", run], capsys)
+    assert code == 0, err
+    meta = json.loads((run / "lstmkit.json").read_text())
+    assert meta["status"] == "finished"
+    # ... exactly where an uninterrupted run gets to
+    from safetensors.torch import load_file
+    code, _, err = run_cli(["forecast", "train", "--data", csv, *FLAGS, "--out", tmp_path / "whole"], capsys)
+    assert code == 0, err
+    resumed, whole = load_file(str(run / "model.safetensors")), load_file(str(_run_folder(tmp_path / "whole")
+                                                                               / "model.safetensors"))
+    assert resumed.keys() == whole.keys() and all(resumed[k].equal(whole[k]) for k in whole)
+
+
+def test_read_only_before_the_first_checkpoint_says_nothing_was_saved(tmp_path, capsys, csv, monkeypatch):
+    out = tmp_path / "runs"
+    _fail_nth_replace(monkeypatch, "last.safetensors", 1, errno.EROFS)
+    code, _, err = run_cli(["forecast", "train", "--data", csv, *FLAGS, "--out", out], capsys)
+    _one_env_line(code, err, "read-only file system", "no checkpoint was saved yet")
+
+
+def test_disk_full_writing_the_run_metadata(tmp_path, capsys, csv, monkeypatch):
+    _fail_nth_replace(monkeypatch, "lstmkit.json", 1)
+    code, _, err = run_cli(["forecast", "train", "--data", csv, *FLAGS, "--out", tmp_path / "runs"], capsys)
+    _one_env_line(code, err, "could not write", "lstmkit.json", "no space left on device", "free space")
+
+
+def test_a_real_read_only_out_folder(tmp_path, capsys, csv, monkeypatch):
+    out = tmp_path / "ro"
+    out.mkdir()
+    os.chmod(out, 0o555)
+    try:
+        if os.access(out, os.W_OK):             # root: chmod does not stop writes, so mkdir is made to refuse
+            real_mkdir = Path.mkdir
+
+            def mkdir(self, *a, **k):
+                if self.parent == out:
+                    raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(self))
+                return real_mkdir(self, *a, **k)
+            monkeypatch.setattr(Path, "mkdir", mkdir)
+        code, _, err = run_cli(["forecast", "train", "--data", csv, *FLAGS, "--out", out], capsys)
+        _one_env_line(code, err, "could not create a run folder", "permission denied", "writable --out")
+        assert not any(out.iterdir())
+    finally:
+        os.chmod(out, 0o755)
+
+
+def test_out_of_memory_while_loading_is_exit_1(tmp_path, capsys, csv, monkeypatch):
+    code, out_text, err = run_cli(["forecast", "train", "--data", csv, *FLAGS, "--epochs", "1",
+                                   "--out", tmp_path / "runs"], capsys)
+    assert code == 0, err
+    run = _run_folder(tmp_path / "runs")
+
+    def no_memory(*a, **k):
+        raise MemoryError
+    monkeypatch.setattr("safetensors.torch.load_file", no_memory)
+    code, _, err = run_cli(["forecast", "predict", "--run", run, "--data", csv], capsys)
+    _one_env_line(code, err, "out of memory while loading", "the run folder is intact")
+
+
+def test_ctrl_c_in_the_first_epoch_says_so_and_that_nothing_was_saved(tmp_path, capsys, csv, monkeypatch):
+    from lstmkit.train.trainer import Trainer
+
+    def interrupted(self, *a, **k):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(Trainer, "_train_epoch", interrupted)
+    code, _, err = run_cli(["forecast", "train", "--data", csv, *FLAGS, "--out", tmp_path / "runs"], capsys)
+    run = _run_folder(tmp_path / "runs")
+    assert code == 130 and err.count("\n") == 1, err
+    assert "interrupted during the first epoch; no checkpoint yet" in err and "after epoch 0" not in err
+    assert f"lstmkit forecast train --resume {run}" in err
+    monkeypatch.undo()
+    code, _, err = run_cli(["forecast", "train", "--resume", run], capsys)
+    assert code == 0, err

@@ -1,0 +1,143 @@
+"""Bad-input catalogue, damaged run folders: each case copies one trained forecast run, damages
+``lstmkit.json`` or the weights, and runs `forecast predict` on it: exit 2, one line naming the
+problem, no traceback, no allocation a run folder can force (``hidden_size: 1000000``)."""
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from catalogue_helpers import check, forecast_run
+
+_DELETE = object()
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    d = tmp_path_factory.mktemp("run_folders")
+    return d, forecast_run(d, epochs=1)
+
+
+def _set(meta, dotted, value):
+    *path, last = dotted.split(".") if isinstance(dotted, str) else dotted
+    node = meta
+    for key in path:
+        node = node[key]
+    if value is _DELETE:
+        del node[last]
+    else:
+        node[last] = value
+
+
+def meta_edit(dotted, value):
+    def damage(run):
+        meta = json.loads((run / "lstmkit.json").read_text())
+        _set(meta, dotted, value)
+        (run / "lstmkit.json").write_text(json.dumps(meta))
+    return damage
+
+
+def meta_text(text: bytes):
+    def damage(run):
+        (run / "lstmkit.json").write_bytes(text)
+    return damage
+
+
+def weights(fn):
+    def damage(run):
+        path = run / "model.safetensors"
+        path.write_bytes(fn(path.read_bytes()))
+    return damage
+
+
+def _flip(data: bytes) -> bytes:
+    b = bytearray(data)
+    b[-5] ^= 0xFF
+    return bytes(b)
+
+
+def _nan_weights_with_their_hash(run):
+    """All-NaN weights whose SHA-256 is recorded: only the finiteness check can catch them."""
+    from safetensors.torch import load_file, save_file
+
+    from lstmkit.runs import file_sha256
+    path = run / "model.safetensors"
+    tensors = {k: v.clone().fill_(float("nan")) for k, v in load_file(str(path)).items()}
+    save_file(tensors, str(path), metadata={"format": "pt"})
+    meta = json.loads((run / "lstmkit.json").read_text())
+    meta["weights_sha256"]["model.safetensors"] = file_sha256(path)
+    (run / "lstmkit.json").write_text(json.dumps(meta))
+
+
+def _remove(name):
+    def damage(run):
+        (run / name).unlink()
+    return damage
+
+
+CASES = [
+    (meta_edit("config.lookback", "twelve"), "lookback"),
+    (meta_edit("config.lookback", -12), "lookback"),
+    (meta_edit("config.lookback", 0), "lookback"),
+    (meta_edit("config.lookback", 1.5), "lookback"),
+    (meta_edit("config.lookback", None), "lookback"),
+    (meta_edit("config.lookback", _DELETE), "lookback"),
+    (meta_edit("config.horizon", "3"), "horizon"),
+    (meta_edit("config.horizon", -1), "horizon"),
+    (meta_edit("config.hidden_size", 1000000), "the metadata asks for 4000000,"),
+    (meta_edit("config.hidden_size", 0), "hidden_size"),
+    (meta_edit("config.hidden_size", "big"), "hidden_size"),
+    (meta_edit("config.num_layers", 100000), "does not match the model"),
+    (meta_edit("config.num_layers", -1), "num_layers"),
+    (meta_edit("config.dropout", 7), "dropout"),
+    (meta_edit("config.model", "transformer-xl"), "transformer-xl"),
+    (meta_edit("config.scaler", "zscore"), "zscore"),
+    (meta_edit("config.target", []), "target"),
+    (meta_edit("config.bogus_key", 1), "bogus_key"),
+    (meta_edit("config", "lookback=12"), '"config" is str'),
+    (meta_edit("config", _DELETE), "config"),
+    (meta_edit("config.train.batch_size", -5), "batch_size"),
+    (meta_edit("preprocessing.panel_scaler.series.series.scale", "x"), "scale"),
+    (meta_edit("preprocessing.panel_scaler.series.series.scale", [0.0]), "scale"),
+    (meta_edit("preprocessing.panel_scaler.series.series.scale", [float("nan")]), "scale"),
+    (meta_edit("preprocessing.panel_scaler.series.series.loc", _DELETE), "loc"),
+    (meta_edit("preprocessing.panel_scaler", _DELETE), "panel_scaler"),
+    (meta_edit("task", "classify"), "'classify' run"),
+    (meta_edit("task", _DELETE), "not an lstmkit metadata file"),
+    (meta_edit("format_version", "1"), "format_version '1'"),
+    (meta_edit("format_version", True), "format_version True"),
+    (meta_edit("format_version", -1), "format_version -1"),
+    (meta_edit("format_version", 99), "newer lstmkit"),
+    (meta_edit("format_version", _DELETE), "not an lstmkit metadata file"),
+    (meta_edit("status", "training"), "unfinished run"),
+    (meta_edit(("weights_sha256", "model.safetensors"), "0" * 64), "model.safetensors"),
+    (meta_text(b"{not json"), "not valid JSON"),
+    (meta_text(b""), "not valid JSON"),
+    (meta_text(b"[1, 2, 3]"), "not an lstmkit metadata file"),
+    (meta_text(b"\xff\xfe\x00garbage"), "not valid JSON"),
+    (_remove("lstmkit.json"), "not an lstmkit run folder"),
+    (_remove("model.safetensors"), "model.safetensors"),
+    (weights(lambda b: b[: len(b) // 2]), "model.safetensors"),
+    (weights(lambda b: b""), "model.safetensors"),
+    (weights(_flip), "model.safetensors"),
+    (weights(lambda b: b"\x00" * len(b)), "model.safetensors"),
+    (_nan_weights_with_their_hash, "NaN or infinite weights"),
+]
+
+
+@pytest.mark.parametrize("damage, needle", CASES, ids=[f"{k}:{c[1][:30]}" for k, c in enumerate(CASES)])
+def test_damaged_run_folder(damage, needle, trained, tmp_path, capsys):
+    d, good = trained
+    run = tmp_path / "run"
+    shutil.copytree(good, run, ignore=shutil.ignore_patterns("tb", "plots", "checkpoints"))
+    damage(run)
+    check(["forecast", "predict", "--run", run, "--data", d / "sine.csv"], 2, needle, tmp_path, capsys)
+
+
+def test_the_undamaged_copy_predicts(trained, tmp_path, capsys):
+    from cli_helpers import run_cli
+    d, good = trained
+    run = tmp_path / "run"
+    shutil.copytree(good, run, ignore=shutil.ignore_patterns("tb", "plots", "checkpoints"))
+    code, out, err = run_cli(["forecast", "predict", "--run", run, "--data", d / "sine.csv"], capsys)
+    assert code == 0 and np.isfinite(float(out.splitlines()[1].split(",")[-1])), err

@@ -1,0 +1,100 @@
+"""The bad-input catalogue's one check: run ``lstmkit ARGV`` in-process and assert the promise.
+
+Every case: the expected exit code, ONE ``error: ...`` line on stderr that names the problem
+(a substring, compared case-insensitively) and then, after " — ", the fix; no traceback; and
+nothing left behind: no run folder under the case's ``--out`` and no half-written ``*.tmp``
+file anywhere under its folder.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from cli_helpers import run_cli
+from lstmkit.cli import main
+
+# options every task's `train` shares (the TrainConfig and the model's sizes): flag, value, needle
+COMMON_TRAIN = [
+    (["--epochs", "0"], "max_epochs"),
+    (["--epochs", "-3"], "max_epochs"),
+    (["--batch-size", "0"], "batch_size"),
+    (["--lr", "-0.1"], "lr"),
+    (["--lr", "0"], "lr"),
+    (["--dropout", "1.5"], "dropout"),
+    (["--dropout", "-0.1"], "dropout"),
+    (["--hidden-size", "0"], "hidden_size"),
+    (["--layers", "0"], "num_layers"),
+    (["--val-frac", "1.5"], "val_frac"),
+    (["--patience", "-1"], "patience"),
+    (["--weight-decay", "-1"], "weight_decay"),
+    (["--clip-norm", "-1"], "clip_norm"),
+    (["--lr-factor", "2"], "lr_factor"),
+    (["--max-minutes", "-1"], "max_minutes"),
+    (["--device", "tpu"], "tpu"),
+    (["--precision", "fp8"], "fp8"),
+    (["--nan-retries", "-1"], "nan_retries"),
+    (["--checkpoint-every", "-1"], "checkpoint_every"),
+    (["--loss", "bogus"], "bogus"),
+    (["--seed", "abc"], "--seed"),
+    (["--lr-schedule", "linear"], "linear"),
+    (["--progress", "loud"], "loud"),
+    (["--bogus-flag"], "no such option"),
+    (["--config", "{d}/missing.yaml"], "config file not found"),
+    (["--config", "{d}/unknown_key.yaml"], "lookbak"),
+    (["--config", "{d}/not_yaml.yaml"], "not_yaml.yaml"),
+    (["--out", "{d}/a_file"], "is a file"),
+    (["--resume", "{d}/no_such_run"], "not found"),
+    (["--resume", "{d}"], "not an lstmkit run folder"),
+]
+
+
+def common_files(d: Path) -> None:
+    """The files COMMON_TRAIN's cases name (``{d}`` in their flags)."""
+    (d / "unknown_key.yaml").write_text("lookbak: 3\n")
+    (d / "not_yaml.yaml").write_text("a: [1, 2\n")
+    (d / "a_file").write_text("x\n")
+
+
+def train_once(argv, d: Path, out: Path) -> Path:
+    """Train one run for a module's cases (``{d}``/``{out}`` filled in); returns its folder."""
+    try:
+        main([str(a).format(d=d, out=out) for a in argv])
+    except SystemExit as e:
+        assert e.code in (0, None), e.code
+    (run,) = Path(out).iterdir()
+    return run
+
+
+def forecast_run(d: Path, epochs: int = 1) -> Path:
+    """A tiny trained forecast run on ``d/sine.csv`` (written here), under ``d/runs``."""
+    from forecast_data import sine_frame
+    sine_frame(n=120).to_csv(d / "sine.csv", index=False)
+    return train_once(["forecast", "train", "--data", "{d}/sine.csv", "--target", "y", "--time", "time",
+                       "--lookback", "12", "--hidden-size", "4", "--layers", "1", "--epochs", str(epochs),
+                       "--progress", "off", "--no-tensorboard", "--device", "cpu", "--out", "{out}"], d, d / "runs")
+
+
+def fake_run(d: Path, task: str = "forecast") -> Path:
+    """``d/<task>_run``: a finished run folder of ``task`` with nothing but its metadata."""
+    run = d / f"{task}_run"
+    run.mkdir()
+    (run / "lstmkit.json").write_text(json.dumps({"format_version": 1, "task": task, "status": "finished"}))
+    return run
+
+
+def check(argv, code: int, needle: str, tmp_path: Path, capsys, d: Path | None = None,
+          stdin: str | bytes | None = None, monkeypatch=None) -> str:
+    """Run one case; returns the error line. ``{d}`` in argv is the shared data folder, ``{out}``
+    the case's own run folder parent."""
+    out = tmp_path / "runs"
+    args = [str(a).format(d=d, out=out) for a in argv]
+    got, _, err = run_cli(args, capsys, stdin=stdin, monkeypatch=monkeypatch)
+    assert got == code, (got, err)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in err, err
+    assert needle.lower() in lines[0].lower(), (needle, lines[0])
+    assert " — " in lines[0], f"no fix follows the problem: {lines[0]}"
+    assert not out.exists() or not any(out.iterdir()), f"left a run folder: {list(out.iterdir())}"
+    for base in {tmp_path, *([d] if d else [])}:
+        assert not list(Path(base).rglob("*.tmp")), "left a half-written file"
+    return lines[0]
