@@ -14,7 +14,9 @@ config and of its nested :class:`~lstmkit.config.TrainConfig`:
 The command function receives ``flags``: a nested dict (``train:`` block as in YAML) of the
 options given on the command line, and nothing else, so the config's defaults (and a task's
 own defaults) apply to everything the user did not say. :func:`resolve_params` lays those
-flags over a ``--config`` YAML file. Nothing here imports a task.
+flags over a ``--config`` YAML file. :func:`add_train_command` declares a task's whole ``train``
+command (its data-file options, the generated ones, ``--config/--out/--resume``) from a few
+callables of the task. Nothing here imports a task.
 """
 from __future__ import annotations
 
@@ -32,9 +34,10 @@ from typing import Any, Callable, Literal, Optional
 import typer
 
 from lstmkit.config import TrainConfig, field_types, flag, load_yaml, split_train_params
+from lstmkit.errors import LstmkitError
 
 __all__ = ["config_options", "field_help", "option_specs", "resolve_params", "echo_or_write_csv", "OptionSpec",
-           "ALIASES"]
+           "ALIASES", "add_train_command"]
 
 ALIASES: dict[str, tuple[str, ...]] = {"max_epochs": ("--epochs",), "num_layers": ("--layers",),
                                        "relative": (" /--absolute",), "lowercase": (" /--keep-case",)}
@@ -204,6 +207,48 @@ def resolve_params(config: Path | None, flags: dict[str, Any]) -> dict[str, Any]
         else:
             params[key] = value
     return params
+
+
+def add_train_command(app: typer.Typer, config_cls: type, *, files: dict[str, str], doc: str,
+                      fit: Callable[[dict[str, str | None], dict[str, Any], Path], Any],
+                      resume: Callable[[Path, dict[str, str | None], dict[str, Any]], Any],
+                      report: Callable[[Any], None],
+                      required: tuple[str, str, str] | None = None) -> Callable[..., None]:
+    """Add the ``train`` command of a task to ``app`` and return it.
+
+    ``files`` maps each data-file option (``data``, ``val``, ... -> ``--data``, ``--val``) to its
+    help; a file is given as the flag or as the same key in the ``--config`` YAML (the flag wins)
+    and reaches the task as a string (or None). ``doc`` is the command's help. With ``--resume RUN``
+    the command calls ``resume(RUN, files from the flags, flags)``, else ``fit(files, params, out)``
+    with the YAML-and-flags ``params`` (file keys removed); ``report`` prints the estimator either
+    returns. ``required`` = (file key, message, hint): the :class:`LstmkitError` raised when that
+    file is given neither way. The task's estimator is imported inside its ``fit``/``resume``."""
+    resume_run = resume                 # the command's own keyword ``resume`` is the --resume folder
+
+    def train(*, config, out, resume: Path | None, flags: dict, **given: Path | None) -> None:
+        given_str = {k: None if v is None else str(v) for k, v in given.items()}
+        if resume is not None:
+            report(resume_run(resume, given_str, flags))
+            return
+        params = resolve_params(config, flags)
+        from_yaml = {k: params.pop(k, None) for k in files}
+        paths = {k: given_str[k] if given_str[k] is not None else None if from_yaml[k] is None else str(from_yaml[k])
+                 for k in files}
+        if required is not None and paths[required[0]] is None:
+            raise LstmkitError(required[1], required[2])
+        report(fit(paths, params, out))
+
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    params = [inspect.Parameter(name, keyword, default=typer.Option(None, help=text), annotation=Optional[Path])
+              for name, text in files.items()]
+    params += [inspect.Parameter(name, keyword) for name in ("config", "out", "resume")]
+    params.append(inspect.Parameter("flags", keyword, annotation=dict))
+    train.__signature__ = inspect.Signature(params)       # the typer options: one per data file
+    train.__annotations__ = {p.name: p.annotation for p in params if p.annotation is not inspect.Parameter.empty}
+    train.__doc__ = doc
+    command = config_options(config_cls, run_options=True)(train)
+    app.command()(command)
+    return command
 
 
 def echo_or_write_csv(df, out: Path | None) -> None:

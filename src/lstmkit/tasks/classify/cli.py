@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from lstmkit.cli_config import config_options, echo_or_write_csv, resolve_params
+from lstmkit.cli_config import add_train_command, echo_or_write_csv
 from lstmkit.config import flatten_config
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.classify.config import ClassifyConfig
@@ -19,31 +19,15 @@ app = typer.Typer(help="Sequence classification (text or numeric): train, predic
                   no_args_is_help=True, add_completion=False)
 
 
-@app.command()
-@config_options(ClassifyConfig, run_options=True)
-def train(
-    data: Optional[Path] = typer.Option(None, help="CSV/TSV/JSONL, a folder of class folders of .txt, "
-                                                   "or for --series a UCR .tsv / long .csv."),
-    val: Optional[Path] = typer.Option(None, help="Validation file (else a stratified split of --data)."),
-    test: Optional[Path] = typer.Option(None, help="Test file, scored once after training."),
-    *, config, out, resume, flags: dict,
-):
-    """Train a classifier; print validation (and test) metrics beside the majority-class baseline."""
+def _fit(files: dict, params: dict, out: Path):
     from lstmkit.tasks.classify.estimator import SequenceClassifier, TextClassifier
-    if resume is not None:
-        est = _classifier_class(resume).resume(resume, data=str(data) if data else None)
-        _report(est)
-        return
-    params = resolve_params(config, flags)
-    files = {k: params.pop(k, None) for k in ("data", "val", "test")}
-    data = data or files["data"]
-    if data is None:
-        raise LstmkitError("no data given", "pass --data FILE (or 'data:' in the --config file)")
     cls = SequenceClassifier if params.pop("series", False) else TextClassifier
     # only the keys the user gave (flags, YAML) go in: a SequenceClassifier's own defaults fill the rest
-    est = cls(**flatten_config(params)).fit(str(data), val_data=_opt(val or files["val"]),
-                                            test_data=_opt(test or files["test"]), out=out)
-    _report(est)
+    return cls(**flatten_config(params)).fit(files["data"], val_data=files["val"], test_data=files["test"], out=out)
+
+
+def _resume(run: Path, files: dict, flags: dict):
+    return _classifier_class(run).resume(run, data=files["data"])
 
 
 def _classifier_class(run: Path):
@@ -56,10 +40,6 @@ def _classifier_class(run: Path):
     return TextClassifier if kind == "text" else SequenceClassifier
 
 
-def _opt(p) -> str | None:
-    return None if p is None else str(p)
-
-
 def _report(est) -> None:
     from lstmkit.train.metrics import format_report
     for part, m in est.metrics_.items():
@@ -67,6 +47,16 @@ def _report(est) -> None:
     r = est.result_
     typer.echo(f"\nepochs {r.epochs_run}, best epoch {r.best_epoch}{' (early stop)' if r.stopped_early else ''}")
     typer.echo(f"run folder: {est.run_dir_}")
+
+
+train = add_train_command(
+    app, ClassifyConfig,
+    doc="Train a classifier; print validation (and test) metrics beside the majority-class baseline.",
+    files={"data": "CSV/TSV/JSONL, a folder of class folders of .txt, or for --series a UCR .tsv / long .csv.",
+           "val": "Validation file (else a stratified split of --data).",
+           "test": "Test file, scored once after training."},
+    required=("data", "no data given", "pass --data FILE (or 'data:' in the --config file)"),
+    fit=_fit, resume=_resume, report=_report)
 
 
 def _read_input(est, data: str, encoding: Optional[str]):

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from lstmkit.cli_config import config_options, echo_or_write_csv, resolve_params
+from lstmkit.cli_config import add_train_command, echo_or_write_csv
 from lstmkit.config import flatten_config, load_yaml
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.config import ForecastConfig
@@ -16,24 +16,14 @@ app = typer.Typer(help="Time-series forecasting: train, predict, evaluate.", no_
                   add_completion=False)
 
 
-@app.command()
-@config_options(ForecastConfig, run_options=True)
-def train(
-    data: Optional[Path] = typer.Option(None, help="CSV or Parquet file with the series (or 'data:' in --config)."),
-    *, config, out, resume, flags: dict,
-):
-    """Train a forecaster; print test metrics beside naive, seasonal-naive and ETS baselines."""
+def _fit(files: dict, params: dict, out: Path):
     from lstmkit.tasks.forecast.estimator import Forecaster
-    if resume is not None:
-        est = Forecaster.resume(resume, data=str(data) if data else None, **flatten_config(flags))
-    else:
-        params = resolve_params(config, flags)
-        source = data if data is not None else params.pop("data", None)
-        params.pop("data", None)
-        if source is None:
-            raise LstmkitError("no data given", "pass --data FILE.csv (or 'data:' in the --config file)")
-        est = Forecaster(**flatten_config(params)).fit(str(source), out=out)
-    report(est)
+    return Forecaster(**flatten_config(params)).fit(files["data"], out=out)
+
+
+def _resume(run: Path, files: dict, flags: dict):
+    from lstmkit.tasks.forecast.estimator import Forecaster
+    return Forecaster.resume(run, data=files["data"], **flatten_config(flags))
 
 
 def report(est) -> None:
@@ -59,6 +49,14 @@ def report(est) -> None:
     typer.echo(f"\nepochs {r.epochs_run}, best epoch {r.best_epoch}"
                f"{' (early stop)' if r.stopped_early else ''}")
     typer.echo(f"run folder: {est.run_dir_}")
+
+
+train = add_train_command(
+    app, ForecastConfig,
+    doc="Train a forecaster; print test metrics beside naive, seasonal-naive and ETS baselines.",
+    files={"data": "CSV or Parquet file with the series (or 'data:' in --config)."},
+    required=("data", "no data given", "pass --data FILE.csv (or 'data:' in the --config file)"),
+    fit=_fit, resume=_resume, report=report)
 
 
 @app.command()

@@ -7,9 +7,8 @@ from typing import Optional
 
 import typer
 
-from lstmkit.cli_config import config_options, resolve_params
+from lstmkit.cli_config import add_train_command
 from lstmkit.config import flatten_config
-from lstmkit.errors import LstmkitError
 from lstmkit.tasks.lm.config import LMConfig
 
 __all__ = ["app"]
@@ -18,25 +17,14 @@ app = typer.Typer(help="Language models (next token, char / word / BPE): train, 
                   no_args_is_help=True, add_completion=False)
 
 
-@app.command()
-@config_options(LMConfig, run_options=True)
-def train(
-    data: Optional[Path] = typer.Option(None, help="Text file, one sentence (or paragraph) per line."),
-    val: Optional[Path] = typer.Option(None, help="Validation text (else a held-out share of the lines)."),
-    *, config, out, resume, flags: dict,
-):
-    """Train a language model; print the held-out perplexity (and bits per character)."""
+def _fit(files: dict, params: dict, out: Path):
     from lstmkit.tasks.lm.estimator import LanguageModel
-    if resume is not None:
-        _report(LanguageModel.resume(resume, data=_opt(data), val=_opt(val)))
-        return
-    params = resolve_params(config, flags)
-    files = {k: params.pop(k, None) for k in ("data", "val")}
-    source = _opt(data) or files["data"]
-    if source is None:
-        raise LstmkitError("no training text given", "pass --data corpus.txt (one sentence per line)")
-    est = LanguageModel(**flatten_config(params)).fit(source, _opt(val) or files["val"], out=out)
-    _report(est)
+    return LanguageModel(**flatten_config(params)).fit(files["data"], files["val"], out=out)
+
+
+def _resume(run: Path, files: dict, flags: dict):
+    from lstmkit.tasks.lm.estimator import LanguageModel
+    return LanguageModel.resume(run, data=files["data"], val=files["val"])
 
 
 def _report(est) -> None:
@@ -55,8 +43,12 @@ def _format(title: str, m: dict) -> str:
             f"({m['tokens']} tokens in {m['lines']} lines, <unk> {100 * m['unk_rate']:.2f}%)")
 
 
-def _opt(p) -> str | None:
-    return None if p is None else str(p)
+train = add_train_command(
+    app, LMConfig, doc="Train a language model; print the held-out perplexity (and bits per character).",
+    files={"data": "Text file, one sentence (or paragraph) per line.",
+           "val": "Validation text (else a held-out share of the lines)."},
+    required=("data", "no training text given", "pass --data corpus.txt (one sentence per line)"),
+    fit=_fit, resume=_resume, report=_report)
 
 
 @app.command()

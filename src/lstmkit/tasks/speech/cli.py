@@ -7,9 +7,8 @@ from typing import List, Optional
 
 import typer
 
-from lstmkit.cli_config import config_options, resolve_params
+from lstmkit.cli_config import add_train_command
 from lstmkit.config import flatten_config
-from lstmkit.errors import LstmkitError
 from lstmkit.tasks.speech.config import SpeechConfig
 
 __all__ = ["app"]
@@ -18,27 +17,14 @@ app = typer.Typer(help="Speech: CTC / seq2seq recognition or spoken-word classif
                   no_args_is_help=True, add_completion=False)
 
 
-@app.command()
-@config_options(SpeechConfig, run_options=True)
-def train(
-    data: Optional[Path] = typer.Option(None, help="Manifest CSV (path,text) or a folder of WAVs (with --label-from-name)."),
-    val: Optional[Path] = typer.Option(None, help="Validation manifest or folder (else a split of --data)."),
-    *, config, out, resume, flags: dict,
-):
-    """Train a recogniser or classifier; print validation WER/CER (or accuracy) and the run folder."""
+def _fit(files: dict, params: dict, out: Path):
     from lstmkit.tasks.speech.estimator import SpeechRecognizer
-    if resume is not None:
-        _report(SpeechRecognizer.resume(resume, data=None if data is None else str(data),
-                                        val_data=None if val is None else str(val)))
-        return
-    params = resolve_params(config, flags)
-    data = data if data is not None else params.pop("data", None)
-    val = val if val is not None else params.pop("val", None)
-    params.pop("data", None)
-    params.pop("val", None)
-    if data is None:
-        raise LstmkitError("no training data given", "pass --data MANIFEST.csv or --data FOLDER")
-    _report(SpeechRecognizer(**flatten_config(params)).fit(data, val_data=val, out=out))
+    return SpeechRecognizer(**flatten_config(params)).fit(files["data"], val_data=files["val"], out=out)
+
+
+def _resume(run: Path, files: dict, flags: dict):
+    from lstmkit.tasks.speech.estimator import SpeechRecognizer
+    return SpeechRecognizer.resume(run, data=files["data"], val_data=files["val"])
 
 
 def _report(est) -> None:
@@ -62,6 +48,15 @@ def _print_metrics(est, m: dict, title: str) -> None:
     else:
         how = f"beam {m['beam']}" + (" + LM" if m.get("lm") else "")
         typer.echo(f"{title} ({how}): " + format_recognition(m))
+
+
+train = add_train_command(
+    app, SpeechConfig,
+    doc="Train a recogniser or classifier; print validation WER/CER (or accuracy) and the run folder.",
+    files={"data": "Manifest CSV (path,text) or a folder of WAVs (with --label-from-name).",
+           "val": "Validation manifest or folder (else a split of --data)."},
+    required=("data", "no training data given", "pass --data MANIFEST.csv or --data FOLDER"),
+    fit=_fit, resume=_resume, report=_report)
 
 
 @app.command()
