@@ -23,6 +23,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import functools
+import importlib
 import inspect
 import io
 import textwrap
@@ -33,11 +34,11 @@ from typing import Any, Callable, Literal, Optional
 
 import typer
 
-from lstmkit.config import TrainConfig, field_types, flag, load_yaml, split_train_params
+from lstmkit.config import TrainConfig, field_types, flag, flatten_config, load_yaml, split_train_params
 from lstmkit.errors import LstmkitError
 
 __all__ = ["config_options", "field_help", "option_specs", "resolve_params", "echo_or_write_csv", "OptionSpec",
-           "ALIASES", "add_train_command"]
+           "ALIASES", "add_train_command", "echo_run_end", "task_app"]
 
 ALIASES: dict[str, tuple[str, ...]] = {"max_epochs": ("--epochs",), "num_layers": ("--layers",),
                                        "relative": (" /--absolute",), "lowercase": (" /--keep-case",)}
@@ -209,26 +210,34 @@ def resolve_params(config: Path | None, flags: dict[str, Any]) -> dict[str, Any]
     return params
 
 
-def add_train_command(app: typer.Typer, config_cls: type, *, files: dict[str, str], doc: str,
-                      fit: Callable[[dict[str, str | None], dict[str, Any], Path], Any],
-                      resume: Callable[[Path, dict[str, str | None], dict[str, Any]], Any],
+def task_app(help: str) -> typer.Typer:
+    """A task's sub-command group (``lstmkit lm ...``): bare, it prints its help."""
+    return typer.Typer(help=help, no_args_is_help=True, add_completion=False)
+
+
+def add_train_command(app: typer.Typer, config_cls: type, estimator: str, *, files: dict[str, str], doc: str,
+                      fit: Callable[[type, dict[str, str | None], dict[str, Any], Path], Any],
+                      resume: Callable[[type, Path, dict[str, str | None], dict[str, Any]], Any],
                       report: Callable[[Any], None],
                       required: tuple[str, str, str] | None = None) -> Callable[..., None]:
     """Add the ``train`` command of a task to ``app`` and return it.
 
-    ``files`` maps each data-file option (``data``, ``val``, ... -> ``--data``, ``--val``) to its
+    ``estimator`` (``"module:Class"``) is imported when the command runs, not before. ``files``
+    maps each data-file option (``data``, ``src_file``, ... -> ``--data``, ``--src-file``) to its
     help; a file is given as the flag or as the same key in the ``--config`` YAML (the flag wins)
     and reaches the task as a string (or None). ``doc`` is the command's help. With ``--resume RUN``
-    the command calls ``resume(RUN, files from the flags, flags)``, else ``fit(files, params, out)``
-    with the YAML-and-flags ``params`` (file keys removed); ``report`` prints the estimator either
-    returns. ``required`` = (file key, message, hint): the :class:`LstmkitError` raised when that
-    file is given neither way. The task's estimator is imported inside its ``fit``/``resume``."""
+    the command calls ``resume(Class, RUN, files from the flags, flags)``, else ``fit(Class, files,
+    settings, out)`` with the YAML-and-flags settings as flat keywords (file keys removed);
+    ``report`` prints the estimator either returns. ``required`` = (file key, message, hint): the
+    :class:`LstmkitError` raised when that file is given neither way."""
     resume_run = resume                 # the command's own keyword ``resume`` is the --resume folder
 
     def train(*, config, out, resume: Path | None, flags: dict, **given: Path | None) -> None:
+        module, _, name = estimator.partition(":")
+        cls = getattr(importlib.import_module(module), name)
         given_str = {k: None if v is None else str(v) for k, v in given.items()}
         if resume is not None:
-            report(resume_run(resume, given_str, flags))
+            report(resume_run(cls, resume, given_str, flags))
             return
         params = resolve_params(config, flags)
         from_yaml = {k: params.pop(k, None) for k in files}
@@ -236,7 +245,7 @@ def add_train_command(app: typer.Typer, config_cls: type, *, files: dict[str, st
                  for k in files}
         if required is not None and paths[required[0]] is None:
             raise LstmkitError(required[1], required[2])
-        report(fit(paths, params, out))
+        report(fit(cls, paths, flatten_config(params), out))
 
     keyword = inspect.Parameter.KEYWORD_ONLY
     params = [inspect.Parameter(name, keyword, default=typer.Option(None, help=text), annotation=Optional[Path])
@@ -249,6 +258,14 @@ def add_train_command(app: typer.Typer, config_cls: type, *, files: dict[str, st
     command = config_options(config_cls, run_options=True)(train)
     app.command()(command)
     return command
+
+
+def echo_run_end(est, lead: str = "", extra: str = "") -> None:
+    """The last lines of every ``train`` report: epochs run, the best epoch, early stop, run folder."""
+    r = est.result_
+    typer.echo(f"{lead}epochs {r.epochs_run}, best epoch {r.best_epoch}{' (early stop)' if r.stopped_early else ''}"
+               f"{extra}")
+    typer.echo(f"run folder: {est.run_dir_}")
 
 
 def echo_or_write_csv(df, out: Path | None) -> None:

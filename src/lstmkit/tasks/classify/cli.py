@@ -8,26 +8,20 @@ from typing import Optional
 
 import typer
 
-from lstmkit.cli_config import add_train_command, echo_or_write_csv
-from lstmkit.config import flatten_config
+from lstmkit.cli_config import add_train_command, echo_or_write_csv, echo_run_end, task_app
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.classify.config import ClassifyConfig
 
 __all__ = ["app", "attention"]
 
-app = typer.Typer(help="Sequence classification (text or numeric): train, predict, evaluate.",
-                  no_args_is_help=True, add_completion=False)
+app = task_app("Sequence classification (text or numeric): train, predict, evaluate.")
 
 
-def _fit(files: dict, params: dict, out: Path):
-    from lstmkit.tasks.classify.estimator import SequenceClassifier, TextClassifier
-    cls = SequenceClassifier if params.pop("series", False) else TextClassifier
+def _fit(cls, files: dict, settings: dict, out: Path):
+    if settings.pop("series", False):
+        from lstmkit.tasks.classify.estimator import SequenceClassifier as cls
     # only the keys the user gave (flags, YAML) go in: a SequenceClassifier's own defaults fill the rest
-    return cls(**flatten_config(params)).fit(files["data"], val_data=files["val"], test_data=files["test"], out=out)
-
-
-def _resume(run: Path, files: dict, flags: dict):
-    return _classifier_class(run).resume(run, data=files["data"])
+    return cls(**settings).fit(files["data"], val_data=files["val"], test_data=files["test"], out=out)
 
 
 def _classifier_class(run: Path):
@@ -44,19 +38,18 @@ def _report(est) -> None:
     from lstmkit.train.metrics import format_report
     for part, m in est.metrics_.items():
         typer.echo(f"\n{'Test' if part == 'test' else 'Validation'} metrics, {format_report(m)}")
-    r = est.result_
-    typer.echo(f"\nepochs {r.epochs_run}, best epoch {r.best_epoch}{' (early stop)' if r.stopped_early else ''}")
-    typer.echo(f"run folder: {est.run_dir_}")
+    echo_run_end(est, lead="\n")
 
 
 train = add_train_command(
-    app, ClassifyConfig,
+    app, ClassifyConfig, "lstmkit.tasks.classify.estimator:TextClassifier",
     doc="Train a classifier; print validation (and test) metrics beside the majority-class baseline.",
     files={"data": "CSV/TSV/JSONL, a folder of class folders of .txt, or for --series a UCR .tsv / long .csv.",
            "val": "Validation file (else a stratified split of --data).",
            "test": "Test file, scored once after training."},
     required=("data", "no data given", "pass --data FILE (or 'data:' in the --config file)"),
-    fit=_fit, resume=_resume, report=_report)
+    fit=_fit, resume=lambda cls, run, files, flags: _classifier_class(run).resume(run, data=files["data"]),
+    report=_report)
 
 
 def _read_input(est, data: str, encoding: Optional[str]):

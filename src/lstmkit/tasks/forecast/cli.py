@@ -7,23 +7,12 @@ from typing import Optional
 
 import typer
 
-from lstmkit.cli_config import add_train_command, echo_or_write_csv
+from lstmkit.cli_config import add_train_command, echo_or_write_csv, echo_run_end, task_app
 from lstmkit.config import flatten_config, load_yaml
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.config import ForecastConfig
 
-app = typer.Typer(help="Time-series forecasting: train, predict, evaluate.", no_args_is_help=True,
-                  add_completion=False)
-
-
-def _fit(files: dict, params: dict, out: Path):
-    from lstmkit.tasks.forecast.estimator import Forecaster
-    return Forecaster(**flatten_config(params)).fit(files["data"], out=out)
-
-
-def _resume(run: Path, files: dict, flags: dict):
-    from lstmkit.tasks.forecast.estimator import Forecaster
-    return Forecaster.resume(run, data=files["data"], **flatten_config(flags))
+app = task_app("Time-series forecasting: train, predict, evaluate.")
 
 
 def report(est) -> None:
@@ -45,18 +34,17 @@ def report(est) -> None:
         s = m["skipped"]
         typer.echo(f"skipped {len(s)} series too short to train on (e.g. {s[0]['id']!r}, {s[0]['length']} points); "
                    "see metrics.json")
-    r = est.result_
-    typer.echo(f"\nepochs {r.epochs_run}, best epoch {r.best_epoch}"
-               f"{' (early stop)' if r.stopped_early else ''}")
-    typer.echo(f"run folder: {est.run_dir_}")
+    echo_run_end(est, lead="\n")
 
 
 train = add_train_command(
-    app, ForecastConfig,
+    app, ForecastConfig, "lstmkit.tasks.forecast.estimator:Forecaster",
     doc="Train a forecaster; print test metrics beside naive, seasonal-naive and ETS baselines.",
     files={"data": "CSV or Parquet file with the series (or 'data:' in --config)."},
     required=("data", "no data given", "pass --data FILE.csv (or 'data:' in the --config file)"),
-    fit=_fit, resume=_resume, report=report)
+    fit=lambda cls, files, settings, out: cls(**settings).fit(files["data"], out=out),
+    resume=lambda cls, run, files, flags: cls.resume(run, data=files["data"], **flatten_config(flags)),
+    report=report)
 
 
 @app.command()

@@ -7,24 +7,12 @@ from typing import Optional
 
 import typer
 
-from lstmkit.cli_config import add_train_command
-from lstmkit.config import flatten_config
+from lstmkit.cli_config import add_train_command, echo_run_end, task_app
 from lstmkit.tasks.lm.config import LMConfig
 
 __all__ = ["app"]
 
-app = typer.Typer(help="Language models (next token, char / word / BPE): train, sample, evaluate.",
-                  no_args_is_help=True, add_completion=False)
-
-
-def _fit(files: dict, params: dict, out: Path):
-    from lstmkit.tasks.lm.estimator import LanguageModel
-    return LanguageModel(**flatten_config(params)).fit(files["data"], files["val"], out=out)
-
-
-def _resume(run: Path, files: dict, flags: dict):
-    from lstmkit.tasks.lm.estimator import LanguageModel
-    return LanguageModel.resume(run, data=files["data"], val=files["val"])
+app = task_app("Language models (next token, char / word / BPE): train, sample, evaluate.")
 
 
 def _report(est) -> None:
@@ -32,9 +20,7 @@ def _report(est) -> None:
     typer.echo(f"lines: train {d['split']['train']}, val {d['split']['val']} (blank skipped {d['blank_lines']}); "
                f"{d['train_tokens']} training tokens, vocabulary {d['vocab']}")
     typer.echo(_format("validation", est.metrics_["val"]))
-    r = est.result_
-    typer.echo(f"epochs {r.epochs_run}, best epoch {r.best_epoch}{' (early stop)' if r.stopped_early else ''}")
-    typer.echo(f"run folder: {est.run_dir_}")
+    echo_run_end(est)
 
 
 def _format(title: str, m: dict) -> str:
@@ -44,11 +30,14 @@ def _format(title: str, m: dict) -> str:
 
 
 train = add_train_command(
-    app, LMConfig, doc="Train a language model; print the held-out perplexity (and bits per character).",
+    app, LMConfig, "lstmkit.tasks.lm.estimator:LanguageModel",
+    doc="Train a language model; print the held-out perplexity (and bits per character).",
     files={"data": "Text file, one sentence (or paragraph) per line.",
            "val": "Validation text (else a held-out share of the lines)."},
     required=("data", "no training text given", "pass --data corpus.txt (one sentence per line)"),
-    fit=_fit, resume=_resume, report=_report)
+    fit=lambda cls, files, settings, out: cls(**settings).fit(files["data"], files["val"], out=out),
+    resume=lambda cls, run, files, flags: cls.resume(run, data=files["data"], val=files["val"]),
+    report=_report)
 
 
 @app.command()

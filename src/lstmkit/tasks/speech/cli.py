@@ -7,24 +7,12 @@ from typing import List, Optional
 
 import typer
 
-from lstmkit.cli_config import add_train_command
-from lstmkit.config import flatten_config
+from lstmkit.cli_config import add_train_command, echo_run_end, task_app
 from lstmkit.tasks.speech.config import SpeechConfig
 
 __all__ = ["app"]
 
-app = typer.Typer(help="Speech: CTC / seq2seq recognition or spoken-word classification: train, transcribe, evaluate.",
-                  no_args_is_help=True, add_completion=False)
-
-
-def _fit(files: dict, params: dict, out: Path):
-    from lstmkit.tasks.speech.estimator import SpeechRecognizer
-    return SpeechRecognizer(**flatten_config(params)).fit(files["data"], val_data=files["val"], out=out)
-
-
-def _resume(run: Path, files: dict, flags: dict):
-    from lstmkit.tasks.speech.estimator import SpeechRecognizer
-    return SpeechRecognizer.resume(run, data=files["data"], val_data=files["val"])
+app = task_app("Speech: CTC / seq2seq recognition or spoken-word classification: train, transcribe, evaluate.")
 
 
 def _report(est) -> None:
@@ -34,10 +22,7 @@ def _report(est) -> None:
     _print_metrics(est, est.metrics_["val"], "validation")
     if "val_beam" in est.metrics_:
         _print_metrics(est, est.metrics_["val_beam"], "validation")
-    r = est.result_
-    typer.echo(f"epochs {r.epochs_run}, best epoch {r.best_epoch}{' (early stop)' if r.stopped_early else ''}, "
-               f"{est.train_seconds_:.1f} s")
-    typer.echo(f"run folder: {est.run_dir_}")
+    echo_run_end(est, extra=f", {est.train_seconds_:.1f} s")
 
 
 def _print_metrics(est, m: dict, title: str) -> None:
@@ -51,12 +36,14 @@ def _print_metrics(est, m: dict, title: str) -> None:
 
 
 train = add_train_command(
-    app, SpeechConfig,
+    app, SpeechConfig, "lstmkit.tasks.speech.estimator:SpeechRecognizer",
     doc="Train a recogniser or classifier; print validation WER/CER (or accuracy) and the run folder.",
     files={"data": "Manifest CSV (path,text) or a folder of WAVs (with --label-from-name).",
            "val": "Validation manifest or folder (else a split of --data)."},
     required=("data", "no training data given", "pass --data MANIFEST.csv or --data FOLDER"),
-    fit=_fit, resume=_resume, report=_report)
+    fit=lambda cls, files, settings, out: cls(**settings).fit(files["data"], val_data=files["val"], out=out),
+    resume=lambda cls, run, files, flags: cls.resume(run, data=files["data"], val_data=files["val"]),
+    report=_report)
 
 
 @app.command()

@@ -9,29 +9,21 @@ from typing import Optional
 
 import typer
 
-from lstmkit.cli_config import add_train_command
-from lstmkit.config import flatten_config
+from lstmkit.cli_config import add_train_command, echo_run_end, task_app
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.translate.config import TranslateConfig
 
 __all__ = ["app"]
 
-app = typer.Typer(help="Translation with an LSTM encoder-decoder: train, run, evaluate.",
-                  no_args_is_help=True, add_completion=False)
+app = task_app("Translation with an LSTM encoder-decoder: train, run, evaluate.")
 
 
-def _fit(files: dict, params: dict, out: Path):
-    from lstmkit.tasks.translate.estimator import Translator
+def _fit(cls, files: dict, settings: dict, out: Path):
     if (files["src_file"] is None) != (files["tgt_file"] is None):
         raise LstmkitError("--src-file and --tgt-file go together", "pass both, or a table with --data")
-    return Translator(**flatten_config(params)).fit(
-        files["data"], src_file=files["src_file"], tgt_file=files["tgt_file"], val_data=files["val"],
-        val_src_file=files["val_src_file"], val_tgt_file=files["val_tgt_file"], out=out)
-
-
-def _resume(run: Path, files: dict, flags: dict):
-    from lstmkit.tasks.translate.estimator import Translator
-    return Translator.resume(run)
+    return cls(**settings).fit(files["data"], src_file=files["src_file"], tgt_file=files["tgt_file"],
+                               val_data=files["val"], val_src_file=files["val_src_file"],
+                               val_tgt_file=files["val_tgt_file"], out=out)
 
 
 def _report(est) -> None:
@@ -41,9 +33,7 @@ def _report(est) -> None:
                f"val {d['split']['val']}")
     for name, m in est.metrics_.items():
         typer.echo(_format(f"validation (beam {m['beam']})", m))
-    r = est.result_
-    typer.echo(f"epochs {r.epochs_run}, best epoch {r.best_epoch}{' (early stop)' if r.stopped_early else ''}")
-    typer.echo(f"run folder: {est.run_dir_}")
+    echo_run_end(est)
 
 
 def _format(title: str, m: dict) -> str:
@@ -52,7 +42,7 @@ def _format(title: str, m: dict) -> str:
 
 
 train = add_train_command(
-    app, TranslateConfig,
+    app, TranslateConfig, "lstmkit.tasks.translate.estimator:Translator",
     doc="Train a translator; print validation BLEU and chrF (greedy and beam) with their signatures.",
     files={"data": "CSV/TSV with a source and a target column.",
            "src_file": "Source sentences, one per line (with --tgt-file).",
@@ -60,7 +50,7 @@ train = add_train_command(
            "val": "Validation table (else a split of --data).",
            "val_src_file": "Validation source file.",
            "val_tgt_file": "Validation target file."},
-    fit=_fit, resume=_resume, report=_report)
+    fit=_fit, resume=lambda cls, run, files, flags: cls.resume(run), report=_report)
 
 
 @app.command()
