@@ -215,11 +215,12 @@ def task_app(help: str) -> typer.Typer:
     return typer.Typer(help=help, no_args_is_help=True, add_completion=False)
 
 
-def add_train_command(app: typer.Typer, config_cls: type, estimator: str, *, files: dict[str, str], doc: str,
-                      fit: Callable[[type, dict[str, str | None], dict[str, Any], Path], Any],
-                      resume: Callable[[type, Path, dict[str, str | None], dict[str, Any]], Any],
-                      report: Callable[[Any], None],
-                      required: tuple[str, str, str] | None = None) -> Callable[..., None]:
+def add_train_command(app: typer.Typer, config_cls: type, estimator: str, report: Callable[[Any], None], *,
+                      doc: str, files: dict[str, str], required: tuple[str, str, str] | None = None,
+                      keywords: dict[str, str] | None = None,
+                      fit: Callable[[type, dict[str, str | None], dict[str, Any], Path], Any] | None = None,
+                      resume: Callable[[type, Path, dict[str, str | None], dict[str, Any]], Any] | None = None,
+                      ) -> Callable[..., None]:
     """Add the ``train`` command of a task to ``app`` and return it.
 
     ``estimator`` (``"module:Class"``) is imported when the command runs, not before. ``files``
@@ -228,9 +229,21 @@ def add_train_command(app: typer.Typer, config_cls: type, estimator: str, *, fil
     and reaches the task as a string (or None). ``doc`` is the command's help. With ``--resume RUN``
     the command calls ``resume(Class, RUN, files from the flags, flags)``, else ``fit(Class, files,
     settings, out)`` with the YAML-and-flags settings as flat keywords (file keys removed);
-    ``report`` prints the estimator either returns. ``required`` = (file key, message, hint): the
-    :class:`LstmkitError` raised when that file is given neither way."""
-    resume_run = resume                 # the command's own keyword ``resume`` is the --resume folder
+    ``report`` prints the estimator either returns. Without them it calls
+    ``Class(**settings).fit(**files, out=out)`` and ``Class.resume(RUN, **files)``, the files named
+    as in ``keywords`` (file key -> the estimator's keyword, e.g. ``{"val": "val_data"}``).
+    ``required`` = (file key, message, hint): the :class:`LstmkitError` raised when that file is
+    given neither way."""
+    names = keywords or {}
+
+    def default_fit(cls, paths, settings, out):
+        return cls(**settings).fit(**{names.get(k, k): v for k, v in paths.items()}, out=out)
+
+    def default_resume(cls, run, paths, flags):
+        return cls.resume(run, **{names.get(k, k): v for k, v in paths.items()})
+
+    fit = fit or default_fit
+    resume_run = resume or default_resume   # the command's own keyword ``resume`` is the --resume folder
 
     def train(*, config, out, resume: Path | None, flags: dict, **given: Path | None) -> None:
         module, _, name = estimator.partition(":")

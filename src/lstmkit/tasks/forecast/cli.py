@@ -38,13 +38,11 @@ def report(est) -> None:
 
 
 train = add_train_command(
-    app, ForecastConfig, "lstmkit.tasks.forecast.estimator:Forecaster",
+    app, ForecastConfig, "lstmkit.tasks.forecast.estimator:Forecaster", report,
     doc="Train a forecaster; print test metrics beside naive, seasonal-naive and ETS baselines.",
     files={"data": "CSV or Parquet file with the series (or 'data:' in --config)."},
     required=("data", "no data given", "pass --data FILE.csv (or 'data:' in the --config file)"),
-    fit=lambda cls, files, settings, out: cls(**settings).fit(files["data"], out=out),
-    resume=lambda cls, run, files, flags: cls.resume(run, data=files["data"], **flatten_config(flags)),
-    report=report)
+    resume=lambda cls, run, files, flags: cls.resume(run, data=files["data"], **flatten_config(flags)))
 
 
 @app.command()

@@ -30,14 +30,11 @@ def _format(title: str, m: dict) -> str:
 
 
 train = add_train_command(
-    app, LMConfig, "lstmkit.tasks.lm.estimator:LanguageModel",
+    app, LMConfig, "lstmkit.tasks.lm.estimator:LanguageModel", _report,
     doc="Train a language model; print the held-out perplexity (and bits per character).",
     files={"data": "Text file, one sentence (or paragraph) per line.",
            "val": "Validation text (else a held-out share of the lines)."},
-    required=("data", "no training text given", "pass --data corpus.txt (one sentence per line)"),
-    fit=lambda cls, files, settings, out: cls(**settings).fit(files["data"], files["val"], out=out),
-    resume=lambda cls, run, files, flags: cls.resume(run, data=files["data"], val=files["val"]),
-    report=_report)
+    required=("data", "no training text given", "pass --data corpus.txt (one sentence per line)"))
 
 
 @app.command()

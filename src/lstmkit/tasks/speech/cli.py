@@ -36,14 +36,12 @@ def _print_metrics(est, m: dict, title: str) -> None:
 
 
 train = add_train_command(
-    app, SpeechConfig, "lstmkit.tasks.speech.estimator:SpeechRecognizer",
+    app, SpeechConfig, "lstmkit.tasks.speech.estimator:SpeechRecognizer", _report,
     doc="Train a recogniser or classifier; print validation WER/CER (or accuracy) and the run folder.",
     files={"data": "Manifest CSV (path,text) or a folder of WAVs (with --label-from-name).",
            "val": "Validation manifest or folder (else a split of --data)."},
-    required=("data", "no training data given", "pass --data MANIFEST.csv or --data FOLDER"),
-    fit=lambda cls, files, settings, out: cls(**settings).fit(files["data"], val_data=files["val"], out=out),
-    resume=lambda cls, run, files, flags: cls.resume(run, data=files["data"], val_data=files["val"]),
-    report=_report)
+    keywords={"val": "val_data"},
+    required=("data", "no training data given", "pass --data MANIFEST.csv or --data FOLDER"))
 
 
 @app.command()

@@ -42,7 +42,7 @@ def _format(title: str, m: dict) -> str:
 
 
 train = add_train_command(
-    app, TranslateConfig, "lstmkit.tasks.translate.estimator:Translator",
+    app, TranslateConfig, "lstmkit.tasks.translate.estimator:Translator", _report,
     doc="Train a translator; print validation BLEU and chrF (greedy and beam) with their signatures.",
     files={"data": "CSV/TSV with a source and a target column.",
            "src_file": "Source sentences, one per line (with --tgt-file).",
@@ -50,7 +50,7 @@ train = add_train_command(
            "val": "Validation table (else a split of --data).",
            "val_src_file": "Validation source file.",
            "val_tgt_file": "Validation target file."},
-    fit=_fit, resume=lambda cls, run, files, flags: cls.resume(run), report=_report)
+    fit=_fit, resume=lambda cls, run, files, flags: cls.resume(run))
 
 
 @app.command()
