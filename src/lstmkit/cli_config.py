@@ -14,13 +14,16 @@ config and of its nested :class:`~lstmkit.config.TrainConfig`:
 The command function receives ``flags``: a nested dict (``train:`` block as in YAML) of the
 options given on the command line, and nothing else, so the config's defaults (and a task's
 own defaults) apply to everything the user did not say. :func:`resolve_params` lays those
-flags over a ``--config`` YAML file. Nothing here imports a task.
+flags over a ``--config`` YAML file. :func:`add_train_command` declares a task's whole ``train``
+command (its data-file options, the generated ones, ``--config/--out/--resume``) from a few
+callables of the task. Nothing here imports a task.
 """
 from __future__ import annotations
 
 import ast
 import dataclasses
 import functools
+import importlib
 import inspect
 import io
 import textwrap
@@ -31,10 +34,11 @@ from typing import Any, Callable, Literal, Optional
 
 import typer
 
-from lstmkit.config import TrainConfig, field_types, flag, load_yaml, split_train_params
+from lstmkit.config import TrainConfig, field_types, flag, flatten_config, load_yaml, split_train_params
+from lstmkit.errors import LstmkitError
 
 __all__ = ["config_options", "field_help", "option_specs", "resolve_params", "echo_or_write_csv", "OptionSpec",
-           "ALIASES"]
+           "ALIASES", "add_train_command", "echo_run_end", "task_app"]
 
 ALIASES: dict[str, tuple[str, ...]] = {"max_epochs": ("--epochs",), "num_layers": ("--layers",),
                                        "relative": (" /--absolute",), "lowercase": (" /--keep-case",)}
@@ -204,6 +208,77 @@ def resolve_params(config: Path | None, flags: dict[str, Any]) -> dict[str, Any]
         else:
             params[key] = value
     return params
+
+
+def task_app(help: str) -> typer.Typer:
+    """A task's sub-command group (``lstmkit lm ...``): bare, it prints its help."""
+    return typer.Typer(help=help, no_args_is_help=True, add_completion=False)
+
+
+def add_train_command(app: typer.Typer, config_cls: type, estimator: str, report: Callable[[Any], None], *,
+                      doc: str, files: dict[str, str], required: tuple[str, str, str] | None = None,
+                      keywords: dict[str, str] | None = None,
+                      fit: Callable[[type, dict[str, str | None], dict[str, Any], Path], Any] | None = None,
+                      resume: Callable[[type, Path, dict[str, str | None], dict[str, Any]], Any] | None = None,
+                      ) -> Callable[..., None]:
+    """Add the ``train`` command of a task to ``app`` and return it.
+
+    ``estimator`` (``"module:Class"``) is imported when the command runs, not before. ``files``
+    maps each data-file option (``data``, ``src_file``, ... -> ``--data``, ``--src-file``) to its
+    help; a file is given as the flag or as the same key in the ``--config`` YAML (the flag wins)
+    and reaches the task as a string (or None). ``doc`` is the command's help. With ``--resume RUN``
+    the command calls ``resume(Class, RUN, files from the flags, flags)``, else ``fit(Class, files,
+    settings, out)`` with the YAML-and-flags settings as flat keywords (file keys removed);
+    ``report`` prints the estimator either returns. Without them it calls
+    ``Class(**settings).fit(**files, out=out)`` and ``Class.resume(RUN, **files)``, the files named
+    as in ``keywords`` (file key -> the estimator's keyword, e.g. ``{"val": "val_data"}``).
+    ``required`` = (file key, message, hint): the :class:`LstmkitError` raised when that file is
+    given neither way."""
+    names = keywords or {}
+
+    def default_fit(cls, paths, settings, out):
+        return cls(**settings).fit(**{names.get(k, k): v for k, v in paths.items()}, out=out)
+
+    def default_resume(cls, run, paths, flags):
+        return cls.resume(run, **{names.get(k, k): v for k, v in paths.items()})
+
+    fit = fit or default_fit
+    resume_run = resume or default_resume   # the command's own keyword ``resume`` is the --resume folder
+
+    def train(*, config, out, resume: Path | None, flags: dict, **given: Path | None) -> None:
+        module, _, name = estimator.partition(":")
+        cls = getattr(importlib.import_module(module), name)
+        given_str = {k: None if v is None else str(v) for k, v in given.items()}
+        if resume is not None:
+            report(resume_run(cls, resume, given_str, flags))
+            return
+        params = resolve_params(config, flags)
+        from_yaml = {k: params.pop(k, None) for k in files}
+        paths = {k: given_str[k] if given_str[k] is not None else None if from_yaml[k] is None else str(from_yaml[k])
+                 for k in files}
+        if required is not None and paths[required[0]] is None:
+            raise LstmkitError(required[1], required[2])
+        report(fit(cls, paths, flatten_config(params), out))
+
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    params = [inspect.Parameter(name, keyword, default=typer.Option(None, help=text), annotation=Optional[Path])
+              for name, text in files.items()]
+    params += [inspect.Parameter(name, keyword) for name in ("config", "out", "resume")]
+    params.append(inspect.Parameter("flags", keyword, annotation=dict))
+    train.__signature__ = inspect.Signature(params)       # the typer options: one per data file
+    train.__annotations__ = {p.name: p.annotation for p in params if p.annotation is not inspect.Parameter.empty}
+    train.__doc__ = doc
+    command = config_options(config_cls, run_options=True)(train)
+    app.command()(command)
+    return command
+
+
+def echo_run_end(est, lead: str = "", extra: str = "") -> None:
+    """The last lines of every ``train`` report: epochs run, the best epoch, early stop, run folder."""
+    r = est.result_
+    typer.echo(f"{lead}epochs {r.epochs_run}, best epoch {r.best_epoch}{' (early stop)' if r.stopped_early else ''}"
+               f"{extra}")
+    typer.echo(f"run folder: {est.run_dir_}")
 
 
 def echo_or_write_csv(df, out: Path | None) -> None:

@@ -188,12 +188,16 @@ class BPETokenizer:
     def fit(self, texts: Iterable[str]):
         tk = import_tokenizers()
         tok = tk.Tokenizer(tk.models.BPE(unk_token=UNK))
-        tok.pre_tokenizer = tk.pre_tokenizers.Whitespace()
+        self.set_pre_tokenizer(tk, tok)
         trainer = tk.trainers.BpeTrainer(vocab_size=self.max_size, min_frequency=self.min_freq,
                                          special_tokens=[PAD, UNK], show_progress=False)
         tok.train_from_iterator((clean_text(t, self.lowercase) for t in texts), trainer=trainer)
         self._tok = tok
         return self
+
+    def set_pre_tokenizer(self, tk, tok) -> None:
+        """How text is split before merges are learnt (a subclass may also set the decoder)."""
+        tok.pre_tokenizer = tk.pre_tokenizers.Whitespace()
 
     def encode(self, text: str) -> list[int]:
         return self._tok.encode(clean_text(text, self.lowercase)).ids or [UNK_ID]

@@ -8,42 +8,20 @@ from typing import Optional
 
 import typer
 
-from lstmkit.cli_config import config_options, echo_or_write_csv, resolve_params
-from lstmkit.config import flatten_config
+from lstmkit.cli_config import add_train_command, echo_or_write_csv, echo_run_end, task_app
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.classify.config import ClassifyConfig
 
 __all__ = ["app", "attention"]
 
-app = typer.Typer(help="Sequence classification (text or numeric): train, predict, evaluate.",
-                  no_args_is_help=True, add_completion=False)
+app = task_app("Sequence classification (text or numeric): train, predict, evaluate.")
 
 
-@app.command()
-@config_options(ClassifyConfig, run_options=True)
-def train(
-    data: Optional[Path] = typer.Option(None, help="CSV/TSV/JSONL, a folder of class folders of .txt, "
-                                                   "or for --series a UCR .tsv / long .csv."),
-    val: Optional[Path] = typer.Option(None, help="Validation file (else a stratified split of --data)."),
-    test: Optional[Path] = typer.Option(None, help="Test file, scored once after training."),
-    *, config, out, resume, flags: dict,
-):
-    """Train a classifier; print validation (and test) metrics beside the majority-class baseline."""
-    from lstmkit.tasks.classify.estimator import SequenceClassifier, TextClassifier
-    if resume is not None:
-        est = _classifier_class(resume).resume(resume, data=str(data) if data else None)
-        _report(est)
-        return
-    params = resolve_params(config, flags)
-    files = {k: params.pop(k, None) for k in ("data", "val", "test")}
-    data = data or files["data"]
-    if data is None:
-        raise LstmkitError("no data given", "pass --data FILE (or 'data:' in the --config file)")
-    cls = SequenceClassifier if params.pop("series", False) else TextClassifier
+def _fit(cls, files: dict, settings: dict, out: Path):
+    if settings.pop("series", False):
+        from lstmkit.tasks.classify.estimator import SequenceClassifier as cls
     # only the keys the user gave (flags, YAML) go in: a SequenceClassifier's own defaults fill the rest
-    est = cls(**flatten_config(params)).fit(str(data), val_data=_opt(val or files["val"]),
-                                            test_data=_opt(test or files["test"]), out=out)
-    _report(est)
+    return cls(**settings).fit(files["data"], val_data=files["val"], test_data=files["test"], out=out)
 
 
 def _classifier_class(run: Path):
@@ -56,17 +34,21 @@ def _classifier_class(run: Path):
     return TextClassifier if kind == "text" else SequenceClassifier
 
 
-def _opt(p) -> str | None:
-    return None if p is None else str(p)
-
-
 def _report(est) -> None:
     from lstmkit.train.metrics import format_report
     for part, m in est.metrics_.items():
         typer.echo(f"\n{'Test' if part == 'test' else 'Validation'} metrics, {format_report(m)}")
-    r = est.result_
-    typer.echo(f"\nepochs {r.epochs_run}, best epoch {r.best_epoch}{' (early stop)' if r.stopped_early else ''}")
-    typer.echo(f"run folder: {est.run_dir_}")
+    echo_run_end(est, lead="\n")
+
+
+train = add_train_command(
+    app, ClassifyConfig, "lstmkit.tasks.classify.estimator:TextClassifier", _report,
+    doc="Train a classifier; print validation (and test) metrics beside the majority-class baseline.",
+    files={"data": "CSV/TSV/JSONL, a folder of class folders of .txt, or for --series a UCR .tsv / long .csv.",
+           "val": "Validation file (else a stratified split of --data).",
+           "test": "Test file, scored once after training."},
+    required=("data", "no data given", "pass --data FILE (or 'data:' in the --config file)"),
+    fit=_fit, resume=lambda cls, run, files, flags: _classifier_class(run).resume(run, data=files["data"]))
 
 
 def _read_input(est, data: str, encoding: Optional[str]):

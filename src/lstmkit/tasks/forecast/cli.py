@@ -7,33 +7,12 @@ from typing import Optional
 
 import typer
 
-from lstmkit.cli_config import config_options, echo_or_write_csv, resolve_params
+from lstmkit.cli_config import add_train_command, echo_or_write_csv, echo_run_end, task_app
 from lstmkit.config import flatten_config, load_yaml
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.config import ForecastConfig
 
-app = typer.Typer(help="Time-series forecasting: train, predict, evaluate.", no_args_is_help=True,
-                  add_completion=False)
-
-
-@app.command()
-@config_options(ForecastConfig, run_options=True)
-def train(
-    data: Optional[Path] = typer.Option(None, help="CSV or Parquet file with the series (or 'data:' in --config)."),
-    *, config, out, resume, flags: dict,
-):
-    """Train a forecaster; print test metrics beside naive, seasonal-naive and ETS baselines."""
-    from lstmkit.tasks.forecast.estimator import Forecaster
-    if resume is not None:
-        est = Forecaster.resume(resume, data=str(data) if data else None, **flatten_config(flags))
-    else:
-        params = resolve_params(config, flags)
-        source = data if data is not None else params.pop("data", None)
-        params.pop("data", None)
-        if source is None:
-            raise LstmkitError("no data given", "pass --data FILE.csv (or 'data:' in the --config file)")
-        est = Forecaster(**flatten_config(params)).fit(str(source), out=out)
-    report(est)
+app = task_app("Time-series forecasting: train, predict, evaluate.")
 
 
 def report(est) -> None:
@@ -55,10 +34,15 @@ def report(est) -> None:
         s = m["skipped"]
         typer.echo(f"skipped {len(s)} series too short to train on (e.g. {s[0]['id']!r}, {s[0]['length']} points); "
                    "see metrics.json")
-    r = est.result_
-    typer.echo(f"\nepochs {r.epochs_run}, best epoch {r.best_epoch}"
-               f"{' (early stop)' if r.stopped_early else ''}")
-    typer.echo(f"run folder: {est.run_dir_}")
+    echo_run_end(est, lead="\n")
+
+
+train = add_train_command(
+    app, ForecastConfig, "lstmkit.tasks.forecast.estimator:Forecaster", report,
+    doc="Train a forecaster; print test metrics beside naive, seasonal-naive and ETS baselines.",
+    files={"data": "CSV or Parquet file with the series (or 'data:' in --config)."},
+    required=("data", "no data given", "pass --data FILE.csv (or 'data:' in the --config file)"),
+    resume=lambda cls, run, files, flags: cls.resume(run, data=files["data"], **flatten_config(flags)))
 
 
 @app.command()

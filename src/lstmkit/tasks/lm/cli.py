@@ -7,36 +7,12 @@ from typing import Optional
 
 import typer
 
-from lstmkit.cli_config import config_options, resolve_params
-from lstmkit.config import flatten_config
-from lstmkit.errors import LstmkitError
+from lstmkit.cli_config import add_train_command, echo_run_end, task_app
 from lstmkit.tasks.lm.config import LMConfig
 
 __all__ = ["app"]
 
-app = typer.Typer(help="Language models (next token, char / word / BPE): train, sample, evaluate.",
-                  no_args_is_help=True, add_completion=False)
-
-
-@app.command()
-@config_options(LMConfig, run_options=True)
-def train(
-    data: Optional[Path] = typer.Option(None, help="Text file, one sentence (or paragraph) per line."),
-    val: Optional[Path] = typer.Option(None, help="Validation text (else a held-out share of the lines)."),
-    *, config, out, resume, flags: dict,
-):
-    """Train a language model; print the held-out perplexity (and bits per character)."""
-    from lstmkit.tasks.lm.estimator import LanguageModel
-    if resume is not None:
-        _report(LanguageModel.resume(resume, data=_opt(data), val=_opt(val)))
-        return
-    params = resolve_params(config, flags)
-    files = {k: params.pop(k, None) for k in ("data", "val")}
-    source = _opt(data) or files["data"]
-    if source is None:
-        raise LstmkitError("no training text given", "pass --data corpus.txt (one sentence per line)")
-    est = LanguageModel(**flatten_config(params)).fit(source, _opt(val) or files["val"], out=out)
-    _report(est)
+app = task_app("Language models (next token, char / word / BPE): train, sample, evaluate.")
 
 
 def _report(est) -> None:
@@ -44,9 +20,7 @@ def _report(est) -> None:
     typer.echo(f"lines: train {d['split']['train']}, val {d['split']['val']} (blank skipped {d['blank_lines']}); "
                f"{d['train_tokens']} training tokens, vocabulary {d['vocab']}")
     typer.echo(_format("validation", est.metrics_["val"]))
-    r = est.result_
-    typer.echo(f"epochs {r.epochs_run}, best epoch {r.best_epoch}{' (early stop)' if r.stopped_early else ''}")
-    typer.echo(f"run folder: {est.run_dir_}")
+    echo_run_end(est)
 
 
 def _format(title: str, m: dict) -> str:
@@ -55,8 +29,12 @@ def _format(title: str, m: dict) -> str:
             f"({m['tokens']} tokens in {m['lines']} lines, <unk> {100 * m['unk_rate']:.2f}%)")
 
 
-def _opt(p) -> str | None:
-    return None if p is None else str(p)
+train = add_train_command(
+    app, LMConfig, "lstmkit.tasks.lm.estimator:LanguageModel", _report,
+    doc="Train a language model; print the held-out perplexity (and bits per character).",
+    files={"data": "Text file, one sentence (or paragraph) per line.",
+           "val": "Validation text (else a held-out share of the lines)."},
+    required=("data", "no training text given", "pass --data corpus.txt (one sentence per line)"))
 
 
 @app.command()

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from lstmkit.data.textfile import decode_text
-from lstmkit.data.vocab import (PAD, PAD_ID, UNK, UNK_ID, BPETokenizer, import_tokenizers, clean_text,
+from lstmkit.data.vocab import (PAD_ID, UNK_ID, BPETokenizer, clean_text,
                                 make_tokenizer, tokenizer_from_dict)
 from lstmkit.errors import LstmkitError
 
@@ -92,16 +92,9 @@ class _MetaspaceBPE(BPETokenizer):
     text with its spaces (the plain one splits on white space and forgets where words began).
     Its state is a :class:`BPETokenizer` state: ``tokenizer_from_dict`` rebuilds it unchanged."""
 
-    def fit(self, texts: Iterable[str]):
-        tk = import_tokenizers()
-        tok = tk.Tokenizer(tk.models.BPE(unk_token=UNK))
+    def set_pre_tokenizer(self, tk, tok) -> None:
         tok.pre_tokenizer = tk.pre_tokenizers.Metaspace()
         tok.decoder = tk.decoders.Metaspace()
-        trainer = tk.trainers.BpeTrainer(vocab_size=self.max_size, min_frequency=self.min_freq,
-                                         special_tokens=[PAD, UNK], show_progress=False)
-        tok.train_from_iterator((clean_text(t, self.lowercase) for t in texts), trainer=trainer)
-        self._tok = tok
-        return self
 
 
 class LMTokenizer:

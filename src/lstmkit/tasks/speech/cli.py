@@ -7,38 +7,12 @@ from typing import List, Optional
 
 import typer
 
-from lstmkit.cli_config import config_options, resolve_params
-from lstmkit.config import flatten_config
-from lstmkit.errors import LstmkitError
+from lstmkit.cli_config import add_train_command, echo_run_end, task_app
 from lstmkit.tasks.speech.config import SpeechConfig
 
 __all__ = ["app"]
 
-app = typer.Typer(help="Speech: CTC / seq2seq recognition or spoken-word classification: train, transcribe, evaluate.",
-                  no_args_is_help=True, add_completion=False)
-
-
-@app.command()
-@config_options(SpeechConfig, run_options=True)
-def train(
-    data: Optional[Path] = typer.Option(None, help="Manifest CSV (path,text) or a folder of WAVs (with --label-from-name)."),
-    val: Optional[Path] = typer.Option(None, help="Validation manifest or folder (else a split of --data)."),
-    *, config, out, resume, flags: dict,
-):
-    """Train a recogniser or classifier; print validation WER/CER (or accuracy) and the run folder."""
-    from lstmkit.tasks.speech.estimator import SpeechRecognizer
-    if resume is not None:
-        _report(SpeechRecognizer.resume(resume, data=None if data is None else str(data),
-                                        val_data=None if val is None else str(val)))
-        return
-    params = resolve_params(config, flags)
-    data = data if data is not None else params.pop("data", None)
-    val = val if val is not None else params.pop("val", None)
-    params.pop("data", None)
-    params.pop("val", None)
-    if data is None:
-        raise LstmkitError("no training data given", "pass --data MANIFEST.csv or --data FOLDER")
-    _report(SpeechRecognizer(**flatten_config(params)).fit(data, val_data=val, out=out))
+app = task_app("Speech: CTC / seq2seq recognition or spoken-word classification: train, transcribe, evaluate.")
 
 
 def _report(est) -> None:
@@ -48,10 +22,7 @@ def _report(est) -> None:
     _print_metrics(est, est.metrics_["val"], "validation")
     if "val_beam" in est.metrics_:
         _print_metrics(est, est.metrics_["val_beam"], "validation")
-    r = est.result_
-    typer.echo(f"epochs {r.epochs_run}, best epoch {r.best_epoch}{' (early stop)' if r.stopped_early else ''}, "
-               f"{est.train_seconds_:.1f} s")
-    typer.echo(f"run folder: {est.run_dir_}")
+    echo_run_end(est, extra=f", {est.train_seconds_:.1f} s")
 
 
 def _print_metrics(est, m: dict, title: str) -> None:
@@ -62,6 +33,15 @@ def _print_metrics(est, m: dict, title: str) -> None:
     else:
         how = f"beam {m['beam']}" + (" + LM" if m.get("lm") else "")
         typer.echo(f"{title} ({how}): " + format_recognition(m))
+
+
+train = add_train_command(
+    app, SpeechConfig, "lstmkit.tasks.speech.estimator:SpeechRecognizer", _report,
+    doc="Train a recogniser or classifier; print validation WER/CER (or accuracy) and the run folder.",
+    files={"data": "Manifest CSV (path,text) or a folder of WAVs (with --label-from-name).",
+           "val": "Validation manifest or folder (else a split of --data)."},
+    keywords={"val": "val_data"},
+    required=("data", "no training data given", "pass --data MANIFEST.csv or --data FOLDER"))
 
 
 @app.command()

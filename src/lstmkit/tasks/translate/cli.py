@@ -9,43 +9,21 @@ from typing import Optional
 
 import typer
 
-from lstmkit.cli_config import config_options, resolve_params
-from lstmkit.config import flatten_config
+from lstmkit.cli_config import add_train_command, echo_run_end, task_app
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.translate.config import TranslateConfig
 
 __all__ = ["app"]
 
-app = typer.Typer(help="Translation with an LSTM encoder-decoder: train, run, evaluate.",
-                  no_args_is_help=True, add_completion=False)
+app = task_app("Translation with an LSTM encoder-decoder: train, run, evaluate.")
 
 
-@app.command()
-@config_options(TranslateConfig, run_options=True)
-def train(
-    data: Optional[Path] = typer.Option(None, help="CSV/TSV with a source and a target column."),
-    src_file: Optional[Path] = typer.Option(None, help="Source sentences, one per line (with --tgt-file)."),
-    tgt_file: Optional[Path] = typer.Option(None, help="Target sentences, line-aligned with --src-file."),
-    val: Optional[Path] = typer.Option(None, help="Validation table (else a split of --data)."),
-    val_src_file: Optional[Path] = typer.Option(None, help="Validation source file."),
-    val_tgt_file: Optional[Path] = typer.Option(None, help="Validation target file."),
-    *, config, out, resume, flags: dict,
-):
-    """Train a translator; print validation BLEU and chrF (greedy and beam) with their signatures."""
-    from lstmkit.tasks.translate.estimator import Translator
-    if resume is not None:
-        _report(Translator.resume(resume))
-        return
-    params = resolve_params(config, flags)
-    files = {k: params.pop(k, None) for k in ("data", "src_file", "tgt_file", "val", "val_src_file", "val_tgt_file")}
-    pick = lambda flag, key: _opt(flag if flag is not None else files[key])  # noqa: E731
-    if (src_file is None) != (tgt_file is None):
+def _fit(cls, files: dict, settings: dict, out: Path):
+    if (files["src_file"] is None) != (files["tgt_file"] is None):
         raise LstmkitError("--src-file and --tgt-file go together", "pass both, or a table with --data")
-    est = Translator(**flatten_config(params)).fit(
-        pick(data, "data"), src_file=pick(src_file, "src_file"), tgt_file=pick(tgt_file, "tgt_file"),
-        val_data=pick(val, "val"), val_src_file=pick(val_src_file, "val_src_file"),
-        val_tgt_file=pick(val_tgt_file, "val_tgt_file"), out=out)
-    _report(est)
+    return cls(**settings).fit(files["data"], src_file=files["src_file"], tgt_file=files["tgt_file"],
+                               val_data=files["val"], val_src_file=files["val_src_file"],
+                               val_tgt_file=files["val_tgt_file"], out=out)
 
 
 def _report(est) -> None:
@@ -55,18 +33,24 @@ def _report(est) -> None:
                f"val {d['split']['val']}")
     for name, m in est.metrics_.items():
         typer.echo(_format(f"validation (beam {m['beam']})", m))
-    r = est.result_
-    typer.echo(f"epochs {r.epochs_run}, best epoch {r.best_epoch}{' (early stop)' if r.stopped_early else ''}")
-    typer.echo(f"run folder: {est.run_dir_}")
-
-
-def _opt(p) -> str | None:
-    return None if p is None else str(p)
+    echo_run_end(est)
 
 
 def _format(title: str, m: dict) -> str:
     return (f"{title}: BLEU {m['bleu']:.2f}  chrF {m['chrf']:.2f}  ({m['sentences']} sentences, "
             f"{m['sentences_per_second']:.1f}/s)\n  {m['bleu_signature']}\n  {m['chrf_signature']}")
+
+
+train = add_train_command(
+    app, TranslateConfig, "lstmkit.tasks.translate.estimator:Translator", _report,
+    doc="Train a translator; print validation BLEU and chrF (greedy and beam) with their signatures.",
+    files={"data": "CSV/TSV with a source and a target column.",
+           "src_file": "Source sentences, one per line (with --tgt-file).",
+           "tgt_file": "Target sentences, line-aligned with --src-file.",
+           "val": "Validation table (else a split of --data).",
+           "val_src_file": "Validation source file.",
+           "val_tgt_file": "Validation target file."},
+    fit=_fit, resume=lambda cls, run, files, flags: cls.resume(run))
 
 
 @app.command()
