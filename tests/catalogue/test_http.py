@@ -50,10 +50,10 @@ def raw(y_last: str, temp_last: str = "0.5") -> str:
 BAD_VALUES = ["NaN", "Infinity", "-Infinity", "1e999", "-1e999", "1e308", "-1e308", "3.5e38", "-3.5e38",
               "true", "false", "null", '"1.0"', '"abc"', '""', "[1.0]", "[]", "{}", '{"v": 1}', str(10 ** 400),
               "-" + str(10 ** 400)]
-VALUE_CASES = [(f"y-last={v}", "POST", "/predict", raw(v), 422, '"y"') for v in BAD_VALUES]
-VALUE_CASES += [("temp-last=NaN", "POST", "/predict", raw("0.5", "NaN"), 422, '"temp"'),
-                ("temp-last=-1e39", "POST", "/predict", raw("0.5", "-1e39"), 422, '"temp"'),
-                ("temp-last=true", "POST", "/predict", raw("0.5", "true"), 422, '"temp"')]
+VALUE_CASES = [(f"y-last={v}", "POST", "/predict", raw(v), 422, ("body", "instances", 0, "y")) for v in BAD_VALUES]
+VALUE_CASES += [("temp-last=NaN", "POST", "/predict", raw("0.5", "NaN"), 422, ("body", "instances", 0, "temp")),
+                ("temp-last=-1e39", "POST", "/predict", raw("0.5", "-1e39"), 422, ("body", "instances", 0, "temp")),
+                ("temp-last=true", "POST", "/predict", raw("0.5", "true"), 422, ("body", "instances", 0, "temp"))]
 
 CASES = VALUE_CASES + [
     # tokens that are not even Python's JSON
@@ -62,19 +62,20 @@ CASES = VALUE_CASES + [
     ("y-last=inf-lowercase", "POST", "/predict", raw("inf"), 422, "json"),
     ("y-last=0x10", "POST", "/predict", raw("0x10"), 422, "json"),
     # the shape of the body
-    ("missing-column", "POST", "/predict", body(temp=None), 422, "temp"),
-    ("extra-column", "POST", "/predict", body(tmep=[0.0] * 30), 422, "tmep"),
-    ("too-few-rows", "POST", "/predict", body(y=[1.0] * 5), 422, "lookback"),
+    ("missing-column", "POST", "/predict", body(temp=None), 422, ("body", "instances", 0, "temp")),
+    ("extra-column", "POST", "/predict", body(tmep=[0.0] * 30), 422, ("body", "instances", 0, "tmep")),
+    ("too-few-rows", "POST", "/predict", body(y=[1.0] * 5), 422, ("body", "instances", 0, "y")),
     ("one-row-short", "POST", "/predict", body(y=[1.0] * (LOOKBACK - 1)), 422, "lookback"),
     ("empty-column", "POST", "/predict", body(y=[]), 422, "lookback"),
-    ("text-in-column", "POST", "/predict", body(y=[1.0] * 29 + ["x"]), 422, '"y"'),
-    ("nested-lists", "POST", "/predict", body(y=[[1.0]] * 30), 422, '"y"'),
-    ("column-a-number", "POST", "/predict", body(y=1.0), 422, '"y"'),
-    ("column-a-string", "POST", "/predict", body(y="1,2,3"), 422, '"y"'),
-    ("column-an-object", "POST", "/predict", body(y={"0": 1.0}), 422, '"y"'),
-    ("column-null", "POST", "/predict", json.dumps({"instances": [{**_instance(), "y": None}]}), 422, '"y"'),
-    ("no-instances", "POST", "/predict", '{"instances": []}', 422, "instances"),
-    ("instances-missing", "POST", "/predict", '{"rows": []}', 422, "instances"),
+    ("text-in-column", "POST", "/predict", body(y=[1.0] * 29 + ["x"]), 422, ("body", "instances", 0, "y")),
+    ("nested-lists", "POST", "/predict", body(y=[[1.0]] * 30), 422, ("body", "instances", 0, "y")),
+    ("column-a-number", "POST", "/predict", body(y=1.0), 422, ("body", "instances", 0, "y")),
+    ("column-a-string", "POST", "/predict", body(y="1,2,3"), 422, ("body", "instances", 0, "y")),
+    ("column-an-object", "POST", "/predict", body(y={"0": 1.0}), 422, ("body", "instances", 0, "y")),
+    ("column-null", "POST", "/predict", json.dumps({"instances": [{**_instance(), "y": None}]}), 422,
+     ("body", "instances", 0, "y")),
+    ("no-instances", "POST", "/predict", '{"instances": []}', 422, ("body", "instances")),
+    ("instances-missing", "POST", "/predict", '{"rows": []}', 422, ("body", "instances")),
     ("instances-an-object", "POST", "/predict", '{"instances": {"y": [1.0]}}', 422, "instances"),
     ("instances-a-string", "POST", "/predict", '{"instances": "all"}', 422, "instances"),
     ("instances-null", "POST", "/predict", '{"instances": null}', 422, "instances"),
@@ -89,7 +90,8 @@ CASES = VALUE_CASES + [
     ("empty-body", "POST", "/predict", "", 422, "body"),
     ("binary-body", "POST", "/predict", b"\xff\xfe\x00\x01", 422, "json"),
     ("deeply-nested", "POST", "/predict", '{"instances": ' + "[" * 5000 + "]" * 5000 + "}", 400, "parsing the body"),
-    ("huge-body", "POST", "/predict", b'{"instances": [' + b" " * (MAX_BODY + 10) + b"]}", 413, "larger than 20000 bytes"),
+    ("huge-body", "POST", "/predict", b'{"instances": [' + b" " * (MAX_BODY + 10) + b"]}", 413,
+     "larger than 20000 bytes"),
     # routes and methods
     ("unknown-route", "POST", "/predikt", body(), 404, "not found"),
     ("unknown-get-route", "GET", "/admin", None, 404, "not found"),
@@ -107,7 +109,12 @@ def test_bad_request(client, method, path, data, status, needle):
     assert got == status, (got, answer[:300])
     parsed = strict_json(answer)                     # never a NaN / Infinity token, never a traceback
     text = json.dumps(parsed).lower()
-    assert needle.lower() in text, text[:500]
+    if isinstance(needle, tuple):                    # the field, as FastAPI's detail[].loc names it
+        detail = parsed["detail"]
+        assert any(tuple(d["loc"][:len(needle)]) == needle for d in detail), detail
+        assert all(isinstance(d["msg"], str) and d["msg"] for d in detail)
+    else:
+        assert needle.lower() in text, text[:500]
     assert "traceback" not in text
 
 

@@ -111,8 +111,8 @@ CASES = [
     ("restore-other-weights", "state", restore(lambda st: st.update(fingerprint="0" * 64)), "other model weights"),
     ("restore-window-short", "window", restore(lambda st: _rec(st).update(window=_rec(st)["window"][:7]), n=30),
      "rows"),
-    ("restore-window-wide", "window", restore(lambda st: _rec(st).update(window=[r + [0.0] for r in _rec(st)["window"]]),
-                                              n=30), "window"),
+    ("restore-window-wide", "window",
+     restore(lambda st: _rec(st).update(window=[r + [0.0] for r in _rec(st)["window"]]), n=30), "window"),
     ("restore-window-steps-fewer", "window", restore(lambda st: _rec(st).update(steps=3), n=30), "rows"),
 ]
 

@@ -78,6 +78,9 @@ def observation_row(obs: Any, columns: list[str]) -> np.ndarray:
                            f"got {a.shape[1]}", "send one value per input column")
     if not np.isfinite(a).all():
         raise LstmkitError("observation holds NaN or infinity", "send finite numbers")
+    if (np.abs(a) > np.finfo(np.float32).max).any():
+        raise LstmkitError("observation holds a value beyond the float32 range (|x| <= 3.4e38)",
+                           "send numbers the model can hold")
     return a
 
 
