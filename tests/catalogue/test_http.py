@@ -127,3 +127,42 @@ def test_content_type_is_not_json(client):
 def test_a_good_request_still_answers(client):
     got, answer = client.request("POST", "/predict", body())
     assert got == 200 and len(strict_json(answer)["predictions"][0]["y"]) == 3
+
+
+# -- a classify run: POST /predict reads {"texts": [...]} ---------------------------------------
+@pytest.fixture(scope="module")
+def text_client(tmp_path_factory):
+    from lstmkit.deploy.server import create_app
+    from lstmkit.tasks.classify.estimator import TextClassifier
+    texts = ["a good film", "great acting", "loved it", "the plot was bad", "awful and boring", "hated it"] * 4
+    labels = ["pos", "pos", "pos", "neg", "neg", "neg"] * 4
+    clf = TextClassifier(embed_dim=4, hidden_size=4, max_epochs=1, progress="off", tensorboard=False, min_freq=1,
+                         seed=0).fit(texts, labels, out=tmp_path_factory.mktemp("http_text"))
+    c = Client(create_app(clf.run_dir_, engine="torch"))
+    yield c
+    c.close()
+
+
+TEXT_CASES = [
+    ("empty-text", '{"texts": [""]}', ("body", "texts", 0)),
+    ("blank-text", '{"texts": ["   "]}', ("body", "texts", 0)),
+    ("no-texts", '{"texts": []}', ("body", "texts")),
+    ("texts-missing", "{}", ("body", "texts")),
+    ("text-a-number", '{"texts": [3]}', ("body", "texts", 0)),
+    ("text-null", '{"texts": [null]}', ("body", "texts", 0)),
+    ("text-a-bool", '{"texts": [true]}', ("body", "texts", 0)),
+    ("texts-a-string", '{"texts": "a good film"}', ("body", "texts")),
+    ("extra-field", '{"texts": ["ok"], "extra": 1}', ("body", "extra")),
+    ("series-to-a-text-model", '{"series": [[1.0, 2.0]]}', ("body", "series")),
+    ("nan-token", '{"texts": ["ok"], "series": [[NaN]]}', ("body",)),
+    ("not-json", "texts=ok", ("body",)),
+]
+
+
+@pytest.mark.parametrize("data, where", [c[1:] for c in TEXT_CASES], ids=[c[0] for c in TEXT_CASES])
+def test_bad_classify_request(text_client, data, where):
+    got, answer = text_client.request("POST", "/predict", data)
+    assert got == 422, (got, answer[:300])
+    detail = strict_json(answer)["detail"]
+    assert any(tuple(d["loc"][:len(where)]) == where for d in detail), detail
+    assert all(isinstance(d["msg"], str) and d["msg"] for d in detail)
