@@ -9,7 +9,8 @@ import pytest
 pytest.importorskip("fastapi")
 
 from asgi_client import Client, strict_json  # noqa: E402
-from forecast_data import FAST, sine_frame  # noqa: E402
+from catalogue_helpers import tiny_forecaster  # noqa: E402
+from forecast_data import sine_frame  # noqa: E402
 
 MAX_BODY, LOOKBACK = 20_000, 24
 
@@ -17,11 +18,7 @@ MAX_BODY, LOOKBACK = 20_000, 24
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
     from lstmkit.deploy.server import create_app
-    from lstmkit.tasks.forecast.estimator import Forecaster
-    d = tmp_path_factory.mktemp("http")
-    sine_frame(n=120).to_csv(d / "series.csv", index=False)
-    est = Forecaster(**{**FAST, "max_epochs": 1, "hidden_size": 4, "relative": False, "horizon": 3}).fit(
-        str(d / "series.csv"), target="y", time="time", features="temp", out=d)
+    est = tiny_forecaster(tmp_path_factory.mktemp("http"), relative=False, horizon=3)
     c = Client(create_app(est.run_dir_, engine="torch", max_body=MAX_BODY))
     yield c
     c.close()

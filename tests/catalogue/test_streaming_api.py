@@ -6,22 +6,16 @@ import math
 import numpy as np
 import pytest
 
-from forecast_data import FAST, sine_frame
+from catalogue_helpers import tiny_forecaster
+from forecast_data import sine_frame
 from lstmkit.errors import LstmkitError
-
-
-def _fit(d, **params):
-    from lstmkit.tasks.forecast.estimator import Forecaster
-    sine_frame(n=120).to_csv(d / "series.csv", index=False)
-    return Forecaster(**{**FAST, "max_epochs": 1, "hidden_size": 4, **params}).fit(
-        str(d / "series.csv"), target="y", time="time", features="temp", out=d)
 
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
     """``{"state": estimator, "window": estimator}``: absolute (carries h, c) and relative mode."""
-    return {"state": _fit(tmp_path_factory.mktemp("sa_state"), relative=False, horizon=2),
-            "window": _fit(tmp_path_factory.mktemp("sa_window"), relative=True, horizon=2)}
+    return {"state": tiny_forecaster(tmp_path_factory.mktemp("sa_state"), relative=False, horizon=2),
+            "window": tiny_forecaster(tmp_path_factory.mktemp("sa_window"), relative=True, horizon=2)}
 
 
 def _obs(n):

@@ -10,16 +10,9 @@ import pytest
 pytest.importorskip("fastapi")
 
 from asgi_client import Client  # noqa: E402
-from forecast_data import FAST, sine_frame  # noqa: E402
+from catalogue_helpers import tiny_forecaster  # noqa: E402
 
 GOOD = json.dumps({"y": 1.0, "temp": 0.5})
-
-
-def _fit(d, **params):
-    from lstmkit.tasks.forecast.estimator import Forecaster
-    sine_frame(n=120).to_csv(d / "series.csv", index=False)
-    return Forecaster(**{**FAST, "max_epochs": 1, "hidden_size": 4, **params}).fit(
-        str(d / "series.csv"), target="y", time="time", features="temp", out=d)
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +21,7 @@ def clients(tmp_path_factory):
     from lstmkit.deploy.server import create_app
     out = {}
     for mode, relative in (("state", False), ("window", True)):
-        est = _fit(tmp_path_factory.mktemp(f"ws_{mode}"), relative=relative, horizon=2)
+        est = tiny_forecaster(tmp_path_factory.mktemp(f"ws_{mode}"), relative=relative, horizon=2)
         out[mode] = Client(create_app(est.run_dir_, engine="torch", max_body=20_000))
     yield out
     for c in out.values():
