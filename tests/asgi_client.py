@@ -22,7 +22,8 @@ class Client:
     def run(self, coro, timeout: float = 30):
         return self.loop.run_until_complete(asyncio.wait_for(coro, timeout))
 
-    async def arequest(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
+    async def arequest(self, method: str, path: str, body: bytes | None = None,
+                       content_type: str = "application/json") -> tuple[int, bytes]:
         body = body or b""
         pending = [{"type": "http.request", "body": body, "more_body": False}]
         sent: list[dict[str, Any]] = []
@@ -39,7 +40,7 @@ class Client:
         scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
                  "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
                  "root_path": "", "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 80),
-                 "headers": [(b"host", b"test"), (b"content-type", b"application/json"),
+                 "headers": [(b"host", b"test"), (b"content-type", content_type.encode()),
                              (b"content-length", str(len(body)).encode())]}
         try:
             await self.app(scope, receive, send)
@@ -49,8 +50,9 @@ class Client:
         status = next((m["status"] for m in sent if m["type"] == "http.response.start"), 500)
         return status, b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
 
-    def request(self, method: str, path: str, body: bytes | str | None = None) -> tuple[int, bytes]:
-        return self.run(self.arequest(method, path, body.encode() if isinstance(body, str) else body))
+    def request(self, method: str, path: str, body: bytes | str | None = None,
+                content_type: str = "application/json") -> tuple[int, bytes]:
+        return self.run(self.arequest(method, path, body.encode() if isinstance(body, str) else body, content_type))
 
     def websocket(self, path: str = "/stream") -> "Session":
         return Session(self, path)

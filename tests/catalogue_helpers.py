@@ -98,3 +98,13 @@ def check(argv, code: int, needle: str, tmp_path: Path, capsys, d: Path | None =
     for base in {tmp_path, *([d] if d else [])}:
         assert not list(Path(base).rglob("*.tmp")), "left a half-written file"
     return lines[0]
+
+
+def tiny_forecaster(d: Path, **params):
+    """A one-epoch Forecaster (hidden size 4) fitted on ``d/series.csv`` (a sine ``y`` with a ``temp``
+    feature, written here) for the service catalogues; ``params`` override the settings."""
+    from forecast_data import FAST, sine_frame
+    from lstmkit.tasks.forecast.estimator import Forecaster
+    sine_frame(n=120).to_csv(d / "series.csv", index=False)
+    return Forecaster(**{**FAST, "max_epochs": 1, "hidden_size": 4, **params}).fit(
+        str(d / "series.csv"), target="y", time="time", features="temp", out=d)

@@ -58,9 +58,16 @@ def observation_row(obs: Any, columns: list[str]) -> np.ndarray:
         if missing:
             raise LstmkitError(f"observation lacks column {missing[0]!r}",
                                f"send every input column: {', '.join(columns)}")
+        extra = [c for c in obs if c not in columns]
+        if extra:
+            raise LstmkitError(f"observation has unknown column {extra[0]!r}",
+                               f"send only the input columns: {', '.join(columns)}")
         row = [obs[c] for c in columns]
     else:
         row = obs
+    if not _numbers_only(row):                   # np.asarray would take True as 1.0, "1.0" as 1.0
+        raise LstmkitError(f"observation values must be numbers, got {row!r}",
+                           f"send {len(columns)} numbers: {', '.join(columns)}")
     try:
         a = np.asarray(row, dtype=np.float64).reshape(1, -1)
     except (TypeError, ValueError):
@@ -71,7 +78,20 @@ def observation_row(obs: Any, columns: list[str]) -> np.ndarray:
                            f"got {a.shape[1]}", "send one value per input column")
     if not np.isfinite(a).all():
         raise LstmkitError("observation holds NaN or infinity", "send finite numbers")
+    if (np.abs(a) > np.finfo(np.float32).max).any():
+        raise LstmkitError("observation holds a value beyond the float32 range (|x| <= 3.4e38)",
+                           "send numbers the model can hold")
     return a
+
+
+def _numbers_only(row: Any) -> bool:
+    """True when ``row`` is a number, a flat list/tuple of numbers or a numeric array (no booleans,
+    no text, no nested lists)."""
+    if isinstance(row, np.ndarray):
+        return row.dtype.kind in "iuf"
+    items = row if isinstance(row, (list, tuple)) else [row]
+    return all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+               for v in items)
 
 
 class BadRequest(LstmkitError):

@@ -1,0 +1,165 @@
+"""Bad-input catalogue, the HTTP service: each case sends one request to the in-process app
+(tests/asgi_client.py) and asserts the status (a 4xx, never a 5xx), a body that parses as strict
+JSON (no NaN / Infinity tokens) and a message naming the field or the problem (a substring of the
+answer, compared case-insensitively)."""
+import json
+
+import pytest
+
+pytest.importorskip("fastapi")
+
+from asgi_client import Client, strict_json  # noqa: E402
+from catalogue_helpers import tiny_forecaster  # noqa: E402
+from forecast_data import sine_frame  # noqa: E402
+
+MAX_BODY, LOOKBACK = 20_000, 24
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    from lstmkit.deploy.server import create_app
+    est = tiny_forecaster(tmp_path_factory.mktemp("http"), relative=False, horizon=3)
+    c = Client(create_app(est.run_dir_, engine="torch", max_body=MAX_BODY))
+    yield c
+    c.close()
+
+
+def _instance(n=30):
+    df = sine_frame(n=n)
+    return {"y": df["y"].tolist(), "temp": df["temp"].tolist()}
+
+
+def body(**inst):
+    """A /predict body: one good instance with ``inst``'s columns replaced (None: removed)."""
+    good = {**_instance(), **inst}
+    return json.dumps({"instances": [{k: v for k, v in good.items() if v is not None}]})
+
+
+def raw(y_last: str, temp_last: str = "0.5") -> str:
+    """A /predict body as JSON text whose last y and temp values are written verbatim."""
+    inst = _instance()
+    ys = ", ".join(map(repr, inst["y"][:-1])) + ", " + y_last
+    temps = ", ".join(map(repr, inst["temp"][:-1])) + ", " + temp_last
+    return '{"instances": [{"y": [%s], "temp": [%s]}]}' % (ys, temps)
+
+
+# a value written verbatim as the last y: every one is a 422 naming instances/0/y
+BAD_VALUES = ["NaN", "Infinity", "-Infinity", "1e999", "-1e999", "1e308", "-1e308", "3.5e38", "-3.5e38",
+              "true", "false", "null", '"1.0"', '"abc"', '""', "[1.0]", "[]", "{}", '{"v": 1}', str(10 ** 400),
+              "-" + str(10 ** 400)]
+VALUE_CASES = [(f"y-last={v}", "POST", "/predict", raw(v), 422, ("body", "instances", 0, "y")) for v in BAD_VALUES]
+VALUE_CASES += [("temp-last=NaN", "POST", "/predict", raw("0.5", "NaN"), 422, ("body", "instances", 0, "temp")),
+                ("temp-last=-1e39", "POST", "/predict", raw("0.5", "-1e39"), 422, ("body", "instances", 0, "temp")),
+                ("temp-last=true", "POST", "/predict", raw("0.5", "true"), 422, ("body", "instances", 0, "temp"))]
+
+CASES = VALUE_CASES + [
+    # tokens that are not even Python's JSON
+    ("y-last=-NaN", "POST", "/predict", raw("-NaN"), 422, "json"),
+    ("y-last=nan-lowercase", "POST", "/predict", raw("nan"), 422, "json"),
+    ("y-last=inf-lowercase", "POST", "/predict", raw("inf"), 422, "json"),
+    ("y-last=0x10", "POST", "/predict", raw("0x10"), 422, "json"),
+    # the shape of the body
+    ("missing-column", "POST", "/predict", body(temp=None), 422, ("body", "instances", 0, "temp")),
+    ("extra-column", "POST", "/predict", body(tmep=[0.0] * 30), 422, ("body", "instances", 0, "tmep")),
+    ("too-few-rows", "POST", "/predict", body(y=[1.0] * 5), 422, ("body", "instances", 0, "y")),
+    ("one-row-short", "POST", "/predict", body(y=[1.0] * (LOOKBACK - 1)), 422, "lookback"),
+    ("empty-column", "POST", "/predict", body(y=[]), 422, "lookback"),
+    ("text-in-column", "POST", "/predict", body(y=[1.0] * 29 + ["x"]), 422, ("body", "instances", 0, "y")),
+    ("nested-lists", "POST", "/predict", body(y=[[1.0]] * 30), 422, ("body", "instances", 0, "y")),
+    ("column-a-number", "POST", "/predict", body(y=1.0), 422, ("body", "instances", 0, "y")),
+    ("column-a-string", "POST", "/predict", body(y="1,2,3"), 422, ("body", "instances", 0, "y")),
+    ("column-an-object", "POST", "/predict", body(y={"0": 1.0}), 422, ("body", "instances", 0, "y")),
+    ("column-null", "POST", "/predict", json.dumps({"instances": [{**_instance(), "y": None}]}), 422,
+     ("body", "instances", 0, "y")),
+    ("no-instances", "POST", "/predict", '{"instances": []}', 422, ("body", "instances")),
+    ("instances-missing", "POST", "/predict", '{"rows": []}', 422, ("body", "instances")),
+    ("instances-an-object", "POST", "/predict", '{"instances": {"y": [1.0]}}', 422, "instances"),
+    ("instances-a-string", "POST", "/predict", '{"instances": "all"}', 422, "instances"),
+    ("instances-null", "POST", "/predict", '{"instances": null}', 422, "instances"),
+    ("instance-a-list", "POST", "/predict", '{"instances": [[1.0, 2.0]]}', 422, "instances"),
+    ("instance-a-number", "POST", "/predict", '{"instances": [1]}', 422, "instances"),
+    ("body-a-list", "POST", "/predict", "[1, 2, 3]", 422, "body"),
+    ("body-a-number", "POST", "/predict", "42", 422, "body"),
+    ("body-a-string", "POST", "/predict", '"instances"', 422, "body"),
+    ("body-null", "POST", "/predict", "null", 422, "body"),
+    ("not-json", "POST", "/predict", "instances=1", 422, "json"),
+    ("truncated-json", "POST", "/predict", '{"instances": [', 422, "json"),
+    ("empty-body", "POST", "/predict", "", 422, "body"),
+    ("binary-body", "POST", "/predict", b"\xff\xfe\x00\x01", 422, "json"),
+    ("deeply-nested", "POST", "/predict", '{"instances": ' + "[" * 5000 + "]" * 5000 + "}", 400, "parsing the body"),
+    ("huge-body", "POST", "/predict", b'{"instances": [' + b" " * (MAX_BODY + 10) + b"]}", 413,
+     "larger than 20000 bytes"),
+    # routes and methods
+    ("unknown-route", "POST", "/predikt", body(), 404, "not found"),
+    ("unknown-get-route", "GET", "/admin", None, 404, "not found"),
+    ("get-predict", "GET", "/predict", None, 405, "method not allowed"),
+    ("put-predict", "PUT", "/predict", body(), 405, "method not allowed"),
+    ("delete-predict", "DELETE", "/predict", None, 405, "method not allowed"),
+    ("post-health", "POST", "/health", "{}", 405, "method not allowed"),
+    ("post-model", "POST", "/model", "{}", 405, "method not allowed"),
+]
+
+
+@pytest.mark.parametrize("method, path, data, status, needle", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_request(client, method, path, data, status, needle):
+    got, answer = client.request(method, path, data)
+    assert got == status, (got, answer[:300])
+    parsed = strict_json(answer)                     # never a NaN / Infinity token, never a traceback
+    text = json.dumps(parsed).lower()
+    if isinstance(needle, tuple):                    # the field, as FastAPI's detail[].loc names it
+        detail = parsed["detail"]
+        assert any(tuple(d["loc"][:len(needle)]) == needle for d in detail), detail
+        assert all(isinstance(d["msg"], str) and d["msg"] for d in detail)
+    else:
+        assert needle.lower() in text, text[:500]
+    assert "traceback" not in text
+
+
+def test_content_type_is_not_json(client):
+    got, answer = client.request("POST", "/predict", body(), content_type="text/plain")
+    assert got == 422, (got, answer[:300])
+    assert "body" in json.dumps(strict_json(answer))
+
+
+def test_a_good_request_still_answers(client):
+    got, answer = client.request("POST", "/predict", body())
+    assert got == 200 and len(strict_json(answer)["predictions"][0]["y"]) == 3
+
+
+# -- a classify run: POST /predict reads {"texts": [...]} ---------------------------------------
+@pytest.fixture(scope="module")
+def text_client(tmp_path_factory):
+    from lstmkit.deploy.server import create_app
+    from lstmkit.tasks.classify.estimator import TextClassifier
+    texts = ["a good film", "great acting", "loved it", "the plot was bad", "awful and boring", "hated it"] * 4
+    labels = ["pos", "pos", "pos", "neg", "neg", "neg"] * 4
+    clf = TextClassifier(embed_dim=4, hidden_size=4, max_epochs=1, progress="off", tensorboard=False, min_freq=1,
+                         seed=0).fit(texts, labels, out=tmp_path_factory.mktemp("http_text"))
+    c = Client(create_app(clf.run_dir_, engine="torch"))
+    yield c
+    c.close()
+
+
+TEXT_CASES = [
+    ("empty-text", '{"texts": [""]}', ("body", "texts", 0)),
+    ("blank-text", '{"texts": ["   "]}', ("body", "texts", 0)),
+    ("no-texts", '{"texts": []}', ("body", "texts")),
+    ("texts-missing", "{}", ("body", "texts")),
+    ("text-a-number", '{"texts": [3]}', ("body", "texts", 0)),
+    ("text-null", '{"texts": [null]}', ("body", "texts", 0)),
+    ("text-a-bool", '{"texts": [true]}', ("body", "texts", 0)),
+    ("texts-a-string", '{"texts": "a good film"}', ("body", "texts")),
+    ("extra-field", '{"texts": ["ok"], "extra": 1}', ("body", "extra")),
+    ("series-to-a-text-model", '{"series": [[1.0, 2.0]]}', ("body", "series")),
+    ("nan-token", '{"texts": ["ok"], "series": [[NaN]]}', ("body",)),
+    ("not-json", "texts=ok", ("body",)),
+]
+
+
+@pytest.mark.parametrize("data, where", [c[1:] for c in TEXT_CASES], ids=[c[0] for c in TEXT_CASES])
+def test_bad_classify_request(text_client, data, where):
+    got, answer = text_client.request("POST", "/predict", data)
+    assert got == 422, (got, answer[:300])
+    detail = strict_json(answer)["detail"]
+    assert any(tuple(d["loc"][:len(where)]) == where for d in detail), detail
+    assert all(isinstance(d["msg"], str) and d["msg"] for d in detail)

@@ -1,0 +1,136 @@
+"""Bad-input catalogue, the WebSocket ``/stream``: each case sends one bad message on a fresh
+connection (tests/asgi_client.py) and asserts a strict-JSON error naming the problem (a substring,
+case-insensitive), no forecast, and a connection still usable: the next good observation is step 1
+(the bad message did not count)."""
+import json
+import math
+
+import pytest
+
+pytest.importorskip("fastapi")
+
+from asgi_client import Client  # noqa: E402
+from catalogue_helpers import tiny_forecaster  # noqa: E402
+
+GOOD = json.dumps({"y": 1.0, "temp": 0.5})
+
+
+@pytest.fixture(scope="module")
+def clients(tmp_path_factory):
+    """``{"state": client, "window": client}``: a state-mode and a window-mode stream."""
+    from lstmkit.deploy.server import create_app
+    out = {}
+    for mode, relative in (("state", False), ("window", True)):
+        est = tiny_forecaster(tmp_path_factory.mktemp(f"ws_{mode}"), relative=relative, horizon=2)
+        out[mode] = Client(create_app(est.run_dir_, engine="torch", max_body=20_000))
+    yield out
+    for c in out.values():
+        c.close()
+
+
+def _state_of(ws, n):
+    """The ``{"op": "state"}`` answer after ``n`` good steps on ``ws``."""
+    for _ in range(n):
+        ws.send_text(GOOD)
+        ws.receive_json()
+    ws.send_text(json.dumps({"op": "state"}))
+    return ws.receive_json()["state"]
+
+
+def _rec(state):
+    return state["streams"]["this"]
+
+
+def _nan_first(state, key):
+    _rec(state)[key][0][0][0] = math.nan
+
+
+def restore(edit, n=3):
+    """A message builder: the connection's own state after ``n`` steps, ``edit``-ed, sent back."""
+    def build(ws):
+        state = _state_of(ws, n)
+        edit(state)
+        ws.send_text(json.dumps({"op": "restore", "state": state}).replace('"__NaN__"', "NaN"))
+        return n
+    return build
+
+
+def send(text):
+    def build(ws):
+        ws.send_bytes(text) if isinstance(text, bytes) else ws.send_text(text)
+        return 0
+    return build
+
+
+# (id, mode, message builder, words in the error)
+CASES = [
+    ("binary-frame", "state", send(b"\x00\x01binary"), "text frames"),
+    ("binary-json", "state", send(GOOD.encode()), "text frames"),
+    ("not-json", "state", send("not json"), "not valid json"),
+    ("empty-text", "state", send(""), "not valid json"),
+    ("truncated", "state", send('{"y": 1.0'), "not valid json"),
+    ("nan-token", "state", send('{"y": NaN, "temp": 0.5}'), "not valid json"),
+    ("infinity-list", "state", send("[Infinity, 0.5]"), "not valid json"),
+    ("1e999", "state", send("1e999"), "not a finite number"),
+    ("y-1e308", "state", send('{"y": 1e308, "temp": 0.5}'), "float32"),
+    ("temp--1e39", "state", send('{"y": 1.0, "temp": -1e39}'), "float32"),
+    ("y-true", "state", send('{"y": true, "temp": 0.5}'), "boolean"),
+    ("list-false", "state", send("[false, 0.5]"), "boolean"),
+    ("y-string", "state", send('{"y": "1.0", "temp": 0.5}'), "y"),
+    ("y-null", "state", send('{"y": null, "temp": 0.5}'), "y"),
+    ("y-list", "state", send('{"y": [1.0], "temp": 0.5}'), "y"),
+    ("missing-temp", "state", send('{"y": 1.0}'), "temp"),
+    ("extra-column", "state", send('{"y": 1.0, "temp": 0.5, "tmep": 1}'), "tmep"),
+    ("list-too-short", "state", send("[1.0]"), "2"),
+    ("list-too-long", "state", send("[1.0, 0.5, 3.0]"), "2"),
+    ("bare-number", "state", send("1.0"), "observation"),
+    ("bare-string", "state", send('"hello"'), "observation"),
+    ("null", "state", send("null"), "observation"),
+    ("deeply-nested", "state", send("[" * 100_000 + "]" * 100_000), "nested too deeply"),
+    ("unknown-op", "state", send('{"op": "launch"}'), "unknown op"),
+    ("op-not-a-string", "state", send('{"op": 5}'), "unknown op"),
+    ("restore-no-state", "state", send('{"op": "restore"}'), "restore needs"),
+    ("restore-state-a-list", "state", send('{"op": "restore", "state": [1]}'), "restore needs"),
+    ("restore-two-streams", "state", send('{"op": "restore", "state": {"streams": {"a": {}, "b": {}}}}'),
+     "restore needs"),
+    ("restore-steps--5", "state", restore(lambda st: _rec(st).update(steps=-5)), "steps"),
+    ("restore-steps-text", "state", restore(lambda st: _rec(st).update(steps="5")), "steps"),
+    ("restore-steps-bool", "state", restore(lambda st: _rec(st).update(steps=True)), "boolean"),
+    ("restore-h-nan", "state", restore(lambda st: _nan_first(st, "h")), "not valid json"),
+    ("restore-h-string-nan", "state", restore(lambda st: _rec(st)["h"][0][0].__setitem__(0, "nan")), "h"),
+    ("restore-c-1e39", "state", restore(lambda st: _rec(st)["c"][0][0].__setitem__(0, 1e39)), "float32"),
+    ("restore-c-missing", "state", restore(lambda st: _rec(st).pop("c")), "malformed"),
+    ("restore-h-wrong-shape", "state", restore(lambda st: _rec(st).update(h=[[1.0]])), "h"),
+    ("restore-other-weights", "state", restore(lambda st: st.update(fingerprint="0" * 64)), "other model weights"),
+    ("restore-window-short", "window", restore(lambda st: _rec(st).update(window=_rec(st)["window"][:7]), n=30),
+     "rows"),
+    ("restore-window-wide", "window",
+     restore(lambda st: _rec(st).update(window=[r + [0.0] for r in _rec(st)["window"]]), n=30), "window"),
+    ("restore-window-steps-fewer", "window", restore(lambda st: _rec(st).update(steps=3), n=30), "rows"),
+]
+
+
+@pytest.mark.parametrize("mode, build, words", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_message(clients, mode, build, words):
+    ws = clients[mode].websocket()
+    try:
+        done = build(ws)
+        err = ws.receive_json()                           # strict JSON: never a bare NaN
+        assert "error" in err and "forecast" not in err, err
+        assert words.lower() in err["error"].lower() or words == err.get("field"), err
+        ws.send_text(GOOD)
+        assert ws.receive_json()["step"] == done + 1      # still usable; the bad message changed nothing
+    finally:
+        ws.close()
+
+
+def test_too_many_streams_is_a_close_frame(clients):
+    from lstmkit.deploy.server import MAX_STREAMS
+    open_ = [clients["state"].websocket() for _ in range(MAX_STREAMS)]
+    try:
+        extra = clients["state"].websocket()
+        assert "too many open streams" in extra.receive_json()["error"]
+        assert extra.receive()["type"] == "websocket.close"
+    finally:
+        for ws in open_:
+            ws.close()
