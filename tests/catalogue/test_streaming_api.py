@@ -137,3 +137,25 @@ def test_bad_stream_options(models, tmp_path):
             call()
         assert s.state_dict() == before
     assert not (tmp_path / "state.txt").exists()
+
+
+# -- a one-column model: a plain number takes the fast path, which must refuse the same numbers --
+@pytest.fixture(scope="module")
+def one_column():
+    from forecast_data import FAST, sine_frame
+    from lstmkit.tasks.forecast.estimator import Forecaster
+    df = sine_frame(n=120)[["time", "y"]]
+    return df, Forecaster(**{**FAST, "max_epochs": 1, "hidden_size": 4, "relative": False}).fit(df, target="y",
+                                                                                                 time="time")
+
+
+@pytest.mark.parametrize("x", [math.nan, math.inf, -math.inf, 1e39, -1e308, 10 ** 400],
+                         ids=["nan", "inf", "-inf", "1e39", "-1e308", "int-10^400"])
+def test_bad_number_on_a_one_column_stream(one_column, x):
+    df, est = one_column
+    s = est.stream(engine="torch")
+    s.run([float(v) for v in df["y"][:30]], id="a")
+    before = s.state_dict()
+    with pytest.raises(LstmkitError, match="(?i)finite|float32|number"):
+        s.step(x, id="a")
+    assert s.state_dict() == before

@@ -70,6 +70,9 @@ def observation_row(obs: Any, columns: list[str]) -> np.ndarray:
                            f"send {len(columns)} numbers: {', '.join(columns)}")
     try:
         a = np.asarray(row, dtype=np.float64).reshape(1, -1)
+    except OverflowError:                        # an int beyond float64 (10**400)
+        raise LstmkitError("observation holds a value beyond the float32 range (|x| <= 3.4e38)",
+                           "send numbers the model can hold") from None
     except (TypeError, ValueError):
         raise LstmkitError(f"observation values must be numbers, got {row!r}",
                            f"send {len(columns)} numbers: {', '.join(columns)}") from None

@@ -8,7 +8,6 @@ It is the one place where the deploy features touch the Forecaster's internals.
 from __future__ import annotations
 
 import functools
-import math
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,8 @@ from lstmkit.nn.lstm import LSTM
 from lstmkit.tasks.forecast.estimator import Forecaster
 from lstmkit.tasks.forecast.metrics import forecast_metrics
 from lstmkit.tasks.forecast.model import ForecastNet
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)   # finite and within float32: the fast path's only check
 
 __all__ = ["Adapter", "ForecastAdapter", "TorchLstmStep"]
 
@@ -215,7 +216,7 @@ class TorchLstmStep:
     def encode(self, x_t: Any) -> torch.Tensor:
         """One observation -> model input ``[1, I]`` (errors as ``adapter.encode_row``)."""
         x = np.empty((1, self.input_size), np.float32)
-        if (type(x_t) is float or type(x_t) is int) and self.input_size == 1 and math.isfinite(x_t):
+        if (type(x_t) is float or type(x_t) is int) and self.input_size == 1 and abs(x_t) <= _FLOAT32_MAX:
             x[0, 0] = x_t * self._scale0 + self._offset0          # float64 multiply-add, float32 store
         else:
             x[0] = self.encode_row(x_t)
