@@ -4,7 +4,7 @@ Starts the real server (``python -m lstmkit serve --port 0``) in a subprocess fo
 sends ``--requests`` POST /predict requests (one 60-step window each) from ``--clients``
 concurrent keep-alive clients, then a bounded run of WebSocket stream steps from one client,
 and stops the server with SIGTERM. Prints one JSON line per engine (p50 / p99 latency, errors,
-requests/s) and one per stream. Targets: p99 <= 20 ms with 0 errors.
+requests/s) and one per stream. Targets (issue 17, quiet machine): p99 <= 25 ms with 0 errors, both engines.
 
     python benchmarks/serve_latency.py [--requests 2000] [--clients 16] [--engines onnx,torch]
 """
@@ -26,6 +26,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from inference import LOOKBACK, make_series, tutorial_run  # noqa: E402
+
+P99_TARGET_MS = 25.0     # issue 17: p99 <= 25 ms for 2,000 requests from 16 clients, on a quiet machine
 
 
 def start_server(run: Path, engine: str) -> tuple[subprocess.Popen, int]:
@@ -113,7 +115,7 @@ def main() -> None:
                 http_load(port, body, 50, 4)                          # warm-up
                 r = http_load(port, body, args.requests, args.clients)
                 print(json.dumps({"bench": "serve_predict", "engine": engine, "clients": args.clients, **r,
-                                  "target_ok": r["p99_ms"] <= 20 and r["errors"] == 0}), flush=True)
+                                  "target_ok": r["p99_ms"] <= P99_TARGET_MS and r["errors"] == 0}), flush=True)
                 s = stream_load(port, series[:1000].tolist(), args.stream_steps)
                 print(json.dumps({"bench": "serve_stream", "engine": engine, **s}), flush=True)
             finally:

@@ -213,3 +213,18 @@ def test_run_files_follow_the_umask(tmp_path, umask):
         os.umask(old)
     for name in ("m.json", "w.safetensors", "x.txt"):
         assert (tmp_path / name).stat().st_mode & 0o777 == 0o666 & ~umask, name
+
+
+def test_to_json_is_strict_json_with_time_stamps_and_non_finite_numbers():
+    """What `--json` prints (metrics, a backtest's folds with their cutoff times) parses strictly."""
+    import datetime
+
+    import numpy as np
+    import pandas as pd
+    from lstmkit.runs import to_json
+
+    obj = {"cutoff": pd.Timestamp("2024-01-07"), "day": datetime.date(2024, 1, 8), "RMSE": float("inf"),
+           "MAE": np.float64("nan"), "folds": np.array([1.5, np.inf])}
+    strict = json.loads(to_json(obj), parse_constant=lambda c: pytest.fail(f"non-standard JSON token {c}"))
+    assert strict == {"cutoff": "2024-01-07T00:00:00", "day": "2024-01-08", "RMSE": None, "MAE": None,
+                      "folds": [1.5, None]}

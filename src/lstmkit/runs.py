@@ -150,6 +150,8 @@ def json_safe(obj: Any) -> Any:
         return json_safe(obj.tolist())
     if isinstance(obj, Path):
         return str(obj)
+    if hasattr(obj, "isoformat"):                 # datetime, date, pandas Timestamp
+        return obj.isoformat()
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 

@@ -1,7 +1,6 @@
 """``lstmkit classify train | predict | evaluate | attention``."""
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Optional
@@ -92,7 +91,8 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
     from lstmkit.train.metrics import format_report
     est = load_classifier(run)
     metrics = est.evaluate(_read_input(est, str(data), encoding))
-    typer.echo(json.dumps(metrics, indent=2) if as_json else format_report(metrics))
+    from lstmkit.runs import to_json
+    typer.echo(to_json(metrics, indent=2) if as_json else format_report(metrics))
 
 
 @app.command()

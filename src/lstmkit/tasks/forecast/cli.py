@@ -1,7 +1,6 @@
 """``lstmkit forecast train | predict | evaluate``."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Optional
 
@@ -67,7 +66,8 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
     est = Forecaster.load(run)
     metrics = est.evaluate(str(data))
     if as_json:
-        typer.echo(json.dumps(metrics, indent=2))
+        from lstmkit.runs import to_json
+        typer.echo(to_json(metrics, indent=2))
     else:
         typer.echo(format_table(metrics))
 
@@ -102,7 +102,8 @@ def backtest(run: Optional[Path] = typer.Option(None, help="Run folder whose mod
         out = run / "backtest" if run is not None else new_run_dir(Path("runs"), "backtest")
     result = est.backtest(str(source), folds=folds, step=step, refit=refit, out=out)
     if as_json:
-        typer.echo(json.dumps(result, indent=2, default=str))
+        from lstmkit.runs import to_json
+        typer.echo(to_json(result, indent=2))
         return
     for fold in sorted({r["fold"] for r in result["folds"]}):
         rows = {r["model"]: r for r in result["folds"] if r["fold"] == fold}

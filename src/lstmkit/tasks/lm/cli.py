@@ -1,7 +1,6 @@
 """``lstmkit lm train | sample | evaluate``."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Optional
 
@@ -63,4 +62,5 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'lm train'."),
     m = {**est.evaluate(str(data), encoding=encoding), "data": str(data.resolve())}
     if out is not None:
         write_json(out, m)
-    typer.echo(json.dumps(m, indent=2) if as_json else _format(data.name, m))
+    from lstmkit.runs import to_json
+    typer.echo(to_json(m, indent=2) if as_json else _format(data.name, m))

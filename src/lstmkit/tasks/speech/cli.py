@@ -1,7 +1,6 @@
 """``lstmkit speech train | transcribe | evaluate``."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import List, Optional
 
@@ -71,6 +70,7 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
     est = SpeechRecognizer.load(run)
     m = est.evaluate(data, label_from_name=label_from_name, beam=beam, lm=False if no_lm else lm)
     if as_json:
-        typer.echo(json.dumps(m, indent=2))
+        from lstmkit.runs import to_json
+        typer.echo(to_json(m, indent=2))
     else:
         _print_metrics(est, m, data.name)

@@ -1,7 +1,6 @@
 """``lstmkit translate train | run | evaluate``."""
 from __future__ import annotations
 
-import json
 import sys
 import warnings
 from pathlib import Path
@@ -98,6 +97,7 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
     if caught:
         print(f"warning: {len(caught)} source sentence(s) longer than the model's maximum were truncated",
               file=sys.stderr)
-    typer.echo(json.dumps(m, indent=2) if as_json else _format(f"{src_file.name} (beam {m['beam']})", m))
+    from lstmkit.runs import to_json
+    typer.echo(to_json(m, indent=2) if as_json else _format(f"{src_file.name} (beam {m['beam']})", m))
     if out is not None:
         typer.echo(f"wrote {out}")
