@@ -8,10 +8,17 @@ from __future__ import annotations
 
 import math
 import statistics
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from lstmkit.train.doctor import Doctor
+
+class Doctor(Protocol):
+    """What the judges read of a :class:`lstmkit.train.doctor.Doctor` (which imports this module,
+    so it is described here rather than imported)."""
+
+    epochs: list[dict[str, Any]]        # per-epoch statistics, oldest first
+    events: list[dict[str, Any]]        # the NaN guard's events (skipped steps), as they happened
+    plain_rnn: bool                     # the model holds a plain (Elman) RNN
+    start_losses: list[float]           # the first (up to 5) finite training losses
 
 __all__ = ["FINDINGS", "judge"]
 

@@ -1,9 +1,9 @@
 """Sequence classification: sentiment and topics from text, labels for numeric sequences.
 
-The estimators load on first use (:mod:`lstmkit.tasks._lazy`), so ``lstmkit.tasks.classify.config``
+The estimators load on first use (:mod:`lstmkit.lazy`), so ``lstmkit.tasks.classify.config``
 and the CLI's ``--help`` do not import torch.
 """
-from lstmkit.tasks._lazy import lazy_room
+from lstmkit.lazy import lazy_room
 
 __all__ = ["TextClassifier", "SequenceClassifier", "load_classifier", "load"]
 _HOMES = {"TextClassifier": "estimator", "SequenceClassifier": "estimator", "load_classifier": "estimator"}

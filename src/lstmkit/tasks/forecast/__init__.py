@@ -1,9 +1,9 @@
 """Forecasting: one or many series, point or probabilistic, with baselines, backtests and M4.
 
-The estimators load on first use (:mod:`lstmkit.tasks._lazy`), so ``lstmkit.tasks.forecast.config``
+The estimators load on first use (:mod:`lstmkit.lazy`), so ``lstmkit.tasks.forecast.config``
 and the CLI's ``--help`` do not import torch.
 """
-from lstmkit.tasks._lazy import lazy_room
+from lstmkit.lazy import lazy_room
 
 __all__ = ["Forecaster", "load"]
 _HOMES = {"Forecaster": "estimator"}

@@ -1,10 +1,10 @@
 """Language modelling: next-token LSTM models over lines of text, perplexity, sampling, and a
 streaming scorer for shallow fusion in decoders.
 
-The estimators load on first use (:mod:`lstmkit.tasks._lazy`), so ``lstmkit.tasks.lm.config``
+The estimators load on first use (:mod:`lstmkit.lazy`), so ``lstmkit.tasks.lm.config``
 and the CLI's ``--help`` do not import torch.
 """
-from lstmkit.tasks._lazy import lazy_room
+from lstmkit.lazy import lazy_room
 
 __all__ = ["LanguageModel", "LMScorer", "load"]
 _HOMES = {"LanguageModel": "estimator", "LMScorer": "scorer"}

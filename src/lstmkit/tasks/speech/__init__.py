@@ -1,9 +1,9 @@
 """Speech: CTC or attention recognition over characters, and spoken-word classification.
 
-The estimators load on first use (:mod:`lstmkit.tasks._lazy`), so ``lstmkit.tasks.speech.config``
+The estimators load on first use (:mod:`lstmkit.lazy`), so ``lstmkit.tasks.speech.config``
 and the CLI's ``--help`` do not import torch.
 """
-from lstmkit.tasks._lazy import lazy_room
+from lstmkit.lazy import lazy_room
 
 __all__ = ["SpeechRecognizer", "load"]
 _HOMES = {"SpeechRecognizer": "estimator"}

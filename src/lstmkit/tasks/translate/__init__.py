@@ -1,9 +1,9 @@
 """Translation: an LSTM encoder-decoder with attention, greedy and beam search, BLEU and chrF.
 
-The estimators load on first use (:mod:`lstmkit.tasks._lazy`), so ``lstmkit.tasks.translate.config``
+The estimators load on first use (:mod:`lstmkit.lazy`), so ``lstmkit.tasks.translate.config``
 and the CLI's ``--help`` do not import torch.
 """
-from lstmkit.tasks._lazy import lazy_room
+from lstmkit.lazy import lazy_room
 
 __all__ = ["Translator", "load"]
 _HOMES = {"Translator": "estimator"}

@@ -1,10 +1,10 @@
-"""tasks._lazy: a room's public names load on first use, and ``load`` reaches its estimator."""
+"""lstmkit.lazy: a room's public names load on first use, and ``load`` reaches its estimator."""
 import subprocess
 import sys
 
 import pytest
 
-from lstmkit.tasks._lazy import lazy_room
+from lstmkit.lazy import lazy_room
 
 
 def test_names_resolve_on_first_use_and_unknown_ones_are_attribute_errors(tmp_path):
