@@ -48,6 +48,11 @@ COMMON_TRAIN = [
 ]
 
 
+def with_data(train: list[str], data: str, *flags: str) -> list[str]:
+    """A task's ``train`` argv (its data file third) reading ``{d}/data`` instead, plus ``flags``."""
+    return [*train[:3], "{d}/" + data, *train[4:], *flags]
+
+
 def common_files(d: Path) -> None:
     """The files COMMON_TRAIN's cases name (``{d}`` in their flags)."""
     (d / "unknown_key.yaml").write_text("lookbak: 3\n")

@@ -162,7 +162,8 @@ def _interrupted(e: Exception) -> bool:
     if train is None or not isinstance(e, train.TrainingInterrupted):
         return False
     where = f" --resume {e.run_dir}" if e.run_dir else ""
-    saved = e.run_dir is not None and (Path(e.run_dir) / "checkpoints" / "last.safetensors").is_file()
+    from lstmkit.train.checkpoint import CHECKPOINT_FILE
+    saved = e.run_dir is not None and (Path(e.run_dir) / "checkpoints" / CHECKPOINT_FILE).is_file()
     when = f"after epoch {e.epoch}" if e.epoch else "during the first epoch"
     kept = "checkpoint saved" if saved else "no checkpoint yet (resuming starts from the beginning)"
     print(f"interrupted {when}; {kept}. Continue with: "

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from catalogue_helpers import COMMON_TRAIN, check, common_files, fake_run
+from catalogue_helpers import COMMON_TRAIN, check, common_files, fake_run, with_data
 
 TRAIN = ["classify", "train", "--data", "{d}/reviews.csv", "--text", "text", "--label", "label",
          "--embed-dim", "4", "--hidden-size", "4", "--min-freq", "1", "--epochs", "1", "--progress", "off",
@@ -37,7 +37,7 @@ def d(tmp_path_factory):
 
 
 def _train(*flags, data="reviews.csv"):
-    return [*TRAIN[:3], "{d}/" + data, *TRAIN[4:], *flags]
+    return with_data(TRAIN, data, *flags)
 
 
 def _series(data, *flags):

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from catalogue_helpers import COMMON_TRAIN, check, common_files, train_once
+from catalogue_helpers import COMMON_TRAIN, check, common_files, train_once, with_data
 from cli_helpers import run_cli
 from forecast_data import sine_frame
 
@@ -55,7 +55,7 @@ def d(tmp_path_factory):
 
 
 def _train(*flags, data="sine.csv"):
-    return [*TRAIN[:3], "{d}/" + data, *TRAIN[4:], *flags]
+    return with_data(TRAIN, data, *flags)
 
 
 CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [

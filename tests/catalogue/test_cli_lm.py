@@ -1,7 +1,7 @@
 """Bad-input catalogue, `lstmkit lm`, and the LM scorer's API: one line, the right exit code."""
 import pytest
 
-from catalogue_helpers import COMMON_TRAIN, check, common_files, fake_run, train_once
+from catalogue_helpers import COMMON_TRAIN, check, common_files, fake_run, train_once, with_data
 from lstmkit.errors import LstmkitError
 
 TRAIN = ["lm", "train", "--data", "{d}/corpus.txt", "--level", "char", "--embed-dim", "4", "--hidden-size", "4",
@@ -24,7 +24,7 @@ def d(tmp_path_factory):
 
 
 def _train(*flags, data="corpus.txt"):
-    return [*TRAIN[:3], "{d}/" + data, *TRAIN[4:], *flags]
+    return with_data(TRAIN, data, *flags)
 
 
 CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [

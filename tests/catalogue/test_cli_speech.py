@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from catalogue_helpers import COMMON_TRAIN, check, common_files, fake_run
+from catalogue_helpers import COMMON_TRAIN, check, common_files, fake_run, with_data
 from speech_data import RATE, say, write_manifest
 
 TRAIN = ["speech", "train", "--data", "{d}/train.csv", "--mode", "ctc", "--hidden-size", "4", "--layers", "1",
@@ -37,7 +37,7 @@ def d(tmp_path_factory):
 
 
 def _train(*flags, data="train.csv"):
-    return [*TRAIN[:3], "{d}/" + data, *TRAIN[4:], *flags]
+    return with_data(TRAIN, data, *flags)
 
 
 CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [

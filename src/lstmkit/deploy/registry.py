@@ -30,11 +30,16 @@ def supported_tasks() -> list[str]:
 
 def adapter_class(task: str) -> type:
     """The ``Adapter`` class of ``task``'s room; a task without one is refused in one line."""
-    tasks = supported_tasks()
-    if task not in tasks:
+    name, module = f"{_TASKS_PACKAGE}.{task}.deploy", None
+    if isinstance(task, str) and task.isidentifier():
+        try:
+            module = importlib.import_module(name)   # called on every predict / stream: no folder scan
+        except ModuleNotFoundError as e:
+            if e.name not in (name, f"{_TASKS_PACKAGE}.{task}"):
+                raise
+    if module is None:
         raise LstmkitError(f"deployment does not support '{task}' runs yet",
-                           f"supported tasks: {', '.join(tasks) or 'none'}")
-    module = importlib.import_module(f"{_TASKS_PACKAGE}.{task}.deploy")
+                           f"supported tasks: {', '.join(supported_tasks()) or 'none'}")
     cls = getattr(module, ADAPTER_ATTRIBUTE, None)
     if cls is None:
         raise LstmkitError(f"{module.__name__} defines no {ADAPTER_ATTRIBUTE} class",

@@ -133,7 +133,7 @@ def create_app(run: str | Path, engine: str = "auto", max_body: int = MAX_BODY, 
     stream_key = getattr(adapter, "stream_key", "forecast")     # the answer's name in /stream messages
     info = {**adapter.metadata(), "run": str(run.resolve()), "engine": chosen,
             "stream_mode": stream.mode if stream is not None else None,
-            "quantization": read_meta(run).get("quantization"), "fingerprint": weights_fingerprint(run),
+            "quantization": read_meta(run).get("quantization"), "fingerprint": stream.fingerprint if stream is not None else weights_fingerprint(run),
             "lstmkit_version": __version__,
             "limits": {"max_body_bytes": max_body, "max_streams": max_streams, "max_instances": max_instances}}
 

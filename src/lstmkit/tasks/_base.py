@@ -292,9 +292,12 @@ class RoomRegistry(Mapping):
     def __init__(self, module: str, build: Callable[[Any], Any]):
         self.module, self.build = module, build
         self.extra: dict[str, Any] = {}
+        self._found: list[str] | None = None
 
     def _rooms(self) -> list[str]:
-        return sorted(p.parent.name for p in Path(__file__).parent.glob(f"*/{self.module}.py"))
+        if self._found is None:            # the rooms on disk do not change while we run: scan once
+            self._found = sorted(p.parent.name for p in Path(__file__).parent.glob(f"*/{self.module}.py"))
+        return self._found
 
     def __iter__(self) -> Iterator[str]:
         return iter(dict.fromkeys([*self._rooms(), *self.extra]))
@@ -321,14 +324,16 @@ class TuneHooks:
     from its estimator.
 
     A trial's flat ``params`` hold the data under ``data`` and the keyword arguments of ``fit``
-    named in ``files`` (e.g. ``val_data``); the rest are the estimator's parameters. ``choose``
+    named in ``files`` (e.g. ``val_data``); the rest are the estimator's parameters. ``data_keys``
+    name the files that may stand in for ``data`` (translate's ``src_file``). ``choose``
     (optional) picks the estimator class from ``params`` and removes what it reads.
     """
 
     def __init__(self, estimator: type, files: tuple[str, ...] = (), check_files: tuple[str, ...] = (),
-                 choose: Callable[[dict[str, Any]], type] | None = None, extra_keys: tuple[str, ...] = ()):
+                 choose: Callable[[dict[str, Any]], type] | None = None, extra_keys: tuple[str, ...] = (),
+                 data_keys: tuple[str, ...] = ()):
         self.estimator, self.files, self.check_files = estimator, files, check_files
-        self.choose, self.extra_keys = choose, extra_keys
+        self.choose, self.extra_keys, self.data_keys = choose, extra_keys, data_keys
 
     def keys(self) -> set[str]:
         """The settings a search space may name."""
@@ -338,7 +343,7 @@ class TuneHooks:
         params = dict(params)
         data = params.pop("data", None)
         files = {k: str(v) for k, v in ((k, params.pop(k, None)) for k in self.files) if v is not None}
-        if data is None and files.get("src_file") is None:
+        if data is None and all(files.get(k) is None for k in self.data_keys):
             raise LstmkitError("no data given", "pass --data FILE (or 'data:' in the --config file)")
         cls = self.choose(params) if self.choose is not None else self.estimator
         return cls(**params), None if data is None else str(data), files
@@ -355,7 +360,8 @@ class TuneHooks:
 
 
 def _signature(cls) -> inspect.Signature:
-    config, train = cls.default_config(), cls.default_config().train
+    config = cls.default_config()
+    train = config.train
     types = {f.name: f.type for f in (*dataclasses.fields(cls.CONFIG), *dataclasses.fields(TrainConfig))}
     train_names = {f.name for f in dataclasses.fields(TrainConfig)}
     params = [inspect.Parameter("config", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None,
@@ -375,7 +381,7 @@ def _parameters_doc(cls) -> str:
         comments = {}
     lines = [f"Parameters (fields of :class:`{cls.CONFIG.__name__}` and :class:`TrainConfig`; "
              f"pass ``config=`` to start from a config object):", ""]
-    for p in list(_signature(cls).parameters.values())[1:]:
+    for p in list(cls.__signature__.parameters.values())[1:]:     # set just before, by __init_subclass__
         note = comments.get(p.name, "")
         lines.append(f"    {p.name} = {p.default!r}" + (f"  -- {note}" if note else ""))
     return "\n".join(lines)

@@ -13,7 +13,6 @@ import math
 from typing import Any, Sequence
 
 import numpy as np
-from sklearn.metrics import confusion_matrix, precision_recall_fscore_support, roc_auc_score
 
 __all__ = ["classification_metrics", "format_report"]
 
@@ -24,6 +23,7 @@ def classification_metrics(y_true: Sequence[int], proba: np.ndarray, classes: Se
 
     ``majority`` (a class index) adds the majority-class baseline's accuracy beside the model's.
     """
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support, roc_auc_score  # ~1 s: on use
     y = np.asarray(y_true, dtype=np.int64)
     proba = np.asarray(proba, dtype=np.float64)
     if proba.ndim != 2 or proba.shape != (y.size, len(classes)):

@@ -23,16 +23,6 @@ def _fit(cls, files: dict, settings: dict, out: Path):
     return cls(**settings).fit(files["data"], val_data=files["val"], test_data=files["test"], out=out)
 
 
-def _classifier_class(run: Path):
-    """The estimator class that wrote ``run`` (its lstmkit.json names the kind)."""
-    from lstmkit.runs import read_meta
-    from lstmkit.tasks.classify.estimator import TASK, SequenceClassifier, TextClassifier
-    kind = read_meta(run, TASK).get("kind")
-    if kind not in ("text", "series"):
-        raise LstmkitError(f"{run}/lstmkit.json names no classifier kind", "the file was damaged; retrain")
-    return TextClassifier if kind == "text" else SequenceClassifier
-
-
 def _report(est) -> None:
     from lstmkit.train.metrics import format_report
     for part, m in est.metrics_.items():
@@ -47,7 +37,7 @@ train = add_train_command(
            "val": "Validation file (else a stratified split of --data).",
            "test": "Test file, scored once after training."},
     required=("data", "no data given", "pass --data FILE (or 'data:' in the --config file)"),
-    fit=_fit, resume=lambda cls, run, files, flags: _classifier_class(run).resume(run, data=files["data"]))
+    fit=_fit, resume=lambda cls, run, files, flags: cls.resume(run, data=files["data"]))
 
 
 def _read_input(est, data: str, encoding: Optional[str]):

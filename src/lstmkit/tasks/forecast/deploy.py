@@ -85,14 +85,9 @@ class ForecastAdapter:
                 "state": list(self.state_names)}
 
     # -- data ------------------------------------------------------------------------------
-    def test_windows(self, data=None):
-        """``(X [n, L, I], y_true [n, H, T], y_train)`` of the run's test part, or None when the run
-        was trained on in-memory data and no ``data`` is given."""
-        return self.est.test_windows(data)
-
     def test_metrics(self, net: nn.Module, data=None) -> dict[str, float] | None:
         """MAE / RMSE / MASE ... of ``net`` (any callable ``[B, L, I] -> [B, H, T]``) on the test part."""
-        found = self.test_windows(data)
+        found = self.est.test_windows(data)    # (X, y_true, y_train), None for in-memory training data
         if found is None:
             return None
         X, y_true, y_train = found

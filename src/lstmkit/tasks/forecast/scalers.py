@@ -14,9 +14,7 @@ import numpy as np
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.checks import SCALERS
 
-__all__ = ["PANEL_SCALERS", "PanelScaler", "seasonal_profile"]
-
-PANEL_SCALERS = SCALERS
+__all__ = ["PanelScaler", "seasonal_profile"]
 
 
 class PanelScaler:
@@ -30,8 +28,8 @@ class PanelScaler:
     """
 
     def __init__(self, kind: str = "minmax", lag: int = 1):
-        if kind not in PANEL_SCALERS:
-            raise LstmkitError(f"unknown scaler kind {kind!r}", f"use one of: {', '.join(PANEL_SCALERS)}")
+        if kind not in SCALERS:
+            raise LstmkitError(f"unknown scaler kind {kind!r}", f"use one of: {', '.join(SCALERS)}")
         self.kind, self.lag = kind, int(lag)
         self.params: dict[str, tuple[list[float], list[float]]] = {}
 

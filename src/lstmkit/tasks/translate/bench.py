@@ -96,9 +96,8 @@ SEARCH_SPACE: dict[str, Any] = {
     "hidden_size": int_range(64, 512, log=True), "num_layers": int_range(1, 2), "dropout": float_range(0.0, 0.5),
     "lr": float_range(1e-4, 3e-3, log=True), "attention": choice("bahdanau", "general", "dot"),
     "label_smoothing": float_range(0.0, 0.2)}
-_FILES = ("data", "src_file", "tgt_file", "val_data", "val_src_file", "val_tgt_file")
 
 
 _TUNE = TuneHooks(Translator, files=("src_file", "tgt_file", "val_data", "val_src_file", "val_tgt_file"),
-                  check_files=("src_file", "tgt_file"))
+                  check_files=("src_file", "tgt_file"), data_keys=("src_file",))
 tune_keys, tune_check, tune_trial = _TUNE.keys, _TUNE.check, _TUNE.trial
