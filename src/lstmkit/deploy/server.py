@@ -173,7 +173,10 @@ def create_app(runs, engine: str = "auto", max_body: int = MAX_BODY, max_streams
         raise HTTPException(404, detail=f"unknown model {name!r}; this service serves: {names}")
 
     async def no_model_stream(ws: WebSocket, name: str):
-        await _refuse_stream(ws, f"unknown model {name!r}; this service serves: {names}")
+        if name in models:                    # served, but it answers whole inputs only
+            await _refuse_stream(ws, f"model {name!r} does not stream; send whole inputs to /models/{name}/predict")
+        else:
+            await _refuse_stream(ws, f"unknown model {name!r}; this service serves: {names}")
 
     async def which_model():
         raise HTTPException(404, detail=several)
