@@ -126,7 +126,7 @@ def bench_forecast(args) -> None:
     base = med["torch-fp32"]
     for name in engines:
         m = med[name]
-        print(json.dumps({"bench": "inference", "engine": name, "batch": BATCH,
+        print(json.dumps({"bench": "inference", "task": "forecast", "engine": name, "batch": BATCH,
                           "windows_per_s": round(m["windows_per_s"], 1), "latency_ms": round(m["latency_ms"], 4),
                           "throughput_ratio_vs_torch": round(m["windows_per_s"] / base["windows_per_s"], 3),
                           "latency_ratio_vs_torch": round(base["latency_ms"] / m["latency_ms"], 3),
@@ -137,7 +137,7 @@ def bench_forecast(args) -> None:
                           "step_ms": round(m["step_ms"], 4), "step_p99_ms": round(m["step_p99_ms"], 4)}))
     onnx = med["onnxruntime-fp32"]
     best_stream = min(med[f"stream-{s}"]["step_ms"] for s in streams)
-    summary = {"bench": "inference_targets",
+    summary = {"bench": "inference_targets", "task": "forecast",
                "onnx_latency_ms": round(onnx["latency_ms"], 4), "onnx_latency_ok": onnx["latency_ms"] <= 0.15,
                "onnx_throughput_ratio": round(onnx["windows_per_s"] / base["windows_per_s"], 3),
                "onnx_throughput_ok": onnx["windows_per_s"] >= 1.25 * base["windows_per_s"],
