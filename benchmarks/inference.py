@@ -182,12 +182,14 @@ def classify_runs(folder: Path) -> dict[str, tuple[Path, Any]]:
 def translate_runs(folder: Path) -> dict[str, tuple[Path, Any]]:
     """A word-for-word toy translator (embeddings 64, LSTM(128), attention), trained until it ends
     its sentences (an untrained decoder runs to its length limit and would time the limit)."""
+    import pandas as pd
     from lstmkit.tasks.translate import Translator
     src = toy_sentences(600)
     pairs = [(s, " ".join(LEXICON.get(w, w) for w in s.split())) for s in src]
     tr = Translator(embed_dim=64, hidden_size=128, num_layers=1, dropout=0.0, min_freq=1, lr=1e-2, max_epochs=8,
                     batch_size=32, progress="off", tensorboard=False, doctor=False, seed=SEED).fit(pairs, out=folder)
-    return {"translate": (tr.run_dir_, None)}
+    test = [(s, " ".join(LEXICON.get(w, w) for w in s.split())) for s in toy_sentences(100, seed=2)]
+    return {"translate": (tr.run_dir_, pd.DataFrame(test, columns=["src", "tgt"]))}
 
 
 def speech_runs(folder: Path) -> dict[str, tuple[Path, Any]]:
@@ -208,7 +210,7 @@ BUILDERS: dict[str, Callable[[Path], dict[str, tuple[Path, Any]]]] = {
 
 # a task's service request: a batch (throughput) and one item (latency); speech uploads a WAV
 BATCH_OF = {"classify-text": 256, "classify-series": 256, "translate": 64, "speech": 32, "lm": 64}
-STEPS_OF = {"classify-text": 64, "classify-series": 64, "lm": 64}
+STEPS_OF = {"classify-text": 64, "classify-series": 64, "lm": 64, "speech": 100}   # speech: ~1 s of frames
 
 
 def requests_of(label: str, n: int) -> dict[str, Any] | bytes:

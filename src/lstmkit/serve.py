@@ -127,7 +127,8 @@ class ClientStream:
         if "error" in answer:
             field = answer.get("field")
             raise LstmkitError(f"{self.url}: {answer['error']}" + (f" (field {field!r})" if field else ""),
-                               "the stream is as it was before this message")
+                               "Client.models() lists what is served and what streams" if field == "model"
+                               else "the stream is as it was before this message")
         return answer
 
     def reset(self) -> None:
