@@ -208,6 +208,15 @@ def lm_runs(folder: Path) -> dict[str, tuple[Path, Any]]:
 BUILDERS: dict[str, Callable[[Path], dict[str, tuple[Path, Any]]]] = {
     "classify": classify_runs, "translate": translate_runs, "speech": speech_runs, "lm": lm_runs}
 
+def build_runs(task: str, folder: Path, bench: str) -> dict[str, tuple[Path, Any]]:
+    """``BUILDERS[task](folder)``; none (and a ``skipped`` line) when the room cannot build one yet."""
+    try:
+        return BUILDERS[task](folder)
+    except ImportError as e:                # the room's builder is not in this lstmkit yet
+        print(json.dumps({"bench": bench, "task": task, "skipped": f"cannot build a run ({e})"}), flush=True)
+        return {}
+
+
 # a task's service request: a batch (throughput) and one item (latency); speech uploads a WAV
 BATCH_OF = {"classify-text": 256, "classify-series": 256, "translate": 64, "speech": 32, "lm": 64}
 STEPS_OF = {"classify-text": 64, "classify-series": 64, "lm": 64, "speech": 100}   # speech: ~1 s of frames
@@ -325,12 +334,7 @@ def main() -> None:
             bench_forecast(args)
             continue
         with tempfile.TemporaryDirectory() as tmp:
-            try:
-                runs = BUILDERS[task](Path(tmp))
-            except ImportError as e:        # the room's builder is not in this lstmkit yet
-                print(json.dumps({"bench": "inference", "task": task, "skipped": f"cannot build a run ({e})"}))
-                continue
-            for label, (run, data) in runs.items():
+            for label, (run, data) in build_runs(task, Path(tmp), "inference").items():
                 bench_task(label, run, args, data)
     sys.stdout.flush()
 

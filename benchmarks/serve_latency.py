@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from inference import BUILDERS, LOOKBACK, TASKS, make_series, requests_of, tutorial_run  # noqa: E402
+from inference import LOOKBACK, TASKS, build_runs, make_series, requests_of, tutorial_run  # noqa: E402
 
 P99_TARGET_MS = 25.0     # issue 17: p99 <= 25 ms for 2,000 requests from 16 clients, on a quiet machine
 P99_TARGETS_MS = {"forecast": P99_TARGET_MS, "classify-text": 30.0, "translate": 150.0}   # issue 18 adds these
@@ -152,12 +152,7 @@ def main() -> None:
                 body = json.dumps({"instances": [{"y": series[-LOOKBACK:].tolist()}]}).encode()
                 serve_run("forecast", run, body, "application/json", args, stream_values=series[:1000].tolist())
                 continue
-            try:
-                runs = BUILDERS[task](Path(tmp))
-            except ImportError as e:        # the room's builder is not in this lstmkit yet
-                print(json.dumps({"bench": "serve_predict", "task": task, "skipped": f"cannot build a run ({e})"}))
-                continue
-            for label, (run, _) in runs.items():
+            for label, (run, _) in build_runs(task, Path(tmp), "serve_predict").items():
                 export_onnx(run)
                 serve_run(label, run, *request_body(label), args)
     print(json.dumps({"bench": "serve_note", "note": "client and server share one busy 2-core machine; "
