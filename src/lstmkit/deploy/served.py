@@ -30,7 +30,7 @@ from lstmkit.deploy.streaming import make_stream
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import read_meta
 
-__all__ = ["ServedModel", "named_runs", "UPLOAD_TYPES", "JSON_TYPES", "F32_MAX"]
+__all__ = ["ServedModel", "named_runs", "request_schemas", "bad_number", "UPLOAD_TYPES", "JSON_TYPES", "F32_MAX"]
 
 F32_MAX = float(np.finfo(np.float32).max)
 UPLOAD_TYPES = ("audio/wav", "audio/x-wav", "audio/wave")     # an upload adapter's default
@@ -211,6 +211,41 @@ class ServedModel:
     def end_stream(self, sid: str) -> None:
         with self._lock:
             self.stream.reset(sid)
+
+
+def request_schemas(m: ServedModel, Finite, max_instances: int, named: bool) -> tuple:
+    """``(Request, Response)`` pydantic models of ``m``'s ``POST /predict`` (None: a raw upload),
+    renamed ``<name>_...`` when ``named`` (several models: one schema name each in ``/docs``)."""
+    if m.typed:
+        Request, Response = m.adapter.request_models(Finite, max_instances)
+    elif m.upload_types:
+        Request, Response = None, None
+    else:
+        Request, Response = _forecast_models(m, Finite, max_instances)
+    if named:
+        tag = re.sub(r"[^0-9A-Za-z]+", "_", m.name).strip("_")
+        Request, Response = (type(f"{tag}_{c.__name__}", (c,), {"__module__": c.__module__}) if c is not None else None
+                             for c in (Request, Response))
+    return Request, Response
+
+
+def _forecast_models(m: ServedModel, Finite, max_instances: int) -> tuple[type, type]:
+    """A forecaster's request and response: ``{"instances": [{column: history}]}`` -> forecasts."""
+    from pydantic import BaseModel, ConfigDict, Field
+    columns, lookback = m.adapter.columns, m.adapter.window
+
+    class PredictRequest(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        instances: list[dict[str, list[Finite]]] = Field(
+            min_length=1, max_length=max_instances,
+            description=f"each: {{column: history}} for columns {columns}, at least {lookback} values each")
+
+    class PredictResponse(BaseModel):
+        predictions: list[dict[str, list[float]]]
+        horizon: int
+        engine: str
+
+    return PredictRequest, PredictResponse
 
 
 def _not_json(name: str):

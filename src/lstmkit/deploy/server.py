@@ -40,14 +40,13 @@ The server listens on 127.0.0.1 unless told otherwise and stops cleanly on SIGTE
 import itertools
 import json
 import logging
-import re
 import signal
 import socket
 import sys
 import threading
 from typing import Annotated, Any
 
-from lstmkit.deploy.served import F32_MAX, JSON_TYPES, ServedModel, named_runs
+from lstmkit.deploy.served import F32_MAX, JSON_TYPES, ServedModel, named_runs, request_schemas
 from lstmkit.errors import LstmkitError
 
 __all__ = ["create_app", "serve", "named_runs", "MAX_BODY", "MAX_STREAMS", "MAX_INSTANCES"]
@@ -160,7 +159,7 @@ def create_app(runs, engine: str = "auto", max_body: int = MAX_BODY, max_streams
         return {"models": [{"name": m.name, **m.describe()} for m in models.values()]}
 
     for m in models.values():                 # several models: their request schemas need their own names
-        routes = _ModelRoutes(app, m, _schemas(m, Finite, max_instances, only is None), extra_schemas)
+        routes = _ModelRoutes(app, m, request_schemas(m, Finite, max_instances, only is None), extra_schemas)
         routes.add(f"/models/{m.name}/predict", f"/models/{m.name}/stream", f"/models/{m.name}")
         if m is only:                         # one run: the plain routes answer for it, as they always did
             routes.add("/predict", "/stream", "/model")
@@ -298,41 +297,6 @@ class _ModelRoutes:
                 m.open_streams -= 1
                 m.end_stream(sid)
         return stream_ws
-
-
-def _schemas(m: ServedModel, Finite, max_instances: int, named: bool) -> tuple:
-    """``(Request, Response)`` pydantic models of ``m``'s ``POST /predict`` (None: a raw upload),
-    renamed ``<name>_...`` when ``named`` (several models: one schema name each in ``/docs``)."""
-    if m.typed:
-        Request, Response = m.adapter.request_models(Finite, max_instances)
-    elif m.upload_types:
-        Request, Response = None, None
-    else:
-        Request, Response = _forecast_models(m, Finite, max_instances)
-    if named:
-        tag = re.sub(r"[^0-9A-Za-z]+", "_", m.name).strip("_")
-        Request, Response = (type(f"{tag}_{c.__name__}", (c,), {"__module__": c.__module__}) if c is not None else None
-                             for c in (Request, Response))
-    return Request, Response
-
-
-def _forecast_models(m: ServedModel, Finite, max_instances: int) -> tuple[type, type]:
-    """A forecaster's request and response: ``{"instances": [{column: history}]}`` -> forecasts."""
-    from pydantic import BaseModel, ConfigDict, Field
-    columns, lookback = m.adapter.columns, m.adapter.window
-
-    class PredictRequest(BaseModel):
-        model_config = ConfigDict(extra="forbid")
-        instances: list[dict[str, list[Finite]]] = Field(
-            min_length=1, max_length=max_instances,
-            description=f"each: {{column: history}} for columns {columns}, at least {lookback} values each")
-
-    class PredictResponse(BaseModel):
-        predictions: list[dict[str, list[float]]]
-        horizon: int
-        engine: str
-
-    return PredictRequest, PredictResponse
 
 
 def _detail(errors) -> list[dict[str, Any]]:
