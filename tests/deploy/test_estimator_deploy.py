@@ -88,3 +88,16 @@ def test_not_fitted_comes_first():
     del bare.net_
     with pytest.raises(LstmkitError, match="not fitted yet"):
         bare.stream()
+
+
+def test_a_numeric_classifier_streams_through_the_same_method(tmp_path):
+    from lstmkit.tasks.classify.estimator import SequenceClassifier
+    rng = np.random.default_rng(0)
+    seqs = [rng.normal(size=(12, 2)) + (1 if k % 2 else -1) for k in range(24)]
+    labels = ["up" if k % 2 else "down" for k in range(24)]
+    clf = SequenceClassifier(model="lstm", hidden_size=4, pooling="last", unequal_length=True, max_epochs=1, progress="off", tensorboard=False,
+                             seed=0).fit(seqs, labels, out=tmp_path)
+    s = lstmkit.load(clf.run_dir_).stream()
+    got = s.run([row.tolist() for row in seqs[0][:5]], id="a")
+    want = clf.predict_proba([seqs[0][:t + 1] for t in range(5)])
+    np.testing.assert_allclose(np.stack(got), want, atol=1e-5)
