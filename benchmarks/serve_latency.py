@@ -128,7 +128,8 @@ def serve_run(label: str, run: Path, body: bytes, content_type: str, args, strea
             proc.send_signal(signal.SIGTERM)
             code = proc.wait(timeout=30)
         if code != 0:
-            print(json.dumps({"bench": "serve_shutdown", "task": label, "engine": engine, "exit_code": code}), flush=True)
+            print(json.dumps({"bench": "serve_shutdown", "task": label, "engine": engine, "exit_code": code}),
+                  flush=True)
 
 
 def main() -> None:
