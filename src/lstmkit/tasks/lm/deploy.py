@@ -77,7 +77,6 @@ class LMAdapter:
     window = None                # a language model reads the whole prefix
     columns = ["text"]           # a streamed message is a piece of text
     input_size = 1               # one token id per step
-    streams = False              # no numeric /stream: tokens stream through open_stream()
     stream_key = "next"
     run_files = (VOCAB_FILE,)    # state files an int8 run copies
 
@@ -244,6 +243,11 @@ class LMAdapter:
         return chosen
 
     # -- streaming --------------------------------------------------------------------------
+    @property
+    def streams(self) -> bool:
+        """Whether the service opens ``/stream`` (a token stream, :meth:`open_stream`)."""
+        return self.state_refusal() is None
+
     def state_refusal(self) -> str | None:
         """Why this model cannot step token by token with a carried state (None when it can)."""
         if not self.state_names:
