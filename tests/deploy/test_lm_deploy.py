@@ -288,10 +288,23 @@ def test_stream_state_round_trips_through_json_and_bad_input_changes_nothing(cha
     assert s.steps("a") == 0 and "a" not in s.ids
 
 
+@pytest.mark.parametrize("suffix", [".json", ".safetensors"])
+def test_stream_save_and_restore_files(char_lm, tmp_path, suffix):
+    adapter = adapter_for(char_lm.run_dir_)
+    s = adapter.open_stream("onnx")
+    s.run(["the", " c"], id="a")
+    path = s.save(tmp_path / f"state{suffix}")
+    t = adapter.open_stream("onnx")
+    t.restore(path)
+    assert t.steps("a") == 5 and t.step("a", id="a") == s.step("a", id="a")
+
+
 @pytest.mark.parametrize("change, needle", [
     ({"fingerprint": "0" * 16}, "other model weights"),
     ({"vocab_size": 3}, "vocab_size"),
-    ({"format": "lstmkit-stream"}, "not an lstmkit language-model stream state"),
+    ({"format": "lstmkit-lm"}, "not an lstmkit stream state"),
+    ({"task": "forecast"}, "task"),
+    ({"state": ["h"]}, "state"),
     ({"streams": {"a": {"steps": 1, "last": 10**6, "h": [], "c": []}}}, "malformed"),
     ({"streams": {"a": {"steps": -1}}}, "malformed"),
     ({"streams": {"a": {"steps": 1, "last": 3, "h": [[[0.0]]], "c": [[[0.0]]]}}}, "malformed"),

@@ -20,12 +20,13 @@ from them on restore, so a saved state is small and exactly what stepping gives.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import torch
 
 from lstmkit.data.vocab import clean_text
+from lstmkit.deploy.streaming import Stream
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.lm.data import EOS, PAD_ID, LMTokenizer
 from lstmkit.tasks.lm.scorer import StepGraph
@@ -33,7 +34,6 @@ from lstmkit.tasks.lm.scorer import StepGraph
 __all__ = ["LMStream", "encode_piece", "top_tokens", "MAX_PIECE"]
 
 MAX_PIECE = 10_000              # characters per message
-_FORMAT = "lstmkit-lm-stream"
 
 
 def encode_piece(tok: LMTokenizer, message: Any) -> list[int]:
@@ -82,8 +82,12 @@ class _Slot:
     logp: np.ndarray | None = None            # log P(next token) [V] after it
 
 
-class LMStream:
+class LMStream(Stream):
     """Step a language model's graph through text pieces, one stream id at a time.
+
+    A :class:`~lstmkit.deploy.streaming.Stream` in ``state`` mode whose step reads text: ``run``,
+    ``reset``, ``steps``, ``ids``, ``state_dict`` / ``load_state_dict`` and ``save`` / ``restore``
+    (JSON or safetensors) work as for numeric streams.
 
     Args:
         graph: ``(x [1, T] int64, state) -> (logits [1, T, V], state)``: a
@@ -96,17 +100,18 @@ class LMStream:
         max_streams: bound on open stream ids (None: unbounded).
     """
 
-    mode = "state"
-
     def __init__(self, graph: StepGraph, tokenizer: LMTokenizer, zero_state: Sequence[np.ndarray],
                  state_names: Sequence[str], top_k: int = 5, fingerprint: str | None = None,
                  max_streams: int | None = None):
+        # Not Stream.__init__: that one wraps a numeric core; the bookkeeping attributes match it.
         if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
             raise LstmkitError(f"`top_k` must be a positive integer, got {top_k!r}", "pass top_k=5, say")
         self.graph, self.tokenizer, self.top_k = graph, tokenizer, top_k
+        self.mode, self.input_size, self.window, self._fast = "state", 1, None, None
         self.state_names = tuple(state_names)
-        self.fingerprint, self.max_streams = fingerprint, max_streams
         self._zero = [np.asarray(z, np.float32) for z in zero_state]
+        self.state_shape = (self._zero[0].shape[0], self._zero[0].shape[2])
+        self.fingerprint, self.max_streams = fingerprint, max_streams
         self._slots: dict[str, _Slot] = {}
         self._fresh = self._completed(self._new_slot(0))        # the line start, computed once
 
@@ -122,11 +127,11 @@ class LMStream:
                 raise LstmkitError(f"too many open streams ({self.max_streams})", "reset() finished streams")
             slot = self._new_slot(0)
         slot = self._completed(slot)
+        logprob = float(slot.logp[ids[0]])
         if ids == [self.tokenizer.eos_id]:                      # the line ends; the next starts afresh
-            logprob = float(slot.logp[ids[0]])
-            new = _Slot(slot.steps + 1, self._fresh.before, self._fresh.last, self._fresh.after, self._fresh.logp)
+            fresh = self._fresh
+            new = _Slot(slot.steps + 1, fresh.before, fresh.last, fresh.after, fresh.logp)
         else:
-            logprob = float(slot.logp[ids[0]])
             before = slot.after
             if len(ids) > 1:                                    # all but the last token in one call
                 logits, before = self.graph(np.asarray([ids[:-1]], np.int64), slot.after)
@@ -139,10 +144,6 @@ class LMStream:
         self._slots[id] = new
         return {"tokens": [self.tokenizer.itos[i] for i in ids], "logprob": logprob,
                 "next": top_tokens(self.tokenizer, new.logp, self.top_k)}
-
-    def run(self, messages: Iterable[Any], id: str = "default") -> list[dict[str, Any]]:
-        """:meth:`step` over a sequence of messages; returns every answer."""
-        return [self.step(m, id) for m in messages]
 
     def log_probs(self, id: str = "default") -> np.ndarray:
         """``log P(next token)`` over every id ``[V]`` for stream ``id`` (a fresh line when unknown)."""
@@ -159,75 +160,41 @@ class LMStream:
             slot.after, slot.logp = list(after), _log_softmax(logits[0, -1])
         return slot
 
-    def reset(self, id: str | None = None) -> None:
-        """Forget stream ``id`` (its next message starts a fresh line), or every stream."""
-        if id is None:
-            self._slots.clear()
-        else:
-            self._slots.pop(str(id), None)
-
-    @property
-    def ids(self) -> list[str]:
-        return list(self._slots)
-
-    def steps(self, id: str = "default") -> int:
-        """Tokens stream ``id`` has read (``</s>`` included)."""
-        slot = self._slots.get(str(id))
-        return slot.steps if slot else 0
-
-    # -- saving and restoring state -------------------------------------------------------------
+    # -- saving and restoring state (the Stream methods, over these slots) ------------------------
     def _header(self) -> dict[str, Any]:
-        return {"format": _FORMAT, "version": 1, "mode": self.mode, "fingerprint": self.fingerprint,
-                "level": self.tokenizer.level, "vocab_size": self.tokenizer.vocab_size,
-                "state": list(self.state_names)}
+        return {**super()._header(), "task": "lm", "level": self.tokenizer.level,
+                "vocab_size": self.tokenizer.vocab_size}
 
-    def state_dict(self, ids: Iterable[str] | None = None) -> dict[str, Any]:
-        """Plain JSON-able state of the given streams (default: all)."""
-        chosen = self._slots if ids is None else {str(i): self._slots[str(i)] for i in ids if str(i) in self._slots}
-        streams = {i: {"steps": s.steps, "last": int(s.last),
-                       **{n: a.tolist() for n, a in zip(self.state_names, s.before)}} for i, s in chosen.items()}
-        return {**self._header(), "streams": streams}
+    def _arrays(self, slot: _Slot) -> dict[str, np.ndarray]:
+        return {"last": np.asarray(slot.last, dtype=np.int64), **dict(zip(self.state_names, slot.before))}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore streams from :meth:`state_dict` output (others are left as they are); a stream
         saved before its first message (``{"steps": 0}``) restores as a fresh line."""
-        if not isinstance(state, dict) or state.get("format") != _FORMAT:
-            raise LstmkitError("not an lstmkit language-model stream state", "pass what LMStream.state_dict() wrote")
-        for key in ("mode", "level", "vocab_size", "state"):
-            if state.get(key) != self._header()[key]:
-                raise LstmkitError(f"stream state has {key} {state.get(key)!r}, this stream {self._header()[key]!r}",
-                                   "restore state into a stream of the same model")
-        if state.get("fingerprint") and self.fingerprint and state["fingerprint"] != self.fingerprint:
-            raise LstmkitError("this stream state belongs to other model weights",
-                               "restore it into a stream of the model that saved it")
-        streams = state.get("streams", {})
-        if not isinstance(streams, dict):
-            raise LstmkitError(f"stream state has streams {type(streams).__name__}, not an object of stream ids",
-                               "pass what LMStream.state_dict() wrote")
-        slots = {}
-        for id, rec in streams.items():
-            try:
-                slots[str(id)] = self._completed(self._slot_from(rec))
-            except (KeyError, TypeError, ValueError, AttributeError) as e:
-                raise LstmkitError(f"stream {id!r} in the state is malformed ({e})", "save the state again") from None
-        self._slots.update(slots)
+        if isinstance(state, dict) and state.get("format") == self._header()["format"]:
+            for key in ("task", "level", "vocab_size"):
+                if state.get(key) != self._header()[key]:
+                    raise LstmkitError(f"stream state has {key} {state.get(key)!r}, this stream {self._header()[key]!r}",
+                                       "restore state into a stream of the same language model")
+        super().load_state_dict(state)
 
     def _slot_from(self, rec: dict[str, Any]) -> _Slot:
         steps = rec["steps"]
         if type(steps) is not int or steps < 0:
             raise ValueError(f"steps {steps!r} is not a count")
         if set(rec) == {"steps"}:
-            return self._new_slot(steps)
-        last = rec["last"]
-        if type(last) is not int or not 0 < last < self.tokenizer.vocab_size:
-            raise ValueError(f"last token {last!r} is not a token id")
+            return self._completed(self._new_slot(steps))
+        last = np.asarray(rec["last"]).reshape(-1)     # an int (JSON) or a [1] array (safetensors)
+        if last.shape != (1,) or last.dtype.kind not in "iuf" or last[0] != int(last[0]) \
+                or not 0 < int(last[0]) < self.tokenizer.vocab_size:
+            raise ValueError(f"last token {rec['last']!r} is not a token id")
         with np.errstate(over="ignore"):              # beyond float32 becomes inf, refused below
             before = [np.asarray(rec[n], dtype=np.float32) for n in self.state_names]
         if any(b.shape != z.shape for b, z in zip(before, self._zero)):
             raise ValueError(f"state shape {before[0].shape}, expected {self._zero[0].shape}")
         if not all(np.isfinite(b).all() for b in before):
             raise ValueError("values that are not finite float32 numbers")
-        return _Slot(steps, before, last)
+        return self._completed(_Slot(steps, before, int(last[0])))
 
 
 def _log_softmax(logits: np.ndarray) -> np.ndarray:
