@@ -122,7 +122,7 @@ class TranslateAdapter:
         run's validation pairs; None when neither can be read."""
         cfg = self.est.config_
         pairs = (read_pairs(data, cfg.src, cfg.tgt, encoding=cfg.encoding, drop_empty=True) if data is not None
-                 else self._validation_pairs())
+                 else self.validation_pairs())
         if pairs is None:
             return None
         with warnings.catch_warnings():           # over-long sentences are truncated, as in evaluate
@@ -131,7 +131,7 @@ class TranslateAdapter:
         scores = corpus_scores(hyps, pairs.tgt)
         return {"bleu": float(scores["bleu"]), "chrf": float(scores["chrf"])}
 
-    def _validation_pairs(self) -> Pairs | None:
+    def validation_pairs(self) -> Pairs | None:
         """The run's validation pairs, read again from the files it was trained on (the split is
         seeded), or None for a run trained on data in memory or files no longer there."""
         files, cfg = (getattr(self.est, "data_summary_", None) or {}).get("files") or {}, self.est.config_
