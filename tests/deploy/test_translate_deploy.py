@@ -1,11 +1,7 @@
 """Deployment of translators: encoder + one-step decoder ONNX graphs under the same beam search,
 int8 with the BLEU gate, the HTTP service (in-process and a real loopback server), the CLI."""
-import http.client
 import json
-import os
 import shutil
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
@@ -148,7 +144,7 @@ def test_int8_reports_bleu_beside_fp32_and_serves(tmp_path, run, folder):
     from lstmkit.deploy.server import create_app
     client = Client(create_app(out))
     try:
-        status, answer = _post(client, {"sentences": SENTENCES[:3], "beam": 2})
+        status, answer = client.post_json({"sentences": SENTENCES[:3], "beam": 2})
         assert status == 200 and answer["engine"] == r["engine"] and len(answer["translations"]) == 3
     finally:
         client.close()
@@ -182,16 +178,11 @@ def app(run):
     client.close()
 
 
-def _post(client, body):
-    status, raw = client.request("POST", "/predict", body if isinstance(body, str) else json.dumps(body))
-    return status, json.loads(raw)
-
-
 def test_service_translates_with_beam(app, run):
-    status, out = _post(app, {"sentences": SENTENCES, "beam": 5})
+    status, out = app.post_json({"sentences": SENTENCES, "beam": 5})
     assert status == 200 and out["engine"] == "onnx"
     assert out["translations"] == Translator.load(run).translate(SENTENCES, beam=5)
-    status, out = _post(app, {"sentences": ["a dog runs ."]})               # the run's beam by default
+    status, out = app.post_json({"sentences": ["a dog runs ."]})               # the run's beam by default
     assert status == 200 and out["translations"] == Translator.load(run).translate(["a dog runs ."])
     status, raw = app.request("GET", "/model")
     info = json.loads(raw)
@@ -215,7 +206,7 @@ def test_service_translates_with_beam(app, run):
     ({"sentences": ["a dog"], "extra": 1}, ["body", "extra"]),
 ])
 def test_service_bad_requests_are_422(app, body, where):
-    status, out = _post(app, body)
+    status, out = app.post_json(body)
     assert status == 422, out
     assert out["detail"][0]["loc"][:len(where)] == where
 
@@ -223,30 +214,13 @@ def test_service_bad_requests_are_422(app, body, where):
 def test_loopback_server(run):
     """The real ``lstmkit serve`` on a loopback port: a translation, a bad request, SIGTERM."""
     pytest.importorskip("uvicorn")
-    proc = subprocess.Popen([sys.executable, "-m", "lstmkit", "serve", "--run", str(run), "--port", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "OMP_NUM_THREADS": "1"})
-    try:
-        line = proc.stdout.readline()
-        assert "http://127.0.0.1:" in line, proc.stderr.read()[-2000:]
-        port = int(line.split("http://127.0.0.1:")[1].split()[0])
-
-        def call(body):
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
-            conn.request("POST", "/predict", body=json.dumps(body), headers={"Content-Type": "application/json"})
-            resp = conn.getresponse()
-            out = resp.status, json.loads(resp.read())
-            conn.close()
-            return out
-
+    from loopback import served
+    with served(run) as call:
         status, out = call({"sentences": SENTENCES[:4], "beam": 5})
         assert status == 200 and out["engine"] == "onnx"
         assert out["translations"] == Translator.load(run).translate(SENTENCES[:4], beam=5)
         status, out = call({"sentences": ["a dog"], "beam": 99})
         assert status == 422 and out["detail"][0]["loc"] == ["body", "beam"]
-    finally:
-        proc.terminate()
-        assert proc.wait(timeout=20) == 0
 
 
 # -- the CLI -------------------------------------------------------------------------------

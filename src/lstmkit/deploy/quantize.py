@@ -35,10 +35,10 @@ from torch import nn
 from lstmkit.deploy.onnx import TOLERANCE, OnnxNet, OnnxRunner, require_onnx, write_onnx
 from lstmkit.deploy.registry import adapter_for, weights_fingerprint
 from lstmkit.errors import LstmkitError
-from lstmkit.runs import META_FILE, WEIGHTS_FILE, read_meta, save_tensors, write_json
+from lstmkit.runs import META_FILE, WEIGHTS_FILE, read_meta, read_run, save_tensors, write_json
 
 __all__ = ["export_int8", "quantize_torch", "swap_recurrent", "quantized_tensors", "load_quantized", "TorchRNN",
-           "measure_speed", "REPORT_FILE"]
+           "measure_speed", "load_estimator", "REPORT_FILE"]
 
 REPORT_FILE = "export_report.json"
 _QSUFFIX = (".__scale", ".__zero_point", ".__axis")
@@ -205,6 +205,24 @@ def load_quantized(net: nn.Module, tensors: dict[str, torch.Tensor]) -> nn.Modul
                 raise RuntimeError(f"unexpected weight {key!r}")
             own[key].copy_(value)
     return q.eval()
+
+
+def load_estimator(kind: type, run: str | Path):
+    """A run's fitted estimator of class ``kind`` (a task's ``RunEstimator``): ``kind.load(run)``,
+    or for an int8 run with torch weights, its quantized net rebuilt from the stored integers.
+    ``quantization_`` (the run's record, or None) and ``engine_`` (the engine it chose) are set."""
+    q = read_meta(run).get("quantization")
+    if not q or not q.get("torch"):
+        est = kind.load(run)
+    else:
+        meta, weights = read_run(run, kind.TASK)
+        est = kind._restored(meta)
+        est._load_state(Path(run), meta)
+        est.net_ = load_quantized(est._build_net(), weights)
+        est.run_dir_ = Path(run)
+    est.quantization_ = q
+    est.engine_ = (q or {}).get("engine")
+    return est
 
 
 # -- measuring ---------------------------------------------------------------------------------

@@ -21,7 +21,6 @@ from torch import nn
 from lstmkit.deploy.adapter import BadRequest
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.seq2seq import beam_search
-from lstmkit.runs import read_meta, read_run
 from lstmkit.tasks.translate.data import Pairs, read_pairs, split_pairs
 from lstmkit.tasks.translate.estimator import VOCAB_FILE, Translator
 from lstmkit.tasks.translate.graphs import GRAPH_FILES, export_graphs, onnx_seq2seq
@@ -54,20 +53,8 @@ class TranslateAdapter:
 
     @classmethod
     def load(cls, run: str | Path) -> "TranslateAdapter":
-        meta = read_meta(run)
-        q = meta.get("quantization")
-        if not q or not q.get("torch"):
-            est = Translator.load(run)
-        else:                                   # an int8 run: rebuild the quantized net from its integers
-            from lstmkit.deploy.quantize import load_quantized
-            meta, weights = read_run(run, Translator.TASK)
-            est = Translator._restored(meta)
-            est._load_state(Path(run), meta)
-            est.net_ = load_quantized(est._build_net(), weights)
-            est.run_dir_ = Path(run)
-        est.quantization_ = q
-        est.engine_ = (q or {}).get("engine")
-        return cls(est)
+        from lstmkit.deploy.quantize import load_estimator
+        return cls(load_estimator(Translator, run))
 
     # -- the model --------------------------------------------------------------------------
     @property
@@ -205,18 +192,8 @@ class TranslateAdapter:
         return {"translations": [t for t, _ in self.est._translate(list(sentences), beam, None, _BATCH, net=net)]}
 
     # -- online update ----------------------------------------------------------------------
-    @property
-    def train_config(self):
-        return self.est.config_.train
-
     def check_updatable(self) -> None:
         raise LstmkitError("online updates are not available for translators", "retrain with 'translate train'")
-
-    def update_data(self, new_data, holdout: float, batch_size: int):
-        self.check_updatable()
-
-    def updated(self) -> None:
-        self.est.run_dir_ = None
 
 
 Adapter = TranslateAdapter          # what lstmkit.deploy.registry looks up
