@@ -237,3 +237,14 @@ def test_cli_exports_onnx_and_int8(tmp_path, run, folder, capsys):
     assert "onnx :" in out and "bleu" in out and (tmp_path / "run-int8" / "decoder.onnx").is_file()
     code, _, err = run_cli(["export", "onnx", "--run", tmp_path / "run-int8"], capsys)
     assert code == 2 and "encoder.onnx, decoder.onnx" in err
+
+
+def test_deploy_speed_lines(run):
+    from lstmkit.tasks.translate.bench import deploy_speed
+    lines = deploy_speed(run, batch=8, seconds=0.05, requests=5)
+    assert [line.get("engine") for line in lines] == ["torch", "onnx", None]
+    assert all(line["sentences_per_s"] > 0 and 0 < line["latency_p50_ms"] <= line["latency_p99_ms"]
+               for line in lines[:2])
+    assert lines[2]["onnx_vs_torch"] == pytest.approx(lines[1]["sentences_per_s"] / lines[0]["sentences_per_s"],
+                                                      rel=1e-2)
+    json.dumps(lines, allow_nan=False)
