@@ -46,7 +46,6 @@ from lstmkit.deploy.onnx import OnnxNet, load_runner, resolve_engine
 from lstmkit.deploy.registry import weights_fingerprint
 from lstmkit.deploy.stateful import StatefulNet, recurrent_state_names
 from lstmkit.errors import LstmkitError
-from lstmkit.runs import read_meta, read_run
 from lstmkit.tasks.lm.data import PAD_ID, read_corpus, split_lines
 from lstmkit.tasks.lm.estimator import VOCAB_FILE, LanguageModel
 from lstmkit.tasks.lm.scorer import GraphScorer, LMScorer, sample_text
@@ -88,20 +87,8 @@ class LMAdapter:
 
     @classmethod
     def load(cls, run: str | Path) -> "LMAdapter":
-        meta = read_meta(run)
-        q = meta.get("quantization")
-        if not q or not q.get("torch"):
-            est = LanguageModel.load(run)
-        else:                                   # an int8 run: rebuild the quantized net from its integers
-            from lstmkit.deploy.quantize import load_quantized
-            meta, weights = read_run(run, LanguageModel.TASK)
-            est = LanguageModel._restored(meta)
-            est._load_state(Path(run), meta)
-            est.net_ = load_quantized(est._build_net(), weights)
-            est.run_dir_ = Path(run)
-        est.quantization_ = q
-        est.engine_ = (q or {}).get("engine")
-        return cls(est)
+        from lstmkit.deploy.quantize import load_estimator      # int8 runs rebuild their quantized net
+        return cls(load_estimator(LanguageModel, run))
 
     # -- the model --------------------------------------------------------------------------
     @property
