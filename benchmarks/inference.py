@@ -1,16 +1,27 @@
-"""Inference speed of the tutorial forecaster: PyTorch fp32, int8 and ONNX Runtime; streaming steps.
+"""Inference speed per task: PyTorch fp32, ONNX Runtime fp32 and int8 side by side, in one run.
 
-Workload (as ANCHORS.md): 20,000-point series, lookback 60, one feature, 2-layer LSTM(50),
-dropout 0.2, linear head, absolute mode; 2 threads. Speed does not depend on the weights, so the
-net is freshly initialised (seed 42) and saved as a run folder, which then goes through the same
-``lstmkit export onnx`` / ``export int8`` code as a user's run.
+    python benchmarks/inference.py [--task forecast|classify|translate|speech|lm|all] [--rounds 3]
+                                   [--seconds 0.5] [--threads 2]
 
-Prints one JSON line per engine (batch-1024 windows/s, batch-1 latency), one per streaming
-engine (per-step latency), then a summary line with the targets: ONNX batch-1 <= 0.15 ms and
->= 1.25x PyTorch batch throughput, streaming step <= 0.1 ms. Engines are measured in rounds,
-alternating, in this one process; the median round counts (the machine may be shared).
+``--task forecast`` (the default) is the tutorial forecaster, as ANCHORS.md describes it: a
+20,000-point series, lookback 60, one feature, 2-layer LSTM(50), dropout 0.2, linear head,
+absolute mode; speed does not depend on the weights, so the net is freshly initialised (seed
+42) and saved as a run folder, which then goes through the same ``lstmkit export onnx`` /
+``export int8`` code as a user's run. It prints one JSON line per engine (batch-1024 windows/s,
+batch-1 latency), one per streaming engine (per-step latency), then a summary line with the
+targets: ONNX batch-1 <= 0.15 ms and >= 1.25x PyTorch batch throughput, streaming step <= 0.1 ms.
 
-    python benchmarks/inference.py [--rounds 3] [--seconds 0.5] [--threads 2]
+The other tasks build a small run each (``BUILDERS``: a text and a numeric classifier, a
+translator, a CTC speech recogniser, a char-level LM), export it with the same code, and measure
+through the deploy adapter protocol only (:mod:`lstmkit.deploy.adapter`), so a task room's
+adapter is all a task needs: a one-graph model is timed on ``adapter.example_inputs`` (with its
+``extra_inputs``, e.g. ``lengths``) through each engine's net; a model of several graphs
+(``onnx_files``: the translator's encoder and decoder step) through ``adapter.answer`` on its
+request (a batch greedy, one sentence with beam 5 for the latency). One JSON line per task and
+engine (items/s at the task's batch, batch-1 latency, ratios against torch fp32 measured in the
+same rounds), then one ``inference_targets`` line per task: ONNX >= 1.25x torch throughput.
+Engines are measured in rounds, alternating, in this one process; the median round counts (the
+machine may be shared).
 """
 from __future__ import annotations
 
@@ -22,6 +33,7 @@ import tempfile
 import time
 import warnings
 from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -68,15 +80,8 @@ def _median_call(fn, x, seconds: float) -> float:
     return statistics.median(times)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--seconds", type=float, default=0.5, help="per engine, per measurement, per round")
-    ap.add_argument("--threads", type=int, default=2)
-    args = ap.parse_args()
-    torch.set_num_threads(args.threads)
-    warnings.filterwarnings("ignore")
-
+def bench_forecast(args) -> None:
+    """The tutorial forecaster: engines, streaming steps and the issue-17 targets (see the top)."""
     from lstmkit.data.windows import make_windows
     from lstmkit.deploy.onnx import OnnxNet, OnnxRunner, export_onnx
     from lstmkit.deploy.quantize import export_int8
@@ -121,7 +126,7 @@ def main() -> None:
     base = med["torch-fp32"]
     for name in engines:
         m = med[name]
-        print(json.dumps({"bench": "inference", "engine": name, "batch": BATCH,
+        print(json.dumps({"bench": "inference", "task": "forecast", "engine": name, "batch": BATCH,
                           "windows_per_s": round(m["windows_per_s"], 1), "latency_ms": round(m["latency_ms"], 4),
                           "throughput_ratio_vs_torch": round(m["windows_per_s"] / base["windows_per_s"], 3),
                           "latency_ratio_vs_torch": round(base["latency_ms"] / m["latency_ms"], 3),
@@ -132,13 +137,205 @@ def main() -> None:
                           "step_ms": round(m["step_ms"], 4), "step_p99_ms": round(m["step_p99_ms"], 4)}))
     onnx = med["onnxruntime-fp32"]
     best_stream = min(med[f"stream-{s}"]["step_ms"] for s in streams)
-    summary = {"bench": "inference_targets",
+    summary = {"bench": "inference_targets", "task": "forecast",
                "onnx_latency_ms": round(onnx["latency_ms"], 4), "onnx_latency_ok": onnx["latency_ms"] <= 0.15,
                "onnx_throughput_ratio": round(onnx["windows_per_s"] / base["windows_per_s"], 3),
                "onnx_throughput_ok": onnx["windows_per_s"] >= 1.25 * base["windows_per_s"],
                "stream_step_ms": round(best_stream, 4), "stream_step_ok": best_stream <= 0.1,
                "note": "shared 2-core machine; ratios are from one process, absolute numbers drift"}
-    print(json.dumps(summary))
+    print(json.dumps(summary), flush=True)
+
+
+TASKS = ("forecast", "classify", "translate", "speech", "lm")
+TARGET_RATIO = 1.25              # issue 18: ONNX >= 1.25x torch batch throughput, every task
+
+# -- small runs per task ----------------------------------------------------------------------
+WORDS = ["red", "blue", "dog", "cat", "runs", "sits", "big", "small", "the", "a", "old", "bird"]
+LEXICON = {"red": "rot", "blue": "blau", "dog": "Hund", "cat": "Katze", "runs": "rennt", "sits": "sitzt",
+           "big": "groß", "small": "klein", "the": "der", "a": "ein", "old": "alt", "bird": "Vogel"}
+
+
+def toy_sentences(n: int, seed: int = SEED, lo: int = 3, hi: int = 8) -> list[str]:
+    rng = np.random.default_rng(seed)
+    return [" ".join(rng.choice(WORDS, int(rng.integers(lo, hi + 1)))) + " ." for _ in range(n)]
+
+
+def classify_runs(folder: Path) -> dict[str, tuple[Path, Any]]:
+    """A text classifier (embeddings 64, LSTM(128)) and a numeric one (3 features, LSTM(64), last
+    pooling: it streams), one epoch each on generated data; the text one with test data for the
+    int8 quality gate (the numeric one has none: its int8 line says so)."""
+    import pandas as pd
+    from lstmkit.tasks.classify.estimator import SequenceClassifier, TextClassifier
+    quiet = dict(max_epochs=1, progress="off", tensorboard=False, doctor=False, seed=SEED)
+    texts = toy_sentences(400)
+    labels = ["pos" if ("dog" in t) else "neg" for t in texts]
+    text = TextClassifier(embed_dim=64, hidden_size=128, min_freq=1, **quiet).fit(texts, labels, out=folder / "text")
+    rng = np.random.default_rng(SEED)
+    series = [rng.normal(size=(40, 3)) for _ in range(200)]
+    kinds = ["up" if s[:, 0].mean() > 0 else "down" for s in series]
+    num = SequenceClassifier(hidden_size=64, pooling="last", **quiet).fit(series, kinds, out=folder / "series")
+    test = toy_sentences(200, seed=2)
+    test_table = pd.DataFrame({"text": test, "label": ["pos" if ("dog" in t) else "neg" for t in test]})
+    return {"classify-text": (text.run_dir_, test_table), "classify-series": (num.run_dir_, None)}
+
+
+def translate_runs(folder: Path) -> dict[str, tuple[Path, Any]]:
+    """A word-for-word toy translator (embeddings 64, LSTM(128), attention), trained until it ends
+    its sentences (an untrained decoder runs to its length limit and would time the limit)."""
+    import pandas as pd
+    from lstmkit.tasks.translate import Translator
+    src = toy_sentences(600)
+    pairs = [(s, " ".join(LEXICON.get(w, w) for w in s.split())) for s in src]
+    tr = Translator(embed_dim=64, hidden_size=128, num_layers=1, dropout=0.0, min_freq=1, lr=1e-2, max_epochs=8,
+                    batch_size=32, progress="off", tensorboard=False, doctor=False, seed=SEED).fit(pairs, out=folder)
+    test = [(s, " ".join(LEXICON.get(w, w) for w in s.split())) for s in toy_sentences(100, seed=2)]
+    return {"translate": (tr.run_dir_, pd.DataFrame(test, columns=["src", "tgt"]))}
+
+
+def speech_runs(folder: Path) -> dict[str, tuple[Path, Any]]:
+    """The speech room's own small CTC recogniser on generated tones (lands with its adapter)."""
+    from lstmkit.tasks.speech.synthetic import tiny_run
+    return {"speech": (Path(tiny_run(folder)), None)}
+
+
+def lm_runs(folder: Path) -> dict[str, tuple[Path, Any]]:
+    """The lm room's benchmark run: char-level 2-layer LSTM(128) (benchmarks/lm_inference.py)."""
+    from lm_inference import small_lm_run
+    return {"lm": (Path(small_lm_run(folder, export=False)), None)}
+
+
+# task -> builder(folder) -> {label: (run folder, test data for the int8 quality gate or None)}
+BUILDERS: dict[str, Callable[[Path], dict[str, tuple[Path, Any]]]] = {
+    "classify": classify_runs, "translate": translate_runs, "speech": speech_runs, "lm": lm_runs}
+
+def build_runs(task: str, folder: Path, bench: str) -> dict[str, tuple[Path, Any]]:
+    """``BUILDERS[task](folder)``; none (and a ``skipped`` line) when the room cannot build one yet."""
+    try:
+        return BUILDERS[task](folder)
+    except ImportError as e:                # the room's builder is not in this lstmkit yet
+        print(json.dumps({"bench": bench, "task": task, "skipped": f"cannot build a run ({e})"}), flush=True)
+        return {}
+
+
+# a task's service request: a batch (throughput) and one item (latency); speech uploads a WAV
+BATCH_OF = {"classify-text": 256, "classify-series": 256, "translate": 64, "speech": 32, "lm": 64}
+STEPS_OF = {"classify-text": 64, "classify-series": 64, "lm": 64, "speech": 100}   # speech: ~1 s of frames
+
+
+def requests_of(label: str, n: int) -> dict[str, Any] | bytes:
+    """The JSON request of ``n`` items (the service's, for ``adapter.answer`` and ``/predict``)."""
+    if label == "forecast":
+        return {"instances": [{"y": make_series(LOOKBACK + 10, seed=k)[-LOOKBACK:].tolist()} for k in range(n)]}
+    if label == "classify-text":
+        return {"texts": toy_sentences(n, seed=1)}
+    if label == "classify-series":
+        rng = np.random.default_rng(1)
+        return {"series": [rng.normal(size=(40, 3)).tolist() for _ in range(n)]}
+    if label == "translate":
+        return {"sentences": toy_sentences(n, seed=1), "beam": 5 if n == 1 else 1}
+    if label == "lm":
+        return {"texts": ["the old dog sleeps now"] * n}
+    if label == "speech":
+        return wav_upload()
+    raise KeyError(label)
+
+
+def wav_upload(seconds: float = 1.0) -> bytes:
+    """A 1-s generated utterance as WAV bytes (the speech room's tones)."""
+    import io
+    import wave
+    from lstmkit.tasks.speech.synthetic import RATE, tone_clip
+    pcm = (np.clip(tone_clip("abc", seconds=seconds), -1, 1) * 32767).astype("<i2").tobytes()
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(RATE)
+        w.writeframes(pcm)
+    return buf.getvalue()
+
+
+# -- measuring through the adapter protocol ---------------------------------------------------
+def engine_nets(run: Path, int8: Path | None) -> tuple[Any, dict[str, Any]]:
+    """The adapter of ``run`` and its nets per engine: torch / ONNX Runtime, fp32 / int8."""
+    from lstmkit.deploy.onnx import engine_net
+    from lstmkit.deploy.registry import adapter_for
+    from lstmkit.runs import read_meta
+    adapter = adapter_for(run)
+    nets = {"torch-fp32": engine_net(adapter, "torch", run), "onnxruntime-fp32": engine_net(adapter, "onnx", run)}
+    if int8 is not None:
+        q, made = adapter_for(int8), read_meta(int8)["quantization"]
+        if made.get("torch"):
+            nets["torch-int8"] = engine_net(q, "torch", int8)
+        if made.get("onnx"):
+            nets["onnxruntime-int8"] = engine_net(q, "onnx", int8)
+    return adapter, nets
+
+
+def workload(label: str, adapter) -> tuple[Callable, Any, Any, int]:
+    """``(call(net, inputs), batch inputs, one input, batch size)`` for ``adapter``'s model."""
+    from lstmkit.deploy.onnx import extra_inputs
+    batch = BATCH_OF.get(label, 64)
+    if len(getattr(adapter, "onnx_files", ()) or ()) > 1:          # several graphs: the answer path
+        return (lambda net, req: adapter.answer(net, **req)), requests_of(label, batch), requests_of(label, 1), batch
+
+    def inputs(n: int):
+        x = adapter.example_inputs(n, STEPS_OF.get(label))
+        return x, extra_inputs(adapter, x)
+    return (lambda net, xe: net(xe[0], **xe[1])), inputs(batch), inputs(1), batch
+
+
+def bench_task(label: str, run: Path, args, data=None) -> None:
+    """Export ``run`` (ONNX, int8), time every engine in rounds, print the lines and the target."""
+    from lstmkit.deploy.onnx import export_onnx
+    from lstmkit.deploy.quantize import export_int8
+    from lstmkit.errors import LstmkitError
+    export_onnx(run)
+    try:
+        int8 = export_int8(run, data=data, min_seconds=0.1)
+    except LstmkitError as e:          # e.g. the quality gate: still time fp32
+        int8 = None
+        print(json.dumps({"bench": "inference", "task": label, "int8_refused": str(e)}), flush=True)
+    adapter, nets = engine_nets(run, int8)
+    call, big, one, batch = workload(label, adapter)
+    rounds: dict[str, list[dict[str, float]]] = {k: [] for k in nets}
+    with torch.inference_mode():
+        for _ in range(args.rounds):
+            for name, net in nets.items():
+                rounds[name].append({"items_per_s": batch / _median_call(lambda b: call(net, b), big, args.seconds),
+                                     "latency_ms": 1e3 * _median_call(lambda b: call(net, b), one, args.seconds)})
+    med = {k: {m: statistics.median(r[m] for r in v) for m in v[0]} for k, v in rounds.items()}
+    base = med["torch-fp32"]
+    for name, m in med.items():
+        print(json.dumps({"bench": "inference", "task": label, "engine": name, "batch": batch,
+                          "items_per_s": round(m["items_per_s"], 1), "latency_ms": round(m["latency_ms"], 4),
+                          "throughput_ratio_vs_torch": round(m["items_per_s"] / base["items_per_s"], 3),
+                          "latency_ratio_vs_torch": round(base["latency_ms"] / m["latency_ms"], 3),
+                          "threads": args.threads, "rounds": args.rounds}), flush=True)
+    ratio = med["onnxruntime-fp32"]["items_per_s"] / base["items_per_s"]
+    best = max(med, key=lambda k: med[k]["items_per_s"])
+    print(json.dumps({"bench": "inference_targets", "task": label, "onnx_throughput_ratio": round(ratio, 3),
+                      "onnx_throughput_ok": ratio >= TARGET_RATIO, "target_ratio": TARGET_RATIO,
+                      "fastest_engine": best, "workload": "answer path" if isinstance(one, dict) else "graph"}),
+          flush=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--task", default="forecast", choices=[*TASKS, "all"])
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--seconds", type=float, default=0.5, help="per engine, per measurement, per round")
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    warnings.filterwarnings("ignore")
+    for task in TASKS if args.task == "all" else (args.task,):
+        if task == "forecast":
+            bench_forecast(args)
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            for label, (run, data) in build_runs(task, Path(tmp), "inference").items():
+                bench_task(label, run, args, data)
     sys.stdout.flush()
 
 

@@ -1,12 +1,19 @@
-"""HTTP latency of ``lstmkit serve`` on the tutorial forecaster, over loopback only.
+"""HTTP latency of ``lstmkit serve`` per task, over loopback only.
 
-Starts the real server (``python -m lstmkit serve --port 0``) in a subprocess for each engine,
-sends ``--requests`` POST /predict requests (one 60-step window each) from ``--clients``
-concurrent keep-alive clients, then a bounded run of WebSocket stream steps from one client,
-and stops the server with SIGTERM. Prints one JSON line per engine (p50 / p99 latency, errors,
-requests/s) and one per stream. Targets (issue 17, quiet machine): p99 <= 25 ms with 0 errors, both engines.
+Starts the real server (``python -m lstmkit serve --port 0``) in a subprocess for each run and
+engine, sends ``--requests`` POST /predict requests of one item each from ``--clients``
+concurrent keep-alive clients, and stops the server with SIGTERM. Prints one JSON line per run
+and engine (p50 / p99 latency, errors, requests/s, the target). ``--task forecast`` (the
+default) serves the tutorial forecaster (one 60-step window per request) and also times a
+bounded run of WebSocket stream steps from one client; the other tasks serve the small runs of
+``benchmarks/inference.py`` (``BUILDERS``) with one text, series, sentence (beam 5), WAV upload
+or text to score per request.
 
-    python benchmarks/serve_latency.py [--requests 2000] [--clients 16] [--engines onnx,torch]
+Targets (quiet machine), every one with 0 errors: forecast p99 <= 25 ms (issue 17); text
+classification p99 <= 30 ms and translation of one sentence with beam 5 p99 <= 150 ms (issue 18).
+
+    python benchmarks/serve_latency.py [--task forecast|classify|translate|speech|lm|all]
+                                       [--requests 2000] [--clients 16] [--engines onnx,torch]
 """
 from __future__ import annotations
 
@@ -25,9 +32,10 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from inference import LOOKBACK, make_series, tutorial_run  # noqa: E402
+from inference import LOOKBACK, TASKS, build_runs, make_series, requests_of, tutorial_run  # noqa: E402
 
 P99_TARGET_MS = 25.0     # issue 17: p99 <= 25 ms for 2,000 requests from 16 clients, on a quiet machine
+P99_TARGETS_MS = {"forecast": P99_TARGET_MS, "classify-text": 30.0, "translate": 150.0}   # issue 18 adds these
 
 
 def start_server(run: Path, engine: str) -> tuple[subprocess.Popen, int]:
@@ -41,7 +49,8 @@ def start_server(run: Path, engine: str) -> tuple[subprocess.Popen, int]:
     return proc, int(line.split("http://127.0.0.1:")[1].split()[0])
 
 
-def http_load(port: int, body: bytes, requests: int, clients: int, timeout: float = 10.0) -> dict:
+def http_load(port: int, body: bytes, requests: int, clients: int, timeout: float = 10.0,
+              content_type: str = "application/json") -> dict:
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -53,7 +62,7 @@ def http_load(port: int, body: bytes, requests: int, clients: int, timeout: floa
         for _ in range(n):
             t = time.perf_counter()
             try:
-                conn.request("POST", "/predict", body=body, headers={"Content-Type": "application/json"})
+                conn.request("POST", "/predict", body=body, headers={"Content-Type": content_type})
                 resp = conn.getresponse()
                 resp.read()
                 if resp.status != 200:
@@ -95,34 +104,58 @@ def stream_load(port: int, values: list[float], steps: int) -> dict:
             "p99_ms": round(float(np.percentile(ms, 99)), 3)}
 
 
+def request_body(label: str) -> tuple[bytes, str]:
+    """One item's ``/predict`` body and its content type (a WAV file for speech)."""
+    req = requests_of(label, 1)
+    return (req, "audio/wav") if isinstance(req, bytes) else (json.dumps(req).encode(), "application/json")
+
+
+def serve_run(label: str, run: Path, body: bytes, content_type: str, args, stream_values=None) -> None:
+    """Load ``run``'s service under each engine; print its latency line (and stream line)."""
+    for engine in args.engines.split(","):
+        proc, port = start_server(run, engine)
+        try:
+            http_load(port, body, 50, 4, content_type=content_type)       # warm-up
+            r = http_load(port, body, args.requests, args.clients, content_type=content_type)
+            target = P99_TARGETS_MS.get(label)
+            print(json.dumps({"bench": "serve_predict", "task": label, "engine": engine, "clients": args.clients, **r,
+                              "p99_target_ms": target, "errors_ok": r["errors"] == 0,
+                              "target_ok": r["errors"] == 0 and (target is None or r["p99_ms"] <= target)}), flush=True)
+            if stream_values is not None:
+                s = stream_load(port, stream_values, args.stream_steps)
+                print(json.dumps({"bench": "serve_stream", "task": label, "engine": engine, **s}), flush=True)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            code = proc.wait(timeout=30)
+        if code != 0:
+            print(json.dumps({"bench": "serve_shutdown", "task": label, "engine": engine, "exit_code": code}),
+                  flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
+    ap.add_argument("--task", default="forecast", choices=[*TASKS, "all"])
     ap.add_argument("--requests", type=int, default=2000)
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--stream-steps", type=int, default=500)
     ap.add_argument("--engines", default="onnx,torch")
     args = ap.parse_args()
+    import torch
+    torch.set_num_threads(1)
     from lstmkit.deploy.onnx import export_onnx
 
-    series = make_series()
-    body = json.dumps({"instances": [{"y": series[-LOOKBACK:].tolist()}]}).encode()
-    with tempfile.TemporaryDirectory() as tmp:
-        run = tutorial_run(Path(tmp), series)
-        export_onnx(run)
-        for engine in args.engines.split(","):
-            proc, port = start_server(run, engine)
-            try:
-                http_load(port, body, 50, 4)                          # warm-up
-                r = http_load(port, body, args.requests, args.clients)
-                print(json.dumps({"bench": "serve_predict", "engine": engine, "clients": args.clients, **r,
-                                  "target_ok": r["p99_ms"] <= P99_TARGET_MS and r["errors"] == 0}), flush=True)
-                s = stream_load(port, series[:1000].tolist(), args.stream_steps)
-                print(json.dumps({"bench": "serve_stream", "engine": engine, **s}), flush=True)
-            finally:
-                proc.send_signal(signal.SIGTERM)
-                code = proc.wait(timeout=30)
-            if code != 0:
-                print(json.dumps({"bench": "serve_shutdown", "engine": engine, "exit_code": code}), flush=True)
+    for task in TASKS if args.task == "all" else (args.task,):
+        with tempfile.TemporaryDirectory() as tmp:
+            if task == "forecast":
+                series = make_series()
+                run = tutorial_run(Path(tmp), series)
+                export_onnx(run)
+                body = json.dumps({"instances": [{"y": series[-LOOKBACK:].tolist()}]}).encode()
+                serve_run("forecast", run, body, "application/json", args, stream_values=series[:1000].tolist())
+                continue
+            for label, (run, _) in build_runs(task, Path(tmp), "serve_predict").items():
+                export_onnx(run)
+                serve_run(label, run, *request_body(label), args)
     print(json.dumps({"bench": "serve_note", "note": "client and server share one busy 2-core machine; "
                       "latencies include the Python clients' own time"}))
 

@@ -7,7 +7,7 @@ it). The rules, with no exception list:
 
 (a) a module imports only its own layer and those below it (bottom to top):
     base (errors, config and cli_config, runs, version, lazy) -> blocks (nn, data) -> train -> engines (inspect,
-    deploy) -> tasks -> app (cli, compare, tune, loading, __main__, the ``lstmkit`` package, and
+    deploy) -> tasks -> app (cli, compare, tune, loading, serve, __main__, the ``lstmkit`` package, and
     the command modules ``inspect/cli.py``, ``deploy/cli.py`` that mount on the root app);
 (b) a task room (``tasks/<a>/``) imports no other room (``tasks/<b>/``); the task-neutral
     modules directly under ``tasks/`` (``_base.py``, ...) may be imported by every room and
@@ -36,7 +36,7 @@ LAYERS = [
     ("engines", ["lstmkit.inspect", "lstmkit.deploy"]),
     ("tasks", ["lstmkit.tasks"]),
     ("app", ["lstmkit", "lstmkit.cli", "lstmkit.__main__", "lstmkit.compare", "lstmkit.compare_tasks",
-             "lstmkit.tune", "lstmkit.loading", "lstmkit.inspect.cli", "lstmkit.deploy.cli"]),
+             "lstmkit.tune", "lstmkit.loading", "lstmkit.serve", "lstmkit.inspect.cli", "lstmkit.deploy.cli"]),
 ]
 LAYER_ORDER = " -> ".join(name for name, _ in LAYERS)
 

@@ -35,7 +35,12 @@ _HOMES = {
 }
 
 
+_SUBMODULES = {"serve"}            # lstmkit.serve (the service's client), imported on first use
+
+
 def __getattr__(name: str):
+    if name in _SUBMODULES:
+        return importlib.import_module(f"lstmkit.{name}")
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module 'lstmkit' has no attribute '{name}'")

@@ -4,7 +4,8 @@ The engines here work on any task's adapter (:class:`~lstmkit.deploy.adapter.Dep
 :mod:`lstmkit.deploy.registry` finds a run's adapter by the task name in its ``lstmkit.json``
 (``lstmkit/tasks/<task>/deploy.py``), so nothing here imports a task. Optional dependencies are
 imported only when used: ``[export]`` (onnx, onnxruntime), ``[serve]`` (fastapi, uvicorn,
-websockets).
+websockets). One service serves several runs under their names (:func:`serve`); a client for it
+is :class:`lstmkit.serve.Client`.
 """
 from lstmkit.deploy.adapter import DeployAdapter
 from lstmkit.deploy.onnx import OnnxRunner, export_onnx

@@ -1,4 +1,4 @@
-"""``lstmkit export onnx|int8 --run RUN`` and ``lstmkit serve --run RUN``.
+"""``lstmkit export onnx|int8 --run RUN`` and ``lstmkit serve --run RUN [--run RUN2 ...]``.
 
 Heavy imports (onnx, onnxruntime, fastapi, uvicorn) happen inside the commands, so the CLI starts
 without the optional extras installed.
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
@@ -58,12 +58,14 @@ def export_int8_command(run: Path = typer.Option(..., help="Run folder from 'tra
     typer.echo(f"wrote {target}")
 
 
-def serve_command(run: Path = typer.Option(..., help="Run folder to serve."),
+def serve_command(run: List[str] = typer.Option(..., metavar="RUN", help="Run folder to serve; repeat for several runs, each "
+                                                "served under its folder's name (or NAME=PATH)."),
                   host: str = typer.Option("127.0.0.1", help="Interface to listen on (localhost by default)."),
                   port: int = typer.Option(8000, help="TCP port (0: any free port)."),
                   engine: str = typer.Option("auto", help="torch, onnx, or auto."),
                   max_body: int = typer.Option(1_000_000, help="Largest request body / message in bytes."),
                   max_streams: int = typer.Option(64, help="Most WebSocket streams open at once.")):
-    """HTTP service: POST /predict, WebSocket /stream, GET /health, /model, /models, /docs."""
+    """HTTP service: POST /models/NAME/predict, WebSocket /models/NAME/stream, GET /health, /models,
+    /models/NAME, /docs (one run: POST /predict, WebSocket /stream, GET /model too)."""
     from lstmkit.deploy.server import serve
     serve(run, host=host, port=port, engine=engine, max_body=max_body, max_streams=max_streams)

@@ -1,19 +1,31 @@
-"""The HTTP service: ``lstmkit serve --run RUN`` (FastAPI + uvicorn, the ``[serve]`` extra).
+"""The HTTP service: ``lstmkit serve --run RUN [--run RUN2 ...]`` (FastAPI + uvicorn, the ``[serve]`` extra).
 
-=====================  ============================================================================
-``POST /predict``      ``{"instances": [{"y": [...history...], "temp": [...]}, ...]}`` ->
-                       ``{"predictions": [{"y": [h values]}, ...]}``; each instance needs every
-                       input column with at least ``lookback`` values (the last ones are used)
-``WS /stream``         one JSON observation per message (number, list, or ``{column: value}``) ->
-                       ``{"step": n, "forecast": {...}}``; state lives as long as the connection;
-                       ``{"op": "reset"}``, ``{"op": "state"}``, ``{"op": "restore", "state": ...}``
-``POST /predict``      (classify) ``{"texts": ["..."]}`` or ``{"series": [[step, ...], ...]}`` ->
-                       ``{"predictions": [{"label": ..., "probabilities": {class: p}}, ...]}``
-``GET /health``        ``{"status": "ok"}``
-``GET /model``         what the run is: task, columns, lookback, horizon, engine, limits
-``GET /models``        ``{"models": [{"name": RUN, ...the same...}]}``
-``GET /docs``          OpenAPI documentation (``/openapi.json``)
-=====================  ============================================================================
+Each run is served under its name (its folder's name, or ``--run NAME=PATH``):
+
+===============================  ===================================================================
+``POST /models/{name}/predict``  the model's request (typed per task in ``/docs``):
+                                 forecast ``{"instances": [{"y": [...history...], "temp": [...]}]}``
+                                 -> ``{"predictions": [{"y": [h values]}, ...]}`` (each instance
+                                 needs every input column with at least ``lookback`` values);
+                                 classify ``{"texts": ["..."]}`` or ``{"series": [[step, ...]]}``
+                                 -> ``{"predictions": [{"label", "probabilities"}, ...]}``; a task
+                                 with its own request types it (translate, lm); a task that takes
+                                 uploads (speech) reads a raw body of its content type
+                                 (``Content-Type: audio/wav``; another type is a 415 naming them)
+``WS /models/{name}/stream``     one JSON message per step -> one answer: a numeric model takes an
+                                 observation (number, list or ``{column: value}``) and answers
+                                 ``{"step": n, "forecast": {...}}``; a task's own stream (lm
+                                 tokens, speech audio chunks) answers ``{"step": n, ...}``; state
+                                 lives as long as the connection; ``{"op": "reset"}``,
+                                 ``{"op": "state"}``, ``{"op": "restore", "state": ...}``
+``GET /models/{name}``           what the run is: task, columns, engine, limits, ...
+``GET /models``                  ``{"models": [{"name": NAME, ...the same...}, ...]}``
+``GET /health``                  ``{"status": "ok"}``
+``GET /docs``                    OpenAPI documentation (``/openapi.json``)
+===============================  ===================================================================
+
+With one run, ``POST /predict``, ``WS /stream`` and ``GET /model`` answer for it as well; with
+several, they are a 404 naming the models, as is any unknown model name.
 
 Every number a client sends must be finite, not a boolean, and within float32 range
 (``|x| <= 3.4e38``). Bad input is a 422 whose ``detail[].loc`` names the field and ``msg`` the
@@ -28,25 +40,20 @@ The server listens on 127.0.0.1 unless told otherwise and stops cleanly on SIGTE
 import itertools
 import json
 import logging
-import math
 import signal
 import socket
 import sys
 import threading
-from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
-import torch
-
+from lstmkit.deploy.served import F32_MAX, JSON_TYPES, ServedModel, named_runs, request_schemas
 from lstmkit.errors import LstmkitError
 
-__all__ = ["create_app", "serve", "MAX_BODY", "MAX_STREAMS", "MAX_INSTANCES"]
+__all__ = ["create_app", "serve", "named_runs", "MAX_BODY", "MAX_STREAMS", "MAX_INSTANCES"]
 
 MAX_BODY = 1_000_000          # bytes per request body / WebSocket message
 MAX_STREAMS = 64              # open WebSocket streams at once
 MAX_INSTANCES = 1024          # instances per /predict request
-F32_MAX = float(np.finfo(np.float32).max)
 
 _log = logging.getLogger(__name__)
 _NUMBER_MESSAGES = {"finite_number": "must be a finite number (NaN and Infinity are not allowed)",
@@ -109,238 +116,255 @@ class _TooLarge(Exception):
     pass
 
 
-def create_app(run: str | Path, engine: str = "auto", max_body: int = MAX_BODY, max_streams: int = MAX_STREAMS,
+def create_app(runs, engine: str = "auto", max_body: int = MAX_BODY, max_streams: int = MAX_STREAMS,
                max_instances: int = MAX_INSTANCES):
-    """The FastAPI app serving a finished run (see the module docstring for the endpoints)."""
+    """The FastAPI app serving finished runs (see the module docstring for the endpoints).
+
+    ``runs``: one run folder, a list of them (each a path or ``NAME=PATH``) or ``{name: run}``."""
     _require_serve()
     from fastapi import FastAPI, HTTPException, WebSocket
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse
-    from pydantic import BaseModel, ConfigDict, Field
+    from pydantic import Field
 
     from lstmkit.version import __version__
-    from lstmkit.deploy.onnx import engine_net, resolve_engine
-    from lstmkit.deploy.streaming import make_stream
-    from lstmkit.deploy.registry import adapter_for, weights_fingerprint
-    from lstmkit.runs import read_meta
 
-    run = Path(run)
-    adapter = adapter_for(run)
-    chosen = resolve_engine(run, engine, adapter.preferred_engine)
-    net = engine_net(adapter, chosen, run)
-    stream = make_stream(adapter, "auto", chosen, run) if getattr(adapter, "streams", True) else None
-    lookback = adapter.window
-    stream_key = getattr(adapter, "stream_key", "forecast")     # the answer's name in /stream messages
-    info = {**adapter.metadata(), "run": str(run.resolve()), "engine": chosen,
-            "stream_mode": stream.mode if stream is not None else None,
-            "quantization": read_meta(run).get("quantization"), "fingerprint": stream.fingerprint if stream is not None else weights_fingerprint(run),
-            "lstmkit_version": __version__,
-            "limits": {"max_body_bytes": max_body, "max_streams": max_streams, "max_instances": max_instances}}
-
+    limits = {"max_body_bytes": max_body, "max_streams": max_streams, "max_instances": max_instances}
+    models = {name: ServedModel(name, run, engine, limits) for name, run in named_runs(runs).items()}
+    only = next(iter(models.values())) if len(models) == 1 else None
     Finite = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=-F32_MAX, le=F32_MAX)]
 
-    class PredictRequest(BaseModel):
-        model_config = ConfigDict(extra="forbid")
-        instances: list[dict[str, list[Finite]]] = Field(
-            min_length=1, max_length=max_instances,
-            description=f"each: {{column: history}} for columns {adapter.columns}, at least {lookback} values each")
-
-    class PredictResponse(BaseModel):
-        predictions: list[dict[str, list[float]]]
-        horizon: int
-        engine: str
-
-    app = FastAPI(title="lstmkit", version=__version__,
-                  description=f"{adapter.task} model from {run.name}: POST /predict"
-                              + (", WebSocket /stream" if stream is not None else ""))
+    if only is not None:
+        what = f"{only.adapter.task} model from {only.run.name}: POST /predict" + (", WebSocket /stream" if only.stream else "")
+    else:
+        what = (", ".join(f"{m.name} ({m.adapter.task})" for m in models.values())
+                + ": POST /models/{name}/predict, WebSocket /models/{name}/stream")
+    app = FastAPI(title="lstmkit", version=__version__, description=what)
     app.state.open_streams = 0
-    ids = itertools.count()
-
-    def _unprocessable(loc: list, msg: str):
-        return HTTPException(422, detail=[{"loc": ["body", *loc], "msg": msg, "type": "value_error"}])
+    app.state.stream_ids = itertools.count()
+    app.state.max_streams = max_streams
+    extra_schemas: list = []                  # request models read by hand (uploads): listed in /docs
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request, exc: RequestValidationError) -> JSONResponse:
         # FastAPI's own answer echoes the input, which may hold NaN / Infinity: not JSON.
-        detail = [{"loc": [p if isinstance(p, (int, str)) else str(p) for p in e.get("loc", ())],
-                   "msg": _NUMBER_MESSAGES.get(e.get("type"), str(e.get("msg", "invalid value"))),
-                   "type": str(e.get("type", "value_error"))} for e in exc.errors()]
-        return JSONResponse({"detail": detail}, status_code=422)
+        return JSONResponse({"detail": _detail(exc.errors())}, status_code=422)
 
     @app.get("/health")
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/model")
-    async def model() -> dict[str, Any]:
-        return {**info, "open_streams": app.state.open_streams}
-
     @app.get("/models")
-    async def models() -> dict[str, Any]:
-        return {"models": [{"name": run.name, **info, "open_streams": app.state.open_streams}]}
+    async def list_models() -> dict[str, Any]:
+        return {"models": [{"name": m.name, **m.describe()} for m in models.values()]}
 
-    # The answer is built from plain floats already: documented by PredictResponse, returned as
-    # JSONResponse to skip re-validating it on every request. A sync handler: FastAPI runs it
-    # in its thread pool, so the model never blocks the event loop. (Registered below, unless
-    # the task types its own request.)
-    def predict(req: PredictRequest) -> JSONResponse:
-        windows = []
-        for i, inst in enumerate(req.instances):
-            for col in inst:
-                if col not in adapter.columns:
-                    raise _unprocessable(["instances", i, col], f"unknown column; expected {adapter.columns}")
-            for col in adapter.columns:
-                if col not in inst:
-                    raise _unprocessable(["instances", i, col], "field required")
-                if len(inst[col]) < lookback:
-                    raise _unprocessable(["instances", i, col],
-                                         f"need at least {lookback} values (the lookback), got {len(inst[col])}")
-            rows = np.stack([np.asarray(inst[c][-lookback:], dtype=np.float64) for c in adapter.columns], axis=1)
-            window = adapter.encode_rows(rows)                              # [L, I]
-            if not np.isfinite(window).all():
-                col = adapter.columns[int(np.nonzero(~np.isfinite(window).all(axis=0))[0][0])]
-                raise _unprocessable(["instances", i, col], "values too large for the model's scaling")
-            windows.append(window)
-        with torch.inference_mode():
-            y = net(torch.from_numpy(np.stack(windows))).numpy()           # [B, H, T]
-        values = adapter.decode(y)
-        for i, v in enumerate(values):
-            if not np.isfinite(v).all():
-                raise _unprocessable(["instances", i], "the model's output is not finite for this input "
-                                     "(values far outside the training data?)")
-        return JSONResponse({"predictions": [adapter.to_json(v) for v in values], "horizon": int(y.shape[1]),
-                             "engine": chosen})
+    for m in models.values():                 # several models: their request schemas need their own names
+        routes = _ModelRoutes(app, m, request_schemas(m, Finite, max_instances, only is None), extra_schemas)
+        routes.add(f"/models/{m.name}/predict", f"/models/{m.name}/stream", f"/models/{m.name}")
+        if m is only:                         # one run: the plain routes answer for it, as they always did
+            routes.add("/predict", "/stream", "/model")
 
-    if hasattr(adapter, "answer"):             # a task with its own request (classify)
-        _add_answer_route(app, adapter, net, chosen, Finite, max_instances, _unprocessable)
-    else:
-        app.post("/predict", responses={200: {"model": PredictResponse}})(predict)
+    names = ", ".join(models)
+    several = (f"this service serves several models ({names}); "
+               "use /models/{name}/predict, /models/{name}/stream and /models/{name}")
 
-    async def stream_ws(ws: WebSocket):
-        await ws.accept()
-        if app.state.open_streams >= max_streams:
-            await ws.send_json({"error": f"too many open streams (limit {max_streams})"})
-            await ws.close(code=1013)
-            return
-        app.state.open_streams += 1
-        sid = f"ws-{next(ids)}"
-        try:
-            while True:
-                message = await ws.receive()
-                if message["type"] == "websocket.disconnect":
-                    break
-                if message.get("text") is None:
-                    answer = {"error": "send JSON in text frames, not binary ones", "field": "message"}
-                else:
-                    answer = _answer(message["text"], sid)
-                await ws.send_text(json.dumps(answer, allow_nan=False))
-        except Exception:                     # a bug, not bad input: log it, close properly
-            _log.exception("WebSocket stream %s failed", sid)
-            try:
-                await ws.send_text(json.dumps({"error": "internal error; the stream was closed", "field": "server"}))
-                await ws.close(code=1011)
-            except Exception:
-                pass
-        finally:
-            app.state.open_streams -= 1
-            stream.reset(sid)
+    async def no_model(name: str):
+        raise HTTPException(404, detail=f"unknown model {name!r}; this service serves: {names}")
 
-    def _answer(text: str, sid: str) -> dict[str, Any]:
-        try:
-            msg = json.loads(text, parse_constant=_not_json)
-            bad = _bad_number(msg)
-        except RecursionError:
-            return {"error": "message is nested too deeply", "field": "message"}
-        except ValueError:                    # JSONDecodeError is one
-            return {"error": "message is not valid JSON (NaN and Infinity are not JSON)", "field": "message"}
-        if bad is not None:
-            path, problem = bad
-            where = "".join(f"[{p!r}]" for p in path)
-            if isinstance(msg, dict) and "op" in msg:
-                field = "state"
-            elif isinstance(msg, dict) and path and path[0] in adapter.columns:
-                field = path[0]
-            elif isinstance(msg, list) and path and isinstance(path[0], int) and path[0] < len(adapter.columns):
-                field = adapter.columns[path[0]]
-            else:
-                field = "observation"
-            return {"error": f"message{where} {problem}", "field": field}
-        try:
-            if isinstance(msg, dict) and "op" in msg:
-                return _operation(msg, sid)
-            y = stream.step(msg, sid)                 # a non-finite answer is its LstmkitError
-            return {"step": stream.steps(sid), stream_key: adapter.to_json(y)}
-        except LstmkitError as e:
-            field = next((c for c in adapter.columns if repr(c) in e.message), "observation")
-            return {"error": str(e), "field": field}
+    async def no_model_stream(ws: WebSocket, name: str):
+        if name in models:                    # served, but it answers whole inputs only
+            await _refuse_stream(ws, f"model {name!r} does not stream; send whole inputs to /models/{name}/predict")
+        else:
+            await _refuse_stream(ws, f"unknown model {name!r}; this service serves: {names}")
 
-    def _operation(msg: dict, sid: str) -> dict[str, Any]:
-        op = msg["op"]
-        if op == "reset":
-            stream.reset(sid)
-            return {"reset": True}
-        if op == "state":
-            state = stream.state_dict([sid])
-            state["streams"] = {"this": state["streams"].get(sid, {"steps": 0})}
-            return {"state": state}
-        if op == "restore":
-            state = msg.get("state")
-            if not isinstance(state, dict) or not isinstance(state.get("streams"), dict) or len(state["streams"]) != 1:
-                return {"error": "restore needs the object that {\"op\": \"state\"} returned", "field": "state"}
-            stream.load_state_dict({**state, "streams": {sid: next(iter(state["streams"].values()))}})
-            return {"restored": True, "step": stream.steps(sid)}
-        return {"error": f"unknown op {op!r}; use reset, state or restore", "field": "op"}
+    async def which_model():
+        raise HTTPException(404, detail=several)
 
-    if stream is not None:                     # a model that reads left to right
-        app.websocket("/stream")(stream_ws)
+    async def which_model_stream(ws: WebSocket):
+        await _refuse_stream(ws, several)
+
+    if only is None:
+        app.post("/predict", include_in_schema=False)(which_model)
+        app.get("/model", include_in_schema=False)(which_model)
+        app.websocket("/stream")(which_model_stream)
+    app.get("/models/{name}", include_in_schema=False)(no_model)
+    app.post("/models/{name}/predict", include_in_schema=False)(no_model)
+    app.websocket("/models/{name}/stream")(no_model_stream)
+    _document_schemas(app, extra_schemas)
     return _BodyLimit(app, max_body) if max_body else app
 
 
-def _add_answer_route(app, adapter, net, chosen: str, Finite, max_instances: int, unprocessable) -> None:
-    """``POST /predict`` for a task whose adapter types its own request (``request_models``) and
-    answers it (``answer``); its :class:`~lstmkit.deploy.adapter.BadRequest` is a 422."""
-    from fastapi.responses import JSONResponse
+class _ModelRoutes:
+    """Adds one :class:`~lstmkit.deploy.served.ServedModel`'s routes to the app."""
 
-    Request, Response = adapter.request_models(Finite, max_instances)
+    def __init__(self, app, model: ServedModel, schemas: tuple, extra_schemas: list):
+        self.app, self.m, self.schemas, self.extra_schemas = app, model, schemas, extra_schemas
 
-    @app.post("/predict", responses={200: {"model": Response}})
-    def predict(req: Request) -> JSONResponse:
-        try:
-            out = adapter.answer(net, **req.model_dump(exclude_none=True))
-        except LstmkitError as e:              # a BadRequest names its field (loc)
-            raise unprocessable(getattr(e, "loc", []), e.message) from None
-        return JSONResponse({**out, "engine": chosen})
+    def add(self, predict_path: str, stream_path: str, model_path: str) -> None:
+        m = self.m
+        self.app.get(model_path, summary=f"What {m.name} is")(self._describe)
+        Request, Response = self.schemas
+        responses = {200: {"model": Response}} if Response is not None else None
+        if m.upload_types:
+            content = {t: {"schema": {"type": "string", "format": "binary"}} for t in m.upload_types}
+            if Request is not None:
+                content["application/json"] = {"schema": {"$ref": f"#/components/schemas/{Request.__name__}"}}
+                self.extra_schemas.append(Request)
+            self.app.post(predict_path, responses=responses, summary=f"{m.name}: {m.adapter.task}",
+                          openapi_extra={"requestBody": {"required": True, "content": content}})(self._upload_handler())
+        else:
+            self.app.post(predict_path, responses=responses, summary=f"{m.name}: {m.adapter.task}")(
+                self._predict_handler(Request))
+        if m.stream is not None:              # a model that reads left to right
+            self.app.websocket(stream_path)(self._stream_handler())
+
+    async def _describe(self) -> dict[str, Any]:
+        return self.m.describe()
+
+    def _predict_handler(self, Request):
+        from fastapi.responses import JSONResponse
+        m = self.m
+
+        # The answer is built from plain floats already: documented by the Response model, returned
+        # as JSONResponse to skip re-validating it on every request. A sync handler: FastAPI runs
+        # it in its thread pool, so the model never blocks the event loop.
+        def predict(req: Request) -> JSONResponse:
+            try:
+                out = m.answer(req.model_dump(exclude_none=True)) if m.typed else m.forecast(req.instances)
+            except LstmkitError as e:            # a BadRequest names its field (loc)
+                raise _unprocessable(getattr(e, "loc", []), e.message) from None
+            return JSONResponse(out)
+        return predict
+
+    def _upload_handler(self):
+        from fastapi import HTTPException, Request as HttpRequest
+        from fastapi.responses import JSONResponse
+        from starlette.concurrency import run_in_threadpool
+        m = self.m
+        Request = self.schemas[0]
+
+        async def predict(request: HttpRequest) -> JSONResponse:
+            kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            body = await request.body()
+            try:
+                if kind in m.upload_types:
+                    out = await run_in_threadpool(m.answer_upload, body, kind)
+                elif Request is not None and (kind in JSON_TYPES or kind.endswith("+json")):
+                    out = await run_in_threadpool(m.answer, _validated(Request, body))
+                else:
+                    raise HTTPException(415, detail=f"content type {kind or '(none)'!r} is not accepted; "
+                                                    f"send one of: {', '.join(m.accepted_types())}")
+            except LstmkitError as e:
+                raise _unprocessable(getattr(e, "loc", []), e.message) from None
+            return JSONResponse(out)
+        return predict
+
+    def _stream_handler(self):
+        from fastapi import WebSocket
+        from starlette.concurrency import run_in_threadpool
+        app, m = self.app, self.m
+
+        async def stream_ws(ws: WebSocket):
+            await ws.accept()
+            if app.state.open_streams >= app.state.max_streams:
+                await ws.send_json({"error": f"too many open streams (limit {app.state.max_streams})"})
+                await ws.close(code=1013)
+                return
+            app.state.open_streams += 1
+            m.open_streams += 1
+            sid = f"ws-{next(app.state.stream_ids)}"
+            try:
+                while True:
+                    message = await ws.receive()
+                    if message["type"] == "websocket.disconnect":
+                        break
+                    if message.get("text") is None:
+                        answer = {"error": "send JSON in text frames, not binary ones", "field": "message"}
+                    elif m.task_stream:             # a task's step may take a while (an audio chunk)
+                        answer = await run_in_threadpool(m.stream_message, message["text"], sid)
+                    else:                           # a numeric step is cheaper than a thread hop
+                        answer = m.stream_message(message["text"], sid)
+                    await ws.send_text(json.dumps(answer, allow_nan=False))
+            except Exception:                     # a bug, not bad input: log it, close properly
+                _log.exception("WebSocket stream %s of %s failed", sid, m.name)
+                try:
+                    await ws.send_text(json.dumps({"error": "internal error; the stream was closed", "field": "server"}))
+                    await ws.close(code=1011)
+                except Exception:
+                    pass
+            finally:
+                app.state.open_streams -= 1
+                m.open_streams -= 1
+                m.end_stream(sid)
+        return stream_ws
+
+
+def _detail(errors) -> list[dict[str, Any]]:
+    """pydantic's errors -> the service's 422 ``detail`` (no input echoed: it may hold NaN)."""
+    return [{"loc": [p if isinstance(p, (int, str)) else str(p) for p in e.get("loc", ())],
+             "msg": _NUMBER_MESSAGES.get(e.get("type"), str(e.get("msg", "invalid value"))),
+             "type": str(e.get("type", "value_error"))} for e in errors]
+
+
+def _unprocessable(loc: list, msg: str):
+    from fastapi import HTTPException
+    return HTTPException(422, detail=[{"loc": ["body", *loc], "msg": msg, "type": "value_error"}])
+
+
+def _validated(Request, body: bytes) -> dict[str, Any]:
+    """A JSON body read by hand (an upload route's JSON branch), checked by ``Request``."""
+    from fastapi import HTTPException
+    from pydantic import ValidationError
+    try:
+        data = json.loads(body, parse_constant=_not_json)
+    except RecursionError:
+        raise HTTPException(400, detail="There was an error parsing the body") from None
+    except ValueError:
+        raise HTTPException(422, detail=[{"loc": ["body"], "msg": "the body is not valid JSON "
+                                          "(NaN and Infinity are not JSON)", "type": "json_invalid"}]) from None
+    try:
+        return Request.model_validate(data).model_dump(exclude_none=True)
+    except ValidationError as e:
+        raise HTTPException(422, detail=[{**d, "loc": ["body", *d["loc"]]} for d in _detail(e.errors())]) from None
+
+
+async def _refuse_stream(ws, why: str) -> None:
+    await ws.accept()
+    await ws.send_text(json.dumps({"error": why, "field": "model"}))
+    await ws.close(code=1008)
 
 
 def _not_json(name: str):
     raise ValueError(f"{name} is not JSON")
 
 
-def _bad_number(value: Any, path: tuple = ()) -> tuple[tuple, str] | None:
-    """``(path, problem)`` of the first number in a parsed JSON ``value`` that is a boolean,
-    not finite, or beyond float32 range; None when every number is fine."""
-    if isinstance(value, bool):
-        return path, "is a boolean; send a number"
-    if isinstance(value, (int, float)):
-        if isinstance(value, float) and not math.isfinite(value):
-            return path, "is not a finite number"
-        if abs(value) > F32_MAX:
-            return path, "is beyond the float32 range (|x| <= 3.4e38)"
-        return None
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    for key, item in items:
-        bad = _bad_number(item, (*path, key))
-        if bad is not None:
-            return bad
-    return None
+def _document_schemas(app, schemas: list) -> None:
+    """Put request models that routes read by hand into ``/openapi.json``'s components."""
+    if not schemas:
+        return
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            spec = build()
+            components = spec.setdefault("components", {}).setdefault("schemas", {})
+            for cls in schemas:
+                js = cls.model_json_schema(ref_template="#/components/schemas/{model}")
+                components.update(js.pop("$defs", {}))
+                components[cls.__name__] = js
+        return app.openapi_schema
+
+    app.openapi = openapi
 
 
-def serve(run: str | Path, host: str = "127.0.0.1", port: int = 8000, engine: str = "auto",
+def serve(runs, host: str = "127.0.0.1", port: int = 8000, engine: str = "auto",
           max_body: int = MAX_BODY, max_streams: int = MAX_STREAMS, log_level: str = "warning") -> None:
-    """Serve ``run`` until SIGTERM / Ctrl-C. Prints one line with the address once listening."""
+    """Serve ``runs`` (one run folder, a list of them, each a path or ``NAME=PATH``, or a dict
+    ``{name: run}``) until SIGTERM / Ctrl-C. Prints one line with the address once listening."""
     _require_serve()
     import uvicorn
-    app = create_app(run, engine, max_body, max_streams)
+    named = named_runs(runs)
+    app = create_app(named, engine, max_body, max_streams)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -357,7 +381,8 @@ def serve(run: str | Path, host: str = "127.0.0.1", port: int = 8000, engine: st
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: listening on {host}, reachable from other machines; there is no authentication",
               file=sys.stderr)
-    print(f"serving {Path(run)} on http://{host}:{bound} (docs: /docs); stop with Ctrl-C or SIGTERM", flush=True)
+    what = str(next(iter(named.values()))) if len(named) == 1 else ", ".join(f"{k}={v}" for k, v in named.items())
+    print(f"serving {what} on http://{host}:{bound} (docs: /docs); stop with Ctrl-C or SIGTERM", flush=True)
     server = uvicorn.Server(config)
     if threading.current_thread() is threading.main_thread():
         # uvicorn shuts down gracefully on SIGTERM, then re-raises it with the handler that was

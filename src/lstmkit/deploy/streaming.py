@@ -18,6 +18,10 @@ The engine works on a task's adapter (:class:`~lstmkit.deploy.adapter.DeployAdap
 
 ``mode="auto"`` picks ``state`` where it applies and ``window`` otherwise. With the torch engine
 in state mode a task may supply a faster exact step (``adapter.fast_step()``).
+
+A model whose streamed input is not one numeric row per step (a language model: a token per
+message; a CTC speech model: an audio chunk) brings its own stream object through the adapter's
+``open_stream(engine, run)`` hook; :func:`stream_for` returns either kind.
 """
 from __future__ import annotations
 
@@ -36,7 +40,7 @@ from lstmkit.deploy.registry import weights_fingerprint
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import atomic_write, write_json
 
-__all__ = ["Stream", "TorchCore", "make_stream", "MODES"]
+__all__ = ["Stream", "TorchCore", "make_stream", "stream_for", "MODES"]
 
 MODES = ("auto", "state", "window")
 _FORMAT = "lstmkit-stream"
@@ -314,3 +318,22 @@ def make_stream(adapter, mode: str = "auto", engine: str = "auto", run: str | Pa
                   window=adapter.window, state_shape=adapter.state_shape if mode == "state" else None,
                   fingerprint=weights_fingerprint(run) if run is not None else None, max_streams=max_streams,
                   fast=fast)
+
+
+def stream_for(adapter, mode: str = "auto", engine: str = "auto", run: str | Path | None = None,
+               max_streams: int | None = None):
+    """The stream of any task's model: the task's own object (``adapter.open_stream(engine, run)``,
+    whose ``step(message, id)`` answers JSON) or a :class:`Stream` (:func:`make_stream`)."""
+    hook = getattr(adapter, "open_stream", None)
+    if hook is None:
+        return make_stream(adapter, mode, engine, run, max_streams)
+    if mode not in MODES:
+        raise LstmkitError(f"unknown stream mode {mode!r}", f"use one of: {', '.join(MODES)}")
+    if mode != "auto":
+        raise LstmkitError(f"a {adapter.task} model streams its own way; mode {mode!r} does not apply",
+                           "drop mode (or pass mode='auto')")
+    chosen = resolve_engine(run, engine, getattr(adapter, "preferred_engine", None))
+    stream = hook(chosen, Path(run) if run is not None else None)
+    if stream is None:
+        raise LstmkitError(f"this {adapter.task} model does not stream", "send whole inputs to predict instead")
+    return stream

@@ -3,7 +3,8 @@
 Each estimator still owns what differs: its data, its network, the JSON state beside the weights
 (``_write_state``) and the body of ``_write_meta``. This base holds the rest: the one training
 path (``_train_and_save``: run folder, config check, training, interruption, save), the
-not-fitted error, ``save()``, the checks that open ``resume()``, the strict weight load and
+not-fitted error, ``save()``, ``export()`` and ``stream()`` (through the room's deploy adapter),
+the checks that open ``resume()``, the strict weight load and
 metrics read that close ``load()``, the ``training`` block of ``lstmkit.json``, and
 :func:`load_run`, which opens another task's run by the task's name.
 """
@@ -26,6 +27,8 @@ from lstmkit.train import TrainingInterrupted
 from lstmkit.version import __version__
 
 __all__ = ["RunEstimator", "RoomRegistry", "TuneHooks", "load_run"]
+
+_EXPORT_FORMATS = ("onnx", "int8")
 
 
 class RunEstimator(ABC):
@@ -165,6 +168,51 @@ class RunEstimator(ABC):
         if not hasattr(self, "net_"):
             name = type(self).__name__
             raise LstmkitError(f"this {name} is not fitted yet", f"call fit(...) or {name}.load(run)")
+
+    # -- deployment (lstmkit.deploy, through the room's adapter) ------------------------------
+    def check_deployable(self, what: str) -> None:
+        """Refuse ``what`` (export, stream, ...) when this model cannot be deployed; a task whose
+        models are not all deployable overrides it. Every fitted model may by default."""
+
+    def export(self, format: str = "onnx", out: str | Path | None = None, *, data=None) -> Path:
+        """Export the saved run: ``onnx`` (the graph beside the weights, or ``out``) or ``int8``
+        (a new run folder, default ``RUN-int8``, with its measurements; ``data`` for the test
+        metrics). The same as ``lstmkit export onnx|int8 --run RUN``; returns the path written."""
+        if format not in _EXPORT_FORMATS:
+            raise LstmkitError(f"unknown export format {format!r}", f"use one of: {', '.join(_EXPORT_FORMATS)}")
+        self._deploy_adapter("export")
+        run = getattr(self, "run_dir_", None)
+        if run is None:
+            raise LstmkitError(f"this {type(self).__name__} is not saved yet (export reads its run folder)",
+                               f"save it first: model.save(folder), then model.export({format!r})")
+        if format == "onnx":
+            from lstmkit.deploy.onnx import export_onnx
+            return export_onnx(run, out)
+        from lstmkit.deploy.quantize import export_int8
+        return export_int8(run, out, data=data)
+
+    def stream(self, mode: str = "auto", engine: str = "auto", max_streams: int | None = None):
+        """A stream over this model, one step per call: ``s.step(x, id)``, ``reset``,
+        ``state_dict``/``load_state_dict``, ``save``/``restore`` where the task has them.
+
+        A numeric model gives a :class:`lstmkit.deploy.Stream`: a forecaster's step answers the
+        forecast ``[horizon, targets]``, a numeric classifier's (left to right) the probabilities;
+        ``mode``: ``state`` (carry (h, c): the whole history), ``window`` (the last lookback steps,
+        exact for relative forecasters) or ``auto``. A task with its own kind of step (a language
+        model: a token; a speech model: an audio chunk) gives its own stream object, whose ``step``
+        answers a dict. ``engine``: ``torch``, ``onnx`` or ``auto`` (as in ``predict``).
+        """
+        from lstmkit.deploy.streaming import stream_for
+        adapter = self._deploy_adapter("stream")
+        return stream_for(adapter, mode, engine, getattr(self, "run_dir_", None), max_streams)
+
+    def _deploy_adapter(self, what: str):
+        """The room's deploy adapter around this model (the registry refuses a task without one)."""
+        from lstmkit.deploy.registry import adapter_class
+        self._check_fitted()
+        cls = adapter_class(self.TASK)
+        self.check_deployable(what)
+        return cls(self)
 
     # -- persistence ---------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:

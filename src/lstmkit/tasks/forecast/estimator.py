@@ -187,16 +187,6 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         return backtest(self, data, folds=folds, step=step, refit=refit, out=out)
 
     # -- deployment (lstmkit.deploy) -----------------------------------------------------
-    def stream(self, mode: str = "auto", engine: str = "auto", max_streams: int | None = None):
-        """A :class:`lstmkit.deploy.Stream`: ``step(x_t, id)`` -> forecast ``[horizon, targets]``.
-
-        ``mode``: ``state`` (carry (h, c): the whole history), ``window`` (the last lookback
-        steps, exact for relative models) or ``auto``; ``engine`` as in :meth:`predict`."""
-        from lstmkit.deploy.registry import adapter_class
-        from lstmkit.deploy.streaming import make_stream
-        self.check_deployable("stream")
-        return make_stream(adapter_class(TASK)(self), mode, engine, getattr(self, "run_dir_", None), max_streams)
-
     def update(self, new_data, epochs: int = 5, lr: float | None = None, holdout: float = 0.2) -> "Forecaster":
         """Fine-tune on recent data with a small learning rate; rolled back if the error on the
         newest points gets worse. The report is ``last_update_`` (and ``lineage_`` once saved)."""

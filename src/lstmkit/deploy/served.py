@@ -1,0 +1,271 @@
+"""One run behind the HTTP service (:mod:`lstmkit.deploy.server`): its adapter, engine, network,
+stream, and the answers to its requests and stream messages, apart from the web framework.
+
+What a request meets depends on the task's adapter (:mod:`lstmkit.deploy.adapter`):
+
+* ``answer(net, **request)`` with ``request_models`` — the task types its own ``POST /predict``
+  body (classify, translate, lm); otherwise the body is a forecaster's ``{"instances": [...]}``;
+* ``answer_bytes(net, body, content_type)`` — a raw upload (speech: a WAV file sent with
+  ``Content-Type: audio/wav``); the types it takes are the adapter's ``upload_types``
+  (default :data:`UPLOAD_TYPES`), any other one is a 415 naming them;
+* ``open_stream(engine, run)`` — the task's own stream object for ``/stream`` (lm: a token per
+  message; speech: an audio chunk), whose ``step(message, id)`` returns the JSON answer;
+  otherwise a :class:`~lstmkit.deploy.streaming.Stream` of one numeric row per message.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from lstmkit.deploy.adapter import BadRequest
+from lstmkit.deploy.registry import adapter_for, weights_fingerprint
+from lstmkit.deploy.streaming import make_stream
+from lstmkit.errors import LstmkitError
+from lstmkit.runs import read_meta
+
+__all__ = ["ServedModel", "named_runs", "request_schemas", "bad_number", "UPLOAD_TYPES", "JSON_TYPES", "F32_MAX"]
+
+F32_MAX = float(np.finfo(np.float32).max)
+UPLOAD_TYPES = ("audio/wav", "audio/x-wav", "audio/wave")     # an upload adapter's default
+JSON_TYPES = ("application/json", "")                          # "" : no Content-Type header
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def named_runs(runs) -> dict[str, Path]:
+    """``{name: run folder}`` from one run, a list of runs (each a path or ``NAME=PATH``) or a
+    dict; a run's name is its folder's name unless given. Two runs of one name are refused."""
+    if isinstance(runs, dict):
+        items = [(str(k), Path(v)) for k, v in runs.items()]
+    else:
+        items = [_named(r) for r in ([runs] if isinstance(runs, (str, Path)) else list(runs))]
+    if not items:
+        raise LstmkitError("no run to serve", "pass --run RUN (repeat it for several runs)")
+    out: dict[str, Path] = {}
+    for name, path in items:
+        if not _NAME.fullmatch(name):
+            raise LstmkitError(f"cannot serve a model named {name!r} (it must be letters, digits, '.', '_' or '-')",
+                               "name it: --run NAME=PATH")
+        if name in out:
+            raise LstmkitError(f"two runs are named {name!r} ({out[name]} and {path})",
+                               "name them apart: --run NAME=PATH")
+        out[name] = path
+    return out
+
+
+def _named(run) -> tuple[str, Path]:
+    text = str(run)
+    name, eq, path = text.partition("=")
+    if eq and not isinstance(run, Path) and _NAME.fullmatch(name) and path:
+        return name, Path(path)
+    path = Path(text)
+    return (path.name or path.resolve().name), path
+
+
+class ServedModel:
+    """A run served under ``name``: what ``/models/{name}/...`` answers with."""
+
+    def __init__(self, name: str, run: str | Path, engine: str, limits: dict[str, int]):
+        from lstmkit.deploy.onnx import engine_net, resolve_engine     # looked up on use (tests patch it)
+        self.name, self.run = name, Path(run)
+        adapter = self.adapter = adapter_for(self.run)
+        self.engine = resolve_engine(self.run, engine, getattr(adapter, "preferred_engine", None))
+        self.net = engine_net(adapter, self.engine, self.run)
+        self.task_stream = hasattr(adapter, "open_stream")           # the task's own stream object
+        if not getattr(adapter, "streams", True):
+            self.stream = None
+        elif self.task_stream:                                       # None: this model does not stream
+            self.stream = adapter.open_stream(self.engine, self.run)
+        else:
+            self.stream = make_stream(adapter, "auto", self.engine, self.run)
+        self._lock = threading.Lock()                                # a task stream steps one message at a time
+        self.columns = list(getattr(adapter, "columns", None) or [])
+        self.stream_key = getattr(adapter, "stream_key", "forecast")   # a numeric stream's answer name
+        self.typed = hasattr(adapter, "answer")                      # the task types its own request
+        self.upload_types = (tuple(getattr(adapter, "upload_types", UPLOAD_TYPES))
+                             if hasattr(adapter, "answer_bytes") else ())
+        self.open_streams = 0
+        from lstmkit.version import __version__
+        stream = self.stream
+        self.info = {**adapter.metadata(), "run": str(self.run.resolve()), "engine": self.engine,
+                     "stream_mode": getattr(stream, "mode", None) if stream is not None else None,
+                     "quantization": read_meta(self.run).get("quantization"),
+                     "fingerprint": getattr(stream, "fingerprint", None) or weights_fingerprint(self.run),
+                     "lstmkit_version": __version__, "limits": limits}
+        if self.upload_types:
+            self.info["upload_types"] = list(self.upload_types)
+
+    def describe(self) -> dict[str, Any]:
+        """What ``/model`` and ``/models/{name}`` answer."""
+        return {**self.info, "open_streams": self.open_streams}
+
+    def accepted_types(self) -> list[str]:
+        """The content types ``POST /predict`` takes."""
+        return [*(["application/json"] if self.typed or not self.upload_types else []), *self.upload_types]
+
+    # -- POST /predict ------------------------------------------------------------------------
+    def forecast(self, instances: list[dict[str, list[float]]]) -> dict[str, Any]:
+        """A forecaster's ``{"instances": [...]}`` (validated numbers) -> its answer."""
+        adapter, lookback = self.adapter, self.adapter.window
+        windows = []
+        for i, inst in enumerate(instances):
+            for col in inst:
+                if col not in adapter.columns:
+                    raise BadRequest(["instances", i, col], f"unknown column; expected {adapter.columns}")
+            for col in adapter.columns:
+                if col not in inst:
+                    raise BadRequest(["instances", i, col], "field required")
+                if len(inst[col]) < lookback:
+                    raise BadRequest(["instances", i, col],
+                                     f"need at least {lookback} values (the lookback), got {len(inst[col])}")
+            rows = np.stack([np.asarray(inst[c][-lookback:], dtype=np.float64) for c in adapter.columns], axis=1)
+            window = adapter.encode_rows(rows)                              # [L, I]
+            if not np.isfinite(window).all():
+                col = adapter.columns[int(np.nonzero(~np.isfinite(window).all(axis=0))[0][0])]
+                raise BadRequest(["instances", i, col], "values too large for the model's scaling")
+            windows.append(window)
+        with torch.inference_mode():
+            y = self.net(torch.from_numpy(np.stack(windows))).numpy()      # [B, H, T]
+        values = adapter.decode(y)
+        for i, v in enumerate(values):
+            if not np.isfinite(v).all():
+                raise BadRequest(["instances", i], "the model's output is not finite for this input "
+                                 "(values far outside the training data?)")
+        return {"predictions": [adapter.to_json(v) for v in values], "horizon": int(y.shape[1]),
+                "engine": self.engine}
+
+    def answer(self, request: dict[str, Any]) -> dict[str, Any]:
+        """A typed request (the task's ``request_models``) -> the task's answer."""
+        return {**self.adapter.answer(self.net, **request), "engine": self.engine}
+
+    def answer_upload(self, body: bytes, content_type: str) -> dict[str, Any]:
+        """A raw upload of an accepted content type (a WAV file) -> the task's answer."""
+        if not body:
+            raise BadRequest([], "the upload is empty", f"send the file's bytes as the body ({content_type})")
+        return {**self.adapter.answer_bytes(self.net, body, content_type), "engine": self.engine}
+
+    # -- WebSocket /stream --------------------------------------------------------------------
+    def stream_message(self, text: str, sid: str) -> dict[str, Any]:
+        """One text message of stream ``sid`` -> the JSON answer (an error answer names its field)."""
+        try:
+            msg = json.loads(text, parse_constant=_not_json)
+            bad = bad_number(msg)
+        except RecursionError:
+            return {"error": "message is nested too deeply", "field": "message"}
+        except ValueError:                    # JSONDecodeError is one
+            return {"error": "message is not valid JSON (NaN and Infinity are not JSON)", "field": "message"}
+        if bad is not None:
+            path, problem = bad
+            where = "".join(f"[{p!r}]" for p in path)
+            return {"error": f"message{where} {problem}", "field": self._field_of(msg, path)}
+        try:
+            with self._lock:
+                if isinstance(msg, dict) and "op" in msg:
+                    return self._operation(msg, sid)
+                if self.task_stream:
+                    answer = self.stream.step(msg, sid)        # the task's JSON answer
+                    return {"step": self.stream.steps(sid), **answer}
+                y = self.stream.step(msg, sid)            # a non-finite answer is its LstmkitError
+                return {"step": self.stream.steps(sid), self.stream_key: self.adapter.to_json(y)}
+        except LstmkitError as e:
+            loc = getattr(e, "loc", None)
+            if loc:
+                return {"error": str(e), "field": str(loc[0])}
+            fallback = "message" if self.task_stream else "observation"
+            return {"error": str(e), "field": next((c for c in self.columns if repr(c) in e.message), fallback)}
+
+    def _field_of(self, msg: Any, path: tuple) -> str:
+        if isinstance(msg, dict) and "op" in msg:
+            return "state"
+        if isinstance(msg, dict) and path and path[0] in self.columns:
+            return path[0]
+        if isinstance(msg, list) and path and isinstance(path[0], int) and path[0] < len(self.columns):
+            return self.columns[path[0]]
+        return "message" if self.task_stream else "observation"
+
+    def _operation(self, msg: dict, sid: str) -> dict[str, Any]:
+        op, stream = msg["op"], self.stream
+        if op == "reset":
+            stream.reset(sid)
+            return {"reset": True}
+        if op == "state":
+            state = stream.state_dict([sid])
+            if not isinstance(state.get("streams"), dict):
+                return {"error": "this stream cannot report its state", "field": "op"}
+            state["streams"] = {"this": state["streams"].get(sid, {"steps": 0})}
+            return {"state": state}
+        if op == "restore":
+            state = msg.get("state")
+            if not isinstance(state, dict) or not isinstance(state.get("streams"), dict) or len(state["streams"]) != 1:
+                return {"error": "restore needs the object that {\"op\": \"state\"} returned", "field": "state"}
+            stream.load_state_dict({**state, "streams": {sid: next(iter(state["streams"].values()))}})
+            return {"restored": True, "step": stream.steps(sid)}
+        return {"error": f"unknown op {op!r}; use reset, state or restore", "field": "op"}
+
+    def end_stream(self, sid: str) -> None:
+        with self._lock:
+            self.stream.reset(sid)
+
+
+def request_schemas(m: ServedModel, Finite, max_instances: int, named: bool) -> tuple:
+    """``(Request, Response)`` pydantic models of ``m``'s ``POST /predict`` (None: a raw upload),
+    renamed ``<name>_...`` when ``named`` (several models: one schema name each in ``/docs``)."""
+    if m.typed:
+        Request, Response = m.adapter.request_models(Finite, max_instances)
+    elif m.upload_types:
+        Request, Response = None, None
+    else:
+        Request, Response = _forecast_models(m, Finite, max_instances)
+    if named:
+        tag = re.sub(r"[^0-9A-Za-z]+", "_", m.name).strip("_")
+        Request, Response = (type(f"{tag}_{c.__name__}", (c,), {"__module__": c.__module__}) if c is not None else None
+                             for c in (Request, Response))
+    return Request, Response
+
+
+def _forecast_models(m: ServedModel, Finite, max_instances: int) -> tuple[type, type]:
+    """A forecaster's request and response: ``{"instances": [{column: history}]}`` -> forecasts."""
+    from pydantic import BaseModel, ConfigDict, Field
+    columns, lookback = m.adapter.columns, m.adapter.window
+
+    class PredictRequest(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        instances: list[dict[str, list[Finite]]] = Field(
+            min_length=1, max_length=max_instances,
+            description=f"each: {{column: history}} for columns {columns}, at least {lookback} values each")
+
+    class PredictResponse(BaseModel):
+        predictions: list[dict[str, list[float]]]
+        horizon: int
+        engine: str
+
+    return PredictRequest, PredictResponse
+
+
+def _not_json(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def bad_number(value: Any, path: tuple = ()) -> tuple[tuple, str] | None:
+    """``(path, problem)`` of the first number in a parsed JSON ``value`` that is a boolean,
+    not finite, or beyond float32 range; None when every number is fine."""
+    if isinstance(value, bool):
+        return path, "is a boolean; send a number"
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and not math.isfinite(value):
+            return path, "is not a finite number"
+        if abs(value) > F32_MAX:
+            return path, "is beyond the float32 range (|x| <= 3.4e38)"
+        return None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        bad = bad_number(item, (*path, key))
+        if bad is not None:
+            return bad
+    return None

@@ -1,0 +1,197 @@
+"""A small client for ``lstmkit serve``: the same calls for every task.
+
+>>> from lstmkit.serve import Client
+>>> c = Client("http://127.0.0.1:8000")
+>>> c.health(), [m["name"] for m in c.models()]
+>>> c.predict(model="reviews", texts=["a wonderful film"])        # any task's JSON request
+>>> c.predict(instances=[{"y": history}])                         # one run served: no model name
+>>> c.upload("hello.wav", model="speech")                         # a WAV file, as it is
+>>> with c.stream(model="sales") as s:                            # the WebSocket /stream
+...     s.send({"y": 412.3})                                      # -> {"step": 1, "forecast": {...}}
+
+HTTP goes through the standard library; streams use ``websockets`` (the ``[serve]`` extra). A
+service that cannot be reached, a 4xx / 5xx answer and a stream's error answer are each one
+:class:`~lstmkit.errors.LstmkitError` naming the URL and the field or problem.
+"""
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from lstmkit.errors import LstmkitError
+
+__all__ = ["Client", "ClientStream"]
+
+
+class Client:
+    """Calls an ``lstmkit serve`` service at ``url`` (``http://host:port``)."""
+
+    def __init__(self, url: str = "http://127.0.0.1:8000", timeout: float = 30.0):
+        parts = urllib.parse.urlsplit(str(url))
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise LstmkitError(f"not a service URL: {url!r}", "pass http://HOST:PORT, e.g. http://127.0.0.1:8000")
+        self.url, self.timeout = str(url).rstrip("/"), timeout
+
+    def __repr__(self) -> str:
+        return f"Client({self.url!r})"
+
+    # -- HTTP -----------------------------------------------------------------------------------
+    def health(self) -> dict[str, Any]:
+        """``{"status": "ok"}`` when the service answers."""
+        return self._call("GET", "/health")
+
+    def models(self) -> list[dict[str, Any]]:
+        """What each served model is: ``name``, ``task``, ``engine``, its columns or classes, ..."""
+        return self._call("GET", "/models")["models"]
+
+    def model(self, model: str | None = None) -> dict[str, Any]:
+        """What one model is (``model=None``: the only one served)."""
+        return self._call("GET", _path(model, "") if model is not None else "/model")
+
+    def predict(self, model: str | None = None, **request: Any) -> dict[str, Any]:
+        """``POST /predict`` with the task's request as keyword arguments (``texts=[...]``,
+        ``instances=[...]``, ...); numpy arrays are sent as lists. ``model``: the served name
+        (None: the service's only model)."""
+        try:
+            body = json.dumps(request, allow_nan=False, default=_plain).encode()
+        except ValueError:
+            raise LstmkitError("the request holds NaN or infinity, which JSON cannot carry",
+                               "send finite numbers") from None
+        return self._call("POST", _path(model, "/predict"), body, "application/json")
+
+    def upload(self, path: str | Path, model: str | None = None, content_type: str = "audio/wav") -> dict[str, Any]:
+        """``POST /predict`` with a file's bytes as they are (a WAV recording for a speech model)."""
+        path = Path(path)
+        try:
+            body = path.read_bytes()
+        except OSError as e:
+            raise LstmkitError(f"cannot read {path} ({e.strerror or e})", "pass the path of a WAV file") from None
+        return self._call("POST", _path(model, "/predict"), body, content_type)
+
+    def stream(self, model: str | None = None, open_timeout: float = 10.0) -> "ClientStream":
+        """A WebSocket stream to ``model`` (None: the only one served); use it in a ``with``."""
+        ws_url = "ws" + self.url[4:] + _path(model, "/stream")
+        return ClientStream(ws_url, self.timeout, open_timeout)
+
+    def _call(self, method: str, path: str, body: bytes | None = None, content_type: str | None = None) -> Any:
+        url = self.url + path
+        req = urllib.request.Request(url, data=body, method=method,
+                                     headers={"Content-Type": content_type} if content_type else {})
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                return json.loads(resp.read())
+        except urllib.error.HTTPError as e:
+            raise LstmkitError(f"{method} {url} answered {e.code}: {_problem(e)}", _HINTS.get(e.code, "fix the request")) from None
+        except (urllib.error.URLError, OSError) as e:
+            reason = getattr(e, "reason", None) or e
+            raise LstmkitError(f"cannot reach {url} ({reason})",
+                               "is the service running? start it with: lstmkit serve --run RUN") from None
+        except json.JSONDecodeError:
+            raise LstmkitError(f"{method} {url} did not answer JSON", "is this an lstmkit service?") from None
+
+
+class ClientStream:
+    """One WebSocket ``/stream`` connection: :meth:`send` a message, get its answer."""
+
+    def __init__(self, url: str, timeout: float, open_timeout: float):
+        try:
+            from websockets.sync.client import connect
+        except ImportError:
+            raise LstmkitError("streaming needs the websockets package", "pip install 'lstmkit[serve]'") from None
+        self.url, self.timeout = url, timeout
+        try:
+            self._ws = connect(url, open_timeout=open_timeout, max_size=None)
+            self._ws.__enter__()                # websockets wants its context; close() ends it
+        except Exception as e:                  # refused, handshake rejected, timed out
+            raise LstmkitError(f"cannot open a stream at {url} ({type(e).__name__}: {e})",
+                               "is the service running, and does this model stream? see GET /models") from None
+
+    def __enter__(self) -> "ClientStream":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def send(self, message: Any) -> dict[str, Any]:
+        """Send one message (an observation, a token, an audio chunk: anything JSON) and return
+        the answer; an error answer raises an LstmkitError naming its field."""
+        try:
+            text = json.dumps(message, allow_nan=False, default=_plain)
+        except ValueError:
+            raise LstmkitError("the message holds NaN or infinity, which JSON cannot carry", "send finite numbers") from None
+        answer = self._exchange(text)
+        if "error" in answer:
+            field = answer.get("field")
+            raise LstmkitError(f"{self.url}: {answer['error']}" + (f" (field {field!r})" if field else ""),
+                               "Client.models() lists what is served and what streams" if field == "model"
+                               else "the stream is as it was before this message")
+        return answer
+
+    def reset(self) -> None:
+        """Forget this stream's state (the next step starts from zero)."""
+        self.send({"op": "reset"})
+
+    def state(self) -> dict[str, Any]:
+        """This stream's state, for :meth:`restore` on another connection."""
+        return self.send({"op": "state"})["state"]
+
+    def restore(self, state: dict[str, Any]) -> int:
+        """Continue from a :meth:`state`; returns the step count restored."""
+        return self.send({"op": "restore", "state": state})["step"]
+
+    def close(self) -> None:
+        self._ws.close()
+
+    def _exchange(self, text: str) -> dict[str, Any]:
+        from websockets.exceptions import ConnectionClosed
+        try:
+            self._ws.send(text)
+            return json.loads(self._ws.recv(timeout=self.timeout))
+        except ConnectionClosed as e:
+            last = self._last_word()            # the service's reason, sent before it closed
+            if last is not None:
+                return last
+            raise LstmkitError(f"the stream at {self.url} was closed ({e})", "open a new stream") from None
+        except TimeoutError:
+            raise LstmkitError(f"no answer from {self.url} within {self.timeout} s", "is the service busy?") from None
+
+
+    def _last_word(self) -> dict[str, Any] | None:
+        try:
+            answer = json.loads(self._ws.recv(timeout=0))
+        except Exception:                       # nothing was left to read
+            return None
+        return answer if isinstance(answer, dict) and "error" in answer else None
+
+
+_HINTS = {404: "check the model name: Client.models() lists what is served",
+          413: "send a smaller body (the service's max_body)",
+          415: "send one of the content types named",
+          422: "fix the field named"}
+
+
+def _path(model: str | None, route: str) -> str:
+    return route if model is None else f"/models/{urllib.parse.quote(str(model), safe='')}{route}"
+
+
+def _problem(e: urllib.error.HTTPError) -> str:
+    """The service's ``detail``: a text, or each field's ``loc`` and ``msg``."""
+    try:
+        detail = json.loads(e.read()).get("detail")
+    except (ValueError, AttributeError, OSError):
+        return e.reason or "error"
+    if isinstance(detail, list):
+        return "; ".join(f"{'.'.join(str(p) for p in d.get('loc', []) if p != 'body') or 'body'}: {d.get('msg')}"
+                         for d in detail if isinstance(d, dict))
+    return str(detail)
+
+
+def _plain(value: Any) -> Any:
+    """numpy arrays and numbers as JSON's lists and numbers."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON")

@@ -1,0 +1,109 @@
+"""``lstmkit.serve.Client`` against a real ``lstmkit serve`` on a loopback port."""
+import socket
+
+import numpy as np
+import pytest
+
+pytest.importorskip("fastapi")
+pytest.importorskip("websockets.sync.client")
+
+from forecast_data import sine_frame  # noqa: E402
+from lstmkit.errors import LstmkitError  # noqa: E402
+from serve_helpers import running_server, tiny_text_classifier  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def text_clf(tmp_path_factory):
+    return tiny_text_classifier(tmp_path_factory.mktemp("client_text"))
+
+
+@pytest.fixture(scope="module")
+def service(abs_forecaster, text_clf):
+    from lstmkit.serve import Client
+    with running_server("--run", f"sales={abs_forecaster.run_dir_}", "--run", f"reviews={text_clf.run_dir_}",
+                        "--engine", "torch", "--max-body", "20000") as (_, port):
+        yield Client(f"http://127.0.0.1:{port}")
+
+
+@pytest.fixture(scope="module")
+def single(abs_forecaster):
+    from lstmkit.serve import Client
+    with running_server("--run", abs_forecaster.run_dir_, "--engine", "torch") as (_, port):
+        yield Client(f"http://127.0.0.1:{port}/")
+
+
+def test_health_and_models(service):
+    assert service.health() == {"status": "ok"}
+    assert [(m["name"], m["task"]) for m in service.models()] == [("sales", "forecast"), ("reviews", "classify")]
+    assert service.model("reviews")["classes"] == ["neg", "pos"]
+
+
+def test_predict_per_model_equals_the_estimators(service, abs_forecaster, text_clf):
+    df = sine_frame(n=30)
+    out = service.predict(model="sales", instances=[{"y": df["y"].to_numpy(), "temp": df["temp"].tolist()}])
+    want = abs_forecaster.predict(df, engine="torch")["y"]
+    assert np.abs(np.asarray(out["predictions"][0]["y"]) - want.to_numpy()).max() < 1e-5
+    out = service.predict(model="reviews", texts=["a good film", "hated it"])
+    assert [p["label"] for p in out["predictions"]] == list(text_clf.predict(["a good film", "hated it"]))
+
+
+def test_errors_name_the_url_and_the_field(service, tmp_path):
+    with pytest.raises(LstmkitError, match=r"/models/reviews/predict answered 422: texts\.0: the text is empty"):
+        service.predict(model="reviews", texts=[""])
+    with pytest.raises(LstmkitError, match="answered 404: unknown model 'nope'; this service serves: sales, reviews"):
+        service.predict(model="nope", texts=["x"])
+    with pytest.raises(LstmkitError, match="several models"):
+        service.predict(texts=["x"])
+    with pytest.raises(LstmkitError, match="NaN or infinity"):
+        service.predict(model="sales", instances=[{"y": [float("nan")]}])
+    with pytest.raises(LstmkitError, match="answered 413"):
+        service.predict(model="reviews", texts=["x" * 30_000])
+    with pytest.raises(LstmkitError, match="cannot read"):
+        service.upload(tmp_path / "missing.wav", model="reviews")
+    wav = tmp_path / "a.wav"
+    wav.write_bytes(b"RIFF....")
+    with pytest.raises(LstmkitError, match="answered 422"):        # a classifier reads JSON only
+        service.upload(wav, model="reviews")
+
+
+def test_connection_refused_names_the_url():
+    from lstmkit.serve import Client
+    with socket.socket() as s:                  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    c = Client(f"http://127.0.0.1:{port}", timeout=5)
+    with pytest.raises(LstmkitError, match=f"cannot reach http://127.0.0.1:{port}/health") as e:
+        c.health()
+    assert "lstmkit serve" in e.value.hint
+    with pytest.raises(LstmkitError, match=f"cannot open a stream at ws://127.0.0.1:{port}/stream"):
+        c.stream()
+    with pytest.raises(LstmkitError, match="not a service URL"):
+        Client("127.0.0.1:8000")
+
+
+def test_stream_send_returns_the_answer(service, abs_forecaster):
+    df = sine_frame(n=6, seed=2)
+    obs = [{"y": a, "temp": b} for a, b in df[["y", "temp"]].to_numpy()]
+    want = abs_forecaster.stream(engine="torch").run(obs)
+    with service.stream(model="sales") as s:
+        for k, o in enumerate(obs):
+            got = s.send(o)
+            assert got["step"] == k + 1 and np.abs(np.asarray(got["forecast"]["y"]) - want[k][:, 0]).max() < 1e-5
+        with pytest.raises(LstmkitError, match="'temp'"):          # bad input: named, state kept
+            s.send({"y": 1.0})
+        state = s.state()
+    with service.stream(model="sales") as t:
+        assert t.restore(state) == 6
+        t.reset()
+        assert t.send(obs[0])["step"] == 1
+    with service.stream(model="nope") as u:
+        with pytest.raises(LstmkitError, match="unknown model 'nope'"):
+            u.send(obs[0])
+
+
+def test_one_model_needs_no_name(single):
+    assert single.model()["task"] == "forecast"
+    df = sine_frame(n=30)
+    assert len(single.predict(instances=[{"y": df["y"].tolist(), "temp": df["temp"].tolist()}])["predictions"]) == 1
+    with single.stream() as s:
+        assert s.send({"y": 1.0, "temp": 0.5})["step"] == 1
