@@ -348,3 +348,31 @@ def test_service_scores_and_samples(lm_client, char_lm):
     assert got == 200 and json.loads(answer)["text"] == char_lm.sample(prefix="the ", seed=1)
     got, answer = lm_client.request("GET", "/model")
     assert json.loads(answer)["task"] == "lm"
+
+
+def test_websocket_streams_tokens_through_the_service(char_lm):
+    """/stream of an lm run: token answers equal the stream object's, bad input is an error
+    message that leaves the state as it was, and reset starts the line afresh."""
+    from asgi_client import Client
+    from lstmkit.deploy.server import create_app
+    client = Client(create_app(char_lm.run_dir_, engine="torch"))
+    expected = adapter_for(char_lm.run_dir_).open_stream("torch").run(["t", "h", "e"])
+    ws = client.websocket("/stream")
+    try:
+        got = []
+        for ch in "th":
+            ws.send_text(json.dumps(ch))
+            got.append(ws.receive_json())
+        ws.send_text(json.dumps({"text": 7}))
+        bad = ws.receive_json()
+        assert "error" in bad and bad.get("field")
+        ws.send_text(json.dumps("e"))
+        got.append(ws.receive_json())
+        assert [g["step"] for g in got] == [1, 2, 3]
+        np.testing.assert_allclose([g["logprob"] for g in got], [e["logprob"] for e in expected], atol=1e-5)
+        ws.send_text(json.dumps({"op": "reset"}))
+        assert ws.receive_json() == {"reset": True}
+        ws.send_text(json.dumps("t"))
+        assert ws.receive_json()["logprob"] == pytest.approx(expected[0]["logprob"], abs=1e-5)
+    finally:
+        ws.close()
