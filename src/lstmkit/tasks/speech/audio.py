@@ -26,7 +26,7 @@ _MAX_RATIO_DENOMINATOR = 1000    # polyphase resampling by p/q with q at most th
 
 
 def _convert_hint(rate: int) -> str:
-    return f"convert it first, e.g. 'sox in.wav -r {rate} -c 1 out.wav'"
+    return f"convert it first, e.g. 'sox INPUT -r {rate} -c 1 out.wav'"
 
 
 def to_model_rate(wave: np.ndarray, src: int, dst: int, loc: list) -> np.ndarray:

@@ -214,7 +214,11 @@ class SpeechAdapter:
             return None
         if lm is None:
             if self._lm is None and self.config.lm:
-                self._lm = self.fusion(self.config.lm)
+                try:
+                    self._lm = self.fusion(self.config.lm)
+                except LstmkitError as e:
+                    raise LstmkitError(f"the language model this run was trained with cannot be loaded ({e.message})",
+                                       "decode with another (lm=RUN) or none (lm=False)") from None
             return self._lm
         c = self.config
         return LMFusion(lm_scorer(lm, self.lm_engine), self.est.symbols_.chars, c.lm_weight, c.length_bonus)

@@ -171,8 +171,10 @@ class SpeechStream:
         self._live.update(restored)
 
     def _restored(self, s: Any) -> _Live:
+        live = self._fresh()
+        if s == {"steps": 0}:                            # a stream that has seen nothing yet
+            return live
         try:
-            live = self._fresh()
             live.steps, live.seen = int(s["steps"]), int(s["seen"])
             live.samples = np.asarray(s["samples"], np.float32).reshape(-1)
             live.frames = np.asarray(s["frames"], np.float32).reshape(-1, self.spec.dim)
