@@ -329,17 +329,13 @@ class SpeechAdapter:
         accuracy fell at most 0.5 points)."""
         if not before or not after:
             return "no recordings with transcripts to check the quality (pass --data MANIFEST.csv)"
-        if "wer" in before:
-            rise = after["wer"] - before["wer"]
-            if rise > WER_LIMIT + 1e-12:
-                return (f"WER rose {100 * rise:.2f} points ({before['wer']:.4f} -> {after['wer']:.4f}; "
-                        f"limit {100 * WER_LIMIT:.1f})")
+        name, key, sign, limit = (("WER", "wer", 1, WER_LIMIT) if "wer" in before
+                                  else ("accuracy", "accuracy", -1, ACCURACY_LIMIT))
+        worse = sign * (after[key] - before[key])                    # points lost, as a share
+        if worse <= limit + 1e-12:
             return None
-        drop = before["accuracy"] - after["accuracy"]
-        if drop > ACCURACY_LIMIT + 1e-12:
-            return (f"accuracy fell {100 * drop:.2f} points ({before['accuracy']:.4f} -> {after['accuracy']:.4f}; "
-                    f"limit {100 * ACCURACY_LIMIT:.1f})")
-        return None
+        return (f"{name} {'rose' if sign > 0 else 'fell'} {100 * worse:.2f} points ({before[key]:.4f} -> "
+                f"{after[key]:.4f}; limit {100 * limit:.1f})")
 
     # -- streaming --------------------------------------------------------------------------
     def state_refusal(self) -> str | None:
@@ -374,33 +370,26 @@ class SpeechAdapter:
     encode_rows = encode_row
 
     def decode(self, y: np.ndarray) -> np.ndarray:
-        """Classify logits ``[C]`` / ``[]`` (two classes) -> probabilities ``[C]``; CTC output as it is."""
-        y = np.asarray(y, dtype=np.float64)
+        """Classify logits ``[C]`` (``[]`` for two classes) -> probabilities ``[C]``; CTC output as it is."""
         if self.mode != "classify":
-            return y
-        if len(self.est.classes_) == 2:
-            p1 = 1.0 / (1.0 + np.exp(-y))
-            return np.stack([1.0 - p1, p1], axis=-1)
-        e = np.exp(y - y.max(axis=-1, keepdims=True))
-        return e / e.sum(axis=-1, keepdims=True)
+            return np.asarray(y, dtype=np.float64)
+        t = torch.as_tensor(np.asarray(y, dtype=np.float64))
+        binary = len(self.est.classes_) == 2
+        return (torch.stack([torch.sigmoid(-t), torch.sigmoid(t)], -1) if binary else torch.softmax(t, -1)).numpy()
 
     def to_json(self, p: np.ndarray) -> dict[str, Any]:
         """Class probabilities -> ``{"label": ..., "probabilities": {class: p}}``."""
         classes = self.est.classes_
-        return {"label": classes[int(np.argmax(p))], "probabilities": {c: float(v) for c, v in zip(classes, p)}}
+        return {"label": classes[int(np.argmax(p))], "probabilities": dict(zip(classes, map(float, p)))}
 
-    @property
-    def train_config(self):
-        return self.config.train
+    # -- online update: not for speech --------------------------------------------------------
+    train_config = property(lambda self: self.config.train)
 
-    def check_updatable(self) -> None:
+    def check_updatable(self, *_args) -> None:
+        """Speech models are not fine-tuned online: always an LstmkitError."""
         raise LstmkitError("online updates are not available for speech models", "retrain with 'speech train'")
 
-    def update_data(self, new_data, holdout: float, batch_size: int):
-        self.check_updatable()
-
-    def updated(self) -> None:
-        self.est.run_dir_ = None
+    update_data = updated = check_updatable      # an update never gets past check_updatable
 
 
 Adapter = SpeechAdapter          # what lstmkit.deploy.registry looks up
