@@ -143,7 +143,11 @@ def test_int8_reports_wer_beside_fp32_and_loads(tmp_path, ctc):
     onnx8 = OnnxNet(load_runner(out))
     assert adapter.test_metrics(onnx8)["wer"] == pytest.approx(r["candidates"]["onnx"]["metrics"]["wer"])
     wav = _wavs(ctc, 1)[0]
-    assert isinstance(adapter.answer_bytes(adapter.net, open(wav, "rb").read(), "audio/wav")["transcript"], str)
+    whole = adapter.answer_bytes(adapter.net, open(wav, "rb").read(), "audio/wav")["transcript"]
+    assert whole == adapter.predict(onnx8, adapter.est._features([wav])[0], beam=1)[0]["transcript"]
+    wave = sf.read(wav, dtype="float32")[0]
+    for engine in ("torch", "onnx"):                   # the int8 nets stream too, with their state
+        assert _stream_through(adapter.open_stream(engine, out), wave, 300)[-1] == whole
 
 
 def test_quality_refusal_holds_wer_and_accuracy_to_half_a_point(ctc, digits):
