@@ -67,6 +67,7 @@ def test_speech_is_a_deploy_task_and_follows_the_protocol(ctc):
     assert type(adapter) is SpeechAdapter and isinstance(adapter, DeployAdapter)
     meta = adapter.metadata()
     assert meta["mode"] == "ctc" and meta["sample_rate"] == RATE and meta["streams"] and meta["stream_refusal"] is None
+    assert adapter.streams and "audio/wav" in adapter.upload_types
 
 
 @pytest.mark.parametrize("which", ["ctc", "bi"])
@@ -220,16 +221,17 @@ def test_json_request_errors_name_the_field(ctc):
         assert e.value.loc == loc
 
 
-def test_the_service_answers_json_audio(ctc):
+def test_the_service_answers_json_audio(bi):
     from lstmkit.deploy.server import create_app
-    client = Client(create_app(ctc))
+    client = Client(create_app(bi))
     try:
         wave = tone_clip("ab cd")
         status, body = client.run(client.arequest("POST", "/predict", json.dumps(
             {"audio": [wave.tolist()], "sample_rate": RATE}).encode()))
         answer = json.loads(body)
         assert status == 200 and answer["engine"] == "onnx", answer
-        assert answer["predictions"] == adapter_for(ctc).answer(adapter_for(ctc).net, audio=[wave.tolist()])["predictions"]
+        adapter = adapter_for(bi)
+        assert answer["predictions"] == adapter.answer(OnnxNet(load_runner(bi)), audio=[wave.tolist()])["predictions"]
         status, body = client.run(client.arequest("POST", "/predict", json.dumps({"audio": [[0.0] * 50]}).encode()))
         detail = json.loads(body)["detail"][0]
         assert status == 422 and detail["loc"] == ["body", "audio", 0] and "too short" in detail["msg"]
@@ -343,7 +345,7 @@ def test_a_bad_chunk_leaves_the_stream_as_it_was_and_state_round_trips(ctc):
 def test_models_that_cannot_stream_are_refused_with_the_reason(which, needle, request):
     run = request.getfixturevalue(which)
     adapter = adapter_for(run)
-    assert needle in adapter.state_refusal() and not adapter.metadata()["streams"]
+    assert needle in adapter.state_refusal() and not adapter.metadata()["streams"] and not adapter.streams
     with pytest.raises(LstmkitError, match=f"cannot stream: .*{needle}"):
         adapter.open_stream("auto", run)
 

@@ -33,7 +33,7 @@ from lstmkit.deploy.adapter import BadRequest
 from lstmkit.deploy.stateful import recurrent_state_names
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import read_meta, read_run
-from lstmkit.tasks.speech.audio import wav_samples, to_model_rate
+from lstmkit.tasks.speech.audio import WAV_TYPES, to_model_rate, wav_samples
 from lstmkit.tasks.speech.decode import LMFusion, decode_batch, lm_scorer
 from lstmkit.tasks.speech.estimator import TASK, SpeechRecognizer, validation_split
 from lstmkit.tasks.speech.data import read_utterances
@@ -81,8 +81,8 @@ class SpeechAdapter:
 
     task = TASK
     window = None                # a recording is read whole
-    streams = False              # not the row-by-row stream engine: audio streams through open_stream
     stream_key = "partial"
+    upload_types = WAV_TYPES     # the content types answer_bytes takes
     columns = ["audio"]
     run_files: tuple[str, ...] = ()
     max_seconds = MAX_SECONDS
@@ -338,6 +338,11 @@ class SpeechAdapter:
                 f"{after[key]:.4f}; limit {100 * limit:.1f})")
 
     # -- streaming --------------------------------------------------------------------------
+    @property
+    def streams(self) -> bool:
+        """Whether the service opens ``/stream`` (through :meth:`open_stream`; see :meth:`state_refusal`)."""
+        return self.state_refusal() is None
+
     def state_refusal(self) -> str | None:
         """Why this model cannot stream audio chunk by chunk (None when it can)."""
         c = self.config
