@@ -11,6 +11,7 @@ mixed down to mono, as training does (:func:`~lstmkit.tasks.speech.data.read_aud
 from __future__ import annotations
 
 import io
+import re
 from fractions import Fraction
 
 import numpy as np
@@ -55,7 +56,8 @@ def wav_samples(body: bytes, content_type: str, rate: int, max_seconds: float) -
     try:
         wave, sr = sf.read(io.BytesIO(body), dtype="float32", always_2d=True)
     except Exception as e:       # libsndfile's errors (LibsndfileError, RuntimeError, ...) on a damaged file
-        first = str(e).strip().splitlines()[0][:150] if str(e).strip() else type(e).__name__
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        first = re.sub(r"^Error opening <.*?>: ", "", first)[:150]      # libsndfile names the buffer object
         raise BadRequest([], f"the WAV file is corrupt or truncated ({first})", "send a complete PCM or float WAV file") from None
     if wave.shape[0] == 0:
         raise BadRequest([], "the WAV file holds no audio samples", "send a recording")
