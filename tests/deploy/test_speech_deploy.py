@@ -146,6 +146,8 @@ def test_int8_reports_wer_beside_fp32_and_loads(tmp_path, ctc):
     wav = _wavs(ctc, 1)[0]
     whole = adapter.answer_bytes(adapter.net, open(wav, "rb").read(), "audio/wav")["transcript"]
     assert whole == adapter.predict(onnx8, adapter.est._features([wav])[0], beam=1)[0]["transcript"]
+    from lstmkit import SpeechRecognizer
+    assert SpeechRecognizer.load(out).transcribe([wav], beam=1) == [whole]     # the estimator loads int8 too
     wave = sf.read(wav, dtype="float32")[0]
     for engine in ("torch", "onnx"):                   # the int8 nets stream too, with their state
         assert _stream_through(adapter.open_stream(engine, out), wave, 300)[-1] == whole

@@ -153,6 +153,15 @@ class SpeechRecognizer(RunEstimator):
         return self._score(feats, utts.texts, sum(durations), beam, self._pick_lm(lm), t0=t0)
 
     # -- persistence -----------------------------------------------------------------------
+    @classmethod
+    def load(cls, path: str | Path) -> "SpeechRecognizer":
+        """Load a finished run folder; an int8 run (``lstmkit export int8``) comes back with its
+        quantized network, rebuilt from the stored integers by the deploy adapter."""
+        from lstmkit.runs import read_meta
+        if (read_meta(path, TASK).get("quantization") or {}).get("torch"):
+            from lstmkit.tasks.speech.deploy import SpeechAdapter
+            return SpeechAdapter.load(path).est
+        return super().load(path)
 
     def _load_state(self, run_dir: Path, meta: dict[str, Any]) -> None:
         pre = meta["preprocessing"]
