@@ -32,12 +32,12 @@ from lstmkit.data.batching import BucketBatches
 from lstmkit.deploy.adapter import BadRequest
 from lstmkit.deploy.stateful import recurrent_state_names
 from lstmkit.errors import LstmkitError
-from lstmkit.runs import read_meta, read_run
 from lstmkit.tasks.speech.audio import WAV_TYPES, to_model_rate, wav_samples
 from lstmkit.tasks.speech.decode import LMFusion, decode_batch, lm_scorer
 from lstmkit.tasks.speech.estimator import TASK, SpeechRecognizer, validation_split
 from lstmkit.tasks.speech.data import read_utterances
 from lstmkit.tasks.speech.features import frame_count, log_mel
+from lstmkit.tasks.speech.graph import AcousticGraph
 
 __all__ = ["Adapter", "SpeechAdapter", "AcousticGraph", "WER_LIMIT", "ACCURACY_LIMIT", "MAX_SECONDS"]
 
@@ -45,35 +45,6 @@ WER_LIMIT = 0.005                # int8 may add at most 0.5 WER points to become
 ACCURACY_LIMIT = 0.005           # ... or lose at most 0.5 accuracy points (classify mode)
 MAX_SECONDS = 60.0               # the longest recording one request may hold
 _BATCH = 32
-
-
-class AcousticGraph(nn.Module):
-    """What a CTC or classify speech model answers with: ``forward(x [B, T, F], lengths [B] | None,
-    *state) -> y`` (log-probabilities ``[B, T', V]`` or logits), or ``(y, *state_out)`` with ``carry``.
-
-    The same layers as the model's own ``forward`` without its trimming to the longest utterance
-    (``int(lengths.max())`` would freeze the length into a traced graph); the extra frames are
-    padding past every utterance's ``T'``."""
-
-    def __init__(self, model: nn.Module, state_names: tuple[str, ...] = (), carry: bool = False):
-        super().__init__()
-        self.model, self.state_names, self.carry = model, tuple(state_names), carry
-
-    def run(self, x: torch.Tensor, lengths: torch.Tensor | None = None, state=None):
-        """``(y, final encoder state)``; ``lengths`` None reads every row to its end."""
-        full = torch.full((x.shape[0],), x.shape[1], dtype=torch.long) if lengths is None else lengths
-        h, out_len = self.model.subsample(x, full)                      # [B, T', C]
-        if hasattr(self.model, "classifier"):
-            return self.model.classifier(h, out_len), None
-        out, state = self.model.encoder(h, state, None if lengths is None else out_len)
-        return torch.log_softmax(self.model.head(self.model.drop(out)).float(), dim=-1), state
-
-    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None, *state: torch.Tensor):
-        given = None if not state else (tuple(state) if len(state) == 2 else state[0])
-        y, out = self.run(x, lengths, given)
-        if not self.carry:
-            return y
-        return (y, *(out if isinstance(out, tuple) else (out,)))
 
 
 class SpeechAdapter:
@@ -88,30 +59,19 @@ class SpeechAdapter:
     max_seconds = MAX_SECONDS
     lm_engine = "auto"           # the engine of a fused language model's scorer (auto | torch | onnx)
 
-    def __init__(self, est: SpeechRecognizer, net: nn.Module | None = None):
+    def __init__(self, est: SpeechRecognizer):
         est._check_fitted()
         self.est, self.config, self.mode = est, est.config_, est.config_.mode
         self.spec = est.spec_
         self.input_size = self.spec.dim
-        self._net = net
+        self._net: nn.Module | None = None
         self._lm: LMFusion | None = None
 
     @classmethod
     def load(cls, run: str | Path) -> "SpeechAdapter":
-        q = read_meta(run, TASK).get("quantization")
-        net = None
-        if not q or not q.get("torch"):
-            est = SpeechRecognizer.load(run)
-        else:                                   # an int8 run: rebuild the quantized net from its integers
-            from lstmkit.deploy.quantize import load_quantized
-            meta, weights = read_run(run, TASK)
-            est = SpeechRecognizer._restored(meta)
-            est._load_state(Path(run), meta)
-            net = load_quantized(AcousticGraph(est._build_net()), weights)
-            est.net_, est.run_dir_ = net.model, Path(run)
-        est.quantization_ = q
-        adapter = cls(est, net)
-        adapter.engine_ = (q or {}).get("engine")
+        est = SpeechRecognizer.load(run)        # an int8 run comes with its quantized net
+        adapter = cls(est)
+        adapter.engine_ = (est.quantization_ or {}).get("engine")
         return adapter
 
     # -- the model --------------------------------------------------------------------------
