@@ -54,6 +54,11 @@ class Client:
                 content_type: str = "application/json") -> tuple[int, bytes]:
         return self.run(self.arequest(method, path, body.encode() if isinstance(body, str) else body, content_type))
 
+    def post_json(self, body, path: str = "/predict") -> tuple[int, Any]:
+        """POST ``body`` (a JSON value, or raw JSON text) -> ``(status, parsed answer)``."""
+        status, raw = self.request("POST", path, body if isinstance(body, str) else json.dumps(body))
+        return status, json.loads(raw)
+
     def websocket(self, path: str = "/stream") -> "Session":
         return Session(self, path)
 

@@ -25,6 +25,10 @@ optional hooks            ``extra_inputs(x, seed)`` (graph inputs after ``x``, e
                           ``stream_graph()`` (a stateful torch graph for streaming when the
                           exported one carries no state), ``stream_key`` (the answer's name in
                           ``/stream`` messages, default ``forecast``)
+several graphs            ``export_graphs(folder, fingerprint, tolerance)`` (writes the task's
+(translate)               graphs, returns ``onnx.json``), ``onnx_files``, ``onnx_net(run)`` (the
+                          module answering under ONNX); for int8, ``infer(net, x)`` (one
+                          inference call, default ``net(x)``), ``speed_unit``, ``speed_batch``
 update (``online.py``)    ``net``, ``train_config``, ``update_data()``, ``check_updatable()``,
                           ``updated()``
 ========================  =====================================================================

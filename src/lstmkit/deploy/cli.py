@@ -26,8 +26,9 @@ def export_onnx_command(run: Path = typer.Option(..., help="Run folder from 'tra
     report = run / "onnx.json"
     if out is None and report.is_file():
         r = json.loads(report.read_text())
-        typer.echo(f"inputs {', '.join(r['inputs'])} -> outputs {', '.join(r['outputs'])}; "
-                   f"max abs diff vs PyTorch {r['max_abs_diff']:.1e}")
+        for name, g in (r.get("graphs") or {"": r}).items():      # a translator: encoder and decoder
+            typer.echo(f"{name + ': ' if name else ''}inputs {', '.join(g['inputs'])} -> outputs "
+                       f"{', '.join(g['outputs'])}; max abs diff vs PyTorch {g['max_abs_diff']:.1e}")
     typer.echo(f"wrote {path}")
 
 
@@ -50,7 +51,7 @@ def export_int8_command(run: Path = typer.Option(..., help="Run folder from 'tra
         mark = "  <- kept as engine" if name == r["engine"] else ""
         typer.echo(f"{name:5s}: {c['size_ratio']:.2f}x smaller, {c['speed_ratio_batch']:.2f}x batch speed, "
                    f"{c['speed_ratio_latency']:.2f}x batch-1 speed"
-                   + "".join(f", {m} {change[m]:+.4g}" for m in ("MAE", "accuracy") if m in change)
+                   + "".join(f", {m} {change[m]:+.4g}" for m in ("MAE", "accuracy", "bleu") if m in change)
                    + (f" (not the engine: {c['quality_refused']})" if "quality_refused" in c else "") + mark)
     for name, why in r["refused"].items():
         typer.echo(f"{name:5s}: refused: {why}")

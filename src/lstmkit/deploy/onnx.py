@@ -10,6 +10,11 @@ a padded batch answers as each sequence alone): ``x, lengths -> y``. Batch and s
 length are dynamic. Export uses the TorchScript exporter (``dynamo=False``): torch 2.13's dynamo
 exporter still fails on packed sequences, and the TorchScript one maps ``aten::lstm`` onto ONNX's
 ``LSTM`` op, which ONNX Runtime runs fused and can quantize (``DynamicQuantizeLSTM``).
+
+A task whose deployment is more than one ``x -> y`` graph (translation: an encoder and a one-step
+decoder) writes its own graphs through the adapter hooks ``export_graphs(folder, fingerprint,
+tolerance)`` (each graph through :func:`write_graph`), ``onnx_files`` and ``onnx_net(run)``;
+:func:`export_onnx`, :func:`resolve_engine` and :func:`engine_net` use them when present.
 """
 from __future__ import annotations
 
@@ -22,12 +27,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from lstmkit.deploy.registry import adapter_for, weights_fingerprint
+from lstmkit.deploy.registry import adapter_class, adapter_for, weights_fingerprint
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import atomic_write, read_meta, write_json
 
-__all__ = ["ONNX_FILE", "OPSET", "TOLERANCE", "require_onnx", "export_onnx", "write_onnx", "extra_inputs", "OnnxRunner",
-           "OnnxNet", "load_runner", "resolve_engine", "engine_net", "ENGINES"]
+__all__ = ["ONNX_FILE", "OPSET", "TOLERANCE", "require_onnx", "export_onnx", "write_onnx", "write_graph", "extra_inputs",
+           "OnnxRunner", "OnnxNet", "load_runner", "graph_files", "resolve_engine", "engine_net", "ENGINES",
+           "set_metadata", "check_against_torch"]
 
 ONNX_FILE = "model.onnx"
 REPORT_FILE = "onnx.json"
@@ -51,16 +57,23 @@ def export_onnx(run: str | Path, out: str | Path | None = None, tolerance: float
 
     The file appears only after ONNX Runtime reproduced PyTorch on fresh random inputs (a new
     batch size, sequence length and state) within ``tolerance``; ``RUN/onnx.json`` records the
-    check. Returns the path written.
+    check. Returns the path written. A task with several graphs (an adapter with
+    ``export_graphs``) writes them into ``RUN`` (or the folder ``out``) and returns the folder.
     """
     require_onnx()
     run = Path(run)
     if "quantization" in read_meta(run):
-        raise LstmkitError(f"{run} is an int8 run; its ONNX graph is already {run / ONNX_FILE}",
-                           "export ONNX from the original (float) run")
+        raise LstmkitError(f"{run} is an int8 run; its ONNX graphs are already in it "
+                           f"({', '.join(graph_files(run))})", "export ONNX from the original (float) run")
     adapter = adapter_for(run)
-    path = Path(out) if out is not None else run / ONNX_FILE
-    report = write_onnx(adapter, path, fingerprint=weights_fingerprint(run), tolerance=tolerance)
+    graphs = getattr(adapter, "export_graphs", None)
+    if graphs is not None:
+        path = Path(out) if out is not None else run
+        path.mkdir(parents=True, exist_ok=True)
+        report = graphs(path, weights_fingerprint(run), tolerance)
+    else:
+        path = Path(out) if out is not None else run / ONNX_FILE
+        report = write_onnx(adapter, path, fingerprint=weights_fingerprint(run), tolerance=tolerance)
     if out is None:
         write_json(run / REPORT_FILE, report)
     return path
@@ -82,19 +95,9 @@ def write_onnx(adapter, path: Path, fingerprint: str, tolerance: float = TOLERAN
     def write(tmp: str) -> None:
         t0 = time.perf_counter()
         _torch_export(graph, adapter, names, tmp)
-        _set_metadata(tmp, {"lstmkit_fingerprint": fingerprint, "lstmkit_task": adapter.task,
-                            "lstmkit_state": ",".join(names)})
-        try:
-            diff = check_against_torch(OnnxRunner(tmp), graph, adapter)
-        except LstmkitError:
-            raise
-        except Exception as e:     # onnxruntime's own errors: the traced graph froze some shape
-            first = str(e).strip().splitlines()[0][:300] if str(e).strip() else type(e).__name__
-            raise LstmkitError(f"the ONNX graph fails on a new batch size or length ({first})",
-                               "this encoder does not export with dynamic shapes yet; nothing was written") from None
-        if not diff <= tolerance:
-            raise LstmkitError(f"the ONNX graph differs from PyTorch by {diff:.2e} (limit {tolerance:g})",
-                               "report this model configuration as a bug; nothing was written")
+        set_metadata(tmp, {"lstmkit_fingerprint": fingerprint, "lstmkit_task": adapter.task,
+                           "lstmkit_state": ",".join(names)})
+        diff = _checked(lambda: check_against_torch(OnnxRunner(tmp), graph, adapter), tolerance)
         report.update({"file": path.name, "opset": OPSET, "exporter": "torchscript (dynamo=False)",
                        "inputs": ["x", *extras, *(f"{n}0" for n in names)], "outputs": ["y", *(f"{n}n" for n in names)],
                        "dynamic_axes": ["batch", "steps"], "max_abs_diff": diff, "tolerance": tolerance,
@@ -102,6 +105,61 @@ def write_onnx(adapter, path: Path, fingerprint: str, tolerance: float = TOLERAN
 
     atomic_write(path, write)
     return report
+
+
+def write_graph(graph: nn.Module, path: Path, example: dict[str, torch.Tensor], fresh: dict[str, torch.Tensor],
+                outputs: Sequence[str], dynamic_axes: dict[str, dict[int, str]], metadata: dict[str, str],
+                tolerance: float = TOLERANCE) -> dict[str, Any]:
+    """Export ``graph`` (called with ``example``'s values in order, named by its keys) to ``path``
+    atomically, once ONNX Runtime reproduced every output on ``fresh`` inputs (other batch size
+    and lengths) within ``tolerance``. ``metadata`` (e.g. ``lstmkit_fingerprint``) is stamped
+    into the file. Returns the graph's report (file, inputs, outputs, max_abs_diff, ...)."""
+    report: dict[str, Any] = {}
+
+    def write(tmp: str) -> None:
+        t0 = time.perf_counter()
+        with warnings.catch_warnings():     # tracer notes about shape checks frozen into the graph
+            warnings.simplefilter("ignore")
+            torch.onnx.export(graph, tuple(example.values()), tmp, input_names=list(example),
+                              output_names=list(outputs), dynamic_axes=dynamic_axes, opset_version=OPSET,
+                              dynamo=False)
+        set_metadata(tmp, metadata)
+        diff = _checked(lambda: _max_abs_diff(OnnxRunner(tmp), graph, fresh), tolerance)
+        report.update({"file": path.name, "opset": OPSET, "exporter": "torchscript (dynamo=False)",
+                       "inputs": list(example), "outputs": list(outputs), "max_abs_diff": diff,
+                       "tolerance": tolerance, "seconds": round(time.perf_counter() - t0, 3)})
+
+    atomic_write(path, write)
+    return report
+
+
+def _checked(check, tolerance: float) -> float:
+    """Run a graph check (ONNX Runtime vs PyTorch); its max abs difference, or one LstmkitError."""
+    try:
+        diff = check()
+    except LstmkitError:
+        raise
+    except Exception as e:     # onnxruntime's own errors: the traced graph froze some shape
+        first = str(e).strip().splitlines()[0][:300] if str(e).strip() else type(e).__name__
+        raise LstmkitError(f"the ONNX graph fails on a new batch size or length ({first})",
+                           "this encoder does not export with dynamic shapes yet; nothing was written") from None
+    if not diff <= tolerance:
+        raise LstmkitError(f"the ONNX graph differs from PyTorch by {diff:.2e} (limit {tolerance:g})",
+                           "report this model configuration as a bug; nothing was written")
+    return diff
+
+
+def _max_abs_diff(runner: "OnnxRunner", graph: nn.Module, inputs: dict[str, torch.Tensor]) -> float:
+    """Max abs difference of every output of ``graph`` and ``runner`` on the same named inputs."""
+    with torch.no_grad():
+        ref = graph(*inputs.values())
+    ref = list(ref) if isinstance(ref, (tuple, list)) else [ref]
+    got = list(runner.feed(**{k: v.numpy() for k, v in inputs.items()}).values())
+    if len(got) != len(ref):
+        raise LstmkitError(f"the ONNX graph has {len(got)} outputs, PyTorch's {len(ref)}",
+                           "report this model configuration as a bug; nothing was written")
+    return max((float(np.abs(np.asarray(a, np.float64) - b.double().numpy()).max()) if b.numel() else 0.0)
+               for a, b in zip(got, ref))
 
 
 def _torch_export(graph: nn.Module, adapter, names: Sequence[str], path: str) -> None:
@@ -128,7 +186,8 @@ def _zero_state(adapter, batch: int) -> list[torch.Tensor]:
     return [torch.zeros(layers, batch, hidden) for _ in adapter.state_names]
 
 
-def _set_metadata(path: str, props: dict[str, str]) -> None:
+def set_metadata(path: str, props: dict[str, str]) -> None:
+    """Stamp ``props`` into an ONNX file's metadata (e.g. ``lstmkit_fingerprint``)."""
     import onnx
     model = onnx.load(path)
     for k, v in props.items():
@@ -200,6 +259,16 @@ class OnnxRunner:
 
     __call__ = run
 
+    def feed(self, **inputs: np.ndarray) -> dict[str, np.ndarray]:
+        """Run with every graph input by name (the inputs the graph does not declare are left
+        out); the outputs by name, in the graph's order."""
+        missing = [n for n in self.inputs if n not in inputs]
+        if missing:
+            raise LstmkitError(f"this ONNX graph needs the input {missing[0]!r}",
+                               f"its inputs are: {', '.join(self.inputs)}")
+        out = self.session.run(self.outputs, {n: inputs[n] for n in self.inputs})
+        return dict(zip(self.outputs, out))
+
 
 class OnnxNet(nn.Module):
     """An :class:`OnnxRunner` behind a torch module's call: ``x [B, L, I] -> y`` (or
@@ -219,13 +288,13 @@ class OnnxNet(nn.Module):
         return torch.from_numpy(y)
 
 
-def load_runner(run: str | Path, threads: int | None = None) -> OnnxRunner:
-    """The ONNX graph of a run, refused when missing or exported from other weights."""
+def load_runner(run: str | Path, threads: int | None = None, file: str = ONNX_FILE) -> OnnxRunner:
+    """The ONNX graph ``file`` of a run, refused when missing or exported from other weights."""
     require_onnx()
     run = Path(run)
-    path = run / ONNX_FILE
+    path = run / file
     if not path.is_file():
-        raise LstmkitError(f"{run} has no {ONNX_FILE}", f"export it first: lstmkit export onnx --run {run}")
+        raise LstmkitError(f"{run} has no {file}", f"export it first: lstmkit export onnx --run {run}")
     runner = OnnxRunner(path, threads)
     if runner.metadata.get("lstmkit_fingerprint") != weights_fingerprint(run):
         raise LstmkitError(f"{path} was exported from other weights than {run}'s",
@@ -233,9 +302,19 @@ def load_runner(run: str | Path, threads: int | None = None) -> OnnxRunner:
     return runner
 
 
+def graph_files(run: str | Path) -> tuple[str, ...]:
+    """The ONNX files a run's task deploys with: its adapter's ``onnx_files``, else ``model.onnx``."""
+    try:
+        cls = adapter_class(read_meta(run)["task"])
+    except (LstmkitError, KeyError):
+        return (ONNX_FILE,)
+    return tuple(getattr(cls, "onnx_files", (ONNX_FILE,)))
+
+
 def _has_fresh_onnx(run: Path) -> bool:
     try:
-        load_runner(run)
+        for file in graph_files(run):
+            load_runner(run, file=file)
         return True
     except LstmkitError:
         return False
@@ -243,7 +322,7 @@ def _has_fresh_onnx(run: Path) -> bool:
 
 def resolve_engine(run: str | Path | None, engine: str = "auto", preferred: str | None = None) -> str:
     """``torch`` or ``onnx``. ``auto``: the engine an int8 export chose (``preferred``), else ONNX
-    when the run holds a graph exported from its current weights, else torch."""
+    when the run holds its graphs exported from its current weights, else torch."""
     if engine not in ENGINES:
         raise LstmkitError(f"unknown engine {engine!r}", f"use one of: {', '.join(ENGINES)}")
     if engine != "auto":
@@ -255,11 +334,13 @@ def resolve_engine(run: str | Path | None, engine: str = "auto", preferred: str 
 
 def engine_net(adapter, engine: str = "auto", run: str | Path | None = None) -> nn.Module:
     """The network an adapter's model answers with under ``engine``: its own net, or ``run``'s
-    ONNX graph (see :func:`resolve_engine`; ``run`` is None for a model not saved as it is)."""
+    ONNX graph (see :func:`resolve_engine`; ``run`` is None for a model not saved as it is).
+    A task with several graphs answers through its adapter's ``onnx_net(run)``."""
     chosen = resolve_engine(run, engine, adapter.preferred_engine)
     if chosen == "torch":
         return adapter.net
     if run is None:
         raise LstmkitError("the ONNX engine needs a saved run with an exported graph",
                            "save the model, then run 'lstmkit export onnx --run RUN'")
-    return OnnxNet(load_runner(run))
+    hook = getattr(adapter, "onnx_net", None)
+    return hook(Path(run)) if hook is not None else OnnxNet(load_runner(run))

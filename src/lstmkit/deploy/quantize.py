@@ -11,6 +11,11 @@ engine (``"quantization": {"engine": ...}`` in ``lstmkit.json``):
   ``MatMulInteger``), stored as ``model.onnx`` in the same run.
 
 ``export_report.json`` holds file sizes, speeds and the test metrics of fp32 and both int8 models.
+
+A task whose model is not one ``net(x)`` call says how it runs with the adapter hook
+``infer(net, x)`` (a translator: greedy decoding of a batch of source ids; its speed is in
+``speed_unit``, at ``speed_batch`` sentences); a task with several ONNX graphs
+(``export_graphs``, ``onnx_files``, ``onnx_net``) has each graph quantized.
 """
 from __future__ import annotations
 
@@ -27,13 +32,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from lstmkit.deploy.onnx import OnnxNet, OnnxRunner, require_onnx, write_onnx
+from lstmkit.deploy.onnx import TOLERANCE, OnnxNet, OnnxRunner, require_onnx, write_onnx
 from lstmkit.deploy.registry import adapter_for, weights_fingerprint
 from lstmkit.errors import LstmkitError
-from lstmkit.runs import META_FILE, WEIGHTS_FILE, read_meta, save_tensors, write_json
+from lstmkit.runs import META_FILE, WEIGHTS_FILE, read_meta, read_run, save_tensors, write_json
 
 __all__ = ["export_int8", "quantize_torch", "swap_recurrent", "quantized_tensors", "load_quantized", "TorchRNN",
-           "measure_speed", "REPORT_FILE"]
+           "measure_speed", "load_estimator", "REPORT_FILE"]
 
 REPORT_FILE = "export_report.json"
 _QSUFFIX = (".__scale", ".__zero_point", ".__axis")
@@ -111,12 +116,12 @@ def quantize_torch(net: nn.Module) -> nn.Module:
     return q.eval()
 
 
-def _trial(q: nn.Module, x: torch.Tensor) -> None:
+def _trial(q: nn.Module, x: torch.Tensor, infer: Callable[[nn.Module, Any], Any]) -> None:
     """Run the quantized net once: some modules (e.g. Transformer layers' fused fast path) accept
     quantized Linears at conversion but have no kernel path for them at run time."""
     try:
         with torch.inference_mode():
-            q(x)
+            infer(q, x)
     except Exception as e:     # whatever the missing kernel raises
         raise LstmkitError(f"torch has no working int8 path for this model ({type(e).__name__}: "
                            f"{str(e).splitlines()[0][:150] if str(e) else ''})", "use the ONNX backend") from None
@@ -202,6 +207,24 @@ def load_quantized(net: nn.Module, tensors: dict[str, torch.Tensor]) -> nn.Modul
     return q.eval()
 
 
+def load_estimator(kind: type, run: str | Path):
+    """A run's fitted estimator of class ``kind`` (a task's ``RunEstimator``): ``kind.load(run)``,
+    or for an int8 run with torch weights, its quantized net rebuilt from the stored integers.
+    ``quantization_`` (the run's record, or None) and ``engine_`` (the engine it chose) are set."""
+    q = read_meta(run).get("quantization")
+    if not q or not q.get("torch"):
+        est = kind.load(run)
+    else:
+        meta, weights = read_run(run, kind.TASK)
+        est = kind._restored(meta)
+        est._load_state(Path(run), meta)
+        est.net_ = load_quantized(est._build_net(), weights)
+        est.run_dir_ = Path(run)
+    est.quantization_ = q
+    est.engine_ = (q or {}).get("engine")
+    return est
+
+
 # -- measuring ---------------------------------------------------------------------------------
 def measure_speed(fn: Callable[[Any], Any], x_batch, x_one, min_seconds: float = 0.3) -> dict[str, float]:
     """``windows_per_s`` at ``x_batch``'s size and ``latency_ms`` at batch 1 (median of runs)."""
@@ -221,11 +244,12 @@ def measure_speed(fn: Callable[[Any], Any], x_batch, x_one, min_seconds: float =
 
 # -- the export ------------------------------------------------------------------------------
 def export_int8(run: str | Path, out: str | Path | None = None, data=None, backends=("torch", "onnx"),
-                batch: int = 1024, min_seconds: float = 0.3) -> Path:
+                batch: int | None = None, min_seconds: float = 0.3) -> Path:
     """Quantize a finished run to int8 and write a new run folder (default ``RUN-int8``).
 
     Both ``backends`` are tried and measured; the run keeps every one that worked and records
     the faster as its engine. ``data`` overrides the run's own data source for the test metrics.
+    ``batch`` is the throughput batch (default: the adapter's ``speed_batch``, else 1024).
     """
     run = Path(run)
     meta = read_meta(run)
@@ -236,21 +260,25 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
         raise LstmkitError(f"{target} already exists", "pass --out NEW_FOLDER (runs are never overwritten)")
     adapter = adapter_for(run)
     fp32 = adapter.net
+    batch = batch or getattr(adapter, "speed_batch", 1024)
+    infer = _inference(adapter)
     x_batch, x_one = adapter.example_inputs(batch), adapter.example_inputs(1)
     refusals: dict[str, str] = {}
 
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         report: dict[str, Any] = {"source_run": str(run.resolve()), "batch": batch,
+                                  "speed_unit": getattr(adapter, "speed_unit", "windows"),
                                   "threads": torch.get_num_threads(), "fp32": {}}
-        report["fp32"] = {"bytes": os.path.getsize(run / WEIGHTS_FILE), **measure_speed(fp32, x_batch, x_one, min_seconds),
+        report["fp32"] = {"bytes": os.path.getsize(run / WEIGHTS_FILE),
+                          **measure_speed(lambda x: infer(fp32, x), x_batch, x_one, min_seconds),
                           "metrics": adapter.test_metrics(fp32, data)}
         candidates: dict[str, dict[str, Any]] = {}
 
         if "torch" in backends:
             try:
                 q = quantize_torch(fp32)
-                _trial(q, x_one)
+                _trial(q, x_one, infer)
                 save_tensors(tmp / WEIGHTS_FILE, quantized_tensors(q), metadata={"format": "pt", "lstmkit": "int8"})
                 candidates["torch"] = {"bytes": os.path.getsize(tmp / WEIGHTS_FILE),
                                        "layers": sorted(_quantized_modules(q)),
@@ -258,10 +286,14 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
                                        **_score(q, fp32, adapter, x_batch, x_one, data, min_seconds)}
             except LstmkitError as e:
                 refusals["torch"] = str(e)
+        if "torch" not in candidates:        # Forecaster.load still needs torch weights: keep fp32
+            shutil.copyfile(run / WEIGHTS_FILE, tmp / WEIGHTS_FILE)
+        fingerprint = weights_fingerprint(tmp)
         if "onnx" in backends:
             try:
                 require_onnx()
-                candidates["onnx"] = _quantize_onnx(adapter, tmp, fp32, x_batch, x_one, data, min_seconds)
+                candidates["onnx"] = _quantize_onnx(adapter, tmp, fingerprint, fp32, x_batch, x_one, data,
+                                                    min_seconds)
             except LstmkitError as e:
                 refusals["onnx"] = str(e)
         if not candidates:
@@ -275,13 +307,8 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
             raise LstmkitError(f"no int8 model keeps the quality of {run.name} ({why})",
                                f"keep the float run; the measurements are in {run / REPORT_FILE}")
         engine = max(held, key=lambda k: (held[k]["windows_per_s"], -held[k]["latency_ms"]))
-        if "torch" not in candidates:        # Forecaster.load still needs torch weights: keep fp32
-            shutil.copyfile(run / WEIGHTS_FILE, tmp / WEIGHTS_FILE)
         for name in getattr(adapter, "run_files", ()):     # the task's own state (e.g. a vocabulary)
             shutil.copyfile(run / name, tmp / name)
-        fingerprint = weights_fingerprint(tmp)
-        if "onnx" in candidates:
-            _stamp_onnx(tmp / "model.onnx", fingerprint)
         for name, c in candidates.items():
             c["size_ratio"] = _ratio(report["fp32"]["bytes"], c["bytes"])
             c["speed_ratio_batch"] = _ratio(c["windows_per_s"], report["fp32"]["windows_per_s"])
@@ -318,33 +345,55 @@ def _quality(adapter, before: dict | None, candidates: dict[str, dict]) -> dict[
     return held
 
 
+def _inference(adapter) -> Callable[[nn.Module, Any], Any]:
+    """How the task runs its net on example inputs: its ``infer`` hook, else ``net(x)``."""
+    hook = getattr(adapter, "infer", None)
+    return hook if hook is not None else (lambda net, x: net(x))
+
+
 def _score(net, fp32, adapter, x_batch, x_one, data, min_seconds) -> dict[str, Any]:
+    infer = _inference(adapter)
     with torch.inference_mode():
-        diff = float((net(x_batch[:64]) - fp32(x_batch[:64])).abs().max())
-    return {**measure_speed(net, x_batch, x_one, min_seconds), "max_abs_diff_scaled": diff,
+        got, want = infer(net, x_batch[:64]), infer(fp32, x_batch[:64])
+    if isinstance(got, torch.Tensor):
+        agreement = {"max_abs_diff_scaled": float((got - want).abs().max())}
+    else:                                 # answers that are not numbers (e.g. token ids): the share equal
+        agreement = {"same_answers": sum(a == b for a, b in zip(got, want)) / max(len(want), 1)}
+    return {**measure_speed(lambda x: infer(net, x), x_batch, x_one, min_seconds), **agreement,
             "metrics": adapter.test_metrics(net, data)}
 
 
-def _quantize_onnx(adapter, tmp: Path, fp32, x_batch, x_one, data, min_seconds) -> dict[str, Any]:
+def _quantize_onnx(adapter, tmp: Path, fingerprint: str, fp32, x_batch, x_one, data, min_seconds) -> dict[str, Any]:
+    """Quantize the run's graph (or each of the task's ``onnx_files``) into ``tmp``, stamped with
+    ``fingerprint`` (of the weights in ``tmp``), and score it."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
     import logging
-    float_path = tmp / ".float.onnx"
-    write_onnx(adapter, float_path, fingerprint="")
+    floats = tmp / ".float"
+    floats.mkdir()
+    graphs = getattr(adapter, "export_graphs", None)
+    if graphs is not None:
+        graphs(floats, "", TOLERANCE)
+        files = list(adapter.onnx_files)
+    else:
+        files = ["model.onnx"]
+        write_onnx(adapter, floats / files[0], fingerprint="")
     logging.getLogger().setLevel(max(logging.getLogger().level, logging.ERROR))  # "consider pre-processing"
     try:
-        quantize_dynamic(str(float_path), str(tmp / "model.onnx"), weight_type=QuantType.QInt8)
+        for name in files:
+            quantize_dynamic(str(floats / name), str(tmp / name), weight_type=QuantType.QInt8)
+            _stamp_onnx(tmp / name, fingerprint)
     except Exception as e:   # onnxruntime raises plain Exceptions for unsupported graphs
         raise LstmkitError(f"ONNX Runtime could not quantize this graph ({str(e).splitlines()[0][:200]})",
                            "use the torch backend") from None
     finally:
-        float_path.unlink(missing_ok=True)
-    runner = OnnxRunner(tmp / "model.onnx")
-    ops = sorted({n.op_type for n in _onnx_nodes(tmp / "model.onnx")} & {"DynamicQuantizeLSTM", "MatMulInteger",
-                                                                          "DynamicQuantizeMatMul", "DynamicQuantizeLinear"})
+        shutil.rmtree(floats, ignore_errors=True)
+    ops = sorted({n.op_type for name in files for n in _onnx_nodes(tmp / name)}
+                 & {"DynamicQuantizeLSTM", "MatMulInteger", "DynamicQuantizeMatMul", "DynamicQuantizeLinear"})
     if not ops:
         raise LstmkitError("ONNX Runtime found no layer to quantize in this graph", "use the torch backend")
-    return {"bytes": os.path.getsize(tmp / "model.onnx"), "quantized_ops": ops,
-            **_score(OnnxNet(runner), fp32, adapter, x_batch, x_one, data, min_seconds)}
+    net = adapter.onnx_net(tmp) if graphs is not None else OnnxNet(OnnxRunner(tmp / files[0]))
+    return {"bytes": sum(os.path.getsize(tmp / name) for name in files), "quantized_ops": ops,
+            **_score(net, fp32, adapter, x_batch, x_one, data, min_seconds)}
 
 
 def _onnx_nodes(path: Path):

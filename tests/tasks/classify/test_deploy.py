@@ -1,10 +1,6 @@
 """Deployment of classifiers: ONNX with lengths, int8 with the accuracy gate, the HTTP service."""
-import http.client
 import json
 import math
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
@@ -245,29 +241,12 @@ def test_numeric_stream_over_websocket(series_run, series):
 def test_loopback_server(text_run):
     """The real ``lstmkit serve`` on a loopback port: answers, a bad request, SIGTERM."""
     pytest.importorskip("uvicorn")
-    proc = subprocess.Popen([sys.executable, "-m", "lstmkit", "serve", "--run", str(text_run), "--port", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "OMP_NUM_THREADS": "1"})
-    try:
-        line = proc.stdout.readline()
-        assert "http://127.0.0.1:" in line, proc.stderr.read()[-2000:]
-        port = int(line.split("http://127.0.0.1:")[1].split()[0])
-
-        def call(body):
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
-            conn.request("POST", "/predict", body=json.dumps(body), headers={"Content-Type": "application/json"})
-            resp = conn.getresponse()
-            out = resp.status, json.loads(resp.read())
-            conn.close()
-            return out
-
+    from loopback import served
+    with served(text_run) as call:
         status, out = call({"texts": ["great great film", "hated it"]})
         assert status == 200 and len(out["predictions"]) == 2
         assert all(math.isclose(sum(p["probabilities"].values()), 1.0, abs_tol=1e-6) for p in out["predictions"])
         assert call({"texts": [""]})[0] == 422
-    finally:
-        proc.send_signal(15)
-        assert proc.wait(20) == 0
 
 
 def test_cli_exports_a_classify_run(tmp_path, text_run, capsys):

@@ -30,9 +30,9 @@ from lstmkit.data.vocab import PAD_ID
 from lstmkit.deploy.adapter import BadRequest, observation_row
 from lstmkit.deploy.stateful import StatefulNet, recurrent_state_names
 from lstmkit.errors import LstmkitError
-from lstmkit.runs import read_meta, read_run
+from lstmkit.runs import read_meta
 from lstmkit.tasks.classify.classifier import Classifier
-from lstmkit.tasks.classify.estimator import VOCAB_FILE, load_classifier
+from lstmkit.tasks.classify.estimator import TASK, VOCAB_FILE
 
 __all__ = ["Adapter", "ClassifyAdapter", "ACCURACY_LIMIT"]
 
@@ -62,21 +62,8 @@ class ClassifyAdapter:
 
     @classmethod
     def load(cls, run: str | Path) -> "ClassifyAdapter":
-        meta = read_meta(run)
-        q = meta.get("quantization")
-        if not q or not q.get("torch"):
-            est = load_classifier(run)
-        else:                                   # an int8 run: rebuild the quantized net from its integers
-            from lstmkit.deploy.quantize import load_quantized
-            kind = Classifier.class_for(meta, run)
-            meta, weights = read_run(run, kind.TASK)
-            est = kind._restored(meta)
-            est._load_state(Path(run), meta)
-            est.net_ = load_quantized(est._build_net(), weights)
-            est.run_dir_ = Path(run)
-        est.quantization_ = q
-        est.engine_ = (q or {}).get("engine")
-        return cls(est)
+        from lstmkit.deploy.quantize import load_estimator
+        return cls(load_estimator(Classifier.class_for(read_meta(run, TASK), run), run))
 
     # -- the model --------------------------------------------------------------------------
     @property

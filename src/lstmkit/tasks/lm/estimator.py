@@ -13,7 +13,6 @@ import math
 from pathlib import Path
 from typing import Any, Sequence
 
-import numpy as np
 import torch
 
 from lstmkit.data.batching import BucketBatches, CollatedBatches, Padded, pad_batch
@@ -23,14 +22,13 @@ from lstmkit.runs import atomic_write
 from lstmkit.tasks.lm.config import LMConfig
 from lstmkit.tasks.lm.data import EOS, PAD_ID, UNK_ID, LMTokenizer, line_pieces, read_corpus, split_lines
 from lstmkit.tasks.lm.model import LanguageModelNet, token_loss
-from lstmkit.tasks.lm.scorer import LMScorer
+from lstmkit.tasks.lm.scorer import LMScorer, sample_text
 
 __all__ = ["LanguageModel", "TASK", "VOCAB_FILE"]
 
 TASK = "lm"
 VOCAB_FILE = "vocab.json"
 _EVAL_BATCH = 64
-_MAX_SAMPLE = 10_000          # tokens a sample "until the end" may run before it is cut
 
 
 def _line_batches(pieces: list[tuple[torch.Tensor, torch.Tensor]], batch_size: int, shuffle: bool) -> CollatedBatches:
@@ -161,40 +159,8 @@ class LanguageModel(RunEstimator):
                                "pass --temperature 0.8, say (lower is more conservative)")
         if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
             raise LstmkitError(f"`top_k` must be a positive integer, got {top_k!r}", "pass --top-k 10, say")
-        tok = self.tokenizer_
-        sc = LMScorer(self.net_, tok)
-        rng = np.random.default_rng(seed)
-        prefix_ids = tok.encode(prefix) if prefix.strip() else []
-        if tok.level == "char" and prefix_ids and prefix[-1].isspace():
-            prefix_ids.append(tok.token_id(" "))      # the tokenizer strips it; "a man " ends in a space
-        state = sc.initial()
-        for i in prefix_ids:
-            state = sc.advance_id(state, i)
-        unk = sc.index(tok.itos[UNK_ID])
-        end = sc.index(EOS)
-        lines: list[list[int]] = [[]]
-        drawn, limit = 0, n_tokens if n_tokens is not None else _MAX_SAMPLE
-        for _ in range(4 * limit + 100):          # bounded even for a model that keeps drawing </s>
-            if drawn >= limit:
-                break
-            logits = sc.log_probs(state).astype(np.float64) / temperature
-            logits[unk] = -np.inf
-            if top_k is not None and top_k < len(logits):
-                cut = np.partition(logits, -top_k)[-top_k]
-                logits[logits < cut] = -np.inf
-            p = np.exp(logits - logits.max())
-            k = int(rng.choice(len(p), p=p / p.sum()))
-            if k == end:
-                if n_tokens is None:
-                    break
-                lines.append([])
-                state = sc.initial()
-                continue
-            lines[-1].append(sc.ids[k])
-            state = sc.advance_id(state, sc.ids[k])
-            drawn += 1
-        return "\n".join(self._join(prefix if j == 0 else "", prefix_ids if j == 0 else [], ids)
-                         for j, ids in enumerate(lines))
+        text, _ = sample_text(LMScorer(self.net_, self.tokenizer_), n_tokens, prefix, temperature, top_k, seed)
+        return text
 
     # -- persistence -----------------------------------------------------------------------
 
@@ -233,17 +199,6 @@ class LanguageModel(RunEstimator):
         if self.config_.level == "char":
             m["bits_per_char"] = m["bits_per_token"]     # every character and each line end is one token
         return m
-
-    def _join(self, prefix: str, prefix_ids: list[int], ids: list[int]) -> str:
-        tok = self.tokenizer_
-        if tok.level == "bpe":
-            return tok.decode([*prefix_ids, *ids])
-        text = tok.decode(ids)
-        if not prefix:
-            return text
-        if tok.level == "char" or not text:
-            return prefix + text
-        return prefix + ("" if prefix[-1:].isspace() else " ") + text
 
     def _plots(self, run_dir: Path) -> None:
         from lstmkit.inspect.plots import plot_history

@@ -1,5 +1,5 @@
-"""A streaming scorer: the language model one token at a time, for shallow fusion in a decoder
-(a :class:`~lstmkit.nn.scoring.TokenScorer`).
+"""Streaming scorers: the language model one token at a time, for shallow fusion in a decoder
+(each a :class:`~lstmkit.nn.scoring.TokenScorer`), and sampling over one.
 
     sc = lm.scorer()
     s = sc.initial()                       # the model after <bos>
@@ -11,19 +11,25 @@ the order of ``log_probs``. States are opaque, immutable and cached: ``log_probs
 is computed once, and advancing a state twice by the same token returns the same child, so a
 beam search that revisits prefixes pays nothing twice. Advancing by ``</s>`` ends the line and
 returns the initial state (the next line begins).
+
+Two engines answer the same: :class:`LMScorer` steps the torch network, :class:`GraphScorer`
+steps an exported step graph ``(x [1, T] int64, *state) -> (logits [1, T, V], *state)`` (an
+:class:`~lstmkit.deploy.onnx.OnnxRunner` over ``model.onnx``; see :mod:`lstmkit.tasks.lm.deploy`).
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
 
 from lstmkit.errors import LstmkitError
-from lstmkit.tasks.lm.data import EOS, PAD_ID, LMTokenizer
+from lstmkit.tasks.lm.data import EOS, PAD_ID, UNK_ID, LMTokenizer
 from lstmkit.tasks.lm.model import LanguageModelNet
 
-__all__ = ["LMScorer", "ScorerState"]
+__all__ = ["LMScorer", "GraphScorer", "ScorerState", "sample_text", "MAX_SAMPLE"]
+
+MAX_SAMPLE = 10_000           # tokens a sample "until the end" may run before it is cut
 
 
 class ScorerState:
@@ -31,8 +37,10 @@ class ScorerState:
 
     __slots__ = ("state", "prefix", "output", "_log_probs", "_children")
 
-    def __init__(self, state, prefix: tuple[int, ...], output: torch.Tensor | None):
-        self.state, self.prefix, self.output = state, prefix, output   # output: top encoder output [1, D]
+    def __init__(self, state, prefix: tuple[int, ...], output):
+        # output: what the next-token distribution is computed from (the top encoder output
+        # [1, D] for LMScorer, the logits [V] for GraphScorer)
+        self.state, self.prefix, self.output = state, prefix, output
         self._log_probs: np.ndarray | None = None
         self._children: dict[int, ScorerState] = {}
 
@@ -44,13 +52,13 @@ class ScorerState:
         return f"ScorerState(tokens={len(self)})"
 
 
-class LMScorer:
-    """Incremental log-probabilities of a fitted language model (see the module docstring)."""
+class _CachingScorer:
+    """The :class:`~lstmkit.nn.scoring.TokenScorer` interface and its caches; a subclass says how
+    one token advances a state (``_child``) and how a state's logits are read (``_logits``)."""
 
     end = EOS
 
-    def __init__(self, net: LanguageModelNet, tokenizer: LMTokenizer):
-        self.net = net.eval()
+    def __init__(self, tokenizer: LMTokenizer):
         self.tokenizer = tokenizer
         self.level = tokenizer.level
         # model id of each entry of ``vocab``: every id but <pad> and <bos>, which are never predicted
@@ -58,8 +66,6 @@ class LMScorer:
         self.vocab: list[str] = [tokenizer.itos[i] for i in self.ids]
         self._index = {t: k for k, t in enumerate(self.vocab)}
         self._ids_t = torch.tensor(self.ids)
-        self._device = next(net.parameters()).device
-        self._initial = self._child(None, (), tokenizer.bos_id)
 
     # -- the interface ------------------------------------------------------------------
     def initial(self) -> ScorerState:
@@ -71,7 +77,7 @@ class LMScorer:
         _check_state(state)
         if state._log_probs is None:
             with torch.inference_mode():
-                logits = self.net.head(state.output)[0]                      # [V]
+                logits = self._logits(state)                                  # [V]
                 lp = torch.log_softmax(logits.float(), dim=-1)[self._ids_t.to(logits.device)]
             state._log_probs = lp.cpu().numpy()
             state._log_probs.setflags(write=False)
@@ -101,6 +107,26 @@ class LMScorer:
         return child
 
     def _child(self, parent: ScorerState | None, prefix: tuple[int, ...], token_id: int) -> ScorerState:
+        raise NotImplementedError
+
+    def _logits(self, state: ScorerState) -> torch.Tensor:
+        raise NotImplementedError
+
+
+class LMScorer(_CachingScorer):
+    """Incremental log-probabilities of a fitted language model's torch network (see the module
+    docstring)."""
+
+    def __init__(self, net: LanguageModelNet, tokenizer: LMTokenizer):
+        super().__init__(tokenizer)
+        self.net = net.eval()
+        self._device = next(net.parameters()).device
+        self._initial = self._child(None, (), tokenizer.bos_id)
+
+    def _logits(self, state: ScorerState) -> torch.Tensor:
+        return self.net.head(state.output)[0]
+
+    def _child(self, parent: ScorerState | None, prefix: tuple[int, ...], token_id: int) -> ScorerState:
         prefix = (*prefix, token_id)
         with torch.inference_mode():
             if self.net.recurrent:
@@ -112,7 +138,95 @@ class LMScorer:
             return ScorerState(None, prefix, h[:, -1])
 
 
+StepGraph = Callable[[np.ndarray, Sequence[np.ndarray]], tuple[np.ndarray, list[np.ndarray]]]
+
+
+class GraphScorer(_CachingScorer):
+    """The same answers as :class:`LMScorer`, from a step graph with explicit state.
+
+    Args:
+        graph: ``(x [1, T] int64, state arrays) -> (logits [1, T, V], state arrays)``, e.g. an
+            :class:`~lstmkit.deploy.onnx.OnnxRunner` over the language model's exported graph.
+        tokenizer: the run's tokenizer.
+        zero_state: the state before ``<bos>`` (``[L, 1, H]`` arrays: ``h, c`` or ``h``).
+    """
+
+    def __init__(self, graph: StepGraph, tokenizer: LMTokenizer, zero_state: Sequence[np.ndarray]):
+        super().__init__(tokenizer)
+        self.graph = graph
+        self._zero = list(zero_state)
+        self._initial = self._child(None, (), tokenizer.bos_id)
+
+    def _logits(self, state: ScorerState) -> torch.Tensor:
+        return torch.from_numpy(state.output)
+
+    def _child(self, parent: ScorerState | None, prefix: tuple[int, ...], token_id: int) -> ScorerState:
+        x = np.array([[token_id]], dtype=np.int64)
+        logits, state = self.graph(x, self._zero if parent is None else parent.state)
+        return ScorerState(state, (*prefix, token_id), np.asarray(logits[0, -1]))   # logits [V]
+
+
 def _check_state(state: Any) -> None:
     if not isinstance(state, ScorerState):
         raise LstmkitError(f"the scorer got {type(state).__name__} where it needs a ScorerState",
                            "start from scorer.initial() and pass the states advance() returns")
+
+
+# -- sampling ------------------------------------------------------------------------------------
+def sample_text(scorer: _CachingScorer, n_tokens: int | None = None, prefix: str = "", temperature: float = 1.0,
+                top_k: int | None = None, seed: int | None = None, stop_at_end: bool | None = None) -> tuple[str, dict]:
+    """Text drawn from ``scorer``'s model after ``prefix`` (arguments checked by the caller), and
+    ``{"tokens": drawn, "finished": drew </s>}``.
+
+    ``n_tokens=None`` writes one line, until the model draws ``</s>`` (or 10,000 tokens). With
+    ``n_tokens`` at most that many tokens are drawn: ``stop_at_end`` (default: only without
+    ``n_tokens``) ends at ``</s>``; otherwise each ``</s>`` becomes a line break and the next line
+    starts afresh. ``temperature`` divides the logits; ``top_k`` keeps the k most likely
+    tokens; ``<unk>`` is never drawn. The same ``seed`` gives the same text.
+    """
+    tok = scorer.tokenizer
+    stop_at_end = n_tokens is None if stop_at_end is None else stop_at_end
+    rng = np.random.default_rng(seed)
+    prefix_ids = tok.encode(prefix) if prefix.strip() else []
+    if tok.level == "char" and prefix_ids and prefix[-1].isspace():
+        prefix_ids.append(tok.token_id(" "))      # the tokenizer strips it; "a man " ends in a space
+    state = scorer.initial()
+    for i in prefix_ids:
+        state = scorer.advance_id(state, i)
+    unk, end = scorer.index(tok.itos[UNK_ID]), scorer.index(EOS)
+    lines: list[list[int]] = [[]]
+    drawn, finished, limit = 0, False, n_tokens if n_tokens is not None else MAX_SAMPLE
+    for _ in range(4 * limit + 100):          # bounded even for a model that keeps drawing </s>
+        if drawn >= limit:
+            break
+        logits = scorer.log_probs(state).astype(np.float64) / temperature
+        logits[unk] = -np.inf
+        if top_k is not None and top_k < len(logits):
+            cut = np.partition(logits, -top_k)[-top_k]
+            logits[logits < cut] = -np.inf
+        p = np.exp(logits - logits.max())
+        k = int(rng.choice(len(p), p=p / p.sum()))
+        if k == end:
+            if stop_at_end:
+                finished = True
+                break
+            lines.append([])
+            state = scorer.initial()
+            continue
+        lines[-1].append(scorer.ids[k])
+        state = scorer.advance_id(state, scorer.ids[k])
+        drawn += 1
+    text = "\n".join(_join(tok, prefix if j == 0 else "", prefix_ids if j == 0 else [], ids)
+                     for j, ids in enumerate(lines))
+    return text, {"tokens": drawn, "finished": finished}
+
+
+def _join(tok: LMTokenizer, prefix: str, prefix_ids: list[int], ids: list[int]) -> str:
+    if tok.level == "bpe":
+        return tok.decode([*prefix_ids, *ids])
+    text = tok.decode(ids)
+    if not prefix:
+        return text
+    if tok.level == "char" or not text:
+        return prefix + text
+    return prefix + ("" if prefix[-1:].isspace() else " ") + text

@@ -1,7 +1,10 @@
-"""Translation under ``lstmkit compare`` and ``lstmkit tune``."""
+"""Translation under ``lstmkit compare`` and ``lstmkit tune``, and the deployed engines' speed
+(:func:`deploy_speed`, for ``benchmarks/inference.py``)."""
 from __future__ import annotations
 
-from typing import Any
+import time
+from pathlib import Path
+from typing import Any, Sequence
 
 import numpy as np
 import torch
@@ -15,7 +18,7 @@ from lstmkit.tasks.translate.estimator import Translator
 from lstmkit.train.bench import (QUIET, Trial, ZooBench, choice, describe_source, float_range, int_range,
                                  make_trial)
 
-__all__ = ["BENCH", "TranslateBench", "SEARCH_SPACE", "tune_keys", "tune_check", "tune_trial"]
+__all__ = ["BENCH", "TranslateBench", "SEARCH_SPACE", "tune_keys", "tune_check", "tune_trial", "deploy_speed"]
 
 
 class _Decode(nn.Module):
@@ -101,3 +104,58 @@ SEARCH_SPACE: dict[str, Any] = {
 _TUNE = TuneHooks(Translator, files=("src_file", "tgt_file", "val_data", "val_src_file", "val_tgt_file"),
                   check_files=("src_file", "tgt_file"), data_keys=("src_file",))
 tune_keys, tune_check, tune_trial = _TUNE.keys, _TUNE.check, _TUNE.trial
+
+
+# -- the deployed engines' speed ----------------------------------------------------------------
+def deploy_speed(run: str | Path, int8_run: str | Path | None = None, sentences: Sequence[str] | None = None,
+                 batch: int = 64, beam: int = 5, seconds: float = 2.0, requests: int = 200) -> list[dict[str, Any]]:
+    """Speed of a translation run under each engine, through the service's own answer path
+    (tokenise, beam search, detokenise): ``sentences_per_s`` translating ``batch`` sentences at a
+    time greedily (beam 1), and p50 / p99 latency of one sentence with ``beam``. Engines: torch
+    and ONNX (the run's exported graphs, which must be there), and an ``int8_run``'s. One dict
+    per engine, then one with ``onnx_vs_torch`` (throughput ratio, the issue's target 1.25).
+    ``sentences`` default to the run's validation sources (random ones for in-memory data)."""
+    from lstmkit.tasks.translate.deploy import TranslateAdapter
+    adapter = TranslateAdapter.load(run)
+    nets = {"torch": adapter.net, "onnx": adapter.onnx_net(Path(run))}
+    if int8_run is not None:
+        q = TranslateAdapter.load(int8_run)
+        made = q.est.quantization_ or {}
+        nets.update({f"{e}-int8": (q.net if e == "torch" else q.onnx_net(Path(int8_run)))
+                     for e in ("torch", "onnx") if made.get(e)})
+    sentences = list(sentences or _sample_sentences(adapter, batch))
+    block = [sentences[i % len(sentences)] for i in range(batch)]
+    lines = []
+    for name, net in nets.items():
+        adapter.answer(net, block, 1)                                        # warm-up
+        done, t0 = 0, time.perf_counter()
+        while time.perf_counter() - t0 < seconds or done < 3:
+            adapter.answer(net, block, 1)
+            done += 1
+        rate = batch * done / (time.perf_counter() - t0)
+        waits = []
+        for i in range(requests):
+            t = time.perf_counter()
+            adapter.answer(net, [sentences[i % len(sentences)]], beam)
+            waits.append(time.perf_counter() - t)
+        lines.append({"task": "translate", "engine": name, "batch": batch, "sentences_per_s": round(rate, 1),
+                      "latency_beam": beam, "latency_p50_ms": round(float(np.percentile(waits, 50)) * 1e3, 3),
+                      "latency_p99_ms": round(float(np.percentile(waits, 99)) * 1e3, 3),
+                      "threads": torch.get_num_threads()})
+    speed = {line["engine"]: line["sentences_per_s"] for line in lines}
+    lines.append({"task": "translate", "onnx_vs_torch": round(speed["onnx"] / speed["torch"], 3), "target": 1.25,
+                  "latency_p99_target_ms": 150})
+    return lines
+
+
+def _sample_sentences(adapter, n: int) -> list[str]:
+    """The run's validation sources that fit its length limit, else ``n`` random ones."""
+    est, limit = adapter.est, adapter.est.config_.max_len
+    pairs = adapter.validation_pairs()
+    fits = [s for s in (pairs.src if pairs is not None else []) if s.strip()
+            and (limit is None or len(est.src_tokenizer_.encode(s)) <= limit)]
+    if fits:
+        return fits
+    g = torch.Generator().manual_seed(0)
+    vocab, steps = est.src_tokenizer_.vocab_size, max(1, min(limit or 12, 12) - 2)
+    return [est.src_tokenizer_.decode(torch.randint(4, max(vocab, 5), (steps,), generator=g).tolist()) for _ in range(n)]

@@ -187,7 +187,9 @@ class Translator(RunEstimator):
                             dtype=torch.long) for t in pairs.tgt]
         return src, tgt
 
-    def _translate(self, sentences, beam, alpha, batch_size) -> Iterator[tuple[str, Any]]:
+    def _translate(self, sentences, beam, alpha, batch_size, net=None) -> Iterator[tuple[str, Any]]:
+        """``(translation, hypothesis)`` per sentence; ``net`` answers instead of ``net_`` when given
+        (the deploy adapter's ONNX or int8 model: anything with Seq2Seq's encode / step / reorder)."""
         self._check_fitted()
         if isinstance(sentences, str):
             sentences = [sentences]
@@ -196,11 +198,11 @@ class Translator(RunEstimator):
         alpha = cfg.length_penalty if alpha is None else alpha
         if isinstance(beam, bool) or not isinstance(beam, int) or beam < 1:
             raise LstmkitError(f"`beam` must be a positive integer, got {beam!r}", "pass --beam 5, say (1 = greedy)")
-        self.net_.eval()
+        net = (self.net_ if net is None else net).eval()
         seqs = [torch.tensor(self._src_ids(s)) for s in sentences]
         results: list[tuple[str, Any] | None] = [None] * len(seqs)
         for idx, src, src_len in BucketBatches(seqs, None, batch_size, pad_value=PAD_ID).iter_indexed():
-            hyps = beam_search(self.net_, src, src_len, beam, alpha, cfg.max_len_ratio)
+            hyps = beam_search(net, src, src_len, beam, alpha, cfg.max_len_ratio)
             for i, h in zip(idx.tolist(), hyps):
                 results[i] = (self.tgt_tokenizer_.decode(h.ids) if sentences[i].strip() else "", h)
         return results

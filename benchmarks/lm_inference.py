@@ -1,0 +1,119 @@
+"""Inference speed of a small language model: PyTorch fp32 against ONNX Runtime on the step graph.
+
+Workload: a char-level 2-layer LSTM(128), embeddings 64, trained for one epoch on generated
+sentences (speed does not depend on how well it is trained), saved as a run folder and exported
+with the same ``lstmkit export onnx`` code as a user's run. Measured, alternating engines in
+rounds in this one process (the median round counts; the machine may be shared):
+
+* ``tokens_per_s``: logits for a batch of 64 texts x 64 tokens (``net(x)`` / the graph);
+* ``graph_step_ms``: one token at batch 1 through the step graph from a carried state;
+* ``stream_step_ms``: the same through :class:`~lstmkit.tasks.lm.stream.LMStream` (what a
+  WebSocket message costs: text in, state kept, log-probability and top 5 next tokens out).
+
+Prints one JSON line per engine and a summary line with the ratios (ONNX / PyTorch).
+
+    python benchmarks/lm_inference.py [--rounds 3] [--seconds 0.5] [--threads 1]
+
+:func:`small_lm_run` builds the run; ``benchmarks/inference.py`` may import it.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+BATCH, STEPS, SEED = 64, 64, 0
+
+
+def sentences(n: int, seed: int = SEED) -> list[str]:
+    """A toy language: 'the <adjective> <noun> <verb> <adverb>'."""
+    rng = np.random.default_rng(seed)
+    words = (["red", "big", "small", "old", "quick"], ["dog", "cat", "bird", "fish", "horse"],
+             ["runs", "sits", "sleeps", "eats", "jumps"], ["today", "slowly", "again", "at home", "now"])
+    return [" ".join(["the", *(str(rng.choice(w)) for w in words)]) for _ in range(n)]
+
+
+def small_lm_run(folder: str | Path, level: str = "char", hidden_size: int = 128, num_layers: int = 2,
+                 embed_dim: int = 64, lines: int = 400, export: bool = True, seed: int = SEED) -> Path:
+    """A finished ``lm`` run folder (one epoch on generated sentences), with ``model.onnx`` when
+    ``export``; returns the run folder."""
+    from lstmkit import LanguageModel
+    from lstmkit.deploy.onnx import export_onnx
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    text = folder / "sentences.txt"
+    text.write_text("\n".join(sentences(lines, seed)) + "\n")
+    lm = LanguageModel(level=level, hidden_size=hidden_size, num_layers=num_layers, embed_dim=embed_dim,
+                       dropout=0.0, max_epochs=1, batch_size=32, seed=seed, min_freq=1, progress="off",
+                       tensorboard=False, doctor=False).fit(str(text), out=folder)
+    if export:
+        export_onnx(lm.run_dir_)
+    return lm.run_dir_
+
+
+def _per_call(fn, seconds: float) -> float:
+    fn()
+    times, t0 = [], time.perf_counter()
+    while time.perf_counter() - t0 < seconds or len(times) < 5:
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return float(np.median(times))
+
+
+def measure(run: Path, rounds: int, seconds: float) -> dict[str, dict[str, float]]:
+    from lstmkit.deploy.onnx import load_runner
+    from lstmkit.deploy.registry import adapter_for
+    from lstmkit.deploy.streaming import TorchCore
+    adapter = adapter_for(run)
+    net, runner = adapter.net, load_runner(run)
+    x = adapter.example_inputs(BATCH, STEPS, seed=1)
+    x_np = x.numpy()
+    streams = {e: adapter.open_stream(e) for e in ("torch", "onnx")}
+    for s in streams.values():
+        s.step("t")
+    batch = {"torch": lambda: net(x), "onnx": lambda: runner.run(x_np)}
+    token, zero = np.array([[5]], np.int64), adapter.zero_state(1)
+    graph = {"torch": TorchCore(adapter.stateful()), "onnx": runner}
+    state = {e: g(token, zero)[1] for e, g in graph.items()}
+    step = {e: (lambda e=e, g=g: g(token, state[e])) for e, g in graph.items()}
+    message = {e: (lambda s=s: s.step("e")) for e, s in streams.items()}
+    got: dict[str, dict[str, list[float]]] = {e: {"tokens_per_s": [], "graph_step_ms": [], "stream_step_ms": []}
+                                              for e in batch}
+    with torch.inference_mode():
+        for _ in range(rounds):
+            for e in batch:
+                got[e]["tokens_per_s"].append(BATCH * STEPS / _per_call(batch[e], seconds))
+                got[e]["graph_step_ms"].append(1e3 * _per_call(step[e], seconds))
+                got[e]["stream_step_ms"].append(1e3 * _per_call(message[e], seconds))
+    return {e: {k: round(statistics.median(v), 1 if k == "tokens_per_s" else 4) for k, v in m.items()}
+            for e, m in got.items()}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--seconds", type=float, default=0.5)
+    p.add_argument("--threads", type=int, default=1)
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    with tempfile.TemporaryDirectory() as tmp:
+        run = small_lm_run(tmp)
+        res = measure(run, a.rounds, a.seconds)
+    for engine, m in res.items():
+        print(json.dumps({"task": "lm", "engine": engine, "batch": BATCH, "steps": STEPS, "threads": a.threads, **m}))
+    print(json.dumps({"task": "lm", "summary": True,
+                      "onnx_over_torch_throughput": round(res["onnx"]["tokens_per_s"] / res["torch"]["tokens_per_s"], 3),
+                      "onnx_over_torch_graph_step_speed": round(res["torch"]["graph_step_ms"] / res["onnx"]["graph_step_ms"], 3),
+                      "onnx_over_torch_stream_step_speed": round(res["torch"]["stream_step_ms"] / res["onnx"]["stream_step_ms"], 3),
+                      "target_throughput_ratio": 1.25}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,395 @@
+"""Language models' deploy adapter: the :class:`~lstmkit.deploy.adapter.DeployAdapter` of a
+:class:`~lstmkit.tasks.lm.estimator.LanguageModel` (ONNX, int8, a token scorer, the HTTP
+service, token streams).
+
+The ONNX graph (``lstmkit export onnx --run RUN``, lstm and gru models) is the step graph::
+
+    x [batch, steps] int64 token ids, h0 [L, batch, H], c0 [L, batch, H]
+        ->  y: logits [batch, steps, V], hn, cn                  (a GRU has h only)
+
+so one call scores a whole batch of texts and a stream feeds it one token at a time, carrying
+``(h, c)``. Ids that are never predicted (``<pad>``, ``<bos>``) get the logit -1e30 in every
+deployed network instead of the training network's -inf: their probability is 0 either way, but
+engines can then be compared number by number and every answer is finite JSON.
+
+``scorer(engine)`` is the :class:`~lstmkit.nn.scoring.TokenScorer` other rooms fuse with (speech's
+CTC decoder): ``deploy.registry.adapter_for(lm_run).scorer("auto" | "torch" | "onnx")``.
+
+The service (``POST /predict``) takes one request model with two shapes, told apart by the
+field they carry (sending both, or neither, is a 422 naming ``prefix`` / ``texts``)::
+
+    {"texts": ["a line", ...]}          -> {"logprobs": [log P(line) in nats, </s> included],
+                                            "tokens": [tokens scored per line],
+                                            "perplexity": [per-token perplexity per line]}
+    {"prefix": "the ", "max_tokens": 50, "temperature": 1.0, "top_k": null, "seed": 0}
+                                        -> {"text": prefix + sample, "drawn": n, "finished": bool}
+
+A sample stops at ``</s>`` (``finished``) or after ``max_tokens`` (1 to 1000, default 50);
+``temperature`` (default 1) must be positive and finite; ``seed`` (default none) makes it
+repeatable. Token streams (one text piece per message, ``(h, c)`` per stream id) are
+:class:`~lstmkit.tasks.lm.stream.LMStream`, opened with :meth:`LMAdapter.open_stream`.
+"""
+from __future__ import annotations
+
+import copy
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from lstmkit.data.batching import pad_batch
+from lstmkit.deploy.adapter import BadRequest
+from lstmkit.deploy.onnx import OnnxNet, load_runner, resolve_engine
+from lstmkit.deploy.registry import weights_fingerprint
+from lstmkit.deploy.stateful import StatefulNet, recurrent_state_names
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks.lm.data import PAD_ID, read_corpus, split_lines
+from lstmkit.tasks.lm.estimator import VOCAB_FILE, LanguageModel
+from lstmkit.tasks.lm.scorer import GraphScorer, LMScorer, sample_text
+
+__all__ = ["Adapter", "LMAdapter", "deployed_net", "PERPLEXITY_LIMIT", "NEVER_LOGIT", "MAX_TOKENS"]
+
+PERPLEXITY_LIMIT = 0.01          # int8 may raise the perplexity by at most 1 % to become the engine
+NEVER_LOGIT = -1e30              # the logit of ids that are never predicted, in deployed networks
+MAX_TOKENS = 1000                # tokens one sample request may draw
+MAX_TEXT_TOKENS = 4096           # tokens of one text a score request may hold
+_LOGIT_CELLS = 1 << 24           # batch x steps x vocabulary per scoring call (64 MiB of logits)
+
+
+def deployed_net(net: nn.Module) -> nn.Module:
+    """``net`` with finite logits for the never-predicted ids (a shallow copy: the same parameters)."""
+    mask = getattr(net, "never_mask", None)
+    if mask is None or torch.isfinite(mask).all():
+        return net
+    out = copy.copy(net)
+    out._buffers = {**net._buffers, "never_mask": torch.where(torch.isinf(mask), NEVER_LOGIT, mask)}
+    return out
+
+
+class LMAdapter:
+    """Deploy hooks for a fitted :class:`~lstmkit.tasks.lm.estimator.LanguageModel`."""
+
+    task = "lm"
+    window = None                # a language model reads the whole prefix
+    columns = ["text"]           # a streamed message is a piece of text
+    input_size = 1               # one token id per step
+    stream_key = "next"
+    run_files = (VOCAB_FILE,)    # state files an int8 run copies
+
+    def __init__(self, est: LanguageModel):
+        est._check_fitted()
+        self.est = est
+        self.tokenizer = est.tokenizer_
+        self._deployed: tuple[nn.Module, nn.Module] | None = None
+
+    @classmethod
+    def load(cls, run: str | Path) -> "LMAdapter":
+        from lstmkit.deploy.quantize import load_estimator      # int8 runs rebuild their quantized net
+        return cls(load_estimator(LanguageModel, run))
+
+    # -- the model --------------------------------------------------------------------------
+    @property
+    def net(self) -> nn.Module:
+        """``x [B, T] int64 -> logits [B, T, V]`` (eval mode; never-predicted ids at -1e30)."""
+        own = self.est.net_.eval()
+        if self._deployed is None or self._deployed[0] is not own:
+            self._deployed = (own, deployed_net(own).eval())
+        return self._deployed[1]
+
+    @property
+    def preferred_engine(self) -> str | None:
+        return getattr(self.est, "engine_", None)
+
+    @property
+    def run(self) -> Path | None:
+        """The run folder whose weights this model has (None for a model not saved as it is)."""
+        return getattr(self.est, "run_dir_", None)
+
+    @property
+    def state_names(self) -> tuple[str, ...]:
+        return recurrent_state_names(self.est.net_)
+
+    @property
+    def state_shape(self) -> tuple[int, int]:
+        enc = self.est.net_.encoder
+        return getattr(enc, "num_layers", 1), getattr(enc, "hidden_size", 0)
+
+    def stateful(self) -> nn.Module:
+        """The step graph ``(x, h0, c0) -> (logits, hn, cn)``; lstm and gru models only."""
+        refusal = self.state_refusal()
+        if refusal:
+            raise LstmkitError(f"this language model has no step graph: {refusal}",
+                               "train it with --model lstm or --model gru to export or stream it")
+        return StatefulNet(self.net, self.state_names).eval()
+
+    def zero_state(self, batch: int = 1) -> list[np.ndarray]:
+        """The state before ``<bos>``: zeros ``[L, batch, H]`` per state name."""
+        layers, hidden = self.state_shape
+        return [np.zeros((layers, batch, hidden), np.float32) for _ in self.state_names]
+
+    def example_inputs(self, batch: int, steps: int | None = None, seed: int = 0) -> torch.Tensor:
+        """Random token ids ``[batch, steps]`` (never padding). Without ``steps``: 16, fewer for a
+        large batch times vocabulary, so the logits stay within 64 MiB."""
+        g = torch.Generator().manual_seed(seed)
+        vocab = self.tokenizer.vocab_size
+        steps = steps or max(1, min(16, _LOGIT_CELLS // (batch * vocab)))
+        return torch.randint(PAD_ID + 1, vocab, (batch, steps), generator=g)
+
+    def metadata(self) -> dict[str, Any]:
+        c = self.est.config_
+        return {"task": self.task, "level": self.tokenizer.level, "vocab_size": self.tokenizer.vocab_size,
+                "model": c.model, "hidden_size": c.hidden_size, "num_layers": c.num_layers, "columns": self.columns,
+                "request": {"score": '{"texts": ["..."]}',
+                            "sample": '{"prefix": "...", "max_tokens": 50, "temperature": 1.0, "seed": 0}'},
+                "stream": 'one text piece per message ("a", "word" or {"text": "..."}); "</s>" ends the line'}
+
+    # -- int8 -------------------------------------------------------------------------------
+    def test_metrics(self, net: nn.Module, data=None) -> dict[str, float] | None:
+        """Perplexity of ``net`` (called ``net(x)``) on ``data`` (a text file or lines), else on the
+        run's validation text (its ``--val`` file, or the held-out lines of its ``--data`` file);
+        None when neither is known (a model fitted on lines in memory)."""
+        lines = self._held_out_lines(data)
+        if lines is None:
+            return None
+        id_lines = [ids for ids in (self.tokenizer.encode(ln) for ln in lines) if ids]
+        if not id_lines:
+            raise LstmkitError("the validation text holds no token the tokenizer keeps",
+                               "pass --data with text in the model's language")
+        logprobs, counts = self.line_log_probs(net, id_lines)
+        nats, n = -float(logprobs.sum()), int(counts.sum())
+        return {"perplexity": math.exp(nats / n), "cross_entropy": nats / n}
+
+    def _held_out_lines(self, data) -> list[str] | None:
+        cfg = self.est.config_
+        if data is not None:
+            return read_corpus(data, cfg.encoding, "--data").lines
+        d = getattr(self.est, "data_summary_", None) or {}
+        if d.get("val_source"):
+            return read_corpus(d["val_source"], cfg.encoding, "the run's --val file").lines
+        if not d.get("source"):
+            return None
+        full = read_corpus(d["source"], cfg.encoding, "the run's --data file")
+        return full.subset(split_lines(len(full), cfg.val_frac, cfg.train.seed)[1]).lines
+
+    def quality_refusal(self, before: dict | None, after: dict | None) -> str | None:
+        """Why an int8 model may not become the engine (None: perplexity within +1 %)."""
+        if not before or not after:
+            return "no validation text to check the perplexity (pass --data with text)"
+        rise = after["perplexity"] / before["perplexity"] - 1.0
+        if not rise <= PERPLEXITY_LIMIT + 1e-12:
+            return (f"perplexity rose {100 * rise:.2f} % ({before['perplexity']:.4f} -> {after['perplexity']:.4f}; "
+                    f"limit {100 * PERPLEXITY_LIMIT:.0f} %)")
+        return None
+
+    def line_log_probs(self, net: nn.Module, id_lines: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+        """``(log P(line) [N] float64, tokens [N])`` of whole lines (``<bos> ids`` -> ``ids </s>``)
+        with ``net`` (``x -> logits``, any engine). Lines are right-padded and the model reads left
+        to right, so padding never changes a line's answer."""
+        tok, vocab = self.tokenizer, self.tokenizer.vocab_size
+        counts = np.array([len(ids) + 1 for ids in id_lines])
+        out = np.zeros(len(id_lines))
+        order = sorted(range(len(id_lines)), key=lambda i: counts[i])
+        start = 0
+        while start < len(order):
+            stop = start + 1            # lines sorted by length: the last one sets the batch's steps
+            while stop < len(order) and (stop - start + 1) * counts[order[stop]] * vocab <= _LOGIT_CELLS:
+                stop += 1
+            idx = order[start:stop]
+            x, _ = pad_batch([torch.tensor([tok.bos_id, *id_lines[i]]) for i in idx], PAD_ID)
+            y, _ = pad_batch([torch.tensor([*id_lines[i], tok.eos_id]) for i in idx], PAD_ID)
+            with torch.inference_mode():
+                logits = net(x).float()                                         # [B, T, V]
+                lp = torch.log_softmax(logits, dim=-1).gather(-1, y[..., None])[..., 0]
+                out[idx] = torch.where(y != PAD_ID, lp, 0.0).double().sum(dim=1).numpy()   # [B]
+            start = stop
+        return out, counts
+
+    # -- the scorer other rooms fuse with --------------------------------------------------------
+    def scorer(self, engine: str = "auto"):
+        """A :class:`~lstmkit.nn.scoring.TokenScorer` of this model: ``torch`` steps the network
+        (:class:`~lstmkit.tasks.lm.scorer.LMScorer`), ``onnx`` the run's exported step graph
+        (:class:`~lstmkit.tasks.lm.scorer.GraphScorer`); ``auto``: the run's int8 engine, else ONNX
+        when a graph of these weights is there, else torch. Both answer the same, cached alike."""
+        if self.tokenizer.level not in ("char", "word"):
+            raise LstmkitError(f"a {self.tokenizer.level}-level model has no streaming scorer for decoders",
+                               "train the language model with --level char or --level word")
+        if self._engine(engine) == "torch":
+            return LMScorer(self.est.net_, self.tokenizer)
+        runner = load_runner(self.run)
+        return GraphScorer(runner, self.tokenizer, runner.zero_state(1))
+
+    def _engine(self, engine: str, run: Path | None = None) -> str:
+        run = run if run is not None else self.run
+        chosen = resolve_engine(run, engine, self.preferred_engine)
+        if chosen == "onnx" and run is None:
+            raise LstmkitError("the ONNX engine needs a saved run with an exported graph",
+                               "save the model, then run 'lstmkit export onnx --run RUN'")
+        return chosen
+
+    # -- streaming --------------------------------------------------------------------------
+    @property
+    def streams(self) -> bool:
+        """Whether the service opens ``/stream`` (a token stream, :meth:`open_stream`)."""
+        return self.state_refusal() is None
+
+    def state_refusal(self) -> str | None:
+        """Why this model cannot step token by token with a carried state (None when it can)."""
+        if not self.state_names:
+            return f"its encoder ({self.est.config_.model}) carries no recurrent state; lstm and gru do"
+        return None
+
+    def open_stream(self, engine: str = "auto", run: str | Path | None = None, top_k: int = 5,
+                    max_streams: int | None = None):
+        """A token stream (:class:`~lstmkit.tasks.lm.stream.LMStream`) on ``engine``: one text piece
+        per message, ``(h, c)`` per stream id; ``run`` defaults to the model's own run folder."""
+        from lstmkit.deploy.streaming import TorchCore
+        from lstmkit.tasks.lm.stream import LMStream
+        run = Path(run) if run is not None else self.run
+        if self._engine(engine, run) == "onnx":
+            runner = load_runner(run)
+            graph, zero, names = runner, runner.zero_state(1), runner.state_names
+        else:
+            graph, zero, names = TorchCore(self.stateful()), self.zero_state(1), self.state_names
+        return LMStream(graph, self.tokenizer, zero, names, top_k=top_k, max_streams=max_streams,
+                        fingerprint=weights_fingerprint(run) if run is not None else None)
+
+    def fast_step(self):
+        return None
+
+    def encode_row(self, obs: Any) -> np.ndarray:
+        """One text piece -> its token ids (int64; see :meth:`LMStream.encode`)."""
+        from lstmkit.tasks.lm.stream import encode_piece
+        return np.asarray(encode_piece(self.tokenizer, obs), dtype=np.int64)
+
+    def encode_rows(self, rows: np.ndarray) -> np.ndarray:
+        raise LstmkitError("a language model reads text, not rows of numbers", 'send {"texts": ["..."]}')
+
+    def decode(self, y: np.ndarray) -> np.ndarray:
+        """Logits ``[..., V]`` -> log-probabilities ``[..., V]``."""
+        return torch.log_softmax(torch.as_tensor(np.asarray(y, dtype=np.float64)), dim=-1).numpy()
+
+    def to_json(self, logp: np.ndarray, k: int = 5) -> dict[str, Any]:
+        """One next-token distribution (log-probabilities ``[V]``) -> its ``k`` most likely tokens."""
+        from lstmkit.tasks.lm.stream import top_tokens
+        return {"next": top_tokens(self.tokenizer, logp, k)}
+
+    # -- serving ----------------------------------------------------------------------------
+    def request_models(self, Finite, max_instances: int) -> tuple[type, type]:
+        """The service's typed request and response (pydantic, imported here: the serve extra)."""
+        from typing import Annotated, Optional
+        from pydantic import BaseModel, ConfigDict, Field
+
+        Text = Annotated[str, Field(max_length=100_000)]
+        Int = Annotated[int, Field(strict=True)]
+
+        class LMRequest(BaseModel):
+            model_config = ConfigDict(extra="forbid")
+            texts: Optional[list[Text]] = Field(None, min_length=1, max_length=max_instances,
+                                                description="lines to score (log-probability, perplexity)")
+            prefix: Optional[Text] = Field(None, description="text to continue ('' for a new line): sampling")
+            max_tokens: Optional[Int] = Field(None, ge=1, le=MAX_TOKENS, description="sampling: most tokens drawn [50]")
+            temperature: Optional[Annotated[Finite, Field(gt=0)]] = Field(None, description="sampling: > 0 [1.0]")
+            top_k: Optional[Int] = Field(None, ge=1, description="sampling: draw from the k most likely tokens")
+            seed: Optional[Int] = Field(None, ge=0, le=2**63 - 1, description="sampling: repeatable draws")
+
+        class LMResponse(BaseModel):
+            text: Optional[str] = None
+            drawn: Optional[int] = None
+            finished: Optional[bool] = None
+            logprobs: Optional[list[float]] = None
+            tokens: Optional[list[int]] = None
+            perplexity: Optional[list[float]] = None
+            engine: str
+
+        return LMRequest, LMResponse
+
+    def answer(self, net: nn.Module, texts: list[str] | None = None, prefix: str | None = None,
+               max_tokens: int | None = None, temperature: float | None = None, top_k: int | None = None,
+               seed: int | None = None) -> dict[str, Any]:
+        """A service request -> a score or a sample (see the module docstring); bad input is a
+        :class:`BadRequest` naming its field."""
+        if texts is not None and prefix is not None:
+            raise BadRequest(["prefix"], "send either 'texts' (to score) or 'prefix' (to sample), not both")
+        if texts is None and prefix is None:
+            raise BadRequest(["texts"], 'send {"texts": [...]} to score lines or {"prefix": "..."} to sample')
+        if texts is not None:
+            for name, value in (("max_tokens", max_tokens), ("temperature", temperature), ("top_k", top_k),
+                                ("seed", seed)):
+                if value is not None:
+                    raise BadRequest([name], f"'{name}' belongs to sampling (with 'prefix'); scoring takes 'texts' only")
+            return self.score(net, texts)
+        return self.sample(net, prefix, _count("max_tokens", max_tokens, 50, 1, MAX_TOKENS),
+                           _temperature(temperature), _count("top_k", top_k, None, 1, None),
+                           _count("seed", seed, None, 0, 2**63 - 1))
+
+    def score(self, net: nn.Module, texts: list[str]) -> dict[str, Any]:
+        """``{"logprobs", "tokens", "perplexity"}`` of each text, one line each."""
+        if not isinstance(texts, list) or not texts:
+            raise BadRequest(["texts"], "send a non-empty list of texts")
+        id_lines = []
+        for i, t in enumerate(texts):
+            if not isinstance(t, str):
+                raise BadRequest(["texts", i], f"a text must be a string, got {type(t).__name__}")
+            ids = self.tokenizer.encode(t) if t.strip() else []
+            if not ids:
+                raise BadRequest(["texts", i], "the text is empty (no tokens)")
+            if len(ids) > MAX_TEXT_TOKENS:
+                raise BadRequest(["texts", i], f"the text has {len(ids)} tokens; at most {MAX_TEXT_TOKENS}")
+            id_lines.append(ids)
+        logprobs, counts = self.line_log_probs(net, id_lines)
+        for i, lp in enumerate(logprobs):
+            if not math.isfinite(lp):
+                raise BadRequest(["texts", i], "the model's output is not finite for this text")
+        return {"logprobs": [float(v) for v in logprobs], "tokens": [int(n) for n in counts],
+                "perplexity": [math.exp(-lp / n) for lp, n in zip(logprobs, counts)]}
+
+    def sample(self, net: nn.Module, prefix: str, max_tokens: int = 50, temperature: float = 1.0,
+               top_k: int | None = None, seed: int | None = None) -> dict[str, Any]:
+        """``{"text", "drawn", "finished"}``: up to ``max_tokens`` tokens after ``prefix``, ending at
+        ``</s>``, drawn with ``net``'s engine (an ONNX net steps its graph, carrying the state)."""
+        if not isinstance(prefix, str):
+            raise BadRequest(["prefix"], f"the prefix must be a string, got {type(prefix).__name__}")
+        if isinstance(net, OnnxNet):
+            scorer = GraphScorer(net.runner, self.tokenizer, net.runner.zero_state(1))
+        else:
+            scorer = LMScorer(net, self.tokenizer)
+        text, info = sample_text(scorer, max_tokens, prefix, temperature, top_k, seed, stop_at_end=True)
+        return {"text": text, "drawn": info["tokens"], "finished": info["finished"]}
+
+    # -- online update ----------------------------------------------------------------------
+    @property
+    def train_config(self):
+        return self.est.config_.train
+
+    def check_updatable(self) -> None:
+        raise LstmkitError("online updates are not available for language models yet", "retrain with 'lm train'")
+
+    def update_data(self, new_data, holdout: float, batch_size: int):
+        self.check_updatable()
+
+    def updated(self) -> None:
+        self.est.run_dir_ = None
+
+
+def _count(name: str, value: Any, default: int | None, low: int, high: int | None) -> int | None:
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low \
+            or (high is not None and value > high):
+        bound = f"{low} to {high}" if high is not None else f"at least {low}"
+        raise BadRequest([name], f"`{name}` must be an integer {bound}, got {value!r}")
+    return int(value)
+
+
+def _temperature(value: Any) -> float:
+    if value is None:
+        return 1.0
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise BadRequest(["temperature"], f"`temperature` must be a positive finite number, got {value!r}")
+    return float(value)
+
+
+Adapter = LMAdapter          # what lstmkit.deploy.registry looks up

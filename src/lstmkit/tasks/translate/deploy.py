@@ -1,0 +1,199 @@
+"""Translation's deploy adapter: the :class:`~lstmkit.deploy.adapter.DeployAdapter` of a
+:class:`~lstmkit.tasks.translate.estimator.Translator` (ONNX, int8, the HTTP service).
+
+ONNX deployment is two graphs (:mod:`lstmkit.tasks.translate.graphs`): ``encoder.onnx`` and a
+one-step ``decoder.onnx``; beam search runs over them with the same code as over the torch
+model. int8 quantizes every LSTM and Linear layer (torch) or each graph (ONNX Runtime) and
+becomes the run's engine only if BLEU drops by at most 0.3.
+
+The service takes ``{"sentences": ["..."], "beam": 5}`` and answers ``{"translations": [...]}``;
+an empty sentence translates to an empty string. Translation does not stream.
+"""
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from lstmkit.deploy.adapter import BadRequest
+from lstmkit.errors import LstmkitError
+from lstmkit.nn.seq2seq import beam_search
+from lstmkit.tasks.translate.data import Pairs, read_pairs, split_pairs
+from lstmkit.tasks.translate.estimator import VOCAB_FILE, Translator
+from lstmkit.tasks.translate.graphs import GRAPH_FILES, export_graphs, onnx_seq2seq
+from lstmkit.tasks.translate.metrics import corpus_scores
+
+__all__ = ["Adapter", "TranslateAdapter", "BLEU_LIMIT", "MAX_BEAM"]
+
+BLEU_LIMIT = 0.3           # int8 may lose at most 0.3 BLEU to become the engine
+MAX_BEAM = 50              # the widest beam the service decodes with
+_BATCH = 64                # sentences decoded together
+
+
+class TranslateAdapter:
+    """Deploy hooks for a fitted :class:`Translator`."""
+
+    task = "translate"
+    window = None                       # a translator reads the whole sentence
+    columns = ["sentence"]
+    input_size = 1
+    streams = False                     # one answer per whole sentence
+    state_names: tuple[str, ...] = ()   # the decoder's state lives inside the beam search
+    onnx_files = GRAPH_FILES
+    run_files = (VOCAB_FILE,)           # what an int8 run copies beside its weights
+    speed_unit = "sentences"
+    speed_batch = _BATCH                # int8's throughput batch (sentences, greedy)
+
+    def __init__(self, est: Translator):
+        est._check_fitted()
+        self.est = est
+
+    @classmethod
+    def load(cls, run: str | Path) -> "TranslateAdapter":
+        from lstmkit.deploy.quantize import load_estimator
+        return cls(load_estimator(Translator, run))
+
+    # -- the model --------------------------------------------------------------------------
+    @property
+    def net(self) -> nn.Module:
+        """The :class:`~lstmkit.nn.seq2seq.Seq2Seq` (decoded with ``encode`` / ``step`` / ``reorder``)."""
+        return self.est.net_.eval()
+
+    @property
+    def preferred_engine(self) -> str | None:
+        return getattr(self.est, "engine_", None)
+
+    @property
+    def state_shape(self) -> tuple[int, int]:
+        return self.net.num_layers, self.net.hidden_size
+
+    def stateful(self) -> nn.Module:
+        raise LstmkitError("a translator exports an encoder and a one-step decoder graph, not one stateful graph",
+                           "use export_graphs (lstmkit export onnx --run RUN)")
+
+    def export_graphs(self, folder: Path, fingerprint: str, tolerance: float) -> dict[str, Any]:
+        """``encoder.onnx`` and ``decoder.onnx`` into ``folder`` (see :mod:`~lstmkit.tasks.translate.graphs`)."""
+        return export_graphs(self.net, Path(folder), fingerprint, tolerance, self.task)
+
+    def onnx_net(self, run: Path) -> nn.Module:
+        """The exported graphs as a module beam search drives; refused when missing or stale."""
+        return onnx_seq2seq(run)
+
+    def example_inputs(self, batch: int, steps: int | None = None, seed: int = 0) -> torch.Tensor:
+        """Random source ids ``[batch, steps]`` (no special tokens)."""
+        g = torch.Generator().manual_seed(seed)
+        vocab = self.est.src_tokenizer_.vocab_size
+        return torch.randint(4, max(vocab, 5), (batch, steps or 12), generator=g)
+
+    def infer(self, net: nn.Module, src: torch.Tensor) -> list[list[int]]:
+        """One inference call for int8's speed and agreement: greedy tokens of every row of ``src``."""
+        lengths = torch.full((src.shape[0],), src.shape[1], dtype=torch.long)
+        cfg = self.est.config_
+        return [h.ids for h in beam_search(net, src, lengths, 1, cfg.length_penalty, cfg.max_len_ratio)]
+
+    def metadata(self) -> dict[str, Any]:
+        c = self.est.config_
+        return {"task": self.task, "model": c.model, "attention": c.attention, "hidden_size": c.hidden_size,
+                "num_layers": c.num_layers, "tokenizer": c.tokenizer, "max_len": c.max_len, "beam": c.beam,
+                "max_beam": MAX_BEAM, "vocab": {"src": self.est.src_tokenizer_.vocab_size,
+                                                "tgt": self.est.tgt_tokenizer_.vocab_size},
+                "request": '{"sentences": ["..."], "beam": 5}'}
+
+    # -- int8 -------------------------------------------------------------------------------
+    def test_metrics(self, net: nn.Module, data=None) -> dict[str, float] | None:
+        """BLEU and chrF of ``net``'s translations (the run's beam) of ``data`` (a table with the
+        run's source and target columns, a DataFrame or (source, target) pairs), else of the
+        run's validation pairs; None when neither can be read."""
+        cfg = self.est.config_
+        pairs = (read_pairs(data, cfg.src, cfg.tgt, encoding=cfg.encoding, drop_empty=True) if data is not None
+                 else self.validation_pairs())
+        if pairs is None:
+            return None
+        with warnings.catch_warnings():           # over-long sentences are truncated, as in evaluate
+            warnings.simplefilter("ignore", UserWarning)
+            hyps = [t for t, _ in self.est._translate(pairs.src, cfg.beam, None, _BATCH, net=net)]
+        scores = corpus_scores(hyps, pairs.tgt)
+        return {"bleu": float(scores["bleu"]), "chrf": float(scores["chrf"])}
+
+    def validation_pairs(self) -> Pairs | None:
+        """The run's validation pairs, read again from the files it was trained on (the split is
+        seeded), or None for a run trained on data in memory or files no longer there."""
+        files, cfg = (getattr(self.est, "data_summary_", None) or {}).get("files") or {}, self.est.config_
+        try:
+            if files.get("val_data") or files.get("val_src_file"):
+                return read_pairs(files.get("val_data"), cfg.src, cfg.tgt, files.get("val_src_file"),
+                                  files.get("val_tgt_file"), cfg.encoding, drop_empty=True)
+            if files.get("data") or files.get("src_file"):
+                full = read_pairs(files.get("data"), cfg.src, cfg.tgt, files.get("src_file"), files.get("tgt_file"),
+                                  cfg.encoding, cfg.drop_empty)
+                return full.subset(split_pairs(len(full), cfg.val_frac, cfg.train.seed)[1])
+        except LstmkitError:
+            return None
+        return None
+
+    def quality_refusal(self, before: dict | None, after: dict | None) -> str | None:
+        """Why an int8 model may not become the engine (None: BLEU holds within 0.3)."""
+        if not before or not after:
+            return "no validation or test pairs to check BLEU (pass --data with a table of source and target)"
+        drop = before["bleu"] - after["bleu"]
+        if drop > BLEU_LIMIT + 1e-9:
+            return f"BLEU fell {drop:.2f} ({before['bleu']:.2f} -> {after['bleu']:.2f}; limit {BLEU_LIMIT})"
+        return None
+
+    # -- serving ----------------------------------------------------------------------------
+    def state_refusal(self) -> str | None:
+        return "a translator answers once per whole sentence"
+
+    def fast_step(self):
+        return None
+
+    def request_models(self, Finite, max_instances: int) -> tuple[type, type]:
+        """The service's typed request and response (pydantic, imported here: the serve extra)."""
+        from typing import Annotated
+        from pydantic import BaseModel, ConfigDict, Field
+
+        Sentence = Annotated[str, Field(max_length=100_000)]
+        default_beam = self.est.config_.beam
+
+        class TranslateRequest(BaseModel):
+            model_config = ConfigDict(extra="forbid")
+            sentences: list[Sentence] = Field(min_length=1, max_length=max_instances,
+                                              description="source sentences (an empty one translates to '')")
+            beam: int = Field(default_beam, strict=True, ge=1, le=MAX_BEAM,
+                              description=f"beam width, 1 (greedy) to {MAX_BEAM} [the run's {default_beam}]")
+
+        class TranslateResponse(BaseModel):
+            translations: list[str]
+            engine: str
+
+        return TranslateRequest, TranslateResponse
+
+    def check_request(self, sentences: Any, beam: Any) -> None:
+        """Refuse a request the model cannot answer as asked (a :class:`BadRequest` naming the field)."""
+        if isinstance(beam, bool) or not isinstance(beam, int) or not 1 <= beam <= MAX_BEAM:
+            raise BadRequest(["beam"], f"beam must be an integer from 1 to {MAX_BEAM}, got {beam!r}")
+        if not isinstance(sentences, (list, tuple)) or not sentences:
+            raise BadRequest(["sentences"], "send a non-empty list of sentences")
+        limit = self.est.config_.max_len
+        for i, s in enumerate(sentences):
+            if not isinstance(s, str):
+                raise BadRequest(["sentences", i], f"a sentence must be a string, got {type(s).__name__}")
+            n = len(self.est.src_tokenizer_.encode(s))
+            if limit is not None and n > limit:
+                raise BadRequest(["sentences", i], f"the sentence has {n} tokens; this model reads at most {limit}")
+
+    def answer(self, net: nn.Module, sentences: list[str], beam: int | None = None) -> dict[str, Any]:
+        """A service request -> ``{"translations": [...]}`` (``net``: the torch or ONNX model)."""
+        beam = self.est.config_.beam if beam is None else beam
+        self.check_request(sentences, beam)
+        return {"translations": [t for t, _ in self.est._translate(list(sentences), beam, None, _BATCH, net=net)]}
+
+    # -- online update ----------------------------------------------------------------------
+    def check_updatable(self) -> None:
+        raise LstmkitError("online updates are not available for translators", "retrain with 'translate train'")
+
+
+Adapter = TranslateAdapter          # what lstmkit.deploy.registry looks up

@@ -1,0 +1,181 @@
+"""A translator as two ONNX graphs, and the module that decodes over them.
+
+The encoder runs once per batch of sentences; the decoder graph is one step of
+:meth:`~lstmkit.nn.seq2seq.Seq2Seq.step`, called once per output token::
+
+    encoder.onnx  src [B, S] int64, src_len [B] int64
+                  ->  memory [B, S, E], mask [B, S] bool, h [L, B, H], c [L, B, H] (, keys [B, S, A])
+    decoder.onnx  y_prev [B] int64, h, c (, feed [B, F]) (, memory, mask (, keys))
+                  ->  logits [B, V], h_next, c_next (, feed_next) (, attention [B, S])
+
+``keys`` are the attention's prepared keys (bahdanau, general); ``feed`` is Luong input feeding's
+attentional vector; a model without attention reads no memory. Batch and source length are
+dynamic. :class:`OnnxSeq2Seq` answers Seq2Seq's decoding calls (``encode``, ``step``,
+``reorder``) with ONNX Runtime, so :func:`~lstmkit.nn.seq2seq.beam_search` and
+:func:`~lstmkit.nn.seq2seq.greedy_search` run over the graphs unchanged: one search, two engines.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from lstmkit.deploy.onnx import OPSET, TOLERANCE, OnnxRunner, load_runner, write_graph
+from lstmkit.deploy.quantize import swap_recurrent
+from lstmkit.nn.seq2seq import AdditiveAttention, Memory, Seq2Seq
+
+__all__ = ["ENCODER_FILE", "DECODER_FILE", "GRAPH_FILES", "EncoderGraph", "StepGraph", "OnnxSeq2Seq",
+           "export_graphs", "onnx_seq2seq"]
+
+ENCODER_FILE, DECODER_FILE = "encoder.onnx", "decoder.onnx"
+GRAPH_FILES = (ENCODER_FILE, DECODER_FILE)
+
+
+def _has_keys(net: Seq2Seq) -> bool:
+    """Whether the attention reads prepared keys that differ from the memory itself."""
+    return isinstance(net.attn, AdditiveAttention) or getattr(net.attn, "w", None) is not None
+
+
+class EncoderGraph(nn.Module):
+    """``(src, src_len) -> (memory, mask, h, c[, keys])``: :meth:`Seq2Seq.encode` as flat tensors."""
+
+    def __init__(self, net: Seq2Seq):
+        super().__init__()
+        self.net, self.keys = net, _has_keys(net)
+        self.outputs = ["memory", "mask", "h", "c"] + (["keys"] if self.keys else [])
+
+    def forward(self, src: Tensor, src_len: Tensor):
+        memory, (h, c, _) = self.net.encode(src, src_len)
+        out = (memory.out, memory.mask, h, c)
+        return out + (memory.prepared,) if self.keys else out
+
+
+class StepGraph(nn.Module):
+    """One decoder step as flat tensors (see the module docstring for the inputs and outputs)."""
+
+    def __init__(self, net: Seq2Seq):
+        super().__init__()
+        self.net, self.keys = net, _has_keys(net)
+        self.feeds, self.attends = net.input_feed, net.attn is not None
+        self.inputs = (["y_prev", "h", "c"] + (["feed"] if self.feeds else [])
+                       + (["memory", "mask"] + (["keys"] if self.keys else []) if self.attends else []))
+        self.outputs = (["logits", "h_next", "c_next"] + (["feed_next"] if self.feeds else [])
+                        + (["attention"] if self.attends else []))
+
+    def forward(self, y_prev: Tensor, h: Tensor, c: Tensor, *rest: Tensor):
+        rest = list(rest)
+        # Bahdanau computes its context inside the step and "none" has none: their feed is unused.
+        feed = rest.pop(0) if self.feeds else h.new_zeros(h.shape[1], self.net.feed_dim)
+        memory = None
+        if self.attends:
+            out, mask = rest[0], rest[1]
+            memory = Memory(out, rest[2] if self.keys else out, mask)
+        logits, (h, c, feed), weights = self.net.step(y_prev, (h, c, feed), memory)
+        return (logits, h, c) + ((feed,) if self.feeds else ()) + ((weights,) if self.attends else ())
+
+
+def _source(vocab: int, batch: int, steps: int, seed: int) -> tuple[Tensor, Tensor]:
+    """Random source ids (no special tokens) and lengths in ``[1, steps]``, the first row full."""
+    g = torch.Generator().manual_seed(seed)
+    src = torch.randint(4, max(vocab, 5), (batch, steps), generator=g)
+    lengths = torch.randint(1, steps + 1, (batch,), generator=g)
+    lengths[0] = steps
+    src[torch.arange(steps)[None] >= lengths[:, None]] = 0                  # padding past each length
+    return src, lengths
+
+
+def _step_inputs(step: StepGraph, encoder: EncoderGraph, src: Tensor, src_len: Tensor,
+                 seed: int) -> dict[str, Tensor]:
+    """Inputs of one decoder step: the encoder's real memory, random state, tokens and feed."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        enc = dict(zip(encoder.outputs, encoder(src, src_len)))
+    B, net = src.shape[0], step.net
+    values = {"y_prev": torch.randint(0, net.out.weight.shape[0], (B,), generator=g),
+              "h": 0.5 * torch.randn(enc["h"].shape, generator=g), "c": 0.5 * torch.randn(enc["c"].shape, generator=g),
+              "feed": 0.5 * torch.randn(B, net.feed_dim, generator=g), **enc}
+    return {name: values[name] for name in step.inputs}
+
+
+def export_graphs(net: Seq2Seq, folder: Path, fingerprint: str, tolerance: float = TOLERANCE,
+                  task: str = "translate") -> dict[str, Any]:
+    """Write ``encoder.onnx`` and ``decoder.onnx`` of ``net`` into ``folder``, each checked against
+    PyTorch on fresh inputs (batch 3, 7 source steps, other lengths and state) before its atomic
+    write and stamped with ``fingerprint``. Returns the report for ``onnx.json``."""
+    swapped = swap_recurrent(net).eval()          # torch's own LSTM/GRU: ONNX's fused LSTM op
+    encoder, step = EncoderGraph(swapped).eval(), StepGraph(swapped).eval()
+    vocab = net.src_embed.num_embeddings
+    src, src_len = _source(vocab, 2, 5, seed=0)
+    fresh_src, fresh_len = _source(vocab, 3, 7, seed=1)
+    meta = {"lstmkit_fingerprint": fingerprint, "lstmkit_task": task, "lstmkit_feed_dim": str(net.feed_dim)}
+    seq_axes = {0: "batch", 1: "steps"}
+    state_axes = {1: "batch"}
+    enc_axes = {"src": seq_axes, "src_len": {0: "batch"}, "memory": seq_axes, "mask": seq_axes, "keys": seq_axes,
+                "h": state_axes, "c": state_axes}
+    step_axes = {"y_prev": {0: "batch"}, "h": state_axes, "c": state_axes, "feed": {0: "batch"}, "memory": seq_axes,
+                 "mask": seq_axes, "keys": seq_axes, "logits": {0: "batch"}, "h_next": state_axes,
+                 "c_next": state_axes, "feed_next": {0: "batch"}, "attention": seq_axes}
+    graphs = {
+        "encoder": write_graph(encoder, folder / ENCODER_FILE, {"src": src, "src_len": src_len},
+                               {"src": fresh_src, "src_len": fresh_len}, encoder.outputs,
+                               {k: v for k, v in enc_axes.items() if k in ["src", "src_len", *encoder.outputs]},
+                               {**meta, "lstmkit_graph": "encoder"}, tolerance),
+        "decoder": write_graph(step, folder / DECODER_FILE, _step_inputs(step, encoder, src, src_len, 2),
+                               _step_inputs(step, encoder, fresh_src, fresh_len, 3), step.outputs,
+                               {k: v for k, v in step_axes.items() if k in step.inputs + step.outputs},
+                               {**meta, "lstmkit_graph": "decoder"}, tolerance)}
+    return {"graphs": graphs, "files": list(GRAPH_FILES), "opset": OPSET, "dynamic_axes": ["batch", "steps"],
+            "max_abs_diff": max(g["max_abs_diff"] for g in graphs.values()), "tolerance": tolerance,
+            "fingerprint": fingerprint, "seconds": round(sum(g["seconds"] for g in graphs.values()), 3)}
+
+
+def _array(t: Tensor) -> np.ndarray:
+    return np.ascontiguousarray(t.detach().cpu().numpy())
+
+
+class OnnxSeq2Seq(nn.Module):
+    """The two graphs behind :class:`~lstmkit.nn.seq2seq.Seq2Seq`'s decoding calls, on torch
+    tensors: ``encode(src, src_len) -> (Memory, (h, c, feed))``, ``step(y_prev, state, memory)
+    -> (logits, state, attention or None)``, ``reorder(state, idx)``. No parameters."""
+
+    reorder = staticmethod(Seq2Seq.reorder)
+
+    def __init__(self, encoder: OnnxRunner, decoder: OnnxRunner):
+        super().__init__()
+        self.encoder, self.decoder = encoder, decoder
+        self.feed_dim = int(decoder.metadata.get("lstmkit_feed_dim", 0))
+        self.keeps_feed = "feed" in decoder.inputs
+
+    def encode(self, src: Tensor, src_len: Tensor) -> tuple[Memory, tuple[Tensor, Tensor, Tensor]]:
+        out = {k: torch.from_numpy(v) for k, v in self.encoder.feed(
+            src=_array(src.long()), src_len=_array(torch.as_tensor(src_len).long())).items()}
+        memory = Memory(out["memory"], out.get("keys"), out["mask"])
+        return memory, (out["h"], out["c"], torch.zeros(src.shape[0], self.feed_dim))
+
+    def step(self, y_prev: Tensor, state, memory: Memory):
+        h, c, feed = state
+        values = {"y_prev": _array(y_prev.long()), "h": _array(h), "c": _array(c)}
+        inputs = self.decoder.inputs
+        if self.keeps_feed:
+            values["feed"] = _array(feed)
+        if "memory" in inputs:
+            values.update(memory=_array(memory.out), mask=_array(memory.mask))
+        if "keys" in inputs:
+            values["keys"] = _array(memory.prepared)
+        out = self.decoder.feed(**values)
+        feed = torch.from_numpy(out["feed_next"]) if self.keeps_feed else feed
+        weights = torch.from_numpy(out["attention"]) if "attention" in out else None
+        return torch.from_numpy(out["logits"]), (torch.from_numpy(out["h_next"]), torch.from_numpy(out["c_next"]),
+                                                 feed), weights
+
+    def forward(self, src: Tensor, src_len: Tensor) -> Tensor:
+        """The encoder's memory (an ``nn.Module`` needs a forward; decoding uses ``encode`` / ``step``)."""
+        return self.encode(src, src_len)[0].out
+
+
+def onnx_seq2seq(run: str | Path, threads: int | None = None) -> OnnxSeq2Seq:
+    """A run's two graphs, each refused when missing or exported from other weights."""
+    return OnnxSeq2Seq(load_runner(run, threads, ENCODER_FILE), load_runner(run, threads, DECODER_FILE))

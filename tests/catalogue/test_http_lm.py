@@ -1,0 +1,70 @@
+"""Bad-input catalogue, the HTTP service of a language model: ``POST /predict`` scores
+``{"texts": [...]}`` or samples after ``{"prefix": ...}``; every bad request is a 422 whose
+``detail[].loc`` names the field, with a strict-JSON body."""
+import json
+
+import pytest
+
+pytest.importorskip("fastapi")
+
+from asgi_client import Client, strict_json  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def lm_client(tmp_path_factory):
+    from lstmkit import LanguageModel
+    from lstmkit.deploy.server import create_app
+    lines = ["the cat runs", "the dog sits", "a bird sleeps", "the fish swims"] * 5
+    lm = LanguageModel(level="char", embed_dim=4, hidden_size=4, num_layers=1, max_epochs=1, progress="off",
+                       tensorboard=False, doctor=False, seed=0).fit(lines, out=tmp_path_factory.mktemp("http_lm"))
+    c = Client(create_app(lm.run_dir_, engine="torch"))
+    yield c
+    c.close()
+
+
+CASES = [
+    ("nothing", "{}", ("body", "texts")),
+    ("both-shapes", '{"texts": ["a"], "prefix": "a"}', ("body", "prefix")),
+    ("sampling-field-with-texts", '{"texts": ["a"], "temperature": 2.0}', ("body", "temperature")),
+    ("no-texts", '{"texts": []}', ("body", "texts")),
+    ("empty-text", '{"texts": [""]}', ("body", "texts", 0)),
+    ("blank-text", '{"texts": ["ok", "  "]}', ("body", "texts", 1)),
+    ("text-a-number", '{"texts": [3]}', ("body", "texts", 0)),
+    ("text-null", '{"texts": [null]}', ("body", "texts", 0)),
+    ("texts-a-string", '{"texts": "the cat"}', ("body", "texts")),
+    ("prefix-a-number", '{"prefix": 7}', ("body", "prefix")),
+    ("prefix-a-list", '{"prefix": ["a"]}', ("body", "prefix")),
+    ("max-tokens-zero", '{"prefix": "a", "max_tokens": 0}', ("body", "max_tokens")),
+    ("max-tokens-too-many", '{"prefix": "a", "max_tokens": 5000}', ("body", "max_tokens")),
+    ("max-tokens-a-string", '{"prefix": "a", "max_tokens": "5"}', ("body", "max_tokens")),
+    ("max-tokens-a-float", '{"prefix": "a", "max_tokens": 2.5}', ("body", "max_tokens")),
+    ("max-tokens-a-bool", '{"prefix": "a", "max_tokens": true}', ("body", "max_tokens")),
+    ("temperature-zero", '{"prefix": "a", "temperature": 0}', ("body", "temperature")),
+    ("temperature-negative", '{"prefix": "a", "temperature": -0.5}', ("body", "temperature")),
+    ("temperature-nan", '{"prefix": "a", "temperature": NaN}', ("body",)),
+    ("temperature-infinity", '{"prefix": "a", "temperature": Infinity}', ("body",)),
+    ("temperature-a-bool", '{"prefix": "a", "temperature": true}', ("body", "temperature")),
+    ("temperature-a-string", '{"prefix": "a", "temperature": "1"}', ("body", "temperature")),
+    ("top-k-zero", '{"prefix": "a", "top_k": 0}', ("body", "top_k")),
+    ("seed-negative", '{"prefix": "a", "seed": -3}', ("body", "seed")),
+    ("seed-too-big", '{"prefix": "a", "seed": 99999999999999999999}', ("body", "seed")),
+    ("extra-field", '{"prefix": "a", "extra": 1}', ("body", "extra")),
+    ("not-json", "prefix=a", ("body",)),
+]
+
+
+@pytest.mark.parametrize("data, where", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_lm_request(lm_client, data, where):
+    got, answer = lm_client.request("POST", "/predict", data)
+    assert got == 422, (got, answer[:300])
+    detail = strict_json(answer)["detail"]
+    assert any(tuple(d["loc"][:len(where)]) == where for d in detail), detail
+    assert all(isinstance(d["msg"], str) and d["msg"] for d in detail)
+
+
+def test_good_lm_requests_still_answer(lm_client):
+    got, answer = lm_client.request("POST", "/predict", '{"texts": ["the cat", "zzz"]}')
+    out = strict_json(answer)
+    assert got == 200 and out["tokens"] == [8, 4] and len(out["perplexity"]) == 2
+    got, answer = lm_client.request("POST", "/predict", '{"prefix": "", "max_tokens": 3, "seed": 0}')
+    assert got == 200 and strict_json(answer)["drawn"] <= 3

@@ -1,0 +1,350 @@
+"""Deployment of language models: the ONNX step graph, int8 with the perplexity gate, the ONNX
+scorer other rooms fuse with, the service's score / sample requests and token streams."""
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+pytest.importorskip("onnx")
+pytest.importorskip("onnxruntime")
+
+from one_thread import one_thread  # noqa: E402,F401  (autouse: one torch thread)
+from lstmkit import LanguageModel  # noqa: E402
+from lstmkit.deploy.adapter import BadRequest, DeployAdapter  # noqa: E402
+from lstmkit.deploy.onnx import engine_net, export_onnx, load_runner  # noqa: E402
+from lstmkit.deploy.quantize import REPORT_FILE, export_int8  # noqa: E402
+from lstmkit.deploy.registry import adapter_for, supported_tasks  # noqa: E402
+from lstmkit.errors import LstmkitError  # noqa: E402
+from lstmkit.nn.scoring import TokenScorer  # noqa: E402
+from lstmkit.tasks.lm.deploy import LMAdapter  # noqa: E402
+from lstmkit.tasks.lm.scorer import GraphScorer, LMScorer  # noqa: E402
+
+TINY = dict(embed_dim=16, hidden_size=24, dropout=0.0, lr=1e-2, batch_size=16, seed=0, progress="off",
+            tensorboard=False, doctor=False, max_epochs=2)
+
+
+def sentences(n, seed=0):
+    rng = np.random.default_rng(seed)
+    adj, noun, verb = ["red", "big", "small"], ["dog", "cat", "bird", "fish"], ["runs", "sits", "sleeps"]
+    return [f"the {rng.choice(adj)} {rng.choice(noun)} {rng.choice(verb)}" for _ in range(n)]
+
+
+def _fit(tmp_path_factory, name, **params):
+    d = tmp_path_factory.mktemp(name)
+    (d / "train.txt").write_text("\n".join(sentences(120)) + "\n")
+    lm = LanguageModel(**{**TINY, **params}).fit(str(d / "train.txt"), out=d / "runs")
+    export_onnx(lm.run_dir_)
+    return lm
+
+
+@pytest.fixture(scope="module")
+def char_lm(tmp_path_factory):
+    """A 2-layer char LSTM, its run exported to ONNX."""
+    return _fit(tmp_path_factory, "char", level="char", num_layers=2)
+
+
+@pytest.fixture(scope="module")
+def word_lm(tmp_path_factory):
+    """A 1-layer word GRU (state h only), exported."""
+    return _fit(tmp_path_factory, "word", level="word", model="gru", num_layers=1, min_freq=1)
+
+
+def _ids(lm, text):
+    return [lm.tokenizer_.bos_id, *lm.tokenizer_.encode(text)]
+
+
+# -- the ONNX step graph -----------------------------------------------------------------------
+def test_lm_is_a_deploy_task(char_lm):
+    assert "lm" in supported_tasks()
+    adapter = adapter_for(char_lm.run_dir_)
+    assert type(adapter) is LMAdapter and isinstance(adapter, DeployAdapter)
+
+
+@pytest.mark.parametrize("which, names", [("char_lm", ["h", "c"]), ("word_lm", ["h"])])
+def test_onnx_logits_equal_torch_and_state_carries_over_calls(which, names, request):
+    lm = request.getfixturevalue(which)
+    report = json.loads((lm.run_dir_ / "onnx.json").read_text())
+    assert report["inputs"] == ["x", *(f"{n}0" for n in names)] and report["outputs"] == ["y", *(f"{n}n" for n in names)]
+    runner = load_runner(lm.run_dir_)
+    texts = ["the big cat runs", "the dog sits", "the small fish sleeps"]
+    rows = [_ids(lm, t)[:4] for t in texts]                     # [3, 4] int64: a new batch size and length
+    x = np.array(rows, dtype=np.int64)
+    y, state = runner.run(x)
+    with torch.no_grad():
+        ref = lm.net_.eval()(torch.from_numpy(x)).numpy()
+    keep = np.isfinite(ref)                                      # <pad> and <bos>: -inf in torch, -1e30 here
+    assert keep.sum() == ref.size - 2 * ref.shape[0] * ref.shape[1] and (y[~keep] <= -1e29).all()
+    np.testing.assert_allclose(y[keep], ref[keep], atol=1e-4)
+    # Two calls carrying (h, c) equal one call over the concatenation.
+    y1, s1 = runner.run(x[:, :2])
+    y2, s2 = runner.run(x[:, 2:], s1)
+    np.testing.assert_allclose(np.concatenate([y1, y2], axis=1), y, atol=1e-5)
+    for a, b in zip(s2, state):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    # Each row alone (batch 1) answers as in the batch.
+    alone, _ = runner.run(x[1:2])
+    np.testing.assert_allclose(alone, y[1:2], atol=1e-5)
+
+
+def test_a_model_without_recurrent_state_has_no_step_graph(tmp_path):
+    lm = LanguageModel(**{**TINY, "max_epochs": 1, "num_layers": 1, "model": "tcn"}).fit(sentences(30))
+    adapter = LMAdapter(lm)
+    assert "carries no recurrent state" in adapter.state_refusal()
+    with pytest.raises(LstmkitError, match="no step graph"):
+        adapter.stateful()
+    net = adapter.net                                            # serving still works, on torch
+    assert adapter.score(net, ["the cat runs"])["perplexity"][0] == pytest.approx(lm.perplexity(["the cat runs"]))
+
+
+# -- the scorer other rooms fuse with -----------------------------------------------------------
+@pytest.mark.parametrize("which, text", [("char_lm", "the cat runs"), ("word_lm", "the big fish sleeps zebra")])
+def test_onnx_scorer_answers_as_the_torch_scorer(which, text, request):
+    lm = request.getfixturevalue(which)
+    adapter = adapter_for(lm.run_dir_)                            # how speech reaches it, without tasks.lm
+    torch_sc, onnx_sc = adapter.scorer("torch"), adapter.scorer("onnx")
+    assert type(torch_sc) is LMScorer and type(onnx_sc) is GraphScorer
+    assert type(adapter.scorer("auto")) is GraphScorer            # a fresh graph is there
+    assert isinstance(onnx_sc, TokenScorer) and onnx_sc.vocab == torch_sc.vocab and onnx_sc.level == lm.config_.level
+    tokens = list(text) if lm.config_.level == "char" else text.split()
+    s_t, s_o = torch_sc.initial(), onnx_sc.initial()
+    for token in [*tokens, "</s>", tokens[0]]:
+        np.testing.assert_allclose(onnx_sc.log_probs(s_o), torch_sc.log_probs(s_t), atol=1e-5)
+        s_t, s_o = torch_sc.advance(s_t, token), onnx_sc.advance(s_o, token)
+    # LMScorer's caching: one child per (state, token), log_probs computed once, </s> -> initial.
+    s = onnx_sc.advance(onnx_sc.initial(), tokens[0])
+    assert onnx_sc.advance(onnx_sc.initial(), tokens[0]) is s and onnx_sc.log_probs(s) is onnx_sc.log_probs(s)
+    assert onnx_sc.advance(s, "</s>") is onnx_sc.initial()
+    assert onnx_sc.score(s, "</s>") == pytest.approx(torch_sc.score(torch_sc.advance(torch_sc.initial(), tokens[0]), "</s>"),
+                                                     abs=1e-5)
+
+
+def test_the_onnx_scorer_needs_an_exported_graph(char_lm, tmp_path):
+    import shutil
+    copy = tmp_path / "no-graph"
+    shutil.copytree(char_lm.run_dir_, copy, ignore=shutil.ignore_patterns("model.onnx"))
+    with pytest.raises(LstmkitError, match="lstmkit export onnx"):
+        adapter_for(copy).scorer("onnx")
+    assert type(adapter_for(copy).scorer("auto")) is LMScorer
+    unsaved = LanguageModel.load(char_lm.run_dir_)
+    unsaved.run_dir_ = None
+    with pytest.raises(LstmkitError, match="needs a saved run"):
+        LMAdapter(unsaved).scorer("onnx")
+
+
+# -- int8 -----------------------------------------------------------------------------------------
+def test_int8_reports_perplexity_and_keeps_the_engine_within_one_percent(char_lm):
+    target = export_int8(char_lm.run_dir_, batch=64, min_seconds=0.02)
+    report = json.loads((target / REPORT_FILE).read_text())
+    fp32 = report["fp32"]["metrics"]
+    assert fp32["perplexity"] == pytest.approx(char_lm.evaluate(_held_out(char_lm))["perplexity"], rel=1e-6)
+    for name, c in report["candidates"].items():
+        rise = c["metrics"]["perplexity"] / fp32["perplexity"] - 1
+        assert ("quality_refused" in c) == (rise > 0.01), (name, rise)
+        assert c["metric_change"]["perplexity"] == pytest.approx(c["metrics"]["perplexity"] - fp32["perplexity"])
+    assert report["engine"] in report["candidates"] and "quality_refused" not in report["chosen"]
+    adapter = adapter_for(target)                                 # the int8 run serves, scores and streams
+    assert adapter.preferred_engine == report["engine"]
+    for engine in ("torch", "onnx"):
+        net = engine_net(adapter, engine, target)
+        ppl = adapter.score(net, ["the cat runs"])["perplexity"][0]
+        assert ppl == pytest.approx(char_lm.perplexity(["the cat runs"]), rel=0.02)
+        assert adapter.open_stream(engine).step("t")["tokens"] == ["t"]
+        assert adapter.scorer(engine).log_probs(adapter.scorer(engine).initial()).shape == (len(adapter.scorer(engine).vocab),)
+
+
+def _held_out(lm):
+    from lstmkit.tasks.lm.data import read_corpus, split_lines
+    full = read_corpus(lm.data_summary_["source"])
+    return full.subset(split_lines(len(full), lm.config_.val_frac, lm.config_.train.seed)[1]).lines
+
+
+def test_quality_refusal_is_one_percent_of_perplexity(char_lm):
+    judge = LMAdapter(char_lm).quality_refusal
+    assert judge({"perplexity": 10.0}, {"perplexity": 10.09}) is None
+    assert judge({"perplexity": 10.0}, {"perplexity": 9.0}) is None
+    assert "perplexity rose 2.00 %" in judge({"perplexity": 10.0}, {"perplexity": 10.2})
+    assert "no validation text" in judge(None, None)
+
+
+def test_a_model_fitted_on_lines_in_memory_has_no_test_metrics_unless_given_data(tmp_path):
+    lm = LanguageModel(**{**TINY, "max_epochs": 1, "num_layers": 1}).fit(sentences(30))
+    adapter = LMAdapter(lm)
+    assert adapter.test_metrics(adapter.net) is None
+    m = adapter.test_metrics(adapter.net, sentences(10, seed=3))
+    assert m["perplexity"] == pytest.approx(lm.perplexity(sentences(10, seed=3)), rel=1e-6)
+
+
+# -- the service's requests -------------------------------------------------------------------------
+@pytest.mark.parametrize("engine", ["torch", "onnx"])
+def test_score_equals_the_estimators_perplexity(char_lm, engine):
+    adapter = adapter_for(char_lm.run_dir_)
+    texts = ["the cat runs", "the small bird sleeps", "a"]
+    out = adapter.answer(engine_net(adapter, engine, char_lm.run_dir_), texts=texts)
+    assert out["tokens"] == [len(t) + 1 for t in texts]
+    for t, lp, n, ppl in zip(texts, out["logprobs"], out["tokens"], out["perplexity"]):
+        assert ppl == pytest.approx(char_lm.perplexity([t]), rel=1e-5)
+        assert lp == pytest.approx(-n * math.log(ppl), rel=1e-9)
+
+
+def test_sample_equals_the_estimators_and_is_repeatable(char_lm):
+    adapter = adapter_for(char_lm.run_dir_)
+    torch_net, onnx_net = (engine_net(adapter, e, char_lm.run_dir_) for e in ("torch", "onnx"))
+    for seed in range(3):
+        a = adapter.answer(torch_net, prefix="the ", seed=seed, max_tokens=1000, temperature=0.8)
+        assert a["text"] == char_lm.sample(prefix="the ", seed=seed, temperature=0.8) and a["finished"]
+        assert adapter.answer(onnx_net, prefix="the ", seed=seed, max_tokens=1000, temperature=0.8) == a
+    short = adapter.answer(torch_net, prefix="", seed=0, max_tokens=2, temperature=50.0)
+    assert short["drawn"] <= 2 and (short["drawn"] == 2 or short["finished"])
+
+
+@pytest.mark.parametrize("request_, loc", [
+    ({}, ["texts"]),
+    ({"texts": ["a"], "prefix": "a"}, ["prefix"]),
+    ({"texts": []}, ["texts"]),
+    ({"texts": ["the cat", ""]}, ["texts", 1]),
+    ({"texts": ["   "]}, ["texts", 0]),
+    ({"texts": [3]}, ["texts", 0]),
+    ({"texts": ["a"], "seed": 1}, ["seed"]),
+    ({"prefix": 5}, ["prefix"]),
+    ({"prefix": "a", "max_tokens": 0}, ["max_tokens"]),
+    ({"prefix": "a", "max_tokens": 1001}, ["max_tokens"]),
+    ({"prefix": "a", "max_tokens": True}, ["max_tokens"]),
+    ({"prefix": "a", "max_tokens": 2.5}, ["max_tokens"]),
+    ({"prefix": "a", "temperature": 0}, ["temperature"]),
+    ({"prefix": "a", "temperature": -1.0}, ["temperature"]),
+    ({"prefix": "a", "temperature": float("nan")}, ["temperature"]),
+    ({"prefix": "a", "temperature": float("inf")}, ["temperature"]),
+    ({"prefix": "a", "temperature": "1"}, ["temperature"]),
+    ({"prefix": "a", "top_k": 0}, ["top_k"]),
+    ({"prefix": "a", "seed": -1}, ["seed"]),
+], ids=lambda v: json.dumps(v) if isinstance(v, dict) else None)
+def test_bad_requests_name_their_field(char_lm, request_, loc):
+    adapter = LMAdapter(char_lm)
+    with pytest.raises(BadRequest) as e:
+        adapter.answer(adapter.net, **request_)
+    assert e.value.loc == loc
+
+
+# -- token streams ------------------------------------------------------------------------------------
+def _teacher_forced(lm, text):
+    """log P(each next id) of ``<bos> text </s>`` from the whole-sequence model."""
+    ids = _ids(lm, text)
+    with torch.no_grad():
+        logp = torch.log_softmax(lm.net_(torch.tensor([ids])), dim=-1)[0]
+    targets = [*ids[1:], lm.tokenizer_.eos_id]
+    return [float(logp[t, k]) for t, k in enumerate(targets)], logp[-1]
+
+
+@pytest.mark.parametrize("engine", ["torch", "onnx"])
+def test_stream_logprobs_equal_the_whole_sequence_model(char_lm, engine):
+    adapter = adapter_for(char_lm.run_dir_)
+    s = adapter.open_stream(engine, top_k=3)
+    assert s.mode == "state" and s.fingerprint == json.loads((char_lm.run_dir_ / "onnx.json").read_text())["fingerprint"]
+    text = "the cat sits"
+    expected, _ = _teacher_forced(char_lm, text)
+    got = [s.step(ch, id="u")["logprob"] for ch in text] + [s.step("</s>", id="u")["logprob"]]
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+    assert s.steps("u") == len(text) + 1
+    # Several characters in one message: their summed log-probability, the same next tokens.
+    t = adapter.open_stream(engine, top_k=3)
+    whole = t.step({"text": "the ca"}, id="u")
+    assert whole["tokens"] == list("the ca") and whole["logprob"] == pytest.approx(sum(expected[:6]), abs=1e-5)
+    t.step("t", id="u")
+    answer = t.step(" sits", id="u")
+    _, last = _teacher_forced(char_lm, text)
+    top = torch.topk(last, 3)
+    assert [n["token"] for n in answer["next"]] == [char_lm.tokenizer_.itos[i] for i in top.indices]
+    np.testing.assert_allclose([n["p"] for n in answer["next"]], top.values.exp().numpy(), atol=1e-5)
+    # After </s> the next line starts afresh.
+    s.step("t", id="u")
+    fresh = adapter.open_stream(engine).step("t")
+    assert s.step("h", id="u")["logprob"] == pytest.approx(adapter.open_stream(engine).run(["t", "h"])[1]["logprob"])
+    assert fresh["tokens"] == ["t"]
+
+
+def test_stream_state_round_trips_through_json_and_bad_input_changes_nothing(char_lm):
+    adapter = adapter_for(char_lm.run_dir_)
+    s = adapter.open_stream("torch")
+    s.run(["t", "h", "e", " "], id="a")
+    s.step("</s>", id="b")
+    saved = json.loads(json.dumps(s.state_dict()))              # JSON-able
+    for bad in [5, None, "", {"txt": "a"}, {"text": 3}, "x" * 20_000, ["a"]]:
+        with pytest.raises(LstmkitError):
+            s.step(bad, id="a")
+    assert s.state_dict() == saved and s.steps("a") == 4
+    assert s.step("  ", id="z")["tokens"] == [" ", " "]          # char level: white space is a token
+    s.reset("z")
+    restored = adapter.open_stream("onnx")                        # another engine, the same weights
+    restored.load_state_dict(saved)
+    assert restored.steps("a") == 4 and restored.steps("b") == 1
+    for sid in ("a", "b"):
+        np.testing.assert_allclose(restored.log_probs(sid), s.log_probs(sid), atol=1e-5)
+        assert restored.step("c", id=sid)["logprob"] == pytest.approx(s.step("c", id=sid)["logprob"], abs=1e-5)
+    restored.load_state_dict({**saved, "streams": {"new": {"steps": 0}}})    # a stream that had not started
+    np.testing.assert_allclose(restored.log_probs("new"), s.log_probs("never-seen"), atol=1e-5)
+    s.reset("a")
+    assert s.steps("a") == 0 and "a" not in s.ids
+
+
+@pytest.mark.parametrize("suffix", [".json", ".safetensors"])
+def test_stream_save_and_restore_files(char_lm, tmp_path, suffix):
+    adapter = adapter_for(char_lm.run_dir_)
+    s = adapter.open_stream("onnx")
+    s.run(["the", " c"], id="a")
+    path = s.save(tmp_path / f"state{suffix}")
+    t = adapter.open_stream("onnx")
+    t.restore(path)
+    assert t.steps("a") == 5 and t.step("a", id="a") == s.step("a", id="a")
+
+
+@pytest.mark.parametrize("change, needle", [
+    ({"fingerprint": "0" * 16}, "other model weights"),
+    ({"vocab_size": 3}, "vocab_size"),
+    ({"format": "lstmkit-lm"}, "not an lstmkit stream state"),
+    ({"task": "forecast"}, "task"),
+    ({"state": ["h"]}, "state"),
+    ({"streams": {"a": {"steps": 1, "last": 10**6, "h": [], "c": []}}}, "malformed"),
+    ({"streams": {"a": {"steps": -1}}}, "malformed"),
+    ({"streams": {"a": {"steps": 1, "last": 3, "h": [[[0.0]]], "c": [[[0.0]]]}}}, "malformed"),
+    ({"streams": []}, "not an object"),
+])
+def test_bad_stream_states_are_refused(char_lm, change, needle):
+    s = adapter_for(char_lm.run_dir_).open_stream("torch")
+    s.step("t")
+    with pytest.raises(LstmkitError, match=needle):
+        s.load_state_dict({**s.state_dict(), **change})
+    assert s.steps() == 1
+
+
+def test_word_stream_reads_words(word_lm):
+    s = adapter_for(word_lm.run_dir_).open_stream("onnx", top_k=2)
+    expected, _ = _teacher_forced(word_lm, "the big dog zebra")
+    got = [s.step(w)["logprob"] for w in ["The", "big", {"text": "dog zebra"}]]
+    np.testing.assert_allclose([got[0], got[1], got[2]], [expected[0], expected[1], expected[2] + expected[3]], atol=1e-5)
+    assert s.step("dog!")["tokens"] == ["dog"] and len(s.step("</s>")["next"]) == 2
+    with pytest.raises(LstmkitError, match="no token"):
+        s.step("!!")
+
+
+# -- through the HTTP service ---------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def lm_client(char_lm):
+    pytest.importorskip("fastapi")
+    from asgi_client import Client
+    from lstmkit.deploy.server import create_app
+    c = Client(create_app(char_lm.run_dir_, engine="onnx"))
+    yield c
+    c.close()
+
+
+def test_service_scores_and_samples(lm_client, char_lm):
+    got, answer = lm_client.request("POST", "/predict", json.dumps({"texts": ["the cat runs"]}))
+    assert got == 200, answer
+    out = json.loads(answer)
+    assert out["engine"] == "onnx" and out["perplexity"][0] == pytest.approx(char_lm.perplexity(["the cat runs"]), rel=1e-5)
+    got, answer = lm_client.request("POST", "/predict", json.dumps({"prefix": "the ", "seed": 1, "max_tokens": 1000}))
+    assert got == 200 and json.loads(answer)["text"] == char_lm.sample(prefix="the ", seed=1)
+    got, answer = lm_client.request("GET", "/model")
+    assert json.loads(answer)["task"] == "lm"

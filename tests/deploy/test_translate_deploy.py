@@ -1,0 +1,250 @@
+"""Deployment of translators: encoder + one-step decoder ONNX graphs under the same beam search,
+int8 with the BLEU gate, the HTTP service (in-process and a real loopback server), the CLI."""
+import json
+import shutil
+
+import pandas as pd
+import pytest
+import torch
+
+pytest.importorskip("onnx")
+pytest.importorskip("onnxruntime")
+
+from asgi_client import Client  # noqa: E402
+from cli_helpers import run_cli  # noqa: E402
+from lstmkit.data.batching import pad_batch  # noqa: E402
+from lstmkit.deploy.onnx import engine_net, export_onnx, resolve_engine  # noqa: E402
+from lstmkit.deploy.quantize import REPORT_FILE, export_int8  # noqa: E402
+from lstmkit.deploy.registry import adapter_for, supported_tasks  # noqa: E402
+from lstmkit.errors import LstmkitError  # noqa: E402
+from lstmkit.nn.seq2seq import beam_search  # noqa: E402
+from lstmkit.tasks.translate import Translator  # noqa: E402
+from lstmkit.tasks.translate.deploy import BLEU_LIMIT, TranslateAdapter  # noqa: E402
+from lstmkit.tasks.translate.graphs import OnnxSeq2Seq  # noqa: E402
+from translate_data import TINY, make_pairs  # noqa: E402
+
+SENTENCES = [s for s, _ in make_pairs(12, seed=5, max_len=8)] + ["dog", "the big red cat sits ."]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    d = tmp_path_factory.mktemp("translate")
+    pd.DataFrame(make_pairs(300, seed=1), columns=["src", "tgt"]).to_csv(d / "train.csv", index=False)
+    pd.DataFrame(make_pairs(40, seed=9), columns=["src", "tgt"]).to_csv(d / "test.csv", index=False)
+    return d
+
+
+@pytest.fixture(scope="module")
+def run(folder):
+    """A tiny trained translator (bi-LSTM, Bahdanau attention) with its graphs exported."""
+    tr = Translator(**{**TINY, "max_epochs": 6, "patience": 6, "max_len": 10}).fit(str(folder / "train.csv"),
+                                                                                     out=folder / "runs")
+    export_onnx(tr.run_dir_)
+    return tr.run_dir_
+
+
+@pytest.fixture(scope="module")
+def adapter(run):
+    return adapter_for(run)
+
+
+def _ids(adapter, sentences):
+    seqs = [torch.tensor(adapter.est.src_tokenizer_.encode(s)) for s in sentences]
+    return pad_batch(seqs)
+
+
+def test_translate_is_a_deploy_task_with_two_checked_graphs(run, adapter):
+    assert "translate" in supported_tasks() and isinstance(adapter, TranslateAdapter)
+    report = json.loads((run / "onnx.json").read_text())
+    assert set(report["graphs"]) == {"encoder", "decoder"} and report["max_abs_diff"] <= 1e-4
+    assert report["graphs"]["encoder"]["inputs"] == ["src", "src_len"]
+    assert report["graphs"]["decoder"]["inputs"][:3] == ["y_prev", "h", "c"]
+    assert "logits" in report["graphs"]["decoder"]["outputs"] and "attention" in report["graphs"]["decoder"]["outputs"]
+    assert resolve_engine(run) == "onnx" and isinstance(engine_net(adapter, "auto", run), OnnxSeq2Seq)
+
+
+@pytest.mark.parametrize("beam", [1, 5])
+def test_onnx_translations_equal_torch(adapter, run, beam):
+    onnx = adapter.onnx_net(run)
+    src, lengths = _ids(adapter, SENTENCES)
+    want = beam_search(adapter.net, src, lengths, beam)
+    got = beam_search(onnx, src, lengths, beam)
+    assert [h.ids for h in got] == [h.ids for h in want]
+    assert [h.score for h in got] == pytest.approx([h.score for h in want], abs=1e-3)
+    torch.testing.assert_close(got[0].attention, want[0].attention, atol=1e-4, rtol=0)
+    # The service's answer, through both engines, is the estimator's own translation.
+    tr = Translator.load(run)
+    expected = tr.translate(SENTENCES + [""], beam=beam)
+    assert adapter.answer(onnx, SENTENCES + [""], beam)["translations"] == expected
+    assert adapter.answer(adapter.net, SENTENCES + [""], beam)["translations"] == expected
+
+
+def test_padded_onnx_batch_equals_each_sentence_alone(adapter, run):
+    onnx = adapter.onnx_net(run)
+    src, lengths = _ids(adapter, SENTENCES)
+    assert int(lengths.min()) < src.shape[1]                  # the batch really is padded
+    batch = [h.ids for h in beam_search(onnx, src, lengths, 5)]
+    alone = [beam_search(onnx, s[None, :n], lengths[i:i + 1], 5)[0].ids
+             for i, (s, n) in enumerate(zip(src, lengths.tolist()))]
+    assert batch == alone
+
+
+def test_stale_or_missing_graphs_are_refused(tmp_path, run, adapter):
+    copy = tmp_path / "copy"
+    shutil.copytree(run, copy)
+    weights = copy / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-4] + b"\0\0\0\0")
+    with pytest.raises(LstmkitError, match="other weights"):
+        adapter.onnx_net(copy)
+    assert resolve_engine(copy) == "torch"                    # auto falls back to the torch model
+    missing = tmp_path / "missing"
+    shutil.copytree(run, missing)
+    (missing / "decoder.onnx").unlink()
+    assert resolve_engine(missing) == "torch"
+    with pytest.raises(LstmkitError, match="no decoder.onnx") as e:
+        engine_net(adapter, "onnx", missing)
+    assert "lstmkit export onnx --run" in e.value.hint
+
+
+def test_bad_python_requests_name_the_field(adapter):
+    for sentences, beam, loc in ((["a dog"], 0, ["beam"]), (["a dog"], 51, ["beam"]), (["a dog"], True, ["beam"]),
+                                 ([], 5, ["sentences"]), ("a dog", 5, ["sentences"]), (["ok", 3], 5, ["sentences", 1]),
+                                 (["dog " * 11], 5, ["sentences", 0])):
+        with pytest.raises(LstmkitError) as e:
+            adapter.answer(adapter.net, sentences, beam)
+        assert e.value.loc == loc, (sentences, beam)
+
+
+# -- int8 ----------------------------------------------------------------------------------
+def test_int8_reports_bleu_beside_fp32_and_serves(tmp_path, run, folder):
+    out = export_int8(run, tmp_path / "int8", data=str(folder / "test.csv"), min_seconds=0.02)
+    r = json.loads((out / REPORT_FILE).read_text())
+    assert r["speed_unit"] == "sentences" and r["batch"] == 64 and r["fp32"]["windows_per_s"] > 0
+    assert set(r["candidates"]) == {"torch", "onnx"}
+    for c in r["candidates"].values():
+        assert "bleu" in c["metrics"] and "bleu" in c["metric_change"] and 0 <= c["same_answers"] <= 1
+    assert "DynamicQuantizeLSTM" in r["candidates"]["onnx"]["quantized_ops"]
+    held = {k for k, c in r["candidates"].items() if "quality_refused" not in c}
+    assert r["engine"] in held
+    assert r["fp32"]["metrics"]["bleu"] - r["chosen"]["metrics"]["bleu"] <= BLEU_LIMIT + 1e-9
+    assert (out / "encoder.onnx").is_file() and (out / "decoder.onnx").is_file() and (out / "vocab.json").is_file()
+    q = adapter_for(out)                                      # the int8 run loads with its engine ...
+    assert q.preferred_engine == r["engine"]
+    for engine in ("torch", "onnx"):                          # ... and translates with both
+        assert q.test_metrics(engine_net(q, engine, out), str(folder / "test.csv"))["bleu"] == pytest.approx(
+            r["candidates"][engine]["metrics"]["bleu"])
+    from lstmkit.deploy.server import create_app
+    client = Client(create_app(out))
+    try:
+        status, answer = client.post_json({"sentences": SENTENCES[:3], "beam": 2})
+        assert status == 200 and answer["engine"] == r["engine"] and len(answer["translations"]) == 3
+    finally:
+        client.close()
+
+
+def test_int8_bleu_gate_refuses(monkeypatch, tmp_path, run):
+    monkeypatch.setattr(TranslateAdapter, "quality_refusal",
+                        lambda self, before, after: "BLEU fell 2.00 (limit 0.3)")
+    with pytest.raises(LstmkitError, match="no int8 model keeps the quality"):
+        export_int8(run, tmp_path / "bad", backends=("torch",), min_seconds=0.01)
+    assert not (tmp_path / "bad").exists()
+    r = json.loads((run / REPORT_FILE).read_text())
+    assert r["engine"] is None and r["candidates"]["torch"]["quality_refused"] == "BLEU fell 2.00 (limit 0.3)"
+    # Without --data the run's own validation pairs (read again from its file) are scored.
+    assert r["fp32"]["metrics"]["bleu"] == pytest.approx(adapter_for(run).test_metrics(adapter_for(run).net)["bleu"])
+
+
+def test_quality_refusal_limits():
+    judge = TranslateAdapter.quality_refusal
+    assert judge(None, {"bleu": 30.0}, {"bleu": 29.71}) is None
+    assert "BLEU fell 0.40" in judge(None, {"bleu": 30.0}, {"bleu": 29.6})
+    assert "no validation or test pairs" in judge(None, None, None)
+
+
+# -- the service ---------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def app(run):
+    from lstmkit.deploy.server import create_app
+    client = Client(create_app(run, engine="onnx", max_instances=20))
+    yield client
+    client.close()
+
+
+def test_service_translates_with_beam(app, run):
+    status, out = app.post_json({"sentences": SENTENCES, "beam": 5})
+    assert status == 200 and out["engine"] == "onnx"
+    assert out["translations"] == Translator.load(run).translate(SENTENCES, beam=5)
+    status, out = app.post_json({"sentences": ["a dog runs ."]})               # the run's beam by default
+    assert status == 200 and out["translations"] == Translator.load(run).translate(["a dog runs ."])
+    status, raw = app.request("GET", "/model")
+    info = json.loads(raw)
+    assert info["task"] == "translate" and info["engine"] == "onnx" and info["max_beam"] == 50
+    spec = json.loads(app.request("GET", "/openapi.json")[1])
+    assert "/predict" in spec["paths"] and "/stream" not in spec["paths"]
+
+
+@pytest.mark.parametrize("body, where", [
+    ({"sentences": []}, ["body", "sentences"]),
+    ({}, ["body", "sentences"]),
+    ({"sentences": [3]}, ["body", "sentences", 0]),
+    ({"sentences": "a dog"}, ["body", "sentences"]),
+    ({"sentences": ["a dog"], "beam": 0}, ["body", "beam"]),
+    ({"sentences": ["a dog"], "beam": 51}, ["body", "beam"]),
+    ({"sentences": ["a dog"], "beam": "5"}, ["body", "beam"]),
+    ({"sentences": ["a dog"], "beam": 2.5}, ["body", "beam"]),
+    ({"sentences": ["a dog"], "beam": True}, ["body", "beam"]),
+    ({"sentences": ["a dog"] * 21}, ["body", "sentences"]),
+    ({"sentences": ["ok", "dog " * 11]}, ["body", "sentences", 1]),
+    ({"sentences": ["a dog"], "extra": 1}, ["body", "extra"]),
+])
+def test_service_bad_requests_are_422(app, body, where):
+    status, out = app.post_json(body)
+    assert status == 422, out
+    assert out["detail"][0]["loc"][:len(where)] == where
+
+
+def test_loopback_server(run):
+    """The real ``lstmkit serve`` on a loopback port: a translation, a bad request, SIGTERM."""
+    pytest.importorskip("uvicorn")
+    from loopback import served
+    with served(run) as call:
+        status, out = call({"sentences": SENTENCES[:4], "beam": 5})
+        assert status == 200 and out["engine"] == "onnx"
+        assert out["translations"] == Translator.load(run).translate(SENTENCES[:4], beam=5)
+        status, out = call({"sentences": ["a dog"], "beam": 99})
+        assert status == 422 and out["detail"][0]["loc"] == ["body", "beam"]
+
+
+# -- the CLI -------------------------------------------------------------------------------
+def test_cli_exports_onnx_and_int8(tmp_path, run, folder, capsys):
+    copy = tmp_path / "run"
+    shutil.copytree(run, copy, ignore=shutil.ignore_patterns("*.onnx", "onnx.json", REPORT_FILE))
+    code, out, err = run_cli(["export", "onnx", "--run", copy], capsys)
+    assert code == 0, err
+    assert "encoder: inputs src, src_len -> outputs memory" in out and "decoder: inputs y_prev" in out
+    assert (copy / "encoder.onnx").is_file() and (copy / "decoder.onnx").is_file()
+    code, out, err = run_cli(["export", "int8", "--run", copy, "--data", folder / "test.csv", "--backend", "onnx"],
+                             capsys)
+    assert code == 0, err
+    assert "onnx :" in out and "bleu" in out and (tmp_path / "run-int8" / "decoder.onnx").is_file()
+    code, _, err = run_cli(["export", "onnx", "--run", tmp_path / "run-int8"], capsys)
+    assert code == 2 and "encoder.onnx, decoder.onnx" in err
+
+
+def test_deploy_speed_lines(run):
+    from lstmkit.tasks.translate.bench import deploy_speed
+    lines = deploy_speed(run, batch=8, seconds=0.05, requests=5)
+    assert [line.get("engine") for line in lines] == ["torch", "onnx", None]
+    assert all(line["sentences_per_s"] > 0 and 0 < line["latency_p50_ms"] <= line["latency_p99_ms"]
+               for line in lines[:2])
+    assert lines[2]["onnx_vs_torch"] == pytest.approx(lines[1]["sentences_per_s"] / lines[0]["sentences_per_s"],
+                                                      rel=1e-2)
+    json.dumps(lines, allow_nan=False)
