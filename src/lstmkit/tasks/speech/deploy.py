@@ -57,6 +57,7 @@ class SpeechAdapter:
     columns = ["audio"]
     run_files: tuple[str, ...] = ()
     max_seconds = MAX_SECONDS
+    speed_unit, speed_batch = "utterances", 32     # int8's speed: 1-s utterances per second at batch 32
     lm_engine = "auto"           # the engine of a fused language model's scorer (auto | torch | onnx)
 
     def __init__(self, est: SpeechRecognizer):
@@ -69,10 +70,8 @@ class SpeechAdapter:
 
     @classmethod
     def load(cls, run: str | Path) -> "SpeechAdapter":
-        est = SpeechRecognizer.load(run)        # an int8 run comes with its quantized net
-        adapter = cls(est)
-        adapter.engine_ = (est.quantization_ or {}).get("engine")
-        return adapter
+        from lstmkit.deploy.quantize import load_estimator      # int8 runs rebuild their quantized net
+        return cls(load_estimator(SpeechRecognizer, run))
 
     # -- the model --------------------------------------------------------------------------
     @property
@@ -84,7 +83,7 @@ class SpeechAdapter:
 
     @property
     def preferred_engine(self) -> str | None:
-        return getattr(self, "engine_", None)
+        return getattr(self.est, "engine_", None)
 
     @property
     def state_names(self) -> tuple[str, ...]:
@@ -116,10 +115,12 @@ class SpeechAdapter:
         return AcousticGraph(swap_recurrent(self.est.net_), names, carry=bool(names)).eval()
 
     def example_inputs(self, batch: int, steps: int | None = None, seed: int = 0) -> torch.Tensor:
-        """Random features ``[batch, steps, F]`` (at least a few frames past the receptive field)."""
+        """Random features ``[batch, steps, F]``: 1 s of audio's frames by default, never fewer than
+        a few past the receptive field."""
         self._refuse_seq2seq()
         g = torch.Generator().manual_seed(seed)
-        return torch.randn(batch, max(steps or 48, self.min_frames + 4), self.input_size, generator=g)
+        steps = max(steps or frame_count(self.spec.rate, self.spec), self.min_frames + 4)
+        return torch.randn(batch, steps, self.input_size, generator=g)
 
     def extra_inputs(self, x: torch.Tensor, seed: int = 0) -> dict[str, torch.Tensor]:
         """``lengths [B]``: random from the receptive field to ``T``, the first row full."""

@@ -22,7 +22,6 @@ from lstmkit.tasks._base import RunEstimator
 from lstmkit.tasks.speech.config import SpeechConfig
 from lstmkit.tasks.speech.data import Symbols, Utterances, common_rate, read_audio, read_utterances, report_notes
 from lstmkit.tasks.speech.decode import LMFusion, greedy_decode, lm_scorer, prefix_beam_search
-from lstmkit.tasks.speech.graph import AcousticGraph
 from lstmkit.tasks.speech.features import FeatureBatches, FeatureSpec, Normalizer, frame_count, log_mel
 from lstmkit.tasks.speech.metrics import plot_ctc_posteriors, plot_spectrogram, recognition_metrics
 from lstmkit.tasks.speech.model import AcousticModel, CTCLoss, SpeechClassifier, SpeechSeq2Seq, receptive_field
@@ -157,20 +156,12 @@ class SpeechRecognizer(RunEstimator):
     @classmethod
     def load(cls, path: str | Path) -> "SpeechRecognizer":
         """Load a finished run folder; an int8 run (``lstmkit export int8``) comes back with its
-        quantized network, rebuilt from the stored integers (nothing re-quantized)."""
-        from lstmkit.runs import read_meta, read_run
-        q = read_meta(path, TASK).get("quantization")
-        if not (q or {}).get("torch"):
-            est = super().load(path)
-        else:
-            from lstmkit.deploy.quantize import load_quantized
-            meta, weights = read_run(path, TASK)
-            est = cls._restored(meta)
-            est._load_state(Path(path), meta)
-            est.net_ = load_quantized(AcousticGraph(est._build_net()), weights).model
-            est.run_dir_ = Path(path)
-        est.quantization_ = q
-        return est
+        quantized network, rebuilt from the stored integers (:func:`lstmkit.deploy.quantize.load_estimator`)."""
+        from lstmkit.runs import read_meta
+        if (read_meta(path, TASK).get("quantization") or {}).get("torch"):
+            from lstmkit.deploy.quantize import load_estimator
+            return load_estimator(cls, path)
+        return super().load(path)
 
     def _load_state(self, run_dir: Path, meta: dict[str, Any]) -> None:
         pre = meta["preprocessing"]

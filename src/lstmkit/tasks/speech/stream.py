@@ -124,9 +124,8 @@ class SpeechStream:
 
     def _chunk(self, message: Any) -> np.ndarray:
         if isinstance(message, dict):
-            extra = sorted(set(message) - {"audio"})
-            if extra or "audio" not in message:
-                raise LstmkitError(f"a chunk message has {'the unknown key ' + repr(extra[0]) if extra else 'no audio'}",
+            if set(message) != {"audio"}:
+                raise LstmkitError(f"a chunk object takes only 'audio', got {sorted(message)!r}",
                                    "send a list of samples, or {\"audio\": [samples...]}")
             message = message["audio"]
         if not isinstance(message, (list, tuple)) or not all(
