@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from lstmkit.tasks.speech.decode import LMFusion, collapse, greedy_decode, prefix_beam_search
+from lstmkit.tasks.speech.decode import LMFusion, collapse, decode_batch, greedy_decode, prefix_beam_search
 from lstmkit.tasks.speech.metrics import recognition_metrics
 
 CHARS = [" ", "a", "b", "c", "d"]          # symbol k is CHARS[k - 1]; 0 is the blank
@@ -13,6 +13,23 @@ CHARS = [" ", "a", "b", "c", "d"]          # symbol k is CHARS[k - 1]; 0 is the 
 def test_collapse_merges_repeats_then_drops_blanks():
     assert collapse([0, 1, 1, 0, 1, 2, 2, 0]) == [1, 1, 2]
     assert greedy_decode(np.log(np.array([[0.1, 0.9], [0.2, 0.8], [0.9, 0.1], [0.3, 0.7]]))) == [1, 1]
+
+
+def test_collapse_continues_from_the_previous_symbol():
+    path = [1, 1, 0, 2, 2, 0, 0, 2, 3]
+    for cut in range(len(path) + 1):             # a stream cut anywhere collapses to the whole path's ids
+        head = collapse(path[:cut])
+        assert head + collapse(path[cut:], path[cut - 1] if cut else None) == collapse(path)
+
+
+def test_decode_batch_reads_each_row_to_its_length():
+    rng = np.random.default_rng(1)
+    rows = [_peaked(rng, n, 6, top=0.8) for n in (7, 3, 12)]
+    padded = np.stack([np.pad(r, ((0, 12 - len(r)), (0, 0)), constant_values=math.log(1 / 6)) for r in rows])
+    padded[1, 3:, 5] = 0.0                                            # padding that greedy would read as symbol 5
+    for beam in (1, 3):
+        expect = [prefix_beam_search(r, beam) if beam > 1 else greedy_decode(r) for r in rows]
+        assert decode_batch(padded, [7, 3, 12], beam) == expect == decode_batch(rows, None, beam)
 
 
 def _peaked(rng, frames: int, vocab: int, top: float) -> np.ndarray:

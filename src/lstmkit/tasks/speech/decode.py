@@ -16,7 +16,13 @@ fusion        prefixes are ranked by ``log P_ctc + alpha · log P_lm + beta · l
 The language model is any :class:`~lstmkit.nn.scoring.TokenScorer` (``lstmkit lm``'s scorer is one):
 ``vocab`` (tokens, ``'</s>'`` included), ``level`` (``"char"`` or ``"word"``), ``initial()``,
 ``log_probs(state) -> [len(vocab)]`` and ``advance(state, token)``. Word-level models score a
-word when the space after it (or the end) is emitted.
+word when the space after it (or the end) is emitted. :func:`lm_scorer` finds the scorer of an
+``lstmkit lm`` run by name (no import of the lm room): through the lm deploy adapter's
+``scorer(engine)`` when that room offers one (the ONNX step graph or torch), else the lm
+estimator's own torch scorer.
+
+:func:`decode_batch` decodes a padded batch ``[B, T, V]`` with valid lengths ``[B]`` (what the
+acoustic model's ONNX graph or the torch net gives) by any of the three.
 """
 from __future__ import annotations
 
@@ -29,15 +35,17 @@ import numpy as np
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.scoring import TokenScorer
 
-__all__ = ["greedy_decode", "prefix_beam_search", "LMFusion", "collapse"]
+__all__ = ["greedy_decode", "prefix_beam_search", "LMFusion", "collapse", "decode_batch", "lm_scorer", "LM_ENGINES"]
 
 _NEG = -math.inf
 UNK_FLOOR = -10.0        # log-probability of a token the LM does not know and has no <unk> for
+LM_ENGINES = ("auto", "torch", "onnx")
 
 
-def collapse(path: Sequence[int]) -> list[int]:
-    """Merge repeated symbols, then drop blanks (0): the CTC many-to-one map."""
-    out, prev = [], None
+def collapse(path: Sequence[int], previous: int | None = None) -> list[int]:
+    """Merge repeated symbols, then drop blanks (0): the CTC many-to-one map. ``previous`` is the
+    symbol before ``path`` (a stream's last frame), which ``path`` may continue."""
+    out, prev = [], previous
     for s in path:
         if s != prev and s != 0:
             out.append(int(s))
@@ -168,3 +176,40 @@ def prefix_beam_search(log_probs: np.ndarray, beam: int = 8, lm: LMFusion | None
     if lm is None:
         return list(max(beams.items(), key=lambda kv: _lse(*kv[1]))[0])
     return list(max(beams.items(), key=lambda kv: _lse(*kv[1]) + lm.final(ctx[kv[0]]))[0])
+
+
+def decode_batch(log_probs, lengths: Sequence[int] | None = None, beam: int = 1,
+                 lm: LMFusion | None = None) -> list[list[int]]:
+    """Symbol ids per utterance of ``log_probs``: a padded batch ``[B, T, V]`` whose frames past
+    ``lengths[b]`` are padding, or a list of ``[T_b, V]`` arrays (``lengths`` None). Greedy when
+    ``beam == 1`` and there is no LM, else prefix beam search (shallow fusion with ``lm``)."""
+    out = []
+    for b, lp in enumerate(log_probs):
+        lp = np.asarray(lp) if lengths is None else np.asarray(lp)[: int(lengths[b])]
+        out.append(greedy_decode(lp) if beam == 1 and lm is None else prefix_beam_search(lp, beam, lm))
+    return out
+
+
+def lm_scorer(run, engine: str = "torch") -> TokenScorer:
+    """The :class:`~lstmkit.nn.scoring.TokenScorer` of a finished ``lstmkit lm`` run.
+
+    When the lm room's deploy adapter offers ``scorer(engine)`` (``auto``: ONNX when the run holds
+    an exported step graph, else torch), that answers; otherwise the lm estimator's torch scorer
+    does (``engine`` torch or auto). Found by name through the registry: speech never imports
+    the lm room."""
+    if engine not in LM_ENGINES:
+        raise LstmkitError(f"unknown language-model engine {engine!r}", f"use one of: {', '.join(LM_ENGINES)}")
+    from lstmkit.deploy.registry import adapter_class
+    from lstmkit.runs import read_meta
+    from lstmkit.tasks._base import load_run
+    read_meta(run, "lm")                              # a missing folder or another task's run: one line
+    try:
+        adapter = adapter_class("lm")
+    except LstmkitError:                              # no lm deploy adapter in this lstmkit
+        adapter = None
+    if adapter is not None and hasattr(adapter, "scorer"):
+        return adapter.load(run).scorer(engine)
+    if engine == "onnx":
+        raise LstmkitError("this lstmkit cannot score with a language model's ONNX graph (the lm room has no "
+                           "deploy scorer)", "use the torch engine for the language model (lm_engine='torch')")
+    return load_run(run, "lm").scorer()

@@ -18,16 +18,16 @@ from lstmkit.data.batching import BucketBatches
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.classifier import ClassificationLoss
 from lstmkit.nn.seq2seq import beam_search, sequence_loss
-from lstmkit.tasks._base import RunEstimator, load_run
+from lstmkit.tasks._base import RunEstimator
 from lstmkit.tasks.speech.config import SpeechConfig
 from lstmkit.tasks.speech.data import Symbols, Utterances, common_rate, read_audio, read_utterances, report_notes
-from lstmkit.tasks.speech.decode import LMFusion, greedy_decode, prefix_beam_search
+from lstmkit.tasks.speech.decode import LMFusion, greedy_decode, lm_scorer, prefix_beam_search
 from lstmkit.tasks.speech.features import FeatureBatches, FeatureSpec, Normalizer, frame_count, log_mel
 from lstmkit.tasks.speech.metrics import plot_ctc_posteriors, plot_spectrogram, recognition_metrics
 from lstmkit.tasks.speech.model import AcousticModel, CTCLoss, SpeechClassifier, SpeechSeq2Seq, receptive_field
 from lstmkit.train.metrics import classification_metrics
 
-__all__ = ["SpeechRecognizer", "TASK"]
+__all__ = ["SpeechRecognizer", "TASK", "validation_split"]
 
 TASK = "speech"
 _EVAL_BATCH = 32
@@ -69,11 +69,7 @@ class SpeechRecognizer(RunEstimator):
         if val_data is not None:
             train, val = utts, read_utterances(val_data, cfg.label_from_name)
         else:
-            if len(utts) < 2:
-                raise LstmkitError(f"only {len(utts)} recording given", "supply at least two (one for validation)")
-            perm = np.random.default_rng(cfg.train.seed).permutation(len(utts))
-            n_val = min(max(1, int(round(cfg.val_frac * len(utts)))), len(utts) - 1)
-            train, val = utts.subset(sorted(perm[n_val:].tolist())), utts.subset(sorted(perm[:n_val].tolist()))
+            train, val = validation_split(utts, cfg)
         if cfg.sample_rate is None:
             cfg.sample_rate = common_rate(train.paths)
         self.config_ = cfg
@@ -157,6 +153,15 @@ class SpeechRecognizer(RunEstimator):
         return self._score(feats, utts.texts, sum(durations), beam, self._pick_lm(lm), t0=t0)
 
     # -- persistence -----------------------------------------------------------------------
+    @classmethod
+    def load(cls, path: str | Path) -> "SpeechRecognizer":
+        """Load a finished run folder; an int8 run (``lstmkit export int8``) comes back with its
+        quantized network, rebuilt from the stored integers (:func:`lstmkit.deploy.quantize.load_estimator`)."""
+        from lstmkit.runs import read_meta
+        if (read_meta(path, TASK).get("quantization") or {}).get("torch"):
+            from lstmkit.deploy.quantize import load_estimator
+            return load_estimator(cls, path)
+        return super().load(path)
 
     def _load_state(self, run_dir: Path, meta: dict[str, Any]) -> None:
         pre = meta["preprocessing"]
@@ -256,7 +261,7 @@ class SpeechRecognizer(RunEstimator):
 
     # -- internals: decoding -----------------------------------------------------------------
     def _lm_fusion(self, run) -> LMFusion:
-        scorer = load_run(run, "lm").scorer()       # the lm room, found by name: no import of it
+        scorer = lm_scorer(run, "torch")            # the lm room, found by name: no import of it
         chars = self.symbols_.chars if hasattr(self, "symbols_") else []
         return LMFusion(scorer, chars, self.config_.lm_weight, self.config_.length_bonus)
 
@@ -352,6 +357,16 @@ class SpeechRecognizer(RunEstimator):
         else:
             pre["symbols"] = self.symbols_.to_dict()
         self._write_run_meta(run_dir, status, model={"class": type(self.net_).__name__}, preprocessing=pre)
+
+
+def validation_split(utts: Utterances, cfg: SpeechConfig) -> tuple[Utterances, Utterances]:
+    """``(train, val)``: the ``val_frac`` share of ``utts`` that :meth:`SpeechRecognizer.fit` holds
+    out when no validation data is given (drawn with the run's seed, so it can be redrawn)."""
+    if len(utts) < 2:
+        raise LstmkitError(f"only {len(utts)} recording given", "supply at least two (one for validation)")
+    perm = np.random.default_rng(cfg.train.seed).permutation(len(utts))
+    n_val = min(max(1, int(round(cfg.val_frac * len(utts)))), len(utts) - 1)
+    return utts.subset(sorted(perm[n_val:].tolist())), utts.subset(sorted(perm[:n_val].tolist()))
 
 
 def _validate(cfg: SpeechConfig) -> None:

@@ -1,0 +1,361 @@
+"""Speech's deploy adapter: the :class:`~lstmkit.deploy.adapter.DeployAdapter` of a
+:class:`~lstmkit.tasks.speech.estimator.SpeechRecognizer` (ONNX, int8, the HTTP service, streaming).
+
+The exported graph is the acoustic model with its ``lengths`` as an input; feature extraction
+(:func:`~lstmkit.tasks.speech.features.log_mel` and the run's normaliser) stays outside it::
+
+    ctc       x [B, T, F] float32, lengths [B] int64 (, h0, c0 [L, B, H]: one-directional LSTM)
+              -> y: log-probabilities [B, T', V] (, hn, cn)     T' = T after the conv subsampling
+    classify  x, lengths -> logits [B] (two classes) | [B, C]
+
+Frames past an utterance's own ``T'`` are padding, so a padded batch answers as each utterance
+alone. CTC decoding (greedy, prefix beam, LM fusion) runs over ``y`` (:mod:`.decode`). A seq2seq
+model (the attention encoder-decoder of :mod:`lstmkit.nn.seq2seq`) is not exported: its export or
+int8 is refused in one line, and it serves with the torch engine.
+
+The service takes a WAV upload (:meth:`SpeechAdapter.answer_bytes`, ``Content-Type: audio/wav``)
+or JSON ``{"audio": [[samples...], ...], "sample_rate": 8000}`` (:meth:`SpeechAdapter.answer`) and
+answers ``{"transcript": ...}`` or ``{"label": ..., "probabilities": {...}}`` per recording.
+A one-directional CTC model streams audio chunk by chunk (:meth:`SpeechAdapter.open_stream`,
+:mod:`.stream`).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from lstmkit.data.batching import BucketBatches
+from lstmkit.deploy.adapter import BadRequest
+from lstmkit.deploy.stateful import recurrent_state_names
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks.speech.audio import WAV_TYPES, to_model_rate, wav_samples
+from lstmkit.tasks.speech.decode import LMFusion, decode_batch, lm_scorer
+from lstmkit.tasks.speech.estimator import TASK, SpeechRecognizer, validation_split
+from lstmkit.tasks.speech.data import read_utterances
+from lstmkit.tasks.speech.features import frame_count, log_mel
+from lstmkit.tasks.speech.graph import AcousticGraph
+
+__all__ = ["Adapter", "SpeechAdapter", "AcousticGraph", "WER_LIMIT", "ACCURACY_LIMIT", "MAX_SECONDS"]
+
+WER_LIMIT = 0.005                # int8 may add at most 0.5 WER points to become the engine
+ACCURACY_LIMIT = 0.005           # ... or lose at most 0.5 accuracy points (classify mode)
+MAX_SECONDS = 60.0               # the longest recording one request may hold
+_BATCH = 32
+
+
+class SpeechAdapter:
+    """Deploy hooks for a fitted speech model (CTC, classify; seq2seq serves with torch only)."""
+
+    task = TASK
+    window = None                # a recording is read whole
+    stream_key = "partial"
+    upload_types = WAV_TYPES     # the content types answer_bytes takes
+    columns = ["audio"]
+    run_files: tuple[str, ...] = ()
+    max_seconds = MAX_SECONDS
+    speed_unit, speed_batch = "utterances", 32     # int8's speed: 1-s utterances per second at batch 32
+    lm_engine = "auto"           # the engine of a fused language model's scorer (auto | torch | onnx)
+
+    def __init__(self, est: SpeechRecognizer):
+        est._check_fitted()
+        self.est, self.config, self.mode = est, est.config_, est.config_.mode
+        self.spec = est.spec_
+        self.input_size = self.spec.dim
+        self._net: nn.Module | None = None
+        self._lm: LMFusion | None = None
+
+    @classmethod
+    def load(cls, run: str | Path) -> "SpeechAdapter":
+        from lstmkit.deploy.quantize import load_estimator      # int8 runs rebuild their quantized net
+        return cls(load_estimator(SpeechRecognizer, run))
+
+    # -- the model --------------------------------------------------------------------------
+    @property
+    def net(self) -> nn.Module:
+        """``(x, lengths) -> y`` (seq2seq: the model itself, which answers through its beam search)."""
+        if self._net is None:
+            self._net = self.est.net_ if self.mode == "seq2seq" else AcousticGraph(self.est.net_)
+        return self._net.eval()
+
+    @property
+    def preferred_engine(self) -> str | None:
+        return getattr(self.est, "engine_", None)
+
+    @property
+    def state_names(self) -> tuple[str, ...]:
+        """``("h", "c")`` for a one-directional LSTM CTC model (its graph carries the state), else ()."""
+        return recurrent_state_names(self.est.net_) if self.mode == "ctc" else ()
+
+    @property
+    def state_shape(self) -> tuple[int, int]:
+        enc = self.est.net_.encoder
+        return getattr(enc, "num_layers", 1), getattr(enc, "hidden_size", 0)
+
+    @property
+    def min_frames(self) -> int:
+        """Feature frames the conv subsampling needs for one output frame."""
+        return self.est.min_frames_
+
+    def _refuse_seq2seq(self) -> None:
+        if self.mode == "seq2seq":
+            raise LstmkitError("a seq2seq speech model does not export to ONNX or int8 yet (its attention decoder "
+                               "runs a beam search over the whole encoder output)",
+                               "serve it with --engine torch, or train --mode ctc for an exportable recogniser")
+
+    def stateful(self) -> nn.Module:
+        """The graph to export: the model with torch's own LSTM / GRU (same weights), whose
+        packed-sequence path exports with dynamic shapes; ``(x, lengths, *state) -> (y, *state)``."""
+        from lstmkit.deploy.quantize import swap_recurrent
+        self._refuse_seq2seq()
+        names = self.state_names
+        return AcousticGraph(swap_recurrent(self.est.net_), names, carry=bool(names)).eval()
+
+    def example_inputs(self, batch: int, steps: int | None = None, seed: int = 0) -> torch.Tensor:
+        """Random features ``[batch, steps, F]``: 1 s of audio's frames by default, never fewer than
+        a few past the receptive field."""
+        self._refuse_seq2seq()
+        g = torch.Generator().manual_seed(seed)
+        steps = max(steps or frame_count(self.spec.rate, self.spec), self.min_frames + 4)
+        return torch.randn(batch, steps, self.input_size, generator=g)
+
+    def extra_inputs(self, x: torch.Tensor, seed: int = 0) -> dict[str, torch.Tensor]:
+        """``lengths [B]``: random from the receptive field to ``T``, the first row full."""
+        g = torch.Generator().manual_seed(seed + 1)
+        lengths = torch.randint(self.min_frames, x.shape[1] + 1, (x.shape[0],), generator=g)
+        lengths[0] = x.shape[1]
+        return {"lengths": lengths}
+
+    def metadata(self) -> dict[str, Any]:
+        c = self.config
+        out = {"task": self.task, "mode": self.mode, "model": c.model, "sample_rate": c.sample_rate,
+               "features": c.features, "feature_dim": self.input_size, "max_seconds": self.max_seconds,
+               "min_seconds": round(self._min_samples() / c.sample_rate, 4),
+               "request": 'POST /predict with a WAV body (Content-Type: audio/wav), or JSON '
+                          f'{{"audio": [[samples...]], "sample_rate": {c.sample_rate}}}',
+               "streams": self.state_refusal() is None, "stream_refusal": self.state_refusal()}
+        if self.mode == "classify":
+            out["classes"] = list(self.est.classes_)
+        else:
+            out.update({"symbols": self.est.symbols_.chars, "beam": c.beam, "lm": c.lm})
+        return out
+
+    # -- answering --------------------------------------------------------------------------
+    def _min_samples(self) -> int:
+        return self.spec.n_fft + (self.min_frames - 1) * self.spec.hop
+
+    def features(self, wave: np.ndarray, loc: list | None = None) -> torch.Tensor:
+        """Normalised features ``[T, F]`` of a mono wave at the model's rate; too short a wave is a
+        :class:`BadRequest` at ``loc``."""
+        if frame_count(wave.size, self.spec) < self.min_frames:
+            rate = self.spec.rate
+            raise BadRequest(loc or [], f"the recording is too short ({1000 * wave.size / rate:.0f} ms); the model "
+                             f"needs at least {1000 * self._min_samples() / rate:.0f} ms", "send a longer recording")
+        return torch.from_numpy(self.est.normalizer_(log_mel(wave, self.spec)))
+
+    def outputs(self, net: nn.Module, feats: list[torch.Tensor]) -> list[np.ndarray]:
+        """Per utterance: log-probabilities ``[T', V]`` (ctc) or class probabilities ``[C]``, from
+        ``net`` (:attr:`net`, an int8 net or an :class:`~lstmkit.deploy.onnx.OnnxNet`), in
+        padded batches of similar lengths."""
+        out: list[Any] = [None] * len(feats)
+        for idx, x, lengths in BucketBatches(feats, None, _BATCH).iter_indexed():
+            with torch.inference_mode():
+                y = net(x, lengths).numpy()
+            for k, i in enumerate(idx.tolist()):
+                out[i] = y[k, : self.est._out_frames(int(lengths[k]))] if self.mode == "ctc" else self.decode(y[k])
+        return out
+
+    def fusion(self, lm: str | Path | None | bool = None) -> LMFusion | None:
+        """Shallow fusion with ``lm`` (an lm run folder), the run's own LM (None) or none (False);
+        the scorer comes from :func:`~.decode.lm_scorer` with :attr:`lm_engine`."""
+        if lm is False or self.mode != "ctc":
+            return None
+        if lm is None:
+            if self._lm is None and self.config.lm:
+                try:
+                    self._lm = self.fusion(self.config.lm)
+                except LstmkitError as e:
+                    raise LstmkitError(f"the language model this run was trained with cannot be loaded ({e.message})",
+                                       "decode with another (lm=RUN) or none (lm=False)") from None
+            return self._lm
+        c = self.config
+        return LMFusion(lm_scorer(lm, self.lm_engine), self.est.symbols_.chars, c.lm_weight, c.length_bonus)
+
+    def predict(self, net: nn.Module, feats: list[torch.Tensor], beam: int | None = None,
+                lm: str | Path | None | bool = None) -> list[dict[str, Any]]:
+        """One answer per utterance: ``{"transcript": ...}`` or ``{"label": ..., "probabilities": ...}``.
+        CTC decodes with ``beam`` (the run's by default; 1 = greedy) and ``lm`` (see :meth:`fusion`)."""
+        beam = self.config.beam if beam is None else beam
+        if self.mode == "seq2seq":
+            return [{"transcript": t} for t in self.est._decode(feats, beam, None)]
+        outs = self.outputs(net, feats)
+        if self.mode == "classify":
+            return [self.to_json(p) for p in outs]
+        ids = decode_batch(outs, None, beam, self.fusion(lm))
+        return [{"transcript": self.est.symbols_.decode(i)} for i in ids]
+
+    def answer_bytes(self, net: nn.Module, body: bytes, content_type: str) -> dict[str, Any]:
+        """A WAV upload -> one answer (see :meth:`predict`); a bad upload is a :class:`BadRequest`
+        naming the problem and the fix."""
+        wave = wav_samples(body, content_type, self.spec.rate, self.max_seconds)
+        return self._checked(self.predict(net, [self.features(wave)]), [[]])[0]
+
+    def answer(self, net: nn.Module, audio: list | None = None, sample_rate: int | None = None,
+               beam: int | None = None) -> dict[str, Any]:
+        """``{"audio": [[samples...], ...], "sample_rate": R}`` -> ``{"predictions": [answer, ...]}``."""
+        if not audio:
+            raise BadRequest(["audio"], "send at least one recording: {\"audio\": [[samples...]]}")
+        rate = self.spec.rate if sample_rate is None else sample_rate
+        feats = []
+        for i, samples in enumerate(audio):
+            wave = np.asarray(samples, dtype=np.float32)
+            if wave.size == 0:
+                raise BadRequest(["audio", i], "the recording is empty (no samples)", "send the recording's samples")
+            if wave.size > self.max_seconds * rate:
+                raise BadRequest(["audio", i], f"the recording is {wave.size / rate:.1f} s long; the limit is "
+                                 f"{self.max_seconds:g} s", "split it into shorter clips, or stream it")
+            feats.append(self.features(to_model_rate(wave, rate, self.spec.rate, ["sample_rate"]), ["audio", i]))
+        return {"predictions": self._checked(self.predict(net, feats, beam), [["audio", i] for i in range(len(feats))])}
+
+    def _checked(self, answers: list[dict], locs: list[list]) -> list[dict]:
+        for a, loc in zip(answers, locs):
+            if not all(np.isfinite(v) for v in (a.get("probabilities") or {}).values()):
+                raise BadRequest(loc, "the model's output is not finite for this recording")
+        return answers
+
+    def request_models(self, Finite, max_instances: int) -> tuple[type, type]:
+        """The service's typed JSON request and response (pydantic, imported here: the serve extra)."""
+        from typing import Optional
+        from pydantic import BaseModel, ConfigDict, Field
+
+        rate = self.spec.rate
+
+        class SpeechRequest(BaseModel):
+            model_config = ConfigDict(extra="forbid")
+            audio: list[list[Finite]] = Field(min_length=1, max_length=max_instances,
+                                              description=f"recordings, each a list of mono samples in [-1, 1] "
+                                                          f"(at most {self.max_seconds:g} s each)")
+            sample_rate: Optional[int] = Field(None, ge=1, le=384_000,
+                                               description=f"their sample rate [{rate}]; others are resampled")
+            beam: Optional[int] = Field(None, ge=1, le=64, description=f"CTC beam width, 1 = greedy [{self.config.beam}]")
+
+        class Prediction(BaseModel):
+            transcript: Optional[str] = None
+            label: Optional[str] = None
+            probabilities: Optional[dict[str, float]] = None
+
+        class SpeechResponse(BaseModel):
+            predictions: list[Prediction]
+            engine: str
+
+        return SpeechRequest, SpeechResponse
+
+    # -- int8 -------------------------------------------------------------------------------
+    def evaluation_data(self, data=None):
+        """The utterances int8 is judged on: ``data``, else the run's validation recordings (its
+        ``val_data``, or the share of its data that training held out); None when there are none."""
+        c, d = self.config, getattr(self.est, "data_summary_", None) or {}
+        if data is not None:
+            return read_utterances(data, c.label_from_name)
+        if d.get("val_source"):
+            return read_utterances(d["val_source"], c.label_from_name)
+        if d.get("source"):
+            return validation_split(read_utterances(d["source"], c.label_from_name), c)[1]
+        return None
+
+    def test_metrics(self, net: nn.Module, data=None) -> dict[str, float] | None:
+        """Greedy WER / CER (ctc) or accuracy / macro-F1 (classify) of ``net`` (called ``net(x, lengths)``)
+        on :meth:`evaluation_data`; None without data."""
+        utts = self.evaluation_data(data)
+        if utts is None or self.mode == "seq2seq":
+            return None
+        self.est._targets(utts, fitted=True)                 # unknown symbols / labels: one line, before work
+        feats = self.est._features(utts.paths)[0]
+        answers = self.predict(net, feats, beam=1, lm=False)
+        if self.mode == "classify":
+            from lstmkit.train.metrics import classification_metrics
+            index = {c: k for k, c in enumerate(self.est.classes_)}
+            proba = np.array([[a["probabilities"][c] for c in self.est.classes_] for a in answers])
+            m = classification_metrics([index[t] for t in utts.texts], proba, self.est.classes_)
+            return {k: float(m[k]) for k in ("accuracy", "macro_f1")}
+        from lstmkit.tasks.speech.metrics import recognition_metrics
+        m = recognition_metrics(utts.texts, [a["transcript"] for a in answers])
+        return {"wer": float(m["wer"]), "cer": float(m["cer"])}
+
+    def quality_refusal(self, before: dict | None, after: dict | None) -> str | None:
+        """Why an int8 model may not become the engine (None: WER rose at most 0.5 points, or
+        accuracy fell at most 0.5 points)."""
+        if not before or not after:
+            return "no recordings with transcripts to check the quality (pass --data MANIFEST.csv)"
+        name, key, sign, limit = (("WER", "wer", 1, WER_LIMIT) if "wer" in before
+                                  else ("accuracy", "accuracy", -1, ACCURACY_LIMIT))
+        worse = sign * (after[key] - before[key])                    # points lost, as a share
+        if worse <= limit + 1e-12:
+            return None
+        return (f"{name} {'rose' if sign > 0 else 'fell'} {100 * worse:.2f} points ({before[key]:.4f} -> "
+                f"{after[key]:.4f}; limit {100 * limit:.1f})")
+
+    # -- streaming --------------------------------------------------------------------------
+    @property
+    def streams(self) -> bool:
+        """Whether the service opens ``/stream`` (through :meth:`open_stream`; see :meth:`state_refusal`)."""
+        return self.state_refusal() is None
+
+    def state_refusal(self) -> str | None:
+        """Why this model cannot stream audio chunk by chunk (None when it can)."""
+        c = self.config
+        if self.mode == "classify":
+            return "a spoken-word classifier answers once per whole clip"
+        if self.mode == "seq2seq":
+            return "a seq2seq model attends over the whole utterance before it writes"
+        if not recurrent_state_names(self.est.net_):
+            return (f"its encoder ({c.model}) reads the utterance in both directions or carries no LSTM/GRU state; "
+                    "streaming needs --model lstm or gru")
+        if c.normalize == "utterance":
+            return ("its features are normalised over each whole utterance (--normalize utterance); "
+                    "streaming needs --normalize global or none")
+        return None
+
+    def open_stream(self, engine: str = "auto", run: str | Path | None = None):
+        """A :class:`~lstmkit.tasks.speech.stream.SpeechStream`: audio chunks in, the greedy partial
+        transcript out (refused in one line for a model that cannot stream)."""
+        from lstmkit.tasks.speech.stream import SpeechStream
+        return SpeechStream(self, engine, run)
+
+    # -- the rest of the protocol -----------------------------------------------------------
+    def fast_step(self):
+        return None
+
+    def encode_row(self, obs: Any) -> np.ndarray:
+        raise LstmkitError("a speech model takes audio, not rows of values",
+                           "POST a WAV file or {\"audio\": [[samples...]]} to /predict, or stream audio chunks")
+
+    encode_rows = encode_row
+
+    def decode(self, y: np.ndarray) -> np.ndarray:
+        """Classify logits ``[C]`` (``[]`` for two classes) -> probabilities ``[C]``; CTC output as it is."""
+        if self.mode != "classify":
+            return np.asarray(y, dtype=np.float64)
+        t = torch.as_tensor(np.asarray(y, dtype=np.float64))
+        binary = len(self.est.classes_) == 2
+        return (torch.stack([torch.sigmoid(-t), torch.sigmoid(t)], -1) if binary else torch.softmax(t, -1)).numpy()
+
+    def to_json(self, p: np.ndarray) -> dict[str, Any]:
+        """Class probabilities -> ``{"label": ..., "probabilities": {class: p}}``."""
+        classes = self.est.classes_
+        return {"label": classes[int(np.argmax(p))], "probabilities": dict(zip(classes, map(float, p)))}
+
+    # -- online update: not for speech --------------------------------------------------------
+    train_config = property(lambda self: self.config.train)
+
+    def check_updatable(self, *_args) -> None:
+        """Speech models are not fine-tuned online: always an LstmkitError."""
+        raise LstmkitError("online updates are not available for speech models", "retrain with 'speech train'")
+
+    update_data = updated = check_updatable      # an update never gets past check_updatable
+
+
+Adapter = SpeechAdapter          # what lstmkit.deploy.registry looks up

@@ -1,0 +1,190 @@
+"""Streaming recognition: audio chunk by chunk in, the greedy transcript so far out.
+
+A one-directional CTC model (``--model lstm|gru``, features normalised per frame: ``--normalize
+global|none``) reads left to right, so nothing it has answered ever changes. Per stream id the
+stream keeps exactly what the next chunk needs::
+
+    samples   the audio after the last whole analysis window (less than one hop + FFT)
+    frames    the features the conv subsampling has not consumed (less than its receptive field
+              plus one stride)
+    h, c      the encoder's recurrent state
+    last, ids the greedy path's last symbol and the collapsed symbols so far
+
+Each chunk's new frames (:func:`~lstmkit.tasks.speech.features.log_mel` over ``samples + chunk``)
+go through the subsampling and the encoder from the carried state, so after the last chunk the
+transcript equals the greedy transcript of the whole utterance, wherever the chunks were cut.
+The torch engine runs the model's own layers; the ONNX engine runs the exported graph (which
+takes ``h0, c0`` for such a model).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from lstmkit.deploy.onnx import load_runner, resolve_engine
+from lstmkit.deploy.registry import weights_fingerprint
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks.speech.decode import collapse
+from lstmkit.tasks.speech.features import frame_count, log_mel
+
+__all__ = ["SpeechStream", "MAX_CHUNK_SECONDS"]
+
+MAX_CHUNK_SECONDS = 10.0
+
+
+class _Live:
+    """One stream's carried state (see the module docstring)."""
+
+    def __init__(self, n_features: int, state: list[np.ndarray]):
+        self.samples = np.zeros(0, np.float32)
+        self.frames = np.zeros((0, n_features), np.float32)
+        self.state = state
+        self.last = 0
+        self.ids: list[int] = []
+        self.steps = 0
+        self.seen = 0                    # samples received
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"steps": self.steps, "seen": self.seen, "samples": self.samples.tolist(),
+                "frames": self.frames.tolist(), "state": [s.tolist() for s in self.state],
+                "last": self.last, "ids": list(self.ids)}
+
+
+class SpeechStream:
+    """``step(chunk, id)`` -> ``{"partial": transcript so far, "seconds": audio so far}``.
+
+    A chunk is a JSON list of samples at the model's rate, or ``{"audio": [...]}``. Bad input
+    raises :class:`~lstmkit.errors.LstmkitError` and leaves that stream as it was."""
+
+    mode = "state"
+
+    def __init__(self, adapter, engine: str = "auto", run: str | Path | None = None):
+        why = adapter.state_refusal()
+        if why is not None:
+            raise LstmkitError(f"this speech model cannot stream: {why}",
+                               "transcribe whole recordings with POST /predict instead")
+        self.adapter, self.spec = adapter, adapter.spec
+        self.engine = resolve_engine(run, engine, adapter.preferred_engine)
+        self.fingerprint = weights_fingerprint(run) if run is not None else ""
+        layers, hidden = adapter.state_shape
+        self._state_shape = (layers, 1, hidden)
+        self._n_states = len(adapter.state_names)
+        subsample = adapter.config.subsample
+        self._field, self._stride = adapter.min_frames, 2 ** subsample
+        if self.engine == "onnx":
+            if run is None:
+                raise LstmkitError("the ONNX engine needs a saved run with an exported graph",
+                                   "save the model, then run 'lstmkit export onnx --run RUN'")
+            self._runner = load_runner(run)
+        else:
+            self._graph = adapter.net
+        self._live: dict[str, _Live] = {}
+
+    # -- the stream -------------------------------------------------------------------------
+    def _fresh(self) -> _Live:
+        return _Live(self.spec.dim, [np.zeros(self._state_shape, np.float32) for _ in range(self._n_states)])
+
+    def step(self, message: Any, id: str = "default") -> dict[str, Any]:
+        chunk = self._chunk(message)
+        live = self._live.get(id) or self._fresh()
+        samples = np.concatenate([live.samples, chunk])
+        n = frame_count(samples.size, self.spec)
+        frames = live.frames
+        if n:
+            new = log_mel(samples[: (n - 1) * self.spec.hop + self.spec.n_fft], self.spec)
+            frames = np.concatenate([frames, self.adapter.est.normalizer_(new)])
+            samples = samples[n * self.spec.hop:]
+        m = 0 if len(frames) < self._field else (len(frames) - self._field) // self._stride + 1
+        state, last, ids = live.state, live.last, live.ids
+        if m:
+            log_probs, state = self._run(frames[None, : (m - 1) * self._stride + self._field], state)
+            path = log_probs[0].argmax(axis=-1).tolist()
+            ids = ids + collapse(path, last)
+            last, frames = path[-1], frames[m * self._stride:]
+        # the new state replaces the old only now: a failure above leaves the stream as it was
+        live.samples, live.frames, live.state, live.last, live.ids = samples, frames, state, last, ids
+        live.steps += 1
+        live.seen += chunk.size
+        self._live[id] = live
+        return {"partial": self.adapter.est.symbols_.decode(ids), "seconds": round(live.seen / self.spec.rate, 4)}
+
+    def _run(self, x: np.ndarray, state: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Features ``[1, L, F]`` from ``state`` -> (log-probabilities ``[1, T', V]``, new state)."""
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        if self.engine == "onnx":
+            return self._runner.run(x, state, lengths=np.array([x.shape[1]], np.int64))
+        given = tuple(torch.from_numpy(s) for s in state)
+        with torch.inference_mode():
+            y, out = self._graph.run(torch.from_numpy(x), None, given if len(given) == 2 else given[0])
+        out = out if isinstance(out, tuple) else (out,)
+        return y.numpy(), [s.numpy() for s in out]
+
+    def _chunk(self, message: Any) -> np.ndarray:
+        if isinstance(message, dict):
+            if set(message) != {"audio"}:
+                raise LstmkitError(f"a chunk object takes only 'audio', got {sorted(message)!r}",
+                                   "send a list of samples, or {\"audio\": [samples...]}")
+            message = message["audio"]
+        if not isinstance(message, (list, tuple)) or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in message):
+            raise LstmkitError("a chunk must be a list of numbers (audio samples)",
+                               f"send samples at {self.spec.rate} Hz: [0.01, -0.02, ...] or {{\"audio\": [...]}}")
+        if not message:
+            raise LstmkitError("the chunk is empty", "send at least one sample")
+        if len(message) > MAX_CHUNK_SECONDS * self.spec.rate:
+            raise LstmkitError(f"the chunk holds {len(message)} samples, over {MAX_CHUNK_SECONDS:g} s at "
+                               f"{self.spec.rate} Hz", "send shorter chunks")
+        try:
+            chunk = np.asarray(message, dtype=np.float64)
+        except OverflowError:
+            chunk = np.array([np.inf])
+        if not np.isfinite(chunk).all() or (np.abs(chunk) > np.finfo(np.float32).max).any():
+            raise LstmkitError("the chunk holds a sample that is not a finite float32 number",
+                               "send finite samples (in [-1, 1])")
+        return chunk.astype(np.float32)
+
+    # -- bookkeeping ------------------------------------------------------------------------
+    def reset(self, id: str = "default") -> None:
+        self._live.pop(id, None)
+
+    def steps(self, id: str = "default") -> int:
+        live = self._live.get(id)
+        return live.steps if live is not None else 0
+
+    def state_dict(self, ids=None) -> dict[str, Any]:
+        """Every (or the listed) stream's state as JSON-able data, tied to the weights."""
+        chosen = self._live if ids is None else {i: self._live[i] for i in ids if i in self._live}
+        return {"task": "speech", "mode": self.mode, "fingerprint": self.fingerprint,
+                "streams": {i: live.to_dict() for i, live in chosen.items()}}
+
+    def load_state_dict(self, d: dict[str, Any]) -> None:
+        """Restore streams saved by :meth:`state_dict` (all checked before any is replaced)."""
+        if not isinstance(d, dict) or not isinstance(d.get("streams"), dict):
+            raise LstmkitError("a stream state must be the object state_dict() returned", "save it with state_dict()")
+        if d.get("fingerprint") != self.fingerprint:
+            raise LstmkitError("this stream state was saved from other weights", "start the streams afresh")
+        restored = {str(i): self._restored(s) for i, s in d["streams"].items()}
+        self._live.update(restored)
+
+    def _restored(self, s: Any) -> _Live:
+        live = self._fresh()
+        if s == {"steps": 0}:                            # a stream that has seen nothing yet
+            return live
+        try:
+            live.steps, live.seen = int(s["steps"]), int(s["seen"])
+            live.samples = np.asarray(s["samples"], np.float32).reshape(-1)
+            live.frames = np.asarray(s["frames"], np.float32).reshape(-1, self.spec.dim)
+            live.state = [np.asarray(a, np.float32).reshape(self._state_shape) for a in s["state"]]
+            live.last, live.ids = int(s["last"]), [int(i) for i in s["ids"]]
+        except (KeyError, TypeError, ValueError):
+            raise LstmkitError("a stream state is malformed", "restore the object state_dict() returned") from None
+        ok = (len(live.state) == self._n_states and live.samples.size < self.spec.n_fft + self.spec.hop
+              and len(live.frames) < self._field + self._stride and min(live.steps, live.seen) >= 0
+              and all(0 <= i < len(self.adapter.est.symbols_) for i in [live.last, *live.ids])
+              and all(np.isfinite(a).all() for a in [live.samples, live.frames, *live.state]))
+        if not ok:
+            raise LstmkitError("a stream state is malformed", "restore the object state_dict() returned")
+        return live

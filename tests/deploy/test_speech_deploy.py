@@ -1,0 +1,359 @@
+"""Deployment of speech models: the acoustic model in ONNX (lengths, carried state), CTC decoding
+over its output (greedy, prefix beam, LM fusion), int8 with the WER gate, WAV / JSON answers and
+chunked audio streaming. Generated tone audio, tiny models (lstmkit.tasks.speech.synthetic)."""
+import io
+import json
+import re
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+pytest.importorskip("onnx")
+pytest.importorskip("onnxruntime")
+
+from asgi_client import Client  # noqa: E402
+from lstmkit.data.batching import pad_batch  # noqa: E402
+from lstmkit.deploy.adapter import BadRequest, DeployAdapter  # noqa: E402
+from lstmkit.deploy.onnx import OnnxNet, export_onnx, load_runner  # noqa: E402
+from lstmkit.deploy.quantize import REPORT_FILE, export_int8  # noqa: E402
+from lstmkit.deploy.registry import adapter_class, adapter_for, supported_tasks  # noqa: E402
+from lstmkit.errors import LstmkitError  # noqa: E402
+from lstmkit.tasks.speech.decode import lm_scorer  # noqa: E402
+from lstmkit.tasks.speech.deploy import SpeechAdapter  # noqa: E402
+from lstmkit.tasks.speech.synthetic import RATE, tiny_run, tone_clip  # noqa: E402
+from one_thread import one_thread_per_package  # noqa: F401,E402
+
+
+@pytest.fixture(scope="module")
+def ctc(tmp_path_factory):
+    """A one-directional LSTM CTC run (global normalisation: it streams), exported to ONNX."""
+    run = tiny_run(tmp_path_factory.mktemp("ctc"), mode="ctc")
+    export_onnx(run)
+    return run
+
+
+@pytest.fixture(scope="module")
+def bi(tmp_path_factory):
+    """A bidirectional CTC run with per-utterance normalisation (the defaults), exported."""
+    run = tiny_run(tmp_path_factory.mktemp("bi"), mode="ctc", model="bilstm", normalize="utterance", max_epochs=2)
+    export_onnx(run)
+    return run
+
+
+@pytest.fixture(scope="module")
+def digits(tmp_path_factory):
+    """A spoken-letter classifier (label: a clip's first letter), exported."""
+    run = tiny_run(tmp_path_factory.mktemp("cls"), mode="classify", max_epochs=8, pooling="mean")
+    export_onnx(run)
+    return run
+
+
+def _wavs(run, k=6):
+    return sorted(str(p) for p in (run.parent.parent / "wavs").glob("*.wav"))[:k]
+
+
+def _wav_bytes(wave, rate=RATE, subtype="PCM_16"):
+    buf = io.BytesIO()
+    sf.write(buf, wave, rate, format="WAV", subtype=subtype)
+    return buf.getvalue()
+
+
+# -- ONNX --------------------------------------------------------------------------------------
+def test_speech_is_a_deploy_task_and_follows_the_protocol(ctc):
+    assert "speech" in supported_tasks()
+    adapter = adapter_for(ctc)
+    assert type(adapter) is SpeechAdapter and isinstance(adapter, DeployAdapter)
+    meta = adapter.metadata()
+    assert meta["mode"] == "ctc" and meta["sample_rate"] == RATE and meta["streams"] and meta["stream_refusal"] is None
+    assert adapter.streams and "audio/wav" in adapter.upload_types
+
+
+@pytest.mark.parametrize("which", ["ctc", "bi"])
+def test_onnx_padded_batch_equals_each_alone_and_torch(which, request):
+    run = request.getfixturevalue(which)
+    report = json.loads((run / "onnx.json").read_text())
+    carried = ["h0", "c0"] if which == "ctc" else []
+    assert report["inputs"] == ["x", "lengths", *carried] and report["max_abs_diff"] <= 1e-4
+    adapter, onnx = adapter_for(run), OnnxNet(load_runner(run))
+    feats = adapter.est._features(_wavs(run))[0]
+    x, lengths = pad_batch(feats)
+    assert len(set(lengths.tolist())) > 1                       # a really padded batch
+    with torch.no_grad():
+        ref, ref_len = adapter.est.net_.eval()(x, lengths)       # the model's own forward
+    batch = onnx(x, lengths).numpy()
+    for b, f in enumerate(feats):
+        n = int(ref_len[b])
+        alone = onnx(f[None], torch.tensor([len(f)])).numpy()[0]
+        assert alone.shape[0] == n
+        np.testing.assert_allclose(batch[b, :n], alone, atol=1e-5)
+        np.testing.assert_allclose(batch[b, :n], ref[b, :n].numpy(), atol=1e-4)
+
+
+def test_ctc_decoding_over_onnx_equals_the_estimator(ctc):
+    adapter, onnx = adapter_for(ctc), OnnxNet(load_runner(ctc))
+    wavs = _wavs(ctc, 8)
+    feats = adapter.est._features(wavs)[0]
+    for beam in (1, 4):
+        got = [a["transcript"] for a in adapter.predict(onnx, feats, beam=beam)]
+        assert got == adapter.est.transcribe(wavs, beam=beam, lm=False)
+    assert any(got)
+
+
+def test_classify_onnx_answers_label_and_probabilities(digits):
+    adapter, onnx = adapter_for(digits), OnnxNet(load_runner(digits))
+    wavs = _wavs(digits, 5)
+    feats = adapter.est._features(wavs)[0]
+    x, lengths = pad_batch(feats)
+    with torch.no_grad():
+        np.testing.assert_allclose(onnx(x, lengths).numpy(), adapter.est.net_.eval()(x, lengths).numpy(), atol=1e-4)
+    answers = adapter.predict(onnx, feats)
+    assert [a["label"] for a in answers] == adapter.est.transcribe(wavs)
+    one = adapter.answer_bytes(onnx, open(wavs[0], "rb").read(), "audio/wav")
+    assert one["label"] == answers[0]["label"] and sum(one["probabilities"].values()) == pytest.approx(1.0)
+    assert set(one["probabilities"]) == set(adapter.est.classes_) == set("abcd")
+
+
+def test_seq2seq_is_refused_for_export_in_one_line_and_serves_with_torch(tmp_path):
+    run = tiny_run(tmp_path, mode="seq2seq", n=16, max_epochs=1, model="lstm")
+    for export in (lambda: export_onnx(run), lambda: export_int8(run, tmp_path / "q", batch=4, min_seconds=0.01)):
+        with pytest.raises(LstmkitError, match="seq2seq speech model does not export") as e:
+            export()
+        assert "--engine torch" in e.value.hint and "--mode ctc" in e.value.hint
+    assert not (run / "model.onnx").exists() and not (tmp_path / "q").exists()
+    adapter = adapter_for(run)
+    with pytest.raises(LstmkitError, match="attends over the whole utterance"):
+        adapter.open_stream("torch", run)
+    wav = _wavs(run, 1)[0]
+    assert adapter.answer_bytes(adapter.net, open(wav, "rb").read(), "audio/wav") == {
+        "transcript": adapter.est.transcribe([wav], beam=1)[0]}
+
+
+# -- int8 ----------------------------------------------------------------------------------------
+def test_int8_reports_wer_beside_fp32_and_loads(tmp_path, ctc):
+    out = export_int8(ctc, tmp_path / "int8", min_seconds=0.02)
+    r = json.loads((out / REPORT_FILE).read_text())
+    assert r["batch"] == 32 and r["speed_unit"] == "utterances"          # 1-s utterances per second
+    assert set(r["fp32"]["metrics"]) == {"wer", "cer"}
+    for c in r["candidates"].values():
+        assert "wer" in c["metric_change"]
+    assert r["chosen"]["metrics"]["wer"] - r["fp32"]["metrics"]["wer"] <= 0.005 + 1e-12
+    adapter = adapter_for(out)
+    assert adapter.preferred_engine == r["engine"]
+    assert adapter.test_metrics(adapter.net)["wer"] == pytest.approx(r["candidates"]["torch"]["metrics"]["wer"])
+    onnx8 = OnnxNet(load_runner(out))
+    assert adapter.test_metrics(onnx8)["wer"] == pytest.approx(r["candidates"]["onnx"]["metrics"]["wer"])
+    wav = _wavs(ctc, 1)[0]
+    whole = adapter.answer_bytes(adapter.net, open(wav, "rb").read(), "audio/wav")["transcript"]
+    assert whole == adapter.predict(onnx8, adapter.est._features([wav])[0], beam=1)[0]["transcript"]
+    from lstmkit import SpeechRecognizer
+    assert SpeechRecognizer.load(out).transcribe([wav], beam=1) == [whole]     # the estimator loads int8 too
+    wave = sf.read(wav, dtype="float32")[0]
+    for engine in ("torch", "onnx"):                   # the int8 nets stream too, with their state
+        assert _stream_through(adapter.open_stream(engine, out), wave, 300)[-1] == whole
+
+
+def test_quality_refusal_holds_wer_and_accuracy_to_half_a_point(ctc, digits):
+    judge = adapter_for(ctc).quality_refusal
+    assert judge({"wer": 0.100}, {"wer": 0.104}) is None
+    assert "WER rose 0.60 points" in judge({"wer": 0.100}, {"wer": 0.106})
+    assert "no recordings" in judge(None, {"wer": 0.1})
+    judge = adapter_for(digits).quality_refusal
+    assert judge({"accuracy": 0.9}, {"accuracy": 0.896}) is None
+    assert "accuracy fell 1.00 points" in judge({"accuracy": 0.9}, {"accuracy": 0.89})
+
+
+def test_int8_without_data_says_why_not(tmp_path, ctc):
+    from lstmkit import SpeechRecognizer
+    from lstmkit.tasks.speech.data import read_utterances
+    src = SpeechRecognizer.load(ctc)
+    utts = read_utterances(ctc.parent.parent / "manifest.csv")
+    est = SpeechRecognizer(**{**src.config_.to_dict(), "max_epochs": 1}).fit(utts, out=tmp_path)   # in memory: no source
+    with pytest.raises(LstmkitError, match="no int8 model keeps the quality.*no recordings with transcripts"):
+        export_int8(est.run_dir_, tmp_path / "q", batch=8, min_seconds=0.01, backends=("torch",))
+
+
+# -- serving -------------------------------------------------------------------------------------
+def test_wav_upload_and_json_give_the_same_transcripts(ctc):
+    adapter = adapter_for(ctc)
+    wavs = _wavs(ctc, 3)
+    expect = adapter.est.transcribe(wavs, beam=1, lm=False)
+    uploads = [adapter.answer_bytes(adapter.net, open(w, "rb").read(), "audio/wav; codecs=1") for w in wavs]
+    assert [u["transcript"] for u in uploads] == expect
+    waves = [sf.read(w, dtype="float32")[0].tolist() for w in wavs]
+    assert adapter.answer(adapter.net, audio=waves, sample_rate=RATE)["predictions"] == uploads
+    stereo = np.stack([waves[0], waves[0]], axis=1).astype(np.float32)      # mixed down to the same mono
+    assert adapter.answer_bytes(adapter.net, _wav_bytes(stereo, subtype="FLOAT"), "audio/x-wav") == uploads[0]
+    up = adapter.answer_bytes(adapter.net, _wav_bytes(tone_clip("ab", rate=16000), 16000), "audio/wav")
+    assert isinstance(up["transcript"], str)                                  # 16 kHz is resampled
+
+
+@pytest.mark.parametrize("body, content_type, needle", [
+    (b"", "audio/wav", "upload is empty"),
+    (b"ID3\x04 an mp3 file, say" * 4, "audio/wav", "not a WAV file (no RIFF/WAVE header)"),
+    (b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00", "audio/wav", "corrupt or truncated"),
+    ("short", "audio/wav", "too short"),
+    ("odd_rate", "audio/wav", "7919 Hz cannot be resampled to the model's 8000 Hz"),
+    ("silent", "audio/wav", "holds no audio samples"),
+    ("long", "audio/wav", "limit is 2 s"),
+    ("ok", "text/plain", "Content-Type 'text/plain' is not a WAV upload"),
+])
+def test_bad_wav_upload_is_a_bad_request_naming_problem_and_fix(ctc, body, content_type, needle):
+    adapter = adapter_for(ctc)
+    adapter.max_seconds = 2.0
+    body = {"short": lambda: _wav_bytes(np.zeros(200, np.float32)),
+            "odd_rate": lambda: _wav_bytes(tone_clip("ab", rate=7919), 7919),
+            "silent": lambda: _wav_bytes(np.zeros(0, np.float32)),
+            "long": lambda: _wav_bytes(np.zeros(3 * RATE, np.float32)),
+            "ok": lambda: _wav_bytes(tone_clip("ab"))}.get(body, lambda: body)()
+    with pytest.raises(BadRequest, match=re.escape(needle)) as e:
+        adapter.answer_bytes(adapter.net, body, content_type)
+    assert e.value.hint and e.value.loc == [] and "BytesIO" not in str(e.value)
+
+
+def test_json_request_errors_name_the_field(ctc):
+    adapter = adapter_for(ctc)
+    good = tone_clip("ab").tolist()
+    for request, loc, needle in [({"audio": []}, ["audio"], "at least one recording"),
+                                 ({"audio": [good, []]}, ["audio", 1], "empty"),
+                                 ({"audio": [good[:100]]}, ["audio", 0], "too short"),
+                                 ({"audio": [good], "sample_rate": 7919}, ["sample_rate"], "cannot be resampled")]:
+        with pytest.raises(BadRequest, match=needle) as e:
+            adapter.answer(adapter.net, **request)
+        assert e.value.loc == loc
+
+
+def test_the_service_answers_json_audio(bi):
+    from lstmkit.deploy.server import create_app
+    client = Client(create_app(bi))
+    try:
+        wave = tone_clip("ab cd")
+        status, body = client.run(client.arequest("POST", "/predict", json.dumps(
+            {"audio": [wave.tolist()], "sample_rate": RATE}).encode()))
+        answer = json.loads(body)
+        assert status == 200 and answer["engine"] == "onnx", answer
+        adapter = adapter_for(bi)
+        assert answer["predictions"] == adapter.answer(OnnxNet(load_runner(bi)), audio=[wave.tolist()])["predictions"]
+        status, body = client.run(client.arequest("POST", "/predict", json.dumps({"audio": [[0.0] * 50]}).encode()))
+        detail = json.loads(body)["detail"][0]
+        assert status == 422 and detail["loc"] == ["body", "audio", 0] and "too short" in detail["msg"]
+        status, body = client.run(client.arequest("GET", "/model"))
+        assert json.loads(body)["mode"] == "ctc"
+    finally:
+        client.close()
+
+
+# -- LM fusion -------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def lm_run(tmp_path_factory, ctc):
+    from lstmkit.tasks.lm import LanguageModel
+    lines = [ln.split(",", 1)[1] for ln in (ctc.parent.parent / "manifest.csv").read_text().splitlines()[1:]]
+    lm = LanguageModel(level="char", hidden_size=16, embed_dim=8, num_layers=1, max_epochs=3, lr=0.01, batch_size=16,
+                       progress="off", tensorboard=False, doctor=False)
+    return lm.fit(lines * 3, out=tmp_path_factory.mktemp("lm")).run_dir_
+
+
+def test_lm_fusion_over_onnx_output_equals_the_estimator(ctc, lm_run):
+    adapter, onnx = adapter_for(ctc), OnnxNet(load_runner(ctc))
+    wavs = _wavs(ctc, 5)
+    feats = adapter.est._features(wavs)[0]
+    adapter.lm_engine = "torch"
+    got = [a["transcript"] for a in adapter.predict(onnx, feats, beam=4, lm=lm_run)]
+    assert got == adapter.est.transcribe(wavs, beam=4, lm=lm_run)
+    with pytest.raises(LstmkitError, match="is a 'speech' run, not a 'lm' run"):
+        lm_scorer(ctc)
+
+
+def test_lm_scorer_engine_is_reached_through_the_registry(ctc, lm_run):
+    """With the lm room's deploy scorer the ONNX engine fuses to the same transcripts; without it
+    the ONNX engine is refused in one line and torch answers."""
+    adapter, wavs = adapter_for(ctc), _wavs(ctc, 4)
+    feats = adapter.est._features(wavs)[0]
+    expect = adapter.est.transcribe(wavs, beam=4, lm=lm_run)
+    with pytest.raises(LstmkitError, match="unknown language-model engine"):
+        lm_scorer(lm_run, "tpu")
+    try:
+        has_scorer = hasattr(adapter_class("lm"), "scorer")
+    except LstmkitError:
+        has_scorer = False
+    adapter.lm_engine = "onnx"
+    if has_scorer:
+        from lstmkit.deploy.onnx import export_onnx as export_lm
+        export_lm(lm_run)
+        assert [a["transcript"] for a in adapter.predict(adapter.net, feats, beam=4, lm=lm_run)] == expect
+    else:
+        with pytest.raises(LstmkitError, match="cannot score with a language model's ONNX graph"):
+            adapter.predict(adapter.net, feats, beam=4, lm=lm_run)
+    adapter.lm_engine = "auto"
+    assert [a["transcript"] for a in adapter.predict(adapter.net, feats, beam=4, lm=lm_run)] == expect
+
+
+# -- streaming -------------------------------------------------------------------------------------
+def _stream_through(stream, wave, size, sid="s"):
+    partials = []
+    for k in range(0, len(wave), size):
+        partials.append(stream.step(wave[k:k + size].tolist(), sid)["partial"])
+    return partials
+
+
+@pytest.mark.parametrize("engine, size", [("torch", 333), ("onnx", 517), ("torch", 37)])
+def test_streamed_chunks_end_in_the_whole_utterance_greedy_transcript(ctc, engine, size):
+    adapter = adapter_for(ctc)
+    stream = adapter.open_stream(engine, ctc)
+    assert stream.mode == "state" and stream.engine == engine and len(stream.fingerprint) == 16
+    wavs = _wavs(ctc, 4)
+    expect = adapter.est.transcribe(wavs, beam=1, lm=False)
+    assert sum(map(len, expect)) > 4
+    for sid, (path, text) in enumerate(zip(wavs, expect)):
+        wave = sf.read(path, dtype="float32")[0]
+        partials = _stream_through(stream, wave, size, str(sid))     # chunk sizes off the 80-sample hop
+        assert partials[-1] == text
+        assert all(text.startswith(p) for p in partials)                # left to right: never revised
+        assert stream.steps(str(sid)) == len(partials)
+
+
+def test_a_bad_chunk_leaves_the_stream_as_it_was_and_state_round_trips(ctc):
+    adapter = adapter_for(ctc)
+    wave = sf.read(_wavs(ctc, 1)[0], dtype="float32")[0]
+    whole = adapter.open_stream("torch", ctc)
+    final = _stream_through(whole, wave, 250)[-1]
+    stream = adapter.open_stream("torch", ctc)
+    half = len(wave) // 2
+    _stream_through(stream, wave[:half], 250)
+    steps = stream.steps("s")
+    for bad, needle in [("0.1", "list of numbers"), ([0.1, True], "list of numbers"), ([], "empty"),
+                        ({"audio": [0.1], "rate": 8000}, "takes only 'audio', got \\['audio', 'rate'\\]"), ([1e39], "finite float32"),
+                        ([0.0] * (11 * RATE), "over 10 s")]:
+        with pytest.raises(LstmkitError, match=needle):
+            stream.step(bad, "s")
+    assert stream.steps("s") == steps
+    saved = json.loads(json.dumps(stream.state_dict(["s"])))          # JSON-able
+    again = adapter.open_stream("onnx", ctc)                         # same weights, other engine
+    again.load_state_dict(saved)
+    rest = wave[(half // 250) * 250 + (250 if half % 250 else 0):]
+    assert _stream_through(again, rest, 400)[-1] == final
+    assert _stream_through(stream, rest, 400)[-1] == final
+    stream.reset("s")
+    assert stream.steps("s") == 0 and stream.step({"audio": [0.0] * 10}, "s")["partial"] == ""
+    with pytest.raises(LstmkitError, match="other weights"):
+        again.load_state_dict({**saved, "fingerprint": "0" * 16})
+    broken = json.loads(json.dumps(saved))
+    broken["streams"]["s"]["frames"] = [[0.0] * 5]
+    with pytest.raises(LstmkitError, match="malformed"):
+        again.load_state_dict(broken)
+
+
+@pytest.mark.parametrize("which, needle", [("bi", "both directions"), ("digits", "once per whole clip")])
+def test_models_that_cannot_stream_are_refused_with_the_reason(which, needle, request):
+    run = request.getfixturevalue(which)
+    adapter = adapter_for(run)
+    assert needle in adapter.state_refusal() and not adapter.metadata()["streams"] and not adapter.streams
+    with pytest.raises(LstmkitError, match=f"cannot stream: .*{needle}"):
+        adapter.open_stream("auto", run)
+
+
+def test_utterance_normalisation_is_refused_for_streaming(ctc):
+    adapter = adapter_for(ctc)
+    adapter.config.normalize = "utterance"
+    assert "--normalize global or none" in adapter.state_refusal()
