@@ -50,7 +50,7 @@ BAD = [
     (["--data", "{d}/sine.csv", "--target", "sales"], "time, y, temp"),
     (["--data", "{d}/text.csv", "--target", "y", "--time", "time"], "12,5kg"),
     (["--data", "{d}/gaps.csv", "--target", "y", "--time", "time"], "--fill"),
-    (["--data", "{d}/short.csv", "--target", "y", "--time", "time"], "need at least"),
+    (["--data", "{d}/short.csv", "--target", "y", "--time", "time", "--lookback", "60"], "need at least"),
     (["--data", "{d}/sine.csv", "--target", "y", "--lookback", "0"], "`lookback` must be a positive integer, got 0"),
     (["--data", "{d}/sine.csv", "--target", "y", "--horizon", "-2"], "`horizon` must be a positive integer, got -2"),
     (["--data", "{d}/sine.csv", "--target", "y", "--model", "lsmt"], "lstm, gru, bilstm"),
@@ -100,6 +100,22 @@ def test_train_predict_evaluate_round_trip(tmp_path, capsys, csv):
     # a folder that is not a run, through the CLI
     code, out, err = run_cli(["forecast", "predict", "--run", tmp_path, "--data", csv], capsys)
     assert code == 2 and "not an lstmkit run folder" in err
+
+
+def test_settings_left_unset_are_chosen_from_the_data_printed_and_recorded(tmp_path, capsys, csv):
+    code, out, err = run_cli(["forecast", "train", "--data", csv, "--target", "y", "--time", "time", "--horizon", "3",
+                              "--deseason", "0", "--no-log", "--ensemble", "1", "--out", tmp_path / "runs",
+                              *FAST_FLAGS], capsys)
+    assert code == 0, err
+    chosen = [line for line in out.splitlines() if line.startswith("chosen from the training data: ")]
+    assert len(chosen) == 1
+    items = chosen[0].split(": ", 1)[1].split("; ")
+    assert [i.split(" (")[0] for i in items] == ["segment 0", "highway 24", "scaler standard"]   # the flags win
+    import json
+    run = out.strip().splitlines()[-1].split("run folder: ")[1]
+    meta = json.loads(open(os.path.join(run, "lstmkit.json")).read())
+    assert (meta["config"]["lookback"], meta["config"]["deseason"], meta["config"]["log"]) == (24, 0, False)
+    assert set(meta["auto"]) == {"segment", "highway", "scaler", "measured"} and meta["config"]["scaler"] == "standard"
 
 
 def test_config_file_is_used_and_flags_win(tmp_path, capsys, csv):
