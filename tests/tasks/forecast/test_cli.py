@@ -147,7 +147,7 @@ def test_ctrl_c_checkpoints_and_resume_matches_an_uninterrupted_run(tmp_path):
     data = tmp_path / "long.csv"
     df.to_csv(data, index=False)
     flags = ["--data", str(data), "--target", "y", "--time", "time", "--lookback", "48",
-             "--hidden-size", "24", "--epochs", "6", "--progress", "log", "--device", "cpu"]
+             "--hidden-size", "24", "--epochs", "6", "--progress", "log", "--device", "cpu", "--ensemble", "1"]
     cmd = [sys.executable, "-m", "lstmkit", "forecast", "train", *flags]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     # A shell runs background jobs (`make test &`, nohup) with SIGINT ignored, and Python then
