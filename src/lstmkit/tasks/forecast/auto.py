@@ -125,7 +125,7 @@ def _lookback(cfg, p: dict[str, Any], horizon: int, period: int, windows_room: i
     else:
         want = max(4 * horizon, 12)
         value = min(want, room)
-        why = f"4 horizons (at least 12) without a season" if value == want else \
+        why = "4 horizons (at least 12) without a season" if value == want else \
             f"half of the {p['length']} training points left after one horizon"
     value = max(value, need)
     s = cfg.segment

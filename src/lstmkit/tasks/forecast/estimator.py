@@ -19,7 +19,7 @@ from lstmkit.config import flatten_config as _flatten
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import META_FILE, WEIGHTS_FILE, load_weights
 from lstmkit.tasks._base import RunEstimator
-from lstmkit.tasks.forecast.auto import auto_defaults
+from lstmkit.tasks.forecast.auto import AUTO_FIELDS, auto_defaults
 from lstmkit.tasks.forecast.checks import check_config
 from lstmkit.tasks.forecast.config import ForecastConfig
 from lstmkit.tasks.forecast.evaluation import panel_metrics
@@ -245,6 +245,11 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
                    if k not in config]
         if missing:                  # a default would silently give another model's forecasts
             raise LstmkitError(f"{path}/{META_FILE} has no config.{missing[0]} (the file was edited or damaged)",
+                               "restore the run folder from a backup or retrain the model")
+        unset = [k for k in AUTO_FIELDS if k != "ensemble" and k in config and config[k] is None]
+        if unset:                    # a trained run records the value it used, never "choose from the data"
+            raise LstmkitError(f"{path}/{META_FILE} has config.{unset[0]} = null, not the value the run was trained "
+                               "with (the file was edited or damaged)",
                                "restore the run folder from a backup or retrain the model")
 
     def _load_state(self, run_dir: Path, meta: dict[str, Any]) -> None:
