@@ -65,8 +65,8 @@ def test_stale_or_missing_graph_is_refused(rel_forecaster, tmp_path):
 
 
 def test_window_only_encoders_export_without_state(tmp_path):
-    est = Forecaster(lookback=12, hidden_size=8, num_layers=1, max_epochs=1, progress="off",
-                     tensorboard=False, device="cpu", model="tcn").fit(sine_frame(n=200), target="y", time="time",
+    est = Forecaster(lookback=12, hidden_size=8, num_layers=1, max_epochs=1, progress="off", tensorboard=False,
+                     device="cpu", model="tcn", deseason=0, log=False, highway=0, ensemble=1).fit(sine_frame(n=200), target="y", time="time",
                                                                       out=tmp_path)
     export_onnx(est.run_dir_)
     runner = OnnxRunner(est.run_dir_ / ONNX_FILE)
@@ -87,7 +87,8 @@ def test_a_graph_that_fails_the_check_is_not_written(abs_forecaster, tmp_path, m
 
 def _tiny(tmp_path, model, **kw):
     return Forecaster(lookback=12, hidden_size=8, num_layers=1, max_epochs=1, progress="off", tensorboard=False,
-                      device="cpu", model=model, **kw).fit(sine_frame(n=200), target="y", time="time", out=tmp_path)
+                      device="cpu", model=model, deseason=0, log=False, segment=0, highway=0, scaler="minmax",
+                      ensemble=1, **kw).fit(sine_frame(n=200), target="y", time="time", out=tmp_path)
 
 
 def test_gru_exports_h_only_and_streams_from_onnx(tmp_path):

@@ -245,7 +245,8 @@ def test_a_plain_tuple_is_not_read_as_padded_whatever_its_shapes():
 
 
 FAST_FORECAST = dict(lookback=24, hidden_size=16, num_layers=1, batch_size=32, lr=5e-3, progress="off",
-                     tensorboard=False, device="cpu")
+                     tensorboard=False, device="cpu",
+                     segment=0, highway=0, scaler="minmax", ensemble=1)   # the former defaults, not chosen from the data
 
 
 def _panel(k=6, n=160, seed=0):
@@ -258,7 +259,7 @@ def _panel(k=6, n=160, seed=0):
 
 
 def test_a_many_series_forecast_run_has_no_finding(tmp_path, capsys):
-    f = Forecaster(**FAST_FORECAST, max_epochs=6, horizon=6, val_size=24, test_size=12).fit(
+    f = Forecaster(**FAST_FORECAST, max_epochs=6, horizon=6, val_size=24, test_size=12, deseason=0, log=False).fit(
         _panel(), target="y", id="id", time="t", out=tmp_path)
     report = f.result_.doctor
     assert report["findings"] == []
@@ -280,7 +281,7 @@ def _random_walk(n=300, seed=0):
 
 
 def test_a_model_that_loses_to_naive_gets_the_finding_with_remedies_in_order(tmp_path, capsys):
-    f = Forecaster(**{**FAST_FORECAST, "hidden_size": 8}, max_epochs=1, relative=False).fit(
+    f = Forecaster(**{**FAST_FORECAST, "hidden_size": 8}, max_epochs=1, relative=False, deseason=0, log=False).fit(
         _random_walk(), target="y", time="time", out=tmp_path)
     report = read_report(f.run_dir_)
     assert report == json.loads(json.dumps(f.result_.doctor))
@@ -311,7 +312,7 @@ def test_a_model_that_beats_the_baselines_gets_no_such_finding():
     rng = np.random.default_rng(0)
     t = np.arange(400)            # no time column: season 1, seasonal naive is naive
     data = pd.DataFrame({"y": 10 + np.sin(2 * np.pi * t / 17.3) + 0.05 * rng.standard_normal(400)})
-    f = Forecaster(**FAST_FORECAST, max_epochs=8, horizon=6).fit(data, target="y")
+    f = Forecaster(**FAST_FORECAST, max_epochs=8, horizon=6, deseason=0, log=False).fit(data, target="y")
     report = f.result_.doctor
     assert "loses_to_baseline" not in [x["kind"] for x in report["findings"]]
     cmp = report["evidence"]["baselines"]

@@ -50,7 +50,7 @@ BAD = [
     (["--data", "{d}/sine.csv", "--target", "sales"], "time, y, temp"),
     (["--data", "{d}/text.csv", "--target", "y", "--time", "time"], "12,5kg"),
     (["--data", "{d}/gaps.csv", "--target", "y", "--time", "time"], "--fill"),
-    (["--data", "{d}/short.csv", "--target", "y", "--time", "time"], "need at least"),
+    (["--data", "{d}/short.csv", "--target", "y", "--time", "time", "--lookback", "60"], "need at least"),
     (["--data", "{d}/sine.csv", "--target", "y", "--lookback", "0"], "`lookback` must be a positive integer, got 0"),
     (["--data", "{d}/sine.csv", "--target", "y", "--horizon", "-2"], "`horizon` must be a positive integer, got -2"),
     (["--data", "{d}/sine.csv", "--target", "y", "--model", "lsmt"], "lstm, gru, bilstm"),
@@ -102,6 +102,22 @@ def test_train_predict_evaluate_round_trip(tmp_path, capsys, csv):
     assert code == 2 and "not an lstmkit run folder" in err
 
 
+def test_settings_left_unset_are_chosen_from_the_data_printed_and_recorded(tmp_path, capsys, csv):
+    code, out, err = run_cli(["forecast", "train", "--data", csv, "--target", "y", "--time", "time", "--horizon", "3",
+                              "--deseason", "0", "--no-log", "--ensemble", "1", "--out", tmp_path / "runs",
+                              *FAST_FLAGS], capsys)
+    assert code == 0, err
+    chosen = [line for line in out.splitlines() if line.startswith("chosen from the training data: ")]
+    assert len(chosen) == 1
+    items = chosen[0].split(": ", 1)[1].split("; ")
+    assert [i.split(" (")[0] for i in items] == ["segment 0", "highway 24", "scaler standard"]   # the flags win
+    import json
+    run = out.strip().splitlines()[-1].split("run folder: ")[1]
+    meta = json.loads(open(os.path.join(run, "lstmkit.json")).read())
+    assert (meta["config"]["lookback"], meta["config"]["deseason"], meta["config"]["log"]) == (24, 0, False)
+    assert set(meta["auto"]) == {"segment", "highway", "scaler", "measured"} and meta["config"]["scaler"] == "standard"
+
+
 def test_config_file_is_used_and_flags_win(tmp_path, capsys, csv):
     cfg = tmp_path / "cfg.yaml"
     cfg.write_text(f"data: {csv}\ntarget: y\ntime: time\nlookback: 12\nhidden_size: 8\nnum_layers: 1\n"
@@ -131,7 +147,7 @@ def test_ctrl_c_checkpoints_and_resume_matches_an_uninterrupted_run(tmp_path):
     data = tmp_path / "long.csv"
     df.to_csv(data, index=False)
     flags = ["--data", str(data), "--target", "y", "--time", "time", "--lookback", "48",
-             "--hidden-size", "24", "--epochs", "6", "--progress", "log", "--device", "cpu"]
+             "--hidden-size", "24", "--epochs", "6", "--progress", "log", "--device", "cpu", "--ensemble", "1"]
     cmd = [sys.executable, "-m", "lstmkit", "forecast", "train", *flags]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     # A shell runs background jobs (`make test &`, nohup) with SIGINT ignored, and Python then

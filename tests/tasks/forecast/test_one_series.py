@@ -91,7 +91,7 @@ def test_future_covariates_and_calendar_on_one_series():
 
 
 def test_backtest_of_one_series_with_a_log_model(tmp_path):
-    res = Forecaster(**{**TINY, "horizon": 3}, log=True, target="y", time="time").backtest(sine_frame(), folds=2, out=tmp_path)
+    res = Forecaster(**{**TINY, "horizon": 3, "log": True}, target="y", time="time").backtest(sine_frame(), folds=2, out=tmp_path)
     assert [r["fold"] for r in res["folds"] if r["model"] == "lstm"] == [1, 2]
     assert set(res["aggregate"]) == {"lstm", "naive", "seasonal_naive"}
     assert json.loads((tmp_path / "backtest.json").read_text())["settings"]["folds"] == 2

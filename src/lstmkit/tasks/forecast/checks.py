@@ -24,9 +24,12 @@ def _whole(v, low: int = 0) -> bool:
 
 
 def check_config(cfg) -> None:
-    """Raise :class:`LstmkitError` for the first bad setting of ``cfg`` (a ForecastConfig)."""
+    """Raise :class:`LstmkitError` for the first bad setting of ``cfg`` (a ForecastConfig). A field
+    left to be chosen from the data (None, :mod:`~lstmkit.tasks.forecast.auto`) passes."""
     for name in ("lookback", "horizon", "hidden_size", "num_layers"):
         v = getattr(cfg, name)
+        if v is None and name in ("lookback", "hidden_size", "num_layers"):     # chosen from the data
+            continue
         if not _whole(v, 1):
             raise LstmkitError(f"`{name}` must be a positive integer, got {v!r}", f"pass --{name.replace('_', '-')} 1 or more")
     if cfg.model not in ENCODERS:
@@ -48,7 +51,7 @@ def check_config(cfg) -> None:
         raise LstmkitError(f"`lr` must be positive, got {t.lr}", "pass --lr 1e-3, say")
     if cfg.fill is not None and cfg.fill not in FILL_MODES:
         raise LstmkitError(f"unknown fill mode {cfg.fill!r}", f"use one of: {', '.join(FILL_MODES)}")
-    if cfg.scaler not in SCALERS:
+    if cfg.scaler is not None and cfg.scaler not in SCALERS:
         raise LstmkitError(f"unknown scaler kind {cfg.scaler!r}", f"use one of: {', '.join(SCALERS)}")
     _check_split(cfg)
     _check_inputs(cfg)
@@ -100,13 +103,20 @@ def _check_output_and_strategy(cfg) -> None:
         raise LstmkitError("the recursive strategy cannot use past-only covariates (they are unknown "
                            "in the future steps it feeds back)",
                            "use --strategy direct or seq2seq, or pass them as --future-covariates")
+    e = cfg.ensemble
+    if e is not None and not _whole(e, 1):
+        raise LstmkitError(f"`ensemble` must be a positive whole number of seeds, got {e!r}",
+                           "pass --ensemble 5, say, or 1 for one model")
+    if e is not None and e > 1 and cfg.likelihood is not None:
+        raise LstmkitError(f"--ensemble {e} cannot be combined with the {cfg.likelihood} likelihood (the median of "
+                           "distribution parameters is no distribution's)", "use --quantiles, or --ensemble 1")
     if cfg.log and cfg.likelihood is not None:
         raise LstmkitError(f"--log cannot be combined with the {cfg.likelihood} likelihood (its scale parameter has "
                            "no meaning after exp)", "use --quantiles with --log, or drop --log")
 
 
 def _check_shape_options(cfg) -> None:
-    if not _whole(cfg.highway) or cfg.highway > cfg.lookback:
+    if cfg.highway is not None and (not _whole(cfg.highway) or (cfg.lookback is not None and cfg.highway > cfg.lookback)):
         raise LstmkitError(f"`highway` must be a whole number from 0 to the lookback ({cfg.lookback}), got {cfg.highway!r}",
                            f"pass --highway {cfg.lookback} (the whole window), a season such as 24, or 0 to turn it off")
     if cfg.highway and cfg.strategy == "recursive":
@@ -114,18 +124,18 @@ def _check_shape_options(cfg) -> None:
                            "forecasts that would lack the highway's part)",
                            "use --strategy direct or seq2seq with --highway")
     d = cfg.deseason
-    if not _whole(d) or d == 1:
+    if d is not None and (not _whole(d) or d == 1):
         raise LstmkitError(f"`deseason` must be a season length >= 2 (or 0 for off), got {d!r}",
                            "pass --deseason 24 for hourly data with a daily cycle, 7 for daily data, say")
     hh = cfg.highway_hidden
     if not _whole(hh):
         raise LstmkitError(f"`highway_hidden` must be a whole number >= 0, got {hh!r}",
                            "pass --highway-hidden 256, say, or 0 for the linear highway")
-    if hh and not cfg.highway:
+    if hh and cfg.highway is not None and not cfg.highway:
         raise LstmkitError("--highway-hidden needs --highway (the window the MLP reads)",
                            f"add --highway {cfg.lookback}, say, or drop --highway-hidden")
     sg = cfg.segment
-    if not _whole(sg) or (sg and cfg.lookback % sg):
+    if sg is not None and (not _whole(sg) or (sg and cfg.lookback is not None and cfg.lookback % sg)):
         raise LstmkitError(f"`segment` must be a whole number >= 0 that divides the lookback ({cfg.lookback}), got {sg!r}",
                            "pass --segment 24 with --lookback 168 for hourly data, say, or 0 to read one step at a time")
     if sg and cfg.strategy == "recursive":

@@ -20,6 +20,10 @@ def report(est) -> None:
     from lstmkit.train import distributed
     if not distributed.is_main():        # under torchrun, rank 0 speaks for all
         return
+    from lstmkit.tasks.forecast.auto import summary_line
+    chosen = summary_line(getattr(est, "auto_", {}))
+    if chosen:
+        typer.echo(chosen)
     m = est.metrics_
     many = f", {m['series']} series, mean over series" if "series" in m else ""
     typer.echo(f"\nTest metrics, original units ({m['test_points']} points, horizon {m['horizon']}, "

@@ -17,22 +17,26 @@ __all__ = ["ForecastConfig"]
 
 @dataclass
 class ForecastConfig(TaskConfig):
-    """Everything that defines a forecasting run. Defaults follow the classic LSTM tutorial."""
+    """Everything that defines a forecasting run. Defaults follow the classic LSTM tutorial; the
+    fields that default to None (``lookback``, ``deseason``, ``log``, ``segment``, ``highway``,
+    ``hidden_size``, ``num_layers``, ``scaler``, ``ensemble``) are chosen from the training data when left unset
+    (:mod:`lstmkit.tasks.forecast.auto`); set one and it is used as given."""
 
     target: list[str] = field(default_factory=list)  # target column(s), comma-separated
     time: str | None = None         # time column (parsed, sorted; duplicates are an error)
     features: list[str] = field(default_factory=list)  # extra input columns, comma-separated
-    lookback: int = 60              # past steps the model sees
+    lookback: int | None = None     # past steps the model sees; None: chosen from the training data
+                                    # (3 seasons, or 4 horizons without one; shorter for short series)
     horizon: int = 1                # future steps predicted at once (direct multi-output)
     model: Encoder = "lstm"         # encoder from lstmkit.nn.zoo: lstm | gru | bilstm | bigru | lstm-attention
                                     # | cnn-lstm | transformer | tcn
     head: Literal["linear", "mlp"] = "linear"  # linear | mlp (Dense 25 -> Dense out, the tutorial's Keras head)
-    hidden_size: int = 50           # hidden units per recurrent layer
-    num_layers: int = 2             # recurrent layers
+    hidden_size: int | None = None  # hidden units per recurrent layer; None: chosen (16 on small data, else 50)
+    num_layers: int | None = None   # recurrent layers; None: chosen (1 on small data, else 2)
     dropout: float = 0.2            # between recurrent layers and before the head
     relative: bool = True           # model the change from each window's last value (trends)
-    scaler: Literal["minmax", "standard", "mase", "none"] = "minmax"  # minmax | standard | mase | none, per
-                                    # series, on its training part only
+    scaler: Literal["minmax", "standard", "mase", "none"] | None = None  # minmax | standard | mase | none, per
+                                    # series, on its training part only; None: chosen (standard)
     val_frac: float = 0.15          # one series (no id, no val/test_size): fractions of it for val / test
     test_frac: float = 0.15         # one series: the fraction of it for the test metrics
     season: int | None = None       # seasonal period for baselines and MASE; None -> inferred
@@ -53,20 +57,25 @@ class ForecastConfig(TaskConfig):
     test_size: int | None = None    # points per series for the test part (instead of test_frac)
     ets: bool | None = None         # ETS baseline per series; None: only for up to 20 series
     samples_per_epoch: int | None = None  # windows drawn per epoch (series uniform); None: all
-    log: bool = False               # model log(y) (multiplicative seasonality, errors relative
-                                    # to the level, as sMAPE counts them); targets must be > 0
-    highway: int = 0                # LSTNet's autoregressive highway: a linear map from the last N scaled
+    log: bool | None = None         # model log(y) (multiplicative seasonality, errors relative
+                                    # to the level, as sMAPE counts them); targets must be > 0; None:
+                                    # chosen (positive data with a multiplicative season or wide spread)
+    highway: int | None = None      # LSTNet's autoregressive highway: a linear map from the last N scaled
                                     # values of each window straight to the horizon, added to the network's
-                                    # forecast (strong seasonality: N = lookback); 0: off
+                                    # forecast (strong seasonality: N = lookback); 0: off; None: chosen
     highway_hidden: int = 0         # > 0: the highway is an MLP (N units, ReLU) instead of linear
-    segment: int = 0                # the encoder reads the window this many steps at a time
-                                    # (SegRNN; must divide the lookback); 0: one step at a time
-    deseason: int = 0               # remove each series' seasonal indices of this period
-                                    # (classical decomposition, after --log) before the network; 0: off
+    segment: int | None = None      # the encoder reads the window this many steps at a time
+                                    # (SegRNN; must divide the lookback); 0: one step at a time; None:
+                                    # chosen (one season per step for lookbacks of 96 or more)
+    deseason: int | None = None     # remove each series' seasonal indices of this period
+                                    # (classical decomposition, after --log) before the network; 0: off;
+                                    # None: chosen (the season when its strength is 0.5 or more)
+    ensemble: int | None = None     # train this many seeds and forecast their median; None: chosen
+                                    # (5 on small data, else 1)
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def __post_init__(self) -> None:
-        check_positive(self, "lookback", "horizon", "hidden_size", "num_layers", "season")
+        check_positive(self, "lookback", "horizon", "hidden_size", "num_layers", "season", "ensemble")
         check_non_negative(self, "id_embedding", "highway_hidden")
         # checked by tasks/forecast/checks.py (against the lookback, the data, each other), with messages of
         # their own

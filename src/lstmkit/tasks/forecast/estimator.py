@@ -19,6 +19,7 @@ from lstmkit.config import flatten_config as _flatten
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import META_FILE, WEIGHTS_FILE, load_weights
 from lstmkit.tasks._base import RunEstimator
+from lstmkit.tasks.forecast.auto import AUTO_FIELDS, auto_defaults
 from lstmkit.tasks.forecast.checks import check_config
 from lstmkit.tasks.forecast.config import ForecastConfig
 from lstmkit.tasks.forecast.evaluation import panel_metrics
@@ -52,7 +53,8 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
     Fitted attributes: ``config_``, ``net_`` (:class:`~lstmkit.tasks.forecast.model.ForecastNet`),
     ``panel_scaler_`` (per-series scaling), ``covariate_scaler_``, ``series_ids_``, ``output_``,
     ``input_names_`` (model input columns), ``result_`` (training history), ``metrics_`` (test
-    metrics beside baselines), ``data_summary_``.
+    metrics beside baselines), ``data_summary_``, ``auto_`` (the settings chosen from the data,
+    each ``{"value", "why"}``, and what was measured; see :mod:`lstmkit.tasks.forecast.auto`).
     """
 
     TASK = TASK
@@ -88,14 +90,25 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
             cfg.features = _names(features)
         if id is not None:
             cfg.id = id
-        check_config(cfg)
+        cfg = self._with_auto(cfg, data)
         return self._fit_panel(data, cfg, out=out, run_dir=run_dir, resume=resume, callbacks=callbacks)
 
     def check(self, data) -> None:
         """Check the settings and read ``data`` as :meth:`fit` would, without training (same errors)."""
         cfg = dataclasses.replace(self.config, train=dataclasses.replace(self.config.train))
-        check_config(cfg)
+        cfg = self._with_auto(cfg, data)
         read_panel(data, cfg, need=min_points(cfg))
+
+    def _with_auto(self, cfg: ForecastConfig, data) -> ForecastConfig:
+        """``cfg`` checked, with the settings left unset chosen from the training part of ``data``
+        (:mod:`lstmkit.tasks.forecast.auto`); the choices and their reasons go to ``auto_``
+        (kept as they are when nothing is left to choose, e.g. on resume)."""
+        check_config(cfg)
+        cfg, auto = auto_defaults(cfg, data)
+        if auto or not hasattr(self, "auto_"):
+            self.auto_ = auto
+        check_config(cfg)
+        return cfg
 
     @classmethod
     def resume(cls, run_dir: str | Path, data=None, **overrides: Any) -> "Forecaster":
@@ -117,6 +130,7 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
                     f"must keep its settings (the checkpoint is for that model)",
                     f"drop --{key.replace('_', '-')} to resume, or start a new run without --resume")
         est = cls(**{**saved, **{k: v for k, v in overrides.items() if k in _RESUME_FREE and v is not None}})
+        est.auto_ = meta.get("auto") or {}
         source = cls._resume_source(meta, run_dir, data, "in-memory data", "pass the data again with --data")
         return est.fit(source, run_dir=run_dir, resume=True)
 
@@ -222,6 +236,11 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         if missing:                  # a default would silently give another model's forecasts
             raise LstmkitError(f"{path}/{META_FILE} has no config.{missing[0]} (the file was edited or damaged)",
                                "restore the run folder from a backup or retrain the model")
+        unset = [k for k in AUTO_FIELDS if k != "ensemble" and k in config and config[k] is None]
+        if unset:                    # a trained run records the value it used, never "choose from the data"
+            raise LstmkitError(f"{path}/{META_FILE} has config.{unset[0]} = null, not the value the run was trained "
+                               "with (the file was edited or damaged)",
+                               "restore the run folder from a backup or retrain the model")
 
     def _load_state(self, run_dir: Path, meta: dict[str, Any]) -> None:
         check_config(self.config)
@@ -229,6 +248,7 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         self.quantization_ = meta.get("quantization")
         self.engine_ = (self.quantization_ or {}).get("engine")
         self.lineage_ = meta.get("lineage", [])
+        self.auto_ = meta.get("auto") or {}
 
     def _attach_weights(self, path: Path, weights) -> None:
         """The strict weight load (an int8 run from :mod:`lstmkit.deploy` rebuilds its quantized net)."""
@@ -247,6 +267,8 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
     # -- internals ---------------------------------------------------------------------
     def _write_meta(self, run_dir: Path, status: str) -> None:
         extra = {"lineage": self.lineage_} if getattr(self, "lineage_", None) else {}   # online updates since training
+        if getattr(self, "auto_", None):                  # the settings chosen from the data, and why
+            extra["auto"] = self.auto_
         self._write_run_meta(run_dir, status, forecast_format=RUN_FORMAT, season=self.season_, **self._pipeline_meta(),
                              **extra)
 

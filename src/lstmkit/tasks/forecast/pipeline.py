@@ -20,6 +20,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.runs import atomic_write
 from lstmkit.tasks.forecast.baselines import infer_season
 from lstmkit.tasks.forecast.calendar import calendar_features, future_times, parse_calendar
+from lstmkit.tasks.forecast.ensemble import SeedEnsemble, ensemble_loss
 from lstmkit.tasks.forecast.evaluation import baseline_comparison, panel_metrics, panel_plots
 from lstmkit.tasks.forecast.model import ForecastNet
 from lstmkit.tasks.forecast.panel import Panel, read_panel
@@ -27,9 +28,16 @@ from lstmkit.tasks.forecast.probabilistic import make_output, quantiles_of, unsc
 from lstmkit.tasks.forecast.scalers import PanelScaler, seasonal_profile
 from lstmkit.tasks.forecast.windows import PanelBatches, min_points, part_sizes, split_panel
 
-__all__ = ["PanelPipeline", "EVAL_BATCH"]
+__all__ = ["PanelPipeline", "EVAL_BATCH", "panel_season"]
 
 EVAL_BATCH = 1024
+
+
+def panel_season(panel: Panel, cfg) -> int:
+    """The seasonal period of a run: ``--season``, else the first series' time frequency (1 when unknown)."""
+    first_time = panel.series_time(0)
+    return cfg.season or (infer_season(first_time, int(panel.lengths[0]))
+                          if isinstance(first_time, pd.DatetimeIndex) else 1)
 
 
 class PanelPipeline:
@@ -40,9 +48,7 @@ class PanelPipeline:
         panel = read_panel(data, cfg, need=min_points(cfg))
         self.config_ = cfg
         self.series_ids_ = list(panel.ids)
-        first_time = panel.series_time(0)
-        self.season_ = cfg.season or (infer_season(first_time, int(panel.lengths[0]))
-                                      if isinstance(first_time, pd.DatetimeIndex) else 1)
+        self.season_ = panel_season(panel, cfg)
         profiles = self._profiles(panel)
         self._fit_scalers(panel, cfg, profiles)
         arrays = self._panel_arrays(panel, profiles)
@@ -81,13 +87,21 @@ class PanelPipeline:
                 atomic_write(run_dir / "metrics_per_series.csv", lambda t: tables["per_series"].to_csv(t, index=False))
             panel_plots(self, run_dir, panel, arrays, splits["test"])
 
-        return self._train_and_save(cfg.train, train, val, loss_fn=self.output_.loss, out=out, run_dir=run_dir,
+        loss = ensemble_loss(self.output_.loss, cfg.ensemble) if (cfg.ensemble or 1) > 1 else self.output_.loss
+        return self._train_and_save(cfg.train, train, val, loss_fn=loss, out=out, run_dir=run_dir,
                                     resume=resume, callbacks=callbacks, metrics=metrics, plots=plots,
                                     evidence=evidence)
 
-    def _build_net(self, cfg=None, n_series: int | None = None) -> ForecastNet:
-        """The network of ``cfg`` (default: the fitted config) for ``n_series`` series (default: the fitted ones)."""
+    def _build_net(self, cfg=None, n_series: int | None = None) -> ForecastNet | SeedEnsemble:
+        """The network of ``cfg`` (default: the fitted config) for ``n_series`` series (default: the
+        fitted ones): a :class:`SeedEnsemble` of ``ensemble`` such networks when that is above 1."""
         cfg = self.config_ if cfg is None else cfg
+        k = cfg.ensemble or 1
+        if k > 1:
+            return SeedEnsemble([self._one_net(cfg, n_series) for _ in range(k)])
+        return self._one_net(cfg, n_series)
+
+    def _one_net(self, cfg, n_series: int | None) -> ForecastNet:
         n_series = len(self.series_ids_) if n_series is None else n_series
         T, P = len(cfg.target), self.n_past_
         return ForecastNet(T + P + self.n_future_, T, cfg.horizon, cfg.model, cfg.hidden_size, cfg.num_layers,

@@ -49,6 +49,8 @@ class DeploySurface:
             return "it models log values (--log)"
         if cfg.deseason:
             return "it removes seasonal indices (--deseason)"
+        if (cfg.ensemble or 1) > 1:
+            return f"it forecasts the median of {cfg.ensemble} seeds (--ensemble)"
         if self.n_future_:
             return "it reads future covariates or calendar features over the horizon"
         if cfg.id_embedding:

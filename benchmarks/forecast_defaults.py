@@ -1,0 +1,242 @@
+"""Forecasting with the defaults only, on single series that ship inside well-kept packages.
+
+Each series trains ``Forecaster(horizon=H)`` with nothing else set: lookback, seasonal adjustment,
+log targets, segment length, scaler and the seed ensemble are chosen from the training part
+(:mod:`lstmkit.tasks.forecast.auto`). Test part: the last 2 seasons of each series (20 % when it has
+no season, or when 2 seasons would be more than a quarter of it), scored with rolling origins
+(stride 1, every horizon step) beside naive, seasonal naive and ETS (damped Holt-Winters,
+``tasks/forecast/baselines.py``) on the same points; validation: the default 15 % before it.
+
+Targets: MASE below seasonal naive on every series, and at most 1.05x ETS's on >= 80 % of them.
+
+``--cut validation`` (what the rules were tuned on) drops each series' test part first and applies
+the same protocol to what is left, so tuning never sees a test point; ``--cut test`` (default) is
+the reported run, and writes the table into ``docs/benchmarks.md`` (section
+``## Forecasting defaults``). Prints one JSON line per series and a summary line.
+
+Data: statsmodels (co2, elec_equip, elnino, macrodata, nile, sunspots) and sktime's shipped CSVs
+(airline, lynx, seatbelts, shampoo, US change): ``pip install -e '.[bench]'`` (sktime 1.2.0, installed with
+``--no-deps`` where its pandas pin would downgrade pandas: only its data files are read).
+
+    OMP_NUM_THREADS=1 python benchmarks/forecast_defaults.py [--cut validation|test|both] [--series airline,nile]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from _settings import parse_overrides
+from lstmkit import Forecaster
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
+SECTION = "## Forecasting defaults"
+
+
+# -- the suite ---------------------------------------------------------------------------------
+def _sktime_csv(name: str) -> pd.DataFrame:
+    import importlib.util
+    spec = importlib.util.find_spec("sktime")
+    if spec is None:
+        raise SystemExit("sktime is not installed: pip install 'sktime==1.2.0' --no-deps (the bench extra)")
+    root = Path(spec.submodule_search_locations[0]) / "datasets" / "data"
+    return pd.read_csv(root / name / f"{name}.csv")
+
+
+def _monthly(values, start: str) -> pd.Series:
+    return pd.Series(np.asarray(values, dtype=float), index=pd.date_range(start, periods=len(values), freq="MS"))
+
+
+def _yearly(values, first_year: int) -> pd.Series:
+    return pd.Series(np.asarray(values, dtype=float),
+                     index=pd.date_range(f"{first_year}-01-01", periods=len(values), freq="YS"))
+
+
+def _quarterly(values, start: str) -> pd.Series:
+    return pd.Series(np.asarray(values, dtype=float), index=pd.date_range(start, periods=len(values), freq="QS"))
+
+
+def load_airline() -> pd.Series:
+    return _monthly(_sktime_csv("Airline")["Passengers"], "1949-01-01")
+
+
+def load_seatbelts() -> pd.Series:
+    return _monthly(_sktime_csv("seatbelts")["KSI"], "1969-01-01")
+
+
+def load_shampoo() -> pd.Series:
+    return _monthly(_sktime_csv("ShampooSales")["Sales"], "1991-01-01")
+
+
+def load_lynx() -> pd.Series:
+    return _yearly(_sktime_csv("Lynx").iloc[:, 1], 1821)
+
+
+def load_elec_equip() -> pd.Series:
+    from statsmodels.datasets import elec_equip
+    d = elec_equip.load().data
+    return _monthly(d.iloc[:, 0], str(d.index[0].date()))
+
+
+def load_uschange() -> pd.Series:
+    return _quarterly(_sktime_csv("Uschange")["Consumption"], "1970-01-01")
+
+
+def load_co2() -> pd.Series:
+    import statsmodels.api as sm
+    weekly = sm.datasets.co2.load_pandas().data["co2"]
+    monthly = weekly.resample("MS").mean().interpolate()
+    return _monthly(monthly.to_numpy(), str(monthly.index[0].date()))
+
+
+def load_elnino() -> pd.Series:
+    import statsmodels.api as sm
+    wide = sm.datasets.elnino.load_pandas().data
+    return _monthly(wide.drop(columns="YEAR").to_numpy().reshape(-1), f"{int(wide['YEAR'].iloc[0])}-01-01")
+
+
+def load_realgdp() -> pd.Series:
+    import statsmodels.api as sm
+    d = sm.datasets.macrodata.load_pandas().data
+    return _quarterly(d["realgdp"], f"{int(d['year'].iloc[0])}-01-01")
+
+
+def load_nile() -> pd.Series:
+    import statsmodels.api as sm
+    d = sm.datasets.nile.load_pandas().data
+    return _yearly(d["volume"], int(d["year"].iloc[0]))
+
+
+def load_sunspots() -> pd.Series:
+    import statsmodels.api as sm
+    d = sm.datasets.sunspots.load_pandas().data
+    return _yearly(d["SUNACTIVITY"], int(d["YEAR"].iloc[0]))
+
+
+# name -> (loader, season, horizon); the season is the one the time column implies
+SUITE = {
+    "airline": (load_airline, 12, 12),       # monthly, multiplicative season, trend
+    "elec_equip": (load_elec_equip, 12, 12), # monthly orders (euro area), seasonal, business cycle
+    "seatbelts": (load_seatbelts, 12, 12),   # monthly UK road casualties, seasonal, a level shift
+    "co2": (load_co2, 12, 12),               # monthly, additive season, trend
+    "elnino": (load_elnino, 12, 12),         # monthly sea temperature, additive season
+    "shampoo": (load_shampoo, 12, 3),        # 36 months, trend
+    "realgdp": (load_realgdp, 4, 4),         # quarterly, seasonally adjusted, trend
+    "uschange": (load_uschange, 4, 4),       # quarterly % change of consumption (negatives)
+    "nile": (load_nile, 1, 5),               # yearly, level shift
+    "lynx": (load_lynx, 1, 5),               # yearly, ~10-year cycle, spikes
+    "sunspots": (load_sunspots, 1, 5),       # yearly, ~11-year cycle, zeros
+}
+
+
+def test_points(n: int, season: int) -> int:
+    """The protocol's test part: 2 seasons, or 20 % without a season (or when 2 seasons > 25 %)."""
+    return 2 * season if season > 1 and 2 * season <= 0.25 * n else int(round(0.2 * n))
+
+
+# -- one series ----------------------------------------------------------------------------------
+def run_series(name: str, cut: str, settings: dict | None = None) -> dict:
+    loader, season, horizon = SUITE[name]
+    y = loader()
+    if cut == "validation":                       # the test part never reaches the tuning
+        y = y.iloc[:-test_points(len(y), season)]
+    n = len(y)
+    n_test = test_points(n, season)
+    frame = pd.DataFrame({"time": y.index, "y": y.to_numpy()})
+    t0, c0 = time.perf_counter(), time.process_time()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = Forecaster(horizon=horizon, test_frac=n_test / n, progress="off", tensorboard=False,
+                         doctor=False, **(settings or {})).fit(frame, target="y", time="time")
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    m = est.metrics_["metrics"]
+    mase = {k: round(float(m[k]["MASE"]), 4) for k in ("lstm", "naive", "seasonal_naive", "ets")}
+    return {"series": name, "cut": cut, "n": n, "season": est.season_, "horizon": horizon, "test": n_test,
+            "MASE": mase, "vs_snaive": round(mase["lstm"] / mase["seasonal_naive"], 3),
+            "vs_ets": round(mase["lstm"] / mase["ets"], 3),
+            "chosen": {k: v["value"] for k, v in est.auto_.items() if k != "measured"},
+            "epochs": est.result_.epochs_run, "seconds": round(seconds, 1),
+            "cpu_seconds": round(cpu, 1)}
+
+
+def summarize(rows: list[dict]) -> dict:
+    beats = [r["vs_snaive"] < 1 for r in rows]
+    near = [r["vs_ets"] <= 1.05 for r in rows]
+    share = sum(near) / len(rows)
+    return {"summary": True, "series": len(rows), "beats_seasonal_naive": f"{sum(beats)}/{len(rows)}",
+            "within_1.05_ets": f"{sum(near)}/{len(rows)}", "share_within_1.05_ets": round(share, 3),
+            "targets_met": all(beats) and share >= 0.8,
+            "median_vs_ets": round(float(np.median([r["vs_ets"] for r in rows])), 3),
+            "seconds": round(sum(r["seconds"] for r in rows), 1),
+            "cpu_seconds": round(sum(r["cpu_seconds"] for r in rows), 1)}
+
+
+def write_doc(rows: list[dict], summary: dict, validation: dict | None = None) -> None:
+    lines = [SECTION, "",
+             "`python benchmarks/forecast_defaults.py` (one CPU thread): `Forecaster(horizon=H)` with every other "
+             "setting left to `lstmkit.tasks.forecast.auto`, on single series shipped with statsmodels 0.15 and "
+             "sktime 1.2.0. Test part: the last 2 seasons (20 % without a season), rolling origins, every horizon "
+             "step; MASE in original units beside the baselines on the same points (ETS: damped Holt-Winters "
+             "fitted on train + validation). The choice rules were tuned on validation cuts (each series without "
+             "its test part, same protocol: `--cut validation`), never on these test parts.", "",
+             "| series | n | season | H | LSTM | naive | seasonal naive | ETS | LSTM / ETS | chosen | CPU s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        m, c = r["MASE"], r["chosen"]
+        chosen = (f"lookback {c.get('lookback')}, deseason {c.get('deseason')}, log {c.get('log')}, "
+                  f"{c.get('num_layers')}x{c.get('hidden_size')}, highway {c.get('highway')}, {c.get('ensemble')} seeds")
+        lines.append(f"| {r['series']} | {r['n']} | {r['season']} | {r['horizon']} | **{m['lstm']:.3f}** | "
+                     f"{m['naive']:.3f} | {m['seasonal_naive']:.3f} | {m['ets']:.3f} | {r['vs_ets']:.2f} | {chosen} | "
+                     f"{r['cpu_seconds']:.0f} |")
+    lose_sn = [r["series"] for r in rows if r["vs_snaive"] >= 1]
+    lose_ets = [r["series"] for r in rows if r["vs_ets"] > 1.05]
+    lines += ["", f"Below seasonal naive on {summary['beats_seasonal_naive']} series"
+              f"{' (not: ' + ', '.join(lose_sn) + ')' if lose_sn else ''}; within 1.05x ETS on "
+              f"{summary['within_1.05_ets']}{' (not: ' + ', '.join(lose_ets) + ')' if lose_ets else ''}; targets "
+              f"(every series below seasonal naive, >= 80 % within 1.05x ETS) "
+              f"{'met' if summary['targets_met'] else 'NOT met'}. Median LSTM / ETS {summary['median_vs_ets']}; "
+              f"{summary['cpu_seconds']:.0f} CPU seconds in all.", ""]
+    if validation is not None:
+        lines[-1:] = ["", f"On the validation cuts (what the rules were tuned on): below seasonal naive on "
+                      f"{validation['beats_seasonal_naive']}, within 1.05x ETS on {validation['within_1.05_ets']}, "
+                      f"median LSTM / ETS {validation['median_vs_ets']}.", ""]
+    text = DOC.read_text() if DOC.is_file() else "# Benchmarks\n\n"
+    block = "\n".join(lines)
+    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
+    text = pattern.sub(lambda _: block + "\n", text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + block + "\n"
+    DOC.write_text(text)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--cut", choices=("validation", "test", "both"), default="test",
+                    help="both: the validation cuts first, then the test cuts (the table notes both summaries)")
+    ap.add_argument("--series", default=",".join(SUITE), help="comma-separated names: " + ", ".join(SUITE))
+    ap.add_argument("--no-write", action="store_true", help="do not write docs/benchmarks.md")
+    ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                    help="explicit settings (experiments on the validation cut; the table is written without them)")
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    settings = parse_overrides(args.set)
+    names = [s.strip() for s in args.series.split(",") if s.strip()]
+    summaries = {}
+    for cut in (("validation", "test") if args.cut == "both" else (args.cut,)):
+        rows = []
+        for name in names:
+            rows.append(run_series(name, cut, settings))
+            print(json.dumps(rows[-1]), flush=True)
+        summaries[cut] = summarize(rows)
+        print(json.dumps({**summaries[cut], "cut": cut}), flush=True)
+    if "test" in summaries and not args.no_write and not settings and len(rows) == len(SUITE):
+        write_doc(rows, summaries["test"], summaries.get("validation"))
+
+
+if __name__ == "__main__":
+    main()

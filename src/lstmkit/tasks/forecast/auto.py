@@ -1,0 +1,243 @@
+"""Forecast defaults chosen from the data: what the user left unset is measured, then chosen.
+
+    measure(train, season)          what the training part of one series shows (length, season
+                                    strength, multiplicative or additive, positivity, spread)
+    choose(cfg, profile, ...)       lookback, deseason, log, segment, scaler and the seed ensemble,
+                                    each with the reason: ``{"lookback": {"value": 36, "why": ...}}``
+    auto_defaults(cfg, data)        both, for a config whose auto fields are None (what ``fit`` calls)
+
+A field the user set (flag, YAML key or keyword argument) is never touched: only the fields left at
+None -- the config's "choose from the data" -- are filled. Everything is measured on the TRAINING
+part of the series only (the split rule of :mod:`~lstmkit.tasks.forecast.windows`), so the choice
+never sees the validation or test points. Many series (an id column, M4 input) keep the fixed
+defaults of :data:`FIXED`: the measurements describe one series.
+
+The rules (tuned on validation cuts of the benchmark suite, ``benchmarks/forecast_defaults.py``):
+
+* season strength ``F = max(0, 1 - Var(remainder) / Var(detrended))`` of a classical
+  decomposition at the period ``m`` (from ``--season`` or the time column's frequency);
+* multiplicative: positive, and the seasonal swing of each full cycle grows with its level
+  (correlation > 0.5 over a level that moves by more than 20 %);
+* ``log``: positive and multiplicative, or spanning more than a factor 20 (spikes, e.g. lynx);
+* ``deseason m``: F >= 0.5 (in the chosen units) and two full seasons in the training part;
+* ``lookback``: 3 seasons (1 or 2 when the training part is short), or 4 horizons (at least 12)
+  without a season; never more than half of what the training part leaves after one horizon;
+* ``segment``: the season when the lookback is long (>= 96 steps) and a whole number of seasons;
+* ``highway``: the lookback (a linear autoregression beside the network; off for the recursive strategy);
+* ``hidden_size`` / ``num_layers``: one layer of 16 units up to 1,000 training windows, else 2 of 50;
+* ``scaler``: ``standard`` (z-scores of the training part);
+* ``ensemble``: the median of 15 seeds when training is cheap (<= 2,000 training windows).
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+__all__ = ["AUTO_FIELDS", "FIXED", "measure", "choose", "auto_defaults", "summary_line"]
+
+AUTO_FIELDS = ("lookback", "deseason", "log", "segment", "highway", "hidden_size", "num_layers", "scaler", "ensemble")
+# the values of the auto fields where nothing is measured (many series): the former defaults
+FIXED: dict[str, Any] = {"lookback": 60, "deseason": 0, "log": False, "segment": 0, "highway": 0, "hidden_size": 50,
+                         "num_layers": 2, "scaler": "minmax", "ensemble": 1}
+
+STRONG_SEASON = 0.5          # season strength from which the seasonal indices are removed
+MULT_CORR = 0.5              # swing-level correlation that makes a season multiplicative
+WIDE_SPREAD = 20.0           # max / min of a positive series from which logs tame its spikes
+SEGMENT_FROM = 96            # lookback from which the encoder reads one season per step
+CHEAP_WINDOWS = 2000         # training windows up to which a seed ensemble is cheap
+ENSEMBLE_SEEDS = 15
+SMALL_WINDOWS = 1000         # training windows up to which the network is one layer of 16 units
+SMALL_NET, LARGE_NET = (16, 1), (50, 2)
+
+
+# -- measuring ------------------------------------------------------------------------------------
+def _centred_trend(x: np.ndarray, m: int) -> tuple[np.ndarray, int]:
+    """The centred moving average over one season (2 x m for even m) and its offset in ``x``."""
+    w = np.full(m + 1 if m % 2 == 0 else m, 1.0 / m)
+    if m % 2 == 0:
+        w[0] = w[-1] = 0.5 / m
+    return np.convolve(x, w, mode="valid"), (len(w) - 1) // 2
+
+
+def _strength(x: np.ndarray, m: int) -> float:
+    """Season strength of ``x`` at period ``m`` (0: none, 1: all of the detrended variation)."""
+    if m < 2 or len(x) < 2 * m + 1:
+        return 0.0
+    trend, off = _centred_trend(x, m)
+    d = x[off:off + len(trend)] - trend
+    phase = (np.arange(len(d)) + off) % m
+    idx = np.bincount(phase, d, minlength=m) / np.maximum(np.bincount(phase, minlength=m), 1)
+    rest = d - (idx - idx.mean())[phase]
+    var = d.var()
+    return float(max(0.0, 1.0 - rest.var() / var)) if var > 0 else 0.0
+
+
+def _swing_level_corr(x: np.ndarray, m: int) -> tuple[float, float]:
+    """Correlation of each full cycle's seasonal swing with its level, and how far the level moves
+    (max / min of the cycle means); (0, 1) when fewer than 3 full cycles are detrended."""
+    if m < 2 or len(x) < 4 * m:
+        return 0.0, 1.0
+    trend, off = _centred_trend(x, m)
+    d = x[off:off + len(trend)] - trend
+    k = len(d) // m
+    cycles, levels = d[:k * m].reshape(k, m), trend[:k * m].reshape(k, m).mean(1)
+    swing = cycles.std(1)
+    if k < 3 or swing.std() == 0 or levels.std() == 0:
+        return 0.0, float(levels.max() / levels.min()) if levels.min() > 0 else 1.0
+    return float(np.corrcoef(swing, levels)[0, 1]), float(levels.max() / levels.min())
+
+
+def measure(train: np.ndarray, season: int) -> dict[str, Any]:
+    """What the training part ``train [n]`` (original units, finite) of one series shows."""
+    x = np.asarray(train, dtype=np.float64)
+    x = x[np.isfinite(x)]
+    m = int(season) if season and season > 1 and len(x) >= 2 * season + 1 else 1
+    positive = bool(len(x) and x.min() > 0)
+    corr, level_ratio = _swing_level_corr(x, m)
+    return {
+        "length": int(len(x)), "season": m, "positive": positive,
+        "spread": float(x.max() / x.min()) if positive else None,
+        "strength": round(_strength(x, m), 3),
+        "strength_log": round(_strength(np.log(x), m), 3) if positive else None,
+        "swing_level_corr": round(corr, 3), "level_ratio": round(level_ratio, 3),
+    }
+
+
+# -- choosing ---------------------------------------------------------------------------------------
+def _pick(auto: dict, name: str, value: Any, why: str) -> Any:
+    auto[name] = {"value": value, "why": why}
+    return value
+
+
+def _lookback(cfg, p: dict[str, Any], horizon: int, period: int, windows_room: int) -> tuple[int, str]:
+    room = max(1, windows_room // 2)            # at least half of the training part left as windows
+    need = max(cfg.highway or 0, 1)              # a given highway reads that many steps
+    if period > 1:
+        k = min(3, room // period)
+        if k >= 1:
+            value, why = k * period, f"{k} season{'s' * (k > 1)} of {period}"
+            if k < 3:
+                why += f" (the training part has {p['length']} points)"
+        else:
+            value, why = max(room, 2), f"half of the {p['length']} training points left after one horizon (< 1 season)"
+    else:
+        want = max(4 * horizon, 12)
+        value = min(want, room)
+        why = "4 horizons (at least 12) without a season" if value == want else \
+            f"half of the {p['length']} training points left after one horizon"
+    value = max(value, need)
+    s = cfg.segment
+    if s:                                       # the user's segment must divide it
+        value = -(-value // s) * s
+        why += f", a multiple of the segment {s}"
+    return int(value), why
+
+
+def choose(cfg, profile: dict[str, Any], train_windows_of) -> tuple[Any, dict[str, dict[str, Any]]]:
+    """``cfg`` with each auto field that is None filled from ``profile`` (:func:`measure`), and the
+    record ``{field: {"value", "why"}}`` of what was chosen. ``train_windows_of(lookback)`` is the
+    number of training windows a lookback leaves."""
+    p, auto, set_ = profile, {}, {}
+    m_data = p["season"]
+    if cfg.log is None:
+        if cfg.likelihood is not None:
+            set_["log"] = _pick(auto, "log", False, f"the {cfg.likelihood} likelihood models original units")
+        elif p["positive"] and m_data > 1 and p["swing_level_corr"] > MULT_CORR and p["level_ratio"] > 1.2:
+            why = (f"positive, multiplicative season: the seasonal swing grows with the level "
+                   f"(correlation {p['swing_level_corr']:.2f})")
+            set_["log"] = _pick(auto, "log", True, why)
+        elif p["positive"] and p["spread"] > WIDE_SPREAD:
+            set_["log"] = _pick(auto, "log", True, f"positive and spanning a factor {p['spread']:.0f} (> {WIDE_SPREAD:g})")
+        elif not p["positive"]:
+            set_["log"] = _pick(auto, "log", False, "the training part is not all positive")
+        else:
+            set_["log"] = _pick(auto, "log", False, "additive: the seasonal swing does not grow with the level"
+                                if m_data > 1 else f"positive, spanning a factor {p['spread']:.1f} only")
+    log = set_.get("log", cfg.log)
+    strength = p["strength_log"] if log and p["strength_log"] is not None else p["strength"]
+    if cfg.deseason is None:
+        if m_data < 2:
+            set_["deseason"] = _pick(auto, "deseason", 0, "no season (period 1 or fewer than 2 seasons of data)")
+        elif strength >= STRONG_SEASON:
+            set_["deseason"] = _pick(auto, "deseason", m_data, f"season strength {strength:.2f} at period {m_data}"
+                                     f"{' (in logs)' if log else ''}")
+        else:
+            set_["deseason"] = _pick(auto, "deseason", 0, f"weak season: strength {strength:.2f} at period {m_data} "
+                                     f"(< {STRONG_SEASON})")
+    period = set_.get("deseason", cfg.deseason) or m_data
+    if cfg.lookback is None:
+        room = p["length"] - cfg.horizon
+        value, why = _lookback(cfg, p, cfg.horizon, period, room)
+        set_["lookback"] = _pick(auto, "lookback", value, why)
+    lookback = set_.get("lookback", cfg.lookback)
+    if cfg.segment is None:
+        if lookback >= SEGMENT_FROM and period > 1 and lookback % period == 0 and cfg.strategy != "recursive":
+            set_["segment"] = _pick(auto, "segment", period, f"a long lookback ({lookback}): one season per encoder step")
+        else:
+            set_["segment"] = _pick(auto, "segment", 0, f"lookback {lookback} is short enough to read step by step")
+    if cfg.highway is None:
+        if cfg.strategy == "recursive":
+            set_["highway"] = _pick(auto, "highway", 0, "the recursive strategy feeds back forecasts without it")
+        else:
+            set_["highway"] = _pick(auto, "highway", lookback, "a linear map from the whole window to the horizon "
+                                    "beside the network (an autoregression a small series can fit)")
+    n_win = train_windows_of(lookback)
+    small = n_win <= SMALL_WINDOWS
+    size, layers = SMALL_NET if small else LARGE_NET
+    why = (f"small data ({n_win} training windows): more data per parameter" if small else
+           f"{n_win} training windows: room for the larger network")
+    if cfg.hidden_size is None:
+        set_["hidden_size"] = _pick(auto, "hidden_size", size, why)
+    if cfg.num_layers is None:
+        set_["num_layers"] = _pick(auto, "num_layers", layers, why)
+    if cfg.scaler is None:
+        set_["scaler"] = _pick(auto, "scaler", "standard", "z-scores of the training part: a trending level may "
+                               "leave minmax's training range")
+    if cfg.ensemble is None:
+        if n_win <= CHEAP_WINDOWS and not cfg.quantiles and cfg.likelihood is None:
+            set_["ensemble"] = _pick(auto, "ensemble", ENSEMBLE_SEEDS,
+                                     f"small data ({n_win} training windows): the median of {ENSEMBLE_SEEDS} seeds, "
+                                     f"cheap at this size")
+        else:
+            set_["ensemble"] = _pick(auto, "ensemble", 1, f"{n_win} training windows: one model"
+                                     if n_win > CHEAP_WINDOWS else "probabilistic output: one model")
+    return dataclasses.replace(cfg, **set_), auto
+
+
+def _fixed(cfg, why: str) -> tuple[Any, dict[str, dict[str, Any]]]:
+    auto = {k: {"value": v, "why": why} for k, v in FIXED.items() if getattr(cfg, k) is None}
+    return dataclasses.replace(cfg, **{k: a["value"] for k, a in auto.items()}), auto
+
+
+def auto_defaults(cfg, data) -> tuple[Any, dict[str, dict[str, Any]]]:
+    """``cfg`` with every auto field the user left unset (None) chosen from ``data``, and the
+    record of the choices (empty when every field was set: nothing is read then)."""
+    if all(getattr(cfg, k) is not None for k in AUTO_FIELDS):
+        return cfg, {}
+    if cfg.id is not None or cfg.format != "long":
+        return _fixed(cfg, "many series: the fixed default (the choice from the data measures one series)")
+    from lstmkit.tasks.forecast.panel import read_panel
+    from lstmkit.tasks.forecast.pipeline import panel_season
+    from lstmkit.tasks.forecast.windows import part_sizes
+    panel = read_panel(data, cfg, need=None)
+    if len(panel.ids) != 1 or len(cfg.target) != 1:
+        return _fixed(cfg, "several series or targets: the fixed default (the choice measures one target)")
+    n = int(panel.lengths[0])
+    n_train = part_sizes(n, cfg)[0]
+    profile = measure(panel.values[:n_train, 0], panel_season(panel, cfg))
+    out, auto = choose(cfg, profile, lambda L: max(n_train - L - cfg.horizon + 1, 0))
+    auto["measured"] = profile
+    return out, auto
+
+
+def summary_line(auto: dict[str, dict[str, Any]]) -> str:
+    """One line of the choices: ``auto: lookback 36 (3 seasons of 12); log (...); ...``."""
+    parts = []
+    for name in AUTO_FIELDS:
+        if name in auto:
+            v = auto[name]["value"]
+            shown = name if v is True else f"no {name}" if v is False else f"{name} {v}"
+            parts.append(f"{shown} ({auto[name]['why']})")
+    return "chosen from the training data: " + "; ".join(parts) if parts else ""

@@ -1,0 +1,149 @@
+"""Forecast defaults chosen from the training data (lstmkit.tasks.forecast.auto)."""
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from lstmkit.tasks.forecast.auto import auto_defaults, measure, summary_line
+from lstmkit.tasks.forecast.config import ForecastConfig
+from lstmkit.tasks.forecast.ensemble import SeedEnsemble, ensemble_loss
+from lstmkit.tasks.forecast.estimator import Forecaster
+
+
+def _monthly(y) -> pd.DataFrame:
+    return pd.DataFrame({"time": pd.date_range("2000-01-01", periods=len(y), freq="MS"), "y": y})
+
+
+def _multiplicative(n=144, seed=0) -> np.ndarray:
+    t = np.arange(n)
+    rng = np.random.default_rng(seed)
+    return (100 + 2 * t) * (1 + 0.25 * np.sin(2 * np.pi * t / 12)) * np.exp(0.01 * rng.standard_normal(n))
+
+
+def _additive(n=240, seed=0) -> np.ndarray:
+    t = np.arange(n)
+    return 300 + 0.1 * t + 3 * np.sin(2 * np.pi * t / 12) + 0.2 * np.random.default_rng(seed).standard_normal(n)
+
+
+def _random_walk(n=200, seed=0) -> np.ndarray:
+    return np.cumsum(np.random.default_rng(seed).standard_normal(n))
+
+
+def _choose(y, **given):
+    cfg = ForecastConfig(target=["y"], time="time", horizon=given.pop("horizon", 12), **given)
+    return auto_defaults(cfg, _monthly(y))
+
+
+def test_a_multiplicative_seasonal_positive_series_gets_logs_and_seasonal_adjustment():
+    cfg, auto = _choose(_multiplicative())
+    assert cfg.log is True and cfg.deseason == 12
+    assert "multiplicative" in auto["log"]["why"] and auto["deseason"]["value"] == 12
+    assert auto["measured"]["season"] == 12 and auto["measured"]["strength_log"] > 0.9
+    assert cfg.lookback == 36 and auto["lookback"]["why"] == "3 seasons of 12"
+    assert cfg.segment == 0 and cfg.scaler == "standard" and cfg.ensemble == 15 and cfg.highway == 36
+    assert (cfg.hidden_size, cfg.num_layers) == (16, 1) and "more data per parameter" in auto["hidden_size"]["why"]
+
+
+def test_an_additive_season_is_adjusted_without_logs():
+    cfg, auto = _choose(_additive())
+    assert cfg.deseason == 12 and cfg.log is False
+    assert "additive" in auto["log"]["why"]
+    assert cfg.lookback == 36 and auto["lookback"]["why"] == "3 seasons of 12"
+
+
+def test_a_random_walk_has_no_season_to_remove():
+    cfg, auto = _choose(_random_walk(), horizon=5)
+    assert cfg.deseason == 0 and cfg.log is False            # not all positive
+    assert "weak season" in auto["deseason"]["why"] or "no season" in auto["deseason"]["why"]
+    yearly = pd.DataFrame({"time": pd.date_range("1800-01-01", periods=120, freq="YS"),
+                           "y": 50 + _random_walk(120)})
+    cfg, auto = auto_defaults(ForecastConfig(target=["y"], time="time", horizon=5), yearly)
+    assert cfg.deseason == 0 and auto["measured"]["season"] == 1 and cfg.lookback == 20
+
+
+def test_a_short_series_gets_a_shorter_lookback():
+    long_cfg, _ = _choose(_multiplicative(240))
+    short_cfg, auto = _choose(_multiplicative(60), horizon=6)
+    assert short_cfg.lookback < long_cfg.lookback
+    assert short_cfg.lookback + short_cfg.horizon <= auto["measured"]["length"]
+    assert "training part has" in auto["lookback"]["why"] or "half of" in auto["lookback"]["why"]
+
+
+def test_explicit_values_are_untouched_and_nothing_is_read_when_all_are_set():
+    cfg, auto = _choose(_multiplicative(), lookback=60, log=False, deseason=0, scaler="minmax")
+    assert (cfg.lookback, cfg.log, cfg.deseason, cfg.scaler) == (60, False, 0, "minmax")
+    assert set(auto) == {"segment", "highway", "hidden_size", "num_layers", "ensemble", "measured"}   # only the unset
+    assert cfg.highway == 60                                       # the given lookback, not a chosen one
+    full = ForecastConfig(target=["y"], lookback=60, log=False, deseason=0, segment=0, highway=0, hidden_size=50,
+                          num_layers=2, scaler="minmax", ensemble=1)
+    assert auto_defaults(full, "no such file.csv") == (full, {})
+
+
+def test_a_given_segment_makes_the_chosen_lookback_a_multiple_of_it():
+    cfg, auto = _choose(_additive(), segment=10)
+    assert cfg.lookback % 10 == 0 and "multiple of the segment 10" in auto["lookback"]["why"]
+
+
+def test_many_series_keep_the_fixed_defaults():
+    y = _additive(120)
+    df = pd.concat([_monthly(y).assign(id="a"), _monthly(y + 1).assign(id="b")])
+    cfg, auto = auto_defaults(ForecastConfig(target=["y"], time="time", id="id", horizon=3), df)
+    assert (cfg.lookback, cfg.log, cfg.deseason, cfg.scaler, cfg.ensemble) == (60, False, 0, "minmax", 1)
+    assert (cfg.highway, cfg.hidden_size, cfg.num_layers, cfg.segment) == (0, 50, 2, 0)
+    assert "many series" in auto["lookback"]["why"]
+
+
+def test_measure_reads_strength_and_positivity():
+    p = measure(_additive(), 12)
+    assert p["positive"] and p["strength"] > 0.9 and p["season"] == 12
+    q = measure(_random_walk(), 12)
+    assert not q["positive"] and q["strength_log"] is None and q["strength"] < 0.5
+    assert measure(_additive(20), 12)["season"] == 1                 # under 2 seasons: none measured
+
+
+def test_the_seed_ensemble_trains_every_member_and_forecasts_their_median():
+    torch.manual_seed(0)
+    net = torch.nn.Linear(3, 2)
+    ens = SeedEnsemble([_Wrap(3), _Wrap(3), _Wrap(3)])
+    x = torch.randn(4, 5, 3)
+    ens.train()
+    assert ens(x).shape == (12, 2)
+    ens.eval()
+    stacked = torch.stack([m(x) for m in ens.members])
+    assert torch.equal(ens(x), stacked.median(0).values)
+    loss = ensemble_loss(torch.nn.functional.mse_loss, 3)
+    y = torch.zeros(4, 2)
+    ens.train()
+    out = ens(x)
+    assert torch.isclose(loss(out, y), torch.stack([torch.nn.functional.mse_loss(m(x), y) for m in ens.members]).mean())
+    with pytest.raises(ValueError, match="at least 2"):
+        SeedEnsemble([net])
+
+
+class _Wrap(torch.nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.lin = torch.nn.Linear(c, 2)
+
+    def forward(self, x, future=None, series=None):
+        return self.lin(x[:, -1])
+
+
+def test_fit_records_the_choices_in_the_run_and_keeps_them_on_load(tmp_path):
+    df = _monthly(_multiplicative(96))
+    est = Forecaster(horizon=6, max_epochs=2, progress="off", tensorboard=False,
+                     device="cpu").fit(df, target="y", time="time", out=tmp_path)
+    cfg = est.config_
+    assert cfg.log is True and cfg.deseason == 12 and cfg.ensemble == 15
+    assert len(est.net_.members) == 15
+    meta = json.loads((est.run_dir_ / "lstmkit.json").read_text())
+    assert meta["auto"]["lookback"]["value"] == cfg.lookback == meta["config"]["lookback"]
+    assert meta["auto"]["ensemble"]["why"].startswith("small data")
+    again = Forecaster.load(est.run_dir_)
+    assert again.auto_ == est.auto_
+    assert np.array_equal(again.predict(df)["y"].to_numpy(), est.predict(df)["y"].to_numpy())
+    line = summary_line(est.auto_)
+    assert line.startswith("chosen from the training data: ") and "log (" in line and "lookback" in line
+    assert "\n" not in line
