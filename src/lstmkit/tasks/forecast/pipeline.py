@@ -21,6 +21,7 @@ from lstmkit.runs import atomic_write
 from lstmkit.tasks.forecast.baselines import infer_season
 from lstmkit.tasks.forecast.calendar import calendar_features, future_times, parse_calendar
 from lstmkit.tasks.forecast.evaluation import baseline_comparison, panel_metrics, panel_plots
+from lstmkit.tasks.forecast.fastpath import frame_of
 from lstmkit.tasks.forecast.model import ForecastNet
 from lstmkit.tasks.forecast.panel import Panel, read_panel
 from lstmkit.tasks.forecast.probabilistic import make_output, quantiles_of, unscale
@@ -209,7 +210,7 @@ class PanelPipeline:
         batches = PanelBatches(arrays["inputs"], arrays["targets"], arrays["future"], rows, series,
                                cfg.lookback, cfg.horizon, EVAL_BATCH)
         outs = []
-        with torch.no_grad():
+        with torch.inference_mode():
             for (x, fut, s), _ in batches:
                 outs.append(self.net_(x, fut, emb_index[s]))
         params = torch.cat(outs).numpy().astype(np.float64) if outs else np.zeros((0,))
@@ -275,23 +276,28 @@ class PanelPipeline:
         x = torch.from_numpy(np.stack(hist_x).astype(np.float32))
         fut = torch.from_numpy(np.stack(fut_x).astype(np.float32))
         emb = self._series_index(panel)
-        with torch.no_grad():
+        with torch.inference_mode():
             params = torch.cat([run(x[k:k + EVAL_BATCH], fut[k:k + EVAL_BATCH], emb[k:k + EVAL_BATCH])
                                 for k in range(0, len(x), EVAL_BATCH)]).numpy().astype(np.float64)
+        return self._ahead_output(params, panel.ids, loc, scale, ahead_season, t_out)
+
+    def _ahead_output(self, params: np.ndarray, ids, loc, scale, ahead_season, times) -> pd.DataFrame:
+        """The forecast frame of scaled network outputs ``params`` of series ``ids`` (``loc, scale
+        [S, T]``, ``ahead_season [S, H, T]``), checked to be finite."""
         params = self._original_units(unscale(self.output_.kind, params, loc[:, None] + ahead_season, scale[:, None]))
         bad = ~np.isfinite(params.reshape(len(params), -1)).all(1)
         if bad.any():
-            raise LstmkitError(f"the forecast of series {panel.ids[int(np.flatnonzero(bad)[0])]!r} is not finite "
+            raise LstmkitError(f"the forecast of series {ids[int(np.flatnonzero(bad)[0])]!r} is not finite "
                                f"({int(bad.sum())} of {len(bad)} series): the model overflows on this input",
                                "check the input for values far outside the training data, or retrain the model")
-        return self._forecast_frame(panel, params, t_out)
+        return self._forecast_frame(ids, params, times)
 
-    def _forecast_frame(self, panel: Panel, params: np.ndarray, times) -> pd.DataFrame:
+    def _forecast_frame(self, ids, params: np.ndarray, times) -> pd.DataFrame:
         cfg, out = self.config_, self.output_
-        S, H = len(panel.ids), cfg.horizon
+        S, H = len(ids), cfg.horizon
         frame = {}
         if cfg.id is not None or cfg.format == "m4":
-            frame[cfg.id or "id"] = np.repeat(np.asarray(panel.ids, dtype=object), H)
+            frame[cfg.id or "id"] = np.repeat(np.asarray(ids, dtype=object), H)
         if times[0] is not None:
             frame[cfg.time or ("t" if cfg.format == "m4" else "time")] = np.concatenate(times)
         frame["step"] = np.tile(np.arange(1, H + 1), S)
@@ -303,7 +309,7 @@ class PanelPipeline:
             for j, name in enumerate(cfg.target):
                 for k, level in enumerate(out.levels):
                     frame[f"{name}_q{level:g}"] = q[:, :, j, k].reshape(-1)
-        return pd.DataFrame(frame)
+        return frame_of(frame)
 
     # -- persistence ------------------------------------------------------------------------
     def _pipeline_meta(self) -> dict[str, Any]:

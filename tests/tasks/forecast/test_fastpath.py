@@ -1,0 +1,89 @@
+"""The fast lanes of the public inference paths give the numbers of the general path."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast_data import FAST, sine_frame
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks.forecast.estimator import Forecaster
+from lstmkit.tasks.forecast.fastpath import engine_net_cached, one_window
+
+TINY = {**FAST, "hidden_size": 8, "max_epochs": 2}
+
+
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory):
+    """A saved single-series run on a table with no time column, one extra feature."""
+    df = sine_frame().drop(columns="time")
+    est = Forecaster(**TINY, horizon=3, relative=False).fit(df, target="y", features="temp",
+                                                            out=tmp_path_factory.mktemp("plain"))
+    return est, df
+
+
+def _general(est, data):
+    return est._forecast_ahead(data, net=engine_net_cached(est, "torch"))
+
+
+def test_one_window_is_the_general_path_to_the_bit(plain):
+    est, df = plain
+    for window in (df.iloc[-24:], df.iloc[100:160], df):
+        fast = est.predict(window)
+        assert one_window(est, window, est.net_) is not None            # the lane was taken
+        pd.testing.assert_frame_equal(fast, _general(est, window), check_exact=True)
+    arr = df["y"].to_numpy()
+    single = Forecaster.load(Forecaster(**TINY, horizon=2).fit(arr, target="y").save(
+        est.run_dir_.parent / "array"))
+    assert one_window(single, arr[-30:], single.net_) is not None
+    pd.testing.assert_frame_equal(single.predict(arr[-30:]), _general(single, arr[-30:]), check_exact=True)
+    assert list(single.predict(arr[-30:]).columns) == ["step", "y"]
+
+
+def test_one_window_matches_the_test_forecast_of_that_window(plain):
+    est, df = plain
+    fc = est.test_forecasts(df)
+    for k in (0, len(fc["origins"]) - 1):
+        origin = int(fc["origins"][k])                                  # last observed point
+        pred = est.predict(df.iloc[origin + 1 - 24:origin + 1])
+        np.testing.assert_allclose(pred["y"].to_numpy(), fc["forecast"][k, :, 0], rtol=1e-6)  # float32 batch rounding
+
+
+def test_tables_the_lane_does_not_read_go_the_general_way_with_its_errors(plain):
+    est, df = plain
+    gap = df.iloc[-30:].copy()
+    gap.iloc[5, 1] = np.nan
+    assert one_window(est, gap, est.net_) is None
+    with pytest.raises(LstmkitError, match="empty or non-finite cells in column 'temp'"):
+        est.predict(gap)
+    with pytest.raises(LstmkitError, match="need at least 24 rows"):
+        est.predict(df.iloc[-10:])
+    text = df.iloc[-30:].astype({"temp": str})
+    text.iloc[3, 1] = "n/a"
+    with pytest.raises(LstmkitError, match="column 'temp' is not numeric"):
+        est.predict(text)
+    with pytest.raises(LstmkitError, match="column.*'y'.* not found"):
+        est.predict(df.rename(columns={"y": "z"}))
+    dup = pd.concat([df.iloc[-30:], df.iloc[-30:][["y"]]], axis=1)      # two columns named y
+    assert one_window(est, dup, est.net_) is None
+    dated = df.iloc[-30:].set_index(pd.date_range("2024-01-01", periods=30, freq="D"))
+    assert one_window(est, dated, est.net_) is None
+    assert "time" in est.predict(dated).columns                        # the date index is the time column
+
+
+def test_the_engine_is_resolved_again_when_the_run_files_change(plain):
+    pytest.importorskip("onnxruntime")
+    from lstmkit.deploy import export_onnx
+    est, df = plain
+    run = est.run_dir_
+    assert engine_net_cached(est, "auto") is est.net_
+    assert engine_net_cached(est, "auto") is engine_net_cached(est, "auto")
+    before = est.predict(df)
+    export_onnx(run)
+    onnx = engine_net_cached(est, "auto")
+    assert onnx is not est.net_ and engine_net_cached(est, "auto") is onnx
+    np.testing.assert_allclose(est.predict(df)["y"], before["y"], rtol=1e-4)
+    (run / "model.onnx").unlink()
+    assert engine_net_cached(est, "auto") is est.net_
+    with pytest.raises(LstmkitError, match="has no model.onnx"):
+        est.predict(df, engine="onnx")
+    with pytest.raises(LstmkitError, match="unknown engine"):
+        est.predict(df, engine="gpu")
