@@ -87,3 +87,69 @@ def test_the_engine_is_resolved_again_when_the_run_files_change(plain):
         est.predict(df, engine="onnx")
     with pytest.raises(LstmkitError, match="unknown engine"):
         est.predict(df, engine="gpu")
+
+
+# -- backtest: every fold of a fixed model in one pass ------------------------------------------
+def _fold_by_fold(est, df, folds, step, id_col=None):
+    """The backtest rows as the fold-by-fold definition gives them: predict on each fold's history,
+    forecast_metrics per series, mean over series."""
+    from lstmkit.tasks.forecast.baselines import naive_forecast
+    from lstmkit.tasks.forecast.evaluation import snaive
+    from lstmkit.tasks.forecast.metrics import forecast_metrics
+    H = est.config_.horizon
+    groups = [g for _, g in df.groupby(id_col, sort=False)] if id_col else [df]
+    out = {}
+    for k in range(folds):
+        per = {}
+        hist = []
+        for g in groups:
+            c = len(g) - H - step * (folds - 1 - k)
+            h = g.iloc[:c + H].copy()
+            h.iloc[c:, h.columns.get_loc("y")] = np.nan
+            hist.append(h)
+        pred = est.predict(pd.concat(hist))
+        for j, g in enumerate(groups):
+            c = len(g) - H - step * (folds - 1 - k)
+            vals = g[["y"]].to_numpy(float)
+            p = pred[pred[id_col] == g[id_col].iloc[0]] if id_col else pred
+            fc = {"lstm": p["y"].to_numpy()[None, :, None], "naive": naive_forecast(vals[:c], np.array([c - 1]), H),
+                  "seasonal_naive": snaive(vals[:c], np.array([c - 1]), H, est.season_)}
+            for m, f in fc.items():
+                per.setdefault(m, []).append(forecast_metrics(vals[c:c + H][None], f, vals[:c], est.season_))
+        for m, rows in per.items():
+            out[(k + 1, m)] = {key: np.mean([r[key] for r in rows]) for key in rows[0]}
+    return out
+
+
+def _assert_same_rows(res, ref):
+    got = {(r["fold"], r["model"]): r for r in res["folds"]}
+    assert set(got) == set(ref)
+    for key, metrics in ref.items():
+        for m, v in metrics.items():
+            rtol = 1e-5 if key[1] == "lstm" else 1e-9          # the net's float32 rounding in other batches
+            assert got[key][m] == pytest.approx(v, rel=rtol), (key, m)
+
+
+def test_backtest_of_a_fixed_model_is_the_fold_by_fold_backtest(plain):
+    from lstmkit.tasks.forecast.fastpath import fold_forecasts
+    est, df = plain
+    res = est.backtest(df, folds=40, step=3)
+    _assert_same_rows(res, _fold_by_fold(est, df, 40, 3))
+    n = len(df)
+    assert fold_forecasts(est, df, ["series"], np.array([n]), [np.array([n - 3])]) is not None   # the lane
+    assert fold_forecasts(est, df, ["series"], np.array([n]), [np.array([10])]) is None          # < lookback
+
+
+def test_backtest_of_many_series_and_its_fold_by_fold_fallback(tmp_path):
+    rng = np.random.default_rng(3)
+    t = np.arange(90)
+    df = pd.DataFrame({"store": np.repeat(["a", "b", "c"], 90),
+                       "y": np.concatenate([5 + k + np.sin(2 * np.pi * t / 12) + 0.1 * rng.standard_normal(90)
+                                            for k in range(3)])})
+    est = Forecaster(**TINY, horizon=2, id="store", season=12).fit(df, target="y")
+    res = est.backtest(df, folds=5, step=2)
+    _assert_same_rows(res, _fold_by_fold(est, df, 5, 2, "store"))
+    gap = df.copy()
+    gap.loc[3, "y"] = np.nan                              # not a plain table: fold by fold, with its error
+    with pytest.raises(LstmkitError, match="empty or non-finite cells"):
+        est.backtest(gap, folds=2)

@@ -23,10 +23,10 @@ import pandas as pd
 
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import atomic_write, write_json
-from lstmkit.tasks.forecast.baselines import naive_forecast
 from lstmkit.config import require_positive_int
-from lstmkit.tasks.forecast.metrics import METRIC_NAMES, forecast_metrics
-from lstmkit.tasks.forecast.evaluation import snaive
+from lstmkit.tasks.forecast.baselines import naive_forecast, seasonal_naive_forecast
+from lstmkit.tasks.forecast.fastpath import fold_forecasts
+from lstmkit.tasks.forecast.metrics import METRIC_NAMES
 
 __all__ = ["backtest"]
 
@@ -62,34 +62,26 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
     fixed = model if given else None
     if fixed is None and not refit:
         fixed = _train(type(model), cfg, _history(frame, pos, cut_of(0), targets, 0))
-    rows, fold_info, plot_folds = [], [], []
+    ser = _Series(frame, targets)
+    cuts = [cut_of(k) for k in range(folds)]
+    batched = None if refit else fold_forecasts(fixed, frame.drop(columns="__id"), ser.sids, ser.lengths,
+                                                [c[ser.starts] for c in cuts])
+    rows, plot_folds = [], []
     name = cfg.model
-    for k in range(folds):
-        cut = cut_of(k)
-        est = fixed if not refit else _train(type(model), cfg, _history(frame, pos, cut, targets, 0))
-        hist = _history(frame, pos, cut, targets, H)
-        pred = est.predict(hist)
-        by_id = _forecast_by_series(pred, est.config_, id_col)
-        season = est.season_
-        per_series = []
-        for sid, g in frame.groupby("__id", sort=False):
-            c = int(cut[g.index[0]])
-            if c < 2 or sid not in by_id:
-                continue
-            vals = g[targets].to_numpy(dtype=np.float64)
-            actual = vals[c:c + H][None]                                         # [1, H, T]
-            fc = {name: by_id[sid][None], "naive": naive_forecast(vals[:c], np.array([c - 1]), H),
-                  "seasonal_naive": snaive(vals[:c], np.array([c - 1]), H, season)}
-            for model_name, p in fc.items():
-                per_series.append({"model": model_name, **forecast_metrics(actual, p, vals[:c], season=season)})
-            if sid == frame["__id"].iloc[0]:
-                plot_folds.append({"fold": k + 1, "origin": c - 1, "forecast": by_id[sid][:, 0]})
-        table = pd.DataFrame(per_series)
+    for k, cut in enumerate(cuts):
+        if batched is not None:
+            est, by_id = fixed, batched[k]
+        else:
+            est = fixed if not refit else _train(type(model), cfg, _history(frame, pos, cut, targets, 0))
+            by_id = _forecast_by_series(est.predict(_history(frame, pos, cut, targets, H)), est.config_, id_col)
+        scores, scored = _score_fold(ser, cut[ser.starts], by_id, H, est.season_, name)
+        if len(scored) and scored[0] == 0:                                  # the first series is plotted
+            c = int(cut[0])
+            plot_folds.append({"fold": k + 1, "origin": c - 1, "forecast": by_id[ser.sids[0]][:, 0]})
         cut_when = _cut_time(frame, cut, time_col)
-        for model_name, g in table.groupby("model", sort=False):
-            rows.append({"fold": k + 1, "cutoff": cut_when, "series": int(len(g)), "model": model_name,
-                         **{m: _mean(g[m]) for m in METRIC_NAMES}})
-        fold_info.append({"fold": k + 1, "cutoff": cut_when, "series": int(table["model"].eq(name).sum())})
+        for model_name, table in scores.items():
+            rows.append({"fold": k + 1, "cutoff": cut_when, "series": int(len(scored)), "model": model_name,
+                         **{m: _mean(table[m]) for m in METRIC_NAMES}})
     df = pd.DataFrame(rows)
     aggregate = {m: {k: _mean(g[k]) for k in METRIC_NAMES} for m, g in df.groupby("model", sort=False)}
     result = {"folds": df.to_dict(orient="records"), "aggregate": aggregate,
@@ -131,6 +123,71 @@ def _long_frame(data, cfg) -> tuple[pd.DataFrame, str | None, str | None, list[s
     codes = pd.factorize(df["__id"], sort=False)[0]
     df = df.iloc[np.argsort(codes, kind="stable")].reset_index(drop=True)
     return df, id_col, time_col, targets
+
+
+class _Series:
+    """The series of the long frame: ids (frame order), first rows, lengths and values ``[N, T]``."""
+
+    def __init__(self, frame: pd.DataFrame, targets: list[str]):
+        codes, uniq = pd.factorize(frame["__id"], sort=False)               # contiguous, in order
+        self.sids = [str(s) for s in uniq]
+        self.lengths = np.bincount(codes, minlength=len(uniq)).astype(np.int64)
+        self.starts = np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype(np.int64)
+        self.values = frame[targets].to_numpy(dtype=np.float64)
+
+
+def _score_fold(ser: _Series, cut: np.ndarray, by_id: dict, H: int, season: int, name: str):
+    """Per-series metrics of one fold, ``({model: {metric: [S']}}, scored series [S'])``: the model,
+    naive and seasonal naive from each series' cut ``cut [S]`` (points before it), as
+    :func:`~lstmkit.tasks.forecast.metrics.forecast_metrics` of each series, all series at once."""
+    scored = np.flatnonzero((cut >= 2) & np.array([s in by_id for s in ser.sids], dtype=bool))
+    if not len(scored):
+        return {}, scored
+    c = cut[scored]
+    origin = ser.starts[scored] + c - 1                                   # last observed point, frame row
+    actual = ser.values[origin[:, None] + 1 + np.arange(H)]              # [S', H, T]
+    naive = naive_forecast(ser.values, origin, H)
+    seasonal = naive.copy()
+    full = c - 1 >= season - 1                                            # one season observed: seasonal naive
+    if full.any():
+        seasonal[full] = seasonal_naive_forecast(ser.values, origin[full], H, season)
+    scale = _mase_scales(ser.values, ser.starts[scored], c, season)
+    fc = {name: np.stack([by_id[ser.sids[i]] for i in scored]), "naive": naive, "seasonal_naive": seasonal}
+    return {m: metric_rows(actual, p, scale) for m, p in fc.items()}, scored
+
+
+def _mase_scales(values: np.ndarray, starts: np.ndarray, cuts: np.ndarray, season: int) -> np.ndarray:
+    """``[S', T]``: :func:`~lstmkit.tasks.forecast.metrics.mase_scale` of each ``values[start:start + cut]``
+    (lag ``season``, or 1 when the part has no more than ``season`` points), by running sums."""
+    out = np.empty((len(starts), values.shape[1]))
+    lags = np.where(cuts > season, season, 1)
+    for lag in np.unique(lags):
+        pick = lags == lag
+        d = np.zeros_like(values)
+        d[lag:] = np.abs(values[lag:] - values[:-lag])
+        nan, inf = np.isnan(d), np.isinf(d)                               # kept out of the running sums
+        sums = [np.concatenate([np.zeros((1, d.shape[1])), np.cumsum(a, 0)])
+                for a in (np.where(nan | inf, 0.0, d), nan, inf)]
+        a, b = starts[pick] + lag, starts[pick] + cuts[pick]
+        total, n_nan, n_inf = (s[b] - s[a] for s in sums)
+        out[pick] = np.where(n_nan > 0, np.nan, np.where(n_inf > 0, np.inf, total / (cuts[pick] - lag)[:, None]))
+    return out
+
+
+def metric_rows(y_true: np.ndarray, y_pred: np.ndarray, scale: np.ndarray) -> dict[str, np.ndarray]:
+    """:func:`~lstmkit.tasks.forecast.metrics.forecast_metrics` of each row ``y_true[i], y_pred[i]``
+    ``[R, H, T]`` with MASE scale ``scale[i] [T]``: ``{metric: [R]}``."""
+    err = np.abs(y_true - y_pred)
+    flat, true = err.reshape(len(err), -1), y_true.reshape(len(err), -1)
+    nonzero = true != 0
+    ratio = np.divide(flat, np.abs(true), out=np.zeros_like(flat), where=nonzero)
+    count = nonzero.sum(1)
+    denom = np.abs(true) + np.abs(y_pred.reshape(len(err), -1))
+    smape = np.divide(2.0 * flat, denom, out=np.zeros_like(flat), where=denom != 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return {"MAE": flat.mean(1), "RMSE": np.sqrt(np.mean(flat ** 2, 1)),
+                "MAPE": np.where(count > 0, 100.0 * ratio.sum(1) / np.maximum(count, 1), np.nan),
+                "sMAPE": 100.0 * smape.mean(1), "MASE": np.mean(err.mean(1) / scale, 1)}
 
 
 def _history(frame, pos, cut, targets, ahead: int) -> pd.DataFrame:

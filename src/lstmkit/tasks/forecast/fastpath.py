@@ -1,6 +1,7 @@
 """Fast lanes of the public inference paths, each giving the numbers of the general path.
 
     engine_net_cached(est, engine)   the net ``predict`` answers with, kept while the run's files stay
+    fold_forecasts(est, data, ...)   every fixed-model backtest fold in one pass (None: fold by fold)
     one_window(est, data, net)       ``predict`` of a clean single-series table (None: use the general path)
     frame_of(columns)                ``pd.DataFrame(columns)``, without building the column names each time
 
@@ -21,9 +22,10 @@ import numpy as np
 import pandas as pd
 import torch
 
+from lstmkit.errors import LstmkitError
 from lstmkit.runs import WEIGHTS_FILE
 
-__all__ = ["engine_net_cached", "one_window", "frame_of"]
+__all__ = ["engine_net_cached", "one_window", "frame_of", "fold_forecasts"]
 
 _ENGINES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # estimator -> (key, net)
 _STAMPED = (WEIGHTS_FILE, "model.onnx")
@@ -124,3 +126,45 @@ def one_window(est, data, net) -> pd.DataFrame | None:
         out = est.net_(x) if net is None or net is est.net_ else torch.as_tensor(net(x))
         params = out.numpy().astype(np.float64)
     return est._ahead_output(params, [sid], loc[None], scale[None], np.zeros((1, cfg.horizon, T)), [None])
+
+
+def fold_forecasts(est, data, sids: list[str], lengths: np.ndarray, cuts: list[np.ndarray]) -> list[dict] | None:
+    """Every backtest fold's forecast by a fixed model in one pass over the network: per fold
+    ``{series id: point forecast [H, T]}``, what ``est.predict`` of that fold's history gives.
+
+    Taken when each fold's input window is a window of the whole table as the model scales it:
+    known series (their saved scaling), no seasonal indices or inputs over the horizon, every value
+    finite and every cut at least one lookback into its series (per series ``cuts[k][s]``, the
+    points before the cut); otherwise None and the caller predicts fold by fold."""
+    from lstmkit.tasks.forecast.panel import read_panel
+    from lstmkit.tasks.forecast.pipeline import EVAL_BATCH
+    cfg = est.config_
+    L, H = cfg.lookback, cfg.horizon
+    if cfg.deseason or est.n_future_ or cfg.format != "long" or any(s not in est.panel_scaler_.params for s in sids):
+        return None
+    c = np.stack(cuts)                                                   # [K, S] points before each cut
+    if (c < L).any():
+        return None
+    try:
+        panel = read_panel(data, cfg, need=None)
+        if list(panel.ids) != list(sids) or not np.array_equal(panel.lengths, lengths) or not (
+                np.isfinite(panel.values).all() and np.isfinite(panel.past).all()):
+            return None
+        arrays = est._panel_arrays(panel)
+    except LstmkitError:                      # the fold-by-fold path says which fold's data is wrong
+        return None
+    net = engine_net_cached(est, "auto") if est.deploy_problem() is None else est.net_
+    run = est.net_ if net is est.net_ else (lambda x, f, e: torch.as_tensor(net(x)))
+    K, S = c.shape
+    rows = torch.from_numpy((panel.starts[None] + c - L).reshape(-1))   # first input row, fold-major
+    series = torch.arange(S).repeat(K)
+    emb, X, steps = est._series_index(panel), arrays["inputs"], torch.arange(L)
+    with torch.inference_mode():
+        outs = [run(X[rows[k:k + EVAL_BATCH, None] + steps], X.new_zeros(len(rows[k:k + EVAL_BATCH]), H, 0),
+                    emb[series[k:k + EVAL_BATCH]]) for k in range(0, len(rows), EVAL_BATCH)]
+        params = torch.cat(outs).numpy().astype(np.float64)
+    params = params.reshape(K, S, *params.shape[1:])
+    loc, scale, zeros = arrays["loc"], arrays["scale"], np.zeros((S, H, len(cfg.target)))
+    point = [est.output_.point(torch.from_numpy(est._ahead_params(p, sids, loc, scale, zeros))).numpy()
+             for p in params]                                            # fold by fold, as predict checks
+    return [dict(zip(sids, p)) for p in point]

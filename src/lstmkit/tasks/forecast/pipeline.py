@@ -284,13 +284,17 @@ class PanelPipeline:
     def _ahead_output(self, params: np.ndarray, ids, loc, scale, ahead_season, times) -> pd.DataFrame:
         """The forecast frame of scaled network outputs ``params`` of series ``ids`` (``loc, scale
         [S, T]``, ``ahead_season [S, H, T]``), checked to be finite."""
+        return self._forecast_frame(ids, self._ahead_params(params, ids, loc, scale, ahead_season), times)
+
+    def _ahead_params(self, params: np.ndarray, ids, loc, scale, ahead_season) -> np.ndarray:
+        """Original-unit parameters of scaled network outputs (as :meth:`_ahead_output`), checked to be finite."""
         params = self._original_units(unscale(self.output_.kind, params, loc[:, None] + ahead_season, scale[:, None]))
         bad = ~np.isfinite(params.reshape(len(params), -1)).all(1)
         if bad.any():
             raise LstmkitError(f"the forecast of series {ids[int(np.flatnonzero(bad)[0])]!r} is not finite "
                                f"({int(bad.sum())} of {len(bad)} series): the model overflows on this input",
                                "check the input for values far outside the training data, or retrain the model")
-        return self._forecast_frame(ids, params, times)
+        return params
 
     def _forecast_frame(self, ids, params: np.ndarray, times) -> pd.DataFrame:
         cfg, out = self.config_, self.output_
