@@ -63,25 +63,26 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
     if fixed is None and not refit:
         fixed = _train(type(model), cfg, _history(frame, pos, cut_of(0), targets, 0))
     ser = _Series(frame, targets)
-    cuts = [cut_of(k) for k in range(folds)]
-    batched = None if refit else fold_forecasts(fixed, frame.drop(columns="__id"), ser.sids, ser.lengths,
-                                                [c[ser.starts] for c in cuts])
-    rows, plot_folds = [], []
+    cuts = np.stack([ser.lengths - H - step * (folds - 1 - k) for k in range(folds)])   # [K, S] points before
+    batched = None if refit else fold_forecasts(fixed, frame.drop(columns="__id"), ser.sids, ser.lengths, cuts)
     name = cfg.model
-    for k, cut in enumerate(cuts):
-        if batched is not None:
-            est, by_id = fixed, batched[k]
-        else:
-            est = fixed if not refit else _train(type(model), cfg, _history(frame, pos, cut, targets, 0))
-            by_id = _forecast_by_series(est.predict(_history(frame, pos, cut, targets, H)), est.config_, id_col)
-        scores, scored = _score_fold(ser, cut[ser.starts], by_id, H, est.season_, name)
-        if len(scored) and scored[0] == 0:                                  # the first series is plotted
-            c = int(cut[0])
-            plot_folds.append({"fold": k + 1, "origin": c - 1, "forecast": by_id[ser.sids[0]][:, 0]})
-        cut_when = _cut_time(frame, cut, time_col)
-        for model_name, table in scores.items():
-            rows.append({"fold": k + 1, "cutoff": cut_when, "series": int(len(scored)), "model": model_name,
-                         **{m: _mean(table[m]) for m in METRIC_NAMES}})
+    if batched is not None:
+        scored = _score(ser, cuts, batched, H, fixed.season_, name)
+    else:
+        scored = []
+        for k in range(folds):
+            est = fixed if not refit else _train(type(model), cfg, _history(frame, pos, cut_of(k), targets, 0))
+            by_id = _forecast_by_series(est.predict(_history(frame, pos, cut_of(k), targets, H)), est.config_, id_col)
+            scored += _score(ser, cuts[k:k + 1], [by_id], H, est.season_, name)
+    rows, plot_folds = [], []
+    times = frame[time_col].to_numpy() if time_col is not None and len(ser.sids) == 1 else None
+    for k, (means, count, first) in enumerate(scored):
+        c = int(cuts[k, 0])
+        cut_when = str(pd.Timestamp(times[c]) if np.issubdtype(times.dtype, np.datetime64) else times[c]) \
+            if times is not None and c < len(times) else None
+        if first is not None:                                             # the first series is plotted
+            plot_folds.append({"fold": k + 1, "origin": c - 1, "forecast": first})
+        rows += [{"fold": k + 1, "cutoff": cut_when, "series": count, "model": m, **v} for m, v in means.items()]
     df = pd.DataFrame(rows)
     aggregate = {m: {k: _mean(g[k]) for k in METRIC_NAMES} for m, g in df.groupby("model", sort=False)}
     result = {"folds": df.to_dict(orient="records"), "aggregate": aggregate,
@@ -134,42 +135,63 @@ class _Series:
         self.lengths = np.bincount(codes, minlength=len(uniq)).astype(np.int64)
         self.starts = np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype(np.int64)
         self.values = frame[targets].to_numpy(dtype=np.float64)
+        self._running: dict[int, list[np.ndarray]] = {}
+
+    def running(self, lag: int) -> list[np.ndarray]:
+        """Running sums ``[N + 1, T]`` of ``|y[t] - y[t - lag]|`` (non-finite terms as 0), and counts
+        of its NaN and infinite terms: a part's sum is the difference of two rows."""
+        if lag not in self._running:
+            d = np.zeros_like(self.values)
+            d[lag:] = np.abs(self.values[lag:] - self.values[:-lag])
+            nan, inf = np.isnan(d), np.isinf(d)
+            self._running[lag] = [np.concatenate([np.zeros((1, d.shape[1])), np.cumsum(a, 0)])
+                                  for a in (np.where(nan | inf, 0.0, d), nan, inf)]
+        return self._running[lag]
 
 
-def _score_fold(ser: _Series, cut: np.ndarray, by_id: dict, H: int, season: int, name: str):
-    """Per-series metrics of one fold, ``({model: {metric: [S']}}, scored series [S'])``: the model,
-    naive and seasonal naive from each series' cut ``cut [S]`` (points before it), as
-    :func:`~lstmkit.tasks.forecast.metrics.forecast_metrics` of each series, all series at once."""
-    scored = np.flatnonzero((cut >= 2) & np.array([s in by_id for s in ser.sids], dtype=bool))
-    if not len(scored):
-        return {}, scored
-    c = cut[scored]
-    origin = ser.starts[scored] + c - 1                                   # last observed point, frame row
-    actual = ser.values[origin[:, None] + 1 + np.arange(H)]              # [S', H, T]
+def _score(ser: _Series, cuts: np.ndarray, by_ids: list[dict], H: int, season: int, name: str) -> list[tuple]:
+    """Each fold's scores: per fold ``({model: {metric: mean over series}}, series scored, the first
+    series' forecast [H] or None)`` for the model, naive and seasonal naive from each series' cut
+    (``cuts [K, S]``: points before it; ``by_ids[k]``: fold k's forecasts by series id). Per series
+    the metrics are :func:`~lstmkit.tasks.forecast.metrics.forecast_metrics`; every fold and series at once."""
+    K = len(cuts)
+    ok = (cuts >= 2) & np.array([[s in b for s in ser.sids] for b in by_ids], dtype=bool).reshape(cuts.shape)
+    f, s = np.nonzero(ok)                                                 # scored (fold, series) pairs
+    c = cuts[f, s]
+    origin = ser.starts[s] + c - 1                                        # last observed point, frame row
+    actual = ser.values[origin[:, None] + 1 + np.arange(H)]              # [R, H, T]
     naive = naive_forecast(ser.values, origin, H)
     seasonal = naive.copy()
     full = c - 1 >= season - 1                                            # one season observed: seasonal naive
     if full.any():
         seasonal[full] = seasonal_naive_forecast(ser.values, origin[full], H, season)
-    scale = _mase_scales(ser.values, ser.starts[scored], c, season)
-    fc = {name: np.stack([by_id[ser.sids[i]] for i in scored]), "naive": naive, "seasonal_naive": seasonal}
-    return {m: metric_rows(actual, p, scale) for m, p in fc.items()}, scored
+    scale = _mase_scales(ser, ser.starts[s], c, season)
+    model_fc = np.stack([by_ids[i][ser.sids[j]] for i, j in zip(f, s)]) if len(f) else naive
+    tables = {m: metric_rows(actual, p, scale) for m, p in
+              ((name, model_fc), ("naive", naive), ("seasonal_naive", seasonal))}
+    means = {m: {k: _group_mean(v, f, K) for k, v in t.items()} for m, t in tables.items()}
+    count = np.bincount(f, minlength=K)
+    return [({m: {k: float(v[i]) for k, v in t.items()} for m, t in means.items()} if count[i] else {},
+             int(count[i]), by_ids[i][ser.sids[0]][:, 0] if ok[i, 0] else None) for i in range(K)]
 
 
-def _mase_scales(values: np.ndarray, starts: np.ndarray, cuts: np.ndarray, season: int) -> np.ndarray:
+def _group_mean(values: np.ndarray, group: np.ndarray, n: int) -> np.ndarray:
+    """``[n]``: the mean of each group's finite values (NaN where it has none), as :func:`_mean`."""
+    ok = np.isfinite(values)
+    total = np.bincount(group[ok], weights=values[ok], minlength=n)
+    count = np.bincount(group[ok], minlength=n)
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def _mase_scales(ser: _Series, starts: np.ndarray, cuts: np.ndarray, season: int) -> np.ndarray:
     """``[S', T]``: :func:`~lstmkit.tasks.forecast.metrics.mase_scale` of each ``values[start:start + cut]``
     (lag ``season``, or 1 when the part has no more than ``season`` points), by running sums."""
-    out = np.empty((len(starts), values.shape[1]))
+    out = np.empty((len(starts), ser.values.shape[1]))
     lags = np.where(cuts > season, season, 1)
     for lag in np.unique(lags):
         pick = lags == lag
-        d = np.zeros_like(values)
-        d[lag:] = np.abs(values[lag:] - values[:-lag])
-        nan, inf = np.isnan(d), np.isinf(d)                               # kept out of the running sums
-        sums = [np.concatenate([np.zeros((1, d.shape[1])), np.cumsum(a, 0)])
-                for a in (np.where(nan | inf, 0.0, d), nan, inf)]
         a, b = starts[pick] + lag, starts[pick] + cuts[pick]
-        total, n_nan, n_inf = (s[b] - s[a] for s in sums)
+        total, n_nan, n_inf = (s[b] - s[a] for s in ser.running(int(lag)))
         out[pick] = np.where(n_nan > 0, np.nan, np.where(n_inf > 0, np.inf, total / (cuts[pick] - lag)[:, None]))
     return out
 
@@ -221,13 +243,6 @@ def _forecast_by_series(pred: pd.DataFrame, cfg, id_col) -> dict[str, np.ndarray
         return {"series": pred.sort_values("step")[cols].to_numpy(dtype=np.float64)}
     return {str(k): g.sort_values("step")[cols].to_numpy(dtype=np.float64)
             for k, g in pred.groupby(key, sort=False)}
-
-
-def _cut_time(frame, cut, time_col):
-    if time_col is None or frame["__id"].nunique() != 1:
-        return None
-    c = int(cut[0])
-    return str(frame[time_col].iloc[c]) if c < len(frame) else None
 
 
 def _mean(a) -> float:
