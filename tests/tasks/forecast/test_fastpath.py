@@ -153,3 +153,18 @@ def test_backtest_of_many_series_and_its_fold_by_fold_fallback(tmp_path):
     gap.loc[3, "y"] = np.nan                              # not a plain table: fold by fold, with its error
     with pytest.raises(LstmkitError, match="empty or non-finite cells"):
         est.backtest(gap, folds=2)
+
+
+def test_predict_over_many_series_is_each_series_predicted_alone():
+    rng = np.random.default_rng(5)
+    lengths = {"a": 80, "b": 60, "c": 15}                      # c: shorter than the lookback, padded
+    df = pd.concat([pd.DataFrame({"store": sid, "y": 3 + k + np.sin(np.arange(n) / 3) + 0.1 * rng.standard_normal(n),
+                                  "temp": rng.standard_normal(n)})
+                    for k, (sid, n) in enumerate(lengths.items())], ignore_index=True)
+    est = Forecaster(**TINY, horizon=3, id="store", test_size=3, val_size=3).fit(
+        df[df["store"] != "c"], target="y", features="temp")
+    together = est.predict(df)
+    assert list(together["store"].unique()) == ["a", "b", "c"] and len(together) == 9
+    for sid in lengths:
+        alone = est.predict(df[df["store"] == sid])
+        np.testing.assert_allclose(together.loc[together["store"] == sid, "y"], alone["y"], rtol=1e-6)

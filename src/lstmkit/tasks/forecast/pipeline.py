@@ -229,23 +229,22 @@ class PanelPipeline:
         L, H = cfg.lookback, cfg.horizon
         n_user = len(cfg.future_covariates)
         calendar = parse_calendar(cfg.calendar)
-        hist_x, fut_x, t_out = [], [], []
         profiles = self._profiles(panel, full=True)
-        loc, scale = self._series_scale(panel, profiles)
-        ahead_season = np.zeros((len(panel.ids), H, len(cfg.target)))
-        for s, sid in enumerate(panel.ids):
-            r = panel.rows(s)
-            y = (self._adjusted(panel.values[r], panel, s, profiles[s] if profiles else None) - loc[s]) / scale[s]
+        arrays = self._panel_arrays(panel, profiles)                    # every row scaled as the network reads it
+        loc, scale = arrays["loc"], arrays["scale"]
+        starts, ends = panel.starts, panel.starts + panel.lengths
+        if cfg.id is None and cfg.format != "m4" and ends[0] - starts[0] < L:     # one series: say so
+            raise LstmkitError(f"need at least {L} rows (the lookback) to forecast, got {int(ends[0] - starts[0])}",
+                               "pass more history")
+        # the last L rows of each series; a short one (many series) starts with its first row repeated
+        x = arrays["inputs"][torch.from_numpy(np.maximum(ends[:, None] - L + np.arange(L), starts[:, None]))]
+        S = len(panel.ids)
+        ahead_season = np.zeros((S, H, len(cfg.target)))
+        fut_x, t_out = [np.zeros((H, 0))] * S, [None] * S
+        for s in range(S) if self.n_future_ or panel.times is not None or profiles else ():
+            sid, r = panel.ids[s], panel.rows(s)
             if profiles:
                 ahead_season[s] = self._season_at(profiles[s], int(panel.lengths[s]), H)
-            past, fut = self._scale_covariates(panel.past[r], panel.future[r])
-            x = np.concatenate([y, past, fut], 1)
-            if len(x) < L and cfg.id is None and cfg.format != "m4":      # one series: say so
-                raise LstmkitError(f"need at least {L} rows (the lookback) to forecast, got {len(x)}",
-                                   "pass more history")
-            if len(x) < L:                                    # many series, short history: repeat the first row
-                x = np.concatenate([np.repeat(x[:1], L - len(x), 0), x])
-            hist_x.append(x[-L:])
             ahead = panel.ahead_future[s]
             ahead_t = panel.ahead_times[s]
             t_hist = panel.times[r] if panel.times is not None else None
@@ -258,22 +257,15 @@ class PanelPipeline:
                         f"{H} horizon steps after its last target value",
                         f"add {H} rows after each series' last target (target empty, covariates filled)")
             if t_hist is not None:
-                times = ahead_t[:H] if ahead_t is not None and len(ahead_t) >= H else \
+                t_out[s] = ahead_t[:H] if ahead_t is not None and len(ahead_t) >= H else \
                     future_times(t_hist[-1], panel.freq, H, t_hist)
-            else:
-                times = None
-            t_out.append(times)
             if self.n_future_:
                 f = np.zeros((H, self.n_future_))
                 if n_user:
                     f[:, :n_user] = ahead[:H, :n_user]
                 if calendar:
-                    f[:, n_user:] = calendar_features(times, calendar)
-                _, f = self._scale_covariates(np.zeros((H, self.n_past_)), f)
-                fut_x.append(f)
-            else:
-                fut_x.append(np.zeros((H, 0)))
-        x = torch.from_numpy(np.stack(hist_x).astype(np.float32))
+                    f[:, n_user:] = calendar_features(t_out[s], calendar)
+                _, fut_x[s] = self._scale_covariates(np.zeros((H, self.n_past_)), f)
         fut = torch.from_numpy(np.stack(fut_x).astype(np.float32))
         emb = self._series_index(panel)
         with torch.inference_mode():
