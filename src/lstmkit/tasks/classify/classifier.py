@@ -191,7 +191,7 @@ class Classifier(RunEstimator, ABC):
 
     # -- internals -------------------------------------------------------------------------
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def _proba(self, seqs: list[torch.Tensor]) -> np.ndarray:
         self.net_.eval()
         out = np.zeros((len(seqs), len(self.classes_)))

@@ -53,7 +53,7 @@ def _columns(names: tuple) -> pd.Index:
 def frame_of(columns: dict) -> pd.DataFrame:
     """``pd.DataFrame(columns)`` (the same frame): the column index, the slow part for a short
     frame of text names, is built once per layout (an Index is immutable, so frames may share it)."""
-    out = pd.DataFrame(dict(enumerate(columns.values())))
+    out = pd.DataFrame(dict(enumerate(columns.values())), copy=False)   # the arrays are new; frames own them
     out.columns = _columns(tuple(columns))
     return out
 
