@@ -137,7 +137,6 @@ def fold_forecasts(est, data, sids: list[str], lengths: np.ndarray, cuts: list[n
     finite and every cut at least one lookback into its series (per series ``cuts[k][s]``, the
     points before the cut); otherwise None and the caller predicts fold by fold."""
     from lstmkit.tasks.forecast.panel import read_panel
-    from lstmkit.tasks.forecast.pipeline import EVAL_BATCH
     cfg = est.config_
     L, H = cfg.lookback, cfg.horizon
     if cfg.deseason or est.n_future_ or cfg.format != "long" or any(s not in est.panel_scaler_.params for s in sids):
@@ -154,17 +153,11 @@ def fold_forecasts(est, data, sids: list[str], lengths: np.ndarray, cuts: list[n
     except LstmkitError:                      # the fold-by-fold path says which fold's data is wrong
         return None
     net = engine_net_cached(est, "auto") if est.deploy_problem() is None else est.net_
-    run = est.net_ if net is est.net_ else (lambda x, f, e: torch.as_tensor(net(x)))
     K, S = c.shape
     rows = torch.from_numpy((panel.starts[None] + c - L).reshape(-1))   # first input row, fold-major
-    series = torch.arange(S).repeat(K)
-    emb, X, steps = est._series_index(panel), arrays["inputs"], torch.arange(L)
-    with torch.inference_mode():
-        outs = [run(X[rows[k:k + EVAL_BATCH, None] + steps], X.new_zeros(len(rows[k:k + EVAL_BATCH]), H, 0),
-                    emb[series[k:k + EVAL_BATCH]]) for k in range(0, len(rows), EVAL_BATCH)]
-        params = torch.cat(outs).numpy().astype(np.float64)
-    params = params.reshape(K, S, *params.shape[1:])
-    loc, scale, zeros = arrays["loc"], arrays["scale"], np.zeros((S, H, len(cfg.target)))
-    point = [est.output_.point(torch.from_numpy(est._ahead_params(p, sids, loc, scale, zeros))).numpy()
-             for p in params]                                            # fold by fold, as predict checks
-    return [dict(zip(sids, p)) for p in point]
+    params = est._forecast_windows(arrays, rows, torch.arange(S).repeat(K), est._series_index(panel), net=net)
+    out = []
+    for p in params.reshape(K, S, *params.shape[1:]):                    # fold by fold, as predict checks
+        est._check_finite(p, sids)
+        out.append(dict(zip(sids, est.output_.point(torch.from_numpy(p)).numpy())))
+    return out

@@ -204,15 +204,17 @@ class PanelPipeline:
         return torch.tensor([known.get(sid, unseen) for sid in panel.ids], dtype=torch.long)
 
     # -- forecasting ------------------------------------------------------------------------
-    def _forecast_windows(self, arrays, rows: torch.Tensor, series: torch.Tensor, emb_index: torch.Tensor):
-        """Original-unit parameters of the windows starting at ``rows`` ([n, H, T(, P)])."""
+    def _forecast_windows(self, arrays, rows: torch.Tensor, series: torch.Tensor, emb_index: torch.Tensor, net=None):
+        """Original-unit parameters of the windows starting at ``rows`` ([n, H, T(, P)]); ``net`` as
+        in :meth:`_forecast_ahead`."""
         cfg = self.config_
+        run = self._engine_run(net)
         batches = PanelBatches(arrays["inputs"], arrays["targets"], arrays["future"], rows, series,
                                cfg.lookback, cfg.horizon, EVAL_BATCH)
         outs = []
         with torch.inference_mode():
             for (x, fut, s), _ in batches:
-                outs.append(self.net_(x, fut, emb_index[s]))
+                outs.append(run(x, fut, emb_index[s]))
         params = torch.cat(outs).numpy().astype(np.float64) if outs else np.zeros((0,))
         s = series.numpy()
         loc, scale = arrays["loc"][s][:, None], arrays["scale"][s][:, None]    # [n, 1, T]
@@ -224,7 +226,7 @@ class PanelPipeline:
         """The ``horizon`` steps after each series' end; ``net``: an engine's net that reads
         windows only (deployable runs), instead of ``net_``."""
         cfg = self.config_
-        run = self.net_ if net is None or net is self.net_ else (lambda x, f, e: torch.as_tensor(net(x)))
+        run = self._engine_run(net)
         panel = read_panel(data, cfg, need=None)
         L, H = cfg.lookback, cfg.horizon
         n_user = len(cfg.future_covariates)
@@ -278,15 +280,24 @@ class PanelPipeline:
         [S, T]``, ``ahead_season [S, H, T]``), checked to be finite."""
         return self._forecast_frame(ids, self._ahead_params(params, ids, loc, scale, ahead_season), times)
 
+    def _engine_run(self, net):
+        """``run(x, future, series)``: ``net_``, or an engine's net that reads windows only."""
+        return self.net_ if net is None or net is self.net_ else (lambda x, f, e: torch.as_tensor(net(x)))
+
     def _ahead_params(self, params: np.ndarray, ids, loc, scale, ahead_season) -> np.ndarray:
         """Original-unit parameters of scaled network outputs (as :meth:`_ahead_output`), checked to be finite."""
         params = self._original_units(unscale(self.output_.kind, params, loc[:, None] + ahead_season, scale[:, None]))
+        self._check_finite(params, ids)
+        return params
+
+    @staticmethod
+    def _check_finite(params: np.ndarray, ids) -> None:
+        """One error naming the first series ``ids[s]`` whose forecast ``params[s]`` is not finite."""
         bad = ~np.isfinite(params.reshape(len(params), -1)).all(1)
         if bad.any():
             raise LstmkitError(f"the forecast of series {ids[int(np.flatnonzero(bad)[0])]!r} is not finite "
                                f"({int(bad.sum())} of {len(bad)} series): the model overflows on this input",
                                "check the input for values far outside the training data, or retrain the model")
-        return params
 
     def _forecast_frame(self, ids, params: np.ndarray, times) -> pd.DataFrame:
         cfg, out = self.config_, self.output_
