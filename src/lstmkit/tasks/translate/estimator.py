@@ -199,11 +199,10 @@ class Translator(RunEstimator):
         self.net_.eval()
         seqs = [torch.tensor(self._src_ids(s)) for s in sentences]
         results: list[tuple[str, Any] | None] = [None] * len(seqs)
-        with torch.inference_mode():                 # batches sorted by source length
-            for idx, src, src_len in BucketBatches(seqs, None, batch_size, pad_value=PAD_ID).iter_indexed():
-                hyps = beam_search(self.net_, src, src_len, beam, alpha, cfg.max_len_ratio)
-                for i, h in zip(idx.tolist(), hyps):
-                    results[i] = (self.tgt_tokenizer_.decode(h.ids) if sentences[i].strip() else "", h)
+        for idx, src, src_len in BucketBatches(seqs, None, batch_size, pad_value=PAD_ID).iter_indexed():
+            hyps = beam_search(self.net_, src, src_len, beam, alpha, cfg.max_len_ratio)
+            for i, h in zip(idx.tolist(), hyps):
+                results[i] = (self.tgt_tokenizer_.decode(h.ids) if sentences[i].strip() else "", h)
         return results
 
     def _score(self, pairs: Pairs, beam: int, out_file=None) -> dict[str, Any]:
