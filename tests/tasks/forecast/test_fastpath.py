@@ -168,3 +168,13 @@ def test_predict_over_many_series_is_each_series_predicted_alone():
     for sid in lengths:
         alone = est.predict(df[df["store"] == sid])
         np.testing.assert_allclose(together.loc[together["store"] == sid, "y"], alone["y"], rtol=1e-6)
+
+
+def test_frame_of_is_the_plain_frame():
+    from lstmkit.tasks.forecast.fastpath import frame_of
+    cols = {"store": np.repeat(np.asarray(["a", "b"], dtype=object), 2), "time": np.arange(4).astype("datetime64[h]"),
+            "step": np.tile(np.arange(1, 3), 2), "y": np.linspace(0, 1, 4), "y_q0.1": np.zeros(4)}
+    for keep in (["step", "y"], list(cols)):
+        d = {k: cols[k] for k in keep}
+        pd.testing.assert_frame_equal(frame_of(d), pd.DataFrame(d), check_exact=True)
+        assert frame_of(d).columns.dtype == pd.DataFrame(d).columns.dtype

@@ -106,7 +106,8 @@ def _plain_block(est, data) -> np.ndarray | None:
 
 
 def one_window(est, data, net) -> pd.DataFrame | None:
-    """``predict`` of a deployable run (one series, point forecasts, direct) on a plain table:
+    """``predict`` of a deployable run (``deploy_problem()`` None: one series, point forecasts,
+    direct, no logs, seasons or inputs over the horizon; the caller checks) on a plain table:
     the same scaling, network call, unscaling, checks and frame as the general path, without the
     general reader. None when ``data`` needs the general path (dates, gaps, text, short, ...)."""
     cfg = est.config_
@@ -123,25 +124,24 @@ def one_window(est, data, net) -> pd.DataFrame | None:
     past, fut = est._scale_covariates(a[:, T:], np.zeros((L, 0)))
     x = torch.from_numpy(np.concatenate([y, past, fut], 1)[None].astype(np.float32))
     with torch.inference_mode():
-        out = est.net_(x) if net is None or net is est.net_ else torch.as_tensor(net(x))
-        params = out.numpy().astype(np.float64)
+        params = est._engine_run(net)(x, None, None).numpy().astype(np.float64)
     return est._ahead_output(params, [sid], loc[None], scale[None], np.zeros((1, cfg.horizon, T)), [None])
 
 
-def fold_forecasts(est, data, sids: list[str], lengths: np.ndarray, cuts: list[np.ndarray]) -> list[dict] | None:
+def fold_forecasts(est, data, sids: list[str], lengths: np.ndarray, cuts: np.ndarray) -> list[dict] | None:
     """Every backtest fold's forecast by a fixed model in one pass over the network: per fold
     ``{series id: point forecast [H, T]}``, what ``est.predict`` of that fold's history gives.
 
     Taken when each fold's input window is a window of the whole table as the model scales it:
     known series (their saved scaling), no seasonal indices or inputs over the horizon, every value
-    finite and every cut at least one lookback into its series (per series ``cuts[k][s]``, the
+    finite and every cut at least one lookback into its series (``cuts [K, S]``: per fold and series the
     points before the cut); otherwise None and the caller predicts fold by fold."""
     from lstmkit.tasks.forecast.panel import read_panel
     cfg = est.config_
     L, H = cfg.lookback, cfg.horizon
     if cfg.deseason or est.n_future_ or cfg.format != "long" or any(s not in est.panel_scaler_.params for s in sids):
         return None
-    c = np.stack(cuts)                                                   # [K, S] points before each cut
+    c = np.asarray(cuts, dtype=np.int64)                                 # [K, S] points before each cut
     if (c < L).any():
         return None
     try:
