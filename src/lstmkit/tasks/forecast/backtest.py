@@ -49,9 +49,10 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
         require_positive_int("step", step, "--step")
     step = H if step is None else int(step)
     frame, id_col, time_col, targets = _long_frame(data, cfg)
-    pos = frame.groupby("__id", sort=False).cumcount().to_numpy()
-    n = frame.groupby("__id", sort=False)["__id"].transform("size").to_numpy()
-    shortest = int(n.min())
+    ser = _Series(frame, targets)                                        # series are contiguous in the frame
+    n = np.repeat(ser.lengths, ser.lengths)                               # per row: its series' length
+    pos = np.arange(len(frame)) - np.repeat(ser.starts, ser.lengths)      # per row: its place in the series
+    shortest = int(ser.lengths.min())
     if shortest < H + step * (folds - 1) + 2:
         raise LstmkitError(f"a series of {shortest} points is too short for {folds} folds of horizon {H} "
                            f"and step {step}", "use fewer --folds, a smaller --step, or longer series")
@@ -62,7 +63,6 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
     fixed = model if given else None
     if fixed is None and not refit:
         fixed = _train(type(model), cfg, _history(frame, pos, cut_of(0), targets, 0))
-    ser = _Series(frame, targets)
     cuts = np.stack([ser.lengths - H - step * (folds - 1 - k) for k in range(folds)])   # [K, S] points before
     batched = None if refit else fold_forecasts(fixed, frame.drop(columns="__id"), ser.sids, ser.lengths, cuts)
     name = cfg.model
