@@ -85,7 +85,7 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
         rows += [{"fold": k + 1, "cutoff": cut_when, "series": count, "model": m, **v} for m, v in means.items()]
     df = pd.DataFrame(rows)
     aggregate = {m: {k: _mean(g[k]) for k in METRIC_NAMES} for m, g in df.groupby("model", sort=False)}
-    result = {"folds": df.to_dict(orient="records"), "aggregate": aggregate,
+    result = {"folds": rows, "aggregate": aggregate,                      # rows: the records of df
               "settings": {"folds": folds, "step": step, "horizon": H, "refit": bool(refit),
                            "model": "refit per fold" if refit else
                            ("the given run (fixed)" if given else "trained once before the first cutoff (fixed)"),
@@ -169,10 +169,10 @@ def _score(ser: _Series, cuts: np.ndarray, by_ids: list[dict], H: int, season: i
     model_fc = np.stack([by_ids[i][ser.sids[j]] for i, j in zip(f, s)]) if len(f) else naive
     tables = {m: metric_rows(actual, p, scale) for m, p in
               ((name, model_fc), ("naive", naive), ("seasonal_naive", seasonal))}
-    means = {m: {k: _group_mean(v, f, K) for k, v in t.items()} for m, t in tables.items()}
-    count = np.bincount(f, minlength=K)
-    return [({m: {k: float(v[i]) for k, v in t.items()} for m, t in means.items()} if count[i] else {},
-             int(count[i]), by_ids[i][ser.sids[0]][:, 0] if ok[i, 0] else None) for i in range(K)]
+    means = {m: np.stack([_group_mean(t[k], f, K) for k in METRIC_NAMES], 1).tolist() for m, t in tables.items()}
+    count = np.bincount(f, minlength=K).tolist()
+    return [({m: dict(zip(METRIC_NAMES, v[i])) for m, v in means.items()} if count[i] else {},
+             count[i], by_ids[i][ser.sids[0]][:, 0] if ok[i, 0] else None) for i in range(K)]
 
 
 def _group_mean(values: np.ndarray, group: np.ndarray, n: int) -> np.ndarray:

@@ -156,8 +156,9 @@ def fold_forecasts(est, data, sids: list[str], lengths: np.ndarray, cuts: np.nda
     K, S = c.shape
     rows = torch.from_numpy((panel.starts[None] + c - L).reshape(-1))   # first input row, fold-major
     params = est._forecast_windows(arrays, rows, torch.arange(S).repeat(K), est._series_index(panel), net=net)
-    out = []
-    for p in params.reshape(K, S, *params.shape[1:]):                    # fold by fold, as predict checks
-        est._check_finite(p, sids)
-        out.append(dict(zip(sids, est.output_.point(torch.from_numpy(p)).numpy())))
-    return out
+    params = params.reshape(K, S, *params.shape[1:])
+    bad = ~np.isfinite(params.reshape(K, S, -1)).all(2).all(1)
+    if bad.any():                                                        # the first such fold's error
+        est._check_finite(params[int(np.flatnonzero(bad)[0])], sids)
+    point = est.output_.point(torch.from_numpy(params)).numpy()          # [K, S, H, T]
+    return [dict(zip(sids, p)) for p in point]
