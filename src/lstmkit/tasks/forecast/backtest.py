@@ -83,9 +83,11 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
         if first is not None:                                             # the first series is plotted
             plot_folds.append({"fold": k + 1, "origin": c - 1, "forecast": first})
         rows += [{"fold": k + 1, "cutoff": cut_when, "series": count, "model": m, **v} for m, v in means.items()]
-    df = pd.DataFrame(rows)
-    aggregate = {m: {k: _mean(g[k]) for k in METRIC_NAMES} for m, g in df.groupby("model", sort=False)}
-    result = {"folds": rows, "aggregate": aggregate,                      # rows: the records of df
+    by_model: dict[str, list] = {}                                       # in order of first appearance
+    for r in rows:
+        by_model.setdefault(r["model"], []).append([r[k] for k in METRIC_NAMES])
+    aggregate = {m: dict(zip(METRIC_NAMES, map(_mean, np.asarray(v, dtype=float).T))) for m, v in by_model.items()}
+    result = {"folds": rows, "aggregate": aggregate,                      # one record per fold and model
               "settings": {"folds": folds, "step": step, "horizon": H, "refit": bool(refit),
                            "model": "refit per fold" if refit else
                            ("the given run (fixed)" if given else "trained once before the first cutoff (fixed)"),
@@ -94,7 +96,7 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
     if out is not None:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
-        atomic_write(out / "backtest.csv", lambda t: df.to_csv(t, index=False))
+        atomic_write(out / "backtest.csv", lambda t: pd.DataFrame(rows).to_csv(t, index=False))
         write_json(out / "backtest.json", result)
         first = frame[frame["__id"] == frame["__id"].iloc[0]]
         if plot_folds:
