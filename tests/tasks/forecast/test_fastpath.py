@@ -135,6 +135,8 @@ def test_backtest_of_a_fixed_model_is_the_fold_by_fold_backtest(plain):
     est, df = plain
     res = est.backtest(df, folds=40, step=3)
     _assert_same_rows(res, _fold_by_fold(est, df, 40, 3))
+    for m, agg in res["aggregate"].items():                         # the mean over folds
+        assert agg["MAE"] == pytest.approx(np.mean([r["MAE"] for r in res["folds"] if r["model"] == m]), rel=1e-12)
     n = len(df)
     assert fold_forecasts(est, df, ["series"], np.array([n]), [np.array([n - 3])]) is not None   # the lane
     assert fold_forecasts(est, df, ["series"], np.array([n]), [np.array([10])]) is None          # < lookback

@@ -74,7 +74,7 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
             est = fixed if not refit else _train(type(model), cfg, _history(frame, pos, cut_of(k), targets, 0))
             by_id = _forecast_by_series(est.predict(_history(frame, pos, cut_of(k), targets, H)), est.config_, id_col)
             scored += _score(ser, cuts[k:k + 1], [by_id], H, est.season_, name)
-    rows, plot_folds = [], []
+    rows, plot_folds, by_model = [], [], {}
     times = frame[time_col].to_numpy() if time_col is not None and len(ser.sids) == 1 else None
     for k, (means, count, first) in enumerate(scored):
         c = int(cuts[k, 0])
@@ -82,10 +82,10 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
             if times is not None and c < len(times) else None
         if first is not None:                                             # the first series is plotted
             plot_folds.append({"fold": k + 1, "origin": c - 1, "forecast": first})
-        rows += [{"fold": k + 1, "cutoff": cut_when, "series": count, "model": m, **v} for m, v in means.items()]
-    by_model: dict[str, list] = {}                                       # in order of first appearance
-    for r in rows:
-        by_model.setdefault(r["model"], []).append([r[k] for k in METRIC_NAMES])
+        for m, values in means.items():
+            rows.append({"fold": k + 1, "cutoff": cut_when, "series": count, "model": m,
+                         **dict(zip(METRIC_NAMES, values))})
+            by_model.setdefault(m, []).append(values)                    # in order of first appearance
     aggregate = {m: dict(zip(METRIC_NAMES, map(_mean, np.asarray(v, dtype=float).T))) for m, v in by_model.items()}
     result = {"folds": rows, "aggregate": aggregate,                      # one record per fold and model
               "settings": {"folds": folds, "step": step, "horizon": H, "refit": bool(refit),
@@ -152,7 +152,7 @@ class _Series:
 
 
 def _score(ser: _Series, cuts: np.ndarray, by_ids: list[dict], H: int, season: int, name: str) -> list[tuple]:
-    """Each fold's scores: per fold ``({model: {metric: mean over series}}, series scored, the first
+    """Each fold's scores: per fold ``({model: [mean over series of each METRIC_NAMES]}, series scored, the first
     series' forecast [H] or None)`` for the model, naive and seasonal naive from each series' cut
     (``cuts [K, S]``: points before it; ``by_ids[k]``: fold k's forecasts by series id). Per series
     the metrics are :func:`~lstmkit.tasks.forecast.metrics.forecast_metrics`; every fold and series at once."""
@@ -173,7 +173,7 @@ def _score(ser: _Series, cuts: np.ndarray, by_ids: list[dict], H: int, season: i
               ((name, model_fc), ("naive", naive), ("seasonal_naive", seasonal))}
     means = {m: np.stack([_group_mean(t[k], f, K) for k in METRIC_NAMES], 1).tolist() for m, t in tables.items()}
     count = np.bincount(f, minlength=K).tolist()
-    return [({m: dict(zip(METRIC_NAMES, v[i])) for m, v in means.items()} if count[i] else {},
+    return [({m: v[i] for m, v in means.items()} if count[i] else {},
              count[i], by_ids[i][ser.sids[0]][:, 0] if ok[i, 0] else None) for i in range(K)]
 
 
