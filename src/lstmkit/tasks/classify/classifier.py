@@ -24,7 +24,7 @@ from lstmkit.train.metrics import classification_metrics
 __all__ = ["Classifier", "TASK"]
 
 TASK = "classify"
-_EVAL_BATCH = 256
+EVAL_BATCH = 256
 
 
 class Classifier(RunEstimator, ABC):
@@ -114,7 +114,7 @@ class Classifier(RunEstimator, ABC):
         if val is not None:
             x_val = self._encode(val)
             y_val = torch.tensor([index[v] for v in val.labels], dtype=torch.long)
-            val_batches = BucketBatches(x_val, y_val, _EVAL_BATCH, pad_value=pad)
+            val_batches = BucketBatches(x_val, y_val, EVAL_BATCH, pad_value=pad)
 
         def metrics() -> dict[str, Any]:
             m = ({"val": self._metrics(x_val, val.labels)} if val is not None
@@ -191,12 +191,12 @@ class Classifier(RunEstimator, ABC):
 
     # -- internals -------------------------------------------------------------------------
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def _proba(self, seqs: list[torch.Tensor]) -> np.ndarray:
         self.net_.eval()
         out = np.zeros((len(seqs), len(self.classes_)))
         pad = PAD_ID if self.kind == "text" else 0.0
-        for idx, x, lengths in BucketBatches(seqs, None, _EVAL_BATCH, pad_value=pad).iter_indexed():
+        for idx, x, lengths in BucketBatches(seqs, None, EVAL_BATCH, pad_value=pad).iter_indexed():
             logits = self.net_(x, lengths)
             if len(self.classes_) == 2:
                 p1 = torch.sigmoid(logits).double().numpy()

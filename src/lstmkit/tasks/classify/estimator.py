@@ -145,8 +145,11 @@ class SequenceClassifier(Classifier):
 
     def _encode(self, d: SeriesData) -> list[torch.Tensor]:
         cfg = self.config_
-        return [torch.from_numpy(truncate(self.scaler_.transform(s), cfg.max_len, cfg.truncate).astype(np.float32))
-                for s in d.seqs]
+        if not d.seqs:
+            return []
+        scaled = self.scaler_.transform(np.concatenate(d.seqs, 0))          # one call: row by row, as per sequence
+        parts = np.split(scaled, np.cumsum([len(s) for s in d.seqs])[:-1])
+        return [torch.from_numpy(truncate(s, cfg.max_len, cfg.truncate).astype(np.float32)) for s in parts]
 
     def _net_shape(self) -> dict[str, int]:
         return {"n_features": self.scaler_.n_columns_}

@@ -23,10 +23,10 @@ import pandas as pd
 
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import atomic_write, write_json
-from lstmkit.tasks.forecast.baselines import naive_forecast
 from lstmkit.config import require_positive_int
-from lstmkit.tasks.forecast.metrics import METRIC_NAMES, forecast_metrics
-from lstmkit.tasks.forecast.evaluation import snaive
+from lstmkit.tasks.forecast.baselines import naive_forecast, seasonal_naive_forecast
+from lstmkit.tasks.forecast.fastpath import fold_forecasts
+from lstmkit.tasks.forecast.metrics import METRIC_NAMES
 
 __all__ = ["backtest"]
 
@@ -49,9 +49,10 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
         require_positive_int("step", step, "--step")
     step = H if step is None else int(step)
     frame, id_col, time_col, targets = _long_frame(data, cfg)
-    pos = frame.groupby("__id", sort=False).cumcount().to_numpy()
-    n = frame.groupby("__id", sort=False)["__id"].transform("size").to_numpy()
-    shortest = int(n.min())
+    ser = _Series(frame, targets)                                        # series are contiguous in the frame
+    n = np.repeat(ser.lengths, ser.lengths)                               # per row: its series' length
+    pos = np.arange(len(frame)) - np.repeat(ser.starts, ser.lengths)      # per row: its place in the series
+    shortest = int(ser.lengths.min())
     if shortest < H + step * (folds - 1) + 2:
         raise LstmkitError(f"a series of {shortest} points is too short for {folds} folds of horizon {H} "
                            f"and step {step}", "use fewer --folds, a smaller --step, or longer series")
@@ -62,37 +63,31 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
     fixed = model if given else None
     if fixed is None and not refit:
         fixed = _train(type(model), cfg, _history(frame, pos, cut_of(0), targets, 0))
-    rows, fold_info, plot_folds = [], [], []
+    cuts = np.stack([ser.lengths - H - step * (folds - 1 - k) for k in range(folds)])   # [K, S] points before
+    batched = None if refit else fold_forecasts(fixed, frame.drop(columns="__id"), ser.sids, ser.lengths, cuts)
     name = cfg.model
-    for k in range(folds):
-        cut = cut_of(k)
-        est = fixed if not refit else _train(type(model), cfg, _history(frame, pos, cut, targets, 0))
-        hist = _history(frame, pos, cut, targets, H)
-        pred = est.predict(hist)
-        by_id = _forecast_by_series(pred, est.config_, id_col)
-        season = est.season_
-        per_series = []
-        for sid, g in frame.groupby("__id", sort=False):
-            c = int(cut[g.index[0]])
-            if c < 2 or sid not in by_id:
-                continue
-            vals = g[targets].to_numpy(dtype=np.float64)
-            actual = vals[c:c + H][None]                                         # [1, H, T]
-            fc = {name: by_id[sid][None], "naive": naive_forecast(vals[:c], np.array([c - 1]), H),
-                  "seasonal_naive": snaive(vals[:c], np.array([c - 1]), H, season)}
-            for model_name, p in fc.items():
-                per_series.append({"model": model_name, **forecast_metrics(actual, p, vals[:c], season=season)})
-            if sid == frame["__id"].iloc[0]:
-                plot_folds.append({"fold": k + 1, "origin": c - 1, "forecast": by_id[sid][:, 0]})
-        table = pd.DataFrame(per_series)
-        cut_when = _cut_time(frame, cut, time_col)
-        for model_name, g in table.groupby("model", sort=False):
-            rows.append({"fold": k + 1, "cutoff": cut_when, "series": int(len(g)), "model": model_name,
-                         **{m: _mean(g[m]) for m in METRIC_NAMES}})
-        fold_info.append({"fold": k + 1, "cutoff": cut_when, "series": int(table["model"].eq(name).sum())})
-    df = pd.DataFrame(rows)
-    aggregate = {m: {k: _mean(g[k]) for k in METRIC_NAMES} for m, g in df.groupby("model", sort=False)}
-    result = {"folds": df.to_dict(orient="records"), "aggregate": aggregate,
+    if batched is not None:
+        scored = _score(ser, cuts, batched, H, fixed.season_, name)
+    else:
+        scored = []
+        for k in range(folds):
+            est = fixed if not refit else _train(type(model), cfg, _history(frame, pos, cut_of(k), targets, 0))
+            by_id = _forecast_by_series(est.predict(_history(frame, pos, cut_of(k), targets, H)), est.config_, id_col)
+            scored += _score(ser, cuts[k:k + 1], [by_id], H, est.season_, name)
+    rows, plot_folds, by_model = [], [], {}
+    times = frame[time_col].to_numpy() if time_col is not None and len(ser.sids) == 1 else None
+    for k, (means, count, first) in enumerate(scored):
+        c = int(cuts[k, 0])
+        cut_when = str(pd.Timestamp(times[c]) if np.issubdtype(times.dtype, np.datetime64) else times[c]) \
+            if times is not None and c < len(times) else None
+        if first is not None:                                             # the first series is plotted
+            plot_folds.append({"fold": k + 1, "origin": c - 1, "forecast": first})
+        for m, values in means.items():
+            rows.append({"fold": k + 1, "cutoff": cut_when, "series": count, "model": m,
+                         **dict(zip(METRIC_NAMES, values))})
+            by_model.setdefault(m, []).append(values)                    # in order of first appearance
+    aggregate = {m: dict(zip(METRIC_NAMES, map(_mean, np.asarray(v, dtype=float).T))) for m, v in by_model.items()}
+    result = {"folds": rows, "aggregate": aggregate,                      # one record per fold and model
               "settings": {"folds": folds, "step": step, "horizon": H, "refit": bool(refit),
                            "model": "refit per fold" if refit else
                            ("the given run (fixed)" if given else "trained once before the first cutoff (fixed)"),
@@ -101,7 +96,7 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
     if out is not None:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
-        atomic_write(out / "backtest.csv", lambda t: df.to_csv(t, index=False))
+        atomic_write(out / "backtest.csv", lambda t: pd.DataFrame(rows).to_csv(t, index=False))
         write_json(out / "backtest.json", result)
         first = frame[frame["__id"] == frame["__id"].iloc[0]]
         if plot_folds:
@@ -131,6 +126,92 @@ def _long_frame(data, cfg) -> tuple[pd.DataFrame, str | None, str | None, list[s
     codes = pd.factorize(df["__id"], sort=False)[0]
     df = df.iloc[np.argsort(codes, kind="stable")].reset_index(drop=True)
     return df, id_col, time_col, targets
+
+
+class _Series:
+    """The series of the long frame: ids (frame order), first rows, lengths and values ``[N, T]``."""
+
+    def __init__(self, frame: pd.DataFrame, targets: list[str]):
+        codes, uniq = pd.factorize(frame["__id"], sort=False)               # contiguous, in order
+        self.sids = [str(s) for s in uniq]
+        self.lengths = np.bincount(codes, minlength=len(uniq)).astype(np.int64)
+        self.starts = np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype(np.int64)
+        self.values = frame[targets].to_numpy(dtype=np.float64)
+        self._running: dict[int, list[np.ndarray]] = {}
+
+    def running(self, lag: int) -> list[np.ndarray]:
+        """Running sums ``[N + 1, T]`` of ``|y[t] - y[t - lag]|`` (non-finite terms as 0), and counts
+        of its NaN and infinite terms: a part's sum is the difference of two rows."""
+        if lag not in self._running:
+            d = np.zeros_like(self.values)
+            d[lag:] = np.abs(self.values[lag:] - self.values[:-lag])
+            nan, inf = np.isnan(d), np.isinf(d)
+            self._running[lag] = [np.concatenate([np.zeros((1, d.shape[1])), np.cumsum(a, 0)])
+                                  for a in (np.where(nan | inf, 0.0, d), nan, inf)]
+        return self._running[lag]
+
+
+def _score(ser: _Series, cuts: np.ndarray, by_ids: list[dict], H: int, season: int, name: str) -> list[tuple]:
+    """Each fold's scores: per fold ``({model: [mean over series of each METRIC_NAMES]}, series scored, the first
+    series' forecast [H] or None)`` for the model, naive and seasonal naive from each series' cut
+    (``cuts [K, S]``: points before it; ``by_ids[k]``: fold k's forecasts by series id). Per series
+    the metrics are :func:`~lstmkit.tasks.forecast.metrics.forecast_metrics`; every fold and series at once."""
+    K = len(cuts)
+    ok = (cuts >= 2) & np.array([[s in b for s in ser.sids] for b in by_ids], dtype=bool).reshape(cuts.shape)
+    f, s = np.nonzero(ok)                                                 # scored (fold, series) pairs
+    c = cuts[f, s]
+    origin = ser.starts[s] + c - 1                                        # last observed point, frame row
+    actual = ser.values[origin[:, None] + 1 + np.arange(H)]              # [R, H, T]
+    naive = naive_forecast(ser.values, origin, H)
+    seasonal = naive.copy()
+    full = c - 1 >= season - 1                                            # one season observed: seasonal naive
+    if full.any():
+        seasonal[full] = seasonal_naive_forecast(ser.values, origin[full], H, season)
+    scale = _mase_scales(ser, ser.starts[s], c, season)
+    model_fc = np.stack([by_ids[i][ser.sids[j]] for i, j in zip(f, s)]) if len(f) else naive
+    tables = {m: metric_rows(actual, p, scale) for m, p in
+              ((name, model_fc), ("naive", naive), ("seasonal_naive", seasonal))}
+    means = {m: np.stack([_group_mean(t[k], f, K) for k in METRIC_NAMES], 1).tolist() for m, t in tables.items()}
+    count = np.bincount(f, minlength=K).tolist()
+    return [({m: v[i] for m, v in means.items()} if count[i] else {},
+             count[i], by_ids[i][ser.sids[0]][:, 0] if ok[i, 0] else None) for i in range(K)]
+
+
+def _group_mean(values: np.ndarray, group: np.ndarray, n: int) -> np.ndarray:
+    """``[n]``: the mean of each group's finite values (NaN where it has none), as :func:`_mean`."""
+    ok = np.isfinite(values)
+    total = np.bincount(group[ok], weights=values[ok], minlength=n)
+    count = np.bincount(group[ok], minlength=n)
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def _mase_scales(ser: _Series, starts: np.ndarray, cuts: np.ndarray, season: int) -> np.ndarray:
+    """``[S', T]``: :func:`~lstmkit.tasks.forecast.metrics.mase_scale` of each ``values[start:start + cut]``
+    (lag ``season``, or 1 when the part has no more than ``season`` points), by running sums."""
+    out = np.empty((len(starts), ser.values.shape[1]))
+    lags = np.where(cuts > season, season, 1)
+    for lag in np.unique(lags):
+        pick = lags == lag
+        a, b = starts[pick] + lag, starts[pick] + cuts[pick]
+        total, n_nan, n_inf = (s[b] - s[a] for s in ser.running(int(lag)))
+        out[pick] = np.where(n_nan > 0, np.nan, np.where(n_inf > 0, np.inf, total / (cuts[pick] - lag)[:, None]))
+    return out
+
+
+def metric_rows(y_true: np.ndarray, y_pred: np.ndarray, scale: np.ndarray) -> dict[str, np.ndarray]:
+    """:func:`~lstmkit.tasks.forecast.metrics.forecast_metrics` of each row ``y_true[i], y_pred[i]``
+    ``[R, H, T]`` with MASE scale ``scale[i] [T]``: ``{metric: [R]}``."""
+    err = np.abs(y_true - y_pred)
+    flat, true = err.reshape(len(err), -1), y_true.reshape(len(err), -1)
+    nonzero = true != 0
+    ratio = np.divide(flat, np.abs(true), out=np.zeros_like(flat), where=nonzero)
+    count = nonzero.sum(1)
+    denom = np.abs(true) + np.abs(y_pred.reshape(len(err), -1))
+    smape = np.divide(2.0 * flat, denom, out=np.zeros_like(flat), where=denom != 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return {"MAE": flat.mean(1), "RMSE": np.sqrt(np.mean(flat ** 2, 1)),
+                "MAPE": np.where(count > 0, 100.0 * ratio.sum(1) / np.maximum(count, 1), np.nan),
+                "sMAPE": 100.0 * smape.mean(1), "MASE": np.mean(err.mean(1) / scale, 1)}
 
 
 def _history(frame, pos, cut, targets, ahead: int) -> pd.DataFrame:
@@ -164,13 +245,6 @@ def _forecast_by_series(pred: pd.DataFrame, cfg, id_col) -> dict[str, np.ndarray
         return {"series": pred.sort_values("step")[cols].to_numpy(dtype=np.float64)}
     return {str(k): g.sort_values("step")[cols].to_numpy(dtype=np.float64)
             for k, g in pred.groupby(key, sort=False)}
-
-
-def _cut_time(frame, cut, time_col):
-    if time_col is None or frame["__id"].nunique() != 1:
-        return None
-    c = int(cut[0])
-    return str(frame[time_col].iloc[c]) if c < len(frame) else None
 
 
 def _mean(a) -> float:

@@ -23,6 +23,7 @@ from lstmkit.tasks.forecast.auto import AUTO_FIELDS, auto_defaults
 from lstmkit.tasks.forecast.checks import check_config
 from lstmkit.tasks.forecast.config import ForecastConfig
 from lstmkit.tasks.forecast.evaluation import panel_metrics
+from lstmkit.tasks.forecast.fastpath import engine_net_cached, one_window
 from lstmkit.tasks.forecast.panel import read_panel
 from lstmkit.tasks.forecast.pipeline import PanelPipeline
 from lstmkit.tasks.forecast.probabilistic import quantiles_of
@@ -151,10 +152,9 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
                 raise LstmkitError(f"this run predicts with the torch engine only ({problem})",
                                    "drop --engine or pass --engine torch")
             return self._forecast_ahead(data)
-        from lstmkit.deploy.onnx import engine_net
-        from lstmkit.deploy.registry import adapter_class
-        net = engine_net(adapter_class(TASK)(self), engine, getattr(self, "run_dir_", None))
-        return self._forecast_ahead(data, net=net)
+        net = engine_net_cached(self, engine)
+        fast = one_window(self, data, net)
+        return fast if fast is not None else self._forecast_ahead(data, net=net)
 
     def evaluate(self, data) -> dict[str, dict[str, float]]:
         """Test-part metrics of this model beside naive, seasonal-naive and ETS, on the same points.

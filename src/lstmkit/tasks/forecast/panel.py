@@ -111,7 +111,6 @@ def read_panel(data, cfg, need: int | None = None) -> Panel:
     calendar = parse_calendar(cfg.calendar)
 
     n = len(df)
-    ids = (df[lookup[id_col]].astype(str).to_numpy() if id_col is not None else np.full(n, "series"))
     if time_col is not None:
         tcol = df[lookup[time_col]]
         if pd.api.types.is_integer_dtype(tcol) and yyyymmdd_dates(tcol) is None:   # integer steps
@@ -126,9 +125,10 @@ def read_panel(data, cfg, need: int | None = None) -> Panel:
     num = {c: numeric_column(df[lookup[c]], c).to_numpy() for c in targets + past + fut}
 
     # group rows by series (first appearance order), then by time
-    codes, uniq = pd.factorize(ids, sort=False)
+    codes, uniq = (pd.factorize(df[lookup[id_col]].astype(str), sort=False) if id_col is not None
+                   else (np.zeros(n, dtype=np.intp), ["series"]))
     order = np.lexsort((times if times is not None else np.arange(n), codes)) if n else np.arange(0)
-    codes, ids_sorted = codes[order], uniq
+    codes, ids_sorted = codes[order], [str(u) for u in uniq]
     if times is not None:
         times = times[order]
         dup = (codes[1:] == codes[:-1]) & (times[1:] == times[:-1])
@@ -145,6 +145,8 @@ def read_panel(data, cfg, need: int | None = None) -> Panel:
     pst = np.stack([num[c] for c in past], 1) if past else np.zeros((n, 0))
     fu = np.stack([num[c] for c in fut], 1) if fut else np.zeros((n, 0))
 
+    finite = np.isfinite(y).all(1)
+    clean = finite.all() and np.isfinite(pst).all() and np.isfinite(fu).all()    # nothing to fill anywhere
     bounds = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1], True]) if n else np.array([0])
     out_ids, starts, lengths, parts_y, parts_p, parts_f, parts_t = [], [], [], [], [], [], []
     ahead_f, ahead_t, skipped = [], [], []
@@ -154,16 +156,17 @@ def read_panel(data, cfg, need: int | None = None) -> Panel:
         sid = str(ids_sorted[codes[a]])
         ys, ps, fs = y[a:b], pst[a:b], fu[a:b]
         ts = times[a:b] if times is not None else None
-        known = np.flatnonzero(np.isfinite(ys).all(1))
-        if len(known) == 0:
+        known = np.flatnonzero(finite[a:b]) if not clean else None
+        if not clean and len(known) == 0:
             skipped.append({"id": sid, "length": 0, "reason": "no target values"})
             continue
-        last = int(known[-1]) + 1                       # rows after this: future rows
+        last = int(known[-1]) + 1 if not clean else int(b - a)       # rows after this: future rows
         ys_, ps_, fs_ = ys[:last], ps[:last], fs[:last]
-        ys_, k1 = _fill(ys_, cfg.fill, sid, targets)
-        ps_, k2 = _fill(ps_, cfg.fill, sid, past, allow_empty_column=False)
-        fs_, k3 = _fill(fs_, cfg.fill, sid, fut, allow_empty_column=False)
-        n_filled += k1 + k2 + k3
+        if not clean:
+            ys_, k1 = _fill(ys_, cfg.fill, sid, targets)
+            ps_, k2 = _fill(ps_, cfg.fill, sid, past, allow_empty_column=False)
+            fs_, k3 = _fill(fs_, cfg.fill, sid, fut, allow_empty_column=False)
+            n_filled += k1 + k2 + k3
         if need is not None and last < need:
             skipped.append({"id": sid, "length": last, "need": need, "reason": "shorter than needed"})
             continue

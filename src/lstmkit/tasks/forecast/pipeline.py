@@ -22,6 +22,7 @@ from lstmkit.tasks.forecast.baselines import infer_season
 from lstmkit.tasks.forecast.calendar import calendar_features, future_times, parse_calendar
 from lstmkit.tasks.forecast.ensemble import SeedEnsemble, ensemble_loss
 from lstmkit.tasks.forecast.evaluation import baseline_comparison, panel_metrics, panel_plots
+from lstmkit.tasks.forecast.fastpath import frame_of
 from lstmkit.tasks.forecast.model import ForecastNet
 from lstmkit.tasks.forecast.panel import Panel, read_panel
 from lstmkit.tasks.forecast.probabilistic import make_output, quantiles_of, unscale
@@ -217,15 +218,17 @@ class PanelPipeline:
         return torch.tensor([known.get(sid, unseen) for sid in panel.ids], dtype=torch.long)
 
     # -- forecasting ------------------------------------------------------------------------
-    def _forecast_windows(self, arrays, rows: torch.Tensor, series: torch.Tensor, emb_index: torch.Tensor):
-        """Original-unit parameters of the windows starting at ``rows`` ([n, H, T(, P)])."""
+    def _forecast_windows(self, arrays, rows: torch.Tensor, series: torch.Tensor, emb_index: torch.Tensor, net=None):
+        """Original-unit parameters of the windows starting at ``rows`` ([n, H, T(, P)]); ``net`` as
+        in :meth:`_forecast_ahead`."""
         cfg = self.config_
+        run = self._engine_run(net)
         batches = PanelBatches(arrays["inputs"], arrays["targets"], arrays["future"], rows, series,
                                cfg.lookback, cfg.horizon, EVAL_BATCH)
         outs = []
-        with torch.no_grad():
+        with torch.inference_mode():
             for (x, fut, s), _ in batches:
-                outs.append(self.net_(x, fut, emb_index[s]))
+                outs.append(run(x, fut, emb_index[s]))
         params = torch.cat(outs).numpy().astype(np.float64) if outs else np.zeros((0,))
         s = series.numpy()
         loc, scale = arrays["loc"][s][:, None], arrays["scale"][s][:, None]    # [n, 1, T]
@@ -237,28 +240,27 @@ class PanelPipeline:
         """The ``horizon`` steps after each series' end; ``net``: an engine's net that reads
         windows only (deployable runs), instead of ``net_``."""
         cfg = self.config_
-        run = self.net_ if net is None or net is self.net_ else (lambda x, f, e: torch.as_tensor(net(x)))
+        run = self._engine_run(net)
         panel = read_panel(data, cfg, need=None)
         L, H = cfg.lookback, cfg.horizon
         n_user = len(cfg.future_covariates)
         calendar = parse_calendar(cfg.calendar)
-        hist_x, fut_x, t_out = [], [], []
         profiles = self._profiles(panel, full=True)
-        loc, scale = self._series_scale(panel, profiles)
-        ahead_season = np.zeros((len(panel.ids), H, len(cfg.target)))
-        for s, sid in enumerate(panel.ids):
-            r = panel.rows(s)
-            y = (self._adjusted(panel.values[r], panel, s, profiles[s] if profiles else None) - loc[s]) / scale[s]
+        arrays = self._panel_arrays(panel, profiles)                    # every row scaled as the network reads it
+        loc, scale = arrays["loc"], arrays["scale"]
+        starts, ends = panel.starts, panel.starts + panel.lengths
+        if cfg.id is None and cfg.format != "m4" and ends[0] - starts[0] < L:     # one series: say so
+            raise LstmkitError(f"need at least {L} rows (the lookback) to forecast, got {int(ends[0] - starts[0])}",
+                               "pass more history")
+        # the last L rows of each series; a short one (many series) starts with its first row repeated
+        x = arrays["inputs"][torch.from_numpy(np.maximum(ends[:, None] - L + np.arange(L), starts[:, None]))]
+        S = len(panel.ids)
+        ahead_season = np.zeros((S, H, len(cfg.target)))
+        fut_x, t_out = [np.zeros((H, 0))] * S, [None] * S
+        for s in range(S) if self.n_future_ or panel.times is not None or profiles else ():
+            sid, r = panel.ids[s], panel.rows(s)
             if profiles:
                 ahead_season[s] = self._season_at(profiles[s], int(panel.lengths[s]), H)
-            past, fut = self._scale_covariates(panel.past[r], panel.future[r])
-            x = np.concatenate([y, past, fut], 1)
-            if len(x) < L and cfg.id is None and cfg.format != "m4":      # one series: say so
-                raise LstmkitError(f"need at least {L} rows (the lookback) to forecast, got {len(x)}",
-                                   "pass more history")
-            if len(x) < L:                                    # many series, short history: repeat the first row
-                x = np.concatenate([np.repeat(x[:1], L - len(x), 0), x])
-            hist_x.append(x[-L:])
             ahead = panel.ahead_future[s]
             ahead_t = panel.ahead_times[s]
             t_hist = panel.times[r] if panel.times is not None else None
@@ -271,41 +273,52 @@ class PanelPipeline:
                         f"{H} horizon steps after its last target value",
                         f"add {H} rows after each series' last target (target empty, covariates filled)")
             if t_hist is not None:
-                times = ahead_t[:H] if ahead_t is not None and len(ahead_t) >= H else \
+                t_out[s] = ahead_t[:H] if ahead_t is not None and len(ahead_t) >= H else \
                     future_times(t_hist[-1], panel.freq, H, t_hist)
-            else:
-                times = None
-            t_out.append(times)
             if self.n_future_:
                 f = np.zeros((H, self.n_future_))
                 if n_user:
                     f[:, :n_user] = ahead[:H, :n_user]
                 if calendar:
-                    f[:, n_user:] = calendar_features(times, calendar)
-                _, f = self._scale_covariates(np.zeros((H, self.n_past_)), f)
-                fut_x.append(f)
-            else:
-                fut_x.append(np.zeros((H, 0)))
-        x = torch.from_numpy(np.stack(hist_x).astype(np.float32))
+                    f[:, n_user:] = calendar_features(t_out[s], calendar)
+                _, fut_x[s] = self._scale_covariates(np.zeros((H, self.n_past_)), f)
         fut = torch.from_numpy(np.stack(fut_x).astype(np.float32))
         emb = self._series_index(panel)
-        with torch.no_grad():
+        with torch.inference_mode():
             params = torch.cat([run(x[k:k + EVAL_BATCH], fut[k:k + EVAL_BATCH], emb[k:k + EVAL_BATCH])
                                 for k in range(0, len(x), EVAL_BATCH)]).numpy().astype(np.float64)
+        return self._ahead_output(params, panel.ids, loc, scale, ahead_season, t_out)
+
+    def _ahead_output(self, params: np.ndarray, ids, loc, scale, ahead_season, times) -> pd.DataFrame:
+        """The forecast frame of scaled network outputs ``params`` of series ``ids`` (``loc, scale
+        [S, T]``, ``ahead_season [S, H, T]``), checked to be finite."""
+        return self._forecast_frame(ids, self._ahead_params(params, ids, loc, scale, ahead_season), times)
+
+    def _engine_run(self, net):
+        """``run(x, future, series)``: ``net_``, or an engine's net that reads windows only."""
+        return self.net_ if net is None or net is self.net_ else (lambda x, f, e: torch.as_tensor(net(x)))
+
+    def _ahead_params(self, params: np.ndarray, ids, loc, scale, ahead_season) -> np.ndarray:
+        """Original-unit parameters of scaled network outputs (as :meth:`_ahead_output`), checked to be finite."""
         params = self._original_units(unscale(self.output_.kind, params, loc[:, None] + ahead_season, scale[:, None]))
+        self._check_finite(params, ids)
+        return params
+
+    @staticmethod
+    def _check_finite(params: np.ndarray, ids) -> None:
+        """One error naming the first series ``ids[s]`` whose forecast ``params[s]`` is not finite."""
         bad = ~np.isfinite(params.reshape(len(params), -1)).all(1)
         if bad.any():
-            raise LstmkitError(f"the forecast of series {panel.ids[int(np.flatnonzero(bad)[0])]!r} is not finite "
+            raise LstmkitError(f"the forecast of series {ids[int(np.flatnonzero(bad)[0])]!r} is not finite "
                                f"({int(bad.sum())} of {len(bad)} series): the model overflows on this input",
                                "check the input for values far outside the training data, or retrain the model")
-        return self._forecast_frame(panel, params, t_out)
 
-    def _forecast_frame(self, panel: Panel, params: np.ndarray, times) -> pd.DataFrame:
+    def _forecast_frame(self, ids, params: np.ndarray, times) -> pd.DataFrame:
         cfg, out = self.config_, self.output_
-        S, H = len(panel.ids), cfg.horizon
+        S, H = len(ids), cfg.horizon
         frame = {}
         if cfg.id is not None or cfg.format == "m4":
-            frame[cfg.id or "id"] = np.repeat(np.asarray(panel.ids, dtype=object), H)
+            frame[cfg.id or "id"] = np.repeat(np.asarray(ids, dtype=object), H)
         if times[0] is not None:
             frame[cfg.time or ("t" if cfg.format == "m4" else "time")] = np.concatenate(times)
         frame["step"] = np.tile(np.arange(1, H + 1), S)
@@ -317,7 +330,7 @@ class PanelPipeline:
             for j, name in enumerate(cfg.target):
                 for k, level in enumerate(out.levels):
                     frame[f"{name}_q{level:g}"] = q[:, :, j, k].reshape(-1)
-        return pd.DataFrame(frame)
+        return frame_of(frame)
 
     # -- persistence ------------------------------------------------------------------------
     def _pipeline_meta(self) -> dict[str, Any]:

@@ -29,7 +29,7 @@ __all__ = ["Translator", "TASK", "VOCAB_FILE"]
 
 TASK = "translate"
 VOCAB_FILE = "vocab.json"
-_EVAL_BATCH = 64
+EVAL_BATCH = 64
 
 
 def _pair_batches(src: list[torch.Tensor], tgt: list[torch.Tensor], batch_size: int, shuffle: bool) -> CollatedBatches:
@@ -103,7 +103,7 @@ class Translator(RunEstimator):
             return m
 
         return self._train_and_save(cfg.train, _pair_batches(x_tr, y_tr, cfg.train.batch_size, True),
-                                    _pair_batches(x_va, y_va, _EVAL_BATCH, False),
+                                    _pair_batches(x_va, y_va, EVAL_BATCH, False),
                                     loss_fn=sequence_loss(cfg.label_smoothing), out=out, run_dir=run_dir,
                                     resume=resume, callbacks=callbacks, metrics=metrics,
                                     plots=lambda folder: self._plots(folder, val))
@@ -130,7 +130,7 @@ class Translator(RunEstimator):
 
     # -- using a fitted model --------------------------------------------------------------
     def translate(self, sentences: Sequence[str] | str, beam: int | None = None, alpha: float | None = None,
-                  batch_size: int = _EVAL_BATCH) -> list[str]:
+                  batch_size: int = EVAL_BATCH) -> list[str]:
         """Detokenised translations of ``sentences`` (one string each; empty input -> empty output)."""
         return [h for h, _ in self._translate(sentences, beam, alpha, batch_size)]
 

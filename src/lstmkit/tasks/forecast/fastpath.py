@@ -1,0 +1,164 @@
+"""Fast lanes of the public inference paths, each giving the numbers of the general path.
+
+    engine_net_cached(est, engine)   the net ``predict`` answers with, kept while the run's files stay
+    fold_forecasts(est, data, ...)   every fixed-model backtest fold in one pass (None: fold by fold)
+    one_window(est, data, net)       ``predict`` of a clean single-series table (None: use the general path)
+    frame_of(columns)                ``pd.DataFrame(columns)``, without building the column names each time
+
+``predict`` resolves its engine once per run state instead of per call (the general lookup opens
+the ONNX graph and hashes the weights to see whether the graph is current). The one-window lane
+takes the model inputs straight from the table's numbers when the table is one plain numeric
+block -- no time column, no id, every value finite -- and otherwise answers None so that the
+general reader (:func:`~lstmkit.tasks.forecast.panel.read_panel`) checks and reads it, with its
+errors. Both lanes scale, run and unscale with the same functions as the general path.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import weakref
+
+import numpy as np
+import pandas as pd
+import torch
+
+from lstmkit.errors import LstmkitError
+from lstmkit.runs import WEIGHTS_FILE
+
+__all__ = ["engine_net_cached", "one_window", "frame_of", "fold_forecasts"]
+
+_ENGINES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # estimator -> (key, net)
+_STAMPED = (WEIGHTS_FILE, "model.onnx")
+
+
+def _stamp(run) -> tuple | None:
+    """What identifies the state of a run folder's weight and graph files (None: no run)."""
+    if run is None:
+        return None
+    run, out = str(run), []
+    for name in _STAMPED:
+        try:
+            st = os.stat(os.path.join(run, name))
+            out.append((st.st_mtime_ns, st.st_size, st.st_ino))
+        except OSError:
+            out.append(None)
+    return (run, *out)
+
+
+@functools.lru_cache(maxsize=64)
+def _columns(names: tuple) -> pd.Index:
+    return pd.Index(list(names))
+
+
+def frame_of(columns: dict) -> pd.DataFrame:
+    """``pd.DataFrame(columns)`` (the same frame): the column index, the slow part for a short
+    frame of text names, is built once per layout (an Index is immutable, so frames may share it)."""
+    out = pd.DataFrame(dict(enumerate(columns.values())), copy=False)   # the arrays are new; frames own them
+    out.columns = _columns(tuple(columns))
+    return out
+
+
+def engine_net_cached(est, engine: str):
+    """:func:`lstmkit.deploy.onnx.engine_net` for ``est``, resolved again only when the engine, the
+    fitted net or the run's files change (an ONNX session and a weights hash per call cost far more
+    than the forecast of one window)."""
+    from lstmkit.deploy.onnx import engine_net
+    from lstmkit.deploy.registry import adapter_class
+    run = getattr(est, "run_dir_", None)
+    key = (engine, getattr(est, "engine_", None), _stamp(run))
+    hit = _ENGINES.get(est)
+    if hit is not None and hit[0] == key and hit[1] is est.net_:
+        return hit[2]
+    net = engine_net(adapter_class(est.TASK)(est), engine, run)
+    _ENGINES[est] = (key, est.net_, net)
+    return net
+
+
+@functools.lru_cache(maxsize=64)
+def _positions(columns: tuple, names: tuple) -> list[int] | None:
+    """Where ``names`` are among a table's ``columns`` as read_panel finds them (None: ambiguous or missing)."""
+    cols = [str(c) for c in columns]
+    if len(set(cols)) != len(cols) or not set(names) <= set(cols):
+        return None
+    return [cols.index(n) for n in names]
+
+
+def _plain_block(est, data) -> np.ndarray | None:
+    """The model input columns ``[n, C]`` (float64) of ``data`` when it is one plain numeric
+    block that read_panel would read as it is (else None)."""
+    cfg = est.config_
+    if cfg.id is not None or cfg.time is not None or cfg.format != "long":
+        return None
+    if isinstance(data, pd.DataFrame):
+        if isinstance(data.index, pd.DatetimeIndex):          # read as the time column
+            return None
+        columns, block = tuple(data.columns), data.values     # one dtype for the whole frame, or object
+    elif isinstance(data, np.ndarray) and data.ndim in (1, 2):
+        columns = ("y",) if data.ndim == 1 else tuple(f"y{j}" for j in range(data.shape[1]))
+        block = data[:, None] if data.ndim == 1 else data
+    else:
+        return None
+    pos = _positions(columns, tuple(est.input_names_))
+    if pos is None or block.dtype.kind not in "fiub" or block.ndim != 2 or not len(block):
+        return None
+    a = block[:, pos].astype(np.float64)
+    return a if np.isfinite(a).all() else None
+
+
+def one_window(est, data, net) -> pd.DataFrame | None:
+    """``predict`` of a deployable run (``deploy_problem()`` None: one series, point forecasts,
+    direct, no logs, seasons or inputs over the horizon; the caller checks) on a plain table:
+    the same scaling, network call, unscaling, checks and frame as the general path, without the
+    general reader. None when ``data`` needs the general path (dates, gaps, text, short, ...)."""
+    cfg = est.config_
+    L, T = cfg.lookback, len(cfg.target)
+    a = _plain_block(est, data)
+    if a is None or len(a) < L:
+        return None
+    sid = "series"
+    if sid not in est.panel_scaler_.params:
+        return None
+    a = a[-L:]                                                # every step below is row by row
+    loc, scale = est.panel_scaler_.get(sid)
+    y = (a[:, :T] - loc) / scale                              # a deployable run: no logs, no seasons
+    past, fut = est._scale_covariates(a[:, T:], np.zeros((L, 0)))
+    x = torch.from_numpy(np.concatenate([y, past, fut], 1)[None].astype(np.float32))
+    with torch.inference_mode():
+        params = est._engine_run(net)(x, None, None).numpy().astype(np.float64)
+    return est._ahead_output(params, [sid], loc[None], scale[None], np.zeros((1, cfg.horizon, T)), [None])
+
+
+def fold_forecasts(est, data, sids: list[str], lengths: np.ndarray, cuts: np.ndarray) -> list[dict] | None:
+    """Every backtest fold's forecast by a fixed model in one pass over the network: per fold
+    ``{series id: point forecast [H, T]}``, what ``est.predict`` of that fold's history gives.
+
+    Taken when each fold's input window is a window of the whole table as the model scales it:
+    known series (their saved scaling), no seasonal indices or inputs over the horizon, every value
+    finite and every cut at least one lookback into its series (``cuts [K, S]``: per fold and series the
+    points before the cut); otherwise None and the caller predicts fold by fold."""
+    from lstmkit.tasks.forecast.panel import read_panel
+    cfg = est.config_
+    L, H = cfg.lookback, cfg.horizon
+    if cfg.deseason or est.n_future_ or cfg.format != "long" or any(s not in est.panel_scaler_.params for s in sids):
+        return None
+    c = np.asarray(cuts, dtype=np.int64)                                 # [K, S] points before each cut
+    if (c < L).any():
+        return None
+    try:
+        panel = read_panel(data, cfg, need=None)
+        if list(panel.ids) != list(sids) or not np.array_equal(panel.lengths, lengths) or not (
+                np.isfinite(panel.values).all() and np.isfinite(panel.past).all()):
+            return None
+        arrays = est._panel_arrays(panel)
+    except LstmkitError:                      # the fold-by-fold path says which fold's data is wrong
+        return None
+    net = engine_net_cached(est, "auto") if est.deploy_problem() is None else est.net_
+    K, S = c.shape
+    rows = torch.from_numpy((panel.starts[None] + c - L).reshape(-1))   # first input row, fold-major
+    params = est._forecast_windows(arrays, rows, torch.arange(S).repeat(K), est._series_index(panel), net=net)
+    params = params.reshape(K, S, *params.shape[1:])
+    bad = ~np.isfinite(params.reshape(K, S, -1)).all(2).all(1)
+    if bad.any():                                                        # the first such fold's error
+        est._check_finite(params[int(np.flatnonzero(bad)[0])], sids)
+    point = est.output_.point(torch.from_numpy(params)).numpy()          # [K, S, H, T]
+    return [dict(zip(sids, p)) for p in point]

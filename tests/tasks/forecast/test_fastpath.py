@@ -1,0 +1,182 @@
+"""The fast lanes of the public inference paths give the numbers of the general path."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast_data import FAST, sine_frame
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks.forecast.estimator import Forecaster
+from lstmkit.tasks.forecast.fastpath import engine_net_cached, one_window
+
+TINY = {**FAST, "hidden_size": 8, "max_epochs": 2}
+
+
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory):
+    """A saved single-series run on a table with no time column, one extra feature."""
+    df = sine_frame().drop(columns="time")
+    est = Forecaster(**TINY, horizon=3, relative=False).fit(df, target="y", features="temp",
+                                                            out=tmp_path_factory.mktemp("plain"))
+    return est, df
+
+
+def _general(est, data):
+    return est._forecast_ahead(data, net=engine_net_cached(est, "torch"))
+
+
+def test_one_window_is_the_general_path_to_the_bit(plain):
+    est, df = plain
+    for window in (df.iloc[-24:], df.iloc[100:160], df):
+        fast = est.predict(window)
+        assert one_window(est, window, est.net_) is not None            # the lane was taken
+        pd.testing.assert_frame_equal(fast, _general(est, window), check_exact=True)
+    arr = df["y"].to_numpy()
+    single = Forecaster.load(Forecaster(**TINY, horizon=2).fit(arr, target="y").save(
+        est.run_dir_.parent / "array"))
+    assert one_window(single, arr[-30:], single.net_) is not None
+    pd.testing.assert_frame_equal(single.predict(arr[-30:]), _general(single, arr[-30:]), check_exact=True)
+    assert list(single.predict(arr[-30:]).columns) == ["step", "y"]
+
+
+def test_one_window_matches_the_test_forecast_of_that_window(plain):
+    est, df = plain
+    fc = est.test_forecasts(df)
+    for k in (0, len(fc["origins"]) - 1):
+        origin = int(fc["origins"][k])                                  # last observed point
+        pred = est.predict(df.iloc[origin + 1 - 24:origin + 1])
+        np.testing.assert_allclose(pred["y"].to_numpy(), fc["forecast"][k, :, 0], rtol=1e-6)  # float32 batch rounding
+
+
+def test_tables_the_lane_does_not_read_go_the_general_way_with_its_errors(plain):
+    est, df = plain
+    gap = df.iloc[-30:].copy()
+    gap.iloc[5, 1] = np.nan
+    assert one_window(est, gap, est.net_) is None
+    with pytest.raises(LstmkitError, match="empty or non-finite cells in column 'temp'"):
+        est.predict(gap)
+    with pytest.raises(LstmkitError, match="need at least 24 rows"):
+        est.predict(df.iloc[-10:])
+    text = df.iloc[-30:].astype({"temp": str})
+    text.iloc[3, 1] = "n/a"
+    with pytest.raises(LstmkitError, match="column 'temp' is not numeric"):
+        est.predict(text)
+    with pytest.raises(LstmkitError, match="column.*'y'.* not found"):
+        est.predict(df.rename(columns={"y": "z"}))
+    dup = pd.concat([df.iloc[-30:], df.iloc[-30:][["y"]]], axis=1)      # two columns named y
+    assert one_window(est, dup, est.net_) is None
+    dated = df.iloc[-30:].set_index(pd.date_range("2024-01-01", periods=30, freq="D"))
+    assert one_window(est, dated, est.net_) is None
+    assert "time" in est.predict(dated).columns                        # the date index is the time column
+
+
+def test_the_engine_is_resolved_again_when_the_run_files_change(plain):
+    pytest.importorskip("onnxruntime")
+    from lstmkit.deploy import export_onnx
+    est, df = plain
+    run = est.run_dir_
+    assert engine_net_cached(est, "auto") is est.net_
+    assert engine_net_cached(est, "auto") is engine_net_cached(est, "auto")
+    before = est.predict(df)
+    export_onnx(run)
+    onnx = engine_net_cached(est, "auto")
+    assert onnx is not est.net_ and engine_net_cached(est, "auto") is onnx
+    np.testing.assert_allclose(est.predict(df)["y"], before["y"], rtol=1e-4)
+    (run / "model.onnx").unlink()
+    assert engine_net_cached(est, "auto") is est.net_
+    with pytest.raises(LstmkitError, match="has no model.onnx"):
+        est.predict(df, engine="onnx")
+    with pytest.raises(LstmkitError, match="unknown engine"):
+        est.predict(df, engine="gpu")
+
+
+# -- backtest: every fold of a fixed model in one pass ------------------------------------------
+def _fold_by_fold(est, df, folds, step, id_col=None):
+    """The backtest rows as the fold-by-fold definition gives them: predict on each fold's history,
+    forecast_metrics per series, mean over series."""
+    from lstmkit.tasks.forecast.baselines import naive_forecast
+    from lstmkit.tasks.forecast.evaluation import snaive
+    from lstmkit.tasks.forecast.metrics import forecast_metrics
+    H = est.config_.horizon
+    groups = [g for _, g in df.groupby(id_col, sort=False)] if id_col else [df]
+    out = {}
+    for k in range(folds):
+        per = {}
+        hist = []
+        for g in groups:
+            c = len(g) - H - step * (folds - 1 - k)
+            h = g.iloc[:c + H].copy()
+            h.iloc[c:, h.columns.get_loc("y")] = np.nan
+            hist.append(h)
+        pred = est.predict(pd.concat(hist))
+        for j, g in enumerate(groups):
+            c = len(g) - H - step * (folds - 1 - k)
+            vals = g[["y"]].to_numpy(float)
+            p = pred[pred[id_col] == g[id_col].iloc[0]] if id_col else pred
+            fc = {"lstm": p["y"].to_numpy()[None, :, None], "naive": naive_forecast(vals[:c], np.array([c - 1]), H),
+                  "seasonal_naive": snaive(vals[:c], np.array([c - 1]), H, est.season_)}
+            for m, f in fc.items():
+                per.setdefault(m, []).append(forecast_metrics(vals[c:c + H][None], f, vals[:c], est.season_))
+        for m, rows in per.items():
+            out[(k + 1, m)] = {key: np.mean([r[key] for r in rows]) for key in rows[0]}
+    return out
+
+
+def _assert_same_rows(res, ref):
+    got = {(r["fold"], r["model"]): r for r in res["folds"]}
+    assert set(got) == set(ref)
+    for key, metrics in ref.items():
+        for m, v in metrics.items():
+            rtol = 1e-5 if key[1] == "lstm" else 1e-9          # the net's float32 rounding in other batches
+            assert got[key][m] == pytest.approx(v, rel=rtol), (key, m)
+
+
+def test_backtest_of_a_fixed_model_is_the_fold_by_fold_backtest(plain):
+    from lstmkit.tasks.forecast.fastpath import fold_forecasts
+    est, df = plain
+    res = est.backtest(df, folds=40, step=3)
+    _assert_same_rows(res, _fold_by_fold(est, df, 40, 3))
+    for m, agg in res["aggregate"].items():                         # the mean over folds
+        assert agg["MAE"] == pytest.approx(np.mean([r["MAE"] for r in res["folds"] if r["model"] == m]), rel=1e-12)
+    n = len(df)
+    assert fold_forecasts(est, df, ["series"], np.array([n]), [np.array([n - 3])]) is not None   # the lane
+    assert fold_forecasts(est, df, ["series"], np.array([n]), [np.array([10])]) is None          # < lookback
+
+
+def test_backtest_of_many_series_and_its_fold_by_fold_fallback(tmp_path):
+    rng = np.random.default_rng(3)
+    t = np.arange(90)
+    df = pd.DataFrame({"store": np.repeat(["a", "b", "c"], 90),
+                       "y": np.concatenate([5 + k + np.sin(2 * np.pi * t / 12) + 0.1 * rng.standard_normal(90)
+                                            for k in range(3)])})
+    est = Forecaster(**TINY, horizon=2, id="store", season=12).fit(df, target="y")
+    res = est.backtest(df, folds=5, step=2)
+    _assert_same_rows(res, _fold_by_fold(est, df, 5, 2, "store"))
+    gap = df.copy()
+    gap.loc[3, "y"] = np.nan                              # not a plain table: fold by fold, with its error
+    with pytest.raises(LstmkitError, match="empty or non-finite cells"):
+        est.backtest(gap, folds=2)
+
+
+def test_predict_over_many_series_is_each_series_predicted_alone():
+    rng = np.random.default_rng(5)
+    lengths = {"a": 80, "b": 60, "c": 15}                      # c: shorter than the lookback, padded
+    df = pd.concat([pd.DataFrame({"store": sid, "y": 3 + k + np.sin(np.arange(n) / 3) + 0.1 * rng.standard_normal(n),
+                                  "temp": rng.standard_normal(n)})
+                    for k, (sid, n) in enumerate(lengths.items())], ignore_index=True)
+    est = Forecaster(**TINY, horizon=3, id="store", test_size=3, val_size=3).fit(
+        df[df["store"] != "c"], target="y", features="temp")
+    together = est.predict(df)
+    assert list(together["store"].unique()) == ["a", "b", "c"] and len(together) == 9
+    for sid in lengths:
+        alone = est.predict(df[df["store"] == sid])
+        np.testing.assert_allclose(together.loc[together["store"] == sid, "y"], alone["y"], rtol=1e-6)
+
+
+def test_frame_of_is_the_plain_frame():
+    from lstmkit.tasks.forecast.fastpath import frame_of
+    cols = {"store": np.repeat(np.asarray(["a", "b"], dtype=object), 2), "time": np.arange(4).astype("datetime64[h]"),
+            "step": np.tile(np.arange(1, 3), 2), "y": np.linspace(0, 1, 4), "y_q0.1": np.zeros(4)}
+    for keep in (["step", "y"], list(cols)):
+        d = {k: cols[k] for k in keep}
+        pd.testing.assert_frame_equal(frame_of(d), pd.DataFrame(d), check_exact=True)
+        assert frame_of(d).columns.dtype == pd.DataFrame(d).columns.dtype
