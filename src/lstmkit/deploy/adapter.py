@@ -33,10 +33,18 @@ update (``online.py``)    ``net``, ``train_config``, ``update_data()``, ``check_
                           ``updated()``
 ========================  =====================================================================
 
-Today forecasting (:mod:`lstmkit.tasks.forecast.deploy`) and classification
-(:mod:`lstmkit.tasks.classify.deploy`: graphs ``x, lengths -> logits``, no streaming yet) have
-adapters; translation (encoder + one-step decoder), speech and lm are refused by name until
-their rooms write one.
+Task-owned hooks (optional): ``open_stream(engine, run)`` (a stream whose messages are not one
+numeric row, e.g. lm tokens or speech audio chunks: ``step(message, id) -> dict``, ``reset``,
+``steps``, ``state_dict``/``load_state_dict``, ``mode``, ``fingerprint``), ``answer_bytes(net, body,
+content_type)`` with ``upload_types`` (a raw upload, e.g. a WAV file), ``scorer(engine)`` (lm: a
+:class:`~lstmkit.nn.scoring.TokenScorer` other rooms fuse with, reached through the registry).
+
+Every task room has an adapter: forecast (one-series point forecasts; state streaming), classify
+(``x, lengths -> logits``; numeric left-to-right models stream), translate (an encoder graph and a
+one-step decoder graph under the same beam search), lm (the step graph; token streams; score and
+sample requests) and speech (the acoustic model ``x, lengths -> log-probs``; CTC decoding and LM
+fusion outside the graph; WAV uploads; audio streamed chunk by chunk). What each refuses (e.g. a
+many-series forecaster, a seq2seq speech model) it refuses in one line naming why.
 """
 from __future__ import annotations
 
