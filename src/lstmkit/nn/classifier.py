@@ -3,7 +3,9 @@ flows::
 
     tokens [B, T] ──► Embedding (+ dropout) ─┐
                                              ├─► zoo encoder ──► pooling ──► dropout ──► Linear ──► logits
-    values [B, T, F] ──► Linear (+ dropout) ─┘    (lengths)      last | max | mean | max-mean | attention
+    values [B, T, F] ──► Linear (+ dropout) ─┘    (lengths)      last | max | mean | max-mean | concat | attention
+
+``concat`` is ULMFiT's concat pooling: the last state, the max and the mean side by side.
 
 Every stage is told the ``lengths``: the recurrent encoders pack the batch, and pooling ignores
 padded positions, so a padded batch gives the logits each sequence would get alone.
@@ -20,7 +22,7 @@ from lstmkit.nn.zoo import make_encoder
 
 __all__ = ["POOLINGS", "ClassifierNet", "AttentionPooling", "ClassificationLoss"]
 
-POOLINGS = ("last", "max", "mean", "max-mean", "attention")
+POOLINGS = ("last", "max", "mean", "max-mean", "concat", "attention")
 
 
 class AttentionPooling(nn.Module):
@@ -69,7 +71,7 @@ class ClassifierNet(nn.Module):
         dim = self.encoder.output_size
         self.attention = AttentionPooling(dim) if pooling == "attention" else None
         self.dropout = nn.Dropout(dropout)
-        summary = 2 * dim if pooling == "max-mean" else dim                  # max-mean: both, side by side
+        summary = {"max-mean": 2, "concat": 3}.get(pooling, 1) * dim       # parts side by side
         self.head = nn.Linear(summary, 1 if n_classes == 2 else n_classes)
 
     def forward(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
@@ -91,19 +93,22 @@ class ClassifierNet(nn.Module):
         mask = valid_mask(lengths, out.shape[1])                      # [B, T]
         if self.pooling == "attention":
             return self.attention(out, mask)
-        if self.pooling in ("max", "mean", "max-mean"):
-            parts = []
-            if self.pooling != "mean":
-                parts.append(out.masked_fill(~mask[..., None], float("-inf")).amax(dim=1))
-            if self.pooling != "max":
-                parts.append((out * mask[..., None]).sum(dim=1) / lengths[:, None].to(out.dtype))
-            return torch.cat(parts, dim=-1) if len(parts) > 1 else parts[0], None
+        parts = []
+        if self.pooling in ("last", "concat"):
+            parts.append(self._last(out, lengths))
+        if self.pooling in ("max", "max-mean", "concat"):
+            parts.append(out.masked_fill(~mask[..., None], float("-inf")).amax(dim=1))
+        if self.pooling in ("mean", "max-mean", "concat"):
+            parts.append((out * mask[..., None]).sum(dim=1) / lengths[:, None].to(out.dtype))
+        return torch.cat(parts, dim=-1) if len(parts) > 1 else parts[0], None
+
+    def _last(self, out: Tensor, lengths: Tensor) -> Tensor:
         last = out[torch.arange(out.shape[0], device=out.device), lengths - 1]    # [B, D]
         if getattr(self.encoder, "bidirectional", False):
             # The backward direction has read the whole sequence at position 0.
             half = out.shape[-1] // 2
             last = torch.cat([last[:, :half], out[:, 0, half:]], dim=-1)
-        return last, None
+        return last
 
 
 class ClassificationLoss(nn.Module):
