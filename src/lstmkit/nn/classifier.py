@@ -5,7 +5,8 @@ flows::
                                              ├─► zoo encoder ──► pooling ──► dropout ──► Linear ──► logits
     values [B, T, F] ──► Linear (+ dropout) ─┘    (lengths)      last | max | mean | max-mean | concat | attention
 
-``concat`` is ULMFiT's concat pooling: the last state, the max and the mean side by side.
+``word_dropout`` (tokens only) drops whole embedding vectors while training: the classifier
+must not lean on any single word. ``concat`` is ULMFiT's concat pooling: the last state, the max and the mean side by side.
 
 Every stage is told the ``lengths``: the recurrent encoders pack the batch, and pooling ignores
 padded positions, so a padded batch gives the logits each sequence would get alone.
@@ -53,7 +54,7 @@ class ClassifierNet(nn.Module):
 
     def __init__(self, n_classes: int, *, vocab_size: int | None = None, n_features: int | None = None,
                  embed_dim: int = 128, encoder: str = "bilstm", hidden_size: int = 128, num_layers: int = 1,
-                 dropout: float = 0.3, pooling: str = "max", pad_id: int = 0):
+                 dropout: float = 0.3, pooling: str = "max", pad_id: int = 0, word_dropout: float = 0.0):
         super().__init__()
         if (vocab_size is None) == (n_features is None):
             raise ValueError("pass exactly one of vocab_size (text) or n_features (numeric)")
@@ -67,6 +68,7 @@ class ClassifierNet(nn.Module):
         else:
             self.embedding = nn.Linear(n_features, embed_dim)
         self.embed_dropout = nn.Dropout(dropout)
+        self.word_dropout = word_dropout              # tokens: whole embedding vectors dropped while training
         self.encoder = make_encoder(encoder, embed_dim, hidden_size, num_layers, dropout, causal=False)
         dim = self.encoder.output_size
         self.attention = AttentionPooling(dim) if pooling == "attention" else None
@@ -83,7 +85,11 @@ class ClassifierNet(nn.Module):
         if lengths is None:
             lengths = torch.full((batch,), steps, dtype=torch.long)
         lengths = lengths.to(x.device)
-        e = self.embed_dropout(self.embedding(x))                          # [B, T, E]
+        e = self.embedding(x)                                              # [B, T, E]
+        if self.training and self.word_dropout > 0 and x.dim() == 2:
+            keep = torch.rand(batch, steps, 1, device=e.device) >= self.word_dropout
+            e = e * keep / (1.0 - self.word_dropout)
+        e = self.embed_dropout(e)
         out, _ = self.encoder(e, lengths=lengths)                          # [B, T, D]
         summary, weights = self._pool(out, lengths)                        # [B, D]
         logits = self.head(self.dropout(summary))                          # [B, 1 or C]

@@ -58,8 +58,8 @@ def test_init_from_copies_weights_and_vocabulary_and_takes_the_lm_sizes(lm_run, 
     assert torch.equal(watch.start["embedding.weight"], lm_w["embedding.weight"])
     for k in ("weight_ih_l0", "weight_hh_l1", "bias_ih_l1"):
         assert torch.equal(watch.start[f"encoder.{k}"], lm_w[f"encoder.{k}"])
-    lm_itos = json.loads((lm_run / "vocab.json").read_text())["base"]["itos"]
-    assert clf.tokenizer_.vocab.itos == [*lm_itos, "<bos>", "</s>"]
+    lm_itos = [*json.loads((lm_run / "vocab.json").read_text())["base"]["itos"], "<bos>", "</s>"]
+    assert clf.tokenizer_.vocab.itos == lm_itos                        # the LM knows every training word
     assert clf.tokenizer_.encode(data[0][0]) == LanguageModel.load(lm_run).tokenizer_.encode(data[0][0])
     # two epochs of 5-epoch stages: only the head trained, the LM's weights are untouched
     assert watch.trained == [[False, False, False, True]] * 2
@@ -72,6 +72,20 @@ def test_init_from_copies_weights_and_vocabulary_and_takes_the_lm_sizes(lm_run, 
     assert rec["run"] == str(lm_run.resolve()) and rec["fingerprint"] == file_sha256(lm_run / WEIGHTS_FILE)[:16]
     again = TextClassifier.load(clf.run_dir_)                          # the LM is not needed to load
     assert again.init_from_ == rec and list(again.predict(data[0][:5])) == list(clf.predict(data[0][:5]))
+
+
+def test_words_the_lm_lacks_are_appended_at_the_mean_embedding(lm_run, data):
+    x, y = data
+    x = [t + (" zyzzyva quokka" if i % 3 == 0 else "") for i, t in enumerate(x)]
+    clf = TextClassifier(init_from=str(lm_run), max_epochs=1, unfreeze_epochs=5, **QUIET)
+    watch = Watch(clf)
+    clf.fit(x, y, callbacks=[watch])
+    lm_w = load_tensors(lm_run / WEIGHTS_FILE)["embedding.weight"]
+    n = len(lm_w)
+    assert clf.tokenizer_.vocab.itos[n:] == ["quokka", "zyzzyva"]       # counted, min_freq 2, LM ids unchanged
+    start = watch.start["embedding.weight"]
+    assert torch.equal(start[:n], lm_w) and torch.allclose(start[n:], lm_w[2:].mean(0).expand(2, -1))
+    assert clf.init_from_["words_added"] == 2 and clf.init_from_["vocab"] == n
 
 
 def test_gradual_unfreezing_opens_one_layer_per_stage_with_lower_rates_below(lm_run, data):
@@ -153,3 +167,18 @@ def test_cli_init_from(lm_run, data, tmp_path, capsys):
     meta = json.loads((run / "lstmkit.json").read_text())
     assert meta["config"]["init_from"] == str(lm_run) and meta["config"]["hidden_size"] == 12
     assert meta["preprocessing"]["init_from"]["fingerprint"] == file_sha256(lm_run / WEIGHTS_FILE)[:16]
+
+
+def test_word_dropout_drops_whole_tokens_in_training_only():
+    torch.manual_seed(0)
+    net = ClassifierNet(2, vocab_size=30, embed_dim=6, encoder="bilstm", hidden_size=4, dropout=0.0, word_dropout=0.5)
+    seen = []
+    net.encoder.register_forward_hook(lambda m, args, kw=None: seen.append(args[0].detach()))
+    x = torch.randint(2, 30, (8, 10))
+    net.train()(x)
+    e, full = seen[-1], net.embedding(x).detach()
+    dropped = (e == 0).all(-1)
+    assert 0 < dropped.float().mean() < 1                                   # some tokens, never parts of one
+    assert torch.allclose(e[~dropped], 2 * full[~dropped])                  # the rest scaled by 1 / (1 - p)
+    net.eval()(x)
+    assert torch.equal(seen[-1], full)

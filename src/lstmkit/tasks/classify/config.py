@@ -41,6 +41,8 @@ class ClassifyConfig(TaskConfig):
     hidden_size: int = 128          # hidden units per layer
     num_layers: int = 1             # encoder layers
     dropout: float = 0.3            # after the embedding, between layers, before the head
+    word_dropout: float = 0.0       # text: drop whole tokens (their embedding vectors) with this probability
+                                    # while training
     pooling: Pooling = "max"        # last | max | mean | max-mean (both, concatenated) | concat (last, max,
                                     # mean) | attention
     class_weight: Literal["balanced", "none"] | None = None  # None | balanced (inverse class frequency)
@@ -59,6 +61,7 @@ class ClassifyConfig(TaskConfig):
         if self.class_weight == "none":
             self.class_weight = None
         check_range(self, "dropout", 0, 1, "0.3", high_open=True)
+        check_range(self, "word_dropout", 0, 1, "0.1", high_open=True)
         check_range(self, "lr_layer_decay", 1, math.inf, "2.6")
         check_range(self, "unfreeze_epochs", 0, math.inf, "1 (or 0 to train every layer from the start)")
         check_range(self, "val_frac", 0, 1, "0.1, a --val file, or 0 to hold nothing out", high_open=True)

@@ -24,7 +24,7 @@ from lstmkit.tasks.classify.classifier import TASK, Classifier
 from lstmkit.runs import atomic_write, read_meta
 from lstmkit.tasks.classify.data import SeriesData, TextData, read_series, read_texts
 from lstmkit.tasks.classify.transfer import (TRANSFER_DEFAULTS, GradualUnfreezing, check_settings, copy_weights,
-                                             discriminative_groups, lm_settings, read_lm)
+                                             discriminative_groups, extended_tokenizer, lm_settings, read_lm)
 
 __all__ = ["TextClassifier", "SequenceClassifier", "load_classifier", "TASK", "VOCAB_FILE"]
 
@@ -102,7 +102,9 @@ class TextClassifier(Classifier):
             check_settings(cfg.init_from, lm_settings(cfg.init_from), cfg.to_dict(),
                            "pass init_from to TextClassifier(...) itself (it then takes the LM's settings), "
                            "or {flag} {value}")
-            self.tokenizer_, self.init_from_ = self.lm_start_.tokenizer, self.lm_start_.record()
+            self.tokenizer_ = extended_tokenizer(self.lm_start_, train.texts, cfg.min_freq, cfg.max_size)
+            self.init_from_ = {**self.lm_start_.record(), "vocab": self.lm_start_.tokenizer.vocab_size,
+                               "words_added": self.tokenizer_.vocab_size - self.lm_start_.tokenizer.vocab_size}
             return
         self.tokenizer_ = make_tokenizer(cfg.tokenizer, cfg.min_freq, cfg.max_size, cfg.lowercase)
         self.tokenizer_.fit(train.texts)

@@ -2,6 +2,7 @@
 
     lm_settings(run)                    the classifier settings the LM decides (sizes, tokenizer, lstm)
     read_lm(run)                        the LM's sizes, vocabulary and weights, checked (LMStart)
+    extended_tokenizer(lm, texts, …)    the LM's vocabulary, then the training texts' words it lacks
     copy_weights(net, lm)               embedding and encoder weights into a ClassifierNet, shape-checked
     layer_groups(net)                   [embedding], [encoder layer 0], …, [head]: bottom to top
     discriminative_groups(net, lr, d)   optimizer groups, each layer's lr the one above's / d
@@ -10,8 +11,10 @@
 The language model is read from its run folder only (``lstmkit.json``, ``vocab.json``,
 ``model.safetensors`` through :mod:`lstmkit.runs`): this room never imports the lm room. The
 classifier uses the LM's vocabulary (every id, ``<bos>`` and ``</s>`` included, so the embedding
-matrix is copied whole) and the LM's tokenizer state (same normalisation), and takes the LM's
-sizes (``embed_dim``, ``hidden_size``, ``num_layers``) with a one-directional ``lstm`` encoder.
+matrix is copied whole) and the LM's tokenizer state (same normalisation), with the training
+texts' words the LM lacks appended (their rows start at the mean LM embedding, as in fastai),
+and takes the LM's sizes (``embed_dim``, ``hidden_size``, ``num_layers``) with a
+one-directional ``lstm`` encoder.
 
 Why gradual unfreezing and per-layer learning rates: a fresh head's first gradients are noise;
 sent into the pre-trained encoder at full learning rate they wipe out what the LM learnt
@@ -24,7 +27,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import torch
 from torch import nn
@@ -34,7 +37,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.runs import WEIGHTS_FILE, file_sha256, read_meta, read_run
 from lstmkit.train.callbacks import Callback
 
-__all__ = ["LM_TASK", "LMStart", "lm_settings", "check_settings", "read_lm", "copy_weights", "layer_groups",
+__all__ = ["LM_TASK", "LMStart", "lm_settings", "check_settings", "read_lm", "extended_tokenizer", "copy_weights", "layer_groups",
            "discriminative_groups", "GradualUnfreezing", "TRANSFER_DEFAULTS"]
 
 LM_TASK = "lm"
@@ -113,13 +116,29 @@ def read_lm(run: str | Path) -> LMStart:
                    {"embedding.weight": emb, **encoder})
 
 
+def extended_tokenizer(lm: LMStart, texts: Sequence[str], min_freq: int, max_size: int | None):
+    """The LM's tokenizer with the training texts' own words appended: those seen at least
+    ``min_freq`` times that the LM's vocabulary lacks (a movie-review LM may miss a tenth of a
+    new corpus's words), up to ``max_size`` ids in all. The LM's ids keep their meaning."""
+    state = lm.tokenizer.to_dict()
+    own = tokenizer_from_dict({**state, "itos": state["itos"][:2]})       # same kind and normalisation
+    counted = type(own)(min_freq, max_size, own.lowercase).fit(texts)
+    known = set(state["itos"])
+    extra = [w for w in counted.vocab.itos[2:] if w not in known]
+    room = len(extra) if max_size is None else max(0, max_size - len(known))
+    return tokenizer_from_dict({**state, "itos": [*state["itos"], *extra[:room]]})
+
+
 def copy_weights(net: nn.Module, lm: LMStart) -> None:
-    """Copy the LM's embedding and encoder weights into ``net`` (a ClassifierNet); every tensor's
-    shape must match (an error names the first that does not)."""
+    """Copy the LM's embedding and encoder weights into ``net`` (a ClassifierNet); the embedding's
+    rows past the LM's vocabulary (words the LM lacks, see :func:`extended_tokenizer`) start at
+    the mean LM embedding. Every other tensor's shape must match (an error names the first that
+    does not)."""
     own = net.state_dict()
+    n_lm = lm.weights["embedding.weight"].shape[0]
     missing = sorted(k for k in own if k.startswith("encoder.") and k not in lm.weights)
     wrong = [(k, list(v.shape), list(own[k].shape) if k in own else "none") for k, v in lm.weights.items()
-             if k not in own or tuple(own[k].shape) != tuple(v.shape)]
+             if k not in own or not _fits(k, own[k].shape, v.shape)]
     if missing or wrong:
         what = (f"{wrong[0][0]} is {wrong[0][1]} there, {wrong[0][2]} here" if wrong
                 else f"it has no {missing[0]}")
@@ -127,7 +146,16 @@ def copy_weights(net: nn.Module, lm: LMStart) -> None:
                            "start from a word-level LSTM language model and leave the sizes to it")
     with torch.no_grad():
         for name, value in lm.weights.items():
-            own[name].copy_(value.to(own[name].dtype))
+            own[name][:len(value)].copy_(value.to(own[name].dtype))
+        emb = lm.weights["embedding.weight"]
+        own["embedding.weight"][n_lm:] = emb[2:].mean(dim=0).to(own["embedding.weight"].dtype)   # past <pad>, <unk>
+
+
+def _fits(name: str, mine: torch.Size, theirs: torch.Size) -> bool:
+    """The classifier's tensor takes the LM's: the same shape, or for the embedding at least its rows."""
+    if name == "embedding.weight":
+        return mine[1:] == theirs[1:] and mine[0] >= theirs[0]
+    return mine == theirs
 
 
 def layer_groups(net: nn.Module) -> list[list[nn.Parameter]]:

@@ -90,7 +90,7 @@ class LanguageModel(RunEstimator):
         n_tokens = sum(len(ids) + 1 for ids in train_ids)
         self.data_summary_ = {
             "lines": full.report["read"], "blank_lines": full.report["blank"],
-            "lines_kept": full.report.get("kept", len(read)),
+            "lines_kept": full.report.get("kept"),          # None: every line (no --max-tokens cut)
             "split": {"train": len(train_ids), "val": len(val_ids)},
             "lines_without_tokens": (len(train) - len(train_ids)) + (len(held) - len(val_ids)),
             "train_tokens": n_tokens, "val_tokens": sum(len(ids) + 1 for ids in val_ids),
