@@ -182,3 +182,11 @@ def test_word_dropout_drops_whole_tokens_in_training_only():
     assert torch.allclose(e[~dropped], 2 * full[~dropped])                  # the rest scaled by 1 / (1 - p)
     net.eval()(x)
     assert torch.equal(seen[-1], full)
+
+
+def test_text_defaults_fill_only_what_the_caller_leaves_out():
+    cfg = TextClassifier().config
+    assert (cfg.embed_dim, cfg.hidden_size, cfg.word_dropout, cfg.pooling) == (64, 64, 0.3, "max-mean")
+    assert (cfg.train.max_epochs, cfg.train.patience, cfg.train.batch_size) == (30, 4, 64)
+    given = TextClassifier(embed_dim=32, train={"max_epochs": 3}).config
+    assert (given.embed_dim, given.train.max_epochs, given.hidden_size) == (32, 3, 64)
