@@ -135,7 +135,7 @@ def test_bad_starts_are_one_clear_error(lm_run, data, tmp_path):
     with pytest.raises(LstmkitError, match="--model bilstm does not fit"):
         TextClassifier(init_from=str(lm_run), model="bilstm")
     # init_from given to fit() with the classifier's own sizes: the shapes do not fit
-    with pytest.raises(LstmkitError, match="--embed-dim 128 does not fit .*pass init_from to TextClassifier"):
+    with pytest.raises(LstmkitError, match="--embed-dim 64 does not fit .*pass init_from to TextClassifier"):
         TextClassifier(**QUIET).fit(*data, init_from=str(lm_run))
     foreign = TextClassifier(max_epochs=1, embed_dim=4, hidden_size=4, min_freq=1, **QUIET).fit(*data, out=tmp_path)
     with pytest.raises(LstmkitError, match="is a 'classify' run, not a language model"):
@@ -186,7 +186,7 @@ def test_word_dropout_drops_whole_tokens_in_training_only():
 
 def test_text_defaults_fill_only_what_the_caller_leaves_out():
     cfg = TextClassifier().config
-    assert (cfg.embed_dim, cfg.hidden_size, cfg.word_dropout, cfg.pooling) == (64, 64, 0.3, "max-mean")
+    assert (cfg.embed_dim, cfg.hidden_size, cfg.word_dropout, cfg.pooling) == (64, 64, 0.4, "max-mean")
     assert (cfg.train.max_epochs, cfg.train.patience, cfg.train.batch_size) == (30, 4, 64)
     given = TextClassifier(embed_dim=32, train={"max_epochs": 3}).config
     assert (given.embed_dim, given.train.max_epochs, given.hidden_size) == (32, 3, 64)

@@ -45,7 +45,7 @@ LM_VOCAB_FILE = "vocab.json"
 _LEVELS = ("word", "char")
 # Settings a classifier started from an LM takes unless the caller gives them (chosen on MR's
 # validation cut, see benchmarks/mr.py): concat pooling, the LM's own dropout range.
-TRANSFER_DEFAULTS: dict[str, Any] = {"pooling": "concat", "dropout": 0.4, "max_epochs": 12, "patience": 3,
+TRANSFER_DEFAULTS: dict[str, Any] = {"pooling": "concat", "dropout": 0.4, "max_epochs": 15, "patience": 3,
                                      "lr": 2e-3}
 
 
