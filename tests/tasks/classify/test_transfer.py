@@ -95,7 +95,7 @@ def test_gradual_unfreezing_opens_one_layer_per_stage_with_lower_rates_below(lm_
     # groups bottom to top: embedding, LSTM layer 0, LSTM layer 1, head
     assert watch.trained == [[False, False, False, True], [False, False, True, True],
                              [False, True, True, True], [True, True, True, True]]
-    assert watch.lrs == pytest.approx([0.01, 0.01 / 2.6, 0.01 / 2.6 ** 2, 0.01 / 2.6 ** 3])
+    assert watch.lrs == pytest.approx([0.01, 0.01 / 1.5, 0.01 / 1.5 ** 2, 0.01 / 1.5 ** 3])
 
 
 def test_unfreezing_schedule_and_discriminative_groups_directly():

@@ -35,7 +35,8 @@ class ClassifyConfig(TaskConfig):
                                     # its weights, with its vocabulary and sizes (ULMFiT transfer)
     unfreeze_epochs: int = 1        # init_from: epochs per unfreezing stage (head, then one more layer from
                                     # the top per stage, embedding last); 0 trains every layer from the start
-    lr_layer_decay: float = 2.6     # init_from: each lower layer's learning rate is the one above's / this
+    lr_layer_decay: float = 1.5     # init_from: each lower layer's learning rate is the one above's / this
+                                    # (ULMFiT: 2.6; 1.5 did better on MR's validation cut)
     embed_dim: int = 128            # embedding (text) or linear front-end (numeric) width
     model: Encoder = "bilstm"       # encoder from lstmkit.nn.zoo
     hidden_size: int = 128          # hidden units per layer
@@ -62,6 +63,6 @@ class ClassifyConfig(TaskConfig):
             self.class_weight = None
         check_range(self, "dropout", 0, 1, "0.3", high_open=True)
         check_range(self, "word_dropout", 0, 1, "0.1", high_open=True)
-        check_range(self, "lr_layer_decay", 1, math.inf, "2.6")
+        check_range(self, "lr_layer_decay", 1, math.inf, "1.5")
         check_range(self, "unfreeze_epochs", 0, math.inf, "1 (or 0 to train every layer from the start)")
         check_range(self, "val_frac", 0, 1, "0.1, a --val file, or 0 to hold nothing out", high_open=True)
