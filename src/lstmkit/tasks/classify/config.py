@@ -63,6 +63,6 @@ class ClassifyConfig(TaskConfig):
             self.class_weight = None
         check_range(self, "dropout", 0, 1, "0.3", high_open=True)
         check_range(self, "word_dropout", 0, 1, "0.1", high_open=True)
-        check_range(self, "lr_layer_decay", 1, math.inf, "1.5")
+        check_range(self, "lr_layer_decay", 0, math.inf, "1.5", low_open=True)
         check_range(self, "unfreeze_epochs", 0, math.inf, "1 (or 0 to train every layer from the start)")
         check_range(self, "val_frac", 0, 1, "0.1, a --val file, or 0 to hold nothing out", high_open=True)
