@@ -29,7 +29,7 @@ __all__ = ["TrainConfig", "TaskConfig", "train_field", "Encoder", "Pooling", "At
 # Choice sets shared by several tasks; tests keep them equal to the registries that implement them
 # (lstmkit.nn.zoo.ENCODERS, the pooling and attention modules).
 Encoder = Literal["lstm", "gru", "bilstm", "bigru", "lstm-attention", "cnn-lstm", "lstm-fcn", "transformer", "tcn"]
-Pooling = Literal["last", "max", "mean", "max-mean", "attention"]
+Pooling = Literal["last", "max", "mean", "max-mean", "concat", "attention"]
 Attention = Literal["bahdanau", "dot", "general", "none"]
 
 

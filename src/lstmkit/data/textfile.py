@@ -1,11 +1,30 @@
-"""Decoding text files with errors that name the line and the fix."""
+"""Reading text files and tables of texts with errors that name the line (or row) and the fix.
+
+    decode_text(raw, path, encoding)   bytes -> str; a bad byte names its line and --encoding
+    read_text_file(path, encoding)     a whole file, ``.gz`` decompressed
+    read_table(path, encoding)         CSV / TSV / JSONL (optionally ``.gz``) as a DataFrame of strings
+    table_column(df, name, role, where) / column_strings(col)   a named column, its cells as text
+"""
 from __future__ import annotations
 
+import csv
+import gzip
+import io
+import json
+import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lstmkit.errors import LstmkitError
 
-__all__ = ["decode_text"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["decode_text", "read_text_file", "read_table", "file_ext", "table_column", "column_strings",
+           "TABLE_SEP", "JSONL"]
+
+TABLE_SEP = {".csv": ",", ".tsv": "\t"}
+JSONL = {".jsonl", ".ndjson", ".json"}
 
 
 def decode_text(raw: bytes, path: str | Path, encoding: str = "utf-8") -> str:
@@ -24,3 +43,88 @@ def decode_text(raw: bytes, path: str | Path, encoding: str = "utf-8") -> str:
         raise LstmkitError(f"{path} line {line} is not valid {encoding} (byte 0x{raw[e.start]:02x})",
                            "pass --encoding with the file's real encoding (e.g. --encoding latin-1) "
                            "or convert it to UTF-8") from None
+
+
+def read_text_file(path: Path, encoding: str = "utf-8") -> str:
+    """The whole file decoded (``.gz`` decompressed); bytes outside ``encoding`` name their line."""
+    if not path.exists():
+        raise LstmkitError(f"file not found: {path}", "check the path")
+    if path.is_dir():
+        raise LstmkitError(f"{path} is a folder with no class sub-folders of .txt files",
+                           "pass a CSV/TSV/JSONL file, or a folder with one sub-folder of .txt files per class")
+    raw = path.read_bytes()
+    if path.suffix.lower() == ".gz":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as e:
+            raise LstmkitError(f"{path} is not a valid gzip file ({e})", "decompress it or fix the file") from None
+    text = decode_text(raw, path, encoding)
+    if not text.strip():
+        raise LstmkitError(f"file is empty: {path}", "supply a file with a header row and data rows")
+    return text
+
+
+def file_ext(path: Path) -> str:
+    """The last suffix before any ``.gz``, lower-cased (``"reviews.CSV.gz"`` -> ``".csv"``)."""
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    return suffixes[-1] if suffixes else ""
+
+
+def read_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
+    """A CSV / TSV / JSONL file (optionally ``.gz``) as a DataFrame of strings, at least one row."""
+    import pandas as pd
+    ext = file_ext(path)
+    if ext not in TABLE_SEP and ext not in JSONL:
+        raise LstmkitError(f"unknown file type {ext or '(no extension)'!r}: {path}",
+                           "use .csv, .tsv or .jsonl (optionally .gz), or a folder of class folders")
+    text = read_text_file(path, encoding)
+    if ext in JSONL:
+        return _parse_jsonl(text, path)
+    try:
+        df = pd.read_csv(io.StringIO(text), sep=TABLE_SEP[ext], dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, csv.Error, ValueError) as e:
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise LstmkitError(f"could not read {path}: {reason}", "check that it is a valid CSV/TSV file") from None
+    if len(df) == 0:
+        raise LstmkitError(f"{path} has a header but no data rows", "supply at least one data row")
+    return df
+
+
+def _parse_jsonl(text: str, path: Path) -> pd.DataFrame:
+    import pandas as pd
+    stripped = text.lstrip()
+    if stripped.startswith("["):                      # a JSON array of records
+        try:
+            records = json.loads(stripped)
+        except json.JSONDecodeError as e:
+            raise LstmkitError(f"{path} is not valid JSON (line {e.lineno})", "fix the file") from None
+    else:
+        records = []
+        for lineno, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError:
+                raise LstmkitError(f"{path} line {lineno} is not valid JSON",
+                                   "write one JSON object per line (JSON Lines)") from None
+    if not records or not all(isinstance(r, dict) for r in records):
+        raise LstmkitError(f"{path} must hold JSON objects, one per row", 'write lines like {"text": …, "label": …}')
+    return pd.DataFrame.from_records(records)
+
+
+def table_column(df: pd.DataFrame, name: str, role: str, where: str, flag: str | None = None) -> pd.Series:
+    """Column ``name`` of ``df``; a missing one is an error listing the columns (fix: ``flag``)."""
+    lookup = {str(c): c for c in df.columns}
+    if name not in lookup:
+        flag = flag or {"text": "--text", "label": "--label"}.get(role, f"--{role}")
+        raise LstmkitError(f"{role} column {name!r} not found{where}",
+                           f"pass {flag} with one of: {', '.join(map(str, lookup)) or '(no columns)'}")
+    return df[lookup[name]]
+
+
+def column_strings(col: pd.Series) -> list[str]:
+    """The cells as text; missing ones (None, NaN) as ``""``."""
+    return ["" if (v is None or (isinstance(v, float) and math.isnan(v))) else str(v) for v in col.tolist()]

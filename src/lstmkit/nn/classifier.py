@@ -3,7 +3,10 @@ flows::
 
     tokens [B, T] ──► Embedding (+ dropout) ─┐
                                              ├─► zoo encoder ──► pooling ──► dropout ──► Linear ──► logits
-    values [B, T, F] ──► Linear (+ dropout) ─┘    (lengths)      last | max | mean | max-mean | attention
+    values [B, T, F] ──► Linear (+ dropout) ─┘    (lengths)      last | max | mean | max-mean | concat | attention
+
+``word_dropout`` (tokens only) drops whole embedding vectors while training: the classifier
+must not lean on any single word. ``concat`` is ULMFiT's concat pooling: the last state, the max and the mean side by side.
 
 Every stage is told the ``lengths``: the recurrent encoders pack the batch, and pooling ignores
 padded positions, so a padded batch gives the logits each sequence would get alone.
@@ -20,7 +23,7 @@ from lstmkit.nn.zoo import make_encoder
 
 __all__ = ["POOLINGS", "ClassifierNet", "AttentionPooling", "ClassificationLoss"]
 
-POOLINGS = ("last", "max", "mean", "max-mean", "attention")
+POOLINGS = ("last", "max", "mean", "max-mean", "concat", "attention")
 
 
 class AttentionPooling(nn.Module):
@@ -51,7 +54,7 @@ class ClassifierNet(nn.Module):
 
     def __init__(self, n_classes: int, *, vocab_size: int | None = None, n_features: int | None = None,
                  embed_dim: int = 128, encoder: str = "bilstm", hidden_size: int = 128, num_layers: int = 1,
-                 dropout: float = 0.3, pooling: str = "max", pad_id: int = 0):
+                 dropout: float = 0.3, pooling: str = "max", pad_id: int = 0, word_dropout: float = 0.0):
         super().__init__()
         if (vocab_size is None) == (n_features is None):
             raise ValueError("pass exactly one of vocab_size (text) or n_features (numeric)")
@@ -65,11 +68,12 @@ class ClassifierNet(nn.Module):
         else:
             self.embedding = nn.Linear(n_features, embed_dim)
         self.embed_dropout = nn.Dropout(dropout)
+        self.word_dropout = word_dropout              # tokens: whole embedding vectors dropped while training
         self.encoder = make_encoder(encoder, embed_dim, hidden_size, num_layers, dropout, causal=False)
         dim = self.encoder.output_size
         self.attention = AttentionPooling(dim) if pooling == "attention" else None
         self.dropout = nn.Dropout(dropout)
-        summary = 2 * dim if pooling == "max-mean" else dim                  # max-mean: both, side by side
+        summary = {"max-mean": 2, "concat": 3}.get(pooling, 1) * dim       # parts side by side
         self.head = nn.Linear(summary, 1 if n_classes == 2 else n_classes)
 
     def forward(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
@@ -81,7 +85,11 @@ class ClassifierNet(nn.Module):
         if lengths is None:
             lengths = torch.full((batch,), steps, dtype=torch.long)
         lengths = lengths.to(x.device)
-        e = self.embed_dropout(self.embedding(x))                          # [B, T, E]
+        e = self.embedding(x)                                              # [B, T, E]
+        if self.training and self.word_dropout > 0 and x.dim() == 2:
+            keep = torch.rand(batch, steps, 1, device=e.device) >= self.word_dropout
+            e = e * keep / (1.0 - self.word_dropout)
+        e = self.embed_dropout(e)
         out, _ = self.encoder(e, lengths=lengths)                          # [B, T, D]
         summary, weights = self._pool(out, lengths)                        # [B, D]
         logits = self.head(self.dropout(summary))                          # [B, 1 or C]
@@ -91,19 +99,22 @@ class ClassifierNet(nn.Module):
         mask = valid_mask(lengths, out.shape[1])                      # [B, T]
         if self.pooling == "attention":
             return self.attention(out, mask)
-        if self.pooling in ("max", "mean", "max-mean"):
-            parts = []
-            if self.pooling != "mean":
-                parts.append(out.masked_fill(~mask[..., None], float("-inf")).amax(dim=1))
-            if self.pooling != "max":
-                parts.append((out * mask[..., None]).sum(dim=1) / lengths[:, None].to(out.dtype))
-            return torch.cat(parts, dim=-1) if len(parts) > 1 else parts[0], None
+        parts = []
+        if self.pooling in ("last", "concat"):
+            parts.append(self._last(out, lengths))
+        if self.pooling in ("max", "max-mean", "concat"):
+            parts.append(out.masked_fill(~mask[..., None], float("-inf")).amax(dim=1))
+        if self.pooling in ("mean", "max-mean", "concat"):
+            parts.append((out * mask[..., None]).sum(dim=1) / lengths[:, None].to(out.dtype))
+        return torch.cat(parts, dim=-1) if len(parts) > 1 else parts[0], None
+
+    def _last(self, out: Tensor, lengths: Tensor) -> Tensor:
         last = out[torch.arange(out.shape[0], device=out.device), lengths - 1]    # [B, D]
         if getattr(self.encoder, "bidirectional", False):
             # The backward direction has read the whole sequence at position 0.
             half = out.shape[-1] // 2
             last = torch.cat([last[:, :half], out[:, 0, half:]], dim=-1)
-        return last, None
+        return last
 
 
 class ClassificationLoss(nn.Module):

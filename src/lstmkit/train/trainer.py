@@ -137,8 +137,9 @@ class Trainer(ResumeState):
         cfg = self.config
         model.to(self.device)
         params = [p for p in model.parameters() if p.requires_grad]
-        optimizer = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay,
-                                     **_fast_adam_kwargs(self.device))
+        groups = getattr(model, "param_groups", None)     # per-layer learning rates (classify --init-from)
+        optimizer = torch.optim.Adam(groups(cfg.lr) if callable(groups) else params, lr=cfg.lr,
+                                     weight_decay=cfg.weight_decay, **_fast_adam_kwargs(self.device))
         if cfg.lr_schedule == "cosine":   # stepped once per epoch: the last epoch runs at lr * (1 - cos(pi/N))/2
             scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg.max_epochs)
         else:
@@ -326,11 +327,12 @@ class Trainer(ResumeState):
         cfg, w = self.config, self._where
         model = self._parts[0]
         lr_before = optimizer.param_groups[0]["lr"]
+        lrs_before = [g["lr"] for g in optimizer.param_groups]
         good_model, good_optim, good_step = self._good
         model.load_state_dict(good_model)
         optimizer.load_state_dict(copy.deepcopy(good_optim))
-        for g in optimizer.param_groups:
-            g["lr"] = lr_before * 0.5
+        for g, before in zip(optimizer.param_groups, lrs_before):
+            g["lr"] = before * 0.5
         optimizer.zero_grad(set_to_none=True)
         w.nan_used += 1
         w.acc["skips"] += 1

@@ -15,7 +15,7 @@ def cli(capsys, *args, stdin: str | bytes | None = None, monkeypatch=None):
 @pytest.fixture(scope="module")
 def cfg(tmp_path_factory):
     path = tmp_path_factory.mktemp("cfg") / "tiny.yaml"
-    path.write_text("embed_dim: 8\nhidden_size: 8\nmin_freq: 1\ntrain:\n  lr: 0.02\n  tensorboard: false\n"
+    path.write_text("embed_dim: 8\nhidden_size: 8\nmin_freq: 1\nword_dropout: 0.0\ntrain:\n  lr: 0.02\n  tensorboard: false\n"
                     "  progress: 'off'\n  max_epochs: 4\n")
     return path
 

@@ -143,3 +143,20 @@ def test_resume_continues_an_interrupted_run(capsys, cfg, corpus, tmp_path):
     assert "epochs 2" in out and LanguageModel.load(run_dir).perplexity([PATTERN]) == lm.perplexity([PATTERN])
     code, _, err = cli(capsys, "lm", "train", "--resume", run_dir)
     assert_user_error(code, err, "already finished")
+
+
+def test_train_on_a_table_column_with_a_token_cap(tmp_path, cfg, capsys):
+    import pandas as pd
+    texts = [" ".join(["good film"] * 5 if i % 2 else ["dull plot"] * 5) for i in range(60)]
+    pd.DataFrame({"label": [i % 2 for i in range(60)], "review": texts}).to_csv(tmp_path / "r.csv.gz", index=False)
+    code, out, err = cli(capsys, "lm", "train", "--data", tmp_path / "r.csv.gz", "--text-column", "review",
+                         "--level", "word", "--max-tokens", "300", "--max-epochs", "1", "--config", cfg,
+                         "--out", tmp_path / "runs")
+    assert code == 0, err
+    (run,) = (tmp_path / "runs").iterdir()
+    d = json.loads((run / "lstmkit.json").read_text())["data"]
+    assert d["lines"] == 60 and d["lines_kept"] == 30 and d["split"]["train"] + d["split"]["val"] == 30
+    code, out, err = cli(capsys, "lm", "train", "--data", tmp_path / "r.csv.gz", "--config", cfg,
+                         "--out", tmp_path / "runs2")
+    assert_user_error(code, err, "text column 'text' not found", "--text-column")
+    assert not (tmp_path / "runs2").exists()

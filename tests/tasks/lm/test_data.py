@@ -68,3 +68,37 @@ def test_split_lines():
     assert split_lines(20, 0.1, seed=0)[1].tolist() == va.tolist()
     with pytest.raises(LstmkitError, match="1 line.*--val"):
         split_lines(1, 0.1, seed=0)
+
+
+def test_read_corpus_takes_the_text_column_of_a_gzipped_table(tmp_path):
+    import gzip
+
+    import pandas as pd
+    df = pd.DataFrame({"label": [1, 0, 1], "text": ["Great film.<br /><br />Loved it", "  ", "dull\nand long"]})
+    path = tmp_path / "reviews.csv.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as f:
+        df.to_csv(f, index=False)
+    c = read_corpus(path)                                       # column "text" by default; labels ignored
+    assert c.lines == ["Great film.<br /><br />Loved it", "dull and long"] and c.report == {"read": 3, "blank": 1}
+    tok = LMTokenizer("word", min_freq=1).fit(c.lines)
+    assert tok.pieces(c.lines[0]) == ["great", "film", "loved", "it"]     # <br /> cleaned as classify does
+    (tmp_path / "r.jsonl").write_text('{"review": "one line"}\n{"review": "two"}\n')
+    assert read_corpus(tmp_path / "r.jsonl", text_column="review").lines == ["one line", "two"]
+    with pytest.raises(LstmkitError, match="text column 'body' not found.*--text-column with one of: label, text"):
+        read_corpus(path, text_column="body")
+    (tmp_path / "plain.txt").write_text("a line\n")
+    with pytest.raises(LstmkitError, match="--text-column 'text' needs a table"):
+        read_corpus(tmp_path / "plain.txt", text_column="text")
+    with gzip.open(tmp_path / "plain.txt.gz", "wt") as f:
+        f.write("first\nsecond\n")
+    assert read_corpus(tmp_path / "plain.txt.gz").lines == ["first", "second"]
+
+
+def test_cap_tokens_keeps_a_seeded_share_of_about_that_many_words():
+    from lstmkit.tasks.lm.data import Corpus, cap_tokens
+    corpus = Corpus([f"w{i} " * 10 for i in range(100)], "x", {"read": 100, "blank": 0})
+    assert cap_tokens(corpus, None, 0) is corpus and cap_tokens(corpus, 5000, 0) is corpus
+    kept = cap_tokens(corpus, 205, 0)
+    assert len(kept.lines) == 20 and kept.report["kept"] == 20
+    assert kept.lines == sorted(kept.lines, key=corpus.lines.index)                  # original order
+    assert kept.lines == cap_tokens(corpus, 205, 0).lines != cap_tokens(corpus, 205, 1).lines

@@ -101,11 +101,7 @@ class Classifier(RunEstimator, ABC):
 
         torch.manual_seed(cfg.train.seed)
         self.net_ = self._build_net()
-        vectors = self._pretrained_vectors(cfg)
-        if vectors is not None:
-            with torch.no_grad():
-                self.net_.embedding.weight.copy_(vectors)
-            self.net_.embedding.weight.requires_grad_(not cfg.freeze_vectors)
+        callbacks = (*callbacks, *self._start_weights(cfg))
 
         pad = PAD_ID if self.kind == "text" else 0.0
         train_batches = BucketBatches(x_train, y_train, cfg.train.batch_size, shuffle=True, bucket=cfg.bucket,
@@ -230,7 +226,7 @@ class Classifier(RunEstimator, ABC):
         cfg = self.config_
         return ClassifierNet(len(self.classes_), **self._net_shape(), embed_dim=cfg.embed_dim, encoder=cfg.model,
                              hidden_size=cfg.hidden_size, num_layers=cfg.num_layers, dropout=cfg.dropout,
-                             pooling=cfg.pooling, pad_id=PAD_ID)
+                             pooling=cfg.pooling, pad_id=PAD_ID, word_dropout=cfg.word_dropout)
 
     def _summary(self, full, train, val, test, data, val_data, test_data, x_train) -> dict[str, Any]:
         lengths = np.array([len(s) for s in x_train])
@@ -259,8 +255,10 @@ class Classifier(RunEstimator, ABC):
     @abstractmethod
     def _load_state(self, run_dir: Path, meta: dict[str, Any]) -> None: ...
 
-    def _pretrained_vectors(self, cfg: ClassifyConfig):
-        return None
+    def _start_weights(self, cfg: ClassifyConfig) -> list:
+        """Set the fresh net's starting weights (text: word vectors or a language model); returns
+        the trainer callbacks that schedule them (gradual unfreezing)."""
+        return []
 
     def _write_state(self, run_dir: Path) -> None:
         pass
@@ -276,6 +274,10 @@ def _validate(cfg: ClassifyConfig, kind: str) -> None:
     """What the config cannot check alone (its fields are checked in ``ClassifyConfig``)."""
     if cfg.vectors and kind != "text":
         raise LstmkitError("word vectors apply to text only", "drop --vectors for numeric sequences")
+    if cfg.init_from and kind != "text":
+        raise LstmkitError("--init-from (a language model) applies to text only", "drop --init-from for numeric sequences")
+    if cfg.init_from and cfg.vectors:
+        raise LstmkitError("--vectors and --init-from both initialise the embedding", "pass only one of them")
 
 
 def _source(data) -> str | None:

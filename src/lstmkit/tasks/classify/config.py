@@ -1,6 +1,7 @@
 """``ClassifyConfig``: everything that defines a sequence-classification run, defaults in one place."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -30,12 +31,21 @@ class ClassifyConfig(TaskConfig):
     truncate: Literal["head", "tail", "both"] = "both"  # head | tail | both (first and last halves)
     vectors: str | None = None      # GloVe / word2vec text file to initialise the embedding
     freeze_vectors: bool = False    # keep the pre-trained vectors fixed while training
+    init_from: str | None = None    # an 'lstmkit lm' run (word level, lstm): embedding and encoder start from
+                                    # its weights, with its vocabulary and sizes (ULMFiT transfer)
+    unfreeze_epochs: int = 1        # init_from: epochs per unfreezing stage (head, then one more layer from
+                                    # the top per stage, embedding last); 0 trains every layer from the start
+    lr_layer_decay: float = 1.5     # init_from: each lower layer's learning rate is the one above's / this
+                                    # (ULMFiT: 2.6; 1.5 did better on MR's validation cut)
     embed_dim: int = 128            # embedding (text) or linear front-end (numeric) width
     model: Encoder = "bilstm"       # encoder from lstmkit.nn.zoo
     hidden_size: int = 128          # hidden units per layer
     num_layers: int = 1             # encoder layers
     dropout: float = 0.3            # after the embedding, between layers, before the head
-    pooling: Pooling = "max"        # last | max | mean | max-mean (both, concatenated) | attention
+    word_dropout: float = 0.0       # text: drop whole tokens (their embedding vectors) with this probability
+                                    # while training
+    pooling: Pooling = "max"        # last | max | mean | max-mean (both, concatenated) | concat (last, max,
+                                    # mean) | attention
     class_weight: Literal["balanced", "none"] | None = None  # None | balanced (inverse class frequency)
     scaler: Literal["minmax", "standard", "none"] = "standard"  # numeric features: standard | minmax | none
                                     # (fitted on train only)
@@ -52,4 +62,7 @@ class ClassifyConfig(TaskConfig):
         if self.class_weight == "none":
             self.class_weight = None
         check_range(self, "dropout", 0, 1, "0.3", high_open=True)
+        check_range(self, "word_dropout", 0, 1, "0.1", high_open=True)
+        check_range(self, "lr_layer_decay", 0, math.inf, "1.5", low_open=True)
+        check_range(self, "unfreeze_epochs", 0, math.inf, "1 (or 0 to train every layer from the start)")
         check_range(self, "val_frac", 0, 1, "0.1, a --val file, or 0 to hold nothing out", high_open=True)

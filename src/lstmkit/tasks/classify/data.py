@@ -12,10 +12,6 @@ the declared encoding, ragged numeric rows) raises :class:`LstmkitError` naming 
 """
 from __future__ import annotations
 
-import csv
-import gzip
-import io
-import json
 import os
 import re
 from collections import Counter
@@ -26,14 +22,16 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from lstmkit.data.textfile import decode_text
+from lstmkit.data.textfile import column_strings as _as_strings
+from lstmkit.data.textfile import file_ext as _ext
+from lstmkit.data.textfile import read_table as _read_table
+from lstmkit.data.textfile import read_text_file
+from lstmkit.data.textfile import table_column as _column
 from lstmkit.errors import LstmkitError
 
 __all__ = ["TextData", "SeriesData", "read_texts", "read_series", "read_text_file", "parse_series_lines",
            "stratified_split", "check_classes", "check_known_labels"]
 
-_TABLE_SEP = {".csv": ",", ".tsv": "\t"}
-_JSONL = {".jsonl", ".ndjson", ".json"}
 _UNSUP = {"unsup"}     # aclImdb's unlabelled reviews sit beside pos/ and neg/
 
 
@@ -69,86 +67,6 @@ class SeriesData:
     def subset(self, idx) -> "SeriesData":
         labels = None if self.labels is None else [self.labels[i] for i in idx]
         return SeriesData([self.seqs[i] for i in idx], labels, self.feature_names, self.source)
-
-
-# -- files -------------------------------------------------------------------------------------
-def read_text_file(path: Path, encoding: str = "utf-8") -> str:
-    """The whole file decoded (``.gz`` decompressed); bytes outside ``encoding`` name their line."""
-    if not path.exists():
-        raise LstmkitError(f"file not found: {path}", "check the path")
-    if path.is_dir():
-        raise LstmkitError(f"{path} is a folder with no class sub-folders of .txt files",
-                           "pass a CSV/TSV/JSONL file, or a folder with one sub-folder of .txt files per class")
-    raw = path.read_bytes()
-    if path.suffix.lower() == ".gz":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as e:
-            raise LstmkitError(f"{path} is not a valid gzip file ({e})", "decompress it or fix the file") from None
-    text = decode_text(raw, path, encoding)
-    if not text.strip():
-        raise LstmkitError(f"file is empty: {path}", "supply a file with a header row and data rows")
-    return text
-
-
-def _ext(path: Path) -> str:
-    suffixes = [s.lower() for s in path.suffixes]
-    if suffixes and suffixes[-1] == ".gz":
-        suffixes = suffixes[:-1]
-    return suffixes[-1] if suffixes else ""
-
-
-def _read_table(path: Path, encoding: str) -> pd.DataFrame:
-    ext = _ext(path)
-    if ext not in _TABLE_SEP and ext not in _JSONL:
-        raise LstmkitError(f"unknown file type {ext or '(no extension)'!r}: {path}",
-                           "use .csv, .tsv or .jsonl (optionally .gz), or a folder of class folders")
-    text = read_text_file(path, encoding)
-    if ext in _JSONL:
-        return _parse_jsonl(text, path)
-    try:
-        df = pd.read_csv(io.StringIO(text), sep=_TABLE_SEP[ext], dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, csv.Error, ValueError) as e:
-        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise LstmkitError(f"could not read {path}: {reason}", "check that it is a valid CSV/TSV file") from None
-    if len(df) == 0:
-        raise LstmkitError(f"{path} has a header but no data rows", "supply at least one data row")
-    return df
-
-
-def _parse_jsonl(text: str, path: Path) -> pd.DataFrame:
-    stripped = text.lstrip()
-    if stripped.startswith("["):                      # a JSON array of records
-        try:
-            records = json.loads(stripped)
-        except json.JSONDecodeError as e:
-            raise LstmkitError(f"{path} is not valid JSON (line {e.lineno})", "fix the file") from None
-    else:
-        records = []
-        for lineno, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError:
-                raise LstmkitError(f"{path} line {lineno} is not valid JSON",
-                                   "write one JSON object per line (JSON Lines)") from None
-    if not records or not all(isinstance(r, dict) for r in records):
-        raise LstmkitError(f"{path} must hold JSON objects, one per row", 'write lines like {"text": …, "label": …}')
-    return pd.DataFrame.from_records(records)
-
-
-def _column(df: pd.DataFrame, name: str, role: str, where: str) -> pd.Series:
-    lookup = {str(c): c for c in df.columns}
-    if name not in lookup:
-        flag = {"text": "--text", "label": "--label"}.get(role, f"--{role}")
-        raise LstmkitError(f"{role} column {name!r} not found{where}",
-                           f"pass {flag} with one of: {', '.join(map(str, lookup)) or '(no columns)'}")
-    return df[lookup[name]]
-
-
-def _as_strings(col: pd.Series) -> list[str]:
-    return ["" if (v is None or (isinstance(v, float) and np.isnan(v))) else str(v) for v in col.tolist()]
 
 
 def _labels(col: pd.Series, where: str) -> list[str]:

@@ -16,7 +16,8 @@ app = task_app("Language models (next token, char / word / BPE): train, sample, 
 
 def _report(est) -> None:
     d = est.data_summary_
-    typer.echo(f"lines: train {d['split']['train']}, val {d['split']['val']} (blank skipped {d['blank_lines']}); "
+    kept = f", {d['lines_kept']} kept by --max-tokens" if d.get("lines_kept") else ""
+    typer.echo(f"lines: train {d['split']['train']}, val {d['split']['val']} (blank skipped {d['blank_lines']}{kept}); "
                f"{d['train_tokens']} training tokens, vocabulary {d['vocab']}")
     typer.echo(_format("validation", est.metrics_["val"]))
     echo_run_end(est)
@@ -31,7 +32,8 @@ def _format(title: str, m: dict) -> str:
 train = add_train_command(
     app, LMConfig, "lstmkit.tasks.lm.estimator:LanguageModel", _report,
     doc="Train a language model; print the held-out perplexity (and bits per character).",
-    files={"data": "Text file, one sentence (or paragraph) per line.",
+    files={"data": "Text file, one sentence (or paragraph) per line (.gz too), or a .csv/.tsv/.jsonl table "
+                   "whose --text-column rows are the sequences (labels ignored).",
            "val": "Validation text (else a held-out share of the lines)."},
     required=("data", "no training text given", "pass --data corpus.txt (one sentence per line)"))
 

@@ -42,10 +42,14 @@ class LMConfig(TaskConfig):
     tie_weights: bool = False       # output layer shares the embedding matrix (a projection is
                                     # added when hidden_size != embed_dim)
     encoding: str = "utf-8"         # text encoding of the files
+    text_column: str | None = None  # a .csv / .tsv / .jsonl (.gz too) corpus: the column of texts
+                                    # (None -> text); each row is one sequence, other columns ignored
+    max_tokens: int | None = None   # train on a seeded random share of the lines holding about this
+                                    # many words (None: every line), e.g. 3000000 of a large corpus
     train: TrainConfig = train_field(max_epochs=20, batch_size=32, lr=2e-3, loss="auto", patience=3, lr_patience=1)
 
     def __post_init__(self) -> None:
-        check_positive(self, "embed_dim", "hidden_size", "num_layers", "max_len", "min_freq")
+        check_positive(self, "embed_dim", "hidden_size", "num_layers", "max_len", "min_freq", "max_tokens")
         check_types(self)
         if self.max_size is not None and self.max_size < 3:
             raise LstmkitError(f"`max_size` must be an integer of at least 3, got {self.max_size!r}",

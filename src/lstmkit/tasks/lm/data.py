@@ -1,6 +1,9 @@
 """Lines of text in, token ids with a start and an end out.
 
-    read_corpus(path | lines)           non-blank lines, with how many blank ones were skipped
+    read_corpus(path | lines)           non-blank lines, with how many blank ones were skipped; a
+                                        CSV / TSV / JSONL file (``.gz`` too) gives one line per row
+                                        of its text column (labels and other columns ignored)
+    cap_tokens(corpus, max_tokens, seed)  a seeded random share of the lines, about max_tokens words
     LMTokenizer("char"|"word"|"bpe")    the tokenizers of lstmkit.data.vocab plus <bos> and </s>
     split_lines(n, val_frac, seed)      seeded held-out lines (at least one on each side)
     line_pieces(ids, max_len)           (input, target) training sequences of at most max_len
@@ -29,12 +32,13 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import torch
 
-from lstmkit.data.textfile import decode_text
+from lstmkit.data.textfile import (JSONL, TABLE_SEP, column_strings, decode_text, file_ext, read_table,
+                                   read_text_file, table_column)
 from lstmkit.data.vocab import (PAD_ID, UNK_ID, BPETokenizer, clean_text,
                                 make_tokenizer, tokenizer_from_dict)
 from lstmkit.errors import LstmkitError
 
-__all__ = ["BOS", "EOS", "PAD_ID", "UNK_ID", "Corpus", "read_corpus", "LMTokenizer", "split_lines",
+__all__ = ["BOS", "EOS", "PAD_ID", "UNK_ID", "Corpus", "read_corpus", "cap_tokens", "LMTokenizer", "split_lines",
            "line_pieces"]
 
 BOS, EOS = "<bos>", "</s>"
@@ -54,11 +58,14 @@ class Corpus:
         return Corpus([self.lines[i] for i in idx], self.source, dict(self.report))
 
 
-def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data") -> Corpus:
+def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data", text_column: str | None = None) -> Corpus:
     """Lines of a text file (a path) or of a list of strings; blank lines are skipped and counted.
 
-    A missing, empty or undecodable file is an :class:`LstmkitError` naming the file (and for
-    undecodable bytes the line and the ``--encoding`` fix).
+    A ``.csv`` / ``.tsv`` / ``.jsonl`` file (optionally ``.gz``) is a table: each row's
+    ``text_column`` (default ``text``) is one line, its own line breaks turned into spaces (a
+    review is one sequence); other columns, labels included, are ignored. A plain file may be
+    gzipped too. A missing, empty or undecodable file is an :class:`LstmkitError` naming the file
+    (and for undecodable bytes the line and the ``--encoding`` fix).
     """
     if isinstance(data, (str, Path)):
         path = Path(data)
@@ -66,8 +73,17 @@ def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data") -> Cor
             raise LstmkitError(f"file not found: {path}", f"check the {what} path")
         if not path.is_file():
             raise LstmkitError(f"{path} is a folder, not a text file", f"pass a text file with {what}")
-        raw = path.read_bytes()
-        lines = decode_text(raw, path, encoding).splitlines()
+        if file_ext(path) in TABLE_SEP or file_ext(path) in JSONL:
+            col = table_column(read_table(path, encoding), text_column or "text", "text", f" in {path}",
+                               flag="--text-column")
+            lines = [" ".join(s.split()) for s in column_strings(col)]
+        elif text_column is not None:
+            raise LstmkitError(f"--text-column {text_column!r} needs a table, but {path} is plain text",
+                               "drop --text-column, or pass a .csv / .tsv / .jsonl file")
+        elif path.suffix.lower() == ".gz":
+            lines = read_text_file(path, encoding).splitlines()
+        else:
+            lines = decode_text(path.read_bytes(), path, encoding).splitlines()
         source = str(path)
     elif isinstance(data, Iterable) and not isinstance(data, (bytes, dict)):
         lines = list(data)
@@ -85,6 +101,22 @@ def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data") -> Cor
         problem = f"{source} is empty" if isinstance(data, (str, Path)) else "the lines given hold no text"
         raise LstmkitError(problem, "supply text, one sentence or paragraph per line")
     return Corpus(kept, source, {"read": len(lines), "blank": len(lines) - len(kept)})
+
+
+def cap_tokens(corpus: Corpus, max_tokens: int | None, seed: int) -> Corpus:
+    """A seeded random share of the lines holding about ``max_tokens`` white-space words (the
+    whole corpus when it holds fewer, or ``max_tokens`` is None), in their original order:
+    one affordable pass over a large corpus. ``report["kept"]`` counts the lines kept."""
+    if max_tokens is None:
+        return corpus
+    order = np.random.default_rng(seed).permutation(len(corpus.lines))
+    counts = np.array([len(corpus.lines[i].split()) for i in order])
+    n = max(2, int(np.searchsorted(np.cumsum(counts), max_tokens, side="right")))
+    if n >= len(order):
+        return corpus
+    out = corpus.subset(np.sort(order[:n]))
+    out.report["kept"] = n
+    return out
 
 
 class _MetaspaceBPE(BPETokenizer):

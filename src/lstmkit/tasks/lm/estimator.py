@@ -16,11 +16,13 @@ from typing import Any, Sequence
 import torch
 
 from lstmkit.data.batching import BucketBatches, CollatedBatches, Padded, pad_batch
+from lstmkit.data.textfile import JSONL, TABLE_SEP, file_ext
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.runs import atomic_write
 from lstmkit.tasks.lm.config import LMConfig
-from lstmkit.tasks.lm.data import EOS, PAD_ID, UNK_ID, LMTokenizer, line_pieces, read_corpus, split_lines
+from lstmkit.tasks.lm.data import (EOS, PAD_ID, UNK_ID, LMTokenizer, cap_tokens, line_pieces, read_corpus,
+                                  split_lines)
 from lstmkit.tasks.lm.model import LanguageModelNet, token_loss
 from lstmkit.tasks.lm.scorer import LMScorer, sample_text
 
@@ -65,9 +67,10 @@ class LanguageModel(RunEstimator):
         ``out/lm-<timestamp>`` is created, only after every input has passed its checks;
         ``callbacks`` (trainer :class:`~lstmkit.train.callbacks.Callback` objects) see every epoch."""
         cfg = self._resolve_config(self.config, overrides)
-        full = read_corpus(data, cfg.encoding, "--data")
+        read = read_corpus(data, cfg.encoding, "--data", cfg.text_column)
+        full = cap_tokens(read, cfg.max_tokens, cfg.train.seed)
         if val is not None:
-            train, held = full, read_corpus(val, cfg.encoding, "--val")
+            train, held = full, read_corpus(val, cfg.encoding, "--val", cfg.text_column)
         else:
             tr_idx, va_idx = split_lines(len(full), cfg.val_frac, cfg.train.seed)
             train, held = full.subset(tr_idx), full.subset(va_idx)
@@ -85,6 +88,7 @@ class LanguageModel(RunEstimator):
         n_tokens = sum(len(ids) + 1 for ids in train_ids)
         self.data_summary_ = {
             "lines": full.report["read"], "blank_lines": full.report["blank"],
+            "lines_kept": full.report.get("kept"),          # None: every line (no --max-tokens cut)
             "split": {"train": len(train_ids), "val": len(val_ids)},
             "lines_without_tokens": (len(train) - len(train_ids)) + (len(held) - len(val_ids)),
             "train_tokens": n_tokens, "val_tokens": sum(len(ids) + 1 for ids in val_ids),
@@ -103,7 +107,7 @@ class LanguageModel(RunEstimator):
         """Check the settings and read ``data`` as :meth:`fit` would, without training (a search
         calls this once before its trials)."""
         cfg = self._resolve_config(self.config, overrides)
-        read_corpus(data, cfg.encoding, "--data")
+        read_corpus(data, cfg.encoding, "--data", cfg.text_column)
 
     @classmethod
     def resume(cls, run_dir: str | Path, data=None, val=None) -> "LanguageModel":
@@ -126,7 +130,9 @@ class LanguageModel(RunEstimator):
     def evaluate(self, data, encoding: str | None = None) -> dict[str, Any]:
         """Perplexity (per token) of a text file or list of lines; bits per character at char level."""
         self._check_fitted()
-        corpus = read_corpus(data, encoding or self.config_.encoding, "--data")
+        table = isinstance(data, (str, Path)) and file_ext(Path(data)) in (*TABLE_SEP, *JSONL)
+        corpus = read_corpus(data, encoding or self.config_.encoding, "--data",
+                             self.config_.text_column if table else None)
         ids = self._encode_lines(corpus.lines)
         if not ids:
             raise LstmkitError(f"{corpus.source} holds no token the tokenizer keeps",
