@@ -59,7 +59,8 @@ def tutorial_run(folder: Path, series: np.ndarray) -> Path:
     from lstmkit.tasks.forecast.scalers import PanelScaler
     torch.manual_seed(SEED)
     est = Forecaster(target=["y"], lookback=LOOKBACK, hidden_size=HIDDEN, num_layers=LAYERS, dropout=DROPOUT,
-                     relative=False)
+                     relative=False,
+                     deseason=0, log=False, segment=0, highway=0, scaler="minmax", ensemble=1)   # nothing left to choose from data
     est.config_ = est.config
     est.net_ = ForecastNet(1, 1, 1, "lstm", HIDDEN, LAYERS, DROPOUT, relative=False).eval()
     est.output_, est.series_ids_, est.input_names_ = Output("point"), ["series"], ["y"]   # a panel of one

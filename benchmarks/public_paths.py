@@ -80,7 +80,8 @@ def panel_forecaster(seed: int = 1):
     df = pd.DataFrame({"id": np.repeat(ids, PANEL_LEN), "y": values.reshape(-1)})
     torch.manual_seed(seed)
     est = Forecaster(target=["y"], id="id", lookback=LOOKBACK, hidden_size=50, num_layers=2, dropout=0.2,
-                     relative=False)
+                     relative=False,
+                     deseason=0, log=False, segment=0, highway=0, scaler="minmax", ensemble=1)   # nothing left to choose from data
     est.config_ = est.config
     est.net_ = ForecastNet(1, 1, 1, "lstm", 50, 2, 0.2, relative=False, n_series=N_PANEL + 1).eval()
     est.output_, est.series_ids_, est.input_names_ = Output("point"), ids, ["y"]
