@@ -224,7 +224,7 @@ class Classifier(RunEstimator, ABC):
     def _write_meta(self, run_dir: Path, status: str) -> None:
         self._write_run_meta(run_dir, status, kind=self.kind, classes=self.classes_, majority=self.majority_,
                              class_weights=self.class_weights_, preprocessing=self._preprocessing_meta(),
-                             model={"class": "ClassifierNet", "n_classes": len(self.classes_), **self._net_shape()})
+                             model={"class": type(self.net_).__name__, "n_classes": len(self.classes_), **self._net_shape()})
 
     def _build_net(self) -> ClassifierNet:
         cfg = self.config_
@@ -276,6 +276,8 @@ def _validate(cfg: ClassifyConfig, kind: str) -> None:
     """What the config cannot check alone (its fields are checked in ``ClassifyConfig``)."""
     if cfg.vectors and kind != "text":
         raise LstmkitError("word vectors apply to text only", "drop --vectors for numeric sequences")
+    if cfg.model == "lstm-fcn-ds" and kind != "series":
+        raise LstmkitError("lstm-fcn-ds classifies numeric series only", "use --model bilstm (or lstm, gru, ...) for text")
 
 
 def _source(data) -> str | None:

@@ -1,15 +1,18 @@
 """``ClassifyConfig``: everything that defines a sequence-classification run, defaults in one place."""
 from __future__ import annotations
 
+import math
+import typing
 from dataclasses import dataclass, field
 from typing import Literal
 
 from lstmkit.config import (Encoder, Pooling, TaskConfig, TrainConfig, check_positive, check_range, check_types,
                             train_field)
 
-__all__ = ["ClassifyConfig"]
+__all__ = ["ClassifyConfig", "Model"]
 
-
+# The zoo encoders (under ClassifierNet) and lstm-fcn-ds, LSTM-FCN as published (lstmkit.nn.fcn).
+Model = Literal[(*typing.get_args(Encoder), "lstm-fcn-ds")]
 
 @dataclass
 class ClassifyConfig(TaskConfig):
@@ -31,7 +34,8 @@ class ClassifyConfig(TaskConfig):
     vectors: str | None = None      # GloVe / word2vec text file to initialise the embedding
     freeze_vectors: bool = False    # keep the pre-trained vectors fixed while training
     embed_dim: int = 128            # embedding (text) or linear front-end (numeric) width
-    model: Encoder = "bilstm"       # encoder from lstmkit.nn.zoo
+    model: Model = "bilstm"         # encoder from lstmkit.nn.zoo, or lstm-fcn-ds (numeric: LSTM-FCN, an LSTM
+                                    # over the dimension-shuffled series beside 3 conv blocks; the --series default)
     hidden_size: int = 128          # hidden units per layer
     num_layers: int = 1             # encoder layers
     dropout: float = 0.3            # after the embedding, between layers, before the head
@@ -41,6 +45,8 @@ class ClassifyConfig(TaskConfig):
                                     # (fitted on train only)
     val_frac: float = 0.1           # stratified validation split when no validation file; 0 holds nothing
                                     # out (early stopping on the training loss)
+    budget: float | None = None     # numeric series: cap the epochs at this many million series-steps
+                                    # (epochs x series x steps; none: max_epochs only)
     bucket: bool = True             # length-bucketed batches
     drop_empty: bool = False        # skip empty / whitespace-only texts instead of failing
     encoding: str = "utf-8"         # text encoding of the files
@@ -52,4 +58,6 @@ class ClassifyConfig(TaskConfig):
         if self.class_weight == "none":
             self.class_weight = None
         check_range(self, "dropout", 0, 1, "0.3", high_open=True)
+        if self.budget is not None:
+            check_range(self, "budget", 0, math.inf, "8 (or none)", low_open=True)
         check_range(self, "val_frac", 0, 1, "0.1, a --val file, or 0 to hold nothing out", high_open=True)
