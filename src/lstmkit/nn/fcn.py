@@ -1,9 +1,9 @@
 """LSTM-FCN (Karim et al. 2018), the numeric-sequence classifier of the paper, in the order the data
 flows::
 
-    values [B, T, F] ─┬─► zero past lengths, cut / pad to `steps` ─► [B, F, steps] ─► LSTM ─► last h ─► dropout ─┐
-                      │   (the "dimension shuffle": the LSTM reads F steps of `steps` values each)            ├─► Linear ─► logits
-                      └─► FCN: 3 × (Conv1d ─► BatchNorm ─► ReLU), 128-256-128 filters ─► global average pool ──┘
+    values [B, T, F] ─┬─► cut / pad to `steps` ─► [B, F, steps] ─► LSTM ─► last h ─► dropout ─┐
+                      │   (the "dimension shuffle": F steps of `steps` values)               ├─► Linear ─► logits
+                      └─► 3 × (Conv1d ─► BatchNorm ─► ReLU), 128-256-128 ─► global average ──┘
 
 ``steps`` is fixed when the net is built (the longest training sequence): longer inputs reach the
 LSTM branch cut to their first ``steps`` values, shorter ones zero-padded, while the
@@ -36,7 +36,8 @@ class FCNBranch(nn.Module):
     zeroed past the length.
     """
 
-    def __init__(self, input_size: int, filters: tuple[int, ...] = (128, 256, 128), kernels: tuple[int, ...] = (8, 5, 3)):
+    def __init__(self, input_size: int, filters: tuple[int, ...] = (128, 256, 128),
+                 kernels: tuple[int, ...] = (8, 5, 3)):
         super().__init__()
         if len(filters) != len(kernels):
             raise ValueError(f"{len(filters)} filter widths but {len(kernels)} kernel sizes")
@@ -95,6 +96,6 @@ class LSTMFCNNet(nn.Module):
         x = zero_padding(x, lengths)                                             # [B, T, F]
         fixed = torch.cat([x, x.new_zeros(x.shape[0], self.steps, x.shape[2])], dim=1)[:, :self.steps]
         h, _ = self.lstm(fixed.transpose(1, 2))                                  # [B, F, H]: F steps of `steps` values
-        summary = torch.cat([self.lstm_dropout(h[:, -1]), self.fcn(x, lengths)], dim=-1)  # [B, H + C]
+        summary = torch.cat([self.lstm_dropout(h[:, -1]), self.fcn(x, lengths)], dim=-1)    # [B, H + C]
         logits = self.head(summary)
         return (logits.squeeze(-1) if self.n_classes == 2 else logits), None
