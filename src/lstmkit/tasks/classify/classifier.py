@@ -16,6 +16,7 @@ from lstmkit.data.batching import BucketBatches
 from lstmkit.data.vocab import PAD_ID
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.classifier import ClassificationLoss, ClassifierNet
+from lstmkit.nn.fcn import FCN_MODELS
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.runs import META_FILE
 from lstmkit.tasks.classify.data import check_classes, check_known_labels, stratified_split
@@ -224,7 +225,8 @@ class Classifier(RunEstimator, ABC):
     def _write_meta(self, run_dir: Path, status: str) -> None:
         self._write_run_meta(run_dir, status, kind=self.kind, classes=self.classes_, majority=self.majority_,
                              class_weights=self.class_weights_, preprocessing=self._preprocessing_meta(),
-                             model={"class": type(self.net_).__name__, "n_classes": len(self.classes_), **self._net_shape()})
+                             model={"class": type(self.net_).__name__, "n_classes": len(self.classes_),
+                                    **self._net_shape()})
 
     def _build_net(self) -> ClassifierNet:
         cfg = self.config_
@@ -276,8 +278,9 @@ def _validate(cfg: ClassifyConfig, kind: str) -> None:
     """What the config cannot check alone (its fields are checked in ``ClassifyConfig``)."""
     if cfg.vectors and kind != "text":
         raise LstmkitError("word vectors apply to text only", "drop --vectors for numeric sequences")
-    if cfg.model == "lstm-fcn-ds" and kind != "series":
-        raise LstmkitError("lstm-fcn-ds classifies numeric series only", "use --model bilstm (or lstm, gru, ...) for text")
+    if cfg.model in FCN_MODELS and kind != "series":
+        raise LstmkitError(f"{cfg.model} classifies numeric series only",
+                           "use --model bilstm (or lstm, gru, ...) for text")
 
 
 def _source(data) -> str | None:

@@ -14,6 +14,7 @@ __all__ = ["ClassifyConfig", "Model"]
 # The zoo encoders (under ClassifierNet) and lstm-fcn-ds, LSTM-FCN as published (lstmkit.nn.fcn).
 Model = Literal[(*typing.get_args(Encoder), "lstm-fcn-ds")]
 
+
 @dataclass
 class ClassifyConfig(TaskConfig):
     """Everything that defines a sequence-classification run (text or numeric sequences)."""

@@ -128,9 +128,9 @@ class SequenceClassifier(Classifier):
     :class:`~lstmkit.nn.fcn.LSTMFCNNet`: an 8-cell LSTM over the dimension-shuffled series beside
     three convolutional blocks) with its UCR protocol: no holdout (``val_frac=0``: the training
     loss picks the weights and drives the learning-rate schedule, lowered by 1/cbrt(2) after 100
-    epochs without improvement), Adam at 1e-3, up to 2000 epochs, capped on long data by
-    ``budget`` (million series-steps; see :meth:`epochs_for`). Batches of 16, not the paper's 128,
-    so that the capped epochs still make enough updates. Any zoo encoder can be chosen instead
+    epochs without improvement; training stops after 300), Adam at 1e-3, up to 2000 epochs, capped
+    on long data by ``budget`` (million series-steps; see :meth:`epochs_for`). Batches of 16, not
+    the paper's 128, so that the capped epochs still make enough updates. Any zoo encoder can be chosen instead
     (``model="lstm"``, ``pooling="last"``…: linear front-end → encoder → pooling → head), with the
     recurrent defaults of :data:`ENCODER_DEFAULTS`. Settings the caller gives always win; giving
     ``max_epochs`` alone turns the budget off.
