@@ -21,6 +21,7 @@ def test_python_defaults_are_lstm_fcn_with_its_protocol():
     t = cfg.train
     assert (cfg.model, cfg.hidden_size, cfg.dropout, cfg.val_frac, cfg.budget) == ("lstm-fcn-ds", 8, 0.8, 0.0, 4.0)
     assert (t.max_epochs, t.batch_size, t.lr, t.lr_factor, t.lr_patience) == (2000, 16, 1e-3, 0.7937, 100)
+    assert t.clip_norm is None                                         # as published; zoo encoders keep 1.0
     assert TextClassifier().config.model == "bilstm" and TextClassifier().config.budget is None
 
 
