@@ -116,7 +116,7 @@ def table(results: dict, args, summary: dict) -> str:
     return (f"{SECTION}\n\n"
             f"`python benchmarks/ucr.py` — `SequenceClassifier()` with no settings (`lstmkit classify train --series` "
             f"with no flags): {cfg.model} (LSTM {cfg.hidden_size}, dropout {cfg.dropout}), no holdout, Adam "
-            f"{cfg.train.lr:g}, batch {cfg.train.batch_size}, up to {cfg.train.max_epochs} epochs capped at "
+            f"{cfg.train.lr:g}, clip {cfg.train.clip_norm or 'none'}, batch {cfg.train.batch_size}, up to {cfg.train.max_epochs} epochs capped at "
             f"{cfg.budget:g} M series-steps, seed {cfg.train.seed}; test accuracy of one run, {args.threads} torch "
             f"thread(s). Gap = accuracy − LSTM-FCN's published figure (its authors' results file; JapaneseVowels: "
             f"the MLSTM-FCN paper); FCN (Fawaz et al. 2019, mean of 5 runs) for context. Seconds: wall clock, "
