@@ -145,7 +145,7 @@ def test_wrong_task_run_folder(tmp_path, capsys):
 
 def test_series_flags_beat_the_series_defaults(tmp_path, capsys, series):
     """`--series --epochs 1 --batch-size 64 --patience 2` records and trains exactly that (the
-    numeric-sequence defaults, 200 epochs, batch 16, patience 40, fill only what is not given)."""
+    numeric-sequence defaults, LSTM-FCN's protocol, fill only what is not given)."""
     seqs, labels = series(24, unequal=False)
     p = tmp_path / "S_TRAIN.tsv"
     p.write_text("".join(f"{lab}\t" + "\t".join(f"{v:.4f}" for v in s[:, 0]) + "\n" for s, lab in zip(seqs, labels)))
@@ -156,7 +156,7 @@ def test_series_flags_beat_the_series_defaults(tmp_path, capsys, series):
     (run,) = out.iterdir()
     train = json.loads((run / "lstmkit.json").read_text())["config"]["train"]
     assert (train["max_epochs"], train["batch_size"], train["patience"]) == (1, 64, 2)
-    assert train["lr_patience"] == 15                     # not given: the series default
+    assert train["lr_patience"] == 100                    # not given: the series default
     assert len(pd.read_csv(run / "history.csv")) == 1     # one epoch trained
 
 

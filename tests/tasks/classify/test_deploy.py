@@ -75,9 +75,14 @@ def test_text_onnx_padded_batch_equals_each_alone_and_torch(text_run):
     np.testing.assert_allclose(p, clf.predict_proba(words), atol=1e-4)
 
 
-def test_numeric_onnx_equals_torch(series_run, series):
-    clf, onnx = load_classifier(series_run), OnnxNet(load_runner(series_run))
+@pytest.mark.parametrize("which", ["series_run", "fcn_run"])
+def test_numeric_onnx_equals_torch(which, series, request):
+    """A recurrent classifier and an LSTM-FCN: ONNX with lengths answers as PyTorch, a padded batch
+    as each series alone, a series longer than any in training included."""
+    run = request.getfixturevalue(which)
+    clf, onnx = load_classifier(run), OnnxNet(load_runner(run))
     seqs, _ = series(5, seed=3)
+    seqs.append(np.concatenate([seqs[0], seqs[1]]))
     enc = [torch.from_numpy(clf.scaler_.transform(s).astype(np.float32)) for s in seqs]
     x, lengths = pad_batch(enc)
     with torch.no_grad():
@@ -290,3 +295,31 @@ def test_numeric_int8_report(tmp_path, series_run):
     assert r["engine"] == "torch" and "accuracy" in r["chosen"]["metric_change"]
     assert r["chosen"]["layers"]                # quantised LSTM / Linear layers are named
     assert adapter_for(out).state_refusal()     # an int8 run does not stream by carrying state
+
+
+# -- LSTM-FCN (lstm-fcn-ds, the --series default): ONNX in test_numeric_onnx_equals_torch; int8 keeps
+# its accuracy gate; streaming refuses it with the reason.
+@pytest.fixture(scope="module")
+def fcn_run(tmp_path_factory, series):
+    d = tmp_path_factory.mktemp("fcn")
+    train = _long_csv(d / "train.csv", *series(40, seed=0))
+    test = _long_csv(d / "test.csv", *series(30, seed=1))
+    clf = SequenceClassifier(max_epochs=3, lr=2e-2, unequal_length=True, progress="off", tensorboard=False, seed=0)
+    clf.fit(train, test_data=test, out=d / "runs")
+    assert clf.config_.model == "lstm-fcn-ds"
+    export_onnx(clf.run_dir_)
+    return clf.run_dir_
+
+
+def test_lstm_fcn_streaming_refuses_with_the_reason(fcn_run):
+    from lstmkit.deploy.streaming import make_stream
+    adapter = adapter_for(fcn_run)
+    assert not adapter.streams and "reads the whole series at once" in adapter.state_refusal()
+    with pytest.raises(LstmkitError, match="reads the whole series at once"):
+        make_stream(adapter)
+
+
+def test_lstm_fcn_int8_report(tmp_path, fcn_run):
+    out = export_int8(fcn_run, tmp_path / "q", batch=64, min_seconds=0.02, backends=("torch",))
+    r = json.loads((out / REPORT_FILE).read_text())
+    assert "accuracy" in r["chosen"]["metric_change"] and r["chosen"]["layers"]

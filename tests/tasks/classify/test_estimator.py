@@ -114,11 +114,11 @@ def test_series_defaults_never_override_the_callers_settings(tmp_path, series, t
                 SequenceClassifier(**given, unequal_length=True, **tiny)):        # flat keywords
         t = clf.config.train
         assert (t.max_epochs, t.batch_size, t.patience) == (1, 64, 2)
-        assert t.lr_patience == 15 and clf.config.dropout == 0.1       # left out: the series defaults
+        assert t.lr_patience == 100 and clf.config.dropout == 0.8      # left out: the series defaults (LSTM-FCN)
     clf.fit(seqs, labels, out=tmp_path)
     assert clf.result_.epochs_run == 1
     saved = json.loads((clf.run_dir_ / "lstmkit.json").read_text())["config"]["train"]
     assert (saved["max_epochs"], saved["batch_size"], saved["patience"]) == (1, 64, 2)
     t = SequenceClassifier().config.train
-    assert (t.max_epochs, t.batch_size, t.patience) == (200, 16, 40)
+    assert (t.max_epochs, t.batch_size, t.patience) == (2000, 16, 300)
     assert TextClassifier().config.train.batch_size == 64            # text keeps ClassifyConfig's defaults

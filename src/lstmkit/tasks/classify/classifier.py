@@ -16,6 +16,7 @@ from lstmkit.data.batching import BucketBatches
 from lstmkit.data.vocab import PAD_ID
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.classifier import ClassificationLoss, ClassifierNet
+from lstmkit.nn.fcn import FCN_MODELS
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.runs import META_FILE
 from lstmkit.tasks.classify.data import check_classes, check_known_labels, stratified_split
@@ -220,7 +221,8 @@ class Classifier(RunEstimator, ABC):
     def _write_meta(self, run_dir: Path, status: str) -> None:
         self._write_run_meta(run_dir, status, kind=self.kind, classes=self.classes_, majority=self.majority_,
                              class_weights=self.class_weights_, preprocessing=self._preprocessing_meta(),
-                             model={"class": "ClassifierNet", "n_classes": len(self.classes_), **self._net_shape()})
+                             model={"class": type(self.net_).__name__, "n_classes": len(self.classes_),
+                                    **self._net_shape()})
 
     def _build_net(self) -> ClassifierNet:
         cfg = self.config_
@@ -278,6 +280,9 @@ def _validate(cfg: ClassifyConfig, kind: str) -> None:
         raise LstmkitError("--init-from (a language model) applies to text only", "drop --init-from for numeric sequences")
     if cfg.init_from and cfg.vectors:
         raise LstmkitError("--vectors and --init-from both initialise the embedding", "pass only one of them")
+    if cfg.model in FCN_MODELS and kind != "series":
+        raise LstmkitError(f"{cfg.model} classifies numeric series only",
+                           "use --model bilstm (or lstm, gru, ...) for text")
 
 
 def _source(data) -> str | None:

@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import math
+import typing
 from dataclasses import dataclass, field
 from typing import Literal
 
 from lstmkit.config import (Encoder, Pooling, TaskConfig, TrainConfig, check_positive, check_range, check_types,
                             train_field)
 
-__all__ = ["ClassifyConfig"]
+__all__ = ["ClassifyConfig", "Model"]
 
+# The zoo encoders (under ClassifierNet) and lstm-fcn-ds, LSTM-FCN as published (lstmkit.nn.fcn).
+Model = Literal[(*typing.get_args(Encoder), "lstm-fcn-ds")]
 
 
 @dataclass
@@ -38,7 +41,8 @@ class ClassifyConfig(TaskConfig):
     lr_layer_decay: float = 1.5     # init_from: each lower layer's learning rate is the one above's / this
                                     # (ULMFiT: 2.6; 1.5 did better on MR's validation cut)
     embed_dim: int = 128            # embedding (text) or linear front-end (numeric) width
-    model: Encoder = "bilstm"       # encoder from lstmkit.nn.zoo
+    model: Model = "bilstm"         # encoder from lstmkit.nn.zoo, or lstm-fcn-ds (numeric: LSTM-FCN, an LSTM
+                                    # over the dimension-shuffled series beside 3 conv blocks; the --series default)
     hidden_size: int = 128          # hidden units per layer
     num_layers: int = 1             # encoder layers
     dropout: float = 0.3            # after the embedding, between layers, before the head
@@ -51,6 +55,8 @@ class ClassifyConfig(TaskConfig):
                                     # (fitted on train only)
     val_frac: float = 0.1           # stratified validation split when no validation file; 0 holds nothing
                                     # out (early stopping on the training loss)
+    budget: float | None = None     # numeric series (--series default 4): cap the epochs at this many
+                                    # million series-steps (epochs x series x steps; none: max_epochs only)
     bucket: bool = True             # length-bucketed batches
     drop_empty: bool = False        # skip empty / whitespace-only texts instead of failing
     encoding: str = "utf-8"         # text encoding of the files
@@ -65,4 +71,6 @@ class ClassifyConfig(TaskConfig):
         check_range(self, "word_dropout", 0, 1, "0.1", high_open=True)
         check_range(self, "lr_layer_decay", 0, math.inf, "1.5", low_open=True)
         check_range(self, "unfreeze_epochs", 0, math.inf, "1 (or 0 to train every layer from the start)")
+        if self.budget is not None:
+            check_range(self, "budget", 0, math.inf, "8 (or none)", low_open=True)
         check_range(self, "val_frac", 0, 1, "0.1, a --val file, or 0 to hold nothing out", high_open=True)

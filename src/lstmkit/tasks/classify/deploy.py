@@ -30,6 +30,7 @@ from lstmkit.data.vocab import PAD_ID
 from lstmkit.deploy.adapter import BadRequest, observation_row
 from lstmkit.deploy.stateful import StatefulNet, recurrent_state_names
 from lstmkit.errors import LstmkitError
+from lstmkit.nn.fcn import FCN_MODELS
 from lstmkit.runs import read_meta
 from lstmkit.tasks.classify.classifier import Classifier
 from lstmkit.tasks.classify.estimator import TASK, VOCAB_FILE
@@ -154,6 +155,10 @@ class ClassifyAdapter:
         its last step)."""
         if self.kind == "text":
             return "a text classifier answers once per whole text"
+        if self.est.config_.model in FCN_MODELS:
+            return (f"{self.est.config_.model} (LSTM-FCN) reads the whole series at once: its LSTM runs across the "
+                    "features of the full series and its convolutions look ahead; streaming needs a one-directional "
+                    "LSTM/GRU with pooling 'last' (--model lstm --pooling last)")
         if self.est.config_.pooling != "last":
             return f"it pools over every step ({self.est.config_.pooling!r}); streaming needs pooling 'last'"
         if not recurrent_state_names(self.net) or getattr(self.est, "quantization_", None):

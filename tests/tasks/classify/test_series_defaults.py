@@ -1,0 +1,102 @@
+"""`classify train --series` defaults: LSTM-FCN (lstm-fcn-ds) with its UCR protocol, an epoch
+count capped by the series-step budget, and every setting the caller gives winning."""
+import json
+
+import numpy as np
+import pytest
+
+from cli_helpers import run_cli
+from lstmkit import SequenceClassifier, TextClassifier
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks.classify.estimator import load_classifier
+
+
+def _tsv(path, seqs, labels):
+    path.write_text("".join(f"{lab}\t" + "\t".join(f"{v:.4f}" for v in s[:, 0]) + "\n" for s, lab in zip(seqs, labels)))
+    return path
+
+
+def test_python_defaults_are_lstm_fcn_with_its_protocol():
+    cfg = SequenceClassifier().config
+    t = cfg.train
+    assert (cfg.model, cfg.hidden_size, cfg.dropout, cfg.val_frac, cfg.budget) == ("lstm-fcn-ds", 8, 0.8, 0.0, 4.0)
+    assert (t.max_epochs, t.batch_size, t.lr, t.lr_factor, t.lr_patience) == (2000, 16, 1e-3, 0.7937, 100)
+    assert t.clip_norm is None                                         # as published; zoo encoders keep 1.0
+    assert TextClassifier().config.model == "bilstm" and TextClassifier().config.budget is None
+
+
+def test_choosing_a_zoo_encoder_brings_the_recurrent_defaults():
+    cfg = SequenceClassifier(model="lstm", pooling="last").config
+    assert (cfg.hidden_size, cfg.dropout, cfg.budget, cfg.train.max_epochs, cfg.train.lr_patience) == (64, 0.1, None,
+                                                                                                     200, 15)
+
+
+def test_epochs_follow_the_budget_unless_the_caller_sets_them():
+    cfg = SequenceClassifier().config
+    assert SequenceClassifier.epochs_for(cfg, 200, 427) == 47          # OSULeaf-sized: 4e6 / 85400
+    assert SequenceClassifier.epochs_for(cfg, 67, 24) == 2000          # tiny data: max_epochs
+    assert SequenceClassifier.epochs_for(cfg, 10_000, 5_000) == 20     # never fewer than 20
+    given = SequenceClassifier(max_epochs=3).config
+    assert given.budget is None and SequenceClassifier.epochs_for(given, 200, 427) == 3
+    both = SequenceClassifier(max_epochs=3000, budget=1.0).config
+    assert SequenceClassifier.epochs_for(both, 200, 100) == 50
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, "many"])
+def test_budget_must_be_a_positive_number(bad):
+    with pytest.raises(LstmkitError, match="budget"):
+        SequenceClassifier(budget=bad)
+
+
+def test_lstm_fcn_reads_numbers_only(texts):
+    x, y = texts(20)
+    with pytest.raises(LstmkitError, match="numeric series only"):
+        TextClassifier(model="lstm-fcn-ds", min_freq=1).fit(x, y)
+
+
+def test_cli_series_defaults_pick_lstm_fcn_and_record_it(tmp_path, capsys, series):
+    """No recipe flag but a small --budget (so the test is quick): the run records LSTM-FCN, the
+    protocol, the epochs the budget gave and the LSTM's series length."""
+    seqs, labels = series(24, unequal=False)
+    p = _tsv(tmp_path / "S_TRAIN.tsv", seqs, labels)
+    code, _, err = run_cli(["classify", "train", "--series", "--data", p, "--budget", "0.006", "--progress", "off",
+                            "--no-tensorboard", "--out", tmp_path / "runs"], capsys)
+    assert code == 0, err
+    (run,) = (tmp_path / "runs").iterdir()
+    meta = json.loads((run / "lstmkit.json").read_text())
+    cfg = meta["config"]
+    assert (cfg["model"], cfg["hidden_size"], cfg["dropout"], cfg["val_frac"], cfg["budget"]) == (
+        "lstm-fcn-ds", 8, 0.8, 0.0, 0.006)
+    assert cfg["train"]["max_epochs"] == round(0.006e6 / (24 * 12))            # 21, from the budget
+    assert (cfg["train"]["batch_size"], cfg["train"]["lr_patience"]) == (16, 100)
+    assert meta["model"]["class"] == "LSTMFCNNet" and meta["preprocessing"]["steps"] == 12
+    assert meta["data"]["split"] == {"train": 24, "val": 0, "test": 0}
+    assert isinstance(load_classifier(run), SequenceClassifier)
+
+
+def test_cli_flags_win_over_the_series_defaults(tmp_path, capsys, series):
+    seqs, labels = series(24, unequal=False)
+    p = _tsv(tmp_path / "S_TRAIN.tsv", seqs, labels)
+    code, _, err = run_cli(["classify", "train", "--series", "--data", p, "--epochs", 2, "--batch-size", 8,
+                            "--hidden-size", 4, "--dropout", 0.2, "--val-frac", 0.25, "--progress", "off",
+                            "--no-tensorboard", "--out", tmp_path / "runs"], capsys)
+    assert code == 0, err
+    (run,) = (tmp_path / "runs").iterdir()
+    cfg = json.loads((run / "lstmkit.json").read_text())["config"]
+    assert (cfg["model"], cfg["hidden_size"], cfg["dropout"], cfg["val_frac"], cfg["budget"]) == (
+        "lstm-fcn-ds", 4, 0.2, 0.25, None)
+    assert (cfg["train"]["max_epochs"], cfg["train"]["batch_size"]) == (2, 8)
+
+
+def test_defaults_learn_a_two_class_problem_and_round_trip(tmp_path, series):
+    """Rising vs falling noisy ramps: the defaults, with a small budget, learn them; a reloaded run
+    answers the same, also for series longer than any in training (the LSTM reads the first 12)."""
+    x, y = series(60, unequal=False)
+    clf = SequenceClassifier(budget=0.02, progress="off", tensorboard=False).fit(x, y, out=tmp_path)
+    assert clf.config_.train.max_epochs == round(0.02e6 / (60 * 12))
+    xt, yt = series(60, seed=9, unequal=False)
+    assert (clf.predict(xt) == np.array(yt)).mean() >= 0.9
+    again = load_classifier(clf.run_dir_)
+    np.testing.assert_allclose(again.predict_proba(xt), clf.predict_proba(xt), rtol=1e-5, atol=1e-7)
+    longer = [np.concatenate([s, s[:5]]) for s in xt[:3]]
+    np.testing.assert_allclose(again.predict_proba(longer).sum(axis=1), 1.0)
