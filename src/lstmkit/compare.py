@@ -215,7 +215,7 @@ def compare_command(
     target: Optional[str] = typer.Option(None, help="forecast: target column(s)."),
     time_col: Optional[str] = typer.Option(None, "--time", help="forecast: time column; classify --series: time-step column of a long CSV."),
     features: Optional[str] = typer.Option(None, help="forecast: extra input columns; classify --series: feature columns."),
-    lookback: Optional[int] = typer.Option(None, help="forecast: past steps seen [60]."),
+    lookback: Optional[int] = typer.Option(None, help="forecast: past steps seen [chosen from the training data: 3 seasons, or 4 horizons]."),
     horizon: Optional[int] = typer.Option(None, help="forecast: steps predicted [1]."),
     fill: Optional[str] = typer.Option(None, help="forecast: repair NaN cells (ffill, interpolate)."),
     test: Optional[Path] = typer.Option(None, help="classify, translate, lm: test file [classify: a stratified "
