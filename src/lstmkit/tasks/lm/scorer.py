@@ -18,6 +18,7 @@ steps an exported step graph ``(x [1, T] int64, *state) -> (logits [1, T, V], *s
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -52,7 +53,7 @@ class ScorerState:
         return f"ScorerState(tokens={len(self)})"
 
 
-class _CachingScorer:
+class _CachingScorer(ABC):
     """The :class:`~lstmkit.nn.scoring.TokenScorer` interface and its caches; a subclass says how
     one token advances a state (``_child``) and how a state's logits are read (``_logits``)."""
 
@@ -106,11 +107,13 @@ class _CachingScorer:
             child = state._children[token_id] = self._child(state, state.prefix, token_id)
         return child
 
+    @abstractmethod
     def _child(self, parent: ScorerState | None, prefix: tuple[int, ...], token_id: int) -> ScorerState:
-        raise NotImplementedError
+        """A new state: ``parent`` (None for the root) advanced by ``token_id`` (the engine's step)."""
 
+    @abstractmethod
     def _logits(self, state: ScorerState) -> torch.Tensor:
-        raise NotImplementedError
+        """The next-token logits ``[V]`` after ``state`` (the engine's output)."""
 
 
 class LMScorer(_CachingScorer):
