@@ -87,12 +87,14 @@ def test_onnx_translations_equal_torch(adapter, run, beam):
     assert adapter.answer(adapter.net, SENTENCES + [""], beam)["translations"] == expected
 
 
-def test_padded_onnx_batch_equals_each_sentence_alone(adapter, run):
-    onnx = adapter.onnx_net(run)
+@pytest.mark.parametrize("engine", ["torch", "onnx"])
+@pytest.mark.parametrize("beam", [1, 5])
+def test_padded_batch_equals_each_sentence_alone(adapter, run, engine, beam):
+    net = adapter.onnx_net(run) if engine == "onnx" else adapter.net
     src, lengths = _ids(adapter, SENTENCES)
     assert int(lengths.min()) < src.shape[1]                  # the batch really is padded
-    batch = [h.ids for h in beam_search(onnx, src, lengths, 5)]
-    alone = [beam_search(onnx, s[None, :n], lengths[i:i + 1], 5)[0].ids
+    batch = [h.ids for h in beam_search(net, src, lengths, beam)]
+    alone = [beam_search(net, s[None, :n], lengths[i:i + 1], beam)[0].ids
              for i, (s, n) in enumerate(zip(src, lengths.tolist()))]
     assert batch == alone
 
