@@ -77,3 +77,12 @@ def test_a_wrong_number_of_answers_is_an_error_not_a_mixup():
 def test_bad_settings_are_refused():
     with pytest.raises(ValueError):
         RequestBatcher(lambda r: r, max_requests=0)
+
+
+def test_a_lone_client_pays_no_window():
+    batcher = RequestBatcher(lambda requests: [{"n": len(requests)} for _ in requests], window_s=0.5)
+    batcher.submit({})                   # no batch yet: it waits the window once
+    t = time.perf_counter()
+    for _ in range(3):
+        assert batcher.submit({}) == {"n": 1}
+    assert time.perf_counter() - t < 0.5

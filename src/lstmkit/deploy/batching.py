@@ -3,7 +3,8 @@
 A task whose adapter has ``answer_many(net, requests) -> [answer or LstmkitError, ...]`` (one
 entry per request, in order) is served through a :class:`RequestBatcher`: each request thread
 puts its request on a queue and waits; one worker thread takes the first request, gathers the
-ones that arrive within ``window_s`` (at most ``max_requests``), answers them with one
+ones already waiting and those that arrive within ``window_s`` (at most ``max_requests``; no
+wait after a batch of one: a lone client pays no window), answers them with one
 ``answer_many`` call and hands every request its own answer. A request the model refuses gets
 its own error (a 422 naming its field) and does not fail the others.
 
@@ -49,6 +50,7 @@ class RequestBatcher:
         self._start = threading.Lock()
         self.batches = 0                    # answer_many calls so far (for tests and /model)
         self.largest = 0                    # the most requests answered together
+        self._together = True               # the last batch had several requests (or none came yet)
 
     def submit(self, request: dict[str, Any]) -> Any:
         """Answer ``request`` together with whatever arrives beside it; blocks until answered."""
@@ -70,7 +72,8 @@ class RequestBatcher:
     def _work(self) -> None:
         while True:
             batch = [self._queue.get()]
-            deadline = time.monotonic() + self.window_s
+            # wait for company only while requests come together: a lone client pays no window
+            deadline = time.monotonic() + (self.window_s if self._together else 0.0)
             while len(batch) < self.max_requests:
                 left = deadline - time.monotonic()
                 try:
@@ -88,6 +91,7 @@ class RequestBatcher:
             results = [e] * len(batch)
         self.batches += 1
         self.largest = max(self.largest, len(batch))
+        self._together = len(batch) > 1
         for p, r in zip(batch, results):
             if isinstance(r, BaseException):
                 p.error = r
