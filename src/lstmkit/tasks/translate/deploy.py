@@ -34,7 +34,8 @@ MAX_BEAM = 50              # the widest beam the service decodes with
 _BATCH = 64                # sentences decoded together
 # ONNX Runtime threads per graph. A decoder step is a few small matrix products per call, one
 # call per output token: a second intra-op thread costs more in hand-offs than it saves (the
-# translate answer path ran at 0.63x torch with 2 threads per session, 1.5-1.7x with 1).
+# answer path of benchmarks/inference.py ran at 0.63x torch with 2 threads per session on a
+# quiet machine; with 1, 1.5-1.7x torch's CPU time, measured on a busy one).
 ORT_THREADS = 1
 
 
@@ -205,7 +206,8 @@ class TranslateAdapter:
         results: list[dict[str, Any] | LstmkitError | None] = [None] * len(requests)
         by_beam: dict[int, list[int]] = {}
         for i, request in enumerate(requests):
-            sentences, beam = request.get("sentences"), request.get("beam", self.est.config_.beam)
+            sentences, beam = request.get("sentences"), request.get("beam")
+            beam = self.est.config_.beam if beam is None else beam
             try:
                 self.check_request(sentences, beam)
             except LstmkitError as e:
