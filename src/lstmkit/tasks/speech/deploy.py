@@ -283,9 +283,10 @@ class SpeechAdapter:
             audio: list[list[Finite]] = Field(min_length=1, max_length=max_instances,
                                               description=f"recordings, each a list of mono samples in [-1, 1] "
                                                           f"(at most {self.max_seconds:g} s each)")
-            sample_rate: Optional[int] = Field(None, ge=1, le=384_000,
+            sample_rate: Optional[int] = Field(None, strict=True, ge=1, le=384_000,
                                                description=f"their sample rate [{rate}]; others are resampled")
-            beam: Optional[int] = Field(None, ge=1, le=64, description=f"beam width, 1 = greedy [{self.config.beam}]")
+            beam: Optional[int] = Field(None, strict=True, ge=1, le=64,
+                                        description=f"beam width, 1 = greedy [{self.config.beam}]")
 
         class Prediction(BaseModel):
             transcript: Optional[str] = None
