@@ -21,7 +21,8 @@ from lstmkit.deploy.registry import adapter_for  # noqa: E402
 from lstmkit.deploy.seq2seq import GRAPH_FILES, OnnxSeq2Seq  # noqa: E402
 from lstmkit.errors import LstmkitError  # noqa: E402
 from lstmkit.nn.seq2seq import beam_search  # noqa: E402
-from lstmkit.tasks.speech.deploy import WER_LIMIT  # noqa: E402
+from lstmkit.tasks.speech.deploy import WER_LIMIT, SpeechAdapter  # noqa: E402
+from lstmkit.tasks.speech.model import SpeechSeq2Seq  # noqa: E402
 from lstmkit.tasks.speech.synthetic import RATE, tiny_run, tone_clip  # noqa: E402
 from one_thread import one_thread_per_package  # noqa: F401,E402
 
@@ -75,21 +76,18 @@ def test_onnx_decoding_equals_torch(run, adapter, beam):
     assert alone == [h.ids for h in got]                                         # padding changes nothing
 
 
-def test_stale_or_missing_graphs_are_refused(tmp_path, run, adapter):
-    copy = tmp_path / "copy"
-    shutil.copytree(run, copy)
-    weights = copy / "model.safetensors"
-    weights.write_bytes(weights.read_bytes()[:-4] + b"\0\0\0\0")
-    with pytest.raises(LstmkitError, match="other weights"):
-        adapter.onnx_net(copy)
-    assert resolve_engine(copy) == "torch"
+def test_the_engine_follows_the_graphs_of_the_runs_mode(tmp_path, run, adapter):
+    """``auto`` picks ONNX only while both graphs are there (a CTC run of the same task needs
+    model.onnx instead); a missing one is named with the command that writes it."""
     missing = tmp_path / "missing"
-    shutil.copytree(run, missing)
-    (missing / "encoder.onnx").unlink()
-    assert resolve_engine(missing) == "torch"
+    shutil.copytree(run, missing, ignore=shutil.ignore_patterns("encoder.onnx"))
+    assert resolve_engine(missing) == "torch" and isinstance(engine_net(adapter, "auto", missing), SpeechSeq2Seq)
     with pytest.raises(LstmkitError, match="no encoder.onnx") as e:
         engine_net(adapter, "onnx", missing)
     assert "lstmkit export onnx --run" in e.value.hint
+    meta = json.loads((run / "lstmkit.json").read_text())
+    assert SpeechAdapter.onnx_files_of(meta) == GRAPH_FILES
+    assert SpeechAdapter.onnx_files_of({**meta, "config": {**meta["config"], "mode": "ctc"}}) == ("model.onnx",)
 
 
 def test_streaming_stays_refused_with_its_reason(run, adapter):
