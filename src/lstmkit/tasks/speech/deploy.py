@@ -313,8 +313,8 @@ class SpeechAdapter:
         return None
 
     def test_metrics(self, net: nn.Module, data=None) -> dict[str, float] | None:
-        """Greedy WER / CER (ctc, seq2seq) or accuracy / macro-F1 (classify) of ``net`` (called ``net(x, lengths)``)
-        on :meth:`evaluation_data`; None without data."""
+        """Greedy WER / CER (ctc, seq2seq) or accuracy / macro-F1 (classify) of ``net`` (called
+        ``net(x, lengths)``; seq2seq: decoded by beam search) on :meth:`evaluation_data`; None without data."""
         utts = self.evaluation_data(data)
         if utts is None:
             return None

@@ -279,9 +279,10 @@ class SpeechRecognizer(RunEstimator):
         return getattr(self, "_lm", None)
 
     @torch.no_grad()
-    def _outputs(self, feats: list[torch.Tensor], net=None):
-        """Per utterance: CTC log-probs ``[T', V]`` (numpy), class probabilities, or s2s token ids.
-        ``net`` stands in for ``net_`` (seq2seq: any module with its ``encode`` / ``step``, e.g. the ONNX graphs)."""
+    def _outputs(self, feats: list[torch.Tensor], net=None, beam: int = 1):
+        """Per utterance: CTC log-probs ``[T', V]`` (numpy), class probabilities, or s2s token ids
+        (``beam``). ``net`` stands in for ``net_`` (seq2seq: any module with its ``encode`` /
+        ``step``, e.g. the ONNX graphs)."""
         net = (self.net_ if net is None else net).eval()
         out: list[Any] = [None] * len(feats)
         for idx, x, lengths in BucketBatches(feats, None, _EVAL_BATCH).iter_indexed():
@@ -297,7 +298,7 @@ class SpeechRecognizer(RunEstimator):
                 for k, i in enumerate(idx):
                     out[i] = probs[k].numpy()
             else:
-                hyps = beam_search(net, x, lengths, self._beam, 0.0, self.config_.max_len_ratio)
+                hyps = beam_search(net, x, lengths, beam, 0.0, self.config_.max_len_ratio)
                 for k, i in enumerate(idx):
                     out[i] = [t for t in hyps[k].ids if t >= _S2S_SPECIALS]
         return out
@@ -307,7 +308,7 @@ class SpeechRecognizer(RunEstimator):
         if isinstance(beam, bool) or not isinstance(beam, int) or beam < 1:
             raise LstmkitError(f"`beam` must be a positive integer, got {beam!r}", "pass --beam 4, say (1 = greedy)")
         self._beam = beam
-        outs = self._outputs(feats, net)
+        outs = self._outputs(feats, net, beam)     # beam passed on: a service decodes requests at once
         mode = self.config_.mode
         if mode == "classify":
             return [self.classes_[int(np.argmax(p))] for p in outs]
