@@ -20,6 +20,7 @@ adapter is all a task needs: a one-graph model is timed on ``adapter.example_inp
 request (a batch greedy, one sentence with beam 5 for the latency). One JSON line per task and
 engine (items/s at the task's batch, batch-1 latency, ratios against torch fp32 measured in the
 same rounds), then one ``inference_targets`` line per task: ONNX >= 1.25x torch throughput.
+Translation adds the service's request batching and its public path (:func:`translate_paths`).
 Engines are measured in rounds, alternating, in this one process; the median round counts (the
 machine may be shared).
 """
@@ -193,6 +194,50 @@ def translate_runs(folder: Path) -> dict[str, tuple[Path, Any]]:
     return {"translate": (tr.run_dir_, pd.DataFrame(test, columns=["src", "tgt"]))}
 
 
+def translate_paths(run: Path, args) -> None:
+    """Translation beyond the engines' answer path, each measured in alternating rounds:
+    the service's request batching (16 one-sentence beam-5 requests answered together with
+    ``answer_many``, as the service's queue does, against one at a time, per engine), and the
+    public path (``Translator.translate`` of 256 sentences, greedy, against the bare engine:
+    ``beam_search`` over the same sentences already as padded id batches of 64; issue 18's
+    target >= 0.8x the engine's throughput)."""
+    from lstmkit.data.batching import pad_batch
+    from lstmkit.nn.seq2seq import beam_search
+    from lstmkit.tasks.translate import Translator
+    adapter, nets = engine_nets(run, None)
+    requests = [{"sentences": [s], "beam": 5} for s in toy_sentences(16, seed=3)]
+    tr = Translator.load(run)
+    cfg, sentences = tr.config_, toy_sentences(256, seed=4)
+    ids = [torch.tensor(tr.src_tokenizer_.encode(s)) for s in sentences]
+    batches = [pad_batch(ids[i:i + 64]) for i in range(0, len(ids), 64)]
+
+    def bare(bs):
+        return [beam_search(tr.net_, src, n, 1, cfg.length_penalty, cfg.max_len_ratio) for src, n in bs]
+    times: dict[str, list[float]] = {}
+    with torch.inference_mode():
+        for _ in range(args.rounds):
+            for name, net in nets.items():
+                times.setdefault(f"{name} alone", []).append(
+                    _median_call(lambda rs: [adapter.answer(net, **r) for r in rs], requests, args.seconds))
+                times.setdefault(f"{name} together", []).append(
+                    _median_call(lambda rs: adapter.answer_many(net, rs), requests, args.seconds))
+            times.setdefault("engine", []).append(_median_call(bare, batches, args.seconds))
+            times.setdefault("public", []).append(_median_call(lambda ss: tr.translate(ss, beam=1), sentences,
+                                                               args.seconds))
+    med = {k: statistics.median(v) for k, v in times.items()}
+    for name in nets:
+        alone, together = med[f"{name} alone"], med[f"{name} together"]
+        print(json.dumps({"bench": "inference_requests_together", "task": "translate", "engine": name,
+                          "requests": len(requests), "beam": 5, "one_at_a_time_ms": round(alone * 1e3, 2),
+                          "together_ms": round(together * 1e3, 2), "speedup": round(alone / together, 2),
+                          "threads": args.threads, "rounds": args.rounds}), flush=True)
+    rate, engine_rate = len(sentences) / med["public"], len(sentences) / med["engine"]
+    print(json.dumps({"bench": "public_path", "task": "translate", "path": "Translator.translate", "beam": 1,
+                      "sentences_per_s": round(rate, 1), "engine_sentences_per_s": round(engine_rate, 1),
+                      "ratio": round(rate / engine_rate, 3), "target_ratio": 0.8, "ok": rate / engine_rate >= 0.8,
+                      "threads": args.threads, "rounds": args.rounds}), flush=True)
+
+
 def speech_runs(folder: Path) -> dict[str, tuple[Path, Any]]:
     """The speech room's own small CTC recogniser on generated tones (lands with its adapter)."""
     from lstmkit.tasks.speech.synthetic import tiny_run
@@ -337,6 +382,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             for label, (run, data) in build_runs(task, Path(tmp), "inference").items():
                 bench_task(label, run, args, data)
+                if label == "translate":
+                    translate_paths(run, args)
     sys.stdout.flush()
 
 

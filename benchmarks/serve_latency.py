@@ -11,6 +11,8 @@ or text to score per request.
 
 Targets (quiet machine), every one with 0 errors: forecast p99 <= 25 ms (issue 17); text
 classification p99 <= 30 ms and translation of one sentence with beam 5 p99 <= 150 ms (issue 18).
+A service that answers concurrent requests together (translate) adds its ``batching`` counts
+(``batches``, ``largest``: requests answered together at most) to its line.
 
     python benchmarks/serve_latency.py [--task forecast|classify|translate|speech|lm|all]
                                        [--requests 2000] [--clients 16] [--engines onnx,torch]
@@ -90,6 +92,16 @@ def http_load(port: int, body: bytes, requests: int, clients: int, timeout: floa
             "requests_per_s": round(len(latencies) / wall, 1)}
 
 
+def model_info(port: int) -> dict:
+    """``GET /model``: what the service says about its model (translate: its request batching)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", "/model")
+        return json.loads(conn.getresponse().read())
+    finally:
+        conn.close()
+
+
 def stream_load(port: int, values: list[float], steps: int) -> dict:
     from websockets.sync.client import connect
     times = []
@@ -117,6 +129,9 @@ def serve_run(label: str, run: Path, body: bytes, content_type: str, args, strea
         try:
             http_load(port, body, 50, 4, content_type=content_type)       # warm-up
             r = http_load(port, body, args.requests, args.clients, content_type=content_type)
+            batching = model_info(port).get("batching")           # the request-batching queue, if any
+            if batching is not None:
+                r["batching"] = batching
             target = P99_TARGETS_MS.get(label)
             print(json.dumps({"bench": "serve_predict", "task": label, "engine": engine, "clients": args.clients, **r,
                               "p99_target_ms": target, "errors_ok": r["errors"] == 0,

@@ -13,6 +13,7 @@ pytest.importorskip("onnxruntime")
 from asgi_client import Client  # noqa: E402
 from cli_helpers import run_cli  # noqa: E402
 from lstmkit.data.batching import pad_batch  # noqa: E402
+from lstmkit.deploy.adapter import BadRequest  # noqa: E402
 from lstmkit.deploy.onnx import engine_net, export_onnx, resolve_engine  # noqa: E402
 from lstmkit.deploy.quantize import REPORT_FILE, export_int8  # noqa: E402
 from lstmkit.deploy.registry import adapter_for, supported_tasks  # noqa: E402
@@ -87,14 +88,34 @@ def test_onnx_translations_equal_torch(adapter, run, beam):
     assert adapter.answer(adapter.net, SENTENCES + [""], beam)["translations"] == expected
 
 
-def test_padded_onnx_batch_equals_each_sentence_alone(adapter, run):
-    onnx = adapter.onnx_net(run)
+@pytest.mark.parametrize("engine", ["torch", "onnx"])
+@pytest.mark.parametrize("beam", [1, 5])
+def test_padded_batch_equals_each_sentence_alone(adapter, run, engine, beam):
+    net = adapter.onnx_net(run) if engine == "onnx" else adapter.net
     src, lengths = _ids(adapter, SENTENCES)
     assert int(lengths.min()) < src.shape[1]                  # the batch really is padded
-    batch = [h.ids for h in beam_search(onnx, src, lengths, 5)]
-    alone = [beam_search(onnx, s[None, :n], lengths[i:i + 1], 5)[0].ids
+    batch = [h.ids for h in beam_search(net, src, lengths, beam)]
+    alone = [beam_search(net, s[None, :n], lengths[i:i + 1], beam)[0].ids
              for i, (s, n) in enumerate(zip(src, lengths.tolist()))]
     assert batch == alone
+
+
+@pytest.mark.parametrize("engine", ["torch", "onnx"])
+def test_answer_many_equals_each_request_alone(adapter, run, engine):
+    """The service's request-batching queue answers requests together: the same translations as
+    each request alone, and a refused request gets its own error while the others are answered."""
+    net = adapter.onnx_net(run) if engine == "onnx" else adapter.net
+    requests = [{"sentences": SENTENCES[:3], "beam": 5}, {"sentences": ["dog"], "beam": 1},
+                {"sentences": ["ok", "dog " * 11], "beam": 5}, {"sentences": SENTENCES[3:9] + [""], "beam": 5},
+                {"sentences": [SENTENCES[9]]}, {"sentences": ["a dog"], "beam": 0}]
+    out = adapter.answer_many(net, requests)
+    assert len(out) == len(requests)
+    for k in (2, 5):
+        assert isinstance(out[k], BadRequest)
+    assert out[2].loc == ["sentences", 1] and out[5].loc == ["beam"]
+    for k in (0, 1, 3, 4):
+        assert out[k] == adapter.answer(net, **requests[k])
+    assert out[3]["translations"][-1] == ""
 
 
 def test_stale_or_missing_graphs_are_refused(tmp_path, run, adapter):
@@ -221,6 +242,38 @@ def test_loopback_server(run):
         assert out["translations"] == Translator.load(run).translate(SENTENCES[:4], beam=5)
         status, out = call({"sentences": ["a dog"], "beam": 99})
         assert status == 422 and out["detail"][0]["loc"] == ["body", "beam"]
+
+
+def test_served_model_merges_concurrent_requests(run):
+    from concurrent.futures import ThreadPoolExecutor
+    from lstmkit.deploy.served import ServedModel
+    m = ServedModel("tr", run, "onnx", {})
+    requests = [{"sentences": [SENTENCES[k]], "beam": 5} for k in range(12)]
+    with ThreadPoolExecutor(12) as pool:
+        answers = list(pool.map(m.answer, requests))
+    tr = Translator.load(run)
+    assert [a["translations"] for a in answers] == [tr.translate(r["sentences"], beam=5) for r in requests]
+    info = m.describe()["batching"]
+    assert info["largest"] > 1 and info["batches"] < 12          # some requests were answered together
+
+
+def test_loopback_server_answers_concurrent_requests_each_its_own(run):
+    """16 clients at once through the request-batching queue: every good request gets its own
+    translations (equal to the estimator's), the one bad request its own 422."""
+    pytest.importorskip("uvicorn")
+    from concurrent.futures import ThreadPoolExecutor
+    from loopback import served
+    bodies = [{"sentences": [SENTENCES[k % len(SENTENCES)]], "beam": 5 if k % 3 else 2} for k in range(15)]
+    bodies.insert(7, {"sentences": ["a dog", "dog " * 11], "beam": 5})
+    tr = Translator.load(run)
+    with served(run) as call:
+        with ThreadPoolExecutor(16) as pool:
+            answers = list(pool.map(call, bodies))
+    for k, (body, (status, out)) in enumerate(zip(bodies, answers)):
+        if k == 7:
+            assert status == 422 and out["detail"][0]["loc"] == ["body", "sentences", 1]
+        else:
+            assert status == 200 and out["translations"] == tr.translate(body["sentences"], beam=body["beam"])
 
 
 # -- the CLI -------------------------------------------------------------------------------

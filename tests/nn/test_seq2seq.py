@@ -92,12 +92,34 @@ def test_beam_one_equals_greedy(attention):
         assert [h.score for h in g] == pytest.approx([h.score for h in b], abs=1e-5)
 
 
-def test_batched_equals_one_by_one():
-    net, src, src_len = _random_model(1)
-    batch = beam_search(net, src, src_len, beam=4, alpha=0.6)
-    for i in range(len(src)):
-        alone = beam_search(net, src[i:i + 1, : int(src_len[i])], src_len[i:i + 1], beam=4, alpha=0.6)[0]
-        assert alone.ids == batch[i].ids
+@pytest.mark.parametrize("beam", [1, 4, 5])
+@pytest.mark.parametrize("attention", ["bahdanau", "general", "none"])
+def test_batched_equals_one_by_one(beam, attention):
+    for seed in (1, 2):
+        net, src, src_len = _random_model(seed, attention)
+        batch = beam_search(net, src, src_len, beam=beam, alpha=0.6)
+        for i in range(len(src)):
+            alone = beam_search(net, src[i:i + 1, : int(src_len[i])], src_len[i:i + 1], beam=beam, alpha=0.6)[0]
+            assert alone.ids == batch[i].ids
+            assert alone.score == pytest.approx(batch[i].score, abs=1e-5)
+
+
+@pytest.mark.parametrize("beam", [1, 5])
+def test_traced_back_attention_is_the_winners_own(beam):
+    """The search keeps back-pointers and traces the winners back at the end: each winner's
+    attention rows are the ones the decoder gives when fed that winner's own tokens."""
+    for seed in range(4):
+        net, src, src_len = _random_model(seed)
+        with torch.no_grad():                   # flatter output (the winner often extends another
+            net.out.weight.div_(4.0)            # row), sharper attention (rows differ clearly)
+            net.attn.v.weight.mul_(30.0)
+        for i, h in enumerate(beam_search(net, src, src_len, beam=beam, alpha=0.6)):
+            memory, state = net.encode(src[i:i + 1], src_len[i:i + 1])
+            rows = []
+            for y in [2] + h.ids[:-1]:
+                _, state, w = net.step(torch.tensor([y]), state, memory)
+                rows.append(w[0])
+            torch.testing.assert_close(h.attention, torch.stack(rows), atol=1e-5, rtol=0)
 
 
 def test_beam_never_scores_below_greedy_and_scores_are_the_models():

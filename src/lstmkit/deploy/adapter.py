@@ -39,7 +39,10 @@ Task-owned hooks (optional): ``open_stream(engine, run)`` (a stream whose messag
 numeric row, e.g. lm tokens or speech audio chunks: ``step(message, id) -> dict``, ``reset``,
 ``steps``, ``state_dict``/``load_state_dict``, ``mode``, ``fingerprint``), ``answer_bytes(net, body,
 content_type)`` with ``upload_types`` (a raw upload, e.g. a WAV file), ``scorer(engine)`` (lm: a
-:class:`~lstmkit.nn.scoring.TokenScorer` other rooms fuse with, reached through the registry).
+:class:`~lstmkit.nn.scoring.TokenScorer` other rooms fuse with, reached through the registry),
+``answer_many(net, requests) -> [answer or LstmkitError, ...]`` (several typed requests at once,
+one entry each: the service then answers concurrent requests together through
+:class:`~lstmkit.deploy.batching.RequestBatcher`; translate).
 
 Every task room has an adapter: forecast (one-series point forecasts; state streaming), classify
 (``x, lengths -> logits``; numeric left-to-right models stream), translate (an encoder graph and a

@@ -5,6 +5,8 @@ What a request meets depends on the task's adapter (:mod:`lstmkit.deploy.adapter
 
 * ``answer(net, **request)`` with ``request_models`` — the task types its own ``POST /predict``
   body (classify, translate, lm); otherwise the body is a forecaster's ``{"instances": [...]}``;
+  with ``answer_many(net, requests)`` as well (translate), concurrent requests go through a
+  :class:`~lstmkit.deploy.batching.RequestBatcher` and are answered together, each on its own;
 * ``answer_bytes(net, body, content_type)`` — a raw upload (speech: a WAV file sent with
   ``Content-Type: audio/wav``); the types it takes are the adapter's ``upload_types``
   (default :data:`UPLOAD_TYPES`), any other one is a 415 naming them;
@@ -25,6 +27,7 @@ import numpy as np
 import torch
 
 from lstmkit.deploy.adapter import BadRequest
+from lstmkit.deploy.batching import RequestBatcher
 from lstmkit.deploy.registry import adapter_for, weights_fingerprint
 from lstmkit.deploy.streaming import make_stream
 from lstmkit.errors import LstmkitError
@@ -88,6 +91,9 @@ class ServedModel:
         self.columns = list(getattr(adapter, "columns", None) or [])
         self.stream_key = getattr(adapter, "stream_key", "forecast")   # a numeric stream's answer name
         self.typed = hasattr(adapter, "answer")                      # the task types its own request
+        # concurrent requests answered together (translate: one batched beam search)
+        self.batcher = (RequestBatcher(lambda requests: adapter.answer_many(self.net, requests))
+                        if self.typed and hasattr(adapter, "answer_many") else None)
         self.upload_types = (tuple(getattr(adapter, "upload_types", UPLOAD_TYPES))
                              if hasattr(adapter, "answer_bytes") else ())
         self.open_streams = 0
@@ -103,7 +109,12 @@ class ServedModel:
 
     def describe(self) -> dict[str, Any]:
         """What ``/model`` and ``/models/{name}`` answer."""
-        return {**self.info, "open_streams": self.open_streams}
+        out = {**self.info, "open_streams": self.open_streams}
+        if self.batcher is not None:
+            b = self.batcher
+            out["batching"] = {"window_ms": b.window_s * 1e3, "max_requests": b.max_requests, "batches": b.batches,
+                               "largest": b.largest}
+        return out
 
     def accepted_types(self) -> list[str]:
         """The content types ``POST /predict`` takes."""
@@ -141,8 +152,10 @@ class ServedModel:
                 "engine": self.engine}
 
     def answer(self, request: dict[str, Any]) -> dict[str, Any]:
-        """A typed request (the task's ``request_models``) -> the task's answer."""
-        return {**self.adapter.answer(self.net, **request), "engine": self.engine}
+        """A typed request (the task's ``request_models``) -> the task's answer; through the
+        request-batching queue when the task answers several requests at once (``answer_many``)."""
+        out = self.batcher.submit(request) if self.batcher is not None else self.adapter.answer(self.net, **request)
+        return {**out, "engine": self.engine}
 
     def answer_upload(self, body: bytes, content_type: str) -> dict[str, Any]:
         """A raw upload of an accepted content type (a WAV file) -> the task's answer."""

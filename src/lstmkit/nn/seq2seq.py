@@ -28,8 +28,8 @@ Both return, per sentence, the token ids (without ``<bos>``, ending at ``<eos>``
 produced), the sum of log-probabilities (the model's own objective) and the attention rows.
 A sentence of source length n may produce at most ``ceil(max_len_ratio * n) + 2`` tokens.
 
-Beam search keeps ``beam`` hypotheses per sentence; a finished hypothesis keeps its score and
-only extends with padding. The winner maximises ``score / lp`` with the GNMT length penalty
+Beam search keeps ``beam`` hypotheses per sentence, all sentences of a batch in one decoder call
+per step (``B * beam`` rows); a finished hypothesis keeps its score and only extends with padding. The winner maximises ``score / lp`` with the GNMT length penalty
 ``lp = ((5 + len) / 6) ** alpha`` (``alpha = 0``: the plain sum). With ``beam = 1`` it is greedy
 search exactly.
 """
@@ -298,50 +298,69 @@ def greedy_search(model: Seq2Seq, src: Tensor, src_len: Tensor, max_len_ratio: f
 @torch.no_grad()
 def beam_search(model: Seq2Seq, src: Tensor, src_len: Tensor, beam: int = 5, alpha: float = 1.0,
                 max_len_ratio: float = 2.0) -> list[Hypothesis]:
-    """The best hypothesis for each sentence of ``src [B, S]`` (lengths ``src_len [B]``)."""
+    """The best hypothesis for each sentence of ``src [B, S]`` (lengths ``src_len [B]``).
+
+    One decoder call per step for the whole batch (``B * beam`` rows); each step keeps only the
+    new tokens and back-pointers (the row each hypothesis extends), and the winners are traced
+    back at the end, so a step costs the same at any length."""
     model.eval()
-    B, K = src.shape[0], beam
+    B, K, dev = src.shape[0], beam, src.device
     memory, state = model.encode(src, src_len)
-    rows = torch.arange(B, device=src.device).repeat_interleave(K)            # [B*K] sentence of each row
-    memory, state = memory.select(rows), model.reorder(state, rows)
-    limit = max_lengths(src_len, max_len_ratio).to(src.device).repeat_interleave(K)   # [B*K]
-    scores = torch.full((B, K), float("-inf"), device=src.device)
+    if K > 1:
+        rows = torch.arange(B, device=dev).repeat_interleave(K)            # [B*K] sentence of each row
+        memory, state = memory.select(rows), model.reorder(state, rows)
+    limit = max_lengths(src_len, max_len_ratio).to(dev).repeat_interleave(K)   # [B*K]
+    scores = torch.full((B, K), float("-inf"), device=dev)
     scores[:, 0] = 0.0                                                        # one live start per sentence
-    finished = torch.zeros(B * K, dtype=torch.bool, device=src.device)
-    lengths = torch.zeros(B * K, dtype=torch.long, device=src.device)
-    tokens = torch.empty(B * K, 0, dtype=torch.long, device=src.device)
-    attn: list[Tensor] = []
-    y = start_tokens(B * K, src.device)
+    finished = torch.zeros(B * K, dtype=torch.bool, device=dev)
+    lengths = torch.zeros(B * K, dtype=torch.long, device=dev)
+    first = torch.arange(B, device=dev) * K                                   # [B] each sentence's first row
+    tokens: list[Tensor] = []                   # per step: the token each row ends with
+    origins: list[Tensor | None] = []          # per step: the row it extended (None: the same row, beam 1)
+    attn: list[Tensor] = []                     # per step: the attention rows, before reordering
+    y, padded = start_tokens(B * K, dev), None
     for t in range(int(limit.max())):
         logits, state, weights = model.step(y, state, memory)
         logp = torch.log_softmax(logits.float(), dim=-1)                      # [B*K, V]
-        # finished rows (and rows at their length limit) continue with padding at no cost
-        logp[finished] = float("-inf")
-        logp[finished, PAD_ID] = 0.0
         V = logp.shape[-1]
+        if padded is None:          # finished rows (and rows at their length limit) continue with padding at no cost
+            padded = torch.full((V,), float("-inf"), device=dev)
+            padded[PAD_ID] = 0.0
+        logp = torch.where(finished[:, None], padded, logp)
         cand = (scores.view(-1, 1) + logp).view(B, K * V)
-        top, flat = cand.topk(K, dim=-1)                                      # [B, K]
-        origin = (flat // V) + torch.arange(B, device=src.device)[:, None] * K  # [B, K] row it extends
-        origin, tok = origin.view(-1), (flat % V).view(-1)
-        scores = top
-        state = model.reorder(state, origin)
-        finished, lengths, tokens = finished[origin], lengths[origin], tokens[origin]
-        tokens = torch.cat([tokens, tok[:, None]], 1)
-        lengths = lengths + (~finished).long()
-        attn = [a[origin] for a in attn]
+        scores, flat = cand.topk(K, dim=-1)                                   # [B, K]
+        if K > 1:
+            origin = (flat // V + first[:, None]).view(-1)                    # [B*K] the row each extends
+            tok = (flat % V).view(-1)
+            state = model.reorder(state, origin)
+            finished, lengths = finished[origin], lengths[origin]
+        else:                                                                 # one row per sentence: no reordering
+            origin, tok = None, flat.view(-1)
+        tokens.append(tok)
+        origins.append(origin)
         if weights is not None:
-            attn.append(weights[origin])
+            attn.append(weights)
+        lengths = lengths + (~finished).long()
         finished = finished | (tok == EOS_ID) | (lengths >= limit)
         y = tok
         if bool(finished.all()):
             break
     norm = scores.view(-1) / length_penalty(lengths.double(), alpha).to(scores)
-    best = norm.view(B, K).argmax(-1) + torch.arange(B, device=src.device) * K
+    best = norm.view(B, K).argmax(-1) + first                                 # [B] the winning rows
+    ids, att, rows = [], [], best
+    for t in reversed(range(len(tokens))):                                    # trace the winners back
+        ids.append(tokens[t][rows])
+        before = rows if origins[t] is None else origins[t][rows]
+        if attn:
+            att.append(attn[t][before])
+        rows = before
+    ids_bt = torch.stack(ids[::-1], 1).tolist()                               # [B][T]
+    att_bt = torch.stack(att[::-1], 1).cpu() if attn else None                # [B, T, S]
+    flat_scores, n_of = scores.view(-1), lengths[best].tolist()
     out = []
     for b, row in enumerate(best.tolist()):
-        n = int(lengths[row])
-        ids = tokens[row, :n].tolist()
-        a = torch.stack([w[row] for w in attn[:n]]).cpu() if attn else None
-        s = float(scores.view(-1)[row])
-        out.append(Hypothesis(ids, s if math.isfinite(s) else float("-inf"), a))
+        n = n_of[b]
+        s = float(flat_scores[row])
+        out.append(Hypothesis(ids_bt[b][:n], s if math.isfinite(s) else float("-inf"),
+                              att_bt[b, :n] if att_bt is not None else None))
     return out

@@ -7,7 +7,8 @@ model. int8 quantizes every LSTM and Linear layer (torch) or each graph (ONNX Ru
 becomes the run's engine only if BLEU drops by at most 0.3.
 
 The service takes ``{"sentences": ["..."], "beam": 5}`` and answers ``{"translations": [...]}``;
-an empty sentence translates to an empty string. Translation does not stream.
+an empty sentence translates to an empty string. Translation does not stream. Concurrent
+requests are answered together (``answer_many``: one batched beam search per beam width).
 """
 from __future__ import annotations
 
@@ -26,11 +27,16 @@ from lstmkit.tasks.translate.data import Pairs, read_pairs, split_pairs
 from lstmkit.tasks.translate.estimator import VOCAB_FILE, Translator
 from lstmkit.tasks.translate.metrics import corpus_scores
 
-__all__ = ["Adapter", "TranslateAdapter", "BLEU_LIMIT", "MAX_BEAM"]
+__all__ = ["Adapter", "TranslateAdapter", "BLEU_LIMIT", "MAX_BEAM", "ORT_THREADS"]
 
 BLEU_LIMIT = 0.3           # int8 may lose at most 0.3 BLEU to become the engine
 MAX_BEAM = 50              # the widest beam the service decodes with
 _BATCH = 64                # sentences decoded together
+# ONNX Runtime threads per graph. A decoder step is a few small matrix products per call, one
+# call per output token: a second intra-op thread costs more in hand-offs than it saves (the
+# answer path of benchmarks/inference.py ran at 0.63x torch with 2 threads per session on a
+# quiet machine; with 1, 1.5-1.7x torch's CPU time, measured on a busy one).
+ORT_THREADS = 1
 
 
 class TranslateAdapter:
@@ -79,8 +85,9 @@ class TranslateAdapter:
         return export_graphs(self.net, Path(folder), fingerprint, tolerance, self.task)
 
     def onnx_net(self, run: Path) -> nn.Module:
-        """The exported graphs as a module beam search drives; refused when missing or stale."""
-        return onnx_seq2seq(run)
+        """The exported graphs as a module beam search drives (:data:`ORT_THREADS` each); refused
+        when missing or stale."""
+        return onnx_seq2seq(run, ORT_THREADS)
 
     def example_inputs(self, batch: int, steps: int | None = None, seed: int = 0) -> torch.Tensor:
         """Random source ids ``[batch, steps]`` (no special tokens)."""
@@ -189,7 +196,44 @@ class TranslateAdapter:
         """A service request -> ``{"translations": [...]}`` (``net``: the torch or ONNX model)."""
         beam = self.est.config_.beam if beam is None else beam
         self.check_request(sentences, beam)
-        return {"translations": [t for t, _ in self.est._translate(list(sentences), beam, None, _BATCH, net=net)]}
+        return {"translations": self._translations(net, list(sentences), beam)}
+
+    def answer_many(self, net: nn.Module, requests: list[dict[str, Any]]) -> list[dict[str, Any] | LstmkitError]:
+        """Several service requests at once (the service's request-batching queue): the sentences
+        of every request with one beam width go through one batched beam search (length-sorted
+        batches of 64), then are handed back per request. A request the model refuses gets its
+        own :class:`BadRequest` in its place; the others are answered."""
+        results: list[dict[str, Any] | LstmkitError | None] = [None] * len(requests)
+        by_beam: dict[int, list[int]] = {}
+        for i, request in enumerate(requests):
+            sentences, beam = request.get("sentences"), request.get("beam")
+            beam = self.est.config_.beam if beam is None else beam
+            try:
+                self.check_request(sentences, beam)
+            except LstmkitError as e:
+                results[i] = e
+                continue
+            by_beam.setdefault(beam, []).append(i)
+        for beam, members in by_beam.items():
+            texts = [s for i in members for s in requests[i]["sentences"]]
+            try:
+                out = self._translations(net, texts, beam)
+            except LstmkitError:            # answer one by one: the error lands on its own request
+                for i in members:
+                    try:
+                        results[i] = self.answer(net, **requests[i])
+                    except LstmkitError as e:
+                        results[i] = e
+                continue
+            start = 0
+            for i in members:
+                n = len(requests[i]["sentences"])
+                results[i] = {"translations": out[start:start + n]}
+                start += n
+        return results
+
+    def _translations(self, net: nn.Module, sentences: list[str], beam: int) -> list[str]:
+        return [t for t, _ in self.est._translate(sentences, beam, None, _BATCH, net=net)]
 
     # -- online update ----------------------------------------------------------------------
     def check_updatable(self) -> None:

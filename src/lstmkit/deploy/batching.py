@@ -1,0 +1,100 @@
+"""Concurrent service requests answered together: the request-batching queue of ``lstmkit serve``.
+
+A task whose adapter has ``answer_many(net, requests) -> [answer or LstmkitError, ...]`` (one
+entry per request, in order) is served through a :class:`RequestBatcher`: each request thread
+puts its request on a queue and waits; one worker thread takes the first request, gathers the
+ones already waiting and those that arrive within ``window_s`` (at most ``max_requests``; no
+wait after a batch of one: a lone client pays no window), answers them with one
+``answer_many`` call and hands every request its own answer. A request the model refuses gets
+its own error (a 422 naming its field) and does not fail the others.
+
+What it buys: the translator's beam search decodes every sentence of the batch in one decoder
+call per step, so 16 concurrent one-sentence requests cost about one batched search instead of
+16 searches queued one after another (and only one thread runs the model: no contention).
+"""
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from typing import Any, Callable, Sequence
+
+__all__ = ["RequestBatcher", "WINDOW_S", "MAX_REQUESTS"]
+
+WINDOW_S = 0.002            # how long the worker waits for more requests after the first one
+MAX_REQUESTS = 32           # requests answered together at most
+
+
+class _Pending:
+    __slots__ = ("request", "done", "result", "error")
+
+    def __init__(self, request: dict[str, Any]):
+        self.request, self.done = request, threading.Event()
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+
+class RequestBatcher:
+    """``submit(request) -> answer`` from any thread; ``answer_many(requests)`` runs on one worker
+    thread (started on first use, a daemon) for the requests gathered together. An entry of
+    ``answer_many``'s list that is an exception is raised in its own request's thread; an
+    exception raised by ``answer_many`` itself (a bug) is raised in every request of the batch."""
+
+    def __init__(self, answer_many: Callable[[list[dict[str, Any]]], Sequence[Any]],
+                 window_s: float = WINDOW_S, max_requests: int = MAX_REQUESTS):
+        if max_requests < 1 or window_s < 0:
+            raise ValueError("max_requests must be >= 1 and window_s >= 0")
+        self.answer_many, self.window_s, self.max_requests = answer_many, window_s, max_requests
+        self._queue: queue.SimpleQueue[_Pending] = queue.SimpleQueue()
+        self._worker: threading.Thread | None = None
+        self._start = threading.Lock()
+        self.batches = 0                    # answer_many calls so far (for tests and /model)
+        self.largest = 0                    # the most requests answered together
+        self._together = True               # the last batch had several requests (or none came yet)
+
+    def submit(self, request: dict[str, Any]) -> Any:
+        """Answer ``request`` together with whatever arrives beside it; blocks until answered."""
+        pending = _Pending(request)
+        self._ensure_worker()
+        self._queue.put(pending)
+        pending.done.wait()
+        if pending.error is not None:
+            raise pending.error
+        return pending.result
+
+    def _ensure_worker(self) -> None:
+        if self._worker is None:
+            with self._start:
+                if self._worker is None:
+                    self._worker = threading.Thread(target=self._work, name="lstmkit-batcher", daemon=True)
+                    self._worker.start()
+
+    def _work(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            # wait for company only while requests come together: a lone client pays no window
+            deadline = time.monotonic() + (self.window_s if self._together else 0.0)
+            while len(batch) < self.max_requests:
+                left = deadline - time.monotonic()
+                try:
+                    batch.append(self._queue.get(timeout=left) if left > 0 else self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            self._answer(batch)
+
+    def _answer(self, batch: list[_Pending]) -> None:
+        try:
+            results = list(self.answer_many([p.request for p in batch]))
+            if len(results) != len(batch):
+                raise RuntimeError(f"answer_many gave {len(results)} answers for {len(batch)} requests")
+        except BaseException as e:          # a bug, not bad input: every request of the batch sees it
+            results = [e] * len(batch)
+        self.batches += 1
+        self.largest = max(self.largest, len(batch))
+        self._together = len(batch) > 1
+        for p, r in zip(batch, results):
+            if isinstance(r, BaseException):
+                p.error = r
+            else:
+                p.result = r
+            p.done.set()

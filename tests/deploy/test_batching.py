@@ -1,0 +1,88 @@
+"""deploy.batching: the service's request-batching queue (concurrent requests answered together,
+each with its own answer or its own error)."""
+import threading
+import time
+
+import pytest
+
+from lstmkit.deploy.adapter import BadRequest
+from lstmkit.deploy.batching import RequestBatcher
+
+
+def _concurrently(batcher, requests):
+    """Submit every request from its own thread at once; ``[(answer or exception), ...]``."""
+    out = [None] * len(requests)
+    start = threading.Barrier(len(requests))
+
+    def one(i):
+        start.wait()
+        try:
+            out[i] = batcher.submit(requests[i])
+        except Exception as e:          # noqa: BLE001 - the test inspects it
+            out[i] = e
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(requests))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert not any(t.is_alive() for t in threads)
+    return out
+
+
+def _doubler(calls):
+    def answer_many(requests):
+        calls.append(len(requests))
+        time.sleep(0.02)                # a model call: others arrive meanwhile
+        return [BadRequest(["x"], "x must not be 13") if r["x"] == 13 else {"y": 2 * r["x"]} for r in requests]
+    return answer_many
+
+
+def test_concurrent_requests_are_answered_together_each_its_own():
+    calls = []
+    batcher = RequestBatcher(_doubler(calls), window_s=0.01, max_requests=8)
+    xs = [*range(12), *range(20, 28)]               # 13 is the bad one
+    out = _concurrently(batcher, [{"x": x} for x in xs])
+    assert out == [{"y": 2 * x} for x in xs]
+    assert sum(calls) == 20 and max(calls) <= 8
+    assert len(calls) < 20 and batcher.batches == len(calls) and batcher.largest == max(calls)
+
+
+def test_a_bad_request_fails_alone():
+    batcher = RequestBatcher(_doubler([]), window_s=0.01)
+    out = _concurrently(batcher, [{"x": i} for i in range(10, 16)])
+    assert isinstance(out[3], BadRequest) and out[3].loc == ["x"]
+    assert [o for k, o in enumerate(out) if k != 3] == [{"y": 2 * i} for i in (10, 11, 12, 14, 15)]
+
+
+def test_a_bug_reaches_every_request_of_its_batch_and_the_worker_goes_on():
+    state = {"broken": True}
+
+    def answer_many(requests):
+        if state["broken"]:
+            raise RuntimeError("boom")
+        return [{"ok": r["k"]} for r in requests]
+    batcher = RequestBatcher(answer_many, window_s=0.0)
+    with pytest.raises(RuntimeError, match="boom"):
+        batcher.submit({"k": 1})
+    state["broken"] = False
+    assert batcher.submit({"k": 2}) == {"ok": 2}
+
+
+def test_a_wrong_number_of_answers_is_an_error_not_a_mixup():
+    batcher = RequestBatcher(lambda requests: [{"a": 1}] * (len(requests) + 1), window_s=0.0)
+    with pytest.raises(RuntimeError, match="answers for"):
+        batcher.submit({})
+
+
+def test_bad_settings_are_refused():
+    with pytest.raises(ValueError):
+        RequestBatcher(lambda r: r, max_requests=0)
+
+
+def test_a_lone_client_pays_no_window():
+    batcher = RequestBatcher(lambda requests: [{"n": len(requests)} for _ in requests], window_s=0.5)
+    batcher.submit({})                   # no batch yet: it waits the window once
+    t = time.perf_counter()
+    for _ in range(3):
+        assert batcher.submit({}) == {"n": 1}
+    assert time.perf_counter() - t < 0.5
