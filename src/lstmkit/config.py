@@ -177,12 +177,21 @@ def _check_value(name: str, value: Any, tp: Any) -> None:
         raise LstmkitError(f"`{name}` must be {what}, got {value!r}", f"check {flag(name)} (or '{name}:' in the config file)")
 
 
+# Upper bounds of fields whose size alone builds a model no one trains: 100,000 recurrent layers
+# would take minutes and gigabytes just to construct before a run folder's weights could refuse it.
+UPPER_BOUNDS = {"num_layers": 64}
+
+
 def check_positive(cfg, *names: str) -> None:
-    """Each named field an int >= 1 (None allowed where the field is optional)."""
+    """Each named field an int >= 1 (None allowed where the field is optional), and at most its
+    :data:`UPPER_BOUNDS` entry where it has one."""
     for name in names:
         value = getattr(cfg, name)
         if value is not None or type(None) not in typing.get_args(field_types(type(cfg))[name]):
             require_positive_int(name, value, flag(name))
+            top = UPPER_BOUNDS.get(name)
+            if top is not None and value > top:
+                raise LstmkitError(f"`{name}` must be at most {top}, got {value}", f"pass {flag(name)} {top} or fewer")
 
 
 def check_non_negative(cfg, *names: str) -> None:
