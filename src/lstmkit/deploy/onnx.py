@@ -314,6 +314,9 @@ class LengthSortedOnnxNet(OnnxNet):
         x = np.ascontiguousarray(x, dtype=x.dtype if x.dtype == np.int64 else np.float32)
         order = np.argsort(n, kind="stable")
         ranked = n[order]
+        if ranked[min(self.rows, len(n)) - 1] == ranked[-1]:       # one group: the batch as it is, cut
+            y, _ = self.runner.run(np.ascontiguousarray(x[:, :ranked[-1]]), lengths=n)
+            return torch.from_numpy(y)
         y, start = None, 0
         while start < len(order):
             longest = ranked[min(start + self.rows, len(order)) - 1]
