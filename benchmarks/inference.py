@@ -19,7 +19,13 @@ adapter is all a task needs: a one-graph model is timed on ``adapter.example_inp
 (``onnx_files``: the translator's encoder and decoder step) through ``adapter.answer`` on its
 request (a batch greedy, one sentence with beam 5 for the latency). One JSON line per task and
 engine (items/s at the task's batch, batch-1 latency, ratios against torch fp32 measured in the
-same rounds), then one ``inference_targets`` line per task: ONNX >= 1.25x torch throughput.
+same rounds), then one ``inference_targets`` line per task: ONNX >= 1.25x torch throughput. A
+classifier's batch has random lengths in [1, 64]: torch's packed sequences step each row to its
+own length, the ONNX engine runs the rows in length-sorted groups each cut to its longest
+(:class:`~lstmkit.deploy.onnx.LengthSortedOnnxNet`); its lines also give the fp32 engines on the
+same batch at full length (``items_per_s_full_length``, ``onnx_throughput_ratio_full_length``),
+where neither has padding to skip. ``classify-series`` is an LSTM with last pooling (it streams),
+``classify-series-fcn`` the numeric default, LSTM-FCN.
 Translation adds the service's request batching and its public path (:func:`translate_paths`).
 Engines are measured in rounds, alternating, in this one process; the median round counts (the
 machine may be shared).
@@ -163,9 +169,10 @@ def toy_sentences(n: int, seed: int = SEED, lo: int = 3, hi: int = 8) -> list[st
 
 
 def classify_runs(folder: Path) -> dict[str, tuple[Path, Any]]:
-    """A text classifier (embeddings 64, LSTM(128)) and a numeric one (3 features, LSTM(64), last
-    pooling: it streams), one epoch each on generated data; the text one with test data for the
-    int8 quality gate (the numeric one has none: its int8 line says so)."""
+    """A text classifier (embeddings 64, LSTM(128)), a numeric one (3 features, LSTM(64), last
+    pooling: it streams) and the numeric default, LSTM-FCN (``lstm-fcn-ds``, LSTM(64) beside the
+    128-256-128 conv branch), one epoch each on generated data; the text one with test data for
+    the int8 quality gate (the numeric ones have none: their int8 lines say so)."""
     import pandas as pd
     from lstmkit.tasks.classify.estimator import SequenceClassifier, TextClassifier
     quiet = dict(max_epochs=1, progress="off", tensorboard=False, doctor=False, seed=SEED)
@@ -175,10 +182,13 @@ def classify_runs(folder: Path) -> dict[str, tuple[Path, Any]]:
     rng = np.random.default_rng(SEED)
     series = [rng.normal(size=(40, 3)) for _ in range(200)]
     kinds = ["up" if s[:, 0].mean() > 0 else "down" for s in series]
-    num = SequenceClassifier(hidden_size=64, pooling="last", **quiet).fit(series, kinds, out=folder / "series")
+    num = SequenceClassifier(model="lstm", hidden_size=64, pooling="last", **quiet).fit(series, kinds,
+                                                                                      out=folder / "series")
+    fcn = SequenceClassifier(hidden_size=64, **quiet).fit(series, kinds, out=folder / "series-fcn")
     test = toy_sentences(200, seed=2)
     test_table = pd.DataFrame({"text": test, "label": ["pos" if ("dog" in t) else "neg" for t in test]})
-    return {"classify-text": (text.run_dir_, test_table), "classify-series": (num.run_dir_, None)}
+    return {"classify-text": (text.run_dir_, test_table), "classify-series": (num.run_dir_, None),
+            "classify-series-fcn": (fcn.run_dir_, None)}
 
 
 def translate_runs(folder: Path) -> dict[str, tuple[Path, Any]]:
@@ -264,8 +274,10 @@ def build_runs(task: str, folder: Path, bench: str) -> dict[str, tuple[Path, Any
 
 
 # a task's service request: a batch (throughput) and one item (latency); speech uploads a WAV
-BATCH_OF = {"classify-text": 256, "classify-series": 256, "translate": 64, "speech": 32, "lm": 64}
-STEPS_OF = {"classify-text": 64, "classify-series": 64, "lm": 64, "speech": 100}   # speech: ~1 s of frames
+BATCH_OF = {"classify-text": 256, "classify-series": 256, "classify-series-fcn": 256, "translate": 64, "speech": 32,
+            "lm": 64}
+STEPS_OF = {"classify-text": 64, "classify-series": 64, "classify-series-fcn": 64, "lm": 64,
+            "speech": 100}   # speech: ~1 s of frames
 
 
 def requests_of(label: str, n: int) -> dict[str, Any] | bytes:
@@ -274,7 +286,7 @@ def requests_of(label: str, n: int) -> dict[str, Any] | bytes:
         return {"instances": [{"y": make_series(LOOKBACK + 10, seed=k)[-LOOKBACK:].tolist()} for k in range(n)]}
     if label == "classify-text":
         return {"texts": toy_sentences(n, seed=1)}
-    if label == "classify-series":
+    if label in ("classify-series", "classify-series-fcn"):
         rng = np.random.default_rng(1)
         return {"series": [rng.normal(size=(40, 3)).tolist() for _ in range(n)]}
     if label == "translate":
@@ -344,26 +356,44 @@ def bench_task(label: str, run: Path, args, data=None) -> None:
         print(json.dumps({"bench": "inference", "task": label, "int8_refused": str(e)}), flush=True)
     adapter, nets = engine_nets(run, int8)
     call, big, one, batch = workload(label, adapter)
+    full = full_lengths(big) if label.startswith("classify") else None
     rounds: dict[str, list[dict[str, float]]] = {k: [] for k in nets}
     with torch.inference_mode():
         for _ in range(args.rounds):
             for name, net in nets.items():
                 rounds[name].append({"items_per_s": batch / _median_call(lambda b: call(net, b), big, args.seconds),
                                      "latency_ms": 1e3 * _median_call(lambda b: call(net, b), one, args.seconds)})
+                if full is not None and name.endswith("fp32"):
+                    rounds[name][-1]["full_items_per_s"] = batch / _median_call(lambda b: call(net, b), full,
+                                                                                args.seconds)
     med = {k: {m: statistics.median(r[m] for r in v) for m in v[0]} for k, v in rounds.items()}
     base = med["torch-fp32"]
     for name, m in med.items():
-        print(json.dumps({"bench": "inference", "task": label, "engine": name, "batch": batch,
-                          "items_per_s": round(m["items_per_s"], 1), "latency_ms": round(m["latency_ms"], 4),
-                          "throughput_ratio_vs_torch": round(m["items_per_s"] / base["items_per_s"], 3),
-                          "latency_ratio_vs_torch": round(base["latency_ms"] / m["latency_ms"], 3),
-                          "threads": args.threads, "rounds": args.rounds}), flush=True)
+        line = {"bench": "inference", "task": label, "engine": name, "batch": batch,
+                "items_per_s": round(m["items_per_s"], 1), "latency_ms": round(m["latency_ms"], 4),
+                "throughput_ratio_vs_torch": round(m["items_per_s"] / base["items_per_s"], 3),
+                "latency_ratio_vs_torch": round(base["latency_ms"] / m["latency_ms"], 3),
+                "threads": args.threads, "rounds": args.rounds}
+        if "full_items_per_s" in m:
+            line["items_per_s_full_length"] = round(m["full_items_per_s"], 1)
+        print(json.dumps(line), flush=True)
     ratio = med["onnxruntime-fp32"]["items_per_s"] / base["items_per_s"]
     best = max(med, key=lambda k: med[k]["items_per_s"])
-    print(json.dumps({"bench": "inference_targets", "task": label, "onnx_throughput_ratio": round(ratio, 3),
-                      "onnx_throughput_ok": ratio >= TARGET_RATIO, "target_ratio": TARGET_RATIO,
-                      "fastest_engine": best, "workload": "answer path" if isinstance(one, dict) else "graph"}),
-          flush=True)
+    summary = {"bench": "inference_targets", "task": label, "onnx_throughput_ratio": round(ratio, 3),
+               "onnx_throughput_ok": ratio >= TARGET_RATIO, "target_ratio": TARGET_RATIO,
+               "fastest_engine": best, "workload": "answer path" if isinstance(one, dict) else "graph"}
+    if full is not None:               # the same batch with every row full length: the graphs alone
+        summary.update({"lengths": f"random in [1, {STEPS_OF[label]}]", "onnx_throughput_ratio_full_length": round(
+            med["onnxruntime-fp32"]["full_items_per_s"] / base["full_items_per_s"], 3)})
+    print(json.dumps(summary), flush=True)
+
+
+def full_lengths(inputs):
+    """A classifier's graph workload ``(x, {"lengths": ...})`` with every row full length (nothing
+    for either engine to skip: torch's packed sequences and the ONNX engine's length-sorted groups
+    both step every row to the end)."""
+    x, extras = inputs
+    return x, {**extras, "lengths": torch.full((x.shape[0],), x.shape[1], dtype=torch.long)}
 
 
 def main() -> None:

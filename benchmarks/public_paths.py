@@ -19,9 +19,12 @@ one window (a 60-row frame) <= 0.5 ms.
 
 Prints one JSON line per path as soon as it is measured: ``windows_per_s`` (or ``items_per_s``),
 the network's, ``ratio`` and ``ok``; then ``predict_one_window`` (ms, the network's batch-1 ms,
-``ok`` vs 0.5 ms) and a summary line.
+``ok`` vs 0.5 ms) for the run as saved (the torch engine) and ``predict_one_window_onnx`` for the
+same run after ``lstmkit export onnx`` (``predict`` then answers through ONNX Runtime; its network
+ms is the ONNX engine's batch-1 call), and a summary line. ``--only one_window`` times just those.
 
-    python benchmarks/public_paths.py [--rounds 3] [--seconds 1.0] [--threads 2] [--only forecast]
+    python benchmarks/public_paths.py [--rounds 3] [--seconds 1.0] [--threads 2]
+                                      [--only forecast|classify|translate|one_window]
 """
 from __future__ import annotations
 
@@ -93,16 +96,19 @@ def panel_forecaster(seed: int = 1):
     return est, df
 
 
-def forecast_cases(tmp: Path, seconds: float) -> tuple[dict, dict]:
-    """``{name: (path, network, windows)}`` of the forecasting paths, and the one-window pair."""
+def forecast_cases(tmp: Path, only_one: bool = False) -> tuple[dict, dict]:
+    """``{name: (path, network, windows)}`` of the forecasting paths (none when ``only_one``), and
+    the one-window pairs ``{name: {"path", "net"}}``: the run as saved (torch) and exported (ONNX)."""
     from lstmkit.data.windows import make_windows
+    from lstmkit.deploy.onnx import export_onnx
     from lstmkit.tasks.forecast.estimator import Forecaster
+    from lstmkit.tasks.forecast.fastpath import engine_net_cached
     series = make_series()
     est = Forecaster.load(tutorial_run(tmp, series))
     df = pd.DataFrame({"y": series})
     scaled = torch.from_numpy(est.model_inputs(series))
     X, _ = make_windows(scaled, scaled, LOOKBACK, 1)                        # every window, as views
-    n_test = len(est.test_forecasts(df)["forecast"])
+    n_test = 0 if only_one else len(est.test_forecasts(df)["forecast"])
     X_test = X[-n_test:].contiguous()
     folds = 1024
     X_bt = X[-folds:].contiguous()
@@ -116,14 +122,22 @@ def forecast_cases(tmp: Path, seconds: float) -> tuple[dict, dict]:
     def one_net():
         with torch.inference_mode():
             est.net_(x1)
-    cases = {
+    cases = {} if only_one else {
         "forecast.test_forecasts": (lambda: est.test_forecasts(df), _net_over(est.net_, X_test), n_test),
         "forecast.backtest": (lambda: est.backtest(df, folds=folds, step=1), _net_over(est.net_, X_bt), folds),
         "forecast.predict_many_series": (lambda: panel.predict(pdf), _net_over(panel.net_, X_panel), N_PANEL),
         "forecast.backtest_many_series": (lambda: panel.backtest(pdf, folds=n_bt), _net_over(panel.net_, X_panel_bt),
                                           N_PANEL * n_bt),
     }
-    return cases, {"path": lambda: est.predict(window), "net": one_net}
+    onnx = Forecaster.load(tutorial_run(tmp / "onnx", series))      # the same run after 'lstmkit export onnx'
+    export_onnx(onnx.run_dir_)
+    onnx_net = engine_net_cached(onnx, "auto")                      # what predict answers with: ONNX Runtime
+
+    def one_onnx_net():
+        with torch.inference_mode():
+            onnx_net(x1)
+    return cases, {"forecast.predict_one_window": {"path": lambda: est.predict(window), "net": one_net},
+                   "forecast.predict_one_window_onnx": {"path": lambda: onnx.predict(window), "net": one_onnx_net}}
 
 
 # -- classify and translate --------------------------------------------------------------------
@@ -193,15 +207,15 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=1.0, help="per path and per network, per round")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--only", choices=["forecast", "classify", "translate"], default=None)
+    ap.add_argument("--only", choices=["forecast", "classify", "translate", "one_window"], default=None)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     warnings.filterwarnings("ignore")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        cases, one = {}, None
-        if args.only in (None, "forecast"):
-            more, one = forecast_cases(tmp, args.seconds)
+        cases, one = {}, {}
+        if args.only in (None, "forecast", "one_window"):
+            more, one = forecast_cases(tmp, only_one=args.only == "one_window")
             cases.update(more)
         if args.only in (None, "classify"):
             cases.update(classify_cases(tmp))
@@ -217,12 +231,14 @@ def main() -> None:
                    f"net_{unit}": round(statistics.median(q for _, q in r), 1), "items": n,
                    "ratio": round(ratio, 3), "target": TARGET_RATIO, "ok": ratio >= TARGET_RATIO,
                    "threads": args.threads, "rounds": args.rounds})
-        if one is not None:
-            r = [(_timed(one["path"], args.seconds, 50), _timed(one["net"], args.seconds, 50)) for _ in range(args.rounds)]
+        for name, pair in one.items():                  # predict and its engine's batch-1 call alternate
+            r = [(_timed(pair["path"], args.seconds, 50), _timed(pair["net"], args.seconds, 50))
+                 for _ in range(args.rounds)]
             ms, net_ms = (1e3 * statistics.median(x[i] for x in r) for i in (0, 1))
             ok_all &= ms <= TARGET_MS
-            _line({"bench": "public_paths", "path": "forecast.predict_one_window", "latency_ms": round(ms, 4),
+            _line({"bench": "public_paths", "path": name, "latency_ms": round(ms, 4),
                    "net_latency_ms": round(net_ms, 4), "target_ms": TARGET_MS, "ok": ms <= TARGET_MS,
+                   "engine": "onnxruntime" if name.endswith("onnx") else "torch",
                    "threads": args.threads, "rounds": args.rounds})
     _line({"bench": "public_paths_targets", "ok": bool(ok_all),
            "note": "shared machine: ratios are from one process, absolute numbers drift"})

@@ -92,6 +92,40 @@ def test_numeric_onnx_equals_torch(which, series, request):
     np.testing.assert_allclose(alone, ref, atol=1e-4)
 
 
+@pytest.mark.parametrize("which", ["text_run", "series_run", "fcn_run"])
+def test_onnx_engine_runs_rows_sorted_by_length_and_answers_as_the_whole_batch(which, texts, series, request):
+    """The ONNX engine's net groups the rows by length (each group cut to its longest length, as
+    torch's packed sequences stop each row at its own) and answers as the graph on the whole padded
+    batch and as PyTorch, in the caller's order."""
+    from lstmkit.deploy.onnx import LengthSortedOnnxNet, engine_net
+    run = request.getfixturevalue(which)
+    clf, adapter = load_classifier(run), adapter_for(run)
+    net = engine_net(adapter, "onnx", run)
+    assert isinstance(net, LengthSortedOnnxNet)
+    if which == "text_run":
+        words, _ = texts(75, seed=4)
+        seqs = [torch.tensor(clf.tokenizer_.encode(w)) for w in words]
+    else:
+        raw, _ = series(75, seed=4)
+        seqs = [torch.from_numpy(clf.scaler_.transform(s).astype(np.float32)) for s in raw]
+    x, lengths = pad_batch(seqs, 0)
+    calls = []
+    run_graph = net.runner.run
+    net.runner.run = lambda xs, **kw: calls.append((xs.shape[1], kw["lengths"].copy())) or run_graph(xs, **kw)
+    got = net(x, lengths).numpy()
+    assert len(calls) >= 2 and sum(len(n) for _, n in calls) == len(seqs)
+    assert all(steps == n.max() for steps, n in calls) and calls[0][0] < x.shape[1]
+    whole = OnnxNet(net.runner)(x, lengths).numpy()
+    with torch.no_grad():
+        ref = clf.net_.eval()(x, lengths).numpy()
+    np.testing.assert_allclose(got, whole, atol=1e-5)
+    np.testing.assert_allclose(got, ref, atol=1e-4)
+    equal = torch.full((len(seqs),), x.shape[1] - 1)            # one length: one call, cut to it
+    calls.clear()
+    np.testing.assert_allclose(net(x, equal).numpy(), OnnxNet(net.runner)(x, equal).numpy(), atol=1e-6)
+    assert [steps for steps, _ in calls] == [x.shape[1] - 1, x.shape[1]]    # (the second is OnnxNet's own)
+
+
 def test_onnx_graph_from_other_weights_is_refused(tmp_path, text_run):
     import shutil
     copy = tmp_path / "copy"

@@ -38,6 +38,17 @@ def test_one_window_is_the_general_path_to_the_bit(plain):
     assert list(single.predict(arr[-30:]).columns) == ["step", "y"]
 
 
+def test_one_window_reads_column_labels_of_any_index_dtype(plain):
+    est, df = plain
+    window = df.iloc[-30:]
+    as_object = window.set_axis(pd.Index(list(window.columns), dtype=object), axis=1)
+    for table in (window, as_object):
+        assert one_window(est, table, est.net_) is not None
+        pd.testing.assert_frame_equal(est.predict(table), _general(est, table), check_exact=True)
+    numbered = window.set_axis([0, 1], axis=1)                          # no column named y: the reader says so
+    assert one_window(est, numbered, est.net_) is None
+
+
 def test_one_window_matches_the_test_forecast_of_that_window(plain):
     est, df = plain
     fc = est.test_forecasts(df)

@@ -77,6 +77,14 @@ class ClassifyAdapter:
 
     state_names: tuple[str, ...] = ()        # the exported graph carries none (see stream_graph)
 
+    def onnx_net(self, run: Path) -> nn.Module:
+        """The net under the ONNX engine: ``run``'s graph over length-sorted groups of rows (each
+        cut to its longest length, the steps torch's packed sequences compute; see
+        :class:`~lstmkit.deploy.onnx.LengthSortedOnnxNet`). A padded batch answers as each
+        sequence alone, so the groups answer as the whole batch does."""
+        from lstmkit.deploy.onnx import LengthSortedOnnxNet, load_runner
+        return LengthSortedOnnxNet(load_runner(run))
+
     @property
     def streams(self) -> bool:
         """Whether the service opens ``/stream`` (see :meth:`state_refusal`)."""

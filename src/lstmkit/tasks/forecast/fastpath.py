@@ -83,34 +83,58 @@ def _positions(columns: tuple, names: tuple) -> list[int] | None:
     return [cols.index(n) for n in names]
 
 
+def _frame_positions(columns: pd.Index, names: tuple) -> list[int] | None:
+    """:func:`_positions` of a frame's column index. Text labels are found through the index's own
+    hash table and uniqueness flag (both kept by the immutable index), without reading the labels
+    out one by one (pyarrow-backed strings make that the slow part of a one-window predict)."""
+    if columns.dtype == object or columns.hasnans or not pd.api.types.is_string_dtype(columns.dtype):
+        return _positions(tuple(columns), names)
+    if not columns.is_unique:
+        return None
+    try:
+        return [columns.get_loc(n) for n in names]
+    except KeyError:
+        return None
+
+
 def _plain_block(est, data) -> np.ndarray | None:
     """The model input columns ``[n, C]`` (float64) of ``data`` when it is one plain numeric
     block that read_panel would read as it is (else None)."""
     cfg = est.config_
     if cfg.id is not None or cfg.time is not None or cfg.format != "long":
         return None
+    names = tuple(est.input_names_)
     if isinstance(data, pd.DataFrame):
         if isinstance(data.index, pd.DatetimeIndex):          # read as the time column
             return None
-        columns, block = tuple(data.columns), data.values     # one dtype for the whole frame, or object
+        pos, block = _frame_positions(data.columns, names), data.values   # one dtype for the whole frame, or object
     elif isinstance(data, np.ndarray) and data.ndim in (1, 2):
         columns = ("y",) if data.ndim == 1 else tuple(f"y{j}" for j in range(data.shape[1]))
-        block = data[:, None] if data.ndim == 1 else data
+        pos, block = _positions(columns, names), (data[:, None] if data.ndim == 1 else data)
     else:
         return None
-    pos = _positions(columns, tuple(est.input_names_))
     if pos is None or block.dtype.kind not in "fiub" or block.ndim != 2 or not len(block):
         return None
     a = block[:, pos].astype(np.float64)
     return a if np.isfinite(a).all() else None
 
 
-def one_window(est, data, net) -> pd.DataFrame | None:
-    """``predict`` of a deployable run (``deploy_problem()`` None: one series, point forecasts,
-    direct, no logs, seasons or inputs over the horizon; the caller checks) on a plain table:
-    the same scaling, network call, unscaling, checks and frame as the general path, without the
-    general reader. None when ``data`` needs the general path (dates, gaps, text, short, ...)."""
+def _lane_applies(est) -> bool:
+    """Whether a run's forecast is the plain affine inverse of one network call: one series, point
+    forecasts, direct, no logs, seasons, seeds, embeddings or inputs over the horizon."""
     cfg = est.config_
+    return (len(est.series_ids_) == 1 and est.output_.kind == "point" and cfg.strategy == "direct" and not cfg.log
+            and not cfg.deseason and (cfg.ensemble or 1) == 1 and not est.n_future_ and not cfg.id_embedding)
+
+
+def one_window(est, data, net) -> pd.DataFrame | None:
+    """``predict`` of a run the lane applies to (one series, point forecasts, direct, no logs,
+    seasons or inputs over the horizon) on a plain table: the same scaling, network call,
+    unscaling, finiteness check and frame as the general path, without the general reader. None
+    when ``data`` needs the general path (dates, gaps, text, short, ...)."""
+    cfg = est.config_
+    if not _lane_applies(est):
+        return None
     L, T = cfg.lookback, len(cfg.target)
     a = _plain_block(est, data)
     if a is None or len(a) < L:
@@ -120,12 +144,25 @@ def one_window(est, data, net) -> pd.DataFrame | None:
         return None
     a = a[-L:]                                                # every step below is row by row
     loc, scale = est.panel_scaler_.get(sid)
-    y = (a[:, :T] - loc) / scale                              # a deployable run: no logs, no seasons
+    y = (a[:, :T] - loc) / scale
     past, fut = est._scale_covariates(a[:, T:], np.zeros((L, 0)))
     x = torch.from_numpy(np.concatenate([y, past, fut], 1)[None].astype(np.float32))
     with torch.inference_mode():
         params = est._engine_run(net)(x, None, None).numpy().astype(np.float64)
-    return est._ahead_output(params, [sid], loc[None], scale[None], np.zeros((1, cfg.horizon, T)), [None])
+    point = est._ahead_params(params, [sid], loc[None], scale[None], np.zeros((1, cfg.horizon, T)))[0]   # [H, T]
+    return _point_frame(cfg.target, point)
+
+
+def _point_frame(targets: list[str], point: np.ndarray) -> pd.DataFrame:
+    """What ``_forecast_frame`` makes of one series' point forecast ``[H, T]`` with no id or time
+    column: ``step`` 1..H and one column per target, built from the arrays without a dict."""
+    H = len(point)
+    arrays = [np.arange(1, H + 1), *(np.ascontiguousarray(point[:, j]) for j in range(len(targets)))]
+    names = _columns(("step", *targets))
+    try:        # pandas' own constructor from aligned arrays (no dict, no checks of what is made here)
+        return pd.DataFrame._from_arrays(arrays, columns=names, index=pd.RangeIndex(H), verify_integrity=False)
+    except (AttributeError, TypeError):                       # a pandas without it
+        return frame_of(dict(zip(names, arrays)))
 
 
 def fold_forecasts(est, data, sids: list[str], lengths: np.ndarray, cuts: np.ndarray) -> list[dict] | None:
