@@ -162,6 +162,8 @@ def run_series(name: str, cut: str, settings: dict | None = None) -> dict:
             "MASE": mase, "vs_snaive": round(mase["lstm"] / mase["seasonal_naive"], 3),
             "vs_ets": round(mase["lstm"] / mase["ets"], 3),
             "chosen": {k: v["value"] for k, v in est.auto_.items() if k != "measured"},
+            "combination": est.combination_,
+            "validation_mase": est.auto_.get("combine", {}).get("validation_mase"),
             "epochs": est.result_.epochs_run, "seconds": round(seconds, 1),
             "cpu_seconds": round(cpu, 1)}
 
