@@ -10,7 +10,7 @@ import torch
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.auto import auto_defaults
 from lstmkit.tasks.forecast.baselines import ets_forecast
-from lstmkit.tasks.forecast.combine import WEIGHTS, choose_combination
+from lstmkit.tasks.forecast.combine import TOLERANCE, WEIGHTS, choose_combination
 from lstmkit.tasks.forecast.config import ForecastConfig
 from lstmkit.tasks.forecast.estimator import Forecaster
 from lstmkit.tasks.forecast.panel import read_panel
@@ -61,9 +61,22 @@ def test_a_noisy_network_on_a_seasonal_series_is_blended_with_a_baseline():
     assert combination["weight"] in WEIGHTS[1:] and record["value"] == combination["baseline"]
     assert record["why"].startswith("on validation") and "network alone" in record["why"]
     scores = record["validation_mase"]
-    best = f"{combination['weight']:g} network + {1 - combination['weight']:g} {combination['baseline']}"
-    assert scores[best] == min(scores[k] for k in scores if "network +" in k) < scores["network"]
+    chosen = scores[f"{combination['weight']:g} network + {1 - combination['weight']:g} {combination['baseline']}"]
+    lowest = min(scores[k] for k in scores if k not in ("ets", "seasonal_naive"))
+    even = min(scores[f"0.5 network + 0.5 {k}"] for k in ("ets", "seasonal_naive"))
+    # the even blend unless another candidate scores more than TOLERANCE lower
+    assert chosen == (even if lowest * (1 + TOLERANCE) >= even else lowest) < scores["network"]
     assert {"ets", "seasonal_naive"} <= set(scores)                # both baselines tried when left None
+
+
+def test_the_even_blend_wins_over_a_candidate_that_scores_only_slightly_lower():
+    est, panel, val = _stub(_seasonal(), network_error=0.2, seed=1)
+    combination, record = choose_combination(est, panel, {}, val)
+    scores = record["validation_mase"]
+    lowest = min(scores[k] for k in scores if k not in ("ets", "seasonal_naive"))
+    even = min(scores[f"0.5 network + 0.5 {k}"] for k in ("ets", "seasonal_naive"))
+    assert lowest < even <= lowest * (1 + TOLERANCE)               # a near tie: the even blend is taken
+    assert combination["weight"] == 0.5
 
 
 def test_a_given_baseline_is_the_only_one_tried():

@@ -5,12 +5,17 @@ remedy is a combination: the average of two forecasts that err differently beats
 than not (the M3/M4 competitions). ``--combine`` (``ForecastConfig.combine``):
 
     none                      the network's forecast alone
-    ets | seasonal_naive      ``w * network + (1 - w) * baseline``, ``w`` (the network's share) the
-                              one of :data:`WEIGHTS` that scores best on the validation windows
+    ets | seasonal_naive      ``w * network + (1 - w) * baseline``, ``w`` (the network's share)
+                              chosen on the validation windows from :data:`WEIGHTS`
     None (default)            chosen after training: both baselines and every weight are scored
-                              on the validation windows; the network alone unless a combination
-                              scores better (one series with point forecasts, when the network's
-                              size is chosen from the data; see :mod:`~lstmkit.tasks.forecast.auto`)
+                              on the validation windows (one series with point forecasts, when the
+                              network's size is chosen from the data; :mod:`~lstmkit.tasks.forecast.auto`)
+
+The choice leans on equal weights: the even blend with the baseline that suits it best is taken
+unless another candidate (the network alone, or another weight) scores a MASE more than
+:data:`TOLERANCE` lower on validation. A few validation windows weigh noisily, and the network was
+early-stopped on those same windows, so its own score there flatters it; equal weights are the
+field's robust answer to that (the "forecast combination puzzle", Smith & Wallis 2009).
 
 The baseline is computed from the history the forecast starts from: seasonal naive from the last
 season, ETS (damped Holt-Winters, :func:`~lstmkit.tasks.forecast.baselines.ets_forecast`) fitted
@@ -36,10 +41,11 @@ from lstmkit.tasks.forecast.evaluation import snaive
 from lstmkit.tasks.forecast.metrics import forecast_metrics
 from lstmkit.tasks.forecast.windows import part_sizes
 
-__all__ = ["BASELINES", "WEIGHTS", "choose_combination", "combine_windows", "combine_ahead", "baseline_point"]
+__all__ = ["BASELINES", "WEIGHTS", "TOLERANCE", "choose_combination", "combine_windows", "combine_ahead", "baseline_point"]
 
 BASELINES = ("ets", "seasonal_naive")
 WEIGHTS = (1.0, 0.75, 0.5, 0.25)      # the network's share; 1: the network alone
+TOLERANCE = 0.10                      # how much lower another candidate must score to beat the even blend
 _NAMES = {"ets": "ETS", "seasonal_naive": "seasonal naive"}
 
 
@@ -100,8 +106,8 @@ def combine_ahead(est, params: np.ndarray, panel) -> np.ndarray:
 
 
 def choose_combination(est, panel, arrays, val) -> tuple[dict[str, Any] | None, dict[str, Any]]:
-    """The combination of one series' network with a baseline that scores the lowest MASE on the
-    validation windows ``val`` (rows, series), the network alone winning ties; and the record
+    """The combination of one series' network with a baseline chosen on the validation windows
+    ``val`` (rows, series) by the rule of the module docstring; and the record
     ``{"value", "weight", "why", "validation_mase"}`` for ``lstmkit.json``'s ``auto``.
 
     ``est.config_.combine`` None tries both baselines, a baseline name only that one."""
@@ -118,7 +124,7 @@ def choose_combination(est, panel, arrays, val) -> tuple[dict[str, Any] | None, 
     actual = vals[origins[:, None] + 1 + np.arange(cfg.horizon)]               # [n, H, T]
     mase = lambda p: float(forecast_metrics(actual, p, vals[:max(n_train, 2)], season=est.season_)["MASE"])
     alone = mase(network)
-    scores, best = {"network": round(alone, 4)}, (alone, "none", 1.0)
+    scores, best, even = {"network": round(alone, 4)}, (alone, "none", 1.0), (np.inf, "none", 1.0)
     for kind in kinds:
         base = baseline_point(kind, vals, origins, cfg.horizon, est.season_, min(n_train, int(origins.min()) + 1))
         scores[kind] = round(mase(base), 4)
@@ -127,10 +133,13 @@ def choose_combination(est, panel, arrays, val) -> tuple[dict[str, Any] | None, 
             scores[f"{w:g} network + {1 - w:g} {kind}"] = round(score, 4)
             if np.isfinite(score) and score < best[0]:
                 best = (score, kind, w)
-    score, kind, w = best
+            if w == 0.5 and np.isfinite(score) and score < even[0]:
+                even = (score, kind, w)
+    score, kind, w = best if not best[0] * (1 + TOLERANCE) >= even[0] else even
     if kind == "none":
         return None, {"value": "none", "weight": 1.0, "validation_mase": scores,
-                      "why": f"the network alone scores best on validation (MASE {alone:.3f})"}
+                      "why": f"the network alone scores best on validation (MASE {alone:.3f}), over "
+                             f"{TOLERANCE:.0%} below an even blend with a baseline"}
     why = (f"on validation {w:g} x network + {1 - w:g} x {_NAMES[kind]} scores MASE {score:.3f}, the network "
            f"alone {alone:.3f}, {_NAMES[kind]} alone {scores[kind]:.3f}")
     return {"baseline": kind, "weight": w}, {"value": kind, "weight": w, "why": why, "validation_mase": scores}
