@@ -92,6 +92,7 @@ def test_many_series_keep_the_fixed_defaults():
     cfg, auto = auto_defaults(ForecastConfig(target=["y"], time="time", id="id", horizon=3), df)
     assert (cfg.lookback, cfg.log, cfg.deseason, cfg.scaler, cfg.ensemble) == (60, False, 0, "minmax", 1)
     assert (cfg.highway, cfg.hidden_size, cfg.num_layers, cfg.segment) == (0, 50, 2, 0)
+    assert cfg.combine == "none"                                   # the blend is weighed for one series only
     assert "many series" in auto["lookback"]["why"]
 
 
