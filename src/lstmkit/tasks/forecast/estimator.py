@@ -130,7 +130,10 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
                     f"{run_dir} was trained with {key}={saved[key]!r}, not {value!r}; a resumed run "
                     f"must keep its settings (the checkpoint is for that model)",
                     f"drop --{key.replace('_', '-')} to resume, or start a new run without --resume")
-        est = cls(**{**saved, **{k: v for k, v in overrides.items() if k in _RESUME_FREE and v is not None}})
+        # the settings chosen from the data are chosen again (same data, same choice): left unset as the
+        # original call left them, so that the choices made after training (--combine) see the same call
+        chosen = {k: None for k in (meta.get("auto") or {}) if k in AUTO_FIELDS}
+        est = cls(**{**saved, **chosen, **{k: v for k, v in overrides.items() if k in _RESUME_FREE and v is not None}})
         est.auto_ = meta.get("auto") or {}
         source = cls._resume_source(meta, run_dir, data, "in-memory data", "pass the data again with --data")
         return est.fit(source, run_dir=run_dir, resume=True)
