@@ -2,7 +2,8 @@
 
 Each series trains ``Forecaster(horizon=H)`` with nothing else set: lookback, seasonal adjustment,
 log targets, segment length, scaler and the seed ensemble are chosen from the training part
-(:mod:`lstmkit.tasks.forecast.auto`). Test part: the last 2 seasons of each series (20 % when it has
+(:mod:`lstmkit.tasks.forecast.auto`), and once trained the validation windows choose between the
+network's forecast and its blend with ETS or seasonal naive (:mod:`lstmkit.tasks.forecast.combine`). Test part: the last 2 seasons of each series (20 % when it has
 no season, or when 2 seasons would be more than a quarter of it), scored with rolling origins
 (stride 1, every horizon step) beside naive, seasonal naive and ETS (damped Holt-Winters,
 ``tasks/forecast/baselines.py``) on the same points; validation: the default 15 % before it.
@@ -162,6 +163,8 @@ def run_series(name: str, cut: str, settings: dict | None = None) -> dict:
             "MASE": mase, "vs_snaive": round(mase["lstm"] / mase["seasonal_naive"], 3),
             "vs_ets": round(mase["lstm"] / mase["ets"], 3),
             "chosen": {k: v["value"] for k, v in est.auto_.items() if k != "measured"},
+            "combination": est.combination_,
+            "validation_mase": est.auto_.get("combine", {}).get("validation_mase"),
             "epochs": est.result_.epochs_run, "seconds": round(seconds, 1),
             "cpu_seconds": round(cpu, 1)}
 
@@ -184,14 +187,17 @@ def write_doc(rows: list[dict], summary: dict, validation: dict | None = None) -
              "setting left to `lstmkit.tasks.forecast.auto`, on single series shipped with statsmodels 0.15 and "
              "sktime 1.2.0. Test part: the last 2 seasons (20 % without a season), rolling origins, every horizon "
              "step; MASE in original units beside the baselines on the same points (ETS: damped Holt-Winters "
-             "fitted on train + validation). The choice rules were tuned on validation cuts (each series without "
+             "fitted on train + validation). LSTM is the run's forecast: the network's, or its blend with ETS or "
+             "seasonal naive when the validation windows chose one (`lstmkit.tasks.forecast.combine`). The choice rules were tuned on validation cuts (each series without "
              "its test part, same protocol: `--cut validation`), never on these test parts.", "",
              "| series | n | season | H | LSTM | naive | seasonal naive | ETS | LSTM / ETS | chosen | CPU s |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         m, c = r["MASE"], r["chosen"]
         chosen = (f"lookback {c.get('lookback')}, deseason {c.get('deseason')}, log {c.get('log')}, "
-                  f"{c.get('num_layers')}x{c.get('hidden_size')}, highway {c.get('highway')}, {c.get('ensemble')} seeds")
+                  f"{c.get('num_layers')}x{c.get('hidden_size')}, highway {c.get('highway')}, {c.get('ensemble')} seeds, "
+                  + (f"{b['weight']:g} x network + {1 - b['weight']:g} x {b['baseline']}" if (b := r["combination"])
+                     else "network alone"))
         lines.append(f"| {r['series']} | {r['n']} | {r['season']} | {r['horizon']} | **{m['lstm']:.3f}** | "
                      f"{m['naive']:.3f} | {m['seasonal_naive']:.3f} | {m['ets']:.3f} | {r['vs_ets']:.2f} | {chosen} | "
                      f"{r['cpu_seconds']:.0f} |")

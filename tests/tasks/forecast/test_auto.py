@@ -77,7 +77,7 @@ def test_explicit_values_are_untouched_and_nothing_is_read_when_all_are_set():
     assert set(auto) == {"segment", "highway", "hidden_size", "num_layers", "ensemble", "measured"}   # only the unset
     assert cfg.highway == 60                                       # the given lookback, not a chosen one
     full = ForecastConfig(target=["y"], lookback=60, log=False, deseason=0, segment=0, highway=0, hidden_size=50,
-                          num_layers=2, scaler="minmax", ensemble=1)
+                          num_layers=2, scaler="minmax", ensemble=1, combine="none")
     assert auto_defaults(full, "no such file.csv") == (full, {})
 
 
@@ -92,6 +92,7 @@ def test_many_series_keep_the_fixed_defaults():
     cfg, auto = auto_defaults(ForecastConfig(target=["y"], time="time", id="id", horizon=3), df)
     assert (cfg.lookback, cfg.log, cfg.deseason, cfg.scaler, cfg.ensemble) == (60, False, 0, "minmax", 1)
     assert (cfg.highway, cfg.hidden_size, cfg.num_layers, cfg.segment) == (0, 50, 2, 0)
+    assert cfg.combine == "none"                                   # the blend is weighed for one series only
     assert "many series" in auto["lookback"]["why"]
 
 

@@ -110,12 +110,13 @@ def test_settings_left_unset_are_chosen_from_the_data_printed_and_recorded(tmp_p
     chosen = [line for line in out.splitlines() if line.startswith("chosen from the training data: ")]
     assert len(chosen) == 1
     items = chosen[0].split(": ", 1)[1].split("; ")
-    assert [i.split(" (")[0] for i in items] == ["segment 0", "highway 24", "scaler standard"]   # the flags win
+    assert [i.split(" (")[0] for i in items] == ["segment 0", "highway 24", "scaler standard",
+                                                 "combine none"]   # the flags win; a sized network forecasts alone
     import json
     run = out.strip().splitlines()[-1].split("run folder: ")[1]
     meta = json.loads(open(os.path.join(run, "lstmkit.json")).read())
     assert (meta["config"]["lookback"], meta["config"]["deseason"], meta["config"]["log"]) == (24, 0, False)
-    assert set(meta["auto"]) == {"segment", "highway", "scaler", "measured"} and meta["config"]["scaler"] == "standard"
+    assert set(meta["auto"]) == {"segment", "highway", "scaler", "combine", "measured"} and meta["config"]["scaler"] == "standard"
 
 
 def test_config_file_is_used_and_flags_win(tmp_path, capsys, csv):

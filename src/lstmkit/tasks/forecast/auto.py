@@ -26,7 +26,11 @@ The rules (tuned on validation cuts of the benchmark suite, ``benchmarks/forecas
 * ``highway``: the lookback (a linear autoregression beside the network; off for the recursive strategy);
 * ``hidden_size`` / ``num_layers``: one layer of 16 units up to 1,000 training windows, else 2 of 50;
 * ``scaler``: ``standard`` (z-scores of the training part);
-* ``ensemble``: the median of 15 seeds when training is cheap (<= 2,000 training windows).
+* ``ensemble``: the median of 15 seeds when training is cheap (<= 2,000 training windows);
+* ``combine``: left to the validation windows once trained (:mod:`~lstmkit.tasks.forecast.combine`:
+  the network alone, or blended with ETS or seasonal naive when that scores better there); the
+  network alone for probabilistic output or when the user sized the network (``hidden_size``,
+  ``num_layers`` and ``ensemble`` all given).
 """
 from __future__ import annotations
 
@@ -37,10 +41,11 @@ import numpy as np
 
 __all__ = ["AUTO_FIELDS", "FIXED", "measure", "choose", "auto_defaults", "summary_line"]
 
-AUTO_FIELDS = ("lookback", "deseason", "log", "segment", "highway", "hidden_size", "num_layers", "scaler", "ensemble")
+AUTO_FIELDS = ("lookback", "deseason", "log", "segment", "highway", "hidden_size", "num_layers", "scaler", "ensemble",
+               "combine")
 # the values of the auto fields where nothing is measured (many series): the former defaults
 FIXED: dict[str, Any] = {"lookback": 60, "deseason": 0, "log": False, "segment": 0, "highway": 0, "hidden_size": 50,
-                         "num_layers": 2, "scaler": "minmax", "ensemble": 1}
+                         "num_layers": 2, "scaler": "minmax", "ensemble": 1, "combine": "none"}
 
 STRONG_SEASON = 0.5          # season strength from which the seasonal indices are removed
 MULT_CORR = 0.5              # swing-level correlation that makes a season multiplicative
@@ -203,6 +208,11 @@ def choose(cfg, profile: dict[str, Any], train_windows_of) -> tuple[Any, dict[st
         else:
             set_["ensemble"] = _pick(auto, "ensemble", 1, f"{n_win} training windows: one model"
                                      if n_win > CHEAP_WINDOWS else "probabilistic output: one model")
+    if cfg.combine is None:         # left None: chosen on validation once trained (combine.py)
+        if cfg.quantiles or cfg.likelihood is not None:
+            set_["combine"] = _pick(auto, "combine", "none", "probabilistic output: the network's distribution alone")
+        elif all(getattr(cfg, k) is not None for k in ("hidden_size", "num_layers", "ensemble")):
+            set_["combine"] = _pick(auto, "combine", "none", "the network's size was given: its forecast alone")
     return dataclasses.replace(cfg, **set_), auto
 
 

@@ -19,7 +19,7 @@ __all__ = ["ForecastConfig"]
 class ForecastConfig(TaskConfig):
     """Everything that defines a forecasting run. Defaults follow the classic LSTM tutorial; the
     fields that default to None (``lookback``, ``deseason``, ``log``, ``segment``, ``highway``,
-    ``hidden_size``, ``num_layers``, ``scaler``, ``ensemble``) are chosen from the training data when left unset
+    ``hidden_size``, ``num_layers``, ``scaler``, ``ensemble``, ``combine``) are chosen from the training data when left unset
     (:mod:`lstmkit.tasks.forecast.auto`); set one and it is used as given."""
 
     target: list[str] = field(default_factory=list)  # target column(s), comma-separated
@@ -71,7 +71,11 @@ class ForecastConfig(TaskConfig):
                                     # (classical decomposition, after --log) before the network; 0: off;
                                     # None: chosen (the season when its strength is 0.5 or more)
     ensemble: int | None = None     # train this many seeds and forecast their median; None: chosen
-                                    # (5 on small data, else 1)
+                                    # (15 on small data, else 1)
+    combine: Literal["none", "ets", "seasonal_naive"] | None = None  # none | ets | seasonal_naive: the
+                                    # forecast w x network + (1 - w) x this baseline, w chosen on validation
+                                    # (lstmkit.tasks.forecast.combine); None: chosen on validation (the
+                                    # network alone unless a combination scores better)
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def __post_init__(self) -> None:

@@ -130,7 +130,10 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
                     f"{run_dir} was trained with {key}={saved[key]!r}, not {value!r}; a resumed run "
                     f"must keep its settings (the checkpoint is for that model)",
                     f"drop --{key.replace('_', '-')} to resume, or start a new run without --resume")
-        est = cls(**{**saved, **{k: v for k, v in overrides.items() if k in _RESUME_FREE and v is not None}})
+        # the settings chosen from the data are chosen again (same data, same choice): left unset as the
+        # original call left them, so that the choices made after training (--combine) see the same call
+        chosen = {k: None for k in (meta.get("auto") or {}) if k in AUTO_FIELDS}
+        est = cls(**{**saved, **chosen, **{k: v for k, v in overrides.items() if k in _RESUME_FREE and v is not None}})
         est.auto_ = meta.get("auto") or {}
         source = cls._resume_source(meta, run_dir, data, "in-memory data", "pass the data again with --data")
         return est.fit(source, run_dir=run_dir, resume=True)
@@ -236,7 +239,7 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         if missing:                  # a default would silently give another model's forecasts
             raise LstmkitError(f"{path}/{META_FILE} has no config.{missing[0]} (the file was edited or damaged)",
                                "restore the run folder from a backup or retrain the model")
-        unset = [k for k in AUTO_FIELDS if k != "ensemble" and k in config and config[k] is None]
+        unset = [k for k in AUTO_FIELDS if k not in ("ensemble", "combine") and k in config and config[k] is None]
         if unset:                    # a trained run records the value it used, never "choose from the data"
             raise LstmkitError(f"{path}/{META_FILE} has config.{unset[0]} = null, not the value the run was trained "
                                "with (the file was edited or damaged)",
@@ -249,6 +252,7 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         self.engine_ = (self.quantization_ or {}).get("engine")
         self.lineage_ = meta.get("lineage", [])
         self.auto_ = meta.get("auto") or {}
+        self.combination_ = meta.get("combination")
 
     def _attach_weights(self, path: Path, weights) -> None:
         """The strict weight load (an int8 run from :mod:`lstmkit.deploy` rebuilds its quantized net)."""
@@ -269,6 +273,8 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         extra = {"lineage": self.lineage_} if getattr(self, "lineage_", None) else {}   # online updates since training
         if getattr(self, "auto_", None):                  # the settings chosen from the data, and why
             extra["auto"] = self.auto_
+        if getattr(self, "combination_", None):           # the baseline blended in, and the network's weight
+            extra["combination"] = self.combination_
         self._write_run_meta(run_dir, status, forecast_format=RUN_FORMAT, season=self.season_, **self._pipeline_meta(),
                              **extra)
 

@@ -8,6 +8,7 @@ is scaled by its own train part (optionally in logs and seasonally adjusted firs
 """
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.runs import atomic_write
 from lstmkit.tasks.forecast.baselines import infer_season
 from lstmkit.tasks.forecast.calendar import calendar_features, future_times, parse_calendar
+from lstmkit.tasks.forecast.combine import choose_combination, combine_ahead, combine_windows
 from lstmkit.tasks.forecast.ensemble import SeedEnsemble, ensemble_loss
 from lstmkit.tasks.forecast.evaluation import baseline_comparison, panel_metrics, panel_plots
 from lstmkit.tasks.forecast.fastpath import frame_of
@@ -48,6 +50,7 @@ class PanelPipeline:
     def _fit_panel(self, data, cfg, out=None, run_dir=None, resume: bool = False, callbacks=()):
         panel = read_panel(data, cfg, need=min_points(cfg))
         self.config_ = cfg
+        self.combination_ = None                  # chosen on validation once trained (combine.py)
         self.series_ids_ = list(panel.ids)
         self.season_ = panel_season(panel, cfg)
         profiles = self._profiles(panel)
@@ -80,6 +83,7 @@ class PanelPipeline:
             return {"baselines": baseline_comparison(self, panel, arrays, splits["val"])}
 
         def metrics():
+            self._choose_combination(panel, arrays, splits["val"])
             metrics, tables["per_series"] = panel_metrics(self, panel, arrays, splits["test"])
             return metrics
 
@@ -92,6 +96,15 @@ class PanelPipeline:
         return self._train_and_save(cfg.train, train, val, loss_fn=loss, out=out, run_dir=run_dir,
                                     resume=resume, callbacks=callbacks, metrics=metrics, plots=plots,
                                     evidence=evidence)
+
+    def _choose_combination(self, panel: Panel, arrays, val) -> None:
+        """``combination_`` (and ``config_.combine``, ``auto_["combine"]``) from the validation windows,
+        unless the run forecasts with its network alone (``combine`` none)."""
+        if self.config_.combine == "none":
+            return
+        self.combination_, record = choose_combination(self, panel, arrays, val)
+        self.config_ = dataclasses.replace(self.config_, combine=record["value"])
+        self.auto_ = {**getattr(self, "auto_", {}), "combine": record}
 
     def _build_net(self, cfg=None, n_series: int | None = None) -> ForecastNet | SeedEnsemble:
         """The network of ``cfg`` (default: the fitted config) for ``n_series`` series (default: the
@@ -210,7 +223,7 @@ class PanelPipeline:
         inputs = np.concatenate([y, past, fut], 1)
         f32 = lambda a: torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))
         return {"inputs": f32(inputs), "targets": f32(y), "future": f32(fut), "loc": loc, "scale": scale,
-                "season": season}
+                "season": season, "panel": panel}
 
     def _series_index(self, panel: Panel) -> torch.Tensor:
         known = {sid: k for k, sid in enumerate(self.series_ids_)}
@@ -234,7 +247,8 @@ class PanelPipeline:
         loc, scale = arrays["loc"][s][:, None], arrays["scale"][s][:, None]    # [n, 1, T]
         if arrays["season"] is not None:                                       # the indices at the targets
             loc = loc + arrays["season"][(rows.numpy() + cfg.lookback)[:, None] + np.arange(cfg.horizon)]
-        return self._original_units(unscale(self.output_.kind, params, loc, scale))
+        params = self._original_units(unscale(self.output_.kind, params, loc, scale))
+        return combine_windows(self, params, arrays.get("panel"), rows, series)
 
     def _forecast_ahead(self, data, net=None) -> pd.DataFrame:
         """The ``horizon`` steps after each series' end; ``net``: an engine's net that reads
@@ -287,6 +301,10 @@ class PanelPipeline:
         with torch.inference_mode():
             params = torch.cat([run(x[k:k + EVAL_BATCH], fut[k:k + EVAL_BATCH], emb[k:k + EVAL_BATCH])
                                 for k in range(0, len(x), EVAL_BATCH)]).numpy().astype(np.float64)
+        if getattr(self, "combination_", None):           # blended in original units (combine.py)
+            params = combine_ahead(self, self._ahead_params(params, panel.ids, loc, scale, ahead_season), panel)
+            self._check_finite(params, panel.ids)
+            return self._forecast_frame(panel.ids, params, t_out)
         return self._ahead_output(params, panel.ids, loc, scale, ahead_season, t_out)
 
     def _ahead_output(self, params: np.ndarray, ids, loc, scale, ahead_season, times) -> pd.DataFrame:

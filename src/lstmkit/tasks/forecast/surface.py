@@ -39,6 +39,8 @@ class DeploySurface:
         """Why this run cannot be exported, streamed or updated window by window (None: it can)."""
         self._check_fitted()
         cfg = self.config_
+        if getattr(self, "combination_", None):
+            return f"it blends the network's forecast with {self.combination_['baseline']}'s (--combine)"
         if len(self.series_ids_) != 1:
             return f"it was trained on {len(self.series_ids_)} series"
         if self.output_.kind != "point":

@@ -1,0 +1,145 @@
+"""The network's forecast combined with a classical one, the weight chosen on validation.
+
+On a short series the LSTM often loses to ETS or to seasonal naive, and the field's steadiest
+remedy is a combination: the average of two forecasts that err differently beats either more often
+than not (the M3/M4 competitions). ``--combine`` (``ForecastConfig.combine``):
+
+    none                      the network's forecast alone
+    ets | seasonal_naive      ``w * network + (1 - w) * baseline``, ``w`` (the network's share)
+                              chosen on the validation windows from :data:`WEIGHTS`
+    None (default)            chosen after training: both baselines and every weight are scored
+                              on the validation windows (one series with point forecasts, when the
+                              network's size is chosen from the data; :mod:`~lstmkit.tasks.forecast.auto`)
+
+The choice leans on equal weights: the even blend with the baseline that suits it best is taken
+unless another candidate (the network alone, or another weight) scores a MASE more than
+:data:`TOLERANCE` lower on validation. A few validation windows weigh noisily, and the network was
+early-stopped on those same windows, so its own score there flatters it; equal weights are the
+field's robust answer to that (the "forecast combination puzzle", Smith & Wallis 2009).
+
+The baseline is computed from the history the forecast starts from: seasonal naive from the last
+season, ETS (damped Holt-Winters, :func:`~lstmkit.tasks.forecast.baselines.ets_forecast`) fitted
+on the points before the first forecast origin -- on the training part when the weight is chosen,
+on training + validation for the test windows, on the whole history the caller passes for
+``predict``. The combination lives outside the network graph: such a run predicts with the torch
+engine only (``deploy_problem``).
+
+    choose_combination(est, panel, arrays, val)    ({"baseline", "weight"} or None, the record)
+    combine_windows(est, params, panel, rows, series)   the blend on windows (original units)
+    combine_ahead(est, params, panel)                   the blend after each series' end
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import torch
+
+from lstmkit.tasks.forecast.baselines import ets_forecast
+from lstmkit.tasks.forecast.evaluation import snaive
+from lstmkit.tasks.forecast.metrics import forecast_metrics
+from lstmkit.tasks.forecast.windows import part_sizes
+
+__all__ = ["BASELINES", "WEIGHTS", "TOLERANCE", "choose_combination", "combine_windows", "combine_ahead", "baseline_point"]
+
+BASELINES = ("ets", "seasonal_naive")
+WEIGHTS = (1.0, 0.75, 0.5, 0.25)      # the network's share; 1: the network alone
+TOLERANCE = 0.10                      # how much lower another candidate must score to beat the even blend
+_NAMES = {"ets": "ETS", "seasonal_naive": "seasonal naive"}
+
+
+def baseline_point(kind: str, values: np.ndarray, origins: np.ndarray, horizon: int, season: int,
+                   n_fit: int) -> np.ndarray:
+    """The ``kind`` baseline's forecast ``[O, H, T]`` from each origin of ``values [N, T]``;
+    ETS is fitted on ``values[:n_fit]`` (every origin at least ``n_fit - 1``)."""
+    if kind == "seasonal_naive":
+        return snaive(values, origins, horizon, season)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ets_forecast(values, origins, horizon, season, max(2, int(n_fit)))
+
+
+def _blend(network: np.ndarray, base: np.ndarray, weight: float) -> np.ndarray:
+    return weight * network + (1.0 - weight) * base
+
+
+def _active(est) -> dict[str, Any] | None:
+    c = getattr(est, "combination_", None)
+    return c if c and c["weight"] < 1 and est.output_.kind == "point" else None
+
+
+def combine_windows(est, params: np.ndarray, panel, rows: torch.Tensor, series: torch.Tensor) -> np.ndarray:
+    """``params [n, H, T]`` (original units) of the windows starting at ``rows`` of ``series``,
+    blended with the run's baseline (unchanged when the run has none). ETS is fitted per series on
+    its training + validation part, or on the points before its first origin when that is earlier."""
+    c = _active(est)
+    if c is None or panel is None or len(params) == 0:
+        return params
+    cfg = est.config_
+    out = params.copy()
+    s_all, r_all = series.numpy(), rows.numpy()
+    for s in np.unique(s_all):
+        sel = np.flatnonzero(s_all == s)
+        r = panel.rows(int(s))
+        origins = r_all[sel] - r.start + cfg.lookback - 1
+        n_train, n_val, _ = part_sizes(int(panel.lengths[s]), cfg)
+        n_fit = min(n_train + n_val, int(origins.min()) + 1)
+        base = baseline_point(c["baseline"], panel.values[r], origins, cfg.horizon, est.season_, n_fit)
+        out[sel] = _blend(params[sel], base, c["weight"])
+    return out
+
+
+def combine_ahead(est, params: np.ndarray, panel) -> np.ndarray:
+    """``params [S, H, T]`` (original units) of the steps after each series' end, blended with the
+    run's baseline computed from each series' whole history."""
+    c = _active(est)
+    if c is None:
+        return params
+    out = params.copy()
+    for s in range(len(panel.ids)):
+        vals = panel.values[panel.rows(s)]
+        n = len(vals)
+        base = baseline_point(c["baseline"], vals, np.array([n - 1]), est.config_.horizon, est.season_, n)
+        out[s] = _blend(params[s], base[0], c["weight"])
+    return out
+
+
+def choose_combination(est, panel, arrays, val) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """The combination of one series' network with a baseline chosen on the validation windows
+    ``val`` (rows, series) by the rule of the module docstring; and the record
+    ``{"value", "weight", "why", "validation_mase"}`` for ``lstmkit.json``'s ``auto``.
+
+    ``est.config_.combine`` None tries both baselines, a baseline name only that one."""
+    cfg = est.config_
+    rows, series = val
+    kinds = BASELINES if cfg.combine is None else (cfg.combine,)
+    if len(rows) == 0:
+        return None, {"value": "none", "weight": 1.0, "why": "no validation windows to weigh a combination on"}
+    network = est.output_.point(torch.from_numpy(est._forecast_windows(arrays, rows, series,
+                                                                       est._series_index(panel)))).numpy()
+    vals = panel.values[panel.rows(0)]
+    n_train = part_sizes(int(panel.lengths[0]), cfg)[0]
+    origins = rows.numpy() - int(panel.starts[0]) + cfg.lookback - 1
+    actual = vals[origins[:, None] + 1 + np.arange(cfg.horizon)]               # [n, H, T]
+    mase = lambda p: float(forecast_metrics(actual, p, vals[:max(n_train, 2)], season=est.season_)["MASE"])
+    alone = mase(network)
+    scores, best, even = {"network": round(alone, 4)}, (alone, "none", 1.0), (np.inf, "none", 1.0)
+    for kind in kinds:
+        base = baseline_point(kind, vals, origins, cfg.horizon, est.season_, min(n_train, int(origins.min()) + 1))
+        scores[kind] = round(mase(base), 4)
+        for w in WEIGHTS[1:]:
+            score = mase(_blend(network, base, w))
+            scores[f"{w:g} network + {1 - w:g} {kind}"] = round(score, 4)
+            if np.isfinite(score) and score < best[0]:
+                best = (score, kind, w)
+            if w == 0.5 and np.isfinite(score) and score < even[0]:
+                even = (score, kind, w)
+    score, kind, w = best if not best[0] * (1 + TOLERANCE) >= even[0] else even
+    if kind == "none":
+        return None, {"value": "none", "weight": 1.0, "validation_mase": scores,
+                      "why": f"the network alone scores best on validation (MASE {alone:.3f}), over "
+                             f"{TOLERANCE:.0%} below an even blend with a baseline"}
+    why = (f"on validation {w:g} x network + {1 - w:g} x {_NAMES[kind]} scores MASE {score:.3f}, the network "
+           f"alone {alone:.3f}, {_NAMES[kind]} alone {scores[kind]:.3f}")
+    return {"baseline": kind, "weight": w}, {"value": kind, "weight": w, "why": why, "validation_mase": scores}

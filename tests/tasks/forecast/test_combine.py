@@ -1,0 +1,146 @@
+"""The network's forecast blended with a baseline, the weight chosen on validation (tasks/forecast/combine.py)."""
+import json
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks.forecast.auto import auto_defaults
+from lstmkit.tasks.forecast.baselines import ets_forecast
+from lstmkit.tasks.forecast.combine import TOLERANCE, WEIGHTS, choose_combination
+from lstmkit.tasks.forecast.config import ForecastConfig
+from lstmkit.tasks.forecast.estimator import Forecaster
+from lstmkit.tasks.forecast.panel import read_panel
+from lstmkit.tasks.forecast.probabilistic import make_output
+from lstmkit.tasks.forecast.windows import split_panel
+
+
+def _monthly(y) -> pd.DataFrame:
+    return pd.DataFrame({"time": pd.date_range("2000-01-01", periods=len(y), freq="MS"), "y": y})
+
+
+def _seasonal(n=120, seed=0) -> np.ndarray:
+    t = np.arange(n)
+    return 50 + 10 * np.sin(2 * np.pi * t / 12) + 0.3 * np.random.default_rng(seed).standard_normal(n)
+
+
+def _trending(n=120, seed=0) -> np.ndarray:
+    return 20 + 0.5 * np.arange(n) + np.random.default_rng(seed).standard_normal(n)
+
+
+def _stub(y, network_error: float, combine=None, seed=0):
+    """A fitted-looking forecaster whose network forecasts the truth plus ``network_error`` noise."""
+    cfg = ForecastConfig(target=["y"], time="time", lookback=24, horizon=6, combine=combine)
+    panel = read_panel(_monthly(y), cfg)
+    rng = np.random.default_rng(seed)
+
+    def forecast_windows(arrays, rows, series, emb):
+        tgt = (rows.numpy() + cfg.lookback)[:, None] + np.arange(cfg.horizon)
+        return panel.values[tgt] + network_error * rng.standard_normal((len(rows), cfg.horizon, 1))
+
+    est = SimpleNamespace(config_=cfg, output_=make_output(cfg), season_=12, _forecast_windows=forecast_windows,
+                          _series_index=lambda p: torch.zeros(1, dtype=torch.long))
+    return est, panel, split_panel(panel, cfg)["val"]
+
+
+def test_a_network_that_beats_the_baselines_on_validation_forecasts_alone():
+    est, panel, val = _stub(_seasonal(), network_error=0.0)
+    combination, record = choose_combination(est, panel, {}, val)
+    assert combination is None and record["value"] == "none" and record["weight"] == 1.0
+    assert "network alone scores best" in record["why"]
+    assert record["validation_mase"]["network"] == 0.0
+
+
+def test_a_noisy_network_on_a_seasonal_series_is_blended_with_a_baseline():
+    est, panel, val = _stub(_seasonal(), network_error=8.0)
+    combination, record = choose_combination(est, panel, {}, val)
+    assert combination is not None and combination["baseline"] in ("ets", "seasonal_naive")
+    assert combination["weight"] in WEIGHTS[1:] and record["value"] == combination["baseline"]
+    assert record["why"].startswith("on validation") and "network alone" in record["why"]
+    scores = record["validation_mase"]
+    chosen = scores[f"{combination['weight']:g} network + {1 - combination['weight']:g} {combination['baseline']}"]
+    lowest = min(scores[k] for k in scores if k not in ("ets", "seasonal_naive"))
+    even = min(scores[f"0.5 network + 0.5 {k}"] for k in ("ets", "seasonal_naive"))
+    # the even blend unless another candidate scores more than TOLERANCE lower
+    assert chosen == (even if lowest * (1 + TOLERANCE) >= even else lowest) < scores["network"]
+    assert {"ets", "seasonal_naive"} <= set(scores)                # both baselines tried when left None
+
+
+def test_the_even_blend_wins_over_a_candidate_that_scores_only_slightly_lower():
+    est, panel, val = _stub(_seasonal(), network_error=0.2, seed=1)
+    combination, record = choose_combination(est, panel, {}, val)
+    scores = record["validation_mase"]
+    lowest = min(scores[k] for k in scores if k not in ("ets", "seasonal_naive"))
+    even = min(scores[f"0.5 network + 0.5 {k}"] for k in ("ets", "seasonal_naive"))
+    assert lowest < even <= lowest * (1 + TOLERANCE)               # a near tie: the even blend is taken
+    assert combination["weight"] == 0.5
+
+
+def test_a_given_baseline_is_the_only_one_tried():
+    est, panel, val = _stub(_trending(), network_error=5.0, combine="seasonal_naive")
+    combination, record = choose_combination(est, panel, {}, val)
+    assert "ets" not in record["validation_mase"] and "seasonal_naive" in record["validation_mase"]
+    assert record["value"] in ("none", "seasonal_naive")
+
+
+def test_auto_leaves_combine_to_validation_unless_the_network_is_sized_or_probabilistic():
+    df = _monthly(_seasonal())
+    cfg, auto = auto_defaults(ForecastConfig(target=["y"], time="time", horizon=6), df)
+    assert cfg.combine is None and "combine" not in auto                 # chosen once trained
+    cfg, auto = auto_defaults(ForecastConfig(target=["y"], time="time", horizon=6, hidden_size=8, num_layers=1,
+                                             ensemble=1), df)
+    assert cfg.combine == "none" and "size was given" in auto["combine"]["why"]
+    cfg, auto = auto_defaults(ForecastConfig(target=["y"], time="time", horizon=6, quantiles=[0.1, 0.5, 0.9]), df)
+    assert cfg.combine == "none" and "probabilistic" in auto["combine"]["why"]
+    with pytest.raises(LstmkitError):
+        Forecaster(combine="mean")
+
+
+@pytest.fixture(scope="module")
+def combined(tmp_path_factory):
+    """A network trained one epoch at a tiny learning rate, without seasonal adjustment: it loses to the
+    baselines on validation (num_layers is left to the data, so the blend is chosen there)."""
+    df = _monthly(_seasonal(96))
+    est = Forecaster(horizon=6, max_epochs=1, lr=1e-5, hidden_size=4, ensemble=1, deseason=0, log=False,
+                     progress="off", tensorboard=False, device="cpu", seed=0).fit(df, target="y", time="time",
+                                                                    out=tmp_path_factory.mktemp("runs"))
+    return est, df
+
+
+def test_fit_blends_when_validation_says_the_network_loses_and_predict_applies_it(combined):
+    est, df = combined
+    c = est.combination_
+    assert c is not None and c["weight"] < 1 and est.config_.combine == c["baseline"]
+    assert est.auto_["combine"]["why"].startswith("on validation")
+    meta = json.loads((est.run_dir_ / "lstmkit.json").read_text())
+    assert meta["combination"] == c and meta["config"]["combine"] == c["baseline"]
+    assert meta["auto"]["combine"]["weight"] == c["weight"]
+    assert "blends" in est.deploy_problem()
+    forecast = est.predict(df)["y"].to_numpy()
+    est.combination_ = None                                          # the network alone
+    network = est.predict(df)["y"].to_numpy()
+    est.combination_ = c
+    y = df["y"].to_numpy()[:, None]
+    if c["baseline"] == "ets":
+        base = ets_forecast(y, np.array([len(y) - 1]), 6, 12, len(y))[0, :, 0]
+    else:
+        base = y[len(y) - 12:len(y) - 6, 0]
+    assert np.allclose(forecast, c["weight"] * network + (1 - c["weight"]) * base)
+
+
+def test_a_combined_run_loads_with_its_blend(combined):
+    est, df = combined
+    again = Forecaster.load(est.run_dir_)
+    assert again.combination_ == est.combination_
+    assert np.allclose(again.predict(df)["y"].to_numpy(), est.predict(df)["y"].to_numpy())
+
+
+def test_combine_none_keeps_the_network_alone():
+    df = _monthly(_seasonal(96))
+    est = Forecaster(horizon=6, max_epochs=1, lr=1e-5, hidden_size=4, ensemble=1, combine="none", progress="off",
+                     tensorboard=False, device="cpu", seed=0).fit(df, target="y", time="time")
+    assert est.combination_ is None and est.config_.combine == "none" and "combine" not in est.auto_
+    assert "blends" not in (est.deploy_problem() or "")
