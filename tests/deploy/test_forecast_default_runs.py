@@ -17,7 +17,7 @@ from forecast_data import FAST, sine_frame  # noqa: E402
 from lstmkit.deploy import export_onnx  # noqa: E402
 from lstmkit.deploy.quantize import REPORT_FILE, export_int8  # noqa: E402
 from lstmkit.errors import LstmkitError  # noqa: E402
-from lstmkit.tasks.forecast.deploy import EnsembleGraph, ForecastAdapter, median_of  # noqa: E402
+from lstmkit.tasks.forecast.deploy import ForecastAdapter, ForecastGraph, median_of  # noqa: E402
 from lstmkit.tasks.forecast.estimator import Forecaster  # noqa: E402
 
 TINY = {**FAST, "hidden_size": 8, "max_epochs": 2, "lookback": 24, "horizon": 4}
@@ -50,6 +50,18 @@ def log_ensemble(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def panel_run(tmp_path_factory):
+    """Three series of different levels, a series embedding and a two-seed ensemble."""
+    d = tmp_path_factory.mktemp("panel")
+    df = pd.concat([_frame(n=80, seed=s).assign(id=f"s{s}", y=lambda f, s=s: f["y"] + 3 * s) for s in range(3)])
+    df.to_csv(d / "panel.csv", index=False)
+    est = Forecaster(**{**TINY, "id_embedding": 4, "ensemble": 2, "relative": False}).fit(
+        str(d / "panel.csv"), target="y", time="time", id="id", features="temp", run_dir=d / "run")
+    export_onnx(est.run_dir_)
+    return est, df
+
+
+@pytest.fixture(scope="module")
 def quantile_run(tmp_path_factory):
     est = _fit(tmp_path_factory.mktemp("quantiles"), log=True, deseason=SEASON, quantiles=[0.1, 0.5, 0.9])
     export_onnx(est.run_dir_)
@@ -68,7 +80,7 @@ def _instance(df):
 def test_ensemble_graph_is_the_ensembles_median_with_every_members_state(log_ensemble):
     net = log_ensemble.net_
     graph = ForecastAdapter(log_ensemble).stateful()
-    assert isinstance(graph, EnsembleGraph) and len(graph.members) == 3
+    assert isinstance(graph, ForecastGraph) and len(graph.members) == 3
     x = torch.rand(5, 30, 2)
     with torch.no_grad():
         y, h, c = graph(x)
@@ -171,10 +183,11 @@ def _get(port, path):
 
 
 @pytest.fixture(scope="module")
-def server(default_run, quantile_run):
+def server(default_run, quantile_run, panel_run):
     pytest.importorskip("fastapi")
     from serve_helpers import running_server
-    with running_server("--run", f"defaults={default_run.run_dir_}", "--run", f"quant={quantile_run.run_dir_}") as (_, port):
+    with running_server("--run", f"defaults={default_run.run_dir_}", "--run", f"quant={quantile_run.run_dir_}",
+                        "--run", f"panel={panel_run[0].run_dir_}") as (_, port):
         yield port
 
 
@@ -227,12 +240,50 @@ def test_two_seasons_are_needed_when_the_season_is_longer_than_half_the_lookback
     np.testing.assert_allclose(got, est.predict(df)["y"], rtol=1e-6, atol=0)
 
 
+# -- many series ---------------------------------------------------------------------------------
+def test_many_series_graph_takes_the_series_index(panel_run):
+    est, df = panel_run
+    report = read_json(est.run_dir_ / "onnx.json")
+    assert report["inputs"] == ["x", "series", "h0", "c0"]
+    torch_, onnx = est.predict(df, engine="torch"), est.predict(df, engine="onnx")
+    assert sorted(set(onnx["id"])) == ["s0", "s1", "s2"]
+    np.testing.assert_allclose(onnx["y"], torch_["y"], rtol=1e-5, atol=0)
+    adapter = ForecastAdapter(est)
+    fp32 = adapter.test_metrics(est.net_)
+    assert fp32["MAE"] == pytest.approx(adapter.test_metrics(adapter.onnx_net(est.run_dir_))["MAE"], rel=1e-5)
+    with pytest.raises(LstmkitError, match="this run cannot: it was trained on 3 series"):
+        est.stream()
+
+
+def test_int8_of_many_series_scores_every_series(panel_run, tmp_path):
+    est, df = panel_run
+    out = export_int8(est.run_dir_, tmp_path / "int8", min_seconds=0.02, batch=64)
+    report = read_json(out / REPORT_FILE)
+    assert set(report["candidates"]) == {"torch", "onnx"}
+    fp32 = report["fp32"]["metrics"]["MAE"]
+    assert all(abs(c["metrics"]["MAE"] - fp32) < 0.1 * fp32 for c in report["candidates"].values())
+    got = Forecaster.load(out).predict(df)
+    np.testing.assert_allclose(got["y"], est.predict(df)["y"], rtol=0.05)
+
+
+def test_served_many_series_name_their_series(server, panel_run):
+    est, df = panel_run
+    status, info = _get(server, "/models/panel")
+    assert info["series"] == 3 and info["id"] == "id" and info["embedding"] and info["stream_mode"] is None
+    parts = [df[df["id"] == sid] for sid in ("s2", "s0")]
+    body = {"instances": [{"id": sid, **_instance(part)} for sid, part in zip(("s2", "s0"), parts)]}
+    status, out = _post(server, "/models/panel/predict", body)
+    assert status == 200, out
+    for got, part in zip(out["predictions"], parts):
+        np.testing.assert_allclose(got["y"], est.predict(part, engine="torch")["y"], rtol=1e-5, atol=0)
+    status, out = _post(server, "/models/panel/predict", {"instances": [{"id": "s9", **_instance(parts[0])}]})
+    assert status == 422 and out["detail"][0]["loc"] == ["body", "instances", 0, "id"]
+    assert "unknown series 's9'" in out["detail"][0]["msg"]
+    status, out = _post(server, "/models/panel/predict", {"instances": [_instance(parts[0])]})
+    assert status == 422 and out["detail"][0]["loc"] == ["body", "instances", 0, "id"]
+
+
 def test_refusals_that_remain_name_why(tmp_path):
-    d = tmp_path / "many"
-    d.mkdir()
-    frames = [_frame(n=80, seed=s).assign(id=f"s{s}") for s in range(2)]
-    pd.concat(frames).to_csv(d / "panel.csv", index=False)
-    est = Forecaster(**{**TINY, "max_epochs": 1}).fit(str(d / "panel.csv"), target="y", time="time", id="id",
-                                                      run_dir=d / "run")
-    with pytest.raises(LstmkitError, match="this run cannot: it was trained on 2 series"):
+    est = _fit(tmp_path, strategy="seq2seq", max_epochs=1)
+    with pytest.raises(LstmkitError, match="this run cannot: it uses the seq2seq strategy"):
         est.export("onnx")

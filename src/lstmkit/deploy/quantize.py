@@ -391,7 +391,8 @@ def _quantize_onnx(adapter, tmp: Path, fingerprint: str, fp32, x_batch, x_one, d
                  & {"DynamicQuantizeLSTM", "MatMulInteger", "DynamicQuantizeMatMul", "DynamicQuantizeLinear"})
     if not ops:
         raise LstmkitError("ONNX Runtime found no layer to quantize in this graph", "use the torch backend")
-    net = adapter.onnx_net(tmp) if graphs is not None else OnnxNet(OnnxRunner(tmp / files[0]))
+    hook = getattr(adapter, "onnx_net", None)       # the task's own call of its graph (e.g. a forecaster's series)
+    net = hook(tmp) if hook is not None else OnnxNet(OnnxRunner(tmp / files[0]))
     return {"bytes": sum(os.path.getsize(tmp / name) for name in files), "quantized_ops": ops,
             **_score(net, fp32, adapter, x_batch, x_one, data, min_seconds)}
 

@@ -4,7 +4,8 @@
 The graph is the network alone (``x [B, L, C] -> y [B, H, T]``, or ``[B, H, T, P]`` for
 quantiles and distributions); logs and seasonal indices stay in Python around it
 (:mod:`lstmkit.tasks.forecast.surface`). A seed ensemble exports as one graph
-(:class:`EnsembleGraph`): every member from its own state, then their median. The service's
+(:class:`ForecastGraph`): every member from its own state, then their median; a net with a
+series embedding takes the series index as a second input, ``series [B]``. The service's
 request and answer are in :mod:`lstmkit.tasks.forecast.serving`.
 
 :mod:`lstmkit.deploy.registry` finds it by the run's task name (``Adapter`` below); the
@@ -24,6 +25,7 @@ from torch import nn
 from lstmkit.config import TrainConfig
 from lstmkit.data.windows import WindowBatches
 from lstmkit.deploy.adapter import UpdateData, observation_row
+from lstmkit.deploy.onnx import OnnxRunner, load_runner
 from lstmkit.deploy.stateful import StatefulNet, recurrent_state_names
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.lstm import LSTM
@@ -35,7 +37,7 @@ from lstmkit.tasks.forecast.model import ForecastNet
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)   # finite and within float32: the fast path's only check
 
-__all__ = ["Adapter", "ForecastAdapter", "TorchLstmStep", "EnsembleGraph", "median_of"]
+__all__ = ["Adapter", "ForecastAdapter", "TorchLstmStep", "ForecastGraph", "ForecastOnnxNet", "median_of"]
 
 
 class ForecastAdapter:
@@ -85,10 +87,26 @@ class ForecastAdapter:
         enc = self.members[0].encoder
         return enc.num_layers * len(self.members), enc.hidden_size
 
+    @property
+    def embedding(self) -> bool:
+        """True when the net reads each window's series index (``--id-embedding``)."""
+        return getattr(self.members[0], "embedding", None) is not None
+
     def stateful(self) -> nn.Module:
-        if isinstance(self.net, SeedEnsemble):
-            return EnsembleGraph(self.members, self.state_names).eval()
+        if isinstance(self.net, SeedEnsemble) or self.embedding:
+            return ForecastGraph(self.members, self.state_names, series=self.embedding).eval()
         return StatefulNet(self.net, self.state_names).eval()
+
+    def extra_inputs(self, x: torch.Tensor, seed: int = 0) -> dict[str, torch.Tensor]:
+        """The graph's ``series`` input ``[B]`` (int64) of a net with a series embedding (else none)."""
+        if not self.embedding:
+            return {}
+        g = torch.Generator().manual_seed(seed)
+        return {"series": torch.randint(0, len(self.est.series_ids_) + 1, (x.shape[0],), generator=g)}
+
+    def onnx_net(self, run: Path) -> nn.Module:
+        """The run's graph as the net ``predict`` and the service call (with the series index)."""
+        return ForecastOnnxNet(load_runner(run))
 
     @property
     def streams(self) -> bool:
@@ -103,6 +121,7 @@ class ForecastAdapter:
     def metadata(self) -> dict[str, Any]:
         c, out = self.cfg, self.est.output_
         return {"task": self.task, "targets": list(c.target), "features": list(c.features),
+                "series": len(self.est.series_ids_), "id": c.id, "embedding": self.embedding,
                 "lookback": c.lookback, "horizon": c.horizon, "model": c.model, "relative": c.relative,
                 "state": list(self.state_names), "min_history": serving.min_history(self.est), "log": bool(c.log),
                 "deseason": int(c.deseason or 0), "ensemble": len(self.members), "output": out.kind,
@@ -119,11 +138,11 @@ class ForecastAdapter:
     # -- data ------------------------------------------------------------------------------
     def test_metrics(self, net: nn.Module, data=None) -> dict[str, float] | None:
         """MAE / RMSE / MASE ... of ``net`` (any callable ``[B, L, I] -> [B, H, T]``) on the test part."""
-        found = self.est.test_forecast(net, data)    # None for in-memory training data
-        if found is None:
+        found = self.est.test_forecast(net, data)    # per series; None for in-memory training data
+        if not found:
             return None
-        y_true, pred, y_train = found
-        return forecast_metrics(y_true, pred, y_train, season=self.est.season_)
+        each = [forecast_metrics(y_true, pred, y_train, season=self.est.season_) for y_true, pred, y_train in found]
+        return {k: float(np.mean([m[k] for m in each])) for k in each[0]}   # many series: the mean over them
 
     # -- one observation at a time ---------------------------------------------------------
     def state_refusal(self) -> str | None:
@@ -293,34 +312,58 @@ def median_of(stacked: torch.Tensor) -> torch.Tensor:
     return torch.sort(stacked, 0).values[(stacked.shape[0] - 1) // 2]
 
 
-class EnsembleGraph(nn.Module):
-    """A seed ensemble as one graph: ``(x, *state) -> (median of the members' outputs, *state)``.
+class ForecastGraph(nn.Module):
+    """A seed ensemble, or a net with a series embedding, as one graph:
+    ``(x[, series], *state) -> (y, *state)``.
 
-    Each member runs as a :class:`~lstmkit.deploy.stateful.StatefulNet` from its own state; the
-    state tensors hold the members' states one after another along the layer axis
-    (``[members * layers, B, H]``), so streaming and ONNX carry them like one model's. The
-    median is :class:`~lstmkit.tasks.forecast.ensemble.SeedEnsemble`'s (eval mode), in the graph."""
+    Each member runs as a :class:`~lstmkit.deploy.stateful.StatefulNet` from its own state (its
+    encoder tapped; the net's own ``forward`` unchanged); the state tensors hold the members'
+    states one after another along the layer axis (``[members * layers, B, H]``), so streaming
+    and ONNX carry them like one model's. ``y`` is the members' median
+    (:class:`~lstmkit.tasks.forecast.ensemble.SeedEnsemble`'s, in eval mode), in the graph.
+    With ``series`` the graph takes each window's series index ``[B]`` (int64) for the embedding."""
 
-    def __init__(self, members: list[nn.Module], state_names: tuple[str, ...]):
+    def __init__(self, members: list[nn.Module], state_names: tuple[str, ...], series: bool = False):
         super().__init__()
         self.state_names = tuple(state_names)
         self.members = nn.ModuleList([StatefulNet(m, self.state_names) for m in members])
         self.layers = members[0].encoder.num_layers
+        self.series = series
 
-    def forward(self, x: torch.Tensor, *state: torch.Tensor):
-        L, outs, states = self.layers, [], []
+    def forward(self, x: torch.Tensor, *inputs: torch.Tensor):
+        series, state = (inputs[0], inputs[1:]) if self.series else (None, inputs)
+        L, n, outs, states = self.layers, len(self.state_names), [], []
         for k, member in enumerate(self.members):
-            got = member(x, *(s[k * L:(k + 1) * L] for s in state))
-            if self.state_names:
-                y, *st = got
-                states.append(st)
-            else:
-                y = got
-            outs.append(y)
-        y = median_of(torch.stack(outs))
-        if not self.state_names:
+            tap = member.net.encoder                                   # StatefulNet.forward, with the series
+            own = tuple(s[k * L:(k + 1) * L] for s in state)
+            tap.state_in = None if not own else own if n == 2 else own[0]
+            outs.append(member.net(x, None, series))
+            states.append(tap.state_out if n == 2 else (tap.state_out,))
+        y = outs[0] if len(outs) == 1 else median_of(torch.stack(outs))
+        if not n:
             return y
-        return (y, *(torch.cat([st[j] for st in states], 0) for j in range(len(self.state_names))))
+        return (y, *(torch.cat([st[j] for st in states], 0) for j in range(n)))
+
+
+class ForecastOnnxNet(nn.Module):
+    """A forecaster's ONNX graph behind the net's call ``(x, future=None, series=None) -> y``
+    (zero state; ``series`` defaults to index 0), for ``predict``, the service and int8 scoring."""
+
+    reads_series = True
+
+    def __init__(self, runner: OnnxRunner):
+        super().__init__()
+        self.runner = runner
+        self.takes_series = "series" in runner.extra_inputs
+
+    def forward(self, x: torch.Tensor, future=None, series=None) -> torch.Tensor:
+        x = np.ascontiguousarray(x.detach().cpu().numpy(), dtype=np.float32)
+        extra = {}
+        if self.takes_series:
+            extra["series"] = (np.zeros(len(x), np.int64) if series is None
+                               else np.ascontiguousarray(torch.as_tensor(series).cpu().numpy(), dtype=np.int64))
+        y, _ = self.runner.run(x, **extra)
+        return torch.from_numpy(y)
 
 
 _lstm_cell = torch._VF.lstm_cell

@@ -1,8 +1,10 @@
 """A forecaster's service request and answer (``POST /predict``): histories in, forecasts out.
 
 The request is ``{"instances": [{column: history}, ...]}``; each instance is one history of
-the run's input columns (targets, then covariates), newest value last. The answer is what
-``Forecaster.predict`` gives on a table of those rows, computed by the served engine's network:
+the run's input columns (targets, then covariates), newest value last; a run trained on many
+series needs ``"id"`` in each instance too, one of the series it was trained on (their scaling
+and embedding are the run's; an unknown id is a 422). The answer is what ``Forecaster.predict``
+gives on a table of those rows, computed by the served engine's network:
 
 * every column needs at least ``min_history`` values: the lookback; with ``--deseason m`` at
   least two seasons too (``max(lookback, 2 m)``), and every column the same length, since the
@@ -38,12 +40,19 @@ def request_models(adapter, Finite, max_instances: int) -> tuple[type, type]:
     from pydantic import BaseModel, ConfigDict, Field
     columns, need = adapter.columns, min_history(adapter.est)
     same = " (all the same length: the whole history)" if adapter.cfg.deseason else ""
+    what = f"{{column: history}} for columns {columns}, at least {need} values each{same}"
+
+    class SeriesInstance(BaseModel):                 # many series: {"id": ..., column: history, ...}
+        model_config = ConfigDict(extra="allow")
+        __pydantic_extra__: dict[str, list[Finite]]
+        id: str = Field(description=f"the series, as in the training data's {adapter.cfg.id or 'id'} column")
+
+    Instance = SeriesInstance if _many(adapter) else dict[str, list[Finite]]
 
     class PredictRequest(BaseModel):
         model_config = ConfigDict(extra="forbid")
-        instances: list[dict[str, list[Finite]]] = Field(
-            min_length=1, max_length=max_instances,
-            description=f"each: {{column: history}} for columns {columns}, at least {need} values each{same}")
+        instances: list[Instance] = Field(min_length=1, max_length=max_instances,
+                                          description=("each: the series' id and " if _many(adapter) else "each: ") + what)
 
     class PredictResponse(BaseModel):
         predictions: list[dict[str, list[float]]] = Field(description="per instance: {target: point forecast}")
@@ -59,15 +68,17 @@ def request_models(adapter, Finite, max_instances: int) -> tuple[type, type]:
 def answer(adapter, net, instances: list[dict[str, list[float]]]) -> dict[str, Any]:
     """The service's answer to validated ``instances`` (numbers already finite and within float32)."""
     est, cfg = adapter.est, adapter.cfg
-    xs, locs, scales = [], [], []
+    xs, locs, scales, series = [], [], [], []
     for i, inst in enumerate(instances):
-        w = est.history_window(_rows(adapter, i, inst))
+        sid = _series(adapter, i, inst)
+        w = est.history_window(_rows(adapter, i, {k: v for k, v in inst.items() if k != "id" or sid is None}), sid)
         if not np.isfinite(w["x"]).all():
             col = adapter.columns[int(np.nonzero(~np.isfinite(w["x"]).all(axis=0))[0][0])]
             raise BadRequest(["instances", i, col], "values too large for the model's scaling")
-        xs.append(w["x"]), locs.append(w["loc"]), scales.append(w["scale"])
-    with torch.inference_mode():
-        y = torch.as_tensor(net(torch.from_numpy(np.stack(xs)))).numpy()      # [B, H, T(, P)]
+        xs.append(w["x"]), locs.append(w["loc"]), scales.append(w["scale"]), series.append(w["series"])
+    x = torch.from_numpy(np.stack(xs))
+    with torch.inference_mode():              # an embedding reads the series: the net's call (x, future, series)
+        y = torch.as_tensor(net(x, None, torch.tensor(series)) if adapter.embedding else net(x)).numpy()  # [B, H, T(, P)]
     params = est.original_params(y, np.stack(locs), np.stack(scales))
     for i, p in enumerate(params):
         if not np.isfinite(p).all():
@@ -82,6 +93,23 @@ def answer(adapter, net, instances: list[dict[str, list[float]]]) -> dict[str, A
                                for qi in q]
         answer["levels"] = [float(level) for level in out.levels]
     return answer
+
+
+def _many(adapter) -> bool:
+    return len(adapter.est.series_ids_) > 1
+
+
+def _series(adapter, i: int, inst: dict) -> str | None:
+    """The series id an instance names (None for a one-series run, which takes none)."""
+    if not _many(adapter):
+        return None
+    known = adapter.est.series_ids_
+    sid = inst.get("id")
+    if sid not in known:
+        raise BadRequest(["instances", i, "id"], f"unknown series {sid!r}; this model was trained on {len(known)} "
+                         f"series ({', '.join(map(repr, known[:5]))}{', ...' if len(known) > 5 else ''})",
+                         "name one of the series the model was trained on")
+    return sid
 
 
 def _rows(adapter, i: int, inst: dict[str, list[float]]) -> np.ndarray:

@@ -49,16 +49,14 @@ class DeploySurface:
         at a time (``stream``) or fine-tuned (``update``); None when it can."""
         self._check_fitted()
         cfg = self.config_
-        if len(self.series_ids_) != 1:
-            return f"it was trained on {len(self.series_ids_)} series"
         if cfg.strategy != "direct":
             return f"it uses the {cfg.strategy} strategy"
         if self.n_future_:
             return "it reads future covariates or calendar features over the horizon"
-        if cfg.id_embedding:
-            return "it has a series embedding (--id-embedding)"
         if use == "export":
             return None
+        if len(self.series_ids_) != 1:    # a stream's id names a stream, not a series
+            return f"it was trained on {len(self.series_ids_)} series"
         if cfg.deseason:          # the indices of a forecast come from the whole history it is given
             return "its seasonal indices (--deseason) are estimated from the whole history of each forecast"
         if self.output_.kind != "point":
@@ -69,6 +67,8 @@ class DeploySurface:
             return "it models log values (--log)"
         if (cfg.ensemble or 1) > 1:
             return f"it forecasts the median of {cfg.ensemble} seeds (--ensemble)"
+        if cfg.id_embedding:
+            return "it has a series embedding (--id-embedding)"
         return None
 
     def check_deployable(self, what: str) -> None:
@@ -77,16 +77,17 @@ class DeploySurface:
         if problem is None:
             return
         if use == "export":
-            raise LstmkitError(f"{what} supports single-series runs with the direct strategy and no inputs over the "
-                               f"horizon; this run cannot: {problem}", "use 'lstmkit forecast predict' with this run")
-        kind = "point-forecast runs without --deseason" + (", --log or --ensemble" if use == "update" else "")
+            raise LstmkitError(f"{what} supports runs with the direct strategy and no inputs over the horizon; "
+                               f"this run cannot: {problem}", "use 'lstmkit forecast predict' with this run")
+        kind = "point-forecast runs without --deseason" + (", --log, --ensemble or --id-embedding"
+                                                          if use == "update" else "")
         raise LstmkitError(f"{what} supports single-series {kind}; this run cannot: {problem}",
                            "send whole histories to predict (or the service's POST /predict)")
 
     def input_affine(self) -> tuple[np.ndarray, np.ndarray]:
         """``(scale, offset)``, each ``[C]``: a model input row is ``row * scale + offset`` for a row
-        in model units (:meth:`model_units_rows`) without seasonal indices."""
-        self.check_deployable("deployment")
+        in model units (:meth:`model_units_rows`) of a run that streams (one series, no seasonal indices)."""
+        self.check_deployable("stream")
         loc, sc = self.panel_scaler_.get(self.series_ids_[0])
         scale, offset = [1.0 / sc], [-loc / sc]
         if self.covariate_scaler_ is not None:
@@ -120,9 +121,11 @@ class DeploySurface:
         return self._original_units(np.asarray(y, dtype=np.float64) * sc + loc)
 
     def history_window(self, rows: np.ndarray, sid=None) -> dict[str, np.ndarray]:
-        """One series' whole history ``rows [N, C]`` (original units, columns as ``input_names_``,
-        finite, N >= lookback) -> ``{"x": [L, C] float32, "loc": [H, T], "scale": [T]}``: the window
-        the network reads and the affine map back from its scaled output (:meth:`original_params`).
+        """The whole history ``rows [N, C]`` of series ``sid`` (one of ``series_ids_``; default the
+        first; original units, columns as ``input_names_``, finite, N >= lookback) ->
+        ``{"x": [L, C] float32, "loc": [H, T], "scale": [T], "series": index}``: the window the
+        network reads, the affine map back from its scaled output (:meth:`original_params`) and
+        the series' index (the embedding's input).
 
         What ``predict`` computes on a table of exactly these rows: logs with ``--log``; with
         ``--deseason m`` the seasonal indices estimated from the whole history, phase 0 at its
@@ -140,7 +143,8 @@ class DeploySurface:
         y = (v[:, :T] - (0 if season is None else season) - loc) / sc     # as _panel_arrays
         past, fut = self._scale_covariates(v[-L:, T:], np.zeros((L, 0)))
         x = np.concatenate([y[-L:], past, fut], 1)
-        return {"x": np.ascontiguousarray(x, dtype=np.float32), "loc": loc + ahead, "scale": np.asarray(sc)}
+        return {"x": np.ascontiguousarray(x, dtype=np.float32), "loc": loc + ahead, "scale": np.asarray(sc),
+                "series": self.series_ids_.index(sid)}
 
     def original_params(self, params: np.ndarray, loc: np.ndarray, scale: np.ndarray) -> np.ndarray:
         """Scaled network outputs ``[B, H, T(, P)]`` -> original-unit parameters, with ``loc [B, H, T]``
@@ -164,22 +168,26 @@ class DeploySurface:
         x = torch.from_numpy(self.model_inputs(data))
         return make_windows(x, x[:, :len(cfg.target)], cfg.lookback, cfg.horizon)
 
-    def test_forecast(self, net, data=None):
-        """``(y_true [n, H, T], point forecast [n, H, T], y_train [n_train, T])`` of the test part
-        by ``net`` (any module reading windows ``[B, L, C]``, or ``net_``), in original units, as
-        ``evaluate`` computes them; None when the run was trained on in-memory data and no
-        ``data`` is given."""
+    def test_forecast(self, net, data=None) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None:
+        """Per series: ``(y_true [n, H, T], point forecast [n, H, T], y_train [n_train, T])`` of its
+        test part by ``net`` (any module reading windows ``[B, L, C]``, or ``net_``), in original
+        units, as ``evaluate`` computes them; None when the run was trained on in-memory data and
+        no ``data`` is given."""
         self._check_fitted()
         source = data if data is not None else (self.data_summary_ or {}).get("source")
         if source is None or (isinstance(source, (str, Path)) and not Path(source).is_file()):
             return None
         cfg = self.config_
         panel = read_panel(source, cfg, need=min_points(cfg))
-        if len(panel.ids) != 1:
-            raise LstmkitError(f"the data holds {len(panel.ids)} series, and this takes one",
-                               "pass the rows of one series")
         rows, series = split_panel(panel, cfg)["test"]
         params = self._forecast_windows(self._panel_arrays(panel), rows, series, self._series_index(panel), net=net)
-        tgt = (rows.numpy() + cfg.lookback)[:, None] + np.arange(cfg.horizon)[None]
         point = self.output_.point(torch.from_numpy(params)).numpy()
-        return panel.values[tgt], point, panel.values[:part_sizes(int(panel.lengths[0]), cfg)[0]]
+        out = []
+        for s in range(len(panel.ids)):
+            mine = (series == s).numpy()
+            tgt = (rows.numpy()[mine] + cfg.lookback)[:, None] + np.arange(cfg.horizon)[None]
+            r = panel.rows(s)
+            train = panel.values[r][:part_sizes(int(panel.lengths[s]), cfg)[0]]
+            if mine.any():
+                out.append((panel.values[tgt], point[mine], train))
+        return out
