@@ -195,6 +195,7 @@ def test_served_default_run_answers_as_predict(server, default_run):
     status, info = _get(server, "/models/defaults")
     assert status == 200 and info["engine"] == "onnx" and info["stream_mode"] is None
     assert info["min_history"] == 24 and info["log"] and info["deseason"] == SEASON and info["ensemble"] == 3
+    assert "seasonal indices" in info["stream_refusal"]                  # why /stream is not there
     df1, df2 = _frame(n=100, seed=1), _frame(n=53, seed=2)              # two histories, two phases
     status, out = _post(server, "/models/defaults/predict", {"instances": [_instance(df1), _instance(df2)]})
     assert status == 200 and out["engine"] == "onnx" and out["horizon"] == 4 and "quantiles" not in out

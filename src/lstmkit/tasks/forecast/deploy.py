@@ -125,7 +125,8 @@ class ForecastAdapter:
                 "lookback": c.lookback, "horizon": c.horizon, "model": c.model, "relative": c.relative,
                 "state": list(self.state_names), "min_history": serving.min_history(self.est), "log": bool(c.log),
                 "deseason": int(c.deseason or 0), "ensemble": len(self.members), "output": out.kind,
-                **({"levels": list(out.levels)} if out.kind != "point" else {})}
+                **({"levels": list(out.levels)} if out.kind != "point" else {}),
+                **({"stream_refusal": why} if (why := self.est.deploy_problem("stream")) else {})}
 
     # -- the service -------------------------------------------------------------------------
     def request_models(self, Finite, max_instances: int) -> tuple[type, type]:
