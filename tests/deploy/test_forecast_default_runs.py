@@ -30,6 +30,7 @@ def _frame(n=168, seed=0):
 
 
 def _fit(folder, **params):
+    folder.mkdir(parents=True, exist_ok=True)
     _frame().to_csv(folder / "series.csv", index=False)
     return Forecaster(**{**TINY, **params}).fit(str(folder / "series.csv"), target="y", time="time",
                                                 features="temp", run_dir=folder / "run")
@@ -285,6 +286,11 @@ def test_served_many_series_name_their_series(server, panel_run):
 
 
 def test_refusals_that_remain_name_why(tmp_path):
-    est = _fit(tmp_path, strategy="seq2seq", max_epochs=1)
+    est = _fit(tmp_path / "s2s", strategy="seq2seq", max_epochs=1)
     with pytest.raises(LstmkitError, match="this run cannot: it uses the seq2seq strategy"):
         est.export("onnx")
+    est = _fit(tmp_path / "emb", id_embedding=2, relative=False, max_epochs=1)    # one series, an embedding
+    export_onnx(est.run_dir_)                                                    # exports and serves, but
+    with pytest.raises(LstmkitError, match="stream supports .*this run cannot: it has a series embedding"):
+        est.stream()                                                             # its graph reads the series
+    assert ForecastAdapter(est).streams is False

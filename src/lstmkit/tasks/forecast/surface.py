@@ -61,14 +61,14 @@ class DeploySurface:
             return "its seasonal indices (--deseason) are estimated from the whole history of each forecast"
         if self.output_.kind != "point":
             return "it forecasts quantiles or a distribution"
+        if cfg.id_embedding:                 # its graph takes the series index beside the state
+            return "it has a series embedding (--id-embedding)"
         if use == "stream":
             return None
         if cfg.log:
             return "it models log values (--log)"
         if (cfg.ensemble or 1) > 1:
             return f"it forecasts the median of {cfg.ensemble} seeds (--ensemble)"
-        if cfg.id_embedding:
-            return "it has a series embedding (--id-embedding)"
         return None
 
     def check_deployable(self, what: str) -> None:
@@ -79,8 +79,8 @@ class DeploySurface:
         if use == "export":
             raise LstmkitError(f"{what} supports runs with the direct strategy and no inputs over the horizon; "
                                f"this run cannot: {problem}", "use 'lstmkit forecast predict' with this run")
-        kind = "point-forecast runs without --deseason" + (", --log, --ensemble or --id-embedding"
-                                                          if use == "update" else "")
+        kind = "point-forecast runs without --deseason" + (", --id-embedding, --log or --ensemble"
+                                                          if use == "update" else " or --id-embedding")
         raise LstmkitError(f"{what} supports single-series {kind}; this run cannot: {problem}",
                            "send whole histories to predict (or the service's POST /predict)")
 
