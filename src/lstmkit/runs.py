@@ -163,13 +163,17 @@ def file_sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def verify_weights(run: str | Path, meta: dict[str, Any], name: str = WEIGHTS_FILE) -> None:
-    """Check ``run/name`` against the SHA-256 its ``lstmkit.json`` recorded (none recorded: an
-    older run folder, nothing to check)."""
+def verify_weights(run: str | Path, meta: dict[str, Any], name: str = WEIGHTS_FILE,
+                   data: bytes | None = None) -> None:
+    """Check ``run/name`` (or its bytes ``data``, already read) against the SHA-256 its
+    ``lstmkit.json`` recorded (none recorded: an older run folder, nothing to check)."""
     recorded = meta.get(HASHES_KEY)
     want = recorded.get(name) if isinstance(recorded, dict) else None
     path = Path(run) / name
-    if want is not None and path.is_file() and file_sha256(path) != want:
+    if want is None or (data is None and not path.is_file()):
+        return
+    got = hashlib.sha256(data).hexdigest() if data is not None else file_sha256(path)
+    if got != want:
         raise LstmkitError(f"{path} does not match the SHA-256 recorded in {META_FILE}: the file was changed "
                            "or damaged after training", "retrain the model or restore the file from a backup")
 
@@ -260,16 +264,17 @@ def read_metrics(run: str | Path) -> dict[str, Any] | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
-def load_tensors(path: str | Path) -> dict[str, torch.Tensor]:
-    """Load a safetensors file; a missing, truncated or foreign file is a clear LstmkitError."""
+def load_tensors(path: str | Path, data: bytes | None = None) -> dict[str, torch.Tensor]:
+    """Load a safetensors file (or its bytes ``data``, already read from ``path``); a missing,
+    truncated or foreign file is a clear LstmkitError."""
     from safetensors import SafetensorError
-    from safetensors.torch import load_file      # imports torch: only when weights are read
+    from safetensors.torch import load, load_file  # imports torch: only when weights are read
 
     path = Path(path)
-    if not path.is_file():
+    if data is None and not path.is_file():
         raise LstmkitError(f"weights file missing: {path}", "the run did not finish; retrain or use --resume")
     try:
-        return load_file(str(path))
+        return load_file(str(path)) if data is None else load(data)
     except MemoryError:
         raise EnvironmentProblem(f"out of memory while loading {path}; the run folder is intact",
                                  "free memory and run the command again", reason="out of memory") from None
@@ -319,8 +324,17 @@ def read_run(run: str | Path, task: str | None = None) -> tuple[dict[str, Any], 
     if meta.get("status") != "finished":
         raise LstmkitError(f"{run} holds an unfinished run (status: {meta.get('status')})",
                            f"continue it with --resume {run}")
-    verify_weights(run, meta)
     path = Path(run) / WEIGHTS_FILE
-    weights = load_tensors(path)
+    if not path.is_file():
+        raise LstmkitError(f"weights file missing: {path}", "the run did not finish; retrain or use --resume")
+    try:
+        data = path.read_bytes()                  # read once: the bytes hashed are the bytes loaded
+    except MemoryError:
+        raise EnvironmentProblem(f"out of memory while loading {path}; the run folder is intact",
+                                 "free memory and run the command again", reason="out of memory") from None
+    except OSError as e:
+        raise LstmkitError(f"cannot read {path} ({e.strerror or e})", "check the file's permissions") from None
+    verify_weights(run, meta, data=data)
+    weights = load_tensors(path, data)
     _check_finite(weights, path)
     return meta, weights

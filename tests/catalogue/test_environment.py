@@ -113,6 +113,7 @@ def test_out_of_memory_while_loading_is_exit_1(tmp_path, capsys, csv, monkeypatc
     def no_memory(*a, **k):
         raise MemoryError
     monkeypatch.setattr("safetensors.torch.load_file", no_memory)
+    monkeypatch.setattr("safetensors.torch.load", no_memory)          # runs.read_run loads the bytes it hashed
     code, _, err = run_cli(["forecast", "predict", "--run", run, "--data", csv], capsys)
     _one_env_line(code, err, "out of memory while loading", "the run folder is intact")
 

@@ -115,21 +115,6 @@ def test_classify_onnx_answers_label_and_probabilities(digits):
     assert set(one["probabilities"]) == set(adapter.est.classes_) == set("abcd")
 
 
-def test_seq2seq_is_refused_for_export_in_one_line_and_serves_with_torch(tmp_path):
-    run = tiny_run(tmp_path, mode="seq2seq", n=16, max_epochs=1, model="lstm")
-    for export in (lambda: export_onnx(run), lambda: export_int8(run, tmp_path / "q", batch=4, min_seconds=0.01)):
-        with pytest.raises(LstmkitError, match="seq2seq speech model does not export") as e:
-            export()
-        assert "--engine torch" in e.value.hint and "--mode ctc" in e.value.hint
-    assert not (run / "model.onnx").exists() and not (tmp_path / "q").exists()
-    adapter = adapter_for(run)
-    with pytest.raises(LstmkitError, match="attends over the whole utterance"):
-        adapter.open_stream("torch", run)
-    wav = _wavs(run, 1)[0]
-    assert adapter.answer_bytes(adapter.net, open(wav, "rb").read(), "audio/wav") == {
-        "transcript": adapter.est.transcribe([wav], beam=1)[0]}
-
-
 # -- int8 ----------------------------------------------------------------------------------------
 def test_int8_reports_wer_beside_fp32_and_loads(tmp_path, ctc):
     out = export_int8(ctc, tmp_path / "int8", min_seconds=0.02)

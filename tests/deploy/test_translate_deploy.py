@@ -16,11 +16,11 @@ from lstmkit.data.batching import pad_batch  # noqa: E402
 from lstmkit.deploy.onnx import engine_net, export_onnx, resolve_engine  # noqa: E402
 from lstmkit.deploy.quantize import REPORT_FILE, export_int8  # noqa: E402
 from lstmkit.deploy.registry import adapter_for, supported_tasks  # noqa: E402
+from lstmkit.deploy.seq2seq import OnnxSeq2Seq  # noqa: E402
 from lstmkit.errors import LstmkitError  # noqa: E402
 from lstmkit.nn.seq2seq import beam_search  # noqa: E402
 from lstmkit.tasks.translate import Translator  # noqa: E402
 from lstmkit.tasks.translate.deploy import BLEU_LIMIT, TranslateAdapter  # noqa: E402
-from lstmkit.tasks.translate.graphs import OnnxSeq2Seq  # noqa: E402
 from translate_data import TINY, make_pairs  # noqa: E402
 
 SENTENCES = [s for s, _ in make_pairs(12, seed=5, max_len=8)] + ["dog", "the big red cat sits ."]

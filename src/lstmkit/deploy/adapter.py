@@ -26,9 +26,11 @@ optional hooks            ``extra_inputs(x, seed)`` (graph inputs after ``x``, e
                           exported one carries no state), ``stream_key`` (the answer's name in
                           ``/stream`` messages, default ``forecast``)
 several graphs            ``export_graphs(folder, fingerprint, tolerance)`` (writes the task's
-(translate)               graphs, returns ``onnx.json``), ``onnx_files``, ``onnx_net(run)`` (the
-                          module answering under ONNX); for int8, ``infer(net, x)`` (one
-                          inference call, default ``net(x)``), ``speed_unit``, ``speed_batch``
+(translate, seq2seq       graphs, returns ``onnx.json``), ``onnx_files``, ``onnx_net(run)`` (the
+speech)                   module answering under ONNX), ``onnx_files_of(meta)`` (classmethod: the
+                          files of a run whose graphs depend on its settings); for int8,
+                          ``infer(net, x)`` (one inference call, default ``net(x)``),
+                          ``speed_unit``, ``speed_batch``
 update (``online.py``)    ``net``, ``train_config``, ``update_data()``, ``check_updatable()``,
                           ``updated()``
 ========================  =====================================================================
@@ -44,8 +46,9 @@ indices, seed ensembles, quantiles; the service's history request; state streami
 (``x, lengths -> logits``; numeric left-to-right models stream), translate (an encoder graph and a
 one-step decoder graph under the same beam search), lm (the step graph; token streams; score and
 sample requests) and speech (the acoustic model ``x, lengths -> log-probs``; CTC decoding and LM
-fusion outside the graph; WAV uploads; audio streamed chunk by chunk). What each refuses (e.g. a
-recursive-strategy forecaster, a seq2seq speech model) it refuses in one line naming why.
+fusion outside the graph; seq2seq: translate's two graphs with features in; WAV uploads; audio
+streamed chunk by chunk). What each refuses (e.g. a recursive-strategy forecaster, streaming a
+seq2seq speech model) it refuses in one line naming why.
 """
 from __future__ import annotations
 

@@ -303,12 +303,16 @@ def load_runner(run: str | Path, threads: int | None = None, file: str = ONNX_FI
 
 
 def graph_files(run: str | Path) -> tuple[str, ...]:
-    """The ONNX files a run's task deploys with: its adapter's ``onnx_files``, else ``model.onnx``."""
+    """The ONNX files a run's task deploys with: its adapter's ``onnx_files_of(meta)`` (files that
+    depend on the run's settings, e.g. a seq2seq speech model's two graphs) or ``onnx_files``,
+    else ``model.onnx``."""
     try:
-        cls = adapter_class(read_meta(run)["task"])
+        meta = read_meta(run)
+        cls = adapter_class(meta["task"])
     except (LstmkitError, KeyError):
         return (ONNX_FILE,)
-    return tuple(getattr(cls, "onnx_files", (ONNX_FILE,)))
+    of_run = getattr(cls, "onnx_files_of", None)
+    return tuple(of_run(meta) if of_run is not None else getattr(cls, "onnx_files", (ONNX_FILE,)))
 
 
 def _has_fresh_onnx(run: Path) -> bool:

@@ -7,16 +7,20 @@ The exported graph is the acoustic model with its ``lengths`` as an input; featu
     ctc       x [B, T, F] float32, lengths [B] int64 (, h0, c0 [L, B, H]: one-directional LSTM)
               -> y: log-probabilities [B, T', V] (, hn, cn)     T' = T after the conv subsampling
     classify  x, lengths -> logits [B] (two classes) | [B, C]
+    seq2seq   encoder.onnx: src [B, T, F], src_len [B] -> memory [B, T', E], mask, h, c (, keys)
+              decoder.onnx: one decoder step (:mod:`lstmkit.deploy.seq2seq`)
 
 Frames past an utterance's own ``T'`` are padding, so a padded batch answers as each utterance
 alone. CTC decoding (greedy, prefix beam, LM fusion) runs over ``y`` (:mod:`.decode`). A seq2seq
-model (the attention encoder-decoder of :mod:`lstmkit.nn.seq2seq`) is not exported: its export or
-int8 is refused in one line, and it serves with the torch engine.
+model (the attention encoder-decoder of :mod:`lstmkit.nn.seq2seq`) exports the translator's two
+graphs with the conv subsampling inside the encoder graph; the same beam search runs over them
+as over the torch model (:class:`~lstmkit.deploy.seq2seq.OnnxSeq2Seq`).
 
 The service takes a WAV upload (:meth:`SpeechAdapter.answer_bytes`, ``Content-Type: audio/wav``)
 or JSON ``{"audio": [[samples...], ...], "sample_rate": 8000}`` (:meth:`SpeechAdapter.answer`) and
 answers ``{"transcript": ...}`` or ``{"label": ..., "probabilities": {...}}`` per recording.
-A one-directional CTC model streams audio chunk by chunk (:meth:`SpeechAdapter.open_stream`,
+int8 keeps the quality gate of 0.5 WER points (accuracy points for classify). A
+one-directional CTC model streams audio chunk by chunk (:meth:`SpeechAdapter.open_stream`,
 :mod:`.stream`).
 """
 from __future__ import annotations
@@ -30,8 +34,11 @@ from torch import nn
 
 from lstmkit.data.batching import BucketBatches
 from lstmkit.deploy.adapter import BadRequest
+from lstmkit.deploy.onnx import ONNX_FILE
+from lstmkit.deploy.seq2seq import GRAPH_FILES, export_graphs, onnx_seq2seq
 from lstmkit.deploy.stateful import recurrent_state_names
 from lstmkit.errors import LstmkitError
+from lstmkit.nn.seq2seq import beam_search
 from lstmkit.tasks.speech.audio import WAV_TYPES, to_model_rate, wav_samples
 from lstmkit.tasks.speech.decode import LMFusion, decode_batch, lm_scorer
 from lstmkit.tasks.speech.estimator import TASK, SpeechRecognizer, validation_split
@@ -48,7 +55,7 @@ _BATCH = 32
 
 
 class SpeechAdapter:
-    """Deploy hooks for a fitted speech model (CTC, classify; seq2seq serves with torch only)."""
+    """Deploy hooks for a fitted speech model (CTC, classify: one graph; seq2seq: two graphs)."""
 
     task = TASK
     window = None                # a recording is read whole
@@ -100,24 +107,62 @@ class SpeechAdapter:
         """Feature frames the conv subsampling needs for one output frame."""
         return self.est.min_frames_
 
-    def _refuse_seq2seq(self) -> None:
-        if self.mode == "seq2seq":
-            raise LstmkitError("a seq2seq speech model does not export to ONNX or int8 yet (its attention decoder "
-                               "runs a beam search over the whole encoder output)",
-                               "serve it with --engine torch, or train --mode ctc for an exportable recogniser")
-
     def stateful(self) -> nn.Module:
         """The graph to export: the model with torch's own LSTM / GRU (same weights), whose
         packed-sequence path exports with dynamic shapes; ``(x, lengths, *state) -> (y, *state)``."""
         from lstmkit.deploy.quantize import swap_recurrent
-        self._refuse_seq2seq()
+        if self.mode == "seq2seq":
+            raise LstmkitError("a seq2seq speech model exports an encoder and a one-step decoder graph, not one "
+                               "stateful graph", "use export_graphs (lstmkit export onnx --run RUN)")
         names = self.state_names
         return AcousticGraph(swap_recurrent(self.est.net_), names, carry=bool(names)).eval()
+
+    # -- seq2seq: two graphs (the hooks are None for a one-graph model) ------------------------
+    @classmethod
+    def onnx_files_of(cls, meta: dict[str, Any]) -> tuple[str, ...]:
+        """The ONNX files of a run with lstmkit.json ``meta`` (before loading it)."""
+        return GRAPH_FILES if (meta.get("config") or {}).get("mode") == "seq2seq" else (ONNX_FILE,)
+
+    @property
+    def onnx_files(self) -> tuple[str, ...]:
+        return GRAPH_FILES if self.mode == "seq2seq" else (ONNX_FILE,)
+
+    @property
+    def export_graphs(self):
+        """seq2seq: ``export_graphs(folder, fingerprint, tolerance) -> report`` writes ``encoder.onnx``
+        (the subsampling and the encoder, features in) and ``decoder.onnx``; None otherwise."""
+        return self.write_graphs if self.mode == "seq2seq" else None
+
+    def write_graphs(self, folder: Path, fingerprint: str, tolerance: float) -> dict[str, Any]:
+        """A seq2seq model's ``encoder.onnx`` and ``decoder.onnx`` into ``folder``, each checked
+        against PyTorch (see :func:`lstmkit.deploy.seq2seq.export_graphs`)."""
+        return export_graphs(self.est.net_, Path(folder), fingerprint, tolerance, self.task, self.example_source,
+                             front="subsample")
+
+    @property
+    def onnx_net(self):
+        """seq2seq: ``onnx_net(run)``, the two graphs as a module beam search drives (refused when
+        missing or stale); None otherwise (the one graph answers through ``OnnxNet``)."""
+        return onnx_seq2seq if self.mode == "seq2seq" else None
+
+    def example_source(self, batch: int, steps: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Example encoder inputs for the export check (a :data:`~lstmkit.deploy.seq2seq.Source`):
+        features ``[batch, R + 4 * steps, F]`` and lengths from the receptive field ``R`` up, the
+        first row full."""
+        x = self.example_inputs(batch, self.min_frames + 4 * steps, seed)
+        return x, self.extra_inputs(x, seed)["lengths"]
+
+    def infer(self, net: nn.Module, x: torch.Tensor):
+        """One inference call on features ``x [B, T, F]`` for int8's speed and agreement: ``net(x)``,
+        or for seq2seq the greedy tokens of every row."""
+        if self.mode != "seq2seq":
+            return net(x)
+        lengths = torch.full((x.shape[0],), x.shape[1], dtype=torch.long)
+        return [h.ids for h in beam_search(net, x, lengths, 1, 0.0, self.config.max_len_ratio)]
 
     def example_inputs(self, batch: int, steps: int | None = None, seed: int = 0) -> torch.Tensor:
         """Random features ``[batch, steps, F]``: 1 s of audio's frames by default, never fewer than
         a few past the receptive field."""
-        self._refuse_seq2seq()
         g = torch.Generator().manual_seed(seed)
         steps = max(steps or frame_count(self.spec.rate, self.spec), self.min_frames + 4)
         return torch.randn(batch, steps, self.input_size, generator=g)
@@ -189,8 +234,8 @@ class SpeechAdapter:
         """One answer per utterance: ``{"transcript": ...}`` or ``{"label": ..., "probabilities": ...}``.
         CTC decodes with ``beam`` (the run's by default; 1 = greedy) and ``lm`` (see :meth:`fusion`)."""
         beam = self.config.beam if beam is None else beam
-        if self.mode == "seq2seq":
-            return [{"transcript": t} for t in self.est._decode(feats, beam, None)]
+        if self.mode == "seq2seq":       # the estimator's own beam search, over ``net`` (torch, int8 or ONNX)
+            return [{"transcript": t} for t in self.est._decode(feats, beam, None, net=net)]
         outs = self.outputs(net, feats)
         if self.mode == "classify":
             return [self.to_json(p) for p in outs]
@@ -238,9 +283,10 @@ class SpeechAdapter:
             audio: list[list[Finite]] = Field(min_length=1, max_length=max_instances,
                                               description=f"recordings, each a list of mono samples in [-1, 1] "
                                                           f"(at most {self.max_seconds:g} s each)")
-            sample_rate: Optional[int] = Field(None, ge=1, le=384_000,
+            sample_rate: Optional[int] = Field(None, strict=True, ge=1, le=384_000,
                                                description=f"their sample rate [{rate}]; others are resampled")
-            beam: Optional[int] = Field(None, ge=1, le=64, description=f"CTC beam width, 1 = greedy [{self.config.beam}]")
+            beam: Optional[int] = Field(None, strict=True, ge=1, le=64,
+                                        description=f"beam width, 1 = greedy [{self.config.beam}]")
 
         class Prediction(BaseModel):
             transcript: Optional[str] = None
@@ -267,10 +313,10 @@ class SpeechAdapter:
         return None
 
     def test_metrics(self, net: nn.Module, data=None) -> dict[str, float] | None:
-        """Greedy WER / CER (ctc) or accuracy / macro-F1 (classify) of ``net`` (called ``net(x, lengths)``)
-        on :meth:`evaluation_data`; None without data."""
+        """Greedy WER / CER (ctc, seq2seq) or accuracy / macro-F1 (classify) of ``net`` (called
+        ``net(x, lengths)``; seq2seq: decoded by beam search) on :meth:`evaluation_data`; None without data."""
         utts = self.evaluation_data(data)
-        if utts is None or self.mode == "seq2seq":
+        if utts is None:
             return None
         self.est._targets(utts, fitted=True)                 # unknown symbols / labels: one line, before work
         feats = self.est._features(utts.paths)[0]

@@ -279,34 +279,36 @@ class SpeechRecognizer(RunEstimator):
         return getattr(self, "_lm", None)
 
     @torch.no_grad()
-    def _outputs(self, feats: list[torch.Tensor]):
-        """Per utterance: CTC log-probs ``[T', V]`` (numpy), class probabilities, or s2s token ids."""
-        self.net_.eval()
+    def _outputs(self, feats: list[torch.Tensor], net=None, beam: int = 1):
+        """Per utterance: CTC log-probs ``[T', V]`` (numpy), class probabilities, or s2s token ids
+        (``beam``). ``net`` stands in for ``net_`` (seq2seq: any module with its ``encode`` /
+        ``step``, e.g. the ONNX graphs)."""
+        net = (self.net_ if net is None else net).eval()
         out: list[Any] = [None] * len(feats)
         for idx, x, lengths in BucketBatches(feats, None, _EVAL_BATCH).iter_indexed():
             idx = idx.tolist()
             if self.config_.mode == "ctc":
-                lp, lens = self.net_(x, lengths)
+                lp, lens = net(x, lengths)
                 for k, i in enumerate(idx):
                     out[i] = lp[k, : int(lens[k])].numpy()
             elif self.config_.mode == "classify":
-                logits = self.net_(x, lengths)
+                logits = net(x, lengths)
                 probs = (torch.stack([1 - torch.sigmoid(logits), torch.sigmoid(logits)], -1)
                          if logits.dim() == 1 else torch.softmax(logits, -1))
                 for k, i in enumerate(idx):
                     out[i] = probs[k].numpy()
             else:
-                hyps = beam_search(self.net_, x, lengths, self._beam, 0.0, self.config_.max_len_ratio)
+                hyps = beam_search(net, x, lengths, beam, 0.0, self.config_.max_len_ratio)
                 for k, i in enumerate(idx):
                     out[i] = [t for t in hyps[k].ids if t >= _S2S_SPECIALS]
         return out
 
-    def _decode(self, feats, beam, lm) -> list[str]:
+    def _decode(self, feats, beam, lm, net=None) -> list[str]:
         beam = self.config_.beam if beam is None else beam
         if isinstance(beam, bool) or not isinstance(beam, int) or beam < 1:
             raise LstmkitError(f"`beam` must be a positive integer, got {beam!r}", "pass --beam 4, say (1 = greedy)")
         self._beam = beam
-        outs = self._outputs(feats)
+        outs = self._outputs(feats, net, beam)     # beam passed on: a service decodes requests at once
         mode = self.config_.mode
         if mode == "classify":
             return [self.classes_[int(np.argmax(p))] for p in outs]

@@ -1,7 +1,7 @@
 """Translation's deploy adapter: the :class:`~lstmkit.deploy.adapter.DeployAdapter` of a
 :class:`~lstmkit.tasks.translate.estimator.Translator` (ONNX, int8, the HTTP service).
 
-ONNX deployment is two graphs (:mod:`lstmkit.tasks.translate.graphs`): ``encoder.onnx`` and a
+ONNX deployment is two graphs (:mod:`lstmkit.deploy.seq2seq`): ``encoder.onnx`` and a
 one-step ``decoder.onnx``; beam search runs over them with the same code as over the torch
 model. int8 quantizes every LSTM and Linear layer (torch) or each graph (ONNX Runtime) and
 becomes the run's engine only if BLEU drops by at most 0.3.
@@ -19,11 +19,11 @@ import torch
 from torch import nn
 
 from lstmkit.deploy.adapter import BadRequest
+from lstmkit.deploy.seq2seq import GRAPH_FILES, export_graphs, onnx_seq2seq
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.seq2seq import beam_search
 from lstmkit.tasks.translate.data import Pairs, read_pairs, split_pairs
 from lstmkit.tasks.translate.estimator import VOCAB_FILE, Translator
-from lstmkit.tasks.translate.graphs import GRAPH_FILES, export_graphs, onnx_seq2seq
 from lstmkit.tasks.translate.metrics import corpus_scores
 
 __all__ = ["Adapter", "TranslateAdapter", "BLEU_LIMIT", "MAX_BEAM"]
@@ -75,7 +75,7 @@ class TranslateAdapter:
                            "use export_graphs (lstmkit export onnx --run RUN)")
 
     def export_graphs(self, folder: Path, fingerprint: str, tolerance: float) -> dict[str, Any]:
-        """``encoder.onnx`` and ``decoder.onnx`` into ``folder`` (see :mod:`~lstmkit.tasks.translate.graphs`)."""
+        """``encoder.onnx`` and ``decoder.onnx`` into ``folder`` (see :mod:`~lstmkit.deploy.seq2seq`)."""
         return export_graphs(self.net, Path(folder), fingerprint, tolerance, self.task)
 
     def onnx_net(self, run: Path) -> nn.Module:

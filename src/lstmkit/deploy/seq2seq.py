@@ -1,23 +1,28 @@
-"""A translator as two ONNX graphs, and the module that decodes over them.
+"""An attention encoder-decoder as two ONNX graphs, and the module that decodes over them.
 
-The encoder runs once per batch of sentences; the decoder graph is one step of
-:meth:`~lstmkit.nn.seq2seq.Seq2Seq.step`, called once per output token::
+Shared by translation (token ids in) and speech (features in): the encoder runs once per batch;
+the decoder graph is one step of :meth:`~lstmkit.nn.seq2seq.Seq2Seq.step`, called once per
+output token::
 
-    encoder.onnx  src [B, S] int64, src_len [B] int64
-                  ->  memory [B, S, E], mask [B, S] bool, h [L, B, H], c [L, B, H] (, keys [B, S, A])
+    encoder.onnx  src [B, S] int64 ids | [B, T, F] float32 features, src_len [B] int64
+                  ->  memory [B, S', E], mask [B, S'] bool, h [L, B, H], c [L, B, H] (, keys [B, S', A])
     decoder.onnx  y_prev [B] int64, h, c (, feed [B, F]) (, memory, mask (, keys))
-                  ->  logits [B, V], h_next, c_next (, feed_next) (, attention [B, S])
+                  ->  logits [B, V], h_next, c_next (, feed_next) (, attention [B, S'])
 
 ``keys`` are the attention's prepared keys (bahdanau, general); ``feed`` is Luong input feeding's
 attentional vector; a model without attention reads no memory. Batch and source length are
-dynamic. :class:`OnnxSeq2Seq` answers Seq2Seq's decoding calls (``encode``, ``step``,
-``reorder``) with ONNX Runtime, so :func:`~lstmkit.nn.seq2seq.beam_search` and
+dynamic. A model with a ``front`` (speech: the conv subsampler, ``(x, lengths) -> (x', lengths')``)
+runs it inside the encoder graph, before :meth:`Seq2Seq.encode`; ``S'`` is then the subsampled
+length (the frames past an utterance's own ``lengths'`` are masked out of attention).
+
+:class:`OnnxSeq2Seq` answers Seq2Seq's decoding calls (``encode``, ``step``, ``reorder``) with
+ONNX Runtime, so :func:`~lstmkit.nn.seq2seq.beam_search` and
 :func:`~lstmkit.nn.seq2seq.greedy_search` run over the graphs unchanged: one search, two engines.
 """
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -28,10 +33,12 @@ from lstmkit.deploy.quantize import swap_recurrent
 from lstmkit.nn.seq2seq import AdditiveAttention, Memory, Seq2Seq
 
 __all__ = ["ENCODER_FILE", "DECODER_FILE", "GRAPH_FILES", "EncoderGraph", "StepGraph", "OnnxSeq2Seq",
-           "export_graphs", "onnx_seq2seq"]
+           "export_graphs", "onnx_seq2seq", "token_source", "Source"]
 
 ENCODER_FILE, DECODER_FILE = "encoder.onnx", "decoder.onnx"
 GRAPH_FILES = (ENCODER_FILE, DECODER_FILE)
+
+Source = Callable[[int, int, int], tuple[Tensor, Tensor]]     # (batch, steps, seed) -> (src, src_len)
 
 
 def _has_keys(net: Seq2Seq) -> bool:
@@ -40,15 +47,21 @@ def _has_keys(net: Seq2Seq) -> bool:
 
 
 class EncoderGraph(nn.Module):
-    """``(src, src_len) -> (memory, mask, h, c[, keys])``: :meth:`Seq2Seq.encode` as flat tensors."""
+    """``(src, src_len) -> (memory, mask, h, c[, keys])``: :meth:`Seq2Seq.encode` as flat tensors.
 
-    def __init__(self, net: Seq2Seq):
+    ``front`` (a module of ``net``, e.g. speech's conv subsampler) maps ``(src, src_len)`` to what
+    :meth:`Seq2Seq.encode` reads. It runs here rather than in a subclass's ``encode``, which may
+    cut the batch to its longest length (``int(lengths.max())`` would be frozen into the graph)."""
+
+    def __init__(self, net: Seq2Seq, front: nn.Module | None = None):
         super().__init__()
-        self.net, self.keys = net, _has_keys(net)
+        self.net, self.front, self.keys = net, front, _has_keys(net)
         self.outputs = ["memory", "mask", "h", "c"] + (["keys"] if self.keys else [])
 
     def forward(self, src: Tensor, src_len: Tensor):
-        memory, (h, c, _) = self.net.encode(src, src_len)
+        if self.front is not None:
+            src, src_len = self.front(src, src_len)
+        memory, (h, c, _) = Seq2Seq.encode(self.net, src, src_len)
         out = (memory.out, memory.mask, h, c)
         return out + (memory.prepared,) if self.keys else out
 
@@ -77,14 +90,17 @@ class StepGraph(nn.Module):
         return (logits, h, c) + ((feed,) if self.feeds else ()) + ((weights,) if self.attends else ())
 
 
-def _source(vocab: int, batch: int, steps: int, seed: int) -> tuple[Tensor, Tensor]:
-    """Random source ids (no special tokens) and lengths in ``[1, steps]``, the first row full."""
-    g = torch.Generator().manual_seed(seed)
-    src = torch.randint(4, max(vocab, 5), (batch, steps), generator=g)
-    lengths = torch.randint(1, steps + 1, (batch,), generator=g)
-    lengths[0] = steps
-    src[torch.arange(steps)[None] >= lengths[:, None]] = 0                  # padding past each length
-    return src, lengths
+def token_source(vocab: int) -> Source:
+    """Random source ids (no special tokens) ``[batch, steps]`` and lengths in ``[1, steps]``, the
+    first row full and padding past each length: a translator's example inputs."""
+    def source(batch: int, steps: int, seed: int) -> tuple[Tensor, Tensor]:
+        g = torch.Generator().manual_seed(seed)
+        src = torch.randint(4, max(vocab, 5), (batch, steps), generator=g)
+        lengths = torch.randint(1, steps + 1, (batch,), generator=g)
+        lengths[0] = steps
+        src[torch.arange(steps)[None] >= lengths[:, None]] = 0                  # padding past each length
+        return src, lengths
+    return source
 
 
 def _step_inputs(step: StepGraph, encoder: EncoderGraph, src: Tensor, src_len: Tensor,
@@ -101,15 +117,20 @@ def _step_inputs(step: StepGraph, encoder: EncoderGraph, src: Tensor, src_len: T
 
 
 def export_graphs(net: Seq2Seq, folder: Path, fingerprint: str, tolerance: float = TOLERANCE,
-                  task: str = "translate") -> dict[str, Any]:
+                  task: str = "translate", source: Source | None = None, front: str | None = None) -> dict[str, Any]:
     """Write ``encoder.onnx`` and ``decoder.onnx`` of ``net`` into ``folder``, each checked against
     PyTorch on fresh inputs (batch 3, 7 source steps, other lengths and state) before its atomic
-    write and stamped with ``fingerprint``. Returns the report for ``onnx.json``."""
+    write and stamped with ``fingerprint``. Returns the report for ``onnx.json``.
+
+    ``source(batch, steps, seed) -> (src, src_len)`` makes the example inputs (default: token ids,
+    :func:`token_source`; speech: features); ``front`` names the sub-module of ``net`` that the
+    encoder graph runs before :meth:`Seq2Seq.encode` (see :class:`EncoderGraph`)."""
     swapped = swap_recurrent(net).eval()          # torch's own LSTM/GRU: ONNX's fused LSTM op
-    encoder, step = EncoderGraph(swapped).eval(), StepGraph(swapped).eval()
-    vocab = net.src_embed.num_embeddings
-    src, src_len = _source(vocab, 2, 5, seed=0)
-    fresh_src, fresh_len = _source(vocab, 3, 7, seed=1)
+    encoder = EncoderGraph(swapped, getattr(swapped, front) if front else None).eval()
+    step = StepGraph(swapped).eval()
+    source = source or token_source(net.src_embed.num_embeddings)
+    src, src_len = source(2, 5, 0)
+    fresh_src, fresh_len = source(3, 7, 1)
     meta = {"lstmkit_fingerprint": fingerprint, "lstmkit_task": task, "lstmkit_feed_dim": str(net.feed_dim)}
     seq_axes = {0: "batch", 1: "steps"}
     state_axes = {1: "batch"}
@@ -132,8 +153,8 @@ def export_graphs(net: Seq2Seq, folder: Path, fingerprint: str, tolerance: float
             "fingerprint": fingerprint, "seconds": round(sum(g["seconds"] for g in graphs.values()), 3)}
 
 
-def _array(t: Tensor) -> np.ndarray:
-    return np.ascontiguousarray(t.detach().cpu().numpy())
+def _array(t: Tensor, dtype=None) -> np.ndarray:
+    return np.ascontiguousarray(t.detach().cpu().numpy(), dtype=dtype)
 
 
 class OnnxSeq2Seq(nn.Module):
@@ -148,16 +169,18 @@ class OnnxSeq2Seq(nn.Module):
         self.encoder, self.decoder = encoder, decoder
         self.feed_dim = int(decoder.metadata.get("lstmkit_feed_dim", 0))
         self.keeps_feed = "feed" in decoder.inputs
+        kind = encoder.session.get_inputs()[0].type                 # tensor(int64): ids; tensor(float): features
+        self.src_dtype = np.int64 if "int" in kind else np.float32
 
     def encode(self, src: Tensor, src_len: Tensor) -> tuple[Memory, tuple[Tensor, Tensor, Tensor]]:
         out = {k: torch.from_numpy(v) for k, v in self.encoder.feed(
-            src=_array(src.long()), src_len=_array(torch.as_tensor(src_len).long())).items()}
+            src=_array(src, self.src_dtype), src_len=_array(torch.as_tensor(src_len), np.int64)).items()}
         memory = Memory(out["memory"], out.get("keys"), out["mask"])
         return memory, (out["h"], out["c"], torch.zeros(src.shape[0], self.feed_dim))
 
     def step(self, y_prev: Tensor, state, memory: Memory):
         h, c, feed = state
-        values = {"y_prev": _array(y_prev.long()), "h": _array(h), "c": _array(c)}
+        values = {"y_prev": _array(y_prev, np.int64), "h": _array(h), "c": _array(c)}
         inputs = self.decoder.inputs
         if self.keeps_feed:
             values["feed"] = _array(feed)

@@ -1,0 +1,103 @@
+"""Bad-input catalogue, the HTTP service of a seq2seq speech recogniser under the ONNX engine:
+``POST /predict`` takes a WAV upload (``Content-Type: audio/wav``) or JSON ``{"audio": [[...]],
+"sample_rate": R, "beam": N}``; each bad one is a 4xx (never a 5xx) in strict JSON whose
+``detail`` names the field or the problem (tests/asgi_client.py, in-process)."""
+import io
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("fastapi")
+pytest.importorskip("onnxruntime")
+
+from asgi_client import Client, strict_json  # noqa: E402
+
+MAX_INSTANCES, MAX_BODY = 3, 400_000
+RATE = 8000
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    from lstmkit.deploy.onnx import export_onnx
+    from lstmkit.deploy.server import create_app
+    from lstmkit.tasks.speech.synthetic import tiny_run
+    run = tiny_run(tmp_path_factory.mktemp("http_s2s"), mode="seq2seq", n=12, max_epochs=1)
+    export_onnx(run)
+    c = Client(create_app(run, engine="onnx", max_body=MAX_BODY, max_instances=MAX_INSTANCES))
+    yield c
+    c.close()
+
+
+def _clip(seconds=0.5):
+    from lstmkit.tasks.speech.synthetic import tone_clip
+    return tone_clip("ab", seconds=seconds)
+
+
+def body(**fields) -> str:
+    return json.dumps({"audio": [_clip().tolist()], **fields})
+
+
+def _wav(samples, rate=RATE, subtype="PCM_16") -> bytes:
+    import soundfile as sf
+    buf = io.BytesIO()
+    sf.write(buf, np.asarray(samples, np.float32), rate, format="WAV", subtype=subtype)
+    return buf.getvalue()
+
+
+JSON_CASES = [
+    ("no-audio", '{"audio": []}', ("body", "audio")),
+    ("audio-missing", "{}", ("body", "audio")),
+    ("audio-a-list-of-numbers", '{"audio": [0.1, 0.2]}', ("body", "audio", 0)),
+    ("recording-empty", '{"audio": [[]]}', ("body", "audio", 0)),
+    ("recording-too-short", '{"audio": [[0.0, 0.1, 0.2]]}', ("body", "audio", 0)),
+    ("sample-a-string", '{"audio": [["0.1"]]}', ("body", "audio", 0)),
+    ("sample-nan-token", '{"audio": [[NaN]]}', ("body",)),
+    ("too-many-recordings", json.dumps({"audio": [[0.0] * 900] * (MAX_INSTANCES + 1)}), ("body", "audio")),
+    ("sample-rate-0", body(sample_rate=0), ("body", "sample_rate")),
+    ("sample-rate-odd", body(sample_rate=7919), ("body", "sample_rate")),
+    ("beam-0", body(beam=0), ("body", "beam")),
+    ("beam-65", body(beam=65), ("body", "beam")),
+    ("beam-a-string", body(beam="3"), ("body", "beam")),
+    ("beam-a-whole-float", body(beam=3.0), ("body", "beam")),
+    ("beam-a-bool", body(beam=True), ("body", "beam")),
+    ("sample-rate-a-string", body(sample_rate="8000"), ("body", "sample_rate")),
+    ("extra-field", body(lm="runs/lm"), ("body", "lm")),
+    ("texts-to-a-recogniser", '{"texts": ["ab"]}', ("body", "audio")),
+    ("not-json", "audio=1", ("body",)),
+]
+
+
+@pytest.mark.parametrize("data, where", [c[1:] for c in JSON_CASES], ids=[c[0] for c in JSON_CASES])
+def test_bad_json_request(client, data, where):
+    got, answer = client.request("POST", "/predict", data)
+    assert got == 422, (got, answer[:300])
+    detail = strict_json(answer)["detail"]
+    assert any(tuple(d["loc"][:len(where)]) == where for d in detail), detail
+    assert all(isinstance(d["msg"], str) and d["msg"] for d in detail)
+
+
+UPLOAD_CASES = [
+    ("empty", lambda: b"", "audio/wav", 422, "empty"),
+    ("not-a-wav", lambda: b"ID3\x04 an mp3 file" * 4, "audio/wav", 422, "not a wav file"),
+    ("truncated", lambda: b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00", "audio/wav", 422, "corrupt or truncated"),
+    ("too-short", lambda: _wav(np.zeros(200)), "audio/wav", 422, "too short"),
+    ("odd-rate", lambda: _wav(_clip(), 7919), "audio/wav", 422, "cannot be resampled"),
+    ("over-max-body", lambda: _wav(np.zeros(30 * RATE)), "audio/wav", 413, "larger than"),
+    ("text-plain", lambda: _wav(_clip()), "text/plain", 415, "audio/wav"),
+]
+
+
+@pytest.mark.parametrize("make, kind, status, needle", [c[1:] for c in UPLOAD_CASES],
+                         ids=[c[0] for c in UPLOAD_CASES])
+def test_bad_upload(client, make, kind, status, needle):
+    got, answer = client.request("POST", "/predict", make(), content_type=kind)
+    assert got == status, (got, answer[:300])
+    assert needle in json.dumps(strict_json(answer)).lower()
+
+
+def test_good_requests_still_answer_on_onnx(client):
+    got, answer = client.post_json({"audio": [_clip().tolist()], "beam": 2})
+    assert got == 200 and answer["engine"] == "onnx" and isinstance(answer["predictions"][0]["transcript"], str)
+    got, raw = client.request("POST", "/predict", _wav(_clip()), content_type="audio/wav")
+    assert got == 200 and set(strict_json(raw)) == {"transcript", "engine"}
