@@ -15,9 +15,9 @@ int8 (``quantize.py``)    ``net``, ``example_inputs()``, ``test_metrics()``
 streaming                 ``stateful()``, ``state_names``, ``state_shape``, ``state_refusal()``,
 (``streaming.py``)        ``fast_step()``, ``encode_row()``, ``decode()``, ``input_size``,
                           ``window``, ``preferred_engine``
-HTTP (``server.py``)      all of streaming, plus ``metadata()``, ``columns``, ``encode_rows()``,
-                          ``to_json()``; or, for a task with its own request (``answer`` defined,
-                          e.g. classify), ``answer(net, **request)`` and ``streams = False``
+HTTP (``server.py``)      ``metadata()``, ``columns``, the task's own request: ``answer(net,
+                          **request)`` with ``request_models()`` (every task), or a raw upload
+                          (``answer_bytes``); ``/stream``: all of streaming, or ``streams = False``
 optional hooks            ``extra_inputs(x, seed)`` (graph inputs after ``x``, e.g. ``lengths``),
                           ``quality_refusal(fp32_metrics, int8_metrics)`` (why an int8 model may
                           not become the engine), ``streams`` (False: no ``/stream``),
@@ -44,13 +44,14 @@ content_type)`` with ``upload_types`` (a raw upload, e.g. a WAV file), ``scorer(
 one entry each: the service then answers concurrent requests together through
 :class:`~lstmkit.deploy.batching.RequestBatcher`; translate).
 
-Every task room has an adapter: forecast (one-series point forecasts; state streaming), classify
+Every task room has an adapter: forecast (direct-strategy runs: one or many series, logs, seasonal
+indices, seed ensembles, quantiles; the service's history request; state streaming), classify
 (``x, lengths -> logits``; numeric left-to-right models stream), translate (an encoder graph and a
 one-step decoder graph under the same beam search), lm (the step graph; token streams; score and
 sample requests) and speech (the acoustic model ``x, lengths -> log-probs``; CTC decoding and LM
 fusion outside the graph; seq2seq: translate's two graphs with features in; WAV uploads; audio
-streamed chunk by chunk). What each refuses (e.g. a many-series forecaster, streaming a seq2seq
-speech model) it refuses in one line naming why.
+streamed chunk by chunk). What each refuses (e.g. a recursive-strategy forecaster, streaming a
+seq2seq speech model) it refuses in one line naming why.
 """
 from __future__ import annotations
 

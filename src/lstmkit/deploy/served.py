@@ -4,8 +4,8 @@ stream, and the answers to its requests and stream messages, apart from the web 
 What a request meets depends on the task's adapter (:mod:`lstmkit.deploy.adapter`):
 
 * ``answer(net, **request)`` with ``request_models`` — the task types its own ``POST /predict``
-  body (classify, translate, lm); otherwise the body is a forecaster's ``{"instances": [...]}``;
-  with ``answer_many(net, requests)`` as well (translate), concurrent requests go through a
+  body (forecast ``{"instances": [...]}``, classify, translate, lm); with ``answer_many(net, requests)``
+  as well (translate), concurrent requests go through a
   :class:`~lstmkit.deploy.batching.RequestBatcher` and are answered together, each on its own;
 * ``answer_bytes(net, body, content_type)`` — a raw upload (speech: a WAV file sent with
   ``Content-Type: audio/wav``); the types it takes are the adapter's ``upload_types``
@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from lstmkit.deploy.adapter import BadRequest
 from lstmkit.deploy.batching import RequestBatcher
@@ -121,36 +120,6 @@ class ServedModel:
         return [*(["application/json"] if self.typed or not self.upload_types else []), *self.upload_types]
 
     # -- POST /predict ------------------------------------------------------------------------
-    def forecast(self, instances: list[dict[str, list[float]]]) -> dict[str, Any]:
-        """A forecaster's ``{"instances": [...]}`` (validated numbers) -> its answer."""
-        adapter, lookback = self.adapter, self.adapter.window
-        windows = []
-        for i, inst in enumerate(instances):
-            for col in inst:
-                if col not in adapter.columns:
-                    raise BadRequest(["instances", i, col], f"unknown column; expected {adapter.columns}")
-            for col in adapter.columns:
-                if col not in inst:
-                    raise BadRequest(["instances", i, col], "field required")
-                if len(inst[col]) < lookback:
-                    raise BadRequest(["instances", i, col],
-                                     f"need at least {lookback} values (the lookback), got {len(inst[col])}")
-            rows = np.stack([np.asarray(inst[c][-lookback:], dtype=np.float64) for c in adapter.columns], axis=1)
-            window = adapter.encode_rows(rows)                              # [L, I]
-            if not np.isfinite(window).all():
-                col = adapter.columns[int(np.nonzero(~np.isfinite(window).all(axis=0))[0][0])]
-                raise BadRequest(["instances", i, col], "values too large for the model's scaling")
-            windows.append(window)
-        with torch.inference_mode():
-            y = self.net(torch.from_numpy(np.stack(windows))).numpy()      # [B, H, T]
-        values = adapter.decode(y)
-        for i, v in enumerate(values):
-            if not np.isfinite(v).all():
-                raise BadRequest(["instances", i], "the model's output is not finite for this input "
-                                 "(values far outside the training data?)")
-        return {"predictions": [adapter.to_json(v) for v in values], "horizon": int(y.shape[1]),
-                "engine": self.engine}
-
     def answer(self, request: dict[str, Any]) -> dict[str, Any]:
         """A typed request (the task's ``request_models``) -> the task's answer; through the
         request-batching queue when the task answers several requests at once (``answer_many``)."""
@@ -231,34 +200,13 @@ def request_schemas(m: ServedModel, Finite, max_instances: int, named: bool) -> 
     renamed ``<name>_...`` when ``named`` (several models: one schema name each in ``/docs``)."""
     if m.typed:
         Request, Response = m.adapter.request_models(Finite, max_instances)
-    elif m.upload_types:
-        Request, Response = None, None
     else:
-        Request, Response = _forecast_models(m, Finite, max_instances)
+        Request, Response = None, None
     if named:
         tag = re.sub(r"[^0-9A-Za-z]+", "_", m.name).strip("_")
         Request, Response = (type(f"{tag}_{c.__name__}", (c,), {"__module__": c.__module__}) if c is not None else None
                              for c in (Request, Response))
     return Request, Response
-
-
-def _forecast_models(m: ServedModel, Finite, max_instances: int) -> tuple[type, type]:
-    """A forecaster's request and response: ``{"instances": [{column: history}]}`` -> forecasts."""
-    from pydantic import BaseModel, ConfigDict, Field
-    columns, lookback = m.adapter.columns, m.adapter.window
-
-    class PredictRequest(BaseModel):
-        model_config = ConfigDict(extra="forbid")
-        instances: list[dict[str, list[Finite]]] = Field(
-            min_length=1, max_length=max_instances,
-            description=f"each: {{column: history}} for columns {columns}, at least {lookback} values each")
-
-    class PredictResponse(BaseModel):
-        predictions: list[dict[str, list[float]]]
-        horizon: int
-        engine: str
-
-    return PredictRequest, PredictResponse
 
 
 def _not_json(name: str):

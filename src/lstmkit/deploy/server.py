@@ -6,7 +6,8 @@ Each run is served under its name (its folder's name, or ``--run NAME=PATH``):
 ``POST /models/{name}/predict``  the model's request (typed per task in ``/docs``):
                                  forecast ``{"instances": [{"y": [...history...], "temp": [...]}]}``
                                  -> ``{"predictions": [{"y": [h values]}, ...]}`` (each instance
-                                 needs every input column with at least ``lookback`` values);
+                                 needs every input column with at least ``min_history`` values,
+                                 see ``/model``; a probabilistic run adds ``"quantiles"``);
                                  classify ``{"texts": ["..."]}`` or ``{"series": [[step, ...]]}``
                                  -> ``{"predictions": [{"label", "probabilities"}, ...]}``; a task
                                  with its own request types it (translate, lm); a task that takes
@@ -231,7 +232,7 @@ class _ModelRoutes:
         # it in its thread pool, so the model never blocks the event loop.
         def predict(req: Request) -> JSONResponse:
             try:
-                out = m.answer(req.model_dump(exclude_none=True)) if m.typed else m.forecast(req.instances)
+                out = m.answer(req.model_dump(exclude_none=True))
             except LstmkitError as e:            # a BadRequest names its field (loc)
                 raise _unprocessable(getattr(e, "loc", []), e.message) from None
             return JSONResponse(out)

@@ -1,6 +1,13 @@
 """Forecasting's deploy adapter: the :class:`~lstmkit.deploy.adapter.DeployAdapter` of a
 :class:`~lstmkit.tasks.forecast.estimator.Forecaster` (ONNX, int8, streaming, HTTP, update).
 
+The graph is the network alone (``x [B, L, C] -> y [B, H, T]``, or ``[B, H, T, P]`` for
+quantiles and distributions); logs and seasonal indices stay in Python around it
+(:mod:`lstmkit.tasks.forecast.surface`). A seed ensemble exports as one graph
+(:class:`ForecastGraph`): every member from its own state, then their median; a net with a
+series embedding takes the series index as a second input, ``series [B]``. The service's
+request and answer are in :mod:`lstmkit.tasks.forecast.serving`.
+
 :mod:`lstmkit.deploy.registry` finds it by the run's task name (``Adapter`` below); the
 estimator reaches it the same way, so this module may import the estimator and not the reverse.
 It is the one place where the deploy features touch the Forecaster's internals.
@@ -18,16 +25,19 @@ from torch import nn
 from lstmkit.config import TrainConfig
 from lstmkit.data.windows import WindowBatches
 from lstmkit.deploy.adapter import UpdateData, observation_row
+from lstmkit.deploy.onnx import OnnxRunner, load_runner
 from lstmkit.deploy.stateful import StatefulNet, recurrent_state_names
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.lstm import LSTM
+from lstmkit.tasks.forecast import serving
+from lstmkit.tasks.forecast.ensemble import SeedEnsemble
 from lstmkit.tasks.forecast.estimator import Forecaster
 from lstmkit.tasks.forecast.metrics import forecast_metrics
 from lstmkit.tasks.forecast.model import ForecastNet
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)   # finite and within float32: the fast path's only check
 
-__all__ = ["Adapter", "ForecastAdapter", "TorchLstmStep"]
+__all__ = ["Adapter", "ForecastAdapter", "TorchLstmStep", "ForecastGraph", "ForecastOnnxNet", "median_of"]
 
 
 class ForecastAdapter:
@@ -37,7 +47,7 @@ class ForecastAdapter:
 
     def __init__(self, est):
         self.est = est
-        est.check_deployable("deployment (export, serving, streaming, update)")   # one series, point, direct
+        est.check_deployable("deployment (export, serving)")   # one series, direct, nothing over the horizon
         cfg = est.config_
         self.cfg = cfg
         self.columns = list(est.input_names_)                    # model input order
@@ -58,20 +68,50 @@ class ForecastAdapter:
         return getattr(self.est, "engine_", None)
 
     @property
-    def state_names(self) -> tuple[str, ...]:
+    def members(self) -> list[nn.Module]:
+        """The networks the graph runs: a seed ensemble's members, else the one net."""
         net = self.net
+        return list(net.members) if isinstance(net, SeedEnsemble) else [net]
+
+    @property
+    def state_names(self) -> tuple[str, ...]:
+        net = self.members[0]
         if getattr(net, "highway", None) is not None or getattr(net, "segment", 0):
             return ()                                            # they read the whole window
         return recurrent_state_names(net)
 
     @property
     def state_shape(self) -> tuple[int, int]:
-        """``(layers, hidden)`` of each state tensor (batch is the middle axis)."""
-        enc = self.net.encoder
-        return enc.num_layers, enc.hidden_size
+        """``(layers, hidden)`` of each state tensor (batch is the middle axis); an ensemble's
+        members' states are stacked along the layer axis, member after member."""
+        enc = self.members[0].encoder
+        return enc.num_layers * len(self.members), enc.hidden_size
 
-    def stateful(self) -> StatefulNet:
+    @property
+    def embedding(self) -> bool:
+        """True when the net reads each window's series index (``--id-embedding``)."""
+        return getattr(self.members[0], "embedding", None) is not None
+
+    def stateful(self) -> nn.Module:
+        if isinstance(self.net, SeedEnsemble) or self.embedding:
+            return ForecastGraph(self.members, self.state_names, series=self.embedding).eval()
         return StatefulNet(self.net, self.state_names).eval()
+
+    def extra_inputs(self, x: torch.Tensor, seed: int = 0) -> dict[str, torch.Tensor]:
+        """The graph's ``series`` input ``[B]`` (int64) of a net with a series embedding (else none)."""
+        if not self.embedding:
+            return {}
+        g = torch.Generator().manual_seed(seed)
+        return {"series": torch.randint(0, len(self.est.series_ids_) + 1, (x.shape[0],), generator=g)}
+
+    def onnx_net(self, run: Path) -> nn.Module:
+        """The run's graph as the net ``predict`` and the service call (with the series index)."""
+        return ForecastOnnxNet(load_runner(run))
+
+    @property
+    def streams(self) -> bool:
+        """False for a run that cannot stream (its seasonal indices or quantiles): no ``/stream``."""
+        return self.est.deploy_problem("stream") is None
 
     def example_inputs(self, batch: int, steps: int | None = None, seed: int = 0) -> torch.Tensor:
         """Random scaled windows ``[batch, steps, I]`` (steps defaults to the lookback)."""
@@ -79,23 +119,37 @@ class ForecastAdapter:
         return torch.rand(batch, steps or self.cfg.lookback, self.input_size, generator=g)
 
     def metadata(self) -> dict[str, Any]:
-        c = self.cfg
+        c, out = self.cfg, self.est.output_
         return {"task": self.task, "targets": list(c.target), "features": list(c.features),
+                "series": len(self.est.series_ids_), "id": c.id, "embedding": self.embedding,
                 "lookback": c.lookback, "horizon": c.horizon, "model": c.model, "relative": c.relative,
-                "state": list(self.state_names)}
+                "state": list(self.state_names), "min_history": serving.min_history(self.est), "log": bool(c.log),
+                "deseason": int(c.deseason or 0), "ensemble": len(self.members), "output": out.kind,
+                **({"levels": list(out.levels)} if out.kind != "point" else {}),
+                **({"stream_refusal": why} if (why := self.est.deploy_problem("stream")) else {})}
+
+    # -- the service -------------------------------------------------------------------------
+    def request_models(self, Finite, max_instances: int) -> tuple[type, type]:
+        return serving.request_models(self, Finite, max_instances)
+
+    def answer(self, net: nn.Module, instances: list[dict[str, list[float]]]) -> dict[str, Any]:
+        """``{"instances": [{column: history}]}`` -> ``{"predictions": [{target: forecast}], ...}``."""
+        return serving.answer(self, net, instances)
 
     # -- data ------------------------------------------------------------------------------
     def test_metrics(self, net: nn.Module, data=None) -> dict[str, float] | None:
         """MAE / RMSE / MASE ... of ``net`` (any callable ``[B, L, I] -> [B, H, T]``) on the test part."""
-        found = self.est.test_windows(data)    # (X, y_true, y_train), None for in-memory training data
-        if found is None:
+        found = self.est.test_forecast(net, data)    # per series; None for in-memory training data
+        if not found:
             return None
-        X, y_true, y_train = found
-        pred = self.est.to_original(self.est.point_forecast(X, net))
-        return forecast_metrics(y_true, pred, y_train, season=self.est.season_)
+        each = [forecast_metrics(y_true, pred, y_train, season=self.est.season_) for y_true, pred, y_train in found]
+        return {k: float(np.mean([m[k] for m in each])) for k in each[0]}   # many series: the mean over them
 
     # -- one observation at a time ---------------------------------------------------------
     def state_refusal(self) -> str | None:
+        problem = self.est.deploy_problem("stream")
+        if problem is not None:
+            return problem
         if self.relative:
             return "it forecasts relative to the newest value, which shifts every earlier input"
         if not self.state_names:
@@ -111,15 +165,18 @@ class ForecastAdapter:
         return self.encode_rows(a)[0]
 
     def encode_rows(self, rows: np.ndarray) -> np.ndarray:
-        """Rows ``[N, I]`` in original units, columns in :attr:`columns` order -> scaled float32."""
+        """Rows ``[N, I]`` in original units, columns in :attr:`columns` order -> scaled float32
+        (the targets' logs with ``--log``: a value at or below zero is an LstmkitError)."""
         scale, offset = self._affine
-        return (np.asarray(rows, dtype=np.float64) * scale + offset).astype(np.float32)
+        return (self.est.model_units_rows(rows) * scale + offset).astype(np.float32)
 
     def decode(self, y: np.ndarray) -> np.ndarray:
-        """Scaled outputs ``[..., H, T]`` -> original units (float64)."""
+        """Scaled point outputs ``[..., H, T]`` -> original units (float64); no seasonal indices
+        (a run with them does not stream; the service uses the history's, see ``serving``)."""
         T = len(self.cfg.target)
         scale, offset = self._affine
-        return (np.asarray(y, dtype=np.float64) - offset[:T]) / scale[:T]
+        y = (np.asarray(y, dtype=np.float64) - offset[:T]) / scale[:T]
+        return np.exp(y) if self.cfg.log else y
 
     @functools.cached_property
     def _affine(self) -> tuple[np.ndarray, np.ndarray]:
@@ -195,7 +252,7 @@ class TorchLstmStep:
     @classmethod
     def build(cls, adapter) -> "TorchLstmStep | None":
         net = adapter.net
-        if type(net) is not ForecastNet or net.relative or type(net.encoder) is not LSTM:
+        if type(net) is not ForecastNet or net.relative or type(net.encoder) is not LSTM or adapter.cfg.log:
             return None
         if (net.highway is not None or net.segment or net.strategy != "direct" or net.embedding is not None
                 or net.F or net.output.kind != "point"):
@@ -248,6 +305,66 @@ class TorchLstmStep:
             torch._C._set_grad_enabled(grad)
         y = y.numpy().reshape(self._out_shape).astype(np.float64)
         return (y - self._out_offset) / self._out_scale, tuple(new)
+
+
+def median_of(stacked: torch.Tensor) -> torch.Tensor:
+    """``torch.median(stacked, 0).values`` (the lower middle value for an even count) by sorting:
+    ONNX has no median operator, and a sort along the member axis exports as ``TopK``."""
+    return torch.sort(stacked, 0).values[(stacked.shape[0] - 1) // 2]
+
+
+class ForecastGraph(nn.Module):
+    """A seed ensemble, or a net with a series embedding, as one graph:
+    ``(x[, series], *state) -> (y, *state)``.
+
+    Each member runs as a :class:`~lstmkit.deploy.stateful.StatefulNet` from its own state (its
+    encoder tapped; the net's own ``forward`` unchanged); the state tensors hold the members'
+    states one after another along the layer axis (``[members * layers, B, H]``), so streaming
+    and ONNX carry them like one model's. ``y`` is the members' median
+    (:class:`~lstmkit.tasks.forecast.ensemble.SeedEnsemble`'s, in eval mode), in the graph.
+    With ``series`` the graph takes each window's series index ``[B]`` (int64) for the embedding."""
+
+    def __init__(self, members: list[nn.Module], state_names: tuple[str, ...], series: bool = False):
+        super().__init__()
+        self.state_names = tuple(state_names)
+        self.members = nn.ModuleList([StatefulNet(m, self.state_names) for m in members])
+        self.layers = members[0].encoder.num_layers
+        self.series = series
+
+    def forward(self, x: torch.Tensor, *inputs: torch.Tensor):
+        series, state = (inputs[0], inputs[1:]) if self.series else (None, inputs)
+        L, n, outs, states = self.layers, len(self.state_names), [], []
+        for k, member in enumerate(self.members):
+            tap = member.net.encoder                                   # StatefulNet.forward, with the series
+            own = tuple(s[k * L:(k + 1) * L] for s in state)
+            tap.state_in = None if not own else own if n == 2 else own[0]
+            outs.append(member.net(x, None, series))
+            states.append(tap.state_out if n == 2 else (tap.state_out,))
+        y = outs[0] if len(outs) == 1 else median_of(torch.stack(outs))
+        if not n:
+            return y
+        return (y, *(torch.cat([st[j] for st in states], 0) for j in range(n)))
+
+
+class ForecastOnnxNet(nn.Module):
+    """A forecaster's ONNX graph behind the net's call ``(x, future=None, series=None) -> y``
+    (zero state; ``series`` defaults to index 0), for ``predict``, the service and int8 scoring."""
+
+    reads_series = True
+
+    def __init__(self, runner: OnnxRunner):
+        super().__init__()
+        self.runner = runner
+        self.takes_series = "series" in runner.extra_inputs
+
+    def forward(self, x: torch.Tensor, future=None, series=None) -> torch.Tensor:
+        x = np.ascontiguousarray(x.detach().cpu().numpy(), dtype=np.float32)
+        extra = {}
+        if self.takes_series:
+            extra["series"] = (np.zeros(len(x), np.int64) if series is None
+                               else np.ascontiguousarray(torch.as_tensor(series).cpu().numpy(), dtype=np.int64))
+        y, _ = self.runner.run(x, **extra)
+        return torch.from_numpy(y)
 
 
 _lstm_cell = torch._VF.lstm_cell

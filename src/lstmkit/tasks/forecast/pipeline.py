@@ -313,8 +313,14 @@ class PanelPipeline:
         return self._forecast_frame(ids, self._ahead_params(params, ids, loc, scale, ahead_season), times)
 
     def _engine_run(self, net):
-        """``run(x, future, series)``: ``net_``, or an engine's net that reads windows only."""
-        return self.net_ if net is None or net is self.net_ else (lambda x, f, e: torch.as_tensor(net(x)))
+        """``run(x, future, series)``: ``net_``, or an engine's net: one of the net's own kind (an
+        int8 copy) or one marked ``reads_series`` (the ONNX graph) takes the series index too;
+        any other reads windows only."""
+        if net is None or net is self.net_:
+            return self.net_
+        if isinstance(net, (ForecastNet, SeedEnsemble)) or getattr(net, "reads_series", False):
+            return lambda x, f, e: torch.as_tensor(net(x, None, e))
+        return lambda x, f, e: torch.as_tensor(net(x))
 
     def _ahead_params(self, params: np.ndarray, ids, loc, scale, ahead_season) -> np.ndarray:
         """Original-unit parameters of scaled network outputs (as :meth:`_ahead_output`), checked to be finite."""

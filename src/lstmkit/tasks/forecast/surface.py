@@ -1,20 +1,26 @@
 """The public surface a deploy adapter (export, int8, streaming, serving, online update) uses.
 
 Mixed into :class:`~lstmkit.tasks.forecast.estimator.Forecaster`. Deployment feeds the network
-windows of scaled input rows and reads its point forecast, one affine map on each side; that
-holds for a run of one series with point forecasts, the direct strategy and no inputs over the
-horizon. :meth:`deploy_problem` names what stands in the way for any other run.
+windows of scaled input rows and reads its output (point forecasts, quantiles or distribution
+parameters); everything else stays in Python around that one graph: the logs (``--log``), the
+seasonal indices (``--deseason``), the per-series scaling. A seed ensemble is one graph running
+every member and taking their median. That holds for a run of one series with the direct
+strategy and no inputs over the horizon; :meth:`deploy_problem` names what stands in the way.
 
 =============================  ==================================================================
-``deploy_problem()``           None, or why this run cannot be exported / streamed / updated
+``deploy_problem(use)``        None, or why this run cannot be exported/served (``export``),
+                               streamed (``stream``) or fine-tuned (``update``)
 ``check_deployable(what)``     the same as one LstmkitError line
 ``input_names_``               model input columns: targets, then covariates (``features``)
-``input_affine()``             ``(scale, offset) [C]``: model input row = original row * scale + offset
-``to_original(y)``             scaled point forecasts ``[..., H, T]`` -> original units
+``input_affine()``             ``(scale, offset) [C]``: model input row = row in model units * scale + offset
+``model_units_rows(rows)``     original rows ``[N, C]`` -> model units (logs of the targets with ``--log``)
+``to_original(y)``             scaled point forecasts ``[..., H, T]`` -> original units (no seasons)
+``history_window(rows)``       one series' whole history -> the window the network reads and how
+                               to bring its output back (what ``predict`` computes on that history)
+``original_params(p, ...)``    scaled network outputs -> original-unit parameters
 ``model_inputs(data)``         scaled input rows ``[N, C]`` (float32) of the one series in ``data``
 ``model_windows(data)``        ``(X [n, L, C], Y [n, H, T])`` scaled windows of it, in time order
-``point_forecast(X, net)``     the network's scaled point forecast ``[n, H, T]`` of windows ``X``
-``test_windows(data=None)``    ``(X, y_true, y_train)`` of the test part (None: no data available)
+``test_forecast(net, data)``   ``(y_true, point forecast, y_train)`` of the test part by ``net``
 =============================  ==================================================================
 """
 from __future__ import annotations
@@ -26,48 +32,64 @@ import torch
 
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.panel import read_panel
-from lstmkit.tasks.forecast.pipeline import EVAL_BATCH as _BATCH
+from lstmkit.tasks.forecast.probabilistic import unscale
+from lstmkit.tasks.forecast.scalers import seasonal_profile
 from lstmkit.tasks.forecast.windows import min_points, part_sizes, split_panel
 
-__all__ = ["DeploySurface"]
+__all__ = ["DeploySurface", "USES"]
+
+USES = ("export", "stream", "update")
 
 
 class DeploySurface:
     """What an adapter needs from a fitted forecaster (see the module docstring)."""
 
-    def deploy_problem(self) -> str | None:
-        """Why this run cannot be exported, streamed or updated window by window (None: it can)."""
+    def deploy_problem(self, use: str = "export") -> str | None:
+        """Why this run cannot be exported and served (``use="export"``), streamed one observation
+        at a time (``stream``) or fine-tuned (``update``); None when it can."""
         self._check_fitted()
         cfg = self.config_
-        if getattr(self, "combination_", None):
+        if getattr(self, "combination_", None):          # ETS / seasonal naive refit on each history
             return f"it blends the network's forecast with {self.combination_['baseline']}'s (--combine)"
-        if len(self.series_ids_) != 1:
-            return f"it was trained on {len(self.series_ids_)} series"
-        if self.output_.kind != "point":
-            return "it forecasts quantiles or a distribution"
         if cfg.strategy != "direct":
             return f"it uses the {cfg.strategy} strategy"
-        if cfg.log:
-            return "it models log values (--log)"
-        if cfg.deseason:
-            return "it removes seasonal indices (--deseason)"
-        if (cfg.ensemble or 1) > 1:
-            return f"it forecasts the median of {cfg.ensemble} seeds (--ensemble)"
         if self.n_future_:
             return "it reads future covariates or calendar features over the horizon"
-        if cfg.id_embedding:
+        if use == "export":
+            return None
+        if len(self.series_ids_) != 1:    # a stream's id names a stream, not a series
+            return f"it was trained on {len(self.series_ids_)} series"
+        if cfg.deseason:          # the indices of a forecast come from the whole history it is given
+            return "its seasonal indices (--deseason) are estimated from the whole history of each forecast"
+        if self.output_.kind != "point":
+            return "it forecasts quantiles or a distribution"
+        if cfg.id_embedding:                 # its graph takes the series index beside the state
             return "it has a series embedding (--id-embedding)"
+        if use == "stream":
+            return None
+        if cfg.log:
+            return "it models log values (--log)"
+        if (cfg.ensemble or 1) > 1:
+            return f"it forecasts the median of {cfg.ensemble} seeds (--ensemble)"
         return None
 
     def check_deployable(self, what: str) -> None:
-        problem = self.deploy_problem()
-        if problem is not None:
-            raise LstmkitError(f"{what} supports single-series point-forecast runs with the direct strategy; "
+        use = "stream" if what.startswith("stream") else "update" if what.startswith("update") else "export"
+        problem = self.deploy_problem(use)
+        if problem is None:
+            return
+        if use == "export":
+            raise LstmkitError(f"{what} supports runs with the direct strategy and no inputs over the horizon; "
                                f"this run cannot: {problem}", "use 'lstmkit forecast predict' with this run")
+        kind = "point-forecast runs without --deseason" + (", --id-embedding, --log or --ensemble"
+                                                          if use == "update" else " or --id-embedding")
+        raise LstmkitError(f"{what} supports single-series {kind}; this run cannot: {problem}",
+                           "send whole histories to predict (or the service's POST /predict)")
 
     def input_affine(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(scale, offset)``, each ``[C]``: a model input row is ``row * scale + offset``."""
-        self.check_deployable("deployment")
+        """``(scale, offset)``, each ``[C]``: a model input row is ``row * scale + offset`` for a row
+        in model units (:meth:`model_units_rows`) of a run that streams (one series, no seasonal indices)."""
+        self.check_deployable("stream")
         loc, sc = self.panel_scaler_.get(self.series_ids_[0])
         scale, offset = [1.0 / sc], [-loc / sc]
         if self.covariate_scaler_ is not None:
@@ -77,11 +99,60 @@ class DeploySurface:
             offset.append(zero)
         return np.concatenate(scale), np.concatenate(offset)
 
+    def model_units_rows(self, rows: np.ndarray) -> np.ndarray:
+        """Original rows ``[N, C]`` (columns as ``input_names_``) -> model units: with ``--log`` the
+        targets' logs (a target at or below zero is an LstmkitError naming it); float64."""
+        rows = np.asarray(rows, dtype=np.float64)
+        if not self.config_.log:
+            return rows
+        T = len(self.config_.target)
+        bad = rows[:, :T] <= 0
+        if bad.any():
+            r, j = np.argwhere(bad)[0]
+            raise LstmkitError(f"{self.config_.target[j]} must be positive (this model reads log values), "
+                               f"got {rows[r, j]:g}", f"send positive values of {self.config_.target[j]}")
+        out = rows.copy()
+        out[:, :T] = np.log(rows[:, :T])
+        return out
+
     def to_original(self, y) -> np.ndarray:
-        """Scaled point forecasts ``[..., H, T]`` (network units) -> original units (float64)."""
-        self.check_deployable("deployment")
+        """Scaled point forecasts ``[..., H, T]`` (network units) -> original units (float64); a run
+        with seasonal indices needs the forecast's position (:meth:`history_window`)."""
+        self.check_deployable("stream")
         loc, sc = self.panel_scaler_.get(self.series_ids_[0])
-        return np.asarray(y, dtype=np.float64) * sc + loc
+        return self._original_units(np.asarray(y, dtype=np.float64) * sc + loc)
+
+    def history_window(self, rows: np.ndarray, sid=None) -> dict[str, np.ndarray]:
+        """The whole history ``rows [N, C]`` of series ``sid`` (one of ``series_ids_``; default the
+        first; original units, columns as ``input_names_``, finite, N >= lookback) ->
+        ``{"x": [L, C] float32, "loc": [H, T], "scale": [T], "series": index}``: the window the
+        network reads, the affine map back from its scaled output (:meth:`original_params`) and
+        the series' index (the embedding's input).
+
+        What ``predict`` computes on a table of exactly these rows: logs with ``--log``; with
+        ``--deseason m`` the seasonal indices estimated from the whole history, phase 0 at its
+        first row, removed from the inputs and added back at the forecast steps."""
+        cfg = self.config_
+        L, H, T = cfg.lookback, cfg.horizon, len(cfg.target)
+        sid = self.series_ids_[0] if sid is None else sid
+        v = self.model_units_rows(rows)
+        loc, sc = self.panel_scaler_.get(sid)
+        season, ahead = None, np.zeros((H, T))
+        if cfg.deseason:
+            profile = seasonal_profile(v[:, :T], cfg.deseason)          # as _profiles(full=True)
+            season = self._season_at(profile, 0, len(v))
+            ahead = self._season_at(profile, len(v), H)
+        y = (v[:, :T] - (0 if season is None else season) - loc) / sc     # as _panel_arrays
+        past, fut = self._scale_covariates(v[-L:, T:], np.zeros((L, 0)))
+        x = np.concatenate([y[-L:], past, fut], 1)
+        return {"x": np.ascontiguousarray(x, dtype=np.float32), "loc": loc + ahead, "scale": np.asarray(sc),
+                "series": self.series_ids_.index(sid)}
+
+    def original_params(self, params: np.ndarray, loc: np.ndarray, scale: np.ndarray) -> np.ndarray:
+        """Scaled network outputs ``[B, H, T(, P)]`` -> original-unit parameters, with ``loc [B, H, T]``
+        and ``scale [B, T]`` of :meth:`history_window` (not checked to be finite)."""
+        return self._original_units(unscale(self.output_.kind, np.asarray(params, np.float64), loc,
+                                            np.asarray(scale)[:, None]))
 
     def model_inputs(self, data) -> np.ndarray:
         """Scaled network inputs ``[N, C]`` (float32, columns as ``input_names_``) of ``data``'s one series."""
@@ -99,29 +170,26 @@ class DeploySurface:
         x = torch.from_numpy(self.model_inputs(data))
         return make_windows(x, x[:, :len(cfg.target)], cfg.lookback, cfg.horizon)
 
-    def point_forecast(self, x: torch.Tensor, net=None) -> np.ndarray:
-        """Scaled point forecasts ``[n, H, T]`` (float64) of ``net`` (default ``net_``) for windows ``x``."""
-        self.check_deployable("deployment")
-        net = self.net_ if net is None else net
-        with torch.no_grad():
-            out = [net(x[k:k + _BATCH]) for k in range(0, len(x), _BATCH)]
-        if not out:
-            return np.zeros((0, self.config_.horizon, len(self.config_.target)))
-        return torch.cat([torch.as_tensor(o) for o in out]).numpy().astype(np.float64)
-
-    def test_windows(self, data=None):
-        """``(X [n, L, C], y_true [n, H, T], y_train [n_train, T])`` of the test part (original
-        units for ``y``), or None when the run was trained on in-memory data and no ``data`` is given."""
+    def test_forecast(self, net, data=None) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None:
+        """Per series: ``(y_true [n, H, T], point forecast [n, H, T], y_train [n_train, T])`` of its
+        test part by ``net`` (any module reading windows ``[B, L, C]``, or ``net_``), in original
+        units, as ``evaluate`` computes them; None when the run was trained on in-memory data and
+        no ``data`` is given."""
         self._check_fitted()
         source = data if data is not None else (self.data_summary_ or {}).get("source")
         if source is None or (isinstance(source, (str, Path)) and not Path(source).is_file()):
             return None
         cfg = self.config_
         panel = read_panel(source, cfg, need=min_points(cfg))
-        if len(panel.ids) != 1:
-            raise LstmkitError(f"the data holds {len(panel.ids)} series, and this takes one",
-                               "pass the rows of one series")
-        rows, _ = split_panel(panel, cfg)["test"]
-        X = self._panel_arrays(panel)["inputs"][rows[:, None] + torch.arange(cfg.lookback)]
-        tgt = (rows.numpy() + cfg.lookback)[:, None] + np.arange(cfg.horizon)[None]
-        return X, panel.values[tgt], panel.values[:part_sizes(int(panel.lengths[0]), cfg)[0]]
+        rows, series = split_panel(panel, cfg)["test"]
+        params = self._forecast_windows(self._panel_arrays(panel), rows, series, self._series_index(panel), net=net)
+        point = self.output_.point(torch.from_numpy(params)).numpy()
+        out = []
+        for s in range(len(panel.ids)):
+            mine = (series == s).numpy()
+            tgt = (rows.numpy()[mine] + cfg.lookback)[:, None] + np.arange(cfg.horizon)[None]
+            r = panel.rows(s)
+            train = panel.values[r][:part_sizes(int(panel.lengths[s]), cfg)[0]]
+            if mine.any():
+                out.append((panel.values[tgt], point[mine], train))
+        return out

@@ -1,0 +1,141 @@
+"""A forecaster's service request and answer (``POST /predict``): histories in, forecasts out.
+
+The request is ``{"instances": [{column: history}, ...]}``; each instance is one history of
+the run's input columns (targets, then covariates), newest value last; a run trained on many
+series needs ``"id"`` in each instance too, one of the series it was trained on (their scaling
+and embedding are the run's; an unknown id is a 422). The answer is what ``Forecaster.predict``
+gives on a table of those rows, computed by the served engine's network:
+
+* every column needs at least ``min_history`` values: the lookback; with ``--deseason m`` at
+  least two seasons too (``max(lookback, 2 m)``), and every column the same length, since the
+  seasonal indices are estimated from the whole history sent, phase 0 at its first value;
+* with ``--log`` every target value must be positive;
+* a probabilistic run answers its quantiles beside the point forecast:
+  ``"quantiles": [{"0.1": {target: [h values]}, ...}]`` (one object per instance) and ``"levels"``.
+
+Every bad request is a :class:`~lstmkit.deploy.adapter.BadRequest` naming its field (a 422).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from lstmkit.deploy.adapter import BadRequest
+from lstmkit.tasks.forecast.probabilistic import quantiles_of
+
+__all__ = ["min_history", "request_models", "answer"]
+
+
+def min_history(est) -> int:
+    """Values per column one request needs (see the module docstring)."""
+    cfg = est.config_
+    return max(cfg.lookback, 2 * cfg.deseason) if cfg.deseason else cfg.lookback
+
+
+def request_models(adapter, Finite, max_instances: int) -> tuple[type, type]:
+    """The typed request and response (pydantic, imported here: the serve extra)."""
+    from typing import Optional
+    from pydantic import BaseModel, ConfigDict, Field
+    columns, need = adapter.columns, min_history(adapter.est)
+    same = " (all the same length: the whole history)" if adapter.cfg.deseason else ""
+    what = f"{{column: history}} for columns {columns}, at least {need} values each{same}"
+
+    class SeriesInstance(BaseModel):                 # many series: {"id": ..., column: history, ...}
+        model_config = ConfigDict(extra="allow")
+        __pydantic_extra__: dict[str, list[Finite]]
+        id: str = Field(description=f"the series, as in the training data's {adapter.cfg.id or 'id'} column")
+
+    Instance = SeriesInstance if _many(adapter) else dict[str, list[Finite]]
+
+    class PredictRequest(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        instances: list[Instance] = Field(min_length=1, max_length=max_instances,
+                                          description=("each: the series' id and " if _many(adapter) else "each: ") + what)
+
+    class PredictResponse(BaseModel):
+        predictions: list[dict[str, list[float]]] = Field(description="per instance: {target: point forecast}")
+        quantiles: Optional[list[dict[str, dict[str, list[float]]]]] = Field(
+            None, description="probabilistic runs, per instance: {level: {target: forecast}}")
+        levels: Optional[list[float]] = None
+        horizon: int
+        engine: str
+
+    return PredictRequest, PredictResponse
+
+
+def answer(adapter, net, instances: list[dict[str, list[float]]]) -> dict[str, Any]:
+    """The service's answer to validated ``instances`` (numbers already finite and within float32)."""
+    est, cfg = adapter.est, adapter.cfg
+    xs, locs, scales, series = [], [], [], []
+    for i, inst in enumerate(instances):
+        sid = _series(adapter, i, inst)
+        w = est.history_window(_rows(adapter, i, {k: v for k, v in inst.items() if k != "id" or sid is None}), sid)
+        if not np.isfinite(w["x"]).all():
+            col = adapter.columns[int(np.nonzero(~np.isfinite(w["x"]).all(axis=0))[0][0])]
+            raise BadRequest(["instances", i, col], "values too large for the model's scaling")
+        xs.append(w["x"]), locs.append(w["loc"]), scales.append(w["scale"]), series.append(w["series"])
+    x = torch.from_numpy(np.stack(xs))
+    with torch.inference_mode():              # an embedding reads the series: the net's call (x, future, series)
+        y = torch.as_tensor(net(x, None, torch.tensor(series)) if adapter.embedding else net(x)).numpy()  # [B, H, T(, P)]
+    params = est.original_params(y, np.stack(locs), np.stack(scales))
+    for i, p in enumerate(params):
+        if not np.isfinite(p).all():
+            raise BadRequest(["instances", i], "the model's output is not finite for this input "
+                             "(values far outside the training data?)")
+    out = est.output_
+    point = out.point(torch.from_numpy(params)).numpy()                     # [B, H, T]
+    answer = {"predictions": [adapter.to_json(v) for v in point], "horizon": int(cfg.horizon)}
+    if out.kind != "point":
+        q = quantiles_of(out.kind, params, out.levels)                       # [B, H, T, Q]
+        answer["quantiles"] = [{f"{level:g}": adapter.to_json(qi[:, :, k]) for k, level in enumerate(out.levels)}
+                               for qi in q]
+        answer["levels"] = [float(level) for level in out.levels]
+    return answer
+
+
+def _many(adapter) -> bool:
+    return len(adapter.est.series_ids_) > 1
+
+
+def _series(adapter, i: int, inst: dict) -> str | None:
+    """The series id an instance names (None for a one-series run, which takes none)."""
+    if not _many(adapter):
+        return None
+    known = adapter.est.series_ids_
+    sid = inst.get("id")
+    if sid not in known:
+        raise BadRequest(["instances", i, "id"], f"unknown series {sid!r}; this model was trained on {len(known)} "
+                         f"series ({', '.join(map(repr, known[:5]))}{', ...' if len(known) > 5 else ''})",
+                         "name one of the series the model was trained on")
+    return sid
+
+
+def _rows(adapter, i: int, inst: dict[str, list[float]]) -> np.ndarray:
+    """One instance -> its history rows ``[n, C]`` (float64), every rule checked (see the module docstring)."""
+    cfg, columns = adapter.cfg, adapter.columns
+    need = min_history(adapter.est)
+    for col in inst:
+        if col not in columns:
+            raise BadRequest(["instances", i, col], f"unknown column; expected {columns}")
+    for col in columns:
+        if col not in inst:
+            raise BadRequest(["instances", i, col], "field required")
+        if len(inst[col]) < need:
+            what = f"the lookback and two seasons of {cfg.deseason}" if need > cfg.lookback else "the lookback"
+            raise BadRequest(["instances", i, col], f"need at least {need} values ({what}), got {len(inst[col])}")
+    n = len(inst[columns[0]]) if cfg.deseason else cfg.lookback
+    if cfg.deseason:
+        for col in columns[1:]:
+            if len(inst[col]) != n:
+                raise BadRequest(["instances", i, col], f"has {len(inst[col])} values and {columns[0]} has {n}; "
+                                 "send every column over the same history (the seasonal indices are estimated from it)")
+    rows = np.stack([np.asarray(inst[c][-n:], dtype=np.float64) for c in columns], axis=1)
+    if cfg.log:
+        for j, target in enumerate(cfg.target):
+            bad = rows[:, j] <= 0
+            if bad.any():
+                raise BadRequest(["instances", i, target], f"needs positive values (the model reads their logs), "
+                                 f"got {rows[int(np.argmax(bad)), j]:g}")
+    return rows
