@@ -66,7 +66,7 @@ from torch import nn
 from lstmkit.config import TrainConfig
 from lstmkit.errors import LstmkitError
 
-__all__ = ["DeployAdapter", "FastStep", "UpdateData", "BadRequest", "observation_row"]
+__all__ = ["DeployAdapter", "EstimatorAdapter", "FastStep", "UpdateData", "BadRequest", "observation_row"]
 
 
 def observation_row(obs: Any, columns: list[str]) -> np.ndarray:
@@ -162,6 +162,51 @@ class FastStep(Protocol):
 
     def step(self, x: torch.Tensor, live: Any) -> tuple[Any, Any]:
         """One step: ``(decoded answer, new live state)``."""
+
+
+class EstimatorAdapter:
+    """The part every estimator-backed adapter shares (subclassed by the classify, translate, lm and
+    speech rooms): the fitted estimator ``est`` it wraps, ``load(run)`` through
+    :func:`~lstmkit.deploy.quantize.load_estimator` (an int8 run rebuilds its quantized net), the
+    estimator's net in eval mode, the engine its run prefers, its run folder, and the state shape of
+    a net with one recurrent ``encoder``. A room sets :attr:`estimator` (or overrides
+    :meth:`estimator_for` when the run's metadata picks the class)."""
+
+    estimator: type = object       # the room's estimator class
+
+    def __init__(self, est: Any) -> None:
+        est._check_fitted()
+        self.est = est
+
+    @classmethod
+    def estimator_for(cls, run: str | Path) -> type:
+        """The estimator class that loads ``run``."""
+        return cls.estimator
+
+    @classmethod
+    def load(cls, run: str | Path):
+        from lstmkit.deploy.quantize import load_estimator      # int8 runs rebuild their quantized net
+        return cls(load_estimator(cls.estimator_for(run), run))
+
+    @property
+    def net(self) -> nn.Module:
+        return self.est.net_.eval()
+
+    @property
+    def preferred_engine(self) -> str | None:
+        """``torch`` or ``onnx`` when the run says which (an int8 export), else None."""
+        return getattr(self.est, "engine_", None)
+
+    @property
+    def run(self) -> Path | None:
+        """The run folder whose weights this model has (None for a model not saved as it is)."""
+        return getattr(self.est, "run_dir_", None)
+
+    @property
+    def state_shape(self) -> tuple[int, int]:
+        """``(layers, hidden)`` of the estimator's net's ``encoder`` state."""
+        enc = self.est.net_.encoder
+        return getattr(enc, "num_layers", 1), getattr(enc, "hidden_size", 0)
 
 
 @runtime_checkable

@@ -27,7 +27,7 @@ from torch import nn
 
 from lstmkit.data.batching import pad_batch, truncate
 from lstmkit.data.vocab import PAD_ID
-from lstmkit.deploy.adapter import BadRequest, observation_row
+from lstmkit.deploy.adapter import BadRequest, EstimatorAdapter, observation_row
 from lstmkit.deploy.stateful import StatefulNet, recurrent_state_names
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.fcn import FCN_MODELS
@@ -40,7 +40,7 @@ __all__ = ["Adapter", "ClassifyAdapter", "ACCURACY_LIMIT"]
 ACCURACY_LIMIT = 0.005           # int8 may lose at most 0.5 accuracy points to become the engine
 
 
-class ClassifyAdapter:
+class ClassifyAdapter(EstimatorAdapter):
     """Deploy hooks for a fitted text or numeric-sequence classifier."""
 
     task = "classify"
@@ -48,8 +48,7 @@ class ClassifyAdapter:
     stream_key = "prediction"    # /stream answers {"step": n, "prediction": {...}}
 
     def __init__(self, est: Classifier):
-        est._check_fitted()
-        self.est = est
+        super().__init__(est)
         self.kind = est.kind
         self.classes = list(est.classes_)
         self.run_files: tuple[str, ...] = ()            # state files an int8 run copies
@@ -62,18 +61,8 @@ class ClassifyAdapter:
             self.columns = list(getattr(est, "feature_names_", None) or [f"x{i}" for i in range(self.input_size)])
 
     @classmethod
-    def load(cls, run: str | Path) -> "ClassifyAdapter":
-        from lstmkit.deploy.quantize import load_estimator
-        return cls(load_estimator(Classifier.class_for(read_meta(run, TASK), run), run))
-
-    # -- the model --------------------------------------------------------------------------
-    @property
-    def net(self) -> nn.Module:
-        return self.est.net_.eval()
-
-    @property
-    def preferred_engine(self) -> str | None:
-        return getattr(self.est, "engine_", None)
+    def estimator_for(cls, run: str | Path) -> type:
+        return Classifier.class_for(read_meta(run, TASK), run)
 
     state_names: tuple[str, ...] = ()        # the exported graph carries none (see stream_graph)
 

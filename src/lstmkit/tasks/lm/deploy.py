@@ -41,7 +41,7 @@ import torch
 from torch import nn
 
 from lstmkit.data.batching import pad_batch
-from lstmkit.deploy.adapter import BadRequest
+from lstmkit.deploy.adapter import BadRequest, EstimatorAdapter
 from lstmkit.deploy.onnx import OnnxNet, load_runner, resolve_engine
 from lstmkit.deploy.registry import weights_fingerprint
 from lstmkit.deploy.stateful import StatefulNet, recurrent_state_names
@@ -69,7 +69,7 @@ def deployed_net(net: nn.Module) -> nn.Module:
     return out
 
 
-class LMAdapter:
+class LMAdapter(EstimatorAdapter):
     """Deploy hooks for a fitted :class:`~lstmkit.tasks.lm.estimator.LanguageModel`."""
 
     task = "lm"
@@ -79,16 +79,12 @@ class LMAdapter:
     stream_key = "next"
     run_files = (VOCAB_FILE,)    # state files an int8 run copies
 
+    estimator = LanguageModel
+
     def __init__(self, est: LanguageModel):
-        est._check_fitted()
-        self.est = est
+        super().__init__(est)
         self.tokenizer = est.tokenizer_
         self._deployed: tuple[nn.Module, nn.Module] | None = None
-
-    @classmethod
-    def load(cls, run: str | Path) -> "LMAdapter":
-        from lstmkit.deploy.quantize import load_estimator      # int8 runs rebuild their quantized net
-        return cls(load_estimator(LanguageModel, run))
 
     # -- the model --------------------------------------------------------------------------
     @property
@@ -100,22 +96,8 @@ class LMAdapter:
         return self._deployed[1]
 
     @property
-    def preferred_engine(self) -> str | None:
-        return getattr(self.est, "engine_", None)
-
-    @property
-    def run(self) -> Path | None:
-        """The run folder whose weights this model has (None for a model not saved as it is)."""
-        return getattr(self.est, "run_dir_", None)
-
-    @property
     def state_names(self) -> tuple[str, ...]:
         return recurrent_state_names(self.est.net_)
-
-    @property
-    def state_shape(self) -> tuple[int, int]:
-        enc = self.est.net_.encoder
-        return getattr(enc, "num_layers", 1), getattr(enc, "hidden_size", 0)
 
     def stateful(self) -> nn.Module:
         """The step graph ``(x, h0, c0) -> (logits, hn, cn)``; lstm and gru models only."""

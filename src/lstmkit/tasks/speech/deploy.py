@@ -33,7 +33,7 @@ import torch
 from torch import nn
 
 from lstmkit.data.batching import BucketBatches
-from lstmkit.deploy.adapter import BadRequest
+from lstmkit.deploy.adapter import BadRequest, EstimatorAdapter
 from lstmkit.deploy.onnx import ONNX_FILE
 from lstmkit.deploy.seq2seq import GRAPH_FILES, export_graphs, onnx_seq2seq
 from lstmkit.deploy.stateful import recurrent_state_names
@@ -54,7 +54,7 @@ MAX_SECONDS = 60.0               # the longest recording one request may hold
 _BATCH = 32
 
 
-class SpeechAdapter:
+class SpeechAdapter(EstimatorAdapter):
     """Deploy hooks for a fitted speech model (CTC, classify: one graph; seq2seq: two graphs)."""
 
     task = TASK
@@ -67,18 +67,15 @@ class SpeechAdapter:
     speed_unit, speed_batch = "utterances", 32     # int8's speed: 1-s utterances per second at batch 32
     lm_engine = "auto"           # the engine of a fused language model's scorer (auto | torch | onnx)
 
+    estimator = SpeechRecognizer
+
     def __init__(self, est: SpeechRecognizer):
-        est._check_fitted()
-        self.est, self.config, self.mode = est, est.config_, est.config_.mode
+        super().__init__(est)
+        self.config, self.mode = est.config_, est.config_.mode
         self.spec = est.spec_
         self.input_size = self.spec.dim
         self._net: nn.Module | None = None
         self._lm: LMFusion | None = None
-
-    @classmethod
-    def load(cls, run: str | Path) -> "SpeechAdapter":
-        from lstmkit.deploy.quantize import load_estimator      # int8 runs rebuild their quantized net
-        return cls(load_estimator(SpeechRecognizer, run))
 
     # -- the model --------------------------------------------------------------------------
     @property
@@ -89,18 +86,9 @@ class SpeechAdapter:
         return self._net.eval()
 
     @property
-    def preferred_engine(self) -> str | None:
-        return getattr(self.est, "engine_", None)
-
-    @property
     def state_names(self) -> tuple[str, ...]:
         """``("h", "c")`` for a one-directional LSTM CTC model (its graph carries the state), else ()."""
         return recurrent_state_names(self.est.net_) if self.mode == "ctc" else ()
-
-    @property
-    def state_shape(self) -> tuple[int, int]:
-        enc = self.est.net_.encoder
-        return getattr(enc, "num_layers", 1), getattr(enc, "hidden_size", 0)
 
     @property
     def min_frames(self) -> int:

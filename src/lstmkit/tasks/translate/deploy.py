@@ -19,7 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from lstmkit.deploy.adapter import BadRequest
+from lstmkit.deploy.adapter import BadRequest, EstimatorAdapter
 from lstmkit.deploy.seq2seq import GRAPH_FILES, export_graphs, onnx_seq2seq
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.seq2seq import beam_search
@@ -39,7 +39,7 @@ _BATCH = 64                # sentences decoded together
 ORT_THREADS = 1
 
 
-class TranslateAdapter:
+class TranslateAdapter(EstimatorAdapter):
     """Deploy hooks for a fitted :class:`Translator`."""
 
     task = "translate"
@@ -53,24 +53,7 @@ class TranslateAdapter:
     speed_unit = "sentences"
     speed_batch = _BATCH                # int8's throughput batch (sentences, greedy)
 
-    def __init__(self, est: Translator):
-        est._check_fitted()
-        self.est = est
-
-    @classmethod
-    def load(cls, run: str | Path) -> "TranslateAdapter":
-        from lstmkit.deploy.quantize import load_estimator
-        return cls(load_estimator(Translator, run))
-
-    # -- the model --------------------------------------------------------------------------
-    @property
-    def net(self) -> nn.Module:
-        """The :class:`~lstmkit.nn.seq2seq.Seq2Seq` (decoded with ``encode`` / ``step`` / ``reorder``)."""
-        return self.est.net_.eval()
-
-    @property
-    def preferred_engine(self) -> str | None:
-        return getattr(self.est, "engine_", None)
+    estimator = Translator          # its net: the Seq2Seq, decoded with encode / step / reorder
 
     @property
     def state_shape(self) -> tuple[int, int]:
