@@ -17,9 +17,10 @@ look ahead), so it cannot answer step by step as a stream.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
-from lstmkit.nn.blocks import CausalConv1d, valid_mask, zero_padding
+from lstmkit.nn.blocks import valid_mask, zero_padding
 from lstmkit.nn.lstm import LSTM
 
 __all__ = ["FCN_MODELS", "FCNBranch", "LSTMFCNNet"]
@@ -42,20 +43,23 @@ class FCNBranch(nn.Module):
         if len(filters) != len(kernels):
             raise ValueError(f"{len(filters)} filter widths but {len(kernels)} kernel sizes")
         sizes = (input_size, *filters)
-        self.convs = nn.ModuleList(CausalConv1d(sizes[k], sizes[k + 1], kernels[k], causal=False)
-                                   for k in range(len(filters)))
+        # plain Conv1d over [B, C, T] (the layout the convolutions want: no transpose per block);
+        # "same" padding, the extra step of an even kernel on the right
+        self.convs = nn.ModuleList(nn.Conv1d(sizes[k], sizes[k + 1], kernels[k]) for k in range(len(filters)))
+        self.pads = tuple(((k - 1) // 2, k - 1 - (k - 1) // 2) for k in kernels)
         self.norms = nn.ModuleList(nn.BatchNorm1d(f) for f in filters)
         self.output_size = filters[-1]
 
     def forward(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
-        z = x
-        for conv, norm in zip(self.convs, self.norms):
-            y = conv(zero_padding(z, lengths))                                  # [B, T, C]
-            z = torch.relu(norm(y.transpose(1, 2)).transpose(1, 2))
-        if lengths is None:
-            return z.mean(dim=1)
-        mask = valid_mask(lengths, z.shape[1])[..., None]                        # [B, T, 1]
-        return (z * mask).sum(dim=1) / lengths[:, None].to(z.dtype)             # [B, C]
+        z = x.transpose(1, 2)                                                   # [B, I, T]
+        mask = None if lengths is None else valid_mask(lengths, x.shape[1])[:, None, :].to(x.dtype)  # [B, 1, T]
+        for conv, pad, norm in zip(self.convs, self.pads, self.norms):
+            if mask is not None:
+                z = z * mask
+            z = torch.relu(norm(conv(F.pad(z, pad))))                            # [B, C, T]
+        if mask is None:
+            return z.mean(dim=2)
+        return (z * mask).sum(dim=2) / lengths[:, None].to(z.dtype)            # [B, C]
 
 
 class LSTMFCNNet(nn.Module):

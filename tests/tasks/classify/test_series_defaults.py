@@ -19,8 +19,9 @@ def _tsv(path, seqs, labels):
 def test_python_defaults_are_lstm_fcn_with_its_protocol():
     cfg = SequenceClassifier().config
     t = cfg.train
-    assert (cfg.model, cfg.hidden_size, cfg.dropout, cfg.val_frac, cfg.budget) == ("lstm-fcn-ds", 8, 0.8, 0.0, 4.0)
+    assert (cfg.model, cfg.hidden_size, cfg.dropout, cfg.val_frac, cfg.budget) == ("lstm-fcn-ds", 8, 0.8, 0.0, 8.0)
     assert (t.max_epochs, t.batch_size, t.lr, t.lr_factor, t.lr_patience) == (2000, 16, 1e-3, 0.7937, 100)
+    assert t.lr_schedule == "cosine" and TextClassifier().config.train.lr_schedule == "plateau"
     assert t.clip_norm is None                                         # as published; zoo encoders keep 1.0
     assert TextClassifier().config.model == "bilstm" and TextClassifier().config.budget is None
 
@@ -33,7 +34,7 @@ def test_choosing_a_zoo_encoder_brings_the_recurrent_defaults():
 
 def test_epochs_follow_the_budget_unless_the_caller_sets_them():
     cfg = SequenceClassifier().config
-    assert SequenceClassifier.epochs_for(cfg, 200, 427) == 47          # OSULeaf-sized: 4e6 / 85400
+    assert SequenceClassifier.epochs_for(cfg, 200, 427) == 94          # OSULeaf-sized: 8e6 / 85400
     assert SequenceClassifier.epochs_for(cfg, 67, 24) == 2000          # tiny data: max_epochs
     assert SequenceClassifier.epochs_for(cfg, 10_000, 5_000) == 20     # never fewer than 20
     given = SequenceClassifier(max_epochs=3).config
@@ -68,7 +69,7 @@ def test_cli_series_defaults_pick_lstm_fcn_and_record_it(tmp_path, capsys, serie
     assert (cfg["model"], cfg["hidden_size"], cfg["dropout"], cfg["val_frac"], cfg["budget"]) == (
         "lstm-fcn-ds", 8, 0.8, 0.0, 0.006)
     assert cfg["train"]["max_epochs"] == round(0.006e6 / (24 * 12))            # 21, from the budget
-    assert (cfg["train"]["batch_size"], cfg["train"]["lr_patience"]) == (16, 100)
+    assert (cfg["train"]["batch_size"], cfg["train"]["lr_schedule"]) == (16, "cosine")
     assert meta["model"]["class"] == "LSTMFCNNet" and meta["preprocessing"]["steps"] == 12
     assert meta["data"]["split"] == {"train": 24, "val": 0, "test": 0}
     assert isinstance(load_classifier(run), SequenceClassifier)
@@ -78,14 +79,15 @@ def test_cli_flags_win_over_the_series_defaults(tmp_path, capsys, series):
     seqs, labels = series(24, unequal=False)
     p = _tsv(tmp_path / "S_TRAIN.tsv", seqs, labels)
     code, _, err = run_cli(["classify", "train", "--series", "--data", p, "--epochs", 2, "--batch-size", 8,
-                            "--hidden-size", 4, "--dropout", 0.2, "--val-frac", 0.25, "--progress", "off",
+                            "--hidden-size", 4, "--dropout", 0.2, "--val-frac", 0.25, "--lr-schedule", "plateau",
+                            "--progress", "off",
                             "--no-tensorboard", "--out", tmp_path / "runs"], capsys)
     assert code == 0, err
     (run,) = (tmp_path / "runs").iterdir()
     cfg = json.loads((run / "lstmkit.json").read_text())["config"]
     assert (cfg["model"], cfg["hidden_size"], cfg["dropout"], cfg["val_frac"], cfg["budget"]) == (
         "lstm-fcn-ds", 4, 0.2, 0.25, None)
-    assert (cfg["train"]["max_epochs"], cfg["train"]["batch_size"]) == (2, 8)
+    assert (cfg["train"]["max_epochs"], cfg["train"]["batch_size"], cfg["train"]["lr_schedule"]) == (2, 8, "plateau")
 
 
 def test_defaults_learn_a_two_class_problem_and_round_trip(tmp_path, series):

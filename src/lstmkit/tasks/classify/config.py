@@ -55,7 +55,7 @@ class ClassifyConfig(TaskConfig):
                                     # (fitted on train only)
     val_frac: float = 0.1           # stratified validation split when no validation file; 0 holds nothing
                                     # out (early stopping on the training loss)
-    budget: float | None = None     # numeric series (--series default 4): cap the epochs at this many
+    budget: float | None = None     # numeric series (--series default 8): cap the epochs at this many
                                     # million series-steps (epochs x series x steps; none: max_epochs only)
     bucket: bool = True             # length-bucketed batches
     drop_empty: bool = False        # skip empty / whitespace-only texts instead of failing
