@@ -50,7 +50,8 @@ class TrainConfig:
     loss: Literal["mse", "mae", "huber", "auto"] = "mse"   # the trainer's LOSSES; auto: the task's own loss
     clip_norm: float | None = 1.0   # max global gradient norm; none disables clipping
     lr_schedule: Literal["plateau", "cosine"] = "plateau"  # plateau (ReduceLROnPlateau on the val loss) |
-                                    # cosine (anneal to 0 over max_epochs: the last epochs average out the step noise)
+                                    # cosine (anneal to 0 over max_epochs: the last epochs average out the step noise;
+                                    # the default of classify --series)
     lr_factor: float = 0.5          # factor that ReduceLROnPlateau multiplies the learning rate by
     lr_patience: int = 10           # epochs without val improvement before ReduceLROnPlateau lowers the rate
     patience: int = 7               # early stopping patience in epochs; the best weights are restored
