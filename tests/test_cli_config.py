@@ -163,5 +163,16 @@ def test_a_field_without_help_is_refused():
 
 
 def test_help_continues_on_indented_comment_lines():
-    assert field_help(TrainConfig)["lr_schedule"].endswith("the last epochs average out the step noise)")
+    assert field_help(TrainConfig)["lr_schedule"].endswith("the last epochs average out the step noise; the default of "
+                                                             "classify --series)")
     assert "many series" not in field_help(ForecastConfig)["fill"]     # a section comment is not help
+
+
+def test_none_is_a_value_where_the_choices_hold_it():
+    """``--scaler none`` / ``--combine none`` mean "no scaling" / "no blend", not "unset" (which a
+    forecaster would fill from the data); elsewhere ``none`` is the value None."""
+    from lstmkit.cli_config import _NONE, _parser
+    choose, _ = _parser(Literal["minmax", "none"], optional=True)
+    assert choose("none") == "none"
+    number, _ = _parser(float, optional=True)
+    assert number("none") is _NONE and number("2.5") == 2.5

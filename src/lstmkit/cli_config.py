@@ -124,8 +124,8 @@ def _parser(tp: Any, optional: bool) -> tuple[Callable[[str], Any], str]:
         metavar = f"{item_metavar},..."
     else:
         parse, metavar = _scalar(tp)
-    if not optional:
-        return parse, metavar
+    if not optional or (origin is Literal and "none" in typing.get_args(tp)):
+        return parse, metavar         # "none" is one of its values (e.g. --scaler none), not "unset"
     return (lambda s: _NONE if s.strip().lower() == "none" else parse(s)), f"{metavar}|none"
 
 
