@@ -6,7 +6,10 @@ flows::
     values [B, T, F] ──► Linear (+ dropout) ─┘    (lengths)      last | max | mean | max-mean | concat | attention
 
 ``word_dropout`` (tokens only) drops whole embedding vectors while training: the classifier
-must not lean on any single word. ``concat`` is ULMFiT's concat pooling: the last state, the max and the mean side by side.
+must not lean on any single word. ``word_scores`` (tokens only) adds a fixed per-word score
+table ``[V, out]`` (naive-Bayes log-count ratios, filled by the task from its training part),
+summed over the text's words and scaled by a learned weight, to the logits: a bag-of-words
+linear model beside the recurrent one (Wang & Manning 2012), which small text sets need. ``concat`` is ULMFiT's concat pooling: the last state, the max and the mean side by side.
 
 Every stage is told the ``lengths``: the recurrent encoders pack the batch, and pooling ignores
 padded positions, so a padded batch gives the logits each sequence would get alone.
@@ -54,7 +57,8 @@ class ClassifierNet(nn.Module):
 
     def __init__(self, n_classes: int, *, vocab_size: int | None = None, n_features: int | None = None,
                  embed_dim: int = 128, encoder: str = "bilstm", hidden_size: int = 128, num_layers: int = 1,
-                 dropout: float = 0.3, pooling: str = "max", pad_id: int = 0, word_dropout: float = 0.0):
+                 dropout: float = 0.3, pooling: str = "max", pad_id: int = 0, word_dropout: float = 0.0,
+                 word_scores: bool = False):
         super().__init__()
         if (vocab_size is None) == (n_features is None):
             raise ValueError("pass exactly one of vocab_size (text) or n_features (numeric)")
@@ -75,6 +79,10 @@ class ClassifierNet(nn.Module):
         self.dropout = nn.Dropout(dropout)
         summary = {"max-mean": 2, "concat": 3}.get(pooling, 1) * dim       # parts side by side
         self.head = nn.Linear(summary, 1 if n_classes == 2 else n_classes)
+        if word_scores and vocab_size is None:
+            raise ValueError("word_scores needs token ids (vocab_size)")
+        self.register_buffer("word_scores", torch.zeros(vocab_size, self.head.out_features) if word_scores else None)
+        self.score_weight = nn.Parameter(torch.ones(())) if word_scores else None        # [V, out] table's weight
 
     def forward(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
         return self.forward_with_weights(x, lengths)[0]
@@ -86,6 +94,7 @@ class ClassifierNet(nn.Module):
             lengths = torch.full((batch,), steps, dtype=torch.long)
         lengths = lengths.to(x.device)
         e = self.embedding(x)                                              # [B, T, E]
+        keep = None
         if self.training and self.word_dropout > 0 and x.dim() == 2:
             keep = torch.rand(batch, steps, 1, device=e.device) >= self.word_dropout
             e = e * keep / (1.0 - self.word_dropout)
@@ -93,6 +102,9 @@ class ClassifierNet(nn.Module):
         out, _ = self.encoder(e, lengths=lengths)                          # [B, T, D]
         summary, weights = self._pool(out, lengths)                        # [B, D]
         logits = self.head(self.dropout(summary))                          # [B, 1 or C]
+        if self.word_scores is not None:        # padding's row is zero; dropped words score nothing
+            scores = self.word_scores[x]                                   # [B, T, 1 or C]
+            logits = logits + self.score_weight * (scores if keep is None else scores * keep).sum(dim=1)
         return (logits.squeeze(-1) if self.n_classes == 2 else logits), weights
 
     def _pool(self, out: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor | None]:

@@ -228,7 +228,8 @@ class Classifier(RunEstimator, ABC):
         cfg = self.config_
         return ClassifierNet(len(self.classes_), **self._net_shape(), embed_dim=cfg.embed_dim, encoder=cfg.model,
                              hidden_size=cfg.hidden_size, num_layers=cfg.num_layers, dropout=cfg.dropout,
-                             pooling=cfg.pooling, pad_id=PAD_ID, word_dropout=cfg.word_dropout)
+                             pooling=cfg.pooling, pad_id=PAD_ID, word_dropout=cfg.word_dropout,
+                             word_scores=cfg.word_scores)
 
     def _summary(self, full, train, val, test, data, val_data, test_data, x_train) -> dict[str, Any]:
         lengths = np.array([len(s) for s in x_train])

@@ -18,7 +18,7 @@ import torch
 
 from lstmkit.data.batching import truncate
 from lstmkit.data.scaling import Scaler
-from lstmkit.data.vocab import load_vectors, make_tokenizer, tokenizer_from_dict
+from lstmkit.data.vocab import PAD_ID, load_vectors, make_tokenizer, tokenizer_from_dict
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.fcn import FCN_MODELS, LSTMFCNNet
 from lstmkit.tasks.classify.classifier import TASK, Classifier
@@ -28,7 +28,7 @@ from lstmkit.tasks.classify.data import SeriesData, TextData, read_series, read_
 from lstmkit.tasks.classify.transfer import (TRANSFER_DEFAULTS, GradualUnfreezing, check_settings, copy_weights,
                                              discriminative_groups, extended_tokenizer, lm_settings, read_lm)
 
-__all__ = ["TextClassifier", "SequenceClassifier", "load_classifier", "TASK", "VOCAB_FILE", "SERIES_BUDGET",
+__all__ = ["word_scores", "TextClassifier", "SequenceClassifier", "load_classifier", "TASK", "VOCAB_FILE", "SERIES_BUDGET",
            "ENCODER_DEFAULTS"]
 
 VOCAB_FILE = "vocab.json"
@@ -116,10 +116,14 @@ class TextClassifier(Classifier):
             self.tokenizer_ = extended_tokenizer(self.lm_start_, train.texts, cfg.min_freq, cfg.max_size)
             self.init_from_ = {**self.lm_start_.record(), "vocab": self.lm_start_.tokenizer.vocab_size,
                                "words_added": self.tokenizer_.vocab_size - self.lm_start_.tokenizer.vocab_size}
-            return
-        self.tokenizer_ = make_tokenizer(cfg.tokenizer, cfg.min_freq, cfg.max_size, cfg.lowercase)
-        self.tokenizer_.fit(train.texts)
-        self.init_from_ = None
+        else:
+            self.tokenizer_ = make_tokenizer(cfg.tokenizer, cfg.min_freq, cfg.max_size, cfg.lowercase)
+            self.tokenizer_.fit(train.texts)
+            self.init_from_ = None
+        if cfg.word_scores:
+            index = {c: k for k, c in enumerate(self.classes_)}
+            self.word_scores_ = word_scores(self._encode(train), [index[v] for v in train.labels], len(self.classes_),
+                                            self.tokenizer_.vocab_size)
 
     def _encode(self, d: TextData) -> list[torch.Tensor]:
         cfg, tok = self.config_, self.tokenizer_
@@ -129,6 +133,9 @@ class TextClassifier(Classifier):
         return {"vocab_size": self.tokenizer_.vocab_size}
 
     def _start_weights(self, cfg) -> list:
+        if cfg.word_scores:
+            with torch.no_grad():
+                self.net_.word_scores.copy_(self.word_scores_)
         if cfg.init_from:
             copy_weights(self.net_, self.lm_start_)
             net, decay = self.net_, cfg.lr_layer_decay
@@ -259,6 +266,21 @@ class SequenceClassifier(Classifier):
             raise LstmkitError("the run records no series length for its LSTM-FCN", "retrain the model")
         return LSTMFCNNet(len(self.classes_), n_features=self.scaler_.n_columns_, steps=self.steps_,
                           hidden_size=cfg.hidden_size, num_layers=cfg.num_layers, dropout=cfg.dropout)
+
+
+def word_scores(ids: list[torch.Tensor], y: list[int], n_classes: int, vocab_size: int,
+                alpha: float = 1.0) -> torch.Tensor:
+    """Naive-Bayes log-count ratios ``[V, 1]`` for two classes (``log p(w|1) - log p(w|0)``), else
+    ``[V, C]`` (``log p(w|c)`` less its mean over the classes), from the number of texts of each class
+    holding each word (binarised counts, add-``alpha`` smoothing; Wang & Manning 2012). ``<pad>``
+    scores 0."""
+    counts = torch.full((n_classes, vocab_size), float(alpha), dtype=torch.float64)
+    for seq, label in zip(ids, y):
+        counts[label, torch.unique(seq)] += 1
+    logp = torch.log(counts / counts.sum(dim=1, keepdim=True))
+    table = (logp[1] - logp[0])[:, None] if n_classes == 2 else (logp - logp.mean(dim=0)).T
+    table[PAD_ID] = 0.0
+    return table.float()
 
 
 def load_classifier(path: str | Path) -> TextClassifier | SequenceClassifier:

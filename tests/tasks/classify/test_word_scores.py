@@ -1,0 +1,56 @@
+"""word_scores: naive-Bayes log-count ratios summed over a text's words, added to the logits with a
+learned weight (a bag-of-words model beside the LSTM): the table, the net's use of it, the fit."""
+import math
+
+import pytest
+import torch
+
+from lstmkit.errors import LstmkitError
+from lstmkit.nn.classifier import ClassifierNet
+from lstmkit.tasks.classify.estimator import SequenceClassifier, TextClassifier, word_scores
+
+QUIET = dict(progress="off", tensorboard=False, doctor=False, batch_size=16)
+
+
+def test_the_table_is_binarised_smoothed_log_count_ratios():
+    ids = [torch.tensor([2, 2, 3]), torch.tensor([2]), torch.tensor([4])]       # class 1, class 1, class 0
+    t = word_scores(ids, [1, 1, 0], 2, 5)
+    # class 1: word 2 in 2 texts, word 3 in 1, others 0 -> counts (1, 1, 3, 2, 1) / 8; class 0: (1, 1, 1, 1, 2) / 6
+    assert t.shape == (5, 1) and t[0, 0] == 0                                   # <pad> scores nothing
+    assert t[2, 0].item() == pytest.approx(math.log(3 / 8) - math.log(1 / 6))
+    assert t[4, 0].item() == pytest.approx(math.log(1 / 8) - math.log(2 / 6))
+    three = word_scores(ids, [2, 1, 0], 3, 5)
+    assert three.shape == (5, 3) and torch.allclose(three[1:].sum(1), torch.zeros(4), atol=1e-6)   # centred
+
+
+def test_the_net_adds_the_weighted_sum_of_its_words_scores():
+    torch.manual_seed(0)
+    net = ClassifierNet(2, vocab_size=10, embed_dim=4, hidden_size=4, dropout=0.0, word_scores=True).eval()
+    plain = ClassifierNet(2, vocab_size=10, embed_dim=4, hidden_size=4, dropout=0.0).eval()
+    plain.load_state_dict({k: v for k, v in net.state_dict().items() if k not in ("word_scores", "score_weight")})
+    net.word_scores.copy_(torch.arange(10.0)[:, None])
+    with torch.no_grad():
+        net.score_weight.fill_(0.5)
+    x = torch.tensor([[3, 4, 0], [5, 0, 0]])
+    lengths = torch.tensor([2, 1])
+    assert torch.allclose(net(x, lengths) - plain(x, lengths), torch.tensor([3.5, 2.5]))
+    net.word_dropout = 0.5
+    torch.manual_seed(1)
+    scores = [net.train()(torch.tensor([[9] * 20]))[0].item() for _ in range(2)]
+    assert scores[0] != scores[1]                                     # dropped words score nothing in training
+
+
+def test_fit_fills_the_table_from_the_training_part_and_it_survives_saving(texts, tmp_path):
+    x, y = texts(60, seed=5)
+    clf = TextClassifier(word_scores=True, max_epochs=1, min_freq=1, val_frac=0, **QUIET).fit(x, y, out=tmp_path)
+    ids = [torch.tensor(clf.tokenizer_.encode(t)) for t in x]
+    expected = word_scores(ids, [list(clf.classes_).index(v) for v in y], 2, clf.tokenizer_.vocab_size)
+    assert torch.equal(clf.net_.word_scores, expected) and expected.abs().sum() > 0
+    again = TextClassifier.load(clf.run_dir_)
+    assert again.config_.word_scores and torch.equal(again.net_.word_scores, clf.net_.word_scores)
+    assert (again.predict_proba(x[:5]) == clf.predict_proba(x[:5])).all()
+
+
+def test_numeric_sequences_have_no_words():
+    with pytest.raises(LstmkitError, match="word_scores needs texts"):
+        SequenceClassifier(word_scores=True)
