@@ -8,8 +8,9 @@ flows::
 ``word_dropout`` (tokens only) drops whole embedding vectors while training: the classifier
 must not lean on any single word. ``word_scores`` (tokens only) adds a fixed per-word score
 table ``[V, out]`` (naive-Bayes log-count ratios, filled by the task from its training part),
-summed over the text's words and scaled by a learned weight, to the logits: a bag-of-words
-linear model beside the recurrent one (Wang & Manning 2012), which small text sets need. ``concat`` is ULMFiT's concat pooling: the last state, the max and the mean side by side.
+summed over the text's words and scaled by ``score_weight`` (a buffer the task sets after
+training), to the logits: a bag-of-words linear model beside the recurrent one (Wang & Manning
+2012), which small text sets need. ``concat`` is ULMFiT's concat pooling: the last state, the max and the mean side by side.
 
 Every stage is told the ``lengths``: the recurrent encoders pack the batch, and pooling ignores
 padded positions, so a padded batch gives the logits each sequence would get alone.
@@ -82,7 +83,7 @@ class ClassifierNet(nn.Module):
         if word_scores and vocab_size is None:
             raise ValueError("word_scores needs token ids (vocab_size)")
         self.register_buffer("word_scores", torch.zeros(vocab_size, self.head.out_features) if word_scores else None)
-        self.score_weight = nn.Parameter(torch.ones(())) if word_scores else None        # [V, out] table's weight
+        self.register_buffer("score_weight", torch.zeros(()) if word_scores else None)     # set by the task
 
     def forward(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
         return self.forward_with_weights(x, lengths)[0]

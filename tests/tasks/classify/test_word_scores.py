@@ -2,12 +2,14 @@
 learned weight (a bag-of-words model beside the LSTM): the table, the net's use of it, the fit."""
 import math
 
+import numpy as np
 import pytest
 import torch
 
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.classifier import ClassifierNet
-from lstmkit.tasks.classify.estimator import SequenceClassifier, TextClassifier, word_scores
+from lstmkit.tasks.classify.data import stratified_split
+from lstmkit.tasks.classify.estimator import SCORE_WEIGHTS, SequenceClassifier, TextClassifier, word_scores
 
 QUIET = dict(progress="off", tensorboard=False, doctor=False, batch_size=16)
 
@@ -29,8 +31,7 @@ def test_the_net_adds_the_weighted_sum_of_its_words_scores():
     plain = ClassifierNet(2, vocab_size=10, embed_dim=4, hidden_size=4, dropout=0.0).eval()
     plain.load_state_dict({k: v for k, v in net.state_dict().items() if k not in ("word_scores", "score_weight")})
     net.word_scores.copy_(torch.arange(10.0)[:, None])
-    with torch.no_grad():
-        net.score_weight.fill_(0.5)
+    net.score_weight.fill_(0.5)
     x = torch.tensor([[3, 4, 0], [5, 0, 0]])
     lengths = torch.tensor([2, 1])
     assert torch.allclose(net(x, lengths) - plain(x, lengths), torch.tensor([3.5, 2.5]))
@@ -46,9 +47,25 @@ def test_fit_fills_the_table_from_the_training_part_and_it_survives_saving(texts
     ids = [torch.tensor(clf.tokenizer_.encode(t)) for t in x]
     expected = word_scores(ids, [list(clf.classes_).index(v) for v in y], 2, clf.tokenizer_.vocab_size)
     assert torch.equal(clf.net_.word_scores, expected) and expected.abs().sum() > 0
+    w = clf.data_summary_["word_score_weight"]
+    assert w in SCORE_WEIGHTS and clf.net_.score_weight.item() == pytest.approx(w)
     again = TextClassifier.load(clf.run_dir_)
     assert again.config_.word_scores and torch.equal(again.net_.word_scores, clf.net_.word_scores)
     assert (again.predict_proba(x[:5]) == clf.predict_proba(x[:5])).all()
+
+
+def test_the_weight_is_the_one_with_the_lowest_validation_loss(texts):
+    x, y = texts(80, seed=6)
+    clf = TextClassifier(word_scores=True, max_epochs=1, min_freq=1, **QUIET).fit(x, y)
+    _, val = stratified_split(y, clf.config_.val_frac, clf.config_.train.seed)
+    seqs = [torch.tensor(clf.tokenizer_.encode(x[i])) for i in val]
+    truth = np.array([list(clf.classes_).index(y[i]) for i in val])
+    losses = []
+    for w in SCORE_WEIGHTS:
+        clf.net_.score_weight.fill_(w)
+        p = clf._proba(seqs)[np.arange(len(val)), truth]
+        losses.append(-np.log(p).mean())
+    assert clf.data_summary_["word_score_weight"] == SCORE_WEIGHTS[int(np.argmin(losses))]
 
 
 def test_numeric_sequences_have_no_words():

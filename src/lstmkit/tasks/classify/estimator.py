@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from lstmkit.data.batching import truncate
+from lstmkit.data.batching import BucketBatches, truncate
 from lstmkit.data.scaling import Scaler
 from lstmkit.data.vocab import PAD_ID, load_vectors, make_tokenizer, tokenizer_from_dict
 from lstmkit.errors import LstmkitError
@@ -32,6 +32,7 @@ __all__ = ["word_scores", "TextClassifier", "SequenceClassifier", "load_classifi
            "ENCODER_DEFAULTS"]
 
 VOCAB_FILE = "vocab.json"
+SCORE_WEIGHTS = tuple(round(0.05 * k, 2) for k in range(41))     # word_scores: weights tried, 0 to 2
 SERIES_BUDGET = 4.0      # million series-steps per fit: ~3 min of one CPU thread (GunPoint 533 epochs, OSULeaf 47)
 # The --series defaults when a zoo encoder is chosen (--model lstm, ...) instead of LSTM-FCN.
 ENCODER_DEFAULTS = {"max_len": None, "embed_dim": 64, "hidden_size": 64, "dropout": 0.1, "pooling": "mean",
@@ -125,6 +126,29 @@ class TextClassifier(Classifier):
             self.word_scores_ = word_scores(self._encode(train), [index[v] for v in train.labels], len(self.classes_),
                                             self.tokenizer_.vocab_size)
 
+    def _after_training(self, seqs: list[torch.Tensor], y: torch.Tensor) -> None:
+        """With ``word_scores``: the weight of the word-score sum beside the trained LSTM's logits,
+        the one of ``SCORE_WEIGHTS`` with the lowest log loss on the validation part (on the
+        training part when nothing is held out). Fitted after training, on texts the table was not
+        counted on, so the table's in-sample confidence does not leak into the LSTM's training."""
+        if not self.config_.word_scores or not seqs:
+            return
+        net = self.net_
+        net.eval()
+        with torch.no_grad():
+            net.score_weight.zero_()
+            logits, scores, order = [], [], []
+            for idx, x, lengths in BucketBatches(seqs, None, 256, pad_value=PAD_ID).iter_indexed():
+                logits.append(net(x, lengths).reshape(len(idx), -1))
+                scores.append(net.word_scores[x].sum(dim=1))
+                order.append(idx)
+            order = torch.cat(order)
+            logits, scores, y = torch.cat(logits), torch.cat(scores), y[order]
+            losses = [_log_loss(logits + w * scores, y) for w in SCORE_WEIGHTS]
+            best = SCORE_WEIGHTS[int(np.argmin(losses))]
+            net.score_weight.fill_(best)
+        self.data_summary_["word_score_weight"] = best
+
     def _encode(self, d: TextData) -> list[torch.Tensor]:
         cfg, tok = self.config_, self.tokenizer_
         return [torch.tensor(truncate(tok.encode(t), cfg.max_len, cfg.truncate), dtype=torch.long) for t in d.texts]
@@ -136,6 +160,7 @@ class TextClassifier(Classifier):
         if cfg.word_scores:
             with torch.no_grad():
                 self.net_.word_scores.copy_(self.word_scores_)
+                self.net_.score_weight.zero_()              # the LSTM trains alone; see _after_training
         if cfg.init_from:
             copy_weights(self.net_, self.lm_start_)
             net, decay = self.net_, cfg.lr_layer_decay
@@ -266,6 +291,12 @@ class SequenceClassifier(Classifier):
             raise LstmkitError("the run records no series length for its LSTM-FCN", "retrain the model")
         return LSTMFCNNet(len(self.classes_), n_features=self.scaler_.n_columns_, steps=self.steps_,
                           hidden_size=cfg.hidden_size, num_layers=cfg.num_layers, dropout=cfg.dropout)
+
+
+def _log_loss(logits: torch.Tensor, y: torch.Tensor) -> float:
+    if logits.shape[1] == 1:
+        return float(torch.nn.functional.binary_cross_entropy_with_logits(logits[:, 0], y.to(logits.dtype)))
+    return float(torch.nn.functional.cross_entropy(logits, y))
 
 
 def word_scores(ids: list[torch.Tensor], y: list[int], n_classes: int, vocab_size: int,
