@@ -100,16 +100,17 @@ def split(n: int) -> tuple[np.ndarray, np.ndarray]:
     return np.sort(order[n_test:]), np.sort(order[:n_test])
 
 
-def run_classifier(name: str, texts, labels, train, test, **settings) -> dict:
+def run_classifier(name: str, texts, labels, train, test, out: Path | None = None, **settings) -> dict:
     t0 = time.perf_counter()
     clf = TextClassifier(progress="off", **settings)
-    clf.fit([texts[i] for i in train], [labels[i] for i in train])
+    clf.fit([texts[i] for i in train], [labels[i] for i in train], out=out)
     seconds = time.perf_counter() - t0
     test_acc = float(np.mean(clf.predict([texts[i] for i in test]) == np.array([labels[i] for i in test])))
     h = clf.result_
     return {"model": name, "val_accuracy": round(float(clf.metrics_["val"]["accuracy"]), 4),
             "test_accuracy": round(test_acc, 4), "epochs": h.epochs_run, "best_epoch": h.best_epoch,
-            "seconds": round(seconds, 1), "settings": {k: v for k, v in settings.items()}}
+            "seconds": round(seconds, 1), "word_score_mix": clf.data_summary_.get("word_score_mix"),
+            "settings": {k: v for k, v in settings.items()}}
 
 
 def pretrain(data: Path, out: Path, **overrides) -> Path:
@@ -196,6 +197,7 @@ def main() -> None:
                     help="a fine-tuned LM folder (from an earlier run of this script) to reuse")
     ap.add_argument("--only", choices=("scratch", "transfer"), default=None)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--out", type=Path, default=None, help="keep the classifiers' run folders here")
     ap.add_argument("--seed", type=int, default=0, help="the classifiers' seed (the split stays seed 0)")
     ap.add_argument("--docs", type=Path, default=None, help="write the table here (docs/benchmarks.md)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -227,7 +229,7 @@ def main() -> None:
     print(json.dumps(rows["majority"]), flush=True)
 
     if args.only in (None, "scratch"):
-        rows["scratch"] = run_classifier("scratch", texts, labels, train, test, **overrides)
+        rows["scratch"] = run_classifier("scratch", texts, labels, train, test, args.out, **overrides)
         print(json.dumps(rows["scratch"]), flush=True)
     if args.only in (None, "transfer"):
         lm_run = args.lm_run
@@ -243,7 +245,8 @@ def main() -> None:
                                                    max_epochs=args.finetune_epochs)
             rows["lm_finetune"] = lm_row(start, "lm_finetune")
             print(json.dumps(rows["lm_finetune"]), flush=True)
-        rows["transfer"] = run_classifier("transfer", texts, labels, train, test, init_from=str(start), **overrides)
+        rows["transfer"] = run_classifier("transfer", texts, labels, train, test, args.out, init_from=str(start),
+                                           **overrides)
         print(json.dumps(rows["transfer"]), flush=True)
     for key in ("scratch", "transfer"):
         if key in rows:

@@ -8,8 +8,8 @@ flows::
 ``word_dropout`` (tokens only) drops whole embedding vectors while training: the classifier
 must not lean on any single word. ``word_scores`` (tokens only) adds a fixed per-word score
 table ``[V, out]`` (naive-Bayes log-count ratios, filled by the task from its training part),
-summed over the text's words and scaled by ``score_weight`` (a buffer the task sets after
-training), to the logits: a bag-of-words linear model beside the recurrent one (Wang & Manning
+summed over the text's words, to the logits, mixed by the weights ``mix`` = (recurrent logits,
+word scores) (a buffer the task sets after training; (1, 0) while training): a bag-of-words linear model beside the recurrent one (Wang & Manning
 2012), which small text sets need. ``concat`` is ULMFiT's concat pooling: the last state, the max and the mean side by side.
 
 Every stage is told the ``lengths``: the recurrent encoders pack the batch, and pooling ignores
@@ -83,7 +83,7 @@ class ClassifierNet(nn.Module):
         if word_scores and vocab_size is None:
             raise ValueError("word_scores needs token ids (vocab_size)")
         self.register_buffer("word_scores", torch.zeros(vocab_size, self.head.out_features) if word_scores else None)
-        self.register_buffer("score_weight", torch.zeros(()) if word_scores else None)     # set by the task
+        self.register_buffer("mix", torch.tensor([1.0, 0.0]) if word_scores else None)    # set by the task
 
     def forward(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
         return self.forward_with_weights(x, lengths)[0]
@@ -105,7 +105,7 @@ class ClassifierNet(nn.Module):
         logits = self.head(self.dropout(summary))                          # [B, 1 or C]
         if self.word_scores is not None:        # padding's row is zero; dropped words score nothing
             scores = self.word_scores[x]                                   # [B, T, 1 or C]
-            logits = logits + self.score_weight * (scores if keep is None else scores * keep).sum(dim=1)
+            logits = self.mix[0] * logits + self.mix[1] * (scores if keep is None else scores * keep).sum(dim=1)
         return (logits.squeeze(-1) if self.n_classes == 2 else logits), weights
 
     def _pool(self, out: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor | None]:

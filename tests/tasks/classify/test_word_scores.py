@@ -1,5 +1,6 @@
 """word_scores: naive-Bayes log-count ratios summed over a text's words, added to the logits with a
 learned weight (a bag-of-words model beside the LSTM): the table, the net's use of it, the fit."""
+import json
 import math
 
 import numpy as np
@@ -9,7 +10,7 @@ import torch
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.classifier import ClassifierNet
 from lstmkit.tasks.classify.data import stratified_split
-from lstmkit.tasks.classify.estimator import SCORE_WEIGHTS, SequenceClassifier, TextClassifier, word_scores
+from lstmkit.tasks.classify.estimator import MIX_WEIGHTS, SequenceClassifier, TextClassifier, word_scores
 
 QUIET = dict(progress="off", tensorboard=False, doctor=False, batch_size=16)
 
@@ -29,12 +30,12 @@ def test_the_net_adds_the_weighted_sum_of_its_words_scores():
     torch.manual_seed(0)
     net = ClassifierNet(2, vocab_size=10, embed_dim=4, hidden_size=4, dropout=0.0, word_scores=True).eval()
     plain = ClassifierNet(2, vocab_size=10, embed_dim=4, hidden_size=4, dropout=0.0).eval()
-    plain.load_state_dict({k: v for k, v in net.state_dict().items() if k not in ("word_scores", "score_weight")})
+    plain.load_state_dict({k: v for k, v in net.state_dict().items() if k not in ("word_scores", "mix")})
     net.word_scores.copy_(torch.arange(10.0)[:, None])
-    net.score_weight.fill_(0.5)
+    net.mix.copy_(torch.tensor([2.0, 0.5]))
     x = torch.tensor([[3, 4, 0], [5, 0, 0]])
     lengths = torch.tensor([2, 1])
-    assert torch.allclose(net(x, lengths) - plain(x, lengths), torch.tensor([3.5, 2.5]))
+    assert torch.allclose(net(x, lengths) - 2 * plain(x, lengths), torch.tensor([3.5, 2.5]))
     net.word_dropout = 0.5
     torch.manual_seed(1)
     scores = [net.train()(torch.tensor([[9] * 20]))[0].item() for _ in range(2)]
@@ -47,11 +48,16 @@ def test_fit_fills_the_table_from_the_training_part_and_it_survives_saving(texts
     ids = [torch.tensor(clf.tokenizer_.encode(t)) for t in x]
     expected = word_scores(ids, [list(clf.classes_).index(v) for v in y], 2, clf.tokenizer_.vocab_size)
     assert torch.equal(clf.net_.word_scores, expected) and expected.abs().sum() > 0
-    w = clf.data_summary_["word_score_weight"]
-    assert w in SCORE_WEIGHTS and clf.net_.score_weight.item() == pytest.approx(w)
+    mix = tuple(clf.data_summary_["word_score_mix"])
+    assert mix in MIX_WEIGHTS and clf.net_.mix.tolist() == pytest.approx(list(mix))
     again = TextClassifier.load(clf.run_dir_)
     assert again.config_.word_scores and torch.equal(again.net_.word_scores, clf.net_.word_scores)
     assert (again.predict_proba(x[:5]) == clf.predict_proba(x[:5])).all()
+    clf.net_.mix.copy_(torch.tensor([0.5, 1.0]))       # the exported graph has the word scores in it
+    clf.save(clf.run_dir_)
+    clf.export("onnx")
+    report = json.loads((clf.run_dir_ / "onnx.json").read_text())
+    assert report["max_abs_diff"] < report["tolerance"]
 
 
 def test_the_weight_is_the_one_with_the_lowest_validation_loss(texts):
@@ -61,11 +67,11 @@ def test_the_weight_is_the_one_with_the_lowest_validation_loss(texts):
     seqs = [torch.tensor(clf.tokenizer_.encode(x[i])) for i in val]
     truth = np.array([list(clf.classes_).index(y[i]) for i in val])
     losses = []
-    for w in SCORE_WEIGHTS:
-        clf.net_.score_weight.fill_(w)
+    for mix in MIX_WEIGHTS:
+        clf.net_.mix.copy_(torch.tensor(mix))
         p = clf._proba(seqs)[np.arange(len(val)), truth]
         losses.append(-np.log(p).mean())
-    assert clf.data_summary_["word_score_weight"] == SCORE_WEIGHTS[int(np.argmin(losses))]
+    assert tuple(clf.data_summary_["word_score_mix"]) == MIX_WEIGHTS[int(np.argmin(losses))]
 
 
 def test_numeric_sequences_have_no_words():

@@ -32,7 +32,8 @@ __all__ = ["word_scores", "TextClassifier", "SequenceClassifier", "load_classifi
            "ENCODER_DEFAULTS"]
 
 VOCAB_FILE = "vocab.json"
-SCORE_WEIGHTS = tuple(round(0.05 * k, 2) for k in range(41))     # word_scores: weights tried, 0 to 2
+# word_scores: the (recurrent logits, word-score sum) weights tried after training
+MIX_WEIGHTS = tuple((round(0.1 * a, 1), round(0.05 * w, 2)) for a in range(1, 11) for w in range(41))
 SERIES_BUDGET = 4.0      # million series-steps per fit: ~3 min of one CPU thread (GunPoint 533 epochs, OSULeaf 47)
 # The --series defaults when a zoo encoder is chosen (--model lstm, ...) instead of LSTM-FCN.
 ENCODER_DEFAULTS = {"max_len": None, "embed_dim": 64, "hidden_size": 64, "dropout": 0.1, "pooling": "mean",
@@ -127,8 +128,8 @@ class TextClassifier(Classifier):
                                             self.tokenizer_.vocab_size)
 
     def _after_training(self, seqs: list[torch.Tensor], y: torch.Tensor) -> None:
-        """With ``word_scores``: the weight of the word-score sum beside the trained LSTM's logits,
-        the one of ``SCORE_WEIGHTS`` with the lowest log loss on the validation part (on the
+        """With ``word_scores``: the weights of the trained LSTM's logits and of the word-score sum,
+        the pair of ``MIX_WEIGHTS`` with the lowest log loss on the validation part (on the
         training part when nothing is held out). Fitted after training, on texts the table was not
         counted on, so the table's in-sample confidence does not leak into the LSTM's training."""
         if not self.config_.word_scores or not seqs:
@@ -136,7 +137,7 @@ class TextClassifier(Classifier):
         net = self.net_
         net.eval()
         with torch.no_grad():
-            net.score_weight.zero_()
+            net.mix.copy_(torch.tensor([1.0, 0.0]))
             logits, scores, order = [], [], []
             for idx, x, lengths in BucketBatches(seqs, None, 256, pad_value=PAD_ID).iter_indexed():
                 logits.append(net(x, lengths).reshape(len(idx), -1))
@@ -144,10 +145,10 @@ class TextClassifier(Classifier):
                 order.append(idx)
             order = torch.cat(order)
             logits, scores, y = torch.cat(logits), torch.cat(scores), y[order]
-            losses = [_log_loss(logits + w * scores, y) for w in SCORE_WEIGHTS]
-            best = SCORE_WEIGHTS[int(np.argmin(losses))]
-            net.score_weight.fill_(best)
-        self.data_summary_["word_score_weight"] = best
+            losses = [_log_loss(a * logits + w * scores, y) for a, w in MIX_WEIGHTS]
+            best = MIX_WEIGHTS[int(np.argmin(losses))]
+            net.mix.copy_(torch.tensor(best))
+        self.data_summary_["word_score_mix"] = list(best)
 
     def _encode(self, d: TextData) -> list[torch.Tensor]:
         cfg, tok = self.config_, self.tokenizer_
@@ -160,7 +161,7 @@ class TextClassifier(Classifier):
         if cfg.word_scores:
             with torch.no_grad():
                 self.net_.word_scores.copy_(self.word_scores_)
-                self.net_.score_weight.zero_()              # the LSTM trains alone; see _after_training
+                self.net_.mix.copy_(torch.tensor([1.0, 0.0]))    # the LSTM trains alone; see _after_training
         if cfg.init_from:
             copy_weights(self.net_, self.lm_start_)
             net, decay = self.net_, cfg.lr_layer_decay
