@@ -6,9 +6,9 @@ flows::
     values [B, T, F] ──► Linear (+ dropout) ─┘    (lengths)      last | max | mean | max-mean | concat | attention
 
 ``word_dropout`` (tokens only) drops whole embedding vectors while training: the classifier
-must not lean on any single word. ``word_scores`` (tokens only) adds a fixed per-word score
-table ``[V, out]`` (naive-Bayes log-count ratios, filled by the task from its training part),
-summed over the text's words, to the logits, mixed by the weights ``mix`` = (recurrent logits,
+must not lean on any single word. ``word_scores`` (tokens only) adds a fixed score table
+``[V + score_pairs, out]`` (naive-Bayes log-count ratios of words and of hashed neighbouring word
+pairs, filled by the task from its training part), summed over the text's words and pairs, to the logits, mixed by the weights ``mix`` = (recurrent logits,
 word scores) (a buffer the task sets after training; (1, 0) while training): a bag-of-words linear model beside the recurrent one (Wang & Manning
 2012), which small text sets need. ``concat`` is ULMFiT's concat pooling: the last state, the max and the mean side by side.
 
@@ -25,7 +25,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.nn.blocks import valid_mask
 from lstmkit.nn.zoo import make_encoder
 
-__all__ = ["POOLINGS", "ClassifierNet", "AttentionPooling", "ClassificationLoss"]
+__all__ = ["POOLINGS", "PAIR_PRIME", "pair_rows", "ClassifierNet", "AttentionPooling", "ClassificationLoss"]
 
 POOLINGS = ("last", "max", "mean", "max-mean", "concat", "attention")
 
@@ -48,6 +48,17 @@ class AttentionPooling(nn.Module):
         return torch.bmm(weights.unsqueeze(1), h).squeeze(1), weights       # [B, D], [B, T]
 
 
+PAIR_PRIME = 1000003
+
+
+def pair_rows(x: Tensor, vocab_size: int, buckets: int, pad_id: int = 0) -> Tensor:
+    """``[..., T-1]``: each pair of neighbouring token ids hashed into one of ``buckets`` rows after
+    the vocabulary's (``vocab_size + (a * PAIR_PRIME + b) % buckets``); a pair with padding in it
+    -> ``pad_id`` (whose row scores nothing)."""
+    pair = (x[..., :-1] * PAIR_PRIME + x[..., 1:]) % buckets + vocab_size
+    return pair.masked_fill((x[..., :-1] == pad_id) | (x[..., 1:] == pad_id), pad_id)
+
+
 class ClassifierNet(nn.Module):
     """Sequence classifier over token ids (``vocab_size`` given) or feature vectors (``n_features``).
 
@@ -59,7 +70,7 @@ class ClassifierNet(nn.Module):
     def __init__(self, n_classes: int, *, vocab_size: int | None = None, n_features: int | None = None,
                  embed_dim: int = 128, encoder: str = "bilstm", hidden_size: int = 128, num_layers: int = 1,
                  dropout: float = 0.3, pooling: str = "max", pad_id: int = 0, word_dropout: float = 0.0,
-                 word_scores: bool = False):
+                 word_scores: bool = False, score_pairs: int = 0):
         super().__init__()
         if (vocab_size is None) == (n_features is None):
             raise ValueError("pass exactly one of vocab_size (text) or n_features (numeric)")
@@ -82,7 +93,9 @@ class ClassifierNet(nn.Module):
         self.head = nn.Linear(summary, 1 if n_classes == 2 else n_classes)
         if word_scores and vocab_size is None:
             raise ValueError("word_scores needs token ids (vocab_size)")
-        self.register_buffer("word_scores", torch.zeros(vocab_size, self.head.out_features) if word_scores else None)
+        self.vocab_size, self.score_pairs, self.pad_id = vocab_size, (score_pairs if word_scores else 0), pad_id
+        rows = (vocab_size or 0) + self.score_pairs
+        self.register_buffer("word_scores", torch.zeros(rows, self.head.out_features) if word_scores else None)
         self.register_buffer("mix", torch.tensor([1.0, 0.0]) if word_scores else None)    # set by the task
 
     def forward(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
@@ -103,10 +116,20 @@ class ClassifierNet(nn.Module):
         out, _ = self.encoder(e, lengths=lengths)                          # [B, T, D]
         summary, weights = self._pool(out, lengths)                        # [B, D]
         logits = self.head(self.dropout(summary))                          # [B, 1 or C]
-        if self.word_scores is not None:        # padding's row is zero; dropped words score nothing
-            scores = self.word_scores[x]                                   # [B, T, 1 or C]
-            logits = self.mix[0] * logits + self.mix[1] * (scores if keep is None else scores * keep).sum(dim=1)
+        if self.word_scores is not None:
+            logits = self.mix[0] * logits + self.mix[1] * self.word_score_sum(x, keep)
         return (logits.squeeze(-1) if self.n_classes == 2 else logits), weights
+
+    def word_score_sum(self, x: Tensor, keep: Tensor | None = None) -> Tensor:
+        """``[B, 1 or C]``: the ``word_scores`` rows of the tokens of ``x [B, T]`` and of their
+        neighbouring pairs (:func:`pair_rows`), summed; padding's row is zero, and words that
+        ``keep [B, T, 1]`` drops (word dropout) score nothing, nor do pairs holding one."""
+        rows = self.word_scores[x]                                         # [B, T, 1 or C]
+        total = (rows if keep is None else rows * keep).sum(dim=1)
+        if self.score_pairs:
+            pairs = self.word_scores[pair_rows(x, self.vocab_size, self.score_pairs, self.pad_id)]
+            total = total + (pairs if keep is None else pairs * (keep[:, 1:] & keep[:, :-1])).sum(dim=1)
+        return total
 
     def _pool(self, out: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor | None]:
         mask = valid_mask(lengths, out.shape[1])                      # [B, T]

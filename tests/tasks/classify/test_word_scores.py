@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from lstmkit.errors import LstmkitError
-from lstmkit.nn.classifier import ClassifierNet
+from lstmkit.nn.classifier import PAIR_PRIME, ClassifierNet, pair_rows
 from lstmkit.tasks.classify.data import stratified_split
 from lstmkit.tasks.classify.estimator import MIX_WEIGHTS, SequenceClassifier, TextClassifier, word_scores
 
@@ -24,6 +24,19 @@ def test_the_table_is_binarised_smoothed_log_count_ratios():
     assert t[4, 0].item() == pytest.approx(math.log(1 / 8) - math.log(2 / 6))
     three = word_scores(ids, [2, 1, 0], 3, 5)
     assert three.shape == (5, 3) and torch.allclose(three[1:].sum(1), torch.zeros(4), atol=1e-6)   # centred
+
+
+def test_word_pairs_hash_into_rows_after_the_vocabulary_and_padding_scores_nothing():
+    x = torch.tensor([[3, 4, 5, 0]])
+    rows = pair_rows(x, 10, 7)
+    assert rows.tolist() == [[10 + (3 * PAIR_PRIME + 4) % 7, 10 + (4 * PAIR_PRIME + 5) % 7, 0]]
+    t = word_scores([torch.tensor([3, 4])], [1], 2, 10, pairs=7)
+    assert t.shape == (17, 1) and t[rows[0, 0], 0] > t[rows[0, 1], 0]         # the pair (3, 4) was seen in class 1
+    net = ClassifierNet(2, vocab_size=10, embed_dim=4, hidden_size=4, word_scores=True, score_pairs=7).eval()
+    net.word_scores.copy_(torch.arange(17.0)[:, None])
+    assert net.word_score_sum(x).item() == 3 + 4 + 5 + rows[0, 0].item() + rows[0, 1].item()
+    keep = torch.tensor([[[True], [False], [True], [True]]])                  # word 4 dropped: both its pairs too
+    assert net.word_score_sum(x, keep).item() == 3 + 5
 
 
 def test_the_net_adds_the_weighted_sum_of_its_words_scores():
@@ -46,7 +59,9 @@ def test_fit_fills_the_table_from_the_training_part_and_it_survives_saving(texts
     x, y = texts(60, seed=5)
     clf = TextClassifier(word_scores=True, max_epochs=1, min_freq=1, val_frac=0, **QUIET).fit(x, y, out=tmp_path)
     ids = [torch.tensor(clf.tokenizer_.encode(t)) for t in x]
-    expected = word_scores(ids, [list(clf.classes_).index(v) for v in y], 2, clf.tokenizer_.vocab_size)
+    expected = word_scores(ids, [list(clf.classes_).index(v) for v in y], 2, clf.tokenizer_.vocab_size,
+                           clf.config_.score_pairs)
+    assert expected.shape == (clf.tokenizer_.vocab_size + 262144, 1)
     assert torch.equal(clf.net_.word_scores, expected) and expected.abs().sum() > 0
     mix = tuple(clf.data_summary_["word_score_mix"])
     assert mix in MIX_WEIGHTS and clf.net_.mix.tolist() == pytest.approx(list(mix))

@@ -233,7 +233,7 @@ class Classifier(RunEstimator, ABC):
         return ClassifierNet(len(self.classes_), **self._net_shape(), embed_dim=cfg.embed_dim, encoder=cfg.model,
                              hidden_size=cfg.hidden_size, num_layers=cfg.num_layers, dropout=cfg.dropout,
                              pooling=cfg.pooling, pad_id=PAD_ID, word_dropout=cfg.word_dropout,
-                             word_scores=cfg.word_scores)
+                             word_scores=cfg.word_scores, score_pairs=cfg.score_pairs)
 
     def _summary(self, full, train, val, test, data, val_data, test_data, x_train) -> dict[str, Any]:
         lengths = np.array([len(s) for s in x_train])

@@ -52,6 +52,7 @@ class ClassifyConfig(TaskConfig):
     word_scores: bool = False       # text: add each word's naive-Bayes log-count ratio between the classes
                                     # (counted on the training part), summed over the text and scaled by a
                                     # learned weight, to the logits: a bag-of-words model beside the LSTM
+    score_pairs: int = 262144       # word_scores: hashed rows for neighbouring word pairs (bigrams); 0: words only
     pooling: Pooling = "max"        # last | max | mean | max-mean (both, concatenated) | concat (last, max,
                                     # mean) | attention
     class_weight: Literal["balanced", "none"] | None = None  # None | balanced (inverse class frequency)
@@ -76,6 +77,7 @@ class ClassifyConfig(TaskConfig):
             self.class_weight = None
         check_range(self, "dropout", 0, 1, "0.3", high_open=True)
         check_range(self, "word_dropout", 0, 1, "0.1", high_open=True)
+        check_range(self, "score_pairs", 0, math.inf, "262144 (or 0 for single words only)")
         check_range(self, "lr_layer_decay", 0, math.inf, "1.5", low_open=True)
         check_range(self, "unfreeze_epochs", 0, math.inf, "1 (or 0 to train every layer from the start)")
         if self.budget is not None:

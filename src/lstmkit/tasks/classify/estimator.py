@@ -20,6 +20,7 @@ from lstmkit.data.batching import BucketBatches, truncate
 from lstmkit.data.scaling import Scaler
 from lstmkit.data.vocab import PAD_ID, load_vectors, make_tokenizer, tokenizer_from_dict
 from lstmkit.errors import LstmkitError
+from lstmkit.nn.classifier import pair_rows
 from lstmkit.nn.fcn import FCN_MODELS, LSTMFCNNet
 from lstmkit.tasks.classify.classifier import TASK, Classifier
 from lstmkit.tasks.classify.config import ClassifyConfig
@@ -125,7 +126,7 @@ class TextClassifier(Classifier):
         if cfg.word_scores:
             index = {c: k for k, c in enumerate(self.classes_)}
             self.word_scores_ = word_scores(self._encode(train), [index[v] for v in train.labels], len(self.classes_),
-                                            self.tokenizer_.vocab_size)
+                                            self.tokenizer_.vocab_size, cfg.score_pairs)
 
     def _after_training(self, seqs: list[torch.Tensor], y: torch.Tensor) -> None:
         """With ``word_scores``: the weights of the trained LSTM's logits and of the word-score sum,
@@ -141,7 +142,7 @@ class TextClassifier(Classifier):
             logits, scores, order = [], [], []
             for idx, x, lengths in BucketBatches(seqs, None, 256, pad_value=PAD_ID).iter_indexed():
                 logits.append(net(x, lengths).reshape(len(idx), -1))
-                scores.append(net.word_scores[x].sum(dim=1))
+                scores.append(net.word_score_sum(x))
                 order.append(idx)
             order = torch.cat(order)
             logits, scores, y = torch.cat(logits), torch.cat(scores), y[order]
@@ -300,15 +301,17 @@ def _log_loss(logits: torch.Tensor, y: torch.Tensor) -> float:
     return float(torch.nn.functional.cross_entropy(logits, y))
 
 
-def word_scores(ids: list[torch.Tensor], y: list[int], n_classes: int, vocab_size: int,
+def word_scores(ids: list[torch.Tensor], y: list[int], n_classes: int, vocab_size: int, pairs: int = 0,
                 alpha: float = 1.0) -> torch.Tensor:
-    """Naive-Bayes log-count ratios ``[V, 1]`` for two classes (``log p(w|1) - log p(w|0)``), else
-    ``[V, C]`` (``log p(w|c)`` less its mean over the classes), from the number of texts of each class
-    holding each word (binarised counts, add-``alpha`` smoothing; Wang & Manning 2012). ``<pad>``
-    scores 0."""
-    counts = torch.full((n_classes, vocab_size), float(alpha), dtype=torch.float64)
+    """Naive-Bayes log-count ratios ``[V + pairs, 1]`` for two classes (``log p(w|1) - log p(w|0)``),
+    else ``[V + pairs, C]`` (``log p(w|c)`` less its mean over the classes), from the number of texts
+    of each class holding each word, and each neighbouring word pair in its hashed row
+    (:func:`~lstmkit.nn.classifier.pair_rows`) (binarised counts, add-``alpha`` smoothing; Wang &
+    Manning 2012). ``<pad>`` scores 0."""
+    counts = torch.full((n_classes, vocab_size + pairs), float(alpha), dtype=torch.float64)
     for seq, label in zip(ids, y):
-        counts[label, torch.unique(seq)] += 1
+        rows = torch.cat([seq, pair_rows(seq, vocab_size, pairs, PAD_ID)]) if pairs else seq
+        counts[label, torch.unique(rows)] += 1
     logp = torch.log(counts / counts.sum(dim=1, keepdim=True))
     table = (logp[1] - logp[0])[:, None] if n_classes == 2 else (logp - logp.mean(dim=0)).T
     table[PAD_ID] = 0.0
