@@ -114,7 +114,7 @@ class Classifier(RunEstimator, ABC):
             val_batches = BucketBatches(x_val, y_val, EVAL_BATCH, pad_value=pad)
 
         def metrics() -> dict[str, Any]:
-            self._after_training(*((x_val, y_val) if val is not None else (x_train, y_train)))
+            self._after_training(*((x_val, y_val) if val is not None else ([], None)))
             m = ({"val": self._metrics(x_val, val.labels)} if val is not None
                  else {"train": self._metrics(x_train, train.labels)})
             if test is not None:
@@ -190,7 +190,7 @@ class Classifier(RunEstimator, ABC):
     # -- internals -------------------------------------------------------------------------
 
     def _after_training(self, seqs: list[torch.Tensor], y: torch.Tensor) -> None:
-        """What a kind fits on the validation part (else the training part) once the net is trained."""
+        """What a kind fits on the validation part once the net is trained (``[]`` when nothing is held out)."""
 
     @torch.inference_mode()
     def _proba(self, seqs: list[torch.Tensor]) -> np.ndarray:

@@ -131,10 +131,15 @@ class TextClassifier(Classifier):
 
     def _after_training(self, seqs: list[torch.Tensor], y: torch.Tensor) -> None:
         """With ``word_scores``: the weights of the trained LSTM's logits and of the word-score sum,
-        the pair of ``MIX_WEIGHTS`` with the lowest log loss on the validation part (on the
-        training part when nothing is held out). Fitted after training, on texts the table was not
-        counted on, so the table's in-sample confidence does not leak into the LSTM's training."""
-        if not self.config_.word_scores or not seqs:
+        the pair of ``MIX_WEIGHTS`` with the lowest log loss on the validation part. Fitted after
+        training, on texts the table was not counted on, so the table's in-sample confidence does
+        not leak into the LSTM's training. With nothing held out (``val_frac=0``) there is nothing
+        honest to fit on: the mix stays (1, 0), the LSTM alone, and ``lstmkit.json`` says so."""
+        if not self.config_.word_scores:
+            return
+        if not seqs:
+            self.data_summary_["word_score_mix"] = [1.0, 0.0]
+            self.data_summary_["word_score_note"] = "nothing held out to fit the mix on: the LSTM alone"
             return
         net = self.net_
         net.eval()
