@@ -6,7 +6,11 @@ flows::
     values [B, T, F] ──► Linear (+ dropout) ─┘    (lengths)      last | max | mean | max-mean | concat | attention
 
 ``word_dropout`` (tokens only) drops whole embedding vectors while training: the classifier
-must not lean on any single word. ``concat`` is ULMFiT's concat pooling: the last state, the max and the mean side by side.
+must not lean on any single word. ``word_scores`` (tokens only) adds a fixed score table
+``[V + score_pairs, out]`` (naive-Bayes log-count ratios of words and of hashed neighbouring word
+pairs, filled by the task from its training part), summed over the text's words and pairs, to the logits, mixed by the weights ``mix`` = (recurrent logits,
+word scores) (a buffer the task sets after training; (1, 0) while training): a bag-of-words linear model beside the recurrent one (Wang & Manning
+2012), which small text sets need. ``concat`` is ULMFiT's concat pooling: the last state, the max and the mean side by side.
 
 Every stage is told the ``lengths``: the recurrent encoders pack the batch, and pooling ignores
 padded positions, so a padded batch gives the logits each sequence would get alone.
@@ -21,7 +25,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.nn.blocks import valid_mask
 from lstmkit.nn.zoo import make_encoder
 
-__all__ = ["POOLINGS", "ClassifierNet", "AttentionPooling", "ClassificationLoss"]
+__all__ = ["POOLINGS", "PAIR_PRIME", "pair_rows", "ClassifierNet", "AttentionPooling", "ClassificationLoss"]
 
 POOLINGS = ("last", "max", "mean", "max-mean", "concat", "attention")
 
@@ -44,6 +48,17 @@ class AttentionPooling(nn.Module):
         return torch.bmm(weights.unsqueeze(1), h).squeeze(1), weights       # [B, D], [B, T]
 
 
+PAIR_PRIME = 1000003
+
+
+def pair_rows(x: Tensor, vocab_size: int, buckets: int, pad_id: int = 0) -> Tensor:
+    """``[..., T-1]``: each pair of neighbouring token ids hashed into one of ``buckets`` rows after
+    the vocabulary's (``vocab_size + (a * PAIR_PRIME + b) % buckets``); a pair with padding in it
+    -> ``pad_id`` (whose row scores nothing)."""
+    pair = (x[..., :-1] * PAIR_PRIME + x[..., 1:]) % buckets + vocab_size
+    return pair.masked_fill((x[..., :-1] == pad_id) | (x[..., 1:] == pad_id), pad_id)
+
+
 class ClassifierNet(nn.Module):
     """Sequence classifier over token ids (``vocab_size`` given) or feature vectors (``n_features``).
 
@@ -54,7 +69,8 @@ class ClassifierNet(nn.Module):
 
     def __init__(self, n_classes: int, *, vocab_size: int | None = None, n_features: int | None = None,
                  embed_dim: int = 128, encoder: str = "bilstm", hidden_size: int = 128, num_layers: int = 1,
-                 dropout: float = 0.3, pooling: str = "max", pad_id: int = 0, word_dropout: float = 0.0):
+                 dropout: float = 0.3, pooling: str = "max", pad_id: int = 0, word_dropout: float = 0.0,
+                 word_scores: bool = False, score_pairs: int = 0):
         super().__init__()
         if (vocab_size is None) == (n_features is None):
             raise ValueError("pass exactly one of vocab_size (text) or n_features (numeric)")
@@ -75,6 +91,12 @@ class ClassifierNet(nn.Module):
         self.dropout = nn.Dropout(dropout)
         summary = {"max-mean": 2, "concat": 3}.get(pooling, 1) * dim       # parts side by side
         self.head = nn.Linear(summary, 1 if n_classes == 2 else n_classes)
+        if word_scores and vocab_size is None:
+            raise ValueError("word_scores needs token ids (vocab_size)")
+        self.vocab_size, self.score_pairs, self.pad_id = vocab_size, (score_pairs if word_scores else 0), pad_id
+        rows = (vocab_size or 0) + self.score_pairs
+        self.register_buffer("word_scores", torch.zeros(rows, self.head.out_features) if word_scores else None)
+        self.register_buffer("mix", torch.tensor([1.0, 0.0]) if word_scores else None)    # set by the task
 
     def forward(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
         return self.forward_with_weights(x, lengths)[0]
@@ -86,6 +108,7 @@ class ClassifierNet(nn.Module):
             lengths = torch.full((batch,), steps, dtype=torch.long)
         lengths = lengths.to(x.device)
         e = self.embedding(x)                                              # [B, T, E]
+        keep = None
         if self.training and self.word_dropout > 0 and x.dim() == 2:
             keep = torch.rand(batch, steps, 1, device=e.device) >= self.word_dropout
             e = e * keep / (1.0 - self.word_dropout)
@@ -93,7 +116,20 @@ class ClassifierNet(nn.Module):
         out, _ = self.encoder(e, lengths=lengths)                          # [B, T, D]
         summary, weights = self._pool(out, lengths)                        # [B, D]
         logits = self.head(self.dropout(summary))                          # [B, 1 or C]
+        if self.word_scores is not None:
+            logits = self.mix[0] * logits + self.mix[1] * self.word_score_sum(x, keep)
         return (logits.squeeze(-1) if self.n_classes == 2 else logits), weights
+
+    def word_score_sum(self, x: Tensor, keep: Tensor | None = None) -> Tensor:
+        """``[B, 1 or C]``: the ``word_scores`` rows of the tokens of ``x [B, T]`` and of their
+        neighbouring pairs (:func:`pair_rows`), summed; padding's row is zero, and words that
+        ``keep [B, T, 1]`` drops (word dropout) score nothing, nor do pairs holding one."""
+        rows = self.word_scores[x]                                         # [B, T, 1 or C]
+        total = (rows if keep is None else rows * keep).sum(dim=1)
+        if self.score_pairs:
+            pairs = self.word_scores[pair_rows(x, self.vocab_size, self.score_pairs, self.pad_id)]
+            total = total + (pairs if keep is None else pairs * (keep[:, 1:] & keep[:, :-1])).sum(dim=1)
+        return total
 
     def _pool(self, out: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor | None]:
         mask = valid_mask(lengths, out.shape[1])                      # [B, T]

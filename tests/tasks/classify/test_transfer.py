@@ -10,7 +10,7 @@ from cli_helpers import assert_user_error, run_cli
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.classifier import ClassifierNet
 from lstmkit.runs import WEIGHTS_FILE, file_sha256, load_tensors
-from lstmkit.tasks.classify.estimator import TextClassifier
+from lstmkit.tasks.classify.estimator import SequenceClassifier, TextClassifier
 from lstmkit.tasks.classify.transfer import GradualUnfreezing, discriminative_groups, layer_groups, read_lm
 from lstmkit.tasks.lm import LanguageModel
 from lstmkit.train.callbacks import Callback
@@ -187,6 +187,7 @@ def test_word_dropout_drops_whole_tokens_in_training_only():
 def test_text_defaults_fill_only_what_the_caller_leaves_out():
     cfg = TextClassifier().config
     assert (cfg.embed_dim, cfg.hidden_size, cfg.word_dropout, cfg.pooling) == (64, 64, 0.4, "max-mean")
+    assert cfg.word_scores and cfg.score_pairs == 262144 and not SequenceClassifier().config.word_scores
     assert (cfg.train.max_epochs, cfg.train.patience, cfg.train.batch_size) == (30, 4, 64)
     given = TextClassifier(embed_dim=32, train={"max_epochs": 3}).config
     assert (given.embed_dim, given.train.max_epochs, given.hidden_size) == (32, 3, 64)

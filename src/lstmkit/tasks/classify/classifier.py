@@ -114,6 +114,7 @@ class Classifier(RunEstimator, ABC):
             val_batches = BucketBatches(x_val, y_val, EVAL_BATCH, pad_value=pad)
 
         def metrics() -> dict[str, Any]:
+            self._after_training(*((x_val, y_val) if val is not None else ([], None)))
             m = ({"val": self._metrics(x_val, val.labels)} if val is not None
                  else {"train": self._metrics(x_train, train.labels)})
             if test is not None:
@@ -188,6 +189,9 @@ class Classifier(RunEstimator, ABC):
 
     # -- internals -------------------------------------------------------------------------
 
+    def _after_training(self, seqs: list[torch.Tensor], y: torch.Tensor) -> None:
+        """What a kind fits on the validation part once the net is trained (``[]`` when nothing is held out)."""
+
     @torch.inference_mode()
     def _proba(self, seqs: list[torch.Tensor]) -> np.ndarray:
         self.net_.eval()
@@ -228,7 +232,8 @@ class Classifier(RunEstimator, ABC):
         cfg = self.config_
         return ClassifierNet(len(self.classes_), **self._net_shape(), embed_dim=cfg.embed_dim, encoder=cfg.model,
                              hidden_size=cfg.hidden_size, num_layers=cfg.num_layers, dropout=cfg.dropout,
-                             pooling=cfg.pooling, pad_id=PAD_ID, word_dropout=cfg.word_dropout)
+                             pooling=cfg.pooling, pad_id=PAD_ID, word_dropout=cfg.word_dropout,
+                             word_scores=cfg.word_scores, score_pairs=cfg.score_pairs)
 
     def _summary(self, full, train, val, test, data, val_data, test_data, x_train) -> dict[str, Any]:
         lengths = np.array([len(s) for s in x_train])

@@ -6,6 +6,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Literal
 
+from lstmkit.errors import LstmkitError
 from lstmkit.config import (Encoder, Pooling, TaskConfig, TrainConfig, check_positive, check_range, check_types,
                             train_field)
 
@@ -48,6 +49,10 @@ class ClassifyConfig(TaskConfig):
     dropout: float = 0.3            # after the embedding, between layers, before the head
     word_dropout: float = 0.0       # text: drop whole tokens (their embedding vectors) with this probability
                                     # while training
+    word_scores: bool = False       # text: add each word's naive-Bayes log-count ratio between the classes
+                                    # (counted on the training part), summed over the text and scaled by a
+                                    # learned weight, to the logits: a bag-of-words model beside the LSTM
+    score_pairs: int = 262144       # word_scores: hashed rows for neighbouring word pairs (bigrams); 0: words only
     pooling: Pooling = "max"        # last | max | mean | max-mean (both, concatenated) | concat (last, max,
                                     # mean) | attention
     class_weight: Literal["balanced", "none"] | None = None  # None | balanced (inverse class frequency)
@@ -65,10 +70,14 @@ class ClassifyConfig(TaskConfig):
     def __post_init__(self) -> None:
         check_positive(self, "embed_dim", "hidden_size", "num_layers", "min_freq", "max_len", "max_size")
         check_types(self)
+        if self.series and self.word_scores:
+            raise LstmkitError("word_scores needs texts; numeric sequences have no words",
+                               "drop --word-scores (or train on texts)")
         if self.class_weight == "none":
             self.class_weight = None
         check_range(self, "dropout", 0, 1, "0.3", high_open=True)
         check_range(self, "word_dropout", 0, 1, "0.1", high_open=True)
+        check_range(self, "score_pairs", 0, math.inf, "262144 (or 0 for single words only)")
         check_range(self, "lr_layer_decay", 0, math.inf, "1.5", low_open=True)
         check_range(self, "unfreeze_epochs", 0, math.inf, "1 (or 0 to train every layer from the start)")
         if self.budget is not None:

@@ -16,10 +16,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from lstmkit.data.batching import truncate
+from lstmkit.data.batching import BucketBatches, truncate
 from lstmkit.data.scaling import Scaler
-from lstmkit.data.vocab import load_vectors, make_tokenizer, tokenizer_from_dict
+from lstmkit.data.vocab import PAD_ID, load_vectors, make_tokenizer, tokenizer_from_dict
 from lstmkit.errors import LstmkitError
+from lstmkit.nn.classifier import pair_rows
 from lstmkit.nn.fcn import FCN_MODELS, LSTMFCNNet
 from lstmkit.tasks.classify.classifier import TASK, Classifier
 from lstmkit.tasks.classify.config import ClassifyConfig
@@ -28,10 +29,12 @@ from lstmkit.tasks.classify.data import SeriesData, TextData, read_series, read_
 from lstmkit.tasks.classify.transfer import (TRANSFER_DEFAULTS, GradualUnfreezing, check_settings, copy_weights,
                                              discriminative_groups, extended_tokenizer, lm_settings, read_lm)
 
-__all__ = ["TextClassifier", "SequenceClassifier", "load_classifier", "TASK", "VOCAB_FILE", "SERIES_BUDGET",
+__all__ = ["word_scores", "TextClassifier", "SequenceClassifier", "load_classifier", "TASK", "VOCAB_FILE", "SERIES_BUDGET",
            "ENCODER_DEFAULTS"]
 
 VOCAB_FILE = "vocab.json"
+# word_scores: the (recurrent logits, word-score sum) weights tried after training
+MIX_WEIGHTS = tuple((round(0.1 * a, 1), round(0.05 * w, 2)) for a in range(1, 11) for w in range(41))
 SERIES_BUDGET = 8.0      # million series-steps per fit: <= ~3.5 min of one CPU thread (GunPoint 1067 epochs, OSULeaf 94)
 # The --series defaults when a zoo encoder is chosen (--model lstm, ...) instead of LSTM-FCN.
 ENCODER_DEFAULTS = {"max_len": None, "embed_dim": 64, "hidden_size": 64, "dropout": 0.1, "pooling": "mean",
@@ -58,9 +61,10 @@ class TextClassifier(Classifier):
 
     kind = "text"
     # Chosen on MR's validation cut (benchmarks/mr.py; short texts, 10k sentences): a small network,
-    # whole-token dropout and longer training with patience beat the generic settings by ~2 points.
+    # whole-token dropout and longer training with patience beat the generic settings by ~2 points;
+    # naive-Bayes word and word-pair scores mixed in after training by ~4 more (see word_scores).
     _defaults = {"embed_dim": 64, "hidden_size": 64, "dropout": 0.4, "word_dropout": 0.4, "pooling": "max-mean",
-                 "max_epochs": 30, "patience": 4, "lr": 2e-3}
+                 "max_epochs": 30, "patience": 4, "lr": 2e-3, "word_scores": True}
 
     def attention(self, text: str) -> tuple[list[str], np.ndarray, str, float]:
         """``(tokens, weights [T], label, probability)`` for one text; needs attention pooling."""
@@ -116,10 +120,42 @@ class TextClassifier(Classifier):
             self.tokenizer_ = extended_tokenizer(self.lm_start_, train.texts, cfg.min_freq, cfg.max_size)
             self.init_from_ = {**self.lm_start_.record(), "vocab": self.lm_start_.tokenizer.vocab_size,
                                "words_added": self.tokenizer_.vocab_size - self.lm_start_.tokenizer.vocab_size}
+        else:
+            self.tokenizer_ = make_tokenizer(cfg.tokenizer, cfg.min_freq, cfg.max_size, cfg.lowercase)
+            self.tokenizer_.fit(train.texts)
+            self.init_from_ = None
+        if cfg.word_scores:
+            index = {c: k for k, c in enumerate(self.classes_)}
+            self.word_scores_ = word_scores(self._encode(train), [index[v] for v in train.labels], len(self.classes_),
+                                            self.tokenizer_.vocab_size, cfg.score_pairs)
+
+    def _after_training(self, seqs: list[torch.Tensor], y: torch.Tensor) -> None:
+        """With ``word_scores``: the weights of the trained LSTM's logits and of the word-score sum,
+        the pair of ``MIX_WEIGHTS`` with the lowest log loss on the validation part. Fitted after
+        training, on texts the table was not counted on, so the table's in-sample confidence does
+        not leak into the LSTM's training. With nothing held out (``val_frac=0``) there is nothing
+        honest to fit on: the mix stays (1, 0), the LSTM alone, and ``lstmkit.json`` says so."""
+        if not self.config_.word_scores:
             return
-        self.tokenizer_ = make_tokenizer(cfg.tokenizer, cfg.min_freq, cfg.max_size, cfg.lowercase)
-        self.tokenizer_.fit(train.texts)
-        self.init_from_ = None
+        if not seqs:
+            self.data_summary_["word_score_mix"] = [1.0, 0.0]
+            self.data_summary_["word_score_note"] = "nothing held out to fit the mix on: the LSTM alone"
+            return
+        net = self.net_
+        net.eval()
+        with torch.no_grad():
+            net.mix.copy_(torch.tensor([1.0, 0.0]))
+            logits, scores, order = [], [], []
+            for idx, x, lengths in BucketBatches(seqs, None, 256, pad_value=PAD_ID).iter_indexed():
+                logits.append(net(x, lengths).reshape(len(idx), -1))
+                scores.append(net.word_score_sum(x))
+                order.append(idx)
+            order = torch.cat(order)
+            logits, scores, y = torch.cat(logits), torch.cat(scores), y[order]
+            losses = [_log_loss(a * logits + w * scores, y) for a, w in MIX_WEIGHTS]
+            best = MIX_WEIGHTS[int(np.argmin(losses))]
+            net.mix.copy_(torch.tensor(best))
+        self.data_summary_["word_score_mix"] = list(best)
 
     def _encode(self, d: TextData) -> list[torch.Tensor]:
         cfg, tok = self.config_, self.tokenizer_
@@ -129,6 +165,10 @@ class TextClassifier(Classifier):
         return {"vocab_size": self.tokenizer_.vocab_size}
 
     def _start_weights(self, cfg) -> list:
+        if cfg.word_scores:
+            with torch.no_grad():
+                self.net_.word_scores.copy_(self.word_scores_)
+                self.net_.mix.copy_(torch.tensor([1.0, 0.0]))    # the LSTM trains alone; see _after_training
         if cfg.init_from:
             copy_weights(self.net_, self.lm_start_)
             net, decay = self.net_, cfg.lr_layer_decay
@@ -263,6 +303,29 @@ class SequenceClassifier(Classifier):
             raise LstmkitError("the run records no series length for its LSTM-FCN", "retrain the model")
         return LSTMFCNNet(len(self.classes_), n_features=self.scaler_.n_columns_, steps=self.steps_,
                           hidden_size=cfg.hidden_size, num_layers=cfg.num_layers, dropout=cfg.dropout)
+
+
+def _log_loss(logits: torch.Tensor, y: torch.Tensor) -> float:
+    if logits.shape[1] == 1:
+        return float(torch.nn.functional.binary_cross_entropy_with_logits(logits[:, 0], y.to(logits.dtype)))
+    return float(torch.nn.functional.cross_entropy(logits, y))
+
+
+def word_scores(ids: list[torch.Tensor], y: list[int], n_classes: int, vocab_size: int, pairs: int = 0,
+                alpha: float = 1.0) -> torch.Tensor:
+    """Naive-Bayes log-count ratios ``[V + pairs, 1]`` for two classes (``log p(w|1) - log p(w|0)``),
+    else ``[V + pairs, C]`` (``log p(w|c)`` less its mean over the classes), from the number of texts
+    of each class holding each word, and each neighbouring word pair in its hashed row
+    (:func:`~lstmkit.nn.classifier.pair_rows`) (binarised counts, add-``alpha`` smoothing; Wang &
+    Manning 2012). ``<pad>`` scores 0."""
+    counts = torch.full((n_classes, vocab_size + pairs), float(alpha), dtype=torch.float64)
+    for seq, label in zip(ids, y):
+        rows = torch.cat([seq, pair_rows(seq, vocab_size, pairs, PAD_ID)]) if pairs else seq
+        counts[label, torch.unique(rows)] += 1
+    logp = torch.log(counts / counts.sum(dim=1, keepdim=True))
+    table = (logp[1] - logp[0])[:, None] if n_classes == 2 else (logp - logp.mean(dim=0)).T
+    table[PAD_ID] = 0.0
+    return table.float()
 
 
 def load_classifier(path: str | Path) -> TextClassifier | SequenceClassifier:

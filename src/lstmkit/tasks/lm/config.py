@@ -44,6 +44,9 @@ class LMConfig(TaskConfig):
     encoding: str = "utf-8"         # text encoding of the files
     text_column: str | None = None  # a .csv / .tsv / .jsonl (.gz too) corpus: the column of texts
                                     # (None -> text); each row is one sequence, other columns ignored
+    init_from: str | None = None    # fine-tune an 'lstmkit lm' run (word or char level) on this text:
+                                    # its weights, its vocabulary plus the text's words it lacks, and its
+                                    # architecture (level, sizes, encoder, tied weights)
     max_tokens: int | None = None   # train on a seeded random share of the lines holding about this
                                     # many words (None: every line), e.g. 3000000 of a large corpus
     train: TrainConfig = train_field(max_epochs=20, batch_size=32, lr=2e-3, loss="auto", patience=3, lr_patience=1)

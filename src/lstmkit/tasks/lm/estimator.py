@@ -23,6 +23,7 @@ from lstmkit.runs import atomic_write
 from lstmkit.tasks.lm.config import LMConfig
 from lstmkit.tasks.lm.data import (EOS, PAD_ID, UNK_ID, LMTokenizer, cap_tokens, line_pieces, read_corpus,
                                   split_lines)
+from lstmkit.tasks.lm.finetune import ARCHITECTURE, check_start, copy_start, extended_tokenizer, start_record, start_settings
 from lstmkit.tasks.lm.model import LanguageModelNet, token_loss
 from lstmkit.tasks.lm.scorer import LMScorer, sample_text
 
@@ -52,12 +53,26 @@ class LanguageModel(RunEstimator):
     Each line of the text is one sequence ``<bos> t1 … tn </s>`` (see :mod:`lstmkit.tasks.lm.data`
     for why), so the model gives ``P(</s> | prefix)`` too.
 
+    ``init_from="runs/lm-…"`` fine-tunes that model on the new text instead of starting afresh
+    (ULMFiT's second stage, :mod:`lstmkit.tasks.lm.finetune`): its weights, its vocabulary with
+    the text's words it lacks appended, its architecture.
+
     Fitted attributes: ``config_``, ``tokenizer_``, ``net_``, ``result_`` (training history),
     ``metrics_`` (held-out perplexity), ``data_summary_``, ``run_dir_``, ``train_seconds_``.
     """
 
     TASK = TASK
     CONFIG = LMConfig
+
+    @classmethod
+    def _resolve_config(cls, config, overrides: dict[str, Any]):
+        """With ``init_from`` given to the constructor, the architecture settings left out come
+        from the run it names (:mod:`lstmkit.tasks.lm.finetune`); given ones that differ are an error."""
+        if config is None and overrides.get("init_from") and not set(ARCHITECTURE) <= set(overrides):
+            want = start_settings(overrides["init_from"])      # (a saved run gives every setting)
+            check_start(overrides["init_from"], want, overrides)
+            config = super()._resolve_config(None, want)
+        return super()._resolve_config(config, overrides)
 
     # -- fitting ---------------------------------------------------------------------------
     def fit(self, data, val=None, *, out: str | Path | None = None, run_dir: str | Path | None = None,
@@ -76,8 +91,16 @@ class LanguageModel(RunEstimator):
             train, held = full.subset(tr_idx), full.subset(va_idx)
 
         self.config_ = cfg
-        self.tokenizer_ = LMTokenizer(cfg.level, cfg.resolved_min_freq(), cfg.resolved_max_size(),
-                                      cfg.lowercase).fit(train.lines)
+        start = None
+        if cfg.init_from:
+            start = LanguageModel.load(cfg.init_from)
+            check_start(cfg.init_from, {k: getattr(start.config_, k) for k in start_settings(cfg.init_from)},
+                        cfg.to_dict())
+            self.tokenizer_, added = extended_tokenizer(start.tokenizer_, train.lines, cfg.resolved_min_freq(),
+                                                        cfg.resolved_max_size())
+        else:
+            self.tokenizer_ = LMTokenizer(cfg.level, cfg.resolved_min_freq(), cfg.resolved_max_size(),
+                                          cfg.lowercase).fit(train.lines)
         train_ids, val_ids = self._encode_lines(train.lines), self._encode_lines(held.lines)
         if not val_ids:
             raise LstmkitError("the validation text holds no token the tokenizer keeps",
@@ -94,10 +117,13 @@ class LanguageModel(RunEstimator):
             "train_tokens": n_tokens, "val_tokens": sum(len(ids) + 1 for ids in val_ids),
             "train_sequences": len(pieces), "lines_cut": sum(len(ids) + 1 > cfg.max_len for ids in train_ids),
             "vocab": tok.vocab_size, "unk_rate_train": _unk_rate(train_ids),
-            "source": _source(data), "val_source": _source(val)}
+            "source": _source(data), "val_source": _source(val),
+            "init_from": None if start is None else start_record(cfg.init_from, start.tokenizer_, added)}
 
         torch.manual_seed(cfg.train.seed)
         self.net_ = self._build_net()
+        if start is not None:
+            copy_start(self.net_, start.net_, start.tokenizer_, self.tokenizer_)
         return self._train_and_save(cfg.train, _line_batches(pieces, cfg.train.batch_size, True),
                                     _line_batches(val_pieces, _EVAL_BATCH, False), loss_fn=token_loss(PAD_ID),
                                     out=out, run_dir=run_dir, resume=resume, callbacks=callbacks,

@@ -1,0 +1,96 @@
+"""word_scores: naive-Bayes log-count ratios summed over a text's words, added to the logits with a
+learned weight (a bag-of-words model beside the LSTM): the table, the net's use of it, the fit."""
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from lstmkit.errors import LstmkitError
+from lstmkit.nn.classifier import PAIR_PRIME, ClassifierNet, pair_rows
+from lstmkit.tasks.classify.data import stratified_split
+from lstmkit.tasks.classify.estimator import MIX_WEIGHTS, SequenceClassifier, TextClassifier, word_scores
+
+QUIET = dict(progress="off", tensorboard=False, doctor=False, batch_size=16)
+
+
+def test_the_table_is_binarised_smoothed_log_count_ratios():
+    ids = [torch.tensor([2, 2, 3]), torch.tensor([2]), torch.tensor([4])]       # class 1, class 1, class 0
+    t = word_scores(ids, [1, 1, 0], 2, 5)
+    # class 1: word 2 in 2 texts, word 3 in 1, others 0 -> counts (1, 1, 3, 2, 1) / 8; class 0: (1, 1, 1, 1, 2) / 6
+    assert t.shape == (5, 1) and t[0, 0] == 0                                   # <pad> scores nothing
+    assert t[2, 0].item() == pytest.approx(math.log(3 / 8) - math.log(1 / 6))
+    assert t[4, 0].item() == pytest.approx(math.log(1 / 8) - math.log(2 / 6))
+    three = word_scores(ids, [2, 1, 0], 3, 5)
+    assert three.shape == (5, 3) and torch.allclose(three[1:].sum(1), torch.zeros(4), atol=1e-6)   # centred
+
+
+def test_word_pairs_hash_into_rows_after_the_vocabulary_and_padding_scores_nothing():
+    x = torch.tensor([[3, 4, 5, 0]])
+    rows = pair_rows(x, 10, 7)
+    assert rows.tolist() == [[10 + (3 * PAIR_PRIME + 4) % 7, 10 + (4 * PAIR_PRIME + 5) % 7, 0]]
+    t = word_scores([torch.tensor([3, 4])], [1], 2, 10, pairs=7)
+    assert t.shape == (17, 1) and t[rows[0, 0], 0] > t[rows[0, 1], 0]         # the pair (3, 4) was seen in class 1
+    net = ClassifierNet(2, vocab_size=10, embed_dim=4, hidden_size=4, word_scores=True, score_pairs=7).eval()
+    net.word_scores.copy_(torch.arange(17.0)[:, None])
+    assert net.word_score_sum(x).item() == 3 + 4 + 5 + rows[0, 0].item() + rows[0, 1].item()
+    keep = torch.tensor([[[True], [False], [True], [True]]])                  # word 4 dropped: both its pairs too
+    assert net.word_score_sum(x, keep).item() == 3 + 5
+
+
+def test_the_net_adds_the_weighted_sum_of_its_words_scores():
+    torch.manual_seed(0)
+    net = ClassifierNet(2, vocab_size=10, embed_dim=4, hidden_size=4, dropout=0.0, word_scores=True).eval()
+    plain = ClassifierNet(2, vocab_size=10, embed_dim=4, hidden_size=4, dropout=0.0).eval()
+    plain.load_state_dict({k: v for k, v in net.state_dict().items() if k not in ("word_scores", "mix")})
+    net.word_scores.copy_(torch.arange(10.0)[:, None])
+    net.mix.copy_(torch.tensor([2.0, 0.5]))
+    x = torch.tensor([[3, 4, 0], [5, 0, 0]])
+    lengths = torch.tensor([2, 1])
+    assert torch.allclose(net(x, lengths) - 2 * plain(x, lengths), torch.tensor([3.5, 2.5]))
+    net.word_dropout = 0.5
+    torch.manual_seed(1)
+    scores = [net.train()(torch.tensor([[9] * 20]))[0].item() for _ in range(2)]
+    assert scores[0] != scores[1]                                     # dropped words score nothing in training
+
+
+def test_fit_fills_the_table_from_the_training_part_and_it_survives_saving(texts, tmp_path):
+    x, y = texts(60, seed=5)
+    clf = TextClassifier(word_scores=True, max_epochs=1, min_freq=1, val_frac=0, **QUIET).fit(x, y, out=tmp_path)
+    ids = [torch.tensor(clf.tokenizer_.encode(t)) for t in x]
+    expected = word_scores(ids, [list(clf.classes_).index(v) for v in y], 2, clf.tokenizer_.vocab_size,
+                           clf.config_.score_pairs)
+    assert expected.shape == (clf.tokenizer_.vocab_size + 262144, 1)
+    assert torch.equal(clf.net_.word_scores, expected) and expected.abs().sum() > 0
+    assert clf.data_summary_["word_score_mix"] == [1.0, 0.0] and "nothing held out" in clf.data_summary_[
+        "word_score_note"] and clf.net_.mix.tolist() == [1.0, 0.0]  # val_frac=0: no honest part to fit the mix on
+    again = TextClassifier.load(clf.run_dir_)
+    assert again.config_.word_scores and torch.equal(again.net_.word_scores, clf.net_.word_scores)
+    assert (again.predict_proba(x[:5]) == clf.predict_proba(x[:5])).all()
+    clf.net_.mix.copy_(torch.tensor([0.5, 1.0]))       # the exported graph has the word scores in it
+    clf.save(clf.run_dir_)
+    clf.export("onnx")
+    report = json.loads((clf.run_dir_ / "onnx.json").read_text())
+    assert report["max_abs_diff"] < report["tolerance"]
+
+
+def test_the_weight_is_the_one_with_the_lowest_validation_loss(texts):
+    x, y = texts(80, seed=6)
+    clf = TextClassifier(word_scores=True, max_epochs=1, min_freq=1, **QUIET).fit(x, y)
+    _, val = stratified_split(y, clf.config_.val_frac, clf.config_.train.seed)
+    seqs = [torch.tensor(clf.tokenizer_.encode(x[i])) for i in val]
+    truth = np.array([list(clf.classes_).index(y[i]) for i in val])
+    losses = []
+    for mix in MIX_WEIGHTS:
+        clf.net_.mix.copy_(torch.tensor(mix))
+        p = clf._proba(seqs)[np.arange(len(val)), truth]
+        losses.append(-np.log(p).mean())
+    best = MIX_WEIGHTS[int(np.argmin(losses))]
+    assert tuple(clf.data_summary_["word_score_mix"]) == best and best[1] > 0   # the scores are used
+    assert clf.net_.mix.tolist() == pytest.approx(list(best))
+
+
+def test_numeric_sequences_have_no_words():
+    with pytest.raises(LstmkitError, match="word_scores needs texts"):
+        SequenceClassifier(word_scores=True)
