@@ -24,8 +24,9 @@ install-dev: $(VENV)/.installed-dev
 demo: $(VENV)/.installed
 	$(BIN)/lstmkit demo
 
+# one worker per core (at most 4), each test file on one worker (its module fixtures built once)
 test: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --maxprocesses 4 --dist loadfile
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/train_throughput.py

@@ -117,13 +117,16 @@ class ClassifierNet(nn.Module):
         summary, weights = self._pool(out, lengths)                        # [B, D]
         logits = self.head(self.dropout(summary))                          # [B, 1 or C]
         if self.word_scores is not None:
+            inside = valid_mask(lengths, steps)[..., None]                # [B, T, 1]: only each row's own words
+            keep = inside if keep is None else keep & inside
             logits = self.mix[0] * logits + self.mix[1] * self.word_score_sum(x, keep)
         return (logits.squeeze(-1) if self.n_classes == 2 else logits), weights
 
     def word_score_sum(self, x: Tensor, keep: Tensor | None = None) -> Tensor:
         """``[B, 1 or C]``: the ``word_scores`` rows of the tokens of ``x [B, T]`` and of their
         neighbouring pairs (:func:`pair_rows`), summed; padding's row is zero, and words that
-        ``keep [B, T, 1]`` drops (word dropout) score nothing, nor do pairs holding one."""
+        ``keep [B, T, 1]`` drops (past a row's length, or word dropout) score nothing, nor do pairs
+        holding one."""
         rows = self.word_scores[x]                                         # [B, T, 1 or C]
         total = (rows if keep is None else rows * keep).sum(dim=1)
         if self.score_pairs:
