@@ -160,3 +160,14 @@ def test_a_history_too_short_for_the_baseline_is_a_422_naming_the_field_and_the_
     status, out = _call(server, "POST", "/models/blend/predict", {"instances": [_instance(df)]})
     assert status == 422 and out["detail"][0]["loc"] == ["body", "instances", 0, "y"]
     assert "need at least 24 values" in out["detail"][0]["msg"] and "ETS baseline" in out["detail"][0]["msg"]
+
+
+def test_backtest_of_a_blended_run_is_predict_fold_by_fold(blended, monkeypatch):
+    """The one-pass fold lane would fit ETS on the training + validation part only; predict fits it
+    on each fold's whole history, so a blended run's backtest goes fold by fold."""
+    import lstmkit.tasks.forecast.backtest as backtest
+    df = _frame()
+    lane = blended.backtest(df, folds=3)["aggregate"]["lstm"]
+    monkeypatch.setattr(backtest, "fold_forecasts", lambda *args: None)
+    by_fold = blended.backtest(df, folds=3)["aggregate"]["lstm"]
+    assert lane == pytest.approx(by_fold, rel=1e-9)
