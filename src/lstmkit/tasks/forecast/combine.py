@@ -103,7 +103,8 @@ def combine_ahead(est, params: np.ndarray, panel) -> np.ndarray:
     run's baseline computed from each series' whole history."""
     if active_combination(est) is None:
         return params
-    return np.stack([combine_history(est, params[s], panel.values[panel.rows(s)]) for s in range(len(panel.ids))])
+    return np.stack([combine_history(est, params[s], panel.values[panel.rows(s)])
+                     for s in range(len(panel.ids))])
 
 
 def combine_history(est, params: np.ndarray, values: np.ndarray) -> np.ndarray:

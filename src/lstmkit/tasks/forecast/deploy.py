@@ -4,8 +4,8 @@
 The graph is the network alone (``x [B, L, C] -> y [B, H, T]``, or ``[B, H, T, P]`` for
 quantiles and distributions); logs and seasonal indices stay in Python around it
 (:mod:`lstmkit.tasks.forecast.surface`), and so does a blend with a baseline (``--combine``,
-:mod:`lstmkit.tasks.forecast.combine`), fitted on each forecast's history. A seed ensemble exports as one graph
-(:class:`ForecastGraph`): every member from its own state, then their median; a net with a
+:mod:`lstmkit.tasks.forecast.combine`), fitted on each forecast's history. A seed ensemble
+exports as one graph (:class:`ForecastGraph`): every member from its own state, then their median; a net with a
 series embedding takes the series index as a second input, ``series [B]``. The service's
 request and answer are in :mod:`lstmkit.tasks.forecast.serving`.
 

@@ -4,8 +4,9 @@ Mixed into :class:`~lstmkit.tasks.forecast.estimator.Forecaster`. Deployment fee
 windows of scaled input rows and reads its output (point forecasts, quantiles or distribution
 parameters); everything else stays in Python around that one graph: the logs (``--log``), the
 seasonal indices (``--deseason``), the per-series scaling, the blend with a baseline fitted on the
-history given (``--combine``). A seed ensemble is one graph running every member and taking their median. That holds for a run of one series with the direct
-strategy and no inputs over the horizon; :meth:`deploy_problem` names what stands in the way.
+history given (``--combine``). A seed ensemble is one graph running every member and taking their
+median. That holds for a run with the direct strategy and no inputs over the horizon;
+:meth:`deploy_problem` names what stands in the way (of streaming and updates too).
 
 =============================  ==================================================================
 ``deploy_problem(use)``        None, or why this run cannot be exported/served (``export``),
