@@ -118,7 +118,7 @@ def test_fit_blends_when_validation_says_the_network_loses_and_predict_applies_i
     meta = json.loads((est.run_dir_ / "lstmkit.json").read_text())
     assert meta["combination"] == c and meta["config"]["combine"] == c["baseline"]
     assert meta["auto"]["combine"]["weight"] == c["weight"]
-    assert "blends" in est.deploy_problem()
+    assert est.deploy_problem() is None and "blends" in est.deploy_problem("stream")   # exported; not streamed
     forecast = est.predict(df)["y"].to_numpy()
     est.combination_ = None                                          # the network alone
     network = est.predict(df)["y"].to_numpy()
@@ -143,4 +143,4 @@ def test_combine_none_keeps_the_network_alone():
     est = Forecaster(horizon=6, max_epochs=1, lr=1e-5, hidden_size=4, ensemble=1, combine="none", progress="off",
                      tensorboard=False, device="cpu", seed=0).fit(df, target="y", time="time")
     assert est.combination_ is None and est.config_.combine == "none" and "combine" not in est.auto_
-    assert "blends" not in (est.deploy_problem() or "")
+    assert "blends" not in (est.deploy_problem("stream") or "")

@@ -21,12 +21,17 @@ The baseline is computed from the history the forecast starts from: seasonal nai
 season, ETS (damped Holt-Winters, :func:`~lstmkit.tasks.forecast.baselines.ets_forecast`) fitted
 on the points before the first forecast origin -- on the training part when the weight is chosen,
 on training + validation for the test windows, on the whole history the caller passes for
-``predict``. The combination lives outside the network graph: such a run predicts with the torch
-engine only (``deploy_problem``).
+``predict`` and for the service's request. The combination lives outside the network graph: the
+exported ONNX / int8 graph is the network, and the blend is applied around it in Python from the
+history given, by every engine alike. Streaming and online updates refuse such a run
+(``deploy_problem``): the baseline is refit on the whole history of each forecast.
 
     choose_combination(est, panel, arrays, val)    ({"baseline", "weight"} or None, the record)
+    active_combination(est)                         the run's blend in force, or None
     combine_windows(est, params, panel, rows, series)   the blend on windows (original units)
     combine_ahead(est, params, panel)                   the blend after each series' end
+    combine_history(est, params, values)                the blend after one history's end
+    baseline_history(est)                           values a history needs for the baseline, and why
 """
 from __future__ import annotations
 
@@ -41,12 +46,13 @@ from lstmkit.tasks.forecast.evaluation import snaive
 from lstmkit.tasks.forecast.metrics import forecast_metrics
 from lstmkit.tasks.forecast.windows import part_sizes
 
-__all__ = ["BASELINES", "WEIGHTS", "TOLERANCE", "choose_combination", "combine_windows", "combine_ahead", "baseline_point"]
+__all__ = ["BASELINES", "WEIGHTS", "TOLERANCE", "NAMES", "choose_combination", "active_combination",
+           "combine_windows", "combine_ahead", "combine_history", "baseline_history", "baseline_point"]
 
 BASELINES = ("ets", "seasonal_naive")
 WEIGHTS = (1.0, 0.75, 0.5, 0.25)      # the network's share; 1: the network alone
 TOLERANCE = 0.10                      # how much lower another candidate must score to beat the even blend
-_NAMES = {"ets": "ETS", "seasonal_naive": "seasonal naive"}
+NAMES = {"ets": "ETS", "seasonal_naive": "seasonal naive"}
 
 
 def baseline_point(kind: str, values: np.ndarray, origins: np.ndarray, horizon: int, season: int,
@@ -64,7 +70,9 @@ def _blend(network: np.ndarray, base: np.ndarray, weight: float) -> np.ndarray:
     return weight * network + (1.0 - weight) * base
 
 
-def _active(est) -> dict[str, Any] | None:
+def active_combination(est) -> dict[str, Any] | None:
+    """``{"baseline", "weight"}`` when the run's forecasts are blended (a weight below 1 on point
+    forecasts), else None."""
     c = getattr(est, "combination_", None)
     return c if c and c["weight"] < 1 and est.output_.kind == "point" else None
 
@@ -73,7 +81,7 @@ def combine_windows(est, params: np.ndarray, panel, rows: torch.Tensor, series: 
     """``params [n, H, T]`` (original units) of the windows starting at ``rows`` of ``series``,
     blended with the run's baseline (unchanged when the run has none). ETS is fitted per series on
     its training + validation part, or on the points before its first origin when that is earlier."""
-    c = _active(est)
+    c = active_combination(est)
     if c is None or panel is None or len(params) == 0:
         return params
     cfg = est.config_
@@ -93,16 +101,37 @@ def combine_windows(est, params: np.ndarray, panel, rows: torch.Tensor, series: 
 def combine_ahead(est, params: np.ndarray, panel) -> np.ndarray:
     """``params [S, H, T]`` (original units) of the steps after each series' end, blended with the
     run's baseline computed from each series' whole history."""
-    c = _active(est)
+    if active_combination(est) is None:
+        return params
+    return np.stack([combine_history(est, params[s], panel.values[panel.rows(s)])
+                     for s in range(len(panel.ids))])
+
+
+def combine_history(est, params: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``params [H, T]`` (original units) of the steps after the history ``values [N, T]`` (original
+    units, N >= 2), blended with the run's baseline from that whole history (ETS fitted on all of
+    it); unchanged when the run has no blend. What ``predict`` does on a table of those values."""
+    c = active_combination(est)
     if c is None:
         return params
-    out = params.copy()
-    for s in range(len(panel.ids)):
-        vals = panel.values[panel.rows(s)]
-        n = len(vals)
-        base = baseline_point(c["baseline"], vals, np.array([n - 1]), est.config_.horizon, est.season_, n)
-        out[s] = _blend(params[s], base[0], c["weight"])
-    return out
+    n = len(values)
+    base = baseline_point(c["baseline"], values, np.array([n - 1]), est.config_.horizon, est.season_, n)
+    return _blend(params, base[0], c["weight"])
+
+
+def baseline_history(est) -> tuple[int, str] | None:
+    """``(values, why)``: the history a forecast needs for its baseline to be the one chosen on
+    validation -- ETS is seasonal from two seasons on (fewer: a non-seasonal fit), seasonal naive
+    repeats the last season (fewer: the naive forecast); None when the run has no blend."""
+    c = active_combination(est)
+    if c is None:
+        return None
+    m = int(est.season_)
+    if m <= 1:                                                      # no season: ETS needs two values
+        return 2, f"two values for the {NAMES[c['baseline']]} baseline it blends with"
+    if c["baseline"] == "ets":
+        return max(2, 2 * m), f"two seasons of {m} to fit the ETS baseline it blends with"
+    return m, f"a season of {m} for the seasonal naive baseline it blends with"
 
 
 def choose_combination(est, panel, arrays, val) -> tuple[dict[str, Any] | None, dict[str, Any]]:
@@ -140,6 +169,6 @@ def choose_combination(est, panel, arrays, val) -> tuple[dict[str, Any] | None, 
         return None, {"value": "none", "weight": 1.0, "validation_mase": scores,
                       "why": f"the network alone scores best on validation (MASE {alone:.3f}), over "
                              f"{TOLERANCE:.0%} below an even blend with a baseline"}
-    why = (f"on validation {w:g} x network + {1 - w:g} x {_NAMES[kind]} scores MASE {score:.3f}, the network "
-           f"alone {alone:.3f}, {_NAMES[kind]} alone {scores[kind]:.3f}")
+    why = (f"on validation {w:g} x network + {1 - w:g} x {NAMES[kind]} scores MASE {score:.3f}, the network "
+           f"alone {alone:.3f}, {NAMES[kind]} alone {scores[kind]:.3f}")
     return {"baseline": kind, "weight": w}, {"value": kind, "weight": w, "why": why, "validation_mase": scores}

@@ -3,8 +3,9 @@
 
 The graph is the network alone (``x [B, L, C] -> y [B, H, T]``, or ``[B, H, T, P]`` for
 quantiles and distributions); logs and seasonal indices stay in Python around it
-(:mod:`lstmkit.tasks.forecast.surface`). A seed ensemble exports as one graph
-(:class:`ForecastGraph`): every member from its own state, then their median; a net with a
+(:mod:`lstmkit.tasks.forecast.surface`), and so does a blend with a baseline (``--combine``,
+:mod:`lstmkit.tasks.forecast.combine`), fitted on each forecast's history. A seed ensemble
+exports as one graph (:class:`ForecastGraph`): every member from its own state, then their median; a net with a
 series embedding takes the series index as a second input, ``series [B]``. The service's
 request and answer are in :mod:`lstmkit.tasks.forecast.serving`.
 
@@ -30,6 +31,7 @@ from lstmkit.deploy.stateful import StatefulNet, recurrent_state_names
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.lstm import LSTM
 from lstmkit.tasks.forecast import serving
+from lstmkit.tasks.forecast.combine import active_combination
 from lstmkit.tasks.forecast.ensemble import SeedEnsemble
 from lstmkit.tasks.forecast.estimator import Forecaster
 from lstmkit.tasks.forecast.metrics import forecast_metrics
@@ -126,6 +128,7 @@ class ForecastAdapter:
                 "state": list(self.state_names), "min_history": serving.min_history(self.est), "log": bool(c.log),
                 "deseason": int(c.deseason or 0), "ensemble": len(self.members), "output": out.kind,
                 **({"levels": list(out.levels)} if out.kind != "point" else {}),
+                "combination": (dict(blend) if (blend := active_combination(self.est)) else None),
                 **({"stream_refusal": why} if (why := self.est.deploy_problem("stream")) else {})}
 
     # -- the service -------------------------------------------------------------------------

@@ -24,6 +24,7 @@ import torch
 
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import WEIGHTS_FILE
+from lstmkit.tasks.forecast.combine import active_combination
 
 __all__ = ["engine_net_cached", "one_window", "frame_of", "fold_forecasts"]
 
@@ -121,9 +122,10 @@ def _plain_block(est, data) -> np.ndarray | None:
 
 def _lane_applies(est) -> bool:
     """Whether a run's forecast is the plain affine inverse of one network call: one series, point
-    forecasts, direct, no logs, seasons, seeds, embeddings or inputs over the horizon."""
+    forecasts, direct, no logs, seasons, seeds, embeddings, inputs over the horizon or blend (--combine)."""
     cfg = est.config_
     return (len(est.series_ids_) == 1 and est.output_.kind == "point" and cfg.strategy == "direct" and not cfg.log
+            and active_combination(est) is None
             and not cfg.deseason and (cfg.ensemble or 1) == 1 and not est.n_future_ and not cfg.id_embedding)
 
 
@@ -170,12 +172,14 @@ def fold_forecasts(est, data, sids: list[str], lengths: np.ndarray, cuts: np.nda
     ``{series id: point forecast [H, T]}``, what ``est.predict`` of that fold's history gives.
 
     Taken when each fold's input window is a window of the whole table as the model scales it:
-    known series (their saved scaling), no seasonal indices or inputs over the horizon, every value
+    known series (their saved scaling), no seasonal indices, inputs over the horizon or blend, every value
     finite and every cut at least one lookback into its series (``cuts [K, S]``: per fold and series the
     points before the cut); otherwise None and the caller predicts fold by fold."""
     from lstmkit.tasks.forecast.panel import read_panel
     cfg = est.config_
     L, H = cfg.lookback, cfg.horizon
+    if active_combination(est) is not None:    # predict fits the baseline on each fold's whole history
+        return None
     if cfg.deseason or est.n_future_ or cfg.format != "long" or any(s not in est.panel_scaler_.params for s in sids):
         return None
     c = np.asarray(cuts, dtype=np.int64)                                 # [K, S] points before each cut

@@ -9,6 +9,9 @@ gives on a table of those rows, computed by the served engine's network:
 * every column needs at least ``min_history`` values: the lookback; with ``--deseason m`` at
   least two seasons too (``max(lookback, 2 m)``), and every column the same length, since the
   seasonal indices are estimated from the whole history sent, phase 0 at its first value;
+* a run that blends its network with a baseline (``--combine``) answers the blend, the baseline
+  fitted on the whole history sent (every column the same length): ETS needs two seasons
+  (``max(lookback, 2 season)``), seasonal naive one;
 * with ``--log`` every target value must be positive;
 * a probabilistic run answers its quantiles beside the point forecast:
   ``"quantiles": [{"0.1": {target: [h values]}, ...}]`` (one object per instance) and ``"levels"``.
@@ -23,15 +26,32 @@ import numpy as np
 import torch
 
 from lstmkit.deploy.adapter import BadRequest
+from lstmkit.tasks.forecast.combine import active_combination, baseline_history, combine_history
 from lstmkit.tasks.forecast.probabilistic import quantiles_of
 
-__all__ = ["min_history", "request_models", "answer"]
+__all__ = ["min_history", "history_rule", "request_models", "answer"]
 
 
 def min_history(est) -> int:
     """Values per column one request needs (see the module docstring)."""
+    return history_rule(est)[0]
+
+
+def history_rule(est) -> tuple[int, str]:
+    """``(values, why)``: the history one request needs per column, and the reason in words."""
     cfg = est.config_
-    return max(cfg.lookback, 2 * cfg.deseason) if cfg.deseason else cfg.lookback
+    need, why = cfg.lookback, "the lookback"
+    if cfg.deseason and 2 * cfg.deseason > need:
+        need, why = 2 * cfg.deseason, f"the lookback and two seasons of {cfg.deseason}"
+    base = baseline_history(est)
+    if base is not None and base[0] > need:
+        need, why = base[0], f"the lookback and {base[1]}"
+    return need, why
+
+
+def _whole(est) -> bool:
+    """True when a forecast reads the whole history sent (seasonal indices, a baseline), not the last window."""
+    return bool(est.config_.deseason) or active_combination(est) is not None
 
 
 def request_models(adapter, Finite, max_instances: int) -> tuple[type, type]:
@@ -39,7 +59,7 @@ def request_models(adapter, Finite, max_instances: int) -> tuple[type, type]:
     from typing import Optional
     from pydantic import BaseModel, ConfigDict, Field
     columns, need = adapter.columns, min_history(adapter.est)
-    same = " (all the same length: the whole history)" if adapter.cfg.deseason else ""
+    same = " (all the same length: the whole history)" if _whole(adapter.est) else ""
     what = f"{{column: history}} for columns {columns}, at least {need} values each{same}"
 
     class SeriesInstance(BaseModel):                 # many series: {"id": ..., column: history, ...}
@@ -68,10 +88,12 @@ def request_models(adapter, Finite, max_instances: int) -> tuple[type, type]:
 def answer(adapter, net, instances: list[dict[str, list[float]]]) -> dict[str, Any]:
     """The service's answer to validated ``instances`` (numbers already finite and within float32)."""
     est, cfg = adapter.est, adapter.cfg
-    xs, locs, scales, series = [], [], [], []
+    xs, locs, scales, series, histories = [], [], [], [], []
     for i, inst in enumerate(instances):
         sid = _series(adapter, i, inst)
-        w = est.history_window(_rows(adapter, i, {k: v for k, v in inst.items() if k != "id" or sid is None}), sid)
+        rows = _rows(adapter, i, {k: v for k, v in inst.items() if k != "id" or sid is None})
+        w = est.history_window(rows, sid)
+        histories.append(rows[:, :len(cfg.target)])
         if not np.isfinite(w["x"]).all():
             col = adapter.columns[int(np.nonzero(~np.isfinite(w["x"]).all(axis=0))[0][0])]
             raise BadRequest(["instances", i, col], "values too large for the model's scaling")
@@ -84,6 +106,8 @@ def answer(adapter, net, instances: list[dict[str, list[float]]]) -> dict[str, A
         if not np.isfinite(p).all():
             raise BadRequest(["instances", i], "the model's output is not finite for this input "
                              "(values far outside the training data?)")
+    if active_combination(est) is not None:                                  # as predict: around the network
+        params = np.stack([combine_history(est, p, h) for p, h in zip(params, histories)])
     out = est.output_
     point = out.point(torch.from_numpy(params)).numpy()                     # [B, H, T]
     answer = {"predictions": [adapter.to_json(v) for v in point], "horizon": int(cfg.horizon)}
@@ -115,7 +139,7 @@ def _series(adapter, i: int, inst: dict) -> str | None:
 def _rows(adapter, i: int, inst: dict[str, list[float]]) -> np.ndarray:
     """One instance -> its history rows ``[n, C]`` (float64), every rule checked (see the module docstring)."""
     cfg, columns = adapter.cfg, adapter.columns
-    need = min_history(adapter.est)
+    need, why = history_rule(adapter.est)
     for col in inst:
         if col not in columns:
             raise BadRequest(["instances", i, col], f"unknown column; expected {columns}")
@@ -123,14 +147,15 @@ def _rows(adapter, i: int, inst: dict[str, list[float]]) -> np.ndarray:
         if col not in inst:
             raise BadRequest(["instances", i, col], "field required")
         if len(inst[col]) < need:
-            what = f"the lookback and two seasons of {cfg.deseason}" if need > cfg.lookback else "the lookback"
-            raise BadRequest(["instances", i, col], f"need at least {need} values ({what}), got {len(inst[col])}")
-    n = len(inst[columns[0]]) if cfg.deseason else cfg.lookback
-    if cfg.deseason:
+            raise BadRequest(["instances", i, col], f"need at least {need} values ({why}), got {len(inst[col])}")
+    whole = _whole(adapter.est)
+    n = len(inst[columns[0]]) if whole else cfg.lookback
+    if whole:
+        reason = "the seasonal indices are estimated" if cfg.deseason else "the baseline it blends with is fitted"
         for col in columns[1:]:
             if len(inst[col]) != n:
                 raise BadRequest(["instances", i, col], f"has {len(inst[col])} values and {columns[0]} has {n}; "
-                                 "send every column over the same history (the seasonal indices are estimated from it)")
+                                 f"send every column over the same history ({reason} on it)")
     rows = np.stack([np.asarray(inst[c][-n:], dtype=np.float64) for c in columns], axis=1)
     if cfg.log:
         for j, target in enumerate(cfg.target):

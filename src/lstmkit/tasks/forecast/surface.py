@@ -3,9 +3,10 @@
 Mixed into :class:`~lstmkit.tasks.forecast.estimator.Forecaster`. Deployment feeds the network
 windows of scaled input rows and reads its output (point forecasts, quantiles or distribution
 parameters); everything else stays in Python around that one graph: the logs (``--log``), the
-seasonal indices (``--deseason``), the per-series scaling. A seed ensemble is one graph running
-every member and taking their median. That holds for a run of one series with the direct
-strategy and no inputs over the horizon; :meth:`deploy_problem` names what stands in the way.
+seasonal indices (``--deseason``), the per-series scaling, the blend with a baseline fitted on the
+history given (``--combine``). A seed ensemble is one graph running every member and taking their
+median. That holds for a run with the direct strategy and no inputs over the horizon;
+:meth:`deploy_problem` names what stands in the way (of streaming and updates too).
 
 =============================  ==================================================================
 ``deploy_problem(use)``        None, or why this run cannot be exported/served (``export``),
@@ -31,6 +32,7 @@ import numpy as np
 import torch
 
 from lstmkit.errors import LstmkitError
+from lstmkit.tasks.forecast.combine import NAMES, active_combination
 from lstmkit.tasks.forecast.panel import read_panel
 from lstmkit.tasks.forecast.probabilistic import unscale
 from lstmkit.tasks.forecast.scalers import seasonal_profile
@@ -49,14 +51,15 @@ class DeploySurface:
         at a time (``stream``) or fine-tuned (``update``); None when it can."""
         self._check_fitted()
         cfg = self.config_
-        if getattr(self, "combination_", None):          # ETS / seasonal naive refit on each history
-            return f"it blends the network's forecast with {self.combination_['baseline']}'s (--combine)"
         if cfg.strategy != "direct":
             return f"it uses the {cfg.strategy} strategy"
         if self.n_future_:
             return "it reads future covariates or calendar features over the horizon"
-        if use == "export":
+        if use == "export":                  # a blend (--combine) is applied around the graph, in Python
             return None
+        if (blend := active_combination(self)) is not None:   # one observation at a time cannot refit it
+            return (f"it blends the network's forecast with {NAMES[blend['baseline']]} (--combine), whose baseline "
+                    "is refit on the whole history of each forecast")
         if len(self.series_ids_) != 1:    # a stream's id names a stream, not a series
             return f"it was trained on {len(self.series_ids_)} series"
         if cfg.deseason:          # the indices of a forecast come from the whole history it is given
@@ -81,8 +84,8 @@ class DeploySurface:
         if use == "export":
             raise LstmkitError(f"{what} supports runs with the direct strategy and no inputs over the horizon; "
                                f"this run cannot: {problem}", "use 'lstmkit forecast predict' with this run")
-        kind = "point-forecast runs without --deseason" + (", --id-embedding, --log or --ensemble"
-                                                          if use == "update" else " or --id-embedding")
+        kind = "point-forecast runs without --deseason, --combine" + (", --id-embedding, --log or --ensemble"
+                                                                    if use == "update" else " or --id-embedding")
         raise LstmkitError(f"{what} supports single-series {kind}; this run cannot: {problem}",
                            "send whole histories to predict (or the service's POST /predict)")
 
@@ -131,7 +134,9 @@ class DeploySurface:
 
         What ``predict`` computes on a table of exactly these rows: logs with ``--log``; with
         ``--deseason m`` the seasonal indices estimated from the whole history, phase 0 at its
-        first row, removed from the inputs and added back at the forecast steps."""
+        first row, removed from the inputs and added back at the forecast steps. A blended run
+        (``--combine``) then blends the forecast with its baseline on the same history
+        (:func:`~lstmkit.tasks.forecast.combine.combine_history`)."""
         cfg = self.config_
         L, H, T = cfg.lookback, cfg.horizon, len(cfg.target)
         sid = self.series_ids_[0] if sid is None else sid
