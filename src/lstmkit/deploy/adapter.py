@@ -42,7 +42,7 @@ content_type)`` with ``upload_types`` (a raw upload, e.g. a WAV file), ``scorer(
 :class:`~lstmkit.nn.scoring.TokenScorer` other rooms fuse with, reached through the registry),
 ``answer_many(net, requests) -> [answer or LstmkitError, ...]`` (several typed requests at once,
 one entry each: the service then answers concurrent requests together through
-:class:`~lstmkit.deploy.batching.RequestBatcher`; translate).
+:class:`~lstmkit.deploy.batching.RequestBatcher`; translate, classify).
 
 Every task room has an adapter: forecast (direct-strategy runs: one or many series, logs, seasonal
 indices, seed ensembles, quantiles; the service's history request; state streaming), classify

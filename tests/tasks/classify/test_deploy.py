@@ -357,3 +357,26 @@ def test_lstm_fcn_int8_report(tmp_path, fcn_run):
     out = export_int8(fcn_run, tmp_path / "q", batch=64, min_seconds=0.02, backends=("torch",))
     r = json.loads((out / REPORT_FILE).read_text())
     assert "accuracy" in r["chosen"]["metric_change"] and r["chosen"]["layers"]
+
+
+@pytest.mark.parametrize("engine", ["torch", "onnx"])
+def test_answer_many_equals_each_request_alone(text_run, texts, engine):
+    """The service's request-batching queue answers concurrent requests as one padded batch: the
+    same labels and probabilities as each request alone, and a refused request gets its own error
+    while the others are answered."""
+    from lstmkit.deploy.adapter import BadRequest
+    from lstmkit.deploy.onnx import engine_net
+    adapter = adapter_for(text_run)
+    net = engine_net(adapter, engine, text_run)
+    words, _ = texts(9, seed=7)
+    requests = [{"texts": words[:3]}, {"texts": ["   "]}, {"texts": words[3:4]}, {"series": [[1.0]]},
+                {"texts": words[4:9]}]
+    out = adapter.answer_many(net, requests)
+    assert len(out) == len(requests)
+    assert isinstance(out[1], BadRequest) and out[1].loc == ["texts", 0]
+    assert isinstance(out[3], BadRequest)
+    for k in (0, 2, 4):
+        alone = adapter.answer(net, **requests[k])["predictions"]
+        assert [p["label"] for p in out[k]["predictions"]] == [p["label"] for p in alone]
+        for got, want in zip(out[k]["predictions"], alone):
+            assert got["probabilities"] == pytest.approx(want["probabilities"], abs=1e-5)

@@ -251,16 +251,40 @@ class ClassifyAdapter(EstimatorAdapter):
 
     def answer(self, net: nn.Module, texts: list[str] | None = None, series: list | None = None) -> dict[str, Any]:
         """A service request -> ``{"predictions": [{"label", "probabilities"}, ...]}``."""
-        seqs = self.encode_request(texts, series)
-        x, lengths = pad_batch(seqs, PAD_ID if self.kind == "text" else 0.0)
+        out = self._predictions(net, [self.encode_request(texts, series)])[0]
+        if isinstance(out, LstmkitError):
+            raise out
+        return out
+
+    def answer_many(self, net: nn.Module, requests: list[dict[str, Any]]) -> list[dict[str, Any] | LstmkitError]:
+        """Several service requests at once (the service's request-batching queue): the sequences of
+        every request go through the net as one padded batch (which answers as each sequence alone),
+        then are handed back per request; a refused request gets its own error in its place."""
+        results: list[dict[str, Any] | LstmkitError | None] = [None] * len(requests)
+        taken, seqs = [], []
+        for i, request in enumerate(requests):
+            try:
+                seqs.append(self.encode_request(request.get("texts"), request.get("series")))
+                taken.append(i)
+            except LstmkitError as e:
+                results[i] = e
+        for i, out in zip(taken, self._predictions(net, seqs) if seqs else []):
+            results[i] = out
+        return results
+
+    def _predictions(self, net: nn.Module, requests: list[list[torch.Tensor]]) -> list[dict[str, Any] | BadRequest]:
+        """The answers to requests of encoded sequences, all in one forward pass."""
+        x, lengths = pad_batch([s for seqs in requests for s in seqs], PAD_ID if self.kind == "text" else 0.0)
         with torch.inference_mode():
-            y = net(x, lengths)
-        p = self.decode(y.numpy())
-        for i, row in enumerate(p):
-            if not np.isfinite(row).all():
-                raise BadRequest(["texts" if self.kind == "text" else "series", i],
-                                 "the model's output is not finite for this input")
-        return {"predictions": [self.to_json(row) for row in p]}
+            p = self.decode(net(x, lengths).numpy())
+        out, start = [], 0
+        for seqs in requests:
+            rows, start = p[start:start + len(seqs)], start + len(seqs)
+            bad = [i for i, row in enumerate(rows) if not np.isfinite(row).all()]
+            out.append(BadRequest(["texts" if self.kind == "text" else "series", bad[0]],
+                                  "the model's output is not finite for this input") if bad
+                       else {"predictions": [self.to_json(row) for row in rows]})
+        return out
 
     # -- online update ----------------------------------------------------------------------
     @property
