@@ -2,6 +2,8 @@ import json
 import unicodedata
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import torch
 
 from lstmkit.data.vocab import (PAD_ID, UNK_ID, CharTokenizer, Vocab, WordTokenizer, load_vectors,
@@ -110,3 +112,12 @@ def test_vectors_errors(tmp_path):
     f.write_text("x 1 2\n")
     with pytest.raises(LstmkitError, match="no word"):
         load_vectors(f, vocab)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=80))
+def test_ascii_text_tokenizes_as_the_unicode_pattern_does(text):
+    """ASCII text takes a shorter pattern; it must cut every ASCII string as the full one does."""
+    from lstmkit.data.vocab import _word_pattern, clean_text
+    assert tokenize_words(text) == _word_pattern().findall(clean_text(text))
+    assert tokenize_words(text, lowercase=False) == _word_pattern().findall(clean_text(text, lowercase=False))

@@ -41,6 +41,11 @@ _CJK = ("\u3040-\u30ff"            # hiragana, katakana
         "\U00020000-\U0002fa1f")   # CJK ideographs ext. B-F, supplement
 
 
+# The word pattern below on ASCII text (no CJK, no marks, no curly apostrophe; ``[^\W_]`` is
+# ``[a-zA-Z0-9]`` there), about 5x faster: most texts take this path.
+_ASCII_WORD = re.compile(r"[a-zA-Z0-9]+(?:'[a-zA-Z0-9]+)*")
+
+
 @functools.cache
 def _word_pattern() -> re.Pattern:
     """Words are runs of letters/digits plus combining marks (so Devanagari or decomposed accents
@@ -73,7 +78,8 @@ def tokenize_words(text: str, lowercase: bool = True) -> list[str]:
     >>> tokenize_words("Don't miss it!<br /><br />10/10 — 好看")
     ["don't", 'miss', 'it', '10', '10', '好', '看']
     """
-    return _word_pattern().findall(clean_text(text, lowercase))
+    text = clean_text(text, lowercase)
+    return (_ASCII_WORD if text.isascii() else _word_pattern()).findall(text)
 
 
 def tokenize_chars(text: str, lowercase: bool = True) -> list[str]:
