@@ -169,10 +169,13 @@ class EstimatorAdapter:
     speech rooms): the fitted estimator ``est`` it wraps, ``load(run)`` through
     :func:`~lstmkit.deploy.quantize.load_estimator` (an int8 run rebuilds its quantized net), the
     estimator's net in eval mode, the engine its run prefers, its run folder, and the state shape of
-    a net with one recurrent ``encoder``. A room sets :attr:`estimator` (or overrides
-    :meth:`estimator_for` when the run's metadata picks the class)."""
+    a net with one recurrent ``encoder``; online updates are refused in one line naming
+    :attr:`models`. A room sets :attr:`estimator` (or overrides :meth:`estimator_for` when the run's
+    metadata picks the class)."""
 
+    task: str = ""                 # the room's name (the adapter protocol's ``task``)
     estimator: type = object       # the room's estimator class
+    models = "these models"        # what the update refusal calls them ("classifiers")
 
     def __init__(self, est: Any) -> None:
         est._check_fitted()
@@ -207,6 +210,21 @@ class EstimatorAdapter:
         """``(layers, hidden)`` of the estimator's net's ``encoder`` state."""
         enc = self.est.net_.encoder
         return getattr(enc, "num_layers", 1), getattr(enc, "hidden_size", 0)
+
+    # -- online update: not offered (an update never gets past check_updatable) ---------------
+    @property
+    def train_config(self) -> TrainConfig:
+        return self.est.config_.train
+
+    def check_updatable(self) -> None:
+        raise LstmkitError(f"online updates are not available for {self.models}",
+                           f"retrain with '{self.task} train'")
+
+    def update_data(self, new_data, holdout: float, batch_size: int) -> UpdateData:
+        self.check_updatable()
+
+    def updated(self) -> None:
+        self.est.run_dir_ = None
 
 
 @runtime_checkable

@@ -7,13 +7,12 @@ task is deployed, so the engines here never depend on a task (the import layers 
 """
 from __future__ import annotations
 
-import hashlib
 import importlib
 import importlib.util
 from pathlib import Path
 
 from lstmkit.errors import LstmkitError
-from lstmkit.runs import WEIGHTS_FILE, read_meta
+from lstmkit.runs import WEIGHTS_FILE, file_sha256, read_meta
 
 __all__ = ["ADAPTER_ATTRIBUTE", "supported_tasks", "adapter_class", "adapter_for", "weights_fingerprint"]
 
@@ -54,8 +53,4 @@ def adapter_for(run: str | Path):
 
 def weights_fingerprint(run: str | Path) -> str:
     """sha256 (16 hex digits) of a run's weights file: ties exports and saved stream states to it."""
-    h = hashlib.sha256()
-    with open(Path(run) / WEIGHTS_FILE, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()[:16]
+    return file_sha256(Path(run) / WEIGHTS_FILE)[:16]

@@ -32,7 +32,7 @@ from lstmkit.deploy.streaming import make_stream
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import read_meta
 
-__all__ = ["ServedModel", "named_runs", "request_schemas", "bad_number", "UPLOAD_TYPES", "JSON_TYPES", "F32_MAX"]
+__all__ = ["ServedModel", "named_runs", "request_schemas", "bad_number", "not_json", "UPLOAD_TYPES", "JSON_TYPES", "F32_MAX"]
 
 F32_MAX = float(np.finfo(np.float32).max)
 UPLOAD_TYPES = ("audio/wav", "audio/x-wav", "audio/wave")     # an upload adapter's default
@@ -136,7 +136,7 @@ class ServedModel:
     def stream_message(self, text: str, sid: str) -> dict[str, Any]:
         """One text message of stream ``sid`` -> the JSON answer (an error answer names its field)."""
         try:
-            msg = json.loads(text, parse_constant=_not_json)
+            msg = json.loads(text, parse_constant=not_json)
             bad = bad_number(msg)
         except RecursionError:
             return {"error": "message is nested too deeply", "field": "message"}
@@ -209,7 +209,8 @@ def request_schemas(m: ServedModel, Finite, max_instances: int, named: bool) -> 
     return Request, Response
 
 
-def _not_json(name: str):
+def not_json(name: str):
+    """``json.loads``' ``parse_constant``: NaN and Infinity are not JSON."""
     raise ValueError(f"{name} is not JSON")
 
 

@@ -48,7 +48,7 @@ import sys
 import threading
 from typing import Annotated, Any
 
-from lstmkit.deploy.served import F32_MAX, JSON_TYPES, ServedModel, named_runs, request_schemas
+from lstmkit.deploy.served import F32_MAX, JSON_TYPES, ServedModel, named_runs, not_json, request_schemas
 from lstmkit.errors import LstmkitError
 
 __all__ = ["create_app", "serve", "named_runs", "MAX_BODY", "MAX_STREAMS", "MAX_INSTANCES"]
@@ -318,7 +318,7 @@ def _validated(Request, body: bytes) -> dict[str, Any]:
     from fastapi import HTTPException
     from pydantic import ValidationError
     try:
-        data = json.loads(body, parse_constant=_not_json)
+        data = json.loads(body, parse_constant=not_json)
     except RecursionError:
         raise HTTPException(400, detail="There was an error parsing the body") from None
     except ValueError:
@@ -334,10 +334,6 @@ async def _refuse_stream(ws, why: str) -> None:
     await ws.accept()
     await ws.send_text(json.dumps({"error": why, "field": "model"}))
     await ws.close(code=1008)
-
-
-def _not_json(name: str):
-    raise ValueError(f"{name} is not JSON")
 
 
 def _document_schemas(app, schemas: list) -> None:

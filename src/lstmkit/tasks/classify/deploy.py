@@ -44,6 +44,7 @@ class ClassifyAdapter(EstimatorAdapter):
     """Deploy hooks for a fitted text or numeric-sequence classifier."""
 
     task = "classify"
+    models = "classifiers"
     window = None                # a classifier reads the whole sequence
     stream_key = "prediction"    # /stream answers {"step": n, "prediction": {...}}
 
@@ -285,20 +286,6 @@ class ClassifyAdapter(EstimatorAdapter):
                                   "the model's output is not finite for this input") if bad
                        else {"predictions": [self.to_json(row) for row in rows]})
         return out
-
-    # -- online update ----------------------------------------------------------------------
-    @property
-    def train_config(self):
-        return self.est.config_.train
-
-    def check_updatable(self) -> None:
-        raise LstmkitError("online updates are not available for classifiers yet", "retrain with 'classify train'")
-
-    def update_data(self, new_data, holdout: float, batch_size: int):
-        self.check_updatable()
-
-    def updated(self) -> None:
-        self.est.run_dir_ = None
 
 
 Adapter = ClassifyAdapter          # what lstmkit.deploy.registry looks up

@@ -22,7 +22,7 @@ from lstmkit.data.vocab import PAD_ID, load_vectors, make_tokenizer, tokenizer_f
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.classifier import pair_rows
 from lstmkit.nn.fcn import FCN_MODELS, LSTMFCNNet
-from lstmkit.tasks.classify.classifier import TASK, Classifier
+from lstmkit.tasks.classify.classifier import EVAL_BATCH, TASK, Classifier
 from lstmkit.tasks.classify.config import ClassifyConfig
 from lstmkit.runs import atomic_write, read_meta
 from lstmkit.tasks.classify.data import SeriesData, TextData, read_series, read_texts
@@ -146,7 +146,7 @@ class TextClassifier(Classifier):
         with torch.no_grad():
             net.mix.copy_(torch.tensor([1.0, 0.0]))
             logits, scores, order = [], [], []
-            for idx, x, lengths in BucketBatches(seqs, None, 256, pad_value=PAD_ID).iter_indexed():
+            for idx, x, lengths in BucketBatches(seqs, None, EVAL_BATCH, pad_value=PAD_ID).iter_indexed():
                 logits.append(net(x, lengths).reshape(len(idx), -1))
                 scores.append(net.word_score_sum(x))
                 order.append(idx)

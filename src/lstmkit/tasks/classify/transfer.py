@@ -33,8 +33,9 @@ import torch
 from torch import nn
 
 from lstmkit.data.vocab import tokenizer_from_dict
+from lstmkit.deploy.registry import weights_fingerprint
 from lstmkit.errors import LstmkitError
-from lstmkit.runs import WEIGHTS_FILE, file_sha256, read_meta, read_run
+from lstmkit.runs import WEIGHTS_FILE, read_meta, read_run
 from lstmkit.train.callbacks import Callback
 
 __all__ = ["LM_TASK", "LMStart", "lm_settings", "check_settings", "read_lm", "extended_tokenizer", "copy_weights", "layer_groups",
@@ -113,7 +114,7 @@ def read_lm(run: str | Path) -> LMStart:
                            f"{None if emb is None else list(emb.shape)}, vocabulary {len(itos)} x {sizes['embed_dim']})",
                            "retrain the language model")
     encoder = {k: v for k, v in weights.items() if k.startswith("encoder.")}
-    return LMStart(run, file_sha256(run / WEIGHTS_FILE)[:16], settings["tokenizer"], sizes, tokenizer,
+    return LMStart(run, weights_fingerprint(run), settings["tokenizer"], sizes, tokenizer,
                    {"embedding.weight": emb, **encoder})
 
 

@@ -156,8 +156,7 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
                                    "drop --engine or pass --engine torch")
             return self._forecast_ahead(data)
         net = engine_net_cached(self, engine)
-        plain = not (self.config_.log or self.config_.deseason)      # the one-window lane scales affinely only
-        fast = one_window(self, data, net) if plain else None
+        fast = one_window(self, data, net)          # None unless the one-window lane applies (fastpath.py)
         return fast if fast is not None else self._forecast_ahead(data, net=net)
 
     def evaluate(self, data) -> dict[str, dict[str, float]]:

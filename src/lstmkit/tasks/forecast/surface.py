@@ -38,9 +38,7 @@ from lstmkit.tasks.forecast.probabilistic import unscale
 from lstmkit.tasks.forecast.scalers import seasonal_profile
 from lstmkit.tasks.forecast.windows import min_points, part_sizes, split_panel
 
-__all__ = ["DeploySurface", "USES"]
-
-USES = ("export", "stream", "update")
+__all__ = ["DeploySurface"]
 
 
 class DeploySurface:

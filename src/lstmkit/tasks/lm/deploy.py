@@ -73,6 +73,7 @@ class LMAdapter(EstimatorAdapter):
     """Deploy hooks for a fitted :class:`~lstmkit.tasks.lm.estimator.LanguageModel`."""
 
     task = "lm"
+    models = "language models"
     window = None                # a language model reads the whole prefix
     columns = ["text"]           # a streamed message is a piece of text
     input_size = 1               # one token id per step
@@ -341,19 +342,6 @@ class LMAdapter(EstimatorAdapter):
         text, info = sample_text(scorer, max_tokens, prefix, temperature, top_k, seed, stop_at_end=True)
         return {"text": text, "drawn": info["tokens"], "finished": info["finished"]}
 
-    # -- online update ----------------------------------------------------------------------
-    @property
-    def train_config(self):
-        return self.est.config_.train
-
-    def check_updatable(self) -> None:
-        raise LstmkitError("online updates are not available for language models yet", "retrain with 'lm train'")
-
-    def update_data(self, new_data, holdout: float, batch_size: int):
-        self.check_updatable()
-
-    def updated(self) -> None:
-        self.est.run_dir_ = None
 
 
 def _count(name: str, value: Any, default: int | None, low: int, high: int | None) -> int | None:

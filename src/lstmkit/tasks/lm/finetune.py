@@ -24,8 +24,9 @@ import torch
 from torch import nn
 
 from lstmkit.data.vocab import tokenizer_from_dict
+from lstmkit.deploy.registry import weights_fingerprint
 from lstmkit.errors import LstmkitError
-from lstmkit.runs import WEIGHTS_FILE, file_sha256, read_meta
+from lstmkit.runs import read_meta
 from lstmkit.tasks.lm.data import LMTokenizer
 
 __all__ = ["ARCHITECTURE", "start_settings", "check_start", "extended_tokenizer", "copy_start", "start_record"]
@@ -109,5 +110,5 @@ def copy_start(net: nn.Module, start_net: nn.Module, start: LMTokenizer, new: LM
 def start_record(run: str | Path, start: LMTokenizer, added: int) -> dict[str, Any]:
     """What ``lstmkit.json`` records about the start (under ``data.init_from``)."""
     run = Path(run)
-    return {"run": str(run.resolve()), "fingerprint": file_sha256(run / WEIGHTS_FILE)[:16],
+    return {"run": str(run.resolve()), "fingerprint": weights_fingerprint(run),
             "vocab": start.vocab_size, "words_added": added}

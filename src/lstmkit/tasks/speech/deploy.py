@@ -58,13 +58,14 @@ class SpeechAdapter(EstimatorAdapter):
     """Deploy hooks for a fitted speech model (CTC, classify: one graph; seq2seq: two graphs)."""
 
     task = TASK
+    models = "speech models"
     window = None                # a recording is read whole
     stream_key = "partial"
     upload_types = WAV_TYPES     # the content types answer_bytes takes
     columns = ["audio"]
     run_files: tuple[str, ...] = ()
     max_seconds = MAX_SECONDS
-    speed_unit, speed_batch = "utterances", 32     # int8's speed: 1-s utterances per second at batch 32
+    speed_unit, speed_batch = "utterances", _BATCH     # int8's speed: 1-s utterances per second
     lm_engine = "auto"           # the engine of a fused language model's scorer (auto | torch | onnx)
 
     estimator = SpeechRecognizer
@@ -381,15 +382,6 @@ class SpeechAdapter(EstimatorAdapter):
         """Class probabilities -> ``{"label": ..., "probabilities": {class: p}}``."""
         classes = self.est.classes_
         return {"label": classes[int(np.argmax(p))], "probabilities": dict(zip(classes, map(float, p)))}
-
-    # -- online update: not for speech --------------------------------------------------------
-    train_config = property(lambda self: self.config.train)
-
-    def check_updatable(self, *_args) -> None:
-        """Speech models are not fine-tuned online: always an LstmkitError."""
-        raise LstmkitError("online updates are not available for speech models", "retrain with 'speech train'")
-
-    update_data = updated = check_updatable      # an update never gets past check_updatable
 
 
 Adapter = SpeechAdapter          # what lstmkit.deploy.registry looks up

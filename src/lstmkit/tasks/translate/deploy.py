@@ -24,14 +24,13 @@ from lstmkit.deploy.seq2seq import GRAPH_FILES, export_graphs, onnx_seq2seq
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.seq2seq import beam_search
 from lstmkit.tasks.translate.data import Pairs, read_pairs, split_pairs
-from lstmkit.tasks.translate.estimator import VOCAB_FILE, Translator
+from lstmkit.tasks.translate.estimator import EVAL_BATCH, VOCAB_FILE, Translator
 from lstmkit.tasks.translate.metrics import corpus_scores
 
 __all__ = ["Adapter", "TranslateAdapter", "BLEU_LIMIT", "MAX_BEAM", "ORT_THREADS"]
 
 BLEU_LIMIT = 0.3           # int8 may lose at most 0.3 BLEU to become the engine
 MAX_BEAM = 50              # the widest beam the service decodes with
-_BATCH = 64                # sentences decoded together
 # ONNX Runtime threads per graph. A decoder step is a few small matrix products per call, one
 # call per output token: a second intra-op thread costs more in hand-offs than it saves (the
 # answer path of benchmarks/inference.py ran at 0.63x torch with 2 threads per session on a
@@ -43,6 +42,7 @@ class TranslateAdapter(EstimatorAdapter):
     """Deploy hooks for a fitted :class:`Translator`."""
 
     task = "translate"
+    models = "translators"
     window = None                       # a translator reads the whole sentence
     columns = ["sentence"]
     input_size = 1
@@ -51,7 +51,7 @@ class TranslateAdapter(EstimatorAdapter):
     onnx_files = GRAPH_FILES
     run_files = (VOCAB_FILE,)           # what an int8 run copies beside its weights
     speed_unit = "sentences"
-    speed_batch = _BATCH                # int8's throughput batch (sentences, greedy)
+    speed_batch = EVAL_BATCH            # int8's throughput batch (sentences, greedy)
 
     estimator = Translator          # its net: the Seq2Seq, decoded with encode / step / reorder
 
@@ -104,7 +104,7 @@ class TranslateAdapter(EstimatorAdapter):
             return None
         with warnings.catch_warnings():           # over-long sentences are truncated, as in evaluate
             warnings.simplefilter("ignore", UserWarning)
-            hyps = [t for t, _ in self.est._translate(pairs.src, cfg.beam, None, _BATCH, net=net)]
+            hyps = self._translations(net, pairs.src, cfg.beam)
         scores = corpus_scores(hyps, pairs.tgt)
         return {"bleu": float(scores["bleu"]), "chrf": float(scores["chrf"])}
 
@@ -216,11 +216,7 @@ class TranslateAdapter(EstimatorAdapter):
         return results
 
     def _translations(self, net: nn.Module, sentences: list[str], beam: int) -> list[str]:
-        return [t for t, _ in self.est._translate(sentences, beam, None, _BATCH, net=net)]
-
-    # -- online update ----------------------------------------------------------------------
-    def check_updatable(self) -> None:
-        raise LstmkitError("online updates are not available for translators", "retrain with 'translate train'")
+        return [t for t, _ in self.est._translate(sentences, beam, None, EVAL_BATCH, net=net)]
 
 
 Adapter = TranslateAdapter          # what lstmkit.deploy.registry looks up
