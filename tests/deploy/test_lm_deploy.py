@@ -376,3 +376,16 @@ def test_websocket_streams_tokens_through_the_service(char_lm):
         assert ws.receive_json()["logprob"] == pytest.approx(expected[0]["logprob"], abs=1e-5)
     finally:
         ws.close()
+
+
+def test_held_out_lines_of_a_table_run_with_a_token_cap_are_those_fit_held_out(tmp_path):
+    """int8's quality gate scores the lines ``fit`` held out: a CSV's ``--text-column`` read, the
+    ``--max-tokens`` cut made, then the same seeded split (it read column 'text' and skipped the cut)."""
+    import pandas as pd
+    pd.DataFrame({"review": sentences(200, seed=3), "stars": 1}).to_csv(tmp_path / "t.csv", index=False)
+    lm = LanguageModel(**{**TINY, "text_column": "review", "max_tokens": 400}).fit(str(tmp_path / "t.csv"),
+                                                                                   out=tmp_path / "runs")
+    adapter = adapter_for(lm.run_dir_)
+    held = adapter._held_out_lines(None)
+    assert len(held) == lm.data_summary_["split"]["val"]
+    assert adapter.test_metrics(adapter.net)["perplexity"] > 1

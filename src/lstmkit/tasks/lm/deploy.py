@@ -46,7 +46,7 @@ from lstmkit.deploy.onnx import OnnxNet, load_runner, resolve_engine
 from lstmkit.deploy.registry import weights_fingerprint
 from lstmkit.deploy.stateful import StatefulNet, recurrent_state_names
 from lstmkit.errors import LstmkitError
-from lstmkit.tasks.lm.data import PAD_ID, read_corpus, split_lines
+from lstmkit.tasks.lm.data import PAD_ID, cap_tokens, read_corpus, split_lines
 from lstmkit.tasks.lm.estimator import VOCAB_FILE, LanguageModel
 from lstmkit.tasks.lm.scorer import GraphScorer, LMScorer, sample_text
 
@@ -146,15 +146,17 @@ class LMAdapter(EstimatorAdapter):
         return {"perplexity": math.exp(nats / n), "cross_entropy": nats / n}
 
     def _held_out_lines(self, data) -> list[str] | None:
+        """The lines ``fit`` held out (read, capped and split as it did), or those of ``data``."""
         cfg = self.est.config_
         if data is not None:
-            return read_corpus(data, cfg.encoding, "--data").lines
+            return read_corpus(data, cfg.encoding, "--data", cfg.text_column).lines
         d = getattr(self.est, "data_summary_", None) or {}
         if d.get("val_source"):
-            return read_corpus(d["val_source"], cfg.encoding, "the run's --val file").lines
+            return read_corpus(d["val_source"], cfg.encoding, "the run's --val file", cfg.text_column).lines
         if not d.get("source"):
             return None
-        full = read_corpus(d["source"], cfg.encoding, "the run's --data file")
+        full = cap_tokens(read_corpus(d["source"], cfg.encoding, "the run's --data file", cfg.text_column),
+                          cfg.max_tokens, cfg.train.seed)
         return full.subset(split_lines(len(full), cfg.val_frac, cfg.train.seed)[1]).lines
 
     def quality_refusal(self, before: dict | None, after: dict | None) -> str | None:
