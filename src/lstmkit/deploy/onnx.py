@@ -187,11 +187,13 @@ def _zero_state(adapter, batch: int) -> list[torch.Tensor]:
 
 
 def set_metadata(path: str, props: dict[str, str]) -> None:
-    """Stamp ``props`` into an ONNX file's metadata (e.g. ``lstmkit_fingerprint``)."""
+    """Stamp ``props`` into an ONNX file's metadata (e.g. ``lstmkit_fingerprint``), replacing
+    entries of the same key."""
     import onnx
     model = onnx.load(path)
+    entries = {p.key: p for p in model.metadata_props}
     for k, v in props.items():
-        entry = model.metadata_props.add()
+        entry = entries.get(k) or model.metadata_props.add()
         entry.key, entry.value = k, v
     onnx.save(model, path)
 

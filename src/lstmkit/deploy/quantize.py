@@ -32,7 +32,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from lstmkit.deploy.onnx import TOLERANCE, OnnxNet, OnnxRunner, require_onnx, write_onnx
+from lstmkit.deploy.onnx import TOLERANCE, OnnxNet, OnnxRunner, require_onnx, set_metadata, write_onnx
 from lstmkit.deploy.registry import adapter_for, weights_fingerprint
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import META_FILE, WEIGHTS_FILE, read_meta, save_tensors, write_json
@@ -373,7 +373,7 @@ def _quantize_onnx(adapter, tmp: Path, fingerprint: str, fp32, x_batch, x_one, d
     try:
         for name in files:
             quantize_dynamic(str(floats / name), str(tmp / name), weight_type=QuantType.QInt8)
-            _stamp_onnx(tmp / name, fingerprint)
+            set_metadata(str(tmp / name), {"lstmkit_fingerprint": fingerprint})
     except Exception as e:   # onnxruntime raises plain Exceptions for unsupported graphs
         raise LstmkitError(f"ONNX Runtime could not quantize this graph ({str(e).splitlines()[0][:200]})",
                            "use the torch backend") from None
@@ -392,18 +392,6 @@ def _quantize_onnx(adapter, tmp: Path, fingerprint: str, fp32, x_batch, x_one, d
 def _onnx_nodes(path: Path):
     import onnx
     return onnx.load(str(path)).graph.node
-
-
-def _stamp_onnx(path: Path, fingerprint: str) -> None:
-    import onnx
-    model = onnx.load(str(path))
-    props = {p.key: p for p in model.metadata_props}
-    if "lstmkit_fingerprint" in props:
-        props["lstmkit_fingerprint"].value = fingerprint
-    else:
-        e = model.metadata_props.add()
-        e.key, e.value = "lstmkit_fingerprint", fingerprint
-    onnx.save(model, str(path))
 
 
 def _metric_change(before: dict | None, after: dict | None) -> dict[str, float] | None:
