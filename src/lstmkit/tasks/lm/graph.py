@@ -35,24 +35,26 @@ class TimeMajorLM(nn.Module):
     def __init__(self, net: nn.Module):
         super().__init__()
         enc: LSTM = net.encoder
-        emb = net.embedding.weight.detach()                                    # [V, E]
+        emb = net.embedding.weight.detach()                         # [V, E]
         vocab, width = emb.shape
         self.folded = vocab < width
         self.lstm = nn.LSTM(vocab if self.folded else width, enc.hidden_size, enc.num_layers, bias=enc.bias)
         with torch.no_grad():
-            for name in enc._flat_weights_names:
-                if self.folded and name == "weight_ih_l0":   # one-hot row v picks E[v] @ W_ih0.T
-                    self.lstm.weight_ih_l0.copy_((enc.weight_ih_l0.double() @ emb.double().T).float())
-                else:
-                    getattr(self.lstm, name).copy_(getattr(enc, name))
+            for k in range(enc.num_layers):
+                w_ih, w_hh, b_ih, b_hh = enc.layer_weights(k, 0)           # gates i, f, g, o, as nn.LSTM
+                if k == 0 and self.folded:                                  # one-hot row v picks E[v] @ W_ih0.T
+                    w_ih = (w_ih.double() @ emb.double().T).float()        # [4H, V]
+                for name, w in (("weight_ih", w_ih), ("weight_hh", w_hh), ("bias_ih", b_ih), ("bias_hh", b_hh)):
+                    if w is not None:
+                        getattr(self.lstm, f"{name}_l{k}").copy_(w)
         self.register_buffer("inputs", torch.eye(vocab) if self.folded else emb.clone(), persistent=False)
-        self.net = net                                                         # its head: proj, output layer, never-mask
+        self.net = net                                              # its head: proj, output layer, never-mask
         self.eval()
 
     def forward(self, x: torch.Tensor, h0: torch.Tensor, c0: torch.Tensor):
-        rows = self.inputs[x.t()]                                            # [T, B, V or E]
-        out, (h, c) = self.lstm(rows, (h0, c0))                              # [T, B, H]
-        return self.net.head(out).transpose(0, 1), h, c                          # [B, T, V]
+        rows = self.inputs[x.t()]                                   # [T, B, V or E]
+        out, (h, c) = self.lstm(rows, (h0, c0))                     # [T, B, H]
+        return self.net.head(out).transpose(0, 1), h, c             # [B, T, V]
 
 
 def time_major_net(net: nn.Module) -> nn.Module | None:
