@@ -286,9 +286,6 @@ def test_served_many_series_name_their_series(server, panel_run):
 
 
 def test_refusals_that_remain_name_why(tmp_path):
-    est = _fit(tmp_path / "s2s", strategy="seq2seq", max_epochs=1)
-    with pytest.raises(LstmkitError, match="this run cannot: it uses the seq2seq strategy"):
-        est.export("onnx")
     est = _fit(tmp_path / "emb", id_embedding=2, relative=False, max_epochs=1)    # one series, an embedding
     export_onnx(est.run_dir_)                                                    # exports and serves, but
     with pytest.raises(LstmkitError, match="stream supports .*this run cannot: it has a series embedding"):

@@ -39,7 +39,8 @@ from lstmkit.tasks.forecast.model import ForecastNet
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)   # finite and within float32: the fast path's only check
 
-__all__ = ["Adapter", "ForecastAdapter", "TorchLstmStep", "ForecastGraph", "ForecastOnnxNet", "median_of"]
+__all__ = ["Adapter", "ForecastAdapter", "TorchLstmStep", "ForecastGraph", "HorizonGraph", "ForecastOnnxNet",
+           "median_of", "reads_horizon", "future_array"]
 
 
 class ForecastAdapter:
@@ -80,6 +81,8 @@ class ForecastAdapter:
         net = self.members[0]
         if getattr(net, "highway", None) is not None or getattr(net, "segment", 0):
             return ()                                            # they read the whole window
+        if reads_horizon(net):
+            return ()                                            # a roll-out or a decoder per forecast
         return recurrent_state_names(net)
 
     @property
@@ -95,16 +98,23 @@ class ForecastAdapter:
         return getattr(self.members[0], "embedding", None) is not None
 
     def stateful(self) -> nn.Module:
+        if reads_horizon(self.members[0]):
+            return HorizonGraph(self.members, future=bool(self.members[0].F), series=self.embedding).eval()
         if isinstance(self.net, SeedEnsemble) or self.embedding:
             return ForecastGraph(self.members, self.state_names, series=self.embedding).eval()
         return StatefulNet(self.net, self.state_names).eval()
 
     def extra_inputs(self, x: torch.Tensor, seed: int = 0) -> dict[str, torch.Tensor]:
-        """The graph's ``series`` input ``[B]`` (int64) of a net with a series embedding (else none)."""
-        if not self.embedding:
-            return {}
+        """The graph's inputs beside ``x``: ``future [B, H, F]`` (scaled future covariates over
+        the horizon) of a net that reads them, then ``series [B]`` (int64) of a net with a series
+        embedding; random here, for the export's check."""
         g = torch.Generator().manual_seed(seed)
-        return {"series": torch.randint(0, len(self.est.series_ids_) + 1, (x.shape[0],), generator=g)}
+        extra, F = {}, self.members[0].F
+        if F:
+            extra["future"] = torch.rand(x.shape[0], self.cfg.horizon, F, generator=g)
+        if self.embedding:
+            extra["series"] = torch.randint(0, len(self.est.series_ids_) + 1, (x.shape[0],), generator=g)
+        return extra
 
     def onnx_net(self, run: Path) -> nn.Module:
         """The run's graph as the net ``predict`` and the service call (with the series index)."""
@@ -125,6 +135,7 @@ class ForecastAdapter:
         return {"task": self.task, "targets": list(c.target), "features": list(c.features),
                 "series": len(self.est.series_ids_), "id": c.id, "embedding": self.embedding,
                 "lookback": c.lookback, "horizon": c.horizon, "model": c.model, "relative": c.relative,
+                "strategy": c.strategy, "future_covariates": list(c.future_covariates), "calendar": list(c.calendar),
                 "state": list(self.state_names), "min_history": serving.min_history(self.est), "log": bool(c.log),
                 "deseason": int(c.deseason or 0), "ensemble": len(self.members), "output": out.kind,
                 **({"levels": list(out.levels)} if out.kind != "point" else {}),
@@ -349,6 +360,43 @@ class ForecastGraph(nn.Module):
         return (y, *(torch.cat([st[j] for st in states], 0) for j in range(n)))
 
 
+def reads_horizon(net: nn.Module) -> bool:
+    """True for a net whose forecast is more than its encoder's summary of the window: the
+    recursive strategy's roll-out, the seq2seq decoder, or inputs over the horizon (``future``)."""
+    return getattr(net, "strategy", "direct") != "direct" or bool(getattr(net, "F", 0))
+
+
+class HorizonGraph(nn.Module):
+    """A forecaster that rolls out, decodes or reads the horizon as one graph:
+    ``(x[, future][, series]) -> y``, from zero state (:func:`reads_horizon`).
+
+    Each member's own ``forward(x, future, series)`` runs unchanged; traced, the recursive
+    strategy's loop over the fixed horizon is unrolled into the graph (one ONNX Runtime call per
+    batch, no Python between steps), and the seq2seq decoder is a second LSTM node reading the
+    encoder's state. ``future [B, H, F]`` holds the scaled future covariates over the horizon,
+    ``series [B]`` (int64) each window's series index; a seed ensemble answers the members' median."""
+
+    def __init__(self, members: list[nn.Module], future: bool, series: bool):
+        super().__init__()
+        self.members = nn.ModuleList(members)
+        self.future, self.series = future, series
+
+    def forward(self, x: torch.Tensor, *inputs: torch.Tensor) -> torch.Tensor:
+        future = inputs[0] if self.future else None
+        series = inputs[int(self.future)] if self.series else None
+        outs = [m(x, future, series) for m in self.members]
+        return outs[0] if len(outs) == 1 else median_of(torch.stack(outs))
+
+
+def future_array(runner: OnnxRunner, x: np.ndarray, future) -> np.ndarray:
+    """The graph's ``future`` input ``[B, H, F]`` (float32): ``future`` as given, or zeros (what the
+    torch net reads when it is given none)."""
+    if future is None:
+        shape = next(i.shape for i in runner.session.get_inputs() if i.name == "future")
+        return np.zeros((x.shape[0], shape[1], shape[2]), np.float32)
+    return np.ascontiguousarray(torch.as_tensor(future).detach().cpu().numpy(), dtype=np.float32)
+
+
 class ForecastOnnxNet(nn.Module):
     """A forecaster's ONNX graph behind the net's call ``(x, future=None, series=None) -> y``
     (zero state; ``series`` defaults to index 0), for ``predict``, the service and int8 scoring."""
@@ -359,10 +407,13 @@ class ForecastOnnxNet(nn.Module):
         super().__init__()
         self.runner = runner
         self.takes_series = "series" in runner.extra_inputs
+        self.takes_future = "future" in runner.extra_inputs
 
     def forward(self, x: torch.Tensor, future=None, series=None) -> torch.Tensor:
         x = np.ascontiguousarray(x.detach().cpu().numpy(), dtype=np.float32)
         extra = {}
+        if self.takes_future:                                         # None: zeros, as the net itself
+            extra["future"] = future_array(self.runner, x, future)
         if self.takes_series:
             extra["series"] = (np.zeros(len(x), np.int64) if series is None
                                else np.ascontiguousarray(torch.as_tensor(series).cpu().numpy(), dtype=np.int64))
