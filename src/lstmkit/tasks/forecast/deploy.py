@@ -6,7 +6,9 @@ quantiles and distributions); logs and seasonal indices stay in Python around it
 (:mod:`lstmkit.tasks.forecast.surface`), and so does a blend with a baseline (``--combine``,
 :mod:`lstmkit.tasks.forecast.combine`), fitted on each forecast's history. A seed ensemble
 exports as one graph (:class:`ForecastGraph`): every member from its own state, then their median; a net with a
-series embedding takes the series index as a second input, ``series [B]``. The service's
+series embedding takes the series index as a second input, ``series [B]``. A net that rolls out
+(recursive), decodes (seq2seq) or reads covariates over the horizon exports as
+:class:`HorizonGraph`, ``(x[, future][, series]) -> y`` without carried state. The service's
 request and answer are in :mod:`lstmkit.tasks.forecast.serving`.
 
 :mod:`lstmkit.deploy.registry` finds it by the run's task name (``Adapter`` below); the
@@ -50,7 +52,7 @@ class ForecastAdapter:
 
     def __init__(self, est):
         self.est = est
-        est.check_deployable("deployment (export, serving)")   # one series, direct, nothing over the horizon
+        est.check_deployable("deployment (export, serving)")   # every forecaster today (surface.deploy_problem)
         cfg = est.config_
         self.cfg = cfg
         self.columns = list(est.input_names_)                    # model input order
@@ -126,9 +128,11 @@ class ForecastAdapter:
         return self.est.deploy_problem("stream") is None
 
     def example_inputs(self, batch: int, steps: int | None = None, seed: int = 0) -> torch.Tensor:
-        """Random scaled windows ``[batch, steps, I]`` (steps defaults to the lookback)."""
+        """Random scaled windows ``[batch, steps, I]`` (steps defaults to the lookback; a segmented
+        encoder's, ``--segment S``, rounded up to whole segments: it reads nothing else)."""
         g = torch.Generator().manual_seed(seed)
-        return torch.rand(batch, steps or self.cfg.lookback, self.input_size, generator=g)
+        steps, S = steps or self.cfg.lookback, getattr(self.members[0], "segment", 0)
+        return torch.rand(batch, -(-steps // S) * S if S else steps, self.input_size, generator=g)
 
     def metadata(self) -> dict[str, Any]:
         c, out = self.cfg, self.est.output_
@@ -399,7 +403,8 @@ def future_array(runner: OnnxRunner, x: np.ndarray, future) -> np.ndarray:
 
 class ForecastOnnxNet(nn.Module):
     """A forecaster's ONNX graph behind the net's call ``(x, future=None, series=None) -> y``
-    (zero state; ``series`` defaults to index 0), for ``predict``, the service and int8 scoring."""
+    (zero state; ``future`` defaults to zeros, ``series`` to index 0), for ``predict``, the
+    service and int8 scoring."""
 
     reads_series = True
 

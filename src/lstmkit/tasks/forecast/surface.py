@@ -5,8 +5,10 @@ windows of scaled input rows and reads its output (point forecasts, quantiles or
 parameters); everything else stays in Python around that one graph: the logs (``--log``), the
 seasonal indices (``--deseason``), the per-series scaling, the blend with a baseline fitted on the
 history given (``--combine``). A seed ensemble is one graph running every member and taking their
-median. That holds for a run with the direct strategy and no inputs over the horizon;
-:meth:`deploy_problem` names what stands in the way (of streaming and updates too).
+median. Every run exports and serves: a recursive roll-out, a seq2seq decoder and the future
+covariates over the horizon are in the graph too (its ``future`` input, built by
+:meth:`history_window` from the values and time stamps a request sends); :meth:`deploy_problem`
+names what stands in the way of streaming and updates.
 
 =============================  ==================================================================
 ``deploy_problem(use)``        None, or why this run cannot be exported/served (``export``),
@@ -16,8 +18,9 @@ median. That holds for a run with the direct strategy and no inputs over the hor
 ``input_affine()``             ``(scale, offset) [C]``: model input row = row in model units * scale + offset
 ``model_units_rows(rows)``     original rows ``[N, C]`` -> model units (logs of the targets with ``--log``)
 ``to_original(y)``             scaled point forecasts ``[..., H, T]`` -> original units (no seasons)
-``history_window(rows)``       one series' whole history -> the window the network reads and how
-                               to bring its output back (what ``predict`` computes on that history)
+``history_window(rows, ...)``  one series' whole history (and the horizon's covariates) -> the
+                               window (and ``future``) the network reads and how to bring its output
+                               back (what ``predict`` computes on that history)
 ``original_params(p, ...)``    scaled network outputs -> original-unit parameters
 ``model_inputs(data)``         scaled input rows ``[N, C]`` (float32) of the one series in ``data``
 ``model_windows(data)``        ``(X [n, L, C], Y [n, H, T])`` scaled windows of it, in time order
