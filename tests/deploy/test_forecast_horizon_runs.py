@@ -3,7 +3,6 @@
 in one graph) and runs with future covariates and calendar features (the graph's ``future``
 input) -- exported and checked against PyTorch, quantised, predicted through ONNX and served
 on a real loopback server, with the horizon's values typed in the request."""
-import http.client
 import json
 
 import numpy as np
@@ -14,6 +13,7 @@ import torch
 pytest.importorskip("onnxruntime")
 
 from forecast_data import FAST, sine_frame  # noqa: E402
+from serve_helpers import call_json, running_server  # noqa: E402
 from lstmkit.deploy import export_onnx  # noqa: E402
 from lstmkit.deploy.quantize import REPORT_FILE, export_int8  # noqa: E402
 from lstmkit.errors import LstmkitError  # noqa: E402
@@ -151,30 +151,12 @@ def test_streaming_and_updates_still_refuse_in_one_line(recursive, direct_future
 
 
 # -- the service ---------------------------------------------------------------------------------
-def _post(port, path, body):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    conn.request("POST", path, body=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
-    resp = conn.getresponse()
-    out = resp.status, json.loads(resp.read())
-    conn.close()
-    return out
-
-
-def _get(port, path):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    conn.request("GET", path)
-    resp = conn.getresponse()
-    out = resp.status, json.loads(resp.read())
-    conn.close()
-    return out
-
-
 @pytest.fixture(scope="module")
 def server(recursive, seq2seq, direct_future):
+    """One service for the three runs, each under its kind's name."""
     pytest.importorskip("fastapi")
-    from serve_helpers import running_server
-    with running_server("--run", f"rec={recursive[0].run_dir_}", "--run", f"s2s={seq2seq[0].run_dir_}",
-                        "--run", f"fut={direct_future[0].run_dir_}") as (_, port):
+    runs = {"rec": recursive, "s2s": seq2seq, "fut": direct_future}
+    with running_server(*(a for name, (est, _) in runs.items() for a in ("--run", f"{name}={est.run_dir_}"))) as (_, port):
         yield port
 
 
@@ -189,10 +171,10 @@ def _instance(hist, price=PRICE, time=False):
 
 def test_served_recursive_run_answers_as_predict(server, recursive):
     est, df = recursive
-    status, info = _get(server, "/models/rec")
+    status, info = call_json(server, "/models/rec")
     assert status == 200 and info["engine"] == "onnx" and info["strategy"] == "recursive" and info["stream_mode"] is None
     hist = df.iloc[-60:]
-    status, out = _post(server, "/models/rec/predict", {"instances": [{"y": hist["y"].tolist()}]})
+    status, out = call_json(server, "/models/rec/predict", {"instances": [{"y": hist["y"].tolist()}]})
     assert status == 200 and out["levels"] == [0.1, 0.5, 0.9], out
     want = est.predict(hist[["time", "y"]], engine="torch")
     np.testing.assert_allclose(out["predictions"][0]["y"], want["y"], rtol=1e-5, atol=1e-6)
@@ -207,11 +189,11 @@ def test_served_seq2seq_run_reads_the_future_and_the_time(server, seq2seq):
         hist, fut = part.iloc[:-H], part.iloc[-H:]
         body.append({"id": sid, **_instance(hist[["time", "y", "temp", "price"]], fut["price"], time=True)})
         wants.append(est.predict(part, engine="torch")["y"].to_numpy())
-    status, out = _post(server, "/models/s2s/predict", {"instances": body})
+    status, out = call_json(server, "/models/s2s/predict", {"instances": body})
     assert status == 200 and out["engine"] == "onnx", out
     for got, want in zip(out["predictions"], wants):
         np.testing.assert_allclose(got["y"], want, rtol=1e-5, atol=1e-6)
-    status, spec = _get(server, "/openapi.json")
+    status, spec = call_json(server, "/openapi.json")
     fields = json.dumps(spec["components"]["schemas"])
     assert "the future covariates over the 4 forecast steps" in fields and "time stamps" in fields
 
@@ -219,7 +201,7 @@ def test_served_seq2seq_run_reads_the_future_and_the_time(server, seq2seq):
 def test_served_direct_run_with_future_covariates(server, direct_future):
     est, df = direct_future
     hist = df.iloc[:-H]
-    status, out = _post(server, "/models/fut/predict", {"instances": [_instance(hist.iloc[-30:])]})
+    status, out = call_json(server, "/models/fut/predict", {"instances": [_instance(hist.iloc[-30:])]})
     assert status == 200, out
     np.testing.assert_allclose(out["predictions"][0]["y"], est.predict(df, engine="torch")["y"], rtol=1e-5, atol=1e-6)
 
@@ -234,7 +216,7 @@ def test_served_direct_run_with_future_covariates(server, direct_future):
 ])
 def test_bad_future_covariates_are_422_naming_the_field(server, case, change, loc, words):
     body = {"instances": [change(_instance(direct_future_history()))]}
-    status, out = _post(server, "/models/fut/predict", body)
+    status, out = call_json(server, "/models/fut/predict", body)
     assert status == 422, case
     assert out["detail"][0]["loc"][:3 + len(loc)] == ["body", "instances", 0, *loc] and words in out["detail"][0]["msg"], out
 
@@ -253,7 +235,7 @@ def test_bad_time_stamps_are_422_naming_the_field(server, seq2seq, case, change,
     est, ahead = seq2seq
     hist = ahead[ahead["id"] == "s0"].iloc[:-H].iloc[-30:]
     inst = {"id": "s0", **_instance(hist, time=True)}
-    status, out = _post(server, "/models/s2s/predict", {"instances": [change(inst)]})
+    status, out = call_json(server, "/models/s2s/predict", {"instances": [change(inst)]})
     assert status == 422, case
     assert out["detail"][0]["loc"][:4] == ["body", "instances", 0, "time"] and words in out["detail"][0]["msg"], out
 
