@@ -4,6 +4,8 @@ in one graph) and runs with future covariates and calendar features (the graph's
 input) -- exported and checked against PyTorch, quantised, predicted through ONNX and served
 on a real loopback server, with the horizon's values typed in the request."""
 import json
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -142,6 +144,36 @@ def test_int8_of_each_strategy_keeps_the_test_metrics(request, name, tmp_path):
     assert np.abs(got - want).max() < 0.05 * np.abs(want).max()
 
 
+def test_cli_exports_and_predicts_with_each_engine(direct_future, tmp_path, capsys):
+    from cli_helpers import run_cli
+    est, df = direct_future
+    run = tmp_path / "run"
+    shutil.copytree(est.run_dir_, run, ignore=shutil.ignore_patterns("model.onnx", "onnx.json"))
+    df.to_csv(tmp_path / "ahead.csv", index=False)                      # the horizon's prices in rows after the end
+    code, out, _ = run_cli(["export", "onnx", "--run", run], capsys)
+    assert code == 0 and "x, future" in out
+    outs = {}
+    for engine in ("torch", "onnx"):
+        code, out, err = run_cli(["forecast", "predict", "--run", run, "--data", tmp_path / "ahead.csv",
+                                  "--engine", engine], capsys)
+        assert code == 0, err
+        outs[engine] = [float(line.split(",")[-1]) for line in out.strip().splitlines()[1:]]
+    assert len(outs["onnx"]) == H
+    np.testing.assert_allclose(outs["onnx"], outs["torch"], rtol=1e-5)
+
+
+def test_python_export_and_client(seq2seq, server):
+    import lstmkit
+    from lstmkit.serve import Client
+    est, ahead = seq2seq
+    assert Path(lstmkit.load(est.run_dir_).export("onnx")).name == "model.onnx"    # again, from Python
+    part = ahead[ahead["id"] == "s0"]
+    hist = part.iloc[:-H][["time", "y", "temp", "price"]]
+    out = Client(f"http://127.0.0.1:{server}").predict(
+        model="s2s", instances=[{"id": "s0", **_instance(hist, part["price"].iloc[-H:], time=True)}])
+    np.testing.assert_allclose(out["predictions"][0]["y"], est.predict(part, engine="torch")["y"], rtol=1e-5, atol=1e-6)
+
+
 def test_streaming_and_updates_still_refuse_in_one_line(recursive, direct_future):
     with pytest.raises(LstmkitError, match="stream supports .*this run cannot: it uses the recursive strategy") as e:
         recursive[0].stream()
@@ -212,6 +244,8 @@ def test_served_direct_run_with_future_covariates(server, direct_future):
     ("unknown-future", lambda i: {**i, "future": {"price": PRICE, "prize": PRICE}}, ["future", "prize"], "unknown"),
     ("missing-covariate", lambda i: {**i, "future": {}}, ["future", "price"], "field required"),
     ("not-numbers", lambda i: {**i, "future": {"price": ["a"] * 4}}, ["future", "price", 0], ""),
+    ("beyond-float32", lambda i: {**i, "future": {"price": [1.0, 1e39, 1.0, 1.0]}}, ["future", "price", 1], ""),
+    ("future-a-list", lambda i: {**i, "future": PRICE}, ["future"], ""),
     ("no-history", lambda i: {k: v for k, v in i.items() if k != "price"}, ["price"], "field required"),
 ])
 def test_bad_future_covariates_are_422_naming_the_field(server, case, change, loc, words):
@@ -230,6 +264,7 @@ def direct_future_history():
     ("short-time", lambda i: {**i, "time": i["time"][-10:]}, "at least 24"),
     ("bad-time", lambda i: {**i, "time": i["time"][:-1] + ["soon"]}, "could not be read as dates"),
     ("backwards", lambda i: {**i, "time": i["time"][::-1]}, "increase"),
+    ("numbers", lambda i: {**i, "time": list(range(len(i["time"])))}, ""),
 ])
 def test_bad_time_stamps_are_422_naming_the_field(server, seq2seq, case, change, words):
     est, ahead = seq2seq
