@@ -188,7 +188,8 @@ def server(recursive, seq2seq, direct_future):
     """One service for the three runs, each under its kind's name."""
     pytest.importorskip("fastapi")
     runs = {"rec": recursive, "s2s": seq2seq, "fut": direct_future}
-    with running_server(*(a for name, (est, _) in runs.items() for a in ("--run", f"{name}={est.run_dir_}"))) as (_, port):
+    args = [a for name, (est, _) in runs.items() for a in ("--run", f"{name}={est.run_dir_}")]
+    with running_server(*args) as (_, port):
         yield port
 
 
@@ -204,7 +205,8 @@ def _instance(hist, price=PRICE, time=False):
 def test_served_recursive_run_answers_as_predict(server, recursive):
     est, df = recursive
     status, info = call_json(server, "/models/rec")
-    assert status == 200 and info["engine"] == "onnx" and info["strategy"] == "recursive" and info["stream_mode"] is None
+    assert status == 200 and info["engine"] == "onnx" and info["strategy"] == "recursive"
+    assert info["stream_mode"] is None and info["state"] == []
     hist = df.iloc[-60:]
     status, out = call_json(server, "/models/rec/predict", {"instances": [{"y": hist["y"].tolist()}]})
     assert status == 200 and out["levels"] == [0.1, 0.5, 0.9], out
@@ -252,7 +254,8 @@ def test_bad_future_covariates_are_422_naming_the_field(server, case, change, lo
     body = {"instances": [change(_instance(direct_future_history()))]}
     status, out = call_json(server, "/models/fut/predict", body)
     assert status == 422, case
-    assert out["detail"][0]["loc"][:3 + len(loc)] == ["body", "instances", 0, *loc] and words in out["detail"][0]["msg"], out
+    detail = out["detail"][0]
+    assert detail["loc"][:3 + len(loc)] == ["body", "instances", 0, *loc] and words in detail["msg"], out
 
 
 def direct_future_history():

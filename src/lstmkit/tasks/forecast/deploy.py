@@ -385,8 +385,10 @@ class HorizonGraph(nn.Module):
     (:func:`~lstmkit.deploy.quantize.swap_recurrent`, same weights), so each roll-out step traces
     to ONNX's fused ``LSTM`` op rather than lstmkit's per-layer cells: measured (hidden 50, 2
     layers, horizon 12, 1 thread) that ran 1.6x faster at batch 1 and the same at batch 1024, and
-    as fast as a Python loop over a one-step graph at batch 1024 and faster at batch 1. ``future [B, H, F]`` holds the scaled future covariates over the horizon,
-    ``series [B]`` (int64) each window's series index; a seed ensemble answers the members' median."""
+    as fast as a Python loop over a one-step graph at batch 1024 and faster at batch 1.
+
+    ``future [B, H, F]`` holds the scaled future covariates over the horizon, ``series [B]``
+    (int64) each window's series index; a seed ensemble answers the members' median."""
 
     def __init__(self, members: list[nn.Module], future: bool, series: bool):
         super().__init__()

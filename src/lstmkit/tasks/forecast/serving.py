@@ -82,7 +82,8 @@ def request_models(adapter, Finite, max_instances: int) -> tuple[type, type]:
 
     fields: dict[str, Any] = {}
     if _many(adapter):
-        fields["id"] = (str, Field(description=f"the series, as in the training data's {adapter.cfg.id or 'id'} column"))
+        column = adapter.cfg.id or "id"
+        fields["id"] = (str, Field(description=f"the series, as in the training data's {column} column"))
     if adapter.cfg.future_covariates:
         fields["future"] = (dict[str, list[Finite]], Field(
             description=f"the future covariates over the {adapter.cfg.horizon} forecast steps: "
@@ -122,7 +123,8 @@ def answer(adapter, net, instances: list[dict[str, list[float]]]) -> dict[str, A
         for where, part in ([], w["x"]), (["future"], w.get("future", np.zeros((0, 0)))):
             if not np.isfinite(part).all():                  # columns: the last of the model's inputs for future
                 j = int(np.nonzero(~np.isfinite(part).all(axis=0))[0][0]) + adapter.input_size - part.shape[1]
-                raise BadRequest(["instances", i, *where, adapter.columns[j]], "values too large for the model's scaling")
+                raise BadRequest(["instances", i, *where, adapter.columns[j]],
+                                 "values too large for the model's scaling")
         xs.append(w["x"]), locs.append(w["loc"]), scales.append(w["scale"]), series.append(w["series"])
         futures.append(w.get("future"))
     x = torch.from_numpy(np.stack(xs))
