@@ -19,7 +19,8 @@ from serve_helpers import call_json, running_server  # noqa: E402
 from lstmkit.deploy import export_onnx  # noqa: E402
 from lstmkit.deploy.quantize import REPORT_FILE, export_int8  # noqa: E402
 from lstmkit.errors import LstmkitError  # noqa: E402
-from lstmkit.tasks.forecast.deploy import ForecastAdapter, HorizonGraph  # noqa: E402
+from lstmkit.tasks.forecast.deploy import ForecastAdapter  # noqa: E402
+from lstmkit.tasks.forecast.graphs import HorizonGraph  # noqa: E402
 from lstmkit.tasks.forecast.estimator import Forecaster  # noqa: E402
 
 H = 4

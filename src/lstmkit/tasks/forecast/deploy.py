@@ -8,8 +8,8 @@ quantiles and distributions); logs and seasonal indices stay in Python around it
 exports as one graph (:class:`ForecastGraph`): every member from its own state, then their median; a net with a
 series embedding takes the series index as a second input, ``series [B]``. A net that rolls out
 (recursive), decodes (seq2seq) or reads covariates over the horizon exports as
-:class:`HorizonGraph`, ``(x[, future][, series]) -> y`` without carried state. The service's
-request and answer are in :mod:`lstmkit.tasks.forecast.serving`.
+:class:`~lstmkit.tasks.forecast.graphs.HorizonGraph`, ``(x[, future][, series]) -> y`` without
+carried state. The service's request and answer are in :mod:`lstmkit.tasks.forecast.serving`.
 
 :mod:`lstmkit.deploy.registry` finds it by the run's task name (``Adapter`` below); the
 estimator reaches it the same way, so this module may import the estimator and not the reverse.
@@ -37,13 +37,13 @@ from lstmkit.tasks.forecast import serving
 from lstmkit.tasks.forecast.combine import active_combination
 from lstmkit.tasks.forecast.ensemble import SeedEnsemble
 from lstmkit.tasks.forecast.estimator import Forecaster
+from lstmkit.tasks.forecast.graphs import HorizonGraph, future_array, median_of, reads_horizon
 from lstmkit.tasks.forecast.metrics import forecast_metrics
 from lstmkit.tasks.forecast.model import ForecastNet
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)   # finite and within float32: the fast path's only check
 
-__all__ = ["Adapter", "ForecastAdapter", "TorchLstmStep", "ForecastGraph", "HorizonGraph", "ForecastOnnxNet",
-           "median_of", "reads_horizon", "future_array"]
+__all__ = ["Adapter", "ForecastAdapter", "TorchLstmStep", "ForecastGraph", "ForecastOnnxNet", "median_of"]
 
 
 class ForecastAdapter:
@@ -329,12 +329,6 @@ class TorchLstmStep:
         return (y - self._out_offset) / self._out_scale, tuple(new)
 
 
-def median_of(stacked: torch.Tensor) -> torch.Tensor:
-    """``torch.median(stacked, 0).values`` (the lower middle value for an even count) by sorting:
-    ONNX has no median operator, and a sort along the member axis exports as ``TopK``."""
-    return torch.sort(stacked, 0).values[(stacked.shape[0] - 1) // 2]
-
-
 class ForecastGraph(nn.Module):
     """A seed ensemble, or a net with a series embedding, as one graph:
     ``(x[, series], *state) -> (y, *state)``.
@@ -366,49 +360,6 @@ class ForecastGraph(nn.Module):
         if not n:
             return y
         return (y, *(torch.cat([st[j] for st in states], 0) for j in range(n)))
-
-
-def reads_horizon(net: nn.Module) -> bool:
-    """True for a net whose forecast is more than its encoder's summary of the window: the
-    recursive strategy's roll-out, the seq2seq decoder, or inputs over the horizon (``future``)."""
-    return getattr(net, "strategy", "direct") != "direct" or bool(getattr(net, "F", 0))
-
-
-class HorizonGraph(nn.Module):
-    """A forecaster that rolls out, decodes or reads the horizon as one graph:
-    ``(x[, future][, series]) -> y``, from zero state (:func:`reads_horizon`).
-
-    Each member's own ``forward(x, future, series)`` runs unchanged; traced, the recursive
-    strategy's loop over the fixed horizon is unrolled into the graph (one ONNX Runtime call per
-    batch, no Python between steps), and the seq2seq decoder is a second LSTM node reading the
-    encoder's state. The adapter hands it recursive members with torch's own recurrent layers
-    (:func:`~lstmkit.deploy.quantize.swap_recurrent`, same weights), so each roll-out step traces
-    to ONNX's fused ``LSTM`` op rather than lstmkit's per-layer cells: measured (hidden 50, 2
-    layers, horizon 12, 1 thread) that ran 1.6x faster at batch 1 and the same at batch 1024, and
-    as fast as a Python loop over a one-step graph at batch 1024 and faster at batch 1.
-
-    ``future [B, H, F]`` holds the scaled future covariates over the horizon, ``series [B]``
-    (int64) each window's series index; a seed ensemble answers the members' median."""
-
-    def __init__(self, members: list[nn.Module], future: bool, series: bool):
-        super().__init__()
-        self.members = nn.ModuleList(members)
-        self.future, self.series = future, series
-
-    def forward(self, x: torch.Tensor, *inputs: torch.Tensor) -> torch.Tensor:
-        future = inputs[0] if self.future else None
-        series = inputs[int(self.future)] if self.series else None
-        outs = [m(x, future, series) for m in self.members]
-        return outs[0] if len(outs) == 1 else median_of(torch.stack(outs))
-
-
-def future_array(runner: OnnxRunner, x: np.ndarray, future) -> np.ndarray:
-    """The graph's ``future`` input ``[B, H, F]`` (float32): ``future`` as given, or zeros (what the
-    torch net reads when it is given none)."""
-    if future is None:
-        shape = next(i.shape for i in runner.session.get_inputs() if i.name == "future")
-        return np.zeros((x.shape[0], shape[1], shape[2]), np.float32)
-    return np.ascontiguousarray(torch.as_tensor(future).detach().cpu().numpy(), dtype=np.float32)
 
 
 class ForecastOnnxNet(nn.Module):
