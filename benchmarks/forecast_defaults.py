@@ -143,7 +143,34 @@ def test_points(n: int, season: int) -> int:
 
 
 # -- one series ----------------------------------------------------------------------------------
-def run_series(name: str, cut: str, settings: dict | None = None) -> dict:
+def candidate_test_mase(est, frame: pd.DataFrame) -> dict[str, float]:
+    """Every combination candidate's MASE on the run's test windows (for tuning the rule on the
+    validation cuts, whose test part is the tuning data; never asked for on the test cut)."""
+    from lstmkit.tasks.forecast.combine import BASELINES, baseline_point, candidate_scores, ets_logs
+    from lstmkit.tasks.forecast.metrics import forecast_metrics
+    from lstmkit.tasks.forecast.panel import read_panel
+    from lstmkit.tasks.forecast.windows import part_sizes, split_panel
+    cfg = est.config_
+    panel = read_panel(frame, cfg, need=None)
+    arrays = est._panel_arrays(panel)
+    rows, series = split_panel(panel, cfg)["test"]
+    blend, est.combination_ = est.combination_, None
+    try:
+        network = est.output_.point(torch.from_numpy(est._forecast_windows(arrays, rows, series,
+                                                                           est._series_index(panel)))).numpy()
+    finally:
+        est.combination_ = blend
+    vals = panel.values
+    n_train, n_val, _ = part_sizes(len(vals), cfg)
+    origins = rows.numpy() + cfg.lookback - 1
+    actual = vals[origins[:, None] + 1 + np.arange(cfg.horizon)]
+    mase = lambda p: float(forecast_metrics(actual, p, vals[:n_train], season=est.season_)["MASE"])
+    bases = {k: baseline_point(k, vals, origins, cfg.horizon, est.season_, n_train + n_val, ets_logs(cfg))
+             for k in BASELINES}
+    return {k: round(v[0], 4) for k, v in candidate_scores(network, bases, mase).items()}
+
+
+def run_series(name: str, cut: str, settings: dict | None = None, candidates: bool = False) -> dict:
     loader, season, horizon = SUITE[name]
     y = loader()
     if cut == "validation":                       # the test part never reaches the tuning
@@ -159,14 +186,17 @@ def run_series(name: str, cut: str, settings: dict | None = None) -> dict:
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     m = est.metrics_["metrics"]
     mase = {k: round(float(m[k]["MASE"]), 4) for k in ("lstm", "naive", "seasonal_naive", "ets")}
+    extra = {"candidates_test_mase": candidate_test_mase(est, frame)} if candidates and cut == "validation" else {}
     return {"series": name, "cut": cut, "n": n, "season": est.season_, "horizon": horizon, "test": n_test,
             "MASE": mase, "vs_snaive": round(mase["lstm"] / mase["seasonal_naive"], 3),
             "vs_ets": round(mase["lstm"] / mase["ets"], 3),
             "chosen": {k: v["value"] for k, v in est.auto_.items() if k != "measured"},
             "combination": est.combination_,
             "validation_mase": est.auto_.get("combine", {}).get("validation_mase"),
+            "own_validation_mase": est.auto_.get("combine", {}).get("own_validation_mase"),
+            "probes": est.auto_.get("combine", {}).get("probes"),
             "epochs": est.result_.epochs_run, "seconds": round(seconds, 1),
-            "cpu_seconds": round(cpu, 1)}
+            "cpu_seconds": round(cpu, 1), **extra}
 
 
 def summarize(rows: list[dict]) -> dict:
@@ -228,6 +258,8 @@ def main() -> None:
     ap.add_argument("--no-write", action="store_true", help="do not write docs/benchmarks.md")
     ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
                     help="explicit settings (experiments on the validation cut; the table is written without them)")
+    ap.add_argument("--candidates", action="store_true",
+                    help="on the validation cut: also score every combination candidate on its test part (tuning)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     settings = parse_overrides(args.set)
@@ -236,7 +268,7 @@ def main() -> None:
     for cut in (("validation", "test") if args.cut == "both" else (args.cut,)):
         rows = []
         for name in names:
-            rows.append(run_series(name, cut, settings))
+            rows.append(run_series(name, cut, settings, args.candidates))
             print(json.dumps(rows[-1]), flush=True)
         summaries[cut] = summarize(rows)
         print(json.dumps({**summaries[cut], "cut": cut}), flush=True)
