@@ -11,14 +11,26 @@ than not (the M3/M4 competitions). ``--combine`` (``ForecastConfig.combine``):
                               on the validation windows (one series with point forecasts, when the
                               network's size is chosen from the data; :mod:`~lstmkit.tasks.forecast.auto`)
 
+Where the candidates are scored: the run's network early-stopped on its validation windows, so
+its own score there flatters it. Probes answer that (an inner validation inside the data the run
+trained on, never the test part): a probe is a network of the run's shape (at most
+:data:`PROBE_SEEDS` seeds) trained on the training part without its last ``n_val`` points and
+early-stopped on them, then scored on the validation windows; a second probe, one ``n_val``
+earlier, is scored on those last training points. Each probe forecasts windows it never saw nor
+stopped on, and the candidates are scored on both cuts together (twice the windows, a longer
+stretch of the series). A training part too short for a probe (fewer than
+:data:`PROBE_MIN_WINDOWS` or two horizons of training windows) falls back to the run's own
+validation scores.
+
 The choice leans on equal weights: the even blend with the baseline that suits it best is taken
-unless another candidate (the network alone, or another weight) scores a MASE more than
-:data:`TOLERANCE` lower on validation. A few validation windows weigh noisily, and the network was
-early-stopped on those same windows, so its own score there flatters it; equal weights are the
-field's robust answer to that (the "forecast combination puzzle", Smith & Wallis 2009).
+unless another candidate (the network alone, another weight, or the baseline alone -- weight 0,
+when the network adds nothing) scores a MASE more than :data:`TOLERANCE` lower. A few windows
+weigh noisily; equal weights are the field's robust answer to that (the "forecast combination
+puzzle", Smith & Wallis 2009).
 
 The baseline is computed from the history the forecast starts from: seasonal naive from the last
-season, ETS (damped Holt-Winters, :func:`~lstmkit.tasks.forecast.baselines.ets_forecast`) fitted
+season, ETS (damped Holt-Winters, :func:`~lstmkit.tasks.forecast.baselines.ets_forecast`; on logs
+when the run models logs and removes a season, :func:`ets_logs`: a multiplicative season) fitted
 on the points before the first forecast origin -- on the training part when the weight is chosen,
 on training + validation for the test windows, on the whole history the caller passes for
 ``predict`` and for the service's request. The combination lives outside the network graph: the
@@ -27,6 +39,7 @@ history given, by every engine alike. Streaming and online updates refuse such a
 (``deploy_problem``): the baseline is refit on the whole history of each forecast.
 
     choose_combination(est, panel, arrays, val)    ({"baseline", "weight"} or None, the record)
+    probe_forecasts(est, panel, arrays, end, ...)   one probe's forecasts of the windows after ``end``
     active_combination(est)                         the run's blend in force, or None
     combine_windows(est, params, panel, rows, series)   the blend on windows (original units)
     combine_ahead(est, params, panel)                   the blend after each series' end
