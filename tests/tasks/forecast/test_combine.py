@@ -124,6 +124,18 @@ def test_probes_on_windows_new_to_them_decide_not_the_early_stopped_network(monk
     assert combination is not None and "probe networks" in record["why"]
 
 
+def test_a_probe_that_fails_leaves_the_choice_to_the_networks_own_scores(monkeypatch):
+    est, panel, val = _stub(_seasonal(), network_error=0.0)
+
+    def diverged(*args):
+        raise LstmkitError("training diverged", "lower the learning rate")
+
+    monkeypatch.setattr(combine, "probe_forecasts", diverged)
+    combination, record = choose_combination(est, panel, {}, val)
+    assert combination is None and record["validation_mase"]["network"] == 0.0
+    assert record["probe_failed"] == "training diverged" and "probes" not in record
+
+
 def test_the_baseline_alone_is_a_candidate_and_near_ties_go_to_the_even_blend():
     scores = {"network": (2.0, "none", 1.0), "0.5 network + 0.5 ets": (1.5, "ets", 0.5), "ets": (1.0, "ets", 0.0)}
     assert pick(scores) == (1.0, "ets", 0.0) and 0.0 in WEIGHTS

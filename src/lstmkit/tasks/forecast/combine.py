@@ -55,6 +55,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.baselines import ets_forecast
 from lstmkit.tasks.forecast.ensemble import ensemble_loss
 from lstmkit.tasks.forecast.evaluation import snaive
@@ -258,9 +259,13 @@ def choose_combination(est, panel, arrays, val) -> tuple[dict[str, Any] | None, 
     origins = rows.numpy() - int(panel.starts[0]) + cfg.lookback - 1
     net, bases, actual = scored(network, origins, n_train)
     own = candidate_scores(net, bases, mase_of(actual))
-    cuts, probes = [], []
+    cuts, probes, failed = [], [], None
     for end in ((n_train, n_train - n_val) if PROBE else ()):
-        probe = probe_forecasts(est, panel, arrays, end, n_val, n_val)
+        try:
+            probe = probe_forecasts(est, panel, arrays, end, n_val, n_val)
+        except LstmkitError as err:               # e.g. a probe that diverged: the trained run stands
+            cuts, probes, failed = [], [], err.message
+            break
         if probe is not None:
             cuts.append(scored(probe[0], probe[1] + cfg.lookback - 1, end))
             probes.append(probe[2])
@@ -271,6 +276,8 @@ def choose_combination(est, panel, arrays, val) -> tuple[dict[str, Any] | None, 
         scores = own
     score, kind, w = pick(scores)
     record = {"validation_mase": {k: round(v[0], 4) for k, v in scores.items()}}
+    if failed:
+        record["probe_failed"] = failed
     if cuts:
         record["probes"] = probes
         record["own_validation_mase"] = {k: round(v[0], 4) for k, v in own.items()}
