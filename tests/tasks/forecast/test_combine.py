@@ -48,17 +48,10 @@ def _stub(y, network_error: float, combine=None, seed=0):
     return est, panel, split_panel(panel, cfg)["val"]
 
 
-@pytest.fixture
-def no_probe(monkeypatch):
-    """The stubs below have no network to train a probe of: the rule reads the network's own scores."""
-    monkeypatch.setattr(combine, "PROBE", False)
-
-
 def _label(w: float, kind: str) -> str:
     return kind if w == 0 else f"{w:g} network + {1 - w:g} {kind}"
 
 
-@pytest.mark.usefixtures("no_probe")
 def test_a_network_that_beats_the_baselines_on_validation_forecasts_alone():
     est, panel, val = _stub(_seasonal(), network_error=0.0)
     combination, record = choose_combination(est, panel, {}, val)
@@ -67,7 +60,6 @@ def test_a_network_that_beats_the_baselines_on_validation_forecasts_alone():
     assert record["validation_mase"]["network"] == 0.0
 
 
-@pytest.mark.usefixtures("no_probe")
 def test_a_noisy_network_on_a_seasonal_series_is_blended_with_a_baseline():
     est, panel, val = _stub(_seasonal(), network_error=8.0)
     combination, record = choose_combination(est, panel, {}, val)
@@ -83,7 +75,6 @@ def test_a_noisy_network_on_a_seasonal_series_is_blended_with_a_baseline():
     assert {"ets", "seasonal_naive"} <= set(scores)                # both baselines tried when left None
 
 
-@pytest.mark.usefixtures("no_probe")
 def test_the_even_blend_wins_over_a_candidate_that_scores_only_slightly_lower():
     est, panel, val = _stub(_seasonal(), network_error=0.2, seed=1)
     combination, record = choose_combination(est, panel, {}, val)
@@ -94,46 +85,11 @@ def test_the_even_blend_wins_over_a_candidate_that_scores_only_slightly_lower():
     assert combination["weight"] == 0.5
 
 
-@pytest.mark.usefixtures("no_probe")
 def test_a_given_baseline_is_the_only_one_tried():
     est, panel, val = _stub(_trending(), network_error=5.0, combine="seasonal_naive")
     combination, record = choose_combination(est, panel, {}, val)
     assert "ets" not in record["validation_mase"] and "seasonal_naive" in record["validation_mase"]
     assert record["value"] in ("none", "seasonal_naive")
-
-
-def test_probes_on_windows_new_to_them_decide_not_the_early_stopped_network(monkeypatch):
-    est, panel, val = _stub(_seasonal(), network_error=0.0)          # flawless on its own validation windows
-    rng = np.random.default_rng(3)
-    calls = []
-
-    def probe(est_, panel_, arrays, end, n_stop, n_score):           # a probe that forecasts poorly
-        calls.append((end, n_stop, n_score))
-        cfg = est_.config_
-        offsets = combine.offsets_in(end, end + n_score, cfg.lookback, cfg.horizon)
-        tgt = (offsets + cfg.lookback)[:, None] + np.arange(cfg.horizon)
-        noisy = panel_.values[tgt] + 8.0 * rng.standard_normal((len(offsets), cfg.horizon, 1))
-        return noisy, offsets, {"train_points": end - n_stop, "stop_points": n_stop, "scored_points": n_score}
-
-    monkeypatch.setattr(combine, "probe_forecasts", probe)
-    combination, record = choose_combination(est, panel, {}, val)
-    n_train, n_val = 120 - 18 - 18, 18
-    assert calls == [(n_train, n_val, n_val), (n_train - n_val, n_val, n_val)]   # the validation part, then the
-    assert record["own_validation_mase"]["network"] == 0.0                        # last n_val training points
-    assert record["validation_mase"]["network"] > 0.5 and len(record["probes"]) == 2
-    assert combination is not None and "probe networks" in record["why"]
-
-
-def test_a_probe_that_fails_leaves_the_choice_to_the_networks_own_scores(monkeypatch):
-    est, panel, val = _stub(_seasonal(), network_error=0.0)
-
-    def diverged(*args):
-        raise LstmkitError("training diverged", "lower the learning rate")
-
-    monkeypatch.setattr(combine, "probe_forecasts", diverged)
-    combination, record = choose_combination(est, panel, {}, val)
-    assert combination is None and record["validation_mase"]["network"] == 0.0
-    assert record["probe_failed"] == "training diverged" and "probes" not in record
 
 
 def test_the_baseline_alone_is_a_candidate_and_near_ties_go_to_the_even_blend():
@@ -201,16 +157,6 @@ def test_fit_blends_when_validation_says_the_network_loses_and_predict_applies_i
     else:
         base = y[len(y) - 12:len(y) - 6, 0]
     assert np.allclose(forecast, c["weight"] * network + (1 - c["weight"]) * base)
-
-
-def test_the_blend_was_chosen_by_a_probe_trained_before_the_validation_part(combined):
-    est, df = combined
-    record = est.auto_["combine"]
-    n_train, n_val, _ = est.data_summary_["split"].values()
-    (probe,) = record["probes"]                                     # a second one would have too few windows
-    assert probe["train_points"] + probe["stop_points"] == n_train and probe["scored_points"] == n_val
-    assert probe["seeds"] == 1 and "probe network" in record["why"]
-    assert set(record["own_validation_mase"]) == set(record["validation_mase"])
 
 
 def test_a_combined_run_loads_with_its_blend(combined):

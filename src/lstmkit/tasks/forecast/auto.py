@@ -28,8 +28,8 @@ The rules (tuned on validation cuts of the benchmark suite, ``benchmarks/forecas
 * ``scaler``: ``standard`` (z-scores of the training part);
 * ``ensemble``: the median of 15 seeds when training is cheap (<= 2,000 training windows);
 * ``combine``: left to validation once trained (:mod:`~lstmkit.tasks.forecast.combine`: the network
-  alone, blended with ETS or seasonal naive, or the baseline alone, as scored on probe networks'
-  forecasts of windows they did not train or early-stop on); the network alone for probabilistic output or when the user sized the network (``hidden_size``,
+  alone, blended with ETS or seasonal naive, or the baseline alone, as scored on the validation
+  windows); the network alone for probabilistic output or when the user sized the network (``hidden_size``,
   ``num_layers`` and ``ensemble`` all given).
 """
 from __future__ import annotations
