@@ -26,7 +26,6 @@ from pathlib import Path
 import torch
 
 from lstmkit import SequenceClassifier
-from lstmkit.tasks.classify.estimator import ENSEMBLE_MEMBERS, MEMBER_EPOCHS, SMALL_PER_CLASS
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT / ".." / "shared" / "data" / "ts_classification" / "ucr"
@@ -126,10 +125,8 @@ def table(results: dict, args, summary: dict) -> str:
             f"`python benchmarks/ucr.py` — `SequenceClassifier()` with no settings (`lstmkit classify train --series` "
             f"with no flags): {cfg.model} (LSTM {cfg.hidden_size}, dropout {cfg.dropout}), no holdout (the lowest "
             f"training loss picks the weights, as LSTM-FCN's protocol), Adam {cfg.train.lr:g} {schedule(cfg.train)}, clip {cfg.train.clip_norm or 'none'}, batch {cfg.train.batch_size}, up to {cfg.train.max_epochs} epochs capped at "
-            f"{cfg.budget:g} M series-steps, seed {cfg.train.seed}; small data (fewer than {SMALL_PER_CLASS} training "
-            f"series per class) trains a seed ensemble instead: up to {ENSEMBLE_MEMBERS} LSTM-FCNs side by side, "
-            f"as many as the budget gives {MEMBER_EPOCHS} epochs each, sharing it, their probabilities averaged "
-            f"(column nets); test accuracy of one run, {args.threads} torch "
+            f"{cfg.budget:g} M series-steps shared by {cfg.ensemble} net(s), seed {cfg.train.seed}; test accuracy of "
+            f"one run, {args.threads} torch "
             f"thread(s). Gap = accuracy − LSTM-FCN's published figure (its authors' results file; JapaneseVowels: "
             f"the MLSTM-FCN paper); FCN (Fawaz et al. 2019, mean of 5 runs) for context. Seconds: wall clock, "
             f"then the CPU time of the training thread (what one idle core takes; the time target is judged on it, "
@@ -175,7 +172,7 @@ def main() -> None:
             r = {"accuracy": round(m["accuracy"], 4), "lstm_fcn": published, "fcn": fcn.get(name),
                  "gap": None if published is None else round(m["accuracy"] - published, 4),
                  "seconds": round(seconds, 1), "cpu_seconds": round(cpu, 1), "epochs_run": clf.result_.epochs_run,
-                 "max_epochs": clf.config_.train.max_epochs, "nets": clf.config_.ensemble or 1,
+                 "max_epochs": clf.config_.train.max_epochs, "nets": clf.config_.ensemble,
                  "train_n": clf.data_summary_["rows"], "test_n": m["n"]}
             results[name] = r
             print(json.dumps({"benchmark": "ucr", "set": name, "threads": args.threads, **r}), flush=True)

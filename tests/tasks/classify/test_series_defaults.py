@@ -43,23 +43,12 @@ def test_epochs_follow_the_budget_unless_the_caller_sets_them():
     assert SequenceClassifier.epochs_for(both, 200, 100) == 50
 
 
-def test_small_data_trains_a_budget_shared_ensemble():
-    """Fewer than 20 series per class: up to 4 LSTM-FCNs, as many as the budget gives 200 epochs
-    each, sharing it; more data, a fixed epoch count or another model: one net."""
+def test_an_ensemble_shares_the_budget_and_is_not_the_default():
     cfg = SequenceClassifier().config
-    assert cfg.ensemble is None
-    assert SequenceClassifier.members_for(cfg, 36, 3, 251) == 4        # ArrowHead: 885 epochs in the budget
+    assert cfg.ensemble == 1
     cfg.ensemble = 4
-    assert SequenceClassifier.epochs_for(cfg, 36, 251) == 221          # 8e6 / (4 x 36 x 251)
-    cfg.ensemble = None
-    assert SequenceClassifier.members_for(cfg, 36, 3, 700) == 1        # 317 epochs: not 200 for two
-    assert SequenceClassifier.members_for(cfg, 40, 2, 20_000) == 1     # 10 epochs: not even one
-    assert SequenceClassifier.members_for(cfg, 50, 2, 150) == 1        # GunPoint: 25 per class
-    assert SequenceClassifier.members_for(cfg, 100, 10, 1460) == 1     # ACSF1: 55 epochs
-    assert SequenceClassifier.members_for(cfg, 50, 10, 361) == 2       # 443 epochs: two of 221
-    assert SequenceClassifier.members_for(SequenceClassifier(max_epochs=5).config, 36, 3, 251) == 1
-    assert SequenceClassifier.members_for(SequenceClassifier(model="lstm").config, 36, 3, 251) == 1
-    assert SequenceClassifier.members_for(SequenceClassifier(ensemble=3).config, 500, 2, 251) == 3
+    assert SequenceClassifier.epochs_for(cfg, 36, 251) == 221          # ArrowHead: 8e6 / (4 x 36 x 251)
+    assert SequenceClassifier.epochs_for(SequenceClassifier(max_epochs=5, ensemble=4).config, 36, 251) == 5
 
 
 @pytest.mark.parametrize("bad", [0, 1.5, "two"])
@@ -73,16 +62,17 @@ def test_ensemble_must_be_a_count_and_lstm_fcn(bad):
 
 
 def test_ensemble_learns_records_itself_and_round_trips(tmp_path, series):
-    """Few series per class: the defaults train a budget-shared ensemble (recorded in the run),
-    whose probabilities a reloaded run reproduces."""
+    """ensemble=4: four LSTM-FCNs sharing the budget, recorded in the run, whose averaged
+    probabilities a reloaded run reproduces."""
     x, y = series(16, unequal=False)
-    clf = SequenceClassifier(budget=0.08, progress="off", tensorboard=False).fit(x, y, out=tmp_path)
-    assert clf.config_.ensemble == 2 and type(clf.net_).__name__ == "LSTMFCNEnsemble"   # 416 epochs in the budget
-    assert clf.config_.train.max_epochs == round(0.08e6 / (2 * 16 * 12))
+    clf = SequenceClassifier(ensemble=4, budget=0.0154, lr=1e-2, progress="off", tensorboard=False).fit(
+        x, y, out=tmp_path)
+    assert type(clf.net_).__name__ == "LSTMFCNEnsemble" and clf.net_.members == 4
+    assert clf.config_.train.max_epochs == 20                                 # 0.0154e6 / (4 x 16 x 12)
     xt, yt = series(40, seed=9, unequal=False)
     assert (clf.predict(xt) == np.array(yt)).mean() >= 0.9
     meta = json.loads((clf.run_dir_ / "lstmkit.json").read_text())
-    assert meta["config"]["ensemble"] == 2 and meta["model"]["class"] == "LSTMFCNEnsemble"
+    assert meta["config"]["ensemble"] == 4 and meta["model"]["class"] == "LSTMFCNEnsemble"
     again = load_classifier(clf.run_dir_)
     np.testing.assert_allclose(again.predict_proba(xt), clf.predict_proba(xt), rtol=1e-5, atol=1e-7)
 

@@ -36,9 +36,6 @@ VOCAB_FILE = "vocab.json"
 # word_scores: the (recurrent logits, word-score sum) weights tried after training
 MIX_WEIGHTS = tuple((round(0.1 * a, 1), round(0.05 * w, 2)) for a in range(1, 11) for w in range(41))
 SERIES_BUDGET = 8.0      # million series-steps per fit: <= ~3.5 min of one CPU thread (GunPoint 1067 epochs, OSULeaf 94)
-# ensemble=None: small data (fewer than SMALL_PER_CLASS series per class) trains up to ENSEMBLE_MEMBERS
-# LSTM-FCNs, as many as the budget gives MEMBER_EPOCHS epochs each (ArrowHead's TRAIN file, 3-fold CV)
-SMALL_PER_CLASS, ENSEMBLE_MEMBERS, MEMBER_EPOCHS = 20, 4, 200
 # The --series defaults when a zoo encoder is chosen (--model lstm, ...) instead of LSTM-FCN.
 ENCODER_DEFAULTS = {"max_len": None, "embed_dim": 64, "hidden_size": 64, "dropout": 0.1, "pooling": "mean",
                     "max_epochs": 200, "batch_size": 16, "patience": 40, "lr_patience": 15}
@@ -224,7 +221,10 @@ class SequenceClassifier(Classifier):
     :meth:`epochs_for`). The learning rate is cosine-annealed to 0 over those epochs rather than
     lowered on plateaus: capped runs are far shorter than the paper's 2000 epochs, and annealing
     converges within them (OSULeaf, 94 epochs, on a validation split of its TRAIN file: 0.983).
-    Batches of 16, not the paper's 128, so that the capped epochs still make enough updates. Any
+    Batches of 16, not the paper's 128, so that the capped epochs still make enough updates.
+    ``ensemble=k`` trains k LSTM-FCNs side by side (each on its own loss, sharing the budget) and
+    answers with their averaged probabilities; not the default: on ArrowHead, 4 nets of a quarter
+    budget each scored below one net (docs/benchmarks.md, ``## UCR``). Any
     zoo encoder can be chosen instead (``model="lstm"``, ``pooling="last"``…: linear front-end →
     encoder → pooling → head), with the recurrent defaults of :data:`ENCODER_DEFAULTS`. Settings
     the caller gives always win; giving ``max_epochs`` alone turns the budget off; with
@@ -261,20 +261,7 @@ class SequenceClassifier(Classifier):
         long data trains in minutes."""
         if cfg.budget is None:
             return cfg.train.max_epochs
-        members = cfg.ensemble or 1
-        return min(cfg.train.max_epochs, max(20, round(cfg.budget * 1e6 / (members * n_series * steps))))
-
-    @staticmethod
-    def members_for(cfg, n_series: int, n_classes: int, steps: int) -> int:
-        """``ensemble`` when set, else how many LSTM-FCNs a budgeted fit averages: 1, or for small
-        data (fewer than 20 series per class: one net's accuracy varies most with its seed) up to
-        4, as many as the budget gives 200 epochs each."""
-        if cfg.ensemble is not None:
-            return cfg.ensemble
-        if cfg.model not in FCN_MODELS or cfg.budget is None or n_series >= SMALL_PER_CLASS * n_classes:
-            return 1
-        epochs = cfg.budget * 1e6 / (n_series * steps)
-        return int(min(ENSEMBLE_MEMBERS, max(1, epochs // MEMBER_EPOCHS)))
+        return min(cfg.train.max_epochs, max(20, round(cfg.budget * 1e6 / (cfg.ensemble * n_series * steps))))
 
     def _read(self, data, cfg, y=None, require_label=True) -> SeriesData:
         d = read_series(data, y, cfg.label, cfg.sample, cfg.time, cfg.features, cfg.unequal_length,
@@ -291,9 +278,7 @@ class SequenceClassifier(Classifier):
         self.feature_names_ = list(train.feature_names)
         longest = max(len(s) for s in train.seqs)
         self.steps_ = min(longest, cfg.max_len) if cfg.max_len else longest
-        # both recorded in lstmkit.json
-        cfg.ensemble = self.members_for(cfg, len(train.seqs), len(self.classes_), self.steps_)
-        cfg.train.max_epochs = self.epochs_for(cfg, len(train.seqs), self.steps_)
+        cfg.train.max_epochs = self.epochs_for(cfg, len(train.seqs), self.steps_)   # recorded in lstmkit.json
 
     def _encode(self, d: SeriesData) -> list[torch.Tensor]:
         cfg = self.config_
@@ -322,7 +307,7 @@ class SequenceClassifier(Classifier):
             raise LstmkitError("the run records no series length for its LSTM-FCN", "retrain the model")
         shape = dict(n_features=self.scaler_.n_columns_, steps=self.steps_, hidden_size=cfg.hidden_size,
                      num_layers=cfg.num_layers, dropout=cfg.dropout)
-        if (cfg.ensemble or 1) > 1:
+        if cfg.ensemble > 1:
             return LSTMFCNEnsemble(len(self.classes_), members=cfg.ensemble, **shape)
         return LSTMFCNNet(len(self.classes_), **shape)
 
