@@ -113,18 +113,20 @@ def schedule(t) -> str:
 
 def table(results: dict, args, summary: dict) -> str:
     cfg = SequenceClassifier().config
-    rows = ["| set | train / test | accuracy | LSTM-FCN (published) | gap | FCN (Fawaz et al.) | epochs | seconds (wall / CPU) |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    rows = ["| set | train / test | accuracy | LSTM-FCN (published) | gap | FCN (Fawaz et al.) | nets × epochs | "
+            "seconds (wall / CPU) |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     fmt = lambda v, spec="{:.3f}": "–" if v is None else spec.format(v)      # noqa: E731
     for name, r in results.items():
         rows.append(f"| {name} | {r['train_n']} / {r['test_n']} | {r['accuracy']:.4f} | {fmt(r['lstm_fcn'])} | "
-                    f"{fmt(r['gap'], '{:+.3f}')} | {fmt(r['fcn'])} | {r['epochs_run']} | {r['seconds']:.0f} / {r['cpu_seconds']:.0f} |")
+                    f"{fmt(r['gap'], '{:+.3f}')} | {fmt(r['fcn'])} | {r.get('nets', 1)} × {r['epochs_run']} | "
+                    f"{r['seconds']:.0f} / {r['cpu_seconds']:.0f} |")
     verdict = "pass" if summary["pass"] else "fail"
     return (f"{SECTION}\n\n"
             f"`python benchmarks/ucr.py` — `SequenceClassifier()` with no settings (`lstmkit classify train --series` "
             f"with no flags): {cfg.model} (LSTM {cfg.hidden_size}, dropout {cfg.dropout}), no holdout (the lowest "
             f"training loss picks the weights, as LSTM-FCN's protocol), Adam {cfg.train.lr:g} {schedule(cfg.train)}, clip {cfg.train.clip_norm or 'none'}, batch {cfg.train.batch_size}, up to {cfg.train.max_epochs} epochs capped at "
-            f"{cfg.budget:g} M series-steps, seed {cfg.train.seed}; test accuracy of one run, {args.threads} torch "
+            f"{cfg.budget:g} M series-steps shared by {cfg.ensemble} net(s), seed {cfg.train.seed}; test accuracy of "
+            f"one run, {args.threads} torch "
             f"thread(s). Gap = accuracy − LSTM-FCN's published figure (its authors' results file; JapaneseVowels: "
             f"the MLSTM-FCN paper); FCN (Fawaz et al. 2019, mean of 5 runs) for context. Seconds: wall clock, "
             f"then the CPU time of the training thread (what one idle core takes; the time target is judged on it, "
@@ -170,7 +172,8 @@ def main() -> None:
             r = {"accuracy": round(m["accuracy"], 4), "lstm_fcn": published, "fcn": fcn.get(name),
                  "gap": None if published is None else round(m["accuracy"] - published, 4),
                  "seconds": round(seconds, 1), "cpu_seconds": round(cpu, 1), "epochs_run": clf.result_.epochs_run,
-                 "max_epochs": clf.config_.train.max_epochs, "train_n": clf.data_summary_["rows"], "test_n": m["n"]}
+                 "max_epochs": clf.config_.train.max_epochs, "nets": clf.config_.ensemble,
+                 "train_n": clf.data_summary_["rows"], "test_n": m["n"]}
             results[name] = r
             print(json.dumps({"benchmark": "ucr", "set": name, "threads": args.threads, **r}), flush=True)
     compared = {n: r for n, r in results.items() if r["gap"] is not None}

@@ -1,9 +1,10 @@
 """LSTM-FCN (nn/fcn.py): shapes, lengths (a padded batch answers as each sequence alone), and
-inputs longer or shorter than the LSTM branch's fixed width."""
+inputs longer or shorter than the LSTM branch's fixed width; the seed ensemble and its loss."""
 import pytest
 import torch
 
-from lstmkit.nn.fcn import FCNBranch, LSTMFCNNet
+from lstmkit.nn.classifier import ClassificationLoss
+from lstmkit.nn.fcn import FCNBranch, LSTMFCNEnsemble, LSTMFCNNet, MemberLoss
 
 
 def test_fcn_branch_shape_and_global_average_over_valid_steps():
@@ -46,3 +47,46 @@ def test_rejects_bad_sizes():
         LSTMFCNNet(1, n_features=1, steps=5)
     with pytest.raises(ValueError, match="steps"):
         LSTMFCNNet(2, n_features=1, steps=0)
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+def test_ensemble_answers_with_the_members_mean_probability(n_classes):
+    torch.manual_seed(2)
+    ens = LSTMFCNEnsemble(n_classes, members=3, n_features=2, steps=10, hidden_size=4, filters=(8, 16, 8)).eval()
+    x, lengths = torch.randn(5, 10, 2), torch.tensor([10, 3, 7, 10, 1])
+    member = [net(x, lengths) for net in ens.nets]
+    assert not torch.allclose(member[0], member[1])                 # each member starts from its own weights
+    if n_classes == 2:
+        want = torch.logit(torch.stack([torch.sigmoid(m) for m in member]).mean(0).double()).float()
+    else:
+        want = torch.stack([torch.softmax(m, -1) for m in member]).mean(0).log()
+    got = ens(x, lengths)
+    assert got.shape == member[0].shape
+    torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
+    if n_classes > 2:
+        torch.testing.assert_close(torch.softmax(got, -1).sum(-1), torch.ones(5))
+    with pytest.raises(ValueError, match="members"):
+        LSTMFCNEnsemble(2, members=1, n_features=1, steps=5)
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+def test_training_mode_gives_each_member_its_own_loss(n_classes):
+    """In training mode the loss is the members' mean loss, so each member's gradient is the one it
+    would get trained alone (an ensemble, not one net trained on averaged outputs)."""
+    torch.manual_seed(3)
+    ens = LSTMFCNEnsemble(n_classes, members=2, n_features=1, steps=8, hidden_size=4, filters=(4, 8, 4),
+                          dropout=0.0).train()
+    x, y = torch.randn(6, 8, 1), torch.randint(0, n_classes, (6,))
+    base = ClassificationLoss(n_classes)
+    loss = MemberLoss(base, 2)
+    out = ens(x)
+    assert out.shape[0] == 12
+    loss(out, y).backward()
+    together = [p.grad.clone() for p in ens.nets[0].parameters()]
+    ens.zero_grad()
+    (base(ens.nets[0](x), y) / 2).backward()
+    for g, alone in zip(together, (p.grad for p in ens.nets[0].parameters())):
+        torch.testing.assert_close(g, alone, atol=1e-6, rtol=1e-5)
+    ens.eval()
+    with torch.no_grad():                                           # eval mode: one row per target
+        assert loss(ens(x), y) == base(ens(x), y)

@@ -13,8 +13,13 @@ BatchNorm's batch statistics include the padded steps).
 
 The net reads the whole sequence at once (the LSTM runs across the features, the convolutions
 look ahead), so it cannot answer step by step as a stream.
+
+:class:`LSTMFCNEnsemble` holds several such nets, trained side by side (each on its own loss) and
+answering with their averaged probabilities: a seed ensemble for small training sets.
 """
 from __future__ import annotations
+
+import math
 
 import torch
 import torch.nn.functional as F
@@ -23,7 +28,7 @@ from torch import Tensor, nn
 from lstmkit.nn.blocks import valid_mask, zero_padding
 from lstmkit.nn.lstm import LSTM
 
-__all__ = ["FCN_MODELS", "FCNBranch", "LSTMFCNNet"]
+__all__ = ["FCN_MODELS", "FCNBranch", "LSTMFCNNet", "LSTMFCNEnsemble", "MemberLoss"]
 
 FCN_MODELS = ("lstm-fcn-ds",)     # classifier model names built by LSTMFCNNet
 
@@ -103,3 +108,52 @@ class LSTMFCNNet(nn.Module):
         summary = torch.cat([self.lstm_dropout(h[:, -1]), self.fcn(x, lengths)], dim=-1)    # [B, H + C]
         logits = self.head(summary)
         return (logits.squeeze(-1) if self.n_classes == 2 else logits), None
+
+
+class LSTMFCNEnsemble(nn.Module):
+    """``members`` :class:`LSTMFCNNet` of the same shape (each initialised by the random state
+    it is built in), answering with the average of their probabilities.
+
+    Training mode: the members' logits one after the other along the batch, ``[members·B]`` or
+    ``[members·B, C]``, so that :class:`MemberLoss` trains each member on its own loss (averaging
+    the logits instead would train one wide net, not an ensemble). Eval mode: logits of the
+    averaged probabilities, ``logit(mean σ(l_i))`` for two classes, ``log(mean softmax(l_i))``
+    for more, shaped as one member's.
+    """
+
+    bidirectional = False
+    pooling = "fcn"
+
+    def __init__(self, n_classes: int, *, members: int, **shape):
+        super().__init__()
+        if members < 2:
+            raise ValueError(f"an ensemble needs members >= 2, got {members}")
+        self.nets = nn.ModuleList(LSTMFCNNet(n_classes, **shape) for _ in range(members))
+        self.n_classes, self.steps, self.members = n_classes, self.nets[0].steps, members
+
+    def forward(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
+        return self.forward_with_weights(x, lengths)[0]
+
+    def forward_with_weights(self, x: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, None]:
+        logits = torch.stack([net(x, lengths) for net in self.nets])            # [M, B] or [M, B, C]
+        if self.training:
+            return logits.flatten(0, 1), None
+        if self.n_classes == 2:             # log mean σ(l) - log mean σ(-l), the log M cancelling; log σ(l) is
+            # -softplus(-l), which ONNX keeps exact at saturation (its log(sigmoid) rounds σ near 1)
+            return torch.logsumexp(-F.softplus(-logits), 0) - torch.logsumexp(-F.softplus(logits), 0), None
+        return torch.logsumexp(torch.log_softmax(logits, -1), 0) - math.log(self.members), None
+
+
+class MemberLoss(nn.Module):
+    """``loss`` applied to each member's logits (:class:`LSTMFCNEnsemble` in training mode: the
+    target repeated per member, so the mean over ``members·B`` rows is the members' mean loss);
+    logits of one row per target (eval mode) go to ``loss`` as they are."""
+
+    def __init__(self, loss: nn.Module, members: int):
+        super().__init__()
+        self.loss, self.members = loss, members
+
+    def forward(self, logits: Tensor, target: Tensor) -> Tensor:
+        if logits.shape[0] == self.members * target.shape[0] != target.shape[0]:
+            target = target.repeat(self.members)
+        return self.loss(logits, target)

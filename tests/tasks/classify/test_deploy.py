@@ -75,7 +75,7 @@ def test_text_onnx_padded_batch_equals_each_alone_and_torch(text_run):
     np.testing.assert_allclose(p, clf.predict_proba(words), atol=1e-4)
 
 
-@pytest.mark.parametrize("which", ["series_run", "fcn_run"])
+@pytest.mark.parametrize("which", ["series_run", "fcn_run", "fcn_ensemble_run"])
 def test_numeric_onnx_equals_torch(which, series, request):
     """A recurrent classifier and an LSTM-FCN: ONNX with lengths answers as PyTorch, a padded batch
     as each series alone, a series longer than any in training included."""
@@ -345,6 +345,20 @@ def fcn_run(tmp_path_factory, series):
     return clf.run_dir_
 
 
+@pytest.fixture(scope="module")
+def fcn_ensemble_run(tmp_path_factory, series):
+    """Two LSTM-FCNs averaged (the --series default on small data)."""
+    d = tmp_path_factory.mktemp("fcn_ensemble")
+    train = _long_csv(d / "train.csv", *series(40, seed=0))
+    test = _long_csv(d / "test.csv", *series(30, seed=1))
+    clf = SequenceClassifier(max_epochs=3, ensemble=2, lr=2e-2, unequal_length=True, progress="off",
+                             tensorboard=False, seed=0)
+    clf.fit(train, test_data=test, out=d / "runs")
+    assert type(clf.net_).__name__ == "LSTMFCNEnsemble"
+    export_onnx(clf.run_dir_)
+    return clf.run_dir_
+
+
 def test_lstm_fcn_streaming_refuses_with_the_reason(fcn_run):
     from lstmkit.deploy.streaming import make_stream
     adapter = adapter_for(fcn_run)
@@ -353,8 +367,9 @@ def test_lstm_fcn_streaming_refuses_with_the_reason(fcn_run):
         make_stream(adapter)
 
 
-def test_lstm_fcn_int8_report(tmp_path, fcn_run):
-    out = export_int8(fcn_run, tmp_path / "q", batch=64, min_seconds=0.02, backends=("torch",))
+@pytest.mark.parametrize("which", ["fcn_run", "fcn_ensemble_run"])
+def test_lstm_fcn_int8_report(tmp_path, which, request):
+    out = export_int8(request.getfixturevalue(which), tmp_path / "q", batch=64, min_seconds=0.02, backends=("torch",))
     r = json.loads((out / REPORT_FILE).read_text())
     assert "accuracy" in r["chosen"]["metric_change"] and r["chosen"]["layers"]
 

@@ -43,6 +43,40 @@ def test_epochs_follow_the_budget_unless_the_caller_sets_them():
     assert SequenceClassifier.epochs_for(both, 200, 100) == 50
 
 
+def test_an_ensemble_shares_the_budget_and_is_not_the_default():
+    cfg = SequenceClassifier().config
+    assert cfg.ensemble == 1
+    cfg.ensemble = 4
+    assert SequenceClassifier.epochs_for(cfg, 36, 251) == 221          # ArrowHead: 8e6 / (4 x 36 x 251)
+    assert SequenceClassifier.epochs_for(SequenceClassifier(max_epochs=5, ensemble=4).config, 36, 251) == 5
+
+
+@pytest.mark.parametrize("bad", [0, 1.5, "two"])
+def test_ensemble_must_be_a_count_and_lstm_fcn(bad):
+    with pytest.raises(LstmkitError, match="ensemble"):
+        SequenceClassifier(ensemble=bad)
+    with pytest.raises(LstmkitError, match="lstm-fcn-ds only"):
+        SequenceClassifier(model="lstm", ensemble=2)
+    with pytest.raises(LstmkitError, match="lstm-fcn-ds only"):
+        TextClassifier(ensemble=2)
+
+
+def test_ensemble_learns_records_itself_and_round_trips(tmp_path, series):
+    """ensemble=4: four LSTM-FCNs sharing the budget, recorded in the run, whose averaged
+    probabilities a reloaded run reproduces."""
+    x, y = series(16, unequal=False)
+    clf = SequenceClassifier(ensemble=4, budget=0.0154, lr=1e-2, progress="off", tensorboard=False).fit(
+        x, y, out=tmp_path)
+    assert type(clf.net_).__name__ == "LSTMFCNEnsemble" and clf.net_.members == 4
+    assert clf.config_.train.max_epochs == 20                                 # 0.0154e6 / (4 x 16 x 12)
+    xt, yt = series(40, seed=9, unequal=False)
+    assert (clf.predict(xt) == np.array(yt)).mean() >= 0.9
+    meta = json.loads((clf.run_dir_ / "lstmkit.json").read_text())
+    assert meta["config"]["ensemble"] == 4 and meta["model"]["class"] == "LSTMFCNEnsemble"
+    again = load_classifier(clf.run_dir_)
+    np.testing.assert_allclose(again.predict_proba(xt), clf.predict_proba(xt), rtol=1e-5, atol=1e-7)
+
+
 @pytest.mark.parametrize("bad", [0, -1.0, "many"])
 def test_budget_must_be_a_positive_number(bad):
     with pytest.raises(LstmkitError, match="budget"):

@@ -121,8 +121,8 @@ class Classifier(RunEstimator, ABC):
                 m["test"] = self._metrics(self._encode(test), test.labels)
             return m
 
-        return self._train_and_save(cfg.train, train_batches, val_batches,
-                                    loss_fn=ClassificationLoss(len(classes), weights), out=out, run_dir=run_dir,
+        loss_fn = self._loss_fn(ClassificationLoss(len(classes), weights))
+        return self._train_and_save(cfg.train, train_batches, val_batches, loss_fn=loss_fn, out=out, run_dir=run_dir,
                                     resume=resume, callbacks=callbacks, metrics=metrics, plots=self._plots)
 
     def check(self, data, y=None, **overrides: Any) -> None:
@@ -269,6 +269,10 @@ class Classifier(RunEstimator, ABC):
 
     def _write_state(self, run_dir: Path) -> None:
         pass
+
+    def _loss_fn(self, loss):
+        """The training loss for this kind's net (an ensemble trains each member on ``loss``)."""
+        return loss
 
 
 def _flatten(config: dict[str, Any]) -> dict[str, Any]:

@@ -62,6 +62,8 @@ class ClassifyConfig(TaskConfig):
                                     # out (early stopping on the training loss)
     budget: float | None = None     # numeric series (--series default 8): cap the epochs at this many
                                     # million series-steps (epochs x series x steps; none: max_epochs only)
+    ensemble: int = 1               # lstm-fcn-ds: train this many seeded nets side by side, each on its own
+                                    # loss, sharing the budget, and average their probabilities
     bucket: bool = True             # length-bucketed batches
     drop_empty: bool = False        # skip empty / whitespace-only texts instead of failing
     encoding: str = "utf-8"         # text encoding of the files
@@ -82,4 +84,8 @@ class ClassifyConfig(TaskConfig):
         check_range(self, "unfreeze_epochs", 0, math.inf, "1 (or 0 to train every layer from the start)")
         if self.budget is not None:
             check_range(self, "budget", 0, math.inf, "8 (or none)", low_open=True)
+        check_range(self, "ensemble", 1, math.inf, "4 (or 1 for a single net)")
+        if self.ensemble > 1 and self.model != "lstm-fcn-ds":
+            raise LstmkitError(f"ensemble applies to lstm-fcn-ds only, not {self.model}",
+                               "drop --ensemble (or use --model lstm-fcn-ds)")
         check_range(self, "val_frac", 0, 1, "0.1, a --val file, or 0 to hold nothing out", high_open=True)

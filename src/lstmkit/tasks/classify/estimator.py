@@ -21,7 +21,7 @@ from lstmkit.data.scaling import Scaler
 from lstmkit.data.vocab import PAD_ID, load_vectors, make_tokenizer, tokenizer_from_dict
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.classifier import pair_rows
-from lstmkit.nn.fcn import FCN_MODELS, LSTMFCNNet
+from lstmkit.nn.fcn import FCN_MODELS, LSTMFCNEnsemble, LSTMFCNNet, MemberLoss
 from lstmkit.tasks.classify.classifier import EVAL_BATCH, TASK, Classifier
 from lstmkit.tasks.classify.config import ClassifyConfig
 from lstmkit.runs import atomic_write, read_meta
@@ -221,7 +221,10 @@ class SequenceClassifier(Classifier):
     :meth:`epochs_for`). The learning rate is cosine-annealed to 0 over those epochs rather than
     lowered on plateaus: capped runs are far shorter than the paper's 2000 epochs, and annealing
     converges within them (OSULeaf, 94 epochs, on a validation split of its TRAIN file: 0.983).
-    Batches of 16, not the paper's 128, so that the capped epochs still make enough updates. Any
+    Batches of 16, not the paper's 128, so that the capped epochs still make enough updates.
+    ``ensemble=k`` trains k LSTM-FCNs side by side (each on its own loss, sharing the budget) and
+    answers with their averaged probabilities; not the default: on ArrowHead, 4 nets of a quarter
+    budget each scored below one net (docs/benchmarks.md, ``## UCR``). Any
     zoo encoder can be chosen instead (``model="lstm"``, ``pooling="last"``…: linear front-end →
     encoder → pooling → head), with the recurrent defaults of :data:`ENCODER_DEFAULTS`. Settings
     the caller gives always win; giving ``max_epochs`` alone turns the budget off; with
@@ -253,11 +256,12 @@ class SequenceClassifier(Classifier):
 
     @staticmethod
     def epochs_for(cfg, n_series: int, steps: int) -> int:
-        """The epochs a fit runs: ``max_epochs``, capped at ``budget`` million series-steps
-        (``budget·1e6 / (series × steps)``, at least 20) so long data trains in minutes."""
+        """The epochs a fit runs: ``max_epochs``, capped at ``budget`` million series-steps shared
+        by the ensemble's members (``budget·1e6 / (members × series × steps)``, at least 20) so
+        long data trains in minutes."""
         if cfg.budget is None:
             return cfg.train.max_epochs
-        return min(cfg.train.max_epochs, max(20, round(cfg.budget * 1e6 / (n_series * steps))))
+        return min(cfg.train.max_epochs, max(20, round(cfg.budget * 1e6 / (cfg.ensemble * n_series * steps))))
 
     def _read(self, data, cfg, y=None, require_label=True) -> SeriesData:
         d = read_series(data, y, cfg.label, cfg.sample, cfg.time, cfg.features, cfg.unequal_length,
@@ -301,8 +305,15 @@ class SequenceClassifier(Classifier):
             return super()._build_net()
         if not self.steps_:
             raise LstmkitError("the run records no series length for its LSTM-FCN", "retrain the model")
-        return LSTMFCNNet(len(self.classes_), n_features=self.scaler_.n_columns_, steps=self.steps_,
-                          hidden_size=cfg.hidden_size, num_layers=cfg.num_layers, dropout=cfg.dropout)
+        shape = dict(n_features=self.scaler_.n_columns_, steps=self.steps_, hidden_size=cfg.hidden_size,
+                     num_layers=cfg.num_layers, dropout=cfg.dropout)
+        if cfg.ensemble > 1:
+            return LSTMFCNEnsemble(len(self.classes_), members=cfg.ensemble, **shape)
+        return LSTMFCNNet(len(self.classes_), **shape)
+
+    def _loss_fn(self, loss):
+        members = getattr(self.net_, "members", 1)
+        return MemberLoss(loss, members) if members > 1 else loss
 
 
 def _log_loss(logits: torch.Tensor, y: torch.Tensor) -> float:
