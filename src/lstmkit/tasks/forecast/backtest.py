@@ -50,30 +50,28 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
     step = H if step is None else int(step)
     frame, id_col, time_col, targets = _long_frame(data, cfg)
     ser = _Series(frame, targets)                                        # series are contiguous in the frame
-    n = np.repeat(ser.lengths, ser.lengths)                               # per row: its series' length
-    pos = np.arange(len(frame)) - np.repeat(ser.starts, ser.lengths)      # per row: its place in the series
     shortest = int(ser.lengths.min())
     if shortest < H + step * (folds - 1) + 2:
         raise LstmkitError(f"a series of {shortest} points is too short for {folds} folds of horizon {H} "
                            f"and step {step}", "use fewer --folds, a smaller --step, or longer series")
-
-    def cut_of(k: int) -> np.ndarray:
-        return n - H - step * (folds - 1 - k)
-
+    cuts = ser.lengths[None] - H - step * (folds - 1 - np.arange(folds))[:, None]   # [K, S] points before each cut
     fixed = model if given else None
     if fixed is None and not refit:
-        fixed = _train(type(model), cfg, _history(frame, pos, cut_of(0), targets, 0))
-    cuts = np.stack([ser.lengths - H - step * (folds - 1 - k) for k in range(folds)])   # [K, S] points before
+        fixed = _train(type(model), cfg, _history(frame, ser, cuts[0], targets, 0))
     batched = None if refit else fold_forecasts(fixed, frame.drop(columns="__id"), ser.sids, ser.lengths, cuts)
     name = cfg.model
     if batched is not None:
-        scored = _score(ser, cuts, batched, H, fixed.season_, name)
+        scored = _score(ser, cuts, batched, np.ones(cuts.shape, bool), H, fixed.season_, name)
     else:
         scored = []
         for k in range(folds):
-            est = fixed if not refit else _train(type(model), cfg, _history(frame, pos, cut_of(k), targets, 0))
-            by_id = _forecast_by_series(est.predict(_history(frame, pos, cut_of(k), targets, H)), est.config_, id_col)
-            scored += _score(ser, cuts[k:k + 1], [by_id], H, est.season_, name)
+            est = fixed if not refit else _train(type(model), cfg, _history(frame, ser, cuts[k], targets, 0))
+            by_id = _forecast_by_series(est.predict(_history(frame, ser, cuts[k], targets, H)), est.config_, id_col)
+            forecasts = np.full((1, len(ser.sids), H, len(targets)), np.nan)
+            present = np.array([[sid in by_id for sid in ser.sids]])
+            for j in np.flatnonzero(present[0]):
+                forecasts[0, j] = by_id[ser.sids[j]]
+            scored += _score(ser, cuts[k:k + 1], forecasts, present, H, est.season_, name)
     rows, plot_folds, by_model = [], [], {}
     times = frame[time_col].to_numpy() if time_col is not None and len(ser.sids) == 1 else None
     for k, (means, count, first) in enumerate(scored):
@@ -139,6 +137,10 @@ class _Series:
         self.values = frame[targets].to_numpy(dtype=np.float64)
         self._running: dict[int, list[np.ndarray]] = {}
 
+    def positions(self) -> np.ndarray:
+        """Per frame row: its place in its series."""
+        return np.arange(int(self.lengths.sum())) - np.repeat(self.starts, self.lengths)
+
     def running(self, lag: int) -> list[np.ndarray]:
         """Running sums ``[N + 1, T]`` of ``|y[t] - y[t - lag]|`` (non-finite terms as 0), and counts
         of its NaN and infinite terms: a part's sum is the difference of two rows."""
@@ -151,13 +153,15 @@ class _Series:
         return self._running[lag]
 
 
-def _score(ser: _Series, cuts: np.ndarray, by_ids: list[dict], H: int, season: int, name: str) -> list[tuple]:
+def _score(ser: _Series, cuts: np.ndarray, forecasts: np.ndarray, present: np.ndarray, H: int, season: int,
+           name: str) -> list[tuple]:
     """Each fold's scores: per fold ``({model: [mean over series of each METRIC_NAMES]}, series scored, the first
     series' forecast [H] or None)`` for the model, naive and seasonal naive from each series' cut
-    (``cuts [K, S]``: points before it; ``by_ids[k]``: fold k's forecasts by series id). Per series
-    the metrics are :func:`~lstmkit.tasks.forecast.metrics.forecast_metrics`; every fold and series at once."""
+    (``cuts [K, S]``: points before it; ``forecasts [K, S, H, T]``: fold k's forecast of series s, where
+    ``present [K, S]``). Per series the metrics are
+    :func:`~lstmkit.tasks.forecast.metrics.forecast_metrics`; every fold and series at once."""
     K = len(cuts)
-    ok = (cuts >= 2) & np.array([[s in b for s in ser.sids] for b in by_ids], dtype=bool).reshape(cuts.shape)
+    ok = (cuts >= 2) & present
     f, s = np.nonzero(ok)                                                 # scored (fold, series) pairs
     c = cuts[f, s]
     origin = ser.starts[s] + c - 1                                        # last observed point, frame row
@@ -168,13 +172,13 @@ def _score(ser: _Series, cuts: np.ndarray, by_ids: list[dict], H: int, season: i
     if full.any():
         seasonal[full] = seasonal_naive_forecast(ser.values, origin[full], H, season)
     scale = _mase_scales(ser, ser.starts[s], c, season)
-    model_fc = np.stack([by_ids[i][ser.sids[j]] for i, j in zip(f, s)]) if len(f) else naive
+    model_fc = forecasts[f, s] if len(f) else naive
     tables = {m: metric_rows(actual, p, scale) for m, p in
               ((name, model_fc), ("naive", naive), ("seasonal_naive", seasonal))}
     means = {m: np.stack([_group_mean(t[k], f, K) for k in METRIC_NAMES], 1).tolist() for m, t in tables.items()}
     count = np.bincount(f, minlength=K).tolist()
     return [({m: v[i] for m, v in means.items()} if count[i] else {},
-             count[i], by_ids[i][ser.sids[0]][:, 0] if ok[i, 0] else None) for i in range(K)]
+             count[i], forecasts[i, 0, :, 0] if ok[i, 0] else None) for i in range(K)]
 
 
 def _group_mean(values: np.ndarray, group: np.ndarray, n: int) -> np.ndarray:
@@ -214,9 +218,10 @@ def metric_rows(y_true: np.ndarray, y_pred: np.ndarray, scale: np.ndarray) -> di
                 "sMAPE": 100.0 * smape.mean(1), "MASE": np.mean(err.mean(1) / scale, 1)}
 
 
-def _history(frame, pos, cut, targets, ahead: int) -> pd.DataFrame:
-    """Rows before each series' cut, plus ``ahead`` rows with the target blanked (they carry the
-    future covariates and times of the horizon)."""
+def _history(frame, ser: _Series, cuts: np.ndarray, targets, ahead: int) -> pd.DataFrame:
+    """Rows before each series' cut (``cuts [S]``: points before it), plus ``ahead`` rows with the
+    target blanked (they carry the future covariates and times of the horizon)."""
+    pos, cut = ser.positions(), np.repeat(cuts, ser.lengths)
     keep = pos < cut + ahead
     out = frame.loc[keep].drop(columns="__id").copy()
     if ahead:

@@ -259,9 +259,9 @@ def _point_frame(targets: list[str], point: np.ndarray) -> pd.DataFrame:
         return frame_of(dict(zip(names, arrays)))
 
 
-def fold_forecasts(est, data, sids: list[str], lengths: np.ndarray, cuts: np.ndarray) -> list[dict] | None:
-    """Every backtest fold's forecast by a fixed model in one pass over the network: per fold
-    ``{series id: point forecast [H, T]}``, what ``est.predict`` of that fold's history gives.
+def fold_forecasts(est, data, sids: list[str], lengths: np.ndarray, cuts: np.ndarray) -> np.ndarray | None:
+    """Every backtest fold's forecast by a fixed model in one pass over the network: ``[K, S, H, T]``
+    point forecasts of each fold and series (``sids``), what ``est.predict`` of that fold's history gives.
 
     Taken when each fold's input window is a window of the whole table as the model scales it:
     known series (their saved scaling), no seasonal indices, inputs over the horizon or blend, every value
@@ -293,5 +293,4 @@ def fold_forecasts(est, data, sids: list[str], lengths: np.ndarray, cuts: np.nda
     bad = ~np.isfinite(params.reshape(K, S, -1)).all(2).all(1)
     if bad.any():                                                        # the first such fold's error
         est._check_finite(params[int(np.flatnonzero(bad)[0])], sids)
-    point = est.output_.point(torch.from_numpy(params)).numpy()          # [K, S, H, T]
-    return [dict(zip(sids, p)) for p in point]
+    return est.output_.point(torch.from_numpy(params)).numpy()          # [K, S, H, T]
