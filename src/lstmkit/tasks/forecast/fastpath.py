@@ -194,8 +194,7 @@ def _batch1(net: torch.nn.Module, x: torch.Tensor) -> tuple:
     if hit is not None and hit[0] == x.shape and all(d.get(n) is t for d, n, t in hit[1]):
         return (net if net.training else hit[2]), hit[3]
     slots = [(d, n, t) for m in net.modules() for d in (m._parameters, m._buffers) for n, t in d.items()]
-    small = sum(t.numel() for d, _, t in slots if t is not None and isinstance(t, torch.nn.Parameter)) \
-        <= ONE_THREAD_WEIGHTS
+    small = sum(t.numel() for _, _, t in slots if isinstance(t, torch.nn.Parameter)) <= ONE_THREAD_WEIGHTS
     if net.training:
         return net, small
     try:
