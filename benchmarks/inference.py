@@ -8,8 +8,11 @@
 absolute mode; speed does not depend on the weights, so the net is freshly initialised (seed
 42) and saved as a run folder, which then goes through the same ``lstmkit export onnx`` /
 ``export int8`` code as a user's run. It prints one JSON line per engine (batch-1024 windows/s,
-batch-1 latency), one per streaming engine (per-step latency), then a summary line with the
-targets: ONNX batch-1 <= 0.15 ms and >= 1.25x PyTorch batch throughput, streaming step <= 0.1 ms.
+batch-1 latency), one per streaming engine (per-step latency), one per engine for the public
+path ``Forecaster.predict`` on one 60-row window (torch: the one-window lane), then a summary line
+with the targets: ONNX batch-1 <= 0.15 ms and >= 1.25x PyTorch batch throughput, streaming step
+<= 0.1 ms, ``predict`` on one window <= 0.5 ms with torch (issue 18 item 6; the batch public paths
+are in ``benchmarks/public_paths.py``).
 
 The other tasks build a small run each (``BUILDERS``: a text and a numeric classifier, a
 translator, a CTC speech recogniser, a char-level LM), export it with the same code, and measure
@@ -43,6 +46,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
+import pandas as pd
 import torch
 
 N, LOOKBACK, HIDDEN, LAYERS, DROPOUT, BATCH, SEED = 20_000, 60, 50, 2, 0.2, 1024, 42
@@ -112,6 +116,8 @@ def bench_forecast(args) -> None:
         }
         streams = {"torch": fp32.stream(mode="state", engine="torch"),
                    "onnxruntime": fp32.stream(mode="state", engine="onnx")}
+        window = pd.DataFrame({"y": series[-LOOKBACK:]})                      # Forecaster.predict on one window
+        public = {e: (lambda w, e=e: fp32.predict(w, engine=e)) for e in ("torch", "onnx")}
         values = series[:2000].tolist()
         rounds: dict[str, list[dict[str, float]]] = {k: [] for k in [*engines, *(f"stream-{s}" for s in streams)]}
         with torch.inference_mode():
@@ -129,6 +135,9 @@ def bench_forecast(args) -> None:
                         k += 1
                     rounds[f"stream-{name}"].append({"step_ms": 1e3 * statistics.median(times),
                                                      "step_p99_ms": 1e3 * float(np.percentile(times, 99))})
+                for name, fn in public.items():
+                    rounds.setdefault(f"predict-{name}", []).append(
+                        {"latency_ms": 1e3 * _median_call(fn, window, args.seconds)})
 
     med = {k: {m: statistics.median(r[m] for r in v) for m in v[0]} for k, v in rounds.items()}
     base = med["torch-fp32"]
@@ -143,6 +152,11 @@ def bench_forecast(args) -> None:
         m = med[f"stream-{name}"]
         print(json.dumps({"bench": "stream_step", "engine": name, "mode": "state",
                           "step_ms": round(m["step_ms"], 4), "step_p99_ms": round(m["step_p99_ms"], 4)}))
+    for name in public:
+        ms = med[f"predict-{name}"]["latency_ms"]
+        print(json.dumps({"bench": "public_path", "task": "forecast", "path": "Forecaster.predict (one 60-row window)",
+                          "engine": name, "latency_ms": round(ms, 4), "target_ms": 0.5, "ok": ms <= 0.5,
+                          "threads": args.threads, "rounds": args.rounds}))
     onnx = med["onnxruntime-fp32"]
     best_stream = min(med[f"stream-{s}"]["step_ms"] for s in streams)
     summary = {"bench": "inference_targets", "task": "forecast",
@@ -150,6 +164,8 @@ def bench_forecast(args) -> None:
                "onnx_throughput_ratio": round(onnx["windows_per_s"] / base["windows_per_s"], 3),
                "onnx_throughput_ok": onnx["windows_per_s"] >= 1.25 * base["windows_per_s"],
                "stream_step_ms": round(best_stream, 4), "stream_step_ok": best_stream <= 0.1,
+               "predict_one_window_ms": round(med["predict-torch"]["latency_ms"], 4),
+               "predict_one_window_ok": med["predict-torch"]["latency_ms"] <= 0.5,
                "note": "shared 2-core machine; ratios are from one process, absolute numbers drift"}
     print(json.dumps(summary), flush=True)
 

@@ -21,7 +21,9 @@ Prints one JSON line per path as soon as it is measured: ``windows_per_s`` (or `
 the network's, ``ratio`` and ``ok``; then ``predict_one_window`` (ms, the network's batch-1 ms,
 ``ok`` vs 0.5 ms) for the run as saved (the torch engine) and ``predict_one_window_onnx`` for the
 same run after ``lstmkit export onnx`` (``predict`` then answers through ONNX Runtime; its network
-ms is the ONNX engine's batch-1 call), and a summary line. ``--only one_window`` times just those.
+ms is the ONNX engine's batch-1 call), and a summary line. The torch network's ms is the module
+called at ``--threads``; ``predict``'s one-window lane runs it as a trace on one thread
+(:mod:`lstmkit.tasks.forecast.fastpath`), so at 2 threads the path can take less than its network. ``--only one_window`` times just those.
 
     python benchmarks/public_paths.py [--rounds 3] [--seconds 1.0] [--threads 2]
                                       [--only forecast|classify|translate|one_window]

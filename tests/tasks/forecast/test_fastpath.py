@@ -2,6 +2,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from forecast_data import FAST, sine_frame
 from lstmkit.errors import LstmkitError
@@ -36,6 +37,76 @@ def test_one_window_is_the_general_path_to_the_bit(plain):
     assert one_window(single, arr[-30:], single.net_) is not None
     pd.testing.assert_frame_equal(single.predict(arr[-30:]), _general(single, arr[-30:]), check_exact=True)
     assert list(single.predict(arr[-30:]).columns) == ["step", "y"]
+
+
+def test_one_window_at_two_threads_is_the_general_path_to_the_bit(plain):
+    est, df = plain
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)                       # the lane's net runs on one thread, the general path on two
+    try:
+        for window in (df.iloc[-24:], df.iloc[50:90]):
+            pd.testing.assert_frame_equal(est.predict(window), _general(est, window), check_exact=True)
+            assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_one_window_follows_weights_changed_in_place_or_replaced(tmp_path):
+    df = sine_frame().drop(columns="time")
+    est = Forecaster(**TINY, horizon=2, relative=False).fit(df, target="y")
+    window = df.iloc[-30:]
+    first = est.predict(window)
+    with torch.no_grad():
+        for p in est.net_.parameters():
+            p.mul_(1.5)                                               # what an update's optimizer does
+    changed = est.predict(window)
+    assert not np.allclose(changed["y"], first["y"])
+    pd.testing.assert_frame_equal(changed, _general(est, window), check_exact=True)
+    head = next(m for m in est.net_.modules() if isinstance(m, torch.nn.Linear))
+    head.bias = torch.nn.Parameter(head.bias.detach() + 1.0)          # a new parameter object
+    replaced = est.predict(window)
+    np.testing.assert_allclose(replaced["y"], changed["y"] + 1.0 * est.panel_scaler_.get("series")[1][0])
+    pd.testing.assert_frame_equal(replaced, _general(est, window), check_exact=True)
+    est.net_.train()                                                 # dropout on: the net itself, not the trace
+    torch.manual_seed(0)
+    a = one_window(est, window, est.net_)
+    torch.manual_seed(0)
+    pd.testing.assert_frame_equal(a, _general(est, window), check_exact=True)
+
+
+def test_one_thread_is_this_threads_setting_only():
+    import threading
+    from lstmkit.tasks.forecast.fastpath import one_thread
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    seen, inside, done = {}, threading.Event(), threading.Event()
+
+    def other():
+        torch.ones(4).sum()                                           # a server thread, started before
+        inside.wait()
+        seen["other"] = torch.get_num_threads()
+        done.set()
+
+    def late():                                                       # one that starts meanwhile
+        torch.ones(4).sum()
+        seen["late"] = torch.get_num_threads()
+    try:
+        t = threading.Thread(target=other)
+        t.start()
+        with one_thread():
+            seen["inside"] = torch.get_num_threads()
+            inside.set()
+            done.wait(10)
+            t2 = threading.Thread(target=late)
+            t2.start()
+            t2.join()
+        t.join()
+        with one_thread(False):
+            seen["off"] = torch.get_num_threads()
+        seen["after"] = torch.get_num_threads()
+    finally:
+        torch.set_num_threads(before)
+    assert seen == {"inside": 1, "other": 2, "late": 2, "off": 2, "after": 2}
 
 
 def test_one_window_reads_column_labels_of_any_index_dtype(plain):

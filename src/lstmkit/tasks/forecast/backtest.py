@@ -48,45 +48,44 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
     if step is not None:
         require_positive_int("step", step, "--step")
     step = H if step is None else int(step)
-    frame, id_col, time_col, targets = _long_frame(data, cfg)
-    ser = _Series(frame, targets)                                        # series are contiguous in the frame
-    n = np.repeat(ser.lengths, ser.lengths)                               # per row: its series' length
-    pos = np.arange(len(frame)) - np.repeat(ser.starts, ser.lengths)      # per row: its place in the series
+    frame, id_col, time_col, targets, codes, uniq = _long_frame(data, cfg)
+    ser = _Series(frame, targets, codes, uniq)                           # series are contiguous in the frame
     shortest = int(ser.lengths.min())
     if shortest < H + step * (folds - 1) + 2:
         raise LstmkitError(f"a series of {shortest} points is too short for {folds} folds of horizon {H} "
                            f"and step {step}", "use fewer --folds, a smaller --step, or longer series")
-
-    def cut_of(k: int) -> np.ndarray:
-        return n - H - step * (folds - 1 - k)
-
+    cuts = ser.lengths[None] - H - step * (folds - 1 - np.arange(folds))[:, None]   # [K, S] points before each cut
     fixed = model if given else None
     if fixed is None and not refit:
-        fixed = _train(type(model), cfg, _history(frame, pos, cut_of(0), targets, 0))
-    cuts = np.stack([ser.lengths - H - step * (folds - 1 - k) for k in range(folds)])   # [K, S] points before
+        fixed = _train(type(model), cfg, _history(frame, ser, cuts[0], targets, 0))
     batched = None if refit else fold_forecasts(fixed, frame.drop(columns="__id"), ser.sids, ser.lengths, cuts)
-    name = cfg.model
     if batched is not None:
-        scored = _score(ser, cuts, batched, H, fixed.season_, name)
+        forecasts, present, seasons = batched, np.ones(cuts.shape, bool), np.full(folds, fixed.season_)
     else:
-        scored = []
+        forecasts = np.full((folds, len(ser.sids), H, len(targets)), np.nan)       # [K, S, H, T]
+        present, seasons = np.zeros(cuts.shape, bool), np.zeros(folds, np.int64)
         for k in range(folds):
-            est = fixed if not refit else _train(type(model), cfg, _history(frame, pos, cut_of(k), targets, 0))
-            by_id = _forecast_by_series(est.predict(_history(frame, pos, cut_of(k), targets, H)), est.config_, id_col)
-            scored += _score(ser, cuts[k:k + 1], [by_id], H, est.season_, name)
-    rows, plot_folds, by_model = [], [], {}
+            est = fixed if not refit else _train(type(model), cfg, _history(frame, ser, cuts[k], targets, 0))
+            by_id = _forecast_by_series(est.predict(_history(frame, ser, cuts[k], targets, H)), est.config_, id_col)
+            present[k] = [sid in by_id for sid in ser.sids]
+            for j in np.flatnonzero(present[k]):
+                forecasts[k, j] = by_id[ser.sids[j]]
+            seasons[k] = est.season_
+    present &= cuts >= 2
+    means, count = _score(ser, cuts, forecasts, present, seasons, H, cfg.model)
+    rows, plot_folds = [], []
     times = frame[time_col].to_numpy() if time_col is not None and len(ser.sids) == 1 else None
-    for k, (means, count, first) in enumerate(scored):
+    values = {m: v.tolist() for m, v in means.items()}
+    for k in np.flatnonzero(count > 0).tolist():                         # a fold with no series scored has no rows
         c = int(cuts[k, 0])
         cut_when = str(pd.Timestamp(times[c]) if np.issubdtype(times.dtype, np.datetime64) else times[c]) \
             if times is not None and c < len(times) else None
-        if first is not None:                                             # the first series is plotted
-            plot_folds.append({"fold": k + 1, "origin": c - 1, "forecast": first})
-        for m, values in means.items():
-            rows.append({"fold": k + 1, "cutoff": cut_when, "series": count, "model": m,
-                         **dict(zip(METRIC_NAMES, values))})
-            by_model.setdefault(m, []).append(values)                    # in order of first appearance
-    aggregate = {m: dict(zip(METRIC_NAMES, map(_mean, np.asarray(v, dtype=float).T))) for m, v in by_model.items()}
+        if present[k, 0]:                                                 # the first series is plotted
+            plot_folds.append({"fold": k + 1, "origin": c - 1, "forecast": forecasts[k, 0, :, 0]})
+        for m, v in values.items():
+            rows.append({"fold": k + 1, "cutoff": cut_when, "series": int(count[k]), "model": m,
+                         **dict(zip(METRIC_NAMES, v[k]))})
+    aggregate = {m: dict(zip(METRIC_NAMES, map(_mean, v[count > 0].T))) for m, v in means.items() if count.any()}
     result = {"folds": rows, "aggregate": aggregate,                      # one record per fold and model
               "settings": {"folds": folds, "step": step, "horizon": H, "refit": bool(refit),
                            "model": "refit per fold" if refit else
@@ -110,8 +109,9 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
 
 
 # -- helpers ---------------------------------------------------------------------------------
-def _long_frame(data, cfg) -> tuple[pd.DataFrame, str | None, str | None, list[str]]:
-    """The data as one long frame sorted by (series, time), with ``__id``; original columns kept."""
+def _long_frame(data, cfg) -> tuple[pd.DataFrame, str | None, str | None, list[str], np.ndarray, Any]:
+    """The data as one long frame sorted by (series, time), with ``__id``; original columns kept; and
+    per row its series' number (0, 1, ... in frame order) and the series ids by number."""
     from lstmkit.tasks.forecast.panel import frame_columns
     df, id_col, time_col, targets = frame_columns(data, cfg)
     for c in [id_col, time_col, *targets]:
@@ -123,21 +123,26 @@ def _long_frame(data, cfg) -> tuple[pd.DataFrame, str | None, str | None, list[s
         df[time_col] = pd.to_datetime(df[time_col], format="mixed")
     keys = ["__id"] + ([time_col] if time_col is not None else [])
     df = df.sort_values(keys, kind="stable") if time_col is not None else df
-    codes = pd.factorize(df["__id"], sort=False)[0]
-    df = df.iloc[np.argsort(codes, kind="stable")].reset_index(drop=True)
-    return df, id_col, time_col, targets
+    codes, uniq = pd.factorize(df["__id"], sort=False)                 # numbered in order of first appearance
+    if (np.diff(codes) < 0).any():                                       # not yet contiguous
+        order = np.argsort(codes, kind="stable")
+        df, codes = df.iloc[order], codes[order]
+    return df.reset_index(drop=True), id_col, time_col, targets, codes, uniq
 
 
 class _Series:
     """The series of the long frame: ids (frame order), first rows, lengths and values ``[N, T]``."""
 
-    def __init__(self, frame: pd.DataFrame, targets: list[str]):
-        codes, uniq = pd.factorize(frame["__id"], sort=False)               # contiguous, in order
-        self.sids = [str(s) for s in uniq]
+    def __init__(self, frame: pd.DataFrame, targets: list[str], codes: np.ndarray, uniq):
+        self.sids = [str(s) for s in uniq.tolist()]                         # codes: contiguous, in order
         self.lengths = np.bincount(codes, minlength=len(uniq)).astype(np.int64)
         self.starts = np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype(np.int64)
         self.values = frame[targets].to_numpy(dtype=np.float64)
         self._running: dict[int, list[np.ndarray]] = {}
+
+    def positions(self) -> np.ndarray:
+        """Per frame row: its place in its series."""
+        return np.arange(int(self.lengths.sum())) - np.repeat(self.starts, self.lengths)
 
     def running(self, lag: int) -> list[np.ndarray]:
         """Running sums ``[N + 1, T]`` of ``|y[t] - y[t - lag]|`` (non-finite terms as 0), and counts
@@ -151,30 +156,31 @@ class _Series:
         return self._running[lag]
 
 
-def _score(ser: _Series, cuts: np.ndarray, by_ids: list[dict], H: int, season: int, name: str) -> list[tuple]:
-    """Each fold's scores: per fold ``({model: [mean over series of each METRIC_NAMES]}, series scored, the first
-    series' forecast [H] or None)`` for the model, naive and seasonal naive from each series' cut
-    (``cuts [K, S]``: points before it; ``by_ids[k]``: fold k's forecasts by series id). Per series
-    the metrics are :func:`~lstmkit.tasks.forecast.metrics.forecast_metrics`; every fold and series at once."""
+def _score(ser: _Series, cuts: np.ndarray, forecasts: np.ndarray, scored: np.ndarray, seasons: np.ndarray,
+           H: int, name: str) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """``({model: [K, len(METRIC_NAMES)]}, count [K])``: per fold the mean over its scored series of
+    each metric, and how many series were scored (``scored [K, S]``), for the model, naive and
+    seasonal naive from each series' cut (``cuts [K, S]``: points before it; ``forecasts [K, S, H, T]``;
+    ``seasons [K]``: the seasonal period of each fold's model). Per series the metrics are
+    :func:`~lstmkit.tasks.forecast.metrics.forecast_metrics`; every fold and series at once."""
     K = len(cuts)
-    ok = (cuts >= 2) & np.array([[s in b for s in ser.sids] for b in by_ids], dtype=bool).reshape(cuts.shape)
-    f, s = np.nonzero(ok)                                                 # scored (fold, series) pairs
+    f, s = np.nonzero(scored)                                             # scored (fold, series) pairs
     c = cuts[f, s]
     origin = ser.starts[s] + c - 1                                        # last observed point, frame row
     actual = ser.values[origin[:, None] + 1 + np.arange(H)]              # [R, H, T]
     naive = naive_forecast(ser.values, origin, H)
-    seasonal = naive.copy()
-    full = c - 1 >= season - 1                                            # one season observed: seasonal naive
-    if full.any():
-        seasonal[full] = seasonal_naive_forecast(ser.values, origin[full], H, season)
-    scale = _mase_scales(ser, ser.starts[s], c, season)
-    model_fc = np.stack([by_ids[i][ser.sids[j]] for i, j in zip(f, s)]) if len(f) else naive
+    seasonal, scale = naive.copy(), np.empty((len(f), ser.values.shape[1]))
+    for season in np.unique(seasons[f]).tolist():
+        pick = seasons[f] == season
+        full = pick & (c - 1 >= season - 1)                               # one season observed: seasonal naive
+        if full.any():
+            seasonal[full] = seasonal_naive_forecast(ser.values, origin[full], H, season)
+        scale[pick] = _mase_scales(ser, ser.starts[s[pick]], c[pick], season)
+    model_fc = forecasts[f, s] if len(f) else naive
     tables = {m: metric_rows(actual, p, scale) for m, p in
               ((name, model_fc), ("naive", naive), ("seasonal_naive", seasonal))}
-    means = {m: np.stack([_group_mean(t[k], f, K) for k in METRIC_NAMES], 1).tolist() for m, t in tables.items()}
-    count = np.bincount(f, minlength=K).tolist()
-    return [({m: v[i] for m, v in means.items()} if count[i] else {},
-             count[i], by_ids[i][ser.sids[0]][:, 0] if ok[i, 0] else None) for i in range(K)]
+    means = {m: np.stack([_group_mean(t[k], f, K) for k in METRIC_NAMES], 1) for m, t in tables.items()}
+    return means, np.bincount(f, minlength=K)
 
 
 def _group_mean(values: np.ndarray, group: np.ndarray, n: int) -> np.ndarray:
@@ -214,9 +220,10 @@ def metric_rows(y_true: np.ndarray, y_pred: np.ndarray, scale: np.ndarray) -> di
                 "sMAPE": 100.0 * smape.mean(1), "MASE": np.mean(err.mean(1) / scale, 1)}
 
 
-def _history(frame, pos, cut, targets, ahead: int) -> pd.DataFrame:
-    """Rows before each series' cut, plus ``ahead`` rows with the target blanked (they carry the
-    future covariates and times of the horizon)."""
+def _history(frame, ser: _Series, cuts: np.ndarray, targets, ahead: int) -> pd.DataFrame:
+    """Rows before each series' cut (``cuts [S]``: points before it), plus ``ahead`` rows with the
+    target blanked (they carry the future covariates and times of the horizon)."""
+    pos, cut = ser.positions(), np.repeat(cuts, ser.lengths)
     keep = pos < cut + ahead
     out = frame.loc[keep].drop(columns="__id").copy()
     if ahead:

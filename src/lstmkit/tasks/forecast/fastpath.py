@@ -4,6 +4,7 @@
     fold_forecasts(est, data, ...)   every fixed-model backtest fold in one pass (None: fold by fold)
     one_window(est, data, net)       ``predict`` of a clean single-series table (None: use the general path)
     frame_of(columns)                ``pd.DataFrame(columns)``, without building the column names each time
+    one_thread(on)                   a context running this thread's torch calls on one thread
 
 ``predict`` resolves its engine once per run state instead of per call (the general lookup opens
 the ONNX graph and hashes the weights to see whether the graph is current). The one-window lane
@@ -11,11 +12,21 @@ takes the model inputs straight from the table's numbers when the table is one p
 block -- no time column, no id, every value finite -- and otherwise answers None so that the
 general reader (:func:`~lstmkit.tasks.forecast.panel.read_panel`) checks and reads it, with its
 errors. Both lanes scale, run and unscale with the same functions as the general path.
+
+At batch 1 the network itself is most of a one-window forecast, and two things make it slow
+that do not change its numbers: the Python of the modules' ``forward`` (the lane runs the torch
+net as a TorchScript trace of itself, which holds the net's own parameter tensors) and intra-op
+threads (a batch-1 step of a small LSTM is a few thousand multiply-adds, less than what waking a
+second thread costs; on a busy machine the wait for it can take longer than the whole forecast).
+:func:`one_thread` runs the calling thread's OpenMP regions on one thread: OpenMP keeps that
+setting per thread, so other threads (a server's) keep theirs, which ``torch.set_num_threads``
+would change for the whole process.
 """
 from __future__ import annotations
 
 import functools
 import os
+import warnings
 import weakref
 
 import numpy as np
@@ -26,10 +37,14 @@ from lstmkit.errors import LstmkitError
 from lstmkit.runs import WEIGHTS_FILE
 from lstmkit.tasks.forecast.combine import active_combination
 
-__all__ = ["engine_net_cached", "one_window", "frame_of", "fold_forecasts"]
+__all__ = ["engine_net_cached", "one_window", "frame_of", "fold_forecasts", "one_thread"]
 
 _ENGINES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # estimator -> (key, net)
+_TRACES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()    # net -> (shape, slots, trace)
 _STAMPED = (WEIGHTS_FILE, "model.onnx")
+# Nets with at most this many weights (a 2-layer LSTM of about 90 units) step on one thread at batch 1.
+ONE_THREAD_WEIGHTS = 1 << 17
+_OPENMP: list = []                         # [controllers]: the OpenMP runtimes torch runs on (found once)
 
 
 def _stamp(run) -> tuple | None:
@@ -73,6 +88,11 @@ def engine_net_cached(est, engine: str):
     net = engine_net(adapter_class(est.TASK)(est), engine, run)
     _ENGINES[est] = (key, est.net_, net)
     return net
+
+
+@functools.lru_cache(maxsize=64)
+def _range(n: int) -> pd.RangeIndex:
+    return pd.RangeIndex(n)                    # immutable: frames may share it
 
 
 @functools.lru_cache(maxsize=64)
@@ -150,9 +170,80 @@ def one_window(est, data, net) -> pd.DataFrame | None:
     past, fut = est._scale_covariates(a[:, T:], np.zeros((L, 0)))
     x = torch.from_numpy(np.concatenate([y, past, fut], 1)[None].astype(np.float32))
     with torch.inference_mode():
-        params = est._engine_run(net)(x, None, None).numpy().astype(np.float64)
+        if net is est.net_:
+            run, small = _batch1(net, x)
+            with one_thread(small):
+                params = run(x)
+        else:
+            params = est._engine_run(net)(x, None, None)
+    params = params.numpy().astype(np.float64)
     point = est._ahead_params(params, [sid], loc[None], scale[None], np.zeros((1, cfg.horizon, T)))[0]   # [H, T]
     return _point_frame(cfg.target, point)
+
+
+def _batch1(net: torch.nn.Module, x: torch.Tensor) -> tuple:
+    """``(run, small)``: ``net`` as a TorchScript trace at the shape of ``x`` (``net`` itself in
+    training mode or when it cannot be traced), and whether it has at most
+    :data:`ONE_THREAD_WEIGHTS` weights.
+
+    The trace holds the net's own parameter objects, so weights changed in place (an update, a
+    ``load_state_dict``) are what it computes with; it is traced again when a parameter or buffer
+    object is replaced (looked up in each module's own table, which lives as long as the module),
+    or for another net or shape."""
+    hit = _TRACES.get(net)
+    if hit is not None and hit[0] == x.shape and all(d.get(n) is t for d, n, t in hit[1]):
+        return (net if net.training else hit[2]), hit[3]
+    slots = [(d, n, t) for m in net.modules() for d in (m._parameters, m._buffers) for n, t in d.items()]
+    small = sum(t.numel() for _, _, t in slots if isinstance(t, torch.nn.Parameter)) <= ONE_THREAD_WEIGHTS
+    if net.training:
+        return net, small
+    try:
+        with warnings.catch_warnings():                       # the checks on shapes are fixed at this shape
+            warnings.simplefilter("ignore")
+            trace = torch.jit.trace(net, (x,), check_trace=False)
+    except Exception:                                         # a net tracing cannot follow: run it as it is
+        trace = net
+    _TRACES[net] = (x.shape, slots, trace, small)
+    return trace, small
+
+
+def _openmp() -> list:
+    """``[(omp_get_max_threads, omp_set_num_threads)]`` of the OpenMP runtimes torch's kernels run
+    on (found by threadpoolctl: those in torch's folder, else every one loaded); empty without it."""
+    if not _OPENMP:
+        try:
+            from threadpoolctl import ThreadpoolController
+            libs = ThreadpoolController().select(user_api="openmp").lib_controllers
+            home = os.path.dirname(torch.__file__)
+            libs = [c for c in libs if str(c.filepath).startswith(home)] or libs
+            fns = [(c.dynlib.omp_get_max_threads, c.dynlib.omp_set_num_threads) for c in libs]
+        except Exception:                                     # not installed, or a runtime it cannot read
+            fns = []
+        _OPENMP.append(fns)
+    return _OPENMP[0]
+
+
+class one_thread:
+    """``with one_thread(on):`` torch runs this thread's calls in the block on one thread (when
+    ``on``); every other thread keeps its setting (OpenMP keeps it per thread). A batch-1 call of
+    a small net gives the same answer, sooner."""
+
+    __slots__ = ("_fns", "_before")
+
+    def __init__(self, on: bool = True):
+        self._fns = _openmp() if on else ()
+
+    def __enter__(self) -> "one_thread":
+        if self._fns:
+            torch.get_num_threads()          # torch sets a thread's OpenMP count on its first use: do it first
+            self._before = [get() for get, _ in self._fns]
+            for _, set_ in self._fns:
+                set_(1)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for (_, set_), n in zip(self._fns, self._before if self._fns else ()):
+            set_(n)
 
 
 def _point_frame(targets: list[str], point: np.ndarray) -> pd.DataFrame:
@@ -162,14 +253,14 @@ def _point_frame(targets: list[str], point: np.ndarray) -> pd.DataFrame:
     arrays = [np.arange(1, H + 1), *(np.ascontiguousarray(point[:, j]) for j in range(len(targets)))]
     names = _columns(("step", *targets))
     try:        # pandas' own constructor from aligned arrays (no dict, no checks of what is made here)
-        return pd.DataFrame._from_arrays(arrays, columns=names, index=pd.RangeIndex(H), verify_integrity=False)
+        return pd.DataFrame._from_arrays(arrays, columns=names, index=_range(H), verify_integrity=False)
     except (AttributeError, TypeError):                       # a pandas without it
         return frame_of(dict(zip(names, arrays)))
 
 
-def fold_forecasts(est, data, sids: list[str], lengths: np.ndarray, cuts: np.ndarray) -> list[dict] | None:
-    """Every backtest fold's forecast by a fixed model in one pass over the network: per fold
-    ``{series id: point forecast [H, T]}``, what ``est.predict`` of that fold's history gives.
+def fold_forecasts(est, data, sids: list[str], lengths: np.ndarray, cuts: np.ndarray) -> np.ndarray | None:
+    """Every backtest fold's forecast by a fixed model in one pass over the network: ``[K, S, H, T]``
+    point forecasts of each fold and series (``sids``), what ``est.predict`` of that fold's history gives.
 
     Taken when each fold's input window is a window of the whole table as the model scales it:
     known series (their saved scaling), no seasonal indices, inputs over the horizon or blend, every value
@@ -201,5 +292,4 @@ def fold_forecasts(est, data, sids: list[str], lengths: np.ndarray, cuts: np.nda
     bad = ~np.isfinite(params.reshape(K, S, -1)).all(2).all(1)
     if bad.any():                                                        # the first such fold's error
         est._check_finite(params[int(np.flatnonzero(bad)[0])], sids)
-    point = est.output_.point(torch.from_numpy(params)).numpy()          # [K, S, H, T]
-    return [dict(zip(sids, p)) for p in point]
+    return est.output_.point(torch.from_numpy(params)).numpy()          # [K, S, H, T]
