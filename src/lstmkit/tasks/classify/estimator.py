@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from lstmkit.data.batching import BucketBatches, truncate
+from lstmkit.data.batching import BucketBatches, Ragged, truncate
 from lstmkit.data.scaling import Scaler
 from lstmkit.data.vocab import PAD_ID, load_vectors, make_tokenizer, tokenizer_from_dict
 from lstmkit.errors import LstmkitError
@@ -157,9 +157,11 @@ class TextClassifier(Classifier):
             net.mix.copy_(torch.tensor(best))
         self.data_summary_["word_score_mix"] = list(best)
 
-    def _encode(self, d: TextData) -> list[torch.Tensor]:
-        cfg, tok = self.config_, self.tokenizer_
-        return [torch.tensor(truncate(tok.encode(t), cfg.max_len, cfg.truncate), dtype=torch.long) for t in d.texts]
+    def _encode(self, d: TextData) -> Ragged:
+        """The token ids of every text (truncated), end to end: batched without a tensor per text."""
+        ids, lengths = self.tokenizer_.encode_many(d.texts)
+        return Ragged(torch.from_numpy(ids), torch.from_numpy(lengths)).truncate(self.config_.max_len,
+                                                                                  self.config_.truncate)
 
     def _net_shape(self) -> dict[str, int]:
         return {"vocab_size": self.tokenizer_.vocab_size}
