@@ -38,3 +38,13 @@ def test_texts_encoded_end_to_end_are_each_texts_own_ids_and_answers(tiny, texts
     one_by_one = [torch.tensor(truncate(clf.tokenizer_.encode(t), max_len, keep)) for t in new]
     assert len(encoded) == len(new) and all(torch.equal(a, b) for a, b in zip(encoded, one_by_one))
     assert np.array_equal(clf.predict_proba(new), clf._proba(one_by_one))
+
+
+def test_series_truncated_end_to_end_are_each_series_own(ragged, tiny):
+    from lstmkit.data.batching import truncate
+    seqs, labels = ragged
+    clf = SequenceClassifier(**tiny, max_epochs=1, unequal_length=True, max_len=12, truncate="both").fit(seqs, labels)
+    encoded = clf._encode(clf._read(seqs, clf.config_, require_label=False))
+    for s, e in zip(seqs, encoded):
+        assert torch.equal(e, truncate(torch.from_numpy(clf.scaler_.transform(s).astype(np.float32)), 12, "both"))
+    assert np.array_equal(clf.predict_proba(seqs), clf._proba(list(encoded)))

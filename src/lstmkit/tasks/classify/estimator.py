@@ -278,13 +278,14 @@ class SequenceClassifier(Classifier):
         self.steps_ = min(longest, cfg.max_len) if cfg.max_len else longest
         cfg.train.max_epochs = self.epochs_for(cfg, len(train.seqs), self.steps_)   # recorded in lstmkit.json
 
-    def _encode(self, d: SeriesData) -> list[torch.Tensor]:
+    def _encode(self, d: SeriesData) -> Ragged | list:
+        """The scaled series (truncated), end to end: batched without a tensor per series."""
         cfg = self.config_
         if not d.seqs:
             return []
         scaled = self.scaler_.transform(np.concatenate(d.seqs, 0))          # one call: row by row, as per sequence
-        parts = np.split(scaled, np.cumsum([len(s) for s in d.seqs])[:-1])
-        return [torch.from_numpy(truncate(s, cfg.max_len, cfg.truncate).astype(np.float32)) for s in parts]
+        lengths = torch.tensor([len(s) for s in d.seqs], dtype=torch.long)
+        return Ragged(torch.from_numpy(scaled.astype(np.float32)), lengths).truncate(cfg.max_len, cfg.truncate)
 
     def _net_shape(self) -> dict[str, int]:
         return {"n_features": self.scaler_.n_columns_}
