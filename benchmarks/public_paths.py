@@ -13,7 +13,11 @@ one window (a 60-row frame) <= 0.5 ms.
   ``predict`` on one 60-row window; and a panel forecaster of the same network over 1,024 series
   of 200 points with an id column: ``predict`` (one window per series) and ``backtest`` (3 folds).
 * classify -- ``TextClassifier.predict`` on 2,048 texts and ``SequenceClassifier.predict`` on 2,048
-  series (defaults, one training epoch on generated data).
+  series (defaults, one training epoch on generated data). The network's part is ``net_`` over
+  the same length-sorted batches of 256, padded beforehand: for text that is the whole model
+  (embedding, BiLSTM, pooling, head, and the naive-Bayes word and hashed word-pair scores, which
+  ``word_scores=True`` sums inside the forward pass); the path adds reading, tokenising, looking
+  up, truncating and padding the texts, and turning logits into labels.
 * translate -- ``Translator.translate`` of 256 sentences, greedy and beam 5 (a small model,
   one epoch on generated pairs).
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from lstmkit.data.batching import BucketBatches, pad_batch, truncate
+from lstmkit.data.batching import BucketBatches, Ragged, pad_batch, truncate
 from lstmkit.errors import LstmkitError
 
 
@@ -89,3 +89,47 @@ def test_decoder_targets_shift_by_bos_and_eos():
     tgt_in, tgt_out = decoder_targets([torch.tensor([5, 6]), torch.tensor([7])], bos_id=2, eos_id=3, pad_value=0)
     assert tgt_in.tolist() == [[2, 5, 6], [2, 7, 0]]
     assert tgt_out.tolist() == [[5, 6, 3], [7, 3, 0]]
+
+
+# -- Ragged: sequences end to end ---------------------------------------------------------------
+def _ragged(seqs):
+    lengths = torch.tensor([len(s) for s in seqs])
+    return Ragged(torch.cat(seqs), lengths)
+
+
+@pytest.mark.parametrize("keep", ["head", "tail", "both"])
+@pytest.mark.parametrize("max_len", [1, 2, 5, 30, None])
+def test_ragged_truncates_every_sequence_as_truncate_does(keep, max_len):
+    seqs = [torch.arange(100 * k, 100 * k + int(n)) for k, n in enumerate(torch.randint(1, 40, (50,)))]
+    got = _ragged(seqs).truncate(max_len, keep)
+    assert len(got) == len(seqs)
+    for k, s in enumerate(seqs):
+        assert torch.equal(got[k], truncate(s, max_len, keep))
+    with pytest.raises(LstmkitError):
+        _ragged(seqs).truncate(3, "middle")
+
+
+def test_ragged_pads_as_pad_batch_does_tokens_and_features():
+    tokens = _seqs(60)
+    features = [torch.randn(int(n), 3) for n in torch.randint(1, 20, (40,))]
+    for seqs, pad in ((tokens, 0), (features, -1.5)):
+        ragged = _ragged(seqs)
+        assert all(torch.equal(a, b) for a, b in zip(ragged, seqs)) and len(ragged) == len(seqs)
+        idx = torch.tensor([5, 0, 17, 3])
+        x, lengths = ragged.pad(idx, pad)
+        want_x, want_lengths = pad_batch([seqs[i] for i in idx.tolist()], pad)
+        assert x.dtype == want_x.dtype and torch.equal(x, want_x) and torch.equal(lengths, want_lengths)
+    with pytest.raises(LstmkitError, match="length 0"):
+        Ragged(torch.tensor([1, 2]), torch.tensor([2, 0])).pad(torch.tensor([0, 1]))
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_bucket_batches_of_a_ragged_are_those_of_its_list(shuffle):
+    seqs = _seqs(300)
+    batches = [BucketBatches(s, None, 32, shuffle=shuffle, generator=torch.Generator().manual_seed(3),
+                             pad_value=0).iter_indexed() for s in (seqs, _ragged(seqs))]
+    n = 0
+    for (i1, x1, l1), (i2, x2, l2) in zip(*batches):
+        assert torch.equal(i1, i2) and torch.equal(x1, x2) and torch.equal(l1, l2)
+        n += len(i1)
+    assert n == len(seqs)

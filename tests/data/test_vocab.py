@@ -121,3 +121,33 @@ def test_ascii_text_tokenizes_as_the_unicode_pattern_does(text):
     from lstmkit.data.vocab import _word_pattern, clean_text
     assert tokenize_words(text) == _word_pattern().findall(clean_text(text))
     assert tokenize_words(text, lowercase=False) == _word_pattern().findall(clean_text(text, lowercase=False))
+
+
+_PIECES = st.sampled_from(["Don't", "it's", "'a'", "''", "b''c", "<br />", "<BR", "/>", "x_y", "10/10", "\x00",
+                           "café", "it’s", "好看", "\t", "\n", " ", "--", "A'B'C"])
+_TEXTS = st.lists(st.lists(_PIECES | st.text(alphabet=st.characters(max_codepoint=127), max_size=6), max_size=12)
+                  .map("".join), max_size=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXTS)
+def test_many_texts_tokenize_as_each_text_alone(texts):
+    """tokenize_many cuts the ASCII texts in one pass: every text must get tokenize_words' tokens,
+    whatever its neighbours hold (breaks, apostrophes at its ends, non-ASCII, the separator itself)."""
+    from lstmkit.data.vocab import tokenize_many
+    for lowercase in (True, False):
+        assert tokenize_many(texts, lowercase) == [tokenize_words(t, lowercase) for t in texts]
+
+
+@pytest.mark.parametrize("kind", ["word", "char", "bpe"])
+def test_encode_many_is_encode_of_each_text_end_to_end(kind):
+    from lstmkit.data.vocab import end_to_end
+    tok = make_tokenizer(kind, min_freq=1, max_size=60).fit(["the good film", "a bad film, don't", "café ok"] * 3)
+    texts = ["the good film", "", "!!!", "an unseen word", "don't <br /> café", "the"]
+    ids, lengths = tok.encode_many(texts)
+    want = [tok.encode(t) for t in texts]
+    assert ids.dtype == lengths.dtype == "int64"
+    assert ids.tolist() == [i for w in want for i in w] and lengths.tolist() == [len(w) for w in want]
+    assert [x.tolist() for x in end_to_end(want)] == [ids.tolist(), lengths.tolist()]
+    if kind == "word":
+        assert want[1] == want[2] == [UNK_ID]                  # no tokens: one <unk>, as encode gives

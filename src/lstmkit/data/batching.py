@@ -2,6 +2,8 @@
 
     truncate(seq, max_len, keep)        keep the head, the tail, or both ends of a long sequence
     pad_batch(seqs)                     [T_i, …] tensors -> padded [B, T_max, …] and lengths [B]
+    Ragged(values, lengths)             sequences stored end to end; truncated and padded without a
+                                        tensor per sequence (BucketBatches takes it as its seqs)
     Padded((padded, lengths, …))        model inputs that declare their lengths (a tuple)
     BucketBatches(seqs, y, …)           (Padded((padded, lengths)), y) batches of similar lengths
     CollatedBatches(seqs, collate, …)   the same order, each batch built by a task's ``collate(idx)``
@@ -22,7 +24,7 @@ from torch import Tensor
 
 from lstmkit.errors import LstmkitError
 
-__all__ = ["TRUNCATE_MODES", "truncate", "pad_batch", "Padded", "BucketBatches", "CollatedBatches",
+__all__ = ["TRUNCATE_MODES", "truncate", "pad_batch", "Ragged", "Padded", "BucketBatches", "CollatedBatches",
            "decoder_targets"]
 
 TRUNCATE_MODES = ("head", "tail", "both")
@@ -35,8 +37,7 @@ def truncate(seq, max_len: int | None, keep: str = "head"):
     >>> truncate([1, 2, 3, 4, 5], 3, "both")
     [1, 2, 5]
     """
-    if keep not in TRUNCATE_MODES:
-        raise LstmkitError(f"unknown truncation {keep!r}", f"use one of: {', '.join(TRUNCATE_MODES)}")
+    _check_mode(keep)
     if max_len is None or len(seq) <= max_len:
         return seq
     if keep == "head":
@@ -53,6 +54,11 @@ def truncate(seq, max_len: int | None, keep: str = "head"):
     return first + last                                  # list, tuple, str
 
 
+def _check_mode(keep: str) -> None:
+    if keep not in TRUNCATE_MODES:
+        raise LstmkitError(f"unknown truncation {keep!r}", f"use one of: {', '.join(TRUNCATE_MODES)}")
+
+
 def pad_batch(seqs: Sequence[Tensor], pad_value: float = 0) -> tuple[Tensor, Tensor]:
     """Stack sequences ``[T_i]`` (token ids) or ``[T_i, F]`` (features) into
     ``padded [B, T_max]`` / ``[B, T_max, F]`` and ``lengths [B]`` (int64)."""
@@ -66,6 +72,57 @@ def pad_batch(seqs: Sequence[Tensor], pad_value: float = 0) -> tuple[Tensor, Ten
     for i, s in enumerate(seqs):
         out[i, : len(s)] = s
     return out, lengths
+
+
+class Ragged(Sequence):
+    """Sequences stored end to end: ``values [sum of lengths, …]`` and ``lengths [N]`` (int64).
+
+    As a sequence it holds ``[T_i, …]`` views of ``values``; :meth:`truncate` and :meth:`pad` work
+    on all of them at once with the results of :func:`truncate` and :func:`pad_batch`, and
+    :class:`BucketBatches` given one builds its batches with :meth:`pad` (a long list of small
+    texts is batched without a tensor per text).
+    """
+
+    def __init__(self, values: Tensor, lengths: Tensor):
+        if int(lengths.sum()) != len(values):
+            raise ValueError(f"lengths sum to {int(lengths.sum())}, values hold {len(values)}")
+        self.values, self.lengths = values, lengths.to(torch.long)
+        self.starts = torch.cumsum(self.lengths, 0) - self.lengths                   # [N]
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def __getitem__(self, i: int) -> Tensor:
+        start = int(self.starts[i])
+        return self.values[start:start + int(self.lengths[i])]
+
+    def __iter__(self) -> Iterator[Tensor]:
+        return iter(self.values.split(self.lengths.tolist()))
+
+    def truncate(self, max_len: int | None, keep: str = "head") -> "Ragged":
+        """Every sequence as :func:`truncate` leaves it."""
+        _check_mode(keep)
+        if max_len is None or len(self) == 0 or int(self.lengths.max()) <= max_len:
+            return self
+        n = torch.repeat_interleave(self.lengths, self.lengths)                      # each item's sequence length
+        pos = torch.arange(len(self.values)) - torch.repeat_interleave(self.starts, self.lengths)
+        head = {"head": max_len, "tail": 0, "both": (max_len + 1) // 2}[keep]
+        kept = (pos < head) | (pos >= n - (max_len - head))
+        return Ragged(self.values[kept], self.lengths.clamp(max=max_len))
+
+    def pad(self, idx: Tensor, pad_value: float = 0) -> tuple[Tensor, Tensor]:
+        """``pad_batch`` of the sequences ``idx``: ``padded [B, T_max, …]`` and ``lengths [B]``."""
+        if len(idx) == 0:
+            raise LstmkitError("cannot pad an empty batch", "pass at least one sequence")
+        lengths = self.lengths[idx]
+        if int(lengths.min()) < 1:
+            raise LstmkitError("a sequence of length 0 cannot be batched", "drop empty sequences first")
+        steps = torch.arange(int(lengths.max()))
+        inside = steps < lengths[:, None]                                             # [B, T]
+        at = (self.starts[idx][:, None] + steps).clamp(max=len(self.values) - 1)
+        padded = self.values[at]
+        padded[~inside] = pad_value
+        return padded, lengths
 
 
 class Padded(tuple):
@@ -124,8 +181,9 @@ class BucketBatches:
         if y is not None and len(y) != len(seqs):
             raise LstmkitError(f"`seqs` and `y` must have the same length, got {len(seqs)} and {len(y)}",
                                "pass one target per sequence")
-        self.seqs, self.y = list(seqs), y
-        self.lengths = torch.tensor([len(s) for s in self.seqs], dtype=torch.long)   # [N]
+        self.seqs, self.y = (seqs if isinstance(seqs, Ragged) else list(seqs)), y
+        self.lengths = (seqs.lengths if isinstance(seqs, Ragged)
+                        else torch.tensor([len(s) for s in self.seqs], dtype=torch.long))   # [N]
         self.batch_size, self.shuffle, self.bucket, self.pool = batch_size, shuffle, bucket, pool
         self.generator, self.pad_value = generator, pad_value
 
@@ -150,7 +208,10 @@ class BucketBatches:
 
     def iter_indexed(self) -> Iterator[tuple[Tensor, Tensor, Tensor]]:
         for idx in self.batch_indices():
-            padded, lengths = pad_batch([self.seqs[i] for i in idx.tolist()], self.pad_value)
+            if isinstance(self.seqs, Ragged):
+                padded, lengths = self.seqs.pad(idx, self.pad_value)
+            else:
+                padded, lengths = pad_batch([self.seqs[i] for i in idx.tolist()], self.pad_value)
             yield idx, padded, lengths
 
     def __iter__(self):

@@ -1,8 +1,10 @@
 """Text to token ids: a word (or character) tokenizer with a counted vocabulary, or BPE subwords.
 
     tokenize_words(text)                "Great<br />film!" -> ["great", "film"]
+    tokenize_many(texts)                tokenize_words of each text (ASCII texts cut in one pass)
     Vocab.build(token_lists, …)         counted, capped vocabulary; id 0 = <pad>, 1 = <unk>
     make_tokenizer("word"|"char"|"bpe")  fit(texts) -> encode(text) -> ids; to_dict() / from_dict()
+    tokenizer.encode_many(texts)        the ids of every text end to end, and each text's count
     load_vectors(path, vocab)           GloVe / word2vec text vectors aligned with a vocabulary
 
 Every tokenizer's fitted state is plain data (``to_dict()``), written as ``vocab.json`` into a
@@ -16,6 +18,7 @@ import json
 import re
 import unicodedata
 from collections import Counter
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -25,8 +28,8 @@ import torch
 from lstmkit.errors import LstmkitError
 
 __all__ = [
-    "PAD", "UNK", "PAD_ID", "UNK_ID", "TOKENIZERS", "clean_text", "tokenize_words", "tokenize_chars",
-    "Vocab", "WordTokenizer", "CharTokenizer", "BPETokenizer", "make_tokenizer", "tokenizer_from_dict",
+    "PAD", "UNK", "PAD_ID", "UNK_ID", "TOKENIZERS", "clean_text", "tokenize_words", "tokenize_many",
+    "tokenize_chars", "end_to_end", "Vocab", "WordTokenizer", "CharTokenizer", "BPETokenizer", "make_tokenizer", "tokenizer_from_dict",
     "load_vectors", "import_tokenizers",
 ]
 
@@ -44,6 +47,13 @@ _CJK = ("\u3040-\u30ff"            # hiragana, katakana
 # The word pattern below on ASCII text (no CJK, no marks, no curly apostrophe; ``[^\W_]`` is
 # ``[a-zA-Z0-9]`` there), about 5x faster: most texts take this path.
 _ASCII_WORD = re.compile(r"[a-zA-Z0-9]+(?:'[a-zA-Z0-9]+)*")
+# tokenize_many's one pass over ASCII texts: letters and digits kept (lower-cased or not), the
+# apostrophe kept, the texts' separator kept, every other character a space; then each apostrophe
+# not between two letters/digits a space too. What is left split on white space is _ASCII_WORD's words.
+_SEPARATOR = "\x00"
+_ASCII_TABLES = {lower: {c: (chr(c).lower() if lower else chr(c)) if chr(c).isalnum() else chr(c) if chr(c) in "'\x00"
+                         else " " for c in range(128)} for lower in (True, False)}
+_LOOSE_APOSTROPHE = re.compile(r"'(?![a-zA-Z0-9])|(?<![a-zA-Z0-9])'")
 
 
 @functools.cache
@@ -80,6 +90,33 @@ def tokenize_words(text: str, lowercase: bool = True) -> list[str]:
     """
     text = clean_text(text, lowercase)
     return (_ASCII_WORD if text.isascii() else _word_pattern()).findall(text)
+
+
+def tokenize_many(texts: Sequence[str], lowercase: bool = True) -> list[list[str]]:
+    """``[tokenize_words(t) for t in texts]``, with the ASCII texts cleaned and cut in one pass over
+    them all (joined by a character none of them holds): about 3x faster on many short texts."""
+    out: list[list[str] | None] = [None] * len(texts)
+    ascii_idx = [k for k, t in enumerate(texts) if t.isascii() and _SEPARATOR not in t]
+    if ascii_idx:
+        joined = _SEPARATOR.join([texts[k] for k in ascii_idx])
+        if "<" in joined:
+            joined = _BREAKS.sub(" ", joined)          # ASCII is its own NFKC form; <br /> may not cross the separator
+        joined = joined.translate(_ASCII_TABLES[lowercase])
+        if "'" in joined:
+            joined = _LOOSE_APOSTROPHE.sub(" ", joined)
+        for k, part in zip(ascii_idx, joined.split(_SEPARATOR)):
+            out[k] = part.split()
+    if len(ascii_idx) < len(texts):
+        for k, t in enumerate(texts):
+            if out[k] is None:
+                out[k] = tokenize_words(t, lowercase)
+    return out
+
+
+def end_to_end(id_lists: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """``(ids [sum of lengths], lengths [N])`` (int64): the lists one after another, and their lengths."""
+    lengths = np.fromiter(map(len, id_lists), np.int64, len(id_lists))
+    return np.fromiter(chain.from_iterable(id_lists), np.int64, int(lengths.sum())), lengths
 
 
 def tokenize_chars(text: str, lowercase: bool = True) -> list[str]:
@@ -122,6 +159,12 @@ class Vocab:
         get = self.stoi.get
         return [get(t, UNK_ID) for t in tokens]
 
+    def encode_many(self, token_lists: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
+        """``(ids, lengths)`` as :func:`end_to_end` of ``encode`` of each list, looked up in one pass."""
+        lengths = np.fromiter(map(len, token_lists), np.int64, len(token_lists))
+        tokens = chain.from_iterable(token_lists)
+        return np.fromiter(map(self.stoi.get, tokens, repeat(UNK_ID)), np.int64, int(lengths.sum())), lengths
+
     def __len__(self) -> int:
         return len(self.itos)
 
@@ -146,9 +189,17 @@ class WordTokenizer:
         self.vocab = Vocab.build((self.tokens(t) for t in texts), self.min_freq, self.max_size)
         return self
 
+    def tokens_many(self, texts: Sequence[str]) -> list[list[str]]:
+        return tokenize_many(texts, self.lowercase)
+
     def encode(self, text: str) -> list[int]:
         """Token ids of ``text``; never empty (a text without tokens becomes ``[<unk>]``)."""
         return self.vocab.encode(self.tokens(text)) or [UNK_ID]
+
+    def encode_many(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """``(ids, lengths)``: :meth:`encode` of every text, end to end (:func:`end_to_end`)."""
+        ids, lengths = self.vocab.encode_many(self.tokens_many(texts))
+        return _unk_for_empty(ids, lengths)
 
     def pieces(self, text: str) -> list[str]:
         """The tokens of ``text`` as written (unknown ones too), one per id of :meth:`encode`."""
@@ -176,6 +227,9 @@ class CharTokenizer(WordTokenizer):
 
     def tokens(self, text: str) -> list[str]:
         return tokenize_chars(text, self.lowercase)
+
+    def tokens_many(self, texts: Sequence[str]) -> list[list[str]]:
+        return [self.tokens(t) for t in texts]
 
 
 class BPETokenizer:
@@ -208,6 +262,10 @@ class BPETokenizer:
     def encode(self, text: str) -> list[int]:
         return self._tok.encode(clean_text(text, self.lowercase)).ids or [UNK_ID]
 
+    def encode_many(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """``(ids, lengths)``: :meth:`encode` of every text, end to end (:func:`end_to_end`)."""
+        return end_to_end([self.encode(t) for t in texts])
+
     def pieces(self, text: str) -> list[str]:
         """The subword strings of ``text``, one per id of :meth:`encode`."""
         enc = self._tok.encode(clean_text(text, self.lowercase))
@@ -233,6 +291,17 @@ class BPETokenizer:
         tok = cls(d.get("min_freq", 2), d.get("max_size"), d.get("lowercase", True))
         tok._tok = tk.Tokenizer.from_str(json.dumps(d["tokenizer"]))
         return tok
+
+
+def _unk_for_empty(ids: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A text without tokens holds one ``<unk>`` (as ``encode`` gives it)."""
+    empty = np.flatnonzero(lengths == 0)
+    if empty.size == 0:
+        return ids, lengths
+    starts = np.cumsum(lengths) - lengths
+    lengths = lengths.copy()
+    lengths[empty] = 1
+    return np.insert(ids, starts[empty], UNK_ID), lengths
 
 
 def import_tokenizers():

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from lstmkit.data.batching import BucketBatches, truncate
+from lstmkit.data.batching import BucketBatches, Ragged, truncate
 from lstmkit.data.scaling import Scaler
 from lstmkit.data.vocab import PAD_ID, load_vectors, make_tokenizer, tokenizer_from_dict
 from lstmkit.errors import LstmkitError
@@ -157,9 +157,11 @@ class TextClassifier(Classifier):
             net.mix.copy_(torch.tensor(best))
         self.data_summary_["word_score_mix"] = list(best)
 
-    def _encode(self, d: TextData) -> list[torch.Tensor]:
-        cfg, tok = self.config_, self.tokenizer_
-        return [torch.tensor(truncate(tok.encode(t), cfg.max_len, cfg.truncate), dtype=torch.long) for t in d.texts]
+    def _encode(self, d: TextData) -> Ragged:
+        """The token ids of every text (truncated), end to end: batched without a tensor per text."""
+        ids, lengths = self.tokenizer_.encode_many(d.texts)
+        return Ragged(torch.from_numpy(ids), torch.from_numpy(lengths)).truncate(self.config_.max_len,
+                                                                                  self.config_.truncate)
 
     def _net_shape(self) -> dict[str, int]:
         return {"vocab_size": self.tokenizer_.vocab_size}
@@ -280,13 +282,14 @@ class SequenceClassifier(Classifier):
         self.steps_ = min(longest, cfg.max_len) if cfg.max_len else longest
         cfg.train.max_epochs = self.epochs_for(cfg, len(train.seqs), self.steps_)   # recorded in lstmkit.json
 
-    def _encode(self, d: SeriesData) -> list[torch.Tensor]:
+    def _encode(self, d: SeriesData) -> Ragged | list:
+        """The scaled series (truncated), end to end: batched without a tensor per series."""
         cfg = self.config_
         if not d.seqs:
             return []
         scaled = self.scaler_.transform(np.concatenate(d.seqs, 0))          # one call: row by row, as per sequence
-        parts = np.split(scaled, np.cumsum([len(s) for s in d.seqs])[:-1])
-        return [torch.from_numpy(truncate(s, cfg.max_len, cfg.truncate).astype(np.float32)) for s in parts]
+        lengths = torch.tensor([len(s) for s in d.seqs], dtype=torch.long)
+        return Ragged(torch.from_numpy(scaled.astype(np.float32)), lengths).truncate(cfg.max_len, cfg.truncate)
 
     def _net_shape(self) -> dict[str, int]:
         return {"n_features": self.scaler_.n_columns_}
