@@ -91,6 +91,8 @@ def test_zoo_encoder_exports_and_serves_as_torch(tmp_path, task, model):
     report = json.loads((run / "onnx.json").read_text())
     diffs = [g["max_abs_diff"] for g in report.get("graphs", {}).values()] or [report["max_abs_diff"]]
     assert max(diffs) <= TOLERANCE
+    graph = run / ONNX_FILE             # the graph holds the weights, not tables sized for any length
+    assert not graph.is_file() or graph.stat().st_size < 3 * (run / "model.safetensors").stat().st_size + 50_000
     body = _request(task)
     onnx, torch_ = _numbers(_answer(run, "onnx", body)), _numbers(_answer(run, "torch", body))
     assert onnx.keys() == torch_.keys()
@@ -125,7 +127,7 @@ def test_a_graph_that_freezes_a_shape_is_refused_in_one_line_naming_the_model(tm
     length: the refusal is one line with the model and what to do, ONNX Runtime's text left out."""
     import lstmkit.nn.attention
     import lstmkit.nn.zoo
-    for mod in (lstmkit.nn.attention, lstmkit.nn.zoo):
+    for mod in (lstmkit.nn.attention, lstmkit.nn.zoo):     # positions still computed in the graph
         monkeypatch.setattr(mod, "exporting", lambda: False)
     run = _fit("forecast", model, tmp_path).run_dir_
     with pytest.raises(LstmkitError) as err:
@@ -149,6 +151,7 @@ def test_exported_attention_equals_torch_attention_and_keeps_the_parameter_names
     """The ops the exporter traces equal nn.MultiheadAttention / nn.TransformerEncoder on the
     same parameters (runs saved before load unchanged: the state_dict names are the same)."""
     from lstmkit.nn.attention import SelfAttention, attend, causal_mask
+    from lstmkit.nn.blocks import PositionalEncoding
     from lstmkit.nn.zoo import TransformerEncoder
     torch.manual_seed(0)
     x, pad = torch.randn(3, 7, 16), torch.zeros(3, 7, dtype=torch.bool)
@@ -159,6 +162,9 @@ def test_exported_attention_equals_torch_attention_and_keeps_the_parameter_names
     with torch.no_grad():
         want = sa.attn(x, x, x, attn_mask=causal_mask(7), key_padding_mask=pad, need_weights=False)[0]
         torch.testing.assert_close(attend(sa.attn, x, causal_mask(7), pad), want, atol=1e-6, rtol=1e-5)
+    for d in (16, 7):           # the positions the exporter computes in the graph equal the table
+        pe = PositionalEncoding(d)
+        torch.testing.assert_close(pe.rows(37), pe.pe[:37], atol=1e-6, rtol=0)
     enc = TransformerEncoder(3, 16, num_layers=2, dropout=0.1, causal=False).eval()
     assert "layers.layers.1.self_attn.in_proj_weight" in enc.state_dict() and "layers.norm.weight" in enc.state_dict()
     h = torch.randn(3, 7, 16)

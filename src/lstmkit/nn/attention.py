@@ -21,19 +21,14 @@ import math
 import torch
 from torch import Tensor, nn
 
-from lstmkit.nn.blocks import valid_mask, zero_padding
+from lstmkit.nn.blocks import exporting, valid_mask, zero_padding
 
-__all__ = ["SelfAttention", "attend", "causal_mask", "exporting", "pick_heads"]
+__all__ = ["SelfAttention", "attend", "causal_mask", "pick_heads"]
 
 
 def causal_mask(steps: int, device=None) -> Tensor:
     """``[T, T]`` bool, True above the diagonal: query t may not attend to keys after t."""
     return torch.ones(steps, steps, dtype=torch.bool, device=device).triu(1)
-
-
-def exporting() -> bool:
-    """True while a module is traced for ONNX export (``torch.onnx.export(dynamo=False)``)."""
-    return torch.jit.is_tracing() or torch.onnx.is_in_onnx_export()
 
 
 def attend(mha: nn.MultiheadAttention, x: Tensor, attn_mask: Tensor | None = None,

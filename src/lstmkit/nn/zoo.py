@@ -31,8 +31,9 @@ import torch
 from torch import Tensor, nn
 
 from lstmkit.errors import LstmkitError
-from lstmkit.nn.attention import SelfAttention, attend, causal_mask, exporting, pick_heads
-from lstmkit.nn.blocks import CausalConv1d, ConvFrontEnd, PositionalEncoding, TemporalBlock, valid_mask, zero_padding
+from lstmkit.nn.attention import SelfAttention, attend, causal_mask, pick_heads
+from lstmkit.nn.blocks import (CausalConv1d, ConvFrontEnd, PositionalEncoding, TemporalBlock, exporting, valid_mask,
+                               zero_padding)
 from lstmkit.nn.lstm import LSTM
 
 __all__ = ["ENCODERS", "make_encoder", "count_parameters", "find_lstm",
