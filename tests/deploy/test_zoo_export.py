@@ -70,7 +70,8 @@ def _request(task: str) -> dict:
 def _numbers(answer, path="") -> dict[str, object]:
     """Every leaf of a JSON answer by its path (the engine's name left out)."""
     if isinstance(answer, dict):
-        return {k: v for key, val in answer.items() if key != "engine" for k, v in _numbers(val, f"{path}/{key}").items()}
+        return {k: v for key, val in answer.items() if key != "engine"
+                for k, v in _numbers(val, f"{path}/{key}").items()}
     if isinstance(answer, list):
         return {k: v for i, val in enumerate(answer) for k, v in _numbers(val, f"{path}/{i}").items()}
     return {path: answer}

@@ -167,8 +167,9 @@ def _refusal(e: ShapeRefusal, run: Path) -> LstmkitError:
     """``e`` as one line naming the run's task and model and what to do instead."""
     meta = read_meta(run)
     model = (meta.get("config") or {}).get("model")
-    return LstmkitError(f"the {meta.get('task')} model {model or ''} of {run} does not export to ONNX with dynamic "
-                        f"batch and length ({e.message}); nothing was written",
+    what = f"the {meta.get('task')} model" + (f" {model}" if model else "")
+    return LstmkitError(f"{what} of {run} does not export to ONNX with dynamic batch and length ({e.message}); "
+                        "nothing was written",
                         "keep it on the torch engine ('lstmkit serve --run RUN --engine torch'), or train an "
                         "encoder that exports (--model lstm)")
 
