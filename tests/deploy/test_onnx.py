@@ -100,11 +100,3 @@ def test_gru_exports_h_only_and_streams_from_onnx(tmp_path):
     onnx_stream = est.stream(engine="onnx")
     assert onnx_stream.mode == "state"
     np.testing.assert_allclose(np.array(onnx_stream.run(obs)), np.array(torch_steps), atol=1e-4)
-
-
-def test_encoder_with_frozen_shapes_is_refused_and_nothing_written(tmp_path):
-    est = _tiny(tmp_path, "lstm-attention")
-    with pytest.raises(LstmkitError, match="fails on a new batch size or length"):
-        export_onnx(est.run_dir_)
-    assert not (est.run_dir_ / ONNX_FILE).exists()
-    assert not [p for p in est.run_dir_.iterdir() if p.name.endswith(".tmp")]

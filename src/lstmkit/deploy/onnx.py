@@ -33,7 +33,7 @@ from lstmkit.runs import atomic_write, read_meta, write_json
 
 __all__ = ["ONNX_FILE", "OPSET", "TOLERANCE", "require_onnx", "export_onnx", "write_onnx", "write_graph", "extra_inputs",
            "OnnxRunner", "OnnxNet", "LengthSortedOnnxNet", "load_runner", "graph_files", "resolve_engine", "engine_net",
-           "ENGINES", "set_metadata", "check_against_torch"]
+           "ENGINES", "set_metadata", "check_against_torch", "ShapeRefusal"]
 
 ONNX_FILE = "model.onnx"
 REPORT_FILE = "onnx.json"
@@ -67,15 +67,18 @@ def export_onnx(run: str | Path, out: str | Path | None = None, tolerance: float
                            f"({', '.join(graph_files(run))})", "export ONNX from the original (float) run")
     adapter = adapter_for(run)
     graphs = getattr(adapter, "export_graphs", None)
-    if graphs is not None:
-        path = Path(out) if out is not None else run
-        path.mkdir(parents=True, exist_ok=True)
-        report = graphs(path, weights_fingerprint(run), tolerance)
-    else:
-        path = Path(out) if out is not None else run / ONNX_FILE
-        own = getattr(adapter, "export_net", None)       # a room's own arrangement of the same graph
-        report = write_onnx(adapter, path, fingerprint=weights_fingerprint(run), tolerance=tolerance,
-                            traced=own() if own is not None else None)
+    try:
+        if graphs is not None:
+            path = Path(out) if out is not None else run
+            path.mkdir(parents=True, exist_ok=True)
+            report = graphs(path, weights_fingerprint(run), tolerance)
+        else:
+            path = Path(out) if out is not None else run / ONNX_FILE
+            own = getattr(adapter, "export_net", None)       # a room's own arrangement of the same graph
+            report = write_onnx(adapter, path, fingerprint=weights_fingerprint(run), tolerance=tolerance,
+                                traced=own() if own is not None else None)
+    except ShapeRefusal as e:
+        raise _refusal(e, run) from None
     if out is None:
         write_json(run / REPORT_FILE, report)
     return path
@@ -99,10 +102,10 @@ def write_onnx(adapter, path: Path, fingerprint: str, tolerance: float = TOLERAN
 
     def write(tmp: str) -> None:
         t0 = time.perf_counter()
-        _torch_export(graph if traced is None else traced, adapter, names, tmp)
+        _traced(lambda: _torch_export(graph if traced is None else traced, adapter, names, tmp))
         set_metadata(tmp, {"lstmkit_fingerprint": fingerprint, "lstmkit_task": adapter.task,
                            "lstmkit_state": ",".join(names)})
-        diff = _checked(lambda: check_against_torch(OnnxRunner(tmp), graph, adapter), tolerance)
+        diff = _checked(lambda: check_against_torch(OnnxRunner(tmp, quiet=True), graph, adapter), tolerance)
         report.update({"file": path.name, "opset": OPSET, "exporter": "torchscript (dynamo=False)",
                        "inputs": ["x", *extras, *(f"{n}0" for n in names)], "outputs": ["y", *(f"{n}n" for n in names)],
                        "dynamic_axes": ["batch", "steps"], "max_abs_diff": diff, "tolerance": tolerance,
@@ -127,11 +130,11 @@ def write_graph(graph: nn.Module, path: Path, example: dict[str, torch.Tensor], 
         t0 = time.perf_counter()
         with warnings.catch_warnings():     # tracer notes about shape checks frozen into the graph
             warnings.simplefilter("ignore")
-            torch.onnx.export(graph, tuple(example.values()), tmp, input_names=list(example),
-                              output_names=list(outputs), dynamic_axes=dynamic_axes, opset_version=OPSET,
-                              dynamo=False)
+            _traced(lambda: torch.onnx.export(graph, tuple(example.values()), tmp, input_names=list(example),
+                                              output_names=list(outputs), dynamic_axes=dynamic_axes,
+                                              opset_version=OPSET, dynamo=False))
         set_metadata(tmp, metadata)
-        diff = _checked(lambda: _max_abs_diff(OnnxRunner(tmp), graph, fresh), tolerance)
+        diff = _checked(lambda: _max_abs_diff(OnnxRunner(tmp, quiet=True), graph, fresh), tolerance)
         report.update({"file": path.name, "opset": OPSET, "exporter": "torchscript (dynamo=False)",
                        "inputs": list(example), "outputs": list(outputs), "max_abs_diff": diff,
                        "tolerance": tolerance, "seconds": round(time.perf_counter() - t0, 3)})
@@ -140,20 +143,46 @@ def write_graph(graph: nn.Module, path: Path, example: dict[str, torch.Tensor], 
     return report
 
 
+class ShapeRefusal(LstmkitError):
+    """A traced graph that does not run on a new batch size or length (or does not trace at all):
+    :func:`export_onnx` names the run's model in it."""
+
+
 def _checked(check, tolerance: float) -> float:
     """Run a graph check (ONNX Runtime vs PyTorch); its max abs difference, or one LstmkitError."""
     try:
         diff = check()
     except LstmkitError:
         raise
-    except Exception as e:     # onnxruntime's own errors: the traced graph froze some shape
-        first = str(e).strip().splitlines()[0][:300] if str(e).strip() else type(e).__name__
-        raise LstmkitError(f"the ONNX graph fails on a new batch size or length ({first})",
+    except Exception:     # onnxruntime's own errors: the traced graph froze some shape
+        raise ShapeRefusal("the ONNX graph fails on a new batch size or length",
                            "this encoder does not export with dynamic shapes yet; nothing was written") from None
     if not diff <= tolerance:
         raise LstmkitError(f"the ONNX graph differs from PyTorch by {diff:.2e} (limit {tolerance:g})",
                            "report this model configuration as a bug; nothing was written")
     return diff
+
+
+def _refusal(e: ShapeRefusal, run: Path) -> LstmkitError:
+    """``e`` as one line naming the run's task and model and what to do instead."""
+    meta = read_meta(run)
+    model = (meta.get("config") or {}).get("model")
+    what = f"the {meta.get('task')} model" + (f" {model}" if model else "")
+    return LstmkitError(f"{what} of {run} does not export to ONNX with dynamic batch and length ({e.message}); "
+                        "nothing was written",
+                        "keep it on the torch engine ('lstmkit serve --run RUN --engine torch'), or train an "
+                        "encoder that exports (--model lstm)")
+
+
+def _traced(export) -> None:
+    """Run a ``torch.onnx.export`` call; the tracer's or exporter's failure becomes a ShapeRefusal."""
+    try:
+        export()
+    except LstmkitError:
+        raise
+    except Exception as e:     # torch's tracer / exporter errors (an op ONNX lacks, a data-dependent shape)
+        raise ShapeRefusal(f"the exporter cannot trace it: {type(e).__name__}",
+                           "this encoder does not export yet; nothing was written") from None
 
 
 def _max_abs_diff(runner: "OnnxRunner", graph: nn.Module, inputs: dict[str, torch.Tensor]) -> float:
@@ -222,12 +251,12 @@ def check_against_torch(runner: "OnnxRunner", graph: nn.Module, adapter, seed: i
 class OnnxRunner:
     """An ONNX Runtime session over an lstmkit graph: ``run(x, state) -> (y, state)`` on numpy."""
 
-    def __init__(self, path: str | Path, threads: int | None = None):
+    def __init__(self, path: str | Path, threads: int | None = None, quiet: bool = False):
         import onnxruntime as ort
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads or torch.get_num_threads()
         opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3
+        opts.log_severity_level = 4 if quiet else 3      # quiet: a failing check raises, ORT need not print
         try:
             self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         except Exception as e:     # onnxruntime raises its own exception types

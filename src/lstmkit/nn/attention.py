@@ -8,20 +8,44 @@ residual connection and layer norm, as used by the ``lstm-attention`` zoo entry:
 
 Set ``record = True`` to keep the attention weights of the last call in ``last_weights``
 (``[B, heads, T_query, T_key]``), which ``lstmkit inspect attention`` plots.
+
+Under ONNX export (the TorchScript tracer) the attention runs through :func:`attend`, plain
+matmul / softmax ops over ``nn.MultiheadAttention``'s own parameters: torch's attention, traced,
+freezes the sequence length into its reshapes, so the graph would fail on any other length.
+Training and eager inference keep ``nn.MultiheadAttention`` itself (the same numbers as before).
 """
 from __future__ import annotations
+
+import math
 
 import torch
 from torch import Tensor, nn
 
-from lstmkit.nn.blocks import valid_mask, zero_padding
+from lstmkit.nn.blocks import exporting, valid_mask, zero_padding
 
-__all__ = ["SelfAttention", "causal_mask", "pick_heads"]
+__all__ = ["SelfAttention", "attend", "causal_mask", "pick_heads"]
 
 
 def causal_mask(steps: int, device=None) -> Tensor:
     """``[T, T]`` bool, True above the diagonal: query t may not attend to keys after t."""
     return torch.ones(steps, steps, dtype=torch.bool, device=device).triu(1)
+
+
+def attend(mha: nn.MultiheadAttention, x: Tensor, attn_mask: Tensor | None = None,
+           key_padding_mask: Tensor | None = None) -> Tensor:
+    """``mha``'s self-attention over ``x [B, T, D]`` (batch-first, eval: no dropout) in explicit
+    ops whose shapes follow ``x``: ``attn_mask [T, T]`` and ``key_padding_mask [B, T]`` are bool,
+    True = not attended. Equals ``mha(x, x, x, ...)[0]`` up to float rounding."""
+    heads = mha.num_heads
+    q, k, v = nn.functional.linear(x, mha.in_proj_weight, mha.in_proj_bias).chunk(3, dim=-1)
+    q, k, v = (t.unflatten(-1, (heads, -1)).transpose(1, 2) for t in (q, k, v))     # [B, heads, T, d]
+    scores = q @ k.transpose(-2, -1) / math.sqrt(mha.head_dim)                       # [B, heads, T, T]
+    if attn_mask is not None:
+        scores = scores.masked_fill(attn_mask, float("-inf"))
+    if key_padding_mask is not None:
+        scores = scores.masked_fill(key_padding_mask[:, None, None, :], float("-inf"))
+    out = (scores.softmax(dim=-1) @ v).transpose(1, 2).flatten(2)                    # [B, T, D]
+    return mha.out_proj(out)
 
 
 def pick_heads(d_model: int, preferred: tuple[int, ...] = (8, 4, 2)) -> int:
@@ -67,6 +91,8 @@ class SelfAttention(nn.Module):
         pad = None
         if lengths is not None:
             pad = ~valid_mask(torch.as_tensor(lengths).to(x.device), steps)  # [B, T] True = padding
+        if exporting():
+            return zero_padding(self.norm(x + attend(self.attn, x, mask, pad)), lengths)
         a, w = self.attn(x, x, x, attn_mask=mask, key_padding_mask=pad,
                          need_weights=self.record, average_attn_weights=False)
         if self.record:

@@ -13,11 +13,16 @@ from torch import Tensor, nn
 
 from lstmkit.errors import LstmkitError
 
-__all__ = ["HEADS", "valid_mask", "zero_padding", "CausalConv1d", "ConvFrontEnd",
+__all__ = ["HEADS", "exporting", "valid_mask", "zero_padding", "CausalConv1d", "ConvFrontEnd",
            "PositionalEncoding", "TemporalBlock", "make_head"]
 
 HEADS = ("linear", "mlp")
 MLP_HIDDEN = 25   # the tutorial's Keras head: Dense(25) -> Dense(out)
+
+
+def exporting() -> bool:
+    """True while a module is traced for ONNX export (``torch.onnx.export(dynamo=False)``)."""
+    return torch.jit.is_tracing() or torch.onnx.is_in_onnx_export()
 
 
 def valid_mask(lengths: Tensor, steps: int) -> Tensor:
@@ -89,8 +94,19 @@ class PositionalEncoding(nn.Module):
         pe[:, 1::2] = torch.cos(pos * div[: d_model // 2])
         return pe                                                                          # [T, D]
 
+    def rows(self, steps: Tensor | int, device=None) -> Tensor:
+        """The table's first ``steps`` rows computed afresh (what ONNX export traces: a slice of the
+        buffer would store all ``max_len`` rows in the file)."""
+        pos = torch.arange(steps, dtype=torch.float32, device=device)[:, None]                 # [T, 1]
+        div = torch.exp(torch.arange(0, self.d_model, 2, dtype=torch.float32, device=device)
+                        * (-math.log(10_000.0) / self.d_model))
+        angle = pos * div                                                                      # [T, ceil(D/2)]
+        return torch.stack([angle.sin(), angle.cos()], dim=-1).flatten(1)[:, :self.d_model]   # [T, D]
+
     def forward(self, x: Tensor) -> Tensor:
         steps = x.shape[1]
+        if exporting():
+            return self.dropout(x + self.rows(steps, x.device).to(x.dtype))
         if steps > self.max_len:
             raise ValueError(f"PositionalEncoding: Expected at most {self.max_len} steps, got {steps}")
         return self.dropout(x + self.pe[:steps].to(x.dtype))

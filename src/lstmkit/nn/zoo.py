@@ -31,8 +31,9 @@ import torch
 from torch import Tensor, nn
 
 from lstmkit.errors import LstmkitError
-from lstmkit.nn.attention import SelfAttention, causal_mask, pick_heads
-from lstmkit.nn.blocks import CausalConv1d, ConvFrontEnd, PositionalEncoding, TemporalBlock, valid_mask, zero_padding
+from lstmkit.nn.attention import SelfAttention, attend, causal_mask, pick_heads
+from lstmkit.nn.blocks import (CausalConv1d, ConvFrontEnd, PositionalEncoding, TemporalBlock, exporting, valid_mask,
+                               zero_padding)
 from lstmkit.nn.lstm import LSTM
 
 __all__ = ["ENCODERS", "make_encoder", "count_parameters", "find_lstm",
@@ -169,8 +170,19 @@ class TransformerEncoder(nn.Module):
         h = self.positions(self.proj(x))                               # [B, T, H]
         mask = causal_mask(steps, x.device) if self.causal else None
         pad = None if lengths is None else ~valid_mask(torch.as_tensor(lengths).to(x.device), steps)
-        out = self.layers(h, mask=mask, src_key_padding_mask=pad)
+        explicit = exporting() or not isinstance(self.layers.layers[0].linear1.weight, Tensor)
+        out = self.explicit(h, mask, pad) if explicit else self.layers(h, mask=mask, src_key_padding_mask=pad)
         return zero_padding(out, lengths), None
+
+    def explicit(self, h: Tensor, mask: Tensor | None, pad: Tensor | None) -> Tensor:
+        """``self.layers`` (pre-norm, eval) in ops whose shapes follow ``h`` (see
+        :func:`~lstmkit.nn.attention.attend`): what the ONNX exporter traces, and what runs once
+        the feed-forward layers are int8 (torch's encoder layer reads their ``weight`` as a
+        tensor, which a dynamically quantized Linear's is not)."""
+        for layer in self.layers.layers:
+            h = h + attend(layer.self_attn, layer.norm1(h), mask, pad)
+            h = h + layer.linear2(layer.activation(layer.linear1(layer.norm2(h))))
+        return self.layers.norm(h)
 
 
 class TCN(nn.Module):

@@ -344,7 +344,7 @@ class ForecastGraph(nn.Module):
         super().__init__()
         self.state_names = tuple(state_names)
         self.members = nn.ModuleList([StatefulNet(m, self.state_names) for m in members])
-        self.layers = members[0].encoder.num_layers
+        self.layers = members[0].encoder.num_layers if self.state_names else 0   # zoo encoders without state lack it
         self.series = series
 
     def forward(self, x: torch.Tensor, *inputs: torch.Tensor):
