@@ -116,7 +116,7 @@ def test_an_lstm_graph_is_time_major_with_its_input_projection_as_a_table(char_l
 def test_a_model_without_recurrent_state_has_no_step_graph(tmp_path):
     lm = LanguageModel(**{**TINY, "max_epochs": 1, "num_layers": 1, "model": "tcn"}).fit(sentences(30))
     adapter = LMAdapter(lm)
-    assert "carries no recurrent state" in adapter.state_refusal()
+    assert "does not step with a recurrent state alone" in adapter.state_refusal()
     with pytest.raises(LstmkitError, match="no step graph"):
         adapter.stateful()
     with pytest.raises(LstmkitError, match="no step graph"):

@@ -234,7 +234,8 @@ class LMAdapter(EstimatorAdapter):
     def state_refusal(self) -> str | None:
         """Why this model cannot step token by token with a carried state (None when it can)."""
         if not self.state_names:
-            return f"its encoder ({self.est.config_.model}) carries no recurrent state; lstm and gru do"
+            return (f"its encoder ({self.est.config_.model}) does not step with a recurrent state alone (it reads "
+                    "every earlier token at each step); lstm and gru do")
         return None
 
     def open_stream(self, engine: str = "auto", run: str | Path | None = None, top_k: int = 5,
