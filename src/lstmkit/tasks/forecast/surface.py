@@ -53,8 +53,8 @@ class DeploySurface:
             return f"it uses the {cfg.strategy} strategy"
         if self.n_future_:
             return "it reads future covariates or calendar features over the horizon"
-        if use == "export":                  # a blend (--combine) is applied around the graph, in Python
-            return None
+        if use in ("export", "stream"):      # a blend (--combine) is applied around the graph, in Python;
+            return None                      # a stream keeps what it needs per series (streams.py)
         if (blend := active_combination(self)) is not None:   # one observation at a time cannot refit it
             return (f"it blends the network's forecast with {NAMES[blend['baseline']]} (--combine), whose baseline "
                     "is refit on the whole history of each forecast")
