@@ -204,6 +204,21 @@ def test_a_blended_run_streams_the_blend_as_predict(tmp_path, baseline, n, every
     assert s.state_dict()["streams"]["a"]["rows"] == df[["y", "temp"]].to_numpy()[-s.extra.keep:].tolist()
 
 
+def test_past_its_history_bound_an_ets_stream_fits_the_newest_values(tmp_path, monkeypatch):
+    from lstmkit.tasks.forecast import streams
+    from lstmkit.tasks.forecast.baselines import ets_forecast
+    est = _fit(tmp_path, combine="ets", max_epochs=1, **BLEND)
+    monkeypatch.setattr(streams, "HISTORY", 14)
+    df = sine_frame(n=20, period=SEASON, seed=9, noise=0.2)
+    got = est.stream(mode="state", engine="torch").run(_obs(df))[-1][:, 0]
+    c, est.combination_ = est.combination_, None
+    network = est.stream(mode="state", engine="torch").run(_obs(df))[-1][:, 0]     # the network alone
+    est.combination_ = c
+    y = df["y"].to_numpy()[-14:, None]
+    base = ets_forecast(y, np.array([13]), 4, SEASON, 14)[0, :, 0]
+    np.testing.assert_allclose(got, c["weight"] * network + (1 - c["weight"]) * base, rtol=1e-6, atol=0)
+
+
 # -- the WebSocket ----------------------------------------------------------------------------------
 def test_the_websocket_streams_quantiles_and_named_series(quantile_run, panel_run):
     pytest.importorskip("fastapi")

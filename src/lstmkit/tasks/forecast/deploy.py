@@ -7,7 +7,9 @@ quantiles and distributions); logs and seasonal indices stay in Python around it
 :mod:`lstmkit.tasks.forecast.combine`), fitted on each forecast's history. A seed ensemble
 exports as one graph (:class:`ForecastGraph`): every member from its own state, then their median; a net with a
 series embedding takes the series index as a second input, ``series [B]``. The service's
-request and answer are in :mod:`lstmkit.tasks.forecast.serving`.
+request and answer are in :mod:`lstmkit.tasks.forecast.serving`; a stream of a run with many
+series, seasonal indices, quantiles or a blend keeps what ``predict`` reads around the network
+per stream (:mod:`lstmkit.tasks.forecast.streams`, :meth:`ForecastAdapter.stream_extra`).
 
 :mod:`lstmkit.deploy.registry` finds it by the run's task name (``Adapter`` below); the
 estimator reaches it the same way, so this module may import the estimator and not the reverse.
