@@ -128,6 +128,8 @@ class Stream:
         extra: the task's :class:`StreamExtra` (then ``encode``, ``decode`` and ``fast`` are unused).
     """
 
+    extra: StreamExtra | None = None      # (a subclass with its own __init__, e.g. lm's, has none)
+
     def __init__(self, core: Callable, input_size: int, *, encode: Callable | None = None,
                  decode: Callable | None = None, mode: str = "state", window: int | None = None,
                  state_shape: tuple[int, int] | None = None, fingerprint: str | None = None,
