@@ -157,7 +157,7 @@ def test_each_series_streams_under_its_id_as_predict(panel_run, engine):
         for sid, part in parts.items():
             answers[sid].append(s.step(_obs(part.iloc[t:t + 1])[0], id=sid))
     for sid, part in parts.items():
-        for t in range(23, 40, 4):
+        for t in [0, 5, *range(23, 40, 4)]:                             # short: the first value repeated, as predict
             want = est.predict(part.iloc[:t + 1], engine="torch")["y"]
             np.testing.assert_allclose(answers[sid][t][:, 0], want, rtol=1e-5 if engine == "onnx" else 1e-9, atol=0)
     assert sorted(s.ids) == ["s0", "s1", "s2"] and s.state_dict()["streams"]["s1"]["series"] == "s1"
@@ -245,3 +245,16 @@ def test_the_websocket_streams_quantiles_and_named_series(quantile_run, panel_ru
                 np.testing.assert_allclose(got["forecast"]["y"], want_s[k][:, 0], rtol=1e-6)
             ws.send(json.dumps({"op": "state"}))
             assert json.loads(ws.recv(timeout=30))["state"]["streams"]["this"]["series"] == "s1"
+
+
+def test_a_net_that_reads_a_whole_window_streams_from_its_first_value(tmp_path):
+    est = _fit(tmp_path, segment=12, max_epochs=1)                       # a plain run: the generic window
+    assert ForecastAdapter(est).stream_extra("window") is None and ForecastAdapter(est).whole_window
+    df = sine_frame(n=30, period=SEASON, seed=2)
+    s = est.stream(engine="torch")
+    assert s.mode == "window"
+    answers = s.run(_obs(df))                                            # the first: its value repeated
+    _assert_window_is_predict(est, answers, df, every=3)
+    x = torch.from_numpy(est.model_inputs(df))[:1].repeat(24, 1)[None]  # [1, 24, C]
+    with torch.no_grad():
+        np.testing.assert_allclose(answers[0], est.to_original(est.net_(x)[0].numpy()), rtol=1e-6, atol=0)

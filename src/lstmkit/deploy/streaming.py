@@ -13,8 +13,9 @@ The engine works on a task's adapter (:class:`~lstmkit.deploy.adapter.DeployAdap
   earlier inputs do not change with later ones (``adapter.state_refusal()`` says why not: e.g. a
   ``relative`` forecaster subtracts the newest value from every input of the window).
 * ``window`` — keep the last ``adapter.window`` observations and run the network over them;
-  ``y_t`` equals ``predict()`` on that history (before a full window: on what there is). Any
-  encoder works.
+  ``y_t`` equals ``predict()`` on that history (before a full window: on what there is, or, for a
+  net that reads a whole window (``adapter.whole_window``), on it with its first row repeated in
+  front). Any encoder works.
 
 ``mode="auto"`` picks ``state`` where it applies and ``window`` otherwise. With the torch engine
 in state mode a task may supply a faster exact step (``adapter.fast_step()``).
@@ -126,6 +127,8 @@ class Stream:
         max_streams: bound on open stream ids (None: unbounded).
         fast: a task's exact shortcut for one state-mode step (:class:`~lstmkit.deploy.adapter.FastStep`).
         extra: the task's :class:`StreamExtra` (then ``encode``, ``decode`` and ``fast`` are unused).
+        whole_window: window mode, before a full window: repeat the first row in front (a net
+            that cannot read fewer rows) instead of reading the rows there are.
     """
 
     extra: StreamExtra | None = None      # (a subclass with its own __init__, e.g. lm's, has none)
@@ -133,7 +136,8 @@ class Stream:
     def __init__(self, core: Callable, input_size: int, *, encode: Callable | None = None,
                  decode: Callable | None = None, mode: str = "state", window: int | None = None,
                  state_shape: tuple[int, int] | None = None, fingerprint: str | None = None,
-                 max_streams: int | None = None, fast: FastStep | None = None, extra: StreamExtra | None = None):
+                 max_streams: int | None = None, fast: FastStep | None = None, extra: StreamExtra | None = None,
+                 whole_window: bool = False):
         if mode not in ("state", "window"):
             raise LstmkitError(f"unknown stream mode {mode!r}", "use state or window")
         if mode == "state" and not (getattr(core, "state_names", ()) and state_shape):
@@ -150,7 +154,7 @@ class Stream:
         self._zeros = [np.zeros((state_shape[0], 1, state_shape[1]), np.float32)
                        for _ in self.state_names] if mode == "state" else []
         self._fast = fast if mode == "state" and extra is None else None
-        self.extra = extra
+        self.extra, self.whole_window = extra, whole_window
 
     # -- stepping ----------------------------------------------------------------------------
     def step(self, x_t: Any, id: str = "default") -> Any:
@@ -179,7 +183,7 @@ class Stream:
             slot.state = state
         else:
             w = row.reshape(1, -1) if slot.window is None else np.concatenate([slot.window, row[None]])
-            y, _ = self.core(w[-self.window:][None], [])
+            y, _ = self.core(self._filled(w[-self.window:])[None], [])
             answer = _check_finite_answer(self.decode(y[0]))
             slot.window = w[-self.window:]
         slot.steps += 1
@@ -194,13 +198,20 @@ class Stream:
         if self.mode == "state":
             y, state = self.core(x.reshape(1, 1, -1), (slot.state if slot else None) or self._zeros, **inputs)
         else:
-            y, state = self.core(x[None], [], **inputs)
+            y, state = self.core(self._filled(x)[None], [], **inputs)
         answer, aux = self.extra.finish(y[0], pending)
         slot = slot or self._slot(id)
         slot.aux, slot.steps = aux, slot.steps + 1
         if self.mode == "state":
             slot.state = state
         return answer
+
+    def _filled(self, w: np.ndarray) -> np.ndarray:
+        """A window ``[n, I]`` as the network reads it: with :attr:`whole_window`, ``window`` rows,
+        the first repeated in front (as ``predict`` fills a short series among many)."""
+        if not self.whole_window or len(w) >= self.window:
+            return w
+        return np.concatenate([np.repeat(w[:1], self.window - len(w), 0), w])
 
     def run(self, xs: Iterable[Any], id: str = "default") -> list[Any]:
         """:meth:`step` over a sequence of observations; returns every answer."""
@@ -401,7 +412,7 @@ def make_stream(adapter, mode: str = "auto", engine: str = "auto", run: str | Pa
                   decode=None if extra else adapter.decode, mode=mode, window=adapter.window,
                   state_shape=adapter.state_shape if mode == "state" else None,
                   fingerprint=weights_fingerprint(run) if run is not None else None, max_streams=max_streams,
-                  fast=fast, extra=extra)
+                  fast=fast, extra=extra, whole_window=bool(getattr(adapter, "whole_window", False)))
 
 
 def stream_for(adapter, mode: str = "auto", engine: str = "auto", run: str | Path | None = None,

@@ -167,6 +167,15 @@ class ForecastAdapter:
     def fast_step(self) -> "TorchLstmStep | None":
         return None if needs_series_streams(self.est) else TorchLstmStep.build(self)
 
+    @property
+    def whole_window(self) -> bool:
+        """True when a window stream repeats its first row until a lookback is in: a net with
+        segments or a highway reads exactly a lookback, and so does one of many series in ``predict``
+        (a short one starts with its first row repeated)."""
+        net = self.members[0]
+        return bool(getattr(net, "highway", None) is not None or getattr(net, "segment", 0)
+                    or len(self.est.series_ids_) > 1)
+
     def stream_extra(self, mode: str) -> SeriesStreams | None:
         """The work around the network of a run streamed with more than a fixed scaling (many series,
         an embedding, seasonal indices, quantiles, a blend: :mod:`lstmkit.tasks.forecast.streams`);

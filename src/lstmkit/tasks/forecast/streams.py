@@ -8,8 +8,11 @@ A stream follows one series, fed from its first value on. What one step answers 
 ``Forecaster.predict`` answers on a table of the values fed so far, through the same scaling,
 seasonal indices, output and blend:
 
-* ``window`` mode: exactly ``predict`` on that history once it holds a lookback of values (before,
-  the network reads the values there are); every run streams this way.
+* ``window`` mode: exactly ``predict`` on that history once it holds a lookback of values; before,
+  the network reads the values there are, or, for many series and nets that read a whole window
+  (segments, a highway), the window with its first value repeated in front, as ``predict`` fills a
+  short series among many (so a many-series stream equals ``predict`` from its first value on).
+  Every run streams this way.
 * ``state`` mode (carrying the LSTM's ``(h, c)``; not with seasonal indices, which change every
   earlier input): the network reads the whole history from a zero state, as any forecaster's state
   stream does; around it the same scaling, quantiles and blend.
