@@ -10,9 +10,17 @@ rounds in this one process (the median round counts; the machine may be shared):
 * ``stream_step_ms``: the same through :class:`~lstmkit.tasks.lm.stream.LMStream` (what a
   WebSocket message costs: text in, state kept, log-probability and top 5 next tokens out).
 
-Prints one JSON line per engine and a summary line with the ratios (ONNX / PyTorch).
+``onnx`` is the run's exported graph (time-major, the first layer's input projection a table:
+:mod:`lstmkit.tasks.lm.graph`); ``onnx-plain`` the stateful net traced as it is (the graph before
+that, and the one int8 quantizes), timed on the batch and the step. Prints one JSON line per
+engine, one ``profile`` line (ONNX Runtime's kernel time per op type on the batch: where the
+graph spends it) and a summary line with the ratios (ONNX / PyTorch).
 
-    python benchmarks/lm_inference.py [--rounds 3] [--seconds 0.5] [--threads 1]
+    python benchmarks/lm_inference.py [--rounds 3] [--seconds 0.5] [--threads 1] [--clock wall|cpu]
+
+``--clock cpu`` (one thread only) times each call by the calling thread's CPU time: on a shared
+machine that leaves out the time other processes hold the core (ONNX Runtime and torch both run
+a one-thread call on the calling thread).
 
 :func:`small_lm_run` builds the run; ``benchmarks/inference.py`` may import it.
 """
@@ -57,30 +65,35 @@ def small_lm_run(folder: str | Path, level: str = "char", hidden_size: int = 128
     return lm.run_dir_
 
 
+CLOCK = time.perf_counter
+
+
 def _per_call(fn, seconds: float) -> float:
     fn()
     times, t0 = [], time.perf_counter()
     while time.perf_counter() - t0 < seconds or len(times) < 5:
-        t = time.perf_counter()
+        t = CLOCK()
         fn()
-        times.append(time.perf_counter() - t)
+        times.append(CLOCK() - t)
     return float(np.median(times))
 
 
 def measure(run: Path, rounds: int, seconds: float) -> dict[str, dict[str, float]]:
-    from lstmkit.deploy.onnx import load_runner
+    from lstmkit.deploy.onnx import OnnxRunner, load_runner, write_onnx
     from lstmkit.deploy.registry import adapter_for
     from lstmkit.deploy.streaming import TorchCore
     adapter = adapter_for(run)
     net, runner = adapter.net, load_runner(run)
+    write_onnx(adapter, run / "plain.onnx", fingerprint="")
+    plain = OnnxRunner(run / "plain.onnx")
     x = adapter.example_inputs(BATCH, STEPS, seed=1)
     x_np = x.numpy()
     streams = {e: adapter.open_stream(e) for e in ("torch", "onnx")}
     for s in streams.values():
         s.step("t")
-    batch = {"torch": lambda: net(x), "onnx": lambda: runner.run(x_np)}
+    batch = {"torch": lambda: net(x), "onnx": lambda: runner.run(x_np), "onnx-plain": lambda: plain.run(x_np)}
     token, zero = np.array([[5]], np.int64), adapter.zero_state(1)
-    graph = {"torch": TorchCore(adapter.stateful()), "onnx": runner}
+    graph = {"torch": TorchCore(adapter.stateful()), "onnx": runner, "onnx-plain": plain}
     state = {e: g(token, zero)[1] for e, g in graph.items()}
     step = {e: (lambda e=e, g=g: g(token, state[e])) for e, g in graph.items()}
     message = {e: (lambda s=s: s.step("e")) for e, s in streams.items()}
@@ -91,9 +104,32 @@ def measure(run: Path, rounds: int, seconds: float) -> dict[str, dict[str, float
             for e in batch:
                 got[e]["tokens_per_s"].append(BATCH * STEPS / _per_call(batch[e], seconds))
                 got[e]["graph_step_ms"].append(1e3 * _per_call(step[e], seconds))
-                got[e]["stream_step_ms"].append(1e3 * _per_call(message[e], seconds))
-    return {e: {k: round(statistics.median(v), 1 if k == "tokens_per_s" else 4) for k, v in m.items()}
+                if e in message:
+                    got[e]["stream_step_ms"].append(1e3 * _per_call(message[e], seconds))
+    return {e: {k: round(statistics.median(v), 1 if k == "tokens_per_s" else 4) for k, v in m.items() if v}
             for e, m in got.items()}
+
+
+def profile(path: Path, x: np.ndarray, threads: int, calls: int = 20) -> dict[str, float]:
+    """ONNX Runtime's kernel time per op type over ``calls`` runs of the graph at ``path`` on
+    ``x`` (zero state), as shares of the total."""
+    import onnxruntime as ort
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads, opts.log_severity_level, opts.enable_profiling = threads, 3, True
+    opts.profile_file_prefix = str(path.parent / "ort_profile")
+    session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    feeds = {i.name: (x if i.name == "x" else np.zeros((i.shape[0], len(x), i.shape[2]), np.float32))
+             for i in session.get_inputs()}
+    for _ in range(calls):
+        session.run(None, feeds)
+    events = json.loads(Path(session.end_profiling()).read_text())
+    per_op: dict[str, float] = {}
+    for e in events:
+        if e.get("cat") == "Node" and e["name"].endswith("_kernel_time"):
+            op = e.get("args", {}).get("op_name", "?")
+            per_op[op] = per_op.get(op, 0.0) + e["dur"]
+    total = sum(per_op.values()) or 1.0
+    return {op: round(t / total, 3) for op, t in sorted(per_op.items(), key=lambda kv: -kv[1])}
 
 
 def main() -> None:
@@ -101,15 +137,27 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--seconds", type=float, default=0.5)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--clock", choices=["wall", "cpu"], default="wall")
     a = p.parse_args()
+    if a.clock == "cpu":
+        if a.threads != 1:
+            p.error("--clock cpu times one thread: use it with --threads 1")
+        global CLOCK
+        CLOCK = time.thread_time
     torch.set_num_threads(a.threads)
     with tempfile.TemporaryDirectory() as tmp:
         run = small_lm_run(tmp)
         res = measure(run, a.rounds, a.seconds)
+        x = np.random.default_rng(1).integers(4, 20, (BATCH, STEPS))
+        shares = {name: profile(run / name, x, a.threads) for name in ("model.onnx", "plain.onnx")}
     for engine, m in res.items():
-        print(json.dumps({"task": "lm", "engine": engine, "batch": BATCH, "steps": STEPS, "threads": a.threads, **m}))
+        print(json.dumps({"task": "lm", "engine": engine, "batch": BATCH, "steps": STEPS, "threads": a.threads,
+                          "clock": a.clock, **m}))
+    print(json.dumps({"task": "lm", "profile": "share of ORT kernel time per op type, batch 64 x 64", **shares}))
     print(json.dumps({"task": "lm", "summary": True,
                       "onnx_over_torch_throughput": round(res["onnx"]["tokens_per_s"] / res["torch"]["tokens_per_s"], 3),
+                      "onnx_plain_over_torch_throughput": round(res["onnx-plain"]["tokens_per_s"]
+                                                                / res["torch"]["tokens_per_s"], 3),
                       "onnx_over_torch_graph_step_speed": round(res["torch"]["graph_step_ms"] / res["onnx"]["graph_step_ms"], 3),
                       "onnx_over_torch_stream_step_speed": round(res["torch"]["stream_step_ms"] / res["onnx"]["stream_step_ms"], 3),
                       "target_throughput_ratio": 1.25}))

@@ -4,6 +4,7 @@ server in a subprocess on a loopback port."""
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import os
 import subprocess
@@ -159,3 +160,16 @@ def running_server(*args: str):
         if proc.poll() is None:
             proc.kill()
         proc.wait(10)
+
+
+def call_json(port: int, path: str, body=None, timeout: float = 30) -> tuple[int, object]:
+    """``POST path`` with the JSON ``body`` (``GET`` without one) on a loopback server: ``(status, JSON answer)``."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    if body is None:
+        conn.request("GET", path)
+    else:
+        conn.request("POST", path, body=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    resp = conn.getresponse()
+    out = resp.status, json.loads(resp.read())
+    conn.close()
+    return out

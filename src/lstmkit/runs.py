@@ -264,23 +264,39 @@ def read_metrics(run: str | Path) -> dict[str, Any] | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
+def read_weight_bytes(path: str | Path) -> bytes:
+    """The bytes of a weights file; a missing or unreadable one is one clear error."""
+    path = Path(path)
+    if not path.is_file():
+        raise LstmkitError(f"weights file missing: {path}", "the run did not finish; retrain or use --resume")
+    try:
+        return path.read_bytes()
+    except MemoryError:
+        raise _out_of_memory(path) from None
+    except OSError as e:
+        raise LstmkitError(f"cannot read {path} ({e.strerror or e})", "check the file's permissions") from None
+
+
 def load_tensors(path: str | Path, data: bytes | None = None) -> dict[str, torch.Tensor]:
     """Load a safetensors file (or its bytes ``data``, already read from ``path``); a missing,
     truncated or foreign file is a clear LstmkitError."""
     from safetensors import SafetensorError
-    from safetensors.torch import load, load_file  # imports torch: only when weights are read
+    from safetensors.torch import load  # imports torch: only when weights are read
 
     path = Path(path)
-    if data is None and not path.is_file():
-        raise LstmkitError(f"weights file missing: {path}", "the run did not finish; retrain or use --resume")
+    data = read_weight_bytes(path) if data is None else data
     try:
-        return load_file(str(path)) if data is None else load(data)
+        return load(data)
     except MemoryError:
-        raise EnvironmentProblem(f"out of memory while loading {path}; the run folder is intact",
-                                 "free memory and run the command again", reason="out of memory") from None
+        raise _out_of_memory(path) from None
     except (SafetensorError, OSError, ValueError) as e:
         raise LstmkitError(f"{path.name} in {path.parent} is corrupt or truncated ({e})",
                            "retrain the model or restore the file from a backup") from None
+
+
+def _out_of_memory(path: Path) -> EnvironmentProblem:
+    return EnvironmentProblem(f"out of memory while loading {path}; the run folder is intact",
+                              "free memory and run the command again", reason="out of memory")
 
 
 def read_meta(run: str | Path, task: str | None = None) -> dict[str, Any]:
@@ -325,15 +341,7 @@ def read_run(run: str | Path, task: str | None = None) -> tuple[dict[str, Any], 
         raise LstmkitError(f"{run} holds an unfinished run (status: {meta.get('status')})",
                            f"continue it with --resume {run}")
     path = Path(run) / WEIGHTS_FILE
-    if not path.is_file():
-        raise LstmkitError(f"weights file missing: {path}", "the run did not finish; retrain or use --resume")
-    try:
-        data = path.read_bytes()                  # read once: the bytes hashed are the bytes loaded
-    except MemoryError:
-        raise EnvironmentProblem(f"out of memory while loading {path}; the run folder is intact",
-                                 "free memory and run the command again", reason="out of memory") from None
-    except OSError as e:
-        raise LstmkitError(f"cannot read {path} ({e.strerror or e})", "check the file's permissions") from None
+    data = read_weight_bytes(path)                # read once: the bytes hashed are the bytes loaded
     verify_weights(run, meta, data=data)
     weights = load_tensors(path, data)
     _check_finite(weights, path)

@@ -2,7 +2,6 @@
 logs, seasonal indices and a seed ensemble (one graph, every member, their median), and
 quantiles -- exported, quantised, predicted through ONNX, served on a real loopback server,
 and streamed (tests/deploy/test_forecast_series_streams.py steps them as predict)."""
-import http.client
 import json
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import torch
 pytest.importorskip("onnxruntime")
 
 from forecast_data import FAST, sine_frame  # noqa: E402
+from serve_helpers import call_json  # noqa: E402
 from lstmkit.deploy import export_onnx  # noqa: E402
 from lstmkit.deploy.quantize import REPORT_FILE, export_int8  # noqa: E402
 from lstmkit.errors import LstmkitError  # noqa: E402
@@ -165,24 +165,6 @@ def test_update_still_refuses_these_runs(default_run):
 
 
 # -- the service ---------------------------------------------------------------------------------
-def _post(port, path, body):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    conn.request("POST", path, body=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
-    resp = conn.getresponse()
-    out = resp.status, json.loads(resp.read())
-    conn.close()
-    return out
-
-
-def _get(port, path):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    conn.request("GET", path)
-    resp = conn.getresponse()
-    out = resp.status, json.loads(resp.read())
-    conn.close()
-    return out
-
-
 @pytest.fixture(scope="module")
 def server(default_run, quantile_run, panel_run):
     pytest.importorskip("fastapi")
@@ -193,12 +175,12 @@ def server(default_run, quantile_run, panel_run):
 
 
 def test_served_default_run_answers_as_predict(server, default_run):
-    status, info = _get(server, "/models/defaults")
+    status, info = call_json(server, "/models/defaults")
     assert status == 200 and info["engine"] == "onnx" and info["stream_mode"] == "window"
     assert info["min_history"] == 24 and info["log"] and info["deseason"] == SEASON and info["ensemble"] == 3
     assert "stream_refusal" not in info
     df1, df2 = _frame(n=100, seed=1), _frame(n=53, seed=2)              # two histories, two phases
-    status, out = _post(server, "/models/defaults/predict", {"instances": [_instance(df1), _instance(df2)]})
+    status, out = call_json(server, "/models/defaults/predict", {"instances": [_instance(df1), _instance(df2)]})
     assert status == 200 and out["engine"] == "onnx" and out["horizon"] == 4 and "quantiles" not in out
     for got, df in zip(out["predictions"], (df1, df2)):
         np.testing.assert_allclose(got["y"], default_run.predict(df, engine="torch")["y"], rtol=1e-5, atol=0)
@@ -206,13 +188,13 @@ def test_served_default_run_answers_as_predict(server, default_run):
 
 def test_served_quantiles(server, quantile_run):
     df = _frame(n=90, seed=4)
-    status, out = _post(server, "/models/quant/predict", {"instances": [_instance(df)]})
+    status, out = call_json(server, "/models/quant/predict", {"instances": [_instance(df)]})
     assert status == 200 and out["levels"] == [0.1, 0.5, 0.9]
     want = quantile_run.predict(df, engine="torch")
     np.testing.assert_allclose(out["predictions"][0]["y"], want["y"], rtol=1e-5, atol=0)
     for level in ("0.1", "0.5", "0.9"):
         np.testing.assert_allclose(out["quantiles"][0][level]["y"], want[f"y_q{level}"], rtol=1e-5, atol=0)
-    status, spec = _get(server, "/openapi.json")
+    status, spec = call_json(server, "/openapi.json")
     assert "quantiles" in spec["components"]["schemas"]["quant_PredictResponse"]["properties"]
 
 
@@ -223,7 +205,7 @@ def test_served_quantiles(server, quantile_run):
     ("unknown-column", lambda i: {**i, "tmep": i["temp"]}, ["instances", 0, "tmep"], "unknown column"),
 ])
 def test_bad_requests_are_422_naming_the_field(server, case, change, loc, words):
-    status, out = _post(server, "/models/defaults/predict", {"instances": [change(_instance(_frame(n=40)))]})
+    status, out = call_json(server, "/models/defaults/predict", {"instances": [change(_instance(_frame(n=40)))]})
     assert status == 422, case
     assert out["detail"][0]["loc"] == ["body", *loc] and words in out["detail"][0]["msg"], out
 
@@ -269,25 +251,22 @@ def test_int8_of_many_series_scores_every_series(panel_run, tmp_path):
 
 def test_served_many_series_name_their_series(server, panel_run):
     est, df = panel_run
-    status, info = _get(server, "/models/panel")
+    status, info = call_json(server, "/models/panel")
     assert info["series"] == 3 and info["id"] == "id" and info["embedding"] and info["stream_mode"] == "state"
     parts = [df[df["id"] == sid] for sid in ("s2", "s0")]
     body = {"instances": [{"id": sid, **_instance(part)} for sid, part in zip(("s2", "s0"), parts)]}
-    status, out = _post(server, "/models/panel/predict", body)
+    status, out = call_json(server, "/models/panel/predict", body)
     assert status == 200, out
     for got, part in zip(out["predictions"], parts):
         np.testing.assert_allclose(got["y"], est.predict(part, engine="torch")["y"], rtol=1e-5, atol=0)
-    status, out = _post(server, "/models/panel/predict", {"instances": [{"id": "s9", **_instance(parts[0])}]})
+    status, out = call_json(server, "/models/panel/predict", {"instances": [{"id": "s9", **_instance(parts[0])}]})
     assert status == 422 and out["detail"][0]["loc"] == ["body", "instances", 0, "id"]
     assert "unknown series 's9'" in out["detail"][0]["msg"]
-    status, out = _post(server, "/models/panel/predict", {"instances": [_instance(parts[0])]})
+    status, out = call_json(server, "/models/panel/predict", {"instances": [_instance(parts[0])]})
     assert status == 422 and out["detail"][0]["loc"] == ["body", "instances", 0, "id"]
 
 
 def test_refusals_that_remain_name_why(tmp_path):
-    est = _fit(tmp_path / "s2s", strategy="seq2seq", max_epochs=1)
-    with pytest.raises(LstmkitError, match="this run cannot: it uses the seq2seq strategy"):
-        est.export("onnx")
     est = _fit(tmp_path / "emb", id_embedding=2, relative=False, max_epochs=1)    # one series, an embedding
     export_onnx(est.run_dir_)                                                    # exports, serves and
     assert est.stream(engine="onnx").mode == "state" and ForecastAdapter(est).streams   # streams its series

@@ -41,8 +41,9 @@ def _fit(tmp_path_factory, name, **params):
 
 @pytest.fixture(scope="module")
 def char_lm(tmp_path_factory):
-    """A 2-layer char LSTM, its run exported to ONNX."""
-    return _fit(tmp_path_factory, "char", level="char", num_layers=2)
+    """A 2-layer char LSTM, its run exported to ONNX (embeddings wider than its ~23 symbols: the
+    graph's first layer reads the folded input table)."""
+    return _fit(tmp_path_factory, "char", level="char", num_layers=2, embed_dim=32)
 
 
 @pytest.fixture(scope="module")
@@ -88,12 +89,38 @@ def test_onnx_logits_equal_torch_and_state_carries_over_calls(which, names, requ
     np.testing.assert_allclose(alone, y[1:2], atol=1e-5)
 
 
+def test_an_lstm_graph_is_time_major_with_its_input_projection_as_a_table(char_lm, word_lm):
+    import onnx
+    vocab, hidden = char_lm.tokenizer_.vocab_size, char_lm.config_.hidden_size
+    assert vocab < char_lm.config_.embed_dim
+    assert json.loads((char_lm.run_dir_ / "onnx.json").read_text())["traced"] == "TimeMajorLM"
+    graph = onnx.load(str(char_lm.run_dir_ / "model.onnx")).graph
+    weights = {t.name: t for t in graph.initializer}
+    lstms = [n for n in graph.node if n.op_type == "LSTM"]
+    assert len(lstms) == 2 and list(weights[lstms[0].input[1]].dims) == [1, 4 * hidden, vocab]   # one-hot in
+    floats = [n for n in graph.node if n.op_type == "Transpose"]                 # ids and logits only
+    assert len(floats) == 2 and floats[0].input[0] == "x" and floats[-1].output[0] == "y"
+    # The table's rows are embedding @ W_ih0.T: the first layer's gates equal torch's own.
+    adapter = adapter_for(char_lm.run_dir_)
+    x = adapter.example_inputs(2, 5)
+    with torch.no_grad():
+        ref = adapter.stateful()(x)
+        got = adapter.export_net()(x, *(torch.zeros(2, 2, hidden) for _ in range(2)))
+    for a, b in zip(got, ref):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=0)
+    # A GRU keeps the plain stateful graph.
+    assert adapter_for(word_lm.run_dir_).export_net() is None
+    assert "traced" not in json.loads((word_lm.run_dir_ / "onnx.json").read_text())
+
+
 def test_a_model_without_recurrent_state_has_no_step_graph(tmp_path):
     lm = LanguageModel(**{**TINY, "max_epochs": 1, "num_layers": 1, "model": "tcn"}).fit(sentences(30))
     adapter = LMAdapter(lm)
     assert "carries no recurrent state" in adapter.state_refusal()
     with pytest.raises(LstmkitError, match="no step graph"):
         adapter.stateful()
+    with pytest.raises(LstmkitError, match="no step graph"):
+        adapter.export_net()
     net = adapter.net                                            # serving still works, on torch
     assert adapter.score(net, ["the cat runs"])["perplexity"][0] == pytest.approx(lm.perplexity(["the cat runs"]))
 

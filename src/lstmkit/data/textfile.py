@@ -20,7 +20,7 @@ from lstmkit.errors import LstmkitError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["decode_text", "read_text_file", "read_table", "file_ext", "table_column", "column_strings",
+__all__ = ["decode_text", "read_text_file", "read_table", "file_ext", "is_table", "table_column", "column_strings",
            "TABLE_SEP", "JSONL"]
 
 TABLE_SEP = {".csv": ",", ".tsv": "\t"}
@@ -72,11 +72,16 @@ def file_ext(path: Path) -> str:
     return suffixes[-1] if suffixes else ""
 
 
+def is_table(path: Path) -> bool:
+    """Whether ``path`` names a CSV / TSV / JSONL file (optionally ``.gz``)."""
+    return file_ext(path) in TABLE_SEP or file_ext(path) in JSONL
+
+
 def read_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
     """A CSV / TSV / JSONL file (optionally ``.gz``) as a DataFrame of strings, at least one row."""
     import pandas as pd
     ext = file_ext(path)
-    if ext not in TABLE_SEP and ext not in JSONL:
+    if not is_table(path):
         raise LstmkitError(f"unknown file type {ext or '(no extension)'!r}: {path}",
                            "use .csv, .tsv or .jsonl (optionally .gz), or a folder of class folders")
     text = read_text_file(path, encoding)

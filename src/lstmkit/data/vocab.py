@@ -266,6 +266,19 @@ def tokenizer_from_dict(d: dict[str, Any]):
     return _KINDS[kind].from_dict(d)
 
 
+def extend_tokenizer(tok, texts: Sequence[str], min_freq: int, max_size: int | None):
+    """``(tokenizer, added)``: the fitted word or char tokenizer ``tok`` with the tokens of
+    ``texts`` seen at least ``min_freq`` times that it lacks appended (up to ``max_size`` ids in
+    all), and how many were added. ``tok``'s ids keep their meaning (transfer and fine-tuning
+    start from a model trained on ``tok``)."""
+    state = tok.to_dict()
+    counted = type(tok)(min_freq, max_size, tok.lowercase).fit(texts)
+    known = set(state["itos"])
+    extra = [w for w in counted.vocab.itos[2:] if w not in known]
+    added = len(extra) if max_size is None else min(len(extra), max(0, max_size - len(known)))
+    return tokenizer_from_dict({**state, "itos": [*state["itos"], *extra[:added]]}), added
+
+
 # -- pretrained vectors ----------------------------------------------------------------------------
 def load_vectors(path: str | Path, vocab: Vocab, seed: int = 0) -> tuple[torch.Tensor, int]:
     """Rows of a GloVe / word2vec *text* file for the words of ``vocab``.

@@ -73,7 +73,9 @@ def export_onnx(run: str | Path, out: str | Path | None = None, tolerance: float
         report = graphs(path, weights_fingerprint(run), tolerance)
     else:
         path = Path(out) if out is not None else run / ONNX_FILE
-        report = write_onnx(adapter, path, fingerprint=weights_fingerprint(run), tolerance=tolerance)
+        own = getattr(adapter, "export_net", None)       # a room's own arrangement of the same graph
+        report = write_onnx(adapter, path, fingerprint=weights_fingerprint(run), tolerance=tolerance,
+                            traced=own() if own is not None else None)
     if out is None:
         write_json(run / REPORT_FILE, report)
     return path
@@ -85,8 +87,11 @@ def extra_inputs(adapter, x: torch.Tensor, seed: int = 0) -> dict[str, torch.Ten
     return dict(hook(x, seed)) if hook is not None else {}
 
 
-def write_onnx(adapter, path: Path, fingerprint: str, tolerance: float = TOLERANCE) -> dict[str, Any]:
-    """Export ``adapter``'s stateful graph to ``path`` atomically, after the check passes."""
+def write_onnx(adapter, path: Path, fingerprint: str, tolerance: float = TOLERANCE,
+               traced: nn.Module | None = None) -> dict[str, Any]:
+    """Export ``adapter``'s stateful graph to ``path`` atomically, after the check passes.
+    ``traced``: a module with the same inputs and outputs to trace instead (an adapter's
+    ``export_net()``, e.g. lm's time-major graph); the check is still against the stateful net."""
     graph = adapter.stateful()
     names = adapter.state_names
     extras = list(extra_inputs(adapter, adapter.example_inputs(2)))
@@ -94,7 +99,7 @@ def write_onnx(adapter, path: Path, fingerprint: str, tolerance: float = TOLERAN
 
     def write(tmp: str) -> None:
         t0 = time.perf_counter()
-        _torch_export(graph, adapter, names, tmp)
+        _torch_export(graph if traced is None else traced, adapter, names, tmp)
         set_metadata(tmp, {"lstmkit_fingerprint": fingerprint, "lstmkit_task": adapter.task,
                            "lstmkit_state": ",".join(names)})
         diff = _checked(lambda: check_against_torch(OnnxRunner(tmp), graph, adapter), tolerance)
@@ -102,6 +107,8 @@ def write_onnx(adapter, path: Path, fingerprint: str, tolerance: float = TOLERAN
                        "inputs": ["x", *extras, *(f"{n}0" for n in names)], "outputs": ["y", *(f"{n}n" for n in names)],
                        "dynamic_axes": ["batch", "steps"], "max_abs_diff": diff, "tolerance": tolerance,
                        "fingerprint": fingerprint, "seconds": round(time.perf_counter() - t0, 3)})
+        if traced is not None:
+            report["traced"] = type(traced).__name__
 
     atomic_write(path, write)
     return report
@@ -187,11 +194,13 @@ def _zero_state(adapter, batch: int) -> list[torch.Tensor]:
 
 
 def set_metadata(path: str, props: dict[str, str]) -> None:
-    """Stamp ``props`` into an ONNX file's metadata (e.g. ``lstmkit_fingerprint``)."""
+    """Stamp ``props`` into an ONNX file's metadata (e.g. ``lstmkit_fingerprint``), replacing
+    entries of the same key."""
     import onnx
     model = onnx.load(path)
+    entries = {p.key: p for p in model.metadata_props}
     for k, v in props.items():
-        entry = model.metadata_props.add()
+        entry = entries.get(k) or model.metadata_props.add()
         entry.key, entry.value = k, v
     onnx.save(model, path)
 

@@ -32,10 +32,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from lstmkit.deploy.onnx import TOLERANCE, OnnxNet, OnnxRunner, require_onnx, write_onnx
+from lstmkit.deploy.onnx import TOLERANCE, OnnxNet, OnnxRunner, require_onnx, set_metadata, write_onnx
 from lstmkit.deploy.registry import adapter_for, weights_fingerprint
 from lstmkit.errors import LstmkitError
-from lstmkit.runs import META_FILE, WEIGHTS_FILE, read_meta, read_run, save_tensors, write_json
+from lstmkit.runs import META_FILE, WEIGHTS_FILE, read_meta, save_tensors, write_json
 
 __all__ = ["export_int8", "quantize_torch", "swap_recurrent", "quantized_tensors", "load_quantized", "TorchRNN",
            "measure_speed", "load_estimator", "REPORT_FILE"]
@@ -208,20 +208,12 @@ def load_quantized(net: nn.Module, tensors: dict[str, torch.Tensor]) -> nn.Modul
 
 
 def load_estimator(kind: type, run: str | Path):
-    """A run's fitted estimator of class ``kind`` (a task's ``RunEstimator``): ``kind.load(run)``,
-    or for an int8 run with torch weights, its quantized net rebuilt from the stored integers.
-    ``quantization_`` (the run's record, or None) and ``engine_`` (the engine it chose) are set."""
-    q = read_meta(run).get("quantization")
-    if not q or not q.get("torch"):
-        est = kind.load(run)
-    else:
-        meta, weights = read_run(run, kind.TASK)
-        est = kind._restored(meta)
-        est._load_state(Path(run), meta)
-        est.net_ = load_quantized(est._build_net(), weights)
-        est.run_dir_ = Path(run)
-    est.quantization_ = q
-    est.engine_ = (q or {}).get("engine")
+    """A run's fitted estimator of class ``kind`` (a task's ``RunEstimator``): ``kind.load(run)``
+    (an int8 run with torch weights rebuilds its quantized net from the stored integers), with
+    ``quantization_`` (the run's record, or None) and ``engine_`` (the engine it chose) set."""
+    est = kind.load(run)
+    est.quantization_ = read_meta(run).get("quantization")
+    est.engine_ = (est.quantization_ or {}).get("engine")
     return est
 
 
@@ -381,7 +373,7 @@ def _quantize_onnx(adapter, tmp: Path, fingerprint: str, fp32, x_batch, x_one, d
     try:
         for name in files:
             quantize_dynamic(str(floats / name), str(tmp / name), weight_type=QuantType.QInt8)
-            _stamp_onnx(tmp / name, fingerprint)
+            set_metadata(str(tmp / name), {"lstmkit_fingerprint": fingerprint})
     except Exception as e:   # onnxruntime raises plain Exceptions for unsupported graphs
         raise LstmkitError(f"ONNX Runtime could not quantize this graph ({str(e).splitlines()[0][:200]})",
                            "use the torch backend") from None
@@ -400,18 +392,6 @@ def _quantize_onnx(adapter, tmp: Path, fingerprint: str, fp32, x_batch, x_one, d
 def _onnx_nodes(path: Path):
     import onnx
     return onnx.load(str(path)).graph.node
-
-
-def _stamp_onnx(path: Path, fingerprint: str) -> None:
-    import onnx
-    model = onnx.load(str(path))
-    props = {p.key: p for p in model.metadata_props}
-    if "lstmkit_fingerprint" in props:
-        props["lstmkit_fingerprint"].value = fingerprint
-    else:
-        e = model.metadata_props.add()
-        e.key, e.value = "lstmkit_fingerprint", fingerprint
-    onnx.save(model, str(path))
 
 
 def _metric_change(before: dict | None, after: dict | None) -> dict[str, float] | None:

@@ -238,15 +238,15 @@ class RunEstimator(ABC):
         meta, weights = read_run(path, cls.TASK)
         path = Path(path)
         cls._check_run(meta, path)
+        quantized = bool((meta.get("quantization") or {}).get("torch"))     # an int8 run's stored integers
         try:
             est = cls._restored(meta)
             est._load_state(path, meta)
-            est.net_ = build_checked(est._build_net, weights, path,     # checked before allocating
-                                     exact=not (meta.get("quantization") or {}).get("torch"))
+            est.net_ = build_checked(est._build_net, weights, path, exact=not quantized)   # checked before allocating
         except (KeyError, TypeError, ValueError, OSError) as e:
             raise LstmkitError(f"{path} has a missing or malformed {META_FILE} or state file ({e})",
                                "the run folder was edited or damaged; retrain the model") from None
-        est._attach_weights(path, weights)
+        est._attach_weights(path, weights, quantized)
         return est
 
     @classmethod
@@ -260,9 +260,19 @@ class RunEstimator(ABC):
     def _write_meta(self, run_dir: Path, status: str) -> None:
         """Write ``lstmkit.json`` (the task's config, preprocessing, model shape, data summary)."""
 
-    def _attach_weights(self, path: Path, weights) -> None:
-        """The end of ``load()``: the strict weight load, the run folder and its ``metrics.json``."""
-        load_weights(self.net_, weights, path)
+    def _attach_weights(self, path: Path, weights, quantized: bool = False) -> None:
+        """The end of ``load()``: the strict weight load (an int8 run from ``lstmkit export int8``
+        rebuilds its quantized net from the stored integers), the run folder and its ``metrics.json``."""
+        if not quantized:
+            load_weights(self.net_, weights, path)
+        else:
+            from lstmkit.deploy.quantize import load_quantized       # the engines layer, below this one
+            try:
+                self.net_ = load_quantized(self.net_, weights).eval()
+            except (RuntimeError, KeyError) as e:
+                raise LstmkitError(f"{path}/{WEIGHTS_FILE} does not match the model in {META_FILE} "
+                                   f"({str(e).splitlines()[0]})",
+                                   "the two files come from different runs; retrain the model") from None
         self.run_dir_ = Path(path)
         metrics = read_metrics(path)
         if metrics is not None:

@@ -10,7 +10,9 @@ import torch
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.auto import auto_defaults
 from lstmkit.tasks.forecast.baselines import ets_forecast
-from lstmkit.tasks.forecast.combine import TOLERANCE, WEIGHTS, choose_combination
+from lstmkit.tasks.forecast import combine
+from lstmkit.tasks.forecast.combine import (TOLERANCE, WEIGHTS, baseline_point, choose_combination, ets_logs,
+                                            pick)
 from lstmkit.tasks.forecast.config import ForecastConfig
 from lstmkit.tasks.forecast.estimator import Forecaster
 from lstmkit.tasks.forecast.panel import read_panel
@@ -46,6 +48,10 @@ def _stub(y, network_error: float, combine=None, seed=0):
     return est, panel, split_panel(panel, cfg)["val"]
 
 
+def _label(w: float, kind: str) -> str:
+    return kind if w == 0 else f"{w:g} network + {1 - w:g} {kind}"
+
+
 def test_a_network_that_beats_the_baselines_on_validation_forecasts_alone():
     est, panel, val = _stub(_seasonal(), network_error=0.0)
     combination, record = choose_combination(est, panel, {}, val)
@@ -61,8 +67,8 @@ def test_a_noisy_network_on_a_seasonal_series_is_blended_with_a_baseline():
     assert combination["weight"] in WEIGHTS[1:] and record["value"] == combination["baseline"]
     assert record["why"].startswith("on validation") and "network alone" in record["why"]
     scores = record["validation_mase"]
-    chosen = scores[f"{combination['weight']:g} network + {1 - combination['weight']:g} {combination['baseline']}"]
-    lowest = min(scores[k] for k in scores if k not in ("ets", "seasonal_naive"))
+    chosen = scores[_label(combination["weight"], combination["baseline"])]
+    lowest = min(scores.values())
     even = min(scores[f"0.5 network + 0.5 {k}"] for k in ("ets", "seasonal_naive"))
     # the even blend unless another candidate scores more than TOLERANCE lower
     assert chosen == (even if lowest * (1 + TOLERANCE) >= even else lowest) < scores["network"]
@@ -73,7 +79,7 @@ def test_the_even_blend_wins_over_a_candidate_that_scores_only_slightly_lower():
     est, panel, val = _stub(_seasonal(), network_error=0.2, seed=1)
     combination, record = choose_combination(est, panel, {}, val)
     scores = record["validation_mase"]
-    lowest = min(scores[k] for k in scores if k not in ("ets", "seasonal_naive"))
+    lowest = min(scores.values())
     even = min(scores[f"0.5 network + 0.5 {k}"] for k in ("ets", "seasonal_naive"))
     assert lowest < even <= lowest * (1 + TOLERANCE)               # a near tie: the even blend is taken
     assert combination["weight"] == 0.5
@@ -84,6 +90,28 @@ def test_a_given_baseline_is_the_only_one_tried():
     combination, record = choose_combination(est, panel, {}, val)
     assert "ets" not in record["validation_mase"] and "seasonal_naive" in record["validation_mase"]
     assert record["value"] in ("none", "seasonal_naive")
+
+
+def test_the_baseline_alone_is_a_candidate_and_near_ties_go_to_the_even_blend():
+    scores = {"network": (2.0, "none", 1.0), "0.5 network + 0.5 ets": (1.5, "ets", 0.5), "ets": (1.0, "ets", 0.0)}
+    assert pick(scores) == (1.0, "ets", 0.0) and 0.0 in WEIGHTS
+    scores["ets"] = (1.45, "ets", 0.0)                                 # within TOLERANCE of the even blend
+    assert pick(scores) == (1.5, "ets", 0.5)
+
+
+def test_ets_is_fitted_in_logs_for_a_multiplicative_season_only():
+    assert ets_logs(SimpleNamespace(log=True, deseason=12))
+    assert not ets_logs(SimpleNamespace(log=True, deseason=0))       # logs for spikes: a trend in logs can run away
+    assert not ets_logs(SimpleNamespace(log=False, deseason=12))
+    t = np.arange(96)
+    y = (100 * 1.01 ** t * (1 + 0.3 * np.sin(2 * np.pi * t / 12)))[:, None]
+    origins = np.array([71, 83])
+    logs = baseline_point("ets", y, origins, 12, 12, 72, log=True)
+    expected = np.exp(ets_forecast(np.log(y), origins, 12, 12, 72))
+    np.testing.assert_allclose(logs, expected)
+    plain = baseline_point("ets", y, origins, 12, 12, 72)
+    truth = y[origins[:, None] + 1 + np.arange(12)]
+    assert np.abs(logs - truth).mean() < np.abs(plain - truth).mean()   # the season that grows with the level
 
 
 def test_auto_leaves_combine_to_validation_unless_the_network_is_sized_or_probabilistic():

@@ -114,7 +114,7 @@ class TextClassifier(Classifier):
     def _fit_preprocessing(self, train: TextData, cfg) -> None:
         if cfg.init_from:
             self.lm_start_ = read_lm(cfg.init_from)
-            check_settings(cfg.init_from, lm_settings(cfg.init_from), cfg.to_dict(),
+            check_settings(cfg.init_from, self.lm_start_.settings, cfg.to_dict(),
                            "pass init_from to TextClassifier(...) itself (it then takes the LM's settings), "
                            "or {flag} {value}")
             self.tokenizer_ = extended_tokenizer(self.lm_start_, train.texts, cfg.min_freq, cfg.max_size)

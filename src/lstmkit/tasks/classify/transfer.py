@@ -32,7 +32,7 @@ from typing import Any, Sequence
 import torch
 from torch import nn
 
-from lstmkit.data.vocab import tokenizer_from_dict
+from lstmkit.data.vocab import extend_tokenizer, tokenizer_from_dict
 from lstmkit.deploy.registry import weights_fingerprint
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import WEIGHTS_FILE, read_meta, read_run
@@ -60,6 +60,11 @@ class LMStart:
     sizes: dict[str, int]         # embed_dim, hidden_size, num_layers
     tokenizer: Any                # the LM's base tokenizer with every LM id (<bos>, </s> as words)
     weights: dict[str, torch.Tensor]   # embedding.weight, encoder.* (the LM's names)
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The classifier settings this LM decides (as :func:`lm_settings` reads them)."""
+        return {**self.sizes, "tokenizer": self.level, "model": "lstm"}
 
     def record(self) -> dict[str, Any]:
         """What ``lstmkit.json`` records about the start (path and fingerprint)."""
@@ -122,13 +127,7 @@ def extended_tokenizer(lm: LMStart, texts: Sequence[str], min_freq: int, max_siz
     """The LM's tokenizer with the training texts' own words appended: those seen at least
     ``min_freq`` times that the LM's vocabulary lacks (a movie-review LM may miss a tenth of a
     new corpus's words), up to ``max_size`` ids in all. The LM's ids keep their meaning."""
-    state = lm.tokenizer.to_dict()
-    own = tokenizer_from_dict({**state, "itos": state["itos"][:2]})       # same kind and normalisation
-    counted = type(own)(min_freq, max_size, own.lowercase).fit(texts)
-    known = set(state["itos"])
-    extra = [w for w in counted.vocab.itos[2:] if w not in known]
-    room = len(extra) if max_size is None else max(0, max_size - len(known))
-    return tokenizer_from_dict({**state, "itos": [*state["itos"], *extra[:room]]})
+    return extend_tokenizer(lm.tokenizer, texts, min_freq, max_size)[0]
 
 
 def copy_weights(net: nn.Module, lm: LMStart) -> None:

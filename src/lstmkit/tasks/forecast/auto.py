@@ -27,9 +27,9 @@ The rules (tuned on validation cuts of the benchmark suite, ``benchmarks/forecas
 * ``hidden_size`` / ``num_layers``: one layer of 16 units up to 1,000 training windows, else 2 of 50;
 * ``scaler``: ``standard`` (z-scores of the training part);
 * ``ensemble``: the median of 15 seeds when training is cheap (<= 2,000 training windows);
-* ``combine``: left to the validation windows once trained (:mod:`~lstmkit.tasks.forecast.combine`:
-  the network alone, or blended with ETS or seasonal naive when that scores better there); the
-  network alone for probabilistic output or when the user sized the network (``hidden_size``,
+* ``combine``: left to validation once trained (:mod:`~lstmkit.tasks.forecast.combine`: the network
+  alone, blended with ETS or seasonal naive, or the baseline alone, as scored on the validation
+  windows); the network alone for probabilistic output or when the user sized the network (``hidden_size``,
   ``num_layers`` and ``ensemble`` all given).
 """
 from __future__ import annotations

@@ -12,13 +12,18 @@ than not (the M3/M4 competitions). ``--combine`` (``ForecastConfig.combine``):
                               network's size is chosen from the data; :mod:`~lstmkit.tasks.forecast.auto`)
 
 The choice leans on equal weights: the even blend with the baseline that suits it best is taken
-unless another candidate (the network alone, or another weight) scores a MASE more than
-:data:`TOLERANCE` lower on validation. A few validation windows weigh noisily, and the network was
-early-stopped on those same windows, so its own score there flatters it; equal weights are the
-field's robust answer to that (the "forecast combination puzzle", Smith & Wallis 2009).
+unless another candidate (the network alone, another weight, or the baseline alone -- weight 0,
+when the network adds nothing) scores a MASE more than :data:`TOLERANCE` lower on validation. A
+few validation windows weigh noisily, and the network was early-stopped on those same windows, so
+its own score there flatters it; equal weights are the field's robust answer to that (the
+"forecast combination puzzle", Smith & Wallis 2009). (Probe networks -- an inner validation,
+networks of the run's shape trained before the validation part and scored on windows new to
+them -- were tried in session 9: on the suite's validation cut they changed no choice at this
+tolerance and tripled a run's training, so they were left out.)
 
 The baseline is computed from the history the forecast starts from: seasonal naive from the last
-season, ETS (damped Holt-Winters, :func:`~lstmkit.tasks.forecast.baselines.ets_forecast`) fitted
+season, ETS (damped Holt-Winters, :func:`~lstmkit.tasks.forecast.baselines.ets_forecast`; on logs
+when the run models logs and removes a season, :func:`ets_logs`: a multiplicative season) fitted
 on the points before the first forecast origin -- on the training part when the weight is chosen,
 on training + validation for the test windows, on the whole history the caller passes for
 ``predict`` and for the service's request. The combination lives outside the network graph: the
@@ -46,24 +51,35 @@ from lstmkit.tasks.forecast.evaluation import snaive
 from lstmkit.tasks.forecast.metrics import forecast_metrics
 from lstmkit.tasks.forecast.windows import part_sizes
 
-__all__ = ["BASELINES", "WEIGHTS", "TOLERANCE", "NAMES", "choose_combination", "active_combination",
-           "combine_windows", "combine_ahead", "combine_history", "baseline_history", "baseline_point"]
+__all__ = ["BASELINES", "WEIGHTS", "TOLERANCE", "NAMES", "choose_combination", "candidate_scores", "pick",
+           "active_combination", "combine_windows", "combine_ahead", "combine_history", "baseline_history", "baseline_point", "ets_logs"]
 
 BASELINES = ("ets", "seasonal_naive")
-WEIGHTS = (1.0, 0.75, 0.5, 0.25)      # the network's share; 1: the network alone
+WEIGHTS = (1.0, 0.75, 0.5, 0.25, 0.0)  # the network's share; 1: the network alone, 0: the baseline alone
 TOLERANCE = 0.10                      # how much lower another candidate must score to beat the even blend
 NAMES = {"ets": "ETS", "seasonal_naive": "seasonal naive"}
 
 
 def baseline_point(kind: str, values: np.ndarray, origins: np.ndarray, horizon: int, season: int,
-                   n_fit: int) -> np.ndarray:
+                   n_fit: int, log: bool = False) -> np.ndarray:
     """The ``kind`` baseline's forecast ``[O, H, T]`` from each origin of ``values [N, T]``;
-    ETS is fitted on ``values[:n_fit]`` (every origin at least ``n_fit - 1``)."""
+    ETS is fitted on ``values[:n_fit]`` (every origin at least ``n_fit - 1``), on their logs with
+    ``log`` (a run that models logs: a multiplicative season) when every value is positive."""
     if kind == "seasonal_naive":
         return snaive(values, origins, horizon, season)
+    logs = log and bool(np.all(values[:int(np.max(origins)) + 1] > 0))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        if logs:
+            return np.exp(ets_forecast(np.log(values), origins, horizon, season, max(2, int(n_fit))))
         return ets_forecast(values, origins, horizon, season, max(2, int(n_fit)))
+
+
+def ets_logs(cfg) -> bool:
+    """Whether the ETS baseline is fitted on logs: the run models logs and removes a season (a
+    multiplicative season, which additive Holt-Winters fits in logs); without a season the logs
+    tame spikes, and exponentiating a trend fitted on them can run away."""
+    return bool(cfg.log) and bool(cfg.deseason)
 
 
 def _blend(network: np.ndarray, base: np.ndarray, weight: float) -> np.ndarray:
@@ -93,7 +109,7 @@ def combine_windows(est, params: np.ndarray, panel, rows: torch.Tensor, series: 
         origins = r_all[sel] - r.start + cfg.lookback - 1
         n_train, n_val, _ = part_sizes(int(panel.lengths[s]), cfg)
         n_fit = min(n_train + n_val, int(origins.min()) + 1)
-        base = baseline_point(c["baseline"], panel.values[r], origins, cfg.horizon, est.season_, n_fit)
+        base = baseline_point(c["baseline"], panel.values[r], origins, cfg.horizon, est.season_, n_fit, ets_logs(cfg))
         out[sel] = _blend(params[sel], base, c["weight"])
     return out
 
@@ -115,7 +131,8 @@ def combine_history(est, params: np.ndarray, values: np.ndarray) -> np.ndarray:
     if c is None:
         return params
     n = len(values)
-    base = baseline_point(c["baseline"], values, np.array([n - 1]), est.config_.horizon, est.season_, n)
+    base = baseline_point(c["baseline"], values, np.array([n - 1]), est.config_.horizon, est.season_, n,
+                          ets_logs(est.config_))
     return _blend(params, base[0], c["weight"])
 
 
@@ -134,6 +151,25 @@ def baseline_history(est) -> tuple[int, str] | None:
     return m, f"a season of {m} for the seasonal naive baseline it blends with"
 
 
+def candidate_scores(network: np.ndarray, bases: dict[str, np.ndarray], mase) -> dict[str, tuple[float, str, float]]:
+    """Every candidate's MASE: ``{label: (score, baseline or "none", network weight)}``."""
+    out = {"network": (mase(network), "none", 1.0)}
+    for kind, base in bases.items():
+        for w in WEIGHTS[1:]:
+            label = kind if w == 0 else f"{w:g} network + {1 - w:g} {kind}"
+            out[label] = (mase(_blend(network, base, w)), kind, w)
+    return out
+
+
+def pick(scores: dict[str, tuple[float, str, float]], tolerance: float = TOLERANCE) -> tuple[float, str, float]:
+    """The candidate the rule takes: the best-scoring even blend unless another candidate scores
+    more than ``tolerance`` lower."""
+    finite = [v for v in scores.values() if np.isfinite(v[0])]
+    best = min(finite, default=scores["network"])
+    even = min((v for v in finite if v[2] == 0.5), default=(np.inf, "none", 1.0))
+    return best if best[0] * (1 + tolerance) < even[0] else even
+
+
 def choose_combination(est, panel, arrays, val) -> tuple[dict[str, Any] | None, dict[str, Any]]:
     """The combination of one series' network with a baseline chosen on the validation windows
     ``val`` (rows, series) by the rule of the module docstring; and the record
@@ -145,30 +181,23 @@ def choose_combination(est, panel, arrays, val) -> tuple[dict[str, Any] | None, 
     kinds = BASELINES if cfg.combine is None else (cfg.combine,)
     if len(rows) == 0:
         return None, {"value": "none", "weight": 1.0, "why": "no validation windows to weigh a combination on"}
-    network = est.output_.point(torch.from_numpy(est._forecast_windows(arrays, rows, series,
-                                                                       est._series_index(panel)))).numpy()
     vals = panel.values[panel.rows(0)]
     n_train = part_sizes(int(panel.lengths[0]), cfg)[0]
+    network = est.output_.point(torch.from_numpy(est._forecast_windows(arrays, rows, series,
+                                                                       est._series_index(panel)))).numpy()
     origins = rows.numpy() - int(panel.starts[0]) + cfg.lookback - 1
     actual = vals[origins[:, None] + 1 + np.arange(cfg.horizon)]               # [n, H, T]
+    bases = {kind: baseline_point(kind, vals, origins, cfg.horizon, est.season_, min(n_train, int(origins.min()) + 1),
+                                  ets_logs(cfg)) for kind in kinds}
     mase = lambda p: float(forecast_metrics(actual, p, vals[:max(n_train, 2)], season=est.season_)["MASE"])
-    alone = mase(network)
-    scores, best, even = {"network": round(alone, 4)}, (alone, "none", 1.0), (np.inf, "none", 1.0)
-    for kind in kinds:
-        base = baseline_point(kind, vals, origins, cfg.horizon, est.season_, min(n_train, int(origins.min()) + 1))
-        scores[kind] = round(mase(base), 4)
-        for w in WEIGHTS[1:]:
-            score = mase(_blend(network, base, w))
-            scores[f"{w:g} network + {1 - w:g} {kind}"] = round(score, 4)
-            if np.isfinite(score) and score < best[0]:
-                best = (score, kind, w)
-            if w == 0.5 and np.isfinite(score) and score < even[0]:
-                even = (score, kind, w)
-    score, kind, w = best if not best[0] * (1 + TOLERANCE) >= even[0] else even
+    scores = candidate_scores(network, bases, mase)
+    score, kind, w = pick(scores)
+    record = {"validation_mase": {k: round(v[0], 4) for k, v in scores.items()}}
+    alone = scores["network"][0]
     if kind == "none":
-        return None, {"value": "none", "weight": 1.0, "validation_mase": scores,
+        return None, {"value": "none", "weight": 1.0, **record,
                       "why": f"the network alone scores best on validation (MASE {alone:.3f}), over "
                              f"{TOLERANCE:.0%} below an even blend with a baseline"}
     why = (f"on validation {w:g} x network + {1 - w:g} x {NAMES[kind]} scores MASE {score:.3f}, the network "
-           f"alone {alone:.3f}, {NAMES[kind]} alone {scores[kind]:.3f}")
-    return {"baseline": kind, "weight": w}, {"value": kind, "weight": w, "why": why, "validation_mase": scores}
+           f"alone {alone:.3f}, {NAMES[kind]} alone {scores[kind][0]:.3f}")
+    return {"baseline": kind, "weight": w}, {"value": kind, "weight": w, "why": why, **record}

@@ -6,10 +6,12 @@ quantiles and distributions); logs and seasonal indices stay in Python around it
 (:mod:`lstmkit.tasks.forecast.surface`), and so does a blend with a baseline (``--combine``,
 :mod:`lstmkit.tasks.forecast.combine`), fitted on each forecast's history. A seed ensemble
 exports as one graph (:class:`ForecastGraph`): every member from its own state, then their median; a net with a
-series embedding takes the series index as a second input, ``series [B]``. The service's
-request and answer are in :mod:`lstmkit.tasks.forecast.serving`; a stream of a run with many
-series, seasonal indices, quantiles or a blend keeps what ``predict`` reads around the network
-per stream (:mod:`lstmkit.tasks.forecast.streams`, :meth:`ForecastAdapter.stream_extra`).
+series embedding takes the series index as a second input, ``series [B]``. A net that rolls out
+(recursive), decodes (seq2seq) or reads covariates over the horizon exports as
+:class:`~lstmkit.tasks.forecast.graphs.HorizonGraph`, ``(x[, future][, series]) -> y`` without
+carried state. The service's request and answer are in :mod:`lstmkit.tasks.forecast.serving`; a stream of a
+run with many series, seasonal indices, quantiles or a blend keeps what ``predict`` reads around
+the network per stream (:mod:`lstmkit.tasks.forecast.streams`, :meth:`ForecastAdapter.stream_extra`).
 
 :mod:`lstmkit.deploy.registry` finds it by the run's task name (``Adapter`` below); the
 estimator reaches it the same way, so this module may import the estimator and not the reverse.
@@ -29,6 +31,7 @@ from lstmkit.config import TrainConfig
 from lstmkit.data.windows import WindowBatches
 from lstmkit.deploy.adapter import UpdateData, observation_row
 from lstmkit.deploy.onnx import OnnxRunner, load_runner
+from lstmkit.deploy.quantize import swap_recurrent
 from lstmkit.deploy.stateful import StatefulNet, recurrent_state_names
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.lstm import LSTM
@@ -36,6 +39,7 @@ from lstmkit.tasks.forecast import serving
 from lstmkit.tasks.forecast.combine import active_combination
 from lstmkit.tasks.forecast.ensemble import SeedEnsemble
 from lstmkit.tasks.forecast.estimator import Forecaster
+from lstmkit.tasks.forecast.graphs import HorizonGraph, future_array, median_of, reads_horizon
 from lstmkit.tasks.forecast.metrics import forecast_metrics
 from lstmkit.tasks.forecast.model import ForecastNet
 from lstmkit.tasks.forecast.streams import SeriesStreams, needs_series_streams
@@ -52,7 +56,7 @@ class ForecastAdapter:
 
     def __init__(self, est):
         self.est = est
-        est.check_deployable("deployment (export, serving)")   # one series, direct, nothing over the horizon
+        est.check_deployable("deployment (export, serving)")   # every forecaster today (surface.deploy_problem)
         cfg = est.config_
         self.cfg = cfg
         self.columns = list(est.input_names_)                    # model input order
@@ -83,6 +87,8 @@ class ForecastAdapter:
         net = self.members[0]
         if getattr(net, "highway", None) is not None or getattr(net, "segment", 0):
             return ()                                            # they read the whole window
+        if reads_horizon(net):
+            return ()                                            # a roll-out or a decoder per forecast
         return recurrent_state_names(net)
 
     @property
@@ -98,16 +104,26 @@ class ForecastAdapter:
         return getattr(self.members[0], "embedding", None) is not None
 
     def stateful(self) -> nn.Module:
+        if reads_horizon(self.members[0]):
+            members = self.members
+            if self.cfg.strategy == "recursive":    # each roll-out step one ONNX LSTM op, not per-layer cells
+                members = [swap_recurrent(m) for m in members]
+            return HorizonGraph(members, future=bool(self.members[0].F), series=self.embedding).eval()
         if isinstance(self.net, SeedEnsemble) or self.embedding:
             return ForecastGraph(self.members, self.state_names, series=self.embedding).eval()
         return StatefulNet(self.net, self.state_names).eval()
 
     def extra_inputs(self, x: torch.Tensor, seed: int = 0) -> dict[str, torch.Tensor]:
-        """The graph's ``series`` input ``[B]`` (int64) of a net with a series embedding (else none)."""
-        if not self.embedding:
-            return {}
+        """The graph's inputs beside ``x``: ``future [B, H, F]`` (scaled future covariates over
+        the horizon) of a net that reads them, then ``series [B]`` (int64) of a net with a series
+        embedding; random here, for the export's check."""
         g = torch.Generator().manual_seed(seed)
-        return {"series": torch.randint(0, len(self.est.series_ids_) + 1, (x.shape[0],), generator=g)}
+        extra, F = {}, self.members[0].F
+        if F:
+            extra["future"] = torch.rand(x.shape[0], self.cfg.horizon, F, generator=g)
+        if self.embedding:
+            extra["series"] = torch.randint(0, len(self.est.series_ids_) + 1, (x.shape[0],), generator=g)
+        return extra
 
     def onnx_net(self, run: Path) -> nn.Module:
         """The run's graph as the net ``predict`` and the service call (with the series index)."""
@@ -119,15 +135,18 @@ class ForecastAdapter:
         return self.est.deploy_problem("stream") is None
 
     def example_inputs(self, batch: int, steps: int | None = None, seed: int = 0) -> torch.Tensor:
-        """Random scaled windows ``[batch, steps, I]`` (steps defaults to the lookback)."""
+        """Random scaled windows ``[batch, steps, I]`` (steps defaults to the lookback; a segmented
+        encoder's, ``--segment S``, rounded up to whole segments: it reads nothing else)."""
         g = torch.Generator().manual_seed(seed)
-        return torch.rand(batch, steps or self.cfg.lookback, self.input_size, generator=g)
+        steps, S = steps or self.cfg.lookback, getattr(self.members[0], "segment", 0)
+        return torch.rand(batch, -(-steps // S) * S if S else steps, self.input_size, generator=g)
 
     def metadata(self) -> dict[str, Any]:
         c, out = self.cfg, self.est.output_
         return {"task": self.task, "targets": list(c.target), "features": list(c.features),
                 "series": len(self.est.series_ids_), "id": c.id, "embedding": self.embedding,
                 "lookback": c.lookback, "horizon": c.horizon, "model": c.model, "relative": c.relative,
+                "strategy": c.strategy, "future_covariates": list(c.future_covariates), "calendar": list(c.calendar),
                 "state": list(self.state_names), "min_history": serving.min_history(self.est), "log": bool(c.log),
                 "deseason": int(c.deseason or 0), "ensemble": len(self.members), "output": out.kind,
                 **({"levels": list(out.levels)} if out.kind != "point" else {}),
@@ -339,12 +358,6 @@ class TorchLstmStep:
         return (y - self._out_offset) / self._out_scale, tuple(new)
 
 
-def median_of(stacked: torch.Tensor) -> torch.Tensor:
-    """``torch.median(stacked, 0).values`` (the lower middle value for an even count) by sorting:
-    ONNX has no median operator, and a sort along the member axis exports as ``TopK``."""
-    return torch.sort(stacked, 0).values[(stacked.shape[0] - 1) // 2]
-
-
 class ForecastGraph(nn.Module):
     """A seed ensemble, or a net with a series embedding, as one graph:
     ``(x[, series], *state) -> (y, *state)``.
@@ -380,7 +393,8 @@ class ForecastGraph(nn.Module):
 
 class ForecastOnnxNet(nn.Module):
     """A forecaster's ONNX graph behind the net's call ``(x, future=None, series=None) -> y``
-    (zero state; ``series`` defaults to index 0), for ``predict``, the service and int8 scoring."""
+    (zero state; ``future`` defaults to zeros, ``series`` to index 0), for ``predict``, the
+    service and int8 scoring."""
 
     reads_series = True
 
@@ -388,10 +402,13 @@ class ForecastOnnxNet(nn.Module):
         super().__init__()
         self.runner = runner
         self.takes_series = "series" in runner.extra_inputs
+        self.takes_future = "future" in runner.extra_inputs
 
     def forward(self, x: torch.Tensor, future=None, series=None) -> torch.Tensor:
         x = np.ascontiguousarray(x.detach().cpu().numpy(), dtype=np.float32)
         extra = {}
+        if self.takes_future:                                         # None: zeros, as the net itself
+            extra["future"] = future_array(self.runner, x, future)
         if self.takes_series:
             extra["series"] = (np.zeros(len(x), np.int64) if series is None
                                else np.ascontiguousarray(torch.as_tensor(series).cpu().numpy(), dtype=np.int64))

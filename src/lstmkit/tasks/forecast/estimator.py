@@ -17,7 +17,7 @@ import torch
 
 from lstmkit.config import flatten_config as _flatten
 from lstmkit.errors import LstmkitError
-from lstmkit.runs import META_FILE, WEIGHTS_FILE, load_weights
+from lstmkit.runs import META_FILE
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.tasks.forecast.auto import AUTO_FIELDS, auto_defaults
 from lstmkit.tasks.forecast.checks import check_config
@@ -253,20 +253,6 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         self.lineage_ = meta.get("lineage", [])
         self.auto_ = meta.get("auto") or {}
         self.combination_ = meta.get("combination")
-
-    def _attach_weights(self, path: Path, weights) -> None:
-        """The strict weight load (an int8 run from :mod:`lstmkit.deploy` rebuilds its quantized net)."""
-        if not (self.quantization_ or {}).get("torch"):
-            load_weights(self.net_, weights, path)
-        else:
-            from lstmkit.deploy.quantize import load_quantized
-            try:
-                self.net_ = load_quantized(self.net_, weights).eval()
-            except (RuntimeError, KeyError) as e:
-                raise LstmkitError(f"{path}/{WEIGHTS_FILE} does not match the model in {META_FILE} "
-                                   f"({str(e).splitlines()[0]})",
-                                   "the two files come from different runs; retrain the model") from None
-        self.run_dir_ = Path(path)
 
     # -- internals ---------------------------------------------------------------------
     def _write_meta(self, run_dir: Path, status: str) -> None:

@@ -314,12 +314,12 @@ class PanelPipeline:
 
     def _engine_run(self, net):
         """``run(x, future, series)``: ``net_``, or an engine's net: one of the net's own kind (an
-        int8 copy) or one marked ``reads_series`` (the ONNX graph) takes the series index too;
-        any other reads windows only."""
+        int8 copy) or one marked ``reads_series`` (the ONNX graph) takes the future covariates and
+        the series index too; any other reads windows only."""
         if net is None or net is self.net_:
             return self.net_
         if isinstance(net, (ForecastNet, SeedEnsemble)) or getattr(net, "reads_series", False):
-            return lambda x, f, e: torch.as_tensor(net(x, None, e))
+            return lambda x, f, e: torch.as_tensor(net(x, f, e))
         return lambda x, f, e: torch.as_tensor(net(x))
 
     def _ahead_params(self, params: np.ndarray, ids, loc, scale, ahead_season) -> np.ndarray:

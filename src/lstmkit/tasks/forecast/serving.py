@@ -13,6 +13,10 @@ gives on a table of those rows, computed by the served engine's network:
   fitted on the whole history sent (every column the same length): ETS needs two seasons
   (``max(lookback, 2 season)``), seasonal naive one;
 * with ``--log`` every target value must be positive;
+* a run with future covariates (``--future-covariates``) takes their history among the columns
+  and their values over the horizon in ``"future": {covariate: [horizon values]}``; a run with
+  calendar features (``--calendar``) takes the history's time stamps in ``"time": [...]`` (at
+  least as many as the values it reads, newest last; the horizon's continue at their step);
 * a probabilistic run answers its quantiles beside the point forecast:
   ``"quantiles": [{"0.1": {target: [h values]}, ...}]`` (one object per instance) and ``"levels"``.
 
@@ -26,10 +30,13 @@ import numpy as np
 import torch
 
 from lstmkit.deploy.adapter import BadRequest
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks.forecast.calendar import calendar_names, parse_calendar
 from lstmkit.tasks.forecast.combine import active_combination, baseline_history, combine_history
+from lstmkit.tasks.forecast.data import parse_time
 from lstmkit.tasks.forecast.probabilistic import quantiles_of
 
-__all__ = ["min_history", "history_rule", "request_models", "answer"]
+__all__ = ["min_history", "history_rule", "history_columns", "request_models", "answer"]
 
 
 def min_history(est) -> int:
@@ -49,6 +56,13 @@ def history_rule(est) -> tuple[int, str]:
     return need, why
 
 
+def history_columns(adapter) -> list[str]:
+    """The columns an instance's history holds: the model's inputs less the calendar features
+    (made from ``time``): targets, past covariates, then future covariates."""
+    k = len(calendar_names(parse_calendar(adapter.cfg.calendar)))
+    return adapter.columns[:len(adapter.columns) - k]
+
+
 def _whole(est) -> bool:
     """True when a forecast reads the whole history sent (seasonal indices, a baseline), not the last window."""
     return bool(est.config_.deseason) or active_combination(est) is not None
@@ -57,17 +71,28 @@ def _whole(est) -> bool:
 def request_models(adapter, Finite, max_instances: int) -> tuple[type, type]:
     """The typed request and response (pydantic, imported here: the serve extra)."""
     from typing import Optional
-    from pydantic import BaseModel, ConfigDict, Field
-    columns, need = adapter.columns, min_history(adapter.est)
+    from pydantic import BaseModel, ConfigDict, Field, create_model
+    columns, need = history_columns(adapter), min_history(adapter.est)
     same = " (all the same length: the whole history)" if _whole(adapter.est) else ""
     what = f"{{column: history}} for columns {columns}, at least {need} values each{same}"
 
-    class SeriesInstance(BaseModel):                 # many series: {"id": ..., column: history, ...}
+    class Columns(BaseModel):                        # {column: history, ...} beside the named fields
         model_config = ConfigDict(extra="allow")
         __pydantic_extra__: dict[str, list[Finite]]
-        id: str = Field(description=f"the series, as in the training data's {adapter.cfg.id or 'id'} column")
 
-    Instance = SeriesInstance if _many(adapter) else dict[str, list[Finite]]
+    fields: dict[str, Any] = {}
+    if _many(adapter):
+        column = adapter.cfg.id or "id"
+        fields["id"] = (str, Field(description=f"the series, as in the training data's {column} column"))
+    if adapter.cfg.future_covariates:
+        fields["future"] = (dict[str, list[Finite]], Field(
+            description=f"the future covariates over the {adapter.cfg.horizon} forecast steps: "
+                        f"{{covariate: [{adapter.cfg.horizon} values]}} for {list(adapter.cfg.future_covariates)}"))
+    if adapter.cfg.calendar:
+        fields["time"] = (list[str], Field(
+            min_length=need, description="the history's time stamps (e.g. 2024-01-31 12:00), newest last, for the "
+                                         f"calendar features {list(adapter.cfg.calendar)}"))
+    Instance = create_model("ForecastInstance", __base__=Columns, **fields) if fields else dict[str, list[Finite]]
 
     class PredictRequest(BaseModel):
         model_config = ConfigDict(extra="forbid")
@@ -88,19 +113,25 @@ def request_models(adapter, Finite, max_instances: int) -> tuple[type, type]:
 def answer(adapter, net, instances: list[dict[str, list[float]]]) -> dict[str, Any]:
     """The service's answer to validated ``instances`` (numbers already finite and within float32)."""
     est, cfg = adapter.est, adapter.cfg
-    xs, locs, scales, series, histories = [], [], [], [], []
+    xs, locs, scales, series, histories, futures = [], [], [], [], [], []
+    named = {"id", "future", "time"} & set(_named_fields(adapter))
     for i, inst in enumerate(instances):
         sid = _series(adapter, i, inst)
-        rows = _rows(adapter, i, {k: v for k, v in inst.items() if k != "id" or sid is None})
-        w = est.history_window(rows, sid)
+        rows = _rows(adapter, i, {k: v for k, v in inst.items() if k not in named})
+        w = est.history_window(rows, sid, _future(adapter, i, inst), _times(adapter, i, inst, len(rows)))
         histories.append(rows[:, :len(cfg.target)])
-        if not np.isfinite(w["x"]).all():
-            col = adapter.columns[int(np.nonzero(~np.isfinite(w["x"]).all(axis=0))[0][0])]
-            raise BadRequest(["instances", i, col], "values too large for the model's scaling")
+        for where, part in ([], w["x"]), (["future"], w.get("future", np.zeros((0, 0)))):
+            if not np.isfinite(part).all():                  # columns: the last of the model's inputs for future
+                j = int(np.nonzero(~np.isfinite(part).all(axis=0))[0][0]) + adapter.input_size - part.shape[1]
+                raise BadRequest(["instances", i, *where, adapter.columns[j]],
+                                 "values too large for the model's scaling")
         xs.append(w["x"]), locs.append(w["loc"]), scales.append(w["scale"]), series.append(w["series"])
+        futures.append(w.get("future"))
     x = torch.from_numpy(np.stack(xs))
-    with torch.inference_mode():              # an embedding reads the series: the net's call (x, future, series)
-        y = torch.as_tensor(net(x, None, torch.tensor(series)) if adapter.embedding else net(x)).numpy()  # [B, H, T(, P)]
+    fut = torch.from_numpy(np.stack(futures)) if est.n_future_ else None
+    with torch.inference_mode():     # the series index (an embedding) and the horizon's inputs: (x, future, series)
+        reads = adapter.embedding or fut is not None
+        y = torch.as_tensor(net(x, fut, torch.tensor(series)) if reads else net(x)).numpy()   # [B, H, T(, P)]
     params = est.original_params(y, np.stack(locs), np.stack(scales))
     for i, p in enumerate(params):
         if not np.isfinite(p).all():
@@ -123,6 +154,58 @@ def _many(adapter) -> bool:
     return len(adapter.est.series_ids_) > 1
 
 
+def _named_fields(adapter) -> list[str]:
+    """The instance's fields that are not history columns."""
+    cfg = adapter.cfg
+    return [*(["id"] if _many(adapter) else []), *(["future"] if cfg.future_covariates else []),
+            *(["time"] if cfg.calendar else [])]
+
+
+def _future(adapter, i: int, inst: dict) -> np.ndarray | None:
+    """An instance's future covariates over the horizon ``[H, U]`` (float64), every one given,
+    each with exactly ``horizon`` values; None for a run without them."""
+    names, H = list(adapter.cfg.future_covariates), adapter.cfg.horizon
+    if not names:
+        return None
+    given = inst.get("future")
+    if given is None:
+        raise BadRequest(["instances", i, "future"], f"field required: {{covariate: [{H} values]}} for {names}")
+    for name in given:
+        if name not in names:
+            raise BadRequest(["instances", i, "future", name], f"unknown future covariate; expected {names}")
+    for name in names:
+        if name not in given:
+            raise BadRequest(["instances", i, "future", name], f"field required: its {H} values over the horizon")
+        if len(given[name]) != H:
+            raise BadRequest(["instances", i, "future", name],
+                             f"need exactly {H} values (one per forecast step), got {len(given[name])}")
+    return np.stack([np.asarray(given[name], dtype=np.float64) for name in names], 1)
+
+
+def _times(adapter, i: int, inst: dict, n: int) -> np.ndarray | None:
+    """The last ``n`` of an instance's time stamps (datetime64) for the calendar features; None
+    for a run without them."""
+    if not adapter.cfg.calendar:
+        return None
+    stamps = inst.get("time")
+    if stamps is None:
+        raise BadRequest(["instances", i, "time"], "field required: the history's time stamps (calendar features)")
+    if len(stamps) < n:
+        raise BadRequest(["instances", i, "time"], f"need at least {n} time stamps (one per history value used), "
+                         f"got {len(stamps)}")
+    import warnings
+    import pandas as pd
+    try:
+        with warnings.catch_warnings():                      # pandas' note on parsing stamps one by one
+            warnings.simplefilter("ignore")
+            t = pd.DatetimeIndex(parse_time(pd.Series(list(stamps[-n:])), "time")).as_unit("ns")
+    except LstmkitError as e:
+        raise BadRequest(["instances", i, "time"], e.message.replace("time column 'time' ", "")) from None
+    if not t.is_monotonic_increasing or t.has_duplicates:
+        raise BadRequest(["instances", i, "time"], "time stamps must increase, newest last")
+    return t.to_numpy()
+
+
 def _series(adapter, i: int, inst: dict) -> str | None:
     """The series id an instance names (None for a one-series run, which takes none)."""
     if not _many(adapter):
@@ -138,7 +221,7 @@ def _series(adapter, i: int, inst: dict) -> str | None:
 
 def _rows(adapter, i: int, inst: dict[str, list[float]]) -> np.ndarray:
     """One instance -> its history rows ``[n, C]`` (float64), every rule checked (see the module docstring)."""
-    cfg, columns = adapter.cfg, adapter.columns
+    cfg, columns = adapter.cfg, history_columns(adapter)
     need, why = history_rule(adapter.est)
     for col in inst:
         if col not in columns:

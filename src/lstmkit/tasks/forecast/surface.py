@@ -5,8 +5,10 @@ windows of scaled input rows and reads its output (point forecasts, quantiles or
 parameters); everything else stays in Python around that one graph: the logs (``--log``), the
 seasonal indices (``--deseason``), the per-series scaling, the blend with a baseline fitted on the
 history given (``--combine``). A seed ensemble is one graph running every member and taking their
-median. That holds for a run with the direct strategy and no inputs over the horizon;
-:meth:`deploy_problem` names what stands in the way (of streaming and updates too).
+median. Every run exports and serves: a recursive roll-out, a seq2seq decoder and the future
+covariates over the horizon are in the graph too (its ``future`` input, built by
+:meth:`history_window` from the values and time stamps a request sends); :meth:`deploy_problem`
+names what stands in the way of streaming and updates.
 
 =============================  ==================================================================
 ``deploy_problem(use)``        None, or why this run cannot be exported/served (``export``),
@@ -16,8 +18,9 @@ median. That holds for a run with the direct strategy and no inputs over the hor
 ``input_affine()``             ``(scale, offset) [C]``: model input row = row in model units * scale + offset
 ``model_units_rows(rows)``     original rows ``[N, C]`` -> model units (logs of the targets with ``--log``)
 ``to_original(y)``             scaled point forecasts ``[..., H, T]`` -> original units (no seasons)
-``history_window(rows)``       one series' whole history -> the window the network reads and how
-                               to bring its output back (what ``predict`` computes on that history)
+``history_window(rows, ...)``  one series' whole history (and the horizon's covariates) -> the
+                               window (and ``future``) the network reads and how to bring its output
+                               back (what ``predict`` computes on that history)
 ``original_params(p, ...)``    scaled network outputs -> original-unit parameters
 ``model_inputs(data)``         scaled input rows ``[N, C]`` (float32) of the one series in ``data``
 ``model_windows(data)``        ``(X [n, L, C], Y [n, H, T])`` scaled windows of it, in time order
@@ -29,10 +32,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 
 from lstmkit.errors import LstmkitError
+from lstmkit.tasks.forecast.calendar import calendar_features, future_times, parse_calendar
 from lstmkit.tasks.forecast.combine import NAMES, active_combination
+from lstmkit.tasks.forecast.data import infer_freq
 from lstmkit.tasks.forecast.panel import read_panel
 from lstmkit.tasks.forecast.probabilistic import unscale
 from lstmkit.tasks.forecast.scalers import seasonal_profile
@@ -49,12 +55,14 @@ class DeploySurface:
         at a time (``stream``) or fine-tuned (``update``); None when it can."""
         self._check_fitted()
         cfg = self.config_
-        if cfg.strategy != "direct":
+        if use == "export":     # every forecaster exports: the graph is the network, the rest stays in Python
+            return None
+        if cfg.strategy != "direct":         # a roll-out or a decoder per forecast: no state to carry on
             return f"it uses the {cfg.strategy} strategy"
-        if self.n_future_:
+        if self.n_future_:                   # one observation has no values over the horizon
             return "it reads future covariates or calendar features over the horizon"
-        if use in ("export", "stream"):      # a blend (--combine) is applied around the graph, in Python;
-            return None                      # a stream keeps what it needs per series (streams.py)
+        if use == "stream":                  # a stream keeps what it needs per series (streams.py)
+            return None
         if (blend := active_combination(self)) is not None:   # one observation at a time cannot refit it
             return (f"it blends the network's forecast with {NAMES[blend['baseline']]} (--combine), whose baseline "
                     "is refit on the whole history of each forecast")
@@ -66,8 +74,6 @@ class DeploySurface:
             return "it forecasts quantiles or a distribution"
         if cfg.id_embedding:                 # its graph takes the series index beside the state
             return "it has a series embedding (--id-embedding)"
-        if use == "stream":
-            return None
         if cfg.log:
             return "it models log values (--log)"
         if (cfg.ensemble or 1) > 1:
@@ -80,11 +86,10 @@ class DeploySurface:
         if problem is None:
             return
         if use == "export":
-            raise LstmkitError(f"{what} supports runs with the direct strategy and no inputs over the horizon; "
-                               f"this run cannot: {problem}", "use 'lstmkit forecast predict' with this run")
-        kind = "point-forecast runs without --deseason, --combine" + (", --id-embedding, --log or --ensemble"
-                                                                    if use == "update" else " or --id-embedding")
-        raise LstmkitError(f"{what} supports single-series {kind}; this run cannot: {problem}",
+            raise LstmkitError(f"{what} cannot use this run: {problem}", "use 'lstmkit forecast predict' with this run")
+        kind = ("single-series point-forecast runs without --deseason, --combine, --id-embedding, --log or --ensemble"
+                if use == "update" else "direct-strategy runs without inputs over the horizon")
+        raise LstmkitError(f"{what} supports {kind}; this run cannot: {problem}",
                            "send whole histories to predict (or the service's POST /predict)")
 
     def input_affine(self) -> tuple[np.ndarray, np.ndarray]:
@@ -123,12 +128,16 @@ class DeploySurface:
         loc, sc = self.panel_scaler_.get(self.series_ids_[0])
         return self._original_units(np.asarray(y, dtype=np.float64) * sc + loc)
 
-    def history_window(self, rows: np.ndarray, sid=None) -> dict[str, np.ndarray]:
+    def history_window(self, rows: np.ndarray, sid=None, future=None, times=None) -> dict[str, np.ndarray]:
         """The whole history ``rows [N, C]`` of series ``sid`` (one of ``series_ids_``; default the
-        first; original units, columns as ``input_names_``, finite, N >= lookback) ->
-        ``{"x": [L, C] float32, "loc": [H, T], "scale": [T], "series": index}``: the window the
-        network reads, the affine map back from its scaled output (:meth:`original_params`) and
-        the series' index (the embedding's input).
+        first; original units, columns as ``input_names_`` less the calendar features, finite,
+        N >= lookback) -> ``{"x": [L, C'] float32, "loc": [H, T], "scale": [T], "series": index}``:
+        the window the network reads, the affine map back from its scaled output
+        (:meth:`original_params`) and the series' index (the embedding's input). A run that reads
+        the horizon gets ``"future": [H, F] float32`` too, what the network reads over it: from
+        ``future [H, U]`` (the future covariates over the horizon, original units) and, with
+        calendar features, from ``times [N]`` (datetime64, the rows' stamps; the horizon's continue
+        at their step).
 
         What ``predict`` computes on a table of exactly these rows: logs with ``--log``; with
         ``--deseason m`` the seasonal indices estimated from the whole history, phase 0 at its
@@ -136,7 +145,7 @@ class DeploySurface:
         (``--combine``) then blends the forecast with its baseline on the same history
         (:func:`~lstmkit.tasks.forecast.combine.combine_history`)."""
         cfg = self.config_
-        L, H, T = cfg.lookback, cfg.horizon, len(cfg.target)
+        L, H, T, P = cfg.lookback, cfg.horizon, len(cfg.target), self.n_past_
         sid = self.series_ids_[0] if sid is None else sid
         v = self.model_units_rows(rows)
         loc, sc = self.panel_scaler_.get(sid)
@@ -146,10 +155,28 @@ class DeploySurface:
             season = self._season_at(profile, 0, len(v))
             ahead = self._season_at(profile, len(v), H)
         y = (v[:, :T] - (0 if season is None else season) - loc) / sc     # as _panel_arrays
-        past, fut = self._scale_covariates(v[-L:, T:], np.zeros((L, 0)))
+        seen, coming = self._calendar_rows(times, L)
+        past, fut = self._scale_covariates(v[-L:, T:T + P], np.concatenate([v[-L:, T + P:], seen], 1))
         x = np.concatenate([y[-L:], past, fut], 1)
-        return {"x": np.ascontiguousarray(x, dtype=np.float32), "loc": loc + ahead, "scale": np.asarray(sc),
-                "series": self.series_ids_.index(sid)}
+        out = {"x": np.ascontiguousarray(x, dtype=np.float32), "loc": loc + ahead, "scale": np.asarray(sc),
+               "series": self.series_ids_.index(sid)}
+        if self.n_future_:                                              # as _forecast_ahead
+            f = np.concatenate([np.asarray(future if future is not None else np.zeros((H, 0)),
+                                           np.float64).reshape(H, -1), coming], 1)
+            out["future"] = self._scale_covariates(np.zeros((H, P)), f)[1].astype(np.float32)
+        return out
+
+    def _calendar_rows(self, times, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Calendar features ``([n, K], [H, K])`` of the last ``n`` of ``times`` and of the horizon
+        after them (as ``predict`` stamps a table with no rows after its end); ``K = 0`` without any."""
+        calendar = parse_calendar(self.config_.calendar)
+        H = self.config_.horizon
+        if not calendar:
+            return np.zeros((n, 0)), np.zeros((H, 0))
+        t = pd.DatetimeIndex(times).as_unit("ns")
+        freq = _frequency(t)
+        ahead = future_times(t.to_numpy()[-1], freq, H, t.to_numpy())
+        return calendar_features(t[-n:], calendar), calendar_features(ahead, calendar)
 
     def original_params(self, params: np.ndarray, loc: np.ndarray, scale: np.ndarray) -> np.ndarray:
         """Scaled network outputs ``[B, H, T(, P)]`` -> original-unit parameters, with ``loc [B, H, T]``
@@ -196,3 +223,13 @@ class DeploySurface:
             if mine.any():
                 out.append((panel.values[tgt], point[mine], train))
         return out
+
+
+def _frequency(times: pd.DatetimeIndex) -> str | None:
+    """The stamps' frequency as ``read_panel`` infers it (None: fewer than 3, or irregular)."""
+    if len(times) < 3:
+        return None
+    try:
+        return infer_freq(times)
+    except (TypeError, ValueError):
+        return None

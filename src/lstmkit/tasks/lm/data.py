@@ -32,8 +32,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import torch
 
-from lstmkit.data.textfile import (JSONL, TABLE_SEP, column_strings, decode_text, file_ext, read_table,
-                                   read_text_file, table_column)
+from lstmkit.data.textfile import column_strings, decode_text, is_table, read_table, read_text_file, table_column
 from lstmkit.data.vocab import (PAD_ID, UNK_ID, BPETokenizer, clean_text,
                                 make_tokenizer, tokenizer_from_dict)
 from lstmkit.errors import LstmkitError
@@ -73,7 +72,7 @@ def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data", text_c
             raise LstmkitError(f"file not found: {path}", f"check the {what} path")
         if not path.is_file():
             raise LstmkitError(f"{path} is a folder, not a text file", f"pass a text file with {what}")
-        if file_ext(path) in TABLE_SEP or file_ext(path) in JSONL:
+        if is_table(path):
             col = table_column(read_table(path, encoding), text_column or "text", "text", f" in {path}",
                                flag="--text-column")
             lines = [" ".join(s.split()) for s in column_strings(col)]

@@ -7,6 +7,9 @@ The ONNX graph (``lstmkit export onnx --run RUN``, lstm and gru models) is the s
     x [batch, steps] int64 token ids, h0 [L, batch, H], c0 [L, batch, H]
         ->  y: logits [batch, steps, V], hn, cn                  (a GRU has h only)
 
+(an LSTM's is traced time-major, its first layer reading a ``[V, 4H]`` table when ``V < E``:
+:mod:`lstmkit.tasks.lm.graph`).
+
 so one call scores a whole batch of texts and a stream feeds it one token at a time, carrying
 ``(h, c)``. Ids that are never predicted (``<pad>``, ``<bos>``) get the logit -1e30 in every
 deployed network instead of the training network's -inf: their probability is 0 either way, but
@@ -48,6 +51,7 @@ from lstmkit.deploy.stateful import StatefulNet, recurrent_state_names
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.lm.data import PAD_ID, cap_tokens, read_corpus, split_lines
 from lstmkit.tasks.lm.estimator import VOCAB_FILE, LanguageModel
+from lstmkit.tasks.lm.graph import time_major_net
 from lstmkit.tasks.lm.scorer import GraphScorer, LMScorer, sample_text
 
 __all__ = ["Adapter", "LMAdapter", "deployed_net", "PERPLEXITY_LIMIT", "NEVER_LOGIT", "MAX_TOKENS"]
@@ -107,6 +111,13 @@ class LMAdapter(EstimatorAdapter):
             raise LstmkitError(f"this language model has no step graph: {refusal}",
                                "train it with --model lstm or --model gru to export or stream it")
         return StatefulNet(self.net, self.state_names).eval()
+
+    def export_net(self) -> nn.Module | None:
+        """What ``export onnx`` traces: an LSTM's time-major step graph with the first layer's
+        input projection as a table (:mod:`lstmkit.tasks.lm.graph`; checked against
+        :meth:`stateful` like any graph), else None (the stateful net itself)."""
+        self.stateful()                          # refuses a model without a step graph
+        return time_major_net(self.net)
 
     def zero_state(self, batch: int = 1) -> list[np.ndarray]:
         """The state before ``<bos>``: zeros ``[L, batch, H]`` per state name."""

@@ -16,7 +16,7 @@ from typing import Any, Sequence
 import torch
 
 from lstmkit.data.batching import BucketBatches, CollatedBatches, Padded, pad_batch
-from lstmkit.data.textfile import JSONL, TABLE_SEP, file_ext
+from lstmkit.data.textfile import is_table
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.runs import atomic_write
@@ -156,7 +156,7 @@ class LanguageModel(RunEstimator):
     def evaluate(self, data, encoding: str | None = None) -> dict[str, Any]:
         """Perplexity (per token) of a text file or list of lines; bits per character at char level."""
         self._check_fitted()
-        table = isinstance(data, (str, Path)) and file_ext(Path(data)) in (*TABLE_SEP, *JSONL)
+        table = isinstance(data, (str, Path)) and is_table(Path(data))
         corpus = read_corpus(data, encoding or self.config_.encoding, "--data",
                              self.config_.text_column if table else None)
         ids = self._encode_lines(corpus.lines)

@@ -23,7 +23,7 @@ from typing import Any, Sequence
 import torch
 from torch import nn
 
-from lstmkit.data.vocab import tokenizer_from_dict
+from lstmkit.data.vocab import extend_tokenizer
 from lstmkit.deploy.registry import weights_fingerprint
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import read_meta
@@ -65,14 +65,10 @@ def extended_tokenizer(start: LMTokenizer, lines: Sequence[str], min_freq: int,
     """The start's tokenizer with the words (or characters) of ``lines`` seen at least
     ``min_freq`` times that it lacks appended, up to ``max_size`` base ids in all; and how many
     were added. The start's ids keep their meaning; ``<bos>`` / ``</s>`` stay the last two."""
-    state = start.base.to_dict()
-    counted = type(start.base)(min_freq, max_size, start.lowercase).fit(lines)
-    known = set(state["itos"])
-    extra = [w for w in counted.vocab.itos[2:] if w not in known]
-    room = len(extra) if max_size is None else max(0, max_size - len(known))
+    base, added = extend_tokenizer(start.base, lines, min_freq, max_size)
     tok = LMTokenizer(start.level, min_freq, max_size, start.lowercase)
-    tok._set_base(tokenizer_from_dict({**state, "itos": [*state["itos"], *extra[:room]]}))
-    return tok, min(room, len(extra))
+    tok._set_base(base)
+    return tok, added
 
 
 def _row_map(start: LMTokenizer, new: LMTokenizer) -> tuple[torch.Tensor, torch.Tensor]:

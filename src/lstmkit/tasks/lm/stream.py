@@ -171,10 +171,11 @@ class LMStream(Stream):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore streams from :meth:`state_dict` output (others are left as they are); a stream
         saved before its first message (``{"steps": 0}``) restores as a fresh line."""
-        if isinstance(state, dict) and state.get("format") == self._header()["format"]:
+        header = self._header()
+        if isinstance(state, dict) and state.get("format") == header["format"]:
             for key in ("task", "level", "vocab_size"):
-                if state.get(key) != self._header()[key]:
-                    raise LstmkitError(f"stream state has {key} {state.get(key)!r}, this stream {self._header()[key]!r}",
+                if state.get(key) != header[key]:
+                    raise LstmkitError(f"stream state has {key} {state.get(key)!r}, this stream {header[key]!r}",
                                        "restore state into a stream of the same language model")
         super().load_state_dict(state)
 

@@ -191,25 +191,12 @@ def decode_batch(log_probs, lengths: Sequence[int] | None = None, beam: int = 1,
 
 
 def lm_scorer(run, engine: str = "torch") -> TokenScorer:
-    """The :class:`~lstmkit.nn.scoring.TokenScorer` of a finished ``lstmkit lm`` run.
-
-    When the lm room's deploy adapter offers ``scorer(engine)`` (``auto``: ONNX when the run holds
-    an exported step graph, else torch), that answers; otherwise the lm estimator's torch scorer
-    does (``engine`` torch or auto). Found by name through the registry: speech never imports
-    the lm room."""
+    """The :class:`~lstmkit.nn.scoring.TokenScorer` of a finished ``lstmkit lm`` run: the lm room's
+    deploy adapter's ``scorer(engine)`` (``auto``: ONNX when the run holds an exported step graph,
+    else torch). Found by name through the registry: speech never imports the lm room."""
     if engine not in LM_ENGINES:
         raise LstmkitError(f"unknown language-model engine {engine!r}", f"use one of: {', '.join(LM_ENGINES)}")
     from lstmkit.deploy.registry import adapter_class
     from lstmkit.runs import read_meta
-    from lstmkit.tasks._base import load_run
     read_meta(run, "lm")                              # a missing folder or another task's run: one line
-    try:
-        adapter = adapter_class("lm")
-    except LstmkitError:                              # no lm deploy adapter in this lstmkit
-        adapter = None
-    if adapter is not None and hasattr(adapter, "scorer"):
-        return adapter.load(run).scorer(engine)
-    if engine == "onnx":
-        raise LstmkitError("this lstmkit cannot score with a language model's ONNX graph (the lm room has no "
-                           "deploy scorer)", "use the torch engine for the language model (lm_engine='torch')")
-    return load_run(run, "lm").scorer()
+    return adapter_class("lm").load(run).scorer(engine)

@@ -164,13 +164,13 @@ class SpeechAdapter(EstimatorAdapter):
         return {"lengths": lengths}
 
     def metadata(self) -> dict[str, Any]:
-        c = self.config
+        c, refusal = self.config, self.state_refusal()
         out = {"task": self.task, "mode": self.mode, "model": c.model, "sample_rate": c.sample_rate,
                "features": c.features, "feature_dim": self.input_size, "max_seconds": self.max_seconds,
                "min_seconds": round(self._min_samples() / c.sample_rate, 4),
                "request": 'POST /predict with a WAV body (Content-Type: audio/wav), or JSON '
                           f'{{"audio": [[samples...]], "sample_rate": {c.sample_rate}}}',
-               "streams": self.state_refusal() is None, "stream_refusal": self.state_refusal()}
+               "streams": refusal is None, "stream_refusal": refusal}
         if self.mode == "classify":
             out["classes"] = list(self.est.classes_)
         else:

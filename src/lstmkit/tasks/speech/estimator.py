@@ -153,16 +153,6 @@ class SpeechRecognizer(RunEstimator):
         return self._score(feats, utts.texts, sum(durations), beam, self._pick_lm(lm), t0=t0)
 
     # -- persistence -----------------------------------------------------------------------
-    @classmethod
-    def load(cls, path: str | Path) -> "SpeechRecognizer":
-        """Load a finished run folder; an int8 run (``lstmkit export int8``) comes back with its
-        quantized network, rebuilt from the stored integers (:func:`lstmkit.deploy.quantize.load_estimator`)."""
-        from lstmkit.runs import read_meta
-        if (read_meta(path, TASK).get("quantization") or {}).get("torch"):
-            from lstmkit.deploy.quantize import load_estimator
-            return load_estimator(cls, path)
-        return super().load(path)
-
     def _load_state(self, run_dir: Path, meta: dict[str, Any]) -> None:
         pre = meta["preprocessing"]
         self.normalizer_ = Normalizer.from_dict(pre["normalizer"])

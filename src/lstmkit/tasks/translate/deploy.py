@@ -104,7 +104,7 @@ class TranslateAdapter(EstimatorAdapter):
             return None
         with warnings.catch_warnings():           # over-long sentences are truncated, as in evaluate
             warnings.simplefilter("ignore", UserWarning)
-            hyps = self._translations(net, pairs.src, cfg.beam)
+            hyps = self._translations(net, pairs.src, None, cfg.beam)
         scores = corpus_scores(hyps, pairs.tgt)
         return {"bleu": float(scores["bleu"]), "chrf": float(scores["chrf"])}
 
@@ -161,25 +161,28 @@ class TranslateAdapter(EstimatorAdapter):
 
         return TranslateRequest, TranslateResponse
 
-    def check_request(self, sentences: Any, beam: Any) -> None:
-        """Refuse a request the model cannot answer as asked (a :class:`BadRequest` naming the field)."""
+    def check_request(self, sentences: Any, beam: Any) -> list[list[int]]:
+        """The sentences' source ids, or a :class:`BadRequest` naming the field of a request the
+        model cannot answer as asked."""
         if isinstance(beam, bool) or not isinstance(beam, int) or not 1 <= beam <= MAX_BEAM:
             raise BadRequest(["beam"], f"beam must be an integer from 1 to {MAX_BEAM}, got {beam!r}")
         if not isinstance(sentences, (list, tuple)) or not sentences:
             raise BadRequest(["sentences"], "send a non-empty list of sentences")
-        limit = self.est.config_.max_len
+        limit, ids = self.est.config_.max_len, []
         for i, s in enumerate(sentences):
             if not isinstance(s, str):
                 raise BadRequest(["sentences", i], f"a sentence must be a string, got {type(s).__name__}")
-            n = len(self.est.src_tokenizer_.encode(s))
-            if limit is not None and n > limit:
-                raise BadRequest(["sentences", i], f"the sentence has {n} tokens; this model reads at most {limit}")
+            ids.append(self.est.src_tokenizer_.encode(s))
+            if limit is not None and len(ids[-1]) > limit:
+                raise BadRequest(["sentences", i], f"the sentence has {len(ids[-1])} tokens; "
+                                                   f"this model reads at most {limit}")
+        return ids
 
     def answer(self, net: nn.Module, sentences: list[str], beam: int | None = None) -> dict[str, Any]:
         """A service request -> ``{"translations": [...]}`` (``net``: the torch or ONNX model)."""
         beam = self.est.config_.beam if beam is None else beam
-        self.check_request(sentences, beam)
-        return {"translations": self._translations(net, list(sentences), beam)}
+        ids = self.check_request(sentences, beam)
+        return {"translations": self._translations(net, list(sentences), ids, beam)}
 
     def answer_many(self, net: nn.Module, requests: list[dict[str, Any]]) -> list[dict[str, Any] | LstmkitError]:
         """Several service requests at once (the service's request-batching queue): the sentences
@@ -188,11 +191,12 @@ class TranslateAdapter(EstimatorAdapter):
         own :class:`BadRequest` in its place; the others are answered."""
         results: list[dict[str, Any] | LstmkitError | None] = [None] * len(requests)
         by_beam: dict[int, list[int]] = {}
+        ids: dict[int, list[list[int]]] = {}
         for i, request in enumerate(requests):
             sentences, beam = request.get("sentences"), request.get("beam")
             beam = self.est.config_.beam if beam is None else beam
             try:
-                self.check_request(sentences, beam)
+                ids[i] = self.check_request(sentences, beam)
             except LstmkitError as e:
                 results[i] = e
                 continue
@@ -200,7 +204,7 @@ class TranslateAdapter(EstimatorAdapter):
         for beam, members in by_beam.items():
             texts = [s for i in members for s in requests[i]["sentences"]]
             try:
-                out = self._translations(net, texts, beam)
+                out = self._translations(net, texts, [x for i in members for x in ids[i]], beam)
             except LstmkitError:            # answer one by one: the error lands on its own request
                 for i in members:
                     try:
@@ -215,8 +219,9 @@ class TranslateAdapter(EstimatorAdapter):
                 start += n
         return results
 
-    def _translations(self, net: nn.Module, sentences: list[str], beam: int) -> list[str]:
-        return [t for t, _ in self.est._translate(sentences, beam, None, EVAL_BATCH, net=net)]
+    def _translations(self, net: nn.Module, sentences: list[str], ids: list[list[int]] | None,
+                      beam: int) -> list[str]:
+        return [t for t, _ in self.est._translate(sentences, beam, None, EVAL_BATCH, net=net, ids=ids)]
 
 
 Adapter = TranslateAdapter          # what lstmkit.deploy.registry looks up

@@ -187,9 +187,10 @@ class Translator(RunEstimator):
                             dtype=torch.long) for t in pairs.tgt]
         return src, tgt
 
-    def _translate(self, sentences, beam, alpha, batch_size, net=None) -> Iterator[tuple[str, Any]]:
+    def _translate(self, sentences, beam, alpha, batch_size, net=None, ids=None) -> Iterator[tuple[str, Any]]:
         """``(translation, hypothesis)`` per sentence; ``net`` answers instead of ``net_`` when given
-        (the deploy adapter's ONNX or int8 model: anything with Seq2Seq's encode / step / reorder)."""
+        (the deploy adapter's ONNX or int8 model: anything with Seq2Seq's encode / step / reorder),
+        ``ids`` are the sentences' source ids when the caller has them (checked within ``max_len``)."""
         self._check_fitted()
         if isinstance(sentences, str):
             sentences = [sentences]
@@ -199,7 +200,8 @@ class Translator(RunEstimator):
         if isinstance(beam, bool) or not isinstance(beam, int) or beam < 1:
             raise LstmkitError(f"`beam` must be a positive integer, got {beam!r}", "pass --beam 5, say (1 = greedy)")
         net = (self.net_ if net is None else net).eval()
-        seqs = [torch.tensor(self._src_ids(s)) for s in sentences]
+        seqs = ([torch.tensor(self._src_ids(s)) for s in sentences] if ids is None
+                else [torch.tensor(x or [EOS_ID]) for x in ids])
         results: list[tuple[str, Any] | None] = [None] * len(seqs)
         for idx, src, src_len in BucketBatches(seqs, None, batch_size, pad_value=PAD_ID).iter_indexed():
             hyps = beam_search(net, src, src_len, beam, alpha, cfg.max_len_ratio)
