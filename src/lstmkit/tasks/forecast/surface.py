@@ -66,7 +66,7 @@ class DeploySurface:
         if (blend := active_combination(self)) is not None:   # one observation at a time cannot refit it
             return (f"it blends the network's forecast with {NAMES[blend['baseline']]} (--combine), whose baseline "
                     "is refit on the whole history of each forecast")
-        if len(self.series_ids_) != 1:    # a stream's id names a stream, not a series
+        if len(self.series_ids_) != 1:    # an update fine-tunes on one series' new rows
             return f"it was trained on {len(self.series_ids_)} series"
         if cfg.deseason:          # the indices of a forecast come from the whole history it is given
             return "its seasonal indices (--deseason) are estimated from the whole history of each forecast"
@@ -94,7 +94,8 @@ class DeploySurface:
 
     def input_affine(self) -> tuple[np.ndarray, np.ndarray]:
         """``(scale, offset)``, each ``[C]``: a model input row is ``row * scale + offset`` for a row
-        in model units (:meth:`model_units_rows`) of a run that streams (one series, no seasonal indices)."""
+        in model units (:meth:`model_units_rows`) of a one-series run without seasonal indices (a plain
+        run's stream; the others stream through ``tasks/forecast/streams.py``)."""
         self.check_deployable("stream")
         loc, sc = self.panel_scaler_.get(self.series_ids_[0])
         scale, offset = [1.0 / sc], [-loc / sc]
