@@ -1,7 +1,8 @@
 """Deployment of a run that blends its network with a baseline (``--combine``, issue 19's default on
 seasonal series): the ONNX / int8 graph is the network, and the blend is applied around it in
 Python from the history given -- by predict, by the int8 quality gate and by the service alike.
-Streaming and online updates refuse such a run (the baseline is refit on each whole history)."""
+Online updates refuse such a run; streaming keeps the history the baseline is refit on
+(tests/deploy/test_forecast_series_streams.py)."""
 import http.client
 import json
 from pathlib import Path
@@ -57,16 +58,13 @@ def _ets_blend(est, network: np.ndarray, y: np.ndarray) -> np.ndarray:
     return w * network + (1 - w) * base
 
 
-def test_a_blended_run_exports_and_only_streaming_and_updates_refuse_it(blended):
+def test_a_blended_run_exports_streams_and_only_updates_refuse_it(blended):
     assert blended.deploy_problem() is None and blended.deploy_problem("export") is None
-    for use in ("stream", "update"):
-        assert "refit on the whole history" in blended.deploy_problem(use)
-    with pytest.raises(LstmkitError, match="this run cannot: it blends the network's forecast with ETS") as e:
-        blended.stream()
-    assert "\n" not in str(e.value.message) and "--combine" in str(e.value.message)
-    with pytest.raises(LstmkitError, match="update supports .*it blends"):
+    assert blended.deploy_problem("stream") is None and ForecastAdapter(blended).streams is True
+    assert "refit on the whole history" in blended.deploy_problem("update")
+    with pytest.raises(LstmkitError, match="update supports .*it blends") as e:
         blended.update(_frame())
-    assert ForecastAdapter(blended).streams is False
+    assert "\n" not in str(e.value.message) and "--combine" in str(e.value.message)
 
 
 def test_predict_through_onnx_equals_torchs_blend(blended):
@@ -145,9 +143,9 @@ def server(blended):
 
 def test_the_service_answers_the_blended_forecast(server, blended):
     status, info = _call(server, "GET", "/models/blend")
-    assert status == 200 and info["engine"] == "onnx" and info["stream_mode"] is None
+    assert status == 200 and info["engine"] == "onnx" and info["stream_mode"] == "state"
     assert info["combination"] == blended.combination_ and info["combination"]["baseline"] == "ets"
-    assert info["min_history"] == 2 * SEASON and "blends" in info["stream_refusal"]
+    assert info["min_history"] == 2 * SEASON and "stream_refusal" not in info
     df1, df2 = _frame(n=100, seed=1), _frame(n=24, seed=2)              # the second: exactly the minimum
     status, out = _call(server, "POST", "/models/blend/predict", {"instances": [_instance(df1), _instance(df2)]})
     assert status == 200 and out["engine"] == "onnx", out

@@ -1,7 +1,7 @@
 """Deployment of the runs the forecasting defaults choose (issue 19) and of probabilistic runs:
 logs, seasonal indices and a seed ensemble (one graph, every member, their median), and
 quantiles -- exported, quantised, predicted through ONNX, served on a real loopback server,
-and streamed where the run can."""
+and streamed (tests/deploy/test_forecast_series_streams.py steps them as predict)."""
 import json
 from pathlib import Path
 
@@ -128,8 +128,7 @@ def test_quantiles_through_onnx_equal_torch(quantile_run):
     cols = ["y", "y_q0.1", "y_q0.5", "y_q0.9"]
     assert list(onnx.columns[-4:]) == cols
     np.testing.assert_allclose(onnx[cols].to_numpy(), torch_[cols].to_numpy(), rtol=1e-5, atol=0)
-    with pytest.raises(LstmkitError, match="stream supports .* quantiles|stream supports .*deseason"):
-        est.stream()
+    assert est.stream().mode == "window"                                 # seasonal indices: through a window
 
 
 # -- streaming -----------------------------------------------------------------------------------
@@ -153,10 +152,11 @@ def test_log_ensemble_streams_by_state_like_the_batch_forward(log_ensemble):
                                np.stack(got), rtol=1e-5, atol=0)
 
 
-def test_deseason_runs_refuse_streaming_in_one_line(default_run):
-    with pytest.raises(LstmkitError, match="seasonal indices .* estimated from the whole history") as e:
-        default_run.stream()
+def test_deseason_runs_refuse_carrying_state_in_one_line(default_run):
+    with pytest.raises(LstmkitError, match="seasonal indices are re-estimated with every value") as e:
+        default_run.stream(mode="state")
     assert "\n" not in str(e.value.message)
+    assert default_run.stream().mode == "window"
 
 
 def test_update_still_refuses_these_runs(default_run):
@@ -176,9 +176,9 @@ def server(default_run, quantile_run, panel_run):
 
 def test_served_default_run_answers_as_predict(server, default_run):
     status, info = call_json(server, "/models/defaults")
-    assert status == 200 and info["engine"] == "onnx" and info["stream_mode"] is None
+    assert status == 200 and info["engine"] == "onnx" and info["stream_mode"] == "window"
     assert info["min_history"] == 24 and info["log"] and info["deseason"] == SEASON and info["ensemble"] == 3
-    assert "seasonal indices" in info["stream_refusal"]                  # why /stream is not there
+    assert "stream_refusal" not in info
     df1, df2 = _frame(n=100, seed=1), _frame(n=53, seed=2)              # two histories, two phases
     status, out = call_json(server, "/models/defaults/predict", {"instances": [_instance(df1), _instance(df2)]})
     assert status == 200 and out["engine"] == "onnx" and out["horizon"] == 4 and "quantiles" not in out
@@ -235,8 +235,7 @@ def test_many_series_graph_takes_the_series_index(panel_run):
     adapter = ForecastAdapter(est)
     fp32 = adapter.test_metrics(est.net_)
     assert fp32["MAE"] == pytest.approx(adapter.test_metrics(adapter.onnx_net(est.run_dir_))["MAE"], rel=1e-5)
-    with pytest.raises(LstmkitError, match="this run cannot: it was trained on 3 series"):
-        est.stream()
+    assert est.stream().mode == "state"                                  # one state per series
 
 
 def test_int8_of_many_series_scores_every_series(panel_run, tmp_path):
@@ -253,7 +252,7 @@ def test_int8_of_many_series_scores_every_series(panel_run, tmp_path):
 def test_served_many_series_name_their_series(server, panel_run):
     est, df = panel_run
     status, info = call_json(server, "/models/panel")
-    assert info["series"] == 3 and info["id"] == "id" and info["embedding"] and info["stream_mode"] is None
+    assert info["series"] == 3 and info["id"] == "id" and info["embedding"] and info["stream_mode"] == "state"
     parts = [df[df["id"] == sid] for sid in ("s2", "s0")]
     body = {"instances": [{"id": sid, **_instance(part)} for sid, part in zip(("s2", "s0"), parts)]}
     status, out = call_json(server, "/models/panel/predict", body)
@@ -269,7 +268,5 @@ def test_served_many_series_name_their_series(server, panel_run):
 
 def test_refusals_that_remain_name_why(tmp_path):
     est = _fit(tmp_path / "emb", id_embedding=2, relative=False, max_epochs=1)    # one series, an embedding
-    export_onnx(est.run_dir_)                                                    # exports and serves, but
-    with pytest.raises(LstmkitError, match="stream supports .*this run cannot: it has a series embedding"):
-        est.stream()                                                             # its graph reads the series
-    assert ForecastAdapter(est).streams is False
+    export_onnx(est.run_dir_)                                                    # exports, serves and
+    assert est.stream(engine="onnx").mode == "state" and ForecastAdapter(est).streams   # streams its series

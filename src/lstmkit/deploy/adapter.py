@@ -24,7 +24,9 @@ optional hooks            ``extra_inputs(x, seed)`` (graph inputs after ``x``, e
                           ``run_files`` (state files an int8 run copies, e.g. ``vocab.json``),
                           ``stream_graph()`` (a stateful torch graph for streaming when the
                           exported one carries no state), ``stream_key`` (the answer's name in
-                          ``/stream`` messages, default ``forecast``)
+                          ``/stream`` messages, default ``forecast``), ``stream_extra(mode)``
+                          (a ``streaming.StreamExtra``: the task's work around the network per
+                          stream), ``stream_json(answer)`` (a step's ``/stream`` message fields)
 several graphs            ``export_graphs(folder, fingerprint, tolerance)`` (writes the task's
 (translate, seq2seq       graphs, returns ``onnx.json``), ``onnx_files``, ``onnx_net(run)`` (the
 speech)                   module answering under ONNX), ``onnx_files_of(meta)`` (classmethod: the

@@ -154,7 +154,9 @@ class ServedModel:
                     answer = self.stream.step(msg, sid)        # the task's JSON answer
                     return {"step": self.stream.steps(sid), **answer}
                 y = self.stream.step(msg, sid)            # a non-finite answer is its LstmkitError
-                return {"step": self.stream.steps(sid), self.stream_key: self.adapter.to_json(y)}
+                fields = getattr(self.adapter, "stream_json", None)    # the task's own answer fields
+                return {"step": self.stream.steps(sid),
+                        **(fields(y) if fields is not None else {self.stream_key: self.adapter.to_json(y)})}
         except LstmkitError as e:
             loc = getattr(e, "loc", None)
             if loc:

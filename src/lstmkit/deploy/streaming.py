@@ -13,11 +13,19 @@ The engine works on a task's adapter (:class:`~lstmkit.deploy.adapter.DeployAdap
   earlier inputs do not change with later ones (``adapter.state_refusal()`` says why not: e.g. a
   ``relative`` forecaster subtracts the newest value from every input of the window).
 * ``window`` — keep the last ``adapter.window`` observations and run the network over them;
-  ``y_t`` equals ``predict()`` on that history (before a full window: on what there is). Any
-  encoder works.
+  ``y_t`` equals ``predict()`` on that history (before a full window: on what there is, or, for a
+  net that reads a whole window (``adapter.whole_window``), on it with its first row repeated in
+  front). Any encoder works.
 
 ``mode="auto"`` picks ``state`` where it applies and ``window`` otherwise. With the torch engine
 in state mode a task may supply a faster exact step (``adapter.fast_step()``).
+
+A task whose answer needs more than the network and a fixed per-column scaling (a forecaster with
+many series, seasonal indices, quantiles or a blend with a baseline) supplies a
+:class:`StreamExtra` (``adapter.stream_extra(mode)``): it turns each message into the network's
+input and its own per-stream data (``aux``: the series, the history it keeps), and the network's
+output into the answer. The stream commits the new state and ``aux`` only once the answer is
+good, and saves ``aux`` with the state.
 
 A model whose streamed input is not one numeric row per step (a language model: a token per
 message; a CTC speech model: an audio chunk) brings its own stream object through the adapter's
@@ -29,7 +37,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Protocol
 
 import numpy as np
 import torch
@@ -40,26 +48,58 @@ from lstmkit.deploy.registry import weights_fingerprint
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import atomic_write, write_json
 
-__all__ = ["Stream", "TorchCore", "make_stream", "stream_for", "MODES"]
+__all__ = ["Stream", "StreamExtra", "TorchCore", "make_stream", "stream_for", "MODES"]
 
 MODES = ("auto", "state", "window")
 _FORMAT = "lstmkit-stream"
 
 
 class TorchCore:
-    """A :class:`~lstmkit.deploy.stateful.StatefulNet` as ``(x [B, T, I], state) -> (y, state)`` on numpy."""
+    """A :class:`~lstmkit.deploy.stateful.StatefulNet` as ``(x [B, T, I], state, **inputs) -> (y, state)``
+    on numpy; ``inputs`` are the graph's inputs between ``x`` and the state (e.g. ``series [B]``),
+    in the order given, as :class:`~lstmkit.deploy.onnx.OnnxRunner` takes them by name."""
 
     def __init__(self, graph: torch.nn.Module):
         self.graph = graph.eval()
         self.state_names = tuple(graph.state_names)
 
-    def __call__(self, x: np.ndarray, state: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
+    def __call__(self, x: np.ndarray, state: list[np.ndarray],
+                 **inputs: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
         with torch.inference_mode():
-            out = self.graph(torch.from_numpy(x), *(torch.from_numpy(s) for s in state))
+            out = self.graph(torch.from_numpy(x), *(torch.from_numpy(v) for v in inputs.values()),
+                             *(torch.from_numpy(s) for s in state))
         if not self.state_names:
             return out.numpy(), []
         y, *st = out
         return y.numpy(), [s.numpy() for s in st]
+
+
+class StreamExtra(Protocol):
+    """What a task adds around the network for each stream (see the module docstring). ``aux`` is
+    the extra's own per-stream data (None before a stream's first step); nothing here changes it."""
+
+    def header(self) -> dict[str, Any]:
+        """What a saved state must match (e.g. the series and history kept), JSON-able."""
+
+    def begin(self, x_t: Any, id: str, aux: Any, steps: int) -> tuple[np.ndarray, dict[str, np.ndarray], Any]:
+        """One message of stream ``id`` -> ``(x, inputs, pending)``: the network input (state mode:
+        one row ``[I]``; window mode: the whole window ``[n, I]``), the graph's other inputs
+        (e.g. ``series``), and what :meth:`finish` needs, the new ``aux`` among it. Bad input is
+        an LstmkitError."""
+
+    def finish(self, y: np.ndarray, pending: Any) -> tuple[Any, Any]:
+        """The network's output for one stream -> ``(answer, new aux)``; an answer that is not
+        finite is an LstmkitError."""
+
+    def arrays(self, aux: Any) -> dict[str, np.ndarray]:
+        """The numbers of ``aux`` by name (saved in their own dtype)."""
+
+    def fields(self, aux: Any) -> dict[str, Any]:
+        """The rest of ``aux``, JSON-able (e.g. ``{"series": "s1"}``)."""
+
+    def restore(self, rec: dict[str, Any], steps: int) -> Any:
+        """``aux`` from a saved stream's record (:meth:`arrays` as lists or arrays, and :meth:`fields`);
+        a malformed record is a ValueError, KeyError or TypeError."""
 
 
 @dataclass
@@ -68,6 +108,7 @@ class _Slot:
     state: list[np.ndarray] = field(default_factory=list)     # state mode: [L, 1, H] each
     window: np.ndarray | None = None                          # window mode: [n <= window, I]
     live: Any = None              # the fast step's own state; when set, `state` is stale
+    aux: Any = None               # a StreamExtra's own data
 
 
 class Stream:
@@ -85,12 +126,18 @@ class Stream:
         fingerprint: the weights this state belongs to; restoring another model's state is refused.
         max_streams: bound on open stream ids (None: unbounded).
         fast: a task's exact shortcut for one state-mode step (:class:`~lstmkit.deploy.adapter.FastStep`).
+        extra: the task's :class:`StreamExtra` (then ``encode``, ``decode`` and ``fast`` are unused).
+        whole_window: window mode, before a full window: repeat the first row in front (a net
+            that cannot read fewer rows) instead of reading the rows there are.
     """
+
+    extra: StreamExtra | None = None      # (a subclass with its own __init__, e.g. lm's, has none)
 
     def __init__(self, core: Callable, input_size: int, *, encode: Callable | None = None,
                  decode: Callable | None = None, mode: str = "state", window: int | None = None,
                  state_shape: tuple[int, int] | None = None, fingerprint: str | None = None,
-                 max_streams: int | None = None, fast: FastStep | None = None):
+                 max_streams: int | None = None, fast: FastStep | None = None, extra: StreamExtra | None = None,
+                 whole_window: bool = False):
         if mode not in ("state", "window"):
             raise LstmkitError(f"unknown stream mode {mode!r}", "use state or window")
         if mode == "state" and not (getattr(core, "state_names", ()) and state_shape):
@@ -106,11 +153,14 @@ class Stream:
         self._slots: dict[str, _Slot] = {}
         self._zeros = [np.zeros((state_shape[0], 1, state_shape[1]), np.float32)
                        for _ in self.state_names] if mode == "state" else []
-        self._fast = fast if mode == "state" else None
+        self._fast = fast if mode == "state" and extra is None else None
+        self.extra, self.whole_window = extra, whole_window
 
     # -- stepping ----------------------------------------------------------------------------
     def step(self, x_t: Any, id: str = "default") -> Any:
         """Feed one observation to stream ``id`` (created on first use); return its answer."""
+        if self.extra is not None:
+            return self._extra_step(x_t, str(id))
         fast = self._fast
         if fast is not None and fast.ready():                    # the task's shortcut (torch engine)
             x = fast.encode(x_t)                                 # validates before a slot is made
@@ -133,11 +183,35 @@ class Stream:
             slot.state = state
         else:
             w = row.reshape(1, -1) if slot.window is None else np.concatenate([slot.window, row[None]])
-            y, _ = self.core(w[-self.window:][None], [])
+            y, _ = self.core(self._filled(w[-self.window:])[None], [])
             answer = _check_finite_answer(self.decode(y[0]))
             slot.window = w[-self.window:]
         slot.steps += 1
         return answer
+
+    def _extra_step(self, x_t: Any, id: str) -> Any:
+        """:meth:`step` through the task's :class:`StreamExtra`; the stream changes only at the end."""
+        slot = self._slots.get(id)
+        if slot is None:
+            self._check_room()
+        x, inputs, pending = self.extra.begin(x_t, id, slot.aux if slot else None, slot.steps if slot else 0)
+        if self.mode == "state":
+            y, state = self.core(x.reshape(1, 1, -1), (slot.state if slot else None) or self._zeros, **inputs)
+        else:
+            y, state = self.core(self._filled(x)[None], [], **inputs)
+        answer, aux = self.extra.finish(y[0], pending)
+        slot = slot or self._slot(id)
+        slot.aux, slot.steps = aux, slot.steps + 1
+        if self.mode == "state":
+            slot.state = state
+        return answer
+
+    def _filled(self, w: np.ndarray) -> np.ndarray:
+        """A window ``[n, I]`` as the network reads it: with :attr:`whole_window`, ``window`` rows,
+        the first repeated in front (as ``predict`` fills a short series among many)."""
+        if not self.whole_window or len(w) >= self.window:
+            return w
+        return np.concatenate([np.repeat(w[:1], self.window - len(w), 0), w])
 
     def run(self, xs: Iterable[Any], id: str = "default") -> list[Any]:
         """:meth:`step` over a sequence of observations; returns every answer."""
@@ -146,10 +220,13 @@ class Stream:
     def _slot(self, id: str) -> _Slot:
         slot = self._slots.get(id)
         if slot is None:
-            if self.max_streams is not None and len(self._slots) >= self.max_streams:
-                raise LstmkitError(f"too many open streams ({self.max_streams})", "reset() finished streams")
+            self._check_room()
             slot = self._slots[id] = _Slot()
         return slot
+
+    def _check_room(self) -> None:
+        if self.max_streams is not None and len(self._slots) >= self.max_streams:
+            raise LstmkitError(f"too many open streams ({self.max_streams})", "reset() finished streams")
 
     def reset(self, id: str | None = None) -> None:
         """Forget stream ``id`` (its next step starts from a zero state), or every stream."""
@@ -169,19 +246,28 @@ class Stream:
     # -- saving and restoring state -------------------------------------------------------------
     def _header(self) -> dict[str, Any]:
         return {"format": _FORMAT, "version": 1, "mode": self.mode, "fingerprint": self.fingerprint,
-                "input_size": self.input_size, "state": list(self.state_names), "window": self.window}
+                "input_size": self.input_size, "state": list(self.state_names), "window": self.window,
+                **({"extra": self.extra.header()} if self.extra is not None else {})}
 
     def _arrays(self, slot: _Slot) -> dict[str, np.ndarray]:
+        """A stream's state arrays (float32) by name; a StreamExtra's own are :meth:`_extra_arrays`."""
         if self.mode == "state":
             if slot.live is not None:
                 slot.state, slot.live = self._fast.arrays(slot.live), None
             return dict(zip(self.state_names, slot.state))
         return {"window": slot.window} if slot.window is not None else {}
 
+    def _extra_arrays(self, slot: _Slot) -> dict[str, np.ndarray]:
+        return self.extra.arrays(slot.aux) if self.extra is not None and slot.aux is not None else {}
+
+    def _fields(self, slot: _Slot) -> dict[str, Any]:
+        return self.extra.fields(slot.aux) if self.extra is not None and slot.aux is not None else {}
+
     def state_dict(self, ids: Iterable[str] | None = None) -> dict[str, Any]:
         """Plain JSON-able state of the given streams (default: all)."""
         chosen = self._slots if ids is None else {str(i): self._slots[str(i)] for i in ids if str(i) in self._slots}
-        streams = {i: {"steps": s.steps, **{k: v.tolist() for k, v in self._arrays(s).items()}}
+        streams = {i: {"steps": s.steps, **self._fields(s),
+                       **{k: v.tolist() for k, v in {**self._arrays(s), **self._extra_arrays(s)}.items()}}
                    for i, s in chosen.items()}
         return {**self._header(), "streams": streams}
 
@@ -189,9 +275,10 @@ class Stream:
         """Restore streams from :meth:`state_dict` output (others are left as they are)."""
         if not isinstance(state, dict) or state.get("format") != _FORMAT:
             raise LstmkitError("not an lstmkit stream state", "pass what Stream.state_dict() or save() wrote")
-        for key in ("mode", "input_size", "state", "window"):
-            if state.get(key) != self._header()[key]:
-                raise LstmkitError(f"stream state has {key} {state.get(key)!r}, this stream {self._header()[key]!r}",
+        header = self._header()
+        for key in ("mode", "input_size", "state", "window", "extra"):
+            if state.get(key) != header.get(key):
+                raise LstmkitError(f"stream state has {key} {state.get(key)!r}, this stream {header.get(key)!r}",
                                    "restore state into a stream of the same model and mode")
         if state.get("fingerprint") and self.fingerprint and state["fingerprint"] != self.fingerprint:
             raise LstmkitError("this stream state belongs to other model weights",
@@ -213,6 +300,8 @@ class Stream:
         if type(steps) is not int or steps < 0:
             raise ValueError(f"steps {steps!r} is not a count")
         slot = _Slot(steps=steps)
+        if self.extra is not None and steps:
+            slot.aux = self.extra.restore(rec, steps)
         if self.mode == "state":
             with np.errstate(over="ignore"):          # beyond float32 becomes inf, refused below
                 slot.state = [np.asarray(rec[n], dtype=np.float32) for n in self.state_names]
@@ -220,14 +309,14 @@ class Stream:
             if any(s.shape != want for s in slot.state):
                 raise ValueError(f"state shape {slot.state[0].shape}, expected {want}")
             arrays = slot.state
-        elif "window" in rec:
+        elif "window" in rec and self.extra is None:
             with np.errstate(over="ignore"):
                 window = np.asarray(rec["window"], dtype=np.float32).reshape(-1, self.input_size)
             if len(window) != min(steps, self.window):
                 raise ValueError(f"{len(window)} window rows after {steps} steps, expected {min(steps, self.window)}")
             slot.window, arrays = window, [window]
         else:
-            if steps:
+            if steps and self.extra is None:
                 raise ValueError(f"no window rows after {steps} steps")
             arrays = []
         if not all(np.isfinite(a).all() for a in arrays):
@@ -246,9 +335,12 @@ class Stream:
         chosen = self.state_dict(ids)["streams"]
         header, tensors = {**self._header(), "streams": {}}, {}
         for k, (id, rec) in enumerate(chosen.items()):
-            header["streams"][id] = {"steps": rec["steps"], "index": k}
-            for name, value in self._arrays(self._slots[id]).items():
+            slot = self._slots[id]
+            header["streams"][id] = {"steps": rec["steps"], "index": k, **self._fields(slot)}
+            for name, value in self._arrays(slot).items():
                 tensors[f"{k}.{name}"] = np.ascontiguousarray(value, dtype=np.float32)
+            for name, value in self._extra_arrays(slot).items():     # in their own dtype (float64 history)
+                tensors[f"{k}.{name}"] = np.ascontiguousarray(value)
         atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata={"lstmkit_stream": json.dumps(header)}))
         return path
 
@@ -299,6 +391,8 @@ def make_stream(adapter, mode: str = "auto", engine: str = "auto", run: str | Pa
     if mode == "window" and not adapter.window:
         raise LstmkitError(f"this model cannot stream: {refusal or 'it reads no fixed window'}",
                            "send whole sequences to predict instead")
+    extra_of = getattr(adapter, "stream_extra", None)      # the task's own work around the network
+    extra = extra_of(mode) if extra_of is not None else None
     stream_graph = getattr(adapter, "stream_graph", None)   # the exported graph carries no state
     if stream_graph is not None:
         engine = "torch"
@@ -311,13 +405,14 @@ def make_stream(adapter, mode: str = "auto", engine: str = "auto", run: str | Pa
         core = load_runner(run)
     elif engine == "torch":
         core = TorchCore(stream_graph() if stream_graph is not None else adapter.stateful())
-        fast = adapter.fast_step() if mode == "state" else None
+        fast = adapter.fast_step() if mode == "state" and extra is None else None
     else:
         raise LstmkitError(f"unknown engine {engine!r}", "use auto, torch or onnx")
-    return Stream(core, adapter.input_size, encode=adapter.encode_row, decode=adapter.decode, mode=mode,
-                  window=adapter.window, state_shape=adapter.state_shape if mode == "state" else None,
+    return Stream(core, adapter.input_size, encode=None if extra else adapter.encode_row,
+                  decode=None if extra else adapter.decode, mode=mode, window=adapter.window,
+                  state_shape=adapter.state_shape if mode == "state" else None,
                   fingerprint=weights_fingerprint(run) if run is not None else None, max_streams=max_streams,
-                  fast=fast)
+                  fast=fast, extra=extra, whole_window=bool(getattr(adapter, "whole_window", False)))
 
 
 def stream_for(adapter, mode: str = "auto", engine: str = "auto", run: str | Path | None = None,

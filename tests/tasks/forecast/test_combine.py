@@ -146,7 +146,8 @@ def test_fit_blends_when_validation_says_the_network_loses_and_predict_applies_i
     meta = json.loads((est.run_dir_ / "lstmkit.json").read_text())
     assert meta["combination"] == c and meta["config"]["combine"] == c["baseline"]
     assert meta["auto"]["combine"]["weight"] == c["weight"]
-    assert est.deploy_problem() is None and "blends" in est.deploy_problem("stream")   # exported; not streamed
+    assert est.deploy_problem() is None and est.deploy_problem("stream") is None   # exported and streamed
+    assert "blends" in est.deploy_problem("update")                                    # not fine-tuned
     forecast = est.predict(df)["y"].to_numpy()
     est.combination_ = None                                          # the network alone
     network = est.predict(df)["y"].to_numpy()

@@ -44,9 +44,9 @@ def test_deseason_log_segment_highway_on_one_series_round_trip(tmp_path):
     assert (pred["y"] > 0).all()                                      # exp of the log model
     again = Forecaster.load(est.run_dir_)
     assert again.predict(df)["y"].to_numpy().tobytes() == pred["y"].to_numpy().tobytes()
-    with pytest.raises(LstmkitError, match="stream supports single-series point-forecast runs without --deseason.*; "
-                                           "this run cannot: its seasonal indices"):
-        est.stream()
+    s = est.stream()                                                  # seasonal indices: through a window
+    assert s.mode == "window"
+    np.testing.assert_allclose(s.run(df["y"].tolist())[-1][:, 0], pred["y"], rtol=1e-9, atol=0)
 
 
 def test_quantiles_on_one_series():
@@ -58,8 +58,9 @@ def test_quantiles_on_one_series():
         k.startswith("coverage") for k in est.metrics_["metrics"]["lstm"])
     with pytest.raises(LstmkitError, match="ONNX engine needs a saved run"):    # exported, it predicts through ONNX
         est.predict(df, engine="onnx")
-    with pytest.raises(LstmkitError, match="stream supports .*this run cannot: it forecasts quantiles or a distribution"):
-        est.stream()
+    last = est.stream(mode="window").run(df["y"].tolist())[-1]         # the quantiles of predict, streamed
+    np.testing.assert_allclose(last["quantiles"][:, 0, 2], pred["y_q0.9"], rtol=1e-9, atol=0)
+    np.testing.assert_allclose(last["forecast"][:, 0], pred["y"], rtol=1e-9, atol=0)
 
 
 def test_a_likelihood_on_one_series():

@@ -123,10 +123,14 @@ def test_global_predict_one_forecast_per_series_in_each_series_units(global_run)
     assert np.allclose(again["y"], pred["y"])
 
 
-def test_global_runs_refuse_streaming(global_run):
-    f, _ = global_run
-    with pytest.raises(LstmkitError, match="single-series"):
-        f.stream()
+def test_global_runs_stream_each_series_under_its_id(global_run):
+    f, df = global_run
+    s = f.stream(mode="window")
+    part = df[df["store"] == "s1"]
+    last = s.run(part["y"].tolist(), id="s1")[-1]
+    np.testing.assert_allclose(last[:, 0], f.predict(part)["y"], rtol=1e-9, atol=0)
+    with pytest.raises(LstmkitError, match="unknown series 's3'"):    # skipped in training: not known
+        s.step(1.0, id="s3")
 
 
 # -- strategies on a pure sine -----------------------------------------------------------------

@@ -28,8 +28,9 @@ on the points before the first forecast origin -- on the training part when the 
 on training + validation for the test windows, on the whole history the caller passes for
 ``predict`` and for the service's request. The combination lives outside the network graph: the
 exported ONNX / int8 graph is the network, and the blend is applied around it in Python from the
-history given, by every engine alike. Streaming and online updates refuse such a run
-(``deploy_problem``): the baseline is refit on the whole history of each forecast.
+history given, by every engine alike. A stream keeps that history and refits the baseline at
+every step (:mod:`~lstmkit.tasks.forecast.streams`); online updates refuse such a run
+(``deploy_problem``).
 
     choose_combination(est, panel, arrays, val)    ({"baseline", "weight"} or None, the record)
     active_combination(est)                         the run's blend in force, or None

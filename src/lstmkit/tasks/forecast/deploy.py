@@ -9,7 +9,9 @@ exports as one graph (:class:`ForecastGraph`): every member from its own state, 
 series embedding takes the series index as a second input, ``series [B]``. A net that rolls out
 (recursive), decodes (seq2seq) or reads covariates over the horizon exports as
 :class:`~lstmkit.tasks.forecast.graphs.HorizonGraph`, ``(x[, future][, series]) -> y`` without
-carried state. The service's request and answer are in :mod:`lstmkit.tasks.forecast.serving`.
+carried state. The service's request and answer are in :mod:`lstmkit.tasks.forecast.serving`; a stream of a
+run with many series, seasonal indices, quantiles or a blend keeps what ``predict`` reads around
+the network per stream (:mod:`lstmkit.tasks.forecast.streams`, :meth:`ForecastAdapter.stream_extra`).
 
 :mod:`lstmkit.deploy.registry` finds it by the run's task name (``Adapter`` below); the
 estimator reaches it the same way, so this module may import the estimator and not the reverse.
@@ -40,6 +42,7 @@ from lstmkit.tasks.forecast.estimator import Forecaster
 from lstmkit.tasks.forecast.graphs import HorizonGraph, future_array, median_of, reads_horizon
 from lstmkit.tasks.forecast.metrics import forecast_metrics
 from lstmkit.tasks.forecast.model import ForecastNet
+from lstmkit.tasks.forecast.streams import SeriesStreams, needs_series_streams
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)   # finite and within float32: the fast path's only check
 
@@ -128,7 +131,7 @@ class ForecastAdapter:
 
     @property
     def streams(self) -> bool:
-        """False for a run that cannot stream (its seasonal indices or quantiles): no ``/stream``."""
+        """False for a run that cannot stream (see ``deploy_problem("stream")``): no ``/stream``."""
         return self.est.deploy_problem("stream") is None
 
     def example_inputs(self, batch: int, steps: int | None = None, seed: int = 0) -> torch.Tensor:
@@ -172,6 +175,8 @@ class ForecastAdapter:
         problem = self.est.deploy_problem("stream")
         if problem is not None:
             return problem
+        if self.cfg.deseason:
+            return "its seasonal indices are re-estimated with every value, which changes every earlier input"
         if self.relative:
             return "it forecasts relative to the newest value, which shifts every earlier input"
         if not self.state_names:
@@ -179,7 +184,31 @@ class ForecastAdapter:
         return None
 
     def fast_step(self) -> "TorchLstmStep | None":
-        return TorchLstmStep.build(self)
+        return None if needs_series_streams(self.est) else TorchLstmStep.build(self)
+
+    @property
+    def whole_window(self) -> bool:
+        """True when a window stream repeats its first row until a lookback is in: a net with
+        segments or a highway reads exactly a lookback, and so does one of many series in ``predict``
+        (a short one starts with its first row repeated)."""
+        net = self.members[0]
+        return bool(getattr(net, "highway", None) is not None or getattr(net, "segment", 0)
+                    or len(self.est.series_ids_) > 1)
+
+    def stream_extra(self, mode: str) -> SeriesStreams | None:
+        """The work around the network of a run streamed with more than a fixed scaling (many series,
+        an embedding, seasonal indices, quantiles, a blend: :mod:`lstmkit.tasks.forecast.streams`);
+        None for a plain run (:meth:`encode_row` and :meth:`decode` then suffice)."""
+        return SeriesStreams(self, mode) if needs_series_streams(self.est) else None
+
+    def stream_json(self, answer) -> dict[str, Any]:
+        """One stream step's answer -> the WebSocket message's fields: ``{"forecast": {target: [h]}}``,
+        and for a probabilistic run ``"quantiles": {level: {target: [h]}}`` and ``"levels"``."""
+        if not isinstance(answer, dict):
+            return {"forecast": self.to_json(answer)}
+        q = answer["quantiles"]
+        return {"forecast": self.to_json(answer["forecast"]), "levels": answer["levels"],
+                "quantiles": {f"{level:g}": self.to_json(q[:, :, k]) for k, level in enumerate(answer["levels"])}}
 
     def encode_row(self, obs: Any) -> np.ndarray:
         """One observation (number, list in column order, or ``{column: value}``) -> scaled ``[I]``."""
@@ -193,8 +222,8 @@ class ForecastAdapter:
         return (self.est.model_units_rows(rows) * scale + offset).astype(np.float32)
 
     def decode(self, y: np.ndarray) -> np.ndarray:
-        """Scaled point outputs ``[..., H, T]`` -> original units (float64); no seasonal indices
-        (a run with them does not stream; the service uses the history's, see ``serving``)."""
+        """Scaled point outputs ``[..., H, T]`` -> original units (float64) of a plain run (one series,
+        no seasonal indices; the others stream through :meth:`stream_extra`)."""
         T = len(self.cfg.target)
         scale, offset = self._affine
         y = (np.asarray(y, dtype=np.float64) - offset[:T]) / scale[:T]

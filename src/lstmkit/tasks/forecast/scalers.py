@@ -2,6 +2,8 @@
 
     PanelScaler                    per-series loc/scale of the targets, fitted on each train part
     seasonal_profile(values, m)    additive seasonal indices by classical decomposition
+    trend_weights(m)               its centred moving average's weights
+    centred_indices(total, count)  its indices from per-phase sums (a stream keeps the sums)
 
 A single series is a panel of one: it gets the same scaler (one entry) as each of many series.
 """
@@ -14,7 +16,7 @@ import numpy as np
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.checks import SCALERS
 
-__all__ = ["PanelScaler", "seasonal_profile"]
+__all__ = ["PanelScaler", "seasonal_profile", "trend_weights", "centred_indices"]
 
 
 class PanelScaler:
@@ -93,9 +95,7 @@ def seasonal_profile(values: np.ndarray, m: int) -> np.ndarray:
     ``m + 1`` points, gets 0 (no seasonal adjustment)."""
     x = np.asarray(values, dtype=np.float64)
     n, T = x.shape
-    w = np.full(m + 1, 1.0 / m) if m % 2 == 0 else np.full(m, 1.0 / m)
-    if m % 2 == 0:
-        w[0] = w[-1] = 0.5 / m
+    w = trend_weights(m)
     off = (len(w) - 1) // 2
     out = np.zeros((m, T))
     if n < len(w):
@@ -107,8 +107,22 @@ def seasonal_profile(values: np.ndarray, m: int) -> np.ndarray:
         ok = np.isfinite(detrended)
         count = np.bincount(phase[ok], minlength=m)
         total = np.bincount(phase[ok], detrended[ok], minlength=m)
-        idx = np.divide(total, count, out=np.zeros(m), where=count > 0)
-        if (count > 0).any():
-            idx[count > 0] -= idx[count > 0].mean()
-        out[:, j] = idx
+        out[:, j] = centred_indices(total, count)
     return out
+
+
+def trend_weights(m: int) -> np.ndarray:
+    """The centred moving average over one season: ``[m]`` (odd m) or ``[m + 1]`` (even: 2 x m)."""
+    w = np.full(m + 1, 1.0 / m) if m % 2 == 0 else np.full(m, 1.0 / m)
+    if m % 2 == 0:
+        w[0] = w[-1] = 0.5 / m
+    return w
+
+
+def centred_indices(total: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """Seasonal indices ``[m]`` from the sum ``total`` and number ``count`` of detrended values at
+    each phase: their means (0 where there is none), centred to sum to zero over the phases seen."""
+    idx = np.divide(total, count, out=np.zeros(len(total)), where=count > 0)
+    if (count > 0).any():
+        idx[count > 0] -= idx[count > 0].mean()
+    return idx

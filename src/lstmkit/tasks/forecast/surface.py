@@ -61,10 +61,12 @@ class DeploySurface:
             return f"it uses the {cfg.strategy} strategy"
         if self.n_future_:                   # one observation has no values over the horizon
             return "it reads future covariates or calendar features over the horizon"
+        if use == "stream":                  # a stream keeps what it needs per series (streams.py)
+            return None
         if (blend := active_combination(self)) is not None:   # one observation at a time cannot refit it
             return (f"it blends the network's forecast with {NAMES[blend['baseline']]} (--combine), whose baseline "
                     "is refit on the whole history of each forecast")
-        if len(self.series_ids_) != 1:    # a stream's id names a stream, not a series
+        if len(self.series_ids_) != 1:    # an update fine-tunes on one series' new rows
             return f"it was trained on {len(self.series_ids_)} series"
         if cfg.deseason:          # the indices of a forecast come from the whole history it is given
             return "its seasonal indices (--deseason) are estimated from the whole history of each forecast"
@@ -72,8 +74,6 @@ class DeploySurface:
             return "it forecasts quantiles or a distribution"
         if cfg.id_embedding:                 # its graph takes the series index beside the state
             return "it has a series embedding (--id-embedding)"
-        if use == "stream":
-            return None
         if cfg.log:
             return "it models log values (--log)"
         if (cfg.ensemble or 1) > 1:
@@ -87,14 +87,15 @@ class DeploySurface:
             return
         if use == "export":
             raise LstmkitError(f"{what} cannot use this run: {problem}", "use 'lstmkit forecast predict' with this run")
-        kind = "point-forecast runs without --deseason, --combine" + (", --id-embedding, --log or --ensemble"
-                                                                    if use == "update" else " or --id-embedding")
-        raise LstmkitError(f"{what} supports single-series {kind}; this run cannot: {problem}",
+        kind = ("single-series point-forecast runs without --deseason, --combine, --id-embedding, --log or --ensemble"
+                if use == "update" else "direct-strategy runs without inputs over the horizon")
+        raise LstmkitError(f"{what} supports {kind}; this run cannot: {problem}",
                            "send whole histories to predict (or the service's POST /predict)")
 
     def input_affine(self) -> tuple[np.ndarray, np.ndarray]:
         """``(scale, offset)``, each ``[C]``: a model input row is ``row * scale + offset`` for a row
-        in model units (:meth:`model_units_rows`) of a run that streams (one series, no seasonal indices)."""
+        in model units (:meth:`model_units_rows`) of a one-series run without seasonal indices (a plain
+        run's stream; the others stream through ``tasks/forecast/streams.py``)."""
         self.check_deployable("stream")
         loc, sc = self.panel_scaler_.get(self.series_ids_[0])
         scale, offset = [1.0 / sc], [-loc / sc]
