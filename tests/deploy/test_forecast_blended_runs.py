@@ -61,6 +61,7 @@ def _ets_blend(est, network: np.ndarray, y: np.ndarray) -> np.ndarray:
 def test_a_blended_run_exports_streams_and_only_updates_refuse_it(blended):
     assert blended.deploy_problem() is None and blended.deploy_problem("export") is None
     assert blended.deploy_problem("stream") is None and ForecastAdapter(blended).streams is True
+    assert ForecastAdapter(blended).slow_steps is True          # each step refits ETS: off the event loop
     assert "refit on the whole history" in blended.deploy_problem("update")
     with pytest.raises(LstmkitError, match="update supports .*it blends") as e:
         blended.update(_frame())
@@ -105,6 +106,7 @@ def test_seasonal_naive_blend_answers_as_predict(tmp_path):
     est = _fit(tmp_path, combine="seasonal_naive", max_epochs=1)
     adapter = ForecastAdapter(est)
     assert adapter.metadata()["min_history"] == 12                      # the lookback covers one season
+    assert adapter.slow_steps is False                                  # the last season, no refit
     df = _frame(n=30, seed=7)
     got = adapter.answer(est.net_, [{"y": df["y"].tolist(), "temp": df["temp"].tolist()}])["predictions"][0]["y"]
     np.testing.assert_allclose(got, est.predict(df)["y"], rtol=1e-9, atol=0)

@@ -26,7 +26,8 @@ optional hooks            ``extra_inputs(x, seed)`` (graph inputs after ``x``, e
                           exported one carries no state), ``stream_key`` (the answer's name in
                           ``/stream`` messages, default ``forecast``), ``stream_extra(mode)``
                           (a ``streaming.StreamExtra``: the task's work around the network per
-                          stream), ``stream_json(answer)`` (a step's ``/stream`` message fields)
+                          stream), ``stream_json(answer)`` (a step's ``/stream`` message fields),
+                          ``slow_steps`` (True: the service runs stream steps off its event loop)
 several graphs            ``export_graphs(folder, fingerprint, tolerance)`` (writes the task's
 (translate, seq2seq       graphs, returns ``onnx.json``), ``onnx_files``, ``onnx_net(run)`` (the
 speech)                   module answering under ONNX), ``onnx_files_of(meta)`` (classmethod: the

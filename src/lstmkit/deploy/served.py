@@ -80,6 +80,7 @@ class ServedModel:
         self.engine = resolve_engine(self.run, engine, getattr(adapter, "preferred_engine", None))
         self.net = engine_net(adapter, self.engine, self.run)
         self.task_stream = hasattr(adapter, "open_stream")           # the task's own stream object
+        self.slow_steps = bool(getattr(adapter, "slow_steps", False))  # numeric steps that refit a model
         if not getattr(adapter, "streams", True):
             self.stream = None
         elif self.task_stream:                                       # None: this model does not stream

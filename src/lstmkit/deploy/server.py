@@ -282,7 +282,7 @@ class _ModelRoutes:
                         break
                     if message.get("text") is None:
                         answer = {"error": "send JSON in text frames, not binary ones", "field": "message"}
-                    elif m.task_stream:             # a task's step may take a while (an audio chunk)
+                    elif m.task_stream or m.slow_steps:  # a step that may take a while (an audio chunk, an ETS refit)
                         answer = await run_in_threadpool(m.stream_message, message["text"], sid)
                     else:                           # a numeric step is cheaper than a thread hop
                         answer = m.stream_message(message["text"], sid)

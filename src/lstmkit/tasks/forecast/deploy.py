@@ -134,6 +134,13 @@ class ForecastAdapter:
         """False for a run that cannot stream (see ``deploy_problem("stream")``): no ``/stream``."""
         return self.est.deploy_problem("stream") is None
 
+    @property
+    def slow_steps(self) -> bool:
+        """Whether a stream step refits a model: a blend with ETS refits it on the stream's history
+        (0.2-0.5 s), so the service runs such steps off its event loop."""
+        blend = active_combination(self.est)
+        return blend is not None and blend["baseline"] == "ets"
+
     def example_inputs(self, batch: int, steps: int | None = None, seed: int = 0) -> torch.Tensor:
         """Random scaled windows ``[batch, steps, I]`` (steps defaults to the lookback; a segmented
         encoder's, ``--segment S``, rounded up to whole segments: it reads nothing else)."""
