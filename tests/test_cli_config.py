@@ -108,6 +108,8 @@ def test_every_key_is_a_flag_and_reaches_lstmkit_json(task, name, section, recor
             "model": "lstm", "level": "word", "embed_dim": 8, "hidden_size": 8, "num_layers": 1}}))
         words, expected = [str(lm)], str(lm)
     words = words if words[0].startswith("--") else ["--" + name.replace("_", "-"), *words]
+    if (task, name) == ("classify", "ensemble"):                         # a seed ensemble of LSTM-FCNs only
+        words = [*words, "--model", "lstm-fcn-ds"]
     config = recorded(capsys, task, *words)
     value = (config["train"] if section else config)[name]
     assert value == expected, (words, value)
