@@ -34,7 +34,6 @@ message; a CTC speech model: an audio chunk) brings its own stream object throug
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Protocol

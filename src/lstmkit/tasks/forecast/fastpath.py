@@ -268,7 +268,7 @@ def fold_forecasts(est, data, sids: list[str], lengths: np.ndarray, cuts: np.nda
     points before the cut); otherwise None and the caller predicts fold by fold."""
     from lstmkit.tasks.forecast.panel import read_panel
     cfg = est.config_
-    L, H = cfg.lookback, cfg.horizon
+    L = cfg.lookback
     if active_combination(est) is not None:    # predict fits the baseline on each fold's whole history
         return None
     if cfg.deseason or est.n_future_ or cfg.format != "long" or any(s not in est.panel_scaler_.params for s in sids):

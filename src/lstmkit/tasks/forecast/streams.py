@@ -104,8 +104,7 @@ class SeriesStreams:
     # -- one step ------------------------------------------------------------------------------
     def begin(self, x_t: Any, id: str, aux: SeriesState | None, steps: int):
         sid, obs = self._series_of(x_t, id, aux)
-        row = observation_row(obs, self.columns)                               # [1, C]
-        self.est.model_units_rows(row)                                         # --log: positive targets
+        row = observation_row(obs, self.columns)                               # [1, C]; --log: _inputs refuses
         n = steps + 1
         rows = row if aux is None else np.concatenate([aux.rows, row])[-self.keep:]
         state = SeriesState(sid, rows)
