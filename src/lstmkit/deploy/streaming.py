@@ -42,7 +42,7 @@ import numpy as np
 import torch
 
 from lstmkit.deploy.adapter import FastStep
-from lstmkit.deploy.onnx import load_runner, resolve_engine
+from lstmkit.deploy.onnx_engine import load_runner, resolve_engine
 from lstmkit.deploy.registry import weights_fingerprint
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import atomic_write, write_json
@@ -56,7 +56,7 @@ _FORMAT = "lstmkit-stream"
 class TorchCore:
     """A :class:`~lstmkit.deploy.stateful.StatefulNet` as ``(x [B, T, I], state, **inputs) -> (y, state)``
     on numpy; ``inputs`` are the graph's inputs between ``x`` and the state (e.g. ``series [B]``),
-    in the order given, as :class:`~lstmkit.deploy.onnx.OnnxRunner` takes them by name."""
+    in the order given, as :class:`~lstmkit.deploy.onnx_engine.OnnxRunner` takes them by name."""
 
     def __init__(self, graph: torch.nn.Module):
         self.graph = graph.eval()
@@ -115,7 +115,7 @@ class Stream:
 
     Args:
         core: ``(x [1, T, I] float32, state) -> (y [1, ...], state)``, e.g. :class:`TorchCore`
-            or :class:`~lstmkit.deploy.onnx.OnnxRunner`.
+            or :class:`~lstmkit.deploy.onnx_engine.OnnxRunner`.
         input_size: values per observation after ``encode``.
         encode: one observation -> ``[I]`` float32 model input (default: ``np.asarray``).
         decode: model output ``[...]`` for one stream -> the answer (default: identity).

@@ -70,9 +70,9 @@ class ClassifyAdapter(EstimatorAdapter):
     def onnx_net(self, run: Path) -> nn.Module:
         """The net under the ONNX engine: ``run``'s graph over length-sorted groups of rows (each
         cut to its longest length, the steps torch's packed sequences compute; see
-        :class:`~lstmkit.deploy.onnx.LengthSortedOnnxNet`). A padded batch answers as each
+        :class:`~lstmkit.deploy.onnx_engine.LengthSortedOnnxNet`). A padded batch answers as each
         sequence alone, so the groups answer as the whole batch does."""
-        from lstmkit.deploy.onnx import LengthSortedOnnxNet, load_runner
+        from lstmkit.deploy.onnx_engine import LengthSortedOnnxNet, load_runner
         return LengthSortedOnnxNet(load_runner(run))
 
     @property

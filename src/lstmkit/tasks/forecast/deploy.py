@@ -30,7 +30,7 @@ from torch import nn
 from lstmkit.config import TrainConfig
 from lstmkit.data.windows import WindowBatches
 from lstmkit.deploy.adapter import UpdateData, observation_row
-from lstmkit.deploy.onnx import OnnxRunner, load_runner
+from lstmkit.deploy.onnx_engine import OnnxRunner, load_runner
 from lstmkit.deploy.quantize import swap_recurrent
 from lstmkit.deploy.stateful import StatefulNet, recurrent_state_names
 from lstmkit.errors import LstmkitError
