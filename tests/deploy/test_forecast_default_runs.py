@@ -17,8 +17,10 @@ from serve_helpers import call_json  # noqa: E402
 from lstmkit.deploy import export_onnx  # noqa: E402
 from lstmkit.deploy.quantize import REPORT_FILE, export_int8  # noqa: E402
 from lstmkit.errors import LstmkitError  # noqa: E402
-from lstmkit.tasks.forecast.deploy import ForecastAdapter, ForecastGraph, median_of  # noqa: E402
+from lstmkit.tasks.forecast.deploy import ForecastAdapter  # noqa: E402
 from lstmkit.tasks.forecast.estimator import Forecaster  # noqa: E402
+from lstmkit.tasks.forecast.export_graph import ForecastGraph  # noqa: E402
+from lstmkit.tasks.forecast.graphs import median_of  # noqa: E402
 
 TINY = {**FAST, "hidden_size": 8, "max_epochs": 2, "lookback": 24, "horizon": 4}
 SEASON = 12

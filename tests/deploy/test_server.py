@@ -191,7 +191,7 @@ def test_predict_runs_off_the_event_loop(abs_forecaster, monkeypatch):
 
 
 def test_stream_never_sends_a_non_finite_forecast(client, monkeypatch):
-    from lstmkit.tasks.forecast.deploy import TorchLstmStep      # the server's state-mode step
+    from lstmkit.tasks.forecast.stream_step import TorchLstmStep      # the server's state-mode step
     real = TorchLstmStep.step
     ws = client.websocket()
     try:

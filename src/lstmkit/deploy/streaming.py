@@ -30,11 +30,12 @@ good, and saves ``aux`` with the state.
 A model whose streamed input is not one numeric row per step (a language model: a token per
 message; a CTC speech model: an audio chunk) brings its own stream object through the adapter's
 ``open_stream(engine, run)`` hook; :func:`stream_for` returns either kind.
+
+What a stream keeps per id, and its saving and restoring (``state_dict`` / ``load_state_dict``,
+``save`` / ``restore``), are :mod:`lstmkit.deploy.stream_state` (:class:`Stream`'s base class).
 """
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Protocol
 
@@ -42,21 +43,20 @@ import numpy as np
 import torch
 
 from lstmkit.deploy.adapter import FastStep
-from lstmkit.deploy.onnx import load_runner, resolve_engine
+from lstmkit.deploy.onnx_engine import load_runner, resolve_engine
 from lstmkit.deploy.registry import weights_fingerprint
+from lstmkit.deploy.stream_state import SavedStreams, StreamSlot
 from lstmkit.errors import LstmkitError
-from lstmkit.runs import atomic_write, write_json
 
 __all__ = ["Stream", "StreamExtra", "TorchCore", "make_stream", "stream_for", "MODES"]
 
 MODES = ("auto", "state", "window")
-_FORMAT = "lstmkit-stream"
 
 
 class TorchCore:
     """A :class:`~lstmkit.deploy.stateful.StatefulNet` as ``(x [B, T, I], state, **inputs) -> (y, state)``
     on numpy; ``inputs`` are the graph's inputs between ``x`` and the state (e.g. ``series [B]``),
-    in the order given, as :class:`~lstmkit.deploy.onnx.OnnxRunner` takes them by name."""
+    in the order given, as :class:`~lstmkit.deploy.onnx_engine.OnnxRunner` takes them by name."""
 
     def __init__(self, graph: torch.nn.Module):
         self.graph = graph.eval()
@@ -101,21 +101,12 @@ class StreamExtra(Protocol):
         a malformed record is a ValueError, KeyError or TypeError."""
 
 
-@dataclass
-class _Slot:
-    steps: int = 0
-    state: list[np.ndarray] = field(default_factory=list)     # state mode: [L, 1, H] each
-    window: np.ndarray | None = None                          # window mode: [n <= window, I]
-    live: Any = None              # the fast step's own state; when set, `state` is stale
-    aux: Any = None               # a StreamExtra's own data
-
-
-class Stream:
+class Stream(SavedStreams):
     """Step a model through observations, one stream id at a time.
 
     Args:
         core: ``(x [1, T, I] float32, state) -> (y [1, ...], state)``, e.g. :class:`TorchCore`
-            or :class:`~lstmkit.deploy.onnx.OnnxRunner`.
+            or :class:`~lstmkit.deploy.onnx_engine.OnnxRunner`.
         input_size: values per observation after ``encode``.
         encode: one observation -> ``[I]`` float32 model input (default: ``np.asarray``).
         decode: model output ``[...]`` for one stream -> the answer (default: identity).
@@ -149,7 +140,7 @@ class Stream:
         self.fingerprint, self.max_streams = fingerprint, max_streams
         self.encode = encode or (lambda x: np.asarray(x, dtype=np.float32).reshape(-1))
         self.decode = decode or (lambda y: y)
-        self._slots: dict[str, _Slot] = {}
+        self._slots: dict[str, StreamSlot] = {}
         self._zeros = [np.zeros((state_shape[0], 1, state_shape[1]), np.float32)
                        for _ in self.state_names] if mode == "state" else []
         self._fast = fast if mode == "state" and extra is None else None
@@ -216,11 +207,11 @@ class Stream:
         """:meth:`step` over a sequence of observations; returns every answer."""
         return [self.step(x, id) for x in xs]
 
-    def _slot(self, id: str) -> _Slot:
+    def _slot(self, id: str) -> StreamSlot:
         slot = self._slots.get(id)
         if slot is None:
             self._check_room()
-            slot = self._slots[id] = _Slot()
+            slot = self._slots[id] = StreamSlot()
         return slot
 
     def _check_room(self) -> None:
@@ -241,127 +232,6 @@ class Stream:
     def steps(self, id: str = "default") -> int:
         slot = self._slots.get(str(id))
         return slot.steps if slot else 0
-
-    # -- saving and restoring state -------------------------------------------------------------
-    def _header(self) -> dict[str, Any]:
-        return {"format": _FORMAT, "version": 1, "mode": self.mode, "fingerprint": self.fingerprint,
-                "input_size": self.input_size, "state": list(self.state_names), "window": self.window,
-                **({"extra": self.extra.header()} if self.extra is not None else {})}
-
-    def _arrays(self, slot: _Slot) -> dict[str, np.ndarray]:
-        """A stream's state arrays (float32) by name; a StreamExtra's own are :meth:`_extra_arrays`."""
-        if self.mode == "state":
-            if slot.live is not None:
-                slot.state, slot.live = self._fast.arrays(slot.live), None
-            return dict(zip(self.state_names, slot.state))
-        return {"window": slot.window} if slot.window is not None else {}
-
-    def _extra_arrays(self, slot: _Slot) -> dict[str, np.ndarray]:
-        return self.extra.arrays(slot.aux) if self.extra is not None and slot.aux is not None else {}
-
-    def _fields(self, slot: _Slot) -> dict[str, Any]:
-        return self.extra.fields(slot.aux) if self.extra is not None and slot.aux is not None else {}
-
-    def state_dict(self, ids: Iterable[str] | None = None) -> dict[str, Any]:
-        """Plain JSON-able state of the given streams (default: all)."""
-        chosen = self._slots if ids is None else {str(i): self._slots[str(i)] for i in ids if str(i) in self._slots}
-        streams = {i: {"steps": s.steps, **self._fields(s),
-                       **{k: v.tolist() for k, v in {**self._arrays(s), **self._extra_arrays(s)}.items()}}
-                   for i, s in chosen.items()}
-        return {**self._header(), "streams": streams}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore streams from :meth:`state_dict` output (others are left as they are)."""
-        if not isinstance(state, dict) or state.get("format") != _FORMAT:
-            raise LstmkitError("not an lstmkit stream state", "pass what Stream.state_dict() or save() wrote")
-        header = self._header()
-        for key in ("mode", "input_size", "state", "window", "extra"):
-            if state.get(key) != header.get(key):
-                raise LstmkitError(f"stream state has {key} {state.get(key)!r}, this stream {header.get(key)!r}",
-                                   "restore state into a stream of the same model and mode")
-        if state.get("fingerprint") and self.fingerprint and state["fingerprint"] != self.fingerprint:
-            raise LstmkitError("this stream state belongs to other model weights",
-                               "restore it into a stream of the model that saved it")
-        streams = state.get("streams", {})
-        if not isinstance(streams, dict):
-            raise LstmkitError(f"stream state has streams {type(streams).__name__}, not an object of stream ids",
-                               "pass what Stream.state_dict() or save() wrote")
-        slots = {}
-        for id, rec in streams.items():
-            try:
-                slots[str(id)] = self._slot_from(rec)
-            except (KeyError, TypeError, ValueError, AttributeError) as e:
-                raise LstmkitError(f"stream {id!r} in the state is malformed ({e})", "save the state again") from None
-        self._slots.update(slots)
-
-    def _slot_from(self, rec: dict[str, Any]) -> _Slot:
-        steps = rec["steps"]
-        if type(steps) is not int or steps < 0:
-            raise ValueError(f"steps {steps!r} is not a count")
-        slot = _Slot(steps=steps)
-        if self.extra is not None and steps:
-            slot.aux = self.extra.restore(rec, steps)
-        if self.mode == "state":
-            with np.errstate(over="ignore"):          # beyond float32 becomes inf, refused below
-                slot.state = [np.asarray(rec[n], dtype=np.float32) for n in self.state_names]
-            want = (self.state_shape[0], 1, self.state_shape[1])
-            if any(s.shape != want for s in slot.state):
-                raise ValueError(f"state shape {slot.state[0].shape}, expected {want}")
-            arrays = slot.state
-        elif "window" in rec and self.extra is None:
-            with np.errstate(over="ignore"):
-                window = np.asarray(rec["window"], dtype=np.float32).reshape(-1, self.input_size)
-            if len(window) != min(steps, self.window):
-                raise ValueError(f"{len(window)} window rows after {steps} steps, expected {min(steps, self.window)}")
-            slot.window, arrays = window, [window]
-        else:
-            if steps and self.extra is None:
-                raise ValueError(f"no window rows after {steps} steps")
-            arrays = []
-        if not all(np.isfinite(a).all() for a in arrays):
-            raise ValueError("values that are not finite float32 numbers")
-        return slot
-
-    def save(self, path: str | Path, ids: Iterable[str] | None = None) -> Path:
-        """Write the streams' state to ``.json`` or ``.safetensors`` (atomically)."""
-        path = Path(path)
-        if path.suffix == ".json":
-            write_json(path, self.state_dict(ids))
-            return path
-        if path.suffix != ".safetensors":
-            raise LstmkitError(f"unknown state file type {path.suffix!r}", "use .json or .safetensors")
-        from safetensors.numpy import save_file
-        chosen = self.state_dict(ids)["streams"]
-        header, tensors = {**self._header(), "streams": {}}, {}
-        for k, (id, rec) in enumerate(chosen.items()):
-            slot = self._slots[id]
-            header["streams"][id] = {"steps": rec["steps"], "index": k, **self._fields(slot)}
-            for name, value in self._arrays(slot).items():
-                tensors[f"{k}.{name}"] = np.ascontiguousarray(value, dtype=np.float32)
-            for name, value in self._extra_arrays(slot).items():     # in their own dtype (float64 history)
-                tensors[f"{k}.{name}"] = np.ascontiguousarray(value)
-        atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata={"lstmkit_stream": json.dumps(header)}))
-        return path
-
-    def restore(self, path: str | Path) -> None:
-        """Read streams saved by :meth:`save` (JSON or safetensors; nothing is unpickled)."""
-        path = Path(path)
-        if not path.is_file():
-            raise LstmkitError(f"stream state file not found: {path}", "check the path")
-        try:
-            if path.suffix == ".json":
-                state = json.loads(path.read_text())
-            else:
-                from safetensors import safe_open
-                with safe_open(str(path), framework="numpy") as f:
-                    state = json.loads((f.metadata() or {})["lstmkit_stream"])
-                    for id, rec in state["streams"].items():
-                        k = rec.pop("index")
-                        rec.update({n.split(".", 1)[1]: f.get_tensor(n) for n in f.keys() if n.split(".")[0] == str(k)})
-        except Exception as e:     # JSON, safetensors and key errors: the file is not ours or damaged
-            raise LstmkitError(f"{path} is not a readable stream state ({type(e).__name__})",
-                               "pass a file written by Stream.save()") from None
-        self.load_state_dict(state)
 
 
 def _check_finite_answer(y: Any) -> Any:

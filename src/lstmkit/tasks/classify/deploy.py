@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from lstmkit.data.batching import pad_batch, truncate
+from lstmkit.data.batching import Ragged, pad_batch, truncate
 from lstmkit.data.vocab import PAD_ID
 from lstmkit.deploy.adapter import BadRequest, EstimatorAdapter, observation_row
 from lstmkit.deploy.stateful import StatefulNet, recurrent_state_names
@@ -70,9 +70,9 @@ class ClassifyAdapter(EstimatorAdapter):
     def onnx_net(self, run: Path) -> nn.Module:
         """The net under the ONNX engine: ``run``'s graph over length-sorted groups of rows (each
         cut to its longest length, the steps torch's packed sequences compute; see
-        :class:`~lstmkit.deploy.onnx.LengthSortedOnnxNet`). A padded batch answers as each
+        :class:`~lstmkit.deploy.onnx_engine.LengthSortedOnnxNet`). A padded batch answers as each
         sequence alone, so the groups answer as the whole batch does."""
-        from lstmkit.deploy.onnx import LengthSortedOnnxNet, load_runner
+        from lstmkit.deploy.onnx_engine import LengthSortedOnnxNet, load_runner
         return LengthSortedOnnxNet(load_runner(run))
 
     @property
@@ -188,7 +188,7 @@ class ClassifyAdapter(EstimatorAdapter):
         return {"label": self.classes[int(np.argmax(p))],
                 "probabilities": {c: float(v) for c, v in zip(self.classes, p)}}
 
-    def encode_request(self, texts: list[str] | None, series: list | None) -> list[torch.Tensor]:
+    def encode_request(self, texts: list[str] | None, series: list | None) -> Ragged | list[torch.Tensor]:
         """The sequences of a request, as the model reads them; bad input is a :class:`BadRequest`."""
         cfg = self.est.config_
         if (texts is None) == (series is None):
@@ -197,13 +197,7 @@ class ClassifyAdapter(EstimatorAdapter):
         if self.kind == "text":
             if texts is None:
                 raise BadRequest(["series"], "this is a text classifier; send {\"texts\": [...]}")
-            out = []
-            for i, t in enumerate(texts):
-                ids = truncate(self.est.tokenizer_.encode(t), cfg.max_len, cfg.truncate) if t.strip() else []
-                if len(ids) == 0:
-                    raise BadRequest(["texts", i], "the text is empty (no tokens)")
-                out.append(torch.tensor(ids, dtype=torch.long))
-            return out
+            return self.encode_texts(texts)
         if series is None:
             raise BadRequest(["texts"], "this is a numeric sequence classifier; send {\"series\": [[...], ...]}")
         out = []
@@ -223,6 +217,17 @@ class ClassifyAdapter(EstimatorAdapter):
                 raise BadRequest(["series", i], "values too large for the model's scaling")
             out.append(torch.from_numpy(np.ascontiguousarray(x)))
         return out
+
+    def encode_texts(self, texts: list[str]) -> Ragged:
+        """A request's texts -> their token ids (truncated) end to end, encoded at once as
+        ``predict`` encodes them (each text's ids are those of ``tokenizer_.encode``); a text of
+        nothing but white space is a :class:`BadRequest` naming it."""
+        for i, t in enumerate(texts):
+            if not t.strip():
+                raise BadRequest(["texts", i], "the text is empty (no tokens)")
+        cfg = self.est.config_
+        ids, lengths = self.est.tokenizer_.encode_many(texts)
+        return Ragged(torch.from_numpy(ids), torch.from_numpy(lengths)).truncate(cfg.max_len, cfg.truncate)
 
     def request_models(self, Finite, max_instances: int) -> tuple[type, type]:
         """The service's typed request and response (pydantic, imported here: the serve extra)."""
@@ -273,9 +278,15 @@ class ClassifyAdapter(EstimatorAdapter):
             results[i] = out
         return results
 
-    def _predictions(self, net: nn.Module, requests: list[list[torch.Tensor]]) -> list[dict[str, Any] | BadRequest]:
+    def _predictions(self, net: nn.Module,
+                     requests: list[Ragged | list[torch.Tensor]]) -> list[dict[str, Any] | BadRequest]:
         """The answers to requests of encoded sequences, all in one forward pass."""
-        x, lengths = pad_batch([s for seqs in requests for s in seqs], PAD_ID if self.kind == "text" else 0.0)
+        if self.kind == "text":            # every request's ids end to end, padded without a tensor per text
+            ids = requests[0] if len(requests) == 1 else Ragged(torch.cat([r.values for r in requests]),
+                                                                torch.cat([r.lengths for r in requests]))
+            x, lengths = ids.pad(torch.arange(len(ids)), PAD_ID)
+        else:
+            x, lengths = pad_batch([s for seqs in requests for s in seqs], 0.0)
         with torch.inference_mode():
             p = self.decode(net(x, lengths).numpy())
         out, start = [], 0

@@ -1,0 +1,166 @@
+"""Saving and restoring the streams of a :class:`~lstmkit.deploy.streaming.Stream`: what each
+stream id keeps (:class:`StreamSlot`) and that as plain data.
+
+    state_dict(ids) / load_state_dict(d)    JSON-able: a header, then each stream's steps and arrays
+    save(path, ids) / restore(path)         the same as ``.json`` or ``.safetensors`` (written
+                                            atomically; nothing is unpickled)
+
+The header (mode, input size, state names, window, a :class:`~lstmkit.deploy.streaming.StreamExtra`'s
+own header) must match the stream restoring it, and so must the weights' fingerprint; a malformed
+stream record is refused whole, the streams already open are left as they were. A task's own stream
+(lm's ``LMStream``) keeps its own slots and overrides ``_header``, ``_arrays``, ``_slot_from`` and
+``load_state_dict`` (its own header checks first).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+
+from lstmkit.errors import LstmkitError
+from lstmkit.runs import atomic_write, write_json
+
+__all__ = ["StreamSlot", "SavedStreams"]
+
+_FORMAT = "lstmkit-stream"
+
+
+@dataclass
+class StreamSlot:
+    """What a :class:`~lstmkit.deploy.streaming.Stream` keeps for one stream id."""
+
+    steps: int = 0
+    state: list[np.ndarray] = field(default_factory=list)     # state mode: [L, 1, H] each
+    window: np.ndarray | None = None                          # window mode: [n <= window, I]
+    live: Any = None              # the fast step's own state; when set, `state` is stale
+    aux: Any = None               # a StreamExtra's own data
+
+
+class SavedStreams:
+    """The saving half of :class:`~lstmkit.deploy.streaming.Stream` (its base class). It reads the
+    stream's ``mode``, ``input_size``, ``window``, ``state_names``, ``state_shape``, ``fingerprint``,
+    ``extra``, its slots by id (``_slots``) and its fast step (``_fast``, whose live state is turned
+    back into arrays before saving)."""
+
+    def _header(self) -> dict[str, Any]:
+        return {"format": _FORMAT, "version": 1, "mode": self.mode, "fingerprint": self.fingerprint,
+                "input_size": self.input_size, "state": list(self.state_names), "window": self.window,
+                **({"extra": self.extra.header()} if self.extra is not None else {})}
+
+    def _arrays(self, slot: StreamSlot) -> dict[str, np.ndarray]:
+        """A stream's state arrays (float32) by name; a StreamExtra's own are :meth:`_extra_arrays`."""
+        if self.mode == "state":
+            if slot.live is not None:
+                slot.state, slot.live = self._fast.arrays(slot.live), None
+            return dict(zip(self.state_names, slot.state))
+        return {"window": slot.window} if slot.window is not None else {}
+
+    def _extra_arrays(self, slot: StreamSlot) -> dict[str, np.ndarray]:
+        return self.extra.arrays(slot.aux) if self.extra is not None and slot.aux is not None else {}
+
+    def _fields(self, slot: StreamSlot) -> dict[str, Any]:
+        return self.extra.fields(slot.aux) if self.extra is not None and slot.aux is not None else {}
+
+    def state_dict(self, ids: Iterable[str] | None = None) -> dict[str, Any]:
+        """Plain JSON-able state of the given streams (default: all)."""
+        chosen = self._slots if ids is None else {str(i): self._slots[str(i)] for i in ids if str(i) in self._slots}
+        streams = {i: {"steps": s.steps, **self._fields(s),
+                       **{k: v.tolist() for k, v in {**self._arrays(s), **self._extra_arrays(s)}.items()}}
+                   for i, s in chosen.items()}
+        return {**self._header(), "streams": streams}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore streams from :meth:`state_dict` output (others are left as they are)."""
+        if not isinstance(state, dict) or state.get("format") != _FORMAT:
+            raise LstmkitError("not an lstmkit stream state", "pass what Stream.state_dict() or save() wrote")
+        header = self._header()
+        for key in ("mode", "input_size", "state", "window", "extra"):
+            if state.get(key) != header.get(key):
+                raise LstmkitError(f"stream state has {key} {state.get(key)!r}, this stream {header.get(key)!r}",
+                                   "restore state into a stream of the same model and mode")
+        if state.get("fingerprint") and self.fingerprint and state["fingerprint"] != self.fingerprint:
+            raise LstmkitError("this stream state belongs to other model weights",
+                               "restore it into a stream of the model that saved it")
+        streams = state.get("streams", {})
+        if not isinstance(streams, dict):
+            raise LstmkitError(f"stream state has streams {type(streams).__name__}, not an object of stream ids",
+                               "pass what Stream.state_dict() or save() wrote")
+        slots = {}
+        for id, rec in streams.items():
+            try:
+                slots[str(id)] = self._slot_from(rec)
+            except (KeyError, TypeError, ValueError, AttributeError) as e:
+                raise LstmkitError(f"stream {id!r} in the state is malformed ({e})", "save the state again") from None
+        self._slots.update(slots)
+
+    def _slot_from(self, rec: dict[str, Any]) -> StreamSlot:
+        steps = rec["steps"]
+        if type(steps) is not int or steps < 0:
+            raise ValueError(f"steps {steps!r} is not a count")
+        slot = StreamSlot(steps=steps)
+        if self.extra is not None and steps:
+            slot.aux = self.extra.restore(rec, steps)
+        if self.mode == "state":
+            with np.errstate(over="ignore"):          # beyond float32 becomes inf, refused below
+                slot.state = [np.asarray(rec[n], dtype=np.float32) for n in self.state_names]
+            want = (self.state_shape[0], 1, self.state_shape[1])
+            if any(s.shape != want for s in slot.state):
+                raise ValueError(f"state shape {slot.state[0].shape}, expected {want}")
+            arrays = slot.state
+        elif "window" in rec and self.extra is None:
+            with np.errstate(over="ignore"):
+                window = np.asarray(rec["window"], dtype=np.float32).reshape(-1, self.input_size)
+            if len(window) != min(steps, self.window):
+                raise ValueError(f"{len(window)} window rows after {steps} steps, expected {min(steps, self.window)}")
+            slot.window, arrays = window, [window]
+        else:
+            if steps and self.extra is None:
+                raise ValueError(f"no window rows after {steps} steps")
+            arrays = []
+        if not all(np.isfinite(a).all() for a in arrays):
+            raise ValueError("values that are not finite float32 numbers")
+        return slot
+
+    def save(self, path: str | Path, ids: Iterable[str] | None = None) -> Path:
+        """Write the streams' state to ``.json`` or ``.safetensors`` (atomically)."""
+        path = Path(path)
+        if path.suffix == ".json":
+            write_json(path, self.state_dict(ids))
+            return path
+        if path.suffix != ".safetensors":
+            raise LstmkitError(f"unknown state file type {path.suffix!r}", "use .json or .safetensors")
+        from safetensors.numpy import save_file
+        chosen = self.state_dict(ids)["streams"]
+        header, tensors = {**self._header(), "streams": {}}, {}
+        for k, (id, rec) in enumerate(chosen.items()):
+            slot = self._slots[id]
+            header["streams"][id] = {"steps": rec["steps"], "index": k, **self._fields(slot)}
+            for name, value in self._arrays(slot).items():
+                tensors[f"{k}.{name}"] = np.ascontiguousarray(value, dtype=np.float32)
+            for name, value in self._extra_arrays(slot).items():     # in their own dtype (float64 history)
+                tensors[f"{k}.{name}"] = np.ascontiguousarray(value)
+        atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata={"lstmkit_stream": json.dumps(header)}))
+        return path
+
+    def restore(self, path: str | Path) -> None:
+        """Read streams saved by :meth:`save` (JSON or safetensors; nothing is unpickled)."""
+        path = Path(path)
+        if not path.is_file():
+            raise LstmkitError(f"stream state file not found: {path}", "check the path")
+        try:
+            if path.suffix == ".json":
+                state = json.loads(path.read_text())
+            else:
+                from safetensors import safe_open
+                with safe_open(str(path), framework="numpy") as f:
+                    state = json.loads((f.metadata() or {})["lstmkit_stream"])
+                    for id, rec in state["streams"].items():
+                        k = rec.pop("index")
+                        rec.update({n.split(".", 1)[1]: f.get_tensor(n) for n in f.keys() if n.split(".")[0] == str(k)})
+        except Exception as e:     # JSON, safetensors and key errors: the file is not ours or damaged
+            raise LstmkitError(f"{path} is not a readable stream state ({type(e).__name__})",
+                               "pass a file written by Stream.save()") from None
+        self.load_state_dict(state)
