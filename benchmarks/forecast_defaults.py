@@ -11,15 +11,18 @@ no season, or when 2 seasons would be more than a quarter of it), scored with ro
 Targets: MASE below seasonal naive on every series, and at most 1.05x ETS's on >= 80 % of them.
 
 ``--cut validation`` (what the rules were tuned on) drops each series' test part first and applies
-the same protocol to what is left, so tuning never sees a test point; ``--cut test`` (default) is
-the reported run, and writes the table into ``docs/benchmarks.md`` (section
-``## Forecasting defaults``). Prints one JSON line per series and a summary line.
+the same protocol to what is left, so tuning never sees a test point; ``--cut early`` drops the
+validation cut's test part too (validation of the validation: a rule is developed on the early cut
+and accepted only if it also holds on the validation cut); ``--cut test`` (default) is the
+reported run, and writes the table into ``docs/benchmarks.md`` (section ``## Forecasting
+defaults``); ``--cut both`` runs validation then test, ``--cut all`` early, validation, then test.
+Prints one JSON line per series and a summary line.
 
 Data: statsmodels (co2, elec_equip, elnino, macrodata, nile, sunspots) and sktime's shipped CSVs
 (airline, lynx, seatbelts, shampoo, US change): ``pip install -e '.[bench]'`` (sktime 1.2.0, installed with
 ``--no-deps`` where its pandas pin would downgrade pandas: only its data files are read).
 
-    OMP_NUM_THREADS=1 python benchmarks/forecast_defaults.py [--cut validation|test|both] [--series airline,nile]
+    OMP_NUM_THREADS=1 python benchmarks/forecast_defaults.py [--cut early|validation|test|both|all] [--series airline,nile]
 """
 from __future__ import annotations
 
@@ -39,6 +42,7 @@ from lstmkit import Forecaster
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 SECTION = "## Forecasting defaults"
+CUTS = ("test", "validation", "early")   # each cut drops the test part of the one before it
 
 
 # -- the suite ---------------------------------------------------------------------------------
@@ -173,7 +177,7 @@ def candidate_test_mase(est, frame: pd.DataFrame) -> dict[str, float]:
 def run_series(name: str, cut: str, settings: dict | None = None, candidates: bool = False) -> dict:
     loader, season, horizon = SUITE[name]
     y = loader()
-    if cut == "validation":                       # the test part never reaches the tuning
+    for _ in range(CUTS.index(cut)):               # the test part never reaches the tuning
         y = y.iloc[:-test_points(len(y), season)]
     n = len(y)
     n_test = test_points(n, season)
@@ -186,7 +190,7 @@ def run_series(name: str, cut: str, settings: dict | None = None, candidates: bo
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     m = est.metrics_["metrics"]
     mase = {k: round(float(m[k]["MASE"]), 4) for k in ("lstm", "naive", "seasonal_naive", "ets")}
-    extra = {"candidates_test_mase": candidate_test_mase(est, frame)} if candidates and cut == "validation" else {}
+    extra = {"candidates_test_mase": candidate_test_mase(est, frame)} if candidates and cut != "test" else {}
     return {"series": name, "cut": cut, "n": n, "season": est.season_, "horizon": horizon, "test": n_test,
             "MASE": mase, "vs_snaive": round(mase["lstm"] / mase["seasonal_naive"], 3),
             "vs_ets": round(mase["lstm"] / mase["ets"], 3),
@@ -280,14 +284,15 @@ def from_lines(path: Path) -> dict[str, tuple[list[dict], dict]]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--cut", choices=("validation", "test", "both"), default="test",
-                    help="both: the validation cuts first, then the test cuts (the table notes both summaries)")
+    ap.add_argument("--cut", choices=(*CUTS, "both", "all"), default="test",
+                    help="both: the validation cuts first, then the test cuts (the table notes both summaries); "
+                         "all: early, validation, then test")
     ap.add_argument("--series", default=",".join(SUITE), help="comma-separated names: " + ", ".join(SUITE))
     ap.add_argument("--no-write", action="store_true", help="do not write docs/benchmarks.md")
     ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
                     help="explicit settings (experiments on the validation cut; the table is written without them)")
     ap.add_argument("--candidates", action="store_true",
-                    help="on the validation cut: also score every combination candidate on its test part (tuning)")
+                    help="on the early / validation cut: also score every combination candidate on its test part (tuning)")
     ap.add_argument("--from-lines", type=Path, metavar="FILE",
                     help="write docs/benchmarks.md from the JSON lines a full run printed (no training)")
     args = ap.parse_args()
@@ -298,7 +303,8 @@ def main() -> None:
     settings = parse_overrides(args.set)
     names = [s.strip() for s in args.series.split(",") if s.strip()]
     summaries, results = {}, {}
-    for cut in (("validation", "test") if args.cut == "both" else (args.cut,)):
+    order = {"both": ("validation", "test"), "all": ("early", "validation", "test")}
+    for cut in order.get(args.cut, (args.cut,)):
         rows = []
         for name in names:
             rows.append(run_series(name, cut, settings, args.candidates))
