@@ -235,34 +235,86 @@ def _table(rows: list[dict], summary: dict) -> list[str]:
                     f"{summary['cpu_seconds']:.0f} CPU seconds in all.", ""]
 
 
+# the account written under the tables: what was tried, on which cut, with its numbers
+HISTORY = [
+    "Session 10 (issue 19): the rules met the targets on the validation cut (11/11, 10/11, median 0.894) but not "
+    "on the test cut (10/11, 8/11, median 0.953): they did not generalise. To validate the rules themselves out "
+    "of sample, `--cut early` removes the validation cut's test part too; each idea was scored on the early cut "
+    "first and kept only if it also held on the validation cut (scored offline from one training per cut: the "
+    "networks are fixed by their seeds, only the choice made after training changed). Ratios are LSTM / ETS on "
+    "each cut's test part.",
+    "",
+    "- Kept: the tolerance toward the even blend scaled by the inverse of the validation part's independent "
+    "windows (validation points / horizon, at least 1): `c / windows` with c = 0.2 and 0.3 tied best on the "
+    "early cut, and 0.3 was kept (it is the former 10 % at 3 windows). Early cut: within 1.05x ETS on 10/11 -> "
+    "11/11 (realgdp 1.58x -> 1.00x: ETS alone, its validation part holding 7 windows), median 0.902 either way; "
+    "validation cut: unchanged counts (11/11, 10/11, median 0.894), co2 0.93x -> 0.91x (the network alone). "
+    "The early cut still misses the seasonal naive target on shampoo (23 points, one validation window: 1.01x "
+    "seasonal naive before and after).",
+    "- Not kept: a tolerance shaped like a standard error, `c / sqrt(windows)` for c from 0.1 to 0.5 (no gain on "
+    "the early cut; c = 0.1 moved realgdp to 1.00x but elec_equip to 1.24x). The baseline partner (ETS or "
+    "seasonal naive) chosen by a rolling-origin evaluation over training + validation, ETS refitted before each "
+    "of 5 blocks (hundreds to thousands of origins instead of the validation part's 1-95 windows): on the "
+    "validation cut it chose as the validation windows did on every series; on the early cut it chose worse on "
+    "seatbelts (1.00x vs 0.94x) and nile (1.02x vs 0.94x; 1.10x with the kept tolerance); with ETS fitted once "
+    "on the first half of the training part, nile reached 1.13x on the validation cut. Every origin of the "
+    "validation part (partial horizons at its end) instead of whole windows: seatbelts then lost to seasonal "
+    "naive on the validation cut. Equal thirds of network, ETS and seasonal naive: fixed, 7/11 and 8/11 within "
+    "1.05x ETS (early, validation); as an even candidate, airline on the early cut 0.51x -> 0.74x. The median of "
+    "the three: 9/11 and 9/11. Theta (statsmodels `ThetaModel`, refitted at each origin) as the partner: 9/11 "
+    "and 8/11 (realgdp 3.66x on the early cut). Always the even ETS blend: 10/11 on both cuts but seatbelts "
+    "lost to seasonal naive on the validation cut and lynx / sunspots rose from 0.49-0.51x / 0.32-0.35x to "
+    "0.67-0.74x / 0.57-0.59x.",
+    "- The test cut, scored once after the rule was fixed: unchanged, 10/11 below seasonal naive and 8/11 "
+    "within 1.05x ETS (median 0.953); the one choice that moved is co2 (the network alone instead of the even "
+    "ETS blend, 0.84x -> 0.85x). Its misses are choices the validation part gets wrong: the seasonal naive "
+    "partner for airline, elec_equip and seatbelts (on those series' validation parts the seasonal naive blend "
+    "did score best), and realgdp, where ETS itself loses to seasonal naive (1.40 vs 1.20) and naive (0.93) is "
+    "best. The rolling-origin partner above is the kind of rule that would weigh more history than the last "
+    "validation seasons, but the early and validation cuts gave no evidence for it, so it was not adopted and not "
+    "tried on the test cut. The targets are met on the validation cut, not on the early or test cuts.",
+    "",
+    "Session 9 (validation cut):",
+    "",
+    "What the validation cut showed while choosing (`--cut validation --candidates` scores every blend "
+    "candidate on the validation cut's test part): probe networks (5 seeds trained without the last "
+    "validation-sized stretch of the training part, early-stopped on it, scored on windows new to them) "
+    "scored 1-18 % worse than the run's own network did on the windows it early-stopped on, but at the "
+    "10 % tolerance they changed no choice and tripled a run's training, so they were dropped; fitting the ETS partner in logs for a multiplicative season moved airline from 1.18x "
+    "to 1.13x ETS and elec_equip from 1.00x to 0.88x (median 0.924 -> 0.894). Tried and not kept: the "
+    "mean of ETS and seasonal naive as a third partner (seatbelts then lost to seasonal naive, 0.671 vs "
+    "0.651); the lookback chosen by probes (2 seasons instead of 3, 2 horizons instead of 4): the probes would "
+    "have switched elec_equip and realgdp (by under 1 %) and lynx (14 % lower on the probes, but 1.92 vs "
+    "1.69 on the cut's test part), no gain worth a probe per candidate; no log or no seasonal adjustment on airline and elec_equip (the "
+    "probes scored both worse).", "",
+]
+
+
 def write_doc(cuts: dict[str, tuple[list[dict], dict]]) -> None:
-    """The section of ``docs/benchmarks.md``: the test cut's table, then the validation cut's when run."""
+    """The section of ``docs/benchmarks.md``: the test cut's table, then the validation and early cuts' when run."""
     lines = [SECTION, "",
-             "`python benchmarks/forecast_defaults.py --cut both` (one CPU thread): `Forecaster(horizon=H)` with every "
+             "`python benchmarks/forecast_defaults.py --cut all` (one CPU thread): `Forecaster(horizon=H)` with every "
              "other setting left to `lstmkit.tasks.forecast.auto`, on single series shipped with statsmodels 0.15 and "
              "sktime 1.2.0. Test part: the last 2 seasons (20 % without a season), rolling origins, every horizon "
              "step; MASE in original units beside the baselines on the same points (ETS: damped Holt-Winters "
              "fitted on train + validation). LSTM is the run's forecast: the network's, its blend with ETS or "
              "seasonal naive, or the baseline alone, as chosen on the validation windows "
-             "(`lstmkit.tasks.forecast.combine`: the even blend unless another candidate scores over 10 % lower; "
-             "the ETS partner fitted in logs for a multiplicative season). The choice rules were tuned on the validation cuts (each "
-             "series without its test part, same protocol: `--cut validation`), never on the test parts.", ""]
+             "(`lstmkit.tasks.forecast.combine`: the even blend unless another candidate scores lower by a tolerance of "
+             "10 % at 3 independent validation windows -- validation points / horizon -- scaled by their inverse, 30 % "
+             "at one horizon or less; the ETS partner fitted in logs for a multiplicative season). The choice rules "
+             "were tuned on the validation cut (each series without its test part, same protocol: `--cut "
+             "validation`); session 10's change was developed on an early cut (the validation cut without its own "
+             "test part: `--cut early`) and accepted because it also held on the validation cut; the test cut was "
+             "scored once afterwards, for the record.", ""]
     if "test" in cuts:
         lines += ["Test cut:", "", *_table(*cuts["test"])]
     if "validation" in cuts:
         lines += ["Validation cut (what the rules were tuned on; its test part is the 2 seasons / 20 % before the "
                   "test cut's):", "", *_table(*cuts["validation"])]
-    lines += ["What the validation cut showed while choosing (`--cut validation --candidates` scores every blend "
-              "candidate on the validation cut's test part): probe networks (5 seeds trained without the last "
-              "validation-sized stretch of the training part, early-stopped on it, scored on windows new to them) "
-              "scored 1-18 % worse than the run's own network did on the windows it early-stopped on, but at the "
-              "10 % tolerance they changed no choice and tripled a run's training, so they were dropped; fitting the ETS partner in logs for a multiplicative season moved airline from 1.18x "
-              "to 1.13x ETS and elec_equip from 1.00x to 0.88x (median 0.924 -> 0.894). Tried and not kept: the "
-              "mean of ETS and seasonal naive as a third partner (seatbelts then lost to seasonal naive, 0.671 vs "
-              "0.651); the lookback chosen by probes (2 seasons instead of 3, 2 horizons instead of 4): the probes would "
-              "have switched elec_equip and realgdp (by under 1 %) and lynx (14 % lower on the probes, but 1.92 vs "
-              "1.69 on the cut's test part), no gain worth a probe per candidate; no log or no seasonal adjustment on airline and elec_equip (the "
-              "probes scored both worse).", ""]
+    if "early" in cuts:
+        lines += ["Early cut (session 10's development cut: the validation cut without its own test part; its test "
+                  "part is the 2 seasons / 20 % before the validation cut's):", "", *_table(*cuts["early"])]
+    lines += HISTORY
     text = DOC.read_text() if DOC.is_file() else "# Benchmarks\n\n"
     block = "\n".join(lines)
     pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
