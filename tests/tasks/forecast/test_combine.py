@@ -11,8 +11,8 @@ from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.auto import auto_defaults
 from lstmkit.tasks.forecast.baselines import ets_forecast
 from lstmkit.tasks.forecast import combine
-from lstmkit.tasks.forecast.combine import (TOLERANCE, WEIGHTS, baseline_point, choose_combination, ets_logs,
-                                            pick)
+from lstmkit.tasks.forecast.combine import (TOLERANCE, TOLERANCE_WINDOWS, WEIGHTS, baseline_point,
+                                            choose_combination, ets_logs, pick, tolerance)
 from lstmkit.tasks.forecast.config import ForecastConfig
 from lstmkit.tasks.forecast.estimator import Forecaster
 from lstmkit.tasks.forecast.panel import read_panel
@@ -33,9 +33,9 @@ def _trending(n=120, seed=0) -> np.ndarray:
     return 20 + 0.5 * np.arange(n) + np.random.default_rng(seed).standard_normal(n)
 
 
-def _stub(y, network_error: float, combine=None, seed=0):
+def _stub(y, network_error: float, combine=None, seed=0, val_frac=0.15):
     """A fitted-looking forecaster whose network forecasts the truth plus ``network_error`` noise."""
-    cfg = ForecastConfig(target=["y"], time="time", lookback=24, horizon=6, combine=combine)
+    cfg = ForecastConfig(target=["y"], time="time", lookback=24, horizon=6, combine=combine, val_frac=val_frac)
     panel = read_panel(_monthly(y), cfg)
     rng = np.random.default_rng(seed)
 
@@ -70,7 +70,9 @@ def test_a_noisy_network_on_a_seasonal_series_is_blended_with_a_baseline():
     chosen = scores[_label(combination["weight"], combination["baseline"])]
     lowest = min(scores.values())
     even = min(scores[f"0.5 network + 0.5 {k}"] for k in ("ets", "seasonal_naive"))
-    # the even blend unless another candidate scores more than TOLERANCE lower
+    # the even blend unless another candidate scores more than the tolerance lower: 18 validation points
+    # of a 6-step horizon are 3 independent windows, where the tolerance is TOLERANCE
+    assert record["independent_windows"] == TOLERANCE_WINDOWS and record["tolerance"] == TOLERANCE
     assert chosen == (even if lowest * (1 + TOLERANCE) >= even else lowest) < scores["network"]
     assert {"ets", "seasonal_naive"} <= set(scores)                # both baselines tried when left None
 
@@ -97,6 +99,32 @@ def test_the_baseline_alone_is_a_candidate_and_near_ties_go_to_the_even_blend():
     assert pick(scores) == (1.0, "ets", 0.0) and 0.0 in WEIGHTS
     scores["ets"] = (1.45, "ets", 0.0)                                 # within TOLERANCE of the even blend
     assert pick(scores) == (1.5, "ets", 0.5)
+
+
+def test_the_tolerance_grows_as_the_independent_validation_windows_shrink():
+    assert tolerance(18, 6) == (TOLERANCE, 3.0)                      # the reference: 10 % at 3 windows
+    for n_val in (6, 3):                                             # one horizon or less: 30 %
+        tol, windows = tolerance(n_val, 6)
+        assert windows == 1.0 and np.isclose(tol, 0.3)
+    tol, windows = tolerance(42, 6)
+    assert windows == 7.0 and np.isclose(tol, 0.3 / 7)
+    # a candidate 6 % below the even blend: taken on a long validation part, not on a short one
+    scores = {"network": (1.0, "none", 1.0), "0.5 network + 0.5 ets": (1.06, "ets", 0.5), "ets": (1.5, "ets", 0.0)}
+    assert pick(scores, tolerance(42, 6)[0]) == (1.0, "none", 1.0)
+    assert pick(scores, tolerance(6, 6)[0]) == (1.06, "ets", 0.5)
+
+
+@pytest.mark.parametrize("val_frac, windows", [(0.05, 1.0), (0.35, 7.0)])
+def test_choose_combination_weighs_validation_by_its_independent_windows(val_frac, windows):
+    est, panel, val = _stub(_seasonal(), network_error=1.0, val_frac=val_frac, seed=2)
+    combination, record = choose_combination(est, panel, {}, val)
+    assert record["independent_windows"] == windows and np.isclose(record["tolerance"], TOLERANCE * 3 / windows, atol=1e-4)
+    scores = record["validation_mase"]
+    lowest = min(scores.values())
+    even = min(scores[f"0.5 network + 0.5 {k}"] for k in ("ets", "seasonal_naive"))
+    w = 1.0 if combination is None else combination["weight"]
+    label = "network" if combination is None else _label(w, combination["baseline"])
+    assert scores[label] == (even if lowest * (1 + record["tolerance"]) >= even else lowest)
 
 
 def test_ets_is_fitted_in_logs_for_a_multiplicative_season_only():

@@ -29,8 +29,10 @@ The rules (tuned on validation cuts of the benchmark suite, ``benchmarks/forecas
 * ``ensemble``: the median of 15 seeds when training is cheap (<= 2,000 training windows);
 * ``combine``: left to validation once trained (:mod:`~lstmkit.tasks.forecast.combine`: the network
   alone, blended with ETS or seasonal naive, or the baseline alone, as scored on the validation
-  windows); the network alone for probabilistic output or when the user sized the network (``hidden_size``,
-  ``num_layers`` and ``ensemble`` all given).
+  windows; the even blend unless another candidate scores lower by a tolerance that grows as the
+  validation part's independent windows shrink, recorded as ``tolerance`` and
+  ``independent_windows``); the network alone for probabilistic output or when the user sized the
+  network (``hidden_size``, ``num_layers`` and ``ensemble`` all given).
 """
 from __future__ import annotations
 
