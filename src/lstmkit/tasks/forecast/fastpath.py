@@ -46,29 +46,37 @@ __all__ = ["engine_net_cached", "one_window", "frame_of", "fold_forecasts", "one
 
 _ENGINES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # estimator -> (key, net)
 _TRACES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()    # net -> (shape, slots, trace)
-_STAMPED = (WEIGHTS_FILE, "model.onnx")
 # Nets with at most this many weights (a 2-layer LSTM of about 90 units) step on one thread at batch 1.
 ONE_THREAD_WEIGHTS = 1 << 17
 _OPENMP: list = []                         # [controllers]: the OpenMP runtimes torch runs on (found once)
 
 
-def _stamp(run) -> tuple | None:
-    """What identifies the state of a run folder's weight and graph files (None: no run)."""
-    if run is None:
+def _stamp(run, engine: str) -> tuple | None:
+    """What identifies the state of a run folder's graph and weight files as far as ``engine``
+    depends on them: nothing for ``torch`` (the fitted net) or without a run; for ``auto`` without
+    a graph, only that (torch, whatever the weights); else both (a graph is current for one
+    fingerprint of the weights)."""
+    if run is None or engine == "torch":
         return None
-    out = [str(run)]
-    for path in _stamped_paths(out[0]):
-        try:
-            st = os.stat(path)
-            out.append((st.st_mtime_ns, st.st_size, st.st_ino))
-        except OSError:
-            out.append(None)
+    run = str(run)
+    onnx, weights = _stamped_paths(run)
+    out = [run, _file_stamp(onnx)]
+    if out[1] is not None or engine != "auto":
+        out.append(_file_stamp(weights))
     return tuple(out)
 
 
+def _file_stamp(path: str) -> tuple | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size, st.st_ino
+
+
 @functools.lru_cache(maxsize=64)
-def _stamped_paths(run: str) -> tuple[str, ...]:
-    return tuple(os.path.join(run, name) for name in _STAMPED)
+def _stamped_paths(run: str) -> tuple[str, str]:
+    return os.path.join(run, "model.onnx"), os.path.join(run, WEIGHTS_FILE)
 
 
 @functools.lru_cache(maxsize=64)
@@ -88,13 +96,13 @@ def engine_net_cached(est, engine: str):
     """:func:`lstmkit.deploy.onnx.engine_net` for ``est``, resolved again only when the engine, the
     fitted net or the run's files change (an ONNX session and a weights hash per call cost far more
     than the forecast of one window)."""
-    from lstmkit.deploy.onnx import engine_net
-    from lstmkit.deploy.registry import adapter_class
     run = getattr(est, "run_dir_", None)
-    key = (engine, getattr(est, "engine_", None), _stamp(run))
+    key = (engine, getattr(est, "engine_", None), _stamp(run, engine))
     hit = _ENGINES.get(est)
     if hit is not None and hit[0] == key and hit[1] is est.net_:
         return hit[2]
+    from lstmkit.deploy.onnx import engine_net
+    from lstmkit.deploy.registry import adapter_class
     net = engine_net(adapter_class(est.TASK)(est), engine, run)
     _ENGINES[est] = (key, est.net_, net)
     return net
@@ -130,7 +138,8 @@ def _frame_positions(columns: pd.Index, names: tuple) -> list[int] | None:
 
 def _plain_block(est, data) -> np.ndarray | None:
     """The model input columns ``[n, C]`` (float64) of ``data`` when it is one plain numeric
-    block that read_panel would read as it is (else None)."""
+    block that read_panel would read as it is (else None); the table's own float64 array when
+    it is just that (so never written to)."""
     cfg = est.config_
     if cfg.id is not None or cfg.time is not None or cfg.format != "long":
         return None
@@ -146,7 +155,10 @@ def _plain_block(est, data) -> np.ndarray | None:
         return None
     if pos is None or block.dtype.kind not in "fiub" or block.ndim != 2 or not len(block):
         return None
-    a = block[:, pos].astype(np.float64)
+    if pos == list(range(block.shape[1])):      # every column in order (a table of the inputs alone)
+        a = block if block.dtype == np.float64 else block.astype(np.float64)   # read only, never written
+    else:
+        a = block[:, pos].astype(np.float64)
     return a if np.isfinite(a).all() else None
 
 
@@ -177,8 +189,10 @@ def one_window(est, data, net) -> pd.DataFrame | None:
     a = a[-L:]                                                # every step below is row by row
     loc, scale = est.panel_scaler_.get(sid)
     y = (a[:, :T] - loc) / scale
-    past, fut = est._scale_covariates(a[:, T:], np.zeros((L, 0)))
-    x = torch.from_numpy(np.concatenate([y, past, fut], 1)[None].astype(np.float32))
+    if a.shape[1] > T:                                        # past covariates (none over the horizon here)
+        past, fut = est._scale_covariates(a[:, T:], np.zeros((L, 0)))
+        y = np.concatenate([y, past, fut], 1)
+    x = torch.from_numpy(y[None].astype(np.float32))
     with torch.inference_mode():
         if net is est.net_:
             run, small = _batch1(net, x)
