@@ -28,7 +28,9 @@ own length, the ONNX engine runs the rows in length-sorted groups each cut to it
 (:class:`~lstmkit.deploy.onnx.LengthSortedOnnxNet`); its lines also give the fp32 engines on the
 same batch at full length (``items_per_s_full_length``, ``onnx_throughput_ratio_full_length``),
 where neither has padding to skip. ``classify-series`` is an LSTM with last pooling (it streams),
-``classify-series-fcn`` the numeric default, LSTM-FCN.
+``classify-series-fcn`` the numeric default, LSTM-FCN (its ONNX Runtime session does not spin idle
+workers: ``FCN_SESSION`` in :mod:`lstmkit.tasks.classify.deploy`). Each engine line also gives its
+items/s per round and the load average: a round far below the others is the machine, not the engine.
 Translation adds the service's request batching and its public path (:func:`translate_paths`).
 Engines are measured in rounds, alternating, in this one process; the median round counts (the
 machine may be shared).
@@ -37,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -387,9 +390,10 @@ def bench_task(label: str, run: Path, args, data=None) -> None:
     for name, m in med.items():
         line = {"bench": "inference", "task": label, "engine": name, "batch": batch,
                 "items_per_s": round(m["items_per_s"], 1), "latency_ms": round(m["latency_ms"], 4),
+                "items_per_s_rounds": [round(r["items_per_s"], 1) for r in rounds[name]],   # a slow round shows
                 "throughput_ratio_vs_torch": round(m["items_per_s"] / base["items_per_s"], 3),
                 "latency_ratio_vs_torch": round(base["latency_ms"] / m["latency_ms"], 3),
-                "threads": args.threads, "rounds": args.rounds}
+                "threads": args.threads, "rounds": args.rounds, "load_1min": round(os.getloadavg()[0], 2)}
         if "full_items_per_s" in m:
             line["items_per_s_full_length"] = round(m["full_items_per_s"], 1)
         print(json.dumps(line), flush=True)

@@ -44,12 +44,15 @@ def require_onnx() -> None:
 class OnnxRunner:
     """An ONNX Runtime session over an lstmkit graph: ``run(x, state) -> (y, state)`` on numpy."""
 
-    def __init__(self, path: str | Path, threads: int | None = None, quiet: bool = False):
+    def __init__(self, path: str | Path, threads: int | None = None, quiet: bool = False,
+                 config: dict[str, str] | None = None):
         import onnxruntime as ort
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads or torch.get_num_threads()
         opts.inter_op_num_threads = 1
         opts.log_severity_level = 4 if quiet else 3      # quiet: a failing check raises, ORT need not print
+        for key, value in (config or {}).items():        # session config entries, e.g. a graph's spinning
+            opts.add_session_config_entry(key, value)
         try:
             self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         except Exception as e:     # onnxruntime raises its own exception types
@@ -161,14 +164,16 @@ class LengthSortedOnnxNet(OnnxNet):
         return torch.from_numpy(y)
 
 
-def load_runner(run: str | Path, threads: int | None = None, file: str = ONNX_FILE) -> OnnxRunner:
-    """The ONNX graph ``file`` of a run, refused when missing or exported from other weights."""
+def load_runner(run: str | Path, threads: int | None = None, file: str = ONNX_FILE,
+                config: dict[str, str] | None = None) -> OnnxRunner:
+    """The ONNX graph ``file`` of a run, refused when missing or exported from other weights
+    (``config``: ONNX Runtime session config entries, see :class:`OnnxRunner`)."""
     require_onnx()
     run = Path(run)
     path = run / file
     if not path.is_file():
         raise LstmkitError(f"{run} has no {file}", f"export it first: lstmkit export onnx --run {run}")
-    runner = OnnxRunner(path, threads)
+    runner = OnnxRunner(path, threads, config=config)
     if runner.metadata.get("lstmkit_fingerprint") != weights_fingerprint(run):
         raise LstmkitError(f"{path} was exported from other weights than {run}'s",
                            f"re-export it: lstmkit export onnx --run {run}")

@@ -367,6 +367,21 @@ def test_lstm_fcn_streaming_refuses_with_the_reason(fcn_run):
         make_stream(adapter)
 
 
+@pytest.mark.parametrize("which", ["fcn_run", "fcn_ensemble_run", "series_run", "text_run"])
+def test_lstm_fcn_onnx_workers_sleep_when_idle(which, request):
+    """An LSTM-FCN's ONNX Runtime session does not spin its intra-op workers between pieces of work
+    (a spinning worker holds a core: on a shared machine the graph ran at half its one-thread
+    speed); the other classifiers keep ONNX Runtime's default."""
+    from lstmkit.deploy.onnx import engine_net
+    run = request.getfixturevalue(which)
+    options = engine_net(adapter_for(run), "onnx", run).runner.session.get_session_options()
+    try:
+        spinning = options.get_session_config_entry("session.intra_op.allow_spinning")
+    except RuntimeError:                                     # not set: ONNX Runtime's default (spinning)
+        spinning = None
+    assert spinning == ("0" if which.startswith("fcn") else None)
+
+
 @pytest.mark.parametrize("which", ["fcn_run", "fcn_ensemble_run"])
 def test_lstm_fcn_int8_report(tmp_path, which, request):
     out = export_int8(request.getfixturevalue(which), tmp_path / "q", batch=64, min_seconds=0.02, backends=("torch",))

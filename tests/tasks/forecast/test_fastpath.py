@@ -37,6 +37,12 @@ def test_one_window_is_the_general_path_to_the_bit(plain):
     assert one_window(single, arr[-30:], single.net_) is not None
     pd.testing.assert_frame_equal(single.predict(arr[-30:]), _general(single, arr[-30:]), check_exact=True)
     assert list(single.predict(arr[-30:]).columns) == ["step", "y"]
+    whole = pd.DataFrame({"y": np.round(arr[-30:] * 10)})            # the table's own block, float and int
+    for table in (whole, whole.astype(np.int64)):
+        kept = table.copy()
+        assert one_window(single, table, single.net_) is not None
+        pd.testing.assert_frame_equal(single.predict(table), _general(single, table), check_exact=True)
+        pd.testing.assert_frame_equal(table, kept)                     # read, never written
 
 
 def test_one_window_at_two_threads_is_the_general_path_to_the_bit(plain):
@@ -163,6 +169,15 @@ def test_the_engine_is_resolved_again_when_the_run_files_change(plain):
     onnx = engine_net_cached(est, "auto")
     assert onnx is not est.net_ and engine_net_cached(est, "auto") is onnx
     np.testing.assert_allclose(est.predict(df)["y"], before["y"], rtol=1e-4)
+    saved = {k: v.clone() for k, v in est.net_.state_dict().items()}
+    with torch.no_grad():
+        for p in est.net_.parameters():
+            p.add_(0.01)
+    est.save(run)                                     # other weights: the graph is no longer theirs
+    assert engine_net_cached(est, "auto") is est.net_
+    est.net_.load_state_dict(saved)
+    est.save(run)                                     # the weights it was exported from again
+    assert engine_net_cached(est, "auto") is not est.net_
     (run / "model.onnx").unlink()
     assert engine_net_cached(est, "auto") is est.net_
     with pytest.raises(LstmkitError, match="has no model.onnx"):

@@ -38,6 +38,12 @@ from lstmkit.tasks.classify.estimator import TASK, VOCAB_FILE
 __all__ = ["Adapter", "ClassifyAdapter", "ACCURACY_LIMIT"]
 
 ACCURACY_LIMIT = 0.005           # int8 may lose at most 0.5 accuracy points to become the engine
+# ONNX Runtime session entries of an LSTM-FCN graph. Its convolutions split every group of rows
+# across the intra-op threads, and by default a worker spins after each piece of work, waiting for
+# the next: it then holds a core the other threads and processes need, and with one other busy
+# process on the machine the graph ran at half the speed of one thread. Workers that sleep when
+# idle keep its throughput (benchmarks/inference.py --task classify).
+FCN_SESSION = {"session.intra_op.allow_spinning": "0"}
 
 
 class ClassifyAdapter(EstimatorAdapter):
@@ -73,7 +79,8 @@ class ClassifyAdapter(EstimatorAdapter):
         :class:`~lstmkit.deploy.onnx_engine.LengthSortedOnnxNet`). A padded batch answers as each
         sequence alone, so the groups answer as the whole batch does."""
         from lstmkit.deploy.onnx_engine import LengthSortedOnnxNet, load_runner
-        return LengthSortedOnnxNet(load_runner(run))
+        fcn = self.kind == "series" and self.est.config_.model in FCN_MODELS
+        return LengthSortedOnnxNet(load_runner(run, config=FCN_SESSION if fcn else None))
 
     @property
     def streams(self) -> bool:

@@ -21,6 +21,13 @@ second thread costs; on a busy machine the wait for it can take longer than the 
 :func:`one_thread` runs the calling thread's OpenMP regions on one thread: OpenMP keeps that
 setting per thread, so other threads (a server's) keep theirs, which ``torch.set_num_threads``
 would change for the whole process.
+
+Around the network every step runs cold: the LSTM kernel's 0.25 ms leaves the caches and branch
+predictors to itself, and a numpy or pandas call right after it takes 3-5 times what it takes in
+a loop of its own (reading a 60-row frame: 8 us alone, 33 us after a forward pass). So the lane
+counts calls, not microseconds measured alone: the table's own float block is read as it is, no
+covariate columns are joined when there are none, the answer frame is made from its two blocks,
+and the run folder is stat'ed once (no graph, engine ``auto``) or not at all (``torch``).
 """
 from __future__ import annotations
 
@@ -37,28 +44,46 @@ from lstmkit.errors import LstmkitError
 from lstmkit.runs import WEIGHTS_FILE
 from lstmkit.tasks.forecast.combine import active_combination
 
+try:
+    from pandas.api.internals import create_dataframe_from_blocks as _from_blocks
+except ImportError:                      # pandas 2
+    _from_blocks = None
+
 __all__ = ["engine_net_cached", "one_window", "frame_of", "fold_forecasts", "one_thread"]
 
 _ENGINES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # estimator -> (key, net)
 _TRACES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()    # net -> (shape, slots, trace)
-_STAMPED = (WEIGHTS_FILE, "model.onnx")
 # Nets with at most this many weights (a 2-layer LSTM of about 90 units) step on one thread at batch 1.
 ONE_THREAD_WEIGHTS = 1 << 17
 _OPENMP: list = []                         # [controllers]: the OpenMP runtimes torch runs on (found once)
 
 
-def _stamp(run) -> tuple | None:
-    """What identifies the state of a run folder's weight and graph files (None: no run)."""
-    if run is None:
+def _stamp(run, engine: str) -> tuple | None:
+    """What identifies the state of a run folder's graph and weight files as far as ``engine``
+    depends on them: nothing for ``torch`` (the fitted net) or without a run; for ``auto`` without
+    a graph, only that (torch, whatever the weights); else both (a graph is current for one
+    fingerprint of the weights)."""
+    if run is None or engine == "torch":
         return None
-    run, out = str(run), []
-    for name in _STAMPED:
-        try:
-            st = os.stat(os.path.join(run, name))
-            out.append((st.st_mtime_ns, st.st_size, st.st_ino))
-        except OSError:
-            out.append(None)
-    return (run, *out)
+    run = str(run)
+    onnx, weights = _stamped_paths(run)
+    out = [run, _file_stamp(onnx)]
+    if out[1] is not None or engine != "auto":
+        out.append(_file_stamp(weights))
+    return tuple(out)
+
+
+def _file_stamp(path: str) -> tuple | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size, st.st_ino
+
+
+@functools.lru_cache(maxsize=64)
+def _stamped_paths(run: str) -> tuple[str, str]:
+    return os.path.join(run, "model.onnx"), os.path.join(run, WEIGHTS_FILE)
 
 
 @functools.lru_cache(maxsize=64)
@@ -78,13 +103,13 @@ def engine_net_cached(est, engine: str):
     """:func:`lstmkit.deploy.onnx.engine_net` for ``est``, resolved again only when the engine, the
     fitted net or the run's files change (an ONNX session and a weights hash per call cost far more
     than the forecast of one window)."""
-    from lstmkit.deploy.onnx import engine_net
-    from lstmkit.deploy.registry import adapter_class
     run = getattr(est, "run_dir_", None)
-    key = (engine, getattr(est, "engine_", None), _stamp(run))
+    key = (engine, getattr(est, "engine_", None), _stamp(run, engine))
     hit = _ENGINES.get(est)
     if hit is not None and hit[0] == key and hit[1] is est.net_:
         return hit[2]
+    from lstmkit.deploy.onnx import engine_net
+    from lstmkit.deploy.registry import adapter_class
     net = engine_net(adapter_class(est.TASK)(est), engine, run)
     _ENGINES[est] = (key, est.net_, net)
     return net
@@ -120,7 +145,8 @@ def _frame_positions(columns: pd.Index, names: tuple) -> list[int] | None:
 
 def _plain_block(est, data) -> np.ndarray | None:
     """The model input columns ``[n, C]`` (float64) of ``data`` when it is one plain numeric
-    block that read_panel would read as it is (else None)."""
+    block that read_panel would read as it is (else None); the table's own float64 array when
+    it is just that (so never written to)."""
     cfg = est.config_
     if cfg.id is not None or cfg.time is not None or cfg.format != "long":
         return None
@@ -136,7 +162,10 @@ def _plain_block(est, data) -> np.ndarray | None:
         return None
     if pos is None or block.dtype.kind not in "fiub" or block.ndim != 2 or not len(block):
         return None
-    a = block[:, pos].astype(np.float64)
+    if pos == list(range(block.shape[1])):      # every column in order (a table of the inputs alone)
+        a = block if block.dtype == np.float64 else block.astype(np.float64)   # read only, never written
+    else:
+        a = block[:, pos].astype(np.float64)
     return a if np.isfinite(a).all() else None
 
 
@@ -167,8 +196,10 @@ def one_window(est, data, net) -> pd.DataFrame | None:
     a = a[-L:]                                                # every step below is row by row
     loc, scale = est.panel_scaler_.get(sid)
     y = (a[:, :T] - loc) / scale
-    past, fut = est._scale_covariates(a[:, T:], np.zeros((L, 0)))
-    x = torch.from_numpy(np.concatenate([y, past, fut], 1)[None].astype(np.float32))
+    if a.shape[1] > T:                                        # past covariates (none over the horizon here)
+        past, fut = est._scale_covariates(a[:, T:], np.zeros((L, 0)))
+        y = np.concatenate([y, past, fut], 1)
+    x = torch.from_numpy(y[None].astype(np.float32))
     with torch.inference_mode():
         if net is est.net_:
             run, small = _batch1(net, x)
@@ -182,8 +213,8 @@ def one_window(est, data, net) -> pd.DataFrame | None:
 
 
 def _batch1(net: torch.nn.Module, x: torch.Tensor) -> tuple:
-    """``(run, small)``: ``net`` as a TorchScript trace at the shape of ``x`` (``net`` itself in
-    training mode or when it cannot be traced), and whether it has at most
+    """``(run, small)``: ``net`` as a TorchScript trace at the shape of ``x`` (its ``forward``;
+    ``net`` itself in training mode or when it cannot be traced), and whether it has at most
     :data:`ONE_THREAD_WEIGHTS` weights.
 
     The trace holds the net's own parameter objects, so weights changed in place (an update, a
@@ -203,6 +234,8 @@ def _batch1(net: torch.nn.Module, x: torch.Tensor) -> tuple:
             trace = torch.jit.trace(net, (x,), check_trace=False)
     except Exception:                                         # a net tracing cannot follow: run it as it is
         trace = net
+    if isinstance(trace, torch.jit.ScriptModule):            # its method itself: no module call (hooks, Python)
+        trace = trace.forward
     _TRACES[net] = (x.shape, slots, trace, small)
     return trace, small
 
@@ -234,28 +267,39 @@ class one_thread:
         self._fns = _openmp() if on else ()
 
     def __enter__(self) -> "one_thread":
-        if self._fns:
-            torch.get_num_threads()          # torch sets a thread's OpenMP count on its first use: do it first
-            self._before = [get() for get, _ in self._fns]
-            for _, set_ in self._fns:
-                set_(1)
+        # torch sets a thread's OpenMP count on its first use: asked first; already one: nothing to set
+        self._before = [get() for get, _ in self._fns] if self._fns and torch.get_num_threads() > 1 else ()
+        for _, set_ in self._fns[:len(self._before)]:
+            set_(1)
         return self
 
     def __exit__(self, *exc) -> None:
-        for (_, set_), n in zip(self._fns, self._before if self._fns else ()):
+        for (_, set_), n in zip(self._fns, self._before):
             set_(n)
 
 
 def _point_frame(targets: list[str], point: np.ndarray) -> pd.DataFrame:
     """What ``_forecast_frame`` makes of one series' point forecast ``[H, T]`` with no id or time
-    column: ``step`` 1..H and one column per target, built from the arrays without a dict."""
-    H = len(point)
-    arrays = [np.arange(1, H + 1), *(np.ascontiguousarray(point[:, j]) for j in range(len(targets)))]
+    column: ``step`` 1..H and one column per target, built from its two blocks (an int64 ``step``
+    and a float64 block of the targets) without a dict or the constructor's checks."""
+    H, T = point.shape
     names = _columns(("step", *targets))
+    if _from_blocks is not None:        # pandas >= 3: the frame's blocks as they are (half the constructor's time)
+        return _from_blocks([(np.arange(1, H + 1)[None], _placement(0, 1)),
+                             (np.ascontiguousarray(point.T, dtype=np.float64), _placement(1, T + 1))],
+                            index=_range(H), columns=names)
+    arrays = [np.arange(1, H + 1), *(np.ascontiguousarray(point[:, j]) for j in range(T))]
     try:        # pandas' own constructor from aligned arrays (no dict, no checks of what is made here)
         return pd.DataFrame._from_arrays(arrays, columns=names, index=_range(H), verify_integrity=False)
     except (AttributeError, TypeError):                       # a pandas without it
         return frame_of(dict(zip(names, arrays)))
+
+
+@functools.lru_cache(maxsize=64)
+def _placement(start: int, stop: int) -> np.ndarray:
+    out = np.arange(start, stop)
+    out.flags.writeable = False         # shared by every frame made here
+    return out
 
 
 def fold_forecasts(est, data, sids: list[str], lengths: np.ndarray, cuts: np.ndarray) -> np.ndarray | None:
