@@ -226,15 +226,13 @@ class ClassifyAdapter(EstimatorAdapter):
         return out
 
     def encode_texts(self, texts: list[str]) -> Ragged:
-        """A request's texts -> their token ids (truncated) end to end, encoded at once as
-        ``predict`` encodes them (each text's ids are those of ``tokenizer_.encode``); a text of
-        nothing but white space is a :class:`BadRequest` naming it."""
+        """A request's texts -> their token ids (truncated) end to end, as ``predict`` encodes them
+        (:meth:`TextClassifier.encode_texts`); a text of nothing but white space is a
+        :class:`BadRequest` naming it."""
         for i, t in enumerate(texts):
             if not t.strip():
                 raise BadRequest(["texts", i], "the text is empty (no tokens)")
-        cfg = self.est.config_
-        ids, lengths = self.est.tokenizer_.encode_many(texts)
-        return Ragged(torch.from_numpy(ids), torch.from_numpy(lengths)).truncate(cfg.max_len, cfg.truncate)
+        return self.est.encode_texts(texts)
 
     def request_models(self, Finite, max_instances: int) -> tuple[type, type]:
         """The service's typed request and response (pydantic, imported here: the serve extra)."""

@@ -158,8 +158,12 @@ class TextClassifier(Classifier):
         self.data_summary_["word_score_mix"] = list(best)
 
     def _encode(self, d: TextData) -> Ragged:
-        """The token ids of every text (truncated), end to end: batched without a tensor per text."""
-        ids, lengths = self.tokenizer_.encode_many(d.texts)
+        return self.encode_texts(d.texts)
+
+    def encode_texts(self, texts: list[str]) -> Ragged:
+        """The token ids of every text (truncated), end to end: batched without a tensor per text
+        (each text's ids are those of ``tokenizer_.encode``)."""
+        ids, lengths = self.tokenizer_.encode_many(texts)
         return Ragged(torch.from_numpy(ids), torch.from_numpy(lengths)).truncate(self.config_.max_len,
                                                                                   self.config_.truncate)
 
