@@ -22,6 +22,7 @@ from lstmkit.data.vocab import PAD_ID, load_vectors, make_tokenizer, tokenizer_f
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.classifier import pair_rows
 from lstmkit.nn.fcn import FCN_MODELS, LSTMFCNEnsemble, LSTMFCNNet, MemberLoss
+from lstmkit.tasks.classify.augment import AUGMENTS, AugmentedBatches
 from lstmkit.tasks.classify.classifier import EVAL_BATCH, TASK, Classifier
 from lstmkit.tasks.classify.config import ClassifyConfig
 from lstmkit.runs import atomic_write, read_meta
@@ -230,7 +231,9 @@ class SequenceClassifier(Classifier):
     Batches of 16, not the paper's 128, so that the capped epochs still make enough updates.
     ``ensemble=k`` trains k LSTM-FCNs side by side (each on its own loss, sharing the budget) and
     answers with their averaged probabilities; not the default: on ArrowHead, 4 nets of a quarter
-    budget each scored below one net (docs/benchmarks.md, ``## UCR``). Any
+    budget each scored below one net (docs/benchmarks.md, ``## UCR``).
+    ``augment="scale-warp"`` scales and smoothly time-warps each training series at every batch
+    (:mod:`lstmkit.tasks.classify.augment`; never at evaluation or prediction). Any
     zoo encoder can be chosen instead (``model="lstm"``, ``pooling="last"``…: linear front-end →
     encoder → pooling → head), with the recurrent defaults of :data:`ENCODER_DEFAULTS`. Settings
     the caller gives always win; giving ``max_epochs`` alone turns the budget off; with
@@ -317,6 +320,11 @@ class SequenceClassifier(Classifier):
         if cfg.ensemble > 1:
             return LSTMFCNEnsemble(len(self.classes_), members=cfg.ensemble, **shape)
         return LSTMFCNNet(len(self.classes_), **shape)
+
+    def _training_batches(self, batches):
+        if self.config_.augment == "none":
+            return batches
+        return AugmentedBatches(batches, AUGMENTS[self.config_.augment])
 
     def _loss_fn(self, loss):
         members = getattr(self.net_, "members", 1)
