@@ -8,10 +8,11 @@ folds and the repeats. Repeat ``r`` deals the folds with seed ``--seed + r`` and
 with seed ``--seed + 100·r + k`` (repeat 0 is the split and the seeds of the first comparison).
 Variants (``--variants``, run interleaved fold by fold, so a comparison cut short stays paired):
 
-- ``base``   the defaults as they are;
+- ``base``   the defaults as they are (since session ucr5 they include ``augment="scale-warp"``);
 - ``aug``    ``augment="scale-warp"`` (each training series scaled by ``1 + 0.1·N(0,1)`` and
              smoothly time-warped, speed ``1 + 0.2·N(0,1)`` at 4 knots, a new draw per batch);
-- ``none``   ``augment="none"`` (the base once augmentation is the default);
+             ``base`` and ``aug`` were the comparison that made it the default;
+- ``none``   ``augment="none"`` (the defaults without augmentation, the old base);
 - ``h64``, ``h128``  LSTM of 64 / 128 cells instead of 8.
 
 Prints one JSON line per (variant, repeat, fold), then one summary line per variant with the CPU

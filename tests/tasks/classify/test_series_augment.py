@@ -100,7 +100,9 @@ def test_refused_for_texts_and_unknown_names():
         TextClassifier(augment="scale-warp")
     with pytest.raises(LstmkitError, match="unknown augment 'jitter'"):
         SequenceClassifier(augment="jitter")
-    assert SequenceClassifier().config.augment == "none"
+    assert SequenceClassifier().config.augment == "scale-warp"                # the LSTM-FCN default
+    assert SequenceClassifier(model="lstm").config.augment == "none"          # zoo encoders: not validated
+    assert TextClassifier().config.augment == "none"
 
 
 def test_fit_augments_training_batches_only_and_is_reproducible(tmp_path, series, monkeypatch):
@@ -123,7 +125,7 @@ def test_fit_augments_training_batches_only_and_is_reproducible(tmp_path, series
     assert len(calls) == n                      # prediction (and the metrics after training) read the data as is
     again = SequenceClassifier(augment="scale-warp", **QUICK).fit(x, y)
     np.testing.assert_allclose(again.predict_proba(x), p, rtol=1e-5, atol=1e-7)   # a function of the seed
-    plain = SequenceClassifier(**QUICK).fit(x, y)
+    plain = SequenceClassifier(augment="none", **QUICK).fit(x, y)
     assert not np.allclose(plain.predict_proba(x), p)
 
 
