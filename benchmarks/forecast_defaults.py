@@ -42,7 +42,7 @@ from lstmkit import Forecaster
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 SECTION = "## Forecasting defaults"
-CUTS = ("test", "validation", "early")   # each cut drops the test part of the one before it
+CUTS = ("test", "validation", "early", "earlier")   # each cut drops the test part of the one before it
 
 
 # -- the suite ---------------------------------------------------------------------------------
@@ -147,26 +147,33 @@ def test_points(n: int, season: int) -> int:
 
 
 # -- one series ----------------------------------------------------------------------------------
-def candidate_test_mase(est, frame: pd.DataFrame) -> dict[str, float]:
-    """Every combination candidate's MASE on the run's test windows (for tuning the rule on the
-    validation cuts, whose test part is the tuning data; never asked for on the test cut)."""
-    from lstmkit.tasks.forecast.combine import BASELINES, baseline_point, candidate_scores, ets_logs
-    from lstmkit.tasks.forecast.metrics import forecast_metrics
+def network_windows(est, frame: pd.DataFrame, part: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(origins [n], forecasts [n, H, T], values [N, T])``: the network's own forecasts (no blend)
+    of the run's ``part`` ("val" or "test") windows of its one series, and the series, in original units."""
     from lstmkit.tasks.forecast.panel import read_panel
-    from lstmkit.tasks.forecast.windows import part_sizes, split_panel
+    from lstmkit.tasks.forecast.windows import split_panel
     cfg = est.config_
     panel = read_panel(frame, cfg, need=None)
     arrays = est._panel_arrays(panel)
-    rows, series = split_panel(panel, cfg)["test"]
+    rows, series = split_panel(panel, cfg)[part]
     blend, est.combination_ = est.combination_, None
     try:
         network = est.output_.point(torch.from_numpy(est._forecast_windows(arrays, rows, series,
                                                                            est._series_index(panel)))).numpy()
     finally:
         est.combination_ = blend
-    vals = panel.values
+    return rows.numpy() + cfg.lookback - 1, network, panel.values
+
+
+def candidate_test_mase(est, frame: pd.DataFrame) -> dict[str, float]:
+    """Every combination candidate's MASE on the run's test windows (for tuning the rule on the
+    validation cuts, whose test part is the tuning data; never asked for on the test cut)."""
+    from lstmkit.tasks.forecast.combine import BASELINES, baseline_point, candidate_scores, ets_logs
+    from lstmkit.tasks.forecast.metrics import forecast_metrics
+    from lstmkit.tasks.forecast.windows import part_sizes
+    cfg = est.config_
+    origins, network, vals = network_windows(est, frame, "test")
     n_train, n_val, _ = part_sizes(len(vals), cfg)
-    origins = rows.numpy() + cfg.lookback - 1
     actual = vals[origins[:, None] + 1 + np.arange(cfg.horizon)]
     mase = lambda p: float(forecast_metrics(actual, p, vals[:n_train], season=est.season_)["MASE"])
     bases = {k: baseline_point(k, vals, origins, cfg.horizon, est.season_, n_train + n_val, ets_logs(cfg))
@@ -174,20 +181,31 @@ def candidate_test_mase(est, frame: pd.DataFrame) -> dict[str, float]:
     return {k: round(v[0], 4) for k, v in candidate_scores(network, bases, mase).items()}
 
 
-def run_series(name: str, cut: str, settings: dict | None = None, candidates: bool = False) -> dict:
+def fit_series(name: str, cut: str, settings: dict | None = None) -> tuple[Forecaster, pd.DataFrame, float, float]:
+    """The defaults trained on one series of the suite at ``cut``: ``(estimator, frame, seconds, CPU seconds)``."""
     loader, season, horizon = SUITE[name]
     y = loader()
     for _ in range(CUTS.index(cut)):               # the test part never reaches the tuning
         y = y.iloc[:-test_points(len(y), season)]
-    n = len(y)
-    n_test = test_points(n, season)
     frame = pd.DataFrame({"time": y.index, "y": y.to_numpy()})
     t0, c0 = time.perf_counter(), time.process_time()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        est = Forecaster(horizon=horizon, test_frac=n_test / n, progress="off", tensorboard=False,
-                         doctor=False, **(settings or {})).fit(frame, target="y", time="time")
-    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+        est = Forecaster(horizon=horizon, test_frac=test_points(len(y), season) / len(y), progress="off",
+                         tensorboard=False, doctor=False, **(settings or {})).fit(frame, target="y", time="time")
+    return est, frame, time.perf_counter() - t0, time.process_time() - c0
+
+
+def run_series(name: str, cut: str, settings: dict | None = None, candidates: bool = False) -> dict:
+    return series_row(name, cut, *fit_series(name, cut, settings), candidates=candidates)
+
+
+def series_row(name: str, cut: str, est: Forecaster, frame: pd.DataFrame, seconds: float, cpu: float,
+               candidates: bool = False) -> dict:
+    """One series' JSON line: its MASE beside the baselines and what was chosen."""
+    _, season, horizon = SUITE[name]
+    n = len(frame)
+    n_test = test_points(n, season)
     m = est.metrics_["metrics"]
     mase = {k: round(float(m[k]["MASE"]), 4) for k in ("lstm", "naive", "seasonal_naive", "ets")}
     extra = {"candidates_test_mase": candidate_test_mase(est, frame)} if candidates and cut != "test" else {}
