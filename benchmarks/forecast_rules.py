@@ -5,10 +5,12 @@ chooses the run's forecast after training (``lstmkit.tasks.forecast.combine``) c
 others without retraining: ``dump`` trains the suite once at a cut and saves each network's own
 forecasts of its validation and test windows; ``score`` applies every rule to them and prints, per
 rule and cut, how many series it takes below seasonal naive and within 1.05x ETS (the targets of
-forecast_defaults.py) and the median LSTM / ETS. ``current`` must reproduce the cut's table.
+forecast_defaults.py), the median and the geometric mean of LSTM / ETS. ``current`` (the rule in
+``combine.py``) reproduces the cut's table of forecast_defaults.py.
 
-Method (session 10): develop a rule on the early cut, keep it only if it also holds on the
-validation cut, and score the test cut once afterwards, with the rule fixed.
+Method (sessions 10-11): develop a rule on the development cuts (early; earlier and earliest drop one
+and two more test parts), keep it only if it also holds on the validation cut, and score the test
+cut once afterwards, with the rule fixed (``score --cut test`` takes exactly one rule).
 
     OMP_NUM_THREADS=1 python benchmarks/forecast_rules.py dump --cut early --out /tmp/fc
     python benchmarks/forecast_rules.py score --out /tmp/fc --cut early [--rules current,inverse]
@@ -23,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from forecast_defaults import SUITE, fit_series, network_windows, series_row
+from forecast_defaults import CUTS, SUITE, fit_series, network_windows, series_row
 from lstmkit.tasks.forecast.baselines import naive_forecast
 from lstmkit.tasks.forecast.combine import baseline_point, candidate_scores, ets_logs, pick, tolerance
 from lstmkit.tasks.forecast.metrics import forecast_metrics
@@ -31,8 +33,8 @@ from lstmkit.tasks.forecast.windows import part_sizes
 
 
 def dump(cut: str, names: list[str], out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
     from lstmkit.errors import LstmkitError
+    out.mkdir(parents=True, exist_ok=True)
     for name in names:
         try:
             est, frame, seconds, cpu = fit_series(name, cut)
@@ -58,8 +60,9 @@ def ets_aic(vals: np.ndarray, origins: np.ndarray, horizon: int, season: int, n_
     y = vals[:int(origins.max()) + 1, 0].astype(float)
     logs = logs and bool(np.all(y > 0))
     y = np.log(y) if logs else y
-    seasons = [None] + (["add"] + (["mul"] if np.all(y > 0) and not logs else []) if season > 1 and n_fit >= 2 * season
-                        else [])
+    seasons = [None]
+    if season > 1 and n_fit >= 2 * season:
+        seasons += ["add"] + (["mul"] if not logs and np.all(y > 0) else [])
     best = None
     for trend, damped in ((None, False), ("add", False), ("add", True)):
         for seas in seasons:
@@ -71,6 +74,8 @@ def ets_aic(vals: np.ndarray, origins: np.ndarray, horizon: int, season: int, n_
                 continue
             if np.isfinite(fit.aicc) and (best is None or fit.aicc < best[0]):
                 best = (fit.aicc, trend, damped, seas, fit.params)
+    if best is None:                                # no form fits: the naive forecast
+        return naive_forecast(vals, origins, horizon)
     _, trend, damped, seas, p = best
     filt = ExponentialSmoothing(
         y, trend=trend, damped_trend=damped, seasonal=seas, seasonal_periods=season if seas else None,
@@ -236,35 +241,37 @@ def inverse_pair(row, val, test):
     return inverse(row, val, test, ("network", kind))
 
 
+def wider(row, val, test, c=0.4):
+    """The current rule at a tolerance of ``c / windows`` (the current ``c`` is 0.3)."""
+    return _mix(test, _as_weights(_picked(row, val, scale=c / 0.3)))
+
+
+def _each(fn, key: str, values) -> dict:
+    return {f"{fn.__name__}{v:g}": (lambda v: lambda r, val, t: fn(r, val, t, **{key: v}))(v) for v in values}
+
+
+# every rule tried in session 11 (docs/benchmarks.md, ## Forecasting defaults), in the order of its account
 RULES = {
-    "handicap0.05": lambda r, v, t: handicap(r, v, t, 0.05),
-    "handicap0.1": handicap,
-    "handicap0.2": lambda r, v, t: handicap(r, v, t, 0.2),
-    "inverse_pair": inverse_pair,
-    "shrunk_weight1": shrunk_weight,
-    "shrunk_weight3": lambda r, v, t: shrunk_weight(r, v, t, 3.0),
-    "shrunk_weight0.3": lambda r, v, t: shrunk_weight(r, v, t, 0.3),
-    "ets_aic_partner": ets_aic_partner,
-    "ets_anchor": ets_anchor,
-    "dm1": dm,
-    "dm1.645": lambda r, v, t: dm(r, v, t, 1.645),
-    "dm1_anchor": lambda r, v, t: dm(r, v, t, 1.0, True),
-    "dm1.645_anchor": lambda r, v, t: dm(r, v, t, 1.645, True),
     "current": current,
-    "naive_partner": naive_partner,
-    "inverse": inverse,
-    "inverse2": lambda r, v, t: inverse(r, v, t, power=2.0),
-    "inverse_naive": lambda r, v, t: inverse(r, v, t, ("network", "ets", "seasonal_naive", "naive")),
-    "shrink1": lambda r, v, t: shrink(r, v, t, 1.0),
-    "shrink0.5": lambda r, v, t: shrink(r, v, t, 0.5),
-    "shrink2": lambda r, v, t: shrink(r, v, t, 2.0),
-    "shrink3": shrink,
+    **_each(wider, "c", (0.2, 0.35, 0.4, 0.5)),
+    **_each(handicap, "bias", (0.02, 0.03, 0.05, 0.07, 0.1, 0.15, 0.2)),
+    **_each(shrink, "k", (0.5, 1.0, 2.0, 3.0, 10.0)),
     "shrink1_best": lambda r, v, t: shrink(r, v, t, 1.0, "best"),
-    "shrink10": lambda r, v, t: shrink(r, v, t, 10.0),
+    **_each(shrunk_weight, "k", (0.3, 1.0, 3.0)),
+    **_each(inverse, "power", (1.0, 2.0)),
+    "inverse_naive": lambda r, v, t: inverse(r, v, t, ("network", "ets", "seasonal_naive", "naive")),
+    "inverse_pair": inverse_pair,
+    **_each(dm, "z", (1.0, 1.645)),
+    **{f"dm{z:g}_anchor": (lambda z: lambda r, v, t: dm(r, v, t, z, True))(z) for z in (1.0, 1.645)},
+    "ets_anchor": ets_anchor,
+    "ets_aic_partner": ets_aic_partner,
+    "naive_partner": naive_partner,
 }
 
 
 def score(out: Path, cut: str, rules: list[str], names: list[str]) -> None:
+    if cut == "test" and len(rules) != 1:
+        raise SystemExit("the test cut is scored once, with the one rule fixed on the earlier cuts: --rules NAME")
     loaded = [load(out, cut, n) for n in names if (out / f"{cut}-{n}.json").is_file()]
     for rule in rules:
         per = {}
@@ -286,10 +293,10 @@ def score(out: Path, cut: str, rules: list[str], names: list[str]) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("mode", choices=("dump", "score"))
-    ap.add_argument("--cut", default="early", choices=("earlier", "early", "validation", "test"))
+    ap.add_argument("--cut", default="early", choices=CUTS)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--series", default=",".join(SUITE))
-    ap.add_argument("--rules", default=",".join(RULES))
+    ap.add_argument("--rules", default=",".join(RULES), help="comma-separated: " + ", ".join(RULES))
     args = ap.parse_args()
     names = [s.strip() for s in args.series.split(",") if s.strip()]
     if args.mode == "dump":
