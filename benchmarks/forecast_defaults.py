@@ -15,15 +15,15 @@ the same protocol to what is left, so tuning never sees a test point; ``--cut ea
 validation cut's test part too (validation of the validation: a rule is developed on the early cut
 and accepted only if it also holds on the validation cut); ``--cut test`` (default) is the
 reported run, and writes the table into ``docs/benchmarks.md`` (section ``## Forecasting
-defaults``); ``--cut earlier`` drops the early cut's test part as well (more development data); ``--cut both``
-runs validation then test, ``--cut all`` earlier, early, validation, then test.
+defaults``); ``--cut earlier`` drops the early cut's test part as well, ``--cut earliest`` the earlier cut's (more
+development data); ``--cut both`` runs validation then test, ``--cut all`` earliest to test.
 Prints one JSON line per series and a summary line.
 
 Data: statsmodels (co2, elec_equip, elnino, macrodata, nile, sunspots) and sktime's shipped CSVs
 (airline, lynx, seatbelts, shampoo, US change): ``pip install -e '.[bench]'`` (sktime 1.2.0, installed with
 ``--no-deps`` where its pandas pin would downgrade pandas: only its data files are read).
 
-    OMP_NUM_THREADS=1 python benchmarks/forecast_defaults.py [--cut earlier|early|validation|test|both|all] [--series airline,nile]
+    OMP_NUM_THREADS=1 python benchmarks/forecast_defaults.py [--cut earliest|earlier|early|validation|test|both|all] [--series airline,nile]
 """
 from __future__ import annotations
 
@@ -240,8 +240,9 @@ def _table(rows: list[dict], summary: dict) -> list[str]:
         m, c = r["MASE"], r["chosen"]
         chosen = (f"lookback {c.get('lookback')}, deseason {c.get('deseason')}, log {c.get('log')}, "
                   f"{c.get('num_layers')}x{c.get('hidden_size')}, highway {c.get('highway')}, {c.get('ensemble')} seeds, "
-                  + (f"{b['weight']:g} x network + {1 - b['weight']:g} x {b['baseline']}" if (b := r["combination"])
-                     else "network alone"))
+                  + (" + ".join(f"{w:.3g} x {k}" for k, w in {"network": b["weight"],
+                                                             **(b.get("shares") or {b["baseline"]: 1 - b["weight"]})}.items())
+                     if (b := r["combination"]) else "network alone"))
         lines.append(f"| {r['series']} | {r['n']} | {r['season']} | {r['horizon']} | **{m['lstm']:.3f}** | "
                      f"{m['naive']:.3f} | {m['seasonal_naive']:.3f} | {m['ets']:.3f} | {r['vs_ets']:.2f} | {chosen} | "
                      f"{r['cpu_seconds']:.0f} |")
@@ -286,9 +287,11 @@ def write_doc(cuts: dict[str, tuple[list[dict], dict]]) -> None:
         lines += ["Early cut (session 10's development cut: the validation cut without its own test part; its test "
                   "part is the 2 seasons / 20 % before the validation cut's):", "", *_table(*cuts["early"])]
     if "earlier" in cuts:
-        lines += ["Earlier cut (session 11's added development cut: the early cut without its own test part; airline's "
-                  "72 points cannot hold a 12-step validation part at 15 %, so it is left out):", "",
-                  *_table(*cuts["earlier"])]
+        lines += ["Earlier cut (added in session 11: the early cut without its own test part; airline's 72 points "
+                  "cannot hold a 12-step validation part at 15 %, so it is left out):", "", *_table(*cuts["earlier"])]
+    if "earliest" in cuts:
+        lines += ["Earliest cut (added in session 11: the earlier cut without its own test part; airline and shampoo "
+                  "are too short):", "", *_table(*cuts["earliest"])]
     lines += ACCOUNT.read_text().rstrip("\n").splitlines() + [""]
     text = DOC.read_text() if DOC.is_file() else "# Benchmarks\n\n"
     block = "\n".join(lines)
@@ -315,7 +318,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cut", choices=(*CUTS, "both", "all"), default="test",
                     help="both: the validation cuts first, then the test cuts (the table notes both summaries); "
-                         "all: earlier, early, validation, then test")
+                         "all: earliest, earlier, early, validation, then test")
     ap.add_argument("--series", default=",".join(SUITE), help="comma-separated names: " + ", ".join(SUITE))
     ap.add_argument("--no-write", action="store_true", help="do not write docs/benchmarks.md")
     ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
@@ -332,7 +335,7 @@ def main() -> None:
     settings = parse_overrides(args.set)
     names = [s.strip() for s in args.series.split(",") if s.strip()]
     summaries, results = {}, {}
-    order = {"both": ("validation", "test"), "all": ("earlier", "early", "validation", "test")}
+    order = {"both": ("validation", "test"), "all": ("earliest", "earlier", "early", "validation", "test")}
     for cut in order.get(args.cut, (args.cut,)):
         rows = []
         for name in names:

@@ -157,12 +157,15 @@ def inverse(row, val, test, kinds=("network", "ets", "seasonal_naive"), power=1.
     return _mix(test, {k: v / total for k, v in w.items()})
 
 
-def shrink(row, val, test, k=3.0, target="ets"):
+def shrink(row, val, test, k=3.0, target="ets", blends_only=False):
     """The picked candidate shrunk toward the even ETS blend by the validation's independent windows:
-    ``lambda = windows / (windows + k)`` of the pick, the rest the even ETS blend."""
+    ``lambda = windows / (windows + k)`` of the pick, the rest the even ETS blend (``blends_only``:
+    a pick of the network alone stays as it is)."""
     _, windows = tolerance(row["n_val"], row["horizon"])
     lam = windows / (windows + k)
     pw = _as_weights(_picked(row, val))
+    if blends_only and pw == {"network": 1.0}:
+        return test.net
     if target == "best":                        # the best-scoring even blend instead of the ETS one
         scores = candidate_scores(val.net, {b: val.bases[b] for b in ("ets", "seasonal_naive")}, val.mase)
         even = _as_weights(min(v for v in scores.values() if v[2] == 0.5))
@@ -257,6 +260,7 @@ RULES = {
     **_each(handicap, "bias", (0.02, 0.03, 0.05, 0.07, 0.1, 0.15, 0.2)),
     **_each(shrink, "k", (0.5, 1.0, 2.0, 3.0, 10.0)),
     "shrink1_best": lambda r, v, t: shrink(r, v, t, 1.0, "best"),
+    **{f"shrink{k:g}_blends": (lambda k: lambda r, v, t: shrink(r, v, t, k, blends_only=True))(k) for k in (0.5, 1.0)},
     **_each(shrunk_weight, "k", (0.3, 1.0, 3.0)),
     **_each(inverse, "power", (1.0, 2.0)),
     "inverse_naive": lambda r, v, t: inverse(r, v, t, ("network", "ets", "seasonal_naive", "naive")),
