@@ -256,6 +256,18 @@ def _table(rows: list[dict], summary: dict) -> list[str]:
                     f"{summary['cpu_seconds']:.0f} CPU seconds in all.", ""]
 
 
+# each cut's table, in this order, under its caption
+CAPTIONS = {
+    "test": "Test cut:",
+    "validation": "Validation cut (what the rules were tuned on; its test part is the 2 seasons / 20 % before the test "
+                  "cut's):",
+    "early": "Early cut (session 10's development cut: the validation cut without its own test part; its test part is "
+             "the 2 seasons / 20 % before the validation cut's):",
+    "earlier": "Earlier cut (added in session 11: the early cut without its own test part; airline's 72 points cannot "
+               "hold a 12-step validation part at 15 %, so it is left out):",
+    "earliest": "Earliest cut (added in session 11: the earlier cut without its own test part; airline and shampoo are "
+                "too short):",
+}
 # the account written under the tables: what was tried, on which cut, with its numbers
 ACCOUNT = Path(__file__).with_name("forecast_defaults_account.md")
 
@@ -272,26 +284,16 @@ def write_doc(cuts: dict[str, tuple[list[dict], dict]]) -> None:
              "seasonal naive, or the baseline alone, as chosen on the validation windows "
              "(`lstmkit.tasks.forecast.combine`: the even blend unless another candidate scores lower by a tolerance of "
              "10 % at 3 independent validation windows -- validation points / horizon -- scaled by their inverse, 30 % "
-             "at one horizon or less; the ETS partner fitted in logs for a multiplicative season). The choice rules "
+             "at one horizon or less; a blend so picked then shrunk toward the even ETS blend, keeping windows / "
+             "(windows + 0.5) of its weights; the ETS partner fitted in logs for a multiplicative season). The choice rules "
              "were tuned on the validation cut (each series without its test part, same protocol: `--cut "
              "validation`); since session 10 a change is developed on the early cut (the validation cut without its "
-             "own test part: `--cut early`; session 11 added the earlier cut, the early cut without its own test "
-             "part) and accepted only if it also holds on the validation cut; the test cut is scored once "
+             "own test part: `--cut early`; session 11 added the earlier and earliest cuts, each without the test part "
+             "of the one before) and accepted only if it also holds on the validation cut; the test cut is scored once "
              "afterwards, for the record (session 11's rules were scored offline: `benchmarks/forecast_rules.py`).", ""]
-    if "test" in cuts:
-        lines += ["Test cut:", "", *_table(*cuts["test"])]
-    if "validation" in cuts:
-        lines += ["Validation cut (what the rules were tuned on; its test part is the 2 seasons / 20 % before the "
-                  "test cut's):", "", *_table(*cuts["validation"])]
-    if "early" in cuts:
-        lines += ["Early cut (session 10's development cut: the validation cut without its own test part; its test "
-                  "part is the 2 seasons / 20 % before the validation cut's):", "", *_table(*cuts["early"])]
-    if "earlier" in cuts:
-        lines += ["Earlier cut (added in session 11: the early cut without its own test part; airline's 72 points "
-                  "cannot hold a 12-step validation part at 15 %, so it is left out):", "", *_table(*cuts["earlier"])]
-    if "earliest" in cuts:
-        lines += ["Earliest cut (added in session 11: the earlier cut without its own test part; airline and shampoo "
-                  "are too short):", "", *_table(*cuts["earliest"])]
+    for cut, caption in CAPTIONS.items():
+        if cut in cuts:
+            lines += [caption, "", *_table(*cuts[cut])]
     lines += ACCOUNT.read_text().rstrip("\n").splitlines() + [""]
     text = DOC.read_text() if DOC.is_file() else "# Benchmarks\n\n"
     block = "\n".join(lines)

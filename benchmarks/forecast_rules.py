@@ -5,15 +5,16 @@ chooses the run's forecast after training (``lstmkit.tasks.forecast.combine``) c
 others without retraining: ``dump`` trains the suite once at a cut and saves each network's own
 forecasts of its validation and test windows; ``score`` applies every rule to them and prints, per
 rule and cut, how many series it takes below seasonal naive and within 1.05x ETS (the targets of
-forecast_defaults.py), the median and the geometric mean of LSTM / ETS. ``current`` (the rule in
-``combine.py``) reproduces the cut's table of forecast_defaults.py.
+forecast_defaults.py), the median and the geometric mean of LSTM / ETS. ``session10`` is session
+10's rule; ``shrink0.5_blends``, kept in session 11, is the rule in ``combine.py`` and reproduces the
+cut's table of forecast_defaults.py.
 
 Method (sessions 10-11): develop a rule on the development cuts (early; earlier and earliest drop one
 and two more test parts), keep it only if it also holds on the validation cut, and score the test
 cut once afterwards, with the rule fixed (``score --cut test`` takes exactly one rule).
 
     OMP_NUM_THREADS=1 python benchmarks/forecast_rules.py dump --cut early --out /tmp/fc
-    python benchmarks/forecast_rules.py score --out /tmp/fc --cut early [--rules current,inverse]
+    python benchmarks/forecast_rules.py score --out /tmp/fc --cut early [--rules session10,inverse1]
 """
 from __future__ import annotations
 
@@ -140,7 +141,8 @@ def _as_weights(choice) -> dict[str, float]:
     return {"network": 1.0} if kind == "none" else {"network": w, kind: 1 - w}
 
 
-def current(row, val, test):
+def session10(row, val, test):
+    """The even blend unless another candidate scores lower by the tolerance (``pick``)."""
     return _mix(test, _as_weights(_picked(row, val)))
 
 
@@ -214,7 +216,7 @@ def dm(row, val, test, z=1.0, anchor=False):
 
 
 def ets_aic_partner(row, val, test):
-    """The current rule with the AICc-chosen Holt-Winters as the ETS partner."""
+    """Session 10's rule with the AICc-chosen Holt-Winters as the ETS partner."""
     return _mix(test, _as_weights(_picked(row, val, ("ets_aic", "seasonal_naive"))))
 
 
@@ -229,7 +231,7 @@ def shrunk_weight(row, val, test, k=1.0):
 
 
 def handicap(row, val, test, bias=0.1):
-    """The current rule with each candidate's validation MASE raised by ``bias`` times the network's
+    """Session 10's rule with each candidate's validation MASE raised by ``bias`` times the network's
     share: the network early-stopped on the validation windows, so its score there flatters it."""
     scores = candidate_scores(val.net, {k: val.bases[k] for k in ("ets", "seasonal_naive")}, val.mase)
     scores = {k: (v[0] * (1 + bias * v[2]), v[1], v[2]) for k, v in scores.items()}
@@ -245,7 +247,7 @@ def inverse_pair(row, val, test):
 
 
 def wider(row, val, test, c=0.4):
-    """The current rule at a tolerance of ``c / windows`` (the current ``c`` is 0.3)."""
+    """Session 10's rule at a tolerance of ``c / windows`` (the current ``c`` is 0.3)."""
     return _mix(test, _as_weights(_picked(row, val, scale=c / 0.3)))
 
 
@@ -255,7 +257,7 @@ def _each(fn, key: str, values) -> dict:
 
 # every rule tried in session 11 (docs/benchmarks.md, ## Forecasting defaults), in the order of its account
 RULES = {
-    "current": current,
+    "session10": session10,
     **_each(wider, "c", (0.2, 0.35, 0.4, 0.5)),
     **_each(handicap, "bias", (0.02, 0.03, 0.05, 0.07, 0.1, 0.15, 0.2)),
     **_each(shrink, "k", (0.5, 1.0, 2.0, 3.0, 10.0)),
