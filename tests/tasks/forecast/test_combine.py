@@ -236,3 +236,15 @@ def test_combine_none_keeps_the_network_alone():
                      tensorboard=False, device="cpu", seed=0).fit(df, target="y", time="time")
     assert est.combination_ is None and est.config_.combine == "none" and "combine" not in est.auto_
     assert "blends" not in (est.deploy_problem("stream") or "")
+
+
+def test_a_constant_training_part_weighs_the_candidates_by_their_mae():
+    """A constant series has no seasonal naive error to scale MASE by (every MASE is inf): the
+    candidates are weighed by MAE, which orders them as MASE does, and the exact baselines win."""
+    est, panel, val = _stub(np.full(120, 5.0), network_error=0.5)
+    combination, record = choose_combination(est, panel, {}, val)
+    assert "validation_mase" not in record and record["validation_mae"]["ets"] == 0.0
+    assert record["validation_mae"]["network"] > 0.1 and "MAE" in record["why"]
+    assert combination is not None and record["picked"][1] == 0.0          # a baseline alone, before the shrink
+    est2, panel2, val2 = _stub(_seasonal(), network_error=0.0)
+    assert "validation_mase" in choose_combination(est2, panel2, {}, val2)[1]

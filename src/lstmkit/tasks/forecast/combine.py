@@ -257,18 +257,22 @@ def choose_combination(est, panel, arrays, val) -> tuple[dict[str, Any] | None, 
     actual = vals[origins[:, None] + 1 + np.arange(cfg.horizon)]               # [n, H, T]
     bases = {kind: baseline_point(kind, vals, origins, cfg.horizon, est.season_, min(n_train, int(origins.min()) + 1),
                                   ets_logs(cfg)) for kind in kinds}
-    mase = lambda p: float(forecast_metrics(actual, p, vals[:max(n_train, 2)], season=est.season_)["MASE"])
-    scores = candidate_scores(network, bases, mase)
+    metric = lambda p, name: float(forecast_metrics(actual, p, vals[:max(n_train, 2)], season=est.season_)[name])
+    # MASE divides by the training part's seasonal naive error: on a training part that repeats
+    # itself exactly (a constant series) that is 0 and every MASE is inf; the MAE orders the
+    # candidates as MASE does whenever MASE exists
+    name = "MASE" if np.isfinite(metric(network, "MASE")) else "MAE"
+    scores = candidate_scores(network, bases, lambda p: metric(p, name))
     tol, windows = tolerance(n_val, cfg.horizon)
     score, kind, w = pick(scores, tol)
-    record = {"validation_mase": {k: round(v[0], 4) for k, v in scores.items()},
+    record = {f"validation_{name.lower()}": {k: round(v[0], 4) for k, v in scores.items()},
               "tolerance": round(tol, 4), "independent_windows": round(windows, 2)}
     alone = scores["network"][0]
     if kind == "none":
         return None, {"value": "none", "weight": 1.0, **record,
-                      "why": f"the network alone scores best on validation (MASE {alone:.3f}), over "
+                      "why": f"the network alone scores best on validation ({name} {alone:.3f}), over "
                              f"{tol:.0%} below an even blend with a baseline ({windows:.1f} independent windows)"}
-    why = (f"on validation {w:g} x network + {1 - w:g} x {NAMES[kind]} scores MASE {score:.3f}, the network "
+    why = (f"on validation {w:g} x network + {1 - w:g} x {NAMES[kind]} scores {name} {score:.3f}, the network "
            f"alone {alone:.3f}, {NAMES[kind]} alone {scores[kind][0]:.3f}")
     if w != 0.5:
         why += f" (over {tol:.0%} below the even blend: {windows:.1f} independent windows)"
