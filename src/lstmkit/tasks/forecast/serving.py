@@ -33,7 +33,7 @@ from lstmkit.deploy.adapter import BadRequest
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.calendar import calendar_names, parse_calendar
 from lstmkit.tasks.forecast.combine import active_combination, baseline_history, combine_history
-from lstmkit.tasks.forecast.data import parse_time
+from lstmkit.tasks.forecast.times import parse_time
 from lstmkit.tasks.forecast.probabilistic import quantiles_of
 
 __all__ = ["min_history", "history_rule", "history_columns", "request_models", "answer"]
