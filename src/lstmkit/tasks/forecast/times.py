@@ -84,8 +84,7 @@ def time_values(col: pd.Series, name: str) -> tuple[np.ndarray, str | None]:
 def _reading(text: pd.Series, dm: pd.DataFrame, dayfirst: bool, utc: bool) -> pd.Series | None:
     """The column read with day and month in one order (None when a cell does not fit it):
     one format for every cell where the first cell's format fits all, else cell by cell."""
-    month = dm[0] if dayfirst else dm[1]
-    day = dm[1] if dayfirst else dm[0]
+    day, month = (dm[0], dm[1]) if dayfirst else (dm[1], dm[0])
     if (month > 12).any() or (day > 31).any():
         return None
     fmt = guess_datetime_format(text[0], dayfirst=dayfirst)
