@@ -75,6 +75,9 @@ def _spreadsheet_files(d, df):
     half.loc[5, "time"] = "2024-03-30 05:00:00"
     half.to_csv(d / "half_offsets.csv", index=False)
     df.rename(columns={"y": " Y"}).to_csv(d / "spaces.csv", index=False)
+    hours = pd.date_range("2024-01-28", periods=len(df), freq="h")          # to 01/02/2024 23:00
+    df.assign(time=hours.strftime("%d/%m/%Y %H:%M")).to_csv(d / "hourly_dayfirst.csv", index=False)
+    df.assign(time=hours.strftime("%d/%m/%Y %H:%M")).iloc[-24:].to_csv(d / "last_day.csv", index=False)
 
 
 def _train(*flags, data="sine.csv"):
@@ -99,6 +102,8 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train(data="both_orders.csv"), 2, "mixes day-first dates ('31/01/2024')"),
     (_train(data="half_offsets.csv"), 2, "times without one ('2024-03-30 05:00:00')"),
     (_train(data="spaces.csv"), 2, "did you mean ' Y'?"),
+    (_train("--dates", "dmy"), 2, "dmy"),
+    (_train("--dates", "month-first", data="dayfirst.csv"), 2, "does not read month-first"),
     (_train("--target", "sales"), 2, "sales"),
     (_train("--time", "date"), 2, "date"),
     (_train("--lookback", "0"), 2, "lookback"),
@@ -156,6 +161,19 @@ def test_spreadsheet_and_logger_files_train_and_predict(data, last, d, tmp_path,
     (run,) = out.iterdir()
     code, text, err = run_cli(["forecast", "predict", "--run", run, "--data", d / data], capsys)
     assert code == 0 and text.splitlines()[1].startswith(last + ","), (text, err)
+
+
+def test_predict_reads_dates_in_the_order_training_found(d, tmp_path, capsys):
+    # the last day alone (01/02/2024 00:00 ... 23:00) fits both orders with regular steps: an error
+    # on its own, read day first as the training file (28/01/2024 ...) was
+    check(["forecast", "predict", "--run", "{d}/run", "--data", "{d}/last_day.csv"], 2, "ambiguous", tmp_path, capsys, d)
+    out = tmp_path / "runs"
+    code, text, err = run_cli([a.format(d=d, out=out) for a in _train(data="hourly_dayfirst.csv")], capsys)
+    assert code == 0, err
+    (run,) = out.iterdir()
+    assert json.loads((run / "lstmkit.json").read_text())["data"]["dates"] == "day-first"
+    code, text, err = run_cli(["forecast", "predict", "--run", run, "--data", d / "last_day.csv"], capsys)
+    assert code == 0 and text.splitlines()[1].startswith("2024-02-02"), (text, err)     # 02/02 00:00, not 3 January
 
 
 def test_format_version_as_a_string_is_named(d, tmp_path, capsys):

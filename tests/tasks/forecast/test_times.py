@@ -40,6 +40,22 @@ def test_ambiguous_columns_are_an_error_asking_for_iso_dates():
     assert _read(DAILY[:10].strftime("%Y-%m-%d")).equals(DAILY[:10])     # ISO reads one way only
 
 
+def test_the_order_found_is_reported_and_a_given_order_is_kept():
+    assert time_values(pd.Series(DAILY.strftime("%d/%m/%Y")), "d")[1] == {"dates": "day-first"}
+    assert time_values(pd.Series(MONTHLY.strftime("%m/%d/%Y")), "d")[1] == {"dates": "month-first"}
+    assert time_values(pd.Series(DAILY.strftime("%Y-%m-%d")), "d", "day-first")[1] == {}   # ISO: no order
+    # a day of hourly stamps fits both orders (both regular): the run's order decides
+    hours = pd.date_range("2020-02-01", periods=24, freq="h")
+    cells = pd.Series(hours.strftime("%d/%m/%Y %H:%M"))
+    with pytest.raises(LstmkitError, match="ambiguous.*--dates day-first"):
+        parse_time(cells, "d")
+    assert pd.DatetimeIndex(parse_time(cells, "d", "day-first")).equals(hours)
+    assert pd.DatetimeIndex(parse_time(cells, "d", "month-first")).equals(hours - pd.Timedelta(days=30))
+    with pytest.raises(LstmkitError, match=r"does not read month-first \(the run's --dates\): found '13/01/2020'.*"
+                                           r"--dates day-first"):
+        parse_time(pd.Series(["12/01/2020", "13/01/2020"]), "d", "month-first")
+
+
 def test_mixed_formats_keep_the_columns_day_month_order():
     got = _read(["2020-01-05", "Jan 6 2020", "2020-01-07 00:00", "08/01/2020"])
     assert got.equals(pd.date_range("2020-01-05", periods=4, freq="D"))      # 08/01 is 8 January here
@@ -54,15 +70,15 @@ def test_offsets_that_change_with_daylight_saving_read_as_utc():
     times = parse_time(pd.Series(cells), "date")
     assert pd.DatetimeIndex(times).equals(local.tz_convert("UTC").tz_localize(None))
     assert times.attrs["utc_from"] == ["+01:00", "+02:00"]
-    values, note = time_values(pd.Series(cells), "date")
+    values, info = time_values(pd.Series(cells), "date")
     assert values.dtype == np.dtype("datetime64[ns]") and (np.diff(values) == np.timedelta64(1, "h")).all()
-    assert "'date' read as UTC" in note and "+01:00, +02:00" in note
+    assert "'date' read as UTC" in info["time_note"] and "+01:00, +02:00" in info["time_note"]
     one = pd.date_range("2020-01-01", periods=5, freq="h", tz="+01:00")             # one offset: the same rule
     assert _read(t.isoformat() for t in one).equals(one.tz_convert("UTC").tz_localize(None))
     aware = parse_time(pd.Series(local), "date")                                    # a tz-aware column
     assert pd.DatetimeIndex(aware).equals(local.tz_convert("UTC").tz_localize(None))
     assert aware.attrs["utc_from"] == ["Europe/Berlin"]
-    assert time_values(pd.Series(DAILY.strftime("%Y-%m-%d")), "date")[1] is None
+    assert time_values(pd.Series(DAILY.strftime("%Y-%m-%d")), "date")[1] == {}
 
 
 def test_bad_time_columns_name_the_problem():
@@ -79,6 +95,6 @@ def test_bad_time_columns_name_the_problem():
 
 
 def test_integer_steps_stay_steps():
-    values, note = time_values(pd.Series([0, 7, 14]), "t")
-    assert values.dtype == np.int64 and values.tolist() == [0, 7, 14] and note is None
+    values, info = time_values(pd.Series([0, 7, 14]), "t")
+    assert values.dtype == np.int64 and values.tolist() == [0, 7, 14] and info == {}
     assert time_values(pd.Series([20240131, 20240201]), "t")[0].dtype == np.dtype("datetime64[ns]")

@@ -121,7 +121,7 @@ def _long_frame(data, cfg) -> tuple[pd.DataFrame, str | None, str | None, list[s
     df = df.copy()
     df["__id"] = df[id_col].astype(str) if id_col is not None else "series"
     if time_col is not None:
-        df[time_col] = time_values(df[time_col], time_col)[0]
+        df[time_col] = time_values(df[time_col], time_col, getattr(cfg, "dates", None))[0]
     keys = ["__id"] + ([time_col] if time_col is not None else [])
     df = df.sort_values(keys, kind="stable") if time_col is not None else df
     codes, uniq = pd.factorize(df["__id"], sort=False)                 # numbered in order of first appearance

@@ -61,7 +61,7 @@ class Panel:
     freq: str | None = None
     skipped: list[dict[str, Any]] = field(default_factory=list)
     n_filled: int = 0
-    time_note: str | None = None          # set when the times were converted to UTC (times.py)
+    time_info: dict[str, str] = field(default_factory=dict)   # time_note (read as UTC), dates (times.py)
 
     @property
     def is_datetime(self) -> bool:
@@ -78,8 +78,7 @@ class Panel:
 
     def summary(self) -> dict[str, Any]:
         lengths = self.lengths
-        note = {"time_note": self.time_note} if self.time_note else {}
-        return {**note,
+        return {**self.time_info,
             "series": len(self.ids), "rows": int(lengths.sum()),
             "length": {"min": int(lengths.min()), "median": float(np.median(lengths)), "max": int(lengths.max())}
             if len(lengths) else None,
@@ -114,9 +113,9 @@ def read_panel(data, cfg, need: int | None = None) -> Panel:
 
     n = len(df)
     if time_col is not None:
-        times, time_note = time_values(df[lookup[time_col]], time_col)
+        times, time_info = time_values(df[lookup[time_col]], time_col, getattr(cfg, "dates", None))
     else:
-        times, time_note = None, None
+        times, time_info = None, {}
     if calendar and (times is None or not np.issubdtype(times.dtype, np.datetime64)):
         raise LstmkitError("--calendar needs dates in the time column",
                            "pass --time COLUMN holding dates (e.g. 2024-01-31 12:00)")
@@ -210,7 +209,7 @@ def read_panel(data, cfg, need: int | None = None) -> Panel:
     return Panel(ids=out_ids, starts=np.asarray(starts, dtype=np.int64), lengths=np.asarray(lengths, dtype=np.int64),
                  values=values, past=past_a, future=fut_a, times=tt, target_names=targets, past_names=past,
                  future_names=fut + cal_names, ahead_future=ahead_f, ahead_times=ahead_t, freq=freq,
-                 skipped=skipped, n_filled=n_filled, time_note=time_note)
+                 skipped=skipped, n_filled=n_filled, time_info=time_info)
 
 
 def frame_columns(data, cfg) -> tuple[pd.DataFrame, str | None, str | None, list[str]]:

@@ -198,7 +198,7 @@ def _times(adapter, i: int, inst: dict, n: int) -> np.ndarray | None:
     try:
         with warnings.catch_warnings():                      # pandas' note on parsing stamps one by one
             warnings.simplefilter("ignore")
-            t = pd.DatetimeIndex(parse_time(pd.Series(list(stamps[-n:])), "time")).as_unit("ns")
+            t = pd.DatetimeIndex(parse_time(pd.Series(list(stamps[-n:])), "time", adapter.cfg.dates)).as_unit("ns")
     except LstmkitError as e:
         raise BadRequest(["instances", i, "time"], e.message.replace("time column 'time' ", "")) from None
     if not t.is_monotonic_increasing or t.has_duplicates:

@@ -1,14 +1,17 @@
 """Time columns: the one reader of time stamps (files, frames, service requests, backtests).
 
-    parse_time(col, name)     text / datetime column  ->  naive datetimes (a bad one: LstmkitError)
-    time_values(col, name)    a column as a panel holds it: int64 steps or datetime64[ns], and a note
+    parse_time(col, name, dates)    text / datetime column  ->  naive datetimes (a bad one: LstmkitError)
+    time_values(col, name, dates)   a column as a panel holds it: int64 steps or datetime64[ns], and notes
     regularity / infer_freq   the inferred frequency and the number of gaps
 
 Dates are read in ONE format per column where one fits, never guessed cell by cell when the
 order of day and month is in doubt: ``01/02/2020`` is read month first and day first; a
 reading that fails on some cell (``13/01/2020`` has no month 13) is dropped, and when both fit
 every cell but disagree (monthly data on the 1st) the one with regular steps wins; with none or
-both regular the column is an error asking for ISO dates. Per-element parsing
+both regular the column is an error asking for ISO dates or ``--dates``. ``dates`` (``day-first``
+| ``month-first``; the run's ``--dates``) reads one order only: training records the order it
+found, so that a short file given to ``predict`` (a day of hourly 01/02/2020 stamps fits both)
+reads as the training data did. Per-element parsing
 (``format="mixed"``) is the last resort for columns that mix formats, and holds to the same
 day/month order.
 
@@ -33,11 +36,14 @@ _DMY = r"^(\d{1,2})[./-](\d{1,2})[./-]\d{2,4}(?!\d)"
 # a UTC offset (or Z) after a time of day: 12:00:00+01:00, 12:00Z, 12:00:00.5-0500
 _OFFSET = r":\d\d(?:\.\d+)?\s*(Z|[+-]\d\d(?::?\d\d)?)$"
 _ISO_HINT = "write ISO dates such as 2020-01-31 (or 2020-01-31 12:00), which read one way only"
+ORDERS = ("day-first", "month-first")
 
 
-def parse_time(col: pd.Series, name: str) -> pd.Series:
+def parse_time(col: pd.Series, name: str, dates: str | None = None) -> pd.Series:
     """``col`` as naive datetimes (UTC when it carries offsets; ``.attrs["utc_from"]`` then lists
-    them). An empty cell, an unreadable one or an ambiguous column is an :class:`LstmkitError`."""
+    them; ``.attrs["dates"]``: the order of day and month its dates were read in, when it mattered).
+    ``dates``: read that order only. An empty cell, an unreadable one or an ambiguous column is an
+    :class:`LstmkitError`."""
     if col.isna().any():
         raise LstmkitError(f"time column {name!r} has {int(col.isna().sum())} empty cells",
                            "every row needs a timestamp; drop or fill those rows")
@@ -60,25 +66,32 @@ def parse_time(col: pd.Series, name: str) -> pd.Series:
                            f"without one ({text[j]!r})", "write every time with its offset, or none")
     utc = bool(offsets.notna().all())
     dm = text.str.extract(_DMY).astype(float)          # first and second number of d/m/y-shaped cells
-    month_first = _reading(text, dm, dayfirst=False, utc=utc)
-    day_first = _reading(text, dm, dayfirst=True, utc=utc) if dm[0].notna().any() else month_first
-    out = _choose(text, dm, month_first, day_first, name)
+    if not dm[0].notna().any():                         # no d/m/y cell: the order does not matter
+        out, order = _choose(text, dm, _reading(text, dm, False, utc), None, name, None)
+    else:
+        readings = [_reading(text, dm, first, utc) if dates in (None, which) else None
+                    for first, which in ((False, "month-first"), (True, "day-first"))]
+        out, order = _choose(text, dm, *readings, name, dates)
     out.index = col.index
-    out.attrs["utc_from"] = sorted(set(offsets.dropna())) if utc else []
+    out.attrs.update(utc_from=sorted(set(offsets.dropna())) if utc else [], dates=order)
     return out
 
 
-def time_values(col: pd.Series, name: str) -> tuple[np.ndarray, str | None]:
+def time_values(col: pd.Series, name: str, dates: str | None = None) -> tuple[np.ndarray, dict[str, str]]:
     """A time column as a panel holds it: integers that are not ``yyyymmdd`` dates as int64 steps,
-    anything else as naive ``datetime64[ns]`` via :func:`parse_time`; and a note when the times
-    were converted to UTC (None otherwise)."""
+    anything else as naive ``datetime64[ns]`` via :func:`parse_time`; and what the data summary
+    says of it: ``time_note`` when the times were converted to UTC, ``dates`` when the order of
+    day and month mattered."""
     if pd.api.types.is_integer_dtype(col) and yyyymmdd_dates(col) is None:
-        return col.to_numpy(dtype=np.int64), None
-    times = parse_time(col, name)
-    utc_from = times.attrs.get("utc_from") or []
-    note = (f"time column {name!r} read as UTC (its offsets: {', '.join(utc_from[:5])}"
-            f"{', …' if len(utc_from) > 5 else ''}); forecast times are UTC") if utc_from else None
-    return pd.DatetimeIndex(times).as_unit("ns").to_numpy(), note
+        return col.to_numpy(dtype=np.int64), {}
+    times = parse_time(col, name, dates)
+    utc_from, info = times.attrs.get("utc_from") or [], {}
+    if utc_from:
+        info["time_note"] = (f"time column {name!r} read as UTC (its offsets: {', '.join(utc_from[:5])}"
+                             f"{', …' if len(utc_from) > 5 else ''}); forecast times are UTC")
+    if times.attrs.get("dates"):
+        info["dates"] = times.attrs["dates"]
+    return pd.DatetimeIndex(times).as_unit("ns").to_numpy(), info
 
 
 def _reading(text: pd.Series, dm: pd.DataFrame, dayfirst: bool, utc: bool) -> pd.Series | None:
@@ -125,22 +138,27 @@ def _naive(times: pd.Series, zones: list[str]) -> pd.Series:
     return out
 
 
-def _choose(text: pd.Series, dm: pd.DataFrame, month_first, day_first, name: str) -> pd.Series:
-    """The one reading that fits, or the regular one of two that disagree; else an error."""
+def _choose(text: pd.Series, dm: pd.DataFrame, month_first, day_first, name: str,
+            dates: str | None) -> tuple[pd.Series, str | None]:
+    """The one reading that fits, or the regular one of two that disagree (and its order, when
+    the two differ); else an error."""
     if month_first is None and day_first is None:
-        raise _unreadable(text, dm, name)
-    if day_first is None or (month_first is not None and month_first.equals(day_first)):
-        return month_first
+        raise _unreadable(text, dm, name, dates)
+    if month_first is not None and day_first is not None and month_first.equals(day_first):
+        return month_first, None                       # every d/m/y cell has day == month
+    if day_first is None:
+        return month_first, ("month-first" if dm[0].notna().any() else None)
     if month_first is None:
-        return day_first
+        return day_first, "day-first"
     regular = [r for r in (month_first, day_first) if _regular(r)]
     if len(regular) == 1:
-        return regular[0]
+        return regular[0], ("month-first" if regular[0] is month_first else "day-first")
     k = int(np.flatnonzero((month_first != day_first).to_numpy())[0])
     a, b = month_first.iloc[k], day_first.iloc[k]
     why = "both have regular steps" if regular else "neither has regular steps"
     raise LstmkitError(f"time column {name!r} is ambiguous: {text[k]!r} reads as {a:%d %B %Y} (month first) "
-                       f"or {b:%d %B %Y} (day first), every date fits both orders and {why}", _ISO_HINT)
+                       f"or {b:%d %B %Y} (day first), every date fits both orders and {why}",
+                       f"{_ISO_HINT}, or pass --dates day-first (or month-first)")
 
 
 def _regular(times: pd.Series) -> bool:
@@ -153,8 +171,13 @@ def _regular(times: pd.Series) -> bool:
         return False
 
 
-def _unreadable(text: pd.Series, dm: pd.DataFrame, name: str) -> LstmkitError:
+def _unreadable(text: pd.Series, dm: pd.DataFrame, name: str, dates: str | None) -> LstmkitError:
     day_first, month_first = (dm[0] > 12).to_numpy(), (dm[1] > 12).to_numpy()
+    against = {"day-first": month_first, "month-first": day_first}.get(dates)
+    if against is not None and against.any():
+        other = "month-first" if dates == "day-first" else "day-first"
+        return LstmkitError(f"time column {name!r} does not read {dates} (the run's --dates): found "
+                            f"{text[int(against.argmax())]!r}", f"{_ISO_HINT}, or pass --dates {other}")
     if day_first.any() and month_first.any():
         a, b = text[int(day_first.argmax())], text[int(month_first.argmax())]
         return LstmkitError(f"time column {name!r} mixes day-first dates ({a!r}) and month-first dates ({b!r})",
