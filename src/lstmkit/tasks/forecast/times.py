@@ -32,9 +32,10 @@ from lstmkit.errors import LstmkitError
 __all__ = ["parse_time", "time_values", "yyyymmdd_dates", "regularity", "infer_freq"]
 
 # day and month as the first two numbers of a date (31/01/2020, 1.2.20, 01-02-2020 12:00)
-_DMY = r"^(\d{1,2})[./-](\d{1,2})[./-]\d{2,4}(?!\d)"
-# a UTC offset (or Z) after a time of day: 12:00:00+01:00, 12:00Z, 12:00:00.5-0500
-_OFFSET = r":\d\d(?:\.\d+)?\s*(Z|[+-]\d\d(?::?\d\d)?)$"
+_DMY = r"(\d{1,2})[./-](\d{1,2})[./-]\d{2,4}(?!\d)"
+_DMY_SHAPE = r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}(?!\d)"     # the same without groups (faster to match)
+# a UTC offset (or Z) ending a time stamp that has a time of day: 12:00:00+01:00, 12:00Z, 12:00:00.5-0500
+_OFFSET = r"(Z|[+-]\d\d(?::?\d\d)?)$"
 _ISO_HINT = "write ISO dates such as 2020-01-31 (or 2020-01-31 12:00), which read one way only"
 ORDERS = ("day-first", "month-first")
 
@@ -59,13 +60,13 @@ def parse_time(col: pd.Series, name: str, dates: str | None = None) -> pd.Series
     text = col.astype(str).str.strip().reset_index(drop=True)
     if len(text) == 0:
         return pd.Series(pd.to_datetime(text), index=col.index)
-    offsets = text.str.extract(_OFFSET)[0]
+    offsets = _offsets(text)
     if offsets.notna().any() and offsets.isna().any():
         k, j = int(offsets.notna().to_numpy().argmax()), int(offsets.isna().to_numpy().argmax())
         raise LstmkitError(f"time column {name!r} mixes times with a UTC offset ({text[k]!r}) and times "
                            f"without one ({text[j]!r})", "write every time with its offset, or none")
     utc = bool(offsets.notna().all())
-    dm = text.str.extract(_DMY).astype(float)          # first and second number of d/m/y-shaped cells
+    dm = _day_month(text)
     if not dm[0].notna().any():                         # no d/m/y cell: the order does not matter
         out, order = _choose(text, dm, _reading(text, dm, False, utc), None, name, None)
     else:
@@ -74,6 +75,30 @@ def parse_time(col: pd.Series, name: str, dates: str | None = None) -> pd.Series
         out, order = _choose(text, dm, *readings, name, dates)
     out.index = col.index
     out.attrs.update(utc_from=sorted(set(offsets.dropna())) if utc else [], dates=order)
+    return out
+
+
+def _offsets(text: pd.Series) -> pd.Series:
+    """Each cell's UTC offset (``+01:00``, ``Z``), NaN where it has none; only the last characters
+    of cells with a time of day are searched (a date's ``-02`` is not an offset)."""
+    out = pd.Series(np.nan, index=text.index, dtype=object)
+    tail = text.str.slice(-6)
+    found = text.str.contains(":", regex=False) & tail.str.contains(_OFFSET.replace("(", "(?:", 1))
+    if found.any():
+        out[found] = tail[found].str.extract(_OFFSET)[0]
+    return out
+
+
+def _day_month(text: pd.Series) -> pd.DataFrame:
+    """The first and second number of each d/m/y-shaped cell (``31/01/2020`` -> 31, 1); NaN for others."""
+    out = pd.DataFrame(np.nan, index=text.index, columns=[0, 1])
+    head = text.str.slice(0, 11)
+    shaped = head.str.slice(1, 3).str.contains(r"[./-]")       # a separator after 1 or 2 digits: cheap to test
+    if shaped.any():
+        shaped &= head.str.match(_DMY_SHAPE)
+    if shaped.any():                       # extracted once per distinct date (hourly data repeats each 24 times)
+        codes, distinct = pd.factorize(head[shaped])
+        out.loc[shaped, [0, 1]] = pd.Series(distinct).str.extract(_DMY).astype(float).to_numpy()[codes]
     return out
 
 
