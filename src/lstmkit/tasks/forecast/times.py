@@ -37,7 +37,6 @@ _DMY_SHAPE = r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}(?!\d)"     # the same without gro
 # a UTC offset (or Z) ending a time stamp that has a time of day: 12:00:00+01:00, 12:00Z, 12:00:00.5-0500
 _OFFSET = r"(Z|[+-]\d\d(?::?\d\d)?)$"
 _ISO_HINT = "write ISO dates such as 2020-01-31 (or 2020-01-31 12:00), which read one way only"
-ORDERS = ("day-first", "month-first")
 
 
 def parse_time(col: pd.Series, name: str, dates: str | None = None) -> pd.Series:
