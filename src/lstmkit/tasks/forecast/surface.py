@@ -38,7 +38,7 @@ import torch
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.calendar import calendar_features, future_times, parse_calendar
 from lstmkit.tasks.forecast.combine import NAMES, active_combination
-from lstmkit.tasks.forecast.data import infer_freq
+from lstmkit.tasks.forecast.times import infer_freq
 from lstmkit.tasks.forecast.panel import read_panel
 from lstmkit.tasks.forecast.probabilistic import unscale
 from lstmkit.tasks.forecast.scalers import seasonal_profile
