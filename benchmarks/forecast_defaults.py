@@ -15,14 +15,15 @@ the same protocol to what is left, so tuning never sees a test point; ``--cut ea
 validation cut's test part too (validation of the validation: a rule is developed on the early cut
 and accepted only if it also holds on the validation cut); ``--cut test`` (default) is the
 reported run, and writes the table into ``docs/benchmarks.md`` (section ``## Forecasting
-defaults``); ``--cut both`` runs validation then test, ``--cut all`` early, validation, then test.
+defaults``); ``--cut earlier`` drops the early cut's test part as well, ``--cut earliest`` the earlier cut's (more
+development data); ``--cut both`` runs validation then test, ``--cut all`` earliest to test.
 Prints one JSON line per series and a summary line.
 
 Data: statsmodels (co2, elec_equip, elnino, macrodata, nile, sunspots) and sktime's shipped CSVs
 (airline, lynx, seatbelts, shampoo, US change): ``pip install -e '.[bench]'`` (sktime 1.2.0, installed with
 ``--no-deps`` where its pandas pin would downgrade pandas: only its data files are read).
 
-    OMP_NUM_THREADS=1 python benchmarks/forecast_defaults.py [--cut early|validation|test|both|all] [--series airline,nile]
+    OMP_NUM_THREADS=1 python benchmarks/forecast_defaults.py [--cut earliest|earlier|early|validation|test|both|all] [--series airline,nile]
 """
 from __future__ import annotations
 
@@ -39,10 +40,11 @@ import torch
 
 from _settings import parse_overrides
 from lstmkit import Forecaster
+from lstmkit.errors import LstmkitError
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 SECTION = "## Forecasting defaults"
-CUTS = ("test", "validation", "early")   # each cut drops the test part of the one before it
+CUTS = ("test", "validation", "early", "earlier", "earliest")   # each cut drops the test part of the one before it
 
 
 # -- the suite ---------------------------------------------------------------------------------
@@ -147,26 +149,33 @@ def test_points(n: int, season: int) -> int:
 
 
 # -- one series ----------------------------------------------------------------------------------
-def candidate_test_mase(est, frame: pd.DataFrame) -> dict[str, float]:
-    """Every combination candidate's MASE on the run's test windows (for tuning the rule on the
-    validation cuts, whose test part is the tuning data; never asked for on the test cut)."""
-    from lstmkit.tasks.forecast.combine import BASELINES, baseline_point, candidate_scores, ets_logs
-    from lstmkit.tasks.forecast.metrics import forecast_metrics
+def network_windows(est, frame: pd.DataFrame, part: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(origins [n], forecasts [n, H, T], values [N, T])``: the network's own forecasts (no blend)
+    of the run's ``part`` ("val" or "test") windows of its one series, and the series, in original units."""
     from lstmkit.tasks.forecast.panel import read_panel
-    from lstmkit.tasks.forecast.windows import part_sizes, split_panel
+    from lstmkit.tasks.forecast.windows import split_panel
     cfg = est.config_
     panel = read_panel(frame, cfg, need=None)
     arrays = est._panel_arrays(panel)
-    rows, series = split_panel(panel, cfg)["test"]
+    rows, series = split_panel(panel, cfg)[part]
     blend, est.combination_ = est.combination_, None
     try:
         network = est.output_.point(torch.from_numpy(est._forecast_windows(arrays, rows, series,
                                                                            est._series_index(panel)))).numpy()
     finally:
         est.combination_ = blend
-    vals = panel.values
+    return rows.numpy() + cfg.lookback - 1, network, panel.values
+
+
+def candidate_test_mase(est, frame: pd.DataFrame) -> dict[str, float]:
+    """Every combination candidate's MASE on the run's test windows (for tuning the rule on the
+    validation cuts, whose test part is the tuning data; never asked for on the test cut)."""
+    from lstmkit.tasks.forecast.combine import BASELINES, baseline_point, candidate_scores, ets_logs
+    from lstmkit.tasks.forecast.metrics import forecast_metrics
+    from lstmkit.tasks.forecast.windows import part_sizes
+    cfg = est.config_
+    origins, network, vals = network_windows(est, frame, "test")
     n_train, n_val, _ = part_sizes(len(vals), cfg)
-    origins = rows.numpy() + cfg.lookback - 1
     actual = vals[origins[:, None] + 1 + np.arange(cfg.horizon)]
     mase = lambda p: float(forecast_metrics(actual, p, vals[:n_train], season=est.season_)["MASE"])
     bases = {k: baseline_point(k, vals, origins, cfg.horizon, est.season_, n_train + n_val, ets_logs(cfg))
@@ -174,20 +183,31 @@ def candidate_test_mase(est, frame: pd.DataFrame) -> dict[str, float]:
     return {k: round(v[0], 4) for k, v in candidate_scores(network, bases, mase).items()}
 
 
-def run_series(name: str, cut: str, settings: dict | None = None, candidates: bool = False) -> dict:
+def fit_series(name: str, cut: str, settings: dict | None = None) -> tuple[Forecaster, pd.DataFrame, float, float]:
+    """The defaults trained on one series of the suite at ``cut``: ``(estimator, frame, seconds, CPU seconds)``."""
     loader, season, horizon = SUITE[name]
     y = loader()
     for _ in range(CUTS.index(cut)):               # the test part never reaches the tuning
         y = y.iloc[:-test_points(len(y), season)]
-    n = len(y)
-    n_test = test_points(n, season)
     frame = pd.DataFrame({"time": y.index, "y": y.to_numpy()})
     t0, c0 = time.perf_counter(), time.process_time()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        est = Forecaster(horizon=horizon, test_frac=n_test / n, progress="off", tensorboard=False,
-                         doctor=False, **(settings or {})).fit(frame, target="y", time="time")
-    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+        est = Forecaster(horizon=horizon, test_frac=test_points(len(y), season) / len(y), progress="off",
+                         tensorboard=False, doctor=False, **(settings or {})).fit(frame, target="y", time="time")
+    return est, frame, time.perf_counter() - t0, time.process_time() - c0
+
+
+def run_series(name: str, cut: str, settings: dict | None = None, candidates: bool = False) -> dict:
+    return series_row(name, cut, *fit_series(name, cut, settings), candidates=candidates)
+
+
+def series_row(name: str, cut: str, est: Forecaster, frame: pd.DataFrame, seconds: float, cpu: float,
+               candidates: bool = False) -> dict:
+    """One series' JSON line: its MASE beside the baselines and what was chosen."""
+    _, season, horizon = SUITE[name]
+    n = len(frame)
+    n_test = test_points(n, season)
     m = est.metrics_["metrics"]
     mase = {k: round(float(m[k]["MASE"]), 4) for k in ("lstm", "naive", "seasonal_naive", "ets")}
     extra = {"candidates_test_mase": candidate_test_mase(est, frame)} if candidates and cut != "test" else {}
@@ -220,8 +240,9 @@ def _table(rows: list[dict], summary: dict) -> list[str]:
         m, c = r["MASE"], r["chosen"]
         chosen = (f"lookback {c.get('lookback')}, deseason {c.get('deseason')}, log {c.get('log')}, "
                   f"{c.get('num_layers')}x{c.get('hidden_size')}, highway {c.get('highway')}, {c.get('ensemble')} seeds, "
-                  + (f"{b['weight']:g} x network + {1 - b['weight']:g} x {b['baseline']}" if (b := r["combination"])
-                     else "network alone"))
+                  + (" + ".join(f"{w:.3g} x {k}" for k, w in {"network": b["weight"],
+                                                             **(b.get("shares") or {b["baseline"]: 1 - b["weight"]})}.items())
+                     if (b := r["combination"]) else "network alone"))
         lines.append(f"| {r['series']} | {r['n']} | {r['season']} | {r['horizon']} | **{m['lstm']:.3f}** | "
                      f"{m['naive']:.3f} | {m['seasonal_naive']:.3f} | {m['ets']:.3f} | {r['vs_ets']:.2f} | {chosen} | "
                      f"{r['cpu_seconds']:.0f} |")
@@ -235,63 +256,25 @@ def _table(rows: list[dict], summary: dict) -> list[str]:
                     f"{summary['cpu_seconds']:.0f} CPU seconds in all.", ""]
 
 
+# each cut's table, in this order, under its caption
+CAPTIONS = {
+    "test": "Test cut:",
+    "validation": "Validation cut (what the rules were tuned on; its test part is the 2 seasons / 20 % before the test "
+                  "cut's):",
+    "early": "Early cut (session 10's development cut: the validation cut without its own test part; its test part is "
+             "the 2 seasons / 20 % before the validation cut's):",
+    "earlier": "Earlier cut (added in session 11: the early cut without its own test part; airline's 72 points cannot "
+               "hold a 12-step validation part at 15 %, so it is left out):",
+    "earliest": "Earliest cut (added in session 11: the earlier cut without its own test part; airline and shampoo are "
+                "too short):",
+}
 # the account written under the tables: what was tried, on which cut, with its numbers
-HISTORY = [
-    "Session 10 (issue 19): the rules met the targets on the validation cut (11/11, 10/11, median 0.894) but not "
-    "on the test cut (10/11, 8/11, median 0.953): they did not generalise. To validate the rules themselves out "
-    "of sample, `--cut early` removes the validation cut's test part too; each idea was scored on the early cut "
-    "first and kept only if it also held on the validation cut (scored offline from one training per cut: the "
-    "networks are fixed by their seeds, only the choice made after training changed). Ratios are LSTM / ETS on "
-    "each cut's test part.",
-    "",
-    "- Kept: the tolerance toward the even blend scaled by the inverse of the validation part's independent "
-    "windows (validation points / horizon, at least 1): `c / windows` with c = 0.2 and 0.3 tied best on the "
-    "early cut, and 0.3 was kept (it is the former 10 % at 3 windows). Early cut: within 1.05x ETS on 10/11 -> "
-    "11/11 (realgdp 1.58x -> 1.00x: ETS alone, its validation part holding 7 windows), median 0.902 either way; "
-    "validation cut: unchanged counts (11/11, 10/11, median 0.894), co2 0.93x -> 0.91x (the network alone). "
-    "The early cut still misses the seasonal naive target on shampoo (23 points, one validation window: 1.01x "
-    "seasonal naive before and after).",
-    "- Not kept: a tolerance shaped like a standard error, `c / sqrt(windows)` for c from 0.1 to 0.5 (no gain on "
-    "the early cut; c = 0.1 moved realgdp to 1.00x but elec_equip to 1.24x). The baseline partner (ETS or "
-    "seasonal naive) chosen by a rolling-origin evaluation over training + validation, ETS refitted before each "
-    "of 5 blocks (hundreds to thousands of origins instead of the validation part's 1-95 windows): on the "
-    "validation cut it chose as the validation windows did on every series; on the early cut it chose worse on "
-    "seatbelts (1.00x vs 0.94x) and nile (1.02x vs 0.94x; 1.10x with the kept tolerance); with ETS fitted once "
-    "on the first half of the training part, nile reached 1.13x on the validation cut. Every origin of the "
-    "validation part (partial horizons at its end) instead of whole windows: seatbelts then lost to seasonal "
-    "naive on the validation cut. Equal thirds of network, ETS and seasonal naive: fixed, 7/11 and 8/11 within "
-    "1.05x ETS (early, validation); as an even candidate, airline on the early cut 0.51x -> 0.74x. The median of "
-    "the three: 9/11 and 9/11. Theta (statsmodels `ThetaModel`, refitted at each origin) as the partner: 9/11 "
-    "and 8/11 (realgdp 3.66x on the early cut). Always the even ETS blend: 10/11 on both cuts but seatbelts "
-    "lost to seasonal naive on the validation cut and lynx / sunspots rose from 0.49-0.51x / 0.32-0.35x to "
-    "0.67-0.74x / 0.57-0.59x.",
-    "- The test cut, scored once after the rule was fixed: unchanged, 10/11 below seasonal naive and 8/11 "
-    "within 1.05x ETS (median 0.953); the one choice that moved is co2 (the network alone instead of the even "
-    "ETS blend, 0.84x -> 0.85x). Its misses are choices the validation part gets wrong: the seasonal naive "
-    "partner for airline, elec_equip and seatbelts (on those series' validation parts the seasonal naive blend "
-    "did score best), and realgdp, where ETS itself loses to seasonal naive (1.40 vs 1.20) and naive (0.93) is "
-    "best. The rolling-origin partner above is the kind of rule that would weigh more history than the last "
-    "validation seasons, but the early and validation cuts gave no evidence for it, so it was not adopted and not "
-    "tried on the test cut. The targets are met on the validation cut, not on the early or test cuts.",
-    "",
-    "Session 9 (validation cut):",
-    "",
-    "What the validation cut showed while choosing (`--cut validation --candidates` scores every blend "
-    "candidate on the validation cut's test part): probe networks (5 seeds trained without the last "
-    "validation-sized stretch of the training part, early-stopped on it, scored on windows new to them) "
-    "scored 1-18 % worse than the run's own network did on the windows it early-stopped on, but at the "
-    "10 % tolerance they changed no choice and tripled a run's training, so they were dropped; fitting the ETS partner in logs for a multiplicative season moved airline from 1.18x "
-    "to 1.13x ETS and elec_equip from 1.00x to 0.88x (median 0.924 -> 0.894). Tried and not kept: the "
-    "mean of ETS and seasonal naive as a third partner (seatbelts then lost to seasonal naive, 0.671 vs "
-    "0.651); the lookback chosen by probes (2 seasons instead of 3, 2 horizons instead of 4): the probes would "
-    "have switched elec_equip and realgdp (by under 1 %) and lynx (14 % lower on the probes, but 1.92 vs "
-    "1.69 on the cut's test part), no gain worth a probe per candidate; no log or no seasonal adjustment on airline and elec_equip (the "
-    "probes scored both worse).", "",
-]
+ACCOUNT = Path(__file__).with_name("forecast_defaults_account.md")
 
 
 def write_doc(cuts: dict[str, tuple[list[dict], dict]]) -> None:
-    """The section of ``docs/benchmarks.md``: the test cut's table, then the validation and early cuts' when run."""
+    """The section of ``docs/benchmarks.md``: the test cut's table, then the development cuts' when run,
+    then the account of what was tried (``forecast_defaults_account.md``)."""
     lines = [SECTION, "",
              "`python benchmarks/forecast_defaults.py --cut all` (one CPU thread): `Forecaster(horizon=H)` with every "
              "other setting left to `lstmkit.tasks.forecast.auto`, on single series shipped with statsmodels 0.15 and "
@@ -301,20 +284,17 @@ def write_doc(cuts: dict[str, tuple[list[dict], dict]]) -> None:
              "seasonal naive, or the baseline alone, as chosen on the validation windows "
              "(`lstmkit.tasks.forecast.combine`: the even blend unless another candidate scores lower by a tolerance of "
              "10 % at 3 independent validation windows -- validation points / horizon -- scaled by their inverse, 30 % "
-             "at one horizon or less; the ETS partner fitted in logs for a multiplicative season). The choice rules "
+             "at one horizon or less; a blend so picked then shrunk toward the even ETS blend, keeping windows / "
+             "(windows + 0.5) of its weights; the ETS partner fitted in logs for a multiplicative season). The choice rules "
              "were tuned on the validation cut (each series without its test part, same protocol: `--cut "
-             "validation`); session 10's change was developed on an early cut (the validation cut without its own "
-             "test part: `--cut early`) and accepted because it also held on the validation cut; the test cut was "
-             "scored once afterwards, for the record.", ""]
-    if "test" in cuts:
-        lines += ["Test cut:", "", *_table(*cuts["test"])]
-    if "validation" in cuts:
-        lines += ["Validation cut (what the rules were tuned on; its test part is the 2 seasons / 20 % before the "
-                  "test cut's):", "", *_table(*cuts["validation"])]
-    if "early" in cuts:
-        lines += ["Early cut (session 10's development cut: the validation cut without its own test part; its test "
-                  "part is the 2 seasons / 20 % before the validation cut's):", "", *_table(*cuts["early"])]
-    lines += HISTORY
+             "validation`); since session 10 a change is developed on the early cut (the validation cut without its "
+             "own test part: `--cut early`; session 11 added the earlier and earliest cuts, each without the test part "
+             "of the one before) and accepted only if it also holds on the validation cut; the test cut is scored once "
+             "afterwards, for the record (session 11's rules were scored offline: `benchmarks/forecast_rules.py`).", ""]
+    for cut, caption in CAPTIONS.items():
+        if cut in cuts:
+            lines += [caption, "", *_table(*cuts[cut])]
+    lines += ACCOUNT.read_text().rstrip("\n").splitlines() + [""]
     text = DOC.read_text() if DOC.is_file() else "# Benchmarks\n\n"
     block = "\n".join(lines)
     pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
@@ -327,6 +307,8 @@ def from_lines(path: Path) -> dict[str, tuple[list[dict], dict]]:
     cuts: dict[str, tuple[list[dict], dict]] = {}
     for line in path.read_text().splitlines():
         r = json.loads(line)
+        if "skipped" in r:
+            continue
         rows = cuts.setdefault(r["cut"], ([], {}))
         rows[1].update(r) if r.get("summary") else rows[0].append(r)
     if "test" not in cuts or len(cuts["test"][0]) != len(SUITE) or not cuts["test"][1]:
@@ -338,7 +320,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cut", choices=(*CUTS, "both", "all"), default="test",
                     help="both: the validation cuts first, then the test cuts (the table notes both summaries); "
-                         "all: early, validation, then test")
+                         "all: earliest, earlier, early, validation, then test")
     ap.add_argument("--series", default=",".join(SUITE), help="comma-separated names: " + ", ".join(SUITE))
     ap.add_argument("--no-write", action="store_true", help="do not write docs/benchmarks.md")
     ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
@@ -355,16 +337,20 @@ def main() -> None:
     settings = parse_overrides(args.set)
     names = [s.strip() for s in args.series.split(",") if s.strip()]
     summaries, results = {}, {}
-    order = {"both": ("validation", "test"), "all": ("early", "validation", "test")}
+    order = {"both": ("validation", "test"), "all": ("earliest", "earlier", "early", "validation", "test")}
     for cut in order.get(args.cut, (args.cut,)):
         rows = []
         for name in names:
-            rows.append(run_series(name, cut, settings, args.candidates))
+            try:
+                rows.append(run_series(name, cut, settings, args.candidates))
+            except LstmkitError as err:            # too short for this cut (airline at the earlier cut)
+                print(json.dumps({"series": name, "cut": cut, "skipped": str(err)}), flush=True)
+                continue
             print(json.dumps(rows[-1]), flush=True)
         summaries[cut] = summarize(rows)
         results[cut] = (rows, summaries[cut])
         print(json.dumps({**summaries[cut], "cut": cut}), flush=True)
-    if "test" in summaries and not args.no_write and not settings and len(rows) == len(SUITE):
+    if "test" in summaries and not args.no_write and not settings and len(results["test"][0]) == len(SUITE):
         write_doc(results)
 
 

@@ -80,3 +80,22 @@ def test_task_cli_modules_import_only_light_things_at_module_level(task):
             light = (name in sys.stdlib_module_names or name == "__future__" or name in LIGHT
                      or name.split(".")[0] in sys.stdlib_module_names or name == f"lstmkit.tasks.{task}.config")
             assert light, f"{path.name} of {task} imports {name} at module level"
+
+
+def test_lstmkit_warnings_are_one_line_and_others_keep_their_form(tmp_path, capsys):
+    """A warning of lstmkit's (here: a gap in the time column) is one ``warning: ...`` line, without
+    Python's file, line and source; another package's warning keeps Python's form."""
+    import numpy as np
+    import pandas as pd
+    times = pd.date_range("2024-01-01", periods=130, freq="D").delete(range(60, 64))
+    pd.DataFrame({"date": times, "y": np.sin(np.arange(126) / 5)}).to_csv(tmp_path / "gap.csv", index=False)
+    code, _, err = run_cli(["forecast", "train", "--data", tmp_path / "gap.csv", "--target", "y", "--time", "date",
+                            "--horizon", "3", "--max-epochs", "1", "--hidden-size", "4", "--progress", "off",
+                            "--out", tmp_path / "runs"], capsys)
+    assert code == 0, err
+    lines = [ln for ln in err.splitlines() if "irregular" in ln]
+    assert lines and all(ln.startswith("warning: time column 'date' has 1 irregular gap") for ln in lines), err
+    assert "UserWarning" not in err and ".py:" not in err
+    from lstmkit.cli import _one_line_warning
+    _one_line_warning(UserWarning("from elsewhere"), UserWarning, "/elsewhere/mod.py", 3)
+    assert "/elsewhere/mod.py:3: UserWarning: from elsewhere" in capsys.readouterr().err

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import warnings
 from pathlib import Path
 from typing import Optional
 
@@ -119,7 +120,25 @@ def _task_of(run_dir: Path | None) -> str:
         return "<task>"
 
 
+_PACKAGE = str(Path(__file__).resolve().parent)
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """lstmkit's own warnings as one line, ``warning: ...`` (as errors are ``error: ...``), without
+    Python's file, line and source; other packages' warnings as Python prints them."""
+    if str(Path(filename).resolve()).startswith(_PACKAGE) and issubclass(category, UserWarning):
+        print(f"warning: {message}", file=sys.stderr if file is None else file)
+    else:
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
 def main(argv: list[str] | None = None) -> None:
+    with warnings.catch_warnings():
+        warnings.showwarning = _one_line_warning
+        _main(argv)
+
+
+def _main(argv: list[str] | None) -> None:
     try:
         app(args=argv, prog_name="lstmkit", standalone_mode=False)
     except LstmkitError as e:                 # bad input: exit 2; the environment (EnvironmentProblem): exit 1

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from catalogue_helpers import COMMON_TRAIN, check, common_files, fake_run, with_data
+from cli_helpers import run_cli
 
 TRAIN = ["classify", "train", "--data", "{d}/reviews.csv", "--text", "text", "--label", "label",
          "--embed-dim", "4", "--hidden-size", "4", "--min-freq", "1", "--epochs", "1", "--progress", "off",
@@ -32,6 +33,10 @@ def d(tmp_path_factory):
                                               for k in range(20)))
     (d / "series_nan.tsv").write_text("".join(f"{'up' if k % 2 else 'down'}\t1.0\tinf\t3.0\n" for k in range(20)))
     (d / "series_text.tsv").write_text("".join(f"{'up' if k % 2 else 'down'}\t1.0\tabc\t3.0\n" for k in range(20)))
+    long = "".join(f"{k};{t};{rng.standard_normal():.4f};{'up' if k % 2 else 'down'}\n".replace(".", ",")
+                   for k in range(20) for t in range(6))
+    (d / "long_semicolon.csv").write_text("sample;t;value;label\n" + long)      # a European spreadsheet's CSV
+    (d / "long_excel.csv").write_bytes(("sample\tt\tvalue\tlabel\n" + long.replace(";", "\t")).encode("utf-16"))
     fake_run(d)
     return d
 
@@ -56,6 +61,8 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train(data="nolabel.csv"), 2, "label column 'label' not found"),
     (_train(data="empty_folder"), 2, "empty_folder"),
     (_train("--text", "review"), 2, "text column 'review' not found"),
+    (_train("--label", "Label"), 2, "did you mean 'label'?"),
+    (_series("long_semicolon.csv", "--time", "T"), 2, "did you mean 't'?"),
     (_train("--tokenizer", "sentencepiece"), 2, "sentencepiece"),
     (_train("--min-freq", "-1"), 2, "min_freq"),
     (_train("--max-len", "0"), 2, "max_len"),
@@ -83,6 +90,14 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
 @pytest.mark.parametrize("argv, code, needle", CASES, ids=[f"{k}:{c[2]}" for k, c in enumerate(CASES)])
 def test_classify_bad_input(argv, code, needle, d, tmp_path, capsys):
     check(argv, code, needle, tmp_path, capsys, d)
+
+
+@pytest.mark.parametrize("data", ["long_semicolon.csv", "long_excel.csv"])
+def test_series_from_spreadsheet_exports_train(data, d, tmp_path, capsys):
+    argv = [a.format(d=d, out=tmp_path / "runs") for a in _series(data, "--device", "cpu", "--no-tensorboard")]
+    code, text, err = run_cli(argv, capsys)
+    assert code == 0, err
+    assert len(list((tmp_path / "runs").iterdir())) == 1
 
 
 def test_the_config_knows_the_trainers_losses():

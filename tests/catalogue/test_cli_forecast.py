@@ -50,8 +50,34 @@ def d(tmp_path_factory):
     (d / "garbage.parquet").write_bytes(b"not parquet at all")
     (d / "latin1.csv").write_bytes("time,y\n2024-01-01,caf\xe9\n".encode("latin-1"))
     (d / "folder.csv").mkdir()
+    _spreadsheet_files(d, df)
     (d / "run").symlink_to(train_once(TRAIN, d, d / "trained"))
     return d
+
+
+def _spreadsheet_files(d, df):
+    """The sine series as users' tools write it: dates day first, local times across a daylight-saving
+    change, a European spreadsheet's semicolons and decimal commas, Excel's UTF-16 "Unicode text";
+    and the cases that cannot be read one way only."""
+    days = pd.date_range("2024-01-01", periods=len(df), freq="D")
+    local = pd.date_range("2024-03-30", periods=len(df), freq="h", tz="Europe/Berlin")     # DST: 31 March
+    comma = df[["y"]].assign(time=days.strftime("%d.%m.%Y"), y=df["y"].map(lambda v: f"{v:.6f}".replace(".", ",")))
+    df.assign(time=days.strftime("%d/%m/%Y")).to_csv(d / "dayfirst.csv", index=False)
+    df.assign(time=[t.isoformat(sep=" ") for t in local]).to_csv(d / "dst.csv", index=False)
+    comma.to_csv(d / "semicolon.csv", sep=";", index=False)
+    (d / "excel.csv").write_bytes(comma.to_csv(sep="\t", index=False, lineterminator="\r\n").encode("utf-16"))
+    months = pd.date_range("2014-01-01", periods=len(df), freq="MS").delete(7)   # the 1st of each month, one missing
+    df.iloc[:-1].assign(time=months.strftime("%d/%m/%Y")).to_csv(d / "ambiguous_dates.csv", index=False)
+    both = df.copy().astype({"time": object})
+    both.loc[:1, "time"] = ["31/01/2024", "01/31/2024"]
+    both.to_csv(d / "both_orders.csv", index=False)
+    half = df.assign(time=[t.isoformat(sep=" ") for t in local]).astype({"time": object})
+    half.loc[5, "time"] = "2024-03-30 05:00:00"
+    half.to_csv(d / "half_offsets.csv", index=False)
+    df.rename(columns={"y": " Y"}).to_csv(d / "spaces.csv", index=False)
+    hours = pd.date_range("2024-01-28", periods=len(df), freq="h")          # to 01/02/2024 23:00
+    df.assign(time=hours.strftime("%d/%m/%Y %H:%M")).to_csv(d / "hourly_dayfirst.csv", index=False)
+    df.assign(time=hours.strftime("%d/%m/%Y %H:%M")).iloc[-24:].to_csv(d / "last_day.csv", index=False)
 
 
 def _train(*flags, data="sine.csv"):
@@ -72,6 +98,12 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train(data="badtime.csv"), 2, "not a date"),
     (_train(data="notime.csv"), 2, "empty cells"),
     (_train(data="latin1.csv"), 2, "latin1.csv"),
+    (_train(data="ambiguous_dates.csv"), 2, "ambiguous: '01/02/2014'"),
+    (_train(data="both_orders.csv"), 2, "mixes day-first dates ('31/01/2024')"),
+    (_train(data="half_offsets.csv"), 2, "times without one ('2024-03-30 05:00:00')"),
+    (_train(data="spaces.csv"), 2, "did you mean ' Y'?"),
+    (_train("--dates", "dmy"), 2, "dmy"),
+    (_train("--dates", "month-first", data="dayfirst.csv"), 2, "does not read month-first"),
     (_train("--target", "sales"), 2, "sales"),
     (_train("--time", "date"), 2, "date"),
     (_train("--lookback", "0"), 2, "lookback"),
@@ -113,6 +145,35 @@ def test_integer_time_columns(data, first, d, tmp_path, capsys):
     (run,) = out.iterdir()
     code, text, err = run_cli(["forecast", "predict", "--run", run, "--data", d / data], capsys)
     assert code == 0 and first(text.splitlines()[1]), (text, err)
+
+
+@pytest.mark.parametrize("data, last", [
+    ("dayfirst.csv", "2024-04-30"),              # the day after 29/04/2024, not a month after 04/29
+    ("semicolon.csv", "2024-04-30"),
+    ("excel.csv", "2024-04-30"),
+    ("dst.csv", "2024-04-03 23:00:00"),          # UTC: the last row is 2024-04-04 00:00:00+02:00
+])
+def test_spreadsheet_and_logger_files_train_and_predict(data, last, d, tmp_path, capsys):
+    out = tmp_path / "runs"
+    code, text, err = run_cli([a.format(d=d, out=out) for a in _train(data=data)], capsys)
+    assert code == 0, err
+    assert ("read as UTC (its offsets: +01:00, +02:00)" in text) == (data == "dst.csv"), text
+    (run,) = out.iterdir()
+    code, text, err = run_cli(["forecast", "predict", "--run", run, "--data", d / data], capsys)
+    assert code == 0 and text.splitlines()[1].startswith(last + ","), (text, err)
+
+
+def test_predict_reads_dates_in_the_order_training_found(d, tmp_path, capsys):
+    # the last day alone (01/02/2024 00:00 ... 23:00) fits both orders with regular steps: an error
+    # on its own, read day first as the training file (28/01/2024 ...) was
+    check(["forecast", "predict", "--run", "{d}/run", "--data", "{d}/last_day.csv"], 2, "ambiguous", tmp_path, capsys, d)
+    out = tmp_path / "runs"
+    code, text, err = run_cli([a.format(d=d, out=out) for a in _train(data="hourly_dayfirst.csv")], capsys)
+    assert code == 0, err
+    (run,) = out.iterdir()
+    assert json.loads((run / "lstmkit.json").read_text())["data"]["dates"] == "day-first"
+    code, text, err = run_cli(["forecast", "predict", "--run", run, "--data", d / "last_day.csv"], capsys)
+    assert code == 0 and text.splitlines()[1].startswith("2024-02-02"), (text, err)     # 02/02 00:00, not 3 January
 
 
 def test_format_version_as_a_string_is_named(d, tmp_path, capsys):

@@ -18,3 +18,47 @@ def test_bad_byte_names_the_line_and_the_fix():
 def test_unknown_encoding():
     with pytest.raises(LstmkitError, match="unknown encoding 'klingon'"):
         decode_text(b"x", "f.txt", "klingon")
+
+
+def test_byte_order_marks_name_the_encoding():
+    from lstmkit.data.textfile import bom_encoding
+    text = "date\ty\n01.01.2020\t10,5\n"
+    for codec in ("utf-16", "utf-16-be", "utf-32", "utf-8-sig"):
+        raw = text.encode(codec) if codec != "utf-16-be" else b"\xfe\xff" + text.encode(codec)
+        assert decode_text(raw, "f.csv") == text, codec
+    assert bom_encoding("x".encode("utf-32")) == "utf-32" and bom_encoding(b"x,y") is None
+
+
+def test_header_separator():
+    from lstmkit.data.textfile import header_separator
+    assert header_separator("date,y", ",") == ","
+    assert header_separator("date;y", ",") == ";" and header_separator("date\ty", ",") == "\t"
+    assert header_separator("y", ",") == ","                      # one column: nothing to sniff
+    assert header_separator("a;b;c,d", None) == ";" and header_separator("a b", None) is None
+
+
+def test_comma_decimals_only_where_the_comma_is_the_decimal_mark():
+    import pandas as pd
+    from lstmkit.data.textfile import comma_decimals
+    col = pd.Series(["10,5", "-3", ",25", "1,5e3", None, ""])
+    assert comma_decimals(col, ";").tolist()[:4] == [10.5, -3.0, 0.25, 1500.0]
+    assert comma_decimals(col, ";").isna().tolist()[4:] == [True, True]
+    assert comma_decimals(col, ",") is None                       # a comma file: a quoted "10,5" is text
+    assert comma_decimals(pd.Series(["10,5", "abc"]), ";") is None
+    assert comma_decimals(pd.Series(["10.5", "3"]), ";") is None  # nothing to convert
+    assert comma_decimals(pd.Series(["1,234", "5,678"]), ";").tolist() == [1.234, 5.678]
+    assert comma_decimals(pd.Series(["1,234", "5,678"]), "\t") is None    # could be thousands in a tab file
+    assert comma_decimals(pd.Series(["1,25", "5,678"]), "\t").tolist() == [1.25, 5.678]
+
+
+def test_read_table_sniffs_separators_and_encodings(tmp_path):
+    from lstmkit.data.textfile import read_table, table_column
+    for name, raw in [("semi.csv", "text;label\nsehr gut;pos\nschlecht;neg\n".encode()),
+                      ("tab.csv", "text\tlabel\nsehr gut\tpos\nschlecht\tneg\n".encode()),
+                      ("excel.csv", "text\tlabel\r\nsehr gut\tpos\r\nschlecht\tneg\r\n".encode("utf-16")),
+                      ("bom.csv", "text,label\nsehr gut,pos\nschlecht,neg\n".encode("utf-8-sig"))]:
+        (tmp_path / name).write_bytes(raw)
+        df = read_table(tmp_path / name)
+        assert list(df.columns) == ["text", "label"] and df["text"].tolist() == ["sehr gut", "schlecht"], name
+    with pytest.raises(LstmkitError, match=r"label column 'Label' not found in x \(did you mean 'label'\?\)"):
+        table_column(df, "Label", "label", " in x")

@@ -1,11 +1,13 @@
 """Blocks: masks, causal convolutions, positional encoding, heads."""
 from __future__ import annotations
 
+import warnings
+
 import pytest
 import torch
 
 from lstmkit.errors import LstmkitError
-from lstmkit.nn.blocks import CausalConv1d, PositionalEncoding, TemporalBlock, make_head, valid_mask, zero_padding
+from lstmkit.nn.blocks import CausalConv1d, conv1d, PositionalEncoding, TemporalBlock, make_head, valid_mask, zero_padding
 
 
 def test_valid_mask_and_zero_padding():
@@ -63,3 +65,35 @@ def test_make_head():
     assert sum(p.numel() for p in mlp.parameters()) == 8 * 25 + 25 + 25 * 2 + 2
     with pytest.raises(LstmkitError, match="linear, mlp"):
         make_head("wide", 8, 2)
+
+
+@pytest.mark.parametrize("stride, dilation, norm", [(1, 1, False), (2, 1, False), (1, 3, True)])
+def test_conv1d_traces_as_a_2d_convolution_with_the_same_answer(stride, dilation, norm):
+    """While traced (ONNX export), ``conv1d`` runs the convolution in 2-D with a height of 1 and
+    the BatchNorm after it, answering as the eager 1-D convolution and norm do."""
+    torch.manual_seed(0)
+    conv = torch.nn.Conv1d(3, 5, 4, stride=stride, dilation=dilation, padding=1)
+    bn = torch.nn.BatchNorm1d(5) if norm else None
+    if bn is not None:
+        bn.running_mean.uniform_(-1, 1)
+        bn.running_var.uniform_(0.5, 2)
+        bn.eval()
+    x = torch.randn(2, 3, 17)
+    eager = conv1d(conv, x, bn)
+    assert eager.shape == (2, 5, (17 + 2 - dilation * 3 - 1) // stride + 1)
+    class Block(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv, self.bn = conv, bn
+
+        def forward(self, t):
+            return conv1d(self.conv, t, self.bn)
+
+    with warnings.catch_warnings():             # torch 2.13 deprecates jit.trace (the exporter's tracer)
+        warnings.simplefilter("ignore")
+        traced = torch.jit.trace(Block().eval(), x)
+    assert "aten::conv2d" in str(traced.graph) or "aten::_convolution" in str(traced.graph)
+    assert not torch.jit.is_tracing()
+    torch.testing.assert_close(traced(x), eager, atol=1e-5, rtol=1e-5)
+    other = torch.randn(3, 3, 25)
+    torch.testing.assert_close(traced(other), conv1d(conv, other, bn), atol=1e-5, rtol=1e-5)

@@ -4,10 +4,17 @@
     read_text_file(path, encoding)     a whole file, ``.gz`` decompressed
     read_table(path, encoding)         CSV / TSV / JSONL (optionally ``.gz``) as a DataFrame of strings
     table_column(df, name, role, where) / column_strings(col)   a named column, its cells as text
+
+What a spreadsheet or a logger writes just works: a byte-order mark names the encoding (UTF-8,
+UTF-16 or UTF-32: Excel's "Unicode text"), a ``.csv`` whose header line holds no comma but a
+semicolon or a tab is read with that separator (:func:`header_separator`), and a semicolon file's
+numbers are read with decimal commas (:func:`comma_decimals`).
 """
 from __future__ import annotations
 
+import codecs
 import csv
+import difflib
 import gzip
 import io
 import json
@@ -21,21 +28,82 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["decode_text", "read_text_file", "read_table", "file_ext", "is_table", "table_column", "column_strings",
-           "TABLE_SEP", "JSONL"]
+           "bom_encoding", "header_separator", "comma_decimals", "closest_name", "TABLE_SEP", "JSONL"]
 
 TABLE_SEP = {".csv": ",", ".tsv": "\t"}
 JSONL = {".jsonl", ".ndjson", ".json"}
+# UTF-32's little-endian mark begins with UTF-16's: look for the longer ones first
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+_SEPARATORS = (",", ";", "\t")
+# a number written with a decimal comma (10,5; -3; ,5; 1,5e3), and one whose comma may group thousands (1,234)
+_COMMA_NUMBER = r"[+-]?(?:\d+(?:,\d*)?|,\d+)(?:[eE][+-]?\d+)?"
+_THOUSANDS_LIKE = r"[+-]?\d{1,3},\d{3}"
+
+
+def bom_encoding(head: bytes) -> str | None:
+    """The encoding a byte-order mark at the start of ``head`` names (``"utf-16"``, ``"utf-32"``,
+    ``"utf-8-sig"``), or None when there is none."""
+    return next((name for bom, name in _BOMS if head.startswith(bom)), None)
+
+
+def header_separator(header: str, expected: str | None) -> str | None:
+    """The separator of a table whose first line is ``header``.
+
+    ``expected`` (the file type's, e.g. ``","`` for ``.csv``) when the line holds it; else a
+    semicolon or a tab when it holds one (the CSV of a spreadsheet set to decimal commas, a
+    tab-separated file named ``.csv``); else ``expected``. With ``expected=None`` (a ``.txt``),
+    the most frequent of comma, semicolon and tab, or None when the line holds none.
+    """
+    if expected is not None and expected in header:
+        return expected
+    counts = {sep: header.count(sep) for sep in _SEPARATORS if sep != expected and sep in header}
+    return max(counts, key=counts.get) if counts else expected
+
+
+def comma_decimals(col: pd.Series, sep: str | None) -> pd.Series | None:
+    """``col``'s text read as numbers with a decimal comma (``"10,5"`` -> 10.5), or None.
+
+    Only in a file separated by ``sep`` = ``";"`` (a spreadsheet writes semicolons exactly when
+    its decimal mark is the comma) or a tab, and only when every non-empty cell is such a number
+    and one holds a comma; in a tab file not when every comma could group thousands (``1,234``).
+    """
+    import pandas as pd
+    if sep not in (";", "\t") or not (pd.api.types.is_object_dtype(col) or pd.api.types.is_string_dtype(col)):
+        return None
+    text = col.dropna().astype(str).str.strip()
+    text = text[text != ""]
+    commas = text.str.contains(",", regex=False)
+    if not commas.any() or not text.str.fullmatch(_COMMA_NUMBER).all():
+        return None
+    if sep == "\t" and text[commas].str.fullmatch(_THOUSANDS_LIKE).all():
+        return None
+    out = col.astype(str).str.strip().str.replace(",", ".", regex=False)
+    return pd.to_numeric(out.mask(col.isna() | (out == "")), errors="coerce").astype("float64")
+
+
+def closest_name(name: str, names: list[str]) -> str | None:
+    """The one of ``names`` that ``name`` most likely meant: the same up to case and surrounding
+    spaces, else a close spelling; None when none is close."""
+    key = name.strip().casefold()
+    same = [n for n in names if n.strip().casefold() == key]
+    if same:
+        return same[0]
+    close = difflib.get_close_matches(name, names, 1, 0.8)
+    return close[0] if close else None
 
 
 def decode_text(raw: bytes, path: str | Path, encoding: str = "utf-8") -> str:
-    """``raw`` decoded with ``encoding`` (a UTF-8 byte-order mark is dropped).
+    """``raw`` decoded with ``encoding`` (a UTF-8 byte-order mark is dropped; with the default
+    UTF-8, a UTF-16 or UTF-32 byte-order mark names the file's encoding).
 
     An unknown encoding or a byte the encoding cannot read is an :class:`LstmkitError` naming
     the file's line and the ``--encoding`` fix.
     """
     utf8 = encoding.lower().replace("_", "-") in ("utf-8", "utf8")
+    codec = (bom_encoding(raw[:4]) or "utf-8-sig") if utf8 else encoding
     try:
-        return raw.decode("utf-8-sig" if utf8 else encoding)
+        return raw.decode(codec)
     except LookupError:
         raise LstmkitError(f"unknown encoding {encoding!r}", "pass --encoding utf-8, latin-1, cp1252, …") from None
     except UnicodeDecodeError as e:
@@ -87,13 +155,15 @@ def read_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
     text = read_text_file(path, encoding)
     if ext in JSONL:
         return _parse_jsonl(text, path)
+    sep = header_separator(text.split("\n", 1)[0], TABLE_SEP[ext])
     try:
-        df = pd.read_csv(io.StringIO(text), sep=TABLE_SEP[ext], dtype=str, keep_default_na=False)
+        df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, csv.Error, ValueError) as e:
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise LstmkitError(f"could not read {path}: {reason}", "check that it is a valid CSV/TSV file") from None
     if len(df) == 0:
         raise LstmkitError(f"{path} has a header but no data rows", "supply at least one data row")
+    df.attrs["sep"] = sep                  # numbers in a semicolon file may carry decimal commas
     return df
 
 
@@ -125,7 +195,9 @@ def table_column(df: pd.DataFrame, name: str, role: str, where: str, flag: str |
     lookup = {str(c): c for c in df.columns}
     if name not in lookup:
         flag = flag or {"text": "--text", "label": "--label"}.get(role, f"--{role}")
-        raise LstmkitError(f"{role} column {name!r} not found{where}",
+        close = closest_name(name, list(lookup))
+        guess = f" (did you mean {close!r}?)" if close else ""
+        raise LstmkitError(f"{role} column {name!r} not found{where}{guess}",
                            f"pass {flag} with one of: {', '.join(map(str, lookup)) or '(no columns)'}")
     return df[lookup[name]]
 

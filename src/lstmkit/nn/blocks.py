@@ -13,7 +13,7 @@ from torch import Tensor, nn
 
 from lstmkit.errors import LstmkitError
 
-__all__ = ["HEADS", "exporting", "valid_mask", "zero_padding", "CausalConv1d", "ConvFrontEnd",
+__all__ = ["HEADS", "exporting", "conv1d", "valid_mask", "zero_padding", "CausalConv1d", "ConvFrontEnd",
            "PositionalEncoding", "TemporalBlock", "make_head"]
 
 HEADS = ("linear", "mlp")
@@ -23,6 +23,22 @@ MLP_HIDDEN = 25   # the tutorial's Keras head: Dense(25) -> Dense(out)
 def exporting() -> bool:
     """True while a module is traced for ONNX export (``torch.onnx.export(dynamo=False)``)."""
     return torch.jit.is_tracing() or torch.onnx.is_in_onnx_export()
+
+
+def conv1d(conv: nn.Conv1d, x: Tensor, norm: nn.BatchNorm1d | None = None) -> Tensor:
+    """``conv`` over ``x [B, C, T]``, then ``norm`` if given. While exporting, the same convolution
+    in 2-D with a height of 1 (the norm too, so the exporter folds it into the convolution): ONNX
+    Runtime's CPU provider runs 2-D convolutions in its blocked (NCHWc) layout and 1-D ones through
+    im2col and a GEMM, and on LSTM-FCN's three blocks the 2-D form took half the time (same
+    answers to 5e-7). Eager PyTorch gets the 1-D call (it makes the same switch itself)."""
+    if not exporting() or conv.padding_mode != "zeros" or isinstance(conv.padding, str):
+        y = nn.Conv1d.forward(conv, x)
+        return y if norm is None else norm(y)
+    y = F.conv2d(x.unsqueeze(2), conv.weight.unsqueeze(2), conv.bias, (1, conv.stride[0]),
+                 (0, conv.padding[0]), (1, conv.dilation[0]), conv.groups)
+    if norm is not None:
+        y = F.batch_norm(y, norm.running_mean, norm.running_var, norm.weight, norm.bias, False, 0.0, norm.eps)
+    return y.squeeze(2)
 
 
 def valid_mask(lengths: Tensor, steps: int) -> Tensor:
@@ -54,8 +70,7 @@ class CausalConv1d(nn.Conv1d):
         self._pad = (total, 0) if causal else (total // 2, total - total // 2)
 
     def forward(self, x: Tensor) -> Tensor:  # [B, T, C_in] -> [B, T, C_out]
-        y = super().forward(F.pad(x.transpose(1, 2), self._pad))
-        return y.transpose(1, 2)
+        return conv1d(self, F.pad(x.transpose(1, 2), self._pad)).transpose(1, 2)
 
 
 class ConvFrontEnd(nn.Module):

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from lstmkit.nn.blocks import valid_mask, zero_padding
+from lstmkit.nn.blocks import conv1d, valid_mask, zero_padding
 from lstmkit.nn.lstm import LSTM
 
 __all__ = ["FCN_MODELS", "FCNBranch", "LSTMFCNNet", "LSTMFCNEnsemble", "MemberLoss"]
@@ -61,7 +61,7 @@ class FCNBranch(nn.Module):
         for conv, pad, norm in zip(self.convs, self.pads, self.norms):
             if mask is not None:
                 z = z * mask
-            z = torch.relu(norm(conv(F.pad(z, pad))))                            # [B, C, T]
+            z = torch.relu(conv1d(conv, F.pad(z, pad), norm))                            # [B, C, T]
         if mask is None:
             return z.mean(dim=2)
         return (z * mask).sum(dim=2) / lengths[:, None].to(z.dtype)            # [B, C]

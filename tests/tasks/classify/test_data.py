@@ -111,6 +111,20 @@ def test_long_csv_sorted_by_time_with_constant_labels(tmp_path):
     assert len(read_series(tmp_path / "long.csv", unequal_length=True)) == 2
 
 
+def test_long_csv_from_a_spreadsheet_reads_decimal_commas_and_utf16(tmp_path):
+    df = pd.DataFrame({"sample": [1, 1, 2, 2], "t": [0, 1, 0, 1], "a": [0.5, 1.25, -2.0, 3.0], "label": ["x", "x", "y", "y"]})
+    comma = df.assign(a=df["a"].map(lambda v: f"{v:g}".replace(".", ",")))
+    comma.to_csv(tmp_path / "semi.csv", sep=";", index=False)        # the European spreadsheet export
+    (tmp_path / "excel.csv").write_bytes(comma.to_csv(sep="\t", index=False).encode("utf-16"))
+    df.to_csv(tmp_path / "points.csv", sep=";", index=False)         # a semicolon file with decimal points
+    for name in ("semi.csv", "excel.csv", "points.csv"):
+        d = read_series(tmp_path / name)
+        assert d.labels == ["x", "y"] and d.seqs[0][:, 0].tolist() == [0.5, 1.25], name
+        assert d.seqs[1][:, 0].tolist() == [-2.0, 3.0], name
+    with pytest.raises(LstmkitError, match=r"time column 'T' not found.*did you mean 't'"):
+        read_series(tmp_path / "semi.csv", time="T")
+
+
 def test_arrays():
     d = read_series(np.zeros((4, 10)), y=[0, 1, 0, 1])
     assert d.seqs[0].shape == (10, 1) and d.labels == ["0", "1", "0", "1"]

@@ -11,8 +11,9 @@ from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.auto import auto_defaults
 from lstmkit.tasks.forecast.baselines import ets_forecast
 from lstmkit.tasks.forecast import combine
-from lstmkit.tasks.forecast.combine import (TOLERANCE, TOLERANCE_WINDOWS, WEIGHTS, baseline_point,
-                                            choose_combination, ets_logs, pick, tolerance)
+from lstmkit.tasks.forecast.combine import (SHRINK, TOLERANCE, TOLERANCE_WINDOWS, WEIGHTS, baseline_history,
+                                            baseline_point, choose_combination, combine_history, ets_logs, pick,
+                                            shares, shrink, tolerance)
 from lstmkit.tasks.forecast.config import ForecastConfig
 from lstmkit.tasks.forecast.estimator import Forecaster
 from lstmkit.tasks.forecast.panel import read_panel
@@ -64,10 +65,11 @@ def test_a_noisy_network_on_a_seasonal_series_is_blended_with_a_baseline():
     est, panel, val = _stub(_seasonal(), network_error=8.0)
     combination, record = choose_combination(est, panel, {}, val)
     assert combination is not None and combination["baseline"] in ("ets", "seasonal_naive")
-    assert combination["weight"] in WEIGHTS[1:] and record["value"] == combination["baseline"]
+    kind, w = record["picked"]
+    assert w in WEIGHTS[1:] and record["value"] == combination["baseline"]
     assert record["why"].startswith("on validation") and "network alone" in record["why"]
     scores = record["validation_mase"]
-    chosen = scores[_label(combination["weight"], combination["baseline"])]
+    chosen = scores[_label(w, kind)]
     lowest = min(scores.values())
     even = min(scores[f"0.5 network + 0.5 {k}"] for k in ("ets", "seasonal_naive"))
     # the even blend unless another candidate scores more than the tolerance lower: 18 validation points
@@ -84,7 +86,7 @@ def test_the_even_blend_wins_over_a_candidate_that_scores_only_slightly_lower():
     lowest = min(scores.values())
     even = min(scores[f"0.5 network + 0.5 {k}"] for k in ("ets", "seasonal_naive"))
     assert lowest < even <= lowest * (1 + TOLERANCE)               # a near tie: the even blend is taken
-    assert combination["weight"] == 0.5
+    assert record["picked"][1] == 0.5 and combination["weight"] == 0.5
 
 
 def test_a_given_baseline_is_the_only_one_tried():
@@ -122,9 +124,44 @@ def test_choose_combination_weighs_validation_by_its_independent_windows(val_fra
     scores = record["validation_mase"]
     lowest = min(scores.values())
     even = min(scores[f"0.5 network + 0.5 {k}"] for k in ("ets", "seasonal_naive"))
-    w = 1.0 if combination is None else combination["weight"]
-    label = "network" if combination is None else _label(w, combination["baseline"])
+    label = "network" if combination is None else _label(*record["picked"][::-1])
     assert scores[label] == (even if lowest * (1 + record["tolerance"]) >= even else lowest)
+    if combination is not None:                                      # the pick, shrunk toward the even ETS blend
+        kind, w = record["picked"]
+        mix = shrink(kind, w, windows, "ets")
+        assert combination["weight"] == mix["network"] and shares(combination) == record["shares"]
+        assert {"network": combination["weight"], **combination["shares"]} == mix
+
+
+def test_a_picked_blend_is_shrunk_toward_the_even_ets_blend_by_the_validation_windows():
+    mix = shrink("seasonal_naive", 0.5, 1.0, "ets")                  # one window: two thirds of the pick
+    assert SHRINK == 0.5 and mix == pytest.approx({"network": 0.5, "seasonal_naive": 1 / 3, "ets": 1 / 6}, abs=1e-6)
+    assert shrink("ets", 0.5, 1.0, "ets") == {"network": 0.5, "ets": 0.5}    # the even ETS blend stays
+    alone = shrink("ets", 0.0, 7.0, "ets")                           # ETS alone on seven windows: 93 % kept
+    assert alone == pytest.approx({"network": 0.25 / 7.5, "ets": 1 - 0.25 / 7.5}, abs=1e-6)
+    far = shrink("seasonal_naive", 0.75, 1e6, "ets")
+    assert far["network"] == pytest.approx(0.75) and far["seasonal_naive"] == pytest.approx(0.25, abs=1e-5)
+    for m in (mix, alone, far):
+        assert sum(m.values()) == pytest.approx(1.0, abs=1e-5)
+    # a given baseline: shrunk toward the even blend with it, one baseline still
+    assert shrink("seasonal_naive", 0.0, 1.0, "seasonal_naive") == pytest.approx({"network": 1 / 6,
+                                                                                 "seasonal_naive": 5 / 6}, abs=1e-6)
+
+
+def test_a_blend_of_two_baselines_forecasts_each_by_its_share_and_needs_the_ets_history():
+    y = _seasonal(60)[:, None]
+    est = SimpleNamespace(config_=SimpleNamespace(horizon=6, log=False, deseason=0), season_=12,
+                          output_=SimpleNamespace(kind="point"))
+    est.combination_ = {"baseline": "ets", "weight": 0.5, "shares": {"seasonal_naive": 1 / 3, "ets": 1 / 6}}
+    network = np.full((6, 1), 7.0)
+    got = combine_history(est, network, y)
+    ets = ets_forecast(y, np.array([59]), 6, 12, 60)[0]
+    snaive = y[48:54]
+    np.testing.assert_allclose(got, 0.5 * network + snaive / 3 + ets / 6)
+    assert baseline_history(est)[0] == 24                            # two seasons: ETS has a share
+    est.combination_ = {"baseline": "seasonal_naive", "weight": 0.5}   # saved before shares: one baseline
+    np.testing.assert_allclose(combine_history(est, network, y), 0.5 * network + 0.5 * snaive)
+    assert baseline_history(est)[0] == 12
 
 
 def test_ets_is_fitted_in_logs_for_a_multiplicative_season_only():
@@ -181,11 +218,9 @@ def test_fit_blends_when_validation_says_the_network_loses_and_predict_applies_i
     network = est.predict(df)["y"].to_numpy()
     est.combination_ = c
     y = df["y"].to_numpy()[:, None]
-    if c["baseline"] == "ets":
-        base = ets_forecast(y, np.array([len(y) - 1]), 6, 12, len(y))[0, :, 0]
-    else:
-        base = y[len(y) - 12:len(y) - 6, 0]
-    assert np.allclose(forecast, c["weight"] * network + (1 - c["weight"]) * base)
+    bases = {"ets": ets_forecast(y, np.array([len(y) - 1]), 6, 12, len(y))[0, :, 0],
+             "seasonal_naive": y[len(y) - 12:len(y) - 6, 0]}
+    assert np.allclose(forecast, c["weight"] * network + sum(v * bases[k] for k, v in shares(c).items()))
 
 
 def test_a_combined_run_loads_with_its_blend(combined):
@@ -201,3 +236,15 @@ def test_combine_none_keeps_the_network_alone():
                      tensorboard=False, device="cpu", seed=0).fit(df, target="y", time="time")
     assert est.combination_ is None and est.config_.combine == "none" and "combine" not in est.auto_
     assert "blends" not in (est.deploy_problem("stream") or "")
+
+
+def test_a_constant_training_part_weighs_the_candidates_by_their_mae():
+    """A constant series has no seasonal naive error to scale MASE by (every MASE is inf): the
+    candidates are weighed by MAE, which orders them as MASE does, and the exact baselines win."""
+    est, panel, val = _stub(np.full(120, 5.0), network_error=0.5)
+    combination, record = choose_combination(est, panel, {}, val)
+    assert "validation_mase" not in record and record["validation_mae"]["ets"] == 0.0
+    assert record["validation_mae"]["network"] > 0.1 and "MAE" in record["why"]
+    assert combination is not None and record["picked"][1] == 0.0          # a baseline alone, before the shrink
+    est2, panel2, val2 = _stub(_seasonal(), network_error=0.0)
+    assert "validation_mase" in choose_combination(est2, panel2, {}, val2)[1]

@@ -265,3 +265,63 @@ def test_split_windows_targets_inside_their_part(n, lookback, horizon):
     if horizon == 1:
         test_targets = y[parts["test"][0]].flatten().tolist()
         assert test_targets == list(range(n_train + n_val, n))  # each test point exactly once
+
+
+# -- what spreadsheets and loggers export --------------------------------------------------------
+def _exports(tmp_path, frame):
+    """``frame`` (date, sales) as a user's tools write it: name -> path."""
+    comma = frame.assign(sales=frame["sales"].map(lambda v: f"{v:g}".replace(".", ",")))
+    files = {"semicolon": ("semi.csv", comma.to_csv(sep=";", index=False).encode()),
+             "semicolon, decimal points": ("points.csv", frame.to_csv(sep=";", index=False).encode()),
+             "tab-separated .csv": ("tab.csv", frame.to_csv(sep="\t", index=False).encode()),
+             "Excel Unicode text": ("excel.csv", comma.to_csv(sep="\t", index=False, lineterminator="\r\n")
+                                    .encode("utf-16")),
+             "UTF-32": ("u32.csv", frame.to_csv(index=False).encode("utf-32")),
+             "UTF-8 with BOM": ("bom.csv", frame.to_csv(index=False).encode("utf-8-sig"))}
+    for name, raw in files.values():
+        (tmp_path / name).write_bytes(raw)
+    import gzip
+    (tmp_path / "semi.csv.gz").write_bytes(gzip.compress(files["semicolon"][1]))
+    return {k: tmp_path / v[0] for k, v in files.items()} | {"semicolon, gzip": tmp_path / "semi.csv.gz"}
+
+
+def test_spreadsheet_and_logger_exports_read_as_written(tmp_path, frame):
+    frame = frame[["date", "sales"]]
+    for name, path in _exports(tmp_path, frame).items():
+        df = load_table(path)
+        assert list(df.columns) == ["date", "sales"], name
+        assert df["sales"].tolist() == frame["sales"].tolist(), name
+        assert df["date"].tolist() == frame["date"].tolist(), name
+
+
+def test_ambiguous_decimal_commas_are_named_with_the_fix(tmp_path):
+    # a tab file whose every comma could group thousands (1,234) is not guessed at
+    (tmp_path / "t.csv").write_text("y\tx\n1,234\t1\n5,678\t2\n1,500\t3\n")
+    df = load_table(tmp_path / "t.csv")
+    with pytest.raises(LstmkitError, match="found '1,234' in row 0.*decimal point.*semicolons"):
+        read_panel(df, ForecastConfig(target=["y"]))
+
+
+def test_day_first_and_daylight_saving_files_read_like_iso(tmp_path):
+    days = pd.date_range("2020-01-01", periods=60, freq="D")
+    y = np.sin(np.arange(60.0))
+    cfg = ForecastConfig(target=["y"], time="date")
+    iso = read_panel(pd.DataFrame({"date": days.strftime("%Y-%m-%d"), "y": y}), cfg)
+    for fmt, sep in [("%d/%m/%Y", ","), ("%d.%m.%Y", ";"), ("%m/%d/%Y", ",")]:
+        pd.DataFrame({"date": days.strftime(fmt), "y": y}).to_csv(tmp_path / "d.csv", sep=sep, index=False)
+        panel = read_panel(tmp_path / "d.csv", cfg)
+        np.testing.assert_array_equal(panel.times, iso.times)
+        assert panel.freq == "D" and "time_note" not in panel.summary()
+    local = pd.date_range("2020-10-24", periods=72, freq="h", tz="Europe/Berlin")   # DST ends 25 October
+    pd.DataFrame({"date": [t.isoformat(sep=" ") for t in local], "y": np.arange(72.0)}).to_csv(tmp_path / "l.csv",
+                                                                                             index=False)
+    panel = read_panel(tmp_path / "l.csv", cfg)
+    assert panel.freq == "h" and panel.times[0] == np.datetime64("2020-10-23T22:00")
+    assert "read as UTC (its offsets: +01:00, +02:00)" in panel.summary()["time_note"]
+
+
+def test_a_column_name_off_by_spaces_or_case_is_suggested(tmp_path):
+    pd.DataFrame({"date": ["2020-01-01"], " Y": [1.0]}).to_csv(tmp_path / "d.csv", index=False)
+    with pytest.raises(LstmkitError, match=r"target column 'y' not found \(did you mean ' Y'\?\) — available "
+                                           r"columns: date,  Y"):
+        read_panel(tmp_path / "d.csv", ForecastConfig(target=["y"]))

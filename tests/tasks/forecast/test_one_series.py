@@ -114,3 +114,35 @@ def test_settings_the_network_cannot_use_are_config_errors():
         Forecaster(**TINY, strategy="seq2seq", model="tcn").fit(sine_frame(), target="y", time="time")
     with pytest.raises(LstmkitError, match="recursive strategy cannot use past-only covariates"):
         Forecaster(**TINY, strategy="recursive").fit(sine_frame(), target="y", time="time", features="temp")
+
+
+@pytest.mark.parametrize("kind", ["series", "named series", "array", "list", "one-column frame"])
+def test_data_that_is_one_series_needs_no_target(kind):
+    """A pandas Series, a 1-D array or list, or a one-column frame holds one series: it is the
+    target without naming it, for fit, predict and evaluate alike."""
+    y = sine_frame(n=160)["y"].to_numpy()
+    data = {"series": pd.Series(y), "named series": pd.Series(y, name="sales"), "array": y, "list": list(y),
+            "one-column frame": pd.DataFrame({"units": y})}[kind]
+    est = Forecaster(**{**TINY, "horizon": 3}).fit(data)
+    assert est.config_.target == [{"named series": "sales", "one-column frame": "units"}.get(kind, "y")]
+    assert len(est.predict(data)) == 3 and "MASE" in est.evaluate(data)["lstm"]
+
+
+def test_data_of_several_columns_still_needs_a_named_target():
+    with pytest.raises(LstmkitError, match="no target column given"):
+        Forecaster(**TINY).fit(pd.DataFrame({"a": np.arange(100.0), "b": np.arange(100.0)}))
+    with pytest.raises(LstmkitError, match="no target column given"):
+        Forecaster(**TINY).fit(pd.Series(np.arange(100.0), name=3))
+
+
+def test_a_file_whose_one_column_besides_time_is_the_target(tmp_path, capsys):
+    """The CLI reads it too: with --time given, the one other column is the target."""
+    from cli_helpers import run_cli
+    df = sine_frame(n=160)[["time", "y"]].rename(columns={"y": "units"})
+    df.to_csv(tmp_path / "d.csv", index=False)
+    code, out, err = run_cli(["forecast", "train", "--data", tmp_path / "d.csv", "--time", "time", "--horizon", "3",
+                              "--max-epochs", "1", "--hidden-size", "8", "--progress", "off", "--out", tmp_path / "runs"],
+                             capsys)
+    assert code == 0, err
+    run = next((tmp_path / "runs").iterdir())
+    assert json.loads((run / "lstmkit.json").read_text())["config"]["target"] == ["units"]

@@ -62,3 +62,28 @@ def test_empty_vocabulary_is_an_error():
 
 def test_detokenize_punctuation():
     assert detokenize(["Hello", ",", "world", "(", "yes", ")", "!"]) == "Hello, world (yes)!"
+
+
+def test_a_tsv_without_a_header_is_read_as_pairs_and_said_so(tmp_path):
+    """Tatoeba's pair files: source<TAB>target<TAB>attribution per line, no header line."""
+    f = tmp_path / "fra.txt"
+    f.write_text("Go.\tVa !\tCC-BY 2.0 #1\nI won!\tJ'ai gagné !\tCC-BY 2.0 #2\nRun.\tCours !\tCC-BY 2.0 #3\n")
+    with pytest.warns(UserWarning, match="no src/tgt header.*1 more field"):
+        p = read_pairs(f)
+    assert p.src == ["Go.", "I won!", "Run."] and p.tgt == ["Va !", "J'ai gagné !", "Cours !"]
+    f.write_text("Go.\tVa !\nI won!\t \nRun.\tCours !\n")                 # line 2 has an empty side
+    with pytest.warns(UserWarning), pytest.raises(LstmkitError, match="first at line 2"):
+        read_pairs(f)
+    f.write_text("Go.\tVa !\nI won!\nRun.\tCours !\n")
+    with pytest.raises(LstmkitError, match="line 2 of .* has no tab"):
+        read_pairs(f)
+
+
+def test_a_header_of_column_names_is_never_read_as_a_pair(tmp_path):
+    f = tmp_path / "p.tsv"
+    f.write_text("english\tfrench\nGo.\tVa !\n")
+    with pytest.raises(LstmkitError, match="column 'src' not found .* one of: english, french"):
+        read_pairs(f)
+    f.write_text("src\ttgt\nGo.\tVa !\nRun.\t\n")              # a headed table counts the header line too
+    with pytest.raises(LstmkitError, match="first at line 3"):
+        read_pairs(f)

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.textfile import column_strings as _as_strings
+from lstmkit.data.textfile import comma_decimals
 from lstmkit.data.textfile import file_ext as _ext
 from lstmkit.data.textfile import read_table as _read_table
 from lstmkit.data.textfile import read_text_file
@@ -236,6 +237,9 @@ def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, feat
     for j, name in enumerate(names):
         col = _column(df, name, "feature", where)
         num = pd.to_numeric(col, errors="coerce")
+        if num.isna().any():                              # a semicolon file's decimal commas (10,5)
+            comma = comma_decimals(col, df.attrs.get("sep"))
+            num = num if comma is None else comma
         bad = np.flatnonzero(num.isna().to_numpy())
         if bad.size:
             raise LstmkitError(f"feature column {name!r}{where} has {bad.size} empty or non-numeric cells "

@@ -31,8 +31,9 @@ The rules (tuned on validation cuts of the benchmark suite, ``benchmarks/forecas
   alone, blended with ETS or seasonal naive, or the baseline alone, as scored on the validation
   windows; the even blend unless another candidate scores lower by a tolerance that grows as the
   validation part's independent windows shrink, recorded as ``tolerance`` and
-  ``independent_windows``); the network alone for probabilistic output or when the user sized the
-  network (``hidden_size``, ``num_layers`` and ``ensemble`` all given).
+  ``independent_windows``; a blend so picked is then shrunk toward the even ETS blend by the same
+  evidence, recorded as ``shares``); the network alone for probabilistic output or when the user
+  sized the network (``hidden_size``, ``num_layers`` and ``ensemble`` all given).
 """
 from __future__ import annotations
 

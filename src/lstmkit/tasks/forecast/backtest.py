@@ -27,6 +27,7 @@ from lstmkit.config import require_positive_int
 from lstmkit.tasks.forecast.baselines import naive_forecast, seasonal_naive_forecast
 from lstmkit.tasks.forecast.fastpath import fold_forecasts
 from lstmkit.tasks.forecast.metrics import METRIC_NAMES
+from lstmkit.tasks.forecast.times import time_values
 
 __all__ = ["backtest"]
 
@@ -119,8 +120,8 @@ def _long_frame(data, cfg) -> tuple[pd.DataFrame, str | None, str | None, list[s
             raise LstmkitError(f"column {c!r} not found", f"available columns: {', '.join(map(str, df.columns))}")
     df = df.copy()
     df["__id"] = df[id_col].astype(str) if id_col is not None else "series"
-    if time_col is not None and not pd.api.types.is_integer_dtype(df[time_col]):
-        df[time_col] = pd.to_datetime(df[time_col], format="mixed")
+    if time_col is not None:
+        df[time_col] = time_values(df[time_col], time_col, getattr(cfg, "dates", None))[0]
     keys = ["__id"] + ([time_col] if time_col is not None else [])
     df = df.sort_values(keys, kind="stable") if time_col is not None else df
     codes, uniq = pd.factorize(df["__id"], sort=False)                 # numbered in order of first appearance

@@ -24,6 +24,8 @@ def report(est) -> None:
     chosen = summary_line(getattr(est, "auto_", {}))
     if chosen:
         typer.echo(chosen)
+    if (getattr(est, "data_summary_", None) or {}).get("time_note"):
+        typer.echo(est.data_summary_["time_note"])
     m = est.metrics_
     many = f", {m['series']} series, mean over series" if "series" in m else ""
     typer.echo(f"\nTest metrics, original units ({m['test_points']} points, horizon {m['horizon']}, "

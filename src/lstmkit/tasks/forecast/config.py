@@ -41,6 +41,9 @@ class ForecastConfig(TaskConfig):
     test_frac: float = 0.15         # one series: the fraction of it for the test metrics
     season: int | None = None       # seasonal period for baselines and MASE; None -> inferred
     fill: Literal["ffill", "interpolate"] | None = None  # None (NaN is an error) | ffill | interpolate
+    dates: Literal["day-first", "month-first"] | None = None  # day-first | month-first: how dates such
+                                    # as 01/02/2020 read; None: the order every date fits (or the one with
+                                    # regular steps), kept in the run for predict
     # -- many series, covariates, probabilistic output, strategies: for one series as for many --
     id: str | None = None           # series id column: one global model over every series
     format: Literal["long", "m4"] = "long"  # long (rows of id, time, values) | m4 (wide: id, then ragged values)

@@ -2,29 +2,42 @@
 
     load_table(data)               path / DataFrame / array  ->  DataFrame
     column_list / numeric_column / parse_time / regularity / infer_freq: the column checks that
-    :func:`lstmkit.tasks.forecast.panel.read_panel` (the one reader) applies
+    :func:`lstmkit.tasks.forecast.panel.read_panel` (the one reader) applies (time columns:
+    :mod:`lstmkit.tasks.forecast.times`)
+
+A spreadsheet's or a logger's export reads as it is: a UTF-16/UTF-32 byte-order mark names the
+encoding, a ``.csv`` whose header has semicolons or tabs instead of commas is read with them, and
+a semicolon (or tab) file's decimal commas are read as numbers (:mod:`lstmkit.data.textfile`).
 
 Every user mistake (missing file, unknown column, text in a numeric column, empty cells,
 duplicate timestamps, a series too short to split) raises :class:`LstmkitError` with a fix.
 """
 from __future__ import annotations
 
+import bz2
 import csv
+import gzip
+import lzma
 import os
-import warnings
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from lstmkit.data.textfile import bom_encoding, closest_name, comma_decimals, header_separator
 from lstmkit.errors import LstmkitError
+from lstmkit.tasks.forecast.times import infer_freq, parse_time, regularity, yyyymmdd_dates
 
 __all__ = ["load_table", "column_list", "numeric_column", "parse_time", "yyyymmdd_dates", "regularity", "infer_freq"]
+# parse_time, yyyymmdd_dates, regularity and infer_freq live in times.py (imported here for their callers)
 
 _CSV_LIKE = {".csv": ",", ".tsv": "\t", ".txt": None}  # None: sniff the separator
 _PARQUET = {".parquet", ".pq"}
 _COMPRESSED = {".gz", ".bz2", ".zip", ".xz", ".zst"}
+_OPEN = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+_HEAD = 1 << 16                      # bytes read to find the encoding and the header line
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -81,10 +94,17 @@ def _read_file(path: Path) -> pd.DataFrame:
     try:
         if ext in _PARQUET:
             return pd.read_parquet(path)
-        sep = _CSV_LIKE[ext]
-        if sep is None:
-            return pd.read_csv(path, sep=None, engine="python")
-        return pd.read_csv(path, sep=sep)
+        last = path.suffix.lower()
+        head = _head(path, last if last in _COMPRESSED else "")
+        encoding = bom_encoding(head)
+        header = head.decode(encoding or "utf-8", errors="replace").lstrip("\ufeff").split("\n", 1)[0]
+        sep = header_separator(header, _CSV_LIKE[ext])
+        df = pd.read_csv(path, sep=sep, encoding=encoding, engine="python" if sep is None else "c")
+        for c in df.columns:                     # decimal commas (10,5) in a semicolon / tab file
+            numbers = comma_decimals(df[c], sep)
+            if numbers is not None:
+                df[c] = numbers
+        return df
     except pd.errors.EmptyDataError:
         raise LstmkitError(f"file is empty: {path}", "supply a table with a header row and data rows") from None
     except (ValueError, OSError, csv.Error, ImportError) as e:
@@ -93,6 +113,25 @@ def _read_file(path: Path) -> pd.DataFrame:
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise LstmkitError(f"could not read {path}: {reason}",
                            f"check that it is a valid {kind} file (UTF-8 text for CSV)") from None
+
+
+def _head(path: Path, compression: str) -> bytes:
+    """The first bytes of ``path``'s content (decompressed); empty when they cannot be had here
+    (``.zst``; a broken archive is left for the reader to report)."""
+    try:
+        if compression == ".zip":
+            with zipfile.ZipFile(path) as z:
+                names = z.namelist()
+                return z.open(names[0]).read(_HEAD) if names else b""
+        if compression in _OPEN:
+            with _OPEN[compression](path, "rb") as f:
+                return f.read(_HEAD)
+        if compression:
+            return b""
+        with open(path, "rb") as f:
+            return f.read(_HEAD)
+    except (OSError, EOFError, zipfile.BadZipFile, lzma.LZMAError):
+        return b""
 
 
 def column_list(role: str, spec: Any, lookup: dict[str, Any], required: bool = False) -> list[str]:
@@ -108,7 +147,9 @@ def column_list(role: str, spec: Any, lookup: dict[str, Any], required: bool = F
     missing = [n for n in names if n not in lookup]
     if missing:
         what = "column" if len(missing) == 1 else "columns"
-        raise LstmkitError(f"{role} {what} {', '.join(map(repr, missing))} not found",
+        close = closest_name(missing[0], list(lookup))
+        guess = f" (did you mean {close!r}?)" if close else ""
+        raise LstmkitError(f"{role} {what} {', '.join(map(repr, missing))} not found{guess}",
                            f"available columns: {_preview(lookup)}")
     return names
 
@@ -135,9 +176,11 @@ def numeric_column(col: pd.Series, name: str) -> pd.Series:
         bad = out.isna() & text.notna()
         if bad.any():
             pos = int(np.flatnonzero(bad.to_numpy())[0])
+            cell = str(text.iloc[pos])
             raise LstmkitError(
-                f"column {name!r} is not numeric: found {str(text.iloc[pos])!r} in row {pos} "
-                f"({int(bad.sum())} non-numeric cells)",
+                f"column {name!r} is not numeric: found {cell!r} in row {pos} ({int(bad.sum())} non-numeric cells)",
+                "write numbers with a decimal point (10.5), or save the file separated by semicolons so that "
+                "decimal commas read" if comma_decimals(pd.Series([cell]), ";") is not None else
                 "choose numeric columns for the target/features, or clean those cells")
     return _within_float32(out, name)
 
@@ -156,73 +199,3 @@ def _within_float32(out: pd.Series, name: str) -> pd.Series:
                            f"(|x| <= 3.4e38; {int(bad.sum())} such cells)",
                            "fix or empty those cells (and rescale the column if its values are that large)")
     return out
-
-
-def parse_time(col: pd.Series, name: str) -> pd.Series:
-    if col.isna().any():
-        raise LstmkitError(f"time column {name!r} has {int(col.isna().sum())} empty cells",
-                           "every row needs a timestamp; drop or fill those rows")
-    if pd.api.types.is_integer_dtype(col) or pd.api.types.is_bool_dtype(col):
-        return _integer_time(col, name)
-    try:
-        return pd.to_datetime(col)
-    except (ValueError, TypeError, OverflowError):
-        pass
-    try:  # per-element parsing for columns that mix formats
-        return pd.to_datetime(col, format="mixed")
-    except (ValueError, TypeError, OverflowError):
-        parsed = pd.to_datetime(col, format="mixed", errors="coerce")
-        bad = parsed.isna().to_numpy()
-        sample = col.iloc[int(np.flatnonzero(bad)[0])] if bad.any() else col.iloc[0]
-        raise LstmkitError(f"time column {name!r} could not be read as dates: found {str(sample)!r}",
-                           "use ISO dates such as 2024-01-31 or 2024-01-31 12:00, or fix that cell") from None
-
-
-def yyyymmdd_dates(col: pd.Series) -> pd.Series | None:
-    """An integer column whose every value is a valid ``yyyymmdd`` date (20240131), as dates; else None."""
-    if pd.api.types.is_bool_dtype(col) or not pd.api.types.is_integer_dtype(col) or not len(col):
-        return None
-    if not col.between(10000101, 99991231).all():
-        return None
-    parsed = pd.to_datetime(col.astype("int64").astype(str), format="%Y%m%d", errors="coerce")
-    return None if parsed.isna().any() else parsed
-
-
-def _integer_time(col: pd.Series, name: str) -> pd.Series:
-    """Integers as dates only when every one reads as ``yyyymmdd``; pandas would take them as
-    nanoseconds since 1970, which is never what a data file means."""
-    dates = yyyymmdd_dates(col)
-    if dates is not None:
-        return dates
-    raise LstmkitError(f"time column {name!r} holds integers (e.g. {col.iloc[0]!r}), not dates",
-                       "write dates such as 2024-01-31 or 20240131 (yyyymmdd), or leave out --time")
-
-
-def regularity(index: pd.DatetimeIndex | None, name: str | None) -> tuple[str | None, int]:
-    """Inferred frequency (None when irregular) and the number of gaps in ``index``."""
-    if index is None or len(index) < 3:
-        return None, 0
-    freq = infer_freq(index)
-    if freq is not None:
-        return freq, 0
-    steps = np.diff(index.asi8)
-    typical = float(np.median(steps))
-    # 1.5x the median step: calendar months (28-31 days) are not gaps, a skipped step is.
-    gaps = int((steps > 1.5 * typical).sum())
-    if gaps:
-        where = f"time column {name!r}" if name else "the time index"
-        warnings.warn(f"{where} has {gaps} irregular gaps (steps longer than the typical "
-                      f"{pd.Timedelta(int(typical), unit=index.unit)}); windows will span them", UserWarning, stacklevel=3)
-    return None, gaps
-
-
-def infer_freq(index: pd.DatetimeIndex) -> str | None:
-    # pandas 3.1 warns that infer_freq will return an offset; opt in where the option exists.
-    try:
-        with pd.option_context("future.infer_freq_returns_offset", True):
-            freq = pd.infer_freq(index)
-    except pd.errors.OptionError:
-        freq = pd.infer_freq(index)
-    return freq if freq is None or isinstance(freq, str) else freq.freqstr
-
-

@@ -22,6 +22,7 @@ from lstmkit.tasks._base import RunEstimator
 from lstmkit.tasks.forecast.auto import AUTO_FIELDS, auto_defaults
 from lstmkit.tasks.forecast.checks import check_config
 from lstmkit.tasks.forecast.config import ForecastConfig
+from lstmkit.tasks.forecast.data import load_table
 from lstmkit.tasks.forecast.evaluation import panel_metrics
 from lstmkit.tasks.forecast.fastpath import engine_net_cached, one_window
 from lstmkit.tasks.forecast.panel import read_panel
@@ -104,6 +105,8 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         """``cfg`` checked, with the settings left unset chosen from the training part of ``data``
         (:mod:`lstmkit.tasks.forecast.auto`); the choices and their reasons go to ``auto_``
         (kept as they are when nothing is left to choose, e.g. on resume)."""
+        if not cfg.target and cfg.format == "long":
+            cfg.target = implied_target(data, cfg)
         check_config(cfg)
         cfg, auto = auto_defaults(cfg, data)
         if auto or not hasattr(self, "auto_"):
@@ -263,6 +266,22 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
             extra["combination"] = self.combination_
         self._write_run_meta(run_dir, status, forecast_format=RUN_FORMAT, season=self.season_, **self._pipeline_meta(),
                              **extra)
+
+
+def implied_target(data, cfg: ForecastConfig) -> list[str]:
+    """The target of data that holds one series and nothing else: the one column of the table
+    (:func:`~lstmkit.tasks.forecast.data.load_table`'s reading: a pandas Series is its name, else
+    ``y``; a 1-D array or list ``y``) besides the time and id columns; else none (the target must
+    be named)."""
+    if isinstance(data, (np.ndarray, list, tuple)):
+        try:
+            if np.ndim(data) != 1:
+                return []
+        except ValueError:                 # ragged: load_table says so
+            return []
+    columns = load_table(data).columns if not isinstance(data, pd.DataFrame) else data.columns
+    rest = [c for c in columns if c not in (cfg.time, cfg.id)]
+    return rest if len(rest) == 1 and isinstance(rest[0], str) else []
 
 
 def _names(v: str | list[str]) -> list[str]:

@@ -29,8 +29,8 @@ import pandas as pd
 
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.calendar import calendar_features, calendar_names, parse_calendar
-from lstmkit.tasks.forecast.data import (column_list, infer_freq, load_table, numeric_column, parse_time,
-                                         regularity, yyyymmdd_dates)
+from lstmkit.tasks.forecast.data import column_list, load_table, numeric_column
+from lstmkit.tasks.forecast.times import infer_freq, regularity, time_values
 
 __all__ = ["Panel", "read_panel", "frame_columns"]
 
@@ -61,6 +61,7 @@ class Panel:
     freq: str | None = None
     skipped: list[dict[str, Any]] = field(default_factory=list)
     n_filled: int = 0
+    time_info: dict[str, str] = field(default_factory=dict)   # time_note (read as UTC), dates (times.py)
 
     @property
     def is_datetime(self) -> bool:
@@ -77,7 +78,7 @@ class Panel:
 
     def summary(self) -> dict[str, Any]:
         lengths = self.lengths
-        return {
+        return {**self.time_info,
             "series": len(self.ids), "rows": int(lengths.sum()),
             "length": {"min": int(lengths.min()), "median": float(np.median(lengths)), "max": int(lengths.max())}
             if len(lengths) else None,
@@ -112,13 +113,9 @@ def read_panel(data, cfg, need: int | None = None) -> Panel:
 
     n = len(df)
     if time_col is not None:
-        tcol = df[lookup[time_col]]
-        if pd.api.types.is_integer_dtype(tcol) and yyyymmdd_dates(tcol) is None:   # integer steps
-            times = tcol.to_numpy(dtype=np.int64)
-        else:
-            times = pd.DatetimeIndex(parse_time(tcol, time_col)).as_unit("ns").to_numpy()
+        times, time_info = time_values(df[lookup[time_col]], time_col, getattr(cfg, "dates", None))
     else:
-        times = None
+        times, time_info = None, {}
     if calendar and (times is None or not np.issubdtype(times.dtype, np.datetime64)):
         raise LstmkitError("--calendar needs dates in the time column",
                            "pass --time COLUMN holding dates (e.g. 2024-01-31 12:00)")
@@ -212,7 +209,7 @@ def read_panel(data, cfg, need: int | None = None) -> Panel:
     return Panel(ids=out_ids, starts=np.asarray(starts, dtype=np.int64), lengths=np.asarray(lengths, dtype=np.int64),
                  values=values, past=past_a, future=fut_a, times=tt, target_names=targets, past_names=past,
                  future_names=fut + cal_names, ahead_future=ahead_f, ahead_times=ahead_t, freq=freq,
-                 skipped=skipped, n_filled=n_filled)
+                 skipped=skipped, n_filled=n_filled, time_info=time_info)
 
 
 def frame_columns(data, cfg) -> tuple[pd.DataFrame, str | None, str | None, list[str]]:

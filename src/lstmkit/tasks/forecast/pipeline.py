@@ -49,6 +49,8 @@ class PanelPipeline:
     # -- fitting ----------------------------------------------------------------------------
     def _fit_panel(self, data, cfg, out=None, run_dir=None, resume: bool = False, callbacks=()):
         panel = read_panel(data, cfg, need=min_points(cfg))
+        if panel.time_info.get("dates") and not cfg.dates:     # the order of day and month found: predict reads so
+            cfg = dataclasses.replace(cfg, dates=panel.time_info["dates"])
         self.config_ = cfg
         self.combination_ = None                  # chosen on validation once trained (combine.py)
         self.series_ids_ = list(panel.ids)

@@ -33,7 +33,7 @@ from lstmkit.deploy.adapter import BadRequest
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.calendar import calendar_names, parse_calendar
 from lstmkit.tasks.forecast.combine import active_combination, baseline_history, combine_history
-from lstmkit.tasks.forecast.data import parse_time
+from lstmkit.tasks.forecast.times import parse_time
 from lstmkit.tasks.forecast.probabilistic import quantiles_of
 
 __all__ = ["min_history", "history_rule", "history_columns", "request_models", "answer"]
@@ -198,7 +198,7 @@ def _times(adapter, i: int, inst: dict, n: int) -> np.ndarray | None:
     try:
         with warnings.catch_warnings():                      # pandas' note on parsing stamps one by one
             warnings.simplefilter("ignore")
-            t = pd.DatetimeIndex(parse_time(pd.Series(list(stamps[-n:])), "time")).as_unit("ns")
+            t = pd.DatetimeIndex(parse_time(pd.Series(list(stamps[-n:])), "time", adapter.cfg.dates)).as_unit("ns")
     except LstmkitError as e:
         raise BadRequest(["instances", i, "time"], e.message.replace("time column 'time' ", "")) from None
     if not t.is_monotonic_increasing or t.has_duplicates:

@@ -37,8 +37,8 @@ import torch
 
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.calendar import calendar_features, future_times, parse_calendar
-from lstmkit.tasks.forecast.combine import NAMES, active_combination
-from lstmkit.tasks.forecast.data import infer_freq
+from lstmkit.tasks.forecast.combine import NAMES, active_combination, shares
+from lstmkit.tasks.forecast.times import infer_freq
 from lstmkit.tasks.forecast.panel import read_panel
 from lstmkit.tasks.forecast.probabilistic import unscale
 from lstmkit.tasks.forecast.scalers import seasonal_profile
@@ -64,8 +64,9 @@ class DeploySurface:
         if use == "stream":                  # a stream keeps what it needs per series (streams.py)
             return None
         if (blend := active_combination(self)) is not None:   # one observation at a time cannot refit it
-            return (f"it blends the network's forecast with {NAMES[blend['baseline']]} (--combine), whose baseline "
-                    "is refit on the whole history of each forecast")
+            with_ = " and ".join(NAMES[k] for k in shares(blend))
+            return (f"it blends the network's forecast with {with_} (--combine), refit on the whole history of "
+                    "each forecast")
         if len(self.series_ids_) != 1:    # an update fine-tunes on one series' new rows
             return f"it was trained on {len(self.series_ids_)} series"
         if cfg.deseason:          # the indices of a forecast come from the whole history it is given

@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from lstmkit.nn.blocks import conv1d
 from lstmkit.nn.zoo import make_encoder
 from lstmkit.nn.classifier import ClassifierNet
 from lstmkit.nn.seq2seq import Seq2Seq
@@ -56,7 +57,7 @@ class ConvSubsampler(nn.Module):
             return x, lengths
         h = x.transpose(1, 2)                                            # [B, F, T]
         for conv in self.convs:
-            h = F.relu(conv(h))
+            h = F.relu(conv1d(conv, h))
         return h.transpose(1, 2), self.out_lengths(lengths)              # [B, T', C]
 
 

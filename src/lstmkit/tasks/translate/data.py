@@ -30,6 +30,7 @@ __all__ = ["BOS", "EOS", "PAD_ID", "UNK_ID", "BOS_ID", "EOS_ID", "Pairs", "read_
            "clean_pairs", "split_pairs", "SideTokenizer", "detokenize"]
 
 BOS, EOS = "<bos>", "<eos>"
+DEFAULT_COLUMNS = ("src", "tgt")          # a table's columns when none are named
 SPECIALS = [PAD, UNK, BOS, EOS]
 
 
@@ -62,7 +63,8 @@ def read_lines(path: str | Path, encoding: str = "utf-8") -> list[str]:
     return lines
 
 
-def _read_table(path: Path, src: str, tgt: str, encoding: str) -> tuple[list[str], list[str]]:
+def _read_table(path: Path, src: str, tgt: str, encoding: str) -> tuple[list[str], list[str], int]:
+    """The two columns of a CSV/TSV and the file line of its first row (2 after a header line)."""
     import io
 
     import pandas as pd
@@ -73,11 +75,34 @@ def _read_table(path: Path, src: str, tgt: str, encoding: str) -> tuple[list[str
     except pd.errors.ParserError as e:
         raise LstmkitError(f"{path} is not a valid {'CSV' if sep == ',' else 'TSV'} file ({e})",
                            "check the quoting and the number of fields per row") from None
+    names = [str(c) for c in df.columns]
+    header = all(re.fullmatch(r"[^\W\d]\w*", c.strip()) for c in names)     # one word each: column names
+    if sep == "\t" and (src, tgt) == DEFAULT_COLUMNS and len(names) >= 2 and not header:
+        return (*_headerless_pairs(path, text), 1)
     for col, flag in ((src, "--src"), (tgt, "--tgt")):
         if col not in df.columns:
             raise LstmkitError(f"column {col!r} not found in {path}",
-                               f"pass {flag} with one of: {', '.join(map(str, df.columns))}")
-    return df[src].tolist(), df[tgt].tolist()
+                               f"pass {flag} with one of: {', '.join(names)}")
+    return df[src].tolist(), df[tgt].tolist(), 2
+
+
+def _headerless_pairs(path: Path, text: str) -> tuple[list[str], list[str]]:
+    """A tab-separated file whose first line is not column names (not one word per field) and no
+    columns asked for: each line is a source, a tab, a target, and perhaps more fields (Tatoeba's
+    pair files add an attribution), which are left out. Said in one warning."""
+    import warnings
+    lines = text.splitlines()
+    fields = [ln.split("\t") if ln.strip() else ["", ""] for ln in lines]     # a blank line: an empty pair
+    short = next((i for i, f in enumerate(fields) if len(f) < 2), None)
+    if short is not None:
+        raise LstmkitError(f"line {short + 1} of {path} has no tab: {lines[short][:60]!r}",
+                           "write one pair per line, source<TAB>target (or name the columns of a header "
+                           "line with --src and --tgt)")
+    extra = max(len(f) for f in fields) - 2
+    warnings.warn(f"{path} has no src/tgt header: read as pairs without a header, the first field of each "
+                  f"line the source and the second the target" + (f" ({extra} more field(s) left out)" if extra else "")
+                  + "; name the columns of a header line with --src and --tgt", UserWarning, stacklevel=2)
+    return [f[0] for f in fields], [f[1] for f in fields]
 
 
 def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: str | Path | None = None,
@@ -98,25 +123,26 @@ def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: s
         if len(s) != len(t):
             raise LstmkitError(f"{src_file} has {len(s)} lines but {tgt_file} has {len(t)}",
                                "the files must be line-aligned: one translation per source line")
-        where = f"{src_file} / {tgt_file}"
+        where, first = f"{src_file} / {tgt_file}", 1
     elif isinstance(data, (str, Path)):
-        s, t = _read_table(Path(data), src, tgt, encoding)
+        s, t, first = _read_table(Path(data), src, tgt, encoding)
         where = str(data)
     elif hasattr(data, "columns"):
         for col in (src, tgt):
             if col not in data.columns:
                 raise LstmkitError(f"column {col!r} not in the DataFrame", f"use one of: {', '.join(map(str, data.columns))}")
-        s, t, where = [str(v) for v in data[src]], [str(v) for v in data[tgt]], "the DataFrame"
+        s, t, where, first = [str(v) for v in data[src]], [str(v) for v in data[tgt]], "the DataFrame", 0
     else:
         try:
             s, t = [str(a) for a, _ in data], [str(b) for _, b in data]
         except (TypeError, ValueError):
             raise LstmkitError("data must be a path, a DataFrame or a list of (source, target) pairs",
                                "pass --data FILE or --src-file/--tgt-file") from None
-        where = "the pairs"
+        where, first = "the pairs", 0
     empty = [i for i, (a, b) in enumerate(zip(s, t)) if not a.strip() or not b.strip()]
     if empty and not drop_empty:
-        raise LstmkitError(f"{where}: {len(empty)} pair(s) have an empty side (first at line {empty[0] + 1})",
+        at = f"{'line' if first else 'row'} {empty[0] + max(first, 1)}"        # as the file or the table counts
+        raise LstmkitError(f"{where}: {len(empty)} pair(s) have an empty side (first at {at})",
                            "fill them in or pass --drop-empty to skip them")
     keep = sorted(set(range(len(s))) - set(empty))
     pairs = Pairs([s[i].strip() for i in keep], [t[i].strip() for i in keep], {"read": len(s), "empty": len(empty)})

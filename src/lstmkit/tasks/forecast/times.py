@@ -1,0 +1,263 @@
+"""Time columns: the one reader of time stamps (files, frames, service requests, backtests).
+
+    parse_time(col, name, dates)    text / datetime column  ->  naive datetimes (a bad one: LstmkitError)
+    time_values(col, name, dates)   a column as a panel holds it: int64 steps or datetime64[ns], and notes
+    regularity / infer_freq   the inferred frequency and the number of gaps
+
+Dates are read in ONE format per column where one fits, never guessed cell by cell when the
+order of day and month is in doubt: ``01/02/2020`` is read month first and day first; a
+reading that fails on some cell (``13/01/2020`` has no month 13) is dropped, and when both fit
+every cell but disagree (monthly data on the 1st) the one with regular steps wins; with none or
+both regular the column is an error asking for ISO dates or ``--dates``. ``dates`` (``day-first``
+| ``month-first``; the run's ``--dates``) reads one order only: training records the order it
+found, so that a short file given to ``predict`` (a day of hourly 01/02/2020 stamps fits both)
+reads as the training data did. Per-element parsing
+(``format="mixed"``) is the last resort for columns that mix formats, and holds to the same
+day/month order.
+
+Times with UTC offsets (``2020-03-29 03:00:00+02:00``, also offsets that change with daylight
+saving) are instants: they are converted to UTC and carried as naive UTC times; the note says so
+(the data summary in ``lstmkit.json``), and forecasts' time stamps are UTC too.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from pandas.tseries.api import guess_datetime_format
+
+from lstmkit.errors import LstmkitError
+
+__all__ = ["parse_time", "time_values", "yyyymmdd_dates", "regularity", "infer_freq"]
+
+# day and month as the first two numbers of a date (31/01/2020, 1.2.20, 01-02-2020 12:00)
+_DMY = r"(\d{1,2})[./-](\d{1,2})[./-]\d{2,4}(?!\d)"
+_DMY_SHAPE = r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}(?!\d)"     # the same without groups (faster to match)
+# a UTC offset (or Z) ending a time stamp that has a time of day: 12:00:00+01:00, 12:00Z, 12:00:00.5-0500
+_OFFSET = r"(Z|[+-]\d\d(?::?\d\d)?)$"
+_ISO_HINT = "write ISO dates such as 2020-01-31 (or 2020-01-31 12:00), which read one way only"
+
+
+def parse_time(col: pd.Series, name: str, dates: str | None = None) -> pd.Series:
+    """``col`` as naive datetimes (UTC when it carries offsets; ``.attrs["utc_from"]`` then lists
+    them; ``.attrs["dates"]``: the order of day and month its dates were read in, when it mattered).
+    ``dates``: read that order only. An empty cell, an unreadable one or an ambiguous column is an
+    :class:`LstmkitError`."""
+    if col.isna().any():
+        raise LstmkitError(f"time column {name!r} has {int(col.isna().sum())} empty cells",
+                           "every row needs a timestamp; drop or fill those rows")
+    if pd.api.types.is_integer_dtype(col) or pd.api.types.is_bool_dtype(col):
+        return _integer_time(col, name)
+    if pd.api.types.is_float_dtype(col):
+        if (col == col.round()).all():
+            return _integer_time(col.astype(np.int64), name)
+        raise LstmkitError(f"time column {name!r} holds numbers (e.g. {float(col.iloc[0]):g}), not dates",
+                           "write dates such as 2024-01-31, or leave out --time")
+    if pd.api.types.is_datetime64_any_dtype(col):
+        return _naive(col, [str(col.dt.tz)] if col.dt.tz is not None else [])
+    text = col.astype(str).str.strip().reset_index(drop=True)
+    if len(text) == 0:
+        return pd.Series(pd.to_datetime(text), index=col.index)
+    offsets = _offsets(text)
+    if offsets.notna().any() and offsets.isna().any():
+        k, j = int(offsets.notna().to_numpy().argmax()), int(offsets.isna().to_numpy().argmax())
+        raise LstmkitError(f"time column {name!r} mixes times with a UTC offset ({text[k]!r}) and times "
+                           f"without one ({text[j]!r})", "write every time with its offset, or none")
+    utc = bool(offsets.notna().all())
+    dm = _day_month(text)
+    if not dm[0].notna().any():                         # no d/m/y cell: the order does not matter
+        out, order = _choose(text, dm, _reading(text, dm, False, utc), None, name, None)
+    else:
+        readings = [_reading(text, dm, first, utc) if dates in (None, which) else None
+                    for first, which in ((False, "month-first"), (True, "day-first"))]
+        out, order = _choose(text, dm, *readings, name, dates)
+    out.index = col.index
+    out.attrs.update(utc_from=sorted(set(offsets.dropna())) if utc else [], dates=order)
+    return out
+
+
+def _offsets(text: pd.Series) -> pd.Series:
+    """Each cell's UTC offset (``+01:00``, ``Z``), NaN where it has none; only the last characters
+    of cells with a time of day are searched (a date's ``-02`` is not an offset)."""
+    out = pd.Series(np.nan, index=text.index, dtype=object)
+    tail = text.str.slice(-6)
+    found = text.str.contains(":", regex=False) & tail.str.contains(_OFFSET.replace("(", "(?:", 1))
+    if found.any():
+        out[found] = tail[found].str.extract(_OFFSET)[0]
+    return out
+
+
+def _day_month(text: pd.Series) -> pd.DataFrame:
+    """The first and second number of each d/m/y-shaped cell (``31/01/2020`` -> 31, 1); NaN for others."""
+    out = pd.DataFrame(np.nan, index=text.index, columns=[0, 1])
+    head = text.str.slice(0, 11)
+    shaped = head.str.slice(1, 3).str.contains(r"[./-]")       # a separator after 1 or 2 digits: cheap to test
+    if shaped.any():
+        shaped &= head.str.match(_DMY_SHAPE)
+    if shaped.any():                       # extracted once per distinct date (hourly data repeats each 24 times)
+        codes, distinct = pd.factorize(head[shaped])
+        out.loc[shaped, [0, 1]] = pd.Series(distinct).str.extract(_DMY).astype(float).to_numpy()[codes]
+    return out
+
+
+def time_values(col: pd.Series, name: str, dates: str | None = None) -> tuple[np.ndarray, dict[str, str]]:
+    """A time column as a panel holds it: integers that are not ``yyyymmdd`` dates as int64 steps,
+    anything else as naive ``datetime64[ns]`` via :func:`parse_time`; and what the data summary
+    says of it: ``time_note`` when the times were converted to UTC, ``dates`` when the order of
+    day and month mattered."""
+    if pd.api.types.is_integer_dtype(col) and yyyymmdd_dates(col) is None:
+        return col.to_numpy(dtype=np.int64), {}
+    times = parse_time(col, name, dates)
+    utc_from, info = times.attrs.get("utc_from") or [], {}
+    if utc_from:
+        info["time_note"] = (f"time column {name!r} read as UTC (its offsets: {', '.join(utc_from[:5])}"
+                             f"{', …' if len(utc_from) > 5 else ''}); forecast times are UTC")
+    if times.attrs.get("dates"):
+        info["dates"] = times.attrs["dates"]
+    return pd.DatetimeIndex(times).as_unit("ns").to_numpy(), info
+
+
+def _reading(text: pd.Series, dm: pd.DataFrame, dayfirst: bool, utc: bool) -> pd.Series | None:
+    """The column read with day and month in one order (None when a cell does not fit it):
+    one format for every cell where the first cell's format fits all, else cell by cell."""
+    day, month = (dm[0], dm[1]) if dayfirst else (dm[1], dm[0])
+    if (month > 12).any() or (day > 31).any():
+        return None
+    fmt = guess_datetime_format(text[0], dayfirst=dayfirst)
+    if fmt is not None and not _year_day_month(fmt):
+        try:
+            return _to_datetime(text, utc, format=fmt)
+        except (ValueError, TypeError, OverflowError):
+            pass
+    shaped = dm[0].notna().to_numpy()
+    parts = []
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")          # dateutil's notes on guessing
+            for cells, first in ((text[~shaped], False), (text[shaped], dayfirst)):   # ISO and the like: year first
+                if len(cells):
+                    parts.append(_to_datetime(cells, utc, format="mixed", dayfirst=first))
+    except (ValueError, TypeError, OverflowError):
+        return None
+    return pd.concat(parts).sort_index() if len(parts) > 1 else parts[0]
+
+
+def _year_day_month(fmt: str) -> bool:
+    """``%Y-%d-%m``: what pandas guesses for an ISO date with ``dayfirst``; no file means it."""
+    y, d, m = fmt.find("%Y"), fmt.find("%d"), fmt.find("%m")
+    return -1 < y < d < m
+
+
+def _to_datetime(text: pd.Series, utc: bool, **kw) -> pd.Series:
+    return _naive(pd.to_datetime(text, utc=utc, **kw), [])
+
+
+def _naive(times: pd.Series, zones: list[str]) -> pd.Series:
+    """Naive datetimes in ns; aware ones converted to UTC first (``attrs["utc_from"]``: ``zones``)."""
+    if getattr(times.dt, "tz", None) is not None:
+        times = times.dt.tz_convert("UTC").dt.tz_localize(None)
+    out = times.dt.as_unit("ns")
+    out.attrs["utc_from"] = zones
+    return out
+
+
+def _choose(text: pd.Series, dm: pd.DataFrame, month_first, day_first, name: str,
+            dates: str | None) -> tuple[pd.Series, str | None]:
+    """The one reading that fits, or the regular one of two that disagree (and its order, when
+    the two differ); else an error."""
+    if month_first is None and day_first is None:
+        raise _unreadable(text, dm, name, dates)
+    if month_first is not None and day_first is not None and month_first.equals(day_first):
+        return month_first, None                       # every d/m/y cell has day == month
+    if day_first is None:
+        return month_first, ("month-first" if dm[0].notna().any() else None)
+    if month_first is None:
+        return day_first, "day-first"
+    regular = [r for r in (month_first, day_first) if _regular(r)]
+    if len(regular) == 1:
+        return regular[0], ("month-first" if regular[0] is month_first else "day-first")
+    k = int(np.flatnonzero((month_first != day_first).to_numpy())[0])
+    a, b = month_first.iloc[k], day_first.iloc[k]
+    why = "both have regular steps" if regular else "neither has regular steps"
+    raise LstmkitError(f"time column {name!r} is ambiguous: {text[k]!r} reads as {a:%d %B %Y} (month first) "
+                       f"or {b:%d %B %Y} (day first), every date fits both orders and {why}",
+                       f"{_ISO_HINT}, or pass --dates day-first (or month-first)")
+
+
+def _regular(times: pd.Series) -> bool:
+    index = pd.DatetimeIndex(times.drop_duplicates().sort_values())
+    if len(index) < 3:
+        return False
+    try:
+        return infer_freq(index) is not None
+    except (TypeError, ValueError):
+        return False
+
+
+def _unreadable(text: pd.Series, dm: pd.DataFrame, name: str, dates: str | None) -> LstmkitError:
+    day_first, month_first = (dm[0] > 12).to_numpy(), (dm[1] > 12).to_numpy()
+    against = {"day-first": month_first, "month-first": day_first}.get(dates)
+    if against is not None and against.any():
+        other = "month-first" if dates == "day-first" else "day-first"
+        return LstmkitError(f"time column {name!r} does not read {dates} (the run's --dates): found "
+                            f"{text[int(against.argmax())]!r}", f"{_ISO_HINT}, or pass --dates {other}")
+    if day_first.any() and month_first.any():
+        a, b = text[int(day_first.argmax())], text[int(month_first.argmax())]
+        return LstmkitError(f"time column {name!r} mixes day-first dates ({a!r}) and month-first dates ({b!r})",
+                            _ISO_HINT)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parsed = pd.to_datetime(text, format="mixed", errors="coerce", utc=True)
+    bad = parsed.isna().to_numpy()
+    sample = text[int(np.flatnonzero(bad)[0])] if bad.any() else text[0]
+    return LstmkitError(f"time column {name!r} could not be read as dates: found {sample!r}",
+                        "use ISO dates such as 2024-01-31 or 2024-01-31 12:00, or fix that cell")
+
+
+def yyyymmdd_dates(col: pd.Series) -> pd.Series | None:
+    """An integer column whose every value is a valid ``yyyymmdd`` date (20240131), as dates; else None."""
+    if pd.api.types.is_bool_dtype(col) or not pd.api.types.is_integer_dtype(col) or not len(col):
+        return None
+    if not col.between(10000101, 99991231).all():
+        return None
+    parsed = pd.to_datetime(col.astype("int64").astype(str), format="%Y%m%d", errors="coerce")
+    return None if parsed.isna().any() else parsed
+
+
+def _integer_time(col: pd.Series, name: str) -> pd.Series:
+    """Integers as dates only when every one reads as ``yyyymmdd``; pandas would take them as
+    nanoseconds since 1970, which is never what a data file means."""
+    dates = yyyymmdd_dates(col)
+    if dates is not None:
+        return dates
+    raise LstmkitError(f"time column {name!r} holds integers (e.g. {col.iloc[0]!r}), not dates",
+                       "write dates such as 2024-01-31 or 20240131 (yyyymmdd), or leave out --time")
+
+
+def regularity(index: pd.DatetimeIndex | None, name: str | None) -> tuple[str | None, int]:
+    """Inferred frequency (None when irregular) and the number of gaps in ``index``."""
+    if index is None or len(index) < 3:
+        return None, 0
+    freq = infer_freq(index)
+    if freq is not None:
+        return freq, 0
+    steps = np.diff(index.asi8)
+    typical = float(np.median(steps))
+    # 1.5x the median step: calendar months (28-31 days) are not gaps, a skipped step is.
+    gaps = int((steps > 1.5 * typical).sum())
+    if gaps:
+        where = f"time column {name!r}" if name else "the time index"
+        warnings.warn(f"{where} has {gaps} irregular gaps (steps longer than the typical "
+                      f"{pd.Timedelta(int(typical), unit=index.unit)}); windows will span them", UserWarning, stacklevel=3)
+    return None, gaps
+
+
+def infer_freq(index: pd.DatetimeIndex) -> str | None:
+    # pandas 3.1 warns that infer_freq will return an offset; opt in where the option exists.
+    try:
+        with pd.option_context("future.infer_freq_returns_offset", True):
+            freq = pd.infer_freq(index)
+    except pd.errors.OptionError:
+        freq = pd.infer_freq(index)
+    return freq if freq is None or isinstance(freq, str) else freq.freqstr

@@ -1,0 +1,100 @@
+"""The one reader of time columns: day/month order decided per column, UTC offsets as instants."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks.forecast.times import parse_time, time_values
+
+DAILY = pd.date_range("2020-01-01", periods=150, freq="D")
+MONTHLY = pd.date_range("2020-01-01", periods=24, freq="MS")
+
+
+def _read(cells) -> pd.DatetimeIndex:
+    return pd.DatetimeIndex(parse_time(pd.Series(list(cells)), "date"))
+
+
+@pytest.mark.parametrize("fmt", ["%d/%m/%Y", "%m/%d/%Y", "%Y-%m-%d", "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%y",
+                                 "%d/%m/%Y %H:%M"])
+def test_daily_dates_in_any_one_order_read_as_written(fmt):
+    # 01/02/2020 is 1 February when the column also holds 13/01/2020 (no month 13): never 2 January
+    assert _read(DAILY.strftime(fmt)).equals(DAILY)
+
+
+@pytest.mark.parametrize("fmt", ["%d/%m/%Y", "%m/%d/%Y"])
+def test_dates_fitting_both_orders_take_the_one_with_regular_steps(fmt):
+    # monthly data on the 1st: 01/03/2020 fits both orders in every row; read the other way it is
+    # 3 January, 4 January, ... and back: irregular
+    assert _read(MONTHLY.strftime(fmt)).equals(MONTHLY)
+
+
+def test_ambiguous_columns_are_an_error_asking_for_iso_dates():
+    with pytest.raises(LstmkitError, match=r"ambiguous: '02/01/2020' reads as 01 February 2020 \(month first\) "
+                                           r"or 02 January 2020 \(day first\).*both have regular steps.*ISO"):
+        _read(DAILY[:10].strftime("%d/%m/%Y"))            # ten days = ten months, both regular
+    with pytest.raises(LstmkitError, match="neither has regular steps.*2020-01-31"):
+        _read(MONTHLY.delete(5).strftime("%d/%m/%Y"))     # a missing month: neither reading is regular
+    with pytest.raises(LstmkitError, match=r"mixes day-first dates \('31/01/2020'\) and month-first dates "
+                                           r"\('01/31/2020'\)"):
+        _read(["31/01/2020", "01/02/2020", "01/31/2020"])
+    assert _read(DAILY[:10].strftime("%Y-%m-%d")).equals(DAILY[:10])     # ISO reads one way only
+
+
+def test_the_order_found_is_reported_and_a_given_order_is_kept():
+    assert time_values(pd.Series(DAILY.strftime("%d/%m/%Y")), "d")[1] == {"dates": "day-first"}
+    assert time_values(pd.Series(MONTHLY.strftime("%m/%d/%Y")), "d")[1] == {"dates": "month-first"}
+    assert time_values(pd.Series(DAILY.strftime("%Y-%m-%d")), "d", "day-first")[1] == {}   # ISO: no order
+    # a day of hourly stamps fits both orders (both regular): the run's order decides
+    hours = pd.date_range("2020-02-01", periods=24, freq="h")
+    cells = pd.Series(hours.strftime("%d/%m/%Y %H:%M"))
+    with pytest.raises(LstmkitError, match="ambiguous.*--dates day-first"):
+        parse_time(cells, "d")
+    assert pd.DatetimeIndex(parse_time(cells, "d", "day-first")).equals(hours)
+    assert pd.DatetimeIndex(parse_time(cells, "d", "month-first")).equals(hours - pd.Timedelta(days=30))
+    with pytest.raises(LstmkitError, match=r"does not read month-first \(the run's --dates\): found '13/01/2020'.*"
+                                           r"--dates day-first"):
+        parse_time(pd.Series(["12/01/2020", "13/01/2020"]), "d", "month-first")
+
+
+def test_mixed_formats_keep_the_columns_day_month_order():
+    got = _read(["2020-01-05", "Jan 6 2020", "2020-01-07 00:00", "08/01/2020"])
+    assert got.equals(pd.date_range("2020-01-05", periods=4, freq="D"))      # 08/01 is 8 January here
+    got = _read(["31/01/2020 10:00", "01/02/2020", "02/02/2020 10:00"])
+    assert got.equals(pd.DatetimeIndex(["2020-01-31 10:00", "2020-02-01", "2020-02-02 10:00"]))
+
+
+def test_offsets_that_change_with_daylight_saving_read_as_utc():
+    local = pd.date_range("2020-03-28", periods=72, freq="h", tz="Europe/Berlin")    # DST starts 29 March
+    cells = [t.isoformat(sep=" ") for t in local]
+    assert "+01:00" in cells[0] and "+02:00" in cells[-1]
+    times = parse_time(pd.Series(cells), "date")
+    assert pd.DatetimeIndex(times).equals(local.tz_convert("UTC").tz_localize(None))
+    assert times.attrs["utc_from"] == ["+01:00", "+02:00"]
+    values, info = time_values(pd.Series(cells), "date")
+    assert values.dtype == np.dtype("datetime64[ns]") and (np.diff(values) == np.timedelta64(1, "h")).all()
+    assert "'date' read as UTC" in info["time_note"] and "+01:00, +02:00" in info["time_note"]
+    one = pd.date_range("2020-01-01", periods=5, freq="h", tz="+01:00")             # one offset: the same rule
+    assert _read(t.isoformat() for t in one).equals(one.tz_convert("UTC").tz_localize(None))
+    aware = parse_time(pd.Series(local), "date")                                    # a tz-aware column
+    assert pd.DatetimeIndex(aware).equals(local.tz_convert("UTC").tz_localize(None))
+    assert aware.attrs["utc_from"] == ["Europe/Berlin"]
+    assert time_values(pd.Series(DAILY.strftime("%Y-%m-%d")), "date")[1] == {}
+
+
+def test_bad_time_columns_name_the_problem():
+    with pytest.raises(LstmkitError, match=r"mixes times with a UTC offset \('2020-01-01 00:00:00\+01:00'\) and "
+                                           r"times without one \('2020-01-01 01:00:00'\)"):
+        _read(["2020-01-01 00:00:00+01:00", "2020-01-01 01:00:00"])
+    with pytest.raises(LstmkitError, match="could not be read as dates: found 'not a date'"):
+        _read(["2020-01-05", "not a date"])
+    with pytest.raises(LstmkitError, match=r"holds numbers \(e.g. 1.5\), not dates"):
+        parse_time(pd.Series([1.5, 2.5]), "date")
+    with pytest.raises(LstmkitError, match="2 empty cells"):
+        parse_time(pd.Series(["2020-01-01", None, None]), "date")
+    assert _read([20240131.0, 20240201.0]).equals(pd.DatetimeIndex(["2024-01-31", "2024-02-01"]))
+
+
+def test_integer_steps_stay_steps():
+    values, info = time_values(pd.Series([0, 7, 14]), "t")
+    assert values.dtype == np.int64 and values.tolist() == [0, 7, 14] and info == {}
+    assert time_values(pd.Series([20240131, 20240201]), "t")[0].dtype == np.dtype("datetime64[ns]")
