@@ -61,19 +61,22 @@ def ts_to_tsv(src: Path, dst: Path) -> bool:
     return len({len(r) for r in rows}) > 1
 
 
-def files(name: str, data: Path, tmp: Path) -> tuple[Path, Path, dict]:
-    """TRAIN / TEST paths of a set (converted to .tsv when it comes from aeon) and reader settings."""
+def files(name: str, data: Path, tmp: Path, test: bool = True) -> tuple[Path, Path | None, dict]:
+    """TRAIN / TEST paths of a set (converted to .tsv when it comes from aeon) and reader settings;
+    ``test=False`` leaves the TEST file unopened (and returns None for it), for validation on TRAIN."""
     d = data / name
     if (d / f"{name}_TRAIN.tsv").is_file():
-        return d / f"{name}_TRAIN.tsv", d / f"{name}_TEST.tsv", {}
+        return d / f"{name}_TRAIN.tsv", (d / f"{name}_TEST.tsv" if test else None), {}
     if (d / f"{name}_TRAIN_long.csv").is_file():
-        return d / f"{name}_TRAIN_long.csv", d / f"{name}_TEST_long.csv", {"unequal_length": True}
+        return d / f"{name}_TRAIN_long.csv", (d / f"{name}_TEST_long.csv" if test else None), {"unequal_length": True}
     a = aeon_data()
     if a is None or not (a / name / f"{name}_TRAIN.ts").is_file():
         raise SystemExit(f"no data for {name} (in {data}, or in the aeon wheel: pip install aeon)")
-    train, test = tmp / f"{name}_TRAIN.tsv", tmp / f"{name}_TEST.tsv"
-    ragged = ts_to_tsv(a / name / f"{name}_TRAIN.ts", train) | ts_to_tsv(a / name / f"{name}_TEST.ts", test)
-    return train, test, ({"unequal_length": True} if ragged else {})
+    train, test_tsv = tmp / f"{name}_TRAIN.tsv", tmp / f"{name}_TEST.tsv"
+    ragged = ts_to_tsv(a / name / f"{name}_TRAIN.ts", train)
+    if test:
+        ragged |= ts_to_tsv(a / name / f"{name}_TEST.ts", test_tsv)
+    return train, (test_tsv if test else None), ({"unequal_length": True} if ragged else {})
 
 
 def anchors(data: Path) -> tuple[dict[str, float], dict[str, float]]:
@@ -125,7 +128,8 @@ def table(results: dict, args, summary: dict) -> str:
             f"`python benchmarks/ucr.py` — `SequenceClassifier()` with no settings (`lstmkit classify train --series` "
             f"with no flags): {cfg.model} (LSTM {cfg.hidden_size}, dropout {cfg.dropout}), no holdout (the lowest "
             f"training loss picks the weights, as LSTM-FCN's protocol), Adam {cfg.train.lr:g} {schedule(cfg.train)}, clip {cfg.train.clip_norm or 'none'}, batch {cfg.train.batch_size}, up to {cfg.train.max_epochs} epochs capped at "
-            f"{cfg.budget:g} M series-steps shared by {cfg.ensemble} net(s), seed {cfg.train.seed}; test accuracy of "
+            f"{cfg.budget:g} M series-steps shared by {cfg.ensemble} net(s), augmentation {cfg.augment}, seed "
+            f"{cfg.train.seed}; test accuracy of "
             f"one run, {args.threads} torch "
             f"thread(s). Gap = accuracy − LSTM-FCN's published figure (its authors' results file; JapaneseVowels: "
             f"the MLSTM-FCN paper); FCN (Fawaz et al. 2019, mean of 5 runs) for context. Seconds: wall clock, "

@@ -1,29 +1,29 @@
-"""Stratified k-fold cross-validation of LSTM-FCN training variants on a UCR set's TRAIN file only.
+"""Repeated stratified k-fold cross-validation of ``SequenceClassifier`` settings on a UCR set's TRAIN file only.
 
-Chooses between candidate defaults for ``SequenceClassifier`` without looking at any TEST file:
-each variant trains on k-1 folds and is scored on the held-out fold (accuracy and log loss pooled
-over the folds). The loop mirrors the ``--series`` defaults (``LSTMFCNNet``, standard scaling fitted
-on the training folds, Adam 1e-3 cosine-annealed to 0 over the epochs, batch 16, the epochs capped at
-``--budget`` million series-steps, the lowest training loss picks the weights, early stop after 300
-epochs without a lower one), with one change per variant:
+Chooses between candidate defaults for ``SequenceClassifier`` without opening any TEST file: each
+variant is the product itself, ``SequenceClassifier(**settings)`` with the ``--series`` defaults
+and one change, fitted on k-1 folds (its own scaling, schedule and weight choice, ``--budget``
+million series-steps) and scored on the held-out fold; accuracy and log loss are pooled over the
+folds and the repeats. Repeat ``r`` deals the folds with seed ``--seed + r`` and fits fold ``k``
+with seed ``--seed + 100·r + k`` (repeat 0 is the split and the seeds of the first comparison).
+Variants (``--variants``, run interleaved fold by fold, so a comparison cut short stays paired):
 
-- ``base``      the defaults as they are;
-- ``h64``, ``h128``  LSTM of 64 / 128 cells instead of 8;
-- ``ls``        label smoothing 0.1 (cross-entropy; more than two classes);
-- ``swa``       stochastic weight averaging over the last quarter of the cosine schedule (the mean of
-                each epoch's weights there, BatchNorm statistics recomputed) instead of the best epoch;
-- ``aug``       training-time augmentation: each series scaled by ``1 + 0.1·N(0,1)`` and smoothly
-                time-warped (speed ``1 + 0.2·N(0,1)`` at 4 knots), a new draw per batch.
+- ``base``   the defaults as they are (since session ucr5 they include ``augment="scale-warp"``);
+- ``aug``    ``augment="scale-warp"`` (each training series scaled by ``1 + 0.1·N(0,1)`` and
+             smoothly time-warped, speed ``1 + 0.2·N(0,1)`` at 4 knots, a new draw per batch);
+             ``base`` and ``aug`` were the comparison that made it the default;
+- ``none``   ``augment="none"`` (the defaults without augmentation, the old base);
+- ``h64``, ``h128``  LSTM of 64 / 128 cells instead of 8.
 
-Prints one JSON line per (variant, fold) and one summary line per variant, with the CPU seconds.
+Prints one JSON line per (variant, repeat, fold), then one summary line per variant with the CPU
+seconds of its fits (one thread).
 
-    python benchmarks/ucr_validation.py --set ArrowHead --variants base,h128 --folds 3 --budget 2
+    python benchmarks/ucr_validation.py --set ArrowHead --variants base,aug --folds 3 --repeats 3 --budget 2
 """
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import tempfile
 import time
@@ -31,14 +31,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ucr import DEFAULT_DATA, files  # noqa: E402
 
-from lstmkit.nn.fcn import LSTMFCNNet  # noqa: E402
+from lstmkit import SequenceClassifier  # noqa: E402
 
-VARIANTS = ("base", "h64", "h128", "ls", "swa", "aug")
+VARIANTS = {"base": {}, "aug": {"augment": "scale-warp"}, "none": {"augment": "none"},
+            "h64": {"hidden_size": 64}, "h128": {"hidden_size": 128}}
 
 
 def read_tsv(path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -60,126 +60,55 @@ def stratified_folds(y: np.ndarray, k: int, seed: int) -> list[np.ndarray]:
     return [np.array(sorted(f)) for f in folds]
 
 
-def augment(x: torch.Tensor) -> torch.Tensor:
-    """Random amplitude scaling and a smooth random time warp of ``x [B, T, 1]``."""
-    b, t, _ = x.shape
-    x = x * (1 + 0.1 * torch.randn(b, 1, 1))
-    speed = (1 + 0.2 * torch.randn(b, 1, 4)).clamp(min=0.3)
-    speed = F.interpolate(speed, size=t, mode="linear", align_corners=True)[:, 0]      # [B, T]
-    pos = torch.cumsum(speed, 1) - speed[:, :1]
-    pos = pos / pos[:, -1:] * (t - 1)                                                    # [B, T] in [0, T-1]
-    lo = pos.floor().long().clamp(max=t - 2)
-    frac = (pos - lo)[..., None]
-    v = x[..., 0]
-    return (torch.gather(v, 1, lo)[..., None] * (1 - frac) + torch.gather(v, 1, lo + 1)[..., None] * frac)
-
-
-def train_eval(variant: str, xtr, ytr, xva, yva, n_classes: int, budget: float, seed: int) -> dict:
-    mean, std = xtr.mean(), xtr.std() or 1.0
-    xt = torch.tensor((xtr - mean) / std, dtype=torch.float32)[..., None]
-    xv = torch.tensor((xva - mean) / std, dtype=torch.float32)[..., None]
-    yt, yv = torch.tensor(ytr), torch.tensor(yva)
-    n, steps = xt.shape[:2]
-    epochs = min(2000, max(20, round(budget * 1e6 / (n * steps))))
-    torch.manual_seed(seed)
-    hidden = {"h64": 64, "h128": 128}.get(variant, 8)
-    net = LSTMFCNNet(n_classes, n_features=1, steps=steps, hidden_size=hidden, dropout=0.8)
-    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
-    smooth = 0.1 if variant == "ls" else 0.0
-
-    def loss_fn(logits, y):
-        if n_classes == 2:
-            target = y.float() * (1 - smooth) + smooth / 2
-            return F.binary_cross_entropy_with_logits(logits, target)
-        return F.cross_entropy(logits, y, label_smoothing=smooth)
-
-    best, best_state, since = math.inf, None, 0
-    swa_from, swa_sum, swa_n = int(epochs * 0.75), None, 0
-    for epoch in range(epochs):
-        torch.manual_seed(seed * 100_003 + epoch)
-        net.train()
-        total, batches = 0.0, 0
-        for idx in torch.randperm(n).split(16):
-            xb = augment(xt[idx]) if variant == "aug" else xt[idx]
-            loss = loss_fn(net(xb), yt[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            total, batches = total + loss.item(), batches + 1
-        sched.step()
-        if variant == "swa" and epoch >= swa_from:
-            sd = {k: v.detach().clone().float() for k, v in net.state_dict().items()}
-            swa_sum = sd if swa_sum is None else {k: swa_sum[k] + sd[k] for k in sd}
-            swa_n += 1
-        epoch_loss = total / batches
-        if epoch_loss < best:
-            best, since = epoch_loss, 0
-            best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
-        else:
-            since += 1
-            if since >= 300 and variant != "swa":
-                break
-    if variant == "swa":
-        avg = {k: (v / swa_n).to(net.state_dict()[k].dtype) for k, v in swa_sum.items()}
-        net.load_state_dict(avg)
-        for m in net.modules():                       # BatchNorm statistics of the averaged weights
-            if isinstance(m, torch.nn.BatchNorm1d):
-                m.reset_running_stats()
-                m.momentum = None
-        net.train()
-        with torch.no_grad():
-            for idx in torch.arange(n).split(16):
-                net(xt[idx])
-    else:
-        net.load_state_dict(best_state)
-    net.eval()
-    with torch.no_grad():
-        logits = net(xv)
-    if n_classes == 2:
-        p1 = torch.sigmoid(logits)
-        proba = torch.stack([1 - p1, p1], 1)
-    else:
-        proba = torch.softmax(logits, -1)
-    correct = int((proba.argmax(1) == yv).sum())
-    logloss = float(-torch.log(proba[torch.arange(len(yv)), yv].clamp(min=1e-12)).sum())
-    return {"correct": correct, "n": len(yv), "logloss_sum": logloss, "epochs": epochs, "epochs_run": epoch + 1}
+def fit_and_score(settings: dict, xtr, ytr, xva, yva, budget: float, seed: int) -> dict:
+    """Fit ``SequenceClassifier(**settings)`` on the training folds, score the held-out one."""
+    c0 = time.process_time()
+    clf = SequenceClassifier(budget=budget, seed=seed, progress="off", tensorboard=False, **settings).fit(xtr, ytr)
+    cpu = time.process_time() - c0
+    proba = clf.predict_proba(xva)
+    truth = np.array([clf.classes_.index(v) for v in yva])
+    p_true = np.clip(proba[np.arange(len(truth)), truth], 1e-12, 1.0)
+    return {"correct": int((proba.argmax(1) == truth).sum()), "n": len(truth),
+            "logloss_sum": float(-np.log(p_true).sum()), "epochs": clf.config_.train.max_epochs,
+            "epochs_run": clf.result_.epochs_run, "cpu_seconds": round(cpu, 1)}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--set", default="ArrowHead")
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    ap.add_argument("--variants", default="base", help=f"comma-separated, of: {', '.join(VARIANTS)}")
+    ap.add_argument("--variants", default="base,aug", help=f"comma-separated, of: {', '.join(VARIANTS)}")
     ap.add_argument("--folds", type=int, default=3)
-    ap.add_argument("--only-folds", default=None, help="comma-separated fold indices to run (default: all)")
+    ap.add_argument("--repeats", type=int, default=1, help="fold splits, each with its own seed")
     ap.add_argument("--budget", type=float, default=2.0, help="million series-steps per fit")
     ap.add_argument("--seed", type=int, default=42)
     args = ap.parse_args()
     torch.set_num_threads(1)
+    variants = args.variants.split(",")
+    unknown = [v for v in variants if v not in VARIANTS]
+    if unknown:
+        raise SystemExit(f"unknown variant(s) {', '.join(unknown)}; use some of {', '.join(VARIANTS)}")
     with tempfile.TemporaryDirectory() as tmp:
-        train, _test, _ = files(args.set, args.data, Path(tmp))   # the TEST file is never read
-        x, labels = read_tsv(train)
-    classes = sorted(set(labels))
-    y = np.array([classes.index(v) for v in labels])
-    folds = stratified_folds(y, args.folds, args.seed)
-    run = range(args.folds) if args.only_folds is None else [int(f) for f in args.only_folds.split(",")]
-    for variant in args.variants.split(","):
-        if variant not in VARIANTS:
-            raise SystemExit(f"unknown variant {variant!r}; use one of {', '.join(VARIANTS)}")
-        pooled = {"correct": 0, "n": 0, "logloss_sum": 0.0, "cpu_seconds": 0.0}
-        for k in run:
-            va = folds[k]
+        train, _, _ = files(args.set, args.data, Path(tmp), test=False)      # the TEST file is never opened
+        x, y = read_tsv(train)
+    pooled = {v: {"correct": 0, "n": 0, "logloss_sum": 0.0, "cpu_seconds": 0.0, "per_fold": []} for v in variants}
+    for r in range(args.repeats):
+        folds = stratified_folds(y, args.folds, args.seed + r)
+        for k, va in enumerate(folds):
             tr = np.setdiff1d(np.arange(len(y)), va)
-            c0 = time.process_time()
-            r = train_eval(variant, x[tr], y[tr], x[va], y[va], len(classes), args.budget, args.seed + k)
-            r["cpu_seconds"] = round(time.process_time() - c0, 1)
-            print(json.dumps({"set": args.set, "variant": variant, "fold": k, **r}), flush=True)
-            for key in pooled:
-                pooled[key] += r[key]
-        print(json.dumps({"set": args.set, "variant": variant, "summary": True, "folds": list(run),
-                          "accuracy": round(pooled["correct"] / pooled["n"], 4),
-                          "logloss": round(pooled["logloss_sum"] / pooled["n"], 4), **pooled}), flush=True)
+            for v in variants:
+                res = fit_and_score(VARIANTS[v], x[tr], y[tr], x[va], y[va], args.budget, args.seed + 100 * r + k)
+                print(json.dumps({"set": args.set, "variant": v, "repeat": r, "fold": k, **res}), flush=True)
+                p = pooled[v]
+                for key in ("correct", "n", "logloss_sum", "cpu_seconds"):
+                    p[key] += res[key]
+                p["per_fold"].append(res["correct"])
+    for v, p in pooled.items():
+        print(json.dumps({"set": args.set, "variant": v, "summary": True, "folds": args.folds, "repeats": args.repeats,
+                          "budget": args.budget, "accuracy": round(p["correct"] / max(p["n"], 1), 4),
+                          "logloss": round(p["logloss_sum"] / max(p["n"], 1), 4),
+                          **{k: (round(val, 1) if isinstance(val, float) else val) for k, val in p.items()}}),
+              flush=True)
 
 
 if __name__ == "__main__":

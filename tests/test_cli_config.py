@@ -110,6 +110,8 @@ def test_every_key_is_a_flag_and_reaches_lstmkit_json(task, name, section, recor
     words = words if words[0].startswith("--") else ["--" + name.replace("_", "-"), *words]
     if (task, name) == ("classify", "ensemble"):                         # a seed ensemble of LSTM-FCNs only
         words = [*words, "--model", "lstm-fcn-ds"]
+    if (task, name) == ("classify", "augment"):                          # numeric series only
+        words = [*words, "--series"]
     config = recorded(capsys, task, *words)
     value = (config["train"] if section else config)[name]
     assert value == expected, (words, value)

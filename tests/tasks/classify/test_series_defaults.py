@@ -23,6 +23,7 @@ def test_python_defaults_are_lstm_fcn_with_its_protocol():
     assert (t.max_epochs, t.batch_size, t.lr, t.lr_factor, t.lr_patience) == (2000, 16, 1e-3, 0.7937, 100)
     assert t.lr_schedule == "cosine" and TextClassifier().config.train.lr_schedule == "plateau"
     assert t.clip_norm is None                                         # as published; zoo encoders keep 1.0
+    assert cfg.augment == "scale-warp"                                 # validated on ArrowHead's TRAIN file
     assert TextClassifier().config.model == "bilstm" and TextClassifier().config.budget is None
 
 

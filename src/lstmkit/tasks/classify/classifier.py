@@ -2,7 +2,6 @@
 :class:`~lstmkit.tasks.classify.estimator.SequenceClassifier` share (fit, predict, evaluate,
 resume, load, the run folder); each kind supplies how its data is read and encoded."""
 from __future__ import annotations
-from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from pathlib import Path
@@ -105,8 +104,8 @@ class Classifier(RunEstimator, ABC):
         callbacks = (*callbacks, *self._start_weights(cfg))
 
         pad = PAD_ID if self.kind == "text" else 0.0
-        train_batches = BucketBatches(x_train, y_train, cfg.train.batch_size, shuffle=True, bucket=cfg.bucket,
-                                      pad_value=pad)
+        train_batches = self._training_batches(BucketBatches(x_train, y_train, cfg.train.batch_size, shuffle=True,
+                                                             bucket=cfg.bucket, pad_value=pad))
         val_batches = None
         if val is not None:
             x_val = self._encode(val)
@@ -269,6 +268,11 @@ class Classifier(RunEstimator, ABC):
 
     def _write_state(self, run_dir: Path) -> None:
         pass
+
+    def _training_batches(self, batches):
+        """The batches the net trains on (numeric series: augmented when ``augment`` asks for it);
+        evaluation and prediction read the data as it is."""
+        return batches
 
     def _loss_fn(self, loss):
         """The training loss for this kind's net (an ensemble trains each member on ``loss``)."""

@@ -64,6 +64,9 @@ class ClassifyConfig(TaskConfig):
                                     # million series-steps (epochs x series x steps; none: max_epochs only)
     ensemble: int = 1               # lstm-fcn-ds: train this many seeded nets side by side, each on its own
                                     # loss, sharing the budget, and average their probabilities
+    augment: Literal["none", "scale-warp"] = "none"  # numeric series: training-time augmentation, a new draw
+                                    # per batch (scale-warp: each series scaled by 1 + 0.1 N(0,1) and
+                                    # smoothly time-warped within its length); off at evaluation
     bucket: bool = True             # length-bucketed batches
     drop_empty: bool = False        # skip empty / whitespace-only texts instead of failing
     encoding: str = "utf-8"         # text encoding of the files
@@ -88,4 +91,7 @@ class ClassifyConfig(TaskConfig):
         if self.ensemble > 1 and self.model != "lstm-fcn-ds":
             raise LstmkitError(f"ensemble applies to lstm-fcn-ds only, not {self.model}",
                                "drop --ensemble (or use --model lstm-fcn-ds)")
+        if self.augment != "none" and not self.series:
+            raise LstmkitError(f"augment={self.augment} applies to numeric series only, not texts",
+                               "drop --augment (or train on numeric series with --series)")
         check_range(self, "val_frac", 0, 1, "0.1, a --val file, or 0 to hold nothing out", high_open=True)

@@ -22,6 +22,7 @@ from lstmkit.data.vocab import PAD_ID, load_vectors, make_tokenizer, tokenizer_f
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.classifier import pair_rows
 from lstmkit.nn.fcn import FCN_MODELS, LSTMFCNEnsemble, LSTMFCNNet, MemberLoss
+from lstmkit.tasks.classify.augment import AUGMENTS, AugmentedBatches
 from lstmkit.tasks.classify.classifier import EVAL_BATCH, TASK, Classifier
 from lstmkit.tasks.classify.config import ClassifyConfig
 from lstmkit.runs import atomic_write, read_meta
@@ -230,7 +231,12 @@ class SequenceClassifier(Classifier):
     Batches of 16, not the paper's 128, so that the capped epochs still make enough updates.
     ``ensemble=k`` trains k LSTM-FCNs side by side (each on its own loss, sharing the budget) and
     answers with their averaged probabilities; not the default: on ArrowHead, 4 nets of a quarter
-    budget each scored below one net (docs/benchmarks.md, ``## UCR``). Any
+    budget each scored below one net (docs/benchmarks.md, ``## UCR``).
+    Each training series is scaled and smoothly time-warped at every batch
+    (``augment="scale-warp"``, :mod:`lstmkit.tasks.classify.augment`; never at evaluation or
+    prediction; ``augment="none"`` turns it off): on ArrowHead's TRAIN file it was right on 4 more
+    of 72 held-out series (3 folds × 2 splits) with a lower log loss, and lost nothing on
+    GunPoint's (docs/benchmarks.md, ``## UCR``). Any
     zoo encoder can be chosen instead (``model="lstm"``, ``pooling="last"``…: linear front-end →
     encoder → pooling → head), with the recurrent defaults of :data:`ENCODER_DEFAULTS`. Settings
     the caller gives always win; giving ``max_epochs`` alone turns the budget off; with
@@ -248,7 +254,8 @@ class SequenceClassifier(Classifier):
     _defaults = {"max_len": None, "model": "lstm-fcn-ds", "hidden_size": 8, "dropout": 0.8, "val_frac": 0.0,
                  "budget": SERIES_BUDGET, "max_epochs": 2000, "batch_size": 16, "lr": 1e-3,
                  "lr_schedule": "cosine", "lr_factor": round(2 ** (-1 / 3), 4), "lr_patience": 100, "patience": 300,
-                 "clip_norm": None, "pooling": "mean"}          # pooling and embed_dim are not used by lstm-fcn-ds (its FCN averages)
+                 "clip_norm": None, "pooling": "mean",       # pooling, embed_dim: unused by lstm-fcn-ds (its FCN averages)
+                 "augment": "scale-warp"}
 
     @classmethod
     def _resolve_config(cls, config, overrides: dict[str, Any]):
@@ -317,6 +324,11 @@ class SequenceClassifier(Classifier):
         if cfg.ensemble > 1:
             return LSTMFCNEnsemble(len(self.classes_), members=cfg.ensemble, **shape)
         return LSTMFCNNet(len(self.classes_), **shape)
+
+    def _training_batches(self, batches):
+        if self.config_.augment == "none":
+            return batches
+        return AugmentedBatches(batches, AUGMENTS[self.config_.augment])
 
     def _loss_fn(self, loss):
         members = getattr(self.net_, "members", 1)
