@@ -120,11 +120,14 @@ def test_onnx_engine_runs_rows_sorted_by_length_and_answers_as_the_whole_batch(w
         ref = clf.net_.eval()(x, lengths).numpy()
     np.testing.assert_allclose(got, whole, atol=1e-5)
     np.testing.assert_allclose(got, ref, atol=1e-4)
-    equal = torch.full((len(seqs),), x.shape[1] - 1)            # one length: one call, cut to it
+    equal = torch.full((len(seqs),), x.shape[1] - 1)            # one length: calls of at most 64 rows, cut to it
     calls.clear()
     # (float32: a few units in the last place; the blocked convolutions sum in another order when cut)
     np.testing.assert_allclose(net(x, equal).numpy(), OnnxNet(net.runner)(x, equal).numpy(), atol=1e-6, rtol=1e-6)
-    assert [steps for steps, _ in calls] == [x.shape[1] - 1, x.shape[1]]    # (the second is OnnxNet's own)
+    assert [(steps, len(n)) for steps, n in calls] == [(x.shape[1] - 1, 64), (x.shape[1] - 1, 11), (x.shape[1], 75)]
+    calls.clear()                                               # (the last is OnnxNet's own)
+    net(x[:40], equal[:40])
+    assert [(steps, len(n)) for steps, n in calls] == [(x.shape[1] - 1, 40)]
 
 
 def test_onnx_graph_from_other_weights_is_refused(tmp_path, text_run):
