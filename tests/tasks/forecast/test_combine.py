@@ -10,7 +10,6 @@ import torch
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.auto import auto_defaults
 from lstmkit.tasks.forecast.baselines import ets_forecast
-from lstmkit.tasks.forecast import combine
 from lstmkit.tasks.forecast.combine import (SHRINK, TOLERANCE, TOLERANCE_WINDOWS, WEIGHTS, baseline_history,
                                             baseline_point, choose_combination, combine_history, ets_logs, pick,
                                             shares, shrink, tolerance)
