@@ -1,7 +1,7 @@
 """Forecasting data: read a table and check its columns.
 
     load_table(data)               path / DataFrame / array  ->  DataFrame
-    column_list / numeric_column / parse_time / regularity / infer_freq: the column checks that
+    column_list / numeric_column: the column checks that
     :func:`lstmkit.tasks.forecast.panel.read_panel` (the one reader) applies (time columns:
     :mod:`lstmkit.tasks.forecast.times`)
 
@@ -28,10 +28,8 @@ import pandas as pd
 
 from lstmkit.data.textfile import bom_encoding, closest_name, comma_decimals, header_separator
 from lstmkit.errors import LstmkitError
-from lstmkit.tasks.forecast.times import infer_freq, parse_time, regularity, yyyymmdd_dates
 
-__all__ = ["load_table", "column_list", "numeric_column", "parse_time", "yyyymmdd_dates", "regularity", "infer_freq"]
-# parse_time, yyyymmdd_dates, regularity and infer_freq live in times.py (imported here for their callers)
+__all__ = ["load_table", "column_list", "numeric_column"]
 
 _CSV_LIKE = {".csv": ",", ".tsv": "\t", ".txt": None}  # None: sniff the separator
 _PARQUET = {".parquet", ".pq"}
