@@ -15,7 +15,8 @@ pytest.importorskip("onnxruntime")
 import lstmkit  # noqa: E402
 from cli_helpers import run_cli  # noqa: E402
 from lstmkit.data.batching import pad_batch  # noqa: E402
-from lstmkit.deploy.onnx import engine_net, export_onnx, graph_files, resolve_engine  # noqa: E402
+from lstmkit.deploy.onnx import export_onnx  # noqa: E402
+from lstmkit.deploy.onnx_engine import engine_net, graph_files, resolve_engine  # noqa: E402
 from lstmkit.deploy.quantize import REPORT_FILE  # noqa: E402
 from lstmkit.deploy.registry import adapter_for  # noqa: E402
 from lstmkit.deploy.seq2seq import GRAPH_FILES, OnnxSeq2Seq  # noqa: E402

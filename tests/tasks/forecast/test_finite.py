@@ -62,7 +62,7 @@ def test_predict_with_a_huge_value_in_the_last_window_is_an_error(fitted):
 def test_a_forecast_that_is_not_finite_is_an_error_not_an_empty_cell(fitted, monkeypatch, engine):
     import torch
 
-    import lstmkit.deploy.onnx as onnx_mod
+    import lstmkit.deploy.onnx_engine as onnx_mod
     monkeypatch.setattr(onnx_mod, "engine_net", lambda *a: (lambda x: torch.full((len(x), 2, 1), float("nan"))))
     monkeypatch.setattr(type(fitted.net_), "forward", lambda self, x, *a, **k: torch.full((len(x), 2, 1), float("inf")))
     with pytest.raises(LstmkitError, match="not finite"):
