@@ -1,7 +1,6 @@
 """Finite in, finite out: numbers beyond float32 range or infinite are refused where they are
 read (naming the column and row); a forecast that is not finite is an error, never an empty cell."""
 import numpy as np
-import pandas as pd
 import pytest
 
 from cli_helpers import assert_user_error, run_cli
