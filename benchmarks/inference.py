@@ -25,7 +25,7 @@ engine (items/s at the task's batch, batch-1 latency, ratios against torch fp32 
 same rounds), then one ``inference_targets`` line per task: ONNX >= 1.25x torch throughput. A
 classifier's batch has random lengths in [1, 64]: torch's packed sequences step each row to its
 own length, the ONNX engine runs the rows in length-sorted groups each cut to its longest
-(:class:`~lstmkit.deploy.onnx.LengthSortedOnnxNet`); its lines also give the fp32 engines on the
+(:class:`~lstmkit.deploy.onnx_engine.LengthSortedOnnxNet`); its lines also give the fp32 engines on the
 same batch at full length (``items_per_s_full_length``, ``onnx_throughput_ratio_full_length``),
 where neither has padding to skip. ``classify-series`` is an LSTM with last pooling (it streams),
 ``classify-series-fcn`` the numeric default, LSTM-FCN (its ONNX Runtime session does not spin idle
@@ -98,7 +98,8 @@ def _median_call(fn, x, seconds: float) -> float:
 def bench_forecast(args) -> None:
     """The tutorial forecaster: engines, streaming steps and the issue-17 targets (see the top)."""
     from lstmkit.data.windows import make_windows
-    from lstmkit.deploy.onnx import OnnxNet, OnnxRunner, export_onnx
+    from lstmkit.deploy.onnx import export_onnx
+    from lstmkit.deploy.onnx_engine import OnnxNet, OnnxRunner
     from lstmkit.deploy.quantize import export_int8
     from lstmkit.tasks.forecast.estimator import Forecaster
 
@@ -335,7 +336,7 @@ def wav_upload(seconds: float = 1.0) -> bytes:
 # -- measuring through the adapter protocol ---------------------------------------------------
 def engine_nets(run: Path, int8: Path | None) -> tuple[Any, dict[str, Any]]:
     """The adapter of ``run`` and its nets per engine: torch / ONNX Runtime, fp32 / int8."""
-    from lstmkit.deploy.onnx import engine_net
+    from lstmkit.deploy.onnx_engine import engine_net
     from lstmkit.deploy.registry import adapter_for
     from lstmkit.runs import read_meta
     adapter = adapter_for(run)

@@ -79,7 +79,8 @@ def _per_call(fn, seconds: float) -> float:
 
 
 def measure(run: Path, rounds: int, seconds: float) -> dict[str, dict[str, float]]:
-    from lstmkit.deploy.onnx import OnnxRunner, load_runner, write_onnx
+    from lstmkit.deploy.onnx import write_onnx
+    from lstmkit.deploy.onnx_engine import OnnxRunner, load_runner
     from lstmkit.deploy.registry import adapter_for
     from lstmkit.deploy.streaming import TorchCore
     adapter = adapter_for(run)

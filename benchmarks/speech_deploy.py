@@ -21,7 +21,8 @@ import numpy as np
 import torch
 
 from lstmkit.data.batching import pad_batch
-from lstmkit.deploy.onnx import OnnxNet, export_onnx, load_runner
+from lstmkit.deploy.onnx import export_onnx
+from lstmkit.deploy.onnx_engine import OnnxNet, load_runner
 from lstmkit.deploy.quantize import measure_speed
 from lstmkit.deploy.registry import adapter_for
 from lstmkit.tasks.speech.synthetic import RATE, tone_clip, tiny_run

@@ -13,7 +13,8 @@ pytest.importorskip("onnxruntime")
 from one_thread import one_thread  # noqa: E402,F401  (autouse: one torch thread)
 from lstmkit import LanguageModel  # noqa: E402
 from lstmkit.deploy.adapter import BadRequest, DeployAdapter  # noqa: E402
-from lstmkit.deploy.onnx import engine_net, export_onnx, load_runner  # noqa: E402
+from lstmkit.deploy.onnx import export_onnx  # noqa: E402
+from lstmkit.deploy.onnx_engine import engine_net, load_runner  # noqa: E402
 from lstmkit.deploy.quantize import REPORT_FILE, export_int8  # noqa: E402
 from lstmkit.deploy.registry import adapter_for, supported_tasks  # noqa: E402
 from lstmkit.errors import LstmkitError  # noqa: E402

@@ -7,7 +7,8 @@ import torch
 pytest.importorskip("onnxruntime")
 
 from forecast_data import sine_frame
-from lstmkit.deploy.onnx import ONNX_FILE, OnnxRunner, check_against_torch, export_onnx, load_runner
+from lstmkit.deploy.onnx import check_against_torch, export_onnx
+from lstmkit.deploy.onnx_engine import ONNX_FILE, OnnxRunner, load_runner
 from lstmkit.tasks.forecast.deploy import ForecastAdapter
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.estimator import Forecaster

@@ -10,7 +10,7 @@ import torch
 
 pytest.importorskip("onnxruntime")
 
-from lstmkit.deploy.onnx import OnnxRunner  # noqa: E402
+from lstmkit.deploy.onnx_engine import OnnxRunner  # noqa: E402
 from lstmkit.deploy.seq2seq import (DECODER_FILE, ENCODER_FILE, EncoderGraph, OnnxSeq2Seq,  # noqa: E402
                                     export_graphs, token_source)
 from lstmkit.errors import LstmkitError  # noqa: E402

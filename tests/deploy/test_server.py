@@ -138,7 +138,7 @@ def test_predict_non_finite_output_is_an_error_not_a_500(client, abs_forecaster,
     assert status in (200, 422), (status, out)
     assert status == 422 or all(math.isfinite(v) for v in out["predictions"][0]["y"])
 
-    import lstmkit.deploy.onnx as onnx_mod        # a model whose answer overflows
+    import lstmkit.deploy.onnx_engine as onnx_mod        # a model whose answer overflows
     from lstmkit.deploy.server import create_app
     real = onnx_mod.engine_net
     monkeypatch.setattr(onnx_mod, "engine_net", lambda *a: (lambda x: real(*a)(x) * float("inf")))
@@ -157,7 +157,7 @@ def test_predict_runs_off_the_event_loop(abs_forecaster, monkeypatch):
     import threading
 
     from asgi_client import Client
-    import lstmkit.deploy.onnx as onnx_mod
+    import lstmkit.deploy.onnx_engine as onnx_mod
     from lstmkit.deploy.server import create_app
     real = onnx_mod.engine_net
     inside, release, waited = threading.Event(), threading.Event(), []

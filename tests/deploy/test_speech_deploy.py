@@ -16,7 +16,8 @@ pytest.importorskip("onnxruntime")
 from asgi_client import Client  # noqa: E402
 from lstmkit.data.batching import pad_batch  # noqa: E402
 from lstmkit.deploy.adapter import BadRequest, DeployAdapter  # noqa: E402
-from lstmkit.deploy.onnx import OnnxNet, export_onnx, load_runner  # noqa: E402
+from lstmkit.deploy.onnx import export_onnx  # noqa: E402
+from lstmkit.deploy.onnx_engine import OnnxNet, load_runner  # noqa: E402
 from lstmkit.deploy.quantize import REPORT_FILE, export_int8  # noqa: E402
 from lstmkit.deploy.registry import adapter_class, adapter_for, supported_tasks  # noqa: E402
 from lstmkit.errors import LstmkitError  # noqa: E402

@@ -15,7 +15,8 @@ pytest.importorskip("onnxruntime")
 import lstmkit  # noqa: E402
 from cli_helpers import run_cli  # noqa: E402
 from lstmkit.data.batching import pad_batch  # noqa: E402
-from lstmkit.deploy.onnx import engine_net, export_onnx, graph_files, resolve_engine  # noqa: E402
+from lstmkit.deploy.onnx import export_onnx  # noqa: E402
+from lstmkit.deploy.onnx_engine import engine_net, graph_files, resolve_engine  # noqa: E402
 from lstmkit.deploy.quantize import REPORT_FILE  # noqa: E402
 from lstmkit.deploy.registry import adapter_for  # noqa: E402
 from lstmkit.deploy.seq2seq import GRAPH_FILES, OnnxSeq2Seq  # noqa: E402
@@ -98,9 +99,16 @@ def test_streaming_stays_refused_with_its_reason(run, adapter):
 
 
 # -- int8 ----------------------------------------------------------------------------------------
-def test_int8_reports_wer_beside_fp32_and_keeps_the_gate(tmp_path, run):
+@pytest.mark.parametrize("faster", ["torch", "onnx"])
+def test_int8_reports_wer_beside_fp32_and_keeps_the_gate(tmp_path, run, monkeypatch, faster):
     """Both int8 backends are scored by WER on the run's validation recordings; one becomes the
-    engine only within 0.5 WER points, else the report says why."""
+    engine only within 0.5 WER points, else the report says why. Of those kept, the faster is the
+    engine, and what answers under ``auto`` follows it. The speeds are given (fp32, then the torch
+    and the ONNX candidate, in the order the export measures them): measured, the winner changes
+    with the machine's load."""
+    import lstmkit.deploy.quantize as quantize
+    rates = iter([100.0, 300.0 if faster == "torch" else 200.0, 300.0 if faster == "onnx" else 200.0])
+    monkeypatch.setattr(quantize, "measure_speed", lambda *a, **k: {"windows_per_s": next(rates), "latency_ms": 1.0})
     out = tmp_path / "int8"
     try:
         lstmkit.load(run).export("int8", out)
@@ -117,8 +125,14 @@ def test_int8_reports_wer_beside_fp32_and_keeps_the_gate(tmp_path, run):
         assert "wer" in c["metric_change"] and 0 <= c["same_answers"] <= 1
     assert r["chosen"]["metrics"]["wer"] - r["fp32"]["metrics"]["wer"] <= WER_LIMIT + 1e-12
     assert sorted(p.name for p in out.glob("*.onnx")) == sorted(GRAPH_FILES)
+    held = [k for k, c in r["candidates"].items() if "quality_refused" not in c]
+    assert r["engine"] == (faster if faster in held else held[0])
+    assert r["fp32"]["windows_per_s"] == 100.0 and r["chosen"]["windows_per_s"] == max(
+        r["candidates"][k]["windows_per_s"] for k in held)
     q = adapter_for(out)
-    assert q.preferred_engine == r["engine"] and resolve_engine(out) == r["engine"]
+    assert q.preferred_engine == r["engine"] and resolve_engine(out, "auto", q.preferred_engine) == r["engine"]
+    answering = engine_net(q, "auto", out)                  # the int8 choice, not the graphs' presence
+    assert isinstance(answering, OnnxSeq2Seq) if r["engine"] == "onnx" else answering is q.net
     assert q.test_metrics(q.net)["wer"] == pytest.approx(r["candidates"]["torch"]["metrics"]["wer"])
     assert q.test_metrics(q.onnx_net(out))["wer"] == pytest.approx(r["candidates"]["onnx"]["metrics"]["wer"])
     wavs = _wavs(run, 4)

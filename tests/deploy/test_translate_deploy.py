@@ -14,7 +14,8 @@ from asgi_client import Client  # noqa: E402
 from cli_helpers import run_cli  # noqa: E402
 from lstmkit.data.batching import pad_batch  # noqa: E402
 from lstmkit.deploy.adapter import BadRequest  # noqa: E402
-from lstmkit.deploy.onnx import engine_net, export_onnx, resolve_engine  # noqa: E402
+from lstmkit.deploy.onnx import export_onnx  # noqa: E402
+from lstmkit.deploy.onnx_engine import engine_net, resolve_engine  # noqa: E402
 from lstmkit.deploy.quantize import REPORT_FILE, export_int8  # noqa: E402
 from lstmkit.deploy.registry import adapter_for, supported_tasks  # noqa: E402
 from lstmkit.deploy.seq2seq import OnnxSeq2Seq  # noqa: E402

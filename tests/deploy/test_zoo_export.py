@@ -18,7 +18,8 @@ import lstmkit  # noqa: E402
 from asgi_client import Client  # noqa: E402
 from forecast_data import sine_frame  # noqa: E402
 from lstmkit.deploy import export_onnx  # noqa: E402
-from lstmkit.deploy.onnx import ONNX_FILE, TOLERANCE  # noqa: E402
+from lstmkit.deploy.onnx import TOLERANCE  # noqa: E402
+from lstmkit.deploy.onnx_engine import ONNX_FILE  # noqa: E402
 from lstmkit.errors import LstmkitError  # noqa: E402
 from lstmkit.nn.zoo import ENCODERS  # noqa: E402
 from one_thread import one_thread  # noqa: E402,F401  (autouse: one torch thread)

@@ -3,6 +3,7 @@
     decode_text(raw, path, encoding)   bytes -> str; a bad byte names its line and --encoding
     read_text_file(path, encoding)     a whole file, ``.gz`` decompressed
     read_table(path, encoding)         CSV / TSV / JSONL (optionally ``.gz``) as a DataFrame of strings
+    parse_table(text, path, sep)       a CSV / TSV file's text, separated by ``sep``, as that DataFrame
     table_column(df, name, role, where) / column_strings(col)   a named column, its cells as text
 
 What a spreadsheet or a logger writes just works: a byte-order mark names the encoding (UTF-8,
@@ -27,7 +28,7 @@ from lstmkit.errors import LstmkitError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["decode_text", "read_text_file", "read_table", "file_ext", "is_table", "table_column", "column_strings",
+__all__ = ["decode_text", "read_text_file", "read_table", "parse_table", "file_ext", "is_table", "table_column", "column_strings",
            "bom_encoding", "header_separator", "comma_decimals", "closest_name", "TABLE_SEP", "JSONL"]
 
 TABLE_SEP = {".csv": ",", ".tsv": "\t"}
@@ -155,9 +156,16 @@ def read_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
     text = read_text_file(path, encoding)
     if ext in JSONL:
         return _parse_jsonl(text, path)
-    sep = header_separator(text.split("\n", 1)[0], TABLE_SEP[ext])
+    return parse_table(text, path, header_separator(text.split("\n", 1)[0], TABLE_SEP[ext]))
+
+
+def parse_table(text: str, path: str | Path, sep: str, quoting: bool = True) -> pd.DataFrame:
+    """``text`` (the file ``path``'s) as a table of strings separated by ``sep``, at least one row;
+    with ``quoting=False`` a quote mark is text like any other (a TSV of sentences)."""
+    import pandas as pd
     try:
-        df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
+        df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+                         quoting=csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE)
     except (pd.errors.ParserError, csv.Error, ValueError) as e:
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise LstmkitError(f"could not read {path}: {reason}", "check that it is a valid CSV/TSV file") from None

@@ -8,7 +8,8 @@ websockets). One service serves several runs under their names (:func:`serve`); 
 is :class:`lstmkit.serve.Client`.
 """
 from lstmkit.deploy.adapter import DeployAdapter
-from lstmkit.deploy.onnx import OnnxRunner, export_onnx
+from lstmkit.deploy.onnx import export_onnx
+from lstmkit.deploy.onnx_engine import OnnxRunner
 from lstmkit.deploy.quantize import export_int8
 from lstmkit.deploy.registry import adapter_for, supported_tasks
 from lstmkit.deploy.streaming import Stream

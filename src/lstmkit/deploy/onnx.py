@@ -14,11 +14,12 @@ exporter still fails on packed sequences, and the TorchScript one maps ``aten::l
 A task whose deployment is more than one ``x -> y`` graph (translation: an encoder and a one-step
 decoder) writes its own graphs through the adapter hooks ``export_graphs(folder, fingerprint,
 tolerance)`` (each graph through :func:`write_graph`), ``onnx_files`` and ``onnx_net(run)``;
-:func:`export_onnx`, :func:`resolve_engine` and :func:`engine_net` use them when present.
+:func:`export_onnx` and :mod:`~lstmkit.deploy.onnx_engine`'s ``resolve_engine`` and ``engine_net`` use
+them when present.
 
 The sessions over the written graphs and the engine choice (:class:`OnnxRunner`, :class:`OnnxNet`,
 :class:`LengthSortedOnnxNet`, :func:`load_runner`, :func:`graph_files`, :func:`resolve_engine`,
-:func:`engine_net`) live in :mod:`lstmkit.deploy.onnx_engine` and are importable from here too.
+:func:`engine_net`) live in :mod:`lstmkit.deploy.onnx_engine`.
 """
 from __future__ import annotations
 
@@ -31,16 +32,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from lstmkit.deploy.onnx_engine import (ENGINES, ONNX_FILE, LengthSortedOnnxNet, OnnxNet,  # noqa: F401 (re-exported)
-                                        OnnxRunner, engine_net, graph_files, load_runner, require_onnx,
-                                        resolve_engine)
+from lstmkit.deploy.onnx_engine import ONNX_FILE, OnnxRunner, graph_files, require_onnx
 from lstmkit.deploy.registry import adapter_for, weights_fingerprint
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import atomic_write, read_meta, write_json
 
-__all__ = ["ONNX_FILE", "OPSET", "TOLERANCE", "require_onnx", "export_onnx", "write_onnx", "write_graph", "extra_inputs",
-           "OnnxRunner", "OnnxNet", "LengthSortedOnnxNet", "load_runner", "graph_files", "resolve_engine", "engine_net",
-           "ENGINES", "set_metadata", "check_against_torch", "ShapeRefusal"]
+__all__ = ["OPSET", "TOLERANCE", "export_onnx", "write_onnx", "write_graph", "extra_inputs", "set_metadata",
+           "check_against_torch", "ShapeRefusal"]
 
 REPORT_FILE = "onnx.json"
 OPSET = 17

@@ -32,7 +32,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from lstmkit.deploy.onnx import TOLERANCE, OnnxNet, OnnxRunner, require_onnx, set_metadata, write_onnx
+from lstmkit.deploy.onnx import TOLERANCE, set_metadata, write_onnx
+from lstmkit.deploy.onnx_engine import OnnxNet, OnnxRunner, require_onnx
 from lstmkit.deploy.registry import adapter_for, weights_fingerprint
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import META_FILE, WEIGHTS_FILE, read_meta, save_tensors, write_json

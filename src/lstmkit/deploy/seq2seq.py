@@ -28,7 +28,8 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from lstmkit.deploy.onnx import OPSET, TOLERANCE, OnnxRunner, load_runner, write_graph
+from lstmkit.deploy.onnx import OPSET, TOLERANCE, write_graph
+from lstmkit.deploy.onnx_engine import OnnxRunner, load_runner
 from lstmkit.deploy.quantize import swap_recurrent
 from lstmkit.nn.seq2seq import AdditiveAttention, Memory, Seq2Seq
 

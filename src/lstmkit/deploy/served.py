@@ -74,7 +74,7 @@ class ServedModel:
     """A run served under ``name``: what ``/models/{name}/...`` answers with."""
 
     def __init__(self, name: str, run: str | Path, engine: str, limits: dict[str, int]):
-        from lstmkit.deploy.onnx import engine_net, resolve_engine     # looked up on use (tests patch it)
+        from lstmkit.deploy.onnx_engine import engine_net, resolve_engine     # looked up on use (tests patch it)
         self.name, self.run = name, Path(run)
         adapter = self.adapter = adapter_for(self.run)
         self.engine = resolve_engine(self.run, engine, getattr(adapter, "preferred_engine", None))

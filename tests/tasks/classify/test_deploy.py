@@ -12,7 +12,8 @@ pytest.importorskip("onnxruntime")
 
 from asgi_client import Client  # noqa: E402
 from lstmkit.data.batching import pad_batch  # noqa: E402
-from lstmkit.deploy.onnx import OnnxNet, export_onnx, load_runner  # noqa: E402
+from lstmkit.deploy.onnx import export_onnx  # noqa: E402
+from lstmkit.deploy.onnx_engine import OnnxNet, load_runner  # noqa: E402
 from lstmkit.deploy.quantize import REPORT_FILE, export_int8  # noqa: E402
 from lstmkit.deploy.registry import adapter_for, supported_tasks  # noqa: E402
 from lstmkit.errors import LstmkitError  # noqa: E402
@@ -97,7 +98,7 @@ def test_onnx_engine_runs_rows_sorted_by_length_and_answers_as_the_whole_batch(w
     """The ONNX engine's net groups the rows by length (each group cut to its longest length, as
     torch's packed sequences stop each row at its own) and answers as the graph on the whole padded
     batch and as PyTorch, in the caller's order."""
-    from lstmkit.deploy.onnx import LengthSortedOnnxNet, engine_net
+    from lstmkit.deploy.onnx_engine import LengthSortedOnnxNet, engine_net
     run = request.getfixturevalue(which)
     clf, adapter = load_classifier(run), adapter_for(run)
     net = engine_net(adapter, "onnx", run)
@@ -307,7 +308,8 @@ def test_cli_exports_a_classify_run(tmp_path, text_run, capsys):
 
 @pytest.mark.parametrize("model, pooling", [("bigru", "attention"), ("gru", "last"), ("lstm", "max-mean")])
 def test_other_encoders_and_poolings_export_and_match(tmp_path, series, model, pooling, tiny):
-    from lstmkit.deploy.onnx import OnnxRunner, write_onnx
+    from lstmkit.deploy.onnx import write_onnx
+    from lstmkit.deploy.onnx_engine import OnnxRunner
     from lstmkit.deploy.streaming import make_stream
     seqs, labels = series(40, seed=2)
     clf = SequenceClassifier(**tiny, model=model, pooling=pooling, max_epochs=1, unequal_length=True).fit(seqs, labels)
@@ -398,7 +400,7 @@ def test_lstm_fcn_onnx_workers_sleep_when_idle(which, request):
     """An LSTM-FCN's ONNX Runtime session does not spin its intra-op workers between pieces of work
     (a spinning worker holds a core: on a shared machine the graph ran at half its one-thread
     speed); the other classifiers keep ONNX Runtime's default."""
-    from lstmkit.deploy.onnx import engine_net
+    from lstmkit.deploy.onnx_engine import engine_net
     run = request.getfixturevalue(which)
     options = engine_net(adapter_for(run), "onnx", run).runner.session.get_session_options()
     try:
@@ -421,7 +423,7 @@ def test_answer_many_equals_each_request_alone(text_run, texts, engine):
     same labels and probabilities as each request alone, and a refused request gets its own error
     while the others are answered."""
     from lstmkit.deploy.adapter import BadRequest
-    from lstmkit.deploy.onnx import engine_net
+    from lstmkit.deploy.onnx_engine import engine_net
     adapter = adapter_for(text_run)
     net = engine_net(adapter, engine, text_run)
     words, _ = texts(9, seed=7)

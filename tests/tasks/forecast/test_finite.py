@@ -1,7 +1,6 @@
 """Finite in, finite out: numbers beyond float32 range or infinite are refused where they are
 read (naming the column and row); a forecast that is not finite is an error, never an empty cell."""
 import numpy as np
-import pandas as pd
 import pytest
 
 from cli_helpers import assert_user_error, run_cli
@@ -62,7 +61,7 @@ def test_predict_with_a_huge_value_in_the_last_window_is_an_error(fitted):
 def test_a_forecast_that_is_not_finite_is_an_error_not_an_empty_cell(fitted, monkeypatch, engine):
     import torch
 
-    import lstmkit.deploy.onnx as onnx_mod
+    import lstmkit.deploy.onnx_engine as onnx_mod
     monkeypatch.setattr(onnx_mod, "engine_net", lambda *a: (lambda x: torch.full((len(x), 2, 1), float("nan"))))
     monkeypatch.setattr(type(fitted.net_), "forward", lambda self, x, *a, **k: torch.full((len(x), 2, 1), float("inf")))
     with pytest.raises(LstmkitError, match="not finite"):

@@ -146,3 +146,32 @@ def test_a_file_whose_one_column_besides_time_is_the_target(tmp_path, capsys):
     assert code == 0, err
     run = next((tmp_path / "runs").iterdir())
     assert json.loads((run / "lstmkit.json").read_text())["config"]["target"] == ["units"]
+
+
+@pytest.mark.parametrize("target", [None, "units"])
+def test_a_file_is_read_once_by_fit(tmp_path, monkeypatch, target):
+    """Finding the implied target, choosing the auto settings and fitting share one reading of the
+    file; the data summary still names the file."""
+    from lstmkit.tasks.forecast import data as forecast_data
+    reads = []
+    read_file = forecast_data._read_file
+    monkeypatch.setattr(forecast_data, "_read_file", lambda path: reads.append(path) or read_file(path))
+    sine_frame(n=160)[["y"]].rename(columns={"y": "units"}).to_csv(tmp_path / "one.csv", index=False)
+    est = Forecaster(**{**TINY, "horizon": 3}).fit(str(tmp_path / "one.csv"), target=target)
+    assert reads == [tmp_path / "one.csv"] and est.config_.target == ["units"]
+    assert est.data_summary_["source"] == str((tmp_path / "one.csv").resolve())
+    reads.clear()
+    Forecaster(**{**TINY, "horizon": 3}).check(tmp_path / "one.csv")
+    assert reads == [tmp_path / "one.csv"]
+
+
+def test_the_cli_trains_on_a_one_column_file_with_no_target(tmp_path, capsys):
+    from cli_helpers import run_cli
+    sine_frame(n=160)[["y"]].rename(columns={"y": "units"}).to_csv(tmp_path / "one_column.csv", index=False)
+    code, out, err = run_cli(["forecast", "train", "--data", tmp_path / "one_column.csv", "--horizon", "3",
+                              "--max-epochs", "1", "--hidden-size", "8", "--progress", "off", "--out", tmp_path / "runs"],
+                             capsys)
+    assert code == 0, err
+    run = next((tmp_path / "runs").iterdir())
+    meta = json.loads((run / "lstmkit.json").read_text())
+    assert meta["config"]["target"] == ["units"]

@@ -87,3 +87,39 @@ def test_a_header_of_column_names_is_never_read_as_a_pair(tmp_path):
     f.write_text("src\ttgt\nGo.\tVa !\nRun.\t\n")              # a headed table counts the header line too
     with pytest.raises(LstmkitError, match="first at line 3"):
         read_pairs(f)
+
+
+def test_tables_are_read_as_forecast_and_classify_read_theirs(tmp_path):
+    """A spreadsheet's semicolon CSV, Excel's UTF-16 "Unicode text", a tab file named .csv, a
+    gzipped TSV and JSON Lines all read; quotes inside a TSV's sentences stay text."""
+    import gzip
+    import json
+    want = (['He said "go".', "Run."], ["Er sagte „geh“.", "Lauf."])
+    files = {"semi.csv": 'en;de\n"He said ""go"".";Er sagte „geh“.\nRun.;Lauf.\n'.encode(),
+             "excel.tsv": 'en\tde\r\nHe said "go".\tEr sagte „geh“.\r\nRun.\tLauf.\r\n'.encode("utf-16"),
+             "tab.csv": 'en\tde\nHe said "go".\tEr sagte „geh“.\nRun.\tLauf.\n'.encode(),
+             "pairs.tsv.gz": gzip.compress('en\tde\nHe said "go".\tEr sagte „geh“.\nRun.\tLauf.\n'.encode()),
+             "pairs.jsonl": "".join(json.dumps({"en": a, "de": b}) + "\n" for a, b in zip(*want)).encode()}
+    for name, raw in files.items():
+        (tmp_path / name).write_bytes(raw)
+        p = read_pairs(tmp_path / name, src="en", tgt="de")
+        assert (p.src, p.tgt) == want, name
+
+
+def test_a_wrong_column_gets_a_did_you_mean_hint(tmp_path):
+    import pandas as pd
+    f = tmp_path / "p.csv"
+    f.write_text("English;German\nGo.;Geh.\n")
+    with pytest.raises(LstmkitError, match=r"source column 'english' not found in .*p.csv \(did you mean 'English'\?\)"
+                                           r".*--src with one of: English, German"):
+        read_pairs(f, src="english", tgt="German")
+    with pytest.raises(LstmkitError, match=r"target column 'Germna' not found in the DataFrame \(did you mean 'German'"):
+        read_pairs(pd.DataFrame({"English": ["Go."], "German": ["Geh."]}), src="English", tgt="Germna")
+
+
+def test_an_empty_cell_of_a_dataframe_is_an_empty_side_not_the_word_nan():
+    import pandas as pd
+    df = pd.DataFrame({"src": ["Go.", "Run."], "tgt": ["Geh.", None]})
+    with pytest.raises(LstmkitError, match="1 pair\\(s\\) have an empty side \\(first at row 2\\)"):
+        read_pairs(df)
+    assert read_pairs(df, drop_empty=True).tgt == ["Geh."]

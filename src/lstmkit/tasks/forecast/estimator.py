@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 from typing import Any
 
@@ -92,27 +93,34 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
             cfg.features = _names(features)
         if id is not None:
             cfg.id = id
-        cfg = self._with_auto(cfg, data)
-        return self._fit_panel(data, cfg, out=out, run_dir=run_dir, resume=resume, callbacks=callbacks)
+        cfg, table = self._with_auto(cfg, data)
+        return self._fit_panel(table, cfg, out=out, run_dir=run_dir, resume=resume, callbacks=callbacks,
+                               source=data)
 
     def check(self, data) -> None:
         """Check the settings and read ``data`` as :meth:`fit` would, without training (same errors)."""
         cfg = dataclasses.replace(self.config, train=dataclasses.replace(self.config.train))
-        cfg = self._with_auto(cfg, data)
-        read_panel(data, cfg, need=min_points(cfg))
+        cfg, table = self._with_auto(cfg, data)
+        read_panel(table, cfg, need=min_points(cfg))
 
-    def _with_auto(self, cfg: ForecastConfig, data) -> ForecastConfig:
+    def _with_auto(self, cfg: ForecastConfig, data) -> tuple[ForecastConfig, Any]:
         """``cfg`` checked, with the settings left unset chosen from the training part of ``data``
         (:mod:`lstmkit.tasks.forecast.auto`); the choices and their reasons go to ``auto_``
-        (kept as they are when nothing is left to choose, e.g. on resume)."""
+        (kept as they are when nothing is left to choose, e.g. on resume).
+
+        Returns the config and the data to go on with: a file in the long format is read here,
+        once, and its table serves the implied target, the choices and the fit."""
         if not cfg.target and cfg.format == "long":
+            data = _read_once(data)
             cfg.target = implied_target(data, cfg)
-        check_config(cfg)
+        check_config(cfg)                  # before the file is read when the target is named, as the fit did
+        if cfg.format == "long":
+            data = _read_once(data)
         cfg, auto = auto_defaults(cfg, data)
         if auto or not hasattr(self, "auto_"):
             self.auto_ = auto
         check_config(cfg)
-        return cfg
+        return cfg, data
 
     @classmethod
     def resume(cls, run_dir: str | Path, data=None, **overrides: Any) -> "Forecaster":
@@ -266,6 +274,11 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
             extra["combination"] = self.combination_
         self._write_run_meta(run_dir, status, forecast_format=RUN_FORMAT, season=self.season_, **self._pipeline_meta(),
                              **extra)
+
+
+def _read_once(data):
+    """The table of a file (read here, so that the steps after share one reading); other data as it is."""
+    return load_table(data) if isinstance(data, (str, os.PathLike)) else data
 
 
 def implied_target(data, cfg: ForecastConfig) -> list[str]:

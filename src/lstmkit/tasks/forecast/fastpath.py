@@ -100,7 +100,7 @@ def frame_of(columns: dict) -> pd.DataFrame:
 
 
 def engine_net_cached(est, engine: str):
-    """:func:`lstmkit.deploy.onnx.engine_net` for ``est``, resolved again only when the engine, the
+    """:func:`lstmkit.deploy.onnx_engine.engine_net` for ``est``, resolved again only when the engine, the
     fitted net or the run's files change (an ONNX session and a weights hash per call cost far more
     than the forecast of one window)."""
     run = getattr(est, "run_dir_", None)
@@ -108,7 +108,7 @@ def engine_net_cached(est, engine: str):
     hit = _ENGINES.get(est)
     if hit is not None and hit[0] == key and hit[1] is est.net_:
         return hit[2]
-    from lstmkit.deploy.onnx import engine_net
+    from lstmkit.deploy.onnx_engine import engine_net
     from lstmkit.deploy.registry import adapter_class
     net = engine_net(adapter_class(est.TASK)(est), engine, run)
     _ENGINES[est] = (key, est.net_, net)

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from lstmkit.deploy.onnx import OnnxRunner
+from lstmkit.deploy.onnx_engine import OnnxRunner
 
 __all__ = ["median_of", "reads_horizon", "HorizonGraph", "future_array"]
 

@@ -47,7 +47,10 @@ class PanelPipeline:
     """Fitting, scaling, forecasting and persistence of the one pipeline (mixed into Forecaster)."""
 
     # -- fitting ----------------------------------------------------------------------------
-    def _fit_panel(self, data, cfg, out=None, run_dir=None, resume: bool = False, callbacks=()):
+    def _fit_panel(self, data, cfg, out=None, run_dir=None, resume: bool = False, callbacks=(), source=None):
+        """Fit on ``data``; ``source`` (default ``data``) is what the data summary names: the file
+        that ``data``, its table read once, came from."""
+        source = data if source is None else source
         panel = read_panel(data, cfg, need=min_points(cfg))
         if panel.time_info.get("dates") and not cfg.dates:     # the order of day and month found: predict reads so
             cfg = dataclasses.replace(cfg, dates=panel.time_info["dates"])
@@ -61,7 +64,7 @@ class PanelPipeline:
         splits = split_panel(panel, cfg)
         if len(splits["train"][0]) == 0:
             raise LstmkitError("no training windows", "shorten --lookback or --horizon, or supply longer series")
-        self.data_summary_ = {**panel.summary(), "source": str(Path(data).resolve()) if isinstance(data, (str, Path)) else None,
+        self.data_summary_ = {**panel.summary(), "source": str(Path(source).resolve()) if isinstance(source, (str, Path)) else None,
                               "id": cfg.id, "time": cfg.time, "format": cfg.format,
                               "windows": {k: int(len(v[0])) for k, v in splits.items()}}
         if len(panel.ids) == 1:                   # one series: its points per part, as before

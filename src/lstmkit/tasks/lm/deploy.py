@@ -45,7 +45,7 @@ from torch import nn
 
 from lstmkit.data.batching import pad_batch
 from lstmkit.deploy.adapter import BadRequest, EstimatorAdapter
-from lstmkit.deploy.onnx import OnnxNet, load_runner, resolve_engine
+from lstmkit.deploy.onnx_engine import OnnxNet, load_runner, resolve_engine
 from lstmkit.deploy.registry import weights_fingerprint
 from lstmkit.deploy.stateful import StatefulNet, recurrent_state_names
 from lstmkit.errors import LstmkitError

@@ -14,7 +14,7 @@ returns the initial state (the next line begins).
 
 Two engines answer the same: :class:`LMScorer` steps the torch network, :class:`GraphScorer`
 steps an exported step graph ``(x [1, T] int64, *state) -> (logits [1, T, V], *state)`` (an
-:class:`~lstmkit.deploy.onnx.OnnxRunner` over ``model.onnx``; see :mod:`lstmkit.tasks.lm.deploy`).
+:class:`~lstmkit.deploy.onnx_engine.OnnxRunner` over ``model.onnx``; see :mod:`lstmkit.tasks.lm.deploy`).
 """
 from __future__ import annotations
 
@@ -149,7 +149,7 @@ class GraphScorer(_CachingScorer):
 
     Args:
         graph: ``(x [1, T] int64, state arrays) -> (logits [1, T, V], state arrays)``, e.g. an
-            :class:`~lstmkit.deploy.onnx.OnnxRunner` over the language model's exported graph.
+            :class:`~lstmkit.deploy.onnx_engine.OnnxRunner` over the language model's exported graph.
         tokenizer: the run's tokenizer.
         zero_state: the state before ``<bos>`` (``[L, 1, H]`` arrays: ``h, c`` or ``h``).
     """

@@ -91,7 +91,7 @@ class LMStream(Stream):
 
     Args:
         graph: ``(x [1, T] int64, state) -> (logits [1, T, V], state)``: a
-            :class:`~lstmkit.deploy.streaming.TorchCore` or an :class:`~lstmkit.deploy.onnx.OnnxRunner`.
+            :class:`~lstmkit.deploy.streaming.TorchCore` or an :class:`~lstmkit.deploy.onnx_engine.OnnxRunner`.
         tokenizer: the model's tokenizer.
         zero_state: the state before ``<bos>`` (``[L, 1, H]`` arrays).
         state_names: their names (``("h", "c")`` or ``("h",)``).

@@ -34,7 +34,7 @@ from torch import nn
 
 from lstmkit.data.batching import BucketBatches
 from lstmkit.deploy.adapter import BadRequest, EstimatorAdapter
-from lstmkit.deploy.onnx import ONNX_FILE
+from lstmkit.deploy.onnx_engine import ONNX_FILE
 from lstmkit.deploy.seq2seq import GRAPH_FILES, export_graphs, onnx_seq2seq
 from lstmkit.deploy.stateful import recurrent_state_names
 from lstmkit.errors import LstmkitError
@@ -192,7 +192,7 @@ class SpeechAdapter(EstimatorAdapter):
 
     def outputs(self, net: nn.Module, feats: list[torch.Tensor]) -> list[np.ndarray]:
         """Per utterance: log-probabilities ``[T', V]`` (ctc) or class probabilities ``[C]``, from
-        ``net`` (:attr:`net`, an int8 net or an :class:`~lstmkit.deploy.onnx.OnnxNet`), in
+        ``net`` (:attr:`net`, an int8 net or an :class:`~lstmkit.deploy.onnx_engine.OnnxNet`), in
         padded batches of similar lengths."""
         out: list[Any] = [None] * len(feats)
         for idx, x, lengths in BucketBatches(feats, None, _BATCH).iter_indexed():

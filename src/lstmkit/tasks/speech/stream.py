@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from lstmkit.deploy.onnx import load_runner, resolve_engine
+from lstmkit.deploy.onnx_engine import load_runner, resolve_engine
 from lstmkit.deploy.registry import weights_fingerprint
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.speech.decode import collapse

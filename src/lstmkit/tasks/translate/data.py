@@ -1,6 +1,6 @@
 """Sentence pairs in, checked and tokenised per side.
 
-    read_pairs(data=…, src=…, tgt=…)            a CSV/TSV with source and target columns
+    read_pairs(data=…, src=…, tgt=…)            a CSV/TSV/JSONL with source and target columns
     read_pairs(src_file=…, tgt_file=…)          two line-aligned files (Multi30k style)
     clean_pairs(pairs, max_len, dedup)          length filter and de-duplication, with counts
     SideTokenizer("word" | "bpe").fit(texts)    ids with <pad> 0, <unk> 1, <bos> 2, <eos> 3;
@@ -21,7 +21,8 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from lstmkit.data.textfile import decode_text
+from lstmkit.data.textfile import (JSONL, column_strings, decode_text, file_ext, header_separator, parse_table,
+                                   read_table, read_text_file, table_column)
 from lstmkit.data.vocab import PAD, UNK, Vocab, import_tokenizers
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.seq2seq import BOS_ID, EOS_ID, PAD_ID, UNK_ID
@@ -51,10 +52,7 @@ class Pairs:
 def read_lines(path: str | Path, encoding: str = "utf-8") -> list[str]:
     """The lines of a text file (no trailing newline); bytes outside ``encoding`` name their line."""
     path = Path(path)
-    if path.is_dir():
-        raise LstmkitError(f"{path} is a folder, not a text file", "pass a text file with one sentence per line")
-    if not path.is_file():
-        raise LstmkitError(f"file not found: {path}", "check the path")
+    _check_file(path, "pass a text file with one sentence per line")
     raw = path.read_bytes()
     text = decode_text(raw, path, encoding)
     lines = text.splitlines()
@@ -63,27 +61,37 @@ def read_lines(path: str | Path, encoding: str = "utf-8") -> list[str]:
     return lines
 
 
-def _read_table(path: Path, src: str, tgt: str, encoding: str) -> tuple[list[str], list[str], int]:
-    """The two columns of a CSV/TSV and the file line of its first row (2 after a header line)."""
-    import io
+def _check_file(path: Path, hint: str) -> None:
+    if path.is_dir():
+        raise LstmkitError(f"{path} is a folder, not a text file", hint)
+    if not path.is_file():
+        raise LstmkitError(f"file not found: {path}", "check the path")
 
-    import pandas as pd
-    text = "\n".join(read_lines(path, encoding))
-    sep = "," if path.suffix.lower() == ".csv" else "\t"
-    try:
-        df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, quoting=3 if sep == "\t" else 0)
-    except pd.errors.ParserError as e:
-        raise LstmkitError(f"{path} is not a valid {'CSV' if sep == ',' else 'TSV'} file ({e})",
-                           "check the quoting and the number of fields per row") from None
-    names = [str(c) for c in df.columns]
-    header = all(re.fullmatch(r"[^\W\d]\w*", c.strip()) for c in names)     # one word each: column names
-    if sep == "\t" and (src, tgt) == DEFAULT_COLUMNS and len(names) >= 2 and not header:
-        return (*_headerless_pairs(path, text), 1)
-    for col, flag in ((src, "--src"), (tgt, "--tgt")):
-        if col not in df.columns:
-            raise LstmkitError(f"column {col!r} not found in {path}",
-                               f"pass {flag} with one of: {', '.join(names)}")
-    return df[src].tolist(), df[tgt].tolist(), 2
+
+def _read_table(path: Path, src: str, tgt: str, encoding: str) -> tuple[list[str], list[str], int]:
+    """The two columns of a table file and the file line of its first row (2 after a header line;
+    0 in JSON Lines, whose rows are counted as rows).
+
+    Read as :mod:`lstmkit.data.textfile` reads forecast's and classify's tables (a byte-order mark
+    names the encoding, ``.gz`` is decompressed, a ``.csv`` header of semicolons or tabs is read
+    with them), with two rules of its own: a file that is not ``.csv`` or JSON is tab-separated
+    (Tatoeba's ``fra.txt``), and in a tab-separated file a quote mark is part of the sentence.
+    """
+    _check_file(path, "pass a CSV/TSV file of sentence pairs, or --src-file and --tgt-file")
+    ext = file_ext(path)
+    if ext in JSONL:
+        df, first = read_table(path, encoding), 0
+    else:
+        text = read_text_file(path, encoding)
+        header = text.split("\n", 1)[0]
+        sep = header_separator(header, "," if ext == ".csv" else "\t")
+        names = header.split(sep)
+        one_word_each = all(re.fullmatch(r"[^\W\d]\w*", c.strip()) for c in names)   # column names
+        if sep == "\t" and (src, tgt) == DEFAULT_COLUMNS and len(names) >= 2 and not one_word_each:
+            return (*_headerless_pairs(path, text), 1)
+        df, first = parse_table(text, path, sep, quoting=sep != "\t"), 2
+    return (column_strings(table_column(df, src, "source", f" in {path}", "--src")),
+            column_strings(table_column(df, tgt, "target", f" in {path}", "--tgt")), first)
 
 
 def _headerless_pairs(path: Path, text: str) -> tuple[list[str], list[str]]:
@@ -128,10 +136,9 @@ def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: s
         s, t, first = _read_table(Path(data), src, tgt, encoding)
         where = str(data)
     elif hasattr(data, "columns"):
-        for col in (src, tgt):
-            if col not in data.columns:
-                raise LstmkitError(f"column {col!r} not in the DataFrame", f"use one of: {', '.join(map(str, data.columns))}")
-        s, t, where, first = [str(v) for v in data[src]], [str(v) for v in data[tgt]], "the DataFrame", 0
+        s, t = (column_strings(table_column(data, src, "source", " in the DataFrame", "--src")),
+                column_strings(table_column(data, tgt, "target", " in the DataFrame", "--tgt")))
+        where, first = "the DataFrame", 0
     else:
         try:
             s, t = [str(a) for a, _ in data], [str(b) for _, b in data]
