@@ -30,6 +30,7 @@ from lstmkit.tasks.forecast.panel import read_panel
 from lstmkit.tasks.forecast.pipeline import PanelPipeline
 from lstmkit.tasks.forecast.probabilistic import quantiles_of
 from lstmkit.tasks.forecast.surface import DeploySurface
+from lstmkit.tasks.forecast.times import date_columns
 from lstmkit.tasks.forecast.windows import min_points, split_panel
 
 __all__ = ["Forecaster"]
@@ -110,13 +111,18 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
 
         Returns the config and the data to go on with: a file in the long format is read here,
         once, and its table serves the implied target, the choices and the fit."""
-        if not cfg.target and cfg.format == "long":
-            data = _read_once(data)
-            cfg.target = implied_target(data, cfg)
-        check_config(cfg)                  # before the file is read when the target is named, as the fit did
+        if cfg.format == "long" and cfg.target:
+            check_config(cfg)              # before the file is read when the target is named, as the fit did
+        found = {}
         if cfg.format == "long":
             data = _read_once(data)
+            if cfg.time is None:
+                cfg.time, found = implied_time(data, cfg)
+            if not cfg.target:
+                cfg.target = implied_target(data, cfg)
+        check_config(cfg)
         cfg, auto = auto_defaults(cfg, data)
+        auto = {**found, **auto}
         if auto or not hasattr(self, "auto_"):
             self.auto_ = auto
         check_config(cfg)
@@ -143,7 +149,7 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
                     f"drop --{key.replace('_', '-')} to resume, or start a new run without --resume")
         # the settings chosen from the data are chosen again (same data, same choice): left unset as the
         # original call left them, so that the choices made after training (--combine) see the same call
-        chosen = {k: None for k in (meta.get("auto") or {}) if k in AUTO_FIELDS}
+        chosen = {k: None for k in (meta.get("auto") or {}) if k in (*AUTO_FIELDS, "time")}
         est = cls(**{**saved, **chosen, **{k: v for k, v in overrides.items() if k in _RESUME_FREE and v is not None}})
         est.auto_ = meta.get("auto") or {}
         source = cls._resume_source(meta, run_dir, data, "in-memory data", "pass the data again with --data")
@@ -279,6 +285,24 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
 def _read_once(data):
     """The table of a file (read here, so that the steps after share one reading); other data as it is."""
     return load_table(data) if isinstance(data, (str, os.PathLike)) else data
+
+
+def implied_time(data, cfg: ForecastConfig) -> tuple[str | None, dict[str, dict[str, Any]]]:
+    """The time column of a table that names none: its one column of dates
+    (:func:`~lstmkit.tasks.forecast.times.date_columns`) besides the target, id, feature and
+    covariate columns, and the record of that choice; None when it has none (rows are then the
+    series in file order; a pandas date index is read as the time by the panel). Several date
+    columns are an error: which one orders the rows is the user's to say."""
+    if not isinstance(data, pd.DataFrame) or isinstance(data.index, pd.DatetimeIndex):
+        return None, {}
+    skip = {*cfg.target, *cfg.features, *cfg.past_covariates, *cfg.future_covariates, cfg.id}
+    found = date_columns(data, skip)
+    if len(found) > 1:
+        raise LstmkitError(f"the table has {len(found)} date columns ({', '.join(map(repr, found))}) and no "
+                           f"time column was named", f"name the one the series runs along: --time {found[0]}")
+    if not found:
+        return None, {}
+    return found[0], {"time": {"value": found[0], "why": "the table's one date column: the rows are read in its order"}}
 
 
 def implied_target(data, cfg: ForecastConfig) -> list[str]:
