@@ -129,7 +129,8 @@ def test_data_that_is_one_series_needs_no_target(kind):
 
 
 def test_data_of_several_columns_still_needs_a_named_target():
-    with pytest.raises(LstmkitError, match="no target column given"):
+    with pytest.raises(LstmkitError, match=r"no target column given, and the table has 2 columns: 'a', 'b' "
+                                           r".*--target a"):
         Forecaster(**TINY).fit(pd.DataFrame({"a": np.arange(100.0), "b": np.arange(100.0)}))
     with pytest.raises(LstmkitError, match="no target column given"):
         Forecaster(**TINY).fit(pd.Series(np.arange(100.0), name=3))

@@ -309,7 +309,7 @@ def implied_target(data, cfg: ForecastConfig) -> list[str]:
     """The target of data that holds one series and nothing else: the one column of the table
     (:func:`~lstmkit.tasks.forecast.data.load_table`'s reading: a pandas Series is its name, else
     ``y``; a 1-D array or list ``y``) besides the time and id columns; else none (the target must
-    be named)."""
+    be named: several columns are an error that lists them)."""
     if isinstance(data, (np.ndarray, list, tuple)):
         try:
             if np.ndim(data) != 1:
@@ -318,6 +318,13 @@ def implied_target(data, cfg: ForecastConfig) -> list[str]:
             return []
     columns = load_table(data).columns if not isinstance(data, pd.DataFrame) else data.columns
     rest = [c for c in columns if c not in (cfg.time, cfg.id)]
+    if len(rest) > 1 and all(isinstance(c, str) for c in rest):
+        shown = ", ".join(map(repr, rest[:8])) + (", ..." if len(rest) > 8 else "")
+        besides = " and ".join(n for n, c in (("time", cfg.time), ("id", cfg.id)) if c)
+        raise LstmkitError(f"no target column given, and the table has {len(rest)} columns"
+                           f"{' besides the ' + besides if besides else ''}: {shown}",
+                           f"name the series to forecast: --target {rest[0]} (several comma-separated; "
+                           f"inputs that are not forecast go to --features)")
     return rest if len(rest) == 1 and isinstance(rest[0], str) else []
 
 
