@@ -30,6 +30,14 @@ def test_multiclass_has_no_auc_and_undefined_precision_is_zero():
     assert m["macro_f1"] == pytest.approx((2 / 3 + 0 + 1) / 3)
 
 
+def test_macro_f1_leaves_out_a_class_neither_true_nor_predicted():
+    """A class with one example has none in validation: it has no F1 (it was averaged in as 0)."""
+    m = classification_metrics([0, 1, 1], np.eye(3)[[0, 1, 1]], ["neg", "pos", "rare"])
+    assert m["macro_f1"] == 1.0 and m["per_class"]["rare"]["support"] == 0
+    m = classification_metrics([0, 1, 1], np.eye(3)[[0, 1, 2]], ["neg", "pos", "rare"])    # predicted: counts
+    assert m["macro_f1"] == pytest.approx((1 + 2 / 3 + 0) / 3)
+
+
 def test_auc_nan_with_one_true_class_and_shape_check():
     m = classification_metrics([1, 1], np.array([[0.2, 0.8], [0.6, 0.4]]), ["a", "b"])
     assert math.isnan(m["roc_auc"])

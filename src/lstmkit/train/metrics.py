@@ -22,6 +22,8 @@ def classification_metrics(y_true: Sequence[int], proba: np.ndarray, classes: Se
     """Metrics of predicted class probabilities ``proba [N, C]`` against class indices ``y_true [N]``.
 
     ``majority`` (a class index) adds the majority-class baseline's accuracy beside the model's.
+    Macro-F1 averages the classes that occur among the true or the predicted labels: a class with
+    neither (its one example went to training) has no F1 to average, not an F1 of 0.
     """
     from sklearn.metrics import confusion_matrix, precision_recall_fscore_support, roc_auc_score  # ~1 s: on use
     y = np.asarray(y_true, dtype=np.int64)
@@ -36,7 +38,7 @@ def classification_metrics(y_true: Sequence[int], proba: np.ndarray, classes: Se
     out: dict[str, Any] = {
         "n": int(y.size),
         "accuracy": float((pred == y).mean()),
-        "macro_f1": float(f1.mean()),
+        "macro_f1": float(f1[(support > 0) | np.isin(labels, pred)].mean()),
     }
     if len(classes) == 2:
         out["roc_auc"] = float(roc_auc_score(y, proba[:, 1])) if len(set(y.tolist())) == 2 else math.nan

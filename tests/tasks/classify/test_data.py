@@ -80,6 +80,13 @@ def test_stratified_split_keeps_shares_and_is_seeded():
     assert stratified_split(labels, 0.1, seed=1)[1].tolist() != va.tolist()
 
 
+def test_a_class_of_one_example_stays_in_training_with_a_warning():
+    labels = ["a"] * 10 + ["b"] * 10 + ["lone"]
+    with pytest.warns(UserWarning, match=r"1 class with one example \('lone'\): kept for training.*add examples of it"):
+        tr, va = stratified_split(labels, 0.2, seed=0)
+    assert 20 in tr and len(va) == 4
+
+
 # -- numeric -------------------------------------------------------------------------------------------
 def test_ucr_tsv_and_ragged_rows(tmp_path):
     p = tmp_path / "X_TRAIN.tsv"

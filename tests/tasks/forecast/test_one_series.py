@@ -129,7 +129,8 @@ def test_data_that_is_one_series_needs_no_target(kind):
 
 
 def test_data_of_several_columns_still_needs_a_named_target():
-    with pytest.raises(LstmkitError, match="no target column given"):
+    with pytest.raises(LstmkitError, match=r"no target column given, and the table has 2 columns: 'a', 'b' "
+                                           r".*--target a"):
         Forecaster(**TINY).fit(pd.DataFrame({"a": np.arange(100.0), "b": np.arange(100.0)}))
     with pytest.raises(LstmkitError, match="no target column given"):
         Forecaster(**TINY).fit(pd.Series(np.arange(100.0), name=3))
@@ -175,3 +176,43 @@ def test_the_cli_trains_on_a_one_column_file_with_no_target(tmp_path, capsys):
     run = next((tmp_path / "runs").iterdir())
     meta = json.loads((run / "lstmkit.json").read_text())
     assert meta["config"]["target"] == ["units"]
+
+
+def test_a_table_s_one_date_column_is_its_time_when_none_is_named(tmp_path, capsys):
+    """A file of dates and values in any row order trains as the sorted file does (the rows
+    were read in file order before: a newest-first export trained on its series reversed), and
+    needs no --target; the choice is recorded and printed."""
+    from cli_helpers import run_cli
+    df = sine_frame(n=160)[["time", "y"]].rename(columns={"time": "date"})
+    df["date"] = df["date"].dt.strftime("%Y-%m-%d %H:%M")
+    df.to_csv(tmp_path / "sorted.csv", index=False)
+    df.iloc[::-1].to_csv(tmp_path / "newest_first.csv", index=False)
+    fits = [Forecaster(**{**TINY, "horizon": 3}).fit(str(tmp_path / f)) for f in ("sorted.csv", "newest_first.csv")]
+    for est in fits:
+        assert est.config_.time == "date" and est.config_.target == ["y"]
+        assert est.auto_["time"]["value"] == "date"
+    assert fits[0].metrics_["metrics"] == fits[1].metrics_["metrics"]
+    code, out, err = run_cli(["forecast", "train", "--data", tmp_path / "newest_first.csv", "--horizon", "3",
+                              "--max-epochs", "1", "--hidden-size", "8", "--progress", "off", "--out", tmp_path / "runs"],
+                             capsys)
+    assert code == 0, err
+    assert "time column 'date' (the table's one date column" in out + err
+    run = next((tmp_path / "runs").iterdir())
+    meta = json.loads((run / "lstmkit.json").read_text())
+    assert meta["config"]["time"] == "date" and meta["auto"]["time"]["value"] == "date"
+
+
+def test_a_table_of_two_date_columns_must_name_its_time():
+    df = sine_frame(n=160)[["time", "y"]]
+    df["shipped"] = df["time"] + pd.Timedelta(days=2)
+    with pytest.raises(LstmkitError, match=r"2 date columns \('time', 'shipped'\).*--time time"):
+        Forecaster(**{**TINY, "horizon": 3}).fit(df, target="y")
+    est = Forecaster(**{**TINY, "horizon": 3}).fit(df, target="y", time="shipped")
+    assert est.config_.time == "shipped" and "time" not in est.auto_
+
+
+def test_repeated_times_with_no_id_column_suggest_naming_one():
+    """Two series stacked in one file with no --id: the error says so (before: 'duplicate (id, time) pair')."""
+    a, b = sine_frame(n=160)[["time", "y"]], sine_frame(n=160, seed=1)[["time", "y"]]
+    with pytest.raises(LstmkitError, match=r"appears more than once in column 'time'.*--id"):
+        Forecaster(**{**TINY, "horizon": 3}).fit(pd.concat([a, b]), target="y")

@@ -326,7 +326,7 @@ BAD = [
     (["--id", "store", "--time", "time", "--target", "y", "--strict"], "series 's2' has 15 points"),
     (["--id", "store", "--time", "time", "--target", "y", "--strategy", "sideways"], "unknown strategy"),
     (["--id", "store", "--time", "time", "--target", "y", "--likelihood", "poisson"], "gaussian, studentt"),
-    (["--id", "store", "--target", "y", "--calendar", "hour"], "--calendar needs dates"),
+    (["--id", "store", "--time", "step", "--target", "y", "--calendar", "hour"], "--calendar needs dates"),
     (["--id", "store", "--time", "time", "--target", "y", "--calendar", "fortnight"], "unknown calendar feature"),
     (["--id", "shop", "--time", "time", "--target", "y"], "id column 'shop' not found"),
     (["--id", "store", "--time", "time", "--target", "y", "--lookback", "200"], "no series has the"),
@@ -341,7 +341,10 @@ BAD = [
 
 @pytest.mark.parametrize("flags, words", BAD)
 def test_cli_bad_many_series_input(flags, words, panel_csv, tmp_path, capsys):
-    code, out, err = run_cli(["forecast", "train", "--data", panel_csv, "--lookback", "12", "--horizon", "3",
+    df = pd.read_csv(panel_csv)
+    df["step"] = df.groupby("store").cumcount()                           # integer times: no calendar
+    df.to_csv(tmp_path / "panel.csv", index=False)
+    code, out, err = run_cli(["forecast", "train", "--data", tmp_path / "panel.csv", "--lookback", "12", "--horizon", "3",
                               "--out", tmp_path / "runs", *CLI_QUICK, *flags], capsys)
     assert_user_error(code, err, words)
     assert not (tmp_path / "runs").exists()                               # nothing half-written

@@ -98,3 +98,16 @@ def test_integer_steps_stay_steps():
     values, info = time_values(pd.Series([0, 7, 14]), "t")
     assert values.dtype == np.int64 and values.tolist() == [0, 7, 14] and info == {}
     assert time_values(pd.Series([20240131, 20240201]), "t")[0].dtype == np.dtype("datetime64[ns]")
+
+
+def test_date_columns_finds_dates_and_leaves_labels_and_numbers():
+    from lstmkit.tasks.forecast.times import date_columns
+    df = pd.DataFrame({"when": ["2024-01-31", "2024-02-29", "2024-03-31"],
+                       "eu": ["31/01/2024", "29/02/2024", "31/03/2024"],
+                       "stamp": pd.date_range("2024-01-01", periods=3, freq="D"),
+                       "ymd": [20240131, 20240229, 20240331],
+                       "month": ["May", "June", "July"],            # names, no year: not dates
+                       "store": ["a1", "b2", "c3"], "n": [1, 2, 3], "x": [0.5, 1.5, 2.5],
+                       "code": ["2024-01-31", "soon", "2024-03-31"]})   # one cell not a date
+    assert date_columns(df) == ["when", "eu", "stamp", "ymd"]
+    assert date_columns(df, skip={"when", "ymd"}) == ["eu", "stamp"]

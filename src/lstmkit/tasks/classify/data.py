@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -337,19 +338,26 @@ def check_known_labels(labels: Sequence[str], classes: Sequence[str]) -> None:
 
 def stratified_split(labels: Sequence[str], val_frac: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Seeded stratified split: about ``val_frac`` of each class (at least one of every class
-    with two or more examples) goes to validation. Returns sorted ``(train_idx, val_idx)``."""
+    with two or more examples) goes to validation; a class of one example stays in training, with
+    a warning. Returns sorted ``(train_idx, val_idx)``."""
     if not 0.0 < val_frac < 1.0:
         raise LstmkitError(f"`val_frac` must be in [0, 1), got {val_frac}",
                            "pass --val-frac 0.1, say, a --val file, or 0 to hold nothing out")
     rng = np.random.default_rng(seed)
     labels = np.asarray(labels)
-    val = []
+    val, alone = [], []
     for c in sorted(set(labels.tolist())):
         idx = np.flatnonzero(labels == c)
         if idx.size < 2:
+            alone.append(c)
             continue
         k = min(max(1, round(idx.size * val_frac)), idx.size - 1)
         val.extend(rng.permutation(idx)[:k].tolist())
+    if alone:
+        shown = ", ".join(map(repr, alone[:5])) + (", ..." if len(alone) > 5 else "")
+        warnings.warn(f"{len(alone)} class{'es' if len(alone) > 1 else ''} with one example ({shown}): kept for "
+                      f"training, none left to validate on; add examples of {'them' if len(alone) > 1 else 'it'} "
+                      f"or merge {'them' if len(alone) > 1 else 'it'} into another class", stacklevel=2)
     val_idx = np.sort(np.asarray(val, dtype=np.int64))
     train_idx = np.setdiff1d(np.arange(labels.size), val_idx)
     return train_idx, val_idx

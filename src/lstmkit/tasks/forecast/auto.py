@@ -247,7 +247,7 @@ def auto_defaults(cfg, data) -> tuple[Any, dict[str, dict[str, Any]]]:
 
 def summary_line(auto: dict[str, dict[str, Any]]) -> str:
     """One line of the choices: ``auto: lookback 36 (3 seasons of 12); log (...); ...``."""
-    parts = []
+    parts = [f"time column {auto['time']['value']!r} ({auto['time']['why']})"] if "time" in auto else []
     for name in AUTO_FIELDS:
         if name in auto:
             v = auto[name]["value"]

@@ -30,6 +30,7 @@ from lstmkit.tasks.forecast.panel import read_panel
 from lstmkit.tasks.forecast.pipeline import PanelPipeline
 from lstmkit.tasks.forecast.probabilistic import quantiles_of
 from lstmkit.tasks.forecast.surface import DeploySurface
+from lstmkit.tasks.forecast.times import date_columns
 from lstmkit.tasks.forecast.windows import min_points, split_panel
 
 __all__ = ["Forecaster"]
@@ -110,13 +111,18 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
 
         Returns the config and the data to go on with: a file in the long format is read here,
         once, and its table serves the implied target, the choices and the fit."""
-        if not cfg.target and cfg.format == "long":
-            data = _read_once(data)
-            cfg.target = implied_target(data, cfg)
-        check_config(cfg)                  # before the file is read when the target is named, as the fit did
+        if cfg.format == "long" and cfg.target:
+            check_config(cfg)              # before the file is read when the target is named, as the fit did
+        found = {}
         if cfg.format == "long":
             data = _read_once(data)
+            if cfg.time is None:
+                cfg.time, found = implied_time(data, cfg)
+            if not cfg.target:
+                cfg.target = implied_target(data, cfg)
+        check_config(cfg)
         cfg, auto = auto_defaults(cfg, data)
+        auto = {**found, **auto}
         if auto or not hasattr(self, "auto_"):
             self.auto_ = auto
         check_config(cfg)
@@ -143,7 +149,7 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
                     f"drop --{key.replace('_', '-')} to resume, or start a new run without --resume")
         # the settings chosen from the data are chosen again (same data, same choice): left unset as the
         # original call left them, so that the choices made after training (--combine) see the same call
-        chosen = {k: None for k in (meta.get("auto") or {}) if k in AUTO_FIELDS}
+        chosen = {k: None for k in (meta.get("auto") or {}) if k in (*AUTO_FIELDS, "time")}
         est = cls(**{**saved, **chosen, **{k: v for k, v in overrides.items() if k in _RESUME_FREE and v is not None}})
         est.auto_ = meta.get("auto") or {}
         source = cls._resume_source(meta, run_dir, data, "in-memory data", "pass the data again with --data")
@@ -281,11 +287,29 @@ def _read_once(data):
     return load_table(data) if isinstance(data, (str, os.PathLike)) else data
 
 
+def implied_time(data, cfg: ForecastConfig) -> tuple[str | None, dict[str, dict[str, Any]]]:
+    """The time column of a table that names none: its one column of dates
+    (:func:`~lstmkit.tasks.forecast.times.date_columns`) besides the target, id, feature and
+    covariate columns, and the record of that choice; None when it has none (rows are then the
+    series in file order; a pandas date index is read as the time by the panel). Several date
+    columns are an error: which one orders the rows is the user's to say."""
+    if not isinstance(data, pd.DataFrame) or isinstance(data.index, pd.DatetimeIndex):
+        return None, {}
+    skip = {*cfg.target, *cfg.features, *cfg.past_covariates, *cfg.future_covariates, cfg.id}
+    found = date_columns(data, skip)
+    if len(found) > 1:
+        raise LstmkitError(f"the table has {len(found)} date columns ({', '.join(map(repr, found))}) and no "
+                           f"time column was named", f"name the one the series runs along: --time {found[0]}")
+    if not found:
+        return None, {}
+    return found[0], {"time": {"value": found[0], "why": "the table's one date column: the rows are read in its order"}}
+
+
 def implied_target(data, cfg: ForecastConfig) -> list[str]:
     """The target of data that holds one series and nothing else: the one column of the table
     (:func:`~lstmkit.tasks.forecast.data.load_table`'s reading: a pandas Series is its name, else
     ``y``; a 1-D array or list ``y``) besides the time and id columns; else none (the target must
-    be named)."""
+    be named: several columns are an error that lists them)."""
     if isinstance(data, (np.ndarray, list, tuple)):
         try:
             if np.ndim(data) != 1:
@@ -294,6 +318,13 @@ def implied_target(data, cfg: ForecastConfig) -> list[str]:
             return []
     columns = load_table(data).columns if not isinstance(data, pd.DataFrame) else data.columns
     rest = [c for c in columns if c not in (cfg.time, cfg.id)]
+    if len(rest) > 1 and all(isinstance(c, str) for c in rest):
+        shown = ", ".join(map(repr, rest[:8])) + (", ..." if len(rest) > 8 else "")
+        besides = " and ".join(n for n, c in (("time", cfg.time), ("id", cfg.id)) if c)
+        raise LstmkitError(f"no target column given, and the table has {len(rest)} columns"
+                           f"{' besides the ' + besides if besides else ''}: {shown}",
+                           f"name the series to forecast: --target {rest[0]} (several comma-separated; "
+                           f"inputs that are not forecast go to --features)")
     return rest if len(rest) == 1 and isinstance(rest[0], str) else []
 
 

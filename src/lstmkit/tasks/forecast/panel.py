@@ -132,10 +132,15 @@ def read_panel(data, cfg, need: int | None = None) -> Panel:
         if dup.any():
             k = int(np.flatnonzero(dup)[0])
             when = pd.Timestamp(times[k]).isoformat() if np.issubdtype(times.dtype, np.datetime64) else int(times[k])
-            who = f"series {ids_sorted[codes[k]]!r}, " if id_col is not None else ""
+            if id_col is not None:
+                raise LstmkitError(
+                    f"duplicate (id, time) pair: series {ids_sorted[codes[k]]!r}, time {when} appears more than once "
+                    f"({int(dup.sum())} duplicated rows)",
+                    "each series needs one row per time; aggregate the duplicates first (e.g. groupby([id, time]).mean())")
             raise LstmkitError(
-                f"duplicate (id, time) pair: {who}time {when} appears more than once ({int(dup.sum())} duplicated rows)",
-                "each series needs one row per time; aggregate the duplicates first (e.g. groupby([id, time]).mean())")
+                f"time {when} appears more than once in column {time_col!r} ({int(dup.sum())} duplicated rows)",
+                "if the table holds several series, name the column that tells them apart with --id; else "
+                "aggregate the duplicates first (e.g. groupby(time).mean())")
     for c in num:
         num[c] = num[c][order]
     y = np.stack([num[c] for c in targets], 1) if targets else np.zeros((n, 0))

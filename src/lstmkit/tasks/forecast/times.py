@@ -3,6 +3,7 @@
     parse_time(col, name, dates)    text / datetime column  ->  naive datetimes (a bad one: LstmkitError)
     time_values(col, name, dates)   a column as a panel holds it: int64 steps or datetime64[ns], and notes
     regularity / infer_freq   the inferred frequency and the number of gaps
+    date_columns(df, skip)    the columns that hold dates (a table's time column when none is named)
 
 Dates are read in ONE format per column where one fits, never guessed cell by cell when the
 order of day and month is in doubt: ``01/02/2020`` is read month first and day first; a
@@ -29,13 +30,15 @@ from pandas.tseries.api import guess_datetime_format
 
 from lstmkit.errors import LstmkitError
 
-__all__ = ["parse_time", "time_values", "yyyymmdd_dates", "regularity", "infer_freq"]
+__all__ = ["parse_time", "time_values", "yyyymmdd_dates", "regularity", "infer_freq", "date_columns"]
 
 # day and month as the first two numbers of a date (31/01/2020, 1.2.20, 01-02-2020 12:00)
 _DMY = r"(\d{1,2})[./-](\d{1,2})[./-]\d{2,4}(?!\d)"
 _DMY_SHAPE = r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}(?!\d)"     # the same without groups (faster to match)
 # a UTC offset (or Z) ending a time stamp that has a time of day: 12:00:00+01:00, 12:00Z, 12:00:00.5-0500
 _OFFSET = r"(Z|[+-]\d\d(?::?\d\d)?)$"
+# a cell that can be a date: a 4-digit year, or day and month before a 2-digit year (a bare "May" or "3" is not)
+_DATE_LIKE = r"(?:^|\D)\d{4}(?!\d)|" + _DMY_SHAPE
 _ISO_HINT = "write ISO dates such as 2020-01-31 (or 2020-01-31 12:00), which read one way only"
 
 
@@ -223,6 +226,29 @@ def yyyymmdd_dates(col: pd.Series) -> pd.Series | None:
         return None
     parsed = pd.to_datetime(col.astype("int64").astype(str), format="%Y%m%d", errors="coerce")
     return None if parsed.isna().any() else parsed
+
+
+def date_columns(df: pd.DataFrame, skip=()) -> list[str]:
+    """The columns of ``df`` besides ``skip`` that hold dates: datetime columns, integer columns
+    of ``yyyymmdd`` dates, and text columns whose every cell (up to 200 distinct ones are tried)
+    has a year or a d/m/y shape and reads as a date. Which dates, and in which order of day and
+    month, is :func:`parse_time`'s to say when the column is read."""
+    found = []
+    for name in df.columns:
+        if not isinstance(name, str) or name in skip:
+            continue
+        col = df[name]
+        if pd.api.types.is_datetime64_any_dtype(col) or yyyymmdd_dates(col) is not None:
+            found.append(name)
+        elif (pd.api.types.is_object_dtype(col) or pd.api.types.is_string_dtype(col)) and col.notna().any():
+            cells = pd.Series(col.dropna().astype(str).str.strip().unique()[:200])
+            if not cells.str.contains(_DATE_LIKE).all():
+                continue
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                if pd.to_datetime(cells, format="mixed", errors="coerce", utc=True).notna().all():
+                    found.append(name)
+    return found
 
 
 def _integer_time(col: pd.Series, name: str) -> pd.Series:
