@@ -15,6 +15,16 @@ def test_bad_byte_names_the_line_and_the_fix():
         decode_text(raw, "f.txt")
 
 
+def test_a_binary_file_is_not_text():
+    """A spreadsheet or archive named .csv: one error saying so (it was 'line 1 is not valid utf-8,
+    pass --encoding latin-1', which would read it as garbage); UTF-16 without a mark, when named, reads."""
+    with pytest.raises(LstmkitError, match=r"f.csv is not a text file \(it holds NUL bytes.*UTF-8 CSV"):
+        decode_text(b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00", "f.csv")
+    with pytest.raises(LstmkitError, match="not a text file"):
+        decode_text("a,b\n".encode("utf-16-le"), "f.csv")
+    assert decode_text("a,b\n".encode("utf-16-le"), "f.csv", "utf-16-le") == "a,b\n"
+
+
 def test_unknown_encoding():
     with pytest.raises(LstmkitError, match="unknown encoding 'klingon'"):
         decode_text(b"x", "f.txt", "klingon")

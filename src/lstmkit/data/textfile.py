@@ -99,10 +99,16 @@ def decode_text(raw: bytes, path: str | Path, encoding: str = "utf-8") -> str:
     UTF-8, a UTF-16 or UTF-32 byte-order mark names the file's encoding).
 
     An unknown encoding or a byte the encoding cannot read is an :class:`LstmkitError` naming
-    the file's line and the ``--encoding`` fix.
+    the file's line and the ``--encoding`` fix; NUL bytes with no byte-order mark (a binary file)
+    are an error saying the file is not text.
     """
     utf8 = encoding.lower().replace("_", "-") in ("utf-8", "utf8")
-    codec = (bom_encoding(raw[:4]) or "utf-8-sig") if utf8 else encoding
+    bom = bom_encoding(raw[:4])
+    codec = (bom or "utf-8-sig") if utf8 else encoding
+    if bom is None and b"\x00" in raw[:8192] and "16" not in encoding and "32" not in encoding:
+        raise LstmkitError(f"{path} is not a text file (it holds NUL bytes: a binary file, e.g. a spreadsheet, "
+                           f"archive or model, or UTF-16 text without a byte-order mark)",
+                           "export the data as a UTF-8 CSV/TSV/text file (or pass --encoding utf-16 if it is UTF-16 text)")
     try:
         return raw.decode(codec)
     except LookupError:
@@ -148,7 +154,6 @@ def is_table(path: Path) -> bool:
 
 def read_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
     """A CSV / TSV / JSONL file (optionally ``.gz``) as a DataFrame of strings, at least one row."""
-    import pandas as pd
     ext = file_ext(path)
     if not is_table(path):
         raise LstmkitError(f"unknown file type {ext or '(no extension)'!r}: {path}",

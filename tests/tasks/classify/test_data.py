@@ -52,6 +52,23 @@ def test_non_utf8_names_the_line(tmp_path):
     assert read_texts(p, encoding="latin-1").texts[1] == "café bad"
 
 
+def test_a_folder_of_texts_reads_as_files_do(tmp_path):
+    """A class folder's .txt files decode as a table does: the bad byte's line and --encoding,
+    a UTF-8 byte-order mark dropped, a binary file named .txt refused."""
+    for c in ("pos", "neg"):
+        (tmp_path / c).mkdir()
+        (tmp_path / c / "1.txt").write_text("fine words", encoding="utf-8-sig")
+    d = read_texts(tmp_path)
+    assert sorted(zip(d.labels, d.texts)) == [("neg", "fine words"), ("pos", "fine words")]   # no BOM left
+    (tmp_path / "neg" / "2.txt").write_bytes("ok\ncaf\xe9".encode("latin-1"))
+    with pytest.raises(LstmkitError, match=r"2.txt line 2 is not valid utf-8 \(byte 0xe9\).*--encoding"):
+        read_texts(tmp_path)
+    assert "ok\ncafé" in read_texts(tmp_path, encoding="latin-1").texts
+    (tmp_path / "neg" / "2.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    with pytest.raises(LstmkitError, match="2.txt is not a text file"):
+        read_texts(tmp_path)
+
+
 def test_missing_column_lists_columns_and_empty_file(tmp_path):
     with pytest.raises(LstmkitError, match="text column 'text' not found.*review"):
         read_texts(pd.DataFrame({"review": ["a"], "label": ["b"]}))

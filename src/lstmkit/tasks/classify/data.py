@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.textfile import column_strings as _as_strings
-from lstmkit.data.textfile import comma_decimals
+from lstmkit.data.textfile import comma_decimals, decode_text
 from lstmkit.data.textfile import file_ext as _ext
 from lstmkit.data.textfile import read_table as _read_table
 from lstmkit.data.textfile import read_text_file
@@ -139,15 +139,7 @@ def _read_folder(root: Path, encoding: str) -> tuple[list[str], list[str]]:
     texts, labels = [], []
     for folder in _class_folders(root):
         for f in sorted(folder.glob("*.txt")):
-            raw = f.read_bytes()
-            try:
-                texts.append(raw.decode(encoding))
-            except UnicodeDecodeError as e:
-                line = raw[:e.start].count(b"\n") + 1
-                raise LstmkitError(f"{f} line {line} is not valid {encoding} (byte 0x{raw[e.start]:02x})",
-                                   "pass --encoding with the files' real encoding, e.g. --encoding latin-1") from None
-            except LookupError:
-                raise LstmkitError(f"unknown encoding {encoding!r}", "pass --encoding utf-8, latin-1, …") from None
+            texts.append(decode_text(f.read_bytes(), f, encoding))
             labels.append(folder.name)
     return texts, labels
 
