@@ -28,7 +28,7 @@ from lstmkit.errors import LstmkitError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["decode_text", "read_text_file", "read_table", "parse_table", "file_ext", "is_table", "table_column", "column_strings",
+__all__ = ["decode_text", "check_text", "read_text_file", "read_table", "parse_table", "file_ext", "is_table", "table_column", "column_strings",
            "bom_encoding", "header_separator", "comma_decimals", "closest_name", "TABLE_SEP", "JSONL"]
 
 TABLE_SEP = {".csv": ",", ".tsv": "\t"}
@@ -46,6 +46,15 @@ def bom_encoding(head: bytes) -> str | None:
     """The encoding a byte-order mark at the start of ``head`` names (``"utf-16"``, ``"utf-32"``,
     ``"utf-8-sig"``), or None when there is none."""
     return next((name for bom, name in _BOMS if head.startswith(bom)), None)
+
+
+def check_text(head: bytes, path: str | Path, fix: str = "") -> None:
+    """An :class:`LstmkitError` when ``head`` (a file's first bytes) holds NUL bytes and no
+    byte-order mark: a binary file (a spreadsheet, archive or model named .csv), not text."""
+    if b"\x00" in head and bom_encoding(head[:4]) is None:
+        raise LstmkitError(f"{path} is not a text file (it holds NUL bytes: a binary file, e.g. a spreadsheet, "
+                           f"archive or model, or UTF-16 text without a byte-order mark)",
+                           "export the data as a UTF-8 CSV/TSV/text file" + (f" ({fix})" if fix else ""))
 
 
 def header_separator(header: str, expected: str | None) -> str | None:
@@ -103,12 +112,9 @@ def decode_text(raw: bytes, path: str | Path, encoding: str = "utf-8") -> str:
     are an error saying the file is not text.
     """
     utf8 = encoding.lower().replace("_", "-") in ("utf-8", "utf8")
-    bom = bom_encoding(raw[:4])
-    codec = (bom or "utf-8-sig") if utf8 else encoding
-    if bom is None and b"\x00" in raw[:8192] and "16" not in encoding and "32" not in encoding:
-        raise LstmkitError(f"{path} is not a text file (it holds NUL bytes: a binary file, e.g. a spreadsheet, "
-                           f"archive or model, or UTF-16 text without a byte-order mark)",
-                           "export the data as a UTF-8 CSV/TSV/text file (or pass --encoding utf-16 if it is UTF-16 text)")
+    codec = (bom_encoding(raw[:4]) or "utf-8-sig") if utf8 else encoding
+    if "16" not in encoding and "32" not in encoding:
+        check_text(raw[:8192], path, "pass --encoding utf-16 if it is UTF-16 text")
     try:
         return raw.decode(codec)
     except LookupError:

@@ -84,7 +84,7 @@ def test_load_errors(tmp_path):
     with pytest.raises(LstmkitError, match="could not read .*bad.parquet.*valid Parquet"):
         load_table(tmp_path / "bad.parquet")
     (tmp_path / "bin.csv").write_bytes(b"a,b\n\xff\xfe\x00,1\n")
-    with pytest.raises(LstmkitError, match="could not read .*bin.csv"):
+    with pytest.raises(LstmkitError, match="bin.csv is not a text file"):
         load_table(tmp_path / "bin.csv")
     with pytest.raises(LstmkitError, match="no rows"):
         load_table(pd.DataFrame({"a": []}))
@@ -292,6 +292,23 @@ def test_spreadsheet_and_logger_exports_read_as_written(tmp_path, frame):
         assert list(df.columns) == ["date", "sales"], name
         assert df["sales"].tolist() == frame["sales"].tolist(), name
         assert df["date"].tolist() == frame["date"].tolist(), name
+
+
+def test_a_windows_1252_export_reads_with_a_warning_and_a_binary_one_is_refused(tmp_path, frame):
+    """Excel's plain "CSV" on a Western European Windows: Windows-1252 names, semicolons, decimal
+    commas. It was 'could not read: utf-8 codec can't decode'."""
+    fr = frame[["date", "sales"]].rename(columns={"sales": "Température"})
+    text = fr.assign(Température=fr["Température"].map(lambda v: f"{v:g}".replace(".", ","))).to_csv(sep=";", index=False)
+    (tmp_path / "fr.csv").write_bytes(text.encode("cp1252"))
+    with pytest.warns(UserWarning, match=r"fr.csv is not UTF-8 \(byte 0xe9\): read as Windows-1252"):
+        df = load_table(tmp_path / "fr.csv")
+    assert list(df.columns) == ["date", "Température"] and df["Température"].tolist() == fr["Température"].tolist()
+    (tmp_path / "book.csv").write_bytes(b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00")   # an .xlsx renamed
+    with pytest.raises(LstmkitError, match=r"book.csv is not a text file"):
+        load_table(tmp_path / "book.csv")
+    (tmp_path / "odd.csv").write_bytes("a,b\n1,2\n".encode() + b"\x81\x8d,3\n")     # undefined in both
+    with pytest.raises(LstmkitError, match=r"neither UTF-8 nor Windows-1252.*save it as UTF-8"):
+        load_table(tmp_path / "odd.csv")
 
 
 def test_ambiguous_decimal_commas_are_named_with_the_fix(tmp_path):

@@ -19,6 +19,7 @@ import csv
 import gzip
 import lzma
 import os
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstmkit.data.textfile import bom_encoding, closest_name, comma_decimals, header_separator
+from lstmkit.data.textfile import bom_encoding, check_text, closest_name, comma_decimals, header_separator
 from lstmkit.errors import LstmkitError
 
 __all__ = ["load_table", "column_list", "numeric_column"]
@@ -94,10 +95,19 @@ def _read_file(path: Path) -> pd.DataFrame:
             return pd.read_parquet(path)
         last = path.suffix.lower()
         head = _head(path, last if last in _COMPRESSED else "")
+        check_text(head, path)
         encoding = bom_encoding(head)
         header = head.decode(encoding or "utf-8", errors="replace").lstrip("\ufeff").split("\n", 1)[0]
         sep = header_separator(header, _CSV_LIKE[ext])
-        df = pd.read_csv(path, sep=sep, encoding=encoding, engine="python" if sep is None else "c")
+        try:
+            df = pd.read_csv(path, sep=sep, encoding=encoding, engine="python" if sep is None else "c")
+        except UnicodeDecodeError as e:
+            if encoding is not None:
+                raise
+            # a spreadsheet's "CSV" on Windows: column names such as Température in Windows-1252
+            df = pd.read_csv(path, sep=sep, encoding="cp1252", engine="python" if sep is None else "c")
+            warnings.warn(f"{path.name} is not UTF-8 (byte 0x{e.object[e.start]:02x}): read as Windows-1252 "
+                          f"(Western European); if its column names look wrong, save it as UTF-8", stacklevel=2)
         for c in df.columns:                     # decimal commas (10,5) in a semicolon / tab file
             numbers = comma_decimals(df[c], sep)
             if numbers is not None:
@@ -109,6 +119,9 @@ def _read_file(path: Path) -> pd.DataFrame:
         # pandas' ParserError, pyarrow's ArrowInvalid and UnicodeDecodeError are all ValueErrors.
         kind = "Parquet" if ext in _PARQUET else "CSV"
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        if isinstance(e, UnicodeDecodeError):
+            raise LstmkitError(f"could not read {path}: it is neither UTF-8 nor Windows-1252 text",
+                               "save it as UTF-8 (in a spreadsheet: CSV UTF-8)") from None
         raise LstmkitError(f"could not read {path}: {reason}",
                            f"check that it is a valid {kind} file (UTF-8 text for CSV)") from None
 
