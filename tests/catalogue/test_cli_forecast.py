@@ -48,7 +48,7 @@ def d(tmp_path_factory):
     (d / "empty.csv").write_text("")
     (d / "header_only.csv").write_text("time,y\n")
     (d / "garbage.parquet").write_bytes(b"not parquet at all")
-    (d / "latin1.csv").write_bytes("time,y\n2024-01-01,caf\xe9\n".encode("latin-1"))
+    (d / "undecodable.csv").write_bytes(b"time,y\n2024-01-01,1\n2024-01-02,\x81\x8d\n")   # neither UTF-8 nor Windows-1252
     (d / "folder.csv").mkdir()
     _spreadsheet_files(d, df)
     (d / "run").symlink_to(train_once(TRAIN, d, d / "trained"))
@@ -97,7 +97,7 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train(data="inf.csv"), 2, "column 'y'"),
     (_train(data="badtime.csv"), 2, "not a date"),
     (_train(data="notime.csv"), 2, "empty cells"),
-    (_train(data="latin1.csv"), 2, "latin1.csv"),
+    (_train(data="undecodable.csv"), 2, "neither UTF-8 nor Windows-1252"),
     (_train(data="ambiguous_dates.csv"), 2, "ambiguous: '01/02/2014'"),
     (_train(data="both_orders.csv"), 2, "mixes day-first dates ('31/01/2024')"),
     (_train(data="half_offsets.csv"), 2, "times without one ('2024-03-30 05:00:00')"),
