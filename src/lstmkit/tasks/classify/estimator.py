@@ -320,7 +320,7 @@ class SequenceClassifier(Classifier):
         if not self.steps_:
             raise LstmkitError("the run records no series length for its LSTM-FCN", "retrain the model")
         shape = dict(n_features=self.scaler_.n_columns_, steps=self.steps_, hidden_size=cfg.hidden_size,
-                     num_layers=cfg.num_layers, dropout=cfg.dropout)
+                     num_layers=cfg.num_layers, dropout=cfg.dropout, crop=cfg.crop, crops=cfg.crops)
         if cfg.ensemble > 1:
             return LSTMFCNEnsemble(len(self.classes_), members=cfg.ensemble, **shape)
         return LSTMFCNNet(len(self.classes_), **shape)
