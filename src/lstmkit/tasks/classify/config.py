@@ -68,9 +68,10 @@ class ClassifyConfig(TaskConfig):
                                     # each series (a new draw per batch) and answer with the mean probability
                                     # over `crops` evenly spaced windows (0.9: 90 %); 1 reads whole series
     crops: int = 5                  # crop < 1: the windows averaged at evaluation and prediction
-    augment: Literal["none", "scale-warp"] = "none"  # numeric series: training-time augmentation, a new draw
-                                    # per batch (scale-warp: each series scaled by 1 + 0.1 N(0,1) and
-                                    # smoothly time-warped within its length); off at evaluation
+    augment: Literal["none", "scale-warp", "scale-warp-2x"] = "none"  # numeric series: training-time
+                                    # augmentation, a new draw per batch (scale-warp: each series scaled by
+                                    # 1 + 0.1 N(0,1) and smoothly time-warped within its length, speed
+                                    # 1 + 0.2 N(0,1); scale-warp-2x: twice both); off at evaluation
     bucket: bool = True             # length-bucketed batches
     drop_empty: bool = False        # skip empty / whitespace-only texts instead of failing
     encoding: str = "utf-8"         # text encoding of the files
