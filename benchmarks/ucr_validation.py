@@ -34,6 +34,7 @@ candidate, ``aug2x``, is judged by the same rule, fixed and committed before it 
 ``base`` fits of that comparison (``--variants aug2x``, the same splits and seeds: a fit is a
 function of its seed, and ``base`` reproduced session ucr5's ``aug`` fits exactly) and, on
 GunPoint, against session ucr5's ``aug`` fits (the current defaults: 50/50, log loss 0.013).
+(Result: ``aug2x`` did not qualify either; the defaults stayed.)
 
 Prints one JSON line per (variant, repeat, fold), then one summary line per variant with the CPU
 seconds of its fits (one thread).
