@@ -15,8 +15,8 @@ The net reads the whole sequence at once (the LSTM runs across the features, the
 look ahead), so it cannot answer step by step as a stream.
 
 Window slicing (Le Guennec et al. 2016; ``crop < 1``): in training mode the net reads one random
-window of ``round(crop·length)`` steps of each series (a new draw per call, from torch's
-generator); in eval mode it answers with the mean probability over ``crops`` windows spaced
+window of ``round(crop·length)`` steps of each series (its start ``u·room`` rounded, ``u`` uniform
+on [0, 1) and ``room`` the steps left over; a new draw per call, from torch's generator); in eval mode it answers with the mean probability over ``crops`` windows spaced
 evenly from the series' start to its end. The windows are cut inside the net, so the exported
 graph answers as ``predict`` does.
 
