@@ -16,8 +16,9 @@ look ahead), so it cannot answer step by step as a stream.
 
 Window slicing (Le Guennec et al. 2016; ``crop < 1``): in training mode the net reads one random
 window of ``round(crop·length)`` steps of each series (its start ``u·room`` rounded, ``u`` uniform
-on [0, 1) and ``room`` the steps left over; a new draw per call, from torch's generator); in eval mode it answers with the mean probability over ``crops`` windows spaced
-evenly from the series' start to its end. The windows are cut inside the net, so the exported
+on [0, 1) and ``room`` the steps left over; a new draw per call, from torch's generator); in
+eval mode it answers with the mean probability over ``crops`` windows spaced evenly from the
+series' start to its end. The windows are cut inside the net, so the exported
 graph answers as ``predict`` does.
 
 :class:`LSTMFCNEnsemble` holds several such nets, trained side by side (each on its own loss) and
