@@ -13,7 +13,28 @@ Variants (``--variants``, run interleaved fold by fold, so a comparison cut shor
              smoothly time-warped, speed ``1 + 0.2·N(0,1)`` at 4 knots, a new draw per batch);
              ``base`` and ``aug`` were the comparison that made it the default;
 - ``none``   ``augment="none"`` (the defaults without augmentation, the old base);
-- ``h64``, ``h128``  LSTM of 64 / 128 cells instead of 8.
+- ``h64``, ``h128``  LSTM of 64 / 128 cells instead of 8;
+- ``slice``  ``crop=0.9``: window slicing (Le Guennec et al. 2016), each training series read as a
+             random window of 90 % of its length (a new draw per batch), predictions the mean
+             probability over 5 evenly spaced windows;
+- ``slice8`` ``crop=0.8``: the same with windows of 80 %;
+- ``aug2x``  ``augment="scale-warp-2x"``: the augmentation with twice its magnitudes (gain
+             ``1 + 0.2·N(0,1)``, speed ``1 + 0.4·N(0,1)``).
+
+The rule of session ucr6, fixed and committed before its comparison ran (``--set ArrowHead
+--variants base,slice,slice8 --folds 3 --repeats 2 --budget 2``, then ``--set GunPoint --folds 5
+--repeats 1 --budget 2`` with base and the qualifying candidates): a candidate qualifies when,
+pooled over ArrowHead's 3 folds × 2 splits (72 held-out series), it gets at least 4 more series
+right than ``base`` and its pooled log loss is not higher, and, on GunPoint's 5-fold TRAIN CV (50
+held-out series), it gets at most 1 series fewer right than ``base``. If more than one qualifies,
+the one with the most series right on ArrowHead wins (then the lower pooled log loss). The winner
+becomes the default of ``SequenceClassifier()`` with LSTM-FCN; if none qualifies the defaults stay.
+(Result: neither ``slice`` nor ``slice8`` qualified, docs/benchmarks.md ``## UCR``.) The third
+candidate, ``aug2x``, is judged by the same rule, fixed and committed before it ran, against the
+``base`` fits of that comparison (``--variants aug2x``, the same splits and seeds: a fit is a
+function of its seed, and ``base`` reproduced session ucr5's ``aug`` fits exactly) and, on
+GunPoint, against session ucr5's ``aug`` fits (the current defaults: 50/50, log loss 0.013).
+(Result: ``aug2x`` did not qualify either; the defaults stayed.)
 
 Prints one JSON line per (variant, repeat, fold), then one summary line per variant with the CPU
 seconds of its fits (one thread).
@@ -38,7 +59,8 @@ from ucr import DEFAULT_DATA, files  # noqa: E402
 from lstmkit import SequenceClassifier  # noqa: E402
 
 VARIANTS = {"base": {}, "aug": {"augment": "scale-warp"}, "none": {"augment": "none"},
-            "h64": {"hidden_size": 64}, "h128": {"hidden_size": 128}}
+            "h64": {"hidden_size": 64}, "h128": {"hidden_size": 128}, "slice": {"crop": 0.9},
+            "slice8": {"crop": 0.8}, "aug2x": {"augment": "scale-warp-2x"}}
 
 
 def read_tsv(path: Path) -> tuple[np.ndarray, np.ndarray]:

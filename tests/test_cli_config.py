@@ -108,7 +108,7 @@ def test_every_key_is_a_flag_and_reaches_lstmkit_json(task, name, section, recor
             "model": "lstm", "level": "word", "embed_dim": 8, "hidden_size": 8, "num_layers": 1}}))
         words, expected = [str(lm)], str(lm)
     words = words if words[0].startswith("--") else ["--" + name.replace("_", "-"), *words]
-    if (task, name) == ("classify", "ensemble"):                         # a seed ensemble of LSTM-FCNs only
+    if (task, name) in (("classify", "ensemble"), ("classify", "crop")):  # options of LSTM-FCN only
         words = [*words, "--model", "lstm-fcn-ds"]
     if (task, name) == ("classify", "augment"):                          # numeric series only
         words = [*words, "--series"]

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from lstmkit.nn.classifier import ClassificationLoss
-from lstmkit.nn.fcn import FCNBranch, LSTMFCNEnsemble, LSTMFCNNet, MemberLoss
+from lstmkit.nn.fcn import FCNBranch, LSTMFCNEnsemble, LSTMFCNNet, MemberLoss, windows
 
 
 def test_fcn_branch_shape_and_global_average_over_valid_steps():
@@ -90,3 +90,57 @@ def test_training_mode_gives_each_member_its_own_loss(n_classes):
     ens.eval()
     with torch.no_grad():                                           # eval mode: one row per target
         assert loss(ens(x), y) == base(ens(x), y)
+
+
+def test_windows_cut_each_row_within_its_own_length():
+    x = torch.arange(10.0)[None, :, None].repeat(3, 1, 1)                  # values = step index
+    lengths, size = torch.tensor([10, 6, 3]), torch.tensor([8, 4, 3])
+    first, last = windows(x, lengths, size, 0.0), windows(x, lengths, size, 1.0)
+    for b, (n, w) in enumerate(zip(lengths.tolist(), size.tolist())):
+        assert first[b, :w, 0].tolist() == list(range(w))                   # starts at the series' start
+        assert last[b, :w, 0].tolist() == list(range(n - w, n))             # ends at its last valid step
+        assert first[b, :, 0].max() <= n - 1 and last[b, :, 0].max() <= n - 1    # never reads the padding
+    mid = windows(x, lengths, size, torch.tensor([0.5, 0.5, 0.5]))
+    assert mid[0, 0, 0] == 1 and mid[1, 0, 0] == 1                           # room 2 -> start 1
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+def test_crop_answers_with_the_mean_probability_over_evenly_spaced_windows(n_classes):
+    torch.manual_seed(4)
+    net = LSTMFCNNet(n_classes, n_features=2, steps=20, hidden_size=4, filters=(8, 16, 8), crop=0.8, crops=3).eval()
+    assert net.lstm.input_size == 16                                           # the LSTM reads one window
+    x = torch.randn(2, 20, 2)
+    got = net(x)
+    answers = torch.stack([net._logits(x[:, s:s + 16], torch.tensor([16, 16])) for s in (0, 2, 4)])
+    if n_classes == 2:
+        want = torch.logit(torch.sigmoid(answers).mean(0))
+    else:
+        want = torch.log(torch.softmax(answers, -1).mean(0))
+    torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
+
+
+def test_crop_padded_batch_answers_as_each_alone_and_training_draws_windows():
+    torch.manual_seed(5)
+    net = LSTMFCNNet(3, n_features=2, steps=12, hidden_size=4, filters=(8, 16, 8), crop=0.75, crops=4).eval()
+    seqs = [torch.randn(n, 2) for n in (12, 5, 9, 1)]
+    x = torch.nn.utils.rnn.pad_sequence(seqs, batch_first=True)
+    batch = net(x, torch.tensor([len(s) for s in seqs]))
+    alone = torch.cat([net(s[None], torch.tensor([len(s)])) for s in seqs])
+    torch.testing.assert_close(batch, alone, atol=1e-5, rtol=1e-5)
+    net.train()
+    net.lstm_dropout.p = 0.0
+    for m in net.fcn.norms:
+        m.eval()                                  # batch statistics aside, only the window differs between calls
+    torch.manual_seed(0)
+    a = net(x[:1])
+    torch.manual_seed(0)
+    torch.testing.assert_close(net(x[:1]), a)                     # a function of torch's generator
+    draws = torch.stack([net(x[:1]) for _ in range(8)])
+    assert not torch.allclose(draws[0], draws[1:].mean(0))        # a new window per call
+
+
+def test_crop_rejects_bad_values():
+    with pytest.raises(ValueError, match="crop"):
+        LSTMFCNNet(2, n_features=1, steps=5, crop=0.0)
+    with pytest.raises(ValueError, match="crops"):
+        LSTMFCNNet(2, n_features=1, steps=5, crop=0.9, crops=0)

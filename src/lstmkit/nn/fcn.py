@@ -14,6 +14,13 @@ BatchNorm's batch statistics include the padded steps).
 The net reads the whole sequence at once (the LSTM runs across the features, the convolutions
 look ahead), so it cannot answer step by step as a stream.
 
+Window slicing (Le Guennec et al. 2016; ``crop < 1``): in training mode the net reads one random
+window of ``round(crop·length)`` steps of each series (its start ``u·room`` rounded, ``u`` uniform
+on [0, 1) and ``room`` the steps left over; a new draw per call, from torch's generator); in
+eval mode it answers with the mean probability over ``crops`` windows spaced evenly from the
+series' start to its end. The windows are cut inside the net, so the exported
+graph answers as ``predict`` does.
+
 :class:`LSTMFCNEnsemble` holds several such nets, trained side by side (each on its own loss) and
 answering with their averaged probabilities: a seed ensemble for small training sets.
 """
@@ -28,9 +35,31 @@ from torch import Tensor, nn
 from lstmkit.nn.blocks import conv1d, valid_mask, zero_padding
 from lstmkit.nn.lstm import LSTM
 
-__all__ = ["FCN_MODELS", "FCNBranch", "LSTMFCNNet", "LSTMFCNEnsemble", "MemberLoss"]
+__all__ = ["FCN_MODELS", "FCNBranch", "LSTMFCNNet", "LSTMFCNEnsemble", "MemberLoss", "mean_probability_logits",
+           "windows"]
 
 FCN_MODELS = ("lstm-fcn-ds",)     # classifier model names built by LSTMFCNNet
+
+
+def mean_probability_logits(logits: Tensor, n_classes: int) -> Tensor:
+    """Logits ``[M, B]`` (two classes) or ``[M, B, C]`` of ``M`` answers -> the logits of their mean
+    probability, ``logit(mean σ(l_i))`` or ``log(mean softmax(l_i))``, shaped as one answer's."""
+    if n_classes == 2:                  # log mean σ(l) - log mean σ(-l), the log M cancelling; log σ(l) is
+        # -softplus(-l), which ONNX keeps exact at saturation (its log(sigmoid) rounds σ near 1)
+        return torch.logsumexp(-F.softplus(-logits), 0) - torch.logsumexp(-F.softplus(logits), 0)
+    return torch.logsumexp(torch.log_softmax(logits, -1), 0) - math.log(logits.shape[0])
+
+
+def windows(x: Tensor, lengths: Tensor, size: Tensor, where: Tensor | float) -> Tensor:
+    """Each row's window of ``size[b]`` valid steps, starting ``where[b]`` (0: at the series'
+    start, 1: ending at its last valid step) of the way along: ``x [B, T, F]`` -> ``[B, T, F]``,
+    the window first, then the steps after it (which the caller treats as padding)."""
+    room = (lengths - size).to(x.dtype)
+    start = torch.floor(room * where + 0.5).long()                                  # [B]
+    last = (lengths - 1).clamp(min=0)[:, None]
+    idx = torch.minimum(start[:, None] + torch.cumsum(torch.ones_like(x[0, :, 0], dtype=torch.long), 0)[None] - 1,
+                        last)                                                       # [B, T]
+    return x.gather(1, idx[..., None].expand(-1, -1, x.shape[2]))
 
 
 class FCNBranch(nn.Module):
@@ -71,9 +100,10 @@ class LSTMFCNNet(nn.Module):
     """LSTM-FCN over numeric sequences: an LSTM over the dimension-shuffled input beside
     :class:`FCNBranch`, their summaries concatenated, then a linear head.
 
-    ``n_features`` (F) values per step; ``steps``: the series length the LSTM branch reads (its
-    input width); ``hidden_size`` LSTM cells (the paper: 8, 64 or 128); ``dropout`` after the LSTM
-    (the paper: 0.8). Inputs ``x [B, T, F]`` floats and ``lengths [B]`` (all ``T`` when omitted);
+    ``n_features`` (F) values per step; ``steps``: the series length (the LSTM branch's input
+    width is its window, ``round(crop·steps)``); ``hidden_size`` LSTM cells (the paper: 8, 64 or
+    128); ``dropout`` after the LSTM (the paper: 0.8); ``crop``, ``crops``: window slicing (module
+    docstring; ``crop=1`` reads the whole series). Inputs ``x [B, T, F]`` floats and ``lengths [B]`` (all ``T`` when omitted);
     output logits ``[B]`` for two classes (sigmoid / BCE), else ``[B, C]`` — as
     :class:`~lstmkit.nn.classifier.ClassifierNet`.
     """
@@ -82,14 +112,18 @@ class LSTMFCNNet(nn.Module):
     pooling = "fcn"
 
     def __init__(self, n_classes: int, *, n_features: int, steps: int, hidden_size: int = 8, num_layers: int = 1,
-                 dropout: float = 0.8, filters: tuple[int, ...] = (128, 256, 128), kernels: tuple[int, ...] = (8, 5, 3)):
+                 dropout: float = 0.8, filters: tuple[int, ...] = (128, 256, 128), kernels: tuple[int, ...] = (8, 5, 3),
+                 crop: float = 1.0, crops: int = 5):
         super().__init__()
         if n_classes < 2:
             raise ValueError(f"n_classes must be >= 2, got {n_classes}")
         if steps < 1:
             raise ValueError(f"steps must be >= 1, got {steps}")
-        self.n_classes, self.steps = n_classes, steps
-        self.lstm = LSTM(steps, hidden_size, num_layers=num_layers, batch_first=True)
+        if not 0 < crop <= 1 or crops < 1:
+            raise ValueError(f"crop must be in (0, 1] and crops >= 1, got {crop} and {crops}")
+        self.n_classes, self.steps, self.crop, self.crops = n_classes, steps, float(crop), int(crops)
+        self.width = max(1, math.floor(self.crop * steps + 0.5))                  # the LSTM branch's input width
+        self.lstm = LSTM(self.width, hidden_size, num_layers=num_layers, batch_first=True)
         self.lstm_dropout = nn.Dropout(dropout)
         self.fcn = FCNBranch(n_features, filters, kernels)
         self.head = nn.Linear(hidden_size + self.fcn.output_size, 1 if n_classes == 2 else n_classes)
@@ -102,12 +136,23 @@ class LSTMFCNNet(nn.Module):
         if lengths is None:
             lengths = torch.full((x.shape[0],), x.shape[1], dtype=torch.long)
         lengths = lengths.to(x.device)
+        if self.crop == 1:
+            return self._logits(x, lengths), None
+        size = torch.floor(lengths.to(x.dtype) * self.crop + 0.5).long().clamp(min=1)       # [B] window lengths
+        if self.training:           # one random window per series, cut to the longest (eval keeps T: ONNX shapes)
+            cut = windows(x, lengths, size, torch.rand(x.shape[0], dtype=x.dtype))[:, :int(size.max())]
+            return self._logits(cut, size), None
+        spots = [k / (self.crops - 1) if self.crops > 1 else 0.5 for k in range(self.crops)]
+        logits = torch.stack([self._logits(windows(x, lengths, size, w), size) for w in spots])
+        return mean_probability_logits(logits, self.n_classes), None
+
+    def _logits(self, x: Tensor, lengths: Tensor) -> Tensor:
         x = zero_padding(x, lengths)                                             # [B, T, F]
-        fixed = torch.cat([x, x.new_zeros(x.shape[0], self.steps, x.shape[2])], dim=1)[:, :self.steps]
+        fixed = torch.cat([x, x.new_zeros(x.shape[0], self.width, x.shape[2])], dim=1)[:, :self.width]
         h, _ = self.lstm(fixed.transpose(1, 2))                                  # [B, F, H]: F steps of `steps` values
         summary = torch.cat([self.lstm_dropout(h[:, -1]), self.fcn(x, lengths)], dim=-1)    # [B, H + C]
         logits = self.head(summary)
-        return (logits.squeeze(-1) if self.n_classes == 2 else logits), None
+        return logits.squeeze(-1) if self.n_classes == 2 else logits
 
 
 class LSTMFCNEnsemble(nn.Module):
@@ -138,10 +183,7 @@ class LSTMFCNEnsemble(nn.Module):
         logits = torch.stack([net(x, lengths) for net in self.nets])            # [M, B] or [M, B, C]
         if self.training:
             return logits.flatten(0, 1), None
-        if self.n_classes == 2:             # log mean σ(l) - log mean σ(-l), the log M cancelling; log σ(l) is
-            # -softplus(-l), which ONNX keeps exact at saturation (its log(sigmoid) rounds σ near 1)
-            return torch.logsumexp(-F.softplus(-logits), 0) - torch.logsumexp(-F.softplus(logits), 0), None
-        return torch.logsumexp(torch.log_softmax(logits, -1), 0) - math.log(self.members), None
+        return mean_probability_logits(logits, self.n_classes), None
 
 
 class MemberLoss(nn.Module):

@@ -76,7 +76,7 @@ def test_text_onnx_padded_batch_equals_each_alone_and_torch(text_run):
     np.testing.assert_allclose(p, clf.predict_proba(words), atol=1e-4)
 
 
-@pytest.mark.parametrize("which", ["series_run", "fcn_run", "fcn_ensemble_run"])
+@pytest.mark.parametrize("which", ["series_run", "fcn_run", "fcn_ensemble_run", "fcn_crop_run"])
 def test_numeric_onnx_equals_torch(which, series, request):
     """A recurrent classifier and an LSTM-FCN: ONNX with lengths answers as PyTorch, a padded batch
     as each series alone, a series longer than any in training included."""
@@ -365,6 +365,20 @@ def fcn_ensemble_run(tmp_path_factory, series):
     return clf.run_dir_
 
 
+@pytest.fixture(scope="module")
+def fcn_crop_run(tmp_path_factory, series):
+    """Window slicing (crop 0.8, 3 windows averaged): the windows are cut inside the graph."""
+    d = tmp_path_factory.mktemp("fcn_crop")
+    train = _long_csv(d / "train.csv", *series(40, seed=0))
+    test = _long_csv(d / "test.csv", *series(30, seed=1))
+    clf = SequenceClassifier(max_epochs=3, crop=0.8, crops=3, lr=2e-2, unequal_length=True, progress="off",
+                             tensorboard=False, seed=0)
+    clf.fit(train, test_data=test, out=d / "runs")
+    assert clf.net_.crop == 0.8 and clf.net_.crops == 3
+    export_onnx(clf.run_dir_)
+    return clf.run_dir_
+
+
 @pytest.mark.parametrize("which", ["fcn_run", "fcn_ensemble_run"])
 def test_lstm_fcn_graph_convolves_in_2d_with_its_norms_folded(which, request, tmp_path):
     """The exported LSTM-FCN convolves in 2-D (height 1), the layout ONNX Runtime's CPU provider
@@ -410,7 +424,7 @@ def test_lstm_fcn_onnx_workers_sleep_when_idle(which, request):
     assert spinning == ("0" if which.startswith("fcn") else None)
 
 
-@pytest.mark.parametrize("which", ["fcn_run", "fcn_ensemble_run"])
+@pytest.mark.parametrize("which", ["fcn_run", "fcn_ensemble_run", "fcn_crop_run"])
 def test_lstm_fcn_int8_report(tmp_path, which, request):
     out = export_int8(request.getfixturevalue(which), tmp_path / "q", batch=64, min_seconds=0.02, backends=("torch",))
     r = json.loads((out / REPORT_FILE).read_text())

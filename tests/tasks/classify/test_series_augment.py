@@ -84,6 +84,14 @@ def test_deterministic_under_the_generator_and_the_gain_scales():
     assert gained.std() < 1e-6 and abs(float(gained[0, 0, 0]) - 1) > 1e-4     # one gain per series
 
 
+def test_2x_doubles_both_magnitudes():
+    x, lens = _padded([20, 11], seed=2)
+    g = torch.Generator().manual_seed(4)
+    out = AUGMENTS["scale-warp-2x"](x, lens, generator=g)
+    torch.testing.assert_close(out, scale_warp(x, lens, scale=0.2, speed=0.4, generator=torch.Generator().manual_seed(4)))
+    assert not torch.allclose(out, scale_warp(x, lens, generator=torch.Generator().manual_seed(4)))
+
+
 def test_augmented_batches_keep_targets_and_lengths():
     seqs = [torch.randn(n, 1) for n in (5, 9, 12, 7)]
     y = torch.tensor([0, 1, 0, 1])

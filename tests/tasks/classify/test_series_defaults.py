@@ -137,3 +137,28 @@ def test_defaults_learn_a_two_class_problem_and_round_trip(tmp_path, series):
     np.testing.assert_allclose(again.predict_proba(xt), clf.predict_proba(xt), rtol=1e-5, atol=1e-7)
     longer = [np.concatenate([s, s[:5]]) for s in xt[:3]]
     np.testing.assert_allclose(again.predict_proba(longer).sum(axis=1), 1.0)
+
+
+@pytest.mark.parametrize("settings, match", [({"crop": 0.0}, "crop"), ({"crop": 1.5}, "crop"), ({"crops": 0}, "crops"),
+                                             ({"crop": 0.9, "model": "lstm"}, "lstm-fcn-ds only")])
+def test_crop_is_a_checked_lstm_fcn_option(settings, match):
+    with pytest.raises(LstmkitError, match=match):
+        SequenceClassifier(**settings)
+
+
+def test_cli_crop_trains_on_windows_records_them_and_round_trips(tmp_path, capsys, series):
+    """--crop 0.75 --crops 3: the LSTM reads windows of 9 of the 12 steps; the run records both and
+    a reloaded run answers the same."""
+    seqs, labels = series(24, unequal=False)
+    p = _tsv(tmp_path / "S_TRAIN.tsv", seqs, labels)
+    code, _, err = run_cli(["classify", "train", "--series", "--data", p, "--budget", "0.006", "--crop", "0.75",
+                            "--crops", "3", "--progress", "off", "--no-tensorboard", "--out", tmp_path / "runs"], capsys)
+    assert code == 0, err
+    (run,) = (tmp_path / "runs").iterdir()
+    cfg = json.loads((run / "lstmkit.json").read_text())["config"]
+    assert (cfg["crop"], cfg["crops"]) == (0.75, 3)
+    clf = load_classifier(run)
+    assert clf.net_.lstm.input_size == 9 and clf.net_.crops == 3
+    proba = clf.predict_proba(seqs[:5])
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_allclose(load_classifier(run).predict_proba(seqs[:5]), proba, rtol=1e-6)

@@ -8,9 +8,13 @@ keeps its length, its first and last values, and is never stretched into its pad
 into it). The draws come from torch's generator, which the trainer re-seeds every epoch, so a fit
 is a function of its seed. Only the training batches are augmented: evaluation, prediction and the
 training-loss metrics read the series as they are.
+
+``scale-warp-2x``: the same with twice the magnitudes (``1 + 0.2·N(0,1)`` gain, speed
+``1 + 0.4·N(0,1)``).
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import Iterable, Iterator
 
 import torch
@@ -72,4 +76,5 @@ class AugmentedBatches:
             yield Padded((self.augment(x, lengths), lengths, *more)), yb
 
 
-AUGMENTS = {"scale-warp": scale_warp}    # ClassifyConfig.augment's names, "none" aside
+# ClassifyConfig.augment's names, "none" aside
+AUGMENTS = {"scale-warp": scale_warp, "scale-warp-2x": partial(scale_warp, scale=0.2, speed=0.4)}

@@ -64,9 +64,14 @@ class ClassifyConfig(TaskConfig):
                                     # million series-steps (epochs x series x steps; none: max_epochs only)
     ensemble: int = 1               # lstm-fcn-ds: train this many seeded nets side by side, each on its own
                                     # loss, sharing the budget, and average their probabilities
-    augment: Literal["none", "scale-warp"] = "none"  # numeric series: training-time augmentation, a new draw
-                                    # per batch (scale-warp: each series scaled by 1 + 0.1 N(0,1) and
-                                    # smoothly time-warped within its length); off at evaluation
+    crop: float = 1.0               # lstm-fcn-ds: window slicing; train on a random window of this share of
+                                    # each series (a new draw per batch) and answer with the mean probability
+                                    # over `crops` evenly spaced windows (0.9: 90 %); 1 reads whole series
+    crops: int = 5                  # crop < 1: the windows averaged at evaluation and prediction
+    augment: Literal["none", "scale-warp", "scale-warp-2x"] = "none"  # numeric series: training-time
+                                    # augmentation, a new draw per batch (scale-warp: each series scaled by
+                                    # 1 + 0.1 N(0,1) and smoothly time-warped within its length, speed
+                                    # 1 + 0.2 N(0,1); scale-warp-2x: twice both); off at evaluation
     bucket: bool = True             # length-bucketed batches
     drop_empty: bool = False        # skip empty / whitespace-only texts instead of failing
     encoding: str = "utf-8"         # text encoding of the files
@@ -91,6 +96,11 @@ class ClassifyConfig(TaskConfig):
         if self.ensemble > 1 and self.model != "lstm-fcn-ds":
             raise LstmkitError(f"ensemble applies to lstm-fcn-ds only, not {self.model}",
                                "drop --ensemble (or use --model lstm-fcn-ds)")
+        check_range(self, "crop", 0, 1, "0.9 (or 1 to read whole series)", low_open=True)
+        check_range(self, "crops", 1, math.inf, "5")
+        if self.crop < 1 and self.model != "lstm-fcn-ds":
+            raise LstmkitError(f"crop applies to lstm-fcn-ds only, not {self.model}",
+                               "drop --crop (or use --model lstm-fcn-ds)")
         if self.augment != "none" and not self.series:
             raise LstmkitError(f"augment={self.augment} applies to numeric series only, not texts",
                                "drop --augment (or train on numeric series with --series)")

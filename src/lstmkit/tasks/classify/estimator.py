@@ -236,7 +236,11 @@ class SequenceClassifier(Classifier):
     (``augment="scale-warp"``, :mod:`lstmkit.tasks.classify.augment`; never at evaluation or
     prediction; ``augment="none"`` turns it off): on ArrowHead's TRAIN file it was right on 4 more
     of 72 held-out series (3 folds × 2 splits) with a lower log loss, and lost nothing on
-    GunPoint's (docs/benchmarks.md, ``## UCR``). Any
+    GunPoint's (docs/benchmarks.md, ``## UCR``). Options validated there and not adopted (no
+    more held-out series right than these defaults): ``crop=0.9``, window slicing (Le Guennec et
+    al. 2016; :class:`~lstmkit.nn.fcn.LSTMFCNNet`: training reads a random window of 90 % of each
+    series, prediction averages the probabilities of ``crops`` evenly spaced windows), and
+    ``augment="scale-warp-2x"`` (twice the augmentation's magnitudes). Any
     zoo encoder can be chosen instead (``model="lstm"``, ``pooling="last"``…: linear front-end →
     encoder → pooling → head), with the recurrent defaults of :data:`ENCODER_DEFAULTS`. Settings
     the caller gives always win; giving ``max_epochs`` alone turns the budget off; with
@@ -320,7 +324,7 @@ class SequenceClassifier(Classifier):
         if not self.steps_:
             raise LstmkitError("the run records no series length for its LSTM-FCN", "retrain the model")
         shape = dict(n_features=self.scaler_.n_columns_, steps=self.steps_, hidden_size=cfg.hidden_size,
-                     num_layers=cfg.num_layers, dropout=cfg.dropout)
+                     num_layers=cfg.num_layers, dropout=cfg.dropout, crop=cfg.crop, crops=cfg.crops)
         if cfg.ensemble > 1:
             return LSTMFCNEnsemble(len(self.classes_), members=cfg.ensemble, **shape)
         return LSTMFCNNet(len(self.classes_), **shape)
