@@ -124,8 +124,10 @@ def test_big_model_on_50_samples_is_overfitting_and_nothing_else():
     assert f["numbers"]["last_val_loss"] > f["numbers"]["best_val_loss"]
     assert any("200,321 parameters for 50 training samples" in e for e in f["evidence"])
     assert f["remedies"][0].startswith("use a smaller model")
-    # gates were sampled every epoch, and a healthy LSTM is far from saturation
-    assert all(e["saturated_gates"] is not None and e["saturated_gates"] < 0.1 for e in r.doctor["epochs"])
+    # gates were sampled on the epochs due (1-20, then every 10th), and a healthy LSTM is far from saturation
+    sampled = [e["epoch"] for e in r.doctor["epochs"] if e["saturated_gates"] is not None]
+    assert sampled == [e["epoch"] for e in r.doctor["epochs"] if Doctor.gates_due(e["epoch"])] and 20 in sampled
+    assert all(e["saturated_gates"] < 0.1 for e in r.doctor["epochs"] if e["saturated_gates"] is not None)
 
 
 def test_sleeping_data_loader_is_slow_training_and_nothing_else():
@@ -348,3 +350,17 @@ def test_the_trainer_hands_the_evidence_of_the_best_weights_to_the_doctor(tmp_pa
     assert json.loads((tmp_path / "doctor.json").read_text())["evidence"]["baselines"]["model"] == 3.0
     Trainer(_cfg(doctor=False)).fit(_mlp(), Batches(*_linear_data()), evidence=evidence)
     assert len(seen) == 1                                  # doctor off: nothing to judge, nothing computed
+
+
+def test_gates_are_sampled_on_the_first_20_epochs_then_every_10th():
+    """A run of many short epochs pays for a gate sample on few of them; the finding names the
+    epoch its sample came from."""
+    assert [e for e in range(1, 61) if Doctor.gates_due(e)] == [*range(1, 21), 30, 40, 50, 60]
+    doc = Doctor()
+    doc.bind(nn.LSTM(2, 4))
+    for epoch, sat in ((1, 0.95), (2, None)):
+        doc._cur["saturation"] = sat
+        doc.end_epoch({"epoch": epoch, "train_loss": 1.0, "val_loss": 1.0, "lr": 1e-3})
+    from lstmkit.train.findings import judge
+    evidence = [e for f in judge(doc, TrainConfig()) for e in f["evidence"]]
+    assert any("saturated (pinned at 0/1 or ±1) at epoch 1" in e for e in evidence), evidence

@@ -2,7 +2,7 @@
 
 The trainer feeds a :class:`Doctor` cheap numbers on every step (loss, global gradient norm,
 seconds spent waiting for data vs computing) and richer ones on a few sampled steps (gradient
-norm per layer, update/weight ratio per layer, padding share) and once per epoch (share of
+norm per layer, update/weight ratio per layer, padding share) and at the end of epochs 1-20 and every 10th after (share of
 saturated LSTM gates, measured with ``record_gates`` on a small batch). At the end
 :meth:`Doctor.report` turns them into findings:
 
@@ -143,6 +143,13 @@ class Doctor:
                 self._cur["update_ratios"].setdefault(layer, []).append(d / w)
 
     # -- per epoch ------------------------------------------------------------------------
+    @staticmethod
+    def gates_due(epoch: int) -> bool:
+        """Whether epoch ``epoch`` (from 1) samples the gates: each of the first 20, then every
+        10th. A gate sample replays the LSTMs step by step; in a run of many short epochs (a UCR
+        set: 885 epochs of 3 batches) sampling every epoch cost about a tenth of the training."""
+        return epoch <= 20 or epoch % 10 == 0
+
     @torch.no_grad()
     def sample_gates(self, model: nn.Module, inputs) -> None:
         """Share of saturated i, g, o gate values of every lstmkit LSTM in ``model``, measured

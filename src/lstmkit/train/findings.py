@@ -117,11 +117,11 @@ def _vanishing(d: Doctor, cfg) -> dict[str, Any] | None:
                             f"(median over epochs {_g(statistics.median(r[0] for r in ratios))}; epoch {e['epoch']}: "
                             f"{_g(e['layer_grad_norms'][layers[0]])} vs {_g(e['layer_grad_norms'][top_layer])})")
             numbers["first_layer_ratio"] = statistics.median(r[0] for r in ratios)
-    sat = [e["saturated_gates"] for e in d.epochs if e["saturated_gates"] is not None]
-    if sat and sat[-1] > SATURATED_SHARE:
-        evidence.append(f"{sat[-1]:.0%} of the input/output/candidate gate values are saturated "
-                        f"(pinned at 0/1 or ±1) at epoch {d.epochs[-1]['epoch']}")
-        numbers["saturated_gates"] = sat[-1]
+    sat = [(e["saturated_gates"], e["epoch"]) for e in d.epochs if e["saturated_gates"] is not None]
+    if sat and sat[-1][0] > SATURATED_SHARE:           # the latest sample (gates are sampled on some epochs)
+        evidence.append(f"{sat[-1][0]:.0%} of the input/output/candidate gate values are saturated "
+                        f"(pinned at 0/1 or ±1) at epoch {sat[-1][1]}")
+        numbers["saturated_gates"] = sat[-1][0]
     losses = [e["train_loss"] for e in d.epochs if math.isfinite(e["train_loss"])]
     if len(losses) >= 3 and d.start_losses:
         start = statistics.mean(d.start_losses)

@@ -267,7 +267,7 @@ class Trainer(ResumeState):
     def _end_epoch(self, model, logs, val_batches) -> None:
         w = self._where
         _, optimizer, scheduler, stopper = self._parts
-        if self.doctor is not None and self.is_main:
+        if self.doctor is not None and self.is_main and self.doctor.gates_due(logs["epoch"]):
             self.doctor.sample_gates(model, self._gate_sample)
         logs["val_loss"] = self._evaluate(model, val_batches) if val_batches is not None else math.nan
         monitor = logs["val_loss"] if not math.isnan(logs["val_loss"]) else logs["train_loss"]
