@@ -149,6 +149,34 @@ def test_long_csv_from_a_spreadsheet_reads_decimal_commas_and_utf16(tmp_path):
         read_series(tmp_path / "semi.csv", time="T")
 
 
+def test_wide_csv_one_row_per_sample_and_headerless_ucr_csv(tmp_path):
+    """The layouts a series file comes in besides UCR's .tsv and the long table: one row per
+    sample (steps in columns, a label column anywhere, trailing empty cells a shorter series,
+    a spreadsheet's decimal commas), and UCR's own layout with commas and no header."""
+    (tmp_path / "wide.csv").write_text("t0,t1,t2,label\n0.5,1,2,up\n3,4,,down\n")
+    d = read_series(tmp_path / "wide.csv", unequal_length=True)
+    assert d.labels == ["up", "down"] and d.feature_names == ["value"]
+    assert d.seqs[0][:, 0].tolist() == [0.5, 1, 2] and d.seqs[1][:, 0].tolist() == [3, 4]
+    (tmp_path / "semi.csv").write_text("label;t0;t1\nup;0,5;1,25\ndown;-2;3\n")
+    assert read_series(tmp_path / "semi.csv").seqs[0][:, 0].tolist() == [0.5, 1.25]
+    unlabelled = read_series(pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 4.0]}), require_label=False)
+    assert unlabelled.labels is None and unlabelled.seqs[1][:, 0].tolist() == [2.0, 4.0]
+    (tmp_path / "ucr.csv").write_text("1,0.1,0.2,0.3\n2,1,2,3\n")
+    d = read_series(tmp_path / "ucr.csv")
+    assert d.labels == ["1", "2"] and d.seqs[1][:, 0].tolist() == [1, 2, 3]
+    (tmp_path / "hole.csv").write_text("t0,t1,t2,label\n1,,2,up\n")
+    with pytest.raises(LstmkitError, match=r"data row 1 in .*hole.csv has an empty cell in column 't1' before"):
+        read_series(tmp_path / "hole.csv")
+    (tmp_path / "cls.csv").write_text("t0,t1,class\n1,2,up\n")
+    with pytest.raises(LstmkitError, match=r"neither long \(no sample column 'sample'\) nor wide \(no label "
+                                           r"column 'label'\).*--sample and --time.*\(t0, t1, class\).*--label"):
+        read_series(tmp_path / "cls.csv")
+    assert read_series(tmp_path / "cls.csv", label="class").labels == ["up"]
+    (tmp_path / "ids.csv").write_text("id,step,v,label\ns0,0,1,up\ns0,1,2,up\n")
+    with pytest.raises(LstmkitError, match=r"nor wide \(column 'id' holds text: 's0'\)"):
+        read_series(tmp_path / "ids.csv")
+
+
 def test_arrays():
     d = read_series(np.zeros((4, 10)), y=[0, 1, 0, 1])
     assert d.seqs[0].shape == (10, 1) and d.labels == ["0", "1", "0", "1"]

@@ -148,7 +148,10 @@ def _read_folder(root: Path, encoding: str) -> tuple[list[str], list[str]]:
 def read_series(data: Any, y: Sequence | None = None, label: str = "label", sample: str = "sample",
                 time: str = "t", features: Sequence[str] = (), unequal_length: bool = False,
                 encoding: str = "utf-8", require_label: bool = True) -> SeriesData:
-    """Numeric sequences from UCR TSV (label first), long CSV / DataFrame, or arrays with ``y``.
+    """Numeric sequences from UCR TSV (label first; also a CSV with no header), a long CSV /
+    DataFrame (sample, t, features…, label), a wide one (one row per sample: its steps in the
+    columns besides the label; read so when it has neither a sample nor a time column), or
+    arrays with ``y``.
 
     Arrays: ``[N, T]`` (univariate), ``[N, T, F]``, or a list of ``[T_i]`` / ``[T_i, F]``.
     Sequences of different lengths are an error unless ``unequal_length`` (a ragged file is more
@@ -158,14 +161,19 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
         path = Path(data)
         source = str(path.resolve())
         if _ext(path) == ".csv":
-            out = _series_from_long(_read_table(path, encoding), label, sample, time, features,
-                                    require_label, f" in {path}")
+            df = _read_table(path, encoding)
+            if _is_number(str(df.columns[-1])):              # no header: UCR's own layout, comma-separated
+                seqs, labels = parse_series_lines(read_text_file(path, encoding).splitlines(), True, f"{path} ")
+                out = SeriesData(seqs, labels, ["value"])
+            else:
+                out = _series_from_long(df, label, sample, time, features, require_label, f" in {path}")
         elif _ext(path) in (".tsv", ".txt"):
             seqs, labels = parse_series_lines(read_text_file(path, encoding).splitlines(), True, f"{path} ")
             out = SeriesData(seqs, labels, ["value"])
         else:
             raise LstmkitError(f"unknown file type {_ext(path) or '(no extension)'!r}: {path}",
-                               "use UCR .tsv (label first) or a long-format .csv (sample, t, features…, label)")
+                               "use UCR .tsv (label first), a long-format .csv (sample, t, features…, label) "
+                               "or a wide one (one row per sample, a label column)")
         out.source = source
     elif isinstance(data, pd.DataFrame):
         out = _series_from_long(data, label, sample, time, features, require_label, "")
@@ -213,10 +221,27 @@ def parse_series_lines(lines: Sequence[str], labelled: bool, where: str = "") ->
     return seqs, (labels if labelled else None)
 
 
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
 def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, features: Sequence[str],
                       require_label: bool, where: str) -> SeriesData:
     if len(df) == 0:
         raise LstmkitError(f"the data{where} has no rows", "supply at least one row")
+    present = [str(c) for c in df.columns]
+    if sample not in present and time not in present and not features:
+        wide = _series_from_wide(df, label, require_label, where)
+        if isinstance(wide, SeriesData):
+            return wide
+        shown = ", ".join(list(present)[:8]) + (", …" if len(present) > 8 else "")
+        raise LstmkitError(f"the table{where} is neither long (no sample column {sample!r}) nor wide ({wide})",
+                           f"long: one row per step, pass --sample and --time with two of its columns ({shown}); "
+                           f"wide: one row per sample, its steps in numeric columns, pass --label with its label column")
     s_col = _column(df, sample, "sample", where)
     t_col = _column(df, time, "time", where)
     has_label = label in {str(c) for c in df.columns}
@@ -257,6 +282,42 @@ def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, feat
                                    "give every row of a sample the same label")
             labels.append(labels_all[rows[0]])
     return SeriesData(seqs, labels if labels_all is not None else None, names)
+
+
+def _series_from_wide(df: pd.DataFrame, label: str, require_label: bool, where: str) -> SeriesData | str:
+    """One series per row, its steps the columns besides ``label`` in order (a table exported
+    with one row per sample); trailing empty cells are padding, as in UCR's files. When the
+    table is not so, why not (a label column missing, a column of text)."""
+    names = [c for c in df.columns if str(c) != label]
+    has_label = len(names) < len(df.columns)
+    if require_label and not has_label:
+        return f"no label column {label!r}"
+    if not names:
+        return "no columns besides the label"
+    cells = df[names]
+    values = np.empty(cells.shape)
+    for j, name in enumerate(names):
+        num = pd.to_numeric(cells[name], errors="coerce")
+        comma = comma_decimals(cells[name], df.attrs.get("sep")) if num.isna().any() else None   # 10,5 in a ; file
+        values[:, j] = (num if comma is None else comma).to_numpy(dtype=np.float64)
+    text = cells.astype(str).apply(lambda c: c.str.strip()).to_numpy()
+    bad = np.isnan(values) & (text != "") & (text != "nan")
+    if bad.any():
+        i, j = (int(v[0]) for v in np.nonzero(bad))
+        return f"column {str(names[j])!r} holds text: {str(text[i, j])[:20]!r}"
+    seqs = []
+    for i, row in enumerate(values):
+        valid = np.flatnonzero(~np.isnan(row))
+        if valid.size == 0:
+            raise LstmkitError(f"data row {i + 1}{where} has no values", "remove the row or fill in the series")
+        row = row[: valid[-1] + 1]
+        if np.isnan(row).any():
+            j = int(np.flatnonzero(np.isnan(row))[0])
+            raise LstmkitError(f"data row {i + 1}{where} has an empty cell in column {str(names[j])!r} before its "
+                               f"last value", "fill it (only a series' trailing cells may be empty: a shorter series)")
+        seqs.append(row[:, None])
+    labels = _labels(df[[c for c in df.columns if str(c) == label][0]], where) if has_label else None
+    return SeriesData(seqs, labels, ["value"])
 
 
 def _series_from_arrays(data: Any) -> list[np.ndarray]:
