@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -186,6 +187,24 @@ def test_a_damaged_forecast_run_is_one_line_exit_2(tmp_path, capsys):
 
 
 # -- the environment: --out naming a file, file modes ---------------------------------------------
+def test_a_file_written_onto_a_folder_is_one_line_exit_2(tmp_path, capsys):
+    """``predict --out FOLDER``: the rename onto a folder was a bare IsADirectoryError traceback."""
+    from cli_helpers import assert_user_error, run_cli
+    from forecast_data import sine_frame
+    (tmp_path / "preds").mkdir()
+    with pytest.raises(LstmkitError, match=r"cannot write .*preds: it is a folder.*preds/out.csv"):
+        atomic_write(tmp_path / "preds", lambda tmp: Path(tmp).write_text("x"))
+    assert list((tmp_path / "preds").iterdir()) == [] and len(list(tmp_path.iterdir())) == 1   # no temp left
+    sine_frame(n=160).to_csv(tmp_path / "d.csv", index=False)
+    code, _, err = run_cli(["forecast", "train", "--data", tmp_path / "d.csv", "--target", "y", "--time", "time",
+                            "--horizon", "3", "--out", tmp_path / "runs", "--epochs", "1", "--progress", "off"], capsys)
+    assert code == 0, err
+    run = next((tmp_path / "runs").iterdir())
+    code, _, err = run_cli(["forecast", "predict", "--run", run, "--data", tmp_path / "d.csv", "--out",
+                            tmp_path / "preds"], capsys)
+    assert_user_error(code, err, "it is a folder", "out.csv")
+
+
 def test_out_naming_an_existing_file_is_one_line_exit_2(tmp_path, capsys):
     from cli_helpers import assert_user_error, run_cli
     from forecast_data import sine_frame

@@ -90,6 +90,9 @@ def atomic_write(path: str | Path, write) -> None:
     The file gets the mode a plain ``open()`` would give it (the umask decides)."""
     path = Path(path)
     tmp = None
+    if path.is_dir():
+        raise LstmkitError(f"cannot write {path}: it is a folder", f"name a file inside it, e.g. {path / 'out.csv'}"
+                           if not path.suffix else f"name a file that is not a folder, or move {path} aside")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
