@@ -42,6 +42,20 @@ def test_compare_writes_one_row_per_model(series_csv, tmp_path):
     assert "| lstm | " in (folder / "compare.md").read_text()
 
 
+def test_compare_reads_a_table_as_forecast_train_does(tmp_path):
+    """No --target or --time: a newest-first ``date,sales`` file is compared on its series in time
+    order, as ``forecast train`` reads it (compare asked for --target)."""
+    t = np.arange(160)
+    df = pd.DataFrame({"date": pd.date_range("2020-01-01", periods=160, freq="D").strftime("%Y-%m-%d"),
+                       "sales": 10 + np.sin(2 * np.pi * t / 7)})
+    df.iloc[::-1].to_csv(tmp_path / "newest_first.csv", index=False)
+    df.to_csv(tmp_path / "sorted.csv", index=False)
+    tiny = {k: v for k, v in TINY.items() if k != "target"}
+    tables = [compare("forecast", tmp_path / f, models="lstm", seeds=1, epochs=1, out=None, log=None, warmup=False,
+                      **tiny) for f in ("newest_first.csv", "sorted.csv")]
+    assert tables[0]["MASE_mean"].tolist() == tables[1]["MASE_mean"].tolist()
+
+
 def test_same_seed_same_result(series_csv):
     a = compare("forecast", series_csv, models=["gru"], seeds=1, epochs=1, out=None, log=None, warmup=False, **TINY)
     b = compare("forecast", series_csv, models=["gru"], seeds=1, epochs=1, out=None, log=None, warmup=False, **TINY)

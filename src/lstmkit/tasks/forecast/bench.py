@@ -32,8 +32,6 @@ class ForecastBench(ZooBench):
 
     def __init__(self, data, target: str | list[str] | None = None, time: str | None = None,
                  features: str | list[str] | None = None, **options: Any):
-        if not target:
-            raise LstmkitError("no target column given", "pass --target COLUMN")
         self.frame = load_table(data)
         self.source = describe_source(data)
         self.columns = {"target": target, "time": time, "features": features}
@@ -44,6 +42,9 @@ class ForecastBench(ZooBench):
         est = Forecaster(**{**self.options, "model": model, "seed": seed, "max_epochs": epochs, **QUIET})
         est.fit(self.frame, **self.columns)
         cfg, summary, history = est.config_, est.data_summary_, est.result_.history
+        # the columns the first fit found (as `forecast train`: a table's one date column is its time,
+        # its one value column the target), named for the models after it and the report
+        self.columns.update(target=cfg.target, time=cfg.time)
         metrics = est.metrics_["metrics"]
         if not self._references:
             self._references = {k: v for k, v in metrics.items() if k != model}
