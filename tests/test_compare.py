@@ -4,7 +4,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from lstmkit.cli import main
 from lstmkit.compare import TASKS, compare, summarise, to_markdown
