@@ -26,6 +26,7 @@ import pandas as pd
 from lstmkit.data.textfile import column_strings as _as_strings
 from lstmkit.data.textfile import comma_decimals, decode_text
 from lstmkit.data.textfile import file_ext as _ext
+from lstmkit.data.textfile import header_separator, parse_table
 from lstmkit.data.textfile import read_table as _read_table
 from lstmkit.data.textfile import read_text_file
 from lstmkit.data.textfile import table_column as _column
@@ -160,16 +161,16 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
     if isinstance(data, (str, os.PathLike)):
         path = Path(data)
         source = str(path.resolve())
-        if _ext(path) == ".csv":
-            df = _read_table(path, encoding)
-            if _is_number(str(df.columns[-1])):              # no header: UCR's own layout, comma-separated
-                seqs, labels = parse_series_lines(read_text_file(path, encoding).splitlines(), True, f"{path} ")
+        if _ext(path) in (".csv", ".tsv", ".txt"):
+            text = read_text_file(path, encoding)
+            header = text.split("\n", 1)[0]
+            sep = header_separator(header, ",")
+            if _ext(path) == ".csv" and not _is_number(header.split(sep)[-1].strip()):      # a table
+                out = _series_from_long(parse_table(text, path, sep), label, sample, time, features,
+                                        require_label, f" in {path}")
+            else:                          # UCR's own layout, label first (a .csv of it has no header)
+                seqs, labels = parse_series_lines(text.splitlines(), True, f"{path} ")
                 out = SeriesData(seqs, labels, ["value"])
-            else:
-                out = _series_from_long(df, label, sample, time, features, require_label, f" in {path}")
-        elif _ext(path) in (".tsv", ".txt"):
-            seqs, labels = parse_series_lines(read_text_file(path, encoding).splitlines(), True, f"{path} ")
-            out = SeriesData(seqs, labels, ["value"])
         else:
             raise LstmkitError(f"unknown file type {_ext(path) or '(no extension)'!r}: {path}",
                                "use UCR .tsv (label first), a long-format .csv (sample, t, features…, label) "
