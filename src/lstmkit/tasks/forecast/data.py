@@ -99,13 +99,13 @@ def _read_file(path: Path) -> pd.DataFrame:
         encoding = bom_encoding(head)
         header = head.decode(encoding or "utf-8", errors="replace").lstrip("\ufeff").split("\n", 1)[0]
         sep = header_separator(header, _CSV_LIKE[ext])
+        read = lambda enc: pd.read_csv(path, sep=sep, encoding=enc, engine="python" if sep is None else "c")  # noqa: E731
         try:
-            df = pd.read_csv(path, sep=sep, encoding=encoding, engine="python" if sep is None else "c")
+            df = read(encoding)
         except UnicodeDecodeError as e:
             if encoding is not None:
                 raise
-            # a spreadsheet's "CSV" on Windows: column names such as Température in Windows-1252
-            df = pd.read_csv(path, sep=sep, encoding="cp1252", engine="python" if sep is None else "c")
+            df = read("cp1252")     # a spreadsheet's "CSV" on Windows: names such as Température in Windows-1252
             warnings.warn(f"{path.name} is not UTF-8 (byte 0x{e.object[e.start]:02x}): read as Windows-1252 "
                           f"(Western European); if its column names look wrong, save it as UTF-8", stacklevel=2)
         for c in df.columns:                     # decimal commas (10,5) in a semicolon / tab file
@@ -119,8 +119,9 @@ def _read_file(path: Path) -> pd.DataFrame:
         # pandas' ParserError, pyarrow's ArrowInvalid and UnicodeDecodeError are all ValueErrors.
         kind = "Parquet" if ext in _PARQUET else "CSV"
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        if isinstance(e, UnicodeDecodeError):
-            raise LstmkitError(f"could not read {path}: it is neither UTF-8 nor Windows-1252 text",
+        if isinstance(e, UnicodeDecodeError):      # cp1252 read last; else the encoding its byte-order mark named
+            what = "neither UTF-8 nor Windows-1252" if e.encoding in ("cp1252", "charmap") else f"not valid {e.encoding}"
+            raise LstmkitError(f"could not read {path}: it is {what} text",
                                "save it as UTF-8 (in a spreadsheet: CSV UTF-8)") from None
         raise LstmkitError(f"could not read {path}: {reason}",
                            f"check that it is a valid {kind} file (UTF-8 text for CSV)") from None
