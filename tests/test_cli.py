@@ -83,19 +83,30 @@ def test_task_cli_modules_import_only_light_things_at_module_level(task):
 
 
 def test_lstmkit_warnings_are_one_line_and_others_keep_their_form(tmp_path, capsys):
-    """A warning of lstmkit's (here: a gap in the time column) is one ``warning: ...`` line, without
-    Python's file, line and source; another package's warning keeps Python's form."""
+    """A warning of lstmkit's (here: days missing from the time column) is one ``warning: ...``
+    line, printed once though the file is read twice, without Python's file, line and source;
+    another package's warning keeps Python's form. ``--fill`` inserts the missing days."""
+    import json
     import numpy as np
     import pandas as pd
     times = pd.date_range("2024-01-01", periods=130, freq="D").delete(range(60, 64))
     pd.DataFrame({"date": times, "y": np.sin(np.arange(126) / 5)}).to_csv(tmp_path / "gap.csv", index=False)
-    code, _, err = run_cli(["forecast", "train", "--data", tmp_path / "gap.csv", "--target", "y", "--time", "date",
-                            "--horizon", "3", "--max-epochs", "1", "--hidden-size", "4", "--progress", "off",
-                            "--out", tmp_path / "runs"], capsys)
+    args = ["forecast", "train", "--data", tmp_path / "gap.csv", "--target", "y", "--time", "date", "--horizon", "3",
+            "--max-epochs", "1", "--hidden-size", "4", "--progress", "off", "--out", tmp_path / "runs"]
+    code, _, err = run_cli(args, capsys)
     assert code == 0, err
-    lines = [ln for ln in err.splitlines() if "irregular" in ln]
-    assert lines and all(ln.startswith("warning: time column 'date' has 1 irregular gap") for ln in lines), err
+    lines = [ln for ln in err.splitlines() if "regular grid" in ln]
+    assert lines == ["warning: time column 'date' skips 4 steps of its regular grid, the first 2024-03-01T00:00:00: "
+                     "windows span the gaps, so lags and seasons read out of phase; insert the missing steps with "
+                     "--fill interpolate (or --fill zero where a missing row means nothing happened)"], err
     assert "UserWarning" not in err and ".py:" not in err
+    code, out, err = run_cli([*args, "--fill", "interpolate"], capsys)
+    assert code == 0 and "rows were inserted for them and filled (interpolate)" in err, err
+    run = Path(out.strip().splitlines()[-1].split("run folder: ")[-1])
+    assert json.loads((run / "lstmkit.json").read_text())["data"]["n_inserted"] == 4
+    code, out, err = run_cli(["forecast", "predict", "--run", run, "--data", tmp_path / "gap.csv"], capsys)
+    assert code == 0, err
+    assert out.splitlines()[1].startswith("2024-05-10,1,")           # the day after the last, on the daily grid
     from lstmkit.cli import _one_line_warning
     _one_line_warning(UserWarning("from elsewhere"), UserWarning, "/elsewhere/mod.py", 3)
     assert "/elsewhere/mod.py:3: UserWarning: from elsewhere" in capsys.readouterr().err

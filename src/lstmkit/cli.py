@@ -123,16 +123,22 @@ def _task_of(run_dir: Path | None) -> str:
 _PACKAGE = str(Path(__file__).resolve().parent)
 
 
+_SAID: set[str] = set()        # lstmkit's warnings printed in this command (a file read twice warns once)
+
+
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    """lstmkit's own warnings as one line, ``warning: ...`` (as errors are ``error: ...``), without
-    Python's file, line and source; other packages' warnings as Python prints them."""
+    """lstmkit's own warnings as one line, ``warning: ...`` (as errors are ``error: ...``), each once,
+    without Python's file, line and source; other packages' warnings as Python prints them."""
     if str(Path(filename).resolve()).startswith(_PACKAGE) and issubclass(category, UserWarning):
-        print(f"warning: {message}", file=sys.stderr if file is None else file)
+        if str(message) not in _SAID:
+            _SAID.add(str(message))
+            print(f"warning: {message}", file=sys.stderr if file is None else file)
     else:
         sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
 
 
 def main(argv: list[str] | None = None) -> None:
+    _SAID.clear()
     with warnings.catch_warnings():
         warnings.showwarning = _one_line_warning
         _main(argv)

@@ -217,7 +217,7 @@ def compare_command(
     features: Optional[str] = typer.Option(None, help="forecast: extra input columns; classify --series: feature columns."),
     lookback: Optional[int] = typer.Option(None, help="forecast: past steps seen [chosen from the training data: 3 seasons, or 4 horizons]."),
     horizon: Optional[int] = typer.Option(None, help="forecast: steps predicted [1]."),
-    fill: Optional[str] = typer.Option(None, help="forecast: repair NaN cells (ffill, interpolate)."),
+    fill: Optional[str] = typer.Option(None, help="forecast: repair NaN cells and missing dates (ffill, interpolate, zero)."),
     test: Optional[Path] = typer.Option(None, help="classify, translate, lm: test file [classify: a stratified "
                                         "20% of --data; translate: the validation part; lm: 10% of the lines]."),
     text: Optional[str] = typer.Option(None, help="classify: text column [text]."),

@@ -1,4 +1,5 @@
 import json
+import re
 import warnings
 
 import numpy as np
@@ -13,6 +14,7 @@ from lstmkit.tasks.forecast.checks import check_config
 from lstmkit.tasks.forecast.data import load_table
 from lstmkit.tasks.forecast.estimator import Forecaster
 from lstmkit.tasks.forecast.panel import read_panel
+from lstmkit.tasks.forecast.times import missing_steps
 from lstmkit.tasks.forecast.windows import min_points, part_sizes, split_panel
 
 
@@ -146,6 +148,22 @@ def test_non_numeric_names_column_and_value(frame):
     assert ok.values[:, 0].tolist() == [1.5, 2.0, 30.0]
 
 
+def test_spreadsheet_formatted_numbers_read_with_a_warning(tmp_path):
+    """Currency signs, thousands separators, % signs and accountants' parentheses, as a
+    spreadsheet exports them, are numbers; a cell that is not one keeps the error."""
+    path = tmp_path / "money.csv"
+    path.write_text('week,revenue,rate\n2024-01-01,"$1,010.37",10.5%\n2024-01-08,"(2,000)",-3%\n'
+                    '2024-01-15,,+0.5 %\n2024-01-22,€12,7%\n')
+    with pytest.warns(UserWarning, match=r"column 'revenue' holds formatted numbers \('\$1,010.37'\): read as 1010.37"):
+        p = prepare(load_table(path), target="revenue", features="rate", fill="ffill")
+    assert p.values[:, 0].tolist() == [1010.37, -2000.0, -2000.0, 12.0]
+    assert p.past[:, 0].tolist() == [10.5, -3.0, 0.5, 7.0]
+    assert prepare(pd.DataFrame({"y": ["1,234", "1,000,000"]}), target="y").values[:, 0].tolist() == [1234.0, 1e6]
+    for cell in ("1 234", "1,23", "5 apples", "$"):
+        with pytest.raises(LstmkitError, match=re.escape(f"column 'y' is not numeric: found '{cell}' in row 1")):
+            prepare(pd.DataFrame({"y": ["$1,000", cell]}), target="y")
+
+
 def test_empty_cells_error_by_default():
     df = pd.DataFrame({"y": [1.0, np.nan, 3.0, np.nan], "x": [1.0, 2.0, np.nan, 4.0]})
     with pytest.raises(LstmkitError) as e:
@@ -154,8 +172,12 @@ def test_empty_cells_error_by_default():
     assert "column 'y' of series 'series' (1 of 3 rows)" in msg and "--fill ffill|interpolate" in msg
     with pytest.raises(LstmkitError, match="column 'x' of series 'series' \\(1 of 4 rows\\)"):
         prepare(df.assign(y=1.0), target="y", features="x")
-    with pytest.raises(LstmkitError, match="unknown fill mode 'zero'.*ffill, interpolate"):
-        prepare(df, target="y", fill="zero")
+    with pytest.raises(LstmkitError, match="unknown fill mode 'mean'.*ffill, interpolate, zero"):
+        prepare(df, target="y", fill="mean")
+    assert prepare(df.iloc[:3], target="y", features="x", fill="zero").values[:, 0].tolist() == [1.0, 0.0, 3.0]
+    for need in (None, 10):
+        with pytest.raises(LstmkitError, match="the target column 'y' has no values — choose --target columns"):
+            prepare(pd.DataFrame({"y": [np.nan] * 20, "x": 1.0}), "y", need=need)
     with pytest.raises(LstmkitError, match="'x' has no values"):
         prepare(pd.DataFrame({"y": [1.0, 2.0], "x": [np.nan, np.nan]}), "y", features="x", fill="ffill")
 
@@ -191,8 +213,9 @@ def test_time_errors():
 
 
 def test_irregular_gaps_warn_not_fail():
-    days = pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-06", "2024-01-07", "2024-01-09"])
-    df = pd.DataFrame({"t": days, "y": np.arange(6.0)})
+    stamps = pd.to_datetime(["2024-01-01 00:00", "2024-01-01 01:00", "2024-01-01 02:00", "2024-01-01 04:30",
+                             "2024-01-01 05:30", "2024-01-01 07:15"])         # steps fit no grid
+    df = pd.DataFrame({"t": stamps, "y": np.arange(6.0)})
     with pytest.warns(UserWarning, match="2 irregular gaps"):
         s = prepare(df, "y", time="t")
     assert s.freq is None and s.summary()["freq"] is None
@@ -201,6 +224,53 @@ def test_irregular_gaps_warn_not_fail():
         warnings.simplefilter("error")
         s = prepare(months, "y", time="t")
     assert s.freq == "ME"
+
+
+def test_missing_steps_finds_the_grid():
+    days = pd.date_range("2024-01-01", periods=20, freq="D").to_numpy()
+    assert missing_steps(days) is None                                       # nothing missing
+    np.testing.assert_array_equal(missing_steps(np.delete(days, [3, 4, 9])), days)
+    weekdays = pd.bdate_range("2024-01-01", periods=30).to_numpy()
+    assert missing_steps(weekdays) is None                                   # Friday -> Monday is no gap
+    np.testing.assert_array_equal(missing_steps(np.delete(weekdays, [7])), weekdays)
+    for freq in ("MS", "ME", "QS", "YE"):                                    # steps of unequal length
+        grid = pd.date_range("2001-01-01", periods=24, freq=freq).as_unit("ns").to_numpy()
+        assert missing_steps(grid) is None
+        np.testing.assert_array_equal(missing_steps(np.delete(grid, [5, 6])), grid)
+    np.testing.assert_array_equal(missing_steps(np.array([0, 2, 4, 8, 10])), [0, 2, 4, 6, 8, 10])
+    assert missing_steps(np.array([1, 2, 3, 50])) is None                    # sparse: not a series with holes
+    assert missing_steps(pd.to_datetime(["2024-01-01 00:00", "2024-01-01 01:00", "2024-01-01 02:30"]).to_numpy()) is None
+
+
+def test_missing_dates_filled_with_fill_and_named_without():
+    days = pd.date_range("2024-01-01", periods=40, freq="D")
+    y = 10 + np.sin(2 * np.pi * np.arange(40) / 7)
+    keep = np.setdiff1d(np.arange(40), [5, 6, 20])
+    df = pd.DataFrame({"date": days[keep].strftime("%Y-%m-%d"), "y": y[keep]})
+    with pytest.warns(UserWarning, match=r"skips 3 steps of its regular grid, the first 2024-01-06.*--fill interpolate"):
+        as_is = prepare(df, "y", time="date")
+    assert as_is.lengths.tolist() == [37] and as_is.freq is None
+    for fill, inserted in (("interpolate", (y[4] + 2 * (y[7] - y[4]) / 3)), ("zero", 0.0), ("ffill", y[4])):
+        with pytest.warns(UserWarning, match=rf"rows were inserted for them and filled \({fill}\)"):
+            p = prepare(df, "y", time="date", fill=fill)
+        assert p.lengths.tolist() == [40] and p.freq == "D" and p.n_inserted == 3 and p.summary()["n_inserted"] == 3
+        np.testing.assert_array_equal(p.times, days.as_unit("ns").to_numpy())
+        np.testing.assert_allclose(p.values[keep, 0], y[keep])
+        assert p.values[6, 0] == pytest.approx(inserted)
+
+
+def test_missing_dates_of_many_series_warn_once():
+    days = pd.date_range("2024-01-01", periods=30, freq="D")
+    df = pd.concat([pd.DataFrame({"id": k, "date": days[keep], "y": np.arange(30.0)[keep]})
+                    for k, keep in (("a", np.r_[0:10, 12:30]), ("b", np.arange(30)), ("c", np.r_[0:25, 26:30]))])
+    cfg = ForecastConfig(target=["y"], id="id", time="date")
+    with pytest.warns(UserWarning, match=r"skips 3 steps of its regular grid in 2 series \(e.g. 'a': 2\)") as got:
+        read_panel(df, cfg)
+    assert sum("regular grid" in str(w.message) for w in got) == 1
+    with pytest.warns(UserWarning, match="filled"):
+        p = read_panel(df, ForecastConfig(target=["y"], id="id", time="date", fill="interpolate"))
+    assert p.lengths.tolist() == [30, 30, 30]
+    np.testing.assert_allclose(p.values[:, 0], np.tile(np.arange(30.0), 3))    # a line interpolates to itself
 
 
 # -- the split rule (lstmkit.tasks.forecast.windows) -------------------------------------------

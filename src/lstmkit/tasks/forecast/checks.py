@@ -15,7 +15,7 @@ from lstmkit.tasks.forecast.probabilistic import LIKELIHOODS, check_quantiles
 __all__ = ["check_config", "SCALERS", "RECURRENT", "FILL_MODES"]
 
 SCALERS = ("minmax", "standard", "mase", "none")
-FILL_MODES = ("ffill", "interpolate")
+FILL_MODES = ("ffill", "interpolate", "zero")
 RECURRENT = ("lstm", "gru")          # encoders the recursive and seq2seq strategies can roll out
 
 

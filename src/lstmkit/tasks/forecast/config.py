@@ -40,7 +40,9 @@ class ForecastConfig(TaskConfig):
     val_frac: float = 0.15          # one series (no id, no val/test_size): fractions of it for val / test
     test_frac: float = 0.15         # one series: the fraction of it for the test metrics
     season: int | None = None       # seasonal period for baselines and MASE; None -> inferred
-    fill: Literal["ffill", "interpolate"] | None = None  # None (NaN is an error) | ffill | interpolate
+    fill: Literal["ffill", "interpolate", "zero"] | None = None  # None (NaN is an error) | ffill | interpolate
+                                    # | zero: repairs empty cells, and rows for steps missing from a regular
+                                    # time grid (inserted, then filled); without it, those are read as they are
     dates: Literal["day-first", "month-first"] | None = None  # day-first | month-first: how dates such
                                     # as 01/02/2020 read; None: the order every date fits (or the one with
                                     # regular steps), kept in the run for predict

@@ -186,6 +186,15 @@ def numeric_column(col: pd.Series, name: str) -> pd.Series:
         text = text.mask(text == "")
         out = pd.to_numeric(text, errors="coerce").astype(np.float64)
         bad = out.isna() & text.notna()
+        if bad.any():                          # a spreadsheet's formats ($1,010.37, 12%) are numbers too
+            formatted = formatted_numbers(text[bad])
+            if not formatted.notna().all():
+                bad[bad] = formatted.isna()       # the error names a cell that is neither
+            elif not text[bad].str.fullmatch(_GROUPS_ONLY).all():
+                cell = str(text[bad].iloc[0])
+                warnings.warn(f"column {name!r} holds formatted numbers ({cell!r}): read as {formatted.iloc[0]:g}, "
+                              f"without currency signs, thousands separators and % signs", UserWarning, stacklevel=2)
+                out[bad], bad[:] = formatted, False
         if bad.any():
             pos = int(np.flatnonzero(bad.to_numpy())[0])
             cell = str(text.iloc[pos])
@@ -195,6 +204,25 @@ def numeric_column(col: pd.Series, name: str) -> pd.Series:
                 "decimal commas read" if comma_decimals(pd.Series([cell]), ";") is not None else
                 "choose numeric columns for the target/features, or clean those cells")
     return _within_float32(out, name)
+
+
+# a number as spreadsheets format it: a currency sign, thousands grouped by commas, a % sign, an
+# accountant's parentheses for a negative amount ($1,234.50  -€12  (1,234)  12.5%  1 234 is not one)
+_FORMATTED = (r"(?P<open>\()?(?P<sign>[-+])?\s*[$€£¥]?\s*(?P<sign2>[-+])?"
+              r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d*)?|\d+(?:\.\d*)?|\.\d+)\s*(?:%|[$€£¥])?(?(open)\))")
+
+
+# one comma before three digits and nothing else: 1,234 is a thousand or a decimal comma (left an error)
+_GROUPS_ONLY = r"[-+]?\d{1,3},\d{3}"
+
+
+def formatted_numbers(text: pd.Series) -> pd.Series:
+    """``text`` (stripped strings) read as numbers formatted by a spreadsheet (:data:`_FORMATTED`),
+    NaN in the cells that are something else."""
+    parts = text.str.extract(f"^{_FORMATTED}$").fillna("").astype(str)
+    value = pd.to_numeric(parts["num"].str.replace(",", "", regex=False), errors="coerce").astype(np.float64)
+    negative = (parts["open"] == "(") | (parts["sign"] == "-") | (parts["sign2"] == "-")
+    return value.where(~negative, -value)
 
 
 F32_MAX = float(np.finfo(np.float32).max)

@@ -21,6 +21,7 @@ covariates feed the forecast in ``predict`` (the target is unknown there).
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +31,7 @@ import pandas as pd
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.calendar import calendar_features, calendar_names, parse_calendar
 from lstmkit.tasks.forecast.data import column_list, load_table, numeric_column
-from lstmkit.tasks.forecast.times import infer_freq, regularity, time_values
+from lstmkit.tasks.forecast.times import infer_freq, missing_steps, regularity, time_values
 
 __all__ = ["Panel", "read_panel", "frame_columns"]
 
@@ -61,6 +62,7 @@ class Panel:
     freq: str | None = None
     skipped: list[dict[str, Any]] = field(default_factory=list)
     n_filled: int = 0
+    n_inserted: int = 0        # rows inserted for dates missing from a series' regular grid (then filled)
     time_info: dict[str, str] = field(default_factory=dict)   # time_note (read as UTC), dates (times.py)
 
     @property
@@ -84,7 +86,7 @@ class Panel:
             if len(lengths) else None,
             "targets": list(self.target_names), "past_covariates": list(self.past_names),
             "future_covariates": list(self.future_names), "freq": self.freq,
-            "n_filled": int(self.n_filled), "skipped": list(self.skipped),
+            "n_filled": int(self.n_filled), "n_inserted": int(self.n_inserted), "skipped": list(self.skipped),
         }
 
 
@@ -154,6 +156,7 @@ def read_panel(data, cfg, need: int | None = None) -> Panel:
     ahead_f, ahead_t, skipped = [], [], []
     n_filled, pos = 0, 0
     freq = None
+    missing: list[tuple[str, int, Any]] = []      # (series, steps missing from its grid, the first one)
     for a, b in zip(bounds[:-1], bounds[1:]):
         sid = str(ids_sorted[codes[a]])
         ys, ps, fs = y[a:b], pst[a:b], fu[a:b]
@@ -164,28 +167,44 @@ def read_panel(data, cfg, need: int | None = None) -> Panel:
             continue
         last = int(known[-1]) + 1 if not clean else int(b - a)       # rows after this: future rows
         ys_, ps_, fs_ = ys[:last], ps[:last], fs[:last]
-        if not clean:
+        ts_ = ts[:last] if ts is not None else None
+        grid = missing_steps(ts_) if ts_ is not None else None
+        if grid is not None:                  # dates missing from a regular grid: rows for them, or a warning
+            missing.append((sid, len(grid) - last, grid[~np.isin(grid, ts_)][0]))
+            if cfg.fill is not None:
+                at = np.searchsorted(grid, ts_)
+                ys_, ps_, fs_ = (_spread(v, at, len(grid)) for v in (ys_, ps_, fs_))
+                ts_ = grid
+        if not clean or (grid is not None and cfg.fill is not None):
             ys_, k1 = _fill(ys_, cfg.fill, sid, targets)
             ps_, k2 = _fill(ps_, cfg.fill, sid, past, allow_empty_column=False)
             fs_, k3 = _fill(fs_, cfg.fill, sid, fut, allow_empty_column=False)
             n_filled += k1 + k2 + k3
-        if need is not None and last < need:
-            skipped.append({"id": sid, "length": last, "need": need, "reason": "shorter than needed"})
+        m = len(ys_)                                               # observed rows (with any inserted)
+        if need is not None and m < need:
+            skipped.append({"id": sid, "length": m, "need": need, "reason": "shorter than needed"})
             continue
         out_ids.append(sid)
         starts.append(pos)
-        lengths.append(last)
-        pos += last
+        lengths.append(m)
+        pos += m
         parts_y.append(ys_), parts_p.append(ps_), parts_f.append(fs_)
-        if ts is not None:
-            parts_t.append(ts[:last])
-            if freq is None and np.issubdtype(ts.dtype, np.datetime64) and last >= 3:
-                freq = _infer_freq(pd.DatetimeIndex(ts[:last]))
-                if freq is None and id_col is None:                # one series: say where its steps jump
-                    regularity(pd.DatetimeIndex(ts[:last]), time_col)
+        if ts_ is not None:
+            parts_t.append(ts_)
+            if freq is None and np.issubdtype(ts_.dtype, np.datetime64) and m >= 3:
+                freq = _infer_freq(pd.DatetimeIndex(ts_))
+                if freq is None and id_col is None and grid is None:     # one series: say where its steps jump
+                    regularity(pd.DatetimeIndex(ts_), time_col)
         ahead_f.append(fs[last:])
         ahead_t.append(ts[last:] if ts is not None else None)
 
+    if missing:
+        _say_missing(missing, time_col, id_col, cfg.fill)
+    if not out_ids and all(s["reason"] == "no target values" for s in skipped):
+        empty = [t for t, v in zip(targets, y.T) if not np.isfinite(v).any()]
+        raise LstmkitError(f"the target column {empty[0]!r} has no values" if empty else
+                           f"no row has a value in every target column ({', '.join(map(repr, targets))})",
+                           "choose --target columns that hold numbers")
     if skipped and cfg.strict and need is not None:
         s = skipped[0]
         raise LstmkitError(
@@ -214,7 +233,32 @@ def read_panel(data, cfg, need: int | None = None) -> Panel:
     return Panel(ids=out_ids, starts=np.asarray(starts, dtype=np.int64), lengths=np.asarray(lengths, dtype=np.int64),
                  values=values, past=past_a, future=fut_a, times=tt, target_names=targets, past_names=past,
                  future_names=fut + cal_names, ahead_future=ahead_f, ahead_times=ahead_t, freq=freq,
-                 skipped=skipped, n_filled=n_filled, time_info=time_info)
+                 skipped=skipped, n_filled=n_filled, time_info=time_info,
+                 n_inserted=sum(k for _, k, _ in missing) if cfg.fill is not None else 0)
+
+
+def _spread(a: np.ndarray, at: np.ndarray, n: int) -> np.ndarray:
+    """Rows ``a`` at positions ``at`` of ``n`` rows, NaN in the others (the missing dates)."""
+    out = np.full((n, a.shape[1]), np.nan)
+    out[at] = a
+    return out
+
+
+def _say_missing(missing: list[tuple[str, int, Any]], time_col: str | None, id_col: str | None,
+                 fill: str | None) -> None:
+    """One warning for every series with steps missing from its regular grid: filled (``fill``),
+    or read as they are -- windows then span the gaps, so lags and seasons read out of phase."""
+    sid, k, first = missing[0]
+    total = sum(k for _, k, _ in missing)
+    where = f" in {len(missing)} series (e.g. {sid!r}: {k})" if id_col is not None else ""
+    first = pd.Timestamp(first).isoformat() if isinstance(first, np.datetime64) else int(first)
+    head = f"time column {time_col!r} skips {total} steps of its regular grid{where}, the first {first}"
+    if fill is not None:
+        warnings.warn(f"{head}; rows were inserted for them and filled ({fill})", UserWarning, stacklevel=3)
+    else:
+        warnings.warn(f"{head}: windows span the gaps, so lags and seasons read out of phase; insert the "
+                      f"missing steps with --fill interpolate (or --fill zero where a missing row means "
+                      f"nothing happened)", UserWarning, stacklevel=3)
 
 
 def frame_columns(data, cfg) -> tuple[pd.DataFrame, str | None, str | None, list[str]]:
@@ -249,11 +293,13 @@ def _fill(a: np.ndarray, fill: str | None, sid: str, names: list[str], allow_emp
         j = int(np.flatnonzero(bad.any(0))[0])
         raise LstmkitError(f"empty or non-finite cells in column {names[j]!r} of series {sid!r} "
                            f"({int(bad[:, j].sum())} of {len(a)} rows)",
-                           "repair them with --fill ffill|interpolate, or clean the data")
+                           "repair them with --fill ffill|interpolate|zero, or clean the data")
     df = pd.DataFrame(a)
     if df.isna().all().any():
         j = int(np.flatnonzero(df.isna().all().to_numpy())[0])
         raise LstmkitError(f"column {names[j]!r} has no values in series {sid!r}", "supply values for every series")
+    if fill == "zero":
+        return df.fillna(0.0).to_numpy(), int(bad.sum())
     if fill == "interpolate":
         df = df.interpolate(method="linear", limit_direction="both")
     return df.ffill().bfill().to_numpy(), int(bad.sum())

@@ -3,6 +3,7 @@
     parse_time(col, name, dates)    text / datetime column  ->  naive datetimes (a bad one: LstmkitError)
     time_values(col, name, dates)   a column as a panel holds it: int64 steps or datetime64[ns], and notes
     regularity / infer_freq   the inferred frequency and the number of gaps
+    missing_steps(times)      the regular grid a series' times lie on with steps missing (None: none missing)
     date_columns(df, skip)    the columns that hold dates (a table's time column when none is named)
 
 Dates are read in ONE format per column where one fits, never guessed cell by cell when the
@@ -30,7 +31,8 @@ from pandas.tseries.api import guess_datetime_format
 
 from lstmkit.errors import LstmkitError
 
-__all__ = ["parse_time", "time_values", "yyyymmdd_dates", "regularity", "infer_freq", "date_columns"]
+__all__ = ["parse_time", "time_values", "yyyymmdd_dates", "regularity", "infer_freq", "date_columns",
+           "missing_steps"]
 
 # day and month as the first two numbers of a date (31/01/2020, 1.2.20, 01-02-2020 12:00)
 _DMY = r"(\d{1,2})[./-](\d{1,2})[./-]\d{2,4}(?!\d)"
@@ -287,3 +289,48 @@ def infer_freq(index: pd.DatetimeIndex) -> str | None:
     except pd.errors.OptionError:
         freq = pd.infer_freq(index)
     return freq if freq is None or isinstance(freq, str) else freq.freqstr
+
+
+# calendar grids whose steps differ in length (years, quarters, months), tried when fixed steps do not
+# fit, coarsest first: the first to hold every time is the series' grid (quarter starts are month starts too)
+_CALENDAR_GRIDS = ("YS", "YE", "QS", "QE", "MS", "ME")
+_DAY = 86_400 * 10**9
+
+
+def missing_steps(times: np.ndarray) -> np.ndarray | None:
+    """The regular grid that one series' sorted ``times`` (datetime64[ns] or int64 steps) lie on
+    with some steps missing, or None when no step is missing or no grid fits.
+
+    A grid of fixed steps (hours, days, weeks, integer steps) is the usual step (the median)
+    when every step is a whole number of it; days that never fall on a weekend are a grid of
+    business days (a Friday to Monday step is no gap). Otherwise the coarsest calendar grid (year,
+    quarter or month starts or ends) that holds every time. A grid more than twice as long as the series
+    is not a series with holes but sparse data, and is not offered."""
+    n = len(times)
+    if n < 3:
+        return None
+    dated = np.issubdtype(times.dtype, np.datetime64)
+    ticks = times.astype("datetime64[ns]").astype(np.int64) if dated else times.astype(np.int64)
+    steps = np.diff(ticks)
+    typical = int(np.median(steps))
+    if typical <= 0 or (steps == typical).all():
+        return None
+    grid: np.ndarray | None = None
+    if (steps % typical == 0).all():
+        if not dated:
+            grid = np.arange(ticks[0], ticks[-1] + 1, typical, dtype=np.int64)
+        else:
+            index = pd.DatetimeIndex(times)
+            weekdays = typical == _DAY and (index.day_of_week < 5).all() and (index.normalize() == index).all()
+            grid = (pd.bdate_range(index[0], index[-1]) if weekdays
+                    else pd.date_range(index[0], index[-1], freq=pd.Timedelta(typical, unit="ns"))).as_unit("ns").to_numpy()
+    elif dated:
+        index = pd.DatetimeIndex(times)
+        for freq in _CALENDAR_GRIDS:
+            candidate = pd.date_range(index[0], index[-1], freq=freq)
+            if len(candidate) >= n and candidate[0] == index[0] and index.isin(candidate).all():
+                grid = candidate.as_unit("ns").to_numpy()
+                break
+    if grid is None or len(grid) == n or len(grid) > 2 * n:
+        return None
+    return grid
