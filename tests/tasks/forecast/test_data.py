@@ -55,6 +55,29 @@ def test_tsv_txt_and_gzip(tmp_path, frame):
         assert df["temp"].tolist() == [10, 11, 12, 13, 14, 15], name
 
 
+def test_excel_and_json_round_trip(tmp_path, frame):
+    """A workbook's first sheet (dates as Excel dates, a formatted empty row dropped; a warning
+    names the other sheets), JSON records, columns and lines (gzipped too) read as the CSV does."""
+    book = tmp_path / "d.xlsx"
+    with pd.ExcelWriter(book) as w:
+        frame.assign(date=pd.to_datetime(frame["date"])).to_excel(w, sheet_name="Sales", index=False)
+        frame.head(2).to_excel(w, sheet_name="Notes", index=False)
+    with pytest.warns(UserWarning, match=r"d.xlsx has 2 sheets: read the first, 'Sales' \(not 'Notes'\)"):
+        df = load_table(book)
+    assert list(df.columns) == ["date", "sales", "temp", "city"] and df["sales"].tolist() == frame["sales"].tolist()
+    assert read_panel(df, ForecastConfig(target=["sales"], time="date")).freq == "D"
+    frame.to_json(tmp_path / "r.json", orient="records")
+    frame.to_json(tmp_path / "c.json", orient="columns")
+    frame.to_json(tmp_path / "l.jsonl", orient="records", lines=True)
+    frame.to_json(tmp_path / "l.jsonl.gz", orient="records", lines=True, compression="gzip")
+    for name in ("r.json", "c.json", "l.jsonl", "l.jsonl.gz"):
+        df = load_table(tmp_path / name)
+        assert list(df.columns) == ["date", "sales", "temp", "city"], name
+        assert df["sales"].tolist() == frame["sales"].tolist(), name
+        np.testing.assert_array_equal(read_panel(df, ForecastConfig(target=["sales"], time="date")).times,
+                                      pd.to_datetime(frame["date"]).to_numpy(), err_msg=name)
+
+
 def test_in_memory_inputs(frame):
     df = load_table(frame)
     df.loc[0, "sales"] = -1.0
@@ -73,9 +96,18 @@ def test_load_errors(tmp_path):
         load_table(tmp_path / "nope.csv")
     with pytest.raises(LstmkitError, match="is a directory"):
         load_table(tmp_path)
+    (tmp_path / "d.ods").write_text("x")
+    with pytest.raises(LstmkitError, match=r"unknown file type '.ods'.*\.csv.*\.parquet.*\.xlsx.*\.jsonl"):
+        load_table(tmp_path / "d.ods")
     (tmp_path / "d.xlsx").write_text("x")
-    with pytest.raises(LstmkitError, match=r"unknown file type '.xlsx'.*\.csv.*\.parquet"):
+    with pytest.raises(LstmkitError, match=r"could not read .*d.xlsx as an Excel workbook: .*save the sheet as CSV"):
         load_table(tmp_path / "d.xlsx")
+    (tmp_path / "d.xls").write_bytes(b"\xd0\xcf\x11\xe0")
+    with pytest.raises(LstmkitError, match=r"d.xls is an Excel 97-2003 workbook \(.xls\) — save it as .xlsx"):
+        load_table(tmp_path / "d.xls")
+    (tmp_path / "d.json").write_text("{not json")
+    with pytest.raises(LstmkitError, match=r"could not read .*d.json: .* valid JSON file \(records"):
+        load_table(tmp_path / "d.json")
     (tmp_path / "empty.csv").write_text("")
     with pytest.raises(LstmkitError, match="file is empty"):
         load_table(tmp_path / "empty.csv")

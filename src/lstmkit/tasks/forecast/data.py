@@ -34,6 +34,8 @@ __all__ = ["load_table", "column_list", "numeric_column"]
 
 _CSV_LIKE = {".csv": ",", ".tsv": "\t", ".txt": None}  # None: sniff the separator
 _PARQUET = {".parquet", ".pq"}
+_EXCEL = {".xlsx", ".xlsm"}
+_JSON = {".json": False, ".jsonl": True, ".ndjson": True}    # records (or columns) / one record per line
 _COMPRESSED = {".gz", ".bz2", ".zip", ".xz", ".zst"}
 _OPEN = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 _HEAD = 1 << 16                      # bytes read to find the encoding and the header line
@@ -43,8 +45,9 @@ _HEAD = 1 << 16                      # bytes read to find the encoding and the h
 def load_table(data: Any) -> pd.DataFrame:
     """Read ``data`` into a new DataFrame.
 
-    ``data`` may be a path to ``.csv`` / ``.tsv`` / ``.txt`` (separator sniffed) / ``.parquet``
-    (CSV-like files may be compressed, e.g. ``.csv.gz``), a DataFrame (copied), a pandas Series,
+    ``data`` may be a path to ``.csv`` / ``.tsv`` / ``.txt`` (separator sniffed) / ``.parquet`` /
+    ``.xlsx`` (the first sheet) / ``.json`` (records or columns) / ``.jsonl`` (one record per line)
+    (CSV-like and JSON files may be compressed, e.g. ``.csv.gz``), a DataFrame (copied), a pandas Series,
     or a numpy array / list: 1-D becomes column ``"y"``, 2-D columns ``"y0", "y1", …``.
     """
     if isinstance(data, (str, os.PathLike)):
@@ -86,13 +89,21 @@ def _read_file(path: Path) -> pd.DataFrame:
     if suffixes and suffixes[-1] in _COMPRESSED:
         suffixes = suffixes[:-1]
     ext = suffixes[-1] if suffixes else ""
-    if ext not in _CSV_LIKE and ext not in _PARQUET:
-        known = ", ".join([*_CSV_LIKE, *sorted(_PARQUET)])
+    if ext == ".xls":
+        raise LstmkitError(f"{path.name} is an Excel 97-2003 workbook (.xls)",
+                           "save it as .xlsx (Excel Workbook) or as CSV UTF-8")
+    if ext not in _CSV_LIKE and ext not in _PARQUET and ext not in _EXCEL and ext not in _JSON:
+        known = ", ".join([*_CSV_LIKE, *sorted(_PARQUET), *sorted(_EXCEL), *_JSON])
         raise LstmkitError(f"unknown file type {ext or '(no extension)'!r}: {path}",
                            f"use one of: {known} (or convert the file to CSV)")
+    if ext in _EXCEL:
+        return _read_excel(path)
     try:
         if ext in _PARQUET:
             return pd.read_parquet(path)
+        if ext in _JSON:
+            check_text(_head(path, path.suffix.lower() if path.suffix.lower() in _COMPRESSED else ""), path)
+            return pd.read_json(path, lines=_JSON[ext])
         last = path.suffix.lower()
         head = _head(path, last if last in _COMPRESSED else "")
         check_text(head, path)
@@ -117,14 +128,36 @@ def _read_file(path: Path) -> pd.DataFrame:
         raise LstmkitError(f"file is empty: {path}", "supply a table with a header row and data rows") from None
     except (ValueError, OSError, csv.Error, ImportError) as e:
         # pandas' ParserError, pyarrow's ArrowInvalid and UnicodeDecodeError are all ValueErrors.
-        kind = "Parquet" if ext in _PARQUET else "CSV"
+        kind = "Parquet" if ext in _PARQUET else "JSON" if ext in _JSON else "CSV"
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         if isinstance(e, UnicodeDecodeError):      # cp1252 read last; else the encoding its byte-order mark named
             what = "neither UTF-8 nor Windows-1252" if e.encoding in ("cp1252", "charmap") else f"not valid {e.encoding}"
             raise LstmkitError(f"could not read {path}: it is {what} text",
                                "save it as UTF-8 (in a spreadsheet: CSV UTF-8)") from None
         raise LstmkitError(f"could not read {path}: {reason}",
-                           f"check that it is a valid {kind} file (UTF-8 text for CSV)") from None
+                           f"check that it is a valid {kind} file" + (" (UTF-8 text)" if kind == "CSV" else
+                           " (records: [{\"date\": ..., \"y\": ...}, ...])" if kind == "JSON" else "")) from None
+
+
+def _read_excel(path: Path) -> pd.DataFrame:
+    """The first sheet of an Excel workbook (a warning names the others); a file Excel would not
+    open, or a missing openpyxl, is an :class:`LstmkitError`."""
+    try:
+        with pd.ExcelFile(path, engine="openpyxl") as book:
+            names = book.sheet_names
+            df = pd.read_excel(book, sheet_name=names[0])
+    except ImportError:
+        raise LstmkitError(f"reading {path.name} needs the openpyxl package",
+                           "pip install openpyxl, or save the sheet as CSV UTF-8") from None
+    except Exception as e:                 # openpyxl's errors for a damaged or foreign file have no common base
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise LstmkitError(f"could not read {path} as an Excel workbook: {reason}",
+                           "open and save it in a spreadsheet as .xlsx, or save the sheet as CSV UTF-8") from None
+    if len(names) > 1:
+        warnings.warn(f"{path.name} has {len(names)} sheets: read the first, {names[0]!r} (not "
+                      f"{', '.join(map(repr, names[1:4]))}{', …' if len(names) > 4 else ''}); move the data "
+                      f"to the first sheet or save it as CSV to read another", UserWarning, stacklevel=3)
+    return df.dropna(how="all").dropna(axis=1, how="all")      # a sheet's formatted but empty rows and columns
 
 
 def _head(path: Path, compression: str) -> bytes:
