@@ -186,11 +186,16 @@ def test_spreadsheet_formatted_numbers_read_with_a_warning(tmp_path):
     path = tmp_path / "money.csv"
     path.write_text('week,revenue,rate\n2024-01-01,"$1,010.37",10.5%\n2024-01-08,"(2,000)",-3%\n'
                     '2024-01-15,,+0.5 %\n2024-01-22,€12,7%\n')
-    with pytest.warns(UserWarning, match=r"column 'revenue' holds formatted numbers \('\$1,010.37'\): read as 1010.37"):
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
         p = prepare(load_table(path), target="revenue", features="rate", fill="ffill")
+    assert [str(w.message).split(", without")[0] for w in said] == [
+        "column 'revenue' holds formatted numbers ('$1,010.37'): read as 1010.37",
+        "column 'rate' holds formatted numbers ('10.5%'): read as 10.5"]
     assert p.values[:, 0].tolist() == [1010.37, -2000.0, -2000.0, 12.0]
     assert p.past[:, 0].tolist() == [10.5, -3.0, 0.5, 7.0]
-    assert prepare(pd.DataFrame({"y": ["1,234", "1,000,000"]}), target="y").values[:, 0].tolist() == [1234.0, 1e6]
+    with pytest.warns(UserWarning, match=r"column 'y' holds formatted numbers \('1,234'\): read as 1234"):
+        assert prepare(pd.DataFrame({"y": ["1,234", "1,000,000"]}), target="y").values[:, 0].tolist() == [1234.0, 1e6]
     for cell in ("1 234", "1,23", "5 apples", "$"):
         with pytest.raises(LstmkitError, match=re.escape(f"column 'y' is not numeric: found '{cell}' in row 1")):
             prepare(pd.DataFrame({"y": ["$1,000", cell]}), target="y")
