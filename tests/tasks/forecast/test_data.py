@@ -176,6 +176,8 @@ def test_non_numeric_names_column_and_value(frame):
     df = pd.DataFrame({"y": ["1.5", "2", "n/a?", "4"]})
     with pytest.raises(LstmkitError, match="column 'y' is not numeric: found 'n/a\\?' in row 2"):
         prepare(df, target="y")
+    with pytest.raises(LstmkitError, match="found '°C' in row 0 .* looks like a second header \\(units\\?\\): delete it"):
+        prepare(pd.DataFrame({"y": ["°C", "2", "3"]}), target="y")
     ok = prepare(pd.DataFrame({"y": ["1.5", " 2 ", "3e1"]}), target="y")
     assert ok.values[:, 0].tolist() == [1.5, 2.0, 30.0]
 

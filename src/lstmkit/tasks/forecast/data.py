@@ -235,6 +235,8 @@ def numeric_column(col: pd.Series, name: str) -> pd.Series:
                 f"column {name!r} is not numeric: found {cell!r} in row {pos} ({int(bad.sum())} non-numeric cells)",
                 "write numbers with a decimal point (10.5), or save the file separated by semicolons so that "
                 "decimal commas read" if comma_decimals(pd.Series([cell]), ";") is not None else
+                "the first row under the header looks like a second header (units?): delete it"
+                if pos == 0 and bad.sum() == 1 and len(bad) > 1 else
                 "choose numeric columns for the target/features, or clean those cells")
     return _within_float32(out, name)
 
