@@ -247,6 +247,11 @@ def test_time_errors():
     with pytest.raises(LstmkitError, match="time 2024-01-02T00:00:00 appears more than once in column 't'"):
         prepare(pd.DataFrame({"t": ["2024-01-02", "2024-01-01", "2024-01-02", "2024-01-03"],
                               "y": [1, 2, 3, 4]}), "y", time="t")
+    hours = pd.date_range("2024-10-26 20:00", periods=12, freq="h", tz="Europe/Berlin").tz_localize(None)
+    with pytest.raises(LstmkitError, match=r"time 2024-10-27T02:00:00 appears more than once in column 't' \(1 "
+                                           r"duplicated rows\): local time shows that hour twice when clocks go back "
+                                           r"\(as in Europe/Berlin\) — write the times with their UTC offset"):
+        prepare(pd.DataFrame({"t": hours.strftime("%Y-%m-%d %H:%M"), "y": np.arange(12.0)}), "y", time="t")
     with pytest.raises(LstmkitError, match="time column 't' has 1 empty cells"):
         prepare(pd.DataFrame({"t": ["2024-01-01", None], "y": [1, 2]}), "y", time="t")
 

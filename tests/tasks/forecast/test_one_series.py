@@ -129,11 +129,25 @@ def test_data_that_is_one_series_needs_no_target(kind):
 
 
 def test_data_of_several_columns_still_needs_a_named_target():
-    with pytest.raises(LstmkitError, match=r"no target column given, and the table has 2 columns: 'a', 'b' "
+    with pytest.raises(LstmkitError, match=r"no target column given, and the table has 2 numeric columns: 'a', 'b' "
                                            r".*--target a"):
         Forecaster(**TINY).fit(pd.DataFrame({"a": np.arange(100.0), "b": np.arange(100.0)}))
     with pytest.raises(LstmkitError, match="no target column given"):
         Forecaster(**TINY).fit(pd.Series(np.arange(100.0), name=3))
+
+
+def test_the_one_numeric_column_besides_named_inputs_is_the_target():
+    """Text columns (notes, names) and the named features are not candidates; the choice is
+    recorded with its reason. Two numeric columns still need --target, and the error lists only
+    them."""
+    frame = sine_frame(n=160)[["time", "y", "temp"]].assign(note="ok", shop="north")
+    est = Forecaster(**{**TINY, "horizon": 3}).fit(frame.drop(columns="temp"))
+    assert est.config_.target == ["y"]
+    assert est.auto_["target"] == {"value": "y", "why": "the table's one column of numbers ('note', 'shop': text)"}
+    assert Forecaster(**{**TINY, "horizon": 3}).fit(frame, features="temp").config_.target == ["y"]
+    with pytest.raises(LstmkitError, match=r"the table has 2 numeric columns besides the time: 'y', 'temp' "
+                                           r".*--target y"):
+        Forecaster(**TINY).fit(frame)
 
 
 def test_a_file_whose_one_column_besides_time_is_the_target(tmp_path, capsys):

@@ -247,7 +247,7 @@ def auto_defaults(cfg, data) -> tuple[Any, dict[str, dict[str, Any]]]:
 
 def summary_line(auto: dict[str, dict[str, Any]]) -> str:
     """One line of the choices: ``auto: lookback 36 (3 seasons of 12); log (...); ...``."""
-    parts = [f"time column {auto['time']['value']!r} ({auto['time']['why']})"] if "time" in auto else []
+    parts = [f"{key} column {auto[key]['value']!r} ({auto[key]['why']})" for key in ("time", "target") if key in auto]
     for name in AUTO_FIELDS:
         if name in auto:
             v = auto[name]["value"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from lstmkit.tasks._base import RunEstimator
 from lstmkit.tasks.forecast.auto import AUTO_FIELDS, auto_defaults
 from lstmkit.tasks.forecast.checks import check_config
 from lstmkit.tasks.forecast.config import ForecastConfig
-from lstmkit.tasks.forecast.data import load_table
+from lstmkit.tasks.forecast.data import load_table, numeric_column
 from lstmkit.tasks.forecast.evaluation import panel_metrics
 from lstmkit.tasks.forecast.fastpath import engine_net_cached, one_window
 from lstmkit.tasks.forecast.panel import read_panel
@@ -119,7 +120,8 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
             if cfg.time is None:
                 cfg.time, found = implied_time(data, cfg)
             if not cfg.target:
-                cfg.target = implied_target(data, cfg)
+                cfg.target, named = implied_target(data, cfg)
+                found = {**found, **named}
         check_config(cfg)
         cfg, auto = auto_defaults(cfg, data)
         auto = {**found, **auto}
@@ -305,27 +307,46 @@ def implied_time(data, cfg: ForecastConfig) -> tuple[str | None, dict[str, dict[
     return found[0], {"time": {"value": found[0], "why": "the table's one date column: the rows are read in its order"}}
 
 
-def implied_target(data, cfg: ForecastConfig) -> list[str]:
-    """The target of data that holds one series and nothing else: the one column of the table
+def implied_target(data, cfg: ForecastConfig) -> tuple[list[str], dict[str, dict[str, Any]]]:
+    """The target of data that holds one series: the one column of the table
     (:func:`~lstmkit.tasks.forecast.data.load_table`'s reading: a pandas Series is its name, else
-    ``y``; a 1-D array or list ``y``) besides the time and id columns; else none (the target must
-    be named: several columns are an error that lists them)."""
+    ``y``; a 1-D array or list ``y``) besides the time, id, feature and covariate columns, or the
+    one of those that holds numbers (the others text: notes, names, categories), with the record
+    of that choice; else none. Several numeric columns are an error that lists them: which one
+    to forecast is the user's to say."""
     if isinstance(data, (np.ndarray, list, tuple)):
         try:
             if np.ndim(data) != 1:
-                return []
+                return [], {}
         except ValueError:                 # ragged: load_table says so
-            return []
-    columns = load_table(data).columns if not isinstance(data, pd.DataFrame) else data.columns
-    rest = [c for c in columns if c not in (cfg.time, cfg.id)]
-    if len(rest) > 1 and all(isinstance(c, str) for c in rest):
-        shown = ", ".join(map(repr, rest[:8])) + (", ..." if len(rest) > 8 else "")
-        besides = " and ".join(n for n, c in (("time", cfg.time), ("id", cfg.id)) if c)
-        raise LstmkitError(f"no target column given, and the table has {len(rest)} columns"
-                           f"{' besides the ' + besides if besides else ''}: {shown}",
-                           f"name the series to forecast: --target {rest[0]} (several comma-separated; "
-                           f"inputs that are not forecast go to --features)")
-    return rest if len(rest) == 1 and isinstance(rest[0], str) else []
+            return [], {}
+    frame = data if isinstance(data, pd.DataFrame) else load_table(data)
+    named = {cfg.time, cfg.id, *cfg.features, *cfg.past_covariates, *cfg.future_covariates}
+    rest = [c for c in frame.columns if c not in named]
+    if len(rest) == 1 and isinstance(rest[0], str):
+        return rest, {}
+    if len(rest) <= 1 or not all(isinstance(c, str) for c in rest):
+        return [], {}
+    numeric = [c for c in rest if _holds_numbers(frame[c], c)]
+    if len(numeric) == 1:
+        text = ", ".join(map(repr, [c for c in rest if c != numeric[0]][:4]))
+        return numeric, {"target": {"value": numeric[0], "why": f"the table's one column of numbers ({text}: text)"}}
+    shown = ", ".join(map(repr, (numeric or rest)[:8])) + (", ..." if len(numeric or rest) > 8 else "")
+    besides = " and ".join(n for n, c in (("time", cfg.time), ("id", cfg.id)) if c)
+    raise LstmkitError(f"no target column given, and the table has {len(numeric or rest)} "
+                       f"{'numeric ' if numeric else ''}columns{' besides the ' + besides if besides else ''}: {shown}",
+                       f"name the series to forecast: --target {(numeric or rest)[0]} (several comma-separated; "
+                       f"inputs that are not forecast go to --features)")
+
+
+def _holds_numbers(col: pd.Series, name: str) -> bool:
+    """Whether ``col`` reads as numbers (as the panel reads a target), with at least one value."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return bool(numeric_column(col, name).notna().any())
+    except LstmkitError:
+        return False
 
 
 def _names(v: str | list[str]) -> list[str]:

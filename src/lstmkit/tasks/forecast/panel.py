@@ -31,7 +31,7 @@ import pandas as pd
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.calendar import calendar_features, calendar_names, parse_calendar
 from lstmkit.tasks.forecast.data import column_list, load_table, numeric_column
-from lstmkit.tasks.forecast.times import infer_freq, missing_steps, regularity, time_values
+from lstmkit.tasks.forecast.times import daylight_saving_fold, infer_freq, missing_steps, regularity, time_values
 
 __all__ = ["Panel", "read_panel", "frame_columns"]
 
@@ -139,6 +139,13 @@ def read_panel(data, cfg, need: int | None = None) -> Panel:
                     f"duplicate (id, time) pair: series {ids_sorted[codes[k]]!r}, time {when} appears more than once "
                     f"({int(dup.sum())} duplicated rows)",
                     "each series needs one row per time; aggregate the duplicates first (e.g. groupby([id, time]).mean())")
+            zone = daylight_saving_fold(times[k]) if np.issubdtype(times.dtype, np.datetime64) else None
+            if zone is not None and dup.sum() <= 4 * (len(times) // 8000 + 1):     # about one hour a year
+                raise LstmkitError(
+                    f"time {when} appears more than once in column {time_col!r} ({int(dup.sum())} duplicated rows): "
+                    f"local time shows that hour twice when clocks go back (as in {zone})",
+                    f"write the times with their UTC offset ({when}+01:00, say) or in UTC, which read once each; or "
+                    f"aggregate the duplicates (e.g. groupby(time).mean())")
             raise LstmkitError(
                 f"time {when} appears more than once in column {time_col!r} ({int(dup.sum())} duplicated rows)",
                 "if the table holds several series, name the column that tells them apart with --id; else "
@@ -252,7 +259,7 @@ def _say_missing(missing: list[tuple[str, int, Any]], time_col: str | None, id_c
     total = sum(k for _, k, _ in missing)
     where = f" in {len(missing)} series (e.g. {sid!r}: {k})" if id_col is not None else ""
     first = pd.Timestamp(first).isoformat() if isinstance(first, np.datetime64) else int(first)
-    head = f"time column {time_col!r} skips {total} steps of its regular grid{where}, the first {first}"
+    head = f"time column {time_col!r} skips {total} step{'s' * (total != 1)} of its regular grid{where}, the first {first}"
     if fill is not None:
         warnings.warn(f"{head}; rows were inserted for them and filled ({fill})", UserWarning, stacklevel=3)
     else:

@@ -4,6 +4,7 @@
     time_values(col, name, dates)   a column as a panel holds it: int64 steps or datetime64[ns], and notes
     regularity / infer_freq   the inferred frequency and the number of gaps
     missing_steps(times)      the regular grid a series' times lie on with steps missing (None: none missing)
+    daylight_saving_fold(t)   a zone whose clocks, set back, show local time ``t`` twice (None: none)
     date_columns(df, skip)    the columns that hold dates (a table's time column when none is named)
 
 Dates are read in ONE format per column where one fits, never guessed cell by cell when the
@@ -32,7 +33,7 @@ from pandas.tseries.api import guess_datetime_format
 from lstmkit.errors import LstmkitError
 
 __all__ = ["parse_time", "time_values", "yyyymmdd_dates", "regularity", "infer_freq", "date_columns",
-           "missing_steps"]
+           "missing_steps", "daylight_saving_fold"]
 
 # day and month as the first two numbers of a date (31/01/2020, 1.2.20, 01-02-2020 12:00)
 _DMY = r"(\d{1,2})[./-](\d{1,2})[./-]\d{2,4}(?!\d)"
@@ -334,3 +335,20 @@ def missing_steps(times: np.ndarray) -> np.ndarray | None:
     if grid is None or len(grid) == n or len(grid) > 2 * n:
         return None
     return grid
+
+
+# zones of the common daylight-saving rules (EU, UK, US, Australia): a local time one of them shows twice
+_FOLD_ZONES = ("Europe/Berlin", "Europe/London", "America/New_York", "America/Chicago", "America/Denver",
+               "America/Los_Angeles", "Australia/Sydney")
+
+
+def daylight_saving_fold(t: np.datetime64) -> str | None:
+    """A time zone in which local time ``t`` happens twice (the hour repeated when clocks go back),
+    or None: a logger that writes local time then writes that hour twice."""
+    index = pd.DatetimeIndex([t])
+    for zone in _FOLD_ZONES:
+        try:
+            index.tz_localize(zone, ambiguous="raise", nonexistent="NaT")
+        except ValueError:
+            return zone
+    return None
