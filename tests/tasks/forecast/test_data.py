@@ -276,7 +276,10 @@ def test_missing_steps_finds_the_grid():
     np.testing.assert_array_equal(missing_steps(np.delete(days, [3, 4, 9])), days)
     weekdays = pd.bdate_range("2024-01-01", periods=30).to_numpy()
     assert missing_steps(weekdays) is None                                   # Friday -> Monday is no gap
-    np.testing.assert_array_equal(missing_steps(np.delete(weekdays, [7])), weekdays)
+    np.testing.assert_array_equal(missing_steps(np.delete(weekdays, [7, 8])), weekdays)
+    year = pd.bdate_range("2024-01-01", "2024-12-31")                        # 262 weekdays
+    assert missing_steps(year.delete(np.arange(5, 262, 24)).to_numpy()) is None   # 11 holidays: a trading calendar
+    assert len(missing_steps(year.delete(np.arange(5, 262, 12)).to_numpy())) == 262   # 22 missing: gaps
     for freq in ("MS", "ME", "QS", "YE"):                                    # steps of unequal length
         grid = pd.date_range("2001-01-01", periods=24, freq=freq).as_unit("ns").to_numpy()
         assert missing_steps(grid) is None

@@ -296,6 +296,7 @@ def infer_freq(index: pd.DatetimeIndex) -> str | None:
 # fit, coarsest first: the first to hold every time is the series' grid (quarter starts are month starts too)
 _CALENDAR_GRIDS = ("YS", "YE", "QS", "QE", "MS", "ME")
 _DAY = 86_400 * 10**9
+_HOLIDAYS = 0.045           # weekdays a business calendar closes (about 11 of 261 a year): not missing
 
 
 def missing_steps(times: np.ndarray) -> np.ndarray | None:
@@ -304,7 +305,8 @@ def missing_steps(times: np.ndarray) -> np.ndarray | None:
 
     A grid of fixed steps (hours, days, weeks, integer steps) is the usual step (the median)
     when every step is a whole number of it; days that never fall on a weekend are a grid of
-    business days (a Friday to Monday step is no gap). Otherwise the coarsest calendar grid (year,
+    business days (a Friday to Monday step is no gap; up to 4.5 % of them missing are a calendar's
+    holidays, as an exchange's trading days have, and no gap either). Otherwise the coarsest calendar grid (year,
     quarter or month starts or ends) that holds every time. A grid more than twice as long as the series
     is not a series with holes but sparse data, and is not offered."""
     n = len(times)
@@ -325,6 +327,8 @@ def missing_steps(times: np.ndarray) -> np.ndarray | None:
             weekdays = typical == _DAY and (index.day_of_week < 5).all() and (index.normalize() == index).all()
             grid = (pd.bdate_range(index[0], index[-1]) if weekdays
                     else pd.date_range(index[0], index[-1], freq=pd.Timedelta(typical, unit="ns"))).as_unit("ns").to_numpy()
+            if weekdays and len(grid) - n <= _HOLIDAYS * len(grid):
+                return None               # a trading calendar: its days are the steps, holidays none of them
     elif dated:
         index = pd.DatetimeIndex(times)
         for freq in _CALENDAR_GRIDS:
