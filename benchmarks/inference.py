@@ -170,6 +170,10 @@ def bench_forecast(args) -> None:
                "stream_step_ms": round(best_stream, 4), "stream_step_ok": best_stream <= 0.1,
                "predict_one_window_ms": round(med["predict-torch"]["latency_ms"], 4),
                "predict_one_window_ok": med["predict-torch"]["latency_ms"] <= 0.5,
+               # the same window through the bare network (torch fp32, batch 1) in the same rounds: what the
+               # public path adds is the difference (the issue measured the module at 0.39 ms)
+               "module_one_window_ms": round(base["latency_ms"], 4),
+               "predict_adds_ms": round(med["predict-torch"]["latency_ms"] - base["latency_ms"], 4),
                "note": "shared 2-core machine; ratios are from one process, absolute numbers drift"}
     print(json.dumps(summary), flush=True)
 
