@@ -148,6 +148,10 @@ def test_the_one_numeric_column_besides_named_inputs_is_the_target():
     with pytest.raises(LstmkitError, match=r"the table has 2 numeric columns besides the time: 'y', 'temp' "
                                            r".*--target y"):
         Forecaster(**TINY).fit(frame)
+    wide = pd.DataFrame(np.ones((30, 5)), columns=[f"shop{k}" for k in range(5)])
+    with pytest.raises(LstmkitError, match=r"5 numeric columns: 'shop0', .* --target shop0 .*many series side by side"
+                                           r".*df.melt\(id_vars=\[time\], var_name='series'\), then --id series"):
+        Forecaster(**TINY).fit(wide)
 
 
 def test_a_file_whose_one_column_besides_time_is_the_target(tmp_path, capsys):

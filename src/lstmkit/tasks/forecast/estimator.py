@@ -336,7 +336,10 @@ def implied_target(data, cfg: ForecastConfig) -> tuple[list[str], dict[str, dict
     raise LstmkitError(f"no target column given, and the table has {len(numeric or rest)} "
                        f"{'numeric ' if numeric else ''}columns{' besides the ' + besides if besides else ''}: {shown}",
                        f"name the series to forecast: --target {(numeric or rest)[0]} (several comma-separated; "
-                       f"inputs that are not forecast go to --features)")
+                       f"inputs that are not forecast go to --features)" + (
+                           "; for many series side by side, one model over them all reads the table long: "
+                           "df.melt(id_vars=[time], var_name='series'), then --id series --target value"
+                           if len(numeric) > 3 else ""))
 
 
 def _holds_numbers(col: pd.Series, name: str) -> bool:
