@@ -1,5 +1,6 @@
 """Many series, covariates, probabilistic output, strategies, backtesting (issue 8)."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -77,6 +78,32 @@ def test_duplicate_id_time_pairs_are_an_error():
     df = pd.concat([df, df.iloc[[5]]])
     with pytest.raises(LstmkitError, match=r"duplicate \(id, time\) pair: series 's0'"):
         Forecaster(lookback=10, horizon=3, max_epochs=1, **QUICK).fit(df, target="y", time="time", id="store")
+
+
+def test_a_wide_table_is_a_panel_of_its_columns(tmp_path, capsys):
+    """``--format wide``: a time column, one column per series, a shared input: read as the long
+    panel (id 'series', target 'value'), with the same forecasts from the wide file as from its
+    long form; predict's frame names each series by its column."""
+    long = panel_frame(lengths=(120, 120, 120))
+    wide = long.pivot(index="time", columns="store", values="y").reset_index().rename_axis(columns=None)
+    wide["temp"] = np.linspace(0.0, 1.0, len(wide))
+    wide.to_csv(tmp_path / "wide.csv", index=False)
+    code, out, err = run_cli(["forecast", "train", "--data", tmp_path / "wide.csv", "--format", "wide",
+                              "--features", "temp", "--lookback", "24", "--horizon", "3", *CLI_QUICK,
+                              "--out", tmp_path / "runs"], capsys)
+    assert code == 0, err
+    run = Path(out.strip().splitlines()[-1].split("run folder: ")[-1])
+    f = Forecaster.load(run)
+    assert (f.config_.id, f.config_.target, f.config_.format, f.config_.time) == ("series", ["value"], "wide", "time")
+    a = f.predict(tmp_path / "wide.csv")
+    assert a["series"].unique().tolist() == ["s0", "s1", "s2"] and len(a) == 9
+    as_long = wide.melt(id_vars=["time", "temp"], var_name="series", value_name="value")
+    np.testing.assert_array_equal(a["value"].to_numpy(), f.predict(as_long)["value"].to_numpy())
+    for bad, words in ((wide.assign(note="x"), "'note' holds text"), (wide.assign(series=1.0), "a column 'series'")):
+        with pytest.raises(LstmkitError, match=words):
+            Forecaster(lookback=24, horizon=3, format="wide", **QUICK).fit(bad, features="temp")
+    with pytest.raises(LstmkitError, match="--format wide forecasts every column.* drop --target"):
+        Forecaster(lookback=24, horizon=3, format="wide", **QUICK).fit(wide, target="s1")
 
 
 # -- the global model: fit, report, predict, save/load ------------------------------------------

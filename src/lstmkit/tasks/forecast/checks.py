@@ -36,9 +36,15 @@ def check_config(cfg) -> None:
         raise LstmkitError(f"unknown model {cfg.model!r}", f"use one of: {', '.join(ENCODERS)}")
     if cfg.head not in HEADS:
         raise LstmkitError(f"unknown head {cfg.head!r}", f"use one of: {', '.join(HEADS)}")
-    if cfg.format not in ("long", "m4"):
-        raise LstmkitError(f"unknown data format {cfg.format!r}", "use long or m4")
-    if cfg.format == "m4" and not cfg.target:
+    if cfg.format not in ("long", "wide", "m4"):
+        raise LstmkitError(f"unknown data format {cfg.format!r}", "use long, wide or m4")
+    if cfg.format == "wide":            # read long: the column names become the series ids
+        if cfg.target not in ([], ["value"]) or cfg.id not in (None, "series"):
+            raise LstmkitError("--format wide forecasts every column besides the time (and inputs) as a series",
+                               "drop --target and --id (the table is read as id 'series', target 'value'), or "
+                               "drop the columns not to forecast from the table")
+        cfg.id = "series"
+    if cfg.format in ("m4", "wide") and not cfg.target:
         cfg.target = ["value"]
     if not cfg.target:
         raise LstmkitError("no target column given", "pass --target COLUMN (or several, comma-separated)")

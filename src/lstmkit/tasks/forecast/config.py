@@ -48,7 +48,9 @@ class ForecastConfig(TaskConfig):
                                     # regular steps), kept in the run for predict
     # -- many series, covariates, probabilistic output, strategies: for one series as for many --
     id: str | None = None           # series id column: one global model over every series
-    format: Literal["long", "m4"] = "long"  # long (rows of id, time, values) | m4 (wide: id, then ragged values)
+    format: Literal["long", "wide", "m4"] = "long"  # long (rows of id, time, values) | wide (a time column and
+                                    # one column per series: id 'series', target 'value') | m4 (M4's files: a row
+                                    # per series, id then ragged values)
     past_covariates: list[str] = field(default_factory=list)    # known up to the forecast origin only
     future_covariates: list[str] = field(default_factory=list)  # known through the horizon too
     calendar: list[str] = field(default_factory=list)   # hour | weekday | month | holidays[:CC]

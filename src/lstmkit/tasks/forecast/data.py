@@ -30,7 +30,7 @@ import pandas as pd
 from lstmkit.data.textfile import bom_encoding, check_text, closest_name, comma_decimals, header_separator
 from lstmkit.errors import LstmkitError
 
-__all__ = ["load_table", "column_list", "numeric_column"]
+__all__ = ["load_table", "column_list", "numeric_column", "numbers_or_none"]
 
 _CSV_LIKE = {".csv": ",", ".tsv": "\t", ".txt": None}  # None: sniff the separator
 _PARQUET = {".parquet", ".pq"}
@@ -239,6 +239,16 @@ def numeric_column(col: pd.Series, name: str) -> pd.Series:
                 if pos == 0 and bad.sum() == 1 and len(bad) > 1 else
                 "choose numeric columns for the target/features, or clean those cells")
     return _within_float32(out, name)
+
+
+def numbers_or_none(col: pd.Series) -> pd.Series | None:
+    """``col`` read as :func:`numeric_column` reads it, quietly; None when it holds text."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return numeric_column(col, str(col.name))
+    except LstmkitError:
+        return None
 
 
 # a number as spreadsheets format it: a currency sign, thousands grouped by commas, a % sign, an

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,7 @@ from lstmkit.tasks._base import RunEstimator
 from lstmkit.tasks.forecast.auto import AUTO_FIELDS, auto_defaults
 from lstmkit.tasks.forecast.checks import check_config
 from lstmkit.tasks.forecast.config import ForecastConfig
-from lstmkit.tasks.forecast.data import load_table, numeric_column
+from lstmkit.tasks.forecast.data import load_table, numbers_or_none
 from lstmkit.tasks.forecast.evaluation import panel_metrics
 from lstmkit.tasks.forecast.fastpath import engine_net_cached, one_window
 from lstmkit.tasks.forecast.panel import read_panel
@@ -115,11 +114,11 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         if cfg.format == "long" and cfg.target:
             check_config(cfg)              # before the file is read when the target is named, as the fit did
         found = {}
-        if cfg.format == "long":
+        if cfg.format in ("long", "wide"):
             data = _read_once(data)
             if cfg.time is None:
                 cfg.time, found = implied_time(data, cfg)
-            if not cfg.target:
+            if not cfg.target and cfg.format == "long":
                 cfg.target, named = implied_target(data, cfg)
                 found = {**found, **named}
         check_config(cfg)
@@ -327,7 +326,7 @@ def implied_target(data, cfg: ForecastConfig) -> tuple[list[str], dict[str, dict
         return rest, {}
     if len(rest) <= 1 or not all(isinstance(c, str) for c in rest):
         return [], {}
-    numeric = [c for c in rest if _holds_numbers(frame[c], c)]
+    numeric = [c for c in rest if (v := numbers_or_none(frame[c])) is not None and v.notna().any()]
     if len(numeric) == 1:
         text = ", ".join(map(repr, [c for c in rest if c != numeric[0]][:4]))
         return numeric, {"target": {"value": numeric[0], "why": f"the table's one column of numbers ({text}: text)"}}
@@ -340,16 +339,6 @@ def implied_target(data, cfg: ForecastConfig) -> tuple[list[str], dict[str, dict
                            "; for many series side by side, one model over them all reads the table long: "
                            "df.melt(id_vars=[time], var_name='series'), then --id series --target value"
                            if len(numeric) > 3 else ""))
-
-
-def _holds_numbers(col: pd.Series, name: str) -> bool:
-    """Whether ``col`` reads as numbers (as the panel reads a target), with at least one value."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return bool(numeric_column(col, name).notna().any())
-    except LstmkitError:
-        return False
 
 
 def _names(v: str | list[str]) -> list[str]:

@@ -30,7 +30,7 @@ import pandas as pd
 
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.calendar import calendar_features, calendar_names, parse_calendar
-from lstmkit.tasks.forecast.data import column_list, load_table, numeric_column
+from lstmkit.tasks.forecast.data import column_list, load_table, numbers_or_none, numeric_column
 from lstmkit.tasks.forecast.times import daylight_saving_fold, infer_freq, missing_steps, regularity, time_values
 
 __all__ = ["Panel", "read_panel", "frame_columns"]
@@ -280,8 +280,8 @@ def frame_columns(data, cfg) -> tuple[pd.DataFrame, str | None, str | None, list
             raise LstmkitError("--format m4 reads a file path", "pass the path of an M4 *-train.csv file")
         from lstmkit.tasks.forecast.m4 import read_m4_wide
         return read_m4_wide(data), "id", "t", list(cfg.target) or ["value"]
-    if cfg.format != "long":
-        raise LstmkitError(f"unknown data format {cfg.format!r}", "use long or m4")
+    if cfg.format not in ("long", "wide"):
+        raise LstmkitError(f"unknown data format {cfg.format!r}", "use long, wide or m4")
     df, time = load_table(data), cfg.time
     if time is None and isinstance(df.index, pd.DatetimeIndex):
         time = str(df.index.name) if df.index.name is not None else "time"
@@ -289,7 +289,42 @@ def frame_columns(data, cfg) -> tuple[pd.DataFrame, str | None, str | None, list
             raise LstmkitError(f"the table's date index and a column are both named {time!r}",
                                "pass --time COLUMN to say which one holds the time")
         df = df.rename_axis(time).reset_index()
+    if cfg.format == "wide":
+        return _long_of_wide(df, cfg, time)
     return df, cfg.id, time, list(cfg.target)
+
+
+def _long_of_wide(df: pd.DataFrame, cfg, time: str | None) -> tuple[pd.DataFrame, str, str, list[str]]:
+    """A wide table (a time column, one column per series, inputs shared by every series) as the
+    long one: ``(series, time, value, inputs...)``; a table that is long already (a service
+    request, a frame built from the run's columns) as it is. Rows are the series' steps in order
+    when there is no time column (then ``t``)."""
+    idc, value = cfg.id or "series", (list(cfg.target) or ["value"])[0]
+    names = list(map(str, df.columns))
+    if idc in names and value in names:
+        return df, idc, time, [value]
+    for name in (idc, value):
+        if name in names:
+            raise LstmkitError(f"--format wide names its series column {idc!r} and its values {value!r}, "
+                               f"and the table has a column {name!r} already", "rename that column")
+    lookup = {str(c): c for c in df.columns}
+    shared = [c for c in (*cfg.past_covariates, *cfg.features, *cfg.future_covariates) if c in lookup]
+    keep = [lookup[c] for c in ([time] if time is not None else []) + shared]
+    series = [c for c in df.columns if c not in keep]
+    if not series:
+        raise LstmkitError("--format wide found no series columns besides the time and inputs",
+                           "give a table with a time column and one column per series")
+    text = [c for c in series if numbers_or_none(df[c]) is None]
+    if text:
+        raise LstmkitError(f"--format wide reads every column besides the time as a series, and {text[0]!r} "
+                           f"holds text (e.g. {str(df[text[0]].dropna().iloc[0])[:30]!r})",
+                           "drop it from the table, or pass it as an input (--features) if it is one")
+    if time is None:
+        df = df.assign(t=np.arange(len(df)))
+        time, keep = "t", [*keep, "t"]
+    long = df.melt(id_vars=keep, value_vars=series, var_name=idc, value_name=value)
+    long[idc] = long[idc].astype(str)
+    return long, idc, time, [value]
 
 
 def _fill(a: np.ndarray, fill: str | None, sid: str, names: list[str], allow_empty_column: bool = True):
