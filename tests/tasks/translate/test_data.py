@@ -123,3 +123,16 @@ def test_an_empty_cell_of_a_dataframe_is_an_empty_side_not_the_word_nan():
     with pytest.raises(LstmkitError, match="1 pair\\(s\\) have an empty side \\(first at row 2\\)"):
         read_pairs(df)
     assert read_pairs(df, drop_empty=True).tgt == ["Geh."]
+
+
+def test_tatoebas_numbered_export_reads_the_sentences_not_the_ids(tmp_path):
+    """Tatoeba's "sentence pairs" download: id<TAB>sentence<TAB>id<TAB>sentence, no header."""
+    f = tmp_path / "Sentence pairs in English-French.tsv"
+    f.write_text("1276\tLet's try something.\t6121\tEssayons quelque chose !\n"
+                 "1277\tI have to go to sleep.\t6122\tJe dois aller dormir.\n\n"
+                 "1280\tToday is June 18th.\t6123\tNous sommes le 18 juin.\n")
+    with pytest.warns(UserWarning, match="Tatoeba"):
+        p = read_pairs(f, drop_empty=True)
+    assert p.src == ["Let's try something.", "I have to go to sleep.", "Today is June 18th."]
+    assert p.tgt == ["Essayons quelque chose !", "Je dois aller dormir.", "Nous sommes le 18 juin."]
+    assert p.report["empty"] == 1

@@ -107,10 +107,22 @@ def _headerless_pairs(path: Path, text: str) -> tuple[list[str], list[str]]:
                            "write one pair per line, source<TAB>target (or name the columns of a header "
                            "line with --src and --tgt)")
     extra = max(len(f) for f in fields) - 2
+    if _numbered(fields):           # Tatoeba's sentence-pair export: id, sentence, id, sentence
+        warnings.warn(f"{path} has no src/tgt header and its first and third fields are numbers (Tatoeba's "
+                      f"id<TAB>sentence<TAB>id<TAB>sentence export): the second field of each line is read as the "
+                      f"source and the fourth as the target", UserWarning, stacklevel=2)
+        fields = [f if len(f) == 4 else [""] * 4 for f in fields]          # a blank line: an empty pair
+        return [f[1] for f in fields], [f[3] for f in fields]
     warnings.warn(f"{path} has no src/tgt header: read as pairs without a header, the first field of each "
                   f"line the source and the second the target" + (f" ({extra} more field(s) left out)" if extra else "")
                   + "; name the columns of a header line with --src and --tgt", UserWarning, stacklevel=2)
     return [f[0] for f in fields], [f[1] for f in fields]
+
+
+def _numbered(fields: list[list[str]]) -> bool:
+    """Whether every line is ``number, text, number, text`` (a blank line aside)."""
+    lines = [f for f in fields if f != ["", ""]]
+    return bool(lines) and all(len(f) == 4 and f[0].strip().isdigit() and f[2].strip().isdigit() for f in lines)
 
 
 def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: str | Path | None = None,
