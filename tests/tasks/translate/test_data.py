@@ -136,3 +136,27 @@ def test_tatoebas_numbered_export_reads_the_sentences_not_the_ids(tmp_path):
     assert p.src == ["Let's try something.", "I have to go to sleep.", "Today is June 18th."]
     assert p.tgt == ["Essayons quelque chose !", "Je dois aller dormir.", "Nous sommes le 18 juin."]
     assert p.report["empty"] == 1
+
+
+def test_scripts_without_spaces_are_cut_into_characters_and_joined_back():
+    """A Chinese, Japanese or Thai sentence is one "word" between spaces: the word tokenizer cuts
+    it into characters (else each sentence is one token), and decoding writes it without spaces."""
+    texts = ["他们看猫。", "我喜欢iPhone和茶。", "わたしはねこです。", "ฉันชอบแมว", "He said: don't."] * 2
+    tok = SideTokenizer("word", min_freq=1).fit(texts)
+    assert tok.pieces("他们看猫。") == ["他", "们", "看", "猫", "。"]
+    assert tok.pieces("我喜欢iPhone和茶。")[3:5] == ["iPhone", "和"]
+    assert tok.by_character and len(tok.pieces("ฉันชอบแมว")) == len("ฉันชอบแมว")
+    for t in texts:
+        assert tok.decode(tok.encode(t)) == t
+    latin = SideTokenizer("word", min_freq=1).fit(["a dog runs.", "the cat."])
+    assert not latin.by_character and latin.pieces("don't go") == ["don't", "go"]
+    again = SideTokenizer.from_dict(tok.to_dict())
+    assert again.by_character and again.encode(texts[0]) == tok.encode(texts[0])
+
+
+def test_a_vocabulary_saved_before_character_splitting_keeps_its_tokens():
+    state = {"kind": "word", "min_freq": 1, "max_size": None, "lowercase": False,
+             "itos": ["<pad>", "<unk>", "<bos>", "<eos>", "他们看猫", "。"]}
+    old = SideTokenizer.from_dict(state)
+    assert old.encode("他们看猫。") == [4, 5] and not old.by_character
+    assert old.decode([4, 5]) == "他们看猫。"

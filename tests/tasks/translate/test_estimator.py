@@ -22,6 +22,7 @@ def test_run_folder_contents(fitted):
         assert (run / name).is_file(), name
     meta = json.loads((run / "lstmkit.json").read_text())
     assert meta["task"] == "translate" and meta["status"] == "finished"
+    assert meta["preprocessing"]["characters"] == {"src": False, "tgt": False}     # Latin script: words
     m = json.loads((run / "metrics.json").read_text())
     assert {"val", "val_beam"} <= set(m) and "tok:13a" in m["val"]["bleu_signature"]
     assert m["val"]["bleu"] > 30

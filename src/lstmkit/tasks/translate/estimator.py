@@ -251,7 +251,10 @@ class Translator(RunEstimator):
         self._write_run_meta(run_dir, status, model={"class": "Seq2Seq"},
                              preprocessing={"vocab_file": VOCAB_FILE, "tokenizer": self.config_.tokenizer,
                                             "src_vocab": self.src_tokenizer_.vocab_size,
-                                            "tgt_vocab": self.tgt_tokenizer_.vocab_size})
+                                            "tgt_vocab": self.tgt_tokenizer_.vocab_size,
+                                            # sides in a script without spaces (Chinese, ...): one token a character
+                                            "characters": {"src": self.src_tokenizer_.by_character,
+                                                           "tgt": self.tgt_tokenizer_.by_character}})
 
 
 def _source(data) -> str | None:
