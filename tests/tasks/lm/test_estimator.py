@@ -116,3 +116,10 @@ def test_a_run_with_a_missing_state_file_is_one_clear_error(tmp_path, tiny, sent
     with pytest.raises(LstmkitError, match="missing or malformed") as e:
         LanguageModel.load(lm.run_dir_)
     assert "vocab.json" in str(e.value) and "retrain" in e.value.hint
+
+
+def test_a_corpus_of_one_long_line_trains_without_a_validation_file(tiny):
+    from lstmkit import LanguageModel
+    lm = LanguageModel(**{**tiny, "max_epochs": 1, "max_len": 64}).fit(["abcdefghij " * 120])
+    assert lm.data_summary_["val_is_tail"] and lm.data_summary_["split"] == {"train": 1, "val": 1}
+    assert lm.metrics_["val"]["tokens"] > 100

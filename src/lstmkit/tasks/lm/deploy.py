@@ -49,7 +49,7 @@ from lstmkit.deploy.onnx_engine import OnnxNet, load_runner, resolve_engine
 from lstmkit.deploy.registry import weights_fingerprint
 from lstmkit.deploy.stateful import StatefulNet, recurrent_state_names
 from lstmkit.errors import LstmkitError
-from lstmkit.tasks.lm.data import PAD_ID, cap_tokens, read_corpus, split_lines
+from lstmkit.tasks.lm.data import PAD_ID, cap_tokens, read_corpus, split_corpus
 from lstmkit.tasks.lm.estimator import VOCAB_FILE, LanguageModel
 from lstmkit.tasks.lm.graph import time_major_net
 from lstmkit.tasks.lm.scorer import GraphScorer, LMScorer, sample_text
@@ -168,7 +168,7 @@ class LMAdapter(EstimatorAdapter):
             return None
         full = cap_tokens(read_corpus(d["source"], cfg.encoding, "the run's --data file", cfg.text_column),
                           cfg.max_tokens, cfg.train.seed)
-        return full.subset(split_lines(len(full), cfg.val_frac, cfg.train.seed)[1]).lines
+        return split_corpus(full, cfg.val_frac, cfg.train.seed)[1].lines
 
     def quality_refusal(self, before: dict | None, after: dict | None) -> str | None:
         """Why an int8 model may not become the engine (None: perplexity within +1 %)."""

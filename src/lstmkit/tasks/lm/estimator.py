@@ -22,7 +22,7 @@ from lstmkit.tasks._base import RunEstimator
 from lstmkit.runs import atomic_write
 from lstmkit.tasks.lm.config import LMConfig
 from lstmkit.tasks.lm.data import (EOS, PAD_ID, UNK_ID, LMTokenizer, cap_tokens, line_pieces, read_corpus,
-                                  split_lines)
+                                  split_corpus)
 from lstmkit.tasks.lm.finetune import ARCHITECTURE, check_start, copy_start, extended_tokenizer, start_record, start_settings
 from lstmkit.tasks.lm.model import LanguageModelNet, token_loss
 from lstmkit.tasks.lm.scorer import LMScorer, sample_text
@@ -87,8 +87,7 @@ class LanguageModel(RunEstimator):
         if val is not None:
             train, held = full, read_corpus(val, cfg.encoding, "--val", cfg.text_column)
         else:
-            tr_idx, va_idx = split_lines(len(full), cfg.val_frac, cfg.train.seed)
-            train, held = full.subset(tr_idx), full.subset(va_idx)
+            train, held = split_corpus(full, cfg.val_frac, cfg.train.seed)
 
         self.config_ = cfg
         start = None
@@ -113,6 +112,7 @@ class LanguageModel(RunEstimator):
             "lines": full.report["read"], "blank_lines": full.report["blank"],
             "lines_kept": full.report.get("kept"),          # None: every line (no --max-tokens cut)
             "split": {"train": len(train_ids), "val": len(val_ids)},
+            "val_is_tail": bool(held.report.get("tail")),      # one line: its last val_frac is held out
             "lines_without_tokens": (len(train) - len(train_ids)) + (len(held) - len(val_ids)),
             "train_tokens": n_tokens, "val_tokens": sum(len(ids) + 1 for ids in val_ids),
             "train_sequences": len(pieces), "lines_cut": sum(len(ids) + 1 > cfg.max_len for ids in train_ids),
