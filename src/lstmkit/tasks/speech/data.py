@@ -30,7 +30,7 @@ __all__ = ["Utterances", "read_utterances", "read_manifest", "read_folder", "nam
            "resample", "common_rate", "report_notes", "Symbols", "BLANK"]
 
 BLANK = "<blank>"
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".opus", ".mp3")     # what libsndfile (soundfile) reads
 
 
 @dataclass
@@ -126,7 +126,11 @@ def read_folder(folder: str | Path, pattern: str) -> Utterances:
     rx = name_pattern(pattern)
     files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
     if not files:
-        raise LstmkitError(f"no .wav files in {folder}", "point --data at the folder that holds the recordings")
+        others = Counter(p.suffix.lower() for p in folder.iterdir() if p.is_file() and p.suffix)
+        held = f" (it holds {', '.join(f'{n} {ext}' for ext, n in others.most_common(3))})" if others else ""
+        raise LstmkitError(f"no audio files ({', '.join(AUDIO_SUFFIXES)}) in {folder}{held}",
+                           "point --data at the folder that holds the recordings, or convert them to WAV "
+                           "(e.g. 'ffmpeg -i IN -ac 1 -ar 16000 OUT.wav')")
     paths, texts, fields = [], [], []
     for f in files:
         m = rx.match(f.stem)
@@ -152,7 +156,8 @@ def read_audio(path: str | Path, rate: int | None) -> tuple[np.ndarray, int, lis
     except (sf.LibsndfileError, RuntimeError, ValueError) as e:
         kind = "not a WAV file" if path.suffix.lower() != ".wav" else "unreadable or corrupt"
         raise LstmkitError(f"{path} is {kind} ({str(e).splitlines()[0]})",
-                           "pass mono or stereo WAV files (PCM or float)") from None
+                           "pass WAV (PCM or float), FLAC, OGG/Opus or MP3 files, or convert it "
+                           "(e.g. 'ffmpeg -i IN -ac 1 -ar 16000 OUT.wav')") from None
     finite = np.isfinite(wave)
     if not finite.all():
         sample, channel = (int(i) for i in np.argwhere(~finite)[0])
