@@ -191,3 +191,19 @@ def test_labels_from_y_follow_dropped_texts():
     assert d.texts == ["good", "bad"] and d.labels == ["p", "n"]
     with pytest.raises(LstmkitError, match="3 texts but 2 labels"):
         read_texts(["a", "b", "c"], y=["p", "n"])
+
+
+def test_prediction_reads_a_file_whose_label_column_is_partly_empty(tmp_path):
+    """Labels are optional for predict: a half-labelled file (new rows not yet rated) is predicted,
+    not refused; training and evaluation still name the unlabelled rows."""
+    f = tmp_path / "new.csv"
+    f.write_text("text,label\ngood film,pos\nnot yet rated,\n")
+    d = read_texts(f, require_label=False)
+    assert d.texts == ["good film", "not yet rated"] and d.labels is None
+    with pytest.raises(LstmkitError, match="1 row in .* has no label"):
+        read_texts(f)
+    long = tmp_path / "long.csv"
+    long.write_text("sample,t,x,label\na,0,1.0,up\na,1,2.0,up\nb,0,1.0,\nb,1,0.5,\n")
+    assert read_series(long, require_label=False).labels is None
+    with pytest.raises(LstmkitError, match="2 rows in .* have no label"):
+        read_series(long)

@@ -72,11 +72,16 @@ class SeriesData:
         return SeriesData([self.seqs[i] for i in idx], labels, self.feature_names, self.source)
 
 
-def _labels(col: pd.Series, where: str) -> list[str]:
+def _labels(col: pd.Series, where: str, required: bool = True) -> list[str] | None:
+    """The label cells as text; an empty one is an error, or (``required=False``: prediction,
+    which reads no label) the whole column counts as absent."""
     labels = [s.strip() for s in _as_strings(col)]
     missing = [i for i, s in enumerate(labels) if not s]
+    if missing and not required:
+        return None
     if missing:
-        raise LstmkitError(f"{len(missing)} row{'s' if len(missing) > 1 else ''}{where} have no label "
+        raise LstmkitError(f"{len(missing)} row{'s' if len(missing) > 1 else ''}{where} "
+                           f"{'have' if len(missing) > 1 else 'has'} no label "
                            f"(first: data row {missing[0] + 1})", "fill in or remove those rows")
     return labels
 
@@ -109,7 +114,7 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
         texts = _as_strings(_column(df, text, "text", where))
         lookup = {str(c) for c in df.columns}
         if y is None and label is not None and (require_label or label in lookup):
-            labels = _labels(_column(df, label, "label", where), where)
+            labels = _labels(_column(df, label, "label", where), where, require_label)
         else:
             labels = None
     if not texts:
@@ -268,7 +273,7 @@ def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, feat
     t = pd.to_numeric(t_col, errors="coerce").to_numpy()
     if np.isnan(t).any():
         raise LstmkitError(f"time column {time!r}{where} must hold numbers", "number the steps 0, 1, 2, … per sample")
-    labels_all = _labels(df[[c for c in df.columns if str(c) == label][0]], where) if has_label else None
+    labels_all = _labels(df[[c for c in df.columns if str(c) == label][0]], where, require_label) if has_label else None
     keys = s_col.astype(str).to_numpy()
     seqs, labels = [], []
     codes, uniques = pd.factorize(keys)               # first-appearance order
@@ -317,7 +322,7 @@ def _series_from_wide(df: pd.DataFrame, label: str, require_label: bool, where: 
             raise LstmkitError(f"data row {i + 1}{where} has an empty cell in column {str(names[j])!r} before its "
                                f"last value", "fill it (only a series' trailing cells may be empty: a shorter series)")
         seqs.append(row[:, None])
-    labels = _labels(df[[c for c in df.columns if str(c) == label][0]], where) if has_label else None
+    labels = _labels(df[[c for c in df.columns if str(c) == label][0]], where, require_label) if has_label else None
     return SeriesData(seqs, labels, ["value"])
 
 
