@@ -111,3 +111,11 @@ def test_a_folder_of_mp3_or_opus_files_is_read_and_other_files_are_named(tmp_pat
     (other / "yes_s1_0.m4a").write_bytes(b"\0\0\0 ftypM4A ")
     with pytest.raises(LstmkitError, match=r"no audio files \(.wav.*\.mp3\).*holds 1 \.m4a.*ffmpeg"):
         read_utterances(other, "{label}_{speaker}_{take}")
+
+
+def test_a_folder_given_as_an_audio_file_is_named_as_a_folder(tmp_path):
+    """'speech transcribe --run R recordings/' said 'audio file not found' of a folder that exists."""
+    with pytest.raises(LstmkitError, match="is a folder, not an audio file — pass the files in it"):
+        read_audio(tmp_path, 16000)
+    with pytest.raises(LstmkitError, match="audio file not found"):
+        read_audio(tmp_path / "gone.wav", 16000)

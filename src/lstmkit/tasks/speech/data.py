@@ -149,6 +149,8 @@ def read_audio(path: str | Path, rate: int | None) -> tuple[np.ndarray, int, lis
     ``rate`` (None keeps the file's rate); each conversion adds a note naming the file."""
     import soundfile as sf
     path = Path(path)
+    if path.is_dir():
+        raise LstmkitError(f"{path} is a folder, not an audio file", f"pass the files in it, e.g. {path}/*.wav")
     if not path.is_file():
         raise LstmkitError(f"audio file not found: {path}", "check the path (manifest paths are relative to it)")
     try:
