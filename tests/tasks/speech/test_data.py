@@ -119,3 +119,17 @@ def test_a_folder_given_as_an_audio_file_is_named_as_a_folder(tmp_path):
         read_audio(tmp_path, 16000)
     with pytest.raises(LstmkitError, match="audio file not found"):
         read_audio(tmp_path / "gone.wav", 16000)
+
+
+def test_common_voice_and_windows_manifests_are_read(tmp_path):
+    """Common Voice's TSV (client_id, path, sentence, …; clips under clips/) and a CSV written on
+    Windows (wavs\\a.wav) name their recordings; both were 'needs the columns' / 'not found'."""
+    (tmp_path / "clips").mkdir()
+    (tmp_path / "clips" / "cv_1.mp3").write_bytes(b"")
+    (tmp_path / "train.tsv").write_text("client_id\tpath\tsentence\tup_votes\nab12\tcv_1.mp3\tHello there.\t2\n")
+    u = read_utterances(tmp_path / "train.tsv")
+    assert u.paths == [str(tmp_path / "clips" / "cv_1.mp3")] and u.texts == ["Hello there."]
+    (tmp_path / "wavs").mkdir()
+    (tmp_path / "wavs" / "a.wav").write_bytes(b"")
+    (tmp_path / "win.csv").write_text("path,text\r\nwavs\\a.wav,a b\r\n")
+    assert read_utterances(tmp_path / "win.csv").paths == [str(tmp_path / "wavs" / "a.wav")]
