@@ -207,3 +207,17 @@ def test_prediction_reads_a_file_whose_label_column_is_partly_empty(tmp_path):
     assert read_series(long, require_label=False).labels is None
     with pytest.raises(LstmkitError, match="2 rows in .* have no label"):
         read_series(long)
+
+
+def test_long_csv_time_stamps_order_the_steps(tmp_path):
+    """A logger writes date-times, not step numbers: they order the steps (rows out of order here);
+    a cell that is neither a number nor a date-time is still the error."""
+    f = tmp_path / "log.csv"
+    f.write_text("sample,t,x,label\n"
+                 "a,2024-01-01 10:02:00,3.0,up\na,2024-01-01 10:00:00,1.0,up\na,2024-01-01 10:01:00,2.0,up\n"
+                 "b,2024-01-01T11:00:00+01:00,5.0,down\nb,2024-01-01T10:30:00Z,4.0,down\nb,2024-01-01T10:59:00Z,6.0,down\n")
+    d = read_series(f)
+    assert [s[:, 0].tolist() for s in d.seqs] == [[1.0, 2.0, 3.0], [5.0, 4.0, 6.0]] and d.labels == ["up", "down"]
+    f.write_text("sample,t,x,label\na,0,1.0,up\na,soon,2.0,up\n")
+    with pytest.raises(LstmkitError, match="time column 't' .* must hold numbers or date-times"):
+        read_series(f)

@@ -270,9 +270,10 @@ def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, feat
                                f"(first: data row {bad[0] + 1}, {str(col.iloc[bad[0]])[:20]!r})",
                                "fill them, or pass --features with numeric columns only")
         values[:, j] = num.to_numpy(dtype=np.float64)
-    t = pd.to_numeric(t_col, errors="coerce").to_numpy()
-    if np.isnan(t).any():
-        raise LstmkitError(f"time column {time!r}{where} must hold numbers", "number the steps 0, 1, 2, … per sample")
+    t = _time_order(t_col)
+    if t is None:
+        raise LstmkitError(f"time column {time!r}{where} must hold numbers or date-times",
+                           "number the steps 0, 1, 2, … per sample, or write time stamps such as 2024-01-31 12:00:00")
     labels_all = _labels(df[[c for c in df.columns if str(c) == label][0]], where, require_label) if has_label else None
     keys = s_col.astype(str).to_numpy()
     seqs, labels = [], []
@@ -288,6 +289,18 @@ def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, feat
                                    "give every row of a sample the same label")
             labels.append(labels_all[rows[0]])
     return SeriesData(seqs, labels if labels_all is not None else None, names)
+
+
+def _time_order(col: pd.Series) -> np.ndarray | None:
+    """The time column as numbers that order the steps: its numbers, or its date-times (a logger's
+    time stamps) as seconds; None when some cell is neither."""
+    t = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64)
+    if not np.isnan(t).any():
+        return t
+    stamps = pd.to_datetime(col, errors="coerce", utc=True, format="mixed")   # offsets -> one clock; naive: UTC
+    if stamps.isna().any():
+        return None
+    return (stamps - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy(dtype=np.float64)
 
 
 def _series_from_wide(df: pd.DataFrame, label: str, require_label: bool, where: str) -> SeriesData | str:
