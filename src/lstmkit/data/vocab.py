@@ -29,7 +29,7 @@ from lstmkit.errors import LstmkitError
 
 __all__ = [
     "PAD", "UNK", "PAD_ID", "UNK_ID", "TOKENIZERS", "clean_text", "tokenize_words", "tokenize_many",
-    "tokenize_chars", "end_to_end", "Vocab", "WordTokenizer", "CharTokenizer", "BPETokenizer", "make_tokenizer", "tokenizer_from_dict",
+    "tokenize_chars", "join_words", "end_to_end", "Vocab", "WordTokenizer", "CharTokenizer", "BPETokenizer", "make_tokenizer", "tokenizer_from_dict",
     "load_vectors", "import_tokenizers", "CJK",
 ]
 
@@ -111,6 +111,20 @@ def tokenize_many(texts: Sequence[str], lowercase: bool = True) -> list[list[str
             if out[k] is None:
                 out[k] = tokenize_words(t, lowercase)
     return out
+
+
+_CJK_CHAR = re.compile(f"[{CJK}]")
+
+
+def join_words(words: Sequence[str]) -> str:
+    """Words (or texts) back into one text: a space between two, none beside a CJK character,
+    which :func:`tokenize_words` cuts one by one (``["我", "喜", "欢", "tea"]`` -> ``"我喜欢tea"``)."""
+    out = []
+    for k, w in enumerate(words):
+        if k and not (_CJK_CHAR.match(w[:1]) or _CJK_CHAR.match(words[k - 1][-1:])):
+            out.append(" ")
+        out.append(w)
+    return "".join(out)
 
 
 def end_to_end(id_lists: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:

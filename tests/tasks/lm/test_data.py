@@ -118,3 +118,12 @@ def test_a_one_line_corpus_holds_out_its_end():
         split_corpus(read_corpus(["a single sentence"]), 0.1, seed=0)
     lines = split_corpus(read_corpus(["a b", "c d", "e f"]), 0.1, seed=0)
     assert "tail" not in lines[1].report and sorted(lines[0].lines + lines[1].lines) == ["a b", "c d", "e f"]
+
+
+def test_word_level_text_in_chinese_decodes_without_spaces():
+    """The word tokenizer cuts Chinese one character each; joined back with spaces a sample read
+    '他 们 看 猫'. Latin words keep their spaces, and a mix joins as written."""
+    tok = LMTokenizer("word", min_freq=1).fit(["他们看猫", "我喜欢茶", "the cat sat", "我喜欢tea"])
+    assert tok.decode(tok.encode("他们看猫")) == "他们看猫"
+    assert tok.decode(tok.encode("the cat sat")) == "the cat sat"
+    assert tok.decode(tok.encode("我喜欢tea")) == "我喜欢tea"

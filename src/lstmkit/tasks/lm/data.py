@@ -35,7 +35,7 @@ import numpy as np
 import torch
 
 from lstmkit.data.textfile import column_strings, decode_text, is_table, read_table, read_text_file, table_column
-from lstmkit.data.vocab import (PAD_ID, UNK_ID, BPETokenizer, clean_text,
+from lstmkit.data.vocab import (PAD_ID, UNK_ID, BPETokenizer, clean_text, join_words,
                                 make_tokenizer, tokenizer_from_dict)
 from lstmkit.errors import LstmkitError
 
@@ -209,8 +209,8 @@ class LMTokenizer:
         ids = [int(i) for i in ids if int(i) not in (PAD_ID, self.bos_id, self.eos_id)]
         if self.level == "bpe":
             return self.base._tok.decode(ids, skip_special_tokens=False)
-        sep = "" if self.level == "char" else " "
-        return sep.join(self.itos[i] for i in ids)
+        words = [self.itos[i] for i in ids]
+        return "".join(words) if self.level == "char" else join_words(words)
 
 
 def split_lines(n: int, val_frac: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
