@@ -221,3 +221,12 @@ def test_long_csv_time_stamps_order_the_steps(tmp_path):
     f.write_text("sample,t,x,label\na,0,1.0,up\na,soon,2.0,up\n")
     with pytest.raises(LstmkitError, match="time column 't' .* must hold numbers or date-times"):
         read_series(f)
+
+
+def test_prediction_never_drops_empty_texts():
+    """A run trained with --drop-empty predicted 2 rows for 3 (the empty one dropped), so every
+    later answer sat beside the wrong row; a prediction now names the empty row instead."""
+    texts = ["very good", "", "awful"]
+    assert read_texts(texts, y=["pos", "neg", "neg"], drop_empty=True).texts == ["very good", "awful"]
+    with pytest.raises(LstmkitError, match=r"1 of 3 rows have empty .*row 2.*one per input row"):
+        read_texts(texts, drop_empty=True, require_label=False)

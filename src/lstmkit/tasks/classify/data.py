@@ -93,7 +93,8 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
 
     Labels come from ``y`` when given, else from the ``label`` column (folder names for a
     folder tree). With ``require_label=False`` a missing label column gives ``labels=None``.
-    Empty or whitespace-only texts are an error naming how many, unless ``drop_empty``.
+    Empty or whitespace-only texts are an error naming how many, unless ``drop_empty`` (never
+    with ``require_label=False``, prediction: dropped rows would shift every later answer).
     """
     source = str(Path(data).resolve()) if isinstance(data, (str, os.PathLike)) else None
     if isinstance(data, (str, os.PathLike)) and Path(data).is_dir() and _class_folders(Path(data)):
@@ -124,9 +125,11 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
         if len(labels) != len(texts):
             raise LstmkitError(f"got {len(texts)} texts but {len(labels)} labels", "pass one label per text")
     empty = [i for i, t in enumerate(texts) if not t.strip()]
-    if empty and not drop_empty:
+    if empty and not (drop_empty and require_label):      # a prediction answers every row: none is dropped
         raise LstmkitError(f"{len(empty)} of {len(texts)} rows{where} have empty or whitespace-only text "
-                           f"(first: data row {empty[0] + 1})", "remove them, or pass --drop-empty to skip them")
+                           f"(first: data row {empty[0] + 1})",
+                           "remove them, or pass --drop-empty to skip them" if require_label else
+                           "remove or fill them: the predictions are one per input row, in order")
     if empty:
         keep = [i for i in range(len(texts)) if texts[i].strip()]
         if not keep:
