@@ -58,6 +58,7 @@ def test_attention_needs_attention_pooling(text_run):
         text_run.attention("great")
 
 
+@pytest.mark.filterwarnings("ignore:.*longer than max_len")      # cut on purpose
 def test_multiclass_attention_and_class_weights(tmp_path, texts, tiny):
     x, y = texts(150, classes=("neg", "pos", "meh"))
     clf = TextClassifier(max_epochs=5, pooling="attention", class_weight="balanced", model="lstm",
