@@ -3,7 +3,7 @@ import pytest
 
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.translate.data import (BOS_ID, EOS_ID, PAD_ID, UNK_ID, SideTokenizer, clean_pairs, detokenize,
-                                          read_pairs, split_pairs)
+                                          read_pairs, split_pairs, written_without_spaces)
 
 
 def test_read_aligned_files_ignores_a_trailing_empty_line(tmp_path):
@@ -145,18 +145,18 @@ def test_scripts_without_spaces_are_cut_into_characters_and_joined_back():
     tok = SideTokenizer("word", min_freq=1).fit(texts)
     assert tok.pieces("他们看猫。") == ["他", "们", "看", "猫", "。"]
     assert tok.pieces("我喜欢iPhone和茶。")[3:5] == ["iPhone", "和"]
-    assert tok.by_character and len(tok.pieces("ฉันชอบแมว")) == len("ฉันชอบแมว")
+    assert written_without_spaces(texts) and len(tok.pieces("ฉันชอบแมว")) == len("ฉันชอบแมว")
     for t in texts:
         assert tok.decode(tok.encode(t)) == t
     latin = SideTokenizer("word", min_freq=1).fit(["a dog runs.", "the cat."])
-    assert not latin.by_character and latin.pieces("don't go") == ["don't", "go"]
+    assert not written_without_spaces(["a dog runs."]) and latin.pieces("don't go") == ["don't", "go"]
     again = SideTokenizer.from_dict(tok.to_dict())
-    assert again.by_character and again.encode(texts[0]) == tok.encode(texts[0])
+    assert again.char_split and again.encode(texts[0]) == tok.encode(texts[0])
 
 
 def test_a_vocabulary_saved_before_character_splitting_keeps_its_tokens():
     state = {"kind": "word", "min_freq": 1, "max_size": None, "lowercase": False,
              "itos": ["<pad>", "<unk>", "<bos>", "<eos>", "他们看猫", "。"]}
     old = SideTokenizer.from_dict(state)
-    assert old.encode("他们看猫。") == [4, 5] and not old.by_character
+    assert old.encode("他们看猫。") == [4, 5] and not old.char_split
     assert old.decode([4, 5]) == "他们看猫。"

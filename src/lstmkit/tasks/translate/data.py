@@ -28,7 +28,8 @@ from lstmkit.errors import LstmkitError
 from lstmkit.nn.seq2seq import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 
 __all__ = ["BOS", "EOS", "PAD_ID", "UNK_ID", "BOS_ID", "EOS_ID", "Pairs", "read_lines", "read_pairs",
-           "clean_pairs", "split_pairs", "SideTokenizer", "detokenize", "SPACELESS"]
+           "clean_pairs", "split_pairs", "SideTokenizer", "detokenize", "SPACELESS",
+           "written_without_spaces"]
 
 BOS, EOS = "<bos>", "<eos>"
 DEFAULT_COLUMNS = ("src", "tgt")          # a table's columns when none are named
@@ -218,6 +219,11 @@ _NO_SPACE_BEFORE = re.compile(r" ([.,!?;:%)\]}'’»])")
 _NO_SPACE_AFTER = re.compile(r"([(\[{«$]) ")
 
 
+def written_without_spaces(texts: Iterable[str]) -> bool:
+    """Whether any of ``texts`` holds a character of a script written without spaces (:data:`SPACELESS`)."""
+    return any(_SPACELESS_CHAR.search(t) for t in texts)
+
+
 def detokenize(tokens: Sequence[str]) -> str:
     """Words and punctuation back into text: no space before ``. , ! ? ; : ) %``, none after ``(``,
     none beside a character of a script written without spaces (``他 们 。`` -> ``他们。``)."""
@@ -233,7 +239,7 @@ class SideTokenizer:
     Ids 0-3 are ``<pad> <unk> <bos> <eos>`` for both kinds. State is plain data (``to_dict``).
 
     ``word`` cuts the characters of scripts written without spaces (:data:`SPACELESS`: Chinese,
-    Japanese, Thai, …) one by one; ``spaceless_found`` says whether the training text held any.
+    Japanese, Thai, …) one by one (:func:`written_without_spaces` tells whether a text has any).
     A tokenizer saved before this rule (no ``char_split`` in its state) keeps its whole runs.
     """
 
@@ -243,7 +249,6 @@ class SideTokenizer:
             raise LstmkitError(f"unknown tokenizer {kind!r}", "use word or bpe")
         self.kind, self.min_freq, self.max_size, self.lowercase = kind, min_freq, max_size, lowercase
         self.char_split = char_split
-        self.spaceless_found = False
         self.vocab: Vocab | None = None
         self._bpe = None
 
@@ -259,7 +264,6 @@ class SideTokenizer:
 
     def fit(self, texts: Iterable[str]) -> "SideTokenizer":
         texts = list(texts)
-        self.spaceless_found = any(_SPACELESS_CHAR.search(t) for t in texts)
         if self.kind == "bpe":
             tk = import_tokenizers()
             tok = tk.Tokenizer(tk.models.BPE(unk_token=UNK))
@@ -287,11 +291,6 @@ class SideTokenizer:
     def vocab_size(self) -> int:
         return self._bpe.get_vocab_size() if self.kind == "bpe" else len(self.vocab)
 
-    @property
-    def by_character(self) -> bool:
-        """Whether the training text's script is written without spaces and cut one character each."""
-        return self.kind == "word" and self.char_split and self.spaceless_found
-
     def encode(self, text: str) -> list[int]:
         """Token ids without ``<bos>``/``<eos>``."""
         if self.kind == "bpe":
@@ -315,7 +314,7 @@ class SideTokenizer:
 
     def to_dict(self) -> dict[str, Any]:
         d = {"kind": self.kind, "min_freq": self.min_freq, "max_size": self.max_size, "lowercase": self.lowercase,
-             "char_split": self.char_split, "spaceless_found": self.spaceless_found}
+             "char_split": self.char_split}
         if self.kind == "bpe":
             d["tokenizer"] = json.loads(self._bpe.to_str())
         else:
@@ -326,7 +325,6 @@ class SideTokenizer:
     def from_dict(cls, d: dict[str, Any]) -> "SideTokenizer":
         tok = cls(d["kind"], d.get("min_freq", 2), d.get("max_size"), d.get("lowercase", False),
                   d.get("char_split", False))
-        tok.spaceless_found = d.get("spaceless_found", False)
         if tok.kind == "bpe":
             tok._bpe = import_tokenizers().Tokenizer.from_str(json.dumps(d["tokenizer"]))
         else:
