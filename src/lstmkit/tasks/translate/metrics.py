@@ -7,20 +7,19 @@ computed.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Sequence
-
-import re
 
 import numpy as np
 
 from lstmkit.errors import LstmkitError
-from lstmkit.tasks.translate.data import SPACELESS
+from lstmkit.tasks.translate.data import written_without_spaces
 
 __all__ = ["corpus_scores", "sentence_bleu", "bleu_tokenizer", "write_sentences", "plot_attention"]
 
-_SPACELESS = re.compile(rf"[{SPACELESS}]")
-_KANA_THAI_ETC = re.compile(r"[\u3040-\u30ff\u0e00-\u0eff\u1780-\u17ff\u1000-\u109f]")
+_KANA_THAI_ETC = re.compile(        # spaceless scripts other than Chinese: sacrebleu's zh leaves them whole
+    r"[\u3040-\u30ff\u0e00-\u0eff\u1780-\u17ff\u1000-\u109f]")
 
 
 def _sacrebleu():
@@ -55,7 +54,7 @@ def bleu_tokenizer(refs: Sequence[str]) -> str:
     Chinese (each ideograph a word, as WMT scores Chinese), ``char`` for the other scripts written
     without spaces (Japanese kana, Thai, Khmer, …): scored on ``13a`` words, a sentence there is one
     word and BLEU is 0 for every translation that is not exactly the reference."""
-    if not any(_SPACELESS.search(r) for r in refs):
+    if not written_without_spaces(refs):
         return "13a"
     return "char" if any(_KANA_THAI_ETC.search(r) for r in refs) else "zh"
 
