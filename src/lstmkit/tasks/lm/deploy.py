@@ -54,12 +54,13 @@ from lstmkit.tasks.lm.estimator import VOCAB_FILE, LanguageModel
 from lstmkit.tasks.lm.graph import time_major_net
 from lstmkit.tasks.lm.scorer import GraphScorer, LMScorer, sample_text
 
-__all__ = ["Adapter", "LMAdapter", "deployed_net", "PERPLEXITY_LIMIT", "NEVER_LOGIT", "MAX_TOKENS"]
+__all__ = ["Adapter", "LMAdapter", "deployed_net", "PERPLEXITY_LIMIT", "NEVER_LOGIT", "MAX_TOKENS", "QUALITY_PIECE"]
 
 PERPLEXITY_LIMIT = 0.01          # int8 may raise the perplexity by at most 1 % to become the engine
 NEVER_LOGIT = -1e30              # the logit of ids that are never predicted, in deployed networks
 MAX_TOKENS = 1000                # tokens one sample request may draw
 MAX_TEXT_TOKENS = 4096           # tokens of one text a score request may hold
+QUALITY_PIECE = 4096              # tokens per piece of a long line in the int8 quality check
 _LOGIT_CELLS = 1 << 24           # batch x steps x vocabulary per scoring call (64 MiB of logits)
 
 
@@ -152,6 +153,10 @@ class LMAdapter(EstimatorAdapter):
         if not id_lines:
             raise LstmkitError("the validation text holds no token the tokenizer keeps",
                                "pass --data with text in the model's language")
+        # A line of thousands of tokens (a one-line corpus's held-out end) is read in pieces, each
+        # from a fresh state (the graph takes none): scored whole it would not fit. fp32 and int8
+        # read the same pieces, so their perplexities compare.
+        id_lines = [ids[k:k + QUALITY_PIECE] for ids in id_lines for k in range(0, len(ids), QUALITY_PIECE)]
         logprobs, counts = self.line_log_probs(net, id_lines)
         nats, n = -float(logprobs.sum()), int(counts.sum())
         return {"perplexity": math.exp(nats / n), "cross_entropy": nats / n}
