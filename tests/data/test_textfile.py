@@ -72,3 +72,13 @@ def test_read_table_sniffs_separators_and_encodings(tmp_path):
         assert list(df.columns) == ["text", "label"] and df["text"].tolist() == ["sehr gut", "schlecht"], name
     with pytest.raises(LstmkitError, match=r"label column 'Label' not found in x \(did you mean 'label'\?\)"):
         table_column(df, "Label", "label", " in x")
+
+
+def test_a_windows_1252_file_is_pointed_at_cp1252_not_latin_1():
+    """Excel on Windows saves Windows-1252: latin-1 (the old hint) reads its ’ “ ” – as control characters."""
+    raw = "text;label\nthe café’s “best” – really;pos\n".encode("cp1252")
+    with pytest.raises(LstmkitError, match=r"line 2 is not valid utf-8 .*--encoding cp1252"):
+        decode_text(raw, "f.csv")
+    assert decode_text(raw, "f.csv", "cp1252").endswith("the café’s “best” – really;pos\n")
+    with pytest.raises(LstmkitError, match="e.g. --encoding latin-1"):    # a byte Windows-1252 lacks (0x81)
+        decode_text(b"ok\nx\x81y\n", "f.txt")

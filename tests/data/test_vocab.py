@@ -151,3 +151,9 @@ def test_encode_many_is_encode_of_each_text_end_to_end(kind):
     assert [x.tolist() for x in end_to_end(want)] == [ids.tolist(), lengths.tolist()]
     if kind == "word":
         assert want[1] == want[2] == [UNK_ID]                  # no tokens: one <unk>, as encode gives
+
+
+def test_join_words_puts_no_space_beside_cjk():
+    from lstmkit.data.vocab import join_words
+    assert join_words(["我", "喜", "欢", "tea", "and", "茶"]) == "我喜欢tea and茶"
+    assert join_words(["a", "b"]) == "a b" and join_words([]) == "" and join_words(["他们", "看"]) == "他们看"

@@ -417,3 +417,17 @@ def test_held_out_lines_of_a_table_run_with_a_token_cap_are_those_fit_held_out(t
     held = adapter._held_out_lines(None)
     assert len(held) == lm.data_summary_["split"]["val"]
     assert adapter.test_metrics(adapter.net)["perplexity"] > 1
+
+
+def test_the_quality_check_reads_a_very_long_line_in_pieces(monkeypatch):
+    """A one-line corpus's held-out end (text8: 10 M characters) is scored in pieces, not as one
+    [1, 10 M, V] call; lines shorter than a piece are scored whole, as before."""
+    import lstmkit.tasks.lm.deploy as lm_deploy
+    lm = LanguageModel(**{**TINY, "max_epochs": 1, "num_layers": 1}).fit(sentences(30))
+    adapter = LMAdapter(lm)
+    calls = []
+    net = lambda x: calls.append(x.shape[1]) or adapter.net(x)          # noqa: E731
+    monkeypatch.setattr(lm_deploy, "QUALITY_PIECE", 16)
+    line = " ".join(sentences(20, seed=4))
+    m = adapter.test_metrics(net, [line, "the cat"])
+    assert max(calls) <= 17 and math.isfinite(m["perplexity"]) and m["perplexity"] > 1

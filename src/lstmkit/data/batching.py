@@ -88,6 +88,7 @@ class Ragged(Sequence):
             raise ValueError(f"lengths sum to {int(lengths.sum())}, values hold {len(values)}")
         self.values, self.lengths = values, lengths.to(torch.long)
         self.starts = torch.cumsum(self.lengths, 0) - self.lengths                   # [N]
+        self.cut_from = self.lengths      # [N] the lengths before :meth:`truncate` (the same when nothing was cut)
 
     def __len__(self) -> int:
         return len(self.lengths)
@@ -100,7 +101,7 @@ class Ragged(Sequence):
         return iter(self.values.split(self.lengths.tolist()))
 
     def truncate(self, max_len: int | None, keep: str = "head") -> "Ragged":
-        """Every sequence as :func:`truncate` leaves it."""
+        """Every sequence as :func:`truncate` leaves it (``cut_from`` keeps the lengths before)."""
         _check_mode(keep)
         if max_len is None or len(self) == 0 or int(self.lengths.max()) <= max_len:
             return self
@@ -108,7 +109,9 @@ class Ragged(Sequence):
         pos = torch.arange(len(self.values)) - torch.repeat_interleave(self.starts, self.lengths)
         head = {"head": max_len, "tail": 0, "both": (max_len + 1) // 2}[keep]
         kept = (pos < head) | (pos >= n - (max_len - head))
-        return Ragged(self.values[kept], self.lengths.clamp(max=max_len))
+        out = Ragged(self.values[kept], self.lengths.clamp(max=max_len))
+        out.cut_from = self.cut_from
+        return out
 
     def pad(self, idx: Tensor, pad_value: float = 0) -> tuple[Tensor, Tensor]:
         """``pad_batch`` of the sequences ``idx``: ``padded [B, T_max, …]`` and ``lengths [B]``."""

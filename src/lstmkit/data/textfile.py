@@ -122,8 +122,19 @@ def decode_text(raw: bytes, path: str | Path, encoding: str = "utf-8") -> str:
     except UnicodeDecodeError as e:
         line = raw[:e.start].count(b"\n") + 1
         raise LstmkitError(f"{path} line {line} is not valid {encoding} (byte 0x{raw[e.start]:02x})",
-                           "pass --encoding with the file's real encoding (e.g. --encoding latin-1) "
-                           "or convert it to UTF-8") from None
+                           _encoding_fix(raw) if utf8 else "pass --encoding with the file's real encoding "
+                           "(e.g. --encoding latin-1) or convert it to UTF-8") from None
+
+
+def _encoding_fix(raw: bytes) -> str:
+    """The hint for a file that is not UTF-8: Windows-1252 (what a spreadsheet on Windows saves)
+    when every byte reads in it, where latin-1 would turn its curly quotes into control characters."""
+    try:
+        raw.decode("cp1252")
+    except UnicodeDecodeError:
+        return "pass --encoding with the file's real encoding (e.g. --encoding latin-1) or convert it to UTF-8"
+    return ("pass --encoding cp1252 (every byte reads as Windows-1252, what a spreadsheet on Windows saves), "
+            "or the file's real encoding, or convert it to UTF-8")
 
 
 def read_text_file(path: Path, encoding: str = "utf-8") -> str:

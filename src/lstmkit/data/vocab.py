@@ -29,8 +29,8 @@ from lstmkit.errors import LstmkitError
 
 __all__ = [
     "PAD", "UNK", "PAD_ID", "UNK_ID", "TOKENIZERS", "clean_text", "tokenize_words", "tokenize_many",
-    "tokenize_chars", "end_to_end", "Vocab", "WordTokenizer", "CharTokenizer", "BPETokenizer", "make_tokenizer", "tokenizer_from_dict",
-    "load_vectors", "import_tokenizers",
+    "tokenize_chars", "join_words", "end_to_end", "Vocab", "WordTokenizer", "CharTokenizer", "BPETokenizer", "make_tokenizer", "tokenizer_from_dict",
+    "load_vectors", "import_tokenizers", "CJK",
 ]
 
 PAD, UNK = "<pad>", "<unk>"
@@ -39,7 +39,7 @@ TOKENIZERS = ("word", "char", "bpe")
 
 _BREAKS = re.compile(r"<\s*br\s*/?\s*>", re.IGNORECASE)
 # Scripts written without spaces between words: each character is a token.
-_CJK = ("\u3040-\u30ff"            # hiragana, katakana
+CJK = ("\u3040-\u30ff"            # hiragana, katakana
         "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"   # CJK ideographs (+ ext. A, compatibility)
         "\U00020000-\U0002fa1f")   # CJK ideographs ext. B-F, supplement
 
@@ -72,8 +72,8 @@ def _word_pattern() -> re.Pattern:
             start = None
     mark_class = "".join(f"{re.escape(chr(a))}-{re.escape(chr(b))}" if a != b else re.escape(chr(a))
                          for a, b in marks)
-    word = rf"(?:[^\W_{_CJK}]|[{mark_class}])+"
-    return re.compile(rf"[{_CJK}]|{word}(?:['’]{word})*")
+    word = rf"(?:[^\W_{CJK}]|[{mark_class}])+"
+    return re.compile(rf"[{CJK}]|{word}(?:['’]{word})*")
 
 
 def clean_text(text: str, lowercase: bool = True) -> str:
@@ -111,6 +111,20 @@ def tokenize_many(texts: Sequence[str], lowercase: bool = True) -> list[list[str
             if out[k] is None:
                 out[k] = tokenize_words(t, lowercase)
     return out
+
+
+_CJK_CHAR = re.compile(f"[{CJK}]")
+
+
+def join_words(words: Sequence[str]) -> str:
+    """Words (or texts) back into one text: a space between two, none beside a CJK character,
+    which :func:`tokenize_words` cuts one by one (``["我", "喜", "欢", "tea"]`` -> ``"我喜欢tea"``)."""
+    out = []
+    for k, w in enumerate(words):
+        if k and not (_CJK_CHAR.match(w[:1]) or _CJK_CHAR.match(words[k - 1][-1:])):
+            out.append(" ")
+        out.append(w)
+    return "".join(out)
 
 
 def end_to_end(id_lists: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:

@@ -191,3 +191,42 @@ def test_labels_from_y_follow_dropped_texts():
     assert d.texts == ["good", "bad"] and d.labels == ["p", "n"]
     with pytest.raises(LstmkitError, match="3 texts but 2 labels"):
         read_texts(["a", "b", "c"], y=["p", "n"])
+
+
+def test_prediction_reads_a_file_whose_label_column_is_partly_empty(tmp_path):
+    """Labels are optional for predict: a half-labelled file (new rows not yet rated) is predicted,
+    not refused; training and evaluation still name the unlabelled rows."""
+    f = tmp_path / "new.csv"
+    f.write_text("text,label\ngood film,pos\nnot yet rated,\n")
+    d = read_texts(f, require_label=False)
+    assert d.texts == ["good film", "not yet rated"] and d.labels is None
+    with pytest.raises(LstmkitError, match="1 row in .* has no label"):
+        read_texts(f)
+    long = tmp_path / "long.csv"
+    long.write_text("sample,t,x,label\na,0,1.0,up\na,1,2.0,up\nb,0,1.0,\nb,1,0.5,\n")
+    assert read_series(long, require_label=False).labels is None
+    with pytest.raises(LstmkitError, match="2 rows in .* have no label"):
+        read_series(long)
+
+
+def test_long_csv_time_stamps_order_the_steps(tmp_path):
+    """A logger writes date-times, not step numbers: they order the steps (rows out of order here);
+    a cell that is neither a number nor a date-time is still the error."""
+    f = tmp_path / "log.csv"
+    f.write_text("sample,t,x,label\n"
+                 "a,2024-01-01 10:02:00,3.0,up\na,2024-01-01 10:00:00,1.0,up\na,2024-01-01 10:01:00,2.0,up\n"
+                 "b,2024-01-01T11:00:00+01:00,5.0,down\nb,2024-01-01T10:30:00Z,4.0,down\nb,2024-01-01T10:59:00Z,6.0,down\n")
+    d = read_series(f)
+    assert [s[:, 0].tolist() for s in d.seqs] == [[1.0, 2.0, 3.0], [5.0, 4.0, 6.0]] and d.labels == ["up", "down"]
+    f.write_text("sample,t,x,label\na,0,1.0,up\na,soon,2.0,up\n")
+    with pytest.raises(LstmkitError, match="time column 't' .* must hold numbers or date-times"):
+        read_series(f)
+
+
+def test_prediction_never_drops_empty_texts():
+    """A run trained with --drop-empty predicted 2 rows for 3 (the empty one dropped), so every
+    later answer sat beside the wrong row; a prediction now names the empty row instead."""
+    texts = ["very good", "", "awful"]
+    assert read_texts(texts, y=["pos", "neg", "neg"], drop_empty=True).texts == ["very good", "awful"]
+    with pytest.raises(LstmkitError, match=r"1 of 3 rows have empty .*row 2.*one per input row"):
+        read_texts(texts, drop_empty=True, require_label=False)

@@ -1,4 +1,5 @@
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -57,6 +58,7 @@ def test_attention_needs_attention_pooling(text_run):
         text_run.attention("great")
 
 
+@pytest.mark.filterwarnings("ignore:.*longer than max_len")      # cut on purpose
 def test_multiclass_attention_and_class_weights(tmp_path, texts, tiny):
     x, y = texts(150, classes=("neg", "pos", "meh"))
     clf = TextClassifier(max_epochs=5, pooling="attention", class_weight="balanced", model="lstm",
@@ -122,3 +124,17 @@ def test_series_defaults_never_override_the_callers_settings(tmp_path, series, t
     t = SequenceClassifier().config.train
     assert (t.max_epochs, t.batch_size, t.patience) == (2000, 16, 300)
     assert TextClassifier().config.train.batch_size == 64            # text keeps ClassifyConfig's defaults
+
+
+def test_texts_cut_by_max_len_are_counted_and_said(tiny):
+    """A cap that cuts texts is said once, with how many and what is read; none cut, no warning."""
+    x = ["good " * 30 + "great", "bad " * 30 + "awful", "good film", "bad film"] * 10
+    y = ["pos", "neg", "pos", "neg"] * 10
+    with pytest.warns(UserWarning, match=r"of \d+ training texts \(\d+%\) are longer than max_len=8 tokens "
+                                         r"\(the longest 31\): only their first 4 and last 4 tokens are read"):
+        clf = TextClassifier(max_epochs=1, max_len=8, **tiny).fit(x, y)
+    cut = clf.data_summary_["truncated"]
+    assert cut["longest"] == 31 and 0 < cut["count"] < cut["of"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert TextClassifier(max_epochs=1, max_len=40, **tiny).fit(x, y).data_summary_["truncated"]["count"] == 0

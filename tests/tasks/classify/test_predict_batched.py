@@ -25,6 +25,7 @@ def test_series_scaled_at_once_are_scaled_as_one_by_one(ragged, tiny):
     np.testing.assert_allclose(together[:10], alone, rtol=1e-5, atol=1e-6)   # padding and batch rounding only
 
 
+@pytest.mark.filterwarnings("ignore:.*longer than max_len")      # cut on purpose
 @pytest.mark.parametrize("max_len,keep", [(None, "both"), (6, "both"), (5, "tail")])
 def test_texts_encoded_end_to_end_are_each_texts_own_ids_and_answers(tiny, texts, max_len, keep):
     """TextClassifier encodes all texts at once (Ragged): the ids must be each text's own,
@@ -40,6 +41,7 @@ def test_texts_encoded_end_to_end_are_each_texts_own_ids_and_answers(tiny, texts
     assert np.array_equal(clf.predict_proba(new), clf._proba(one_by_one))
 
 
+@pytest.mark.filterwarnings("ignore:.*longer than max_len")      # cut on purpose
 def test_series_truncated_end_to_end_are_each_series_own(ragged, tiny):
     from lstmkit.data.batching import truncate
     seqs, labels = ragged

@@ -3,7 +3,7 @@ import torch
 
 from lstmkit.data.vocab import PAD_ID, UNK_ID
 from lstmkit.errors import LstmkitError
-from lstmkit.tasks.lm.data import EOS, LMTokenizer, line_pieces, read_corpus, split_lines
+from lstmkit.tasks.lm.data import EOS, LMTokenizer, line_pieces, read_corpus, split_corpus, split_lines
 
 
 def test_read_corpus_skips_blank_lines_and_counts_them(tmp_path):
@@ -102,3 +102,28 @@ def test_cap_tokens_keeps_a_seeded_share_of_about_that_many_words():
     assert len(kept.lines) == 20 and kept.report["kept"] == 20
     assert kept.lines == sorted(kept.lines, key=corpus.lines.index)                  # original order
     assert kept.lines == cap_tokens(corpus, 205, 0).lines != cap_tokens(corpus, 205, 1).lines
+
+
+def test_a_one_line_corpus_holds_out_its_end():
+    """A book or text8 without line breaks is one line: its last val_frac is the validation text,
+    cut at white space; a one-line corpus too short for that is still the error naming --val."""
+    words = [f"w{i % 7}" for i in range(600)]
+    train, held = split_corpus(read_corpus([" ".join(words)]), 0.1, seed=0)
+    assert held.report["tail"] and len(train.lines) == len(held.lines) == 1
+    assert train.lines[0].split() + held.lines[0].split() == words
+    assert abs(len(held.lines[0]) / len(" ".join(words)) - 0.1) < 0.01
+    head, tail = (c.lines[0] for c in split_corpus(read_corpus(["字" * 1000]), 0.2, seed=0))
+    assert (len(head), len(tail)) == (800, 200)
+    with pytest.raises(LstmkitError, match="1 line.*1,000 characters.*--val"):
+        split_corpus(read_corpus(["a single sentence"]), 0.1, seed=0)
+    lines = split_corpus(read_corpus(["a b", "c d", "e f"]), 0.1, seed=0)
+    assert "tail" not in lines[1].report and sorted(lines[0].lines + lines[1].lines) == ["a b", "c d", "e f"]
+
+
+def test_word_level_text_in_chinese_decodes_without_spaces():
+    """The word tokenizer cuts Chinese one character each; joined back with spaces a sample read
+    '他 们 看 猫'. Latin words keep their spaces, and a mix joins as written."""
+    tok = LMTokenizer("word", min_freq=1).fit(["他们看猫", "我喜欢茶", "the cat sat", "我喜欢tea"])
+    assert tok.decode(tok.encode("他们看猫")) == "他们看猫"
+    assert tok.decode(tok.encode("the cat sat")) == "the cat sat"
+    assert tok.decode(tok.encode("我喜欢tea")) == "我喜欢tea"

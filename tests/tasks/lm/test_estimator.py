@@ -116,3 +116,22 @@ def test_a_run_with_a_missing_state_file_is_one_clear_error(tmp_path, tiny, sent
     with pytest.raises(LstmkitError, match="missing or malformed") as e:
         LanguageModel.load(lm.run_dir_)
     assert "vocab.json" in str(e.value) and "retrain" in e.value.hint
+
+
+def test_a_corpus_of_one_long_line_trains_without_a_validation_file(tiny):
+    from lstmkit import LanguageModel
+    lm = LanguageModel(**{**tiny, "max_epochs": 1, "max_len": 64}).fit(["abcdefghij " * 120])
+    assert lm.data_summary_["val_is_tail"] and lm.data_summary_["split"] == {"train": 1, "val": 1}
+    assert lm.metrics_["val"]["tokens"] > 100
+
+
+def test_a_very_long_line_is_scored_in_pieces_with_the_same_result(tiny, monkeypatch):
+    """A one-line corpus (text8: 100 M characters) cannot be scored as one sequence; pieces with
+    the recurrent state carried give the whole line's number."""
+    import lstmkit.tasks.lm.estimator as est_module
+    lm = LanguageModel(**{**tiny, "max_epochs": 2}).fit(["abcdefghij " * 40] * 4)
+    line = "abcdefghij " * 60 + "jihgfedcba " * 20
+    whole = lm.perplexity([line, "abc def"])
+    monkeypatch.setattr(est_module, "_EVAL_CHUNK", 50)
+    assert lm.perplexity([line, "abc def"]) == pytest.approx(whole, rel=1e-5)
+    assert lm.perplexity([line]) > 1                                    # every line long: no short batch at all

@@ -95,3 +95,41 @@ def test_symbols_round_trip_and_unknown_symbols():
     assert Symbols.from_dict(s.to_dict()).chars == s.chars
     with pytest.raises(LstmkitError, match="'z'"):
         s.encode("az", " of x.wav")
+
+
+def test_a_folder_of_mp3_or_opus_files_is_read_and_other_files_are_named(tmp_path):
+    """libsndfile reads MP3 and Opus: a folder of them trains as a folder of WAVs does; a folder of
+    files it cannot read says what the folder holds instead of 'no .wav files'."""
+    wave = (0.3 * np.sin(np.arange(8000) / 5)).astype(np.float32)
+    sf.write(tmp_path / "yes_s1_0.mp3", wave, 16000)
+    sf.write(tmp_path / "no_s1_0.opus", wave, 16000, format="OGG", subtype="OPUS")
+    u = read_utterances(tmp_path, "{label}_{speaker}_{take}")
+    assert u.texts == ["no", "yes"]
+    assert all(read_audio(p, 16000)[0].size > 7000 for p in u.paths)
+    other = tmp_path / "m4a"
+    other.mkdir()
+    (other / "yes_s1_0.m4a").write_bytes(b"\0\0\0 ftypM4A ")
+    with pytest.raises(LstmkitError, match=r"no audio files \(.wav.*\.mp3\).*holds 1 \.m4a.*ffmpeg"):
+        read_utterances(other, "{label}_{speaker}_{take}")
+
+
+def test_a_folder_given_as_an_audio_file_is_named_as_a_folder(tmp_path):
+    """'speech transcribe --run R recordings/' said 'audio file not found' of a folder that exists."""
+    with pytest.raises(LstmkitError, match="is a folder, not an audio file — pass the files in it"):
+        read_audio(tmp_path, 16000)
+    with pytest.raises(LstmkitError, match="audio file not found"):
+        read_audio(tmp_path / "gone.wav", 16000)
+
+
+def test_common_voice_and_windows_manifests_are_read(tmp_path):
+    """Common Voice's TSV (client_id, path, sentence, …; clips under clips/) and a CSV written on
+    Windows (wavs\\a.wav) name their recordings; both were 'needs the columns' / 'not found'."""
+    (tmp_path / "clips").mkdir()
+    (tmp_path / "clips" / "cv_1.mp3").write_bytes(b"")
+    (tmp_path / "train.tsv").write_text("client_id\tpath\tsentence\tup_votes\nab12\tcv_1.mp3\tHello there.\t2\n")
+    u = read_utterances(tmp_path / "train.tsv")
+    assert u.paths == [str(tmp_path / "clips" / "cv_1.mp3")] and u.texts == ["Hello there."]
+    (tmp_path / "wavs").mkdir()
+    (tmp_path / "wavs" / "a.wav").write_bytes(b"")
+    (tmp_path / "win.csv").write_text("path,text\r\nwavs\\a.wav,a b\r\n")
+    assert read_utterances(tmp_path / "win.csv").paths == [str(tmp_path / "wavs" / "a.wav")]

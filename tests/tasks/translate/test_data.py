@@ -3,7 +3,7 @@ import pytest
 
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.translate.data import (BOS_ID, EOS_ID, PAD_ID, UNK_ID, SideTokenizer, clean_pairs, detokenize,
-                                          read_pairs, split_pairs)
+                                          read_pairs, split_pairs, written_without_spaces)
 
 
 def test_read_aligned_files_ignores_a_trailing_empty_line(tmp_path):
@@ -123,3 +123,40 @@ def test_an_empty_cell_of_a_dataframe_is_an_empty_side_not_the_word_nan():
     with pytest.raises(LstmkitError, match="1 pair\\(s\\) have an empty side \\(first at row 2\\)"):
         read_pairs(df)
     assert read_pairs(df, drop_empty=True).tgt == ["Geh."]
+
+
+def test_tatoebas_numbered_export_reads_the_sentences_not_the_ids(tmp_path):
+    """Tatoeba's "sentence pairs" download: id<TAB>sentence<TAB>id<TAB>sentence, no header."""
+    f = tmp_path / "Sentence pairs in English-French.tsv"
+    f.write_text("1276\tLet's try something.\t6121\tEssayons quelque chose !\n"
+                 "1277\tI have to go to sleep.\t6122\tJe dois aller dormir.\n\n"
+                 "1280\tToday is June 18th.\t6123\tNous sommes le 18 juin.\n")
+    with pytest.warns(UserWarning, match="Tatoeba"):
+        p = read_pairs(f, drop_empty=True)
+    assert p.src == ["Let's try something.", "I have to go to sleep.", "Today is June 18th."]
+    assert p.tgt == ["Essayons quelque chose !", "Je dois aller dormir.", "Nous sommes le 18 juin."]
+    assert p.report["empty"] == 1
+
+
+def test_scripts_without_spaces_are_cut_into_characters_and_joined_back():
+    """A Chinese, Japanese or Thai sentence is one "word" between spaces: the word tokenizer cuts
+    it into characters (else each sentence is one token), and decoding writes it without spaces."""
+    texts = ["他们看猫。", "我喜欢iPhone和茶。", "わたしはねこです。", "ฉันชอบแมว", "He said: don't."] * 2
+    tok = SideTokenizer("word", min_freq=1).fit(texts)
+    assert tok.pieces("他们看猫。") == ["他", "们", "看", "猫", "。"]
+    assert tok.pieces("我喜欢iPhone和茶。")[3:5] == ["iPhone", "和"]
+    assert written_without_spaces(texts) and len(tok.pieces("ฉันชอบแมว")) == len("ฉันชอบแมว")
+    for t in texts:
+        assert tok.decode(tok.encode(t)) == t
+    latin = SideTokenizer("word", min_freq=1).fit(["a dog runs.", "the cat."])
+    assert not written_without_spaces(["a dog runs."]) and latin.pieces("don't go") == ["don't", "go"]
+    again = SideTokenizer.from_dict(tok.to_dict())
+    assert again.char_split and again.encode(texts[0]) == tok.encode(texts[0])
+
+
+def test_a_vocabulary_saved_before_character_splitting_keeps_its_tokens():
+    state = {"kind": "word", "min_freq": 1, "max_size": None, "lowercase": False,
+             "itos": ["<pad>", "<unk>", "<bos>", "<eos>", "他们看猫", "。"]}
+    old = SideTokenizer.from_dict(state)
+    assert old.encode("他们看猫。") == [4, 5] and not old.char_split
+    assert old.decode([4, 5]) == "他们看猫。"

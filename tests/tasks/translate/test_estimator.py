@@ -22,6 +22,7 @@ def test_run_folder_contents(fitted):
         assert (run / name).is_file(), name
     meta = json.loads((run / "lstmkit.json").read_text())
     assert meta["task"] == "translate" and meta["status"] == "finished"
+    assert meta["data"]["characters"] == {"src": False, "tgt": False}     # Latin script: words
     m = json.loads((run / "metrics.json").read_text())
     assert {"val", "val_beam"} <= set(m) and "tok:13a" in m["val"]["bleu_signature"]
     assert m["val"]["bleu"] > 30
@@ -82,3 +83,13 @@ def test_copy_task_learns_to_exact_match(pairs, tiny):
     test = [s for s, _ in pairs(50, seed=3, copy=True)]
     assert tr.translate(test, beam=1) == test
     assert tr.translate(test, beam=3) == test
+
+
+def test_a_chinese_side_is_read_by_character_and_said_per_side(tiny):
+    """lstmkit.json names the side in a script without spaces; a shared vocabulary does not make
+    the English side one too."""
+    en = ["i see tea .", "he likes fish .", "we see fish .", "they like tea ."] * 10
+    zh = ["我看茶。", "他喜欢鱼。", "我们看鱼。", "他们喜欢茶。"] * 10
+    tr = Translator(**{**tiny, "max_epochs": 1, "shared_vocab": True, "min_freq": 1}).fit(list(zip(en, zh)))
+    assert tr.data_summary_["characters"] == {"src": False, "tgt": True}
+    assert "喜" in tr.tgt_tokenizer_.vocab.itos and "喜欢" not in tr.tgt_tokenizer_.vocab.itos

@@ -29,3 +29,13 @@ def test_sentence_file_and_plot(tmp_path):
     assert lines[1].split("\t")[1] == "100.0"
     png = plot_attention(["x", "y"], ["a", "<eos>"], [[0.9, 0.1], [0.2, 0.8]], tmp_path / "plots" / "a.png")
     assert png.stat().st_size > 1000
+
+
+def test_bleu_on_chinese_and_japanese_reads_characters_not_whole_sentences():
+    """13a would make each unspaced sentence one word, so any imperfect translation scores 0."""
+    from lstmkit.tasks.translate.metrics import bleu_tokenizer
+    zh = corpus_scores(["他们看猫和狗"], ["他们看猫和鱼"])
+    assert "tok:zh" in zh["bleu_signature"] and zh["bleu"] > 50
+    ja = corpus_scores(["わたしはねこです"], ["わたしはいぬです"])
+    assert "tok:char" in ja["bleu_signature"] and ja["bleu"] > 30
+    assert bleu_tokenizer(["a cat", "the dog"]) == "13a"

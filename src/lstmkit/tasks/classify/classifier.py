@@ -3,6 +3,7 @@
 resume, load, the run folder); each kind supplies how its data is read and encoded."""
 from __future__ import annotations
 
+import warnings
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,7 @@ class Classifier(RunEstimator, ABC):
         self.class_weights_ = None if weights is None else weights.tolist()
         x_train = self._encode(train)
         self.data_summary_ = self._summary(full, train, val, test, data, val_data, test_data, x_train)
+        _warn_truncated(self.data_summary_["truncated"], cfg, self.kind)
 
         torch.manual_seed(cfg.train.seed)
         self.net_ = self._build_net()
@@ -236,8 +238,11 @@ class Classifier(RunEstimator, ABC):
 
     def _summary(self, full, train, val, test, data, val_data, test_data, x_train) -> dict[str, Any]:
         lengths = np.array([len(s) for s in x_train])
+        before = getattr(x_train, "cut_from", torch.from_numpy(lengths))                # before max_len cut them
+        cut = before[before > torch.from_numpy(lengths)]
         counts = {c: int(n) for c, n in zip(*np.unique(np.asarray(full.labels), return_counts=True))}
         return {"rows": len(full), "classes": counts, "dropped_empty": int(getattr(full, "n_dropped", 0)),
+                "truncated": {"count": len(cut), "of": len(lengths), "longest": int(cut.max()) if len(cut) else None},
                 "split": {"train": len(train), "val": len(val) if val is not None else 0, "test": len(test) if test is not None else 0},
                 "train_length": {"mean": float(lengths.mean()), "max": int(lengths.max())},
                 "source": _source(data), "val_source": _source(val_data), "test_source": _source(test_data)}
@@ -296,6 +301,18 @@ def _validate(cfg: ClassifyConfig, kind: str) -> None:
     if cfg.model in FCN_MODELS and kind != "series":
         raise LstmkitError(f"{cfg.model} classifies numeric series only",
                            "use --model bilstm (or lstm, gru, ...) for text")
+
+
+def _warn_truncated(cut: dict[str, Any], cfg: ClassifyConfig, kind: str) -> None:
+    """One warning when ``max_len`` cut training sequences: how many, and what of them is read."""
+    if not cut["count"]:
+        return
+    n, keep = cfg.max_len, cfg.truncate
+    kept = {"head": f"first {n}", "tail": f"last {n}", "both": f"first {(n + 1) // 2} and last {n // 2}"}[keep]
+    what, unit = ("texts", "tokens") if kind == "text" else ("series", "steps")
+    warnings.warn(f"{cut['count']} of {cut['of']} training {what} ({cut['count'] / cut['of']:.0%}) are longer than "
+                  f"max_len={n} {unit} (the longest {cut['longest']}): only their {kept} {unit} are read; "
+                  f"pass --max-len with a larger number (or none) to read more", stacklevel=3)
 
 
 def _source(data) -> str | None:

@@ -72,11 +72,16 @@ class SeriesData:
         return SeriesData([self.seqs[i] for i in idx], labels, self.feature_names, self.source)
 
 
-def _labels(col: pd.Series, where: str) -> list[str]:
+def _labels(col: pd.Series, where: str, required: bool = True) -> list[str] | None:
+    """The label cells as text; an empty one is an error, or (``required=False``: prediction,
+    which reads no label) the whole column counts as absent."""
     labels = [s.strip() for s in _as_strings(col)]
     missing = [i for i, s in enumerate(labels) if not s]
+    if missing and not required:
+        return None
     if missing:
-        raise LstmkitError(f"{len(missing)} row{'s' if len(missing) > 1 else ''}{where} have no label "
+        raise LstmkitError(f"{len(missing)} row{'s' if len(missing) > 1 else ''}{where} "
+                           f"{'have' if len(missing) > 1 else 'has'} no label "
                            f"(first: data row {missing[0] + 1})", "fill in or remove those rows")
     return labels
 
@@ -88,7 +93,8 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
 
     Labels come from ``y`` when given, else from the ``label`` column (folder names for a
     folder tree). With ``require_label=False`` a missing label column gives ``labels=None``.
-    Empty or whitespace-only texts are an error naming how many, unless ``drop_empty``.
+    Empty or whitespace-only texts are an error naming how many, unless ``drop_empty`` (never
+    with ``require_label=False``, prediction: dropped rows would shift every later answer).
     """
     source = str(Path(data).resolve()) if isinstance(data, (str, os.PathLike)) else None
     if isinstance(data, (str, os.PathLike)) and Path(data).is_dir() and _class_folders(Path(data)):
@@ -109,7 +115,7 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
         texts = _as_strings(_column(df, text, "text", where))
         lookup = {str(c) for c in df.columns}
         if y is None and label is not None and (require_label or label in lookup):
-            labels = _labels(_column(df, label, "label", where), where)
+            labels = _labels(_column(df, label, "label", where), where, require_label)
         else:
             labels = None
     if not texts:
@@ -119,9 +125,11 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
         if len(labels) != len(texts):
             raise LstmkitError(f"got {len(texts)} texts but {len(labels)} labels", "pass one label per text")
     empty = [i for i, t in enumerate(texts) if not t.strip()]
-    if empty and not drop_empty:
+    if empty and not (drop_empty and require_label):      # a prediction answers every row: none is dropped
         raise LstmkitError(f"{len(empty)} of {len(texts)} rows{where} have empty or whitespace-only text "
-                           f"(first: data row {empty[0] + 1})", "remove them, or pass --drop-empty to skip them")
+                           f"(first: data row {empty[0] + 1})",
+                           "remove them, or pass --drop-empty to skip them" if require_label else
+                           "remove or fill them: the predictions are one per input row, in order")
     if empty:
         keep = [i for i in range(len(texts)) if texts[i].strip()]
         if not keep:
@@ -265,10 +273,11 @@ def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, feat
                                f"(first: data row {bad[0] + 1}, {str(col.iloc[bad[0]])[:20]!r})",
                                "fill them, or pass --features with numeric columns only")
         values[:, j] = num.to_numpy(dtype=np.float64)
-    t = pd.to_numeric(t_col, errors="coerce").to_numpy()
-    if np.isnan(t).any():
-        raise LstmkitError(f"time column {time!r}{where} must hold numbers", "number the steps 0, 1, 2, … per sample")
-    labels_all = _labels(df[[c for c in df.columns if str(c) == label][0]], where) if has_label else None
+    t = _time_order(t_col)
+    if t is None:
+        raise LstmkitError(f"time column {time!r}{where} must hold numbers or date-times",
+                           "number the steps 0, 1, 2, … per sample, or write time stamps such as 2024-01-31 12:00:00")
+    labels_all = _labels(df[[c for c in df.columns if str(c) == label][0]], where, require_label) if has_label else None
     keys = s_col.astype(str).to_numpy()
     seqs, labels = [], []
     codes, uniques = pd.factorize(keys)               # first-appearance order
@@ -283,6 +292,18 @@ def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, feat
                                    "give every row of a sample the same label")
             labels.append(labels_all[rows[0]])
     return SeriesData(seqs, labels if labels_all is not None else None, names)
+
+
+def _time_order(col: pd.Series) -> np.ndarray | None:
+    """The time column as numbers that order the steps: its numbers, or its date-times (a logger's
+    time stamps) as seconds; None when some cell is neither."""
+    t = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64)
+    if not np.isnan(t).any():
+        return t
+    stamps = pd.to_datetime(col, errors="coerce", utc=True, format="mixed")   # offsets -> one clock; naive: UTC
+    if stamps.isna().any():
+        return None
+    return (stamps - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy(dtype=np.float64)
 
 
 def _series_from_wide(df: pd.DataFrame, label: str, require_label: bool, where: str) -> SeriesData | str:
@@ -317,7 +338,7 @@ def _series_from_wide(df: pd.DataFrame, label: str, require_label: bool, where: 
             raise LstmkitError(f"data row {i + 1}{where} has an empty cell in column {str(names[j])!r} before its "
                                f"last value", "fill it (only a series' trailing cells may be empty: a shorter series)")
         seqs.append(row[:, None])
-    labels = _labels(df[[c for c in df.columns if str(c) == label][0]], where) if has_label else None
+    labels = _labels(df[[c for c in df.columns if str(c) == label][0]], where, require_label) if has_label else None
     return SeriesData(seqs, labels, ["value"])
 
 

@@ -19,6 +19,8 @@ def _report(est) -> None:
     kept = f", {d['lines_kept']} kept by --max-tokens" if d.get("lines_kept") else ""
     typer.echo(f"lines: train {d['split']['train']}, val {d['split']['val']} (blank skipped {d['blank_lines']}{kept}); "
                f"{d['train_tokens']} training tokens, vocabulary {d['vocab']}")
+    if d.get("val_is_tail"):
+        typer.echo(f"the corpus is one line: its last {est.config_.val_frac:.0%} is the validation text")
     typer.echo(_format("validation", est.metrics_["val"]))
     echo_run_end(est)
 

@@ -32,7 +32,7 @@ class LMConfig(TaskConfig):
                                     # 30000 for word, 8000 for bpe
     max_len: int = 256              # tokens per training sequence: longer lines are cut into pieces
                                     # (truncated back-propagation through time, state not carried)
-    val_frac: float = 0.1           # held-out share of the lines when no validation file is given
+    val_frac: float = 0.1           # held-out share of the lines when no validation file is given (one line: its end)
     embed_dim: int = 128            # embedding width
     model: Encoder = "lstm"         # causal encoder from lstmkit.nn.zoo (lstm, gru, lstm-attention,
                                     # cnn-lstm, transformer, tcn)

@@ -6,6 +6,7 @@
     cap_tokens(corpus, max_tokens, seed)  a seeded random share of the lines, about max_tokens words
     LMTokenizer("char"|"word"|"bpe")    the tokenizers of lstmkit.data.vocab plus <bos> and </s>
     split_lines(n, val_frac, seed)      seeded held-out lines (at least one on each side)
+    split_corpus(corpus, val_frac, seed)  those lines; a one-line corpus: its last val_frac
     line_pieces(ids, max_len)           (input, target) training sequences of at most max_len
 
 Why lines and an end token. Each line (a sentence, an utterance, a review) is one sequence::
@@ -25,6 +26,7 @@ Ids: the base tokenizer's (``<pad>`` 0, ``<unk>`` 1, then its tokens), then ``<b
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -33,14 +35,15 @@ import numpy as np
 import torch
 
 from lstmkit.data.textfile import column_strings, decode_text, is_table, read_table, read_text_file, table_column
-from lstmkit.data.vocab import (PAD_ID, UNK_ID, BPETokenizer, clean_text,
+from lstmkit.data.vocab import (PAD_ID, UNK_ID, BPETokenizer, clean_text, join_words,
                                 make_tokenizer, tokenizer_from_dict)
 from lstmkit.errors import LstmkitError
 
 __all__ = ["BOS", "EOS", "PAD_ID", "UNK_ID", "Corpus", "read_corpus", "cap_tokens", "LMTokenizer", "split_lines",
-           "line_pieces"]
+           "split_corpus", "line_pieces", "ONE_LINE_MIN"]
 
 BOS, EOS = "<bos>", "</s>"
+ONE_LINE_MIN = 1000        # characters a one-line corpus needs for its end to be held out (split_corpus)
 
 
 @dataclass
@@ -206,18 +209,38 @@ class LMTokenizer:
         ids = [int(i) for i in ids if int(i) not in (PAD_ID, self.bos_id, self.eos_id)]
         if self.level == "bpe":
             return self.base._tok.decode(ids, skip_special_tokens=False)
-        sep = "" if self.level == "char" else " "
-        return sep.join(self.itos[i] for i in ids)
+        words = [self.itos[i] for i in ids]
+        return "".join(words) if self.level == "char" else join_words(words)
 
 
 def split_lines(n: int, val_frac: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Seeded random train / held-out line indices, at least one of each."""
     if n < 2:
         raise LstmkitError(f"the corpus holds {n} line of text: too little to hold out a validation part",
-                           "supply at least 2 lines (better: hundreds) or a validation file with --val")
+                           f"supply at least 2 lines (better: hundreds), one line of at least {ONE_LINE_MIN:,} "
+                           "characters, or a validation file with --val")
     order = np.random.default_rng(seed).permutation(n)
     n_val = min(n - 1, max(1, round(n * val_frac)))
     return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+def split_corpus(corpus: Corpus, val_frac: float, seed: int) -> tuple[Corpus, Corpus]:
+    """The training and held-out lines: a seeded ``val_frac`` of the lines (:func:`split_lines`).
+    A corpus of one line of at least ``ONE_LINE_MIN`` characters (a book, or text8, without line
+    breaks) holds out the last ``val_frac`` of that line instead, cut at the white space nearest
+    that point (at the point itself when the line has none, e.g. Chinese); ``report["tail"]`` is
+    then True."""
+    line = corpus.lines[0]
+    if len(corpus) == 1 and len(line) >= ONE_LINE_MIN:
+        at = round(len(line) * (1.0 - val_frac))
+        spaces = [m.start() for m in re.finditer(r"\s", line)]
+        if spaces:
+            at = min(spaces, key=lambda k: abs(k - at))
+        head, tail = line[:at].strip(), line[at:].strip()
+        report = {**corpus.report, "tail": True}
+        return Corpus([head], corpus.source, report), Corpus([tail], corpus.source, report)
+    tr_idx, va_idx = split_lines(len(corpus), val_frac, seed)
+    return corpus.subset(tr_idx), corpus.subset(va_idx)
 
 
 def line_pieces(ids: Sequence[int], bos_id: int, eos_id: int, max_len: int) -> list[tuple[torch.Tensor, torch.Tensor]]:

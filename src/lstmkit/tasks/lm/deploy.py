@@ -49,17 +49,18 @@ from lstmkit.deploy.onnx_engine import OnnxNet, load_runner, resolve_engine
 from lstmkit.deploy.registry import weights_fingerprint
 from lstmkit.deploy.stateful import StatefulNet, recurrent_state_names
 from lstmkit.errors import LstmkitError
-from lstmkit.tasks.lm.data import PAD_ID, cap_tokens, read_corpus, split_lines
+from lstmkit.tasks.lm.data import PAD_ID, cap_tokens, read_corpus, split_corpus
 from lstmkit.tasks.lm.estimator import VOCAB_FILE, LanguageModel
 from lstmkit.tasks.lm.graph import time_major_net
 from lstmkit.tasks.lm.scorer import GraphScorer, LMScorer, sample_text
 
-__all__ = ["Adapter", "LMAdapter", "deployed_net", "PERPLEXITY_LIMIT", "NEVER_LOGIT", "MAX_TOKENS"]
+__all__ = ["Adapter", "LMAdapter", "deployed_net", "PERPLEXITY_LIMIT", "NEVER_LOGIT", "MAX_TOKENS", "QUALITY_PIECE"]
 
 PERPLEXITY_LIMIT = 0.01          # int8 may raise the perplexity by at most 1 % to become the engine
 NEVER_LOGIT = -1e30              # the logit of ids that are never predicted, in deployed networks
 MAX_TOKENS = 1000                # tokens one sample request may draw
 MAX_TEXT_TOKENS = 4096           # tokens of one text a score request may hold
+QUALITY_PIECE = 4096              # tokens per piece of a long line in the int8 quality check
 _LOGIT_CELLS = 1 << 24           # batch x steps x vocabulary per scoring call (64 MiB of logits)
 
 
@@ -152,6 +153,10 @@ class LMAdapter(EstimatorAdapter):
         if not id_lines:
             raise LstmkitError("the validation text holds no token the tokenizer keeps",
                                "pass --data with text in the model's language")
+        # A line of thousands of tokens (a one-line corpus's held-out end) is read in pieces, each
+        # from a fresh state (the graph takes none): scored whole it would not fit. fp32 and int8
+        # read the same pieces, so their perplexities compare.
+        id_lines = [ids[k:k + QUALITY_PIECE] for ids in id_lines for k in range(0, len(ids), QUALITY_PIECE)]
         logprobs, counts = self.line_log_probs(net, id_lines)
         nats, n = -float(logprobs.sum()), int(counts.sum())
         return {"perplexity": math.exp(nats / n), "cross_entropy": nats / n}
@@ -168,7 +173,7 @@ class LMAdapter(EstimatorAdapter):
             return None
         full = cap_tokens(read_corpus(d["source"], cfg.encoding, "the run's --data file", cfg.text_column),
                           cfg.max_tokens, cfg.train.seed)
-        return full.subset(split_lines(len(full), cfg.val_frac, cfg.train.seed)[1]).lines
+        return split_corpus(full, cfg.val_frac, cfg.train.seed)[1].lines
 
     def quality_refusal(self, before: dict | None, after: dict | None) -> str | None:
         """Why an int8 model may not become the engine (None: perplexity within +1 %)."""

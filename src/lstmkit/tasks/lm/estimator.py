@@ -22,9 +22,9 @@ from lstmkit.tasks._base import RunEstimator
 from lstmkit.runs import atomic_write
 from lstmkit.tasks.lm.config import LMConfig
 from lstmkit.tasks.lm.data import (EOS, PAD_ID, UNK_ID, LMTokenizer, cap_tokens, line_pieces, read_corpus,
-                                  split_lines)
+                                  split_corpus)
 from lstmkit.tasks.lm.finetune import ARCHITECTURE, check_start, copy_start, extended_tokenizer, start_record, start_settings
-from lstmkit.tasks.lm.model import LanguageModelNet, token_loss
+from lstmkit.tasks.lm.model import RECURRENT, LanguageModelNet, token_loss
 from lstmkit.tasks.lm.scorer import LMScorer, sample_text
 
 __all__ = ["LanguageModel", "TASK", "VOCAB_FILE"]
@@ -32,6 +32,7 @@ __all__ = ["LanguageModel", "TASK", "VOCAB_FILE"]
 TASK = "lm"
 VOCAB_FILE = "vocab.json"
 _EVAL_BATCH = 64
+_EVAL_CHUNK = 4096     # a longer line (a one-line corpus) is scored in pieces with the state carried
 
 
 def _line_batches(pieces: list[tuple[torch.Tensor, torch.Tensor]], batch_size: int, shuffle: bool) -> CollatedBatches:
@@ -87,8 +88,7 @@ class LanguageModel(RunEstimator):
         if val is not None:
             train, held = full, read_corpus(val, cfg.encoding, "--val", cfg.text_column)
         else:
-            tr_idx, va_idx = split_lines(len(full), cfg.val_frac, cfg.train.seed)
-            train, held = full.subset(tr_idx), full.subset(va_idx)
+            train, held = split_corpus(full, cfg.val_frac, cfg.train.seed)
 
         self.config_ = cfg
         start = None
@@ -113,6 +113,7 @@ class LanguageModel(RunEstimator):
             "lines": full.report["read"], "blank_lines": full.report["blank"],
             "lines_kept": full.report.get("kept"),          # None: every line (no --max-tokens cut)
             "split": {"train": len(train_ids), "val": len(val_ids)},
+            "val_is_tail": bool(held.report.get("tail")),      # one line: its last val_frac is held out
             "lines_without_tokens": (len(train) - len(train_ids)) + (len(held) - len(val_ids)),
             "train_tokens": n_tokens, "val_tokens": sum(len(ids) + 1 for ids in val_ids),
             "train_sequences": len(pieces), "lines_cut": sum(len(ids) + 1 > cfg.max_len for ids in train_ids),
@@ -211,11 +212,20 @@ class LanguageModel(RunEstimator):
         """Total negative log-likelihood (nats) of whole lines, ``</s>`` included, and the token count."""
         net, tok = self.net_, self.tokenizer_
         net.eval()
-        inp = [torch.tensor([tok.bos_id, *ids]) for ids in id_lines]
-        tgt = [torch.tensor([*ids, tok.eos_id]) for ids in id_lines]
         device = next(net.parameters()).device
         total, count = 0.0, 0
-        for idx, x, lengths in BucketBatches(inp, None, _EVAL_BATCH, pad_value=PAD_ID).iter_indexed():
+        if self.config_.model in RECURRENT:         # exact in pieces: a 10-million-token line would not fit whole
+            for ids in (ids for ids in id_lines if len(ids) >= _EVAL_CHUNK):
+                inp, tgt, state = torch.tensor([tok.bos_id, *ids]), torch.tensor([*ids, tok.eos_id]), None
+                for k in range(0, len(inp), _EVAL_CHUNK):
+                    logits, state = net.run(inp[None, k:k + _EVAL_CHUNK].to(device), state)
+                    lp = torch.log_softmax(logits[0].float(), dim=-1)
+                    total -= float(lp.gather(1, tgt[k:k + _EVAL_CHUNK, None].to(device)).double().sum())
+                count += len(inp)
+            id_lines = [ids for ids in id_lines if len(ids) < _EVAL_CHUNK]
+        inp = [torch.tensor([tok.bos_id, *ids]) for ids in id_lines]
+        tgt = [torch.tensor([*ids, tok.eos_id]) for ids in id_lines]
+        for idx, x, lengths in BucketBatches(inp, None, _EVAL_BATCH, pad_value=PAD_ID).iter_indexed() if inp else ():
             y, _ = pad_batch([tgt[i] for i in idx.tolist()], PAD_ID)
             logits = net(x.to(device), lengths).float()                      # [B, T, V]
             keep = (y != PAD_ID).to(device)

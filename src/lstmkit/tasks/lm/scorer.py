@@ -24,6 +24,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 
+from lstmkit.data.vocab import join_words
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.lm.data import EOS, PAD_ID, UNK_ID, LMTokenizer
 from lstmkit.tasks.lm.model import LanguageModelNet
@@ -230,6 +231,6 @@ def _join(tok: LMTokenizer, prefix: str, prefix_ids: list[int], ids: list[int]) 
     text = tok.decode(ids)
     if not prefix:
         return text
-    if tok.level == "char" or not text:
+    if tok.level == "char" or not text or prefix[-1:].isspace():
         return prefix + text
-    return prefix + ("" if prefix[-1:].isspace() else " ") + text
+    return join_words([prefix, text])

@@ -24,13 +24,15 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from lstmkit.data.textfile import header_separator
 from lstmkit.errors import LstmkitError
 
 __all__ = ["Utterances", "read_utterances", "read_manifest", "read_folder", "name_pattern", "read_audio",
            "resample", "common_rate", "report_notes", "Symbols", "BLANK"]
 
 BLANK = "<blank>"
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
+TEXT_ALIASES = ("sentence", "transcript", "transcription")    # Common Voice writes "sentence"
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".opus", ".mp3")     # what libsndfile (soundfile) reads
 
 
 @dataclass
@@ -77,7 +79,12 @@ def read_utterances(data: Any, label_from_name: str | None = None) -> Utterances
 
 
 def read_manifest(path: str | Path) -> Utterances:
-    """``path,text`` rows (a header row is required); relative paths resolve against the manifest's folder."""
+    """``path,text`` rows (a header row is required); relative paths resolve against the manifest's folder.
+
+    A ``.tsv`` manifest (or one whose header holds tabs) is tab-separated. Common Voice's
+    ``path`` / ``sentence`` columns read as well (its clips in the ``clips/`` folder beside the
+    manifest), and a Windows manifest's back-slashed relative paths (``wavs\\a.wav``) resolve.
+    """
     path = Path(path)
     if path.suffix.lower() in AUDIO_SUFFIXES:
         raise LstmkitError(f"{path} is an audio file, not a manifest",
@@ -86,11 +93,14 @@ def read_manifest(path: str | Path) -> Utterances:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise LstmkitError(f"{path} is not a UTF-8 text manifest", "pass a CSV with columns path,text") from None
-    rows = list(csv.DictReader(io.StringIO(text)))
-    header = [h.strip() for h in (csv.reader(io.StringIO(text.splitlines()[0])).__next__() if text.strip() else [])]
+    first = text.splitlines()[0] if text.strip() else ""
+    sep = header_separator(first, "\t" if path.suffix.lower() == ".tsv" else ",")
+    rows = list(csv.DictReader(io.StringIO(text), delimiter=sep))
+    header = [h.strip() for h in (next(csv.reader(io.StringIO(first), delimiter=sep)) if first else [])]
     if not rows:
         raise LstmkitError(f"manifest {path} is empty (no rows)", "add one 'path,text' row per recording")
-    if "path" not in header or "text" not in header:
+    text_col = next((c for c in ("text", *TEXT_ALIASES) if c in header), None)
+    if "path" not in header or text_col is None:
         raise LstmkitError(f"manifest {path} needs the columns path,text (found: {', '.join(header) or 'none'})",
                            "write a header line 'path,text'")
     base = path.parent
@@ -99,12 +109,23 @@ def read_manifest(path: str | Path) -> Utterances:
         p = (row.get("path") or "").strip()
         if not p:
             continue
-        full = Path(p) if Path(p).is_absolute() else base / p
-        paths.append(str(full))
-        texts.append((row.get("text") or "").strip())
+        paths.append(str(_resolve(p, base)))
+        texts.append((row.get(text_col) or "").strip())
     if not paths:
         raise LstmkitError(f"manifest {path} is empty (no rows with a path)", "add one 'path,text' row per recording")
     return Utterances(paths, texts, [], str(path.resolve()))
+
+
+def _resolve(p: str, base: Path) -> Path:
+    """A manifest's path: absolute, or relative to ``base``; back-slashes of a manifest written on
+    Windows, and Common Voice's ``clips/`` folder, tried when the path as written is not there."""
+    full = Path(p) if Path(p).is_absolute() else base / p
+    if full.exists():
+        return full
+    for alt in (base / p.replace("\\", "/"), base / "clips" / p):
+        if not Path(p).is_absolute() and alt.exists():
+            return alt
+    return full
 
 
 def name_pattern(pattern: str) -> re.Pattern:
@@ -126,7 +147,11 @@ def read_folder(folder: str | Path, pattern: str) -> Utterances:
     rx = name_pattern(pattern)
     files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
     if not files:
-        raise LstmkitError(f"no .wav files in {folder}", "point --data at the folder that holds the recordings")
+        others = Counter(p.suffix.lower() for p in folder.iterdir() if p.is_file() and p.suffix)
+        held = f" (it holds {', '.join(f'{n} {ext}' for ext, n in others.most_common(3))})" if others else ""
+        raise LstmkitError(f"no audio files ({', '.join(AUDIO_SUFFIXES)}) in {folder}{held}",
+                           "point --data at the folder that holds the recordings, or convert them to WAV "
+                           "(e.g. 'ffmpeg -i IN -ac 1 -ar 16000 OUT.wav')")
     paths, texts, fields = [], [], []
     for f in files:
         m = rx.match(f.stem)
@@ -145,6 +170,8 @@ def read_audio(path: str | Path, rate: int | None) -> tuple[np.ndarray, int, lis
     ``rate`` (None keeps the file's rate); each conversion adds a note naming the file."""
     import soundfile as sf
     path = Path(path)
+    if path.is_dir():
+        raise LstmkitError(f"{path} is a folder, not an audio file", f"pass the files in it, e.g. {path}/*.wav")
     if not path.is_file():
         raise LstmkitError(f"audio file not found: {path}", "check the path (manifest paths are relative to it)")
     try:
@@ -152,7 +179,8 @@ def read_audio(path: str | Path, rate: int | None) -> tuple[np.ndarray, int, lis
     except (sf.LibsndfileError, RuntimeError, ValueError) as e:
         kind = "not a WAV file" if path.suffix.lower() != ".wav" else "unreadable or corrupt"
         raise LstmkitError(f"{path} is {kind} ({str(e).splitlines()[0]})",
-                           "pass mono or stereo WAV files (PCM or float)") from None
+                           "pass WAV (PCM or float), FLAC, OGG/Opus or MP3 files, or convert it "
+                           "(e.g. 'ffmpeg -i IN -ac 1 -ar 16000 OUT.wav')") from None
     finite = np.isfinite(wave)
     if not finite.all():
         sample, channel = (int(i) for i in np.argwhere(~finite)[0])

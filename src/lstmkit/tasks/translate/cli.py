@@ -30,6 +30,9 @@ def _report(est) -> None:
     typer.echo(f"pairs read {d['pairs']}, empty dropped {d['dropped_empty']}, longer than max-len dropped "
                f"{d['dropped_too_long']}, duplicates dropped {d['duplicates']}; train {d['split']['train']}, "
                f"val {d['split']['val']}")
+    sides = [name for name, side in (("source", "src"), ("target", "tgt")) if d.get("characters", {}).get(side)]
+    if sides:
+        typer.echo(f"{' and '.join(sides)} written without spaces between words: one token per character")
     for name, m in est.metrics_.items():
         typer.echo(_format(f"validation (beam {m['beam']})", m))
     echo_run_end(est)

@@ -18,7 +18,7 @@ class TranslateConfig(TaskConfig):
 
     src: str = "src"                # source column of a CSV/TSV (e.g. en)
     tgt: str = "tgt"                # target column of a CSV/TSV (e.g. de)
-    tokenizer: Literal["word", "bpe"] = "word"  # word (punctuation kept) | bpe, per side
+    tokenizer: Literal["word", "bpe"] = "word"  # word (punctuation kept; Chinese, Thai…: characters) | bpe, per side
     shared_vocab: bool = False      # one vocabulary for both sides
     lowercase: bool = False         # lower-case both sides (BLEU is cased: keep case by default)
     min_freq: int = 2               # rarer words become <unk> (BPE: minimum pair frequency)

@@ -23,12 +23,13 @@ import numpy as np
 
 from lstmkit.data.textfile import (JSONL, column_strings, decode_text, file_ext, header_separator, parse_table,
                                    read_table, read_text_file, table_column)
-from lstmkit.data.vocab import PAD, UNK, Vocab, import_tokenizers
+from lstmkit.data.vocab import CJK, PAD, UNK, Vocab, import_tokenizers
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.seq2seq import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 
 __all__ = ["BOS", "EOS", "PAD_ID", "UNK_ID", "BOS_ID", "EOS_ID", "Pairs", "read_lines", "read_pairs",
-           "clean_pairs", "split_pairs", "SideTokenizer", "detokenize"]
+           "clean_pairs", "split_pairs", "SideTokenizer", "detokenize", "SPACELESS",
+           "written_without_spaces"]
 
 BOS, EOS = "<bos>", "<eos>"
 DEFAULT_COLUMNS = ("src", "tgt")          # a table's columns when none are named
@@ -107,10 +108,22 @@ def _headerless_pairs(path: Path, text: str) -> tuple[list[str], list[str]]:
                            "write one pair per line, source<TAB>target (or name the columns of a header "
                            "line with --src and --tgt)")
     extra = max(len(f) for f in fields) - 2
+    if _numbered(fields):           # Tatoeba's sentence-pair export: id, sentence, id, sentence
+        warnings.warn(f"{path} has no src/tgt header and its first and third fields are numbers (Tatoeba's "
+                      f"id<TAB>sentence<TAB>id<TAB>sentence export): the second field of each line is read as the "
+                      f"source and the fourth as the target", UserWarning, stacklevel=2)
+        fields = [f if len(f) == 4 else [""] * 4 for f in fields]          # a blank line: an empty pair
+        return [f[1] for f in fields], [f[3] for f in fields]
     warnings.warn(f"{path} has no src/tgt header: read as pairs without a header, the first field of each "
                   f"line the source and the second the target" + (f" ({extra} more field(s) left out)" if extra else "")
                   + "; name the columns of a header line with --src and --tgt", UserWarning, stacklevel=2)
     return [f[0] for f in fields], [f[1] for f in fields]
+
+
+def _numbered(fields: list[list[str]]) -> bool:
+    """Whether every line is ``number, text, number, text`` (a blank line aside)."""
+    lines = [f for f in fields if f != ["", ""]]
+    return bool(lines) and all(len(f) == 4 and f[0].strip().isdigit() and f[2].strip().isdigit() for f in lines)
 
 
 def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: str | Path | None = None,
@@ -196,13 +209,27 @@ def split_pairs(n: int, val_frac: float, seed: int) -> tuple[np.ndarray, np.ndar
 
 # -- tokenisation ------------------------------------------------------------------------------
 _WORD = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]")
+# Scripts written without spaces between words (Chinese, Japanese, Thai, Lao, Khmer, Myanmar): a
+# "word" there is a whole clause, so each of their characters is a token of its own.
+SPACELESS = CJK + "\u0e00-\u0eff\u1780-\u17ff\u1000-\u109f"
+_WORD_OR_CHAR = re.compile(rf"[{SPACELESS}]|(?:(?![{SPACELESS}])\w)+(?:['’](?:(?![{SPACELESS}])\w)+)*|[^\w\s]")
+_SPACELESS_CHAR = re.compile(rf"[{SPACELESS}]")
+_NO_SPACE_AROUND = re.compile(rf"[{SPACELESS}\u3000-\u303f\uff00-\uffef]")   # and CJK punctuation
 _NO_SPACE_BEFORE = re.compile(r" ([.,!?;:%)\]}'’»])")
 _NO_SPACE_AFTER = re.compile(r"([(\[{«$]) ")
 
 
+def written_without_spaces(texts: Iterable[str]) -> bool:
+    """Whether any of ``texts`` holds a character of a script written without spaces (:data:`SPACELESS`)."""
+    return any(_SPACELESS_CHAR.search(t) for t in texts)
+
+
 def detokenize(tokens: Sequence[str]) -> str:
-    """Words and punctuation back into text: no space before ``. , ! ? ; : ) %``, none after ``(``."""
-    return _NO_SPACE_AFTER.sub(r"\1", _NO_SPACE_BEFORE.sub(r"\1", " ".join(tokens)))
+    """Words and punctuation back into text: no space before ``. , ! ? ; : ) %``, none after ``(``,
+    none beside a character of a script written without spaces (``他 们 。`` -> ``他们。``)."""
+    text = "".join(("" if k == 0 or _NO_SPACE_AROUND.match(t) or _NO_SPACE_AROUND.match(tokens[k - 1][-1:])
+                    else " ") + t for k, t in enumerate(tokens))
+    return _NO_SPACE_AFTER.sub(r"\1", _NO_SPACE_BEFORE.sub(r"\1", text))
 
 
 class SideTokenizer:
@@ -210,12 +237,18 @@ class SideTokenizer:
     or ``bpe`` (Hugging Face ``tokenizers``, Metaspace so decoding restores the spaces exactly).
 
     Ids 0-3 are ``<pad> <unk> <bos> <eos>`` for both kinds. State is plain data (``to_dict``).
+
+    ``word`` cuts the characters of scripts written without spaces (:data:`SPACELESS`: Chinese,
+    Japanese, Thai, …) one by one (:func:`written_without_spaces` tells whether a text has any).
+    A tokenizer saved before this rule (no ``char_split`` in its state) keeps its whole runs.
     """
 
-    def __init__(self, kind: str = "word", min_freq: int = 2, max_size: int | None = 16000, lowercase: bool = False):
+    def __init__(self, kind: str = "word", min_freq: int = 2, max_size: int | None = 16000, lowercase: bool = False,
+                 char_split: bool = True):
         if kind not in ("word", "bpe"):
             raise LstmkitError(f"unknown tokenizer {kind!r}", "use word or bpe")
         self.kind, self.min_freq, self.max_size, self.lowercase = kind, min_freq, max_size, lowercase
+        self.char_split = char_split
         self.vocab: Vocab | None = None
         self._bpe = None
 
@@ -227,7 +260,7 @@ class SideTokenizer:
         """Token strings of ``text`` (before the vocabulary lookup)."""
         if self.kind == "bpe":
             return list(self._bpe.encode(self._clean(text)).tokens)
-        return _WORD.findall(self._clean(text))
+        return (_WORD_OR_CHAR if self.char_split else _WORD).findall(self._clean(text))
 
     def fit(self, texts: Iterable[str]) -> "SideTokenizer":
         texts = list(texts)
@@ -280,7 +313,8 @@ class SideTokenizer:
         return detokenize(self.id_to_piece(ids))
 
     def to_dict(self) -> dict[str, Any]:
-        d = {"kind": self.kind, "min_freq": self.min_freq, "max_size": self.max_size, "lowercase": self.lowercase}
+        d = {"kind": self.kind, "min_freq": self.min_freq, "max_size": self.max_size, "lowercase": self.lowercase,
+             "char_split": self.char_split}
         if self.kind == "bpe":
             d["tokenizer"] = json.loads(self._bpe.to_str())
         else:
@@ -289,7 +323,8 @@ class SideTokenizer:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "SideTokenizer":
-        tok = cls(d["kind"], d.get("min_freq", 2), d.get("max_size"), d.get("lowercase", False))
+        tok = cls(d["kind"], d.get("min_freq", 2), d.get("max_size"), d.get("lowercase", False),
+                  d.get("char_split", False))
         if tok.kind == "bpe":
             tok._bpe = import_tokenizers().Tokenizer.from_str(json.dumps(d["tokenizer"]))
         else:

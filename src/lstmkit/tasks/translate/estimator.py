@@ -22,7 +22,7 @@ from lstmkit.nn.seq2seq import Seq2Seq, beam_search, sequence_loss
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.runs import atomic_write
 from lstmkit.tasks.translate.data import (BOS_ID, EOS_ID, PAD_ID, Pairs, SideTokenizer, clean_pairs, read_pairs,
-                                          split_pairs)
+                                          split_pairs, written_without_spaces)
 from lstmkit.tasks.translate.metrics import corpus_scores, plot_attention, write_sentences
 
 __all__ = ["Translator", "TASK", "VOCAB_FILE"]
@@ -89,6 +89,10 @@ class Translator(RunEstimator):
             "dropped_too_long": train.report.get("too_long", 0), "duplicates": train.report.get("duplicates", 0),
             "split": {"train": len(train), "val": len(val)},
             "vocab": {"src": self.src_tokenizer_.vocab_size, "tgt": self.tgt_tokenizer_.vocab_size},
+            # the sides in a script without spaces (Chinese, Thai, ...), read one character a token
+            "characters": {side: tok.kind == "word" and tok.char_split and written_without_spaces(texts)
+                           for side, tok, texts in (("src", self.src_tokenizer_, train.src),
+                                                    ("tgt", self.tgt_tokenizer_, train.tgt))},
             "source": _source(data if data is not None else src_file), "target": _source(tgt_file),
             "files": {k: _source(v) for k, v in (("data", data), ("src_file", src_file), ("tgt_file", tgt_file),
                                                  ("val_data", val_data), ("val_src_file", val_src_file),

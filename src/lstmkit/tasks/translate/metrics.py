@@ -1,18 +1,25 @@
 """BLEU and chrF with sacrebleu on detokenised text, per-sentence scores, the attention plot.
 
-sacrebleu tokenises hypotheses and references itself (``13a``), so scores are comparable with
-published ones; the signature printed beside each score says exactly how it was computed.
+sacrebleu tokenises hypotheses and references itself (``13a``; ``zh`` for Chinese references and
+``char`` for other scripts written without spaces, see :func:`bleu_tokenizer`), so scores are
+comparable with published ones; the signature printed beside each score says exactly how it was
+computed.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
 from lstmkit.errors import LstmkitError
+from lstmkit.tasks.translate.data import written_without_spaces
 
-__all__ = ["corpus_scores", "sentence_bleu", "write_sentences", "plot_attention"]
+__all__ = ["corpus_scores", "sentence_bleu", "bleu_tokenizer", "write_sentences", "plot_attention"]
+
+_KANA_THAI_ETC = re.compile(        # spaceless scripts other than Chinese: sacrebleu's zh leaves them whole
+    r"[\u3040-\u30ff\u0e00-\u0eff\u1780-\u17ff\u1000-\u109f]")
 
 
 def _sacrebleu():
@@ -29,7 +36,7 @@ def corpus_scores(hyps: Sequence[str], refs: Sequence[str]) -> dict[str, Any]:
         raise LstmkitError(f"{len(hyps)} translations but {len(refs)} references",
                            "the reference file must have one line per source line")
     sb = _sacrebleu()
-    bleu, chrf = sb.metrics.BLEU(), sb.metrics.CHRF()
+    bleu, chrf = sb.metrics.BLEU(tokenize=bleu_tokenizer(refs)), sb.metrics.CHRF()
     b = bleu.corpus_score(list(hyps), [list(refs)])
     c = chrf.corpus_score(list(hyps), [list(refs)])
     return {"bleu": round(float(b.score), 2), "chrf": round(float(c.score), 2),
@@ -38,8 +45,18 @@ def corpus_scores(hyps: Sequence[str], refs: Sequence[str]) -> dict[str, Any]:
 
 
 def sentence_bleu(hyps: Sequence[str], refs: Sequence[str]) -> list[float]:
-    bleu = _sacrebleu().metrics.BLEU(effective_order=True)
+    bleu = _sacrebleu().metrics.BLEU(effective_order=True, tokenize=bleu_tokenizer(refs))
     return [round(float(bleu.sentence_score(h, [r]).score), 2) for h, r in zip(hyps, refs)]
+
+
+def bleu_tokenizer(refs: Sequence[str]) -> str:
+    """sacrebleu's tokenizer for ``refs``: ``13a`` (its default, words), ``zh`` when they hold
+    Chinese (each ideograph a word, as WMT scores Chinese), ``char`` for the other scripts written
+    without spaces (Japanese kana, Thai, Khmer, …): scored on ``13a`` words, a sentence there is one
+    word and BLEU is 0 for every translation that is not exactly the reference."""
+    if not written_without_spaces(refs):
+        return "13a"
+    return "char" if any(_KANA_THAI_ETC.search(r) for r in refs) else "zh"
 
 
 def write_sentences(path: str | Path, srcs: Sequence[str], hyps: Sequence[str], refs: Sequence[str]) -> Path:
