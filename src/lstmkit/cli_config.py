@@ -37,7 +37,8 @@ import typer
 from lstmkit.config import TrainConfig, field_types, flag, flatten_config, load_yaml, split_train_params
 from lstmkit.errors import LstmkitError
 
-__all__ = ["config_options", "field_help", "option_specs", "resolve_params", "echo_or_write_csv", "OptionSpec",
+__all__ = ["config_options", "field_help", "option_specs", "resolve_params", "echo_or_write_table", "check_table_out",
+           "OptionSpec",
            "ALIASES", "add_train_command", "echo_run_end", "task_app"]
 
 ALIASES: dict[str, tuple[str, ...]] = {"max_epochs": ("--epochs",), "num_layers": ("--layers",),
@@ -281,11 +282,39 @@ def echo_run_end(est, lead: str = "", extra: str = "") -> None:
     typer.echo(f"run folder: {est.run_dir_}")
 
 
-def echo_or_write_csv(df, out: Path | None) -> None:
-    """A command's table (a DataFrame) as CSV: on stdout, or written atomically to ``out``."""
+# a command's table, written in the type its file name asks for (a name without one: CSV)
+TABLE_WRITERS = {
+    ".csv": lambda df, f: df.to_csv(f, index=False), "": lambda df, f: df.to_csv(f, index=False),
+    ".txt": lambda df, f: df.to_csv(f, index=False), ".tsv": lambda df, f: df.to_csv(f, sep="\t", index=False),
+    ".parquet": lambda df, f: df.to_parquet(f, index=False), ".pq": lambda df, f: df.to_parquet(f, index=False),
+    ".json": lambda df, f: df.to_json(f, orient="records", date_format="iso", indent=1),
+    ".jsonl": lambda df, f: df.to_json(f, orient="records", date_format="iso", lines=True),
+    ".xlsx": lambda df, f: Path(f).write_bytes(_xlsx_bytes(df)),
+}
+
+
+def _xlsx_bytes(df) -> bytes:
+    """``df`` as an Excel workbook (made in memory: pandas names the format by the file's suffix,
+    and the temporary file of an atomic write has none)."""
+    buf = io.BytesIO()
+    df.to_excel(buf, index=False, engine="openpyxl")
+    return buf.getvalue()
+
+
+def check_table_out(out: Path | None) -> None:
+    """An ``--out`` whose file type no table writer has is an error (before any work is done)."""
+    if out is not None and Path(out).suffix.lower() not in TABLE_WRITERS:
+        raise LstmkitError(f"cannot write a table as {Path(out).suffix!r}: {out}",
+                           "name the file .csv, .tsv, .parquet, .json, .jsonl or .xlsx")
+
+
+def echo_or_write_table(df, out: Path | None) -> None:
+    """A command's table (a DataFrame): CSV on stdout, or written atomically to ``out`` in the
+    type its name asks for (:data:`TABLE_WRITERS`)."""
     if out is None:
         typer.echo(df.to_csv(index=False), nl=False)
         return
     from lstmkit.runs import atomic_write
-    atomic_write(out, lambda tmp: df.to_csv(tmp, index=False))
+    check_table_out(out)
+    atomic_write(out, lambda tmp: TABLE_WRITERS[Path(out).suffix.lower()](df, tmp))
     typer.echo(f"wrote {len(df)} rows to {out}")

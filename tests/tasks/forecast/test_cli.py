@@ -93,6 +93,17 @@ def test_train_predict_evaluate_round_trip(tmp_path, capsys, csv):
     assert code == 0, err
     pred = pd.read_csv(tmp_path / "f.csv")
     assert list(pred.columns) == ["time", "step", "y"] and len(pred) == 4
+    readers = {"f.parquet": pd.read_parquet, "f.xlsx": pd.read_excel, "f.json": pd.read_json,
+               "f.jsonl": lambda p: pd.read_json(p, lines=True), "f.tsv": lambda p: pd.read_csv(p, sep="\t")}
+    for name, read in readers.items():                        # the type the name asks for
+        code, out, err = run_cli(["forecast", "predict", "--run", run, "--data", csv, "--out", tmp_path / name], capsys)
+        assert code == 0 and f"wrote 4 rows to {tmp_path / name}" in out, err
+        got = read(tmp_path / name)
+        assert list(got.columns) == ["time", "step", "y"], name
+        np.testing.assert_allclose(got["y"].to_numpy(), pred["y"].to_numpy(), err_msg=name)
+        assert pd.to_datetime(got["time"]).tolist() == pd.to_datetime(pred["time"]).tolist(), name
+    code, out, err = run_cli(["forecast", "predict", "--run", run, "--data", csv, "--out", tmp_path / "f.xml"], capsys)
+    assert code == 2 and "cannot write a table as '.xml'" in err and not (tmp_path / "f.xml").exists()
     code, out, err = run_cli(["forecast", "evaluate", "--run", run, "--data", csv, "--json"], capsys)
     import json
     metrics = json.loads(out)

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from lstmkit.cli_config import add_train_command, echo_or_write_csv, echo_run_end, task_app
+from lstmkit.cli_config import add_train_command, check_table_out, echo_or_write_table, echo_run_end, task_app
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.classify.config import ClassifyConfig
 
@@ -60,15 +60,17 @@ def _read_input(est, data: str, encoding: Optional[str]):
 def predict(run: Path = typer.Option(..., help="Run folder from 'train'."),
             data: str = typer.Option(..., help="File as in training (labels optional), or - for stdin lines."),
             encoding: Optional[str] = typer.Option(None, help="Text encoding of the file [as in training]."),
-            out: Optional[Path] = typer.Option(None, help="Write the CSV here instead of stdout.")):
+            out: Optional[Path] = typer.Option(None, help="Write the table here instead of stdout (.csv, .tsv, "
+                                                               ".parquet, .json, .jsonl or .xlsx).")):
     """Label and probability of the predicted label, one row per input row."""
     import pandas as pd
     from lstmkit.tasks.classify.estimator import load_classifier
+    check_table_out(out)
     est = load_classifier(run)
     proba = est.predict_proba(_read_input(est, data, encoding))
     df = pd.DataFrame({"label": [est.classes_[k] for k in proba.argmax(axis=1)],
                        "probability": proba.max(axis=1).round(6)})
-    echo_or_write_csv(df, out)
+    echo_or_write_table(df, out)
 
 
 @app.command()

@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from lstmkit.cli_config import add_train_command, echo_or_write_csv, echo_run_end, task_app
+from lstmkit.cli_config import add_train_command, check_table_out, echo_or_write_table, echo_run_end, task_app
 from lstmkit.config import flatten_config, load_yaml
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.config import ForecastConfig
@@ -53,13 +53,15 @@ train = add_train_command(
 @app.command()
 def predict(run: Path = typer.Option(..., help="Run folder from 'train'."),
             data: Path = typer.Option(..., help="Series to forecast from (its last rows are the history)."),
-            out: Optional[Path] = typer.Option(None, help="Write the forecast to this CSV instead of stdout."),
+            out: Optional[Path] = typer.Option(None, help="Write the forecast here instead of stdout (.csv, .tsv, "
+                                                               ".parquet, .json, .jsonl or .xlsx)."),
             engine: str = typer.Option("auto", help="torch, onnx (RUN/model.onnx via onnxruntime), or auto.")):
     """Forecast the next `horizon` steps after the data's end."""
     from lstmkit.tasks.forecast.estimator import Forecaster
+    check_table_out(out)
     est = Forecaster.load(run)
     df = est.predict(str(data), engine=engine)
-    echo_or_write_csv(df, out)
+    echo_or_write_table(df, out)
 
 
 @app.command()
