@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from lstmkit.errors import LstmkitError
-from lstmkit.tasks.forecast.times import parse_time, time_values
+from lstmkit.tasks.forecast.times import date_columns, infer_freq, parse_time, time_values
 
 DAILY = pd.date_range("2020-01-01", periods=150, freq="D")
 MONTHLY = pd.date_range("2020-01-01", periods=24, freq="MS")
@@ -111,3 +111,27 @@ def test_date_columns_finds_dates_and_leaves_labels_and_numbers():
                        "code": ["2024-01-31", "soon", "2024-03-31"]})   # one cell not a date
     assert date_columns(df) == ["when", "eu", "stamp", "ymd"]
     assert date_columns(df, skip={"when", "ymd"}) == ["eu", "stamp"]
+
+
+@pytest.mark.parametrize("labels, first, freq", [
+    (["1990 Q1", "1990 Q2", "1990 Q3", "1990 Q4", "1991 Q1"], "1990-01-01", "QS-JAN"),
+    (["1990-Q3", "1990-Q4", "1991-Q1"], "1990-07-01", "QS-JAN"),
+    (["Q4 1999", "Q1 2000", "Q2 2000"], "1999-10-01", "QS-JAN"),
+    (["2020-W01", "2020-W02", "2020-W03"], "2019-12-30", "W-MON"),         # ISO weeks: their Mondays
+    (["2021W52-5", "2022W01-5", "2022W02-5"], "2021-12-31", "W-FRI"),
+    (["Nov-19", "Dec-19", "Jan-20", "Feb-20"], "2019-11-01", "MS"),         # Excel's mmm-yy months
+])
+def test_period_labels_read_as_their_first_day(labels, first, freq):
+    """Quarters, ISO weeks and Excel's month display, as statistics offices and spreadsheets
+    write them, are dates of a regular step; a table's one such column is its time."""
+    times = parse_time(pd.Series(labels), "when")
+    assert str(times.iloc[0].date()) == first
+    assert infer_freq(pd.DatetimeIndex(times)) == freq
+    assert date_columns(pd.DataFrame({"when": labels, "y": 1.0})) == (["when"] if labels[0][0] != "N" else [])
+
+
+def test_month_day_labels_are_not_months():
+    """``Jan-01, Jan-02, …`` (days without a year) would read as January 2001, 2002, …: not monthly
+    steps, so not taken as Excel's months; the column stays an error asking for ISO dates."""
+    with pytest.raises(LstmkitError, match="could not be read as dates: found 'Jan-01'"):
+        parse_time(pd.Series(["Jan-01", "Jan-02", "Jan-03"]), "when")

@@ -5,6 +5,7 @@
     regularity / infer_freq   the inferred frequency and the number of gaps
     missing_steps(times)      the regular grid a series' times lie on with steps missing (None: none missing)
     daylight_saving_fold(t)   a zone whose clocks, set back, show local time ``t`` twice (None: none)
+    calendar_labels(text)     quarters (1990 Q1), ISO weeks (2020-W05), Excel's months (Jan-20) as dates
     date_columns(df, skip)    the columns that hold dates (a table's time column when none is named)
 
 Dates are read in ONE format per column where one fits, never guessed cell by cell when the
@@ -33,7 +34,7 @@ from pandas.tseries.api import guess_datetime_format
 from lstmkit.errors import LstmkitError
 
 __all__ = ["parse_time", "time_values", "yyyymmdd_dates", "regularity", "infer_freq", "date_columns",
-           "missing_steps", "daylight_saving_fold"]
+           "missing_steps", "daylight_saving_fold", "calendar_labels"]
 
 # day and month as the first two numbers of a date (31/01/2020, 1.2.20, 01-02-2020 12:00)
 _DMY = r"(\d{1,2})[./-](\d{1,2})[./-]\d{2,4}(?!\d)"
@@ -65,6 +66,11 @@ def parse_time(col: pd.Series, name: str, dates: str | None = None) -> pd.Series
     text = col.astype(str).str.strip().reset_index(drop=True)
     if len(text) == 0:
         return pd.Series(pd.to_datetime(text), index=col.index)
+    labels = calendar_labels(text)
+    if labels is not None:
+        labels.index = col.index
+        labels.attrs.update(utc_from=[], dates=None)
+        return labels
     offsets = _offsets(text)
     if offsets.notna().any() and offsets.isna().any():
         k, j = int(offsets.notna().to_numpy().argmax()), int(offsets.isna().to_numpy().argmax())
@@ -231,6 +237,33 @@ def yyyymmdd_dates(col: pd.Series) -> pd.Series | None:
     return None if parsed.isna().any() else parsed
 
 
+# periods as spreadsheets and statistics offices label them: quarters (1990 Q1, 1990-Q1, Q1 1990), ISO
+# weeks (2020-W05, 2020W05-3) and Excel's month display (Jan-20: January 2020)
+_QUARTER = r"(\d{4})\s*[-/ ]?\s*[Qq]([1-4])|[Qq]([1-4])\s*[-/ ]?\s*(\d{4})"
+_ISO_WEEK = r"(\d{4})-?W(\d{2})(?:-?([1-7]))?"
+_MONTH_YY = r"[A-Za-z]{3}-\d{2}"
+
+
+def calendar_labels(text: pd.Series) -> pd.Series | None:
+    """``text`` (stripped cells) read as the first day of the periods its cells label: quarters,
+    ISO weeks (their Monday, or the day the label names), or Excel's ``Jan-20`` months (read as
+    month and year only when they step month by month); None when the cells are not all one kind."""
+    if text.str.fullmatch(_QUARTER).all():
+        p = text.str.extract(f"^(?:{_QUARTER})$")
+        year, quarter = p[0].fillna(p[3]).astype(int), p[1].fillna(p[2]).astype(int)
+        return pd.to_datetime(pd.DataFrame({"year": year, "month": 3 * quarter - 2, "day": 1}))
+    if text.str.fullmatch(_ISO_WEEK).all():
+        p = text.str.extract(f"^{_ISO_WEEK}$")
+        iso = p[0] + "-W" + p[1] + "-" + p[2].fillna("1")
+        out = pd.to_datetime(iso, format="%G-W%V-%u", errors="coerce")
+        return out if out.notna().all() else None
+    if text.str.fullmatch(_MONTH_YY).all():
+        out = pd.to_datetime(text, format="%b-%y", errors="coerce")
+        if out.notna().all() and len(out) > 1 and infer_freq(pd.DatetimeIndex(out.sort_values())) == "MS":
+            return out
+    return None
+
+
 def date_columns(df: pd.DataFrame, skip=()) -> list[str]:
     """The columns of ``df`` besides ``skip`` that hold dates: datetime columns, integer columns
     of ``yyyymmdd`` dates, and text columns whose every cell (up to 200 distinct ones are tried)
@@ -249,7 +282,8 @@ def date_columns(df: pd.DataFrame, skip=()) -> list[str]:
                 continue
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                if pd.to_datetime(cells, format="mixed", errors="coerce", utc=True).notna().all():
+                if (calendar_labels(cells) is not None
+                        or pd.to_datetime(cells, format="mixed", errors="coerce", utc=True).notna().all()):
                     found.append(name)
     return found
 
