@@ -4,13 +4,14 @@ import json
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.classifier import PAIR_PRIME, ClassifierNet, pair_rows
 from lstmkit.tasks.classify.data import stratified_split
-from lstmkit.tasks.classify.estimator import MIX_WEIGHTS, SequenceClassifier, TextClassifier, word_scores
+from lstmkit.tasks.classify.estimator import MIX_WEIGHTS, SequenceClassifier, TextClassifier, fit_bias, word_scores
 
 QUIET = dict(progress="off", tensorboard=False, doctor=False, batch_size=16)
 
@@ -75,20 +76,63 @@ def test_fit_fills_the_table_from_the_training_part_and_it_survives_saving(texts
     assert report["max_abs_diff"] < report["tolerance"]
 
 
-def test_the_weight_is_the_one_with_the_lowest_validation_loss(texts):
+def test_the_mix_and_its_bias_are_the_ones_with_the_lowest_validation_loss(texts):
+    """Each pair of weights gets its own best class bias; the pair with the lowest validation loss
+    is kept, its bias folded into the head's (divided by the LSTM's weight): the net then answers
+    ``a * lstm + w * scores + bias``."""
     x, y = texts(80, seed=6)
     clf = TextClassifier(word_scores=True, max_epochs=1, min_freq=1, **QUIET).fit(x, y)
     _, val = stratified_split(y, clf.config_.val_frac, clf.config_.train.seed)
-    seqs = [torch.tensor(clf.tokenizer_.encode(x[i])) for i in val]
-    truth = np.array([list(clf.classes_).index(y[i]) for i in val])
-    losses = []
-    for mix in MIX_WEIGHTS:
-        clf.net_.mix.copy_(torch.tensor(mix))
-        p = clf._proba(seqs)[np.arange(len(val)), truth]
-        losses.append(-np.log(p).mean())
-    best = MIX_WEIGHTS[int(np.argmin(losses))]
-    assert tuple(clf.data_summary_["word_score_mix"]) == best and best[1] > 0   # the scores are used
-    assert clf.net_.mix.tolist() == pytest.approx(list(best))
+    ids = [torch.tensor(clf.tokenizer_.encode(x[i]))[None] for i in val]
+    truth = torch.tensor([list(clf.classes_).index(y[i]) for i in val])
+    a, w = clf.data_summary_["word_score_mix"]
+    bias = torch.tensor(clf.data_summary_["word_score_bias"])
+    net = clf.net_.eval()
+    with torch.no_grad():
+        answer = torch.stack([net(t)[0] for t in ids])[:, None]
+        net.head.bias -= bias / a                                   # the LSTM as it was trained
+        net.mix.copy_(torch.tensor([1.0, 0.0]))
+        lstm = torch.stack([net(t)[0] for t in ids])[:, None]
+        scores = torch.cat([net.word_score_sum(t) for t in ids])
+    assert torch.allclose(answer, a * lstm + w * scores + bias, atol=1e-4)
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
+    losses = [float(bce((z + fit_bias(z, truth))[:, 0], truth.float()))
+              for z in (p * lstm + q * scores for p, q in MIX_WEIGHTS)]
+    assert (a, w) == MIX_WEIGHTS[int(np.argmin(losses))] and w > 0                # the scores are used
+
+
+def test_the_bias_is_the_prior_the_loss_asks_for():
+    """With nothing else to go on, the fitted bias is the class prior's log-odds; weighted by
+    balanced class weights, it is an even prior."""
+    y = torch.tensor([1] * 20 + [0] * 80)
+    assert fit_bias(torch.zeros(100, 1), y).item() == pytest.approx(math.log(20 / 80), abs=1e-4)
+    assert fit_bias(torch.zeros(100, 1), y, torch.tensor([100 / 160, 100 / 40])).item() == pytest.approx(0, abs=1e-4)
+    three = fit_bias(torch.zeros(10, 3), torch.tensor([0] * 6 + [1] * 3 + [2]))
+    assert torch.softmax(three, 0).tolist() == pytest.approx([0.6, 0.3, 0.1], abs=1e-4)
+
+
+def _skewed(n: int, share: float, seed: int) -> tuple[list[str], list[str]]:
+    rng = np.random.default_rng(seed)
+    filler, good, bad = "the film was a and it plot very".split(), "great superb lovely".split(), "dull poor bad".split()
+    labels = np.where(rng.random(n) < share, "rare", "common")
+    texts = [" ".join(rng.permutation([*rng.choice(filler, 6), *rng.choice(good if lab == "rare" else bad, 2)]))
+             for lab in labels]
+    return texts, labels.tolist()
+
+
+def test_a_rare_class_is_found_with_balanced_weights_and_named_without():
+    """98/2 classes a word tells apart: the mix's fitted bias lets balanced class weights find the
+    rare class (it collapsed to the common one: the mix could not move the prior); without
+    weights, a class never predicted on validation is named with the remedy."""
+    x, y = _skewed(1500, 0.02, seed=0)
+    test_x, test_y = _skewed(2000, 0.02, seed=1)
+    fast = dict(max_epochs=3, min_freq=1, **QUIET)
+    clf = TextClassifier(class_weight="balanced", **fast).fit(x, y)
+    m = clf.evaluate(pd.DataFrame({"text": test_x, "label": test_y}))
+    assert m["per_class"]["rare"]["recall"] > 0.9 and m["macro_f1"] > 0.9, m["per_class"]
+    with pytest.warns(UserWarning, match=r"class 'rare' \(2\.\d% of the rows\) was never predicted on the "
+                                         r"validation part .* --class-weight balanced"):
+        TextClassifier(word_scores=False, **{**fast, "max_epochs": 1}).fit(x, y)
 
 
 def test_numeric_sequences_have_no_words():

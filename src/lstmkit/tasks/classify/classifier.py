@@ -118,6 +118,7 @@ class Classifier(RunEstimator, ABC):
             self._after_training(*((x_val, y_val) if val is not None else ([], None)))
             m = ({"val": self._metrics(x_val, val.labels)} if val is not None
                  else {"train": self._metrics(x_train, train.labels)})
+            _warn_unseen_class(m.get("val"), self.data_summary_["classes"], cfg)
             if test is not None:
                 m["test"] = self._metrics(self._encode(test), test.labels)
             return m
@@ -301,6 +302,25 @@ def _validate(cfg: ClassifyConfig, kind: str) -> None:
     if cfg.model in FCN_MODELS and kind != "series":
         raise LstmkitError(f"{cfg.model} classifies numeric series only",
                            "use --model bilstm (or lstm, gru, ...) for text")
+
+
+def _warn_unseen_class(m: dict[str, Any] | None, counts: dict[str, int], cfg: ClassifyConfig) -> None:
+    """One warning when a class the validation part holds was never predicted there (recall 0),
+    naming the remedy for skewed classes when the loss was not weighted yet."""
+    if m is None:
+        return
+    missed = [c for c, s in m["per_class"].items() if s["support"] and not s["recall"]]
+    if not missed:
+        return
+    c, total = missed[0], sum(counts.values())
+    share = counts.get(c, 0) / total if total else 1.0
+    skewed = share < 0.5 / len(counts) and cfg.class_weight is None        # under half its even share
+    fix = ("with classes this skewed, weigh them: --class-weight balanced" if skewed
+           else "more examples of it, or more epochs (--patience), may help")
+    share = f" ({share:.1%} of the rows)"
+    warnings.warn(f"class {c!r}{share} was never predicted on the validation part (recall 0 of "
+                  f"{m['per_class'][c]['support']}){f'; {len(missed) - 1} more such classes' if len(missed) > 1 else ''}: "
+                  f"{fix}", stacklevel=3)
 
 
 def _warn_truncated(cut: dict[str, Any], cfg: ClassifyConfig, kind: str) -> None:

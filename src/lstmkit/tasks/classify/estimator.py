@@ -132,10 +132,14 @@ class TextClassifier(Classifier):
 
     def _after_training(self, seqs: list[torch.Tensor], y: torch.Tensor) -> None:
         """With ``word_scores``: the weights of the trained LSTM's logits and of the word-score sum,
-        the pair of ``MIX_WEIGHTS`` with the lowest log loss on the validation part. Fitted after
-        training, on texts the table was not counted on, so the table's in-sample confidence does
-        not leak into the LSTM's training. With nothing held out (``val_frac=0``) there is nothing
-        honest to fit on: the mix stays (1, 0), the LSTM alone, and ``lstmkit.json`` says so."""
+        the pair of ``MIX_WEIGHTS`` with the lowest log loss on the validation part, each pair with
+        the class bias that is best for it (:func:`fit_bias`; the word scores carry no class prior,
+        so on skewed classes a mix without one would rather drop the words than lose the prior).
+        The loss is weighted as training's was (``class_weight``). Fitted after training, on texts
+        the table was not counted on, so the table's in-sample confidence does not leak into the
+        LSTM's training. With nothing held out (``val_frac=0``) there is nothing honest to fit on:
+        the mix stays (1, 0), the LSTM alone, and ``lstmkit.json`` says so. The bias goes into the
+        head's bias (divided by the LSTM's weight), so the network's shape and graph stay as they are."""
         if not self.config_.word_scores:
             return
         if not seqs:
@@ -153,10 +157,16 @@ class TextClassifier(Classifier):
                 order.append(idx)
             order = torch.cat(order)
             logits, scores, y = torch.cat(logits), torch.cat(scores), y[order]
-            losses = [_log_loss(a * logits + w * scores, y) for a, w in MIX_WEIGHTS]
-            best = MIX_WEIGHTS[int(np.argmin(losses))]
+        weights = None if self.class_weights_ is None else torch.tensor(self.class_weights_)
+        biases = [fit_bias(a * logits + w * scores, y, weights) for a, w in MIX_WEIGHTS]
+        losses = [_log_loss(a * logits + w * scores + b, y, weights) for (a, w), b in zip(MIX_WEIGHTS, biases)]
+        k = int(np.argmin(losses))
+        best, bias = MIX_WEIGHTS[k], biases[k]
+        with torch.no_grad():
             net.mix.copy_(torch.tensor(best))
+            net.head.bias += bias / best[0]
         self.data_summary_["word_score_mix"] = list(best)
+        self.data_summary_["word_score_bias"] = [round(float(v), 4) for v in bias]
 
     def _encode(self, d: TextData) -> Ragged:
         return self.encode_texts(d.texts)
@@ -339,10 +349,38 @@ class SequenceClassifier(Classifier):
         return MemberLoss(loss, members) if members > 1 else loss
 
 
-def _log_loss(logits: torch.Tensor, y: torch.Tensor) -> float:
+def _log_loss(logits: torch.Tensor, y: torch.Tensor, weights: torch.Tensor | None = None) -> float:
+    return float(_loss(logits, y, weights))
+
+
+def _loss(logits: torch.Tensor, y: torch.Tensor, weights: torch.Tensor | None) -> torch.Tensor:
+    """Mean cross-entropy of ``logits [N, 1 or C]``, each example weighted by its class's weight
+    (normalised by the weights' sum, as training's loss is)."""
     if logits.shape[1] == 1:
-        return float(torch.nn.functional.binary_cross_entropy_with_logits(logits[:, 0], y.to(logits.dtype)))
-    return float(torch.nn.functional.cross_entropy(logits, y))
+        losses = torch.nn.functional.binary_cross_entropy_with_logits(logits[:, 0], y.to(logits.dtype),
+                                                                      reduction="none")
+    else:
+        losses = torch.nn.functional.cross_entropy(logits, y, reduction="none")
+    if weights is None:
+        return losses.mean()
+    w = weights.to(losses.dtype)[y]
+    return (losses * w).sum() / w.sum()
+
+
+def fit_bias(logits: torch.Tensor, y: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+    """The bias ``[1 or C]`` added to ``logits [N, 1 or C]`` that minimises their (class-weighted)
+    log loss on labels ``y``: convex, found by L-BFGS from zero, kept within +-20."""
+    bias = torch.zeros(logits.shape[1], dtype=torch.float64, requires_grad=True)
+    z, opt = logits.detach().double(), torch.optim.LBFGS([bias], lr=1.0, max_iter=50, line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        loss = _loss(z + bias, y, weights)
+        loss.backward()
+        return loss
+    with torch.enable_grad():
+        opt.step(closure)
+    return bias.detach().clamp(-20.0, 20.0).to(logits.dtype)
 
 
 def word_scores(ids: list[torch.Tensor], y: list[int], n_classes: int, vocab_size: int, pairs: int = 0,
