@@ -158,10 +158,15 @@ class TextClassifier(Classifier):
             order = torch.cat(order)
             logits, scores, y = torch.cat(logits), torch.cat(scores), y[order]
         weights = None if self.class_weights_ is None else torch.tensor(self.class_weights_)
-        biases = [fit_bias(a * logits + w * scores, y, weights) for a, w in MIX_WEIGHTS]
-        losses = [_log_loss(a * logits + w * scores + b, y, weights) for (a, w), b in zip(MIX_WEIGHTS, biases)]
-        k = int(np.argmin(losses))
-        best, bias = MIX_WEIGHTS[k], biases[k]
+        grid = torch.tensor(MIX_WEIGHTS, dtype=torch.float64)
+        biases, losses = [], []
+        for part in grid.split(41):                                     # [G, N, K] at a time, G <= 41
+            z = part[:, 0, None, None] * logits.double() + part[:, 1, None, None] * scores.double()
+            b = fit_biases(z, y, weights)
+            biases.append(b)
+            losses.append(_losses(z + b[:, None, :], y, weights))
+        k = int(torch.cat(losses).argmin())
+        best, bias = MIX_WEIGHTS[k], torch.cat(biases)[k].float()
         with torch.no_grad():
             net.mix.copy_(torch.tensor(best))
             net.head.bias += bias / best[0]
@@ -349,38 +354,47 @@ class SequenceClassifier(Classifier):
         return MemberLoss(loss, members) if members > 1 else loss
 
 
-def _log_loss(logits: torch.Tensor, y: torch.Tensor, weights: torch.Tensor | None = None) -> float:
-    return float(_loss(logits, y, weights))
-
-
-def _loss(logits: torch.Tensor, y: torch.Tensor, weights: torch.Tensor | None) -> torch.Tensor:
-    """Mean cross-entropy of ``logits [N, 1 or C]``, each example weighted by its class's weight
-    (normalised by the weights' sum, as training's loss is)."""
-    if logits.shape[1] == 1:
-        losses = torch.nn.functional.binary_cross_entropy_with_logits(logits[:, 0], y.to(logits.dtype),
-                                                                      reduction="none")
+def _losses(z: torch.Tensor, y: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+    """``[G]``: the mean cross-entropy of each of ``G`` sets of logits ``z [G, N, 1 or C]`` on labels
+    ``y [N]``, each example weighted by its class's weight (normalised by the weights' sum, as
+    training's loss is)."""
+    if z.shape[-1] == 1:
+        t = y.to(z.dtype).expand(z.shape[0], -1)
+        per = torch.nn.functional.binary_cross_entropy_with_logits(z[..., 0], t, reduction="none")
     else:
-        losses = torch.nn.functional.cross_entropy(logits, y, reduction="none")
-    if weights is None:
-        return losses.mean()
-    w = weights.to(losses.dtype)[y]
-    return (losses * w).sum() / w.sum()
+        per = -torch.log_softmax(z, -1).gather(-1, y.expand(z.shape[0], -1)[..., None])[..., 0]
+    w = torch.ones(len(y), dtype=z.dtype) if weights is None else weights.to(z.dtype)[y]
+    return (per * w).sum(-1) / w.sum()
+
+
+def fit_biases(z: torch.Tensor, y: torch.Tensor, weights: torch.Tensor | None = None, steps: int = 30) -> torch.Tensor:
+    """``[G, 1 or C]``: for each of ``G`` sets of logits ``z [G, N, 1 or C]``, the bias that minimises
+    their (class-weighted) log loss on labels ``y`` -- a convex problem, solved by damped Newton
+    steps from zero (at most ``steps``), all sets at once; kept within +-20."""
+    G, _, K = z.shape
+    w = (torch.ones(len(y), dtype=z.dtype) if weights is None else weights.to(z.dtype)[y]) / len(y)
+    bias = torch.zeros(G, K, dtype=z.dtype)
+    target = (y.to(z.dtype)[:, None] if K == 1 else torch.nn.functional.one_hot(y, K).to(z.dtype))   # [N, K]
+    for _ in range(steps):
+        u = z + bias[:, None, :]
+        p = torch.sigmoid(u) if K == 1 else torch.softmax(u, -1)                                    # [G, N, K]
+        grad = ((p - target) * w[:, None]).sum(1)                                                     # [G, K]
+        if K == 1:
+            step = grad / ((p * (1 - p))[..., 0] * w).sum(1, keepdim=True).clamp_min(1e-9)
+        else:
+            pw = p * w[:, None]
+            hess = torch.diag_embed(pw.sum(1)) - torch.einsum("gni,gnj->gij", pw, p)
+            step = torch.linalg.solve(hess + 1e-6 * torch.eye(K, dtype=z.dtype), grad[..., None])[..., 0]
+        bias = (bias - step.clamp(-5.0, 5.0)).clamp(-20.0, 20.0)
+        if step.abs().max() < 1e-9:                       # Newton's steps: converged in a handful
+            break
+    return bias
 
 
 def fit_bias(logits: torch.Tensor, y: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
     """The bias ``[1 or C]`` added to ``logits [N, 1 or C]`` that minimises their (class-weighted)
-    log loss on labels ``y``: convex, found by L-BFGS from zero, kept within +-20."""
-    bias = torch.zeros(logits.shape[1], dtype=torch.float64, requires_grad=True)
-    z, opt = logits.detach().double(), torch.optim.LBFGS([bias], lr=1.0, max_iter=50, line_search_fn="strong_wolfe")
-
-    def closure():
-        opt.zero_grad()
-        loss = _loss(z + bias, y, weights)
-        loss.backward()
-        return loss
-    with torch.enable_grad():
-        opt.step(closure)
-    return bias.detach().clamp(-20.0, 20.0).to(logits.dtype)
+    log loss on labels ``y`` (:func:`fit_biases` for one set)."""
+    return fit_biases(logits.detach().double()[None], y, weights)[0].to(logits.dtype)
 
 
 def word_scores(ids: list[torch.Tensor], y: list[int], n_classes: int, vocab_size: int, pairs: int = 0,
