@@ -11,7 +11,8 @@ import torch
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.classifier import PAIR_PRIME, ClassifierNet, pair_rows
 from lstmkit.tasks.classify.data import stratified_split
-from lstmkit.tasks.classify.estimator import MIX_WEIGHTS, SequenceClassifier, TextClassifier, fit_bias, word_scores
+from lstmkit.tasks.classify.estimator import SequenceClassifier, TextClassifier
+from lstmkit.tasks.classify.wordscores import MIX_WEIGHTS, fit_bias, word_scores
 
 QUIET = dict(progress="off", tensorboard=False, doctor=False, batch_size=16)
 

@@ -20,22 +20,20 @@ from lstmkit.data.batching import BucketBatches, Ragged, truncate
 from lstmkit.data.scaling import Scaler
 from lstmkit.data.vocab import PAD_ID, load_vectors, make_tokenizer, tokenizer_from_dict
 from lstmkit.errors import LstmkitError
-from lstmkit.nn.classifier import pair_rows
 from lstmkit.nn.fcn import FCN_MODELS, LSTMFCNEnsemble, LSTMFCNNet, MemberLoss
 from lstmkit.tasks.classify.augment import AUGMENTS, AugmentedBatches
 from lstmkit.tasks.classify.classifier import EVAL_BATCH, TASK, Classifier
 from lstmkit.tasks.classify.config import ClassifyConfig
 from lstmkit.runs import atomic_write, read_meta
 from lstmkit.tasks.classify.data import SeriesData, TextData, read_series, read_texts
+from lstmkit.tasks.classify.wordscores import MIX_WEIGHTS, fit_biases, mix_losses, word_scores
 from lstmkit.tasks.classify.transfer import (TRANSFER_DEFAULTS, GradualUnfreezing, check_settings, copy_weights,
                                              discriminative_groups, extended_tokenizer, lm_settings, read_lm)
 
-__all__ = ["word_scores", "TextClassifier", "SequenceClassifier", "load_classifier", "TASK", "VOCAB_FILE", "SERIES_BUDGET",
+__all__ = ["TextClassifier", "SequenceClassifier", "load_classifier", "TASK", "VOCAB_FILE", "SERIES_BUDGET",
            "ENCODER_DEFAULTS"]
 
 VOCAB_FILE = "vocab.json"
-# word_scores: the (recurrent logits, word-score sum) weights tried after training
-MIX_WEIGHTS = tuple((round(0.1 * a, 1), round(0.05 * w, 2)) for a in range(1, 11) for w in range(41))
 SERIES_BUDGET = 8.0      # million series-steps per fit: <= ~3.5 min of one CPU thread (GunPoint 1067 epochs, OSULeaf 94)
 # The --series defaults when a zoo encoder is chosen (--model lstm, ...) instead of LSTM-FCN.
 ENCODER_DEFAULTS = {"max_len": None, "embed_dim": 64, "hidden_size": 64, "dropout": 0.1, "pooling": "mean",
@@ -164,7 +162,7 @@ class TextClassifier(Classifier):
             z = part[:, 0, None, None] * logits.double() + part[:, 1, None, None] * scores.double()
             b = fit_biases(z, y, weights)
             biases.append(b)
-            losses.append(_losses(z + b[:, None, :], y, weights))
+            losses.append(mix_losses(z + b[:, None, :], y, weights))
         k = int(torch.cat(losses).argmin())
         best, bias = MIX_WEIGHTS[k], torch.cat(biases)[k].float()
         with torch.no_grad():
@@ -352,66 +350,6 @@ class SequenceClassifier(Classifier):
     def _loss_fn(self, loss):
         members = getattr(self.net_, "members", 1)
         return MemberLoss(loss, members) if members > 1 else loss
-
-
-def _losses(z: torch.Tensor, y: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
-    """``[G]``: the mean cross-entropy of each of ``G`` sets of logits ``z [G, N, 1 or C]`` on labels
-    ``y [N]``, each example weighted by its class's weight (normalised by the weights' sum, as
-    training's loss is)."""
-    if z.shape[-1] == 1:
-        t = y.to(z.dtype).expand(z.shape[0], -1)
-        per = torch.nn.functional.binary_cross_entropy_with_logits(z[..., 0], t, reduction="none")
-    else:
-        per = -torch.log_softmax(z, -1).gather(-1, y.expand(z.shape[0], -1)[..., None])[..., 0]
-    w = torch.ones(len(y), dtype=z.dtype) if weights is None else weights.to(z.dtype)[y]
-    return (per * w).sum(-1) / w.sum()
-
-
-def fit_biases(z: torch.Tensor, y: torch.Tensor, weights: torch.Tensor | None = None, steps: int = 30) -> torch.Tensor:
-    """``[G, 1 or C]``: for each of ``G`` sets of logits ``z [G, N, 1 or C]``, the bias that minimises
-    their (class-weighted) log loss on labels ``y`` -- a convex problem, solved by damped Newton
-    steps from zero (at most ``steps``), all sets at once; kept within +-20."""
-    G, _, K = z.shape
-    w = (torch.ones(len(y), dtype=z.dtype) if weights is None else weights.to(z.dtype)[y]) / len(y)
-    bias = torch.zeros(G, K, dtype=z.dtype)
-    target = (y.to(z.dtype)[:, None] if K == 1 else torch.nn.functional.one_hot(y, K).to(z.dtype))   # [N, K]
-    for _ in range(steps):
-        u = z + bias[:, None, :]
-        p = torch.sigmoid(u) if K == 1 else torch.softmax(u, -1)                                    # [G, N, K]
-        grad = ((p - target) * w[:, None]).sum(1)                                                     # [G, K]
-        if K == 1:
-            step = grad / ((p * (1 - p))[..., 0] * w).sum(1, keepdim=True).clamp_min(1e-9)
-        else:
-            pw = p * w[:, None]
-            hess = torch.diag_embed(pw.sum(1)) - torch.einsum("gni,gnj->gij", pw, p)
-            step = torch.linalg.solve(hess + 1e-6 * torch.eye(K, dtype=z.dtype), grad[..., None])[..., 0]
-        bias = (bias - step.clamp(-5.0, 5.0)).clamp(-20.0, 20.0)
-        if step.abs().max() < 1e-9:                       # Newton's steps: converged in a handful
-            break
-    return bias
-
-
-def fit_bias(logits: torch.Tensor, y: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
-    """The bias ``[1 or C]`` added to ``logits [N, 1 or C]`` that minimises their (class-weighted)
-    log loss on labels ``y`` (:func:`fit_biases` for one set)."""
-    return fit_biases(logits.detach().double()[None], y, weights)[0].to(logits.dtype)
-
-
-def word_scores(ids: list[torch.Tensor], y: list[int], n_classes: int, vocab_size: int, pairs: int = 0,
-                alpha: float = 1.0) -> torch.Tensor:
-    """Naive-Bayes log-count ratios ``[V + pairs, 1]`` for two classes (``log p(w|1) - log p(w|0)``),
-    else ``[V + pairs, C]`` (``log p(w|c)`` less its mean over the classes), from the number of texts
-    of each class holding each word, and each neighbouring word pair in its hashed row
-    (:func:`~lstmkit.nn.classifier.pair_rows`) (binarised counts, add-``alpha`` smoothing; Wang &
-    Manning 2012). ``<pad>`` scores 0."""
-    counts = torch.full((n_classes, vocab_size + pairs), float(alpha), dtype=torch.float64)
-    for seq, label in zip(ids, y):
-        rows = torch.cat([seq, pair_rows(seq, vocab_size, pairs, PAD_ID)]) if pairs else seq
-        counts[label, torch.unique(rows)] += 1
-    logp = torch.log(counts / counts.sum(dim=1, keepdim=True))
-    table = (logp[1] - logp[0])[:, None] if n_classes == 2 else (logp - logp.mean(dim=0)).T
-    table[PAD_ID] = 0.0
-    return table.float()
 
 
 def load_classifier(path: str | Path) -> TextClassifier | SequenceClassifier:
