@@ -113,15 +113,18 @@ def tokenize_many(texts: Sequence[str], lowercase: bool = True) -> list[list[str
     return out
 
 
-_CJK_CHAR = re.compile(f"[{CJK}]")
+@functools.lru_cache(maxsize=8)
+def _one_of(chars: str) -> re.Pattern:
+    return re.compile(f"[{chars}]")
 
 
-def join_words(words: Sequence[str]) -> str:
-    """Words (or texts) back into one text: a space between two, none beside a CJK character,
-    which :func:`tokenize_words` cuts one by one (``["我", "喜", "欢", "tea"]`` -> ``"我喜欢tea"``)."""
-    out = []
+def join_words(words: Sequence[str], no_space: str = CJK) -> str:
+    """Words (or texts) back into one text: a space between two, none beside a character of
+    ``no_space`` (a character class; by default CJK, which :func:`tokenize_words` cuts one by one:
+    ``["我", "喜", "欢", "tea"]`` -> ``"我喜欢tea"``)."""
+    mark, out = _one_of(no_space), []
     for k, w in enumerate(words):
-        if k and not (_CJK_CHAR.match(w[:1]) or _CJK_CHAR.match(words[k - 1][-1:])):
+        if k and not (mark.match(w[:1]) or mark.match(words[k - 1][-1:])):
             out.append(" ")
         out.append(w)
     return "".join(out)

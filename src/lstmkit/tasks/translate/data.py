@@ -23,7 +23,7 @@ import numpy as np
 
 from lstmkit.data.textfile import (JSONL, column_strings, decode_text, file_ext, header_separator, parse_table,
                                    read_table, read_text_file, table_column)
-from lstmkit.data.vocab import CJK, PAD, UNK, Vocab, import_tokenizers
+from lstmkit.data.vocab import CJK, PAD, UNK, Vocab, import_tokenizers, join_words
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.seq2seq import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 
@@ -214,7 +214,7 @@ _WORD = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]")
 SPACELESS = CJK + "\u0e00-\u0eff\u1780-\u17ff\u1000-\u109f"
 _WORD_OR_CHAR = re.compile(rf"[{SPACELESS}]|(?:(?![{SPACELESS}])\w)+(?:['’](?:(?![{SPACELESS}])\w)+)*|[^\w\s]")
 _SPACELESS_CHAR = re.compile(rf"[{SPACELESS}]")
-_NO_SPACE_AROUND = re.compile(rf"[{SPACELESS}\u3000-\u303f\uff00-\uffef]")   # and CJK punctuation
+_NO_SPACE_AROUND = SPACELESS + "\u3000-\u303f\uff00-\uffef"           # and CJK punctuation
 _NO_SPACE_BEFORE = re.compile(r" ([.,!?;:%)\]}'’»])")
 _NO_SPACE_AFTER = re.compile(r"([(\[{«$]) ")
 
@@ -227,8 +227,7 @@ def written_without_spaces(texts: Iterable[str]) -> bool:
 def detokenize(tokens: Sequence[str]) -> str:
     """Words and punctuation back into text: no space before ``. , ! ? ; : ) %``, none after ``(``,
     none beside a character of a script written without spaces (``他 们 。`` -> ``他们。``)."""
-    text = "".join(("" if k == 0 or _NO_SPACE_AROUND.match(t) or _NO_SPACE_AROUND.match(tokens[k - 1][-1:])
-                    else " ") + t for k, t in enumerate(tokens))
+    text = join_words(tokens, _NO_SPACE_AROUND)
     return _NO_SPACE_AFTER.sub(r"\1", _NO_SPACE_BEFORE.sub(r"\1", text))
 
 
