@@ -234,3 +234,19 @@ def test_repeated_times_with_no_id_column_suggest_naming_one():
     a, b = sine_frame(n=160)[["time", "y"]], sine_frame(n=160, seed=1)[["time", "y"]]
     with pytest.raises(LstmkitError, match=r"appears more than once in column 'time'.*--id"):
         Forecaster(**{**TINY, "horizon": 3}).fit(pd.concat([a, b]), target="y")
+
+
+def test_rows_inserted_for_missing_dates_are_not_scored():
+    """--fill inserts rows for the hours a series skips; they are no observations, so the test
+    metrics score the observed points only (the inserted hours inside the test part are left out)."""
+    from lstmkit.tasks.forecast.panel import read_panel
+    from lstmkit.tasks.forecast.windows import split_panel
+    frame = sine_frame(n=240)
+    gapped = frame.drop(index=range(220, 226))                      # six hours missing, in the test part
+    with pytest.warns(UserWarning, match="skips 6 steps of its regular grid"):
+        est = Forecaster(**{**TINY, "horizon": 3}, fill="interpolate").fit(gapped, target="y", time="time")
+        panel = read_panel(gapped, est.config_)
+    rows, _ = split_panel(panel, est.config_)["test"]
+    targets = (rows.numpy() + est.config_.lookback)[:, None] + np.arange(3)
+    assert panel.inserted.sum() == 6 and panel.inserted[targets].any()
+    assert est.metrics_["test_points"] == int((~panel.inserted[targets]).sum()) < targets.size

@@ -41,7 +41,8 @@ def panel_metrics(est, panel, arrays, test) -> tuple[dict[str, Any], pd.DataFram
     if est.output_.kind != "point":
         agg[cfg.model].update(probabilistic_metrics(
             est.output_.kind, params, y_true, est.output_.levels))
-    return {**base, "metrics": agg, "test_points": int(y_true.size)}, per_series
+    points = int(per_series.loc[per_series["model"] == cfg.model, "points"].sum())
+    return {**base, "metrics": agg, "test_points": points}, per_series
 
 
 def _scores(est, panel, arrays, windows, ets: bool) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
@@ -54,6 +55,8 @@ def _scores(est, panel, arrays, windows, ets: bool) -> tuple[pd.DataFrame, np.nd
     H, L = cfg.horizon, cfg.lookback
     tgt = (rows.numpy() + L)[:, None] + np.arange(H)[None]
     y_true = panel.values[tgt]                                              # [n, H, T]
+    # rows --fill inserted for missing dates are no observations: scored points leave them out
+    observed = np.ones(tgt.shape, dtype=bool) if panel.inserted is None else ~panel.inserted[tgt]   # [n, H]
     s_all = series.numpy()
     records = []
     for s in np.unique(s_all):
@@ -70,9 +73,10 @@ def _scores(est, panel, arrays, windows, ets: bool) -> tuple[pd.DataFrame, np.nd
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 preds["ets"] = ets_forecast(vals, origins, H, est.season_, n_train + n_val)
+        keep = observed[sel]
         for name, p in preds.items():
-            m = forecast_metrics(y_true[sel], p, vals[:max(n_train, 2)], season=est.season_)
-            records.append({"id": panel.ids[int(s)], "model": name, **m, "points": int(p.size)})
+            m = forecast_metrics(y_true[sel][keep], p[keep], vals[:max(n_train, 2)], season=est.season_)
+            records.append({"id": panel.ids[int(s)], "model": name, **m, "points": int(p[keep].size)})
     return pd.DataFrame(records), params, y_true
 
 

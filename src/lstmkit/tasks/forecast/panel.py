@@ -63,6 +63,7 @@ class Panel:
     skipped: list[dict[str, Any]] = field(default_factory=list)
     n_filled: int = 0
     n_inserted: int = 0        # rows inserted for dates missing from a series' regular grid (then filled)
+    inserted: np.ndarray | None = None   # [N] True on those rows (None: none); metrics leave them out
     time_info: dict[str, str] = field(default_factory=dict)   # time_note (read as UTC), dates (times.py)
 
     @property
@@ -159,7 +160,7 @@ def read_panel(data, cfg, need: int | None = None) -> Panel:
     finite = np.isfinite(y).all(1)
     clean = finite.all() and np.isfinite(pst).all() and np.isfinite(fu).all()    # nothing to fill anywhere
     bounds = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1], True]) if n else np.array([0])
-    out_ids, starts, lengths, parts_y, parts_p, parts_f, parts_t = [], [], [], [], [], [], []
+    out_ids, starts, lengths, parts_y, parts_p, parts_f, parts_t, parts_i = [], [], [], [], [], [], [], []
     ahead_f, ahead_t, skipped = [], [], []
     n_filled, pos = 0, 0
     freq = None
@@ -176,12 +177,14 @@ def read_panel(data, cfg, need: int | None = None) -> Panel:
         ys_, ps_, fs_ = ys[:last], ps[:last], fs[:last]
         ts_ = ts[:last] if ts is not None else None
         grid = missing_steps(ts_) if ts_ is not None else None
+        inserted = None
         if grid is not None:                  # dates missing from a regular grid: rows for them, or a warning
             missing.append((sid, len(grid) - last, grid[~np.isin(grid, ts_)][0]))
             if cfg.fill is not None:
                 at = np.searchsorted(grid, ts_)
                 ys_, ps_, fs_ = (_spread(v, at, len(grid)) for v in (ys_, ps_, fs_))
-                ts_ = grid
+                ts_, inserted = grid, np.ones(len(grid), dtype=bool)
+                inserted[at] = False
         if not clean or (grid is not None and cfg.fill is not None):
             ys_, k1 = _fill(ys_, cfg.fill, sid, targets)
             ps_, k2 = _fill(ps_, cfg.fill, sid, past, allow_empty_column=False)
@@ -196,6 +199,7 @@ def read_panel(data, cfg, need: int | None = None) -> Panel:
         lengths.append(m)
         pos += m
         parts_y.append(ys_), parts_p.append(ps_), parts_f.append(fs_)
+        parts_i.append(inserted if inserted is not None else np.zeros(m, dtype=bool))
         if ts_ is not None:
             parts_t.append(ts_)
             if freq is None and np.issubdtype(ts_.dtype, np.datetime64) and m >= 3:
@@ -241,7 +245,8 @@ def read_panel(data, cfg, need: int | None = None) -> Panel:
                  values=values, past=past_a, future=fut_a, times=tt, target_names=targets, past_names=past,
                  future_names=fut + cal_names, ahead_future=ahead_f, ahead_times=ahead_t, freq=freq,
                  skipped=skipped, n_filled=n_filled, time_info=time_info,
-                 n_inserted=sum(k for _, k, _ in missing) if cfg.fill is not None else 0)
+                 n_inserted=sum(k for _, k, _ in missing) if cfg.fill is not None else 0,
+                 inserted=np.concatenate(parts_i) if any(i.any() for i in parts_i) else None)
 
 
 def _spread(a: np.ndarray, at: np.ndarray, n: int) -> np.ndarray:
