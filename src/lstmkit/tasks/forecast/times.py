@@ -223,6 +223,10 @@ def _unreadable(text: pd.Series, dm: pd.DataFrame, name: str, dates: str | None)
         parsed = pd.to_datetime(text, format="mixed", errors="coerce", utc=True)
     bad = parsed.isna().to_numpy()
     sample = text[int(np.flatnonzero(bad)[0])] if bad.any() else text[0]
+    if bad.sum() == 1 and len(bad) > 2 and (bad[0] or bad[-1]):       # a spreadsheet's total or note row
+        where = "first" if bad[0] else "last"
+        return LstmkitError(f"time column {name!r} could not be read as dates: its {where} row holds {sample!r}, "
+                            f"every other row a date", "delete that row (a total or a note?)")
     return LstmkitError(f"time column {name!r} could not be read as dates: found {sample!r}",
                         "use ISO dates such as 2024-01-31 or 2024-01-31 12:00, or fix that cell")
 
