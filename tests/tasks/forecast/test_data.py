@@ -182,6 +182,15 @@ def test_non_numeric_names_column_and_value(frame):
     assert ok.values[:, 0].tolist() == [1.5, 2.0, 30.0]
 
 
+def test_yes_no_columns_read_as_one_and_zero():
+    df = pd.DataFrame({"y": np.arange(6.0), "promo": ["yes", "No", "YES", "", "no", "yes"]})
+    with pytest.warns(UserWarning, match="column 'promo' holds yes/no: read as 1 and 0"):
+        p = prepare(df, target="y", features="promo", fill="ffill")
+    assert p.past[:, 0].tolist() == [1.0, 0.0, 1.0, 1.0, 0.0, 1.0]
+    with pytest.raises(LstmkitError, match="column 'promo' is not numeric: found 'yes'"):
+        prepare(df.assign(promo=["yes", "maybe", "no", "no", "no", "no"]), target="y", features="promo")
+
+
 def test_spreadsheet_formatted_numbers_read_with_a_warning(tmp_path):
     """Currency signs, thousands separators, % signs and accountants' parentheses, as a
     spreadsheet exports them, are numbers; a cell that is not one keeps the error."""

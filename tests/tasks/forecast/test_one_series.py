@@ -140,10 +140,10 @@ def test_the_one_numeric_column_besides_named_inputs_is_the_target():
     """Text columns (notes, names) and the named features are not candidates; the choice is
     recorded with its reason. Two numeric columns still need --target, and the error lists only
     them."""
-    frame = sine_frame(n=160)[["time", "y", "temp"]].assign(note="ok", shop="north")
+    frame = sine_frame(n=160)[["time", "y", "temp"]].assign(note="ok", shop="north", promo="no")
     est = Forecaster(**{**TINY, "horizon": 3}).fit(frame.drop(columns="temp"))
     assert est.config_.target == ["y"]
-    assert est.auto_["target"] == {"value": "y", "why": "the table's one column of numbers ('note', 'shop': text)"}
+    assert est.auto_["target"] == {"value": "y", "why": "the table's one column of numbers ('note', 'shop', 'promo': text)"}
     assert Forecaster(**{**TINY, "horizon": 3}).fit(frame, features="temp").config_.target == ["y"]
     with pytest.raises(LstmkitError, match=r"the table has 2 numeric columns besides the time: 'y', 'temp' "
                                            r".*--target y"):

@@ -205,8 +205,9 @@ def _preview(lookup: dict[str, Any], limit: int = 30) -> str:
     return ", ".join(names[:limit]) + more
 
 
-def numeric_column(col: pd.Series, name: str) -> pd.Series:
-    """Column as float64 with NaN for empty cells; text that is not a number is an error."""
+def numeric_column(col: pd.Series, name: str, yes_no: bool = True) -> pd.Series:
+    """Column as float64 with NaN for empty cells; text that is not a number is an error (with
+    ``yes_no``, a column of yes / no, true / false or y / n reads as 1 and 0)."""
     if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
         if pd.api.types.is_complex_dtype(col):
             raise LstmkitError(f"column {name!r} holds complex numbers", "use real-valued columns")
@@ -219,6 +220,11 @@ def numeric_column(col: pd.Series, name: str) -> pd.Series:
         text = text.mask(text == "")
         out = pd.to_numeric(text, errors="coerce").astype(np.float64)
         bad = out.isna() & text.notna()
+        flags = _yes_no(text) if bad.any() and yes_no else None
+        if flags is not None:                  # yes / no, true / false, y / n: 1 and 0
+            warnings.warn(f"column {name!r} holds {'/'.join(sorted(set(text.dropna().str.lower()), reverse=True))}: "
+                          f"read as 1 and 0", UserWarning, stacklevel=2)
+            out, bad = flags, bad & False
         if bad.any():                          # a spreadsheet's formats ($1,010.37, 12%) are numbers too
             formatted = formatted_numbers(text[bad])
             if not formatted.notna().all():
@@ -241,12 +247,26 @@ def numeric_column(col: pd.Series, name: str) -> pd.Series:
     return _within_float32(out, name)
 
 
-def numbers_or_none(col: pd.Series) -> pd.Series | None:
+_YES_NO = ({"yes", "no"}, {"true", "false"}, {"y", "n"})
+
+
+def _yes_no(text: pd.Series) -> pd.Series | None:
+    """A column of yes / no (true / false, y / n; any case) as 1.0 / 0.0 (NaN where empty), or None."""
+    cells = text.dropna().str.lower()
+    found = set(cells)
+    pair = next((p for p in _YES_NO if found and found <= p), None)
+    if pair is None:
+        return None
+    (yes,), (no,) = pair & {"yes", "true", "y"}, pair - {"yes", "true", "y"}
+    return text.str.lower().map({yes: 1.0, no: 0.0}).astype(np.float64)
+
+
+def numbers_or_none(col: pd.Series, yes_no: bool = True) -> pd.Series | None:
     """``col`` read as :func:`numeric_column` reads it, quietly; None when it holds text."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return numeric_column(col, str(col.name))
+            return numeric_column(col, str(col.name), yes_no)
     except LstmkitError:
         return None
 

@@ -326,7 +326,7 @@ def implied_target(data, cfg: ForecastConfig) -> tuple[list[str], dict[str, dict
         return rest, {}
     if len(rest) <= 1 or not all(isinstance(c, str) for c in rest):
         return [], {}
-    numeric = [c for c in rest if (v := numbers_or_none(frame[c])) is not None and v.notna().any()]
+    numeric = [c for c in rest if (v := numbers_or_none(frame[c], yes_no=False)) is not None and v.notna().any()]
     if len(numeric) == 1:
         text = ", ".join(map(repr, [c for c in rest if c != numeric[0]][:4]))
         return numeric, {"target": {"value": numeric[0], "why": f"the table's one column of numbers ({text}: text)"}}
