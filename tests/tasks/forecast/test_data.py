@@ -55,6 +55,19 @@ def test_tsv_txt_and_gzip(tmp_path, frame):
         assert df["temp"].tolist() == [10, 11, 12, 13, 14, 15], name
 
 
+def test_a_file_without_a_header_line_keeps_its_first_row(tmp_path, frame):
+    """A CSV whose first line is data (a date and a number) is read without a header: the first
+    row is kept (pandas would have made it the column names), the columns are named and a
+    warning says so; a header of years stays a header."""
+    frame[["date", "sales"]].to_csv(tmp_path / "d.csv", index=False, header=False)
+    with pytest.warns(UserWarning, match=r"d.csv has no header line \(its first line, '2024-01-01,1.5', is data\): "
+                                         r"its columns are named column_1, column_2"):
+        df = load_table(tmp_path / "d.csv")
+    assert list(df.columns) == ["column_1", "column_2"] and df["column_2"].tolist() == frame["sales"].tolist()
+    (tmp_path / "years.csv").write_text("2019,2020\n1.5,2.5\n")
+    assert list(load_table(tmp_path / "years.csv").columns) == ["2019", "2020"]
+
+
 def test_excel_and_json_round_trip(tmp_path, frame):
     """A workbook's first sheet (dates as Excel dates, a formatted empty row dropped; a warning
     names the other sheets), JSON records, columns and lines (gzipped too) read as the CSV does."""

@@ -110,15 +110,26 @@ def _read_file(path: Path) -> pd.DataFrame:
         encoding = bom_encoding(head)
         header = head.decode(encoding or "utf-8", errors="replace").lstrip("\ufeff").split("\n", 1)[0]
         sep = header_separator(header, _CSV_LIKE[ext])
-        read = lambda enc: pd.read_csv(path, sep=sep, encoding=enc, engine="python" if sep is None else "c")  # noqa: E731
+        header_row: int | None = 0
+
+        def read(enc):
+            return pd.read_csv(path, sep=sep, encoding=enc, engine="python" if sep is None else "c", header=header_row)
         try:
             df = read(encoding)
         except UnicodeDecodeError as e:
             if encoding is not None:
                 raise
-            df = read("cp1252")     # a spreadsheet's "CSV" on Windows: names such as Température in Windows-1252
+            encoding = "cp1252"     # a spreadsheet's "CSV" on Windows: names such as Température in Windows-1252
+            df = read(encoding)
             warnings.warn(f"{path.name} is not UTF-8 (byte 0x{e.object[e.start]:02x}): read as Windows-1252 "
                           f"(Western European); if its column names look wrong, save it as UTF-8", stacklevel=2)
+        if _header_is_data(df.columns):         # no header line: its first line is the first row
+            header_row = None
+            df = read(encoding)
+            df.columns = [f"column_{k + 1}" for k in range(df.shape[1])]
+            warnings.warn(f"{path.name} has no header line (its first line, {header.strip()[:40]!r}, is data): "
+                          f"its columns are named {', '.join(df.columns[:4])}{', …' if df.shape[1] > 4 else ''}; "
+                          f"add a header line to name them", UserWarning, stacklevel=2)
         for c in df.columns:                     # decimal commas (10,5) in a semicolon / tab file
             numbers = comma_decimals(df[c], sep)
             if numbers is not None:
@@ -137,6 +148,20 @@ def _read_file(path: Path) -> pd.DataFrame:
         raise LstmkitError(f"could not read {path}: {reason}",
                            f"check that it is a valid {kind} file" + (" (UTF-8 text)" if kind == "CSV" else
                            " (records: [{\"date\": ..., \"y\": ...}, ...])" if kind == "JSON" else "")) from None
+
+
+def _header_is_data(names) -> bool:
+    """Whether a header line reads as data: every name a number or a date, one of them not a
+    whole number (a header of years, ``2019,2020``, stays a header)."""
+    names = [str(n).strip() for n in names]
+    numbers = pd.to_numeric(pd.Series(names), errors="coerce")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dates = pd.to_datetime(pd.Series(names), errors="coerce", format="mixed")
+    dated = dates.notna() & pd.Series(names).str.contains(r"\d{4}|\d{1,2}[./-]\d{1,2}[./-]\d{2}")
+    data = numbers.notna() | dated
+    whole = numbers.notna() & (numbers == numbers.round()) & ~pd.Series(names).str.contains(r"[.eE]")
+    return bool(len(names) and data.all() and not whole.all())
 
 
 def _read_excel(path: Path) -> pd.DataFrame:
