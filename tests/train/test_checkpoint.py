@@ -187,6 +187,8 @@ def test_sigkill_at_random_points_then_resume_is_bit_identical(tmp_path, capsys)
                 run = None
         if proc.returncode == 0:
             break
+        if proc.returncode == 2 and "already finished training" in err:   # killed after the folder was complete
+            break
         assert proc.returncode == -signal.SIGKILL, err
     assert kills >= 1
     meta = json.loads((run / "lstmkit.json").read_text())
