@@ -25,6 +25,7 @@ saving) are instants: they are converted to UTC and carried as naive UTC times; 
 """
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -252,6 +253,9 @@ def calendar_labels(text: pd.Series) -> pd.Series | None:
     """``text`` (stripped cells) read as the first day of the periods its cells label: quarters,
     ISO weeks (their Monday, or the day the label names), or Excel's ``Jan-20`` months (read as
     month and year only when they step month by month); None when the cells are not all one kind."""
+    first = text.iloc[0] if len(text) else ""
+    if not any(re.fullmatch(p, first) for p in (_QUARTER, _ISO_WEEK, _MONTH_YY)):   # one cell, not every row
+        return None
     if text.str.fullmatch(_QUARTER).all():
         p = text.str.extract(f"^(?:{_QUARTER})$")
         year, quarter = p[0].fillna(p[3]).astype(int), p[1].fillna(p[2]).astype(int)
@@ -354,8 +358,8 @@ def missing_steps(times: np.ndarray) -> np.ndarray | None:
     ticks = times.astype("datetime64[ns]").astype(np.int64) if dated else times.astype(np.int64)
     steps = np.diff(ticks)
     typical = int(np.median(steps))
-    if typical <= 0 or (steps == typical).all():
-        return None
+    if typical <= 0 or steps.max() < 1.5 * steps.min():     # no step long enough to hold a missing one
+        return None                                          # (months of 28-31 days, quarters, years included)
     grid: np.ndarray | None = None
     if (steps % typical == 0).all():
         if not dated:
