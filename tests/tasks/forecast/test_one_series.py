@@ -248,5 +248,22 @@ def test_rows_inserted_for_missing_dates_are_not_scored():
         panel = read_panel(gapped, est.config_)
     rows, _ = split_panel(panel, est.config_)["test"]
     targets = (rows.numpy() + est.config_.lookback)[:, None] + np.arange(3)
-    assert panel.inserted.sum() == 6 and panel.inserted[targets].any()
-    assert est.metrics_["test_points"] == int((~panel.inserted[targets]).sum()) < targets.size
+    assert panel.unobserved.sum() == 6 and panel.unobserved[targets].any()
+    assert est.metrics_["test_points"] == int((~panel.unobserved[targets]).sum()) < targets.size
+
+
+def test_target_cells_filled_by_fill_are_not_scored():
+    """Empty target cells in rows that are there are filled for training, but the filled values
+    are no observations: the test metrics leave them out (before: scored as if they were
+    measured -- with --fill zero, as zeros the forecast was blamed for missing)."""
+    from lstmkit.tasks.forecast.panel import read_panel
+    from lstmkit.tasks.forecast.windows import split_panel
+    frame = sine_frame(n=240)
+    frame.loc[[221, 224, 225], "y"] = np.nan                      # three empty cells in the test part
+    est = Forecaster(**{**TINY, "horizon": 3}, fill="zero").fit(frame, target="y", time="time")
+    panel = read_panel(frame, est.config_)
+    assert panel.n_filled == 3 and panel.values[[221, 224, 225], 0].tolist() == [0.0, 0.0, 0.0]
+    rows, _ = split_panel(panel, est.config_)["test"]
+    targets = (rows.numpy() + est.config_.lookback)[:, None] + np.arange(3)
+    assert np.flatnonzero(panel.unobserved).tolist() == [221, 224, 225]
+    assert est.metrics_["test_points"] == int((~panel.unobserved[targets]).sum()) < targets.size

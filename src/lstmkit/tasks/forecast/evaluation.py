@@ -47,7 +47,7 @@ def panel_metrics(est, panel, arrays, test) -> tuple[dict[str, Any], pd.DataFram
 
 def _scores(est, panel, arrays, windows, ets: bool) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Per-series metrics of the model and its baselines on ``windows`` (rows, series), in original
-    units; with the model's parameters and the actual values ``[n, H, T]``."""
+    units; with the model's parameters and the actual values at the observed points ``[k, T]``."""
     cfg = est.config_
     rows, series = windows
     params = est._forecast_windows(arrays, rows, series, est._series_index(panel))
@@ -55,8 +55,9 @@ def _scores(est, panel, arrays, windows, ets: bool) -> tuple[pd.DataFrame, np.nd
     H, L = cfg.horizon, cfg.lookback
     tgt = (rows.numpy() + L)[:, None] + np.arange(H)[None]
     y_true = panel.values[tgt]                                              # [n, H, T]
-    # rows --fill inserted for missing dates are no observations: scored points leave them out
-    observed = np.ones(tgt.shape, dtype=bool) if panel.inserted is None else ~panel.inserted[tgt]   # [n, H]
+    # rows --fill inserted for missing dates, or whose target cells it filled, are no observations:
+    # scored points leave them out
+    observed = np.ones(tgt.shape, dtype=bool) if panel.unobserved is None else ~panel.unobserved[tgt]   # [n, H]
     s_all = series.numpy()
     records = []
     for s in np.unique(s_all):
@@ -77,7 +78,7 @@ def _scores(est, panel, arrays, windows, ets: bool) -> tuple[pd.DataFrame, np.nd
         for name, p in preds.items():
             m = forecast_metrics(y_true[sel][keep], p[keep], vals[:max(n_train, 2)], season=est.season_)
             records.append({"id": panel.ids[int(s)], "model": name, **m, "points": int(p[keep].size)})
-    return pd.DataFrame(records), params, y_true
+    return pd.DataFrame(records), params[observed], y_true[observed]
 
 
 def baseline_comparison(est, panel, arrays, val) -> dict[str, Any] | None:

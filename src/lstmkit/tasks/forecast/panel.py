@@ -63,7 +63,9 @@ class Panel:
     skipped: list[dict[str, Any]] = field(default_factory=list)
     n_filled: int = 0
     n_inserted: int = 0        # rows inserted for dates missing from a series' regular grid (then filled)
-    inserted: np.ndarray | None = None   # [N] True on those rows (None: none); metrics leave them out
+    unobserved: np.ndarray | None = None   # [N] True on rows whose targets were not observed: rows inserted
+                                           # for missing dates, rows with target cells --fill filled (None: none);
+                                           # metrics leave them out
     time_info: dict[str, str] = field(default_factory=dict)   # time_note (read as UTC), dates (times.py)
 
     @property
@@ -177,15 +179,16 @@ def read_panel(data, cfg, need: int | None = None) -> Panel:
         ys_, ps_, fs_ = ys[:last], ps[:last], fs[:last]
         ts_ = ts[:last] if ts is not None else None
         grid = missing_steps(ts_) if ts_ is not None else None
-        inserted = None
+        unobserved = None
         if grid is not None:                  # dates missing from a regular grid: rows for them, or a warning
             missing.append((sid, len(grid) - last, grid[~np.isin(grid, ts_)][0]))
             if cfg.fill is not None:
                 at = np.searchsorted(grid, ts_)
                 ys_, ps_, fs_ = (_spread(v, at, len(grid)) for v in (ys_, ps_, fs_))
-                ts_, inserted = grid, np.ones(len(grid), dtype=bool)
-                inserted[at] = False
+                ts_ = grid
         if not clean or (grid is not None and cfg.fill is not None):
+            gaps = ~np.isfinite(ys_).all(1)                       # rows inserted, or with an empty target cell
+            unobserved = gaps if gaps.any() else None
             ys_, k1 = _fill(ys_, cfg.fill, sid, targets)
             ps_, k2 = _fill(ps_, cfg.fill, sid, past, allow_empty_column=False)
             fs_, k3 = _fill(fs_, cfg.fill, sid, fut, allow_empty_column=False)
@@ -199,7 +202,7 @@ def read_panel(data, cfg, need: int | None = None) -> Panel:
         lengths.append(m)
         pos += m
         parts_y.append(ys_), parts_p.append(ps_), parts_f.append(fs_)
-        parts_i.append(inserted if inserted is not None else np.zeros(m, dtype=bool))
+        parts_i.append(unobserved if unobserved is not None else np.zeros(m, dtype=bool))
         if ts_ is not None:
             parts_t.append(ts_)
             if freq is None and np.issubdtype(ts_.dtype, np.datetime64) and m >= 3:
@@ -246,7 +249,7 @@ def read_panel(data, cfg, need: int | None = None) -> Panel:
                  future_names=fut + cal_names, ahead_future=ahead_f, ahead_times=ahead_t, freq=freq,
                  skipped=skipped, n_filled=n_filled, time_info=time_info,
                  n_inserted=sum(k for _, k, _ in missing) if cfg.fill is not None else 0,
-                 inserted=np.concatenate(parts_i) if any(i.any() for i in parts_i) else None)
+                 unobserved=np.concatenate(parts_i) if any(i.any() for i in parts_i) else None)
 
 
 def _spread(a: np.ndarray, at: np.ndarray, n: int) -> np.ndarray:
