@@ -100,6 +100,28 @@ def test_integer_steps_stay_steps():
     assert time_values(pd.Series([20240131, 20240201]), "t")[0].dtype == np.dtype("datetime64[ns]")
 
 
+def test_unix_times_read_as_utc_dates_in_their_unit():
+    """Epoch seconds (a logger's, an API's export) were read as integer steps of 3600: no dates,
+    no hourly season, forecasts stamped 1704103200. Any unit from seconds to nanoseconds, from
+    2000 to 2100, in steps like a clock's (one step, or whole days: months at midnight)."""
+    hours = pd.date_range("2024-01-01", periods=48, freq="h")
+    months = pd.date_range("2010-01-01", periods=12, freq="MS")
+    for stamps, unit in ((hours, "s"), (hours, "ms"), (months, "s"), (months, "ns")):
+        ticks = pd.Series(stamps.values.astype(f"datetime64[{unit}]").astype(np.int64))
+        with pytest.warns(UserWarning, match=r"read as Unix times \(.*since 1970\).*number them from 0"):
+            values, info = time_values(ticks, "ts")
+        assert pd.DatetimeIndex(values).equals(pd.DatetimeIndex(stamps).as_unit("ns"))
+        assert "Unix times" in info["time_note"]
+    assert date_columns(pd.DataFrame({"ts": hours.values.astype("datetime64[s]").astype(np.int64),
+                                      "y": np.arange(48)})) == ["ts"]
+    # as large, but counts: steps that all differ and are not whole days stay numbers
+    population = pd.Series([2_556_000_053, 2_635_112_780, 2_719_001_005, 2_796_330_417])
+    assert time_values(population, "t")[0].dtype == np.int64
+    assert date_columns(pd.DataFrame({"year": [1950, 1951, 1952, 1953], "pop": population})) == []
+    with pytest.raises(LstmkitError, match=r"Unix times"):
+        parse_time(pd.Series([3, 9, 27]), "t")
+
+
 def test_date_columns_finds_dates_and_leaves_labels_and_numbers():
     from lstmkit.tasks.forecast.times import date_columns
     df = pd.DataFrame({"when": ["2024-01-31", "2024-02-29", "2024-03-31"],

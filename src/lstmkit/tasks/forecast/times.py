@@ -2,6 +2,7 @@
 
     parse_time(col, name, dates)    text / datetime column  ->  naive datetimes (a bad one: LstmkitError)
     time_values(col, name, dates)   a column as a panel holds it: int64 steps or datetime64[ns], and notes
+    integer_dates(col)        integers that are dates: yyyymmdd, or Unix times (s, ms, us, ns) from 2000 to 2100
     regularity / infer_freq   the inferred frequency and the number of gaps
     missing_steps(times)      the regular grid a series' times lie on with steps missing (None: none missing)
     daylight_saving_fold(t)   a zone whose clocks, set back, show local time ``t`` twice (None: none)
@@ -34,7 +35,7 @@ from pandas.tseries.api import guess_datetime_format
 
 from lstmkit.errors import LstmkitError
 
-__all__ = ["parse_time", "time_values", "yyyymmdd_dates", "regularity", "infer_freq", "date_columns",
+__all__ = ["parse_time", "time_values", "integer_dates", "regularity", "infer_freq", "date_columns",
            "missing_steps", "daylight_saving_fold", "calendar_labels"]
 
 # day and month as the first two numbers of a date (31/01/2020, 1.2.20, 01-02-2020 12:00)
@@ -115,14 +116,19 @@ def _day_month(text: pd.Series) -> pd.DataFrame:
 
 
 def time_values(col: pd.Series, name: str, dates: str | None = None) -> tuple[np.ndarray, dict[str, str]]:
-    """A time column as a panel holds it: integers that are not ``yyyymmdd`` dates as int64 steps,
+    """A time column as a panel holds it: integers that are not dates (:func:`integer_dates`) as int64 steps,
     anything else as naive ``datetime64[ns]`` via :func:`parse_time`; and what the data summary
     says of it: ``time_note`` when the times were converted to UTC, ``dates`` when the order of
     day and month mattered."""
-    if pd.api.types.is_integer_dtype(col) and yyyymmdd_dates(col) is None:
+    if pd.api.types.is_integer_dtype(col) and integer_dates(col) is None:
         return col.to_numpy(dtype=np.int64), {}
     times = parse_time(col, name, dates)
     utc_from, info = times.attrs.get("utc_from") or [], {}
+    if times.attrs.get("unix"):
+        info["time_note"] = (f"time column {name!r} read as Unix times ({_UNIT_NAMES[times.attrs['unix']]} "
+                             f"since 1970); forecast times are UTC")
+        warnings.warn(f"{info['time_note']}; if they are step numbers, not times, number them from 0",
+                      UserWarning, stacklevel=3)
     if utc_from:
         info["time_note"] = (f"time column {name!r} read as UTC (its offsets: {', '.join(utc_from[:5])}"
                              f"{', …' if len(utc_from) > 5 else ''}); forecast times are UTC")
@@ -232,14 +238,42 @@ def _unreadable(text: pd.Series, dm: pd.DataFrame, name: str, dates: str | None)
                         "use ISO dates such as 2024-01-31 or 2024-01-31 12:00, or fix that cell")
 
 
-def yyyymmdd_dates(col: pd.Series) -> pd.Series | None:
-    """An integer column whose every value is a valid ``yyyymmdd`` date (20240131), as dates; else None."""
+def integer_dates(col: pd.Series) -> pd.Series | None:
+    """An integer column whose every value is a valid ``yyyymmdd`` date (20240131) or a Unix time
+    (seconds, milliseconds, micro- or nanoseconds since 1970, every value of one unit between 2000
+    and 2100, in steps like a clock's: 1704067200 for 2024-01-01 00:00 UTC), as naive (UTC) dates;
+    else None. A Unix column has ``.attrs["unix"]``, its unit."""
     if pd.api.types.is_bool_dtype(col) or not pd.api.types.is_integer_dtype(col) or not len(col):
         return None
-    if not col.between(10000101, 99991231).all():
-        return None
-    parsed = pd.to_datetime(col.astype("int64").astype(str), format="%Y%m%d", errors="coerce")
-    return None if parsed.isna().any() else parsed
+    lo, hi = col.min(), col.max()
+    if 10000101 <= lo and hi <= 99991231:
+        parsed = pd.to_datetime(col.astype("int64").astype(str), format="%Y%m%d", errors="coerce")
+        return None if parsed.isna().any() else parsed
+    for unit, scale in _UNIX_UNITS:
+        if _UNIX_FROM * scale <= lo and hi < _UNIX_TO * scale and _clock_steps(col, 86_400 * scale):
+            out = pd.to_datetime(col.astype("int64"), unit=unit)
+            out.attrs["unix"] = unit
+            return out
+    return None
+
+
+def _clock_steps(col: pd.Series, day: int) -> bool:
+    """Whether the distinct values of ``col`` step like a clock: one step between at least half of
+    them (a logger's), or every step whole days of ``day`` units (months, quarters, years at
+    midnight) -- not counts or sums that happen to be as large as Unix times (a population of 3
+    billion), whose steps all differ and are not whole days."""
+    steps = np.diff(np.unique(col.to_numpy(dtype=np.int64)))
+    if len(steps) == 0:
+        return False
+    _, counts = np.unique(steps, return_counts=True)
+    return 2 * int(counts.max()) >= len(steps) or not (steps % day).any()
+
+
+# Unix times read as dates when every value of a column lies from 2000 to 2100 in one unit (these
+# ranges do not overlap); row numbers and counts are never that large
+_UNIX_FROM, _UNIX_TO = 946_684_800, 4_102_444_800
+_UNIX_UNITS = (("s", 1), ("ms", 10 ** 3), ("us", 10 ** 6), ("ns", 10 ** 9))
+_UNIT_NAMES = {"s": "seconds", "ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds"}
 
 
 # periods as spreadsheets and statistics offices label them: quarters (1990 Q1, 1990-Q1, Q1 1990), ISO
@@ -274,7 +308,7 @@ def calendar_labels(text: pd.Series) -> pd.Series | None:
 
 def date_columns(df: pd.DataFrame, skip=()) -> list[str]:
     """The columns of ``df`` besides ``skip`` that hold dates: datetime columns, integer columns
-    of ``yyyymmdd`` dates, and text columns whose every cell (up to 200 distinct ones are tried)
+    of ``yyyymmdd`` dates or Unix times, and text columns whose every cell (up to 200 distinct ones are tried)
     has a year or a d/m/y shape and reads as a date. Which dates, and in which order of day and
     month, is :func:`parse_time`'s to say when the column is read."""
     found = []
@@ -282,7 +316,7 @@ def date_columns(df: pd.DataFrame, skip=()) -> list[str]:
         if not isinstance(name, str) or name in skip:
             continue
         col = df[name]
-        if pd.api.types.is_datetime64_any_dtype(col) or yyyymmdd_dates(col) is not None:
+        if pd.api.types.is_datetime64_any_dtype(col) or integer_dates(col) is not None:
             found.append(name)
         elif (pd.api.types.is_object_dtype(col) or pd.api.types.is_string_dtype(col)) and col.notna().any():
             cells = pd.Series(col.dropna().astype(str).str.strip().unique()[:200])
@@ -297,13 +331,14 @@ def date_columns(df: pd.DataFrame, skip=()) -> list[str]:
 
 
 def _integer_time(col: pd.Series, name: str) -> pd.Series:
-    """Integers as dates only when every one reads as ``yyyymmdd``; pandas would take them as
-    nanoseconds since 1970, which is never what a data file means."""
-    dates = yyyymmdd_dates(col)
+    """Integers as dates only when every one reads as ``yyyymmdd`` or as a Unix time from 2000 to
+    2100 in one unit; pandas would take any integer as nanoseconds since 1970."""
+    dates = integer_dates(col)
     if dates is not None:
         return dates
     raise LstmkitError(f"time column {name!r} holds integers (e.g. {col.iloc[0]!r}), not dates",
-                       "write dates such as 2024-01-31 or 20240131 (yyyymmdd), or leave out --time")
+                       "write dates such as 2024-01-31, 20240131 (yyyymmdd) or Unix times (seconds since "
+                       "1970), or leave out --time")
 
 
 def regularity(index: pd.DatetimeIndex | None, name: str | None) -> tuple[str | None, int]:
