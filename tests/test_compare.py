@@ -55,6 +55,24 @@ def test_compare_reads_a_table_as_forecast_train_does(tmp_path):
     assert tables[0]["MASE_mean"].tolist() == tables[1]["MASE_mean"].tolist()
 
 
+def test_cli_compares_a_wide_table_and_a_long_one_alike(tmp_path, capsys):
+    """``compare --format wide`` (a column per shop) and ``--id`` (the same shops stacked) compare
+    on the same panel: the same scores (compare had neither flag, so neither table could be compared)."""
+    t = np.arange(120)
+    wide = pd.DataFrame({"date": pd.date_range("2021-01-01", periods=120, freq="D").strftime("%Y-%m-%d"),
+                         **{f"shop{k}": 10 + k + np.sin(2 * np.pi * t / 7 + k) for k in range(3)}})
+    wide.to_csv(tmp_path / "wide.csv", index=False)
+    long = wide.melt(id_vars="date", var_name="series", value_name="value")
+    long.to_csv(tmp_path / "long.csv", index=False)
+    common = ["compare", "--models", "lstm", "--seeds", "1", "--epochs", "1", "--lookback", "8",
+              "--hidden-size", "4", "--layers", "1", "--out", str(tmp_path / "runs")]
+    main([*common, "--data", str(tmp_path / "wide.csv"), "--format", "wide"])
+    main([*common, "--data", str(tmp_path / "long.csv"), "--id", "series"])
+    tables = [pd.read_csv(p / "compare.csv") for p in sorted((tmp_path / "runs").iterdir())]
+    assert len(tables) == 2 and tables[0]["MASE_mean"].tolist() == tables[1]["MASE_mean"].tolist()
+    assert "| lstm |" in capsys.readouterr().out
+
+
 def test_same_seed_same_result(series_csv):
     a = compare("forecast", series_csv, models=["gru"], seeds=1, epochs=1, out=None, log=None, warmup=False, **TINY)
     b = compare("forecast", series_csv, models=["gru"], seeds=1, epochs=1, out=None, log=None, warmup=False, **TINY)

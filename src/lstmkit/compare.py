@@ -215,6 +215,8 @@ def compare_command(
     target: Optional[str] = typer.Option(None, help="forecast: target column(s)."),
     time_col: Optional[str] = typer.Option(None, "--time", help="forecast: time column; classify --series: time-step column of a long CSV."),
     features: Optional[str] = typer.Option(None, help="forecast: extra input columns; classify --series: feature columns."),
+    id_col: Optional[str] = typer.Option(None, "--id", help="forecast: series id column (many series, one model each run)."),
+    data_format: Optional[str] = typer.Option(None, "--format", help="forecast: long, wide (a column per series) or m4 [long]."),
     lookback: Optional[int] = typer.Option(None, help="forecast: past steps seen [chosen from the training data: 3 seasons, or 4 horizons]."),
     horizon: Optional[int] = typer.Option(None, help="forecast: steps predicted [1]."),
     fill: Optional[str] = typer.Option(None, help="forecast: repair NaN cells and missing dates (ffill, interpolate, zero)."),
@@ -244,7 +246,8 @@ def compare_command(
         if threads < 1:
             raise LstmkitError(f"`threads` must be at least 1, got {threads}", "pass --threads 1, say")
         torch.set_num_threads(threads)
-    options = {"target": target, "time": time_col, "features": features, "lookback": lookback,
+    options = {"target": target, "time": time_col, "features": features, "id": id_col, "format": data_format,
+               "lookback": lookback,
                "horizon": horizon, "fill": fill, "hidden_size": hidden_size, "num_layers": layers,
                "batch_size": batch_size, "lr": lr, "patience": patience, "device": device,
                "test": test, "text": text, "label": label, "series": series or None, "max_len": max_len,

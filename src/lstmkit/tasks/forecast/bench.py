@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import pandas as pd
 import torch
 
 from lstmkit.config import TrainConfig
@@ -22,8 +23,8 @@ class ForecastBench(ZooBench):
     """Forecasting under ``compare``: :class:`~lstmkit.tasks.forecast.estimator.Forecaster` per
     model and seed, test metrics in original units, naive / seasonal-naive / ETS as references.
 
-    ``options`` are Forecaster hyper-parameters (``lookback``, ``horizon``, ``hidden_size``, ...)
-    plus the data's ``target``, ``time``, ``features``.
+    ``options`` are Forecaster hyper-parameters (``lookback``, ``horizon``, ``hidden_size``, ...,
+    and the data's ``id`` and ``format``) plus the data's ``target``, ``time``, ``features``.
     """
 
     name = "forecast"
@@ -32,7 +33,8 @@ class ForecastBench(ZooBench):
 
     def __init__(self, data, target: str | list[str] | None = None, time: str | None = None,
                  features: str | list[str] | None = None, **options: Any):
-        self.frame = load_table(data)
+        # an M4 file is read from its path (its wide rows become long there); any other table once, here
+        self.frame = data if options.get("format") == "m4" else load_table(data)
         self.source = describe_source(data)
         self.columns = {"target": target, "time": time, "features": features}
         self.options = {k: v for k, v in options.items() if v is not None}
@@ -60,7 +62,8 @@ class ForecastBench(ZooBench):
         return {k: {m: float(v[m]) for m in self.metrics} for k, v in self._references.items()}
 
     def describe(self) -> dict[str, Any]:
-        return {"data": self.source, "rows": len(self.frame), **self.columns, **self.options}
+        rows = len(self.frame) if isinstance(self.frame, pd.DataFrame) else None
+        return {"data": self.source, "rows": rows, **self.columns, **self.options}
 
 
 BENCH = ForecastBench
