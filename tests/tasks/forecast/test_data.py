@@ -433,6 +433,23 @@ def test_spreadsheet_and_logger_exports_read_as_written(tmp_path, frame):
         assert df["date"].tolist() == frame["date"].tolist(), name
 
 
+def test_empty_spreadsheet_rows_are_skipped(tmp_path, frame):
+    """Excel saves rows it once touched as ``,,`` lines: after the data they were 'time column has
+    2 empty cells'; they are skipped (a warning only when they sit between data rows)."""
+    text = "date,sales,\n" + "".join(f"{d},{v},\n" for d, v in zip(frame["date"], frame["sales"])) + ",,\n,,\n"
+    (tmp_path / "trailing.csv").write_text(text)
+    cfg = ForecastConfig(target=["sales"], time="date")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        panel = read_panel(tmp_path / "trailing.csv", cfg)
+    assert panel.values[:, 0].tolist() == frame["sales"].tolist() and len(panel.times) == 6
+    lines = text.splitlines(keepends=True)
+    (tmp_path / "inside.csv").write_text("".join(lines[:4] + [",,\n"] + lines[4:]))
+    with pytest.warns(UserWarning, match="1 empty row between the data rows skipped"):
+        inside = read_panel(tmp_path / "inside.csv", cfg)
+    assert inside.values[:, 0].tolist() == frame["sales"].tolist()
+
+
 def test_a_windows_1252_export_reads_with_a_warning_and_a_binary_one_is_refused(tmp_path, frame):
     """Excel's plain "CSV" on a Western European Windows: Windows-1252 names, semicolons, decimal
     commas. It was 'could not read: utf-8 codec can't decode'."""

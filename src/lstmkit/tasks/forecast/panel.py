@@ -116,6 +116,8 @@ def read_panel(data, cfg, need: int | None = None) -> Panel:
                            "list each covariate once: --past-covariates or --future-covariates")
     calendar = parse_calendar(cfg.calendar)
 
+    if time_col is not None:
+        df = drop_blank_rows(df)
     n = len(df)
     if time_col is not None:
         times, time_info = time_values(df[lookup[time_col]], time_col, getattr(cfg, "dates", None))
@@ -250,6 +252,20 @@ def read_panel(data, cfg, need: int | None = None) -> Panel:
                  skipped=skipped, n_filled=n_filled, time_info=time_info,
                  n_inserted=sum(k for _, k, _ in missing) if cfg.fill is not None else 0,
                  unobserved=np.concatenate(parts_i) if any(i.any() for i in parts_i) else None)
+
+
+def drop_blank_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` without its rows that are empty in every column (a spreadsheet's ``,,`` lines after the
+    data, or between blocks): they have no time to place them at. A warning when some are not at
+    the end (a gap there is then read as the time column says)."""
+    blank = df.isna().all(axis=1).to_numpy()
+    if not blank.any():
+        return df
+    inside = int(blank[: len(blank) - int(np.argmin(blank[::-1]))].sum()) if not blank.all() else 0
+    if inside:
+        warnings.warn(f"{inside} empty row{'s' * (inside != 1)} between the data rows skipped", UserWarning,
+                      stacklevel=3)
+    return df.loc[~blank]
 
 
 def _spread(a: np.ndarray, at: np.ndarray, n: int) -> np.ndarray:
