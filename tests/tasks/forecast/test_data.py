@@ -230,7 +230,7 @@ def test_empty_cells_error_by_default():
     with pytest.raises(LstmkitError) as e:
         prepare(df.iloc[:3], target="y", features="x")
     msg = str(e.value)
-    assert "column 'y' of series 'series' (1 of 3 rows)" in msg and "--fill ffill|interpolate" in msg
+    assert "column 'y' of series 'series' (1 of 3 rows)" in msg and "train with --fill ffill|interpolate" in msg
     with pytest.raises(LstmkitError, match="column 'x' of series 'series' \\(1 of 4 rows\\)"):
         prepare(df.assign(y=1.0), target="y", features="x")
     with pytest.raises(LstmkitError, match="unknown fill mode 'mean'.*ffill, interpolate, zero"):

@@ -359,7 +359,8 @@ def _fill(a: np.ndarray, fill: str | None, sid: str, names: list[str], allow_emp
         j = int(np.flatnonzero(bad.any(0))[0])
         raise LstmkitError(f"empty or non-finite cells in column {names[j]!r} of series {sid!r} "
                            f"({int(bad[:, j].sum())} of {len(a)} rows)",
-                           "repair them with --fill ffill|interpolate|zero, or clean the data")
+                           "clean the data, or train with --fill ffill|interpolate|zero (its runs repair them "
+                           "at prediction too)")
     df = pd.DataFrame(a)
     if df.isna().all().any():
         j = int(np.flatnonzero(df.isna().all().to_numpy())[0])
