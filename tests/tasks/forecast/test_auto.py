@@ -94,6 +94,8 @@ def test_many_series_keep_the_fixed_defaults():
     assert (cfg.highway, cfg.hidden_size, cfg.num_layers, cfg.segment) == (0, 50, 2, 0)
     assert cfg.combine == "none"                                   # the blend is weighed for one series only
     assert "many series" in auto["lookback"]["why"]
+    line = summary_line(auto)                       # one reason, said once (it was repeated for all 11 choices)
+    assert line.count("many series") == 1 and "lookback 60, deseason 0, no log, segment 0" in line
 
 
 def test_measure_reads_strength_and_positivity():

@@ -230,13 +230,14 @@ def auto_defaults(cfg, data) -> tuple[Any, dict[str, dict[str, Any]]]:
     if all(getattr(cfg, k) is not None for k in AUTO_FIELDS):
         return cfg, {}
     if cfg.id is not None or cfg.format != "long":
-        return _fixed(cfg, "many series: the fixed default (the choice from the data measures one series)")
+        return _fixed(cfg, "many series: the fixed defaults; the choice from the data measures one series")
     from lstmkit.tasks.forecast.panel import read_panel
     from lstmkit.tasks.forecast.pipeline import panel_season
     from lstmkit.tasks.forecast.windows import part_sizes
     panel = read_panel(data, cfg, need=None)
     if len(panel.ids) != 1 or len(cfg.target) != 1:
-        return _fixed(cfg, "several series or targets: the fixed default (the choice measures one target)")
+        return _fixed(cfg, "several series or targets: the fixed defaults; the choice from the data measures "
+                           "one target")
     n = int(panel.lengths[0])
     n_train = part_sizes(n, cfg)[0]
     profile = measure(panel.values[:n_train, 0], panel_season(panel, cfg))
@@ -248,9 +249,11 @@ def auto_defaults(cfg, data) -> tuple[Any, dict[str, dict[str, Any]]]:
 def summary_line(auto: dict[str, dict[str, Any]]) -> str:
     """One line of the choices: ``auto: lookback 36 (3 seasons of 12); log (...); ...``."""
     parts = [f"{key} column {auto[key]['value']!r} ({auto[key]['why']})" for key in ("time", "target") if key in auto]
+    groups: dict[str, list[str]] = {}            # choices with one reason are said once (many series: all of them)
     for name in AUTO_FIELDS:
         if name in auto:
             v = auto[name]["value"]
-            shown = name if v is True else f"no {name}" if v is False else f"{name} {v}"
-            parts.append(f"{shown} ({auto[name]['why']})")
+            groups.setdefault(auto[name]["why"], []).append(name if v is True else f"no {name}" if v is False
+                                                            else f"{name} {v}")
+    parts += [f"{', '.join(shown)} ({why})" for why, shown in groups.items()]
     return "chosen from the training data: " + "; ".join(parts) if parts else ""
