@@ -80,6 +80,24 @@ def test_duplicate_id_time_pairs_are_an_error():
         Forecaster(lookback=10, horizon=3, max_epochs=1, **QUICK).fit(df, target="y", time="time", id="store")
 
 
+def test_id_cells_empty_or_made_float_by_pandas():
+    """An empty id cell made pandas read store numbers as floats: the series were named '1.0', '2.0',
+    and the rows without an id became a series of their own, reported under another series' name.
+    Empty ids are an error; whole-number ids are named as written."""
+    from lstmkit.tasks.forecast.config import ForecastConfig
+    from lstmkit.tasks.forecast.pipeline import panel_season
+    df = panel_frame().assign(store=lambda d: d["store"].str[1:].astype(int) + 1)
+    cfg = ForecastConfig(target=["y"], time="time", id="store")
+    assert read_panel(df.astype({"store": float}), cfg).ids == ["1", "2", "3"]
+    with pytest.raises(LstmkitError, match="id column 'store' has 2 empty cells.*fill those cells or drop"):
+        read_panel(df.astype({"store": float}).assign(store=lambda d: d["store"].mask(d.index.isin([7, 300]))), cfg)
+    # the first series skips an hour: the season is the panel's (24 from the others), not 1
+    gapped = df.drop(index=[20])
+    with pytest.warns(UserWarning, match="skips 1 step"):
+        panel = read_panel(gapped, cfg)
+    assert panel.freq == "h" and panel_season(panel, cfg) == 24
+
+
 def test_a_wide_table_is_a_panel_of_its_columns(tmp_path, capsys):
     """``--format wide``: a time column, one column per series, a shared input: read as the long
     panel (id 'series', target 'value'), with the same forecasts from the wide file as from its

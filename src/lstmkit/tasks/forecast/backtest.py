@@ -113,13 +113,13 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
 def _long_frame(data, cfg) -> tuple[pd.DataFrame, str | None, str | None, list[str], np.ndarray, Any]:
     """The data as one long frame sorted by (series, time), with ``__id``; original columns kept; and
     per row its series' number (0, 1, ... in frame order) and the series ids by number."""
-    from lstmkit.tasks.forecast.panel import frame_columns
+    from lstmkit.tasks.forecast.panel import frame_columns, series_labels
     df, id_col, time_col, targets = frame_columns(data, cfg)
     for c in [id_col, time_col, *targets]:
         if c is not None and c not in df.columns:
             raise LstmkitError(f"column {c!r} not found", f"available columns: {', '.join(map(str, df.columns))}")
     df = df.copy()
-    df["__id"] = df[id_col].astype(str) if id_col is not None else "series"
+    df["__id"] = series_labels(df[id_col], id_col) if id_col is not None else "series"
     if time_col is not None:
         df[time_col] = time_values(df[time_col], time_col, getattr(cfg, "dates", None))[0]
     keys = ["__id"] + ([time_col] if time_col is not None else [])

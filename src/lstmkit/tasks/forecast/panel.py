@@ -33,7 +33,7 @@ from lstmkit.tasks.forecast.calendar import calendar_features, calendar_names, p
 from lstmkit.tasks.forecast.data import column_list, load_table, numbers_or_none, numeric_column
 from lstmkit.tasks.forecast.times import daylight_saving_fold, infer_freq, missing_steps, regularity, time_values
 
-__all__ = ["Panel", "read_panel", "frame_columns"]
+__all__ = ["Panel", "read_panel", "frame_columns", "series_labels", "drop_blank_rows"]
 
 
 # -- the panel -------------------------------------------------------------------------------
@@ -116,8 +116,6 @@ def read_panel(data, cfg, need: int | None = None) -> Panel:
                            "list each covariate once: --past-covariates or --future-covariates")
     calendar = parse_calendar(cfg.calendar)
 
-    if time_col is not None:
-        df = drop_blank_rows(df)
     n = len(df)
     if time_col is not None:
         times, time_info = time_values(df[lookup[time_col]], time_col, getattr(cfg, "dates", None))
@@ -129,7 +127,7 @@ def read_panel(data, cfg, need: int | None = None) -> Panel:
     num = {c: numeric_column(df[lookup[c]], c).to_numpy() for c in targets + past + fut}
 
     # group rows by series (first appearance order), then by time
-    codes, uniq = (pd.factorize(df[lookup[id_col]].astype(str), sort=False) if id_col is not None
+    codes, uniq = (pd.factorize(series_labels(df[lookup[id_col]], id_col), sort=False) if id_col is not None
                    else (np.zeros(n, dtype=np.intp), ["series"]))
     order = np.lexsort((times if times is not None else np.arange(n), codes)) if n else np.arange(0)
     codes, ids_sorted = codes[order], [str(u) for u in uniq]
@@ -254,6 +252,19 @@ def read_panel(data, cfg, need: int | None = None) -> Panel:
                  unobserved=np.concatenate(parts_i) if any(i.any() for i in parts_i) else None)
 
 
+def series_labels(col: pd.Series, name: str) -> pd.Series:
+    """An id column as the series' names (text): whole numbers as such (``7``, not the ``7.0`` of a
+    column pandas made float); an empty cell is an error (its rows would belong to no series)."""
+    empty = col.isna().to_numpy()
+    if empty.any():
+        k = int(empty.sum())
+        raise LstmkitError(f"id column {name!r} has {k} empty cell{'s' * (k != 1)}",
+                           "every row needs the id of its series: fill those cells or drop those rows")
+    if pd.api.types.is_float_dtype(col) and (col == col.round()).all():
+        col = col.astype(np.int64)
+    return col.astype(str)
+
+
 def drop_blank_rows(df: pd.DataFrame) -> pd.DataFrame:
     """``df`` without its rows that are empty in every column (a spreadsheet's ``,,`` lines after the
     data, or between blocks): they have no time to place them at. A warning when some are not at
@@ -313,6 +324,8 @@ def frame_columns(data, cfg) -> tuple[pd.DataFrame, str | None, str | None, list
             raise LstmkitError(f"the table's date index and a column are both named {time!r}",
                                "pass --time COLUMN to say which one holds the time")
         df = df.rename_axis(time).reset_index()
+    if time is not None:
+        df = drop_blank_rows(df)
     if cfg.format == "wide":
         return _long_of_wide(df, cfg, time)
     return df, cfg.id, time, list(cfg.target)

@@ -37,10 +37,16 @@ EVAL_BATCH = 1024
 
 
 def panel_season(panel: Panel, cfg) -> int:
-    """The seasonal period of a run: ``--season``, else the first series' time frequency (1 when unknown)."""
+    """The seasonal period of a run: ``--season``, else the panel's time frequency (that of its
+    first series with regular steps; 1 when unknown)."""
+    if cfg.season:
+        return cfg.season
     first_time = panel.series_time(0)
-    return cfg.season or (infer_season(first_time, int(panel.lengths[0]))
-                          if isinstance(first_time, pd.DatetimeIndex) else 1)
+    if not isinstance(first_time, pd.DatetimeIndex):
+        return 1
+    if panel.freq is not None:                # regular in a later series when the first skips steps
+        first_time = pd.DatetimeIndex(first_time, freq=None).to_series().asfreq(panel.freq).index
+    return infer_season(first_time, int(panel.lengths[0]))
 
 
 class PanelPipeline:
