@@ -171,6 +171,23 @@ def test_datetime_index_used_when_no_time_column():
     assert s.values[:, 0].tolist() == [1.0, 2.0, 3.0] and s.freq == "D"
 
 
+def test_pandas_periods_and_an_id_date_index_read_as_times():
+    """A monthly PeriodIndex (statsmodels' datasets, resample), a period column and an (id, date)
+    index from a groupby were read as no time at all: season 1, forecasts without dates."""
+    y = 10 + np.sin(2 * np.pi * np.arange(60) / 12)
+    months = pd.period_range("2000-01", periods=60, freq="M")
+    for data in (pd.Series(y, index=months, name="y"), pd.DataFrame({"month": months, "y": y})):
+        est = Forecaster(horizon=2, max_epochs=1, hidden_size=4).fit(data)
+        assert est.season_ == 12 and est.data_summary_["freq"] == "MS"
+        assert est.predict(data).iloc[0, 0] == pd.Timestamp("2005-01-01")
+    stacked = pd.DataFrame({"y": np.r_[y, y + 1]}, index=pd.MultiIndex.from_arrays(
+        [["a"] * 60 + ["b"] * 60, [*months.to_timestamp()] * 2], names=["shop", "date"]))
+    est = Forecaster(horizon=2, max_epochs=1, hidden_size=4).fit(stacked, id="shop")
+    assert est.config_.time == "date" and est.series_ids_ == ["a", "b"] and est.season_ == 12
+    # the many-series lookback, 60, fits neither 60-month series: the one-series rule for the median one
+    assert est.config_.lookback == 24 and "most too short for 60" in est.auto_["lookback"]["why"]
+
+
 def test_missing_column_lists_existing(frame):
     with pytest.raises(LstmkitError) as e:
         prepare(frame, target="revenue")

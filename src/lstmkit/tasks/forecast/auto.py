@@ -224,13 +224,34 @@ def _fixed(cfg, why: str) -> tuple[Any, dict[str, dict[str, Any]]]:
     return dataclasses.replace(cfg, **{k: a["value"] for k, a in auto.items()}), auto
 
 
+def _fitting_lookback(cfg, auto: dict[str, dict[str, Any]], data) -> tuple[Any, dict[str, dict[str, Any]]]:
+    """A panel's fixed lookback, or, when it leaves most series too short to train on (monthly
+    series of five years were skipped or refused with 60), the one-series choice for the median
+    series (3 seasons, or 4 horizons; half its training part at most)."""
+    if "lookback" not in auto:
+        return cfg, auto
+    from lstmkit.tasks.forecast.panel import read_panel
+    from lstmkit.tasks.forecast.pipeline import panel_season
+    from lstmkit.tasks.forecast.windows import min_points, part_sizes
+    panel = read_panel(data, cfg, need=None)
+    if 2 * int((panel.lengths >= min_points(cfg)).sum()) >= len(panel.lengths):
+        return cfg, auto
+    n_train = part_sizes(int(np.median(panel.lengths)), cfg)[0]
+    value, why = _lookback(cfg, {"length": n_train}, cfg.horizon, panel_season(panel, cfg),
+                           max(n_train - cfg.horizon + 1, 0))
+    auto = {**auto, "lookback": {"value": value, "why": f"many series, most too short for {cfg.lookback}: for the "
+                                                        f"median series, {why}"}}
+    return dataclasses.replace(cfg, lookback=value), auto
+
+
 def auto_defaults(cfg, data) -> tuple[Any, dict[str, dict[str, Any]]]:
     """``cfg`` with every auto field the user left unset (None) chosen from ``data``, and the
     record of the choices (empty when every field was set: nothing is read then)."""
     if all(getattr(cfg, k) is not None for k in AUTO_FIELDS):
         return cfg, {}
     if cfg.id is not None or cfg.format != "long":
-        return _fixed(cfg, "many series: the fixed defaults; the choice from the data measures one series")
+        out, auto = _fixed(cfg, "many series: the fixed defaults; the choice from the data measures one series")
+        return _fitting_lookback(out, auto, data)
     from lstmkit.tasks.forecast.panel import read_panel
     from lstmkit.tasks.forecast.pipeline import panel_season
     from lstmkit.tasks.forecast.windows import part_sizes

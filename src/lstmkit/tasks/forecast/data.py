@@ -53,9 +53,9 @@ def load_table(data: Any) -> pd.DataFrame:
     if isinstance(data, (str, os.PathLike)):
         df = _read_file(Path(data))
     elif isinstance(data, pd.DataFrame):
-        df = data.copy()
+        df = _plain_pandas(data.copy())
     elif isinstance(data, pd.Series):
-        df = data.to_frame(name=data.name if data.name is not None else "y")
+        df = _plain_pandas(data.to_frame(name=data.name if data.name is not None else "y"))
     elif isinstance(data, (np.ndarray, list, tuple)):
         df = _array_to_frame(data)
     else:
@@ -64,6 +64,23 @@ def load_table(data: Any) -> pd.DataFrame:
     if len(df) == 0 or df.shape[1] == 0:
         raise LstmkitError("the data has no rows" if df.shape[1] else "the data has no columns",
                            "supply a table with a header row and at least one data row")
+    return df
+
+
+def _plain_pandas(df: pd.DataFrame) -> pd.DataFrame:
+    """A frame's periods as timestamps (a ``PeriodIndex`` or period column, as statsmodels' datasets
+    and ``resample`` give them: their first instant), and an index of several named levels with
+    dates among them, e.g. ``(store, date)`` from a groupby, as columns; the reader then finds the
+    time as in a file (the periods were read as no time at all, and the rows as one series)."""
+    if isinstance(df.index, pd.MultiIndex):
+        if all(n is not None for n in df.index.names) and any(
+                isinstance(level, (pd.DatetimeIndex, pd.PeriodIndex)) for level in df.index.levels):
+            df = df.reset_index()
+    elif isinstance(df.index, pd.PeriodIndex):
+        df.index = df.index.to_timestamp()
+    for c in df.columns:
+        if isinstance(df[c].dtype, pd.PeriodDtype):
+            df[c] = df[c].dt.to_timestamp()
     return df
 
 

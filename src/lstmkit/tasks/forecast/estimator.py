@@ -284,8 +284,9 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
 
 
 def _read_once(data):
-    """The table of a file (read here, so that the steps after share one reading); other data as it is."""
-    return load_table(data) if isinstance(data, (str, os.PathLike)) else data
+    """The table of a file or pandas object (read here, so that the steps after share one reading:
+    periods as timestamps, an (id, date) index as columns); other data as it is."""
+    return load_table(data) if isinstance(data, (str, os.PathLike, pd.DataFrame, pd.Series)) else data
 
 
 def implied_time(data, cfg: ForecastConfig) -> tuple[str | None, dict[str, dict[str, Any]]]:
