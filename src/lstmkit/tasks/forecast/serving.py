@@ -33,7 +33,7 @@ from lstmkit.deploy.adapter import BadRequest
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.calendar import calendar_names, parse_calendar
 from lstmkit.tasks.forecast.combine import active_combination, baseline_history, combine_history
-from lstmkit.tasks.forecast.times import parse_time
+from lstmkit.tasks.forecast.times import time_values
 from lstmkit.tasks.forecast.probabilistic import quantiles_of
 
 __all__ = ["min_history", "history_rule", "history_columns", "request_models", "answer"]
@@ -90,8 +90,14 @@ def request_models(adapter, Finite, max_instances: int) -> tuple[type, type]:
                         f"{{covariate: [{adapter.cfg.horizon} values]}} for {list(adapter.cfg.future_covariates)}"))
     if adapter.cfg.calendar:
         fields["time"] = (list[str], Field(
-            min_length=need, description="the history's time stamps (e.g. 2024-01-31 12:00), newest last, for the "
-                                         f"calendar features {list(adapter.cfg.calendar)}"))
+            min_length=need, validation_alias=_time_names(adapter),
+            description="the history's time stamps (e.g. 2024-01-31 12:00), newest last, for the "
+                        f"calendar features {list(adapter.cfg.calendar)}"))
+    elif adapter.cfg.time is not None:            # optional: checked to increase (a history sent newest first)
+        fields["time"] = (Optional[list[str | int]], Field(
+            None, validation_alias=_time_names(adapter),
+            description=f"the history's time stamps (the training data's {adapter.cfg.time!r} column), newest "
+                        "last; optional, checked to increase"))
     Instance = create_model("ForecastInstance", __base__=Columns, **fields) if fields else dict[str, list[Finite]]
 
     class PredictRequest(BaseModel):
@@ -158,7 +164,14 @@ def _named_fields(adapter) -> list[str]:
     """The instance's fields that are not history columns."""
     cfg = adapter.cfg
     return [*(["id"] if _many(adapter) else []), *(["future"] if cfg.future_covariates else []),
-            *(["time"] if cfg.calendar else [])]
+            *(["time"] if cfg.calendar or cfg.time is not None else [])]
+
+
+def _time_names(adapter):
+    """The names an instance's time stamps go by: ``time``, or the training data's time column."""
+    from pydantic import AliasChoices
+    names = ["time", *([adapter.cfg.time] if adapter.cfg.time not in (None, "time") else [])]
+    return AliasChoices(*names)
 
 
 def _future(adapter, i: int, inst: dict) -> np.ndarray | None:
@@ -184,10 +197,10 @@ def _future(adapter, i: int, inst: dict) -> np.ndarray | None:
 
 def _times(adapter, i: int, inst: dict, n: int) -> np.ndarray | None:
     """The last ``n`` of an instance's time stamps (datetime64) for the calendar features; None
-    for a run without them."""
-    if not adapter.cfg.calendar:
-        return None
+    for a run without them. Stamps sent to a run without calendar features are checked only."""
     stamps = inst.get("time")
+    if not adapter.cfg.calendar and stamps is None:
+        return None
     if stamps is None:
         raise BadRequest(["instances", i, "time"], "field required: the history's time stamps (calendar features)")
     if len(stamps) < n:
@@ -198,12 +211,23 @@ def _times(adapter, i: int, inst: dict, n: int) -> np.ndarray | None:
     try:
         with warnings.catch_warnings():                      # pandas' note on parsing stamps one by one
             warnings.simplefilter("ignore")
-            t = pd.DatetimeIndex(parse_time(pd.Series(list(stamps[-n:])), "time", adapter.cfg.dates)).as_unit("ns")
+            t = time_values(pd.Series(list(stamps[-n:])), "time", adapter.cfg.dates)[0]   # dates or integer steps
     except LstmkitError as e:
         raise BadRequest(["instances", i, "time"], e.message.replace("time column 'time' ", "")) from None
-    if not t.is_monotonic_increasing or t.has_duplicates:
+    steps = np.diff(t)
+    if (steps <= steps.dtype.type(0)).any():
         raise BadRequest(["instances", i, "time"], "time stamps must increase, newest last")
-    return t.to_numpy()
+    if adapter.cfg.calendar and not np.issubdtype(t.dtype, np.datetime64):
+        raise BadRequest(["instances", i, "time"], "the calendar features need dates (e.g. 2024-01-31 12:00)")
+    freq = (getattr(adapter.est, "data_summary_", None) or {}).get("freq")
+    if freq and np.issubdtype(t.dtype, np.datetime64):       # the run's step (its training data's), with no gap
+        grid = pd.date_range(t[0], periods=len(t), freq=freq).as_unit("ns").to_numpy()
+        off = np.flatnonzero(grid != t)
+        if len(off):
+            raise BadRequest(["instances", i, "time"], f"the history must step by the run's frequency {freq!r} "
+                             f"without gaps; after {pd.Timestamp(t[off[0] - 1])} comes {pd.Timestamp(t[off[0]])}, "
+                             f"expected {pd.Timestamp(grid[off[0]])} (fill the missing steps)")
+    return t if adapter.cfg.calendar else None
 
 
 def _series(adapter, i: int, inst: dict) -> str | None:

@@ -1,0 +1,46 @@
+"""The forecast service and the history's time stamps: optional for a run trained with a time
+column (``"time"`` or that column's name), checked to increase by the run's step. Before, a
+client sending its table's date column got one 'must be a number' per stamp, and a history sent
+newest first or with a missing step was answered as if it were in order."""
+import json
+
+import pytest
+
+pytest.importorskip("fastapi")
+
+from asgi_client import Client  # noqa: E402
+from forecast_data import FAST, sine_frame  # noqa: E402
+from lstmkit import Forecaster  # noqa: E402
+from one_thread import one_thread  # noqa: E402,F401  (autouse: one torch thread)
+
+
+@pytest.fixture(scope="module")
+def dated(tmp_path_factory):
+    from lstmkit.deploy.server import create_app
+    frame = sine_frame(n=200).drop(columns="temp").rename(columns={"time": "date"})
+    frame["date"] = frame["date"].dt.strftime("%Y-%m-%d %H:%M")
+    est = Forecaster(**{**FAST, "max_epochs": 1}, horizon=2).fit(frame, out=tmp_path_factory.mktemp("runs"))
+    client = Client(create_app(est.run_dir_, engine="torch"))
+    yield est, frame.tail(est.config_.lookback), client
+    client.close()
+
+
+def _ask(client, instance):
+    code, body = client.run(client.arequest("POST", "/predict", json.dumps({"instances": [instance]}).encode()))
+    return code, json.loads(body)
+
+
+def test_stamps_are_optional_and_checked(dated):
+    est, hist, client = dated
+    values = {"y": hist["y"].tolist()}
+    code, bare = _ask(client, values)
+    assert code == 200
+    for name in ("date", "time"):                        # the training column's name, or "time"
+        assert _ask(client, {**values, name: hist["date"].tolist()}) == (200, bare)
+    code, body = _ask(client, {"y": values["y"][::-1], "date": hist["date"].tolist()[::-1]})
+    assert code == 422 and body["detail"][0]["msg"] == "time stamps must increase, newest last"
+    gapped = hist["date"].tolist()
+    gapped[-1] = "2030-01-01 00:00"
+    code, body = _ask(client, {**values, "date": gapped})
+    assert code == 422 and "step by the run's frequency 'h' without gaps" in body["detail"][0]["msg"]
+    assert body["detail"][0]["loc"] == ["body", "instances", 0, "time"]
