@@ -155,9 +155,13 @@ def test_global_model_learns_every_series_and_reports_the_skipped(global_run):
 
 def test_global_predict_one_forecast_per_series_in_each_series_units(global_run):
     f, df = global_run
-    pred = f.predict(df)
+    with pytest.warns(UserWarning) as said:            # the short series is forecast too, and is named as rough
+        pred = f.predict(df)
+    said = [str(w.message) for w in said]
+    assert any(m.startswith("1 series shorter than the lookback of 24 (e.g. 's3': 20 rows)") for m in said)
+    assert any(m.startswith("1 series not in the training data (e.g. 's3'") for m in said)   # skipped in training
     assert list(pred.columns) == ["store", "time", "step", "y"]
-    assert list(pred.groupby("store").size()) == [4, 4, 4, 4]           # the short series is forecast too
+    assert list(pred.groupby("store").size()) == [4, 4, 4, 4]
     last = df.groupby("store")["time"].max()
     first = pred[pred["step"] == 1].set_index("store")["time"]
     assert all(first[k] == last[k] + pd.Timedelta(hours=1) for k in ["s0", "s1", "s2"])

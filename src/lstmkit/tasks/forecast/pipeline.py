@@ -308,6 +308,7 @@ class PanelPipeline:
                     f[:, n_user:] = calendar_features(t_out[s], calendar)
                 _, fut_x[s] = self._scale_covariates(np.zeros((H, self.n_past_)), f)
         fut = torch.from_numpy(np.stack(fut_x).astype(np.float32))
+        _say_rough(panel, L, self.series_ids_)                # the inputs passed every check: what is rough
         emb = self._series_index(panel)
         with torch.inference_mode():
             params = torch.cat([run(x[k:k + EVAL_BATCH], fut[k:k + EVAL_BATCH], emb[k:k + EVAL_BATCH])
@@ -394,3 +395,21 @@ class PanelPipeline:
         self.season_ = meta["season"]
         self.data_summary_ = meta["data"]
         self.output_ = make_output(cfg)
+
+
+def _say_rough(panel: Panel, lookback: int, trained: list[str]) -> None:
+    """A warning for each kind of many-series forecast made on less than the run knows: series
+    shorter than the lookback (their window starts with their first value repeated) and series
+    the run was not trained on (scaled from their own history, without learned settings)."""
+    import warnings
+    short = [(sid, int(n)) for sid, n in zip(panel.ids, panel.lengths) if n < lookback]
+    if short:
+        warnings.warn(f"{len(short)} series shorter than the lookback of {lookback} (e.g. {short[0][0]!r}: "
+                      f"{short[0][1]} rows): their windows start with their first value repeated, so their "
+                      f"forecasts are rough; send {lookback} rows each", UserWarning, stacklevel=4)
+    known = set(trained)
+    unseen = [sid for sid in panel.ids if sid not in known]
+    if unseen and len(trained) > 1:
+        warnings.warn(f"{len(unseen)} series not in the training data (e.g. {unseen[0]!r}; the run knows "
+                      f"{', '.join(map(repr, trained[:3]))}{', ...' if len(trained) > 3 else ''}): forecast with "
+                      f"their own history's scaling", UserWarning, stacklevel=4)

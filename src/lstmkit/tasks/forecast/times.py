@@ -34,6 +34,7 @@ import pandas as pd
 from pandas.tseries.api import guess_datetime_format
 
 from lstmkit.errors import LstmkitError
+from lstmkit.tasks.forecast.integer_times import UNIT_NAMES, integer_dates
 
 __all__ = ["parse_time", "time_values", "integer_dates", "regularity", "infer_freq", "date_columns",
            "missing_steps", "daylight_saving_fold", "calendar_labels"]
@@ -125,7 +126,7 @@ def time_values(col: pd.Series, name: str, dates: str | None = None) -> tuple[np
     times = parse_time(col, name, dates)
     utc_from, info = times.attrs.get("utc_from") or [], {}
     if times.attrs.get("unix"):
-        info["time_note"] = (f"time column {name!r} read as Unix times ({_UNIT_NAMES[times.attrs['unix']]} "
+        info["time_note"] = (f"time column {name!r} read as Unix times ({UNIT_NAMES[times.attrs['unix']]} "
                              f"since 1970); forecast times are UTC")
         warnings.warn(f"{info['time_note']}; if they are step numbers, not times, number them from 0",
                       UserWarning, stacklevel=3)
@@ -236,44 +237,6 @@ def _unreadable(text: pd.Series, dm: pd.DataFrame, name: str, dates: str | None)
                             f"every other row a date", "delete that row (a total or a note?)")
     return LstmkitError(f"time column {name!r} could not be read as dates: found {sample!r}",
                         "use ISO dates such as 2024-01-31 or 2024-01-31 12:00, or fix that cell")
-
-
-def integer_dates(col: pd.Series) -> pd.Series | None:
-    """An integer column whose every value is a valid ``yyyymmdd`` date (20240131) or a Unix time
-    (seconds, milliseconds, micro- or nanoseconds since 1970, every value of one unit between 2000
-    and 2100, in steps like a clock's: 1704067200 for 2024-01-01 00:00 UTC), as naive (UTC) dates;
-    else None. A Unix column has ``.attrs["unix"]``, its unit."""
-    if pd.api.types.is_bool_dtype(col) or not pd.api.types.is_integer_dtype(col) or not len(col):
-        return None
-    lo, hi = col.min(), col.max()
-    if 10000101 <= lo and hi <= 99991231:
-        parsed = pd.to_datetime(col.astype("int64").astype(str), format="%Y%m%d", errors="coerce")
-        return None if parsed.isna().any() else parsed
-    for unit, scale in _UNIX_UNITS:
-        if _UNIX_FROM * scale <= lo and hi < _UNIX_TO * scale and _clock_steps(col, 86_400 * scale):
-            out = pd.to_datetime(col.astype("int64"), unit=unit)
-            out.attrs["unix"] = unit
-            return out
-    return None
-
-
-def _clock_steps(col: pd.Series, day: int) -> bool:
-    """Whether the distinct values of ``col`` step like a clock: one step between at least half of
-    them (a logger's), or every step whole days of ``day`` units (months, quarters, years at
-    midnight) -- not counts or sums that happen to be as large as Unix times (a population of 3
-    billion), whose steps all differ and are not whole days."""
-    steps = np.diff(np.unique(col.to_numpy(dtype=np.int64)))
-    if len(steps) == 0:
-        return False
-    _, counts = np.unique(steps, return_counts=True)
-    return 2 * int(counts.max()) >= len(steps) or not (steps % day).any()
-
-
-# Unix times read as dates when every value of a column lies from 2000 to 2100 in one unit (these
-# ranges do not overlap); row numbers and counts are never that large
-_UNIX_FROM, _UNIX_TO = 946_684_800, 4_102_444_800
-_UNIX_UNITS = (("s", 1), ("ms", 10 ** 3), ("us", 10 ** 6), ("ns", 10 ** 9))
-_UNIT_NAMES = {"s": "seconds", "ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds"}
 
 
 # periods as spreadsheets and statistics offices label them: quarters (1990 Q1, 1990-Q1, Q1 1990), ISO

@@ -1,0 +1,53 @@
+"""Integer time columns that are dates: ``yyyymmdd`` (20240131) and Unix times.
+
+    integer_dates(col)    the column as naive (UTC) dates, or None when its integers are steps
+
+A Unix time column (seconds, milliseconds, micro- or nanoseconds since 1970) is recognised by
+its range -- every value of one unit from 2000 to 2100 -- and by steps like a clock's: one step
+between at least half of its distinct values, or every step whole days. Counts that happen to be
+as large (a population of 3 billion) step irregularly and stay numbers.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["integer_dates", "UNIT_NAMES"]
+
+
+def integer_dates(col: pd.Series) -> pd.Series | None:
+    """An integer column whose every value is a valid ``yyyymmdd`` date (20240131) or a Unix time
+    (seconds, milliseconds, micro- or nanoseconds since 1970, every value of one unit between 2000
+    and 2100, in steps like a clock's: 1704067200 for 2024-01-01 00:00 UTC), as naive (UTC) dates;
+    else None. A Unix column has ``.attrs["unix"]``, its unit."""
+    if pd.api.types.is_bool_dtype(col) or not pd.api.types.is_integer_dtype(col) or not len(col):
+        return None
+    lo, hi = col.min(), col.max()
+    if 10000101 <= lo and hi <= 99991231:
+        parsed = pd.to_datetime(col.astype("int64").astype(str), format="%Y%m%d", errors="coerce")
+        return None if parsed.isna().any() else parsed
+    for unit, scale in _UNIX_UNITS:
+        if _UNIX_FROM * scale <= lo and hi < _UNIX_TO * scale and _clock_steps(col, 86_400 * scale):
+            out = pd.to_datetime(col.astype("int64"), unit=unit)
+            out.attrs["unix"] = unit
+            return out
+    return None
+
+
+def _clock_steps(col: pd.Series, day: int) -> bool:
+    """Whether the distinct values of ``col`` step like a clock: one step between at least half of
+    them (a logger's), or every step whole days of ``day`` units (months, quarters, years at
+    midnight) -- not counts or sums that happen to be as large as Unix times (a population of 3
+    billion), whose steps all differ and are not whole days."""
+    steps = np.diff(np.unique(col.to_numpy(dtype=np.int64)))
+    if len(steps) == 0:
+        return False
+    _, counts = np.unique(steps, return_counts=True)
+    return 2 * int(counts.max()) >= len(steps) or not (steps % day).any()
+
+
+# Unix times read as dates when every value of a column lies from 2000 to 2100 in one unit (these
+# ranges do not overlap); row numbers and counts are never that large
+_UNIX_FROM, _UNIX_TO = 946_684_800, 4_102_444_800
+_UNIX_UNITS = (("s", 1), ("ms", 10 ** 3), ("us", 10 ** 6), ("ns", 10 ** 9))
+UNIT_NAMES = {"s": "seconds", "ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds"}
