@@ -117,9 +117,20 @@ def test_unix_times_read_as_utc_dates_in_their_unit():
     # as large, but counts: steps that all differ and are not whole days stay numbers
     population = pd.Series([2_556_000_053, 2_635_112_780, 2_719_001_005, 2_796_330_417])
     assert time_values(population, "t")[0].dtype == np.int64
-    assert date_columns(pd.DataFrame({"year": [1950, 1951, 1952, 1953], "pop": population})) == []
+    assert date_columns(pd.DataFrame({"year": [1950, 1951, 1952, 1953], "pop": population})) == ["year"]
     with pytest.raises(LstmkitError, match=r"Unix times"):
         parse_time(pd.Series([3, 9, 27]), "t")
+
+
+def test_a_year_column_is_a_time_column():
+    """statsmodels' Nile and sunspots files, a pandas Series saved with its year index: a column of
+    years beside the values was 'the table has 2 numeric columns'; it is the yearly time."""
+    years = pd.Series([1871, 1872, 1873, 1875, 1876])            # distinct, mostly one apart (1874 missing)
+    values, _ = time_values(years, "year")
+    assert pd.DatetimeIndex(values).year.tolist() == years.tolist()
+    assert date_columns(pd.DataFrame({"year": years, "volume": [1120, 1160, 963, 1210, 1160]})) == ["year"]
+    for not_years in ([1871, 1871, 1872], [1200, 1350, 1900], [0, 1, 2]):   # repeated, spread, steps
+        assert time_values(pd.Series(not_years), "t")[0].dtype == np.int64
 
 
 def test_date_columns_finds_dates_and_leaves_labels_and_numbers():

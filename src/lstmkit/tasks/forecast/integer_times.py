@@ -1,8 +1,9 @@
-"""Integer time columns that are dates: ``yyyymmdd`` (20240131) and Unix times.
+"""Integer time columns that are dates: years, ``yyyymmdd`` (20240131) and Unix times.
 
     integer_dates(col)    the column as naive (UTC) dates, or None when its integers are steps
 
-A Unix time column (seconds, milliseconds, micro- or nanoseconds since 1970) is recognised by
+Years are distinct whole numbers from 1000 to 2999, mostly one apart (a yearly series' year
+column: 1871, 1872, ...; read as January 1st). A Unix time column (seconds, milliseconds, micro- or nanoseconds since 1970) is recognised by
 its range -- every value of one unit from 2000 to 2100 -- and by steps like a clock's: one step
 between at least half of its distinct values, or every step whole days. Counts that happen to be
 as large (a population of 3 billion) step irregularly and stay numbers.
@@ -16,13 +17,16 @@ __all__ = ["integer_dates", "UNIT_NAMES"]
 
 
 def integer_dates(col: pd.Series) -> pd.Series | None:
-    """An integer column whose every value is a valid ``yyyymmdd`` date (20240131) or a Unix time
+    """An integer column of years (1871, 1872, ...: distinct, mostly one apart), or whose every value is a
+    valid ``yyyymmdd`` date (20240131) or a Unix time
     (seconds, milliseconds, micro- or nanoseconds since 1970, every value of one unit between 2000
     and 2100, in steps like a clock's: 1704067200 for 2024-01-01 00:00 UTC), as naive (UTC) dates;
     else None. A Unix column has ``.attrs["unix"]``, its unit."""
     if pd.api.types.is_bool_dtype(col) or not pd.api.types.is_integer_dtype(col) or not len(col):
         return None
     lo, hi = col.min(), col.max()
+    if 1000 <= lo and hi <= 2999 and _consecutive(col):                 # years: 1871, 1872, ...
+        return pd.to_datetime(pd.DataFrame({"year": col.astype("int64"), "month": 1, "day": 1}))
     if 10000101 <= lo and hi <= 99991231:
         parsed = pd.to_datetime(col.astype("int64").astype(str), format="%Y%m%d", errors="coerce")
         return None if parsed.isna().any() else parsed
@@ -32,6 +36,13 @@ def integer_dates(col: pd.Series) -> pd.Series | None:
             out.attrs["unix"] = unit
             return out
     return None
+
+
+def _consecutive(col: pd.Series) -> bool:
+    """Whether ``col`` holds distinct whole numbers mostly one apart (in any order; a few missing)
+    -- years, one row each."""
+    steps = np.diff(np.sort(col.to_numpy(dtype=np.int64)))
+    return len(steps) >= 2 and bool((steps > 0).all()) and float(np.median(steps)) == 1
 
 
 def _clock_steps(col: pd.Series, day: int) -> bool:
