@@ -131,6 +131,19 @@ def test_a_year_column_is_a_time_column():
     assert date_columns(pd.DataFrame({"year": years, "volume": [1120, 1160, 963, 1210, 1160]})) == ["year"]
     for not_years in ([1871, 1871, 1872], [1200, 1350, 1900], [0, 1, 2]):   # repeated, spread, steps
         assert time_values(pd.Series(not_years), "t")[0].dtype == np.int64
+    # yyyymm months were integer steps of 1 with a jump of 89 at every new year (read as 88 missing steps)
+    months = time_values(pd.Series([201911, 201912, 202001, 202002]), "month")[0]
+    assert pd.DatetimeIndex(months).strftime("%Y-%m").tolist() == ["2019-11", "2019-12", "2020-01", "2020-02"]
+    assert time_values(pd.Series([201913, 201914, 201915]), "t")[0].dtype == np.int64          # no month 13
+
+
+def test_times_of_day_without_dates_are_an_error():
+    """'00:00', '01:00', ... were read as today's hours: the dates changed with the day the file was
+    read, and an hourly series that passes midnight was sorted out of order."""
+    with pytest.raises(LstmkitError, match=r"times of day without dates \(e.g. '23:00'\).*leave out --time"):
+        parse_time(pd.Series(["23:00", "00:00", "01:00"]), "clock")
+    with pytest.raises(LstmkitError, match="times of day without dates"):
+        parse_time(pd.Series(["1:05:30 PM", "1:06:30 PM"]), "clock")
 
 
 def test_date_columns_finds_dates_and_leaves_labels_and_numbers():

@@ -1,12 +1,13 @@
-"""Integer time columns that are dates: years, ``yyyymmdd`` (20240131) and Unix times.
+"""Integer time columns that are dates: years, ``yyyymm`` months, ``yyyymmdd`` (20240131), Unix times.
 
     integer_dates(col)    the column as naive (UTC) dates, or None when its integers are steps
 
 Years are distinct whole numbers from 1000 to 2999, mostly one apart (a yearly series' year
-column: 1871, 1872, ...; read as January 1st). A Unix time column (seconds, milliseconds, micro- or nanoseconds since 1970) is recognised by
-its range -- every value of one unit from 2000 to 2100 -- and by steps like a clock's: one step
-between at least half of its distinct values, or every step whole days. Counts that happen to be
-as large (a population of 3 billion) step irregularly and stay numbers.
+column: 1871, 1872, ...; read as January 1st); ``yyyymm`` months likewise (202001, 202002, ...;
+read as the 1st). A Unix time column (seconds, milliseconds, micro- or nanoseconds since 1970)
+is recognised by its range -- every value of one unit from 2000 to 2100 -- and by steps like a
+clock's: one step between at least half of its distinct values, or every step whole days.
+Counts that happen to be as large (a population of 3 billion) step irregularly and stay numbers.
 """
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ __all__ = ["integer_dates", "UNIT_NAMES"]
 
 
 def integer_dates(col: pd.Series) -> pd.Series | None:
-    """An integer column of years (1871, 1872, ...: distinct, mostly one apart), or whose every value is a
+    """An integer column of years (1871, 1872, ...: distinct, mostly one apart) or of ``yyyymm``
+    months (202001, ...: likewise), or whose every value is a
     valid ``yyyymmdd`` date (20240131) or a Unix time
     (seconds, milliseconds, micro- or nanoseconds since 1970, every value of one unit between 2000
     and 2100, in steps like a clock's: 1704067200 for 2024-01-01 00:00 UTC), as naive (UTC) dates;
@@ -27,6 +29,8 @@ def integer_dates(col: pd.Series) -> pd.Series | None:
     lo, hi = col.min(), col.max()
     if 1000 <= lo and hi <= 2999 and _consecutive(col):                 # years: 1871, 1872, ...
         return pd.to_datetime(pd.DataFrame({"year": col.astype("int64"), "month": 1, "day": 1}))
+    if 100001 <= lo and hi <= 299912 and _months(col):                    # yyyymm: 202001, 202002, ...
+        return pd.to_datetime(pd.DataFrame({"year": col // 100, "month": col % 100, "day": 1}).astype("int64"))
     if 10000101 <= lo and hi <= 99991231:
         parsed = pd.to_datetime(col.astype("int64").astype(str), format="%Y%m%d", errors="coerce")
         return None if parsed.isna().any() else parsed
@@ -43,6 +47,15 @@ def _consecutive(col: pd.Series) -> bool:
     -- years, one row each."""
     steps = np.diff(np.sort(col.to_numpy(dtype=np.int64)))
     return len(steps) >= 2 and bool((steps > 0).all()) and float(np.median(steps)) == 1
+
+
+def _months(col: pd.Series) -> bool:
+    """Whether ``col`` holds distinct ``yyyymm`` months (202001), mostly one month apart."""
+    v = np.sort(col.to_numpy(dtype=np.int64))
+    month, year = v % 100, v // 100
+    if not ((month >= 1) & (month <= 12)).all() or year.min() < 1000:
+        return False
+    return _consecutive(pd.Series(12 * year + month - 1))
 
 
 def _clock_steps(col: pd.Series, day: int) -> bool:

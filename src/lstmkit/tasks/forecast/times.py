@@ -46,6 +46,7 @@ _DMY_SHAPE = r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}(?!\d)"     # the same without gro
 _OFFSET = r"(Z|[+-]\d\d(?::?\d\d)?)$"
 # a cell that can be a date: a 4-digit year, or day and month before a 2-digit year (a bare "May" or "3" is not)
 _DATE_LIKE = r"(?:^|\D)\d{4}(?!\d)|" + _DMY_SHAPE
+_CLOCK = r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[AaPp][Mm])?"     # a time of day alone: 13:05, 1:05:30 PM
 _ISO_HINT = "write ISO dates such as 2020-01-31 (or 2020-01-31 12:00), which read one way only"
 
 
@@ -67,6 +68,11 @@ def parse_time(col: pd.Series, name: str, dates: str | None = None) -> pd.Series
     if pd.api.types.is_datetime64_any_dtype(col):
         return _naive(col, [str(col.dt.tz)] if col.dt.tz is not None else [])
     text = col.astype(str).str.strip().reset_index(drop=True)
+    if len(text) and re.fullmatch(_CLOCK, text.iloc[0]) and text.str.fullmatch(_CLOCK).all():
+        raise LstmkitError(f"time column {name!r} holds times of day without dates (e.g. {text.iloc[0]!r}): "
+                           "they would be read as today, and a series that passes midnight out of order",
+                           "write the date with each time (2024-01-31 13:00), or leave out --time to read "
+                           "the rows in file order")
     if len(text) == 0:
         return pd.Series(pd.to_datetime(text), index=col.index)
     labels = calendar_labels(text)
