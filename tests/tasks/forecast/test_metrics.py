@@ -31,6 +31,21 @@ def test_mase_scale_seasonal_and_fallback():
     assert mase_scale(train, season=6)[0] == pytest.approx(mase_scale(train, season=1)[0])
 
 
+def test_a_part_that_repeats_its_season_exactly_has_scale_zero():
+    """A clean generated sine repeats every 7 steps up to float rounding: its seasonal scale was
+    ~1e-15, and MASE 1e14. It is 0 (MASE inf, NaN when the forecast is exact too), in the metrics
+    and in the backtest's running sums alike."""
+    from lstmkit.tasks.forecast.backtest import _mase_scales, _Series
+    import pandas as pd
+    y = 10 + np.sin(2 * np.pi * np.arange(70) / 7)
+    assert 0 < np.mean(np.abs(y[7:] - y[:-7])) < 1e-12                     # the rounding
+    assert mase_scale(y, season=7)[0] == 0.0 and mase_scale(y, season=1)[0] > 0
+    assert forecast_metrics(y[:5] + 0.1, y[:5], y, season=7)["MASE"] == math.inf
+    ser = _Series(pd.DataFrame({"y": y}), ["y"], np.zeros(70, dtype=np.intp), pd.Index(["s"]))
+    assert _mase_scales(ser, np.array([0]), np.array([60]), 7)[0, 0] == 0.0
+    assert _mase_scales(ser, np.array([0]), np.array([60]), 1)[0, 0] == pytest.approx(mase_scale(y[:60], 1)[0])
+
+
 def test_mase_is_mean_over_targets_of_per_target_ratio():
     train = np.array([[0.0, 0.0], [1.0, 10.0], [2.0, 20.0]])  # scales 1 and 10
     y_true = np.zeros((2, 3, 2))  # [n_origins, horizon, n_targets]

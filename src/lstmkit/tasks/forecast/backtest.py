@@ -26,7 +26,7 @@ from lstmkit.runs import atomic_write, write_json
 from lstmkit.config import require_positive_int
 from lstmkit.tasks.forecast.baselines import naive_forecast, seasonal_naive_forecast
 from lstmkit.tasks.forecast.fastpath import fold_forecasts
-from lstmkit.tasks.forecast.metrics import METRIC_NAMES
+from lstmkit.tasks.forecast.metrics import METRIC_NAMES, ZERO_SCALE
 from lstmkit.tasks.forecast.times import time_values
 
 __all__ = ["backtest"]
@@ -146,14 +146,16 @@ class _Series:
         return np.arange(int(self.lengths.sum())) - np.repeat(self.starts, self.lengths)
 
     def running(self, lag: int) -> list[np.ndarray]:
-        """Running sums ``[N + 1, T]`` of ``|y[t] - y[t - lag]|`` (non-finite terms as 0), and counts
-        of its NaN and infinite terms: a part's sum is the difference of two rows."""
+        """Running sums ``[N + 1, T]`` of ``|y[t] - y[t - lag]|`` (non-finite terms as 0), counts
+        of its NaN and infinite terms, and sums of ``|y[t]|`` (the level; lag rows as 0): a part's
+        sum is the difference of two rows."""
         if lag not in self._running:
-            d = np.zeros_like(self.values)
+            d, level = np.zeros_like(self.values), np.zeros_like(self.values)
             d[lag:] = np.abs(self.values[lag:] - self.values[:-lag])
+            level[lag:] = np.abs(self.values[lag:])
             nan, inf = np.isnan(d), np.isinf(d)
             self._running[lag] = [np.concatenate([np.zeros((1, d.shape[1])), np.cumsum(a, 0)])
-                                  for a in (np.where(nan | inf, 0.0, d), nan, inf)]
+                                  for a in (np.where(nan | inf, 0.0, d), nan, inf, np.where(nan | inf, 0.0, level))]
         return self._running[lag]
 
 
@@ -200,7 +202,8 @@ def _mase_scales(ser: _Series, starts: np.ndarray, cuts: np.ndarray, season: int
     for lag in np.unique(lags):
         pick = lags == lag
         a, b = starts[pick] + lag, starts[pick] + cuts[pick]
-        total, n_nan, n_inf = (s[b] - s[a] for s in ser.running(int(lag)))
+        total, n_nan, n_inf, level = (s[b] - s[a] for s in ser.running(int(lag)))
+        total = np.where(total <= ZERO_SCALE * level, 0.0, total)     # a part that repeats itself (mase_scale)
         out[pick] = np.where(n_nan > 0, np.nan, np.where(n_inf > 0, np.inf, total / (cuts[pick] - lag)[:, None]))
     return out
 

@@ -48,6 +48,9 @@ def check_config(cfg) -> None:
         cfg.target = ["value"]
     if not cfg.target:
         raise LstmkitError("no target column given", "pass --target COLUMN (or several, comma-separated)")
+    twice = next((t for k, t in enumerate(cfg.target) if t in cfg.target[:k]), None)
+    if twice is not None:
+        raise LstmkitError(f"--target names {twice!r} twice", "name each target column once")
     if not 0.0 <= cfg.dropout < 1.0:
         raise LstmkitError(f"`dropout` must be in [0, 1), got {cfg.dropout}", "pass --dropout 0.2, say")
     t = cfg.train

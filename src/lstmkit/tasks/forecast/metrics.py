@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-__all__ = ["METRIC_NAMES", "forecast_metrics", "format_table", "mase_scale"]
+__all__ = ["METRIC_NAMES", "ZERO_SCALE", "forecast_metrics", "format_table", "mase_scale"]
 
 METRIC_NAMES = ("MAE", "RMSE", "MAPE", "sMAPE", "MASE")
 
@@ -37,7 +37,8 @@ def forecast_metrics(y_true, y_pred, y_train, season: int = 1) -> dict[str, floa
 
     Returns:
         ``{"MAE", "RMSE", "MAPE", "sMAPE", "MASE"}`` as floats. MAPE is NaN when every actual
-        value is zero; MASE is inf for a target whose training part is constant.
+        value is zero; MASE is inf for a target whose training part is constant or repeats its
+        season exactly (NaN where the forecast is exact too).
     """
     true, pred, train = _as_target_columns(y_true, y_pred, y_train)  # [P, T], [P, T], [N, T]
     if isinstance(season, bool) or not isinstance(season, (int, np.integer)) or season < 1:
@@ -61,6 +62,9 @@ def forecast_metrics(y_true, y_pred, y_train, season: int = 1) -> dict[str, floa
     return {"MAE": mae, "RMSE": rmse, "MAPE": mape, "sMAPE": smape, "MASE": mase}
 
 
+ZERO_SCALE = 1e-9      # a MASE scale below this share of the level is a part that repeats itself exactly
+
+
 def mase_scale(y_train, season: int = 1) -> np.ndarray:
     """Mean absolute seasonal difference of each column of ``y_train`` [n_train, T] -> [T].
 
@@ -70,7 +74,10 @@ def mase_scale(y_train, season: int = 1) -> np.ndarray:
     if train.ndim == 1:
         train = train[:, None]
     lag = season if train.shape[0] > season else 1
-    return np.mean(np.abs(train[lag:] - train[:-lag]), axis=0)
+    scale = np.mean(np.abs(train[lag:] - train[:-lag]), axis=0)
+    # a part that repeats itself exactly (constant, or a clean generated season) has scale 0, not the
+    # float rounding of its differences (which made MASE 1e14)
+    return np.where(scale <= ZERO_SCALE * np.mean(np.abs(train[lag:]), axis=0), 0.0, scale)
 
 
 def format_table(rows: dict[str, dict[str, float]]) -> str:
