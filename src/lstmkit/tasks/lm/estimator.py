@@ -15,6 +15,7 @@ from typing import Any, Sequence
 
 import torch
 
+from lstmkit.config import check_seed
 from lstmkit.data.batching import BucketBatches, CollatedBatches, Padded, pad_batch
 from lstmkit.data.textfile import is_table
 from lstmkit.errors import LstmkitError
@@ -192,6 +193,8 @@ class LanguageModel(RunEstimator):
                                "pass --temperature 0.8, say (lower is more conservative)")
         if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
             raise LstmkitError(f"`top_k` must be a positive integer, got {top_k!r}", "pass --top-k 10, say")
+        if seed is not None:
+            check_seed(seed)
         text, _ = sample_text(LMScorer(self.net_, self.tokenizer_), n_tokens, prefix, temperature, top_k, seed)
         return text
 
