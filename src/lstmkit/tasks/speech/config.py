@@ -10,11 +10,21 @@ from lstmkit.config import (Attention, Encoder, Pooling, TaskConfig, TrainConfig
                             check_positive, check_range, check_types, train_field)
 from lstmkit.errors import LstmkitError
 
-__all__ = ["SpeechConfig", "MODES"]
+__all__ = ["SpeechConfig", "MODES", "MIN_RATE", "check_hop"]
 
 Mode = Literal["ctc", "classify", "seq2seq"]
 MODES = get_args(Mode)
 
+
+
+MIN_RATE = 1000            # Hz: below this no speech band is left to hear
+
+
+def check_hop(rate: int, hop_ms: float) -> None:
+    """The frame hop must hold at least one sample at ``rate``."""
+    if int(round(rate * hop_ms / 1000)) < 1:
+        raise LstmkitError(f"a hop of {hop_ms} ms is under one sample at {rate} Hz",
+                           f"pass --hop-ms {1000 / rate:.3g} or more (10 is usual)")
 
 
 @dataclass
@@ -73,3 +83,12 @@ class SpeechConfig(TaskConfig):
         if not 0 < self.hop_ms <= self.win_ms:
             raise LstmkitError(f"hop ({self.hop_ms} ms) must be positive and at most the window ({self.win_ms} ms)",
                                "use --win-ms 25 --hop-ms 10, say")
+        check_range(self, "win_ms", 0, math.inf, "25", low_open=True)
+        if self.sample_rate is not None:
+            if self.sample_rate < MIN_RATE:
+                raise LstmkitError(f"`sample_rate` must be at least {MIN_RATE} Hz, got {self.sample_rate}",
+                                   "pass --sample-rate 16000 (or 8000 for telephone audio), or leave it out")
+            check_hop(self.sample_rate, self.hop_ms)
+        if self.max_len_ratio is not None:
+            check_range(self, "max_len_ratio", 0, math.inf, "0.5 (or none: measured on the training data)",
+                        low_open=True)
