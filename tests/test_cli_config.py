@@ -100,14 +100,21 @@ def recorded(monkeypatch, tmp_path):
 
 @pytest.mark.parametrize("task, name, section", CASES, ids=[f"{t}-{s + '.' if s else ''}{n}" for t, n, s in CASES])
 def test_every_key_is_a_flag_and_reaches_lstmkit_json(task, name, section, recorded, capsys, tmp_path):
+    from lstmkit.tasks.classify.config import NEEDS, SERIES_ONLY
     words, expected = _other_value(TASKS[task], name, section)
+    lm = tmp_path / "lm"
+    lm.mkdir()
+    (lm / "lstmkit.json").write_text(json.dumps({"format_version": 1, "task": "lm", "status": "finished", "config": {
+        "model": "lstm", "level": "word", "embed_dim": 8, "hidden_size": 8, "num_layers": 1}}))
     if (task, name) in (("classify", "init_from"), ("lm", "init_from")):   # the LM's settings are read when built
-        lm = tmp_path / "lm"
-        lm.mkdir()
-        (lm / "lstmkit.json").write_text(json.dumps({"format_version": 1, "task": "lm", "status": "finished", "config": {
-            "model": "lstm", "level": "word", "embed_dim": 8, "hidden_size": 8, "num_layers": 1}}))
         words, expected = [str(lm)], str(lm)
+    if (task, name) == ("speech", "sample_rate"):
+        words, expected = ["16000"], 16000
     words = words if words[0].startswith("--") else ["--" + name.replace("_", "-"), *words]
+    if task == "classify" and name in SERIES_ONLY:                       # numeric series only
+        words = [*words, "--series"]
+    if task == "classify" and NEEDS.get(name) in ("init_from", "vectors"):  # acts beside its partner only
+        words = [*words, "--" + NEEDS[name].replace("_", "-"), str(lm) if NEEDS[name] == "init_from" else "v.txt"]
     if (task, name) in (("classify", "ensemble"), ("classify", "crop")):  # options of LSTM-FCN only
         words = [*words, "--model", "lstm-fcn-ds"]
     if (task, name) == ("classify", "augment"):                          # numeric series only

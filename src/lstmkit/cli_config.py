@@ -221,6 +221,7 @@ def add_train_command(app: typer.Typer, config_cls: type, estimator: str, report
                       keywords: dict[str, str] | None = None,
                       fit: Callable[[type, dict[str, str | None], dict[str, Any], Path], Any] | None = None,
                       resume: Callable[[type, Path, dict[str, str | None], dict[str, Any]], Any] | None = None,
+                      check: Callable[[dict[str, Any], dict[str, Any]], None] | None = None,
                       ) -> Callable[..., None]:
     """Add the ``train`` command of a task to ``app`` and return it.
 
@@ -234,7 +235,8 @@ def add_train_command(app: typer.Typer, config_cls: type, estimator: str, report
     ``Class(**settings).fit(**files, out=out)`` and ``Class.resume(RUN, **files)``, the files named
     as in ``keywords`` (file key -> the estimator's keyword, e.g. ``{"val": "val_data"}``).
     ``required`` = (file key, message, hint): the :class:`LstmkitError` raised when that file is
-    given neither way."""
+    given neither way. ``check(flags, settings)`` (optional) sees the settings given as flags and
+    all of them (YAML and flags), flat, before anything is read: a flag that cannot act raises there."""
     names = keywords or {}
 
     def default_fit(cls, paths, settings, out):
@@ -259,7 +261,10 @@ def add_train_command(app: typer.Typer, config_cls: type, estimator: str, report
                  for k in files}
         if required is not None and paths[required[0]] is None:
             raise LstmkitError(required[1], required[2])
-        report(fit(cls, paths, flatten_config(params), out))
+        settings = flatten_config(params)
+        if check is not None:
+            check(flatten_config(flags), settings)
+        report(fit(cls, paths, settings, out))
 
     keyword = inspect.Parameter.KEYWORD_ONLY
     params = [inspect.Parameter(name, keyword, default=typer.Option(None, help=text), annotation=Optional[Path])
