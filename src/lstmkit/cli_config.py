@@ -39,7 +39,7 @@ from lstmkit.errors import LstmkitError
 
 __all__ = ["config_options", "field_help", "option_specs", "resolve_params", "echo_or_write_table", "check_table_out",
            "OptionSpec",
-           "ALIASES", "add_train_command", "echo_run_end", "task_app"]
+           "ALIASES", "add_train_command", "check_resume_flags", "echo_run_end", "task_app"]
 
 ALIASES: dict[str, tuple[str, ...]] = {"max_epochs": ("--epochs",), "num_layers": ("--layers",),
                                        "relative": (" /--absolute",), "lowercase": (" /--keep-case",)}
@@ -243,6 +243,7 @@ def add_train_command(app: typer.Typer, config_cls: type, estimator: str, report
         return cls(**settings).fit(**{names.get(k, k): v for k, v in paths.items()}, out=out)
 
     def default_resume(cls, run, paths, flags):
+        check_resume_flags(run, flags)
         return cls.resume(run, **{names.get(k, k): v for k, v in paths.items()})
 
     fit = fit or default_fit
@@ -253,6 +254,9 @@ def add_train_command(app: typer.Typer, config_cls: type, estimator: str, report
         cls = getattr(importlib.import_module(module), name)
         given_str = {k: None if v is None else str(v) for k, v in given.items()}
         if resume is not None:
+            if config is not None:
+                raise LstmkitError(f"--config does not apply with --resume: {resume} continues with the settings it "
+                                   "recorded", "drop --config to resume, or start a new run without --resume")
             report(resume_run(cls, resume, given_str, flags))
             return
         params = resolve_params(config, flags)
@@ -277,6 +281,28 @@ def add_train_command(app: typer.Typer, config_cls: type, estimator: str, report
     command = config_options(config_cls, run_options=True)(train)
     app.command()(command)
     return command
+
+
+def check_resume_flags(run: Path, flags: dict[str, Any]) -> None:
+    """``train --resume RUN`` continues RUN with the settings its ``lstmkit.json`` recorded (the
+    checkpoint is for that model): a flag that differs from them is an error (one equal to them
+    is fine). A finished or missing run is left to the resume itself to refuse."""
+    given = flatten_config(flags)
+    if not given:
+        return
+    from lstmkit.runs import read_meta
+    try:
+        meta = read_meta(run)
+    except LstmkitError:
+        return
+    if meta.get("status") == "finished":
+        return
+    saved = flatten_config(meta.get("config") or {})
+    for key, value in given.items():
+        if key not in saved or saved[key] != value:
+            raise LstmkitError(f"{run} was trained with {key}={saved.get(key)!r}; --resume continues it with its "
+                               f"recorded settings, so {flag(key)} {value!r} would be ignored",
+                               f"drop {flag(key)} to resume, or start a new run without --resume")
 
 
 def echo_run_end(est, lead: str = "", extra: str = "") -> None:
