@@ -211,6 +211,22 @@ def resolve_params(config: Path | None, flags: dict[str, Any]) -> dict[str, Any]
     return params
 
 
+def literal_help(command: Any) -> Any:
+    """``command`` (a click command built by typer) and every command under it, with each help
+    text escaped for rich: typer reads help as rich markup, where a default written
+    ``[as trained]`` is a style tag and vanishes from ``--help``."""
+    if getattr(command, "rich_markup_mode", None) == "rich":
+        from rich.markup import escape
+        if command.help:
+            command.help = escape(command.help)
+        for param in command.params:
+            if getattr(param, "help", None):
+                param.help = escape(param.help)
+    for sub in (getattr(command, "commands", None) or {}).values():
+        literal_help(sub)
+    return command
+
+
 def task_app(help: str) -> typer.Typer:
     """A task's sub-command group (``lstmkit lm ...``): bare, it prints its help."""
     return typer.Typer(help=help, no_args_is_help=True, add_completion=False)
