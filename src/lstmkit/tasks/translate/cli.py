@@ -20,6 +20,11 @@ app = task_app("Translation with an LSTM encoder-decoder: train, run, evaluate."
 def _fit(cls, files: dict, settings: dict, out: Path):
     if (files["src_file"] is None) != (files["tgt_file"] is None):
         raise LstmkitError("--src-file and --tgt-file go together", "pass both, or a table with --data")
+    if files["src_file"] is not None:
+        for side in ("src", "tgt"):
+            if side in settings:          # line-aligned files have no columns: the name would be ignored
+                raise LstmkitError(f"--{side} names a column of a --data table; --src-file and --tgt-file have none",
+                                   f"drop --{side} (or pass a table with --data)")
     return cls(**settings).fit(files["data"], src_file=files["src_file"], tgt_file=files["tgt_file"],
                                val_data=files["val"], val_src_file=files["val_src_file"],
                                val_tgt_file=files["val_tgt_file"], out=out)
