@@ -82,3 +82,12 @@ def test_serve_refuses_impossible_limits_before_loading(flags, needle, tmp_path,
     code, out, err = run_cli(["serve", "--run", tmp_path / "no_run", *flags], capsys)
     assert_user_error(code, err, needle)
     assert "serving" not in out
+
+
+def test_export_onnx_into_an_existing_folder_writes_model_onnx_there(run, tmp_path, capsys):
+    pytest.importorskip("onnxruntime")
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    code, out, err = run_cli(["export", "onnx", "--run", run, "--out", folder], capsys)
+    assert code == 0, err
+    assert (folder / "model.onnx").is_file() and f"wrote {folder / 'model.onnx'}" in out
