@@ -113,7 +113,7 @@ def test_lstmkit_warnings_are_one_line_and_others_keep_their_form(tmp_path, caps
 
 
 @pytest.mark.parametrize("argv, shown", [
-    (["export", "int8", "--help"], "[the data the run was trained on]"),
+    (["export", "int8", "--help"], "[the run's own test part]"),
     (["translate", "run", "--help"], "[as trained, 5]"),
     (["classify", "predict", "--help"], "[as in training]"),
     (["tune", "--help"], "[the task's, in tasks/<task>/bench.py]"),
