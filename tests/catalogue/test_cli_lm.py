@@ -45,6 +45,8 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (["lm", "sample", "--run", "{d}/run", "--temperature", "nan"], 2, "temperature"),
     (["lm", "sample", "--run", "{d}/run", "--top-k", "0"], 2, "top"),
     (["lm", "sample", "--run", "{d}/run", "--seed", "-1"], 2, "seed"),
+    (["lm", "sample", "--run", "{d}/run", "--n", "100000000000"], 2, "at most 1000000"),
+    (["lm", "sample", "--run", "{d}/run", "--temperature", "inf"], 2, "temperature"),
     (["lm", "evaluate", "--run", "{d}/run", "--data", "{d}/nope.txt"], 2, "file not found"),
     (["lm", "evaluate", "--run", "{d}/run", "--data", "{d}/empty.txt"], 2, "empty"),
     (["lm", "evaluate", "--run", "{d}/nope", "--data", "{d}/corpus.txt"], 2, "run folder not found"),
