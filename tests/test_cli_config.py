@@ -115,6 +115,11 @@ def test_every_key_is_a_flag_and_reaches_lstmkit_json(task, name, section, recor
         words = [*words, "--series"]
     if task == "classify" and NEEDS.get(name) in ("init_from", "vectors"):  # acts beside its partner only
         words = [*words, "--" + NEEDS[name].replace("_", "-"), str(lm) if NEEDS[name] == "init_from" else "v.txt"]
+    if task == "speech":                                                 # a mode's own, or beside a partner
+        from lstmkit.tasks.speech.config import MODE_ONLY, NEEDS as SPEECH_NEEDS
+        words = [*words, *(["--mode", MODE_ONLY[name][-1]] if name in MODE_ONLY else []),
+                 *({"lm": ["--lm", str(lm)], "features": ["--features", "mfcc"], "spec_augment": ["--spec-augment"]}
+                   [SPEECH_NEEDS[name][0]] if name in SPEECH_NEEDS else [])]
     if (task, name) in (("classify", "ensemble"), ("classify", "crop")):  # options of LSTM-FCN only
         words = [*words, "--model", "lstm-fcn-ds"]
     if (task, name) == ("classify", "augment"):                          # numeric series only

@@ -6,11 +6,11 @@ import math
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from lstmkit.config import (Attention, Encoder, Pooling, TaskConfig, TrainConfig, check_non_negative,
+from lstmkit.config import (Attention, flag, Encoder, Pooling, TaskConfig, TrainConfig, check_non_negative,
                             check_positive, check_range, check_types, train_field)
 from lstmkit.errors import LstmkitError
 
-__all__ = ["SpeechConfig", "MODES", "MIN_RATE", "check_hop"]
+__all__ = ["SpeechConfig", "MODES", "MIN_RATE", "MODE_ONLY", "NEEDS", "check_given", "check_hop"]
 
 Mode = Literal["ctc", "classify", "seq2seq"]
 MODES = get_args(Mode)
@@ -92,3 +92,25 @@ class SpeechConfig(TaskConfig):
         if self.max_len_ratio is not None:
             check_range(self, "max_len_ratio", 0, math.inf, "0.5 (or none: measured on the training data)",
                         low_open=True)
+
+
+# Settings that act in some modes only, and settings that act beside another one only: given where
+# they cannot act, they would change nothing without a word.
+MODE_ONLY = {"pooling": ("classify",), "embed_dim": ("classify", "seq2seq"), "attention": ("seq2seq",),
+             "label_smoothing": ("seq2seq",), "max_len_ratio": ("seq2seq",), "beam": ("ctc", "seq2seq")}
+NEEDS = {"lm_weight": ("lm", None), "length_bonus": ("lm", None), "n_mfcc": ("features", "mfcc"),
+         **{name: ("spec_augment", True) for name in ("freq_masks", "freq_width", "time_masks", "time_width")}}
+
+
+def check_given(given: dict, settings: dict) -> None:
+    """The flags a user gave against the mode and partners in ``settings`` (YAML and flags, flat):
+    a setting of another mode, or one whose partner is absent (or off), is an error naming both."""
+    mode = settings.get("mode", "ctc")
+    for name, modes in MODE_ONLY.items():
+        if name in given and mode not in modes:
+            raise LstmkitError(f"{flag(name)} applies to --mode {' or '.join(modes)}, not {mode}",
+                               f"drop {flag(name)} (or use --mode {modes[0]})")
+    for name, (partner, value) in NEEDS.items():
+        if name in given and (settings.get(partner) is None if value is None else settings.get(partner) != value):
+            needed = flag(partner) if value in (None, True) else f"{flag(partner)} {value}"
+            raise LstmkitError(f"{flag(name)} applies with {needed} only", f"drop {flag(name)} (or add {needed})")
