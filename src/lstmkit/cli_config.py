@@ -282,6 +282,10 @@ def add_train_command(app: typer.Typer, config_cls: type, estimator: str, report
         if required is not None and paths[required[0]] is None:
             raise LstmkitError(required[1], required[2])
         settings = flatten_config(params)
+        held_out = next((k for k in files if k.startswith("val") and paths[k] is not None), None)
+        if held_out is not None and "val_frac" in flatten_config(flags):    # the file is the validation part
+            raise LstmkitError(f"--val-frac applies without a validation file: {flag(held_out)} {paths[held_out]} "
+                               "is the validation part", "drop --val-frac (or the validation file)")
         if check is not None:
             check(flatten_config(flags), settings)
         report(fit(cls, paths, settings, out))

@@ -38,6 +38,7 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train("--embed-dim", "0"), 2, "embed_dim"),
     (_train("--max-len", "0"), 2, "max_len"),
     (_train("--val", "{d}/nope.txt"), 2, "file not found"),
+    (_train("--val", "{d}/corpus.txt", "--val-frac", "0.2"), 2, "--val-frac applies without a validation file"),
     (["lm", "sample", "--run", "{d}/nope"], 2, "run folder not found"),
     (["lm", "sample", "--run", "{d}/forecast_run"], 2, "'forecast' run"),
     (["lm", "sample", "--run", "{d}/run", "--n", "-1"], 2, "--n"),
