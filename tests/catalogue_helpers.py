@@ -36,6 +36,8 @@ COMMON_TRAIN = [
     (["--checkpoint-every", "-1"], "checkpoint_every"),
     (["--loss", "bogus"], "bogus"),
     (["--seed", "abc"], "--seed"),
+    (["--seed", "-1"], "seed"),
+    (["--seed", "99999999999999999999999"], "seed"),
     (["--lr-schedule", "linear"], "linear"),
     (["--progress", "loud"], "loud"),
     (["--bogus-flag"], "no such option"),

@@ -110,3 +110,17 @@ def test_lstmkit_warnings_are_one_line_and_others_keep_their_form(tmp_path, caps
     from lstmkit.cli import _one_line_warning
     _one_line_warning(UserWarning("from elsewhere"), UserWarning, "/elsewhere/mod.py", 3)
     assert "/elsewhere/mod.py:3: UserWarning: from elsewhere" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, shown", [
+    (["export", "int8", "--help"], "[the run's own test part]"),
+    (["translate", "run", "--help"], "[as trained, 5]"),
+    (["classify", "predict", "--help"], "[as in training]"),
+    (["tune", "--help"], "[the task's, in tasks/<task>/bench.py]"),
+])
+def test_help_shows_the_bracketed_defaults(argv, shown, capsys, monkeypatch):
+    """A default written ``[as trained]`` in a help text is printed, not read as rich markup and dropped."""
+    monkeypatch.setenv("COLUMNS", "250")
+    code, out, err = run_cli(argv, capsys)
+    assert code == 0, err
+    assert shown in out, out

@@ -100,14 +100,26 @@ def recorded(monkeypatch, tmp_path):
 
 @pytest.mark.parametrize("task, name, section", CASES, ids=[f"{t}-{s + '.' if s else ''}{n}" for t, n, s in CASES])
 def test_every_key_is_a_flag_and_reaches_lstmkit_json(task, name, section, recorded, capsys, tmp_path):
+    from lstmkit.tasks.classify.config import NEEDS, SERIES_ONLY
     words, expected = _other_value(TASKS[task], name, section)
+    lm = tmp_path / "lm"
+    lm.mkdir()
+    (lm / "lstmkit.json").write_text(json.dumps({"format_version": 1, "task": "lm", "status": "finished", "config": {
+        "model": "lstm", "level": "word", "embed_dim": 8, "hidden_size": 8, "num_layers": 1}}))
     if (task, name) in (("classify", "init_from"), ("lm", "init_from")):   # the LM's settings are read when built
-        lm = tmp_path / "lm"
-        lm.mkdir()
-        (lm / "lstmkit.json").write_text(json.dumps({"format_version": 1, "task": "lm", "status": "finished", "config": {
-            "model": "lstm", "level": "word", "embed_dim": 8, "hidden_size": 8, "num_layers": 1}}))
         words, expected = [str(lm)], str(lm)
+    if (task, name) == ("speech", "sample_rate"):
+        words, expected = ["16000"], 16000
     words = words if words[0].startswith("--") else ["--" + name.replace("_", "-"), *words]
+    if task == "classify" and name in SERIES_ONLY:                       # numeric series only
+        words = [*words, "--series"]
+    if task == "classify" and NEEDS.get(name) in ("init_from", "vectors"):  # acts beside its partner only
+        words = [*words, "--" + NEEDS[name].replace("_", "-"), str(lm) if NEEDS[name] == "init_from" else "v.txt"]
+    if task == "speech":                                                 # a mode's own, or beside a partner
+        from lstmkit.tasks.speech.config import MODE_ONLY, NEEDS as SPEECH_NEEDS
+        words = [*words, *(["--mode", MODE_ONLY[name][-1]] if name in MODE_ONLY else []),
+                 *({"lm": ["--lm", str(lm)], "features": ["--features", "mfcc"], "spec_augment": ["--spec-augment"]}
+                   [SPEECH_NEEDS[name][0]] if name in SPEECH_NEEDS else [])]
     if (task, name) in (("classify", "ensemble"), ("classify", "crop")):  # options of LSTM-FCN only
         words = [*words, "--model", "lstm-fcn-ds"]
     if (task, name) == ("classify", "augment"):                          # numeric series only

@@ -143,3 +143,12 @@ def test_every_room_with_a_bench_is_tunable():
         TASKS["classify"].check({"hidden_size": 8})
     with pytest.raises(LstmkitError, match="TextClassifier has no parameter 'lookback'"):
         TASKS["classify"].check({"data": "x.csv", "lookback": 8})
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32])
+def test_a_sampler_seed_outside_numpys_range_is_one_line(seed, tmp_path, capsys):
+    from cli_helpers import assert_user_error, run_cli
+    code, _, err = run_cli(["tune", "classify", "--data", tmp_path / "x.csv", "--seed", seed, "--out", tmp_path / "t"],
+                           capsys)
+    assert_user_error(code, err, "seed", "0 to 4294967295")
+    assert not (tmp_path / "t").exists()

@@ -18,6 +18,7 @@ from typing import Optional
 
 import typer
 
+from lstmkit.cli_config import literal_help
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.cli import app as forecast_app, report as forecast_report
 from lstmkit.tasks.classify.cli import app as classify_app
@@ -47,7 +48,8 @@ def _mount_lazily(name: str, target: str, summary: str) -> None:
             single = typer.Typer(add_completion=False)
             single.command(name=name, help=obj.__doc__)(obj)
             obj = single
-        code = obj(args=ctx.args, prog_name=f"lstmkit {name}", standalone_mode=False)
+        code = literal_help(typer.main.get_command(obj)).main(args=ctx.args, prog_name=f"lstmkit {name}",
+                                                              standalone_mode=False)
         if isinstance(code, int) and code:        # typer.Exit(code) inside the command
             raise typer.Exit(code)
 
@@ -146,7 +148,7 @@ def main(argv: list[str] | None = None) -> None:
 
 def _main(argv: list[str] | None) -> None:
     try:
-        app(args=argv, prog_name="lstmkit", standalone_mode=False)
+        literal_help(typer.main.get_command(app)).main(args=argv, prog_name="lstmkit", standalone_mode=False)
     except LstmkitError as e:                 # bad input: exit 2; the environment (EnvironmentProblem): exit 1
         print(f"error: {e}", file=sys.stderr)
         sys.exit(e.exit_code)

@@ -39,7 +39,7 @@ from lstmkit.errors import LstmkitError
 
 __all__ = ["config_options", "field_help", "option_specs", "resolve_params", "echo_or_write_table", "check_table_out",
            "OptionSpec",
-           "ALIASES", "add_train_command", "echo_run_end", "task_app"]
+           "ALIASES", "add_train_command", "check_resume_flags", "echo_run_end", "task_app"]
 
 ALIASES: dict[str, tuple[str, ...]] = {"max_epochs": ("--epochs",), "num_layers": ("--layers",),
                                        "relative": (" /--absolute",), "lowercase": (" /--keep-case",)}
@@ -211,6 +211,22 @@ def resolve_params(config: Path | None, flags: dict[str, Any]) -> dict[str, Any]
     return params
 
 
+def literal_help(command: Any) -> Any:
+    """``command`` (a click command built by typer) and every command under it, with each help
+    text escaped for rich: typer reads help as rich markup, where a default written
+    ``[as trained]`` is a style tag and vanishes from ``--help``."""
+    if getattr(command, "rich_markup_mode", None) == "rich":
+        from rich.markup import escape
+        if command.help:
+            command.help = escape(command.help)
+        for param in command.params:
+            if getattr(param, "help", None):
+                param.help = escape(param.help)
+    for sub in (getattr(command, "commands", None) or {}).values():
+        literal_help(sub)
+    return command
+
+
 def task_app(help: str) -> typer.Typer:
     """A task's sub-command group (``lstmkit lm ...``): bare, it prints its help."""
     return typer.Typer(help=help, no_args_is_help=True, add_completion=False)
@@ -221,6 +237,7 @@ def add_train_command(app: typer.Typer, config_cls: type, estimator: str, report
                       keywords: dict[str, str] | None = None,
                       fit: Callable[[type, dict[str, str | None], dict[str, Any], Path], Any] | None = None,
                       resume: Callable[[type, Path, dict[str, str | None], dict[str, Any]], Any] | None = None,
+                      check: Callable[[dict[str, Any], dict[str, Any]], None] | None = None,
                       ) -> Callable[..., None]:
     """Add the ``train`` command of a task to ``app`` and return it.
 
@@ -234,13 +251,15 @@ def add_train_command(app: typer.Typer, config_cls: type, estimator: str, report
     ``Class(**settings).fit(**files, out=out)`` and ``Class.resume(RUN, **files)``, the files named
     as in ``keywords`` (file key -> the estimator's keyword, e.g. ``{"val": "val_data"}``).
     ``required`` = (file key, message, hint): the :class:`LstmkitError` raised when that file is
-    given neither way."""
+    given neither way. ``check(flags, settings)`` (optional) sees the settings given as flags and
+    all of them (YAML and flags), flat, before anything is read: a flag that cannot act raises there."""
     names = keywords or {}
 
     def default_fit(cls, paths, settings, out):
         return cls(**settings).fit(**{names.get(k, k): v for k, v in paths.items()}, out=out)
 
     def default_resume(cls, run, paths, flags):
+        check_resume_flags(run, flags)
         return cls.resume(run, **{names.get(k, k): v for k, v in paths.items()})
 
     fit = fit or default_fit
@@ -251,6 +270,9 @@ def add_train_command(app: typer.Typer, config_cls: type, estimator: str, report
         cls = getattr(importlib.import_module(module), name)
         given_str = {k: None if v is None else str(v) for k, v in given.items()}
         if resume is not None:
+            if config is not None:
+                raise LstmkitError(f"--config does not apply with --resume: {resume} continues with the settings it "
+                                   "recorded", "drop --config to resume, or start a new run without --resume")
             report(resume_run(cls, resume, given_str, flags))
             return
         params = resolve_params(config, flags)
@@ -259,7 +281,14 @@ def add_train_command(app: typer.Typer, config_cls: type, estimator: str, report
                  for k in files}
         if required is not None and paths[required[0]] is None:
             raise LstmkitError(required[1], required[2])
-        report(fit(cls, paths, flatten_config(params), out))
+        settings = flatten_config(params)
+        held_out = next((k for k in files if k.startswith("val") and paths[k] is not None), None)
+        if held_out is not None and "val_frac" in flatten_config(flags):    # the file is the validation part
+            raise LstmkitError(f"--val-frac applies without a validation file: {flag(held_out)} {paths[held_out]} "
+                               "is the validation part", "drop --val-frac (or the validation file)")
+        if check is not None:
+            check(flatten_config(flags), settings)
+        report(fit(cls, paths, settings, out))
 
     keyword = inspect.Parameter.KEYWORD_ONLY
     params = [inspect.Parameter(name, keyword, default=typer.Option(None, help=text), annotation=Optional[Path])
@@ -272,6 +301,28 @@ def add_train_command(app: typer.Typer, config_cls: type, estimator: str, report
     command = config_options(config_cls, run_options=True)(train)
     app.command()(command)
     return command
+
+
+def check_resume_flags(run: Path, flags: dict[str, Any]) -> None:
+    """``train --resume RUN`` continues RUN with the settings its ``lstmkit.json`` recorded (the
+    checkpoint is for that model): a flag that differs from them is an error (one equal to them
+    is fine). A finished or missing run is left to the resume itself to refuse."""
+    given = flatten_config(flags)
+    if not given:
+        return
+    from lstmkit.runs import read_meta
+    try:
+        meta = read_meta(run)
+    except LstmkitError:
+        return
+    if meta.get("status") == "finished":
+        return
+    saved = flatten_config(meta.get("config") or {})
+    for key, value in given.items():
+        if key not in saved or saved[key] != value:
+            raise LstmkitError(f"{run} was trained with {key}={saved.get(key)!r}; --resume continues it with its "
+                               f"recorded settings, so {flag(key)} {value!r} would be ignored",
+                               f"drop {flag(key)} to resume, or start a new run without --resume")
 
 
 def echo_run_end(est, lead: str = "", extra: str = "") -> None:

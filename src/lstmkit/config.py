@@ -24,7 +24,7 @@ from lstmkit.errors import LstmkitError
 
 __all__ = ["TrainConfig", "TaskConfig", "train_field", "Encoder", "Pooling", "Attention", "load_yaml", "merge",
            "split_train_params", "flatten_config", "known_keys", "require_positive_int", "check_types",
-           "check_positive", "check_non_negative", "check_range", "field_types", "flag"]
+           "check_positive", "check_non_negative", "check_range", "check_seed", "field_types", "flag", "MAX_SEED"]
 
 # Choice sets shared by several tasks; tests keep them equal to the registries that implement them
 # (lstmkit.nn.zoo.ENCODERS, the pooling and attention modules).
@@ -75,6 +75,7 @@ class TrainConfig:
             raise LstmkitError(f"`max_minutes` must be a number > 0, got {budget!r}",
                                "pass --max-minutes with a positive number of minutes, or leave it out")
         check_types(self)
+        check_seed(self.seed)
         check_range(self, "lr", 0, math.inf, "1e-3", low_open=True)
         check_range(self, "weight_decay", 0, math.inf, "1e-4")
         check_range(self, "lr_factor", 0, 1, "0.5", low_open=True, high_open=True)
@@ -215,6 +216,17 @@ def check_range(cfg, name: str, low: float, high: float, example: str, *, low_op
         else:
             what = f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
         raise LstmkitError(f"`{name}` must be {what}, got {v!r}", f"pass {flag(name)} {example}, say")
+
+
+MAX_SEED = 2**32 - 1        # numpy's and torch's generators both take 0 .. 2**32 - 1 everywhere
+
+
+def check_seed(seed: Any, name: str = "seed") -> None:
+    """A random seed: a whole number in 0 .. 2**32 - 1 (numpy refuses negatives; torch overflows
+    on very large numbers)."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise LstmkitError(f"`{name}` must be a whole number from 0 to {MAX_SEED}, got {seed!r}",
+                           f"pass {flag(name)} 42, say")
 
 
 def require_positive_int(name: str, value: Any, flag: str) -> None:

@@ -31,7 +31,7 @@ from typing import Any, Callable
 
 import yaml
 
-from lstmkit.config import TrainConfig, load_yaml, merge
+from lstmkit.config import TrainConfig, check_seed, load_yaml, merge
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import atomic_write
 from lstmkit.tasks._base import RoomRegistry
@@ -144,6 +144,8 @@ def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | 
         raise LstmkitError(f"tuning is not available for task {task!r}", f"use one of: {', '.join(TASKS)}")
     if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
         raise LstmkitError(f"`trials` must be a positive integer, got {trials!r}", "pass --trials 30, say")
+    if seed is not None:
+        check_seed(seed)
     plug = TASKS[task]
     space = parse_space(space if space is not None else plug.default_space, plug.config_keys())
     base = {k: v for k, v in base.items() if v is not None}

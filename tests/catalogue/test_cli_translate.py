@@ -33,6 +33,8 @@ def _train(*flags, src="a.en", tgt="a.de"):
 
 CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train(src="nope.en"), 2, "file not found"),
+    (_train("--src", "en"), 2, "--src names a column of a --data table"),
+    (_train("--tgt", "de"), 2, "--tgt names a column of a --data table"),
     (_train(src="folder"), 2, "is a folder, not a text file"),
     (_train(tgt="folder"), 2, "is a folder, not a text file"),
     (_train(tgt="short.de"), 2, "2"),

@@ -5,7 +5,7 @@ import shutil
 import pytest
 
 from forecast_data import sine_frame
-from cli_helpers import run_cli
+from cli_helpers import assert_user_error, run_cli
 
 pytest.importorskip("onnxruntime")
 
@@ -70,3 +70,24 @@ def test_serve_refuses_a_busy_port(run, capsys):
     finally:
         s.close()
     assert code == 2 and "--port" in err
+
+
+@pytest.mark.parametrize("flags, needle", [(["--port", "99999"], "--port"), (["--port", "-1"], "--port"),
+                                           (["--max-body", "0"], "--max-body"), (["--max-body", "-5"], "--max-body"),
+                                           (["--max-streams", "0"], "--max-streams")])
+def test_serve_refuses_impossible_limits_before_loading(flags, needle, tmp_path, capsys):
+    """An impossible port or limit is one line naming the flag and its range, before any run is
+    read (the run here does not even exist) and before anything listens."""
+    pytest.importorskip("fastapi")
+    code, out, err = run_cli(["serve", "--run", tmp_path / "no_run", *flags], capsys)
+    assert_user_error(code, err, needle)
+    assert "serving" not in out
+
+
+def test_export_onnx_into_an_existing_folder_writes_model_onnx_there(run, tmp_path, capsys):
+    pytest.importorskip("onnxruntime")
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    code, out, err = run_cli(["export", "onnx", "--run", run, "--out", folder], capsys)
+    assert code == 0, err
+    assert (folder / "model.onnx").is_file() and f"wrote {folder / 'model.onnx'}" in out

@@ -302,3 +302,14 @@ def test_deploy_speed_lines(run):
     assert lines[2]["onnx_vs_torch"] == pytest.approx(lines[1]["sentences_per_s"] / lines[0]["sentences_per_s"],
                                                       rel=1e-2)
     json.dumps(lines, allow_nan=False)
+
+
+@pytest.mark.parametrize("where", ["afile", "afile/sub"])
+def test_export_onnx_out_onto_a_file_is_one_error(run, tmp_path, capsys, where):
+    """The translator's graphs go into a folder: --out naming a file (or a path under one) is one
+    line, the file untouched (was FileExistsError / NotADirectoryError)."""
+    from cli_helpers import assert_user_error, run_cli
+    (tmp_path / "afile").write_text("mine")
+    code, _, err = run_cli(["export", "onnx", "--run", run, "--out", tmp_path / where], capsys)
+    assert_user_error(code, err, "is a file, not a folder")
+    assert (tmp_path / "afile").read_text() == "mine"

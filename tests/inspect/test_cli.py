@@ -74,3 +74,14 @@ def test_a_run_whose_estimator_has_no_model_inputs_is_refused(tmp_path, monkeypa
         main(["inspect", "gates", "--run", str(tmp_path), "--data", str(tmp_path / "x.csv")])
     assert e.value.code == 2
     assert "does not support 'lm' runs" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("top", ["0", "-3"])
+def test_top_below_one_is_one_line_before_any_work(run_and_data, capsys, top):
+    """--top 0 drew an empty legend, -3 all units but three; both are errors now, before the run is read."""
+    from cli_helpers import assert_user_error, run_cli
+    run, data = run_and_data
+    before = (run / "gates.json").read_bytes() if (run / "gates.json").exists() else None
+    code, _, err = run_cli(["inspect", "gates", "--run", run, "--data", data, "--top", top], capsys)
+    assert_user_error(code, err, "--top", "at least 1")
+    assert ((run / "gates.json").read_bytes() if (run / "gates.json").exists() else None) == before

@@ -35,8 +35,8 @@ def export_onnx_command(run: Path = typer.Option(..., help="Run folder from 'tra
 @export_app.command("int8")
 def export_int8_command(run: Path = typer.Option(..., help="Run folder from 'train'."),
                         out: Optional[Path] = typer.Option(None, help="New run folder [RUN-int8]."),
-                        data: Optional[Path] = typer.Option(None, help="Data for the test metrics "
-                                                            "[the data the run was trained on]."),
+                        data: Optional[Path] = typer.Option(None, help="Data for the test metrics, which decide "
+                                                            "whether int8 may be the engine [the run's own test part]."),
                         backend: str = typer.Option("auto", help="torch, onnx, or auto (measure both, keep the faster).")):
     """Dynamic int8 quantization into a new run folder, with export_report.json."""
     from lstmkit.deploy.quantize import REPORT_FILE, export_int8

@@ -63,10 +63,17 @@ def export_onnx(run: str | Path, out: str | Path | None = None, tolerance: float
     try:
         if graphs is not None:
             path = Path(out) if out is not None else run
+            blocker = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)
+            if blocker is not None:
+                raise LstmkitError(f"--out {path}: {blocker} is a file, not a folder (this run exports "
+                                   "several graphs into a folder)",
+                                   "pass a folder for --out (it is created when missing)")
             path.mkdir(parents=True, exist_ok=True)
             report = graphs(path, weights_fingerprint(run), tolerance)
         else:
             path = Path(out) if out is not None else run / ONNX_FILE
+            if path.is_dir():                                # a folder: the graph goes in it, by its usual name
+                path = path / ONNX_FILE
             own = getattr(adapter, "export_net", None)       # a room's own arrangement of the same graph
             report = write_onnx(adapter, path, fingerprint=weights_fingerprint(run), tolerance=tolerance,
                                 traced=own() if own is not None else None)

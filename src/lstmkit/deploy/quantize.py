@@ -257,6 +257,11 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
     infer = _inference(adapter)
     x_batch, x_one = adapter.example_inputs(batch), adapter.example_inputs(1)
     refusals: dict[str, str] = {}
+    before = adapter.test_metrics(fp32, data)
+    judge = getattr(adapter, "quality_refusal", None)
+    if before is None and judge is not None:       # no int8 model could be judged: say so before any work
+        raise LstmkitError(f"cannot check an int8 model of {run.name}: {judge(None, None)}",
+                           "pass --data with the test examples the quality is judged on; nothing was written")
 
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
@@ -265,7 +270,7 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
                                   "threads": torch.get_num_threads(), "fp32": {}}
         report["fp32"] = {"bytes": os.path.getsize(run / WEIGHTS_FILE),
                           **measure_speed(lambda x: infer(fp32, x), x_batch, x_one, min_seconds),
-                          "metrics": adapter.test_metrics(fp32, data)}
+                          "metrics": before}
         candidates: dict[str, dict[str, Any]] = {}
 
         if "torch" in backends:

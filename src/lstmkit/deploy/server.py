@@ -355,10 +355,21 @@ def _document_schemas(app, schemas: list) -> None:
     app.openapi = openapi
 
 
+def _check_limits(port: int, max_body: int, max_streams: int) -> None:
+    """The service's port and limits, checked before any run is loaded."""
+    for name, value, low, high, example in (("port", port, 0, 65535, "8000 (or 0 for any free port)"),
+                                            ("max-body", max_body, 1, None, "1000000"),
+                                            ("max-streams", max_streams, 1, None, "64")):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
+            span = f"from {low} to {high}" if high is not None else f"of at least {low}"
+            raise LstmkitError(f"--{name} must be a whole number {span}, got {value!r}", f"pass --{name} {example}")
+
+
 def serve(runs, host: str = "127.0.0.1", port: int = 8000, engine: str = "auto",
           max_body: int = MAX_BODY, max_streams: int = MAX_STREAMS, log_level: str = "warning") -> None:
     """Serve ``runs`` (one run folder, a list of them, each a path or ``NAME=PATH``, or a dict
     ``{name: run}``) until SIGTERM / Ctrl-C. Prints one line with the address once listening."""
+    _check_limits(port, max_body, max_streams)
     _require_serve()
     import uvicorn
     named = named_runs(runs)

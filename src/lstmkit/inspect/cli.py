@@ -46,6 +46,8 @@ def gates_command(run: Path = _RUN, data: Path = _DATA, window: int = _WINDOW,
                   top: int = typer.Option(5, help="Cell-state trajectories of this many most active units.")):
     """Record i, f, g, o, c for one window: plots/gates.png and gates.json in the run folder."""
     from lstmkit.inspect.gates import gates, plot_gates
+    if top < 1:
+        raise LstmkitError(f"--top must be at least 1, got {top}", "pass --top 5, say")
     est, x, start = run_window(run, data, window)
     result = gates(est, x)
     plot_gates(result, run / "plots" / "gates.png", top=top,

@@ -220,6 +220,10 @@ class RunEstimator(ABC):
         """Write ``model.safetensors``, the task's JSON state, ``metrics.json`` and ``lstmkit.json``."""
         self._check_fitted()
         path = Path(path)
+        blocker = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)
+        if blocker is not None:
+            raise LstmkitError(f"cannot save to {path}: {blocker} is a file, not a folder",
+                               "pass save() a folder (it is created when missing)")
         path.mkdir(parents=True, exist_ok=True)
         save_tensors(path / WEIGHTS_FILE, self.net_.state_dict(), metadata={"format": "pt", "task": self.TASK})
         self._write_state(path)

@@ -160,9 +160,11 @@ def test_series_flags_beat_the_series_defaults(tmp_path, capsys, series):
     assert len(pd.read_csv(run / "history.csv")) == 1     # one epoch trained
 
 
-@pytest.mark.parametrize("flag", ["--epochs", "--batch-size", "--patience", "--hidden-size", "--min-freq"])
-def test_negative_counts_are_one_line(tmp_path, capsys, flag):
-    code, _, err = cli(capsys, "classify", "train", "--data", tmp_path / "x.tsv", "--series", flag, -1,
+@pytest.mark.parametrize("flag, series", [("--epochs", "--series"), ("--batch-size", "--series"),
+                                          ("--patience", "--series"), ("--hidden-size", "--series"),
+                                          ("--min-freq", "--no-series")])     # --min-freq reads texts only
+def test_negative_counts_are_one_line(tmp_path, capsys, flag, series):
+    code, _, err = cli(capsys, "classify", "train", "--data", tmp_path / "x.tsv", series, flag, -1,
                        "--out", tmp_path / "runs")
     assert_user_error(code, err, f"must be", "got -1")
     assert not (tmp_path / "runs").exists()

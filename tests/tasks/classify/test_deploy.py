@@ -176,8 +176,12 @@ def test_int8_quality_gate_refuses(monkeypatch, tmp_path, text_run):
 def test_int8_without_test_data_says_why_not(tmp_path, texts, tiny):
     t, lab = texts(60)
     clf = TextClassifier(**tiny, max_epochs=1).fit(t, lab, out=tmp_path)
-    with pytest.raises(LstmkitError, match="no test data"):
+    with pytest.raises(LstmkitError, match="cannot check an int8 model .*no test data") as e:
         export_int8(clf.run_dir_, tmp_path / "q", batch=16, min_seconds=0.01, backends=("torch",))
+    # the fix leads (was "keep the float run"), before any quantizing, and nothing is written
+    assert e.value.hint.startswith("pass --data")
+    assert not (clf.run_dir_ / REPORT_FILE).exists() and not (tmp_path / "q").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".q.")]
 
 
 # -- the service ---------------------------------------------------------------------------

@@ -138,3 +138,10 @@ def test_texts_cut_by_max_len_are_counted_and_said(tiny):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert TextClassifier(max_epochs=1, max_len=40, **tiny).fit(x, y).data_summary_["truncated"]["count"] == 0
+
+
+@pytest.mark.parametrize("cls, data", [(TextClassifier, ["good film"]), (SequenceClassifier, [np.zeros((5, 1))])])
+@pytest.mark.parametrize("method", ["predict", "predict_proba", "evaluate"])
+def test_an_unfitted_classifier_says_so(cls, data, method):
+    with pytest.raises(LstmkitError, match=f"this {cls.__name__} is not fitted yet"):
+        getattr(cls(), method)(data)

@@ -135,3 +135,11 @@ def test_a_very_long_line_is_scored_in_pieces_with_the_same_result(tiny, monkeyp
     monkeypatch.setattr(est_module, "_EVAL_CHUNK", 50)
     assert lm.perplexity([line, "abc def"]) == pytest.approx(whole, rel=1e-5)
     assert lm.perplexity([line]) > 1                                    # every line long: no short batch at all
+
+
+@pytest.mark.parametrize("where", ["notes.txt", "notes.txt/run"])
+def test_save_onto_a_file_is_one_error_and_leaves_the_file(pattern_lm, tmp_path, where):
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(LstmkitError, match="is a file, not a folder"):
+        pattern_lm.save(tmp_path / where)
+    assert (tmp_path / "notes.txt").read_text() == "mine"

@@ -93,3 +93,16 @@ def test_a_chinese_side_is_read_by_character_and_said_per_side(tiny):
     tr = Translator(**{**tiny, "max_epochs": 1, "shared_vocab": True, "min_freq": 1}).fit(list(zip(en, zh)))
     assert tr.data_summary_["characters"] == {"src": False, "tgt": True}
     assert "喜" in tr.tgt_tokenizer_.vocab.itos and "喜欢" not in tr.tgt_tokenizer_.vocab.itos
+
+
+@pytest.mark.parametrize("alpha", [-1.0, float("nan"), float("inf"), "1"])
+def test_a_length_penalty_outside_the_config_range_is_refused(fitted, alpha, capsys, monkeypatch):
+    """--alpha at run time obeys the range --length-penalty has at training (was: any value, even
+    NaN, silently ranked the beam's hypotheses)."""
+    with pytest.raises(LstmkitError, match="alpha"):
+        fitted.translate(["the dog runs."], beam=2, alpha=alpha)
+    from cli_helpers import assert_user_error, run_cli
+    if isinstance(alpha, float):
+        code, _, err = run_cli(["translate", "run", "--run", fitted.run_dir_, "--alpha", alpha], capsys, stdin="a b\n",
+                               monkeypatch=monkeypatch)
+        assert_user_error(code, err, "--alpha")

@@ -160,6 +160,7 @@ class Classifier(RunEstimator, ABC):
 
     def predict(self, data) -> np.ndarray:
         """The most probable label of each sequence, as the user's label strings ``[N]``."""
+        self._check_fitted()
         return np.asarray(self.classes_, dtype=object)[self.predict_proba(data).argmax(axis=1)]
 
     def evaluate(self, data) -> dict[str, Any]:

@@ -7,9 +7,9 @@ from typing import Optional
 
 import typer
 
-from lstmkit.cli_config import add_train_command, check_table_out, echo_or_write_table, echo_run_end, task_app
+from lstmkit.cli_config import add_train_command, check_resume_flags, check_table_out, echo_or_write_table, echo_run_end, task_app
 from lstmkit.errors import LstmkitError
-from lstmkit.tasks.classify.config import ClassifyConfig
+from lstmkit.tasks.classify.config import ClassifyConfig, check_given
 
 __all__ = ["app", "attention"]
 
@@ -37,7 +37,8 @@ train = add_train_command(
            "val": "Validation file (else a stratified split of --data).",
            "test": "Test file, scored once after training."},
     required=("data", "no data given", "pass --data FILE (or 'data:' in the --config file)"),
-    fit=_fit, resume=lambda cls, run, files, flags: cls.resume(run, data=files["data"]))
+    fit=_fit, resume=lambda cls, run, files, flags: check_resume_flags(run, flags) or cls.resume(run, data=files["data"]),
+    check=lambda flags, settings: check_given(flags, bool(settings.get("series")), settings))
 
 
 def _read_input(est, data: str, encoding: Optional[str]):

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from lstmkit.errors import LstmkitError
-from lstmkit.config import (Encoder, Pooling, TaskConfig, TrainConfig, check_positive, check_range, check_types,
+from lstmkit.config import (Encoder, flag, Pooling, TaskConfig, TrainConfig, check_positive, check_range, check_types,
                             train_field)
 
-__all__ = ["ClassifyConfig", "Model"]
+__all__ = ["ClassifyConfig", "Model", "SERIES_ONLY", "TEXT_ONLY", "NEEDS", "check_given"]
 
 # The zoo encoders (under ClassifierNet) and lstm-fcn-ds, LSTM-FCN as published (lstmkit.nn.fcn).
 Model = Literal[(*typing.get_args(Encoder), "lstm-fcn-ds")]
@@ -105,3 +105,27 @@ class ClassifyConfig(TaskConfig):
             raise LstmkitError(f"augment={self.augment} applies to numeric series only, not texts",
                                "drop --augment (or train on numeric series with --series)")
         check_range(self, "val_frac", 0, 1, "0.1, a --val file, or 0 to hold nothing out", high_open=True)
+
+
+# Settings one kind of classifier reads and the other ignores, and settings that only act beside
+# another one: given where they cannot act, they would change nothing without a word.
+SERIES_ONLY = ("sample", "time", "features", "unequal_length", "scaler", "budget")
+TEXT_ONLY = ("text", "tokenizer", "lowercase", "min_freq", "max_size", "word_dropout", "drop_empty")
+NEEDS = {"unfreeze_epochs": "init_from", "lr_layer_decay": "init_from", "freeze_vectors": "vectors",
+         "score_pairs": "word_scores"}
+
+
+def check_given(given: dict[str, typing.Any], series: bool, settings: dict[str, typing.Any] | None = None) -> None:
+    """The flags a user gave (flat keys) against the kind they train: a setting of the other
+    kind, or one whose partner is absent (or off) in ``settings`` (all of them: a YAML file
+    shared by both kinds may hold either kind's keys), is an error naming both."""
+    settings = given if settings is None else settings
+    for name in (TEXT_ONLY if series else SERIES_ONLY):
+        if name in given:
+            what = "texts only, not numeric series (--series)" if series else "numeric series (--series) only"
+            raise LstmkitError(f"{flag(name)} applies to {what}",
+                               f"drop {flag(name)}" + ("" if series else " (or add --series)"))
+    for name, partner in NEEDS.items():
+        if name in given and not settings.get(partner, partner == "word_scores" and not series):
+            raise LstmkitError(f"{flag(name)} applies with {flag(partner)} only",
+                               f"drop {flag(name)} (or add {flag(partner)})")

@@ -15,6 +15,7 @@ from typing import Any, Sequence
 
 import torch
 
+from lstmkit.config import check_seed
 from lstmkit.data.batching import BucketBatches, CollatedBatches, Padded, pad_batch
 from lstmkit.data.textfile import is_table
 from lstmkit.errors import LstmkitError
@@ -27,7 +28,7 @@ from lstmkit.tasks.lm.finetune import ARCHITECTURE, check_start, copy_start, ext
 from lstmkit.tasks.lm.model import RECURRENT, LanguageModelNet, token_loss
 from lstmkit.tasks.lm.scorer import LMScorer, sample_text
 
-__all__ = ["LanguageModel", "TASK", "VOCAB_FILE"]
+__all__ = ["LanguageModel", "TASK", "VOCAB_FILE", "MAX_SAMPLE"]
 
 TASK = "lm"
 VOCAB_FILE = "vocab.json"
@@ -43,6 +44,9 @@ def _line_batches(pieces: list[tuple[torch.Tensor, torch.Tensor]], batch_size: i
         x, lengths = pad_batch([inp[i] for i in idx], PAD_ID)
         return Padded((x, lengths)), pad_batch([tgt[i] for i in idx], PAD_ID)[0]
     return CollatedBatches(inp, collate, batch_size, shuffle)
+
+
+MAX_SAMPLE = 1_000_000         # tokens one sample() may draw
 
 
 class LanguageModel(RunEstimator):
@@ -187,11 +191,16 @@ class LanguageModel(RunEstimator):
         self._check_fitted()
         if n_tokens is not None and (isinstance(n_tokens, bool) or not isinstance(n_tokens, int) or n_tokens < 1):
             raise LstmkitError(f"`n_tokens` must be a positive integer, got {n_tokens!r}", "pass --n 200, say")
-        if not (isinstance(temperature, (int, float)) and temperature > 0):
+        if n_tokens is not None and n_tokens > MAX_SAMPLE:     # drawn one by one and held in memory: hours
+            raise LstmkitError(f"`n_tokens` must be at most {MAX_SAMPLE}, got {n_tokens}",
+                               "pass a smaller --n (run the command again for more text)")
+        if not (isinstance(temperature, (int, float)) and 0 < temperature < math.inf):
             raise LstmkitError(f"`temperature` must be positive, got {temperature!r}",
                                "pass --temperature 0.8, say (lower is more conservative)")
         if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
             raise LstmkitError(f"`top_k` must be a positive integer, got {top_k!r}", "pass --top-k 10, say")
+        if seed is not None:
+            check_seed(seed)
         text, _ = sample_text(LMScorer(self.net_, self.tokenizer_), n_tokens, prefix, temperature, top_k, seed)
         return text
 

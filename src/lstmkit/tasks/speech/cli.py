@@ -7,7 +7,7 @@ from typing import List, Optional
 import typer
 
 from lstmkit.cli_config import add_train_command, echo_run_end, task_app
-from lstmkit.tasks.speech.config import SpeechConfig
+from lstmkit.tasks.speech.config import SpeechConfig, check_given
 
 __all__ = ["app"]
 
@@ -40,7 +40,8 @@ train = add_train_command(
     files={"data": "Manifest CSV (path,text) or a folder of WAVs (with --label-from-name).",
            "val": "Validation manifest or folder (else a split of --data)."},
     keywords={"val": "val_data"},
-    required=("data", "no training data given", "pass --data MANIFEST.csv or --data FOLDER"))
+    required=("data", "no training data given", "pass --data MANIFEST.csv or --data FOLDER"),
+    check=check_given)
 
 
 @app.command()

@@ -6,15 +6,25 @@ import math
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from lstmkit.config import (Attention, Encoder, Pooling, TaskConfig, TrainConfig, check_non_negative,
+from lstmkit.config import (Attention, flag, Encoder, Pooling, TaskConfig, TrainConfig, check_non_negative,
                             check_positive, check_range, check_types, train_field)
 from lstmkit.errors import LstmkitError
 
-__all__ = ["SpeechConfig", "MODES"]
+__all__ = ["SpeechConfig", "MODES", "MIN_RATE", "MODE_ONLY", "NEEDS", "check_given", "check_hop"]
 
 Mode = Literal["ctc", "classify", "seq2seq"]
 MODES = get_args(Mode)
 
+
+
+MIN_RATE = 1000            # Hz: below this no speech band is left to hear
+
+
+def check_hop(rate: int, hop_ms: float) -> None:
+    """The frame hop must hold at least one sample at ``rate``."""
+    if int(round(rate * hop_ms / 1000)) < 1:
+        raise LstmkitError(f"a hop of {hop_ms} ms is under one sample at {rate} Hz",
+                           f"pass --hop-ms {1000 / rate:.3g} or more (10 is usual)")
 
 
 @dataclass
@@ -73,3 +83,34 @@ class SpeechConfig(TaskConfig):
         if not 0 < self.hop_ms <= self.win_ms:
             raise LstmkitError(f"hop ({self.hop_ms} ms) must be positive and at most the window ({self.win_ms} ms)",
                                "use --win-ms 25 --hop-ms 10, say")
+        check_range(self, "win_ms", 0, math.inf, "25", low_open=True)
+        if self.sample_rate is not None:
+            if self.sample_rate < MIN_RATE:
+                raise LstmkitError(f"`sample_rate` must be at least {MIN_RATE} Hz, got {self.sample_rate}",
+                                   "pass --sample-rate 16000 (or 8000 for telephone audio), or leave it out")
+            check_hop(self.sample_rate, self.hop_ms)
+        if self.max_len_ratio is not None:
+            check_range(self, "max_len_ratio", 0, math.inf, "0.5 (or none: measured on the training data)",
+                        low_open=True)
+
+
+# Settings that act in some modes only, and settings that act beside another one only: given where
+# they cannot act, they would change nothing without a word.
+MODE_ONLY = {"pooling": ("classify",), "embed_dim": ("classify", "seq2seq"), "attention": ("seq2seq",),
+             "label_smoothing": ("seq2seq",), "max_len_ratio": ("seq2seq",), "beam": ("ctc", "seq2seq")}
+NEEDS = {"lm_weight": ("lm", None), "length_bonus": ("lm", None), "n_mfcc": ("features", "mfcc"),
+         **{name: ("spec_augment", True) for name in ("freq_masks", "freq_width", "time_masks", "time_width")}}
+
+
+def check_given(given: dict, settings: dict) -> None:
+    """The flags a user gave against the mode and partners in ``settings`` (YAML and flags, flat):
+    a setting of another mode, or one whose partner is absent (or off), is an error naming both."""
+    mode = settings.get("mode", "ctc")
+    for name, modes in MODE_ONLY.items():
+        if name in given and mode not in modes:
+            raise LstmkitError(f"{flag(name)} applies to --mode {' or '.join(modes)}, not {mode}",
+                               f"drop {flag(name)} (or use --mode {modes[0]})")
+    for name, (partner, value) in NEEDS.items():
+        if name in given and (settings.get(partner) is None if value is None else settings.get(partner) != value):
+            needed = flag(partner) if value in (None, True) else f"{flag(partner)} {value}"
+            raise LstmkitError(f"{flag(name)} applies with {needed} only", f"drop {flag(name)} (or add {needed})")

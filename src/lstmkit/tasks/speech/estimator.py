@@ -19,7 +19,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.nn.classifier import ClassificationLoss
 from lstmkit.nn.seq2seq import beam_search, sequence_loss
 from lstmkit.tasks._base import RunEstimator
-from lstmkit.tasks.speech.config import SpeechConfig
+from lstmkit.tasks.speech.config import SpeechConfig, check_hop
 from lstmkit.tasks.speech.data import Symbols, Utterances, common_rate, read_audio, read_utterances, report_notes
 from lstmkit.tasks.speech.decode import LMFusion, greedy_decode, lm_scorer, prefix_beam_search
 from lstmkit.tasks.speech.features import FeatureBatches, FeatureSpec, Normalizer, frame_count, log_mel
@@ -72,6 +72,7 @@ class SpeechRecognizer(RunEstimator):
             train, val = validation_split(utts, cfg)
         if cfg.sample_rate is None:
             cfg.sample_rate = common_rate(train.paths)
+            check_hop(cfg.sample_rate, cfg.hop_ms)
         self.config_ = cfg
         self._fit_targets(train.texts + val.texts)      # a rare symbol may fall in the validation part only
         lm = self._lm_fusion(cfg.lm) if cfg.lm and cfg.mode == "ctc" else None   # fail before training

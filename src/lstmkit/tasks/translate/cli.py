@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from lstmkit.cli_config import add_train_command, echo_run_end, task_app
+from lstmkit.cli_config import add_train_command, check_resume_flags, echo_run_end, task_app
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.translate.config import TranslateConfig
 
@@ -20,6 +20,11 @@ app = task_app("Translation with an LSTM encoder-decoder: train, run, evaluate."
 def _fit(cls, files: dict, settings: dict, out: Path):
     if (files["src_file"] is None) != (files["tgt_file"] is None):
         raise LstmkitError("--src-file and --tgt-file go together", "pass both, or a table with --data")
+    if files["src_file"] is not None:
+        for side in ("src", "tgt"):
+            if side in settings:          # line-aligned files have no columns: the name would be ignored
+                raise LstmkitError(f"--{side} names a column of a --data table; --src-file and --tgt-file have none",
+                                   f"drop --{side} (or pass a table with --data)")
     return cls(**settings).fit(files["data"], src_file=files["src_file"], tgt_file=files["tgt_file"],
                                val_data=files["val"], val_src_file=files["val_src_file"],
                                val_tgt_file=files["val_tgt_file"], out=out)
@@ -43,6 +48,18 @@ def _format(title: str, m: dict) -> str:
             f"{m['sentences_per_second']:.1f}/s)\n  {m['bleu_signature']}\n  {m['chrf_signature']}")
 
 
+def _resume(cls, run: Path, files: dict, flags: dict):
+    """Continue ``run`` on the files it recorded: data files given here would be ignored."""
+    from lstmkit.runs import read_meta
+    given = [k for k, v in files.items() if v is not None]
+    if given and read_meta(run).get("status") != "finished":    # a missing or finished run: resume says so
+        name = "--" + given[0].replace("_", "-")
+        raise LstmkitError(f"{name} does not apply with --resume: {run} continues on the files it recorded",
+                           f"drop {name} to resume, or start a new run without --resume")
+    check_resume_flags(run, flags)
+    return cls.resume(run)
+
+
 train = add_train_command(
     app, TranslateConfig, "lstmkit.tasks.translate.estimator:Translator", _report,
     doc="Train a translator; print validation BLEU and chrF (greedy and beam) with their signatures.",
@@ -52,7 +69,7 @@ train = add_train_command(
            "val": "Validation table (else a split of --data).",
            "val_src_file": "Validation source file.",
            "val_tgt_file": "Validation target file."},
-    fit=_fit, resume=lambda cls, run, files, flags: cls.resume(run))
+    fit=_fit, resume=_resume)
 
 
 @app.command()

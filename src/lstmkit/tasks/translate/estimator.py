@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time as _time
 import warnings
 from pathlib import Path
@@ -203,6 +204,9 @@ class Translator(RunEstimator):
         alpha = cfg.length_penalty if alpha is None else alpha
         if isinstance(beam, bool) or not isinstance(beam, int) or beam < 1:
             raise LstmkitError(f"`beam` must be a positive integer, got {beam!r}", "pass --beam 5, say (1 = greedy)")
+        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 <= alpha < math.inf:
+            raise LstmkitError(f"the length penalty (--alpha) must be a number >= 0, got {alpha!r}",
+                               "pass --alpha 1.0, say (0 ranks by the sum of log-probabilities)")
         net = (self.net_ if net is None else net).eval()
         seqs = ([torch.tensor(self._src_ids(s)) for s in sentences] if ids is None
                 else [torch.tensor(x or [EOS_ID]) for x in ids])
