@@ -190,6 +190,21 @@ def test_pandas_periods_and_an_id_date_index_read_as_times():
     assert est.config_.lookback == 24 and "most too short for 60" in est.auto_["lookback"]["why"]
 
 
+def test_year_and_month_columns_are_the_time(tmp_path):
+    """A statistics office's 'Year, Month, Sales' (statsmodels' macrodata: year, quarter, ...) had
+    no time column: the year and month were two more numeric columns ('3 numeric columns')."""
+    t = np.arange(72)
+    df = pd.DataFrame({"Year": 2010 + t // 12, "Month": t % 12 + 1, "Sales": 100 + 10 * np.sin(2 * np.pi * t / 12) + t})
+    df.to_csv(tmp_path / "ym.csv", index=False)
+    est = Forecaster(horizon=2, max_epochs=1, hidden_size=4).fit(tmp_path / "ym.csv")
+    assert est.config_.time == "Year,Month" and est.config_.target == ["Sales"] and est.season_ == 12
+    assert est.predict(tmp_path / "ym.csv")["Year,Month"].iloc[0] == pd.Timestamp("2016-01-01")
+    quarters = pd.DataFrame({"year": 2000 + t // 4, "quarter": t % 4 + 1, "gdp": 1.0 + t})
+    assert read_panel(quarters, ForecastConfig(target=["gdp"], time="year,quarter")).freq.startswith("QS")
+    with pytest.raises(LstmkitError, match=r"time column 'Month' holds 13, not a month \(1-12\)"):
+        read_panel(df.assign(Month=t % 12 + 2), ForecastConfig(target=["Sales"], time="Year,Month"))
+
+
 def test_missing_column_lists_existing(frame):
     with pytest.raises(LstmkitError) as e:
         prepare(frame, target="revenue")

@@ -30,6 +30,7 @@ from lstmkit.tasks.forecast.panel import read_panel
 from lstmkit.tasks.forecast.pipeline import PanelPipeline
 from lstmkit.tasks.forecast.probabilistic import quantiles_of
 from lstmkit.tasks.forecast.surface import DeploySurface
+from lstmkit.tasks.forecast.integer_times import period_columns, period_time
 from lstmkit.tasks.forecast.times import date_columns
 from lstmkit.tasks.forecast.windows import min_points, split_panel
 
@@ -303,7 +304,14 @@ def implied_time(data, cfg: ForecastConfig) -> tuple[str | None, dict[str, dict[
         raise LstmkitError(f"the table has {len(found)} date columns ({', '.join(map(repr, found))}) and no "
                            f"time column was named", f"name the one the series runs along: --time {found[0]}")
     if not found:
-        return None, {}
+        pair = period_columns([c for c in data.columns if c not in skip])
+        if pair is None:
+            return None, {}
+        try:
+            period_time(data, pair)
+        except LstmkitError:                 # not whole years and months: no time
+            return None, {}
+        return pair, {"time": {"value": pair, "why": f"the table's {pair.split(',')[1].lower()} and year columns"}}
     return found[0], {"time": {"value": found[0], "why": "the table's one date column: the rows are read in its order"}}
 
 
@@ -321,7 +329,8 @@ def implied_target(data, cfg: ForecastConfig) -> tuple[list[str], dict[str, dict
         except ValueError:                 # ragged: load_table says so
             return [], {}
     frame = data if isinstance(data, pd.DataFrame) else load_table(data)
-    named = {cfg.time, cfg.id, *cfg.features, *cfg.past_covariates, *cfg.future_covariates}
+    named = {cfg.time, cfg.id, *cfg.features, *cfg.past_covariates, *cfg.future_covariates,
+             *(_names(cfg.time) if cfg.time else [])}                   # a two-column time: year,month
     rest = [c for c in frame.columns if c not in named]
     if len(rest) == 1 and isinstance(rest[0], str):
         return rest, {}

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["integer_dates", "UNIT_NAMES"]
+__all__ = ["integer_dates", "UNIT_NAMES", "period_columns", "period_time", "PERIOD_PARTS"]
 
 
 def integer_dates(col: pd.Series) -> pd.Series | None:
@@ -75,3 +75,41 @@ def _clock_steps(col: pd.Series, day: int) -> bool:
 _UNIX_FROM, _UNIX_TO = 946_684_800, 4_102_444_800
 _UNIX_UNITS = (("s", 1), ("ms", 10 ** 3), ("us", 10 ** 6), ("ns", 10 ** 9))
 UNIT_NAMES = {"s": "seconds", "ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds"}
+
+
+# a period column beside a year column, and its periods per year: statistics offices' "year, month, value"
+PERIOD_PARTS = {"month": 12, "quarter": 4}
+
+
+def period_columns(columns) -> str | None:
+    """The time of a table with a year column and a month (or quarter) column (names in any case),
+    as the spec ``"Year,Month"`` (its own names); None without such a pair."""
+    names = {str(c).strip().lower(): str(c) for c in columns}
+    part = next((p for p in PERIOD_PARTS if p in names), None)
+    return f"{names['year']},{names[part]}" if "year" in names and part is not None else None
+
+
+def period_time(df: pd.DataFrame, spec: str) -> pd.Series:
+    """The dates (first day of each period) of the year and month/quarter columns ``spec`` names
+    (``"Year,Month"``); an :class:`~lstmkit.errors.LstmkitError` naming a column that is missing
+    or holds other than whole years / periods 1..12 (1..4)."""
+    from lstmkit.errors import LstmkitError
+    year_name, part_name = (s.strip() for s in spec.split(",", 1))
+    per_year = PERIOD_PARTS.get(part_name.lower())
+    cols = {str(c): c for c in df.columns}
+    for name in (year_name, part_name):
+        if name not in cols:
+            raise LstmkitError(f"time column {name!r} (of {spec!r}) not found", f"available columns: "
+                               f"{', '.join(list(cols)[:30])}")
+    if per_year is None:
+        raise LstmkitError(f"a two-column time is a year and a month or quarter column, got {spec!r}",
+                           "name them --time year,month (or year,quarter), or pass one date column")
+    year, part = (pd.to_numeric(df[cols[n]], errors="coerce") for n in (year_name, part_name))
+    for name, v, lo, hi in ((year_name, year, 1000, 2999), (part_name, part, 1, per_year)):
+        bad = v.isna() | (v != v.round()) | (v < lo) | (v > hi)
+        if bad.any():
+            raise LstmkitError(f"time column {name!r} holds {df[cols[name]][bad].tolist()[0]!r}, not a "
+                               f"{'year' if name == year_name else part_name.lower()} ({lo}-{hi})",
+                               "fix that cell, or pass one date column as --time")
+    month = part if per_year == 12 else 3 * part - 2
+    return pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": 1}).astype("int64"))

@@ -31,6 +31,7 @@ import pandas as pd
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.calendar import calendar_features, calendar_names, parse_calendar
 from lstmkit.tasks.forecast.data import column_list, load_table, numbers_or_none, numeric_column
+from lstmkit.tasks.forecast.integer_times import period_time
 from lstmkit.tasks.forecast.times import daylight_saving_fold, infer_freq, missing_steps, regularity, time_values
 
 __all__ = ["Panel", "read_panel", "frame_columns", "series_labels", "drop_blank_rows"]
@@ -106,7 +107,7 @@ def read_panel(data, cfg, need: int | None = None) -> Panel:
     if id_col is not None:
         id_col = column_list("id", id_col, lookup, required=True)[0]
     if time_col is not None:
-        time_col = column_list("time", time_col, lookup, required=True)[0]
+        time_col = column_list("time", [time_col], lookup, required=True)[0]     # a name (commas: year,month)
     past = [c for c in column_list("past covariates", cfg.past_covariates, lookup) if c not in targets]
     past += [c for c in column_list("features", cfg.features, lookup) if c not in targets and c not in past]
     fut = [c for c in column_list("future covariates", cfg.future_covariates, lookup) if c not in targets]
@@ -326,6 +327,8 @@ def frame_columns(data, cfg) -> tuple[pd.DataFrame, str | None, str | None, list
         df = df.rename_axis(time).reset_index()
     if time is not None:
         df = drop_blank_rows(df)
+        if "," in str(time) and time not in df.columns:          # year and month (quarter) columns
+            df[time] = period_time(df, time)
     if cfg.format == "wide":
         return _long_of_wide(df, cfg, time)
     return df, cfg.id, time, list(cfg.target)
