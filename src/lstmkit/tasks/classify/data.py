@@ -33,7 +33,7 @@ from lstmkit.data.textfile import table_column as _column
 from lstmkit.errors import LstmkitError
 
 __all__ = ["TextData", "SeriesData", "read_texts", "read_series", "read_text_file", "parse_series_lines",
-           "stratified_split", "check_classes", "check_known_labels"]
+           "labels_from_y", "stratified_split", "check_classes", "check_known_labels"]
 
 _UNSUP = {"unsup"}     # aclImdb's unlabelled reviews sit beside pos/ and neg/
 
@@ -121,9 +121,7 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
     if not texts:
         raise LstmkitError(f"the data{where} has no rows", "supply at least one text")
     if y is not None:
-        labels = [str(v).strip() for v in (y.tolist() if hasattr(y, "tolist") else y)]
-        if len(labels) != len(texts):
-            raise LstmkitError(f"got {len(texts)} texts but {len(labels)} labels", "pass one label per text")
+        labels = labels_from_y(y, len(texts), "text")
     empty = [i for i, t in enumerate(texts) if not t.strip()]
     if empty and not (drop_empty and require_label):      # a prediction answers every row: none is dropped
         raise LstmkitError(f"{len(empty)} of {len(texts)} rows{where} have empty or whitespace-only text "
@@ -137,6 +135,37 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
         texts = [texts[i] for i in keep]
         labels = None if labels is None else [labels[i] for i in keep]
     return TextData(texts, labels, source, n_dropped=len(empty))
+
+
+def labels_from_y(y: Any, n: int, what: str) -> list[str]:
+    """``y`` as label strings, one per text or sequence. A single value (a string is one label,
+    not a list of letters), a missing label (None, NaN, empty) or a ``y`` of other than one
+    column is an error, as an empty label cell of a file is."""
+    if isinstance(y, (str, bytes)) or np.ndim(y) == 0:
+        raise LstmkitError(f"y is a single {type(y).__name__} ({str(y)[:20]!r}), not one label per {what}",
+                           f"pass a list or array of {n} labels")
+    try:
+        arr = np.asarray(y, dtype=object)
+    except ValueError:                                        # ragged nested lists
+        raise LstmkitError(f"y is not one label per {what} (its items have different shapes)",
+                           f"pass {n} labels as a 1-D list or array") from None
+    if arr.ndim == 2 and arr.shape[1] == 1:                   # a column vector [N, 1]
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise LstmkitError(f"y has shape {tuple(arr.shape)}, not one label per {what}", f"pass {n} labels as a 1-D list or array")
+    if len(arr) != n:
+        raise LstmkitError(f"got {n} {what}s but {len(arr)} labels", f"pass one label per {what}")
+    labels = ["" if _missing(v) else str(v).strip() for v in arr.tolist()]
+    missing = [i for i, v in enumerate(labels) if not v]
+    if missing:
+        raise LstmkitError(f"{len(missing)} of the {n} labels in y {'are' if len(missing) > 1 else 'is'} missing "
+                           f"(None, NaN or empty; first: position {missing[0]})",
+                           f"give every {what} a label, or leave the unlabelled ones out")
+    return labels
+
+
+def _missing(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and v != v) or v is pd.NA or v is pd.NaT
 
 
 def _class_folders(root: Path) -> list[Path]:
@@ -190,10 +219,7 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
         out = SeriesData(_series_from_arrays(data), None, [])
         out.feature_names = [f"x{j}" for j in range(out.seqs[0].shape[1])] if out.seqs else []
         if y is not None:
-            labels = [str(v).strip() for v in (y.tolist() if hasattr(y, "tolist") else y)]
-            if len(labels) != len(out.seqs):
-                raise LstmkitError(f"got {len(out.seqs)} sequences but {len(labels)} labels", "pass one label per sequence")
-            out.labels = labels
+            out.labels = labels_from_y(y, len(out.seqs), "sequence")
     if not out.seqs:
         raise LstmkitError("the data holds no sequences", "supply at least one sequence")
     _check_finite(out.seqs, str(data) if isinstance(data, (str, os.PathLike)) else "the data")

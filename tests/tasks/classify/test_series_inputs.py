@@ -1,0 +1,31 @@
+"""Numeric-sequence inputs nobody prepared: labels given as ``y``, arrays of odd kinds, long
+tables with odd sample ids and time steps, tables in .tsv / .txt files."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks.classify.data import read_series, read_texts
+
+X = np.arange(15.0).reshape(3, 5)
+
+
+@pytest.mark.parametrize("y, match", [
+    (1, r"y is a single int .* not one label per sequence"),
+    ("abc", r"y is a single str \('abc'\)"),                       # was three labels 'a', 'b', 'c'
+    (np.array([1.0, np.nan, 1.0]), r"1 of the 3 labels in y is missing .*position 1"),   # was a class 'nan'
+    (["a", None, "b"], r"labels in y is missing"),                                     # was a class 'None'
+    (np.zeros((3, 2)), r"y has shape \(3, 2\)"),
+    ([0, 1], r"got 3 sequences but 2 labels"),
+])
+def test_y_that_is_not_one_label_per_sequence_is_an_error(y, match):
+    with pytest.raises(LstmkitError, match=match):
+        read_series(X, y=y)
+
+
+def test_y_as_a_column_vector_or_indexed_series_gives_plain_labels():
+    assert read_series(X, y=np.array([[0], [1], [0]])).labels == ["0", "1", "0"]          # was '[0]', '[1]'
+    assert read_series(X, y=pd.Series(["a", "b", "a"], index=[7, 8, 9])).labels == ["a", "b", "a"]
+    assert read_texts(["x", "y"], y=np.array([["p"], ["q"]])).labels == ["p", "q"]
+    with pytest.raises(LstmkitError, match="labels in y is missing"):
+        read_texts(["x", "y"], y=["p", float("nan")])
