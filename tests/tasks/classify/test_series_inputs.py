@@ -29,3 +29,15 @@ def test_y_as_a_column_vector_or_indexed_series_gives_plain_labels():
     assert read_texts(["x", "y"], y=np.array([["p"], ["q"]])).labels == ["p", "q"]
     with pytest.raises(LstmkitError, match="labels in y is missing"):
         read_texts(["x", "y"], y=["p", float("nan")])
+
+
+@pytest.mark.parametrize("data, match", [
+    ([["a", "b"], ["c", "d"]], r"sequence 0 holds values that are not numbers"),       # was a ValueError
+    (np.array([["a", "b"], ["c", "d"]]), r"the array holds values that are not numbers"),
+    (np.array([[1 + 1j, 2], [3, 4]]), r"the array holds complex numbers"),             # was a warning, imaginary part dropped
+    ([[1, 2], [3, [4, 5]]], r"sequence 1 holds values that are not numbers"),
+    (np.zeros((2, 0)), r"the sequences have no steps \(shape \(2, 0, 1\)\)"),          # was two empty sequences
+])
+def test_arrays_of_text_complex_or_empty_sequences_are_an_error(data, match):
+    with pytest.raises(LstmkitError, match=match):
+        read_series(data, y=[0, 1])

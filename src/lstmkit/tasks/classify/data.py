@@ -375,11 +375,13 @@ def _series_from_arrays(data: Any) -> list[np.ndarray]:
         if data.ndim != 3:
             raise LstmkitError(f"Expected sequences as [N, T] or [N, T, F], got shape {data.shape}",
                                "pass a 2-D array (univariate) or 3-D array (multivariate)")
-        seqs = list(data.astype(np.float64))
+        if data.shape[1] == 0 and data.shape[0]:
+            raise LstmkitError(f"the sequences have no steps (shape {data.shape})", "pass at least one step per sequence")
+        seqs = list(_as_float(data, "the array"))
     elif isinstance(data, (list, tuple, np.ndarray)):
         seqs = []
         for i, s in enumerate(data):
-            a = np.asarray(s, dtype=np.float64)
+            a = _as_float(s, f"sequence {i}")
             if a.ndim == 1:
                 a = a[:, None]
             if a.ndim != 2 or a.shape[0] == 0:
@@ -394,6 +396,18 @@ def _series_from_arrays(data: Any) -> list[np.ndarray]:
         if not np.isfinite(s).all():
             raise LstmkitError(f"sequence {i} holds missing or infinite values", "fill or drop them")
     return seqs
+
+
+def _as_float(values: Any, what: str) -> np.ndarray:
+    """``values`` as float64; text, complex numbers or ragged steps are an error naming ``what``."""
+    try:
+        a = np.asarray(values)
+        if np.iscomplexobj(a):
+            raise TypeError("complex")
+        return a.astype(np.float64)
+    except (TypeError, ValueError) as e:
+        found = "complex numbers" if str(e) == "complex" else f"values that are not numbers ({str(e)[:60]})"
+        raise LstmkitError(f"{what} holds {found}", "pass numbers only: one sequence of real values per item") from None
 
 
 def _check_finite(seqs: list[np.ndarray], where: str) -> None:
