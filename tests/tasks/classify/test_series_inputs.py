@@ -41,3 +41,13 @@ def test_y_as_a_column_vector_or_indexed_series_gives_plain_labels():
 def test_arrays_of_text_complex_or_empty_sequences_are_an_error(data, match):
     with pytest.raises(LstmkitError, match=match):
         read_series(data, y=[0, 1])
+
+
+def test_y_labels_a_dataframe_or_a_file_without_labels(tmp_path):
+    """``fit(df, y)`` as in scikit-learn: y was ignored and the error asked for a label column."""
+    d = read_series(pd.DataFrame(X), y=["a", "b", "a"])
+    assert d.labels == ["a", "b", "a"] and d.seqs[1].ravel().tolist() == [5, 6, 7, 8, 9]
+    pd.DataFrame(X, columns=list("vwxyz")).to_csv(tmp_path / "wide.csv", index=False)
+    assert read_series(tmp_path / "wide.csv", y=[1, 2, 1]).labels == ["1", "2", "1"]
+    with pytest.raises(LstmkitError, match=r"labels given twice: in the data's 'label' column and as y"):
+        read_series(pd.DataFrame({"label": ["a", "b"], "v1": [1, 2], "v2": [3, 4]}), y=["a", "b"])

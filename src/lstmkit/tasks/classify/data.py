@@ -195,6 +195,8 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
     Sequences of different lengths are an error unless ``unequal_length`` (a ragged file is more
     often a broken file than a design).
     """
+    if y is not None:                        # the labels come from y: a table's label column is not required
+        require_label = False
     if isinstance(data, (str, os.PathLike)):
         path = Path(data)
         source = str(path.resolve())
@@ -218,8 +220,11 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
     else:
         out = SeriesData(_series_from_arrays(data), None, [])
         out.feature_names = [f"x{j}" for j in range(out.seqs[0].shape[1])] if out.seqs else []
-        if y is not None:
-            out.labels = labels_from_y(y, len(out.seqs), "sequence")
+    if y is not None:
+        if out.labels is not None:
+            raise LstmkitError(f"labels given twice: in the data's {label!r} column and as y",
+                               "pass only one of them (drop y, or the label column)")
+        out.labels = labels_from_y(y, len(out.seqs), "sequence")
     if not out.seqs:
         raise LstmkitError("the data holds no sequences", "supply at least one sequence")
     _check_finite(out.seqs, str(data) if isinstance(data, (str, os.PathLike)) else "the data")
