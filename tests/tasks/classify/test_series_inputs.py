@@ -51,3 +51,21 @@ def test_y_labels_a_dataframe_or_a_file_without_labels(tmp_path):
     assert read_series(tmp_path / "wide.csv", y=[1, 2, 1]).labels == ["1", "2", "1"]
     with pytest.raises(LstmkitError, match=r"labels given twice: in the data's 'label' column and as y"):
         read_series(pd.DataFrame({"label": ["a", "b"], "v1": [1, 2], "v2": [3, 4]}), y=["a", "b"])
+
+
+LONG = "sample,t,x,label\n"
+
+
+def _write(tmp_path, name, text):
+    (tmp_path / name).write_text(text)
+    return tmp_path / name
+
+
+def test_long_sample_ids_written_as_2_and_2_0_are_one_sample_and_an_empty_id_is_an_error(tmp_path):
+    p = _write(tmp_path, "ids.csv", LONG + "1.0,0,1,a\n1,1,2,a\n2.0,0,3,b\n2,1,4,b\n")
+    d = read_series(p, unequal_length=True)       # was 4 samples: '1.0', '1', '2.0', '2'
+    assert [s.ravel().tolist() for s in d.seqs] == [[1, 2], [3, 4]] and d.labels == ["a", "b"]
+    p = _write(tmp_path, "empty_id.csv", LONG + "1,0,1,a\n,1,2,a\n2,0,3,b\n2,1,4,b\n")
+    with pytest.raises(LstmkitError, match=r"1 row in .* has no 'sample' id \(first: data row 2\)"):
+        read_series(p, unequal_length=True)      # was a sample 'nan' of its own
+

@@ -309,7 +309,7 @@ def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, feat
         raise LstmkitError(f"time column {time!r}{where} must hold numbers or date-times",
                            "number the steps 0, 1, 2, … per sample, or write time stamps such as 2024-01-31 12:00:00")
     labels_all = _labels(df[[c for c in df.columns if str(c) == label][0]], where, require_label) if has_label else None
-    keys = s_col.astype(str).to_numpy()
+    ids, keys = _sample_keys(s_col, sample, where)
     seqs, labels = [], []
     codes, uniques = pd.factorize(keys)               # first-appearance order
     order = np.lexsort((t, codes))                    # by sample, then time
@@ -319,10 +319,24 @@ def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, feat
         if labels_all is not None:
             ls = {labels_all[r] for r in rows}
             if len(ls) > 1:
-                raise LstmkitError(f"sample {keys[rows[0]]!r}{where} has several labels: {', '.join(sorted(ls))}",
+                raise LstmkitError(f"sample {ids[rows[0]]!r}{where} has several labels: {', '.join(sorted(ls))}",
                                    "give every row of a sample the same label")
             labels.append(labels_all[rows[0]])
     return SeriesData(seqs, labels if labels_all is not None else None, names)
+
+
+def _sample_keys(col: pd.Series, name: str, where: str) -> tuple[list[str], np.ndarray]:
+    """The sample ids as written, and the keys that group the rows: numbers when every id is one
+    (so 2 and 2.0, as a spreadsheet may write them, are one sample), else the text. An empty id
+    is an error: its row would be a sample of its own."""
+    ids = [v.strip() for v in _as_strings(col)]
+    empty = [i for i, v in enumerate(ids) if not v]
+    if empty:
+        raise LstmkitError(f"{len(empty)} row{'s' if len(empty) > 1 else ''}{where} {'have' if len(empty) > 1 else 'has'} "
+                           f"no {name!r} id (first: data row {empty[0] + 1})",
+                           "fill in the sample id of every row (each sample's rows share one id)")
+    num = pd.to_numeric(pd.Series(ids), errors="coerce")
+    return ids, (num.to_numpy() if not num.isna().any() else np.asarray(ids, dtype=object))
 
 
 def _time_order(col: pd.Series) -> np.ndarray | None:
