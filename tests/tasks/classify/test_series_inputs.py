@@ -69,3 +69,8 @@ def test_long_sample_ids_written_as_2_and_2_0_are_one_sample_and_an_empty_id_is_
     with pytest.raises(LstmkitError, match=r"1 row in .* has no 'sample' id \(first: data row 2\)"):
         read_series(p, unequal_length=True)      # was a sample 'nan' of its own
 
+
+def test_long_table_skips_empty_spreadsheet_rows(tmp_path):
+    p = _write(tmp_path, "blank.csv", LONG + "1,0,1,a\n,,,\n1,1,2,a\n2,0,3,b\n2,1,4,b\n,,,\n")
+    d = read_series(p)                  # was 'feature column x has 2 empty or non-numeric cells'
+    assert [s.ravel().tolist() for s in d.seqs] == [[1, 2], [3, 4]]

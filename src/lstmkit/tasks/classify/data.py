@@ -282,6 +282,9 @@ def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, feat
         raise LstmkitError(f"the table{where} is neither long (no sample column {sample!r}) nor wide ({wide})",
                            f"long: one row per step, pass --sample and --time with two of its columns ({shown}); "
                            f"wide: one row per sample, its steps in numeric columns, pass --label with its label column")
+    blank = df.astype(str).apply(lambda c: c.str.strip()).isin(["", "nan", "None"]).all(axis=1)
+    if blank.any():                    # a spreadsheet's empty rows (",,,"): no step of any sample
+        df = df[~blank.to_numpy()]
     s_col = _column(df, sample, "sample", where)
     t_col = _column(df, time, "time", where)
     has_label = label in {str(c) for c in df.columns}
