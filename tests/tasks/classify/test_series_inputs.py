@@ -74,3 +74,12 @@ def test_long_table_skips_empty_spreadsheet_rows(tmp_path):
     p = _write(tmp_path, "blank.csv", LONG + "1,0,1,a\n,,,\n1,1,2,a\n2,0,3,b\n2,1,4,b\n,,,\n")
     d = read_series(p)                  # was 'feature column x has 2 empty or non-numeric cells'
     assert [s.ravel().tolist() for s in d.seqs] == [[1, 2], [3, 4]]
+
+
+def test_long_table_with_a_time_step_twice_in_one_sample_is_an_error(tmp_path):
+    p = _write(tmp_path, "dup.csv", LONG + "1,0,1,a\n1,1,2,a\n2,0,3,b\n2,1,4,b\n2,1,5,b\n")
+    with pytest.raises(LstmkitError, match=r"sample '2' .* two rows at the same time step '1' \(data rows 4 and 5\)"):
+        read_series(p, unequal_length=True)     # was a sample of 3 steps, one of them an extra
+    p = _write(tmp_path, "stamps.csv", LONG + "1,2024-01-01 10:00,1,a\n1,2024-01-01T10:00:00,2,a\n2,2024-01-01,3,b\n2,2024-01-02,4,b\n")
+    with pytest.raises(LstmkitError, match=r"sample '1' .* same time step '2024-01-01 10:00' \(data rows 1 and 2\)"):
+        read_series(p)

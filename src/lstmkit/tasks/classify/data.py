@@ -318,6 +318,12 @@ def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, feat
     order = np.lexsort((t, codes))                    # by sample, then time
     bounds = np.flatnonzero(np.diff(codes[order])) + 1
     for rows in np.split(order, bounds):
+        same = np.flatnonzero(np.diff(t[rows]) == 0)
+        if same.size:                                  # two rows for one step: two samples under one id?
+            a, b = sorted(int(r) + 1 for r in rows[same[0]:same[0] + 2])
+            raise LstmkitError(f"sample {ids[rows[0]]!r}{where} has two rows at the same time step "
+                               f"{str(t_col.iloc[rows[same[0]]])[:25]!r} (data rows {a} and {b})",
+                               "give each of a sample's steps its own time, or each sample its own id")
         seqs.append(values[rows])                                         # [T_i, F]
         if labels_all is not None:
             ls = {labels_all[r] for r in rows}
