@@ -83,3 +83,22 @@ def test_long_table_with_a_time_step_twice_in_one_sample_is_an_error(tmp_path):
     p = _write(tmp_path, "stamps.csv", LONG + "1,2024-01-01 10:00,1,a\n1,2024-01-01T10:00:00,2,a\n2,2024-01-01,3,b\n2,2024-01-02,4,b\n")
     with pytest.raises(LstmkitError, match=r"sample '1' .* same time step '2024-01-01 10:00' \(data rows 1 and 2\)"):
         read_series(p)
+
+
+@pytest.mark.parametrize("name, text", [
+    ("columns.csv", "label,0,1,2\na,10,11,12\nb,13,14,15\n"),       # DataFrame.to_csv of a wide table: its header
+    ("columns.tsv", "label\t0\t1\t2\na\t10\t11\t12\nb\t13\t14\t15\n"),   # was a series [0, 1, 2] of class 'label'
+    ("named.tsv", "label\tv1\tv2\tv3\na\t10\t11\t12\nb\t13\t14\t15\n"),  # was 'line 1: value 1 is not a number'
+    ("named.txt", "label,v1,v2,v3\na,10,11,12\nb,13,14,15\n"),
+    ("long.tsv", "sample\tt\tx\tlabel\n1\t0\t10\ta\n1\t1\t11\ta\n1\t2\t12\ta\n2\t0\t13\tb\n2\t1\t14\tb\n2\t2\t15\tb\n"),
+])
+def test_a_header_row_makes_any_file_a_table(tmp_path, name, text):
+    d = read_series(_write(tmp_path, name, text))
+    assert d.labels == ["a", "b"] and [s.ravel().tolist() for s in d.seqs] == [[10, 11, 12], [13, 14, 15]]
+
+
+def test_ucr_lines_with_trailing_separators_or_text_labels_stay_ucr(tmp_path):
+    for name, text in [("t.csv", "1,1,2,3,\n2,3,4,5,\n"),     # was 'neither long nor wide'
+                       ("t.tsv", "abnormal\t1\t3\t2\nnormal\t3\t4\t5\n"), ("s.txt", "  1.0e+00  -1.2  0.3\n  2.0  1.0  2.0\n")]:
+        d = read_series(_write(tmp_path, name, text))
+        assert len(d) == 2 and d.seqs[0].shape == ((3, 1) if name != "s.txt" else (2, 1)), name
