@@ -102,3 +102,15 @@ def test_ucr_lines_with_trailing_separators_or_text_labels_stay_ucr(tmp_path):
                        ("t.tsv", "abnormal\t1\t3\t2\nnormal\t3\t4\t5\n"), ("s.txt", "  1.0e+00  -1.2  0.3\n  2.0  1.0  2.0\n")]:
         d = read_series(_write(tmp_path, name, text))
         assert len(d) == 2 and d.seqs[0].shape == ((3, 1) if name != "s.txt" else (2, 1)), name
+
+
+def test_the_index_to_csv_writes_is_no_feature_nor_step(tmp_path):
+    long = pd.DataFrame({"sample": [1, 1, 2, 2], "t": [0, 1, 0, 1], "x": [1.0, 2, 3, 4], "label": list("aabb")})
+    long.to_csv(tmp_path / "long.csv")                  # with its index, pandas' default
+    d = read_series(tmp_path / "long.csv")
+    assert d.feature_names == ["x"] and d.seqs[0].ravel().tolist() == [1, 2]     # was ['Unnamed: 0', 'x']
+    wide = pd.DataFrame([[10.0, 11, 12], [13, 14, 15]]).assign(label=["a", "b"])
+    wide.to_csv(tmp_path / "wide.csv")
+    assert read_series(tmp_path / "wide.csv").seqs[1].ravel().tolist() == [13, 14, 15]   # was [1, 13, 14, 15]
+    kept = pd.DataFrame({"": [5.0, 7.0], "v": [1.0, 2.0], "label": ["a", "b"]})     # not row numbers: a step
+    assert read_series(kept).seqs[0].ravel().tolist() == [5, 1]

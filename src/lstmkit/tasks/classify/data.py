@@ -292,6 +292,7 @@ def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, feat
                       require_label: bool, where: str) -> SeriesData:
     if len(df) == 0:
         raise LstmkitError(f"the data{where} has no rows", "supply at least one row")
+    df = _without_row_numbers(df)
     present = [str(c) for c in df.columns]
     if sample not in present and time not in present and not features:
         wide = _series_from_wide(df, label, require_label, where)
@@ -351,6 +352,18 @@ def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, feat
                                    "give every row of a sample the same label")
             labels.append(labels_all[rows[0]])
     return SeriesData(seqs, labels if labels_all is not None else None, names)
+
+
+def _without_row_numbers(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` without a first column that has no name and counts the rows 0, 1, 2, … or 1, 2, …:
+    the index pandas' ``to_csv`` writes (R's ``write.csv``: its row names), read back as
+    ``Unnamed: 0``; it would be a feature (long) or the first step of every series (wide)."""
+    name = str(df.columns[0])
+    if len(df.columns) < 2 or not (name == "" or name.startswith("Unnamed: 0")):
+        return df
+    num = pd.to_numeric(df.iloc[:, 0], errors="coerce").to_numpy(dtype=np.float64)
+    rows = np.arange(len(df), dtype=np.float64)
+    return df.iloc[:, 1:] if np.array_equal(num, rows) or np.array_equal(num, rows + 1) else df
 
 
 def _sample_keys(col: pd.Series, name: str, where: str) -> tuple[list[str], np.ndarray]:
