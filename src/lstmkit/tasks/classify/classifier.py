@@ -89,6 +89,9 @@ class Classifier(RunEstimator, ABC):
 
         self.config_, self.classes_ = cfg, classes
         self._fit_preprocessing(train, cfg)
+        for part, what in ((val if val_data is not None else None, "the validation data"), (test, "the test data")):
+            if part is not None:                   # before training: a test file is read after it
+                self._check_like_training(part, what)
         index = {c: k for k, c in enumerate(classes)}
         y_train = torch.tensor([index[v] for v in train.labels], dtype=torch.long)
         counts = torch.bincount(y_train, minlength=len(classes))
@@ -156,7 +159,9 @@ class Classifier(RunEstimator, ABC):
     def predict_proba(self, data) -> np.ndarray:
         """Class probabilities ``[N, C]``, columns in the order of ``classes_``."""
         self._check_fitted()
-        return self._proba(self._encode(self._read(data, self.config_, require_label=False)))
+        d = self._read(data, self.config_, require_label=False)
+        self._check_like_training(d, "the data")
+        return self._proba(self._encode(d))
 
     def predict(self, data) -> np.ndarray:
         """The most probable label of each sequence, as the user's label strings ``[N]``."""
@@ -170,6 +175,7 @@ class Classifier(RunEstimator, ABC):
         """
         self._check_fitted()
         d = self._read(data, self.config_)
+        self._check_like_training(d, "the data")
         check_known_labels(d.labels, self.classes_)
         return self._metrics(self._encode(d), d.labels)
 
@@ -267,6 +273,9 @@ class Classifier(RunEstimator, ABC):
 
     @abstractmethod
     def _load_state(self, run_dir: Path, meta: dict[str, Any]) -> None: ...
+
+    def _check_like_training(self, d, what: str) -> None:
+        """Data to score against what training read (numeric series: the features per step)."""
 
     def _start_weights(self, cfg: ClassifyConfig) -> list:
         """Set the fresh net's starting weights (text: word vectors or a language model); returns

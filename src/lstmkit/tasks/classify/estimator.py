@@ -298,10 +298,16 @@ class SequenceClassifier(Classifier):
                         cfg.encoding, require_label=require_label)
         if require_label and d.labels is None:
             raise LstmkitError("the data has no labels", "pass labels as y, or a file with labels")
-        if hasattr(self, "scaler_") and d.seqs[0].shape[1] != self.scaler_.n_columns_:
-            raise LstmkitError(f"the data has {d.seqs[0].shape[1]} features per step, the model was trained on "
-                               f"{self.scaler_.n_columns_}", "pass data with the training features")
         return d
+
+    def _check_like_training(self, d: SeriesData, what: str) -> None:
+        """The features per step that training had (other lengths are read: the LSTM-FCN cuts or
+        zero-pads them to ``steps_``, by design)."""
+        n = self.scaler_.n_columns_
+        if d.seqs[0].shape[1] != n:
+            raise LstmkitError(f"{what} has {d.seqs[0].shape[1]} features per step, the model was trained on {n}",
+                               "pass data with the training features" + (f" ({', '.join(self.feature_names_[:8])})"
+                                                                         if self.feature_names_ else ""))
 
     def _fit_preprocessing(self, train: SeriesData, cfg) -> None:
         self.scaler_ = Scaler(cfg.scaler).fit(np.concatenate(train.seqs, axis=0))
