@@ -42,5 +42,7 @@ def test_every_room_provides_load():
 
 @pytest.mark.parametrize("run", [None, 3, ["runs/x"]])
 def test_load_of_something_not_a_path_is_one_error(run):
-    with pytest.raises(LstmkitError, match=f"needs a run folder's path, got {type(run).__name__}"):
-        lstmkit.load(run)                     # was a TypeError from pathlib
+    from lstmkit import SequenceClassifier
+    for load in (lstmkit.load, SequenceClassifier.load):
+        with pytest.raises(LstmkitError, match=f"needs a run folder's path, got {type(run).__name__}"):
+            load(run)                         # was a TypeError from pathlib

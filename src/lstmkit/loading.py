@@ -6,7 +6,6 @@ task. Each room's package provides ``load(run) -> estimator``.
 from __future__ import annotations
 
 import importlib
-import os
 import re
 from pathlib import Path
 from types import ModuleType
@@ -21,9 +20,6 @@ _TASK_NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 def load(run: str | Path):
     """Load a run folder written by any lstmkit task; returns the fitted estimator."""
-    if not isinstance(run, (str, os.PathLike)):
-        raise LstmkitError(f"lstmkit.load needs a run folder's path, got {type(run).__name__}",
-                           "pass the folder a fit wrote, e.g. lstmkit.load('runs/classify-20250101-120000')")
     task = read_meta(run)["task"]
     room = task_room(task)
     if room is None or not callable(getattr(room, "load", None)):
