@@ -114,3 +114,14 @@ def test_the_index_to_csv_writes_is_no_feature_nor_step(tmp_path):
     assert read_series(tmp_path / "wide.csv").seqs[1].ravel().tolist() == [13, 14, 15]   # was [1, 13, 14, 15]
     kept = pd.DataFrame({"": [5.0, 7.0], "v": [1.0, 2.0], "label": ["a", "b"]})     # not row numbers: a step
     assert read_series(kept).seqs[0].ravel().tolist() == [5, 1]
+
+
+def test_texts_as_a_bare_string_an_array_or_a_list_with_a_non_string():
+    with pytest.raises(LstmkitError, match=r"'a wonderful film' is not a file, and a single string .*\['a wonderful film'\]"):
+        read_texts("a wonderful film", require_label=False)      # was "unknown file type '(no extension)'"
+    with pytest.raises(LstmkitError, match=r"file not found"):
+        read_texts("missing.csv", require_label=False)
+    assert read_texts(np.array(["good", "bad"]), require_label=False).texts == ["good", "bad"]   # was 'unsupported data type'
+    assert read_texts(pd.Series(["good", "bad"], index=[4, 2]), require_label=False).texts == ["good", "bad"]
+    with pytest.raises(LstmkitError, match=r"text 1 of the list is a NoneType"):
+        read_texts(["good", None], require_label=False)            # was 'unsupported data type list'

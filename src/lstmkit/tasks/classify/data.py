@@ -26,7 +26,7 @@ import pandas as pd
 from lstmkit.data.textfile import column_strings as _as_strings
 from lstmkit.data.textfile import comma_decimals, decode_text
 from lstmkit.data.textfile import file_ext as _ext
-from lstmkit.data.textfile import header_separator, parse_table
+from lstmkit.data.textfile import header_separator, is_table, parse_table
 from lstmkit.data.textfile import read_table as _read_table
 from lstmkit.data.textfile import read_text_file
 from lstmkit.data.textfile import table_column as _column
@@ -96,11 +96,21 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
     Empty or whitespace-only texts are an error naming how many, unless ``drop_empty`` (never
     with ``require_label=False``, prediction: dropped rows would shift every later answer).
     """
+    if isinstance(data, str) and not Path(data).exists() and not is_table(Path(data)):
+        raise LstmkitError(f"{data[:40]!r}{'…' if len(data) > 40 else ''} is not a file, and a single string is read "
+                           "as a file's path", f"to label texts pass a list of them, e.g. [{data[:20]!r}]; "
+                           "a file is a .csv, .tsv or .jsonl path")
+    if isinstance(data, (np.ndarray, pd.Series)) and data.ndim == 1:
+        data = data.tolist()                          # an array or Series of texts: a list of them
     source = str(Path(data).resolve()) if isinstance(data, (str, os.PathLike)) else None
     if isinstance(data, (str, os.PathLike)) and Path(data).is_dir() and _class_folders(Path(data)):
         texts, labels = _read_folder(Path(data), encoding)
         where = f" in {data}"
-    elif isinstance(data, (list, tuple)) and all(isinstance(t, str) for t in data):
+    elif isinstance(data, (list, tuple)):
+        other = next((i for i, t in enumerate(data) if not isinstance(t, str)), None)
+        if other is not None:
+            raise LstmkitError(f"text {other} of the list is a {type(data[other]).__name__} ({str(data[other])[:20]!r}), "
+                               "not a string", "pass texts only (an empty text is '')")
         texts, labels, where = list(data), None, ""
     else:
         if isinstance(data, (str, os.PathLike)):
