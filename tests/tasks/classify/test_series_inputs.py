@@ -125,3 +125,12 @@ def test_texts_as_a_bare_string_an_array_or_a_list_with_a_non_string():
     assert read_texts(pd.Series(["good", "bad"], index=[4, 2]), require_label=False).texts == ["good", "bad"]
     with pytest.raises(LstmkitError, match=r"text 1 of the list is a NoneType"):
         read_texts(["good", None], require_label=False)            # was 'unsupported data type list'
+
+
+def test_a_bad_time_cell_is_named_by_its_row(tmp_path):
+    p = _write(tmp_path, "t.csv", LONG + "1,0,1,a\n1,,2,a\n2,0,3,b\n2,1,4,b\n")
+    with pytest.raises(LstmkitError, match=r"time column 't' .* data row 2 has ''"):     # was no row named
+        read_series(p)
+    p = _write(tmp_path, "d.csv", LONG + "1,2024-01-01,1,a\n1,2024-01-02,2,a\n2,2024-01-01,3,b\n2,soon,4,b\n")
+    with pytest.raises(LstmkitError, match=r"data row 4 has 'soon'"):
+        read_series(p)

@@ -338,9 +338,10 @@ def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, feat
                                "fill them, or pass --features with numeric columns only")
         values[:, j] = num.to_numpy(dtype=np.float64)
     t = _time_order(t_col)
-    if t is None:
-        raise LstmkitError(f"time column {time!r}{where} must hold numbers or date-times",
-                           "number the steps 0, 1, 2, … per sample, or write time stamps such as 2024-01-31 12:00:00")
+    if isinstance(t, int):
+        raise LstmkitError(f"time column {time!r}{where} must hold numbers or date-times: data row {t + 1} has "
+                           f"{str(t_col.iloc[t])[:25]!r}", "number the steps 0, 1, 2, … per sample, "
+                           "or write time stamps such as 2024-01-31 12:00:00 (no empty cells)")
     labels_all = _labels(df[[c for c in df.columns if str(c) == label][0]], where, require_label) if has_label else None
     ids, keys = _sample_keys(s_col, sample, where)
     seqs, labels = [], []
@@ -390,15 +391,17 @@ def _sample_keys(col: pd.Series, name: str, where: str) -> tuple[list[str], np.n
     return ids, (num.to_numpy() if not num.isna().any() else np.asarray(ids, dtype=object))
 
 
-def _time_order(col: pd.Series) -> np.ndarray | None:
+def _time_order(col: pd.Series) -> np.ndarray | int:
     """The time column as numbers that order the steps: its numbers, or its date-times (a logger's
-    time stamps) as seconds; None when some cell is neither."""
+    time stamps) as seconds; else the position of the first cell that is neither (in a column
+    of numbers, the first that is no number)."""
     t = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64)
     if not np.isnan(t).any():
         return t
     stamps = pd.to_datetime(col, errors="coerce", utc=True, format="mixed")   # offsets -> one clock; naive: UTC
     if stamps.isna().any():
-        return None
+        bad = np.isnan(t) if not np.isnan(t).all() else stamps.isna().to_numpy()
+        return int(np.flatnonzero(bad)[0])
     return (stamps - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy(dtype=np.float64)
 
 
