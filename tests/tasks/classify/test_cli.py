@@ -168,3 +168,24 @@ def test_negative_counts_are_one_line(tmp_path, capsys, flag, series):
                        "--out", tmp_path / "runs")
     assert_user_error(code, err, f"must be", "got -1")
     assert not (tmp_path / "runs").exists()
+
+
+def test_series_predict_of_a_long_table_names_each_sample(tmp_path, capsys, series):
+    """One row per sample, in first-appearance order: without its id a user could not tell which
+    (the rows of a long table are steps, not samples)."""
+    seqs, labels = series(12, unequal=False)
+    rows = [f"{sid},{t},{v:.4f},{lab}" for sid, s, lab in zip(range(100, 112), seqs, labels)
+            for t, v in enumerate(s[:, 0])]
+    train = tmp_path / "long.csv"
+    train.write_text("id,t,x,label\n" + "\n".join(rows) + "\n")
+    out = tmp_path / "runs"
+    code, _, err = cli(capsys, "classify", "train", "--series", "--data", train, "--sample", "id", "--epochs", 1,
+                       "--hidden-size", 8, "--progress", "off", "--out", out)
+    assert code == 0, err
+    (run,) = out.iterdir()
+    new = tmp_path / "new.csv"
+    new.write_text("id,t,x\n" + "\n".join(r.rsplit(",", 1)[0] for r in rows if r.startswith(("107,", "103,"))) + "\n")
+    code, text, err = cli(capsys, "classify", "predict", "--run", run, "--data", new)
+    lines = text.strip().splitlines()
+    assert code == 0 and lines[0] == "id,label,probability", err       # was label,probability only
+    assert [ln.split(",")[0] for ln in lines[1:]] == ["103", "107"]

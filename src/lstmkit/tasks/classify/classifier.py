@@ -163,6 +163,12 @@ class Classifier(RunEstimator, ABC):
         self._check_like_training(d, "the data")
         return self._proba(self._encode(d))
 
+    def read(self, data, require_label: bool = False):
+        """``data`` read as prediction reads it (numeric series: a ``SeriesData`` with a long
+        table's sample ids in ``ids``); ``predict`` and ``evaluate`` accept what this returns."""
+        self._check_fitted()
+        return self._read(data, self.config_, require_label=require_label)
+
     def predict(self, data) -> np.ndarray:
         """The most probable label of each sequence, as the user's label strings ``[N]``."""
         self._check_fitted()

@@ -63,13 +63,15 @@ class SeriesData:
     labels: list[str] | None
     feature_names: list[str] = field(default_factory=list)
     source: str | None = None
+    ids: list[str] | None = None        # a long table's sample ids, as written, one per sequence
 
     def __len__(self) -> int:
         return len(self.seqs)
 
     def subset(self, idx) -> "SeriesData":
         labels = None if self.labels is None else [self.labels[i] for i in idx]
-        return SeriesData([self.seqs[i] for i in idx], labels, self.feature_names, self.source)
+        ids = None if self.ids is None else [self.ids[i] for i in idx]
+        return SeriesData([self.seqs[i] for i in idx], labels, self.feature_names, self.source, ids)
 
 
 def _labels(col: pd.Series, where: str, required: bool = True) -> list[str] | None:
@@ -205,6 +207,8 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
     Sequences of different lengths are an error unless ``unequal_length`` (a ragged file is more
     often a broken file than a design).
     """
+    if isinstance(data, SeriesData):         # read already (the CLI keeps its sample ids)
+        return data
     if y is not None:                        # the labels come from y: a table's label column is not required
         require_label = False
     if isinstance(data, (str, os.PathLike)):
@@ -344,7 +348,7 @@ def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, feat
                            "or write time stamps such as 2024-01-31 12:00:00 (no empty cells)")
     labels_all = _labels(df[[c for c in df.columns if str(c) == label][0]], where, require_label) if has_label else None
     ids, keys = _sample_keys(s_col, sample, where)
-    seqs, labels = [], []
+    seqs, labels, sample_ids = [], [], []
     codes, uniques = pd.factorize(keys)               # first-appearance order
     order = np.lexsort((t, codes))                    # by sample, then time
     bounds = np.flatnonzero(np.diff(codes[order])) + 1
@@ -356,13 +360,14 @@ def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, feat
                                f"{str(t_col.iloc[rows[same[0]]])[:25]!r} (data rows {a} and {b})",
                                "give each of a sample's steps its own time, or each sample its own id")
         seqs.append(values[rows])                                         # [T_i, F]
+        sample_ids.append(ids[rows[0]])
         if labels_all is not None:
             ls = {labels_all[r] for r in rows}
             if len(ls) > 1:
                 raise LstmkitError(f"sample {ids[rows[0]]!r}{where} has several labels: {', '.join(sorted(ls))}",
                                    "give every row of a sample the same label")
             labels.append(labels_all[rows[0]])
-    return SeriesData(seqs, labels if labels_all is not None else None, names)
+    return SeriesData(seqs, labels if labels_all is not None else None, names, ids=sample_ids)
 
 
 def _without_row_numbers(df: pd.DataFrame) -> pd.DataFrame:
