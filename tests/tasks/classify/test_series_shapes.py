@@ -46,3 +46,11 @@ def _long_csv(tmp_path):
     p = tmp_path / "test.csv"
     p.write_text("\n".join(rows) + "\n")
     return p
+
+
+def test_evaluate_takes_labels_as_y_like_fit(equal):
+    seqs, labels = make_series(12)
+    m = equal.evaluate(np.stack(seqs), labels)        # was: no y parameter, and 'the data has no labels'
+    assert np.asarray(m["confusion"]["matrix"]).sum() == 12 and 0.0 <= m["accuracy"] <= 1.0
+    with pytest.raises(LstmkitError, match="got 12 sequences but 3 labels"):
+        equal.evaluate(np.stack(seqs), labels[:3])

@@ -174,13 +174,14 @@ class Classifier(RunEstimator, ABC):
         self._check_fitted()
         return np.asarray(self.classes_, dtype=object)[self.predict_proba(data).argmax(axis=1)]
 
-    def evaluate(self, data) -> dict[str, Any]:
+    def evaluate(self, data, y=None) -> dict[str, Any]:
         """Accuracy, macro-F1, per-class precision/recall, ROC-AUC (two classes), confusion matrix.
 
-        Labels that training never saw are an error.
+        Labels come from ``data`` (a file or table) or from ``y`` (arrays or lists, as in
+        :meth:`fit`). Labels that training never saw are an error.
         """
         self._check_fitted()
-        d = self._read(data, self.config_)
+        d = self._read(data, self.config_, y=y)
         self._check_like_training(d, "the data")
         check_known_labels(d.labels, self.classes_)
         return self._metrics(self._encode(d), d.labels)
