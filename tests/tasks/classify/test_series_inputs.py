@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from lstmkit.errors import LstmkitError
-from lstmkit.tasks.classify.data import read_series, read_texts
+from lstmkit.tasks.classify.data import read_texts
+from lstmkit.tasks.classify.series import read_series
 
 X = np.arange(15.0).reshape(3, 5)
 

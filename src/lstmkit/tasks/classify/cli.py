@@ -52,7 +52,7 @@ def _read_input(est, data: str, encoding: Optional[str]):
         raise LstmkitError("no input on standard input", "pipe one text (or one series) per line")
     if est.kind == "text":
         return lines
-    from lstmkit.tasks.classify.data import parse_series_lines
+    from lstmkit.tasks.classify.series import parse_series_lines
     seqs, _ = parse_series_lines(lines, labelled=False, where="stdin ")
     return seqs
 

@@ -25,7 +25,8 @@ from lstmkit.tasks.classify.augment import AUGMENTS, AugmentedBatches
 from lstmkit.tasks.classify.classifier import EVAL_BATCH, TASK, Classifier
 from lstmkit.tasks.classify.config import ClassifyConfig
 from lstmkit.runs import atomic_write, read_meta
-from lstmkit.tasks.classify.data import SeriesData, TextData, read_series, read_texts
+from lstmkit.tasks.classify.data import TextData, read_texts
+from lstmkit.tasks.classify.series import SeriesData, read_series
 from lstmkit.tasks.classify.wordscores import MIX_WEIGHTS, fit_biases, mix_losses, word_scores
 from lstmkit.tasks.classify.transfer import (TRANSFER_DEFAULTS, GradualUnfreezing, check_settings, copy_weights,
                                              discriminative_groups, extended_tokenizer, lm_settings, read_lm)
