@@ -135,3 +135,12 @@ def test_a_bad_time_cell_is_named_by_its_row(tmp_path):
     p = _write(tmp_path, "d.csv", LONG + "1,2024-01-01,1,a\n1,2024-01-02,2,a\n2,2024-01-01,3,b\n2,soon,4,b\n")
     with pytest.raises(LstmkitError, match=r"data row 4 has 'soon'"):
         read_series(p)
+
+
+def test_a_ucr_series_of_the_values_1_2_3_under_a_text_label_stays_a_series(tmp_path):
+    d = read_series(_write(tmp_path, "u.tsv", "down\t1\t2\t3\nup\t3\t2\t1\ndown\t1\t2\t2\n"))
+    assert d.labels == ["down", "up", "down"] and d.seqs[0].ravel().tolist() == [1, 2, 3]
+    d = read_series(_write(tmp_path, "c.csv", "class,0,1,2\ndown,5,6,7\nup,7,6,5\n"), label="class")
+    assert d.labels == ["down", "up"]
+    with pytest.raises(LstmkitError, match=r"no label column 'label'"):     # was a series [0, 1, 2] of class 'class'
+        read_series(tmp_path / "c.csv")

@@ -67,7 +67,8 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
             text = read_text_file(path, encoding)
             header = text.split("\n", 1)[0]
             sep = header_separator(header, ",")
-            if _is_table_header(header, sep, label):                  # a long or wide table
+            firsts = {ln.split(sep, 1)[0].strip() for ln in text.splitlines()[1:]}
+            if _is_table_header(header, sep, label, firsts):          # a long or wide table
                 out = _series_from_long(parse_table(text, path, sep), label, sample, time, features,
                                         require_label, f" in {path}")
             else:                          # UCR's own layout, label first (a .csv of it has no header)
@@ -124,19 +125,20 @@ def parse_series_lines(lines: Sequence[str], labelled: bool, where: str = "") ->
     return seqs, (labels if labelled else None)
 
 
-def _is_table_header(line: str, sep: str, label: str) -> bool:
+def _is_table_header(line: str, sep: str, label: str, firsts: set[str]) -> bool:
     """Whether a file's first line names columns rather than holding a UCR series (label first,
     then numbers): the label column's name among its cells, an empty first cell (pandas'
     index), names in most of its cells after the first (empty ones are UCR's padding;
     one stray word in a series stays a UCR line and its error), or text before the numbers
-    0, 1, 2, … (a DataFrame's columns, as ``to_csv`` writes them)."""
+    0, 1, 2, … (a DataFrame's columns, as ``to_csv`` writes them) that no later line starts
+    with (``firsts``: a UCR label repeats, a column name does not)."""
     cells = [c.strip().strip('"') for c in line.split(sep)]
     first, rest = cells[0], [c for c in cells[1:] if c]
     if not rest:
         return False
     if label in cells or first == "" or 2 * sum(not _is_number(c) for c in rest) > len(rest):
         return True
-    if _is_number(first) or not all(_is_number(c) for c in rest):
+    if _is_number(first) or first in firsts or not all(_is_number(c) for c in rest):
         return False
     steps = [float(c) for c in rest]
     return (len(steps) >= 3 and steps[0] in (0.0, 1.0)
