@@ -54,3 +54,12 @@ def test_evaluate_takes_labels_as_y_like_fit(equal):
     assert np.asarray(m["confusion"]["matrix"]).sum() == 12 and 0.0 <= m["accuracy"] <= 1.0
     with pytest.raises(LstmkitError, match="got 12 sequences but 3 labels"):
         equal.evaluate(np.stack(seqs), labels[:3])
+
+
+def test_val_and_test_data_as_x_y_pairs():
+    seqs, labels = make_series(12)
+    x = np.stack(seqs)
+    clf = SequenceClassifier(**QUICK).fit(x, labels, val_data=(x[:4], labels[:4]), test_data=(x[4:], labels[4:]))
+    assert clf.data_summary_["split"] == {"train": 12, "val": 4, "test": 8} and set(clf.metrics_) == {"val", "test"}
+    with pytest.raises(LstmkitError, match=r"val_data holds no labels \(it is a ndarray\).*val_data=\(X, y\)"):
+        SequenceClassifier(**QUICK).fit(x, labels, val_data=x[:4])   # was 'pass labels as y' (fit has no y for it)

@@ -65,7 +65,7 @@ class Classifier(RunEstimator, ABC):
         ``val_frac=0`` holds nothing out and early stopping, the learning-rate schedule and the
         restored weights follow the training loss (the UCR protocol of LSTM-FCN, for training
         sets too small to spare a validation part).
-        ``test_data`` (optional) is scored once at the end. With ``out`` a run folder
+        ``test_data`` (optional) is scored once at the end. Each is a path, a table, or ``(X, y)``. With ``out`` a run folder
         ``out/classify-<timestamp>`` is created, only after every input has passed its checks.
         ``callbacks`` (trainer :class:`~lstmkit.train.callbacks.Callback` objects) see every epoch.
         """
@@ -74,7 +74,7 @@ class Classifier(RunEstimator, ABC):
         full = self._read(data, cfg, y=y)
         classes = check_classes(full.labels)
         if val_data is not None:
-            train, val = full, self._read(val_data, cfg)
+            train, val = full, self._read_part(val_data, cfg, "val_data")
             check_known_labels(val.labels, classes)
         elif cfg.val_frac == 0:
             train, val = full, None
@@ -84,7 +84,7 @@ class Classifier(RunEstimator, ABC):
             check_classes(train.labels, "the training part after the validation split")
         test = None
         if test_data is not None:
-            test = self._read(test_data, cfg)
+            test = self._read_part(test_data, cfg, "test_data")
             check_known_labels(test.labels, classes)
 
         self.config_, self.classes_ = cfg, classes
@@ -280,6 +280,15 @@ class Classifier(RunEstimator, ABC):
 
     @abstractmethod
     def _load_state(self, run_dir: Path, meta: dict[str, Any]) -> None: ...
+
+    def _read_part(self, data, cfg: ClassifyConfig, name: str):
+        """A validation or test part: a path or table with labels, or ``(X, y)`` as for :meth:`fit`."""
+        if isinstance(data, tuple) and len(data) == 2:
+            return self._read(data[0], cfg, y=data[1])
+        if isinstance(data, (list, np.ndarray)):
+            raise LstmkitError(f"{name} holds no labels (it is a {type(data).__name__})",
+                               f"pass {name}=(X, y), a file or a table with a label column")
+        return self._read(data, cfg)
 
     def _check_like_training(self, d, what: str) -> None:
         """Data to score against what training read (numeric series: the features per step)."""
