@@ -189,3 +189,21 @@ def test_series_predict_of_a_long_table_names_each_sample(tmp_path, capsys, seri
     lines = text.strip().splitlines()
     assert code == 0 and lines[0] == "id,label,probability", err       # was label,probability only
     assert [ln.split(",")[0] for ln in lines[1:]] == ["103", "107"]
+
+
+def test_series_predict_stdin_of_a_labelled_ucr_file_is_an_error(tmp_path, capsys, series, monkeypatch):
+    """Lines of label + 12 values to a model of 12 steps: the label was read as the first value."""
+    seqs, labels = series(12, unequal=False)
+    ucr = "".join(f"{lab}\t" + "\t".join(f"{v:.4f}" for v in s[:, 0]) + "\n"
+                  for s, lab in zip(seqs, [1 if lab == "up" else 2 for lab in labels]))
+    (tmp_path / "S_TRAIN.tsv").write_text(ucr)
+    out = tmp_path / "runs"
+    code, _, err = cli(capsys, "classify", "train", "--series", "--data", tmp_path / "S_TRAIN.tsv", "--epochs", 1,
+                       "--hidden-size", 8, "--progress", "off", "--out", out)
+    assert code == 0, err
+    (run,) = out.iterdir()
+    code, _, err = cli(capsys, "classify", "predict", "--run", run, "--data", "-", stdin=ucr, monkeypatch=monkeypatch)
+    assert_user_error(code, err, "13 values, the model reads series of 12", "cut -f2-")
+    values = "".join(line.split("\t", 1)[1] for line in ucr.splitlines(keepends=True))
+    code, text, err = cli(capsys, "classify", "predict", "--run", run, "--data", "-", stdin=values, monkeypatch=monkeypatch)
+    assert code == 0 and len(text.strip().splitlines()) == 13, err

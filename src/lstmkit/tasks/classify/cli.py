@@ -54,6 +54,11 @@ def _read_input(est, data: str, encoding: Optional[str]):
         return lines
     from lstmkit.tasks.classify.series import parse_series_lines
     seqs, _ = parse_series_lines(lines, labelled=False, where="stdin ")
+    steps = est.steps_ if not est.config_.unequal_length else None
+    if steps and est.scaler_.n_columns_ == 1 and all(len(s) == steps + 1 for s in seqs):
+        raise LstmkitError(f"every line on standard input has {steps + 1} values, the model reads series of {steps}: "
+                           "is the first a label (a UCR file)?", "drop it (cut -f2- FILE), or pass the file itself "
+                           "with --data FILE")
     return seqs
 
 
