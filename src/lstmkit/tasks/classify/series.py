@@ -167,9 +167,7 @@ def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, feat
         raise LstmkitError(f"the table{where} is neither long (no sample column {sample!r}) nor wide ({wide})",
                            f"long: one row per step, pass --sample and --time with two of its columns ({shown}); "
                            f"wide: one row per sample, its steps in numeric columns, pass --label with its label column")
-    blank = df.astype(str).apply(lambda c: c.str.strip()).isin(["", "nan", "None"]).all(axis=1)
-    if blank.any():                    # a spreadsheet's empty rows (",,,"): no step of any sample
-        df = df[~blank.to_numpy()]
+    df = _without_empty_rows(df)       # a spreadsheet's empty rows (",,,"): no step of any sample
     s_col = _column(df, sample, "sample", where)
     t_col = _column(df, time, "time", where)
     has_label = label in {str(c) for c in df.columns}
@@ -219,6 +217,18 @@ def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, feat
                                    "give every row of a sample the same label")
             labels.append(labels_all[rows[0]])
     return SeriesData(seqs, labels if labels_all is not None else None, names, ids=sample_ids)
+
+
+def _without_empty_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` without its rows whose every cell is empty or missing (looked for among the rows
+    whose first cell is: a long table's text is not copied)."""
+    first = df.iloc[:, 0]
+    maybe = np.flatnonzero(first.isna().to_numpy() | (first.astype(str).str.strip() == "").to_numpy())
+    if not maybe.size:
+        return df
+    cells = df.iloc[maybe].astype(str).apply(lambda c: c.str.strip())
+    blank = maybe[cells.isin(["", "nan", "None", "<NA>"]).all(axis=1).to_numpy()]
+    return df.iloc[np.setdiff1d(np.arange(len(df)), blank)] if blank.size else df
 
 
 def _without_row_numbers(df: pd.DataFrame) -> pd.DataFrame:
