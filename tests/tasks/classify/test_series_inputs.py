@@ -144,3 +144,10 @@ def test_a_ucr_series_of_the_values_1_2_3_under_a_text_label_stays_a_series(tmp_
     assert d.labels == ["down", "up"]
     with pytest.raises(LstmkitError, match=r"no label column 'label'"):     # was a series [0, 1, 2] of class 'class'
         read_series(tmp_path / "c.csv")
+
+
+def test_a_long_dataframe_skips_rows_of_missing_values_under_a_repeated_index():
+    df = pd.DataFrame({"sample": [1, 1, None, 2, 2], "t": [0, 1, None, 0, 1], "x": [1.0, 2, None, 3, 4],
+                       "label": ["a", "a", None, "b", "b"]}, index=[0, 0, 0, 1, 1])
+    d = read_series(df)
+    assert [s.ravel().tolist() for s in d.seqs] == [[1, 2], [3, 4]] and d.labels == ["a", "b"]

@@ -226,8 +226,9 @@ def _without_empty_rows(df: pd.DataFrame) -> pd.DataFrame:
     maybe = np.flatnonzero(first.isna().to_numpy() | (first.astype(str).str.strip() == "").to_numpy())
     if not maybe.size:
         return df
-    cells = df.iloc[maybe].astype(str).apply(lambda c: c.str.strip())
-    blank = maybe[cells.isin(["", "nan", "None", "<NA>"]).all(axis=1).to_numpy()]
+    cells = df.iloc[maybe]
+    empty = cells.isna() | cells.astype(str).apply(lambda c: c.str.strip()).isin(["", "nan", "None", "<NA>"])
+    blank = maybe[empty.all(axis=1).to_numpy()]
     return df.iloc[np.setdiff1d(np.arange(len(df)), blank)] if blank.size else df
 
 
