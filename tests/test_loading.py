@@ -38,3 +38,11 @@ def test_every_room_provides_load():
     for task in ["forecast", "classify", "translate", "lm", "speech"]:
         assert callable(task_room(task).load)
     assert task_room("weather") is None
+
+
+@pytest.mark.parametrize("run", [None, 3, ["runs/x"]])
+def test_load_of_something_not_a_path_is_one_error(run):
+    from lstmkit import SequenceClassifier
+    for load in (lstmkit.load, SequenceClassifier.load):
+        with pytest.raises(LstmkitError, match=f"needs a run folder's path, got {type(run).__name__}"):
+            load(run)                         # was a TypeError from pathlib

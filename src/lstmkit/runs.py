@@ -304,6 +304,9 @@ def _out_of_memory(path: Path) -> EnvironmentProblem:
 
 def read_meta(run: str | Path, task: str | None = None) -> dict[str, Any]:
     """Read and validate ``lstmkit.json`` of a run folder."""
+    if not isinstance(run, (str, os.PathLike)):
+        raise LstmkitError(f"loading needs a run folder's path, got {type(run).__name__}",
+                           "pass the folder a fit wrote, e.g. 'runs/classify-20250101-120000'")
     run = Path(run)
     if not run.exists():
         raise LstmkitError(f"run folder not found: {run}", "pass the folder printed by 'train'")

@@ -168,3 +168,42 @@ def test_negative_counts_are_one_line(tmp_path, capsys, flag, series):
                        "--out", tmp_path / "runs")
     assert_user_error(code, err, f"must be", "got -1")
     assert not (tmp_path / "runs").exists()
+
+
+def test_series_predict_of_a_long_table_names_each_sample(tmp_path, capsys, series):
+    """One row per sample, in first-appearance order: without its id a user could not tell which
+    (the rows of a long table are steps, not samples)."""
+    seqs, labels = series(12, unequal=False)
+    rows = [f"{sid},{t},{v:.4f},{lab}" for sid, s, lab in zip(range(100, 112), seqs, labels)
+            for t, v in enumerate(s[:, 0])]
+    train = tmp_path / "long.csv"
+    train.write_text("id,t,x,label\n" + "\n".join(rows) + "\n")
+    out = tmp_path / "runs"
+    code, _, err = cli(capsys, "classify", "train", "--series", "--data", train, "--sample", "id", "--epochs", 1,
+                       "--hidden-size", 8, "--progress", "off", "--out", out)
+    assert code == 0, err
+    (run,) = out.iterdir()
+    new = tmp_path / "new.csv"
+    new.write_text("id,t,x\n" + "\n".join(r.rsplit(",", 1)[0] for r in rows if r.startswith(("107,", "103,"))) + "\n")
+    code, text, err = cli(capsys, "classify", "predict", "--run", run, "--data", new)
+    lines = text.strip().splitlines()
+    assert code == 0 and lines[0] == "id,label,probability", err       # was label,probability only
+    assert [ln.split(",")[0] for ln in lines[1:]] == ["103", "107"]
+
+
+def test_series_predict_stdin_of_a_labelled_ucr_file_is_an_error(tmp_path, capsys, series, monkeypatch):
+    """Lines of label + 12 values to a model of 12 steps: the label was read as the first value."""
+    seqs, labels = series(12, unequal=False)
+    ucr = "".join(f"{lab}\t" + "\t".join(f"{v:.4f}" for v in s[:, 0]) + "\n"
+                  for s, lab in zip(seqs, [1 if lab == "up" else 2 for lab in labels]))
+    (tmp_path / "S_TRAIN.tsv").write_text(ucr)
+    out = tmp_path / "runs"
+    code, _, err = cli(capsys, "classify", "train", "--series", "--data", tmp_path / "S_TRAIN.tsv", "--epochs", 1,
+                       "--hidden-size", 8, "--progress", "off", "--out", out)
+    assert code == 0, err
+    (run,) = out.iterdir()
+    code, _, err = cli(capsys, "classify", "predict", "--run", run, "--data", "-", stdin=ucr, monkeypatch=monkeypatch)
+    assert_user_error(code, err, "13 values, the model reads series of 12", "cut -f2-")
+    values = "".join(line.split("\t", 1)[1] for line in ucr.splitlines(keepends=True))
+    code, text, err = cli(capsys, "classify", "predict", "--run", run, "--data", "-", stdin=values, monkeypatch=monkeypatch)
+    assert code == 0 and len(text.strip().splitlines()) == 13, err

@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 from lstmkit.errors import LstmkitError
-from lstmkit.tasks.classify.data import (check_classes, check_known_labels, read_series, read_texts,
-                                         stratified_split)
+from lstmkit.tasks.classify.data import check_classes, check_known_labels, read_texts, stratified_split
+from lstmkit.tasks.classify.series import read_series
 
 
 def test_csv_tsv_jsonl_and_gz(tmp_path):

@@ -65,7 +65,7 @@ class Classifier(RunEstimator, ABC):
         ``val_frac=0`` holds nothing out and early stopping, the learning-rate schedule and the
         restored weights follow the training loss (the UCR protocol of LSTM-FCN, for training
         sets too small to spare a validation part).
-        ``test_data`` (optional) is scored once at the end. With ``out`` a run folder
+        ``test_data`` (optional) is scored once at the end. Each is a path, a table, or ``(X, y)``. With ``out`` a run folder
         ``out/classify-<timestamp>`` is created, only after every input has passed its checks.
         ``callbacks`` (trainer :class:`~lstmkit.train.callbacks.Callback` objects) see every epoch.
         """
@@ -74,7 +74,7 @@ class Classifier(RunEstimator, ABC):
         full = self._read(data, cfg, y=y)
         classes = check_classes(full.labels)
         if val_data is not None:
-            train, val = full, self._read(val_data, cfg)
+            train, val = full, self._read_part(val_data, cfg, "val_data")
             check_known_labels(val.labels, classes)
         elif cfg.val_frac == 0:
             train, val = full, None
@@ -84,11 +84,14 @@ class Classifier(RunEstimator, ABC):
             check_classes(train.labels, "the training part after the validation split")
         test = None
         if test_data is not None:
-            test = self._read(test_data, cfg)
+            test = self._read_part(test_data, cfg, "test_data")
             check_known_labels(test.labels, classes)
 
         self.config_, self.classes_ = cfg, classes
         self._fit_preprocessing(train, cfg)
+        for part, what in ((val if val_data is not None else None, "the validation data"), (test, "the test data")):
+            if part is not None:                   # before training: a test file is read after it
+                self._check_like_training(part, what)
         index = {c: k for k, c in enumerate(classes)}
         y_train = torch.tensor([index[v] for v in train.labels], dtype=torch.long)
         counts = torch.bincount(y_train, minlength=len(classes))
@@ -156,20 +159,30 @@ class Classifier(RunEstimator, ABC):
     def predict_proba(self, data) -> np.ndarray:
         """Class probabilities ``[N, C]``, columns in the order of ``classes_``."""
         self._check_fitted()
-        return self._proba(self._encode(self._read(data, self.config_, require_label=False)))
+        d = self._read(data, self.config_, require_label=False)
+        self._check_like_training(d, "the data")
+        return self._proba(self._encode(d))
+
+    def read(self, data, require_label: bool = False):
+        """``data`` read as prediction reads it (numeric series: a ``SeriesData`` with a long
+        table's sample ids in ``ids``); ``predict`` and ``evaluate`` accept what this returns."""
+        self._check_fitted()
+        return self._read(data, self.config_, require_label=require_label)
 
     def predict(self, data) -> np.ndarray:
         """The most probable label of each sequence, as the user's label strings ``[N]``."""
         self._check_fitted()
         return np.asarray(self.classes_, dtype=object)[self.predict_proba(data).argmax(axis=1)]
 
-    def evaluate(self, data) -> dict[str, Any]:
+    def evaluate(self, data, y=None) -> dict[str, Any]:
         """Accuracy, macro-F1, per-class precision/recall, ROC-AUC (two classes), confusion matrix.
 
-        Labels that training never saw are an error.
+        Labels come from ``data`` (a file or table) or from ``y`` (arrays or lists, as in
+        :meth:`fit`). Labels that training never saw are an error.
         """
         self._check_fitted()
-        d = self._read(data, self.config_)
+        d = self._read(data, self.config_, y=y)
+        self._check_like_training(d, "the data")
         check_known_labels(d.labels, self.classes_)
         return self._metrics(self._encode(d), d.labels)
 
@@ -267,6 +280,18 @@ class Classifier(RunEstimator, ABC):
 
     @abstractmethod
     def _load_state(self, run_dir: Path, meta: dict[str, Any]) -> None: ...
+
+    def _read_part(self, data, cfg: ClassifyConfig, name: str):
+        """A validation or test part: a path or table with labels, or ``(X, y)`` as for :meth:`fit`."""
+        if isinstance(data, tuple) and len(data) == 2:
+            return self._read(data[0], cfg, y=data[1])
+        if isinstance(data, (list, np.ndarray)):
+            raise LstmkitError(f"{name} holds no labels (it is a {type(data).__name__})",
+                               f"pass {name}=(X, y), a file or a table with a label column")
+        return self._read(data, cfg)
+
+    def _check_like_training(self, d, what: str) -> None:
+        """Data to score against what training read (numeric series: the features per step)."""
 
     def _start_weights(self, cfg: ClassifyConfig) -> list:
         """Set the fresh net's starting weights (text: word vectors or a language model); returns

@@ -52,8 +52,13 @@ def _read_input(est, data: str, encoding: Optional[str]):
         raise LstmkitError("no input on standard input", "pipe one text (or one series) per line")
     if est.kind == "text":
         return lines
-    from lstmkit.tasks.classify.data import parse_series_lines
+    from lstmkit.tasks.classify.series import parse_series_lines
     seqs, _ = parse_series_lines(lines, labelled=False, where="stdin ")
+    steps = est.steps_ if not est.config_.unequal_length else None
+    if steps and est.scaler_.n_columns_ == 1 and all(len(s) == steps + 1 for s in seqs):
+        raise LstmkitError(f"every line on standard input has {steps + 1} values, the model reads series of {steps}: "
+                           "is the first a label (a UCR file)?", "drop it (cut -f2- FILE), or pass the file itself "
+                           "with --data FILE")
     return seqs
 
 
@@ -63,14 +68,20 @@ def predict(run: Path = typer.Option(..., help="Run folder from 'train'."),
             encoding: Optional[str] = typer.Option(None, help="Text encoding of the file [as in training]."),
             out: Optional[Path] = typer.Option(None, help="Write the table here instead of stdout (.csv, .tsv, "
                                                                ".parquet, .json, .jsonl or .xlsx).")):
-    """Label and probability of the predicted label, one row per input row."""
+    """Label and probability of the predicted label, one row per input row (a long table: per
+    sample, after a column of its ids)."""
     import pandas as pd
     from lstmkit.tasks.classify.estimator import load_classifier
     check_table_out(out)
     est = load_classifier(run)
-    proba = est.predict_proba(_read_input(est, data, encoding))
+    given = _read_input(est, data, encoding)
+    if est.kind == "series" and data != "-":
+        given = est.read(given)
+    proba = est.predict_proba(given)
     df = pd.DataFrame({"label": [est.classes_[k] for k in proba.argmax(axis=1)],
                        "probability": proba.max(axis=1).round(6)})
+    if getattr(given, "ids", None) is not None:
+        df.insert(0, est.config_.sample, given.ids)
     echo_or_write_table(df, out)
 
 

@@ -1,9 +1,9 @@
-"""Classification data: read labelled texts or numeric sequences, check them, split them.
+"""Classification data: read labelled texts, check labels, split them (numeric sequences:
+:mod:`lstmkit.tasks.classify.series`).
 
     read_texts(data, text=, label=)    CSV / TSV / JSONL (.gz too), a folder of class folders of
                                        .txt files (aclImdb), a DataFrame or a list of strings
-    read_series(data, label=, …)       UCR TSV (label first, one series a line), long CSV
-                                       (sample, t, features…, label), a DataFrame, or arrays
+    labels_from_y / label_cells        labels given as ``y`` / a label column, checked
     stratified_split(labels, frac, seed)   seeded train / validation indices, class shares kept
     check_classes / check_known_labels     at least two classes; no labels unseen in training
 
@@ -13,10 +13,9 @@ the declared encoding, ragged numeric rows) raises :class:`LstmkitError` naming 
 from __future__ import annotations
 
 import os
-import re
 import warnings
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -24,16 +23,14 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.textfile import column_strings as _as_strings
-from lstmkit.data.textfile import comma_decimals, decode_text
-from lstmkit.data.textfile import file_ext as _ext
-from lstmkit.data.textfile import header_separator, parse_table
+from lstmkit.data.textfile import decode_text, is_table
 from lstmkit.data.textfile import read_table as _read_table
 from lstmkit.data.textfile import read_text_file
 from lstmkit.data.textfile import table_column as _column
 from lstmkit.errors import LstmkitError
 
-__all__ = ["TextData", "SeriesData", "read_texts", "read_series", "read_text_file", "parse_series_lines",
-           "stratified_split", "check_classes", "check_known_labels"]
+__all__ = ["TextData", "read_texts", "read_text_file", "labels_from_y", "label_cells", "stratified_split",
+           "check_classes", "check_known_labels"]
 
 _UNSUP = {"unsup"}     # aclImdb's unlabelled reviews sit beside pos/ and neg/
 
@@ -55,24 +52,7 @@ class TextData:
         return TextData([self.texts[i] for i in idx], labels, self.source)
 
 
-@dataclass
-class SeriesData:
-    """Numeric sequences ``seqs[i] [T_i, F]`` (float64) and their labels (or ``None``)."""
-
-    seqs: list[np.ndarray]
-    labels: list[str] | None
-    feature_names: list[str] = field(default_factory=list)
-    source: str | None = None
-
-    def __len__(self) -> int:
-        return len(self.seqs)
-
-    def subset(self, idx) -> "SeriesData":
-        labels = None if self.labels is None else [self.labels[i] for i in idx]
-        return SeriesData([self.seqs[i] for i in idx], labels, self.feature_names, self.source)
-
-
-def _labels(col: pd.Series, where: str, required: bool = True) -> list[str] | None:
+def label_cells(col: pd.Series, where: str, required: bool = True) -> list[str] | None:
     """The label cells as text; an empty one is an error, or (``required=False``: prediction,
     which reads no label) the whole column counts as absent."""
     labels = [s.strip() for s in _as_strings(col)]
@@ -96,11 +76,21 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
     Empty or whitespace-only texts are an error naming how many, unless ``drop_empty`` (never
     with ``require_label=False``, prediction: dropped rows would shift every later answer).
     """
+    if isinstance(data, str) and not Path(data).exists() and not is_table(Path(data)):
+        raise LstmkitError(f"{data[:40]!r}{'…' if len(data) > 40 else ''} is not a file, and a single string is read "
+                           "as a file's path", f"to label texts pass a list of them, e.g. [{data[:20]!r}]; "
+                           "a file is a .csv, .tsv or .jsonl path")
+    if isinstance(data, (np.ndarray, pd.Series)) and data.ndim == 1:
+        data = data.tolist()                          # an array or Series of texts: a list of them
     source = str(Path(data).resolve()) if isinstance(data, (str, os.PathLike)) else None
     if isinstance(data, (str, os.PathLike)) and Path(data).is_dir() and _class_folders(Path(data)):
         texts, labels = _read_folder(Path(data), encoding)
         where = f" in {data}"
-    elif isinstance(data, (list, tuple)) and all(isinstance(t, str) for t in data):
+    elif isinstance(data, (list, tuple)):
+        other = next((i for i, t in enumerate(data) if not isinstance(t, str)), None)
+        if other is not None:
+            raise LstmkitError(f"text {other} of the list is a {type(data[other]).__name__} ({str(data[other])[:20]!r}), "
+                               "not a string", "pass texts only (an empty text is '')")
         texts, labels, where = list(data), None, ""
     else:
         if isinstance(data, (str, os.PathLike)):
@@ -115,15 +105,13 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
         texts = _as_strings(_column(df, text, "text", where))
         lookup = {str(c) for c in df.columns}
         if y is None and label is not None and (require_label or label in lookup):
-            labels = _labels(_column(df, label, "label", where), where, require_label)
+            labels = label_cells(_column(df, label, "label", where), where, require_label)
         else:
             labels = None
     if not texts:
         raise LstmkitError(f"the data{where} has no rows", "supply at least one text")
     if y is not None:
-        labels = [str(v).strip() for v in (y.tolist() if hasattr(y, "tolist") else y)]
-        if len(labels) != len(texts):
-            raise LstmkitError(f"got {len(texts)} texts but {len(labels)} labels", "pass one label per text")
+        labels = labels_from_y(y, len(texts), "text")
     empty = [i for i, t in enumerate(texts) if not t.strip()]
     if empty and not (drop_empty and require_label):      # a prediction answers every row: none is dropped
         raise LstmkitError(f"{len(empty)} of {len(texts)} rows{where} have empty or whitespace-only text "
@@ -139,6 +127,37 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
     return TextData(texts, labels, source, n_dropped=len(empty))
 
 
+def labels_from_y(y: Any, n: int, what: str) -> list[str]:
+    """``y`` as label strings, one per text or sequence. A single value (a string is one label,
+    not a list of letters), a missing label (None, NaN, empty) or a ``y`` of other than one
+    column is an error, as an empty label cell of a file is."""
+    if isinstance(y, (str, bytes)) or np.ndim(y) == 0:
+        raise LstmkitError(f"y is a single {type(y).__name__} ({str(y)[:20]!r}), not one label per {what}",
+                           f"pass a list or array of {n} labels")
+    try:
+        arr = np.asarray(y, dtype=object)
+    except ValueError:                                        # ragged nested lists
+        raise LstmkitError(f"y is not one label per {what} (its items have different shapes)",
+                           f"pass {n} labels as a 1-D list or array") from None
+    if arr.ndim == 2 and arr.shape[1] == 1:                   # a column vector [N, 1]
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise LstmkitError(f"y has shape {tuple(arr.shape)}, not one label per {what}", f"pass {n} labels as a 1-D list or array")
+    if len(arr) != n:
+        raise LstmkitError(f"got {n} {what}s but {len(arr)} labels", f"pass one label per {what}")
+    labels = ["" if _missing(v) else str(v).strip() for v in arr.tolist()]
+    missing = [i for i, v in enumerate(labels) if not v]
+    if missing:
+        raise LstmkitError(f"{len(missing)} of the {n} labels in y {'are' if len(missing) > 1 else 'is'} missing "
+                           f"(None, NaN or empty; first: position {missing[0]})",
+                           f"give every {what} a label, or leave the unlabelled ones out")
+    return labels
+
+
+def _missing(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and v != v) or v is pd.NA or v is pd.NaT
+
+
 def _class_folders(root: Path) -> list[Path]:
     return sorted(p for p in root.iterdir()
                   if p.is_dir() and p.name not in _UNSUP and any(p.glob("*.txt")))
@@ -151,244 +170,6 @@ def _read_folder(root: Path, encoding: str) -> tuple[list[str], list[str]]:
             texts.append(decode_text(f.read_bytes(), f, encoding))
             labels.append(folder.name)
     return texts, labels
-
-
-# -- numeric sequences ----------------------------------------------------------------------------
-def read_series(data: Any, y: Sequence | None = None, label: str = "label", sample: str = "sample",
-                time: str = "t", features: Sequence[str] = (), unequal_length: bool = False,
-                encoding: str = "utf-8", require_label: bool = True) -> SeriesData:
-    """Numeric sequences from UCR TSV (label first; also a CSV with no header), a long CSV /
-    DataFrame (sample, t, features…, label), a wide one (one row per sample: its steps in the
-    columns besides the label; read so when it has neither a sample nor a time column), or
-    arrays with ``y``.
-
-    Arrays: ``[N, T]`` (univariate), ``[N, T, F]``, or a list of ``[T_i]`` / ``[T_i, F]``.
-    Sequences of different lengths are an error unless ``unequal_length`` (a ragged file is more
-    often a broken file than a design).
-    """
-    if isinstance(data, (str, os.PathLike)):
-        path = Path(data)
-        source = str(path.resolve())
-        if _ext(path) in (".csv", ".tsv", ".txt"):
-            text = read_text_file(path, encoding)
-            header = text.split("\n", 1)[0]
-            sep = header_separator(header, ",")
-            if _ext(path) == ".csv" and not _is_number(header.split(sep)[-1].strip()):      # a table
-                out = _series_from_long(parse_table(text, path, sep), label, sample, time, features,
-                                        require_label, f" in {path}")
-            else:                          # UCR's own layout, label first (a .csv of it has no header)
-                seqs, labels = parse_series_lines(text.splitlines(), True, f"{path} ")
-                out = SeriesData(seqs, labels, ["value"])
-        else:
-            raise LstmkitError(f"unknown file type {_ext(path) or '(no extension)'!r}: {path}",
-                               "use UCR .tsv (label first), a long-format .csv (sample, t, features…, label) "
-                               "or a wide one (one row per sample, a label column)")
-        out.source = source
-    elif isinstance(data, pd.DataFrame):
-        out = _series_from_long(data, label, sample, time, features, require_label, "")
-    else:
-        out = SeriesData(_series_from_arrays(data), None, [])
-        out.feature_names = [f"x{j}" for j in range(out.seqs[0].shape[1])] if out.seqs else []
-        if y is not None:
-            labels = [str(v).strip() for v in (y.tolist() if hasattr(y, "tolist") else y)]
-            if len(labels) != len(out.seqs):
-                raise LstmkitError(f"got {len(out.seqs)} sequences but {len(labels)} labels", "pass one label per sequence")
-            out.labels = labels
-    if not out.seqs:
-        raise LstmkitError("the data holds no sequences", "supply at least one sequence")
-    _check_finite(out.seqs, str(data) if isinstance(data, (str, os.PathLike)) else "the data")
-    _check_lengths([len(s) for s in out.seqs], unequal_length)
-    return out
-
-
-def parse_series_lines(lines: Sequence[str], labelled: bool, where: str = "") -> tuple[list[np.ndarray], list[str] | None]:
-    """One series per line, values split on tabs, commas or spaces (label first when
-    ``labelled``). Trailing empty / NaN cells are padding (UCR's way of storing unequal lengths)."""
-    seqs, labels = [], []
-    for lineno, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        cells = re.split(r"\t|,|\s+", line.strip())
-        if labelled:
-            labels.append(cells[0].strip())
-            cells = cells[1:]
-        values = np.empty(len(cells))
-        for j, c in enumerate(cells):
-            try:
-                values[j] = float(c) if c.strip() else np.nan
-            except ValueError:
-                raise LstmkitError(f"{where}line {lineno}: value {j + 1} is not a number ({c[:20]!r})",
-                                   "one series per line: the label first, then numbers only") from None
-        valid = np.flatnonzero(~np.isnan(values))
-        if valid.size == 0:
-            raise LstmkitError(f"{where}line {lineno} has no values", "remove the line or fill in the series")
-        values = values[: valid[-1] + 1]
-        if np.isnan(values).any():
-            raise LstmkitError(f"{where}line {lineno} has a missing value at position "
-                               f"{int(np.flatnonzero(np.isnan(values))[0]) + 1}", "fill or interpolate it")
-        seqs.append(values[:, None])                                       # [T, 1]
-    return seqs, (labels if labelled else None)
-
-
-def _is_number(cell: str) -> bool:
-    try:
-        float(cell)
-    except ValueError:
-        return False
-    return True
-
-
-def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, features: Sequence[str],
-                      require_label: bool, where: str) -> SeriesData:
-    if len(df) == 0:
-        raise LstmkitError(f"the data{where} has no rows", "supply at least one row")
-    present = [str(c) for c in df.columns]
-    if sample not in present and time not in present and not features:
-        wide = _series_from_wide(df, label, require_label, where)
-        if isinstance(wide, SeriesData):
-            return wide
-        shown = ", ".join(list(present)[:8]) + (", …" if len(present) > 8 else "")
-        raise LstmkitError(f"the table{where} is neither long (no sample column {sample!r}) nor wide ({wide})",
-                           f"long: one row per step, pass --sample and --time with two of its columns ({shown}); "
-                           f"wide: one row per sample, its steps in numeric columns, pass --label with its label column")
-    s_col = _column(df, sample, "sample", where)
-    t_col = _column(df, time, "time", where)
-    has_label = label in {str(c) for c in df.columns}
-    if require_label and not has_label:
-        _column(df, label, "label", where)
-    exclude = {sample, time, label}
-    names = list(features) or [str(c) for c in df.columns if str(c) not in exclude]
-    if not names:
-        raise LstmkitError(f"no feature columns{where}", "long format is: sample, t, feature columns…, label")
-    values = np.empty((len(df), len(names)))
-    for j, name in enumerate(names):
-        col = _column(df, name, "feature", where)
-        num = pd.to_numeric(col, errors="coerce")
-        if num.isna().any():                              # a semicolon file's decimal commas (10,5)
-            comma = comma_decimals(col, df.attrs.get("sep"))
-            num = num if comma is None else comma
-        bad = np.flatnonzero(num.isna().to_numpy())
-        if bad.size:
-            raise LstmkitError(f"feature column {name!r}{where} has {bad.size} empty or non-numeric cells "
-                               f"(first: data row {bad[0] + 1}, {str(col.iloc[bad[0]])[:20]!r})",
-                               "fill them, or pass --features with numeric columns only")
-        values[:, j] = num.to_numpy(dtype=np.float64)
-    t = _time_order(t_col)
-    if t is None:
-        raise LstmkitError(f"time column {time!r}{where} must hold numbers or date-times",
-                           "number the steps 0, 1, 2, … per sample, or write time stamps such as 2024-01-31 12:00:00")
-    labels_all = _labels(df[[c for c in df.columns if str(c) == label][0]], where, require_label) if has_label else None
-    keys = s_col.astype(str).to_numpy()
-    seqs, labels = [], []
-    codes, uniques = pd.factorize(keys)               # first-appearance order
-    order = np.lexsort((t, codes))                    # by sample, then time
-    bounds = np.flatnonzero(np.diff(codes[order])) + 1
-    for rows in np.split(order, bounds):
-        seqs.append(values[rows])                                         # [T_i, F]
-        if labels_all is not None:
-            ls = {labels_all[r] for r in rows}
-            if len(ls) > 1:
-                raise LstmkitError(f"sample {keys[rows[0]]!r}{where} has several labels: {', '.join(sorted(ls))}",
-                                   "give every row of a sample the same label")
-            labels.append(labels_all[rows[0]])
-    return SeriesData(seqs, labels if labels_all is not None else None, names)
-
-
-def _time_order(col: pd.Series) -> np.ndarray | None:
-    """The time column as numbers that order the steps: its numbers, or its date-times (a logger's
-    time stamps) as seconds; None when some cell is neither."""
-    t = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64)
-    if not np.isnan(t).any():
-        return t
-    stamps = pd.to_datetime(col, errors="coerce", utc=True, format="mixed")   # offsets -> one clock; naive: UTC
-    if stamps.isna().any():
-        return None
-    return (stamps - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy(dtype=np.float64)
-
-
-def _series_from_wide(df: pd.DataFrame, label: str, require_label: bool, where: str) -> SeriesData | str:
-    """One series per row, its steps the columns besides ``label`` in order (a table exported
-    with one row per sample); trailing empty cells are padding, as in UCR's files. When the
-    table is not so, why not (a label column missing, a column of text)."""
-    names = [c for c in df.columns if str(c) != label]
-    has_label = len(names) < len(df.columns)
-    if require_label and not has_label:
-        return f"no label column {label!r}"
-    if not names:
-        return "no columns besides the label"
-    cells = df[names]
-    values = np.empty(cells.shape)
-    for j, name in enumerate(names):
-        num = pd.to_numeric(cells[name], errors="coerce")
-        comma = comma_decimals(cells[name], df.attrs.get("sep")) if num.isna().any() else None   # 10,5 in a ; file
-        values[:, j] = (num if comma is None else comma).to_numpy(dtype=np.float64)
-    text = cells.astype(str).apply(lambda c: c.str.strip()).to_numpy()
-    bad = np.isnan(values) & (text != "") & (text != "nan")
-    if bad.any():
-        i, j = (int(v[0]) for v in np.nonzero(bad))
-        return f"column {str(names[j])!r} holds text: {str(text[i, j])[:20]!r}"
-    seqs = []
-    for i, row in enumerate(values):
-        valid = np.flatnonzero(~np.isnan(row))
-        if valid.size == 0:
-            raise LstmkitError(f"data row {i + 1}{where} has no values", "remove the row or fill in the series")
-        row = row[: valid[-1] + 1]
-        if np.isnan(row).any():
-            j = int(np.flatnonzero(np.isnan(row))[0])
-            raise LstmkitError(f"data row {i + 1}{where} has an empty cell in column {str(names[j])!r} before its "
-                               f"last value", "fill it (only a series' trailing cells may be empty: a shorter series)")
-        seqs.append(row[:, None])
-    labels = _labels(df[[c for c in df.columns if str(c) == label][0]], where, require_label) if has_label else None
-    return SeriesData(seqs, labels, ["value"])
-
-
-def _series_from_arrays(data: Any) -> list[np.ndarray]:
-    if isinstance(data, np.ndarray) and data.dtype != object:
-        if data.ndim == 2:
-            data = data[:, :, None]
-        if data.ndim != 3:
-            raise LstmkitError(f"Expected sequences as [N, T] or [N, T, F], got shape {data.shape}",
-                               "pass a 2-D array (univariate) or 3-D array (multivariate)")
-        seqs = list(data.astype(np.float64))
-    elif isinstance(data, (list, tuple, np.ndarray)):
-        seqs = []
-        for i, s in enumerate(data):
-            a = np.asarray(s, dtype=np.float64)
-            if a.ndim == 1:
-                a = a[:, None]
-            if a.ndim != 2 or a.shape[0] == 0:
-                raise LstmkitError(f"sequence {i} has shape {a.shape}", "each sequence must be [T] or [T, F] with T ≥ 1")
-            seqs.append(a)
-        if seqs and len({s.shape[1] for s in seqs}) > 1:
-            raise LstmkitError("the sequences have different numbers of features", "give every sequence the same features")
-    else:
-        raise LstmkitError(f"unsupported data type {type(data).__name__}",
-                           "pass a UCR .tsv / long .csv path, a long-format DataFrame, or arrays")
-    for i, s in enumerate(seqs):
-        if not np.isfinite(s).all():
-            raise LstmkitError(f"sequence {i} holds missing or infinite values", "fill or drop them")
-    return seqs
-
-
-def _check_finite(seqs: list[np.ndarray], where: str) -> None:
-    """Values beyond float32 (1e300, inf) would turn into inf in the model: name the sequence."""
-    limit = float(np.finfo(np.float32).max)
-    for k, s in enumerate(seqs):
-        bad = ~(np.abs(s) <= limit)                    # NaN and inf too
-        if bad.any():
-            value = s.reshape(-1)[int(np.flatnonzero(bad.reshape(-1))[0])]
-            raise LstmkitError(f"sequence {k + 1} of {where} holds {value:g}, not a finite float32 number",
-                               "fix or remove that value (and rescale the data if its values are that large)")
-
-
-def _check_lengths(lengths: list[int], unequal_length: bool) -> None:
-    if unequal_length or len(set(lengths)) <= 1:
-        return
-    first = lengths[0]
-    k = next(i for i, n in enumerate(lengths) if n != first)
-    raise LstmkitError(f"sequences have different lengths (sequence {k + 1} has {lengths[k]} steps, "
-                       f"sequence 1 has {first}; range {min(lengths)}-{max(lengths)})",
-                       "pass --unequal-length if they are meant to differ, else fix the ragged rows")
 
 
 # -- classes and splits ---------------------------------------------------------------------------

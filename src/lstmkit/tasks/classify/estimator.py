@@ -25,7 +25,8 @@ from lstmkit.tasks.classify.augment import AUGMENTS, AugmentedBatches
 from lstmkit.tasks.classify.classifier import EVAL_BATCH, TASK, Classifier
 from lstmkit.tasks.classify.config import ClassifyConfig
 from lstmkit.runs import atomic_write, read_meta
-from lstmkit.tasks.classify.data import SeriesData, TextData, read_series, read_texts
+from lstmkit.tasks.classify.data import TextData, read_texts
+from lstmkit.tasks.classify.series import SeriesData, read_series
 from lstmkit.tasks.classify.wordscores import MIX_WEIGHTS, fit_biases, mix_losses, word_scores
 from lstmkit.tasks.classify.transfer import (TRANSFER_DEFAULTS, GradualUnfreezing, check_settings, copy_weights,
                                              discriminative_groups, extended_tokenizer, lm_settings, read_lm)
@@ -298,10 +299,16 @@ class SequenceClassifier(Classifier):
                         cfg.encoding, require_label=require_label)
         if require_label and d.labels is None:
             raise LstmkitError("the data has no labels", "pass labels as y, or a file with labels")
-        if hasattr(self, "scaler_") and d.seqs[0].shape[1] != self.scaler_.n_columns_:
-            raise LstmkitError(f"the data has {d.seqs[0].shape[1]} features per step, the model was trained on "
-                               f"{self.scaler_.n_columns_}", "pass data with the training features")
         return d
+
+    def _check_like_training(self, d: SeriesData, what: str) -> None:
+        """The features per step that training had (other lengths are read: the LSTM-FCN cuts or
+        zero-pads them to ``steps_``, by design)."""
+        n = self.scaler_.n_columns_
+        if d.seqs[0].shape[1] != n:
+            raise LstmkitError(f"{what} has {d.seqs[0].shape[1]} features per step, the model was trained on {n}",
+                               "pass data with the training features" + (f" ({', '.join(self.feature_names_[:8])})"
+                                                                         if self.feature_names_ else ""))
 
     def _fit_preprocessing(self, train: SeriesData, cfg) -> None:
         self.scaler_ = Scaler(cfg.scaler).fit(np.concatenate(train.seqs, axis=0))

@@ -1,0 +1,371 @@
+"""Numeric sequences for classification: UCR TSV (label first, one series a line; also a CSV
+with no header), long tables (sample, t, features…, label), wide tables (one row per sample),
+DataFrames, or arrays with labels ``y``. Every user mistake raises :class:`LstmkitError` naming
+the row and a fix."""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from lstmkit.data.textfile import column_strings as _as_strings
+from lstmkit.data.textfile import comma_decimals
+from lstmkit.data.textfile import file_ext as _ext
+from lstmkit.data.textfile import header_separator, parse_table, read_text_file
+from lstmkit.data.textfile import table_column as _column
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks.classify.data import label_cells as _labels
+from lstmkit.tasks.classify.data import labels_from_y
+
+__all__ = ["SeriesData", "read_series", "parse_series_lines"]
+
+
+@dataclass
+class SeriesData:
+    """Numeric sequences ``seqs[i] [T_i, F]`` (float64) and their labels (or ``None``)."""
+
+    seqs: list[np.ndarray]
+    labels: list[str] | None
+    feature_names: list[str] = field(default_factory=list)
+    source: str | None = None
+    ids: list[str] | None = None        # a long table's sample ids, as written, one per sequence
+
+    def __len__(self) -> int:
+        return len(self.seqs)
+
+    def subset(self, idx) -> "SeriesData":
+        labels = None if self.labels is None else [self.labels[i] for i in idx]
+        ids = None if self.ids is None else [self.ids[i] for i in idx]
+        return SeriesData([self.seqs[i] for i in idx], labels, self.feature_names, self.source, ids)
+
+
+def read_series(data: Any, y: Sequence | None = None, label: str = "label", sample: str = "sample",
+                time: str = "t", features: Sequence[str] = (), unequal_length: bool = False,
+                encoding: str = "utf-8", require_label: bool = True) -> SeriesData:
+    """Numeric sequences from UCR TSV (label first; also a CSV with no header), a long CSV /
+    DataFrame (sample, t, features…, label), a wide one (one row per sample: its steps in the
+    columns besides the label; read so when it has neither a sample nor a time column), or
+    arrays with ``y``.
+
+    Arrays: ``[N, T]`` (univariate), ``[N, T, F]``, or a list of ``[T_i]`` / ``[T_i, F]``.
+    Sequences of different lengths are an error unless ``unequal_length`` (a ragged file is more
+    often a broken file than a design).
+    """
+    if isinstance(data, SeriesData):         # read already (the CLI keeps its sample ids)
+        return data
+    if y is not None:                        # the labels come from y: a table's label column is not required
+        require_label = False
+    if isinstance(data, (str, os.PathLike)):
+        path = Path(data)
+        source = str(path.resolve())
+        if _ext(path) in (".csv", ".tsv", ".txt"):
+            text = read_text_file(path, encoding)
+            header = text.split("\n", 1)[0]
+            sep = header_separator(header, ",")
+            firsts = {ln.split(sep, 1)[0].strip() for ln in text.splitlines()[1:]}
+            if _is_table_header(header, sep, label, firsts):          # a long or wide table
+                out = _series_from_long(parse_table(text, path, sep), label, sample, time, features,
+                                        require_label, f" in {path}")
+            else:                          # UCR's own layout, label first (a .csv of it has no header)
+                seqs, labels = parse_series_lines(text.splitlines(), True, f"{path} ")
+                out = SeriesData(seqs, labels, ["value"])
+        else:
+            raise LstmkitError(f"unknown file type {_ext(path) or '(no extension)'!r}: {path}",
+                               "use UCR .tsv (label first), a long-format .csv (sample, t, features…, label) "
+                               "or a wide one (one row per sample, a label column)")
+        out.source = source
+    elif isinstance(data, pd.DataFrame):
+        out = _series_from_long(data, label, sample, time, features, require_label, "")
+    else:
+        out = SeriesData(_series_from_arrays(data), None, [])
+        out.feature_names = [f"x{j}" for j in range(out.seqs[0].shape[1])] if out.seqs else []
+    if y is not None:
+        if out.labels is not None:
+            raise LstmkitError(f"labels given twice: in the data's {label!r} column and as y",
+                               "pass only one of them (drop y, or the label column)")
+        out.labels = labels_from_y(y, len(out.seqs), "sequence")
+    if not out.seqs:
+        raise LstmkitError("the data holds no sequences", "supply at least one sequence")
+    _check_finite(out.seqs, str(data) if isinstance(data, (str, os.PathLike)) else "the data")
+    _check_lengths([len(s) for s in out.seqs], unequal_length)
+    return out
+
+
+def parse_series_lines(lines: Sequence[str], labelled: bool, where: str = "") -> tuple[list[np.ndarray], list[str] | None]:
+    """One series per line, values split on tabs, commas or spaces (label first when
+    ``labelled``). Trailing empty / NaN cells are padding (UCR's way of storing unequal lengths)."""
+    seqs, labels = [], []
+    for lineno, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        cells = re.split(r"\t|,|\s+", line.strip())
+        if labelled:
+            labels.append(cells[0].strip())
+            cells = cells[1:]
+        values = np.empty(len(cells))
+        for j, c in enumerate(cells):
+            try:
+                values[j] = float(c) if c.strip() else np.nan
+            except ValueError:
+                raise LstmkitError(f"{where}line {lineno}: value {j + 1} is not a number ({c[:20]!r})",
+                                   "one series per line: the label first, then numbers only") from None
+        valid = np.flatnonzero(~np.isnan(values))
+        if valid.size == 0:
+            raise LstmkitError(f"{where}line {lineno} has no values", "remove the line or fill in the series")
+        values = values[: valid[-1] + 1]
+        if np.isnan(values).any():
+            raise LstmkitError(f"{where}line {lineno} has a missing value at position "
+                               f"{int(np.flatnonzero(np.isnan(values))[0]) + 1}", "fill or interpolate it")
+        seqs.append(values[:, None])                                       # [T, 1]
+    return seqs, (labels if labelled else None)
+
+
+def _is_table_header(line: str, sep: str, label: str, firsts: set[str]) -> bool:
+    """Whether a file's first line names columns rather than holding a UCR series (label first,
+    then numbers): the label column's name among its cells, an empty first cell (pandas'
+    index), names in most of its cells after the first (empty ones are UCR's padding;
+    one stray word in a series stays a UCR line and its error), or text before the numbers
+    0, 1, 2, … (a DataFrame's columns, as ``to_csv`` writes them) that no later line starts
+    with (``firsts``: a UCR label repeats, a column name does not)."""
+    cells = [c.strip().strip('"') for c in line.split(sep)]
+    first, rest = cells[0], [c for c in cells[1:] if c]
+    if not rest:
+        return False
+    if label in cells or first == "" or 2 * sum(not _is_number(c) for c in rest) > len(rest):
+        return True
+    if _is_number(first) or first in firsts or not all(_is_number(c) for c in rest):
+        return False
+    steps = [float(c) for c in rest]
+    return (len(steps) >= 3 and steps[0] in (0.0, 1.0)
+            and steps == [steps[0] + k for k in range(len(steps))])
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, features: Sequence[str],
+                      require_label: bool, where: str) -> SeriesData:
+    if len(df) == 0:
+        raise LstmkitError(f"the data{where} has no rows", "supply at least one row")
+    df = _without_row_numbers(df)
+    present = [str(c) for c in df.columns]
+    if sample not in present and time not in present and not features:
+        wide = _series_from_wide(df, label, require_label, where)
+        if isinstance(wide, SeriesData):
+            return wide
+        shown = ", ".join(list(present)[:8]) + (", …" if len(present) > 8 else "")
+        raise LstmkitError(f"the table{where} is neither long (no sample column {sample!r}) nor wide ({wide})",
+                           f"long: one row per step, pass --sample and --time with two of its columns ({shown}); "
+                           f"wide: one row per sample, its steps in numeric columns, pass --label with its label column")
+    df = _without_empty_rows(df)       # a spreadsheet's empty rows (",,,"): no step of any sample
+    s_col = _column(df, sample, "sample", where)
+    t_col = _column(df, time, "time", where)
+    has_label = label in {str(c) for c in df.columns}
+    if require_label and not has_label:
+        _column(df, label, "label", where)
+    exclude = {sample, time, label}
+    names = list(features) or [str(c) for c in df.columns if str(c) not in exclude]
+    if not names:
+        raise LstmkitError(f"no feature columns{where}", "long format is: sample, t, feature columns…, label")
+    values = np.empty((len(df), len(names)))
+    for j, name in enumerate(names):
+        col = _column(df, name, "feature", where)
+        num = pd.to_numeric(col, errors="coerce")
+        if num.isna().any():                              # a semicolon file's decimal commas (10,5)
+            comma = comma_decimals(col, df.attrs.get("sep"))
+            num = num if comma is None else comma
+        bad = np.flatnonzero(num.isna().to_numpy())
+        if bad.size:
+            raise LstmkitError(f"feature column {name!r}{where} has {bad.size} empty or non-numeric cells "
+                               f"(first: data row {bad[0] + 1}, {str(col.iloc[bad[0]])[:20]!r})",
+                               "fill them, or pass --features with numeric columns only")
+        values[:, j] = num.to_numpy(dtype=np.float64)
+    t = _time_order(t_col)
+    if isinstance(t, int):
+        raise LstmkitError(f"time column {time!r}{where} must hold numbers or date-times: data row {t + 1} has "
+                           f"{str(t_col.iloc[t])[:25]!r}", "number the steps 0, 1, 2, … per sample, "
+                           "or write time stamps such as 2024-01-31 12:00:00 (no empty cells)")
+    labels_all = _labels(df[[c for c in df.columns if str(c) == label][0]], where, require_label) if has_label else None
+    ids, keys = _sample_keys(s_col, sample, where)
+    seqs, labels, sample_ids = [], [], []
+    codes, uniques = pd.factorize(keys)               # first-appearance order
+    order = np.lexsort((t, codes))                    # by sample, then time
+    bounds = np.flatnonzero(np.diff(codes[order])) + 1
+    for rows in np.split(order, bounds):
+        same = np.flatnonzero(np.diff(t[rows]) == 0)
+        if same.size:                                  # two rows for one step: two samples under one id?
+            a, b = sorted(int(r) + 1 for r in rows[same[0]:same[0] + 2])
+            raise LstmkitError(f"sample {ids[rows[0]]!r}{where} has two rows at the same time step "
+                               f"{str(t_col.iloc[rows[same[0]]])[:25]!r} (data rows {a} and {b})",
+                               "give each of a sample's steps its own time, or each sample its own id")
+        seqs.append(values[rows])                                         # [T_i, F]
+        sample_ids.append(ids[rows[0]])
+        if labels_all is not None:
+            ls = {labels_all[r] for r in rows}
+            if len(ls) > 1:
+                raise LstmkitError(f"sample {ids[rows[0]]!r}{where} has several labels: {', '.join(sorted(ls))}",
+                                   "give every row of a sample the same label")
+            labels.append(labels_all[rows[0]])
+    return SeriesData(seqs, labels if labels_all is not None else None, names, ids=sample_ids)
+
+
+def _without_empty_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` without its rows whose every cell is empty or missing (looked for among the rows
+    whose first cell is: a long table's text is not copied)."""
+    first = df.iloc[:, 0]
+    maybe = np.flatnonzero(first.isna().to_numpy() | (first.astype(str).str.strip() == "").to_numpy())
+    if not maybe.size:
+        return df
+    cells = df.iloc[maybe]
+    empty = cells.isna() | cells.astype(str).apply(lambda c: c.str.strip()).isin(["", "nan", "None", "<NA>"])
+    blank = maybe[empty.all(axis=1).to_numpy()]
+    return df.iloc[np.setdiff1d(np.arange(len(df)), blank)] if blank.size else df
+
+
+def _without_row_numbers(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` without a first column that has no name and counts the rows 0, 1, 2, … or 1, 2, …:
+    the index pandas' ``to_csv`` writes (R's ``write.csv``: its row names), read back as
+    ``Unnamed: 0``; it would be a feature (long) or the first step of every series (wide)."""
+    name = str(df.columns[0])
+    if len(df.columns) < 2 or not (name == "" or name.startswith("Unnamed: 0")):
+        return df
+    num = pd.to_numeric(df.iloc[:, 0], errors="coerce").to_numpy(dtype=np.float64)
+    rows = np.arange(len(df), dtype=np.float64)
+    return df.iloc[:, 1:] if np.array_equal(num, rows) or np.array_equal(num, rows + 1) else df
+
+
+def _sample_keys(col: pd.Series, name: str, where: str) -> tuple[list[str], np.ndarray]:
+    """The sample ids as written, and the keys that group the rows: numbers when every id is one
+    (so 2 and 2.0, as a spreadsheet may write them, are one sample), else the text. An empty id
+    is an error: its row would be a sample of its own."""
+    ids = [v.strip() for v in _as_strings(col)]
+    empty = [i for i, v in enumerate(ids) if not v]
+    if empty:
+        raise LstmkitError(f"{len(empty)} row{'s' if len(empty) > 1 else ''}{where} {'have' if len(empty) > 1 else 'has'} "
+                           f"no {name!r} id (first: data row {empty[0] + 1})",
+                           "fill in the sample id of every row (each sample's rows share one id)")
+    num = pd.to_numeric(pd.Series(ids), errors="coerce")
+    return ids, (num.to_numpy() if not num.isna().any() else np.asarray(ids, dtype=object))
+
+
+def _time_order(col: pd.Series) -> np.ndarray | int:
+    """The time column as numbers that order the steps: its numbers, or its date-times (a logger's
+    time stamps) as seconds; else the position of the first cell that is neither (in a column
+    of numbers, the first that is no number)."""
+    t = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64)
+    if not np.isnan(t).any():
+        return t
+    stamps = pd.to_datetime(col, errors="coerce", utc=True, format="mixed")   # offsets -> one clock; naive: UTC
+    if stamps.isna().any():
+        bad = np.isnan(t) if not np.isnan(t).all() else stamps.isna().to_numpy()
+        return int(np.flatnonzero(bad)[0])
+    return (stamps - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy(dtype=np.float64)
+
+
+def _series_from_wide(df: pd.DataFrame, label: str, require_label: bool, where: str) -> SeriesData | str:
+    """One series per row, its steps the columns besides ``label`` in order (a table exported
+    with one row per sample); trailing empty cells are padding, as in UCR's files. When the
+    table is not so, why not (a label column missing, a column of text)."""
+    names = [c for c in df.columns if str(c) != label]
+    has_label = len(names) < len(df.columns)
+    if require_label and not has_label:
+        return f"no label column {label!r}"
+    if not names:
+        return "no columns besides the label"
+    cells = df[names]
+    values = np.empty(cells.shape)
+    for j, name in enumerate(names):
+        num = pd.to_numeric(cells[name], errors="coerce")
+        comma = comma_decimals(cells[name], df.attrs.get("sep")) if num.isna().any() else None   # 10,5 in a ; file
+        values[:, j] = (num if comma is None else comma).to_numpy(dtype=np.float64)
+    text = cells.astype(str).apply(lambda c: c.str.strip()).to_numpy()
+    bad = np.isnan(values) & (text != "") & (text != "nan")
+    if bad.any():
+        i, j = (int(v[0]) for v in np.nonzero(bad))
+        return f"column {str(names[j])!r} holds text: {str(text[i, j])[:20]!r}"
+    seqs = []
+    for i, row in enumerate(values):
+        valid = np.flatnonzero(~np.isnan(row))
+        if valid.size == 0:
+            raise LstmkitError(f"data row {i + 1}{where} has no values", "remove the row or fill in the series")
+        row = row[: valid[-1] + 1]
+        if np.isnan(row).any():
+            j = int(np.flatnonzero(np.isnan(row))[0])
+            raise LstmkitError(f"data row {i + 1}{where} has an empty cell in column {str(names[j])!r} before its "
+                               f"last value", "fill it (only a series' trailing cells may be empty: a shorter series)")
+        seqs.append(row[:, None])
+    labels = _labels(df[[c for c in df.columns if str(c) == label][0]], where, require_label) if has_label else None
+    return SeriesData(seqs, labels, ["value"])
+
+
+def _series_from_arrays(data: Any) -> list[np.ndarray]:
+    if isinstance(data, np.ndarray) and data.dtype != object:
+        if data.ndim == 2:
+            data = data[:, :, None]
+        if data.ndim != 3:
+            raise LstmkitError(f"Expected sequences as [N, T] or [N, T, F], got shape {data.shape}",
+                               "pass a 2-D array (univariate) or 3-D array (multivariate)")
+        if data.shape[1] == 0 and data.shape[0]:
+            raise LstmkitError(f"the sequences have no steps (shape {data.shape})", "pass at least one step per sequence")
+        seqs = list(_as_float(data, "the array"))
+    elif isinstance(data, (list, tuple, np.ndarray)):
+        seqs = []
+        for i, s in enumerate(data):
+            a = _as_float(s, f"sequence {i}")
+            if a.ndim == 1:
+                a = a[:, None]
+            if a.ndim != 2 or a.shape[0] == 0:
+                raise LstmkitError(f"sequence {i} has shape {a.shape}", "each sequence must be [T] or [T, F] with T ≥ 1")
+            seqs.append(a)
+        if seqs and len({s.shape[1] for s in seqs}) > 1:
+            raise LstmkitError("the sequences have different numbers of features", "give every sequence the same features")
+    else:
+        raise LstmkitError(f"unsupported data type {type(data).__name__}",
+                           "pass a UCR .tsv / long .csv path, a long-format DataFrame, or arrays")
+    for i, s in enumerate(seqs):
+        if not np.isfinite(s).all():
+            raise LstmkitError(f"sequence {i} holds missing or infinite values", "fill or drop them")
+    return seqs
+
+
+def _as_float(values: Any, what: str) -> np.ndarray:
+    """``values`` as float64; text, complex numbers or ragged steps are an error naming ``what``."""
+    try:
+        a = np.asarray(values)
+        if np.iscomplexobj(a):
+            raise TypeError("complex")
+        return a.astype(np.float64)
+    except (TypeError, ValueError) as e:
+        found = "complex numbers" if str(e) == "complex" else f"values that are not numbers ({str(e)[:60]})"
+        raise LstmkitError(f"{what} holds {found}", "pass numbers only: one sequence of real values per item") from None
+
+
+def _check_finite(seqs: list[np.ndarray], where: str) -> None:
+    """Values beyond float32 (1e300, inf) would turn into inf in the model: name the sequence."""
+    limit = float(np.finfo(np.float32).max)
+    for k, s in enumerate(seqs):
+        bad = ~(np.abs(s) <= limit)                    # NaN and inf too
+        if bad.any():
+            value = s.reshape(-1)[int(np.flatnonzero(bad.reshape(-1))[0])]
+            raise LstmkitError(f"sequence {k + 1} of {where} holds {value:g}, not a finite float32 number",
+                               "fix or remove that value (and rescale the data if its values are that large)")
+
+
+def _check_lengths(lengths: list[int], unequal_length: bool) -> None:
+    if unequal_length or len(set(lengths)) <= 1:
+        return
+    first = lengths[0]
+    k = next(i for i, n in enumerate(lengths) if n != first)
+    raise LstmkitError(f"sequences have different lengths (sequence {k + 1} has {lengths[k]} steps, "
+                       f"sequence 1 has {first}; range {min(lengths)}-{max(lengths)})",
+                       "pass --unequal-length if they are meant to differ, else fix the ragged rows")

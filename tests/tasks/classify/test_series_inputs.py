@@ -1,0 +1,153 @@
+"""Numeric-sequence inputs nobody prepared: labels given as ``y``, arrays of odd kinds, long
+tables with odd sample ids and time steps, tables in .tsv / .txt files."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks.classify.data import read_texts
+from lstmkit.tasks.classify.series import read_series
+
+X = np.arange(15.0).reshape(3, 5)
+
+
+@pytest.mark.parametrize("y, match", [
+    (1, r"y is a single int .* not one label per sequence"),
+    ("abc", r"y is a single str \('abc'\)"),                       # was three labels 'a', 'b', 'c'
+    (np.array([1.0, np.nan, 1.0]), r"1 of the 3 labels in y is missing .*position 1"),   # was a class 'nan'
+    (["a", None, "b"], r"labels in y is missing"),                                     # was a class 'None'
+    (np.zeros((3, 2)), r"y has shape \(3, 2\)"),
+    ([0, 1], r"got 3 sequences but 2 labels"),
+])
+def test_y_that_is_not_one_label_per_sequence_is_an_error(y, match):
+    with pytest.raises(LstmkitError, match=match):
+        read_series(X, y=y)
+
+
+def test_y_as_a_column_vector_or_indexed_series_gives_plain_labels():
+    assert read_series(X, y=np.array([[0], [1], [0]])).labels == ["0", "1", "0"]          # was '[0]', '[1]'
+    assert read_series(X, y=pd.Series(["a", "b", "a"], index=[7, 8, 9])).labels == ["a", "b", "a"]
+    assert read_texts(["x", "y"], y=np.array([["p"], ["q"]])).labels == ["p", "q"]
+    with pytest.raises(LstmkitError, match="labels in y is missing"):
+        read_texts(["x", "y"], y=["p", float("nan")])
+
+
+@pytest.mark.parametrize("data, match", [
+    ([["a", "b"], ["c", "d"]], r"sequence 0 holds values that are not numbers"),       # was a ValueError
+    (np.array([["a", "b"], ["c", "d"]]), r"the array holds values that are not numbers"),
+    (np.array([[1 + 1j, 2], [3, 4]]), r"the array holds complex numbers"),             # was a warning, imaginary part dropped
+    ([[1, 2], [3, [4, 5]]], r"sequence 1 holds values that are not numbers"),
+    (np.zeros((2, 0)), r"the sequences have no steps \(shape \(2, 0, 1\)\)"),          # was two empty sequences
+])
+def test_arrays_of_text_complex_or_empty_sequences_are_an_error(data, match):
+    with pytest.raises(LstmkitError, match=match):
+        read_series(data, y=[0, 1])
+
+
+def test_y_labels_a_dataframe_or_a_file_without_labels(tmp_path):
+    """``fit(df, y)`` as in scikit-learn: y was ignored and the error asked for a label column."""
+    d = read_series(pd.DataFrame(X), y=["a", "b", "a"])
+    assert d.labels == ["a", "b", "a"] and d.seqs[1].ravel().tolist() == [5, 6, 7, 8, 9]
+    pd.DataFrame(X, columns=list("vwxyz")).to_csv(tmp_path / "wide.csv", index=False)
+    assert read_series(tmp_path / "wide.csv", y=[1, 2, 1]).labels == ["1", "2", "1"]
+    with pytest.raises(LstmkitError, match=r"labels given twice: in the data's 'label' column and as y"):
+        read_series(pd.DataFrame({"label": ["a", "b"], "v1": [1, 2], "v2": [3, 4]}), y=["a", "b"])
+
+
+LONG = "sample,t,x,label\n"
+
+
+def _write(tmp_path, name, text):
+    (tmp_path / name).write_text(text)
+    return tmp_path / name
+
+
+def test_long_sample_ids_written_as_2_and_2_0_are_one_sample_and_an_empty_id_is_an_error(tmp_path):
+    p = _write(tmp_path, "ids.csv", LONG + "1.0,0,1,a\n1,1,2,a\n2.0,0,3,b\n2,1,4,b\n")
+    d = read_series(p, unequal_length=True)       # was 4 samples: '1.0', '1', '2.0', '2'
+    assert [s.ravel().tolist() for s in d.seqs] == [[1, 2], [3, 4]] and d.labels == ["a", "b"]
+    p = _write(tmp_path, "empty_id.csv", LONG + "1,0,1,a\n,1,2,a\n2,0,3,b\n2,1,4,b\n")
+    with pytest.raises(LstmkitError, match=r"1 row in .* has no 'sample' id \(first: data row 2\)"):
+        read_series(p, unequal_length=True)      # was a sample 'nan' of its own
+
+
+def test_long_table_skips_empty_spreadsheet_rows(tmp_path):
+    p = _write(tmp_path, "blank.csv", LONG + "1,0,1,a\n,,,\n1,1,2,a\n2,0,3,b\n2,1,4,b\n,,,\n")
+    d = read_series(p)                  # was 'feature column x has 2 empty or non-numeric cells'
+    assert [s.ravel().tolist() for s in d.seqs] == [[1, 2], [3, 4]]
+
+
+def test_long_table_with_a_time_step_twice_in_one_sample_is_an_error(tmp_path):
+    p = _write(tmp_path, "dup.csv", LONG + "1,0,1,a\n1,1,2,a\n2,0,3,b\n2,1,4,b\n2,1,5,b\n")
+    with pytest.raises(LstmkitError, match=r"sample '2' .* two rows at the same time step '1' \(data rows 4 and 5\)"):
+        read_series(p, unequal_length=True)     # was a sample of 3 steps, one of them an extra
+    p = _write(tmp_path, "stamps.csv", LONG + "1,2024-01-01 10:00,1,a\n1,2024-01-01T10:00:00,2,a\n2,2024-01-01,3,b\n2,2024-01-02,4,b\n")
+    with pytest.raises(LstmkitError, match=r"sample '1' .* same time step '2024-01-01 10:00' \(data rows 1 and 2\)"):
+        read_series(p)
+
+
+@pytest.mark.parametrize("name, text", [
+    ("columns.csv", "label,0,1,2\na,10,11,12\nb,13,14,15\n"),       # DataFrame.to_csv of a wide table: its header
+    ("columns.tsv", "label\t0\t1\t2\na\t10\t11\t12\nb\t13\t14\t15\n"),   # was a series [0, 1, 2] of class 'label'
+    ("named.tsv", "label\tv1\tv2\tv3\na\t10\t11\t12\nb\t13\t14\t15\n"),  # was 'line 1: value 1 is not a number'
+    ("named.txt", "label,v1,v2,v3\na,10,11,12\nb,13,14,15\n"),
+    ("long.tsv", "sample\tt\tx\tlabel\n1\t0\t10\ta\n1\t1\t11\ta\n1\t2\t12\ta\n2\t0\t13\tb\n2\t1\t14\tb\n2\t2\t15\tb\n"),
+])
+def test_a_header_row_makes_any_file_a_table(tmp_path, name, text):
+    d = read_series(_write(tmp_path, name, text))
+    assert d.labels == ["a", "b"] and [s.ravel().tolist() for s in d.seqs] == [[10, 11, 12], [13, 14, 15]]
+
+
+def test_ucr_lines_with_trailing_separators_or_text_labels_stay_ucr(tmp_path):
+    for name, text in [("t.csv", "1,1,2,3,\n2,3,4,5,\n"),     # was 'neither long nor wide'
+                       ("t.tsv", "abnormal\t1\t3\t2\nnormal\t3\t4\t5\n"), ("s.txt", "  1.0e+00  -1.2  0.3\n  2.0  1.0  2.0\n")]:
+        d = read_series(_write(tmp_path, name, text))
+        assert len(d) == 2 and d.seqs[0].shape == ((3, 1) if name != "s.txt" else (2, 1)), name
+
+
+def test_the_index_to_csv_writes_is_no_feature_nor_step(tmp_path):
+    long = pd.DataFrame({"sample": [1, 1, 2, 2], "t": [0, 1, 0, 1], "x": [1.0, 2, 3, 4], "label": list("aabb")})
+    long.to_csv(tmp_path / "long.csv")                  # with its index, pandas' default
+    d = read_series(tmp_path / "long.csv")
+    assert d.feature_names == ["x"] and d.seqs[0].ravel().tolist() == [1, 2]     # was ['Unnamed: 0', 'x']
+    wide = pd.DataFrame([[10.0, 11, 12], [13, 14, 15]]).assign(label=["a", "b"])
+    wide.to_csv(tmp_path / "wide.csv")
+    assert read_series(tmp_path / "wide.csv").seqs[1].ravel().tolist() == [13, 14, 15]   # was [1, 13, 14, 15]
+    kept = pd.DataFrame({"": [5.0, 7.0], "v": [1.0, 2.0], "label": ["a", "b"]})     # not row numbers: a step
+    assert read_series(kept).seqs[0].ravel().tolist() == [5, 1]
+
+
+def test_texts_as_a_bare_string_an_array_or_a_list_with_a_non_string():
+    with pytest.raises(LstmkitError, match=r"'a wonderful film' is not a file, and a single string .*\['a wonderful film'\]"):
+        read_texts("a wonderful film", require_label=False)      # was "unknown file type '(no extension)'"
+    with pytest.raises(LstmkitError, match=r"file not found"):
+        read_texts("missing.csv", require_label=False)
+    assert read_texts(np.array(["good", "bad"]), require_label=False).texts == ["good", "bad"]   # was 'unsupported data type'
+    assert read_texts(pd.Series(["good", "bad"], index=[4, 2]), require_label=False).texts == ["good", "bad"]
+    with pytest.raises(LstmkitError, match=r"text 1 of the list is a NoneType"):
+        read_texts(["good", None], require_label=False)            # was 'unsupported data type list'
+
+
+def test_a_bad_time_cell_is_named_by_its_row(tmp_path):
+    p = _write(tmp_path, "t.csv", LONG + "1,0,1,a\n1,,2,a\n2,0,3,b\n2,1,4,b\n")
+    with pytest.raises(LstmkitError, match=r"time column 't' .* data row 2 has ''"):     # was no row named
+        read_series(p)
+    p = _write(tmp_path, "d.csv", LONG + "1,2024-01-01,1,a\n1,2024-01-02,2,a\n2,2024-01-01,3,b\n2,soon,4,b\n")
+    with pytest.raises(LstmkitError, match=r"data row 4 has 'soon'"):
+        read_series(p)
+
+
+def test_a_ucr_series_of_the_values_1_2_3_under_a_text_label_stays_a_series(tmp_path):
+    d = read_series(_write(tmp_path, "u.tsv", "down\t1\t2\t3\nup\t3\t2\t1\ndown\t1\t2\t2\n"))
+    assert d.labels == ["down", "up", "down"] and d.seqs[0].ravel().tolist() == [1, 2, 3]
+    d = read_series(_write(tmp_path, "c.csv", "class,0,1,2\ndown,5,6,7\nup,7,6,5\n"), label="class")
+    assert d.labels == ["down", "up"]
+    with pytest.raises(LstmkitError, match=r"no label column 'label'"):     # was a series [0, 1, 2] of class 'class'
+        read_series(tmp_path / "c.csv")
+
+
+def test_a_long_dataframe_skips_rows_of_missing_values_under_a_repeated_index():
+    df = pd.DataFrame({"sample": [1, 1, None, 2, 2], "t": [0, 1, None, 0, 1], "x": [1.0, 2, None, 3, 4],
+                       "label": ["a", "a", None, "b", "b"]}, index=[0, 0, 0, 1, 1])
+    d = read_series(df)
+    assert [s.ravel().tolist() for s in d.seqs] == [[1, 2], [3, 4]] and d.labels == ["a", "b"]

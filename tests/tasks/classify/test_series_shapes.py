@@ -1,0 +1,65 @@
+"""A fitted SequenceClassifier against data of another shape than its training data."""
+import numpy as np
+import pytest
+
+from lstmkit import SequenceClassifier
+from lstmkit.errors import LstmkitError
+
+QUICK = dict(hidden_size=8, lr=2e-2, progress="off", tensorboard=False, seed=0, max_epochs=1)
+
+
+def make_series(n, unequal=False):
+    rng = np.random.default_rng(0)
+    x = np.linspace(0, 2, 12) * np.where(np.arange(n) % 2, 1, -1)[:, None] + 0.2 * rng.standard_normal((n, 12))
+    return list(x), ["up" if i % 2 else "down" for i in range(n)]
+
+
+@pytest.fixture(scope="module")
+def equal():
+    """Trained on 12 equal-length series of 12 steps, one feature."""
+    seqs, labels = make_series(12, unequal=False)
+    return SequenceClassifier(**QUICK).fit(np.stack(seqs), labels)
+
+
+def test_other_features_than_training_are_an_error_naming_them(equal):
+    with pytest.raises(LstmkitError, match=r"the data has 3 features per step, the model was trained on 1 .*\(x0\)"):
+        equal.predict(np.zeros((2, 12, 3)))
+
+
+def test_a_test_file_of_another_shape_fails_before_training(tmp_path):
+    seqs, labels = make_series(12, unequal=False)
+    x = np.stack(seqs)
+    with pytest.raises(LstmkitError, match=r"the test data has 2 features per step, the model was trained on 1"):
+        SequenceClassifier(**QUICK).fit(x, labels, test_data=str(_long_csv(tmp_path)), out=tmp_path / "runs")
+    assert not (tmp_path / "runs").exists()          # was a run folder left after training, and a traceback
+
+
+def test_refit_on_other_features_is_a_fresh_fit(equal):
+    seqs, labels = make_series(12, unequal=False)
+    again = SequenceClassifier(**QUICK).fit(np.stack(seqs), labels)
+    again.fit(np.random.default_rng(0).normal(size=(12, 12, 3)), labels)     # was 'trained on 1' from the first fit
+    assert again.scaler_.n_columns_ == 3
+
+
+def _long_csv(tmp_path):
+    rows = ["sample,t,a,b,label"] + [f"{i},{t},{t},{-t},{'up' if i % 2 else 'down'}" for i in range(4) for t in range(12)]
+    p = tmp_path / "test.csv"
+    p.write_text("\n".join(rows) + "\n")
+    return p
+
+
+def test_evaluate_takes_labels_as_y_like_fit(equal):
+    seqs, labels = make_series(12)
+    m = equal.evaluate(np.stack(seqs), labels)        # was: no y parameter, and 'the data has no labels'
+    assert np.asarray(m["confusion"]["matrix"]).sum() == 12 and 0.0 <= m["accuracy"] <= 1.0
+    with pytest.raises(LstmkitError, match="got 12 sequences but 3 labels"):
+        equal.evaluate(np.stack(seqs), labels[:3])
+
+
+def test_val_and_test_data_as_x_y_pairs():
+    seqs, labels = make_series(12)
+    x = np.stack(seqs)
+    clf = SequenceClassifier(**QUICK).fit(x, labels, val_data=(x[:4], labels[:4]), test_data=(x[4:], labels[4:]))
+    assert clf.data_summary_["split"] == {"train": 12, "val": 4, "test": 8} and set(clf.metrics_) == {"val", "test"}
+    with pytest.raises(LstmkitError, match=r"val_data holds no labels \(it is a ndarray\).*val_data=\(X, y\)"):
+        SequenceClassifier(**QUICK).fit(x, labels, val_data=x[:4])   # was 'pass labels as y' (fit has no y for it)
