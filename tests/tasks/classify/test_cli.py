@@ -166,7 +166,7 @@ def test_series_flags_beat_the_series_defaults(tmp_path, capsys, series):
 def test_negative_counts_are_one_line(tmp_path, capsys, flag, series):
     code, _, err = cli(capsys, "classify", "train", "--data", tmp_path / "x.tsv", series, flag, -1,
                        "--out", tmp_path / "runs")
-    assert_user_error(code, err, f"must be", "got -1")
+    assert_user_error(code, err, "must be", "got -1")
     assert not (tmp_path / "runs").exists()
 
 
