@@ -52,6 +52,9 @@ def test_train_predict_stdin_evaluate(text_run, text_csv, capsys, monkeypatch):
     code, out, err = cli(capsys, "classify", "evaluate", "--run", text_run, "--data", text_csv, "--json")
     assert code == 0, err
     assert json.loads(out)["accuracy"] > 0.8
+    code, out, err = cli(capsys, "classify", "evaluate", "--run", text_run, "--data", "-",   # texts, no labels
+                         stdin="Great, I loved it\n", monkeypatch=monkeypatch)
+    assert_user_error(code, err, "the data has no labels", "--label NAME")      # was 'pass labels as y'
 
 
 def test_attention_command_needs_attention_pooling(text_run, capsys):
