@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     import torch
 
 __all__ = [
-    "FORMAT_VERSION", "META_FILE", "WEIGHTS_FILE", "new_run_dir", "atomic_write", "new_file_mode",
+    "FORMAT_VERSION", "META_FILE", "WEIGHTS_FILE", "new_run_dir", "file_in_the_way", "atomic_write", "new_file_mode",
     "write_json", "build_checked", "to_json", "json_safe", "file_sha256", "verify_weights", "save_tensors",
     "load_tensors", "load_weights", "read_metrics", "read_meta", "read_run",
 ]
@@ -67,8 +67,15 @@ def new_run_dir(out: str | Path, task: str) -> Path:
     raise LstmkitError(f"could not create a run folder under {out}", "clean up old runs")
 
 
+def file_in_the_way(path: str | Path) -> Path | None:
+    """The file at ``path`` or at one of its parents, which keeps a folder from being made there
+    (None: every existing part is a folder)."""
+    path = Path(path)
+    return next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)
+
+
 def _not_a_folder(out: Path) -> LstmkitError:
-    blocker = next((p for p in (out, *out.parents) if p.exists() and not p.is_dir()), out)
+    blocker = file_in_the_way(out) or out
     return LstmkitError(f"--out {blocker} is a file, not a folder",
                         "pass a folder for --out (it is created when missing)")
 
@@ -96,7 +103,7 @@ def atomic_write(path: str | Path, write) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
-        blocker = next((p for p in (path.parent, *path.parent.parents) if p.exists() and not p.is_dir()), path.parent)
+        blocker = file_in_the_way(path.parent) or path.parent
         raise LstmkitError(f"cannot write {path}: {blocker} is a file, not a folder",
                            "pass a path inside a folder (missing folders are created)") from None
     except OSError:

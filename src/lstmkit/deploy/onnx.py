@@ -35,7 +35,7 @@ from torch import nn
 from lstmkit.deploy.onnx_engine import ONNX_FILE, OnnxRunner, graph_files, require_onnx
 from lstmkit.deploy.registry import adapter_for, weights_fingerprint
 from lstmkit.errors import LstmkitError
-from lstmkit.runs import atomic_write, read_meta, write_json
+from lstmkit.runs import atomic_write, file_in_the_way, read_meta, write_json
 
 __all__ = ["OPSET", "TOLERANCE", "export_onnx", "write_onnx", "write_graph", "extra_inputs", "set_metadata",
            "check_against_torch", "ShapeRefusal"]
@@ -63,7 +63,7 @@ def export_onnx(run: str | Path, out: str | Path | None = None, tolerance: float
     try:
         if graphs is not None:
             path = Path(out) if out is not None else run
-            blocker = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)
+            blocker = file_in_the_way(path)
             if blocker is not None:
                 raise LstmkitError(f"--out {path}: {blocker} is a file, not a folder (this run exports "
                                    "several graphs into a folder)",

@@ -21,8 +21,8 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from lstmkit.config import TrainConfig, flatten_config, split_train_params
 from lstmkit.errors import LstmkitError
-from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, build_checked, load_weights, new_run_dir, read_meta,
-                          read_metrics, read_run, save_tensors, write_json)
+from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, build_checked, file_in_the_way, load_weights,
+                          new_run_dir, read_meta, read_metrics, read_run, save_tensors, write_json)
 from lstmkit.train import TrainingInterrupted
 from lstmkit.version import __version__
 
@@ -220,7 +220,7 @@ class RunEstimator(ABC):
         """Write ``model.safetensors``, the task's JSON state, ``metrics.json`` and ``lstmkit.json``."""
         self._check_fitted()
         path = Path(path)
-        blocker = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)
+        blocker = file_in_the_way(path)
         if blocker is not None:
             raise LstmkitError(f"cannot save to {path}: {blocker} is a file, not a folder",
                                "pass save() a folder (it is created when missing)")
