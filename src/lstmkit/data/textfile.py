@@ -5,6 +5,7 @@
     read_table(path, encoding)         CSV / TSV / JSONL (optionally ``.gz``) as a DataFrame of strings
     parse_table(text, path, sep)       a CSV / TSV file's text, separated by ``sep``, as that DataFrame
     table_column(df, name, role, where) / column_strings(col)   a named column, its cells as text
+    blank_rows(df)                     the rows empty in every cell (a spreadsheet's ",,," lines)
 
 What a spreadsheet or a logger writes just works: a byte-order mark names the encoding (UTF-8,
 UTF-16 or UTF-32: Excel's "Unicode text"), a ``.csv`` whose header line holds no comma but a
@@ -28,7 +29,7 @@ from lstmkit.errors import LstmkitError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["decode_text", "check_text", "read_text_file", "read_table", "parse_table", "file_ext", "is_table", "table_column", "column_strings",
+__all__ = ["blank_rows", "decode_text", "check_text", "read_text_file", "read_table", "parse_table", "file_ext", "is_table", "table_column", "column_strings",
            "bom_encoding", "header_separator", "comma_decimals", "closest_name", "TABLE_SEP", "JSONL"]
 
 TABLE_SEP = {".csv": ",", ".tsv": "\t"}
@@ -235,3 +236,22 @@ def table_column(df: pd.DataFrame, name: str, role: str, where: str, flag: str |
 def column_strings(col: pd.Series) -> list[str]:
     """The cells as text; missing ones (None, NaN) as ``""``."""
     return ["" if (v is None or (isinstance(v, float) and math.isnan(v))) else str(v) for v in col.tolist()]
+
+
+def blank_rows(df: pd.DataFrame):
+    """A boolean mask ``[len(df)]`` of the rows whose every cell is empty or missing (NaN, None,
+    blank text): a spreadsheet's ``,,,`` lines, which place nothing anywhere. Only rows whose first
+    cell is empty are looked at closely (a long table's text is not copied)."""
+    import numpy as np
+    import pandas as pd
+    first = df.iloc[:, 0]
+    empty = first.isna().to_numpy().copy()
+    if not (pd.api.types.is_numeric_dtype(first) or pd.api.types.is_datetime64_any_dtype(first)):
+        empty |= (first.astype(str).str.strip() == "").to_numpy()          # text: blank cells too
+    maybe = np.flatnonzero(empty)
+    mask = np.zeros(len(df), dtype=bool)
+    if maybe.size:
+        cells = df.iloc[maybe]
+        empty = cells.isna() | cells.astype(str).apply(lambda c: c.str.strip()).isin(["", "nan", "None", "<NA>"])
+        mask[maybe[empty.all(axis=1).to_numpy()]] = True
+    return mask

@@ -16,7 +16,7 @@ import pandas as pd
 from lstmkit.data.textfile import column_strings as _as_strings
 from lstmkit.data.textfile import comma_decimals
 from lstmkit.data.textfile import file_ext as _ext
-from lstmkit.data.textfile import header_separator, parse_table, read_text_file
+from lstmkit.data.textfile import blank_rows, header_separator, parse_table, read_text_file
 from lstmkit.data.textfile import table_column as _column
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.classify.data import label_cells as _labels
@@ -220,16 +220,9 @@ def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, feat
 
 
 def _without_empty_rows(df: pd.DataFrame) -> pd.DataFrame:
-    """``df`` without its rows whose every cell is empty or missing (looked for among the rows
-    whose first cell is: a long table's text is not copied)."""
-    first = df.iloc[:, 0]
-    maybe = np.flatnonzero(first.isna().to_numpy() | (first.astype(str).str.strip() == "").to_numpy())
-    if not maybe.size:
-        return df
-    cells = df.iloc[maybe]
-    empty = cells.isna() | cells.astype(str).apply(lambda c: c.str.strip()).isin(["", "nan", "None", "<NA>"])
-    blank = maybe[empty.all(axis=1).to_numpy()]
-    return df.iloc[np.setdiff1d(np.arange(len(df)), blank)] if blank.size else df
+    """``df`` without its rows whose every cell is empty or missing."""
+    blank = blank_rows(df)
+    return df.iloc[np.flatnonzero(~blank)] if blank.any() else df
 
 
 def _without_row_numbers(df: pd.DataFrame) -> pd.DataFrame:

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lstmkit.data.textfile import blank_rows
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.calendar import calendar_features, calendar_names, parse_calendar
 from lstmkit.tasks.forecast.data import column_list, load_table, numbers_or_none, numeric_column
@@ -270,14 +271,14 @@ def drop_blank_rows(df: pd.DataFrame) -> pd.DataFrame:
     """``df`` without its rows that are empty in every column (a spreadsheet's ``,,`` lines after the
     data, or between blocks): they have no time to place them at. A warning when some are not at
     the end (a gap there is then read as the time column says)."""
-    blank = df.isna().all(axis=1).to_numpy()
+    blank = blank_rows(df)
     if not blank.any():
         return df
     inside = int(blank[: len(blank) - int(np.argmin(blank[::-1]))].sum()) if not blank.all() else 0
     if inside:
         warnings.warn(f"{inside} empty row{'s' * (inside != 1)} between the data rows skipped", UserWarning,
                       stacklevel=3)
-    return df.loc[~blank]
+    return df.iloc[np.flatnonzero(~blank)]
 
 
 def _spread(a: np.ndarray, at: np.ndarray, n: int) -> np.ndarray:
