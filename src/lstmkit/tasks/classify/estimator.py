@@ -91,7 +91,8 @@ class TextClassifier(Classifier):
     def _read(self, data, cfg, y=None, require_label=True) -> TextData:
         d = read_texts(data, cfg.text, cfg.label, cfg.encoding, cfg.drop_empty, require_label=require_label, y=y)
         if require_label and d.labels is None:
-            raise LstmkitError("the data has no labels", "use a table with a label column (--label NAME), or in Python pass the labels as y")
+            raise LstmkitError("the data has no labels",
+                               "use a table with a label column (--label NAME), or in Python pass the labels as y")
         return d
 
     @classmethod
@@ -298,7 +299,8 @@ class SequenceClassifier(Classifier):
         d = read_series(data, y, cfg.label, cfg.sample, cfg.time, cfg.features, cfg.unequal_length,
                         cfg.encoding, require_label=require_label)
         if require_label and d.labels is None:
-            raise LstmkitError("the data has no labels", "use a file with labels (a --label column, or UCR's label first), or in Python pass the labels as y")
+            raise LstmkitError("the data has no labels", "use a file with labels (a --label column, or UCR's label "
+                                                         "first), or in Python pass the labels as y")
         return d
 
     def _check_like_training(self, d: SeriesData, what: str) -> None:
