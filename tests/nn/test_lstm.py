@@ -405,3 +405,23 @@ def test_extra_repr_shows_non_defaults_only():
         "LSTM(3, 4, num_layers=2, bias=False, batch_first=False, dropout=0.1, bidirectional=True)"
     )
     assert repr(LSTMCell(3, 4, bias=False)) == "LSTMCell(3, 4, bias=False)"
+
+
+def test_bf16_autocast_without_a_bf16_lstm_runs_the_lstm_in_float32(monkeypatch):
+    """On a CPU whose oneDNN has no bf16 LSTM (AVX2: "could not create a primitive descriptor"),
+    CPU autocast leaves the LSTM in float32 -- every path: fused, padded lengths, one step -- and
+    it answers what it answers without autocast."""
+    import lstmkit.nn.lstm as mod
+    monkeypatch.setattr(mod, "_cpu_runs_bf16_lstm", lambda: False)
+    torch.manual_seed(0)
+    lstm = LSTM(3, 5, num_layers=2, batch_first=True)
+    x, lengths = torch.randn(4, 7, 3), torch.tensor([7, 3, 5, 1])
+    want = lstm(x)[0], lstm(x, lengths=lengths)[0], lstm.step(x[:, 0])[0]
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        got = lstm(x.bfloat16())[0], lstm(x, lengths=lengths)[0], lstm.step(x[:, 0])[0]
+        assert torch.nn.Linear(3, 2)(x).dtype == torch.bfloat16          # the layers around it keep bf16
+    for g, w in zip(got, want):
+        assert g.dtype == torch.float32
+        torch.testing.assert_close(g, w, atol=0.02, rtol=0)             # the input was rounded to bf16 once
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        torch.testing.assert_close(lstm(x)[0], want[0], atol=1e-6, rtol=0)

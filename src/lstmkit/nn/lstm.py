@@ -8,6 +8,7 @@ with ``lengths``, single steps and the cuDNN weight buffer live in :mod:`lstmkit
 """
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import warnings
@@ -23,6 +24,30 @@ __all__ = ["LSTM", "LSTMCell"]
 
 State = tuple[Tensor, Tensor]
 GATE_NAMES = ("i", "f", "g", "o", "c")
+
+
+@functools.cache
+def _cpu_runs_bf16_lstm() -> bool:
+    """Whether this CPU runs torch's fused LSTM in bf16: CPU autocast hands it to oneDNN, whose
+    bf16 LSTM needs AVX-512 BF16 or AMX ("could not create a primitive descriptor" on AVX2)."""
+    zeros = torch.zeros(1, 1, 1)
+    try:
+        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+            _VF.lstm(zeros, (zeros, zeros), [torch.zeros(4, 1), torch.zeros(4, 1)], False, 1, 0.0, False, False, True)
+    except RuntimeError:
+        return False
+    return True
+
+
+def _fp32_under_autocast(x: Tensor) -> bool:
+    """CPU autocast in bf16 on a CPU without a bf16 LSTM: the LSTM runs in float32 there, as
+    torch's GRU always does under autocast; the layers around it keep bf16."""
+    return (x.device.type == "cpu" and torch.is_autocast_enabled("cpu")
+            and torch.get_autocast_dtype("cpu") == torch.bfloat16 and not _cpu_runs_bf16_lstm())
+
+
+def _float_state(state: State | None) -> State | None:
+    return state if state is None or not isinstance(state, (tuple, list)) else tuple(s.float() for s in state)
 
 
 def _check_positive_int(name: str, value: object) -> None:
@@ -318,6 +343,9 @@ class LSTM(FusedKernels, nn.Module):
         lengths: Tensor | Sequence[int] | None = None,
         record_gates: bool = False,
     ) -> tuple[Tensor, State] | tuple[Tensor, State, dict[str, Tensor]]:
+        if _fp32_under_autocast(x):
+            with torch.autocast("cpu", enabled=False):
+                return self.forward(x.float(), _float_state(state), lengths, record_gates)
         self._check_input(x)
         batch, steps = (x.size(0), x.size(1)) if self.batch_first else (x.size(1), x.size(0))
         hx = self._initial_state(x, state, batch)
@@ -379,6 +407,9 @@ class LSTM(FusedKernels, nn.Module):
             )
         if x_t.dim() != 2:
             raise ValueError(f"LSTM.step: Expected x_t of shape [B, I], got {list(x_t.shape)}")
+        if _fp32_under_autocast(x_t):
+            with torch.autocast("cpu", enabled=False):
+                return self.step(x_t.float(), _float_state(state))
         x = x_t.unsqueeze(0)  # [1, B, I]
         self._check_input(x)
         hx = self._initial_state(x, state, x_t.size(0))
