@@ -1,11 +1,13 @@
 """The classify CLI, in-process: success paths and every bad input of the issue (exit 2, one line)."""
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from cli_helpers import assert_user_error, run_cli
 from lstmkit.cli import main
+from lstmkit.tasks.classify.series import read_series
 
 
 def cli(capsys, *args, stdin: str | bytes | None = None, monkeypatch=None):
@@ -192,6 +194,31 @@ def test_series_predict_of_a_long_table_names_each_sample(tmp_path, capsys, seri
     lines = text.strip().splitlines()
     assert code == 0 and lines[0] == "id,label,probability", err       # was label,probability only
     assert [ln.split(",")[0] for ln in lines[1:]] == ["103", "107"]
+
+
+def test_a_wide_tables_id_column_names_its_rows_and_is_no_step(tmp_path, capsys, series):
+    """``id,label,t0,…`` (one row per sample): the id column was read as every series' first step."""
+    seqs, labels = series(8, unequal=False)
+    rows = [f"{sid},{lab}," + ",".join(f"{v:.4f}" for v in s[:, 0]) for sid, s, lab in zip(range(100, 108), seqs, labels)]
+    train = tmp_path / "wide.csv"
+    train.write_text("id,label," + ",".join(f"t{j}" for j in range(len(seqs[0]))) + "\n" + "\n".join(rows) + "\n")
+    d = read_series(train)
+    assert d.ids == [str(k) for k in range(100, 108)] and d.id_name == "id"
+    np.testing.assert_allclose(d.seqs[3][:, 0], seqs[3][:, 0], atol=1e-4)       # the steps alone
+    (tmp_path / "named.csv").write_text("case_id,label,t0,t1\nA,up,1,2\nB,down,3,4\n")
+    assert read_series(tmp_path / "named.csv").seqs[1][:, 0].tolist() == [3, 4]
+    out = tmp_path / "runs"
+    code, _, err = cli(capsys, "classify", "train", "--series", "--data", train, "--epochs", 1, "--hidden-size", 8,
+                       "--progress", "off", "--out", out)
+    assert code == 0, err
+    (run,) = out.iterdir()
+    new = tmp_path / "new.csv"
+    new.write_text("id," + ",".join(f"t{j}" for j in range(len(seqs[0]))) + "\n"
+                   + "\n".join(r.split(",", 2)[0] + "," + r.split(",", 2)[2] for r in rows[5:]) + "\n")
+    code, text, err = cli(capsys, "classify", "predict", "--run", run, "--data", new)
+    lines = text.strip().splitlines()
+    assert code == 0 and lines[0] == "id,label,probability", err
+    assert [ln.split(",")[0] for ln in lines[1:]] == ["105", "106", "107"]
 
 
 def test_series_predict_stdin_of_a_labelled_ucr_file_is_an_error(tmp_path, capsys, series, monkeypatch):

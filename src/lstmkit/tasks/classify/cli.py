@@ -81,7 +81,7 @@ def predict(run: Path = typer.Option(..., help="Run folder from 'train'."),
     df = pd.DataFrame({"label": [est.classes_[k] for k in proba.argmax(axis=1)],
                        "probability": proba.max(axis=1).round(6)})
     if getattr(given, "ids", None) is not None:
-        df.insert(0, est.config_.sample, given.ids)
+        df.insert(0, getattr(given, "id_name", None) or est.config_.sample, given.ids)
     echo_or_write_table(df, out)
 
 

@@ -33,7 +33,8 @@ class SeriesData:
     labels: list[str] | None
     feature_names: list[str] = field(default_factory=list)
     source: str | None = None
-    ids: list[str] | None = None        # a long table's sample ids, as written, one per sequence
+    ids: list[str] | None = None        # a long table's sample ids (a wide one's id column), as written
+    id_name: str | None = None          # the wide table's id column (a long one's is the config's ``sample``)
 
     def __len__(self) -> int:
         return len(self.seqs)
@@ -41,7 +42,7 @@ class SeriesData:
     def subset(self, idx) -> "SeriesData":
         labels = None if self.labels is None else [self.labels[i] for i in idx]
         ids = None if self.ids is None else [self.ids[i] for i in idx]
-        return SeriesData([self.seqs[i] for i in idx], labels, self.feature_names, self.source, ids)
+        return SeriesData([self.seqs[i] for i in idx], labels, self.feature_names, self.source, ids, self.id_name)
 
 
 def read_series(data: Any, y: Sequence | None = None, label: str = "label", sample: str = "sample",
@@ -159,8 +160,9 @@ def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, feat
         raise LstmkitError(f"the data{where} has no rows", "supply at least one row")
     df = _without_row_numbers(df)
     present = [str(c) for c in df.columns]
-    if sample not in present and time not in present and not features:
-        wide = _series_from_wide(df, label, require_label, where)
+    ids = _wide_ids(df, sample, label) if time not in present and not features else None
+    if ids is not None or (sample not in present and time not in present and not features):
+        wide = _series_from_wide(df, label, require_label, where, ids)
         if isinstance(wide, SeriesData):
             return wide
         shown = ", ".join(list(present)[:8]) + (", …" if len(present) > 8 else "")
@@ -265,12 +267,32 @@ def _time_order(col: pd.Series) -> np.ndarray | int:
     return (stamps - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy(dtype=np.float64)
 
 
-def _series_from_wide(df: pd.DataFrame, label: str, require_label: bool, where: str) -> SeriesData | str:
-    """One series per row, its steps the columns besides ``label`` in order (a table exported
-    with one row per sample); trailing empty cells are padding, as in UCR's files. When the
-    table is not so, why not (a label column missing, a column of text)."""
-    names = [c for c in df.columns if str(c) != label]
-    has_label = len(names) < len(df.columns)
+ID_NAMES = {"id", "sample", "sample_id", "name", "key", "case", "subject"}
+
+
+def _wide_ids(df: pd.DataFrame, sample: str, label: str) -> str | None:
+    """The column of a wide table (no time column) that names its rows rather than holding a step:
+    the ``--sample`` column, or one named like an id (``id``, ``name``, ``sample_id``, ``*_id``, …),
+    with a distinct, non-empty value in every row (repeated ids are a long table's)."""
+    for c in df.columns:
+        name = str(c)
+        if name == label or not (name == sample or name.strip().lower() in ID_NAMES
+                                 or name.strip().lower().endswith(("_id", " id"))):
+            continue
+        cells = [v.strip() for v in _as_strings(df[c])]
+        if all(cells) and len(set(cells)) == len(cells):
+            return name
+    return None
+
+
+def _series_from_wide(df: pd.DataFrame, label: str, require_label: bool, where: str,
+                      ids: str | None = None) -> SeriesData | str:
+    """One series per row, its steps the columns besides ``label`` (and the ``ids`` column, which
+    names the rows) in order (a table exported with one row per sample); trailing empty cells are
+    padding, as in UCR's files. When the table is not so, why not (a label column missing, a column
+    of text)."""
+    names = [c for c in df.columns if str(c) not in (label, ids)]
+    has_label = any(str(c) == label for c in df.columns)
     if require_label and not has_label:
         return f"no label column {label!r}"
     if not names:
@@ -298,7 +320,8 @@ def _series_from_wide(df: pd.DataFrame, label: str, require_label: bool, where: 
                                f"last value", "fill it (only a series' trailing cells may be empty: a shorter series)")
         seqs.append(row[:, None])
     labels = _labels(df[[c for c in df.columns if str(c) == label][0]], where, require_label) if has_label else None
-    return SeriesData(seqs, labels, ["value"])
+    named = None if ids is None else [v.strip() for v in _as_strings(df[[c for c in df.columns if str(c) == ids][0]])]
+    return SeriesData(seqs, labels, ["value"], ids=named, id_name=ids)
 
 
 def _series_from_arrays(data: Any) -> list[np.ndarray]:
