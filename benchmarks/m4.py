@@ -132,10 +132,12 @@ def main() -> None:
     p.add_argument("--seeds", type=int, default=1, help="ensemble: median of this many seeds' forecasts")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a model setting")
     p.add_argument("--no-model", action="store_true", help="data, Naive2 and its check only")
+    p.add_argument("--defaults", action="store_true",
+                   help="the library's defaults (what the data chooses) instead of the tuned SETTINGS; --set still applies")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     freq, h, m = args.freq, M4_HORIZON[args.freq], M4_SEASON[args.freq]
-    params = {**SETTINGS[freq], **parse_overrides(args.set)}
+    params = {**({} if args.defaults else SETTINGS[freq]), **parse_overrides(args.set)}
 
     train, target, split = load(args.data, freq)
     ids, hist, actual = as_arrays(train, target, h)
