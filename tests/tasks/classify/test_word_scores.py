@@ -20,12 +20,26 @@ QUIET = dict(progress="off", tensorboard=False, doctor=False, batch_size=16)
 def test_the_table_is_binarised_smoothed_log_count_ratios():
     ids = [torch.tensor([2, 2, 3]), torch.tensor([2]), torch.tensor([4])]       # class 1, class 1, class 0
     t = word_scores(ids, [1, 1, 0], 2, 5)
-    # class 1: word 2 in 2 texts, word 3 in 1, others 0 -> counts (1, 1, 3, 2, 1) / 8; class 0: (1, 1, 1, 1, 2) / 6
+    # class 1: word 2 in 2 texts, word 3 in 1 (total 3); class 0: word 4 in 1 (total 1); each class smoothed by
+    # its total over the mean (1.5, 0.5) -> class 1 (1.5, 1.5, 3.5, 2.5, 1.5) / 10.5, class 0 (.5, .5, .5, .5, 1.5) / 3.5
     assert t.shape == (5, 1) and t[0, 0] == 0                                   # <pad> scores nothing
-    assert t[2, 0].item() == pytest.approx(math.log(3 / 8) - math.log(1 / 6))
-    assert t[4, 0].item() == pytest.approx(math.log(1 / 8) - math.log(2 / 6))
+    assert t[2, 0].item() == pytest.approx(math.log(3.5 / 10.5) - math.log(0.5 / 3.5))
+    assert t[4, 0].item() == pytest.approx(math.log(1.5 / 10.5) - math.log(1.5 / 3.5))
+    assert t[1, 0].item() == pytest.approx(0, abs=1e-6)                        # a word no text holds: no lean
     three = word_scores(ids, [2, 1, 0], 3, 5)
     assert three.shape == (5, 3) and torch.allclose(three[1:].sum(1), torch.zeros(4), atol=1e-6)   # centred
+
+
+def test_a_small_class_gets_no_lean_from_the_smoothing():
+    """9 texts of class 1 to 1 of class 0, with 2^10 pair rows: under an even add-1 smoothing every
+    word no text holds scored log(p(unseen|1) / p(unseen|0)) = -1.6 (summed over a text, a lean that
+    grows with its length); now 0, and a word of class 0's text still leans to class 0."""
+    ids = [torch.tensor([2, 3, 4])] * 9 + [torch.tensor([5, 6])]
+    t = word_scores(ids, [1] * 9 + [0], 2, 8, pairs=1024)
+    unseen = [7] + list(range(8, 8 + 1024))
+    seen = {int(r) for s in ids for r in torch.cat([s, pair_rows(s, 8, 1024)])}
+    assert max(abs(t[r, 0].item()) for r in unseen if r not in seen) < 1e-6
+    assert t[5, 0] < -1 and t[2, 0] > 1
 
 
 def test_word_pairs_hash_into_rows_after_the_vocabulary_and_padding_scores_nothing():
