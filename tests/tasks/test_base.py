@@ -125,6 +125,27 @@ def test_overrides_apply_over_the_config_flat_or_nested_and_unknown_names_fail()
         _Line({"slope": 1.0})
 
 
+def test_train_may_be_a_train_config_and_nothing_else():
+    """``train=TrainConfig(...)`` sets every trainer field (it was ignored: the task's defaults
+    trained); a value that is neither a mapping nor a TrainConfig is an error, not ignored."""
+    est = _Line(train=TrainConfig(lr=0.5, max_epochs=2), max_epochs=4)
+    assert (est.config.train.lr, est.config.train.max_epochs, est.config.train.batch_size) == (0.5, 4, 32)
+    for bad in (5, [("lr", 0.5)], "lr=0.5"):
+        with pytest.raises(LstmkitError, match="`train` must be a mapping of trainer settings or a TrainConfig"):
+            _Line(train=bad)
+    assert _Line(train=None).config == _Line().config
+
+
+@pytest.mark.parametrize("name", ["Forecaster", "TextClassifier", "SequenceClassifier", "Translator",
+                                  "LanguageModel", "SpeechRecognizer"])
+def test_every_estimator_takes_a_train_config(name):
+    import lstmkit
+    cls = getattr(lstmkit, name)
+    assert cls(train=TrainConfig(lr=0.25, max_epochs=3)).config.train.lr == 0.25
+    with pytest.raises(LstmkitError, match="`train` must be a mapping"):
+        cls(train=TrainConfig)                       # the class, not an instance
+
+
 @pytest.mark.parametrize("name", ["TextClassifier", "SequenceClassifier", "Translator", "LanguageModel",
                                   "SpeechRecognizer"])
 def test_every_estimator_lists_every_config_field_with_its_default(name):
