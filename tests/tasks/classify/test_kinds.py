@@ -81,3 +81,12 @@ def test_cli_config_shared_by_both_kinds_trains_either(tmp_path, capsys, texts, 
         config = json.loads((run / "lstmkit.json").read_text())["config"]
         assert config[own] == {"min_freq": 1, "scaler": "minmax"}[own]
         assert config[other] == getattr(DEFAULTS, other)
+
+
+def test_each_class_lists_its_own_settings_and_a_search_may_name_either_kinds():
+    import inspect
+
+    from lstmkit.tune import TASKS
+    assert "crop" not in inspect.signature(TextClassifier).parameters and "crop = " not in TextClassifier.__doc__
+    assert "min_freq" not in inspect.signature(SequenceClassifier).parameters
+    assert {"crop", "budget", "min_freq", "word_dropout", "series"} <= TASKS["classify"].config_keys()

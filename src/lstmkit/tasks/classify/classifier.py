@@ -52,6 +52,11 @@ class Classifier(RunEstimator, ABC):
         return cls.own_settings(_flatten(config))
 
     @classmethod
+    def parameter_names(cls) -> list[str]:
+        """This kind's keyword parameters: the other kind's settings are refused, not listed."""
+        return [name for name in super().parameter_names() if name not in _other_kind_keys(cls.kind)]
+
+    @classmethod
     def own_settings(cls, settings: dict[str, Any]) -> dict[str, Any]:
         """``settings`` without the keys only the other kind reads: where one dict feeds either
         kind (a run's ``lstmkit.json``, a ``--config`` YAML shared by both kinds)."""
