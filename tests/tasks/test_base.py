@@ -183,3 +183,21 @@ def test_under_torchrun_only_rank_0_creates_and_writes_the_run_folder(tmp_path):
     assert read_meta(run, "lm")["status"] == "finished"
     for name in ("model.safetensors", "vocab.json", "metrics.json", "history.csv", "plots/loss.png"):
         assert (run / name).is_file(), name
+
+
+LONG_TEXT = "the cat sat on the mat. " * 20          # longer than a file name may be (255 bytes)
+
+
+@pytest.mark.parametrize("name", ["Forecaster", "TextClassifier", "SequenceClassifier", "Translator",
+                                  "LanguageModel", "SpeechRecognizer"])
+def test_a_text_passed_where_a_path_goes_is_one_error(name):
+    """A long string given as data or as a run folder is a missing file (it was a bare
+    ``OSError: File name too long`` from ``Path.exists``), in fit, load and ``lstmkit.load``."""
+    import lstmkit
+    cls = getattr(lstmkit, name)
+    with pytest.raises(LstmkitError, match="not found|not a file|unknown file type"):
+        cls(max_epochs=1, progress="off", tensorboard=False).fit(LONG_TEXT)
+    with pytest.raises(LstmkitError, match="run folder not found"):
+        cls.load(LONG_TEXT)
+    with pytest.raises(LstmkitError, match="run folder not found"):
+        lstmkit.load(LONG_TEXT)
