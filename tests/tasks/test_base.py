@@ -201,3 +201,13 @@ def test_a_text_passed_where_a_path_goes_is_one_error(name):
         cls.load(LONG_TEXT)
     with pytest.raises(LstmkitError, match="run folder not found"):
         lstmkit.load(LONG_TEXT)
+
+
+@pytest.mark.parametrize("where", ["/proc/lstmkit-run", "/sys/kernel/lstmkit-run", "x" * 300])
+def test_save_where_no_folder_can_be_made_is_one_error(tmp_path, where):
+    """A read-only or virtual file system, or a name too long (mkdir's OSError was bare)."""
+    import re
+    est = _Line().fit()
+    path = where if where.startswith("/") else str(tmp_path / where)
+    with pytest.raises(LstmkitError, match=f"cannot save to {re.escape(path[:30])}.*the folder could not be made"):
+        est.save(path)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from lstmkit.config import TrainConfig, flatten_config, split_train_params
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
 from lstmkit.tasks._params import EstimatorParams
 from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, build_checked, file_in_the_way, load_weights,
                           new_run_dir, read_meta, read_metrics, read_run, save_tensors, write_json)
@@ -226,7 +226,11 @@ class RunEstimator(EstimatorParams, ABC):
         if blocker is not None:
             raise LstmkitError(f"cannot save to {path}: {blocker} is a file, not a folder",
                                "pass save() a folder (it is created when missing)")
-        path.mkdir(parents=True, exist_ok=True)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise EnvironmentProblem(f"cannot save to {path}: the folder could not be made ({os_reason(e)}); nothing "
+                                     "was written", "pass save() a folder you can write to") from None
         save_tensors(path / WEIGHTS_FILE, self.net_.state_dict(), metadata={"format": "pt", "task": self.TASK})
         self._write_state(path)
         if getattr(self, "metrics_", None):
