@@ -355,7 +355,8 @@ def read_meta(run: str | Path, task: str | None = None) -> dict[str, Any]:
                                "(the file was edited or damaged)", "restore the run folder or retrain the model")
     if task is not None and meta["task"] != task:
         raise LstmkitError(f"{run} is a '{meta['task']}' run, not a '{task}' run",
-                           f"use 'lstmkit {meta['task']} ...' with this run")
+                           f"use 'lstmkit {meta['task']} ...' with this run (in Python, lstmkit.load(run) opens a "
+                           "run of any task)")
     return meta
 
 
