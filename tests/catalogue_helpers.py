@@ -44,6 +44,7 @@ COMMON_TRAIN = [
     (["--config", "{d}/missing.yaml"], "config file not found"),
     (["--config", "{d}/unknown_key.yaml"], "lookbak"),
     (["--config", "{d}/not_yaml.yaml"], "not_yaml.yaml"),
+    (["--config", "{d}/train_not_a_block.yaml"], "`train` must be a mapping of trainer settings"),
     (["--out", "{d}/a_file"], "is a file"),
     (["--resume", "{d}/no_such_run"], "not found"),
     (["--resume", "{d}"], "not an lstmkit run folder"),
@@ -59,6 +60,7 @@ def common_files(d: Path) -> None:
     """The files COMMON_TRAIN's cases name (``{d}`` in their flags)."""
     (d / "unknown_key.yaml").write_text("lookbak: 3\n")
     (d / "not_yaml.yaml").write_text("a: [1, 2\n")
+    (d / "train_not_a_block.yaml").write_text("train: 5\n")         # a traceback once
     (d / "a_file").write_text("x\n")
 
 

@@ -21,6 +21,14 @@ def test_load_refuses_an_unknown_task(tmp_path):
         lstmkit.load(tmp_path)
 
 
+@pytest.mark.parametrize("name", ["TextClassifier", "SequenceClassifier", "Translator", "LanguageModel",
+                                  "SpeechRecognizer"])
+def test_a_class_loading_another_tasks_run_names_lstmkit_load(tmp_path, name):
+    write_json(tmp_path / "lstmkit.json", {"format_version": FORMAT_VERSION, "task": "forecast", "status": "finished"})
+    with pytest.raises(LstmkitError, match=r"is a 'forecast' run, not a '\w+' run — .*lstmkit.load\(run\)"):
+        getattr(lstmkit, name).load(tmp_path)
+
+
 def test_public_api():
     for name in ["Forecaster", "TextClassifier", "SequenceClassifier", "LSTM", "LSTMCell", "load"]:
         assert name in lstmkit.__all__ and hasattr(lstmkit, name)

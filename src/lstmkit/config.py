@@ -23,7 +23,7 @@ import yaml
 from lstmkit.errors import LstmkitError
 
 __all__ = ["TrainConfig", "TaskConfig", "train_field", "Encoder", "Pooling", "Attention", "load_yaml", "merge",
-           "split_train_params", "flatten_config", "known_keys", "require_positive_int", "check_types",
+           "split_train_params", "train_block", "flatten_config", "known_keys", "require_positive_int", "check_types",
            "check_positive", "check_non_negative", "check_range", "check_seed", "field_types", "flag", "MAX_SEED"]
 
 # Choice sets shared by several tasks; tests keep them equal to the registries that implement them
@@ -239,15 +239,30 @@ def require_positive_int(name: str, value: Any, flag: str) -> None:
 def split_train_params(params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Flat estimator keyword parameters -> ``(task params, train params)``.
 
-    :class:`TrainConfig`'s keys go to the train part, merged over a nested ``train`` dict (flat
-    keys win), so ``Forecaster(lr=1e-3)`` and ``Forecaster(train={"lr": 1e-3})`` agree.
+    :class:`TrainConfig`'s keys go to the train part, merged over a nested ``train`` (flat keys
+    win; see :func:`train_block`), so ``Forecaster(lr=1e-3)``, ``Forecaster(train={"lr": 1e-3})``
+    and ``Forecaster(train=TrainConfig(lr=1e-3))`` agree.
     """
     params = dict(params)
     keys = {f.name for f in fields(TrainConfig)}
     train = {k: params.pop(k) for k in list(params) if k in keys}
-    if isinstance(params.get("train"), dict):
-        train = {**params.pop("train"), **train}
+    if "train" in params:
+        train = {**train_block(params.pop("train")), **train}
     return params, train
+
+
+def train_block(value: Any) -> dict[str, Any]:
+    """A nested ``train`` setting as a dict: a dict of trainer keys, a :class:`TrainConfig` (all
+    of its fields) or None (nothing); anything else is an error (it would be ignored)."""
+    if value is None:
+        return {}
+    if isinstance(value, TrainConfig):
+        return dataclasses.asdict(value)
+    if not isinstance(value, dict):
+        raise LstmkitError(f"`train` must be a mapping of trainer settings or a TrainConfig, got "
+                           f"{type(value).__name__} {value!r}"[:200],
+                           "pass train={'lr': 1e-3} (YAML: a 'train:' block of keys), or the settings flat (lr=1e-3)")
+    return value
 
 
 def flatten_config(config: dict[str, Any]) -> dict[str, Any]:

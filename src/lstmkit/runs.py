@@ -19,6 +19,7 @@ Run folders written before the hash existed load without the check.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import math
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     import torch
 
 __all__ = [
-    "FORMAT_VERSION", "META_FILE", "WEIGHTS_FILE", "new_run_dir", "file_in_the_way", "atomic_write", "new_file_mode",
+    "FORMAT_VERSION", "META_FILE", "WEIGHTS_FILE", "new_run_dir", "path_exists", "file_in_the_way", "atomic_write", "new_file_mode",
     "write_json", "build_checked", "to_json", "json_safe", "file_sha256", "verify_weights", "save_tensors",
     "load_tensors", "load_weights", "read_metrics", "read_meta", "read_run",
 ]
@@ -67,11 +68,22 @@ def new_run_dir(out: str | Path, task: str) -> Path:
     raise LstmkitError(f"could not create a run folder under {out}", "clean up old runs")
 
 
+def path_exists(path: str | Path) -> bool:
+    """``Path(path).exists()``, and False for a name no file can have (longer than the file system
+    allows): a text passed where a file's path was expected is a missing file, not an OSError."""
+    try:
+        return Path(path).exists()
+    except OSError as e:
+        if e.errno == errno.ENAMETOOLONG:
+            return False
+        raise
+
+
 def file_in_the_way(path: str | Path) -> Path | None:
     """The file at ``path`` or at one of its parents, which keeps a folder from being made there
     (None: every existing part is a folder)."""
     path = Path(path)
-    return next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)
+    return next((p for p in (path, *path.parents) if path_exists(p) and not p.is_dir()), None)
 
 
 def _not_a_folder(out: Path) -> LstmkitError:
@@ -315,7 +327,7 @@ def read_meta(run: str | Path, task: str | None = None) -> dict[str, Any]:
         raise LstmkitError(f"loading needs a run folder's path, got {type(run).__name__}",
                            "pass the folder a fit wrote, e.g. 'runs/classify-20250101-120000'")
     run = Path(run)
-    if not run.exists():
+    if not path_exists(run):
         raise LstmkitError(f"run folder not found: {run}", "pass the folder printed by 'train'")
     if not run.is_dir():
         raise LstmkitError(f"{run} is a file, not a run folder", "pass the folder printed by 'train'")
@@ -343,7 +355,8 @@ def read_meta(run: str | Path, task: str | None = None) -> dict[str, Any]:
                                "(the file was edited or damaged)", "restore the run folder or retrain the model")
     if task is not None and meta["task"] != task:
         raise LstmkitError(f"{run} is a '{meta['task']}' run, not a '{task}' run",
-                           f"use 'lstmkit {meta['task']} ...' with this run")
+                           f"use 'lstmkit {meta['task']} ...' with this run (in Python, lstmkit.load(run) opens a "
+                           "run of any task)")
     return meta
 
 

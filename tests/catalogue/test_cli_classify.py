@@ -77,6 +77,11 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_series("ragged.tsv", "--min-freq", "1"), 2, "--min-freq applies to texts only"),
     (_series("ragged.tsv", "--word-dropout", "0.1"), 2, "--word-dropout applies to texts only"),
     (_series("ragged.tsv", "--drop-empty"), 2, "--drop-empty applies to texts only"),
+    (_train("--crops", "3"), 2, "--crops applies to numeric series (--series) only"),       # LSTM-FCN's options
+    (_train("--augment", "none"), 2, "--augment applies to numeric series (--series) only"),
+    (_series("ragged.tsv", "--vectors", "{d}/reviews.csv"), 2, "--vectors applies to texts only"),
+    (_series("ragged.tsv", "--init-from", "{d}"), 2, "--init-from applies to texts only"),
+    (_series("ragged.tsv", "--no-word-scores"), 2, "--word-scores applies to texts only"),
     (_train("--val", "{d}/reviews.csv", "--val-frac", "0.5"), 2, "--val-frac applies without a validation file"),
     (_train("--unfreeze-epochs", "2"), 2, "--unfreeze-epochs applies with --init-from only"),
     (_train("--lr-layer-decay", "2.6"), 2, "--lr-layer-decay applies with --init-from only"),

@@ -88,3 +88,15 @@ def test_refusals(int8_run, abs_forecaster, monkeypatch):
     with pytest.raises(LstmkitError, match="no int8 backend"):
         export_int8(abs_forecaster.run_dir_, target, backends=("torch",), min_seconds=0.01, batch=8)
     assert not target.exists() and not any(p.name.startswith(".never") for p in int8_run.parent.iterdir())
+
+
+def test_a_loaded_int8_forecaster_fitted_again_is_a_float_model_of_its_own(int8_run, abs_forecaster, tmp_path):
+    """fit replaces what the int8 run carried: it trained, then refused to save its new float
+    weights as 'an int8 model', leaving the new run folder in status 'training'."""
+    est = Forecaster.load(int8_run)
+    source = abs_forecaster.data_summary_["source"]
+    est.fit(source, out=tmp_path)
+    assert (est.quantization_, est.engine_, est.lineage_) == (None, None, [])
+    assert read_meta(est.run_dir_)["status"] == "finished" and "quantization" not in read_meta(est.run_dir_)
+    again = Forecaster.load(est.run_dir_)
+    assert again.engine_ is None and again.predict(source).equals(est.predict(source))

@@ -125,16 +125,42 @@ def test_overrides_apply_over_the_config_flat_or_nested_and_unknown_names_fail()
         _Line({"slope": 1.0})
 
 
+def test_train_may_be_a_train_config_and_nothing_else():
+    """``train=TrainConfig(...)`` sets every trainer field (it was ignored: the task's defaults
+    trained); a value that is neither a mapping nor a TrainConfig is an error, not ignored."""
+    est = _Line(train=TrainConfig(lr=0.5, max_epochs=2), max_epochs=4)
+    assert (est.config.train.lr, est.config.train.max_epochs, est.config.train.batch_size) == (0.5, 4, 32)
+    for bad in (5, [("lr", 0.5)], "lr=0.5"):
+        with pytest.raises(LstmkitError, match="`train` must be a mapping of trainer settings or a TrainConfig"):
+            _Line(train=bad)
+    assert _Line(train=None).config == _Line().config
+
+
+@pytest.mark.parametrize("name", ["Forecaster", "TextClassifier", "SequenceClassifier", "Translator",
+                                  "LanguageModel", "SpeechRecognizer"])
+def test_every_estimator_takes_a_train_config(name):
+    import lstmkit
+    cls = getattr(lstmkit, name)
+    assert cls(train=TrainConfig(lr=0.25, max_epochs=3)).config.train.lr == 0.25
+    with pytest.raises(LstmkitError, match="`train` must be a mapping"):
+        cls(train=TrainConfig)                       # the class, not an instance
+
+
 @pytest.mark.parametrize("name", ["TextClassifier", "SequenceClassifier", "Translator", "LanguageModel",
                                   "SpeechRecognizer"])
 def test_every_estimator_lists_every_config_field_with_its_default(name):
     import lstmkit
     from lstmkit.tasks.lm import LanguageModel
     cls = LanguageModel if name == "LanguageModel" else getattr(lstmkit, name)
+    from lstmkit.tasks.classify.config import SERIES_ONLY, TEXT_ONLY
     params = inspect.signature(cls).parameters
     defaults = cls.default_config()
+    other_kind = {"TextClassifier": SERIES_ONLY, "SequenceClassifier": TEXT_ONLY}.get(name, ())
     for f in dataclasses.fields(defaults):
         if f.name in ("train", "series"):
+            continue
+        if f.name in other_kind:                # refused by this class: neither listed nor documented
+            assert f.name not in params and f"    {f.name} = " not in cls.__doc__, f.name
             continue
         assert params[f.name].default == getattr(defaults, f.name), f.name
         assert f"    {f.name} = " in cls.__doc__
@@ -157,3 +183,31 @@ def test_under_torchrun_only_rank_0_creates_and_writes_the_run_folder(tmp_path):
     assert read_meta(run, "lm")["status"] == "finished"
     for name in ("model.safetensors", "vocab.json", "metrics.json", "history.csv", "plots/loss.png"):
         assert (run / name).is_file(), name
+
+
+LONG_TEXT = "the cat sat on the mat. " * 20          # longer than a file name may be (255 bytes)
+
+
+@pytest.mark.parametrize("name", ["Forecaster", "TextClassifier", "SequenceClassifier", "Translator",
+                                  "LanguageModel", "SpeechRecognizer"])
+def test_a_text_passed_where_a_path_goes_is_one_error(name):
+    """A long string given as data or as a run folder is a missing file (it was a bare
+    ``OSError: File name too long`` from ``Path.exists``), in fit, load and ``lstmkit.load``."""
+    import lstmkit
+    cls = getattr(lstmkit, name)
+    with pytest.raises(LstmkitError, match="not found|not a file|unknown file type"):
+        cls(max_epochs=1, progress="off", tensorboard=False).fit(LONG_TEXT)
+    with pytest.raises(LstmkitError, match="run folder not found"):
+        cls.load(LONG_TEXT)
+    with pytest.raises(LstmkitError, match="run folder not found"):
+        lstmkit.load(LONG_TEXT)
+
+
+@pytest.mark.parametrize("where", ["/proc/lstmkit-run", "/sys/kernel/lstmkit-run", "x" * 300])
+def test_save_where_no_folder_can_be_made_is_one_error(tmp_path, where):
+    """A read-only or virtual file system, or a name too long (mkdir's OSError was bare)."""
+    import re
+    est = _Line().fit()
+    path = where if where.startswith("/") else str(tmp_path / where)
+    with pytest.raises(LstmkitError, match=f"cannot save to {re.escape(path[:30])}.*the folder could not be made"):
+        est.save(path)

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lstmkit.errors import LstmkitError
+from lstmkit.runs import path_exists
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -140,7 +141,7 @@ def _encoding_fix(raw: bytes) -> str:
 
 def read_text_file(path: Path, encoding: str = "utf-8") -> str:
     """The whole file decoded (``.gz`` decompressed); bytes outside ``encoding`` name their line."""
-    if not path.exists():
+    if not path_exists(path):
         raise LstmkitError(f"file not found: {path}", "check the path")
     if path.is_dir():
         raise LstmkitError(f"{path} is a folder with no class sub-folders of .txt files",

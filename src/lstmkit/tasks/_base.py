@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from lstmkit.config import TrainConfig, flatten_config, split_train_params
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
+from lstmkit.tasks._params import EstimatorParams
 from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, build_checked, file_in_the_way, load_weights,
                           new_run_dir, read_meta, read_metrics, read_run, save_tensors, write_json)
 from lstmkit.train import TrainingInterrupted
@@ -31,7 +32,7 @@ __all__ = ["RunEstimator", "RoomRegistry", "TuneHooks", "load_run"]
 _EXPORT_FORMATS = ("onnx", "int8")
 
 
-class RunEstimator(ABC):
+class RunEstimator(EstimatorParams, ABC):
     """Base of the run-folder estimators; subclasses set ``TASK`` and ``CONFIG`` and implement
     ``_write_meta``.
 
@@ -40,7 +41,8 @@ class RunEstimator(ABC):
     or of :class:`~lstmkit.config.TrainConfig`'s, flat (``lr=1e-3``) or as ``train={...}``. An
     unknown name is an error naming the estimator. Each subclass gets a signature and a
     ``Parameters`` section generated from its config, so ``help()`` and ``inspect.signature``
-    list every parameter with its default.
+    list every parameter with its default; ``get_params``, ``set_params``, ``sklearn.base.clone``
+    and ``repr`` follow scikit-learn (:class:`~lstmkit.tasks._params.EstimatorParams`).
     """
 
     TASK: str = ""
@@ -224,7 +226,11 @@ class RunEstimator(ABC):
         if blocker is not None:
             raise LstmkitError(f"cannot save to {path}: {blocker} is a file, not a folder",
                                "pass save() a folder (it is created when missing)")
-        path.mkdir(parents=True, exist_ok=True)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise EnvironmentProblem(f"cannot save to {path}: the folder could not be made ({os_reason(e)}); nothing "
+                                     "was written", "pass save() a folder you can write to") from None
         save_tensors(path / WEIGHTS_FILE, self.net_.state_dict(), metadata={"format": "pt", "task": self.TASK})
         self._write_state(path)
         if getattr(self, "metrics_", None):

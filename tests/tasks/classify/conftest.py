@@ -38,8 +38,14 @@ TINY = dict(embed_dim=8, hidden_size=8, lr=2e-2, progress="off", tensorboard=Fal
 
 @pytest.fixture(scope="session")
 def tiny():
-    """Settings that make a model train in a second or two."""
+    """Settings that make a text model train in a second or two."""
     return dict(TINY)
+
+
+@pytest.fixture(scope="session")
+def tiny_series():
+    """``tiny`` for a SequenceClassifier: without ``min_freq``, a text setting it refuses."""
+    return {k: v for k, v in TINY.items() if k != "min_freq"}
 
 
 @pytest.fixture(scope="session")

@@ -43,11 +43,11 @@ def text_run(tmp_path_factory, texts, tiny):
 
 
 @pytest.fixture(scope="module")
-def series_run(tmp_path_factory, series, tiny):
+def series_run(tmp_path_factory, series, tiny_series):
     d = tmp_path_factory.mktemp("series")
     train = _long_csv(d / "train.csv", *series(60, seed=0))
     test = _long_csv(d / "test.csv", *series(30, seed=1))
-    clf = SequenceClassifier(**tiny, model="lstm", pooling="last", max_epochs=2, unequal_length=True)
+    clf = SequenceClassifier(**tiny_series, model="lstm", pooling="last", max_epochs=2, unequal_length=True)
     clf.fit(train, test_data=test, out=d / "runs")
     export_onnx(clf.run_dir_)
     return clf.run_dir_
@@ -311,12 +311,12 @@ def test_cli_exports_a_classify_run(tmp_path, text_run, capsys):
 
 
 @pytest.mark.parametrize("model, pooling", [("bigru", "attention"), ("gru", "last"), ("lstm", "max-mean")])
-def test_other_encoders_and_poolings_export_and_match(tmp_path, series, model, pooling, tiny):
+def test_other_encoders_and_poolings_export_and_match(tmp_path, series, model, pooling, tiny_series):
     from lstmkit.deploy.onnx import write_onnx
     from lstmkit.deploy.onnx_engine import OnnxRunner
     from lstmkit.deploy.streaming import make_stream
     seqs, labels = series(40, seed=2)
-    clf = SequenceClassifier(**tiny, model=model, pooling=pooling, max_epochs=1, unequal_length=True).fit(seqs, labels)
+    clf = SequenceClassifier(**tiny_series, model=model, pooling=pooling, max_epochs=1, unequal_length=True).fit(seqs, labels)
     adapter = ClassifyAdapter(clf)
     report = write_onnx(adapter, tmp_path / "m.onnx", fingerprint="test")
     assert report["max_abs_diff"] <= 1e-4

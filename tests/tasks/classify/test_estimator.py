@@ -72,23 +72,23 @@ def test_multiclass_attention_and_class_weights(tmp_path, texts, tiny):
     assert "<span" in clf.write_attention("great film", tmp_path / "a.html").read_text()
 
 
-def test_sequence_classifier_unequal_lengths_round_trip(tmp_path, series, tiny):
+def test_sequence_classifier_unequal_lengths_round_trip(tmp_path, series, tiny_series):
     seqs, labels = series(120)
-    clf = SequenceClassifier(max_epochs=15, unequal_length=True, **tiny).fit(seqs, labels, out=tmp_path)
+    clf = SequenceClassifier(max_epochs=15, unequal_length=True, **tiny_series).fit(seqs, labels, out=tmp_path)
     test_seqs, test_labels = series(40, seed=9)
     assert (clf.predict(test_seqs) == np.array(test_labels)).mean() >= 0.9
     again = load_classifier(clf.run_dir_)
     assert isinstance(again, SequenceClassifier)
     np.testing.assert_allclose(again.predict_proba(test_seqs), clf.predict_proba(test_seqs), rtol=1e-6)
     with pytest.raises(LstmkitError, match="different lengths"):
-        SequenceClassifier(**tiny).fit(seqs, labels)
+        SequenceClassifier(**tiny_series).fit(seqs, labels)
 
 
-def test_lstm_fcn_without_holdout_follows_the_training_loss(tmp_path, series, tiny):
+def test_lstm_fcn_without_holdout_follows_the_training_loss(tmp_path, series, tiny_series):
     """val_frac=0 (LSTM-FCN's UCR protocol): every example trains, the training loss picks the
     weights, metrics and the confusion plot come from the training set."""
     seqs, labels = series(60, unequal=False)
-    clf = SequenceClassifier(model="lstm-fcn", pooling="mean", val_frac=0, max_epochs=8, **tiny)
+    clf = SequenceClassifier(model="lstm-fcn", pooling="mean", val_frac=0, max_epochs=8, **tiny_series)
     clf.fit(seqs, labels, out=tmp_path)
     assert clf.data_summary_["split"] == {"train": 60, "val": 0, "test": 0}
     assert set(clf.metrics_) == {"train"} and clf.metrics_["train"]["n"] == 60
@@ -103,17 +103,17 @@ def test_lstm_fcn_without_holdout_follows_the_training_loss(tmp_path, series, ti
 
 
 @pytest.mark.parametrize("frac", [-0.1, 1.0])
-def test_val_frac_outside_zero_one(frac, series, tiny):
+def test_val_frac_outside_zero_one(frac, series, tiny_series):
     seqs, labels = series(20)
     with pytest.raises(LstmkitError, match=r"val_frac.*\[0, 1\)"):
-        SequenceClassifier(val_frac=frac, unequal_length=True, **tiny).fit(seqs, labels)
+        SequenceClassifier(val_frac=frac, unequal_length=True, **tiny_series).fit(seqs, labels)
 
 
-def test_series_defaults_never_override_the_callers_settings(tmp_path, series, tiny):
+def test_series_defaults_never_override_the_callers_settings(tmp_path, series, tiny_series):
     seqs, labels = series(40)
     given = {"max_epochs": 1, "batch_size": 64, "patience": 2}
-    for clf in (SequenceClassifier(train=given, unequal_length=True, **tiny),      # nested, as the CLI passes
-                SequenceClassifier(**given, unequal_length=True, **tiny)):        # flat keywords
+    for clf in (SequenceClassifier(train=given, unequal_length=True, **tiny_series),      # nested, as the CLI passes
+                SequenceClassifier(**given, unequal_length=True, **tiny_series)):        # flat keywords
         t = clf.config.train
         assert (t.max_epochs, t.batch_size, t.patience) == (1, 64, 2)
         assert t.lr_patience == 100 and clf.config.dropout == 0.8      # left out: the series defaults (LSTM-FCN)

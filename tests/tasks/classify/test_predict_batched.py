@@ -13,9 +13,9 @@ def ragged():
     return seqs, [str(k % 2) for k in range(80)]
 
 
-def test_series_scaled_at_once_are_scaled_as_one_by_one(ragged, tiny):
+def test_series_scaled_at_once_are_scaled_as_one_by_one(ragged, tiny_series):
     seqs, labels = ragged
-    clf = SequenceClassifier(**tiny, max_epochs=1, unequal_length=True, scaler="standard").fit(seqs, labels)
+    clf = SequenceClassifier(**tiny_series, max_epochs=1, unequal_length=True, scaler="standard").fit(seqs, labels)
     encoded = clf._encode(clf._read(seqs, clf.config_, require_label=False))
     assert len(encoded) == len(seqs)
     for s, e in zip(seqs, encoded):
@@ -42,10 +42,10 @@ def test_texts_encoded_end_to_end_are_each_texts_own_ids_and_answers(tiny, texts
 
 
 @pytest.mark.filterwarnings("ignore:.*longer than max_len")      # cut on purpose
-def test_series_truncated_end_to_end_are_each_series_own(ragged, tiny):
+def test_series_truncated_end_to_end_are_each_series_own(ragged, tiny_series):
     from lstmkit.data.batching import truncate
     seqs, labels = ragged
-    clf = SequenceClassifier(**tiny, max_epochs=1, unequal_length=True, max_len=12, truncate="both").fit(seqs, labels)
+    clf = SequenceClassifier(**tiny_series, max_epochs=1, unequal_length=True, max_len=12, truncate="both").fit(seqs, labels)
     encoded = clf._encode(clf._read(seqs, clf.config_, require_label=False))
     for s, e in zip(seqs, encoded):
         assert torch.equal(e, truncate(torch.from_numpy(clf.scaler_.transform(s).astype(np.float32)), 12, "both"))

@@ -104,8 +104,10 @@ def test_augmented_batches_keep_targets_and_lengths():
 
 
 def test_refused_for_texts_and_unknown_names():
-    with pytest.raises(LstmkitError, match="numeric series only"):
+    with pytest.raises(LstmkitError, match="augment is a setting of SequenceClassifier"):
         TextClassifier(augment="scale-warp")
+    with pytest.raises(LstmkitError, match="numeric series only"):          # a config object made directly
+        ClassifyConfig(augment="scale-warp")
     with pytest.raises(LstmkitError, match="unknown augment 'jitter'"):
         SequenceClassifier(augment="jitter")
     assert SequenceClassifier().config.augment == "scale-warp"                # the LSTM-FCN default
@@ -148,4 +150,4 @@ def test_cli_flag_records_the_augmentation(tmp_path, capsys, series):
     assert json.loads((run / "lstmkit.json").read_text())["config"]["augment"] == "scale-warp"
     code, _, err = run_cli(["classify", "train", "--data", p, "--augment", "scale-warp", "--out", tmp_path / "t"],
                            capsys)
-    assert code == 2 and "numeric series only" in err
+    assert code == 2 and "--augment applies to numeric series (--series) only" in err

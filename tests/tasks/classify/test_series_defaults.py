@@ -58,7 +58,7 @@ def test_ensemble_must_be_a_count_and_lstm_fcn(bad):
         SequenceClassifier(ensemble=bad)
     with pytest.raises(LstmkitError, match="lstm-fcn-ds only"):
         SequenceClassifier(model="lstm", ensemble=2)
-    with pytest.raises(LstmkitError, match="lstm-fcn-ds only"):
+    with pytest.raises(LstmkitError, match="ensemble is a setting of SequenceClassifier"):
         TextClassifier(ensemble=2)
 
 

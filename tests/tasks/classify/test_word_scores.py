@@ -10,6 +10,7 @@ import torch
 
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.classifier import PAIR_PRIME, ClassifierNet, pair_rows
+from lstmkit.tasks.classify.config import ClassifyConfig
 from lstmkit.tasks.classify.data import stratified_split
 from lstmkit.tasks.classify.estimator import SequenceClassifier, TextClassifier
 from lstmkit.tasks.classify.wordscores import MIX_WEIGHTS, fit_bias, word_scores
@@ -151,5 +152,7 @@ def test_a_rare_class_is_found_with_balanced_weights_and_named_without():
 
 
 def test_numeric_sequences_have_no_words():
-    with pytest.raises(LstmkitError, match="word_scores needs texts"):
+    with pytest.raises(LstmkitError, match="word_scores is a setting of TextClassifier"):
         SequenceClassifier(word_scores=True)
+    with pytest.raises(LstmkitError, match="word_scores needs texts"):        # a config object made directly
+        ClassifyConfig(series=True, word_scores=True)

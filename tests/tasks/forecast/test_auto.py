@@ -150,3 +150,18 @@ def test_fit_records_the_choices_in_the_run_and_keeps_them_on_load(tmp_path):
     line = summary_line(est.auto_)
     assert line.startswith("chosen from the training data: ") and "log (" in line and "lookback" in line
     assert "\n" not in line
+
+
+def test_a_loaded_forecaster_fitted_again_records_no_choices_it_did_not_make(tmp_path):
+    """Refitting a loaded run (its settings all given) kept that run's auto block, reasons measured
+    on the old data, and wrote it into the new run as 'chosen from the training data'; check()
+    leaves a fitted model's record alone."""
+    quick = dict(horizon=2, max_epochs=1, progress="off", tensorboard=False, device="cpu")
+    first = Forecaster(**quick).fit(_monthly(_additive(120)), target="y", time="time", out=tmp_path)
+    assert {"lookback", "measured"} <= set(first.auto_)
+    again = Forecaster.load(first.run_dir_)
+    again.check(_monthly(_additive(90, seed=1)))
+    assert again.auto_ == first.auto_
+    again.fit(_monthly(_additive(90, seed=1)), out=tmp_path)
+    recorded = json.loads((again.run_dir_ / "lstmkit.json").read_text())["auto"]
+    assert set(again.auto_) == set(recorded) == {"combine"}      # chosen after this training, on its validation

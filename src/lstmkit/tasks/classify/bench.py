@@ -12,6 +12,7 @@ import torch
 
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks._base import TuneHooks
+from lstmkit.tasks.classify.config import SERIES_ONLY
 from lstmkit.tasks.classify.data import check_known_labels, stratified_split
 from lstmkit.tasks.classify.estimator import SequenceClassifier, TextClassifier
 from lstmkit.train.bench import (QUIET, Trial, ZooBench, choice, describe_source, float_range, int_range,
@@ -82,6 +83,6 @@ SEARCH_SPACE: dict[str, Any] = {
     "batch_size": choice(16, 32, 64)}
 
 
-_TUNE = TuneHooks(TextClassifier, files=("val_data",), extra_keys=("series",),
+_TUNE = TuneHooks(TextClassifier, files=("val_data",), extra_keys=("series", *SERIES_ONLY),   # either kind's
                   choose=lambda params: SequenceClassifier if params.pop("series", False) else TextClassifier)
 tune_keys, tune_check, tune_trial = _TUNE.keys, _TUNE.check, _TUNE.trial

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from lstmkit.tasks.classify.config import ClassifyConfig
+from lstmkit.tasks.classify.config import SERIES_ONLY, TEXT_ONLY, ClassifyConfig
 from lstmkit.data.batching import BucketBatches
 from lstmkit.data.vocab import PAD_ID
 from lstmkit.errors import LstmkitError
@@ -27,6 +27,13 @@ __all__ = ["Classifier", "TASK"]
 TASK = "classify"
 EVAL_BATCH = 256
 
+_DEFAULTS = ClassifyConfig()          # a setting the other kind reads is left at its value here
+
+
+def _other_kind_keys(kind: str) -> tuple[str, ...]:
+    """The settings that only the other kind of classifier reads."""
+    return {"text": SERIES_ONLY, "series": TEXT_ONLY}.get(kind, ())
+
 
 class Classifier(RunEstimator, ABC):
     """What text and numeric-sequence classifiers share: fit, predict, evaluate, resume, load and
@@ -39,9 +46,37 @@ class Classifier(RunEstimator, ABC):
     kind = ""                               # "text" | "series"
     _defaults: dict[str, Any] = {}          # the kind's own defaults, for settings the caller leaves out
 
-    @staticmethod
-    def _params_from_config(config: dict[str, Any]) -> dict[str, Any]:
-        return _flatten(config)
+    @classmethod
+    def _params_from_config(cls, config: dict[str, Any]) -> dict[str, Any]:
+        """A saved run's settings, without the other kind's (both kinds record every key)."""
+        return cls.own_settings(_flatten(config))
+
+    @classmethod
+    def parameter_names(cls) -> list[str]:
+        """This kind's keyword parameters: the other kind's settings are refused, not listed."""
+        return [name for name in super().parameter_names() if name not in _other_kind_keys(cls.kind)]
+
+    @classmethod
+    def own_settings(cls, settings: dict[str, Any]) -> dict[str, Any]:
+        """``settings`` without the keys only the other kind reads: where one dict feeds either
+        kind (a run's ``lstmkit.json``, a ``--config`` YAML shared by both kinds)."""
+        return {k: v for k, v in settings.items() if k not in _other_kind_keys(cls.kind)}
+
+    @classmethod
+    def _resolve_config(cls, config, overrides: dict[str, Any]) -> ClassifyConfig:
+        """As :meth:`RunEstimator._resolve_config`; a setting only the other kind reads, given here
+        or changed in ``config``, is an error naming the class that reads it (it would be ignored)."""
+        names = _other_kind_keys(cls.kind)
+        given = next((k for k in names if k in overrides), None)
+        changed = next((k for k in names if isinstance(config, ClassifyConfig)
+                        and getattr(config, k) != getattr(_DEFAULTS, k)), None)
+        if given or changed:
+            owner = next(sub for sub in Classifier.__subclasses__() if sub.kind != cls.kind).__name__
+            what = f"{given} is" if given else f"{changed}={getattr(config, changed)!r} in `config` is"
+            fix = f"drop {given}" if given else f"leave {changed} at {getattr(_DEFAULTS, changed)!r}"
+            raise LstmkitError(f"{what} a setting of {owner} ({'texts' if cls.kind == 'series' else 'numeric series'}"
+                               f"); {cls.__name__} does not read it", f"{fix}, or use {owner}")
+        return super()._resolve_config(config, overrides)
 
     @classmethod
     def default_config(cls) -> ClassifyConfig:

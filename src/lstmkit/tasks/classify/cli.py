@@ -19,8 +19,9 @@ app = task_app("Sequence classification (text or numeric): train, predict, evalu
 def _fit(cls, files: dict, settings: dict, out: Path):
     if settings.pop("series", False):
         from lstmkit.tasks.classify.estimator import SequenceClassifier as cls
-    # only the keys the user gave (flags, YAML) go in: a SequenceClassifier's own defaults fill the rest
-    return cls(**settings).fit(files["data"], val_data=files["val"], test_data=files["test"], out=out)
+    # only the keys the user gave (flags, YAML) go in: a SequenceClassifier's own defaults fill the rest.
+    # The other kind's keys can only come from a YAML shared by both kinds (check_given refused their flags).
+    return cls(**cls.own_settings(settings)).fit(files["data"], val_data=files["val"], test_data=files["test"], out=out)
 
 
 def _report(est) -> None:

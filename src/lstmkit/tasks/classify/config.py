@@ -109,8 +109,10 @@ class ClassifyConfig(TaskConfig):
 
 # Settings one kind of classifier reads and the other ignores, and settings that only act beside
 # another one: given where they cannot act, they would change nothing without a word.
-SERIES_ONLY = ("sample", "time", "features", "unequal_length", "scaler", "budget")
-TEXT_ONLY = ("text", "tokenizer", "lowercase", "min_freq", "max_size", "word_dropout", "drop_empty")
+SERIES_ONLY = ("sample", "time", "features", "unequal_length", "scaler", "budget", "ensemble", "crop", "crops",
+               "augment")
+TEXT_ONLY = ("text", "tokenizer", "lowercase", "min_freq", "max_size", "word_dropout", "drop_empty", "vectors",
+             "freeze_vectors", "init_from", "unfreeze_epochs", "lr_layer_decay", "word_scores", "score_pairs")
 NEEDS = {"unfreeze_epochs": "init_from", "lr_layer_decay": "init_from", "freeze_vectors": "vectors",
          "score_pairs": "word_scores"}
 

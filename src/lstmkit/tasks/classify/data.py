@@ -26,6 +26,7 @@ from lstmkit.data.textfile import column_strings as _as_strings
 from lstmkit.data.textfile import decode_text, is_table
 from lstmkit.data.textfile import read_table as _read_table
 from lstmkit.data.textfile import read_text_file
+from lstmkit.runs import path_exists
 from lstmkit.data.textfile import table_column as _column
 from lstmkit.errors import LstmkitError
 
@@ -76,7 +77,7 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
     Empty or whitespace-only texts are an error naming how many, unless ``drop_empty`` (never
     with ``require_label=False``, prediction: dropped rows would shift every later answer).
     """
-    if isinstance(data, str) and not Path(data).exists() and not is_table(Path(data)):
+    if isinstance(data, str) and not path_exists(data) and not is_table(Path(data)):
         raise LstmkitError(f"{data[:40]!r}{'…' if len(data) > 40 else ''} is not a file, and a single string is read "
                            "as a file's path", f"to label texts pass a list of them, e.g. [{data[:20]!r}]; "
                            "a file is a .csv, .tsv or .jsonl path")

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from lstmkit.config import train_block
 from lstmkit.data.batching import BucketBatches, Ragged, truncate
 from lstmkit.data.scaling import Scaler
 from lstmkit.data.vocab import PAD_ID, load_vectors, make_tokenizer, tokenizer_from_dict
@@ -101,7 +102,7 @@ class TextClassifier(Classifier):
         language model (sizes, tokenizer, ``lstm``) and :data:`TRANSFER_DEFAULTS`; given ones that
         differ from the LM's are an error."""
         if config is None and overrides.get("init_from"):
-            given = {*overrides, *(overrides.get("train") or {})}
+            given = {*overrides, *train_block(overrides.get("train"))}
             start = {k: v for k, v in TRANSFER_DEFAULTS.items() if k not in given}
             want = {"embed_dim", "hidden_size", "num_layers", "tokenizer", "model"}
             if not want <= given:               # a saved run gives every setting: no LM to read
@@ -278,7 +279,7 @@ class SequenceClassifier(Classifier):
 
     @classmethod
     def _resolve_config(cls, config, overrides: dict[str, Any]):
-        given = {*overrides, *(overrides.get("train") or {})}
+        given = {*overrides, *train_block(overrides.get("train"))}
         if config is None and overrides.get("model", cls._defaults["model"]) not in FCN_MODELS:
             config = super()._resolve_config(ClassifyConfig(), ENCODER_DEFAULTS)
         cfg = super()._resolve_config(config, overrides)

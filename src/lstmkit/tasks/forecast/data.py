@@ -29,6 +29,7 @@ import pandas as pd
 
 from lstmkit.data.textfile import bom_encoding, check_text, closest_name, comma_decimals, header_separator
 from lstmkit.errors import LstmkitError
+from lstmkit.runs import path_exists
 
 __all__ = ["load_table", "column_list", "numeric_column", "numbers_or_none"]
 
@@ -98,7 +99,7 @@ def _array_to_frame(data: Any) -> pd.DataFrame:
 
 
 def _read_file(path: Path) -> pd.DataFrame:
-    if not path.exists():
+    if not path_exists(path):
         raise LstmkitError(f"file not found: {path}", "check the path")
     if path.is_dir():
         raise LstmkitError(f"{path} is a directory, not a data file", "point to a .csv or .parquet file inside it")

@@ -95,23 +95,25 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
             cfg.features = _names(features)
         if id is not None:
             cfg.id = id
-        cfg, table = self._with_auto(cfg, data)
+        cfg, table, auto = self._with_auto(cfg, data)
+        if auto or not resume:           # a resumed run keeps the choices it recorded when none is made again
+            self.auto_ = auto
         return self._fit_panel(table, cfg, out=out, run_dir=run_dir, resume=resume, callbacks=callbacks,
                                source=data)
 
     def check(self, data) -> None:
         """Check the settings and read ``data`` as :meth:`fit` would, without training (same errors)."""
         cfg = dataclasses.replace(self.config, train=dataclasses.replace(self.config.train))
-        cfg, table = self._with_auto(cfg, data)
+        cfg, table, _ = self._with_auto(cfg, data)
         read_panel(table, cfg, need=min_points(cfg))
 
-    def _with_auto(self, cfg: ForecastConfig, data) -> tuple[ForecastConfig, Any]:
+    def _with_auto(self, cfg: ForecastConfig, data) -> tuple[ForecastConfig, Any, dict[str, Any]]:
         """``cfg`` checked, with the settings left unset chosen from the training part of ``data``
-        (:mod:`lstmkit.tasks.forecast.auto`); the choices and their reasons go to ``auto_``
-        (kept as they are when nothing is left to choose, e.g. on resume).
+        (:mod:`lstmkit.tasks.forecast.auto`).
 
-        Returns the config and the data to go on with: a file in the long format is read here,
-        once, and its table serves the implied target, the choices and the fit."""
+        Returns the config, the data to go on with (a file in the long format is read here, once,
+        and its table serves the implied target, the choices and the fit) and the choices with
+        their reasons (``auto_`` once fitted: a refit's own, never a loaded run's)."""
         if cfg.format == "long" and cfg.target:
             check_config(cfg)              # before the file is read when the target is named, as the fit did
         found = {}
@@ -124,11 +126,8 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
                 found = {**found, **named}
         check_config(cfg)
         cfg, auto = auto_defaults(cfg, data)
-        auto = {**found, **auto}
-        if auto or not hasattr(self, "auto_"):
-            self.auto_ = auto
         check_config(cfg)
-        return cfg, data
+        return cfg, data, {**found, **auto}
 
     @classmethod
     def resume(cls, run_dir: str | Path, data=None, **overrides: Any) -> "Forecaster":

@@ -62,6 +62,7 @@ class PanelPipeline:
             cfg = dataclasses.replace(cfg, dates=panel.time_info["dates"])
         self.config_ = cfg
         self.combination_ = None                  # chosen on validation once trained (combine.py)
+        self.quantization_, self.engine_, self.lineage_ = None, None, []   # a loaded run's (int8, updates): not these weights
         self.series_ids_ = list(panel.ids)
         self.season_ = panel_season(panel, cfg)
         profiles = self._profiles(panel)

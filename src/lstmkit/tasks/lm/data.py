@@ -38,6 +38,7 @@ from lstmkit.data.textfile import column_strings, decode_text, is_table, read_ta
 from lstmkit.data.vocab import (PAD_ID, UNK_ID, BPETokenizer, clean_text, join_words,
                                 make_tokenizer, tokenizer_from_dict)
 from lstmkit.errors import LstmkitError
+from lstmkit.runs import path_exists
 
 __all__ = ["BOS", "EOS", "PAD_ID", "UNK_ID", "Corpus", "read_corpus", "cap_tokens", "LMTokenizer", "split_lines",
            "split_corpus", "line_pieces", "ONE_LINE_MIN"]
@@ -71,8 +72,10 @@ def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data", text_c
     """
     if isinstance(data, (str, Path)):
         path = Path(data)
-        if not path.exists():
-            raise LstmkitError(f"file not found: {path}", f"check the {what} path")
+        if not path_exists(path):
+            shown = f"{str(data)[:60]!r}…" if len(str(data)) > 60 else str(path)
+            raise LstmkitError(f"file not found: {shown}", f"check the {what} path" + (
+                "; a text itself goes in as a list of lines, e.g. [text]" if isinstance(data, str) else ""))
         if not path.is_file():
             raise LstmkitError(f"{path} is a folder, not a text file", f"pass a text file with {what}")
         if is_table(path):

@@ -26,6 +26,7 @@ import numpy as np
 
 from lstmkit.data.textfile import header_separator
 from lstmkit.errors import LstmkitError
+from lstmkit.runs import path_exists
 
 __all__ = ["Utterances", "read_utterances", "read_manifest", "read_folder", "name_pattern", "read_audio",
            "resample", "common_rate", "report_notes", "Symbols", "BLANK"]
@@ -63,7 +64,7 @@ def read_utterances(data: Any, label_from_name: str | None = None) -> Utterances
         out = Utterances([str(p) for p, _ in data], [str(t) for _, t in data])
     else:
         path = Path(data)
-        if not path.exists():
+        if not path_exists(path):
             raise LstmkitError(f"data not found: {path}", "pass a manifest CSV (path,text) or a folder of WAVs")
         if path.is_dir():
             if not label_from_name:

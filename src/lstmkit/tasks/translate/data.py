@@ -25,6 +25,7 @@ from lstmkit.data.textfile import (JSONL, column_strings, decode_text, file_ext,
                                    read_table, read_text_file, table_column)
 from lstmkit.data.vocab import CJK, PAD, UNK, Vocab, import_tokenizers, join_words
 from lstmkit.errors import LstmkitError
+from lstmkit.runs import path_exists
 from lstmkit.nn.seq2seq import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 
 __all__ = ["BOS", "EOS", "PAD_ID", "UNK_ID", "BOS_ID", "EOS_ID", "Pairs", "read_lines", "read_pairs",
@@ -63,6 +64,8 @@ def read_lines(path: str | Path, encoding: str = "utf-8") -> list[str]:
 
 
 def _check_file(path: Path, hint: str) -> None:
+    if not path_exists(path):
+        raise LstmkitError(f"file not found: {path}", "check the path")
     if path.is_dir():
         raise LstmkitError(f"{path} is a folder, not a text file", hint)
     if not path.is_file():

@@ -1,0 +1,42 @@
+"""The scikit-learn estimator protocol of the run-folder estimators (:class:`~lstmkit.tasks._base.RunEstimator`).
+
+``get_params`` / ``set_params`` over the flat hyper-parameters the constructor takes, a clone for
+``sklearn.base.clone`` (an unfitted estimator with the same settings), and a ``repr`` that names
+the settings which differ from the defaults, as scikit-learn's does. scikit-learn itself is not
+imported: it takes about a second to load.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from lstmkit.config import flatten_config
+
+__all__ = ["EstimatorParams"]
+
+
+class EstimatorParams:
+    """``get_params``, ``set_params``, ``__sklearn_clone__`` and ``__repr__`` for an estimator with
+    a ``config`` object, ``parameter_names()``, ``default_config()`` and ``_resolve_config``."""
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Every hyper-parameter with its value, flat (``lr`` beside ``hidden_size``), as the
+        constructor takes them. ``deep`` changes nothing: no parameter is itself an estimator."""
+        flat = flatten_config(self.config.to_dict())
+        return {name: flat[name] for name in self.parameter_names()}
+
+    def set_params(self, **params: Any):
+        """Change hyper-parameters, checked as the constructor checks them (an unknown name is an
+        error suggesting the near one); returns ``self``. A fitted model keeps what it learned,
+        and the settings it learned with in ``config_``, until the next ``fit``."""
+        self.config = self._resolve_config(self.config, params)
+        return self
+
+    def __sklearn_clone__(self):
+        """``sklearn.base.clone``: a new, unfitted estimator with a copy of these settings."""
+        return type(self)(copy.deepcopy(self.config))
+
+    def __repr__(self) -> str:
+        defaults = flatten_config(self.default_config().to_dict())
+        changed = [f"{k}={v!r}" for k, v in self.get_params().items() if k not in defaults or v != defaults[k]]
+        return f"{type(self).__name__}({', '.join(changed)})"
