@@ -74,6 +74,16 @@ def test_evaluate(capsys, run, files, tmp_path):
     assert "BLEU" in out and "nrefs:1" in out and (tmp_path / "s.tsv").is_file()
 
 
+def test_evaluate_of_a_file_with_an_empty_line_names_a_fix_it_has(capsys, run, files, tmp_path):
+    """evaluate scores every pair and has no --drop-empty: its error said 'pass --drop-empty'."""
+    src = (files / "test.en").read_text().splitlines()
+    (tmp_path / "holes.en").write_text("\n".join([src[0], "", *src[2:]]) + "\n")
+    code, _, err = cli(capsys, "translate", "evaluate", "--run", run, "--src-file", tmp_path / "holes.en",
+                       "--ref-file", files / "test.de")
+    assert_user_error(code, err, "1 pair(s) have an empty side (first at line 2)", "remove those lines from both files")
+    assert "--drop-empty" not in err
+
+
 def _train(capsys, cfg, out, *args):
     return cli(capsys, "translate", "train", "--config", cfg, "--out", out, *args)
 

@@ -127,9 +127,12 @@ def _numbered(fields: list[list[str]]) -> bool:
 
 
 def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: str | Path | None = None,
-               tgt_file: str | Path | None = None, encoding: str = "utf-8", drop_empty: bool = False) -> Pairs:
+               tgt_file: str | Path | None = None, encoding: str = "utf-8", drop_empty: bool = False,
+               droppable: bool = True) -> Pairs:
     """Sentence pairs from a table (``data``: path, DataFrame, or list of (source, target))
-    or from two line-aligned files. Empty sides are an error unless ``drop_empty``."""
+    or from two line-aligned files. Empty sides are an error unless ``drop_empty``; its fix names
+    ``--drop-empty`` only where the caller offers it (``droppable``: not evaluation, which scores
+    every pair)."""
     if data is not None and (src_file is not None or tgt_file is not None):
         raise LstmkitError("both --data and --src-file/--tgt-file given", "pass one table or one pair of files")
     if data is None:
@@ -163,7 +166,8 @@ def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: s
     if empty and not drop_empty:
         at = f"{'line' if first else 'row'} {empty[0] + max(first, 1)}"        # as the file or the table counts
         raise LstmkitError(f"{where}: {len(empty)} pair(s) have an empty side (first at {at})",
-                           "fill them in or pass --drop-empty to skip them")
+                           "fill them in or pass --drop-empty to skip them" if droppable else
+                           "fill them in, or remove those lines from both files (every pair is scored)")
     keep = sorted(set(range(len(s))) - set(empty))
     pairs = Pairs([s[i].strip() for i in keep], [t[i].strip() for i in keep], {"read": len(s), "empty": len(empty)})
     if not pairs.src:

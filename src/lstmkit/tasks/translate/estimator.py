@@ -144,7 +144,7 @@ class Translator(RunEstimator):
         """BLEU and chrF (sacrebleu, signatures included) of the translations against references."""
         self._check_fitted()
         pairs = read_pairs(data, self.config_.src, self.config_.tgt, src_file, ref_file, self.config_.encoding,
-                           drop_empty=False)
+                           drop_empty=False, droppable=False)
         result = self._score(pairs, beam if beam is not None else self.config_.beam, out_file=out_file)
         return result
 
