@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from lstmkit.errors import LstmkitError
-from lstmkit.tasks.classify.data import check_classes, check_known_labels, read_texts, stratified_split
+from lstmkit.tasks.classify.data import (check_classes, check_known_labels, read_texts, stratified_split,
+                                        warn_label_spellings)
 from lstmkit.tasks.classify.series import read_series
 
 
@@ -86,6 +87,15 @@ def test_classes_and_unseen_labels():
         check_classes(["a", "a"])
     with pytest.raises(LstmkitError, match=r"not seen in training: 'c' \(2 rows\)"):
         check_known_labels(["a", "c", "c"], ["a", "b"])
+
+
+def test_one_class_written_two_ways_is_warned_about(recwarn):
+    warn_label_spellings(["pos", "neg", "1", "x"] * 3 + ["Pos", "1.0", "NEG", "x"])
+    (w,) = recwarn.list
+    assert ("'1' (3 rows) and '1.0' (1 row); 'NEG' (1 row) and 'neg' (3 rows); 'Pos' (1 row) and 'pos' (3 rows); "
+            "each is trained as a class of its own") in str(w.message), str(w.message)
+    warn_label_spellings(["pos", "neg", "1", "10", "nan", "inf", "-inf"])      # distinct classes: no warning
+    assert len(recwarn.list) == 1
 
 
 def test_stratified_split_keeps_shares_and_is_seeded():

@@ -140,6 +140,15 @@ def test_texts_cut_by_max_len_are_counted_and_said(tiny):
         assert TextClassifier(max_epochs=1, max_len=40, **tiny).fit(x, y).data_summary_["truncated"]["count"] == 0
 
 
+def test_one_class_written_two_ways_is_said_at_fit(texts, tiny):
+    """'Pos ' and 'pos' were two classes without a word (the model split one class in two)."""
+    x, y = texts(40)
+    y = ["Pos " if lab == "pos" and k % 4 == 1 else lab for k, lab in enumerate(y)]
+    with pytest.warns(UserWarning, match=r"differ only in case .*'Pos' \(10 rows\) and 'pos' \(10 rows\)"):
+        clf = TextClassifier(max_epochs=1, **tiny).fit(x, y)
+    assert clf.classes_ == ["Pos", "neg", "pos"]
+
+
 @pytest.mark.parametrize("cls, data", [(TextClassifier, ["good film"]), (SequenceClassifier, [np.zeros((5, 1))])])
 @pytest.mark.parametrize("method", ["predict", "predict_proba", "evaluate"])
 def test_an_unfitted_classifier_says_so(cls, data, method):

@@ -19,7 +19,7 @@ from lstmkit.nn.classifier import ClassificationLoss, ClassifierNet
 from lstmkit.nn.fcn import FCN_MODELS
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.runs import META_FILE
-from lstmkit.tasks.classify.data import check_classes, check_known_labels, stratified_split
+from lstmkit.tasks.classify.data import check_classes, check_known_labels, stratified_split, warn_label_spellings
 from lstmkit.train.metrics import classification_metrics
 
 __all__ = ["Classifier", "TASK"]
@@ -73,6 +73,7 @@ class Classifier(RunEstimator, ABC):
         _validate(cfg, self.kind)
         full = self._read(data, cfg, y=y)
         classes = check_classes(full.labels)
+        warn_label_spellings(full.labels)
         if val_data is not None:
             train, val = full, self._read_part(val_data, cfg, "val_data")
             check_known_labels(val.labels, classes)

@@ -6,13 +6,16 @@
     labels_from_y / label_cells        labels given as ``y`` / a label column, checked
     stratified_split(labels, frac, seed)   seeded train / validation indices, class shares kept
     check_classes / check_known_labels     at least two classes; no labels unseen in training
+    warn_label_spellings(labels)           one class written two ways ('Pos' and 'pos', '1' and '1.0')
 
 Every user mistake (empty file, missing column, one class, empty texts, bytes that are not in
 the declared encoding, ragged numeric rows) raises :class:`LstmkitError` naming the row and a fix.
 """
 from __future__ import annotations
 
+import math
 import os
+import unicodedata
 import warnings
 from collections import Counter
 from dataclasses import dataclass
@@ -30,7 +33,7 @@ from lstmkit.data.textfile import table_column as _column
 from lstmkit.errors import LstmkitError
 
 __all__ = ["TextData", "read_texts", "read_text_file", "labels_from_y", "label_cells", "stratified_split",
-           "check_classes", "check_known_labels"]
+           "check_classes", "check_known_labels", "warn_label_spellings"]
 
 _UNSUP = {"unsup"}     # aclImdb's unlabelled reviews sit beside pos/ and neg/
 
@@ -180,6 +183,30 @@ def check_classes(labels: Sequence[str], where: str = "the training data") -> li
         raise LstmkitError(f"only one class ({classes[0]!r}) in {where}" if classes else f"no labels in {where}",
                            "a classifier needs examples of at least two classes; check the --label column")
     return classes
+
+
+def warn_label_spellings(labels: Sequence[str]) -> None:
+    """One warning when labels differ only in case, Unicode form or the way a number is written
+    ('Pos' and 'pos', '1' and '1.0'): each is a class of its own, which is seldom what was meant."""
+    counts = Counter(labels)
+    groups: dict[Any, list[str]] = {}
+    for lbl in sorted(counts):
+        groups.setdefault(_spelling_key(lbl), []).append(lbl)
+    alike = [g for g in groups.values() if len(g) > 1]
+    if not alike:
+        return
+    shown = "; ".join(" and ".join(f"{v!r} ({counts[v]} row{'s' if counts[v] > 1 else ''})" for v in g)
+                      for g in alike[:3]) + ("; …" if len(alike) > 3 else "")
+    warnings.warn(f"labels that differ only in case or in how a number is written: {shown}; each is trained as a "
+                  f"class of its own: write each class one way if they are one class", UserWarning, stacklevel=3)
+
+
+def _spelling_key(label: str) -> Any:
+    try:
+        number = float(label)
+    except ValueError:
+        number = math.nan
+    return number if math.isfinite(number) else unicodedata.normalize("NFKC", label).casefold()
 
 
 def check_known_labels(labels: Sequence[str], classes: Sequence[str]) -> None:
