@@ -190,12 +190,37 @@ def parse_table(text: str, path: str | Path, sep: str, quoting: bool = True) -> 
         df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
                          quoting=csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE)
     except (pd.errors.ParserError, csv.Error, ValueError) as e:
+        if quoting and "EOF inside string" in str(e):
+            _check_quotes(text, path, sep)
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise LstmkitError(f"could not read {path}: {reason}", "check that it is a valid CSV/TSV file") from None
     if len(df) == 0:
         raise LstmkitError(f"{path} has a header but no data rows", "supply at least one data row")
+    if quoting:
+        _check_quotes(text, path, sep, df)
     df.attrs["sep"] = sep                  # numbers in a semicolon file may carry decimal commas
     return df
+
+
+def _check_quotes(text: str, path: str | Path, sep: str, df: pd.DataFrame | None = None) -> None:
+    """An :class:`LstmkitError` when a quote mark at the start of a field (``"Best film ever``, the
+    quote part of the text) opened a quoted field that ran on over the lines after it, to the end
+    of the file or to a later quote mark not followed by a separator: pandas reads the lines it
+    ran over as one cell, rows merged into one without a word. With ``df`` (what pandas read)
+    looked at only when a cell holds a line break; a well-formed multi-line field passes."""
+    if df is not None and not any(df[c].astype(str).str.contains("\n", regex=False).any() for c in df.columns):
+        return
+    reader = csv.reader(io.StringIO(text), delimiter=sep, strict=True)
+    start = 1
+    try:
+        for _ in reader:
+            start = reader.line_num + 1
+    except csv.Error as e:
+        end = "the end of the file" if "end of data" in str(e) else f"line {reader.line_num}"
+        raise LstmkitError(f"{path} line {start}: a quote mark opens a field that runs on to {end}, "
+                           f"reading the lines it runs over as one cell (rows merged)",
+                           'if the quote marks are part of the text, quote the whole field and double each quote '
+                           'mark in it ("" — as a spreadsheet saves CSV), or remove them') from None
 
 
 def _parse_jsonl(text: str, path: Path) -> pd.DataFrame:
