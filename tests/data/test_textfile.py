@@ -105,3 +105,19 @@ def test_a_quote_that_opens_a_field_and_runs_over_rows_is_an_error(tmp_path, ext
     good.write_text(f'text{sep}label\n"he said ""fine""{sep}\nand left"{sep}pos\n' + "\n".join(rows[3:]) + "\n")
     df = read_table(good)
     assert len(df) == 6 and df["text"][0] == f'he said "fine"{sep}\nand left'
+
+
+def test_a_table_without_a_header_line_is_named_as_such(tmp_path):
+    """Its first row was read as column names: 'pass --text with one of: the dog runs, pos'."""
+    from lstmkit.data.textfile import read_table, table_column
+    (tmp_path / "nohead.csv").write_text("the dog runs,pos\nthe cat sleeps,neg\n")
+    df = read_table(tmp_path / "nohead.csv")
+    with pytest.raises(LstmkitError, match=r"text column 'text' not found in x: its first line reads as data, not as "
+                                           r"column names — add a header line naming the columns \(this one 'text'\)"):
+        table_column(df, "text", "text", " in x")
+    df = read_table(tmp_path / "nohead.csv").rename(columns={"pos": "0.5"})
+    with pytest.raises(LstmkitError, match="first line reads as data"):
+        table_column(df, "label", "label", " in x")
+    (tmp_path / "head.csv").write_text("review text,stars\nthe dog runs,5\n")       # names, not data
+    with pytest.raises(LstmkitError, match=r"not found in x — pass --text with one of: review text, stars$"):
+        table_column(read_table(tmp_path / "head.csv"), "text", "text", " in x")

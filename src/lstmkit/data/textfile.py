@@ -253,9 +253,24 @@ def table_column(df: pd.DataFrame, name: str, role: str, where: str, flag: str |
         flag = flag or {"text": "--text", "label": "--label"}.get(role, f"--{role}")
         close = closest_name(name, list(lookup))
         guess = f" (did you mean {close!r}?)" if close else ""
-        raise LstmkitError(f"{role} column {name!r} not found{where}{guess}",
-                           f"pass {flag} with one of: {', '.join(map(str, lookup)) or '(no columns)'}")
+        names = f"pass {flag} with one of: {', '.join(map(str, lookup)) or '(no columns)'}"
+        if not close and _sentences(list(lookup)):
+            raise LstmkitError(f"{role} column {name!r} not found{where}: its first line reads as data, not as "
+                               f"column names", f"add a header line naming the columns (this one {name!r}) as the "
+                               f"file's first line")
+        raise LstmkitError(f"{role} column {name!r} not found{where}{guess}", names)
     return df[lookup[name]]
+
+
+def _sentences(names: list[str]) -> bool:
+    """Whether a table's column names read as a row of data: one of them three words or more,
+    or a number (a file without a header line, e.g. ``the dog runs,der Hund läuft``)."""
+    def number(n: str) -> bool:
+        try:
+            return math.isfinite(float(n))
+        except ValueError:
+            return False
+    return any(len(n.split()) >= 3 or number(n) for n in names)
 
 
 def column_strings(col: pd.Series) -> list[str]:
