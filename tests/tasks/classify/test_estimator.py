@@ -1,4 +1,5 @@
 import json
+import re
 import warnings
 
 import numpy as np
@@ -137,6 +138,7 @@ def test_texts_cut_by_max_len_are_counted_and_said(tiny):
     assert cut["longest"] == 31 and 0 < cut["count"] < cut["of"]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
+        warnings.filterwarnings("ignore", ".* texts of the validation part occur in the training data too")
         assert TextClassifier(max_epochs=1, max_len=40, **tiny).fit(x, y).data_summary_["truncated"]["count"] == 0
 
 
@@ -147,6 +149,23 @@ def test_one_class_written_two_ways_is_said_at_fit(texts, tiny):
     with pytest.warns(UserWarning, match=r"differ only in case .*'Pos' \(10 rows\) and 'pos' \(10 rows\)"):
         clf = TextClassifier(max_epochs=1, **tiny).fit(x, y)
     assert clf.classes_ == ["Pos", "neg", "pos"]
+
+
+def test_texts_scored_that_training_holds_too_are_said(texts, tiny, recwarn):
+    """Duplicate rows split between training and validation (or copied into the test file) made the
+    scores flatter the model without a word."""
+    x, y = texts(40)
+    x = [f"{t} {k}" for k, t in enumerate(x)]                  # every text its own
+    TextClassifier(max_epochs=1, **tiny).fit(x, y, test_data=(x[:5] + ["a new text"], y[:6]))
+    (w,) = [w for w in recwarn.list if "training data too" in str(w.message)]
+    assert str(w.message).startswith("5 of the 6 texts of the test data occur in the training data too")
+    recwarn.clear()
+    TextClassifier(max_epochs=1, **tiny).fit(x * 2, y * 2)
+    (w,) = [w for w in recwarn.list if "training data too" in str(w.message)]
+    assert re.match(r"[1-8] of the 8 texts of the validation part occur in the training data too", str(w.message))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        TextClassifier(max_epochs=1, **tiny).fit(x, y)
 
 
 @pytest.mark.parametrize("cls, data", [(TextClassifier, ["good film"]), (SequenceClassifier, [np.zeros((5, 1))])])

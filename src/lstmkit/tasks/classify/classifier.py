@@ -119,6 +119,10 @@ class Classifier(RunEstimator, ABC):
             val_batches = BucketBatches(x_val, y_val, EVAL_BATCH, pad_value=pad)
 
         def metrics() -> dict[str, Any]:
+            for part, what in ((val, f"the validation {'data' if val_data is not None else 'part'}"),
+                               (test, "the test data")):
+                if part is not None:                # said with the scores it flatters
+                    self._warn_overlap(train, part, what)
             self._after_training(*((x_val, y_val) if val is not None else ([], None)))
             m = ({"val": self._metrics(x_val, val.labels)} if val is not None
                  else {"train": self._metrics(x_train, train.labels)})
@@ -293,6 +297,9 @@ class Classifier(RunEstimator, ABC):
 
     def _check_like_training(self, d, what: str) -> None:
         """Data to score against what training read (numeric series: the features per step)."""
+
+    def _warn_overlap(self, train, part, what: str) -> None:
+        """Warn when ``part`` (validation or test) repeats examples of ``train`` (texts: the same text)."""
 
     def _start_weights(self, cfg: ClassifyConfig) -> list:
         """Set the fresh net's starting weights (text: word vectors or a language model); returns

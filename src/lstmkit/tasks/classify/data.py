@@ -7,6 +7,7 @@
     stratified_split(labels, frac, seed)   seeded train / validation indices, class shares kept
     check_classes / check_known_labels     at least two classes; no labels unseen in training
     warn_label_spellings(labels)           one class written two ways ('Pos' and 'pos', '1' and '1.0')
+    warn_repeated_texts(train, part, what)  validation or test texts that training holds too
 
 Every user mistake (empty file, missing column, one class, empty texts, bytes that are not in
 the declared encoding, ragged numeric rows) raises :class:`LstmkitError` naming the row and a fix.
@@ -33,7 +34,8 @@ from lstmkit.data.textfile import table_column as _column
 from lstmkit.errors import LstmkitError
 
 __all__ = ["TextData", "read_texts", "read_text_file", "labels_from_y", "label_cells", "stratified_split",
-           "check_classes", "check_known_labels", "warn_label_spellings"]
+           "check_classes", "check_known_labels", "warn_label_spellings",
+           "warn_repeated_texts"]
 
 _UNSUP = {"unsup"}     # aclImdb's unlabelled reviews sit beside pos/ and neg/
 
@@ -199,6 +201,18 @@ def warn_label_spellings(labels: Sequence[str]) -> None:
                       for g in alike[:3]) + ("; …" if len(alike) > 3 else "")
     warnings.warn(f"labels that differ only in case or in how a number is written: {shown}; each is trained as a "
                   f"class of its own: write each class one way if they are one class", UserWarning, stacklevel=3)
+
+
+def warn_repeated_texts(train: Sequence[str], part: Sequence[str], what: str) -> None:
+    """One warning when texts of ``part`` (validation or test) occur in ``train`` too (duplicate
+    rows, split apart or copied between files): the model is scored on texts it learned, and its
+    scores there flatter it."""
+    seen = {t.strip() for t in train}
+    repeated = sum(t.strip() in seen for t in part)
+    if repeated:
+        warnings.warn(f"{repeated} of the {len(part)} texts of {what} occur in the training data too (duplicate rows): "
+                      f"its scores flatter the model on them; drop the repeated texts from one side (pandas: "
+                      f"drop_duplicates) before training", UserWarning, stacklevel=3)
 
 
 def _spelling_key(label: str) -> Any:
