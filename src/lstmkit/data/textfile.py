@@ -5,6 +5,7 @@
     read_table(path, encoding)         CSV / TSV / JSONL (optionally ``.gz``) as a DataFrame of strings
     parse_table(text, path, sep)       a CSV / TSV file's text, separated by ``sep``, as that DataFrame
     table_column(df, name, role, where) / column_strings(col)   a named column, its cells as text
+    check_strings(items, what, fix)    texts given in Python: each one a string
     blank_rows(df)                     the rows empty in every cell (a spreadsheet's ",,," lines)
 
 What a spreadsheet or a logger writes just works: a byte-order mark names the encoding (UTF-8,
@@ -29,7 +30,7 @@ from lstmkit.errors import LstmkitError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["blank_rows", "decode_text", "check_text", "read_text_file", "read_table", "parse_table", "file_ext", "is_table", "table_column", "column_strings",
+__all__ = ["blank_rows", "decode_text", "check_text", "read_text_file", "read_table", "parse_table", "file_ext", "is_table", "table_column", "column_strings", "check_strings",
            "bom_encoding", "header_separator", "comma_decimals", "closest_name", "TABLE_SEP", "JSONL"]
 
 TABLE_SEP = {".csv": ",", ".tsv": "\t"}
@@ -276,6 +277,15 @@ def _sentences(names: list[str]) -> bool:
 def column_strings(col: pd.Series) -> list[str]:
     """The cells as text; missing ones (None, NaN) as ``""``."""
     return ["" if (v is None or (isinstance(v, float) and math.isnan(v))) else str(v) for v in col.tolist()]
+
+
+def check_strings(items: list, what: str, fix: str) -> None:
+    """An :class:`LstmkitError` naming the first of ``items`` (texts given in Python) that is not a
+    string (None, NaN, a number, bytes), with ``fix``."""
+    other = next((i for i, t in enumerate(items) if not isinstance(t, str)), None)
+    if other is not None:
+        raise LstmkitError(f"{what} {other} of the list is a {type(items[other]).__name__} "
+                           f"({str(items[other])[:20]!r}), not a string", fix)
 
 
 def blank_rows(df: pd.DataFrame):

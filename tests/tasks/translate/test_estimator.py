@@ -38,6 +38,23 @@ def test_translate_and_save_load_round_trip(fitted, tmp_path, pairs):
     assert load(fitted.run_dir_).translate(src[:2], beam=1) == fitted.translate(src[:2], beam=1)
 
 
+def test_translate_takes_sentences_as_users_hold_them(fitted, pairs):
+    """A pandas Series with its own index was a KeyError, [] 'cannot pad an empty batch', a
+    generator a TypeError; None or a number among the sentences a TypeError from unicodedata."""
+    import numpy as np
+    import pandas as pd
+    src = [s for s, _ in pairs(3, seed=5)]
+    want = fitted.translate(src, beam=1)
+    assert fitted.translate(pd.Series(src, index=[10, 11, 12]), beam=1) == want
+    assert fitted.translate(np.array(src), beam=1) == want
+    assert fitted.translate((s for s in src), beam=1) == want
+    assert fitted.translate([], beam=1) == []
+    with pytest.raises(LstmkitError, match=r"sentence 1 of the list is a float \('nan'\), not a string"):
+        fitted.translate([src[0], float("nan")])
+    with pytest.raises(LstmkitError, match=r"sentences must be a string or a list of strings, got NoneType"):
+        fitted.translate(None)
+
+
 def test_evaluate_writes_sentences(fitted, tmp_path, pairs):
     data = pairs(20, seed=6)
     m = fitted.evaluate(data, beam=2, out_file=tmp_path / "s.tsv")

@@ -26,6 +26,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from lstmkit.data.textfile import check_strings
 from lstmkit.data.textfile import column_strings as _as_strings
 from lstmkit.data.textfile import decode_text, is_table
 from lstmkit.data.textfile import read_table as _read_table
@@ -92,10 +93,7 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
         texts, labels = _read_folder(Path(data), encoding)
         where = f" in {data}"
     elif isinstance(data, (list, tuple)):
-        other = next((i for i, t in enumerate(data) if not isinstance(t, str)), None)
-        if other is not None:
-            raise LstmkitError(f"text {other} of the list is a {type(data[other]).__name__} ({str(data[other])[:20]!r}), "
-                               "not a string", "pass texts only (an empty text is '')")
+        check_strings(data, "text", "pass texts only (an empty text is '')")
         texts, labels, where = list(data), None, ""
     else:
         if isinstance(data, (str, os.PathLike)):

@@ -18,6 +18,7 @@ import torch
 
 from lstmkit.tasks.translate.config import TranslateConfig
 from lstmkit.data.batching import BucketBatches, CollatedBatches, Padded, decoder_targets, pad_batch
+from lstmkit.data.textfile import check_strings
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.seq2seq import Seq2Seq, beam_search, sequence_loss
 from lstmkit.tasks._base import RunEstimator
@@ -197,8 +198,9 @@ class Translator(RunEstimator):
         (the deploy adapter's ONNX or int8 model: anything with Seq2Seq's encode / step / reorder),
         ``ids`` are the sentences' source ids when the caller has them (checked within ``max_len``)."""
         self._check_fitted()
-        if isinstance(sentences, str):
-            sentences = [sentences]
+        sentences = _sentence_list(sentences)
+        if not sentences:
+            return []
         cfg = self.config_
         beam = cfg.beam if beam is None else beam
         alpha = cfg.length_penalty if alpha is None else alpha
@@ -260,6 +262,19 @@ class Translator(RunEstimator):
                              preprocessing={"vocab_file": VOCAB_FILE, "tokenizer": self.config_.tokenizer,
                                             "src_vocab": self.src_tokenizer_.vocab_size,
                                             "tgt_vocab": self.tgt_tokenizer_.vocab_size})
+
+
+def _sentence_list(sentences) -> list[str]:
+    """One sentence, or a list, tuple, array, pandas Series (read in order, whatever its index) or
+    other iterable of them, as a list; anything else, or an item that is not a string, is an error."""
+    if isinstance(sentences, str):
+        return [sentences]
+    if sentences is None or isinstance(sentences, (bytes, int, float)) or not hasattr(sentences, "__iter__"):
+        raise LstmkitError(f"sentences must be a string or a list of strings, got {type(sentences).__name__}",
+                           "pass e.g. ['A man is riding a bike.']")
+    items = sentences.tolist() if hasattr(sentences, "tolist") else list(sentences)
+    check_strings(items, "sentence", "pass sentences as strings (an empty one is '')")
+    return items
 
 
 def _source(data) -> str | None:
