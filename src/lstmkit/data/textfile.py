@@ -274,9 +274,10 @@ def _sentences(names: list[str]) -> bool:
     return any(len(n.split()) >= 3 or number(n) for n in names)
 
 
-def column_strings(col: pd.Series) -> list[str]:
-    """The cells as text; missing ones (None, NaN) as ``""``."""
-    return ["" if (v is None or (isinstance(v, float) and math.isnan(v))) else str(v) for v in col.tolist()]
+def column_strings(col: pd.Series | list) -> list[str]:
+    """The cells (of a column, or a list) as text; missing ones (None, NaN) as ``""``."""
+    cells = col.tolist() if hasattr(col, "tolist") else col
+    return ["" if (v is None or (isinstance(v, float) and math.isnan(v))) else str(v) for v in cells]
 
 
 def check_strings(items: list, what: str, fix: str) -> None:

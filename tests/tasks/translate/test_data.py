@@ -125,6 +125,15 @@ def test_an_empty_cell_of_a_dataframe_is_an_empty_side_not_the_word_nan():
     assert read_pairs(df, drop_empty=True).tgt == ["Geh."]
 
 
+def test_a_missing_side_of_a_list_of_pairs_is_empty_not_the_word_none():
+    """(source, None) trained on the target sentence 'None' without a word, as a DataFrame's NaN once did."""
+    pairs = [("Go.", "Geh."), ("Run.", None), ("Stop.", float("nan")), ("Wait.", "Warte.")]
+    with pytest.raises(LstmkitError, match="2 pair\\(s\\) have an empty side \\(first at row 2\\)"):
+        read_pairs(pairs)
+    assert read_pairs(pairs, drop_empty=True).tgt == ["Geh.", "Warte."]
+    assert read_pairs(iter([("Go.", "Geh.")])).tgt == ["Geh."]          # a generator is read once
+
+
 def test_tatoebas_numbered_export_reads_the_sentences_not_the_ids(tmp_path):
     """Tatoeba's "sentence pairs" download: id<TAB>sentence<TAB>id<TAB>sentence, no header."""
     f = tmp_path / "Sentence pairs in English-French.tsv"

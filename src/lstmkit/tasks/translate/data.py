@@ -157,10 +157,11 @@ def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: s
         where, first = "the DataFrame", 0
     else:
         try:
-            s, t = [str(a) for a, _ in data], [str(b) for _, b in data]
+            rows = [(a, b) for a, b in data]
         except (TypeError, ValueError):
             raise LstmkitError("data must be a path, a DataFrame or a list of (source, target) pairs",
                                "pass --data FILE or --src-file/--tgt-file") from None
+        s, t = column_strings([a for a, _ in rows]), column_strings([b for _, b in rows])   # None, NaN: empty
         where, first = "the pairs", 0
     empty = [i for i, (a, b) in enumerate(zip(s, t)) if not a.strip() or not b.strip()]
     if empty and not drop_empty:
