@@ -1,4 +1,6 @@
 """Reading pairs, cleaning, tokenisation per side, detokenisation."""
+import warnings
+
 import pytest
 
 from lstmkit.errors import LstmkitError
@@ -169,3 +171,14 @@ def test_a_vocabulary_saved_before_character_splitting_keeps_its_tokens():
     old = SideTokenizer.from_dict(state)
     assert old.encode("他们看猫。") == [4, 5] and not old.char_split
     assert old.decode([4, 5]) == "他们看猫。"
+
+
+def test_every_target_the_same_as_its_source_is_said(tmp_path):
+    """--src-file a.en --tgt-file a.en trained a copier without a word."""
+    (tmp_path / "a.en").write_text("the dog runs\na cat sits\n")
+    with pytest.warns(UserWarning, match=r"every target in .*a\.en / .*a\.en is the same as its source \(2 pairs\): "
+                                         r"the model learns to copy"):
+        read_pairs(src_file=tmp_path / "a.en", tgt_file=tmp_path / "a.en")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        read_pairs([("the dog runs", "the dog runs"), ("a cat sits", "eine Katze sitzt")])     # one alike: fine

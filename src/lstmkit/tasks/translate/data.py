@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,7 +100,6 @@ def _headerless_pairs(path: Path, text: str) -> tuple[list[str], list[str]]:
     """A tab-separated file whose first line is not column names (not one word per field) and no
     columns asked for: each line is a source, a tab, a target, and perhaps more fields (Tatoeba's
     pair files add an attribution), which are left out. Said in one warning."""
-    import warnings
     lines = text.splitlines()
     fields = [ln.split("\t") if ln.strip() else ["", ""] for ln in lines]     # a blank line: an empty pair
     short = next((i for i, f in enumerate(fields) if len(f) < 2), None)
@@ -173,6 +173,10 @@ def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: s
     pairs = Pairs([s[i].strip() for i in keep], [t[i].strip() for i in keep], {"read": len(s), "empty": len(empty)})
     if not pairs.src:
         raise LstmkitError(f"{where} holds no sentence pairs", "supply at least a few aligned sentences")
+    if len(pairs) > 1 and pairs.src == pairs.tgt:
+        warnings.warn(f"every target in {where} is the same as its source ({len(pairs)} pairs): the model learns to "
+                      f"copy; to translate, give the source and the target language (the same file twice, or the same "
+                      f"column?)", UserWarning, stacklevel=2)
     return pairs
 
 
