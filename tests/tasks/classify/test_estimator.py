@@ -49,6 +49,21 @@ def test_predict_and_load_round_trip(text_run):
         SequenceClassifier.load(text_run.run_dir_)
 
 
+def test_labels_given_as_numbers_come_back_as_numbers(texts, tiny, tmp_path):
+    """y of 0/1 came back from predict as '0'/'1': predict(X) == y was False everywhere, an
+    accuracy of 0 without a word."""
+    import pandas as pd
+    x, y = texts(60)
+    stars = pd.Series([5 if lab == "pos" else 1 for lab in y], index=range(100, 160))
+    clf = TextClassifier(max_epochs=4, **tiny).fit(x, stars, out=tmp_path)
+    got = clf.predict(x)
+    assert got.dtype.kind == "i" and (got == stars.to_numpy()).mean() > 0.8
+    assert clf.classes_ == ["1", "5"] and clf.evaluate(x, stars)["accuracy"] == (got == stars.to_numpy()).mean()
+    assert TextClassifier.load(clf.run_dir_).predict(x[:3]).tolist() == got[:3].tolist()
+    flags = TextClassifier(max_epochs=1, **tiny).fit(x, np.array([lab == "pos" for lab in y])).predict(x[:2])
+    assert flags.dtype == bool
+
+
 def test_unseen_labels_at_evaluate(text_run):
     with pytest.raises(LstmkitError, match="not seen in training: 'meh'"):
         text_run.evaluate(pd_frame(["good", "fine"], ["pos", "meh"]))

@@ -88,7 +88,7 @@ class Classifier(RunEstimator, ABC):
             test = self._read_part(test_data, cfg, "test_data")
             check_known_labels(test.labels, classes)
 
-        self.config_, self.classes_ = cfg, classes
+        self.config_, self.classes_, self.label_type_ = cfg, classes, _label_type(y)
         self._fit_preprocessing(train, cfg)
         for part, what in ((val if val_data is not None else None, "the validation data"), (test, "the test data")):
             if part is not None:                   # before training: a test file is read after it
@@ -175,9 +175,15 @@ class Classifier(RunEstimator, ABC):
         return self._read(data, self.config_, require_label=require_label)
 
     def predict(self, data) -> np.ndarray:
-        """The most probable label of each sequence, as the user's label strings ``[N]``."""
+        """The most probable label of each sequence ``[N]``: the user's labels, as strings, or as
+        numbers (or booleans) when ``fit`` was given them so in ``y`` (``classes_`` holds them as
+        strings either way)."""
         self._check_fitted()
-        return np.asarray(self.classes_, dtype=object)[self.predict_proba(data).argmax(axis=1)]
+        labels = np.asarray(self.classes_, dtype=object)
+        read = _FROM_TEXT.get(getattr(self, "label_type_", None))
+        if read is not None:
+            labels = np.asarray([read(c) for c in self.classes_])
+        return labels[self.predict_proba(data).argmax(axis=1)]
 
     def evaluate(self, data, y=None) -> dict[str, Any]:
         """Accuracy, macro-F1, per-class precision/recall, ROC-AUC (two classes), confusion matrix.
@@ -206,6 +212,7 @@ class Classifier(RunEstimator, ABC):
         est.classes_ = list(meta["classes"])
         est.majority_ = meta.get("majority")
         est.class_weights_ = meta.get("class_weights")
+        est.label_type_ = meta.get("label_type")
         return est
 
     # -- internals -------------------------------------------------------------------------
@@ -244,7 +251,8 @@ class Classifier(RunEstimator, ABC):
                        title=f"{name} set: accuracy {m['accuracy']:.3f}")
 
     def _write_meta(self, run_dir: Path, status: str) -> None:
-        self._write_run_meta(run_dir, status, kind=self.kind, classes=self.classes_, majority=self.majority_,
+        self._write_run_meta(run_dir, status, kind=self.kind, classes=self.classes_, label_type=getattr(self, "label_type_", None),
+                             majority=self.majority_,
                              class_weights=self.class_weights_, preprocessing=self._preprocessing_meta(),
                              model={"class": type(self.net_).__name__, "n_classes": len(self.classes_),
                                     **self._net_shape()})
@@ -317,6 +325,23 @@ class Classifier(RunEstimator, ABC):
     def _loss_fn(self, loss):
         """The training loss for this kind's net (an ensemble trains each member on ``loss``)."""
         return loss
+
+
+# predict's labels from the class strings, for labels fit was given as numbers or booleans in y
+_FROM_TEXT = {"int": int, "float": float, "bool": lambda s: s == "True"}
+
+
+def _label_type(y) -> str | None:
+    """``"int"``, ``"float"`` or ``"bool"`` when ``y``'s labels are all numbers of that kind
+    (predict gives them back so: ``predict(X) == y`` then compares like with like); None for
+    strings, mixed labels, or labels read from a file."""
+    if y is None or isinstance(y, (str, bytes)):
+        return None
+    try:
+        kind = np.asarray(y).dtype.kind
+    except ValueError:                                        # ragged: labels_from_y says so
+        return None
+    return {"i": "int", "u": "int", "f": "float", "b": "bool"}.get(kind)
 
 
 def _flatten(config: dict[str, Any]) -> dict[str, Any]:
