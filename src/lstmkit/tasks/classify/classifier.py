@@ -80,6 +80,10 @@ class Classifier(RunEstimator, ABC):
         elif cfg.val_frac == 0:
             train, val = full, None
         else:
+            if len(classes) == len(full):               # a split would leave nothing to validate on
+                raise LstmkitError(f"each of the {len(classes)} classes has one example ({len(full)} rows): nothing to "
+                                   f"validate on", "check the label column (--label: does it hold the texts?); "
+                                   "or pass a --val file, or --val-frac 0 to hold nothing out")
             train_idx, val_idx = stratified_split(full.labels, cfg.val_frac, cfg.train.seed)
             train, val = full.subset(train_idx), full.subset(val_idx)
             check_classes(train.labels, "the training part after the validation split")
