@@ -53,6 +53,17 @@ def test_non_utf8_names_the_line(tmp_path):
     assert read_texts(p, encoding="latin-1").texts[1] == "café bad"
 
 
+def test_a_class_folder_of_upper_case_txt_files_is_read(tmp_path):
+    """neg/1.TXT was passed over: 'only one class ('pos') … check the --label column'."""
+    for c, name in (("pos", "1.txt"), ("pos", "2.txt"), ("neg", "1.TXT"), ("neg", "2.Txt")):
+        (tmp_path / c).mkdir(exist_ok=True)
+        (tmp_path / c / name).write_text(f"{c} words {name}")
+    (tmp_path / "neg" / "notes.md").write_text("not a text of the class")
+    d = read_texts(tmp_path)
+    assert sorted(zip(d.labels, d.texts)) == [("neg", "neg words 1.TXT"), ("neg", "neg words 2.Txt"),
+                                              ("pos", "pos words 1.txt"), ("pos", "pos words 2.txt")]
+
+
 def test_a_folder_of_texts_reads_as_files_do(tmp_path):
     """A class folder's .txt files decode as a table does: the bad byte's line and --encoding,
     a UTF-8 byte-order mark dropped, a binary file named .txt refused."""

@@ -163,13 +163,18 @@ def _missing(v: Any) -> bool:
 
 def _class_folders(root: Path) -> list[Path]:
     return sorted(p for p in root.iterdir()
-                  if p.is_dir() and p.name not in _UNSUP and any(p.glob("*.txt")))
+                  if p.is_dir() and p.name not in _UNSUP and _text_files(p))
+
+
+def _text_files(folder: Path) -> list[Path]:
+    """The ``.txt`` files of ``folder``, sorted; ``.TXT`` too (Windows keeps the case it was given)."""
+    return sorted(f for f in folder.iterdir() if f.suffix.lower() == ".txt" and f.is_file())
 
 
 def _read_folder(root: Path, encoding: str) -> tuple[list[str], list[str]]:
     texts, labels = [], []
     for folder in _class_folders(root):
-        for f in sorted(folder.glob("*.txt")):
+        for f in _text_files(folder):
             texts.append(decode_text(f.read_bytes(), f, encoding))
             labels.append(folder.name)
     return texts, labels
