@@ -55,6 +55,16 @@ def test_translate_takes_sentences_as_users_hold_them(fitted, pairs):
         fitted.translate(None)
 
 
+def test_evaluate_names_its_own_arguments(fitted, tmp_path):
+    """evaluate(src_file=…) alone said 'pass --data TABLE, or both --src-file and --tgt-file'."""
+    (tmp_path / "a.en").write_text("the dog runs\n")
+    with pytest.raises(LstmkitError, match=r"nothing to evaluate on: no ref_file with src_file — pass src_file= and "
+                                           r"ref_file="):
+        fitted.evaluate(src_file=tmp_path / "a.en")
+    with pytest.raises(LstmkitError, match=r"no data given — pass src_file= and ref_file="):
+        fitted.evaluate()
+
+
 def test_evaluate_writes_sentences(fitted, tmp_path, pairs):
     data = pairs(20, seed=6)
     m = fitted.evaluate(data, beam=2, out_file=tmp_path / "s.tsv")

@@ -144,6 +144,10 @@ class Translator(RunEstimator):
                  out_file: str | Path | None = None) -> dict[str, Any]:
         """BLEU and chrF (sacrebleu, signatures included) of the translations against references."""
         self._check_fitted()
+        if data is None and (src_file is None or ref_file is None):
+            raise LstmkitError("nothing to evaluate on: " + ("no ref_file with src_file" if src_file is not None else
+                               "no src_file with ref_file" if ref_file is not None else "no data given"),
+                               "pass src_file= and ref_file= (line-aligned files), or data= (a table or pairs)")
         pairs = read_pairs(data, self.config_.src, self.config_.tgt, src_file, ref_file, self.config_.encoding,
                            drop_empty=False, droppable=False)
         result = self._score(pairs, beam if beam is not None else self.config_.beam, out_file=out_file)
