@@ -109,6 +109,14 @@ def test_one_class_written_two_ways_is_warned_about(recwarn):
     assert len(recwarn.list) == 1
 
 
+def test_an_unseen_label_written_as_a_known_class_is_pointed_at():
+    """A model trained on a JSON file's 0.0 / 1.0 said only 'not seen in training: '1'' of a CSV's 1."""
+    with pytest.raises(LstmkitError, match=r"not seen in training: '1' \(2 rows\), 'Pos' \(1 row\) — the model knows "
+                                           r"only: 0.0, 1.0, pos \(written '1.0' there, not '1', 'pos' there, not "
+                                           r"'Pos'\); drop or relabel"):
+        check_known_labels(["1", "1", "Pos", "0.0"], ["0.0", "1.0", "pos"])
+
+
 def test_stratified_split_keeps_shares_and_is_seeded():
     labels = ["a"] * 80 + ["b"] * 20
     tr, va = stratified_split(labels, 0.1, seed=0)

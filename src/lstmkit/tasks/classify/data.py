@@ -232,8 +232,11 @@ def check_known_labels(labels: Sequence[str], classes: Sequence[str]) -> None:
     unseen = Counter(lbl for lbl in labels if lbl not in known)
     if unseen:
         shown = ", ".join(f"{k!r} ({n} row{'s' if n > 1 else ''})" for k, n in unseen.most_common(5))
+        known_as = {_spelling_key(c): c for c in classes}
+        alike = [(k, known_as[_spelling_key(k)]) for k in unseen if _spelling_key(k) in known_as]
+        hint = (" (written " + ", ".join(f"{c!r} there, not {k!r}" for k, c in alike[:3]) + ")") if alike else ""
         raise LstmkitError(f"labels not seen in training: {shown}",
-                           f"the model knows only: {', '.join(classes)}; drop or relabel those rows")
+                           f"the model knows only: {', '.join(classes)}{hint}; drop or relabel those rows")
 
 
 def stratified_split(labels: Sequence[str], val_frac: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
