@@ -57,6 +57,11 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train("--tokenizer", "char"), 2, "char"),
     (_train("--embed-dim", "0"), 2, "embed_dim"),
     (_train("--val-src-file", "{d}/nope.en", "--val-tgt-file", "{d}/a.de"), 2, "not found"),
+    # the validation files: the error named --data / --src-file ("no data given", "both --data and …")
+    (_train("--val-src-file", "{d}/a.en"), 2, "--val-src-file without --val-tgt-file"),
+    (_train("--val-tgt-file", "{d}/a.de"), 2, "--val-tgt-file without --val-src-file"),
+    (_train("--val", "{d}/pairs.tsv", "--val-src-file", "{d}/a.en", "--val-tgt-file", "{d}/a.de"), 2,
+     "both --val and --val-src-file/--val-tgt-file given"),
     (["translate", "run", "--run", "{d}/nope"], 2, "run folder not found"),
     (["translate", "run", "--run", "{d}/forecast_run"], 2, "'forecast' run"),
     (["translate", "run", "--run", "{d}"], 2, "not an lstmkit run folder"),

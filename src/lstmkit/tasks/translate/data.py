@@ -128,16 +128,20 @@ def _numbered(fields: list[list[str]]) -> bool:
 
 def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: str | Path | None = None,
                tgt_file: str | Path | None = None, encoding: str = "utf-8", drop_empty: bool = False,
-               droppable: bool = True) -> Pairs:
+               droppable: bool = True, flags: tuple[str, str, str] = ("--data", "--src-file", "--tgt-file")) -> Pairs:
     """Sentence pairs from a table (``data``: path, DataFrame, or list of (source, target))
     or from two line-aligned files. Empty sides are an error unless ``drop_empty``; its fix names
     ``--drop-empty`` only where the caller offers it (``droppable``: not evaluation, which scores
-    every pair)."""
+    every pair). ``flags`` name the table and the two files in errors (validation: ``--val``, …)."""
+    table, sources, targets = flags
     if data is not None and (src_file is not None or tgt_file is not None):
-        raise LstmkitError("both --data and --src-file/--tgt-file given", "pass one table or one pair of files")
+        raise LstmkitError(f"both {table} and {sources}/{targets} given", "pass one table or one pair of files")
     if data is None:
+        if src_file is None and tgt_file is None:
+            raise LstmkitError("no data given", f"pass {table} TABLE, or both {sources} and {targets}")
         if src_file is None or tgt_file is None:
-            raise LstmkitError("no data given", "pass --data TABLE, or both --src-file and --tgt-file")
+            given, missing = (sources, targets) if tgt_file is None else (targets, sources)
+            raise LstmkitError(f"{given} without {missing}", f"pass both (line-aligned files), or a table with {table}")
         s, t = read_lines(src_file, encoding), read_lines(tgt_file, encoding)
         # A final empty line is what many editors leave; it is not a sentence.
         while s and not s[-1].strip() and len(s) > len(t):

@@ -72,7 +72,8 @@ class Translator(RunEstimator):
         full = read_pairs(data, cfg.src, cfg.tgt, src_file, tgt_file, cfg.encoding, cfg.drop_empty)
         if val_data is not None or val_src_file is not None or val_tgt_file is not None:
             train = full
-            val = read_pairs(val_data, cfg.src, cfg.tgt, val_src_file, val_tgt_file, cfg.encoding, cfg.drop_empty)
+            val = read_pairs(val_data, cfg.src, cfg.tgt, val_src_file, val_tgt_file, cfg.encoding, cfg.drop_empty,
+                             flags=("--val", "--val-src-file", "--val-tgt-file"))
         else:
             tr_idx, va_idx = split_pairs(len(full), cfg.val_frac, cfg.train.seed)
             train, val = full.subset(tr_idx), full.subset(va_idx)
