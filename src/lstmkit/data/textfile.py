@@ -30,7 +30,7 @@ from lstmkit.errors import LstmkitError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["blank_rows", "decode_text", "check_text", "read_text_file", "read_table", "parse_table", "file_ext", "is_table", "table_column", "column_strings", "check_strings",
+__all__ = ["blank_rows", "decode_text", "check_text", "read_text_file", "read_table", "parse_table", "file_ext", "is_table", "table_column", "column_strings", "check_strings", "is_number",
            "bom_encoding", "header_separator", "comma_decimals", "closest_name", "TABLE_SEP", "JSONL"]
 
 TABLE_SEP = {".csv": ",", ".tsv": "\t"}
@@ -266,12 +266,15 @@ def table_column(df: pd.DataFrame, name: str, role: str, where: str, flag: str |
 def _sentences(names: list[str]) -> bool:
     """Whether a table's column names read as a row of data: one of them three words or more,
     or a number (a file without a header line, e.g. ``the dog runs,der Hund läuft``)."""
-    def number(n: str) -> bool:
-        try:
-            return math.isfinite(float(n))
-        except ValueError:
-            return False
-    return any(len(n.split()) >= 3 or number(n) for n in names)
+    return any(len(n.split()) >= 3 or is_number(n) for n in names)
+
+
+def is_number(text: str) -> bool:
+    """Whether ``text`` reads as a finite number (``"3"``, ``"-0.25"``, ``"1e3"``)."""
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
 
 
 def column_strings(col: pd.Series | list) -> list[str]:

@@ -64,6 +64,16 @@ def test_a_class_folder_of_upper_case_txt_files_is_read(tmp_path):
                                               ("pos", "pos words 1.txt"), ("pos", "pos words 2.txt")]
 
 
+def test_a_file_of_numbers_given_as_texts_points_at_series(tmp_path):
+    """A UCR file without --series: 'add a header line naming the columns (this one 'text')', which
+    would have trained a text model on the numbers."""
+    p = tmp_path / "Gun_TRAIN.tsv"
+    p.write_text("1\t0.5\t0.5\t-1.25\n2\t0.1\t0.2\t0.3\n")
+    with pytest.raises(LstmkitError, match=r"Gun_TRAIN.tsv holds numbers, not texts \(its first line: 1, 0.5, 0.5.1, "
+                                           r"-1.25, …\) — to classify numeric sequences add --series"):
+        read_texts(p)
+
+
 def test_a_folder_of_texts_reads_as_files_do(tmp_path):
     """A class folder's .txt files decode as a table does: the bad byte's line and --encoding,
     a UTF-8 byte-order mark dropped, a binary file named .txt refused."""

@@ -28,7 +28,7 @@ import pandas as pd
 
 from lstmkit.data.textfile import check_strings
 from lstmkit.data.textfile import column_strings as _as_strings
-from lstmkit.data.textfile import decode_text, is_table
+from lstmkit.data.textfile import decode_text, is_number, is_table
 from lstmkit.data.textfile import read_table as _read_table
 from lstmkit.data.textfile import read_text_file
 from lstmkit.data.textfile import table_column as _column
@@ -105,9 +105,13 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
                                "pass a CSV/TSV/JSONL path, a folder of class folders, a DataFrame or a list of texts")
         if len(df) == 0:
             raise LstmkitError(f"the data{where} has no rows", "supply at least one row")
+        names = [str(c) for c in df.columns]
+        if text not in names and where and len(names) > 2 and all(is_number(c) or is_number(c.rsplit(".", 1)[0])
+                                                                   for c in names):    # a repeated name: "0.5.1"
+            raise LstmkitError(f"the data{where} holds numbers, not texts (its first line: {', '.join(names[:4])}, …)",
+                               "to classify numeric sequences add --series (in Python: SequenceClassifier)")
         texts = _as_strings(_column(df, text, "text", where))
-        lookup = {str(c) for c in df.columns}
-        if y is None and label is not None and (require_label or label in lookup):
+        if y is None and label is not None and (require_label or label in names):
             labels = label_cells(_column(df, label, "label", where), where, require_label)
         else:
             labels = None
