@@ -121,3 +121,12 @@ def test_a_table_without_a_header_line_is_named_as_such(tmp_path):
     (tmp_path / "head.csv").write_text("review text,stars\nthe dog runs,5\n")       # names, not data
     with pytest.raises(LstmkitError, match=r"not found in x — pass --text with one of: review text, stars$"):
         table_column(read_table(tmp_path / "head.csv"), "text", "text", " in x")
+
+
+def test_excels_sep_line_names_the_separator(tmp_path):
+    """'sep=;' above the header (Excel reads it, some exports write it) was read as the header:
+    'text column not found — pass --text with one of: sep=, Unnamed: 1'."""
+    from lstmkit.data.textfile import read_table
+    (tmp_path / "excel.csv").write_text("sep=;\ntext;label\nsehr gut, wirklich;pos\nschlecht;neg\n")
+    df = read_table(tmp_path / "excel.csv")
+    assert list(df.columns) == ["text", "label"] and df["text"].tolist() == ["sehr gut, wirklich", "schlecht"]

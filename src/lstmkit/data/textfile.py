@@ -4,6 +4,7 @@
     read_text_file(path, encoding)     a whole file, ``.gz`` decompressed
     read_table(path, encoding)         CSV / TSV / JSONL (optionally ``.gz``) as a DataFrame of strings
     parse_table(text, path, sep)       a CSV / TSV file's text, separated by ``sep``, as that DataFrame
+    separator_line(text)               Excel's ``sep=;`` first line: dropped, its separator returned
     table_column(df, name, role, where) / column_strings(col)   a named column, its cells as text
     check_strings(items, what, fix)    texts given in Python: each one a string
     blank_rows(df)                     the rows empty in every cell (a spreadsheet's ",,," lines)
@@ -22,6 +23,7 @@ import gzip
 import io
 import json
 import math
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["blank_rows", "decode_text", "check_text", "read_text_file", "read_table", "parse_table", "file_ext", "is_table", "table_column", "column_strings", "check_strings", "is_number",
+           "separator_line",
            "bom_encoding", "header_separator", "comma_decimals", "closest_name", "TABLE_SEP", "JSONL"]
 
 TABLE_SEP = {".csv": ",", ".tsv": "\t"}
@@ -180,7 +183,16 @@ def read_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
     text = read_text_file(path, encoding)
     if ext in JSONL:
         return _parse_jsonl(text, path)
-    return parse_table(text, path, header_separator(text.split("\n", 1)[0], TABLE_SEP[ext]))
+    text, sep = separator_line(text)
+    return parse_table(text, path, sep or header_separator(text.split("\n", 1)[0], TABLE_SEP[ext]))
+
+
+def separator_line(text: str) -> tuple[str, str | None]:
+    """A table's text without the ``sep=;`` line Excel reads (and some exports write) above the
+    header, and the separator that line names; ``(text, None)`` when there is none."""
+    first, _, rest = text.partition("\n")
+    found = re.fullmatch(r"\s*sep=(.)\s*", first)
+    return (rest, found.group(1)) if found else (text, None)
 
 
 def parse_table(text: str, path: str | Path, sep: str, quoting: bool = True) -> pd.DataFrame:

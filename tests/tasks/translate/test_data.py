@@ -182,3 +182,9 @@ def test_every_target_the_same_as_its_source_is_said(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         read_pairs([("the dog runs", "the dog runs"), ("a cat sits", "eine Katze sitzt")])     # one alike: fine
+
+
+def test_a_pairs_csv_with_excels_sep_line(tmp_path):
+    f = tmp_path / "pairs.csv"
+    f.write_text("sep=;\nsrc;tgt\nHello, you.;Hallo, du.\nGo.;Geh.\n")
+    assert read_pairs(f).tgt == ["Hallo, du.", "Geh."]

@@ -23,7 +23,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from lstmkit.data.textfile import (JSONL, column_strings, decode_text, file_ext, header_separator, parse_table,
-                                   read_table, read_text_file, table_column)
+                                   read_table, read_text_file, separator_line, table_column)
 from lstmkit.data.vocab import CJK, PAD, UNK, Vocab, import_tokenizers, join_words
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.seq2seq import BOS_ID, EOS_ID, PAD_ID, UNK_ID
@@ -84,9 +84,9 @@ def _read_table(path: Path, src: str, tgt: str, encoding: str) -> tuple[list[str
     if ext in JSONL:
         df, first = read_table(path, encoding), 0
     else:
-        text = read_text_file(path, encoding)
+        text, sep = separator_line(read_text_file(path, encoding))
         header = text.split("\n", 1)[0]
-        sep = header_separator(header, "," if ext == ".csv" else "\t")
+        sep = sep or header_separator(header, "," if ext == ".csv" else "\t")
         names = header.split(sep)
         one_word_each = all(re.fullmatch(r"[^\W\d]\w*", c.strip()) for c in names)   # column names
         if sep == "\t" and (src, tgt) == DEFAULT_COLUMNS and len(names) >= 2 and not one_word_each:
