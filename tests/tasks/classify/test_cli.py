@@ -57,7 +57,7 @@ def test_train_predict_stdin_evaluate(text_run, text_csv, capsys, monkeypatch):
     assert_user_error(code, err, "the data has no labels", "--label NAME")      # was 'pass labels as y'
 
 
-def test_predict_and_evaluate_read_a_file_with_other_column_names(text_run, tmp_path, capsys):
+def test_predict_and_evaluate_read_a_file_with_other_column_names(text_run, tmp_path, capsys, monkeypatch):
     """The missing-column error says 'pass --text …' / '--label …': predict and evaluate take them."""
     p = tmp_path / "other.csv"
     pd.DataFrame({"body": ["Great, I loved it", "Awful and boring"], "stars": ["pos", "neg"]}).to_csv(p, index=False)
@@ -72,6 +72,9 @@ def test_predict_and_evaluate_read_a_file_with_other_column_names(text_run, tmp_
                          "--label", "stars", "--json")
     assert code == 0, err
     assert json.loads(out)["accuracy"] == 1.0
+    code, _, err = cli(capsys, "classify", "predict", "--run", text_run, "--data", "-", "--text", "body",
+                       stdin="Great, I loved it\n", monkeypatch=monkeypatch)
+    assert_user_error(code, err, "--text names a column of a --data file; standard input has none", "drop --text")
 
 
 def test_attention_command_needs_attention_pooling(text_run, capsys):

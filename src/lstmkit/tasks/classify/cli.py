@@ -46,6 +46,10 @@ def _read_input(est, data: str, encoding: Optional[str], text: Optional[str] = N
     and ``label`` name this file's columns when they differ from the training file's."""
     if encoding:
         est.config_.encoding = encoding
+    given = next((f"--{name}" for name, v in (("text", text), ("label", label)) if v is not None), None)
+    if given and data == "-":             # lines of standard input have no columns: the name would be ignored
+        raise LstmkitError(f"{given} names a column of a --data file; standard input has none",
+                           f"drop {given} (or pass the file with --data FILE)")
     if text is not None and est.kind != "text":
         raise LstmkitError("--text names the text column of a text model's data; this is a numeric-sequence model",
                            "drop --text")
