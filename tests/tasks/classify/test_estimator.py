@@ -142,6 +142,7 @@ def test_series_defaults_never_override_the_callers_settings(tmp_path, series, t
     assert TextClassifier().config.train.batch_size == 64            # text keeps ClassifyConfig's defaults
 
 
+@pytest.mark.filterwarnings("ignore:.* texts of the validation part occur in the training data too")
 def test_texts_cut_by_max_len_are_counted_and_said(tiny):
     """A cap that cuts texts is said once, with how many and what is read; none cut, no warning."""
     x = ["good " * 30 + "great", "bad " * 30 + "awful", "good film", "bad film"] * 10
@@ -153,7 +154,7 @@ def test_texts_cut_by_max_len_are_counted_and_said(tiny):
     assert cut["longest"] == 31 and 0 < cut["count"] < cut["of"]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        warnings.filterwarnings("ignore", ".* texts of the validation part occur in the training data too")
+        warnings.filterwarnings("ignore", ".* texts of the validation part occur in the training data too")  # x repeats
         assert TextClassifier(max_epochs=1, max_len=40, **tiny).fit(x, y).data_summary_["truncated"]["count"] == 0
 
 
