@@ -24,6 +24,8 @@ def d(tmp_path_factory):
     (d / "latin1.csv").write_bytes((good + "caf\xe9 film,pos\n").encode("latin-1"))
     (d / "binary.csv").write_bytes(b"\x00\x01\x02\xff" * 50)
     (d / "nolabel.csv").write_text(good.replace(",label", ",sentiment"))
+    (d / "texts_as_labels.csv").write_text("text,label\n" + "".join(f"pos,review number {k}\n" for k in range(6)))
+    (d / "ran_on.csv").write_text(good.replace("bad film,neg", '"bad film,neg', 1))   # rows merged into one
     (d / "empty_folder").mkdir()
     rng = np.random.default_rng(0)
     ragged = "".join(f"{'up' if k % 2 else 'down'}\t" + "\t".join(f"{v:.3f}" for v in rng.standard_normal(8 + k % 3))
@@ -59,6 +61,8 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train(data="latin1.csv"), 2, "--encoding"),
     (_train(data="binary.csv"), 2, "binary.csv"),
     (_train(data="nolabel.csv"), 2, "label column 'label' not found"),
+    (_train(data="texts_as_labels.csv"), 2, "each of the 6 classes has one example (6 rows): nothing to validate on"),
+    (_train(data="ran_on.csv"), 2, "ran_on.csv line 3: a quote mark opens a field that runs on to the end of the file"),
     (_train(data="empty_folder"), 2, "empty_folder"),
     (_train("--text", "review"), 2, "text column 'review' not found"),
     (_train("--label", "Label"), 2, "did you mean 'label'?"),

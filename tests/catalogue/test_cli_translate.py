@@ -21,6 +21,7 @@ def d(tmp_path_factory):
     (d / "blank.en").write_text("\n \n\n")
     (d / "latin1.en").write_bytes(b"ok\ncaf\xe9\n" + b"x\n" * 38)
     (d / "holes.de").write_text("\n".join(t if k % 7 else "" for k, t in enumerate(tgt)) + "\n")
+    (d / "pairs_nohead.csv").write_text("".join(f"{s},{t}\n" for s, t in zip(src, tgt)))
     (d / "pairs.tsv").write_text("en\tde\n" + "".join(f"{s}\t{t}\n" for s, t in zip(src, tgt)))
     (d / "folder").mkdir()
     fake_run(d)
@@ -46,6 +47,8 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (["translate", "train", "--data", "{d}/pairs.tsv", "--src", "en", "--tgt", "fr", "--out", "{out}"], 2, "'fr'"),
     (["translate", "train", "--data", "{d}/nope.tsv", "--src", "en", "--tgt", "de", "--out", "{out}"], 2,
      "not found"),
+    (["translate", "train", "--data", "{d}/pairs_nohead.csv", "--out", "{out}"], 2,
+     "first line reads as data, not as column names"),
     (_train("--attention", "luong"), 2, "luong"),
     (_train("--beam", "0"), 2, "beam"),
     (_train("--teacher-forcing", "1.5"), 2, "teacher_forcing"),
@@ -54,6 +57,11 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train("--tokenizer", "char"), 2, "char"),
     (_train("--embed-dim", "0"), 2, "embed_dim"),
     (_train("--val-src-file", "{d}/nope.en", "--val-tgt-file", "{d}/a.de"), 2, "not found"),
+    # the validation files: the error named --data / --src-file ("no data given", "both --data and …")
+    (_train("--val-src-file", "{d}/a.en"), 2, "--val-src-file without --val-tgt-file"),
+    (_train("--val-tgt-file", "{d}/a.de"), 2, "--val-tgt-file without --val-src-file"),
+    (_train("--val", "{d}/pairs.tsv", "--val-src-file", "{d}/a.en", "--val-tgt-file", "{d}/a.de"), 2,
+     "both --val and --val-src-file/--val-tgt-file given"),
     (["translate", "run", "--run", "{d}/nope"], 2, "run folder not found"),
     (["translate", "run", "--run", "{d}/forecast_run"], 2, "'forecast' run"),
     (["translate", "run", "--run", "{d}"], 2, "not an lstmkit run folder"),

@@ -82,3 +82,51 @@ def test_a_windows_1252_file_is_pointed_at_cp1252_not_latin_1():
     assert decode_text(raw, "f.csv", "cp1252").endswith("the café’s “best” – really;pos\n")
     with pytest.raises(LstmkitError, match="e.g. --encoding latin-1"):    # a byte Windows-1252 lacks (0x81)
         decode_text(b"ok\nx\x81y\n", "f.txt")
+
+
+@pytest.mark.parametrize("ext, sep", [(".csv", ","), (".tsv", "\t")])
+def test_a_quote_that_opens_a_field_and_runs_over_rows_is_an_error(tmp_path, ext, sep):
+    """'"Best film ever' (the quote part of the text) opened a quoted field: pandas read the rows up
+    to the next quote mark, or to the end of the file, as one cell without a word."""
+    from lstmkit.data.textfile import read_table
+    rows = [f"review {k}{sep}{'pos' if k % 2 else 'neg'}" for k in range(8)]
+    rows[2] = f'"Best film ever, said nobody{sep}pos'
+    ran_on = tmp_path / f"ran_on{ext}"
+    ran_on.write_text(f"text{sep}label\n" + "\n".join(rows[:6] + ['"Worst" ' + rows[6]] + rows[7:]) + "\n")
+    with pytest.raises(LstmkitError, match=r"ran_on\.\w+ line 4: a quote mark opens a field that runs on to line 8.*"
+                                           r"double each quote mark"):
+        read_table(ran_on)
+    unclosed = tmp_path / f"unclosed{ext}"
+    unclosed.write_text(f"text{sep}label\n" + "\n".join(rows) + "\n")
+    with pytest.raises(LstmkitError, match=r"unclosed\.\w+ line 4: a quote mark opens a field that runs on to the end "
+                                           r"of the file"):
+        read_table(unclosed)
+    good = tmp_path / f"good{ext}"                   # a quoted field over two lines, its quotes doubled
+    good.write_text(f'text{sep}label\n"he said ""fine""{sep}\nand left"{sep}pos\n' + "\n".join(rows[3:]) + "\n")
+    df = read_table(good)
+    assert len(df) == 6 and df["text"][0] == f'he said "fine"{sep}\nand left'
+
+
+def test_a_table_without_a_header_line_is_named_as_such(tmp_path):
+    """Its first row was read as column names: 'pass --text with one of: the dog runs, pos'."""
+    from lstmkit.data.textfile import read_table, table_column
+    (tmp_path / "nohead.csv").write_text("the dog runs,pos\nthe cat sleeps,neg\n")
+    df = read_table(tmp_path / "nohead.csv")
+    with pytest.raises(LstmkitError, match=r"text column 'text' not found in x: its first line reads as data, not as "
+                                           r"column names — add a header line naming the columns \(this one 'text'\)"):
+        table_column(df, "text", "text", " in x")
+    df = read_table(tmp_path / "nohead.csv").rename(columns={"pos": "0.5"})
+    with pytest.raises(LstmkitError, match="first line reads as data"):
+        table_column(df, "label", "label", " in x")
+    (tmp_path / "head.csv").write_text("review text,stars\nthe dog runs,5\n")       # names, not data
+    with pytest.raises(LstmkitError, match=r"not found in x — pass --text with one of: review text, stars$"):
+        table_column(read_table(tmp_path / "head.csv"), "text", "text", " in x")
+
+
+def test_excels_sep_line_names_the_separator(tmp_path):
+    """'sep=;' above the header (Excel reads it, some exports write it) was read as the header:
+    'text column not found — pass --text with one of: sep=, Unnamed: 1'."""
+    from lstmkit.data.textfile import read_table
+    (tmp_path / "excel.csv").write_text("sep=;\ntext;label\nsehr gut, wirklich;pos\nschlecht;neg\n")
+    df = read_table(tmp_path / "excel.csv")
+    assert list(df.columns) == ["text", "label"] and df["text"].tolist() == ["sehr gut, wirklich", "schlecht"]

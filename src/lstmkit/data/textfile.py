@@ -4,7 +4,9 @@
     read_text_file(path, encoding)     a whole file, ``.gz`` decompressed
     read_table(path, encoding)         CSV / TSV / JSONL (optionally ``.gz``) as a DataFrame of strings
     parse_table(text, path, sep)       a CSV / TSV file's text, separated by ``sep``, as that DataFrame
+    separator_line(text)               Excel's ``sep=;`` first line: dropped, its separator returned
     table_column(df, name, role, where) / column_strings(col)   a named column, its cells as text
+    check_strings(items, what, fix)    texts given in Python: each one a string
     blank_rows(df)                     the rows empty in every cell (a spreadsheet's ",,," lines)
 
 What a spreadsheet or a logger writes just works: a byte-order mark names the encoding (UTF-8,
@@ -21,6 +23,7 @@ import gzip
 import io
 import json
 import math
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,7 +33,8 @@ from lstmkit.runs import path_exists
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["blank_rows", "decode_text", "check_text", "read_text_file", "read_table", "parse_table", "file_ext", "is_table", "table_column", "column_strings",
+__all__ = ["blank_rows", "decode_text", "check_text", "read_text_file", "read_table", "parse_table", "file_ext", "is_table", "table_column", "column_strings", "check_strings", "is_number",
+           "separator_line",
            "bom_encoding", "header_separator", "comma_decimals", "closest_name", "TABLE_SEP", "JSONL"]
 
 TABLE_SEP = {".csv": ",", ".tsv": "\t"}
@@ -180,7 +184,16 @@ def read_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
     text = read_text_file(path, encoding)
     if ext in JSONL:
         return _parse_jsonl(text, path)
-    return parse_table(text, path, header_separator(text.split("\n", 1)[0], TABLE_SEP[ext]))
+    text, sep = separator_line(text)
+    return parse_table(text, path, sep or header_separator(text.split("\n", 1)[0], TABLE_SEP[ext]))
+
+
+def separator_line(text: str) -> tuple[str, str | None]:
+    """A table's text without the ``sep=;`` line Excel reads (and some exports write) above the
+    header, and the separator that line names; ``(text, None)`` when there is none."""
+    first, _, rest = text.partition("\n")
+    found = re.fullmatch(r"\s*sep=(.)\s*", first)
+    return (rest, found.group(1)) if found else (text, None)
 
 
 def parse_table(text: str, path: str | Path, sep: str, quoting: bool = True) -> pd.DataFrame:
@@ -191,12 +204,37 @@ def parse_table(text: str, path: str | Path, sep: str, quoting: bool = True) -> 
         df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
                          quoting=csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE)
     except (pd.errors.ParserError, csv.Error, ValueError) as e:
+        if quoting and "EOF inside string" in str(e):
+            _check_quotes(text, path, sep)
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise LstmkitError(f"could not read {path}: {reason}", "check that it is a valid CSV/TSV file") from None
     if len(df) == 0:
         raise LstmkitError(f"{path} has a header but no data rows", "supply at least one data row")
+    if quoting:
+        _check_quotes(text, path, sep, df)
     df.attrs["sep"] = sep                  # numbers in a semicolon file may carry decimal commas
     return df
+
+
+def _check_quotes(text: str, path: str | Path, sep: str, df: pd.DataFrame | None = None) -> None:
+    """An :class:`LstmkitError` when a quote mark at the start of a field (``"Best film ever``, the
+    quote part of the text) opened a quoted field that ran on over the lines after it, to the end
+    of the file or to a later quote mark not followed by a separator: pandas reads the lines it
+    ran over as one cell, rows merged into one without a word. With ``df`` (what pandas read)
+    looked at only when a cell holds a line break; a well-formed multi-line field passes."""
+    if df is not None and not any(df[c].astype(str).str.contains("\n", regex=False).any() for c in df.columns):
+        return
+    reader = csv.reader(io.StringIO(text), delimiter=sep, strict=True)
+    start = 1
+    try:
+        for _ in reader:
+            start = reader.line_num + 1
+    except csv.Error as e:
+        end = "the end of the file" if "end of data" in str(e) else f"line {reader.line_num}"
+        raise LstmkitError(f"{path} line {start}: a quote mark opens a field that runs on to {end}, "
+                           f"reading the lines it runs over as one cell (rows merged)",
+                           'if the quote marks are part of the text, quote the whole field and double each quote '
+                           'mark in it ("" — as a spreadsheet saves CSV), or remove them') from None
 
 
 def _parse_jsonl(text: str, path: Path) -> pd.DataFrame:
@@ -229,14 +267,42 @@ def table_column(df: pd.DataFrame, name: str, role: str, where: str, flag: str |
         flag = flag or {"text": "--text", "label": "--label"}.get(role, f"--{role}")
         close = closest_name(name, list(lookup))
         guess = f" (did you mean {close!r}?)" if close else ""
-        raise LstmkitError(f"{role} column {name!r} not found{where}{guess}",
-                           f"pass {flag} with one of: {', '.join(map(str, lookup)) or '(no columns)'}")
+        names = f"pass {flag} with one of: {', '.join(map(str, lookup)) or '(no columns)'}"
+        if not close and _sentences(list(lookup)):
+            raise LstmkitError(f"{role} column {name!r} not found{where}: its first line reads as data, not as "
+                               f"column names", f"add a header line naming the columns (this one {name!r}) as the "
+                               f"file's first line")
+        raise LstmkitError(f"{role} column {name!r} not found{where}{guess}", names)
     return df[lookup[name]]
 
 
-def column_strings(col: pd.Series) -> list[str]:
-    """The cells as text; missing ones (None, NaN) as ``""``."""
-    return ["" if (v is None or (isinstance(v, float) and math.isnan(v))) else str(v) for v in col.tolist()]
+def _sentences(names: list[str]) -> bool:
+    """Whether a table's column names read as a row of data: one of them three words or more,
+    or a number (a file without a header line, e.g. ``the dog runs,der Hund läuft``)."""
+    return any(len(n.split()) >= 3 or is_number(n) for n in names)
+
+
+def is_number(text: str) -> bool:
+    """Whether ``text`` reads as a finite number (``"3"``, ``"-0.25"``, ``"1e3"``)."""
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
+
+
+def column_strings(col: pd.Series | list) -> list[str]:
+    """The cells (of a column, or a list) as text; missing ones (None, NaN) as ``""``."""
+    cells = col.tolist() if hasattr(col, "tolist") else col
+    return ["" if (v is None or (isinstance(v, float) and math.isnan(v))) else str(v) for v in cells]
+
+
+def check_strings(items: list, what: str, fix: str) -> None:
+    """An :class:`LstmkitError` naming the first of ``items`` (texts given in Python) that is not a
+    string (None, NaN, a number, bytes), with ``fix``."""
+    other = next((i for i, t in enumerate(items) if not isinstance(t, str)), None)
+    if other is not None:
+        raise LstmkitError(f"{what} {other} of the list is a {type(items[other]).__name__} "
+                           f"({str(items[other])[:20]!r}), not a string", fix)
 
 
 def blank_rows(df: pd.DataFrame):

@@ -59,6 +59,26 @@ def test_train_predict_stdin_evaluate(text_run, text_csv, capsys, monkeypatch):
     assert_user_error(code, err, "the data has no labels", "--label NAME")      # was 'pass labels as y'
 
 
+def test_predict_and_evaluate_read_a_file_with_other_column_names(text_run, tmp_path, capsys, monkeypatch):
+    """The missing-column error says 'pass --text …' / '--label …': predict and evaluate take them."""
+    p = tmp_path / "other.csv"
+    pd.DataFrame({"body": ["Great, I loved it", "Awful and boring"], "stars": ["pos", "neg"]}).to_csv(p, index=False)
+    code, _, err = cli(capsys, "classify", "predict", "--run", text_run, "--data", p)
+    assert_user_error(code, err, "text column 'review' not found", "--text with one of: body, stars")
+    code, out, err = cli(capsys, "classify", "predict", "--run", text_run, "--data", p, "--text", "body")
+    assert code == 0, err
+    assert [r.split(",")[0] for r in out.strip().splitlines()] == ["label", "pos", "neg"]
+    code, _, err = cli(capsys, "classify", "evaluate", "--run", text_run, "--data", p, "--text", "body")
+    assert_user_error(code, err, "label column 'sentiment' not found", "--label with one of: body, stars")
+    code, out, err = cli(capsys, "classify", "evaluate", "--run", text_run, "--data", p, "--text", "body",
+                         "--label", "stars", "--json")
+    assert code == 0, err
+    assert json.loads(out)["accuracy"] == 1.0
+    code, _, err = cli(capsys, "classify", "predict", "--run", text_run, "--data", "-", "--text", "body",
+                       stdin="Great, I loved it\n", monkeypatch=monkeypatch)
+    assert_user_error(code, err, "--text names a column of a --data file; standard input has none", "drop --text")
+
+
 def test_attention_command_needs_attention_pooling(text_run, capsys):
     code, _, err = cli(capsys, "classify", "attention", "--run", text_run, "--text", "great film")
     assert_user_error(code, err, "--pooling attention")
@@ -194,6 +214,8 @@ def test_series_predict_of_a_long_table_names_each_sample(tmp_path, capsys, seri
     lines = text.strip().splitlines()
     assert code == 0 and lines[0] == "id,label,probability", err       # was label,probability only
     assert [ln.split(",")[0] for ln in lines[1:]] == ["103", "107"]
+    code, _, err = cli(capsys, "classify", "predict", "--run", run, "--data", new, "--text", "x")
+    assert_user_error(code, err, "--text names the text column of a text model's data", "drop --text")
 
 
 def test_a_wide_tables_id_column_names_its_rows_and_is_no_step(tmp_path, capsys, series):

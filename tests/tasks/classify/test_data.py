@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from lstmkit.errors import LstmkitError
-from lstmkit.tasks.classify.data import check_classes, check_known_labels, read_texts, stratified_split
+from lstmkit.tasks.classify.data import (check_classes, check_known_labels, read_texts, stratified_split,
+                                        warn_label_spellings)
 from lstmkit.tasks.classify.series import read_series
 
 
@@ -52,6 +53,27 @@ def test_non_utf8_names_the_line(tmp_path):
     assert read_texts(p, encoding="latin-1").texts[1] == "café bad"
 
 
+def test_a_class_folder_of_upper_case_txt_files_is_read(tmp_path):
+    """neg/1.TXT was passed over: 'only one class ('pos') … check the --label column'."""
+    for c, name in (("pos", "1.txt"), ("pos", "2.txt"), ("neg", "1.TXT"), ("neg", "2.Txt")):
+        (tmp_path / c).mkdir(exist_ok=True)
+        (tmp_path / c / name).write_text(f"{c} words {name}")
+    (tmp_path / "neg" / "notes.md").write_text("not a text of the class")
+    d = read_texts(tmp_path)
+    assert sorted(zip(d.labels, d.texts)) == [("neg", "neg words 1.TXT"), ("neg", "neg words 2.Txt"),
+                                              ("pos", "pos words 1.txt"), ("pos", "pos words 2.txt")]
+
+
+def test_a_file_of_numbers_given_as_texts_points_at_series(tmp_path):
+    """A UCR file without --series: 'add a header line naming the columns (this one 'text')', which
+    would have trained a text model on the numbers."""
+    p = tmp_path / "Gun_TRAIN.tsv"
+    p.write_text("1\t0.5\t0.5\t-1.25\n2\t0.1\t0.2\t0.3\n")
+    with pytest.raises(LstmkitError, match=r"Gun_TRAIN.tsv holds numbers, not texts \(its first line: 1, 0.5, 0.5.1, "
+                                           r"-1.25, …\) — to classify numeric sequences add --series"):
+        read_texts(p)
+
+
 def test_a_folder_of_texts_reads_as_files_do(tmp_path):
     """A class folder's .txt files decode as a table does: the bad byte's line and --encoding,
     a UTF-8 byte-order mark dropped, a binary file named .txt refused."""
@@ -86,6 +108,23 @@ def test_classes_and_unseen_labels():
         check_classes(["a", "a"])
     with pytest.raises(LstmkitError, match=r"not seen in training: 'c' \(2 rows\)"):
         check_known_labels(["a", "c", "c"], ["a", "b"])
+
+
+def test_one_class_written_two_ways_is_warned_about(recwarn):
+    warn_label_spellings(["pos", "neg", "1", "x"] * 3 + ["Pos", "1.0", "NEG", "x"])
+    (w,) = recwarn.list
+    assert ("'1' (3 rows) and '1.0' (1 row); 'NEG' (1 row) and 'neg' (3 rows); 'Pos' (1 row) and 'pos' (3 rows); "
+            "each is trained as a class of its own") in str(w.message), str(w.message)
+    warn_label_spellings(["pos", "neg", "1", "10", "nan", "inf", "-inf"])      # distinct classes: no warning
+    assert len(recwarn.list) == 1
+
+
+def test_an_unseen_label_written_as_a_known_class_is_pointed_at():
+    """A model trained on a JSON file's 0.0 / 1.0 said only 'not seen in training: '1'' of a CSV's 1."""
+    with pytest.raises(LstmkitError, match=r"not seen in training: '1' \(2 rows\), 'Pos' \(1 row\) — the model knows "
+                                           r"only: 0.0, 1.0, pos \(written '1.0' there, not '1', 'pos' there, not "
+                                           r"'Pos'\); drop or relabel"):
+        check_known_labels(["1", "1", "Pos", "0.0"], ["0.0", "1.0", "pos"])
 
 
 def test_stratified_split_keeps_shares_and_is_seeded():

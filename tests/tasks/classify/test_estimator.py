@@ -1,4 +1,5 @@
 import json
+import re
 import warnings
 
 import numpy as np
@@ -46,6 +47,21 @@ def test_predict_and_load_round_trip(text_run):
     assert isinstance(load_classifier(text_run.run_dir_), TextClassifier)
     with pytest.raises(LstmkitError, match="SequenceClassifier|TextClassifier.load"):
         SequenceClassifier.load(text_run.run_dir_)
+
+
+def test_labels_given_as_numbers_come_back_as_numbers(texts, tiny, tmp_path):
+    """y of 0/1 came back from predict as '0'/'1': predict(X) == y was False everywhere, an
+    accuracy of 0 without a word."""
+    import pandas as pd
+    x, y = texts(60)
+    stars = pd.Series([5 if lab == "pos" else 1 for lab in y], index=range(100, 160))
+    clf = TextClassifier(max_epochs=4, **tiny).fit(x, stars, out=tmp_path)
+    got = clf.predict(x)
+    assert got.dtype.kind == "i" and (got == stars.to_numpy()).mean() > 0.8
+    assert clf.classes_ == ["1", "5"] and clf.evaluate(x, stars)["accuracy"] == (got == stars.to_numpy()).mean()
+    assert TextClassifier.load(clf.run_dir_).predict(x[:3]).tolist() == got[:3].tolist()
+    flags = TextClassifier(max_epochs=1, **tiny).fit(x, np.array([lab == "pos" for lab in y])).predict(x[:2])
+    assert flags.dtype == bool
 
 
 def test_unseen_labels_at_evaluate(text_run):
@@ -126,6 +142,7 @@ def test_series_defaults_never_override_the_callers_settings(tmp_path, series, t
     assert TextClassifier().config.train.batch_size == 64            # text keeps ClassifyConfig's defaults
 
 
+@pytest.mark.filterwarnings("ignore:.* texts of the validation part occur in the training data too")
 def test_texts_cut_by_max_len_are_counted_and_said(tiny):
     """A cap that cuts texts is said once, with how many and what is read; none cut, no warning."""
     x = ["good " * 30 + "great", "bad " * 30 + "awful", "good film", "bad film"] * 10
@@ -137,7 +154,34 @@ def test_texts_cut_by_max_len_are_counted_and_said(tiny):
     assert cut["longest"] == 31 and 0 < cut["count"] < cut["of"]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
+        warnings.filterwarnings("ignore", ".* texts of the validation part occur in the training data too")  # x repeats
         assert TextClassifier(max_epochs=1, max_len=40, **tiny).fit(x, y).data_summary_["truncated"]["count"] == 0
+
+
+def test_one_class_written_two_ways_is_said_at_fit(texts, tiny):
+    """'Pos ' and 'pos' were two classes without a word (the model split one class in two)."""
+    x, y = texts(40)
+    y = ["Pos " if lab == "pos" and k % 4 == 1 else lab for k, lab in enumerate(y)]
+    with pytest.warns(UserWarning, match=r"differ only in case .*'Pos' \(10 rows\) and 'pos' \(10 rows\)"):
+        clf = TextClassifier(max_epochs=1, **tiny).fit(x, y)
+    assert clf.classes_ == ["Pos", "neg", "pos"]
+
+
+def test_texts_scored_that_training_holds_too_are_said(texts, tiny, recwarn):
+    """Duplicate rows split between training and validation (or copied into the test file) made the
+    scores flatter the model without a word."""
+    x, y = texts(40)
+    x = [f"{t} {k}" for k, t in enumerate(x)]                  # every text its own
+    TextClassifier(max_epochs=1, **tiny).fit(x, y, test_data=(x[:5] + ["a new text"], y[:6]))
+    (w,) = [w for w in recwarn.list if "training data too" in str(w.message)]
+    assert str(w.message).startswith("5 of the 6 texts of the test data occur in the training data too")
+    recwarn.clear()
+    TextClassifier(max_epochs=1, **tiny).fit(x * 2, y * 2)
+    (w,) = [w for w in recwarn.list if "training data too" in str(w.message)]
+    assert re.match(r"[1-8] of the 8 texts of the validation part occur in the training data too", str(w.message))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        TextClassifier(max_epochs=1, **tiny).fit(x, y)
 
 
 @pytest.mark.parametrize("cls, data", [(TextClassifier, ["good film"]), (SequenceClassifier, [np.zeros((5, 1))])])

@@ -74,6 +74,27 @@ def test_evaluate(capsys, run, files, tmp_path):
     assert "BLEU" in out and "nrefs:1" in out and (tmp_path / "s.tsv").is_file()
 
 
+def test_evaluate_writes_the_sentences_in_the_type_out_names(capsys, run, files, tmp_path):
+    """--out s.csv held tab-separated lines (a spreadsheet showed one column)."""
+    import pandas as pd
+    for name, read in (("s.csv", pd.read_csv), ("s.xlsx", pd.read_excel), ("s.tsv", lambda f: pd.read_csv(f, sep="\t"))):
+        code, _, err = cli(capsys, "translate", "evaluate", "--run", run, "--src-file", files / "test.en",
+                           "--ref-file", files / "test.de", "--beam", "1", "--out", tmp_path / name)
+        assert code == 0, err
+        df = read(tmp_path / name)
+        assert list(df.columns) == ["line", "bleu", "source", "reference", "translation"] and len(df) == 10, name
+
+
+def test_evaluate_of_a_file_with_an_empty_line_names_a_fix_it_has(capsys, run, files, tmp_path):
+    """evaluate scores every pair and has no --drop-empty: its error said 'pass --drop-empty'."""
+    src = (files / "test.en").read_text().splitlines()
+    (tmp_path / "holes.en").write_text("\n".join([src[0], "", *src[2:]]) + "\n")
+    code, _, err = cli(capsys, "translate", "evaluate", "--run", run, "--src-file", tmp_path / "holes.en",
+                       "--ref-file", files / "test.de")
+    assert_user_error(code, err, "1 pair(s) have an empty side (first at line 2)", "remove those lines from both files")
+    assert "--drop-empty" not in err
+
+
 def _train(capsys, cfg, out, *args):
     return cli(capsys, "translate", "train", "--config", cfg, "--out", out, *args)
 

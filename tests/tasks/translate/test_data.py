@@ -1,4 +1,6 @@
 """Reading pairs, cleaning, tokenisation per side, detokenisation."""
+import warnings
+
 import pytest
 
 from lstmkit.errors import LstmkitError
@@ -125,6 +127,15 @@ def test_an_empty_cell_of_a_dataframe_is_an_empty_side_not_the_word_nan():
     assert read_pairs(df, drop_empty=True).tgt == ["Geh."]
 
 
+def test_a_missing_side_of_a_list_of_pairs_is_empty_not_the_word_none():
+    """(source, None) trained on the target sentence 'None' without a word, as a DataFrame's NaN once did."""
+    pairs = [("Go.", "Geh."), ("Run.", None), ("Stop.", float("nan")), ("Wait.", "Warte.")]
+    with pytest.raises(LstmkitError, match="2 pair\\(s\\) have an empty side \\(first at row 2\\)"):
+        read_pairs(pairs)
+    assert read_pairs(pairs, drop_empty=True).tgt == ["Geh.", "Warte."]
+    assert read_pairs(iter([("Go.", "Geh.")])).tgt == ["Geh."]          # a generator is read once
+
+
 def test_tatoebas_numbered_export_reads_the_sentences_not_the_ids(tmp_path):
     """Tatoeba's "sentence pairs" download: id<TAB>sentence<TAB>id<TAB>sentence, no header."""
     f = tmp_path / "Sentence pairs in English-French.tsv"
@@ -160,3 +171,20 @@ def test_a_vocabulary_saved_before_character_splitting_keeps_its_tokens():
     old = SideTokenizer.from_dict(state)
     assert old.encode("他们看猫。") == [4, 5] and not old.char_split
     assert old.decode([4, 5]) == "他们看猫。"
+
+
+def test_every_target_the_same_as_its_source_is_said(tmp_path):
+    """--src-file a.en --tgt-file a.en trained a copier without a word."""
+    (tmp_path / "a.en").write_text("the dog runs\na cat sits\n")
+    with pytest.warns(UserWarning, match=r"every target in .*a\.en / .*a\.en is the same as its source \(2 pairs\): "
+                                         r"the model learns to copy"):
+        read_pairs(src_file=tmp_path / "a.en", tgt_file=tmp_path / "a.en")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        read_pairs([("the dog runs", "the dog runs"), ("a cat sits", "eine Katze sitzt")])     # one alike: fine
+
+
+def test_a_pairs_csv_with_excels_sep_line(tmp_path):
+    f = tmp_path / "pairs.csv"
+    f.write_text("sep=;\nsrc;tgt\nHello, you.;Hallo, du.\nGo.;Geh.\n")
+    assert read_pairs(f).tgt == ["Hallo, du.", "Geh."]

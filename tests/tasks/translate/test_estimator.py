@@ -38,6 +38,33 @@ def test_translate_and_save_load_round_trip(fitted, tmp_path, pairs):
     assert load(fitted.run_dir_).translate(src[:2], beam=1) == fitted.translate(src[:2], beam=1)
 
 
+def test_translate_takes_sentences_as_users_hold_them(fitted, pairs):
+    """A pandas Series with its own index was a KeyError, [] 'cannot pad an empty batch', a
+    generator a TypeError; None or a number among the sentences a TypeError from unicodedata."""
+    import numpy as np
+    import pandas as pd
+    src = [s for s, _ in pairs(3, seed=5)]
+    want = fitted.translate(src, beam=1)
+    assert fitted.translate(pd.Series(src, index=[10, 11, 12]), beam=1) == want
+    assert fitted.translate(np.array(src), beam=1) == want
+    assert fitted.translate((s for s in src), beam=1) == want
+    assert fitted.translate([], beam=1) == []
+    with pytest.raises(LstmkitError, match=r"sentence 1 of the list is a float \('nan'\), not a string"):
+        fitted.translate([src[0], float("nan")])
+    with pytest.raises(LstmkitError, match=r"sentences must be a string or a list of strings, got NoneType"):
+        fitted.translate(None)
+
+
+def test_evaluate_names_its_own_arguments(fitted, tmp_path):
+    """evaluate(src_file=…) alone said 'pass --data TABLE, or both --src-file and --tgt-file'."""
+    (tmp_path / "a.en").write_text("the dog runs\n")
+    with pytest.raises(LstmkitError, match=r"nothing to evaluate on: no ref_file with src_file — pass src_file= and "
+                                           r"ref_file="):
+        fitted.evaluate(src_file=tmp_path / "a.en")
+    with pytest.raises(LstmkitError, match=r"no data given — pass src_file= and ref_file="):
+        fitted.evaluate()
+
+
 def test_evaluate_writes_sentences(fitted, tmp_path, pairs):
     data = pairs(20, seed=6)
     m = fitted.evaluate(data, beam=2, out_file=tmp_path / "s.tsv")
@@ -78,8 +105,9 @@ def test_unfitted_and_bad_params():
 def test_copy_task_learns_to_exact_match(pairs, tiny):
     from lstmkit import Translator
     data = pairs(400, seed=1, copy=True)
-    tr = Translator(**{**tiny, "max_epochs": 20, "patience": 20, "hidden_size": 32, "attention": "bahdanau"}).fit(
-        data, val_data=pairs(30, seed=2, copy=True))
+    with pytest.warns(UserWarning, match="the same as its source .* the model learns to copy"):
+        tr = Translator(**{**tiny, "max_epochs": 20, "patience": 20, "hidden_size": 32, "attention": "bahdanau"}).fit(
+            data, val_data=pairs(30, seed=2, copy=True))
     test = [s for s, _ in pairs(50, seed=3, copy=True)]
     assert tr.translate(test, beam=1) == test
     assert tr.translate(test, beam=3) == test

@@ -19,7 +19,7 @@ from lstmkit.nn.classifier import ClassificationLoss, ClassifierNet
 from lstmkit.nn.fcn import FCN_MODELS
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.runs import META_FILE
-from lstmkit.tasks.classify.data import check_classes, check_known_labels, stratified_split
+from lstmkit.tasks.classify.data import check_classes, check_known_labels, stratified_split, warn_label_spellings
 from lstmkit.train.metrics import classification_metrics
 
 __all__ = ["Classifier", "TASK"]
@@ -108,12 +108,17 @@ class Classifier(RunEstimator, ABC):
         _validate(cfg, self.kind)
         full = self._read(data, cfg, y=y)
         classes = check_classes(full.labels)
+        warn_label_spellings(full.labels)
         if val_data is not None:
             train, val = full, self._read_part(val_data, cfg, "val_data")
             check_known_labels(val.labels, classes)
         elif cfg.val_frac == 0:
             train, val = full, None
         else:
+            if len(classes) == len(full):               # a split would leave nothing to validate on
+                raise LstmkitError(f"each of the {len(classes)} classes has one example ({len(full)} rows): nothing to "
+                                   f"validate on", "check the label column (--label: does it hold the texts?); "
+                                   "or pass a --val file, or --val-frac 0 to hold nothing out")
             train_idx, val_idx = stratified_split(full.labels, cfg.val_frac, cfg.train.seed)
             train, val = full.subset(train_idx), full.subset(val_idx)
             check_classes(train.labels, "the training part after the validation split")
@@ -122,7 +127,7 @@ class Classifier(RunEstimator, ABC):
             test = self._read_part(test_data, cfg, "test_data")
             check_known_labels(test.labels, classes)
 
-        self.config_, self.classes_ = cfg, classes
+        self.config_, self.classes_, self.label_type_ = cfg, classes, _label_type(y)
         self._fit_preprocessing(train, cfg)
         for part, what in ((val if val_data is not None else None, "the validation data"), (test, "the test data")):
             if part is not None:                   # before training: a test file is read after it
@@ -153,6 +158,10 @@ class Classifier(RunEstimator, ABC):
             val_batches = BucketBatches(x_val, y_val, EVAL_BATCH, pad_value=pad)
 
         def metrics() -> dict[str, Any]:
+            for part, what in ((val, f"the validation {'data' if val_data is not None else 'part'}"),
+                               (test, "the test data")):
+                if part is not None:                # said with the scores it flatters
+                    self._warn_overlap(train, part, what)
             self._after_training(*((x_val, y_val) if val is not None else ([], None)))
             m = ({"val": self._metrics(x_val, val.labels)} if val is not None
                  else {"train": self._metrics(x_train, train.labels)})
@@ -205,9 +214,15 @@ class Classifier(RunEstimator, ABC):
         return self._read(data, self.config_, require_label=require_label)
 
     def predict(self, data) -> np.ndarray:
-        """The most probable label of each sequence, as the user's label strings ``[N]``."""
+        """The most probable label of each sequence ``[N]``: the user's labels, as strings, or as
+        numbers (or booleans) when ``fit`` was given them so in ``y`` (``classes_`` holds them as
+        strings either way)."""
         self._check_fitted()
-        return np.asarray(self.classes_, dtype=object)[self.predict_proba(data).argmax(axis=1)]
+        labels = np.asarray(self.classes_, dtype=object)
+        read = _FROM_TEXT.get(getattr(self, "label_type_", None))
+        if read is not None:
+            labels = np.asarray([read(c) for c in self.classes_])
+        return labels[self.predict_proba(data).argmax(axis=1)]
 
     def evaluate(self, data, y=None) -> dict[str, Any]:
         """Accuracy, macro-F1, per-class precision/recall, ROC-AUC (two classes), confusion matrix.
@@ -236,6 +251,7 @@ class Classifier(RunEstimator, ABC):
         est.classes_ = list(meta["classes"])
         est.majority_ = meta.get("majority")
         est.class_weights_ = meta.get("class_weights")
+        est.label_type_ = meta.get("label_type")
         return est
 
     # -- internals -------------------------------------------------------------------------
@@ -274,7 +290,8 @@ class Classifier(RunEstimator, ABC):
                        title=f"{name} set: accuracy {m['accuracy']:.3f}")
 
     def _write_meta(self, run_dir: Path, status: str) -> None:
-        self._write_run_meta(run_dir, status, kind=self.kind, classes=self.classes_, majority=self.majority_,
+        self._write_run_meta(run_dir, status, kind=self.kind, classes=self.classes_, label_type=getattr(self, "label_type_", None),
+                             majority=self.majority_,
                              class_weights=self.class_weights_, preprocessing=self._preprocessing_meta(),
                              model={"class": type(self.net_).__name__, "n_classes": len(self.classes_),
                                     **self._net_shape()})
@@ -328,6 +345,9 @@ class Classifier(RunEstimator, ABC):
     def _check_like_training(self, d, what: str) -> None:
         """Data to score against what training read (numeric series: the features per step)."""
 
+    def _warn_overlap(self, train, part, what: str) -> None:
+        """Warn when ``part`` (validation or test) repeats examples of ``train`` (texts: the same text)."""
+
     def _start_weights(self, cfg: ClassifyConfig) -> list:
         """Set the fresh net's starting weights (text: word vectors or a language model); returns
         the trainer callbacks that schedule them (gradual unfreezing)."""
@@ -344,6 +364,23 @@ class Classifier(RunEstimator, ABC):
     def _loss_fn(self, loss):
         """The training loss for this kind's net (an ensemble trains each member on ``loss``)."""
         return loss
+
+
+# predict's labels from the class strings, for labels fit was given as numbers or booleans in y
+_FROM_TEXT = {"int": int, "float": float, "bool": lambda s: s == "True"}
+
+
+def _label_type(y) -> str | None:
+    """``"int"``, ``"float"`` or ``"bool"`` when ``y``'s labels are all numbers of that kind
+    (predict gives them back so: ``predict(X) == y`` then compares like with like); None for
+    strings, mixed labels, or labels read from a file."""
+    if y is None or isinstance(y, (str, bytes)):
+        return None
+    try:
+        kind = np.asarray(y).dtype.kind
+    except ValueError:                                        # ragged: labels_from_y says so
+        return None
+    return {"i": "int", "u": "int", "f": "float", "b": "bool"}.get(kind)
 
 
 def _flatten(config: dict[str, Any]) -> dict[str, Any]:

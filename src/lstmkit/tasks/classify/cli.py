@@ -42,10 +42,22 @@ train = add_train_command(
     check=lambda flags, settings: check_given(flags, bool(settings.get("series")), settings))
 
 
-def _read_input(est, data: str, encoding: Optional[str]):
-    """A path, or ``-``: one text (or one series of numbers) per line of standard input."""
+def _read_input(est, data: str, encoding: Optional[str], text: Optional[str] = None, label: Optional[str] = None):
+    """A path, or ``-``: one text (or one series of numbers) per line of standard input. ``text``
+    and ``label`` name this file's columns when they differ from the training file's."""
     if encoding:
         est.config_.encoding = encoding
+    given = next((f"--{name}" for name, v in (("text", text), ("label", label)) if v is not None), None)
+    if given and data == "-":             # lines of standard input have no columns: the name would be ignored
+        raise LstmkitError(f"{given} names a column of a --data file; standard input has none",
+                           f"drop {given} (or pass the file with --data FILE)")
+    if text is not None and est.kind != "text":
+        raise LstmkitError("--text names the text column of a text model's data; this is a numeric-sequence model",
+                           "drop --text")
+    if text is not None:
+        est.config_.text = text
+    if label is not None:
+        est.config_.label = label
     if data != "-":
         return data
     lines = [ln for ln in sys.stdin.read().splitlines() if ln.strip()]
@@ -67,6 +79,7 @@ def _read_input(est, data: str, encoding: Optional[str]):
 def predict(run: Path = typer.Option(..., help="Run folder from 'train'."),
             data: str = typer.Option(..., help="File as in training (labels optional), or - for stdin lines."),
             encoding: Optional[str] = typer.Option(None, help="Text encoding of the file [as in training]."),
+            text: Optional[str] = typer.Option(None, help="Text column of this file [as in training]."),
             out: Optional[Path] = typer.Option(None, help="Write the table here instead of stdout (.csv, .tsv, "
                                                                ".parquet, .json, .jsonl or .xlsx).")):
     """Label and probability of the predicted label, one row per input row (a long table: per
@@ -75,7 +88,7 @@ def predict(run: Path = typer.Option(..., help="Run folder from 'train'."),
     from lstmkit.tasks.classify.estimator import load_classifier
     check_table_out(out)
     est = load_classifier(run)
-    given = _read_input(est, data, encoding)
+    given = _read_input(est, data, encoding, text)
     if est.kind == "series" and data != "-":
         given = est.read(given)
     proba = est.predict_proba(given)
@@ -90,12 +103,14 @@ def predict(run: Path = typer.Option(..., help="Run folder from 'train'."),
 def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
              data: Path = typer.Option(..., help="Labelled file in the training format."),
              encoding: Optional[str] = typer.Option(None, help="Text encoding of the file [as in training]."),
+             text: Optional[str] = typer.Option(None, help="Text column of this file [as in training]."),
+             label: Optional[str] = typer.Option(None, help="Label column of this file [as in training]."),
              as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a report.")):
     """Accuracy, macro-F1, per-class precision/recall, ROC-AUC (two classes) on labelled data."""
     from lstmkit.tasks.classify.estimator import load_classifier
     from lstmkit.train.metrics import format_report
     est = load_classifier(run)
-    metrics = est.evaluate(_read_input(est, str(data), encoding))
+    metrics = est.evaluate(_read_input(est, str(data), encoding, text, label))
     from lstmkit.runs import to_json
     typer.echo(to_json(metrics, indent=2) if as_json else format_report(metrics))
 

@@ -6,13 +6,17 @@
     labels_from_y / label_cells        labels given as ``y`` / a label column, checked
     stratified_split(labels, frac, seed)   seeded train / validation indices, class shares kept
     check_classes / check_known_labels     at least two classes; no labels unseen in training
+    warn_label_spellings(labels)           one class written two ways ('Pos' and 'pos', '1' and '1.0')
+    warn_repeated_texts(train, part, what)  validation or test texts that training holds too
 
 Every user mistake (empty file, missing column, one class, empty texts, bytes that are not in
 the declared encoding, ragged numeric rows) raises :class:`LstmkitError` naming the row and a fix.
 """
 from __future__ import annotations
 
+import math
 import os
+import unicodedata
 import warnings
 from collections import Counter
 from dataclasses import dataclass
@@ -22,8 +26,9 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from lstmkit.data.textfile import check_strings
 from lstmkit.data.textfile import column_strings as _as_strings
-from lstmkit.data.textfile import decode_text, is_table
+from lstmkit.data.textfile import decode_text, is_number, is_table
 from lstmkit.data.textfile import read_table as _read_table
 from lstmkit.data.textfile import read_text_file
 from lstmkit.runs import path_exists
@@ -31,7 +36,8 @@ from lstmkit.data.textfile import table_column as _column
 from lstmkit.errors import LstmkitError
 
 __all__ = ["TextData", "read_texts", "read_text_file", "labels_from_y", "label_cells", "stratified_split",
-           "check_classes", "check_known_labels"]
+           "check_classes", "check_known_labels", "warn_label_spellings",
+           "warn_repeated_texts"]
 
 _UNSUP = {"unsup"}     # aclImdb's unlabelled reviews sit beside pos/ and neg/
 
@@ -88,10 +94,7 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
         texts, labels = _read_folder(Path(data), encoding)
         where = f" in {data}"
     elif isinstance(data, (list, tuple)):
-        other = next((i for i, t in enumerate(data) if not isinstance(t, str)), None)
-        if other is not None:
-            raise LstmkitError(f"text {other} of the list is a {type(data[other]).__name__} ({str(data[other])[:20]!r}), "
-                               "not a string", "pass texts only (an empty text is '')")
+        check_strings(data, "text", "pass texts only (an empty text is '')")
         texts, labels, where = list(data), None, ""
     else:
         if isinstance(data, (str, os.PathLike)):
@@ -103,9 +106,13 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
                                "pass a CSV/TSV/JSONL path, a folder of class folders, a DataFrame or a list of texts")
         if len(df) == 0:
             raise LstmkitError(f"the data{where} has no rows", "supply at least one row")
+        names = [str(c) for c in df.columns]
+        if text not in names and where and len(names) > 2 and all(is_number(c) or is_number(c.rsplit(".", 1)[0])
+                                                                   for c in names):    # a repeated name: "0.5.1"
+            raise LstmkitError(f"the data{where} holds numbers, not texts (its first line: {', '.join(names[:4])}, …)",
+                               "to classify numeric sequences add --series (in Python: SequenceClassifier)")
         texts = _as_strings(_column(df, text, "text", where))
-        lookup = {str(c) for c in df.columns}
-        if y is None and label is not None and (require_label or label in lookup):
+        if y is None and label is not None and (require_label or label in names):
             labels = label_cells(_column(df, label, "label", where), where, require_label)
         else:
             labels = None
@@ -161,13 +168,18 @@ def _missing(v: Any) -> bool:
 
 def _class_folders(root: Path) -> list[Path]:
     return sorted(p for p in root.iterdir()
-                  if p.is_dir() and p.name not in _UNSUP and any(p.glob("*.txt")))
+                  if p.is_dir() and p.name not in _UNSUP and _text_files(p))
+
+
+def _text_files(folder: Path) -> list[Path]:
+    """The ``.txt`` files of ``folder``, sorted; ``.TXT`` too (Windows keeps the case it was given)."""
+    return sorted(f for f in folder.iterdir() if f.suffix.lower() == ".txt" and f.is_file())
 
 
 def _read_folder(root: Path, encoding: str) -> tuple[list[str], list[str]]:
     texts, labels = [], []
     for folder in _class_folders(root):
-        for f in sorted(folder.glob("*.txt")):
+        for f in _text_files(folder):
             texts.append(decode_text(f.read_bytes(), f, encoding))
             labels.append(folder.name)
     return texts, labels
@@ -183,14 +195,53 @@ def check_classes(labels: Sequence[str], where: str = "the training data") -> li
     return classes
 
 
+def warn_label_spellings(labels: Sequence[str]) -> None:
+    """One warning when labels differ only in case, Unicode form or the way a number is written
+    ('Pos' and 'pos', '1' and '1.0'): each is a class of its own, which is seldom what was meant."""
+    counts = Counter(labels)
+    groups: dict[Any, list[str]] = {}
+    for lbl in sorted(counts):
+        groups.setdefault(_spelling_key(lbl), []).append(lbl)
+    alike = [g for g in groups.values() if len(g) > 1]
+    if not alike:
+        return
+    shown = "; ".join(" and ".join(f"{v!r} ({counts[v]} row{'s' if counts[v] > 1 else ''})" for v in g)
+                      for g in alike[:3]) + ("; …" if len(alike) > 3 else "")
+    warnings.warn(f"labels that differ only in case or in how a number is written: {shown}; each is trained as a "
+                  f"class of its own: write each class one way if they are one class", UserWarning, stacklevel=3)
+
+
+def warn_repeated_texts(train: Sequence[str], part: Sequence[str], what: str) -> None:
+    """One warning when texts of ``part`` (validation or test) occur in ``train`` too (duplicate
+    rows, split apart or copied between files): the model is scored on texts it learned, and its
+    scores there flatter it."""
+    seen = {t.strip() for t in train}
+    repeated = sum(t.strip() in seen for t in part)
+    if repeated:
+        warnings.warn(f"{repeated} of the {len(part)} texts of {what} occur in the training data too (duplicate rows): "
+                      f"its scores flatter the model on them; drop the repeated texts from one side (pandas: "
+                      f"drop_duplicates) before training", UserWarning, stacklevel=3)
+
+
+def _spelling_key(label: str) -> Any:
+    try:
+        number = float(label)
+    except ValueError:
+        number = math.nan
+    return number if math.isfinite(number) else unicodedata.normalize("NFKC", label).casefold()
+
+
 def check_known_labels(labels: Sequence[str], classes: Sequence[str]) -> None:
     """Labels outside ``classes`` (never seen in training) are an error listing them."""
     known = set(classes)
     unseen = Counter(lbl for lbl in labels if lbl not in known)
     if unseen:
         shown = ", ".join(f"{k!r} ({n} row{'s' if n > 1 else ''})" for k, n in unseen.most_common(5))
+        known_as = {_spelling_key(c): c for c in classes}
+        alike = [(k, known_as[_spelling_key(k)]) for k in unseen if _spelling_key(k) in known_as]
+        hint = (" (written " + ", ".join(f"{c!r} there, not {k!r}" for k, c in alike[:3]) + ")") if alike else ""
         raise LstmkitError(f"labels not seen in training: {shown}",
-                           f"the model knows only: {', '.join(classes)}; drop or relabel those rows")
+                           f"the model knows only: {', '.join(classes)}{hint}; drop or relabel those rows")
 
 
 def stratified_split(labels: Sequence[str], val_frac: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

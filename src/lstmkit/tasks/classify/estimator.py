@@ -26,7 +26,7 @@ from lstmkit.tasks.classify.augment import AUGMENTS, AugmentedBatches
 from lstmkit.tasks.classify.classifier import EVAL_BATCH, TASK, Classifier
 from lstmkit.tasks.classify.config import ClassifyConfig
 from lstmkit.runs import atomic_write, read_meta
-from lstmkit.tasks.classify.data import TextData, read_texts
+from lstmkit.tasks.classify.data import TextData, read_texts, warn_repeated_texts
 from lstmkit.tasks.classify.series import SeriesData, read_series
 from lstmkit.tasks.classify.wordscores import MIX_WEIGHTS, fit_biases, mix_losses, word_scores
 from lstmkit.tasks.classify.transfer import (TRANSFER_DEFAULTS, GradualUnfreezing, check_settings, copy_weights,
@@ -173,6 +173,9 @@ class TextClassifier(Classifier):
             net.head.bias += bias / best[0]
         self.data_summary_["word_score_mix"] = list(best)
         self.data_summary_["word_score_bias"] = [round(float(v), 4) for v in bias]
+
+    def _warn_overlap(self, train: TextData, part: TextData, what: str) -> None:
+        warn_repeated_texts(train.texts, part.texts, what)
 
     def _encode(self, d: TextData) -> Ragged:
         return self.encode_texts(d.texts)

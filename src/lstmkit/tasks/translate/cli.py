@@ -106,7 +106,7 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
              src_file: Path = typer.Option(..., help="Source sentences, one per line."),
              ref_file: Path = typer.Option(..., help="Reference translations, line-aligned."),
              beam: Optional[int] = typer.Option(None, help="Beam width (1 = greedy) [as trained]."),
-             out: Optional[Path] = typer.Option(None, help="Per-sentence TSV (BLEU, source, reference, output)."),
+             out: Optional[Path] = typer.Option(None, help="Per-sentence table (BLEU, source, reference, output): .tsv, .csv, .xlsx, .parquet, .json or .jsonl."),
              as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a report.")):
     """BLEU and chrF (sacrebleu) of the model's translations against reference translations."""
     from lstmkit.tasks.translate.estimator import Translator

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from lstmkit.data.textfile import (JSONL, column_strings, decode_text, file_ext, header_separator, parse_table,
-                                   read_table, read_text_file, table_column)
+                                   read_table, read_text_file, separator_line, table_column)
 from lstmkit.data.vocab import CJK, PAD, UNK, Vocab, import_tokenizers, join_words
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import path_exists
@@ -86,9 +87,9 @@ def _read_table(path: Path, src: str, tgt: str, encoding: str) -> tuple[list[str
     if ext in JSONL:
         df, first = read_table(path, encoding), 0
     else:
-        text = read_text_file(path, encoding)
+        text, sep = separator_line(read_text_file(path, encoding))
         header = text.split("\n", 1)[0]
-        sep = header_separator(header, "," if ext == ".csv" else "\t")
+        sep = sep or header_separator(header, "," if ext == ".csv" else "\t")
         names = header.split(sep)
         one_word_each = all(re.fullmatch(r"[^\W\d]\w*", c.strip()) for c in names)   # column names
         if sep == "\t" and (src, tgt) == DEFAULT_COLUMNS and len(names) >= 2 and not one_word_each:
@@ -102,7 +103,6 @@ def _headerless_pairs(path: Path, text: str) -> tuple[list[str], list[str]]:
     """A tab-separated file whose first line is not column names (not one word per field) and no
     columns asked for: each line is a source, a tab, a target, and perhaps more fields (Tatoeba's
     pair files add an attribution), which are left out. Said in one warning."""
-    import warnings
     lines = text.splitlines()
     fields = [ln.split("\t") if ln.strip() else ["", ""] for ln in lines]     # a blank line: an empty pair
     short = next((i for i, f in enumerate(fields) if len(f) < 2), None)
@@ -130,14 +130,21 @@ def _numbered(fields: list[list[str]]) -> bool:
 
 
 def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: str | Path | None = None,
-               tgt_file: str | Path | None = None, encoding: str = "utf-8", drop_empty: bool = False) -> Pairs:
+               tgt_file: str | Path | None = None, encoding: str = "utf-8", drop_empty: bool = False,
+               droppable: bool = True, flags: tuple[str, str, str] = ("--data", "--src-file", "--tgt-file")) -> Pairs:
     """Sentence pairs from a table (``data``: path, DataFrame, or list of (source, target))
-    or from two line-aligned files. Empty sides are an error unless ``drop_empty``."""
+    or from two line-aligned files. Empty sides are an error unless ``drop_empty``; its fix names
+    ``--drop-empty`` only where the caller offers it (``droppable``: not evaluation, which scores
+    every pair). ``flags`` name the table and the two files in errors (validation: ``--val``, …)."""
+    table, sources, targets = flags
     if data is not None and (src_file is not None or tgt_file is not None):
-        raise LstmkitError("both --data and --src-file/--tgt-file given", "pass one table or one pair of files")
+        raise LstmkitError(f"both {table} and {sources}/{targets} given", "pass one table or one pair of files")
     if data is None:
+        if src_file is None and tgt_file is None:
+            raise LstmkitError("no data given", f"pass {table} TABLE, or both {sources} and {targets}")
         if src_file is None or tgt_file is None:
-            raise LstmkitError("no data given", "pass --data TABLE, or both --src-file and --tgt-file")
+            given, missing = (sources, targets) if tgt_file is None else (targets, sources)
+            raise LstmkitError(f"{given} without {missing}", f"pass both (line-aligned files), or a table with {table}")
         s, t = read_lines(src_file, encoding), read_lines(tgt_file, encoding)
         # A final empty line is what many editors leave; it is not a sentence.
         while s and not s[-1].strip() and len(s) > len(t):
@@ -157,20 +164,26 @@ def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: s
         where, first = "the DataFrame", 0
     else:
         try:
-            s, t = [str(a) for a, _ in data], [str(b) for _, b in data]
+            rows = [(a, b) for a, b in data]
         except (TypeError, ValueError):
             raise LstmkitError("data must be a path, a DataFrame or a list of (source, target) pairs",
                                "pass --data FILE or --src-file/--tgt-file") from None
+        s, t = column_strings([a for a, _ in rows]), column_strings([b for _, b in rows])   # None, NaN: empty
         where, first = "the pairs", 0
     empty = [i for i, (a, b) in enumerate(zip(s, t)) if not a.strip() or not b.strip()]
     if empty and not drop_empty:
         at = f"{'line' if first else 'row'} {empty[0] + max(first, 1)}"        # as the file or the table counts
         raise LstmkitError(f"{where}: {len(empty)} pair(s) have an empty side (first at {at})",
-                           "fill them in or pass --drop-empty to skip them")
+                           "fill them in or pass --drop-empty to skip them" if droppable else
+                           "fill them in, or remove those lines from both files (every pair is scored)")
     keep = sorted(set(range(len(s))) - set(empty))
     pairs = Pairs([s[i].strip() for i in keep], [t[i].strip() for i in keep], {"read": len(s), "empty": len(empty)})
     if not pairs.src:
         raise LstmkitError(f"{where} holds no sentence pairs", "supply at least a few aligned sentences")
+    if len(pairs) > 1 and pairs.src == pairs.tgt:
+        warnings.warn(f"every target in {where} is the same as its source ({len(pairs)} pairs): the model learns to "
+                      f"copy; to translate, give the source and the target language (the same file twice, or the same "
+                      f"column?)", UserWarning, stacklevel=2)
     return pairs
 
 

@@ -18,6 +18,7 @@ import torch
 
 from lstmkit.tasks.translate.config import TranslateConfig
 from lstmkit.data.batching import BucketBatches, CollatedBatches, Padded, decoder_targets, pad_batch
+from lstmkit.data.textfile import check_strings
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.seq2seq import Seq2Seq, beam_search, sequence_loss
 from lstmkit.tasks._base import RunEstimator
@@ -71,7 +72,8 @@ class Translator(RunEstimator):
         full = read_pairs(data, cfg.src, cfg.tgt, src_file, tgt_file, cfg.encoding, cfg.drop_empty)
         if val_data is not None or val_src_file is not None or val_tgt_file is not None:
             train = full
-            val = read_pairs(val_data, cfg.src, cfg.tgt, val_src_file, val_tgt_file, cfg.encoding, cfg.drop_empty)
+            val = read_pairs(val_data, cfg.src, cfg.tgt, val_src_file, val_tgt_file, cfg.encoding, cfg.drop_empty,
+                             flags=("--val", "--val-src-file", "--val-tgt-file"))
         else:
             tr_idx, va_idx = split_pairs(len(full), cfg.val_frac, cfg.train.seed)
             train, val = full.subset(tr_idx), full.subset(va_idx)
@@ -143,8 +145,12 @@ class Translator(RunEstimator):
                  out_file: str | Path | None = None) -> dict[str, Any]:
         """BLEU and chrF (sacrebleu, signatures included) of the translations against references."""
         self._check_fitted()
+        if data is None and (src_file is None or ref_file is None):
+            raise LstmkitError("nothing to evaluate on: " + ("no ref_file with src_file" if src_file is not None else
+                               "no src_file with ref_file" if ref_file is not None else "no data given"),
+                               "pass src_file= and ref_file= (line-aligned files), or data= (a table or pairs)")
         pairs = read_pairs(data, self.config_.src, self.config_.tgt, src_file, ref_file, self.config_.encoding,
-                           drop_empty=False)
+                           drop_empty=False, droppable=False)
         result = self._score(pairs, beam if beam is not None else self.config_.beam, out_file=out_file)
         return result
 
@@ -197,8 +203,9 @@ class Translator(RunEstimator):
         (the deploy adapter's ONNX or int8 model: anything with Seq2Seq's encode / step / reorder),
         ``ids`` are the sentences' source ids when the caller has them (checked within ``max_len``)."""
         self._check_fitted()
-        if isinstance(sentences, str):
-            sentences = [sentences]
+        sentences = _sentence_list(sentences)
+        if not sentences:
+            return []
         cfg = self.config_
         beam = cfg.beam if beam is None else beam
         alpha = cfg.length_penalty if alpha is None else alpha
@@ -260,6 +267,19 @@ class Translator(RunEstimator):
                              preprocessing={"vocab_file": VOCAB_FILE, "tokenizer": self.config_.tokenizer,
                                             "src_vocab": self.src_tokenizer_.vocab_size,
                                             "tgt_vocab": self.tgt_tokenizer_.vocab_size})
+
+
+def _sentence_list(sentences) -> list[str]:
+    """One sentence, or a list, tuple, array, pandas Series (read in order, whatever its index) or
+    other iterable of them, as a list; anything else, or an item that is not a string, is an error."""
+    if isinstance(sentences, str):
+        return [sentences]
+    if sentences is None or isinstance(sentences, (bytes, int, float)) or not hasattr(sentences, "__iter__"):
+        raise LstmkitError(f"sentences must be a string or a list of strings, got {type(sentences).__name__}",
+                           "pass e.g. ['A man is riding a bike.']")
+    items = sentences.tolist() if hasattr(sentences, "tolist") else list(sentences)
+    check_strings(items, "sentence", "pass sentences as strings (an empty one is '')")
+    return items
 
 
 def _source(data) -> str | None:

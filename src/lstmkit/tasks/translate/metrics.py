@@ -60,13 +60,18 @@ def bleu_tokenizer(refs: Sequence[str]) -> str:
 
 
 def write_sentences(path: str | Path, srcs: Sequence[str], hyps: Sequence[str], refs: Sequence[str]) -> Path:
-    """A TSV: line, sentence BLEU, source, reference, translation (one row per sentence)."""
+    """A table of line, sentence BLEU, source, reference, translation (one row per sentence), in
+    the type its name asks for (``.csv``, ``.xlsx``, ``.parquet``, ``.json``, ``.jsonl``; any
+    other name: TSV)."""
     import pandas as pd
 
+    from lstmkit.cli_config import TABLE_WRITERS
     from lstmkit.runs import atomic_write
     df = pd.DataFrame({"line": np.arange(1, len(hyps) + 1), "bleu": sentence_bleu(hyps, refs),
                        "source": list(srcs), "reference": list(refs), "translation": list(hyps)})
-    atomic_write(path, lambda tmp: df.to_csv(tmp, sep="\t", index=False))
+    suffix = Path(path).suffix.lower()
+    write = TABLE_WRITERS[suffix] if suffix not in ("", ".txt") and suffix in TABLE_WRITERS else TABLE_WRITERS[".tsv"]
+    atomic_write(path, lambda tmp: write(df, tmp))
     return Path(path)
 
 
