@@ -73,7 +73,8 @@ def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data", text_c
     if isinstance(data, (str, Path)):
         path = Path(data)
         if not path_exists(path):
-            shown = f"{str(data)[:60]!r}…" if len(str(data)) > 60 else str(path)
+            text = str(data)                     # a text given as the path: its start; a path: whole
+            shown = f"{text[:60]!r}…" if len(text) > 255 or "\n" in text else text
             raise LstmkitError(f"file not found: {shown}", f"check the {what} path" + (
                 "; a text itself goes in as a list of lines, e.g. [text]" if isinstance(data, str) else ""))
         if not path.is_file():
