@@ -30,7 +30,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "lstmkit"
 # (layer, module prefixes) bottom to top; a module belongs to the layer of its longest matching prefix
 LAYERS = [
     ("base", ["lstmkit.errors", "lstmkit.config", "lstmkit.cli_config", "lstmkit.runs", "lstmkit.version",
-              "lstmkit.lazy"]),
+              "lstmkit.lazy", "lstmkit.estimator_params"]),
     ("blocks", ["lstmkit.nn", "lstmkit.data"]),
     ("train", ["lstmkit.train"]),
     ("engines", ["lstmkit.inspect", "lstmkit.deploy"]),

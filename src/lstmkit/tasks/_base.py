@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from lstmkit.config import TrainConfig, flatten_config, split_train_params
 from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
-from lstmkit.tasks._params import EstimatorParams
+from lstmkit.estimator_params import EstimatorParams
 from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, build_checked, file_in_the_way, load_weights,
                           new_run_dir, read_meta, read_metrics, read_run, save_tensors, write_json)
 from lstmkit.train import TrainingInterrupted
@@ -42,7 +42,7 @@ class RunEstimator(EstimatorParams, ABC):
     unknown name is an error naming the estimator. Each subclass gets a signature and a
     ``Parameters`` section generated from its config, so ``help()`` and ``inspect.signature``
     list every parameter with its default; ``get_params``, ``set_params``, ``sklearn.base.clone``
-    and ``repr`` follow scikit-learn (:class:`~lstmkit.tasks._params.EstimatorParams`).
+    and ``repr`` follow scikit-learn (:class:`~lstmkit.estimator_params.EstimatorParams`).
     """
 
     TASK: str = ""
