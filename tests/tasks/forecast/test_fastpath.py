@@ -186,6 +186,32 @@ def test_the_engine_is_resolved_again_when_the_run_files_change(plain):
         est.predict(df, engine="gpu")
 
 
+def test_one_window_through_the_onnx_graph_is_the_general_onnx_path(tmp_path):
+    """The lane runs an exported graph on numpy in a one-thread session of it: the numbers of the
+    general path through the same graph (its session on two threads)."""
+    pytest.importorskip("onnxruntime")
+    from lstmkit.deploy import export_onnx
+    df = sine_frame().drop(columns="time")
+    est = Forecaster(**TINY, horizon=3, relative=False).fit(df, target="y", features="temp", out=tmp_path)
+    export_onnx(est.run_dir_)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        onnx = engine_net_cached(est, "onnx")
+        assert onnx.runner.threads == 2 and onnx.runner.single_thread().threads == 1
+        assert onnx.runner.single_thread() is onnx.runner.single_thread()          # made once
+        for window in (df.iloc[-24:], df.iloc[100:160]):
+            fast = one_window(est, window, onnx)
+            assert fast is not None                                                  # the lane was taken
+            pd.testing.assert_frame_equal(est.predict(window, engine="onnx"), fast, check_exact=True)
+            general = est._forecast_ahead(window, net=onnx)
+            pd.testing.assert_frame_equal(fast, general, check_exact=True)
+            torch_answer = est.predict(window, engine="torch")
+            np.testing.assert_allclose(fast["y"], torch_answer["y"], rtol=1e-4, atol=1e-5)
+    finally:
+        torch.set_num_threads(before)
+
+
 # -- backtest: every fold of a fixed model in one pass ------------------------------------------
 def _fold_by_fold(est, df, folds, step, id_col=None):
     """The backtest rows as the fold-by-fold definition gives them: predict on each fold's history,

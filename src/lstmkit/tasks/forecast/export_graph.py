@@ -73,11 +73,19 @@ class ForecastOnnxNet(nn.Module):
 
     def forward(self, x: torch.Tensor, future=None, series=None) -> torch.Tensor:
         x = np.ascontiguousarray(x.detach().cpu().numpy(), dtype=np.float32)
+        return torch.from_numpy(self._run(self.runner, x, future, series))
+
+    def one(self, x: np.ndarray) -> np.ndarray:
+        """``forward`` of one window ``x [1, L, I]`` (float32 numpy, zero future, series 0) on numpy,
+        in a one-thread session of the graph (:meth:`OnnxRunner.single_thread`): ``predict``'s
+        one-window lane, where the torch round trip and a second thread cost more than they save."""
+        return self._run(self.runner.single_thread(), x, None, None)
+
+    def _run(self, runner: OnnxRunner, x: np.ndarray, future, series) -> np.ndarray:
         extra = {}
         if self.takes_future:                                         # None: zeros, as the net itself
-            extra["future"] = future_array(self.runner, x, future)
+            extra["future"] = future_array(runner, x, future)
         if self.takes_series:
             extra["series"] = (np.zeros(len(x), np.int64) if series is None
                                else np.ascontiguousarray(torch.as_tensor(series).cpu().numpy(), dtype=np.int64))
-        y, _ = self.runner.run(x, **extra)
-        return torch.from_numpy(y)
+        return runner.run(x, **extra)[0]

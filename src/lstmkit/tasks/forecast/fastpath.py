@@ -20,7 +20,9 @@ threads (a batch-1 step of a small LSTM is a few thousand multiply-adds, less th
 second thread costs; on a busy machine the wait for it can take longer than the whole forecast).
 :func:`one_thread` runs the calling thread's OpenMP regions on one thread: OpenMP keeps that
 setting per thread, so other threads (a server's) keep theirs, which ``torch.set_num_threads``
-would change for the whole process.
+would change for the whole process. An exported graph (:class:`ForecastOnnxNet`) gets the window
+as numpy and answers in numpy, in a one-thread session of its own (the torch round trip and the
+second thread cost more than they save at batch 1).
 
 Around the network every step runs cold: the LSTM kernel's 0.25 ms leaves the caches and branch
 predictors to itself, and a numpy or pandas call right after it takes 3-5 times what it takes in
@@ -43,6 +45,7 @@ import torch
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import WEIGHTS_FILE
 from lstmkit.tasks.forecast.combine import active_combination
+from lstmkit.tasks.forecast.export_graph import ForecastOnnxNet
 
 try:
     from pandas.api.internals import create_dataframe_from_blocks as _from_blocks
@@ -199,15 +202,20 @@ def one_window(est, data, net) -> pd.DataFrame | None:
     if a.shape[1] > T:                                        # past covariates (none over the horizon here)
         past, fut = est._scale_covariates(a[:, T:], np.zeros((L, 0)))
         y = np.concatenate([y, past, fut], 1)
-    x = torch.from_numpy(y[None].astype(np.float32))
-    with torch.inference_mode():
-        if net is est.net_:
-            run, small = _batch1(net, x)
-            with one_thread(small):
-                params = run(x)
-        else:
-            params = est._engine_run(net)(x, None, None)
-    params = params.numpy().astype(np.float64)
+    x = y[None].astype(np.float32)
+    if isinstance(net, ForecastOnnxNet):                      # numpy in, numpy out, on one thread
+        params = net.one(x)
+    else:
+        x = torch.from_numpy(x)
+        with torch.inference_mode():
+            if net is est.net_:
+                run, small = _batch1(net, x)
+                with one_thread(small):
+                    params = run(x)
+            else:
+                params = est._engine_run(net)(x, None, None)
+        params = params.numpy()
+    params = params.astype(np.float64)
     point = est._ahead_params(params, [sid], loc[None], scale[None], np.zeros((1, cfg.horizon, T)))[0]   # [H, T]
     return _point_frame(cfg.target, point)
 
