@@ -411,7 +411,7 @@ def test_bf16_autocast_without_a_bf16_lstm_runs_the_lstm_in_float32(monkeypatch)
     """On a CPU whose oneDNN has no bf16 LSTM (AVX2: "could not create a primitive descriptor"),
     CPU autocast leaves the LSTM in float32 -- every path: fused, padded lengths, one step -- and
     it answers what it answers without autocast."""
-    import lstmkit.nn.lstm as mod
+    import lstmkit.nn.lstm_kernels as mod
     monkeypatch.setattr(mod, "_cpu_runs_bf16_lstm", lambda: False)
     torch.manual_seed(0)
     lstm = LSTM(3, 5, num_layers=2, batch_first=True)

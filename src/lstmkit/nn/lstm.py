@@ -8,9 +8,7 @@ with ``lengths``, single steps and the cuDNN weight buffer live in :mod:`lstmkit
 """
 from __future__ import annotations
 
-import functools
 import math
-import numbers
 import warnings
 from collections.abc import Sequence
 
@@ -18,62 +16,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, _VF, nn
 
-from lstmkit.nn.lstm_kernels import FusedKernels
+from lstmkit.nn.checks import check_bool, check_dropout, check_positive_int, check_shape
+from lstmkit.nn.lstm_kernels import FusedKernels, float_state, fp32_under_autocast
 
 __all__ = ["LSTM", "LSTMCell"]
 
 State = tuple[Tensor, Tensor]
 GATE_NAMES = ("i", "f", "g", "o", "c")
-
-
-@functools.cache
-def _cpu_runs_bf16_lstm() -> bool:
-    """Whether this CPU runs torch's fused LSTM in bf16: CPU autocast hands it to oneDNN, whose
-    bf16 LSTM needs AVX-512 BF16 or AMX ("could not create a primitive descriptor" on AVX2)."""
-    zeros = torch.zeros(1, 1, 1)
-    try:
-        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
-            _VF.lstm(zeros, (zeros, zeros), [torch.zeros(4, 1), torch.zeros(4, 1)], False, 1, 0.0, False, False, True)
-    except RuntimeError:
-        return False
-    return True
-
-
-def _fp32_under_autocast(x: Tensor) -> bool:
-    """CPU autocast in bf16 on a CPU without a bf16 LSTM: the LSTM runs in float32 there, as
-    torch's GRU always does under autocast; the layers around it keep bf16."""
-    return (x.device.type == "cpu" and torch.is_autocast_enabled("cpu")
-            and torch.get_autocast_dtype("cpu") == torch.bfloat16 and not _cpu_runs_bf16_lstm())
-
-
-def _float_state(state: State | None) -> State | None:
-    return state if state is None or not isinstance(state, (tuple, list)) else tuple(s.float() for s in state)
-
-
-def _check_positive_int(name: str, value: object) -> None:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"`{name}` must be an int, got {type(value).__name__}")
-    if value <= 0:
-        raise ValueError(f"`{name}` must be a positive integer, got {value}")
-
-
-def _check_bool(name: str, value: object) -> None:
-    if not isinstance(value, bool):
-        raise TypeError(f"`{name}` must be a bool, got {type(value).__name__}")
-
-
-def _check_dropout(dropout: object) -> None:
-    if (
-        not isinstance(dropout, numbers.Real)
-        or isinstance(dropout, bool)
-        or not 0 <= dropout <= 1
-    ):
-        raise ValueError(f"`dropout` must be a number in [0, 1], got {dropout!r}")
-
-
-def _check_shape(what: str, tensor: Tensor, expected: tuple[int, ...]) -> None:
-    if tuple(tensor.shape) != expected:
-        raise ValueError(f"Expected {what} of shape {list(expected)}, got {list(tensor.shape)}")
 
 
 def _lstm_cell_step(
@@ -122,9 +71,9 @@ class LSTMCell(nn.Module):
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True) -> None:
         super().__init__()
-        _check_positive_int("input_size", input_size)
-        _check_positive_int("hidden_size", hidden_size)
-        _check_bool("bias", bias)
+        check_positive_int("input_size", input_size)
+        check_positive_int("hidden_size", hidden_size)
+        check_bool("bias", bias)
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias
@@ -156,8 +105,8 @@ class LSTMCell(nn.Module):
             zeros = x_t.new_zeros(expected)
             return zeros, zeros
         h, c = state
-        _check_shape("LSTMCell state h", h, expected)
-        _check_shape("LSTMCell state c", c, expected)
+        check_shape("LSTMCell state h", h, expected)
+        check_shape("LSTMCell state c", c, expected)
         return h, c
 
     def forward(self, x_t: Tensor, state: State | None = None) -> State:
@@ -223,13 +172,13 @@ class LSTM(FusedKernels, nn.Module):
         bidirectional: bool = False,
     ) -> None:
         super().__init__()
-        _check_positive_int("input_size", input_size)
-        _check_positive_int("hidden_size", hidden_size)
-        _check_positive_int("num_layers", num_layers)
-        _check_bool("bias", bias)
-        _check_bool("batch_first", batch_first)
-        _check_bool("bidirectional", bidirectional)
-        _check_dropout(dropout)
+        check_positive_int("input_size", input_size)
+        check_positive_int("hidden_size", hidden_size)
+        check_positive_int("num_layers", num_layers)
+        check_bool("bias", bias)
+        check_bool("batch_first", batch_first)
+        check_bool("bidirectional", bidirectional)
+        check_dropout(dropout)
         if dropout > 0 and num_layers == 1:
             warnings.warn(
                 "LSTM: dropout is applied between layers only, so dropout="
@@ -315,8 +264,8 @@ class LSTM(FusedKernels, nn.Module):
         if not isinstance(state, (tuple, list)) or len(state) != 2:
             raise ValueError(f"LSTM: Expected state as a pair (h0, c0), got {type(state).__name__}")
         h0, c0 = state
-        _check_shape("LSTM state h0", h0, expected)
-        _check_shape("LSTM state c0", c0, expected)
+        check_shape("LSTM state h0", h0, expected)
+        check_shape("LSTM state c0", c0, expected)
         return h0, c0
 
     @staticmethod
@@ -343,9 +292,9 @@ class LSTM(FusedKernels, nn.Module):
         lengths: Tensor | Sequence[int] | None = None,
         record_gates: bool = False,
     ) -> tuple[Tensor, State] | tuple[Tensor, State, dict[str, Tensor]]:
-        if _fp32_under_autocast(x):
+        if fp32_under_autocast(x):
             with torch.autocast("cpu", enabled=False):
-                return self.forward(x.float(), _float_state(state), lengths, record_gates)
+                return self.forward(x.float(), float_state(state), lengths, record_gates)
         self._check_input(x)
         batch, steps = (x.size(0), x.size(1)) if self.batch_first else (x.size(1), x.size(0))
         hx = self._initial_state(x, state, batch)
@@ -407,9 +356,9 @@ class LSTM(FusedKernels, nn.Module):
             )
         if x_t.dim() != 2:
             raise ValueError(f"LSTM.step: Expected x_t of shape [B, I], got {list(x_t.shape)}")
-        if _fp32_under_autocast(x_t):
+        if fp32_under_autocast(x_t):
             with torch.autocast("cpu", enabled=False):
-                return self.step(x_t.float(), _float_state(state))
+                return self.step(x_t.float(), float_state(state))
         x = x_t.unsqueeze(0)  # [1, B, I]
         self._check_input(x)
         hx = self._initial_state(x, state, x_t.size(0))

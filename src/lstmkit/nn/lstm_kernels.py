@@ -13,14 +13,40 @@ equal to ``torch.nn.LSTM`` or to the other path in ``tests/nn``.
 """
 from __future__ import annotations
 
+import functools
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, _VF
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
-__all__ = ["FusedKernels"]
+__all__ = ["FusedKernels", "fp32_under_autocast", "float_state"]
 
 State = tuple[Tensor, Tensor]
+
+
+@functools.cache
+def _cpu_runs_bf16_lstm() -> bool:
+    """Whether this CPU runs torch's fused LSTM in bf16: CPU autocast hands it to oneDNN, whose
+    bf16 LSTM needs AVX-512 BF16 or AMX ("could not create a primitive descriptor" on AVX2)."""
+    zeros = torch.zeros(1, 1, 1)
+    try:
+        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+            _VF.lstm(zeros, (zeros, zeros), [torch.zeros(4, 1), torch.zeros(4, 1)], False, 1, 0.0, False, False, True)
+    except RuntimeError:
+        return False
+    return True
+
+
+def fp32_under_autocast(x: Tensor) -> bool:
+    """CPU autocast in bf16 on a CPU without a bf16 LSTM: the LSTM runs in float32 there, as
+    torch's GRU always does under autocast; the layers around it keep bf16."""
+    return (x.device.type == "cpu" and torch.is_autocast_enabled("cpu")
+            and torch.get_autocast_dtype("cpu") == torch.bfloat16 and not _cpu_runs_bf16_lstm())
+
+
+def float_state(state: State | None) -> State | None:
+    return state if state is None or not isinstance(state, (tuple, list)) else tuple(s.float() for s in state)
 
 
 class FusedKernels:
