@@ -80,7 +80,7 @@ def test_refusals(int8_run, abs_forecaster, monkeypatch):
         Forecaster.load(int8_run).update(np.zeros(10))
     with pytest.raises(LstmkitError, match="export int8"):
         Forecaster.load(int8_run).save(int8_run.parent / "copy")
-    import lstmkit.deploy.quantize as mod
+    import lstmkit.deploy.int8_torch as mod
     monkeypatch.setattr(mod, "_quantized_engines", lambda: [])
     with pytest.raises(LstmkitError, match="no quantized CPU kernels"):
         quantize_torch(abs_forecaster.net_)
