@@ -62,7 +62,8 @@ def test_comma_decimals_only_where_the_comma_is_the_decimal_mark():
 
 
 def test_read_table_sniffs_separators_and_encodings(tmp_path):
-    from lstmkit.data.textfile import read_table, table_column
+    from lstmkit.data.tables import read_table
+    from lstmkit.data.textfile import table_column
     for name, raw in [("semi.csv", "text;label\nsehr gut;pos\nschlecht;neg\n".encode()),
                       ("tab.csv", "text\tlabel\nsehr gut\tpos\nschlecht\tneg\n".encode()),
                       ("excel.csv", "text\tlabel\r\nsehr gut\tpos\r\nschlecht\tneg\r\n".encode("utf-16")),
@@ -88,7 +89,7 @@ def test_a_windows_1252_file_is_pointed_at_cp1252_not_latin_1():
 def test_a_quote_that_opens_a_field_and_runs_over_rows_is_an_error(tmp_path, ext, sep):
     """'"Best film ever' (the quote part of the text) opened a quoted field: pandas read the rows up
     to the next quote mark, or to the end of the file, as one cell without a word."""
-    from lstmkit.data.textfile import read_table
+    from lstmkit.data.tables import read_table
     rows = [f"review {k}{sep}{'pos' if k % 2 else 'neg'}" for k in range(8)]
     rows[2] = f'"Best film ever, said nobody{sep}pos'
     ran_on = tmp_path / f"ran_on{ext}"
@@ -109,7 +110,8 @@ def test_a_quote_that_opens_a_field_and_runs_over_rows_is_an_error(tmp_path, ext
 
 def test_a_table_without_a_header_line_is_named_as_such(tmp_path):
     """Its first row was read as column names: 'pass --text with one of: the dog runs, pos'."""
-    from lstmkit.data.textfile import read_table, table_column
+    from lstmkit.data.tables import read_table
+    from lstmkit.data.textfile import table_column
     (tmp_path / "nohead.csv").write_text("the dog runs,pos\nthe cat sleeps,neg\n")
     df = read_table(tmp_path / "nohead.csv")
     with pytest.raises(LstmkitError, match=r"text column 'text' not found in x: its first line reads as data, not as "
@@ -126,7 +128,7 @@ def test_a_table_without_a_header_line_is_named_as_such(tmp_path):
 def test_excels_sep_line_names_the_separator(tmp_path):
     """'sep=;' above the header (Excel reads it, some exports write it) was read as the header:
     'text column not found — pass --text with one of: sep=, Unnamed: 1'."""
-    from lstmkit.data.textfile import read_table
+    from lstmkit.data.tables import read_table
     (tmp_path / "excel.csv").write_text("sep=;\ntext;label\nsehr gut, wirklich;pos\nschlecht;neg\n")
     df = read_table(tmp_path / "excel.csv")
     assert list(df.columns) == ["text", "label"] and df["text"].tolist() == ["sehr gut, wirklich", "schlecht"]

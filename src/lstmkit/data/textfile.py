@@ -2,8 +2,8 @@
 
     decode_text(raw, path, encoding)   bytes -> str; a bad byte names its line and --encoding
     read_text_file(path, encoding)     a whole file, ``.gz`` decompressed
-    read_table(path, encoding)         CSV / TSV / JSONL (optionally ``.gz``) as a DataFrame of strings
-    parse_table(text, path, sep)       a CSV / TSV file's text, separated by ``sep``, as that DataFrame
+    parse_table(text, path, sep)       a CSV / TSV file's text, separated by ``sep``, as a DataFrame of strings
+                                       (whole table files of every kind: :mod:`lstmkit.data.tables`)
     separator_line(text)               Excel's ``sep=;`` first line: dropped, its separator returned
     table_column(df, name, role, where) / column_strings(col)   a named column, its cells as text
     check_strings(items, what, fix)    texts given in Python: each one a string
@@ -21,7 +21,6 @@ import csv
 import difflib
 import gzip
 import io
-import json
 import math
 import re
 from pathlib import Path
@@ -33,7 +32,7 @@ from lstmkit.runs import path_exists
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["blank_rows", "decode_text", "check_text", "read_text_file", "read_table", "parse_table", "file_ext", "is_table", "table_column", "column_strings", "check_strings", "is_number",
+__all__ = ["blank_rows", "decode_text", "check_text", "read_text_file", "parse_table", "file_ext", "table_column", "column_strings", "check_strings", "is_number",
            "separator_line",
            "bom_encoding", "header_separator", "comma_decimals", "closest_name", "TABLE_SEP", "JSONL"]
 
@@ -170,24 +169,6 @@ def file_ext(path: Path) -> str:
     return suffixes[-1] if suffixes else ""
 
 
-def is_table(path: Path) -> bool:
-    """Whether ``path`` names a CSV / TSV / JSONL file (optionally ``.gz``)."""
-    return file_ext(path) in TABLE_SEP or file_ext(path) in JSONL
-
-
-def read_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
-    """A CSV / TSV / JSONL file (optionally ``.gz``) as a DataFrame of strings, at least one row."""
-    ext = file_ext(path)
-    if not is_table(path):
-        raise LstmkitError(f"unknown file type {ext or '(no extension)'!r}: {path}",
-                           "use .csv, .tsv or .jsonl (optionally .gz), or a folder of class folders")
-    text = read_text_file(path, encoding)
-    if ext in JSONL:
-        return _parse_jsonl(text, path)
-    text, sep = separator_line(text)
-    return parse_table(text, path, sep or header_separator(text.split("\n", 1)[0], TABLE_SEP[ext]))
-
-
 def separator_line(text: str) -> tuple[str, str | None]:
     """A table's text without the ``sep=;`` line Excel reads (and some exports write) above the
     header, and the separator that line names; ``(text, None)`` when there is none."""
@@ -235,29 +216,6 @@ def _check_quotes(text: str, path: str | Path, sep: str, df: pd.DataFrame | None
                            f"reading the lines it runs over as one cell (rows merged)",
                            'if the quote marks are part of the text, quote the whole field and double each quote '
                            'mark in it ("" — as a spreadsheet saves CSV), or remove them') from None
-
-
-def _parse_jsonl(text: str, path: Path) -> pd.DataFrame:
-    import pandas as pd
-    stripped = text.lstrip()
-    if stripped.startswith("["):                      # a JSON array of records
-        try:
-            records = json.loads(stripped)
-        except json.JSONDecodeError as e:
-            raise LstmkitError(f"{path} is not valid JSON (line {e.lineno})", "fix the file") from None
-    else:
-        records = []
-        for lineno, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError:
-                raise LstmkitError(f"{path} line {lineno} is not valid JSON",
-                                   "write one JSON object per line (JSON Lines)") from None
-    if not records or not all(isinstance(r, dict) for r in records):
-        raise LstmkitError(f"{path} must hold JSON objects, one per row", 'write lines like {"text": …, "label": …}')
-    return pd.DataFrame.from_records(records)
 
 
 def table_column(df: pd.DataFrame, name: str, role: str, where: str, flag: str | None = None) -> pd.Series:

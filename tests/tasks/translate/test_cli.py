@@ -49,6 +49,19 @@ def test_train_from_table_prints_scores_and_signature(capsys, files, cfg, tmp_pa
     assert "run folder:" in out
 
 
+@pytest.mark.parametrize("ext", [".xlsx", ".parquet"])
+def test_train_from_a_workbook_or_parquet_table(capsys, files, cfg, tmp_path, ext):
+    """It was 'unknown file type' / read as tab-separated text (NUL bytes: not a text file)."""
+    import pandas as pd
+    table = tmp_path / f"pairs{ext}"
+    frame = pd.read_csv(files / "pairs.tsv", sep="\t", quoting=3)
+    frame.to_excel(table, index=False) if ext == ".xlsx" else frame.to_parquet(table)
+    code, out, err = cli(capsys, "translate", "train", "--data", table, "--src", "en", "--tgt", "de",
+                         "--config", cfg, "--out", tmp_path, "--epochs", "1")
+    assert code == 0, err
+    assert "BLEU" in out and "run folder:" in out
+
+
 def test_run_streams_one_line_per_line(capsys, monkeypatch, run):
     code, out, err = cli(capsys, "translate", "run", "--run", run, "--beam", "2",
                          stdin="the dog runs.\n\na small cat sits.\n", monkeypatch=monkeypatch)

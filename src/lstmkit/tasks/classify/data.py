@@ -1,7 +1,7 @@
 """Classification data: read labelled texts, check labels, split them (numeric sequences:
 :mod:`lstmkit.tasks.classify.series`).
 
-    read_texts(data, text=, label=)    CSV / TSV / JSONL (.gz too), a folder of class folders of
+    read_texts(data, text=, label=)    CSV / TSV / JSONL (.gz too), XLSX, Parquet, a folder of class folders of
                                        .txt files (aclImdb), a DataFrame or a list of strings
     labels_from_y / label_cells        labels given as ``y`` / a label column, checked
     stratified_split(labels, frac, seed)   seeded train / validation indices, class shares kept
@@ -28,8 +28,9 @@ import pandas as pd
 
 from lstmkit.data.textfile import check_strings
 from lstmkit.data.textfile import column_strings as _as_strings
-from lstmkit.data.textfile import decode_text, is_number, is_table
-from lstmkit.data.textfile import read_table as _read_table
+from lstmkit.data.tables import is_table
+from lstmkit.data.tables import read_table as _read_table
+from lstmkit.data.textfile import decode_text, is_number
 from lstmkit.data.textfile import read_text_file
 from lstmkit.runs import path_exists
 from lstmkit.data.textfile import table_column as _column
@@ -86,7 +87,7 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
     if isinstance(data, str) and not path_exists(data) and not is_table(Path(data)):
         raise LstmkitError(f"{data[:40]!r}{'…' if len(data) > 40 else ''} is not a file, and a single string is read "
                            "as a file's path", f"to label texts pass a list of them, e.g. [{data[:20]!r}]; "
-                           "a file is a .csv, .tsv or .jsonl path")
+                           "a file is a .csv, .tsv, .jsonl, .xlsx or .parquet path")
     if isinstance(data, (np.ndarray, pd.Series)) and data.ndim == 1:
         data = data.tolist()                          # an array or Series of texts: a list of them
     source = str(Path(data).resolve()) if isinstance(data, (str, os.PathLike)) else None
@@ -103,7 +104,7 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
             df, where = data, ""
         else:
             raise LstmkitError(f"unsupported data type {type(data).__name__}",
-                               "pass a CSV/TSV/JSONL path, a folder of class folders, a DataFrame or a list of texts")
+                               "pass a CSV/TSV/JSONL/XLSX/Parquet path, a folder of class folders, a DataFrame or a list of texts")
         if len(df) == 0:
             raise LstmkitError(f"the data{where} has no rows", "supply at least one row")
         names = [str(c) for c in df.columns]

@@ -1,7 +1,7 @@
 """Numeric sequences for classification: UCR TSV (label first, one series a line; also a CSV
-with no header), long tables (sample, t, features…, label), wide tables (one row per sample),
-DataFrames, or arrays with labels ``y``. Every user mistake raises :class:`LstmkitError` naming
-the row and a fix."""
+with no header), long tables (sample, t, features…, label) and wide tables (one row per sample)
+as .csv, .xlsx or .parquet, DataFrames, or arrays with labels ``y``. Every user mistake raises
+:class:`LstmkitError` naming the row and a fix."""
 from __future__ import annotations
 
 import os
@@ -13,6 +13,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from lstmkit.data.tables import PARQUET, SHEETS, read_table
 from lstmkit.data.textfile import column_strings as _as_strings
 from lstmkit.data.textfile import comma_decimals
 from lstmkit.data.textfile import file_ext as _ext
@@ -75,10 +76,13 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
             else:                          # UCR's own layout, label first (a .csv of it has no header)
                 seqs, labels = parse_series_lines(text.splitlines(), True, f"{path} ")
                 out = SeriesData(seqs, labels, ["value"])
+        elif _ext(path) in SHEETS or _ext(path) in PARQUET:     # a long or wide table, read as a CSV's cells
+            out = _series_from_long(read_table(path, encoding), label, sample, time, features, require_label,
+                                    f" in {path}")
         else:
             raise LstmkitError(f"unknown file type {_ext(path) or '(no extension)'!r}: {path}",
-                               "use UCR .tsv (label first), a long-format .csv (sample, t, features…, label) "
-                               "or a wide one (one row per sample, a label column)")
+                               "use UCR .tsv (label first), a long-format .csv, .xlsx or .parquet (sample, t, "
+                               "features…, label) or a wide one (one row per sample, a label column)")
         out.source = source
     elif isinstance(data, pd.DataFrame):
         out = _series_from_long(data, label, sample, time, features, require_label, "")

@@ -63,7 +63,7 @@ def _resume(cls, run: Path, files: dict, flags: dict):
 train = add_train_command(
     app, TranslateConfig, "lstmkit.tasks.translate.estimator:Translator", _report,
     doc="Train a translator; print validation BLEU and chrF (greedy and beam) with their signatures.",
-    files={"data": "CSV/TSV with a source and a target column.",
+    files={"data": "CSV/TSV/JSONL/XLSX/Parquet with a source and a target column.",
            "src_file": "Source sentences, one per line (with --tgt-file).",
            "tgt_file": "Target sentences, line-aligned with --src-file.",
            "val": "Validation table (else a split of --data).",

@@ -1,6 +1,6 @@
 """Sentence pairs in, checked and tokenised per side.
 
-    read_pairs(data=…, src=…, tgt=…)            a CSV/TSV/JSONL with source and target columns
+    read_pairs(data=…, src=…, tgt=…)            a CSV/TSV/JSONL/XLSX/Parquet table with source and target columns
     read_pairs(src_file=…, tgt_file=…)          two line-aligned files (Multi30k style)
     clean_pairs(pairs, max_len, dedup)          length filter and de-duplication, with counts
     SideTokenizer("word" | "bpe").fit(texts)    ids with <pad> 0, <unk> 1, <bos> 2, <eos> 3;
@@ -22,8 +22,9 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from lstmkit.data.tables import PARQUET, SHEETS, read_table
 from lstmkit.data.textfile import (JSONL, column_strings, decode_text, file_ext, header_separator, parse_table,
-                                   read_table, read_text_file, separator_line, table_column)
+                                   read_text_file, separator_line, table_column)
 from lstmkit.data.vocab import CJK, PAD, UNK, Vocab, import_tokenizers, join_words
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import path_exists
@@ -75,16 +76,17 @@ def _check_file(path: Path, hint: str) -> None:
 
 def _read_table(path: Path, src: str, tgt: str, encoding: str) -> tuple[list[str], list[str], int]:
     """The two columns of a table file and the file line of its first row (2 after a header line;
-    0 in JSON Lines, whose rows are counted as rows).
+    0 in JSON Lines, a workbook or a Parquet file, whose rows are counted as rows).
 
-    Read as :mod:`lstmkit.data.textfile` reads forecast's and classify's tables (a byte-order mark
-    names the encoding, ``.gz`` is decompressed, a ``.csv`` header of semicolons or tabs is read
-    with them), with two rules of its own: a file that is not ``.csv`` or JSON is tab-separated
-    (Tatoeba's ``fra.txt``), and in a tab-separated file a quote mark is part of the sentence.
+    Read as :mod:`lstmkit.data.tables` reads every task's tables (a byte-order mark names the
+    encoding, ``.gz`` is decompressed, a ``.csv`` header of semicolons or tabs is read with them,
+    ``.xlsx`` and ``.parquet`` too), with two rules of its own: a file that is not ``.csv``, JSON, a
+    workbook or Parquet is tab-separated (Tatoeba's ``fra.txt``), and in a tab-separated file a
+    quote mark is part of the sentence.
     """
-    _check_file(path, "pass a CSV/TSV file of sentence pairs, or --src-file and --tgt-file")
+    _check_file(path, "pass a CSV/TSV/XLSX/Parquet file of sentence pairs, or --src-file and --tgt-file")
     ext = file_ext(path)
-    if ext in JSONL:
+    if ext in JSONL or ext in SHEETS or ext in PARQUET:
         df, first = read_table(path, encoding), 0
     else:
         text, sep = separator_line(read_text_file(path, encoding))

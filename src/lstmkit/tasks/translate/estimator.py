@@ -49,7 +49,7 @@ class Translator(RunEstimator):
     Hyper-parameters: a :class:`~lstmkit.config.TranslateConfig` and/or any of its fields and
     :class:`~lstmkit.config.TrainConfig`'s as keyword arguments (listed below).
 
-    Data: a CSV/TSV with columns ``src`` and ``tgt`` (as configured), a DataFrame, a list of
+    Data: a CSV/TSV/XLSX/Parquet table with columns ``src`` and ``tgt`` (as configured), a DataFrame, a list of
     (source, target) pairs, or two line-aligned files ``src_file`` / ``tgt_file``.
 
     Fitted attributes: ``config_``, ``src_tokenizer_``, ``tgt_tokenizer_``, ``net_``, ``result_``,
