@@ -5,6 +5,7 @@
     parse_table(text, path, sep)       a CSV / TSV file's text, separated by ``sep``, as a DataFrame of strings
                                        (whole table files of every kind: :mod:`lstmkit.data.tables`)
     separator_line(text)               Excel's ``sep=;`` first line: dropped, its separator returned
+    row_place(df, i)                   where data row ``i`` is: the file's line, or the row
     table_column(df, name, role, where) / column_strings(col)   a named column, its cells as text
     check_strings(items, what, fix)    texts given in Python: each one a string
     blank_rows(df)                     the rows empty in every cell (a spreadsheet's ",,," lines)
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["blank_rows", "decode_text", "check_text", "read_text_file", "parse_table", "file_ext", "table_column", "column_strings", "check_strings", "is_number",
-           "separator_line",
+           "separator_line", "row_place",
            "bom_encoding", "header_separator", "comma_decimals", "closest_name", "TABLE_SEP", "JSONL"]
 
 TABLE_SEP = {".csv": ",", ".tsv": "\t"}
@@ -194,7 +195,23 @@ def parse_table(text: str, path: str | Path, sep: str, quoting: bool = True) -> 
     if quoting:
         _check_quotes(text, path, sep, df)
     df.attrs["sep"] = sep                  # numbers in a semicolon file may carry decimal commas
+    df.attrs["first_line"] = 2             # the file line of the first data row, for messages (row_place)
+    if "\n\n" in text.replace("\r", ""):    # blank lines, which pandas skips: where they are
+        df.attrs["blank_lines"] = [k for k, ln in enumerate(text.split("\n"), 1) if not ln.strip("\r")]
     return df
+
+
+def row_place(df: pd.DataFrame, i: int) -> str:
+    """Where data row ``i`` of ``df`` is, for a message: ``"line 7"`` (the file's line) for a table
+    :func:`parse_table` read, else ``"data row 6"``."""
+    line = df.attrs.get("first_line")
+    if line is None:
+        return f"data row {i + 1}"
+    before = df.iloc[:i]                   # cells spanning lines (quoted line breaks) push the rows below down
+    line += i + int(before.apply(lambda c: c.astype(str).str.count("\n")).to_numpy().sum()) if i else i
+    for blank in df.attrs.get("blank_lines", ()):
+        line += blank <= line
+    return f"line {line}"
 
 
 def _check_quotes(text: str, path: str | Path, sep: str, df: pd.DataFrame | None = None) -> None:

@@ -21,7 +21,7 @@ from lstmkit.data.textfile import blank_rows, header_separator, parse_table, rea
 from lstmkit.data.textfile import table_column as _column
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.classify.data import label_cells as _labels
-from lstmkit.tasks.classify.data import labels_from_y
+from lstmkit.tasks.classify.data import labelled_rows, labels_from_y
 
 __all__ = ["SeriesData", "read_series", "parse_series_lines"]
 
@@ -203,7 +203,7 @@ def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, feat
                            "or write time stamps such as 2024-01-31 12:00:00 (no empty cells)")
     labels_all = _labels(df[[c for c in df.columns if str(c) == label][0]], where, require_label) if has_label else None
     ids, keys = _sample_keys(s_col, sample, where)
-    seqs, labels, sample_ids = [], [], []
+    seqs, labels, sample_ids, firsts = [], [], [], []
     codes, uniques = pd.factorize(keys)               # first-appearance order
     order = np.lexsort((t, codes))                    # by sample, then time
     bounds = np.flatnonzero(np.diff(codes[order])) + 1
@@ -217,12 +217,14 @@ def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, feat
         seqs.append(values[rows])                                         # [T_i, F]
         sample_ids.append(ids[rows[0]])
         if labels_all is not None:
-            ls = {labels_all[r] for r in rows}
+            ls = {labels_all[r] for r in rows} - {None}       # a row without a label repeats none
             if len(ls) > 1:
                 raise LstmkitError(f"sample {ids[rows[0]]!r}{where} has several labels: {', '.join(sorted(ls))}",
                                    "give every row of a sample the same label")
-            labels.append(labels_all[rows[0]])
-    return SeriesData(seqs, labels if labels_all is not None else None, names, ids=sample_ids)
+            labels.append(ls.pop() if ls else None)
+            firsts.append(int(rows.min()))
+    out = SeriesData(seqs, labels if labels_all is not None else None, names, ids=sample_ids)
+    return out if labels_all is None else out.subset(labelled_rows(labels, where, df, "sample", firsts))
 
 
 def _without_empty_rows(df: pd.DataFrame) -> pd.DataFrame:
@@ -325,7 +327,8 @@ def _series_from_wide(df: pd.DataFrame, label: str, require_label: bool, where: 
         seqs.append(row[:, None])
     labels = _labels(df[[c for c in df.columns if str(c) == label][0]], where, require_label) if has_label else None
     named = None if ids is None else [v.strip() for v in _as_strings(df[[c for c in df.columns if str(c) == ids][0]])]
-    return SeriesData(seqs, labels, ["value"], ids=named, id_name=ids)
+    out = SeriesData(seqs, labels, ["value"], ids=named, id_name=ids)
+    return out if labels is None else out.subset(labelled_rows(labels, where, df))
 
 
 def _series_from_arrays(data: Any) -> list[np.ndarray]:
