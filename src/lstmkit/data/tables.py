@@ -64,8 +64,8 @@ def read_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
     text = read_text_file(path, encoding)
     if ext in JSONL:
         return _parse_jsonl(text, path)
-    text, sep = separator_line(text)
-    return parse_table(text, path, sep or header_separator(text.split("\n", 1)[0], TABLE_SEP[ext]))
+    text, sep, first_line = separator_line(text)
+    return parse_table(text, path, sep or header_separator(text.split("\n", 1)[0], TABLE_SEP[ext]), first_line=first_line)
 
 
 def read_frame(path: str | Path) -> pd.DataFrame:
@@ -100,12 +100,14 @@ def read_frame(path: str | Path) -> pd.DataFrame:
         head = _head(path, last if last in _COMPRESSED else "")
         check_text(head, path)
         encoding = bom_encoding(head)
-        header = head.decode(encoding or "utf-8", errors="replace").lstrip("\ufeff").split("\n", 1)[0]
-        sep = header_separator(header, _CSV_LIKE[ext])
+        rest, named, first_line = separator_line(head.decode(encoding or "utf-8", errors="replace").lstrip("\ufeff"))
+        header = rest.split("\n", 1)[0]
+        sep = named or header_separator(header, _CSV_LIKE[ext])
         header_row: int | None = 0
 
-        def read(enc):
-            return pd.read_csv(path, sep=sep, encoding=enc, engine="python" if sep is None else "c", header=header_row)
+        def read(enc):          # Excel's sep=; line (first_line 2) skipped: pandas then counts the file's lines
+            return pd.read_csv(path, sep=sep, encoding=enc, engine="python" if sep is None else "c", header=header_row,
+                               skiprows=first_line - 1)
         try:
             df = read(encoding)
         except UnicodeDecodeError as e:

@@ -170,34 +170,36 @@ def file_ext(path: Path) -> str:
     return suffixes[-1] if suffixes else ""
 
 
-def separator_line(text: str) -> tuple[str, str | None]:
+def separator_line(text: str) -> tuple[str, str | None, int]:
     """A table's text without the ``sep=;`` line Excel reads (and some exports write) above the
-    header, and the separator that line names; ``(text, None)`` when there is none."""
+    header, the separator that line names, and the file line the text now starts at (2: messages
+    name the file's lines); ``(text, None, 1)`` when there is none."""
     first, _, rest = text.partition("\n")
     found = re.fullmatch(r"\s*sep=(.)\s*", first)
-    return (rest, found.group(1)) if found else (text, None)
+    return (rest, found.group(1), 2) if found else (text, None, 1)
 
 
-def parse_table(text: str, path: str | Path, sep: str, quoting: bool = True) -> pd.DataFrame:
-    """``text`` (the file ``path``'s) as a table of strings separated by ``sep``, at least one row;
-    with ``quoting=False`` a quote mark is text like any other (a TSV of sentences)."""
+def parse_table(text: str, path: str | Path, sep: str, quoting: bool = True, first_line: int = 1) -> pd.DataFrame:
+    """``text`` (the file ``path``'s, from its line ``first_line`` on) as a table of strings
+    separated by ``sep``, at least one row; with ``quoting=False`` a quote mark is text like any
+    other (a TSV of sentences)."""
     import pandas as pd
     try:
         df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
                          quoting=csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE)
     except (pd.errors.ParserError, csv.Error, ValueError) as e:
         if quoting and "EOF inside string" in str(e):
-            _check_quotes(text, path, sep)
+            _check_quotes(text, path, sep, first_line)
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise LstmkitError(f"could not read {path}: {reason}", "check that it is a valid CSV/TSV file") from None
     if len(df) == 0:
         raise LstmkitError(f"{path} has a header but no data rows", "supply at least one data row")
     if quoting:
-        _check_quotes(text, path, sep, df)
+        _check_quotes(text, path, sep, first_line, df)
     df.attrs["sep"] = sep                  # numbers in a semicolon file may carry decimal commas
-    df.attrs["first_line"] = 2             # the file line of the first data row, for messages (row_place)
+    df.attrs["first_line"] = first_line + 1     # the file line of the first data row, for messages (row_place)
     if "\n\n" in text.replace("\r", ""):    # blank lines, which pandas skips: where they are
-        df.attrs["blank_lines"] = [k for k, ln in enumerate(text.split("\n"), 1) if not ln.strip("\r")]
+        df.attrs["blank_lines"] = [k for k, ln in enumerate(text.split("\n"), first_line) if not ln.strip("\r")]
     return df
 
 
@@ -214,7 +216,7 @@ def row_place(df: pd.DataFrame, i: int) -> str:
     return f"line {line}"
 
 
-def _check_quotes(text: str, path: str | Path, sep: str, df: pd.DataFrame | None = None) -> None:
+def _check_quotes(text: str, path: str | Path, sep: str, first_line: int, df: pd.DataFrame | None = None) -> None:
     """An :class:`LstmkitError` when a quote mark at the start of a field (``"Best film ever``, the
     quote part of the text) opened a quoted field that ran on over the lines after it, to the end
     of the file or to a later quote mark not followed by a separator: pandas reads the lines it
@@ -223,12 +225,12 @@ def _check_quotes(text: str, path: str | Path, sep: str, df: pd.DataFrame | None
     if df is not None and not any(df[c].astype(str).str.contains("\n", regex=False).any() for c in df.columns):
         return
     reader = csv.reader(io.StringIO(text), delimiter=sep, strict=True)
-    start = 1
+    start = first_line
     try:
         for _ in reader:
-            start = reader.line_num + 1
+            start = first_line + reader.line_num
     except csv.Error as e:
-        end = "the end of the file" if "end of data" in str(e) else f"line {reader.line_num}"
+        end = "the end of the file" if "end of data" in str(e) else f"line {first_line - 1 + reader.line_num}"
         raise LstmkitError(f"{path} line {start}: a quote mark opens a field that runs on to {end}, "
                            f"reading the lines it runs over as one cell (rows merged)",
                            'if the quote marks are part of the text, quote the whole field and double each quote '

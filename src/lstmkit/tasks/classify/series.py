@@ -17,7 +17,7 @@ from lstmkit.data.tables import PARQUET, SHEETS, read_table
 from lstmkit.data.textfile import column_strings as _as_strings
 from lstmkit.data.textfile import comma_decimals
 from lstmkit.data.textfile import file_ext as _ext
-from lstmkit.data.textfile import blank_rows, header_separator, parse_table, read_text_file
+from lstmkit.data.textfile import blank_rows, header_separator, parse_table, read_text_file, separator_line
 from lstmkit.data.textfile import table_column as _column
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.classify.data import label_cells as _labels
@@ -66,15 +66,15 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
         path = Path(data)
         source = str(path.resolve())
         if _ext(path) in (".csv", ".tsv", ".txt"):
-            text = read_text_file(path, encoding)
+            text, named, first_line = separator_line(read_text_file(path, encoding))
             header = text.split("\n", 1)[0]
-            sep = header_separator(header, ",")
+            sep = named or header_separator(header, ",")
             firsts = {ln.split(sep, 1)[0].strip() for ln in text.splitlines()[1:]}
             if _is_table_header(header, sep, label, firsts):          # a long or wide table
-                out = _series_from_long(parse_table(text, path, sep), label, sample, time, features,
-                                        require_label, f" in {path}")
+                out = _series_from_long(parse_table(text, path, sep, first_line=first_line), label, sample, time,
+                                        features, require_label, f" in {path}")
             else:                          # UCR's own layout, label first (a .csv of it has no header)
-                seqs, labels = parse_series_lines(text.splitlines(), True, f"{path} ")
+                seqs, labels = parse_series_lines(text.splitlines(), True, f"{path} ", first_line)
                 out = SeriesData(seqs, labels, ["value"])
         elif _ext(path) in SHEETS or _ext(path) in PARQUET:     # a long or wide table, read as a CSV's cells
             out = _series_from_long(read_table(path, encoding), label, sample, time, features, require_label,
@@ -101,11 +101,13 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
     return out
 
 
-def parse_series_lines(lines: Sequence[str], labelled: bool, where: str = "") -> tuple[list[np.ndarray], list[str] | None]:
+def parse_series_lines(lines: Sequence[str], labelled: bool, where: str = "",
+                       first_line: int = 1) -> tuple[list[np.ndarray], list[str] | None]:
     """One series per line, values split on tabs, commas or spaces (label first when
-    ``labelled``). Trailing empty / NaN cells are padding (UCR's way of storing unequal lengths)."""
+    ``labelled``). Trailing empty / NaN cells are padding (UCR's way of storing unequal lengths).
+    Messages number ``lines[0]`` as line ``first_line``."""
     seqs, labels = [], []
-    for lineno, line in enumerate(lines, 1):
+    for lineno, line in enumerate(lines, first_line):
         if not line.strip():
             continue
         cells = re.split(r"\t|,|\s+", line.strip())
