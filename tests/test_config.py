@@ -113,3 +113,24 @@ def test_configs_share_the_task_config_base():
     for cls in CONFIGS:
         assert dataclasses.is_dataclass(cls)
         assert cls.__dataclass_fields__["train"].default_factory().__class__ is TrainConfig
+
+
+def test_numpy_numbers_are_settings_like_pythons():
+    """np.arange's np.int64 (a grid search's values) was refused: '`hidden_size` must be a positive
+    integer, got np.int64(16)'; now every estimator reads numpy's numbers as Python's, in keywords,
+    set_params and nested train settings, and keeps them JSON-ready."""
+    import json
+
+    import numpy as np
+
+    import lstmkit
+    grid = {"hidden_size": np.int64(16), "dropout": np.float64(0.25), "seed": np.int64(7), "max_epochs": np.int32(3),
+            "train": {"batch_size": np.int64(8)}}
+    for name in ("Forecaster", "TextClassifier", "SequenceClassifier", "Translator", "LanguageModel", "SpeechRecognizer"):
+        est = getattr(lstmkit, name)(**grid)
+        params = est.get_params()
+        assert [type(params[k]) for k in ("hidden_size", "dropout", "seed", "max_epochs", "batch_size")] == \
+            [int, float, int, int, int], name
+        assert (params["hidden_size"], params["batch_size"]) == (16, 8)
+        json.dumps(est.set_params(hidden_size=np.int64(32)).config.to_dict())
+    assert lstmkit.Forecaster(quantiles=list(np.array([0.1, 0.5, 0.9]))).config.quantiles == [0.1, 0.5, 0.9]

@@ -54,3 +54,19 @@ def test_load_of_something_not_a_path_is_one_error(run):
     for load in (lstmkit.load, SequenceClassifier.load):
         with pytest.raises(LstmkitError, match=f"needs a run folder's path, got {type(run).__name__}"):
             load(run)                         # was a TypeError from pathlib
+
+
+def test_any_seed_fit_accepts_saves_and_loads_and_a_larger_one_is_refused_at_fit(tmp_path):
+    """The largest seed numpy and torch both take (2**32 - 1) trains, saves and loads (a seed
+    ensemble's members included); 2**32 is one error at construction, set_params and fit alike,
+    before any run folder exists, so no saved run holds a seed that load would refuse."""
+    est = lstmkit.Forecaster(**{**FAST, "max_epochs": 1, "seed": 2**32 - 1, "ensemble": 2})
+    est.fit(sine_frame(), target="y", time="time", out=tmp_path / "runs")
+    assert lstmkit.load(est.run_dir_).config_.train.seed == 2**32 - 1
+    refused = "`seed` must be a whole number from 0 to 4294967295, got 4294967296 — pass --seed 42, say"
+    for attempt in (lambda: lstmkit.Forecaster(seed=2**32), lambda: est.set_params(seed=2**32),
+                    lambda: est.fit(sine_frame(), target="y", time="time", seed=2**32, out=tmp_path / "more")):
+        with pytest.raises(LstmkitError) as e:
+            attempt()
+        assert str(e.value) == refused
+    assert not (tmp_path / "more").exists()

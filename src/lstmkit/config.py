@@ -24,7 +24,8 @@ from lstmkit.errors import LstmkitError
 
 __all__ = ["TrainConfig", "TaskConfig", "train_field", "Encoder", "Pooling", "Attention", "load_yaml", "merge",
            "split_train_params", "train_block", "flatten_config", "known_keys", "require_positive_int", "check_types",
-           "check_positive", "check_non_negative", "check_range", "check_seed", "field_types", "flag", "MAX_SEED"]
+           "check_positive", "check_non_negative", "check_range", "check_seed", "field_types", "flag", "MAX_SEED",
+           "python_values"]
 
 # Choice sets shared by several tasks; tests keep them equal to the registries that implement them
 # (lstmkit.nn.zoo.ENCODERS, the pooling and attention modules).
@@ -102,10 +103,22 @@ class TaskConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]):
-        d = dict(d)
+        """The config of nested ``d``; numpy's numbers in it (``np.int64`` from ``np.arange``, a
+        grid search's values) read as Python's, which the checks and JSON take."""
+        d = python_values(d)
         base = cls.__dataclass_fields__["train"].default_factory()
         train = dataclasses.replace(base, **known_keys(TrainConfig, d.pop("train", {}) or {}, "train"))
         return cls(train=train, **known_keys(cls, d, ""))
+
+
+def python_values(d: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``d`` (and of a nested ``train`` mapping) with each of numpy's scalars, alone or
+    in a list, as the Python int, float or bool it holds."""
+    def plain(v: Any) -> Any:
+        if type(v).__module__ == "numpy" and getattr(v, "ndim", None) == 0:
+            return v.item()
+        return [plain(x) for x in v] if isinstance(v, (list, tuple)) else v
+    return {k: python_values(v) if k == "train" and isinstance(v, dict) else plain(v) for k, v in d.items()}
 
 
 def known_keys(cls, d: dict[str, Any], section: str) -> dict[str, Any]:

@@ -62,7 +62,8 @@ def test_comma_decimals_only_where_the_comma_is_the_decimal_mark():
 
 
 def test_read_table_sniffs_separators_and_encodings(tmp_path):
-    from lstmkit.data.textfile import read_table, table_column
+    from lstmkit.data.tables import read_table
+    from lstmkit.data.textfile import table_column
     for name, raw in [("semi.csv", "text;label\nsehr gut;pos\nschlecht;neg\n".encode()),
                       ("tab.csv", "text\tlabel\nsehr gut\tpos\nschlecht\tneg\n".encode()),
                       ("excel.csv", "text\tlabel\r\nsehr gut\tpos\r\nschlecht\tneg\r\n".encode("utf-16")),
@@ -88,7 +89,7 @@ def test_a_windows_1252_file_is_pointed_at_cp1252_not_latin_1():
 def test_a_quote_that_opens_a_field_and_runs_over_rows_is_an_error(tmp_path, ext, sep):
     """'"Best film ever' (the quote part of the text) opened a quoted field: pandas read the rows up
     to the next quote mark, or to the end of the file, as one cell without a word."""
-    from lstmkit.data.textfile import read_table
+    from lstmkit.data.tables import read_table
     rows = [f"review {k}{sep}{'pos' if k % 2 else 'neg'}" for k in range(8)]
     rows[2] = f'"Best film ever, said nobody{sep}pos'
     ran_on = tmp_path / f"ran_on{ext}"
@@ -109,7 +110,8 @@ def test_a_quote_that_opens_a_field_and_runs_over_rows_is_an_error(tmp_path, ext
 
 def test_a_table_without_a_header_line_is_named_as_such(tmp_path):
     """Its first row was read as column names: 'pass --text with one of: the dog runs, pos'."""
-    from lstmkit.data.textfile import read_table, table_column
+    from lstmkit.data.tables import read_table
+    from lstmkit.data.textfile import table_column
     (tmp_path / "nohead.csv").write_text("the dog runs,pos\nthe cat sleeps,neg\n")
     df = read_table(tmp_path / "nohead.csv")
     with pytest.raises(LstmkitError, match=r"text column 'text' not found in x: its first line reads as data, not as "
@@ -126,7 +128,38 @@ def test_a_table_without_a_header_line_is_named_as_such(tmp_path):
 def test_excels_sep_line_names_the_separator(tmp_path):
     """'sep=;' above the header (Excel reads it, some exports write it) was read as the header:
     'text column not found — pass --text with one of: sep=, Unnamed: 1'."""
-    from lstmkit.data.textfile import read_table
+    from lstmkit.data.tables import read_table
     (tmp_path / "excel.csv").write_text("sep=;\ntext;label\nsehr gut, wirklich;pos\nschlecht;neg\n")
     df = read_table(tmp_path / "excel.csv")
     assert list(df.columns) == ["text", "label"] and df["text"].tolist() == ["sehr gut, wirklich", "schlecht"]
+
+
+def test_after_a_sep_line_messages_name_the_files_own_lines(tmp_path):
+    """Excel's 'sep=;' line was dropped before the table was read, and every line number after it
+    was one short (the quote that ran on, the first unlabelled row, translate's empty pair); the
+    numeric-sequence and forecasting readers read 'sep=' as the header."""
+    import warnings
+    from lstmkit.data.tables import read_frame, read_table
+    from lstmkit.tasks.classify.data import read_texts
+    from lstmkit.tasks.classify.series import read_series
+    from lstmkit.tasks.translate.data import read_pairs
+    (tmp_path / "ran_on.csv").write_text('sep=;\ntext;label\nfine;pos\n"Best film ever;pos\nbad;neg\n')
+    with pytest.raises(LstmkitError, match=r"ran_on\.csv line 4: a quote mark opens a field that runs on to the end"):
+        read_table(tmp_path / "ran_on.csv")
+    (tmp_path / "unlabelled.csv").write_text("sep=;\ntext;label\nfine;pos\nbad;neg\n\nnot yet;NA\nawful;neg\n")
+    with pytest.warns(UserWarning, match=r"1 of 4 rows in .* has no label .*first: line 6\)"):   # a blank line before it
+        read_texts(tmp_path / "unlabelled.csv")
+    (tmp_path / "pairs.csv").write_text('sep=;\nsrc;tgt\nthe dog;der Hund\n"a cat,\nsits";\n')
+    with pytest.raises(LstmkitError, match=r"1 pair\(s\) have an empty side \(first at line 4\)"):
+        read_pairs(tmp_path / "pairs.csv")
+    (tmp_path / "pairs.tsv").write_text("sep=\t\nthe dog runs\tder Hund läuft\nno tab here\n")
+    with warnings.catch_warnings(), pytest.raises(LstmkitError, match=r"line 3 of .* has no tab"):
+        warnings.simplefilter("ignore")
+        read_pairs(tmp_path / "pairs.tsv")
+    (tmp_path / "long.csv").write_text("sep=;\nsample;t;x;label\na;0;1,5;up\na;1;2,5;up\nb;0;1;down\nb;1;0,5;down\n")
+    assert read_series(tmp_path / "long.csv").seqs[0][:, 0].tolist() == [1.5, 2.5]
+    (tmp_path / "ucr.tsv").write_text("sep=\t\n1\t0.5\t0.7\n2\t0.1\tx\n")
+    with pytest.raises(LstmkitError, match=r"ucr\.tsv line 3: value 2 is not a number"):
+        read_series(tmp_path / "ucr.tsv")
+    (tmp_path / "sales.csv").write_text("sep=;\ndate;units\n2020-01-01;1,5\n2020-01-02;2,5\n")
+    assert read_frame(tmp_path / "sales.csv").to_dict("list") == {"date": ["2020-01-01", "2020-01-02"], "units": [1.5, 2.5]}

@@ -2,9 +2,10 @@
 
     decode_text(raw, path, encoding)   bytes -> str; a bad byte names its line and --encoding
     read_text_file(path, encoding)     a whole file, ``.gz`` decompressed
-    read_table(path, encoding)         CSV / TSV / JSONL (optionally ``.gz``) as a DataFrame of strings
-    parse_table(text, path, sep)       a CSV / TSV file's text, separated by ``sep``, as that DataFrame
+    parse_table(text, path, sep)       a CSV / TSV file's text, separated by ``sep``, as a DataFrame of strings
+                                       (whole table files of every kind: :mod:`lstmkit.data.tables`)
     separator_line(text)               Excel's ``sep=;`` first line: dropped, its separator returned
+    row_place(df, i)                   where data row ``i`` is: the file's line, or the row
     table_column(df, name, role, where) / column_strings(col)   a named column, its cells as text
     check_strings(items, what, fix)    texts given in Python: each one a string
     blank_rows(df)                     the rows empty in every cell (a spreadsheet's ",,," lines)
@@ -21,7 +22,6 @@ import csv
 import difflib
 import gzip
 import io
-import json
 import math
 import re
 from pathlib import Path
@@ -33,8 +33,8 @@ from lstmkit.runs import path_exists
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["blank_rows", "decode_text", "check_text", "read_text_file", "read_table", "parse_table", "file_ext", "is_table", "table_column", "column_strings", "check_strings", "is_number",
-           "separator_line",
+__all__ = ["blank_rows", "decode_text", "check_text", "read_text_file", "parse_table", "file_ext", "table_column", "column_strings", "check_strings", "is_number",
+           "separator_line", "row_place",
            "bom_encoding", "header_separator", "comma_decimals", "closest_name", "TABLE_SEP", "JSONL"]
 
 TABLE_SEP = {".csv": ",", ".tsv": "\t"}
@@ -170,53 +170,53 @@ def file_ext(path: Path) -> str:
     return suffixes[-1] if suffixes else ""
 
 
-def is_table(path: Path) -> bool:
-    """Whether ``path`` names a CSV / TSV / JSONL file (optionally ``.gz``)."""
-    return file_ext(path) in TABLE_SEP or file_ext(path) in JSONL
-
-
-def read_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
-    """A CSV / TSV / JSONL file (optionally ``.gz``) as a DataFrame of strings, at least one row."""
-    ext = file_ext(path)
-    if not is_table(path):
-        raise LstmkitError(f"unknown file type {ext or '(no extension)'!r}: {path}",
-                           "use .csv, .tsv or .jsonl (optionally .gz), or a folder of class folders")
-    text = read_text_file(path, encoding)
-    if ext in JSONL:
-        return _parse_jsonl(text, path)
-    text, sep = separator_line(text)
-    return parse_table(text, path, sep or header_separator(text.split("\n", 1)[0], TABLE_SEP[ext]))
-
-
-def separator_line(text: str) -> tuple[str, str | None]:
+def separator_line(text: str) -> tuple[str, str | None, int]:
     """A table's text without the ``sep=;`` line Excel reads (and some exports write) above the
-    header, and the separator that line names; ``(text, None)`` when there is none."""
+    header, the separator that line names, and the file line the text now starts at (2: messages
+    name the file's lines); ``(text, None, 1)`` when there is none."""
     first, _, rest = text.partition("\n")
     found = re.fullmatch(r"\s*sep=(.)\s*", first)
-    return (rest, found.group(1)) if found else (text, None)
+    return (rest, found.group(1), 2) if found else (text, None, 1)
 
 
-def parse_table(text: str, path: str | Path, sep: str, quoting: bool = True) -> pd.DataFrame:
-    """``text`` (the file ``path``'s) as a table of strings separated by ``sep``, at least one row;
-    with ``quoting=False`` a quote mark is text like any other (a TSV of sentences)."""
+def parse_table(text: str, path: str | Path, sep: str, quoting: bool = True, first_line: int = 1) -> pd.DataFrame:
+    """``text`` (the file ``path``'s, from its line ``first_line`` on) as a table of strings
+    separated by ``sep``, at least one row; with ``quoting=False`` a quote mark is text like any
+    other (a TSV of sentences)."""
     import pandas as pd
     try:
         df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
                          quoting=csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE)
     except (pd.errors.ParserError, csv.Error, ValueError) as e:
         if quoting and "EOF inside string" in str(e):
-            _check_quotes(text, path, sep)
+            _check_quotes(text, path, sep, first_line)
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise LstmkitError(f"could not read {path}: {reason}", "check that it is a valid CSV/TSV file") from None
     if len(df) == 0:
         raise LstmkitError(f"{path} has a header but no data rows", "supply at least one data row")
     if quoting:
-        _check_quotes(text, path, sep, df)
+        _check_quotes(text, path, sep, first_line, df)
     df.attrs["sep"] = sep                  # numbers in a semicolon file may carry decimal commas
+    df.attrs["first_line"] = first_line + 1     # the file line of the first data row, for messages (row_place)
+    if "\n\n" in text.replace("\r", ""):    # blank lines, which pandas skips: where they are
+        df.attrs["blank_lines"] = [k for k, ln in enumerate(text.split("\n"), first_line) if not ln.strip("\r")]
     return df
 
 
-def _check_quotes(text: str, path: str | Path, sep: str, df: pd.DataFrame | None = None) -> None:
+def row_place(df: pd.DataFrame, i: int) -> str:
+    """Where data row ``i`` of ``df`` is, for a message: ``"line 7"`` (the file's line) for a table
+    :func:`parse_table` read, else ``"data row 6"``."""
+    line = df.attrs.get("first_line")
+    if line is None:
+        return f"data row {i + 1}"
+    before = df.iloc[:i]                   # cells spanning lines (quoted line breaks) push the rows below down
+    line += i + int(before.apply(lambda c: c.astype(str).str.count("\n")).to_numpy().sum()) if i else i
+    for blank in df.attrs.get("blank_lines", ()):
+        line += blank <= line
+    return f"line {line}"
+
+
+def _check_quotes(text: str, path: str | Path, sep: str, first_line: int, df: pd.DataFrame | None = None) -> None:
     """An :class:`LstmkitError` when a quote mark at the start of a field (``"Best film ever``, the
     quote part of the text) opened a quoted field that ran on over the lines after it, to the end
     of the file or to a later quote mark not followed by a separator: pandas reads the lines it
@@ -225,39 +225,16 @@ def _check_quotes(text: str, path: str | Path, sep: str, df: pd.DataFrame | None
     if df is not None and not any(df[c].astype(str).str.contains("\n", regex=False).any() for c in df.columns):
         return
     reader = csv.reader(io.StringIO(text), delimiter=sep, strict=True)
-    start = 1
+    start = first_line
     try:
         for _ in reader:
-            start = reader.line_num + 1
+            start = first_line + reader.line_num
     except csv.Error as e:
-        end = "the end of the file" if "end of data" in str(e) else f"line {reader.line_num}"
+        end = "the end of the file" if "end of data" in str(e) else f"line {first_line - 1 + reader.line_num}"
         raise LstmkitError(f"{path} line {start}: a quote mark opens a field that runs on to {end}, "
                            f"reading the lines it runs over as one cell (rows merged)",
                            'if the quote marks are part of the text, quote the whole field and double each quote '
                            'mark in it ("" — as a spreadsheet saves CSV), or remove them') from None
-
-
-def _parse_jsonl(text: str, path: Path) -> pd.DataFrame:
-    import pandas as pd
-    stripped = text.lstrip()
-    if stripped.startswith("["):                      # a JSON array of records
-        try:
-            records = json.loads(stripped)
-        except json.JSONDecodeError as e:
-            raise LstmkitError(f"{path} is not valid JSON (line {e.lineno})", "fix the file") from None
-    else:
-        records = []
-        for lineno, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError:
-                raise LstmkitError(f"{path} line {lineno} is not valid JSON",
-                                   "write one JSON object per line (JSON Lines)") from None
-    if not records or not all(isinstance(r, dict) for r in records):
-        raise LstmkitError(f"{path} must hold JSON objects, one per row", 'write lines like {"text": …, "label": …}')
-    return pd.DataFrame.from_records(records)
 
 
 def table_column(df: pd.DataFrame, name: str, role: str, where: str, flag: str | None = None) -> pd.Series:

@@ -79,6 +79,31 @@ def test_predict_and_evaluate_read_a_file_with_other_column_names(text_run, tmp_
     assert_user_error(code, err, "--text names a column of a --data file; standard input has none", "drop --text")
 
 
+def test_train_predict_evaluate_read_workbooks_and_parquet(text_run, text_csv, cfg, tmp_path, capsys):
+    """``.xlsx`` and ``.parquet`` tables read as the CSV does, text and --series alike (they were
+    'unknown file type')."""
+    book, table = tmp_path / "reviews.xlsx", tmp_path / "reviews.parquet"
+    frame = pd.read_csv(text_csv)
+    frame.to_excel(book, index=False)
+    frame.to_parquet(table)
+    code, out, err = cli(capsys, "classify", "train", "--data", book, "--text", "review", "--label", "sentiment",
+                         "--epochs", 1, "--config", cfg, "--out", tmp_path / "r")
+    assert code == 0, err
+    code, out, err = cli(capsys, "classify", "predict", "--run", text_run, "--data", table)
+    assert code == 0, err
+    want = cli(capsys, "classify", "predict", "--run", text_run, "--data", text_csv)[1]
+    assert out == want and len(out.splitlines()) == len(frame) + 1
+    code, out, err = cli(capsys, "classify", "evaluate", "--run", text_run, "--data", book, "--json")
+    assert code == 0, err
+    assert json.loads(out)["accuracy"] > 0.8
+    long = pd.DataFrame([{"sample": k, "t": t, "x": (t if k % 2 else -t) + 0.1 * k, "label": "up" if k % 2 else "down"}
+                         for k in range(12) for t in range(6)])
+    long.to_excel(tmp_path / "long.xlsx", index=False)
+    code, out, err = cli(capsys, "classify", "train", "--series", "--data", tmp_path / "long.xlsx", "--epochs", 1,
+                         "--hidden-size", 8, "--progress", "off", "--no-tensorboard", "--out", tmp_path / "s")
+    assert code == 0, err
+
+
 def test_attention_command_needs_attention_pooling(text_run, capsys):
     code, _, err = cli(capsys, "classify", "attention", "--run", text_run, "--text", "great film")
     assert_user_error(code, err, "--pooling attention")

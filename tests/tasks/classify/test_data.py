@@ -234,18 +234,53 @@ def test_labels_from_y_follow_dropped_texts():
 
 def test_prediction_reads_a_file_whose_label_column_is_partly_empty(tmp_path):
     """Labels are optional for predict: a half-labelled file (new rows not yet rated) is predicted,
-    not refused; training and evaluation still name the unlabelled rows."""
+    not refused; training and evaluation leave the unlabelled rows out, with a warning naming them."""
     f = tmp_path / "new.csv"
     f.write_text("text,label\ngood film,pos\nnot yet rated,\n")
     d = read_texts(f, require_label=False)
     assert d.texts == ["good film", "not yet rated"] and d.labels is None
-    with pytest.raises(LstmkitError, match="1 row in .* has no label"):
-        read_texts(f)
+    with pytest.warns(UserWarning, match=r"1 of 2 rows in .* has no label \(empty, NA, N/A or NaN; first: line 3\)"):
+        assert read_texts(f).texts == ["good film"]
     long = tmp_path / "long.csv"
-    long.write_text("sample,t,x,label\na,0,1.0,up\na,1,2.0,up\nb,0,1.0,\nb,1,0.5,\n")
+    long.write_text("sample,t,x,label\na,0,1.0,up\na,1,2.0,up\nb,0,1.0,\nb,1,0.5,NA\nc,0,3.0,\nc,1,2.0,down\n")
     assert read_series(long, require_label=False).labels is None
-    with pytest.raises(LstmkitError, match="2 rows in .* have no label"):
-        read_series(long)
+    with pytest.warns(UserWarning, match=r"1 of 3 samples in .* has no label .*first: line 4\): left out"):
+        d = read_series(long)
+    assert d.ids == ["a", "c"] and d.labels == ["up", "down"]       # c: its one label serves its rows
+
+
+@pytest.mark.parametrize("mark", ["NA", "N/A", "", "NaN", "nan", "#N/A"])
+def test_rows_without_a_label_are_left_out_with_one_warning(tmp_path, mark):
+    """A label cell of NA, N/A, NaN or nothing was a class of its own ('NA': trained and predicted)
+    or refused the whole file; now the row is left out, one warning says how many and the first
+    file line, and a table with no label left is one error."""
+    f = tmp_path / "reviews.csv"
+    f.write_text(f"text,label\ngood film,pos\nbad film,neg\nseen it,{mark}\nawful,neg\nmeh,{mark}\n")
+    with pytest.warns(UserWarning) as caught:
+        d = read_texts(f)
+    assert len(caught) == 1 and "2 of 5 rows in" in str(caught[0].message) and "first: line 4" in str(caught[0].message)
+    assert d.texts == ["good film", "bad film", "awful"] and d.labels == ["pos", "neg", "neg"]
+    frame = pd.DataFrame({"text": ["a", "b", "c"], "label": ["pos", None if mark == "" else mark, "neg"]})
+    with pytest.warns(UserWarning, match=r"1 of 3 rows has no label .*first: data row 2"):
+        assert read_texts(frame).labels == ["pos", "neg"]
+    wide = tmp_path / "wide.csv"
+    wide.write_text(f"label,s1,s2,s3\nup,1,2,3\n{mark},3,2,1\ndown,3,2,1\n")
+    with pytest.warns(UserWarning, match=r"1 of 3 rows in .* has no label .*first: line 3"):
+        assert read_series(wide).labels == ["up", "down"]
+    f.write_text(f"text,label\ngood film,{mark}\nbad film,{mark}\n")
+    with pytest.raises(LstmkitError, match=r"no row in .* has a label \(empty, NA, N/A or NaN in every label cell\)"):
+        read_texts(f)
+
+
+def test_evaluate_scores_the_labelled_rows_and_says_how_many_it_left_out(tmp_path, tiny, texts):
+    from lstmkit.tasks.classify.estimator import TextClassifier
+    x, y = texts(40)
+    est = TextClassifier(**tiny, max_epochs=1).fit(x, y)
+    f = tmp_path / "test.csv"
+    pd.DataFrame({"text": x[:6], "label": [*y[:4], "N/A", "N/A"]}).to_csv(f, index=False)
+    with pytest.warns(UserWarning, match=r"2 of 6 rows in .* have no label .*first: line 6"):
+        m = est.evaluate(f)
+    assert m == est.evaluate(x[:4], y[:4])           # the four labelled rows, scored as those rows alone
 
 
 def test_long_csv_time_stamps_order_the_steps(tmp_path):

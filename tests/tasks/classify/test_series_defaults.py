@@ -33,6 +33,23 @@ def test_choosing_a_zoo_encoder_brings_the_recurrent_defaults():
                                                                                                      200, 15)
 
 
+def test_changing_the_model_later_brings_that_models_defaults_too(tiny_series):
+    """set_params(model="lstm") (or fit's override) on LSTM-FCN's defaults kept its 8 cells,
+    dropout 0.8 and 2000 epochs for the LSTM; now it gives what SequenceClassifier(model="lstm")
+    gives, either way round, and keeps what the caller set."""
+    assert SequenceClassifier().set_params(model="lstm").get_params() == SequenceClassifier(model="lstm").get_params()
+    assert SequenceClassifier(model="gru").set_params(model="lstm-fcn-ds").get_params() == SequenceClassifier().get_params()
+    kept = SequenceClassifier(hidden_size=32, max_epochs=5).set_params(model="lstm").config
+    assert (kept.hidden_size, kept.train.max_epochs, kept.dropout) == (32, 5, 0.1)
+    assert SequenceClassifier().set_params(model="lstm", dropout=0.2).config.dropout == 0.2
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((12, 10)), ["a", "b"] * 6
+    est = SequenceClassifier(**{k: v for k, v in tiny_series.items() if k != "hidden_size"})
+    est.fit(x, y, model="lstm", max_epochs=1)
+    assert (est.config_.model, est.config_.hidden_size, est.config_.dropout) == ("lstm", 64, 0.1)
+    assert est.config.model == "lstm-fcn-ds"                           # the estimator's own settings stay
+
+
 def test_epochs_follow_the_budget_unless_the_caller_sets_them():
     cfg = SequenceClassifier().config
     assert SequenceClassifier.epochs_for(cfg, 200, 427) == 94          # OSULeaf-sized: 8e6 / 85400

@@ -160,3 +160,18 @@ def test_relative_mode_extrapolates_a_trend_beyond_the_training_range():
     rel = Forecaster(relative=True, **kw).fit(df, target="y", time="time").metrics_["metrics"]["lstm"]
     absolute = Forecaster(relative=False, **kw).fit(df, target="y", time="time").metrics_["metrics"]["lstm"]
     assert rel["MAE"] < absolute["MAE"]
+
+
+def test_fit_takes_settings_as_keyword_overrides_as_the_other_estimators_do(tmp_path):
+    """``fit(data, max_epochs=1, lookback=12)`` trains with those for this fit (it was a TypeError);
+    the estimator's own settings stay; a misspelt one names the near name, as the constructor does."""
+    est = Forecaster(horizon=3, **FAST)
+    est.fit(sine_frame(), target="y", time="time", max_epochs=1, lookback=12, out=tmp_path)
+    assert (est.config_.lookback, est.config_.train.max_epochs, len(est.result_.history)) == (12, 1, 1)
+    assert (est.get_params()["lookback"], est.get_params()["max_epochs"]) == (FAST["lookback"], FAST["max_epochs"])
+    with pytest.raises(LstmkitError, match="Forecaster has no parameter 'lookbak' — did you mean 'lookback'"):
+        est.fit(sine_frame(), target="y", lookbak=12)
+    with pytest.raises(LstmkitError, match="Forecaster has no parameter 'lookbak' — did you mean 'lookback'"):
+        est.check(sine_frame(), lookbak=12)
+    with pytest.raises(LstmkitError, match="lookback"):
+        est.fit(sine_frame(), target="y", lookback=0)        # the constructor's check of the value

@@ -173,8 +173,8 @@ def test_a_file_is_read_once_by_fit(tmp_path, monkeypatch, target):
     file; the data summary still names the file."""
     from lstmkit.tasks.forecast import data as forecast_data
     reads = []
-    read_file = forecast_data._read_file
-    monkeypatch.setattr(forecast_data, "_read_file", lambda path: reads.append(path) or read_file(path))
+    read_file = forecast_data.read_frame
+    monkeypatch.setattr(forecast_data, "read_frame", lambda path: reads.append(path) or read_file(path))
     sine_frame(n=160)[["y"]].rename(columns={"y": "units"}).to_csv(tmp_path / "one.csv", index=False)
     est = Forecaster(**{**TINY, "horizon": 3}).fit(str(tmp_path / "one.csv"), target=target)
     assert reads == [tmp_path / "one.csv"] and est.config_.target == ["units"]

@@ -21,6 +21,19 @@ def test_manifest_paths_resolve_against_its_folder(tmp_path, monkeypatch):
     assert u.paths == [str(tmp_path / "sub" / "x.wav")] and u.texts == ["ab c"]
 
 
+@pytest.mark.parametrize("ext", [".xlsx", ".parquet"])
+def test_a_workbook_or_parquet_manifest_reads_as_the_csv_does(tmp_path, ext):
+    """A manifest kept in a spreadsheet was 'not a UTF-8 text manifest'; a transcript of digits
+    stays '7', not '7.0'."""
+    import pandas as pd
+    (tmp_path / "sub").mkdir()
+    _wav(tmp_path / "sub" / "x.wav", np.zeros(800, dtype=np.float32))
+    frame = pd.DataFrame({"path": ["sub/x.wav", "sub/x.wav"], "text": [7, 12]})
+    frame.to_excel(tmp_path / f"m{ext}", index=False) if ext == ".xlsx" else frame.to_parquet(tmp_path / f"m{ext}")
+    u = read_utterances(tmp_path / f"m{ext}")
+    assert u.paths == [str(tmp_path / "sub" / "x.wav")] * 2 and u.texts == ["7", "12"]
+
+
 def test_folder_labels_from_names(tmp_path):
     for name in ("7_jackson_0.wav", "3_theo_12.wav", "notes.txt"):
         (tmp_path / name).write_bytes(b"")

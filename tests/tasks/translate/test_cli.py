@@ -1,5 +1,6 @@
 """The translate CLI, in-process: train / run / evaluate, and every bad input of the issue
 (exit 2, one line, no run folder)."""
+import json
 
 import pytest
 
@@ -49,6 +50,19 @@ def test_train_from_table_prints_scores_and_signature(capsys, files, cfg, tmp_pa
     assert "run folder:" in out
 
 
+@pytest.mark.parametrize("ext", [".xlsx", ".parquet"])
+def test_train_from_a_workbook_or_parquet_table(capsys, files, cfg, tmp_path, ext):
+    """It was 'unknown file type' / read as tab-separated text (NUL bytes: not a text file)."""
+    import pandas as pd
+    table = tmp_path / f"pairs{ext}"
+    frame = pd.read_csv(files / "pairs.tsv", sep="\t", quoting=3)
+    frame.to_excel(table, index=False) if ext == ".xlsx" else frame.to_parquet(table)
+    code, out, err = cli(capsys, "translate", "train", "--data", table, "--src", "en", "--tgt", "de",
+                         "--config", cfg, "--out", tmp_path, "--epochs", "1")
+    assert code == 0, err
+    assert "BLEU" in out and "run folder:" in out
+
+
 def test_run_streams_one_line_per_line(capsys, monkeypatch, run):
     code, out, err = cli(capsys, "translate", "run", "--run", run, "--beam", "2",
                          stdin="the dog runs.\n\na small cat sits.\n", monkeypatch=monkeypatch)
@@ -72,6 +86,28 @@ def test_evaluate(capsys, run, files, tmp_path):
                          "--ref-file", files / "test.de", "--beam", "1", "--out", tmp_path / "s.tsv")
     assert code == 0, err
     assert "BLEU" in out and "nrefs:1" in out and (tmp_path / "s.tsv").is_file()
+
+
+def test_evaluate_reads_a_table_as_training_does(capsys, run, files, tmp_path):
+    """evaluate took only --src-file/--ref-file: a test table (.tsv, .xlsx, .parquet, as train takes
+    with --data) had to be cut into two files first."""
+    import pandas as pd
+    want = cli(capsys, "translate", "evaluate", "--run", run, "--src-file", files / "test.en", "--ref-file",
+               files / "test.de", "--json")[1]
+    en, de = (files / "test.en").read_text().splitlines(), (files / "test.de").read_text().splitlines()
+    pd.DataFrame({"en": en, "de": de}).to_excel(tmp_path / "test.xlsx", index=False)
+    code, out, err = cli(capsys, "translate", "evaluate", "--run", run, "--data", tmp_path / "test.xlsx",
+                         "--src", "en", "--tgt", "de", "--json")
+    assert code == 0, err
+    assert {k: v for k, v in json.loads(out).items() if "second" not in k} == \
+        {k: v for k, v in json.loads(want).items() if "second" not in k}
+    code, _, err = cli(capsys, "translate", "evaluate", "--run", run, "--data", tmp_path / "test.xlsx")
+    assert_user_error(code, err, "source column 'src' not found", "--src with one of: en, de")
+    code, _, err = cli(capsys, "translate", "evaluate", "--run", run, "--src-file", files / "test.en", "--src", "en",
+                       "--ref-file", files / "test.de")
+    assert_user_error(code, err, "--src names a column of a --data table", "drop --src")
+    code, _, err = cli(capsys, "translate", "evaluate", "--run", run, "--src-file", files / "test.en")
+    assert_user_error(code, err, "nothing to evaluate on: --src-file without --ref-file", "or --data TABLE")
 
 
 def test_evaluate_writes_the_sentences_in_the_type_out_names(capsys, run, files, tmp_path):

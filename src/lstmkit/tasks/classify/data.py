@@ -1,9 +1,10 @@
 """Classification data: read labelled texts, check labels, split them (numeric sequences:
 :mod:`lstmkit.tasks.classify.series`).
 
-    read_texts(data, text=, label=)    CSV / TSV / JSONL (.gz too), a folder of class folders of
+    read_texts(data, text=, label=)    CSV / TSV / JSONL (.gz too), XLSX, Parquet, a folder of class folders of
                                        .txt files (aclImdb), a DataFrame or a list of strings
     labels_from_y / label_cells        labels given as ``y`` / a label column, checked
+    labelled_rows(labels, where, df)   the rows with a label; the others left out with a warning
     stratified_split(labels, frac, seed)   seeded train / validation indices, class shares kept
     check_classes / check_known_labels     at least two classes; no labels unseen in training
     warn_label_spellings(labels)           one class written two ways ('Pos' and 'pos', '1' and '1.0')
@@ -28,18 +29,22 @@ import pandas as pd
 
 from lstmkit.data.textfile import check_strings
 from lstmkit.data.textfile import column_strings as _as_strings
-from lstmkit.data.textfile import decode_text, is_number, is_table
-from lstmkit.data.textfile import read_table as _read_table
+from lstmkit.data.tables import is_table
+from lstmkit.data.tables import read_table as _read_table
+from lstmkit.data.textfile import decode_text, is_number, row_place
 from lstmkit.data.textfile import read_text_file
 from lstmkit.runs import path_exists
 from lstmkit.data.textfile import table_column as _column
 from lstmkit.errors import LstmkitError
 
-__all__ = ["TextData", "read_texts", "read_text_file", "labels_from_y", "label_cells", "stratified_split",
+__all__ = ["TextData", "read_texts", "read_text_file", "labels_from_y", "label_cells", "labelled_rows", "stratified_split",
            "check_classes", "check_known_labels", "warn_label_spellings",
            "warn_repeated_texts"]
 
 _UNSUP = {"unsup"}     # aclImdb's unlabelled reviews sit beside pos/ and neg/
+# a label cell that holds none: empty, or how spreadsheets, R and pandas write a missing value
+_NO_LABEL = frozenset({"", "na", "n/a", "nan", "#n/a", "<na>", "null"})
+_NO_LABEL_WORDS = "empty, NA, N/A or NaN"
 
 
 @dataclass
@@ -59,18 +64,37 @@ class TextData:
         return TextData([self.texts[i] for i in idx], labels, self.source)
 
 
-def label_cells(col: pd.Series, where: str, required: bool = True) -> list[str] | None:
-    """The label cells as text; an empty one is an error, or (``required=False``: prediction,
-    which reads no label) the whole column counts as absent."""
-    labels = [s.strip() for s in _as_strings(col)]
-    missing = [i for i, s in enumerate(labels) if not s]
+def label_cells(col: pd.Series, where: str, required: bool = True) -> list[str | None] | None:
+    """The label cells as text, None where a cell holds no label (empty, or a missing-value mark:
+    ``NA``, ``N/A``, ``NaN``, ``#N/A``, ``null``); with ``required=False`` (prediction, which reads
+    no label) a column with such a cell counts as absent."""
+    labels: list[str | None] = [s.strip() for s in _as_strings(col)]
+    missing = [i for i, s in enumerate(labels) if s.casefold() in _NO_LABEL]
     if missing and not required:
         return None
-    if missing:
-        raise LstmkitError(f"{len(missing)} row{'s' if len(missing) > 1 else ''}{where} "
-                           f"{'have' if len(missing) > 1 else 'has'} no label "
-                           f"(first: data row {missing[0] + 1})", "fill in or remove those rows")
+    for i in missing:
+        labels[i] = None
     return labels
+
+
+def labelled_rows(labels: Sequence[str | None], where: str, df: pd.DataFrame, what: str = "row",
+                  rows: Sequence[int] | None = None) -> list[int]:
+    """The indices of the rows (or samples: ``what``) that have a label. Those without one (None)
+    are left out with one warning naming how many and where the first is (``df``: the table read,
+    for its file line; ``rows``: each item's first data row, when items are not rows);
+    when none has a label, an error."""
+    missing = [i for i, v in enumerate(labels) if v is None]
+    keep = [i for i, v in enumerate(labels) if v is not None]
+    if not missing:
+        return keep
+    n, plural = len(missing), len(missing) > 1
+    if not keep:
+        raise LstmkitError(f"no {what}{where} has a label ({_NO_LABEL_WORDS} in every label cell)",
+                           "fill in the labels, or name the column that holds them with --label")
+    warnings.warn(f"{n} of {len(labels)} {what}s{where} {'have' if plural else 'has'} no label ({_NO_LABEL_WORDS}; "
+                  f"first: {row_place(df, missing[0] if rows is None else rows[missing[0]])}): left out; fill in {'their labels' if plural else 'its label'} "
+                  f"to use {'them' if plural else 'it'}", UserWarning, stacklevel=3)
+    return keep
 
 
 # -- texts --------------------------------------------------------------------------------------
@@ -86,10 +110,11 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
     if isinstance(data, str) and not path_exists(data) and not is_table(Path(data)):
         raise LstmkitError(f"{data[:40]!r}{'…' if len(data) > 40 else ''} is not a file, and a single string is read "
                            "as a file's path", f"to label texts pass a list of them, e.g. [{data[:20]!r}]; "
-                           "a file is a .csv, .tsv or .jsonl path")
+                           "a file is a .csv, .tsv, .jsonl, .xlsx or .parquet path")
     if isinstance(data, (np.ndarray, pd.Series)) and data.ndim == 1:
         data = data.tolist()                          # an array or Series of texts: a list of them
     source = str(Path(data).resolve()) if isinstance(data, (str, os.PathLike)) else None
+    rows = None                                       # each text's data row, once unlabelled rows are left out
     if isinstance(data, (str, os.PathLike)) and Path(data).is_dir() and _class_folders(Path(data)):
         texts, labels = _read_folder(Path(data), encoding)
         where = f" in {data}"
@@ -103,7 +128,7 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
             df, where = data, ""
         else:
             raise LstmkitError(f"unsupported data type {type(data).__name__}",
-                               "pass a CSV/TSV/JSONL path, a folder of class folders, a DataFrame or a list of texts")
+                               "pass a CSV/TSV/JSONL/XLSX/Parquet path, a folder of class folders, a DataFrame or a list of texts")
         if len(df) == 0:
             raise LstmkitError(f"the data{where} has no rows", "supply at least one row")
         names = [str(c) for c in df.columns]
@@ -116,6 +141,9 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
             labels = label_cells(_column(df, label, "label", where), where, require_label)
         else:
             labels = None
+        if labels is not None:
+            rows = labelled_rows(labels, where, df)
+            texts, labels = [texts[i] for i in rows], [labels[i] for i in rows]
     if not texts:
         raise LstmkitError(f"the data{where} has no rows", "supply at least one text")
     if y is not None:
@@ -123,7 +151,7 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
     empty = [i for i, t in enumerate(texts) if not t.strip()]
     if empty and not (drop_empty and require_label):      # a prediction answers every row: none is dropped
         raise LstmkitError(f"{len(empty)} of {len(texts)} rows{where} have empty or whitespace-only text "
-                           f"(first: data row {empty[0] + 1})",
+                           f"(first: data row {(rows or range(len(texts)))[empty[0]] + 1})",
                            "remove them, or pass --drop-empty to skip them" if require_label else
                            "remove or fill them: the predictions are one per input row, in order")
     if empty:

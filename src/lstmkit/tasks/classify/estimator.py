@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from lstmkit.config import train_block
+from lstmkit.config import flatten_config, train_block
 from lstmkit.data.batching import BucketBatches, Ragged, truncate
 from lstmkit.data.scaling import Scaler
 from lstmkit.data.vocab import PAD_ID, load_vectors, make_tokenizer, tokenizer_from_dict
@@ -283,12 +283,31 @@ class SequenceClassifier(Classifier):
     @classmethod
     def _resolve_config(cls, config, overrides: dict[str, Any]):
         given = {*overrides, *train_block(overrides.get("train"))}
-        if config is None and overrides.get("model", cls._defaults["model"]) not in FCN_MODELS:
-            config = super()._resolve_config(ClassifyConfig(), ENCODER_DEFAULTS)
+        model = overrides.get("model", cls._defaults["model"] if config is None else getattr(config, "model", None))
+        if config is None and model not in FCN_MODELS:
+            config = cls._family_config(fcn=False)
+        elif isinstance(config, ClassifyConfig) and config.series and (config.model in FCN_MODELS) != (model in FCN_MODELS):
+            config = cls._moved_to_family(config, fcn=model in FCN_MODELS)
         cfg = super()._resolve_config(config, overrides)
         if "max_epochs" in given and "budget" not in given:
             cfg.budget = None                       # an epoch count the caller gave is the epoch count
         return cfg
+
+    @classmethod
+    def _family_config(cls, fcn: bool) -> ClassifyConfig:
+        """The defaults of LSTM-FCN (``fcn``) or of a zoo encoder (:data:`ENCODER_DEFAULTS`)."""
+        return super()._resolve_config(ClassifyConfig(), cls._defaults if fcn else ENCODER_DEFAULTS)
+
+    @classmethod
+    def _moved_to_family(cls, config: ClassifyConfig, fcn: bool) -> ClassifyConfig:
+        """``config`` (of the other family of models) with each setting still at that family's
+        default moved to this one's: ``set_params(model="lstm")`` on LSTM-FCN's defaults gives
+        what ``SequenceClassifier(model="lstm")`` gives (not an 8-cell LSTM at dropout 0.8); a
+        setting the caller changed is kept."""
+        old, new = (flatten_config(cls._family_config(f).to_dict()) for f in (not fcn, fcn))
+        now = flatten_config(config.to_dict())
+        moved = {k: v for k, v in new.items() if k != "model" and old.get(k) != v and now.get(k) == old.get(k)}
+        return super()._resolve_config(config, moved)
 
     @staticmethod
     def epochs_for(cfg, n_series: int, steps: int) -> int:

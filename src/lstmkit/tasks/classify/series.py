@@ -1,7 +1,7 @@
 """Numeric sequences for classification: UCR TSV (label first, one series a line; also a CSV
-with no header), long tables (sample, t, features…, label), wide tables (one row per sample),
-DataFrames, or arrays with labels ``y``. Every user mistake raises :class:`LstmkitError` naming
-the row and a fix."""
+with no header), long tables (sample, t, features…, label) and wide tables (one row per sample)
+as .csv, .xlsx or .parquet, DataFrames, or arrays with labels ``y``. Every user mistake raises
+:class:`LstmkitError` naming the row and a fix."""
 from __future__ import annotations
 
 import os
@@ -13,14 +13,15 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from lstmkit.data.tables import PARQUET, SHEETS, read_table
 from lstmkit.data.textfile import column_strings as _as_strings
 from lstmkit.data.textfile import comma_decimals
 from lstmkit.data.textfile import file_ext as _ext
-from lstmkit.data.textfile import blank_rows, header_separator, parse_table, read_text_file
+from lstmkit.data.textfile import blank_rows, header_separator, parse_table, read_text_file, separator_line
 from lstmkit.data.textfile import table_column as _column
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.classify.data import label_cells as _labels
-from lstmkit.tasks.classify.data import labels_from_y
+from lstmkit.tasks.classify.data import labelled_rows, labels_from_y
 
 __all__ = ["SeriesData", "read_series", "parse_series_lines"]
 
@@ -65,20 +66,23 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
         path = Path(data)
         source = str(path.resolve())
         if _ext(path) in (".csv", ".tsv", ".txt"):
-            text = read_text_file(path, encoding)
+            text, named, first_line = separator_line(read_text_file(path, encoding))
             header = text.split("\n", 1)[0]
-            sep = header_separator(header, ",")
+            sep = named or header_separator(header, ",")
             firsts = {ln.split(sep, 1)[0].strip() for ln in text.splitlines()[1:]}
             if _is_table_header(header, sep, label, firsts):          # a long or wide table
-                out = _series_from_long(parse_table(text, path, sep), label, sample, time, features,
-                                        require_label, f" in {path}")
+                out = _series_from_long(parse_table(text, path, sep, first_line=first_line), label, sample, time,
+                                        features, require_label, f" in {path}")
             else:                          # UCR's own layout, label first (a .csv of it has no header)
-                seqs, labels = parse_series_lines(text.splitlines(), True, f"{path} ")
+                seqs, labels = parse_series_lines(text.splitlines(), True, f"{path} ", first_line)
                 out = SeriesData(seqs, labels, ["value"])
+        elif _ext(path) in SHEETS or _ext(path) in PARQUET:     # a long or wide table, read as a CSV's cells
+            out = _series_from_long(read_table(path, encoding), label, sample, time, features, require_label,
+                                    f" in {path}")
         else:
             raise LstmkitError(f"unknown file type {_ext(path) or '(no extension)'!r}: {path}",
-                               "use UCR .tsv (label first), a long-format .csv (sample, t, features…, label) "
-                               "or a wide one (one row per sample, a label column)")
+                               "use UCR .tsv (label first), a long-format .csv, .xlsx or .parquet (sample, t, "
+                               "features…, label) or a wide one (one row per sample, a label column)")
         out.source = source
     elif isinstance(data, pd.DataFrame):
         out = _series_from_long(data, label, sample, time, features, require_label, "")
@@ -97,11 +101,13 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
     return out
 
 
-def parse_series_lines(lines: Sequence[str], labelled: bool, where: str = "") -> tuple[list[np.ndarray], list[str] | None]:
+def parse_series_lines(lines: Sequence[str], labelled: bool, where: str = "",
+                       first_line: int = 1) -> tuple[list[np.ndarray], list[str] | None]:
     """One series per line, values split on tabs, commas or spaces (label first when
-    ``labelled``). Trailing empty / NaN cells are padding (UCR's way of storing unequal lengths)."""
+    ``labelled``). Trailing empty / NaN cells are padding (UCR's way of storing unequal lengths).
+    Messages number ``lines[0]`` as line ``first_line``."""
     seqs, labels = [], []
-    for lineno, line in enumerate(lines, 1):
+    for lineno, line in enumerate(lines, first_line):
         if not line.strip():
             continue
         cells = re.split(r"\t|,|\s+", line.strip())
@@ -199,7 +205,7 @@ def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, feat
                            "or write time stamps such as 2024-01-31 12:00:00 (no empty cells)")
     labels_all = _labels(df[[c for c in df.columns if str(c) == label][0]], where, require_label) if has_label else None
     ids, keys = _sample_keys(s_col, sample, where)
-    seqs, labels, sample_ids = [], [], []
+    seqs, labels, sample_ids, firsts = [], [], [], []
     codes, uniques = pd.factorize(keys)               # first-appearance order
     order = np.lexsort((t, codes))                    # by sample, then time
     bounds = np.flatnonzero(np.diff(codes[order])) + 1
@@ -213,12 +219,14 @@ def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, feat
         seqs.append(values[rows])                                         # [T_i, F]
         sample_ids.append(ids[rows[0]])
         if labels_all is not None:
-            ls = {labels_all[r] for r in rows}
+            ls = {labels_all[r] for r in rows} - {None}       # a row without a label repeats none
             if len(ls) > 1:
                 raise LstmkitError(f"sample {ids[rows[0]]!r}{where} has several labels: {', '.join(sorted(ls))}",
                                    "give every row of a sample the same label")
-            labels.append(labels_all[rows[0]])
-    return SeriesData(seqs, labels if labels_all is not None else None, names, ids=sample_ids)
+            labels.append(ls.pop() if ls else None)
+            firsts.append(int(rows.min()))
+    out = SeriesData(seqs, labels if labels_all is not None else None, names, ids=sample_ids)
+    return out if labels_all is None else out.subset(labelled_rows(labels, where, df, "sample", firsts))
 
 
 def _without_empty_rows(df: pd.DataFrame) -> pd.DataFrame:
@@ -321,7 +329,8 @@ def _series_from_wide(df: pd.DataFrame, label: str, require_label: bool, where: 
         seqs.append(row[:, None])
     labels = _labels(df[[c for c in df.columns if str(c) == label][0]], where, require_label) if has_label else None
     named = None if ids is None else [v.strip() for v in _as_strings(df[[c for c in df.columns if str(c) == ids][0]])]
-    return SeriesData(seqs, labels, ["value"], ids=named, id_name=ids)
+    out = SeriesData(seqs, labels, ["value"], ids=named, id_name=ids)
+    return out if labels is None else out.subset(labelled_rows(labels, where, df))
 
 
 def _series_from_arrays(data: Any) -> list[np.ndarray]:

@@ -5,41 +5,27 @@
     :func:`lstmkit.tasks.forecast.panel.read_panel` (the one reader) applies (time columns:
     :mod:`lstmkit.tasks.forecast.times`)
 
-A spreadsheet's or a logger's export reads as it is: a UTF-16/UTF-32 byte-order mark names the
-encoding, a ``.csv`` whose header has semicolons or tabs instead of commas is read with them, and
-a semicolon (or tab) file's decimal commas are read as numbers (:mod:`lstmkit.data.textfile`).
+A file is read by :func:`lstmkit.data.tables.read_frame`, as every task reads its tables (a
+spreadsheet's or a logger's export reads as it is).
 
 Every user mistake (missing file, unknown column, text in a numeric column, empty cells,
 duplicate timestamps, a series too short to split) raises :class:`LstmkitError` with a fix.
 """
 from __future__ import annotations
 
-import bz2
-import csv
-import gzip
-import lzma
 import os
 import warnings
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from lstmkit.data.textfile import bom_encoding, check_text, closest_name, comma_decimals, header_separator
+from lstmkit.data.tables import read_frame
+from lstmkit.data.textfile import closest_name, comma_decimals
 from lstmkit.errors import LstmkitError
-from lstmkit.runs import path_exists
 
 __all__ = ["load_table", "column_list", "numeric_column", "numbers_or_none"]
-
-_CSV_LIKE = {".csv": ",", ".tsv": "\t", ".txt": None}  # None: sniff the separator
-_PARQUET = {".parquet", ".pq"}
-_EXCEL = {".xlsx", ".xlsm"}
-_JSON = {".json": False, ".jsonl": True, ".ndjson": True}    # records (or columns) / one record per line
-_COMPRESSED = {".gz", ".bz2", ".zip", ".xz", ".zst"}
-_OPEN = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
-_HEAD = 1 << 16                      # bytes read to find the encoding and the header line
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -52,7 +38,7 @@ def load_table(data: Any) -> pd.DataFrame:
     or a numpy array / list: 1-D becomes column ``"y"``, 2-D columns ``"y0", "y1", …``.
     """
     if isinstance(data, (str, os.PathLike)):
-        df = _read_file(Path(data))
+        df = read_frame(Path(data))
     elif isinstance(data, pd.DataFrame):
         df = _plain_pandas(data.copy())
     elif isinstance(data, pd.Series):
@@ -96,130 +82,6 @@ def _array_to_frame(data: Any) -> pd.DataFrame:
         return pd.DataFrame(a, columns=[f"y{j}" for j in range(a.shape[1])])
     raise LstmkitError(f"Expected a 1-D or 2-D array, got shape {a.shape}",
                        "pass one series as [N] or several as [N, C]")
-
-
-def _read_file(path: Path) -> pd.DataFrame:
-    if not path_exists(path):
-        raise LstmkitError(f"file not found: {path}", "check the path")
-    if path.is_dir():
-        raise LstmkitError(f"{path} is a directory, not a data file", "point to a .csv or .parquet file inside it")
-    suffixes = [s.lower() for s in path.suffixes]
-    if suffixes and suffixes[-1] in _COMPRESSED:
-        suffixes = suffixes[:-1]
-    ext = suffixes[-1] if suffixes else ""
-    if ext == ".xls":
-        raise LstmkitError(f"{path.name} is an Excel 97-2003 workbook (.xls)",
-                           "save it as .xlsx (Excel Workbook) or as CSV UTF-8")
-    if ext not in _CSV_LIKE and ext not in _PARQUET and ext not in _EXCEL and ext not in _JSON:
-        known = ", ".join([*_CSV_LIKE, *sorted(_PARQUET), *sorted(_EXCEL), *_JSON])
-        raise LstmkitError(f"unknown file type {ext or '(no extension)'!r}: {path}",
-                           f"use one of: {known} (or convert the file to CSV)")
-    if ext in _EXCEL:
-        return _read_excel(path)
-    try:
-        if ext in _PARQUET:
-            return pd.read_parquet(path)
-        if ext in _JSON:
-            check_text(_head(path, path.suffix.lower() if path.suffix.lower() in _COMPRESSED else ""), path)
-            return pd.read_json(path, lines=_JSON[ext])
-        last = path.suffix.lower()
-        head = _head(path, last if last in _COMPRESSED else "")
-        check_text(head, path)
-        encoding = bom_encoding(head)
-        header = head.decode(encoding or "utf-8", errors="replace").lstrip("\ufeff").split("\n", 1)[0]
-        sep = header_separator(header, _CSV_LIKE[ext])
-        header_row: int | None = 0
-
-        def read(enc):
-            return pd.read_csv(path, sep=sep, encoding=enc, engine="python" if sep is None else "c", header=header_row)
-        try:
-            df = read(encoding)
-        except UnicodeDecodeError as e:
-            if encoding is not None:
-                raise
-            encoding = "cp1252"     # a spreadsheet's "CSV" on Windows: names such as Température in Windows-1252
-            df = read(encoding)
-            warnings.warn(f"{path.name} is not UTF-8 (byte 0x{e.object[e.start]:02x}): read as Windows-1252 "
-                          f"(Western European); if its column names look wrong, save it as UTF-8", stacklevel=2)
-        if _header_is_data(df.columns):         # no header line: its first line is the first row
-            header_row = None
-            df = read(encoding)
-            df.columns = [f"column_{k + 1}" for k in range(df.shape[1])]
-            warnings.warn(f"{path.name} has no header line (its first line, {header.strip()[:40]!r}, is data): "
-                          f"its columns are named {', '.join(df.columns[:4])}{', …' if df.shape[1] > 4 else ''}; "
-                          f"add a header line to name them", UserWarning, stacklevel=2)
-        for c in df.columns:                     # decimal commas (10,5) in a semicolon / tab file
-            numbers = comma_decimals(df[c], sep)
-            if numbers is not None:
-                df[c] = numbers
-        return df
-    except pd.errors.EmptyDataError:
-        raise LstmkitError(f"file is empty: {path}", "supply a table with a header row and data rows") from None
-    except (ValueError, OSError, csv.Error, ImportError) as e:
-        # pandas' ParserError, pyarrow's ArrowInvalid and UnicodeDecodeError are all ValueErrors.
-        kind = "Parquet" if ext in _PARQUET else "JSON" if ext in _JSON else "CSV"
-        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        if isinstance(e, UnicodeDecodeError):      # cp1252 read last; else the encoding its byte-order mark named
-            what = "neither UTF-8 nor Windows-1252" if e.encoding in ("cp1252", "charmap") else f"not valid {e.encoding}"
-            raise LstmkitError(f"could not read {path}: it is {what} text",
-                               "save it as UTF-8 (in a spreadsheet: CSV UTF-8)") from None
-        raise LstmkitError(f"could not read {path}: {reason}",
-                           f"check that it is a valid {kind} file" + (" (UTF-8 text)" if kind == "CSV" else
-                           " (records: [{\"date\": ..., \"y\": ...}, ...])" if kind == "JSON" else "")) from None
-
-
-def _header_is_data(names) -> bool:
-    """Whether a header line reads as data: every name a number or a date, one of them not a
-    whole number (a header of years, ``2019,2020``, stays a header)."""
-    names = [str(n).strip() for n in names]
-    numbers = pd.to_numeric(pd.Series(names), errors="coerce")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        dates = pd.to_datetime(pd.Series(names), errors="coerce", format="mixed")
-    dated = dates.notna() & pd.Series(names).str.contains(r"\d{4}|\d{1,2}[./-]\d{1,2}[./-]\d{2}")
-    data = numbers.notna() | dated
-    whole = numbers.notna() & (numbers == numbers.round()) & ~pd.Series(names).str.contains(r"[.eE]")
-    return bool(len(names) and data.all() and not whole.all())
-
-
-def _read_excel(path: Path) -> pd.DataFrame:
-    """The first sheet of an Excel workbook (a warning names the others); a file Excel would not
-    open, or a missing openpyxl, is an :class:`LstmkitError`."""
-    try:
-        with pd.ExcelFile(path, engine="openpyxl") as book:
-            names = book.sheet_names
-            df = pd.read_excel(book, sheet_name=names[0])
-    except ImportError:
-        raise LstmkitError(f"reading {path.name} needs the openpyxl package",
-                           "pip install openpyxl, or save the sheet as CSV UTF-8") from None
-    except Exception as e:                 # openpyxl's errors for a damaged or foreign file have no common base
-        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise LstmkitError(f"could not read {path} as an Excel workbook: {reason}",
-                           "open and save it in a spreadsheet as .xlsx, or save the sheet as CSV UTF-8") from None
-    if len(names) > 1:
-        warnings.warn(f"{path.name} has {len(names)} sheets: read the first, {names[0]!r} (not "
-                      f"{', '.join(map(repr, names[1:4]))}{', …' if len(names) > 4 else ''}); move the data "
-                      f"to the first sheet or save it as CSV to read another", UserWarning, stacklevel=3)
-    return df.dropna(how="all").dropna(axis=1, how="all")      # a sheet's formatted but empty rows and columns
-
-
-def _head(path: Path, compression: str) -> bytes:
-    """The first bytes of ``path``'s content (decompressed); empty when they cannot be had here
-    (``.zst``; a broken archive is left for the reader to report)."""
-    try:
-        if compression == ".zip":
-            with zipfile.ZipFile(path) as z:
-                names = z.namelist()
-                return z.open(names[0]).read(_HEAD) if names else b""
-        if compression in _OPEN:
-            with _OPEN[compression](path, "rb") as f:
-                return f.read(_HEAD)
-        if compression:
-            return b""
-        with open(path, "rb") as f:
-            return f.read(_HEAD)
-    except (OSError, EOFError, zipfile.BadZipFile, lzma.LZMAError):
-        return b""
 
 
 def column_list(role: str, spec: Any, lookup: dict[str, Any], required: bool = False) -> list[str]:

@@ -7,7 +7,6 @@
 """
 from __future__ import annotations
 
-import dataclasses
 import os
 from pathlib import Path
 from typing import Any
@@ -68,7 +67,7 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
     @classmethod
     def _build_config(cls, params: dict[str, Any]) -> ForecastConfig:
         for key in ("target", "features"):
-            if isinstance(params.get(key), str):
+            if isinstance(params.get(key), (str, list, tuple)):
                 params[key] = _names(params[key])
         return ForecastConfig.from_dict(params)
 
@@ -76,9 +75,11 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
     def fit(self, data, target: str | list[str] | None = None, time: str | None = None,
             features: str | list[str] | None = None, out: str | Path | None = None,
             run_dir: str | Path | None = None, resume: bool = False, callbacks=(),
-            id: str | None = None) -> "Forecaster":
+            id: str | None = None, **overrides: Any) -> "Forecaster":
         """Train on ``data`` (path, DataFrame or array).
 
+        ``overrides`` are settings for this fit (``lookback=``, ``max_epochs=``, …), checked as
+        the constructor checks them; the estimator's own settings (``get_params``) stay as they are.
         With ``out`` a new run folder ``out/forecast-<timestamp>`` is created once the data has
         passed every check (``run_dir`` names the folder exactly instead); it receives history,
         checkpoints and TensorBoard events while training, then model, metrics and plots.
@@ -86,24 +87,17 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         is checkpointed; ``Forecaster.resume(run_dir)`` continues from there. ``callbacks`` are
         :class:`~lstmkit.train.callbacks.Callback` objects handed to the trainer (e.g. tuning's pruner).
         """
-        cfg = dataclasses.replace(self.config, train=dataclasses.replace(self.config.train))
-        if target is not None:
-            cfg.target = _names(target)
-        if time is not None:
-            cfg.time = time
-        if features is not None:
-            cfg.features = _names(features)
-        if id is not None:
-            cfg.id = id
+        columns = {"target": target, "time": time, "features": features, "id": id}
+        cfg = self._resolve_config(self.config, {**{k: v for k, v in columns.items() if v is not None}, **overrides})
         cfg, table, auto = self._with_auto(cfg, data)
         if auto or not resume:           # a resumed run keeps the choices it recorded when none is made again
             self.auto_ = auto
         return self._fit_panel(table, cfg, out=out, run_dir=run_dir, resume=resume, callbacks=callbacks,
                                source=data)
 
-    def check(self, data) -> None:
+    def check(self, data, **overrides: Any) -> None:
         """Check the settings and read ``data`` as :meth:`fit` would, without training (same errors)."""
-        cfg = dataclasses.replace(self.config, train=dataclasses.replace(self.config.train))
+        cfg = self._resolve_config(self.config, overrides)
         cfg, table, _ = self._with_auto(cfg, data)
         read_panel(table, cfg, need=min_points(cfg))
 

@@ -34,7 +34,8 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import torch
 
-from lstmkit.data.textfile import column_strings, decode_text, is_table, read_table, read_text_file, table_column
+from lstmkit.data.tables import is_table, read_table
+from lstmkit.data.textfile import column_strings, decode_text, read_text_file, table_column
 from lstmkit.data.vocab import (PAD_ID, UNK_ID, BPETokenizer, clean_text, join_words,
                                 make_tokenizer, tokenizer_from_dict)
 from lstmkit.errors import LstmkitError
@@ -85,7 +86,7 @@ def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data", text_c
             lines = [" ".join(s.split()) for s in column_strings(col)]
         elif text_column is not None:
             raise LstmkitError(f"--text-column {text_column!r} needs a table, but {path} is plain text",
-                               "drop --text-column, or pass a .csv / .tsv / .jsonl file")
+                               "drop --text-column, or pass a .csv / .tsv / .jsonl / .xlsx / .parquet file")
         elif path.suffix.lower() == ".gz":
             lines = read_text_file(path, encoding).splitlines()
         else:

@@ -17,7 +17,7 @@ import torch
 
 from lstmkit.config import check_seed
 from lstmkit.data.batching import BucketBatches, CollatedBatches, Padded, pad_batch
-from lstmkit.data.textfile import is_table
+from lstmkit.data.tables import is_table
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.runs import atomic_write

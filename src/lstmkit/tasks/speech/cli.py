@@ -37,7 +37,7 @@ def _print_metrics(est, m: dict, title: str) -> None:
 train = add_train_command(
     app, SpeechConfig, "lstmkit.tasks.speech.estimator:SpeechRecognizer", _report,
     doc="Train a recogniser or classifier; print validation WER/CER (or accuracy) and the run folder.",
-    files={"data": "Manifest CSV (path,text) or a folder of WAVs (with --label-from-name).",
+    files={"data": "Manifest CSV, .xlsx or .parquet (path,text) or a folder of WAVs (with --label-from-name).",
            "val": "Validation manifest or folder (else a split of --data)."},
     keywords={"val": "val_data"},
     required=("data", "no training data given", "pass --data MANIFEST.csv or --data FOLDER"),

@@ -24,7 +24,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from lstmkit.data.textfile import header_separator
+from lstmkit.data.tables import PARQUET, SHEETS, read_table
+from lstmkit.data.textfile import file_ext, header_separator
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import path_exists
 
@@ -82,7 +83,8 @@ def read_utterances(data: Any, label_from_name: str | None = None) -> Utterances
 def read_manifest(path: str | Path) -> Utterances:
     """``path,text`` rows (a header row is required); relative paths resolve against the manifest's folder.
 
-    A ``.tsv`` manifest (or one whose header holds tabs) is tab-separated. Common Voice's
+    A ``.tsv`` manifest (or one whose header holds tabs) is tab-separated; ``.xlsx`` and
+    ``.parquet`` manifests are read as every task reads those tables. Common Voice's
     ``path`` / ``sentence`` columns read as well (its clips in the ``clips/`` folder beside the
     manifest), and a Windows manifest's back-slashed relative paths (``wavs\\a.wav``) resolve.
     """
@@ -90,14 +92,11 @@ def read_manifest(path: str | Path) -> Utterances:
     if path.suffix.lower() in AUDIO_SUFFIXES:
         raise LstmkitError(f"{path} is an audio file, not a manifest",
                            "pass a CSV with columns path,text, or a folder with --label-from-name")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise LstmkitError(f"{path} is not a UTF-8 text manifest", "pass a CSV with columns path,text") from None
-    first = text.splitlines()[0] if text.strip() else ""
-    sep = header_separator(first, "\t" if path.suffix.lower() == ".tsv" else ",")
-    rows = list(csv.DictReader(io.StringIO(text), delimiter=sep))
-    header = [h.strip() for h in (next(csv.reader(io.StringIO(first), delimiter=sep)) if first else [])]
+    if file_ext(path) in SHEETS or file_ext(path) in PARQUET:      # read as every task reads a table
+        sheet = read_table(path)
+        rows, header = sheet.to_dict("records"), [str(c).strip() for c in sheet.columns]
+    else:
+        rows, header = _manifest_rows(path)
     if not rows:
         raise LstmkitError(f"manifest {path} is empty (no rows)", "add one 'path,text' row per recording")
     text_col = next((c for c in ("text", *TEXT_ALIASES) if c in header), None)
@@ -115,6 +114,18 @@ def read_manifest(path: str | Path) -> Utterances:
     if not paths:
         raise LstmkitError(f"manifest {path} is empty (no rows with a path)", "add one 'path,text' row per recording")
     return Utterances(paths, texts, [], str(path.resolve()))
+
+
+def _manifest_rows(path: Path) -> tuple[list[dict[str, str]], list[str]]:
+    """A CSV / TSV manifest's rows (header names to cells) and its header."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise LstmkitError(f"{path} is not a UTF-8 text manifest", "pass a CSV with columns path,text") from None
+    first = text.splitlines()[0] if text.strip() else ""
+    sep = header_separator(first, "\t" if path.suffix.lower() == ".tsv" else ",")
+    rows = list(csv.DictReader(io.StringIO(text), delimiter=sep))
+    return rows, [h.strip() for h in (next(csv.reader(io.StringIO(first), delimiter=sep)) if first else [])]
 
 
 def _resolve(p: str, base: Path) -> Path:

@@ -21,10 +21,7 @@ def _fit(cls, files: dict, settings: dict, out: Path):
     if (files["src_file"] is None) != (files["tgt_file"] is None):
         raise LstmkitError("--src-file and --tgt-file go together", "pass both, or a table with --data")
     if files["src_file"] is not None:
-        for side in ("src", "tgt"):
-            if side in settings:          # line-aligned files have no columns: the name would be ignored
-                raise LstmkitError(f"--{side} names a column of a --data table; --src-file and --tgt-file have none",
-                                   f"drop --{side} (or pass a table with --data)")
+        _no_columns([side for side in ("src", "tgt") if side in settings], "--src-file and --tgt-file")
     return cls(**settings).fit(files["data"], src_file=files["src_file"], tgt_file=files["tgt_file"],
                                val_data=files["val"], val_src_file=files["val_src_file"],
                                val_tgt_file=files["val_tgt_file"], out=out)
@@ -41,6 +38,13 @@ def _report(est) -> None:
     for name, m in est.metrics_.items():
         typer.echo(_format(f"validation (beam {m['beam']})", m))
     echo_run_end(est)
+
+
+def _no_columns(given: list[str], files: str) -> None:
+    """Line-aligned files have no columns: a --src or --tgt given with them would be ignored."""
+    if given:
+        raise LstmkitError(f"--{given[0]} names a column of a --data table; {files} have none",
+                           f"drop --{given[0]} (or pass a table with --data)")
 
 
 def _format(title: str, m: dict) -> str:
@@ -63,7 +67,7 @@ def _resume(cls, run: Path, files: dict, flags: dict):
 train = add_train_command(
     app, TranslateConfig, "lstmkit.tasks.translate.estimator:Translator", _report,
     doc="Train a translator; print validation BLEU and chrF (greedy and beam) with their signatures.",
-    files={"data": "CSV/TSV with a source and a target column.",
+    files={"data": "CSV/TSV/JSONL/XLSX/Parquet with a source and a target column.",
            "src_file": "Source sentences, one per line (with --tgt-file).",
            "tgt_file": "Target sentences, line-aligned with --src-file.",
            "val": "Validation table (else a split of --data).",
@@ -103,21 +107,34 @@ def run(run: Path = typer.Option(..., help="Run folder from 'train'."),
 
 @app.command()
 def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
-             src_file: Path = typer.Option(..., help="Source sentences, one per line."),
-             ref_file: Path = typer.Option(..., help="Reference translations, line-aligned."),
+             src_file: Optional[Path] = typer.Option(None, help="Source sentences, one per line."),
+             ref_file: Optional[Path] = typer.Option(None, help="Reference translations, line-aligned."),
+             data: Optional[Path] = typer.Option(None, help="Or a table of pairs as in training (CSV/TSV/JSONL/XLSX/"
+                                                            "Parquet) instead of the two files."),
+             src: Optional[str] = typer.Option(None, help="Source column of --data [as in training]."),
+             tgt: Optional[str] = typer.Option(None, help="Reference column of --data [as in training]."),
              beam: Optional[int] = typer.Option(None, help="Beam width (1 = greedy) [as trained]."),
              out: Optional[Path] = typer.Option(None, help="Per-sentence table (BLEU, source, reference, output): .tsv, .csv, .xlsx, .parquet, .json or .jsonl."),
              as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a report.")):
     """BLEU and chrF (sacrebleu) of the model's translations against reference translations."""
     from lstmkit.tasks.translate.estimator import Translator
+    if data is None and (src_file is None or ref_file is None):
+        raise LstmkitError("nothing to evaluate on: " + ("--src-file without --ref-file" if src_file is not None else
+                           "--ref-file without --src-file" if ref_file is not None else "no data given"),
+                           "pass --src-file and --ref-file (line-aligned files), or --data TABLE")
     est = Translator.load(run)
+    columns = {side: column for side, column in (("src", src), ("tgt", tgt)) if column is not None}
+    if data is None:
+        _no_columns(list(columns), "--src-file and --ref-file")
+    for side, column in columns.items():
+        setattr(est.config_, side, column)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
-        m = est.evaluate(src_file=src_file, ref_file=ref_file, beam=beam, out_file=out)
+        m = est.evaluate(data, src_file=src_file, ref_file=ref_file, beam=beam, out_file=out)
     if caught:
         print(f"warning: {len(caught)} source sentence(s) longer than the model's maximum were truncated",
               file=sys.stderr)
     from lstmkit.runs import to_json
-    typer.echo(to_json(m, indent=2) if as_json else _format(f"{src_file.name} (beam {m['beam']})", m))
+    typer.echo(to_json(m, indent=2) if as_json else _format(f"{(data or src_file).name} (beam {m['beam']})", m))
     if out is not None:
         typer.echo(f"wrote {out}")

@@ -1,6 +1,6 @@
 """Sentence pairs in, checked and tokenised per side.
 
-    read_pairs(data=…, src=…, tgt=…)            a CSV/TSV/JSONL with source and target columns
+    read_pairs(data=…, src=…, tgt=…)            a CSV/TSV/JSONL/XLSX/Parquet table with source and target columns
     read_pairs(src_file=…, tgt_file=…)          two line-aligned files (Multi30k style)
     clean_pairs(pairs, max_len, dedup)          length filter and de-duplication, with counts
     SideTokenizer("word" | "bpe").fit(texts)    ids with <pad> 0, <unk> 1, <bos> 2, <eos> 3;
@@ -17,13 +17,15 @@ import unicodedata
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
+from lstmkit.data.tables import PARQUET, SHEETS, read_table
 from lstmkit.data.textfile import (JSONL, column_strings, decode_text, file_ext, header_separator, parse_table,
-                                   read_table, read_text_file, separator_line, table_column)
+                                   read_text_file, row_place, separator_line, table_column)
 from lstmkit.data.vocab import CJK, PAD, UNK, Vocab, import_tokenizers, join_words
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import path_exists
@@ -73,33 +75,40 @@ def _check_file(path: Path, hint: str) -> None:
         raise LstmkitError(f"file not found: {path}", "check the path")
 
 
-def _read_table(path: Path, src: str, tgt: str, encoding: str) -> tuple[list[str], list[str], int]:
-    """The two columns of a table file and the file line of its first row (2 after a header line;
-    0 in JSON Lines, whose rows are counted as rows).
+def _read_table(path: Path, src: str, tgt: str, encoding: str) -> tuple[list[str], list[str], Callable[[int], str]]:
+    """The two columns of a table file, and where pair ``i`` is for a message (``"line 7"``, the
+    file's line; ``"row 6"`` in JSON Lines, a workbook or a Parquet file, whose rows are counted).
 
-    Read as :mod:`lstmkit.data.textfile` reads forecast's and classify's tables (a byte-order mark
-    names the encoding, ``.gz`` is decompressed, a ``.csv`` header of semicolons or tabs is read
-    with them), with two rules of its own: a file that is not ``.csv`` or JSON is tab-separated
-    (Tatoeba's ``fra.txt``), and in a tab-separated file a quote mark is part of the sentence.
+    Read as :mod:`lstmkit.data.tables` reads every task's tables (a byte-order mark names the
+    encoding, ``.gz`` is decompressed, a ``.csv`` header of semicolons or tabs is read with them,
+    ``.xlsx`` and ``.parquet`` too), with two rules of its own: a file that is not ``.csv``, JSON, a
+    workbook or Parquet is tab-separated (Tatoeba's ``fra.txt``), and in a tab-separated file a
+    quote mark is part of the sentence.
     """
-    _check_file(path, "pass a CSV/TSV file of sentence pairs, or --src-file and --tgt-file")
+    _check_file(path, "pass a CSV/TSV/XLSX/Parquet file of sentence pairs, or --src-file and --tgt-file")
     ext = file_ext(path)
-    if ext in JSONL:
-        df, first = read_table(path, encoding), 0
+    if ext in JSONL or ext in SHEETS or ext in PARQUET:
+        df = read_table(path, encoding)
+        place = _row
     else:
-        text, sep = separator_line(read_text_file(path, encoding))
+        text, sep, first_line = separator_line(read_text_file(path, encoding))
         header = text.split("\n", 1)[0]
         sep = sep or header_separator(header, "," if ext == ".csv" else "\t")
         names = header.split(sep)
         one_word_each = all(re.fullmatch(r"[^\W\d]\w*", c.strip()) for c in names)   # column names
         if sep == "\t" and (src, tgt) == DEFAULT_COLUMNS and len(names) >= 2 and not one_word_each:
-            return (*_headerless_pairs(path, text), 1)
-        df, first = parse_table(text, path, sep, quoting=sep != "\t"), 2
+            return (*_headerless_pairs(path, text, first_line), lambda i: f"line {i + first_line}")
+        df = parse_table(text, path, sep, quoting=sep != "\t", first_line=first_line)
+        place = partial(row_place, df)
     return (column_strings(table_column(df, src, "source", f" in {path}", "--src")),
-            column_strings(table_column(df, tgt, "target", f" in {path}", "--tgt")), first)
+            column_strings(table_column(df, tgt, "target", f" in {path}", "--tgt")), place)
 
 
-def _headerless_pairs(path: Path, text: str) -> tuple[list[str], list[str]]:
+def _row(i: int) -> str:
+    return f"row {i + 1}"
+
+
+def _headerless_pairs(path: Path, text: str, first_line: int) -> tuple[list[str], list[str]]:
     """A tab-separated file whose first line is not column names (not one word per field) and no
     columns asked for: each line is a source, a tab, a target, and perhaps more fields (Tatoeba's
     pair files add an attribution), which are left out. Said in one warning."""
@@ -107,7 +116,7 @@ def _headerless_pairs(path: Path, text: str) -> tuple[list[str], list[str]]:
     fields = [ln.split("\t") if ln.strip() else ["", ""] for ln in lines]     # a blank line: an empty pair
     short = next((i for i, f in enumerate(fields) if len(f) < 2), None)
     if short is not None:
-        raise LstmkitError(f"line {short + 1} of {path} has no tab: {lines[short][:60]!r}",
+        raise LstmkitError(f"line {short + first_line} of {path} has no tab: {lines[short][:60]!r}",
                            "write one pair per line, source<TAB>target (or name the columns of a header "
                            "line with --src and --tgt)")
     extra = max(len(f) for f in fields) - 2
@@ -154,14 +163,14 @@ def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: s
         if len(s) != len(t):
             raise LstmkitError(f"{src_file} has {len(s)} lines but {tgt_file} has {len(t)}",
                                "the files must be line-aligned: one translation per source line")
-        where, first = f"{src_file} / {tgt_file}", 1
+        where, place = f"{src_file} / {tgt_file}", lambda i: f"line {i + 1}"
     elif isinstance(data, (str, Path)):
-        s, t, first = _read_table(Path(data), src, tgt, encoding)
+        s, t, place = _read_table(Path(data), src, tgt, encoding)
         where = str(data)
     elif hasattr(data, "columns"):
         s, t = (column_strings(table_column(data, src, "source", " in the DataFrame", "--src")),
                 column_strings(table_column(data, tgt, "target", " in the DataFrame", "--tgt")))
-        where, first = "the DataFrame", 0
+        where, place = "the DataFrame", _row
     else:
         try:
             rows = [(a, b) for a, b in data]
@@ -169,11 +178,10 @@ def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: s
             raise LstmkitError("data must be a path, a DataFrame or a list of (source, target) pairs",
                                "pass --data FILE or --src-file/--tgt-file") from None
         s, t = column_strings([a for a, _ in rows]), column_strings([b for _, b in rows])   # None, NaN: empty
-        where, first = "the pairs", 0
+        where, place = "the pairs", _row
     empty = [i for i, (a, b) in enumerate(zip(s, t)) if not a.strip() or not b.strip()]
     if empty and not drop_empty:
-        at = f"{'line' if first else 'row'} {empty[0] + max(first, 1)}"        # as the file or the table counts
-        raise LstmkitError(f"{where}: {len(empty)} pair(s) have an empty side (first at {at})",
+        raise LstmkitError(f"{where}: {len(empty)} pair(s) have an empty side (first at {place(empty[0])})",
                            "fill them in or pass --drop-empty to skip them" if droppable else
                            "fill them in, or remove those lines from both files (every pair is scored)")
     keep = sorted(set(range(len(s))) - set(empty))

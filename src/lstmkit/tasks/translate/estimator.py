@@ -49,7 +49,7 @@ class Translator(RunEstimator):
     Hyper-parameters: a :class:`~lstmkit.config.TranslateConfig` and/or any of its fields and
     :class:`~lstmkit.config.TrainConfig`'s as keyword arguments (listed below).
 
-    Data: a CSV/TSV with columns ``src`` and ``tgt`` (as configured), a DataFrame, a list of
+    Data: a CSV/TSV/XLSX/Parquet table with columns ``src`` and ``tgt`` (as configured), a DataFrame, a list of
     (source, target) pairs, or two line-aligned files ``src_file`` / ``tgt_file``.
 
     Fitted attributes: ``config_``, ``src_tokenizer_``, ``tgt_tokenizer_``, ``net_``, ``result_``,
@@ -150,7 +150,7 @@ class Translator(RunEstimator):
                                "no src_file with ref_file" if ref_file is not None else "no data given"),
                                "pass src_file= and ref_file= (line-aligned files), or data= (a table or pairs)")
         pairs = read_pairs(data, self.config_.src, self.config_.tgt, src_file, ref_file, self.config_.encoding,
-                           drop_empty=False, droppable=False)
+                           drop_empty=False, droppable=False, flags=("--data", "--src-file", "--ref-file"))
         result = self._score(pairs, beam if beam is not None else self.config_.beam, out_file=out_file)
         return result
 

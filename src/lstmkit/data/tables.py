@@ -1,0 +1,235 @@
+"""Reading a table file, the same way for every task.
+
+    read_frame(path)              .csv / .tsv / .txt / .xlsx / .parquet / .json / .jsonl -> DataFrame
+    read_table(path, encoding)    the same files as a DataFrame of strings (empty cells ``""``):
+                                  the texts, labels and sentence pairs of classify, translate and lm
+    is_table(path)                whether ``path`` names a file :func:`read_table` reads
+
+A spreadsheet's or a logger's export reads as it is: a UTF-16/UTF-32 byte-order mark names the
+encoding, a ``.csv`` whose header has semicolons or tabs instead of commas is read with them, a
+semicolon (or tab) file's decimal commas are read as numbers (:mod:`lstmkit.data.textfile`), and a
+workbook's first sheet is read without its formatted but empty rows. A missing file, one that
+cannot be read as its type, and a missing reader package (openpyxl for ``.xlsx``, pyarrow for
+``.parquet``) are each one :class:`LstmkitError` naming the fix.
+"""
+from __future__ import annotations
+
+import bz2
+import csv
+import gzip
+import json
+import lzma
+import warnings
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+
+from lstmkit.data.textfile import (JSONL, TABLE_SEP, bom_encoding, check_text, comma_decimals, file_ext,
+                                   header_separator, parse_table, read_text_file, separator_line)
+from lstmkit.errors import LstmkitError
+from lstmkit.runs import path_exists
+
+__all__ = ["read_frame", "read_table", "is_table", "SHEETS", "PARQUET"]
+
+SHEETS = {".xlsx", ".xlsm"}
+PARQUET = {".parquet", ".pq"}
+_CSV_LIKE = {".csv": ",", ".tsv": "\t", ".txt": None}  # None: sniff the separator
+_JSON = {".json": False, ".jsonl": True, ".ndjson": True}    # records (or columns) / one record per line
+_COMPRESSED = {".gz", ".bz2", ".zip", ".xz", ".zst"}
+_OPEN = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+_HEAD = 1 << 16                      # bytes read to find the encoding and the header line
+
+
+def is_table(path: Path) -> bool:
+    """Whether ``path`` names a CSV / TSV / JSONL file (optionally ``.gz``), a workbook or a Parquet file."""
+    ext = file_ext(path)
+    return ext in TABLE_SEP or ext in JSONL or ext in SHEETS or ext in PARQUET
+
+
+def read_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
+    """A CSV / TSV / JSONL file (optionally ``.gz``), a workbook's first sheet or a Parquet file as
+    a DataFrame of strings (a missing cell ``""``; a whole number as ``"3"``, not ``"3.0"``), at
+    least one row. A ``sep=;`` first line (Excel's) names a text table's separator."""
+    ext = file_ext(path)
+    if not is_table(path):
+        raise LstmkitError(f"unknown file type {ext or '(no extension)'!r}: {path}",
+                           "use .csv, .tsv, .jsonl (optionally .gz), .xlsx or .parquet, or a folder of class folders")
+    if ext in SHEETS or ext in PARQUET:
+        df = read_frame(path)
+        if len(df) == 0:
+            raise LstmkitError(f"{path} has a header but no data rows", "supply at least one data row")
+        # integral floats (a number column with empty cells) as whole numbers, then every cell as text
+        return df.convert_dtypes().astype("string").fillna("").astype(object).reset_index(drop=True)
+    text = read_text_file(path, encoding)
+    if ext in JSONL:
+        return _parse_jsonl(text, path)
+    text, sep, first_line = separator_line(text)
+    return parse_table(text, path, sep or header_separator(text.split("\n", 1)[0], TABLE_SEP[ext]), first_line=first_line)
+
+
+def read_frame(path: str | Path) -> pd.DataFrame:
+    """The table in the file ``path``, its columns typed as pandas reads them: ``.csv`` / ``.tsv`` /
+    ``.txt`` (separator sniffed), ``.xlsx`` (the first sheet), ``.parquet``, ``.json`` (records or
+    columns), ``.jsonl``; CSV-like and JSON files may be compressed (``.csv.gz``)."""
+    path = Path(path)
+    if not path_exists(path):
+        raise LstmkitError(f"file not found: {path}", "check the path")
+    if path.is_dir():
+        raise LstmkitError(f"{path} is a directory, not a data file", "point to a .csv or .parquet file inside it")
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] in _COMPRESSED:
+        suffixes = suffixes[:-1]
+    ext = suffixes[-1] if suffixes else ""
+    if ext == ".xls":
+        raise LstmkitError(f"{path.name} is an Excel 97-2003 workbook (.xls)",
+                           "save it as .xlsx (Excel Workbook) or as CSV UTF-8")
+    if ext not in _CSV_LIKE and ext not in PARQUET and ext not in SHEETS and ext not in _JSON:
+        known = ", ".join([*_CSV_LIKE, *sorted(PARQUET), *sorted(SHEETS), *_JSON])
+        raise LstmkitError(f"unknown file type {ext or '(no extension)'!r}: {path}",
+                           f"use one of: {known} (or convert the file to CSV)")
+    if ext in SHEETS:
+        return _read_excel(path)
+    if ext in PARQUET:
+        return _read_parquet(path)
+    try:
+        if ext in _JSON:
+            check_text(_head(path, path.suffix.lower() if path.suffix.lower() in _COMPRESSED else ""), path)
+            return pd.read_json(path, lines=_JSON[ext])
+        last = path.suffix.lower()
+        head = _head(path, last if last in _COMPRESSED else "")
+        check_text(head, path)
+        encoding = bom_encoding(head)
+        rest, named, first_line = separator_line(head.decode(encoding or "utf-8", errors="replace").lstrip("\ufeff"))
+        header = rest.split("\n", 1)[0]
+        sep = named or header_separator(header, _CSV_LIKE[ext])
+        header_row: int | None = 0
+
+        def read(enc):          # Excel's sep=; line (first_line 2) skipped: pandas then counts the file's lines
+            return pd.read_csv(path, sep=sep, encoding=enc, engine="python" if sep is None else "c", header=header_row,
+                               skiprows=first_line - 1)
+        try:
+            df = read(encoding)
+        except UnicodeDecodeError as e:
+            if encoding is not None:
+                raise
+            encoding = "cp1252"     # a spreadsheet's "CSV" on Windows: names such as Température in Windows-1252
+            df = read(encoding)
+            warnings.warn(f"{path.name} is not UTF-8 (byte 0x{e.object[e.start]:02x}): read as Windows-1252 "
+                          f"(Western European); if its column names look wrong, save it as UTF-8", stacklevel=2)
+        if _header_is_data(df.columns):         # no header line: its first line is the first row
+            header_row = None
+            df = read(encoding)
+            df.columns = [f"column_{k + 1}" for k in range(df.shape[1])]
+            warnings.warn(f"{path.name} has no header line (its first line, {header.strip()[:40]!r}, is data): "
+                          f"its columns are named {', '.join(df.columns[:4])}{', …' if df.shape[1] > 4 else ''}; "
+                          f"add a header line to name them", UserWarning, stacklevel=2)
+        for c in df.columns:                     # decimal commas (10,5) in a semicolon / tab file
+            numbers = comma_decimals(df[c], sep)
+            if numbers is not None:
+                df[c] = numbers
+        return df
+    except pd.errors.EmptyDataError:
+        raise LstmkitError(f"file is empty: {path}", "supply a table with a header row and data rows") from None
+    except (ValueError, OSError, csv.Error, ImportError) as e:
+        # pandas' ParserError, pyarrow's ArrowInvalid and UnicodeDecodeError are all ValueErrors.
+        kind = "JSON" if ext in _JSON else "CSV"
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        if isinstance(e, UnicodeDecodeError):      # cp1252 read last; else the encoding its byte-order mark named
+            what = "neither UTF-8 nor Windows-1252" if e.encoding in ("cp1252", "charmap") else f"not valid {e.encoding}"
+            raise LstmkitError(f"could not read {path}: it is {what} text",
+                               "save it as UTF-8 (in a spreadsheet: CSV UTF-8)") from None
+        raise LstmkitError(f"could not read {path}: {reason}",
+                           f"check that it is a valid {kind} file" + (" (UTF-8 text)" if kind == "CSV" else
+                           " (records: [{\"date\": ..., \"y\": ...}, ...])" if kind == "JSON" else "")) from None
+
+
+def _header_is_data(names) -> bool:
+    """Whether a header line reads as data: every name a number or a date, one of them not a
+    whole number (a header of years, ``2019,2020``, stays a header)."""
+    names = [str(n).strip() for n in names]
+    numbers = pd.to_numeric(pd.Series(names), errors="coerce")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dates = pd.to_datetime(pd.Series(names), errors="coerce", format="mixed")
+    dated = dates.notna() & pd.Series(names).str.contains(r"\d{4}|\d{1,2}[./-]\d{1,2}[./-]\d{2}")
+    data = numbers.notna() | dated
+    whole = numbers.notna() & (numbers == numbers.round()) & ~pd.Series(names).str.contains(r"[.eE]")
+    return bool(len(names) and data.all() and not whole.all())
+
+
+def _read_excel(path: Path) -> pd.DataFrame:
+    """The first sheet of an Excel workbook (a warning names the others); a file Excel would not
+    open, or a missing openpyxl, is an :class:`LstmkitError`."""
+    try:
+        with pd.ExcelFile(path, engine="openpyxl") as book:
+            names = book.sheet_names
+            df = pd.read_excel(book, sheet_name=names[0])
+    except ImportError:
+        raise _engine_missing(path, "openpyxl") from None
+    except Exception as e:                 # openpyxl's errors for a damaged or foreign file have no common base
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise LstmkitError(f"could not read {path} as an Excel workbook: {reason}",
+                           "open and save it in a spreadsheet as .xlsx, or save the sheet as CSV UTF-8") from None
+    if len(names) > 1:
+        warnings.warn(f"{path.name} has {len(names)} sheets: read the first, {names[0]!r} (not "
+                      f"{', '.join(map(repr, names[1:4]))}{', …' if len(names) > 4 else ''}); move the data "
+                      f"to the first sheet or save it as CSV to read another", UserWarning, stacklevel=3)
+    return df.dropna(how="all").dropna(axis=1, how="all")      # a sheet's formatted but empty rows and columns
+
+
+def _head(path: Path, compression: str) -> bytes:
+    """The first bytes of ``path``'s content (decompressed); empty when they cannot be had here
+    (``.zst``; a broken archive is left for the reader to report)."""
+    try:
+        if compression == ".zip":
+            with zipfile.ZipFile(path) as z:
+                names = z.namelist()
+                return z.open(names[0]).read(_HEAD) if names else b""
+        if compression in _OPEN:
+            with _OPEN[compression](path, "rb") as f:
+                return f.read(_HEAD)
+        if compression:
+            return b""
+        with open(path, "rb") as f:
+            return f.read(_HEAD)
+    except (OSError, EOFError, zipfile.BadZipFile, lzma.LZMAError):
+        return b""
+
+
+def _parse_jsonl(text: str, path: Path) -> pd.DataFrame:
+    import pandas as pd
+    stripped = text.lstrip()
+    if stripped.startswith("["):                      # a JSON array of records
+        try:
+            records = json.loads(stripped)
+        except json.JSONDecodeError as e:
+            raise LstmkitError(f"{path} is not valid JSON (line {e.lineno})", "fix the file") from None
+    else:
+        records = []
+        for lineno, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError:
+                raise LstmkitError(f"{path} line {lineno} is not valid JSON",
+                                   "write one JSON object per line (JSON Lines)") from None
+    if not records or not all(isinstance(r, dict) for r in records):
+        raise LstmkitError(f"{path} must hold JSON objects, one per row", 'write lines like {"text": …, "label": …}')
+    return pd.DataFrame.from_records(records)
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path)
+    except ImportError:
+        raise _engine_missing(path, "pyarrow") from None
+    except Exception as e:                 # pyarrow's ArrowInvalid, OSError: no common base
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise LstmkitError(f"could not read {path}: {reason}", "check that it is a valid Parquet file") from None
+
+
+def _engine_missing(path: Path, package: str) -> LstmkitError:
+    return LstmkitError(f"reading {path.name} needs the {package} package, which is not installed",
+                        f"pip install {package}, or save the table as CSV UTF-8")

@@ -1,0 +1,90 @@
+"""One reader of table files for every task: .csv / .tsv / .xlsx / .parquet read to the same
+cells, and the same errors (missing file, damaged file, missing reader package) whichever task
+reads them."""
+import sys
+
+import pandas as pd
+import pytest
+
+from lstmkit.data.tables import is_table, read_frame, read_table
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks.classify.data import read_texts
+from lstmkit.tasks.classify.series import read_series
+from lstmkit.tasks.forecast.data import load_table
+from lstmkit.tasks.lm.data import read_corpus
+from lstmkit.tasks.translate.data import read_pairs
+
+FRAME = pd.DataFrame({"text": ["a good film", "a bad film", "so good"], "label": ["pos", "neg", "pos"],
+                      "stars": [5, 1, 4]})
+
+
+def _write(df: pd.DataFrame, path):
+    {".csv": lambda: df.to_csv(path, index=False), ".tsv": lambda: df.to_csv(path, sep="\t", index=False),
+     ".xlsx": lambda: df.to_excel(path, index=False), ".parquet": lambda: df.to_parquet(path)}[path.suffix]()
+    return path
+
+
+@pytest.mark.parametrize("ext", [".xlsx", ".parquet"])
+def test_a_workbook_and_a_parquet_file_read_as_the_csv_reads(tmp_path, ext):
+    """The same cells, as text; a whole-number column with an empty cell stays whole (``"3"``, not
+    ``"3.0"``: a label column of numbers keeps its classes) and the empty cell is ``""``."""
+    df = FRAME.assign(klass=pd.array([1, None, 3], dtype="Int64"))
+    got = read_table(_write(df, tmp_path / f"t{ext}"))
+    want = read_table(_write(df, tmp_path / "t.csv"))
+    assert is_table(tmp_path / f"t{ext}")
+    assert got.to_dict("list") == want.to_dict("list") == {**FRAME.astype(str).to_dict("list"), "klass": ["1", "", "3"]}
+    assert read_frame(tmp_path / f"t{ext}")["stars"].tolist() == [5, 1, 4]      # typed, for forecasting
+
+
+def _readers(path):
+    """Every task's reader of a table file."""
+    return {"forecast": lambda: load_table(path), "classify": lambda: read_texts(str(path)),
+            "series": lambda: read_series(path), "translate": lambda: read_pairs(path),
+            "lm": lambda: read_corpus(path)}
+
+
+def _messages(path, hint: bool = True) -> dict[str, str]:
+    """Each task's error on ``path``: the message and (``hint``) the fix."""
+    out = {}
+    for task, read in _readers(path).items():
+        with pytest.raises(LstmkitError) as e:
+            read()
+        out[task] = str(e.value) if hint else e.value.message
+    return out
+
+
+@pytest.mark.parametrize("ext", [".xlsx", ".parquet"])
+def test_every_task_reads_a_workbook_and_a_parquet_file(tmp_path, ext):
+    path = _write(FRAME.rename(columns={"text": "src", "label": "tgt"}), tmp_path / f"pairs{ext}")
+    assert read_pairs(path).src == FRAME["text"].tolist()
+    path = _write(FRAME, tmp_path / f"reviews{ext}")
+    texts = read_texts(str(path))
+    assert texts.texts == FRAME["text"].tolist() and texts.labels == ["pos", "neg", "pos"]
+    assert read_corpus(path).lines == FRAME["text"].tolist()
+    long = pd.DataFrame({"sample": [1, 1, 1, 2, 2, 2], "t": [0, 1, 2] * 2, "x": [0.5, 1.5, 2.5, 3, 2, 1],
+                         "label": ["up"] * 3 + ["down"] * 3})
+    series = read_series(_write(long, tmp_path / f"long{ext}"))
+    assert series.labels == ["up", "down"] and series.seqs[0][:, 0].tolist() == [0.5, 1.5, 2.5]
+
+
+@pytest.mark.parametrize("name", ["gone.xlsx", "gone.parquet", "gone.csv"])
+def test_a_missing_file_is_the_same_error_for_every_task(tmp_path, name):
+    messages = _messages(tmp_path / name, hint=False)     # the fix: lm's names its --data flag
+    assert set(messages.values()) == {f"file not found: {tmp_path / name}"}, messages
+
+
+@pytest.mark.parametrize("ext, words", [(".xlsx", "as an Excel workbook"), (".parquet", "valid Parquet")])
+def test_a_damaged_file_is_the_same_error_for_every_task(tmp_path, ext, words):
+    (tmp_path / f"bad{ext}").write_bytes(b"not a table at all")
+    messages = _messages(tmp_path / f"bad{ext}")
+    assert len(set(messages.values())) == 1 and words in messages["classify"], messages
+
+
+@pytest.mark.parametrize("ext, package", [(".xlsx", "openpyxl"), (".parquet", "pyarrow")])
+def test_a_missing_reader_package_names_it_for_every_task(tmp_path, monkeypatch, ext, package):
+    path = _write(FRAME, tmp_path / f"reviews{ext}")
+    for name in (package, "fastparquet"):              # pandas' other Parquet engine, should it be installed
+        monkeypatch.setitem(sys.modules, name, None)   # import fails as if not installed
+    messages = _messages(path)
+    assert set(messages.values()) == {f"reading reviews{ext} needs the {package} package, which is not installed "
+                                      f"— pip install {package}, or save the table as CSV UTF-8"}, messages
