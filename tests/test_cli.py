@@ -92,7 +92,8 @@ def test_lstmkit_warnings_are_one_line_and_others_keep_their_form(tmp_path, caps
     times = pd.date_range("2024-01-01", periods=130, freq="D").delete(range(60, 64))
     pd.DataFrame({"date": times, "y": np.sin(np.arange(126) / 5)}).to_csv(tmp_path / "gap.csv", index=False)
     args = ["forecast", "train", "--data", tmp_path / "gap.csv", "--target", "y", "--time", "date", "--horizon", "3",
-            "--max-epochs", "1", "--hidden-size", "4", "--progress", "off", "--out", tmp_path / "runs"]
+            "--max-epochs", "1", "--hidden-size", "4", "--ensemble", "1", "--progress", "off",
+            "--out", tmp_path / "runs"]
     code, _, err = run_cli(args, capsys)
     assert code == 0, err
     lines = [ln for ln in err.splitlines() if "regular grid" in ln]

@@ -197,7 +197,8 @@ def test_a_file_written_onto_a_folder_is_one_line_exit_2(tmp_path, capsys):
     assert list((tmp_path / "preds").iterdir()) == [] and len(list(tmp_path.iterdir())) == 1   # no temp left
     sine_frame(n=160).to_csv(tmp_path / "d.csv", index=False)
     code, _, err = run_cli(["forecast", "train", "--data", tmp_path / "d.csv", "--target", "y", "--time", "time",
-                            "--horizon", "3", "--out", tmp_path / "runs", "--epochs", "1", "--progress", "off"], capsys)
+                            "--horizon", "3", "--out", tmp_path / "runs", "--epochs", "1", "--ensemble", "1",
+                            "--progress", "off"], capsys)
     assert code == 0, err
     run = next((tmp_path / "runs").iterdir())
     code, _, err = run_cli(["forecast", "predict", "--run", run, "--data", tmp_path / "d.csv", "--out",

@@ -233,16 +233,23 @@ def test_service_bad_requests_are_422(app, body, where):
     assert out["detail"][0]["loc"][:len(where)] == where
 
 
-def test_loopback_server(run):
-    """The real ``lstmkit serve`` on a loopback port: a translation, a bad request, SIGTERM."""
+@pytest.fixture(scope="module")
+def call(run):
+    """``POST /predict`` on one real ``lstmkit serve`` of ``run`` on a loopback port, shared by the
+    loopback tests (its start-up was most of each test's time); SIGTERM and exit 0 at the end."""
     pytest.importorskip("uvicorn")
     from loopback import served
-    with served(run) as call:
-        status, out = call({"sentences": SENTENCES[:4], "beam": 5})
-        assert status == 200 and out["engine"] == "onnx"
-        assert out["translations"] == Translator.load(run).translate(SENTENCES[:4], beam=5)
-        status, out = call({"sentences": ["a dog"], "beam": 99})
-        assert status == 422 and out["detail"][0]["loc"] == ["body", "beam"]
+    with served(run) as post:
+        yield post
+
+
+def test_loopback_server(run, call):
+    """The real ``lstmkit serve`` on a loopback port: a translation, a bad request (SIGTERM: ``call``)."""
+    status, out = call({"sentences": SENTENCES[:4], "beam": 5})
+    assert status == 200 and out["engine"] == "onnx"
+    assert out["translations"] == Translator.load(run).translate(SENTENCES[:4], beam=5)
+    status, out = call({"sentences": ["a dog"], "beam": 99})
+    assert status == 422 and out["detail"][0]["loc"] == ["body", "beam"]
 
 
 def test_served_model_merges_concurrent_requests(run):
@@ -258,18 +265,15 @@ def test_served_model_merges_concurrent_requests(run):
     assert info["largest"] > 1 and info["batches"] < 12          # some requests were answered together
 
 
-def test_loopback_server_answers_concurrent_requests_each_its_own(run):
+def test_loopback_server_answers_concurrent_requests_each_its_own(run, call):
     """16 clients at once through the request-batching queue: every good request gets its own
     translations (equal to the estimator's), the one bad request its own 422."""
-    pytest.importorskip("uvicorn")
     from concurrent.futures import ThreadPoolExecutor
-    from loopback import served
     bodies = [{"sentences": [SENTENCES[k % len(SENTENCES)]], "beam": 5 if k % 3 else 2} for k in range(15)]
     bodies.insert(7, {"sentences": ["a dog", "dog " * 11], "beam": 5})
     tr = Translator.load(run)
-    with served(run) as call:
-        with ThreadPoolExecutor(16) as pool:
-            answers = list(pool.map(call, bodies))
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(call, bodies))
     for k, (body, (status, out)) in enumerate(zip(bodies, answers)):
         if k == 7:
             assert status == 422 and out["detail"][0]["loc"] == ["body", "sentences", 1]

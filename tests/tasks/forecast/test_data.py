@@ -179,12 +179,12 @@ def test_pandas_periods_and_an_id_date_index_read_as_times():
     y = 10 + np.sin(2 * np.pi * np.arange(60) / 12)
     months = pd.period_range("2000-01", periods=60, freq="M")
     for data in (pd.Series(y, index=months, name="y"), pd.DataFrame({"month": months, "y": y})):
-        est = Forecaster(horizon=2, max_epochs=1, hidden_size=4).fit(data)
+        est = Forecaster(horizon=2, max_epochs=1, hidden_size=4, ensemble=1).fit(data)
         assert est.season_ == 12 and est.data_summary_["freq"] == "MS"
         assert est.predict(data).iloc[0, 0] == pd.Timestamp("2005-01-01")
     stacked = pd.DataFrame({"y": np.r_[y, y + 1]}, index=pd.MultiIndex.from_arrays(
         [["a"] * 60 + ["b"] * 60, [*months.to_timestamp()] * 2], names=["shop", "date"]))
-    est = Forecaster(horizon=2, max_epochs=1, hidden_size=4).fit(stacked, id="shop")
+    est = Forecaster(horizon=2, max_epochs=1, hidden_size=4, ensemble=1).fit(stacked, id="shop")
     assert est.config_.time == "date" and est.series_ids_ == ["a", "b"] and est.season_ == 12
     # the many-series lookback, 60, fits neither 60-month series: the one-series rule for the median one
     assert est.config_.lookback == 24 and "most too short for 60" in est.auto_["lookback"]["why"]
@@ -196,7 +196,7 @@ def test_year_and_month_columns_are_the_time(tmp_path):
     t = np.arange(72)
     df = pd.DataFrame({"Year": 2010 + t // 12, "Month": t % 12 + 1, "Sales": 100 + 10 * np.sin(2 * np.pi * t / 12) + t})
     df.to_csv(tmp_path / "ym.csv", index=False)
-    est = Forecaster(horizon=2, max_epochs=1, hidden_size=4).fit(tmp_path / "ym.csv")
+    est = Forecaster(horizon=2, max_epochs=1, hidden_size=4, ensemble=1).fit(tmp_path / "ym.csv")
     assert est.config_.time == "Year,Month" and est.config_.target == ["Sales"] and est.season_ == 12
     assert est.predict(tmp_path / "ym.csv")["Year,Month"].iloc[0] == pd.Timestamp("2016-01-01")
     quarters = pd.DataFrame({"year": 2000 + t // 4, "quarter": t % 4 + 1, "gdp": 1.0 + t})

@@ -160,7 +160,8 @@ def test_a_file_whose_one_column_besides_time_is_the_target(tmp_path, capsys):
     df = sine_frame(n=160)[["time", "y"]].rename(columns={"y": "units"})
     df.to_csv(tmp_path / "d.csv", index=False)
     code, out, err = run_cli(["forecast", "train", "--data", tmp_path / "d.csv", "--time", "time", "--horizon", "3",
-                              "--max-epochs", "1", "--hidden-size", "8", "--progress", "off", "--out", tmp_path / "runs"],
+                              "--max-epochs", "1", "--hidden-size", "8", "--ensemble", "1", "--progress", "off",
+                              "--out", tmp_path / "runs"],
                              capsys)
     assert code == 0, err
     run = next((tmp_path / "runs").iterdir())
@@ -188,7 +189,8 @@ def test_the_cli_trains_on_a_one_column_file_with_no_target(tmp_path, capsys):
     from cli_helpers import run_cli
     sine_frame(n=160)[["y"]].rename(columns={"y": "units"}).to_csv(tmp_path / "one_column.csv", index=False)
     code, out, err = run_cli(["forecast", "train", "--data", tmp_path / "one_column.csv", "--horizon", "3",
-                              "--max-epochs", "1", "--hidden-size", "8", "--progress", "off", "--out", tmp_path / "runs"],
+                              "--max-epochs", "1", "--hidden-size", "8", "--ensemble", "1", "--progress", "off",
+                              "--out", tmp_path / "runs"],
                              capsys)
     assert code == 0, err
     run = next((tmp_path / "runs").iterdir())
@@ -211,7 +213,8 @@ def test_a_table_s_one_date_column_is_its_time_when_none_is_named(tmp_path, caps
         assert est.auto_["time"]["value"] == "date"
     assert fits[0].metrics_["metrics"] == fits[1].metrics_["metrics"]
     code, out, err = run_cli(["forecast", "train", "--data", tmp_path / "newest_first.csv", "--horizon", "3",
-                              "--max-epochs", "1", "--hidden-size", "8", "--progress", "off", "--out", tmp_path / "runs"],
+                              "--max-epochs", "1", "--hidden-size", "8", "--ensemble", "1", "--progress", "off",
+                              "--out", tmp_path / "runs"],
                              capsys)
     assert code == 0, err
     assert "time column 'date' (the table's one date column" in out + err
