@@ -76,6 +76,14 @@ def test_resample_keeps_duration():
     assert resample(x, 8000, 8000) is x
 
 
+def test_a_sample_rate_under_1000_hz_is_refused_not_stretched_to_minutes(tmp_path):
+    path = _wav(tmp_path / "low.wav", np.zeros(2700), rate=7)     # 0.3 s of samples at "7 Hz" = 6 minutes at 8 kHz
+    with pytest.raises(LstmkitError, match=r"low.wav says its sample rate is 7 Hz, under the 1000 Hz"):
+        read_audio(path, 8000)
+    with pytest.raises(LstmkitError, match="7 Hz"):
+        read_audio(path, None)
+
+
 @pytest.mark.parametrize("content, words", [
     (None, ["not found", "missing.wav"]),
     (b"RIFF\x00\x00garbage", ["bad.wav", "unreadable"]),

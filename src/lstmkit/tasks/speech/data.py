@@ -28,6 +28,7 @@ from lstmkit.data.tables import PARQUET, SHEETS, read_table
 from lstmkit.data.textfile import file_ext, header_separator
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import path_exists
+from lstmkit.tasks.speech.config import MIN_RATE
 
 __all__ = ["Utterances", "read_utterances", "read_manifest", "read_folder", "name_pattern", "read_audio",
            "resample", "common_rate", "report_notes", "Symbols", "BLANK"]
@@ -198,6 +199,9 @@ def read_audio(path: str | Path, rate: int | None) -> tuple[np.ndarray, int, lis
         sample, channel = (int(i) for i in np.argwhere(~finite)[0])
         raise LstmkitError(f"{path} holds a non-finite sample ({wave[sample, channel]}) at sample {sample}",
                            "re-export the recording (float WAVs must hold finite values) or leave it out")
+    if sr < MIN_RATE:             # a mislabelled header: 0.3 s at 7 Hz would "resample" to minutes of audio
+        raise LstmkitError(f"{path} says its sample rate is {sr} Hz, under the {MIN_RATE} Hz that holds speech",
+                           "re-export the recording at its real rate (e.g. 'sox IN -r 16000 -c 1 OUT.wav')")
     notes = []
     if wave.shape[1] > 1:
         notes.append(f"{path.name}: {wave.shape[1]} channels mixed down to mono")
