@@ -96,6 +96,14 @@ def test_classify_mode_on_spoken_digits(digits, tiny, tmp_path):
         est.evaluate(tmp_path / "odd.csv")
 
 
+def test_a_pattern_that_gives_every_recording_its_own_label_is_refused(digits, tiny, tmp_path):
+    # '{label}' alone matches the whole stem '0_ann_0': 48 classes of one recording each, trained without a word
+    est = SpeechRecognizer(**{**tiny, "mode": "classify", "label_from_name": "{label}"})
+    with pytest.raises(LstmkitError, match="every one of the 48 recordings has a label of its own") as err:
+        est.fit(digits, out=tmp_path / "runs")
+    assert "--label-from-name" in err.value.hint and not (tmp_path / "runs").exists()
+
+
 def test_seq2seq_mode_reads_characters(tiny, tmp_path):
     # one word per clip: the attention decoder needs more data than CTC for the same alphabet
     train = write_manifest(tmp_path, 150, seed=1, words=(1, 1))

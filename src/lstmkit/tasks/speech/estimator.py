@@ -203,6 +203,11 @@ class SpeechRecognizer(RunEstimator):
             if len(self.classes_) < 2:
                 raise LstmkitError(f"classification needs at least two labels, found only {self.classes_[0]!r}",
                                    "check --label-from-name or the manifest's text column")
+            if len(self.classes_) == len(texts):      # '{label}' alone takes the whole name: no label repeats
+                raise LstmkitError(f"every one of the {len(texts)} recordings has a label of its own "
+                                   f"(e.g. {texts[0]!r}): no class has two examples to learn from",
+                                   "check --label-from-name (e.g. '{label}_{speaker}_{take}' takes the part before "
+                                   "the first '_') or the manifest's text column")
         else:
             self.symbols_ = Symbols.fit(texts)
 
