@@ -27,11 +27,12 @@ def test_a_workbook_or_parquet_manifest_reads_as_the_csv_does(tmp_path, ext):
     stays '7', not '7.0'."""
     import pandas as pd
     (tmp_path / "sub").mkdir()
-    _wav(tmp_path / "sub" / "x.wav", np.zeros(800, dtype=np.float32))
-    frame = pd.DataFrame({"path": ["sub/x.wav", "sub/x.wav"], "text": [7, 12]})
+    for name in ("x", "y"):
+        _wav(tmp_path / "sub" / f"{name}.wav", np.zeros(800, dtype=np.float32))
+    frame = pd.DataFrame({"path": ["sub/x.wav", "sub/y.wav"], "text": [7, 12]})
     frame.to_excel(tmp_path / f"m{ext}", index=False) if ext == ".xlsx" else frame.to_parquet(tmp_path / f"m{ext}")
     u = read_utterances(tmp_path / f"m{ext}")
-    assert u.paths == [str(tmp_path / "sub" / "x.wav")] * 2 and u.texts == ["7", "12"]
+    assert u.paths == [str(tmp_path / "sub" / f"{n}.wav") for n in "xy"] and u.texts == ["7", "12"]
 
 
 def test_folder_labels_from_names(tmp_path):
@@ -98,6 +99,18 @@ def test_missing_unreadable_and_non_wav_files(tmp_path, content, words):
         read_audio(path, 8000)
     for w in words:
         assert w in str(err.value)
+
+
+def test_a_recording_listed_twice_is_read_once_with_a_warning(tmp_path):
+    for name in ("a", "b", "c"):
+        _wav(tmp_path / f"{name}.wav", np.zeros(800))
+    (tmp_path / "m.csv").write_text(f"path,text\na.wav,ab\nb.wav,c\n./a.wav,ab\n{tmp_path}/a.wav,ab\nc.wav,d\n")
+    with pytest.warns(UserWarning, match=r"lists 2 recording\(s\) more than once \(first: a.wav\)"):
+        utts = read_utterances(tmp_path / "m.csv")
+    assert [p.rsplit("/", 1)[1] for p in utts.paths] == ["a.wav", "b.wav", "c.wav"] and utts.texts == ["ab", "c", "d"]
+    (tmp_path / "clash.csv").write_text("path,text\na.wav,ab\nb.wav,c\na.wav,ba\n")
+    with pytest.raises(LstmkitError, match=r"clash.csv gives \S*/a.wav two transcripts: 'ab' and 'ba'"):
+        read_utterances(tmp_path / "clash.csv")
 
 
 def test_empty_manifest_and_missing_columns(tmp_path):

@@ -14,8 +14,10 @@ from __future__ import annotations
 import csv
 import io
 import math
+import os
 import re
 import sys
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -114,7 +116,30 @@ def read_manifest(path: str | Path) -> Utterances:
         texts.append((row.get(text_col) or "").strip())
     if not paths:
         raise LstmkitError(f"manifest {path} is empty (no rows with a path)", "add one 'path,text' row per recording")
-    return Utterances(paths, texts, [], str(path.resolve()))
+    keep = _each_recording_once(paths, texts, path)
+    return Utterances([paths[k] for k in keep], [texts[k] for k in keep], [], str(path.resolve()))
+
+
+def _each_recording_once(paths: list[str], texts: list[str], manifest: Path) -> list[int]:
+    """The rows to keep: a recording listed again is read once, with a warning (twice it would weigh
+    double in the scores and could land in both the training and the validation part); one recording
+    with two different transcripts is an error."""
+    seen: dict[str, int] = {}
+    keep, repeated = [], []
+    for k, p in enumerate(paths):
+        key = os.path.normcase(os.path.abspath(p))
+        if key not in seen:
+            seen[key] = k
+            keep.append(k)
+        elif texts[seen[key]] != texts[k]:
+            raise LstmkitError(f"manifest {manifest} gives {p} two transcripts: {texts[seen[key]]!r} and {texts[k]!r}",
+                               "keep the row with the right transcript and delete the other")
+        else:
+            repeated.append(p)
+    if repeated:
+        warnings.warn(f"manifest {manifest} lists {len(repeated)} recording(s) more than once (first: "
+                      f"{Path(repeated[0]).name}); each is read once", UserWarning, stacklevel=4)
+    return keep
 
 
 def _manifest_rows(path: Path) -> tuple[list[dict[str, str]], list[str]]:
