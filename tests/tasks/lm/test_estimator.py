@@ -56,7 +56,8 @@ def test_a_prefix_of_unseen_characters_is_sampled_with_one_warning(pattern_lm, r
 
 def test_sample_rejects_bad_settings(pattern_lm):
     for kwargs, word in [({"n_tokens": 0}, "n_tokens"), ({"temperature": 0}, "temperature"),
-                         ({"top_k": 0}, "top_k")]:
+                         ({"top_k": 0}, "top_k"), ({"prefix": None}, "`prefix` must be text, got NoneType"),
+                         ({"prefix": ["ab"]}, "got list")]:
         with pytest.raises(LstmkitError, match=word):
             pattern_lm.sample(**kwargs)
 

@@ -202,6 +202,8 @@ class LanguageModel(RunEstimator):
             raise LstmkitError(f"`top_k` must be a positive integer, got {top_k!r}", "pass --top-k 10, say")
         if seed is not None:
             check_seed(seed)
+        if not isinstance(prefix, str):
+            raise LstmkitError(f"`prefix` must be text, got {type(prefix).__name__}", 'pass prefix="the ", say ("" for none)')
         self._warn_unknown(prefix)
         text, _ = sample_text(LMScorer(self.net_, self.tokenizer_), n_tokens, prefix, temperature, top_k, seed)
         return text
