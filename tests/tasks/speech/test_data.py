@@ -113,6 +113,12 @@ def test_a_recording_listed_twice_is_read_once_with_a_warning(tmp_path):
         read_utterances(tmp_path / "clash.csv")
 
 
+@pytest.mark.parametrize("data", [["a.wav"], [("a.wav", "ab", "x")], [("a.wav",)], [None]])
+def test_a_list_that_is_not_path_text_pairs_is_named(data):
+    with pytest.raises(LstmkitError, match=r"utterance 0 is .*, not a \(path, text\) pair"):
+        read_utterances(data)
+
+
 def test_empty_manifest_and_missing_columns(tmp_path):
     (tmp_path / "empty.csv").write_text("path,text\n")
     with pytest.raises(LstmkitError, match="empty"):

@@ -65,6 +65,10 @@ def read_utterances(data: Any, label_from_name: str | None = None) -> Utterances
     elif isinstance(data, (list, tuple)):
         if not data:
             raise LstmkitError("no utterances given (empty list)", "pass (path, text) pairs")
+        for k, pair in enumerate(data):
+            if isinstance(pair, (str, bytes)) or not isinstance(pair, Sequence) or len(pair) != 2:
+                raise LstmkitError(f"utterance {k} is {pair!r}, not a (path, text) pair",
+                                   "pass a list of (path, text) pairs, e.g. [('a.wav', 'yes')], or a manifest CSV")
         out = Utterances([str(p) for p, _ in data], [str(t) for _, t in data])
     else:
         path = Path(data)
