@@ -69,6 +69,15 @@ def test_bad_inputs_at_transcribe_and_evaluate(ctc_run, tmp_path):
         ctc_run.transcribe([tmp_path / "ok.wav"], beam=0)
 
 
+@pytest.mark.parametrize("files, words", [
+    ([], "no audio files given"), (None, "takes audio file paths, got NoneType"),
+    (np.zeros(8000), "takes audio file paths, got float64"), ([np.zeros(8000)], "takes audio file paths, got ndarray")])
+def test_transcribe_takes_a_list_of_paths(ctc_run, files, words):
+    # these were 'cannot pad an empty batch', a bare TypeError and 'audio file not found: 0.0'
+    with pytest.raises(LstmkitError, match=words):
+        ctc_run.transcribe(files)
+
+
 def test_global_normalisation_statistics_are_saved(corpus, tiny, tmp_path):
     est = SpeechRecognizer(**{**tiny, "max_epochs": 1, "normalize": "global"}).fit(corpus / "test.csv",
                                                                                  out=tmp_path)

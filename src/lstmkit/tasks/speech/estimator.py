@@ -136,9 +136,7 @@ class SpeechRecognizer(RunEstimator):
         """The text (ctc, seq2seq) or label (classify) of each audio file. ``lm`` overrides the
         run's language model (a run folder, or False for none)."""
         self._check_fitted()
-        if isinstance(files, (str, Path)):
-            files = [files]
-        feats, _, notes = self._features([str(f) for f in files])
+        feats, _, notes = self._features(_check_files(files))
         report_notes(notes)
         return self._decode(feats, beam, self._pick_lm(lm))
 
@@ -365,6 +363,23 @@ def validation_split(utts: Utterances, cfg: SpeechConfig) -> tuple[Utterances, U
     perm = np.random.default_rng(cfg.train.seed).permutation(len(utts))
     n_val = min(max(1, int(round(cfg.val_frac * len(utts)))), len(utts) - 1)
     return utts.subset(sorted(perm[n_val:].tolist())), utts.subset(sorted(perm[:n_val].tolist()))
+
+
+def _check_files(files) -> list[str]:
+    """``transcribe``'s files as a list of paths (any iterable of them); samples in memory are refused
+    with the way to write them to a WAV."""
+    try:
+        files = [files] if isinstance(files, (str, Path)) else list(files)
+    except TypeError:
+        files = [files]
+    bad = [f for f in files if not isinstance(f, (str, Path))]
+    if bad:
+        raise LstmkitError(f"transcribe takes audio file paths, got {type(bad[0]).__name__} {str(bad[0])[:40]!r}",
+                           "pass a list of paths, e.g. ['a.wav']; write samples to a WAV first "
+                           "(soundfile.write('a.wav', wave, rate))")
+    if not files:
+        raise LstmkitError("no audio files given (empty list)", "pass at least one path, e.g. ['a.wav']")
+    return [str(f) for f in files]
 
 
 def _validate(cfg: SpeechConfig) -> None:
