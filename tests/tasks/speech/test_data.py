@@ -21,6 +21,14 @@ def test_manifest_paths_resolve_against_its_folder(tmp_path, monkeypatch):
     assert u.paths == [str(tmp_path / "sub" / "x.wav")] and u.texts == ["ab c"]
 
 
+def test_a_header_with_spaces_after_the_commas_reads(tmp_path):
+    # 'path, text' found its columns but read every transcript as empty ('the transcript of a.wav is empty')
+    _wav(tmp_path / "a.wav", np.zeros(800))
+    (tmp_path / "m.csv").write_text("path, text\na.wav, ab c\n")
+    u = read_utterances(tmp_path / "m.csv")
+    assert u.paths == [str(tmp_path / "a.wav")] and u.texts == ["ab c"]
+
+
 @pytest.mark.parametrize("ext", [".xlsx", ".parquet"])
 def test_a_workbook_or_parquet_manifest_reads_as_the_csv_does(tmp_path, ext):
     """A manifest kept in a spreadsheet was 'not a UTF-8 text manifest'; a transcript of digits

@@ -154,7 +154,8 @@ def _manifest_rows(path: Path) -> tuple[list[dict[str, str]], list[str]]:
         raise LstmkitError(f"{path} is not a UTF-8 text manifest", "pass a CSV with columns path,text") from None
     first = text.splitlines()[0] if text.strip() else ""
     sep = header_separator(first, "\t" if path.suffix.lower() == ".tsv" else ",")
-    rows = list(csv.DictReader(io.StringIO(text), delimiter=sep))
+    rows = [{k.strip() if isinstance(k, str) else k: v for k, v in row.items()}     # 'path, text': the header's spaces
+            for row in csv.DictReader(io.StringIO(text), delimiter=sep)]
     return rows, [h.strip() for h in (next(csv.reader(io.StringIO(first), delimiter=sep)) if first else [])]
 
 
