@@ -113,6 +113,14 @@ def test_a_pattern_that_gives_every_recording_its_own_label_is_refused(digits, t
     assert "--label-from-name" in err.value.hint and not (tmp_path / "runs").exists()
 
 
+def test_a_validation_label_without_training_recordings_is_warned_of(digits, tiny, tmp_path):
+    files = sorted(digits.glob("*.wav"))
+    train = [(str(f), f.name[0]) for f in files if f.name[0] in "01"]
+    val = [(str(files[-1]), "9")] + train[:2]           # '9' is in no training recording
+    with pytest.warns(UserWarning, match=r"1 label\(s\) of the validation part have no training recording \('9'\)"):
+        SpeechRecognizer(**{**tiny, "mode": "classify", "max_epochs": 1}).fit(train, val_data=val)
+
+
 def test_seq2seq_mode_reads_characters(tiny, tmp_path):
     # one word per clip: the attention decoder needs more data than CTC for the same alphabet
     train = write_manifest(tmp_path, 150, seed=1, words=(1, 1))

@@ -33,7 +33,7 @@ from lstmkit.runs import path_exists
 from lstmkit.tasks.speech.config import MIN_RATE
 
 __all__ = ["Utterances", "read_utterances", "read_manifest", "read_folder", "name_pattern", "read_audio",
-           "resample", "common_rate", "report_notes", "Symbols", "BLANK"]
+           "resample", "common_rate", "report_notes", "warn_untrained_labels", "Symbols", "BLANK"]
 
 BLANK = "<blank>"
 TEXT_ALIASES = ("sentence", "transcript", "transcription")    # Common Voice writes "sentence"
@@ -205,6 +205,16 @@ def read_folder(folder: str | Path, pattern: str) -> Utterances:
         texts.append(m.group("label"))
         fields.append(m.groupdict())
     return Utterances(paths, texts, fields, str(folder.resolve()))
+
+
+def warn_untrained_labels(train: Utterances, val: Utterances) -> None:
+    """One warning when a validation label has no training recording: the model can never answer it."""
+    unseen = sorted(set(val.texts) - set(train.texts))
+    if unseen:
+        warnings.warn(f"{len(unseen)} label(s) of the validation part have no training recording "
+                      f"({', '.join(map(repr, unseen[:5]))}): the model cannot learn them and scores 0 on them; "
+                      "give each label several recordings (or pass --val with labels of the training data)",
+                      UserWarning, stacklevel=3)
 
 
 # -- audio ---------------------------------------------------------------------------------------
