@@ -45,9 +45,19 @@ def test_char_prefix_keeps_its_trailing_space(tiny):
     assert lm.sample(prefix="ab", temperature=0.1, seed=0) == "ab cd"
 
 
+def test_a_prefix_of_unseen_characters_is_sampled_with_one_warning(pattern_lm, recwarn):
+    text = pattern_lm.sample(5, prefix="ab€z", seed=0)
+    assert text.startswith("ab€z")
+    [w] = [w for w in recwarn if "never seen in training" in str(w.message)]
+    assert "'z', '€'" in str(w.message) and "<unk>" in str(w.message)
+    pattern_lm.sample(5, prefix="abc", seed=0)
+    assert len([w for w in recwarn if "never seen" in str(w.message)]) == 1
+
+
 def test_sample_rejects_bad_settings(pattern_lm):
     for kwargs, word in [({"n_tokens": 0}, "n_tokens"), ({"temperature": 0}, "temperature"),
-                         ({"top_k": 0}, "top_k")]:
+                         ({"top_k": 0}, "top_k"), ({"prefix": None}, "`prefix` must be text, got NoneType"),
+                         ({"prefix": ["ab"]}, "got list")]:
         with pytest.raises(LstmkitError, match=word):
             pattern_lm.sample(**kwargs)
 

@@ -21,17 +21,26 @@ def test_manifest_paths_resolve_against_its_folder(tmp_path, monkeypatch):
     assert u.paths == [str(tmp_path / "sub" / "x.wav")] and u.texts == ["ab c"]
 
 
+def test_a_header_with_spaces_after_the_commas_reads(tmp_path):
+    # 'path, text' found its columns but read every transcript as empty ('the transcript of a.wav is empty')
+    _wav(tmp_path / "a.wav", np.zeros(800))
+    (tmp_path / "m.csv").write_text("path, text\na.wav, ab c\n")
+    u = read_utterances(tmp_path / "m.csv")
+    assert u.paths == [str(tmp_path / "a.wav")] and u.texts == ["ab c"]
+
+
 @pytest.mark.parametrize("ext", [".xlsx", ".parquet"])
 def test_a_workbook_or_parquet_manifest_reads_as_the_csv_does(tmp_path, ext):
     """A manifest kept in a spreadsheet was 'not a UTF-8 text manifest'; a transcript of digits
     stays '7', not '7.0'."""
     import pandas as pd
     (tmp_path / "sub").mkdir()
-    _wav(tmp_path / "sub" / "x.wav", np.zeros(800, dtype=np.float32))
-    frame = pd.DataFrame({"path": ["sub/x.wav", "sub/x.wav"], "text": [7, 12]})
+    for name in ("x", "y"):
+        _wav(tmp_path / "sub" / f"{name}.wav", np.zeros(800, dtype=np.float32))
+    frame = pd.DataFrame({"path": ["sub/x.wav", "sub/y.wav"], "text": [7, 12]})
     frame.to_excel(tmp_path / f"m{ext}", index=False) if ext == ".xlsx" else frame.to_parquet(tmp_path / f"m{ext}")
     u = read_utterances(tmp_path / f"m{ext}")
-    assert u.paths == [str(tmp_path / "sub" / "x.wav")] * 2 and u.texts == ["7", "12"]
+    assert u.paths == [str(tmp_path / "sub" / f"{n}.wav") for n in "xy"] and u.texts == ["7", "12"]
 
 
 def test_folder_labels_from_names(tmp_path):
@@ -76,6 +85,14 @@ def test_resample_keeps_duration():
     assert resample(x, 8000, 8000) is x
 
 
+def test_a_sample_rate_under_1000_hz_is_refused_not_stretched_to_minutes(tmp_path):
+    path = _wav(tmp_path / "low.wav", np.zeros(2700), rate=7)     # 0.3 s of samples at "7 Hz" = 6 minutes at 8 kHz
+    with pytest.raises(LstmkitError, match=r"low.wav says its sample rate is 7 Hz, under the 1000 Hz"):
+        read_audio(path, 8000)
+    with pytest.raises(LstmkitError, match="7 Hz"):
+        read_audio(path, None)
+
+
 @pytest.mark.parametrize("content, words", [
     (None, ["not found", "missing.wav"]),
     (b"RIFF\x00\x00garbage", ["bad.wav", "unreadable"]),
@@ -90,6 +107,24 @@ def test_missing_unreadable_and_non_wav_files(tmp_path, content, words):
         read_audio(path, 8000)
     for w in words:
         assert w in str(err.value)
+
+
+def test_a_recording_listed_twice_is_read_once_with_a_warning(tmp_path):
+    for name in ("a", "b", "c"):
+        _wav(tmp_path / f"{name}.wav", np.zeros(800))
+    (tmp_path / "m.csv").write_text(f"path,text\na.wav,ab\nb.wav,c\n./a.wav,ab\n{tmp_path}/a.wav,ab\nc.wav,d\n")
+    with pytest.warns(UserWarning, match=r"lists 2 recording\(s\) more than once \(first: a.wav\)"):
+        utts = read_utterances(tmp_path / "m.csv")
+    assert [p.rsplit("/", 1)[1] for p in utts.paths] == ["a.wav", "b.wav", "c.wav"] and utts.texts == ["ab", "c", "d"]
+    (tmp_path / "clash.csv").write_text("path,text\na.wav,ab\nb.wav,c\na.wav,ba\n")
+    with pytest.raises(LstmkitError, match=r"clash.csv gives \S*/a.wav two transcripts: 'ab' and 'ba'"):
+        read_utterances(tmp_path / "clash.csv")
+
+
+@pytest.mark.parametrize("data", [["a.wav"], [("a.wav", "ab", "x")], [("a.wav",)], [None]])
+def test_a_list_that_is_not_path_text_pairs_is_named(data):
+    with pytest.raises(LstmkitError, match=r"utterance 0 is .*, not a \(path, text\) pair"):
+        read_utterances(data)
 
 
 def test_empty_manifest_and_missing_columns(tmp_path):

@@ -69,6 +69,15 @@ def test_bad_inputs_at_transcribe_and_evaluate(ctc_run, tmp_path):
         ctc_run.transcribe([tmp_path / "ok.wav"], beam=0)
 
 
+@pytest.mark.parametrize("files, words", [
+    ([], "no audio files given"), (None, "takes audio file paths, got NoneType"),
+    (np.zeros(8000), "takes audio file paths, got float64"), ([np.zeros(8000)], "takes audio file paths, got ndarray")])
+def test_transcribe_takes_a_list_of_paths(ctc_run, files, words):
+    # these were 'cannot pad an empty batch', a bare TypeError and 'audio file not found: 0.0'
+    with pytest.raises(LstmkitError, match=words):
+        ctc_run.transcribe(files)
+
+
 def test_global_normalisation_statistics_are_saved(corpus, tiny, tmp_path):
     est = SpeechRecognizer(**{**tiny, "max_epochs": 1, "normalize": "global"}).fit(corpus / "test.csv",
                                                                                  out=tmp_path)
@@ -94,6 +103,22 @@ def test_classify_mode_on_spoken_digits(digits, tiny, tmp_path):
     (tmp_path / "odd.csv").write_text("path,text\nval/1_ann_0.wav,9\n")
     with pytest.raises(LstmkitError, match="'9'.*not one of the model's classes"):
         est.evaluate(tmp_path / "odd.csv")
+
+
+def test_a_pattern_that_gives_every_recording_its_own_label_is_refused(digits, tiny, tmp_path):
+    # '{label}' alone matches the whole stem '0_ann_0': 48 classes of one recording each, trained without a word
+    est = SpeechRecognizer(**{**tiny, "mode": "classify", "label_from_name": "{label}"})
+    with pytest.raises(LstmkitError, match="every one of the 48 recordings has a label of its own") as err:
+        est.fit(digits, out=tmp_path / "runs")
+    assert "--label-from-name" in err.value.hint and not (tmp_path / "runs").exists()
+
+
+def test_a_validation_label_without_training_recordings_is_warned_of(digits, tiny, tmp_path):
+    files = sorted(digits.glob("*.wav"))
+    train = [(str(f), f.name[0]) for f in files if f.name[0] in "01"]
+    val = [(str(files[-1]), "9")] + train[:2]           # '9' is in no training recording
+    with pytest.warns(UserWarning, match=r"1 label\(s\) of the validation part have no training recording \('9'\)"):
+        SpeechRecognizer(**{**tiny, "mode": "classify", "max_epochs": 1}).fit(train, val_data=val)
 
 
 def test_seq2seq_mode_reads_characters(tiny, tmp_path):

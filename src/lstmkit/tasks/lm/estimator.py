@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -201,12 +202,23 @@ class LanguageModel(RunEstimator):
             raise LstmkitError(f"`top_k` must be a positive integer, got {top_k!r}", "pass --top-k 10, say")
         if seed is not None:
             check_seed(seed)
+        if not isinstance(prefix, str):
+            raise LstmkitError(f"`prefix` must be text, got {type(prefix).__name__}", 'pass prefix="the ", say ("" for none)')
+        self._warn_unknown(prefix)
         text, _ = sample_text(LMScorer(self.net_, self.tokenizer_), n_tokens, prefix, temperature, top_k, seed)
         return text
 
-    # -- persistence -----------------------------------------------------------------------
-
     # -- internals -------------------------------------------------------------------------
+    def _warn_unknown(self, prefix: str) -> None:
+        """One warning when the prefix holds tokens the vocabulary lacks: the model reads them as ``<unk>``."""
+        tok = self.tokenizer_
+        unknown = sorted({p for p, i in zip(tok.pieces(prefix), tok.encode(prefix)) if i == UNK_ID})
+        if unknown:
+            shown = ", ".join(repr(p) for p in unknown[:8]) + (", ..." if len(unknown) > 8 else "")
+            warnings.warn(f"the prefix holds {len(unknown)} {self.config_.level} token(s) never seen in training "
+                          f"({shown}); the model reads each as <unk>, so the sample continues from less than "
+                          f"the prefix says", UserWarning, stacklevel=3)
+
     def _build_net(self) -> LanguageModelNet:
         cfg, tok = self.config_, self.tokenizer_
         return LanguageModelNet(tok.vocab_size, cfg.embed_dim, cfg.hidden_size, cfg.num_layers, cfg.model,

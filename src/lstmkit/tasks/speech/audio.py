@@ -17,12 +17,12 @@ from fractions import Fraction
 import numpy as np
 
 from lstmkit.deploy.adapter import BadRequest
+from lstmkit.tasks.speech.config import MIN_RATE
 from lstmkit.tasks.speech.data import resample
 
 __all__ = ["WAV_TYPES", "wav_samples", "to_model_rate", "MIN_RATE"]
 
 WAV_TYPES = ("audio/wav", "audio/x-wav", "audio/wave", "audio/vnd.wave")
-MIN_RATE = 1000                  # below this a file holds no speech worth resampling
 _MAX_RATIO_DENOMINATOR = 1000    # polyphase resampling by p/q with q at most this (44.1 kHz <-> 8/16 kHz: 441)
 
 

@@ -14,8 +14,10 @@ from __future__ import annotations
 import csv
 import io
 import math
+import os
 import re
 import sys
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -28,9 +30,10 @@ from lstmkit.data.tables import PARQUET, SHEETS, read_table
 from lstmkit.data.textfile import file_ext, header_separator
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import path_exists
+from lstmkit.tasks.speech.config import MIN_RATE
 
 __all__ = ["Utterances", "read_utterances", "read_manifest", "read_folder", "name_pattern", "read_audio",
-           "resample", "common_rate", "report_notes", "Symbols", "BLANK"]
+           "resample", "common_rate", "report_notes", "warn_untrained_labels", "Symbols", "BLANK"]
 
 BLANK = "<blank>"
 TEXT_ALIASES = ("sentence", "transcript", "transcription")    # Common Voice writes "sentence"
@@ -62,6 +65,10 @@ def read_utterances(data: Any, label_from_name: str | None = None) -> Utterances
     elif isinstance(data, (list, tuple)):
         if not data:
             raise LstmkitError("no utterances given (empty list)", "pass (path, text) pairs")
+        for k, pair in enumerate(data):
+            if isinstance(pair, (str, bytes)) or not isinstance(pair, Sequence) or len(pair) != 2:
+                raise LstmkitError(f"utterance {k} is {pair!r}, not a (path, text) pair",
+                                   "pass a list of (path, text) pairs, e.g. [('a.wav', 'yes')], or a manifest CSV")
         out = Utterances([str(p) for p, _ in data], [str(t) for _, t in data])
     else:
         path = Path(data)
@@ -113,7 +120,30 @@ def read_manifest(path: str | Path) -> Utterances:
         texts.append((row.get(text_col) or "").strip())
     if not paths:
         raise LstmkitError(f"manifest {path} is empty (no rows with a path)", "add one 'path,text' row per recording")
-    return Utterances(paths, texts, [], str(path.resolve()))
+    keep = _each_recording_once(paths, texts, path)
+    return Utterances([paths[k] for k in keep], [texts[k] for k in keep], [], str(path.resolve()))
+
+
+def _each_recording_once(paths: list[str], texts: list[str], manifest: Path) -> list[int]:
+    """The rows to keep: a recording listed again is read once, with a warning (twice it would weigh
+    double in the scores and could land in both the training and the validation part); one recording
+    with two different transcripts is an error."""
+    seen: dict[str, int] = {}
+    keep, repeated = [], []
+    for k, p in enumerate(paths):
+        key = os.path.normcase(os.path.abspath(p))
+        if key not in seen:
+            seen[key] = k
+            keep.append(k)
+        elif texts[seen[key]] != texts[k]:
+            raise LstmkitError(f"manifest {manifest} gives {p} two transcripts: {texts[seen[key]]!r} and {texts[k]!r}",
+                               "keep the row with the right transcript and delete the other")
+        else:
+            repeated.append(p)
+    if repeated:
+        warnings.warn(f"manifest {manifest} lists {len(repeated)} recording(s) more than once (first: "
+                      f"{Path(repeated[0]).name}); each is read once", UserWarning, stacklevel=4)
+    return keep
 
 
 def _manifest_rows(path: Path) -> tuple[list[dict[str, str]], list[str]]:
@@ -124,7 +154,8 @@ def _manifest_rows(path: Path) -> tuple[list[dict[str, str]], list[str]]:
         raise LstmkitError(f"{path} is not a UTF-8 text manifest", "pass a CSV with columns path,text") from None
     first = text.splitlines()[0] if text.strip() else ""
     sep = header_separator(first, "\t" if path.suffix.lower() == ".tsv" else ",")
-    rows = list(csv.DictReader(io.StringIO(text), delimiter=sep))
+    rows = [{k.strip() if isinstance(k, str) else k: v for k, v in row.items()}     # 'path, text': the header's spaces
+            for row in csv.DictReader(io.StringIO(text), delimiter=sep)]
     return rows, [h.strip() for h in (next(csv.reader(io.StringIO(first), delimiter=sep)) if first else [])]
 
 
@@ -176,6 +207,16 @@ def read_folder(folder: str | Path, pattern: str) -> Utterances:
     return Utterances(paths, texts, fields, str(folder.resolve()))
 
 
+def warn_untrained_labels(train: Utterances, val: Utterances) -> None:
+    """One warning when a validation label has no training recording: the model can never answer it."""
+    unseen = sorted(set(val.texts) - set(train.texts))
+    if unseen:
+        warnings.warn(f"{len(unseen)} label(s) of the validation part have no training recording "
+                      f"({', '.join(map(repr, unseen[:5]))}): the model cannot learn them and scores 0 on them; "
+                      "give each label several recordings (or pass --val with labels of the training data)",
+                      UserWarning, stacklevel=3)
+
+
 # -- audio ---------------------------------------------------------------------------------------
 def read_audio(path: str | Path, rate: int | None) -> tuple[np.ndarray, int, list[str]]:
     """``(wave [N] float32 in [-1, 1], rate, notes)``: mono (channels averaged) and resampled to
@@ -198,6 +239,9 @@ def read_audio(path: str | Path, rate: int | None) -> tuple[np.ndarray, int, lis
         sample, channel = (int(i) for i in np.argwhere(~finite)[0])
         raise LstmkitError(f"{path} holds a non-finite sample ({wave[sample, channel]}) at sample {sample}",
                            "re-export the recording (float WAVs must hold finite values) or leave it out")
+    if sr < MIN_RATE:             # a mislabelled header: 0.3 s at 7 Hz would "resample" to minutes of audio
+        raise LstmkitError(f"{path} says its sample rate is {sr} Hz, under the {MIN_RATE} Hz that holds speech",
+                           "re-export the recording at its real rate (e.g. 'sox IN -r 16000 -c 1 OUT.wav')")
     notes = []
     if wave.shape[1] > 1:
         notes.append(f"{path.name}: {wave.shape[1]} channels mixed down to mono")

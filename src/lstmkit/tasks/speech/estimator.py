@@ -20,7 +20,8 @@ from lstmkit.nn.classifier import ClassificationLoss
 from lstmkit.nn.seq2seq import beam_search, sequence_loss
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.tasks.speech.config import SpeechConfig, check_hop
-from lstmkit.tasks.speech.data import Symbols, Utterances, common_rate, read_audio, read_utterances, report_notes
+from lstmkit.tasks.speech.data import (Symbols, Utterances, common_rate, read_audio, read_utterances, report_notes,
+                                       warn_untrained_labels)
 from lstmkit.tasks.speech.decode import LMFusion, greedy_decode, lm_scorer, prefix_beam_search
 from lstmkit.tasks.speech.features import FeatureBatches, FeatureSpec, Normalizer, frame_count, log_mel
 from lstmkit.tasks.speech.metrics import plot_ctc_posteriors, plot_spectrogram, recognition_metrics
@@ -75,6 +76,8 @@ class SpeechRecognizer(RunEstimator):
             check_hop(cfg.sample_rate, cfg.hop_ms)
         self.config_ = cfg
         self._fit_targets(train.texts + val.texts)      # a rare symbol may fall in the validation part only
+        if cfg.mode == "classify":
+            warn_untrained_labels(train, val)
         lm = self._lm_fusion(cfg.lm) if cfg.lm and cfg.mode == "ctc" else None   # fail before training
         self.normalizer_ = Normalizer(cfg.normalize)
         raw_tr, dur_tr, notes = self._features(train.paths, normalize=False)
@@ -136,9 +139,7 @@ class SpeechRecognizer(RunEstimator):
         """The text (ctc, seq2seq) or label (classify) of each audio file. ``lm`` overrides the
         run's language model (a run folder, or False for none)."""
         self._check_fitted()
-        if isinstance(files, (str, Path)):
-            files = [files]
-        feats, _, notes = self._features([str(f) for f in files])
+        feats, _, notes = self._features(_check_files(files))
         report_notes(notes)
         return self._decode(feats, beam, self._pick_lm(lm))
 
@@ -203,6 +204,11 @@ class SpeechRecognizer(RunEstimator):
             if len(self.classes_) < 2:
                 raise LstmkitError(f"classification needs at least two labels, found only {self.classes_[0]!r}",
                                    "check --label-from-name or the manifest's text column")
+            if len(self.classes_) == len(texts):      # '{label}' alone takes the whole name: no label repeats
+                raise LstmkitError(f"every one of the {len(texts)} recordings has a label of its own "
+                                   f"(e.g. {texts[0]!r}): no class has two examples to learn from",
+                                   "check --label-from-name (e.g. '{label}_{speaker}_{take}' takes the part before "
+                                   "the first '_') or the manifest's text column")
         else:
             self.symbols_ = Symbols.fit(texts)
 
@@ -360,6 +366,23 @@ def validation_split(utts: Utterances, cfg: SpeechConfig) -> tuple[Utterances, U
     perm = np.random.default_rng(cfg.train.seed).permutation(len(utts))
     n_val = min(max(1, int(round(cfg.val_frac * len(utts)))), len(utts) - 1)
     return utts.subset(sorted(perm[n_val:].tolist())), utts.subset(sorted(perm[:n_val].tolist()))
+
+
+def _check_files(files) -> list[str]:
+    """``transcribe``'s files as a list of paths (any iterable of them); samples in memory are refused
+    with the way to write them to a WAV."""
+    try:
+        files = [files] if isinstance(files, (str, Path)) else list(files)
+    except TypeError:
+        files = [files]
+    bad = [f for f in files if not isinstance(f, (str, Path))]
+    if bad:
+        raise LstmkitError(f"transcribe takes audio file paths, got {type(bad[0]).__name__} {str(bad[0])[:40]!r}",
+                           "pass a list of paths, e.g. ['a.wav']; write samples to a WAV first "
+                           "(soundfile.write('a.wav', wave, rate))")
+    if not files:
+        raise LstmkitError("no audio files given (empty list)", "pass at least one path, e.g. ['a.wav']")
+    return [str(f) for f in files]
 
 
 def _validate(cfg: SpeechConfig) -> None:
