@@ -49,6 +49,7 @@ class OnnxRunner:
         import onnxruntime as ort
         self.path, self.config, self.threads = path, config, threads or torch.get_num_threads()
         self._single: OnnxRunner | None = None
+        self._zero_cache: dict[int, list[np.ndarray]] = {}
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = self.threads
         opts.inter_op_num_threads = 1
@@ -82,12 +83,24 @@ class OnnxRunner:
     def zero_state(self, batch: int) -> list[np.ndarray]:
         return [np.zeros((s[0], batch, s[2]), np.float32) for s in self._state_shapes]
 
+    def _zeros(self, batch: int) -> list[np.ndarray]:
+        """:meth:`zero_state` of ``batch`` rows, read-only and kept for the next call of that size
+        (ONNX Runtime reads its inputs only; a batch-1 forecast made new ones every call)."""
+        cached = self._zero_cache.get(batch)
+        if cached is None:
+            cached = self.zero_state(batch)
+            for a in cached:
+                a.flags.writeable = False
+            if len(self._zero_cache) < 8:
+                self._zero_cache[batch] = cached
+        return cached
+
     def run(self, x: np.ndarray, state: Sequence[np.ndarray] | None = None,
             **extra: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
         """``x [B, T, ...]`` and the state arrays (zeros if None) -> ``(y, state)``. A graph with a
         ``lengths`` input takes it as a keyword (every row full length when left out)."""
         if state is None or len(state) == 0:
-            state = self.zero_state(x.shape[0])
+            state = self._zeros(x.shape[0])
         feeds = {"x": x, **dict(zip(self.state_inputs, state))}
         unknown = sorted(set(extra) - set(self.extra_inputs))
         if unknown:
