@@ -198,7 +198,6 @@ def _head(path: Path, compression: str) -> bytes:
 
 
 def _parse_jsonl(text: str, path: Path) -> pd.DataFrame:
-    import pandas as pd
     stripped = text.lstrip()
     if stripped.startswith("["):                      # a JSON array of records
         try:

@@ -30,7 +30,7 @@ from torch import Tensor, nn
 
 from lstmkit.deploy.onnx import OPSET, TOLERANCE, write_graph
 from lstmkit.deploy.onnx_engine import OnnxRunner, load_runner
-from lstmkit.deploy.quantize import swap_recurrent
+from lstmkit.deploy.int8_torch import swap_recurrent
 from lstmkit.nn.seq2seq import AdditiveAttention, Memory, Seq2Seq
 
 __all__ = ["ENCODER_FILE", "DECODER_FILE", "GRAPH_FILES", "EncoderGraph", "StepGraph", "OnnxSeq2Seq",

@@ -12,7 +12,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from lstmkit.deploy.quantize import TorchRNN
+from lstmkit.deploy.int8_torch import TorchRNN
 from lstmkit.nn.lstm import LSTM
 from lstmkit.nn.zoo import GRU
 

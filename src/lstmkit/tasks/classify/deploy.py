@@ -99,7 +99,7 @@ class ClassifyAdapter(EstimatorAdapter):
     def stateful(self) -> nn.Module:
         """The graph to export: ``(x, lengths) -> logits``, the net with its LSTM / GRU layers as
         torch's own (same weights), whose packed-sequence path exports with dynamic shapes."""
-        from lstmkit.deploy.quantize import swap_recurrent
+        from lstmkit.deploy.int8_torch import swap_recurrent
         return swap_recurrent(self.net).eval()
 
     def example_inputs(self, batch: int, steps: int | None = None, seed: int = 0) -> torch.Tensor:

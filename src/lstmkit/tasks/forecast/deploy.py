@@ -35,7 +35,7 @@ from lstmkit.config import TrainConfig
 from lstmkit.data.windows import WindowBatches
 from lstmkit.deploy.adapter import UpdateData, observation_row
 from lstmkit.deploy.onnx_engine import load_runner
-from lstmkit.deploy.quantize import swap_recurrent
+from lstmkit.deploy.int8_torch import swap_recurrent
 from lstmkit.deploy.stateful import StatefulNet, recurrent_state_names
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast import serving

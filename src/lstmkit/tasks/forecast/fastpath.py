@@ -20,7 +20,7 @@ threads (a batch-1 step of a small LSTM is a few thousand multiply-adds, less th
 second thread costs; on a busy machine the wait for it can take longer than the whole forecast).
 :func:`one_thread` runs the calling thread's OpenMP regions on one thread: OpenMP keeps that
 setting per thread, so other threads (a server's) keep theirs, which ``torch.set_num_threads``
-would change for the whole process. An exported graph (:class:`ForecastOnnxNet`) gets the window
+would change for the whole process. An exported graph (``ForecastOnnxNet``) gets the window
 as numpy and answers in numpy, in a one-thread session of its own (the torch round trip and the
 second thread cost more than they save at batch 1).
 
@@ -45,7 +45,6 @@ import torch
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import WEIGHTS_FILE
 from lstmkit.tasks.forecast.combine import active_combination
-from lstmkit.tasks.forecast.export_graph import ForecastOnnxNet
 
 try:
     from pandas.api.internals import create_dataframe_from_blocks as _from_blocks
@@ -203,8 +202,9 @@ def one_window(est, data, net) -> pd.DataFrame | None:
         past, fut = est._scale_covariates(a[:, T:], np.zeros((L, 0)))
         y = np.concatenate([y, past, fut], 1)
     x = y[None].astype(np.float32)
-    if isinstance(net, ForecastOnnxNet):                      # numpy in, numpy out, on one thread
-        params = net.one(x)
+    one = getattr(type(net), "one", None)                     # an exported graph (ForecastOnnxNet): numpy in, numpy
+    if one is not None:                                        # out, on one thread (not imported here: deploy/ is big)
+        params = one(net, x)
     else:
         x = torch.from_numpy(x)
         with torch.inference_mode():

@@ -99,7 +99,7 @@ class SpeechAdapter(EstimatorAdapter):
     def stateful(self) -> nn.Module:
         """The graph to export: the model with torch's own LSTM / GRU (same weights), whose
         packed-sequence path exports with dynamic shapes; ``(x, lengths, *state) -> (y, *state)``."""
-        from lstmkit.deploy.quantize import swap_recurrent
+        from lstmkit.deploy.int8_torch import swap_recurrent
         if self.mode == "seq2seq":
             raise LstmkitError("a seq2seq speech model exports an encoder and a one-step decoder graph, not one "
                                "stateful graph", "use export_graphs (lstmkit export onnx --run RUN)")
