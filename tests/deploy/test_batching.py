@@ -86,3 +86,31 @@ def test_a_lone_client_pays_no_window():
     for _ in range(3):
         assert batcher.submit({}) == {"n": 1}
     assert time.perf_counter() - t < 0.5
+
+
+def test_coroutines_are_answered_together_on_their_event_loop():
+    """``submit_async``: what the service awaits; the same answers and errors as ``submit``, with no
+    thread waiting for them, and a request whose client went away (cancelled) leaves the rest whole."""
+    import asyncio
+    calls = []
+    batcher = RequestBatcher(_doubler(calls), window_s=0.01, max_requests=8)
+    xs = [*range(10, 16), *range(20, 26)]           # 13 is the bad one
+
+    async def main():
+        gone = asyncio.ensure_future(batcher.submit_async({"x": 99}))
+        await asyncio.sleep(0)                     # queued ...
+        gone.cancel()                              # ... and abandoned
+        out = await asyncio.gather(*(batcher.submit_async({"x": x}) for x in xs), return_exceptions=True)
+        return out, threading.active_count()
+
+    before = threading.active_count()
+    out, during = asyncio.run(main())
+    assert isinstance(out[3], BadRequest) and out[3].loc == ["x"]
+    assert [o for k, o in enumerate(out) if k != 3] == [{"y": 2 * x} for x in xs if x != 13]
+    assert max(calls) > 1 and sum(calls) == len(xs) + 1      # together; the abandoned one was answered too
+    assert during <= before + 1                                # the batcher's worker, no thread per request
+    assert asyncio.run(_one(batcher, 7)) == {"y": 14}          # the worker goes on, on a new loop too
+
+
+async def _one(batcher, x):
+    return await batcher.submit_async({"x": x})

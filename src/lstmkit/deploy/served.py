@@ -127,6 +127,12 @@ class ServedModel:
         out = self.batcher.submit(request) if self.batcher is not None else self.adapter.answer(self.net, **request)
         return {**out, "engine": self.engine}
 
+    async def answer_async(self, request: dict[str, Any]) -> dict[str, Any]:
+        """:meth:`answer` of a task that answers requests together, awaited on the event loop
+        (no thread of the server's pool waits for the batch)."""
+        out = await self.batcher.submit_async(request)
+        return {**out, "engine": self.engine}
+
     def answer_upload(self, body: bytes, content_type: str) -> dict[str, Any]:
         """A raw upload of an accepted content type (a WAV file) -> the task's answer."""
         if not body:

@@ -32,7 +32,8 @@ Every number a client sends must be finite, not a boolean, and within float32 ra
 (``|x| <= 3.4e38``). Bad input is a 422 whose ``detail[].loc`` names the field and ``msg`` the
 problem (WebSocket: ``{"error": ..., "field": ...}``); an answer the model cannot give in finite
 numbers is an error of the same kind, never a NaN token: every body is standard JSON. The model
-runs in a worker thread, off the event loop. A body over ``max_body`` bytes is a
+runs in a worker thread, off the event loop (a task that answers requests together: on its
+batcher's thread, awaited by the handler; any other: in the server's thread pool). A body over ``max_body`` bytes is a
 413; at most ``max_streams`` WebSockets are open at once (others are closed with code 1013).
 The server listens on 127.0.0.1 unless told otherwise and stops cleanly on SIGTERM.
 """
@@ -228,8 +229,18 @@ class _ModelRoutes:
         m = self.m
 
         # The answer is built from plain floats already: documented by the Response model, returned
-        # as JSONResponse to skip re-validating it on every request. A sync handler: FastAPI runs
-        # it in its thread pool, so the model never blocks the event loop.
+        # as JSONResponse to skip re-validating it on every request. A task that answers requests
+        # together awaits its batcher (the model runs on the batcher's thread); any other one is a
+        # sync handler, which FastAPI runs in its thread pool: the model never blocks the event loop.
+        if m.batcher is not None:
+            async def predict_together(req: Request) -> JSONResponse:
+                try:
+                    out = await m.answer_async(req.model_dump(exclude_none=True))
+                except LstmkitError as e:        # a BadRequest names its field (loc)
+                    raise _unprocessable(getattr(e, "loc", []), e.message) from None
+                return JSONResponse(out)
+            return predict_together
+
         def predict(req: Request) -> JSONResponse:
             try:
                 out = m.answer(req.model_dump(exclude_none=True))
@@ -252,7 +263,9 @@ class _ModelRoutes:
                 if kind in m.upload_types:
                     out = await run_in_threadpool(m.answer_upload, body, kind)
                 elif Request is not None and (kind in JSON_TYPES or kind.endswith("+json")):
-                    out = await run_in_threadpool(m.answer, _validated(Request, body))
+                    request = _validated(Request, body)
+                    out = (await m.answer_async(request) if m.batcher is not None
+                           else await run_in_threadpool(m.answer, request))
                 else:
                     raise HTTPException(415, detail=f"content type {kind or '(none)'!r} is not accepted; "
                                                     f"send one of: {', '.join(m.accepted_types())}")
