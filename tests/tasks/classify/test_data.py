@@ -283,6 +283,17 @@ def test_evaluate_scores_the_labelled_rows_and_says_how_many_it_left_out(tmp_pat
     assert m == est.evaluate(x[:4], y[:4])           # the four labelled rows, scored as those rows alone
 
 
+def test_text_fit_with_missing_labels_in_y_trains_on_the_labelled_texts(tiny, texts):
+    """A pandas y with NaN (and None) left those texts out with one warning (was an error)."""
+    from lstmkit.tasks.classify.estimator import TextClassifier
+    x, y = texts(30)
+    holed = pd.Series([np.nan if i % 10 == 1 else v for i, v in enumerate(y)], dtype=object)
+    holed[2] = None
+    with pytest.warns(UserWarning, match=r"4 of 30 texts have no label .*first: y\[1\]\): left out"):
+        est = TextClassifier(**tiny, max_epochs=1).fit(pd.Series(x), holed)
+    assert est.data_summary_["rows"] == 26 and est.classes_ == ["neg", "pos"]
+
+
 def test_long_csv_time_stamps_order_the_steps(tmp_path):
     """A logger writes date-times, not step numbers: they order the steps (rows out of order here);
     a cell that is neither a number nor a date-time is still the error."""

@@ -94,6 +94,7 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
             raise LstmkitError(f"labels given twice: in the data's {label!r} column and as y",
                                "pass only one of them (drop y, or the label column)")
         out.labels = labels_from_y(y, len(out.seqs), "sequence")
+        out = out.subset(labelled_rows(out.labels, "", None, "sequence"))
     if not out.seqs:
         raise LstmkitError("the data holds no sequences", "supply at least one sequence")
     _check_finite(out.seqs, str(data) if isinstance(data, (str, os.PathLike)) else "the data")
