@@ -88,3 +88,27 @@ def test_a_missing_reader_package_names_it_for_every_task(tmp_path, monkeypatch,
     messages = _messages(path)
     assert set(messages.values()) == {f"reading reviews{ext} needs the {package} package, which is not installed "
                                       f"— pip install {package}, or save the table as CSV UTF-8"}, messages
+
+
+def test_each_format_names_a_row_as_it_numbers_it(tmp_path):
+    """'data row N' was said of every file without lines: a CSV keeps its lines, a sheet its rows
+    as the spreadsheet shows them (header row 1, empty rows counted), Parquet its rows from 1,
+    JSON lines its lines (blank ones counted), for both readers."""
+    from lstmkit.data.textfile import row_place
+    frame = FRAME.astype({"stars": float})
+    frame.loc[1, "stars"] = None
+    book = _write(frame, tmp_path / "t.xlsx")
+    import openpyxl
+    wb = openpyxl.load_workbook(book)
+    wb.active.insert_rows(3)                                            # an empty sheet row 3
+    wb.save(book)
+    _write(frame, tmp_path / "t.parquet")
+    _write(frame, tmp_path / "t.csv")
+    (tmp_path / "t.csv").write_text((tmp_path / "t.csv").read_text().replace("\n", "\n\n", 1))   # a blank line 2
+    (tmp_path / "t.jsonl").write_text("\n" + frame.to_json(orient="records", lines=True))
+    want = {"t.xlsx": "sheet row 5", "t.parquet": "row 3", "t.csv": "line 5", "t.jsonl": "line 4"}
+    for name, place in want.items():
+        assert row_place(read_table(tmp_path / name), 2) == place, name
+        if name != "t.jsonl":                                           # pandas' own JSON reader: no lines
+            assert row_place(read_frame(tmp_path / name), 2) == place, name
+    assert row_place(FRAME, 2) == "data row 3"

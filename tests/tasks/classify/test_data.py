@@ -204,7 +204,7 @@ def test_wide_csv_one_row_per_sample_and_headerless_ucr_csv(tmp_path):
     d = read_series(tmp_path / "ucr.csv")
     assert d.labels == ["1", "2"] and d.seqs[1][:, 0].tolist() == [1, 2, 3]
     (tmp_path / "hole.csv").write_text("t0,t1,t2,label\n1,,2,up\n")
-    with pytest.raises(LstmkitError, match=r"data row 1 in .*hole.csv has an empty cell in column 't1' before"):
+    with pytest.raises(LstmkitError, match=r"line 2 in .*hole.csv has an empty cell in column 't1' before"):
         read_series(tmp_path / "hole.csv")
     (tmp_path / "cls.csv").write_text("t0,t1,class\n1,2,up\n")
     with pytest.raises(LstmkitError, match=r"neither long \(no sample column 'sample'\) nor wide \(no label "

@@ -82,7 +82,7 @@ def test_long_sample_ids_written_as_2_and_2_0_are_one_sample_and_an_empty_id_is_
     d = read_series(p, unequal_length=True)       # was 4 samples: '1.0', '1', '2.0', '2'
     assert [s.ravel().tolist() for s in d.seqs] == [[1, 2], [3, 4]] and d.labels == ["a", "b"]
     p = _write(tmp_path, "empty_id.csv", LONG + "1,0,1,a\n,1,2,a\n2,0,3,b\n2,1,4,b\n")
-    with pytest.raises(LstmkitError, match=r"1 row in .* has no 'sample' id \(first: data row 2\)"):
+    with pytest.raises(LstmkitError, match=r"1 row in .* has no 'sample' id \(first: line 3\)"):
         read_series(p, unequal_length=True)      # was a sample 'nan' of its own
 
 
@@ -94,10 +94,10 @@ def test_long_table_skips_empty_spreadsheet_rows(tmp_path):
 
 def test_long_table_with_a_time_step_twice_in_one_sample_is_an_error(tmp_path):
     p = _write(tmp_path, "dup.csv", LONG + "1,0,1,a\n1,1,2,a\n2,0,3,b\n2,1,4,b\n2,1,5,b\n")
-    with pytest.raises(LstmkitError, match=r"sample '2' .* two rows at the same time step '1' \(data rows 4 and 5\)"):
+    with pytest.raises(LstmkitError, match=r"sample '2' .* two rows at the same time step '1' \(line 5 and line 6\)"):
         read_series(p, unequal_length=True)     # was a sample of 3 steps, one of them an extra
     p = _write(tmp_path, "stamps.csv", LONG + "1,2024-01-01 10:00,1,a\n1,2024-01-01T10:00:00,2,a\n2,2024-01-01,3,b\n2,2024-01-02,4,b\n")
-    with pytest.raises(LstmkitError, match=r"sample '1' .* same time step '2024-01-01 10:00' \(data rows 1 and 2\)"):
+    with pytest.raises(LstmkitError, match=r"sample '1' .* same time step '2024-01-01 10:00' \(line 2 and line 3\)"):
         read_series(p)
 
 
@@ -145,10 +145,10 @@ def test_texts_as_a_bare_string_an_array_or_a_list_with_a_non_string():
 
 def test_a_bad_time_cell_is_named_by_its_row(tmp_path):
     p = _write(tmp_path, "t.csv", LONG + "1,0,1,a\n1,,2,a\n2,0,3,b\n2,1,4,b\n")
-    with pytest.raises(LstmkitError, match=r"time column 't' .* data row 2 has ''"):     # was no row named
+    with pytest.raises(LstmkitError, match=r"time column 't' .* line 3 has ''"):     # was no row named
         read_series(p)
     p = _write(tmp_path, "d.csv", LONG + "1,2024-01-01,1,a\n1,2024-01-02,2,a\n2,2024-01-01,3,b\n2,soon,4,b\n")
-    with pytest.raises(LstmkitError, match=r"data row 4 has 'soon'"):
+    with pytest.raises(LstmkitError, match=r"line 5 has 'soon'"):
         read_series(p)
 
 

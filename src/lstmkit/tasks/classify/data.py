@@ -20,6 +20,7 @@ import os
 import unicodedata
 import warnings
 from collections import Counter
+from functools import partial
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -119,6 +120,7 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
         data = data.tolist()                          # an array or Series of texts: a list of them
     source = str(Path(data).resolve()) if isinstance(data, (str, os.PathLike)) else None
     rows = None                                       # each text's data row, once unlabelled rows are left out
+    place = lambda i: f"data row {i + 1}"             # noqa: E731  (a file's rows: as the file numbers them)
     if isinstance(data, (str, os.PathLike)) and Path(data).is_dir() and _class_folders(Path(data)):
         texts, labels = _read_folder(Path(data), encoding)
         where = f" in {data}"
@@ -145,6 +147,7 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
             labels = label_cells(_column(df, label, "label", where), where, require_label)
         else:
             labels = None
+        place = partial(row_place, df)
         if labels is not None:
             rows = labelled_rows(labels, where, df)
             texts, labels = [texts[i] for i in rows], [labels[i] for i in rows]
@@ -157,7 +160,7 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
     empty = [i for i, t in enumerate(texts) if not t.strip()]
     if empty and not (drop_empty and require_label):      # a prediction answers every row: none is dropped
         raise LstmkitError(f"{len(empty)} of {len(texts)} rows{where} have empty or whitespace-only text "
-                           f"(first: data row {(rows or range(len(texts)))[empty[0]] + 1})",
+                           f"(first: {place((rows or range(len(texts)))[empty[0]])})",
                            "remove them, or pass --drop-empty to skip them" if require_label else
                            "remove or fill them: the predictions are one per input row, in order")
     if empty:
