@@ -17,6 +17,7 @@ from __future__ import annotations
 import bz2
 import csv
 import gzip
+import io
 import json
 import lzma
 import warnings
@@ -114,11 +115,17 @@ def read_frame(path: str | Path) -> pd.DataFrame:
         rest, named, first_line = separator_line(head.decode(encoding or "utf-8", errors="replace").lstrip("\ufeff"))
         header = rest.split("\n", 1)[0]
         sep = named or header_separator(header, _CSV_LIKE[ext])
+        engine = "python" if sep is None else "c"
+        # no header line (its first line is data): told from the names pandas gives the first line, read from
+        # the head, so the file is read once; a first line the head does not hold whole (a .zst file's, a
+        # line over 64 KiB) is judged after the read, which is then made again without a header
+        whole = bool(rest.strip()) and ("\n" in rest or len(head) < _HEAD)
         header_row: int | None = 0
+        if whole and _header_is_data(pd.read_csv(io.StringIO(rest), sep=sep, engine=engine, nrows=1).columns):
+            header_row = None
 
         def read(enc):          # Excel's sep=; line (first_line 2) skipped: pandas then counts the file's lines
-            return pd.read_csv(path, sep=sep, encoding=enc, engine="python" if sep is None else "c", header=header_row,
-                               skiprows=first_line - 1)
+            return pd.read_csv(path, sep=sep, encoding=enc, engine=engine, header=header_row, skiprows=first_line - 1)
         try:
             df = read(encoding)
         except UnicodeDecodeError as e:
@@ -128,9 +135,10 @@ def read_frame(path: str | Path) -> pd.DataFrame:
             df = read(encoding)
             warnings.warn(f"{path.name} is not UTF-8 (byte 0x{e.object[e.start]:02x}): read as Windows-1252 "
                           f"(Western European); if its column names look wrong, save it as UTF-8", stacklevel=2)
-        if _header_is_data(df.columns):         # no header line: its first line is the first row
+        if not whole and _header_is_data(df.columns):
             header_row = None
             df = read(encoding)
+        if header_row is None:
             df.columns = [f"column_{k + 1}" for k in range(df.shape[1])]
             warnings.warn(f"{path.name} has no header line (its first line, {header.strip()[:40]!r}, is data): "
                           f"its columns are named {', '.join(df.columns[:4])}{', …' if df.shape[1] > 4 else ''}; "
