@@ -177,3 +177,16 @@ def test_cli_classify(texts_csv, tmp_path, capsys):
           "--models", "gru", "--seeds", "1", "--epochs", "1", "--hidden-size", "4", "--out", str(tmp_path)])
     out = capsys.readouterr().out
     assert "| gru |" in out and "| majority |" in out and "compare-classify-" in out
+
+
+def test_cli_ensemble_sets_the_seeds_each_forecaster_trains(series_csv, tmp_path):
+    """``forecast train --ensemble`` had no ``compare`` twin: on a small series every compared run
+    trained the chosen 15-seed median, and the CLI could not make it one network."""
+    import json
+    common = ["compare", "--data", str(series_csv), "--target", "y", "--models", "lstm", "--seeds", "1",
+              "--epochs", "1", "--lookback", "8", "--hidden-size", "4", "--layers", "1"]
+    for k in (1, 2):
+        main([*common, "--ensemble", str(k), "--out", str(tmp_path / f"e{k}")])
+    trials = [json.loads(next((tmp_path / f"e{k}").iterdir()).joinpath("trials.json").read_text()) for k in (1, 2)]
+    assert [t["settings"]["ensemble"] for t in trials] == [1, 2]
+    assert trials[1]["trials"][0]["params"] == 2 * trials[0]["trials"][0]["params"]      # two members, one graph

@@ -220,6 +220,9 @@ def compare_command(
     lookback: Optional[int] = typer.Option(None, help="forecast: past steps seen [chosen from the training data: 3 seasons, or 4 horizons]."),
     horizon: Optional[int] = typer.Option(None, help="forecast: steps predicted [1]."),
     fill: Optional[str] = typer.Option(None, help="forecast: repair NaN cells and missing dates (ffill, interpolate, zero)."),
+    ensemble: Optional[int] = typer.Option(None, help="forecast: seeds each run trains, its forecast their median "
+                                           "[chosen from the data: 15 when at most 2,000 training windows, else 1]; "
+                                           "classify --series: nets side by side (lstm-fcn-ds only) [1]."),
     test: Optional[Path] = typer.Option(None, help="classify, translate, lm: test file [classify: a stratified "
                                         "20% of --data; translate: the validation part; lm: 10% of the lines]."),
     text: Optional[str] = typer.Option(None, help="classify: text column [text]."),
@@ -248,7 +251,7 @@ def compare_command(
         torch.set_num_threads(threads)
     options = {"target": target, "time": time_col, "features": features, "id": id_col, "format": data_format,
                "lookback": lookback,
-               "horizon": horizon, "fill": fill, "hidden_size": hidden_size, "num_layers": layers,
+               "horizon": horizon, "fill": fill, "ensemble": ensemble, "hidden_size": hidden_size, "num_layers": layers,
                "batch_size": batch_size, "lr": lr, "patience": patience, "device": device,
                "test": test, "text": text, "label": label, "series": series or None, "max_len": max_len,
                "src": src, "tgt": tgt, "src_file": src_file, "tgt_file": tgt_file,

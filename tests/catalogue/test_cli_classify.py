@@ -27,6 +27,7 @@ def d(tmp_path_factory):
     (d / "texts_as_labels.csv").write_text("text,label\n" + "".join(f"pos,review number {k}\n" for k in range(6)))
     (d / "ran_on.csv").write_text(good.replace("bad film,neg", '"bad film,neg', 1))   # rows merged into one
     (d / "empty_folder").mkdir()
+    _files_without_lines(d, rows)
     rng = np.random.default_rng(0)
     ragged = "".join(f"{'up' if k % 2 else 'down'}\t" + "\t".join(f"{v:.3f}" for v in rng.standard_normal(8 + k % 3))
                      + "\n" for k in range(20))
@@ -41,6 +42,21 @@ def d(tmp_path_factory):
     (d / "long_excel.csv").write_bytes(("sample\tt\tvalue\tlabel\n" + long.replace(";", "\t")).encode("utf-16"))
     fake_run(d)
     return d
+
+
+def _files_without_lines(d, rows):
+    """Tables whose rows are no text lines, each naming a bad row as its format numbers it: a
+    workbook with an empty sheet row (the row numbers Excel shows), Parquet, JSON lines."""
+    import openpyxl
+    import pandas as pd
+    book = openpyxl.Workbook()
+    for r in [("text", "label"), *rows[:4], (None, None), ("   ", "pos")]:   # sheet rows 1-5, empty 6, blank text 7
+        book.active.append(r)
+    book.save(d / "blank.xlsx")
+    long = pd.DataFrame({"sample": ["a", "a", None, "b"], "t": [0, 1, 0, 1], "value": [1.0, 2.0, 3.0, 4.0],
+                         "label": ["up", "up", "down", "down"]})
+    long.to_parquet(d / "no_id.parquet")
+    (d / "blank.jsonl").write_text('{"text": "good film", "label": "pos"}\n\n{"text": " ", "label": "neg"}\n')
 
 
 def _train(*flags, data="reviews.csv"):
@@ -58,6 +74,10 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train(data="header_only.csv"), 2, "header_only.csv"),
     (_train(data="one_class.csv"), 2, "only one class"),
     (_train(data="blank.csv"), 2, "--drop-empty"),
+    (_train(data="blank.csv"), 2, "first: line 42)"),
+    (_train(data="blank.xlsx"), 2, "first: sheet row 7)"),          # was 'data row 5'
+    (_train(data="blank.jsonl"), 2, "first: line 3)"),               # was 'data row 2'
+    (_series("no_id.parquet"), 2, "no 'sample' id (first: row 3)"),
     (_train(data="latin1.csv"), 2, "--encoding"),
     (_train(data="binary.csv"), 2, "binary.csv"),
     (_train(data="nolabel.csv"), 2, "label column 'label' not found"),

@@ -36,6 +36,9 @@ def d(tmp_path_factory):
     text = df.copy().astype({"y": object})
     text.loc[5, "y"] = "12,5kg"
     text.to_csv(d / "text.csv", index=False)
+    text.to_excel(d / "text.xlsx", index=False)                 # each format names the row as it numbers it
+    text.astype({"time": str, "y": str}).to_parquet(d / "text.parquet")
+    text.astype({"time": str}).to_json(d / "text.jsonl", orient="records", lines=True)
     gaps = df.copy()
     gaps.loc[[3, 4], "y"] = np.nan
     gaps.to_csv(d / "gaps.csv", index=False)
@@ -91,10 +94,13 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train(data="empty.csv"), 2, "empty"),
     (_train(data="header_only.csv"), 2, "no rows"),
     (_train(data="garbage.parquet"), 2, "garbage.parquet"),
-    (_train(data="text.csv"), 2, "12,5kg"),
+    (_train(data="text.csv"), 2, "found '12,5kg' in line 7 "),             # data row 6: the header is line 1
+    (_train(data="text.xlsx"), 2, "found '12,5kg' in sheet row 7 "),       # as the spreadsheet shows it
+    (_train(data="text.parquet"), 2, "found '12,5kg' in row 6 "),           # was 'row 5' (counted from 0)
+    (_train(data="text.jsonl"), 2, "found '12,5kg' in line 6 "),
     (_train(data="gaps.csv"), 2, "--fill"),
     (_train(data="short.csv"), 2, "need at least"),
-    (_train(data="big.csv"), 2, "beyond the float32 range"),
+    (_train(data="big.csv"), 2, "holds 1e+300 in line 52, beyond the float32 range"),
     (_train(data="inf.csv"), 2, "column 'y'"),
     (_train(data="badtime.csv"), 2, "not a date"),
     (_train(data="notime.csv"), 2, "empty cells"),

@@ -17,6 +17,7 @@ from __future__ import annotations
 import bz2
 import csv
 import gzip
+import io
 import json
 import lzma
 import warnings
@@ -36,6 +37,9 @@ SHEETS = {".xlsx", ".xlsm"}
 PARQUET = {".parquet", ".pq"}
 _CSV_LIKE = {".csv": ",", ".tsv": "\t", ".txt": None}  # None: sniff the separator
 _JSON = {".json": False, ".jsonl": True, ".ndjson": True}    # records (or columns) / one record per line
+# how a message names a JSON file's rows (row_place): its lines, or the records of one array
+_JSON_PLACES = {True: {"first_line": 1, "row_unit": "line", "cell_breaks": False},
+                False: {"first_line": 1, "row_unit": "record"}}
 _COMPRESSED = {".gz", ".bz2", ".zip", ".xz", ".zst"}
 _OPEN = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 _HEAD = 1 << 16                      # bytes read to find the encoding and the header line
@@ -59,8 +63,14 @@ def read_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
         df = read_frame(path)
         if len(df) == 0:
             raise LstmkitError(f"{path} has a header but no data rows", "supply at least one data row")
+        attrs = dict(df.attrs)
+        if ext in SHEETS:                  # the empty sheet rows dropped: where they were, for row_place
+            kept = set(df.index.tolist())
+            attrs["blank_lines"] = [k + attrs["first_line"] for k in range(max(kept)) if k not in kept]
         # integral floats (a number column with empty cells) as whole numbers, then every cell as text
-        return df.convert_dtypes().astype("string").fillna("").astype(object).reset_index(drop=True)
+        out = df.convert_dtypes().astype("string").fillna("").astype(object).reset_index(drop=True)
+        out.attrs = attrs
+        return out
     text = read_text_file(path, encoding)
     if ext in JSONL:
         return _parse_jsonl(text, path)
@@ -95,7 +105,9 @@ def read_frame(path: str | Path) -> pd.DataFrame:
     try:
         if ext in _JSON:
             check_text(_head(path, path.suffix.lower() if path.suffix.lower() in _COMPRESSED else ""), path)
-            return pd.read_json(path, lines=_JSON[ext])
+            df = pd.read_json(path, lines=_JSON[ext])
+            df.attrs.update(_JSON_PLACES[_JSON[ext]])
+            return df
         last = path.suffix.lower()
         head = _head(path, last if last in _COMPRESSED else "")
         check_text(head, path)
@@ -103,11 +115,17 @@ def read_frame(path: str | Path) -> pd.DataFrame:
         rest, named, first_line = separator_line(head.decode(encoding or "utf-8", errors="replace").lstrip("\ufeff"))
         header = rest.split("\n", 1)[0]
         sep = named or header_separator(header, _CSV_LIKE[ext])
+        engine = "python" if sep is None else "c"
+        # no header line (its first line is data): told from the names pandas gives the first line, read from
+        # the head, so the file is read once; a first line the head does not hold whole (a .zst file's, a
+        # line over 64 KiB) is judged after the read, which is then made again without a header
+        whole = bool(rest.strip()) and ("\n" in rest or len(head) < _HEAD)
         header_row: int | None = 0
+        if whole and _header_is_data(pd.read_csv(io.StringIO(rest), sep=sep, engine=engine, nrows=1).columns):
+            header_row = None
 
         def read(enc):          # Excel's sep=; line (first_line 2) skipped: pandas then counts the file's lines
-            return pd.read_csv(path, sep=sep, encoding=enc, engine="python" if sep is None else "c", header=header_row,
-                               skiprows=first_line - 1)
+            return pd.read_csv(path, sep=sep, encoding=enc, engine=engine, header=header_row, skiprows=first_line - 1)
         try:
             df = read(encoding)
         except UnicodeDecodeError as e:
@@ -117,9 +135,10 @@ def read_frame(path: str | Path) -> pd.DataFrame:
             df = read(encoding)
             warnings.warn(f"{path.name} is not UTF-8 (byte 0x{e.object[e.start]:02x}): read as Windows-1252 "
                           f"(Western European); if its column names look wrong, save it as UTF-8", stacklevel=2)
-        if _header_is_data(df.columns):         # no header line: its first line is the first row
+        if not whole and _header_is_data(df.columns):
             header_row = None
             df = read(encoding)
+        if header_row is None:
             df.columns = [f"column_{k + 1}" for k in range(df.shape[1])]
             warnings.warn(f"{path.name} has no header line (its first line, {header.strip()[:40]!r}, is data): "
                           f"its columns are named {', '.join(df.columns[:4])}{', …' if df.shape[1] > 4 else ''}; "
@@ -128,6 +147,8 @@ def read_frame(path: str | Path) -> pd.DataFrame:
             numbers = comma_decimals(df[c], sep)
             if numbers is not None:
                 df[c] = numbers
+        if sep is not None and last in (*_CSV_LIKE, ".gz"):      # messages name its lines (row_place)
+            df.attrs["csv_file"] = (str(path), sep, encoding or "utf-8", first_line, header_row == 0)
         return df
     except pd.errors.EmptyDataError:
         raise LstmkitError(f"file is empty: {path}", "supply a table with a header row and data rows") from None
@@ -175,7 +196,9 @@ def _read_excel(path: Path) -> pd.DataFrame:
         warnings.warn(f"{path.name} has {len(names)} sheets: read the first, {names[0]!r} (not "
                       f"{', '.join(map(repr, names[1:4]))}{', …' if len(names) > 4 else ''}); move the data "
                       f"to the first sheet or save it as CSV to read another", UserWarning, stacklevel=3)
-    return df.dropna(how="all").dropna(axis=1, how="all")      # a sheet's formatted but empty rows and columns
+    df = df.dropna(how="all").dropna(axis=1, how="all")      # a sheet's formatted but empty rows and columns
+    df.attrs.update(first_line=2, row_unit="sheet row")       # as the sheet shows it: the header is row 1
+    return df
 
 
 def _head(path: Path, compression: str) -> bytes:
@@ -198,7 +221,7 @@ def _head(path: Path, compression: str) -> bytes:
 
 
 def _parse_jsonl(text: str, path: Path) -> pd.DataFrame:
-    stripped = text.lstrip()
+    stripped, blank = text.lstrip(), []
     if stripped.startswith("["):                      # a JSON array of records
         try:
             records = json.loads(stripped)
@@ -208,6 +231,7 @@ def _parse_jsonl(text: str, path: Path) -> pd.DataFrame:
         records = []
         for lineno, line in enumerate(text.splitlines(), 1):
             if not line.strip():
+                blank.append(lineno)
                 continue
             try:
                 records.append(json.loads(line))
@@ -216,17 +240,22 @@ def _parse_jsonl(text: str, path: Path) -> pd.DataFrame:
                                    "write one JSON object per line (JSON Lines)") from None
     if not records or not all(isinstance(r, dict) for r in records):
         raise LstmkitError(f"{path} must hold JSON objects, one per row", 'write lines like {"text": …, "label": …}')
-    return pd.DataFrame.from_records(records)
+    df = pd.DataFrame.from_records(records)
+    df.attrs.update(_JSON_PLACES[not stripped.startswith("[")], blank_lines=blank)
+    return df
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
     try:
-        return pd.read_parquet(path)
+        df = pd.read_parquet(path)
     except ImportError:
         raise _engine_missing(path, "pyarrow") from None
     except Exception as e:                 # pyarrow's ArrowInvalid, OSError: no common base
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise LstmkitError(f"could not read {path}: {reason}", "check that it is a valid Parquet file") from None
+    if df.index.equals(pd.RangeIndex(len(df))):       # not an index pandas stored: rows counted from 1
+        df.attrs.update(first_line=1, row_unit="row")
+    return df
 
 
 def _engine_missing(path: Path, package: str) -> LstmkitError:

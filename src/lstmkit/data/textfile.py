@@ -5,7 +5,7 @@
     parse_table(text, path, sep)       a CSV / TSV file's text, separated by ``sep``, as a DataFrame of strings
                                        (whole table files of every kind: :mod:`lstmkit.data.tables`)
     separator_line(text)               Excel's ``sep=;`` first line: dropped, its separator returned
-    row_place(df, i)                   where data row ``i`` is: the file's line, or the row
+    row_place(df, i)                   where data row ``i`` is: the file's line, the sheet's or Parquet's row
     table_column(df, name, role, where) / column_strings(col)   a named column, its cells as text
     check_strings(items, what, fix)    texts given in Python: each one a string
     blank_rows(df)                     the rows empty in every cell (a spreadsheet's ",,," lines)
@@ -23,6 +23,7 @@ import difflib
 import gzip
 import io
 import math
+import numbers
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -204,16 +205,47 @@ def parse_table(text: str, path: str | Path, sep: str, quoting: bool = True, fir
 
 
 def row_place(df: pd.DataFrame, i: int) -> str:
-    """Where data row ``i`` of ``df`` is, for a message: ``"line 7"`` (the file's line) for a table
-    :func:`parse_table` read, else ``"data row 6"``."""
+    """Where data row ``i`` of ``df`` is, for a message, as its file numbers it: ``"line 7"`` (the
+    file's line) for a CSV / TSV :func:`parse_table` read or a JSON-lines file, ``"sheet row 8"``
+    for a workbook (as the spreadsheet shows it: the header is row 1), ``"row 6"`` for Parquet
+    (counted from 1 under the header), else ``"data row 6"``. The reader records which in
+    ``df.attrs``: ``first_line`` (the first data row's number), ``row_unit`` (``"line"`` when
+    absent), ``blank_lines`` (the numbers of the blank lines or rows it skipped); a row's index,
+    the reader's, places it when rows were left out after reading (``df`` may be one column). A
+    CSV file pandas read typed (``attrs["csv_file"]``: path, separator, encoding, first line,
+    header) is read again for the line, only when a message asks for it."""
+    at = df.index[i]                       # rows left out since reading (empty ones) keep their index
+    at = int(at) if isinstance(at, numbers.Integral) else i
+    if "csv_file" in df.attrs:             # a typed read of a CSV file: its line found when a message needs it
+        return f"line {_csv_line(*df.attrs['csv_file'], at)}"
     line = df.attrs.get("first_line")
     if line is None:
         return f"data row {i + 1}"
-    before = df.iloc[:i]                   # cells spanning lines (quoted line breaks) push the rows below down
-    line += i + int(before.apply(lambda c: c.astype(str).str.count("\n")).to_numpy().sum()) if i else i
+    unit = df.attrs.get("row_unit", "line")
+    if unit == "line" and i and df.attrs.get("cell_breaks", True):
+        before = df.iloc[:i]               # cells spanning lines (quoted line breaks) push the rows below down
+        before = before.to_frame() if before.ndim == 1 else before
+        line += int(before.apply(lambda c: c.astype(str).str.count("\n")).to_numpy().sum())
+    line += at
     for blank in df.attrs.get("blank_lines", ()):
         line += blank <= line
-    return f"line {line}"
+    return f"{unit} {line}"
+
+
+def _csv_line(path: str, sep: str, encoding: str, first_line: int, header: bool, row: int) -> int:
+    """The file line on which data row ``row`` (from 0) of a CSV file starts, counted as pandas
+    reads it: quoted line breaks inside a cell, blank lines skipped."""
+    lines = read_text_file(Path(path), encoding).splitlines(keepends=True)[first_line - 1:]
+    reader = csv.reader(io.StringIO("".join(lines)), delimiter=sep)
+    left = row + header
+    start = reader.line_num + 1
+    for record in reader:
+        if record:
+            if not left:
+                break
+            left -= 1
+        start = reader.line_num + 1
+    return first_line - 1 + start
 
 
 def _check_quotes(text: str, path: str | Path, sep: str, first_line: int, df: pd.DataFrame | None = None) -> None:

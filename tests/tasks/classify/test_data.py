@@ -204,7 +204,7 @@ def test_wide_csv_one_row_per_sample_and_headerless_ucr_csv(tmp_path):
     d = read_series(tmp_path / "ucr.csv")
     assert d.labels == ["1", "2"] and d.seqs[1][:, 0].tolist() == [1, 2, 3]
     (tmp_path / "hole.csv").write_text("t0,t1,t2,label\n1,,2,up\n")
-    with pytest.raises(LstmkitError, match=r"data row 1 in .*hole.csv has an empty cell in column 't1' before"):
+    with pytest.raises(LstmkitError, match=r"line 2 in .*hole.csv has an empty cell in column 't1' before"):
         read_series(tmp_path / "hole.csv")
     (tmp_path / "cls.csv").write_text("t0,t1,class\n1,2,up\n")
     with pytest.raises(LstmkitError, match=r"neither long \(no sample column 'sample'\) nor wide \(no label "
@@ -281,6 +281,17 @@ def test_evaluate_scores_the_labelled_rows_and_says_how_many_it_left_out(tmp_pat
     with pytest.warns(UserWarning, match=r"2 of 6 rows in .* have no label .*first: line 6"):
         m = est.evaluate(f)
     assert m == est.evaluate(x[:4], y[:4])           # the four labelled rows, scored as those rows alone
+
+
+def test_text_fit_with_missing_labels_in_y_trains_on_the_labelled_texts(tiny, texts):
+    """A pandas y with NaN (and None) left those texts out with one warning (was an error)."""
+    from lstmkit.tasks.classify.estimator import TextClassifier
+    x, y = texts(30)
+    holed = pd.Series([np.nan if i % 10 == 1 else v for i, v in enumerate(y)], dtype=object)
+    holed[2] = None
+    with pytest.warns(UserWarning, match=r"4 of 30 texts have no label .*first: y\[1\]\): left out"):
+        est = TextClassifier(**tiny, max_epochs=1).fit(pd.Series(x), holed)
+    assert est.data_summary_["rows"] == 26 and est.classes_ == ["neg", "pos"]
 
 
 def test_long_csv_time_stamps_order_the_steps(tmp_path):

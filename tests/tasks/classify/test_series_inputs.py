@@ -14,8 +14,7 @@ X = np.arange(15.0).reshape(3, 5)
 @pytest.mark.parametrize("y, match", [
     (1, r"y is a single int .* not one label per sequence"),
     ("abc", r"y is a single str \('abc'\)"),                       # was three labels 'a', 'b', 'c'
-    (np.array([1.0, np.nan, 1.0]), r"1 of the 3 labels in y is missing .*position 1"),   # was a class 'nan'
-    (["a", None, "b"], r"labels in y is missing"),                                     # was a class 'None'
+    ([None, np.nan, ""], r"no sequence has a label \(None, NaN, empty, NA or N/A in every label of y\)"),
     (np.zeros((3, 2)), r"y has shape \(3, 2\)"),
     ([0, 1], r"got 3 sequences but 2 labels"),
 ])
@@ -28,8 +27,24 @@ def test_y_as_a_column_vector_or_indexed_series_gives_plain_labels():
     assert read_series(X, y=np.array([[0], [1], [0]])).labels == ["0", "1", "0"]          # was '[0]', '[1]'
     assert read_series(X, y=pd.Series(["a", "b", "a"], index=[7, 8, 9])).labels == ["a", "b", "a"]
     assert read_texts(["x", "y"], y=np.array([["p"], ["q"]])).labels == ["p", "q"]
-    with pytest.raises(LstmkitError, match="labels in y is missing"):
-        read_texts(["x", "y"], y=["p", float("nan")])
+
+
+@pytest.mark.parametrize("y", [
+    [0, None, 1, np.nan, 1],                                   # was an error (before that: classes 'None', 'nan')
+    pd.Series([0, np.nan, 1, np.nan, 1]),                      # pandas' ints with NaN: floats; read as '0', not '0.0'
+    pd.Series([0, pd.NA, 1, None, 1], dtype="Int64"),
+    ["0", "N/A", "1", "  ", "1"],                              # as a file's label cell: a missing-value mark, blank
+])
+def test_y_with_missing_labels_leaves_those_out_with_one_warning(y):
+    X5 = np.arange(25.0).reshape(5, 5)
+    with pytest.warns(UserWarning, match=r"^2 of 5 sequences have no label \(None, NaN, empty, NA or N/A; first: y\[1\]\)"
+                                         r": left out") as caught:
+        d = read_series(X5, y=y)
+    assert len(caught) == 1 and d.labels == ["0", "1", "1"]
+    assert [s[0, 0] for s in d.seqs] == [0.0, 10.0, 20.0]                 # the rows that kept their labels
+    with pytest.warns(UserWarning, match=r"^1 of 2 texts has no label .*first: y\[0\]"):
+        t = read_texts(["x", "y"], y=[float("nan"), "q"])
+    assert t.texts == ["y"] and t.labels == ["q"]
 
 
 @pytest.mark.parametrize("data, match", [
@@ -67,7 +82,7 @@ def test_long_sample_ids_written_as_2_and_2_0_are_one_sample_and_an_empty_id_is_
     d = read_series(p, unequal_length=True)       # was 4 samples: '1.0', '1', '2.0', '2'
     assert [s.ravel().tolist() for s in d.seqs] == [[1, 2], [3, 4]] and d.labels == ["a", "b"]
     p = _write(tmp_path, "empty_id.csv", LONG + "1,0,1,a\n,1,2,a\n2,0,3,b\n2,1,4,b\n")
-    with pytest.raises(LstmkitError, match=r"1 row in .* has no 'sample' id \(first: data row 2\)"):
+    with pytest.raises(LstmkitError, match=r"1 row in .* has no 'sample' id \(first: line 3\)"):
         read_series(p, unequal_length=True)      # was a sample 'nan' of its own
 
 
@@ -79,10 +94,10 @@ def test_long_table_skips_empty_spreadsheet_rows(tmp_path):
 
 def test_long_table_with_a_time_step_twice_in_one_sample_is_an_error(tmp_path):
     p = _write(tmp_path, "dup.csv", LONG + "1,0,1,a\n1,1,2,a\n2,0,3,b\n2,1,4,b\n2,1,5,b\n")
-    with pytest.raises(LstmkitError, match=r"sample '2' .* two rows at the same time step '1' \(data rows 4 and 5\)"):
+    with pytest.raises(LstmkitError, match=r"sample '2' .* two rows at the same time step '1' \(line 5 and line 6\)"):
         read_series(p, unequal_length=True)     # was a sample of 3 steps, one of them an extra
     p = _write(tmp_path, "stamps.csv", LONG + "1,2024-01-01 10:00,1,a\n1,2024-01-01T10:00:00,2,a\n2,2024-01-01,3,b\n2,2024-01-02,4,b\n")
-    with pytest.raises(LstmkitError, match=r"sample '1' .* same time step '2024-01-01 10:00' \(data rows 1 and 2\)"):
+    with pytest.raises(LstmkitError, match=r"sample '1' .* same time step '2024-01-01 10:00' \(line 2 and line 3\)"):
         read_series(p)
 
 
@@ -130,10 +145,10 @@ def test_texts_as_a_bare_string_an_array_or_a_list_with_a_non_string():
 
 def test_a_bad_time_cell_is_named_by_its_row(tmp_path):
     p = _write(tmp_path, "t.csv", LONG + "1,0,1,a\n1,,2,a\n2,0,3,b\n2,1,4,b\n")
-    with pytest.raises(LstmkitError, match=r"time column 't' .* data row 2 has ''"):     # was no row named
+    with pytest.raises(LstmkitError, match=r"time column 't' .* line 3 has ''"):     # was no row named
         read_series(p)
     p = _write(tmp_path, "d.csv", LONG + "1,2024-01-01,1,a\n1,2024-01-02,2,a\n2,2024-01-01,3,b\n2,soon,4,b\n")
-    with pytest.raises(LstmkitError, match=r"data row 4 has 'soon'"):
+    with pytest.raises(LstmkitError, match=r"line 5 has 'soon'"):
         read_series(p)
 
 
@@ -151,3 +166,21 @@ def test_a_long_dataframe_skips_rows_of_missing_values_under_a_repeated_index():
                        "label": ["a", "a", None, "b", "b"]}, index=[0, 0, 0, 1, 1])
     d = read_series(df)
     assert [s.ravel().tolist() for s in d.seqs] == [[1, 2], [3, 4]] and d.labels == ["a", "b"]
+
+
+def test_fit_and_evaluate_with_missing_labels_in_y_use_the_labelled_sequences(tiny_series, series):
+    """``fit(X, y)`` with None / NaN in y trains on the rest (was an error); predict gives back the
+    labels' type (ints, not '0'); evaluate leaves its unlabelled rows out with the same warning."""
+    from lstmkit.tasks.classify.estimator import SequenceClassifier
+    seqs, labels = series(24, unequal=False)
+    y = [int(v == "up") for v in labels]
+    holed = [None if i in (3, 8) else v for i, v in enumerate(y)]
+    with pytest.warns(UserWarning, match=r"2 of 24 sequences have no label .*first: y\[3\]"):
+        est = SequenceClassifier(**tiny_series, max_epochs=1, val_frac=0).fit(seqs, holed)
+    assert est.data_summary_["rows"] == 22 and est.classes_ == ["0", "1"]
+    assert est.predict(seqs[:4]).dtype.kind == "i"
+    with pytest.warns(UserWarning, match=r"1 of 6 sequences has no label .*first: y\[5\]"):
+        m = est.evaluate(seqs[:6], pd.Series([*y[:5], np.nan]))
+    assert m == est.evaluate(seqs[:5], y[:5])
+    with pytest.raises(LstmkitError, match=r"no sequence has a label"):
+        est.evaluate(seqs[:2], [None, np.nan])

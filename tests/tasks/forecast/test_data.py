@@ -221,9 +221,9 @@ def test_non_numeric_names_column_and_value(frame):
     with pytest.raises(LstmkitError, match="column 'city' is not numeric: found 'a'"):
         prepare(frame, target="sales", features="city")
     df = pd.DataFrame({"y": ["1.5", "2", "n/a?", "4"]})
-    with pytest.raises(LstmkitError, match="column 'y' is not numeric: found 'n/a\\?' in row 2"):
+    with pytest.raises(LstmkitError, match="column 'y' is not numeric: found 'n/a\\?' in data row 3"):
         prepare(df, target="y")
-    with pytest.raises(LstmkitError, match="found '°C' in row 0 .* looks like a second header \\(units\\?\\): delete it"):
+    with pytest.raises(LstmkitError, match="found '°C' in data row 1 .* looks like a second header \\(units\\?\\): delete it"):
         prepare(pd.DataFrame({"y": ["°C", "2", "3"]}), target="y")
     ok = prepare(pd.DataFrame({"y": ["1.5", " 2 ", "3e1"]}), target="y")
     assert ok.values[:, 0].tolist() == [1.5, 2.0, 30.0]
@@ -255,7 +255,7 @@ def test_spreadsheet_formatted_numbers_read_with_a_warning(tmp_path):
     with pytest.warns(UserWarning, match=r"column 'y' holds formatted numbers \('1,234'\): read as 1234"):
         assert prepare(pd.DataFrame({"y": ["1,234", "1,000,000"]}), target="y").values[:, 0].tolist() == [1234.0, 1e6]
     for cell in ("1 234", "1,23", "5 apples", "$"):
-        with pytest.raises(LstmkitError, match=re.escape(f"column 'y' is not numeric: found '{cell}' in row 1")):
+        with pytest.raises(LstmkitError, match=re.escape(f"column 'y' is not numeric: found '{cell}' in data row 2")):
             prepare(pd.DataFrame({"y": ["$1,000", cell]}), target="y")
 
 
@@ -505,7 +505,7 @@ def test_ambiguous_decimal_commas_are_named_with_the_fix(tmp_path):
     # a tab file whose every comma could group thousands (1,234) is not guessed at
     (tmp_path / "t.csv").write_text("y\tx\n1,234\t1\n5,678\t2\n1,500\t3\n")
     df = load_table(tmp_path / "t.csv")
-    with pytest.raises(LstmkitError, match="found '1,234' in row 0.*decimal point.*semicolons"):
+    with pytest.raises(LstmkitError, match="found '1,234' in line 2.*decimal point.*semicolons"):
         read_panel(df, ForecastConfig(target=["y"]))
 
 

@@ -55,7 +55,7 @@ def test_test_reader_rejects_unpaired_ids(tmp_path):
     ('"V1","V2","V3","V4"\n"W1","1","","3"\n', "empty cell before column 'V4'"),
     ('"V1","V2","V3"\n"W1","1","2"\n"W1","3","4"\n', "'W1' appears more than once"),
     ('"V1","V2","V3"\n"W1","1","2"\n"W2","",""\n', "'W2' has no values"),
-    ('"V1","V2"\n"","1"\n', "has no id"),
+    ('"V1","V2"\n"W1","1"\n\n"","1"\n', "series on line 4 has no id"),     # was 'data row 2'
     ('"V1","V2"\n"W1","inf"\n', "non-numeric"),
 ])
 def test_reader_bad_files(tmp_path, text, words):

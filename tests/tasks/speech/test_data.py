@@ -5,6 +5,7 @@ import soundfile as sf
 
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.speech.data import Symbols, name_pattern, read_audio, read_utterances, resample
+from speech_data import RATE
 
 
 def _wav(path, wave, rate=8000):
@@ -181,3 +182,30 @@ def test_common_voice_and_windows_manifests_are_read(tmp_path):
     (tmp_path / "wavs" / "a.wav").write_bytes(b"")
     (tmp_path / "win.csv").write_text("path,text\r\nwavs\\a.wav,a b\r\n")
     assert read_utterances(tmp_path / "win.csv").paths == [str(tmp_path / "wavs" / "a.wav")]
+
+
+def test_float_audio_beyond_one_is_kept_as_it_is_with_one_warning(tmp_path, tiny):
+    """A float WAV whose samples reach 3 was read without a word: it is still read as it is (not
+    clipped, not scaled), and one warning names the file, its peak and the fix; 16-bit files and
+    float files within [-1, 1] give none."""
+    from lstmkit import SpeechRecognizer
+    from lstmkit.tasks.speech.data import report_notes
+    from lstmkit.tasks.speech.features import FeatureSpec, Normalizer, log_mel
+    from speech_data import write_manifest
+    manifest = write_manifest(tmp_path, 12, seed=3)
+    quiet, _ = sf.read(tmp_path / "wavs" / "manifest_4.wav", dtype="float32")
+    sf.write(tmp_path / "wavs" / "manifest_4.wav", 3 * quiet / np.abs(quiet).max(), RATE, subtype="FLOAT")
+    sf.write(tmp_path / "wavs" / "manifest_7.wav", 0.9 * quiet / np.abs(quiet).max(), RATE, subtype="FLOAT")
+    wave, _, notes = read_audio(tmp_path / "wavs" / "manifest_4.wav", None)
+    assert np.isclose(np.abs(wave).max(), 3.0) and notes == ["manifest_4.wav: float samples reach 3"]
+    assert read_audio(tmp_path / "wavs" / "manifest_7.wav", None)[2] == []
+    assert read_audio(tmp_path / "wavs" / "manifest_5.wav", None)[2] == []
+    spec = FeatureSpec(rate=RATE, n_mels=20)        # the features of a louder file: a constant offset, normalised away
+    same = Normalizer("utterance")(log_mel(wave, spec)), Normalizer("utterance")(log_mel(wave / 3, spec))
+    assert np.isfinite(same[0]).all() and np.allclose(*same, atol=0.05)
+    with pytest.warns(UserWarning, match=r"^manifest_4.wav and 1 more \(loudest peak 5\): float samples reach 3, beyond "
+                                         r"the \[-1, 1\] of audio: read as they are \(not clipped\), 14 dB .* normalise them to peak 1"):
+        report_notes([*notes, "b.wav: float samples reach 5"])
+    with pytest.warns(UserWarning, match=r"manifest_4.wav: float samples reach 3, beyond .* normalise it") as said:
+        SpeechRecognizer(**{**tiny, "max_epochs": 1}).fit(manifest)
+    assert sum("float samples" in str(w.message) for w in said) == 1

@@ -19,7 +19,8 @@ from lstmkit.nn.classifier import ClassificationLoss, ClassifierNet
 from lstmkit.nn.fcn import FCN_MODELS
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.runs import META_FILE
-from lstmkit.tasks.classify.data import check_classes, check_known_labels, stratified_split, warn_label_spellings
+from lstmkit.tasks.classify.data import (check_classes, check_known_labels, stratified_split, warn_label_spellings,
+                                        y_values)
 from lstmkit.train.metrics import classification_metrics
 
 __all__ = ["Classifier", "TASK"]
@@ -373,11 +374,12 @@ _FROM_TEXT = {"int": int, "float": float, "bool": lambda s: s == "True"}
 def _label_type(y) -> str | None:
     """``"int"``, ``"float"`` or ``"bool"`` when ``y``'s labels are all numbers of that kind
     (predict gives them back so: ``predict(X) == y`` then compares like with like); None for
-    strings, mixed labels, or labels read from a file."""
+    strings, mixed labels, or labels read from a file. Missing labels (None, NaN: left out of
+    training) are not looked at: ``[0, 1, None]`` holds ints."""
     if y is None or isinstance(y, (str, bytes)):
         return None
     try:
-        kind = np.asarray(y).dtype.kind
+        kind = np.asarray(y_values(y)).dtype.kind
     except ValueError:                                        # ragged: labels_from_y says so
         return None
     return {"i": "int", "u": "int", "f": "float", "b": "bool"}.get(kind)

@@ -20,6 +20,7 @@ import os
 import unicodedata
 import warnings
 from collections import Counter
+from functools import partial
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -37,7 +38,7 @@ from lstmkit.runs import path_exists
 from lstmkit.data.textfile import table_column as _column
 from lstmkit.errors import LstmkitError
 
-__all__ = ["TextData", "read_texts", "read_text_file", "labels_from_y", "label_cells", "labelled_rows", "stratified_split",
+__all__ = ["TextData", "read_texts", "read_text_file", "labels_from_y", "y_values", "label_cells", "labelled_rows", "stratified_split",
            "check_classes", "check_known_labels", "warn_label_spellings",
            "warn_repeated_texts"]
 
@@ -45,6 +46,7 @@ _UNSUP = {"unsup"}     # aclImdb's unlabelled reviews sit beside pos/ and neg/
 # a label cell that holds none: empty, or how spreadsheets, R and pandas write a missing value
 _NO_LABEL = frozenset({"", "na", "n/a", "nan", "#n/a", "<na>", "null"})
 _NO_LABEL_WORDS = "empty, NA, N/A or NaN"
+_NO_Y_WORDS = "None, NaN, empty, NA or N/A"
 
 
 @dataclass
@@ -77,22 +79,25 @@ def label_cells(col: pd.Series, where: str, required: bool = True) -> list[str |
     return labels
 
 
-def labelled_rows(labels: Sequence[str | None], where: str, df: pd.DataFrame, what: str = "row",
+def labelled_rows(labels: Sequence[str | None], where: str, df: pd.DataFrame | None, what: str = "row",
                   rows: Sequence[int] | None = None) -> list[int]:
     """The indices of the rows (or samples: ``what``) that have a label. Those without one (None)
     are left out with one warning naming how many and where the first is (``df``: the table read,
-    for its file line; ``rows``: each item's first data row, when items are not rows);
-    when none has a label, an error."""
+    for its file line; ``rows``: each item's first data row, when items are not rows; ``df=None``:
+    the labels came as ``y``, the place is the position in ``y``); when none has a label, an error."""
     missing = [i for i, v in enumerate(labels) if v is None]
     keep = [i for i, v in enumerate(labels) if v is not None]
     if not missing:
         return keep
     n, plural = len(missing), len(missing) > 1
+    words = _NO_LABEL_WORDS if df is not None else _NO_Y_WORDS
     if not keep:
-        raise LstmkitError(f"no {what}{where} has a label ({_NO_LABEL_WORDS} in every label cell)",
-                           "fill in the labels, or name the column that holds them with --label")
-    warnings.warn(f"{n} of {len(labels)} {what}s{where} {'have' if plural else 'has'} no label ({_NO_LABEL_WORDS}; "
-                  f"first: {row_place(df, missing[0] if rows is None else rows[missing[0]])}): left out; fill in {'their labels' if plural else 'its label'} "
+        raise LstmkitError(f"no {what}{where} has a label ({words} in every label {'cell' if df is not None else 'of y'})",
+                           "fill in the labels, or name the column that holds them with --label" if df is not None
+                           else f"pass a label for each {what} in y")
+    first = f"y[{missing[0]}]" if df is None else row_place(df, missing[0] if rows is None else rows[missing[0]])
+    warnings.warn(f"{n} of {len(labels)} {what}s{where} {'have' if plural else 'has'} no label ({words}; "
+                  f"first: {first}): left out; fill in {'their labels' if plural else 'its label'} "
                   f"to use {'them' if plural else 'it'}", UserWarning, stacklevel=3)
     return keep
 
@@ -115,6 +120,7 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
         data = data.tolist()                          # an array or Series of texts: a list of them
     source = str(Path(data).resolve()) if isinstance(data, (str, os.PathLike)) else None
     rows = None                                       # each text's data row, once unlabelled rows are left out
+    place = lambda i: f"data row {i + 1}"             # noqa: E731  (a file's rows: as the file numbers them)
     if isinstance(data, (str, os.PathLike)) and Path(data).is_dir() and _class_folders(Path(data)):
         texts, labels = _read_folder(Path(data), encoding)
         where = f" in {data}"
@@ -141,6 +147,7 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
             labels = label_cells(_column(df, label, "label", where), where, require_label)
         else:
             labels = None
+        place = partial(row_place, df)
         if labels is not None:
             rows = labelled_rows(labels, where, df)
             texts, labels = [texts[i] for i in rows], [labels[i] for i in rows]
@@ -148,10 +155,12 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
         raise LstmkitError(f"the data{where} has no rows", "supply at least one text")
     if y is not None:
         labels = labels_from_y(y, len(texts), "text")
+        rows = labelled_rows(labels, "", None, "text")
+        texts, labels = [texts[i] for i in rows], [labels[i] for i in rows]
     empty = [i for i, t in enumerate(texts) if not t.strip()]
     if empty and not (drop_empty and require_label):      # a prediction answers every row: none is dropped
         raise LstmkitError(f"{len(empty)} of {len(texts)} rows{where} have empty or whitespace-only text "
-                           f"(first: data row {(rows or range(len(texts)))[empty[0]] + 1})",
+                           f"(first: {place((rows or range(len(texts)))[empty[0]])})",
                            "remove them, or pass --drop-empty to skip them" if require_label else
                            "remove or fill them: the predictions are one per input row, in order")
     if empty:
@@ -163,10 +172,13 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
     return TextData(texts, labels, source, n_dropped=len(empty))
 
 
-def labels_from_y(y: Any, n: int, what: str) -> list[str]:
-    """``y`` as label strings, one per text or sequence. A single value (a string is one label,
-    not a list of letters), a missing label (None, NaN, empty) or a ``y`` of other than one
-    column is an error, as an empty label cell of a file is."""
+def labels_from_y(y: Any, n: int, what: str) -> list[str | None]:
+    """``y`` as label strings, one per text or sequence, None where ``y`` holds no label (None,
+    NaN, ``pd.NA``, empty, or a missing-value mark as a file's label cell: ``NA``, ``N/A``, …);
+    :func:`labelled_rows` then leaves those out, as the table readers do. A single value (a
+    string is one label, not a list of letters) or a ``y`` of other than one column is an error.
+    Whole numbers in a float ``y`` that holds a missing value (pandas' ints with NaN) read as
+    ``"3"``, not ``"3.0"``, as a table's do."""
     if isinstance(y, (str, bytes)) or np.ndim(y) == 0:
         raise LstmkitError(f"y is a single {type(y).__name__} ({str(y)[:20]!r}), not one label per {what}",
                            f"pass a list or array of {n} labels")
@@ -181,13 +193,23 @@ def labels_from_y(y: Any, n: int, what: str) -> list[str]:
         raise LstmkitError(f"y has shape {tuple(arr.shape)}, not one label per {what}", f"pass {n} labels as a 1-D list or array")
     if len(arr) != n:
         raise LstmkitError(f"got {n} {what}s but {len(arr)} labels", f"pass one label per {what}")
-    labels = ["" if _missing(v) else str(v).strip() for v in arr.tolist()]
-    missing = [i for i, v in enumerate(labels) if not v]
-    if missing:
-        raise LstmkitError(f"{len(missing)} of the {n} labels in y {'are' if len(missing) > 1 else 'is'} missing "
-                           f"(None, NaN or empty; first: position {missing[0]})",
-                           f"give every {what} a label, or leave the unlabelled ones out")
-    return labels
+    values = arr.tolist()
+    present = [v for v in values if not _missing(v)]
+    whole = len(present) < len(values) and _whole_floats(present)
+    labels = [None if _missing(v) else str(int(v) if whole else v).strip() for v in values]
+    return [None if v is None or v.casefold() in _NO_LABEL else v for v in labels]
+
+
+def y_values(y: Any) -> list:
+    """The labels ``y`` holds, its missing ones (None, NaN, ``pd.NA``) left out: what a label
+    type is judged on."""
+    values = np.asarray(y, dtype=object).ravel().tolist()
+    present = [v for v in values if not _missing(v)]
+    return [int(v) for v in present] if len(present) < len(values) and _whole_floats(present) else present
+
+
+def _whole_floats(values: list) -> bool:
+    return bool(values) and all(isinstance(v, float) and v.is_integer() for v in values)
 
 
 def _missing(v: Any) -> bool:

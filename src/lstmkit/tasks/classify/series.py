@@ -17,7 +17,7 @@ from lstmkit.data.tables import PARQUET, SHEETS, read_table
 from lstmkit.data.textfile import column_strings as _as_strings
 from lstmkit.data.textfile import comma_decimals
 from lstmkit.data.textfile import file_ext as _ext
-from lstmkit.data.textfile import blank_rows, header_separator, parse_table, read_text_file, separator_line
+from lstmkit.data.textfile import blank_rows, header_separator, parse_table, read_text_file, row_place, separator_line
 from lstmkit.data.textfile import table_column as _column
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.classify.data import label_cells as _labels
@@ -94,6 +94,7 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
             raise LstmkitError(f"labels given twice: in the data's {label!r} column and as y",
                                "pass only one of them (drop y, or the label column)")
         out.labels = labels_from_y(y, len(out.seqs), "sequence")
+        out = out.subset(labelled_rows(out.labels, "", None, "sequence"))
     if not out.seqs:
         raise LstmkitError("the data holds no sequences", "supply at least one sequence")
     _check_finite(out.seqs, str(data) if isinstance(data, (str, os.PathLike)) else "the data")
@@ -195,12 +196,12 @@ def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, feat
         bad = np.flatnonzero(num.isna().to_numpy())
         if bad.size:
             raise LstmkitError(f"feature column {name!r}{where} has {bad.size} empty or non-numeric cells "
-                               f"(first: data row {bad[0] + 1}, {str(col.iloc[bad[0]])[:20]!r})",
+                               f"(first: {row_place(df, bad[0])}, {str(col.iloc[bad[0]])[:20]!r})",
                                "fill them, or pass --features with numeric columns only")
         values[:, j] = num.to_numpy(dtype=np.float64)
     t = _time_order(t_col)
     if isinstance(t, int):
-        raise LstmkitError(f"time column {time!r}{where} must hold numbers or date-times: data row {t + 1} has "
+        raise LstmkitError(f"time column {time!r}{where} must hold numbers or date-times: {row_place(df, t)} has "
                            f"{str(t_col.iloc[t])[:25]!r}", "number the steps 0, 1, 2, … per sample, "
                            "or write time stamps such as 2024-01-31 12:00:00 (no empty cells)")
     labels_all = _labels(df[[c for c in df.columns if str(c) == label][0]], where, require_label) if has_label else None
@@ -212,9 +213,9 @@ def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, feat
     for rows in np.split(order, bounds):
         same = np.flatnonzero(np.diff(t[rows]) == 0)
         if same.size:                                  # two rows for one step: two samples under one id?
-            a, b = sorted(int(r) + 1 for r in rows[same[0]:same[0] + 2])
+            a, b = sorted(int(r) for r in rows[same[0]:same[0] + 2])
             raise LstmkitError(f"sample {ids[rows[0]]!r}{where} has two rows at the same time step "
-                               f"{str(t_col.iloc[rows[same[0]]])[:25]!r} (data rows {a} and {b})",
+                               f"{str(t_col.iloc[rows[same[0]]])[:25]!r} ({row_place(df, a)} and {row_place(df, b)})",
                                "give each of a sample's steps its own time, or each sample its own id")
         seqs.append(values[rows])                                         # [T_i, F]
         sample_ids.append(ids[rows[0]])
@@ -255,7 +256,7 @@ def _sample_keys(col: pd.Series, name: str, where: str) -> tuple[list[str], np.n
     empty = [i for i, v in enumerate(ids) if not v]
     if empty:
         raise LstmkitError(f"{len(empty)} row{'s' if len(empty) > 1 else ''}{where} {'have' if len(empty) > 1 else 'has'} "
-                           f"no {name!r} id (first: data row {empty[0] + 1})",
+                           f"no {name!r} id (first: {row_place(col, empty[0])})",
                            "fill in the sample id of every row (each sample's rows share one id)")
     num = pd.to_numeric(pd.Series(ids), errors="coerce")
     return ids, (num.to_numpy() if not num.isna().any() else np.asarray(ids, dtype=object))
@@ -320,11 +321,11 @@ def _series_from_wide(df: pd.DataFrame, label: str, require_label: bool, where: 
     for i, row in enumerate(values):
         valid = np.flatnonzero(~np.isnan(row))
         if valid.size == 0:
-            raise LstmkitError(f"data row {i + 1}{where} has no values", "remove the row or fill in the series")
+            raise LstmkitError(f"{row_place(df, i)}{where} has no values", "remove the row or fill in the series")
         row = row[: valid[-1] + 1]
         if np.isnan(row).any():
             j = int(np.flatnonzero(np.isnan(row))[0])
-            raise LstmkitError(f"data row {i + 1}{where} has an empty cell in column {str(names[j])!r} before its "
+            raise LstmkitError(f"{row_place(df, i)}{where} has an empty cell in column {str(names[j])!r} before its "
                                f"last value", "fill it (only a series' trailing cells may be empty: a shorter series)")
         seqs.append(row[:, None])
     labels = _labels(df[[c for c in df.columns if str(c) == label][0]], where, require_label) if has_label else None

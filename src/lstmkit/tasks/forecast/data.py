@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.tables import read_frame
-from lstmkit.data.textfile import closest_name, comma_decimals
+from lstmkit.data.textfile import closest_name, comma_decimals, row_place
 from lstmkit.errors import LstmkitError
 
 __all__ = ["load_table", "column_list", "numeric_column", "numbers_or_none"]
@@ -143,13 +143,13 @@ def numeric_column(col: pd.Series, name: str, yes_no: bool = True) -> pd.Series:
             pos = int(np.flatnonzero(bad.to_numpy())[0])
             cell = str(text.iloc[pos])
             raise LstmkitError(
-                f"column {name!r} is not numeric: found {cell!r} in row {pos} ({int(bad.sum())} non-numeric cells)",
+                f"column {name!r} is not numeric: found {cell!r} in {row_place(col, pos)} ({int(bad.sum())} non-numeric cells)",
                 "write numbers with a decimal point (10.5), or save the file separated by semicolons so that "
                 "decimal commas read" if comma_decimals(pd.Series([cell]), ";") is not None else
                 "the first row under the header looks like a second header (units?): delete it"
                 if pos == 0 and bad.sum() == 1 and len(bad) > 1 else
                 "choose numeric columns for the target/features, or clean those cells")
-    return _within_float32(out, name)
+    return _within_float32(out, name, col)
 
 
 _YES_NO = ({"yes", "no"}, {"true", "false"}, {"y", "n"})
@@ -198,14 +198,14 @@ def formatted_numbers(text: pd.Series) -> pd.Series:
 F32_MAX = float(np.finfo(np.float32).max)
 
 
-def _within_float32(out: pd.Series, name: str) -> pd.Series:
+def _within_float32(out: pd.Series, name: str, col: pd.Series) -> pd.Series:
     """``out`` when every value is empty or a finite float32 number; else the first other one
     is an error naming its row (the model computes in float32: 1e300 would become inf)."""
     values = out.to_numpy()
     bad = np.abs(values) > F32_MAX                    # inf too; NaN (an empty cell) is not
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
-        raise LstmkitError(f"column {name!r} holds {values[pos]:g} in row {pos}, beyond the float32 range "
+        raise LstmkitError(f"column {name!r} holds {values[pos]:g} in {row_place(col, pos)}, beyond the float32 range "
                            f"(|x| <= 3.4e38; {int(bad.sum())} such cells)",
                            "fix or empty those cells (and rescale the column if its values are that large)")
     return out

@@ -30,6 +30,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from lstmkit.data.textfile import row_place
 from lstmkit.errors import LstmkitError
 
 __all__ = ["M4_SEASON", "M4_HORIZON", "read_m4_wide", "read_m4_test", "smape", "mase", "mase_scale",
@@ -110,7 +111,8 @@ def _read_wide(path: str | Path) -> tuple[list[str], list[np.ndarray]]:
     ids = raw.iloc[:, 0].str.strip()
     if (ids == "").any():
         row = int(np.flatnonzero((ids == "").to_numpy())[0])
-        raise LstmkitError(f"{path}: series on data row {row + 1} has no id",
+        raw.attrs["csv_file"] = (str(path), ",", "utf-8", 1, True)      # its line, read again for the message
+        raise LstmkitError(f"{path}: series on {row_place(raw, row)} has no id",
                            "every row starts with the series id (e.g. W1)")
     dup = ids.duplicated()
     if dup.any():

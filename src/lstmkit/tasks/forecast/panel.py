@@ -365,6 +365,7 @@ def _long_of_wide(df: pd.DataFrame, cfg, time: str | None) -> tuple[pd.DataFrame
         time, keep = "t", [*keep, "t"]
     long = df.melt(id_vars=keep, value_vars=series, var_name=idc, value_name=value)
     long[idc] = long[idc].astype(str)
+    long.attrs = {}                            # its rows are no file's rows: messages count them (row_place)
     return long, idc, time, [value]
 
 

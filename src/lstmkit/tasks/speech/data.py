@@ -219,8 +219,10 @@ def warn_untrained_labels(train: Utterances, val: Utterances) -> None:
 
 # -- audio ---------------------------------------------------------------------------------------
 def read_audio(path: str | Path, rate: int | None) -> tuple[np.ndarray, int, list[str]]:
-    """``(wave [N] float32 in [-1, 1], rate, notes)``: mono (channels averaged) and resampled to
-    ``rate`` (None keeps the file's rate); each conversion adds a note naming the file."""
+    """``(wave [N] float32, rate, notes)``: mono (channels averaged) and resampled to ``rate``
+    (None keeps the file's rate); each conversion adds a note naming the file. Samples lie in
+    [-1, 1], except a float WAV's beyond it (unnormalised, or clipped in float): those are kept as
+    they are, neither clipped nor scaled, with a note (:func:`report_notes` warns about it)."""
     import soundfile as sf
     path = Path(path)
     if path.is_dir():
@@ -243,6 +245,9 @@ def read_audio(path: str | Path, rate: int | None) -> tuple[np.ndarray, int, lis
         raise LstmkitError(f"{path} says its sample rate is {sr} Hz, under the {MIN_RATE} Hz that holds speech",
                            "re-export the recording at its real rate (e.g. 'sox IN -r 16000 -c 1 OUT.wav')")
     notes = []
+    peak = float(np.abs(wave).max()) if wave.size else 0.0
+    if peak > 1.0 and sf.info(str(path)).subtype in ("FLOAT", "DOUBLE"):    # lossy decoders overshoot a little: no note
+        notes.append(f"{path.name}: {_LOUD} {peak:.3g}")           # kept as they are: report_notes warns
     if wave.shape[1] > 1:
         notes.append(f"{path.name}: {wave.shape[1]} channels mixed down to mono")
         wave = wave.mean(axis=1, keepdims=True)
@@ -324,10 +329,30 @@ def common_rate(paths: Sequence[str]) -> int:
 
 
 def report_notes(notes: list[str]) -> None:
-    """One stderr line per kind of conversion, with a count and the first file."""
+    """One stderr line per kind of conversion, with a count and the first file; float audio beyond
+    [-1, 1] is one warning (the files, the first and the loudest peak, the fix)."""
+    loud = [n for n in notes if f": {_LOUD} " in n]
+    if loud:
+        _warn_loud([(n.split(": ", 1)[0], float(n.rsplit(" ", 1)[1])) for n in loud])
     kinds: dict[str, list[str]] = {}
-    for n in notes:
+    for n in (n for n in notes if n not in loud):
         kinds.setdefault(n.split(": ", 1)[1], []).append(n.split(": ", 1)[0])
     for what, files in kinds.items():
         more = f" and {len(files) - 1} more" if len(files) > 1 else ""
         print(f"note: {files[0]}{more}: {what}", file=sys.stderr)
+
+
+_LOUD = "float samples reach"
+
+
+def _warn_loud(peaks: list[tuple[str, float]]) -> None:
+    """One warning for float audio files whose samples go beyond [-1, 1]: read as they are, a
+    model that learned on audio in range sees them louder than anything it was trained on."""
+    name, peak = peaks[0]
+    top = max(p for _, p in peaks)
+    n = len(peaks)
+    more = f" and {n - 1} more (loudest peak {top:.3g})" if n > 1 else ""
+    warnings.warn(f"{name}{more}: float samples reach {peak:.3g}, beyond the [-1, 1] of audio: read as they are (not "
+                  f"clipped), {20 * math.log10(top):.0f} dB above a full-scale recording; normalise "
+                  f"{'them' if n > 1 else 'it'} to peak 1 (divide by the peak, or 'sox IN OUT.wav gain -n')",
+                  UserWarning, stacklevel=3)

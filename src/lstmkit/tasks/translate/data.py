@@ -89,7 +89,7 @@ def _read_table(path: Path, src: str, tgt: str, encoding: str) -> tuple[list[str
     ext = file_ext(path)
     if ext in JSONL or ext in SHEETS or ext in PARQUET:
         df = read_table(path, encoding)
-        place = _row
+        place = partial(row_place, df)             # a sheet's row, a JSON line, a Parquet row
     else:
         text, sep, first_line = separator_line(read_text_file(path, encoding))
         header = text.split("\n", 1)[0]
