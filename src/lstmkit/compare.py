@@ -235,8 +235,10 @@ def compare_command(
     tgt_file: Optional[Path] = typer.Option(None, help="translate: target sentences, line-aligned."),
     test_src_file: Optional[Path] = typer.Option(None, help="translate: test source sentences."),
     test_tgt_file: Optional[Path] = typer.Option(None, help="translate: test reference sentences."),
-    hidden_size: Optional[int] = typer.Option(None, help="Hidden size of every model [50]."),
-    layers: Optional[int] = typer.Option(None, help="Layers of every model [2]."),
+    hidden_size: Optional[int] = typer.Option(None, help="Hidden size of every model [the task's default; forecast: "
+                                              "chosen from the data, 16 up to 1,000 training windows, else 50]."),
+    layers: Optional[int] = typer.Option(None, help="Layers of every model [the task's default; forecast: chosen "
+                                         "from the data, 1 up to 1,000 training windows, else 2]."),
     batch_size: Optional[int] = typer.Option(None, help="Mini-batch size [32]."),
     lr: Optional[float] = typer.Option(None, help="Adam learning rate [1e-3]."),
     patience: Optional[int] = typer.Option(None, help="Early-stopping patience [7]."),
