@@ -24,7 +24,7 @@ def test_values_beyond_float32_are_refused_naming_column_and_row(column, value, 
     with pytest.raises(LstmkitError) as e:
         _read(df, time="time")
     msg = str(e.value)
-    assert f"column {column!r}" in msg and "row 7" in msg and shown in msg and "float32" in msg, msg
+    assert f"column {column!r}" in msg and "data row 8" in msg and shown in msg and "float32" in msg, msg   # from 1
 
 
 def test_the_float32_extremes_themselves_are_read():
@@ -39,7 +39,7 @@ def test_train_with_one_huge_cell_exits_2_without_a_run_folder(tmp_path, capsys)
     df.to_csv(tmp_path / "d.csv", index=False)
     code, _, err = run_cli(["forecast", "train", "--data", tmp_path / "d.csv", "--target", "y", "--time", "time",
                             "--out", tmp_path / "runs"], capsys)
-    assert_user_error(code, err, "column 'y'", "row 150", "float32")
+    assert_user_error(code, err, "column 'y'", "line 152", "float32")     # the file's line: header, then row 0
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
 
 
@@ -53,7 +53,7 @@ def fitted(tmp_path_factory):
 def test_predict_with_a_huge_value_in_the_last_window_is_an_error(fitted):
     df = sine_frame(n=60)
     df.loc[59, "y"] = 1e300
-    with pytest.raises(LstmkitError, match="column 'y'.*row 59"):
+    with pytest.raises(LstmkitError, match="column 'y'.*data row 60"):
         fitted.predict(df)
 
 
