@@ -102,7 +102,7 @@ def test_many_series_keep_the_fixed_defaults():
     assert cfg.samples_per_epoch is None and "samples_per_epoch" not in auto     # few windows: every one each epoch
 
 
-def _wide_panel(n_series=60, n=1000) -> pd.DataFrame:
+def _wide_panel(n_series=110, n=1000) -> pd.DataFrame:
     rng = np.random.default_rng(0)
     t = np.arange(n)
     return pd.concat([pd.DataFrame({"id": f"s{k}", "t": t, "y": 10 + np.sin(t / 7 + k) + 0.1 * rng.standard_normal(n)})
@@ -117,17 +117,17 @@ class _Batches(Callback):
         self.per_epoch.append(n_batches)
 
 
-@pytest.mark.parametrize("given, drawn", [(None, EPOCH_WINDOWS), (0, "all"), (2560, 2560)])
+@pytest.mark.parametrize("given, drawn", [(None, EPOCH_WINDOWS), (0, "all"), (10240, 10240)])
 def test_many_windows_draw_a_sample_per_epoch_unless_the_user_says_otherwise(given, drawn):
-    df = _wide_panel()                              # 60 series x (1000 - 3 horizons - 8 + 1) = 59,160 windows
-    n_win = 60 * (1000 - 3 * 2 - 8 + 1)
+    df = _wide_panel()                              # 110 series x (1000 - 3 horizons - 8 + 1) = 108,570 windows
+    n_win = 110 * (1000 - 3 * 2 - 8 + 1)
     assert n_win > MANY_WINDOWS
-    quick = dict(horizon=2, lookback=8, hidden_size=4, num_layers=1, batch_size=1280, max_epochs=1,
+    quick = dict(horizon=2, lookback=8, hidden_size=4, num_layers=1, batch_size=5120, max_epochs=1,
                  progress="off", tensorboard=False, doctor=False, device="cpu")
     seen = _Batches()
     est = Forecaster(**quick, samples_per_epoch=given).fit(df, id="id", time="t", target="y", callbacks=[seen])
     assert est.data_summary_["windows"]["train"] == n_win
-    assert seen.per_epoch[0] == -(-(n_win if drawn == "all" else drawn) // 1280)
+    assert seen.per_epoch[0] == -(-(n_win if drawn == "all" else drawn) // 5120)
     if given is None:
         assert est.config_.samples_per_epoch == EPOCH_WINDOWS == est.auto_["samples_per_epoch"]["value"]
         assert est.auto_["samples_per_epoch"]["why"].startswith(f"{n_win:,} training windows")

@@ -65,7 +65,7 @@ class ForecastConfig(TaskConfig):
     test_size: int | None = None    # points per series for the test part (instead of test_frac)
     ets: bool | None = None         # ETS baseline per series; None: only for up to 20 series
     samples_per_epoch: int | None = None  # windows drawn per epoch (series uniform); 0: every window; None:
-                                    # chosen (12,800 when training has more than 51,200 windows, else every one)
+                                    # chosen (51,200 when training has more than 102,400 windows, else every one)
     log: bool | None = None         # model log(y) (multiplicative seasonality, errors relative
                                     # to the level, as sMAPE counts them); targets must be > 0; None:
                                     # chosen (positive data with a multiplicative season or wide spread)
