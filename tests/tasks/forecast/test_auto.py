@@ -6,10 +6,13 @@ import pandas as pd
 import pytest
 import torch
 
-from lstmkit.tasks.forecast.auto import auto_defaults, measure, summary_line
+from lstmkit.tasks.forecast.auto import EPOCH_WINDOWS, MANY_WINDOWS, auto_defaults, measure, summary_line
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks.forecast.checks import check_config
 from lstmkit.tasks.forecast.config import ForecastConfig
 from lstmkit.tasks.forecast.ensemble import SeedEnsemble, ensemble_loss
 from lstmkit.tasks.forecast.estimator import Forecaster
+from lstmkit.train.callbacks import Callback
 
 
 def _monthly(y) -> pd.DataFrame:
@@ -77,7 +80,7 @@ def test_explicit_values_are_untouched_and_nothing_is_read_when_all_are_set():
     assert set(auto) == {"segment", "highway", "hidden_size", "num_layers", "ensemble", "measured"}   # only the unset
     assert cfg.highway == 60                                       # the given lookback, not a chosen one
     full = ForecastConfig(target=["y"], lookback=60, log=False, deseason=0, segment=0, highway=0, hidden_size=50,
-                          num_layers=2, scaler="minmax", ensemble=1, combine="none")
+                          num_layers=2, scaler="minmax", ensemble=1, combine="none", samples_per_epoch=0)
     assert auto_defaults(full, "no such file.csv") == (full, {})
 
 
@@ -96,6 +99,56 @@ def test_many_series_keep_the_fixed_defaults():
     assert "many series" in auto["lookback"]["why"]
     line = summary_line(auto)                       # one reason, said once (it was repeated for all 11 choices)
     assert line.count("many series") == 1 and "lookback 60, deseason 0, no log, segment 0" in line
+    assert cfg.samples_per_epoch is None and "samples_per_epoch" not in auto     # few windows: every one each epoch
+
+
+def _wide_panel(n_series=110, n=1000) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    t = np.arange(n)
+    return pd.concat([pd.DataFrame({"id": f"s{k}", "t": t, "y": 10 + np.sin(t / 7 + k) + 0.1 * rng.standard_normal(n)})
+                      for k in range(n_series)])
+
+
+class _Batches(Callback):
+    def __init__(self):
+        self.per_epoch = []
+
+    def on_batch_end(self, trainer, batch, n_batches, loss):
+        self.per_epoch.append(n_batches)
+
+
+@pytest.mark.parametrize("given, drawn", [(None, EPOCH_WINDOWS), (0, "all"), (10240, 10240)])
+def test_many_windows_draw_a_sample_per_epoch_unless_the_user_says_otherwise(given, drawn):
+    df = _wide_panel()                              # 110 series x (1000 - 3 horizons - 8 + 1) = 108,570 windows
+    n_win = 110 * (1000 - 3 * 2 - 8 + 1)
+    assert n_win > MANY_WINDOWS
+    quick = dict(horizon=2, lookback=8, hidden_size=4, num_layers=1, batch_size=5120, max_epochs=1,
+                 progress="off", tensorboard=False, doctor=False, device="cpu")
+    seen = _Batches()
+    est = Forecaster(**quick, samples_per_epoch=given).fit(df, id="id", time="t", target="y", callbacks=[seen])
+    assert est.data_summary_["windows"]["train"] == n_win
+    assert seen.per_epoch[0] == -(-(n_win if drawn == "all" else drawn) // 5120)
+    if given is None:
+        assert est.config_.samples_per_epoch == EPOCH_WINDOWS == est.auto_["samples_per_epoch"]["value"]
+        assert est.auto_["samples_per_epoch"]["why"].startswith(f"{n_win:,} training windows")
+        assert f"samples_per_epoch {EPOCH_WINDOWS} ({n_win:,} training windows" in summary_line(est.auto_)
+    else:
+        assert est.config_.samples_per_epoch == given and "samples_per_epoch" not in est.auto_
+
+
+def test_a_negative_samples_per_epoch_is_one_clear_error():
+    with pytest.raises(LstmkitError, match=r"`samples_per_epoch` must be a whole number >= 0, got -1 .*0 to use every"):
+        check_config(ForecastConfig(target=["y"], samples_per_epoch=-1))
+
+
+def test_a_small_panel_trains_on_every_window_as_before():
+    y = _additive(120)
+    df = pd.concat([_monthly(y).assign(id="a"), _monthly(y + 1).assign(id="b")])
+    quick = dict(horizon=3, lookback=12, max_epochs=2, progress="off", tensorboard=False, doctor=False, device="cpu")
+    chosen = Forecaster(**quick).fit(df, id="id", time="time", target="y")
+    every = Forecaster(**quick, samples_per_epoch=0).fit(df, id="id", time="time", target="y")
+    assert chosen.config_.samples_per_epoch is None and "samples_per_epoch" not in chosen.auto_
+    assert np.array_equal(chosen.predict(df)["y"].to_numpy(), every.predict(df)["y"].to_numpy())
 
 
 def test_measure_reads_strength_and_positivity():

@@ -80,9 +80,9 @@ def _check_split(cfg) -> None:
         v = getattr(cfg, key)
         if v is not None and not _whole(v):
             raise LstmkitError(f"`{key}` must be a whole number >= 0, got {v!r}", f"pass --{key.replace('_', '-')} 24, say")
-    if cfg.samples_per_epoch is not None and not _whole(cfg.samples_per_epoch, 1):
-        raise LstmkitError(f"`samples_per_epoch` must be a positive whole number, got {cfg.samples_per_epoch!r}",
-                           "pass --samples-per-epoch 20000, say, or leave it out to use every window")
+    if cfg.samples_per_epoch is not None and not _whole(cfg.samples_per_epoch):
+        raise LstmkitError(f"`samples_per_epoch` must be a whole number >= 0, got {cfg.samples_per_epoch!r}",
+                           "pass --samples-per-epoch 20000, say, or 0 to use every window")
 
 
 def _check_inputs(cfg) -> None:

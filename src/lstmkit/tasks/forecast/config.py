@@ -19,8 +19,9 @@ __all__ = ["ForecastConfig"]
 class ForecastConfig(TaskConfig):
     """Everything that defines a forecasting run. Defaults follow the classic LSTM tutorial; the
     fields that default to None (``lookback``, ``deseason``, ``log``, ``segment``, ``highway``,
-    ``hidden_size``, ``num_layers``, ``scaler``, ``ensemble``, ``combine``) are chosen from the training data when left unset
-    (:mod:`lstmkit.tasks.forecast.auto`); set one and it is used as given."""
+    ``hidden_size``, ``num_layers``, ``scaler``, ``ensemble``, ``combine``, ``samples_per_epoch``) are
+    chosen from the training data when left unset (:mod:`lstmkit.tasks.forecast.auto`); set one and
+    it is used as given."""
 
     target: list[str] = field(default_factory=list)  # target column(s), comma-separated
     time: str | None = None         # time column (parsed, sorted; duplicates are an error)
@@ -63,7 +64,8 @@ class ForecastConfig(TaskConfig):
                                     # series without them: one horizon each)
     test_size: int | None = None    # points per series for the test part (instead of test_frac)
     ets: bool | None = None         # ETS baseline per series; None: only for up to 20 series
-    samples_per_epoch: int | None = None  # windows drawn per epoch (series uniform); None: all
+    samples_per_epoch: int | None = None  # windows drawn per epoch (series uniform); 0: every window; None:
+                                    # chosen (51,200 when training has more than 102,400 windows, else every one)
     log: bool | None = None         # model log(y) (multiplicative seasonality, errors relative
                                     # to the level, as sMAPE counts them); targets must be > 0; None:
                                     # chosen (positive data with a multiplicative season or wide spread)

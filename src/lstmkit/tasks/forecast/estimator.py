@@ -251,7 +251,8 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         if missing:                  # a default would silently give another model's forecasts
             raise LstmkitError(f"{path}/{META_FILE} has no config.{missing[0]} (the file was edited or damaged)",
                                "restore the run folder from a backup or retrain the model")
-        unset = [k for k in AUTO_FIELDS if k not in ("ensemble", "combine") and k in config and config[k] is None]
+        unset = [k for k in AUTO_FIELDS if k not in ("ensemble", "combine", "samples_per_epoch")    # None: every window
+                 and k in config and config[k] is None]
         if unset:                    # a trained run records the value it used, never "choose from the data"
             raise LstmkitError(f"{path}/{META_FILE} has config.{unset[0]} = null, not the value the run was trained "
                                "with (the file was edited or damaged)",

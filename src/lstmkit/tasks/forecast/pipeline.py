@@ -87,7 +87,7 @@ class PanelPipeline:
         X, Y, Fut = arrays["inputs"], arrays["targets"], arrays["future"]
         mk = lambda part, bs, sh, n=None: PanelBatches(X, Y, Fut, *splits[part], cfg.lookback, cfg.horizon, bs, sh, n)
         val = mk("val", EVAL_BATCH, False) if len(splits["val"][0]) else None
-        train = mk("train", cfg.train.batch_size, True, cfg.samples_per_epoch)
+        train = mk("train", cfg.train.batch_size, True, cfg.samples_per_epoch or None)     # 0: every window
         tables = {}
 
         def evidence(net):       # for the doctor: does the model beat naive / seasonal naive on validation?
