@@ -15,6 +15,7 @@ pytest.importorskip("uvicorn")
 ws_client = pytest.importorskip("websockets.sync.client")
 
 from forecast_data import sine_frame  # noqa: E402
+from lstmkit.errors import LstmkitError  # noqa: E402
 
 MAX_BODY, MAX_STREAMS = 20_000, 2
 
@@ -70,6 +71,42 @@ def test_predict_batch_equals_the_estimator(server, abs_forecaster):
     for inst, pred in zip(instances, out["predictions"]):
         want = abs_forecaster.predict(sine_frame(n=30, seed=instances.index(inst)), engine="torch")["y"]
         assert max(abs(a - b) for a, b in zip(pred["y"], want)) < 1e-5
+
+
+def test_concurrent_requests_are_answered_together_each_its_own(server, abs_forecaster):
+    """16 clients at once: the service answers them through its request-batching queue (one network
+    call for several requests); each good request gets the estimator's forecast, the bad one its own 422."""
+    from concurrent.futures import ThreadPoolExecutor
+    _, port = server
+    bodies = [{"instances": [_instance(seed=k % 5)]} for k in range(15)]
+    bodies.insert(6, {"instances": [_instance(seed=1), {"y": [1.0, 2.0], "temp": [0.0, 0.0]}]})   # too short
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(lambda body: _request(port, "POST", "/predict", body), bodies))
+    want = {s: abs_forecaster.predict(sine_frame(n=30, seed=s), engine="torch")["y"] for s in range(5)}
+    for k, (status, out) in enumerate(answers):
+        if k == 6:
+            assert status == 422 and out["detail"][0]["loc"][:3] == ["body", "instances", 1]
+        else:
+            assert status == 200, out
+            got = out["predictions"][0]["y"]
+            assert max(abs(a - b) for a, b in zip(got, want[(k if k < 6 else k - 1) % 5])) < 1e-5
+    batching = _request(port, "GET", "/model")[1]["batching"]
+    assert batching["largest"] > 1 and batching["batches"] < len(bodies)
+
+
+def test_answer_many_equals_each_request_alone(abs_forecaster):
+    from lstmkit.deploy.registry import adapter_for
+    adapter = adapter_for(abs_forecaster.run_dir_)
+    net = adapter.net
+    requests = [{"instances": [_instance(seed=0), _instance(seed=1)]}, {"instances": [{"y": [1.0], "temp": [0.0]}]},
+                {"instances": [_instance(seed=2)]}]
+    out = adapter.answer_many(net, requests)
+    assert isinstance(out[1], LstmkitError) and out[1].loc[:2] == ["instances", 0]
+    for k in (0, 2):
+        alone = adapter.answer(net, **requests[k])
+        assert out[k]["horizon"] == alone["horizon"] == 3
+        assert np.allclose([p["y"] for p in out[k]["predictions"]], [p["y"] for p in alone["predictions"]],
+                           rtol=1e-5, atol=1e-6)
 
 
 def test_oversized_body_is_413(server):

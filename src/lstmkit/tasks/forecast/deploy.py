@@ -170,6 +170,10 @@ class ForecastAdapter:
         """``{"instances": [{column: history}]}`` -> ``{"predictions": [{target: forecast}], ...}``."""
         return serving.answer(self, net, instances)
 
+    def answer_many(self, net: nn.Module, requests: list[dict[str, Any]]) -> list[dict[str, Any] | LstmkitError]:
+        """Several service requests answered together: one network call (see :mod:`.serving`)."""
+        return serving.answer_many(self, net, requests)
+
     # -- data ------------------------------------------------------------------------------
     def test_metrics(self, net: nn.Module, data=None) -> dict[str, float] | None:
         """MAE / RMSE / MASE ... of ``net`` (any callable ``[B, L, I] -> [B, H, T]``) on the test part."""

@@ -21,6 +21,8 @@ gives on a table of those rows, computed by the served engine's network:
   ``"quantiles": [{"0.1": {target: [h values]}, ...}]`` (one object per instance) and ``"levels"``.
 
 Every bad request is a :class:`~lstmkit.deploy.adapter.BadRequest` naming its field (a 422).
+Concurrent requests are answered together (``answer_many``, the service's request-batching queue):
+one network call for the instances of every request, each request's answer or error its own.
 """
 from __future__ import annotations
 
@@ -36,7 +38,7 @@ from lstmkit.tasks.forecast.combine import active_combination, baseline_history,
 from lstmkit.tasks.forecast.times import time_values
 from lstmkit.tasks.forecast.probabilistic import quantiles_of
 
-__all__ = ["min_history", "history_rule", "history_columns", "request_models", "answer"]
+__all__ = ["min_history", "history_rule", "history_columns", "request_models", "answer", "answer_many"]
 
 
 def min_history(est) -> int:
@@ -118,6 +120,32 @@ def request_models(adapter, Finite, max_instances: int) -> tuple[type, type]:
 
 def answer(adapter, net, instances: list[dict[str, list[float]]]) -> dict[str, Any]:
     """The service's answer to validated ``instances`` (numbers already finite and within float32)."""
+    prepared = _prepare(adapter, instances)
+    return _finish(adapter, prepared, _network(adapter, net, [prepared])[0])
+
+
+def answer_many(adapter, net, requests: list[dict[str, Any]]) -> list[dict[str, Any] | LstmkitError]:
+    """Several service requests at once (the service's request-batching queue): every instance of
+    every request through the network in one call, then each request's answer, or its own error
+    in its place (a request refused does not fail the others)."""
+    results: list[dict[str, Any] | LstmkitError | None] = [None] * len(requests)
+    taken, prepared = [], []
+    for i, request in enumerate(requests):
+        try:
+            prepared.append(_prepare(adapter, request["instances"]))
+            taken.append(i)
+        except LstmkitError as e:
+            results[i] = e
+    for i, prep, y in zip(taken, prepared, _network(adapter, net, prepared) if prepared else []):
+        try:
+            results[i] = _finish(adapter, prep, y)
+        except LstmkitError as e:
+            results[i] = e
+    return results
+
+
+def _prepare(adapter, instances: list[dict[str, list[float]]]) -> dict[str, Any]:
+    """The network's inputs of one request's instances, scaled as ``predict`` scales them."""
     est, cfg = adapter.est, adapter.cfg
     xs, locs, scales, series, histories, futures = [], [], [], [], [], []
     named = {"id", "future", "time"} & set(_named_fields(adapter))
@@ -133,18 +161,33 @@ def answer(adapter, net, instances: list[dict[str, list[float]]]) -> dict[str, A
                                  "values too large for the model's scaling")
         xs.append(w["x"]), locs.append(w["loc"]), scales.append(w["scale"]), series.append(w["series"])
         futures.append(w.get("future"))
-    x = torch.from_numpy(np.stack(xs))
-    fut = torch.from_numpy(np.stack(futures)) if est.n_future_ else None
+    return {"x": xs, "loc": locs, "scale": scales, "series": series, "histories": histories, "future": futures}
+
+
+def _network(adapter, net, prepared: list[dict[str, Any]]) -> list[np.ndarray]:
+    """The network's scaled outputs ``[B, H, T(, P)]`` of each prepared request, all in one call."""
+    est = adapter.est
+    x = torch.from_numpy(np.stack([x for p in prepared for x in p["x"]]))
+    fut = torch.from_numpy(np.stack([f for p in prepared for f in p["future"]])) if est.n_future_ else None
     with torch.inference_mode():     # the series index (an embedding) and the horizon's inputs: (x, future, series)
-        reads = adapter.embedding or fut is not None
-        y = torch.as_tensor(net(x, fut, torch.tensor(series)) if reads else net(x)).numpy()   # [B, H, T(, P)]
-    params = est.original_params(y, np.stack(locs), np.stack(scales))
+        if adapter.embedding or fut is not None:
+            y = net(x, fut, torch.tensor([s for p in prepared for s in p["series"]]))
+        else:
+            y = net(x)
+        y = torch.as_tensor(y).numpy()
+    return np.split(y, np.cumsum([len(p["x"]) for p in prepared])[:-1])
+
+
+def _finish(adapter, prepared: dict[str, Any], y: np.ndarray) -> dict[str, Any]:
+    """One request's answer from its network outputs ``y``: unscaled, checked, blended as ``predict``."""
+    est, cfg = adapter.est, adapter.cfg
+    params = est.original_params(y, np.stack(prepared["loc"]), np.stack(prepared["scale"]))
     for i, p in enumerate(params):
         if not np.isfinite(p).all():
             raise BadRequest(["instances", i], "the model's output is not finite for this input "
                              "(values far outside the training data?)")
     if active_combination(est) is not None:                                  # as predict: around the network
-        params = np.stack([combine_history(est, p, h) for p, h in zip(params, histories)])
+        params = np.stack([combine_history(est, p, h) for p, h in zip(params, prepared["histories"])])
     out = est.output_
     point = out.point(torch.from_numpy(params)).numpy()                     # [B, H, T]
     answer = {"predictions": [adapter.to_json(v) for v in point], "horizon": int(cfg.horizon)}
