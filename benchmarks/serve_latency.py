@@ -11,7 +11,7 @@ or text to score per request.
 
 Targets (quiet machine), every one with 0 errors: forecast p99 <= 25 ms (issue 17); text
 classification p99 <= 30 ms and translation of one sentence with beam 5 p99 <= 150 ms (issue 18).
-A service that answers concurrent requests together (translate) adds its ``batching`` counts
+A service that answers concurrent requests together (forecast, classify, translate) adds its ``batching`` counts
 (``batches``, ``largest``: requests answered together at most) to its line.
 
     python benchmarks/serve_latency.py [--task forecast|classify|translate|speech|lm|all]
@@ -93,7 +93,7 @@ def http_load(port: int, body: bytes, requests: int, clients: int, timeout: floa
 
 
 def model_info(port: int) -> dict:
-    """``GET /model``: what the service says about its model (translate: its request batching)."""
+    """``GET /model``: what the service says about its model (its request batching, if any)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
         conn.request("GET", "/model")

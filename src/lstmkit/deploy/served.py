@@ -5,7 +5,7 @@ What a request meets depends on the task's adapter (:mod:`lstmkit.deploy.adapter
 
 * ``answer(net, **request)`` with ``request_models`` — the task types its own ``POST /predict``
   body (forecast ``{"instances": [...]}``, classify, translate, lm); with ``answer_many(net, requests)``
-  as well (translate, classify), concurrent requests go through a
+  as well (forecast, classify, translate), concurrent requests go through a
   :class:`~lstmkit.deploy.batching.RequestBatcher` and are answered together, each on its own;
 * ``answer_bytes(net, body, content_type)`` — a raw upload (speech: a WAV file sent with
   ``Content-Type: audio/wav``); the types it takes are the adapter's ``upload_types``
