@@ -63,8 +63,9 @@ def _settle(future: asyncio.Future, result: Any, error: BaseException | None) ->
 class RequestBatcher:
     """``submit(request) -> answer`` from any thread (``await submit_async(request)`` from an event
     loop); ``answer_many(requests)`` runs on one worker thread (started on first use, a daemon)
-    for the requests gathered together. An entry of ``answer_many``'s list that is an exception is raised in its own request's thread; an
-    exception raised by ``answer_many`` itself (a bug) is raised in every request of the batch."""
+    for the requests gathered together. An entry of ``answer_many``'s list that is an exception
+    is raised in its own request (thread or coroutine); an exception raised by ``answer_many``
+    itself (a bug) is raised in every request of the batch."""
 
     def __init__(self, answer_many: Callable[[list[dict[str, Any]]], Sequence[Any]],
                  window_s: float = WINDOW_S, max_requests: int = MAX_REQUESTS):

@@ -33,8 +33,8 @@ Every number a client sends must be finite, not a boolean, and within float32 ra
 problem (WebSocket: ``{"error": ..., "field": ...}``); an answer the model cannot give in finite
 numbers is an error of the same kind, never a NaN token: every body is standard JSON. The model
 runs in a worker thread, off the event loop (a task that answers requests together: on its
-batcher's thread, awaited by the handler; any other: in the server's thread pool). A body over ``max_body`` bytes is a
-413; at most ``max_streams`` WebSockets are open at once (others are closed with code 1013).
+batcher's thread, awaited by the handler; any other: in the server's thread pool). A body over
+``max_body`` bytes is a 413; at most ``max_streams`` WebSockets are open at once (others are closed with code 1013).
 The server listens on 127.0.0.1 unless told otherwise and stops cleanly on SIGTERM.
 """
 # No `from __future__ import annotations`: FastAPI must resolve the request models defined

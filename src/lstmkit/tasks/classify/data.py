@@ -38,7 +38,8 @@ from lstmkit.runs import path_exists
 from lstmkit.data.textfile import table_column as _column
 from lstmkit.errors import LstmkitError
 
-__all__ = ["TextData", "read_texts", "read_text_file", "labels_from_y", "y_values", "label_cells", "labelled_rows", "stratified_split",
+__all__ = ["TextData", "read_texts", "read_text_file", "labels_from_y", "y_values", "label_cells", "labelled_rows",
+           "stratified_split",
            "check_classes", "check_known_labels", "warn_label_spellings",
            "warn_repeated_texts"]
 
