@@ -81,6 +81,21 @@ def test_offsets_that_change_with_daylight_saving_read_as_utc():
     assert time_values(pd.Series(DAILY.strftime("%Y-%m-%d")), "date")[1] == {}
 
 
+@pytest.mark.parametrize("freq, n, zone", [("D", 300, "Europe/Berlin"), ("MS", 24, "America/New_York"),
+                                           ("W-SUN", 60, "Europe/London"), ("D", 30, "+01:00")])
+def test_dates_at_one_clock_time_read_as_local_dates(freq, n, zone):
+    local = pd.date_range("2020-01-01", periods=n, freq=freq, tz=zone)     # across daylight saving, or one offset
+    for col in (pd.Series([t.isoformat() for t in local]), pd.Series(local)):         # text and tz-aware
+        values, info = time_values(col, "date")
+        assert pd.DatetimeIndex(values).equals(local.tz_localize(None))              # midnight, not 22:00/23:00
+        assert pd.infer_freq(pd.DatetimeIndex(values)) is not None
+        assert "'date' read as local dates (every row shows the same local clock time" in info["time_note"]
+    moved = [t.isoformat() for t in local[:20]] + [(local[20] + pd.Timedelta("1h")).isoformat()]
+    utc = parse_time(pd.Series(moved), "date")                       # not every row at one clock time: UTC
+    assert utc.attrs["utc_from"] and not utc.attrs.get("local_from")
+    assert utc.iloc[0] == local[0].tz_convert("UTC").tz_localize(None)
+
+
 def test_bad_time_columns_name_the_problem():
     with pytest.raises(LstmkitError, match=r"mixes times with a UTC offset \('2020-01-01 00:00:00\+01:00'\) and "
                                            r"times without one \('2020-01-01 01:00:00'\)"):

@@ -66,7 +66,9 @@ def parse_time(col: pd.Series, name: str, dates: str | None = None) -> pd.Series
         raise LstmkitError(f"time column {name!r} holds numbers (e.g. {float(col.iloc[0]):g}), not dates",
                            "write dates such as 2024-01-31, or leave out --time")
     if pd.api.types.is_datetime64_any_dtype(col):
-        return _naive(col, [str(col.dt.tz)] if col.dt.tz is not None else [])
+        if col.dt.tz is None:
+            return _naive(col, [])
+        return _local_dates(_naive(col, [str(col.dt.tz)]), col.dt.tz_localize(None), [str(col.dt.tz)])
     text = col.astype(str).str.strip().reset_index(drop=True)
     if len(text) and re.fullmatch(_CLOCK, text.iloc[0]) and text.str.fullmatch(_CLOCK).all():
         raise LstmkitError(f"time column {name!r} holds times of day without dates (e.g. {text.iloc[0]!r}): "
@@ -95,6 +97,30 @@ def parse_time(col: pd.Series, name: str, dates: str | None = None) -> pd.Series
         out, order = _choose(text, dm, *readings, name, dates)
     out.index = col.index
     out.attrs.update(utc_from=sorted(set(offsets.dropna())) if utc else [], dates=order)
+    if utc:
+        out = _local_dates(out, out + _offset_deltas(offsets), out.attrs["utc_from"], order)
+    return out
+
+
+def _offset_deltas(offsets: pd.Series) -> pd.Series:
+    """``+01:00``, ``-0530``, ``+02`` and ``Z`` as timedeltas (local time = UTC + offset)."""
+    parts = offsets.str.extract(r"^([+-])(\d\d):?(\d\d)?$").fillna({0: "+", 1: "0", 2: "0"})
+    minutes = parts[1].astype(int) * 60 + parts[2].astype(int)
+    return pd.Series(pd.to_timedelta(np.where(parts[0] == "-", -minutes, minutes), unit="min"), index=offsets.index)
+
+
+def _local_dates(utc: pd.Series, local: pd.Series, zones: list[str], order: str | None = None) -> pd.Series:
+    """``local`` (naive wall-clock times) instead of ``utc`` when the rows are dates: every row
+    shows one local clock time, and either that is midnight (a date, which UTC would move to the
+    evening before) or the offset changes with daylight saving (in UTC the days would be 23 and 25
+    hours long and no daily or monthly grid would fit them). Data with several clock times
+    (hourly and finer) keeps UTC, where the clocks' repeated and skipped hours are not gaps."""
+    clock, utc_clock = local - local.dt.normalize(), utc - utc.dt.normalize()
+    if clock.nunique() != 1 or (utc_clock.nunique() == 1 and (clock.iloc[0] != pd.Timedelta(0)
+                                                               or utc_clock.iloc[0] == pd.Timedelta(0))):
+        return utc
+    out = local.dt.as_unit("ns")
+    out.attrs.update(utc_from=[], local_from=zones, dates=order)
     return out
 
 
@@ -136,6 +162,10 @@ def time_values(col: pd.Series, name: str, dates: str | None = None) -> tuple[np
                              f"since 1970); forecast times are UTC")
         warnings.warn(f"{info['time_note']}; if they are step numbers, not times, number them from 0",
                       UserWarning, stacklevel=3)
+    if times.attrs.get("local_from"):
+        zones = times.attrs["local_from"]
+        info["time_note"] = (f"time column {name!r} read as local dates (every row shows the same local clock time; "
+                             f"its offsets: {', '.join(zones[:5])}); forecast times are local")
     if utc_from:
         info["time_note"] = (f"time column {name!r} read as UTC (its offsets: {', '.join(utc_from[:5])}"
                              f"{', …' if len(utc_from) > 5 else ''}); forecast times are UTC")
