@@ -218,3 +218,15 @@ def test_a_loaded_forecaster_fitted_again_records_no_choices_it_did_not_make(tmp
     again.fit(_monthly(_additive(90, seed=1)), out=tmp_path)
     recorded = json.loads((again.run_dir_ / "lstmkit.json").read_text())["auto"]
     assert set(again.auto_) == set(recorded) == {"combine"}      # chosen after this training, on its validation
+
+
+@pytest.mark.parametrize("unit", [1e-15, 1e15])
+def test_a_series_in_tiny_or_huge_units_forecasts_as_in_ordinary_ones(unit):
+    """Scaling is relative: the same series in other units gives the same forecast in those units
+    (a std below 1e-12 used to count as constant, so femto-units forecast ~1e-3)."""
+    quick = dict(horizon=3, lookback=12, hidden_size=8, max_epochs=2, ensemble=1, combine="none", log=False,
+                 deseason=0, seed=0, progress="off", tensorboard=False, doctor=False, device="cpu")
+    df = _monthly(_additive(96))
+    base = Forecaster(**quick).fit(df, time="time", target="y").predict(df)
+    moved = Forecaster(**quick).fit(df.assign(y=df.y * unit), time="time", target="y").predict(df.assign(y=df.y * unit))
+    np.testing.assert_allclose(moved["y"].to_numpy() / unit, base["y"].to_numpy(), rtol=1e-5)

@@ -26,7 +26,8 @@ class PanelScaler:
     (mean, and the series' MASE scale: the mean absolute change over ``lag`` steps, the
     in-sample seasonal naive error -- with ``relative`` inputs the loss is then in the units of
     the metric, the same for every series whatever its level) or ``none``.
-    A constant series gets scale 1. ``to_dict`` is plain JSON keyed by series id.
+    A constant series (its scale 0, or below 1e-12 of its largest magnitude: rounding) gets
+    scale 1; a series of tiny values (say 1e-15 A) keeps its own. ``to_dict`` is plain JSON keyed by series id.
     """
 
     def __init__(self, kind: str = "minmax", lag: int = 1):
@@ -52,7 +53,8 @@ class PanelScaler:
             scale = np.where(ok, d, 0).sum(0) / np.maximum(ok.sum(0), 1)
         else:
             loc, scale = np.zeros(t.shape[1]), np.ones(t.shape[1])
-        scale = np.where(np.isfinite(scale) & (scale > 1e-12), scale, 1.0)
+        size = np.nanmax(np.abs(t), axis=0, initial=0.0) if t.size else np.zeros(t.shape[1])
+        scale = np.where(np.isfinite(scale) & (scale > 1e-12 * size) & (scale > 0), scale, 1.0)
         self.params[sid] = ([float(v) for v in loc], [float(v) for v in scale])
         return self
 
