@@ -83,5 +83,13 @@ def test_format_table_aligns_rows():
     lines = format_table(rows).splitlines()
     assert lines[0].split() == ["model", "MAE", "RMSE", "MAPE", "sMAPE", "MASE"]
     assert lines[1].split() == ["naive", "1.235", "2", "12.35", "11", "1"]
-    assert lines[2].split() == ["lstm", "0.5", "0.75", "nan", "5", "0.41"]
+    assert lines[2].split() == ["lstm", "0.5", "0.75", "n/a", "5", "0.41"]
     assert len({len(line) for line in lines}) == 1  # right-aligned columns end together
+
+
+def test_a_constant_training_part_leaves_mase_undefined_and_the_table_says_why():
+    m = forecast_metrics(np.array([[5.0], [6.0]]), np.array([[5.0], [5.5]]), np.full((20, 1), 5.0))
+    assert not np.isfinite(m["MASE"]) and m["MAE"] == pytest.approx(0.25)      # inf: an error over 0
+    lines = format_table({"lstm": m, "naive": {**m, "MASE": 1.0}}).splitlines()
+    assert lines[1].split()[-1] == "n/a" and lines[2].split()[-1] == "1"
+    assert lines[-1].startswith("MASE n/a: the training part repeats itself exactly") and len(lines) == 4

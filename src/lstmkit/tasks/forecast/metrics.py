@@ -95,12 +95,18 @@ def format_table(rows: dict[str, dict[str, float]]) -> str:
         cells = [row[0].ljust(widths[0])] + [cell.rjust(width) for cell, width in zip(row[1:], widths[1:])]
         return "  ".join(cells).rstrip()
 
-    return "\n".join(render(row) for row in [header, *body])
+    table = "\n".join(render(row) for row in [header, *body])
+    if any(m.get("MASE") is not None and not np.isfinite(m["MASE"]) for m in rows.values()):
+        table += ("\nMASE n/a: the training part repeats itself exactly (its in-sample seasonal naive "
+                  "error is 0, nothing to scale by); compare MAE instead")
+    return table
 
 
 def _format_number(value: float | None) -> str:
     if value is None:
         return "-"
+    if not np.isfinite(value):
+        return "n/a"
     return f"{float(value):.4g}"
 
 
