@@ -175,6 +175,23 @@ def test_wav_upload_and_json_give_the_same_transcripts(ctc):
     assert isinstance(up["transcript"], str)                                  # 16 kHz is resampled
 
 
+def test_audio_beyond_full_scale_is_answered_as_it_is_with_a_warning(ctc):
+    """A float WAV (or JSON samples) reaching 3 is transcribed as it is, as training reads it, and
+    the answer carries the warning a training run gives (peak, dB, fix); audio in range has none."""
+    adapter = adapter_for(ctc)
+    wave = sf.read(_wavs(ctc, 1)[0], dtype="float32")[0]
+    loud = 3 * wave / np.abs(wave).max()
+    up = adapter.answer_bytes(adapter.net, _wav_bytes(loud, subtype="FLOAT"), "audio/wav")
+    assert up["transcript"] == adapter.answer(adapter.net, audio=[loud.tolist()])["predictions"][0]["transcript"]
+    assert up["warnings"] == ["the WAV file: float samples reach 3, beyond the [-1, 1] of audio: read as they are "
+                              "(not clipped), 10 dB above a full-scale recording; normalise it to peak 1 (divide by "
+                              "the peak, or 'sox IN OUT.wav gain -n')"]
+    assert "warnings" not in adapter.answer_bytes(adapter.net, _wav_bytes(loud / 3, subtype="FLOAT"), "audio/wav")
+    assert "warnings" not in adapter.answer_bytes(adapter.net, _wav_bytes(wave), "audio/wav")
+    out = adapter.answer(adapter.net, audio=[wave.tolist(), loud.tolist()])["predictions"]
+    assert "warnings" not in out[0] and re.match(r"recording 1: float samples reach 3, .* 10 dB", out[1]["warnings"][0])
+
+
 @pytest.mark.parametrize("body, content_type, needle", [
     (b"", "audio/wav", "upload is empty"),
     (b"ID3\x04 an mp3 file, say" * 4, "audio/wav", "not a WAV file (no RIFF/WAVE header)"),

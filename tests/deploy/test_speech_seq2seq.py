@@ -161,6 +161,12 @@ def test_a_real_server_answers_a_wav_upload_and_json_samples(tmp_path, run):
             est._features([str(wav)])[0] + [adapter_for(run).features(tone_clip("b"))], 1, None)
         with pytest.raises(LstmkitError, match="beam"):
             client.predict(audio=[samples], beam=0)
+        sf.write(wav, 2 * wave / abs(wave).max(), RATE, subtype="FLOAT")     # beyond full scale: read as it is, told
+        with pytest.warns(UserWarning, match="clip.wav: float samples reach 2, beyond") as said:
+            expect = est.transcribe([str(wav)])[0]
+        loud = client.upload(wav)
+        told = str(said[0].message).replace("clip.wav", "the WAV file")      # the same text as the run's warning
+        assert loud["transcript"] == expect and loud["warnings"] == [told]
 
 
 def test_cli_exports_the_graphs_and_prints_each(run, capsys):

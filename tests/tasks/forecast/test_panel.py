@@ -126,6 +126,29 @@ def test_a_wide_table_is_a_panel_of_its_columns(tmp_path, capsys):
         Forecaster(lookback=24, horizon=3, format="wide", **QUICK).fit(wide, target="s1")
 
 
+def test_a_bad_cell_of_a_wide_file_is_named_by_the_files_own_line(tmp_path):
+    """A bad cell of a wide file (a series column or a shared input) was named as a row of the
+    long table made from it ("data row 41", counted once per series); it is named by the file's
+    line (CSV), its sheet row (Excel), or its row in a frame given in memory."""
+    from lstmkit.tasks.forecast.config import ForecastConfig
+    cfg = ForecastConfig(format="wide", time="time", features=["temp"])
+    wide = panel_frame(lengths=(60, 60, 60)).pivot(index="time", columns="store", values="y").reset_index()
+    wide = wide.rename_axis(columns=None).assign(temp=np.linspace(0.0, 1.0, 60)).astype({"s1": object, "temp": object})
+    cases = [("s1", "oops", r"column 's1' is not numeric: found 'oops' in"),
+             ("temp", "oops", r"column 'temp' is not numeric: found 'oops' in"),
+             ("temp", 1e300, r"column 'temp' holds 1e\+300 in")]
+    for column, cell, words in cases:
+        bad = wide.assign(**{column: wide[column].where(wide.index != 40, cell)})
+        bad.to_csv(tmp_path / "wide.csv", index=False)
+        bad.to_excel(tmp_path / "wide.xlsx", index=False)
+        for data, place in ((tmp_path / "wide.csv", "line 42"), (tmp_path / "wide.xlsx", "sheet row 42"),
+                            (bad, "data row 41")):
+            with pytest.raises(LstmkitError, match=rf"{words} {place}\b.*\b1 (non-numeric|such) cells\)"):
+                read_panel(data, cfg)
+    with pytest.raises(LstmkitError, match="'note' holds text"):       # a column of words is no series
+        read_panel(wide.assign(note="x"), cfg)
+
+
 # -- the global model: fit, report, predict, save/load ------------------------------------------
 @pytest.fixture(scope="module")
 def global_run(tmp_path_factory):

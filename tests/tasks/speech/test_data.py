@@ -73,7 +73,8 @@ def test_stereo_is_mixed_down_and_other_rates_resampled_with_notes(tmp_path):
     sf.write(path, np.stack([left, np.zeros_like(left)], 1), 16000, subtype="FLOAT")
     wave, rate, notes = read_audio(path, 8000)
     assert rate == 8000 and wave.shape == (8000,)
-    assert any("mono" in n for n in notes) and any("16000 Hz to 8000 Hz" in n for n in notes)
+    assert [(n.file, n.what, n.peak) for n in notes] == [("st.wav", "2 channels mixed down to mono", None),
+                                                         ("st.wav", "resampled from 16000 Hz to 8000 Hz", None)]
     # the mix is the mean of the channels, and the 440 Hz tone survives resampling
     spectrum = np.abs(np.fft.rfft(wave))
     assert abs(np.argmax(spectrum) * 8000 / wave.size - 440) < 2
@@ -186,10 +187,11 @@ def test_common_voice_and_windows_manifests_are_read(tmp_path):
 
 def test_float_audio_beyond_one_is_kept_as_it_is_with_one_warning(tmp_path, tiny):
     """A float WAV whose samples reach 3 was read without a word: it is still read as it is (not
-    clipped, not scaled), and one warning names the file, its peak and the fix; 16-bit files and
-    float files within [-1, 1] give none."""
+    clipped, not scaled), its note carries the peak as a number (nothing parses text), and one
+    warning names the file, its peak and the fix; 16-bit files and float files within [-1, 1] give
+    none, and a loud file is not counted as converted."""
     from lstmkit import SpeechRecognizer
-    from lstmkit.tasks.speech.data import report_notes
+    from lstmkit.tasks.speech.data import AudioNote, report_notes
     from lstmkit.tasks.speech.features import FeatureSpec, Normalizer, log_mel
     from speech_data import write_manifest
     manifest = write_manifest(tmp_path, 12, seed=3)
@@ -197,7 +199,8 @@ def test_float_audio_beyond_one_is_kept_as_it_is_with_one_warning(tmp_path, tiny
     sf.write(tmp_path / "wavs" / "manifest_4.wav", 3 * quiet / np.abs(quiet).max(), RATE, subtype="FLOAT")
     sf.write(tmp_path / "wavs" / "manifest_7.wav", 0.9 * quiet / np.abs(quiet).max(), RATE, subtype="FLOAT")
     wave, _, notes = read_audio(tmp_path / "wavs" / "manifest_4.wav", None)
-    assert np.isclose(np.abs(wave).max(), 3.0) and notes == ["manifest_4.wav: float samples reach 3"]
+    assert np.isclose(np.abs(wave).max(), 3.0) and [(n.file, n.what) for n in notes] == [
+        ("manifest_4.wav", "float samples beyond [-1, 1]")] and np.isclose(notes[0].peak, 3.0)
     assert read_audio(tmp_path / "wavs" / "manifest_7.wav", None)[2] == []
     assert read_audio(tmp_path / "wavs" / "manifest_5.wav", None)[2] == []
     spec = FeatureSpec(rate=RATE, n_mels=20)        # the features of a louder file: a constant offset, normalised away
@@ -205,7 +208,7 @@ def test_float_audio_beyond_one_is_kept_as_it_is_with_one_warning(tmp_path, tiny
     assert np.isfinite(same[0]).all() and np.allclose(*same, atol=0.05)
     with pytest.warns(UserWarning, match=r"^manifest_4.wav and 1 more \(loudest peak 5\): float samples reach 3, beyond "
                                          r"the \[-1, 1\] of audio: read as they are \(not clipped\), 14 dB .* normalise them to peak 1"):
-        report_notes([*notes, "b.wav: float samples reach 5"])
+        report_notes([*notes, AudioNote("b.wav", "float samples beyond [-1, 1]", 5.0)])
     with pytest.warns(UserWarning, match=r"manifest_4.wav: float samples reach 3, beyond .* normalise it") as said:
-        SpeechRecognizer(**{**tiny, "max_epochs": 1}).fit(manifest)
-    assert sum("float samples" in str(w.message) for w in said) == 1
+        est = SpeechRecognizer(**{**tiny, "max_epochs": 1}).fit(manifest)
+    assert sum("float samples" in str(w.message) for w in said) == 1 and est.data_summary_["converted"] == 0

@@ -25,7 +25,7 @@ from lstmkit.data.tables import read_frame
 from lstmkit.data.textfile import closest_name, comma_decimals, row_place
 from lstmkit.errors import LstmkitError
 
-__all__ = ["load_table", "column_list", "numeric_column", "numbers_or_none"]
+__all__ = ["load_table", "column_list", "numeric_column", "numbers_or_none", "any_number"]
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -174,6 +174,12 @@ def numbers_or_none(col: pd.Series, yes_no: bool = True) -> pd.Series | None:
             return numeric_column(col, str(col.name), yes_no)
     except LstmkitError:
         return None
+
+
+def any_number(col: pd.Series) -> bool:
+    """Whether any cell of ``col`` reads as a number, plain or as a spreadsheet formats it."""
+    text = col.astype("string").str.strip()
+    return bool(pd.to_numeric(text, errors="coerce").notna().any() or formatted_numbers(text.dropna()).notna().any())
 
 
 # a number as spreadsheets format it: a currency sign, thousands grouped by commas, a % sign, an

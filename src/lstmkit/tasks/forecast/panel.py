@@ -31,7 +31,7 @@ import pandas as pd
 from lstmkit.data.textfile import blank_rows
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.calendar import calendar_features, calendar_names, parse_calendar
-from lstmkit.tasks.forecast.data import column_list, load_table, numbers_or_none, numeric_column
+from lstmkit.tasks.forecast.data import any_number, column_list, load_table, numbers_or_none, numeric_column
 from lstmkit.tasks.forecast.integer_times import period_time
 from lstmkit.tasks.forecast.times import daylight_saving_fold, infer_freq, missing_steps, regularity, time_values
 
@@ -355,17 +355,19 @@ def _long_of_wide(df: pd.DataFrame, cfg, time: str | None) -> tuple[pd.DataFrame
     if not series:
         raise LstmkitError("--format wide found no series columns besides the time and inputs",
                            "give a table with a time column and one column per series")
-    text = [c for c in series if numbers_or_none(df[c]) is None]
-    if text:
-        raise LstmkitError(f"--format wide reads every column besides the time as a series, and {text[0]!r} "
-                           f"holds text (e.g. {str(df[text[0]].dropna().iloc[0])[:30]!r})",
-                           "drop it from the table, or pass it as an input (--features) if it is one")
+    for c in (*series, *(lookup[s] for s in shared)):     # checked on the file's rows, which name a bad cell
+        if numbers_or_none(df[c]) is None:
+            if c in series and not any_number(df[c]):
+                raise LstmkitError(f"--format wide reads every column besides the time as a series, and {c!r} "
+                                   f"holds text (e.g. {str(df[c].dropna().iloc[0])[:30]!r})",
+                                   "drop it from the table, or pass it as an input (--features) if it is one")
+            numeric_column(df[c], str(c))          # raises: the cell, its line (sheet row) in the file, the fix
     if time is None:
         df = df.assign(t=np.arange(len(df)))
         time, keep = "t", [*keep, "t"]
     long = df.melt(id_vars=keep, value_vars=series, var_name=idc, value_name=value)
     long[idc] = long[idc].astype(str)
-    long.attrs = {}                            # its rows are no file's rows: messages count them (row_place)
+    long.attrs = {}                            # its rows are no file's rows (its cells were checked above)
     return long, idc, time, [value]
 
 

@@ -1,26 +1,29 @@
 """Audio that arrives in a request (a WAV upload, or samples in JSON), checked for the service.
 
-    wav_samples(body, content_type, rate, max_seconds)  -> mono float32 wave at ``rate``
+    wav_samples(body, content_type, rate, max_seconds)  -> (mono float32 wave at ``rate``, loud peak or None)
     to_model_rate(wave, src, dst, loc)                  -> the wave resampled to ``dst`` Hz
+    warned(answer, name, peak)                          -> the answer, with ``warnings`` for a loud peak
 
 Every problem is a :class:`~lstmkit.deploy.adapter.BadRequest` (a 422 naming the field) that
 says what is wrong and how to fix it: not a WAV file, empty, corrupt, a sample rate the model
 cannot be reached from exactly, too long, non-finite samples. Stereo (or more channels) is
-mixed down to mono, as training does (:func:`~lstmkit.tasks.speech.data.read_audio`).
+mixed down to mono, as training does (:func:`~lstmkit.tasks.speech.data.read_audio`); a float WAV
+whose samples go beyond [-1, 1] is read as it is, and its peak returned for the answer's warning.
 """
 from __future__ import annotations
 
 import io
 import re
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 
 from lstmkit.deploy.adapter import BadRequest
 from lstmkit.tasks.speech.config import MIN_RATE
-from lstmkit.tasks.speech.data import resample
+from lstmkit.tasks.speech.data import loud_peak, loud_warning, resample
 
-__all__ = ["WAV_TYPES", "wav_samples", "to_model_rate", "MIN_RATE"]
+__all__ = ["WAV_TYPES", "wav_samples", "to_model_rate", "warned", "MIN_RATE"]
 
 WAV_TYPES = ("audio/wav", "audio/x-wav", "audio/wave", "audio/vnd.wave")
 _MAX_RATIO_DENOMINATOR = 1000    # polyphase resampling by p/q with q at most this (44.1 kHz <-> 8/16 kHz: 441)
@@ -41,8 +44,9 @@ def to_model_rate(wave: np.ndarray, src: int, dst: int, loc: list) -> np.ndarray
     return resample(wave, src, dst)
 
 
-def wav_samples(body: bytes, content_type: str, rate: int, max_seconds: float) -> np.ndarray:
-    """The mono samples ``[N]`` float32 of an uploaded WAV file, at ``rate`` Hz."""
+def wav_samples(body: bytes, content_type: str, rate: int, max_seconds: float) -> tuple[np.ndarray, float | None]:
+    """The mono samples ``[N]`` float32 of an uploaded WAV file, at ``rate`` Hz, and the peak of
+    its float samples when they go beyond [-1, 1] (None otherwise: :func:`~.data.loud_peak`)."""
     import soundfile as sf
     kind = (content_type or "").split(";")[0].strip().lower()
     if kind not in WAV_TYPES:
@@ -67,4 +71,11 @@ def wav_samples(body: bytes, content_type: str, rate: int, max_seconds: float) -
     if not np.isfinite(wave).all():
         raise BadRequest([], "the WAV file holds a non-finite sample (NaN or infinity)", "re-export the recording")
     mono = wave.mean(axis=1) if wave.shape[1] > 1 else wave[:, 0]
-    return np.ascontiguousarray(to_model_rate(mono, int(sr), rate, []), dtype=np.float32)
+    return (np.ascontiguousarray(to_model_rate(mono, int(sr), rate, []), dtype=np.float32),
+            loud_peak(wave, io.BytesIO(body)))
+
+
+def warned(answer: dict[str, Any], name: str, peak: float | None) -> dict[str, Any]:
+    """``answer`` with a ``warnings`` list when recording ``name``'s samples reached ``peak`` beyond
+    [-1, 1] (the text a training or transcription run warns with); as it is when ``peak`` is None."""
+    return answer if peak is None else {**answer, "warnings": [loud_warning([(name, peak)])]}

@@ -4,7 +4,7 @@
                                                            relative paths resolve against its folder
     read_utterances("recordings/", "{label}_{speaker}_{take}")
                                                            a folder of WAVs, the text from each name
-    read_audio(path, rate) -> (wave [N] float32, notes)    mono, resampled to ``rate`` with a note
+    read_audio(path, rate) -> (wave [N], rate, notes)      mono, resampled to ``rate``; each change an AudioNote
     Symbols.fit(texts)                                     the symbol set: CTC blank 0, then characters
 
 Every failure is one :class:`~lstmkit.errors.LstmkitError` that names the file and the fix.
@@ -33,7 +33,8 @@ from lstmkit.runs import path_exists
 from lstmkit.tasks.speech.config import MIN_RATE
 
 __all__ = ["Utterances", "read_utterances", "read_manifest", "read_folder", "name_pattern", "read_audio",
-           "resample", "common_rate", "report_notes", "warn_untrained_labels", "Symbols", "BLANK"]
+           "AudioNote", "loud_peak", "loud_warning", "resample", "common_rate", "report_notes",
+           "warn_untrained_labels", "Symbols", "BLANK"]
 
 BLANK = "<blank>"
 TEXT_ALIASES = ("sentence", "transcript", "transcription")    # Common Voice writes "sentence"
@@ -218,11 +219,20 @@ def warn_untrained_labels(train: Utterances, val: Utterances) -> None:
 
 
 # -- audio ---------------------------------------------------------------------------------------
-def read_audio(path: str | Path, rate: int | None) -> tuple[np.ndarray, int, list[str]]:
+@dataclass(frozen=True)
+class AudioNote:
+    """What reading one audio file noted: a conversion (``what``), or float samples beyond [-1, 1]
+    read as they are (``peak``: their largest magnitude; :func:`report_notes` warns about those)."""
+    file: str                     # the file's name
+    what: str                     # e.g. "resampled from 44100 Hz to 16000 Hz"
+    peak: float | None = None     # set for float samples beyond [-1, 1] only
+
+
+def read_audio(path: str | Path, rate: int | None) -> tuple[np.ndarray, int, list[AudioNote]]:
     """``(wave [N] float32, rate, notes)``: mono (channels averaged) and resampled to ``rate``
-    (None keeps the file's rate); each conversion adds a note naming the file. Samples lie in
-    [-1, 1], except a float WAV's beyond it (unnormalised, or clipped in float): those are kept as
-    they are, neither clipped nor scaled, with a note (:func:`report_notes` warns about it)."""
+    (None keeps the file's rate); each conversion adds an :class:`AudioNote` naming the file.
+    Samples lie in [-1, 1], except a float WAV's beyond it (unnormalised, or clipped in float):
+    those are kept as they are, neither clipped nor scaled, with a note carrying the peak."""
     import soundfile as sf
     path = Path(path)
     if path.is_dir():
@@ -245,19 +255,40 @@ def read_audio(path: str | Path, rate: int | None) -> tuple[np.ndarray, int, lis
         raise LstmkitError(f"{path} says its sample rate is {sr} Hz, under the {MIN_RATE} Hz that holds speech",
                            "re-export the recording at its real rate (e.g. 'sox IN -r 16000 -c 1 OUT.wav')")
     notes = []
-    peak = float(np.abs(wave).max()) if wave.size else 0.0
-    if peak > 1.0 and sf.info(str(path)).subtype in ("FLOAT", "DOUBLE"):    # lossy decoders overshoot a little: no note
-        notes.append(f"{path.name}: {_LOUD} {peak:.3g}")           # kept as they are: report_notes warns
+    peak = loud_peak(wave, str(path))
+    if peak is not None:            # kept as they are: report_notes warns
+        notes.append(AudioNote(path.name, "float samples beyond [-1, 1]", peak))
     if wave.shape[1] > 1:
-        notes.append(f"{path.name}: {wave.shape[1]} channels mixed down to mono")
+        notes.append(AudioNote(path.name, f"{wave.shape[1]} channels mixed down to mono"))
         wave = wave.mean(axis=1, keepdims=True)
     wave = wave[:, 0]
     if rate is not None and sr != rate:
-        notes.append(f"{path.name}: resampled from {sr} Hz to {rate} Hz")
+        notes.append(AudioNote(path.name, f"resampled from {sr} Hz to {rate} Hz"))
         wave, sr = resample(wave, sr, rate), rate
     if wave.size == 0:
         raise LstmkitError(f"{path} holds no audio samples", "remove it or re-record it")
     return np.ascontiguousarray(wave, dtype=np.float32), int(sr), notes
+
+
+def loud_peak(wave: np.ndarray, source: Any) -> float | None:
+    """The peak of ``wave`` (samples read from ``source``: a path or a file object) when it is a
+    float file's and goes beyond [-1, 1]; None otherwise (lossy decoders overshoot a little)."""
+    import soundfile as sf
+    peak = float(np.abs(wave).max()) if wave.size else 0.0
+    return peak if peak > 1.0 and sf.info(source).subtype in ("FLOAT", "DOUBLE") else None
+
+
+def loud_warning(peaks: Sequence[tuple[str, float]]) -> str:
+    """The one warning for recordings ``(name, peak)`` whose float samples go beyond [-1, 1]: the
+    first, how many more and the loudest peak, the fix. Read as they are, a model that learned on
+    audio in range sees them louder than anything it was trained on."""
+    name, peak = peaks[0]
+    top = max(p for _, p in peaks)
+    n = len(peaks)
+    more = f" and {n - 1} more (loudest peak {top:.3g})" if n > 1 else ""
+    return (f"{name}{more}: float samples reach {peak:.3g}, beyond the [-1, 1] of audio: read as they are (not "
+            f"clipped), {20 * math.log10(top):.0f} dB above a full-scale recording; normalise "
+            f"{'them' if n > 1 else 'it'} to peak 1 (divide by the peak, or 'sox IN OUT.wav gain -n')")
 
 
 def resample(wave: np.ndarray, src: int, dst: int) -> np.ndarray:
@@ -328,31 +359,16 @@ def common_rate(paths: Sequence[str]) -> int:
     return rates.most_common(1)[0][0] if rates else 16000
 
 
-def report_notes(notes: list[str]) -> None:
+def report_notes(notes: Sequence[AudioNote]) -> None:
     """One stderr line per kind of conversion, with a count and the first file; float audio beyond
-    [-1, 1] is one warning (the files, the first and the loudest peak, the fix)."""
-    loud = [n for n in notes if f": {_LOUD} " in n]
+    [-1, 1] is one warning (:func:`loud_warning`: the files, the first and the loudest peak, the fix)."""
+    loud = [(n.file, n.peak) for n in notes if n.peak is not None]
     if loud:
-        _warn_loud([(n.split(": ", 1)[0], float(n.rsplit(" ", 1)[1])) for n in loud])
+        warnings.warn(loud_warning(loud), UserWarning, stacklevel=2)
     kinds: dict[str, list[str]] = {}
-    for n in (n for n in notes if n not in loud):
-        kinds.setdefault(n.split(": ", 1)[1], []).append(n.split(": ", 1)[0])
+    for n in notes:
+        if n.peak is None:
+            kinds.setdefault(n.what, []).append(n.file)
     for what, files in kinds.items():
         more = f" and {len(files) - 1} more" if len(files) > 1 else ""
         print(f"note: {files[0]}{more}: {what}", file=sys.stderr)
-
-
-_LOUD = "float samples reach"
-
-
-def _warn_loud(peaks: list[tuple[str, float]]) -> None:
-    """One warning for float audio files whose samples go beyond [-1, 1]: read as they are, a
-    model that learned on audio in range sees them louder than anything it was trained on."""
-    name, peak = peaks[0]
-    top = max(p for _, p in peaks)
-    n = len(peaks)
-    more = f" and {n - 1} more (loudest peak {top:.3g})" if n > 1 else ""
-    warnings.warn(f"{name}{more}: float samples reach {peak:.3g}, beyond the [-1, 1] of audio: read as they are (not "
-                  f"clipped), {20 * math.log10(top):.0f} dB above a full-scale recording; normalise "
-                  f"{'them' if n > 1 else 'it'} to peak 1 (divide by the peak, or 'sox IN OUT.wav gain -n')",
-                  UserWarning, stacklevel=3)

@@ -18,7 +18,9 @@ as over the torch model (:class:`~lstmkit.deploy.seq2seq.OnnxSeq2Seq`).
 
 The service takes a WAV upload (:meth:`SpeechAdapter.answer_bytes`, ``Content-Type: audio/wav``)
 or JSON ``{"audio": [[samples...], ...], "sample_rate": 8000}`` (:meth:`SpeechAdapter.answer`) and
-answers ``{"transcript": ...}`` or ``{"label": ..., "probabilities": {...}}`` per recording.
+answers ``{"transcript": ...}`` or ``{"label": ..., "probabilities": {...}}`` per recording, with
+``"warnings": [...]`` when its samples go beyond [-1, 1] (read as they are, as training reads them:
+the client learns its audio is louder than full scale).
 int8 keeps the quality gate of 0.5 WER points (accuracy points for classify). A
 one-directional CTC model streams audio chunk by chunk (:meth:`SpeechAdapter.open_stream`,
 :mod:`.stream`).
@@ -39,7 +41,7 @@ from lstmkit.deploy.seq2seq import GRAPH_FILES, export_graphs, onnx_seq2seq
 from lstmkit.deploy.stateful import recurrent_state_names
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.seq2seq import beam_search
-from lstmkit.tasks.speech.audio import WAV_TYPES, to_model_rate, wav_samples
+from lstmkit.tasks.speech.audio import WAV_TYPES, to_model_rate, warned, wav_samples
 from lstmkit.tasks.speech.decode import LMFusion, decode_batch, lm_scorer
 from lstmkit.tasks.speech.estimator import TASK, SpeechRecognizer, validation_split
 from lstmkit.tasks.speech.data import read_utterances
@@ -234,8 +236,8 @@ class SpeechAdapter(EstimatorAdapter):
     def answer_bytes(self, net: nn.Module, body: bytes, content_type: str) -> dict[str, Any]:
         """A WAV upload -> one answer (see :meth:`predict`); a bad upload is a :class:`BadRequest`
         naming the problem and the fix."""
-        wave = wav_samples(body, content_type, self.spec.rate, self.max_seconds)
-        return self._checked(self.predict(net, [self.features(wave)]), [[]])[0]
+        wave, peak = wav_samples(body, content_type, self.spec.rate, self.max_seconds)
+        return warned(self._checked(self.predict(net, [self.features(wave)]), [[]])[0], "the WAV file", peak)
 
     def answer(self, net: nn.Module, audio: list | None = None, sample_rate: int | None = None,
                beam: int | None = None) -> dict[str, Any]:
@@ -243,16 +245,19 @@ class SpeechAdapter(EstimatorAdapter):
         if not audio:
             raise BadRequest(["audio"], "send at least one recording: {\"audio\": [[samples...]]}")
         rate = self.spec.rate if sample_rate is None else sample_rate
-        feats = []
+        feats, peaks = [], []
         for i, samples in enumerate(audio):
             wave = np.asarray(samples, dtype=np.float32)
             if wave.size == 0:
                 raise BadRequest(["audio", i], "the recording is empty (no samples)", "send the recording's samples")
+            peaks.append(float(np.abs(wave).max()))
             if wave.size > self.max_seconds * rate:
                 raise BadRequest(["audio", i], f"the recording is {wave.size / rate:.1f} s long; the limit is "
                                  f"{self.max_seconds:g} s", "split it into shorter clips, or stream it")
             feats.append(self.features(to_model_rate(wave, rate, self.spec.rate, ["sample_rate"]), ["audio", i]))
-        return {"predictions": self._checked(self.predict(net, feats, beam), [["audio", i] for i in range(len(feats))])}
+        answers = self._checked(self.predict(net, feats, beam), [["audio", i] for i in range(len(feats))])
+        return {"predictions": [warned(a, f"recording {i}", p if p > 1.0 else None)
+                                for i, (a, p) in enumerate(zip(answers, peaks))]}
 
     def _checked(self, answers: list[dict], locs: list[list]) -> list[dict]:
         for a, loc in zip(answers, locs):
@@ -281,6 +286,8 @@ class SpeechAdapter(EstimatorAdapter):
             transcript: Optional[str] = None
             label: Optional[str] = None
             probabilities: Optional[dict[str, float]] = None
+            warnings: Optional[list[str]] = Field(None, description="what the client should fix, e.g. samples "
+                                                  "beyond [-1, 1] (read as they are); absent when none")
 
         class SpeechResponse(BaseModel):
             predictions: list[Prediction]
