@@ -200,9 +200,12 @@ def test_series_flags_beat_the_series_defaults(tmp_path, capsys, series):
     p = tmp_path / "S_TRAIN.tsv"
     p.write_text("".join(f"{lab}\t" + "\t".join(f"{v:.4f}" for v in s[:, 0]) + "\n" for s, lab in zip(seqs, labels)))
     out = tmp_path / "runs"
-    code, _, err = cli(capsys, "classify", "train", "--data", p, "--series", "--epochs", 1, "--batch-size", 64,
-                       "--patience", 2, "--hidden-size", 8, "--progress", "off", "--no-tensorboard", "--out", out)
+    code, text, err = cli(capsys, "classify", "train", "--data", p, "--series", "--epochs", 1, "--batch-size", 64,
+                          "--patience", 2, "--hidden-size", 8, "--progress", "off", "--no-tensorboard", "--out", out)
     assert code == 0, err
+    # no holdout (LSTM-FCN's protocol): the scores printed are on the training data, and say so
+    assert "Training metrics, 24 examples" in text and "Validation metrics" not in text
+    assert "scored on the data it trained on" in text and "--test FILE" in text
     (run,) = out.iterdir()
     train = json.loads((run / "lstmkit.json").read_text())["config"]["train"]
     assert (train["max_epochs"], train["batch_size"], train["patience"]) == (1, 64, 2)

@@ -26,8 +26,12 @@ def _fit(cls, files: dict, settings: dict, out: Path):
 
 def _report(est) -> None:
     from lstmkit.train.metrics import format_report
+    names = {"test": "Test", "val": "Validation", "train": "Training"}
     for part, m in est.metrics_.items():
-        typer.echo(f"\n{'Test' if part == 'test' else 'Validation'} metrics, {format_report(m)}")
+        typer.echo(f"\n{names.get(part, part)} metrics, {format_report(m)}")
+        if part == "train":
+            typer.echo("(scored on the data it trained on, none held out: they flatter the model; "
+                       "pass --test FILE (or --val FILE) for scores on unseen data)")
     echo_run_end(est, lead="\n")
 
 
