@@ -91,6 +91,25 @@ def test_predict_returns_future_timestamps(fitted):
     assert np.abs(pred["y"].to_numpy() - expected).max() < 0.5
 
 
+def test_data_at_another_frequency_than_the_training_data_is_refused(fitted):
+    """An hourly model does not forecast daily rows as if they were hours: predict, evaluate and
+    test_forecasts refuse them; rows of the run's step, however labelled, are read."""
+    daily = sine_frame().assign(time=pd.date_range("2024-01-01", periods=480, freq="D"))
+    for use in (fitted.predict, fitted.evaluate, fitted.test_forecasts):
+        with pytest.raises(LstmkitError, match=r"steps by 'D' but the run was trained on 'h' steps.*resample\('h'\)"):
+            use(daily)
+    shifted = sine_frame().assign(time=pd.date_range("2024-03-05 00:30", periods=480, freq="h"))
+    assert len(fitted.predict(shifted)) == 3                        # the same step from another start
+
+
+def test_steps_of_one_length_under_other_anchors_agree():
+    from lstmkit.tasks.forecast.times import check_same_step
+    for a, b in (("MS", "ME"), ("W-SUN", "W-MON"), ("QS-JAN", "QE-DEC"), ("D", None), (None, "h")):
+        check_same_step(a, b)                                       # no error
+    with pytest.raises(LstmkitError, match="steps by 'B' but the run was trained on 'D'"):
+        check_same_step("B", "D")
+
+
 def test_same_seed_gives_the_same_metrics():
     a = Forecaster(**{**FAST, "max_epochs": 3}).fit(sine_frame(), target="y", time="time")
     b = Forecaster(**{**FAST, "max_epochs": 3}).fit(sine_frame(), target="y", time="time")

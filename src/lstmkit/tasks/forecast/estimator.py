@@ -177,7 +177,7 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         ``data`` is split by the rule used in training (:mod:`lstmkit.tasks.forecast.windows`).
         """
         self._check_fitted()
-        panel = read_panel(data, self.config_, need=min_points(self.config_))
+        panel = self._read_for_use(data, need=min_points(self.config_))
         return panel_metrics(self, panel, self._panel_arrays(panel), split_panel(panel, self.config_)["test"])[0]["metrics"]
 
     def test_forecasts(self, data) -> dict[str, Any]:
@@ -189,7 +189,7 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         """
         self._check_fitted()
         cfg = self.config_
-        panel = read_panel(data, cfg, need=min_points(cfg))
+        panel = self._read_for_use(data, need=min_points(cfg))
         arrays = self._panel_arrays(panel)
         rows, series = split_panel(panel, cfg)["test"]
         params = self._forecast_windows(arrays, rows, series, self._series_index(panel))

@@ -318,7 +318,6 @@ def fold_forecasts(est, data, sids: list[str], lengths: np.ndarray, cuts: np.nda
     known series (their saved scaling), no seasonal indices, inputs over the horizon or blend, every value
     finite and every cut at least one lookback into its series (``cuts [K, S]``: per fold and series the
     points before the cut); otherwise None and the caller predicts fold by fold."""
-    from lstmkit.tasks.forecast.panel import read_panel
     cfg = est.config_
     L = cfg.lookback
     if active_combination(est) is not None:    # predict fits the baseline on each fold's whole history
@@ -329,7 +328,7 @@ def fold_forecasts(est, data, sids: list[str], lengths: np.ndarray, cuts: np.nda
     if (c < L).any():
         return None
     try:
-        panel = read_panel(data, cfg, need=None)
+        panel = est._read_for_use(data)
         if list(panel.ids) != list(sids) or not np.array_equal(panel.lengths, lengths) or not (
                 np.isfinite(panel.values).all() and np.isfinite(panel.past).all()):
             return None

@@ -29,6 +29,7 @@ from lstmkit.tasks.forecast.model import ForecastNet
 from lstmkit.tasks.forecast.panel import Panel, read_panel
 from lstmkit.tasks.forecast.probabilistic import make_output, quantiles_of, unscale
 from lstmkit.tasks.forecast.scalers import PanelScaler, seasonal_profile
+from lstmkit.tasks.forecast.times import check_same_step
 from lstmkit.tasks.forecast.windows import PanelBatches, min_points, part_sizes, split_panel
 
 __all__ = ["PanelPipeline", "EVAL_BATCH", "panel_season"]
@@ -262,12 +263,19 @@ class PanelPipeline:
         params = self._original_units(unscale(self.output_.kind, params, loc, scale))
         return combine_windows(self, params, arrays.get("panel"), rows, series)
 
+    def _read_for_use(self, data, need: int | None = None) -> Panel:
+        """``data`` read for the fitted run's use (predict, evaluate, backtest, ...), refused
+        when its rows step by another frequency than the training data's."""
+        panel = read_panel(data, self.config_, need=need)
+        check_same_step(panel.freq, (getattr(self, "data_summary_", None) or {}).get("freq"))
+        return panel
+
     def _forecast_ahead(self, data, net=None) -> pd.DataFrame:
         """The ``horizon`` steps after each series' end; ``net``: an engine's net that reads
         windows only (deployable runs), instead of ``net_``."""
         cfg = self.config_
         run = self._engine_run(net)
-        panel = read_panel(data, cfg, need=None)
+        panel = self._read_for_use(data)
         L, H = cfg.lookback, cfg.horizon
         n_user = len(cfg.future_covariates)
         calendar = parse_calendar(cfg.calendar)

@@ -39,7 +39,6 @@ from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.calendar import calendar_features, future_times, parse_calendar
 from lstmkit.tasks.forecast.combine import NAMES, active_combination, shares
 from lstmkit.tasks.forecast.times import infer_freq
-from lstmkit.tasks.forecast.panel import read_panel
 from lstmkit.tasks.forecast.probabilistic import unscale
 from lstmkit.tasks.forecast.scalers import seasonal_profile
 from lstmkit.tasks.forecast.windows import min_points, part_sizes, split_panel
@@ -189,7 +188,7 @@ class DeploySurface:
     def model_inputs(self, data) -> np.ndarray:
         """Scaled network inputs ``[N, C]`` (float32, columns as ``input_names_``) of ``data``'s one series."""
         self._check_fitted()
-        panel = read_panel(data, self.config_, need=None)
+        panel = self._read_for_use(data)
         if len(panel.ids) != 1:
             raise LstmkitError(f"the data holds {len(panel.ids)} series, and this takes one",
                                "pass the rows of one series")
@@ -212,7 +211,7 @@ class DeploySurface:
         if source is None or (isinstance(source, (str, Path)) and not Path(source).is_file()):
             return None
         cfg = self.config_
-        panel = read_panel(source, cfg, need=min_points(cfg))
+        panel = self._read_for_use(source, need=min_points(cfg))
         rows, series = split_panel(panel, cfg)["test"]
         params = self._forecast_windows(self._panel_arrays(panel), rows, series, self._series_index(panel), net=net)
         point = self.output_.point(torch.from_numpy(params)).numpy()

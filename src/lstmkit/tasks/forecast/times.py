@@ -37,7 +37,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.integer_times import UNIT_NAMES, integer_dates
 
 __all__ = ["parse_time", "time_values", "integer_dates", "regularity", "infer_freq", "date_columns",
-           "missing_steps", "daylight_saving_fold", "calendar_labels"]
+           "missing_steps", "daylight_saving_fold", "calendar_labels", "check_same_step"]
 
 # day and month as the first two numbers of a date (31/01/2020, 1.2.20, 01-02-2020 12:00)
 _DMY = r"(\d{1,2})[./-](\d{1,2})[./-]\d{2,4}(?!\d)"
@@ -432,3 +432,28 @@ def daylight_saving_fold(t: np.datetime64) -> str | None:
         except ValueError:
             return zone
     return None
+
+
+def check_same_step(freq: str | None, trained: str | None, what: str = "the data") -> None:
+    """An :class:`LstmkitError` when ``what`` steps by another frequency than the run was trained
+    on (a daily model read weekly rows as days: its seasons and lags would mean other spans).
+    Steps of one length under other anchors (``MS`` and ``ME``, ``W-SUN`` and ``W-MON``) agree;
+    an unknown frequency on either side (irregular steps, integer steps) is not judged here."""
+    if not freq or not trained or freq == trained:
+        return
+    mine, theirs = _mean_step(freq), _mean_step(trained)
+    if mine is None or theirs is None or abs(mine / theirs - 1) <= 0.05:
+        return
+    raise LstmkitError(f"{what} steps by {freq!r} but the run was trained on {trained!r} steps: the model "
+                       "would read each row as one of its own steps",
+                       f"pass rows at the run's frequency (pandas: df.resample({trained!r}).mean()), "
+                       "or train a model on data at this frequency")
+
+
+def _mean_step(freq: str) -> float | None:
+    """The mean length in days of one step of ``freq`` (None when pandas cannot read it)."""
+    try:
+        grid = pd.date_range("2001-01-01", periods=25, freq=freq)
+    except (ValueError, TypeError):
+        return None
+    return float(np.diff(grid.asi8).mean()) / _DAY
