@@ -143,7 +143,8 @@ def numeric_column(col: pd.Series, name: str, yes_no: bool = True) -> pd.Series:
             pos = int(np.flatnonzero(bad.to_numpy())[0])
             cell = str(text.iloc[pos])
             raise LstmkitError(
-                f"column {name!r} is not numeric: found {cell!r} in {row_place(col, pos)} ({int(bad.sum())} non-numeric cells)",
+                f"column {name!r} is not numeric: found {cell!r} in {row_place(col, pos)} "
+                f"({_cells(int(bad.sum()), 'non-numeric')})",
                 "write numbers with a decimal point (10.5), or save the file separated by semicolons so that "
                 "decimal commas read" if comma_decimals(pd.Series([cell]), ";") is not None else
                 "the first row under the header looks like a second header (units?): delete it"
@@ -212,6 +213,11 @@ def _within_float32(out: pd.Series, name: str, col: pd.Series) -> pd.Series:
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
         raise LstmkitError(f"column {name!r} holds {values[pos]:g} in {row_place(col, pos)}, beyond the float32 range "
-                           f"(|x| <= 3.4e38; {int(bad.sum())} such cells)",
+                           f"(|x| <= 3.4e38; {_cells(int(bad.sum()), 'such')})",
                            "fix or empty those cells (and rescale the column if its values are that large)")
     return out
+
+
+def _cells(n: int, kind: str) -> str:
+    """``"1 non-numeric cell"``, ``"3 such cells"``."""
+    return f"{n} {kind} cell{'s' * (n != 1)}"
