@@ -162,6 +162,11 @@ def test_lstmkit_doctor_prints_the_report_again(tmp_path, capsys):
     code, out, _ = _cli(["doctor", str(tmp_path)], capsys)
     assert code == 0
     assert out.startswith("doctor: 1 finding") and "exploding gradients" in out and "1. lower the learning rate" in out
+    assert _cli(["doctor", "--run", str(tmp_path)], capsys)[:2] == (0, out)      # --run, as every other command
+    code, _, err = _cli(["doctor"], capsys)
+    assert code == 2 and "no run given" in err and "--run" in err
+    code, _, err = _cli(["doctor", str(tmp_path), "--run", str(tmp_path / "other")], capsys)
+    assert code == 2 and "two runs given" in err
     (tmp_path / "doctor.json").unlink()
     code, _, err = _cli(["doctor", str(tmp_path)], capsys)
     assert code == 2 and "has no doctor.json" in err
