@@ -26,6 +26,17 @@ def test_other_features_than_training_are_an_error_naming_them(equal):
         equal.predict(np.zeros((2, 12, 3)))
 
 
+def test_other_lengths_than_training_are_read_with_one_warning(equal):
+    for steps in (3, 20):
+        with pytest.warns(UserWarning, match=rf"the data: 2 of 2 sequences are not 12 steps long .*lengths "
+                                             rf"{steps}-{steps}.*first 12 steps, zero-padded"):
+            assert len(equal.predict(np.zeros((2, steps)))) == 2
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                 # the training length: nothing to say
+        equal.predict(np.zeros((2, 12)))
+
+
 def test_a_test_file_of_another_shape_fails_before_training(tmp_path):
     seqs, labels = make_series(12, unequal=False)
     x = np.stack(seqs)

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -334,6 +335,14 @@ class SequenceClassifier(Classifier):
             raise LstmkitError(f"{what} has {d.seqs[0].shape[1]} features per step, the model was trained on {n}",
                                "pass data with the training features" + (f" ({', '.join(self.feature_names_[:8])})"
                                                                          if self.feature_names_ else ""))
+        lengths = np.array([len(s) for s in d.seqs])
+        off = lengths != self.steps_
+        if self.steps_ and not self.config_.unequal_length and self.config_.model in FCN_MODELS and off.any():
+            warnings.warn(f"{what}: {int(off.sum())} of {len(lengths)} sequences are not {self.steps_} steps long as "
+                          f"the training sequences were (lengths {lengths.min()}-{lengths.max()}): the model's LSTM "
+                          f"reads their first {self.steps_} steps, zero-padded when shorter, so its answers on them "
+                          "may be off; train with sequences of the lengths you will classify (--unequal-length "
+                          "when they differ)", UserWarning, stacklevel=3)
 
     def _fit_preprocessing(self, train: SeriesData, cfg) -> None:
         self.scaler_ = Scaler(cfg.scaler).fit(np.concatenate(train.seqs, axis=0))
