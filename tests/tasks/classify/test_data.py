@@ -315,3 +315,18 @@ def test_prediction_never_drops_empty_texts():
     assert read_texts(texts, y=["pos", "neg", "neg"], drop_empty=True).texts == ["very good", "awful"]
     with pytest.raises(LstmkitError, match=r"1 of 3 rows have empty .*row 2.*one per input row"):
         read_texts(texts, drop_empty=True, require_label=False)
+
+
+def test_prediction_says_when_blank_lines_between_rows_were_skipped(tmp_path):
+    """pandas skips a CSV's blank lines: a one-column file of texts then gets fewer answers than
+    lines, each later answer beside the line it belongs to only if the user knows."""
+    p = tmp_path / "t.csv"
+    p.write_text("text\n\ngood\n\nbad\nfine\n\n\n")
+    with pytest.warns(UserWarning, match=r"2 blank lines in .*t.csv between the data rows skipped \(line 2, 4\)"):
+        assert read_texts(p, require_label=False).texts == ["good", "bad", "fine"]
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")             # trailing blank lines, and training: nothing to say
+        read_texts(p.with_name("u.csv").write_text("text\ngood\nbad\n\n\n") and p.with_name("u.csv"),
+                   require_label=False)
+        read_texts(p.with_name("v.csv").write_text("text,label\na,x\n\nb,y\n") and p.with_name("v.csv"))

@@ -103,6 +103,18 @@ def labelled_rows(labels: Sequence[str | None], where: str, df: pd.DataFrame | N
     return keep
 
 
+def _warn_blank_lines(df: pd.DataFrame, where: str) -> None:
+    """One warning when the file had blank lines between its data rows (the reader skips them):
+    the answers are one per data row, so a blank line meant as an empty text shifts the rest."""
+    blank, first = sorted(df.attrs.get("blank_lines") or ()), df.attrs.get("first_line", 2)
+    inside = [b for j, b in enumerate(blank) if b - first - j < len(df)]     # a data row still follows
+    if inside:
+        n = len(inside)
+        warnings.warn(f"{n} blank line{'s' * (n != 1)}{where} between the data rows skipped (line "
+                      f"{', '.join(map(str, inside[:3]))}{', …' if n > 3 else ''}): the answers are one per data "
+                      "row, in order, and a blank line gets none", UserWarning, stacklevel=4)
+
+
 # -- texts --------------------------------------------------------------------------------------
 def read_texts(data: Any, text: str = "text", label: str | None = "label", encoding: str = "utf-8",
                drop_empty: bool = False, require_label: bool = True, y: Sequence | None = None) -> TextData:
@@ -138,6 +150,8 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
                                "pass a CSV/TSV/JSONL/XLSX/Parquet path, a folder of class folders, a DataFrame or a list of texts")
         if len(df) == 0:
             raise LstmkitError(f"the data{where} has no rows", "supply at least one row")
+        if not require_label:
+            _warn_blank_lines(df, where)
         names = [str(c) for c in df.columns]
         if text not in names and where and len(names) > 2 and all(is_number(c) or is_number(c.rsplit(".", 1)[0])
                                                                    for c in names):    # a repeated name: "0.5.1"
