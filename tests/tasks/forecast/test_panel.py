@@ -143,7 +143,7 @@ def test_a_bad_cell_of_a_wide_file_is_named_by_the_files_own_line(tmp_path):
         bad.to_excel(tmp_path / "wide.xlsx", index=False)
         for data, place in ((tmp_path / "wide.csv", "line 42"), (tmp_path / "wide.xlsx", "sheet row 42"),
                             (bad, "data row 41")):
-            with pytest.raises(LstmkitError, match=rf"{words} {place}\b.*\b1 (non-numeric|such) cells\)"):
+            with pytest.raises(LstmkitError, match=rf"{words} {place}\b.*\b1 (non-numeric|such) cell\)"):
                 read_panel(data, cfg)
     with pytest.raises(LstmkitError, match="'note' holds text"):       # a column of words is no series
         read_panel(wide.assign(note="x"), cfg)
