@@ -139,7 +139,7 @@ def ctc(args) -> dict:
         files = {name: _write(u, _sequences(u, n, rng, reuse), tmp, name, rng)      # test written last: the
                  for name, u, n, reuse in parts[:2 if args.no_test else 3]}          # others stay the same
         settings = {**dict(mode="ctc", subsample=3, channels=128, hidden_size=128, num_layers=1, dropout=0.1,
-                           spec_augment=True, beam=1, max_epochs=args.epochs or 15, patience=4, batch_size=32,
+                           spec_augment=True, beam=1, max_epochs=args.epochs or 40, patience=4, batch_size=32,
                            lr=2e-3, seed=args.seed), **args.overrides}
         est = SpeechRecognizer(**settings, progress="log", tensorboard=False)
         t0 = time.perf_counter()
@@ -175,7 +175,7 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--part", default="all", choices=("classify", "ctc", "all"))
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--epochs", type=int, default=None, help="maximum epochs [classify 40, ctc 15]")
+    ap.add_argument("--epochs", type=int, default=None, help="maximum epochs [classify 40, ctc 40]")
     ap.add_argument("--train-seqs", type=int, default=1200)
     ap.add_argument("--seed", type=int, default=42, help="data seed (hold-out, sequences) and model seed; "
                     "--set seed=N changes the model's alone")
