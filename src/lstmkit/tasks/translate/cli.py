@@ -131,9 +131,8 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
         m = est.evaluate(data, src_file=src_file, ref_file=ref_file, beam=beam, out_file=out)
-    if caught:
-        print(f"warning: {len(caught)} source sentence(s) longer than the model's maximum were truncated",
-              file=sys.stderr)
+    for message in dict.fromkeys(str(w.message) for w in caught):    # reading's notes and the truncation count
+        print(f"warning: {message}", file=sys.stderr)
     from lstmkit.runs import to_json
     typer.echo(to_json(m, indent=2) if as_json else _format(f"{(data or src_file).name} (beam {m['beam']})", m))
     if out is not None:
