@@ -317,8 +317,17 @@ class _ModelRoutes:
 def _detail(errors) -> list[dict[str, Any]]:
     """pydantic's errors -> the service's 422 ``detail`` (no input echoed: it may hold NaN)."""
     return [{"loc": [p if isinstance(p, (int, str)) else str(p) for p in e.get("loc", ())],
-             "msg": _NUMBER_MESSAGES.get(e.get("type"), str(e.get("msg", "invalid value"))),
-             "type": str(e.get("type", "value_error"))} for e in errors]
+             "msg": _message(e), "type": str(e.get("type", "value_error"))} for e in errors]
+
+
+def _message(error: dict) -> str:
+    """A pydantic error's message; a bound is named as the float32 range only where it is that range
+    (``beam`` 51 was told "must be within the float32 range", not its own limit of 50)."""
+    kind, bounds = error.get("type"), (error.get("ctx") or {}).values()
+    if kind in ("less_than_equal", "greater_than_equal") and not any(
+            isinstance(b, float) and abs(b) == F32_MAX for b in bounds):
+        return str(error.get("msg", "invalid value"))            # "Input should be less than or equal to 50"
+    return _NUMBER_MESSAGES.get(kind, str(error.get("msg", "invalid value")))
 
 
 def _unprocessable(loc: list, msg: str):
