@@ -68,6 +68,7 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (["translate", "run", "--run", "{d}/nope"], 2, "run folder not found"),
     (["translate", "run", "--run", "{d}/forecast_run"], 2, "'forecast' run"),
     (["translate", "run", "--run", "{d}"], 2, "not an lstmkit run folder"),
+    (["translate", "run", "--run", "{d}/forecast_run", "--encoding", "bogus"], 2, "unknown encoding 'bogus'"),
     (["translate", "evaluate", "--run", "{d}/nope", "--src-file", "{d}/a.en", "--ref-file", "{d}/a.de"], 2,
      "run folder not found"),
 ]

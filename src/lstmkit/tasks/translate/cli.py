@@ -82,7 +82,12 @@ def run(run: Path = typer.Option(..., help="Run folder from 'train'."),
         alpha: Optional[float] = typer.Option(None, help="Length penalty alpha [1.0]."),
         encoding: str = typer.Option("utf-8", help="Encoding of standard input.")):
     """Translate standard input: one translation per input line, written as each line arrives."""
+    import codecs
     from lstmkit.tasks.translate.estimator import Translator
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise LstmkitError(f"unknown encoding {encoding!r}", "pass --encoding utf-8, latin-1, cp1252, …") from None
     est = Translator.load(run)
     stream = sys.stdin
     if hasattr(stream, "buffer"):
