@@ -249,3 +249,10 @@ def test_time_budget_flag(capsys, cfg, files, tmp_path):
                             files / "train.de", "--max-minutes", "0.0001", "--epochs", "3")
     assert code == 0, err
     assert "epochs 1, best epoch 1" in out
+
+
+def test_run_refuses_utf16_stdin_without_a_byte_order_mark(capsys, monkeypatch, run):
+    """Python's utf-16 reader raises a plain UnicodeError ("does not start with BOM"): a traceback."""
+    code, out, err = cli(capsys, "translate", "run", "--run", run, "--encoding", "utf-16",
+                         stdin="the dog runs.\n".encode("utf-16-le"), monkeypatch=monkeypatch)
+    assert_user_error(code, err, "not valid utf-16")

@@ -105,8 +105,8 @@ def run(run: Path = typer.Option(..., help="Run folder from 'train'."),
                 print(f"warning: line {lineno}: {w.message}", file=sys.stderr)
             sys.stdout.write(out + "\n")
             sys.stdout.flush()
-    except UnicodeDecodeError as e:
-        raise LstmkitError(f"standard input line {lineno + 1} is not valid {encoding} ({e.reason})",
+    except UnicodeError as e:            # UnicodeDecodeError, or utf-16's "stream does not start with BOM"
+        raise LstmkitError(f"standard input line {lineno + 1} is not valid {encoding} ({getattr(e, 'reason', e)})",
                            "convert the input to UTF-8 or pass --encoding") from None
 
 
