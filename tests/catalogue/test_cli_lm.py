@@ -18,6 +18,7 @@ def d(tmp_path_factory):
     (d / "one.txt").write_text("a single sentence\n\n")
     (d / "latin1.txt").write_bytes(b"line one\nline two\nna\xefve\n" + b"more text\n" * 20)
     (d / "folder").mkdir()
+    (d / "reviews.csv").write_text("id,review\n" + "".join(f"{i},abcdefghij\n" for i in range(20)))
     fake_run(d)
     (d / "run").symlink_to(train_once(TRAIN, d, d / "trained"))
     return d
@@ -51,6 +52,10 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (["lm", "evaluate", "--run", "{d}/run", "--data", "{d}/nope.txt"], 2, "file not found"),
     (["lm", "evaluate", "--run", "{d}/run", "--data", "{d}/empty.txt"], 2, "empty"),
     (["lm", "evaluate", "--run", "{d}/nope", "--data", "{d}/corpus.txt"], 2, "run folder not found"),
+    (["lm", "evaluate", "--run", "{d}/run", "--data", "{d}/corpus.txt", "--text-column", "review"], 2,
+     "--text-column 'review' needs a table"),
+    (["lm", "evaluate", "--run", "{d}/run", "--data", "{d}/reviews.csv", "--text-column", "body"], 2,
+     "text column 'body' not found"),
 ]
 
 
@@ -67,3 +72,14 @@ def test_the_scorer_refuses_what_is_not_a_state(d, state):
         scorer.log_probs(state)
     with pytest.raises(LstmkitError, match="needs a ScorerState"):
         scorer.advance(state, "a")
+
+
+def test_evaluate_reads_the_column_its_error_names(d, capsys):
+    """The error for a table without a 'text' column said "pass --text-column", which evaluate did not have."""
+    from cli_helpers import run_cli
+    argv = ["lm", "evaluate", "--run", d / "run", "--data", d / "reviews.csv"]
+    code, _, err = run_cli(argv, capsys)
+    assert code == 2 and "pass --text-column with one of: id, review" in err
+    code, out, err = run_cli([*argv, "--text-column", "review"], capsys)
+    assert code == 0, err
+    assert "20 lines" in out

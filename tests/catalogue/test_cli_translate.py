@@ -23,6 +23,7 @@ def d(tmp_path_factory):
     (d / "holes.de").write_text("\n".join(t if k % 7 else "" for k, t in enumerate(tgt)) + "\n")
     (d / "pairs_nohead.csv").write_text("".join(f"{s},{t}\n" for s, t in zip(src, tgt)))
     (d / "pairs.tsv").write_text("en\tde\n" + "".join(f"{s}\t{t}\n" for s, t in zip(src, tgt)))
+    (d / "words.txt").write_text("dog\tHund\ncat\tKatze\n" * 20)         # a word list: no header line
     (d / "folder").mkdir()
     fake_run(d)
     return d
@@ -49,6 +50,8 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
      "not found"),
     (["translate", "train", "--data", "{d}/pairs_nohead.csv", "--out", "{out}"], 2,
      "first line reads as data, not as column names"),
+    # its first line read as column names: the fix was "pass --src with one of: dog, Hund" only
+    (["translate", "train", "--data", "{d}/words.txt", "--out", "{out}"], 2, "add a header line 'src<TAB>tgt'"),
     (_train("--attention", "luong"), 2, "luong"),
     (_train("--beam", "0"), 2, "beam"),
     (_train("--teacher-forcing", "1.5"), 2, "teacher_forcing"),
@@ -65,6 +68,7 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (["translate", "run", "--run", "{d}/nope"], 2, "run folder not found"),
     (["translate", "run", "--run", "{d}/forecast_run"], 2, "'forecast' run"),
     (["translate", "run", "--run", "{d}"], 2, "not an lstmkit run folder"),
+    (["translate", "run", "--run", "{d}/forecast_run", "--encoding", "bogus"], 2, "unknown encoding 'bogus'"),
     (["translate", "evaluate", "--run", "{d}/nope", "--src-file", "{d}/a.en", "--ref-file", "{d}/a.de"], 2,
      "run folder not found"),
 ]

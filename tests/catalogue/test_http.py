@@ -86,6 +86,8 @@ CASES = VALUE_CASES + [
     ("truncated-json", "POST", "/predict", '{"instances": [', 422, "json"),
     ("empty-body", "POST", "/predict", "", 422, "body"),
     ("binary-body", "POST", "/predict", b"\xff\xfe\x00\x01", 422, "json"),
+    # latin-1 text: FastAPI's 400 said only "There was an error parsing the body"
+    ("latin-1-body", "POST", "/predict", b'{"instances": [{"y": [1.0], "caf\xe9": [1.0]}]}', 400, "not utf-8 text"),
     ("deeply-nested", "POST", "/predict", '{"instances": ' + "[" * 5000 + "]" * 5000 + "}", 400, "parsing the body"),
     ("huge-body", "POST", "/predict", b'{"instances": [' + b" " * (MAX_BODY + 10) + b"]}", 413,
      "larger than 20000 bytes"),

@@ -46,6 +46,9 @@ CASES = [
     ("temperature-a-bool", '{"prefix": "a", "temperature": true}', ("body", "temperature")),
     ("temperature-a-string", '{"prefix": "a", "temperature": "1"}', ("body", "temperature")),
     ("top-k-zero", '{"prefix": "a", "top_k": 0}', ("body", "top_k")),
+    # read one step at a time, each state keeping its prefix: 99,000 characters held the service for
+    # minutes and tens of GB, so a prefix is bounded as a scored text is
+    ("prefix-too-many-tokens", json.dumps({"prefix": "a" * 4097}), ("body", "prefix")),
     ("seed-negative", '{"prefix": "a", "seed": -3}', ("body", "seed")),
     ("seed-too-big", '{"prefix": "a", "seed": 99999999999999999999}', ("body", "seed")),
     ("extra-field", '{"prefix": "a", "extra": 1}', ("body", "extra")),

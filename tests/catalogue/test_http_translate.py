@@ -70,3 +70,11 @@ def test_bad_translate_request(client, data, where):
 def test_a_good_request_still_answers(client):
     got, answer = client.post_json({"sentences": ["a dog runs .", ""], "beam": 3})
     assert got == 200 and len(answer["translations"]) == 2 and answer["translations"][1] == ""
+
+
+@pytest.mark.parametrize("beam, needle", [(51, "less than or equal to 50"), (0, "greater than or equal to 1")])
+def test_a_bound_is_named_as_it_is(client, beam, needle):
+    """Every ``le`` / ``ge`` error read "must be within the float32 range (|x| <= 3.4e38)", beam 51 too."""
+    got, answer = client.request("POST", "/predict", body(beam=beam))
+    (detail,) = strict_json(answer)["detail"]
+    assert got == 422 and needle in detail["msg"] and "float32" not in detail["msg"], detail

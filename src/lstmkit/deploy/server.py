@@ -59,6 +59,9 @@ MAX_STREAMS = 64              # open WebSocket streams at once
 MAX_INSTANCES = 1024          # instances per /predict request
 
 _log = logging.getLogger(__name__)
+_UNPARSED = "There was an error parsing the body"      # FastAPI's words for a body json.loads failed on
+_UNREADABLE_BODY = (f"{_UNPARSED}: it is not UTF-8 text, or it is nested too deeply to read; "
+                   "send the request as UTF-8 JSON (Content-Type: application/json)")
 _NUMBER_MESSAGES = {"finite_number": "must be a finite number (NaN and Infinity are not allowed)",
                     "less_than_equal": "must be within the float32 range (|x| <= 3.4e38)",
                     "greater_than_equal": "must be within the float32 range (|x| <= 3.4e38)",
@@ -126,9 +129,11 @@ def create_app(runs, engine: str = "auto", max_body: int = MAX_BODY, max_streams
     ``runs``: one run folder, a list of them (each a path or ``NAME=PATH``) or ``{name: run}``."""
     _require_serve()
     from fastapi import FastAPI, HTTPException, WebSocket
+    from fastapi.exception_handlers import http_exception_handler
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse
     from pydantic import Field
+    from starlette.exceptions import HTTPException as StarletteHTTPException
 
     from lstmkit.version import __version__
 
@@ -152,6 +157,13 @@ def create_app(runs, engine: str = "auto", max_body: int = MAX_BODY, max_streams
     async def invalid_request(request, exc: RequestValidationError) -> JSONResponse:
         # FastAPI's own answer echoes the input, which may hold NaN / Infinity: not JSON.
         return JSONResponse({"detail": _detail(exc.errors())}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_problem(request, exc: StarletteHTTPException):
+        # FastAPI's 400 for a body json.loads raised on with other than a JSON syntax error says no more
+        if exc.status_code == 400 and exc.detail == _UNPARSED:
+            return JSONResponse({"detail": _UNREADABLE_BODY}, status_code=400)
+        return await http_exception_handler(request, exc)
 
     @app.get("/health")
     async def health() -> dict[str, str]:
@@ -317,8 +329,17 @@ class _ModelRoutes:
 def _detail(errors) -> list[dict[str, Any]]:
     """pydantic's errors -> the service's 422 ``detail`` (no input echoed: it may hold NaN)."""
     return [{"loc": [p if isinstance(p, (int, str)) else str(p) for p in e.get("loc", ())],
-             "msg": _NUMBER_MESSAGES.get(e.get("type"), str(e.get("msg", "invalid value"))),
-             "type": str(e.get("type", "value_error"))} for e in errors]
+             "msg": _message(e), "type": str(e.get("type", "value_error"))} for e in errors]
+
+
+def _message(error: dict) -> str:
+    """A pydantic error's message; a bound is named as the float32 range only where it is that range
+    (``beam`` 51 was told "must be within the float32 range", not its own limit of 50)."""
+    kind, bounds = error.get("type"), (error.get("ctx") or {}).values()
+    if kind in ("less_than_equal", "greater_than_equal") and not any(
+            isinstance(b, float) and abs(b) == F32_MAX for b in bounds):
+        return str(error.get("msg", "invalid value"))            # "Input should be less than or equal to 50"
+    return _NUMBER_MESSAGES.get(kind, str(error.get("msg", "invalid value")))
 
 
 def _unprocessable(loc: list, msg: str):
@@ -333,7 +354,7 @@ def _validated(Request, body: bytes) -> dict[str, Any]:
     try:
         data = json.loads(body, parse_constant=not_json)
     except RecursionError:
-        raise HTTPException(400, detail="There was an error parsing the body") from None
+        raise HTTPException(400, detail=_UNREADABLE_BODY) from None
     except ValueError:
         raise HTTPException(422, detail=[{"loc": ["body"], "msg": "the body is not valid JSON "
                                           "(NaN and Infinity are not JSON)", "type": "json_invalid"}]) from None

@@ -76,3 +76,20 @@ def test_bpe_model_has_no_decoder_scorer(tiny, sentences):
     lm = LanguageModel(level="bpe", **{**tiny, "max_epochs": 1, "min_freq": 1, "max_size": 60}).fit(sentences(40))
     with pytest.raises(LstmkitError, match="--level char"):
         lm.scorer()
+
+
+def test_a_long_prefix_takes_memory_in_proportion_to_its_length(word_lm):
+    """Every state kept its whole prefix as a tuple: n steps held n²/2 ids (a 99,000-character
+    prefix grew the service past 24 GB). 4,000 steps now hold a few MB of Python objects."""
+    import tracemalloc
+    sc = word_lm.scorer()
+    state = sc.initial()
+    tracemalloc.start()
+    try:
+        for _ in range(4000):
+            state = sc.advance(state, "dog")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(state) == 4000
+    assert peak < 40e6, peak                   # the tuples alone: 4000² / 2 ids of 8 bytes = 64 MB

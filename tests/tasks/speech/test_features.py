@@ -26,6 +26,19 @@ def test_frames_and_a_tone_lands_in_its_mel_band():
     assert log_mel(np.zeros(255, dtype=np.float32), spec).shape == (0, 20)
 
 
+def test_an_unnormalised_float_wave_gives_the_same_features_shifted_by_its_gain():
+    """A float WAV with samples of 1e25 overflowed the float32 power spectrum: inf features, NaN after
+    normalising, and a traceback from the beam search (a 500 from the service)."""
+    rng = np.random.default_rng(0)
+    wave = rng.uniform(-0.5, 0.5, 4000).astype(np.float32)
+    for kind in ("logmel", "mfcc"):
+        spec = FeatureSpec(8000, kind=kind, n_mels=20, n_mfcc=13)
+        quiet, loud = log_mel(wave, spec), log_mel(wave * np.float32(1e25), spec)
+        assert np.isfinite(loud).all()
+        shift = 50 * np.log(10) * (1 if kind == "logmel" else np.sqrt(20))    # log(power) gains 2 * 25 * ln 10
+        np.testing.assert_allclose(loud[:, 0] - quiet[:, 0], shift, rtol=1e-4)
+
+
 def test_mfcc_is_the_dct_of_the_log_mel():
     rng = np.random.default_rng(0)
     wave = rng.standard_normal(4000).astype(np.float32)

@@ -88,6 +88,24 @@ def test_evaluate(capsys, run, files, tmp_path):
     assert "BLEU" in out and "nrefs:1" in out and (tmp_path / "s.tsv").is_file()
 
 
+def test_evaluate_says_what_each_warning_is(capsys, run, files, tmp_path):
+    """Every warning caught was printed as "N source sentence(s) longer than the model's maximum were
+    truncated": a headerless pair file's note became "1 sentence truncated", and the sentences that
+    were truncated went unsaid (their warnings were silenced before the count)."""
+    en, de = (files / "test.en").read_text().splitlines(), (files / "test.de").read_text().splitlines()
+    (tmp_path / "pairs.txt").write_text("".join(f"{s}\t{t}\n" for s, t in zip(en, de)))
+    code, out, err = cli(capsys, "translate", "evaluate", "--run", run, "--data", tmp_path / "pairs.txt", "--beam", "1")
+    assert code == 0, err
+    assert "has no src/tgt header" in err and "truncated" not in err
+    en[0] = " ".join(["a"] * 20)                                   # max_len 8 in the run's config
+    en[3] = " ".join(["b"] * 30)
+    (tmp_path / "long.en").write_text("\n".join(en) + "\n")
+    code, out, err = cli(capsys, "translate", "evaluate", "--run", run, "--src-file", tmp_path / "long.en",
+                         "--ref-file", files / "test.de", "--beam", "1")
+    assert code == 0, err
+    assert "warning: 2 source sentence(s) longer than the model's maximum of 8 tokens were truncated" in err
+
+
 def test_evaluate_reads_a_table_as_training_does(capsys, run, files, tmp_path):
     """evaluate took only --src-file/--ref-file: a test table (.tsv, .xlsx, .parquet, as train takes
     with --data) had to be cut into two files first."""
@@ -231,3 +249,10 @@ def test_time_budget_flag(capsys, cfg, files, tmp_path):
                             files / "train.de", "--max-minutes", "0.0001", "--epochs", "3")
     assert code == 0, err
     assert "epochs 1, best epoch 1" in out
+
+
+def test_run_refuses_utf16_stdin_without_a_byte_order_mark(capsys, monkeypatch, run):
+    """Python's utf-16 reader raises a plain UnicodeError ("does not start with BOM"): a traceback."""
+    code, out, err = cli(capsys, "translate", "run", "--run", run, "--encoding", "utf-16",
+                         stdin="the dog runs.\n".encode("utf-16-le"), monkeypatch=monkeypatch)
+    assert_user_error(code, err, "not valid utf-16")

@@ -55,7 +55,8 @@ def sample(run: Path = typer.Option(..., help="Run folder from 'lm train'."),
 
 @app.command()
 def evaluate(run: Path = typer.Option(..., help="Run folder from 'lm train'."),
-             data: Path = typer.Option(..., help="Text file, one sentence per line."),
+             data: Path = typer.Option(..., help="Text file, one sentence per line, or a table as in training."),
+             text_column: Optional[str] = typer.Option(None, help="Text column of a --data table [as trained, text]."),
              encoding: Optional[str] = typer.Option(None, help="Text encoding of the file [as trained, utf-8]."),
              out: Optional[Path] = typer.Option(None, help="Also write the metrics to this JSON file."),
              as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a report.")):
@@ -63,7 +64,7 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'lm train'."),
     from lstmkit.runs import write_json
     from lstmkit.tasks.lm.estimator import LanguageModel
     est = LanguageModel.load(run)
-    m = {**est.evaluate(str(data), encoding=encoding), "data": str(data.resolve())}
+    m = {**est.evaluate(str(data), encoding=encoding, text_column=text_column), "data": str(data.resolve())}
     if out is not None:
         write_json(out, m)
     from lstmkit.runs import to_json

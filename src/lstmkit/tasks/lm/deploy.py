@@ -354,6 +354,12 @@ class LMAdapter(EstimatorAdapter):
         ``</s>``, drawn with ``net``'s engine (an ONNX net steps its graph, carrying the state)."""
         if not isinstance(prefix, str):
             raise BadRequest(["prefix"], f"the prefix must be a string, got {type(prefix).__name__}")
+        # the prefix is read one step at a time, each state keeping its prefix: bounded as a scored text is
+        n_prefix = len(self.tokenizer.encode(prefix)) if prefix.strip() else 0
+        if n_prefix > MAX_TEXT_TOKENS:
+            raise BadRequest(["prefix"], f"the prefix has {n_prefix} tokens; at most {MAX_TEXT_TOKENS}",
+                             "send the end of the text only: the model's state after a few hundred tokens "
+                             "carries what the rest would")
         if isinstance(net, OnnxNet):
             scorer = GraphScorer(net.runner, self.tokenizer, net.runner.zero_state(1))
         else:

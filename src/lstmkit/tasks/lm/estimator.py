@@ -159,12 +159,13 @@ class LanguageModel(RunEstimator):
         nats, n = self._nll(ids)
         return math.exp(nats / n)
 
-    def evaluate(self, data, encoding: str | None = None) -> dict[str, Any]:
-        """Perplexity (per token) of a text file or list of lines; bits per character at char level."""
+    def evaluate(self, data, encoding: str | None = None, text_column: str | None = None) -> dict[str, Any]:
+        """Perplexity (per token) of a text file or list of lines; bits per character at char level.
+        A table's texts are its ``text_column`` (default: the one trained on, else ``text``)."""
         self._check_fitted()
         table = isinstance(data, (str, Path)) and is_table(Path(data))
-        corpus = read_corpus(data, encoding or self.config_.encoding, "--data",
-                             self.config_.text_column if table else None)
+        column = text_column if text_column is not None else self.config_.text_column if table else None
+        corpus = read_corpus(data, encoding or self.config_.encoding, "--data", column)
         ids = self._encode_lines(corpus.lines)
         if not ids:
             raise LstmkitError(f"{corpus.source} holds no token the tokenizer keeps",

@@ -37,18 +37,20 @@ MAX_SAMPLE = 10_000           # tokens a sample "until the end" may run before i
 class ScorerState:
     """The model after a prefix: its recurrent state (or the prefix ids, for encoders without one)."""
 
-    __slots__ = ("state", "prefix", "output", "_log_probs", "_children")
+    __slots__ = ("state", "prefix", "length", "output", "_log_probs", "_children")
 
-    def __init__(self, state, prefix: tuple[int, ...], output):
+    def __init__(self, state, prefix: tuple[int, ...] | None, output, length: int):
         # output: what the next-token distribution is computed from (the top encoder output
-        # [1, D] for LMScorer, the logits [V] for GraphScorer)
-        self.state, self.prefix, self.output = state, prefix, output
+        # [1, D] for LMScorer, the logits [V] for GraphScorer). prefix: the ids read, kept only
+        # for an encoder without recurrent state, which reads them all again (a tuple in every
+        # state of a recurrent one made a long prefix quadratic in memory: 24 GB for 99,000 chars)
+        self.state, self.prefix, self.output, self.length = state, prefix, output, length
         self._log_probs: np.ndarray | None = None
         self._children: dict[int, ScorerState] = {}
 
     def __len__(self) -> int:
         """Tokens after ``<bos>``."""
-        return len(self.prefix) - 1
+        return self.length - 1
 
     def __repr__(self) -> str:
         return f"ScorerState(tokens={len(self)})"
@@ -109,7 +111,7 @@ class _CachingScorer(ABC):
         return child
 
     @abstractmethod
-    def _child(self, parent: ScorerState | None, prefix: tuple[int, ...], token_id: int) -> ScorerState:
+    def _child(self, parent: ScorerState | None, prefix: tuple[int, ...] | None, token_id: int) -> ScorerState:
         """A new state: ``parent`` (None for the root) advanced by ``token_id`` (the engine's step)."""
 
     @abstractmethod
@@ -130,16 +132,17 @@ class LMScorer(_CachingScorer):
     def _logits(self, state: ScorerState) -> torch.Tensor:
         return self.net.head(state.output)[0]
 
-    def _child(self, parent: ScorerState | None, prefix: tuple[int, ...], token_id: int) -> ScorerState:
-        prefix = (*prefix, token_id)
+    def _child(self, parent: ScorerState | None, prefix: tuple[int, ...] | None, token_id: int) -> ScorerState:
+        length = 1 if parent is None else parent.length + 1
         with torch.inference_mode():
             if self.net.recurrent:
                 tok = torch.tensor([token_id], device=self._device)
                 out, state = self.net.step(tok, None if parent is None else parent.state)
-                return ScorerState(state, prefix, out)                      # out [1, D]
+                return ScorerState(state, None, out, length)                # out [1, D]
+            prefix = (*(prefix or ()), token_id)
             x = torch.tensor([prefix], device=self._device)
             h, _ = self.net.encoder(self.net.embedding(x))                  # the whole prefix again
-            return ScorerState(None, prefix, h[:, -1])
+            return ScorerState(None, prefix, h[:, -1], length)
 
 
 StepGraph = Callable[[np.ndarray, Sequence[np.ndarray]], tuple[np.ndarray, list[np.ndarray]]]
@@ -164,10 +167,11 @@ class GraphScorer(_CachingScorer):
     def _logits(self, state: ScorerState) -> torch.Tensor:
         return torch.from_numpy(state.output)
 
-    def _child(self, parent: ScorerState | None, prefix: tuple[int, ...], token_id: int) -> ScorerState:
+    def _child(self, parent: ScorerState | None, prefix: tuple[int, ...] | None, token_id: int) -> ScorerState:
         x = np.array([[token_id]], dtype=np.int64)
         logits, state = self.graph(x, self._zero if parent is None else parent.state)
-        return ScorerState(state, (*prefix, token_id), np.asarray(logits[0, -1]))   # logits [V]
+        length = 1 if parent is None else parent.length + 1
+        return ScorerState(state, None, np.asarray(logits[0, -1]), length)      # logits [V]
 
 
 def _check_state(state: Any) -> None:

@@ -89,6 +89,11 @@ def mel_filterbank(rate: int, n_fft: int, n_mels: int) -> np.ndarray:
 _BANKS: dict[tuple[int, int, int], Tensor] = {}
 
 
+# Samples beyond this make the power spectrum overflow float32 (inf, then NaN after normalising):
+# such a wave's spectrum is computed in float64 (its log fits float32 again).
+_FLOAT32_PEAK = 1e9
+
+
 def log_mel(wave: np.ndarray, spec: FeatureSpec) -> np.ndarray:
     """``[T, spec.dim]`` float32 features of a mono wave at ``spec.rate`` (T = :func:`frame_count`)."""
     x = torch.as_tensor(np.asarray(wave, dtype=np.float32))
@@ -97,13 +102,15 @@ def log_mel(wave: np.ndarray, spec: FeatureSpec) -> np.ndarray:
     key = (spec.rate, spec.n_fft, spec.n_mels)
     if key not in _BANKS:
         _BANKS[key] = torch.from_numpy(mel_filterbank(*key))
-    window = torch.hann_window(spec.win, periodic=True)
+    if float(x.abs().max()) > _FLOAT32_PEAK:    # an unnormalised float file: its power would overflow float32
+        x = x.double()
+    window = torch.hann_window(spec.win, periodic=True, dtype=x.dtype)
     stft = torch.stft(x, spec.n_fft, hop_length=spec.hop, win_length=spec.win, window=window,
                       center=False, return_complex=True)                      # [F, T]
     power = stft.real.square() + stft.imag.square()
-    mel = torch.log(_BANKS[key] @ power + 1e-6).T                              # [T, n_mels]
+    mel = torch.log(_BANKS[key].to(power.dtype) @ power + 1e-6).T              # [T, n_mels]
     if spec.kind == "mfcc":
-        mel = mel @ _dct_matrix(spec.n_mels, spec.n_mfcc)                      # [T, n_mfcc]
+        mel = mel @ _dct_matrix(spec.n_mels, spec.n_mfcc).to(mel.dtype)        # [T, n_mfcc]
     return mel.numpy().astype(np.float32, copy=False)
 
 

@@ -82,7 +82,12 @@ def run(run: Path = typer.Option(..., help="Run folder from 'train'."),
         alpha: Optional[float] = typer.Option(None, help="Length penalty alpha [1.0]."),
         encoding: str = typer.Option("utf-8", help="Encoding of standard input.")):
     """Translate standard input: one translation per input line, written as each line arrives."""
+    import codecs
     from lstmkit.tasks.translate.estimator import Translator
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise LstmkitError(f"unknown encoding {encoding!r}", "pass --encoding utf-8, latin-1, cp1252, …") from None
     est = Translator.load(run)
     stream = sys.stdin
     if hasattr(stream, "buffer"):
@@ -100,8 +105,8 @@ def run(run: Path = typer.Option(..., help="Run folder from 'train'."),
                 print(f"warning: line {lineno}: {w.message}", file=sys.stderr)
             sys.stdout.write(out + "\n")
             sys.stdout.flush()
-    except UnicodeDecodeError as e:
-        raise LstmkitError(f"standard input line {lineno + 1} is not valid {encoding} ({e.reason})",
+    except UnicodeError as e:            # UnicodeDecodeError, or utf-16's "stream does not start with BOM"
+        raise LstmkitError(f"standard input line {lineno + 1} is not valid {encoding} ({getattr(e, 'reason', e)})",
                            "convert the input to UTF-8 or pass --encoding") from None
 
 
@@ -131,9 +136,8 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
         m = est.evaluate(data, src_file=src_file, ref_file=ref_file, beam=beam, out_file=out)
-    if caught:
-        print(f"warning: {len(caught)} source sentence(s) longer than the model's maximum were truncated",
-              file=sys.stderr)
+    for message in dict.fromkeys(str(w.message) for w in caught):    # reading's notes and the truncation count
+        print(f"warning: {message}", file=sys.stderr)
     from lstmkit.runs import to_json
     typer.echo(to_json(m, indent=2) if as_json else _format(f"{(data or src_file).name} (beam {m['beam']})", m))
     if out is not None:

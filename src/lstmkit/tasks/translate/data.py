@@ -96,8 +96,14 @@ def _read_table(path: Path, src: str, tgt: str, encoding: str) -> tuple[list[str
         sep = sep or header_separator(header, "," if ext == ".csv" else "\t")
         names = header.split(sep)
         one_word_each = all(re.fullmatch(r"[^\W\d]\w*", c.strip()) for c in names)   # column names
-        if sep == "\t" and (src, tgt) == DEFAULT_COLUMNS and len(names) >= 2 and not one_word_each:
-            return (*_headerless_pairs(path, text, first_line), lambda i: f"line {i + first_line}")
+        if sep == "\t" and (src, tgt) == DEFAULT_COLUMNS and len(names) >= 2:
+            if not one_word_each:
+                return (*_headerless_pairs(path, text, first_line), lambda i: f"line {i + first_line}")
+            if not set(DEFAULT_COLUMNS) <= {c.strip() for c in names}:     # a word list's first pair, or names
+                raise LstmkitError(f"source column 'src' not found in {path}: its first line {header[:60]!r} is "
+                                   f"read as column names", f"pass --src and --tgt with one of: "
+                                   f"{', '.join(c.strip() for c in names)}; or, if that line is a pair, add a header "
+                                   f"line 'src<TAB>tgt' above it")
         df = parse_table(text, path, sep, quoting=sep != "\t", first_line=first_line)
         place = partial(row_place, df)
     return (column_strings(table_column(df, src, "source", f" in {path}", "--src")),

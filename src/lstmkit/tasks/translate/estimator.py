@@ -226,9 +226,12 @@ class Translator(RunEstimator):
 
     def _score(self, pairs: Pairs, beam: int, out_file=None) -> dict[str, Any]:
         t0 = _time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
+        with warnings.catch_warnings(record=True) as caught:        # one warning per long sentence: counted
+            warnings.simplefilter("always", UserWarning)
             hyps = self.translate(pairs.src, beam=beam)
+        if caught:
+            warnings.warn(f"{len(caught)} source sentence(s) longer than the model's maximum of {self.config_.max_len} "
+                          f"tokens were truncated", UserWarning, stacklevel=3)
         seconds = _time.perf_counter() - t0
         scores = corpus_scores(hyps, pairs.tgt)
         scores.update({"beam": beam, "sentences_per_second": round(len(hyps) / max(seconds, 1e-9), 2)})
