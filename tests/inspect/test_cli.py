@@ -85,3 +85,14 @@ def test_top_below_one_is_one_line_before_any_work(run_and_data, capsys, top):
     code, _, err = run_cli(["inspect", "gates", "--run", run, "--data", data, "--top", top], capsys)
     assert_user_error(code, err, "--top", "at least 1")
     assert ((run / "gates.json").read_bytes() if (run / "gates.json").exists() else None) == before
+
+
+def test_attention_of_a_model_without_it_names_the_runs_model(run_and_data, tmp_path):
+    import lstmkit.inspect
+    from lstmkit.errors import LstmkitError
+    _, data = run_and_data
+    est = Forecaster(lookback=10, hidden_size=4, max_epochs=1, progress="off", tensorboard=False, model="gru",
+                     ensemble=1)
+    est.fit(str(data), target="y", run_dir=tmp_path / "run")
+    with pytest.raises(LstmkitError, match=r"the model \(gru\) has no self-attention layer.*--model lstm-attention"):
+        lstmkit.inspect.attention(est, np.zeros((10, 1), np.float32))

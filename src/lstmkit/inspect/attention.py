@@ -24,7 +24,8 @@ def attention(model: Any, x, lengths=None) -> Tensor:
     net = getattr(model, "net_", model)
     layer = next((m for m in net.modules() if isinstance(m, SelfAttention)), None) if isinstance(net, nn.Module) else None
     if layer is None:
-        raise LstmkitError(f"{type(net).__name__} has no self-attention layer",
+        kind = getattr(getattr(model, "config_", None), "model", None)     # a run's zoo name, else the module's
+        raise LstmkitError(f"the model ({kind or type(net).__name__}) has no self-attention layer",
                            "train with --model lstm-attention to inspect attention")
     dtype = next(net.parameters()).dtype
     x = torch.as_tensor(np.asarray(x) if not isinstance(x, Tensor) else x).to(dtype)
