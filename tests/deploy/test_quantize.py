@@ -14,7 +14,7 @@ pytest.importorskip("onnxruntime")
 
 @pytest.fixture(scope="module")
 def int8_run(abs_forecaster, tmp_path_factory):
-    out = tmp_path_factory.mktemp("q") / "int8"
+    out = tmp_path_factory.mktemp("q") / "missing" / "int8"      # --out in a folder not made yet
     return export_int8(abs_forecaster.run_dir_, out, min_seconds=0.02, batch=256)
 
 
@@ -76,6 +76,9 @@ def test_refusals(int8_run, abs_forecaster, monkeypatch):
         export_int8(int8_run)
     with pytest.raises(LstmkitError, match="already exists"):
         export_int8(abs_forecaster.run_dir_, int8_run)
+    (int8_run.parent / "a-file").write_text("x")
+    with pytest.raises(LstmkitError, match="a-file is a file, not a folder"):
+        export_int8(abs_forecaster.run_dir_, int8_run.parent / "a-file" / "sub" / "int8")
     with pytest.raises(LstmkitError, match="cannot be fine-tuned"):
         Forecaster.load(int8_run).update(np.zeros(10))
     with pytest.raises(LstmkitError, match="export int8"):

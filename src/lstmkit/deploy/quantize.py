@@ -107,6 +107,12 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
         raise LstmkitError(f"cannot check an int8 model of {run.name}: {judge(None, None)}",
                            "pass --data with the test examples the quality is judged on; nothing was written")
 
+    for up in (target.parent, *target.parent.parents):          # the first folder on the way that exists
+        if up.exists():
+            if not up.is_dir():
+                raise LstmkitError(f"--out {target}: {up} is a file, not a folder", "pass --out inside a folder")
+            break
+    target.parent.mkdir(parents=True, exist_ok=True)             # as train's --out: created when missing
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         report: dict[str, Any] = {"source_run": str(run.resolve()), "batch": batch,
