@@ -91,6 +91,22 @@ def test_unknown_model_fails_before_training(series_csv):
         compare("forecast", series_csv, models="lstm,rnn", out=None, log=None, **TINY)
 
 
+def test_an_out_folder_a_file_blocks_fails_before_training(series_csv, tmp_path, monkeypatch):
+    (tmp_path / "taken").write_text("x")
+    import lstmkit.compare as module
+    monkeypatch.setattr(module, "TASKS", {"forecast": lambda *a, **k: pytest.fail("the data was read")})
+    with pytest.raises(LstmkitError, match=r"--out .*taken is a file, not a folder"):
+        compare("forecast", series_csv, models="lstm", out=tmp_path / "taken" / "runs", log=None, **TINY)
+
+
+def test_a_model_named_twice_is_trained_once(series_csv):
+    with pytest.warns(UserWarning, match="lstm named more than once in --models: each model is trained once"):
+        table = compare("forecast", series_csv, models="lstm,gru,lstm", seeds=1, epochs=1, out=None, log=None,
+                        warmup=False, **TINY)
+    trained = table[table["params"].notna()]
+    assert trained["model"].tolist() == ["lstm", "gru"] and (trained["seeds"] == 1).all()
+
+
 def test_cli_one_line_error_for_unknown_task(series_csv, capsys):
     with pytest.raises(SystemExit) as e:
         main(["compare", "--task", "juggling", "--data", str(series_csv)])

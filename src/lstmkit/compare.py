@@ -31,6 +31,8 @@ Each task room supplies its bench as ``BENCH`` in ``tasks/<task>/bench.py`` (a f
 from __future__ import annotations
 
 import time
+import warnings
+from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
@@ -41,7 +43,7 @@ import torch
 import typer
 
 from lstmkit.errors import LstmkitError
-from lstmkit.runs import atomic_write, new_run_dir, write_json
+from lstmkit.runs import atomic_write, check_out_folder, new_run_dir, write_json
 from lstmkit.tasks._base import RoomRegistry
 from lstmkit.train.bench import TaskBench, Trial
 
@@ -76,6 +78,13 @@ def compare(task: str, data, models: Iterable[str] = DEFAULT_MODELS, seeds: int 
         raise LstmkitError(f"`seeds` must be a positive integer, got {seeds!r}", "pass --seeds 3, say")
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise LstmkitError(f"`epochs` must be a positive integer, got {epochs!r}", "pass --epochs 30, say")
+    repeated = [m for m, n in Counter(models).items() if n > 1]
+    if repeated:
+        warnings.warn(f"{', '.join(repeated)} named more than once in --models: each model is trained once",
+                      UserWarning, stacklevel=2)
+        models = list(dict.fromkeys(models))
+    if out is not None:
+        check_out_folder(out)
     bench = TASKS[task](data, **options)
     bench.check_models(models)
     if warmup:   # one-time costs (kernel selection, allocator growth) would otherwise land on the first model

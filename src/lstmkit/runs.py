@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     import torch
 
 __all__ = [
-    "FORMAT_VERSION", "META_FILE", "WEIGHTS_FILE", "new_run_dir", "path_exists", "file_in_the_way", "atomic_write", "new_file_mode",
+    "FORMAT_VERSION", "META_FILE", "WEIGHTS_FILE", "new_run_dir", "check_out_folder", "path_exists", "file_in_the_way", "atomic_write", "new_file_mode",
     "write_json", "build_checked", "to_json", "json_safe", "file_sha256", "verify_weights", "save_tensors",
     "load_tensors", "load_weights", "read_metrics", "read_meta", "read_run",
 ]
@@ -84,6 +84,12 @@ def file_in_the_way(path: str | Path) -> Path | None:
     (None: every existing part is a folder)."""
     path = Path(path)
     return next((p for p in (path, *path.parents) if path_exists(p) and not p.is_dir()), None)
+
+
+def check_out_folder(out: str | Path) -> None:
+    """Refuse, before any work, an ``--out`` folder that a file keeps from being made."""
+    if file_in_the_way(out) is not None:
+        raise _not_a_folder(Path(out))
 
 
 def _not_a_folder(out: Path) -> LstmkitError:

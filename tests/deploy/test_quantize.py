@@ -77,7 +77,7 @@ def test_refusals(int8_run, abs_forecaster, monkeypatch):
     with pytest.raises(LstmkitError, match="already exists"):
         export_int8(abs_forecaster.run_dir_, int8_run)
     (int8_run.parent / "a-file").write_text("x")
-    with pytest.raises(LstmkitError, match="a-file is a file, not a folder"):
+    with pytest.raises(LstmkitError, match="--out .*a-file is a file, not a folder"):
         export_int8(abs_forecaster.run_dir_, int8_run.parent / "a-file" / "sub" / "int8")
     with pytest.raises(LstmkitError, match="cannot be fine-tuned"):
         Forecaster.load(int8_run).update(np.zeros(10))

@@ -44,7 +44,7 @@ from lstmkit.deploy.onnx import TOLERANCE, set_metadata, write_onnx
 from lstmkit.deploy.onnx_engine import OnnxNet, OnnxRunner, require_onnx
 from lstmkit.deploy.registry import adapter_for, weights_fingerprint
 from lstmkit.errors import LstmkitError
-from lstmkit.runs import META_FILE, WEIGHTS_FILE, read_meta, save_tensors, write_json
+from lstmkit.runs import META_FILE, WEIGHTS_FILE, check_out_folder, read_meta, save_tensors, write_json
 
 __all__ = ["export_int8", "quantize_torch", "swap_recurrent", "quantized_tensors", "load_quantized", "TorchRNN",
            "measure_speed", "load_estimator", "REPORT_FILE"]
@@ -107,11 +107,7 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
         raise LstmkitError(f"cannot check an int8 model of {run.name}: {judge(None, None)}",
                            "pass --data with the test examples the quality is judged on; nothing was written")
 
-    for up in (target.parent, *target.parent.parents):          # the first folder on the way that exists
-        if up.exists():
-            if not up.is_dir():
-                raise LstmkitError(f"--out {target}: {up} is a file, not a folder", "pass --out inside a folder")
-            break
+    check_out_folder(target.parent)
     target.parent.mkdir(parents=True, exist_ok=True)             # as train's --out: created when missing
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
