@@ -152,3 +152,26 @@ def test_a_sampler_seed_outside_numpys_range_is_one_line(seed, tmp_path, capsys)
                            capsys)
     assert_user_error(code, err, "seed", "0 to 4294967295")
     assert not (tmp_path / "t").exists()
+
+
+@pytest.mark.parametrize("storage, needle", [
+    ("foo://x", "Can't load plugin"),
+    ("not a url", "Could not parse"),
+    ("sqlite:////{tmp}/missing/dir/study.db", "unable to open database file"),
+])
+def test_a_storage_that_cannot_be_opened_is_one_line_and_leaves_nothing(storage, needle, tmp_path, capsys, files):
+    data, space, _ = files
+    code, _, err = run_cli(["tune", "forecast", "--data", data, "--target", "y", "--space", space, "--trials", "1",
+                            "--storage", storage.format(tmp=str(tmp_path).lstrip("/")), "--out", tmp_path / "s"],
+                           capsys)
+    assert code == 2 and err.count("\n") == 1 and "cannot open the study storage" in err and needle in err
+    assert "--storage sqlite:///" in err
+    assert not (tmp_path / "s").exists()
+
+
+def test_an_out_folder_a_file_blocks_is_one_line(tmp_path, capsys, files):
+    data, space, _ = files
+    (tmp_path / "taken").write_text("x")
+    code, _, err = run_cli(["tune", "forecast", "--data", data, "--target", "y", "--space", space, "--trials", "1",
+                            "--out", tmp_path / "taken" / "s"], capsys)
+    assert code == 2 and err.count("\n") == 1 and "taken is a file, not a folder" in err

@@ -33,7 +33,7 @@ import yaml
 
 from lstmkit.config import TrainConfig, check_seed, load_yaml, merge
 from lstmkit.errors import LstmkitError
-from lstmkit.runs import atomic_write
+from lstmkit.runs import atomic_write, check_out_folder
 from lstmkit.tasks._base import RoomRegistry
 from lstmkit.train.callbacks import Callback
 
@@ -156,12 +156,16 @@ def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | 
     import optuna
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     out = Path(out)
+    check_out_folder(out)
+    made = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     storage = storage or f"sqlite:///{(out / 'study.db').resolve()}"
-    study = optuna.create_study(
-        study_name=study_name or task, storage=storage, load_if_exists=True, direction="minimize",
-        sampler=optuna.samplers.TPESampler(seed=seed),
-        pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=2))
+    try:
+        study = _open_study(optuna, storage, study_name or task, seed)
+    except LstmkitError:
+        if made and not any(out.iterdir()):
+            out.rmdir()                       # nothing left behind by a study that never opened
+        raise
     counted = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED, optuna.trial.TrialState.FAIL)
 
     def objective(trial):
@@ -195,6 +199,22 @@ def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | 
         log(f"interrupted; the study is saved in {storage} — run the same command again to continue")
         raise KeyboardInterrupt
     return summary
+
+
+def _open_study(optuna, storage: str, name: str, seed: int | None):
+    """The study ``name`` in ``storage`` (created when new); one error naming the URL when it
+    cannot be opened (an unknown database kind, a path that cannot be made, a server not there)."""
+    from sqlalchemy.exc import SQLAlchemyError
+    try:
+        return optuna.create_study(
+            study_name=name, storage=storage, load_if_exists=True, direction="minimize",
+            sampler=optuna.samplers.TPESampler(seed=seed),
+            pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=2))
+    except (SQLAlchemyError, optuna.exceptions.OptunaError, ValueError, ImportError) as e:
+        reason = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        raise LstmkitError(f"cannot open the study storage {storage!r} ({reason})",
+                           "pass an SQLAlchemy URL that can be opened, e.g. --storage sqlite:///runs/study.db "
+                           "(or leave --storage out: OUT/study.db)") from None
 
 
 def _short(v: Any) -> str:
