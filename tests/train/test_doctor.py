@@ -112,6 +112,18 @@ def test_deep_tanh_rnn_on_long_sequences_is_vanishing_gradients_and_nothing_else
     assert f["remedies"][0].startswith("replace the plain RNN")
 
 
+def test_gates_pinned_by_a_huge_learning_rate_are_told_to_lower_it():
+    g = torch.Generator().manual_seed(0)
+    x, xv = torch.randn(64, 10, 3, generator=g), torch.randn(32, 10, 3, generator=g)
+    torch.manual_seed(0)
+    r = Trainer(_cfg(lr=10.0, max_epochs=4, clip_norm=1.0)).fit(            # clipping: no explosion to see
+        BigLSTM(hidden=16), Batches(x, x[:, -1, :1], 16, shuffle=True), Batches(xv, xv[:, -1, :1], 32))
+    (f,) = [f for f in r.doctor["findings"] if f["kind"] == "vanishing_gradients"]
+    assert f["numbers"]["saturated_gates"] > 0.6
+    assert f["remedies"][0].startswith("lower the learning rate (now 10") and f["remedies"][0].endswith("--lr 0.001")
+    assert not any("raise the learning rate" in x for x in f["remedies"])
+
+
 def test_big_model_on_50_samples_is_overfitting_and_nothing_else():
     g = torch.Generator().manual_seed(0)
     x, y = torch.randn(50, 10, 3, generator=g), torch.randn(50, 1, generator=g)

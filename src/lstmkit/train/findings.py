@@ -35,6 +35,7 @@ OVERFIT_MARGIN = 0.05
 DATA_SHARE = 0.5             # waiting for data more than half of the step time
 TINY_BATCH = 8
 PADDING_SHARE = 0.4
+HIGH_LR = 0.03               # Adam steps this large pin LSTM gates at their limits (the tasks' defaults: 1e-3 to 4e-3)
 
 
 def judge(d: Doctor, cfg, evidence: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -132,12 +133,16 @@ def _vanishing(d: Doctor, cfg) -> dict[str, Any] | None:
     if not evidence:
         return None
     remedies = []
+    if cfg.lr > HIGH_LR:       # the steps themselves saturate the gates: the first thing to change
+        remedies.append(f"lower the learning rate (now {cfg.lr:g}, far above Adam's usual 0.001: steps this "
+                        "large pin the gates at their limits, where no gradient flows): --lr 0.001")
     if d.plain_rnn:
         remedies.append("replace the plain RNN with a gated cell: --model lstm or gru")
     remedies += ["use fewer recurrent layers (or residual connections between them)",
-                 "shorten the sequences (--lookback) or summarise them first (cnn-lstm, attention)",
-                 f"raise the learning rate a little (now {cfg.lr:g}) and check that the targets are scaled",
-                 "initialise the forget-gate bias to 1 so memory is kept early in training"]
+                 "shorten the sequences (--lookback) or summarise them first (cnn-lstm, attention)"]
+    if cfg.lr <= HIGH_LR:
+        remedies.append(f"raise the learning rate a little (now {cfg.lr:g}) and check that the targets are scaled")
+    remedies.append("initialise the forget-gate bias to 1 so memory is kept early in training")
     return {"kind": "vanishing_gradients", "title": "vanishing gradients / not learning",
             "evidence": evidence, "numbers": numbers, "remedies": remedies}
 
