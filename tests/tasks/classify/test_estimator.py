@@ -189,3 +189,29 @@ def test_texts_scored_that_training_holds_too_are_said(texts, tiny, recwarn):
 def test_an_unfitted_classifier_says_so(cls, data, method):
     with pytest.raises(LstmkitError, match=f"this {cls.__name__} is not fitted yet"):
         getattr(cls(), method)(data)
+
+
+def test_a_min_freq_above_every_words_count_is_refused_before_training(texts, tiny, tmp_path):
+    """--min-freq 1000 on a small file kept no word: every text read as <unk>, and training went on to
+    chance accuracy without a word."""
+    x, y = texts(40)
+    with pytest.raises(LstmkitError, match=r"--min-freq 1000 keeps no word of the training texts \(the most "
+                                           r"frequent is seen \d+ times\).*pass --min-freq [12]"):
+        TextClassifier(max_epochs=1, **{**tiny, "min_freq": 1000}).fit(x, y, out=tmp_path)
+    assert not list(tmp_path.iterdir())                           # no run folder begun
+
+
+def test_a_vocabulary_that_misses_most_words_is_said(tiny):
+    x = [" ".join(f"w{k}x{j}" for j in range(10)) + " common" for k in range(100)]   # 10 words seen once, 1 kept
+    y = ["a", "b"] * 50
+    with pytest.warns(UserWarning, match=r"91% of the training texts' words are unknown to the vocabulary "
+                                         r"\(--min-freq 2, --max-size \d+; the most frequent word is seen 90 times\)"):
+        TextClassifier(max_epochs=1, **{**tiny, "min_freq": 2}).fit(x, y)
+
+
+def test_the_text_column_as_label_is_refused(tmp_path, tiny):
+    import pandas as pd
+    path = tmp_path / "t.csv"
+    pd.DataFrame({"text": ["good film", "bad film"] * 10, "label": ["pos", "neg"] * 10}).to_csv(path, index=False)
+    with pytest.raises(LstmkitError, match="the text and the label column are the same column, 'text'"):
+        TextClassifier(max_epochs=1, **tiny).fit(str(path), label="text")

@@ -158,6 +158,9 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
             raise LstmkitError(f"the data{where} holds numbers, not texts (its first line: {', '.join(names[:4])}, …)",
                                "to classify numeric sequences add --series (in Python: SequenceClassifier)")
         texts = _as_strings(_column(df, text, "text", where))
+        if y is None and label is not None and label == text and require_label:
+            raise LstmkitError(f"the text and the label column are the same column, {text!r}: each text would be "
+                               "its own class", "pass the column of class names as --label (and the texts' as --text)")
         if y is None and label is not None and (require_label or label in names):
             labels = label_cells(_column(df, label, "label", where), where, require_label)
         else:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ import torch
 from lstmkit.config import flatten_config, train_block
 from lstmkit.data.batching import BucketBatches, Ragged, truncate
 from lstmkit.data.scaling import Scaler
-from lstmkit.data.vocab import PAD_ID, load_vectors, make_tokenizer, tokenizer_from_dict
+from lstmkit.data.vocab import PAD_ID, UNK_ID, load_vectors, make_tokenizer, tokenizer_from_dict
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.fcn import FCN_MODELS, LSTMFCNEnsemble, LSTMFCNNet, MemberLoss
 from lstmkit.tasks.classify.augment import AUGMENTS, AugmentedBatches
@@ -127,10 +128,33 @@ class TextClassifier(Classifier):
             self.tokenizer_ = make_tokenizer(cfg.tokenizer, cfg.min_freq, cfg.max_size, cfg.lowercase)
             self.tokenizer_.fit(train.texts)
             self.init_from_ = None
+        self._check_vocabulary(train, cfg)
         if cfg.word_scores:
             index = {c: k for k, c in enumerate(self.classes_)}
             self.word_scores_ = word_scores(self._encode(train), [index[v] for v in train.labels], len(self.classes_),
                                             self.tokenizer_.vocab_size, cfg.score_pairs)
+
+    def _check_vocabulary(self, train: TextData, cfg) -> None:
+        """An error when the vocabulary kept no word of the training texts (``min_freq`` above
+        every word's count: each text would read as unknown words), a warning when it misses
+        nine tenths of their words."""
+        if not hasattr(self.tokenizer_, "tokens"):                # BPE: every text splits into known pieces
+            return
+        vocab = self.tokenizer_.vocab
+        ids = self._encode(train).values
+        unknown = float((ids == UNK_ID).float().mean()) if len(ids) else 0.0
+        if unknown < 0.9:
+            return
+        counts = Counter(t for text in train.texts for t in self.tokenizer_.tokens(text))
+        top = max(counts.values(), default=0)
+        if len(vocab) <= 2:                                       # max_size >= 3 keeps a word: min_freq did it
+            raise LstmkitError(f"--min-freq {cfg.min_freq} keeps no word of the training texts (the most frequent "
+                               f"is seen {top} times): every text would read as unknown words",
+                               f"pass --min-freq {min(2, max(top, 1))} (rarer words become unknown)")
+        what = f"--min-freq {cfg.min_freq}" + (f", --max-size {cfg.max_size}" if cfg.max_size else "")
+        warnings.warn(f"{unknown:.0%} of the training texts' words are unknown to the vocabulary ({what}; the most "
+                      f"frequent word is seen {top} times): the model sees little of the texts; lower --min-freq",
+                      UserWarning, stacklevel=4)
 
     def _after_training(self, seqs: list[torch.Tensor], y: torch.Tensor) -> None:
         """With ``word_scores``: the weights of the trained LSTM's logits and of the word-score sum,
