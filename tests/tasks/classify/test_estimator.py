@@ -125,6 +125,16 @@ def test_val_frac_outside_zero_one(frac, series, tiny_series):
         SequenceClassifier(val_frac=frac, unequal_length=True, **tiny_series).fit(seqs, labels)
 
 
+def test_a_validation_part_larger_than_the_training_part_is_said(texts, tiny):
+    x, y = texts(40)
+    x = [f"{t} {k}" for k, t in enumerate(x)]
+    with pytest.warns(UserWarning, match=r"--val-frac 0.9 holds out 36 of 40 rows for validation and trains on 4"):
+        TextClassifier(max_epochs=1, val_frac=0.9, **tiny).fit(x, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        TextClassifier(max_epochs=1, val_frac=0.5, **tiny).fit(x, y)
+
+
 def test_series_defaults_never_override_the_callers_settings(tmp_path, series, tiny_series):
     seqs, labels = series(40)
     given = {"max_epochs": 1, "batch_size": 64, "patience": 2}

@@ -123,6 +123,10 @@ class Classifier(RunEstimator, ABC):
             train_idx, val_idx = stratified_split(full.labels, cfg.val_frac, cfg.train.seed)
             train, val = full.subset(train_idx), full.subset(val_idx)
             check_classes(train.labels, "the training part after the validation split")
+            if len(val_idx) > len(train_idx):
+                warnings.warn(f"--val-frac {cfg.val_frac:g} holds out {len(val_idx)} of {len(full)} rows for "
+                              f"validation and trains on {len(train_idx)}: the model learns from the smaller part; "
+                              "pass --val-frac 0.1 to 0.2", UserWarning, stacklevel=2)
         test = None
         if test_data is not None:
             test = self._read_part(test_data, cfg, "test_data")
