@@ -139,7 +139,8 @@ def _vanishing(d: Doctor, cfg) -> dict[str, Any] | None:
     if d.plain_rnn:
         remedies.append("replace the plain RNN with a gated cell: --model lstm or gru")
     remedies += ["use fewer recurrent layers (or residual connections between them)",
-                 "shorten the sequences (--lookback) or summarise them first (cnn-lstm, attention)"]
+                 "shorten the sequences (--lookback of a forecaster, --max-len of a classifier) or summarise them "
+                 "first (cnn-lstm, attention)"]
     if cfg.lr <= HIGH_LR:
         remedies.append(f"raise the learning rate a little (now {cfg.lr:g}) and check that the targets are scaled")
     remedies.append("initialise the forget-gate bias to 1 so memory is kept early in training")
