@@ -241,6 +241,10 @@ def test_the_service_answers_json_audio(bi):
         status, body = client.run(client.arequest("POST", "/predict", json.dumps({"audio": [[0.0] * 50]}).encode()))
         detail = json.loads(body)["detail"][0]
         assert status == 422 and detail["loc"] == ["body", "audio", 0] and "too short" in detail["msg"]
+        status, body = client.run(client.arequest("POST", "/predict", json.dumps(     # read by hand: the fix too
+            {"audio": [wave.tolist()], "beam": 65}).encode()))
+        detail = json.loads(body)["detail"][0]
+        assert status == 422 and detail["loc"] == ["body", "beam"] and detail["msg"].endswith(" — send a beam from 1 to 64")
         status, body = client.run(client.arequest("GET", "/model"))
         assert json.loads(body)["mode"] == "ctc"
     finally:

@@ -30,10 +30,11 @@ several, they are a 404 naming the models, as is any unknown model name.
 
 Every number a client sends must be finite, not a boolean, and within float32 range
 (``|x| <= 3.4e38``). Bad input is a 422 whose ``detail[].loc`` names the field and ``msg`` the
-problem (WebSocket: ``{"error": ..., "field": ...}``); an answer the model cannot give in finite
-numbers is an error of the same kind, never a NaN token: every body is standard JSON. The model
-runs in a worker thread, off the event loop (a task that answers requests together: on its
-batcher's thread, awaited by the handler; any other: in the server's thread pool). A body over
+problem, then `` — `` and what to send instead (``beam`` 51: "... — send a beam from 1 to 50")
+(WebSocket: ``{"error": ..., "field": ...}``); an answer the model cannot give in finite numbers
+is an error of the same kind, never a NaN token: every body is standard JSON. The model runs in
+a worker thread, off the event loop (a task that answers requests together: on its batcher's
+thread, awaited by the handler; any other: in the server's thread pool). A body over
 ``max_body`` bytes is a 413; at most ``max_streams`` WebSockets are open at once (others are closed with code 1013).
 The server listens on 127.0.0.1 unless told otherwise and stops cleanly on SIGTERM.
 """
@@ -100,11 +101,13 @@ def create_app(runs, engine: str = "auto", max_body: int = MAX_BODY, max_streams
     app.state.stream_ids = itertools.count()
     app.state.max_streams = max_streams
     extra_schemas: list = []                  # request models read by hand (uploads): listed in /docs
+    request_models: dict[str, Any] = {}       # path -> its request model: a 422 says what to send instead
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request, exc: RequestValidationError) -> JSONResponse:
         # FastAPI's own answer echoes the input, which may hold NaN / Infinity: not JSON.
-        return JSONResponse({"detail": validation_detail(exc.errors())}, status_code=422)
+        return JSONResponse({"detail": validation_detail(exc.errors(), request_models.get(request.scope.get("path")))},
+                            status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_problem(request, exc: StarletteHTTPException):
@@ -122,7 +125,8 @@ def create_app(runs, engine: str = "auto", max_body: int = MAX_BODY, max_streams
         return {"models": [{"name": m.name, **m.describe()} for m in models.values()]}
 
     for m in models.values():                 # several models: their request schemas need their own names
-        routes = _ModelRoutes(app, m, request_schemas(m, Finite, max_instances, only is None), extra_schemas)
+        routes = _ModelRoutes(app, m, request_schemas(m, Finite, max_instances, only is None), extra_schemas,
+                              request_models)
         routes.add(f"/models/{m.name}/predict", f"/models/{m.name}/stream", f"/models/{m.name}")
         if m is only:                         # one run: the plain routes answer for it, as they always did
             routes.add("/predict", "/stream", "/model")
@@ -160,13 +164,15 @@ def create_app(runs, engine: str = "auto", max_body: int = MAX_BODY, max_streams
 class _ModelRoutes:
     """Adds one :class:`~lstmkit.deploy.served.ServedModel`'s routes to the app."""
 
-    def __init__(self, app, model: ServedModel, schemas: tuple, extra_schemas: list):
+    def __init__(self, app, model: ServedModel, schemas: tuple, extra_schemas: list, request_models: dict):
         self.app, self.m, self.schemas, self.extra_schemas = app, model, schemas, extra_schemas
+        self.request_models = request_models
 
     def add(self, predict_path: str, stream_path: str, model_path: str) -> None:
         m = self.m
         self.app.get(model_path, summary=f"What {m.name} is")(self._describe)
         Request, Response = self.schemas
+        self.request_models[predict_path] = Request
         responses = {200: {"model": Response}} if Response is not None else None
         if m.upload_types:
             content = {t: {"schema": {"type": "string", "format": "binary"}} for t in m.upload_types}
