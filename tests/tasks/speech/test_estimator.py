@@ -92,6 +92,19 @@ def test_evaluate_scores_references_the_model_cannot_write_as_written(ctc_run, t
     assert (m["wer"], m["cer"], m["n"]) == (want["wer"], want["cer"], 3) and m["cer"] > 0
 
 
+@pytest.mark.parametrize("beam", [1, 3])
+def test_a_model_whose_output_is_nan_is_one_error_not_a_crash(ctc_run, corpus, beam):
+    """Recordings and saved weights are checked finite where they are read; a network gone wrong in
+    memory (here one weight set to NaN) gave a wrong text at beam 1 and a ValueError at beam 3."""
+    model = SpeechRecognizer.load(ctc_run.run_dir_)
+    with torch.no_grad():
+        next(model.net_.parameters()).view(-1)[0] = float("nan")
+    files = sorted((corpus / "wavs").glob("test_*.wav"))[:2]
+    with pytest.raises(LstmkitError, match=r"^utterance 1 of 2: the acoustic model's log-probabilities are not "
+                                           r"finite \(nan at frame 0 of \d+"):
+        model.transcribe(files, beam=beam)
+
+
 @pytest.mark.parametrize("files, words", [
     ([], "no audio files given"), (None, "takes audio file paths, got NoneType"),
     (np.zeros(8000), "takes audio file paths, got float64"), ([np.zeros(8000)], "takes audio file paths, got ndarray")])

@@ -22,7 +22,7 @@ from lstmkit.tasks._base import RunEstimator
 from lstmkit.tasks.speech.config import SpeechConfig, check_hop
 from lstmkit.tasks.speech.data import (Symbols, Utterances, common_rate, read_audio, read_utterances, report_notes,
                                        warn_untrained_labels)
-from lstmkit.tasks.speech.decode import LMFusion, greedy_decode, lm_scorer, prefix_beam_search
+from lstmkit.tasks.speech.decode import LMFusion, decode_batch, lm_scorer
 from lstmkit.tasks.speech.features import FeatureBatches, FeatureSpec, Normalizer, frame_count, log_mel
 from lstmkit.tasks.speech.metrics import check_references, plot_ctc_posteriors, plot_spectrogram, recognition_metrics
 from lstmkit.tasks.speech.model import AcousticModel, CTCLoss, SpeechClassifier, SpeechSeq2Seq, receptive_field
@@ -319,9 +319,7 @@ class SpeechRecognizer(RunEstimator):
             return [self.classes_[int(np.argmax(p))] for p in outs]
         if mode == "seq2seq":
             return [self.symbols_.decode([t - _S2S_SPECIALS + 1 for t in ids]) for ids in outs]
-        if beam == 1 and lm is None:
-            return [self.symbols_.decode(greedy_decode(lp)) for lp in outs]
-        return [self.symbols_.decode(prefix_beam_search(lp, beam, lm)) for lp in outs]
+        return [self.symbols_.decode(ids) for ids in decode_batch(outs, None, beam, lm)]   # greedy at beam 1, no LM
 
     def _score(self, feats, texts, audio_seconds: float, beam, lm, t0: float | None = None) -> dict[str, Any]:
         t0 = _time.perf_counter() if t0 is None else t0
