@@ -227,6 +227,18 @@ def test_json_request_errors_name_the_field(ctc):
         assert e.value.loc == loc
 
 
+@pytest.mark.parametrize("beam", [1, 4])
+def test_a_net_whose_output_is_nan_is_one_error_in_the_answer(ctc, beam):
+    """A network gone wrong in memory: beam 4 was a ValueError (a 500 from the service), beam 1 a wrong text."""
+    import copy
+    adapter = adapter_for(ctc)
+    net = copy.deepcopy(adapter.net)
+    with torch.no_grad():
+        next(net.parameters()).view(-1)[0] = float("nan")
+    with pytest.raises(LstmkitError, match=r"^utterance 1 of 1: the acoustic model's log-probabilities are not finite"):
+        adapter.answer(net, audio=[tone_clip("ab").tolist()], beam=beam)
+
+
 def test_the_service_answers_json_audio(bi):
     from lstmkit.deploy.server import create_app
     client = Client(create_app(bi))
@@ -241,6 +253,10 @@ def test_the_service_answers_json_audio(bi):
         status, body = client.run(client.arequest("POST", "/predict", json.dumps({"audio": [[0.0] * 50]}).encode()))
         detail = json.loads(body)["detail"][0]
         assert status == 422 and detail["loc"] == ["body", "audio", 0] and "too short" in detail["msg"]
+        status, body = client.run(client.arequest("POST", "/predict", json.dumps(     # read by hand: the fix too
+            {"audio": [wave.tolist()], "beam": 65}).encode()))
+        detail = json.loads(body)["detail"][0]
+        assert status == 422 and detail["loc"] == ["body", "beam"] and detail["msg"].endswith(" — send a beam from 1 to 64")
         status, body = client.run(client.arequest("GET", "/model"))
         assert json.loads(body)["mode"] == "ctc"
     finally:

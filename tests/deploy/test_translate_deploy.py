@@ -250,6 +250,7 @@ def test_loopback_server(run, call):
     assert out["translations"] == Translator.load(run).translate(SENTENCES[:4], beam=5)
     status, out = call({"sentences": ["a dog"], "beam": 99})
     assert status == 422 and out["detail"][0]["loc"] == ["body", "beam"]
+    assert out["detail"][0]["msg"] == "Input should be less than or equal to 50 — send a beam from 1 to 50"
 
 
 def test_served_model_merges_concurrent_requests(run):

@@ -30,10 +30,11 @@ several, they are a 404 naming the models, as is any unknown model name.
 
 Every number a client sends must be finite, not a boolean, and within float32 range
 (``|x| <= 3.4e38``). Bad input is a 422 whose ``detail[].loc`` names the field and ``msg`` the
-problem (WebSocket: ``{"error": ..., "field": ...}``); an answer the model cannot give in finite
-numbers is an error of the same kind, never a NaN token: every body is standard JSON. The model
-runs in a worker thread, off the event loop (a task that answers requests together: on its
-batcher's thread, awaited by the handler; any other: in the server's thread pool). A body over
+problem, then `` — `` and what to send instead (``beam`` 51: "... — send a beam from 1 to 50")
+(WebSocket: ``{"error": ..., "field": ...}``); an answer the model cannot give in finite numbers
+is an error of the same kind, never a NaN token: every body is standard JSON. The model runs in
+a worker thread, off the event loop (a task that answers requests together: on its batcher's
+thread, awaited by the handler; any other: in the server's thread pool). A body over
 ``max_body`` bytes is a 413; at most ``max_streams`` WebSockets are open at once (others are closed with code 1013).
 The server listens on 127.0.0.1 unless told otherwise and stops cleanly on SIGTERM.
 """
@@ -49,7 +50,8 @@ import sys
 import threading
 from typing import Annotated, Any
 
-from lstmkit.deploy.served import F32_MAX, JSON_TYPES, ServedModel, named_runs, not_json, request_schemas
+from lstmkit.deploy.request_errors import UNPARSED, UNREADABLE_BODY, BodyLimit, unprocessable, validated, validation_detail
+from lstmkit.deploy.served import F32_MAX, JSON_TYPES, ServedModel, named_runs, request_schemas
 from lstmkit.errors import LstmkitError
 
 __all__ = ["create_app", "serve", "named_runs", "MAX_BODY", "MAX_STREAMS", "MAX_INSTANCES"]
@@ -59,13 +61,6 @@ MAX_STREAMS = 64              # open WebSocket streams at once
 MAX_INSTANCES = 1024          # instances per /predict request
 
 _log = logging.getLogger(__name__)
-_UNPARSED = "There was an error parsing the body"      # FastAPI's words for a body json.loads failed on
-_UNREADABLE_BODY = (f"{_UNPARSED}: it is not UTF-8 text, or it is nested too deeply to read; "
-                   "send the request as UTF-8 JSON (Content-Type: application/json)")
-_NUMBER_MESSAGES = {"finite_number": "must be a finite number (NaN and Infinity are not allowed)",
-                    "less_than_equal": "must be within the float32 range (|x| <= 3.4e38)",
-                    "greater_than_equal": "must be within the float32 range (|x| <= 3.4e38)",
-                    "float_type": "must be a number (not a string, boolean or null)"}
 
 
 def _require_serve():
@@ -74,52 +69,6 @@ def _require_serve():
         import uvicorn  # noqa: F401
     except ImportError:
         raise LstmkitError("the HTTP service needs fastapi and uvicorn", "pip install 'lstmkit[serve]'") from None
-
-
-class _BodyLimit:
-    """ASGI middleware: 413 for HTTP bodies over ``limit`` bytes (declared or streamed)."""
-
-    def __init__(self, app, limit: int):
-        self.app, self.limit = app, limit
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            return await self._reject(send)
-        seen = 0
-        started = False
-
-        async def counting_receive():
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise _TooLarge
-            return message
-
-        async def tracking_send(message):
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except _TooLarge:
-            if not started:
-                await self._reject(send)
-
-    async def _reject(self, send):
-        body = json.dumps({"detail": f"request body larger than {self.limit} bytes"}).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
-
-
-class _TooLarge(Exception):
-    pass
 
 
 def create_app(runs, engine: str = "auto", max_body: int = MAX_BODY, max_streams: int = MAX_STREAMS,
@@ -152,17 +101,19 @@ def create_app(runs, engine: str = "auto", max_body: int = MAX_BODY, max_streams
     app.state.stream_ids = itertools.count()
     app.state.max_streams = max_streams
     extra_schemas: list = []                  # request models read by hand (uploads): listed in /docs
+    request_models: dict[str, Any] = {}       # path -> its request model: a 422 says what to send instead
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request, exc: RequestValidationError) -> JSONResponse:
         # FastAPI's own answer echoes the input, which may hold NaN / Infinity: not JSON.
-        return JSONResponse({"detail": _detail(exc.errors())}, status_code=422)
+        return JSONResponse({"detail": validation_detail(exc.errors(), request_models.get(request.scope.get("path")))},
+                            status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_problem(request, exc: StarletteHTTPException):
         # FastAPI's 400 for a body json.loads raised on with other than a JSON syntax error says no more
-        if exc.status_code == 400 and exc.detail == _UNPARSED:
-            return JSONResponse({"detail": _UNREADABLE_BODY}, status_code=400)
+        if exc.status_code == 400 and exc.detail == UNPARSED:
+            return JSONResponse({"detail": UNREADABLE_BODY}, status_code=400)
         return await http_exception_handler(request, exc)
 
     @app.get("/health")
@@ -174,7 +125,8 @@ def create_app(runs, engine: str = "auto", max_body: int = MAX_BODY, max_streams
         return {"models": [{"name": m.name, **m.describe()} for m in models.values()]}
 
     for m in models.values():                 # several models: their request schemas need their own names
-        routes = _ModelRoutes(app, m, request_schemas(m, Finite, max_instances, only is None), extra_schemas)
+        routes = _ModelRoutes(app, m, request_schemas(m, Finite, max_instances, only is None), extra_schemas,
+                              request_models)
         routes.add(f"/models/{m.name}/predict", f"/models/{m.name}/stream", f"/models/{m.name}")
         if m is only:                         # one run: the plain routes answer for it, as they always did
             routes.add("/predict", "/stream", "/model")
@@ -206,19 +158,21 @@ def create_app(runs, engine: str = "auto", max_body: int = MAX_BODY, max_streams
     app.post("/models/{name}/predict", include_in_schema=False)(no_model)
     app.websocket("/models/{name}/stream")(no_model_stream)
     _document_schemas(app, extra_schemas)
-    return _BodyLimit(app, max_body) if max_body else app
+    return BodyLimit(app, max_body) if max_body else app
 
 
 class _ModelRoutes:
     """Adds one :class:`~lstmkit.deploy.served.ServedModel`'s routes to the app."""
 
-    def __init__(self, app, model: ServedModel, schemas: tuple, extra_schemas: list):
+    def __init__(self, app, model: ServedModel, schemas: tuple, extra_schemas: list, request_models: dict):
         self.app, self.m, self.schemas, self.extra_schemas = app, model, schemas, extra_schemas
+        self.request_models = request_models
 
     def add(self, predict_path: str, stream_path: str, model_path: str) -> None:
         m = self.m
         self.app.get(model_path, summary=f"What {m.name} is")(self._describe)
         Request, Response = self.schemas
+        self.request_models[predict_path] = Request
         responses = {200: {"model": Response}} if Response is not None else None
         if m.upload_types:
             content = {t: {"schema": {"type": "string", "format": "binary"}} for t in m.upload_types}
@@ -249,7 +203,7 @@ class _ModelRoutes:
                 try:
                     out = await m.answer_async(req.model_dump(exclude_none=True))
                 except LstmkitError as e:        # a BadRequest names its field (loc)
-                    raise _unprocessable(getattr(e, "loc", []), e.message) from None
+                    raise unprocessable(getattr(e, "loc", []), e.message) from None
                 return JSONResponse(out)
             return predict_together
 
@@ -257,7 +211,7 @@ class _ModelRoutes:
             try:
                 out = m.answer(req.model_dump(exclude_none=True))
             except LstmkitError as e:            # a BadRequest names its field (loc)
-                raise _unprocessable(getattr(e, "loc", []), e.message) from None
+                raise unprocessable(getattr(e, "loc", []), e.message) from None
             return JSONResponse(out)
         return predict
 
@@ -275,14 +229,14 @@ class _ModelRoutes:
                 if kind in m.upload_types:
                     out = await run_in_threadpool(m.answer_upload, body, kind)
                 elif Request is not None and (kind in JSON_TYPES or kind.endswith("+json")):
-                    request = _validated(Request, body)
+                    request = validated(Request, body)
                     out = (await m.answer_async(request) if m.batcher is not None
                            else await run_in_threadpool(m.answer, request))
                 else:
                     raise HTTPException(415, detail=f"content type {kind or '(none)'!r} is not accepted; "
                                                     f"send one of: {', '.join(m.accepted_types())}")
             except LstmkitError as e:
-                raise _unprocessable(getattr(e, "loc", []), e.message) from None
+                raise unprocessable(getattr(e, "loc", []), e.message) from None
             return JSONResponse(out)
         return predict
 
@@ -324,44 +278,6 @@ class _ModelRoutes:
                 m.open_streams -= 1
                 m.end_stream(sid)
         return stream_ws
-
-
-def _detail(errors) -> list[dict[str, Any]]:
-    """pydantic's errors -> the service's 422 ``detail`` (no input echoed: it may hold NaN)."""
-    return [{"loc": [p if isinstance(p, (int, str)) else str(p) for p in e.get("loc", ())],
-             "msg": _message(e), "type": str(e.get("type", "value_error"))} for e in errors]
-
-
-def _message(error: dict) -> str:
-    """A pydantic error's message; a bound is named as the float32 range only where it is that range
-    (``beam`` 51 was told "must be within the float32 range", not its own limit of 50)."""
-    kind, bounds = error.get("type"), (error.get("ctx") or {}).values()
-    if kind in ("less_than_equal", "greater_than_equal") and not any(
-            isinstance(b, float) and abs(b) == F32_MAX for b in bounds):
-        return str(error.get("msg", "invalid value"))            # "Input should be less than or equal to 50"
-    return _NUMBER_MESSAGES.get(kind, str(error.get("msg", "invalid value")))
-
-
-def _unprocessable(loc: list, msg: str):
-    from fastapi import HTTPException
-    return HTTPException(422, detail=[{"loc": ["body", *loc], "msg": msg, "type": "value_error"}])
-
-
-def _validated(Request, body: bytes) -> dict[str, Any]:
-    """A JSON body read by hand (an upload route's JSON branch), checked by ``Request``."""
-    from fastapi import HTTPException
-    from pydantic import ValidationError
-    try:
-        data = json.loads(body, parse_constant=not_json)
-    except RecursionError:
-        raise HTTPException(400, detail=_UNREADABLE_BODY) from None
-    except ValueError:
-        raise HTTPException(422, detail=[{"loc": ["body"], "msg": "the body is not valid JSON "
-                                          "(NaN and Infinity are not JSON)", "type": "json_invalid"}]) from None
-    try:
-        return Request.model_validate(data).model_dump(exclude_none=True)
-    except ValidationError as e:
-        raise HTTPException(422, detail=[{**d, "loc": ["body", *d["loc"]]} for d in _detail(e.errors())]) from None
 
 
 async def _refuse_stream(ws, why: str) -> None:

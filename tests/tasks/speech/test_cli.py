@@ -108,9 +108,13 @@ def test_bad_files_at_transcribe_and_evaluate(ctc_run, tmp_path, capsys):
     assert_user_error(code, err, "tiny.wav", "too short", "receptive field")
 
     sf.write(tmp_path / "x.wav", say("ab", np.random.default_rng(0)), RATE)
-    (tmp_path / "m.csv").write_text("path,text\nx.wav,a!b\n")
+    (tmp_path / "m.csv").write_text("path,text\nx.wav,a!b\n")           # scored as written, one warning
+    code, out, err = cli(capsys, "speech", "evaluate", "--run", run, "--data", tmp_path / "m.csv", "--json")
+    assert code == 0 and json.loads(out)["examples"][0]["ref"] == "a!b", err
+    assert len(err.strip().splitlines()) == 1 and "x.wav" in err and "'!'" in err and "1 of 1" in err, err
+    (tmp_path / "m.csv").write_text("path,text\nx.wav,!?\n")             # nothing the model writes: refused
     code, _, err = cli(capsys, "speech", "evaluate", "--run", run, "--data", tmp_path / "m.csv")
-    assert_user_error(code, err, "x.wav", "'!'", "symbols")
+    assert_user_error(code, err, "nothing to score", "'!'", "'?'")
 
     code, _, err = cli(capsys, "speech", "transcribe", "--run", tmp_path, tmp_path / "x.wav")
     assert_user_error(code, err, "not an lstmkit run folder")

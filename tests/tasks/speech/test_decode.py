@@ -163,3 +163,51 @@ def test_capital_symbols_are_scored_as_the_lower_cased_lm_tokens():
     ctx = fusion.extend(fusion.start(), CHARS.index("a") + 1)
     assert ctx.logp == pytest.approx(lm.table["<s>"][lm.vocab.index("a")])
     assert ctx.logp > lm.table["<s>"][lm.vocab.index("<unk>")] + 1.0
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf])
+@pytest.mark.parametrize("decode", [
+    lambda lp: greedy_decode(lp),
+    lambda lp: prefix_beam_search(lp, beam=4),
+    lambda lp: prefix_beam_search(lp, beam=4, lm=LMFusion(BigramChars(["ab cd"]), CHARS)),
+], ids=["greedy", "beam", "beam+lm"])
+def test_non_finite_log_probabilities_are_one_error_naming_the_frame(decode, bad):
+    """Greedy read NaN as the best symbol (a wrong text, no word); the beam search kept no prefix
+    and raised ``max() arg is an empty sequence``, with an LM too."""
+    from lstmkit.errors import LstmkitError
+    lp = _ambiguous_posteriors("ab cd", np.random.default_rng(0))
+    lp[4, 2] = bad
+    with pytest.raises(LstmkitError, match=rf"^the acoustic model's log-probabilities are not finite \({bad} at "
+                                           rf"frame 4 of {len(lp)}, symbol 2\): there is nothing to decode") as e:
+        decode(lp)
+    assert "retrain" in e.value.hint
+
+
+def test_log_zero_is_a_legal_log_probability():
+    lp = _ambiguous_posteriors("ab", np.random.default_rng(0))
+    cut = lp.copy()
+    cut[cut < math.log(0.02)] = -math.inf                  # symbols the model rules out entirely
+    assert greedy_decode(cut) == greedy_decode(lp)
+    assert prefix_beam_search(cut, beam=4) == prefix_beam_search(lp, beam=4)
+
+
+def test_a_language_model_that_answers_nan_is_one_error():
+    from lstmkit.errors import LstmkitError
+
+    class Broken(BigramChars):
+        def log_probs(self, state):
+            return np.full(len(self.vocab), math.nan)
+    lm = LMFusion(Broken(["ab"]), CHARS)
+    with pytest.raises(LstmkitError, match=r"^the language model's log-probabilities are not finite"):
+        prefix_beam_search(_ambiguous_posteriors("ab", np.random.default_rng(0)), beam=4, lm=lm)
+
+
+def test_decode_batch_names_the_utterance_with_non_finite_log_probabilities():
+    from lstmkit.errors import LstmkitError
+    rng = np.random.default_rng(0)
+    rows = [_ambiguous_posteriors("ab", rng), _ambiguous_posteriors("cd", rng)]
+    rows[1][0, 0] = math.nan
+    for beam in (1, 3):
+        with pytest.raises(LstmkitError, match=r"^utterance 2 of 2: the acoustic model's log-probabilities are not "
+                                               r"finite \(nan at frame 0"):
+            decode_batch(rows, beam=beam)

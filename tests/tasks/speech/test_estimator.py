@@ -10,6 +10,7 @@ import lstmkit
 from lstmkit import SpeechRecognizer
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.speech.decode import greedy_decode, prefix_beam_search
+from lstmkit.tasks.speech.metrics import recognition_metrics
 from speech_data import RATE, say, write_digits, write_manifest
 
 
@@ -62,11 +63,46 @@ def test_bad_inputs_at_transcribe_and_evaluate(ctc_run, tmp_path):
     with pytest.raises(LstmkitError, match=r"short.wav is too short.*receptive field"):
         ctc_run.transcribe([tmp_path / "short.wav"])
     sf.write(tmp_path / "ok.wav", say("ab", np.random.default_rng(0)), RATE)
-    (tmp_path / "m.csv").write_text("path,text\nok.wav,abz\n")
-    with pytest.raises(LstmkitError, match=r"ok.wav has symbols the model does not know: 'z'"):
+    (tmp_path / "m.csv").write_text("path,text\nok.wav,zz\n")
+    with pytest.raises(LstmkitError, match=r"none of the 1 reference transcripts holds a character the model "
+                                           r"writes \(they hold 'z'\): there is nothing to score"):
         ctc_run.evaluate(tmp_path / "m.csv")
     with pytest.raises(LstmkitError, match="beam"):
         ctc_run.transcribe([tmp_path / "ok.wav"], beam=0)
+
+
+def test_evaluate_scores_references_the_model_cannot_write_as_written(ctc_run, tmp_path):
+    """A user's own transcripts may hold characters training never saw: scored against the
+    reference as written (training keeps its transcripts' characters as they are, case too), with
+    one warning naming them and how many references hold them."""
+    rng = np.random.default_rng(0)
+    for name, text in (("a", "ab"), ("b", "cab d"), ("c", "dc")):
+        sf.write(tmp_path / f"{name}.wav", say(text, rng), RATE)
+    (tmp_path / "m.csv").write_text("path,text\na.wav,aB!\nb.wav,cab d\nc.wav,dc?!\n")
+    with pytest.warns(UserWarning) as caught:
+        m = ctc_run.evaluate(tmp_path / "m.csv")
+    (w,) = [str(c.message) for c in caught]
+    assert w.startswith(f"2 of 3 reference transcripts (first: {tmp_path / 'a.wav'}) hold characters the model "
+                        "cannot write: '!', ") and "'B'" in w and "'?'" in w, w
+    assert "it knows 'B' only in the other case" in w, w
+    refs = ["aB!", "cab d", "dc?!"]
+    hyps = ctc_run.transcribe([tmp_path / f"{n}.wav" for n in "abc"])
+    want = recognition_metrics(refs, hyps)
+    assert [e["ref"] for e in m["examples"]] == refs
+    assert (m["wer"], m["cer"], m["n"]) == (want["wer"], want["cer"], 3) and m["cer"] > 0
+
+
+@pytest.mark.parametrize("beam", [1, 3])
+def test_a_model_whose_output_is_nan_is_one_error_not_a_crash(ctc_run, corpus, beam):
+    """Recordings and saved weights are checked finite where they are read; a network gone wrong in
+    memory (here one weight set to NaN) gave a wrong text at beam 1 and a ValueError at beam 3."""
+    model = SpeechRecognizer.load(ctc_run.run_dir_)
+    with torch.no_grad():
+        next(model.net_.parameters()).view(-1)[0] = float("nan")
+    files = sorted((corpus / "wavs").glob("test_*.wav"))[:2]
+    with pytest.raises(LstmkitError, match=r"^utterance 1 of 2: the acoustic model's log-probabilities are not "
+                                           r"finite \(nan at frame 0 of \d+"):
+        model.transcribe(files, beam=beam)
 
 
 @pytest.mark.parametrize("files, words", [

@@ -22,3 +22,22 @@ def test_plots_are_written(tmp_path):
     lp = np.log(rng.dirichlet(np.ones(4), 30))
     plot_ctc_posteriors(lp, ["<blank>", "a", "b", "c"], tmp_path / "p.png", "x", 20.0)
     assert (tmp_path / "s.png").stat().st_size > 1000 and (tmp_path / "p.png").stat().st_size > 1000
+
+
+def test_check_references_warns_once_naming_the_unknown_characters_and_refuses_only_when_none_is_left():
+    from lstmkit.errors import LstmkitError
+    from lstmkit.tasks.speech.metrics import check_references
+    chars = [" ", "a", "b"]
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_references(chars, ["x.wav"], ["ab ba"])             # all known: silent
+    with pytest.warns(UserWarning) as caught:
+        check_references(chars, ["x.wav", "y.wav", "z.wav"], ["ab", "Ab é", "ééé"])
+    (w,) = [str(c.message) for c in caught]
+    assert w.startswith("2 of 3 reference transcripts (first: y.wav) hold characters the model cannot write: 'é', 'A'")
+    assert "the model writes only ' ab'" in w and "it knows 'A' only in the other case" in w
+    with pytest.raises(LstmkitError, match=r"none of the 2 reference transcripts holds a character the model writes "
+                                           r"\(they hold 'é'\): there is nothing to score") as e:
+        check_references(chars, ["x.wav", "y.wav"], ["é é", "é"])          # a space alone is nothing to score
+    assert "' ab'" in e.value.hint

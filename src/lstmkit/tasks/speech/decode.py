@@ -35,7 +35,8 @@ import numpy as np
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.scoring import TokenScorer
 
-__all__ = ["greedy_decode", "prefix_beam_search", "LMFusion", "collapse", "decode_batch", "lm_scorer", "LM_ENGINES"]
+__all__ = ["greedy_decode", "prefix_beam_search", "LMFusion", "collapse", "decode_batch", "checked_log_probs",
+           "lm_scorer", "LM_ENGINES"]
 
 _NEG = -math.inf
 UNK_FLOOR = -10.0        # log-probability of a token the LM does not know and has no <unk> for
@@ -55,7 +56,24 @@ def collapse(path: Sequence[int], previous: int | None = None) -> list[int]:
 
 def greedy_decode(log_probs: np.ndarray) -> list[int]:
     """Symbol ids of the best path (argmax per frame, collapsed)."""
-    return collapse(np.asarray(log_probs).argmax(axis=-1).tolist())
+    return collapse(checked_log_probs(log_probs).argmax(axis=-1).tolist())
+
+
+def checked_log_probs(log_probs, what: str = "the acoustic model's") -> np.ndarray:
+    """``log_probs`` as float64, or one :class:`LstmkitError` when a value is NaN or +infinity
+    (-infinity is log 0, a legal value). Recordings and run weights are checked finite where they
+    are read, so NaN here means a network that went wrong in memory (a diverged or edited model, an
+    engine's numerics) or log-probabilities handed in from elsewhere: argmax read NaN as the best
+    symbol and the beam search kept no prefix at all (``max() arg is an empty sequence``)."""
+    lp = np.asarray(log_probs, dtype=np.float64)
+    bad = np.isnan(lp) | (lp == math.inf)
+    if bad.any():
+        frame, symbol = (int(i) for i in np.argwhere(bad.reshape(len(lp), -1))[0])
+        raise LstmkitError(f"{what} log-probabilities are not finite ({lp.reshape(len(lp), -1)[frame, symbol]} at "
+                           f"frame {frame} of {len(lp)}, symbol {symbol}): there is nothing to decode",
+                           "the model's weights or output went wrong (a diverged or damaged model): reload it "
+                           "from its run folder, or retrain it")
+    return lp
 
 
 def _lse(a: float, b: float) -> float:
@@ -108,7 +126,7 @@ class LMFusion:
 
     def _score(self, ctx: _Context, token: str) -> _Context:
         if ctx.dist is None:
-            ctx.dist = np.asarray(self.scorer.log_probs(ctx.state), dtype=np.float64)
+            ctx.dist = checked_log_probs(self.scorer.log_probs(ctx.state), "the language model's")
         known = self._known(token)
         lp = float(ctx.dist[self.index[known]]) if known is not None else UNK_FLOOR
         state = self.scorer.advance(ctx.state, known) if known is not None else ctx.state
@@ -141,7 +159,7 @@ def prefix_beam_search(log_probs: np.ndarray, beam: int = 8, lm: LMFusion | None
     are not tried at that frame (they cannot win against ``beam`` better ones in practice)."""
     if beam < 1:
         raise ValueError(f"Expected beam >= 1, got {beam}")
-    lp = np.asarray(log_probs, dtype=np.float64)
+    lp = checked_log_probs(log_probs)
     root: tuple[int, ...] = ()
     beams: dict[tuple[int, ...], list[float]] = {root: [0.0, _NEG]}          # prefix -> [p_b, p_nb]
     ctx: dict[tuple[int, ...], _Context] = {root: lm.start()} if lm is not None else {}
@@ -186,7 +204,10 @@ def decode_batch(log_probs, lengths: Sequence[int] | None = None, beam: int = 1,
     out = []
     for b, lp in enumerate(log_probs):
         lp = np.asarray(lp) if lengths is None else np.asarray(lp)[: int(lengths[b])]
-        out.append(greedy_decode(lp) if beam == 1 and lm is None else prefix_beam_search(lp, beam, lm))
+        try:
+            out.append(greedy_decode(lp) if beam == 1 and lm is None else prefix_beam_search(lp, beam, lm))
+        except LstmkitError as e:
+            raise LstmkitError(f"utterance {b + 1} of {len(log_probs)}: {e.message}", e.hint) from None
     return out
 
 

@@ -314,7 +314,7 @@ class SpeechAdapter(EstimatorAdapter):
         utts = self.evaluation_data(data)
         if utts is None:
             return None
-        self.est._targets(utts, fitted=True)                 # unknown symbols / labels: one line, before work
+        self.est._check_references(utts)                     # unknown labels: one line, before work
         feats = self.est._features(utts.paths)[0]
         answers = self.predict(net, feats, beam=1, lm=False)
         if self.mode == "classify":

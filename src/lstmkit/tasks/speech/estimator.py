@@ -22,9 +22,9 @@ from lstmkit.tasks._base import RunEstimator
 from lstmkit.tasks.speech.config import SpeechConfig, check_hop
 from lstmkit.tasks.speech.data import (Symbols, Utterances, common_rate, read_audio, read_utterances, report_notes,
                                        warn_untrained_labels)
-from lstmkit.tasks.speech.decode import LMFusion, greedy_decode, lm_scorer, prefix_beam_search
+from lstmkit.tasks.speech.decode import LMFusion, decode_batch, lm_scorer
 from lstmkit.tasks.speech.features import FeatureBatches, FeatureSpec, Normalizer, frame_count, log_mel
-from lstmkit.tasks.speech.metrics import plot_ctc_posteriors, plot_spectrogram, recognition_metrics
+from lstmkit.tasks.speech.metrics import check_references, plot_ctc_posteriors, plot_spectrogram, recognition_metrics
 from lstmkit.tasks.speech.model import AcousticModel, CTCLoss, SpeechClassifier, SpeechSeq2Seq, receptive_field
 from lstmkit.train.metrics import classification_metrics
 
@@ -145,10 +145,11 @@ class SpeechRecognizer(RunEstimator):
 
     def evaluate(self, data, *, label_from_name: str | None = None, beam: int | None = None,
                  lm: str | Path | None | bool = None) -> dict[str, Any]:
-        """WER / CER / RTF (ctc, seq2seq) or accuracy and confusion matrix (classify)."""
+        """WER / CER / RTF (ctc, seq2seq) against the transcripts as written (a character the model
+        cannot write is one warning and counts as an error) or accuracy and confusion matrix (classify)."""
         self._check_fitted()
         utts = read_utterances(data, label_from_name or self.config_.label_from_name)
-        self._targets(utts, fitted=True)             # unknown symbols / labels fail before any work
+        self._check_references(utts)                 # unknown labels fail before any work
         t0 = _time.perf_counter()
         feats, durations, notes = self._features(utts.paths)
         report_notes(notes)
@@ -225,6 +226,13 @@ class SpeechRecognizer(RunEstimator):
             return out
         shift = _S2S_SPECIALS - 1 if mode == "seq2seq" else 0
         return [[i + shift for i in self.symbols_.encode(t, f" of {p}")] for p, t in zip(utts.paths, utts.texts)]
+
+    def _check_references(self, utts: Utterances) -> None:
+        """An unknown label is refused (classify); a transcript is scored as written (see check_references)."""
+        if self.config_.mode == "classify":
+            self._targets(utts, fitted=True)
+        else:
+            check_references(self.symbols_.chars, utts.paths, utts.texts)
 
     def _check_ctc_lengths(self, utts: Utterances, feats, targets) -> None:
         for p, x, y in zip(utts.paths, feats, targets):
@@ -311,9 +319,7 @@ class SpeechRecognizer(RunEstimator):
             return [self.classes_[int(np.argmax(p))] for p in outs]
         if mode == "seq2seq":
             return [self.symbols_.decode([t - _S2S_SPECIALS + 1 for t in ids]) for ids in outs]
-        if beam == 1 and lm is None:
-            return [self.symbols_.decode(greedy_decode(lp)) for lp in outs]
-        return [self.symbols_.decode(prefix_beam_search(lp, beam, lm)) for lp in outs]
+        return [self.symbols_.decode(ids) for ids in decode_batch(outs, None, beam, lm)]   # greedy at beam 1, no LM
 
     def _score(self, feats, texts, audio_seconds: float, beam, lm, t0: float | None = None) -> dict[str, Any]:
         t0 = _time.perf_counter() if t0 is None else t0

@@ -10,12 +10,17 @@ Classification mode reports accuracy and the confusion matrix through
 """
 from __future__ import annotations
 
+import warnings
+from collections import Counter
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
-__all__ = ["recognition_metrics", "format_recognition", "plot_spectrogram", "plot_ctc_posteriors"]
+from lstmkit.errors import LstmkitError
+
+__all__ = ["recognition_metrics", "check_references", "format_recognition", "plot_spectrogram",
+           "plot_ctc_posteriors"]
 
 
 def recognition_metrics(refs: Sequence[str], hyps: Sequence[str]) -> dict[str, Any]:
@@ -33,6 +38,31 @@ def recognition_metrics(refs: Sequence[str], hyps: Sequence[str]) -> dict[str, A
                             "insertions": words.insertions,
                             "reference_words": int(sum(len(r.split()) for r in refs))},
             "sentence_accuracy": float(np.mean([r.split() == h.split() for r, h in zip(refs, hyps)]))}
+
+
+def check_references(chars: Sequence[str], paths: Sequence[str], texts: Sequence[str]) -> None:
+    """References are scored as written: training keeps every character of its transcripts as it
+    is (case too), so a character the model cannot write (``chars``: its alphabet) stays in the
+    reference and counts as an error. One warning names those characters and how many references
+    hold them; refused only when no reference holds a character the model writes (besides spaces):
+    nothing would be left to score."""
+    known = set(chars)
+    unknown = Counter(c for t in texts for c in set(t) - known)
+    if not unknown:
+        return
+    holding = [p for p, t in zip(paths, texts) if set(t) - known]
+    shown = ", ".join(repr(c) for c, _ in unknown.most_common(10)) + (", ..." if len(unknown) > 10 else "")
+    alphabet = f"the model writes only {''.join(chars)!r}"
+    if not any(c in known and not c.isspace() for t in texts for c in t):
+        raise LstmkitError(f"none of the {len(texts)} reference transcripts holds a character the model writes "
+                           f"(they hold {shown}): there is nothing to score",
+                           f"{alphabet}; evaluate on transcripts in its alphabet, or train on this data")
+    cased = sorted({c for c in unknown if c.lower() in known or c.upper() in known})
+    case = (f"; it knows {', '.join(map(repr, cased))} only in the other case: write the references in the case "
+            "of its training transcripts" if cased else "")
+    warnings.warn(f"{len(holding)} of {len(texts)} reference transcripts (first: {holding[0]}) hold characters the "
+                  f"model cannot write: {shown}; they are scored as written, each one an error — {alphabet}{case}",
+                  UserWarning, stacklevel=3)
 
 
 def format_recognition(m: dict[str, Any]) -> str:

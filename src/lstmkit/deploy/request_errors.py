@@ -1,0 +1,247 @@
+"""What the HTTP service (:mod:`lstmkit.deploy.server`) answers a request it cannot take: the 413
+for a body over the limit (an ASGI middleware), the 400 for a body that is not UTF-8 JSON, and the
+422 whose ``detail`` is a list of ``{"loc": [...], "msg": ..., "type": ...}``, built from pydantic's
+errors without echoing the input (it may hold NaN, which is not JSON)."""
+# No `from __future__ import annotations`, as in server.py: the app's modules resolve types at run time.
+import functools
+import json
+from typing import Any
+
+from lstmkit.deploy.served import F32_MAX, not_json
+
+__all__ = ["BodyLimit", "UNPARSED", "UNREADABLE_BODY", "validation_detail", "unprocessable", "validated"]
+
+UNPARSED = "There was an error parsing the body"      # FastAPI's words for a body json.loads failed on
+UNREADABLE_BODY = (f"{UNPARSED}: it is not UTF-8 text, or it is nested too deeply to read; "
+                   "send the request as UTF-8 JSON (Content-Type: application/json)")
+_NUMBER_MESSAGES = {"finite_number": "must be a finite number (NaN and Infinity are not allowed)",
+                    "less_than_equal": "must be within the float32 range (|x| <= 3.4e38)",
+                    "greater_than_equal": "must be within the float32 range (|x| <= 3.4e38)",
+                    "float_type": "must be a number (not a string, boolean or null)"}
+
+
+class BodyLimit:
+    """ASGI middleware: 413 for HTTP bodies over ``limit`` bytes (declared or streamed)."""
+
+    def __init__(self, app, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            return await self._reject(send)
+        seen = 0
+        started = False
+
+        async def counting_receive():
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLarge
+            return message
+
+        async def tracking_send(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await self._reject(send)
+
+    async def _reject(self, send):
+        body = json.dumps({"detail": f"request body larger than {self.limit} bytes"}).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def validation_detail(errors, Request=None) -> list[dict[str, Any]]:
+    """pydantic's errors -> the service's 422 ``detail`` (no input echoed: it may hold NaN); each
+    ``msg`` is the problem, then `` — `` and what to send instead (the field's range, type, size or
+    description read from ``Request``, the route's request model, when it is known)."""
+    return [{"loc": [p if isinstance(p, (int, str)) else str(p) for p in e.get("loc", ())],
+             "msg": f"{_message(e)} — {_fix(e, Request)}", "type": str(e.get("type", "value_error"))}
+            for e in errors]
+
+
+def _message(error: dict) -> str:
+    """A pydantic error's message; a bound is named as the float32 range only where it is that range
+    (``beam`` 51 was told "must be within the float32 range", not its own limit of 50)."""
+    if error.get("type") in ("less_than_equal", "greater_than_equal") and not _float32_bound(error):
+        return str(error.get("msg", "invalid value"))            # "Input should be less than or equal to 50"
+    return _NUMBER_MESSAGES.get(error.get("type"), str(error.get("msg", "invalid value")))
+
+
+def _float32_bound(error: dict) -> bool:
+    return any(isinstance(b, float) and abs(b) == F32_MAX for b in (error.get("ctx") or {}).values())
+
+
+def _fix(error: dict, Request) -> str:
+    """What to send instead of the value ``error`` is about."""
+    kind, ctx = str(error.get("type")), error.get("ctx") or {}
+    loc = list(error.get("loc", ()))
+    node, name, siblings = _field(Request, loc[1:] if loc[:1] == ["body"] else loc)
+    name = name or next((p for p in reversed(loc) if isinstance(p, str) and p != "body"), "the value")
+    low, high = _bounds(node)
+    span = _span(low, high)
+    if kind in ("less_than_equal", "greater_than_equal") and _float32_bound(error):
+        return "send numbers within ±3.4e38 (scale the data down if it is larger)"
+    if kind in ("less_than_equal", "greater_than_equal", "less_than", "greater_than"):
+        return f"send a {name} {span or _span(_ctx_bound(ctx, 'g'), _ctx_bound(ctx, 'l'))}"
+    if kind == "finite_number":
+        return "send finite numbers (fill or drop the missing values: NaN and Infinity are not JSON)"
+    if kind.startswith("int_"):
+        return f"send {name} as a whole number{' ' + span if span else ''} (not a string, a fraction or a boolean)"
+    if kind.startswith("float_"):
+        return f"send {name} as JSON numbers{' ' + span if span else ''}, e.g. 0.25"
+    if kind.startswith("bool_"):
+        return f"send {name} as true or false"
+    if kind.startswith("string_") and kind not in ("string_too_long", "string_too_short"):
+        return f'send {name} as a string ("...")'
+    if kind == "list_type":
+        return f"send {name} as a JSON list [...]"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return f"send {name} as a JSON object {{...}}"
+    if kind == "too_short":
+        return f"send at least {_count(ctx.get('min_length'), 'item')} in {name}"
+    if kind == "too_long":
+        return f"send at most {_count(ctx.get('max_length'), 'item')} in {name}; split the rest into more requests"
+    if kind == "string_too_short":
+        return f"send at least {_count(ctx.get('min_length'), 'character')} in {name}"
+    if kind == "string_too_long":
+        return f"send at most {_count(ctx.get('max_length'), 'character')} in {name}; split the text"
+    if kind == "missing":
+        about = (node or {}).get("description")
+        return f"send {name}: {about}" if about else f"send {name} (its type is in /docs)"
+    if kind == "extra_forbidden":
+        return f"leave {name} out" + (f"; this request takes: {', '.join(siblings)}" if siblings else "")
+    if kind == "json_invalid":
+        return "send the body as JSON (NaN and Infinity are not JSON)"
+    return "see the request's fields in /docs"
+
+
+def _ctx_bound(ctx: dict, side: str) -> tuple[float, bool] | None:
+    """pydantic's ``ctx`` bound on one side ('g': lower, 'l': upper) as ``(value, exclusive)``."""
+    for key, exclusive in ((f"{side}e", False), (f"{side}t", True)):
+        if key in ctx:
+            return ctx[key], exclusive
+    return None
+
+
+def _span(low, high) -> str:
+    """"from 1 to 50", "of at least 1", "greater than 0", ... ('' with no bound)."""
+    def num(v):
+        return f"{v:g}" if isinstance(v, float) else str(v)
+    if low and high and not low[1] and not high[1]:
+        return f"from {num(low[0])} to {num(high[0])}"
+    parts = ([f"greater than {num(low[0])}" if low[1] else f"of at least {num(low[0])}"] if low else []) + (
+        [f"less than {num(high[0])}" if high[1] else f"of at most {num(high[0])}"] if high else [])
+    return " and ".join(parts)
+
+
+def _count(n, what: str) -> str:
+    return f"{n} {what}" + ("" if n == 1 else "s")
+
+
+def _field(Request, loc: list) -> tuple[dict | None, str | None, list[str] | None]:
+    """``(schema, name, names its object takes)`` of the field at ``loc`` in ``Request``'s JSON
+    schema; Nones where the walk cannot follow (no model known, a key the schema does not have)."""
+    if Request is None:
+        return None, None, None
+    root = _json_schema(Request)
+    defs = root.get("$defs", {})
+    node, name, siblings = root, None, None
+    for key in loc:
+        if isinstance(key, int):
+            holder = _branch(node, defs, "items")
+            if holder is None:
+                return None, name, siblings
+            node = holder["items"]
+            continue
+        obj = _branch(node, defs, "properties") or _branch(node, defs, "additionalProperties")
+        if obj is None:                        # a union member's tag ("constrained-float"): same field
+            continue
+        siblings = list(obj.get("properties", {}))
+        if key in obj.get("properties", {}):
+            node, name = obj["properties"][key], key
+        elif isinstance(obj.get("additionalProperties"), dict):
+            node, name = obj["additionalProperties"], key
+        else:                                  # a key the request does not take
+            return None, key, siblings
+    return _resolve(node, defs), name, siblings
+
+
+@functools.lru_cache(maxsize=64)                   # one schema per request model, not one per error
+def _json_schema(Request) -> dict:
+    return Request.model_json_schema()
+
+
+def _resolve(node, defs: dict):
+    while isinstance(node, dict) and "$ref" in node:
+        node = defs.get(node["$ref"].rsplit("/", 1)[-1], {})
+    return node
+
+
+def _branch(node, defs: dict, keyword: str) -> dict | None:
+    """``node`` itself, or the member of its union, that has ``keyword``."""
+    node = _resolve(node, defs)
+    if not isinstance(node, dict):
+        return None
+    if keyword in node:
+        return node
+    for member in node.get("anyOf", ()):
+        member = _resolve(member, defs)
+        if isinstance(member, dict) and keyword in member:
+            return member
+    return None
+
+
+def _bounds(node) -> tuple:
+    """``(low, high)`` of a numeric field, each ``(value, exclusive)`` or None (the float32 range
+    is no bound of the field's own)."""
+    low = high = None
+    for n in ([node, *node.get("anyOf", ())] if isinstance(node, dict) else []):
+        for key, exclusive, lower in (("minimum", False, True), ("exclusiveMinimum", True, True),
+                                      ("maximum", False, False), ("exclusiveMaximum", True, False)):
+            v = n.get(key)
+            if v is None or (isinstance(v, float) and abs(v) == F32_MAX):
+                continue
+            if lower:
+                low = (v, exclusive)
+            else:
+                high = (v, exclusive)
+    return low, high
+
+
+def unprocessable(loc: list, msg: str):
+    from fastapi import HTTPException
+    return HTTPException(422, detail=[{"loc": ["body", *loc], "msg": msg, "type": "value_error"}])
+
+
+def validated(Request, body: bytes) -> dict[str, Any]:
+    """A JSON body read by hand (an upload route's JSON branch), checked by ``Request``."""
+    from fastapi import HTTPException
+    from pydantic import ValidationError
+    try:
+        data = json.loads(body, parse_constant=not_json)
+    except RecursionError:
+        raise HTTPException(400, detail=UNREADABLE_BODY) from None
+    except ValueError:
+        raise HTTPException(422, detail=[{"loc": ["body"], "msg": "the body is not valid JSON — send the body as "
+                                          "JSON (NaN and Infinity are not JSON)", "type": "json_invalid"}]) from None
+    try:
+        return Request.model_validate(data).model_dump(exclude_none=True)
+    except ValidationError as e:
+        detail = validation_detail(e.errors(), Request)
+        raise HTTPException(422, detail=[{**d, "loc": ["body", *d["loc"]]} for d in detail]) from None

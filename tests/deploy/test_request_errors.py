@@ -1,0 +1,123 @@
+"""The service's 422 answers: every ``msg`` says what is wrong, then `` — `` and what to send
+instead (the field's own range, type, size, the fields the request takes, its description),
+in the service's ``detail`` format; on request models like the tasks' and through a served
+forecaster (the in-process ASGI client, tests/asgi_client.py)."""
+import json
+from typing import Annotated, Optional, Union
+
+import pytest
+
+pytest.importorskip("fastapi")
+from pydantic import BaseModel, ConfigDict, Field, ValidationError  # noqa: E402
+
+from asgi_client import Client, strict_json  # noqa: E402
+from forecast_data import sine_frame  # noqa: E402
+from lstmkit.deploy.request_errors import validation_detail  # noqa: E402
+from lstmkit.deploy.served import F32_MAX  # noqa: E402
+
+Finite = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=-F32_MAX, le=F32_MAX)]
+
+
+class Item(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[str, list[Finite]]
+    id: str = Field(description="the series")
+
+
+class Request(BaseModel):
+    """A request shaped as the tasks' are: bounds, optional fields, nested lists, unions, extras."""
+    model_config = ConfigDict(extra="forbid")
+    texts: list[Annotated[str, Field(max_length=5)]] = Field(min_length=1, max_length=3,
+                                                            description="lines to score")
+    beam: Optional[int] = Field(None, strict=True, ge=1, le=50)
+    temperature: Optional[Annotated[Finite, Field(gt=0)]] = None
+    top_k: Optional[Annotated[int, Field(strict=True)]] = Field(None, ge=1)
+    series: Optional[list[list[Union[Finite, list[Finite]]]]] = None
+    items: Optional[list[Item]] = None
+
+
+def _messages(body: dict) -> dict[tuple, str]:
+    with pytest.raises(ValidationError) as e:
+        Request.model_validate(body)
+    return {tuple(d["loc"]): d["msg"] for d in validation_detail(e.value.errors(), Request)}
+
+
+OK = {"texts": ["a"]}
+
+
+@pytest.mark.parametrize("body, loc, problem, fix", [
+    ({**OK, "beam": 51}, ("beam",), "less than or equal to 50", "send a beam from 1 to 50"),
+    ({**OK, "beam": 0}, ("beam",), "greater than or equal to 1", "send a beam from 1 to 50"),
+    ({**OK, "beam": "5"}, ("beam",), "valid integer", "send beam as a whole number from 1 to 50"),
+    ({**OK, "beam": 2.5}, ("beam",), "valid integer", "send beam as a whole number from 1 to 50"),
+    ({**OK, "beam": True}, ("beam",), "valid integer", "send beam as a whole number from 1 to 50"),
+    ({**OK, "temperature": 0}, ("temperature",), "greater than 0", "send a temperature greater than 0"),
+    ({**OK, "top_k": 0}, ("top_k",), "greater than or equal to 1", "send a top_k of at least 1"),
+    ({**OK, "temperature": 1e39}, ("temperature",), "float32 range", "send numbers within ±3.4e38"),
+    ({**OK, "temperature": "hot"}, ("temperature",), "must be a number", "send temperature as JSON numbers"),
+    ({"texts": []}, ("texts",), "at least 1 item", "send at least 1 item in texts"),
+    ({"texts": ["a"] * 4}, ("texts",), "at most 3 items", "send at most 3 items in texts; split the rest"),
+    ({"texts": ["abcdefg"]}, ("texts", 0), "at most 5 characters", "send at most 5 characters in texts"),
+    ({"texts": "a"}, ("texts",), "valid list", "send texts as a JSON list"),
+    ({"texts": [3]}, ("texts", 0), "valid string", 'send texts as a string'),
+    ({}, ("texts",), "Field required", "send texts: lines to score"),
+    ({**OK, "bem": 5}, ("bem",), "Extra inputs", "leave bem out; this request takes: texts, beam, temperature, "
+                                                "top_k, series, items"),
+    ({**OK, "series": [[1.0, "x"]]}, ("series", 0, 1, "constrained-float"), "must be a number",
+     "send series as JSON numbers"),
+    ({**OK, "items": [{"id": "a", "y": [1.0, 1e39]}]}, ("items", 0, "y", 1), "float32 range",
+     "send numbers within ±3.4e38"),
+    ({**OK, "items": [{"y": [1.0]}]}, ("items", 0, "id"), "Field required", "send id: the series"),
+])
+def test_each_422_says_what_to_send_instead(body, loc, problem, fix):
+    msg = _messages(body)[loc]
+    text, _, instead = msg.partition(" — ")
+    assert problem in text and instead.startswith(fix), msg
+
+
+def test_without_the_request_model_a_fix_still_comes_from_the_error():
+    with pytest.raises(ValidationError) as e:
+        Request.model_validate({**OK, "beam": 51})
+    (detail,) = validation_detail(e.value.errors())
+    assert detail == {"loc": ["beam"], "type": "less_than_equal",
+                      "msg": "Input should be less than or equal to 50 — send a beam of at most 50"}
+
+
+@pytest.fixture(scope="module")
+def client(abs_forecaster):
+    from lstmkit.deploy.server import create_app
+    c = Client(create_app({"f": abs_forecaster.run_dir_}, engine="torch", max_instances=4))
+    yield c
+    c.close()
+
+
+def _instance():
+    df = sine_frame(n=30, seed=0)
+    return {"y": df["y"].tolist(), "temp": df["temp"].tolist()}
+
+
+@pytest.mark.parametrize("body, loc, fix", [
+    ({"instances": []}, ["body", "instances"], "send at least 1 item in instances"),
+    ({"instances": [_instance()] * 5}, ["body", "instances"], "send at most 4 items in instances; split the rest"),
+    ({"instances": [_instance()], "horizon": 3}, ["body", "horizon"], "leave horizon out; this request takes: instances"),
+    ({}, ["body", "instances"], "send instances: each: {column: history} for columns ['y', 'temp']"),
+    ({"instances": [{**_instance(), "temp": ["warm"] * 30}]}, ["body", "instances", 0, "temp", 0],
+     "send temp as JSON numbers"),
+])
+def test_a_served_model_answers_the_fix_in_its_422(client, body, loc, fix):
+    status, raw = client.request("POST", "/models/f/predict", json.dumps(body))
+    detail = strict_json(raw)["detail"]
+    assert status == 422 and detail[0]["loc"] == loc and set(detail[0]) == {"loc", "msg", "type"}, detail
+    assert fix in detail[0]["msg"].partition(" — ")[2], detail
+
+
+def test_the_fix_reaches_a_model_served_alone_too(abs_forecaster):
+    """One run: ``/predict`` answers for it, with its own request model behind the fix."""
+    from lstmkit.deploy.server import create_app
+    c = Client(create_app(abs_forecaster.run_dir_, engine="torch", max_instances=2))
+    try:
+        status, out = c.post_json({"instances": [_instance()] * 3})
+    finally:
+        c.close()
+    assert status == 422 and out["detail"][0]["msg"].endswith("send at most 2 items in instances; "
+                                                             "split the rest into more requests")
