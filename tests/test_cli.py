@@ -125,3 +125,30 @@ def test_help_shows_the_bracketed_defaults(argv, shown, capsys, monkeypatch):
     code, out, err = run_cli(argv, capsys)
     assert code == 0, err
     assert shown in out, out
+
+
+@pytest.mark.parametrize("failure, said", [
+    (RuntimeError("[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate memory: you "
+                  "tried to allocate 160000000000 bytes. Error code 12 (Cannot allocate memory)"),
+     "out of memory: torch could not allocate 160 GB for one tensor"),
+    (MemoryError(), "out of memory"),
+])
+def test_an_allocation_torch_cannot_make_is_one_line(failure, said, capsys, monkeypatch, tmp_path):
+    """--hidden-size 100000 asked torch for 160 GB: a RuntimeError traceback from its allocator."""
+    import lstmkit.train.doctor as doctor
+
+    def fail(run):
+        raise failure
+    monkeypatch.setattr(doctor, "read_report", fail)
+    code, _, err = run_cli(["doctor", tmp_path], capsys)
+    assert code == 1 and err.count("\n") == 1 and err.startswith(f"error: {said}") and "--hidden-size" in err
+
+
+def test_other_runtime_errors_are_not_called_out_of_memory(capsys, monkeypatch, tmp_path):
+    import lstmkit.train.doctor as doctor
+
+    def fail(run):
+        raise RuntimeError("a bug")
+    monkeypatch.setattr(doctor, "read_report", fail)
+    with pytest.raises(RuntimeError, match="a bug"):
+        run_cli(["doctor", tmp_path], capsys)

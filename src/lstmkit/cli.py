@@ -11,6 +11,7 @@ name and imported when run (:func:`_mount_lazily`).
 from __future__ import annotations
 
 import importlib
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -158,7 +159,7 @@ def _main(argv: list[str] | None) -> None:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(e.exit_code)
     except MemoryError:
-        print("error: out of memory — free memory, or use a smaller model or --batch-size", file=sys.stderr)
+        print(f"error: out of memory — {_SMALLER}", file=sys.stderr)
         sys.exit(1)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -172,7 +173,26 @@ def _main(argv: list[str] | None) -> None:
     except Exception as e:
         if _interrupted(e):
             return
+        failed = _allocation_failed(e)
+        if failed:
+            print(f"error: out of memory: {failed} — {_SMALLER}", file=sys.stderr)
+            sys.exit(1)
         raise
+
+
+_SMALLER = "use a smaller model (--hidden-size, --num-layers) or --batch-size, or free memory"
+
+
+def _allocation_failed(e: BaseException) -> str | None:
+    """What torch could not allocate, when ``e`` is its allocator's failure (a RuntimeError on the
+    CPU, ``torch.OutOfMemoryError`` on a GPU), else None."""
+    text = str(e)
+    if not isinstance(e, RuntimeError) or not ("can't allocate memory" in text or "out of memory" in text):
+        return None
+    size = re.search(r"allocate (\d+) bytes", text)
+    if size:
+        return f"torch could not allocate {int(size.group(1)) / 1e9:.3g} GB for one tensor"
+    return "torch could not allocate a tensor"
 
 
 def _usage_error(e: typer.TyperException) -> None:
