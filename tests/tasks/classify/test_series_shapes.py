@@ -74,3 +74,13 @@ def test_val_and_test_data_as_x_y_pairs():
     assert clf.data_summary_["split"] == {"train": 12, "val": 4, "test": 8} and set(clf.metrics_) == {"val", "test"}
     with pytest.raises(LstmkitError, match=r"val_data holds no labels \(it is a ndarray\).*val_data=\(X, y\)"):
         SequenceClassifier(**QUICK).fit(x, labels, val_data=x[:4])   # was 'pass labels as y' (fit has no y for it)
+
+
+def test_a_crop_window_shorter_than_the_first_convolution_is_said(series, tiny_series):
+    import warnings
+    seqs, labels = series(20, unequal=False)                         # 12 steps each
+    with pytest.warns(UserWarning, match=r"--crop 0.3 reads windows of 4 steps of the 12-step series: too short"):
+        SequenceClassifier(max_epochs=1, crop=0.3, **tiny_series).fit(seqs, labels)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        SequenceClassifier(max_epochs=1, crop=0.7, **tiny_series).fit(seqs, labels)     # 8 steps: the kernel

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+import math
 import warnings
 from collections import Counter
 from pathlib import Path
@@ -42,6 +43,8 @@ SERIES_BUDGET = 8.0      # million series-steps per fit: <= ~3.5 min of one CPU 
 # The --series defaults when a zoo encoder is chosen (--model lstm, ...) instead of LSTM-FCN.
 ENCODER_DEFAULTS = {"max_len": None, "embed_dim": 64, "hidden_size": 64, "dropout": 0.1, "pooling": "mean",
                     "max_epochs": 200, "batch_size": 16, "patience": 40, "lr_patience": 15}
+
+MIN_WINDOW = 8        # steps: the LSTM-FCN's first convolution kernel; a --crop window shorter is warned of
 
 
 class TextClassifier(Classifier):
@@ -374,6 +377,11 @@ class SequenceClassifier(Classifier):
         longest = max(len(s) for s in train.seqs)
         self.steps_ = min(longest, cfg.max_len) if cfg.max_len else longest
         cfg.train.max_epochs = self.epochs_for(cfg, len(train.seqs), self.steps_)   # recorded in lstmkit.json
+        width = math.floor(cfg.crop * self.steps_ + 0.5)
+        if cfg.crop < 1 and cfg.model in FCN_MODELS and width < MIN_WINDOW:
+            warnings.warn(f"--crop {cfg.crop:g} reads windows of {max(width, 1)} step{'s' * (width > 1)} of the "
+                          f"{self.steps_}-step series: too short to show a shape (the first convolution spans "
+                          f"{MIN_WINDOW}); pass --crop 0.8 to 0.9", UserWarning, stacklevel=4)
 
     def _encode(self, d: SeriesData) -> Ragged | list:
         """The scaled series (truncated), end to end: batched without a tensor per series."""
