@@ -77,6 +77,10 @@ class Translator(RunEstimator):
         else:
             tr_idx, va_idx = split_pairs(len(full), cfg.val_frac, cfg.train.seed)
             train, val = full.subset(tr_idx), full.subset(va_idx)
+            if len(va_idx) > len(tr_idx):
+                warnings.warn(f"--val-frac {cfg.val_frac:g} holds out {len(va_idx)} of {len(full)} pairs for "
+                              f"validation and trains on {len(tr_idx)}: the model learns from the smaller part; "
+                              "pass --val-frac 0.05 to 0.1", UserWarning, stacklevel=2)
 
         self.config_ = cfg
         if resume:      # the vocabularies the interrupted run wrote, so token ids stay the same
