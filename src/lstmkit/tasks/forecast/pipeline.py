@@ -28,7 +28,7 @@ from lstmkit.tasks.forecast.fastpath import frame_of
 from lstmkit.tasks.forecast.model import ForecastNet
 from lstmkit.tasks.forecast.panel import Panel, read_panel
 from lstmkit.tasks.forecast.probabilistic import make_output, quantiles_of, unscale
-from lstmkit.tasks.forecast.scalers import PanelScaler, seasonal_profile
+from lstmkit.tasks.forecast.scalers import PanelScaler, check_season_measured, seasonal_profile
 from lstmkit.tasks.forecast.times import check_same_step
 from lstmkit.tasks.forecast.windows import PanelBatches, min_points, part_sizes, split_panel
 
@@ -67,6 +67,8 @@ class PanelPipeline:
         self.series_ids_ = list(panel.ids)
         self.season_ = panel_season(panel, cfg)
         profiles = self._profiles(panel)
+        if profiles is not None:
+            check_season_measured([part_sizes(int(n), cfg)[0] for n in panel.lengths], panel.ids, cfg.deseason)
         self._fit_scalers(panel, cfg, profiles)
         arrays = self._panel_arrays(panel, profiles)
         splits = split_panel(panel, cfg)

@@ -9,6 +9,7 @@ A single series is a panel of one: it gets the same scaler (one entry) as each o
 """
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -16,7 +17,7 @@ import numpy as np
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.checks import SCALERS
 
-__all__ = ["PanelScaler", "seasonal_profile", "trend_weights", "centred_indices"]
+__all__ = ["PanelScaler", "seasonal_profile", "trend_weights", "centred_indices", "check_season_measured"]
 
 
 class PanelScaler:
@@ -128,3 +129,20 @@ def centred_indices(total: np.ndarray, count: np.ndarray) -> np.ndarray:
     if (count > 0).any():
         idx[count > 0] -= idx[count > 0].mean()
     return idx
+
+
+def check_season_measured(train_sizes, ids, m: int) -> None:
+    """``--deseason m`` measures each series' seasonal indices on its training part (``train_sizes``
+    points), which takes one centred moving average of a season (:func:`trend_weights`); shorter
+    series keep their values unadjusted. An error when no series is long enough (nothing would be
+    adjusted), a warning naming how many are not."""
+    need, train = len(trend_weights(m)), np.asarray(train_sizes)
+    short = train < need
+    if short.all():
+        raise LstmkitError(f"--deseason {m} needs {need} training points of a series to measure its seasonal "
+                           f"indices, and the training part has {int(train.max())}: nothing would be adjusted",
+                           "pass the season length of the data (or leave --deseason out to choose it from the data)")
+    if short.any():
+        warnings.warn(f"{int(short.sum())} of {len(short)} series have fewer than {need} training points (e.g. "
+                      f"{ids[int(np.argmax(short))]!r}: {int(train[short][0])}): --deseason {m} leaves them unadjusted",
+                      UserWarning, stacklevel=5)
