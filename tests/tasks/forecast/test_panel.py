@@ -711,3 +711,13 @@ def test_segment_lstm_learns_daily_shapes_fast_and_round_trips(tmp_path):
 def test_segment_bad_values(kw, msg):
     with pytest.raises(LstmkitError, match=msg):
         Forecaster(lookback=48, horizon=24, **kw, **QUICK).fit(_shapes_frame(), id="id", time="t", target="y")
+
+
+def test_a_target_given_as_a_future_covariate_is_refused():
+    """--future-covariates y with target y was dropped without a word (the user meant an input)."""
+    from lstmkit.tasks.forecast.config import ForecastConfig
+    df = pd.DataFrame({"time": pd.date_range("2024-01-01", periods=60, freq="D"), "y": np.arange(60.0),
+                       "x": np.ones(60)})
+    with pytest.raises(LstmkitError, match="'y' is a target and a future covariate.*drop it from --future-covariates"):
+        read_panel(df, ForecastConfig(target=["y"], time="time", future_covariates=["x", "y"]))
+    assert read_panel(df, ForecastConfig(target=["y"], time="time", future_covariates=["x"])).future_names == ["x"]

@@ -111,7 +111,11 @@ def read_panel(data, cfg, need: int | None = None) -> Panel:
         time_col = column_list("time", [time_col], lookup, required=True)[0]     # a name (commas: year,month)
     past = [c for c in column_list("past covariates", cfg.past_covariates, lookup) if c not in targets]
     past += [c for c in column_list("features", cfg.features, lookup) if c not in targets and c not in past]
-    fut = [c for c in column_list("future covariates", cfg.future_covariates, lookup) if c not in targets]
+    fut = column_list("future covariates", cfg.future_covariates, lookup)
+    if set(fut) & set(targets):
+        raise LstmkitError(f"{sorted(set(fut) & set(targets))[0]!r} is a target and a future covariate: its future "
+                           "values are what is forecast, so they cannot be inputs",
+                           "drop it from --future-covariates (its past is already an input)")
     both = set(past) & set(fut)
     if both:
         raise LstmkitError(f"column {sorted(both)[0]!r} is both a past and a future covariate",
