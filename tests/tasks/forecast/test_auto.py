@@ -89,6 +89,17 @@ def test_a_given_segment_makes_the_chosen_lookback_a_multiple_of_it():
     assert cfg.lookback % 10 == 0 and "multiple of the segment 10" in auto["lookback"]["why"]
 
 
+@pytest.mark.parametrize("given, said", [
+    ({"segment": 500}, r"--segment 500 needs a lookback of 500 steps"),
+    ({"highway": 400}, r"--highway 400 needs a lookback of 400 steps"),
+])
+def test_a_given_segment_or_highway_longer_than_the_data_names_itself(given, said):
+    """--segment 1000 on 200 rows was told 'series too short ... for lookback 1000 — shorten --lookback',
+    a flag the user had not passed."""
+    with pytest.raises(LstmkitError, match=said + r", and the training part has \d+ points — pass a smaller --"):
+        _choose(_additive(), **given)
+
+
 def test_many_series_keep_the_fixed_defaults():
     y = _additive(120)
     df = pd.concat([_monthly(y).assign(id="a"), _monthly(y + 1).assign(id="b")])

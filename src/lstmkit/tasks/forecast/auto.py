@@ -53,6 +53,8 @@ from typing import Any
 
 import numpy as np
 
+from lstmkit.errors import LstmkitError
+
 __all__ = ["AUTO_FIELDS", "FIXED", "EPOCH_WINDOWS", "MANY_WINDOWS", "measure", "choose", "auto_defaults",
            "summary_line"]
 
@@ -149,11 +151,17 @@ def _lookback(cfg, p: dict[str, Any], horizon: int, period: int, windows_room: i
         value = min(want, room)
         why = "4 horizons (at least 12) without a season" if value == want else \
             f"half of the {p['length']} training points left after one horizon"
+    chosen = value
     value = max(value, need)
     s = cfg.segment
     if s:                                       # the user's segment must divide it
         value = -(-value // s) * s
         why += f", a multiple of the segment {s}"
+    if value > chosen and value >= windows_room:      # the user's highway or segment asks for more than there is
+        asked = [f"--highway {cfg.highway}"] * bool(cfg.highway and cfg.highway > chosen) + [f"--segment {s}"] * bool(s)
+        raise LstmkitError(f"{' and '.join(asked)} need{'s' * (len(asked) == 1)} a lookback of {value} steps, and "
+                           f"the training part has {p['length']} points",
+                           f"pass a smaller {' and '.join(a.split()[0] for a in asked)} (or 0 to turn it off)")
     return int(value), why
 
 
