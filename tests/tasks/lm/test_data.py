@@ -127,3 +127,14 @@ def test_word_level_text_in_chinese_decodes_without_spaces():
     assert tok.decode(tok.encode("他们看猫")) == "他们看猫"
     assert tok.decode(tok.encode("the cat sat")) == "the cat sat"
     assert tok.decode(tok.encode("我喜欢tea")) == "我喜欢tea"
+
+
+def test_read_corpus_takes_a_dataframes_text_column_not_its_column_names():
+    """Iterated, a DataFrame gives its column names: fit read one line, 'text', and evaluate
+    scored that word as if it were the data."""
+    import pandas as pd
+    frame = pd.DataFrame({"id": [1, 2, 3], "review": ["Good  film", None, "bad\nplot"]})
+    corpus = read_corpus(frame, text_column="review")
+    assert corpus.lines == ["Good film", "bad plot"] and corpus.report == {"read": 3, "blank": 1}
+    with pytest.raises(LstmkitError, match="text column 'text' not found in the DataFrame — pass text_column"):
+        read_corpus(frame)

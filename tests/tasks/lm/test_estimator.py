@@ -153,3 +153,17 @@ def test_save_onto_a_file_is_one_error_and_leaves_the_file(pattern_lm, tmp_path,
     with pytest.raises(LstmkitError, match="is a file, not a folder"):
         pattern_lm.save(tmp_path / where)
     assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_perplexity_and_evaluate_read_every_line_or_refuse(pattern_lm):
+    """perplexity skipped what was not a string (the number described less text than given) and
+    raised a bare TypeError for None; a DataFrame is read by its text column."""
+    import pandas as pd
+    for bad in (["abc", 3], pd.Series(["abc", float("nan")]), None):
+        with pytest.raises(LstmkitError, match="not a string|cannot read text from a NoneType"):
+            pattern_lm.perplexity(bad)
+    lines = [PATTERN, "abcde"]
+    frame = pd.DataFrame({"text": lines, "label": [0, 1]})
+    assert pattern_lm.perplexity(frame) == pattern_lm.perplexity(lines)
+    assert pattern_lm.evaluate(frame) == pattern_lm.evaluate(lines)
+    assert pattern_lm.evaluate(frame)["lines"] == 2

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import numpy as np
+import pandas as pd
 import torch
 
 from lstmkit.data.tables import is_table, read_table
@@ -63,7 +64,8 @@ class Corpus:
 
 
 def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data", text_column: str | None = None) -> Corpus:
-    """Lines of a text file (a path) or of a list of strings; blank lines are skipped and counted.
+    """Lines of a text file (a path), a list of strings or a DataFrame's ``text_column`` (default
+    ``text``); blank lines (and a frame's empty cells) are skipped and counted.
 
     A ``.csv`` / ``.tsv`` / ``.jsonl`` file (optionally ``.gz``) is a table: each row's
     ``text_column`` (default ``text``) is one line, its own line breaks turned into spaces (a
@@ -92,6 +94,10 @@ def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data", text_c
         else:
             lines = decode_text(path.read_bytes(), path, encoding).splitlines()
         source = str(path)
+    elif isinstance(data, pd.DataFrame):            # iterated, a frame gives its column names, not its texts
+        col = table_column(data, text_column or "text", "text", " in the DataFrame", flag="text_column")
+        lines = [" ".join(s.split()) for s in column_strings(col)]
+        source = "the DataFrame given"
     elif isinstance(data, Iterable) and not isinstance(data, (bytes, dict)):
         lines = list(data)
         bad = next((i for i, ln in enumerate(lines) if not isinstance(ln, str)), None)

@@ -14,6 +14,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
+import pandas as pd
 import torch
 
 from lstmkit.config import check_seed
@@ -149,21 +150,23 @@ class LanguageModel(RunEstimator):
 
     # -- using a fitted model --------------------------------------------------------------
     def perplexity(self, texts: str | Sequence[str]) -> float:
-        """Per-token perplexity of ``texts`` (a string, or a list of lines; each line is one sequence
-        ending in ``</s>``)."""
+        """Per-token perplexity of ``texts`` (a string, a list of lines or a DataFrame's ``text``
+        column; each line is one sequence ending in ``</s>``). An item that is not a string is an
+        error (it was skipped, so the number described less text than given)."""
         self._check_fitted()
-        lines = texts.splitlines() if isinstance(texts, str) else list(texts)
-        ids = self._encode_lines([ln for ln in lines if isinstance(ln, str) and ln.strip()])
+        lines = texts.splitlines() if isinstance(texts, str) else read_corpus(texts, what="texts").lines
+        ids = self._encode_lines([ln for ln in lines if ln.strip()])
         if not ids:
             raise LstmkitError("the text holds no token to score", "pass some words or characters")
         nats, n = self._nll(ids)
         return math.exp(nats / n)
 
     def evaluate(self, data, encoding: str | None = None, text_column: str | None = None) -> dict[str, Any]:
-        """Perplexity (per token) of a text file or list of lines; bits per character at char level.
-        A table's texts are its ``text_column`` (default: the one trained on, else ``text``)."""
+        """Perplexity (per token) of a text file, a list of lines or a DataFrame; bits per character
+        at char level. A table's (or frame's) texts are its ``text_column`` (default: the one
+        trained on, else ``text``)."""
         self._check_fitted()
-        table = isinstance(data, (str, Path)) and is_table(Path(data))
+        table = isinstance(data, pd.DataFrame) or isinstance(data, (str, Path)) and is_table(Path(data))
         column = text_column if text_column is not None else self.config_.text_column if table else None
         corpus = read_corpus(data, encoding or self.config_.encoding, "--data", column)
         ids = self._encode_lines(corpus.lines)
