@@ -129,6 +129,25 @@ def test_a_list_that_is_not_path_text_pairs_is_named(data):
         read_utterances(data)
 
 
+def test_a_dataframe_reads_as_its_manifest_and_a_missing_transcript_is_named(tmp_path, monkeypatch):
+    """A DataFrame was a bare TypeError (Path(frame)); a pair's NaN transcript became the text
+    'nan' and was then refused for the model's missing symbol 'n'."""
+    import pandas as pd
+    for name in ("a", "b"):
+        _wav(tmp_path / f"{name}.wav", np.zeros(800))
+    monkeypatch.chdir(tmp_path)
+    frame = pd.DataFrame({"path": ["a.wav", str(tmp_path / "b.wav")], "text": ["ab", "c d"], "speaker": [1, 2]})
+    utts = read_utterances(frame)
+    assert utts.paths == [str(tmp_path / "a.wav"), str(tmp_path / "b.wav")] and utts.texts == ["ab", "c d"]
+    with pytest.raises(LstmkitError, match=r"the DataFrame given needs the columns path,text \(found: file, text, speaker\) — rename"):
+        read_utterances(frame.rename(columns={"path": "file"}))
+    with pytest.raises(LstmkitError, match="the transcript of .*b.wav is empty"):
+        read_utterances(frame.assign(text=["ab", None]))
+    for missing in (float("nan"), None):
+        with pytest.raises(LstmkitError, match=r"the transcript of b.wav is missing \((nan|None)\)"):
+            read_utterances([("a.wav", "ab"), ("b.wav", missing)])
+
+
 def test_empty_manifest_and_missing_columns(tmp_path):
     (tmp_path / "empty.csv").write_text("path,text\n")
     with pytest.raises(LstmkitError, match="empty"):

@@ -25,9 +25,10 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
+import pandas as pd
 
 from lstmkit.data.tables import PARQUET, SHEETS, read_table
-from lstmkit.data.textfile import file_ext, header_separator
+from lstmkit.data.textfile import column_strings, file_ext, header_separator
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import path_exists
 from lstmkit.tasks.speech.config import MIN_RATE
@@ -60,7 +61,8 @@ class Utterances:
 
 def read_utterances(data: Any, label_from_name: str | None = None) -> Utterances:
     """A manifest CSV, a folder of audio files (``label_from_name`` required), an
-    :class:`Utterances`, or a list of ``(path, text)`` pairs."""
+    :class:`Utterances`, a list of ``(path, text)`` pairs, or a DataFrame with the manifest's
+    columns (relative paths against the working folder)."""
     if isinstance(data, Utterances):
         out = data
     elif isinstance(data, (list, tuple)):
@@ -70,7 +72,15 @@ def read_utterances(data: Any, label_from_name: str | None = None) -> Utterances
             if isinstance(pair, (str, bytes)) or not isinstance(pair, Sequence) or len(pair) != 2:
                 raise LstmkitError(f"utterance {k} is {pair!r}, not a (path, text) pair",
                                    "pass a list of (path, text) pairs, e.g. [('a.wav', 'yes')], or a manifest CSV")
+        missing = next((pair for pair in data if _is_missing(pair[1])), None)
+        if missing is not None:         # str(nan) is 'nan': a transcript of three letters
+            raise LstmkitError(f"the transcript of {missing[0]} is missing ({missing[1]!r})",
+                               "give every recording its text")
         out = Utterances([str(p) for p, _ in data], [str(t) for _, t in data])
+    elif isinstance(data, pd.DataFrame):
+        cells = [column_strings(data[c]) for c in data.columns]
+        rows = [dict(zip(map(str, data.columns), row)) for row in zip(*cells)]
+        out = _manifest_utterances(rows, [str(c) for c in data.columns], Path.cwd(), "the DataFrame given")
     else:
         path = Path(data)
         if not path_exists(path):
@@ -105,13 +115,18 @@ def read_manifest(path: str | Path) -> Utterances:
         rows, header = sheet.to_dict("records"), [str(c).strip() for c in sheet.columns]
     else:
         rows, header = _manifest_rows(path)
+    return _manifest_utterances(rows, header, path.parent, f"manifest {path}", str(path.resolve()))
+
+
+def _manifest_utterances(rows: list[dict[str, str]], header: list[str], base: Path, where: str,
+                         source: str | None = None) -> Utterances:
+    """The utterances of a manifest's rows (header names to cells); relative paths against ``base``."""
     if not rows:
-        raise LstmkitError(f"manifest {path} is empty (no rows)", "add one 'path,text' row per recording")
+        raise LstmkitError(f"{where} is empty (no rows)", "add one 'path,text' row per recording")
     text_col = next((c for c in ("text", *TEXT_ALIASES) if c in header), None)
     if "path" not in header or text_col is None:
-        raise LstmkitError(f"manifest {path} needs the columns path,text (found: {', '.join(header) or 'none'})",
-                           "write a header line 'path,text'")
-    base = path.parent
+        raise LstmkitError(f"{where} needs the columns path,text (found: {', '.join(header) or 'none'})",
+                           "write a header line 'path,text'" if source else "rename its columns to path and text")
     paths, texts = [], []
     for row in rows:
         p = (row.get("path") or "").strip()
@@ -120,12 +135,16 @@ def read_manifest(path: str | Path) -> Utterances:
         paths.append(str(_resolve(p, base)))
         texts.append((row.get(text_col) or "").strip())
     if not paths:
-        raise LstmkitError(f"manifest {path} is empty (no rows with a path)", "add one 'path,text' row per recording")
-    keep = _each_recording_once(paths, texts, path)
-    return Utterances([paths[k] for k in keep], [texts[k] for k in keep], [], str(path.resolve()))
+        raise LstmkitError(f"{where} is empty (no rows with a path)", "add one 'path,text' row per recording")
+    keep = _each_recording_once(paths, texts, where)
+    return Utterances([paths[k] for k in keep], [texts[k] for k in keep], [], source)
 
 
-def _each_recording_once(paths: list[str], texts: list[str], manifest: Path) -> list[int]:
+def _is_missing(text: Any) -> bool:
+    return text is None or isinstance(text, float) and math.isnan(text)
+
+
+def _each_recording_once(paths: list[str], texts: list[str], where: str) -> list[int]:
     """The rows to keep: a recording listed again is read once, with a warning (twice it would weigh
     double in the scores and could land in both the training and the validation part); one recording
     with two different transcripts is an error."""
@@ -137,12 +156,12 @@ def _each_recording_once(paths: list[str], texts: list[str], manifest: Path) -> 
             seen[key] = k
             keep.append(k)
         elif texts[seen[key]] != texts[k]:
-            raise LstmkitError(f"manifest {manifest} gives {p} two transcripts: {texts[seen[key]]!r} and {texts[k]!r}",
+            raise LstmkitError(f"{where} gives {p} two transcripts: {texts[seen[key]]!r} and {texts[k]!r}",
                                "keep the row with the right transcript and delete the other")
         else:
             repeated.append(p)
     if repeated:
-        warnings.warn(f"manifest {manifest} lists {len(repeated)} recording(s) more than once (first: "
+        warnings.warn(f"{where} lists {len(repeated)} recording(s) more than once (first: "
                       f"{Path(repeated[0]).name}); each is read once", UserWarning, stacklevel=4)
     return keep
 
