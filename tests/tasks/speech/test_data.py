@@ -148,6 +148,17 @@ def test_a_dataframe_reads_as_its_manifest_and_a_missing_transcript_is_named(tmp
             read_utterances([("a.wav", "ab"), ("b.wav", missing)])
 
 
+def test_a_transcript_cut_by_an_unquoted_comma_is_named_not_shortened(tmp_path):
+    """'a.wav,yes, please' read as the text 'yes': csv put ' please' under no column, silently."""
+    _wav(tmp_path / "a.wav", np.zeros(800))
+    (tmp_path / "m.csv").write_text('path,text\n"a.wav","ab, c"\na.wav,ab, c d\n')
+    with pytest.raises(LstmkitError, match=r"m.csv line 3 holds 1 more cell\(s\) than the header \(path, text\): "
+                                           r"its text 'ab' would lose ' c d' after an unquoted ','.*double quotes"):
+        read_utterances(tmp_path / "m.csv")
+    (tmp_path / "ok.tsv").write_text('path\ttext\na.wav\tab, c\t\t\n')        # empty cells at the end: nothing lost
+    assert read_utterances(tmp_path / "ok.tsv").texts == ["ab, c"]
+
+
 def test_empty_manifest_and_missing_columns(tmp_path):
     (tmp_path / "empty.csv").write_text("path,text\n")
     with pytest.raises(LstmkitError, match="empty"):

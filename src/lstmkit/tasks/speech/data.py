@@ -174,9 +174,26 @@ def _manifest_rows(path: Path) -> tuple[list[dict[str, str]], list[str]]:
         raise LstmkitError(f"{path} is not a UTF-8 text manifest", "pass a CSV with columns path,text") from None
     first = text.splitlines()[0] if text.strip() else ""
     sep = header_separator(first, "\t" if path.suffix.lower() == ".tsv" else ",")
-    rows = [{k.strip() if isinstance(k, str) else k: v for k, v in row.items()}     # 'path, text': the header's spaces
-            for row in csv.DictReader(io.StringIO(text), delimiter=sep)]
-    return rows, [h.strip() for h in (next(csv.reader(io.StringIO(first), delimiter=sep)) if first else [])]
+    header = [h.strip() for h in (next(csv.reader(io.StringIO(first), delimiter=sep)) if first else [])]
+    reader = csv.DictReader(io.StringIO(text), delimiter=sep)
+    rows = []
+    for row in reader:
+        row = {k.strip() if isinstance(k, str) else k: v for k, v in row.items()}    # 'path, text': the header's spaces
+        _check_no_extra_cells(row, header, f"{path} line {reader.line_num}", sep)
+        rows.append(row)
+    return rows, header
+
+
+def _check_no_extra_cells(row: dict, header: list[str], where: str, sep: str) -> None:
+    """A row with more (non-empty) cells than the header holds an unquoted separator, most often in
+    its transcript (``a.wav,yes, please``): read as it is, the text would silently end at it."""
+    extra = [c for c in row.pop(None, None) or [] if c.strip()]
+    if extra:
+        last = header[-1] if header else "text"
+        raise LstmkitError(f"{where} holds {len(extra)} more cell(s) than the header ({', '.join(header)}): its "
+                           f"{last} {row.get(last)!r} would lose {sep.join(extra)!r} after an unquoted "
+                           f"{'tab' if sep == chr(9) else repr(sep)}",
+                           'put a cell that holds the separator in double quotes, e.g. a.wav,"yes, please"')
 
 
 def _resolve(p: str, base: Path) -> Path:
