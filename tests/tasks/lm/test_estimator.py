@@ -99,6 +99,18 @@ def test_bpe_level_trains_and_samples_text(tiny, sentences):
     assert lm.metrics_["val"]["perplexity"] < 6
 
 
+def test_a_bpe_sample_keeps_the_prefix_as_typed_and_names_unseen_characters(tiny, sentences, recwarn):
+    """The prefix came back decoded: lower-cased, and '<unk>' for each unseen character (which the
+    warning named only as '<unk>')."""
+    lm = LanguageModel(level="bpe", **{**tiny, "min_freq": 1, "max_size": 40, "max_epochs": 1}).fit(sentences(60))
+    text = lm.sample(5, prefix="The Zebra", seed=0)
+    assert text.startswith("The Zebra") and "<unk>" not in text
+    assert len(recwarn) == 1 and "('z')" in str(recwarn[0].message)
+    spaced = lm.sample(5, prefix="The ", seed=0)
+    assert spaced.startswith("The ") and not spaced.startswith("The  ")
+    assert lm.sample(5, prefix="the ", seed=0) == "the " + spaced[len("The "):]      # same ids, same draw
+
+
 def test_long_lines_are_cut_for_training_but_scored_whole(tiny):
     lm = LanguageModel(level="char", **{**tiny, "max_len": 4, "max_epochs": 30}).fit([PATTERN] * 60)
     assert lm.data_summary_["train_sequences"] == 3 * lm.data_summary_["split"]["train"]

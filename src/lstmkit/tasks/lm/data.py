@@ -197,9 +197,13 @@ class LMTokenizer:
 
     # -- text <-> ids ---------------------------------------------------------------------
     def pieces(self, text: str) -> list[str]:
-        """The tokens of ``text`` as the model sees them (unknown ones included)."""
+        """The tokens of ``text`` as the model sees them (unknown ones included; at BPE level an
+        unknown one is its text, as the tokenizer's '<unk>' would not say which)."""
         if self.level == "bpe":
-            return list(self.base._tok.encode(clean_text(text, self.lowercase)).tokens)
+            clean = clean_text(text, self.lowercase)
+            enc = self.base._tok.encode(clean)
+            unk = self.itos[UNK_ID]
+            return [clean[a:b] if t == unk else t for t, (a, b) in zip(enc.tokens, enc.offsets)]
         return self.base.tokens(text)
 
     def encode(self, text: str) -> list[int]:

@@ -230,8 +230,12 @@ def sample_text(scorer: _CachingScorer, n_tokens: int | None = None, prefix: str
 
 
 def _join(tok: LMTokenizer, prefix: str, prefix_ids: list[int], ids: list[int]) -> str:
-    if tok.level == "bpe":
-        return tok.decode([*prefix_ids, *ids])
+    if tok.level == "bpe":             # decoded together: a subword may continue the prefix's last word
+        whole, head = tok.decode([*prefix_ids, *ids]), tok.decode(prefix_ids)
+        if not whole.startswith(head):
+            return whole
+        rest = whole[len(head):]         # the prefix as typed, not as decoded (lower-cased, '<unk>' for unseen)
+        return prefix + (rest[1:] if prefix[-1:].isspace() and rest[:1] == " " else rest)
     text = tok.decode(ids)
     if not prefix:
         return text
