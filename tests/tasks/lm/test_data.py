@@ -138,3 +138,19 @@ def test_read_corpus_takes_a_dataframes_text_column_not_its_column_names():
     assert corpus.lines == ["Good film", "bad plot"] and corpus.report == {"read": 3, "blank": 1}
     with pytest.raises(LstmkitError, match="text column 'text' not found in the DataFrame — pass text_column"):
         read_corpus(frame)
+
+
+def test_read_corpus_reads_a_pipe_and_refuses_a_device(tmp_path):
+    """A pipe (``--data <(zcat corpus.gz)``, ``/dev/stdin``) was 'a folder, not a text file'; a
+    device is refused by name rather than read (``/dev/zero`` never ends)."""
+    import os
+    import threading
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    writer = threading.Thread(target=lambda: pipe.write_text("ab cd\n\nef\n"))
+    writer.start()
+    corpus = read_corpus(pipe)
+    writer.join()
+    assert corpus.lines == ["ab cd", "ef"] and corpus.report == {"read": 3, "blank": 1}
+    with pytest.raises(LstmkitError, match="/dev/zero is not a file but a device or socket — pass a text file"):
+        read_corpus("/dev/zero")

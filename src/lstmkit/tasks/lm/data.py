@@ -80,8 +80,10 @@ def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data", text_c
             shown = f"{text[:60]!r}…" if len(text) > 255 or "\n" in text else text
             raise LstmkitError(f"file not found: {shown}", f"check the {what} path" + (
                 "; a text itself goes in as a list of lines, e.g. [text]" if isinstance(data, str) else ""))
-        if not path.is_file():
+        if path.is_dir():
             raise LstmkitError(f"{path} is a folder, not a text file", f"pass a text file with {what}")
+        if not (path.is_file() or path.is_fifo()):      # a pipe (/dev/stdin, <(zcat …)) reads; a device may never end
+            raise LstmkitError(f"{path} is not a file but a device or socket", f"pass a text file with {what}")
         if is_table(path):
             col = table_column(read_table(path, encoding), text_column or "text", "text", f" in {path}",
                                flag="--text-column")
