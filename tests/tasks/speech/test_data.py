@@ -159,6 +159,19 @@ def test_a_transcript_cut_by_an_unquoted_comma_is_named_not_shortened(tmp_path):
     assert read_utterances(tmp_path / "ok.tsv").texts == ["ab, c"]
 
 
+def test_every_missing_recording_is_counted_before_any_is_read(tmp_path):
+    """Only the first missing file was named, after every file before it had been read: a manifest
+    with many gone took one run per missing file to fix."""
+    _wav(tmp_path / "a.wav", np.zeros(800))
+    rows = "".join(f"gone{k}.wav,ab\n" for k in range(5))
+    (tmp_path / "m.csv").write_text(f"path,text\na.wav,ab\n{rows}")
+    with pytest.raises(LstmkitError, match=r"5 of the 6 audio files listed are not found: \S*gone0.wav, \S*gone1.wav, "
+                                           r"\S*gone2.wav, … — check the paths"):
+        read_utterances(tmp_path / "m.csv")
+    with pytest.raises(LstmkitError, match=r"^audio file not found: \S*gone1.wav — check the path"):
+        read_utterances([(str(tmp_path / "a.wav"), "ab"), (str(tmp_path / "gone1.wav"), "c")])
+
+
 def test_empty_manifest_and_missing_columns(tmp_path):
     (tmp_path / "empty.csv").write_text("path,text\n")
     with pytest.raises(LstmkitError, match="empty"):

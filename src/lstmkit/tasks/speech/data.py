@@ -33,7 +33,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.runs import path_exists
 from lstmkit.tasks.speech.config import MIN_RATE
 
-__all__ = ["Utterances", "read_utterances", "read_manifest", "read_folder", "name_pattern", "read_audio",
+__all__ = ["Utterances", "read_utterances", "check_files_exist", "read_manifest", "read_folder", "name_pattern", "read_audio",
            "AudioNote", "loud_peak", "loud_warning", "resample", "common_rate", "report_notes",
            "warn_untrained_labels", "Symbols", "BLANK"]
 
@@ -95,7 +95,21 @@ def read_utterances(data: Any, label_from_name: str | None = None) -> Utterances
     for p, t in zip(out.paths, out.texts):
         if not t.strip():
             raise LstmkitError(f"the transcript of {p} is empty", "give every recording its text")
+    check_files_exist(out.paths)
     return out
+
+
+def check_files_exist(paths: Sequence[str]) -> None:
+    """Every listed audio file is there before any is read: a manifest with many missing ones is
+    one error naming how many and the first few, not one error per attempt after minutes of reading."""
+    gone = [p for p in paths if not path_exists(Path(p))]
+    if len(gone) == 1:
+        raise LstmkitError(f"audio file not found: {gone[0]}", "check the path (manifest paths are relative to it)")
+    if gone:
+        shown = ", ".join(gone[:3]) + (", …" if len(gone) > 3 else "")
+        raise LstmkitError(f"{len(gone)} of the {len(paths)} audio files listed are not found: {shown}",
+                           "check the paths (a manifest's are relative to its folder), or remove the rows of "
+                           "recordings you do not have")
 
 
 def read_manifest(path: str | Path) -> Utterances:

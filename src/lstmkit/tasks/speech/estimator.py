@@ -20,8 +20,8 @@ from lstmkit.nn.classifier import ClassificationLoss
 from lstmkit.nn.seq2seq import beam_search, sequence_loss
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.tasks.speech.config import SpeechConfig, check_hop
-from lstmkit.tasks.speech.data import (Symbols, Utterances, common_rate, read_audio, read_utterances, report_notes,
-                                       warn_untrained_labels)
+from lstmkit.tasks.speech.data import (Symbols, Utterances, check_files_exist, common_rate, read_audio,
+                                       read_utterances, report_notes, warn_untrained_labels)
 from lstmkit.tasks.speech.decode import LMFusion, greedy_decode, lm_scorer, prefix_beam_search
 from lstmkit.tasks.speech.features import FeatureBatches, FeatureSpec, Normalizer, frame_count, log_mel
 from lstmkit.tasks.speech.metrics import plot_ctc_posteriors, plot_spectrogram, recognition_metrics
@@ -382,6 +382,7 @@ def _check_files(files) -> list[str]:
                            "(soundfile.write('a.wav', wave, rate))")
     if not files:
         raise LstmkitError("no audio files given (empty list)", "pass at least one path, e.g. ['a.wav']")
+    check_files_exist([str(f) for f in files])
     return [str(f) for f in files]
 
 
