@@ -89,6 +89,7 @@ class _CachingScorer(ABC):
 
     def advance(self, state: ScorerState, token: str) -> ScorerState:
         """The state after ``token`` (a string of :attr:`vocab`; unknown strings are ``<unk>``)."""
+        _check_token(token)
         if token == EOS:
             return self._initial
         return self.advance_id(state, self.tokenizer.token_id(token))
@@ -96,7 +97,7 @@ class _CachingScorer(ABC):
     # -- conveniences ---------------------------------------------------------------------
     def index(self, token: str) -> int:
         """Position of ``token`` in :attr:`vocab` (``<unk>``'s position for unknown strings)."""
-        k = self._index.get(token)
+        k = self._index.get(token) if isinstance(token, str) else _check_token(token)
         return k if k is not None else self._index[self.tokenizer.itos[self.tokenizer.token_id(token)]]
 
     def score(self, state: ScorerState, token: str) -> float:
@@ -107,8 +108,15 @@ class _CachingScorer(ABC):
         _check_state(state)
         child = state._children.get(token_id)
         if child is None:
+            self._check_id(token_id)            # checked once: a cached child's id was
             child = state._children[token_id] = self._child(state, state.prefix, token_id)
         return child
+
+    def _check_id(self, token_id: Any) -> None:
+        n = self.tokenizer.vocab_size
+        if isinstance(token_id, bool) or not isinstance(token_id, (int, np.integer)) or not 0 <= token_id < n:
+            raise LstmkitError(f"token id {token_id!r} is not one of the model's ids (whole numbers 0 to {n - 1})",
+                               "pass an id from scorer.ids, or a token string to advance()")
 
     @abstractmethod
     def _child(self, parent: ScorerState | None, prefix: tuple[int, ...] | None, token_id: int) -> ScorerState:
@@ -172,6 +180,12 @@ class GraphScorer(_CachingScorer):
         logits, state = self.graph(x, self._zero if parent is None else parent.state)
         length = 1 if parent is None else parent.length + 1
         return ScorerState(state, None, np.asarray(logits[0, -1]), length)      # logits [V]
+
+
+def _check_token(token: Any) -> None:
+    if not isinstance(token, str):
+        raise LstmkitError(f"a token must be a string, got {type(token).__name__} {str(token)[:20]!r}",
+                           "pass one entry of scorer.vocab (e.g. 'a' at char level), or an id to advance_id()")
 
 
 def _check_state(state: Any) -> None:
