@@ -103,6 +103,13 @@ def test_classify_mode_on_spoken_digits(digits, tiny, tmp_path):
     (tmp_path / "odd.csv").write_text("path,text\nval/1_ann_0.wav,9\n")
     with pytest.raises(LstmkitError, match="'9'.*not one of the model's classes"):
         est.evaluate(tmp_path / "odd.csv")
+    # a beam or a language model was silently ignored here, where 'train' refuses both for classify
+    clip = str(next(val.glob("2_*.wav")))
+    with pytest.raises(LstmkitError, match="--beam applies to a ctc or seq2seq run, not to this classify run"):
+        est.transcribe([clip], beam=3)
+    with pytest.raises(LstmkitError, match="--lm fuses a language model into a ctc run, not into this classify run"):
+        est.evaluate(val, lm=tmp_path / "any-lm-run")
+    assert est.transcribe([clip], lm=False) == est.transcribe([clip])
 
 
 def test_a_pattern_that_gives_every_recording_its_own_label_is_refused(digits, tiny, tmp_path):

@@ -139,9 +139,10 @@ class SpeechRecognizer(RunEstimator):
         """The text (ctc, seq2seq) or label (classify) of each audio file. ``lm`` overrides the
         run's language model (a run folder, or False for none)."""
         self._check_fitted()
-        feats, _, notes = self._features(_check_files(files))
+        paths, fusion = _check_files(files), self._pick_lm(lm, beam)
+        feats, _, notes = self._features(paths)
         report_notes(notes)
-        return self._decode(feats, beam, self._pick_lm(lm))
+        return self._decode(feats, beam, fusion)
 
     def evaluate(self, data, *, label_from_name: str | None = None, beam: int | None = None,
                  lm: str | Path | None | bool = None) -> dict[str, Any]:
@@ -149,10 +150,11 @@ class SpeechRecognizer(RunEstimator):
         self._check_fitted()
         utts = read_utterances(data, label_from_name or self.config_.label_from_name)
         self._targets(utts, fitted=True)             # unknown symbols / labels fail before any work
+        fusion = self._pick_lm(lm, beam)
         t0 = _time.perf_counter()
         feats, durations, notes = self._features(utts.paths)
         report_notes(notes)
-        return self._score(feats, utts.texts, sum(durations), beam, self._pick_lm(lm), t0=t0)
+        return self._score(feats, utts.texts, sum(durations), beam, fusion, t0=t0)
 
     # -- persistence -----------------------------------------------------------------------
     def _load_state(self, run_dir: Path, meta: dict[str, Any]) -> None:
@@ -262,8 +264,16 @@ class SpeechRecognizer(RunEstimator):
         chars = self.symbols_.chars if hasattr(self, "symbols_") else []
         return LMFusion(scorer, chars, self.config_.lm_weight, self.config_.length_bonus)
 
-    def _pick_lm(self, lm) -> LMFusion | None:
-        if self.config_.mode != "ctc" or lm is False:
+    def _pick_lm(self, lm, beam=None) -> LMFusion | None:
+        """The language model to fuse (``lm``: a run folder, None for the run's own, False for none);
+        a beam or a language model this mode cannot use is refused, as 'train' refuses them."""
+        mode = self.config_.mode
+        if beam is not None and mode == "classify":       # silently ignored before: one label needs no beam
+            raise LstmkitError("--beam applies to a ctc or seq2seq run, not to this classify run", "drop --beam")
+        if lm not in (None, False) and mode != "ctc":     # silently decoded without it before
+            raise LstmkitError(f"--lm fuses a language model into a ctc run, not into this {mode} run",
+                               "drop --lm")
+        if mode != "ctc" or lm is False:
             return None
         if lm is not None:
             return self._lm_fusion(lm)
