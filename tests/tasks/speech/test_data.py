@@ -172,6 +172,21 @@ def test_every_missing_recording_is_counted_before_any_is_read(tmp_path):
         read_utterances([(str(tmp_path / "a.wav"), "ab"), (str(tmp_path / "gone1.wav"), "c")])
 
 
+def test_files_given_one_by_one_get_their_own_hints(tmp_path):
+    """transcribe's files: an unexpanded shell pattern, and a manifest passed as audio, were told
+    to check 'manifest paths' and to convert the file to WAV."""
+    from lstmkit.tasks.speech.data import check_files_exist
+    with pytest.raises(LstmkitError, match=r"no file matches \S*clip\*.wav \(the shell passed the pattern on"):
+        check_files_exist([str(tmp_path / "clip*.wav")], listed=False)
+    with pytest.raises(LstmkitError, match=r"^audio file not found: \S*a.wav — check the path$"):
+        check_files_exist([str(tmp_path / "a.wav")], listed=False)
+    with pytest.raises(LstmkitError, match=r"2 of the 2 audio files given are not found: .* — check the paths$"):
+        check_files_exist([str(tmp_path / "a.wav"), str(tmp_path / "b.wav")], listed=False)
+    (tmp_path / "m.csv").write_text("path,text\na.wav,ab\n")
+    with pytest.raises(LstmkitError, match="m.csv is not a WAV file .* a manifest is --data of 'speech evaluate'"):
+        read_audio(tmp_path / "m.csv", 8000)
+
+
 def test_empty_manifest_and_missing_columns(tmp_path):
     (tmp_path / "empty.csv").write_text("path,text\n")
     with pytest.raises(LstmkitError, match="empty"):

@@ -99,17 +99,22 @@ def read_utterances(data: Any, label_from_name: str | None = None) -> Utterances
     return out
 
 
-def check_files_exist(paths: Sequence[str]) -> None:
-    """Every listed audio file is there before any is read: a manifest with many missing ones is
-    one error naming how many and the first few, not one error per attempt after minutes of reading."""
+def check_files_exist(paths: Sequence[str], listed: bool = True) -> None:
+    """Every audio file (``listed`` in a manifest, else given one by one) is there before any is
+    read: many missing ones are one error naming how many and the first few, not one error per
+    attempt after minutes of reading."""
     gone = [p for p in paths if not path_exists(Path(p))]
+    if len(gone) == 1 and not listed and any(c in Path(gone[0]).name for c in "*?["):
+        raise LstmkitError(f"no file matches {gone[0]} (the shell passed the pattern on unexpanded)",
+                           "check the pattern and the folder it is run from")
     if len(gone) == 1:
-        raise LstmkitError(f"audio file not found: {gone[0]}", "check the path (manifest paths are relative to it)")
+        raise LstmkitError(f"audio file not found: {gone[0]}",
+                           "check the path" + (" (manifest paths are relative to it)" if listed else ""))
     if gone:
         shown = ", ".join(gone[:3]) + (", …" if len(gone) > 3 else "")
-        raise LstmkitError(f"{len(gone)} of the {len(paths)} audio files listed are not found: {shown}",
-                           "check the paths (a manifest's are relative to its folder), or remove the rows of "
-                           "recordings you do not have")
+        raise LstmkitError(f"{len(gone)} of the {len(paths)} audio files {'listed' if listed else 'given'} are not "
+                           f"found: {shown}", "check the paths (a manifest's are relative to its folder), or remove "
+                           "the rows of recordings you do not have" if listed else "check the paths")
 
 
 def read_manifest(path: str | Path) -> Utterances:
@@ -293,7 +298,9 @@ def read_audio(path: str | Path, rate: int | None) -> tuple[np.ndarray, int, lis
         wave, sr = sf.read(str(path), dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, ValueError) as e:
         kind = "not a WAV file" if path.suffix.lower() != ".wav" else "unreadable or corrupt"
+        table = file_ext(path) in (".csv", ".tsv", *SHEETS, *PARQUET)
         raise LstmkitError(f"{path} is {kind} ({str(e).splitlines()[0]})",
+                           "a manifest is --data of 'speech evaluate' or 'speech train', not audio" if table else
                            "pass WAV (PCM or float), FLAC, OGG/Opus or MP3 files, or convert it "
                            "(e.g. 'ffmpeg -i IN -ac 1 -ar 16000 OUT.wav')") from None
     finite = np.isfinite(wave)

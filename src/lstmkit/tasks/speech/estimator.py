@@ -392,7 +392,7 @@ def _check_files(files) -> list[str]:
                            "(soundfile.write('a.wav', wave, rate))")
     if not files:
         raise LstmkitError("no audio files given (empty list)", "pass at least one path, e.g. ['a.wav']")
-    check_files_exist([str(f) for f in files])
+    check_files_exist([str(f) for f in files], listed=False)
     return [str(f) for f in files]
 
 
