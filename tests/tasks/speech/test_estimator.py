@@ -138,3 +138,13 @@ def test_seq2seq_mode_reads_characters(tiny, tmp_path):
     m = est.evaluate(test)
     assert m["cer"] <= 0.2, m["examples"]
     assert est.config_.max_len_ratio > 0
+
+
+def test_a_validation_clip_too_short_for_its_transcript_is_named_before_training(corpus, tiny, tmp_path):
+    """Only training clips were checked: CTC's zero_infinity then scored the impossible validation
+    clip's loss as 0, a validation loss better than the truth, without a word."""
+    sf.write(tmp_path / "short.wav", say("ab", np.random.default_rng(0)), RATE, subtype="PCM_16")
+    (tmp_path / "val.csv").write_text("path,text\nshort.wav," + "abcd" * 20 + "\n")
+    with pytest.raises(LstmkitError, match=r"short.wav is too short for its transcript: \d+ output frames for 80 symbols"):
+        SpeechRecognizer(**tiny).fit(corpus / "manifest.csv", val_data=tmp_path / "val.csv", out=tmp_path / "runs")
+    assert not (tmp_path / "runs").exists()

@@ -86,8 +86,9 @@ class SpeechRecognizer(RunEstimator):
         raw_va, dur_va, notes_va = self._features(val.paths, normalize=False)
         x_va = [torch.from_numpy(self.normalizer_(f)) for f in raw_va]
         y_tr, y_va = self._targets(train), self._targets(val, fitted=True)
-        if cfg.mode == "ctc":
+        if cfg.mode == "ctc":            # validation too: zero_infinity made an impossible clip's loss 0
             self._check_ctc_lengths(train, x_tr, y_tr)
+            self._check_ctc_lengths(val, x_va, y_va)
         if cfg.mode == "seq2seq" and cfg.max_len_ratio is None:
             frames = [self._out_frames(len(x)) for x in x_tr]
             cfg.max_len_ratio = round(1.5 * max(len(y) / f for y, f in zip(y_tr, frames)) + 0.05, 3)
