@@ -148,3 +148,13 @@ def test_a_validation_clip_too_short_for_its_transcript_is_named_before_training
     with pytest.raises(LstmkitError, match=r"short.wav is too short for its transcript: \d+ output frames for 80 symbols"):
         SpeechRecognizer(**tiny).fit(corpus / "manifest.csv", val_data=tmp_path / "val.csv", out=tmp_path / "runs")
     assert not (tmp_path / "runs").exists()
+
+
+def test_validation_characters_no_training_transcript_has_are_warned_of(corpus, tiny, tmp_path):
+    """An upper-case validation manifest trained without a word: its letters joined the alphabet,
+    the model never saw them, and the validation CER came out above 1."""
+    rows = [line.split(",") for line in (corpus / "test.csv").read_text().splitlines()[1:11]]
+    (tmp_path / "upper.csv").write_text("path,text\n" + "".join(f"{corpus / p},{t.upper()}\n" for p, t in rows))
+    with pytest.warns(UserWarning, match=r"4 character\(s\) of the validation transcripts occur in no training "
+                                         r"transcript \('A', 'B', 'C', 'D'\).*same case"):
+        SpeechRecognizer(**{**tiny, "max_epochs": 1}).fit(corpus / "manifest.csv", val_data=tmp_path / "upper.csv")

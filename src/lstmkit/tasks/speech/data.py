@@ -33,7 +33,7 @@ from lstmkit.tasks.speech.manifest import AUDIO_SUFFIXES, Utterances, manifest_u
 
 __all__ = ["Utterances", "read_utterances", "check_files_exist", "read_manifest", "read_folder", "name_pattern",
            "read_audio", "AudioNote", "loud_peak", "loud_warning", "resample", "common_rate", "report_notes",
-           "warn_untrained_labels", "Symbols", "BLANK"]
+           "warn_untrained_labels", "warn_untrained_symbols", "Symbols", "BLANK"]
 
 BLANK = "<blank>"
 
@@ -144,6 +144,18 @@ def warn_untrained_labels(train: Utterances, val: Utterances) -> None:
                       f"({', '.join(map(repr, unseen[:5]))}): the model cannot learn them and scores 0 on them; "
                       "give each label several recordings (or pass --val with labels of the training data)",
                       UserWarning, stacklevel=3)
+
+
+def warn_untrained_symbols(train: Utterances, val: Utterances) -> None:
+    """One warning when validation transcripts hold characters no training transcript has (an
+    upper-case validation set, say): the model cannot learn them, and each counts as an error."""
+    seen = {c for t in train.texts for c in t}
+    unseen = sorted({c for t in val.texts for c in t} - seen)
+    if unseen:
+        shown = ", ".join(map(repr, unseen[:8])) + (", ..." if len(unseen) > 8 else "")
+        warnings.warn(f"{len(unseen)} character(s) of the validation transcripts occur in no training transcript "
+                      f"({shown}): the model cannot learn them and each counts as an error; write both parts alike "
+                      "(same case, same punctuation)", UserWarning, stacklevel=3)
 
 
 # -- audio ---------------------------------------------------------------------------------------

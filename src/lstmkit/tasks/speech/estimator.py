@@ -21,7 +21,7 @@ from lstmkit.nn.seq2seq import beam_search, sequence_loss
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.tasks.speech.config import SpeechConfig, check_hop
 from lstmkit.tasks.speech.data import (Symbols, Utterances, check_files_exist, common_rate, read_audio,
-                                       read_utterances, report_notes, warn_untrained_labels)
+                                       read_utterances, report_notes, warn_untrained_labels, warn_untrained_symbols)
 from lstmkit.tasks.speech.decode import LMFusion, greedy_decode, lm_scorer, prefix_beam_search
 from lstmkit.tasks.speech.features import FeatureBatches, FeatureSpec, Normalizer, frame_count, log_mel
 from lstmkit.tasks.speech.metrics import plot_ctc_posteriors, plot_spectrogram, recognition_metrics
@@ -78,6 +78,8 @@ class SpeechRecognizer(RunEstimator):
         self._fit_targets(train.texts + val.texts)      # a rare symbol may fall in the validation part only
         if cfg.mode == "classify":
             warn_untrained_labels(train, val)
+        else:
+            warn_untrained_symbols(train, val)
         lm = self._lm_fusion(cfg.lm) if cfg.lm and cfg.mode == "ctc" else None   # fail before training
         self.normalizer_ = Normalizer(cfg.normalize)
         raw_tr, dur_tr, notes = self._features(train.paths, normalize=False)
