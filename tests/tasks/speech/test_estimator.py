@@ -61,6 +61,9 @@ def test_bad_inputs_at_transcribe_and_evaluate(ctc_run, tmp_path):
     sf.write(tmp_path / "short.wav", np.zeros(300, dtype=np.float32), RATE)
     with pytest.raises(LstmkitError, match=r"short.wav is too short.*receptive field"):
         ctc_run.transcribe([tmp_path / "short.wav"])
+    sf.write(tmp_path / "one.wav", np.zeros(1, dtype=np.float32), RATE)      # was '0 ms'
+    with pytest.raises(LstmkitError, match=r"one.wav is too short: 0.12 ms \(1 sample\), the model's receptive field"):
+        ctc_run.transcribe([tmp_path / "one.wav"])
     sf.write(tmp_path / "ok.wav", say("ab", np.random.default_rng(0)), RATE)
     (tmp_path / "m.csv").write_text("path,text\nok.wav,abz\n")
     with pytest.raises(LstmkitError, match=r"ok.wav has symbols the model does not know: 'z'"):

@@ -194,7 +194,7 @@ class SpeechRecognizer(RunEstimator):
             if frames < need:
                 shortest = (spec.n_fft + (need - 1) * spec.hop) / spec.rate
                 raise LstmkitError(
-                    f"{p} is too short: {wave.size / rate * 1000:.0f} ms, the model's receptive field needs "
+                    f"{p} is too short: {_length(wave.size, rate)}, the model's receptive field needs "
                     f"at least {shortest * 1000:.0f} ms ({need} frames)", "remove the clip or pad it with silence")
             f = log_mel(wave, spec)
             feats.append(self.normalizer_(f) if normalize else f)
@@ -379,6 +379,12 @@ def validation_split(utts: Utterances, cfg: SpeechConfig) -> tuple[Utterances, U
     perm = np.random.default_rng(cfg.train.seed).permutation(len(utts))
     n_val = min(max(1, int(round(cfg.val_frac * len(utts)))), len(utts) - 1)
     return utts.subset(sorted(perm[n_val:].tolist())), utts.subset(sorted(perm[:n_val].tolist()))
+
+
+def _length(n_samples: int, rate: int) -> str:
+    """A clip's length for a message: milliseconds, and its samples when under 10 ms (1 sample is not '0 ms')."""
+    ms = 1000 * n_samples / rate
+    return f"{ms:.0f} ms" if ms >= 10 else f"{ms:.2g} ms ({n_samples} sample{'s' * (n_samples != 1)})"
 
 
 def _check_files(files) -> list[str]:
