@@ -252,7 +252,8 @@ def test_to_json_is_strict_json_with_time_stamps_and_non_finite_numbers():
 
 def test_the_out_folder_given_for_a_run_names_the_runs_inside(tmp_path):
     """'--run runs' (the --out folder) said only 'no lstmkit.json'; the runs in it are one level down."""
-    for name, task in (("lm-20260101-000000", "lm"), ("lm-20260102-000000", "lm"), ("speech-20260103-000000", "speech")):
+    for name in ("lm-20260101-000000", "lm-20260102-000000", "speech-20260103-000000"):
+        task = name.split("-")[0]
         (tmp_path / name).mkdir()
         write_json(tmp_path / name / "lstmkit.json", {"format_version": FORMAT_VERSION, "task": task})
     (tmp_path / "notes").mkdir()

@@ -238,7 +238,7 @@ class RunEstimator(EstimatorParams, ABC):
             raise LstmkitError(f"cannot save to {path}: {blocker} is a file, not a folder",
                                "pass save() a folder (it is created when missing)")
         other = _task_of_run_in(path)
-        if other is not None and other != self.TASK:        # its lstmkit.json, weights and state files would be replaced
+        if other is not None and other != self.TASK:        # its lstmkit.json, weights, state files: replaced
             raise LstmkitError(f"cannot save to {path}: it holds a '{other}' run, which saving a '{self.TASK}' model "
                                "there would overwrite", "pass save() a new folder")
         try:

@@ -139,7 +139,8 @@ def test_a_dataframe_reads_as_its_manifest_and_a_missing_transcript_is_named(tmp
     frame = pd.DataFrame({"path": ["a.wav", str(tmp_path / "b.wav")], "text": ["ab", "c d"], "speaker": [1, 2]})
     utts = read_utterances(frame)
     assert utts.paths == [str(tmp_path / "a.wav"), str(tmp_path / "b.wav")] and utts.texts == ["ab", "c d"]
-    with pytest.raises(LstmkitError, match=r"the DataFrame given needs the columns path,text \(found: file, text, speaker\) — rename"):
+    with pytest.raises(LstmkitError, match=r"the DataFrame given needs the columns path,text "
+                                           r"\(found: file, text, speaker\) — rename"):
         read_utterances(frame.rename(columns={"path": "file"}))
     with pytest.raises(LstmkitError, match="the transcript of .*b.wav is empty"):
         read_utterances(frame.assign(text=["ab", None]))

@@ -31,9 +31,9 @@ from lstmkit.runs import path_exists
 from lstmkit.tasks.speech.config import MIN_RATE
 from lstmkit.tasks.speech.manifest import AUDIO_SUFFIXES, Utterances, manifest_utterances, read_manifest
 
-__all__ = ["Utterances", "read_utterances", "check_files_exist", "read_manifest", "read_folder", "name_pattern",
-           "read_audio", "AudioNote", "loud_peak", "loud_warning", "resample", "common_rate", "report_notes",
-           "warn_untrained_labels", "warn_untrained_symbols", "Symbols", "BLANK"]
+__all__ = ["Utterances", "read_utterances", "check_files_exist", "audio_paths", "clip_length", "read_manifest",
+           "read_folder", "name_pattern", "read_audio", "AudioNote", "loud_peak", "loud_warning", "resample",
+           "common_rate", "report_notes", "warn_untrained_labels", "warn_untrained_symbols", "Symbols", "BLANK"]
 
 BLANK = "<blank>"
 
@@ -159,6 +159,30 @@ def warn_untrained_symbols(train: Utterances, val: Utterances) -> None:
 
 
 # -- audio ---------------------------------------------------------------------------------------
+def clip_length(n_samples: int, rate: int) -> str:
+    """A clip's length for a message: milliseconds, and its samples when under 10 ms (1 sample is not '0 ms')."""
+    ms = 1000 * n_samples / rate
+    return f"{ms:.0f} ms" if ms >= 10 else f"{ms:.2g} ms ({n_samples} sample{'s' * (n_samples != 1)})"
+
+
+def audio_paths(files) -> list[str]:
+    """``transcribe``'s files as a list of paths (any iterable of them); samples in memory are refused
+    with the way to write them to a WAV."""
+    try:
+        files = [files] if isinstance(files, (str, Path)) else list(files)
+    except TypeError:
+        files = [files]
+    bad = [f for f in files if not isinstance(f, (str, Path))]
+    if bad:
+        raise LstmkitError(f"transcribe takes audio file paths, got {type(bad[0]).__name__} {str(bad[0])[:40]!r}",
+                           "pass a list of paths, e.g. ['a.wav']; write samples to a WAV first "
+                           "(soundfile.write('a.wav', wave, rate))")
+    if not files:
+        raise LstmkitError("no audio files given (empty list)", "pass at least one path, e.g. ['a.wav']")
+    check_files_exist([str(f) for f in files], listed=False)
+    return [str(f) for f in files]
+
+
 @dataclass(frozen=True)
 class AudioNote:
     """What reading one audio file noted: a conversion (``what``), or float samples beyond [-1, 1]

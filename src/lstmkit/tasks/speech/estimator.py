@@ -20,7 +20,7 @@ from lstmkit.nn.classifier import ClassificationLoss
 from lstmkit.nn.seq2seq import beam_search, sequence_loss
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.tasks.speech.config import SpeechConfig, check_hop
-from lstmkit.tasks.speech.data import (Symbols, Utterances, check_files_exist, common_rate, read_audio,
+from lstmkit.tasks.speech.data import (Symbols, Utterances, audio_paths, clip_length, common_rate, read_audio,
                                        read_utterances, report_notes, warn_untrained_labels, warn_untrained_symbols)
 from lstmkit.tasks.speech.decode import LMFusion, greedy_decode, lm_scorer, prefix_beam_search
 from lstmkit.tasks.speech.features import FeatureBatches, FeatureSpec, Normalizer, frame_count, log_mel
@@ -142,7 +142,7 @@ class SpeechRecognizer(RunEstimator):
         """The text (ctc, seq2seq) or label (classify) of each audio file. ``lm`` overrides the
         run's language model (a run folder, or False for none)."""
         self._check_fitted()
-        paths, fusion = _check_files(files), self._pick_lm(lm, beam)
+        paths, fusion = audio_paths(files), self._pick_lm(lm, beam)
         feats, _, notes = self._features(paths)
         report_notes(notes)
         return self._decode(feats, beam, fusion)
@@ -194,7 +194,7 @@ class SpeechRecognizer(RunEstimator):
             if frames < need:
                 shortest = (spec.n_fft + (need - 1) * spec.hop) / spec.rate
                 raise LstmkitError(
-                    f"{p} is too short: {_length(wave.size, rate)}, the model's receptive field needs "
+                    f"{p} is too short: {clip_length(wave.size, rate)}, the model's receptive field needs "
                     f"at least {shortest * 1000:.0f} ms ({need} frames)", "remove the clip or pad it with silence")
             f = log_mel(wave, spec)
             feats.append(self.normalizer_(f) if normalize else f)
@@ -379,30 +379,6 @@ def validation_split(utts: Utterances, cfg: SpeechConfig) -> tuple[Utterances, U
     perm = np.random.default_rng(cfg.train.seed).permutation(len(utts))
     n_val = min(max(1, int(round(cfg.val_frac * len(utts)))), len(utts) - 1)
     return utts.subset(sorted(perm[n_val:].tolist())), utts.subset(sorted(perm[:n_val].tolist()))
-
-
-def _length(n_samples: int, rate: int) -> str:
-    """A clip's length for a message: milliseconds, and its samples when under 10 ms (1 sample is not '0 ms')."""
-    ms = 1000 * n_samples / rate
-    return f"{ms:.0f} ms" if ms >= 10 else f"{ms:.2g} ms ({n_samples} sample{'s' * (n_samples != 1)})"
-
-
-def _check_files(files) -> list[str]:
-    """``transcribe``'s files as a list of paths (any iterable of them); samples in memory are refused
-    with the way to write them to a WAV."""
-    try:
-        files = [files] if isinstance(files, (str, Path)) else list(files)
-    except TypeError:
-        files = [files]
-    bad = [f for f in files if not isinstance(f, (str, Path))]
-    if bad:
-        raise LstmkitError(f"transcribe takes audio file paths, got {type(bad[0]).__name__} {str(bad[0])[:40]!r}",
-                           "pass a list of paths, e.g. ['a.wav']; write samples to a WAV first "
-                           "(soundfile.write('a.wav', wave, rate))")
-    if not files:
-        raise LstmkitError("no audio files given (empty list)", "pass at least one path, e.g. ['a.wav']")
-    check_files_exist([str(f) for f in files], listed=False)
-    return [str(f) for f in files]
 
 
 def _validate(cfg: SpeechConfig) -> None:
