@@ -179,3 +179,17 @@ def test_perplexity_and_evaluate_read_every_line_or_refuse(pattern_lm):
     assert pattern_lm.perplexity(frame) == pattern_lm.perplexity(lines)
     assert pattern_lm.evaluate(frame) == pattern_lm.evaluate(lines)
     assert pattern_lm.evaluate(frame)["lines"] == 2
+
+
+def test_a_model_that_favours_the_line_end_still_draws_the_tokens_asked_for(pattern_lm):
+    """An undertrained model whose likeliest token after <bos> is </s> gave 120 empty lines and no
+    token for sample(5): training has no empty line, so a line's first draw is never </s>."""
+    import copy
+    import torch
+    lm = copy.deepcopy(pattern_lm)
+    with torch.no_grad():
+        lm.net_.out.bias[lm.tokenizer_.eos_id] += 50.0          # </s> far likelier than anything else
+    text = lm.sample(5, seed=0)
+    assert text.count("\n") == 4 and len(text.replace("\n", "")) == 5      # five one-token lines
+    assert len(lm.sample(seed=0)) == 1                                       # one line: one token, then </s>
+    assert lm.sample(3, prefix="ab", seed=0).startswith("ab\n")             # after a prefix the line may end at once

@@ -191,7 +191,8 @@ class LanguageModel(RunEstimator):
         ``n_tokens=None`` writes one line, until the model draws ``</s>`` (or 10,000 tokens).
         With ``n_tokens`` exactly that many tokens are drawn; each ``</s>`` becomes a line break
         and the next line starts afresh. ``temperature`` divides the logits; ``top_k`` keeps the
-        k most likely tokens; ``<unk>`` is never drawn. The same ``seed`` gives the same text.
+        k most likely tokens; ``<unk>`` is never drawn, nor ``</s>`` as a line's first token (training
+        has no empty line). The same ``seed`` gives the same text.
         """
         self._check_fitted()
         if n_tokens is not None and (isinstance(n_tokens, bool) or not isinstance(n_tokens, int) or n_tokens < 1):

@@ -204,7 +204,8 @@ def sample_text(scorer: _CachingScorer, n_tokens: int | None = None, prefix: str
     ``n_tokens`` at most that many tokens are drawn: ``stop_at_end`` (default: only without
     ``n_tokens``) ends at ``</s>``; otherwise each ``</s>`` becomes a line break and the next line
     starts afresh. ``temperature`` divides the logits; ``top_k`` keeps the k most likely
-    tokens; ``<unk>`` is never drawn. The same ``seed`` gives the same text.
+    tokens; ``<unk>`` is never drawn, nor ``</s>`` as a line's first token (training skips blank
+    lines). The same ``seed`` gives the same text.
     """
     tok = scorer.tokenizer
     stop_at_end = n_tokens is None if stop_at_end is None else stop_at_end
@@ -223,6 +224,8 @@ def sample_text(scorer: _CachingScorer, n_tokens: int | None = None, prefix: str
             break
         logits = scorer.log_probs(state).astype(np.float64) / temperature
         logits[unk] = -np.inf
+        if not lines[-1] and (len(lines) > 1 or not prefix_ids):
+            logits[end] = -np.inf      # no empty line (training has none): an undertrained model drew only line ends
         if top_k is not None and top_k < len(logits):
             cut = np.partition(logits, -top_k)[-top_k]
             logits[logits < cut] = -np.inf
