@@ -154,3 +154,16 @@ def test_read_corpus_reads_a_pipe_and_refuses_a_device(tmp_path):
     assert corpus.lines == ["ab cd", "ef"] and corpus.report == {"read": 3, "blank": 1}
     with pytest.raises(LstmkitError, match="/dev/zero is not a file but a device or socket — pass a text file"):
         read_corpus("/dev/zero")
+
+
+def test_validation_lines_in_memory_are_named_as_validation():
+    """fit(lines, val=[]) said 'the lines given hold no text', as if the training lines were empty."""
+    import pandas as pd
+    with pytest.raises(LstmkitError, match="^the validation lines given hold no text"):
+        read_corpus(["  "], what="--val")
+    with pytest.raises(LstmkitError, match="^line 2 of the validation text is a int, not a string"):
+        read_corpus(["ab", 3], what="--val")
+    with pytest.raises(LstmkitError, match="^the DataFrame given holds no text"):
+        read_corpus(pd.DataFrame({"text": ["", None]}))
+    with pytest.raises(LstmkitError, match="^the lines given hold no text"):
+        read_corpus([""])

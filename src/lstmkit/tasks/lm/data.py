@@ -73,6 +73,7 @@ def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data", text_c
     gzipped too. A missing, empty or undecodable file is an :class:`LstmkitError` naming the file
     (and for undecodable bytes the line and the ``--encoding`` fix).
     """
+    part = "validation " if what == "--val" else ""          # in memory, the message names the part
     if isinstance(data, (str, Path)):
         path = Path(data)
         if not path_exists(path):
@@ -99,21 +100,22 @@ def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data", text_c
     elif isinstance(data, pd.DataFrame):            # iterated, a frame gives its column names, not its texts
         col = table_column(data, text_column or "text", "text", " in the DataFrame", flag="text_column")
         lines = [" ".join(s.split()) for s in column_strings(col)]
-        source = "the DataFrame given"
+        source = f"the {part}DataFrame given"
     elif isinstance(data, Iterable) and not isinstance(data, (bytes, dict)):
         lines = list(data)
         bad = next((i for i, ln in enumerate(lines) if not isinstance(ln, str)), None)
         if bad is not None:
-            raise LstmkitError(f"line {bad + 1} of the text is a {type(lines[bad]).__name__}, not a string",
+            raise LstmkitError(f"line {bad + 1} of the {part}text is a {type(lines[bad]).__name__}, not a string",
                                "pass a path or a list of strings, one line of text each")
         lines = [ln for chunk in lines for ln in (chunk.splitlines() or [""])]
-        source = "the lines given"
+        source = f"the {part}lines given"
     else:
-        raise LstmkitError(f"cannot read text from a {type(data).__name__}",
+        raise LstmkitError(f"cannot read {part}text from a {type(data).__name__}",
                            "pass a path to a text file or a list of strings")
     kept = [ln.strip() for ln in lines if ln.strip()]
     if not kept:
-        problem = f"{source} is empty" if isinstance(data, (str, Path)) else "the lines given hold no text"
+        problem = (f"{source} is empty" if isinstance(data, (str, Path)) else
+                   f"{source} {'holds' if isinstance(data, pd.DataFrame) else 'hold'} no text")
         raise LstmkitError(problem, "supply text, one sentence or paragraph per line")
     return Corpus(kept, source, {"read": len(lines), "blank": len(lines) - len(kept)})
 
