@@ -127,6 +127,7 @@ class LanguageModel(RunEstimator):
             "source": _source(data), "val_source": _source(val),
             "init_from": None if start is None else start_record(cfg.init_from, start.tokenizer_, added)}
 
+        _warn_unknown_share(self.data_summary_["unk_rate_train"], cfg)
         torch.manual_seed(cfg.train.seed)
         self.net_ = self._build_net()
         if start is not None:
@@ -286,6 +287,19 @@ class LanguageModel(RunEstimator):
                              preprocessing={"vocab_file": VOCAB_FILE, "level": tok.level, "vocab_size": tok.vocab_size,
                                             "bos_id": tok.bos_id, "eos_id": tok.eos_id, "end_token": EOS,
                                             "sequences": "one per line: <bos> tokens </s>"})
+
+
+_UNK_WARN = 0.3      # share of <unk> among the training tokens that makes the model mostly a <unk> predictor
+
+
+def _warn_unknown_share(rate: float, cfg: LMConfig) -> None:
+    """One warning when most training tokens fell below ``min_freq`` (a small corpus at word level,
+    a column of numbers): the model would learn to predict ``<unk>`` and its perplexity flatter it."""
+    if rate > _UNK_WARN:
+        fix = "lower --min-freq (1 keeps every token)" + (", or train with --level char" if cfg.level != "char" else "")
+        warnings.warn(f"{rate:.0%} of the training tokens are <unk> (rarer than --min-freq {cfg.resolved_min_freq()}): "
+                      f"the model learns mostly to predict <unk>, and its perplexity counts those as right; {fix}",
+                      UserWarning, stacklevel=3)
 
 
 def _unk_rate(id_lines: list[list[int]]) -> float:
