@@ -161,3 +161,11 @@ def test_validation_characters_no_training_transcript_has_are_warned_of(corpus, 
     with pytest.warns(UserWarning, match=r"4 character\(s\) of the validation transcripts occur in no training "
                                          r"transcript \('A', 'B', 'C', 'D'\).*same case"):
         SpeechRecognizer(**{**tiny, "max_epochs": 1}).fit(corpus / "manifest.csv", val_data=tmp_path / "upper.csv")
+
+
+def test_validation_recordings_that_are_training_ones_are_warned_of(corpus, tiny):
+    """--val with the training manifest trained without a word, its validation scores the
+    training data's (and early stopping chose by them)."""
+    with pytest.warns(UserWarning, match=r"120 of the 120 validation recordings are training recordings too "
+                                         r"\(first: manifest_0.wav\)"):
+        SpeechRecognizer(**{**tiny, "max_epochs": 1}).fit(corpus / "manifest.csv", val_data=corpus / "manifest.csv")

@@ -12,6 +12,7 @@ Every failure is one :class:`~lstmkit.errors.LstmkitError` that names the file a
 from __future__ import annotations
 
 import math
+import os
 import re
 import sys
 import warnings
@@ -33,7 +34,8 @@ from lstmkit.tasks.speech.manifest import AUDIO_SUFFIXES, Utterances, manifest_u
 
 __all__ = ["Utterances", "read_utterances", "check_files_exist", "audio_paths", "clip_length", "read_manifest",
            "read_folder", "name_pattern", "read_audio", "AudioNote", "loud_peak", "loud_warning", "resample",
-           "common_rate", "report_notes", "warn_untrained_labels", "warn_untrained_symbols", "Symbols", "BLANK"]
+           "common_rate", "report_notes", "warn_untrained_labels", "warn_untrained_symbols", "warn_shared_recordings",
+           "Symbols", "BLANK"]
 
 BLANK = "<blank>"
 
@@ -156,6 +158,17 @@ def warn_untrained_symbols(train: Utterances, val: Utterances) -> None:
         warnings.warn(f"{len(unseen)} character(s) of the validation transcripts occur in no training transcript "
                       f"({shown}): the model cannot learn them and each counts as an error; write both parts alike "
                       "(same case, same punctuation)", UserWarning, stacklevel=3)
+
+
+def warn_shared_recordings(train: Utterances, val: Utterances) -> None:
+    """One warning when validation recordings are training recordings too (the same file, or a
+    --val manifest that repeats --data): the validation scores, which early stopping trusts, flatter the model."""
+    seen = {os.path.normcase(os.path.abspath(p)) for p in train.paths}
+    shared = [p for p in val.paths if os.path.normcase(os.path.abspath(p)) in seen]
+    if shared:
+        warnings.warn(f"{len(shared)} of the {len(val)} validation recordings are training recordings too (first: "
+                      f"{Path(shared[0]).name}): the validation scores flatter the model, and early stopping trusts "
+                      "them; pass --val with recordings kept out of training", UserWarning, stacklevel=3)
 
 
 # -- audio ---------------------------------------------------------------------------------------

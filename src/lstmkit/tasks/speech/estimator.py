@@ -21,7 +21,8 @@ from lstmkit.nn.seq2seq import beam_search, sequence_loss
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.tasks.speech.config import SpeechConfig, check_hop
 from lstmkit.tasks.speech.data import (Symbols, Utterances, audio_paths, clip_length, common_rate, read_audio,
-                                       read_utterances, report_notes, warn_untrained_labels, warn_untrained_symbols)
+                                       read_utterances, report_notes, warn_shared_recordings, warn_untrained_labels,
+                                       warn_untrained_symbols)
 from lstmkit.tasks.speech.decode import LMFusion, greedy_decode, lm_scorer, prefix_beam_search
 from lstmkit.tasks.speech.features import FeatureBatches, FeatureSpec, Normalizer, frame_count, log_mel
 from lstmkit.tasks.speech.metrics import plot_ctc_posteriors, plot_spectrogram, recognition_metrics
@@ -76,6 +77,7 @@ class SpeechRecognizer(RunEstimator):
             check_hop(cfg.sample_rate, cfg.hop_ms)
         self.config_ = cfg
         self._fit_targets(train.texts + val.texts)      # a rare symbol may fall in the validation part only
+        warn_shared_recordings(train, val)
         if cfg.mode == "classify":
             warn_untrained_labels(train, val)
         else:
