@@ -204,3 +204,12 @@ def test_training_text_mostly_below_min_freq_is_warned_of(tiny, sentences, recwa
         LanguageModel(level="word", **{**tiny, "max_epochs": 1}).fit(lines, val=["the n1"])
     LanguageModel(level="word", **{**tiny, "max_epochs": 1}).fit(sentences(40))
     assert not [w for w in recwarn if "<unk>" in str(w.message)]            # a corpus of repeated words: none
+
+
+def test_validation_text_that_is_the_training_text_is_warned_of(tiny, sentences, recwarn):
+    """--val given the training file trained without a word, its perplexity the training text's."""
+    lines = sentences(40)
+    with pytest.warns(UserWarning, match="40 of the 40 validation lines are training lines too"):
+        LanguageModel(**{**tiny, "max_epochs": 1}).fit(lines, val=lines)
+    LanguageModel(**{**tiny, "max_epochs": 1}).fit(lines, val=["a dog runs", lines[0]])      # one of two: fine
+    assert not [w for w in recwarn if "training lines too" in str(w.message)]
