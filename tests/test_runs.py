@@ -248,3 +248,19 @@ def test_to_json_is_strict_json_with_time_stamps_and_non_finite_numbers():
     strict = json.loads(to_json(obj), parse_constant=lambda c: pytest.fail(f"non-standard JSON token {c}"))
     assert strict == {"cutoff": "2024-01-07T00:00:00", "day": "2024-01-08", "RMSE": None, "MAE": None,
                       "folds": [1.5, None]}
+
+
+def test_the_out_folder_given_for_a_run_names_the_runs_inside(tmp_path):
+    """'--run runs' (the --out folder) said only 'no lstmkit.json'; the runs in it are one level down."""
+    for name in ("lm-20260101-000000", "lm-20260102-000000", "speech-20260103-000000"):
+        task = name.split("-")[0]
+        (tmp_path / name).mkdir()
+        write_json(tmp_path / name / "lstmkit.json", {"format_version": FORMAT_VERSION, "task": task})
+    (tmp_path / "notes").mkdir()
+    with pytest.raises(LstmkitError, match=r"no lstmkit.json\); it holds 2 lm run folder\(s\) — pass one of them, "
+                                           r"e.g. \S*lm-20260102-000000$"):
+        read_meta(tmp_path, "lm")
+    with pytest.raises(LstmkitError, match=r"it holds 3 run folder\(s\) — pass one of them, e.g. \S*speech-20260103"):
+        read_meta(tmp_path)
+    with pytest.raises(LstmkitError, match=r"no lstmkit.json\) — pass the folder printed by"):
+        read_meta(tmp_path / "notes")

@@ -339,8 +339,12 @@ def read_meta(run: str | Path, task: str | None = None) -> dict[str, Any]:
         raise LstmkitError(f"{run} is a file, not a run folder", "pass the folder printed by 'train'")
     meta_path = run / META_FILE
     if not meta_path.is_file():
-        raise LstmkitError(f"{run} is not an lstmkit run folder (no {META_FILE})",
-                           "pass the folder printed by 'lstmkit ... train'")
+        inside = _runs_inside(run)
+        own = [p for p in inside if task and p.name.startswith(f"{task}-")]
+        inside, kind = (own, f"{task} ") if own else (inside, "")
+        raise LstmkitError(f"{run} is not an lstmkit run folder (no {META_FILE})" + (
+            f"; it holds {len(inside)} {kind}run folder(s)" if inside else ""),
+            f"pass one of them, e.g. {inside[-1]}" if inside else "pass the folder printed by 'lstmkit ... train'")
     try:
         meta = json.loads(meta_path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -364,6 +368,16 @@ def read_meta(run: str | Path, task: str | None = None) -> dict[str, Any]:
                            f"use 'lstmkit {meta['task']} ...' with this run (in Python, lstmkit.load(run) opens a "
                            "run of any task)")
     return meta
+
+
+def _runs_inside(folder: Path, limit: int = 10_000) -> list[Path]:
+    """The run folders directly inside ``folder`` (the ``--out`` folder given where a run was
+    meant), the newest last by name (``<task>-<timestamp>``); at most ``limit`` entries looked at."""
+    try:
+        entries = [p for _, p in zip(range(limit), folder.iterdir())]
+    except OSError:
+        return []
+    return sorted(p for p in entries if (p / META_FILE).is_file())
 
 
 def read_run(run: str | Path, task: str | None = None) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:

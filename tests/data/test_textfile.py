@@ -163,3 +163,15 @@ def test_after_a_sep_line_messages_name_the_files_own_lines(tmp_path):
         read_series(tmp_path / "ucr.tsv")
     (tmp_path / "sales.csv").write_text("sep=;\ndate;units\n2020-01-01;1,5\n2020-01-02;2,5\n")
     assert read_frame(tmp_path / "sales.csv").to_dict("list") == {"date": ["2020-01-01", "2020-01-02"], "units": [1.5, 2.5]}
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32"])
+def test_a_utf8_file_read_as_utf16_or_32_is_refused_not_turned_into_cjk(encoding):
+    """--encoding utf-16 on a UTF-8 file decoded its byte pairs as CJK characters on one line, and
+    training went on with them."""
+    raw = "the cat sat\nthe dog ran\n".encode("utf-8")
+    with pytest.raises(LstmkitError, match=f"a.txt is not {encoding} text: it has line breaks but no NUL byte.*"
+                                           "pass --encoding utf-8"):
+        decode_text(raw, "a.txt", encoding)
+    assert decode_text("the cat\nsat\n".encode(encoding), "a.txt", encoding) == "the cat\nsat\n"
+    assert decode_text("上海".encode("utf-16-le"), "a.txt", "utf-16-le") == "上海"      # wide text without a NUL

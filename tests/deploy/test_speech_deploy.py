@@ -363,6 +363,20 @@ def test_a_bad_chunk_leaves_the_stream_as_it_was_and_state_round_trips(ctc):
         again.load_state_dict(broken)
 
 
+def test_a_chunk_may_be_a_float_array_and_other_arrays_say_how_to_convert(ctc):
+    """In Python a chunk of samples is an array: every one, even float32, was 'must be a list of numbers'."""
+    adapter = adapter_for(ctc)
+    wave = sf.read(_wavs(ctc, 1)[0], dtype="float32")[0]
+    as_list, as_array = adapter.open_stream("torch", ctc), adapter.open_stream("torch", ctc)
+    for k in range(0, len(wave), 400):
+        assert as_array.step(wave[k:k + 400]) == as_list.step(wave[k:k + 400].tolist())
+    for bad, needle in [((wave[:400] * 32767).astype(np.int16), "got int16 — scale int16 PCM .* x / 32768"),
+                        (np.stack([wave[:400]] * 2), r"one channel of samples, got an array of shape \(2, 400\)"),
+                        (wave[:0], "the chunk is empty"), (np.full(400, np.nan, np.float32), "finite float32")]:
+        with pytest.raises(LstmkitError, match=needle):
+            as_array.step(bad)
+
+
 @pytest.mark.parametrize("which, needle", [("bi", "both directions"), ("digits", "once per whole clip")])
 def test_models_that_cannot_stream_are_refused_with_the_reason(which, needle, request):
     run = request.getfixturevalue(which)

@@ -211,3 +211,16 @@ def test_save_where_no_folder_can_be_made_is_one_error(tmp_path, where):
     path = where if where.startswith("/") else str(tmp_path / where)
     with pytest.raises(LstmkitError, match=f"cannot save to {re.escape(path[:30])}.*the folder could not be made"):
         est.save(path)
+
+
+def test_save_refuses_a_folder_holding_a_run_of_another_task(tmp_path):
+    """Saving over another task's run replaced its lstmkit.json, weights and (shared-named) state
+    files: the other model was lost without a word. A run of the same task is saved over."""
+    other = _fake_run(tmp_path / "other", "classify")
+    before = (other / META_FILE).read_bytes()
+    est = _Line().fit()
+    with pytest.raises(LstmkitError, match="holds a 'classify' run.*overwrite — pass save\\(\\) a new folder"):
+        est.save(other)
+    assert (other / META_FILE).read_bytes() == before and sorted(p.name for p in other.iterdir()) == [META_FILE]
+    same = est.save(tmp_path / "mine")
+    assert est.save(same) == same and read_meta(same, "line")["status"] == "finished"

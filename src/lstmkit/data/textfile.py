@@ -122,6 +122,8 @@ def decode_text(raw: bytes, path: str | Path, encoding: str = "utf-8") -> str:
     codec = (bom_encoding(raw[:4]) or "utf-8-sig") if utf8 else encoding
     if "16" not in encoding and "32" not in encoding:
         check_text(raw[:8192], path, "pass --encoding utf-16 if it is UTF-16 text")
+    elif not utf8 and bom_encoding(raw[:4]) is None:
+        _check_wide(raw, path, encoding)
     try:
         return raw.decode(codec)
     except LookupError:
@@ -131,6 +133,22 @@ def decode_text(raw: bytes, path: str | Path, encoding: str = "utf-8") -> str:
         raise LstmkitError(f"{path} line {line} is not valid {encoding} (byte 0x{raw[e.start]:02x})",
                            _encoding_fix(raw) if utf8 else "pass --encoding with the file's real encoding "
                            "(e.g. --encoding latin-1) or convert it to UTF-8") from None
+
+
+def _check_wide(raw: bytes, path: str | Path, encoding: str) -> None:
+    """UTF-16 / UTF-32 asked of a file without NUL bytes, with line breaks, that reads as UTF-8:
+    decoded anyway, its byte pairs became CJK characters on one line, and training went on. (A
+    UTF-16 line end is 0A 00, so wide text of several lines holds a NUL; one 0A byte alone may be
+    half of a character, 上 is 0A 4E.)"""
+    if b"\0" in raw or raw.count(b"\n") < 2:
+        return
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return
+    raise LstmkitError(f"{path} is not {encoding} text: it has line breaks but no NUL byte (a {encoding} line end "
+                       "holds one), and it reads as UTF-8", "pass --encoding utf-8 (the default), or the file's "
+                       "real encoding")
 
 
 def _encoding_fix(raw: bytes) -> str:

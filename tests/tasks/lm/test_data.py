@@ -127,3 +127,43 @@ def test_word_level_text_in_chinese_decodes_without_spaces():
     assert tok.decode(tok.encode("他们看猫")) == "他们看猫"
     assert tok.decode(tok.encode("the cat sat")) == "the cat sat"
     assert tok.decode(tok.encode("我喜欢tea")) == "我喜欢tea"
+
+
+def test_read_corpus_takes_a_dataframes_text_column_not_its_column_names():
+    """Iterated, a DataFrame gives its column names: fit read one line, 'text', and evaluate
+    scored that word as if it were the data."""
+    import pandas as pd
+    frame = pd.DataFrame({"id": [1, 2, 3], "review": ["Good  film", None, "bad\nplot"]})
+    corpus = read_corpus(frame, text_column="review")
+    assert corpus.lines == ["Good film", "bad plot"] and corpus.report == {"read": 3, "blank": 1}
+    with pytest.raises(LstmkitError, match="text column 'text' not found in the DataFrame — pass text_column"):
+        read_corpus(frame)
+
+
+def test_read_corpus_reads_a_pipe_and_refuses_a_device(tmp_path):
+    """A pipe (``--data <(zcat corpus.gz)``, ``/dev/stdin``) was 'a folder, not a text file'; a
+    device is refused by name rather than read (``/dev/zero`` never ends)."""
+    import os
+    import threading
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    writer = threading.Thread(target=lambda: pipe.write_text("ab cd\n\nef\n"))
+    writer.start()
+    corpus = read_corpus(pipe)
+    writer.join()
+    assert corpus.lines == ["ab cd", "ef"] and corpus.report == {"read": 3, "blank": 1}
+    with pytest.raises(LstmkitError, match="/dev/zero is not a file but a device or socket — pass a text file"):
+        read_corpus("/dev/zero")
+
+
+def test_validation_lines_in_memory_are_named_as_validation():
+    """fit(lines, val=[]) said 'the lines given hold no text', as if the training lines were empty."""
+    import pandas as pd
+    with pytest.raises(LstmkitError, match="^the validation lines given hold no text"):
+        read_corpus(["  "], what="--val")
+    with pytest.raises(LstmkitError, match="^line 2 of the validation text is a int, not a string"):
+        read_corpus(["ab", 3], what="--val")
+    with pytest.raises(LstmkitError, match="^the DataFrame given holds no text"):
+        read_corpus(pd.DataFrame({"text": ["", None]}))
+    with pytest.raises(LstmkitError, match="^the lines given hold no text"):
+        read_corpus([""])

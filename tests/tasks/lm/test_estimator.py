@@ -99,6 +99,18 @@ def test_bpe_level_trains_and_samples_text(tiny, sentences):
     assert lm.metrics_["val"]["perplexity"] < 6
 
 
+def test_a_bpe_sample_keeps_the_prefix_as_typed_and_names_unseen_characters(tiny, sentences, recwarn):
+    """The prefix came back decoded: lower-cased, and '<unk>' for each unseen character (which the
+    warning named only as '<unk>')."""
+    lm = LanguageModel(level="bpe", **{**tiny, "min_freq": 1, "max_size": 40, "max_epochs": 1}).fit(sentences(60))
+    text = lm.sample(5, prefix="The Zebra", seed=0)
+    assert text.startswith("The Zebra") and "<unk>" not in text
+    assert len(recwarn) == 1 and "('z')" in str(recwarn[0].message)
+    spaced = lm.sample(5, prefix="The ", seed=0)
+    assert spaced.startswith("The ") and not spaced.startswith("The  ")
+    assert lm.sample(5, prefix="the ", seed=0) == "the " + spaced[len("The "):]      # same ids, same draw
+
+
 def test_long_lines_are_cut_for_training_but_scored_whole(tiny):
     lm = LanguageModel(level="char", **{**tiny, "max_len": 4, "max_epochs": 30}).fit([PATTERN] * 60)
     assert lm.data_summary_["train_sequences"] == 3 * lm.data_summary_["split"]["train"]
@@ -153,3 +165,51 @@ def test_save_onto_a_file_is_one_error_and_leaves_the_file(pattern_lm, tmp_path,
     with pytest.raises(LstmkitError, match="is a file, not a folder"):
         pattern_lm.save(tmp_path / where)
     assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_perplexity_and_evaluate_read_every_line_or_refuse(pattern_lm):
+    """perplexity skipped what was not a string (the number described less text than given) and
+    raised a bare TypeError for None; a DataFrame is read by its text column."""
+    import pandas as pd
+    for bad in (["abc", 3], pd.Series(["abc", float("nan")]), None):
+        with pytest.raises(LstmkitError, match="not a string|cannot read text from a NoneType"):
+            pattern_lm.perplexity(bad)
+    lines = [PATTERN, "abcde"]
+    frame = pd.DataFrame({"text": lines, "label": [0, 1]})
+    assert pattern_lm.perplexity(frame) == pattern_lm.perplexity(lines)
+    assert pattern_lm.evaluate(frame) == pattern_lm.evaluate(lines)
+    assert pattern_lm.evaluate(frame)["lines"] == 2
+
+
+def test_a_model_that_favours_the_line_end_still_draws_the_tokens_asked_for(pattern_lm):
+    """An undertrained model whose likeliest token after <bos> is </s> gave 120 empty lines and no
+    token for sample(5): training has no empty line, so a line's first draw is never </s>."""
+    import copy
+    import torch
+    lm = copy.deepcopy(pattern_lm)
+    with torch.no_grad():
+        lm.net_.out.bias[lm.tokenizer_.eos_id] += 50.0          # </s> far likelier than anything else
+    text = lm.sample(5, seed=0)
+    assert text.count("\n") == 4 and len(text.replace("\n", "")) == 5      # five one-token lines
+    assert len(lm.sample(seed=0)) == 1                                       # one line: one token, then </s>
+    assert lm.sample(3, prefix="ab", seed=0).startswith("ab\n")             # after a prefix the line may end at once
+
+
+def test_training_text_mostly_below_min_freq_is_warned_of(tiny, sentences, recwarn):
+    """A column of numbers or a small word corpus trained a model of <unk> without a word: the
+    report showed only the validation <unk> share, and perplexity counted each <unk> as right."""
+    lines = [f"n{k} n{k + 1000} the" for k in range(40)]             # two of three words seen once
+    with pytest.warns(UserWarning, match=r"67% of the training tokens are <unk> \(rarer than --min-freq 2\).*"
+                                         r"lower --min-freq .*--level char"):
+        LanguageModel(level="word", **{**tiny, "max_epochs": 1}).fit(lines, val=["the n1"])
+    LanguageModel(level="word", **{**tiny, "max_epochs": 1}).fit(sentences(40))
+    assert not [w for w in recwarn if "<unk>" in str(w.message)]            # a corpus of repeated words: none
+
+
+def test_validation_text_that_is_the_training_text_is_warned_of(tiny, sentences, recwarn):
+    """--val given the training file trained without a word, its perplexity the training text's."""
+    lines = sentences(40)
+    with pytest.warns(UserWarning, match="40 of the 40 validation lines are training lines too"):
+        LanguageModel(**{**tiny, "max_epochs": 1}).fit(lines, val=lines)
+    LanguageModel(**{**tiny, "max_epochs": 1}).fit(lines, val=["a dog runs", lines[0]])      # one of two: fine
+    assert not [w for w in recwarn if "training lines too" in str(w.message)]

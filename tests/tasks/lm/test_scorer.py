@@ -93,3 +93,19 @@ def test_a_long_prefix_takes_memory_in_proportion_to_its_length(word_lm):
         tracemalloc.stop()
     assert len(state) == 4000
     assert peak < 40e6, peak                   # the tuples alone: 4000² / 2 ids of 8 bytes = 64 MB
+
+
+def test_a_token_that_is_not_a_string_or_an_id_out_of_range_is_one_error(word_lm):
+    """These were bare AttributeError ('int' object has no attribute 'lower'), IndexError from
+    the embedding, or a RuntimeError about tensor dtypes."""
+    sc = word_lm.scorer()
+    s0 = sc.initial()
+    for call in (lambda: sc.advance(s0, 3), lambda: sc.score(s0, None), lambda: sc.index(["the"])):
+        with pytest.raises(LstmkitError, match="a token must be a string, got .* — pass one entry of scorer.vocab"):
+            call()
+    top = word_lm.tokenizer_.vocab_size - 1
+    for bad in (top + 1, -1, 2.0, True):
+        with pytest.raises(LstmkitError, match=rf"token id .* is not one of the model's ids \(whole numbers 0 to {top}"):
+            sc.advance_id(s0, bad)
+    known = sc.ids[2]
+    assert np.array_equal(sc.log_probs(sc.advance_id(s0, np.int64(known))), sc.log_probs(sc.advance_id(s0, known)))

@@ -129,6 +129,65 @@ def test_a_list_that_is_not_path_text_pairs_is_named(data):
         read_utterances(data)
 
 
+def test_a_dataframe_reads_as_its_manifest_and_a_missing_transcript_is_named(tmp_path, monkeypatch):
+    """A DataFrame was a bare TypeError (Path(frame)); a pair's NaN transcript became the text
+    'nan' and was then refused for the model's missing symbol 'n'."""
+    import pandas as pd
+    for name in ("a", "b"):
+        _wav(tmp_path / f"{name}.wav", np.zeros(800))
+    monkeypatch.chdir(tmp_path)
+    frame = pd.DataFrame({"path": ["a.wav", str(tmp_path / "b.wav")], "text": ["ab", "c d"], "speaker": [1, 2]})
+    utts = read_utterances(frame)
+    assert utts.paths == [str(tmp_path / "a.wav"), str(tmp_path / "b.wav")] and utts.texts == ["ab", "c d"]
+    with pytest.raises(LstmkitError, match=r"the DataFrame given needs the columns path,text "
+                                           r"\(found: file, text, speaker\) — rename"):
+        read_utterances(frame.rename(columns={"path": "file"}))
+    with pytest.raises(LstmkitError, match="the transcript of .*b.wav is empty"):
+        read_utterances(frame.assign(text=["ab", None]))
+    for missing in (float("nan"), None):
+        with pytest.raises(LstmkitError, match=r"the transcript of b.wav is missing \((nan|None)\)"):
+            read_utterances([("a.wav", "ab"), ("b.wav", missing)])
+
+
+def test_a_transcript_cut_by_an_unquoted_comma_is_named_not_shortened(tmp_path):
+    """'a.wav,yes, please' read as the text 'yes': csv put ' please' under no column, silently."""
+    _wav(tmp_path / "a.wav", np.zeros(800))
+    (tmp_path / "m.csv").write_text('path,text\n"a.wav","ab, c"\na.wav,ab, c d\n')
+    with pytest.raises(LstmkitError, match=r"m.csv line 3 holds 1 more cell\(s\) than the header \(path, text\): "
+                                           r"its text 'ab' would lose ' c d' after an unquoted ','.*double quotes"):
+        read_utterances(tmp_path / "m.csv")
+    (tmp_path / "ok.tsv").write_text('path\ttext\na.wav\tab, c\t\t\n')        # empty cells at the end: nothing lost
+    assert read_utterances(tmp_path / "ok.tsv").texts == ["ab, c"]
+
+
+def test_every_missing_recording_is_counted_before_any_is_read(tmp_path):
+    """Only the first missing file was named, after every file before it had been read: a manifest
+    with many gone took one run per missing file to fix."""
+    _wav(tmp_path / "a.wav", np.zeros(800))
+    rows = "".join(f"gone{k}.wav,ab\n" for k in range(5))
+    (tmp_path / "m.csv").write_text(f"path,text\na.wav,ab\n{rows}")
+    with pytest.raises(LstmkitError, match=r"5 of the 6 audio files listed are not found: \S*gone0.wav, \S*gone1.wav, "
+                                           r"\S*gone2.wav, … — check the paths"):
+        read_utterances(tmp_path / "m.csv")
+    with pytest.raises(LstmkitError, match=r"^audio file not found: \S*gone1.wav — check the path"):
+        read_utterances([(str(tmp_path / "a.wav"), "ab"), (str(tmp_path / "gone1.wav"), "c")])
+
+
+def test_files_given_one_by_one_get_their_own_hints(tmp_path):
+    """transcribe's files: an unexpanded shell pattern, and a manifest passed as audio, were told
+    to check 'manifest paths' and to convert the file to WAV."""
+    from lstmkit.tasks.speech.data import check_files_exist
+    with pytest.raises(LstmkitError, match=r"no file matches \S*clip\*.wav \(the shell passed the pattern on"):
+        check_files_exist([str(tmp_path / "clip*.wav")], listed=False)
+    with pytest.raises(LstmkitError, match=r"^audio file not found: \S*a.wav — check the path$"):
+        check_files_exist([str(tmp_path / "a.wav")], listed=False)
+    with pytest.raises(LstmkitError, match=r"2 of the 2 audio files given are not found: .* — check the paths$"):
+        check_files_exist([str(tmp_path / "a.wav"), str(tmp_path / "b.wav")], listed=False)
+    (tmp_path / "m.csv").write_text("path,text\na.wav,ab\n")
+    with pytest.raises(LstmkitError, match="m.csv is not a WAV file .* a manifest is --data of 'speech evaluate'"):
+        read_audio(tmp_path / "m.csv", 8000)
+
+
 def test_empty_manifest_and_missing_columns(tmp_path):
     (tmp_path / "empty.csv").write_text("path,text\n")
     with pytest.raises(LstmkitError, match="empty"):

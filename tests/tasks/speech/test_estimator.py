@@ -62,6 +62,9 @@ def test_bad_inputs_at_transcribe_and_evaluate(ctc_run, tmp_path):
     sf.write(tmp_path / "short.wav", np.zeros(300, dtype=np.float32), RATE)
     with pytest.raises(LstmkitError, match=r"short.wav is too short.*receptive field"):
         ctc_run.transcribe([tmp_path / "short.wav"])
+    sf.write(tmp_path / "one.wav", np.zeros(1, dtype=np.float32), RATE)      # was '0 ms'
+    with pytest.raises(LstmkitError, match=r"one.wav is too short: 0.12 ms \(1 sample\), the model's receptive field"):
+        ctc_run.transcribe([tmp_path / "one.wav"])
     sf.write(tmp_path / "ok.wav", say("ab", np.random.default_rng(0)), RATE)
     (tmp_path / "m.csv").write_text("path,text\nok.wav,zz\n")
     with pytest.raises(LstmkitError, match=r"none of the 1 reference transcripts holds a character the model "
@@ -139,6 +142,13 @@ def test_classify_mode_on_spoken_digits(digits, tiny, tmp_path):
     (tmp_path / "odd.csv").write_text("path,text\nval/1_ann_0.wav,9\n")
     with pytest.raises(LstmkitError, match="'9'.*not one of the model's classes"):
         est.evaluate(tmp_path / "odd.csv")
+    # a beam or a language model was silently ignored here, where 'train' refuses both for classify
+    clip = str(next(val.glob("2_*.wav")))
+    with pytest.raises(LstmkitError, match="--beam applies to a ctc or seq2seq run, not to this classify run"):
+        est.transcribe([clip], beam=3)
+    with pytest.raises(LstmkitError, match="--lm fuses a language model into a ctc run, not into this classify run"):
+        est.evaluate(val, lm=tmp_path / "any-lm-run")
+    assert est.transcribe([clip], lm=False) == est.transcribe([clip])
 
 
 def test_a_pattern_that_gives_every_recording_its_own_label_is_refused(digits, tiny, tmp_path):
@@ -167,3 +177,31 @@ def test_seq2seq_mode_reads_characters(tiny, tmp_path):
     m = est.evaluate(test)
     assert m["cer"] <= 0.2, m["examples"]
     assert est.config_.max_len_ratio > 0
+
+
+def test_a_validation_clip_too_short_for_its_transcript_is_named_before_training(corpus, tiny, tmp_path):
+    """Only training clips were checked: CTC's zero_infinity then scored the impossible validation
+    clip's loss as 0, a validation loss better than the truth, without a word."""
+    sf.write(tmp_path / "short.wav", say("ab", np.random.default_rng(0)), RATE, subtype="PCM_16")
+    (tmp_path / "val.csv").write_text("path,text\nshort.wav," + "abcd" * 20 + "\n")
+    with pytest.raises(LstmkitError, match=r"short.wav is too short for its transcript: \d+ output frames for 80 symb"):
+        SpeechRecognizer(**tiny).fit(corpus / "manifest.csv", val_data=tmp_path / "val.csv", out=tmp_path / "runs")
+    assert not (tmp_path / "runs").exists()
+
+
+def test_validation_characters_no_training_transcript_has_are_warned_of(corpus, tiny, tmp_path):
+    """An upper-case validation manifest trained without a word: its letters joined the alphabet,
+    the model never saw them, and the validation CER came out above 1."""
+    rows = [line.split(",") for line in (corpus / "test.csv").read_text().splitlines()[1:11]]
+    (tmp_path / "upper.csv").write_text("path,text\n" + "".join(f"{corpus / p},{t.upper()}\n" for p, t in rows))
+    with pytest.warns(UserWarning, match=r"4 character\(s\) of the validation transcripts occur in no training "
+                                         r"transcript \('A', 'B', 'C', 'D'\).*same case"):
+        SpeechRecognizer(**{**tiny, "max_epochs": 1}).fit(corpus / "manifest.csv", val_data=tmp_path / "upper.csv")
+
+
+def test_validation_recordings_that_are_training_ones_are_warned_of(corpus, tiny):
+    """--val with the training manifest trained without a word, its validation scores the
+    training data's (and early stopping chose by them)."""
+    with pytest.warns(UserWarning, match=r"120 of the 120 validation recordings are training recordings too "
+                                         r"\(first: manifest_0.wav\)"):
+        SpeechRecognizer(**{**tiny, "max_epochs": 1}).fit(corpus / "manifest.csv", val_data=corpus / "manifest.csv")

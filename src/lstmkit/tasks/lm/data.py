@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import numpy as np
+import pandas as pd
 import torch
 
 from lstmkit.data.tables import is_table, read_table
@@ -63,7 +64,8 @@ class Corpus:
 
 
 def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data", text_column: str | None = None) -> Corpus:
-    """Lines of a text file (a path) or of a list of strings; blank lines are skipped and counted.
+    """Lines of a text file (a path), a list of strings or a DataFrame's ``text_column`` (default
+    ``text``); blank lines (and a frame's empty cells) are skipped and counted.
 
     A ``.csv`` / ``.tsv`` / ``.jsonl`` file (optionally ``.gz``) is a table: each row's
     ``text_column`` (default ``text``) is one line, its own line breaks turned into spaces (a
@@ -71,6 +73,7 @@ def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data", text_c
     gzipped too. A missing, empty or undecodable file is an :class:`LstmkitError` naming the file
     (and for undecodable bytes the line and the ``--encoding`` fix).
     """
+    part = "validation " if what == "--val" else ""          # in memory, the message names the part
     if isinstance(data, (str, Path)):
         path = Path(data)
         if not path_exists(path):
@@ -78,8 +81,10 @@ def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data", text_c
             shown = f"{text[:60]!r}…" if len(text) > 255 or "\n" in text else text
             raise LstmkitError(f"file not found: {shown}", f"check the {what} path" + (
                 "; a text itself goes in as a list of lines, e.g. [text]" if isinstance(data, str) else ""))
-        if not path.is_file():
+        if path.is_dir():
             raise LstmkitError(f"{path} is a folder, not a text file", f"pass a text file with {what}")
+        if not (path.is_file() or path.is_fifo()):      # a pipe (/dev/stdin, <(zcat …)) reads; a device may never end
+            raise LstmkitError(f"{path} is not a file but a device or socket", f"pass a text file with {what}")
         if is_table(path):
             col = table_column(read_table(path, encoding), text_column or "text", "text", f" in {path}",
                                flag="--text-column")
@@ -92,20 +97,25 @@ def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data", text_c
         else:
             lines = decode_text(path.read_bytes(), path, encoding).splitlines()
         source = str(path)
+    elif isinstance(data, pd.DataFrame):            # iterated, a frame gives its column names, not its texts
+        col = table_column(data, text_column or "text", "text", " in the DataFrame", flag="text_column")
+        lines = [" ".join(s.split()) for s in column_strings(col)]
+        source = f"the {part}DataFrame given"
     elif isinstance(data, Iterable) and not isinstance(data, (bytes, dict)):
         lines = list(data)
         bad = next((i for i, ln in enumerate(lines) if not isinstance(ln, str)), None)
         if bad is not None:
-            raise LstmkitError(f"line {bad + 1} of the text is a {type(lines[bad]).__name__}, not a string",
+            raise LstmkitError(f"line {bad + 1} of the {part}text is a {type(lines[bad]).__name__}, not a string",
                                "pass a path or a list of strings, one line of text each")
         lines = [ln for chunk in lines for ln in (chunk.splitlines() or [""])]
-        source = "the lines given"
+        source = f"the {part}lines given"
     else:
-        raise LstmkitError(f"cannot read text from a {type(data).__name__}",
+        raise LstmkitError(f"cannot read {part}text from a {type(data).__name__}",
                            "pass a path to a text file or a list of strings")
     kept = [ln.strip() for ln in lines if ln.strip()]
     if not kept:
-        problem = f"{source} is empty" if isinstance(data, (str, Path)) else "the lines given hold no text"
+        problem = (f"{source} is empty" if isinstance(data, (str, Path)) else
+                   f"{source} {'holds' if isinstance(data, pd.DataFrame) else 'hold'} no text")
         raise LstmkitError(problem, "supply text, one sentence or paragraph per line")
     return Corpus(kept, source, {"read": len(lines), "blank": len(lines) - len(kept)})
 
@@ -191,9 +201,13 @@ class LMTokenizer:
 
     # -- text <-> ids ---------------------------------------------------------------------
     def pieces(self, text: str) -> list[str]:
-        """The tokens of ``text`` as the model sees them (unknown ones included)."""
+        """The tokens of ``text`` as the model sees them (unknown ones included; at BPE level an
+        unknown one is its text, as the tokenizer's '<unk>' would not say which)."""
         if self.level == "bpe":
-            return list(self.base._tok.encode(clean_text(text, self.lowercase)).tokens)
+            clean = clean_text(text, self.lowercase)
+            enc = self.base._tok.encode(clean)
+            unk = self.itos[UNK_ID]
+            return [clean[a:b] if t == unk else t for t, (a, b) in zip(enc.tokens, enc.offsets)]
         return self.base.tokens(text)
 
     def encode(self, text: str) -> list[int]:

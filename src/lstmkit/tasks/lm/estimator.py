@@ -14,6 +14,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
+import pandas as pd
 import torch
 
 from lstmkit.config import check_seed
@@ -92,6 +93,7 @@ class LanguageModel(RunEstimator):
         full = cap_tokens(read, cfg.max_tokens, cfg.train.seed)
         if val is not None:
             train, held = full, read_corpus(val, cfg.encoding, "--val", cfg.text_column)
+            _warn_shared_lines(train.lines, held.lines)
         else:
             train, held = split_corpus(full, cfg.val_frac, cfg.train.seed)
 
@@ -126,6 +128,7 @@ class LanguageModel(RunEstimator):
             "source": _source(data), "val_source": _source(val),
             "init_from": None if start is None else start_record(cfg.init_from, start.tokenizer_, added)}
 
+        _warn_unknown_share(self.data_summary_["unk_rate_train"], cfg)
         torch.manual_seed(cfg.train.seed)
         self.net_ = self._build_net()
         if start is not None:
@@ -149,21 +152,23 @@ class LanguageModel(RunEstimator):
 
     # -- using a fitted model --------------------------------------------------------------
     def perplexity(self, texts: str | Sequence[str]) -> float:
-        """Per-token perplexity of ``texts`` (a string, or a list of lines; each line is one sequence
-        ending in ``</s>``)."""
+        """Per-token perplexity of ``texts`` (a string, a list of lines or a DataFrame's ``text``
+        column; each line is one sequence ending in ``</s>``). An item that is not a string is an
+        error (it was skipped, so the number described less text than given)."""
         self._check_fitted()
-        lines = texts.splitlines() if isinstance(texts, str) else list(texts)
-        ids = self._encode_lines([ln for ln in lines if isinstance(ln, str) and ln.strip()])
+        lines = texts.splitlines() if isinstance(texts, str) else read_corpus(texts, what="texts").lines
+        ids = self._encode_lines([ln for ln in lines if ln.strip()])
         if not ids:
             raise LstmkitError("the text holds no token to score", "pass some words or characters")
         nats, n = self._nll(ids)
         return math.exp(nats / n)
 
     def evaluate(self, data, encoding: str | None = None, text_column: str | None = None) -> dict[str, Any]:
-        """Perplexity (per token) of a text file or list of lines; bits per character at char level.
-        A table's texts are its ``text_column`` (default: the one trained on, else ``text``)."""
+        """Perplexity (per token) of a text file, a list of lines or a DataFrame; bits per character
+        at char level. A table's (or frame's) texts are its ``text_column`` (default: the one
+        trained on, else ``text``)."""
         self._check_fitted()
-        table = isinstance(data, (str, Path)) and is_table(Path(data))
+        table = isinstance(data, pd.DataFrame) or isinstance(data, (str, Path)) and is_table(Path(data))
         column = text_column if text_column is not None else self.config_.text_column if table else None
         corpus = read_corpus(data, encoding or self.config_.encoding, "--data", column)
         ids = self._encode_lines(corpus.lines)
@@ -188,7 +193,8 @@ class LanguageModel(RunEstimator):
         ``n_tokens=None`` writes one line, until the model draws ``</s>`` (or 10,000 tokens).
         With ``n_tokens`` exactly that many tokens are drawn; each ``</s>`` becomes a line break
         and the next line starts afresh. ``temperature`` divides the logits; ``top_k`` keeps the
-        k most likely tokens; ``<unk>`` is never drawn. The same ``seed`` gives the same text.
+        k most likely tokens; ``<unk>`` is never drawn, nor ``</s>`` as a line's first token (training
+        has no empty line). The same ``seed`` gives the same text.
         """
         self._check_fitted()
         if n_tokens is not None and (isinstance(n_tokens, bool) or not isinstance(n_tokens, int) or n_tokens < 1):
@@ -282,6 +288,30 @@ class LanguageModel(RunEstimator):
                              preprocessing={"vocab_file": VOCAB_FILE, "level": tok.level, "vocab_size": tok.vocab_size,
                                             "bos_id": tok.bos_id, "eos_id": tok.eos_id, "end_token": EOS,
                                             "sequences": "one per line: <bos> tokens </s>"})
+
+
+def _warn_shared_lines(train: Sequence[str], held: Sequence[str]) -> None:
+    """One warning when most validation lines are training lines too (--val given the training
+    file): the held-out perplexity, which early stopping trusts, is then the training text's."""
+    seen = set(train)
+    shared = sum(line in seen for line in held)
+    if shared > len(held) / 2:
+        warnings.warn(f"{shared} of the {len(held)} validation lines are training lines too: the validation "
+                      "perplexity flatters the model, and early stopping trusts it; pass --val with text kept out "
+                      "of training (or leave --val out to hold out a share of the lines)", UserWarning, stacklevel=3)
+
+
+_UNK_WARN = 0.3      # share of <unk> among the training tokens that makes the model mostly a <unk> predictor
+
+
+def _warn_unknown_share(rate: float, cfg: LMConfig) -> None:
+    """One warning when most training tokens fell below ``min_freq`` (a small corpus at word level,
+    a column of numbers): the model would learn to predict ``<unk>`` and its perplexity flatter it."""
+    if rate > _UNK_WARN:
+        fix = "lower --min-freq (1 keeps every token)" + (", or train with --level char" if cfg.level != "char" else "")
+        warnings.warn(f"{rate:.0%} of the training tokens are <unk> (rarer than --min-freq {cfg.resolved_min_freq()}): "
+                      f"the model learns mostly to predict <unk>, and its perplexity counts those as right; {fix}",
+                      UserWarning, stacklevel=3)
 
 
 def _unk_rate(id_lines: list[list[int]]) -> float:

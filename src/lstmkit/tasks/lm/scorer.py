@@ -89,6 +89,7 @@ class _CachingScorer(ABC):
 
     def advance(self, state: ScorerState, token: str) -> ScorerState:
         """The state after ``token`` (a string of :attr:`vocab`; unknown strings are ``<unk>``)."""
+        _check_token(token)
         if token == EOS:
             return self._initial
         return self.advance_id(state, self.tokenizer.token_id(token))
@@ -96,7 +97,7 @@ class _CachingScorer(ABC):
     # -- conveniences ---------------------------------------------------------------------
     def index(self, token: str) -> int:
         """Position of ``token`` in :attr:`vocab` (``<unk>``'s position for unknown strings)."""
-        k = self._index.get(token)
+        k = self._index.get(token) if isinstance(token, str) else _check_token(token)
         return k if k is not None else self._index[self.tokenizer.itos[self.tokenizer.token_id(token)]]
 
     def score(self, state: ScorerState, token: str) -> float:
@@ -107,8 +108,15 @@ class _CachingScorer(ABC):
         _check_state(state)
         child = state._children.get(token_id)
         if child is None:
+            self._check_id(token_id)            # checked once: a cached child's id was
             child = state._children[token_id] = self._child(state, state.prefix, token_id)
         return child
+
+    def _check_id(self, token_id: Any) -> None:
+        n = self.tokenizer.vocab_size
+        if isinstance(token_id, bool) or not isinstance(token_id, (int, np.integer)) or not 0 <= token_id < n:
+            raise LstmkitError(f"token id {token_id!r} is not one of the model's ids (whole numbers 0 to {n - 1})",
+                               "pass an id from scorer.ids, or a token string to advance()")
 
     @abstractmethod
     def _child(self, parent: ScorerState | None, prefix: tuple[int, ...] | None, token_id: int) -> ScorerState:
@@ -174,6 +182,12 @@ class GraphScorer(_CachingScorer):
         return ScorerState(state, None, np.asarray(logits[0, -1]), length)      # logits [V]
 
 
+def _check_token(token: Any) -> None:
+    if not isinstance(token, str):
+        raise LstmkitError(f"a token must be a string, got {type(token).__name__} {str(token)[:20]!r}",
+                           "pass one entry of scorer.vocab (e.g. 'a' at char level), or an id to advance_id()")
+
+
 def _check_state(state: Any) -> None:
     if not isinstance(state, ScorerState):
         raise LstmkitError(f"the scorer got {type(state).__name__} where it needs a ScorerState",
@@ -190,7 +204,8 @@ def sample_text(scorer: _CachingScorer, n_tokens: int | None = None, prefix: str
     ``n_tokens`` at most that many tokens are drawn: ``stop_at_end`` (default: only without
     ``n_tokens``) ends at ``</s>``; otherwise each ``</s>`` becomes a line break and the next line
     starts afresh. ``temperature`` divides the logits; ``top_k`` keeps the k most likely
-    tokens; ``<unk>`` is never drawn. The same ``seed`` gives the same text.
+    tokens; ``<unk>`` is never drawn, nor ``</s>`` as a line's first token (training skips blank
+    lines). The same ``seed`` gives the same text.
     """
     tok = scorer.tokenizer
     stop_at_end = n_tokens is None if stop_at_end is None else stop_at_end
@@ -209,6 +224,8 @@ def sample_text(scorer: _CachingScorer, n_tokens: int | None = None, prefix: str
             break
         logits = scorer.log_probs(state).astype(np.float64) / temperature
         logits[unk] = -np.inf
+        if not lines[-1] and (len(lines) > 1 or not prefix_ids):
+            logits[end] = -np.inf      # no empty line (training has none): an undertrained model drew only line ends
         if top_k is not None and top_k < len(logits):
             cut = np.partition(logits, -top_k)[-top_k]
             logits[logits < cut] = -np.inf
@@ -230,8 +247,12 @@ def sample_text(scorer: _CachingScorer, n_tokens: int | None = None, prefix: str
 
 
 def _join(tok: LMTokenizer, prefix: str, prefix_ids: list[int], ids: list[int]) -> str:
-    if tok.level == "bpe":
-        return tok.decode([*prefix_ids, *ids])
+    if tok.level == "bpe":             # decoded together: a subword may continue the prefix's last word
+        whole, head = tok.decode([*prefix_ids, *ids]), tok.decode(prefix_ids)
+        if not whole.startswith(head):
+            return whole
+        rest = whole[len(head):]         # the prefix as typed, not as decoded (lower-cased, '<unk>' for unseen)
+        return prefix + (rest[1:] if prefix[-1:].isspace() and rest[:1] == " " else rest)
     text = tok.decode(ids)
     if not prefix:
         return text

@@ -69,7 +69,7 @@ class SpeechBench(ZooBench):
     def run(self, model: str, seed: int, epochs: int) -> Trial:
         est = SpeechRecognizer(**{**self.options, "model": model, "seed": seed, "max_epochs": epochs, **QUIET})
         est.fit(self.train)
-        m = est.evaluate(self.test, beam=1, lm=False)
+        m = est.evaluate(self.test, beam=None if self.mode == "classify" else 1, lm=False)
         cfg, summary = est.config_, est.data_summary_
         n_train = summary["split"]["train"]
         steps = max(est.min_frames_, round(summary["hours"]["train"] * 3.6e6 / cfg.hop_ms / n_train))

@@ -11,56 +11,39 @@ Every failure is one :class:`~lstmkit.errors.LstmkitError` that names the file a
 """
 from __future__ import annotations
 
-import csv
-import io
 import math
 import os
 import re
 import sys
 import warnings
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
+import pandas as pd
 
-from lstmkit.data.tables import PARQUET, SHEETS, read_table
-from lstmkit.data.textfile import file_ext, header_separator
+from lstmkit.data.tables import PARQUET, SHEETS
+from lstmkit.data.textfile import column_strings, file_ext
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import path_exists
 from lstmkit.tasks.speech.config import MIN_RATE
+from lstmkit.tasks.speech.manifest import AUDIO_SUFFIXES, Utterances, manifest_utterances, read_manifest
 
-__all__ = ["Utterances", "read_utterances", "read_manifest", "read_folder", "name_pattern", "read_audio",
-           "AudioNote", "loud_peak", "loud_warning", "resample", "common_rate", "report_notes",
-           "warn_untrained_labels", "Symbols", "BLANK"]
+__all__ = ["Utterances", "read_utterances", "check_files_exist", "audio_paths", "clip_length", "read_manifest",
+           "read_folder", "name_pattern", "read_audio", "AudioNote", "loud_peak", "loud_warning", "resample",
+           "common_rate", "report_notes", "warn_untrained_labels", "warn_untrained_symbols", "warn_shared_recordings",
+           "Symbols", "BLANK"]
 
 BLANK = "<blank>"
-TEXT_ALIASES = ("sentence", "transcript", "transcription")    # Common Voice writes "sentence"
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".opus", ".mp3")     # what libsndfile (soundfile) reads
-
-
-@dataclass
-class Utterances:
-    """Audio files (or in-memory waves) and their transcripts; ``fields`` holds the parts of each
-    file name matched by ``--label-from-name`` (e.g. the speaker)."""
-    paths: list[str]
-    texts: list[str]
-    fields: list[dict[str, str]] = field(default_factory=list)
-    source: str | None = None
-
-    def __len__(self) -> int:
-        return len(self.paths)
-
-    def subset(self, idx: Sequence[int]) -> "Utterances":
-        return Utterances([self.paths[i] for i in idx], [self.texts[i] for i in idx],
-                          [self.fields[i] for i in idx] if self.fields else [], self.source)
 
 
 def read_utterances(data: Any, label_from_name: str | None = None) -> Utterances:
     """A manifest CSV, a folder of audio files (``label_from_name`` required), an
-    :class:`Utterances`, or a list of ``(path, text)`` pairs."""
+    :class:`Utterances`, a list of ``(path, text)`` pairs, or a DataFrame with the manifest's
+    columns (relative paths against the working folder)."""
     if isinstance(data, Utterances):
         out = data
     elif isinstance(data, (list, tuple)):
@@ -70,7 +53,15 @@ def read_utterances(data: Any, label_from_name: str | None = None) -> Utterances
             if isinstance(pair, (str, bytes)) or not isinstance(pair, Sequence) or len(pair) != 2:
                 raise LstmkitError(f"utterance {k} is {pair!r}, not a (path, text) pair",
                                    "pass a list of (path, text) pairs, e.g. [('a.wav', 'yes')], or a manifest CSV")
+        missing = next((pair for pair in data if _is_missing(pair[1])), None)
+        if missing is not None:         # str(nan) is 'nan': a transcript of three letters
+            raise LstmkitError(f"the transcript of {missing[0]} is missing ({missing[1]!r})",
+                               "give every recording its text")
         out = Utterances([str(p) for p, _ in data], [str(t) for _, t in data])
+    elif isinstance(data, pd.DataFrame):
+        cells = [column_strings(data[c]) for c in data.columns]
+        rows = [dict(zip(map(str, data.columns), row)) for row in zip(*cells)]
+        out = manifest_utterances(rows, [str(c) for c in data.columns], Path.cwd(), "the DataFrame given")
     else:
         path = Path(data)
         if not path_exists(path):
@@ -85,91 +76,30 @@ def read_utterances(data: Any, label_from_name: str | None = None) -> Utterances
     for p, t in zip(out.paths, out.texts):
         if not t.strip():
             raise LstmkitError(f"the transcript of {p} is empty", "give every recording its text")
+    check_files_exist(out.paths)
     return out
 
 
-def read_manifest(path: str | Path) -> Utterances:
-    """``path,text`` rows (a header row is required); relative paths resolve against the manifest's folder.
-
-    A ``.tsv`` manifest (or one whose header holds tabs) is tab-separated; ``.xlsx`` and
-    ``.parquet`` manifests are read as every task reads those tables. Common Voice's
-    ``path`` / ``sentence`` columns read as well (its clips in the ``clips/`` folder beside the
-    manifest), and a Windows manifest's back-slashed relative paths (``wavs\\a.wav``) resolve.
-    """
-    path = Path(path)
-    if path.suffix.lower() in AUDIO_SUFFIXES:
-        raise LstmkitError(f"{path} is an audio file, not a manifest",
-                           "pass a CSV with columns path,text, or a folder with --label-from-name")
-    if file_ext(path) in SHEETS or file_ext(path) in PARQUET:      # read as every task reads a table
-        sheet = read_table(path)
-        rows, header = sheet.to_dict("records"), [str(c).strip() for c in sheet.columns]
-    else:
-        rows, header = _manifest_rows(path)
-    if not rows:
-        raise LstmkitError(f"manifest {path} is empty (no rows)", "add one 'path,text' row per recording")
-    text_col = next((c for c in ("text", *TEXT_ALIASES) if c in header), None)
-    if "path" not in header or text_col is None:
-        raise LstmkitError(f"manifest {path} needs the columns path,text (found: {', '.join(header) or 'none'})",
-                           "write a header line 'path,text'")
-    base = path.parent
-    paths, texts = [], []
-    for row in rows:
-        p = (row.get("path") or "").strip()
-        if not p:
-            continue
-        paths.append(str(_resolve(p, base)))
-        texts.append((row.get(text_col) or "").strip())
-    if not paths:
-        raise LstmkitError(f"manifest {path} is empty (no rows with a path)", "add one 'path,text' row per recording")
-    keep = _each_recording_once(paths, texts, path)
-    return Utterances([paths[k] for k in keep], [texts[k] for k in keep], [], str(path.resolve()))
+def check_files_exist(paths: Sequence[str], listed: bool = True) -> None:
+    """Every audio file (``listed`` in a manifest, else given one by one) is there before any is
+    read: many missing ones are one error naming how many and the first few, not one error per
+    attempt after minutes of reading."""
+    gone = [p for p in paths if not path_exists(Path(p))]
+    if len(gone) == 1 and not listed and any(c in Path(gone[0]).name for c in "*?["):
+        raise LstmkitError(f"no file matches {gone[0]} (the shell passed the pattern on unexpanded)",
+                           "check the pattern and the folder it is run from")
+    if len(gone) == 1:
+        raise LstmkitError(f"audio file not found: {gone[0]}",
+                           "check the path" + (" (manifest paths are relative to it)" if listed else ""))
+    if gone:
+        shown = ", ".join(gone[:3]) + (", …" if len(gone) > 3 else "")
+        raise LstmkitError(f"{len(gone)} of the {len(paths)} audio files {'listed' if listed else 'given'} are not "
+                           f"found: {shown}", "check the paths (a manifest's are relative to its folder), or remove "
+                           "the rows of recordings you do not have" if listed else "check the paths")
 
 
-def _each_recording_once(paths: list[str], texts: list[str], manifest: Path) -> list[int]:
-    """The rows to keep: a recording listed again is read once, with a warning (twice it would weigh
-    double in the scores and could land in both the training and the validation part); one recording
-    with two different transcripts is an error."""
-    seen: dict[str, int] = {}
-    keep, repeated = [], []
-    for k, p in enumerate(paths):
-        key = os.path.normcase(os.path.abspath(p))
-        if key not in seen:
-            seen[key] = k
-            keep.append(k)
-        elif texts[seen[key]] != texts[k]:
-            raise LstmkitError(f"manifest {manifest} gives {p} two transcripts: {texts[seen[key]]!r} and {texts[k]!r}",
-                               "keep the row with the right transcript and delete the other")
-        else:
-            repeated.append(p)
-    if repeated:
-        warnings.warn(f"manifest {manifest} lists {len(repeated)} recording(s) more than once (first: "
-                      f"{Path(repeated[0]).name}); each is read once", UserWarning, stacklevel=4)
-    return keep
-
-
-def _manifest_rows(path: Path) -> tuple[list[dict[str, str]], list[str]]:
-    """A CSV / TSV manifest's rows (header names to cells) and its header."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise LstmkitError(f"{path} is not a UTF-8 text manifest", "pass a CSV with columns path,text") from None
-    first = text.splitlines()[0] if text.strip() else ""
-    sep = header_separator(first, "\t" if path.suffix.lower() == ".tsv" else ",")
-    rows = [{k.strip() if isinstance(k, str) else k: v for k, v in row.items()}     # 'path, text': the header's spaces
-            for row in csv.DictReader(io.StringIO(text), delimiter=sep)]
-    return rows, [h.strip() for h in (next(csv.reader(io.StringIO(first), delimiter=sep)) if first else [])]
-
-
-def _resolve(p: str, base: Path) -> Path:
-    """A manifest's path: absolute, or relative to ``base``; back-slashes of a manifest written on
-    Windows, and Common Voice's ``clips/`` folder, tried when the path as written is not there."""
-    full = Path(p) if Path(p).is_absolute() else base / p
-    if full.exists():
-        return full
-    for alt in (base / p.replace("\\", "/"), base / "clips" / p):
-        if not Path(p).is_absolute() and alt.exists():
-            return alt
-    return full
+def _is_missing(text: Any) -> bool:
+    return text is None or isinstance(text, float) and math.isnan(text)
 
 
 def name_pattern(pattern: str) -> re.Pattern:
@@ -218,7 +148,54 @@ def warn_untrained_labels(train: Utterances, val: Utterances) -> None:
                       UserWarning, stacklevel=3)
 
 
+def warn_untrained_symbols(train: Utterances, val: Utterances) -> None:
+    """One warning when validation transcripts hold characters no training transcript has (an
+    upper-case validation set, say): the model cannot learn them, and each counts as an error."""
+    seen = {c for t in train.texts for c in t}
+    unseen = sorted({c for t in val.texts for c in t} - seen)
+    if unseen:
+        shown = ", ".join(map(repr, unseen[:8])) + (", ..." if len(unseen) > 8 else "")
+        warnings.warn(f"{len(unseen)} character(s) of the validation transcripts occur in no training transcript "
+                      f"({shown}): the model cannot learn them and each counts as an error; write both parts alike "
+                      "(same case, same punctuation)", UserWarning, stacklevel=3)
+
+
+def warn_shared_recordings(train: Utterances, val: Utterances) -> None:
+    """One warning when validation recordings are training recordings too (the same file, or a
+    --val manifest that repeats --data): the validation scores, which early stopping trusts, flatter the model."""
+    seen = {os.path.normcase(os.path.abspath(p)) for p in train.paths}
+    shared = [p for p in val.paths if os.path.normcase(os.path.abspath(p)) in seen]
+    if shared:
+        warnings.warn(f"{len(shared)} of the {len(val)} validation recordings are training recordings too (first: "
+                      f"{Path(shared[0]).name}): the validation scores flatter the model, and early stopping trusts "
+                      "them; pass --val with recordings kept out of training", UserWarning, stacklevel=3)
+
+
 # -- audio ---------------------------------------------------------------------------------------
+def clip_length(n_samples: int, rate: int) -> str:
+    """A clip's length for a message: milliseconds, and its samples when under 10 ms (1 sample is not '0 ms')."""
+    ms = 1000 * n_samples / rate
+    return f"{ms:.0f} ms" if ms >= 10 else f"{ms:.2g} ms ({n_samples} sample{'s' * (n_samples != 1)})"
+
+
+def audio_paths(files) -> list[str]:
+    """``transcribe``'s files as a list of paths (any iterable of them); samples in memory are refused
+    with the way to write them to a WAV."""
+    try:
+        files = [files] if isinstance(files, (str, Path)) else list(files)
+    except TypeError:
+        files = [files]
+    bad = [f for f in files if not isinstance(f, (str, Path))]
+    if bad:
+        raise LstmkitError(f"transcribe takes audio file paths, got {type(bad[0]).__name__} {str(bad[0])[:40]!r}",
+                           "pass a list of paths, e.g. ['a.wav']; write samples to a WAV first "
+                           "(soundfile.write('a.wav', wave, rate))")
+    if not files:
+        raise LstmkitError("no audio files given (empty list)", "pass at least one path, e.g. ['a.wav']")
+    check_files_exist([str(f) for f in files], listed=False)
+    return [str(f) for f in files]
+
+
 @dataclass(frozen=True)
 class AudioNote:
     """What reading one audio file noted: a conversion (``what``), or float samples beyond [-1, 1]
@@ -243,7 +220,9 @@ def read_audio(path: str | Path, rate: int | None) -> tuple[np.ndarray, int, lis
         wave, sr = sf.read(str(path), dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, ValueError) as e:
         kind = "not a WAV file" if path.suffix.lower() != ".wav" else "unreadable or corrupt"
+        table = file_ext(path) in (".csv", ".tsv", *SHEETS, *PARQUET)
         raise LstmkitError(f"{path} is {kind} ({str(e).splitlines()[0]})",
+                           "a manifest is --data of 'speech evaluate' or 'speech train', not audio" if table else
                            "pass WAV (PCM or float), FLAC, OGG/Opus or MP3 files, or convert it "
                            "(e.g. 'ffmpeg -i IN -ac 1 -ar 16000 OUT.wav')") from None
     finite = np.isfinite(wave)

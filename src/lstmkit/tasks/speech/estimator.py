@@ -20,8 +20,9 @@ from lstmkit.nn.classifier import ClassificationLoss
 from lstmkit.nn.seq2seq import beam_search, sequence_loss
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.tasks.speech.config import SpeechConfig, check_hop
-from lstmkit.tasks.speech.data import (Symbols, Utterances, common_rate, read_audio, read_utterances, report_notes,
-                                       warn_untrained_labels)
+from lstmkit.tasks.speech.data import (Symbols, Utterances, audio_paths, clip_length, common_rate, read_audio,
+                                       read_utterances, report_notes, warn_shared_recordings, warn_untrained_labels,
+                                       warn_untrained_symbols)
 from lstmkit.tasks.speech.decode import LMFusion, decode_batch, lm_scorer
 from lstmkit.tasks.speech.features import FeatureBatches, FeatureSpec, Normalizer, frame_count, log_mel
 from lstmkit.tasks.speech.metrics import check_references, plot_ctc_posteriors, plot_spectrogram, recognition_metrics
@@ -76,8 +77,11 @@ class SpeechRecognizer(RunEstimator):
             check_hop(cfg.sample_rate, cfg.hop_ms)
         self.config_ = cfg
         self._fit_targets(train.texts + val.texts)      # a rare symbol may fall in the validation part only
+        warn_shared_recordings(train, val)
         if cfg.mode == "classify":
             warn_untrained_labels(train, val)
+        else:
+            warn_untrained_symbols(train, val)
         lm = self._lm_fusion(cfg.lm) if cfg.lm and cfg.mode == "ctc" else None   # fail before training
         self.normalizer_ = Normalizer(cfg.normalize)
         raw_tr, dur_tr, notes = self._features(train.paths, normalize=False)
@@ -86,8 +90,9 @@ class SpeechRecognizer(RunEstimator):
         raw_va, dur_va, notes_va = self._features(val.paths, normalize=False)
         x_va = [torch.from_numpy(self.normalizer_(f)) for f in raw_va]
         y_tr, y_va = self._targets(train), self._targets(val, fitted=True)
-        if cfg.mode == "ctc":
+        if cfg.mode == "ctc":            # validation too: zero_infinity made an impossible clip's loss 0
             self._check_ctc_lengths(train, x_tr, y_tr)
+            self._check_ctc_lengths(val, x_va, y_va)
         if cfg.mode == "seq2seq" and cfg.max_len_ratio is None:
             frames = [self._out_frames(len(x)) for x in x_tr]
             cfg.max_len_ratio = round(1.5 * max(len(y) / f for y, f in zip(y_tr, frames)) + 0.05, 3)
@@ -139,9 +144,10 @@ class SpeechRecognizer(RunEstimator):
         """The text (ctc, seq2seq) or label (classify) of each audio file. ``lm`` overrides the
         run's language model (a run folder, or False for none)."""
         self._check_fitted()
-        feats, _, notes = self._features(_check_files(files))
+        paths, fusion = audio_paths(files), self._pick_lm(lm, beam)
+        feats, _, notes = self._features(paths)
         report_notes(notes)
-        return self._decode(feats, beam, self._pick_lm(lm))
+        return self._decode(feats, beam, fusion)
 
     def evaluate(self, data, *, label_from_name: str | None = None, beam: int | None = None,
                  lm: str | Path | None | bool = None) -> dict[str, Any]:
@@ -150,10 +156,11 @@ class SpeechRecognizer(RunEstimator):
         self._check_fitted()
         utts = read_utterances(data, label_from_name or self.config_.label_from_name)
         self._check_references(utts)                 # unknown labels fail before any work
+        fusion = self._pick_lm(lm, beam)
         t0 = _time.perf_counter()
         feats, durations, notes = self._features(utts.paths)
         report_notes(notes)
-        return self._score(feats, utts.texts, sum(durations), beam, self._pick_lm(lm), t0=t0)
+        return self._score(feats, utts.texts, sum(durations), beam, fusion, t0=t0)
 
     # -- persistence -----------------------------------------------------------------------
     def _load_state(self, run_dir: Path, meta: dict[str, Any]) -> None:
@@ -190,7 +197,7 @@ class SpeechRecognizer(RunEstimator):
             if frames < need:
                 shortest = (spec.n_fft + (need - 1) * spec.hop) / spec.rate
                 raise LstmkitError(
-                    f"{p} is too short: {wave.size / rate * 1000:.0f} ms, the model's receptive field needs "
+                    f"{p} is too short: {clip_length(wave.size, rate)}, the model's receptive field needs "
                     f"at least {shortest * 1000:.0f} ms ({need} frames)", "remove the clip or pad it with silence")
             f = log_mel(wave, spec)
             feats.append(self.normalizer_(f) if normalize else f)
@@ -270,8 +277,16 @@ class SpeechRecognizer(RunEstimator):
         chars = self.symbols_.chars if hasattr(self, "symbols_") else []
         return LMFusion(scorer, chars, self.config_.lm_weight, self.config_.length_bonus)
 
-    def _pick_lm(self, lm) -> LMFusion | None:
-        if self.config_.mode != "ctc" or lm is False:
+    def _pick_lm(self, lm, beam=None) -> LMFusion | None:
+        """The language model to fuse (``lm``: a run folder, None for the run's own, False for none);
+        a beam or a language model this mode cannot use is refused, as 'train' refuses them."""
+        mode = self.config_.mode
+        if beam is not None and mode == "classify":       # silently ignored before: one label needs no beam
+            raise LstmkitError("--beam applies to a ctc or seq2seq run, not to this classify run", "drop --beam")
+        if lm not in (None, False) and mode != "ctc":     # silently decoded without it before
+            raise LstmkitError(f"--lm fuses a language model into a ctc run, not into this {mode} run",
+                               "drop --lm")
+        if mode != "ctc" or lm is False:
             return None
         if lm is not None:
             return self._lm_fusion(lm)
@@ -372,23 +387,6 @@ def validation_split(utts: Utterances, cfg: SpeechConfig) -> tuple[Utterances, U
     perm = np.random.default_rng(cfg.train.seed).permutation(len(utts))
     n_val = min(max(1, int(round(cfg.val_frac * len(utts)))), len(utts) - 1)
     return utts.subset(sorted(perm[n_val:].tolist())), utts.subset(sorted(perm[:n_val].tolist()))
-
-
-def _check_files(files) -> list[str]:
-    """``transcribe``'s files as a list of paths (any iterable of them); samples in memory are refused
-    with the way to write them to a WAV."""
-    try:
-        files = [files] if isinstance(files, (str, Path)) else list(files)
-    except TypeError:
-        files = [files]
-    bad = [f for f in files if not isinstance(f, (str, Path))]
-    if bad:
-        raise LstmkitError(f"transcribe takes audio file paths, got {type(bad[0]).__name__} {str(bad[0])[:40]!r}",
-                           "pass a list of paths, e.g. ['a.wav']; write samples to a WAV first "
-                           "(soundfile.write('a.wav', wave, rate))")
-    if not files:
-        raise LstmkitError("no audio files given (empty list)", "pass at least one path, e.g. ['a.wav']")
-    return [str(f) for f in files]
 
 
 def _validate(cfg: SpeechConfig) -> None:

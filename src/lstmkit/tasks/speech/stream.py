@@ -15,6 +15,9 @@ go through the subsampling and the encoder from the carried state, so after the 
 transcript equals the greedy transcript of the whole utterance, wherever the chunks were cut.
 The torch engine runs the model's own layers; the ONNX engine runs the exported graph (which
 takes ``h0, c0`` for such a model).
+
+A chunk is a list of samples at the model's rate (JSON), ``{"audio": [...]}``, or in Python a
+1-D float array; an integer or multi-channel array is refused with the conversion to make.
 """
 from __future__ import annotations
 
@@ -128,11 +131,13 @@ class SpeechStream:
                 raise LstmkitError(f"a chunk object takes only 'audio', got {sorted(message)!r}",
                                    "send a list of samples, or {\"audio\": [samples...]}")
             message = message["audio"]
-        if not isinstance(message, (list, tuple)) or not all(
+        if isinstance(message, np.ndarray):       # in Python, samples come as an array (a list in JSON)
+            _check_array(message)
+        elif not isinstance(message, (list, tuple)) or not all(
                 isinstance(v, (int, float)) and not isinstance(v, bool) for v in message):
             raise LstmkitError("a chunk must be a list of numbers (audio samples)",
                                f"send samples at {self.spec.rate} Hz: [0.01, -0.02, ...] or {{\"audio\": [...]}}")
-        if not message:
+        if not len(message):
             raise LstmkitError("the chunk is empty", "send at least one sample")
         if len(message) > MAX_CHUNK_SECONDS * self.spec.rate:
             raise LstmkitError(f"the chunk holds {len(message)} samples, over {MAX_CHUNK_SECONDS:g} s at "
@@ -188,3 +193,15 @@ class SpeechStream:
         if not ok:
             raise LstmkitError("a stream state is malformed", "restore the object state_dict() returned")
         return live
+
+
+def _check_array(a: np.ndarray) -> None:
+    """A chunk array holds one channel of float samples; an integer array (PCM counts) or one of
+    several channels is one error saying how to convert it."""
+    if a.ndim != 1:
+        raise LstmkitError(f"a chunk must be one channel of samples, got an array of shape {a.shape}",
+                           "mix it down to one channel first (the mean over the channel axis)")
+    if not np.issubdtype(a.dtype, np.floating):
+        hint = (f"scale {a.dtype} PCM to floats in [-1, 1] first, e.g. x / {2 ** (8 * a.itemsize - 1)}"
+                if np.issubdtype(a.dtype, np.signedinteger) else "send float samples in [-1, 1]")
+        raise LstmkitError(f"a chunk array must hold float samples, got {a.dtype}", hint)

@@ -1,0 +1,150 @@
+"""Manifests: the ``path,text`` tables that list recordings and their transcripts.
+
+    read_manifest("train.csv")                 CSV / TSV / .xlsx / .parquet; relative paths against its folder
+    manifest_utterances(rows, header, base, where)   the same checks over rows already read (a DataFrame's)
+
+A recording listed twice is read once (with a warning); one listed with two transcripts, a row
+with more cells than the header (an unquoted comma in a transcript) and a table without the
+columns are each one :class:`~lstmkit.errors.LstmkitError`.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+from lstmkit.data.tables import PARQUET, SHEETS, read_table
+from lstmkit.data.textfile import file_ext, header_separator
+from lstmkit.errors import LstmkitError
+
+__all__ = ["Utterances", "read_manifest", "manifest_utterances", "TEXT_ALIASES", "AUDIO_SUFFIXES"]
+
+TEXT_ALIASES = ("sentence", "transcript", "transcription")    # Common Voice writes "sentence"
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".opus", ".mp3")     # what libsndfile (soundfile) reads
+
+
+@dataclass
+class Utterances:
+    """Audio files (or in-memory waves) and their transcripts; ``fields`` holds the parts of each
+    file name matched by ``--label-from-name`` (e.g. the speaker)."""
+    paths: list[str]
+    texts: list[str]
+    fields: list[dict[str, str]] = field(default_factory=list)
+    source: str | None = None
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def subset(self, idx: Sequence[int]) -> "Utterances":
+        return Utterances([self.paths[i] for i in idx], [self.texts[i] for i in idx],
+                          [self.fields[i] for i in idx] if self.fields else [], self.source)
+
+
+def read_manifest(path: str | Path) -> Utterances:
+    """``path,text`` rows (a header row is required); relative paths resolve against the manifest's folder.
+
+    A ``.tsv`` manifest (or one whose header holds tabs) is tab-separated; ``.xlsx`` and
+    ``.parquet`` manifests are read as every task reads those tables. Common Voice's
+    ``path`` / ``sentence`` columns read as well (its clips in the ``clips/`` folder beside the
+    manifest), and a Windows manifest's back-slashed relative paths (``wavs\\a.wav``) resolve.
+    """
+    path = Path(path)
+    if path.suffix.lower() in AUDIO_SUFFIXES:
+        raise LstmkitError(f"{path} is an audio file, not a manifest",
+                           "pass a CSV with columns path,text, or a folder with --label-from-name")
+    if file_ext(path) in SHEETS or file_ext(path) in PARQUET:      # read as every task reads a table
+        sheet = read_table(path)
+        rows, header = sheet.to_dict("records"), [str(c).strip() for c in sheet.columns]
+    else:
+        rows, header = _manifest_rows(path)
+    return manifest_utterances(rows, header, path.parent, f"manifest {path}", str(path.resolve()))
+
+
+def manifest_utterances(rows: list[dict[str, str]], header: list[str], base: Path, where: str,
+                         source: str | None = None) -> Utterances:
+    """The utterances of a manifest's rows (header names to cells); relative paths against ``base``."""
+    if not rows:
+        raise LstmkitError(f"{where} is empty (no rows)", "add one 'path,text' row per recording")
+    text_col = next((c for c in ("text", *TEXT_ALIASES) if c in header), None)
+    if "path" not in header or text_col is None:
+        raise LstmkitError(f"{where} needs the columns path,text (found: {', '.join(header) or 'none'})",
+                           "write a header line 'path,text'" if source else "rename its columns to path and text")
+    paths, texts = [], []
+    for row in rows:
+        p = (row.get("path") or "").strip()
+        if not p:
+            continue
+        paths.append(str(_resolve(p, base)))
+        texts.append((row.get(text_col) or "").strip())
+    if not paths:
+        raise LstmkitError(f"{where} is empty (no rows with a path)", "add one 'path,text' row per recording")
+    keep = _each_recording_once(paths, texts, where)
+    return Utterances([paths[k] for k in keep], [texts[k] for k in keep], [], source)
+
+
+def _each_recording_once(paths: list[str], texts: list[str], where: str) -> list[int]:
+    """The rows to keep: a recording listed again is read once, with a warning (twice it would weigh
+    double in the scores and could land in both the training and the validation part); one recording
+    with two different transcripts is an error."""
+    seen: dict[str, int] = {}
+    keep, repeated = [], []
+    for k, p in enumerate(paths):
+        key = os.path.normcase(os.path.abspath(p))
+        if key not in seen:
+            seen[key] = k
+            keep.append(k)
+        elif texts[seen[key]] != texts[k]:
+            raise LstmkitError(f"{where} gives {p} two transcripts: {texts[seen[key]]!r} and {texts[k]!r}",
+                               "keep the row with the right transcript and delete the other")
+        else:
+            repeated.append(p)
+    if repeated:
+        warnings.warn(f"{where} lists {len(repeated)} recording(s) more than once (first: "
+                      f"{Path(repeated[0]).name}); each is read once", UserWarning, stacklevel=4)
+    return keep
+
+
+def _manifest_rows(path: Path) -> tuple[list[dict[str, str]], list[str]]:
+    """A CSV / TSV manifest's rows (header names to cells) and its header."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise LstmkitError(f"{path} is not a UTF-8 text manifest", "pass a CSV with columns path,text") from None
+    first = text.splitlines()[0] if text.strip() else ""
+    sep = header_separator(first, "\t" if path.suffix.lower() == ".tsv" else ",")
+    header = [h.strip() for h in (next(csv.reader(io.StringIO(first), delimiter=sep)) if first else [])]
+    reader = csv.DictReader(io.StringIO(text), delimiter=sep)
+    rows = []
+    for row in reader:
+        row = {k.strip() if isinstance(k, str) else k: v for k, v in row.items()}    # 'path, text': the header's spaces
+        _check_no_extra_cells(row, header, f"{path} line {reader.line_num}", sep)
+        rows.append(row)
+    return rows, header
+
+
+def _check_no_extra_cells(row: dict, header: list[str], where: str, sep: str) -> None:
+    """A row with more (non-empty) cells than the header holds an unquoted separator, most often in
+    its transcript (``a.wav,yes, please``): read as it is, the text would silently end at it."""
+    extra = [c for c in row.pop(None, None) or [] if c.strip()]
+    if extra:
+        last = header[-1] if header else "text"
+        raise LstmkitError(f"{where} holds {len(extra)} more cell(s) than the header ({', '.join(header)}): its "
+                           f"{last} {row.get(last)!r} would lose {sep.join(extra)!r} after an unquoted "
+                           f"{'tab' if sep == chr(9) else repr(sep)}",
+                           'put a cell that holds the separator in double quotes, e.g. a.wav,"yes, please"')
+
+
+def _resolve(p: str, base: Path) -> Path:
+    """A manifest's path: absolute, or relative to ``base``; back-slashes of a manifest written on
+    Windows, and Common Voice's ``clips/`` folder, tried when the path as written is not there."""
+    full = Path(p) if Path(p).is_absolute() else base / p
+    if full.exists():
+        return full
+    for alt in (base / p.replace("\\", "/"), base / "clips" / p):
+        if not Path(p).is_absolute() and alt.exists():
+            return alt
+    return full
