@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["blank_rows", "decode_text", "check_text", "read_text_file", "parse_table", "file_ext", "table_column", "column_strings", "check_strings", "is_number",
-           "separator_line", "row_place",
+           "separator_line", "row_place", "check_readable",
            "bom_encoding", "header_separator", "comma_decimals", "closest_name", "TABLE_SEP", "JSONL"]
 
 TABLE_SEP = {".csv": ",", ".tsv": "\t"}
@@ -160,6 +160,15 @@ def _encoding_fix(raw: bytes) -> str:
         return "pass --encoding with the file's real encoding (e.g. --encoding latin-1) or convert it to UTF-8"
     return ("pass --encoding cp1252 (every byte reads as Windows-1252, what a spreadsheet on Windows saves), "
             "or the file's real encoding, or convert it to UTF-8")
+
+
+def check_readable(path: Path, fix: str) -> None:
+    """An :class:`LstmkitError` (fix: ``fix``) when the existing ``path`` is a folder, or a device
+    or socket (``/dev/zero`` never ends); a file or a pipe (``/dev/stdin``, ``<(zcat …)``) passes."""
+    if path.is_dir():
+        raise LstmkitError(f"{path} is a folder, not a text file", fix)
+    if not (path.is_file() or path.is_fifo()):
+        raise LstmkitError(f"{path} is not a file but a device or socket", fix)
 
 
 def read_text_file(path: Path, encoding: str = "utf-8") -> str:

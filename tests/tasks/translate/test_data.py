@@ -188,3 +188,32 @@ def test_a_pairs_csv_with_excels_sep_line(tmp_path):
     f = tmp_path / "pairs.csv"
     f.write_text("sep=;\nsrc;tgt\nHello, you.;Hallo, du.\nGo.;Geh.\n")
     assert read_pairs(f).tgt == ["Hallo, du.", "Geh."]
+
+
+def _pipe(tmp_path, name: str, text: str):
+    """A named pipe at ``tmp_path / name`` and the thread writing ``text`` into it."""
+    import os
+    import threading
+    pipe = tmp_path / name
+    os.mkfifo(pipe)
+    writer = threading.Thread(target=lambda: pipe.write_text(text), daemon=True)    # no hang if it is never read
+    writer.start()
+    return pipe, writer
+
+
+def test_pipes_read_as_files_and_a_device_is_refused(tmp_path):
+    """``--data <(cat pairs.tsv)``, ``/dev/stdin`` and ``--src-file <(…)`` were 'file not found';
+    a device is refused by name rather than read (``/dev/zero`` never ends)."""
+    table, writer = _pipe(tmp_path, "table", "src\ttgt\na dog\tein Hund\nthe cat\tdie Katze\n")
+    p = read_pairs(table)
+    writer.join()
+    assert p.src == ["a dog", "the cat"] and p.tgt == ["ein Hund", "die Katze"]
+    src, w1 = _pipe(tmp_path, "src", "a dog\nthe cat\n")
+    tgt, w2 = _pipe(tmp_path, "tgt", "ein Hund\ndie Katze\n")
+    p = read_pairs(src_file=src, tgt_file=tgt)
+    w1.join(), w2.join()
+    assert p.src == ["a dog", "the cat"] and p.tgt == ["ein Hund", "die Katze"]
+    with pytest.raises(LstmkitError, match="/dev/zero is not a file but a device or socket — pass a CSV/TSV"):
+        read_pairs("/dev/zero")
+    with pytest.raises(LstmkitError, match="/dev/zero is not a file but a device or socket — pass a text file"):
+        read_pairs(src_file="/dev/zero", tgt_file=tgt)

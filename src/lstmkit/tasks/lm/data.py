@@ -36,7 +36,7 @@ import pandas as pd
 import torch
 
 from lstmkit.data.tables import is_table, read_table
-from lstmkit.data.textfile import column_strings, decode_text, read_text_file, table_column
+from lstmkit.data.textfile import check_readable, column_strings, decode_text, read_text_file, table_column
 from lstmkit.data.vocab import (PAD_ID, UNK_ID, BPETokenizer, clean_text, join_words,
                                 make_tokenizer, tokenizer_from_dict)
 from lstmkit.errors import LstmkitError
@@ -81,10 +81,7 @@ def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data", text_c
             shown = f"{text[:60]!r}…" if len(text) > 255 or "\n" in text else text
             raise LstmkitError(f"file not found: {shown}", f"check the {what} path" + (
                 "; a text itself goes in as a list of lines, e.g. [text]" if isinstance(data, str) else ""))
-        if path.is_dir():
-            raise LstmkitError(f"{path} is a folder, not a text file", f"pass a text file with {what}")
-        if not (path.is_file() or path.is_fifo()):      # a pipe (/dev/stdin, <(zcat …)) reads; a device may never end
-            raise LstmkitError(f"{path} is not a file but a device or socket", f"pass a text file with {what}")
+        check_readable(path, f"pass a text file with {what}")
         if is_table(path):
             col = table_column(read_table(path, encoding), text_column or "text", "text", f" in {path}",
                                flag="--text-column")

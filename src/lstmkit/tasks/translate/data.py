@@ -24,8 +24,8 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from lstmkit.data.tables import PARQUET, SHEETS, read_table
-from lstmkit.data.textfile import (JSONL, column_strings, decode_text, file_ext, header_separator, parse_table,
-                                   read_text_file, row_place, separator_line, table_column)
+from lstmkit.data.textfile import (JSONL, check_readable, column_strings, decode_text, file_ext, header_separator,
+                                   parse_table, read_text_file, row_place, separator_line, table_column)
 from lstmkit.data.vocab import CJK, PAD, UNK, Vocab, import_tokenizers, join_words
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import path_exists
@@ -69,10 +69,7 @@ def read_lines(path: str | Path, encoding: str = "utf-8") -> list[str]:
 def _check_file(path: Path, hint: str) -> None:
     if not path_exists(path):
         raise LstmkitError(f"file not found: {path}", "check the path")
-    if path.is_dir():
-        raise LstmkitError(f"{path} is a folder, not a text file", hint)
-    if not path.is_file():
-        raise LstmkitError(f"file not found: {path}", "check the path")
+    check_readable(path, hint)
 
 
 def _read_table(path: Path, src: str, tgt: str, encoding: str) -> tuple[list[str], list[str], Callable[[int], str]]:
