@@ -72,6 +72,16 @@ def test_serve_refuses_a_busy_port(run, capsys):
     assert code == 2 and "--port" in err
 
 
+@pytest.mark.parametrize("host", ["999.1.1.1", "192.0.2.1"])      # unresolvable; a documentation address, not ours
+def test_serve_names_host_not_port_for_an_address_it_cannot_listen_on(run, host, capsys):
+    """A host that does not resolve, or that no interface of this machine has, told the user to
+    pass another --port; the fix is --host."""
+    pytest.importorskip("fastapi")
+    code, out, err = run_cli(["serve", "--run", run, "--host", host, "--port", "0"], capsys)
+    assert_user_error(code, err, f"cannot listen on {host}:0")
+    assert "pass --host 127.0.0.1" in err and "--port" not in err.split("—")[-1] and "serving" not in out
+
+
 @pytest.mark.parametrize("flags, needle", [(["--port", "99999"], "--port"), (["--port", "-1"], "--port"),
                                            (["--max-body", "0"], "--max-body"), (["--max-body", "-5"], "--max-body"),
                                            (["--max-streams", "0"], "--max-streams")])

@@ -40,6 +40,7 @@ The server listens on 127.0.0.1 unless told otherwise and stops cleanly on SIGTE
 """
 # No `from __future__ import annotations`: FastAPI must resolve the request models defined
 # inside create_app at run time.
+import errno
 import gc
 import itertools
 import json
@@ -331,6 +332,9 @@ def serve(runs, host: str = "127.0.0.1", port: int = 8000, engine: str = "auto",
         sock.bind((host, port))
     except OSError as e:
         sock.close()
+        if isinstance(e, socket.gaierror) or e.errno == errno.EADDRNOTAVAIL:     # the host, not the port
+            raise LstmkitError(f"cannot listen on {host}:{port} ({e.strerror}): --host names no address of this machine",
+                               "pass --host 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)") from None
         raise LstmkitError(f"cannot listen on {host}:{port} ({e.strerror})",
                            "pass another --port (or --port 0 for any free one)") from None
     sock.listen(2048)
