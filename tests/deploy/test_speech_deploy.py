@@ -377,6 +377,38 @@ def test_a_chunk_may_be_a_float_array_and_other_arrays_say_how_to_convert(ctc):
             as_array.step(bad)
 
 
+def test_a_stream_warns_once_of_samples_beyond_full_scale_in_python_and_over_the_websocket(ctc):
+    """A stream read samples beyond [-1, 1] without a word, where the HTTP service's answer warns;
+    now the first loud chunk of each stream carries that warning (the same words), once."""
+    from lstmkit.deploy.server import create_app
+    wave = sf.read(_wavs(ctc, 1)[0], dtype="float32")[0][:1600]
+    loud = (3 * wave / np.abs(wave[:400]).max()).tolist()        # every chunk beyond 1, the first reaching 3
+    assert min(np.abs(loud[k:k + 400]).max() for k in range(0, 1600, 400)) > 1
+    stream = adapter_for(ctc).open_stream("torch", ctc)
+    answers = [stream.step(chunk, "a") for chunk in (wave[:400].tolist(), loud[:400], loud[400:800])]
+    assert "warnings" not in answers[0] and "warnings" not in answers[2]
+    assert answers[1]["warnings"] == ["stream 'a' chunk 2: float samples reach 3, beyond the [-1, 1] of audio: read "
+                                      "as they are (not clipped), 10 dB above a full-scale recording; normalise it "
+                                      "to peak 1 (divide by the peak, or 'sox IN OUT.wav gain -n')"]
+    assert "warnings" in stream.step(loud[:400], "b")                     # each stream once
+    again = adapter_for(ctc).open_stream("torch", ctc)
+    again.load_state_dict(json.loads(json.dumps(stream.state_dict(["a"]))))
+    assert "warnings" not in again.step(loud[800:1200], "a")             # warned before it was saved
+    client = Client(create_app(ctc, engine="torch"))
+    ws = client.websocket()
+    try:
+        ws.send_text(json.dumps(wave[:400].tolist()))
+        assert "warnings" not in ws.receive_json()
+        ws.send_text(json.dumps({"audio": loud[:400]}))
+        answer = ws.receive_json()
+        assert answer["step"] == 2 and answer["warnings"][0].startswith("stream ") and "reach 3," in answer["warnings"][0]
+        ws.send_text(json.dumps(loud[400:800]))
+        assert "warnings" not in ws.receive_json()
+    finally:
+        ws.close()
+        client.close()
+
+
 @pytest.mark.parametrize("which, needle", [("bi", "both directions"), ("digits", "once per whole clip")])
 def test_models_that_cannot_stream_are_refused_with_the_reason(which, needle, request):
     run = request.getfixturevalue(which)

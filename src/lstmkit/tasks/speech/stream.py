@@ -17,7 +17,9 @@ The torch engine runs the model's own layers; the ONNX engine runs the exported 
 takes ``h0, c0`` for such a model).
 
 A chunk is a list of samples at the model's rate (JSON), ``{"audio": [...]}``, or in Python a
-1-D float array; an integer or multi-channel array is refused with the conversion to make.
+1-D float array; an integer or multi-channel array is refused with the conversion to make. Samples
+beyond [-1, 1] are read as they are; the first chunk of a stream that holds one answers with the
+``warnings`` the HTTP service gives a loud recording (:func:`~lstmkit.tasks.speech.audio.warned`).
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ import torch
 from lstmkit.deploy.onnx_engine import load_runner, resolve_engine
 from lstmkit.deploy.registry import weights_fingerprint
 from lstmkit.errors import LstmkitError
+from lstmkit.tasks.speech.audio import warned
 from lstmkit.tasks.speech.decode import collapse
 from lstmkit.tasks.speech.features import frame_count, log_mel
 
@@ -49,15 +52,17 @@ class _Live:
         self.ids: list[int] = []
         self.steps = 0
         self.seen = 0                    # samples received
+        self.loud = False                # a sample beyond [-1, 1] has come (and been warned of)
 
     def to_dict(self) -> dict[str, Any]:
         return {"steps": self.steps, "seen": self.seen, "samples": self.samples.tolist(),
                 "frames": self.frames.tolist(), "state": [s.tolist() for s in self.state],
-                "last": self.last, "ids": list(self.ids)}
+                "last": self.last, "ids": list(self.ids), "loud": self.loud}
 
 
 class SpeechStream:
-    """``step(chunk, id)`` -> ``{"partial": transcript so far, "seconds": audio so far}``.
+    """``step(chunk, id)`` -> ``{"partial": transcript so far, "seconds": audio so far}``, with
+    ``"warnings"`` once per stream, for its first chunk whose samples go beyond [-1, 1].
 
     A chunk is a JSON list of samples at the model's rate, or ``{"audio": [...]}``. Bad input
     raises :class:`~lstmkit.errors.LstmkitError` and leaves that stream as it was."""
@@ -111,8 +116,11 @@ class SpeechStream:
         live.samples, live.frames, live.state, live.last, live.ids = samples, frames, state, last, ids
         live.steps += 1
         live.seen += chunk.size
+        peak = float(np.abs(chunk).max())
+        first_loud, live.loud = peak > 1.0 and not live.loud, live.loud or peak > 1.0
         self._live[id] = live
-        return {"partial": self.adapter.est.symbols_.decode(ids), "seconds": round(live.seen / self.spec.rate, 4)}
+        answer = {"partial": self.adapter.est.symbols_.decode(ids), "seconds": round(live.seen / self.spec.rate, 4)}
+        return warned(answer, f"stream {id!r} chunk {live.steps}", peak if first_loud else None)
 
     def _run(self, x: np.ndarray, state: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
         """Features ``[1, L, F]`` from ``state`` -> (log-probabilities ``[1, T', V]``, new state)."""
@@ -184,6 +192,7 @@ class SpeechStream:
             live.frames = np.asarray(s["frames"], np.float32).reshape(-1, self.spec.dim)
             live.state = [np.asarray(a, np.float32).reshape(self._state_shape) for a in s["state"]]
             live.last, live.ids = int(s["last"]), [int(i) for i in s["ids"]]
+            live.loud = bool(s.get("loud", False))      # states saved before it was kept: not warned yet
         except (KeyError, TypeError, ValueError):
             raise LstmkitError("a stream state is malformed", "restore the object state_dict() returned") from None
         ok = (len(live.state) == self._n_states and live.samples.size < self.spec.n_fft + self.spec.hop
