@@ -346,6 +346,17 @@ def test_bad_stream_states_are_refused(char_lm, change, needle):
     assert s.steps() == 1
 
 
+def test_a_none_id_is_the_default_stream_as_in_every_task(char_lm):
+    """``step(piece, id=None)`` opened a stream named "None" beside the default one."""
+    s = adapter_for(char_lm.run_dir_).open_stream("torch")
+    s.step("t")
+    s.step("h", id=None)
+    assert s.ids == ["default"] and s.steps() == 2 and s.steps(None) == 2
+    np.testing.assert_array_equal(s.log_probs(None), s.log_probs())
+    whole = adapter_for(char_lm.run_dir_).open_stream("torch")
+    assert s.step("e", None)["logprob"] == pytest.approx(whole.run(["t", "h", "e"])[-1]["logprob"], abs=1e-6)
+
+
 def test_word_stream_reads_words(word_lm):
     s = adapter_for(word_lm.run_dir_).open_stream("onnx", top_k=2)
     expected, _ = _teacher_forced(word_lm, "the big dog zebra")

@@ -409,6 +409,19 @@ def test_a_stream_warns_once_of_samples_beyond_full_scale_in_python_and_over_the
         client.close()
 
 
+def test_a_none_id_is_the_default_stream_and_reset_none_forgets_every_stream(ctc):
+    """``step(chunk, id=None)`` opened a stream keyed None beside the default one; ``reset(None)``
+    forgets every stream, as a forecaster's or a language model's stream does."""
+    wave = sf.read(_wavs(ctc, 1)[0], dtype="float32")[0]
+    stream, whole = adapter_for(ctc).open_stream("torch", ctc), adapter_for(ctc).open_stream("torch", ctc)
+    for k in range(0, len(wave), 400):
+        assert stream.step(wave[k:k + 400], None if k % 800 else "default") == whole.step(wave[k:k + 400])
+    assert list(stream.state_dict()["streams"]) == ["default"] and stream.steps(None) == whole.steps()
+    stream.step(wave[:400], "b")
+    stream.reset(None)
+    assert stream.state_dict()["streams"] == {}
+
+
 @pytest.mark.parametrize("which, needle", [("bi", "both directions"), ("digits", "once per whole clip")])
 def test_models_that_cannot_stream_are_refused_with_the_reason(which, needle, request):
     run = request.getfixturevalue(which)

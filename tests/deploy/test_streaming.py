@@ -64,6 +64,16 @@ def test_streams_are_independent_and_reset(abs_forecaster):
     assert s.ids == []
 
 
+def test_a_none_id_is_the_default_stream(abs_forecaster):
+    """``step(x, id=None)`` opened a stream named "None" beside the default one."""
+    s = abs_forecaster.stream()
+    obs, _ = _history(abs_forecaster, n=3)
+    s.step(obs[0])
+    s.step(obs[1], id=None)
+    assert s.ids == ["default"] and s.steps() == 2 and s.steps(None) == 2
+    np.testing.assert_array_equal(s.step(obs[2], None), abs_forecaster.stream().run(obs)[-1])
+
+
 @pytest.mark.parametrize("suffix", [".json", ".safetensors"])
 def test_state_round_trips(abs_forecaster, rel_forecaster, tmp_path, suffix):
     for est in (abs_forecaster, rel_forecaster):

@@ -48,9 +48,15 @@ from lstmkit.deploy.registry import weights_fingerprint
 from lstmkit.deploy.stream_state import SavedStreams, StreamSlot
 from lstmkit.errors import LstmkitError
 
-__all__ = ["Stream", "StreamExtra", "TorchCore", "make_stream", "stream_for", "MODES"]
+__all__ = ["Stream", "StreamExtra", "TorchCore", "make_stream", "stream_for", "stream_id", "MODES"]
 
 MODES = ("auto", "state", "window")
+
+
+def stream_id(id: Any) -> str:
+    """The key of stream ``id`` in every task's stream: ``None`` is the default stream, as leaving
+    ``id`` out is (it opened a separate stream named ``"None"``); else its text (``1`` is ``"1"``)."""
+    return "default" if id is None else str(id)
 
 
 class TorchCore:
@@ -149,14 +155,15 @@ class Stream(SavedStreams):
     # -- stepping ----------------------------------------------------------------------------
     def step(self, x_t: Any, id: str = "default") -> Any:
         """Feed one observation to stream ``id`` (created on first use); return its answer."""
+        id = stream_id(id)
         if self.extra is not None:
-            return self._extra_step(x_t, str(id))
+            return self._extra_step(x_t, id)
         fast = self._fast
         if fast is not None and fast.ready():                    # the task's shortcut (torch engine)
             x = fast.encode(x_t)                                 # validates before a slot is made
-            slot = self._slots.get(id) if type(id) is str else None
+            slot = self._slots.get(id)
             if slot is None:
-                slot = self._slot(str(id))
+                slot = self._slot(id)
             live = slot.live
             y, live = fast.step(x, live if live is not None else fast.live(slot.state))
             _check_finite_answer(y)                              # the slot stays as it was
@@ -164,7 +171,7 @@ class Stream(SavedStreams):
             slot.steps += 1
             return y
         row = self.encode(x_t)                                   # [I]
-        slot = self._slot(str(id))
+        slot = self._slot(id)
         if self.mode == "state":
             if slot.live is not None:                            # the fast path ran this slot before
                 slot.state, slot.live = fast.arrays(slot.live), None
@@ -230,7 +237,7 @@ class Stream(SavedStreams):
         return list(self._slots)
 
     def steps(self, id: str = "default") -> int:
-        slot = self._slots.get(str(id))
+        slot = self._slots.get(stream_id(id))
         return slot.steps if slot else 0
 
 

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from lstmkit.data.vocab import clean_text
-from lstmkit.deploy.streaming import Stream
+from lstmkit.deploy.streaming import Stream, stream_id
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.lm.data import EOS, PAD_ID, LMTokenizer
 from lstmkit.tasks.lm.scorer import StepGraph
@@ -120,7 +120,7 @@ class LMStream(Stream):
         """Feed one text piece to stream ``id`` (created on first use); bad input raises an
         LstmkitError and leaves the stream as it was."""
         ids = encode_piece(self.tokenizer, message)
-        id = str(id)
+        id = stream_id(id)
         slot = self._slots.get(id)
         if slot is None:
             if self.max_streams is not None and len(self._slots) >= self.max_streams:
@@ -147,7 +147,7 @@ class LMStream(Stream):
 
     def log_probs(self, id: str = "default") -> np.ndarray:
         """``log P(next token)`` over every id ``[V]`` for stream ``id`` (a fresh line when unknown)."""
-        slot = self._slots.get(str(id))
+        slot = self._slots.get(stream_id(id))
         return (self._completed(slot) if slot is not None else self._fresh).logp
 
     def _new_slot(self, steps: int) -> _Slot:

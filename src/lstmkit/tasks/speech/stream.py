@@ -31,6 +31,7 @@ import torch
 
 from lstmkit.deploy.onnx_engine import load_runner, resolve_engine
 from lstmkit.deploy.registry import weights_fingerprint
+from lstmkit.deploy.streaming import stream_id
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.speech.audio import warned
 from lstmkit.tasks.speech.decode import collapse
@@ -96,7 +97,7 @@ class SpeechStream:
         return _Live(self.spec.dim, [np.zeros(self._state_shape, np.float32) for _ in range(self._n_states)])
 
     def step(self, message: Any, id: str = "default") -> dict[str, Any]:
-        chunk = self._chunk(message)
+        chunk, id = self._chunk(message), stream_id(id)
         live = self._live.get(id) or self._fresh()
         samples = np.concatenate([live.samples, chunk])
         n = frame_count(samples.size, self.spec)
@@ -160,11 +161,15 @@ class SpeechStream:
         return chunk.astype(np.float32)
 
     # -- bookkeeping ------------------------------------------------------------------------
-    def reset(self, id: str = "default") -> None:
-        self._live.pop(id, None)
+    def reset(self, id: str | None = None) -> None:
+        """Forget stream ``id``, or every stream (as :meth:`lstmkit.deploy.Stream.reset`)."""
+        if id is None:
+            self._live.clear()
+        else:
+            self._live.pop(stream_id(id), None)
 
     def steps(self, id: str = "default") -> int:
-        live = self._live.get(id)
+        live = self._live.get(stream_id(id))
         return live.steps if live is not None else 0
 
     def state_dict(self, ids=None) -> dict[str, Any]:
