@@ -328,8 +328,9 @@ def check_resume_flags(run: Path, flags: dict[str, Any]) -> None:
 def echo_run_end(est, lead: str = "", extra: str = "") -> None:
     """The last lines of every ``train`` report: epochs run, the best epoch, early stop, run folder."""
     r = est.result_
-    typer.echo(f"{lead}epochs {r.epochs_run}, best epoch {r.best_epoch}{' (early stop)' if r.stopped_early else ''}"
-               f"{extra}")
+    why = (f" (the time budget, --max-minutes {est.config_.train.max_minutes:g}, ended training)"
+           if getattr(r, "out_of_time", False) else " (early stop)" if r.stopped_early else "")
+    typer.echo(f"{lead}epochs {r.epochs_run}, best epoch {r.best_epoch}{why}{extra}")
     typer.echo(f"run folder: {est.run_dir_}")
 
 

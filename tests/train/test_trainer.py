@@ -78,7 +78,7 @@ def test_same_seed_same_result_different_seed_different():
 def test_early_stopping_restores_the_best_weights():
     # validation target is the negated training target: val loss rises once training learns
     model, r = _fit(_cfg(max_epochs=30, patience=3), val_sign=-1.0)
-    assert r.stopped_early
+    assert r.stopped_early and not r.out_of_time
     assert r.epochs_run == r.best_epoch + 3
     vals = [h["val_loss"] for h in r.history]
     assert r.best_val_loss == min(vals) == vals[r.best_epoch - 1]
@@ -266,7 +266,7 @@ def test_time_budget_starts_no_epoch_that_would_end_past_it():
     # epoch 2, 2.4 + 1.2 does not, so training stops there, keeping the best weights.
     model, r = _fit(_cfg(max_epochs=20, patience=100, max_minutes=3 / 60), callbacks=[_SlowBatches(0.2)])
     assert r.epochs_run == 2
-    assert r.stopped_early
+    assert r.out_of_time and not r.stopped_early           # the budget ended it, not early stopping
     assert sum(h["seconds"] for h in r.history) < 3
     short, _ = _fit(_cfg(max_epochs=r.best_epoch, patience=100))
     assert _same_weights(model, short)
@@ -318,3 +318,19 @@ def test_cosine_schedule_resumes_where_it_was_interrupted(tmp_path):
 def test_unknown_lr_schedule_is_a_clear_error():
     with pytest.raises(LstmkitError, match="lr_schedule.*plateau, cosine"):
         Trainer(_cfg(lr_schedule="step"))
+
+
+@pytest.mark.parametrize("early, budget, said", [
+    (True, False, "epochs 5, best epoch 2 (early stop)\n"),
+    (False, True, "epochs 5, best epoch 2 (the time budget, --max-minutes 0.5, ended training)\n"),
+    (False, False, "epochs 5, best epoch 2\n"),
+])
+def test_the_report_says_what_ended_training(early, budget, said, capsys):
+    """A run the time budget ended was reported as '(early stop)'."""
+    from types import SimpleNamespace
+    from lstmkit.cli_config import echo_run_end
+    from lstmkit.train.trainer import TrainResult
+    est = SimpleNamespace(result_=TrainResult(best_epoch=2, epochs_run=5, stopped_early=early, out_of_time=budget),
+                          config_=SimpleNamespace(train=SimpleNamespace(max_minutes=0.5)), run_dir_="runs/x")
+    echo_run_end(est)
+    assert capsys.readouterr().out == said + "run folder: runs/x\n"

@@ -54,6 +54,7 @@ class TrainResult:
     best_epoch: int = 0             # 1-based epoch whose weights the model now holds
     best_val_loss: float = math.nan
     stopped_early: bool = False
+    out_of_time: bool = False       # stopped by the time budget (max_minutes), not by early stopping
     epochs_run: int = 0
     doctor: dict[str, Any] | None = None    # the doctor's report (findings, events, stats)
 
@@ -147,6 +148,7 @@ class Trainer(ResumeState):
                 optimizer, mode="min", factor=cfg.lr_factor, patience=cfg.lr_patience)
         stopper = EarlyStopping(cfg.patience, cfg.min_delta)
         self._parts = (model, optimizer, scheduler, stopper)
+        self._out_of_budget = False
         self._best_state: dict[str, torch.Tensor] | None = None
         self._where = Position()
         if self.doctor is not None:
@@ -191,8 +193,8 @@ class Trainer(ResumeState):
         if report is not None and self.progress.mode != "off":
             print(format_report(report), file=self.progress.stream, flush=True)
         return TrainResult(history=list(self.history), best_epoch=stopper.best_epoch,
-                           best_val_loss=stopper.best, stopped_early=w.stopped,
-                           epochs_run=len(self.history), doctor=report)
+                           best_val_loss=stopper.best, stopped_early=w.stopped and not self._out_of_budget,
+                           out_of_time=self._out_of_budget, epochs_run=len(self.history), doctor=report)
 
     def _train_epoch(self, step_model, model, optimizer, params, batches, epoch, resume_rng) -> dict[str, Any]:
         cfg, w, doc = self.config, self._where, self.doctor
@@ -283,7 +285,7 @@ class Trainer(ResumeState):
         w.stopped = stopper.update(monitor, logs["epoch"])
         logs["seconds"] = time.perf_counter() - logs.pop("_t0")
         if not w.stopped and self._out_of_time(logs["seconds"]):
-            w.stopped = True
+            w.stopped = self._out_of_budget = True
         if stopper.improved:
             self._best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         self.lr = optimizer.param_groups[0]["lr"]
