@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     import torch
 
 __all__ = [
-    "FORMAT_VERSION", "META_FILE", "WEIGHTS_FILE", "new_run_dir", "check_out_folder", "path_exists", "file_in_the_way", "atomic_write", "new_file_mode",
+    "FORMAT_VERSION", "META_FILE", "WEIGHTS_FILE", "new_run_dir", "check_out_folder", "task_of_run_in", "path_exists", "file_in_the_way", "atomic_write", "new_file_mode",
     "write_json", "build_checked", "to_json", "json_safe", "file_sha256", "verify_weights", "save_tensors",
     "load_tensors", "load_weights", "read_metrics", "read_meta", "read_run",
 ]
@@ -378,6 +378,16 @@ def _runs_inside(folder: Path, limit: int = 10_000) -> list[Path]:
     except OSError:
         return []
     return sorted(p for p in entries if (p / META_FILE).is_file())
+
+
+def task_of_run_in(folder: str | Path) -> str | None:
+    """The task of the run whose folder ``folder`` is, if its ``lstmkit.json`` is readable (else None)."""
+    try:
+        meta = json.loads((Path(folder) / META_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    task = meta.get("task") if isinstance(meta, dict) else None
+    return task if isinstance(task, str) else None
 
 
 def read_run(run: str | Path, task: str | None = None) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:

@@ -14,7 +14,6 @@ import dataclasses
 import difflib
 import importlib
 import inspect
-import json
 import time
 from abc import ABC, abstractmethod
 from pathlib import Path
@@ -24,23 +23,13 @@ from lstmkit.config import TrainConfig, flatten_config, split_train_params
 from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
 from lstmkit.estimator_params import EstimatorParams
 from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, build_checked, file_in_the_way, load_weights,
-                          new_run_dir, read_meta, read_metrics, read_run, save_tensors, write_json)
+                          new_run_dir, read_meta, read_metrics, read_run, save_tensors, task_of_run_in, write_json)
 from lstmkit.train import TrainingInterrupted
 from lstmkit.version import __version__
 
 __all__ = ["RunEstimator", "RoomRegistry", "TuneHooks", "load_run"]
 
 _EXPORT_FORMATS = ("onnx", "int8")
-
-
-def _task_of_run_in(folder: Path) -> str | None:
-    """The task named by the run folder ``folder`` holds, if it holds one with a readable ``lstmkit.json``."""
-    try:
-        meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    task = meta.get("task") if isinstance(meta, dict) else None
-    return task if isinstance(task, str) else None
 
 
 class RunEstimator(EstimatorParams, ABC):
@@ -237,7 +226,7 @@ class RunEstimator(EstimatorParams, ABC):
         if blocker is not None:
             raise LstmkitError(f"cannot save to {path}: {blocker} is a file, not a folder",
                                "pass save() a folder (it is created when missing)")
-        other = _task_of_run_in(path)
+        other = task_of_run_in(path)
         if other is not None and other != self.TASK:        # its lstmkit.json, weights, state files: replaced
             raise LstmkitError(f"cannot save to {path}: it holds a '{other}' run, which saving a '{self.TASK}' model "
                                "there would overwrite", "pass save() a new folder")
