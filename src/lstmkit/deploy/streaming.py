@@ -299,7 +299,8 @@ def stream_for(adapter, mode: str = "auto", engine: str = "auto", run: str | Pat
         raise LstmkitError(f"a {adapter.task} model streams its own way; mode {mode!r} does not apply",
                            "drop mode (or pass mode='auto')")
     chosen = resolve_engine(run, engine, getattr(adapter, "preferred_engine", None))
-    stream = hook(chosen, Path(run) if run is not None else None, max_streams=max_streams)
+    where = Path(run) if run is not None else None
+    stream = hook(chosen, where) if max_streams is None else hook(chosen, where, max_streams=max_streams)
     if stream is None:
         raise LstmkitError(f"this {adapter.task} model does not stream", "send whole inputs to predict instead")
     return stream
