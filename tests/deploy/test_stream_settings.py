@@ -61,3 +61,16 @@ def test_max_streams_bounds_every_kind_of_stream(request, name):
         s.step(msg, id="c")
     s.reset("b")
     s.step(msg, id="c")                              # room again once one is reset
+
+
+@pytest.mark.parametrize("name", ["series_clf", "lm", "speech"])
+def test_stream_ids_are_names_and_reset_without_one_forgets_every_stream(request, name):
+    s = request.getfixturevalue(name).stream()
+    msg = _first_message(name)
+    s.step(msg, id=3)
+    s.step(msg, id={"user": 1})                      # any id is named by its text, as the service does
+    assert s.steps("3") == 1 and s.steps(3) == 1 and s.steps(str({"user": 1})) == 1
+    s.reset(3)
+    assert s.steps("3") == 0 and s.steps(str({"user": 1})) == 1
+    s.reset()
+    assert s.steps(str({"user": 1})) == 0

@@ -94,6 +94,7 @@ class SpeechStream:
 
     def step(self, message: Any, id: str = "default") -> dict[str, Any]:
         chunk = self._chunk(message)
+        id = str(id)                             # as the numeric and token streams: 3 and "3" are one stream
         live = self._live.get(id)
         if live is None:
             if self.max_streams is not None and len(self._live) >= self.max_streams:
@@ -158,11 +159,15 @@ class SpeechStream:
         return chunk.astype(np.float32)
 
     # -- bookkeeping ------------------------------------------------------------------------
-    def reset(self, id: str = "default") -> None:
-        self._live.pop(id, None)
+    def reset(self, id: str | None = None) -> None:
+        """Forget stream ``id`` (its next chunk starts from silence), or every stream."""
+        if id is None:
+            self._live.clear()
+        else:
+            self._live.pop(str(id), None)
 
     def steps(self, id: str = "default") -> int:
-        live = self._live.get(id)
+        live = self._live.get(str(id))
         return live.steps if live is not None else 0
 
     def state_dict(self, ids=None) -> dict[str, Any]:
