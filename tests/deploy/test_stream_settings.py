@@ -74,3 +74,17 @@ def test_stream_ids_are_names_and_reset_without_one_forgets_every_stream(request
     assert s.steps("3") == 0 and s.steps(str({"user": 1})) == 1
     s.reset()
     assert s.steps(str({"user": 1})) == 0
+
+
+@pytest.mark.parametrize("suffix", [".safetensors", ".json"])
+def test_a_saved_stream_state_gets_the_umask_mode_and_restores(series_clf, tmp_path, suffix):
+    import os
+    s = series_clf.stream()
+    s.step(0.5, id="a")
+    path = s.save(tmp_path / f"state{suffix}")
+    old = os.umask(0o022)
+    os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~old          # as a plain open() would make it
+    t = series_clf.stream()
+    t.restore(path)
+    assert t.steps("a") == 1
