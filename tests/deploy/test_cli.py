@@ -109,3 +109,11 @@ def test_export_out_that_is_not_a_path_is_refused(run):
     from lstmkit.errors import LstmkitError
     with pytest.raises(LstmkitError, match="out must be a path, got int"):
         load(run).export("onnx", out=123)
+
+
+def test_export_onnx_with_data_says_data_is_for_int8(run):
+    from lstmkit import load
+    from lstmkit.errors import LstmkitError
+    with pytest.raises(LstmkitError, match=r"data applies to export\('int8'\) only"):
+        load(run).export("onnx", data="test.csv")
+    assert not (run / "model.onnx").exists()
