@@ -16,6 +16,7 @@ service that cannot be reached, a 4xx / 5xx answer and a stream's error answer a
 from __future__ import annotations
 
 import json
+import os
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -34,7 +35,7 @@ class Client:
         parts = urllib.parse.urlsplit(str(url))
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise LstmkitError(f"not a service URL: {url!r}", "pass http://HOST:PORT, e.g. http://127.0.0.1:8000")
-        self.url, self.timeout = str(url).rstrip("/"), timeout
+        self.url, self.timeout = str(url).rstrip("/"), _seconds(timeout, "timeout")
 
     def __repr__(self) -> str:
         return f"Client({self.url!r})"
@@ -56,15 +57,14 @@ class Client:
         """``POST /predict`` with the task's request as keyword arguments (``texts=[...]``,
         ``instances=[...]``, ...); numpy arrays are sent as lists. ``model``: the served name
         (None: the service's only model)."""
-        try:
-            body = json.dumps(request, allow_nan=False, default=_plain).encode()
-        except ValueError:
-            raise LstmkitError("the request holds NaN or infinity, which JSON cannot carry",
-                               "send finite numbers") from None
+        body = _json(request, "request").encode()
         return self._call("POST", _path(model, "/predict"), body, "application/json")
 
     def upload(self, path: str | Path, model: str | None = None, content_type: str = "audio/wav") -> dict[str, Any]:
         """``POST /predict`` with a file's bytes as they are (a WAV recording for a speech model)."""
+        if not isinstance(path, (str, os.PathLike)):
+            raise LstmkitError(f"upload() takes a file path, got {type(path).__name__}",
+                               "pass the path of a WAV file, e.g. c.upload('hello.wav')")
         path = Path(path)
         try:
             body = path.read_bytes()
@@ -75,7 +75,7 @@ class Client:
     def stream(self, model: str | None = None, open_timeout: float = 10.0) -> "ClientStream":
         """A WebSocket stream to ``model`` (None: the only one served); use it in a ``with``."""
         ws_url = "ws" + self.url[4:] + _path(model, "/stream")
-        return ClientStream(ws_url, self.timeout, open_timeout)
+        return ClientStream(ws_url, self.timeout, _seconds(open_timeout, "open_timeout"))
 
     def _call(self, method: str, path: str, body: bytes | None = None, content_type: str | None = None) -> Any:
         url = self.url + path
@@ -119,10 +119,7 @@ class ClientStream:
     def send(self, message: Any) -> dict[str, Any]:
         """Send one message (an observation, a token, an audio chunk: anything JSON) and return
         the answer; an error answer raises an LstmkitError naming its field."""
-        try:
-            text = json.dumps(message, allow_nan=False, default=_plain)
-        except ValueError:
-            raise LstmkitError("the message holds NaN or infinity, which JSON cannot carry", "send finite numbers") from None
+        text = _json(message, "message")
         answer = self._exchange(text)
         if "error" in answer:
             field = answer.get("field")
@@ -175,6 +172,9 @@ _HINTS = {404: "check the model name: Client.models() lists what is served",
 
 
 def _path(model: str | None, route: str) -> str:
+    if model is not None and (isinstance(model, bool) or not isinstance(model, (str, int))):
+        raise LstmkitError(f"model must be a served model's name (a string), got {type(model).__name__}",
+                           "pass model='NAME' as Client.models() lists it, or leave it out when one model is served")
     return route if model is None else f"/models/{urllib.parse.quote(str(model), safe='')}{route}"
 
 
@@ -190,8 +190,31 @@ def _problem(e: urllib.error.HTTPError) -> str:
     return str(detail)
 
 
+def _json(value: Any, what: str) -> str:
+    """``value`` as JSON text (numpy arrays and numbers as lists and numbers); what JSON cannot
+    carry is one LstmkitError before anything is sent."""
+    try:
+        return json.dumps(value, allow_nan=False, default=_plain)
+    except ValueError:
+        raise LstmkitError(f"the {what} holds NaN or infinity, which JSON cannot carry", "send finite numbers") from None
+    except _NotJson as e:
+        raise LstmkitError(f"the {what} holds a {e.args[0]}, which JSON cannot carry",
+                           "send lists, numbers, strings, dicts (numpy arrays are sent as lists)") from None
+
+
+class _NotJson(TypeError):
+    """A value json.dumps was handed that has no JSON form."""
+
+
 def _plain(value: Any) -> Any:
     """numpy arrays and numbers as JSON's lists and numbers."""
     if hasattr(value, "tolist"):
         return value.tolist()
-    raise TypeError(f"{type(value).__name__} is not JSON")
+    raise _NotJson(type(value).__name__)
+
+
+def _seconds(value: Any, name: str) -> float:
+    """A positive number of seconds, refused in one line otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or value == float("inf"):
+        raise LstmkitError(f"`{name}` must be a positive number of seconds, got {value!r}", f"pass {name}=30, say")
+    return float(value)

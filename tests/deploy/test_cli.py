@@ -101,3 +101,29 @@ def test_export_onnx_into_an_existing_folder_writes_model_onnx_there(run, tmp_pa
     code, out, err = run_cli(["export", "onnx", "--run", run, "--out", folder], capsys)
     assert code == 0, err
     assert (folder / "model.onnx").is_file() and f"wrote {folder / 'model.onnx'}" in out
+
+
+@pytest.mark.parametrize("target", [".", "model.onnx"])
+def test_export_onnx_into_another_runs_folder_is_refused_and_leaves_its_graph(run, tmp_path, capsys, target):
+    other = tmp_path / "other"
+    shutil.copytree(run, other)
+    (other / "model.onnx").write_bytes(b"the other run's own graph")
+    code, _, err = run_cli(["export", "onnx", "--run", run, "--out", other / target], capsys)
+    assert_user_error(code, err, "inside another run's folder", "pass a folder outside any run")
+    assert (other / "model.onnx").read_bytes() == b"the other run's own graph"
+    assert not (run / "model.onnx").exists()
+
+
+def test_export_out_that_is_not_a_path_is_refused(run):
+    from lstmkit import load
+    from lstmkit.errors import LstmkitError
+    with pytest.raises(LstmkitError, match="out must be a path, got int"):
+        load(run).export("onnx", out=123)
+
+
+def test_export_onnx_with_data_says_data_is_for_int8(run):
+    from lstmkit import load
+    from lstmkit.errors import LstmkitError
+    with pytest.raises(LstmkitError, match=r"data applies to export\('int8'\) only"):
+        load(run).export("onnx", data="test.csv")
+    assert not (run / "model.onnx").exists()

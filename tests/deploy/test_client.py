@@ -107,3 +107,33 @@ def test_one_model_needs_no_name(single):
     assert len(single.predict(instances=[{"y": df["y"].tolist(), "temp": df["temp"].tolist()}])["predictions"]) == 1
     with single.stream() as s:
         assert s.send({"y": 1.0, "temp": 0.5})["step"] == 1
+
+
+@pytest.mark.parametrize("call, needle", [
+    (lambda c: c.predict(model="reviews", texts={"a", "b"}), "the request holds a set, which JSON cannot carry"),
+    (lambda c: c.predict(model="reviews", texts=[b"raw"]), "the request holds a bytes"),
+    (lambda c: c.predict(model={"name": "reviews"}, texts=["x"]), "model must be a served model's name"),
+    (lambda c: c.model(["sales"]), "model must be a served model's name"),
+    (lambda c: c.upload(None, model="reviews"), "upload\\(\\) takes a file path, got NoneType"),
+    (lambda c: c.stream(model="sales", open_timeout="soon"), "`open_timeout` must be a positive number"),
+])
+def test_arguments_json_cannot_carry_are_refused_before_sending(call, needle):
+    from lstmkit.serve import Client
+    c = Client("http://127.0.0.1:9", timeout=5)     # nothing listens: a refusal here was never sent
+    with pytest.raises(LstmkitError, match=needle) as e:
+        call(c)
+    assert e.value.hint and "cannot reach" not in str(e.value)
+
+
+@pytest.mark.parametrize("timeout", ["30", 0, -1, True, float("inf")])
+def test_a_timeout_that_is_not_a_positive_number_is_refused(timeout):
+    from lstmkit.serve import Client
+    with pytest.raises(LstmkitError, match="`timeout` must be a positive number of seconds"):
+        Client("http://127.0.0.1:8000", timeout=timeout)
+
+
+def test_stream_message_json_cannot_carry_leaves_the_stream_usable(service):
+    with service.stream(model="sales") as s:
+        with pytest.raises(LstmkitError, match="the message holds a set"):
+            s.send({"y": {1.0}, "temp": 0.0})
+        assert s.send({"y": 0.5, "temp": 0.0})["step"] == 1

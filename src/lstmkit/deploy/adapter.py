@@ -38,7 +38,7 @@ update (``online.py``)    ``net``, ``train_config``, ``update_data()``, ``check_
                           ``updated()``
 ========================  =====================================================================
 
-Task-owned hooks (optional): ``open_stream(engine, run)`` (a stream whose messages are not one
+Task-owned hooks (optional): ``open_stream(engine, run, max_streams=None)`` (a stream whose messages are not one
 numeric row, e.g. lm tokens or speech audio chunks: ``step(message, id) -> dict``, ``reset``,
 ``steps``, ``state_dict``/``load_state_dict``, ``mode``, ``fingerprint``), ``answer_bytes(net, body,
 content_type)`` with ``upload_types`` (a raw upload, e.g. a WAV file), ``scorer(engine)`` (lm: a

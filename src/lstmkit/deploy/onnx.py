@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from os import PathLike
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -35,7 +36,7 @@ from torch import nn
 from lstmkit.deploy.onnx_engine import ONNX_FILE, OnnxRunner, graph_files, require_onnx
 from lstmkit.deploy.registry import adapter_for, weights_fingerprint
 from lstmkit.errors import LstmkitError
-from lstmkit.runs import atomic_write, file_in_the_way, read_meta, write_json
+from lstmkit.runs import META_FILE, atomic_write, file_in_the_way, read_meta, write_json
 
 __all__ = ["OPSET", "TOLERANCE", "export_onnx", "write_onnx", "write_graph", "extra_inputs", "set_metadata",
            "check_against_torch", "ShapeRefusal"]
@@ -58,8 +59,12 @@ def export_onnx(run: str | Path, out: str | Path | None = None, tolerance: float
     if "quantization" in read_meta(run):
         raise LstmkitError(f"{run} is an int8 run; its ONNX graphs are already in it "
                            f"({', '.join(graph_files(run))})", "export ONNX from the original (float) run")
+    if out is not None and not isinstance(out, (str, PathLike)):
+        raise LstmkitError(f"out must be a path, got {type(out).__name__}",
+                           "pass a file (or folder) path, e.g. out='exports/model.onnx'")
     adapter = adapter_for(run)
     graphs = getattr(adapter, "export_graphs", None)
+    _refuse_other_run(run, out, several=graphs is not None)
     try:
         if graphs is not None:
             path = Path(out) if out is not None else run
@@ -82,6 +87,19 @@ def export_onnx(run: str | Path, out: str | Path | None = None, tolerance: float
     if out is None:
         write_json(run / REPORT_FILE, report)
     return path
+
+
+def _refuse_other_run(run: Path, out, several: bool) -> None:
+    """``out`` may not put graphs into another run's folder: its own graph there (served, streamed)
+    would be replaced by this run's, silently."""
+    if out is None:
+        return
+    out = Path(out)
+    folder = out if several or out.is_dir() else out.parent
+    if (folder / META_FILE).is_file() and folder.resolve() != run.resolve():
+        raise LstmkitError(f"--out {out} is inside another run's folder ({folder}); its graphs would be "
+                           f"replaced by {run.name}'s", "pass a folder outside any run (or leave --out out: "
+                           "the graph goes into the run itself)")
 
 
 def extra_inputs(adapter, x: torch.Tensor, seed: int = 0) -> dict[str, torch.Tensor]:

@@ -28,6 +28,7 @@ A task whose model is not one ``net(x)`` call says how it runs with the adapter 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -101,7 +102,7 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
     infer = _inference(adapter)
     x_batch, x_one = adapter.example_inputs(batch), adapter.example_inputs(1)
     refusals: dict[str, str] = {}
-    before = adapter.test_metrics(fp32, data)
+    before = _own_test_metrics(adapter, fp32, data)
     judge = getattr(adapter, "quality_refusal", None)
     if before is None and judge is not None:       # no int8 model could be judged: say so before any work
         raise LstmkitError(f"cannot check an int8 model of {run.name}: {judge(None, None)}",
@@ -171,6 +172,21 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return target
+
+
+def _own_test_metrics(adapter, fp32, data) -> dict | None:
+    """The float model's test metrics; a ``data`` file the task cannot read is refused with a fix
+    that applies here (the task's reader names its own column options, e.g. ``--text``, which
+    ``export int8`` does not have: it reads ``data`` with the run's column names)."""
+    try:
+        return adapter.test_metrics(fp32, data)
+    except LstmkitError as e:
+        flags = sorted(set(re.findall(r"--(?!data\b)[a-z][a-z-]*", e.hint or "")))
+        if data is None or not flags:
+            raise
+        raise LstmkitError(e.message,
+                           f"give --data the columns the run was trained with (export int8 has no "
+                           f"{', '.join(flags)}: rename the file's columns); nothing was written") from None
 
 
 def _quality(adapter, before: dict | None, candidates: dict[str, dict]) -> dict[str, dict]:

@@ -132,7 +132,7 @@ class SavedStreams:
             return path
         if path.suffix != ".safetensors":
             raise LstmkitError(f"unknown state file type {path.suffix!r}", "use .json or .safetensors")
-        from safetensors.numpy import save_file
+        from safetensors.numpy import save
         chosen = self.state_dict(ids)["streams"]
         header, tensors = {**self._header(), "streams": {}}, {}
         for k, (id, rec) in enumerate(chosen.items()):
@@ -142,7 +142,10 @@ class SavedStreams:
                 tensors[f"{k}.{name}"] = np.ascontiguousarray(value, dtype=np.float32)
             for name, value in self._extra_arrays(slot).items():     # in their own dtype (float64 history)
                 tensors[f"{k}.{name}"] = np.ascontiguousarray(value)
-        atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata={"lstmkit_stream": json.dumps(header)}))
+        data = save(tensors, metadata={"lstmkit_stream": json.dumps(header)})
+        # bytes into the file atomic_write made: safetensors' save_file re-creates it 0600 (the
+        # .json state and every run file get the umask's mode, 0644 under the usual 022)
+        atomic_write(path, lambda tmp: Path(tmp).write_bytes(data))
         return path
 
     def restore(self, path: str | Path) -> None:

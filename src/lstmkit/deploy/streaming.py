@@ -43,7 +43,7 @@ import numpy as np
 import torch
 
 from lstmkit.deploy.adapter import FastStep
-from lstmkit.deploy.onnx_engine import load_runner, resolve_engine
+from lstmkit.deploy.onnx_engine import ENGINES, load_runner, resolve_engine
 from lstmkit.deploy.registry import weights_fingerprint
 from lstmkit.deploy.stream_state import SavedStreams, StreamSlot
 from lstmkit.errors import LstmkitError
@@ -257,6 +257,7 @@ def _check_finite_answer(y: Any) -> Any:
 def make_stream(adapter, mode: str = "auto", engine: str = "auto", run: str | Path | None = None,
                 max_streams: int | None = None) -> Stream:
     """A :class:`Stream` over a task adapter (:mod:`lstmkit.deploy.adapter`)."""
+    _check_stream_settings(engine, max_streams)
     if mode not in MODES:
         raise LstmkitError(f"unknown stream mode {mode!r}", f"use one of: {', '.join(MODES)}")
     refusal = adapter.state_refusal()
@@ -293,8 +294,9 @@ def make_stream(adapter, mode: str = "auto", engine: str = "auto", run: str | Pa
 
 def stream_for(adapter, mode: str = "auto", engine: str = "auto", run: str | Path | None = None,
                max_streams: int | None = None):
-    """The stream of any task's model: the task's own object (``adapter.open_stream(engine, run)``,
-    whose ``step(message, id)`` answers JSON) or a :class:`Stream` (:func:`make_stream`)."""
+    """The stream of any task's model: the task's own object (``adapter.open_stream(engine, run,
+    max_streams)``, whose ``step(message, id)`` answers JSON) or a :class:`Stream` (:func:`make_stream`)."""
+    _check_stream_settings(engine, max_streams)
     hook = getattr(adapter, "open_stream", None)
     if hook is None:
         return make_stream(adapter, mode, engine, run, max_streams)
@@ -304,7 +306,19 @@ def stream_for(adapter, mode: str = "auto", engine: str = "auto", run: str | Pat
         raise LstmkitError(f"a {adapter.task} model streams its own way; mode {mode!r} does not apply",
                            "drop mode (or pass mode='auto')")
     chosen = resolve_engine(run, engine, getattr(adapter, "preferred_engine", None))
-    stream = hook(chosen, Path(run) if run is not None else None)
+    where = Path(run) if run is not None else None
+    stream = hook(chosen, where) if max_streams is None else hook(chosen, where, max_streams=max_streams)
     if stream is None:
         raise LstmkitError(f"this {adapter.task} model does not stream", "send whole inputs to predict instead")
     return stream
+
+
+def _check_stream_settings(engine: Any, max_streams: Any) -> None:
+    """Refuse an unknown engine or a ``max_streams`` that is not a positive integer before any work
+    (a model that streams through torch only would otherwise take ``engine="bogus"`` without a word)."""
+    if engine not in ENGINES:
+        raise LstmkitError(f"unknown engine {engine!r}", f"use one of: {', '.join(ENGINES)}")
+    if max_streams is not None and (isinstance(max_streams, bool) or not isinstance(max_streams, int)
+                                    or max_streams < 1):
+        raise LstmkitError(f"`max_streams` must be a positive integer or None, got {max_streams!r}",
+                           "pass max_streams=64, say (None: no bound)")

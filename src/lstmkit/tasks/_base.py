@@ -189,6 +189,9 @@ class RunEstimator(EstimatorParams, ABC):
             raise LstmkitError(f"this {type(self).__name__} is not saved yet (export reads its run folder)",
                                f"save it first: model.save(folder), then model.export({format!r})")
         if format == "onnx":
+            if data is not None:      # the ONNX check uses fresh random inputs, never data: say so
+                raise LstmkitError("data applies to export('int8') only (its test metrics)",
+                                   "drop data for export('onnx'): the graph is checked on random inputs")
             from lstmkit.deploy.onnx import export_onnx
             return export_onnx(run, out)
         from lstmkit.deploy.quantize import export_int8

@@ -361,11 +361,11 @@ class SpeechAdapter(EstimatorAdapter):
                     "streaming needs --normalize global or none")
         return None
 
-    def open_stream(self, engine: str = "auto", run: str | Path | None = None):
+    def open_stream(self, engine: str = "auto", run: str | Path | None = None, max_streams: int | None = None):
         """A :class:`~lstmkit.tasks.speech.stream.SpeechStream`: audio chunks in, the greedy partial
         transcript out (refused in one line for a model that cannot stream)."""
         from lstmkit.tasks.speech.stream import SpeechStream
-        return SpeechStream(self, engine, run)
+        return SpeechStream(self, engine, run, max_streams=max_streams)
 
     # -- the rest of the protocol -----------------------------------------------------------
     def fast_step(self):

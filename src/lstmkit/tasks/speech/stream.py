@@ -70,7 +70,8 @@ class SpeechStream:
 
     mode = "state"
 
-    def __init__(self, adapter, engine: str = "auto", run: str | Path | None = None):
+    def __init__(self, adapter, engine: str = "auto", run: str | Path | None = None,
+                 max_streams: int | None = None):
         why = adapter.state_refusal()
         if why is not None:
             raise LstmkitError(f"this speech model cannot stream: {why}",
@@ -91,14 +92,19 @@ class SpeechStream:
         else:
             self._graph = adapter.net
         self._live: dict[str, _Live] = {}
+        self.max_streams = max_streams           # bound on open stream ids (None: unbounded)
 
     # -- the stream -------------------------------------------------------------------------
     def _fresh(self) -> _Live:
         return _Live(self.spec.dim, [np.zeros(self._state_shape, np.float32) for _ in range(self._n_states)])
 
     def step(self, message: Any, id: str = "default") -> dict[str, Any]:
-        chunk, id = self._chunk(message), stream_id(id)
-        live = self._live.get(id) or self._fresh()
+        chunk, id = self._chunk(message), stream_id(id)      # 3 and "3" are one stream, None the default
+        live = self._live.get(id)
+        if live is None:
+            if self.max_streams is not None and len(self._live) >= self.max_streams:
+                raise LstmkitError(f"too many open streams ({self.max_streams})", "reset() finished streams")
+            live = self._fresh()
         samples = np.concatenate([live.samples, chunk])
         n = frame_count(samples.size, self.spec)
         frames = live.frames

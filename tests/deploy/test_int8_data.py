@@ -1,0 +1,45 @@
+"""``lstmkit export int8 --run RUN --data FILE`` with a file the run cannot read: one line naming
+the problem and a fix that ``export int8`` accepts (it has no column options), exit 2, nothing written."""
+import pandas as pd
+import pytest
+
+pytest.importorskip("onnxruntime")
+
+from cli_helpers import assert_user_error, run_cli  # noqa: E402
+from lstmkit import SequenceClassifier, TextClassifier  # noqa: E402
+from one_thread import one_thread_per_package  # noqa: F401,E402  (autouse: one torch thread)
+
+QUICK = dict(embed_dim=8, hidden_size=8, lr=2e-2, max_epochs=1, seed=0, progress="off", tensorboard=False)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    d = tmp_path_factory.mktemp("int8data")
+    texts = pd.DataFrame({"text": ["good film", "bad film", "great plot", "awful plot"] * 5,
+                          "label": ["pos", "neg"] * 10})
+    text = TextClassifier(**QUICK, min_freq=1).fit(texts, out=d / "text").run_dir_
+    steps = pd.DataFrame([{"sample": i, "t": t, "x": float(t * (1 if i % 2 else -1)), "label": "ud"[i % 2]}
+                          for i in range(12) for t in range(6)])
+    series = SequenceClassifier(**QUICK).fit(steps, out=d / "series").run_dir_
+    (d / "ab.csv").write_text("a,b\n1,2\n3,4\n")
+    texts.to_csv(d / "texts.csv", index=False)
+    return {"text": text, "series": series, "ab": d / "ab.csv", "texts": d / "texts.csv"}
+
+
+@pytest.mark.parametrize("run, data, words", [
+    ("text", "ab", ["text column 'text' not found", "no --text", "rename the file's columns"]),
+    ("series", "texts", ["neither long", "no --label, --sample, --time", "rename the file's columns"]),
+])
+def test_unreadable_data_names_a_fix_export_int8_accepts(runs, tmp_path, capsys, run, data, words):
+    out = tmp_path / "int8"
+    code, _, err = run_cli(["export", "int8", "--run", runs[run], "--data", runs[data], "--out", out], capsys)
+    assert_user_error(code, err, *words)
+    assert "pass --" not in err                      # a flag this command would refuse
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_data_with_the_runs_columns_is_read(runs, tmp_path, capsys):
+    code, out, err = run_cli(["export", "int8", "--run", runs["text"], "--data", runs["texts"],
+                              "--out", tmp_path / "int8", "--backend", "torch"], capsys)
+    assert code == 0, err
+    assert "accuracy" in out and (tmp_path / "int8" / "lstmkit.json").is_file()
