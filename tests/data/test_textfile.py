@@ -175,3 +175,18 @@ def test_a_utf8_file_read_as_utf16_or_32_is_refused_not_turned_into_cjk(encoding
         decode_text(raw, "a.txt", encoding)
     assert decode_text("the cat\nsat\n".encode(encoding), "a.txt", encoding) == "the cat\nsat\n"
     assert decode_text("上海".encode("utf-16-le"), "a.txt", "utf-16-le") == "上海"      # wide text without a NUL
+
+
+def test_a_utf8_file_read_as_latin1_is_said():
+    """--encoding latin-1 on a UTF-8 file read 'café' as 'cafÃ©' without a word."""
+    import warnings
+    import pytest
+    raw = "name\ncafé au lait\n".encode("utf-8")
+    with pytest.warns(UserWarning, match=r"f.csv reads as UTF-8 \('é' .*--encoding latin-1 reads each of them as two "
+                                         r"or three characters \('Ã©'\); pass --encoding utf-8"):
+        assert decode_text(raw, "f.csv", "latin-1") == "name\ncafÃ© au lait\n"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert decode_text("café".encode("latin-1"), "f.csv", "latin-1") == "café"      # really latin-1
+        assert decode_text(b"plain ascii", "f.csv", "cp1252") == "plain ascii"
+        assert decode_text(raw, "f.csv") == "name\ncafé au lait\n"

@@ -25,6 +25,7 @@ import io
 import math
 import numbers
 import re
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -124,6 +125,8 @@ def decode_text(raw: bytes, path: str | Path, encoding: str = "utf-8") -> str:
         check_text(raw[:8192], path, "pass --encoding utf-16 if it is UTF-16 text")
     elif not utf8 and bom_encoding(raw[:4]) is None:
         _check_wide(raw, path, encoding)
+    if not utf8:
+        _warn_utf8_read_as_bytes(raw, path, codec)
     try:
         return raw.decode(codec)
     except LookupError:
@@ -149,6 +152,26 @@ def _check_wide(raw: bytes, path: str | Path, encoding: str) -> None:
     raise LstmkitError(f"{path} is not {encoding} text: it has line breaks but no NUL byte (a {encoding} line end "
                        "holds one), and it reads as UTF-8", "pass --encoding utf-8 (the default), or the file's "
                        "real encoding")
+
+
+def _warn_utf8_read_as_bytes(raw: bytes, path: str | Path, encoding: str) -> None:
+    """One warning when a one-byte-per-character encoding (latin-1, cp1252, …) is asked of a file
+    whose non-ASCII bytes are all valid UTF-8: each accented letter would read as two or three
+    ('é' as 'Ã©'), silently. Text in a one-byte encoding is almost never valid UTF-8 by chance."""
+    try:
+        if codecs.lookup(encoding).name not in _ONE_BYTE or raw.isascii():
+            return
+        text = raw.decode("utf-8")
+    except (LookupError, UnicodeDecodeError):
+        return
+    sample = next(c for c in text if ord(c) > 127)
+    garbled = sample.encode("utf-8").decode(encoding, "replace")
+    warnings.warn(f"{path} reads as UTF-8 ({sample!r} and every other non-ASCII character), and --encoding "
+                  f"{encoding} reads each of them as two or three characters ({garbled!r}); pass --encoding utf-8 "
+                  "(the default) unless the file really is in that encoding", UserWarning, stacklevel=4)
+
+
+_ONE_BYTE = {"iso8859-1", "cp1252", "iso8859-15", "cp1250", "iso8859-2", "mac-roman", "cp437", "cp850"}
 
 
 def _encoding_fix(raw: bytes) -> str:
