@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import difflib
 import functools
 import importlib
 import inspect
@@ -275,6 +276,8 @@ def add_train_command(app: typer.Typer, config_cls: type, estimator: str, report
                                    "recorded", "drop --config to resume, or start a new run without --resume")
             report(resume_run(cls, resume, given_str, flags))
             return
+        if config is not None:
+            _check_config_keys(config, config_cls, cls, files)
         params = resolve_params(config, flags)
         from_yaml = {k: params.pop(k, None) for k in files}
         paths = {k: given_str[k] if given_str[k] is not None else None if from_yaml[k] is None else str(from_yaml[k])
@@ -301,6 +304,21 @@ def add_train_command(app: typer.Typer, config_cls: type, estimator: str, report
     command = config_options(config_cls, run_options=True)(train)
     app.command()(command)
     return command
+
+
+def _check_config_keys(config: Path, config_cls: type, cls: Any, files: dict[str, str]) -> None:
+    """A ``--config`` key that names no setting of the command (its config's and the trainer's
+    fields, the estimator's parameters, a data file) is an error naming the file (the estimator's
+    own refusal names only its class)."""
+    raw = load_yaml(config)
+    keys = [k for k in raw if k != "train"] + (list(raw["train"]) if isinstance(raw.get("train"), dict) else [])
+    fields = [f.name for c in (config_cls, TrainConfig) for f in dataclasses.fields(c) if f.name != "train"]
+    known = list(dict.fromkeys([*fields, *cls.parameter_names(), *files]))
+    for key in keys:
+        if key not in known:
+            close = difflib.get_close_matches(str(key), known, 1)
+            raise LstmkitError(f"{config}: unknown setting {key!r}",
+                               f"did you mean {close[0]!r}?" if close else f"the settings: {', '.join(known)}")
 
 
 def check_resume_flags(run: Path, flags: dict[str, Any]) -> None:

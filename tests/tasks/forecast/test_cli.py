@@ -144,7 +144,10 @@ def test_config_file_is_used_and_flags_win(tmp_path, capsys, csv):
     assert conf["lookback"] == 12 and conf["horizon"] == 3 and conf["train"]["max_epochs"] == 1
     cfg.write_text("lookbak: 3\n")
     code, out, err = run_cli(["forecast", "train", "--config", cfg, "--data", csv, "--target", "y"], capsys)
-    assert code == 2 and "Forecaster has no parameter 'lookbak'" in err
+    assert code == 2 and f"{cfg}: unknown setting 'lookbak' — did you mean 'lookback'?" in err   # names the file
+    cfg.write_text("train:\n  max_epoch: 3\n")
+    code, out, err = run_cli(["forecast", "train", "--config", cfg, "--data", csv, "--target", "y"], capsys)
+    assert code == 2 and f"{cfg}: unknown setting 'max_epoch' — did you mean 'max_epochs'?" in err
 
 
 def test_console_script_prints_no_traceback(tmp_path):
