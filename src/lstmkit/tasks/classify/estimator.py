@@ -131,20 +131,20 @@ class TextClassifier(Classifier):
             self.tokenizer_ = make_tokenizer(cfg.tokenizer, cfg.min_freq, cfg.max_size, cfg.lowercase)
             self.tokenizer_.fit(train.texts)
             self.init_from_ = None
-        self._check_vocabulary(train, cfg)
+        encoded = self._encode(train)                  # read once: the vocabulary check and the word scores
+        self._check_vocabulary(train, encoded.values, cfg)
         if cfg.word_scores:
             index = {c: k for k, c in enumerate(self.classes_)}
-            self.word_scores_ = word_scores(self._encode(train), [index[v] for v in train.labels], len(self.classes_),
+            self.word_scores_ = word_scores(encoded, [index[v] for v in train.labels], len(self.classes_),
                                             self.tokenizer_.vocab_size, cfg.score_pairs)
 
-    def _check_vocabulary(self, train: TextData, cfg) -> None:
+    def _check_vocabulary(self, train: TextData, ids: torch.Tensor, cfg) -> None:
         """An error when the vocabulary kept no word of the training texts (``min_freq`` above
         every word's count: each text would read as unknown words), a warning when it misses
         nine tenths of their words."""
         if not hasattr(self.tokenizer_, "tokens"):                # BPE: every text splits into known pieces
             return
         vocab = self.tokenizer_.vocab
-        ids = self._encode(train).values
         unknown = float((ids == UNK_ID).float().mean()) if len(ids) else 0.0
         if unknown < 0.9:
             return
