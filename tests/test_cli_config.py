@@ -139,6 +139,7 @@ def test_help_lists_every_flag_with_its_help(task, capsys, monkeypatch):
         assert f"--{dash}" in out, f.name
         first_words = " ".join(field_help(TrainConfig if section else TASKS[task])[f.name].split()[:3])
         assert first_words in " ".join(out.split()), (f.name, first_words)
+    assert "(default: )" not in " ".join(out.split())     # an empty list shows as none, not as nothing
 
 
 def test_the_command_params_are_the_config_keys():

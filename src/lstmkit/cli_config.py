@@ -102,7 +102,8 @@ def _spec(cls: type, f: dataclasses.Field, default: Any, section: str) -> Option
         tp = next(a for a in typing.get_args(tp) if a is not type(None))
     if f.name not in field_help(cls):
         raise TypeError(f"{cls.__name__}.{f.name} has no comment: every config field needs its help")
-    shown = "none" if default is None else ",".join(map(str, default)) if isinstance(default, list) else default
+    shown = ("none" if default is None or default == [] else ",".join(map(str, default)) if isinstance(default, list)
+             else default)
     help_text = f"{field_help(cls)[f.name]} (default: {'on' if shown is True else 'off' if shown is False else shown})"
     if tp is bool:
         decls = [f"{flag(f.name)}/--no-{f.name.replace('_', '-')}", *ALIASES.get(f.name, ())]

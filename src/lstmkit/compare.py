@@ -214,7 +214,7 @@ def _plot(table: pd.DataFrame, headline: str, path: Path, higher_is_better: bool
 # ------------------------------------------------------------------------------------ CLI
 def compare_command(
     task: str = typer.Option("forecast", help=f"Task: {', '.join(TASKS)}."),
-    data: Optional[Path] = typer.Option(None, help="Data file of the task (forecast: CSV or Parquet; classify: "
+    data: Optional[Path] = typer.Option(None, help="Data file of the task (forecast: CSV, Excel, JSON or Parquet; classify: "
                                         "CSV/TSV/JSONL texts, class folders, UCR .tsv or long .csv series; "
                                         "translate: table with source and target columns; lm: text, one "
                                         "sentence a line)."),

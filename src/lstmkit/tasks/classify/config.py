@@ -25,7 +25,7 @@ class ClassifyConfig(TaskConfig):
     label: str = "label"            # label column; labels are kept as the user's strings
     sample: str = "sample"          # long-format numeric CSV: the sample id column
     time: str = "t"                 # long-format numeric CSV: the time-step column (numbers or date-times)
-    features: list[str] = field(default_factory=list)   # long format: feature columns ([]: every other column)
+    features: list[str] = field(default_factory=list)   # long format: feature columns (none: every other column)
     unequal_length: bool = False    # numeric sequences of different lengths are allowed
     tokenizer: Literal["word", "char", "bpe"] = "word"  # word | char | bpe
     lowercase: bool = True          # lower-case texts before tokenizing

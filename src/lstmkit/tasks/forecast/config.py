@@ -23,8 +23,10 @@ class ForecastConfig(TaskConfig):
     chosen from the training data when left unset (:mod:`lstmkit.tasks.forecast.auto`); set one and
     it is used as given."""
 
-    target: list[str] = field(default_factory=list)  # target column(s), comma-separated
-    time: str | None = None         # time column (parsed, sorted; duplicates are an error)
+    target: list[str] = field(default_factory=list)  # target column(s), comma-separated; none: the table's one
+                                    # column of numbers besides time, id and the inputs named
+    time: str | None = None         # time column (parsed, sorted; duplicates are an error);
+                                    # none: the table's one date column, if it has one
     features: list[str] = field(default_factory=list)  # extra input columns, comma-separated
     lookback: int | None = None     # past steps the model sees; None: chosen from the training data
                                     # (3 seasons, or 4 horizons without one; shorter for short series)
@@ -57,7 +59,7 @@ class ForecastConfig(TaskConfig):
     calendar: list[str] = field(default_factory=list)   # hour | weekday | month | holidays[:CC]
     id_embedding: int = 0           # width of a learned per-series embedding (0: none)
     strategy: Literal["direct", "recursive", "seq2seq"] = "direct"  # direct | recursive | seq2seq
-    quantiles: list[float] = field(default_factory=list)  # e.g. [0.1, 0.5, 0.9]: pinball loss
+    quantiles: list[float] = field(default_factory=list)  # e.g. 0.1,0.5,0.9: pinball loss (none: point forecasts)
     likelihood: Literal["gaussian", "studentt"] | None = None  # None | gaussian | studentt (negative log-likelihood)
     strict: bool = False            # a series too short for lookback + horizon is an error, not skipped
     val_size: int | None = None     # points per series for val / test (instead of the fractions; many
