@@ -198,7 +198,9 @@ def test_year_and_month_columns_are_the_time(tmp_path):
     df.to_csv(tmp_path / "ym.csv", index=False)
     est = Forecaster(horizon=2, max_epochs=1, hidden_size=4, ensemble=1).fit(tmp_path / "ym.csv")
     assert est.config_.time == "Year,Month" and est.config_.target == ["Sales"] and est.season_ == 12
-    assert est.predict(tmp_path / "ym.csv")["Year,Month"].iloc[0] == pd.Timestamp("2016-01-01")
+    ahead = est.predict(tmp_path / "ym.csv")               # written as it was read: a year and a month column
+    assert list(ahead.columns[:3]) == ["Year", "Month", "step"] and ahead[["Year", "Month"]].values.tolist() == [
+        [2016, 1], [2016, 2]]
     quarters = pd.DataFrame({"year": 2000 + t // 4, "quarter": t % 4 + 1, "gdp": 1.0 + t})
     assert read_panel(quarters, ForecastConfig(target=["gdp"], time="year,quarter")).freq.startswith("QS")
     with pytest.raises(LstmkitError, match=r"time column 'Month' holds 13, not a month \(1-12\)"):

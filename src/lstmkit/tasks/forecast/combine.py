@@ -271,11 +271,11 @@ def choose_combination(est, panel, arrays, val) -> tuple[dict[str, Any] | None, 
     if kind == "none":
         return None, {"value": "none", "weight": 1.0, **record,
                       "why": f"the network alone scores best on validation ({name} {alone:.3f}), over "
-                             f"{tol:.0%} below an even blend with a baseline ({windows:.1f} independent windows)"}
+                             f"{tol:.0%} below an even blend with a baseline ({windows:.3g} independent windows)"}
     why = (f"on validation {w:g} x network + {1 - w:g} x {NAMES[kind]} scores {name} {score:.3f}, the network "
            f"alone {alone:.3f}, {NAMES[kind]} alone {scores[kind][0]:.3f}")
     if w != 0.5:
-        why += f" (over {tol:.0%} below the even blend: {windows:.1f} independent windows)"
+        why += f" (over {tol:.0%} below the even blend: {windows:.3g} independent windows)"
     toward = "ets" if "ets" in kinds else kind
     mix = shrink(kind, w, windows, toward)
     base = {k: v for k, v in mix.items() if k != "network"}

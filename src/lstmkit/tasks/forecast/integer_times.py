@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["integer_dates", "UNIT_NAMES", "period_columns", "period_time", "PERIOD_PARTS"]
+__all__ = ["integer_dates", "UNIT_NAMES", "period_columns", "period_parts", "period_time", "PERIOD_PARTS"]
 
 
 def integer_dates(col: pd.Series) -> pd.Series | None:
@@ -113,3 +113,11 @@ def period_time(df: pd.DataFrame, spec: str) -> pd.Series:
                                "fix that cell, or pass one date column as --time")
     month = part if per_year == 12 else 3 * part - 2
     return pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": 1}).astype("int64"))
+
+
+def period_parts(stamps: pd.DatetimeIndex, spec: str) -> dict[str, np.ndarray]:
+    """The year and month (quarter) columns ``spec`` names (``"Year,Month"``) of the dates
+    :func:`period_time` made: a forecast of a table read that way is written that way."""
+    year_name, part_name = (s.strip() for s in spec.split(",", 1))
+    part = stamps.month if PERIOD_PARTS[part_name.lower()] == 12 else stamps.quarter
+    return {year_name: np.asarray(stamps.year, dtype=np.int64), part_name: np.asarray(part, dtype=np.int64)}

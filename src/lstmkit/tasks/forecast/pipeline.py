@@ -25,6 +25,7 @@ from lstmkit.tasks.forecast.combine import choose_combination, combine_ahead, co
 from lstmkit.tasks.forecast.ensemble import SeedEnsemble, ensemble_loss
 from lstmkit.tasks.forecast.evaluation import baseline_comparison, panel_metrics, panel_plots
 from lstmkit.tasks.forecast.fastpath import frame_of
+from lstmkit.tasks.forecast.integer_times import period_parts
 from lstmkit.tasks.forecast.model import ForecastNet
 from lstmkit.tasks.forecast.panel import Panel, read_panel
 from lstmkit.tasks.forecast.probabilistic import make_output, quantiles_of, unscale
@@ -366,7 +367,9 @@ class PanelPipeline:
         frame = {}
         if cfg.id is not None or cfg.format == "m4":
             frame[cfg.id or "id"] = np.repeat(np.asarray(ids, dtype=object), H)
-        if times[0] is not None:
+        if times[0] is not None and cfg.time is not None and "," in cfg.time:
+            frame.update(period_parts(pd.DatetimeIndex(np.concatenate(times)), cfg.time))  # Year, Month as read
+        elif times[0] is not None:
             frame[cfg.time or ("t" if cfg.format == "m4" else "time")] = np.concatenate(times)
         frame["step"] = np.tile(np.arange(1, H + 1), S)
         point = out.point(torch.from_numpy(params)).numpy()                   # [S, H, T]
