@@ -127,3 +127,8 @@ def test_export_onnx_with_data_says_data_is_for_int8(run):
     with pytest.raises(LstmkitError, match=r"data applies to export\('int8'\) only"):
         load(run).export("onnx", data="test.csv")
     assert not (run / "model.onnx").exists()
+
+
+def test_the_int8_summary_says_larger_when_the_file_grew():
+    from lstmkit.deploy.cli import size_change
+    assert (size_change(1.784), size_change(0.65), size_change(1.0)) == ("1.78x smaller", "1.54x larger", "1.00x smaller")

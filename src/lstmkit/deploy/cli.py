@@ -49,13 +49,18 @@ def export_int8_command(run: Path = typer.Option(..., help="Run folder from 'tra
     for name, c in r["candidates"].items():
         change = c.get("metric_change") or {}
         mark = "  <- kept as engine" if name == r["engine"] else ""
-        typer.echo(f"{name:5s}: {c['size_ratio']:.2f}x smaller, {c['speed_ratio_batch']:.2f}x batch speed, "
+        typer.echo(f"{name:5s}: {size_change(c['size_ratio'])}, {c['speed_ratio_batch']:.2f}x batch speed, "
                    f"{c['speed_ratio_latency']:.2f}x batch-1 speed"
                    + "".join(f", {m} {change[m]:+.4g}" for m in ("MAE", "accuracy", "bleu", "perplexity", "wer") if m in change)
                    + (f" (not the engine: {c['quality_refused']})" if "quality_refused" in c else "") + mark)
     for name, why in r["refused"].items():
         typer.echo(f"{name:5s}: refused: {why}")
     typer.echo(f"wrote {target}")
+
+
+def size_change(ratio: float) -> str:
+    """fp32 bytes / candidate bytes as words: '1.78x smaller', or '1.54x larger' (not '0.65x smaller')."""
+    return f"{ratio:.2f}x smaller" if ratio >= 1 else f"{1 / ratio:.2f}x larger"
 
 
 def serve_command(run: List[str] = typer.Option(..., metavar="RUN", help="Run folder to serve; repeat for several runs, each "
