@@ -44,7 +44,7 @@ import typer
 
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import atomic_write, check_out_folder, new_run_dir, write_json
-from lstmkit.tasks._base import RoomRegistry
+from lstmkit.tasks import RoomRegistry
 from lstmkit.train.bench import TaskBench, Trial
 
 __all__ = ["TASKS", "register_task", "compare", "summarise", "to_markdown", "compare_command"]

@@ -34,7 +34,7 @@ import yaml
 from lstmkit.config import TrainConfig, check_seed, load_yaml, merge
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import atomic_write, check_out_folder
-from lstmkit.tasks._base import RoomRegistry
+from lstmkit.tasks import RoomRegistry
 from lstmkit.train.callbacks import Callback
 
 __all__ = ["TaskTuning", "TASKS", "parse_space", "parse_timeout", "tune"]

@@ -235,8 +235,40 @@ def test_a_net_whose_output_is_nan_is_one_error_in_the_answer(ctc, beam):
     net = copy.deepcopy(adapter.net)
     with torch.no_grad():
         next(net.parameters()).view(-1)[0] = float("nan")
-    with pytest.raises(LstmkitError, match=r"^utterance 1 of 1: the acoustic model's log-probabilities are not finite"):
+    with pytest.raises(BadRequest, match=r"^the acoustic model's log-probabilities are not finite") as e:
         adapter.answer(net, audio=[tone_clip("ab").tolist()], beam=beam)
+    assert e.value.loc == ["audio", 0]
+
+
+def test_the_service_names_the_recording_whose_log_probabilities_are_not_finite(ctc, monkeypatch):
+    """The 422 said loc ["body"]: the decoder's refusal named no field, unlike every other bad recording."""
+    import lstmkit.deploy.onnx_engine as onnx_mod
+    from lstmkit.deploy.server import create_app
+    short, long = tone_clip("ab"), tone_clip("ab cd ab")
+    frames = adapter_for(ctc).features(long).shape[0]
+    real = onnx_mod.engine_net
+
+    def nan_for_the_long_one(*args):
+        net = real(*args)
+
+        def run(x, lengths):
+            y = net(x, lengths).clone()
+            y[lengths >= frames] = float("nan")
+            return y
+        return run
+    monkeypatch.setattr(onnx_mod, "engine_net", nan_for_the_long_one)
+    client = Client(create_app(ctc, engine="torch"))
+    try:
+        for beam in (1, 4):
+            status, body = client.run(client.arequest("POST", "/predict", json.dumps(
+                {"audio": [short.tolist(), long.tolist()], "beam": beam}).encode()))
+            detail = json.loads(body)["detail"]
+            assert status == 422 and detail[0]["loc"] == ["body", "audio", 1], (status, detail)
+            assert detail[0]["msg"].startswith("the acoustic model's log-probabilities are not finite (nan at frame 0")
+        status, body = client.run(client.arequest("POST", "/predict", json.dumps({"audio": [short.tolist()]}).encode()))
+        assert status == 200 and "transcript" in json.loads(body)["predictions"][0]
+    finally:
+        client.close()
 
 
 def test_the_service_answers_json_audio(bi):

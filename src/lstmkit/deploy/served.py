@@ -62,10 +62,17 @@ def named_runs(runs) -> dict[str, Path]:
 
 
 def _named(run) -> tuple[str, Path]:
+    """``NAME=PATH`` or a path (which may hold '='); ``a/b=PATH`` that names no folder is a name
+    with a '/' (it was read as the path ``a/b=PATH``, then "not found")."""
     text = str(run)
     name, eq, path = text.partition("=")
     if eq and not isinstance(run, Path) and _NAME.fullmatch(name) and path:
         return name, Path(path)
+    if eq and not isinstance(run, Path) and "/" in name and path and not Path(text).exists():
+        example = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-._")
+        raise LstmkitError(f"cannot serve --run {text}: it names no path, and as NAME=PATH its name {name!r} holds "
+                           "a '/', which names may not", "name it with letters, digits, '.', '_' or '-': "
+                           f"--run {example if _NAME.fullmatch(example) else 'sales'}={path}")
     path = Path(text)
     return (path.name or path.resolve().name), path
 

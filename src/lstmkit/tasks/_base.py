@@ -5,25 +5,26 @@ Each estimator still owns what differs: its data, its network, the JSON state be
 path (``_train_and_save``: run folder, config check, training, interruption, save), the
 not-fitted error, ``save()``, ``export()`` and ``stream()`` (through the room's deploy adapter),
 the checks that open ``resume()``, the strict weight load and
-metrics read that close ``load()``, the ``training`` block of ``lstmkit.json``, and
-:func:`load_run`, which opens another task's run by the task's name.
+metrics read that close ``load()`` and the ``training`` block of ``lstmkit.json``.
+:func:`load_run`, :class:`RoomRegistry` and :class:`TuneHooks` (reaching rooms by name) live in
+:mod:`lstmkit.tasks` and are re-exported here.
 """
 from __future__ import annotations
 
 import dataclasses
 import difflib
-import importlib
 import inspect
 import time
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable
 
 from lstmkit.config import TrainConfig, flatten_config, split_train_params
 from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
 from lstmkit.estimator_params import EstimatorParams
 from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, build_checked, file_in_the_way, load_weights,
                           new_run_dir, read_meta, read_metrics, read_run, save_tensors, task_of_run_in, write_json)
+from lstmkit.tasks import RoomRegistry, TuneHooks, load_run
 from lstmkit.train import TrainingInterrupted
 from lstmkit.version import __version__
 
@@ -343,97 +344,6 @@ class RunEstimator(EstimatorParams, ABC):
         if source is None:
             raise LstmkitError(f"{run_dir} was trained on {what}", again)
         return source
-
-
-def load_run(run: str | Path, task: str):
-    """The fitted estimator of a finished ``task`` run, through the room's ``load`` found by name.
-
-    A task that needs another task's run (speech fusing an ``lm`` run) loads it here, so that no
-    task imports another. A run of another task is an error naming both."""
-    read_meta(run, task)
-    try:
-        room = importlib.import_module(f"lstmkit.tasks.{task}")
-    except ModuleNotFoundError:
-        raise LstmkitError(f"this lstmkit has no {task!r} task", "upgrade lstmkit, or do without that run") from None
-    return room.load(run)
-
-
-class RoomRegistry(Mapping):
-    """Task name -> what each room's ``tasks/<task>/<module>.py`` supplies, found by name.
-
-    The rooms are listed from the files on disk (nothing is imported until a task is looked
-    up), so ``compare`` and ``tune`` know every task without importing one. ``build(module)``
-    turns a room's module into the entry; ``register(name, entry)`` adds one from outside.
-    """
-
-    def __init__(self, module: str, build: Callable[[Any], Any]):
-        self.module, self.build = module, build
-        self.extra: dict[str, Any] = {}
-        self._found: list[str] | None = None
-
-    def _rooms(self) -> list[str]:
-        if self._found is None:            # the rooms on disk do not change while we run: scan once
-            self._found = sorted(p.parent.name for p in Path(__file__).parent.glob(f"*/{self.module}.py"))
-        return self._found
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(dict.fromkeys([*self._rooms(), *self.extra]))
-
-    def __len__(self) -> int:
-        return len(list(iter(self)))
-
-    def __contains__(self, name: object) -> bool:
-        return name in self.extra or name in self._rooms()
-
-    def __getitem__(self, name: str) -> Any:
-        if name in self.extra:
-            return self.extra[name]
-        if name not in self._rooms():
-            raise KeyError(name)
-        return self.build(importlib.import_module(f"lstmkit.tasks.{name}.{self.module}"))
-
-    def register(self, name: str, entry: Any) -> None:
-        self.extra[name] = entry
-
-
-class TuneHooks:
-    """A room's ``tune_keys``, ``tune_check`` and ``tune_trial`` (see :mod:`lstmkit.tune`), made
-    from its estimator.
-
-    A trial's flat ``params`` hold the data under ``data`` and the keyword arguments of ``fit``
-    named in ``files`` (e.g. ``val_data``); the rest are the estimator's parameters. ``data_keys``
-    name the files that may stand in for ``data`` (translate's ``src_file``). ``choose``
-    (optional) picks the estimator class from ``params`` and removes what it reads.
-    """
-
-    def __init__(self, estimator: type, files: tuple[str, ...] = (), check_files: tuple[str, ...] = (),
-                 choose: Callable[[dict[str, Any]], type] | None = None, extra_keys: tuple[str, ...] = (),
-                 data_keys: tuple[str, ...] = ()):
-        self.estimator, self.files, self.check_files = estimator, files, check_files
-        self.choose, self.extra_keys, self.data_keys = choose, extra_keys, data_keys
-
-    def keys(self) -> set[str]:
-        """The settings a search space may name."""
-        return set(self.estimator.parameter_names()) | set(self.extra_keys)
-
-    def _split(self, params: dict[str, Any]):
-        params = dict(params)
-        data = params.pop("data", None)
-        files = {k: str(v) for k, v in ((k, params.pop(k, None)) for k in self.files) if v is not None}
-        if data is None and all(files.get(k) is None for k in self.data_keys):
-            raise LstmkitError("no data given", "pass --data FILE (or 'data:' in the --config file)")
-        cls = self.choose(params) if self.choose is not None else self.estimator
-        return cls(**params), None if data is None else str(data), files
-
-    def check(self, params: dict[str, Any]) -> None:
-        """Fail before the first trial on settings or data no trial could use."""
-        est, data, files = self._split(params)
-        est.check(data, **{k: v for k, v in files.items() if k in self.check_files})
-
-    def trial(self, params: dict[str, Any], callback) -> float:
-        """Train with ``params``; the best validation loss (``callback`` sees every epoch)."""
-        est, data, files = self._split(params)
-        return est.fit(data, callbacks=[callback], **files).result_.best_val_loss
 
 
 def _signature(cls) -> inspect.Signature:

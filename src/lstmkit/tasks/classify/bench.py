@@ -11,7 +11,7 @@ from typing import Any
 import torch
 
 from lstmkit.errors import LstmkitError
-from lstmkit.tasks._base import TuneHooks
+from lstmkit.tasks import TuneHooks
 from lstmkit.tasks.classify.config import SERIES_ONLY
 from lstmkit.tasks.classify.data import check_known_labels, stratified_split
 from lstmkit.tasks.classify.estimator import SequenceClassifier, TextClassifier

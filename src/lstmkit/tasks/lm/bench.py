@@ -11,7 +11,7 @@ from typing import Any
 import torch
 
 from lstmkit.errors import LstmkitError
-from lstmkit.tasks._base import TuneHooks
+from lstmkit.tasks import TuneHooks
 from lstmkit.tasks.lm.data import read_corpus, split_lines
 from lstmkit.tasks.lm.estimator import LanguageModel
 from lstmkit.tasks.lm.model import LanguageModelNet

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from lstmkit.errors import LstmkitError
-from lstmkit.tasks._base import TuneHooks
+from lstmkit.tasks import TuneHooks
 from lstmkit.tasks.speech.data import read_utterances
 from lstmkit.tasks.speech.estimator import SpeechRecognizer
 from lstmkit.train.bench import (QUIET, Trial, ZooBench, choice, describe_source, float_range, int_range,

@@ -21,8 +21,8 @@ word when the space after it (or the end) is emitted. :func:`lm_scorer` finds th
 ``scorer(engine)`` when that room offers one (the ONNX step graph or torch), else the lm
 estimator's own torch scorer.
 
-:func:`decode_batch` decodes a padded batch ``[B, T, V]`` with valid lengths ``[B]`` (what the
-acoustic model's ONNX graph or the torch net gives) by any of the three.
+:func:`decode` decodes one utterance by any of the three; :func:`decode_batch` a padded batch
+``[B, T, V]`` with valid lengths ``[B]`` (what the acoustic model's ONNX graph or the torch net gives).
 """
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ import numpy as np
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.scoring import TokenScorer
 
-__all__ = ["greedy_decode", "prefix_beam_search", "LMFusion", "collapse", "decode_batch", "checked_log_probs",
+__all__ = ["greedy_decode", "prefix_beam_search", "LMFusion", "collapse", "decode", "decode_batch", "checked_log_probs",
            "lm_scorer", "LM_ENGINES"]
 
 _NEG = -math.inf
@@ -196,6 +196,12 @@ def prefix_beam_search(log_probs: np.ndarray, beam: int = 8, lm: LMFusion | None
     return list(max(beams.items(), key=lambda kv: _lse(*kv[1]) + lm.final(ctx[kv[0]]))[0])
 
 
+def decode(log_probs: np.ndarray, beam: int = 1, lm: LMFusion | None = None) -> list[int]:
+    """Symbol ids of one utterance ``[T, V]``: greedy when ``beam == 1`` and there is no LM, else
+    prefix beam search (shallow fusion with ``lm``)."""
+    return greedy_decode(log_probs) if beam == 1 and lm is None else prefix_beam_search(log_probs, beam, lm)
+
+
 def decode_batch(log_probs, lengths: Sequence[int] | None = None, beam: int = 1,
                  lm: LMFusion | None = None) -> list[list[int]]:
     """Symbol ids per utterance of ``log_probs``: a padded batch ``[B, T, V]`` whose frames past
@@ -205,7 +211,7 @@ def decode_batch(log_probs, lengths: Sequence[int] | None = None, beam: int = 1,
     for b, lp in enumerate(log_probs):
         lp = np.asarray(lp) if lengths is None else np.asarray(lp)[: int(lengths[b])]
         try:
-            out.append(greedy_decode(lp) if beam == 1 and lm is None else prefix_beam_search(lp, beam, lm))
+            out.append(decode(lp, beam, lm))
         except LstmkitError as e:
             raise LstmkitError(f"utterance {b + 1} of {len(log_probs)}: {e.message}", e.hint) from None
     return out

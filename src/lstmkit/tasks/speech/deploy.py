@@ -42,7 +42,7 @@ from lstmkit.deploy.stateful import recurrent_state_names
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.seq2seq import beam_search
 from lstmkit.tasks.speech.audio import WAV_TYPES, to_model_rate, warned, wav_samples
-from lstmkit.tasks.speech.decode import LMFusion, decode_batch, lm_scorer
+from lstmkit.tasks.speech.decode import LMFusion, decode, decode_batch, lm_scorer
 from lstmkit.tasks.speech.estimator import TASK, SpeechRecognizer, validation_split
 from lstmkit.tasks.speech.data import read_utterances
 from lstmkit.tasks.speech.features import frame_count, log_mel
@@ -221,23 +221,26 @@ class SpeechAdapter(EstimatorAdapter):
         return LMFusion(lm_scorer(lm, self.lm_engine), self.est.symbols_.chars, c.lm_weight, c.length_bonus)
 
     def predict(self, net: nn.Module, feats: list[torch.Tensor], beam: int | None = None,
-                lm: str | Path | None | bool = None) -> list[dict[str, Any]]:
+                lm: str | Path | None | bool = None, locs: list[list] | None = None) -> list[dict[str, Any]]:
         """One answer per utterance: ``{"transcript": ...}`` or ``{"label": ..., "probabilities": ...}``.
-        CTC decodes with ``beam`` (the run's by default; 1 = greedy) and ``lm`` (see :meth:`fusion`)."""
+        CTC decodes with ``beam`` (the run's by default; 1 = greedy) and ``lm`` (see :meth:`fusion`);
+        ``locs``: each utterance's place in a request, where a refusal to decode it is a :class:`BadRequest`."""
         beam = self.config.beam if beam is None else beam
         if self.mode == "seq2seq":       # the estimator's own beam search, over ``net`` (torch, int8 or ONNX)
             return [{"transcript": t} for t in self.est._decode(feats, beam, None, net=net)]
         outs = self.outputs(net, feats)
         if self.mode == "classify":
             return [self.to_json(p) for p in outs]
-        ids = decode_batch(outs, None, beam, self.fusion(lm))
+        fusion = self.fusion(lm)
+        ids = (decode_batch(outs, None, beam, fusion) if locs is None
+               else [_decoded(lp, beam, fusion, loc) for lp, loc in zip(outs, locs)])
         return [{"transcript": self.est.symbols_.decode(i)} for i in ids]
 
     def answer_bytes(self, net: nn.Module, body: bytes, content_type: str) -> dict[str, Any]:
         """A WAV upload -> one answer (see :meth:`predict`); a bad upload is a :class:`BadRequest`
         naming the problem and the fix."""
         wave, peak = wav_samples(body, content_type, self.spec.rate, self.max_seconds)
-        return warned(self._checked(self.predict(net, [self.features(wave)]), [[]])[0], "the WAV file", peak)
+        return warned(self._checked(self.predict(net, [self.features(wave)], locs=[[]]), [[]])[0], "the WAV file", peak)
 
     def answer(self, net: nn.Module, audio: list | None = None, sample_rate: int | None = None,
                beam: int | None = None) -> dict[str, Any]:
@@ -255,7 +258,8 @@ class SpeechAdapter(EstimatorAdapter):
                 raise BadRequest(["audio", i], f"the recording is {wave.size / rate:.1f} s long; the limit is "
                                  f"{self.max_seconds:g} s", "split it into shorter clips, or stream it")
             feats.append(self.features(to_model_rate(wave, rate, self.spec.rate, ["sample_rate"]), ["audio", i]))
-        answers = self._checked(self.predict(net, feats, beam), [["audio", i] for i in range(len(feats))])
+        locs = [["audio", i] for i in range(len(feats))]
+        answers = self._checked(self.predict(net, feats, beam, locs=locs), locs)
         return {"predictions": [warned(a, f"recording {i}", p if p > 1.0 else None)
                                 for i, (a, p) in enumerate(zip(answers, peaks))]}
 
@@ -389,6 +393,14 @@ class SpeechAdapter(EstimatorAdapter):
         """Class probabilities -> ``{"label": ..., "probabilities": {class: p}}``."""
         classes = self.est.classes_
         return {"label": classes[int(np.argmax(p))], "probabilities": dict(zip(classes, map(float, p)))}
+
+
+def _decoded(log_probs: np.ndarray, beam: int, fusion: LMFusion | None, loc: list) -> list[int]:
+    """:func:`~.decode.decode` for an utterance of a request: a refusal names its field (``loc``)."""
+    try:
+        return decode(log_probs, beam, fusion)
+    except LstmkitError as e:
+        raise BadRequest(loc, e.message, e.hint) from None
 
 
 Adapter = SpeechAdapter          # what lstmkit.deploy.registry looks up

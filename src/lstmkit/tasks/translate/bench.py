@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from lstmkit.tasks.translate.config import TranslateConfig
-from lstmkit.tasks._base import TuneHooks
+from lstmkit.tasks import TuneHooks
 from lstmkit.nn.seq2seq import beam_search
 from lstmkit.tasks.translate.data import read_pairs, split_pairs
 from lstmkit.tasks.translate.estimator import Translator

@@ -1,0 +1,36 @@
+"""Bad-input catalogue, `lstmkit serve --run`: a value is a path (which may hold '=') or NAME=PATH;
+each case fails before anything is loaded or listens: one line, exit 2."""
+import pytest
+
+from catalogue_helpers import check, fake_run
+
+pytest.importorskip("fastapi")
+pytest.importorskip("uvicorn")
+
+
+@pytest.fixture(scope="module")
+def d(tmp_path_factory):
+    d = tmp_path_factory.mktemp("serve_data")
+    fake_run(d)
+    (d / "a=b" / "empty").mkdir(parents=True)
+    return d
+
+
+CASES = [
+    # a name with a '/' was read as the path 'a/b=...': "run folder not found"
+    (["serve", "--run", "a/b={d}/forecast_run"], 2, "its name 'a/b' holds a '/', which names may not"),
+    (["serve", "--run", "sales/v2={d}/nope"], 2, "its name 'sales/v2' holds a '/'"),
+    # a value that names a path is that path, '=' or not
+    (["serve", "--run", "{d}/a=b/empty"], 2, "not an lstmkit run folder"),
+    (["serve", "--run", "{d}/a=b"], 2, "cannot serve a model named 'a=b'"),
+]
+
+
+@pytest.mark.parametrize("argv, code, needle", CASES, ids=[f"{k}:{c[2]}" for k, c in enumerate(CASES)])
+def test_serve_bad_input(argv, code, needle, d, tmp_path, capsys):
+    check(argv, code, needle, tmp_path, capsys, d)
+
+
+def test_a_name_with_a_slash_is_told_a_name_that_serves(d, tmp_path, capsys):
+    line = check(["serve", "--run", "sales/v2={d}/forecast_run"], 2, "holds a '/'", tmp_path, capsys, d)
+    assert line.endswith(f"— name it with letters, digits, '.', '_' or '-': --run sales-v2={d}/forecast_run"), line
