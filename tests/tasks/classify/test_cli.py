@@ -133,10 +133,12 @@ def _bad(tmp_path, kind):
     good = "text,label\ngood film,pos\nbad film,neg\ngreat,pos\nawful,neg\n"
     if kind == "empty":
         p.write_text("")
-    elif kind == "no_text":
-        p.write_text(good.replace("text,", "review,"))
+    elif kind == "no_text":                             # three columns: which holds the texts is not implied
+        p.write_text(_with_ids(good).replace("text,", "review,"))
     elif kind == "no_label":
-        p.write_text(good.replace(",label", ",sentiment"))
+        p.write_text(_with_ids(good).replace(",label", ",sentiment"))
+    elif kind == "two_columns":                         # two columns: the longer cells are the texts
+        p.write_text(good.replace("text,label", "review,sentiment").replace("film,", "film and more,"))
     elif kind == "one_class":
         p.write_text("text,label\ngood,pos\ngreat,pos\n")
     elif kind == "blank_texts":
@@ -144,6 +146,10 @@ def _bad(tmp_path, kind):
     elif kind == "latin1":
         p.write_bytes((good + "caf\xe9 film,pos\n").encode("latin-1"))
     return p
+
+
+def _with_ids(table: str) -> str:
+    return "".join(f"{line},{'id' if i == 0 else i}\n" for i, line in enumerate(table.splitlines()))
 
 
 @pytest.mark.parametrize("kind,words", [
@@ -161,7 +167,8 @@ def test_bad_text_input(tmp_path, capsys, cfg, kind, words):
     assert not out.exists() or not any(out.iterdir())
 
 
-@pytest.mark.parametrize("kind,flags", [("blank_texts", ["--drop-empty"]), ("latin1", ["--encoding", "latin-1"])])
+@pytest.mark.parametrize("kind,flags", [("blank_texts", ["--drop-empty"]), ("latin1", ["--encoding", "latin-1"]),
+                                        ("two_columns", []), ("no_text", ["--text", "review"])])
 def test_the_suggested_fix_works(tmp_path, capsys, cfg, kind, flags):
     code, out, err = cli(capsys, "classify", "train", "--data", _bad(tmp_path, kind), "--config", cfg,
                          "--epochs", 1, "--val-frac", 0.5, "--out", tmp_path / "runs", *flags)

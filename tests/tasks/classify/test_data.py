@@ -102,6 +102,28 @@ def test_missing_column_lists_columns_and_empty_file(tmp_path):
         read_texts(tmp_path / "h.csv")
 
 
+def test_a_two_column_table_without_text_or_label_names_them_itself(tmp_path):
+    """A reviews file 'review,sentiment' took two round trips of errors (--text, then --label)."""
+    reviews = pd.DataFrame({"sentiment": ["pos", "neg", "pos", "neg"] * 3,
+                            "review": [f"a film {w} number {i}" for i, w in enumerate(["good", "bad", "fine", "dull"] * 3)]})
+    with pytest.warns(UserWarning, match="column 'review' as the texts and 'sentiment' as the labels"):
+        d = read_texts(reviews)
+    assert d.columns == ("review", "sentiment") and d.texts[0] == "a film good number 0" and d.labels[:2] == ["pos", "neg"]
+    with pytest.warns(UserWarning, match="column 'review' as the texts and 'label' as the labels"):
+        assert read_texts(reviews.rename(columns={"sentiment": "label"})).columns == ("review", "label")
+    with pytest.warns(UserWarning, match="column 'text' as the texts and 'sentiment' as the labels"):
+        assert read_texts(reviews.rename(columns={"review": "text"})).columns == ("text", "sentiment")
+    for unclear in (reviews.assign(other=1), reviews.assign(sentiment=reviews.review + "!")):   # 3 columns; no classes
+        with pytest.raises(LstmkitError, match="text column 'text' not found"):
+            read_texts(unclear)
+    assert read_texts(reviews, text="review", label="sentiment").columns is None     # named: nothing implied
+    reviews.to_csv(tmp_path / "r.csv", index=False)                                  # the run keeps what it read
+    from lstmkit import TextClassifier
+    with pytest.warns(UserWarning, match="as the texts"):
+        est = TextClassifier(max_epochs=1, hidden_size=4, embed_dim=4, progress="off").fit(tmp_path / "r.csv")
+    assert (est.config_.text, est.config_.label) == ("review", "sentiment") and len(est.predict(tmp_path / "r.csv")) == 12
+
+
 def test_classes_and_unseen_labels():
     assert check_classes(["b", "a", "b"]) == ["a", "b"]
     with pytest.raises(LstmkitError, match="only one class"):

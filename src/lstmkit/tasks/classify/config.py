@@ -21,8 +21,10 @@ class ClassifyConfig(TaskConfig):
     """Everything that defines a sequence-classification run (text or numeric sequences)."""
 
     series: bool = False            # numeric sequences (linear front-end) instead of text
-    text: str = "text"              # text column (CSV / TSV / JSONL)
-    label: str = "label"            # label column; labels are kept as the user's strings
+    text: str = "text"              # text column (CSV / TSV / JSONL); a two-column table with no 'text':
+                                    # the column of longer cells (said in a warning)
+    label: str = "label"            # label column; labels are kept as the user's strings; a two-column
+                                    # table with no 'label': the column besides the texts
     sample: str = "sample"          # long-format numeric CSV: the sample id column
     time: str = "t"                 # long-format numeric CSV: the time-step column (numbers or date-times)
     features: list[str] = field(default_factory=list)   # long format: feature columns (none: every other column)

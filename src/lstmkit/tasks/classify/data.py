@@ -58,6 +58,7 @@ class TextData:
     labels: list[str] | None
     source: str | None = None
     n_dropped: int = 0
+    columns: tuple[str, str] | None = None     # (text, label) read from a table's two columns when unnamed
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -133,6 +134,7 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
         data = data.tolist()                          # an array or Series of texts: a list of them
     source = str(Path(data).resolve()) if isinstance(data, (str, os.PathLike)) else None
     rows = None                                       # each text's data row, once unlabelled rows are left out
+    columns = None                                    # (text, label) when implied by a two-column table
     place = lambda i: f"data row {i + 1}"             # noqa: E731  (a file's rows: as the file numbers them)
     if isinstance(data, (str, os.PathLike)) and Path(data).is_dir() and _class_folders(Path(data)):
         texts, labels = _read_folder(Path(data), encoding)
@@ -157,6 +159,9 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
                                                                    for c in names):    # a repeated name: "0.5.1"
             raise LstmkitError(f"the data{where} holds numbers, not texts (its first line: {', '.join(names[:4])}, …)",
                                "to classify numeric sequences add --series (in Python: SequenceClassifier)")
+        if y is None and require_label and (text, label) == ("text", "label"):
+            columns = implied_columns(df, where)
+            text, label = columns or (text, label)
         texts = _as_strings(_column(df, text, "text", where))
         if y is None and label is not None and label == text and require_label:
             raise LstmkitError(f"the text and the label column are the same column, {text!r}: each text would be "
@@ -187,7 +192,31 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
             raise LstmkitError(f"every text{where} is empty", "check the --text column")
         texts = [texts[i] for i in keep]
         labels = None if labels is None else [labels[i] for i in keep]
-    return TextData(texts, labels, source, n_dropped=len(empty))
+    return TextData(texts, labels, source, n_dropped=len(empty), columns=columns)
+
+
+def implied_columns(df: pd.DataFrame, where: str) -> tuple[str, str] | None:
+    """``(text, label)`` of a table with no column ``text`` or ``label`` (the defaults) whose
+    columns say which is which: the one besides a ``text`` or ``label`` column, or, of exactly two
+    columns, the longer cells as the texts and the one with fewer distinct cells as the labels;
+    None otherwise (the missing column is then one error naming the columns). Said in a warning."""
+    names = [str(c) for c in df.columns]
+    if len(names) != 2 or len(set(names)) != 2 or ("text" in names and "label" in names):
+        return None
+    cells = {n: df[df.columns[i]].dropna().astype(str) for i, n in enumerate(names)}
+    if "text" in names or "label" in names:
+        given = "text" if "text" in names else "label"
+        other = next(n for n in names if n != given)
+        text, label = (given, other) if given == "text" else (other, given)
+        why = f"the table's other column besides {given!r}"
+    else:
+        text, label = sorted(names, key=lambda n: -cells[n].str.len().mean())
+        why = "the table's two columns: the longer cells are the texts"
+    if cells[label].nunique() >= cells[text].nunique() or cells[label].nunique() > max(2, len(df) // 2):
+        return None                                      # not a column of classes: say which column is missing
+    warnings.warn(f"no {'text' if text != 'text' else 'label'} column{where}: reading column {text!r} as the texts "
+                  f"and {label!r} as the labels ({why}); pass --text and --label to choose", UserWarning, stacklevel=3)
+    return text, label
 
 
 def labels_from_y(y: Any, n: int, what: str) -> list[str | None]:

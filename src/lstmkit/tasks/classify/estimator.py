@@ -96,6 +96,8 @@ class TextClassifier(Classifier):
 
     def _read(self, data, cfg, y=None, require_label=True) -> TextData:
         d = read_texts(data, cfg.text, cfg.label, cfg.encoding, cfg.drop_empty, require_label=require_label, y=y)
+        if d.columns is not None:                   # read from a table's two columns: kept for the other parts and predict
+            cfg.text, cfg.label = d.columns
         if require_label and d.labels is None:
             raise LstmkitError("the data has no labels",
                                "use a table with a label column (--label NAME), or in Python pass the labels as y")
