@@ -330,3 +330,15 @@ def test_prediction_says_when_blank_lines_between_rows_were_skipped(tmp_path):
         read_texts(p.with_name("u.csv").write_text("text\ngood\nbad\n\n\n") and p.with_name("u.csv"),
                    require_label=False)
         read_texts(p.with_name("v.csv").write_text("text,label\na,x\n\nb,y\n") and p.with_name("v.csv"))
+
+
+def test_texts_labels_and_series_in_two_columns_of_one_name_are_refused():
+    texts = pd.DataFrame([["a", "b", "x"], ["c", "d", "y"]], columns=["text", "text", "label"])
+    with pytest.raises(LstmkitError, match="2 columns are named 'text'"):
+        read_texts(texts)
+    with pytest.raises(LstmkitError, match="2 columns are named 'label'"):       # it was read as the class 'label'
+        read_texts(texts.set_axis(["text", "label", "label"], axis=1))
+    long = pd.DataFrame({"sample": [0, 0, 1, 1], "t": [0, 1, 0, 1], "v": [1.0, 2.0, 3.0, 4.0], "w": [0.0] * 4,
+                         "label": ["x", "x", "y", "y"]}).set_axis(["sample", "t", "v", "v", "label"], axis=1)
+    with pytest.raises(LstmkitError, match="2 columns of the DataFrame are named 'v'"):
+        read_series(long)

@@ -17,7 +17,7 @@ from lstmkit.data.tables import PARQUET, SHEETS, read_table
 from lstmkit.data.textfile import column_strings as _as_strings
 from lstmkit.data.textfile import comma_decimals
 from lstmkit.data.textfile import file_ext as _ext
-from lstmkit.data.textfile import blank_rows, header_separator, parse_table, read_text_file, row_place, separator_line
+from lstmkit.data.textfile import blank_rows, check_unique_columns, header_separator, parse_table, read_text_file, row_place, separator_line
 from lstmkit.data.textfile import table_column as _column
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.classify.data import label_cells as _labels
@@ -85,6 +85,7 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
                                "features…, label) or a wide one (one row per sample, a label column)")
         out.source = source
     elif isinstance(data, pd.DataFrame):
+        check_unique_columns(data, " of the DataFrame")
         out = _series_from_long(data, label, sample, time, features, require_label, "")
     else:
         out = SeriesData(_series_from_arrays(data), None, [])
