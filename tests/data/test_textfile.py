@@ -202,3 +202,13 @@ def test_a_column_name_two_columns_share_is_refused_not_read_as_a_frame():
     with pytest.raises(LstmkitError, match="2 columns are named 'label'"):
         check_unique_columns(df)
     check_unique_columns(df.set_axis(["text", "label", "label.1"], axis=1))
+
+
+def test_a_cell_of_bytes_is_refused_not_read_as_its_repr():
+    import pandas as pd
+    from lstmkit.data.textfile import column_strings
+    assert column_strings(pd.Series(["a", None, 3], name="text")) == ["a", "", "3"]
+    with pytest.raises(LstmkitError, match=r"item 2 of column 'text' is bytes \(b'bad'\).*decode"):
+        column_strings(pd.Series(["good", b"bad"], name="text"))
+    with pytest.raises(LstmkitError, match="item 1 of the list is bytes"):
+        column_strings([b"x"])

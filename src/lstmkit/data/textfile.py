@@ -372,8 +372,16 @@ def is_number(text: str) -> bool:
 
 
 def column_strings(col: pd.Series | list) -> list[str]:
-    """The cells (of a column, or a list) as text; missing ones (None, NaN) as ``""``."""
+    """The cells (of a column, or a list) as text; missing ones (None, NaN) as ``""``. A cell of
+    bytes is an error: ``str()`` would make ``b'good'`` of it, and bytes have no one decoding."""
     cells = col.tolist() if hasattr(col, "tolist") else col
+    raw = next((i for i, v in enumerate(cells) if isinstance(v, (bytes, bytearray))), None)
+    if raw is not None:
+        name = getattr(col, "name", None)
+        where = f"column {str(name)!r}" if name is not None else "the list"
+        raise LstmkitError(f"item {raw + 1} of {where} is bytes ({bytes(cells[raw][:20])!r}), not text",
+                           "decode the bytes first (pandas: df[column].str.decode('utf-8'); "
+                           "Python: b.decode('utf-8'))")
     return ["" if (v is None or (isinstance(v, float) and math.isnan(v))) else str(v) for v in cells]
 
 

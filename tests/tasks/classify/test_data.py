@@ -342,3 +342,8 @@ def test_texts_labels_and_series_in_two_columns_of_one_name_are_refused():
                          "label": ["x", "x", "y", "y"]}).set_axis(["sample", "t", "v", "v", "label"], axis=1)
     with pytest.raises(LstmkitError, match="2 columns of the DataFrame are named 'v'"):
         read_series(long)
+
+
+def test_texts_of_bytes_in_a_frame_are_refused_as_in_a_list():
+    with pytest.raises(LstmkitError, match="item 2 of column 'text' is bytes"):       # it read "b'bad'"
+        read_texts(pd.DataFrame({"text": ["good", b"bad"], "label": ["p", "n"]}))

@@ -224,3 +224,8 @@ def test_a_side_in_two_columns_of_one_name_is_refused():
     df = pd.DataFrame([["a", "b", "c"]], columns=["src", "tgt", "tgt"])
     with pytest.raises(LstmkitError, match="2 columns in the DataFrame are named 'tgt'"):
         read_pairs(df)
+
+
+def test_a_side_of_bytes_is_refused_not_trained_as_its_repr():
+    with pytest.raises(LstmkitError, match=r"bytes \(b'ein Hund'\), not text"):
+        read_pairs([("a dog", b"ein Hund"), ("the cat", "die Katze")])
