@@ -45,6 +45,7 @@ class Classifier(RunEstimator, ABC):
     CONFIG = ClassifyConfig
     _NOT_PARAMETERS = frozenset({"series"})  # the kind is the class, not a parameter
     kind = ""                               # "text" | "series"
+    _ESTIMATOR_TYPE = "classifier"          # for scikit-learn: cross_val_score stratifies, scores accuracy
     _defaults: dict[str, Any] = {}          # the kind's own defaults, for settings the caller leaves out
 
     @classmethod
@@ -240,6 +241,11 @@ class Classifier(RunEstimator, ABC):
         self._check_like_training(d, "the data")
         check_known_labels(d.labels, self.classes_)
         return self._metrics(self._encode(d), d.labels)
+
+    def score(self, data, y=None) -> float:
+        """Accuracy on ``data`` (labels as in :meth:`evaluate`): scikit-learn's ``score``, which
+        ``cross_val_score`` and ``GridSearchCV`` call when given no scoring."""
+        return float(self.evaluate(data, y)["accuracy"])
 
     # -- persistence -----------------------------------------------------------------------
 
