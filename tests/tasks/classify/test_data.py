@@ -347,3 +347,13 @@ def test_texts_labels_and_series_in_two_columns_of_one_name_are_refused():
 def test_texts_of_bytes_in_a_frame_are_refused_as_in_a_list():
     with pytest.raises(LstmkitError, match="item 2 of column 'text' is bytes"):       # it read "b'bad'"
         read_texts(pd.DataFrame({"text": ["good", b"bad"], "label": ["p", "n"]}))
+
+
+def test_a_wide_frames_missing_cells_of_pandas_nullable_dtypes_are_empty_cells_not_text():
+    """A Float64 frame's pd.NA was 'column 3 holds text: nan', and the table called neither long nor wide."""
+    frame = pd.DataFrame(np.arange(12.0).reshape(3, 4)).astype("Float64").assign(label=["a", "b", "a"])
+    frame.iloc[1, 3] = pd.NA
+    assert [len(s) for s in read_series(frame, unequal_length=True).seqs] == [4, 3, 4]      # trailing: shorter
+    frame.iloc[1, 1] = pd.NA
+    with pytest.raises(LstmkitError, match="data row 2 has an empty cell in column '1' before its last value"):
+        read_series(frame, unequal_length=True)

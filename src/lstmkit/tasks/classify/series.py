@@ -314,7 +314,7 @@ def _series_from_wide(df: pd.DataFrame, label: str, require_label: bool, where: 
         comma = comma_decimals(cells[name], df.attrs.get("sep")) if num.isna().any() else None   # 10,5 in a ; file
         values[:, j] = (num if comma is None else comma).to_numpy(dtype=np.float64)
     text = cells.astype(str).apply(lambda c: c.str.strip()).to_numpy()
-    bad = np.isnan(values) & (text != "") & (text != "nan")
+    bad = np.isnan(values) & ~cells.isna().to_numpy() & (text != "") & (text != "nan")   # pd.NA: an empty cell
     if bad.any():
         i, j = (int(v[0]) for v in np.nonzero(bad))
         return f"column {str(names[j])!r} holds text: {str(text[i, j])[:20]!r}"
