@@ -1,9 +1,10 @@
 """The scikit-learn estimator protocol of the run-folder estimators (:class:`~lstmkit.tasks._base.RunEstimator`).
 
 ``get_params`` / ``set_params`` over the flat hyper-parameters the constructor takes, a clone for
-``sklearn.base.clone`` (an unfitted estimator with the same settings), and a ``repr`` that names
-the settings which differ from the defaults, as scikit-learn's does. scikit-learn itself is not
-imported: it takes about a second to load.
+``sklearn.base.clone`` (an unfitted estimator with the same settings), the tags scikit-learn ≥ 1.6
+asks every estimator for (``cross_val_score``, ``GridSearchCV``, ``is_classifier``), and a
+``repr`` that names the settings which differ from the defaults, as scikit-learn's does.
+scikit-learn itself is imported only when it asks for the tags: it takes about a second to load.
 """
 from __future__ import annotations
 
@@ -18,6 +19,16 @@ __all__ = ["EstimatorParams"]
 class EstimatorParams:
     """``get_params``, ``set_params``, ``__sklearn_clone__`` and ``__repr__`` for an estimator with
     a ``config`` object, ``parameter_names()``, ``default_config()`` and ``_resolve_config``."""
+
+    _ESTIMATOR_TYPE: str | None = None      # scikit-learn's kind of estimator: "classifier" or none
+
+    def __sklearn_tags__(self):
+        """scikit-learn's tags: the kind of estimator, whether ``fit`` needs ``y`` (a classifier
+        takes it as ``y`` or in its table). Inputs are checked here, not by scikit-learn."""
+        from sklearn.utils import ClassifierTags, Tags, TargetTags
+        classifier = self._ESTIMATOR_TYPE == "classifier"
+        return Tags(estimator_type=self._ESTIMATOR_TYPE, target_tags=TargetTags(required=classifier),
+                    classifier_tags=ClassifierTags() if classifier else None, no_validation=True)
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """Every hyper-parameter with its value, flat (``lr`` beside ``hidden_size``), as the

@@ -329,8 +329,8 @@ def _out_of_memory(path: Path) -> EnvironmentProblem:
 
 def read_meta(run: str | Path, task: str | None = None) -> dict[str, Any]:
     """Read and validate ``lstmkit.json`` of a run folder."""
-    if not isinstance(run, (str, os.PathLike)):
-        raise LstmkitError(f"loading needs a run folder's path, got {type(run).__name__}",
+    if not isinstance(run, (str, os.PathLike)) or not str(run).strip():       # Path("") is the working folder
+        raise LstmkitError(f"loading needs a run folder's path, got {repr(run) if isinstance(run, str) else type(run).__name__}",
                            "pass the folder a fit wrote, e.g. 'runs/classify-20250101-120000'")
     run = Path(run)
     if not path_exists(run):

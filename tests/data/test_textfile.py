@@ -190,3 +190,25 @@ def test_a_utf8_file_read_as_latin1_is_said():
         assert decode_text("café".encode("latin-1"), "f.csv", "latin-1") == "café"      # really latin-1
         assert decode_text(b"plain ascii", "f.csv", "cp1252") == "plain ascii"
         assert decode_text(raw, "f.csv") == "name\ncafé au lait\n"
+
+
+def test_a_column_name_two_columns_share_is_refused_not_read_as_a_frame():
+    import pandas as pd
+    from lstmkit.data.textfile import check_unique_columns, table_column
+    df = pd.DataFrame([["a", "x", "y"]], columns=["text", "label", "label"])
+    assert table_column(df, "text", "text", "").tolist() == ["a"]          # another name may repeat
+    with pytest.raises(LstmkitError, match=r"2 columns in t\.csv are named 'label'.*drop the copies"):
+        table_column(df, "label", "label", " in t.csv")
+    with pytest.raises(LstmkitError, match="2 columns are named 'label'"):
+        check_unique_columns(df)
+    check_unique_columns(df.set_axis(["text", "label", "label.1"], axis=1))
+
+
+def test_a_cell_of_bytes_is_refused_not_read_as_its_repr():
+    import pandas as pd
+    from lstmkit.data.textfile import column_strings
+    assert column_strings(pd.Series(["a", None, 3], name="text")) == ["a", "", "3"]
+    with pytest.raises(LstmkitError, match=r"item 2 of column 'text' is bytes \(b'bad'\).*decode"):
+        column_strings(pd.Series(["good", b"bad"], name="text"))
+    with pytest.raises(LstmkitError, match="item 1 of the list is bytes"):
+        column_strings([b"x"])

@@ -224,3 +224,18 @@ def test_save_refuses_a_folder_holding_a_run_of_another_task(tmp_path):
     assert (other / META_FILE).read_bytes() == before and sorted(p.name for p in other.iterdir()) == [META_FILE]
     same = est.save(tmp_path / "mine")
     assert est.save(same) == same and read_meta(same, "line")["status"] == "finished"
+
+
+@pytest.mark.parametrize("path", [None, "", "  ", 3])
+def test_save_and_load_need_a_path_an_empty_one_is_not_the_working_folder(tmp_path, monkeypatch, path):
+    """save(None) was a bare TypeError from pathlib; save("") wrote the run into the working
+    folder, beside whatever it held (and load("") read it back from there)."""
+    monkeypatch.chdir(tmp_path)
+    est = _Line().fit()
+    with pytest.raises(LstmkitError, match="save\\(\\) needs a folder's path, got .*model.save\\('runs/my-model'\\)"):
+        est.save(path)
+    assert list(tmp_path.iterdir()) == []
+    est.save(".")                                            # the working folder, named, is a folder like any
+    with pytest.raises(LstmkitError, match="loading needs a run folder's path"):
+        read_meta(path, "line")
+    assert read_meta(".", "line")["status"] == "finished"

@@ -62,3 +62,27 @@ def test_set_params_on_a_fitted_model_keeps_what_it_learned_until_the_next_fit()
     f.set_params(hidden_size=8)
     assert f.config_.hidden_size == 4 and f.predict(y).equals(before)
     assert f.fit(y).config_.hidden_size == 8
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_sklearn_reads_the_kind_of_every_estimator(name):
+    """scikit-learn ≥ 1.6 asks every estimator for its tags: is_classifier and cross_val_score
+    raised AttributeError ('no attribute __sklearn_tags__')."""
+    from sklearn.base import is_classifier
+    est = getattr(lstmkit, name)()
+    assert is_classifier(est) == name.endswith("Classifier")
+    assert est.__sklearn_tags__().target_tags.required == name.endswith("Classifier")
+
+
+def test_cross_validation_fits_clones_and_scores_accuracy():
+    """A classifier is scored by its accuracy (``score``), in stratified folds."""
+    from sklearn.model_selection import cross_val_score
+    rng = np.random.default_rng(0)
+    y = np.array(["slow", "fast"] * 12)
+    X = np.stack([np.sin(np.arange(20) / (6 if c == "slow" else 2)) + rng.normal(0, 0.05, 20) for c in y])
+    est = lstmkit.SequenceClassifier(model="lstm", hidden_size=8, max_epochs=1, progress="off", tensorboard=False)
+    scores = cross_val_score(est, X, y, cv=2)
+    assert scores.shape == (2,) and ((0 <= scores) & (scores <= 1)).all()
+    fitted = sklearn.base.clone(est).fit(X, y)
+    assert fitted.score(X, y) == pytest.approx(np.mean(fitted.predict(X) == y))
+    assert not hasattr(est, "net_")

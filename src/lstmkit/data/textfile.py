@@ -7,6 +7,7 @@
     separator_line(text)               Excel's ``sep=;`` first line: dropped, its separator returned
     row_place(df, i)                   where data row ``i`` is: the file's line, the sheet's or Parquet's row
     table_column(df, name, role, where) / column_strings(col)   a named column, its cells as text
+    check_unique_columns(df, where)    a frame's columns each named once
     check_strings(items, what, fix)    texts given in Python: each one a string
     blank_rows(df)                     the rows empty in every cell (a spreadsheet's ",,," lines)
 
@@ -35,7 +36,8 @@ from lstmkit.runs import path_exists
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["blank_rows", "decode_text", "check_text", "read_text_file", "parse_table", "file_ext", "table_column", "column_strings", "check_strings", "is_number",
+__all__ = ["blank_rows", "decode_text", "check_text", "read_text_file", "parse_table", "file_ext", "table_column", "column_strings", "check_strings",
+           "check_unique_columns", "is_number",
            "separator_line", "row_place", "check_readable",
            "bom_encoding", "header_separator", "comma_decimals", "closest_name", "TABLE_SEP", "JSONL"]
 
@@ -332,7 +334,27 @@ def table_column(df: pd.DataFrame, name: str, role: str, where: str, flag: str |
                                f"column names", f"add a header line naming the columns (this one {name!r}) as the "
                                f"file's first line")
         raise LstmkitError(f"{role} column {name!r} not found{where}{guess}", names)
+    if sum(str(c) == name for c in df.columns) > 1:
+        _repeated_name(df, name, where)
     return df[lookup[name]]
+
+
+def check_unique_columns(df: pd.DataFrame, where: str = "") -> None:
+    """An :class:`LstmkitError` when two of ``df``'s columns have one name (as text). A pandas
+    frame may hold such columns (a file's repeated header is read as ``name.1``); a lookup by
+    that name gives all of them, so no single column would be read."""
+    seen: set[str] = set()
+    for c in map(str, df.columns):
+        if c in seen:
+            _repeated_name(df, c, where)
+        seen.add(c)
+
+
+def _repeated_name(df: pd.DataFrame, name: str, where: str) -> None:
+    n = sum(str(c) == name for c in df.columns)
+    raise LstmkitError(f"{n} columns{where} are named {name!r}: which one to read is not clear",
+                       "give each column its own name, or drop the copies "
+                       "(pandas: df.loc[:, ~df.columns.duplicated()])")
 
 
 def _sentences(names: list[str]) -> bool:
@@ -350,8 +372,16 @@ def is_number(text: str) -> bool:
 
 
 def column_strings(col: pd.Series | list) -> list[str]:
-    """The cells (of a column, or a list) as text; missing ones (None, NaN) as ``""``."""
+    """The cells (of a column, or a list) as text; missing ones (None, NaN) as ``""``. A cell of
+    bytes is an error: ``str()`` would make ``b'good'`` of it, and bytes have no one decoding."""
     cells = col.tolist() if hasattr(col, "tolist") else col
+    raw = next((i for i, v in enumerate(cells) if isinstance(v, (bytes, bytearray))), None)
+    if raw is not None:
+        name = getattr(col, "name", None)
+        where = f"column {str(name)!r}" if name is not None else "the list"
+        raise LstmkitError(f"item {raw + 1} of {where} is bytes ({bytes(cells[raw][:20])!r}), not text",
+                           "decode the bytes first (pandas: df[column].str.decode('utf-8'); "
+                           "Python: b.decode('utf-8'))")
     return ["" if (v is None or (isinstance(v, float) and math.isnan(v))) else str(v) for v in cells]
 
 

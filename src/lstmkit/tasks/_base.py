@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import inspect
+import os
 import time
 from abc import ABC, abstractmethod
 from pathlib import Path
@@ -225,6 +226,10 @@ class RunEstimator(EstimatorParams, ABC):
     def save(self, path: str | Path) -> Path:
         """Write ``model.safetensors``, the task's JSON state, ``metrics.json`` and ``lstmkit.json``."""
         self._check_fitted()
+        if not isinstance(path, (str, os.PathLike)) or not str(path).strip():   # Path("") is the working folder
+            shown = repr(path) if isinstance(path, str) else type(path).__name__
+            raise LstmkitError(f"save() needs a folder's path, got {shown}",
+                               "pass a folder, e.g. model.save('runs/my-model') (it is created when missing)")
         path = Path(path)
         blocker = file_in_the_way(path)
         if blocker is not None:

@@ -352,3 +352,30 @@ def test_prediction_says_when_blank_lines_between_rows_were_skipped(tmp_path):
         read_texts(p.with_name("u.csv").write_text("text\ngood\nbad\n\n\n") and p.with_name("u.csv"),
                    require_label=False)
         read_texts(p.with_name("v.csv").write_text("text,label\na,x\n\nb,y\n") and p.with_name("v.csv"))
+
+
+def test_texts_labels_and_series_in_two_columns_of_one_name_are_refused():
+    texts = pd.DataFrame([["a", "b", "x"], ["c", "d", "y"]], columns=["text", "text", "label"])
+    with pytest.raises(LstmkitError, match="2 columns are named 'text'"):
+        read_texts(texts)
+    with pytest.raises(LstmkitError, match="2 columns are named 'label'"):       # it was read as the class 'label'
+        read_texts(texts.set_axis(["text", "label", "label"], axis=1))
+    long = pd.DataFrame({"sample": [0, 0, 1, 1], "t": [0, 1, 0, 1], "v": [1.0, 2.0, 3.0, 4.0], "w": [0.0] * 4,
+                         "label": ["x", "x", "y", "y"]}).set_axis(["sample", "t", "v", "v", "label"], axis=1)
+    with pytest.raises(LstmkitError, match="2 columns of the DataFrame are named 'v'"):
+        read_series(long)
+
+
+def test_texts_of_bytes_in_a_frame_are_refused_as_in_a_list():
+    with pytest.raises(LstmkitError, match="item 2 of column 'text' is bytes"):       # it read "b'bad'"
+        read_texts(pd.DataFrame({"text": ["good", b"bad"], "label": ["p", "n"]}))
+
+
+def test_a_wide_frames_missing_cells_of_pandas_nullable_dtypes_are_empty_cells_not_text():
+    """A Float64 frame's pd.NA was 'column 3 holds text: nan', and the table called neither long nor wide."""
+    frame = pd.DataFrame(np.arange(12.0).reshape(3, 4)).astype("Float64").assign(label=["a", "b", "a"])
+    frame.iloc[1, 3] = pd.NA
+    assert [len(s) for s in read_series(frame, unequal_length=True).seqs] == [4, 3, 4]      # trailing: shorter
+    frame.iloc[1, 1] = pd.NA
+    with pytest.raises(LstmkitError, match="data row 2 has an empty cell in column '1' before its last value"):
+        read_series(frame, unequal_length=True)

@@ -84,3 +84,25 @@ def test_a_crop_window_shorter_than_the_first_convolution_is_said(series, tiny_s
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         SequenceClassifier(max_epochs=1, crop=0.7, **tiny_series).fit(seqs, labels)     # 8 steps: the kernel
+
+
+def test_a_tables_features_are_found_by_name_not_by_column_order():
+    """A prediction table with the training features in another column order was read in its
+    own order (the features swapped: accuracy 0.0 where it was 1.0), and one with a feature
+    renamed was read as if nothing had changed."""
+    import pandas as pd
+    rng = np.random.default_rng(0)
+    labels = np.array(["up", "down"] * 8)
+    a = np.where(labels == "up", 1.0, -1.0)[:, None] + 0.1 * rng.standard_normal((16, 10))
+    long = pd.DataFrame({"sample": np.repeat(np.arange(16), 10), "t": np.tile(np.arange(10), 16), "a": a.ravel(),
+                         "b": 0.1 * rng.standard_normal(160), "label": np.repeat(labels, 10)})
+    est = SequenceClassifier(**{**QUICK, "model": "lstm", "max_epochs": 30, "lr": 0.05}).fit(long)
+    assert est.feature_names_ == ["a", "b"]
+    proba = est.predict_proba(long)
+    np.testing.assert_allclose(est.predict_proba(long[["b", "label", "t", "a", "sample"]]), proba, rtol=1e-6)
+    np.testing.assert_allclose(est.predict_proba(long.assign(note=1.0)), proba, rtol=1e-6)   # not a feature it knows
+    assert est.evaluate(long[["sample", "t", "b", "a", "label"]])["accuracy"] == est.evaluate(long)["accuracy"] == 1.0
+    with pytest.raises(LstmkitError, match=r"the data has no feature column 'a' \(the model was trained on a, b; "
+                                           r"the data has z, b\) — pass data with the training features"):
+        est.predict(long.rename(columns={"a": "z"}))
+    assert len(est.predict(np.stack([a, np.zeros_like(a)], -1))) == 16          # arrays: by position, as before

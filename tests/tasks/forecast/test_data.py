@@ -534,3 +534,11 @@ def test_a_column_name_off_by_spaces_or_case_is_suggested(tmp_path):
     with pytest.raises(LstmkitError, match=r"target column 'y' not found \(did you mean ' Y'\?\) — available "
                                            r"columns: date,  Y"):
         read_panel(tmp_path / "d.csv", ForecastConfig(target=["y"]))
+
+
+def test_a_frame_with_two_columns_of_one_name_is_refused(frame):
+    dup = frame.assign(x=frame["sales"]).rename(columns={"x": "sales"})
+    with pytest.raises(LstmkitError, match="2 columns of the DataFrame are named 'sales'"):
+        load_table(dup)
+    with pytest.raises(LstmkitError, match="named 'sales'.*drop the copies"):
+        Forecaster(lookback=4, horizon=2).check(dup, target="sales", time="date")

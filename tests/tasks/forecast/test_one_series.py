@@ -116,15 +116,16 @@ def test_settings_the_network_cannot_use_are_config_errors():
         Forecaster(**TINY, strategy="recursive").fit(sine_frame(), target="y", time="time", features="temp")
 
 
-@pytest.mark.parametrize("kind", ["series", "named series", "array", "list", "one-column frame"])
+@pytest.mark.parametrize("kind", ["series", "named series", "array", "list", "one-column frame", "column array"])
 def test_data_that_is_one_series_needs_no_target(kind):
-    """A pandas Series, a 1-D array or list, or a one-column frame holds one series: it is the
-    target without naming it, for fit, predict and evaluate alike."""
+    """A pandas Series, a 1-D array or list, a one-column frame or array [N, 1] holds one series:
+    it is the target without naming it, for fit, predict and evaluate alike."""
     y = sine_frame(n=160)["y"].to_numpy()
     data = {"series": pd.Series(y), "named series": pd.Series(y, name="sales"), "array": y, "list": list(y),
-            "one-column frame": pd.DataFrame({"units": y})}[kind]
+            "one-column frame": pd.DataFrame({"units": y}), "column array": y[:, None]}[kind]
     est = Forecaster(**{**TINY, "horizon": 3}).fit(data)
-    assert est.config_.target == [{"named series": "sales", "one-column frame": "units"}.get(kind, "y")]
+    assert est.config_.target == [{"named series": "sales", "one-column frame": "units",
+                                   "column array": "y0"}.get(kind, "y")]
     assert len(est.predict(data)) == 3 and "MASE" in est.evaluate(data)["lstm"]
 
 
@@ -134,6 +135,16 @@ def test_data_of_several_columns_still_needs_a_named_target():
         Forecaster(**TINY).fit(pd.DataFrame({"a": np.arange(100.0), "b": np.arange(100.0)}))
     with pytest.raises(LstmkitError, match="no target column given"):
         Forecaster(**TINY).fit(pd.Series(np.arange(100.0), name=3))
+
+
+def test_an_array_of_several_columns_names_them_and_one_of_more_dimensions_is_refused():
+    """Both were 'no target column given — pass --target COLUMN', which named no column an
+    array has, and hid that a 3-D array cannot be a table at all."""
+    with pytest.raises(LstmkitError, match=r"the table has 2 numeric columns: 'y0', 'y1' .*--target y0"):
+        Forecaster(**TINY).check(np.zeros((100, 2)))
+    assert Forecaster(**TINY).check(np.random.default_rng(0).normal(size=(100, 2)), target="y1") is None
+    with pytest.raises(LstmkitError, match=r"Expected a 1-D or 2-D array, got shape \(5, 40, 2\)"):
+        Forecaster(**TINY).check(np.zeros((5, 40, 2)))
 
 
 def test_the_one_numeric_column_besides_named_inputs_is_the_target():

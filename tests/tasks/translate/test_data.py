@@ -217,3 +217,15 @@ def test_pipes_read_as_files_and_a_device_is_refused(tmp_path):
         read_pairs("/dev/zero")
     with pytest.raises(LstmkitError, match="/dev/zero is not a file but a device or socket — pass a text file"):
         read_pairs(src_file="/dev/zero", tgt_file=tgt)
+
+
+def test_a_side_in_two_columns_of_one_name_is_refused():
+    import pandas as pd
+    df = pd.DataFrame([["a", "b", "c"]], columns=["src", "tgt", "tgt"])
+    with pytest.raises(LstmkitError, match="2 columns in the DataFrame are named 'tgt'"):
+        read_pairs(df)
+
+
+def test_a_side_of_bytes_is_refused_not_trained_as_its_repr():
+    with pytest.raises(LstmkitError, match=r"bytes \(b'ein Hund'\), not text"):
+        read_pairs([("a dog", b"ein Hund"), ("the cat", "die Katze")])

@@ -45,6 +45,7 @@ class Classifier(RunEstimator, ABC):
     CONFIG = ClassifyConfig
     _NOT_PARAMETERS = frozenset({"series"})  # the kind is the class, not a parameter
     kind = ""                               # "text" | "series"
+    _ESTIMATOR_TYPE = "classifier"          # for scikit-learn: cross_val_score stratifies, scores accuracy
     _defaults: dict[str, Any] = {}          # the kind's own defaults, for settings the caller leaves out
 
     @classmethod
@@ -134,9 +135,10 @@ class Classifier(RunEstimator, ABC):
 
         self.config_, self.classes_, self.label_type_ = cfg, classes, _label_type(y)
         self._fit_preprocessing(train, cfg)
-        for part, what in ((val if val_data is not None else None, "the validation data"), (test, "the test data")):
-            if part is not None:                   # before training: a test file is read after it
-                self._check_like_training(part, what)
+        if val_data is not None:                   # before training: a test file is read after it
+            val = self._check_like_training(val, "the validation data")
+        if test is not None:
+            test = self._check_like_training(test, "the test data")
         index = {c: k for k, c in enumerate(classes)}
         y_train = torch.tensor([index[v] for v in train.labels], dtype=torch.long)
         counts = torch.bincount(y_train, minlength=len(classes))
@@ -209,7 +211,7 @@ class Classifier(RunEstimator, ABC):
         """Class probabilities ``[N, C]``, columns in the order of ``classes_``."""
         self._check_fitted()
         d = self._read(data, self.config_, require_label=False)
-        self._check_like_training(d, "the data")
+        d = self._check_like_training(d, "the data")
         return self._proba(self._encode(d))
 
     def read(self, data, require_label: bool = False):
@@ -237,9 +239,14 @@ class Classifier(RunEstimator, ABC):
         """
         self._check_fitted()
         d = self._read(data, self.config_, y=y)
-        self._check_like_training(d, "the data")
+        d = self._check_like_training(d, "the data")
         check_known_labels(d.labels, self.classes_)
         return self._metrics(self._encode(d), d.labels)
+
+    def score(self, data, y=None) -> float:
+        """Accuracy on ``data`` (labels as in :meth:`evaluate`): scikit-learn's ``score``, which
+        ``cross_val_score`` and ``GridSearchCV`` call when given no scoring."""
+        return float(self.evaluate(data, y)["accuracy"])
 
     # -- persistence -----------------------------------------------------------------------
 
@@ -347,8 +354,10 @@ class Classifier(RunEstimator, ABC):
                                f"pass {name}=(X, y), a file or a table with a label column")
         return self._read(data, cfg)
 
-    def _check_like_training(self, d, what: str) -> None:
-        """Data to score against what training read (numeric series: the features per step)."""
+    def _check_like_training(self, d, what: str):
+        """``d`` checked against what training read, as the model reads it (numeric series: the
+        features per step, a table's named columns in the training order); as it is by default."""
+        return d
 
     def _warn_overlap(self, train, part, what: str) -> None:
         """Warn when ``part`` (validation or test) repeats examples of ``train`` (texts: the same text)."""

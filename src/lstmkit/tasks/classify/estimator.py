@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import warnings
@@ -356,9 +357,11 @@ class SequenceClassifier(Classifier):
                                                          "first), or in Python pass the labels as y")
         return d
 
-    def _check_like_training(self, d: SeriesData, what: str) -> None:
+    def _check_like_training(self, d: SeriesData, what: str) -> SeriesData:
         """The features per step that training had (other lengths are read: the LSTM-FCN cuts or
-        zero-pads them to ``steps_``, by design)."""
+        zero-pads them to ``steps_``, by design). Where both were named by a table's columns, they
+        are found by name, in the training order: a table's other column order swapped them."""
+        d = _training_features(d, self.feature_names_, what)
         n = self.scaler_.n_columns_
         if d.seqs[0].shape[1] != n:
             raise LstmkitError(f"{what} has {d.seqs[0].shape[1]} features per step, the model was trained on {n}",
@@ -372,6 +375,7 @@ class SequenceClassifier(Classifier):
                           f"reads their first {self.steps_} steps, zero-padded when shorter, so its answers on them "
                           "may be off; train with sequences of the lengths you will classify (--unequal-length "
                           "when they differ)", UserWarning, stacklevel=3)
+        return d
 
     def _fit_preprocessing(self, train: SeriesData, cfg) -> None:
         self.scaler_ = Scaler(cfg.scaler).fit(np.concatenate(train.seqs, axis=0))
@@ -430,3 +434,22 @@ class SequenceClassifier(Classifier):
 def load_classifier(path: str | Path) -> TextClassifier | SequenceClassifier:
     """Load a classify run folder with the class that wrote it."""
     return Classifier.class_for(read_meta(path, TASK), path).load(path)
+
+
+def _named(names: list[str]) -> bool:
+    """Whether feature ``names`` are a table's columns (arrays: ``x0, x1, …``; a UCR file or a wide
+    table: ``value``)."""
+    return bool(names) and names != ["value"] and names != [f"x{j}" for j in range(len(names))]
+
+
+def _training_features(d: SeriesData, trained: list[str], what: str) -> SeriesData:
+    """``d`` with the ``trained`` features in their order, when both are named columns."""
+    if not (_named(d.feature_names) and _named(trained)) or d.feature_names == trained:
+        return d
+    missing = [n for n in trained if n not in d.feature_names]
+    if missing:
+        raise LstmkitError(f"{what} has no feature column {missing[0]!r} (the model was trained on "
+                           f"{', '.join(trained[:8])}; the data has {', '.join(d.feature_names[:8])})",
+                           "pass data with the training features, or name them with --features")
+    order = [d.feature_names.index(n) for n in trained]
+    return dataclasses.replace(d, seqs=[s[:, order] for s in d.seqs], feature_names=list(trained))

@@ -17,7 +17,7 @@ from lstmkit.data.tables import PARQUET, SHEETS, read_table
 from lstmkit.data.textfile import column_strings as _as_strings
 from lstmkit.data.textfile import comma_decimals
 from lstmkit.data.textfile import file_ext as _ext
-from lstmkit.data.textfile import blank_rows, header_separator, parse_table, read_text_file, row_place, separator_line
+from lstmkit.data.textfile import blank_rows, check_unique_columns, header_separator, parse_table, read_text_file, row_place, separator_line
 from lstmkit.data.textfile import table_column as _column
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.classify.data import label_cells as _labels
@@ -85,6 +85,7 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
                                "features…, label) or a wide one (one row per sample, a label column)")
         out.source = source
     elif isinstance(data, pd.DataFrame):
+        check_unique_columns(data, " of the DataFrame")
         out = _series_from_long(data, label, sample, time, features, require_label, "")
     else:
         out = SeriesData(_series_from_arrays(data), None, [])
@@ -313,7 +314,7 @@ def _series_from_wide(df: pd.DataFrame, label: str, require_label: bool, where: 
         comma = comma_decimals(cells[name], df.attrs.get("sep")) if num.isna().any() else None   # 10,5 in a ; file
         values[:, j] = (num if comma is None else comma).to_numpy(dtype=np.float64)
     text = cells.astype(str).apply(lambda c: c.str.strip()).to_numpy()
-    bad = np.isnan(values) & (text != "") & (text != "nan")
+    bad = np.isnan(values) & ~cells.isna().to_numpy() & (text != "") & (text != "nan")   # pd.NA: an empty cell
     if bad.any():
         i, j = (int(v[0]) for v in np.nonzero(bad))
         return f"column {str(names[j])!r} holds text: {str(text[i, j])[:20]!r}"

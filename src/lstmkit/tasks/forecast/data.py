@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.tables import read_frame
-from lstmkit.data.textfile import closest_name, comma_decimals, row_place
+from lstmkit.data.textfile import check_unique_columns, closest_name, comma_decimals, row_place
 from lstmkit.errors import LstmkitError
 
 __all__ = ["load_table", "column_list", "numeric_column", "numbers_or_none", "any_number"]
@@ -40,6 +40,7 @@ def load_table(data: Any) -> pd.DataFrame:
     if isinstance(data, (str, os.PathLike)):
         df = read_frame(Path(data))
     elif isinstance(data, pd.DataFrame):
+        check_unique_columns(data, " of the DataFrame")
         df = _plain_pandas(data.copy())
     elif isinstance(data, pd.Series):
         df = _plain_pandas(data.to_frame(name=data.name if data.name is not None else "y"))

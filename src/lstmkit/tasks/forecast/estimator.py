@@ -312,17 +312,11 @@ def implied_time(data, cfg: ForecastConfig) -> tuple[str | None, dict[str, dict[
 def implied_target(data, cfg: ForecastConfig) -> tuple[list[str], dict[str, dict[str, Any]]]:
     """The target of data that holds one series: the one column of the table
     (:func:`~lstmkit.tasks.forecast.data.load_table`'s reading: a pandas Series is its name, else
-    ``y``; a 1-D array or list ``y``) besides the time, id, feature and covariate columns, or the
-    one of those that holds numbers (the others text: notes, names, categories), with the record
+    ``y``; a 1-D array or list ``y``, a 2-D one ``y0``, ``y1``, …) besides the time, id, feature
+    and covariate columns, or the one of those that holds numbers (the others text: notes, names, categories), with the record
     of that choice; else none. Several numeric columns are an error that lists them: which one
     to forecast is the user's to say."""
-    if isinstance(data, (np.ndarray, list, tuple)):
-        try:
-            if np.ndim(data) != 1:
-                return [], {}
-        except ValueError:                 # ragged: load_table says so
-            return [], {}
-    frame = data if isinstance(data, pd.DataFrame) else load_table(data)
+    frame = data if isinstance(data, pd.DataFrame) else load_table(data)     # an array of 3-D or ragged rows: its error
     named = {cfg.time, cfg.id, *cfg.features, *cfg.past_covariates, *cfg.future_covariates,
              *(_names(cfg.time) if cfg.time else [])}                   # a two-column time: year,month
     rest = [c for c in frame.columns if c not in named]
