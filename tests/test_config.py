@@ -134,3 +134,8 @@ def test_numpy_numbers_are_settings_like_pythons():
         assert (params["hidden_size"], params["batch_size"]) == (16, 8)
         json.dumps(est.set_params(hidden_size=np.int64(32)).config.to_dict())
     assert lstmkit.Forecaster(quantiles=list(np.array([0.1, 0.5, 0.9]))).config.quantiles == [0.1, 0.5, 0.9]
+
+
+def test_progress_takes_a_bool_as_verbose_does():
+    """``progress=False`` (scikit-learn's ``verbose=False``) was 'unknown progress False'."""
+    assert (TrainConfig(progress=False).progress, TrainConfig(progress=True).progress) == ("off", "auto")

@@ -68,6 +68,8 @@ class TrainConfig:
     doctor: bool = True             # training diagnostics -> doctor.json and a summary at the end
 
     def __post_init__(self) -> None:
+        if isinstance(self.progress, bool):       # progress=False as scikit-learn's verbose=False reads
+            self.progress = "auto" if self.progress else "off"
         check_positive(self, "max_epochs", "batch_size")
         check_non_negative(self, "lr_patience", "patience", "nan_retries", "checkpoint_every")
         budget = self.max_minutes
