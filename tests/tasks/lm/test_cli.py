@@ -51,6 +51,8 @@ def test_sample_is_reproducible(capsys, run):
     assert code == 0, err
     assert out.startswith("abcdefghij") and len(out.replace("\n", "")) == 3 + 27
     assert cli(capsys, "lm", "sample", "--run", run, "--prefix", "abc", "--n", "27", "--seed", "0")[1] == out
+    for alias in ("--max-tokens", "--n-tokens"):        # the service's field and Python's argument name it so
+        assert cli(capsys, "lm", "sample", "--run", run, "--prefix", "abc", alias, "27", "--seed", "0")[1] == out
 
 
 def test_evaluate_matches_the_python_api(capsys, run, corpus):

@@ -43,7 +43,9 @@ train = add_train_command(
 @app.command()
 def sample(run: Path = typer.Option(..., help="Run folder from 'lm train'."),
            prefix: str = typer.Option("", help="Text the sample continues."),
-           n: int = typer.Option(200, help="Tokens to draw, at most 1000000 (line ends start a new line)."),
+           n: int = typer.Option(200, "--n", "--max-tokens", "--n-tokens",
+                                 help="Tokens to draw, at most 1000000 (line ends start a new line); --max-tokens as "
+                                      "the service's field, --n-tokens as Python's argument."),
            temperature: float = typer.Option(0.8, help="Below 1 more conservative, above 1 more varied."),
            top_k: Optional[int] = typer.Option(None, help="Draw only from the k most likely tokens."),
            seed: Optional[int] = typer.Option(None, help="Random seed (same seed, same text).")):
