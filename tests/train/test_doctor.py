@@ -143,7 +143,7 @@ def test_big_model_on_50_samples_is_overfitting_and_nothing_else():
 
 
 def test_sleeping_data_loader_is_slow_training_and_nothing_else():
-    r = Trainer(_cfg(max_epochs=4)).fit(_mlp(), Batches(*_linear_data(), shuffle=True, sleep=0.01),
+    r = Trainer(_cfg(max_epochs=4)).fit(_mlp(), Batches(*_linear_data(), shuffle=True, sleep=0.05),
                                         Batches(*_linear_data(48, 1)))
     assert _kinds(r) == ["slow_training"]
     (f,) = r.doctor["findings"]
@@ -381,3 +381,15 @@ def test_gates_are_sampled_on_the_first_20_epochs_then_every_10th():
     from lstmkit.train.findings import judge
     evidence = [e for f in judge(doc, TrainConfig()) for e in f["evidence"]]
     assert any("saturated (pinned at 0/1 or ±1) at epoch 1" in e for e in evidence), evidence
+
+
+def test_a_flat_loss_alone_is_a_finding_only_after_enough_steps():
+    """A text classifier trained for 3 short epochs (36 steps) was told 'vanishing gradients' for a
+    loss that had hardly begun to fall; a flat loss with no other sign waits for 100 steps."""
+    few = Trainer(_cfg(lr=1e-7, max_epochs=3)).fit(_mlp(), Batches(*_linear_data(), shuffle=True),
+                                                   Batches(*_linear_data(48, 1)))
+    assert _kinds(few) == []                              # 18 steps
+    many = Trainer(_cfg(lr=1e-7, max_epochs=17)).fit(_mlp(), Batches(*_linear_data(), shuffle=True),
+                                                     Batches(*_linear_data(48, 1)))
+    assert _kinds(many) == ["vanishing_gradients"]        # 102 steps, the loss as it was
+    assert "flat_loss" in many.doctor["findings"][0]["numbers"]

@@ -30,6 +30,7 @@ LOSS_SPIKE = 10.0            # an epoch's train loss 10x the best before it
 VANISH_RATIO = 1e-3          # first layer's gradient norm / largest layer's
 SATURATED_SHARE = 0.6        # share of i, g, o gate values pinned at their limits
 FLAT_LOSS = 0.95             # best epoch train loss >= 95% of the loss at the start
+FLAT_ALONE_STEPS = 100       # ... a finding on its own only after this many optimizer steps (fewer: too early to say)
 OVERFIT_EPOCHS = 3           # validation loss above its best (by 5%) for this many epochs ...
 OVERFIT_MARGIN = 0.05
 DATA_SHARE = 0.5             # waiting for data more than half of the step time
@@ -126,7 +127,8 @@ def _vanishing(d: Doctor, cfg) -> dict[str, Any] | None:
     losses = [e["train_loss"] for e in d.epochs if math.isfinite(e["train_loss"])]
     if len(losses) >= 3 and d.start_losses:
         start = statistics.mean(d.start_losses)
-        if min(losses) >= FLAT_LOSS * start:
+        steps = sum(e.get("steps", 0) for e in d.epochs)
+        if min(losses) >= FLAT_LOSS * start and (evidence or steps >= FLAT_ALONE_STEPS):
             evidence.append(f"train loss stayed flat: {_g(start)} at the start, best {_g(min(losses))} "
                             f"after {len(losses)} epochs")
             numbers["flat_loss"] = min(losses) / start
