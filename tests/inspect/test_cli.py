@@ -73,7 +73,38 @@ def test_a_run_whose_estimator_has_no_model_inputs_is_refused(tmp_path, monkeypa
     with pytest.raises(SystemExit) as e:
         main(["inspect", "gates", "--run", str(tmp_path), "--data", str(tmp_path / "x.csv")])
     assert e.value.code == 2
-    assert "does not support 'lm' runs" in capsys.readouterr().err
+    assert "this is a lm run" in capsys.readouterr().err
+
+
+def test_gates_of_a_text_classifier_and_a_language_model_read_a_text(tmp_path, capsys):
+    """--text: the gates over a text's tokens (before, 'inspect does not support classify runs')."""
+    from cli_helpers import assert_user_error, run_cli
+    import lstmkit.inspect
+    from lstmkit import LanguageModel, TextClassifier
+    texts = [f"{w} film number {i}" for i, w in enumerate(["good", "bad", "fine", "dull"] * 6)]
+    clf = TextClassifier(max_epochs=1, hidden_size=4, embed_dim=4, progress="off", tensorboard=False)
+    clf.fit(pd.DataFrame({"text": texts, "label": ["pos", "neg"] * 12}), run_dir=tmp_path / "clf")
+    lm = LanguageModel(max_epochs=1, hidden_size=4, progress="off", tensorboard=False)
+    lm.fit(texts, run_dir=tmp_path / "lm")
+    for run, est, tokens in ((tmp_path / "clf", clf, ["good", "film", "number", "3"]),
+                             (tmp_path / "lm", lm, ["<s>", *"good film number 3"])):
+        code, out, err = run_cli(["inspect", "gates", "--run", run, "--text", "good film number 3"], capsys)
+        assert code == 0, err
+        info = json.loads((run / "gates.json").read_text())
+        assert info["tokens"] == tokens and (run / "plots" / "gates.png").is_file()
+        direct = lstmkit.inspect.gates(est, torch.tensor(est.token_inputs("good film number 3")[1]))
+        assert {g: s["mean"] for g, s in info["stats"]["l0"].items()} == pytest.approx(
+            {g: s["mean"] for g, s in direct["stats"]["l0"].items()}) and direct["gates"]["i"].shape[2] == len(tokens)
+    for words, what in ((["--text", "  "], "the text is empty"), ([], "pass either --data"),
+                        (["--data", tmp_path / "x.csv"], "this is a classify run")):
+        assert_user_error(*run_cli(["inspect", "gates", "--run", tmp_path / "clf", *words], capsys)[::2], what)
+
+
+def test_text_on_a_forecast_run_asks_for_data(run_and_data, capsys):
+    from cli_helpers import assert_user_error, run_cli
+    run, data = run_and_data
+    code, _, err = run_cli(["inspect", "gates", "--run", run, "--text", "hello"], capsys)
+    assert_user_error(code, err, "forecast run", "pass --data")
 
 
 @pytest.mark.parametrize("top", ["0", "-3"])

@@ -1,7 +1,9 @@
-"""``lstmkit inspect gates | attention --run RUN --data F [--window N]``."""
+"""``lstmkit inspect gates | attention --run RUN --data F [--window N]``; ``inspect gates --run RUN
+--text '…'`` for a text classifier or a language model."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 import typer
@@ -17,6 +19,7 @@ app = typer.Typer(help="Look inside a trained model: LSTM gates, attention weigh
 
 _RUN = typer.Option(..., help="Run folder from 'train'.")
 _DATA = typer.Option(..., help="Data to take the input window from (same columns as in training).")
+_TEXT_HELP = "A text classifier's or language model's run: the text whose tokens the gates read (quote it)."
 _WINDOW = typer.Option(-1, help="Which input window: 0 = the first `lookback` rows, -1 = the last.")
 
 
@@ -28,7 +31,11 @@ def run_window(run: Path, data: Path, window: int):
     """
     est = load(run)
     if not hasattr(est, "model_inputs"):
-        raise LstmkitError(f"inspect does not support '{read_meta(run)['task']}' runs yet", "use a forecast run")
+        task = read_meta(run)["task"]
+        raise LstmkitError(f"--data windows are a forecast run's; this is a {task} run",
+                           f"for a text classifier or a language model pass --text '…' (gates); a text classifier's "
+                           f"attention: lstmkit classify attention --run {run} --text '…'"
+                           if task in ("classify", "lm") else "use a forecast run")
     inputs = est.model_inputs(str(data))                      # scaled, as the network sees them [N, F]
     lookback = est.config_.lookback
     n = len(inputs) - lookback + 1
@@ -41,20 +48,43 @@ def run_window(run: Path, data: Path, window: int):
     return est, inputs[start:start + lookback], start
 
 
+def text_tokens(run: Path, text: str):
+    """The run's estimator, and the tokens and ids it reads of ``text`` (text classifiers, language models)."""
+    est = load(run)
+    if not hasattr(est, "token_inputs") or getattr(est, "kind", "text") != "text":
+        raise LstmkitError(f"--text reads a text classifier's or a language model's run; this is a "
+                           f"{read_meta(run)['task']} run of {'numeric sequences' if hasattr(est, 'kind') else 'series'}",
+                           "pass --data with the run's data instead of --text")
+    return (est, *est.token_inputs(text))
+
+
 @app.command("gates")
-def gates_command(run: Path = _RUN, data: Path = _DATA, window: int = _WINDOW,
+def gates_command(run: Path = _RUN, data: Optional[Path] = typer.Option(None, help=_DATA.help),
+                  text: Optional[str] = typer.Option(None, help=_TEXT_HELP), window: int = _WINDOW,
                   top: int = typer.Option(5, help="Cell-state trajectories of this many most active units.")):
-    """Record i, f, g, o, c for one window: plots/gates.png and gates.json in the run folder."""
+    """Record i, f, g, o, c for one window (--data) or one text (--text): plots/gates.png and
+    gates.json in the run folder."""
+    import torch
+
     from lstmkit.inspect.gates import gates, plot_gates
     if top < 1:
         raise LstmkitError(f"--top must be at least 1, got {top}", "pass --top 5, say")
-    est, x, start = run_window(run, data, window)
-    result = gates(est, x)
-    plot_gates(result, run / "plots" / "gates.png", top=top,
-               title=f"{est.config_.model}: gates for the window starting at row {start}")
-    write_json(run / "gates.json", {"window_start": start, "lookback": len(x), "layers": result["layers"],
-                                    "directions": result["directions"], "hidden_size": result["hidden_size"],
-                                    "stats": result["stats"]})
+    if (data is None) == (text is None):
+        raise LstmkitError("pass either --data (a forecast run's window) or --text (a text classifier's or a "
+                           "language model's tokens)" if data is None else "pass --data or --text, not both",
+                           f"e.g. lstmkit inspect gates --run {run} --text 'a wonderful film'")
+    if text is not None:
+        est, tokens, ids = text_tokens(run, text)
+        result = gates(est, torch.tensor([ids]), torch.tensor([len(ids)]))
+        where, steps, record = f"'{text[:40]}'", tokens, {"tokens": tokens}
+    else:
+        est, x, start = run_window(run, data, window)
+        result = gates(est, x)
+        where, steps, record = f"the window starting at row {start}", None, {"window_start": start, "lookback": len(x)}
+    plot_gates(result, run / "plots" / "gates.png", top=top, steps=steps,
+               title=f"{getattr(est.config_, 'model', None) or type(est).__name__}: gates for {where}")
+    write_json(run / "gates.json", {**record, "layers": result["layers"], "directions": result["directions"],
+                                    "hidden_size": result["hidden_size"], "stats": result["stats"]})
     typer.echo(f"{'layer':<12}{'gate':<6}{'mean':>8}{'>0.9':>8}{'<0.1':>8}")
     for layer, per_gate in result["stats"].items():
         for name, s in per_gate.items():

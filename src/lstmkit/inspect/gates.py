@@ -46,7 +46,8 @@ def gates(model: Any, x, lengths=None) -> dict[str, Any]:
     Args:
         model: an LSTM, a module containing one, or a fitted estimator with ``net_``.
         x: the model's input, ``[B, T, F]`` or ``[T, F]`` (tensor or array); for an estimator,
-            the scaled inputs it feeds its network.
+            the scaled inputs it feeds its network; for a model that embeds tokens, integer
+            ids ``[B, T]`` or ``[T]``.
         lengths: optional ``[B]`` valid lengths, when the model takes them.
 
     Returns:
@@ -61,9 +62,11 @@ def gates(model: Any, x, lengths=None) -> dict[str, Any]:
         raise LstmkitError(f"{type(net).__name__} has no LSTM layer, so there are no gates to record",
                            "use an LSTM-based model: lstm, bilstm, lstm-attention or cnn-lstm")
     dtype = lstm.weight_ih_l0.dtype
-    x = torch.as_tensor(np.asarray(x) if not isinstance(x, Tensor) else x).to(dtype)
-    if x.dim() == 2:
-        x = x.unsqueeze(0)                                                     # [1, T, F]
+    x = torch.as_tensor(np.asarray(x) if not isinstance(x, Tensor) else x)
+    tokens = not torch.is_floating_point(x) and any(isinstance(m, nn.Embedding) for m in net.modules())
+    x = x.long() if tokens else x.to(dtype)                                   # token ids stay ids
+    if x.dim() == (1 if tokens else 2):
+        x = x.unsqueeze(0)                                                     # [1, T, F] / [1, T]
     was_training = net.training
     net.eval()
     try:
@@ -138,9 +141,10 @@ def most_active_units(c: Tensor, top: int = 5) -> list[int]:
 
 
 def plot_gates(result: dict[str, Any], path: str | Path, sample: int = 0, top: int = 5,
-               title: str | None = None) -> None:
+               title: str | None = None, steps: list[str] | None = None) -> None:
     """One row per layer (and direction): heatmaps of i, f, g, o (units × time) for one sample,
-    then the cell-state trajectories of the ``top`` most active units."""
+    then the cell-state trajectories of the ``top`` most active units; ``steps`` names the time
+    steps (a text's tokens) on the x axis when there are at most 40."""
     from matplotlib.ticker import MaxNLocator
 
     from lstmkit.inspect.plots import plt, save_figure
@@ -158,6 +162,7 @@ def plot_gates(result: dict[str, Any], path: str | Path, sample: int = 0, top: i
                                    vmin=lo, vmax=1.0, interpolation="nearest")
             axes[k, j].set_title(f"{label}: {name}")
             axes[k, j].set_xlabel("time step")
+            _name_steps(axes[k, j], steps, n_valid)
             axes[k, j].set_ylabel("unit")
             axes[k, j].yaxis.set_major_locator(MaxNLocator(integer=True))
             fig.colorbar(im, ax=axes[k, j], fraction=0.046)
@@ -167,9 +172,17 @@ def plot_gates(result: dict[str, Any], path: str | Path, sample: int = 0, top: i
             ax.plot(c[:, unit].numpy(), lw=1.2, label=f"unit {unit}")
         ax.set_title(f"{label}: cell state c, {top} most active units")
         ax.set_xlabel("time step")
+        _name_steps(ax, steps, n_valid)
         ax.legend(fontsize=7)
         ax.grid(alpha=0.3)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
     save_figure(fig, Path(path))
+
+
+def _name_steps(ax, steps: list[str] | None, n: int) -> None:
+    if steps is not None and 0 < n <= 40:
+        ax.set_xticks(range(n))
+        ax.set_xticklabels(steps[:n], rotation=90, fontsize=7)
+        ax.set_xlabel("token")

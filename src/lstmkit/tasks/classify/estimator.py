@@ -79,15 +79,20 @@ class TextClassifier(Classifier):
         if self.config_.pooling != "attention":
             raise LstmkitError(f"this model pools with {self.config_.pooling!r}, so it has no attention weights",
                                "train with --pooling attention to get the token-weight view")
-        if not text.strip():
-            raise LstmkitError("the text is empty", "pass some words with --text")
-        cfg = self.config_
-        ids = truncate(self.tokenizer_.encode(text), cfg.max_len, cfg.truncate)
-        tokens = truncate(self.tokenizer_.pieces(text), cfg.max_len, cfg.truncate)
+        tokens, ids = self.token_inputs(text)
         with torch.no_grad():
             logits, weights = self.net_.forward_with_weights(torch.tensor([ids]), torch.tensor([len(ids)]))
         p = self._proba([torch.tensor(ids)])[0]
         return list(tokens), weights[0].double().numpy(), self.classes_[int(p.argmax())], float(p.max())
+
+    def token_inputs(self, text: str) -> tuple[list[str], list[int]]:
+        """``(tokens, ids)``: what the network reads of ``text`` (cut to ``max_len``), one token per id."""
+        self._check_fitted()
+        if not isinstance(text, str) or not text.strip():
+            raise LstmkitError("the text is empty", "pass some words with --text")
+        cfg = self.config_
+        ids = truncate(self.tokenizer_.encode(text), cfg.max_len, cfg.truncate)
+        return list(truncate(self.tokenizer_.pieces(text), cfg.max_len, cfg.truncate)), list(ids)
 
     def write_attention(self, text: str, path: str | Path) -> Path:
         """Write the coloured-token view of ``text`` to ``path`` (``.html`` or ``.png``)."""

@@ -186,6 +186,14 @@ class LanguageModel(RunEstimator):
                                "train the language model with --level char or --level word")
         return LMScorer(self.net_, self.tokenizer_)
 
+    def token_inputs(self, text: str) -> tuple[list[str], list[int]]:
+        """``(tokens, ids)`` the network reads for one line ``text``: ``<s>`` then its tokens."""
+        self._check_fitted()
+        if not isinstance(text, str) or not text.strip():
+            raise LstmkitError("the text is empty", "pass some words with --text")
+        tok = self.tokenizer_
+        return ["<s>", *tok.pieces(text)], [tok.bos_id, *tok.encode(text)]
+
     def sample(self, n_tokens: int | None = None, prefix: str = "", temperature: float = 1.0,
                top_k: int | None = None, seed: int | None = None) -> str:
         """Generate text after ``prefix``.
