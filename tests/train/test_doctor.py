@@ -350,6 +350,20 @@ def test_the_baseline_judge_reads_only_finite_numbers():
     assert d.report(TrainConfig())["evidence"] == {}
 
 
+def test_train_longer_leads_only_when_training_ran_out_of_epochs_still_improving():
+    """A forecaster trained with --epochs 1..3 that lost to naive was told seasonal adjustment, log
+    targets, ... but never that its validation loss was still falling when the epochs ran out."""
+    cmp = {"metric": "MAE", "model": 2.0, "scores": {"naive": 1.0}, "remedies": ["a longer lookback: ..."]}
+    first = lambda val, **kw: _epochs_from([1.0] * len(val), val).report(   # noqa: E731
+        TrainConfig(**kw), evidence={"baselines": cmp})["findings"][0]["remedies"][0]
+    assert first([1.0, 0.9, 0.8], max_epochs=3).startswith("train longer: --epochs 20 (training stopped at its "
+                                                          "limit of 3 epochs")
+    assert first([1.0, 0.9, 0.95], max_epochs=3).startswith("a longer lookback")        # the best was earlier
+    assert first([1.0, 0.9, 0.8], max_epochs=30).startswith("a longer lookback")       # stopped before its limit
+    assert first([1.0], max_epochs=1).startswith("a longer lookback")                  # one epoch: no trend to read
+    assert first([3.0 - 0.01 * k for k in range(60)], max_epochs=60).startswith("train longer: --epochs 120")
+
+
 def test_the_trainer_hands_the_evidence_of_the_best_weights_to_the_doctor(tmp_path):
     seen = []
 
@@ -362,8 +376,9 @@ def test_the_trainer_hands_the_evidence_of_the_best_weights_to_the_doctor(tmp_pa
     (weights,) = seen                                      # once, after the best epoch's weights came back
     assert all(torch.equal(weights[k], v) for k, v in model.state_dict().items())
     assert _kinds(r) == ["loses_to_baseline"]
-    assert r.doctor["findings"][0]["remedies"] == ["try this", "until the model wins, use mean: it is the "
-                                                   "better model on this data"]
+    assert r.doctor["findings"][0]["remedies"] == [      # its validation loss fell to the last of its 6 epochs
+        "train longer: --epochs 20 (training stopped at its limit of 6 epochs with the validation loss still falling)",
+        "try this", "until the model wins, use mean: it is the better model on this data"]
     assert json.loads((tmp_path / "doctor.json").read_text())["evidence"]["baselines"]["model"] == 3.0
     Trainer(_cfg(doctor=False)).fit(_mlp(), Batches(*_linear_data()), evidence=evidence)
     assert len(seen) == 1                                  # doctor off: nothing to judge, nothing computed

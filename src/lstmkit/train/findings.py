@@ -39,12 +39,24 @@ PADDING_SHARE = 0.4
 HIGH_LR = 0.03               # Adam steps this large pin LSTM gates at their limits (the tasks' defaults: 1e-3 to 4e-3)
 
 
+def _train_longer(d: Doctor, cfg) -> list[str]:
+    """'train longer' when training ran out of epochs (``max_epochs``, at least 2) with its last
+    epoch better on validation than every one before: the loss was still falling, the first thing
+    to change."""
+    losses = [e["val_loss"] for e in d.epochs if math.isfinite(e["val_loss"])]
+    limit = getattr(cfg, "max_epochs", None)
+    if len(losses) < 2 or limit is None or len(d.epochs) < limit or losses[-1] >= min(losses[:-1]):
+        return []
+    return [f"train longer: --epochs {max(2 * limit, 20)} (training stopped at its limit of {limit} epoch"
+            f"{'s' if limit != 1 else ''} with the validation loss still falling)"]
+
+
 def judge(d: Doctor, cfg, evidence: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Every finding on the run ``d`` watched (trained with ``cfg``), possibly none."""
     findings = []
     baselines = (evidence or {}).get("baselines")
     if baselines:
-        found = _loses_to_baseline(d, baselines)
+        found = _loses_to_baseline(d, baselines, cfg)
         if found:
             findings.append(found)
     exploding = _exploding(d, cfg)
@@ -221,7 +233,7 @@ def _slow(d: Doctor, cfg) -> dict[str, Any] | None:
             "remedies": remedies}
 
 
-def _loses_to_baseline(d: Doctor, cmp: dict[str, Any]) -> dict[str, Any] | None:
+def _loses_to_baseline(d: Doctor, cmp: dict[str, Any], cfg=None) -> dict[str, Any] | None:
     scores = {k: float(v) for k, v in cmp.get("scores", {}).items() if v is not None and math.isfinite(v)}
     model = cmp.get("model")
     if not scores or model is None or not math.isfinite(model):
@@ -238,7 +250,8 @@ def _loses_to_baseline(d: Doctor, cmp: dict[str, Any]) -> dict[str, Any] | None:
     params = getattr(d, "n_parameters", None)
     if params and rows:
         evidence.append(f"the model has {params:,} parameters for {int(rows):,} training samples per epoch")
-    remedies = [*cmp.get("remedies", []), f"until the model wins, use {best}: it is the better model on this data"]
+    remedies = [*_train_longer(d, cfg), *cmp.get("remedies", []),
+                f"until the model wins, use {best}: it is the better model on this data"]
     return {"kind": "loses_to_baseline", "title": f"the model does not beat the best baseline ({best})",
             "evidence": evidence, "remedies": remedies,
             "numbers": {"metric": metric, "model": model, "best_baseline": best, "best_baseline_score": scores[best]}}

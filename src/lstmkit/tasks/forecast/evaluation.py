@@ -105,8 +105,13 @@ def baseline_remedies(est, panel) -> list[str]:
     if not cfg.deseason and m > 1:
         out.append(f"seasonal adjustment: --deseason {m} (the network then learns what the season leaves)")
     values = panel.values[np.isfinite(panel.values)]
+    log = None
     if not cfg.log and values.size and values.min() > 0:
-        out.append("log targets: --log (a season or trend that grows with the level becomes additive)")
+        log = "log targets: --log (a season or trend that grows with the level becomes additive)"
+    measured = (getattr(est, "auto_", None) or {}).get("log", {})
+    if log and not (measured.get("value") is False and str(measured.get("why", "")).startswith("additive")):
+        out.append(log)                    # the swing was not measured additive: likely, so early
+        log = None
     room = min(part_sizes(int(n), cfg)[0] - cfg.horizon for n in panel.lengths)    # the longest lookback that fits
     longer = min(2 * cfg.lookback, room)
     if longer > cfg.lookback:
@@ -116,6 +121,8 @@ def baseline_remedies(est, panel) -> list[str]:
     if smaller < cfg.hidden_size:
         out.append(f"more data per parameter: a smaller model, --hidden-size {smaller} (now {cfg.hidden_size}, "
                    f"{params:,} parameters)")
+    if log:                                # measured additive: the last thing to try
+        out.append(log.replace(")", "; this series' swing measured additive, so less likely)", 1))
     return out
 
 
