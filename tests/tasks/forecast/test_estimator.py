@@ -194,3 +194,20 @@ def test_fit_takes_settings_as_keyword_overrides_as_the_other_estimators_do(tmp_
         est.check(sine_frame(), lookbak=12)
     with pytest.raises(LstmkitError, match="lookback"):
         est.fit(sine_frame(), target="y", lookback=0)        # the constructor's check of the value
+
+
+def test_an_integer_names_an_integer_column_as_its_text_does():
+    """``pd.DataFrame(array)`` has columns 0, 1, ...: ``target=1`` said "`target` must be a list,
+    got 1" while ``target="1"`` and ``target=[1]`` worked; an int (numpy's too) names the column for
+    ``target``, ``features``, ``time`` and ``id`` alike, and gives the config the text does."""
+    df = sine_frame().set_axis([0, 1, 2], axis=1)                        # time, y, temp
+    by_text = Forecaster(target="1", time="0", features="2").config
+    for kw in (dict(target=1, time=0, features=2), dict(target=[1], time=np.int64(0), features=[df.columns[2]])):
+        cfg = Forecaster(**kw).config
+        assert (cfg.target, cfg.time, cfg.features) == (by_text.target, by_text.time, by_text.features) == (["1"], "0", ["2"])
+    est = Forecaster(horizon=2, **{**FAST, "max_epochs": 1}).fit(df, target=1, time=0, features=2)
+    assert est.input_names_ == ["1", "2"] and len(est.predict(df)) == 2
+    panel = pd.concat([df.assign(s="a"), df.assign(s="b")], ignore_index=True).set_axis([0, 1, 2, 3], axis=1)
+    Forecaster(horizon=2, **FAST).check(panel, target=1, time=0, id=3)
+    with pytest.raises(LstmkitError, match="`target` must be a list, got True"):
+        Forecaster(target=True)                                           # a bool names no column

@@ -20,6 +20,32 @@ def test_pattern_perplexity_goes_near_one(pattern_lm):
     assert pattern_lm.perplexity(["jihgfedcba"]) > 10          # the pattern backwards is a surprise
 
 
+def test_predict_scores_each_text_as_the_services_texts_request_does(pattern_lm):
+    """LanguageModel had no predict (every other estimator has one): it answers per text what
+    POST /predict {"texts": [...]} answers, log P(text) with </s>, its tokens and its perplexity."""
+    import pandas as pd
+    from lstmkit.tasks.lm.deploy import LMAdapter
+    texts = [PATTERN, "jihgfedcba", "abc"]
+    out = pattern_lm.predict(texts)
+    adapter = LMAdapter(pattern_lm)
+    served = adapter.score(adapter.net, texts)
+    assert set(out) == set(served) == {"logprobs", "tokens", "perplexity"}
+    assert out["tokens"] == served["tokens"] == [11, 11, 4]
+    assert out["logprobs"] == pytest.approx(served["logprobs"], rel=1e-5)
+    assert out["perplexity"] == pytest.approx([pattern_lm.perplexity([t]) for t in texts], rel=1e-9)
+    assert out["perplexity"][0] < 1.05 < 10 < out["perplexity"][1]          # the pattern, then backwards
+    assert pattern_lm.predict(PATTERN)["logprobs"] == out["logprobs"][:1]
+    assert pattern_lm.predict(pd.Series(texts, index=[7, 8, 9])) == out
+    with pytest.raises(LstmkitError, match="text 1 of the list holds no token to score"):
+        pattern_lm.predict(["abc", "  "])
+    with pytest.raises(LstmkitError, match="text 1 of the list is a NoneType"):
+        pattern_lm.predict(["abc", None])
+    with pytest.raises(LstmkitError, match=r"got DataFrame — .*df\['text'\]"):
+        pattern_lm.predict(pd.DataFrame({"text": texts}))
+    with pytest.raises(LstmkitError, match="not fitted"):
+        LanguageModel().predict(texts)
+
+
 def test_random_text_stays_near_the_alphabet_size(tiny, random_lines):
     lm = LanguageModel(level="char", **tiny).fit(random_lines(300, seed=1))
     # 8 equally likely letters; only the end (after exactly 12 letters) can be learnt:

@@ -38,6 +38,18 @@ def test_translate_and_save_load_round_trip(fitted, tmp_path, pairs):
     assert load(fitted.run_dir_).translate(src[:2], beam=1) == fitted.translate(src[:2], beam=1)
 
 
+def test_predict_is_translate_as_every_estimator_has_predict(fitted, pairs):
+    """README: every estimator has fit / predict / evaluate; Translator().predict was an AttributeError."""
+    src = [s for s, _ in pairs(6, seed=7)] + [""]
+    for beam in (1, 3):
+        assert fitted.predict(src, beam=beam) == fitted.translate(src, beam=beam)
+    assert fitted.predict(src[0], beam=3, alpha=0.0) == fitted.translate(src[0], beam=3, alpha=0.0)
+    with pytest.raises(LstmkitError, match="sentences must be a string or a list of strings"):
+        fitted.predict(None)
+    with pytest.raises(LstmkitError, match="not fitted"):
+        Translator().predict(src)
+
+
 def test_translate_takes_sentences_as_users_hold_them(fitted, pairs):
     """A pandas Series with its own index was a KeyError, [] 'cannot pad an empty batch', a
     generator a TypeError; None or a number among the sentences a TypeError from unicodedata."""

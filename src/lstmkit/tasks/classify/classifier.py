@@ -16,11 +16,11 @@ from lstmkit.data.batching import BucketBatches
 from lstmkit.data.vocab import PAD_ID
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.classifier import ClassificationLoss, ClassifierNet
-from lstmkit.nn.fcn import FCN_MODELS
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.runs import META_FILE
-from lstmkit.tasks.classify.data import (check_classes, check_known_labels, stratified_split, warn_label_spellings,
-                                        y_values)
+from lstmkit.tasks.classify.data import check_classes, check_known_labels, stratified_split, warn_label_spellings
+from lstmkit.tasks.classify.fit_checks import (FROM_TEXT, check_kind, data_summary, label_type, warn_truncated,
+                                              warn_unseen_class)
 from lstmkit.train.metrics import classification_metrics
 
 __all__ = ["Classifier", "TASK"]
@@ -107,7 +107,7 @@ class Classifier(RunEstimator, ABC):
         ``callbacks`` (trainer :class:`~lstmkit.train.callbacks.Callback` objects) see every epoch.
         """
         cfg = self._resolve_config(self.config, overrides)
-        _validate(cfg, self.kind)
+        check_kind(cfg, self.kind)
         full = self._read(data, cfg, y=y)
         classes = check_classes(full.labels)
         warn_label_spellings(full.labels)
@@ -133,7 +133,7 @@ class Classifier(RunEstimator, ABC):
             test = self._read_part(test_data, cfg, "test_data")
             check_known_labels(test.labels, classes)
 
-        self.config_, self.classes_, self.label_type_ = cfg, classes, _label_type(y)
+        self.config_, self.classes_, self.label_type_ = cfg, classes, label_type(y)
         self._fit_preprocessing(train, cfg)
         if val_data is not None:                   # before training: a test file is read after it
             val = self._check_like_training(val, "the validation data")
@@ -148,8 +148,8 @@ class Classifier(RunEstimator, ABC):
             weights = (len(y_train) / (len(classes) * counts.clamp(min=1).double())).float()
         self.class_weights_ = None if weights is None else weights.tolist()
         x_train = self._encode(train)
-        self.data_summary_ = self._summary(full, train, val, test, data, val_data, test_data, x_train)
-        _warn_truncated(self.data_summary_["truncated"], cfg, self.kind)
+        self.data_summary_ = data_summary(full, train, val, test, data, val_data, test_data, x_train)
+        warn_truncated(self.data_summary_["truncated"], cfg, self.kind)
 
         torch.manual_seed(cfg.train.seed)
         self.net_ = self._build_net()
@@ -172,7 +172,7 @@ class Classifier(RunEstimator, ABC):
             self._after_training(*((x_val, y_val) if val is not None else ([], None)))
             m = ({"val": self._metrics(x_val, val.labels)} if val is not None
                  else {"train": self._metrics(x_train, train.labels)})
-            _warn_unseen_class(m.get("val"), self.data_summary_["classes"], cfg)
+            warn_unseen_class(m.get("val"), self.data_summary_["classes"], cfg)
             if test is not None:
                 m["test"] = self._metrics(self._encode(test), test.labels)
             return m
@@ -185,7 +185,7 @@ class Classifier(RunEstimator, ABC):
         """Check the settings and read ``data`` as :meth:`fit` would, without training (a search
         calls this once before its trials)."""
         cfg = self._resolve_config(self.config, overrides)
-        _validate(cfg, self.kind)
+        check_kind(cfg, self.kind)
         check_classes(self._read(data, cfg, y=y).labels)
 
     @staticmethod
@@ -226,7 +226,7 @@ class Classifier(RunEstimator, ABC):
         strings either way)."""
         self._check_fitted()
         labels = np.asarray(self.classes_, dtype=object)
-        read = _FROM_TEXT.get(getattr(self, "label_type_", None))
+        read = FROM_TEXT.get(getattr(self, "label_type_", None))
         if read is not None:
             labels = np.asarray([read(c) for c in self.classes_])
         return labels[self.predict_proba(data).argmax(axis=1)]
@@ -315,17 +315,6 @@ class Classifier(RunEstimator, ABC):
                              pooling=cfg.pooling, pad_id=PAD_ID, word_dropout=cfg.word_dropout,
                              word_scores=cfg.word_scores, score_pairs=cfg.score_pairs)
 
-    def _summary(self, full, train, val, test, data, val_data, test_data, x_train) -> dict[str, Any]:
-        lengths = np.array([len(s) for s in x_train])
-        before = getattr(x_train, "cut_from", torch.from_numpy(lengths))                # before max_len cut them
-        cut = before[before > torch.from_numpy(lengths)]
-        counts = {c: int(n) for c, n in zip(*np.unique(np.asarray(full.labels), return_counts=True))}
-        return {"rows": len(full), "classes": counts, "dropped_empty": int(getattr(full, "n_dropped", 0)),
-                "truncated": {"count": len(cut), "of": len(lengths), "longest": int(cut.max()) if len(cut) else None},
-                "split": {"train": len(train), "val": len(val) if val is not None else 0, "test": len(test) if test is not None else 0},
-                "train_length": {"mean": float(lengths.mean()), "max": int(lengths.max())},
-                "source": _source(data), "val_source": _source(val_data), "test_source": _source(test_data)}
-
     # -- what each kind of input (text, numeric) supplies -------------------------------
     @abstractmethod
     def _read(self, data, cfg: ClassifyConfig, y=None, require_label: bool = True): ...
@@ -380,73 +369,7 @@ class Classifier(RunEstimator, ABC):
         return loss
 
 
-# predict's labels from the class strings, for labels fit was given as numbers or booleans in y
-_FROM_TEXT = {"int": int, "float": float, "bool": lambda s: s == "True"}
-
-
-def _label_type(y) -> str | None:
-    """``"int"``, ``"float"`` or ``"bool"`` when ``y``'s labels are all numbers of that kind
-    (predict gives them back so: ``predict(X) == y`` then compares like with like); None for
-    strings, mixed labels, or labels read from a file. Missing labels (None, NaN: left out of
-    training) are not looked at: ``[0, 1, None]`` holds ints."""
-    if y is None or isinstance(y, (str, bytes)):
-        return None
-    try:
-        kind = np.asarray(y_values(y)).dtype.kind
-    except ValueError:                                        # ragged: labels_from_y says so
-        return None
-    return {"i": "int", "u": "int", "f": "float", "b": "bool"}.get(kind)
-
-
 def _flatten(config: dict[str, Any]) -> dict[str, Any]:
     config = dict(config)
     config.pop("series", None)
     return {**config.pop("train", {}), **config}
-
-
-def _validate(cfg: ClassifyConfig, kind: str) -> None:
-    """What the config cannot check alone (its fields are checked in ``ClassifyConfig``)."""
-    if cfg.vectors and kind != "text":
-        raise LstmkitError("word vectors apply to text only", "drop --vectors for numeric sequences")
-    if cfg.init_from and kind != "text":
-        raise LstmkitError("--init-from (a language model) applies to text only", "drop --init-from for numeric sequences")
-    if cfg.init_from and cfg.vectors:
-        raise LstmkitError("--vectors and --init-from both initialise the embedding", "pass only one of them")
-    if cfg.model in FCN_MODELS and kind != "series":
-        raise LstmkitError(f"{cfg.model} classifies numeric series only",
-                           "use --model bilstm (or lstm, gru, ...) for text")
-
-
-def _warn_unseen_class(m: dict[str, Any] | None, counts: dict[str, int], cfg: ClassifyConfig) -> None:
-    """One warning when a class the validation part holds was never predicted there (recall 0),
-    naming the remedy for skewed classes when the loss was not weighted yet."""
-    if m is None:
-        return
-    missed = [c for c, s in m["per_class"].items() if s["support"] and not s["recall"]]
-    if not missed:
-        return
-    c, total = missed[0], sum(counts.values())
-    share = counts.get(c, 0) / total if total else 1.0
-    skewed = share < 0.5 / len(counts) and cfg.class_weight is None        # under half its even share
-    fix = ("with classes this skewed, weigh them: --class-weight balanced" if skewed
-           else "more examples of it, or more epochs (--patience), may help")
-    share = f" ({share:.1%} of the rows)"
-    warnings.warn(f"class {c!r}{share} was never predicted on the validation part (recall 0 of "
-                  f"{m['per_class'][c]['support']}){f'; {len(missed) - 1} more such classes' if len(missed) > 1 else ''}: "
-                  f"{fix}", stacklevel=3)
-
-
-def _warn_truncated(cut: dict[str, Any], cfg: ClassifyConfig, kind: str) -> None:
-    """One warning when ``max_len`` cut training sequences: how many, and what of them is read."""
-    if not cut["count"]:
-        return
-    n, keep = cfg.max_len, cfg.truncate
-    kept = {"head": f"first {n}", "tail": f"last {n}", "both": f"first {(n + 1) // 2} and last {n // 2}"}[keep]
-    what, unit = ("texts", "tokens") if kind == "text" else ("series", "steps")
-    warnings.warn(f"{cut['count']} of {cut['of']} training {what} ({cut['count'] / cut['of']:.0%}) are longer than "
-                  f"max_len={n} {unit} (the longest {cut['longest']}): only their {kept} {unit} are read; "
-                  f"pass --max-len with a larger number (or none) to read more", stacklevel=3)
-
-
-def _source(data) -> str | None:
-    return str(Path(data).resolve()) if isinstance(data, (str, Path)) else None

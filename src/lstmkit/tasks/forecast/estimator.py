@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import numbers
 import os
 from pathlib import Path
 from typing import Any
@@ -66,17 +67,22 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
 
     @classmethod
     def _build_config(cls, params: dict[str, Any]) -> ForecastConfig:
+        params = {k: _column_name(v) if k in ("target", "features", "time", "id") else v for k, v in params.items()}
         for key in ("target", "features"):
             if isinstance(params.get(key), (str, list, tuple)):
                 params[key] = _names(params[key])
         return ForecastConfig.from_dict(params)
 
     # -- fitting -------------------------------------------------------------------------
-    def fit(self, data, target: str | list[str] | None = None, time: str | None = None,
-            features: str | list[str] | None = None, out: str | Path | None = None,
+    def fit(self, data, target: str | int | list | None = None, time: str | int | None = None,
+            features: str | int | list | None = None, out: str | Path | None = None,
             run_dir: str | Path | None = None, resume: bool = False, callbacks=(),
-            id: str | None = None, **overrides: Any) -> "Forecaster":
+            id: str | int | None = None, **overrides: Any) -> "Forecaster":
         """Train on ``data`` (path, DataFrame or array).
+
+        ``target`` and ``features`` are column names (a list, or one text with commas); an integer
+        names a DataFrame's integer column (``pd.DataFrame(array)``), as its text does (``target=1``
+        is ``target="1"``), for ``time`` and ``id`` too.
 
         ``overrides`` are settings for this fit (``lookback=``, ``max_epochs=``, …), checked as
         the constructor checks them; the estimator's own settings (``get_params``) stay as they are.
@@ -137,6 +143,7 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
                 continue
             if key not in saved:
                 raise LstmkitError(f"unknown setting {key!r}", "check the spelling")
+            value = _column_name(value) if key in ("time", "id") else value
             if saved[key] != value and not (key in ("target", "features") and _names(value) == saved[key]):
                 raise LstmkitError(
                     f"{run_dir} was trained with {key}={saved[key]!r}, not {value!r}; a resumed run "
@@ -339,6 +346,13 @@ def implied_target(data, cfg: ForecastConfig) -> tuple[list[str], dict[str, dict
                            if len(numeric) > 3 else ""))
 
 
-def _names(v: str | list[str]) -> list[str]:
+def _column_name(v):
+    """A column named by an integer (a DataFrame's default columns 0, 1, ...) as its name in text,
+    as the table's columns are matched; anything else as it is."""
+    return str(v) if isinstance(v, numbers.Integral) and not isinstance(v, bool) else v
+
+
+def _names(v: str | int | list[str]) -> list[str]:
+    v = _column_name(v)                                   # resume compares target=1 with its saved ["1"]
     names = [s.strip() for s in v.split(",")] if isinstance(v, str) else [str(s) for s in v]
     return [n for n in names if n]

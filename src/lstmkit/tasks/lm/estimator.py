@@ -2,6 +2,7 @@
 
 >>> lm = LanguageModel(level="char", max_epochs=10).fit("corpus.txt", out="runs")
 >>> lm.perplexity(["a held-out sentence"])
+>>> lm.predict(["the old dog sleeps"])      # per text: logprobs, tokens, perplexity (the service's "texts")
 >>> lm.sample(200, prefix="the ", temperature=0.8, seed=0)
 >>> sc = lm.scorer(); s = sc.advance(sc.initial(), "t"); sc.log_probs(s)
 >>> LanguageModel.load("runs/lm-20261128-221500")
@@ -12,7 +13,7 @@ import json
 import math
 import warnings
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 import pandas as pd
 import torch
@@ -20,6 +21,7 @@ import torch
 from lstmkit.config import check_seed
 from lstmkit.data.batching import BucketBatches, CollatedBatches, Padded, pad_batch
 from lstmkit.data.tables import is_table
+from lstmkit.data.textfile import check_strings
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.runs import atomic_write
@@ -163,6 +165,33 @@ class LanguageModel(RunEstimator):
         nats, n = self._nll(ids)
         return math.exp(nats / n)
 
+    def predict(self, texts: str | Sequence[str]) -> dict[str, list]:
+        """What the model says of each text, as the service answers ``{"texts": [...]}``: each text
+        scored whole as one line (``<bos> tokens </s>``), in the order given::
+
+            {"logprobs": [log P(text) in nats, </s> included], "tokens": [tokens scored per text],
+             "perplexity": [per-token perplexity per text]}
+
+        ``texts``: one string or a list (tuple, array, pandas Series) of them. A text with no token
+        the tokenizer keeps is an error naming it. :meth:`perplexity` is one number over all the
+        texts; :meth:`sample` writes new text."""
+        self._check_fitted()
+        if isinstance(texts, str):
+            texts = [texts]
+        elif isinstance(texts, (pd.DataFrame, bytes, dict)) or not isinstance(texts, Iterable):
+            raise LstmkitError(f"texts must be a string or a list of strings, got {type(texts).__name__}",
+                               "pass e.g. ['the old dog sleeps'] (a DataFrame: its column, df['text'])")
+        texts = texts.tolist() if hasattr(texts, "tolist") else list(texts)
+        check_strings(texts, "text", "pass the texts as strings")
+        id_lines = [self.tokenizer_.encode(t) if t.strip() else [] for t in texts]
+        empty = next((i for i, ids in enumerate(id_lines) if not ids), None)
+        if empty is not None:
+            raise LstmkitError(f"text {empty} of the list holds no token to score ({texts[empty][:40]!r})",
+                               "drop it, or pass words or characters in the language the model was trained on")
+        logprobs, counts = [-v for v in self._line_nll(id_lines)], [len(ids) + 1 for ids in id_lines]
+        return {"logprobs": logprobs, "tokens": counts,
+                "perplexity": [math.exp(-lp / n) for lp, n in zip(logprobs, counts)]}
+
     def evaluate(self, data, encoding: str | None = None, text_column: str | None = None) -> dict[str, Any]:
         """Perplexity (per token) of a text file, a list of lines or a DataFrame; bits per character
         at char level. A table's (or frame's) texts are its ``text_column`` (default: the one
@@ -243,32 +272,34 @@ class LanguageModel(RunEstimator):
         """Token ids of each line; lines without a token (e.g. only punctuation at word level) are skipped."""
         return [ids for ids in (self.tokenizer_.encode(ln) for ln in lines) if ids]
 
-    @torch.no_grad()
     def _nll(self, id_lines: list[list[int]]) -> tuple[float, int]:
         """Total negative log-likelihood (nats) of whole lines, ``</s>`` included, and the token count."""
+        return sum(self._line_nll(id_lines)), sum(len(ids) + 1 for ids in id_lines)
+
+    @torch.no_grad()
+    def _line_nll(self, id_lines: list[list[int]]) -> list[float]:
+        """Negative log-likelihood (nats) of each whole line, ``</s>`` included (``len(ids) + 1`` tokens)."""
         net, tok = self.net_, self.tokenizer_
         net.eval()
         device = next(net.parameters()).device
-        total, count = 0.0, 0
+        nll, short = [0.0] * len(id_lines), list(range(len(id_lines)))
         if self.config_.model in RECURRENT:         # exact in pieces: a 10-million-token line would not fit whole
-            for ids in (ids for ids in id_lines if len(ids) >= _EVAL_CHUNK):
-                inp, tgt, state = torch.tensor([tok.bos_id, *ids]), torch.tensor([*ids, tok.eos_id]), None
+            for i in (i for i in short if len(id_lines[i]) >= _EVAL_CHUNK):
+                inp, tgt, state = torch.tensor([tok.bos_id, *id_lines[i]]), torch.tensor([*id_lines[i], tok.eos_id]), None
                 for k in range(0, len(inp), _EVAL_CHUNK):
                     logits, state = net.run(inp[None, k:k + _EVAL_CHUNK].to(device), state)
                     lp = torch.log_softmax(logits[0].float(), dim=-1)
-                    total -= float(lp.gather(1, tgt[k:k + _EVAL_CHUNK, None].to(device)).double().sum())
-                count += len(inp)
-            id_lines = [ids for ids in id_lines if len(ids) < _EVAL_CHUNK]
-        inp = [torch.tensor([tok.bos_id, *ids]) for ids in id_lines]
-        tgt = [torch.tensor([*ids, tok.eos_id]) for ids in id_lines]
+                    nll[i] -= float(lp.gather(1, tgt[k:k + _EVAL_CHUNK, None].to(device)).double().sum())
+            short = [i for i in short if len(id_lines[i]) < _EVAL_CHUNK]
+        inp = [torch.tensor([tok.bos_id, *id_lines[i]]) for i in short]
+        tgt = [torch.tensor([*id_lines[i], tok.eos_id]) for i in short]
         for idx, x, lengths in BucketBatches(inp, None, _EVAL_BATCH, pad_value=PAD_ID).iter_indexed() if inp else ():
-            y, _ = pad_batch([tgt[i] for i in idx.tolist()], PAD_ID)
+            y = pad_batch([tgt[i] for i in idx.tolist()], PAD_ID)[0].to(device)            # [B, T]
             logits = net(x.to(device), lengths).float()                      # [B, T, V]
-            keep = (y != PAD_ID).to(device)
-            lp = torch.log_softmax(logits[keep], dim=-1)
-            total -= float(lp.gather(1, y.to(device)[keep][:, None]).double().sum())
-            count += int(keep.sum())
-        return total, count
+            lp = torch.log_softmax(logits, dim=-1).gather(-1, y[..., None])[..., 0]
+            for k, total in zip(idx.tolist(), torch.where(y != PAD_ID, lp, 0.0).double().sum(dim=1).tolist()):
+                nll[short[k]] = -total
+        return nll
 
     def _metrics(self, id_lines: list[list[int]]) -> dict[str, Any]:
         nats, n = self._nll(id_lines)

@@ -16,8 +16,8 @@ model (the attention encoder-decoder of :mod:`lstmkit.nn.seq2seq`) exports the t
 graphs with the conv subsampling inside the encoder graph; the same beam search runs over them
 as over the torch model (:class:`~lstmkit.deploy.seq2seq.OnnxSeq2Seq`).
 
-The service takes a WAV upload (:meth:`SpeechAdapter.answer_bytes`, ``Content-Type: audio/wav``)
-or JSON ``{"audio": [[samples...], ...], "sample_rate": 8000}`` (:meth:`SpeechAdapter.answer`) and
+The service (:mod:`.serving`) takes a WAV upload (:meth:`SpeechAdapter.answer_bytes`, ``Content-Type:
+audio/wav``) or JSON ``{"audio": [[samples...], ...], "sample_rate": 8000}`` (:meth:`SpeechAdapter.answer`) and
 answers ``{"transcript": ...}`` or ``{"label": ..., "probabilities": {...}}`` per recording, with
 ``"warnings": [...]`` when its samples go beyond [-1, 1] (read as they are, as training reads them:
 the client learns its audio is louder than full scale).
@@ -41,7 +41,8 @@ from lstmkit.deploy.seq2seq import GRAPH_FILES, export_graphs, onnx_seq2seq
 from lstmkit.deploy.stateful import recurrent_state_names
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.seq2seq import beam_search
-from lstmkit.tasks.speech.audio import WAV_TYPES, to_model_rate, warned, wav_samples
+from lstmkit.tasks.speech import serving
+from lstmkit.tasks.speech.audio import WAV_TYPES
 from lstmkit.tasks.speech.decode import LMFusion, decode, decode_batch, lm_scorer
 from lstmkit.tasks.speech.estimator import TASK, SpeechRecognizer, validation_split
 from lstmkit.tasks.speech.data import read_utterances
@@ -238,66 +239,16 @@ class SpeechAdapter(EstimatorAdapter):
 
     def answer_bytes(self, net: nn.Module, body: bytes, content_type: str) -> dict[str, Any]:
         """A WAV upload -> one answer (see :meth:`predict`); a bad upload is a :class:`BadRequest`
-        naming the problem and the fix."""
-        wave, peak = wav_samples(body, content_type, self.spec.rate, self.max_seconds)
-        return warned(self._checked(self.predict(net, [self.features(wave)], locs=[[]]), [[]])[0], "the WAV file", peak)
+        naming the problem and the fix (:mod:`.serving`)."""
+        return serving.answer_bytes(self, net, body, content_type)
 
     def answer(self, net: nn.Module, audio: list | None = None, sample_rate: int | None = None,
                beam: int | None = None) -> dict[str, Any]:
         """``{"audio": [[samples...], ...], "sample_rate": R}`` -> ``{"predictions": [answer, ...]}``."""
-        if not audio:
-            raise BadRequest(["audio"], "send at least one recording: {\"audio\": [[samples...]]}")
-        rate = self.spec.rate if sample_rate is None else sample_rate
-        feats, peaks = [], []
-        for i, samples in enumerate(audio):
-            wave = np.asarray(samples, dtype=np.float32)
-            if wave.size == 0:
-                raise BadRequest(["audio", i], "the recording is empty (no samples)", "send the recording's samples")
-            peaks.append(float(np.abs(wave).max()))
-            if wave.size > self.max_seconds * rate:
-                raise BadRequest(["audio", i], f"the recording is {wave.size / rate:.1f} s long; the limit is "
-                                 f"{self.max_seconds:g} s", "split it into shorter clips, or stream it")
-            feats.append(self.features(to_model_rate(wave, rate, self.spec.rate, ["sample_rate"]), ["audio", i]))
-        locs = [["audio", i] for i in range(len(feats))]
-        answers = self._checked(self.predict(net, feats, beam, locs=locs), locs)
-        return {"predictions": [warned(a, f"recording {i}", p if p > 1.0 else None)
-                                for i, (a, p) in enumerate(zip(answers, peaks))]}
-
-    def _checked(self, answers: list[dict], locs: list[list]) -> list[dict]:
-        for a, loc in zip(answers, locs):
-            if not all(np.isfinite(v) for v in (a.get("probabilities") or {}).values()):
-                raise BadRequest(loc, "the model's output is not finite for this recording")
-        return answers
+        return serving.answer(self, net, audio, sample_rate, beam)
 
     def request_models(self, Finite, max_instances: int) -> tuple[type, type]:
-        """The service's typed JSON request and response (pydantic, imported here: the serve extra)."""
-        from typing import Optional
-        from pydantic import BaseModel, ConfigDict, Field
-
-        rate = self.spec.rate
-
-        class SpeechRequest(BaseModel):
-            model_config = ConfigDict(extra="forbid")
-            audio: list[list[Finite]] = Field(min_length=1, max_length=max_instances,
-                                              description=f"recordings, each a list of mono samples in [-1, 1] "
-                                                          f"(at most {self.max_seconds:g} s each)")
-            sample_rate: Optional[int] = Field(None, strict=True, ge=1, le=384_000,
-                                               description=f"their sample rate [{rate}]; others are resampled")
-            beam: Optional[int] = Field(None, strict=True, ge=1, le=64,
-                                        description=f"beam width, 1 = greedy [{self.config.beam}]")
-
-        class Prediction(BaseModel):
-            transcript: Optional[str] = None
-            label: Optional[str] = None
-            probabilities: Optional[dict[str, float]] = None
-            warnings: Optional[list[str]] = Field(None, description="what the client should fix, e.g. samples "
-                                                  "beyond [-1, 1] (read as they are); absent when none")
-
-        class SpeechResponse(BaseModel):
-            predictions: list[Prediction]
-            engine: str
-
-        return SpeechRequest, SpeechResponse
+        return serving.request_models(self, Finite, max_instances)
 
     # -- int8 -------------------------------------------------------------------------------
     def evaluation_data(self, data=None):

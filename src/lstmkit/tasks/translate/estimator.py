@@ -1,7 +1,7 @@
 """``Translator``: the scikit-learn-style Python API for translation.
 
 >>> tr = Translator(max_epochs=10).fit(src_file="train.en", tgt_file="train.de", out="runs")
->>> tr.translate(["A man is riding a bike."], beam=5)
+>>> tr.translate(["A man is riding a bike."], beam=5)       # or tr.predict(...): the same
 >>> tr.evaluate(src_file="test.en", ref_file="test.de")["bleu"]
 >>> Translator.load("runs/translate-20250101-120000")
 """
@@ -144,6 +144,12 @@ class Translator(RunEstimator):
                   batch_size: int = EVAL_BATCH) -> list[str]:
         """Detokenised translations of ``sentences`` (one string each; empty input -> empty output)."""
         return [h for h, _ in self._translate(sentences, beam, alpha, batch_size)]
+
+    def predict(self, sentences: Sequence[str] | str, beam: int | None = None, alpha: float | None = None,
+                batch_size: int = EVAL_BATCH) -> list[str]:
+        """:meth:`translate` under the name every estimator answers to (``fit / predict / evaluate``):
+        the same translations for the same ``beam``, ``alpha`` and ``batch_size``."""
+        return self.translate(sentences, beam, alpha, batch_size)
 
     def evaluate(self, data=None, *, src_file=None, ref_file=None, beam: int | None = None,
                  out_file: str | Path | None = None) -> dict[str, Any]:

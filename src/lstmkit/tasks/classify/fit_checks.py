@@ -1,0 +1,98 @@
+"""What a classifier's fit checks, warns about and records besides the weights: the settings one
+kind of input cannot take, the run's data summary (and its warning when ``max_len`` cut sequences),
+a class never predicted on the validation part, and the type of the labels ``fit`` was given (so
+``predict`` answers in it)."""
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from lstmkit.errors import LstmkitError
+from lstmkit.nn.fcn import FCN_MODELS
+from lstmkit.tasks.classify.config import ClassifyConfig
+from lstmkit.tasks.classify.data import y_values
+
+__all__ = ["FROM_TEXT", "label_type", "check_kind", "data_summary", "warn_unseen_class", "warn_truncated"]
+
+# predict's labels from the class strings, for labels fit was given as numbers or booleans in y
+FROM_TEXT = {"int": int, "float": float, "bool": lambda s: s == "True"}
+
+
+def label_type(y) -> str | None:
+    """``"int"``, ``"float"`` or ``"bool"`` when ``y``'s labels are all numbers of that kind
+    (predict gives them back so: ``predict(X) == y`` then compares like with like); None for
+    strings, mixed labels, or labels read from a file. Missing labels (None, NaN: left out of
+    training) are not looked at: ``[0, 1, None]`` holds ints."""
+    if y is None or isinstance(y, (str, bytes)):
+        return None
+    try:
+        kind = np.asarray(y_values(y)).dtype.kind
+    except ValueError:                                        # ragged: labels_from_y says so
+        return None
+    return {"i": "int", "u": "int", "f": "float", "b": "bool"}.get(kind)
+
+
+def check_kind(cfg: ClassifyConfig, kind: str) -> None:
+    """What the config cannot check alone (its fields are checked in ``ClassifyConfig``)."""
+    if cfg.vectors and kind != "text":
+        raise LstmkitError("word vectors apply to text only", "drop --vectors for numeric sequences")
+    if cfg.init_from and kind != "text":
+        raise LstmkitError("--init-from (a language model) applies to text only", "drop --init-from for numeric sequences")
+    if cfg.init_from and cfg.vectors:
+        raise LstmkitError("--vectors and --init-from both initialise the embedding", "pass only one of them")
+    if cfg.model in FCN_MODELS and kind != "series":
+        raise LstmkitError(f"{cfg.model} classifies numeric series only",
+                           "use --model bilstm (or lstm, gru, ...) for text")
+
+
+def warn_unseen_class(m: dict[str, Any] | None, counts: dict[str, int], cfg: ClassifyConfig) -> None:
+    """One warning when a class the validation part holds was never predicted there (recall 0),
+    naming the remedy for skewed classes when the loss was not weighted yet."""
+    if m is None:
+        return
+    missed = [c for c, s in m["per_class"].items() if s["support"] and not s["recall"]]
+    if not missed:
+        return
+    c, total = missed[0], sum(counts.values())
+    share = counts.get(c, 0) / total if total else 1.0
+    skewed = share < 0.5 / len(counts) and cfg.class_weight is None        # under half its even share
+    fix = ("with classes this skewed, weigh them: --class-weight balanced" if skewed
+           else "more examples of it, or more epochs (--patience), may help")
+    share = f" ({share:.1%} of the rows)"
+    warnings.warn(f"class {c!r}{share} was never predicted on the validation part (recall 0 of "
+                  f"{m['per_class'][c]['support']}){f'; {len(missed) - 1} more such classes' if len(missed) > 1 else ''}: "
+                  f"{fix}", stacklevel=3)
+
+
+def warn_truncated(cut: dict[str, Any], cfg: ClassifyConfig, kind: str) -> None:
+    """One warning when ``max_len`` cut training sequences: how many, and what of them is read."""
+    if not cut["count"]:
+        return
+    n, keep = cfg.max_len, cfg.truncate
+    kept = {"head": f"first {n}", "tail": f"last {n}", "both": f"first {(n + 1) // 2} and last {n // 2}"}[keep]
+    what, unit = ("texts", "tokens") if kind == "text" else ("series", "steps")
+    warnings.warn(f"{cut['count']} of {cut['of']} training {what} ({cut['count'] / cut['of']:.0%}) are longer than "
+                  f"max_len={n} {unit} (the longest {cut['longest']}): only their {kept} {unit} are read; "
+                  f"pass --max-len with a larger number (or none) to read more", stacklevel=3)
+
+
+def data_summary(full, train, val, test, data, val_data, test_data, x_train) -> dict[str, Any]:
+    """What a run records of its data: rows, classes, split sizes, what ``max_len`` cut, the sources
+    (paths; None for in-memory data)."""
+    lengths = np.array([len(s) for s in x_train])
+    before = getattr(x_train, "cut_from", torch.from_numpy(lengths))                # before max_len cut them
+    cut = before[before > torch.from_numpy(lengths)]
+    counts = {c: int(n) for c, n in zip(*np.unique(np.asarray(full.labels), return_counts=True))}
+    return {"rows": len(full), "classes": counts, "dropped_empty": int(getattr(full, "n_dropped", 0)),
+            "truncated": {"count": len(cut), "of": len(lengths), "longest": int(cut.max()) if len(cut) else None},
+            "split": {"train": len(train), "val": len(val) if val is not None else 0, "test": len(test) if test is not None else 0},
+            "train_length": {"mean": float(lengths.mean()), "max": int(lengths.max())},
+            "source": _source(data), "val_source": _source(val_data), "test_source": _source(test_data)}
+
+
+def _source(data) -> str | None:
+    return str(Path(data).resolve()) if isinstance(data, (str, Path)) else None
