@@ -9,9 +9,7 @@
 """
 from __future__ import annotations
 
-import dataclasses
 import json
-import math
 import warnings
 from collections import Counter
 from pathlib import Path
@@ -20,18 +18,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from lstmkit.config import flatten_config, train_block
+from lstmkit.config import train_block
 from lstmkit.data.batching import BucketBatches, Ragged, truncate
-from lstmkit.data.scaling import Scaler
 from lstmkit.data.vocab import PAD_ID, UNK_ID, load_vectors, make_tokenizer, tokenizer_from_dict
 from lstmkit.errors import LstmkitError
-from lstmkit.nn.fcn import FCN_MODELS, LSTMFCNEnsemble, LSTMFCNNet, MemberLoss
-from lstmkit.tasks.classify.augment import AUGMENTS, AugmentedBatches
 from lstmkit.tasks.classify.classifier import EVAL_BATCH, TASK, Classifier
 from lstmkit.tasks.classify.config import ClassifyConfig
 from lstmkit.runs import atomic_write, read_meta
 from lstmkit.tasks.classify.data import TextData, read_texts, warn_repeated_texts
-from lstmkit.tasks.classify.series import SeriesData, read_series
+from lstmkit.tasks.classify.series_estimator import ENCODER_DEFAULTS, SERIES_BUDGET, SequenceClassifier
 from lstmkit.tasks.classify.wordscores import MIX_WEIGHTS, fit_biases, mix_losses, word_scores
 from lstmkit.tasks.classify.transfer import (TRANSFER_DEFAULTS, GradualUnfreezing, check_settings, copy_weights,
                                              discriminative_groups, extended_tokenizer, lm_settings, read_lm)
@@ -40,12 +35,6 @@ __all__ = ["TextClassifier", "SequenceClassifier", "load_classifier", "TASK", "V
            "ENCODER_DEFAULTS"]
 
 VOCAB_FILE = "vocab.json"
-SERIES_BUDGET = 8.0      # million series-steps per fit: <= ~3.5 min of one CPU thread (GunPoint 1067 epochs, OSULeaf 94)
-# The --series defaults when a zoo encoder is chosen (--model lstm, ...) instead of LSTM-FCN.
-ENCODER_DEFAULTS = {"max_len": None, "embed_dim": 64, "hidden_size": 64, "dropout": 0.1, "pooling": "mean",
-                    "max_epochs": 200, "batch_size": 16, "patience": 40, "lr_patience": 15}
-
-MIN_WINDOW = 8        # steps: the LSTM-FCN's first convolution kernel; a --crop window shorter is warned of
 
 
 class TextClassifier(Classifier):
@@ -270,191 +259,8 @@ class TextClassifier(Classifier):
             raise LstmkitError(f"{p} is corrupt", "retrain the model") from None
 
 
-class SequenceClassifier(Classifier):
-    """Classify numeric sequences (univariate or multivariate, equal or unequal length). Features
-    are standardised on train only.
-
-    By default the model is LSTM-FCN as published (``model="lstm-fcn-ds"``,
-    :class:`~lstmkit.nn.fcn.LSTMFCNNet`: an 8-cell LSTM over the dimension-shuffled series beside
-    three convolutional blocks) with its UCR protocol, except for the schedule: no holdout
-    (``val_frac=0``: the lowest training loss picks the weights, as the paper does), Adam at 1e-3
-    with no gradient clipping (clipping at 1.0 cost ArrowHead 0.76 vs 0.86), up to 2000 epochs,
-    capped on long data by ``budget`` (million series-steps, a few CPU minutes; see
-    :meth:`epochs_for`). The learning rate is cosine-annealed to 0 over those epochs rather than
-    lowered on plateaus: capped runs are far shorter than the paper's 2000 epochs, and annealing
-    converges within them (OSULeaf, 94 epochs, on a validation split of its TRAIN file: 0.983).
-    Batches of 16, not the paper's 128, so that the capped epochs still make enough updates.
-    ``ensemble=k`` trains k LSTM-FCNs side by side (each on its own loss, sharing the budget) and
-    answers with their averaged probabilities; not the default: on ArrowHead, 4 nets of a quarter
-    budget each scored below one net (docs/benchmarks.md, ``## UCR``).
-    Each training series is scaled and smoothly time-warped at every batch
-    (``augment="scale-warp"``, :mod:`lstmkit.tasks.classify.augment`; never at evaluation or
-    prediction; ``augment="none"`` turns it off): on ArrowHead's TRAIN file it was right on 4 more
-    of 72 held-out series (3 folds × 2 splits) with a lower log loss, and lost nothing on
-    GunPoint's (docs/benchmarks.md, ``## UCR``). Options validated there and not adopted (no
-    more held-out series right than these defaults): ``crop=0.9``, window slicing (Le Guennec et
-    al. 2016; :class:`~lstmkit.nn.fcn.LSTMFCNNet`: training reads a random window of 90 % of each
-    series, prediction averages the probabilities of ``crops`` evenly spaced windows), and
-    ``augment="scale-warp-2x"`` (twice the augmentation's magnitudes). Any
-    zoo encoder can be chosen instead (``model="lstm"``, ``pooling="last"``…: linear front-end →
-    encoder → pooling → head), with the recurrent defaults of :data:`ENCODER_DEFAULTS`. Settings
-    the caller gives always win; giving ``max_epochs`` alone turns the budget off; with
-    ``lr_schedule="plateau"`` the paper's schedule applies (×1/cbrt(2) after 100 epochs without a
-    lower loss).
-
-    Data: UCR ``.tsv`` (label first, one series per line), long-format ``.csv`` or DataFrame
-    (``sample, t, features…, label``), or arrays ``[N, T]`` / ``[N, T, F]`` / a list of
-    ``[T_i, F]`` with labels ``y``. Same hyper-parameters and attributes as
-    :class:`TextClassifier`, with ``scaler_`` instead of ``tokenizer_`` and ``steps_`` (the
-    longest training sequence: the LSTM-FCN's LSTM reads that many values per feature).
-    """
-
-    kind = "series"
-    _defaults = {"max_len": None, "model": "lstm-fcn-ds", "hidden_size": 8, "dropout": 0.8, "val_frac": 0.0,
-                 "budget": SERIES_BUDGET, "max_epochs": 2000, "batch_size": 16, "lr": 1e-3,
-                 "lr_schedule": "cosine", "lr_factor": round(2 ** (-1 / 3), 4), "lr_patience": 100, "patience": 300,
-                 "clip_norm": None, "pooling": "mean",       # pooling, embed_dim: unused by lstm-fcn-ds (its FCN averages)
-                 "augment": "scale-warp"}
-
-    @classmethod
-    def _resolve_config(cls, config, overrides: dict[str, Any]):
-        given = {*overrides, *train_block(overrides.get("train"))}
-        model = overrides.get("model", cls._defaults["model"] if config is None else getattr(config, "model", None))
-        if config is None and model not in FCN_MODELS:
-            config = cls._family_config(fcn=False)
-        elif isinstance(config, ClassifyConfig) and config.series and (config.model in FCN_MODELS) != (model in FCN_MODELS):
-            config = cls._moved_to_family(config, fcn=model in FCN_MODELS)
-        cfg = super()._resolve_config(config, overrides)
-        if "max_epochs" in given and "budget" not in given:
-            cfg.budget = None                       # an epoch count the caller gave is the epoch count
-        return cfg
-
-    @classmethod
-    def _family_config(cls, fcn: bool) -> ClassifyConfig:
-        """The defaults of LSTM-FCN (``fcn``) or of a zoo encoder (:data:`ENCODER_DEFAULTS`)."""
-        return super()._resolve_config(ClassifyConfig(), cls._defaults if fcn else ENCODER_DEFAULTS)
-
-    @classmethod
-    def _moved_to_family(cls, config: ClassifyConfig, fcn: bool) -> ClassifyConfig:
-        """``config`` (of the other family of models) with each setting still at that family's
-        default moved to this one's: ``set_params(model="lstm")`` on LSTM-FCN's defaults gives
-        what ``SequenceClassifier(model="lstm")`` gives (not an 8-cell LSTM at dropout 0.8); a
-        setting the caller changed is kept."""
-        old, new = (flatten_config(cls._family_config(f).to_dict()) for f in (not fcn, fcn))
-        now = flatten_config(config.to_dict())
-        moved = {k: v for k, v in new.items() if k != "model" and old.get(k) != v and now.get(k) == old.get(k)}
-        return super()._resolve_config(config, moved)
-
-    @staticmethod
-    def epochs_for(cfg, n_series: int, steps: int) -> int:
-        """The epochs a fit runs: ``max_epochs``, capped at ``budget`` million series-steps shared
-        by the ensemble's members (``budget·1e6 / (members × series × steps)``, at least 20) so
-        long data trains in minutes."""
-        if cfg.budget is None:
-            return cfg.train.max_epochs
-        return min(cfg.train.max_epochs, max(20, round(cfg.budget * 1e6 / (cfg.ensemble * n_series * steps))))
-
-    def _read(self, data, cfg, y=None, require_label=True) -> SeriesData:
-        d = read_series(data, y, cfg.label, cfg.sample, cfg.time, cfg.features, cfg.unequal_length,
-                        cfg.encoding, require_label=require_label)
-        if require_label and d.labels is None:
-            raise LstmkitError("the data has no labels", "use a file with labels (a --label column, or UCR's label "
-                                                         "first), or in Python pass the labels as y")
-        return d
-
-    def _check_like_training(self, d: SeriesData, what: str) -> SeriesData:
-        """The features per step that training had (other lengths are read: the LSTM-FCN cuts or
-        zero-pads them to ``steps_``, by design). Where both were named by a table's columns, they
-        are found by name, in the training order: a table's other column order swapped them."""
-        d = _training_features(d, self.feature_names_, what)
-        n = self.scaler_.n_columns_
-        if d.seqs[0].shape[1] != n:
-            raise LstmkitError(f"{what} has {d.seqs[0].shape[1]} features per step, the model was trained on {n}",
-                               "pass data with the training features" + (f" ({', '.join(self.feature_names_[:8])})"
-                                                                         if self.feature_names_ else ""))
-        lengths = np.array([len(s) for s in d.seqs])
-        off = lengths != self.steps_
-        if self.steps_ and not self.config_.unequal_length and self.config_.model in FCN_MODELS and off.any():
-            warnings.warn(f"{what}: {int(off.sum())} of {len(lengths)} sequences are not {self.steps_} steps long as "
-                          f"the training sequences were (lengths {lengths.min()}-{lengths.max()}): the model's LSTM "
-                          f"reads their first {self.steps_} steps, zero-padded when shorter, so its answers on them "
-                          "may be off; train with sequences of the lengths you will classify (--unequal-length "
-                          "when they differ)", UserWarning, stacklevel=3)
-        return d
-
-    def _fit_preprocessing(self, train: SeriesData, cfg) -> None:
-        self.scaler_ = Scaler(cfg.scaler).fit(np.concatenate(train.seqs, axis=0))
-        self.feature_names_ = list(train.feature_names)
-        longest = max(len(s) for s in train.seqs)
-        self.steps_ = min(longest, cfg.max_len) if cfg.max_len else longest
-        cfg.train.max_epochs = self.epochs_for(cfg, len(train.seqs), self.steps_)   # recorded in lstmkit.json
-        width = math.floor(cfg.crop * self.steps_ + 0.5)
-        if cfg.crop < 1 and cfg.model in FCN_MODELS and width < MIN_WINDOW:
-            warnings.warn(f"--crop {cfg.crop:g} reads windows of {max(width, 1)} step{'s' * (width > 1)} of the "
-                          f"{self.steps_}-step series: too short to show a shape (the first convolution spans "
-                          f"{MIN_WINDOW}); pass --crop 0.8 to 0.9", UserWarning, stacklevel=4)
-
-    def _encode(self, d: SeriesData) -> Ragged | list:
-        """The scaled series (truncated), end to end: batched without a tensor per series."""
-        cfg = self.config_
-        if not d.seqs:
-            return []
-        scaled = self.scaler_.transform(np.concatenate(d.seqs, 0))          # one call: row by row, as per sequence
-        lengths = torch.tensor([len(s) for s in d.seqs], dtype=torch.long)
-        return Ragged(torch.from_numpy(scaled.astype(np.float32)), lengths).truncate(cfg.max_len, cfg.truncate)
-
-    def _net_shape(self) -> dict[str, int]:
-        return {"n_features": self.scaler_.n_columns_}
-
-    def _preprocessing_meta(self) -> dict[str, Any]:
-        return {"scaler": self.scaler_.to_dict(), "features": self.feature_names_, "steps": self.steps_}
-
-    def _load_state(self, run_dir: Path, meta) -> None:
-        self.scaler_ = Scaler.from_dict(meta["preprocessing"]["scaler"])
-        self.feature_names_ = meta["preprocessing"].get("features", [])
-        self.steps_ = meta["preprocessing"].get("steps")
-
-    def _build_net(self):
-        cfg = self.config_
-        if cfg.model not in FCN_MODELS:
-            return super()._build_net()
-        if not self.steps_:
-            raise LstmkitError("the run records no series length for its LSTM-FCN", "retrain the model")
-        shape = dict(n_features=self.scaler_.n_columns_, steps=self.steps_, hidden_size=cfg.hidden_size,
-                     num_layers=cfg.num_layers, dropout=cfg.dropout, crop=cfg.crop, crops=cfg.crops)
-        if cfg.ensemble > 1:
-            return LSTMFCNEnsemble(len(self.classes_), members=cfg.ensemble, **shape)
-        return LSTMFCNNet(len(self.classes_), **shape)
-
-    def _training_batches(self, batches):
-        if self.config_.augment == "none":
-            return batches
-        return AugmentedBatches(batches, AUGMENTS[self.config_.augment])
-
-    def _loss_fn(self, loss):
-        members = getattr(self.net_, "members", 1)
-        return MemberLoss(loss, members) if members > 1 else loss
-
-
 def load_classifier(path: str | Path) -> TextClassifier | SequenceClassifier:
     """Load a classify run folder with the class that wrote it."""
     return Classifier.class_for(read_meta(path, TASK), path).load(path)
 
 
-def _named(names: list[str]) -> bool:
-    """Whether feature ``names`` are a table's columns (arrays: ``x0, x1, …``; a UCR file or a wide
-    table: ``value``)."""
-    return bool(names) and names != ["value"] and names != [f"x{j}" for j in range(len(names))]
-
-
-def _training_features(d: SeriesData, trained: list[str], what: str) -> SeriesData:
-    """``d`` with the ``trained`` features in their order, when both are named columns."""
-    if not (_named(d.feature_names) and _named(trained)) or d.feature_names == trained:
-        return d
-    missing = [n for n in trained if n not in d.feature_names]
-    if missing:
-        raise LstmkitError(f"{what} has no feature column {missing[0]!r} (the model was trained on "
-                           f"{', '.join(trained[:8])}; the data has {', '.join(d.feature_names[:8])})",
-                           "pass data with the training features, or name them with --features")
-    order = [d.feature_names.index(n) for n in trained]
-    return dataclasses.replace(d, seqs=[s[:, order] for s in d.seqs], feature_names=list(trained))
