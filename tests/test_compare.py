@@ -128,6 +128,8 @@ def test_summarise_and_markdown():
     assert table.loc[0, "MAE_mean"] == 2.0 and table.loc[0, "MAE_std"] == pytest.approx(np.sqrt(2))
     md = to_markdown(table, ("MAE",))
     assert "| m | 10 | 2 ± 1.41 |" in md and "| naive | — | 2.5 |" in md
+    one = to_markdown(summarise(trials[:1], ("MAE",)), ("MAE",))      # one seed: no '± 0'
+    assert "| m | 10 | 1 | 2.0 | 1.0 |" in one and "±" not in one
 
 
 # ------------------------------------------------------------------- classify and translate

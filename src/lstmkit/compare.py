@@ -98,7 +98,8 @@ def compare(task: str, data, models: Iterable[str] = DEFAULT_MODELS, seeds: int 
             if log:
                 head = bench.metrics[0]
                 log(f"{model:>15s} seed {seed + k}: {head} {trial.metrics[head]:.4g}, "
-                    f"{trial.epochs} epochs, {time.perf_counter() - t0:.1f} s")
+                    f"{trial.epochs} epochs, {trial.train_s:.1f} s training, {time.perf_counter() - t0:.1f} s "
+                    f"with testing and timing")
     table = summarise(trials, bench.metrics, bench.reference_rows())
     settings = {"task": task, "models": models, "seeds": seeds, "epochs": epochs, "seed": seed,
                 **bench.describe(), "torch": torch.__version__, "threads": torch.get_num_threads()}
@@ -143,12 +144,14 @@ def to_markdown(table: pd.DataFrame, metrics: tuple[str, ...]) -> str:
     lines = ["| " + " | ".join(cols) + " |", "|" + "|".join(["---"] + ["---:"] * (len(cols) - 1)) + "|"]
     for _, r in table.iterrows():
         trained = not pd.isna(r.get("params"))
+        spread = trained and r.get("seeds", 2) > 1          # one seed has no spread to show (not '± 0')
         cells = [str(r["model"]), f"{int(r['params']):,}" if trained else "—"]
         for m in metrics:
             std = r.get(f"{m}_std")
-            cells.append(_fmt(r[f"{m}_mean"]) + (f" ± {_fmt(std)}" if trained else ""))
+            cells.append(_fmt(r[f"{m}_mean"]) + (f" ± {_fmt(std)}" if spread else ""))
         if trained:
-            cells += [f"{r['epochs_mean']:.1f}", f"{r['train_s_mean']:.1f} ± {r['train_s_std']:.1f}",
+            cells += [f"{r['epochs_mean']:.1f}",
+                      f"{r['train_s_mean']:.1f}" + (f" ± {r['train_s_std']:.1f}" if spread else ""),
                       f"{r['windows_per_s_mean']:,.0f}", f"{r['latency_b1_ms_mean']:.2f}",
                       f"{r['latency_b256_ms_mean']:.1f}", f"{r['act_mem_mb_mean']:.2f}"]
         else:
