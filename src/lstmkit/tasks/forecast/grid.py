@@ -1,0 +1,137 @@
+"""Time grids: the step a series' times keep, the steps it skips, and the checks on them
+(:mod:`lstmkit.tasks.forecast.times` reads the time stamps and re-exports these).
+
+    regularity / infer_freq   the inferred frequency and the number of gaps
+    missing_steps(times)      the regular grid a series' times lie on with steps missing (None: none missing)
+    daylight_saving_fold(t)   a zone whose clocks, set back, show local time ``t`` twice (None: none)
+    check_same_step(freq, trained)   data at another frequency than the run's training data: an error
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from lstmkit.errors import LstmkitError
+
+__all__ = ["regularity", "infer_freq", "missing_steps", "daylight_saving_fold", "check_same_step"]
+
+
+def regularity(index: pd.DatetimeIndex | None, name: str | None) -> tuple[str | None, int]:
+    """Inferred frequency (None when irregular) and the number of gaps in ``index``."""
+    if index is None or len(index) < 3:
+        return None, 0
+    freq = infer_freq(index)
+    if freq is not None:
+        return freq, 0
+    steps = np.diff(index.asi8)
+    typical = float(np.median(steps))
+    # 1.5x the median step: calendar months (28-31 days) are not gaps, a skipped step is.
+    gaps = int((steps > 1.5 * typical).sum())
+    if gaps:
+        where = f"time column {name!r}" if name else "the time index"
+        warnings.warn(f"{where} has {gaps} irregular gaps (steps longer than the typical "
+                      f"{pd.Timedelta(int(typical), unit=index.unit)}); windows will span them", UserWarning, stacklevel=3)
+    return None, gaps
+
+
+def infer_freq(index: pd.DatetimeIndex) -> str | None:
+    # pandas 3.1 warns that infer_freq will return an offset; opt in where the option exists.
+    try:
+        with pd.option_context("future.infer_freq_returns_offset", True):
+            freq = pd.infer_freq(index)
+    except pd.errors.OptionError:
+        freq = pd.infer_freq(index)
+    return freq if freq is None or isinstance(freq, str) else freq.freqstr
+
+
+# calendar grids whose steps differ in length (years, quarters, months), tried when fixed steps do not
+# fit, coarsest first: the first to hold every time is the series' grid (quarter starts are month starts too)
+_CALENDAR_GRIDS = ("YS", "YE", "QS", "QE", "MS", "ME")
+_DAY = 86_400 * 10**9
+_HOLIDAYS = 0.045           # weekdays a business calendar closes (about 11 of 261 a year): not missing
+
+
+def missing_steps(times: np.ndarray) -> np.ndarray | None:
+    """The regular grid that one series' sorted ``times`` (datetime64[ns] or int64 steps) lie on
+    with some steps missing, or None when no step is missing or no grid fits.
+
+    A grid of fixed steps (hours, days, weeks, integer steps) is the usual step (the median)
+    when every step is a whole number of it; days that never fall on a weekend are a grid of
+    business days (a Friday to Monday step is no gap; up to 4.5 % of them missing are a calendar's
+    holidays, as an exchange's trading days have, and no gap either). Otherwise the coarsest calendar grid (year,
+    quarter or month starts or ends) that holds every time. A grid more than twice as long as the series
+    is not a series with holes but sparse data, and is not offered."""
+    n = len(times)
+    if n < 3:
+        return None
+    dated = np.issubdtype(times.dtype, np.datetime64)
+    ticks = times.astype("datetime64[ns]").astype(np.int64) if dated else times.astype(np.int64)
+    steps = np.diff(ticks)
+    typical = int(np.median(steps))
+    if typical <= 0 or steps.max() < 1.5 * steps.min():     # no step long enough to hold a missing one
+        return None                                          # (months of 28-31 days, quarters, years included)
+    grid: np.ndarray | None = None
+    if (steps % typical == 0).all():
+        if not dated:
+            grid = np.arange(ticks[0], ticks[-1] + 1, typical, dtype=np.int64)
+        else:
+            index = pd.DatetimeIndex(times)
+            weekdays = typical == _DAY and (index.day_of_week < 5).all() and (index.normalize() == index).all()
+            grid = (pd.bdate_range(index[0], index[-1]) if weekdays
+                    else pd.date_range(index[0], index[-1], freq=pd.Timedelta(typical, unit="ns"))).as_unit("ns").to_numpy()
+            if weekdays and len(grid) - n <= _HOLIDAYS * len(grid):
+                return None               # a trading calendar: its days are the steps, holidays none of them
+    elif dated:
+        index = pd.DatetimeIndex(times)
+        for freq in _CALENDAR_GRIDS:
+            candidate = pd.date_range(index[0], index[-1], freq=freq)
+            if len(candidate) >= n and candidate[0] == index[0] and index.isin(candidate).all():
+                grid = candidate.as_unit("ns").to_numpy()
+                break
+    if grid is None or len(grid) == n or len(grid) > 2 * n:
+        return None
+    return grid
+
+
+# zones of the common daylight-saving rules (EU, UK, US, Australia): a local time one of them shows twice
+_FOLD_ZONES = ("Europe/Berlin", "Europe/London", "America/New_York", "America/Chicago", "America/Denver",
+               "America/Los_Angeles", "Australia/Sydney")
+
+
+def daylight_saving_fold(t: np.datetime64) -> str | None:
+    """A time zone in which local time ``t`` happens twice (the hour repeated when clocks go back),
+    or None: a logger that writes local time then writes that hour twice."""
+    index = pd.DatetimeIndex([t])
+    for zone in _FOLD_ZONES:
+        try:
+            index.tz_localize(zone, ambiguous="raise", nonexistent="NaT")
+        except ValueError:
+            return zone
+    return None
+
+
+def check_same_step(freq: str | None, trained: str | None, what: str = "the data") -> None:
+    """An :class:`LstmkitError` when ``what`` steps by another frequency than the run was trained
+    on (a daily model read weekly rows as days: its seasons and lags would mean other spans).
+    Steps of one length under other anchors (``MS`` and ``ME``, ``W-SUN`` and ``W-MON``) agree;
+    an unknown frequency on either side (irregular steps, integer steps) is not judged here."""
+    if not freq or not trained or freq == trained:
+        return
+    mine, theirs = _mean_step(freq), _mean_step(trained)
+    if mine is None or theirs is None or abs(mine / theirs - 1) <= 0.05:
+        return
+    raise LstmkitError(f"{what} steps by {freq!r} but the run was trained on {trained!r} steps: the model "
+                       "would read each row as one of its own steps",
+                       f"pass rows at the run's frequency (pandas: df.resample({trained!r}).mean()), "
+                       "or train a model on data at this frequency")
+
+
+def _mean_step(freq: str) -> float | None:
+    """The mean length in days of one step of ``freq`` (None when pandas cannot read it)."""
+    try:
+        grid = pd.date_range("2001-01-01", periods=25, freq=freq)
+    except (ValueError, TypeError):
+        return None
+    return float(np.diff(grid.asi8).mean()) / _DAY
