@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from lstmkit.data.tables import is_table, read_frame, read_table
+from lstmkit.data.textfile import row_place
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.classify.data import read_texts
 from lstmkit.tasks.classify.series import read_series
@@ -94,7 +95,6 @@ def test_each_format_names_a_row_as_it_numbers_it(tmp_path):
     """'data row N' was said of every file without lines: a CSV keeps its lines, a sheet its rows
     as the spreadsheet shows them (header row 1, empty rows counted), Parquet its rows from 1,
     JSON lines its lines (blank ones counted), for both readers."""
-    from lstmkit.data.textfile import row_place
     frame = FRAME.astype({"stars": float})
     frame.loc[1, "stars"] = None
     book = _write(frame, tmp_path / "t.xlsx")
@@ -130,3 +130,30 @@ def test_a_csv_without_a_header_line_is_read_once(tmp_path, monkeypatch):
     (tmp_path / "wide.csv").write_text(f"{wide}\n{wide}\n")
     with pytest.warns(UserWarning, match="has no header line"):
         assert read_frame(tmp_path / "wide.csv").shape == (2, 20000)
+
+
+def test_a_sheet_reads_from_its_header_under_a_title_and_blank_rows(tmp_path):
+    """A report sheet's title and blank rows above the header were read as the header ('Unnamed: 0',
+    …: 'text column not found'); its rows keep the numbers the sheet shows."""
+    import openpyxl
+    book = openpyxl.Workbook()
+    for row in [("Reviews, December",), (), ("text", "label", "stars"), *FRAME.itertuples(index=False), (), ("so bad", "neg", 1)]:
+        book.active.append(row)
+    book.save(tmp_path / "report.xlsx")
+    for read in (read_table, read_frame):
+        with pytest.warns(UserWarning, match=r"begins with a title \('Reviews, December'\): its header is read from sheet row 3"):
+            df = read(tmp_path / "report.xlsx")
+        assert list(df.columns) == ["text", "label", "stars"] and len(df) == 4
+        assert [row_place(df, k) for k in (0, 3)] == ["sheet row 4", "sheet row 8"]
+    with pytest.warns(UserWarning, match="begins with a title"):
+        assert read_texts(str(tmp_path / "report.xlsx")).labels == ["pos", "neg", "pos", "neg"]
+
+
+def test_an_empty_first_sheet_is_passed_over(tmp_path):
+    """A workbook whose first sheet is empty (notes to come, a cover sheet) read as 'no columns'."""
+    with pd.ExcelWriter(tmp_path / "b.xlsx") as book:
+        pd.DataFrame().to_excel(book, sheet_name="Cover")
+        FRAME.to_excel(book, sheet_name="Data", index=False)
+        FRAME.head(1).to_excel(book, sheet_name="Old", index=False)
+    with pytest.warns(UserWarning, match=r"b.xlsx has 3 sheets: read the first with cells, 'Data' \(not 'Old'\)"):
+        assert read_frame(tmp_path / "b.xlsx").to_dict("list") == FRAME.to_dict("list")

@@ -8,7 +8,8 @@
 A spreadsheet's or a logger's export reads as it is: a UTF-16/UTF-32 byte-order mark names the
 encoding, a ``.csv`` whose header has semicolons or tabs instead of commas is read with them, a
 semicolon (or tab) file's decimal commas are read as numbers (:mod:`lstmkit.data.textfile`), and a
-workbook's first sheet is read without its formatted but empty rows. A missing file, one that
+workbook's first sheet with cells is read from its header row (under any title and blank rows),
+without its formatted but empty rows. A missing file, one that
 cannot be read as its type, and a missing reader package (openpyxl for ``.xlsx``, pyarrow for
 ``.parquet``) are each one :class:`LstmkitError` naming the fix.
 """
@@ -80,7 +81,7 @@ def read_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
 
 def read_frame(path: str | Path) -> pd.DataFrame:
     """The table in the file ``path``, its columns typed as pandas reads them: ``.csv`` / ``.tsv`` /
-    ``.txt`` (separator sniffed), ``.xlsx`` (the first sheet), ``.parquet``, ``.json`` (records or
+    ``.txt`` (separator sniffed), ``.xlsx`` (the first sheet with cells), ``.parquet``, ``.json`` (records or
     columns), ``.jsonl``; CSV-like and JSON files may be compressed (``.csv.gz``)."""
     path = Path(path)
     if not path_exists(path):
@@ -180,12 +181,14 @@ def _header_is_data(names) -> bool:
 
 
 def _read_excel(path: Path) -> pd.DataFrame:
-    """The first sheet of an Excel workbook (a warning names the others); a file Excel would not
-    open, or a missing openpyxl, is an :class:`LstmkitError`."""
+    """The first sheet with cells of an Excel workbook (a warning names the others), its header the
+    first row below any blank or title rows; a file Excel would not open, or a missing openpyxl, is
+    an :class:`LstmkitError`."""
     try:
         with pd.ExcelFile(path, engine="openpyxl") as book:
             names = book.sheet_names
-            df = pd.read_excel(book, sheet_name=names[0])
+            sheet, top = _data_sheet(book, names, path)
+            df = pd.read_excel(book, sheet_name=sheet, header=top)
     except ImportError:
         raise _engine_missing(path, "openpyxl") from None
     except Exception as e:                 # openpyxl's errors for a damaged or foreign file have no common base
@@ -193,12 +196,35 @@ def _read_excel(path: Path) -> pd.DataFrame:
         raise LstmkitError(f"could not read {path} as an Excel workbook: {reason}",
                            "open and save it in a spreadsheet as .xlsx, or save the sheet as CSV UTF-8") from None
     if len(names) > 1:
-        warnings.warn(f"{path.name} has {len(names)} sheets: read the first, {names[0]!r} (not "
-                      f"{', '.join(map(repr, names[1:4]))}{', …' if len(names) > 4 else ''}); move the data "
+        which, later = ("the first" if sheet == names[0] else "the first with cells"), names[names.index(sheet) + 1:]
+        nots = f" (not {', '.join(map(repr, later[:3]))}{', …' if len(later) > 3 else ''})" if later else ""
+        warnings.warn(f"{path.name} has {len(names)} sheets: read {which}, {sheet!r}{nots}; move the data "
                       f"to the first sheet or save it as CSV to read another", UserWarning, stacklevel=3)
     df = df.dropna(how="all").dropna(axis=1, how="all")      # a sheet's formatted but empty rows and columns
-    df.attrs.update(first_line=2, row_unit="sheet row")       # as the sheet shows it: the header is row 1
+    df.attrs.update(first_line=top + 2, row_unit="sheet row")     # as the sheet shows it: the header is row top + 1
     return df
+
+
+_TOP_ROWS = 50                        # rows of a sheet looked at for its header
+
+
+def _data_sheet(book, names: list[str], path: Path) -> tuple[str, int]:
+    """The first sheet of ``book`` that holds a cell (the first sheet when none does) and its header
+    row (from 0): the first row under the blank rows and the title rows (one cell, above rows of
+    several) a report sheet begins with."""
+    for name in names:
+        head = pd.read_excel(book, sheet_name=name, header=None, nrows=_TOP_ROWS)
+        filled = head.notna().sum(axis=1).to_numpy()
+        if not filled.any():
+            continue
+        wide = filled.max() > 1
+        top = next(k for k, n in enumerate(filled) if n > 1 or (n and not wide))
+        if filled[:top].any():
+            title = " ".join(str(v) for v in head.iloc[:top].to_numpy().ravel() if pd.notna(v))
+            warnings.warn(f"{path.name}: sheet {name!r} begins with a title ({title[:60]!r}): its header is read "
+                          f"from sheet row {top + 1}", UserWarning, stacklevel=4)
+        return name, top
+    return names[0], 0
 
 
 def _head(path: Path, compression: str) -> bytes:

@@ -33,7 +33,7 @@ def load_table(data: Any) -> pd.DataFrame:
     """Read ``data`` into a new DataFrame.
 
     ``data`` may be a path to ``.csv`` / ``.tsv`` / ``.txt`` (separator sniffed) / ``.parquet`` /
-    ``.xlsx`` (the first sheet) / ``.json`` (records or columns) / ``.jsonl`` (one record per line)
+    ``.xlsx`` (the first sheet with cells) / ``.json`` (records or columns) / ``.jsonl`` (one record per line)
     (CSV-like and JSON files may be compressed, e.g. ``.csv.gz``), a DataFrame (copied), a pandas Series,
     or a numpy array / list: 1-D becomes column ``"y"``, 2-D columns ``"y0", "y1", …``.
     """
