@@ -157,3 +157,20 @@ def test_an_empty_first_sheet_is_passed_over(tmp_path):
         FRAME.head(1).to_excel(book, sheet_name="Old", index=False)
     with pytest.warns(UserWarning, match=r"b.xlsx has 3 sheets: read the first with cells, 'Data' \(not 'Old'\)"):
         assert read_frame(tmp_path / "b.xlsx").to_dict("list") == FRAME.to_dict("list")
+
+
+def test_a_header_that_names_two_columns_alike_is_refused_by_every_task(tmp_path):
+    """pandas read the second 'label' as 'label.1' and a dictionary reader kept the last: every task
+    read one of the two without a word (classify trained on the first label, speech on the last text)."""
+    from lstmkit.tasks.speech.manifest import read_manifest
+    (tmp_path / "t.csv").write_text("text,label,label\na good film,pos,x\na bad film,neg,y\n")
+    frame = FRAME.rename(columns={"stars": "label"})
+    frame.to_excel(tmp_path / "t.xlsx", index=False)
+    (tmp_path / "m.csv").write_text("path,text,text\na.wav,yes,no\n")
+    for path, where in [("t.csv", "t.csv"), ("t.xlsx", "t.xlsx (sheet 'Sheet1', row 1)")]:
+        for task, message in _messages(tmp_path / path, hint=False).items():
+            assert message == f"{tmp_path / where} names two columns 'label' (columns 2 and 3)", task
+    with pytest.raises(LstmkitError, match=r"m.csv names two columns 'text' \(columns 2 and 3\) — give each column"):
+        read_manifest(tmp_path / "m.csv")
+    (tmp_path / "ok.csv").write_text("y,y.1\n1,2\n")                    # a name pandas would give is a name
+    assert list(read_frame(tmp_path / "ok.csv").columns) == ["y", "y.1"]

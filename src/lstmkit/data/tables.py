@@ -27,8 +27,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from lstmkit.data.textfile import (JSONL, TABLE_SEP, bom_encoding, check_text, comma_decimals, file_ext,
-                                   header_separator, parse_table, read_text_file, separator_line)
+from lstmkit.data.textfile import (JSONL, TABLE_SEP, bom_encoding, check_text, comma_decimals, file_ext, header_cells,
+                                   header_separator, parse_table, read_text_file, renamed_columns, separator_line,
+                                   unique_names)
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import path_exists
 
@@ -139,6 +140,8 @@ def read_frame(path: str | Path) -> pd.DataFrame:
         if not whole and _header_is_data(df.columns):
             header_row = None
             df = read(encoding)
+        if header_row == 0 and sep is not None and renamed_columns(df.columns):
+            unique_names(header_cells(rest, sep), path)
         if header_row is None:
             df.columns = [f"column_{k + 1}" for k in range(df.shape[1])]
             warnings.warn(f"{path.name} has no header line (its first line, {header.strip()[:40]!r}, is data): "
@@ -189,6 +192,8 @@ def _read_excel(path: Path) -> pd.DataFrame:
             names = book.sheet_names
             sheet, top = _data_sheet(book, names, path)
             df = pd.read_excel(book, sheet_name=sheet, header=top)
+    except LstmkitError:
+        raise
     except ImportError:
         raise _engine_missing(path, "openpyxl") from None
     except Exception as e:                 # openpyxl's errors for a damaged or foreign file have no common base
@@ -219,6 +224,7 @@ def _data_sheet(book, names: list[str], path: Path) -> tuple[str, int]:
             continue
         wide = filled.max() > 1
         top = next(k for k, n in enumerate(filled) if n > 1 or (n and not wide))
+        unique_names(head.iloc[top].tolist(), f"{path} (sheet {name!r}, row {top + 1})")
         if filled[:top].any():
             title = " ".join(str(v) for v in head.iloc[:top].to_numpy().ravel() if pd.notna(v))
             warnings.warn(f"{path.name}: sheet {name!r} begins with a title ({title[:60]!r}): its header is read "

@@ -5,6 +5,7 @@
     parse_table(text, path, sep)       a CSV / TSV file's text, separated by ``sep``, as a DataFrame of strings
                                        (whole table files of every kind: :mod:`lstmkit.data.tables`)
     separator_line(text)               Excel's ``sep=;`` first line: dropped, its separator returned
+    unique_names(names, where)         a header that names two columns alike: an error (pandas read the second as ``y.1``)
     row_place(df, i)                   where data row ``i`` is: the file's line, the sheet's or Parquet's row
     table_column(df, name, role, where) / column_strings(col)   a named column, its cells as text
     check_strings(items, what, fix)    texts given in Python: each one a string
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["blank_rows", "decode_text", "check_text", "read_text_file", "parse_table", "file_ext", "table_column", "column_strings", "check_strings", "is_number",
-           "separator_line", "row_place", "check_readable",
+           "separator_line", "row_place", "check_readable", "unique_names", "header_cells", "renamed_columns",
            "bom_encoding", "header_separator", "comma_decimals", "closest_name", "TABLE_SEP", "JSONL"]
 
 TABLE_SEP = {".csv": ",", ".tsv": "\t"}
@@ -230,6 +231,32 @@ def separator_line(text: str) -> tuple[str, str | None, int]:
     return (rest, found.group(1), 2) if found else (text, None, 1)
 
 
+def unique_names(names, where: str | Path) -> None:
+    """An :class:`LstmkitError` when two of a header's ``names`` are the same (empty ones aside):
+    pandas reads the second as ``name.1`` (a dictionary reader keeps the last), so a command would
+    read one of the two without a word."""
+    seen: dict[str, int] = {}
+    for k, name in enumerate(names, 1):
+        if name is None or (isinstance(name, float) and math.isnan(name)) or not str(name).strip():
+            continue
+        if str(name) in seen:
+            raise LstmkitError(f"{where} names two columns {str(name)!r} (columns {seen[str(name)]} and {k})",
+                               "give each column its own name in the header")
+        seen[str(name)] = k
+
+
+def header_cells(text: str, sep: str, quoting: bool = True) -> list[str]:
+    """The cells of the header line that ``text`` (a table's) begins with, as written."""
+    reader = csv.reader(io.StringIO(text), delimiter=sep, quoting=csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE)
+    return next(reader, [])
+
+
+def renamed_columns(columns) -> bool:
+    """Whether pandas may have renamed a repeated header name: a column ``y.1`` beside a ``y``."""
+    names = {str(c) for c in columns}
+    return any(re.fullmatch(r".*\.\d+", n) and n.rsplit(".", 1)[0] in names for n in names)
+
+
 def parse_table(text: str, path: str | Path, sep: str, quoting: bool = True, first_line: int = 1) -> pd.DataFrame:
     """``text`` (the file ``path``'s, from its line ``first_line`` on) as a table of strings
     separated by ``sep``, at least one row; with ``quoting=False`` a quote mark is text like any
@@ -243,6 +270,9 @@ def parse_table(text: str, path: str | Path, sep: str, quoting: bool = True, fir
             _check_quotes(text, path, sep, first_line)
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise LstmkitError(f"could not read {path}: {reason}", "check that it is a valid CSV/TSV file") from None
+    header = header_cells(text, sep, quoting) if renamed_columns(df.columns) else []
+    if not _sentences(header):                 # a first line of data is told by the column lookups
+        unique_names(header, path)
     if len(df) == 0:
         raise LstmkitError(f"{path} has a header but no data rows", "supply at least one data row")
     if quoting:

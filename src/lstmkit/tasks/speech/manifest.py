@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Sequence
 
 from lstmkit.data.tables import PARQUET, SHEETS, read_table
-from lstmkit.data.textfile import file_ext, header_separator
+from lstmkit.data.textfile import file_ext, header_separator, unique_names
 from lstmkit.errors import LstmkitError
 
 __all__ = ["Utterances", "read_manifest", "manifest_utterances", "TEXT_ALIASES", "AUDIO_SUFFIXES"]
@@ -117,6 +117,7 @@ def _manifest_rows(path: Path) -> tuple[list[dict[str, str]], list[str]]:
     first = text.splitlines()[0] if text.strip() else ""
     sep = header_separator(first, "\t" if path.suffix.lower() == ".tsv" else ",")
     header = [h.strip() for h in (next(csv.reader(io.StringIO(first), delimiter=sep)) if first else [])]
+    unique_names(header, path)          # a dictionary reader keeps a repeated column's last cell
     reader = csv.DictReader(io.StringIO(text), delimiter=sep)
     rows = []
     for row in reader:

@@ -1,0 +1,44 @@
+"""Bad-input catalogue, the table files every task reads (CSV, workbooks, JSON): one line, exit
+code 2, nothing left behind, whichever command reads the file."""
+import pytest
+
+from catalogue_helpers import check
+
+_SMALL = ["--hidden-size", "4", "--layers", "1", "--epochs", "1", "--progress", "off", "--no-tensorboard",
+          "--device", "cpu", "--out", "{out}"]
+FORECAST = ["forecast", "train", "--data", "{d}/%s", "--lookback", "4", "--ensemble", "1", *_SMALL]
+CLASSIFY = ["classify", "train", "--data", "{d}/%s", "--embed-dim", "4", "--min-freq", "1", *_SMALL]
+TRANSLATE = ["translate", "train", "--data", "{d}/%s", "--embed-dim", "4", "--min-freq", "1", *_SMALL]
+LM = ["lm", "train", "--data", "{d}/%s", "--level", "char", "--embed-dim", "4", "--no-doctor", *_SMALL]
+SPEECH = ["speech", "train", "--data", "{d}/%s", "--mode", "ctc", "--no-doctor", *_SMALL]
+
+
+def _on(command: list[str], name: str) -> list[str]:
+    return [a.replace("%s", name) for a in command]
+
+
+@pytest.fixture(scope="module")
+def d(tmp_path_factory):
+    d = tmp_path_factory.mktemp("tables_data")
+    days = "".join(f"2024-01-{k:02d},{k},{k % 3}\n" for k in range(1, 29))
+    (d / "series_twice.csv").write_text("time,y,y\n" + days)
+    reviews = "".join(f"{t},{c},x\n" for t, c in [("good film", "pos"), ("bad film", "neg")] * 10)
+    (d / "label_twice.csv").write_text("text,label,label\n" + reviews)
+    (d / "tgt_twice.csv").write_text("src,tgt,tgt\n" + "the cat,die katze,x\n" * 20)
+    (d / "text_twice.csv").write_text("text,text\n" + "hello world,again\n" * 20)
+    (d / "manifest_twice.csv").write_text("path,text,text\na.wav,yes,no\n")
+    return d
+
+
+CASES = [
+    (_on(FORECAST, "series_twice.csv"), "series_twice.csv names two columns 'y' (columns 2 and 3)"),
+    (_on(CLASSIFY, "label_twice.csv"), "label_twice.csv names two columns 'label' (columns 2 and 3)"),
+    (_on(TRANSLATE, "tgt_twice.csv"), "tgt_twice.csv names two columns 'tgt' (columns 2 and 3)"),
+    (_on(LM, "text_twice.csv"), "text_twice.csv names two columns 'text' (columns 1 and 2)"),
+    (_on(SPEECH, "manifest_twice.csv"), "manifest_twice.csv names two columns 'text' (columns 2 and 3)"),
+]
+
+
+@pytest.mark.parametrize("argv, needle", CASES, ids=[f"{k}:{c[1]}" for k, c in enumerate(CASES)])
+def test_table_bad_input(argv, needle, d, tmp_path, capsys):
+    check(argv, 2, needle, tmp_path, capsys, d)
