@@ -165,6 +165,29 @@ def test_after_a_sep_line_messages_name_the_files_own_lines(tmp_path):
     assert read_frame(tmp_path / "sales.csv").to_dict("list") == {"date": ["2020-01-01", "2020-01-02"], "units": [1.5, 2.5]}
 
 
+def test_comment_lines_above_the_header_are_left_out(tmp_path):
+    """A logger's '# exported by …' lines above the header were read as the header ('could not read:
+    Expected 1 fields in line 3, saw 3'; classify: 'its first line reads as data'); messages still
+    name the file's lines, and a header that begins with '#' stays the header."""
+    from lstmkit.data.tables import read_frame, read_table
+    from lstmkit.tasks.classify.data import read_texts
+    from lstmkit.tasks.speech.manifest import read_manifest
+    from lstmkit.tasks.translate.data import read_pairs
+    top = "# exported by logger v2, 2024-01-03\n# units: kg\n\n"
+    (tmp_path / "sales.csv").write_text(top + "date,units\n2020-01-01,1.5\n2020-01-02,x\n")
+    assert read_frame(tmp_path / "sales.csv").to_dict("list") == {"date": ["2020-01-01", "2020-01-02"], "units": ["1.5", "x"]}
+    (tmp_path / "reviews.csv").write_text(top + "text,label\nfine,pos\nbad,neg\nnot yet,\n")
+    with pytest.warns(UserWarning, match=r"1 of 3 rows in .* has no label .*first: line 7\)"):
+        assert read_texts(tmp_path / "reviews.csv").texts == ["fine", "bad"]
+    (tmp_path / "pairs.csv").write_text("sep=;\n# corpus v1\nsrc;tgt\nthe dog;der Hund\n")
+    assert read_pairs(tmp_path / "pairs.csv").tgt == ["der Hund"]
+    (tmp_path / "m.csv").write_text("# recorded 2024\npath,text\na.wav,yes\nb.wav,yes, please\n")
+    with pytest.raises(LstmkitError, match=r"m\.csv line 4 holds 1 more cell"):
+        read_manifest(tmp_path / "m.csv")
+    (tmp_path / "numbered.csv").write_text("#,text,label\n1,fine,pos\n")
+    assert list(read_table(tmp_path / "numbered.csv").columns) == ["#", "text", "label"]
+
+
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32"])
 def test_a_utf8_file_read_as_utf16_or_32_is_refused_not_turned_into_cjk(encoding):
     """--encoding utf-16 on a UTF-8 file decoded its byte pairs as CJK characters on one line, and

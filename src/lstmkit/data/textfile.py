@@ -4,7 +4,7 @@
     read_text_file(path, encoding)     a whole file, ``.gz`` decompressed
     parse_table(text, path, sep)       a CSV / TSV file's text, separated by ``sep``, as a DataFrame of strings
                                        (whole table files of every kind: :mod:`lstmkit.data.tables`)
-    separator_line(text)               Excel's ``sep=;`` first line: dropped, its separator returned
+    separator_line(text)               Excel's ``sep=;`` line and comment lines above the header: dropped
     unique_names(names, where)         a header that names two columns alike: an error (pandas read the second as ``y.1``)
     row_place(df, i)                   where data row ``i`` is: the file's line, the sheet's or Parquet's row
     table_column(df, name, role, where) / column_strings(col)   a named column, its cells as text
@@ -223,12 +223,45 @@ def file_ext(path: Path) -> str:
 
 
 def separator_line(text: str) -> tuple[str, str | None, int]:
-    """A table's text without the ``sep=;`` line Excel reads (and some exports write) above the
-    header, the separator that line names, and the file line the text now starts at (2: messages
-    name the file's lines); ``(text, None, 1)`` when there is none."""
-    first, _, rest = text.partition("\n")
-    found = re.fullmatch(r"\s*sep=(.)\s*", first)
-    return (rest, found.group(1), 2) if found else (text, None, 1)
+    """A table's text without what spreadsheets and loggers write above its header: the ``sep=;``
+    line Excel reads (and some exports write), whose separator is returned, and comment lines
+    (``# exported by …``: a ``#`` and a space first, or a ``#`` and not the header's count of its
+    separator, so a header such as ``#,name,value`` stays one) with blank lines among them; and the file line the text now
+    starts at (messages name the file's lines); ``(text, None, 1)`` when there are none."""
+    sep, first_line, commented = None, 1, False
+    for _ in range(_ABOVE_HEADER):
+        first, newline, rest = text.partition("\n")
+        named = re.fullmatch(r"\s*sep=(.)\s*", first) if first_line == 1 else None
+        if named:
+            sep = named.group(1)
+        elif newline and (_comment_line(first, rest) or (commented and not first.strip())):
+            commented = True
+        else:
+            break
+        text, first_line = rest, first_line + 1
+    return text, sep, first_line
+
+
+_ABOVE_HEADER = 100                   # lines above a header looked at for comments
+
+
+def _comment_line(line: str, rest: str) -> bool:
+    """Whether ``line``, above the text ``rest``, is a comment: a ``#`` and a space (or nothing) first,
+    or a ``#`` and not as many of the separator as the header line under it (the first of ``rest``
+    that is neither comment nor blank)."""
+    line = line.lstrip()
+    if not line.startswith("#"):
+        return False
+    if line[1:2] in ("", " ", "#", "\r"):
+        return True
+    header = ""
+    for _ in range(_ABOVE_HEADER):
+        header, _, rest = rest.partition("\n")
+        if header.strip() and not header.lstrip().startswith("#"):
+            break
+    counts = {sep: header.count(sep) for sep in _SEPARATORS}
+    sep = max(counts, key=counts.get)
+    return counts[sep] > 0 and line.count(sep) != counts[sep]
 
 
 def unique_names(names, where: str | Path) -> None:
