@@ -27,6 +27,9 @@ def d(tmp_path_factory):
     (d / "tgt_twice.csv").write_text("src,tgt,tgt\n" + "the cat,die katze,x\n" * 20)
     (d / "text_twice.csv").write_text("text,text\n" + "hello world,again\n" * 20)
     (d / "manifest_twice.csv").write_text("path,text,text\na.wav,yes,no\n")
+    records = [f'{{"time": "2024-01-{k:02d}", "y": {k}}}' for k in range(1, 29)]
+    (d / "bad_line.jsonl").write_text("\n".join([*records[:5], '{"time": "2024-01-06", "y": }', *records[5:]]))
+    (d / "settings.json").write_text('{"lookback": 12, "horizon": 3}')
     return d
 
 
@@ -36,6 +39,8 @@ CASES = [
     (_on(TRANSLATE, "tgt_twice.csv"), "tgt_twice.csv names two columns 'tgt' (columns 2 and 3)"),
     (_on(LM, "text_twice.csv"), "text_twice.csv names two columns 'text' (columns 1 and 2)"),
     (_on(SPEECH, "manifest_twice.csv"), "manifest_twice.csv names two columns 'text' (columns 2 and 3)"),
+    (_on(FORECAST, "bad_line.jsonl"), "bad_line.jsonl line 6 is not valid JSON"),      # was "at position 183"
+    (_on(FORECAST, "settings.json"), "settings.json holds one JSON object ('lookback', 'horizon'), not a table"),
 ]
 
 

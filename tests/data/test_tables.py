@@ -174,3 +174,32 @@ def test_a_header_that_names_two_columns_alike_is_refused_by_every_task(tmp_path
         read_manifest(tmp_path / "m.csv")
     (tmp_path / "ok.csv").write_text("y,y.1\n1,2\n")                    # a name pandas would give is a name
     assert list(read_frame(tmp_path / "ok.csv").columns) == ["y", "y.1"]
+
+
+@pytest.mark.parametrize("layout", ["columns", "index", "split", "wrapped"])
+def test_a_json_object_that_holds_a_table_reads_as_its_records(tmp_path, layout):
+    """pandas' own layouts of a .json file (to_json's orient) and a web API's records under one key:
+    read_frame read 'index' transposed (columns 0, 1, 2), 'split' not at all, the wrapper as one
+    column 'data'; read_table read each as one row whose cells were the whole columns."""
+    import json
+    doc = json.loads(FRAME.to_json(orient="records")) if layout == "wrapped" else json.loads(FRAME.to_json(orient=layout))
+    (tmp_path / "t.json").write_text(json.dumps({"data": doc} if layout == "wrapped" else doc, indent=1))
+    assert read_frame(tmp_path / "t.json").to_dict("list") == FRAME.to_dict("list")
+    FRAME.to_json(tmp_path / "records.json", orient="records")
+    assert read_table(tmp_path / "t.json").to_dict("list") == read_table(tmp_path / "records.json").to_dict("list")
+    texts = read_texts(str(tmp_path / "t.json"))
+    assert texts.texts == FRAME["text"].tolist() and texts.labels == FRAME["label"].tolist()
+
+
+def test_a_json_file_that_holds_no_table_names_its_line_or_its_keys(tmp_path):
+    lines = FRAME.to_json(orient="records", lines=True).splitlines()
+    (tmp_path / "t.jsonl").write_text("\n".join([lines[0], "{oops", *lines[1:]]) + "\n")
+    (tmp_path / "settings.json").write_text('{"lookback": 12, "horizon": 3}')
+    with pytest.raises(LstmkitError, match=r"t.jsonl line 2 is not valid JSON — write one JSON object per line"):
+        read_frame(tmp_path / "t.jsonl")         # was pandas' 'Expected object or value at position 43'
+    with pytest.raises(LstmkitError, match=r"settings.json holds one JSON object \('lookback', 'horizon'\), "
+                                           r"not a table — write its rows as records"):
+        read_frame(tmp_path / "settings.json")   # was 'If using all scalar values, you must pass an index'
+    (tmp_path / "nested.json").write_text('{"a": {"b": 1}, "c": [1, 2]}')
+    with pytest.raises(LstmkitError, match=r"nested.json holds one JSON object \('a', 'c'\), not a table"):
+        read_table(tmp_path / "nested.json")

@@ -21,6 +21,7 @@ import gzip
 import io
 import json
 import lzma
+import re
 import warnings
 import zipfile
 from pathlib import Path
@@ -107,7 +108,12 @@ def read_frame(path: str | Path) -> pd.DataFrame:
     try:
         if ext in _JSON:
             check_text(_head(path, path.suffix.lower() if path.suffix.lower() in _COMPRESSED else ""), path)
-            df = pd.read_json(path, lines=_JSON[ext])
+            try:
+                df = pd.read_json(path, lines=_JSON[ext])
+                if not _JSON[ext] and _misread_object(df):
+                    df = _json_after_all(path, lines=False)
+            except ValueError:
+                df = _json_after_all(path, lines=_JSON[ext])
             df.attrs.update(_JSON_PLACES[_JSON[ext]])
             return df
         last = path.suffix.lower()
@@ -252,8 +258,72 @@ def _head(path: Path, compression: str) -> bytes:
         return b""
 
 
+def _json_after_all(path: Path, lines: bool) -> pd.DataFrame:
+    """A JSON file pandas could not read as records or columns: one object that holds the table
+    otherwise (:func:`_object_table`); else an :class:`LstmkitError` naming the line that is not JSON."""
+    last = path.suffix.lower()
+    opener = _OPEN.get(last, open)
+    with opener(path, "rb") as f:
+        text = f.read().decode("utf-8", errors="replace").lstrip("\ufeff")
+    if lines:
+        for lineno, line in enumerate(text.splitlines(), 1):
+            try:
+                line.strip() and json.loads(line)
+            except json.JSONDecodeError:
+                raise LstmkitError(f"{path} line {lineno} is not valid JSON",
+                                   "write one JSON object per line (JSON Lines)") from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise LstmkitError(f"could not read {path}: line {e.lineno} is not valid JSON ({e.msg})",
+                           'check that it is a valid JSON file (records: [{"date": ..., "y": ...}, ...])') from None
+    if not isinstance(doc, dict):
+        raise ValueError("not a table of records")                 # named by read_frame's message
+    return _object_table(doc, path)
+
+
+def _misread_object(df: pd.DataFrame) -> bool:
+    """Whether pandas read one JSON object as a table of columns that holds it otherwise: records
+    under one key (one column of objects), rows by label (columns 0, 1, … and the names of the
+    columns as the index), or ``split``'s columns and data."""
+    if {"columns", "data"} <= set(map(str, df.columns)):
+        return True
+    if df.shape[1] == 1 and len(df) and df.iloc[:, 0].map(lambda v: isinstance(v, dict)).all():
+        return True
+    return df.shape[1] > 0 and all(str(c).isdigit() for c in df.columns) and not any(str(i).isdigit() for i in df.index)
+
+
+def _object_table(doc: dict, path: Path) -> pd.DataFrame:
+    """The table one JSON object holds, in the layouts pandas writes (``to_json``'s ``columns``,
+    ``index`` and ``split``) or as records under one key (``{"data": [{…}, …]}``, a web API's); an
+    :class:`LstmkitError` when it is none of them (one record, or settings)."""
+    values = list(doc.values())
+    if {"columns", "data"} <= set(doc) and isinstance(doc["data"], list):          # orient="split"
+        return pd.DataFrame(doc["data"], columns=doc["columns"])
+    if len(doc) == 1 and isinstance(values[0], list) and values[0] and all(isinstance(r, dict) for r in values[0]):
+        return pd.DataFrame.from_records(values[0])
+    if values and all(isinstance(v, dict) for v in values):
+        rows = all(re.fullmatch(r"\d+", str(k)) for k in doc) and not any(
+            re.fullmatch(r"\d+", str(k)) for v in values for k in v)
+        df = pd.DataFrame.from_dict(doc, orient="index" if rows else "columns")      # row labels 0, 1, …: orient="index"
+        return df.reset_index(drop=True)
+    if values and all(isinstance(v, list) for v in values) and len({len(v) for v in values}) == 1:
+        return pd.DataFrame(doc)
+    raise LstmkitError(f"{path} holds one JSON object ({', '.join(map(repr, list(doc)[:4]))}), not a table",
+                       'write its rows as records: [{"date": …, "y": …}, …] (JSON Lines: one object per line)')
+
+
 def _parse_jsonl(text: str, path: Path) -> pd.DataFrame:
     stripped, blank = text.lstrip(), []
+    if stripped.startswith("{"):                      # one object (a table, or one record), or JSON Lines
+        try:
+            doc = json.loads(stripped)
+        except json.JSONDecodeError:
+            doc = None                                # several objects: JSON Lines
+        if isinstance(doc, dict) and doc and all(isinstance(v, (dict, list)) for v in doc.values()):
+            df = _object_table(doc, path)
+            df.attrs.update(_JSON_PLACES[False])
+            return df
     if stripped.startswith("["):                      # a JSON array of records
         try:
             records = json.loads(stripped)
