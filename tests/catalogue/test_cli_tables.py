@@ -2,7 +2,7 @@
 code 2, nothing left behind, whichever command reads the file."""
 import pytest
 
-from catalogue_helpers import check
+from catalogue_helpers import check, forecast_run
 
 _SMALL = ["--hidden-size", "4", "--layers", "1", "--epochs", "1", "--progress", "off", "--no-tensorboard",
           "--device", "cpu", "--out", "{out}"]
@@ -47,3 +47,19 @@ CASES = [
 @pytest.mark.parametrize("argv, needle", CASES, ids=[f"{k}:{c[1]}" for k, c in enumerate(CASES)])
 def test_table_bad_input(argv, needle, d, tmp_path, capsys):
     check(argv, 2, needle, tmp_path, capsys, d)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    return forecast_run(tmp_path_factory.mktemp("tables_run"))
+
+
+def test_a_short_file_to_evaluate_asks_for_rows_not_a_shorter_lookback(run, tmp_path, capsys):
+    """The fix was 'shorten --lookback (or --horizon)', flags evaluate does not have: the run's
+    lookback is fixed."""
+    lines = (run.parent.parent / "sine.csv").read_text().splitlines(True)          # the run's training file
+    (tmp_path / "short.csv").write_text("".join(lines[:9]))                          # its header and 8 rows
+    line = check(["forecast", "evaluate", "--run", run, "--data", tmp_path / "short.csv"], 2,
+                 "8 rows, need at least 19 for lookback 12", tmp_path, capsys)
+    assert line.endswith("— supply at least 19 rows per series (the run's lookback 12 and horizon 1 are fixed when "
+                         "it is trained)"), line

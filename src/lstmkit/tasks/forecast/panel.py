@@ -95,12 +95,13 @@ class Panel:
         }
 
 
-def read_panel(data, cfg, need: int | None = None) -> Panel:
+def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None) -> Panel:
     """Read ``data`` into a :class:`Panel` following ``cfg`` (a ForecastConfig).
 
     ``need`` is the number of observed points a series must have; shorter series are skipped
     and listed in ``Panel.skipped`` (an error when ``cfg.strict``). With ``need=None`` nothing is
-    skipped (predict).
+    skipped (predict). ``short_fix``: the fix when series are too short (a fitted run's lookback,
+    horizon and ``--strict`` are not the user's to change).
     """
     df, id_col, time_col, targets = frame_columns(data, cfg)
     lookup = {str(c): c for c in df.columns}
@@ -230,18 +231,18 @@ def read_panel(data, cfg, need: int | None = None) -> Panel:
         raise LstmkitError(
             f"series {s['id']!r} has {s['length']} points, fewer than the {need} needed "
             f"(lookback + horizon + val/test parts); {len(skipped)} series too short",
-            "drop --strict to skip short series with a report, or shorten --lookback / --horizon")
+            short_fix or "drop --strict to skip short series with a report, or shorten --lookback / --horizon")
     if not out_ids and id_col is None and len(skipped) == 1 and need is not None:
         from lstmkit.tasks.forecast.windows import uses_fractions
         split = ("/".join(f"{100 * f:g}" for f in (1 - cfg.val_frac - cfg.test_frac, cfg.val_frac, cfg.test_frac))
                  + " splits") if uses_fractions(cfg) else "its val/test parts"
         raise LstmkitError(f"series too short: {skipped[0]['length']} rows, need at least {need} for lookback "
                            f"{cfg.lookback} + horizon {cfg.horizon} with {split}",
-                           "shorten --lookback (or --horizon) or supply more data")
+                           short_fix or "shorten --lookback (or --horizon) or supply more data")
     if not out_ids:
         detail = f"; e.g. series {skipped[0]['id']!r} has {skipped[0]['length']}" if skipped else ""
         raise LstmkitError(f"no series has the {need} points needed for lookback + horizon + val/test parts{detail}",
-                           "shorten --lookback or --horizon, or supply longer series")
+                           short_fix or "shorten --lookback or --horizon, or supply longer series")
 
     cal_names = calendar_names(calendar)
     cat = (lambda parts, w: np.concatenate(parts) if parts else np.zeros((0, w)))
