@@ -59,6 +59,10 @@ def test_comma_decimals_only_where_the_comma_is_the_decimal_mark():
     assert comma_decimals(pd.Series(["1,234", "5,678"]), ";").tolist() == [1.234, 5.678]
     assert comma_decimals(pd.Series(["1,234", "5,678"]), "\t") is None    # could be thousands in a tab file
     assert comma_decimals(pd.Series(["1,25", "5,678"]), "\t").tolist() == [1.25, 5.678]
+    # thousands grouped by dots, as a German or French spreadsheet formats them ('not numeric: 10.006,29')
+    assert comma_decimals(pd.Series(["1.234,5", "-12.345.678,25", "7,5", "1.500"]), ";").tolist() == [
+        1234.5, -12345678.25, 7.5, 1500.0]
+    assert comma_decimals(pd.Series(["1.5", "7,5"]), ";") is None          # a decimal point beside a comma
 
 
 def test_read_table_sniffs_separators_and_encodings(tmp_path):

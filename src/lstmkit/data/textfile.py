@@ -46,8 +46,9 @@ JSONL = {".jsonl", ".ndjson", ".json"}
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
          (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 _SEPARATORS = (",", ";", "\t")
-# a number written with a decimal comma (10,5; -3; ,5; 1,5e3), and one whose comma may group thousands (1,234)
-_COMMA_NUMBER = r"[+-]?(?:\d+(?:,\d*)?|,\d+)(?:[eE][+-]?\d+)?"
+# a number written with a decimal comma (10,5; -3; ,5; 1,5e3; its thousands grouped by dots: 1.234,5), and
+# one whose comma may group thousands (1,234)
+_COMMA_NUMBER = r"[+-]?(?:\d{1,3}(?:\.\d{3})+(?:,\d*)?|\d+(?:,\d*)?|,\d+)(?:[eE][+-]?\d+)?"
 _THOUSANDS_LIKE = r"[+-]?\d{1,3},\d{3}"
 
 
@@ -81,7 +82,7 @@ def header_separator(header: str, expected: str | None) -> str | None:
 
 
 def comma_decimals(col: pd.Series, sep: str | None) -> pd.Series | None:
-    """``col``'s text read as numbers with a decimal comma (``"10,5"`` -> 10.5), or None.
+    """``col``'s text read as numbers with a decimal comma (``"10,5"`` -> 10.5; ``"1.234,5"`` -> 1234.5), or None.
 
     Only in a file separated by ``sep`` = ``";"`` (a spreadsheet writes semicolons exactly when
     its decimal mark is the comma) or a tab, and only when every non-empty cell is such a number
@@ -97,7 +98,7 @@ def comma_decimals(col: pd.Series, sep: str | None) -> pd.Series | None:
         return None
     if sep == "\t" and text[commas].str.fullmatch(_THOUSANDS_LIKE).all():
         return None
-    out = col.astype(str).str.strip().str.replace(",", ".", regex=False)
+    out = col.astype(str).str.strip().str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
     return pd.to_numeric(out.mask(col.isna() | (out == "")), errors="coerce").astype("float64")
 
 
