@@ -45,6 +45,17 @@ def test_header_separator():
     assert header_separator("date;y", ",") == ";" and header_separator("date\ty", ",") == "\t"
     assert header_separator("y", ",") == ","                      # one column: nothing to sniff
     assert header_separator("a;b;c,d", None) == ";" and header_separator("a b", None) is None
+    assert header_separator("date|y", ",") == "|"                 # a database export named .csv: was one column
+
+
+def test_a_pipe_separated_csv_reads_in_every_task(tmp_path):
+    """'target column 'y' not found — available columns: date|y' (a database's or SAP's export)."""
+    from lstmkit.data.tables import read_frame
+    from lstmkit.tasks.classify.data import read_texts
+    (tmp_path / "sales.csv").write_text("date|y\n2024-01-01|1.5\n2024-01-02|2.5\n")
+    assert read_frame(tmp_path / "sales.csv").to_dict("list") == {"date": ["2024-01-01", "2024-01-02"], "y": [1.5, 2.5]}
+    (tmp_path / "reviews.csv").write_text("text|label\ngood, really|pos\nbad|neg\n")
+    assert read_texts(tmp_path / "reviews.csv").texts == ["good, really", "bad"]
 
 
 def test_comma_decimals_only_where_the_comma_is_the_decimal_mark():

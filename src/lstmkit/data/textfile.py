@@ -45,7 +45,7 @@ JSONL = {".jsonl", ".ndjson", ".json"}
 # UTF-32's little-endian mark begins with UTF-16's: look for the longer ones first
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
          (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
-_SEPARATORS = (",", ";", "\t")
+_SEPARATORS = (",", ";", "\t", "|")
 # a number written with a decimal comma (10,5; -3; ,5; 1,5e3; its thousands grouped by dots: 1.234,5), and
 # one whose comma may group thousands (1,234)
 _COMMA_NUMBER = r"[+-]?(?:\d{1,3}(?:\.\d{3})+(?:,\d*)?|\d+(?:,\d*)?|,\d+)(?:[eE][+-]?\d+)?"
@@ -71,9 +71,9 @@ def header_separator(header: str, expected: str | None) -> str | None:
     """The separator of a table whose first line is ``header``.
 
     ``expected`` (the file type's, e.g. ``","`` for ``.csv``) when the line holds it; else a
-    semicolon or a tab when it holds one (the CSV of a spreadsheet set to decimal commas, a
-    tab-separated file named ``.csv``); else ``expected``. With ``expected=None`` (a ``.txt``),
-    the most frequent of comma, semicolon and tab, or None when the line holds none.
+    semicolon, a tab or a pipe when it holds one (the CSV of a spreadsheet set to decimal commas, a
+    tab- or pipe-separated file named ``.csv``); else ``expected``. With ``expected=None`` (a
+    ``.txt``), the most frequent of comma, semicolon, tab and pipe, or None when the line holds none.
     """
     if expected is not None and expected in header:
         return expected
