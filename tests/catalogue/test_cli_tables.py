@@ -2,7 +2,7 @@
 code 2, nothing left behind, whichever command reads the file."""
 import pytest
 
-from catalogue_helpers import check, forecast_run
+from catalogue_helpers import check, forecast_run, train_once
 
 _SMALL = ["--hidden-size", "4", "--layers", "1", "--epochs", "1", "--progress", "off", "--no-tensorboard",
           "--device", "cpu", "--out", "{out}"]
@@ -63,3 +63,17 @@ def test_a_short_file_to_evaluate_asks_for_rows_not_a_shorter_lookback(run, tmp_
                  "8 rows, need at least 19 for lookback 12", tmp_path, capsys)
     assert line.endswith("— supply at least 19 rows per series (the run's lookback 12 and horizon 1 are fixed when "
                          "it is trained)"), line
+
+
+def test_empty_texts_to_evaluate_do_not_ask_for_a_flag_evaluate_lacks(d, tmp_path, capsys):
+    """'remove them, or pass --drop-empty to skip them': classify evaluate has no --drop-empty (it
+    reads the run's setting)."""
+    reviews = "text,label\n" + "good film,pos\nbad film,neg\n" * 10
+    (tmp_path / "reviews.csv").write_text(reviews)
+    run = train_once(_on(CLASSIFY, "reviews.csv"), tmp_path, tmp_path / "trained")
+    (tmp_path / "gaps.csv").write_text(reviews + " ,neg\n")
+    capsys.readouterr()                                           # training's own warnings
+    line = check(["classify", "evaluate", "--run", run, "--data", tmp_path / "gaps.csv"], 2,
+                 "1 of 21 rows in", tmp_path, capsys, d)
+    assert "pass --drop-empty" not in line and line.endswith("— remove or fill them: the run was trained without "
+                                                       "--drop-empty, and scores every row"), line

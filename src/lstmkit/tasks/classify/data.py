@@ -117,13 +117,16 @@ def _warn_blank_lines(df: pd.DataFrame, where: str) -> None:
 
 # -- texts --------------------------------------------------------------------------------------
 def read_texts(data: Any, text: str = "text", label: str | None = "label", encoding: str = "utf-8",
-               drop_empty: bool = False, require_label: bool = True, y: Sequence | None = None) -> TextData:
+               drop_empty: bool = False, require_label: bool = True, y: Sequence | None = None,
+               droppable: bool = True) -> TextData:
     """Texts (and labels) from a file, a class-folder tree, a DataFrame or a list of strings.
 
     Labels come from ``y`` when given, else from the ``label`` column (folder names for a
     folder tree). With ``require_label=False`` a missing label column gives ``labels=None``.
     Empty or whitespace-only texts are an error naming how many, unless ``drop_empty`` (never
-    with ``require_label=False``, prediction: dropped rows would shift every later answer).
+    with ``require_label=False``, prediction: dropped rows would shift every later answer); its fix
+    names ``--drop-empty`` only where the caller offers it (``droppable``: not a fitted model's
+    evaluation, which reads the run's setting).
     """
     if isinstance(data, str) and not path_exists(data) and not is_table(Path(data)):
         raise LstmkitError(f"{data[:40]!r}{'…' if len(data) > 40 else ''} is not a file, and a single string is read "
@@ -179,8 +182,9 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
     if empty and not (drop_empty and require_label):      # a prediction answers every row: none is dropped
         raise LstmkitError(f"{len(empty)} of {len(texts)} rows{where} have empty or whitespace-only text "
                            f"(first: {place((rows or range(len(texts)))[empty[0]])})",
-                           "remove them, or pass --drop-empty to skip them" if require_label else
-                           "remove or fill them: the predictions are one per input row, in order")
+                           "remove them, or pass --drop-empty to skip them" if require_label and droppable else
+                           "remove or fill them: the run was trained without --drop-empty, and scores every row"
+                           if require_label else "remove or fill them: the predictions are one per input row, in order")
     if empty:
         keep = [i for i in range(len(texts)) if texts[i].strip()]
         if not keep:

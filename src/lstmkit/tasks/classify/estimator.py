@@ -94,8 +94,9 @@ class TextClassifier(Classifier):
         tokens, weights, label, p = self.attention(text)
         return write_attention(tokens, weights, path, title=f"predicted {label!r} (p = {p:.3f})")
 
-    def _read(self, data, cfg, y=None, require_label=True) -> TextData:
-        d = read_texts(data, cfg.text, cfg.label, cfg.encoding, cfg.drop_empty, require_label=require_label, y=y)
+    def _read(self, data, cfg, y=None, require_label=True, droppable=True) -> TextData:
+        d = read_texts(data, cfg.text, cfg.label, cfg.encoding, cfg.drop_empty, require_label=require_label, y=y,
+                       droppable=droppable)
         if require_label and d.labels is None:
             raise LstmkitError("the data has no labels",
                                "use a table with a label column (--label NAME), or in Python pass the labels as y")
@@ -346,7 +347,7 @@ class SequenceClassifier(Classifier):
             return cfg.train.max_epochs
         return min(cfg.train.max_epochs, max(20, round(cfg.budget * 1e6 / (cfg.ensemble * n_series * steps))))
 
-    def _read(self, data, cfg, y=None, require_label=True) -> SeriesData:
+    def _read(self, data, cfg, y=None, require_label=True, droppable=True) -> SeriesData:
         d = read_series(data, y, cfg.label, cfg.sample, cfg.time, cfg.features, cfg.unequal_length,
                         cfg.encoding, require_label=require_label)
         if require_label and d.labels is None:
