@@ -10,6 +10,7 @@
     table_column(df, name, role, where) / column_strings(col)   a named column, its cells as text
     check_strings(items, what, fix)    texts given in Python: each one a string
     blank_rows(df)                     the rows empty in every cell (a spreadsheet's ",,," lines)
+    without_row_numbers(df)            a table without the row numbers pandas' to_csv / R's write.csv write first
 
 What a spreadsheet or a logger writes just works: a byte-order mark names the encoding (UTF-8,
 UTF-16 or UTF-32: Excel's "Unicode text"), a ``.csv`` whose header line holds no comma but a
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["blank_rows", "decode_text", "check_text", "read_text_file", "parse_table", "file_ext", "table_column", "column_strings", "check_strings", "is_number",
-           "separator_line", "row_place", "check_readable", "unique_names", "header_cells", "renamed_columns",
+           "separator_line", "row_place", "check_readable", "unique_names", "header_cells", "renamed_columns", "without_row_numbers",
            "bom_encoding", "header_separator", "comma_decimals", "closest_name", "TABLE_SEP", "JSONL"]
 
 TABLE_SEP = {".csv": ",", ".tsv": "\t"}
@@ -445,3 +446,17 @@ def blank_rows(df: pd.DataFrame):
         empty = cells.isna() | cells.astype(str).apply(lambda c: c.str.strip()).isin(["", "nan", "None", "<NA>"])
         mask[maybe[empty.all(axis=1).to_numpy()]] = True
     return mask
+
+
+def without_row_numbers(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` without a first column that has no name and counts the rows 0, 1, 2, … or 1, 2, …:
+    the index pandas' ``to_csv`` writes (R's ``write.csv``: its row names), read back as
+    ``Unnamed: 0``: no data of the user's."""
+    import numpy as np
+    import pandas as pd
+    name = str(df.columns[0]) if len(df.columns) else ""
+    if len(df.columns) < 2 or not (name == "" or name.startswith("Unnamed: 0")):
+        return df
+    num = pd.to_numeric(df.iloc[:, 0], errors="coerce").to_numpy(dtype=np.float64)
+    rows = np.arange(len(df), dtype=np.float64)
+    return df.iloc[:, 1:] if np.array_equal(num, rows) or np.array_equal(num, rows + 1) else df

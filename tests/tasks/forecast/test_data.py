@@ -532,3 +532,20 @@ def test_a_column_name_off_by_spaces_or_case_is_suggested(tmp_path):
     with pytest.raises(LstmkitError, match=r"target column 'y' not found \(did you mean ' Y'\?\) — available "
                                            r"columns: date,  Y"):
         read_panel(tmp_path / "d.csv", ForecastConfig(target=["y"]))
+
+
+def test_the_index_to_csv_writes_is_no_series(tmp_path, frame):
+    """df.to_csv(path) without index=False writes the row numbers first, read back as 'Unnamed: 0':
+    the one-series file asked for --target ('--target Unnamed: 0' its first suggestion) and a wide
+    file gained a series of row numbers; R's write.csv numbers from 1. A column that is no
+    count of the rows stays."""
+    frame[["date", "sales"]].to_csv(tmp_path / "pandas.csv")
+    frame[["date", "sales"]].to_excel(tmp_path / "pandas.xlsx")
+    (tmp_path / "r.csv").write_text('"","date","sales"\n' + "".join(f'"{k + 1}","{d}",{s}\n' for k, (d, s) in
+                                                                      enumerate(zip(frame.date, frame.sales))))
+    for name in ("pandas.csv", "pandas.xlsx", "r.csv"):
+        assert list(load_table(tmp_path / name).columns) == ["date", "sales"], name
+    panel = read_panel(tmp_path / "pandas.csv", ForecastConfig(format="wide", time="date"))
+    assert panel.ids == ["sales"]
+    frame[["date", "sales"]].set_axis([3, 1, 2, 4, 5, 6]).to_csv(tmp_path / "ids.csv")
+    assert list(load_table(tmp_path / "ids.csv").columns) == ["Unnamed: 0", "date", "sales"]

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.tables import read_frame
-from lstmkit.data.textfile import closest_name, comma_decimals, row_place
+from lstmkit.data.textfile import closest_name, comma_decimals, row_place, without_row_numbers
 from lstmkit.errors import LstmkitError
 
 __all__ = ["load_table", "column_list", "numeric_column", "numbers_or_none", "any_number"]
@@ -51,7 +51,7 @@ def load_table(data: Any) -> pd.DataFrame:
     if len(df) == 0 or df.shape[1] == 0:
         raise LstmkitError("the data has no rows" if df.shape[1] else "the data has no columns",
                            "supply a table with a header row and at least one data row")
-    return df
+    return without_row_numbers(df)         # the index to_csv wrote: it was a target, a series (wide) or a feature
 
 
 def _plain_pandas(df: pd.DataFrame) -> pd.DataFrame:
