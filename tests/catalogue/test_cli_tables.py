@@ -30,6 +30,9 @@ def d(tmp_path_factory):
     records = [f'{{"time": "2024-01-{k:02d}", "y": {k}}}' for k in range(1, 29)]
     (d / "bad_line.jsonl").write_text("\n".join([*records[:5], '{"time": "2024-01-06", "y": }', *records[5:]]))
     (d / "settings.json").write_text('{"lookback": 12, "horizon": 3}')
+    (d / "plain").mkdir()
+    (d / "classes" / "pos").mkdir(parents=True)                  # a class folder without its .txt files yet
+    (d / "classes" / "pos" / "a.md").write_text("good film")
     return d
 
 
@@ -41,6 +44,9 @@ CASES = [
     (_on(SPEECH, "manifest_twice.csv"), "manifest_twice.csv names two columns 'text' (columns 2 and 3)"),
     (_on(FORECAST, "bad_line.jsonl"), "bad_line.jsonl line 6 is not valid JSON"),      # was "at position 183"
     (_on(FORECAST, "settings.json"), "settings.json holds one JSON object ('lookback', 'horizon'), not a table"),
+    (_on(CLASSIFY, "plain"), "plain is a folder with no class sub-folders of .txt files"),   # was 'unknown file type'
+    (_on(CLASSIFY, "classes"), "classes is a folder whose sub-folders (pos) hold no .txt files"),
+    (["classify", "train", "--series", "--data", "{d}/plain", *_SMALL], "plain is a folder, not a table of sequences"),
 ]
 
 

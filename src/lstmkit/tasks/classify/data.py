@@ -137,7 +137,7 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
     source = str(Path(data).resolve()) if isinstance(data, (str, os.PathLike)) else None
     rows = None                                       # each text's data row, once unlabelled rows are left out
     place = lambda i: f"data row {i + 1}"             # noqa: E731  (a file's rows: as the file numbers them)
-    if isinstance(data, (str, os.PathLike)) and Path(data).is_dir() and _class_folders(Path(data)):
+    if isinstance(data, (str, os.PathLike)) and Path(data).is_dir():
         texts, labels = _read_folder(Path(data), encoding)
         where = f" in {data}"
     elif isinstance(data, (list, tuple)):
@@ -249,7 +249,15 @@ def _text_files(folder: Path) -> list[Path]:
 
 
 def _read_folder(root: Path, encoding: str) -> tuple[list[str], list[str]]:
+    """The texts of a folder of class folders of ``.txt`` files, each labelled by its folder; a
+    folder without them is an error naming what it holds (it was 'unknown file type')."""
     texts, labels = [], []
+    if not _class_folders(root):
+        subs = sorted(p.name for p in root.iterdir() if p.is_dir() and p.name not in _UNSUP)
+        raise LstmkitError(f"{root} is a folder whose sub-folders ({', '.join(subs[:4])}{', …' if len(subs) > 4 else ''}) "
+                           f"hold no .txt files" if subs else f"{root} is a folder with no class sub-folders of .txt files",
+                           "put each class's texts in a sub-folder named by the class, one .txt file per text, "
+                           "or pass a CSV/TSV/JSONL file")
     for folder in _class_folders(root):
         for f in _text_files(folder):
             texts.append(decode_text(f.read_bytes(), f, encoding))

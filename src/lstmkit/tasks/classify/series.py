@@ -66,6 +66,9 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
     if isinstance(data, (str, os.PathLike)):
         path = Path(data)
         source = str(path.resolve())
+        if path.is_dir():
+            raise LstmkitError(f"{path} is a folder, not a table of sequences",
+                               "pass a UCR .tsv (label first), or a long or wide .csv, .xlsx or .parquet file")
         if _ext(path) in (".csv", ".tsv", ".txt"):
             text, named, first_line = separator_line(read_text_file(path, encoding))
             header = text.split("\n", 1)[0]
