@@ -19,7 +19,7 @@ def test_a_binary_file_is_not_text():
     """A spreadsheet or archive named .csv: one error saying so (it was 'line 1 is not valid utf-8,
     pass --encoding latin-1', which would read it as garbage); UTF-16 without a mark, when named, reads."""
     with pytest.raises(LstmkitError, match=r"f.csv is not a text file \(it holds NUL bytes.*UTF-8 CSV"):
-        decode_text(b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00", "f.csv")
+        decode_text(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "f.csv")   # a workbook's and others': named
     with pytest.raises(LstmkitError, match="not a text file"):
         decode_text("a,b\n".encode("utf-16-le"), "f.csv")
     assert decode_text("a,b\n".encode("utf-16-le"), "f.csv", "utf-16-le") == "a,b\n"
@@ -228,3 +228,26 @@ def test_a_utf8_file_read_as_latin1_is_said():
         assert decode_text("café".encode("latin-1"), "f.csv", "latin-1") == "café"      # really latin-1
         assert decode_text(b"plain ascii", "f.csv", "cp1252") == "plain ascii"
         assert decode_text(raw, "f.csv") == "name\ncafé au lait\n"
+
+
+def test_a_binary_table_under_a_text_name_is_named_with_the_name_that_reads_it(tmp_path):
+    """'is not a text file (it holds NUL bytes: a binary file, e.g. a spreadsheet, …)': which one,
+    and what to do, was left to the user."""
+    import gzip
+    import re
+    import pandas as pd
+    from lstmkit.data.tables import read_frame, read_table
+    frame = pd.DataFrame({"text": ["good", "bad"], "label": ["pos", "neg"]})
+    frame.to_parquet(tmp_path / "p.csv")
+    frame.to_excel(tmp_path / "x.xlsx", index=False)
+    (tmp_path / "x.csv").write_bytes((tmp_path / "x.xlsx").read_bytes())
+    (tmp_path / "g.csv").write_bytes(gzip.compress(frame.to_csv(index=False).encode()))
+    want = {"p.csv": "is not a text file: it is a Parquet file — rename it p.parquet",
+            "x.csv": "is not a text file: it is a zip archive (as an .xlsx workbook is) — rename it x.xlsx if it is",
+            "g.csv": "is not a text file: it is gzip-compressed — rename it g.csv.gz"}
+    for name, words in want.items():
+        for read in (read_frame, read_table):
+            with pytest.raises(LstmkitError, match=re.escape(words)):
+                read(tmp_path / name)
+    (tmp_path / "params.csv").write_text("PAR1,PAR2\n1,2\n")                 # a header that begins so
+    assert list(read_frame(tmp_path / "params.csv").columns) == ["PAR1", "PAR2"]

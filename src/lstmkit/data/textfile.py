@@ -59,9 +59,23 @@ def bom_encoding(head: bytes) -> str | None:
     return next((name for bom, name in _BOMS if head.startswith(bom)), None)
 
 
+# the first bytes of the binary files a table is most often saved as under a text file's name:
+# what the file is, and how to have it read
+_MAGIC = ((b"PAR1", "a Parquet file", "rename it {stem}.parquet"),
+          (b"PK\x03\x04", "a zip archive (as an .xlsx workbook is)", "rename it {stem}.xlsx if it is a workbook, else unzip it"),
+          (b"\x1f\x8b", "gzip-compressed", "rename it {name}.gz"),
+          (b"\xd0\xcf\x11\xe0", "an Excel 97-2003 workbook (.xls)", "save it as .xlsx (Excel Workbook) or as CSV UTF-8"))
+
+
 def check_text(head: bytes, path: str | Path, fix: str = "") -> None:
     """An :class:`LstmkitError` when ``head`` (a file's first bytes) holds NUL bytes and no
-    byte-order mark: a binary file (a spreadsheet, archive or model named .csv), not text."""
+    byte-order mark: a binary file (a spreadsheet, archive or model named .csv), not text; a
+    Parquet file, a workbook or a gzip file is named, with the name that reads it."""
+    found = next(((what, how) for magic, what, how in _MAGIC if head.startswith(magic)), None)
+    if found is not None and (b"\x00" in head or not head[:4].isascii()):     # 'PAR1,PAR2' is a header
+        name = Path(path).name
+        raise LstmkitError(f"{path} is not a text file: it is {found[0]}",
+                           found[1].format(stem=name.split(".")[0], name=name))
     if b"\x00" in head and bom_encoding(head[:4]) is None:
         raise LstmkitError(f"{path} is not a text file (it holds NUL bytes: a binary file, e.g. a spreadsheet, "
                            f"archive or model, or UTF-16 text without a byte-order mark)",
