@@ -203,3 +203,15 @@ def test_a_json_file_that_holds_no_table_names_its_line_or_its_keys(tmp_path):
     (tmp_path / "nested.json").write_text('{"a": {"b": 1}, "c": [1, 2]}')
     with pytest.raises(LstmkitError, match=r"nested.json holds one JSON object \('a', 'c'\), not a table"):
         read_table(tmp_path / "nested.json")
+
+
+@pytest.mark.parametrize("ext, kind", [(".parquet", "a Parquet file"), (".xlsx", "an Excel workbook")])
+def test_a_csv_under_a_binary_tables_name_is_named(tmp_path, ext, kind):
+    """It was 'Parquet magic bytes not found in footer' / 'File is not a zip file'."""
+    _write(FRAME, tmp_path / "t.csv").rename(tmp_path / f"t{ext}")
+    FRAME.to_csv(tmp_path / f"s{ext}", sep="\t", index=False)
+    for name, words in ((f"t{ext}", f"is CSV text, not {kind} — rename it t.csv"),
+                        (f"s{ext}", f"is TSV text, not {kind} — rename it s.tsv")):
+        for read in (read_frame, read_table):
+            with pytest.raises(LstmkitError, match=words):
+                read(tmp_path / name)

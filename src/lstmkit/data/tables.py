@@ -203,6 +203,7 @@ def _read_excel(path: Path) -> pd.DataFrame:
     except ImportError:
         raise _engine_missing(path, "openpyxl") from None
     except Exception as e:                 # openpyxl's errors for a damaged or foreign file have no common base
+        _check_binary(path, "an Excel workbook")
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise LstmkitError(f"could not read {path} as an Excel workbook: {reason}",
                            "open and save it in a spreadsheet as .xlsx, or save the sheet as CSV UTF-8") from None
@@ -353,11 +354,27 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     except ImportError:
         raise _engine_missing(path, "pyarrow") from None
     except Exception as e:                 # pyarrow's ArrowInvalid, OSError: no common base
+        _check_binary(path, "a Parquet file")
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise LstmkitError(f"could not read {path}: {reason}", "check that it is a valid Parquet file") from None
     if df.index.equals(pd.RangeIndex(len(df))):       # not an index pandas stored: rows counted from 1
         df.attrs.update(first_line=1, row_unit="row")
     return df
+
+
+def _check_binary(path: Path, kind: str) -> None:
+    """An :class:`LstmkitError` when ``path``, which did not read as ``kind``, is text (a CSV saved
+    under a workbook's or a Parquet file's name): its name is what is wrong."""
+    head = _head(path, "")
+    encoding = bom_encoding(head)
+    if b"\x00" in head and encoding is None:
+        return
+    text = head.decode(encoding or "utf-8", errors="replace").lstrip("\ufeff")[:4096]
+    sep = header_separator(text.split("\n", 1)[0], None) if "\ufffd" not in text else None
+    if sep is not None:                    # a table's header line: a CSV / TSV
+        suffix = ".tsv" if sep == "\t" else ".csv"
+        raise LstmkitError(f"{path} is {suffix[1:].upper()} text, not {kind}",
+                           f"rename it {path.name.split('.')[0]}{suffix}")
 
 
 def _engine_missing(path: Path, package: str) -> LstmkitError:
