@@ -74,6 +74,10 @@ def test_comma_decimals_only_where_the_comma_is_the_decimal_mark():
     assert comma_decimals(pd.Series(["1.234,5", "-12.345.678,25", "7,5", "1.500"]), ";").tolist() == [
         1234.5, -12345678.25, 7.5, 1500.0]
     assert comma_decimals(pd.Series(["1.5", "7,5"]), ";") is None          # a decimal point beside a comma
+    # French spreadsheets group by a (no-break) space; Swedish ones write U+2212 for the minus
+    assert comma_decimals(pd.Series(["1\u00a0234,5", "12\u202f345", "1 000 000,5", "\u22122,5"]), ";").tolist() == [
+        1234.5, 12345.0, 1000000.5, -2.5]
+    assert comma_decimals(pd.Series(["1.234 567,5", "1,5"]), ";") is None  # two groupings in one number
 
 
 def test_read_table_sniffs_separators_and_encodings(tmp_path):

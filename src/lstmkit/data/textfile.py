@@ -47,9 +47,11 @@ JSONL = {".jsonl", ".ndjson", ".json"}
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
          (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 _SEPARATORS = (",", ";", "\t", "|")
-# a number written with a decimal comma (10,5; -3; ,5; 1,5e3; its thousands grouped by dots: 1.234,5), and
-# one whose comma may group thousands (1,234)
-_COMMA_NUMBER = r"[+-]?(?:\d{1,3}(?:\.\d{3})+(?:,\d*)?|\d+(?:,\d*)?|,\d+)(?:[eE][+-]?\d+)?"
+# a number written with a decimal comma (10,5; -3; ,5; 1,5e3; its thousands grouped by dots or spaces:
+# 1.234,5, 1 234,5 -- French spreadsheets group by a no-break space), and one whose comma may group thousands
+# (1,234); the minus sign may be U+2212, as Swedish and Finnish spreadsheets write it
+_COMMA_NUMBER = r"[+\-\u2212]?(?:\d{1,3}(?:([. \u00a0\u202f])\d{3})(?:\1\d{3})*(?:,\d*)?|\d+(?:,\d*)?|,\d+)(?:[eE][+-]?\d+)?"
+_GROUPING = str.maketrans({".": "", " ": "", "\u00a0": "", "\u202f": "", ",": ".", "\u2212": "-"})
 _THOUSANDS_LIKE = r"[+-]?\d{1,3},\d{3}"
 
 
@@ -97,7 +99,8 @@ def header_separator(header: str, expected: str | None) -> str | None:
 
 
 def comma_decimals(col: pd.Series, sep: str | None) -> pd.Series | None:
-    """``col``'s text read as numbers with a decimal comma (``"10,5"`` -> 10.5; ``"1.234,5"`` -> 1234.5), or None.
+    """``col``'s text read as numbers with a decimal comma (``"10,5"`` -> 10.5; ``"1.234,5"``, ``"1 234,5"``
+    -> 1234.5; ``"−2,5"`` with U+2212 -> -2.5), or None.
 
     Only in a file separated by ``sep`` = ``";"`` (a spreadsheet writes semicolons exactly when
     its decimal mark is the comma) or a tab, and only when every non-empty cell is such a number
@@ -113,7 +116,7 @@ def comma_decimals(col: pd.Series, sep: str | None) -> pd.Series | None:
         return None
     if sep == "\t" and text[commas].str.fullmatch(_THOUSANDS_LIKE).all():
         return None
-    out = col.astype(str).str.strip().str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    out = col.astype(str).str.strip().str.translate(_GROUPING)
     return pd.to_numeric(out.mask(col.isna() | (out == "")), errors="coerce").astype("float64")
 
 

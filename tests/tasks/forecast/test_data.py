@@ -257,6 +257,10 @@ def test_spreadsheet_formatted_numbers_read_with_a_warning(tmp_path):
     for cell in ("1 234", "1,23", "5 apples", "$"):
         with pytest.raises(LstmkitError, match=re.escape(f"column 'y' is not numeric: found '{cell}' in data row 2")):
             prepare(pd.DataFrame({"y": ["$1,000", cell]}), target="y")
+    # a typographic minus (U+2212), as Swedish spreadsheets and web tables write it: was 'not numeric'
+    with pytest.warns(UserWarning, match="column 'y' holds formatted numbers \\('\u22120.5'\\): read as -0.5"):
+        assert prepare(pd.DataFrame({"y": ["\u22120.5", "2", "\u2212$1,000"]}), target="y").values[:, 0].tolist() == [
+            -0.5, 2.0, -1000.0]
 
 
 def test_empty_cells_error_by_default():

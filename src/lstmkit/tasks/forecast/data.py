@@ -184,8 +184,9 @@ def any_number(col: pd.Series) -> bool:
 
 
 # a number as spreadsheets format it: a currency sign, thousands grouped by commas, a % sign, an
-# accountant's parentheses for a negative amount ($1,234.50  -€12  (1,234)  12.5%  1 234 is not one)
-_FORMATTED = (r"(?P<open>\()?(?P<sign>[-+])?\s*[$€£¥]?\s*(?P<sign2>[-+])?"
+# accountant's parentheses for a negative amount ($1,234.50  -€12  (1,234)  12.5%  1 234 is not one), a
+# typographic minus (U+2212: −0.5, as Swedish and Finnish spreadsheets and web tables write it)
+_FORMATTED = (r"(?P<open>\()?(?P<sign>[-+\u2212])?\s*[$€£¥]?\s*(?P<sign2>[-+\u2212])?"
               r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d*)?|\d+(?:\.\d*)?|\.\d+)\s*(?:%|[$€£¥])?(?(open)\))")
 
 
@@ -198,7 +199,7 @@ def formatted_numbers(text: pd.Series) -> pd.Series:
     NaN in the cells that are something else."""
     parts = text.str.extract(f"^{_FORMATTED}$").fillna("").astype(str)
     value = pd.to_numeric(parts["num"].str.replace(",", "", regex=False), errors="coerce").astype(np.float64)
-    negative = (parts["open"] == "(") | (parts["sign"] == "-") | (parts["sign2"] == "-")
+    negative = (parts["open"] == "(") | parts["sign"].isin(["-", "\u2212"]) | parts["sign2"].isin(["-", "\u2212"])
     return value.where(~negative, -value)
 
 
