@@ -260,16 +260,18 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None)
 
 
 def series_labels(col: pd.Series, name: str) -> pd.Series:
-    """An id column as the series' names (text): whole numbers as such (``7``, not the ``7.0`` of a
-    column pandas made float); an empty cell is an error (its rows would belong to no series)."""
-    empty = col.isna().to_numpy()
+    """An id column as the series' names (text, without the spaces around it: ``"A "`` is ``"A"``);
+    whole numbers as such (``7``, not the ``7.0`` of a column pandas made float); an empty or blank
+    cell is an error (its rows would belong to no series)."""
+    if pd.api.types.is_float_dtype(col) and (col.dropna() == col.dropna().round()).all():
+        col = col.astype("Int64")
+    text = col.astype(str).str.strip().mask(col.isna(), "")
+    empty = (text == "").to_numpy()
     if empty.any():
         k = int(empty.sum())
         raise LstmkitError(f"id column {name!r} has {k} empty cell{'s' * (k != 1)}",
                            "every row needs the id of its series: fill those cells or drop those rows")
-    if pd.api.types.is_float_dtype(col) and (col == col.round()).all():
-        col = col.astype(np.int64)
-    return col.astype(str)
+    return text
 
 
 def drop_blank_rows(df: pd.DataFrame) -> pd.DataFrame:
