@@ -83,3 +83,16 @@ def test_empty_texts_to_evaluate_do_not_ask_for_a_flag_evaluate_lacks(d, tmp_pat
                  "1 of 21 rows in", tmp_path, capsys, d)
     assert "pass --drop-empty" not in line and line.endswith("— remove or fill them: the run was trained without "
                                                        "--drop-empty, and scores every row"), line
+
+
+def test_a_control_character_a_workbook_cannot_hold_is_named(d, tmp_path, capsys):
+    """A sentence with a vertical tab or form feed (old text files have them) written with
+    --out scores.xlsx was openpyxl's IllegalCharacterError, a traceback."""
+    (tmp_path / "pairs.csv").write_text("src,tgt\n" + "the cat,die katze\na dog,ein hund\n" * 10)
+    run = train_once(_on(TRANSLATE, "pairs.csv"), tmp_path, tmp_path / "trained")
+    (tmp_path / "test.csv").write_text('src,tgt\n"the\x0bcat",die katze\n')
+    capsys.readouterr()                                           # training's own output
+    check(["translate", "evaluate", "--run", run, "--data", tmp_path / "test.csv", "--out", tmp_path / "scores.xlsx"],
+          2, "row 1 of column 'source' holds a control character ('\\x0b'), which an .xlsx workbook cannot hold",
+          tmp_path, capsys, d)
+    assert not (tmp_path / "scores.xlsx").exists()
