@@ -96,3 +96,14 @@ def test_a_control_character_a_workbook_cannot_hold_is_named(d, tmp_path, capsys
           2, "row 1 of column 'source' holds a control character ('\\x0b'), which an .xlsx workbook cannot hold",
           tmp_path, capsys, d)
     assert not (tmp_path / "scores.xlsx").exists()
+
+
+def test_lm_metrics_under_a_table_name_are_refused(d, tmp_path, capsys):
+    """lm evaluate --out scores.xlsx wrote JSON into a file named .xlsx, without a word."""
+    (tmp_path / "corpus.txt").write_text("the cat sat on the mat\n" * 20)
+    run = train_once(_on(LM, "corpus.txt"), tmp_path, tmp_path / "trained")
+    capsys.readouterr()                                           # training's own output
+    check(["lm", "evaluate", "--run", run, "--data", tmp_path / "corpus.txt", "--out", tmp_path / "scores.xlsx"],
+          2, "scores.xlsx names a .xlsx file, but lm evaluate writes its metrics as JSON — name it scores.json",
+          tmp_path, capsys, d)
+    assert not (tmp_path / "scores.xlsx").exists()
