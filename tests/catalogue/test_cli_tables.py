@@ -22,6 +22,7 @@ def d(tmp_path_factory):
     d = tmp_path_factory.mktemp("tables_data")
     days = "".join(f"2024-01-{k:02d},{k},{k % 3}\n" for k in range(1, 29))
     (d / "series_twice.csv").write_text("time,y,y\n" + days)
+    (d / "days.csv").write_text("time,y,x\n" + days)
     reviews = "".join(f"{t},{c},x\n" for t, c in [("good film", "pos"), ("bad film", "neg")] * 10)
     (d / "label_twice.csv").write_text("text,label,label\n" + reviews)
     (d / "tgt_twice.csv").write_text("src,tgt,tgt\n" + "the cat,die katze,x\n" * 20)
@@ -47,6 +48,13 @@ CASES = [
     (_on(CLASSIFY, "plain"), "plain is a folder with no class sub-folders of .txt files"),   # was 'unknown file type'
     (_on(CLASSIFY, "classes"), "classes is a folder whose sub-folders (pos) hold no .txt files"),
     (["classify", "train", "--series", "--data", "{d}/plain", *_SMALL], "plain is a folder, not a table of sequences"),
+    # one column in two roles: 'not numeric: found 2024-01-01', or a series per value, each 'too short'
+    ([*_on(FORECAST, "days.csv"), "--time", "time", "--target", "time"], "column 'time' is the time column and a target"),
+    ([*_on(FORECAST, "days.csv"), "--time", "time", "--target", "y", "--features", "time"],
+     "column 'time' is the time column and a feature"),
+    ([*_on(FORECAST, "days.csv"), "--id", "y", "--target", "y"], "column 'y' is the id column and a target"),
+    ([*_on(FORECAST, "days.csv"), "--id", "time", "--time", "time", "--target", "y"],
+     "column 'time' is the id column and the time column"),
 ]
 
 

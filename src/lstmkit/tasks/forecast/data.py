@@ -25,7 +25,7 @@ from lstmkit.data.tables import read_frame
 from lstmkit.data.textfile import closest_name, comma_decimals, row_place, without_row_numbers
 from lstmkit.errors import LstmkitError
 
-__all__ = ["load_table", "column_list", "numeric_column", "numbers_or_none", "any_number"]
+__all__ = ["load_table", "column_list", "one_role_each", "numeric_column", "numbers_or_none", "any_number"]
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -102,6 +102,21 @@ def column_list(role: str, spec: Any, lookup: dict[str, Any], required: bool = F
         raise LstmkitError(f"{role} {what} {', '.join(map(repr, missing))} not found{guess}",
                            f"available columns: {_preview(lookup)}")
     return names
+
+
+def one_role_each(id_col: str | None, time_col: str | None, values: dict[str, list[str]]) -> None:
+    """An error when the id or the time column is also a column of values (``values``: role -> its
+    columns): the time as a target was 'not numeric: found 2024-01-01', the id as the target a
+    series per value, each 'too short'."""
+    for role, col in (("id", id_col), ("time", time_col)):
+        roles = {**values, "time": [time_col]} if role == "id" else values
+        other = next((r for r, cols in roles.items() if col is not None and col in cols), None)
+        if other is not None:
+            raise LstmkitError(f"column {col!r} is the {role} column and {'the' if other == 'time' else 'a'} {other}"
+                               f"{' column' if other == 'time' else ''}",
+                               f"give each its own column: --{role} names the column that "
+                               f"{'tells the series apart' if role == 'id' else 'orders the rows'}, "
+                               f"--target the values to forecast, --features other inputs")
 
 
 def _preview(lookup: dict[str, Any], limit: int = 30) -> str:

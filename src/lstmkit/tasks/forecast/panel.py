@@ -31,7 +31,8 @@ import pandas as pd
 from lstmkit.data.textfile import blank_rows
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.calendar import calendar_features, calendar_names, parse_calendar
-from lstmkit.tasks.forecast.data import any_number, column_list, load_table, numbers_or_none, numeric_column
+from lstmkit.tasks.forecast.data import (any_number, column_list, load_table, numbers_or_none, numeric_column,
+                                        one_role_each)
 from lstmkit.tasks.forecast.integer_times import period_time
 from lstmkit.tasks.forecast.times import daylight_saving_fold, infer_freq, missing_steps, regularity, time_values
 
@@ -117,6 +118,7 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None)
         raise LstmkitError(f"{sorted(set(fut) & set(targets))[0]!r} is a target and a future covariate: its future "
                            "values are what is forecast, so they cannot be inputs",
                            "drop it from --future-covariates (its past is already an input)")
+    one_role_each(id_col, time_col, {"target": targets, "feature": past, "future covariate": fut})
     both = set(past) & set(fut)
     if both:
         raise LstmkitError(f"column {sorted(both)[0]!r} is both a past and a future covariate",
