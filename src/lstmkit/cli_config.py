@@ -367,9 +367,28 @@ TABLE_WRITERS = {
 def _xlsx_bytes(df) -> bytes:
     """``df`` as an Excel workbook (made in memory: pandas names the format by the file's suffix,
     and the temporary file of an atomic write has none)."""
+    from openpyxl.utils.exceptions import IllegalCharacterError
     buf = io.BytesIO()
-    df.to_excel(buf, index=False, engine="openpyxl")
+    try:
+        df.to_excel(buf, index=False, engine="openpyxl")
+    except IllegalCharacterError:
+        raise _cell_a_workbook_cannot_hold(df) from None
     return buf.getvalue()
+
+
+def _cell_a_workbook_cannot_hold(df) -> LstmkitError:
+    """The error naming the first cell of ``df`` with a control character (a form feed, \\x0b, …
+    of a text file's sentence), which a workbook cannot hold: openpyxl's was a traceback."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    for name in df.columns:
+        for k, v in enumerate(df[name]):
+            found = ILLEGAL_CHARACTERS_RE.search(v) if isinstance(v, str) else None
+            if found:
+                return LstmkitError(f"row {k + 1} of column {name!r} holds a control character ({found.group()!r}), "
+                                    f"which an .xlsx workbook cannot hold", "write the table as .csv, .tsv, "
+                                    ".parquet or .json, or remove the character from the data")
+    return LstmkitError("the table holds a character an .xlsx workbook cannot hold",
+                        "write the table as .csv, .tsv, .parquet or .json")
 
 
 def check_table_out(out: Path | None) -> None:

@@ -23,7 +23,7 @@ def d(tmp_path_factory):
     (d / "blank.csv").write_text(good + '"   ",pos\n,neg\n')
     (d / "latin1.csv").write_bytes((good + "caf\xe9 film,pos\n").encode("latin-1"))
     (d / "binary.csv").write_bytes(b"\x00\x01\x02\xff" * 50)
-    (d / "nolabel.csv").write_text(good.replace(",label", ",sentiment"))
+    (d / "nolabel.csv").write_text("text,sentiment,source\n" + "".join(f"{t},{l},web\n" for t, l in rows))  # 3 columns
     (d / "texts_as_labels.csv").write_text("text,label\n" + "".join(f"pos,review number {k}\n" for k in range(6)))
     (d / "ran_on.csv").write_text(good.replace("bad film,neg", '"bad film,neg', 1))   # rows merged into one
     (d / "empty_folder").mkdir()

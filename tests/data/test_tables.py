@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from lstmkit.data.tables import is_table, read_frame, read_table
+from lstmkit.data.textfile import row_place
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.classify.data import read_texts
 from lstmkit.tasks.classify.series import read_series
@@ -94,7 +95,6 @@ def test_each_format_names_a_row_as_it_numbers_it(tmp_path):
     """'data row N' was said of every file without lines: a CSV keeps its lines, a sheet its rows
     as the spreadsheet shows them (header row 1, empty rows counted), Parquet its rows from 1,
     JSON lines its lines (blank ones counted), for both readers."""
-    from lstmkit.data.textfile import row_place
     frame = FRAME.astype({"stars": float})
     frame.loc[1, "stars"] = None
     book = _write(frame, tmp_path / "t.xlsx")
@@ -130,3 +130,88 @@ def test_a_csv_without_a_header_line_is_read_once(tmp_path, monkeypatch):
     (tmp_path / "wide.csv").write_text(f"{wide}\n{wide}\n")
     with pytest.warns(UserWarning, match="has no header line"):
         assert read_frame(tmp_path / "wide.csv").shape == (2, 20000)
+
+
+def test_a_sheet_reads_from_its_header_under_a_title_and_blank_rows(tmp_path):
+    """A report sheet's title and blank rows above the header were read as the header ('Unnamed: 0',
+    …: 'text column not found'); its rows keep the numbers the sheet shows."""
+    import openpyxl
+    book = openpyxl.Workbook()
+    for row in [("Reviews, December",), (), ("text", "label", "stars"), *FRAME.itertuples(index=False), (), ("so bad", "neg", 1)]:
+        book.active.append(row)
+    book.save(tmp_path / "report.xlsx")
+    for read in (read_table, read_frame):
+        with pytest.warns(UserWarning, match=r"begins with a title \('Reviews, December'\): its header is read from sheet row 3"):
+            df = read(tmp_path / "report.xlsx")
+        assert list(df.columns) == ["text", "label", "stars"] and len(df) == 4
+        assert [row_place(df, k) for k in (0, 3)] == ["sheet row 4", "sheet row 8"]
+    with pytest.warns(UserWarning, match="begins with a title"):
+        assert read_texts(str(tmp_path / "report.xlsx")).labels == ["pos", "neg", "pos", "neg"]
+
+
+def test_an_empty_first_sheet_is_passed_over(tmp_path):
+    """A workbook whose first sheet is empty (notes to come, a cover sheet) read as 'no columns'."""
+    with pd.ExcelWriter(tmp_path / "b.xlsx") as book:
+        pd.DataFrame().to_excel(book, sheet_name="Cover")
+        FRAME.to_excel(book, sheet_name="Data", index=False)
+        FRAME.head(1).to_excel(book, sheet_name="Old", index=False)
+    with pytest.warns(UserWarning, match=r"b.xlsx has 3 sheets: read the first with cells, 'Data' \(not 'Old'\)"):
+        assert read_frame(tmp_path / "b.xlsx").to_dict("list") == FRAME.to_dict("list")
+
+
+def test_a_header_that_names_two_columns_alike_is_refused_by_every_task(tmp_path):
+    """pandas read the second 'label' as 'label.1' and a dictionary reader kept the last: every task
+    read one of the two without a word (classify trained on the first label, speech on the last text)."""
+    from lstmkit.tasks.speech.manifest import read_manifest
+    (tmp_path / "t.csv").write_text("text,label,label\na good film,pos,x\na bad film,neg,y\n")
+    frame = FRAME.rename(columns={"stars": "label"})
+    frame.to_excel(tmp_path / "t.xlsx", index=False)
+    (tmp_path / "m.csv").write_text("path,text,text\na.wav,yes,no\n")
+    for path, where in [("t.csv", "t.csv"), ("t.xlsx", "t.xlsx (sheet 'Sheet1', row 1)")]:
+        for task, message in _messages(tmp_path / path, hint=False).items():
+            assert message == f"{tmp_path / where} names two columns 'label' (columns 2 and 3)", task
+    with pytest.raises(LstmkitError, match=r"m.csv names two columns 'text' \(columns 2 and 3\) — give each column"):
+        read_manifest(tmp_path / "m.csv")
+    (tmp_path / "ok.csv").write_text("y,y.1\n1,2\n")                    # a name pandas would give is a name
+    assert list(read_frame(tmp_path / "ok.csv").columns) == ["y", "y.1"]
+
+
+@pytest.mark.parametrize("layout", ["columns", "index", "split", "wrapped"])
+def test_a_json_object_that_holds_a_table_reads_as_its_records(tmp_path, layout):
+    """pandas' own layouts of a .json file (to_json's orient) and a web API's records under one key:
+    read_frame read 'index' transposed (columns 0, 1, 2), 'split' not at all, the wrapper as one
+    column 'data'; read_table read each as one row whose cells were the whole columns."""
+    import json
+    doc = json.loads(FRAME.to_json(orient="records")) if layout == "wrapped" else json.loads(FRAME.to_json(orient=layout))
+    (tmp_path / "t.json").write_text(json.dumps({"data": doc} if layout == "wrapped" else doc, indent=1))
+    assert read_frame(tmp_path / "t.json").to_dict("list") == FRAME.to_dict("list")
+    FRAME.to_json(tmp_path / "records.json", orient="records")
+    assert read_table(tmp_path / "t.json").to_dict("list") == read_table(tmp_path / "records.json").to_dict("list")
+    texts = read_texts(str(tmp_path / "t.json"))
+    assert texts.texts == FRAME["text"].tolist() and texts.labels == FRAME["label"].tolist()
+
+
+def test_a_json_file_that_holds_no_table_names_its_line_or_its_keys(tmp_path):
+    lines = FRAME.to_json(orient="records", lines=True).splitlines()
+    (tmp_path / "t.jsonl").write_text("\n".join([lines[0], "{oops", *lines[1:]]) + "\n")
+    (tmp_path / "settings.json").write_text('{"lookback": 12, "horizon": 3}')
+    with pytest.raises(LstmkitError, match=r"t.jsonl line 2 is not valid JSON — write one JSON object per line"):
+        read_frame(tmp_path / "t.jsonl")         # was pandas' 'Expected object or value at position 43'
+    with pytest.raises(LstmkitError, match=r"settings.json holds one JSON object \('lookback', 'horizon'\), "
+                                           r"not a table — write its rows as records"):
+        read_frame(tmp_path / "settings.json")   # was 'If using all scalar values, you must pass an index'
+    (tmp_path / "nested.json").write_text('{"a": {"b": 1}, "c": [1, 2]}')
+    with pytest.raises(LstmkitError, match=r"nested.json holds one JSON object \('a', 'c'\), not a table"):
+        read_table(tmp_path / "nested.json")
+
+
+@pytest.mark.parametrize("ext, kind", [(".parquet", "a Parquet file"), (".xlsx", "an Excel workbook")])
+def test_a_csv_under_a_binary_tables_name_is_named(tmp_path, ext, kind):
+    """It was 'Parquet magic bytes not found in footer' / 'File is not a zip file'."""
+    _write(FRAME, tmp_path / "t.csv").rename(tmp_path / f"t{ext}")
+    FRAME.to_csv(tmp_path / f"s{ext}", sep="\t", index=False)
+    for name, words in ((f"t{ext}", f"is CSV text, not {kind} — rename it t.csv"),
+                        (f"s{ext}", f"is TSV text, not {kind} — rename it s.tsv")):
+        for read in (read_frame, read_table):
+            with pytest.raises(LstmkitError, match=words):
+                read(tmp_path / name)

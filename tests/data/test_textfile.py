@@ -19,7 +19,7 @@ def test_a_binary_file_is_not_text():
     """A spreadsheet or archive named .csv: one error saying so (it was 'line 1 is not valid utf-8,
     pass --encoding latin-1', which would read it as garbage); UTF-16 without a mark, when named, reads."""
     with pytest.raises(LstmkitError, match=r"f.csv is not a text file \(it holds NUL bytes.*UTF-8 CSV"):
-        decode_text(b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00", "f.csv")
+        decode_text(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "f.csv")   # a workbook's and others': named
     with pytest.raises(LstmkitError, match="not a text file"):
         decode_text("a,b\n".encode("utf-16-le"), "f.csv")
     assert decode_text("a,b\n".encode("utf-16-le"), "f.csv", "utf-16-le") == "a,b\n"
@@ -45,6 +45,17 @@ def test_header_separator():
     assert header_separator("date;y", ",") == ";" and header_separator("date\ty", ",") == "\t"
     assert header_separator("y", ",") == ","                      # one column: nothing to sniff
     assert header_separator("a;b;c,d", None) == ";" and header_separator("a b", None) is None
+    assert header_separator("date|y", ",") == "|"                 # a database export named .csv: was one column
+
+
+def test_a_pipe_separated_csv_reads_in_every_task(tmp_path):
+    """'target column 'y' not found — available columns: date|y' (a database's or SAP's export)."""
+    from lstmkit.data.tables import read_frame
+    from lstmkit.tasks.classify.data import read_texts
+    (tmp_path / "sales.csv").write_text("date|y\n2024-01-01|1.5\n2024-01-02|2.5\n")
+    assert read_frame(tmp_path / "sales.csv").to_dict("list") == {"date": ["2024-01-01", "2024-01-02"], "y": [1.5, 2.5]}
+    (tmp_path / "reviews.csv").write_text("text|label\ngood, really|pos\nbad|neg\n")
+    assert read_texts(tmp_path / "reviews.csv").texts == ["good, really", "bad"]
 
 
 def test_comma_decimals_only_where_the_comma_is_the_decimal_mark():
@@ -59,6 +70,14 @@ def test_comma_decimals_only_where_the_comma_is_the_decimal_mark():
     assert comma_decimals(pd.Series(["1,234", "5,678"]), ";").tolist() == [1.234, 5.678]
     assert comma_decimals(pd.Series(["1,234", "5,678"]), "\t") is None    # could be thousands in a tab file
     assert comma_decimals(pd.Series(["1,25", "5,678"]), "\t").tolist() == [1.25, 5.678]
+    # thousands grouped by dots, as a German or French spreadsheet formats them ('not numeric: 10.006,29')
+    assert comma_decimals(pd.Series(["1.234,5", "-12.345.678,25", "7,5", "1.500"]), ";").tolist() == [
+        1234.5, -12345678.25, 7.5, 1500.0]
+    assert comma_decimals(pd.Series(["1.5", "7,5"]), ";") is None          # a decimal point beside a comma
+    # French spreadsheets group by a (no-break) space; Swedish ones write U+2212 for the minus
+    assert comma_decimals(pd.Series(["1\u00a0234,5", "12\u202f345", "1 000 000,5", "\u22122,5"]), ";").tolist() == [
+        1234.5, 12345.0, 1000000.5, -2.5]
+    assert comma_decimals(pd.Series(["1.234 567,5", "1,5"]), ";") is None  # two groupings in one number
 
 
 def test_read_table_sniffs_separators_and_encodings(tmp_path):
@@ -165,6 +184,29 @@ def test_after_a_sep_line_messages_name_the_files_own_lines(tmp_path):
     assert read_frame(tmp_path / "sales.csv").to_dict("list") == {"date": ["2020-01-01", "2020-01-02"], "units": [1.5, 2.5]}
 
 
+def test_comment_lines_above_the_header_are_left_out(tmp_path):
+    """A logger's '# exported by …' lines above the header were read as the header ('could not read:
+    Expected 1 fields in line 3, saw 3'; classify: 'its first line reads as data'); messages still
+    name the file's lines, and a header that begins with '#' stays the header."""
+    from lstmkit.data.tables import read_frame, read_table
+    from lstmkit.tasks.classify.data import read_texts
+    from lstmkit.tasks.speech.manifest import read_manifest
+    from lstmkit.tasks.translate.data import read_pairs
+    top = "# exported by logger v2, 2024-01-03\n# units: kg\n\n"
+    (tmp_path / "sales.csv").write_text(top + "date,units\n2020-01-01,1.5\n2020-01-02,x\n")
+    assert read_frame(tmp_path / "sales.csv").to_dict("list") == {"date": ["2020-01-01", "2020-01-02"], "units": ["1.5", "x"]}
+    (tmp_path / "reviews.csv").write_text(top + "text,label\nfine,pos\nbad,neg\nnot yet,\n")
+    with pytest.warns(UserWarning, match=r"1 of 3 rows in .* has no label .*first: line 7\)"):
+        assert read_texts(tmp_path / "reviews.csv").texts == ["fine", "bad"]
+    (tmp_path / "pairs.csv").write_text("sep=;\n# corpus v1\nsrc;tgt\nthe dog;der Hund\n")
+    assert read_pairs(tmp_path / "pairs.csv").tgt == ["der Hund"]
+    (tmp_path / "m.csv").write_text("# recorded 2024\npath,text\na.wav,yes\nb.wav,yes, please\n")
+    with pytest.raises(LstmkitError, match=r"m\.csv line 4 holds 1 more cell"):
+        read_manifest(tmp_path / "m.csv")
+    (tmp_path / "numbered.csv").write_text("#,text,label\n1,fine,pos\n")
+    assert list(read_table(tmp_path / "numbered.csv").columns) == ["#", "text", "label"]
+
+
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32"])
 def test_a_utf8_file_read_as_utf16_or_32_is_refused_not_turned_into_cjk(encoding):
     """--encoding utf-16 on a UTF-8 file decoded its byte pairs as CJK characters on one line, and
@@ -212,3 +254,26 @@ def test_a_cell_of_bytes_is_refused_not_read_as_its_repr():
         column_strings(pd.Series(["good", b"bad"], name="text"))
     with pytest.raises(LstmkitError, match="item 1 of the list is bytes"):
         column_strings([b"x"])
+
+
+def test_a_binary_table_under_a_text_name_is_named_with_the_name_that_reads_it(tmp_path):
+    """'is not a text file (it holds NUL bytes: a binary file, e.g. a spreadsheet, …)': which one,
+    and what to do, was left to the user."""
+    import gzip
+    import re
+    import pandas as pd
+    from lstmkit.data.tables import read_frame, read_table
+    frame = pd.DataFrame({"text": ["good", "bad"], "label": ["pos", "neg"]})
+    frame.to_parquet(tmp_path / "p.csv")
+    frame.to_excel(tmp_path / "x.xlsx", index=False)
+    (tmp_path / "x.csv").write_bytes((tmp_path / "x.xlsx").read_bytes())
+    (tmp_path / "g.csv").write_bytes(gzip.compress(frame.to_csv(index=False).encode()))
+    want = {"p.csv": "is not a text file: it is a Parquet file — rename it p.parquet",
+            "x.csv": "is not a text file: it is a zip archive (as an .xlsx workbook is) — rename it x.xlsx if it is",
+            "g.csv": "is not a text file: it is gzip-compressed — rename it g.csv.gz"}
+    for name, words in want.items():
+        for read in (read_frame, read_table):
+            with pytest.raises(LstmkitError, match=re.escape(words)):
+                read(tmp_path / name)
+    (tmp_path / "params.csv").write_text("PAR1,PAR2\n1,2\n")                 # a header that begins so
+    assert list(read_frame(tmp_path / "params.csv").columns) == ["PAR1", "PAR2"]

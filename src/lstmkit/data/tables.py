@@ -8,7 +8,8 @@
 A spreadsheet's or a logger's export reads as it is: a UTF-16/UTF-32 byte-order mark names the
 encoding, a ``.csv`` whose header has semicolons or tabs instead of commas is read with them, a
 semicolon (or tab) file's decimal commas are read as numbers (:mod:`lstmkit.data.textfile`), and a
-workbook's first sheet is read without its formatted but empty rows. A missing file, one that
+workbook's first sheet with cells is read from its header row (under any title and blank rows),
+without its formatted but empty rows. A missing file, one that
 cannot be read as its type, and a missing reader package (openpyxl for ``.xlsx``, pyarrow for
 ``.parquet``) are each one :class:`LstmkitError` naming the fix.
 """
@@ -20,14 +21,16 @@ import gzip
 import io
 import json
 import lzma
+import re
 import warnings
 import zipfile
 from pathlib import Path
 
 import pandas as pd
 
-from lstmkit.data.textfile import (JSONL, TABLE_SEP, bom_encoding, check_text, comma_decimals, file_ext,
-                                   header_separator, parse_table, read_text_file, separator_line)
+from lstmkit.data.textfile import (JSONL, TABLE_SEP, bom_encoding, check_text, comma_decimals, file_ext, header_cells,
+                                   header_separator, parse_table, read_text_file, renamed_columns, separator_line,
+                                   unique_names)
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import path_exists
 
@@ -80,7 +83,7 @@ def read_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
 
 def read_frame(path: str | Path) -> pd.DataFrame:
     """The table in the file ``path``, its columns typed as pandas reads them: ``.csv`` / ``.tsv`` /
-    ``.txt`` (separator sniffed), ``.xlsx`` (the first sheet), ``.parquet``, ``.json`` (records or
+    ``.txt`` (separator sniffed), ``.xlsx`` (the first sheet with cells), ``.parquet``, ``.json`` (records or
     columns), ``.jsonl``; CSV-like and JSON files may be compressed (``.csv.gz``)."""
     path = Path(path)
     if not path_exists(path):
@@ -105,7 +108,12 @@ def read_frame(path: str | Path) -> pd.DataFrame:
     try:
         if ext in _JSON:
             check_text(_head(path, path.suffix.lower() if path.suffix.lower() in _COMPRESSED else ""), path)
-            df = pd.read_json(path, lines=_JSON[ext])
+            try:
+                df = pd.read_json(path, lines=_JSON[ext])
+                if not _JSON[ext] and _misread_object(df):
+                    df = _json_after_all(path, lines=False)
+            except ValueError:
+                df = _json_after_all(path, lines=_JSON[ext])
             df.attrs.update(_JSON_PLACES[_JSON[ext]])
             return df
         last = path.suffix.lower()
@@ -138,6 +146,8 @@ def read_frame(path: str | Path) -> pd.DataFrame:
         if not whole and _header_is_data(df.columns):
             header_row = None
             df = read(encoding)
+        if header_row == 0 and sep is not None and renamed_columns(df.columns):
+            unique_names(header_cells(rest, sep), path)
         if header_row is None:
             df.columns = [f"column_{k + 1}" for k in range(df.shape[1])]
             warnings.warn(f"{path.name} has no header line (its first line, {header.strip()[:40]!r}, is data): "
@@ -180,25 +190,54 @@ def _header_is_data(names) -> bool:
 
 
 def _read_excel(path: Path) -> pd.DataFrame:
-    """The first sheet of an Excel workbook (a warning names the others); a file Excel would not
-    open, or a missing openpyxl, is an :class:`LstmkitError`."""
+    """The first sheet with cells of an Excel workbook (a warning names the others), its header the
+    first row below any blank or title rows; a file Excel would not open, or a missing openpyxl, is
+    an :class:`LstmkitError`."""
     try:
         with pd.ExcelFile(path, engine="openpyxl") as book:
             names = book.sheet_names
-            df = pd.read_excel(book, sheet_name=names[0])
+            sheet, top = _data_sheet(book, names, path)
+            df = pd.read_excel(book, sheet_name=sheet, header=top)
+    except LstmkitError:
+        raise
     except ImportError:
         raise _engine_missing(path, "openpyxl") from None
     except Exception as e:                 # openpyxl's errors for a damaged or foreign file have no common base
+        _check_binary(path, "an Excel workbook")
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise LstmkitError(f"could not read {path} as an Excel workbook: {reason}",
                            "open and save it in a spreadsheet as .xlsx, or save the sheet as CSV UTF-8") from None
     if len(names) > 1:
-        warnings.warn(f"{path.name} has {len(names)} sheets: read the first, {names[0]!r} (not "
-                      f"{', '.join(map(repr, names[1:4]))}{', …' if len(names) > 4 else ''}); move the data "
+        which, later = ("the first" if sheet == names[0] else "the first with cells"), names[names.index(sheet) + 1:]
+        nots = f" (not {', '.join(map(repr, later[:3]))}{', …' if len(later) > 3 else ''})" if later else ""
+        warnings.warn(f"{path.name} has {len(names)} sheets: read {which}, {sheet!r}{nots}; move the data "
                       f"to the first sheet or save it as CSV to read another", UserWarning, stacklevel=3)
     df = df.dropna(how="all").dropna(axis=1, how="all")      # a sheet's formatted but empty rows and columns
-    df.attrs.update(first_line=2, row_unit="sheet row")       # as the sheet shows it: the header is row 1
+    df.attrs.update(first_line=top + 2, row_unit="sheet row")     # as the sheet shows it: the header is row top + 1
     return df
+
+
+_TOP_ROWS = 50                        # rows of a sheet looked at for its header
+
+
+def _data_sheet(book, names: list[str], path: Path) -> tuple[str, int]:
+    """The first sheet of ``book`` that holds a cell (the first sheet when none does) and its header
+    row (from 0): the first row under the blank rows and the title rows (one cell, above rows of
+    several) a report sheet begins with."""
+    for name in names:
+        head = pd.read_excel(book, sheet_name=name, header=None, nrows=_TOP_ROWS)
+        filled = head.notna().sum(axis=1).to_numpy()
+        if not filled.any():
+            continue
+        wide = filled.max() > 1
+        top = next(k for k, n in enumerate(filled) if n > 1 or (n and not wide))
+        unique_names(head.iloc[top].tolist(), f"{path} (sheet {name!r}, row {top + 1})")
+        if filled[:top].any():
+            title = " ".join(str(v) for v in head.iloc[:top].to_numpy().ravel() if pd.notna(v))
+            warnings.warn(f"{path.name}: sheet {name!r} begins with a title ({title[:60]!r}): its header is read "
+                          f"from sheet row {top + 1}", UserWarning, stacklevel=4)
+        return name, top
+    return names[0], 0
 
 
 def _head(path: Path, compression: str) -> bytes:
@@ -220,8 +259,72 @@ def _head(path: Path, compression: str) -> bytes:
         return b""
 
 
+def _json_after_all(path: Path, lines: bool) -> pd.DataFrame:
+    """A JSON file pandas could not read as records or columns: one object that holds the table
+    otherwise (:func:`_object_table`); else an :class:`LstmkitError` naming the line that is not JSON."""
+    last = path.suffix.lower()
+    opener = _OPEN.get(last, open)
+    with opener(path, "rb") as f:
+        text = f.read().decode("utf-8", errors="replace").lstrip("\ufeff")
+    if lines:
+        for lineno, line in enumerate(text.splitlines(), 1):
+            try:
+                line.strip() and json.loads(line)
+            except json.JSONDecodeError:
+                raise LstmkitError(f"{path} line {lineno} is not valid JSON",
+                                   "write one JSON object per line (JSON Lines)") from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise LstmkitError(f"could not read {path}: line {e.lineno} is not valid JSON ({e.msg})",
+                           'check that it is a valid JSON file (records: [{"date": ..., "y": ...}, ...])') from None
+    if not isinstance(doc, dict):
+        raise ValueError("not a table of records")                 # named by read_frame's message
+    return _object_table(doc, path)
+
+
+def _misread_object(df: pd.DataFrame) -> bool:
+    """Whether pandas read one JSON object as a table of columns that holds it otherwise: records
+    under one key (one column of objects), rows by label (columns 0, 1, … and the names of the
+    columns as the index), or ``split``'s columns and data."""
+    if {"columns", "data"} <= set(map(str, df.columns)):
+        return True
+    if df.shape[1] == 1 and len(df) and df.iloc[:, 0].map(lambda v: isinstance(v, dict)).all():
+        return True
+    return df.shape[1] > 0 and all(str(c).isdigit() for c in df.columns) and not any(str(i).isdigit() for i in df.index)
+
+
+def _object_table(doc: dict, path: Path) -> pd.DataFrame:
+    """The table one JSON object holds, in the layouts pandas writes (``to_json``'s ``columns``,
+    ``index`` and ``split``) or as records under one key (``{"data": [{…}, …]}``, a web API's); an
+    :class:`LstmkitError` when it is none of them (one record, or settings)."""
+    values = list(doc.values())
+    if {"columns", "data"} <= set(doc) and isinstance(doc["data"], list):          # orient="split"
+        return pd.DataFrame(doc["data"], columns=doc["columns"])
+    if len(doc) == 1 and isinstance(values[0], list) and values[0] and all(isinstance(r, dict) for r in values[0]):
+        return pd.DataFrame.from_records(values[0])
+    if values and all(isinstance(v, dict) for v in values):
+        rows = all(re.fullmatch(r"\d+", str(k)) for k in doc) and not any(
+            re.fullmatch(r"\d+", str(k)) for v in values for k in v)
+        df = pd.DataFrame.from_dict(doc, orient="index" if rows else "columns")      # row labels 0, 1, …: orient="index"
+        return df.reset_index(drop=True)
+    if values and all(isinstance(v, list) for v in values) and len({len(v) for v in values}) == 1:
+        return pd.DataFrame(doc)
+    raise LstmkitError(f"{path} holds one JSON object ({', '.join(map(repr, list(doc)[:4]))}), not a table",
+                       'write its rows as records: [{"date": …, "y": …}, …] (JSON Lines: one object per line)')
+
+
 def _parse_jsonl(text: str, path: Path) -> pd.DataFrame:
     stripped, blank = text.lstrip(), []
+    if stripped.startswith("{"):                      # one object (a table, or one record), or JSON Lines
+        try:
+            doc = json.loads(stripped)
+        except json.JSONDecodeError:
+            doc = None                                # several objects: JSON Lines
+        if isinstance(doc, dict) and doc and all(isinstance(v, (dict, list)) for v in doc.values()):
+            df = _object_table(doc, path)
+            df.attrs.update(_JSON_PLACES[False])
+            return df
     if stripped.startswith("["):                      # a JSON array of records
         try:
             records = json.loads(stripped)
@@ -251,11 +354,27 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     except ImportError:
         raise _engine_missing(path, "pyarrow") from None
     except Exception as e:                 # pyarrow's ArrowInvalid, OSError: no common base
+        _check_binary(path, "a Parquet file")
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise LstmkitError(f"could not read {path}: {reason}", "check that it is a valid Parquet file") from None
     if df.index.equals(pd.RangeIndex(len(df))):       # not an index pandas stored: rows counted from 1
         df.attrs.update(first_line=1, row_unit="row")
     return df
+
+
+def _check_binary(path: Path, kind: str) -> None:
+    """An :class:`LstmkitError` when ``path``, which did not read as ``kind``, is text (a CSV saved
+    under a workbook's or a Parquet file's name): its name is what is wrong."""
+    head = _head(path, "")
+    encoding = bom_encoding(head)
+    if b"\x00" in head and encoding is None:
+        return
+    text = head.decode(encoding or "utf-8", errors="replace").lstrip("\ufeff")[:4096]
+    sep = header_separator(text.split("\n", 1)[0], None) if "\ufffd" not in text else None
+    if sep is not None:                    # a table's header line: a CSV / TSV
+        suffix = ".tsv" if sep == "\t" else ".csv"
+        raise LstmkitError(f"{path} is {suffix[1:].upper()} text, not {kind}",
+                           f"rename it {path.name.split('.')[0]}{suffix}")
 
 
 def _engine_missing(path: Path, package: str) -> LstmkitError:

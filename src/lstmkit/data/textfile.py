@@ -4,12 +4,14 @@
     read_text_file(path, encoding)     a whole file, ``.gz`` decompressed
     parse_table(text, path, sep)       a CSV / TSV file's text, separated by ``sep``, as a DataFrame of strings
                                        (whole table files of every kind: :mod:`lstmkit.data.tables`)
-    separator_line(text)               Excel's ``sep=;`` first line: dropped, its separator returned
+    separator_line(text)               Excel's ``sep=;`` line and comment lines above the header: dropped
+    unique_names(names, where)         a header that names two columns alike: an error (pandas read the second as ``y.1``)
     row_place(df, i)                   where data row ``i`` is: the file's line, the sheet's or Parquet's row
     table_column(df, name, role, where) / column_strings(col)   a named column, its cells as text
     check_unique_columns(df, where)    a frame's columns each named once
     check_strings(items, what, fix)    texts given in Python: each one a string
     blank_rows(df)                     the rows empty in every cell (a spreadsheet's ",,," lines)
+    without_row_numbers(df)            a table without the row numbers pandas' to_csv / R's write.csv write first
 
 What a spreadsheet or a logger writes just works: a byte-order mark names the encoding (UTF-8,
 UTF-16 or UTF-32: Excel's "Unicode text"), a ``.csv`` whose header line holds no comma but a
@@ -38,7 +40,7 @@ if TYPE_CHECKING:
 
 __all__ = ["blank_rows", "decode_text", "check_text", "read_text_file", "parse_table", "file_ext", "table_column", "column_strings", "check_strings",
            "check_unique_columns", "is_number",
-           "separator_line", "row_place", "check_readable",
+           "separator_line", "row_place", "check_readable", "unique_names", "header_cells", "renamed_columns", "without_row_numbers",
            "bom_encoding", "header_separator", "comma_decimals", "closest_name", "TABLE_SEP", "JSONL"]
 
 TABLE_SEP = {".csv": ",", ".tsv": "\t"}
@@ -46,9 +48,12 @@ JSONL = {".jsonl", ".ndjson", ".json"}
 # UTF-32's little-endian mark begins with UTF-16's: look for the longer ones first
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
          (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
-_SEPARATORS = (",", ";", "\t")
-# a number written with a decimal comma (10,5; -3; ,5; 1,5e3), and one whose comma may group thousands (1,234)
-_COMMA_NUMBER = r"[+-]?(?:\d+(?:,\d*)?|,\d+)(?:[eE][+-]?\d+)?"
+_SEPARATORS = (",", ";", "\t", "|")
+# a number written with a decimal comma (10,5; -3; ,5; 1,5e3; its thousands grouped by dots or spaces:
+# 1.234,5, 1 234,5 -- French spreadsheets group by a no-break space), and one whose comma may group thousands
+# (1,234); the minus sign may be U+2212, as Swedish and Finnish spreadsheets write it
+_COMMA_NUMBER = r"[+\-\u2212]?(?:\d{1,3}(?:([. \u00a0\u202f])\d{3})(?:\1\d{3})*(?:,\d*)?|\d+(?:,\d*)?|,\d+)(?:[eE][+-]?\d+)?"
+_GROUPING = str.maketrans({".": "", " ": "", "\u00a0": "", "\u202f": "", ",": ".", "\u2212": "-"})
 _THOUSANDS_LIKE = r"[+-]?\d{1,3},\d{3}"
 
 
@@ -58,9 +63,23 @@ def bom_encoding(head: bytes) -> str | None:
     return next((name for bom, name in _BOMS if head.startswith(bom)), None)
 
 
+# the first bytes of the binary files a table is most often saved as under a text file's name:
+# what the file is, and how to have it read
+_MAGIC = ((b"PAR1", "a Parquet file", "rename it {stem}.parquet"),
+          (b"PK\x03\x04", "a zip archive (as an .xlsx workbook is)", "rename it {stem}.xlsx if it is a workbook, else unzip it"),
+          (b"\x1f\x8b", "gzip-compressed", "rename it {name}.gz"),
+          (b"\xd0\xcf\x11\xe0", "an Excel 97-2003 workbook (.xls)", "save it as .xlsx (Excel Workbook) or as CSV UTF-8"))
+
+
 def check_text(head: bytes, path: str | Path, fix: str = "") -> None:
     """An :class:`LstmkitError` when ``head`` (a file's first bytes) holds NUL bytes and no
-    byte-order mark: a binary file (a spreadsheet, archive or model named .csv), not text."""
+    byte-order mark: a binary file (a spreadsheet, archive or model named .csv), not text; a
+    Parquet file, a workbook or a gzip file is named, with the name that reads it."""
+    found = next(((what, how) for magic, what, how in _MAGIC if head.startswith(magic)), None)
+    if found is not None and (b"\x00" in head or not head[:4].isascii()):     # 'PAR1,PAR2' is a header
+        name = Path(path).name
+        raise LstmkitError(f"{path} is not a text file: it is {found[0]}",
+                           found[1].format(stem=name.split(".")[0], name=name))
     if b"\x00" in head and bom_encoding(head[:4]) is None:
         raise LstmkitError(f"{path} is not a text file (it holds NUL bytes: a binary file, e.g. a spreadsheet, "
                            f"archive or model, or UTF-16 text without a byte-order mark)",
@@ -71,9 +90,9 @@ def header_separator(header: str, expected: str | None) -> str | None:
     """The separator of a table whose first line is ``header``.
 
     ``expected`` (the file type's, e.g. ``","`` for ``.csv``) when the line holds it; else a
-    semicolon or a tab when it holds one (the CSV of a spreadsheet set to decimal commas, a
-    tab-separated file named ``.csv``); else ``expected``. With ``expected=None`` (a ``.txt``),
-    the most frequent of comma, semicolon and tab, or None when the line holds none.
+    semicolon, a tab or a pipe when it holds one (the CSV of a spreadsheet set to decimal commas, a
+    tab- or pipe-separated file named ``.csv``); else ``expected``. With ``expected=None`` (a
+    ``.txt``), the most frequent of comma, semicolon, tab and pipe, or None when the line holds none.
     """
     if expected is not None and expected in header:
         return expected
@@ -82,7 +101,8 @@ def header_separator(header: str, expected: str | None) -> str | None:
 
 
 def comma_decimals(col: pd.Series, sep: str | None) -> pd.Series | None:
-    """``col``'s text read as numbers with a decimal comma (``"10,5"`` -> 10.5), or None.
+    """``col``'s text read as numbers with a decimal comma (``"10,5"`` -> 10.5; ``"1.234,5"``, ``"1 234,5"``
+    -> 1234.5; ``"−2,5"`` with U+2212 -> -2.5), or None.
 
     Only in a file separated by ``sep`` = ``";"`` (a spreadsheet writes semicolons exactly when
     its decimal mark is the comma) or a tab, and only when every non-empty cell is such a number
@@ -98,7 +118,7 @@ def comma_decimals(col: pd.Series, sep: str | None) -> pd.Series | None:
         return None
     if sep == "\t" and text[commas].str.fullmatch(_THOUSANDS_LIKE).all():
         return None
-    out = col.astype(str).str.strip().str.replace(",", ".", regex=False)
+    out = col.astype(str).str.strip().str.translate(_GROUPING)
     return pd.to_numeric(out.mask(col.isna() | (out == "")), errors="coerce").astype("float64")
 
 
@@ -224,12 +244,71 @@ def file_ext(path: Path) -> str:
 
 
 def separator_line(text: str) -> tuple[str, str | None, int]:
-    """A table's text without the ``sep=;`` line Excel reads (and some exports write) above the
-    header, the separator that line names, and the file line the text now starts at (2: messages
-    name the file's lines); ``(text, None, 1)`` when there is none."""
-    first, _, rest = text.partition("\n")
-    found = re.fullmatch(r"\s*sep=(.)\s*", first)
-    return (rest, found.group(1), 2) if found else (text, None, 1)
+    """A table's text without what spreadsheets and loggers write above its header: the ``sep=;``
+    line Excel reads (and some exports write), whose separator is returned, and comment lines
+    (``# exported by …``: a ``#`` and a space first, or a ``#`` and not the header's count of its
+    separator, so a header such as ``#,name,value`` stays one) with blank lines among them; and the file line the text now
+    starts at (messages name the file's lines); ``(text, None, 1)`` when there are none."""
+    sep, first_line, commented = None, 1, False
+    for _ in range(_ABOVE_HEADER):
+        first, newline, rest = text.partition("\n")
+        named = re.fullmatch(r"\s*sep=(.)\s*", first) if first_line == 1 else None
+        if named:
+            sep = named.group(1)
+        elif newline and (_comment_line(first, rest) or (commented and not first.strip())):
+            commented = True
+        else:
+            break
+        text, first_line = rest, first_line + 1
+    return text, sep, first_line
+
+
+_ABOVE_HEADER = 100                   # lines above a header looked at for comments
+
+
+def _comment_line(line: str, rest: str) -> bool:
+    """Whether ``line``, above the text ``rest``, is a comment: a ``#`` and a space (or nothing) first,
+    or a ``#`` and not as many of the separator as the header line under it (the first of ``rest``
+    that is neither comment nor blank)."""
+    line = line.lstrip()
+    if not line.startswith("#"):
+        return False
+    if line[1:2] in ("", " ", "#", "\r"):
+        return True
+    header = ""
+    for _ in range(_ABOVE_HEADER):
+        header, _, rest = rest.partition("\n")
+        if header.strip() and not header.lstrip().startswith("#"):
+            break
+    counts = {sep: header.count(sep) for sep in _SEPARATORS}
+    sep = max(counts, key=counts.get)
+    return counts[sep] > 0 and line.count(sep) != counts[sep]
+
+
+def unique_names(names, where: str | Path) -> None:
+    """An :class:`LstmkitError` when two of a header's ``names`` are the same (empty ones aside):
+    pandas reads the second as ``name.1`` (a dictionary reader keeps the last), so a command would
+    read one of the two without a word."""
+    seen: dict[str, int] = {}
+    for k, name in enumerate(names, 1):
+        if name is None or (isinstance(name, float) and math.isnan(name)) or not str(name).strip():
+            continue
+        if str(name) in seen:
+            raise LstmkitError(f"{where} names two columns {str(name)!r} (columns {seen[str(name)]} and {k})",
+                               "give each column its own name in the header")
+        seen[str(name)] = k
+
+
+def header_cells(text: str, sep: str, quoting: bool = True) -> list[str]:
+    """The cells of the header line that ``text`` (a table's) begins with, as written."""
+    reader = csv.reader(io.StringIO(text), delimiter=sep, quoting=csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE)
+    return next(reader, [])
+
+
+def renamed_columns(columns) -> bool:
+    """Whether pandas may have renamed a repeated header name: a column ``y.1`` beside a ``y``."""
+    names = {str(c) for c in columns}
+    return any(re.fullmatch(r".*\.\d+", n) and n.rsplit(".", 1)[0] in names for n in names)
 
 
 def parse_table(text: str, path: str | Path, sep: str, quoting: bool = True, first_line: int = 1) -> pd.DataFrame:
@@ -245,6 +324,9 @@ def parse_table(text: str, path: str | Path, sep: str, quoting: bool = True, fir
             _check_quotes(text, path, sep, first_line)
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise LstmkitError(f"could not read {path}: {reason}", "check that it is a valid CSV/TSV file") from None
+    header = header_cells(text, sep, quoting) if renamed_columns(df.columns) else []
+    if not _sentences(header):                 # a first line of data is told by the column lookups
+        unique_names(header, path)
     if len(df) == 0:
         raise LstmkitError(f"{path} has a header but no data rows", "supply at least one data row")
     if quoting:
@@ -411,3 +493,17 @@ def blank_rows(df: pd.DataFrame):
         empty = cells.isna() | cells.astype(str).apply(lambda c: c.str.strip()).isin(["", "nan", "None", "<NA>"])
         mask[maybe[empty.all(axis=1).to_numpy()]] = True
     return mask
+
+
+def without_row_numbers(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` without a first column that has no name and counts the rows 0, 1, 2, … or 1, 2, …:
+    the index pandas' ``to_csv`` writes (R's ``write.csv``: its row names), read back as
+    ``Unnamed: 0``: no data of the user's."""
+    import numpy as np
+    import pandas as pd
+    name = str(df.columns[0]) if len(df.columns) else ""
+    if len(df.columns) < 2 or not (name == "" or name.startswith("Unnamed: 0")):
+        return df
+    num = pd.to_numeric(df.iloc[:, 0], errors="coerce").to_numpy(dtype=np.float64)
+    rows = np.arange(len(df), dtype=np.float64)
+    return df.iloc[:, 1:] if np.array_equal(num, rows) or np.array_equal(num, rows + 1) else df

@@ -259,6 +259,10 @@ def test_spreadsheet_formatted_numbers_read_with_a_warning(tmp_path):
     for cell in ("1 234", "1,23", "5 apples", "$"):
         with pytest.raises(LstmkitError, match=re.escape(f"column 'y' is not numeric: found '{cell}' in data row 2")):
             prepare(pd.DataFrame({"y": ["$1,000", cell]}), target="y")
+    # a typographic minus (U+2212), as Swedish spreadsheets and web tables write it: was 'not numeric'
+    with pytest.warns(UserWarning, match="column 'y' holds formatted numbers \\('\u22120.5'\\): read as -0.5"):
+        assert prepare(pd.DataFrame({"y": ["\u22120.5", "2", "\u2212$1,000"]}), target="y").values[:, 0].tolist() == [
+            -0.5, 2.0, -1000.0]
 
 
 def test_empty_cells_error_by_default():
@@ -542,3 +546,20 @@ def test_a_frame_with_two_columns_of_one_name_is_refused(frame):
         load_table(dup)
     with pytest.raises(LstmkitError, match="named 'sales'.*drop the copies"):
         Forecaster(lookback=4, horizon=2).check(dup, target="sales", time="date")
+
+
+def test_the_index_to_csv_writes_is_no_series(tmp_path, frame):
+    """df.to_csv(path) without index=False writes the row numbers first, read back as 'Unnamed: 0':
+    the one-series file asked for --target ('--target Unnamed: 0' its first suggestion) and a wide
+    file gained a series of row numbers; R's write.csv numbers from 1. A column that is no
+    count of the rows stays."""
+    frame[["date", "sales"]].to_csv(tmp_path / "pandas.csv")
+    frame[["date", "sales"]].to_excel(tmp_path / "pandas.xlsx")
+    (tmp_path / "r.csv").write_text('"","date","sales"\n' + "".join(f'"{k + 1}","{d}",{s}\n' for k, (d, s) in
+                                                                      enumerate(zip(frame.date, frame.sales))))
+    for name in ("pandas.csv", "pandas.xlsx", "r.csv"):
+        assert list(load_table(tmp_path / name).columns) == ["date", "sales"], name
+    panel = read_panel(tmp_path / "pandas.csv", ForecastConfig(format="wide", time="date"))
+    assert panel.ids == ["sales"]
+    frame[["date", "sales"]].set_axis([3, 1, 2, 4, 5, 6]).to_csv(tmp_path / "ids.csv")
+    assert list(load_table(tmp_path / "ids.csv").columns) == ["Unnamed: 0", "date", "sales"]

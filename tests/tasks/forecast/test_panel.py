@@ -721,3 +721,15 @@ def test_a_target_given_as_a_future_covariate_is_refused():
     with pytest.raises(LstmkitError, match="'y' is a target and a future covariate.*drop it from --future-covariates"):
         read_panel(df, ForecastConfig(target=["y"], time="time", future_covariates=["x", "y"]))
     assert read_panel(df, ForecastConfig(target=["y"], time="time", future_covariates=["x"])).future_names == ["x"]
+
+
+def test_an_id_is_read_without_the_spaces_around_it():
+    """'A ' (a spreadsheet cell with a trailing space) was a series of its own beside 'A', and a
+    blank id ' ' a series named ' ' (only truly empty cells were refused)."""
+    from lstmkit.tasks.forecast.panel import series_labels
+    assert series_labels(pd.Series(["A ", " A", "b"]), "store").tolist() == ["A", "A", "b"]
+    assert series_labels(pd.Series([7.0, 8.0]), "store").tolist() == ["7", "8"]
+    with pytest.raises(LstmkitError, match="id column 'store' has 2 empty cells"):
+        series_labels(pd.Series(["A", " ", None]), "store")
+    with pytest.raises(LstmkitError, match="id column 'store' has 1 empty cell"):
+        series_labels(pd.Series([7.0, np.nan]), "store")

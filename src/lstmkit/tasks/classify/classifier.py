@@ -238,7 +238,7 @@ class Classifier(RunEstimator, ABC):
         :meth:`fit`). Labels that training never saw are an error.
         """
         self._check_fitted()
-        d = self._read(data, self.config_, y=y)
+        d = self._read(data, self.config_, y=y, droppable=False)
         d = self._check_like_training(d, "the data")
         check_known_labels(d.labels, self.classes_)
         return self._metrics(self._encode(d), d.labels)
@@ -317,7 +317,8 @@ class Classifier(RunEstimator, ABC):
 
     # -- what each kind of input (text, numeric) supplies -------------------------------
     @abstractmethod
-    def _read(self, data, cfg: ClassifyConfig, y=None, require_label: bool = True): ...
+    def _read(self, data, cfg: ClassifyConfig, y=None, require_label: bool = True, droppable: bool = True):
+        """``data`` read as this kind of input; ``droppable``: whether an error may name ``--drop-empty``."""
 
     @abstractmethod
     def _fit_preprocessing(self, train, cfg: ClassifyConfig) -> None: ...

@@ -118,13 +118,16 @@ def _warn_blank_lines(df: pd.DataFrame, where: str) -> None:
 
 # -- texts --------------------------------------------------------------------------------------
 def read_texts(data: Any, text: str = "text", label: str | None = "label", encoding: str = "utf-8",
-               drop_empty: bool = False, require_label: bool = True, y: Sequence | None = None) -> TextData:
+               drop_empty: bool = False, require_label: bool = True, y: Sequence | None = None,
+               droppable: bool = True) -> TextData:
     """Texts (and labels) from a file, a class-folder tree, a DataFrame or a list of strings.
 
     Labels come from ``y`` when given, else from the ``label`` column (folder names for a
     folder tree). With ``require_label=False`` a missing label column gives ``labels=None``.
     Empty or whitespace-only texts are an error naming how many, unless ``drop_empty`` (never
-    with ``require_label=False``, prediction: dropped rows would shift every later answer).
+    with ``require_label=False``, prediction: dropped rows would shift every later answer); its fix
+    names ``--drop-empty`` only where the caller offers it (``droppable``: not a fitted model's
+    evaluation, which reads the run's setting).
     """
     if isinstance(data, str) and not path_exists(data) and not is_table(Path(data)):
         raise LstmkitError(f"{data[:40]!r}{'…' if len(data) > 40 else ''} is not a file, and a single string is read "
@@ -136,7 +139,7 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
     rows = None                                       # each text's data row, once unlabelled rows are left out
     columns = None                                    # (text, label) when implied by a two-column table
     place = lambda i: f"data row {i + 1}"             # noqa: E731  (a file's rows: as the file numbers them)
-    if isinstance(data, (str, os.PathLike)) and Path(data).is_dir() and _class_folders(Path(data)):
+    if isinstance(data, (str, os.PathLike)) and Path(data).is_dir():
         texts, labels = _read_folder(Path(data), encoding)
         where = f" in {data}"
     elif isinstance(data, (list, tuple)):
@@ -184,8 +187,9 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
     if empty and not (drop_empty and require_label):      # a prediction answers every row: none is dropped
         raise LstmkitError(f"{len(empty)} of {len(texts)} rows{where} have empty or whitespace-only text "
                            f"(first: {place((rows or range(len(texts)))[empty[0]])})",
-                           "remove them, or pass --drop-empty to skip them" if require_label else
-                           "remove or fill them: the predictions are one per input row, in order")
+                           "remove them, or pass --drop-empty to skip them" if require_label and droppable else
+                           "remove or fill them: the run was trained without --drop-empty, and scores every row"
+                           if require_label else "remove or fill them: the predictions are one per input row, in order")
     if empty:
         keep = [i for i in range(len(texts)) if texts[i].strip()]
         if not keep:
@@ -274,7 +278,15 @@ def _text_files(folder: Path) -> list[Path]:
 
 
 def _read_folder(root: Path, encoding: str) -> tuple[list[str], list[str]]:
+    """The texts of a folder of class folders of ``.txt`` files, each labelled by its folder; a
+    folder without them is an error naming what it holds (it was 'unknown file type')."""
     texts, labels = [], []
+    if not _class_folders(root):
+        subs = sorted(p.name for p in root.iterdir() if p.is_dir() and p.name not in _UNSUP)
+        raise LstmkitError(f"{root} is a folder whose sub-folders ({', '.join(subs[:4])}{', …' if len(subs) > 4 else ''}) "
+                           f"hold no .txt files" if subs else f"{root} is a folder with no class sub-folders of .txt files",
+                           "put each class's texts in a sub-folder named by the class, one .txt file per text, "
+                           "or pass a CSV/TSV/JSONL file")
     for folder in _class_folders(root):
         for f in _text_files(folder):
             texts.append(decode_text(f.read_bytes(), f, encoding))

@@ -89,8 +89,9 @@ class TextClassifier(Classifier):
         tokens, weights, label, p = self.attention(text)
         return write_attention(tokens, weights, path, title=f"predicted {label!r} (p = {p:.3f})")
 
-    def _read(self, data, cfg, y=None, require_label=True) -> TextData:
-        d = read_texts(data, cfg.text, cfg.label, cfg.encoding, cfg.drop_empty, require_label=require_label, y=y)
+    def _read(self, data, cfg, y=None, require_label=True, droppable=True) -> TextData:
+        d = read_texts(data, cfg.text, cfg.label, cfg.encoding, cfg.drop_empty, require_label=require_label, y=y,
+                       droppable=droppable)
         if d.columns is not None:                   # read from a table's two columns: kept for the other parts and predict
             cfg.text, cfg.label = d.columns
         if require_label and d.labels is None:

@@ -17,7 +17,8 @@ from lstmkit.data.tables import PARQUET, SHEETS, read_table
 from lstmkit.data.textfile import column_strings as _as_strings
 from lstmkit.data.textfile import comma_decimals
 from lstmkit.data.textfile import file_ext as _ext
-from lstmkit.data.textfile import blank_rows, check_unique_columns, header_separator, parse_table, read_text_file, row_place, separator_line
+from lstmkit.data.textfile import (blank_rows, check_unique_columns, header_separator, parse_table, read_text_file,
+                                   row_place, separator_line, without_row_numbers)
 from lstmkit.data.textfile import table_column as _column
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.classify.data import label_cells as _labels
@@ -65,6 +66,9 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
     if isinstance(data, (str, os.PathLike)):
         path = Path(data)
         source = str(path.resolve())
+        if path.is_dir():
+            raise LstmkitError(f"{path} is a folder, not a table of sequences",
+                               "pass a UCR .tsv (label first), or a long or wide .csv, .xlsx or .parquet file")
         if _ext(path) in (".csv", ".tsv", ".txt"):
             text, named, first_line = separator_line(read_text_file(path, encoding))
             header = text.split("\n", 1)[0]
@@ -166,7 +170,7 @@ def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, feat
                       require_label: bool, where: str) -> SeriesData:
     if len(df) == 0:
         raise LstmkitError(f"the data{where} has no rows", "supply at least one row")
-    df = _without_row_numbers(df)
+    df = without_row_numbers(df)           # it would be a feature (long) or the first step of every series (wide)
     present = [str(c) for c in df.columns]
     ids = _wide_ids(df, sample, label) if time not in present and not features else None
     if ids is not None or (sample not in present and time not in present and not features):
@@ -235,18 +239,6 @@ def _without_empty_rows(df: pd.DataFrame) -> pd.DataFrame:
     """``df`` without its rows whose every cell is empty or missing."""
     blank = blank_rows(df)
     return df.iloc[np.flatnonzero(~blank)] if blank.any() else df
-
-
-def _without_row_numbers(df: pd.DataFrame) -> pd.DataFrame:
-    """``df`` without a first column that has no name and counts the rows 0, 1, 2, … or 1, 2, …:
-    the index pandas' ``to_csv`` writes (R's ``write.csv``: its row names), read back as
-    ``Unnamed: 0``; it would be a feature (long) or the first step of every series (wide)."""
-    name = str(df.columns[0])
-    if len(df.columns) < 2 or not (name == "" or name.startswith("Unnamed: 0")):
-        return df
-    num = pd.to_numeric(df.iloc[:, 0], errors="coerce").to_numpy(dtype=np.float64)
-    rows = np.arange(len(df), dtype=np.float64)
-    return df.iloc[:, 1:] if np.array_equal(num, rows) or np.array_equal(num, rows + 1) else df
 
 
 def _sample_keys(col: pd.Series, name: str, where: str) -> tuple[list[str], np.ndarray]:

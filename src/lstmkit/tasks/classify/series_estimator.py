@@ -119,7 +119,7 @@ class SequenceClassifier(Classifier):
             return cfg.train.max_epochs
         return min(cfg.train.max_epochs, max(20, round(cfg.budget * 1e6 / (cfg.ensemble * n_series * steps))))
 
-    def _read(self, data, cfg, y=None, require_label=True) -> SeriesData:
+    def _read(self, data, cfg, y=None, require_label=True, droppable=True) -> SeriesData:
         d = read_series(data, y, cfg.label, cfg.sample, cfg.time, cfg.features, cfg.unequal_length,
                         cfg.encoding, require_label=require_label)
         if require_label and d.labels is None:

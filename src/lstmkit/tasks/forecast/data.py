@@ -22,10 +22,10 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.tables import read_frame
-from lstmkit.data.textfile import check_unique_columns, closest_name, comma_decimals, row_place
+from lstmkit.data.textfile import check_unique_columns, closest_name, comma_decimals, row_place, without_row_numbers
 from lstmkit.errors import LstmkitError
 
-__all__ = ["load_table", "column_list", "numeric_column", "numbers_or_none", "any_number"]
+__all__ = ["load_table", "column_list", "one_role_each", "numeric_column", "numbers_or_none", "any_number"]
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -33,7 +33,7 @@ def load_table(data: Any) -> pd.DataFrame:
     """Read ``data`` into a new DataFrame.
 
     ``data`` may be a path to ``.csv`` / ``.tsv`` / ``.txt`` (separator sniffed) / ``.parquet`` /
-    ``.xlsx`` (the first sheet) / ``.json`` (records or columns) / ``.jsonl`` (one record per line)
+    ``.xlsx`` (the first sheet with cells) / ``.json`` (records or columns) / ``.jsonl`` (one record per line)
     (CSV-like and JSON files may be compressed, e.g. ``.csv.gz``), a DataFrame (copied), a pandas Series,
     or a numpy array / list: 1-D becomes column ``"y"``, 2-D columns ``"y0", "y1", …``.
     """
@@ -52,7 +52,7 @@ def load_table(data: Any) -> pd.DataFrame:
     if len(df) == 0 or df.shape[1] == 0:
         raise LstmkitError("the data has no rows" if df.shape[1] else "the data has no columns",
                            "supply a table with a header row and at least one data row")
-    return df
+    return without_row_numbers(df)         # the index to_csv wrote: it was a target, a series (wide) or a feature
 
 
 def _plain_pandas(df: pd.DataFrame) -> pd.DataFrame:
@@ -103,6 +103,21 @@ def column_list(role: str, spec: Any, lookup: dict[str, Any], required: bool = F
         raise LstmkitError(f"{role} {what} {', '.join(map(repr, missing))} not found{guess}",
                            f"available columns: {_preview(lookup)}")
     return names
+
+
+def one_role_each(id_col: str | None, time_col: str | None, values: dict[str, list[str]]) -> None:
+    """An error when the id or the time column is also a column of values (``values``: role -> its
+    columns): the time as a target was 'not numeric: found 2024-01-01', the id as the target a
+    series per value, each 'too short'."""
+    for role, col in (("id", id_col), ("time", time_col)):
+        roles = {**values, "time": [time_col]} if role == "id" else values
+        other = next((r for r, cols in roles.items() if col is not None and col in cols), None)
+        if other is not None:
+            raise LstmkitError(f"column {col!r} is the {role} column and {'the' if other == 'time' else 'a'} {other}"
+                               f"{' column' if other == 'time' else ''}",
+                               f"give each its own column: --{role} names the column that "
+                               f"{'tells the series apart' if role == 'id' else 'orders the rows'}, "
+                               f"--target the values to forecast, --features other inputs")
 
 
 def _preview(lookup: dict[str, Any], limit: int = 30) -> str:
@@ -185,8 +200,9 @@ def any_number(col: pd.Series) -> bool:
 
 
 # a number as spreadsheets format it: a currency sign, thousands grouped by commas, a % sign, an
-# accountant's parentheses for a negative amount ($1,234.50  -€12  (1,234)  12.5%  1 234 is not one)
-_FORMATTED = (r"(?P<open>\()?(?P<sign>[-+])?\s*[$€£¥]?\s*(?P<sign2>[-+])?"
+# accountant's parentheses for a negative amount ($1,234.50  -€12  (1,234)  12.5%  1 234 is not one), a
+# typographic minus (U+2212: −0.5, as Swedish and Finnish spreadsheets and web tables write it)
+_FORMATTED = (r"(?P<open>\()?(?P<sign>[-+\u2212])?\s*[$€£¥]?\s*(?P<sign2>[-+\u2212])?"
               r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d*)?|\d+(?:\.\d*)?|\.\d+)\s*(?:%|[$€£¥])?(?(open)\))")
 
 
@@ -199,7 +215,7 @@ def formatted_numbers(text: pd.Series) -> pd.Series:
     NaN in the cells that are something else."""
     parts = text.str.extract(f"^{_FORMATTED}$").fillna("").astype(str)
     value = pd.to_numeric(parts["num"].str.replace(",", "", regex=False), errors="coerce").astype(np.float64)
-    negative = (parts["open"] == "(") | (parts["sign"] == "-") | (parts["sign2"] == "-")
+    negative = (parts["open"] == "(") | parts["sign"].isin(["-", "\u2212"]) | parts["sign2"].isin(["-", "\u2212"])
     return value.where(~negative, -value)
 
 

@@ -31,7 +31,8 @@ import pandas as pd
 from lstmkit.data.textfile import blank_rows
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.calendar import calendar_features, calendar_names, parse_calendar
-from lstmkit.tasks.forecast.data import any_number, column_list, load_table, numbers_or_none, numeric_column
+from lstmkit.tasks.forecast.data import (any_number, column_list, load_table, numbers_or_none, numeric_column,
+                                        one_role_each)
 from lstmkit.tasks.forecast.integer_times import period_time
 from lstmkit.tasks.forecast.times import daylight_saving_fold, infer_freq, missing_steps, regularity, time_values
 
@@ -95,12 +96,13 @@ class Panel:
         }
 
 
-def read_panel(data, cfg, need: int | None = None) -> Panel:
+def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None) -> Panel:
     """Read ``data`` into a :class:`Panel` following ``cfg`` (a ForecastConfig).
 
     ``need`` is the number of observed points a series must have; shorter series are skipped
     and listed in ``Panel.skipped`` (an error when ``cfg.strict``). With ``need=None`` nothing is
-    skipped (predict).
+    skipped (predict). ``short_fix``: the fix when series are too short (a fitted run's lookback,
+    horizon and ``--strict`` are not the user's to change).
     """
     df, id_col, time_col, targets = frame_columns(data, cfg)
     lookup = {str(c): c for c in df.columns}
@@ -116,6 +118,7 @@ def read_panel(data, cfg, need: int | None = None) -> Panel:
         raise LstmkitError(f"{sorted(set(fut) & set(targets))[0]!r} is a target and a future covariate: its future "
                            "values are what is forecast, so they cannot be inputs",
                            "drop it from --future-covariates (its past is already an input)")
+    one_role_each(id_col, time_col, {"target": targets, "feature": past, "future covariate": fut})
     both = set(past) & set(fut)
     if both:
         raise LstmkitError(f"column {sorted(both)[0]!r} is both a past and a future covariate",
@@ -230,18 +233,18 @@ def read_panel(data, cfg, need: int | None = None) -> Panel:
         raise LstmkitError(
             f"series {s['id']!r} has {s['length']} points, fewer than the {need} needed "
             f"(lookback + horizon + val/test parts); {len(skipped)} series too short",
-            "drop --strict to skip short series with a report, or shorten --lookback / --horizon")
+            short_fix or "drop --strict to skip short series with a report, or shorten --lookback / --horizon")
     if not out_ids and id_col is None and len(skipped) == 1 and need is not None:
         from lstmkit.tasks.forecast.windows import uses_fractions
         split = ("/".join(f"{100 * f:g}" for f in (1 - cfg.val_frac - cfg.test_frac, cfg.val_frac, cfg.test_frac))
                  + " splits") if uses_fractions(cfg) else "its val/test parts"
         raise LstmkitError(f"series too short: {skipped[0]['length']} rows, need at least {need} for lookback "
                            f"{cfg.lookback} + horizon {cfg.horizon} with {split}",
-                           "shorten --lookback (or --horizon) or supply more data")
+                           short_fix or "shorten --lookback (or --horizon) or supply more data")
     if not out_ids:
         detail = f"; e.g. series {skipped[0]['id']!r} has {skipped[0]['length']}" if skipped else ""
         raise LstmkitError(f"no series has the {need} points needed for lookback + horizon + val/test parts{detail}",
-                           "shorten --lookback or --horizon, or supply longer series")
+                           short_fix or "shorten --lookback or --horizon, or supply longer series")
 
     cal_names = calendar_names(calendar)
     cat = (lambda parts, w: np.concatenate(parts) if parts else np.zeros((0, w)))
@@ -259,16 +262,18 @@ def read_panel(data, cfg, need: int | None = None) -> Panel:
 
 
 def series_labels(col: pd.Series, name: str) -> pd.Series:
-    """An id column as the series' names (text): whole numbers as such (``7``, not the ``7.0`` of a
-    column pandas made float); an empty cell is an error (its rows would belong to no series)."""
-    empty = col.isna().to_numpy()
+    """An id column as the series' names (text, without the spaces around it: ``"A "`` is ``"A"``);
+    whole numbers as such (``7``, not the ``7.0`` of a column pandas made float); an empty or blank
+    cell is an error (its rows would belong to no series)."""
+    if pd.api.types.is_float_dtype(col) and (col.dropna() == col.dropna().round()).all():
+        col = col.astype("Int64")
+    text = col.astype(str).str.strip().mask(col.isna(), "")
+    empty = (text == "").to_numpy()
     if empty.any():
         k = int(empty.sum())
         raise LstmkitError(f"id column {name!r} has {k} empty cell{'s' * (k != 1)}",
                            "every row needs the id of its series: fill those cells or drop those rows")
-    if pd.api.types.is_float_dtype(col) and (col == col.round()).all():
-        col = col.astype(np.int64)
-    return col.astype(str)
+    return text
 
 
 def drop_blank_rows(df: pd.DataFrame) -> pd.DataFrame:

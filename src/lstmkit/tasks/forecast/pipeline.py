@@ -269,7 +269,9 @@ class PanelPipeline:
     def _read_for_use(self, data, need: int | None = None) -> Panel:
         """``data`` read for the fitted run's use (predict, evaluate, backtest, ...), refused
         when its rows step by another frequency than the training data's."""
-        panel = read_panel(data, self.config_, need=need)
+        cfg = self.config_
+        panel = read_panel(data, cfg, need=need, short_fix=f"supply at least {need} rows per series (the run's "
+                           f"lookback {cfg.lookback} and horizon {cfg.horizon} are fixed when it is trained)")
         check_same_step(panel.freq, (getattr(self, "data_summary_", None) or {}).get("freq"))
         return panel
 

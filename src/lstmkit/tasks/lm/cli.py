@@ -7,6 +7,7 @@ from typing import Optional
 import typer
 
 from lstmkit.cli_config import add_train_command, echo_run_end, task_app
+from lstmkit.errors import LstmkitError
 from lstmkit.tasks.lm.config import LMConfig
 
 __all__ = ["app"]
@@ -65,6 +66,9 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'lm train'."),
     """Perplexity of a text under the model (per token; bits per character at char level)."""
     from lstmkit.runs import write_json
     from lstmkit.tasks.lm.estimator import LanguageModel
+    if out is not None and out.suffix.lower() not in ("", ".json"):      # JSON under an .xlsx name, without a word
+        raise LstmkitError(f"--out {out} names a {out.suffix} file, but lm evaluate writes its metrics as JSON",
+                           f"name it {out.stem}.json")
     est = LanguageModel.load(run)
     m = {**est.evaluate(str(data), encoding=encoding, text_column=text_column), "data": str(data.resolve())}
     if out is not None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Sequence
 
 from lstmkit.data.tables import PARQUET, SHEETS, read_table
-from lstmkit.data.textfile import file_ext, header_separator
+from lstmkit.data.textfile import file_ext, header_separator, separator_line, unique_names
 from lstmkit.errors import LstmkitError
 
 __all__ = ["Utterances", "read_manifest", "manifest_utterances", "TEXT_ALIASES", "AUDIO_SUFFIXES"]
@@ -114,14 +114,16 @@ def _manifest_rows(path: Path) -> tuple[list[dict[str, str]], list[str]]:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise LstmkitError(f"{path} is not a UTF-8 text manifest", "pass a CSV with columns path,text") from None
+    text, named, first_line = separator_line(text)         # a sep=; line, comment lines above the header
     first = text.splitlines()[0] if text.strip() else ""
-    sep = header_separator(first, "\t" if path.suffix.lower() == ".tsv" else ",")
+    sep = named or header_separator(first, "\t" if path.suffix.lower() == ".tsv" else ",")
     header = [h.strip() for h in (next(csv.reader(io.StringIO(first), delimiter=sep)) if first else [])]
+    unique_names(header, path)          # a dictionary reader keeps a repeated column's last cell
     reader = csv.DictReader(io.StringIO(text), delimiter=sep)
     rows = []
     for row in reader:
         row = {k.strip() if isinstance(k, str) else k: v for k, v in row.items()}    # 'path, text': the header's spaces
-        _check_no_extra_cells(row, header, f"{path} line {reader.line_num}", sep)
+        _check_no_extra_cells(row, header, f"{path} line {reader.line_num + first_line - 1}", sep)
         rows.append(row)
     return rows, header
 

@@ -1,0 +1,117 @@
+"""Bad-input catalogue, the table files every task reads (CSV, workbooks, JSON): one line, exit
+code 2, nothing left behind, whichever command reads the file."""
+import pytest
+
+from catalogue_helpers import check, forecast_run, train_once
+
+_SMALL = ["--hidden-size", "4", "--layers", "1", "--epochs", "1", "--progress", "off", "--no-tensorboard",
+          "--device", "cpu", "--out", "{out}"]
+FORECAST = ["forecast", "train", "--data", "{d}/%s", "--lookback", "4", "--ensemble", "1", *_SMALL]
+CLASSIFY = ["classify", "train", "--data", "{d}/%s", "--embed-dim", "4", "--min-freq", "1", *_SMALL]
+TRANSLATE = ["translate", "train", "--data", "{d}/%s", "--embed-dim", "4", "--min-freq", "1", *_SMALL]
+LM = ["lm", "train", "--data", "{d}/%s", "--level", "char", "--embed-dim", "4", "--no-doctor", *_SMALL]
+SPEECH = ["speech", "train", "--data", "{d}/%s", "--mode", "ctc", "--no-doctor", *_SMALL]
+
+
+def _on(command: list[str], name: str) -> list[str]:
+    return [a.replace("%s", name) for a in command]
+
+
+@pytest.fixture(scope="module")
+def d(tmp_path_factory):
+    d = tmp_path_factory.mktemp("tables_data")
+    days = "".join(f"2024-01-{k:02d},{k},{k % 3}\n" for k in range(1, 29))
+    (d / "series_twice.csv").write_text("time,y,y\n" + days)
+    (d / "days.csv").write_text("time,y,x\n" + days)
+    reviews = "".join(f"{t},{c},x\n" for t, c in [("good film", "pos"), ("bad film", "neg")] * 10)
+    (d / "label_twice.csv").write_text("text,label,label\n" + reviews)
+    (d / "tgt_twice.csv").write_text("src,tgt,tgt\n" + "the cat,die katze,x\n" * 20)
+    (d / "text_twice.csv").write_text("text,text\n" + "hello world,again\n" * 20)
+    (d / "manifest_twice.csv").write_text("path,text,text\na.wav,yes,no\n")
+    records = [f'{{"time": "2024-01-{k:02d}", "y": {k}}}' for k in range(1, 29)]
+    (d / "bad_line.jsonl").write_text("\n".join([*records[:5], '{"time": "2024-01-06", "y": }', *records[5:]]))
+    (d / "settings.json").write_text('{"lookback": 12, "horizon": 3}')
+    (d / "plain").mkdir()
+    (d / "classes" / "pos").mkdir(parents=True)                  # a class folder without its .txt files yet
+    (d / "classes" / "pos" / "a.md").write_text("good film")
+    return d
+
+
+CASES = [
+    (_on(FORECAST, "series_twice.csv"), "series_twice.csv names two columns 'y' (columns 2 and 3)"),
+    (_on(CLASSIFY, "label_twice.csv"), "label_twice.csv names two columns 'label' (columns 2 and 3)"),
+    (_on(TRANSLATE, "tgt_twice.csv"), "tgt_twice.csv names two columns 'tgt' (columns 2 and 3)"),
+    (_on(LM, "text_twice.csv"), "text_twice.csv names two columns 'text' (columns 1 and 2)"),
+    (_on(SPEECH, "manifest_twice.csv"), "manifest_twice.csv names two columns 'text' (columns 2 and 3)"),
+    (_on(FORECAST, "bad_line.jsonl"), "bad_line.jsonl line 6 is not valid JSON"),      # was "at position 183"
+    (_on(FORECAST, "settings.json"), "settings.json holds one JSON object ('lookback', 'horizon'), not a table"),
+    (_on(CLASSIFY, "plain"), "plain is a folder with no class sub-folders of .txt files"),   # was 'unknown file type'
+    (_on(CLASSIFY, "classes"), "classes is a folder whose sub-folders (pos) hold no .txt files"),
+    (["classify", "train", "--series", "--data", "{d}/plain", *_SMALL], "plain is a folder, not a table of sequences"),
+    # one column in two roles: 'not numeric: found 2024-01-01', or a series per value, each 'too short'
+    ([*_on(FORECAST, "days.csv"), "--time", "time", "--target", "time"], "column 'time' is the time column and a target"),
+    ([*_on(FORECAST, "days.csv"), "--time", "time", "--target", "y", "--features", "time"],
+     "column 'time' is the time column and a feature"),
+    ([*_on(FORECAST, "days.csv"), "--id", "y", "--target", "y"], "column 'y' is the id column and a target"),
+    ([*_on(FORECAST, "days.csv"), "--id", "time", "--time", "time", "--target", "y"],
+     "column 'time' is the id column and the time column"),
+]
+
+
+@pytest.mark.parametrize("argv, needle", CASES, ids=[f"{k}:{c[1]}" for k, c in enumerate(CASES)])
+def test_table_bad_input(argv, needle, d, tmp_path, capsys):
+    check(argv, 2, needle, tmp_path, capsys, d)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    return forecast_run(tmp_path_factory.mktemp("tables_run"))
+
+
+def test_a_short_file_to_evaluate_asks_for_rows_not_a_shorter_lookback(run, tmp_path, capsys):
+    """The fix was 'shorten --lookback (or --horizon)', flags evaluate does not have: the run's
+    lookback is fixed."""
+    lines = (run.parent.parent / "sine.csv").read_text().splitlines(True)          # the run's training file
+    (tmp_path / "short.csv").write_text("".join(lines[:9]))                          # its header and 8 rows
+    line = check(["forecast", "evaluate", "--run", run, "--data", tmp_path / "short.csv"], 2,
+                 "8 rows, need at least 19 for lookback 12", tmp_path, capsys)
+    assert line.endswith("— supply at least 19 rows per series (the run's lookback 12 and horizon 1 are fixed when "
+                         "it is trained)"), line
+
+
+def test_empty_texts_to_evaluate_do_not_ask_for_a_flag_evaluate_lacks(d, tmp_path, capsys):
+    """'remove them, or pass --drop-empty to skip them': classify evaluate has no --drop-empty (it
+    reads the run's setting)."""
+    reviews = "text,label\n" + "good film,pos\nbad film,neg\n" * 10
+    (tmp_path / "reviews.csv").write_text(reviews)
+    run = train_once(_on(CLASSIFY, "reviews.csv"), tmp_path, tmp_path / "trained")
+    (tmp_path / "gaps.csv").write_text(reviews + " ,neg\n")
+    capsys.readouterr()                                           # training's own warnings
+    line = check(["classify", "evaluate", "--run", run, "--data", tmp_path / "gaps.csv"], 2,
+                 "1 of 21 rows in", tmp_path, capsys, d)
+    assert "pass --drop-empty" not in line and line.endswith("— remove or fill them: the run was trained without "
+                                                       "--drop-empty, and scores every row"), line
+
+
+def test_a_control_character_a_workbook_cannot_hold_is_named(d, tmp_path, capsys):
+    """A sentence with a vertical tab or form feed (old text files have them) written with
+    --out scores.xlsx was openpyxl's IllegalCharacterError, a traceback."""
+    (tmp_path / "pairs.csv").write_text("src,tgt\n" + "the cat,die katze\na dog,ein hund\n" * 10)
+    run = train_once(_on(TRANSLATE, "pairs.csv"), tmp_path, tmp_path / "trained")
+    (tmp_path / "test.csv").write_text('src,tgt\n"the\x0bcat",die katze\n')
+    capsys.readouterr()                                           # training's own output
+    check(["translate", "evaluate", "--run", run, "--data", tmp_path / "test.csv", "--out", tmp_path / "scores.xlsx"],
+          2, "row 1 of column 'source' holds a control character ('\\x0b'), which an .xlsx workbook cannot hold",
+          tmp_path, capsys, d)
+    assert not (tmp_path / "scores.xlsx").exists()
+
+
+def test_lm_metrics_under_a_table_name_are_refused(d, tmp_path, capsys):
+    """lm evaluate --out scores.xlsx wrote JSON into a file named .xlsx, without a word."""
+    (tmp_path / "corpus.txt").write_text("the cat sat on the mat\n" * 20)
+    run = train_once(_on(LM, "corpus.txt"), tmp_path, tmp_path / "trained")
+    capsys.readouterr()                                           # training's own output
+    check(["lm", "evaluate", "--run", run, "--data", tmp_path / "corpus.txt", "--out", tmp_path / "scores.xlsx"],
+          2, "scores.xlsx names a .xlsx file, but lm evaluate writes its metrics as JSON — name it scores.json",
+          tmp_path, capsys, d)
+    assert not (tmp_path / "scores.xlsx").exists()
