@@ -129,6 +129,21 @@ def test_a_list_that_is_not_path_text_pairs_is_named(data):
         read_utterances(data)
 
 
+@pytest.mark.parametrize("data, name", [(np.zeros((2, 8000)), "ndarray"), (None, "NoneType"), (3, "int")])
+def test_data_that_is_no_manifest_nor_pairs_is_named_not_a_type_error(data, name):
+    """Path(array) and Path(None) were bare TypeErrors from fit and evaluate."""
+    with pytest.raises(LstmkitError, match=rf"must be a manifest, a folder or \(path, text\) pairs, got {name}"):
+        read_utterances(data)
+
+
+def test_a_path_to_text_dict_reads_as_its_pairs(tmp_path):
+    a, b = _wav(tmp_path / "a.wav", np.zeros(800)), _wav(tmp_path / "b.wav", np.zeros(800))
+    utts = read_utterances({str(a): "ab", str(b): "c"})
+    assert utts.paths == [str(a), str(b)] and utts.texts == ["ab", "c"]
+    with pytest.raises(LstmkitError, match="the transcript of .*a.wav is missing"):
+        read_utterances({str(a): None})
+
+
 def test_a_dataframe_reads_as_its_manifest_and_a_missing_transcript_is_named(tmp_path, monkeypatch):
     """A DataFrame was a bare TypeError (Path(frame)); a pair's NaN transcript became the text
     'nan' and was then refused for the model's missing symbol 'n'."""

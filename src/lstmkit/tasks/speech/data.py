@@ -20,7 +20,7 @@ from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -43,7 +43,9 @@ BLANK = "<blank>"
 def read_utterances(data: Any, label_from_name: str | None = None) -> Utterances:
     """A manifest CSV, a folder of audio files (``label_from_name`` required), an
     :class:`Utterances`, a list of ``(path, text)`` pairs, or a DataFrame with the manifest's
-    columns (relative paths against the working folder)."""
+    columns (relative paths against the working folder); a ``{path: text}`` dict reads as its pairs."""
+    if isinstance(data, Mapping):
+        data = list(data.items())
     if isinstance(data, Utterances):
         out = data
     elif isinstance(data, (list, tuple)):
@@ -62,6 +64,11 @@ def read_utterances(data: Any, label_from_name: str | None = None) -> Utterances
         cells = [column_strings(data[c]) for c in data.columns]
         rows = [dict(zip(map(str, data.columns), row)) for row in zip(*cells)]
         out = manifest_utterances(rows, [str(c) for c in data.columns], Path.cwd(), "the DataFrame given")
+    elif not isinstance(data, (str, os.PathLike)):      # Path(array) was a bare TypeError
+        raise LstmkitError(f"speech data must be a manifest, a folder or (path, text) pairs, got "
+                           f"{type(data).__name__} {str(data)[:40]!r}",
+                           "pass 'train.csv', a folder with label_from_name, or [('a.wav', 'yes'), ...]; "
+                           "write samples to a WAV first (soundfile.write('a.wav', wave, rate))")
     else:
         path = Path(data)
         if not path_exists(path):
