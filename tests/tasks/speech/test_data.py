@@ -286,3 +286,22 @@ def test_float_audio_beyond_one_is_kept_as_it_is_with_one_warning(tmp_path, tiny
     with pytest.warns(UserWarning, match=r"manifest_4.wav: float samples reach 3, beyond .* normalise it") as said:
         est = SpeechRecognizer(**{**tiny, "max_epochs": 1}).fit(manifest)
     assert sum("float samples" in str(w.message) for w in said) == 1 and est.data_summary_["converted"] == 0
+
+
+def test_a_truncated_wav_is_read_as_far_as_it_goes_with_one_warning(tmp_path):
+    """A WAV cut short (its header promising twice the audio) was read without a word."""
+    import struct
+    from lstmkit.tasks.speech.data import report_notes
+    full = _wav(tmp_path / "full.wav", 0.1 * np.ones(8000), RATE).read_bytes()
+    (tmp_path / "cut.wav").write_bytes(full[: len(full) // 2])
+    streamed = bytearray(full)                 # a writer that cannot seek back leaves 0xffffffff
+    at = streamed.find(b"data")
+    streamed[at + 4: at + 8] = struct.pack("<I", 0xFFFFFFFF)
+    (tmp_path / "streamed.wav").write_bytes(bytes(streamed))
+    wave, _, notes = read_audio(tmp_path / "cut.wav", None)
+    assert wave.size == (len(full) // 2 - 44) // 2 and [n.promised for n in notes] == [pytest.approx(1.0)]
+    with pytest.warns(UserWarning, match=r"cut.wav: truncated: its header promises 1.00 s, the file holds 0.50 s; "
+                                         r"read as far as it goes.*copy or export it again"):
+        report_notes(notes)
+    for name in ("full.wav", "streamed.wav"):
+        assert read_audio(tmp_path / name, None)[2] == []

@@ -38,6 +38,7 @@ __all__ = ["Utterances", "read_utterances", "check_files_exist", "audio_paths", 
            "Symbols", "BLANK"]
 
 BLANK = "<blank>"
+_STREAMED_SIZE = 0x7FFFF000     # bytes: a writer that cannot seek back (a pipe) puts 0x7ffff000 / 0xffffffff here
 
 
 def read_utterances(data: Any, label_from_name: str | None = None) -> Utterances:
@@ -205,11 +206,17 @@ def audio_paths(files) -> list[str]:
 
 @dataclass(frozen=True)
 class AudioNote:
-    """What reading one audio file noted: a conversion (``what``), or float samples beyond [-1, 1]
-    read as they are (``peak``: their largest magnitude; :func:`report_notes` warns about those)."""
+    """What reading one audio file noted: a conversion (``what``), float samples beyond [-1, 1]
+    read as they are (``peak``: their largest magnitude), or a file shorter than its header says
+    (``promised``: the seconds the header promises); :func:`report_notes` warns about the last two."""
     file: str                     # the file's name
     what: str                     # e.g. "resampled from 44100 Hz to 16000 Hz"
     peak: float | None = None     # set for float samples beyond [-1, 1] only
+    promised: float | None = None  # set for a truncated file only
+
+    @property
+    def conversion(self) -> bool:
+        return self.peak is None and self.promised is None
 
 
 def read_audio(path: str | Path, rate: int | None) -> tuple[np.ndarray, int, list[AudioNote]]:
@@ -240,7 +247,7 @@ def read_audio(path: str | Path, rate: int | None) -> tuple[np.ndarray, int, lis
     if sr < MIN_RATE:             # a mislabelled header: 0.3 s at 7 Hz would "resample" to minutes of audio
         raise LstmkitError(f"{path} says its sample rate is {sr} Hz, under the {MIN_RATE} Hz that holds speech",
                            "re-export the recording at its real rate (e.g. 'sox IN -r 16000 -c 1 OUT.wav')")
-    notes = []
+    notes = [] if (note := _truncation(path, wave.shape[0], sr)) is None else [note]
     peak = loud_peak(wave, str(path))
     if peak is not None:            # kept as they are: report_notes warns
         notes.append(AudioNote(path.name, "float samples beyond [-1, 1]", peak))
@@ -254,6 +261,23 @@ def read_audio(path: str | Path, rate: int | None) -> tuple[np.ndarray, int, lis
     if wave.size == 0:
         raise LstmkitError(f"{path} holds no audio samples", "remove it or re-record it")
     return np.ascontiguousarray(wave, dtype=np.float32), int(sr), notes
+
+
+def _truncation(path: Path, frames: int, rate: int) -> AudioNote | None:
+    """A note when ``path``'s header promises more audio than the file holds (a copy or download cut
+    short: libsndfile reads what is there without a word, and a transcript then fits half its clip)."""
+    import soundfile as sf
+    m = re.search(r"^data\s*:\s*(\d+) \(should be (\d+)\)", sf.info(str(path)).extra_info, re.M)
+    if m is None or frames == 0:
+        return None
+    claimed, held = int(m[1]), int(m[2])
+    if not held < claimed < _STREAMED_SIZE:
+        return None
+    promised = frames / rate * claimed / held
+    if promised - frames / rate < 0.01:       # a pad byte or a part-frame, not lost audio
+        return None
+    return AudioNote(path.name, f"truncated: its header promises {promised:.2f} s, the file holds "
+                                f"{frames / rate:.2f} s", promised=promised)
 
 
 def loud_peak(wave: np.ndarray, source: Any) -> float | None:
@@ -347,13 +371,19 @@ def common_rate(paths: Sequence[str]) -> int:
 
 def report_notes(notes: Sequence[AudioNote]) -> None:
     """One stderr line per kind of conversion, with a count and the first file; float audio beyond
-    [-1, 1] is one warning (:func:`loud_warning`: the files, the first and the loudest peak, the fix)."""
+    [-1, 1] is one warning (:func:`loud_warning`: the files, the first and the loudest peak, the fix),
+    and truncated files another."""
     loud = [(n.file, n.peak) for n in notes if n.peak is not None]
     if loud:
         warnings.warn(loud_warning(loud), UserWarning, stacklevel=2)
+    cut = [n for n in notes if n.promised is not None]
+    if cut:
+        more = f" and {len(cut) - 1} more" if len(cut) > 1 else ""
+        warnings.warn(f"{cut[0].file}{more}: {cut[0].what}; read as far as it goes, so its transcript may not "
+                      f"match it: copy or export {'them' if more else 'it'} again", UserWarning, stacklevel=2)
     kinds: dict[str, list[str]] = {}
     for n in notes:
-        if n.peak is None:
+        if n.conversion:
             kinds.setdefault(n.what, []).append(n.file)
     for what, files in kinds.items():
         more = f" and {len(files) - 1} more" if len(files) > 1 else ""

@@ -100,7 +100,7 @@ class SpeechRecognizer(RunEstimator):
         self.data_summary_ = {
             "utterances": len(utts), "split": {"train": len(train), "val": len(val)},
             "hours": {"train": round(sum(dur_tr) / 3600, 4), "val": round(sum(dur_va) / 3600, 4)},
-            "sample_rate": cfg.sample_rate, "converted": sum(n.peak is None for n in notes + notes_va),
+            "sample_rate": cfg.sample_rate, "converted": sum(n.conversion for n in notes + notes_va),
             "source": None if isinstance(data, Utterances) else utts.source,
             "val_source": val.source if val_data is not None and not isinstance(val_data, Utterances) else None}
 
