@@ -25,6 +25,9 @@ def d(tmp_path_factory):
     (d / "zero_bytes.wav").write_bytes(b"")
     full = (d / "wavs" / "train_0.wav").read_bytes()
     (d / "no_data.wav").write_bytes(full[:36])                  # a header cut before its data chunk
+    unfinished = bytearray(full)                                # a recorder that never wrote its sizes
+    unfinished[4:8] = unfinished[40:44] = bytes(4)
+    (d / "unfinished.wav").write_bytes(bytes(unfinished))
     sf.write(d / "no_samples.wav", np.zeros(0, np.float32), RATE)
     sf.write(d / "one_sample.wav", wav[:1], RATE)
     sf.write(d / "one_hz.wav", wav[:40], 1)
@@ -48,6 +51,7 @@ CASES = [
     (TRANSCRIBE + ["{d}/text.wav"], "text.wav is unreadable or corrupt"),
     (TRANSCRIBE + ["{d}/zero_bytes.wav"], "zero_bytes.wav is unreadable or corrupt"),
     (TRANSCRIBE + ["{d}/no_data.wav"], "no_data.wav is unreadable or corrupt"),
+    (TRANSCRIBE + ["{d}/unfinished.wav"], "unfinished.wav was never finished"),
     (TRANSCRIBE + ["{d}/no_samples.wav"], "no_samples.wav holds no audio samples"),
     (TRANSCRIBE + ["{d}/one_sample.wav"], "one_sample.wav is too short: 0.12 ms (1 sample)"),
     (TRANSCRIBE + ["{d}/one_hz.wav"], "its sample rate is 1 Hz"),

@@ -305,3 +305,18 @@ def test_a_truncated_wav_is_read_as_far_as_it_goes_with_one_warning(tmp_path):
         report_notes(notes)
     for name in ("full.wav", "streamed.wav"):
         assert read_audio(tmp_path / name, None)[2] == []
+
+
+def test_a_wav_whose_writer_never_filled_in_its_sizes_is_named_unfinished(tmp_path):
+    """Sizes left at 0 by a recorder that stopped: 'holds no audio samples, re-record it' was wrong."""
+    import struct
+    full = bytearray(_wav(tmp_path / "a.wav", 0.1 * np.ones(4000), RATE).read_bytes())
+    at = full.find(b"data")
+    full[4:8] = full[at + 4: at + 8] = struct.pack("<I", 0)
+    (tmp_path / "unfinished.wav").write_bytes(bytes(full))
+    with pytest.raises(LstmkitError, match=r"unfinished.wav was never finished: its header says it holds no audio, "
+                                           r"yet the file is 8,044 bytes long.*sox --ignore-length"):
+        read_audio(tmp_path / "unfinished.wav", None)
+    sf.write(tmp_path / "empty.wav", np.zeros(0, np.float32), RATE)
+    with pytest.raises(LstmkitError, match="empty.wav holds no audio samples"):
+        read_audio(tmp_path / "empty.wav", 16000)

@@ -259,6 +259,7 @@ def read_audio(path: str | Path, rate: int | None) -> tuple[np.ndarray, int, lis
         notes.append(AudioNote(path.name, f"resampled from {sr} Hz to {rate} Hz"))
         wave, sr = resample(wave, sr, rate), rate
     if wave.size == 0:
+        _check_finished(path)
         raise LstmkitError(f"{path} holds no audio samples", "remove it or re-record it")
     return np.ascontiguousarray(wave, dtype=np.float32), int(sr), notes
 
@@ -278,6 +279,17 @@ def _truncation(path: Path, frames: int, rate: int) -> AudioNote | None:
         return None
     return AudioNote(path.name, f"truncated: its header promises {promised:.2f} s, the file holds "
                                 f"{frames / rate:.2f} s", promised=promised)
+
+
+def _check_finished(path: Path) -> None:
+    """An error for a WAV whose header says 0 bytes of audio while audio follows it: a recorder that
+    stopped (crashed, unplugged) before writing the sizes; "holds no audio samples" told the user to re-record."""
+    import soundfile as sf
+    log = sf.info(str(path)).extra_info
+    if re.search(r"^data\s*:\s*0\s*$", log, re.M) and "Unknown chunk marker" in log:
+        raise LstmkitError(f"{path} was never finished: its header says it holds no audio, yet the file is "
+                           f"{path.stat().st_size:,} bytes long (its writer stopped before filling in the sizes)",
+                           "repair it with 'sox --ignore-length IN OUT.wav' and pass OUT.wav")
 
 
 def loud_peak(wave: np.ndarray, source: Any) -> float | None:
