@@ -33,7 +33,7 @@ from lstmkit.tasks.speech.config import MIN_RATE
 from lstmkit.tasks.speech.manifest import AUDIO_SUFFIXES, Utterances, manifest_utterances, read_manifest
 
 __all__ = ["Utterances", "read_utterances", "check_files_exist", "audio_paths", "clip_length", "read_manifest",
-           "read_folder", "name_pattern", "read_audio", "AudioNote", "loud_peak", "loud_warning", "resample",
+           "read_folder", "name_pattern", "read_audio", "AudioNote", "loud_peak", "promised_seconds", "loud_warning", "resample",
            "common_rate", "report_notes", "warn_untrained_labels", "warn_untrained_symbols", "warn_shared_recordings",
            "Symbols", "BLANK"]
 
@@ -247,7 +247,9 @@ def read_audio(path: str | Path, rate: int | None) -> tuple[np.ndarray, int, lis
     if sr < MIN_RATE:             # a mislabelled header: 0.3 s at 7 Hz would "resample" to minutes of audio
         raise LstmkitError(f"{path} says its sample rate is {sr} Hz, under the {MIN_RATE} Hz that holds speech",
                            "re-export the recording at its real rate (e.g. 'sox IN -r 16000 -c 1 OUT.wav')")
-    notes = [] if (note := _truncation(path, wave.shape[0], sr)) is None else [note]
+    promised = promised_seconds(str(path), wave.shape[0], sr)
+    notes = [] if promised is None else [AudioNote(path.name, f"truncated: its header promises {promised:.2f} s, "
+                                                               f"the file holds {wave.shape[0] / sr:.2f} s", None, promised)]
     peak = loud_peak(wave, str(path))
     if peak is not None:            # kept as they are: report_notes warns
         notes.append(AudioNote(path.name, "float samples beyond [-1, 1]", peak))
@@ -264,21 +266,19 @@ def read_audio(path: str | Path, rate: int | None) -> tuple[np.ndarray, int, lis
     return np.ascontiguousarray(wave, dtype=np.float32), int(sr), notes
 
 
-def _truncation(path: Path, frames: int, rate: int) -> AudioNote | None:
-    """A note when ``path``'s header promises more audio than the file holds (a copy or download cut
-    short: libsndfile reads what is there without a word, and a transcript then fits half its clip)."""
+def promised_seconds(source: Any, frames: int, rate: int) -> float | None:
+    """The seconds a WAV's header promises when ``source`` (a path or a file object; ``frames`` read
+    at ``rate``) holds less: a copy or download cut short, which libsndfile reads without a word,
+    a transcript then fitting half its clip. None for a complete file or a streamed one."""
     import soundfile as sf
-    m = re.search(r"^data\s*:\s*(\d+) \(should be (\d+)\)", sf.info(str(path)).extra_info, re.M)
+    m = re.search(r"^data\s*:\s*(\d+) \(should be (\d+)\)", sf.info(source).extra_info, re.M)
     if m is None or frames == 0:
         return None
     claimed, held = int(m[1]), int(m[2])
     if not held < claimed < _STREAMED_SIZE:
         return None
     promised = frames / rate * claimed / held
-    if promised - frames / rate < 0.01:       # a pad byte or a part-frame, not lost audio
-        return None
-    return AudioNote(path.name, f"truncated: its header promises {promised:.2f} s, the file holds "
-                                f"{frames / rate:.2f} s", promised=promised)
+    return promised if promised - frames / rate >= 0.01 else None      # not a pad byte or a part-frame
 
 
 def _check_finished(path: Path) -> None:
