@@ -149,6 +149,8 @@ class SpeechRecognizer(RunEstimator):
         report_notes(notes)
         return self._decode(feats, beam, fusion)
 
+    predict = transcribe         # the scikit-learn name every other estimator answers to (was an AttributeError)
+
     def evaluate(self, data, *, label_from_name: str | None = None, beam: int | None = None,
                  lm: str | Path | None | bool = None) -> dict[str, Any]:
         """WER / CER / RTF (ctc, seq2seq) against the transcripts as written (a character the model
