@@ -59,6 +59,14 @@ def test_name_pattern_needs_a_label_and_matches_whole_stems():
     assert name_pattern("{label}-x").match("a_b") is None
 
 
+@pytest.mark.parametrize("pattern, words", [("{label}{take}", "puts two fields side by side"),
+                                            ("{label}_{take}.wav", r"ends in '.wav'.*drop it: '\{label\}_\{take\}'")])
+def test_a_pattern_that_cannot_read_the_names_right_is_refused(pattern, words):
+    """'{label}{take}' read 'yes01' as the label 'y' without a word; '.wav' matched no name at all."""
+    with pytest.raises(LstmkitError, match=words):
+        name_pattern(pattern)
+
+
 def test_file_name_not_matching_the_pattern_is_named(tmp_path):
     (tmp_path / "7_jackson_0.wav").write_bytes(b"")
     (tmp_path / "oops.wav").write_bytes(b"")

@@ -119,6 +119,12 @@ def name_pattern(pattern: str) -> re.Pattern:
                            "use e.g. '{label}_{speaker}_{take}'")
     if len(set(names)) != len(names):
         raise LstmkitError(f"--label-from-name {pattern!r} repeats a field", "name each field once")
+    if re.search(r"\}\{", pattern):         # '{label}{take}' read 'yes01' as label 'y', take 'es01'
+        raise LstmkitError(f"--label-from-name {pattern!r} puts two fields side by side: where one ends is anyone's guess",
+                           "put the separator of the file names between them, e.g. '{label}_{take}'")
+    if Path(pattern).suffix.lower() in AUDIO_SUFFIXES:      # matched against stems: no name would match
+        raise LstmkitError(f"--label-from-name {pattern!r} ends in {Path(pattern).suffix!r}, but it is matched "
+                           "against file names without their extension", f"drop it: {pattern[:-len(Path(pattern).suffix)]!r}")
     rx = "".join(f"(?P<{p[1:-1]}>.+?)" if p.startswith("{") else re.escape(p) for p in parts)
     return re.compile(rx + r"\Z")
 
