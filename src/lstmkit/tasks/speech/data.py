@@ -30,7 +30,7 @@ from lstmkit.data.textfile import column_strings, file_ext
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import path_exists
 from lstmkit.tasks.speech.config import MIN_RATE
-from lstmkit.tasks.speech.manifest import AUDIO_SUFFIXES, Utterances, manifest_utterances, read_manifest
+from lstmkit.tasks.speech.manifest import Utterances, manifest_utterances, name_pattern, read_folder, read_manifest
 
 __all__ = ["Utterances", "read_utterances", "check_files_exist", "audio_paths", "clip_length", "read_manifest",
            "read_folder", "name_pattern", "read_audio", "AudioNote", "loud_peak", "promised_seconds", "loud_warning", "resample",
@@ -108,48 +108,6 @@ def check_files_exist(paths: Sequence[str], listed: bool = True) -> None:
 
 def _is_missing(text: Any) -> bool:
     return text is None or isinstance(text, float) and math.isnan(text)
-
-
-def name_pattern(pattern: str) -> re.Pattern:
-    """``'{label}_{speaker}_{take}'`` -> a regex over file stems with one named group per field."""
-    parts = re.split(r"(\{[A-Za-z_][A-Za-z0-9_]*\})", pattern)
-    names = [p[1:-1] for p in parts if p.startswith("{")]
-    if "label" not in names:
-        raise LstmkitError(f"--label-from-name {pattern!r} has no {{label}} field",
-                           "use e.g. '{label}_{speaker}_{take}'")
-    if len(set(names)) != len(names):
-        raise LstmkitError(f"--label-from-name {pattern!r} repeats a field", "name each field once")
-    if re.search(r"\}\{", pattern):         # '{label}{take}' read 'yes01' as label 'y', take 'es01'
-        raise LstmkitError(f"--label-from-name {pattern!r} puts two fields side by side: where one ends is anyone's guess",
-                           "put the separator of the file names between them, e.g. '{label}_{take}'")
-    if Path(pattern).suffix.lower() in AUDIO_SUFFIXES:      # matched against stems: no name would match
-        raise LstmkitError(f"--label-from-name {pattern!r} ends in {Path(pattern).suffix!r}, but it is matched "
-                           "against file names without their extension", f"drop it: {pattern[:-len(Path(pattern).suffix)]!r}")
-    rx = "".join(f"(?P<{p[1:-1]}>.+?)" if p.startswith("{") else re.escape(p) for p in parts)
-    return re.compile(rx + r"\Z")
-
-
-def read_folder(folder: str | Path, pattern: str) -> Utterances:
-    """Every audio file directly in ``folder`` (sorted), its text from its name by ``pattern``."""
-    folder = Path(folder)
-    rx = name_pattern(pattern)
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
-    if not files:
-        others = Counter(p.suffix.lower() for p in folder.iterdir() if p.is_file() and p.suffix)
-        held = f" (it holds {', '.join(f'{n} {ext}' for ext, n in others.most_common(3))})" if others else ""
-        raise LstmkitError(f"no audio files ({', '.join(AUDIO_SUFFIXES)}) in {folder}{held}",
-                           "point --data at the folder that holds the recordings, or convert them to WAV "
-                           "(e.g. 'ffmpeg -i IN -ac 1 -ar 16000 OUT.wav')")
-    paths, texts, fields = [], [], []
-    for f in files:
-        m = rx.match(f.stem)
-        if m is None:
-            raise LstmkitError(f"file name {f.name} does not match --label-from-name {pattern!r}",
-                               "rename the file or fix the pattern")
-        paths.append(str(f))
-        texts.append(m.group("label"))
-        fields.append(m.groupdict())
-    return Utterances(paths, texts, fields, str(folder.resolve()))
 
 
 def warn_untrained_labels(train: Utterances, val: Utterances) -> None:
