@@ -328,3 +328,12 @@ def test_a_wav_whose_writer_never_filled_in_its_sizes_is_named_unfinished(tmp_pa
     sf.write(tmp_path / "empty.wav", np.zeros(0, np.float32), RATE)
     with pytest.raises(LstmkitError, match="empty.wav holds no audio samples"):
         read_audio(tmp_path / "empty.wav", 16000)
+
+
+def test_audio_paths_take_bytes_and_path_like_paths(tmp_path):
+    """A bytes path was iterated into its byte values: 'transcribe takes audio file paths, got int 97'."""
+    from lstmkit.tasks.speech.data import audio_paths
+    a = str(_wav(tmp_path / "a.wav", np.zeros(800)))
+    assert audio_paths(a.encode()) == audio_paths([a.encode(), tmp_path / "a.wav"])[:1] == [a]
+    with pytest.raises(LstmkitError, match="got int '3'"):
+        audio_paths([a, 3])

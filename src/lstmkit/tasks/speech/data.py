@@ -153,11 +153,12 @@ def clip_length(n_samples: int, rate: int) -> str:
 def audio_paths(files) -> list[str]:
     """``transcribe``'s files as a list of paths (any iterable of them); samples in memory are refused
     with the way to write them to a WAV."""
-    try:
-        files = [files] if isinstance(files, (str, Path)) else list(files)
+    try:                          # a bytes path was iterated into its byte values ("got int 97")
+        files = [files] if isinstance(files, (str, bytes, os.PathLike)) else list(files)
     except TypeError:
         files = [files]
-    bad = [f for f in files if not isinstance(f, (str, Path))]
+    files = [os.fsdecode(f) if isinstance(f, (bytes, os.PathLike)) else f for f in files]
+    bad = [f for f in files if not isinstance(f, str)]
     if bad:
         raise LstmkitError(f"transcribe takes audio file paths, got {type(bad[0]).__name__} {str(bad[0])[:40]!r}",
                            "pass a list of paths, e.g. ['a.wav']; write samples to a WAV first "
