@@ -42,6 +42,9 @@ def d(tmp_path_factory):
     (d / "named").mkdir()
     sf.write(d / "named" / "ab_ann_0.wav", wav, RATE)
     sf.write(d / "named" / "noise.wav", wav, RATE)
+    for label in ("yes", "no"):                                 # Speech Commands: one folder per label
+        (d / "classes" / label).mkdir(parents=True)
+        sf.write(d / "classes" / label / "a1.wav", wav, RATE)
     (d / "notes").mkdir()
     (d / "notes" / "a.txt").write_text("x")
     return d
@@ -71,6 +74,7 @@ CASES = [
     (EVALUATE + ["{d}/named", "--label-from-name", "{{label}}_{{speaker}}_{{take}}"], "noise.wav does not match"),
     (EVALUATE + ["{d}/named", "--label-from-name", "{{speaker}}_{{take}}"], "has no {label} field"),
     (EVALUATE + ["{d}/notes", "--label-from-name", "{{label}}"], "no audio files"),
+    (EVALUATE + ["{d}/classes", "--label-from-name", "{{label}}"], "no audio files itself, but its folders do"),
 ]
 
 

@@ -337,3 +337,13 @@ def test_audio_paths_take_bytes_and_path_like_paths(tmp_path):
     assert audio_paths(a.encode()) == audio_paths([a.encode(), tmp_path / "a.wav"])[:1] == [a]
     with pytest.raises(LstmkitError, match="got int '3'"):
         audio_paths([a, 3])
+
+
+def test_a_folder_of_class_folders_is_named_with_the_manifest_to_write(tmp_path):
+    """Speech Commands' yes/ no/ layout was 'no audio files in it: point --data at the folder that holds them'."""
+    for label in ("yes", "no"):
+        (tmp_path / label).mkdir()
+        _wav(tmp_path / label / "a1.wav", np.zeros(800))
+    with pytest.raises(LstmkitError, match=r"holds no audio files itself, but its folders do \(no/, yes/: 2 files\).*"
+                                           r"a 'path,text' row per recording \(e.g. no/a1.wav,no\)"):
+        read_utterances(tmp_path, "{label}")

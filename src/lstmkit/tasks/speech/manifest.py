@@ -179,6 +179,7 @@ def read_folder(folder: str | Path, pattern: str) -> Utterances:
     rx = name_pattern(pattern)
     files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
     if not files:
+        _check_not_class_folders(folder)
         others = Counter(p.suffix.lower() for p in folder.iterdir() if p.is_file() and p.suffix)
         held = f" (it holds {', '.join(f'{n} {ext}' for ext, n in others.most_common(3))})" if others else ""
         raise LstmkitError(f"no audio files ({', '.join(AUDIO_SUFFIXES)}) in {folder}{held}",
@@ -194,3 +195,19 @@ def read_folder(folder: str | Path, pattern: str) -> Utterances:
         texts.append(m.group("label"))
         fields.append(m.groupdict())
     return Utterances(paths, texts, fields, str(folder.resolve()))
+
+
+def _check_not_class_folders(folder: Path) -> None:
+    """An error naming the layout when ``folder``'s sub-folders hold the audio (Speech Commands:
+    ``yes/0a7c2a8d.wav``): 'no audio files, point --data at the folder that holds them' sent the
+    user into one class's folder."""
+    subs = {d.name: n for d in sorted(folder.iterdir()) if d.is_dir()
+            and (n := sum(p.suffix.lower() in AUDIO_SUFFIXES for p in d.iterdir() if p.is_file()))}
+    if subs:
+        first = next(iter(subs))
+        example = next(p.name for p in sorted((folder / first).iterdir()) if p.suffix.lower() in AUDIO_SUFFIXES)
+        shown = ", ".join(f"{d}/" for d in list(subs)[:4]) + (", …" if len(subs) > 4 else "")
+        raise LstmkitError(f"{folder} holds no audio files itself, but its folders do ({shown}: {sum(subs.values())} "
+                           "files); labels are read from file names, not from folder names",
+                           f"write a manifest with a 'path,text' row per recording (e.g. {first}/{example},{first}) "
+                           "and pass it as --data")
