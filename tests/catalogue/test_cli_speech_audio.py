@@ -9,6 +9,8 @@ from speech_data import RATE, say, write_manifest
 
 TRANSCRIBE = ["speech", "transcribe", "--run", "{d}/run"]
 EVALUATE = ["speech", "evaluate", "--run", "{d}/run", "--data"]
+TRAIN = ["speech", "train", "--data", "{d}/train.csv", "--hidden-size", "4", "--layers", "1", "--epochs", "1",
+         "--progress", "off", "--no-tensorboard", "--no-doctor", "--device", "cpu", "--out", "{out}"]
 
 
 @pytest.fixture(scope="module")
@@ -16,9 +18,7 @@ def d(tmp_path_factory):
     import soundfile as sf
     d = tmp_path_factory.mktemp("speech_audio")
     write_manifest(d, 6, seed=0, name="train.csv")
-    run = train_once(["speech", "train", "--data", "{d}/train.csv", "--hidden-size", "4", "--layers", "1",
-                      "--epochs", "1", "--progress", "off", "--no-tensorboard", "--no-doctor", "--device", "cpu",
-                      "--out", "{out}"], d, d / "runs")
+    run = train_once(TRAIN, d, d / "runs")
     run.rename(d / "run")
     wav = say("ab", np.random.default_rng(0))
     (d / "text.wav").write_text("hello, this is not audio\n")
@@ -75,6 +75,9 @@ CASES = [
     (EVALUATE + ["{d}/named", "--label-from-name", "{{speaker}}_{{take}}"], "has no {label} field"),
     (EVALUATE + ["{d}/notes", "--label-from-name", "{{label}}"], "no audio files"),
     (EVALUATE + ["{d}/classes", "--label-from-name", "{{label}}"], "no audio files itself, but its folders do"),
+    # a pattern for a manifest was ignored without a word: its rows give the transcripts
+    (EVALUATE + ["{d}/train.csv", "--label-from-name", "{{label}}_{{take}}"], "--label-from-name applies to a folder"),
+    (TRAIN + ["--label-from-name", "{{label}}_{{take}}"], "--label-from-name applies to a folder"),
 ]
 
 

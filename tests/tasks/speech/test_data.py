@@ -347,3 +347,14 @@ def test_a_folder_of_class_folders_is_named_with_the_manifest_to_write(tmp_path)
     with pytest.raises(LstmkitError, match=r"holds no audio files itself, but its folders do \(no/, yes/: 2 files\).*"
                                            r"a 'path,text' row per recording \(e.g. no/a1.wav,no\)"):
         read_utterances(tmp_path, "{label}")
+
+
+def test_a_pattern_for_data_that_is_no_folder_is_refused(tmp_path):
+    """fit and evaluate read a manifest's texts and ignored --label-from-name without a word."""
+    from lstmkit.tasks.speech.data import check_pattern_applies
+    (tmp_path / "m.csv").write_text("path,text\n")
+    for data in (tmp_path / "m.csv", [("a.wav", "yes")]):
+        with pytest.raises(LstmkitError, match="--label-from-name applies to a folder of recordings"):
+            check_pattern_applies("{label}_{take}", data)
+    check_pattern_applies("{label}_{take}", tmp_path / "m.csv", tmp_path)      # a folder among them: used there
+    check_pattern_applies(None, tmp_path / "m.csv")

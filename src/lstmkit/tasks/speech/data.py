@@ -32,7 +32,7 @@ from lstmkit.runs import path_exists
 from lstmkit.tasks.speech.config import MIN_RATE
 from lstmkit.tasks.speech.manifest import Utterances, manifest_utterances, name_pattern, read_folder, read_manifest
 
-__all__ = ["Utterances", "read_utterances", "check_files_exist", "audio_paths", "clip_length", "read_manifest",
+__all__ = ["Utterances", "read_utterances", "check_pattern_applies", "check_files_exist", "audio_paths", "clip_length", "read_manifest",
            "read_folder", "name_pattern", "read_audio", "AudioNote", "loud_peak", "promised_seconds", "loud_warning", "resample",
            "common_rate", "report_notes", "warn_untrained_labels", "warn_untrained_symbols", "warn_shared_recordings",
            "Symbols", "BLANK"]
@@ -86,6 +86,15 @@ def read_utterances(data: Any, label_from_name: str | None = None) -> Utterances
             raise LstmkitError(f"the transcript of {p} is empty", "give every recording its text")
     check_files_exist(out.paths)
     return out
+
+
+def check_pattern_applies(pattern: str | None, *data: Any) -> None:
+    """An error when a ``--label-from-name`` pattern is given but none of ``data`` is a folder: a
+    manifest's (or pairs') texts are the transcripts, and the pattern was ignored without a word."""
+    if pattern and not any(isinstance(d, (str, os.PathLike)) and Path(d).is_dir() for d in data):
+        shown = next((str(d) for d in data if isinstance(d, (str, os.PathLike))), "the data given")
+        raise LstmkitError(f"--label-from-name applies to a folder of recordings; {shown} is not one, and its "
+                           "transcripts are the ones it lists", "drop --label-from-name (label_from_name=None)")
 
 
 def check_files_exist(paths: Sequence[str], listed: bool = True) -> None:
