@@ -64,6 +64,8 @@ CASES = [
     (TRANSCRIBE + ["{d}/train.csv"], "train.csv is not a WAV file"),
     (TRANSCRIBE + ["--beam", "0", "{d}/wavs/train_0.wav"], "beam"),
     (TRANSCRIBE + ["--out", "{d}/no/such/dir/out.tsv", "{d}/wavs/train_0.wav"], "no such option"),
+    (TRANSCRIBE + ["--lm", "{d}/run", "--no-lm", "{d}/wavs/train_0.wav"], "--lm and --no-lm were both given"),
+    (EVALUATE + ["{d}/train.csv", "--lm", "{d}/run", "--no-lm"], "--lm and --no-lm were both given"),
     (EVALUATE + ["{d}/wavs/train_0.wav"], "is an audio file, not a manifest"),
     (EVALUATE + ["{d}/empty_text.csv"], "the transcript of"),
     (EVALUATE + ["{d}/punctuation.csv"], "nothing to score"),
