@@ -35,7 +35,8 @@ def d(tmp_path_factory):
             "punctuation": "wavs/train_0.wav,...\nwavs/train_1.wav,!?\n",
             "two_texts": "wavs/train_0.wav,ab\n./wavs/train_0.wav,ba\n",
             "cwd_paths": "elsewhere/wavs/train_0.wav,ab\nelsewhere/wavs/train_1.wav,ab\n",
-            "extra_cell": "wavs/train_0.wav,a, b\nwavs/train_1.wav,ab\n"}
+            "extra_cell": "wavs/train_0.wav,a, b\nwavs/train_1.wav,ab\n",
+            "urls": "https://example.org/clips/a.wav,ab\n"}
     for name, body in rows.items():
         (d / f"{name}.csv").write_text("path,text\n" + body)
     (d / "capitals.csv").write_text("Path,Text\nwavs/train_0.wav,ab\n")
@@ -72,6 +73,7 @@ CASES = [
     (EVALUATE + ["{d}/two_texts.csv"], "two transcripts"),
     (EVALUATE + ["{d}/cwd_paths.csv"], "2 of the 2 audio files listed are not found"),
     (EVALUATE + ["{d}/extra_cell.csv"], "more cell(s) than the header"),
+    (EVALUATE + ["{d}/urls.csv"], "lists a URL (https://example.org/clips/a.wav)"),
     (EVALUATE + ["{d}/capitals.csv"], "needs the columns path,text (found: Path, Text)"),
     (EVALUATE + ["{d}/named", "--label-from-name", "{{label}}_{{speaker}}_{{take}}"], "noise.wav does not match"),
     (EVALUATE + ["{d}/named", "--label-from-name", "{{speaker}}_{{take}}"], "has no {label} field"),

@@ -358,3 +358,11 @@ def test_a_pattern_for_data_that_is_no_folder_is_refused(tmp_path):
             check_pattern_applies("{label}_{take}", data)
     check_pattern_applies("{label}_{take}", tmp_path / "m.csv", tmp_path)      # a folder among them: used there
     check_pattern_applies(None, tmp_path / "m.csv")
+
+
+def test_a_manifest_of_urls_is_named_not_joined_to_its_folder(tmp_path):
+    """A URL was joined to the manifest's folder: 'audio file not found: .../https:/host/a.wav'."""
+    (tmp_path / "urls.csv").write_text("path,text\nhttps://example.org/clips/a.wav,yes\n")
+    with pytest.raises(LstmkitError, match=r"urls.csv lists a URL \(https://example.org/clips/a.wav\): "
+                                           r"recordings are read from local files only"):
+        read_utterances(tmp_path / "urls.csv")

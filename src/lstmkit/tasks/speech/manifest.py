@@ -82,6 +82,9 @@ def manifest_utterances(rows: list[dict[str, str]], header: list[str], base: Pat
         p = (row.get("path") or "").strip()
         if not p:
             continue
+        if re.match(r"[a-z][a-z0-9+.-]+://", p, re.I):       # joined to the folder: 'not found: data/https:/...'
+            raise LstmkitError(f"{where} lists a URL ({p[:80]}): recordings are read from local files only",
+                               "download them first and list the local paths (relative to the manifest)")
         paths.append(str(_resolve(p, base)))
         texts.append((row.get(text_col) or "").strip())
     if not paths:
