@@ -366,3 +366,15 @@ def test_a_manifest_of_urls_is_named_not_joined_to_its_folder(tmp_path):
     with pytest.raises(LstmkitError, match=r"urls.csv lists a URL \(https://example.org/clips/a.wav\): "
                                            r"recordings are read from local files only"):
         read_utterances(tmp_path / "urls.csv")
+
+
+
+def test_transcripts_are_read_in_one_unicode_form(tmp_path):
+    """'é' as one character (NFC) and as e + U+0301 (NFD: macOS file names) were different symbols:
+    a model trained on one form scored the other 'nothing to score'."""
+    import unicodedata
+    a = str(_wav(tmp_path / "a.wav", np.zeros(800)))
+    nfd = unicodedata.normalize("NFD", "déjà vu")
+    assert len(nfd) == 9 and read_utterances([(a, nfd)]).texts == ["d\u00e9j\u00e0 vu"]
+    (tmp_path / "m.csv").write_text(f"path,text\na.wav,{nfd}\n", encoding="utf-8")
+    assert read_utterances(tmp_path / "m.csv").texts == ["d\u00e9j\u00e0 vu"]

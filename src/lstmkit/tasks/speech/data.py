@@ -15,6 +15,7 @@ import math
 import os
 import re
 import sys
+import unicodedata
 import warnings
 from collections import Counter
 from dataclasses import dataclass
@@ -85,7 +86,9 @@ def read_utterances(data: Any, label_from_name: str | None = None) -> Utterances
         if not t.strip():
             raise LstmkitError(f"the transcript of {p} is empty", "give every recording its text")
     check_files_exist(out.paths)
-    return out
+    # one spelling of each accented letter: 'é' typed (NFC) and 'é' from a macOS file name (NFD, e + U+0301)
+    # were different symbols, so a model trained on one could write none of the other's accents
+    return Utterances(out.paths, [unicodedata.normalize("NFC", t) for t in out.texts], out.fields, out.source)
 
 
 def check_pattern_applies(pattern: str | None, *data: Any) -> None:
