@@ -378,3 +378,11 @@ def test_transcripts_are_read_in_one_unicode_form(tmp_path):
     assert len(nfd) == 9 and read_utterances([(a, nfd)]).texts == ["d\u00e9j\u00e0 vu"]
     (tmp_path / "m.csv").write_text(f"path,text\na.wav,{nfd}\n", encoding="utf-8")
     assert read_utterances(tmp_path / "m.csv").texts == ["d\u00e9j\u00e0 vu"]
+
+
+def test_a_manifest_path_in_the_other_unicode_form_is_found(tmp_path):
+    """A file copied from macOS keeps 'é' as e + U+0301 in its name; the manifest types it as one character."""
+    import unicodedata
+    nfd = _wav(tmp_path / unicodedata.normalize("NFD", "café.wav"), np.zeros(800))
+    (tmp_path / "m.csv").write_text("path,text\ncafé.wav,yes\n", encoding="utf-8")
+    assert read_utterances(tmp_path / "m.csv").paths == [str(nfd)]

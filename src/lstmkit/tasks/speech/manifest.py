@@ -14,6 +14,7 @@ import csv
 import io
 import os
 import re
+import unicodedata
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
@@ -147,10 +148,14 @@ def _check_no_extra_cells(row: dict, header: list[str], where: str, sep: str) ->
 
 def _resolve(p: str, base: Path) -> Path:
     """A manifest's path: absolute, or relative to ``base``; back-slashes of a manifest written on
-    Windows, and Common Voice's ``clips/`` folder, tried when the path as written is not there."""
+    Windows, Common Voice's ``clips/`` folder, and the name's other Unicode form (files copied from
+    macOS keep é as e + U+0301) tried when the path as written is not there."""
     full = Path(p) if Path(p).is_absolute() else base / p
     if full.exists():
         return full
+    other = unicodedata.normalize("NFD" if unicodedata.is_normalized("NFC", p) else "NFC", p)
+    if other != p and (Path(other) if Path(other).is_absolute() else base / other).exists():
+        return Path(other) if Path(other).is_absolute() else base / other
     for alt in (base / p.replace("\\", "/"), base / "clips" / p):
         if not Path(p).is_absolute() and alt.exists():
             return alt
