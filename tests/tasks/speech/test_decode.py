@@ -215,7 +215,7 @@ def test_decode_batch_names_the_utterance_with_non_finite_log_probabilities():
 
 def test_beam_search_time_grows_linearly_with_the_transcript():
     """Prefixes were tuple keys, hashed and copied whole at every frame: a long recording's
-    transcript took time quadratic in its length (8,000 frames 10-13x the time of 2,000; hours for two hours)."""
+    transcript took time quadratic in its length (8,000 frames 59x the time of 1,000; hours for two hours)."""
     import time
     rng = np.random.default_rng(0)
 
@@ -225,9 +225,9 @@ def test_beam_search_time_grows_linearly_with_the_transcript():
         lp[np.arange(frames), ids] = -0.01
         best = math.inf
         for _ in range(tries):
-            t = time.perf_counter()
+            t = time.process_time()          # this process's CPU time: other jobs on the machine do not count
             assert prefix_beam_search(lp, beam=4) == greedy_decode(lp)
-            best = min(best, time.perf_counter() - t)
+            best = min(best, time.process_time() - t)
         return best
 
-    assert seconds(8000, 1) < 16 * seconds(1000, 3)          # linear: about 8x; quadratic: 40x and more
+    assert seconds(8000, 2) < 24 * seconds(1000, 3)          # linear: about 8x; quadratic: 59x
