@@ -199,6 +199,7 @@ def test_audio_beyond_full_scale_is_answered_as_it_is_with_a_warning(ctc):
     ("short", "audio/wav", "too short"),
     ("odd_rate", "audio/wav", "7919 Hz cannot be resampled to the model's 8000 Hz"),
     ("silent", "audio/wav", "holds no audio samples"),
+    ("truncated", "audio/wav", "the WAV file is truncated: its header promises 0.50 s, the upload holds 0.25 s"),
     ("long", "audio/wav", "limit is 2 s"),
     ("ok", "text/plain", "Content-Type 'text/plain' is not a WAV upload"),
 ])
@@ -208,6 +209,7 @@ def test_bad_wav_upload_is_a_bad_request_naming_problem_and_fix(ctc, body, conte
     body = {"short": lambda: _wav_bytes(np.zeros(200, np.float32)),
             "odd_rate": lambda: _wav_bytes(tone_clip("ab", rate=7919), 7919),
             "silent": lambda: _wav_bytes(np.zeros(0, np.float32)),
+            "truncated": lambda: _wav_bytes(np.zeros(RATE // 2, np.float32))[: 44 + RATE // 2],   # read silently before
             "long": lambda: _wav_bytes(np.zeros(3 * RATE, np.float32)),
             "ok": lambda: _wav_bytes(tone_clip("ab"))}.get(body, lambda: body)()
     with pytest.raises(BadRequest, match=re.escape(needle)) as e:

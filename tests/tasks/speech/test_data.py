@@ -59,6 +59,14 @@ def test_name_pattern_needs_a_label_and_matches_whole_stems():
     assert name_pattern("{label}-x").match("a_b") is None
 
 
+@pytest.mark.parametrize("pattern, words", [("{label}{take}", "puts two fields side by side"),
+                                            ("{label}_{take}.wav", r"ends in '.wav'.*drop it: '\{label\}_\{take\}'")])
+def test_a_pattern_that_cannot_read_the_names_right_is_refused(pattern, words):
+    """'{label}{take}' read 'yes01' as the label 'y' without a word; '.wav' matched no name at all."""
+    with pytest.raises(LstmkitError, match=words):
+        name_pattern(pattern)
+
+
 def test_file_name_not_matching_the_pattern_is_named(tmp_path):
     (tmp_path / "7_jackson_0.wav").write_bytes(b"")
     (tmp_path / "oops.wav").write_bytes(b"")
@@ -127,6 +135,21 @@ def test_a_recording_listed_twice_is_read_once_with_a_warning(tmp_path):
 def test_a_list_that_is_not_path_text_pairs_is_named(data):
     with pytest.raises(LstmkitError, match=r"utterance 0 is .*, not a \(path, text\) pair"):
         read_utterances(data)
+
+
+@pytest.mark.parametrize("data, name", [(np.zeros((2, 8000)), "ndarray"), (None, "NoneType"), (3, "int")])
+def test_data_that_is_no_manifest_nor_pairs_is_named_not_a_type_error(data, name):
+    """Path(array) and Path(None) were bare TypeErrors from fit and evaluate."""
+    with pytest.raises(LstmkitError, match=rf"must be a manifest, a folder or \(path, text\) pairs, got {name}"):
+        read_utterances(data)
+
+
+def test_a_path_to_text_dict_reads_as_its_pairs(tmp_path):
+    a, b = _wav(tmp_path / "a.wav", np.zeros(800)), _wav(tmp_path / "b.wav", np.zeros(800))
+    utts = read_utterances({str(a): "ab", str(b): "c"})
+    assert utts.paths == [str(a), str(b)] and utts.texts == ["ab", "c"]
+    with pytest.raises(LstmkitError, match="the transcript of .*a.wav is missing"):
+        read_utterances({str(a): None})
 
 
 def test_a_dataframe_reads_as_its_manifest_and_a_missing_transcript_is_named(tmp_path, monkeypatch):
@@ -271,3 +294,95 @@ def test_float_audio_beyond_one_is_kept_as_it_is_with_one_warning(tmp_path, tiny
     with pytest.warns(UserWarning, match=r"manifest_4.wav: float samples reach 3, beyond .* normalise it") as said:
         est = SpeechRecognizer(**{**tiny, "max_epochs": 1}).fit(manifest)
     assert sum("float samples" in str(w.message) for w in said) == 1 and est.data_summary_["converted"] == 0
+
+
+def test_a_truncated_wav_is_read_as_far_as_it_goes_with_one_warning(tmp_path):
+    """A WAV cut short (its header promising twice the audio) was read without a word."""
+    import struct
+    from lstmkit.tasks.speech.data import report_notes
+    full = _wav(tmp_path / "full.wav", 0.1 * np.ones(8000), RATE).read_bytes()
+    (tmp_path / "cut.wav").write_bytes(full[: len(full) // 2])
+    streamed = bytearray(full)                 # a writer that cannot seek back leaves 0xffffffff
+    at = streamed.find(b"data")
+    streamed[at + 4: at + 8] = struct.pack("<I", 0xFFFFFFFF)
+    (tmp_path / "streamed.wav").write_bytes(bytes(streamed))
+    wave, _, notes = read_audio(tmp_path / "cut.wav", None)
+    assert wave.size == (len(full) // 2 - 44) // 2 and [n.promised for n in notes] == [pytest.approx(1.0)]
+    with pytest.warns(UserWarning, match=r"cut.wav: truncated: its header promises 1.00 s, the file holds 0.50 s; "
+                                         r"read as far as it goes.*copy or export it again"):
+        report_notes(notes)
+    for name in ("full.wav", "streamed.wav"):
+        assert read_audio(tmp_path / name, None)[2] == []
+
+
+def test_a_wav_whose_writer_never_filled_in_its_sizes_is_named_unfinished(tmp_path):
+    """Sizes left at 0 by a recorder that stopped: 'holds no audio samples, re-record it' was wrong."""
+    import struct
+    full = bytearray(_wav(tmp_path / "a.wav", 0.1 * np.ones(4000), RATE).read_bytes())
+    at = full.find(b"data")
+    full[4:8] = full[at + 4: at + 8] = struct.pack("<I", 0)
+    (tmp_path / "unfinished.wav").write_bytes(bytes(full))
+    with pytest.raises(LstmkitError, match=r"unfinished.wav was never finished: its header says it holds no audio, "
+                                           r"yet the file is 8,044 bytes long.*sox --ignore-length"):
+        read_audio(tmp_path / "unfinished.wav", None)
+    sf.write(tmp_path / "empty.wav", np.zeros(0, np.float32), RATE)
+    with pytest.raises(LstmkitError, match="empty.wav holds no audio samples"):
+        read_audio(tmp_path / "empty.wav", 16000)
+
+
+def test_audio_paths_take_bytes_and_path_like_paths(tmp_path):
+    """A bytes path was iterated into its byte values: 'transcribe takes audio file paths, got int 97'."""
+    from lstmkit.tasks.speech.data import audio_paths
+    a = str(_wav(tmp_path / "a.wav", np.zeros(800)))
+    assert audio_paths(a.encode()) == audio_paths([a.encode(), tmp_path / "a.wav"])[:1] == [a]
+    with pytest.raises(LstmkitError, match="got int '3'"):
+        audio_paths([a, 3])
+
+
+def test_a_folder_of_class_folders_is_named_with_the_manifest_to_write(tmp_path):
+    """Speech Commands' yes/ no/ layout was 'no audio files in it: point --data at the folder that holds them'."""
+    for label in ("yes", "no"):
+        (tmp_path / label).mkdir()
+        _wav(tmp_path / label / "a1.wav", np.zeros(800))
+    with pytest.raises(LstmkitError, match=r"holds no audio files itself, but its folders do \(no/, yes/: 2 files\).*"
+                                           r"a 'path,text' row per recording \(e.g. no/a1.wav,no\)"):
+        read_utterances(tmp_path, "{label}")
+
+
+def test_a_pattern_for_data_that_is_no_folder_is_refused(tmp_path):
+    """fit and evaluate read a manifest's texts and ignored --label-from-name without a word."""
+    from lstmkit.tasks.speech.data import check_pattern_applies
+    (tmp_path / "m.csv").write_text("path,text\n")
+    for data in (tmp_path / "m.csv", [("a.wav", "yes")]):
+        with pytest.raises(LstmkitError, match="--label-from-name applies to a folder of recordings"):
+            check_pattern_applies("{label}_{take}", data)
+    check_pattern_applies("{label}_{take}", tmp_path / "m.csv", tmp_path)      # a folder among them: used there
+    check_pattern_applies(None, tmp_path / "m.csv")
+
+
+def test_a_manifest_of_urls_is_named_not_joined_to_its_folder(tmp_path):
+    """A URL was joined to the manifest's folder: 'audio file not found: .../https:/host/a.wav'."""
+    (tmp_path / "urls.csv").write_text("path,text\nhttps://example.org/clips/a.wav,yes\n")
+    with pytest.raises(LstmkitError, match=r"urls.csv lists a URL \(https://example.org/clips/a.wav\): "
+                                           r"recordings are read from local files only"):
+        read_utterances(tmp_path / "urls.csv")
+
+
+
+def test_transcripts_are_read_in_one_unicode_form(tmp_path):
+    """'é' as one character (NFC) and as e + U+0301 (NFD: macOS file names) were different symbols:
+    a model trained on one form scored the other 'nothing to score'."""
+    import unicodedata
+    a = str(_wav(tmp_path / "a.wav", np.zeros(800)))
+    nfd = unicodedata.normalize("NFD", "déjà vu")
+    assert len(nfd) == 9 and read_utterances([(a, nfd)]).texts == ["d\u00e9j\u00e0 vu"]
+    (tmp_path / "m.csv").write_text(f"path,text\na.wav,{nfd}\n", encoding="utf-8")
+    assert read_utterances(tmp_path / "m.csv").texts == ["d\u00e9j\u00e0 vu"]
+
+
+def test_a_manifest_path_in_the_other_unicode_form_is_found(tmp_path):
+    """A file copied from macOS keeps 'é' as e + U+0301 in its name; the manifest types it as one character."""
+    import unicodedata
+    nfd = _wav(tmp_path / unicodedata.normalize("NFD", "café.wav"), np.zeros(800))
+    (tmp_path / "m.csv").write_text("path,text\ncafé.wav,yes\n", encoding="utf-8")
+    assert read_utterances(tmp_path / "m.csv").paths == [str(nfd)]

@@ -211,3 +211,23 @@ def test_decode_batch_names_the_utterance_with_non_finite_log_probabilities():
         with pytest.raises(LstmkitError, match=r"^utterance 2 of 2: the acoustic model's log-probabilities are not "
                                                r"finite \(nan at frame 0"):
             decode_batch(rows, beam=beam)
+
+
+def test_beam_search_time_grows_linearly_with_the_transcript():
+    """Prefixes were tuple keys, hashed and copied whole at every frame: a long recording's
+    transcript took time quadratic in its length (8,000 frames 59x the time of 1,000; hours for two hours)."""
+    import time
+    rng = np.random.default_rng(0)
+
+    def seconds(frames: int, tries: int) -> float:
+        ids = rng.integers(0, 6, frames)
+        lp = np.full((frames, 6), -8.0)
+        lp[np.arange(frames), ids] = -0.01
+        best = math.inf
+        for _ in range(tries):
+            t = time.process_time()          # this process's CPU time: other jobs on the machine do not count
+            assert prefix_beam_search(lp, beam=4) == greedy_decode(lp)
+            best = min(best, time.process_time() - t)
+        return best
+
+    assert seconds(8000, 2) < 24 * seconds(1000, 3)          # linear: about 8x; quadratic: 59x

@@ -117,6 +117,13 @@ def test_transcribe_takes_a_list_of_paths(ctc_run, files, words):
         ctc_run.transcribe(files)
 
 
+def test_predict_is_transcribe_for_scikit_learn_habits(ctc_run, corpus):
+    """``predict``, the name every other estimator answers to, was an AttributeError."""
+    files = sorted((corpus / "wavs").glob("test_*.wav"))[:3]
+    said = ctc_run.predict(files)
+    assert said == ctc_run.transcribe(files) and len(said) == 3 and any(said)
+
+
 def test_global_normalisation_statistics_are_saved(corpus, tiny, tmp_path):
     est = SpeechRecognizer(**{**tiny, "max_epochs": 1, "normalize": "global"}).fit(corpus / "test.csv",
                                                                                  out=tmp_path)

@@ -6,7 +6,7 @@
 
 Every problem is a :class:`~lstmkit.deploy.adapter.BadRequest` (a 422 naming the field) that
 says what is wrong and how to fix it: not a WAV file, empty, corrupt, a sample rate the model
-cannot be reached from exactly, too long, non-finite samples. Stereo (or more channels) is
+cannot be reached from exactly, too long, truncated, non-finite samples. Stereo (or more channels) is
 mixed down to mono, as training does (:func:`~lstmkit.tasks.speech.data.read_audio`); a float WAV
 whose samples go beyond [-1, 1] is read as it is, and its peak returned for the answer's warning.
 """
@@ -21,7 +21,7 @@ import numpy as np
 
 from lstmkit.deploy.adapter import BadRequest
 from lstmkit.tasks.speech.config import MIN_RATE
-from lstmkit.tasks.speech.data import loud_peak, loud_warning, resample
+from lstmkit.tasks.speech.data import loud_peak, loud_warning, promised_seconds, resample
 
 __all__ = ["WAV_TYPES", "wav_samples", "to_model_rate", "warned", "MIN_RATE"]
 
@@ -65,6 +65,9 @@ def wav_samples(body: bytes, content_type: str, rate: int, max_seconds: float) -
         raise BadRequest([], f"the WAV file is corrupt or truncated ({first})", "send a complete PCM or float WAV file") from None
     if wave.shape[0] == 0:
         raise BadRequest([], "the WAV file holds no audio samples", "send a recording")
+    if (promised := promised_seconds(io.BytesIO(body), wave.shape[0], sr)) is not None:
+        raise BadRequest([], f"the WAV file is truncated: its header promises {promised:.2f} s, the upload holds "
+                             f"{wave.shape[0] / sr:.2f} s", "send the complete file")
     if wave.shape[0] > max_seconds * sr:
         raise BadRequest([], f"the recording is {wave.shape[0] / sr:.1f} s long; the limit is {max_seconds:g} s",
                          "split it into shorter clips, or stream it chunk by chunk")

@@ -7,6 +7,7 @@ from typing import List, Optional
 import typer
 
 from lstmkit.cli_config import add_train_command, echo_run_end, task_app
+from lstmkit.errors import LstmkitError
 from lstmkit.tasks.speech.config import SpeechConfig, check_given
 
 __all__ = ["app"]
@@ -22,6 +23,13 @@ def _report(est) -> None:
     if "val_beam" in est.metrics_:
         _print_metrics(est, est.metrics_["val_beam"], "validation")
     echo_run_end(est, extra=f", {est.train_seconds_:.1f} s")
+
+
+def _lm_choice(lm: Optional[Path], no_lm: bool):
+    """``--lm RUN`` or ``--no-lm`` (False) for the estimator; both at once was ``--no-lm`` without a word."""
+    if lm is not None and no_lm:
+        raise LstmkitError("--lm and --no-lm were both given", "keep one: --lm RUN to fuse that model, --no-lm for none")
+    return False if no_lm else lm
 
 
 def _print_metrics(est, m: dict, title: str) -> None:
@@ -53,7 +61,7 @@ def transcribe(run: Path = typer.Option(..., help="Run folder from 'train'."),
     """Print one line per file: the file name, a tab, and its transcript (or label)."""
     from lstmkit.tasks.speech.estimator import SpeechRecognizer
     est = SpeechRecognizer.load(run)
-    texts = est.transcribe([str(f) for f in files], beam=beam, lm=False if no_lm else lm)
+    texts = est.transcribe([str(f) for f in files], beam=beam, lm=_lm_choice(lm, no_lm))
     for f, t in zip(files, texts):
         typer.echo(f"{f}\t{t}")
 
@@ -69,7 +77,7 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
     """WER / CER / real-time factor (or accuracy and confusion) against the data's transcripts."""
     from lstmkit.tasks.speech.estimator import SpeechRecognizer
     est = SpeechRecognizer.load(run)
-    m = est.evaluate(data, label_from_name=label_from_name, beam=beam, lm=False if no_lm else lm)
+    m = est.evaluate(data, label_from_name=label_from_name, beam=beam, lm=_lm_choice(lm, no_lm))
     if as_json:
         from lstmkit.runs import to_json
         typer.echo(to_json(m, indent=2))

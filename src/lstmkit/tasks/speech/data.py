@@ -15,12 +15,13 @@ import math
 import os
 import re
 import sys
+import unicodedata
 import warnings
 from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -30,20 +31,23 @@ from lstmkit.data.textfile import column_strings, file_ext
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import path_exists
 from lstmkit.tasks.speech.config import MIN_RATE
-from lstmkit.tasks.speech.manifest import AUDIO_SUFFIXES, Utterances, manifest_utterances, read_manifest
+from lstmkit.tasks.speech.manifest import Utterances, manifest_utterances, name_pattern, read_folder, read_manifest
 
-__all__ = ["Utterances", "read_utterances", "check_files_exist", "audio_paths", "clip_length", "read_manifest",
-           "read_folder", "name_pattern", "read_audio", "AudioNote", "loud_peak", "loud_warning", "resample",
+__all__ = ["Utterances", "read_utterances", "check_pattern_applies", "check_files_exist", "audio_paths", "clip_length", "read_manifest",
+           "read_folder", "name_pattern", "read_audio", "AudioNote", "loud_peak", "promised_seconds", "loud_warning", "resample",
            "common_rate", "report_notes", "warn_untrained_labels", "warn_untrained_symbols", "warn_shared_recordings",
            "Symbols", "BLANK"]
 
 BLANK = "<blank>"
+_STREAMED_SIZE = 0x7FFFF000     # bytes: a writer that cannot seek back (a pipe) puts 0x7ffff000 / 0xffffffff here
 
 
 def read_utterances(data: Any, label_from_name: str | None = None) -> Utterances:
     """A manifest CSV, a folder of audio files (``label_from_name`` required), an
     :class:`Utterances`, a list of ``(path, text)`` pairs, or a DataFrame with the manifest's
-    columns (relative paths against the working folder)."""
+    columns (relative paths against the working folder); a ``{path: text}`` dict reads as its pairs."""
+    if isinstance(data, Mapping):
+        data = list(data.items())
     if isinstance(data, Utterances):
         out = data
     elif isinstance(data, (list, tuple)):
@@ -62,6 +66,11 @@ def read_utterances(data: Any, label_from_name: str | None = None) -> Utterances
         cells = [column_strings(data[c]) for c in data.columns]
         rows = [dict(zip(map(str, data.columns), row)) for row in zip(*cells)]
         out = manifest_utterances(rows, [str(c) for c in data.columns], Path.cwd(), "the DataFrame given")
+    elif not isinstance(data, (str, os.PathLike)):      # Path(array) was a bare TypeError
+        raise LstmkitError(f"speech data must be a manifest, a folder or (path, text) pairs, got "
+                           f"{type(data).__name__} {str(data)[:40]!r}",
+                           "pass 'train.csv', a folder with label_from_name, or [('a.wav', 'yes'), ...]; "
+                           "write samples to a WAV first (soundfile.write('a.wav', wave, rate))")
     else:
         path = Path(data)
         if not path_exists(path):
@@ -77,7 +86,18 @@ def read_utterances(data: Any, label_from_name: str | None = None) -> Utterances
         if not t.strip():
             raise LstmkitError(f"the transcript of {p} is empty", "give every recording its text")
     check_files_exist(out.paths)
-    return out
+    # one spelling of each accented letter: 'é' typed (NFC) and 'é' from a macOS file name (NFD, e + U+0301)
+    # were different symbols, so a model trained on one could write none of the other's accents
+    return Utterances(out.paths, [unicodedata.normalize("NFC", t) for t in out.texts], out.fields, out.source)
+
+
+def check_pattern_applies(pattern: str | None, *data: Any) -> None:
+    """An error when a ``--label-from-name`` pattern is given but none of ``data`` is a folder: a
+    manifest's (or pairs') texts are the transcripts, and the pattern was ignored without a word."""
+    if pattern and not any(isinstance(d, (str, os.PathLike)) and Path(d).is_dir() for d in data):
+        shown = next((str(d) for d in data if isinstance(d, (str, os.PathLike))), "the data given")
+        raise LstmkitError(f"--label-from-name applies to a folder of recordings; {shown} is not one, and its "
+                           "transcripts are the ones it lists", "drop --label-from-name (label_from_name=None)")
 
 
 def check_files_exist(paths: Sequence[str], listed: bool = True) -> None:
@@ -100,42 +120,6 @@ def check_files_exist(paths: Sequence[str], listed: bool = True) -> None:
 
 def _is_missing(text: Any) -> bool:
     return text is None or isinstance(text, float) and math.isnan(text)
-
-
-def name_pattern(pattern: str) -> re.Pattern:
-    """``'{label}_{speaker}_{take}'`` -> a regex over file stems with one named group per field."""
-    parts = re.split(r"(\{[A-Za-z_][A-Za-z0-9_]*\})", pattern)
-    names = [p[1:-1] for p in parts if p.startswith("{")]
-    if "label" not in names:
-        raise LstmkitError(f"--label-from-name {pattern!r} has no {{label}} field",
-                           "use e.g. '{label}_{speaker}_{take}'")
-    if len(set(names)) != len(names):
-        raise LstmkitError(f"--label-from-name {pattern!r} repeats a field", "name each field once")
-    rx = "".join(f"(?P<{p[1:-1]}>.+?)" if p.startswith("{") else re.escape(p) for p in parts)
-    return re.compile(rx + r"\Z")
-
-
-def read_folder(folder: str | Path, pattern: str) -> Utterances:
-    """Every audio file directly in ``folder`` (sorted), its text from its name by ``pattern``."""
-    folder = Path(folder)
-    rx = name_pattern(pattern)
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
-    if not files:
-        others = Counter(p.suffix.lower() for p in folder.iterdir() if p.is_file() and p.suffix)
-        held = f" (it holds {', '.join(f'{n} {ext}' for ext, n in others.most_common(3))})" if others else ""
-        raise LstmkitError(f"no audio files ({', '.join(AUDIO_SUFFIXES)}) in {folder}{held}",
-                           "point --data at the folder that holds the recordings, or convert them to WAV "
-                           "(e.g. 'ffmpeg -i IN -ac 1 -ar 16000 OUT.wav')")
-    paths, texts, fields = [], [], []
-    for f in files:
-        m = rx.match(f.stem)
-        if m is None:
-            raise LstmkitError(f"file name {f.name} does not match --label-from-name {pattern!r}",
-                               "rename the file or fix the pattern")
-        paths.append(str(f))
-        texts.append(m.group("label"))
-        fields.append(m.groupdict())
-    return Utterances(paths, texts, fields, str(folder.resolve()))
 
 
 def warn_untrained_labels(train: Utterances, val: Utterances) -> None:
@@ -181,11 +165,12 @@ def clip_length(n_samples: int, rate: int) -> str:
 def audio_paths(files) -> list[str]:
     """``transcribe``'s files as a list of paths (any iterable of them); samples in memory are refused
     with the way to write them to a WAV."""
-    try:
-        files = [files] if isinstance(files, (str, Path)) else list(files)
+    try:                          # a bytes path was iterated into its byte values ("got int 97")
+        files = [files] if isinstance(files, (str, bytes, os.PathLike)) else list(files)
     except TypeError:
         files = [files]
-    bad = [f for f in files if not isinstance(f, (str, Path))]
+    files = [os.fsdecode(f) if isinstance(f, (bytes, os.PathLike)) else f for f in files]
+    bad = [f for f in files if not isinstance(f, str)]
     if bad:
         raise LstmkitError(f"transcribe takes audio file paths, got {type(bad[0]).__name__} {str(bad[0])[:40]!r}",
                            "pass a list of paths, e.g. ['a.wav']; write samples to a WAV first "
@@ -198,11 +183,17 @@ def audio_paths(files) -> list[str]:
 
 @dataclass(frozen=True)
 class AudioNote:
-    """What reading one audio file noted: a conversion (``what``), or float samples beyond [-1, 1]
-    read as they are (``peak``: their largest magnitude; :func:`report_notes` warns about those)."""
+    """What reading one audio file noted: a conversion (``what``), float samples beyond [-1, 1]
+    read as they are (``peak``: their largest magnitude), or a file shorter than its header says
+    (``promised``: the seconds the header promises); :func:`report_notes` warns about the last two."""
     file: str                     # the file's name
     what: str                     # e.g. "resampled from 44100 Hz to 16000 Hz"
     peak: float | None = None     # set for float samples beyond [-1, 1] only
+    promised: float | None = None  # set for a truncated file only
+
+    @property
+    def conversion(self) -> bool:
+        return self.peak is None and self.promised is None
 
 
 def read_audio(path: str | Path, rate: int | None) -> tuple[np.ndarray, int, list[AudioNote]]:
@@ -233,7 +224,9 @@ def read_audio(path: str | Path, rate: int | None) -> tuple[np.ndarray, int, lis
     if sr < MIN_RATE:             # a mislabelled header: 0.3 s at 7 Hz would "resample" to minutes of audio
         raise LstmkitError(f"{path} says its sample rate is {sr} Hz, under the {MIN_RATE} Hz that holds speech",
                            "re-export the recording at its real rate (e.g. 'sox IN -r 16000 -c 1 OUT.wav')")
-    notes = []
+    promised = promised_seconds(str(path), wave.shape[0], sr)
+    notes = [] if promised is None else [AudioNote(path.name, f"truncated: its header promises {promised:.2f} s, "
+                                                               f"the file holds {wave.shape[0] / sr:.2f} s", None, promised)]
     peak = loud_peak(wave, str(path))
     if peak is not None:            # kept as they are: report_notes warns
         notes.append(AudioNote(path.name, "float samples beyond [-1, 1]", peak))
@@ -245,8 +238,35 @@ def read_audio(path: str | Path, rate: int | None) -> tuple[np.ndarray, int, lis
         notes.append(AudioNote(path.name, f"resampled from {sr} Hz to {rate} Hz"))
         wave, sr = resample(wave, sr, rate), rate
     if wave.size == 0:
+        _check_finished(path)
         raise LstmkitError(f"{path} holds no audio samples", "remove it or re-record it")
     return np.ascontiguousarray(wave, dtype=np.float32), int(sr), notes
+
+
+def promised_seconds(source: Any, frames: int, rate: int) -> float | None:
+    """The seconds a WAV's header promises when ``source`` (a path or a file object; ``frames`` read
+    at ``rate``) holds less: a copy or download cut short, which libsndfile reads without a word,
+    a transcript then fitting half its clip. None for a complete file or a streamed one."""
+    import soundfile as sf
+    m = re.search(r"^data\s*:\s*(\d+) \(should be (\d+)\)", sf.info(source).extra_info, re.M)
+    if m is None or frames == 0:
+        return None
+    claimed, held = int(m[1]), int(m[2])
+    if not held < claimed < _STREAMED_SIZE:
+        return None
+    promised = frames / rate * claimed / held
+    return promised if promised - frames / rate >= 0.01 else None      # not a pad byte or a part-frame
+
+
+def _check_finished(path: Path) -> None:
+    """An error for a WAV whose header says 0 bytes of audio while audio follows it: a recorder that
+    stopped (crashed, unplugged) before writing the sizes; "holds no audio samples" told the user to re-record."""
+    import soundfile as sf
+    log = sf.info(str(path)).extra_info
+    if re.search(r"^data\s*:\s*0\s*$", log, re.M) and "Unknown chunk marker" in log:
+        raise LstmkitError(f"{path} was never finished: its header says it holds no audio, yet the file is "
+                           f"{path.stat().st_size:,} bytes long (its writer stopped before filling in the sizes)",
+                           "repair it with 'sox --ignore-length IN OUT.wav' and pass OUT.wav")
 
 
 def loud_peak(wave: np.ndarray, source: Any) -> float | None:
@@ -340,13 +360,19 @@ def common_rate(paths: Sequence[str]) -> int:
 
 def report_notes(notes: Sequence[AudioNote]) -> None:
     """One stderr line per kind of conversion, with a count and the first file; float audio beyond
-    [-1, 1] is one warning (:func:`loud_warning`: the files, the first and the loudest peak, the fix)."""
+    [-1, 1] is one warning (:func:`loud_warning`: the files, the first and the loudest peak, the fix),
+    and truncated files another."""
     loud = [(n.file, n.peak) for n in notes if n.peak is not None]
     if loud:
         warnings.warn(loud_warning(loud), UserWarning, stacklevel=2)
+    cut = [n for n in notes if n.promised is not None]
+    if cut:
+        more = f" and {len(cut) - 1} more" if len(cut) > 1 else ""
+        warnings.warn(f"{cut[0].file}{more}: {cut[0].what}; read as far as it goes, so its transcript may not "
+                      f"match it: copy or export {'them' if more else 'it'} again", UserWarning, stacklevel=2)
     kinds: dict[str, list[str]] = {}
     for n in notes:
-        if n.peak is None:
+        if n.conversion:
             kinds.setdefault(n.what, []).append(n.file)
     for what, files in kinds.items():
         more = f" and {len(files) - 1} more" if len(files) > 1 else ""

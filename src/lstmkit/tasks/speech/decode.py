@@ -27,6 +27,7 @@ estimator's own torch scorer.
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -153,6 +154,33 @@ class LMFusion:
         return self.alpha * end.logp + self.beta * ctx.tokens
 
 
+class _Prefix:
+    """A label prefix as a node of a trie: one node per distinct prefix, so the node itself is the
+    dict key (hashed by identity) and extending it costs O(1). Tuple keys were hashed and copied
+    their whole length at every frame: decoding took time quadratic in the transcript's length
+    (hours for a long recording). A parent holds its children weakly: those of no beam are freed."""
+    __slots__ = ("parent", "last", "children", "__weakref__")
+
+    def __init__(self, parent: "_Prefix | None" = None, last: int | None = None):
+        self.parent, self.last = parent, last
+        self.children: weakref.WeakValueDictionary | None = None
+
+    def extend(self, symbol: int) -> "_Prefix":
+        if self.children is None:
+            self.children = weakref.WeakValueDictionary()
+        child = self.children.get(symbol)
+        if child is None:
+            child = self.children[symbol] = _Prefix(self, symbol)
+        return child
+
+    def ids(self) -> list[int]:
+        out, node = [], self
+        while node.parent is not None:
+            out.append(node.last)
+            node = node.parent
+        return out[::-1]
+
+
 def prefix_beam_search(log_probs: np.ndarray, beam: int = 8, lm: LMFusion | None = None,
                        prune: float = 10.0) -> list[int]:
     """Symbol ids of the best prefix. Symbols more than ``prune`` nats below a frame's best
@@ -160,9 +188,9 @@ def prefix_beam_search(log_probs: np.ndarray, beam: int = 8, lm: LMFusion | None
     if beam < 1:
         raise ValueError(f"Expected beam >= 1, got {beam}")
     lp = checked_log_probs(log_probs)
-    root: tuple[int, ...] = ()
-    beams: dict[tuple[int, ...], list[float]] = {root: [0.0, _NEG]}          # prefix -> [p_b, p_nb]
-    ctx: dict[tuple[int, ...], _Context] = {root: lm.start()} if lm is not None else {}
+    root = _Prefix()
+    beams: dict[_Prefix, list[float]] = {root: [0.0, _NEG]}          # prefix -> [p_b, p_nb]
+    ctx: dict[_Prefix, _Context] = {root: lm.start()} if lm is not None else {}
 
     def rank(prefix, probs) -> float:
         total = _lse(*probs)
@@ -170,16 +198,16 @@ def prefix_beam_search(log_probs: np.ndarray, beam: int = 8, lm: LMFusion | None
 
     for frame in lp:
         keep = np.nonzero(frame >= frame.max() - prune)[0].tolist()
-        nxt: dict[tuple[int, ...], list[float]] = {}
+        nxt: dict[_Prefix, list[float]] = {}
         for prefix, (pb, pnb) in beams.items():
-            last = prefix[-1] if prefix else None
+            last = prefix.last
             for s in keep:
                 p = frame[s]
                 if s == 0:
                     cur = nxt.setdefault(prefix, [_NEG, _NEG])
                     cur[0] = _lse(cur[0], _lse(pb, pnb) + p)
                     continue
-                new = prefix + (s,)
+                new = prefix.extend(s)
                 cur = nxt.setdefault(new, [_NEG, _NEG])
                 if s == last:
                     cur[1] = _lse(cur[1], pb + p)                 # a blank separated the repeat
@@ -192,8 +220,8 @@ def prefix_beam_search(log_probs: np.ndarray, beam: int = 8, lm: LMFusion | None
         best = sorted(nxt.items(), key=lambda kv: rank(*kv), reverse=True)[:beam]
         beams = dict(best)
     if lm is None:
-        return list(max(beams.items(), key=lambda kv: _lse(*kv[1]))[0])
-    return list(max(beams.items(), key=lambda kv: _lse(*kv[1]) + lm.final(ctx[kv[0]]))[0])
+        return max(beams.items(), key=lambda kv: _lse(*kv[1]))[0].ids()
+    return max(beams.items(), key=lambda kv: _lse(*kv[1]) + lm.final(ctx[kv[0]]))[0].ids()
 
 
 def decode(log_probs: np.ndarray, beam: int = 1, lm: LMFusion | None = None) -> list[int]:

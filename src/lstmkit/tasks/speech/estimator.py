@@ -20,9 +20,9 @@ from lstmkit.nn.classifier import ClassificationLoss
 from lstmkit.nn.seq2seq import beam_search, sequence_loss
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.tasks.speech.config import SpeechConfig, check_hop
-from lstmkit.tasks.speech.data import (Symbols, Utterances, audio_paths, clip_length, common_rate, read_audio,
-                                       read_utterances, report_notes, warn_shared_recordings, warn_untrained_labels,
-                                       warn_untrained_symbols)
+from lstmkit.tasks.speech.data import (Symbols, Utterances, audio_paths, check_pattern_applies, clip_length,
+                                       common_rate, read_audio, read_utterances, report_notes, warn_shared_recordings,
+                                       warn_untrained_labels, warn_untrained_symbols)
 from lstmkit.tasks.speech.decode import LMFusion, decode_batch, lm_scorer
 from lstmkit.tasks.speech.features import FeatureBatches, FeatureSpec, Normalizer, frame_count, log_mel
 from lstmkit.tasks.speech.metrics import check_references, plot_ctc_posteriors, plot_spectrogram, recognition_metrics
@@ -66,7 +66,7 @@ class SpeechRecognizer(RunEstimator):
         ``run_dir`` from its last checkpoint. ``callbacks`` (trainer
         :class:`~lstmkit.train.callbacks.Callback` objects) see every epoch."""
         cfg = self._resolve_config(self.config, overrides)
-        _validate(cfg)
+        _validate(cfg, data, val_data)
         utts = read_utterances(data, cfg.label_from_name)
         if val_data is not None:
             train, val = utts, read_utterances(val_data, cfg.label_from_name)
@@ -100,7 +100,7 @@ class SpeechRecognizer(RunEstimator):
         self.data_summary_ = {
             "utterances": len(utts), "split": {"train": len(train), "val": len(val)},
             "hours": {"train": round(sum(dur_tr) / 3600, 4), "val": round(sum(dur_va) / 3600, 4)},
-            "sample_rate": cfg.sample_rate, "converted": sum(n.peak is None for n in notes + notes_va),
+            "sample_rate": cfg.sample_rate, "converted": sum(n.conversion for n in notes + notes_va),
             "source": None if isinstance(data, Utterances) else utts.source,
             "val_source": val.source if val_data is not None and not isinstance(val_data, Utterances) else None}
 
@@ -128,7 +128,7 @@ class SpeechRecognizer(RunEstimator):
         """Check the settings and read the manifest as :meth:`fit` would, without training (a
         search calls this once before its trials)."""
         cfg = self._resolve_config(self.config, overrides)
-        _validate(cfg)
+        _validate(cfg, data)
         read_utterances(data, cfg.label_from_name)
 
     @classmethod
@@ -149,11 +149,14 @@ class SpeechRecognizer(RunEstimator):
         report_notes(notes)
         return self._decode(feats, beam, fusion)
 
+    predict = transcribe         # the scikit-learn name every other estimator answers to (was an AttributeError)
+
     def evaluate(self, data, *, label_from_name: str | None = None, beam: int | None = None,
                  lm: str | Path | None | bool = None) -> dict[str, Any]:
         """WER / CER / RTF (ctc, seq2seq) against the transcripts as written (a character the model
         cannot write is one warning and counts as an error) or accuracy and confusion matrix (classify)."""
         self._check_fitted()
+        check_pattern_applies(label_from_name, data)          # the run's own pattern is for folders only
         utts = read_utterances(data, label_from_name or self.config_.label_from_name)
         self._check_references(utts)                 # unknown labels fail before any work
         fusion = self._pick_lm(lm, beam)
@@ -389,8 +392,10 @@ def validation_split(utts: Utterances, cfg: SpeechConfig) -> tuple[Utterances, U
     return utts.subset(sorted(perm[n_val:].tolist())), utts.subset(sorted(perm[:n_val].tolist()))
 
 
-def _validate(cfg: SpeechConfig) -> None:
-    """What the config cannot check alone (its fields are checked in ``SpeechConfig``)."""
+def _validate(cfg: SpeechConfig, *data) -> None:
+    """What the config cannot check alone (its fields are checked in ``SpeechConfig``), and its
+    pattern against the ``data`` it is to read."""
+    check_pattern_applies(cfg.label_from_name, *data)
     if cfg.features == "mfcc" and cfg.n_mfcc > cfg.n_mels:
         raise LstmkitError(f"n_mfcc ({cfg.n_mfcc}) exceeds n_mels ({cfg.n_mels})", "lower --n-mfcc or raise --n-mels")
     if cfg.lm is not None and cfg.mode != "ctc":

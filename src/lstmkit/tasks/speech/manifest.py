@@ -1,6 +1,7 @@
 """Manifests: the ``path,text`` tables that list recordings and their transcripts.
 
     read_manifest("train.csv")                 CSV / TSV / .xlsx / .parquet; relative paths against its folder
+    read_folder("clips/", "{label}_{speaker}_{take}")   a folder of audio files, each text from its name
     manifest_utterances(rows, header, base, where)   the same checks over rows already read (a DataFrame's)
 
 A recording listed twice is read once (with a warning); one listed with two transcripts, a row
@@ -12,7 +13,10 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
+import unicodedata
 import warnings
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -21,7 +25,8 @@ from lstmkit.data.tables import PARQUET, SHEETS, read_table
 from lstmkit.data.textfile import file_ext, header_separator, separator_line, unique_names
 from lstmkit.errors import LstmkitError
 
-__all__ = ["Utterances", "read_manifest", "manifest_utterances", "TEXT_ALIASES", "AUDIO_SUFFIXES"]
+__all__ = ["Utterances", "read_manifest", "manifest_utterances", "TEXT_ALIASES", "AUDIO_SUFFIXES", "name_pattern",
+           "read_folder"]
 
 TEXT_ALIASES = ("sentence", "transcript", "transcription")    # Common Voice writes "sentence"
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".opus", ".mp3")     # what libsndfile (soundfile) reads
@@ -78,6 +83,9 @@ def manifest_utterances(rows: list[dict[str, str]], header: list[str], base: Pat
         p = (row.get("path") or "").strip()
         if not p:
             continue
+        if re.match(r"[a-z][a-z0-9+.-]+://", p, re.I):       # joined to the folder: 'not found: data/https:/...'
+            raise LstmkitError(f"{where} lists a URL ({p[:80]}): recordings are read from local files only",
+                               "download them first and list the local paths (relative to the manifest)")
         paths.append(str(_resolve(p, base)))
         texts.append((row.get(text_col) or "").strip())
     if not paths:
@@ -142,11 +150,74 @@ def _check_no_extra_cells(row: dict, header: list[str], where: str, sep: str) ->
 
 def _resolve(p: str, base: Path) -> Path:
     """A manifest's path: absolute, or relative to ``base``; back-slashes of a manifest written on
-    Windows, and Common Voice's ``clips/`` folder, tried when the path as written is not there."""
+    Windows, Common Voice's ``clips/`` folder, and the name's other Unicode form (files copied from
+    macOS keep é as e + U+0301) tried when the path as written is not there."""
     full = Path(p) if Path(p).is_absolute() else base / p
     if full.exists():
         return full
+    other = unicodedata.normalize("NFD" if unicodedata.is_normalized("NFC", p) else "NFC", p)
+    if other != p and (Path(other) if Path(other).is_absolute() else base / other).exists():
+        return Path(other) if Path(other).is_absolute() else base / other
     for alt in (base / p.replace("\\", "/"), base / "clips" / p):
         if not Path(p).is_absolute() and alt.exists():
             return alt
     return full
+
+
+def name_pattern(pattern: str) -> re.Pattern:
+    """``'{label}_{speaker}_{take}'`` -> a regex over file stems with one named group per field."""
+    parts = re.split(r"(\{[A-Za-z_][A-Za-z0-9_]*\})", pattern)
+    names = [p[1:-1] for p in parts if p.startswith("{")]
+    if "label" not in names:
+        raise LstmkitError(f"--label-from-name {pattern!r} has no {{label}} field",
+                           "use e.g. '{label}_{speaker}_{take}'")
+    if len(set(names)) != len(names):
+        raise LstmkitError(f"--label-from-name {pattern!r} repeats a field", "name each field once")
+    if re.search(r"\}\{", pattern):         # '{label}{take}' read 'yes01' as label 'y', take 'es01'
+        raise LstmkitError(f"--label-from-name {pattern!r} puts two fields side by side: where one ends is anyone's guess",
+                           "put the separator of the file names between them, e.g. '{label}_{take}'")
+    if Path(pattern).suffix.lower() in AUDIO_SUFFIXES:      # matched against stems: no name would match
+        raise LstmkitError(f"--label-from-name {pattern!r} ends in {Path(pattern).suffix!r}, but it is matched "
+                           "against file names without their extension", f"drop it: {pattern[:-len(Path(pattern).suffix)]!r}")
+    rx = "".join(f"(?P<{p[1:-1]}>.+?)" if p.startswith("{") else re.escape(p) for p in parts)
+    return re.compile(rx + r"\Z")
+
+
+def read_folder(folder: str | Path, pattern: str) -> Utterances:
+    """Every audio file directly in ``folder`` (sorted), its text from its name by ``pattern``."""
+    folder = Path(folder)
+    rx = name_pattern(pattern)
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
+    if not files:
+        _check_not_class_folders(folder)
+        others = Counter(p.suffix.lower() for p in folder.iterdir() if p.is_file() and p.suffix)
+        held = f" (it holds {', '.join(f'{n} {ext}' for ext, n in others.most_common(3))})" if others else ""
+        raise LstmkitError(f"no audio files ({', '.join(AUDIO_SUFFIXES)}) in {folder}{held}",
+                           "point --data at the folder that holds the recordings, or convert them to WAV "
+                           "(e.g. 'ffmpeg -i IN -ac 1 -ar 16000 OUT.wav')")
+    paths, texts, fields = [], [], []
+    for f in files:
+        m = rx.match(f.stem)
+        if m is None:
+            raise LstmkitError(f"file name {f.name} does not match --label-from-name {pattern!r}",
+                               "rename the file or fix the pattern")
+        paths.append(str(f))
+        texts.append(m.group("label"))
+        fields.append(m.groupdict())
+    return Utterances(paths, texts, fields, str(folder.resolve()))
+
+
+def _check_not_class_folders(folder: Path) -> None:
+    """An error naming the layout when ``folder``'s sub-folders hold the audio (Speech Commands:
+    ``yes/0a7c2a8d.wav``): 'no audio files, point --data at the folder that holds them' sent the
+    user into one class's folder."""
+    subs = {d.name: n for d in sorted(folder.iterdir()) if d.is_dir()
+            and (n := sum(p.suffix.lower() in AUDIO_SUFFIXES for p in d.iterdir() if p.is_file()))}
+    if subs:
+        first = next(iter(subs))
+        example = next(p.name for p in sorted((folder / first).iterdir()) if p.suffix.lower() in AUDIO_SUFFIXES)
+        shown = ", ".join(f"{d}/" for d in list(subs)[:4]) + (", …" if len(subs) > 4 else "")
+        raise LstmkitError(f"{folder} holds no audio files itself, but its folders do ({shown}: {sum(subs.values())} "
+                           "files); labels are read from file names, not from folder names",
+                           f"write a manifest with a 'path,text' row per recording (e.g. {first}/{example},{first}) "
+                           "and pass it as --data")

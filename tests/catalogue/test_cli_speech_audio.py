@@ -1,0 +1,90 @@
+"""Bad-input catalogue, `lstmkit speech transcribe | evaluate` on recordings and manifests nobody
+prepared: damaged, empty or mislabelled audio, a folder or a pattern for files, manifests that
+cannot be scored. One line, exit 2, nothing left behind."""
+import numpy as np
+import pytest
+
+from catalogue_helpers import check, train_once
+from speech_data import RATE, say, write_manifest
+
+TRANSCRIBE = ["speech", "transcribe", "--run", "{d}/run"]
+EVALUATE = ["speech", "evaluate", "--run", "{d}/run", "--data"]
+TRAIN = ["speech", "train", "--data", "{d}/train.csv", "--hidden-size", "4", "--layers", "1", "--epochs", "1",
+         "--progress", "off", "--no-tensorboard", "--no-doctor", "--device", "cpu", "--out", "{out}"]
+
+
+@pytest.fixture(scope="module")
+def d(tmp_path_factory):
+    import soundfile as sf
+    d = tmp_path_factory.mktemp("speech_audio")
+    write_manifest(d, 6, seed=0, name="train.csv")
+    run = train_once(TRAIN, d, d / "runs")
+    run.rename(d / "run")
+    wav = say("ab", np.random.default_rng(0))
+    (d / "text.wav").write_text("hello, this is not audio\n")
+    (d / "zero_bytes.wav").write_bytes(b"")
+    full = (d / "wavs" / "train_0.wav").read_bytes()
+    (d / "no_data.wav").write_bytes(full[:36])                  # a header cut before its data chunk
+    unfinished = bytearray(full)                                # a recorder that never wrote its sizes
+    unfinished[4:8] = unfinished[40:44] = bytes(4)
+    (d / "unfinished.wav").write_bytes(bytes(unfinished))
+    sf.write(d / "no_samples.wav", np.zeros(0, np.float32), RATE)
+    sf.write(d / "one_sample.wav", wav[:1], RATE)
+    sf.write(d / "one_hz.wav", wav[:40], 1)
+    rows = {"empty_text": "wavs/train_0.wav,\nwavs/train_1.wav,ab\n",
+            "punctuation": "wavs/train_0.wav,...\nwavs/train_1.wav,!?\n",
+            "two_texts": "wavs/train_0.wav,ab\n./wavs/train_0.wav,ba\n",
+            "cwd_paths": "elsewhere/wavs/train_0.wav,ab\nelsewhere/wavs/train_1.wav,ab\n",
+            "extra_cell": "wavs/train_0.wav,a, b\nwavs/train_1.wav,ab\n",
+            "urls": "https://example.org/clips/a.wav,ab\n"}
+    for name, body in rows.items():
+        (d / f"{name}.csv").write_text("path,text\n" + body)
+    (d / "capitals.csv").write_text("Path,Text\nwavs/train_0.wav,ab\n")
+    (d / "named").mkdir()
+    sf.write(d / "named" / "ab_ann_0.wav", wav, RATE)
+    sf.write(d / "named" / "noise.wav", wav, RATE)
+    for label in ("yes", "no"):                                 # Speech Commands: one folder per label
+        (d / "classes" / label).mkdir(parents=True)
+        sf.write(d / "classes" / label / "a1.wav", wav, RATE)
+    (d / "notes").mkdir()
+    (d / "notes" / "a.txt").write_text("x")
+    return d
+
+
+CASES = [
+    (TRANSCRIBE + ["{d}/text.wav"], "text.wav is unreadable or corrupt"),
+    (TRANSCRIBE + ["{d}/zero_bytes.wav"], "zero_bytes.wav is unreadable or corrupt"),
+    (TRANSCRIBE + ["{d}/no_data.wav"], "no_data.wav is unreadable or corrupt"),
+    (TRANSCRIBE + ["{d}/unfinished.wav"], "unfinished.wav was never finished"),
+    (TRANSCRIBE + ["{d}/no_samples.wav"], "no_samples.wav holds no audio samples"),
+    (TRANSCRIBE + ["{d}/one_sample.wav"], "one_sample.wav is too short: 0.12 ms (1 sample)"),
+    (TRANSCRIBE + ["{d}/one_hz.wav"], "its sample rate is 1 Hz"),
+    (TRANSCRIBE + ["{d}/wavs"], "wavs is a folder, not an audio file"),
+    (TRANSCRIBE + ["{d}/wavs/*.wav"], "no file matches"),
+    (TRANSCRIBE + ["{d}/wavs/train_0.wav", "{d}/gone.wav"], "audio file not found"),
+    (TRANSCRIBE + ["{d}/train.csv"], "train.csv is not a WAV file"),
+    (TRANSCRIBE + ["--beam", "0", "{d}/wavs/train_0.wav"], "beam"),
+    (TRANSCRIBE + ["--out", "{d}/no/such/dir/out.tsv", "{d}/wavs/train_0.wav"], "no such option"),
+    (TRANSCRIBE + ["--lm", "{d}/run", "--no-lm", "{d}/wavs/train_0.wav"], "--lm and --no-lm were both given"),
+    (EVALUATE + ["{d}/train.csv", "--lm", "{d}/run", "--no-lm"], "--lm and --no-lm were both given"),
+    (EVALUATE + ["{d}/wavs/train_0.wav"], "is an audio file, not a manifest"),
+    (EVALUATE + ["{d}/empty_text.csv"], "the transcript of"),
+    (EVALUATE + ["{d}/punctuation.csv"], "nothing to score"),
+    (EVALUATE + ["{d}/two_texts.csv"], "two transcripts"),
+    (EVALUATE + ["{d}/cwd_paths.csv"], "2 of the 2 audio files listed are not found"),
+    (EVALUATE + ["{d}/extra_cell.csv"], "more cell(s) than the header"),
+    (EVALUATE + ["{d}/urls.csv"], "lists a URL (https://example.org/clips/a.wav)"),
+    (EVALUATE + ["{d}/capitals.csv"], "needs the columns path,text (found: Path, Text)"),
+    (EVALUATE + ["{d}/named", "--label-from-name", "{{label}}_{{speaker}}_{{take}}"], "noise.wav does not match"),
+    (EVALUATE + ["{d}/named", "--label-from-name", "{{speaker}}_{{take}}"], "has no {label} field"),
+    (EVALUATE + ["{d}/notes", "--label-from-name", "{{label}}"], "no audio files"),
+    (EVALUATE + ["{d}/classes", "--label-from-name", "{{label}}"], "no audio files itself, but its folders do"),
+    # a pattern for a manifest was ignored without a word: its rows give the transcripts
+    (EVALUATE + ["{d}/train.csv", "--label-from-name", "{{label}}_{{take}}"], "--label-from-name applies to a folder"),
+    (TRAIN + ["--label-from-name", "{{label}}_{{take}}"], "--label-from-name applies to a folder"),
+]
+
+
+@pytest.mark.parametrize("argv, needle", CASES, ids=[f"{k}:{c[1]}" for k, c in enumerate(CASES)])
+def test_speech_audio_bad_input(argv, needle, d, tmp_path, capsys):
+    check(argv, 2, needle, tmp_path, capsys, d)
