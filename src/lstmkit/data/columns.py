@@ -1,0 +1,144 @@
+"""A table's columns once read: a named column (with a close name suggested when it is missing, and
+one that two columns share refused), its cells as text, and what a file carries besides its data.
+
+    table_column(df, name, role, where) / column_strings(col)   a named column, its cells as text
+    check_unique_columns(df, where)    a frame's columns each named once
+    check_strings(items, what, fix)    texts given in Python: each one a string
+    closest_name(name, names)          the column a misspelt name most likely meant
+    blank_rows(df)                     the rows empty in every cell (a spreadsheet's ",,," lines)
+    without_row_numbers(df)            a table without the row numbers pandas' to_csv / R's write.csv write first
+
+:mod:`lstmkit.data.textfile` (which reads the files) re-exports these.
+"""
+from __future__ import annotations
+
+import difflib
+import math
+import numbers
+from typing import TYPE_CHECKING
+
+from lstmkit.errors import LstmkitError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["table_column", "check_unique_columns", "column_strings", "check_strings", "closest_name", "is_number",
+           "blank_rows", "without_row_numbers", "looks_like_data"]
+
+
+def closest_name(name: str, names: list[str]) -> str | None:
+    """The one of ``names`` that ``name`` most likely meant: the same up to case and surrounding
+    spaces, else a close spelling; None when none is close."""
+    key = name.strip().casefold()
+    same = [n for n in names if n.strip().casefold() == key]
+    if same:
+        return same[0]
+    close = difflib.get_close_matches(name, names, 1, 0.8)
+    return close[0] if close else None
+
+
+
+def table_column(df: pd.DataFrame, name: str, role: str, where: str, flag: str | None = None) -> pd.Series:
+    """Column ``name`` of ``df``; a missing one is an error listing the columns (fix: ``flag``)."""
+    lookup = {str(c): c for c in df.columns}
+    if name not in lookup:
+        flag = flag or {"text": "--text", "label": "--label"}.get(role, f"--{role}")
+        close = closest_name(name, list(lookup))
+        guess = f" (did you mean {close!r}?)" if close else ""
+        names = f"pass {flag} with one of: {', '.join(map(str, lookup)) or '(no columns)'}"
+        if not close and looks_like_data(list(lookup)):
+            raise LstmkitError(f"{role} column {name!r} not found{where}: its first line reads as data, not as "
+                               f"column names", f"add a header line naming the columns (this one {name!r}) as the "
+                               f"file's first line")
+        raise LstmkitError(f"{role} column {name!r} not found{where}{guess}", names)
+    if sum(str(c) == name for c in df.columns) > 1:
+        _repeated_name(df, name, where)
+    return df[lookup[name]]
+
+
+def check_unique_columns(df: pd.DataFrame, where: str = "") -> None:
+    """An :class:`LstmkitError` when two of ``df``'s columns have one name (as text). A pandas
+    frame may hold such columns (a file's repeated header is read as ``name.1``); a lookup by
+    that name gives all of them, so no single column would be read."""
+    seen: set[str] = set()
+    for c in map(str, df.columns):
+        if c in seen:
+            _repeated_name(df, c, where)
+        seen.add(c)
+
+
+def _repeated_name(df: pd.DataFrame, name: str, where: str) -> None:
+    n = sum(str(c) == name for c in df.columns)
+    raise LstmkitError(f"{n} columns{where} are named {name!r}: which one to read is not clear",
+                       "give each column its own name, or drop the copies "
+                       "(pandas: df.loc[:, ~df.columns.duplicated()])")
+
+
+def looks_like_data(names: list[str]) -> bool:
+    """Whether a table's column names read as a row of data: one of them three words or more,
+    or a number (a file without a header line, e.g. ``the dog runs,der Hund läuft``)."""
+    return any(len(n.split()) >= 3 or is_number(n) for n in names)
+
+
+def is_number(text: str) -> bool:
+    """Whether ``text`` reads as a finite number (``"3"``, ``"-0.25"``, ``"1e3"``)."""
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
+
+
+def column_strings(col: pd.Series | list) -> list[str]:
+    """The cells (of a column, or a list) as text; missing ones (None, NaN) as ``""``. A cell of
+    bytes is an error: ``str()`` would make ``b'good'`` of it, and bytes have no one decoding."""
+    cells = col.tolist() if hasattr(col, "tolist") else col
+    raw = next((i for i, v in enumerate(cells) if isinstance(v, (bytes, bytearray))), None)
+    if raw is not None:
+        name = getattr(col, "name", None)
+        where = f"column {str(name)!r}" if name is not None else "the list"
+        raise LstmkitError(f"item {raw + 1} of {where} is bytes ({bytes(cells[raw][:20])!r}), not text",
+                           "decode the bytes first (pandas: df[column].str.decode('utf-8'); "
+                           "Python: b.decode('utf-8'))")
+    return ["" if (v is None or (isinstance(v, float) and math.isnan(v))) else str(v) for v in cells]
+
+
+def check_strings(items: list, what: str, fix: str) -> None:
+    """An :class:`LstmkitError` naming the first of ``items`` (texts given in Python) that is not a
+    string (None, NaN, a number, bytes), with ``fix``."""
+    other = next((i for i, t in enumerate(items) if not isinstance(t, str)), None)
+    if other is not None:
+        raise LstmkitError(f"{what} {other} of the list is a {type(items[other]).__name__} "
+                           f"({str(items[other])[:20]!r}), not a string", fix)
+
+
+def blank_rows(df: pd.DataFrame):
+    """A boolean mask ``[len(df)]`` of the rows whose every cell is empty or missing (NaN, None,
+    blank text): a spreadsheet's ``,,,`` lines, which place nothing anywhere. Only rows whose first
+    cell is empty are looked at closely (a long table's text is not copied)."""
+    import numpy as np
+    import pandas as pd
+    first = df.iloc[:, 0]
+    empty = first.isna().to_numpy().copy()
+    if not (pd.api.types.is_numeric_dtype(first) or pd.api.types.is_datetime64_any_dtype(first)):
+        empty |= (first.astype(str).str.strip() == "").to_numpy()          # text: blank cells too
+    maybe = np.flatnonzero(empty)
+    mask = np.zeros(len(df), dtype=bool)
+    if maybe.size:
+        cells = df.iloc[maybe]
+        empty = cells.isna() | cells.astype(str).apply(lambda c: c.str.strip()).isin(["", "nan", "None", "<NA>"])
+        mask[maybe[empty.all(axis=1).to_numpy()]] = True
+    return mask
+
+
+def without_row_numbers(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` without a first column that has no name and counts the rows 0, 1, 2, … or 1, 2, …:
+    the index pandas' ``to_csv`` writes (R's ``write.csv``: its row names), read back as
+    ``Unnamed: 0``: no data of the user's."""
+    import numpy as np
+    import pandas as pd
+    name = str(df.columns[0]) if len(df.columns) else ""
+    if len(df.columns) < 2 or not (name == "" or name.startswith("Unnamed: 0")):
+        return df
+    num = pd.to_numeric(df.iloc[:, 0], errors="coerce").to_numpy(dtype=np.float64)
+    rows = np.arange(len(df), dtype=np.float64)
+    return df.iloc[:, 1:] if np.array_equal(num, rows) or np.array_equal(num, rows + 1) else df
