@@ -124,6 +124,21 @@ def test_a_two_column_table_without_text_or_label_names_them_itself(tmp_path):
     assert (est.config_.text, est.config_.label) == ("review", "sentiment") and len(est.predict(tmp_path / "r.csv")) == 12
 
 
+def test_prediction_reads_a_txt_file_of_lines_and_a_one_column_table(tmp_path):
+    """'unknown file type .txt' for a file of texts to label, and 'text column review not found'
+    for a table whose one column is the texts under another name."""
+    (tmp_path / "new.txt").write_text("a good film\n\nbad plot\n")
+    d = read_texts(tmp_path / "new.txt", text="review", require_label=False)
+    assert d.texts == ["a good film", "bad plot"] and d.labels is None          # blank lines skipped, as stdin's
+    with pytest.raises(LstmkitError, match=r"new\.txt is a \.txt file: lines of text, with no labels"):
+        read_texts(tmp_path / "new.txt")
+    with pytest.warns(UserWarning, match="no column 'review'.*reading its one column 'sentence' as the texts"):
+        d = read_texts(pd.DataFrame({"sentence": ["a", "b"]}), text="review", require_label=False)
+    assert d.texts == ["a", "b"]
+    with pytest.raises(LstmkitError, match="text column 'review' not found"):      # two columns: which is unclear
+        read_texts(pd.DataFrame({"sentence": ["a"], "id": ["1"]}), text="review", require_label=False)
+
+
 def test_classes_and_unseen_labels():
     assert check_classes(["b", "a", "b"]) == ["a", "b"]
     with pytest.raises(LstmkitError, match="only one class"):

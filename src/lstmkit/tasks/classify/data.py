@@ -32,7 +32,7 @@ from lstmkit.data.textfile import check_strings
 from lstmkit.data.textfile import column_strings as _as_strings
 from lstmkit.data.tables import is_table
 from lstmkit.data.tables import read_table as _read_table
-from lstmkit.data.textfile import decode_text, is_number, row_place
+from lstmkit.data.textfile import decode_text, file_ext, is_number, row_place
 from lstmkit.data.textfile import read_text_file
 from lstmkit.runs import path_exists
 from lstmkit.data.textfile import table_column as _column
@@ -145,6 +145,13 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
     elif isinstance(data, (list, tuple)):
         check_strings(data, "text", "pass texts only (an empty text is '')")
         texts, labels, where = list(data), None, ""
+    elif isinstance(data, (str, os.PathLike)) and file_ext(Path(data)) == ".txt":
+        if require_label:
+            raise LstmkitError(f"{data} is a .txt file: lines of text, with no labels",
+                               "use a table with text and label columns (.csv, .tsv, .jsonl, .xlsx, .parquet) "
+                               "or a folder of class folders; a .txt file of one text a line serves predict")
+        texts = [ln for ln in read_text_file(Path(data), encoding).splitlines() if ln.strip()]   # as stdin's lines
+        labels, where = None, f" in {data}"
     else:
         if isinstance(data, (str, os.PathLike)):
             df, where = _read_table(Path(data), encoding), f" in {data}"
@@ -158,6 +165,10 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
         if not require_label:
             _warn_blank_lines(df, where)
         names = [str(c) for c in df.columns]
+        if not require_label and len(names) == 1 and text not in names:     # a table of texts alone: its texts
+            warnings.warn(f"no column {text!r}{where} (the model's text column): reading its one column "
+                          f"{names[0]!r} as the texts", UserWarning, stacklevel=3)
+            text = names[0]
         if text not in names and where and len(names) > 2 and all(is_number(c) or is_number(c.rsplit(".", 1)[0])
                                                                    for c in names):    # a repeated name: "0.5.1"
             raise LstmkitError(f"the data{where} holds numbers, not texts (its first line: {', '.join(names[:4])}, …)",
