@@ -70,6 +70,20 @@ def test_run_streams_one_line_per_line(capsys, monkeypatch, run):
     assert len(out.splitlines()) == 3 and out.splitlines()[1] == ""
 
 
+def test_run_reads_a_file_as_it_reads_standard_input(capsys, monkeypatch, run, tmp_path):
+    """--data FILE: 'no such option: --data' sent users to a shell redirect."""
+    lines = "the dog runs.\n\na small cat sits.\n"
+    piped = cli(capsys, "translate", "run", "--run", run, "--beam", "2", stdin=lines, monkeypatch=monkeypatch)[1]
+    (tmp_path / "in.en").write_bytes(b"\xef\xbb\xbf" + lines.encode())        # a byte-order mark is no part of line 1
+    code, out, err = cli(capsys, "translate", "run", "--run", run, "--beam", "2", "--data", tmp_path / "in.en")
+    assert code == 0 and out == piped, err
+    assert_user_error(*cli(capsys, "translate", "run", "--run", run, "--data", tmp_path / "no.en")[::2],
+                      "no.en not found")
+    (tmp_path / "bad.en").write_bytes(b"ok\ncaf\xe9\n")
+    assert_user_error(*cli(capsys, "translate", "run", "--run", run, "--data", tmp_path / "bad.en")[::2],
+                      "bad.en line 2 is not valid utf-8")
+
+
 def test_run_warns_on_long_source(capsys, monkeypatch, run):
     code, out, err = cli(capsys, "translate", "run", "--run", run, stdin="the dog " * 10 + "\n",
                          monkeypatch=monkeypatch)

@@ -80,19 +80,32 @@ train = add_train_command(
 def run(run: Path = typer.Option(..., help="Run folder from 'train'."),
         beam: Optional[int] = typer.Option(None, help="Beam width (1 = greedy) [as trained, 5]."),
         alpha: Optional[float] = typer.Option(None, help="Length penalty alpha [1.0]."),
-        encoding: str = typer.Option("utf-8", help="Encoding of standard input.")):
-    """Translate standard input: one translation per input line, written as each line arrives."""
+        data: Optional[Path] = typer.Option(None, help="File of source sentences, one a line [standard input]."),
+        encoding: str = typer.Option("utf-8", help="Encoding of the input.")):
+    """Translate standard input (or --data FILE): one translation per input line, written as each line arrives."""
     import codecs
+    import io
     from lstmkit.tasks.translate.estimator import Translator
     try:
         codecs.lookup(encoding)
     except LookupError:
         raise LstmkitError(f"unknown encoding {encoding!r}", "pass --encoding utf-8, latin-1, cp1252, …") from None
+    source = None if data is None or str(data) == "-" else Path(data)
+    if source is not None:
+        from lstmkit.data.textfile import check_readable
+        if not source.exists():
+            raise LstmkitError(f"{source} not found", "pass a text file of source sentences, one a line "
+                                                      "(or pipe them to standard input)")
+        check_readable(source, "pass a text file of source sentences, one a line")
     est = Translator.load(run)
-    stream = sys.stdin
-    if hasattr(stream, "buffer"):
-        import io
-        stream = io.TextIOWrapper(stream.buffer, encoding=encoding, errors="strict")
+    if source is not None:                    # a file is read whole: its encoding errors name their line
+        from lstmkit.data.textfile import read_text_file
+        stream = io.StringIO(read_text_file(source, encoding))
+    else:
+        stream = sys.stdin
+        if hasattr(stream, "buffer"):
+            stream = io.TextIOWrapper(stream.buffer, encoding=encoding, errors="strict")
+    where = str(source) if source is not None else "standard input"
     lineno = 0
     try:
         for line in stream:
@@ -106,7 +119,7 @@ def run(run: Path = typer.Option(..., help="Run folder from 'train'."),
             sys.stdout.write(out + "\n")
             sys.stdout.flush()
     except UnicodeError as e:            # UnicodeDecodeError, or utf-16's "stream does not start with BOM"
-        raise LstmkitError(f"standard input line {lineno + 1} is not valid {encoding} ({getattr(e, 'reason', e)})",
+        raise LstmkitError(f"{where} line {lineno + 1} is not valid {encoding} ({getattr(e, 'reason', e)})",
                            "convert the input to UTF-8 or pass --encoding") from None
 
 
