@@ -21,6 +21,7 @@ from lstmkit.data.textfile import (blank_rows, check_unique_columns, header_sepa
                                    row_place, separator_line, without_row_numbers)
 from lstmkit.data.textfile import table_column as _column
 from lstmkit.errors import LstmkitError
+from lstmkit.runs import path_exists
 from lstmkit.tasks.classify.data import label_cells as _labels
 from lstmkit.tasks.classify.data import labelled_rows, labels_from_y
 
@@ -66,7 +67,7 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
     if isinstance(data, (str, os.PathLike)):
         path = Path(data)
         source = str(path.resolve())
-        if path.is_dir():
+        if path_exists(path) and path.is_dir():      # path_exists: a text too long to be a path is no folder
             raise LstmkitError(f"{path} is a folder, not a table of sequences",
                                "pass a UCR .tsv (label first), or a long or wide .csv, .xlsx or .parquet file")
         if _ext(path) in (".csv", ".tsv", ".txt"):
