@@ -336,7 +336,10 @@ def test_bad_quantiles(qs, words):
 def test_backtest_fixed_and_refit(tmp_path):
     df = panel_frame(lengths=(150, 180))
     f = Forecaster(lookback=24, horizon=4, max_epochs=8, ets=False, target="y", **QUICK)
-    res = f.backtest(df[df["store"] == "s0"][["y"]], folds=3, step=2, out=tmp_path / "bt")  # unfitted: trained once
+    told = []                                                             # what a user is told before each training
+    res = f.backtest(df[df["store"] == "s0"][["y"]], folds=3, step=2, out=tmp_path / "bt",
+                     log=told.append)                                     # unfitted: trained once
+    assert told == ["training one model on the history before the first of 3 cutoffs"]
     bt = pd.read_csv(tmp_path / "bt" / "backtest.csv")
     assert sorted(bt["fold"].unique()) == [1, 2, 3] and set(bt["model"]) == {"lstm", "naive", "seasonal_naive"}
     assert (bt["series"] == 1).all()                                      # no id: one series
@@ -344,7 +347,8 @@ def test_backtest_fixed_and_refit(tmp_path):
     assert set(res["aggregate"]) == {"lstm", "naive", "seasonal_naive"}
     # with the id: per series folds; the naive baseline repeats the value at the cutoff
     g = Forecaster(lookback=24, horizon=4, max_epochs=8, ets=False, id="store", time="time", target="y", **QUICK)
-    res = g.backtest(df, folds=2, refit=True, out=tmp_path / "bt2")
+    res = g.backtest(df, folds=2, refit=True, out=tmp_path / "bt2", log=told.append)
+    assert told[1:] == [f"fold {k}/2: training on the history before its cutoff" for k in (1, 2)]
     rows = {(r["fold"], r["model"]): r for r in res["folds"]}
     assert rows[(1, "naive")]["series"] == 2
     s0 = df[df["store"] == "s0"]["y"].to_numpy()

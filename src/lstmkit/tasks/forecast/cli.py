@@ -108,7 +108,8 @@ def backtest(run: Optional[Path] = typer.Option(None, help="Run folder whose mod
     if out is None:
         from lstmkit.runs import new_run_dir
         out = run / "backtest" if run is not None else new_run_dir(Path("runs"), "backtest")
-    result = est.backtest(str(source), folds=folds, step=step, refit=refit, out=out)
+    result = est.backtest(str(source), folds=folds, step=step, refit=refit, out=out,
+                          log=lambda message: typer.echo(message, err=True))
     if as_json:
         from lstmkit.runs import to_json
         typer.echo(to_json(result, indent=2))
