@@ -737,3 +737,15 @@ def test_an_id_is_read_without_the_spaces_around_it():
         series_labels(pd.Series(["A", " ", None]), "store")
     with pytest.raises(LstmkitError, match="id column 'store' has 1 empty cell"):
         series_labels(pd.Series([7.0, np.nan]), "store")
+
+
+def test_cli_backtest_json_is_the_only_standard_output_while_fold_models_train(panel_csv, tmp_path, capsys):
+    cfg = tmp_path / "c.yaml"            # training shows its epochs: as log lines, off a terminal
+    cfg.write_text("target: y\nid: store\ntime: time\nlookback: 12\nhorizon: 3\nhidden_size: 8\nnum_layers: 1\n"
+                   "ensemble: 1\ntrain:\n  max_epochs: 1\n  progress: log\n  device: cpu\n  doctor: false\n"
+                   "  tensorboard: false\n")
+    code, out, err = run_cli(["forecast", "backtest", "--config", cfg, "--data", panel_csv, "--folds", "2",
+                              "--refit", "--json", "--out", tmp_path / "bt"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["settings"]["refit"] is True
+    assert err.count("epoch 1/1") == 2 and "fold 2/2: training" in err
