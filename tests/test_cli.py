@@ -152,3 +152,17 @@ def test_other_runtime_errors_are_not_called_out_of_memory(capsys, monkeypatch, 
     monkeypatch.setattr(doctor, "read_report", fail)
     with pytest.raises(RuntimeError, match="a bug"):
         run_cli(["doctor", tmp_path], capsys)
+
+
+@pytest.mark.parametrize("argv, target", [
+    (["forecast", "predict", "--run", "r", "--data", "x.csv"], "lstmkit.tasks.forecast.estimator.Forecaster.load"),
+    (["export", "int8", "--run", "r"], "lstmkit.deploy.quantize.export_int8"),          # mounted lazily
+], ids=["forecast predict", "export int8"])
+def test_ctrl_c_in_a_command_that_is_not_training_exits_130_with_one_line(argv, target, capsys, monkeypatch):
+    # typer turns KeyboardInterrupt into Exit(130) and, without standalone mode, returns the code:
+    # dropped, a Ctrl-C while predicting ended with status 0 and said nothing
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(target, interrupted)
+    code, out, err = run_cli(argv, capsys)
+    assert code == 130 and err.strip() == "interrupted" and "Traceback" not in err

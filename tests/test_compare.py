@@ -208,3 +208,12 @@ def test_cli_ensemble_sets_the_seeds_each_forecaster_trains(series_csv, tmp_path
     trials = [json.loads(next((tmp_path / f"e{k}").iterdir()).joinpath("trials.json").read_text()) for k in (1, 2)]
     assert [t["settings"]["ensemble"] for t in trials] == [1, 2]
     assert trials[1]["trials"][0]["params"] == 2 * trials[0]["trials"][0]["params"]      # two members, one graph
+
+
+def test_each_trial_line_counts_the_trials_and_says_what_is_left(series_csv):
+    lines = []
+    compare("forecast", series_csv, models="lstm,gru", seeds=2, epochs=1, out=None, log=lines.append, warmup=False,
+            **TINY)
+    trial_lines = [line for line in lines if line.startswith("[")]
+    assert [line.split("]")[0] + "]" for line in trial_lines] == ["[1/4]", "[2/4]", "[3/4]", "[4/4]"]
+    assert all("; ETA " in line for line in trial_lines[:3]) and "ETA" not in trial_lines[3]

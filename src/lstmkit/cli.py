@@ -154,7 +154,11 @@ def main(argv: list[str] | None = None) -> None:
 
 def _main(argv: list[str] | None) -> None:
     try:
-        literal_help(typer.main.get_command(app)).main(args=argv, prog_name="lstmkit", standalone_mode=False)
+        code = literal_help(typer.main.get_command(app)).main(args=argv, prog_name="lstmkit", standalone_mode=False)
+        # typer turns Ctrl-C inside a command into Exit(130), and an Exit into a returned code
+        # without standalone_mode: dropped, Ctrl-C while predicting or evaluating ended with 0
+        if type(code) is int and code:
+            raise KeyboardInterrupt if code == 130 else typer.Exit(code)
     except LstmkitError as e:                 # bad input: exit 2; the environment (EnvironmentProblem): exit 1
         print(f"error: {e}", file=sys.stderr)
         sys.exit(e.exit_code)

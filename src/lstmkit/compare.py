@@ -90,16 +90,18 @@ def compare(task: str, data, models: Iterable[str] = DEFAULT_MODELS, seeds: int 
     if warmup:   # one-time costs (kernel selection, allocator growth) would otherwise land on the first model
         bench.run(models[0], seed, 1)
     trials: list[Trial] = []
+    total, started = len(models) * seeds, time.perf_counter()
     for model in models:
         for k in range(seeds):
             t0 = time.perf_counter()
             trial = bench.run(model, seed + k, epochs)
             trials.append(trial)
             if log:
-                head = bench.metrics[0]
-                log(f"{model:>15s} seed {seed + k}: {head} {trial.metrics[head]:.4g}, "
+                head, done = bench.metrics[0], len(trials)
+                left = (time.perf_counter() - started) / done * (total - done)     # the mean trial so far
+                log(f"[{done}/{total}] {model:>15s} seed {seed + k}: {head} {trial.metrics[head]:.4g}, "
                     f"{trial.epochs} epochs, {trial.train_s:.1f} s training, {time.perf_counter() - t0:.1f} s "
-                    f"with testing and timing")
+                    f"with testing and timing" + (f"; ETA {left:.0f} s" if done < total else ""))
     table = summarise(trials, bench.metrics, bench.reference_rows())
     settings = {"task": task, "models": models, "seeds": seeds, "epochs": epochs, "seed": seed,
                 **bench.describe(), "torch": torch.__version__, "threads": torch.get_num_threads()}

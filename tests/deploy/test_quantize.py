@@ -103,3 +103,19 @@ def test_a_loaded_int8_forecaster_fitted_again_is_a_float_model_of_its_own(int8_
     assert read_meta(est.run_dir_)["status"] == "finished" and "quantization" not in read_meta(est.run_dir_)
     again = Forecaster.load(est.run_dir_)
     assert again.engine_ is None and again.predict(source).equals(est.predict(source))
+
+
+def test_each_stage_is_told_and_ctrl_c_leaves_no_folder(abs_forecaster, tmp_path, monkeypatch):
+    import lstmkit.deploy.quantize as quantize
+    stages = []
+
+    def interrupted(net):               # Ctrl-C once the float model is measured
+        stages.append("(Ctrl-C)")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(quantize, "quantize_torch", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        export_int8(abs_forecaster.run_dir_, tmp_path / "int8", min_seconds=0.02, batch=64, log=stages.append)
+    assert stages == ["float32: scoring the test data", "float32: measuring speed",
+                      "int8 (torch): quantizing, measuring speed and quality", "(Ctrl-C)"]
+    assert list(tmp_path.iterdir()) == []          # neither the run folder nor its hidden temp folder

@@ -44,7 +44,8 @@ def export_int8_command(run: Path = typer.Option(..., help="Run folder from 'tra
     backends = {"auto": ("torch", "onnx"), "torch": ("torch",), "onnx": ("onnx",)}.get(backend)
     if backends is None:
         raise LstmkitError(f"unknown backend {backend!r}", "use torch, onnx or auto")
-    target = export_int8(run, out, data=str(data) if data else None, backends=backends)
+    target = export_int8(run, out, data=str(data) if data else None, backends=backends,
+                         log=lambda stage: typer.echo(stage, err=True))
     r = json.loads((target / REPORT_FILE).read_text())
     for name, c in r["candidates"].items():
         change = c.get("metric_change") or {}

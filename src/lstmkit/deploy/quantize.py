@@ -82,13 +82,16 @@ def measure_speed(fn: Callable[[Any], Any], x_batch, x_one, min_seconds: float =
 
 # -- the export ------------------------------------------------------------------------------
 def export_int8(run: str | Path, out: str | Path | None = None, data=None, backends=("torch", "onnx"),
-                batch: int | None = None, min_seconds: float = 0.3) -> Path:
+                batch: int | None = None, min_seconds: float = 0.3, log: Callable[[str], None] | None = None) -> Path:
     """Quantize a finished run to int8 and write a new run folder (default ``RUN-int8``).
 
     Both ``backends`` are tried and measured; the run keeps every one that worked and records
     the faster as its engine. ``data`` overrides the run's own data source for the test metrics.
     ``batch`` is the throughput batch (default: the adapter's ``speed_batch``, else 1024).
+    ``log`` (the CLI: standard error) is told each stage as it starts: each one measures speed and
+    scores the test data, so a stage can take a while and the progress bars under it look alike.
     """
+    log = log or (lambda message: None)
     run = Path(run)
     meta = read_meta(run)
     if "quantization" in meta:
@@ -102,6 +105,7 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
     infer = _inference(adapter)
     x_batch, x_one = adapter.example_inputs(batch), adapter.example_inputs(1)
     refusals: dict[str, str] = {}
+    log("float32: scoring the test data")
     before = _own_test_metrics(adapter, fp32, data)
     judge = getattr(adapter, "quality_refusal", None)
     if before is None and judge is not None:       # no int8 model could be judged: say so before any work
@@ -115,6 +119,7 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
         report: dict[str, Any] = {"source_run": str(run.resolve()), "batch": batch,
                                   "speed_unit": getattr(adapter, "speed_unit", "windows"),
                                   "threads": torch.get_num_threads(), "fp32": {}}
+        log("float32: measuring speed")
         report["fp32"] = {"bytes": os.path.getsize(run / WEIGHTS_FILE),
                           **measure_speed(lambda x: infer(fp32, x), x_batch, x_one, min_seconds),
                           "metrics": before}
@@ -122,6 +127,7 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
 
         if "torch" in backends:
             try:
+                log("int8 (torch): quantizing, measuring speed and quality")
                 q = quantize_torch(fp32)
                 _trial(q, x_one, infer)
                 save_tensors(tmp / WEIGHTS_FILE, quantized_tensors(q), metadata={"format": "pt", "lstmkit": "int8"})
@@ -137,6 +143,7 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
         if "onnx" in backends:
             try:
                 require_onnx()
+                log("int8 (onnx): exporting, quantizing, measuring speed and quality")
                 candidates["onnx"] = _quantize_onnx(adapter, tmp, fingerprint, fp32, x_batch, x_one, data,
                                                     min_seconds)
             except LstmkitError as e:

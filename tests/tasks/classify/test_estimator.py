@@ -225,3 +225,15 @@ def test_the_text_column_as_label_is_refused(tmp_path, tiny):
     pd.DataFrame({"text": ["good film", "bad film"] * 10, "label": ["pos", "neg"] * 10}).to_csv(path, index=False)
     with pytest.raises(LstmkitError, match="the text and the label column are the same column, 'text'"):
         TextClassifier(max_epochs=1, **tiny).fit(str(path), label="text")
+
+
+def test_classifying_many_texts_shows_progress_and_the_same_probabilities(text_run, texts, monkeypatch, capsys):
+    from lstmkit.train import progress
+    x, _ = texts(600, seed=8)                                 # 3 batches of 256
+    quiet = text_run.predict_proba(x)
+    assert capsys.readouterr().err == ""                     # the run's setting: progress off
+    monkeypatch.setattr(text_run.config_.train, "progress", "log")
+    monkeypatch.setattr(progress, "LOG_EVERY_S", 0.0)
+    assert (text_run.predict_proba(x) == quiet).all()
+    err = capsys.readouterr().err.splitlines()
+    assert [line.split(",")[0] for line in err] == [f"classifying: {k}/3 batches" for k in (1, 2, 3)]

@@ -336,7 +336,10 @@ def test_bad_quantiles(qs, words):
 def test_backtest_fixed_and_refit(tmp_path):
     df = panel_frame(lengths=(150, 180))
     f = Forecaster(lookback=24, horizon=4, max_epochs=8, ets=False, target="y", **QUICK)
-    res = f.backtest(df[df["store"] == "s0"][["y"]], folds=3, step=2, out=tmp_path / "bt")  # unfitted: trained once
+    told = []                                                             # what a user is told before each training
+    res = f.backtest(df[df["store"] == "s0"][["y"]], folds=3, step=2, out=tmp_path / "bt",
+                     log=told.append)                                     # unfitted: trained once
+    assert told == ["training one model on the history before the first of 3 cutoffs"]
     bt = pd.read_csv(tmp_path / "bt" / "backtest.csv")
     assert sorted(bt["fold"].unique()) == [1, 2, 3] and set(bt["model"]) == {"lstm", "naive", "seasonal_naive"}
     assert (bt["series"] == 1).all()                                      # no id: one series
@@ -344,7 +347,8 @@ def test_backtest_fixed_and_refit(tmp_path):
     assert set(res["aggregate"]) == {"lstm", "naive", "seasonal_naive"}
     # with the id: per series folds; the naive baseline repeats the value at the cutoff
     g = Forecaster(lookback=24, horizon=4, max_epochs=8, ets=False, id="store", time="time", target="y", **QUICK)
-    res = g.backtest(df, folds=2, refit=True, out=tmp_path / "bt2")
+    res = g.backtest(df, folds=2, refit=True, out=tmp_path / "bt2", log=told.append)
+    assert told[1:] == [f"fold {k}/2: training on the history before its cutoff" for k in (1, 2)]
     rows = {(r["fold"], r["model"]): r for r in res["folds"]}
     assert rows[(1, "naive")]["series"] == 2
     s0 = df[df["store"] == "s0"]["y"].to_numpy()
@@ -733,3 +737,15 @@ def test_an_id_is_read_without_the_spaces_around_it():
         series_labels(pd.Series(["A", " ", None]), "store")
     with pytest.raises(LstmkitError, match="id column 'store' has 1 empty cell"):
         series_labels(pd.Series([7.0, np.nan]), "store")
+
+
+def test_cli_backtest_json_is_the_only_standard_output_while_fold_models_train(panel_csv, tmp_path, capsys):
+    cfg = tmp_path / "c.yaml"            # training shows its epochs: as log lines, off a terminal
+    cfg.write_text("target: y\nid: store\ntime: time\nlookback: 12\nhorizon: 3\nhidden_size: 8\nnum_layers: 1\n"
+                   "ensemble: 1\ntrain:\n  max_epochs: 1\n  progress: log\n  device: cpu\n  doctor: false\n"
+                   "  tensorboard: false\n")
+    code, out, err = run_cli(["forecast", "backtest", "--config", cfg, "--data", panel_csv, "--folds", "2",
+                              "--refit", "--json", "--out", tmp_path / "bt"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["settings"]["refit"] is True
+    assert err.count("epoch 1/1") == 2 and "fold 2/2: training" in err

@@ -239,3 +239,15 @@ def test_validation_text_that_is_the_training_text_is_warned_of(tiny, sentences,
         LanguageModel(**{**tiny, "max_epochs": 1}).fit(lines, val=lines)
     LanguageModel(**{**tiny, "max_epochs": 1}).fit(lines, val=["a dog runs", lines[0]])      # one of two: fine
     assert not [w for w in recwarn if "training lines too" in str(w.message)]
+
+
+def test_scoring_many_lines_shows_progress_and_the_same_perplexity(pattern_lm, monkeypatch, capsys):
+    from lstmkit.train import progress
+    lines = [PATTERN[:k] for k in range(1, 11)] * 13          # 130 lines: 3 batches of 64
+    quiet = pattern_lm.perplexity(lines)
+    assert capsys.readouterr().err == ""                     # the run's setting: progress off
+    monkeypatch.setattr(pattern_lm.config_.train, "progress", "log")
+    monkeypatch.setattr(progress, "LOG_EVERY_S", 0.0)
+    assert pattern_lm.perplexity(lines) == quiet
+    err = capsys.readouterr().err.splitlines()
+    assert [line.split(",")[0] for line in err] == [f"scoring: {k}/3 batches" for k in (1, 2, 3)]

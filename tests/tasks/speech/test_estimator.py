@@ -212,3 +212,16 @@ def test_validation_recordings_that_are_training_ones_are_warned_of(corpus, tiny
     with pytest.warns(UserWarning, match=r"120 of the 120 validation recordings are training recordings too "
                                          r"\(first: manifest_0.wav\)"):
         SpeechRecognizer(**{**tiny, "max_epochs": 1}).fit(corpus / "manifest.csv", val_data=corpus / "manifest.csv")
+
+
+def test_recognising_many_clips_shows_progress_and_the_same_metrics(ctc_run, corpus, monkeypatch, capsys):
+    from lstmkit.train import progress
+    quiet = ctc_run.evaluate(corpus / "manifest.csv", beam=2)     # 120 clips: 4 batches of 32, then a beam each
+    assert capsys.readouterr().err == ""                         # the run's setting: progress off
+    monkeypatch.setattr(ctc_run.config_.train, "progress", "log")
+    monkeypatch.setattr(progress, "LOG_EVERY_S", 0.0)
+    loud = ctc_run.evaluate(corpus / "manifest.csv", beam=2)
+    assert {k: loud[k] for k in ("wer", "cer")} == {k: quiet[k] for k in ("wer", "cer")}
+    err = [line.split(",")[0] for line in capsys.readouterr().err.splitlines()]
+    assert err == [f"recognising: {k}/4 batches" for k in range(1, 5)] + \
+        [f"decoding: {k}/120 utterances" for k in range(1, 121)]

@@ -152,3 +152,15 @@ def test_a_validation_part_larger_than_the_training_part_is_said(pairs, tiny):
     from lstmkit import Translator
     with pytest.warns(UserWarning, match=r"--val-frac 0.8 holds out 48 of 60 pairs for validation and trains on 12"):
         Translator(**{**tiny, "max_epochs": 1, "val_frac": 0.8, "min_freq": 1}).fit(pairs(60, seed=1))
+
+
+def test_translating_many_sentences_shows_progress_and_the_same_output(fitted, pairs, monkeypatch, capsys):
+    from lstmkit.train import progress
+    src = [s for s, _ in pairs(40, seed=7)]
+    quiet = fitted.translate(src, beam=2, batch_size=8)
+    assert capsys.readouterr().err == ""                    # the run's setting: progress off
+    monkeypatch.setattr(fitted.config_.train, "progress", "log")
+    monkeypatch.setattr(progress, "LOG_EVERY_S", 0.0)
+    assert fitted.translate(src, beam=2, batch_size=8) == quiet
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("translating: 1/5 batches") and err[-1].startswith("translating: 5/5 batches")

@@ -22,6 +22,7 @@ from lstmkit.tasks.classify.data import check_classes, check_known_labels, strat
 from lstmkit.tasks.classify.fit_checks import (FROM_TEXT, check_kind, data_summary, label_type, warn_truncated,
                                               warn_unseen_class)
 from lstmkit.train.metrics import classification_metrics
+from lstmkit.train.progress import track
 
 __all__ = ["Classifier", "TASK"]
 
@@ -276,7 +277,8 @@ class Classifier(RunEstimator, ABC):
         self.net_.eval()
         out = np.zeros((len(seqs), len(self.classes_)))
         pad = PAD_ID if self.kind == "text" else 0.0
-        for idx, x, lengths in BucketBatches(seqs, None, EVAL_BATCH, pad_value=pad).iter_indexed():
+        batches = BucketBatches(seqs, None, EVAL_BATCH, pad_value=pad)
+        for idx, x, lengths in track(batches.iter_indexed(), len(batches), "classifying", self.config_.train.progress):
             logits = self.net_(x, lengths)
             if len(self.classes_) == 2:
                 p1 = torch.sigmoid(logits).double().numpy()

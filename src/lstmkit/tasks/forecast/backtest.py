@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -33,13 +33,15 @@ __all__ = ["backtest"]
 
 
 def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool = False,
-             out: str | Path | None = None) -> dict[str, Any]:
+             out: str | Path | None = None, log: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Rolling-origin evaluation of ``model``: a fitted Forecaster, or an unfitted one whose
     settings train the fold models (``type(model)`` makes each, so this module imports no estimator).
 
     Returns ``{"folds": [...], "aggregate": {model: metrics}, "settings": {...}}``; with ``out``
-    also writes ``backtest.csv``, ``backtest.json`` and ``plots/backtest.png`` there.
+    also writes ``backtest.csv``, ``backtest.json`` and ``plots/backtest.png`` there. ``log`` is
+    told before each model is trained (the fold models' epoch lines look alike).
     """
+    log = log or (lambda message: None)
     require_positive_int("folds", folds, "--folds")
     if model is None:
         raise LstmkitError("nothing to backtest", "pass a run folder (--run) or settings (--config)")
@@ -58,6 +60,7 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
     cuts = ser.lengths[None] - H - step * (folds - 1 - np.arange(folds))[:, None]   # [K, S] points before each cut
     fixed = model if given else None
     if fixed is None and not refit:
+        log(f"training one model on the history before the first of {folds} cutoffs")
         fixed = _train(type(model), cfg, _history(frame, ser, cuts[0], targets, 0))
     batched = None if refit else fold_forecasts(fixed, frame.drop(columns="__id"), ser.sids, ser.lengths, cuts)
     if batched is not None:
@@ -66,6 +69,8 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
         forecasts = np.full((folds, len(ser.sids), H, len(targets)), np.nan)       # [K, S, H, T]
         present, seasons = np.zeros(cuts.shape, bool), np.zeros(folds, np.int64)
         for k in range(folds):
+            if refit:
+                log(f"fold {k + 1}/{folds}: training on the history before its cutoff")
             est = fixed if not refit else _train(type(model), cfg, _history(frame, ser, cuts[k], targets, 0))
             by_id = _forecast_by_series(est.predict(_history(frame, ser, cuts[k], targets, H)), est.config_, id_col)
             present[k] = [sid in by_id for sid in ser.sids]

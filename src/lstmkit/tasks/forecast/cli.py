@@ -1,6 +1,7 @@
 """``lstmkit forecast train | predict | evaluate``."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Optional
 
@@ -108,7 +109,11 @@ def backtest(run: Optional[Path] = typer.Option(None, help="Run folder whose mod
     if out is None:
         from lstmkit.runs import new_run_dir
         out = run / "backtest" if run is not None else new_run_dir(Path("runs"), "backtest")
-    result = est.backtest(str(source), folds=folds, step=step, refit=refit, out=out)
+    import contextlib
+    # --json: standard output is the JSON alone; the fold models' epoch lines go to standard error
+    with contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext():
+        result = est.backtest(str(source), folds=folds, step=step, refit=refit, out=out,
+                              log=lambda message: typer.echo(message, err=True))
     if as_json:
         from lstmkit.runs import to_json
         typer.echo(to_json(result, indent=2))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numbers
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -211,16 +211,17 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         return out
 
     def backtest(self, data, folds: int = 3, step: int | None = None, refit: bool = False,
-                 out: str | Path | None = None) -> dict[str, Any]:
+                 out: str | Path | None = None, log: Callable[[str], None] | None = None) -> dict[str, Any]:
         """Rolling-origin evaluation (:mod:`lstmkit.tasks.forecast.backtest`): ``folds`` cutoffs
         ``step`` points apart (default: the horizon) at the end of every series.
 
         A fitted Forecaster forecasts every fold with its weights unless ``refit``; an unfitted one
         trains once before the first cutoff (or per fold with ``refit``). With ``out`` the folder
-        receives ``backtest.csv``, ``backtest.json`` and ``plots/backtest.png``.
+        receives ``backtest.csv``, ``backtest.json`` and ``plots/backtest.png``; ``log`` is told
+        before each model is trained.
         """
         from lstmkit.tasks.forecast.backtest import backtest
-        return backtest(self, data, folds=folds, step=step, refit=refit, out=out)
+        return backtest(self, data, folds=folds, step=step, refit=refit, out=out, log=log)
 
     # -- deployment (lstmkit.deploy) -----------------------------------------------------
     def update(self, new_data, epochs: int = 5, lr: float | None = None, holdout: float = 0.2) -> "Forecaster":

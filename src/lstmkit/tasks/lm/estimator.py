@@ -31,6 +31,7 @@ from lstmkit.tasks.lm.data import (EOS, PAD_ID, UNK_ID, LMTokenizer, cap_tokens,
 from lstmkit.tasks.lm.finetune import ARCHITECTURE, check_start, copy_start, extended_tokenizer, start_record, start_settings
 from lstmkit.tasks.lm.model import RECURRENT, LanguageModelNet, token_loss
 from lstmkit.tasks.lm.scorer import LMScorer, sample_text
+from lstmkit.train.progress import track
 
 __all__ = ["LanguageModel", "TASK", "VOCAB_FILE", "MAX_SAMPLE"]
 
@@ -293,7 +294,9 @@ class LanguageModel(RunEstimator):
             short = [i for i in short if len(id_lines[i]) < _EVAL_CHUNK]
         inp = [torch.tensor([tok.bos_id, *id_lines[i]]) for i in short]
         tgt = [torch.tensor([*id_lines[i], tok.eos_id]) for i in short]
-        for idx, x, lengths in BucketBatches(inp, None, _EVAL_BATCH, pad_value=PAD_ID).iter_indexed() if inp else ():
+        batches = BucketBatches(inp, None, _EVAL_BATCH, pad_value=PAD_ID) if inp else []
+        for idx, x, lengths in track(batches.iter_indexed() if inp else (), len(batches), "scoring",
+                                     self.config_.train.progress):
             y = pad_batch([tgt[i] for i in idx.tolist()], PAD_ID)[0].to(device)            # [B, T]
             logits = net(x.to(device), lengths).float()                      # [B, T, V]
             lp = torch.log_softmax(logits, dim=-1).gather(-1, y[..., None])[..., 0]

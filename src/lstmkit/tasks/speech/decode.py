@@ -35,6 +35,7 @@ import numpy as np
 
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.scoring import TokenScorer
+from lstmkit.train.progress import track
 
 __all__ = ["greedy_decode", "prefix_beam_search", "LMFusion", "collapse", "decode", "decode_batch", "checked_log_probs",
            "lm_scorer", "LM_ENGINES"]
@@ -231,12 +232,14 @@ def decode(log_probs: np.ndarray, beam: int = 1, lm: LMFusion | None = None) -> 
 
 
 def decode_batch(log_probs, lengths: Sequence[int] | None = None, beam: int = 1,
-                 lm: LMFusion | None = None) -> list[list[int]]:
+                 lm: LMFusion | None = None, progress: str = "off") -> list[list[int]]:
     """Symbol ids per utterance of ``log_probs``: a padded batch ``[B, T, V]`` whose frames past
     ``lengths[b]`` are padding, or a list of ``[T_b, V]`` arrays (``lengths`` None). Greedy when
-    ``beam == 1`` and there is no LM, else prefix beam search (shallow fusion with ``lm``)."""
+    ``beam == 1`` and there is no LM, else prefix beam search (shallow fusion with ``lm``);
+    ``progress`` as :func:`lstmkit.train.progress.track` shows it (a beam search is the slow part)."""
     out = []
-    for b, lp in enumerate(log_probs):
+    shown = "off" if beam == 1 and lm is None else progress
+    for b, lp in enumerate(track(log_probs, len(log_probs), "decoding", shown, unit="utterances")):
         lp = np.asarray(lp) if lengths is None else np.asarray(lp)[: int(lengths[b])]
         try:
             out.append(decode(lp, beam, lm))

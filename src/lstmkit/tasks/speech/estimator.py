@@ -28,6 +28,7 @@ from lstmkit.tasks.speech.features import FeatureBatches, FeatureSpec, Normalize
 from lstmkit.tasks.speech.metrics import check_references, plot_ctc_posteriors, plot_spectrogram, recognition_metrics
 from lstmkit.tasks.speech.model import AcousticModel, CTCLoss, SpeechClassifier, SpeechSeq2Seq, receptive_field
 from lstmkit.train.metrics import classification_metrics
+from lstmkit.train.progress import track
 
 __all__ = ["SpeechRecognizer", "TASK", "validation_split"]
 
@@ -308,7 +309,8 @@ class SpeechRecognizer(RunEstimator):
         ``step``, e.g. the ONNX graphs)."""
         net = (self.net_ if net is None else net).eval()
         out: list[Any] = [None] * len(feats)
-        for idx, x, lengths in BucketBatches(feats, None, _EVAL_BATCH).iter_indexed():
+        batches = BucketBatches(feats, None, _EVAL_BATCH)
+        for idx, x, lengths in track(batches.iter_indexed(), len(batches), "recognising", self.config_.train.progress):
             idx = idx.tolist()
             if self.config_.mode == "ctc":
                 lp, lens = net(x, lengths)
@@ -337,7 +339,7 @@ class SpeechRecognizer(RunEstimator):
             return [self.classes_[int(np.argmax(p))] for p in outs]
         if mode == "seq2seq":
             return [self.symbols_.decode([t - _S2S_SPECIALS + 1 for t in ids]) for ids in outs]
-        return [self.symbols_.decode(ids) for ids in decode_batch(outs, None, beam, lm)]   # greedy at beam 1, no LM
+        return [self.symbols_.decode(ids) for ids in decode_batch(outs, None, beam, lm, self.config_.train.progress)]   # greedy at beam 1, no LM
 
     def _score(self, feats, texts, audio_seconds: float, beam, lm, t0: float | None = None) -> dict[str, Any]:
         t0 = _time.perf_counter() if t0 is None else t0

@@ -22,6 +22,7 @@ from lstmkit.data.textfile import check_strings
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.seq2seq import Seq2Seq, beam_search, sequence_loss
 from lstmkit.tasks._base import RunEstimator
+from lstmkit.train.progress import track
 from lstmkit.runs import atomic_write
 from lstmkit.tasks.translate.data import (BOS_ID, EOS_ID, PAD_ID, Pairs, SideTokenizer, clean_pairs, read_pairs,
                                           split_pairs, written_without_spaces)
@@ -228,7 +229,8 @@ class Translator(RunEstimator):
         seqs = ([torch.tensor(self._src_ids(s)) for s in sentences] if ids is None
                 else [torch.tensor(x or [EOS_ID]) for x in ids])
         results: list[tuple[str, Any] | None] = [None] * len(seqs)
-        for idx, src, src_len in BucketBatches(seqs, None, batch_size, pad_value=PAD_ID).iter_indexed():
+        batches = BucketBatches(seqs, None, batch_size, pad_value=PAD_ID)
+        for idx, src, src_len in track(batches.iter_indexed(), len(batches), "translating", cfg.train.progress):
             hyps = beam_search(net, src, src_len, beam, alpha, cfg.max_len_ratio)
             for i, h in zip(idx.tolist(), hyps):
                 results[i] = (self.tgt_tokenizer_.decode(h.ids) if sentences[i].strip() else "", h)

@@ -1,0 +1,69 @@
+"""Progress of the long jobs that are not training: predicting, evaluating, decoding.
+
+``track(items, total, what)`` yields ``items`` unchanged and shows how far it got, on standard
+error (standard output carries the job's results: a CSV, transcripts):
+
+* ``bar``: a rich bar with the count, elapsed time and ETA, removed when the job ends (so a
+  finished command prints only its results); stopped cleanly on Ctrl-C;
+* ``log``: a line every ``every`` seconds (``translating: 400/1000 batches, 12s, ETA 18s``), so a
+  job run under nohup or a scheduler shows it is alive while a quick one prints nothing;
+* ``auto`` (the default): ``bar`` when standard error is a terminal, else ``log``; ``off``: nothing.
+
+A job of one batch (a served request, a single sentence) shows nothing in any mode.
+
+Training's own display is :class:`lstmkit.train.callbacks.ProgressDisplay` (the same modes).
+"""
+from __future__ import annotations
+
+import sys
+import time
+from typing import Iterable, Iterator, TypeVar
+
+__all__ = ["track", "LOG_EVERY_S"]
+
+T = TypeVar("T")
+
+LOG_EVERY_S = 10.0        # a log line at most this often: a job under ten seconds stays quiet
+
+
+def track(items: Iterable[T], total: int | None, what: str, mode: str = "auto", stream=None,
+          unit: str = "batches", every: float | None = None) -> Iterator[T]:
+    """``items``, one by one, with progress shown as ``mode`` says (see the module docstring)."""
+    if mode not in {"auto", "bar", "log", "off"}:
+        raise ValueError(f"progress must be auto, bar, log or off, got {mode!r}")
+    stream = sys.stderr if stream is None else stream
+    if mode == "auto":
+        mode = "bar" if getattr(stream, "isatty", lambda: False)() else "log"
+    if mode == "off" or (total is not None and total <= 1):     # one batch (a served request): nothing to show
+        yield from items
+    elif mode == "bar":
+        yield from _bar(items, total, what, stream, unit)
+    else:
+        yield from _log(items, total, what, stream, unit, LOG_EVERY_S if every is None else every)
+
+
+def _bar(items, total, what, stream, unit) -> Iterator:
+    from rich.console import Console
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                               TimeRemainingColumn)
+    columns = [TextColumn(what), BarColumn(), MofNCompleteColumn(), TextColumn(unit), TimeElapsedColumn(),
+               TextColumn("ETA"), TimeRemainingColumn()]
+    # the context manager stops the bar on Ctrl-C too, so the "interrupted" line starts on a clean line
+    with Progress(*columns, console=Console(file=stream), transient=True) as bar:
+        task = bar.add_task(what, total=total)
+        for item in items:
+            yield item
+            bar.advance(task)
+
+
+def _log(items, total, what, stream, unit, every) -> Iterator:
+    t0 = last = time.perf_counter()
+    for done, item in enumerate(items, 1):
+        yield item
+        now = time.perf_counter()
+        if now - last >= every:
+            last = now
+            elapsed = now - t0
+            of = f"/{total}" if total else ""
+            eta = f", ETA {elapsed * (total - done) / done:.0f}s" if total else ""
+            print(f"{what}: {done}{of} {unit}, {elapsed:.0f}s{eta}", file=stream, flush=True)

@@ -1,0 +1,69 @@
+"""Progress of the jobs that are not training (lstmkit.train.progress.track)."""
+import io
+import threading
+
+import pytest
+
+from lstmkit.train import progress
+from lstmkit.train.progress import track
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def _live_threads() -> list:
+    """rich's refresh threads still running a second after being told to stop (a bar never stopped
+    refreshes until the process ends)."""
+    from rich.live import _RefreshThread
+    threads = [t for t in threading.enumerate() if isinstance(t, _RefreshThread)]
+    for t in threads:
+        t.join(1.0)
+    return [t for t in threads if t.is_alive()]
+
+
+def test_items_pass_through_unchanged_in_every_mode():
+    for mode in ("auto", "bar", "log", "off"):
+        assert list(track(iter(range(7)), 7, "x", mode, stream=Terminal(), every=0)) == list(range(7))
+
+
+def test_a_terminal_gets_a_bar_with_the_count():
+    out = Terminal()
+    assert list(track(range(5), 5, "translating", stream=out)) == list(range(5))
+    assert "translating" in out.getvalue() and "5/5" in out.getvalue()
+    assert not _live_threads()                      # the bar stopped with the job
+
+
+def test_elsewhere_log_lines_with_eta_and_quiet_when_quick(monkeypatch):
+    out = io.StringIO()                             # not a terminal
+    list(track(range(4), 4, "decoding", stream=out, every=0))
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("decoding: 1/4 batches") and "ETA" in lines[0] and len(lines) == 4
+    quick = io.StringIO()
+    list(track(range(4), 4, "decoding", stream=quick))       # well under LOG_EVERY_S
+    assert quick.getvalue() == ""
+    monkeypatch.setattr(progress, "LOG_EVERY_S", 0.0)         # the default is read at call time
+    list(track(range(3), 3, "decoding", stream=quick))
+    assert quick.getvalue().count("decoding:") == 3
+
+
+def test_off_and_a_single_batch_print_nothing():
+    out = Terminal()
+    list(track(range(9), 9, "x", "off", stream=out))
+    list(track(range(1), 1, "x", "bar", stream=out))
+    assert out.getvalue() == ""
+
+
+def test_ctrl_c_mid_job_stops_the_bar():
+    out = Terminal()
+    with pytest.raises(KeyboardInterrupt):
+        for i in track(range(100), 100, "scoring", stream=out):
+            if i == 3:
+                raise KeyboardInterrupt
+    assert not _live_threads()
+
+
+def test_a_bad_mode_is_named():
+    with pytest.raises(ValueError, match="progress must be"):
+        list(track(range(2), 2, "x", "loud"))
