@@ -26,6 +26,7 @@ from lstmkit.estimator_params import EstimatorParams
 from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, build_checked, file_in_the_way, load_weights,
                           new_run_dir, read_meta, read_metrics, read_run, save_tensors, task_of_run_in, write_json)
 from lstmkit.tasks import RoomRegistry, TuneHooks, load_run
+from lstmkit.tasks.same_data import HASHES_KEY, check_same_data, data_hashes
 from lstmkit.train import TrainingInterrupted
 from lstmkit.version import __version__
 
@@ -146,6 +147,12 @@ class RunEstimator(EstimatorParams, ABC):
             run_dir = distributed.broadcast_str(str(new_run_dir(out, self.TASK)) if main else None, device)
         self.run_dir_ = Path(run_dir) if run_dir is not None else None
         writes = self.run_dir_ is not None and main
+        summary = getattr(self, "data_summary_", None)
+        if self.run_dir_ is not None and isinstance(summary, dict):
+            hashes = data_hashes(summary)
+            if resume:               # every rank: one refusing alone would leave the others waiting
+                check_same_data(read_meta(self.run_dir_, self.TASK).get("data") or {}, hashes, self.run_dir_)
+            summary[HASHES_KEY] = hashes
         if writes and not resume:
             self._write_state(self.run_dir_)
             self._write_meta(self.run_dir_, status="training")
