@@ -152,3 +152,15 @@ def test_other_runtime_errors_are_not_called_out_of_memory(capsys, monkeypatch, 
     monkeypatch.setattr(doctor, "read_report", fail)
     with pytest.raises(RuntimeError, match="a bug"):
         run_cli(["doctor", tmp_path], capsys)
+
+
+def test_ctrl_c_outside_training_exits_130(capsys, monkeypatch):
+    """typer turns a KeyboardInterrupt into Exit(130) and, without standalone mode, returns it: it ended 0."""
+    import lstmkit.tune
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(lstmkit.tune, "tune", interrupted)
+    code, _, err = run_cli(["tune", "forecast", "--data", "x.csv", "--target", "y"], capsys)
+    assert code == 130 and err.strip() == "interrupted"

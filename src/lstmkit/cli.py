@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> None:
 
 def _main(argv: list[str] | None) -> None:
     try:
-        literal_help(typer.main.get_command(app)).main(args=argv, prog_name="lstmkit", standalone_mode=False)
+        code = literal_help(typer.main.get_command(app)).main(args=argv, prog_name="lstmkit", standalone_mode=False)
     except LstmkitError as e:                 # bad input: exit 2; the environment (EnvironmentProblem): exit 1
         print(f"error: {e}", file=sys.stderr)
         sys.exit(e.exit_code)
@@ -178,6 +178,12 @@ def _main(argv: list[str] | None) -> None:
             print(f"error: out of memory: {failed} — {_SMALLER}", file=sys.stderr)
             sys.exit(1)
         raise
+    # Without standalone mode typer returns the code of an Exit instead of exiting, and it turns
+    # Ctrl-C outside training (reading data, between tuning trials) into Exit(130): that ended 0.
+    if isinstance(code, int) and code:
+        if code == 130:
+            print("interrupted", file=sys.stderr)
+        sys.exit(code)
 
 
 _SMALLER = "use a smaller model (--hidden-size, --num-layers) or --batch-size, or free memory"
