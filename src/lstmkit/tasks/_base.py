@@ -26,7 +26,7 @@ from lstmkit.estimator_params import EstimatorParams
 from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, build_checked, file_in_the_way, load_weights,
                           new_run_dir, read_meta, read_metrics, read_run, save_tensors, task_of_run_in, write_json)
 from lstmkit.tasks import RoomRegistry, TuneHooks, load_run
-from lstmkit.tasks.same_data import HASHES_KEY, check_same_data, data_hashes
+from lstmkit.data.same_data import HASHES_KEY, check_same_data, data_hashes
 from lstmkit.train import TrainingInterrupted
 from lstmkit.version import __version__
 

@@ -1,11 +1,11 @@
-"""tasks.same_data: a run records the SHA-256 of its data files, and --resume refuses a changed file."""
+"""data.same_data: a run records the SHA-256 of its data files, and --resume refuses a changed file."""
 import json
 
 import pytest
 
 from cli_helpers import assert_user_error, run_cli
 from lstmkit.errors import LstmkitError
-from lstmkit.tasks.same_data import HASHES_KEY, check_same_data, data_hashes
+from lstmkit.data.same_data import HASHES_KEY, check_same_data, data_hashes
 from one_thread import one_thread_per_package  # noqa: F401  (autouse: one torch thread)
 from translate_data import make_pairs
 
