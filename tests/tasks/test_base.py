@@ -99,6 +99,20 @@ def test_train_and_save_marks_an_interrupted_run(tmp_path):
     assert not (run / "metrics.json").exists()
 
 
+class _CtrlCAtStart(Callback):
+    def on_train_begin(self, trainer):
+        raise KeyboardInterrupt
+
+
+def test_ctrl_c_before_the_first_step_marks_the_run_interrupted_too(tmp_path):
+    """The trainer's set-up (TensorBoard's import, a restore) takes seconds: Ctrl-C there ended with a
+    bare 'interrupted', the run left marked 'training' and no --resume line."""
+    with pytest.raises(TrainingInterrupted) as e:
+        _Line().fit(out=tmp_path, callbacks=[_CtrlCAtStart()])
+    (run,) = tmp_path.iterdir()
+    assert read_meta(run, "line")["status"] == "interrupted" and e.value.run_dir == run
+
+
 def test_train_and_save_checks_the_config_before_creating_a_folder(tmp_path):
     with pytest.raises(LstmkitError, match="unknown device"):
         _Line().fit(out=tmp_path / "runs", device="tpu")

@@ -156,13 +156,15 @@ class RunEstimator(EstimatorParams, ABC):
         if writes and not resume:
             self._write_state(self.run_dir_)
             self._write_meta(self.run_dir_, status="training")
-        trainer = Trainer(train_config, run_dir=self.run_dir_, callbacks=callbacks, loss_fn=loss_fn)
         t0 = time.perf_counter()
         try:
+            trainer = Trainer(train_config, run_dir=self.run_dir_, callbacks=callbacks, loss_fn=loss_fn)
             self.result_ = trainer.fit(self.net_, train_batches, val_batches, resume=resume, evidence=evidence)
-        except TrainingInterrupted:
+        except (TrainingInterrupted, KeyboardInterrupt) as e:
             if writes:
                 self._write_meta(self.run_dir_, status="interrupted")
+            if isinstance(e, KeyboardInterrupt):    # before the loop (the trainer's set-up: TensorBoard, the restore)
+                raise TrainingInterrupted(self.run_dir_, 0) from None
             raise
         self.train_seconds_ = time.perf_counter() - t0
         self.net_.to("cpu").eval()
