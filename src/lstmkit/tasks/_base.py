@@ -168,10 +168,15 @@ class RunEstimator(EstimatorParams, ABC):
             raise
         self.train_seconds_ = time.perf_counter() - t0
         self.net_.to("cpu").eval()
-        self.metrics_ = metrics()
-        if writes:
-            if plots is not None:
+        try:                    # scoring (beam search, decoding) may take minutes; the checkpoint holds the weights
+            self.metrics_ = metrics()
+            if writes and plots is not None:
                 plots(self.run_dir_)
+        except KeyboardInterrupt:
+            if writes:
+                self._write_meta(self.run_dir_, status="interrupted")
+            raise TrainingInterrupted(self.run_dir_, self.result_.epochs_run) from None
+        if writes:
             self.save(self.run_dir_)
         distributed.barrier()
         return self
