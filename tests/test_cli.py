@@ -166,3 +166,15 @@ def test_ctrl_c_in_a_command_that_is_not_training_exits_130_with_one_line(argv, 
     monkeypatch.setattr(target, interrupted)
     code, out, err = run_cli(argv, capsys)
     assert code == 130 and err.strip() == "interrupted" and "Traceback" not in err
+
+
+def test_ctrl_c_outside_training_exits_130(capsys, monkeypatch):
+    """typer turns a KeyboardInterrupt into Exit(130) and, without standalone mode, returns it: it ended 0."""
+    import lstmkit.tune
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(lstmkit.tune, "tune", interrupted)
+    code, _, err = run_cli(["tune", "forecast", "--data", "x.csv", "--target", "y"], capsys)
+    assert code == 130 and err.strip() == "interrupted"

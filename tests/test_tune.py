@@ -175,3 +175,32 @@ def test_an_out_folder_a_file_blocks_is_one_line(tmp_path, capsys, files):
     code, _, err = run_cli(["tune", "forecast", "--data", data, "--target", "y", "--space", space, "--trials", "1",
                             "--out", tmp_path / "taken" / "s"], capsys)
     assert code == 2 and err.count("\n") == 1 and "taken is a file, not a folder" in err
+
+
+def test_ctrl_c_in_a_trial_stops_the_study_and_the_same_command_continues_it(tmp_path, capsys, files, monkeypatch):
+    """The interrupted trial escaped as a failed trial counted in --trials (with optuna's traceback),
+    and the rerun's sampler, seeded again, proposed the first trials' settings again."""
+    from lstmkit.errors import TrainingInterrupted
+    from lstmkit.tasks.forecast.estimator import Forecaster
+    data, space, base = files
+    out = tmp_path / "study"
+    args = ["tune", "forecast", "--data", data, "--target", "y", "--time", "time", "--config", base,
+            "--space", space, "--epochs", "2", "--seed", "0", "--out", out, "--trials", "3"]
+    real_fit, calls = Forecaster.fit, []
+
+    def cut_in_the_second_trial(self, *a, **k):
+        calls.append(1)
+        if len(calls) == 2:
+            raise TrainingInterrupted(None, 1)
+        return real_fit(self, *a, **k)
+
+    monkeypatch.setattr(Forecaster, "fit", cut_in_the_second_trial)
+    code, stdout, err = run_cli(args, capsys)
+    assert code == 130 and "run the same command again to continue" in stdout
+    monkeypatch.setattr(Forecaster, "fit", real_fit)
+    code, stdout, err = run_cli(args, capsys)
+    assert code == 0, err
+    trials = pd.read_csv(out / "trials.csv")
+    complete = trials[trials["state"] == "COMPLETE"]
+    assert len(trials) == 4 and len(complete) == 3 and trials["user_attrs_interrupted"].sum() == 1
+    assert not complete[[c for c in trials if c.startswith("params_")]].duplicated().any()

@@ -4,7 +4,8 @@ Optuna drives it: a TPE sampler proposes settings, a median pruner stops trials 
 validation loss trails the median of earlier trials at the same epoch. The study lives in a
 storage (by default ``<out>/study.db``, SQLite), so a search can be interrupted and run again to
 continue, and several workers — processes or machines given the same ``--storage`` URL — can
-fill one study together. ``--trials N`` is the size of the whole study, not of one worker's share.
+fill one study together. ``--trials N`` is the size of the whole study, not of one worker's share;
+a trial cut short by Ctrl-C or SIGTERM is not one of them (the same command runs another).
 
 Outputs in ``<out>/``: ``best.yaml`` (a full config for ``lstmkit <task> train --config``),
 ``trials.csv`` (one row per trial) and ``history.png`` (optimisation history).
@@ -22,6 +23,7 @@ finds them by the task's name, so every room with a bench can be tuned.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import re
 import sys
@@ -32,7 +34,7 @@ from typing import Any, Callable
 import yaml
 
 from lstmkit.config import TrainConfig, check_seed, load_yaml, merge
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, TrainingInterrupted
 from lstmkit.runs import atomic_write, check_out_folder
 from lstmkit.tasks import RoomRegistry
 from lstmkit.train.callbacks import Callback
@@ -166,7 +168,7 @@ def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | 
         if made and not any(out.iterdir()):
             out.rmdir()                       # nothing left behind by a study that never opened
         raise
-    counted = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED, optuna.trial.TrialState.FAIL)
+    quiet_interrupt = _DropInterruptWarning()
 
     def objective(trial):
         params = {**flat_base, **_suggest(trial, space), **quiet}
@@ -175,6 +177,10 @@ def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | 
         except LstmkitError as e:          # e.g. a lookback too long for the data: this trial only
             trial.set_user_attr("error", str(e))
             raise
+        except TrainingInterrupted:        # Ctrl-C or SIGTERM in a trial: the study stops, and the
+            trial.set_user_attr(_CUT, True)    # trial is not one of --trials (the same command reruns it)
+            quiet_interrupt.trial = trial.number
+            raise KeyboardInterrupt from None
 
     def announce(study_, frozen):
         shown = ", ".join(f"{k}={_short(v)}" for k, v in frozen.params.items())
@@ -185,20 +191,55 @@ def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | 
         else:
             log(f"trial {frozen.number}: failed: {frozen.user_attrs.get('error', 'error')}  ({shown})")
 
-    done = len(study.get_trials(deepcopy=False, states=counted))
+    def enough(study_, frozen):           # optuna's MaxTrialsCallback, less the interrupted trials
+        if _counted(optuna, study_) >= trials:
+            study_.stop()
+
+    _continue_proposals(optuna, study, seed)
     interrupted = False
-    if done < trials:
+    if _counted(optuna, study) < trials:
+        handlers = logging.getLogger("optuna").handlers
+        for h in handlers:                 # on the handlers: records from optuna's modules skip a logger's filters
+            h.addFilter(quiet_interrupt)
         try:
             study.optimize(objective, timeout=timeout, catch=(LstmkitError,), gc_after_trial=False,
-                           callbacks=[optuna.study.MaxTrialsCallback(trials, states=counted), announce])
+                           callbacks=[enough, announce])
         except KeyboardInterrupt:
             interrupted = True
+        finally:
+            for h in handlers:
+                h.removeFilter(quiet_interrupt)
     summary = _write_outputs(study, task, base, out)
     summary.update({"storage": storage, "study": study.study_name, "interrupted": interrupted})
     if interrupted:
         log(f"interrupted; the study is saved in {storage} — run the same command again to continue")
         raise KeyboardInterrupt
     return summary
+
+
+_CUT = "interrupted"          # user attribute of a trial that Ctrl-C or SIGTERM cut short
+
+
+def _counted(optuna, study) -> int:
+    """Trials that count towards --trials: finished, pruned or failed, not interrupted."""
+    states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED, optuna.trial.TrialState.FAIL)
+    return sum(not t.user_attrs.get(_CUT) for t in study.get_trials(deepcopy=False, states=states))
+
+
+def _continue_proposals(optuna, study, seed: int | None) -> None:
+    """A continued study with --seed gets its sampler seeded past the trials it holds: the same
+    seed again proposed the first trials' settings again (a study interrupted after 2 trials
+    repeated those 2), and a second worker with the same command the other's."""
+    if seed is not None and study.trials:
+        study.sampler = optuna.samplers.TPESampler(seed=(seed + len(study.trials)) % 2**32)
+
+
+class _DropInterruptWarning(logging.Filter):
+    """Optuna warns, with a traceback, about the trial a Ctrl-C ended; the command says it in one line."""
+    trial: int | None = None
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return self.trial is None or not record.getMessage().startswith(f"Trial {self.trial} ")
 
 
 def _open_study(optuna, storage: str, name: str, seed: int | None):

@@ -99,6 +99,36 @@ def test_train_and_save_marks_an_interrupted_run(tmp_path):
     assert not (run / "metrics.json").exists()
 
 
+class _CtrlCAtStart(Callback):
+    def on_train_begin(self, trainer):
+        raise KeyboardInterrupt
+
+
+def test_ctrl_c_before_the_first_step_marks_the_run_interrupted_too(tmp_path):
+    """The trainer's set-up (TensorBoard's import, a restore) takes seconds: Ctrl-C there ended with a
+    bare 'interrupted', the run left marked 'training' and no --resume line."""
+    with pytest.raises(TrainingInterrupted) as e:
+        _Line().fit(out=tmp_path, callbacks=[_CtrlCAtStart()])
+    (run,) = tmp_path.iterdir()
+    assert read_meta(run, "line")["status"] == "interrupted" and e.value.run_dir == run
+
+
+class _CtrlCWhileScoring(_Line):
+    def _train_and_save(self, *args, metrics, **kwargs):
+        def scoring():
+            raise KeyboardInterrupt
+        return super()._train_and_save(*args, metrics=scoring, **kwargs)
+
+
+def test_ctrl_c_while_scoring_the_trained_model_marks_the_run_interrupted(tmp_path):
+    """Scoring (beam search, decoding) may take minutes: Ctrl-C there left the run marked 'training'."""
+    with pytest.raises(TrainingInterrupted) as e:
+        _CtrlCWhileScoring().fit(out=tmp_path)
+    (run,) = tmp_path.iterdir()
+    assert read_meta(run, "line")["status"] == "interrupted" and e.value.run_dir == run and e.value.epoch == 3
+    assert (run / "checkpoints" / "last.safetensors").is_file() and not (run / "metrics.json").exists()
+
+
 def test_train_and_save_checks_the_config_before_creating_a_folder(tmp_path):
     with pytest.raises(LstmkitError, match="unknown device"):
         _Line().fit(out=tmp_path / "runs", device="tpu")

@@ -26,6 +26,7 @@ from lstmkit.estimator_params import EstimatorParams
 from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, build_checked, file_in_the_way, load_weights,
                           new_run_dir, read_meta, read_metrics, read_run, save_tensors, task_of_run_in, write_json)
 from lstmkit.tasks import RoomRegistry, TuneHooks, load_run
+from lstmkit.data.same_data import HASHES_KEY, check_same_data, data_hashes
 from lstmkit.train import TrainingInterrupted
 from lstmkit.version import __version__
 
@@ -146,23 +147,36 @@ class RunEstimator(EstimatorParams, ABC):
             run_dir = distributed.broadcast_str(str(new_run_dir(out, self.TASK)) if main else None, device)
         self.run_dir_ = Path(run_dir) if run_dir is not None else None
         writes = self.run_dir_ is not None and main
+        summary = getattr(self, "data_summary_", None)
+        if self.run_dir_ is not None and isinstance(summary, dict):
+            hashes = data_hashes(summary)
+            if resume:               # every rank: one refusing alone would leave the others waiting
+                check_same_data(read_meta(self.run_dir_, self.TASK).get("data") or {}, hashes, self.run_dir_)
+            summary[HASHES_KEY] = hashes
         if writes and not resume:
             self._write_state(self.run_dir_)
             self._write_meta(self.run_dir_, status="training")
-        trainer = Trainer(train_config, run_dir=self.run_dir_, callbacks=callbacks, loss_fn=loss_fn)
         t0 = time.perf_counter()
         try:
+            trainer = Trainer(train_config, run_dir=self.run_dir_, callbacks=callbacks, loss_fn=loss_fn)
             self.result_ = trainer.fit(self.net_, train_batches, val_batches, resume=resume, evidence=evidence)
-        except TrainingInterrupted:
+        except (TrainingInterrupted, KeyboardInterrupt) as e:
             if writes:
                 self._write_meta(self.run_dir_, status="interrupted")
+            if isinstance(e, KeyboardInterrupt):    # before the loop (the trainer's set-up: TensorBoard, the restore)
+                raise TrainingInterrupted(self.run_dir_, 0) from None
             raise
         self.train_seconds_ = time.perf_counter() - t0
         self.net_.to("cpu").eval()
-        self.metrics_ = metrics()
-        if writes:
-            if plots is not None:
+        try:                    # scoring (beam search, decoding) may take minutes; the checkpoint holds the weights
+            self.metrics_ = metrics()
+            if writes and plots is not None:
                 plots(self.run_dir_)
+        except KeyboardInterrupt:
+            if writes:
+                self._write_meta(self.run_dir_, status="interrupted")
+            raise TrainingInterrupted(self.run_dir_, self.result_.epochs_run) from None
+        if writes:
             self.save(self.run_dir_)
         distributed.barrier()
         return self

@@ -37,7 +37,7 @@ from lstmkit.train import distributed as dist
 from lstmkit.train.callbacks import (Callback, EarlyStopping, HistoryCSV, ProgressDisplay,
                                      TensorBoardLogger)
 from lstmkit.train.doctor import DOCTOR_FILE, Doctor, format_report
-from lstmkit.train.resume import Position, ResumeState, set_rng_state
+from lstmkit.train.resume import Position, ResumeState, set_rng_state, terminate_as_interrupt
 
 __all__ = ["Trainer", "TrainResult", "TrainingInterrupted", "resolve_device", "make_loss", "PRECISIONS"]
 
@@ -168,17 +168,18 @@ class Trainer(ResumeState):
             cb.on_train_begin(self)
         w = self._where
         try:
-            for epoch in range(w.epoch, cfg.max_epochs):
-                if w.stopped:
-                    break
-                # Re-seeding per epoch makes shuffles and dropout masks a function of
-                # (seed, epoch); mid-epoch, the saved RNG state takes over after the skip.
-                torch.manual_seed(cfg.seed * 100_003 + epoch)
-                logs = self._train_epoch(step_model, model, optimizer, params, train_batches, epoch, resume_rng)
-                resume_rng = None
-                self._end_epoch(model, logs, val_batches)
-                if w.stopped:
-                    break
+            with terminate_as_interrupt():
+                for epoch in range(w.epoch, cfg.max_epochs):
+                    if w.stopped:
+                        break
+                    # Re-seeding per epoch makes shuffles and dropout masks a function of
+                    # (seed, epoch); mid-epoch, the saved RNG state takes over after the skip.
+                    torch.manual_seed(cfg.seed * 100_003 + epoch)
+                    logs = self._train_epoch(step_model, model, optimizer, params, train_batches, epoch, resume_rng)
+                    resume_rng = None
+                    self._end_epoch(model, logs, val_batches)
+                    if w.stopped:
+                        break
         except KeyboardInterrupt:
             for cb in self.callbacks:
                 cb.on_train_end(self)

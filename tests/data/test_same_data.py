@@ -1,0 +1,59 @@
+"""data.same_data: a run records the SHA-256 of its data files, and --resume refuses a changed file."""
+import json
+
+import pytest
+
+from cli_helpers import assert_user_error, run_cli
+from lstmkit.errors import LstmkitError
+from lstmkit.data.same_data import HASHES_KEY, check_same_data, data_hashes
+from one_thread import one_thread_per_package  # noqa: F401  (autouse: one torch thread)
+from translate_data import make_pairs
+
+
+def test_hashes_name_each_file_by_its_role_and_skip_what_is_no_file(tmp_path):
+    (tmp_path / "a.txt").write_text("one\n")
+    summary = {"source": str(tmp_path / "a.txt"), "val_source": None, "test_source": str(tmp_path),
+               "files": {"src_file": str(tmp_path / "a.txt"), "tgt_file": str(tmp_path / "gone.txt")}, "rows": 3}
+    hashes = data_hashes(summary)
+    assert set(hashes) == {"source", "files.src_file"} and hashes["source"] == hashes["files.src_file"]
+    check_same_data({**summary, HASHES_KEY: hashes}, hashes, tmp_path)        # same content: no complaint
+    check_same_data(summary, {"source": "0" * 64}, tmp_path)                  # a run from before the hashes
+    (tmp_path / "a.txt").write_text("two\n")
+    with pytest.raises(LstmkitError, match=r"a\.txt is not the file it trained on"):
+        check_same_data({**summary, HASHES_KEY: hashes}, data_hashes(summary), tmp_path)
+
+
+def _lm(tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("".join("abcdefghij"[: 3 + i % 7] + "\n" for i in range(80)))
+    return corpus, ["lm", "train", "--data", corpus, "--level", "char", "--embed-dim", "8", "--hidden-size", "8"]
+
+
+def _translate(tmp_path):
+    pairs = make_pairs(60)
+    src, tgt = tmp_path / "train.en", tmp_path / "train.de"
+    src.write_text("".join(s + "\n" for s, _ in pairs))
+    tgt.write_text("".join(t + "\n" for _, t in pairs))
+    return tgt, ["translate", "train", "--src-file", src, "--tgt-file", tgt, "--embed-dim", "8", "--hidden-size", "8",
+                 "--min-freq", "1", "--beam", "1"]
+
+
+@pytest.mark.parametrize("task", [_lm, _translate])
+def test_resume_refuses_a_data_file_changed_since_the_run_started(task, tmp_path, capsys):
+    data, args = task(tmp_path)
+    code, out, err = run_cli([*args, "--epochs", "2", "--progress", "off", "--out", tmp_path / "runs"], capsys)
+    assert code == 0, err
+    run = next((tmp_path / "runs").iterdir())
+    meta = json.loads((run / "lstmkit.json").read_text())
+    assert len(meta["data"][HASHES_KEY]) >= 1
+    meta["status"] = "interrupted"                          # as Ctrl-C after the last epoch leaves it
+    (run / "lstmkit.json").write_text(json.dumps(meta))
+    original = data.read_text()
+    data.write_text(original.replace("\n", " \n", 1))      # one line edited
+    code, _, err = run_cli([args[0], "train", "--resume", run], capsys)
+    assert_user_error(code, err, "the data changed since", str(data.resolve()))
+    assert json.loads((run / "lstmkit.json").read_text())["status"] == "interrupted"
+    data.write_text(original)                               # the file it started with: resumes
+    code, _, err = run_cli([args[0], "train", "--resume", run], capsys)
+    assert code == 0, err
+    assert json.loads((run / "lstmkit.json").read_text())["data"][HASHES_KEY] == meta["data"][HASHES_KEY]
