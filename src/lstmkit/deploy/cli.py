@@ -6,6 +6,7 @@ without the optional extras installed.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import List, Optional
 
@@ -45,7 +46,8 @@ def export_int8_command(run: Path = typer.Option(..., help="Run folder from 'tra
     if backends is None:
         raise LstmkitError(f"unknown backend {backend!r}", "use torch, onnx or auto")
     target = export_int8(run, out, data=str(data) if data else None, backends=backends,
-                         log=lambda stage: typer.echo(stage, err=True))
+                         log=(lambda stage: typer.echo(stage, err=True)) if sys.stderr.isatty() else None)
+    # the stages are progress: on a terminal; a script's standard error keeps one line for an error
     r = json.loads((target / REPORT_FILE).read_text())
     for name, c in r["candidates"].items():
         change = c.get("metric_change") or {}
