@@ -408,3 +408,16 @@ def test_a_flat_loss_alone_is_a_finding_only_after_enough_steps():
                                                      Batches(*_linear_data(48, 1)))
     assert _kinds(many) == ["vanishing_gradients"]        # 102 steps, the loss as it was
     assert "flat_loss" in many.doctor["findings"][0]["numbers"]
+
+
+def test_saturated_gates_of_a_model_that_learned_are_no_finding():
+    """FSDD's CTC model (WER 0.026, its loss a tenth of the start) was told 'vanishing gradients / not
+    learning' for its 71 % saturated gates: a trained LSTM uses its gates as switches."""
+    def judged(final_loss):
+        d = _epochs_from([1.1, 1.0, final_loss], [1.1, 1.0, final_loss])
+        d.start_losses, d.plain_rnn = [1.2, 1.1], False
+        for e in d.epochs:
+            e["saturated_gates"] = 0.71
+        return [f["kind"] for f in d.report(TrainConfig())["findings"]]
+    assert judged(0.1) == []                                    # learned: the gates are no evidence
+    assert judged(0.9) == ["vanishing_gradients"]               # the loss stuck near its start: they are

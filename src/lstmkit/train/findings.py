@@ -30,6 +30,7 @@ LOSS_SPIKE = 10.0            # an epoch's train loss 10x the best before it
 VANISH_RATIO = 1e-3          # first layer's gradient norm / largest layer's
 SATURATED_SHARE = 0.6        # share of i, g, o gate values pinned at their limits
 FLAT_LOSS = 0.95             # best epoch train loss >= 95% of the loss at the start
+LEARNED = 0.5                # best train loss below half the first step's: learning, whatever its gates show
 FLAT_ALONE_STEPS = 100       # ... a finding on its own only after this many optimizer steps (fewer: too early to say)
 OVERFIT_EPOCHS = 3           # validation loss above its best (by 5%) for this many epochs ...
 OVERFIT_MARGIN = 0.05
@@ -131,14 +132,17 @@ def _vanishing(d: Doctor, cfg) -> dict[str, Any] | None:
                             f"(median over epochs {_g(statistics.median(r[0] for r in ratios))}; epoch {e['epoch']}: "
                             f"{_g(e['layer_grad_norms'][layers[0]])} vs {_g(e['layer_grad_norms'][top_layer])})")
             numbers["first_layer_ratio"] = statistics.median(r[0] for r in ratios)
+    losses = [e["train_loss"] for e in d.epochs if math.isfinite(e["train_loss"])]
+    start = statistics.mean(d.start_losses) if d.start_losses else None
+    first = d.start_losses[0] if d.start_losses else None         # before any update (a diverging run's next
+    learned = bool(losses) and first is not None and min(losses) < LEARNED * first   # steps are no baseline)
     sat = [(e["saturated_gates"], e["epoch"]) for e in d.epochs if e["saturated_gates"] is not None]
-    if sat and sat[-1][0] > SATURATED_SHARE:           # the latest sample (gates are sampled on some epochs)
+    if sat and sat[-1][0] > SATURATED_SHARE and not learned:   # the latest sample (gates are sampled on some
+        # epochs); a model whose loss fell well uses saturated gates as switches: no sign it cannot learn
         evidence.append(f"{sat[-1][0]:.0%} of the input/output/candidate gate values are saturated "
                         f"(pinned at 0/1 or ±1) at epoch {sat[-1][1]}")
         numbers["saturated_gates"] = sat[-1][0]
-    losses = [e["train_loss"] for e in d.epochs if math.isfinite(e["train_loss"])]
-    if len(losses) >= 3 and d.start_losses:
-        start = statistics.mean(d.start_losses)
+    if len(losses) >= 3 and start is not None:
         steps = sum(e.get("steps", 0) for e in d.epochs)
         if min(losses) >= FLAT_LOSS * start and (evidence or steps >= FLAT_ALONE_STEPS):
             evidence.append(f"train loss stayed flat: {_g(start)} at the start, best {_g(min(losses))} "
