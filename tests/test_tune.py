@@ -196,7 +196,8 @@ def test_ctrl_c_in_a_trial_stops_the_study_and_the_same_command_continues_it(tmp
 
     monkeypatch.setattr(Forecaster, "fit", cut_in_the_second_trial)
     code, stdout, err = run_cli(args, capsys)
-    assert code == 130 and "run the same command again to continue" in stdout
+    assert code == 130 and err.strip().startswith("interrupted; the study is saved in")    # one line
+    assert err.count("\n") == 1 and "run the same command again to continue" in err
     monkeypatch.setattr(Forecaster, "fit", real_fit)
     code, stdout, err = run_cli(args, capsys)
     assert code == 0, err

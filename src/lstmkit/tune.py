@@ -211,9 +211,8 @@ def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | 
                 h.removeFilter(quiet_interrupt)
     summary = _write_outputs(study, task, base, out)
     summary.update({"storage": storage, "study": study.study_name, "interrupted": interrupted})
-    if interrupted:
-        log(f"interrupted; the study is saved in {storage} — run the same command again to continue")
-        raise KeyboardInterrupt
+    if interrupted:                       # the CLI's one line: "interrupted; the study is saved in ..."
+        raise KeyboardInterrupt(f"the study is saved in {storage} — run the same command again to continue")
     return summary
 
 
@@ -343,9 +342,13 @@ def tune_command(
     raw_space = load_yaml(space) if space else None
     if space and not raw_space:
         raise LstmkitError(f"search space file {space} is empty", "name at least one setting to search")
-    result = tune(task, base, trials=trials, timeout=parse_timeout(timeout), space=raw_space,
-                  out=out or Path("runs") / f"tune-{task}", storage=storage, study_name=study, seed=seed,
-                  log=lambda line: print(line, flush=True))
+    try:
+        result = tune(task, base, trials=trials, timeout=parse_timeout(timeout), space=raw_space,
+                      out=out or Path("runs") / f"tune-{task}", storage=storage, study_name=study, seed=seed,
+                      log=lambda line: print(line, flush=True))
+    except KeyboardInterrupt as e:        # one line, saying where the study is (typer would drop the message)
+        print("interrupted" + (f"; {e}" if str(e) else ""), file=sys.stderr, flush=True)
+        sys.exit(130)
     o = result["out"]
     print(f"\nbest val_loss {result['best_value']:.6g} (trial {result['best_trial']} of {result['trials']}): "
           + ", ".join(f"{k}={_short(v)}" for k, v in result["best_params"].items()))
