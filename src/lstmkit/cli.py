@@ -165,8 +165,8 @@ def _main(argv: list[str] | None) -> None:
     except MemoryError:
         print(f"error: out of memory — {_SMALLER}", file=sys.stderr)
         sys.exit(1)
-    except KeyboardInterrupt as e:            # a message: what was kept (tune: where the study is saved)
-        print("interrupted" + (f"; {e}" if str(e) else ""), file=sys.stderr)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
         sys.exit(130)
     except typer.Exit as e:
         sys.exit(e.exit_code)
