@@ -232,7 +232,7 @@ def test_classifying_many_texts_shows_progress_and_the_same_probabilities(text_r
     x, _ = texts(600, seed=8)                                 # 3 batches of 256
     quiet = text_run.predict_proba(x)
     assert capsys.readouterr().err == ""                     # the run's setting: progress off
-    monkeypatch.setattr(text_run.config_.train, "progress", "log")
+    monkeypatch.setattr(text_run.config.train, "progress", "log")
     monkeypatch.setattr(progress, "LOG_EVERY_S", 0.0)
     assert (text_run.predict_proba(x) == quiet).all()
     err = capsys.readouterr().err.splitlines()

@@ -246,7 +246,7 @@ def test_scoring_many_lines_shows_progress_and_the_same_perplexity(pattern_lm, m
     lines = [PATTERN[:k] for k in range(1, 11)] * 13          # 130 lines: 3 batches of 64
     quiet = pattern_lm.perplexity(lines)
     assert capsys.readouterr().err == ""                     # the run's setting: progress off
-    monkeypatch.setattr(pattern_lm.config_.train, "progress", "log")
+    monkeypatch.setattr(pattern_lm.config.train, "progress", "log")
     monkeypatch.setattr(progress, "LOG_EVERY_S", 0.0)
     assert pattern_lm.perplexity(lines) == quiet
     err = capsys.readouterr().err.splitlines()

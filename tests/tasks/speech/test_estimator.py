@@ -218,7 +218,7 @@ def test_recognising_many_clips_shows_progress_and_the_same_metrics(ctc_run, cor
     from lstmkit.train import progress
     quiet = ctc_run.evaluate(corpus / "manifest.csv", beam=2)     # 120 clips: 4 batches of 32, then a beam each
     assert capsys.readouterr().err == ""                         # the run's setting: progress off
-    monkeypatch.setattr(ctc_run.config_.train, "progress", "log")
+    monkeypatch.setattr(ctc_run.config.train, "progress", "log")
     monkeypatch.setattr(progress, "LOG_EVERY_S", 0.0)
     loud = ctc_run.evaluate(corpus / "manifest.csv", beam=2)
     assert {k: loud[k] for k in ("wer", "cer")} == {k: quiet[k] for k in ("wer", "cer")}

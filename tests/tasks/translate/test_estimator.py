@@ -159,7 +159,7 @@ def test_translating_many_sentences_shows_progress_and_the_same_output(fitted, p
     src = [s for s, _ in pairs(40, seed=7)]
     quiet = fitted.translate(src, beam=2, batch_size=8)
     assert capsys.readouterr().err == ""                    # the run's setting: progress off
-    monkeypatch.setattr(fitted.config_.train, "progress", "log")
+    monkeypatch.setattr(fitted.config.train, "progress", "log")
     monkeypatch.setattr(progress, "LOG_EVERY_S", 0.0)
     assert fitted.translate(src, beam=2, batch_size=8) == quiet
     err = capsys.readouterr().err.splitlines()

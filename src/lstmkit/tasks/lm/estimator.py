@@ -296,7 +296,7 @@ class LanguageModel(RunEstimator):
         tgt = [torch.tensor([*id_lines[i], tok.eos_id]) for i in short]
         batches = BucketBatches(inp, None, _EVAL_BATCH, pad_value=PAD_ID) if inp else []
         for idx, x, lengths in track(batches.iter_indexed() if inp else (), len(batches), "scoring",
-                                     self.config_.train.progress):
+                                     self._progress):
             y = pad_batch([tgt[i] for i in idx.tolist()], PAD_ID)[0].to(device)            # [B, T]
             logits = net(x.to(device), lengths).float()                      # [B, T, V]
             lp = torch.log_softmax(logits, dim=-1).gather(-1, y[..., None])[..., 0]

@@ -230,7 +230,7 @@ class Translator(RunEstimator):
                 else [torch.tensor(x or [EOS_ID]) for x in ids])
         results: list[tuple[str, Any] | None] = [None] * len(seqs)
         batches = BucketBatches(seqs, None, batch_size, pad_value=PAD_ID)
-        for idx, src, src_len in track(batches.iter_indexed(), len(batches), "translating", cfg.train.progress):
+        for idx, src, src_len in track(batches.iter_indexed(), len(batches), "translating", self._progress):
             hyps = beam_search(net, src, src_len, beam, alpha, cfg.max_len_ratio)
             for i, h in zip(idx.tolist(), hyps):
                 results[i] = (self.tgt_tokenizer_.decode(h.ids) if sentences[i].strip() else "", h)
