@@ -85,10 +85,10 @@ class SpeechRecognizer(RunEstimator):
             warn_untrained_symbols(train, val)
         lm = self._lm_fusion(cfg.lm) if cfg.lm and cfg.mode == "ctc" else None   # fail before training
         self.normalizer_ = Normalizer(cfg.normalize)
-        raw_tr, dur_tr, notes = self._features(train.paths, normalize=False)
+        raw_tr, dur_tr, notes = self._features(train.paths, normalize=False, progress=cfg.train.progress)
         self.normalizer_.fit(raw_tr)
         x_tr = [torch.from_numpy(self.normalizer_(f)) for f in raw_tr]
-        raw_va, dur_va, notes_va = self._features(val.paths, normalize=False)
+        raw_va, dur_va, notes_va = self._features(val.paths, normalize=False, progress=cfg.train.progress)
         x_va = [torch.from_numpy(self.normalizer_(f)) for f in raw_va]
         y_tr, y_va = self._targets(train), self._targets(val, fitted=True)
         if cfg.mode == "ctc":            # validation too: zero_infinity made an impossible clip's loss 0
@@ -190,11 +190,11 @@ class SpeechRecognizer(RunEstimator):
             frames = (frames - 3) // 2 + 1
         return frames
 
-    def _features(self, paths: Sequence[str], normalize: bool = True):
-        """Features ``[T, F]`` per file (normalised unless told otherwise), durations in seconds, notes."""
+    def _features(self, paths: Sequence[str], normalize: bool = True, progress: str | None = None):
+        """Features ``[T, F]`` per file (normalised unless told not to), durations (s), notes; ``progress``: fit's."""
         spec, need = self.spec_, self.min_frames_
         feats, durations, notes = [], [], []
-        for p in paths:
+        for p in track(paths, len(paths), "reading audio", progress or self._progress, unit="files"):
             wave, rate, n = read_audio(p, spec.rate)
             notes.extend(n)
             frames = frame_count(wave.size, spec)
