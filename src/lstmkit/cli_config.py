@@ -40,7 +40,7 @@ from lstmkit.errors import LstmkitError
 
 __all__ = ["config_options", "field_help", "option_specs", "resolve_params", "echo_or_write_table", "check_table_out",
            "OptionSpec",
-           "ALIASES", "add_train_command", "check_resume_flags", "echo_run_end", "task_app"]
+           "ALIASES", "add_train_command", "check_resume_flags", "echo_run_end", "progress_option", "task_app"]
 
 ALIASES: dict[str, tuple[str, ...]] = {"max_epochs": ("--epochs",), "num_layers": ("--layers",),
                                        "relative": (" /--absolute",), "lowercase": (" /--keep-case",)}
@@ -153,6 +153,13 @@ def _run_options() -> dict[str, tuple[Any, Any]]:
             "out": (Path, typer.Option(Path("runs"), help="Folder that receives the run folder.")),
             "resume": (Optional[Path], typer.Option(None, help="Continue an interrupted run folder "
                                                                 "(same data, same settings)."))}
+
+
+def progress_option() -> Any:
+    """``--progress`` of a command that uses a fitted run (predict, evaluate): this session's display,
+    not the run's (a run trained under ``--progress off`` in a script showed no bar on a terminal)."""
+    return typer.Option("auto", help="Progress on standard error: auto (a bar on a terminal, else a line every "
+                                     "10 s), bar, log or off.")
 
 
 def config_options(config_cls: type, run_options: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

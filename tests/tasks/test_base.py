@@ -176,6 +176,20 @@ def test_every_estimator_takes_a_train_config(name):
         cls(train=TrainConfig)                       # the class, not an instance
 
 
+@pytest.mark.parametrize("name", ["Forecaster", "TextClassifier", "SequenceClassifier", "Translator",
+                                  "LanguageModel", "SpeechRecognizer"])
+def test_a_loaded_run_shows_progress_as_this_session_says_not_as_its_training_did(name):
+    """``progress`` is the session's (a terminal's bar, a script's 'off'), not the model's: a run saved
+    under 'off' was silent at every later predict and evaluate."""
+    import lstmkit
+    cls = getattr(lstmkit, name)
+    meta = {"config": cls(progress="off").config.to_dict(), "classes": ["a", "b"]}
+    est = cls._restored(meta)
+    assert est._progress == "auto" and est.get_params()["progress"] == "auto"
+    assert est.set_params(progress="log")._progress == "log"
+    assert cls(progress=False)._progress == "off"            # fitted in this session: its own setting
+
+
 @pytest.mark.parametrize("name", ["TextClassifier", "SequenceClassifier", "Translator", "LanguageModel",
                                   "SpeechRecognizer"])
 def test_every_estimator_lists_every_config_field_with_its_default(name):

@@ -110,11 +110,18 @@ class RunEstimator(EstimatorParams, ABC):
 
     @classmethod
     def _restored(cls, meta: dict[str, Any]) -> "RunEstimator":
-        """The start of ``load()``: an estimator with the run's config and data summary."""
+        """The start of ``load()``: an estimator with the run's config (less its ``progress``: the
+        training session's display, ``off`` in a script, is not a later session's) and data summary."""
         est = cls._from_config(meta["config"])
+        est.config.train.progress = TrainConfig.progress
         est.config_ = est.config
         est.data_summary_ = meta.get("data", {})
         return est
+
+    @property
+    def _progress(self) -> str:
+        """How predict and evaluate show progress: the current setting (``set_params``), not the fitted one."""
+        return self.config.train.progress
 
     # -- training ------------------------------------------------------------------------------
     def _train_and_save(self, train_config, train_batches, val_batches=None, *, loss_fn: Callable | None = None,

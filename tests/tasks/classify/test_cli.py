@@ -294,3 +294,22 @@ def test_series_predict_stdin_of_a_labelled_ucr_file_is_an_error(tmp_path, capsy
     values = "".join(line.split("\t", 1)[1] for line in ucr.splitlines(keepends=True))
     code, text, err = cli(capsys, "classify", "predict", "--run", run, "--data", "-", stdin=values, monkeypatch=monkeypatch)
     assert code == 0 and len(text.strip().splitlines()) == 13, err
+
+
+def test_a_run_trained_without_progress_shows_it_at_evaluate_unless_told_off(text_run, tmp_path, texts, capsys,
+                                                                              monkeypatch):
+    """text_run was trained under progress 'off' (a script's setting, saved in its run): evaluate showed
+    nothing on any terminal since. It shows this command's progress now (auto: log lines off a terminal)."""
+    from lstmkit.train import progress
+    x, y = texts(300, seed=5)                               # 2 batches of 256
+    p = tmp_path / "more.csv"
+    pd.DataFrame({"review": x, "sentiment": y}).to_csv(p, index=False)
+    monkeypatch.setattr(progress, "LOG_EVERY_S", 0.0)       # a line per batch
+    code, _, err = cli(capsys, "classify", "evaluate", "--run", text_run, "--data", p)
+    assert code == 0, err
+    assert "classifying: 1/2 batches" in err and "classifying: 2/2 batches" in err
+    for command in ("evaluate", "predict"):
+        code, _, err = cli(capsys, "classify", command, "--run", text_run, "--data", p, "--progress", "off")
+        assert code == 0 and "classifying" not in err, err
+    code, _, err = cli(capsys, "classify", "predict", "--run", text_run, "--data", p, "--progress", "loud")
+    assert_user_error(code, err, "progress", "auto")

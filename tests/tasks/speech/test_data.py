@@ -386,3 +386,40 @@ def test_a_manifest_path_in_the_other_unicode_form_is_found(tmp_path):
     nfd = _wav(tmp_path / unicodedata.normalize("NFD", "café.wav"), np.zeros(800))
     (tmp_path / "m.csv").write_text("path,text\ncafé.wav,yes\n", encoding="utf-8")
     assert read_utterances(tmp_path / "m.csv").paths == [str(nfd)]
+
+
+def _whole_read(path, rate):
+    """What read_audio did before it read in blocks: the whole file, its channels' mean, resampled."""
+    wave, sr = sf.read(path, dtype="float32", always_2d=True)
+    return resample(wave.mean(axis=1), sr, rate)
+
+
+@pytest.mark.parametrize("channels, subtype", [(1, "PCM_16"), (2, "PCM_16"), (3, "FLOAT")])
+def test_reading_in_blocks_equals_reading_whole(tmp_path, monkeypatch, channels, subtype):
+    from lstmkit.tasks.speech import data, resampling
+    monkeypatch.setattr(data, "_READ_FRAMES", 1000)
+    monkeypatch.setattr(resampling, "_STEP", 4000)
+    rng = np.random.default_rng(0)
+    path = tmp_path / "a.wav"
+    sf.write(path, 0.3 * rng.standard_normal((44_100, channels)), 44_100, subtype=subtype)
+    for rate in (16_000, 44_100):
+        wave, got_rate, _ = read_audio(path, rate)
+        assert got_rate == rate
+        np.testing.assert_array_equal(wave, _whole_read(path, rate))
+
+
+def test_a_long_stereo_file_is_never_held_whole(tmp_path):
+    """A 20-minute 44.1 kHz stereo file took 1.2 GB to read (the whole file, its absolute values, the mix);
+    read in blocks, the peak is the output at the model's rate and a few blocks (45 -> 8 MiB at 60 s)."""
+    import tracemalloc
+    path = tmp_path / "long.wav"
+    stereo = (0.1 * np.random.default_rng(0).standard_normal((60 * 44_100, 2))).astype(np.float32)
+    sf.write(path, stereo, 44_100, subtype="PCM_16")
+    read_audio(path, 16_000)                 # imports and caches outside the measure
+    tracemalloc.start()
+    try:
+        wave, _, _ = read_audio(path, 16_000)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 3 * wave.nbytes < stereo.nbytes

@@ -1,5 +1,6 @@
 """Log-mel / MFCC features, normalisation and SpecAugment against known answers."""
 import numpy as np
+import pytest
 import torch
 
 from lstmkit.tasks.speech.features import (FeatureSpec, Normalizer, _hz_to_mel, frame_count, log_mel,
@@ -102,3 +103,17 @@ def test_training_batches_stretch_each_clip_only_when_asked():
                  FeatureBatches(feats, list(range(6)), "classify", 3, True, speed=0.2, min_frames=45)]
     flat = [n for batch in stretched for n in batch]
     assert all(45 <= n <= 60 for n in flat) and len(set(flat)) > 1
+
+
+@pytest.mark.parametrize("kind", ["logmel", "mfcc"])
+def test_a_long_wave_in_parts_gives_the_whole_waves_features(monkeypatch, kind):
+    """log_mel works through a long wave a few thousand frames at a time; the frames, and the
+    utterance normalisation of them (whose float32 sums follow the memory order), are unchanged."""
+    from lstmkit.tasks.speech import features
+    wave = (0.2 * np.random.default_rng(0).standard_normal(16_000 * 3)).astype(np.float32)
+    spec = FeatureSpec(16_000, kind)
+    whole = log_mel(wave, spec)
+    monkeypatch.setattr(features, "_FRAMES_AT_ONCE", 7)
+    parts = log_mel(wave, spec)
+    np.testing.assert_array_equal(parts, whole)
+    np.testing.assert_array_equal(Normalizer("utterance")(parts), Normalizer("utterance")(whole))

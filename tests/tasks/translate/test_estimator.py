@@ -1,5 +1,6 @@
 """The Python API: fit, translate, evaluate, save / load round trip, the run folder."""
 import json
+import re
 import warnings
 
 import pytest
@@ -159,8 +160,20 @@ def test_translating_many_sentences_shows_progress_and_the_same_output(fitted, p
     src = [s for s, _ in pairs(40, seed=7)]
     quiet = fitted.translate(src, beam=2, batch_size=8)
     assert capsys.readouterr().err == ""                    # the run's setting: progress off
-    monkeypatch.setattr(fitted.config_.train, "progress", "log")
+    monkeypatch.setattr(fitted.config.train, "progress", "log")
     monkeypatch.setattr(progress, "LOG_EVERY_S", 0.0)
     assert fitted.translate(src, beam=2, batch_size=8) == quiet
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith("translating: 1/5 batches") and err[-1].startswith("translating: 5/5 batches")
+
+
+def test_encoding_a_large_input_shows_progress(pairs, tiny, capsys, monkeypatch):
+    """Encoding 190,000 pairs took 26 s before training's first line: it shows as training does."""
+    from lstmkit.train import progress
+    monkeypatch.setattr(progress, "LOG_EVERY_S", 0.0)        # a line per pair
+    Translator(**{**tiny, "max_epochs": 1, "progress": "log"}).fit(pairs(40, seed=3))
+    err = capsys.readouterr().err
+    shown = re.findall(r"^encoding: (\d+)/(\d+) pairs", err, re.M)        # the training part, then validation's
+    assert len(shown) == 40 and shown[-1][0] == shown[-1][1]
+    Translator(**{**tiny, "max_epochs": 1}).fit(pairs(40, seed=3))
+    assert "encoding" not in capsys.readouterr().err            # progress off

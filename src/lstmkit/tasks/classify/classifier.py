@@ -278,7 +278,7 @@ class Classifier(RunEstimator, ABC):
         out = np.zeros((len(seqs), len(self.classes_)))
         pad = PAD_ID if self.kind == "text" else 0.0
         batches = BucketBatches(seqs, None, EVAL_BATCH, pad_value=pad)
-        for idx, x, lengths in track(batches.iter_indexed(), len(batches), "classifying", self.config_.train.progress):
+        for idx, x, lengths in track(batches.iter_indexed(), len(batches), "classifying", self._progress):
             logits = self.net_(x, lengths)
             if len(self.classes_) == 2:
                 p1 = torch.sigmoid(logits).double().numpy()

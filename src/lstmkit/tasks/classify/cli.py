@@ -7,7 +7,8 @@ from typing import Optional
 
 import typer
 
-from lstmkit.cli_config import add_train_command, check_resume_flags, check_table_out, echo_or_write_table, echo_run_end, task_app
+from lstmkit.cli_config import (add_train_command, check_resume_flags, check_table_out, echo_or_write_table, echo_run_end,
+                                progress_option, task_app)
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.classify.config import ClassifyConfig, check_given
 
@@ -85,13 +86,14 @@ def predict(run: Path = typer.Option(..., help="Run folder from 'train'."),
             encoding: Optional[str] = typer.Option(None, help="Text encoding of the file [as in training]."),
             text: Optional[str] = typer.Option(None, help="Text column of this file [as in training]."),
             out: Optional[Path] = typer.Option(None, help="Write the table here instead of stdout (.csv, .tsv, "
-                                                               ".parquet, .json, .jsonl or .xlsx).")):
+                                                               ".parquet, .json, .jsonl or .xlsx)."),
+            progress: str = progress_option()):
     """Label and probability of the predicted label, one row per input row (a long table: per
     sample, after a column of its ids)."""
     import pandas as pd
     from lstmkit.tasks.classify.estimator import load_classifier
     check_table_out(out)
-    est = load_classifier(run)
+    est = load_classifier(run).set_params(progress=progress)
     given = _read_input(est, data, encoding, text)
     if est.kind == "series" and data != "-":
         given = est.read(given)
@@ -109,11 +111,12 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
              encoding: Optional[str] = typer.Option(None, help="Text encoding of the file [as in training]."),
              text: Optional[str] = typer.Option(None, help="Text column of this file [as in training]."),
              label: Optional[str] = typer.Option(None, help="Label column of this file [as in training]."),
-             as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a report.")):
+             as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a report."),
+             progress: str = progress_option()):
     """Accuracy, macro-F1, per-class precision/recall, ROC-AUC (two classes) on labelled data."""
     from lstmkit.tasks.classify.estimator import load_classifier
     from lstmkit.train.metrics import format_report
-    est = load_classifier(run)
+    est = load_classifier(run).set_params(progress=progress)
     metrics = est.evaluate(_read_input(est, str(data), encoding, text, label))
     from lstmkit.runs import to_json
     typer.echo(to_json(metrics, indent=2) if as_json else format_report(metrics))

@@ -13,6 +13,7 @@ import torch
 
 from lstmkit.data.vocab import PAD_ID
 from lstmkit.nn.classifier import pair_rows
+from lstmkit.train.progress import track
 
 __all__ = ["word_scores", "MIX_WEIGHTS", "fit_biases", "fit_bias", "mix_losses"]
 
@@ -64,7 +65,7 @@ def fit_bias(logits: torch.Tensor, y: torch.Tensor, weights: torch.Tensor | None
 
 
 def word_scores(ids: list[torch.Tensor], y: list[int], n_classes: int, vocab_size: int, pairs: int = 0,
-                alpha: float = 1.0) -> torch.Tensor:
+                alpha: float = 1.0, progress: str = "off") -> torch.Tensor:
     """Naive-Bayes log-count ratios ``[V + pairs, 1]`` for two classes (``log p(w|1) - log p(w|0)``),
     else ``[V + pairs, C]`` (``log p(w|c)`` less its mean over the classes), from the number of texts
     of each class holding each word, and each neighbouring word pair in its hashed row
@@ -76,9 +77,12 @@ def word_scores(ids: list[torch.Tensor], y: list[int], n_classes: int, vocab_siz
     per row, over 2^18 pair rows) swamps a small class's counts: on MR with the negatives cut to a
     tenth, every word leaned +0.39 toward the small class, the sum grew with the text's length, and
     the scores fitted worse than the class prior (log loss 0.35 against its 0.32; with this
-    smoothing 0.29). With classes of even totals nothing changes."""
+    smoothing 0.29). With classes of even totals nothing changes.
+
+    A text at a time, shown as ``progress`` says (:func:`~lstmkit.train.progress.track`): 180,000
+    texts took 36 s, the longest step before training."""
     counts = torch.zeros((n_classes, vocab_size + pairs), dtype=torch.float64)
-    for seq, label in zip(ids, y):
+    for seq, label in track(zip(ids, y), len(y), "counting words", progress, unit="texts"):
         rows = torch.cat([seq, pair_rows(seq, vocab_size, pairs, PAD_ID)]) if pairs else seq
         counts[label, torch.unique(rows)] += 1
     total = counts.sum(dim=1, keepdim=True)

@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from lstmkit.cli_config import add_train_command, echo_run_end, task_app
+from lstmkit.cli_config import add_train_command, echo_run_end, progress_option, task_app
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.lm.config import LMConfig
 
@@ -62,14 +62,15 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'lm train'."),
              text_column: Optional[str] = typer.Option(None, help="Text column of a --data table [as trained, text]."),
              encoding: Optional[str] = typer.Option(None, help="Text encoding of the file [as trained, utf-8]."),
              out: Optional[Path] = typer.Option(None, help="Also write the metrics to this JSON file."),
-             as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a report.")):
+             as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a report."),
+             progress: str = progress_option()):
     """Perplexity of a text under the model (per token; bits per character at char level)."""
     from lstmkit.runs import write_json
     from lstmkit.tasks.lm.estimator import LanguageModel
     if out is not None and out.suffix.lower() not in ("", ".json"):      # JSON under an .xlsx name, without a word
         raise LstmkitError(f"--out {out} names a {out.suffix} file, but lm evaluate writes its metrics as JSON",
                            f"name it {out.stem}.json")
-    est = LanguageModel.load(run)
+    est = LanguageModel.load(run).set_params(progress=progress)
     m = {**est.evaluate(str(data), encoding=encoding, text_column=text_column), "data": str(data.resolve())}
     if out is not None:
         write_json(out, m)

@@ -6,7 +6,7 @@ from typing import List, Optional
 
 import typer
 
-from lstmkit.cli_config import add_train_command, echo_run_end, task_app
+from lstmkit.cli_config import add_train_command, echo_run_end, progress_option, task_app
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.speech.config import SpeechConfig, check_given
 
@@ -57,10 +57,11 @@ def transcribe(run: Path = typer.Option(..., help="Run folder from 'train'."),
                files: List[Path] = typer.Argument(..., help="Audio files (WAV)."),
                beam: Optional[int] = typer.Option(None, help="Beam width (1 = greedy) [as trained]."),
                lm: Optional[Path] = typer.Option(None, help="Language-model run folder [as trained]."),
-               no_lm: bool = typer.Option(False, "--no-lm", help="Decode without the run's language model.")):
+               no_lm: bool = typer.Option(False, "--no-lm", help="Decode without the run's language model."),
+               progress: str = progress_option()):
     """Print one line per file: the file name, a tab, and its transcript (or label)."""
     from lstmkit.tasks.speech.estimator import SpeechRecognizer
-    est = SpeechRecognizer.load(run)
+    est = SpeechRecognizer.load(run).set_params(progress=progress)
     texts = est.transcribe([str(f) for f in files], beam=beam, lm=_lm_choice(lm, no_lm))
     for f, t in zip(files, texts):
         typer.echo(f"{f}\t{t}")
@@ -73,10 +74,11 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
              beam: Optional[int] = typer.Option(None, help="Beam width (1 = greedy) [as trained]."),
              lm: Optional[Path] = typer.Option(None, help="Language-model run folder [as trained]."),
              no_lm: bool = typer.Option(False, "--no-lm", help="Decode without the run's language model."),
-             as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a report.")):
+             as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a report."),
+             progress: str = progress_option()):
     """WER / CER / real-time factor (or accuracy and confusion) against the data's transcripts."""
     from lstmkit.tasks.speech.estimator import SpeechRecognizer
-    est = SpeechRecognizer.load(run)
+    est = SpeechRecognizer.load(run).set_params(progress=progress)
     m = est.evaluate(data, label_from_name=label_from_name, beam=beam, lm=_lm_choice(lm, no_lm))
     if as_json:
         from lstmkit.runs import to_json

@@ -85,10 +85,10 @@ class SpeechRecognizer(RunEstimator):
             warn_untrained_symbols(train, val)
         lm = self._lm_fusion(cfg.lm) if cfg.lm and cfg.mode == "ctc" else None   # fail before training
         self.normalizer_ = Normalizer(cfg.normalize)
-        raw_tr, dur_tr, notes = self._features(train.paths, normalize=False)
+        raw_tr, dur_tr, notes = self._features(train.paths, normalize=False, progress=cfg.train.progress)
         self.normalizer_.fit(raw_tr)
         x_tr = [torch.from_numpy(self.normalizer_(f)) for f in raw_tr]
-        raw_va, dur_va, notes_va = self._features(val.paths, normalize=False)
+        raw_va, dur_va, notes_va = self._features(val.paths, normalize=False, progress=cfg.train.progress)
         x_va = [torch.from_numpy(self.normalizer_(f)) for f in raw_va]
         y_tr, y_va = self._targets(train), self._targets(val, fitted=True)
         if cfg.mode == "ctc":            # validation too: zero_infinity made an impossible clip's loss 0
@@ -190,11 +190,11 @@ class SpeechRecognizer(RunEstimator):
             frames = (frames - 3) // 2 + 1
         return frames
 
-    def _features(self, paths: Sequence[str], normalize: bool = True):
-        """Features ``[T, F]`` per file (normalised unless told otherwise), durations in seconds, notes."""
+    def _features(self, paths: Sequence[str], normalize: bool = True, progress: str | None = None):
+        """Features ``[T, F]`` per file (normalised unless told not to), durations (s), notes; ``progress``: fit's."""
         spec, need = self.spec_, self.min_frames_
         feats, durations, notes = [], [], []
-        for p in paths:
+        for p in track(paths, len(paths), "reading audio", progress or self._progress, unit="files"):
             wave, rate, n = read_audio(p, spec.rate)
             notes.extend(n)
             frames = frame_count(wave.size, spec)
@@ -310,7 +310,7 @@ class SpeechRecognizer(RunEstimator):
         net = (self.net_ if net is None else net).eval()
         out: list[Any] = [None] * len(feats)
         batches = BucketBatches(feats, None, _EVAL_BATCH)
-        for idx, x, lengths in track(batches.iter_indexed(), len(batches), "recognising", self.config_.train.progress):
+        for idx, x, lengths in track(batches.iter_indexed(), len(batches), "recognising", self._progress):
             idx = idx.tolist()
             if self.config_.mode == "ctc":
                 lp, lens = net(x, lengths)
@@ -339,7 +339,7 @@ class SpeechRecognizer(RunEstimator):
             return [self.classes_[int(np.argmax(p))] for p in outs]
         if mode == "seq2seq":
             return [self.symbols_.decode([t - _S2S_SPECIALS + 1 for t in ids]) for ids in outs]
-        return [self.symbols_.decode(ids) for ids in decode_batch(outs, None, beam, lm, self.config_.train.progress)]   # greedy at beam 1, no LM
+        return [self.symbols_.decode(ids) for ids in decode_batch(outs, None, beam, lm, self._progress)]   # greedy at beam 1, no LM
 
     def _score(self, feats, texts, audio_seconds: float, beam, lm, t0: float | None = None) -> dict[str, Any]:
         t0 = _time.perf_counter() if t0 is None else t0
@@ -387,11 +387,7 @@ class SpeechRecognizer(RunEstimator):
 def validation_split(utts: Utterances, cfg: SpeechConfig) -> tuple[Utterances, Utterances]:
     """``(train, val)``: the ``val_frac`` share of ``utts`` that :meth:`SpeechRecognizer.fit` holds
     out when no validation data is given (drawn with the run's seed, so it can be redrawn)."""
-    if len(utts) < 2:
-        raise LstmkitError(f"only {len(utts)} recording given", "supply at least two (one for validation)")
-    perm = np.random.default_rng(cfg.train.seed).permutation(len(utts))
-    n_val = min(max(1, int(round(cfg.val_frac * len(utts)))), len(utts) - 1)
-    return utts.subset(sorted(perm[n_val:].tolist())), utts.subset(sorted(perm[:n_val].tolist()))
+    return utts.split(cfg.val_frac, cfg.train.seed)
 
 
 def _validate(cfg: SpeechConfig, *data) -> None:

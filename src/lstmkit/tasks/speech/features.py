@@ -92,26 +92,37 @@ _BANKS: dict[tuple[int, int, int], Tensor] = {}
 # Samples beyond this make the power spectrum overflow float32 (inf, then NaN after normalising):
 # such a wave's spectrum is computed in float64 (its log fits float32 again).
 _FLOAT32_PEAK = 1e9
+_FRAMES_AT_ONCE = 4096       # 41 s at a 10 ms hop: 8 MiB of spectrum at n_fft 512
 
 
 def log_mel(wave: np.ndarray, spec: FeatureSpec) -> np.ndarray:
-    """``[T, spec.dim]`` float32 features of a mono wave at ``spec.rate`` (T = :func:`frame_count`)."""
+    """``[T, spec.dim]`` float32 features of a mono wave at ``spec.rate`` (T = :func:`frame_count`).
+
+    Frames are independent, so a long wave is done ``_FRAMES_AT_ONCE`` frames at a time: the
+    spectrum of a 20-minute recording at once took 600 MB, five times the wave's size."""
     x = torch.as_tensor(np.asarray(wave, dtype=np.float32))
-    if frame_count(x.numel(), spec) == 0:
+    frames = frame_count(x.numel(), spec)
+    if frames == 0:
         return np.zeros((0, spec.dim), dtype=np.float32)
     key = (spec.rate, spec.n_fft, spec.n_mels)
     if key not in _BANKS:
         _BANKS[key] = torch.from_numpy(mel_filterbank(*key))
-    if float(x.abs().max()) > _FLOAT32_PEAK:    # an unnormalised float file: its power would overflow float32
-        x = x.double()
-    window = torch.hann_window(spec.win, periodic=True, dtype=x.dtype)
-    stft = torch.stft(x, spec.n_fft, hop_length=spec.hop, win_length=spec.win, window=window,
-                      center=False, return_complex=True)                      # [F, T]
-    power = stft.real.square() + stft.imag.square()
-    mel = torch.log(_BANKS[key].to(power.dtype) @ power + 1e-6).T              # [T, n_mels]
-    if spec.kind == "mfcc":
-        mel = mel @ _dct_matrix(spec.n_mels, spec.n_mfcc).to(mel.dtype)        # [T, n_mfcc]
-    return mel.numpy().astype(np.float32, copy=False)
+    # an unnormalised float file's power would overflow float32: its spectrum is computed in float64
+    dtype = torch.float64 if max(float(x.max()), -float(x.min())) > _FLOAT32_PEAK else torch.float32
+    window = torch.hann_window(spec.win, periodic=True, dtype=dtype)
+    bank = _BANKS[key].to(dtype)
+    dct = _dct_matrix(spec.n_mels, spec.n_mfcc).to(dtype) if spec.kind == "mfcc" else None
+    # log-mel frames lie feature-major, as the whole spectrum's transpose did: an utterance's float32
+    # mean over frames (the normaliser's) sums in memory order, and that order changes its last digits
+    out = np.empty((frames, spec.dim), dtype=np.float32) if dct is not None else np.empty((spec.dim, frames), np.float32).T
+    for k in range(0, frames, _FRAMES_AT_ONCE):
+        n = min(_FRAMES_AT_ONCE, frames - k)
+        part = x[k * spec.hop: (k + n - 1) * spec.hop + spec.n_fft].to(dtype)
+        stft = torch.stft(part, spec.n_fft, hop_length=spec.hop, win_length=spec.win, window=window,
+                          center=False, return_complex=True)                  # [F, n]
+        mel = torch.log(bank @ (stft.real.square() + stft.imag.square()) + 1e-6).T   # [n, n_mels]
+        out[k: k + n] = (mel if dct is None else mel @ dct).numpy()               # [n, dim]
+    return out
 
 
 def _dct_matrix(n: int, k: int) -> Tensor:

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
+
 from lstmkit.data.tables import PARQUET, SHEETS, read_table
 from lstmkit.data.textfile import file_ext, header_separator, separator_line, unique_names
 from lstmkit.errors import LstmkitError
@@ -47,6 +49,14 @@ class Utterances:
     def subset(self, idx: Sequence[int]) -> "Utterances":
         return Utterances([self.paths[i] for i in idx], [self.texts[i] for i in idx],
                           [self.fields[i] for i in idx] if self.fields else [], self.source)
+
+    def split(self, val_frac: float, seed: int) -> tuple["Utterances", "Utterances"]:
+        """``(train, val)``: a ``val_frac`` share held out (at least one of each), drawn with ``seed``."""
+        if len(self) < 2:
+            raise LstmkitError(f"only {len(self)} recording given", "supply at least two (one for validation)")
+        perm = np.random.default_rng(seed).permutation(len(self))
+        n_val = min(max(1, int(round(val_frac * len(self)))), len(self) - 1)
+        return self.subset(sorted(perm[n_val:].tolist())), self.subset(sorted(perm[:n_val].tolist()))
 
 
 def read_manifest(path: str | Path) -> Utterances:

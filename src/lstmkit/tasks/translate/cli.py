@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from lstmkit.cli_config import add_train_command, check_resume_flags, echo_run_end, task_app
+from lstmkit.cli_config import add_train_command, check_resume_flags, echo_run_end, progress_option, task_app
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.translate.config import TranslateConfig
 
@@ -133,14 +133,15 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
              tgt: Optional[str] = typer.Option(None, help="Reference column of --data [as in training]."),
              beam: Optional[int] = typer.Option(None, help="Beam width (1 = greedy) [as trained]."),
              out: Optional[Path] = typer.Option(None, help="Per-sentence table (BLEU, source, reference, output): .tsv, .csv, .xlsx, .parquet, .json or .jsonl."),
-             as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a report.")):
+             as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a report."),
+             progress: str = progress_option()):
     """BLEU and chrF (sacrebleu) of the model's translations against reference translations."""
     from lstmkit.tasks.translate.estimator import Translator
     if data is None and (src_file is None or ref_file is None):
         raise LstmkitError("nothing to evaluate on: " + ("--src-file without --ref-file" if src_file is not None else
                            "--ref-file without --src-file" if ref_file is not None else "no data given"),
                            "pass --src-file and --ref-file (line-aligned files), or --data TABLE")
-    est = Translator.load(run)
+    est = Translator.load(run).set_params(progress=progress)
     columns = {side: column for side, column in (("src", src), ("tgt", tgt)) if column is not None}
     if data is None:
         _no_columns(list(columns), "--src-file and --ref-file")

