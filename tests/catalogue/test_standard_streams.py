@@ -42,3 +42,14 @@ def test_an_error_with_standard_error_closed_stays_out_of_standard_output(runs, 
     code, out, _ = run_cli(["classify", "predict", "--run", classify, "--data", d / "nope.csv"], capsys)
     assert code == 2 and out == ""
 
+
+def test_standard_input_is_read_in_the_runs_encoding(runs, tmp_path, capsys, monkeypatch):
+    d, classify, _ = runs
+    latin1 = "très bon film\n".encode("latin-1")
+    check(["classify", "predict", "--run", classify, "--data", "-"], 2, "standard input line 1 is not valid utf-8",
+          tmp_path, capsys, stdin=latin1, monkeypatch=monkeypatch)
+    code, out, err = run_cli(["classify", "predict", "--run", classify, "--data", "-", "--encoding", "latin-1"],
+                             capsys, stdin=latin1, monkeypatch=monkeypatch)
+    code_utf8, out_utf8, _ = run_cli(["classify", "predict", "--run", classify, "--data", "-"], capsys,
+                                     stdin="très bon film\n", monkeypatch=monkeypatch)
+    assert code == code_utf8 == 0 and out == out_utf8, err           # --encoding was ignored: 'tr\udce8s'
