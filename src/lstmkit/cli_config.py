@@ -392,10 +392,14 @@ def _cell_a_workbook_cannot_hold(df) -> LstmkitError:
 
 
 def check_table_out(out: Path | None) -> None:
-    """An ``--out`` whose file type no table writer has is an error (before any work is done)."""
+    """An ``--out`` whose file type no table writer has, or that is a run folder's own file, is an
+    error (before any work is done)."""
     if out is not None and Path(out).suffix.lower() not in TABLE_WRITERS:
         raise LstmkitError(f"cannot write a table as {Path(out).suffix!r}: {out}",
                            "name the file .csv, .tsv, .parquet, .json, .jsonl or .xlsx")
+    if out is not None:
+        from lstmkit.runs import check_out_file
+        check_out_file(out)
 
 
 def echo_or_write_table(df, out: Path | None) -> None:

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     import torch
 
 __all__ = [
-    "FORMAT_VERSION", "META_FILE", "WEIGHTS_FILE", "new_run_dir", "check_out_folder", "task_of_run_in", "path_exists", "file_in_the_way", "atomic_write", "new_file_mode",
+    "FORMAT_VERSION", "META_FILE", "WEIGHTS_FILE", "new_run_dir", "check_out_folder", "check_out_file", "task_of_run_in", "path_exists", "file_in_the_way", "atomic_write", "new_file_mode",
     "write_json", "build_checked", "to_json", "json_safe", "file_sha256", "verify_weights", "save_tensors",
     "load_tensors", "load_weights", "read_metrics", "read_meta", "read_run",
 ]
@@ -45,6 +45,12 @@ META_FILE = "lstmkit.json"
 WEIGHTS_FILE = "model.safetensors"
 HASHES_KEY = "weights_sha256"
 HASHED_FILES = (WEIGHTS_FILE,)        # recorded in lstmkit.json whenever it is written
+# the files training, export and inspect keep in a run folder, and its sub-folders: a command's
+# --out never replaces them
+RUN_FILES = frozenset({META_FILE, WEIGHTS_FILE, "history.csv", "metrics.json", "metrics_per_series.csv", "doctor.json",
+                       "vocab.json", "val_translations.tsv", "gates.json", "onnx.json", "model.onnx", "encoder.onnx",
+                       "decoder.onnx", "export_report.json", "update.json"})
+RUN_FOLDERS = ("checkpoints", "plots", "tb", "backtest")
 
 
 def new_run_dir(out: str | Path, task: str) -> Path:
@@ -90,6 +96,19 @@ def check_out_folder(out: str | Path) -> None:
     """Refuse, before any work, an ``--out`` folder that a file keeps from being made."""
     if file_in_the_way(out) is not None:
         raise _not_a_folder(Path(out))
+
+
+def check_out_file(out: str | Path) -> None:
+    """Refuse, before any work, an ``--out`` file that is one of a run folder's own files
+    (:data:`RUN_FILES`, or a file in its :data:`RUN_FOLDERS`): ``predict --out RUN/lstmkit.json``
+    wrote the forecast over the run's metadata, and the run was gone."""
+    path = Path(out).resolve()
+    run = next((folder for folder, own in ((path.parent, path.name in RUN_FILES),
+                                           (path.parent.parent, path.parent.name in RUN_FOLDERS))
+                if own and (folder / META_FILE).is_file()), None)
+    if run is not None:
+        raise LstmkitError(f"--out {out} is a file of the run folder {run}: writing it would replace the run's own "
+                           f"{path.relative_to(run)}", "write the output outside the run folder, or under another name")
 
 
 def _not_a_folder(out: Path) -> LstmkitError:

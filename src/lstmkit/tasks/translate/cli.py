@@ -140,6 +140,9 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
         raise LstmkitError("nothing to evaluate on: " + ("--src-file without --ref-file" if src_file is not None else
                            "--ref-file without --src-file" if ref_file is not None else "no data given"),
                            "pass --src-file and --ref-file (line-aligned files), or --data TABLE")
+    if out is not None:
+        from lstmkit.runs import check_out_file
+        check_out_file(out)
     est = Translator.load(run)
     columns = {side: column for side, column in (("src", src), ("tgt", tgt)) if column is not None}
     if data is None:
