@@ -21,12 +21,15 @@ callables of the task. Nothing here imports a task.
 from __future__ import annotations
 
 import ast
+import contextlib
 import dataclasses
 import difflib
 import functools
 import importlib
 import inspect
 import io
+import os
+import sys
 import textwrap
 import tokenize
 import typing
@@ -275,7 +278,8 @@ def add_train_command(app: typer.Typer, config_cls: type, estimator: str, report
             if config is not None:
                 raise LstmkitError(f"--config does not apply with --resume: {resume} continues with the settings it "
                                    "recorded", "drop --config to resume, or start a new run without --resume")
-            report(resume_run(cls, resume, given_str, flags))
+            with _reader_may_leave():
+                report(resume_run(cls, resume, given_str, flags))
             return
         if config is not None:
             _check_config_keys(config, config_cls, cls, files)
@@ -292,7 +296,8 @@ def add_train_command(app: typer.Typer, config_cls: type, estimator: str, report
                                "is the validation part", "drop --val-frac (or the validation file)")
         if check is not None:
             check(flatten_config(flags), settings)
-        report(fit(cls, paths, settings, out))
+        with _reader_may_leave():
+            report(fit(cls, paths, settings, out))
 
     keyword = inspect.Parameter.KEYWORD_ONLY
     params = [inspect.Parameter(name, keyword, default=typer.Option(None, help=text), annotation=Optional[Path])
@@ -305,6 +310,42 @@ def add_train_command(app: typer.Typer, config_cls: type, estimator: str, report
     command = config_options(config_cls, run_options=True)(train)
     app.command()(command)
     return command
+
+
+class _ReaderMayLeave:
+    """Standard output whose reader may leave (``train … | head -3``): the rest of the output goes
+    to /dev/null and training goes on. A broken pipe stopped training at the next progress line,
+    with exit 1, no word, and the run left unfinished (status ``training``)."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._guarded(self._stream.write, text) or len(text)
+
+    def flush(self) -> None:
+        self._guarded(self._stream.flush)
+
+    def _guarded(self, call, *args):
+        try:
+            return call(*args)
+        except BrokenPipeError:
+            null = os.open(os.devnull, os.O_WRONLY)       # the interpreter's last flush writes there too
+            os.dup2(null, self._stream.fileno())
+            os.close(null)
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def _reader_may_leave():
+    real = sys.stdout
+    sys.stdout = _ReaderMayLeave(real)
+    try:
+        yield
+    finally:
+        sys.stdout = real
 
 
 def _check_config_keys(config: Path, config_cls: type, cls: Any, files: dict[str, str]) -> None:
