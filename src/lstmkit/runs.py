@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     import torch
 
 __all__ = [
-    "FORMAT_VERSION", "META_FILE", "WEIGHTS_FILE", "new_run_dir", "check_out_folder", "check_out_file", "task_of_run_in", "path_exists", "file_in_the_way", "atomic_write", "new_file_mode",
+    "FORMAT_VERSION", "META_FILE", "WEIGHTS_FILE", "new_run_dir", "check_out_folder", "check_out_file", "task_of_run_in", "training_lock", "check_not_training", "path_exists", "file_in_the_way", "atomic_write", "new_file_mode",
     "write_json", "build_checked", "to_json", "json_safe", "file_sha256", "verify_weights", "save_tensors",
     "load_tensors", "load_weights", "read_metrics", "read_meta", "read_run",
 ]
@@ -409,10 +409,55 @@ def task_of_run_in(folder: str | Path) -> str | None:
     return task if isinstance(task, str) else None
 
 
+def training_lock(run: str | Path) -> int | None:
+    """Hold ``run`` as trained by this process: an advisory lock on the folder, which the system
+    releases when the process ends, however it ends (Ctrl-C, ``kill -9``, a crash). Returns the
+    descriptor to close when training is over (None where there are no such locks: Windows). A
+    run another process is training is an error: two trainers wrote one run's files in turn."""
+    try:
+        import fcntl
+    except ImportError:
+        return None
+    fd = os.open(run, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise _in_training(run, "--resume") from None
+    except OSError:               # a file system without locks (some network mounts): unguarded, as before
+        pass
+    return fd
+
+
+def check_not_training(run: str | Path, action: str) -> None:
+    """An :class:`EnvironmentProblem` when another process is training ``run`` right now (see
+    :func:`training_lock`); ``action`` names what has to wait (``"--resume"``, ``"loading"``)."""
+    try:
+        import fcntl
+        fd = os.open(run, os.O_RDONLY)
+    except (ImportError, OSError):
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise _in_training(run, action) from None
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _in_training(run: str | Path, action: str) -> EnvironmentProblem:
+    return EnvironmentProblem(f"{run} is being trained by another process right now; {action} has to wait",
+                              "run the command again once that training ends (its lstmkit.json then says "
+                              "\"finished\"), or stop it (Ctrl-C) and continue it with --resume")
+
+
 def read_run(run: str | Path, task: str | None = None) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
     """Metadata and weights of a finished run (nothing is unpickled)."""
     meta = read_meta(run, task)
     if meta.get("status") != "finished":
+        check_not_training(run, "loading it")
         raise LstmkitError(f"{run} holds an unfinished run (status: {meta.get('status')})",
                            f"continue it with --resume {run}")
     path = Path(run) / WEIGHTS_FILE
