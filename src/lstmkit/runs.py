@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
+from lstmkit.errors import EnvironmentProblem, LstmkitError, missing_path_fix, os_reason
 
 if TYPE_CHECKING:
     import torch
@@ -353,7 +353,7 @@ def read_meta(run: str | Path, task: str | None = None) -> dict[str, Any]:
                            "pass the folder a fit wrote, e.g. 'runs/classify-20250101-120000'")
     run = Path(run)
     if not path_exists(run):
-        raise LstmkitError(f"run folder not found: {run}", "pass the folder printed by 'train'")
+        raise LstmkitError(f"run folder not found: {run}", missing_path_fix(run, "pass the folder printed by 'train'"))
     if not run.is_dir():
         raise LstmkitError(f"{run} is a file, not a run folder", "pass the folder printed by 'train'")
     meta_path = run / META_FILE
