@@ -418,7 +418,11 @@ def training_lock(run: str | Path) -> int | None:
         import fcntl
     except ImportError:
         return None
-    fd = os.open(run, os.O_RDONLY)
+    try:
+        os.makedirs(run, exist_ok=True)          # fit(run_dir=...) names a folder that may not exist yet
+        fd = os.open(run, os.O_RDONLY)
+    except OSError:                   # it cannot be made or opened: the writes that follow say why, as before
+        return None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
