@@ -42,6 +42,7 @@ COMMON_TRAIN = [
     (["--progress", "loud"], "loud"),
     (["--bogus-flag"], "no such option"),
     (["--config", "{d}/missing.yaml"], "config file not found"),
+    (["--config", "~/lstmkit-missing.yaml"], "the shell expands '~' only outside quotes"),
     (["--config", "{d}/unknown_key.yaml"], "lookbak"),
     (["--config", "{d}/not_yaml.yaml"], "not_yaml.yaml"),
     (["--config", "{d}/train_not_a_block.yaml"], "`train` must be a mapping of trainer settings"),

@@ -65,3 +65,11 @@ def test_help_loads_no_heavy_module_and_no_task_internals():
     internals = sorted(m for m in loaded if m.startswith("lstmkit.tasks.") and m.count(".") >= 3
                        and m.rsplit(".", 1)[-1] not in ("cli", "config"))
     assert not internals
+
+
+@pytest.mark.parametrize("command", ["compare", "export", "export onnx", "serve"])
+def test_the_help_of_a_command_mounted_by_name_loads_no_torch(command):
+    """Their modules imported torch (and pandas) at the top: each --help took seconds."""
+    loaded = _modules_loaded_by(f"from lstmkit.cli import main\ntry:\n    main({command.split() + ['--help']!r})\n"
+                                "except SystemExit:\n    pass")
+    assert not {m for m in loaded if m.split(".")[0] in ("torch", "pandas")}

@@ -11,6 +11,7 @@ name and imported when run (:func:`_mount_lazily`).
 from __future__ import annotations
 
 import importlib
+import os
 import re
 import sys
 import warnings
@@ -145,7 +146,30 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
         sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
 
 
+def _std_streams() -> None:
+    """Standard streams the process was started without (``<&-``, ``>&-``, ``2>&-``) read and write
+    /dev/null. Python leaves such a stream None, and then ``print(file=sys.stderr)`` wrote the error
+    line to standard output (print's fallback: into ``> out.csv``), reading standard input was a
+    traceback, and the next file opened took the free descriptor, where a C library writing to
+    standard error would write."""
+    for fd, name in enumerate(("stdin", "stdout", "stderr")):
+        if getattr(sys, name) is not None:
+            continue
+        mode = "r" if fd == 0 else "w"
+        try:
+            os.fstat(fd)                  # the descriptor is open: a file opened since took it, leave it be
+            stream = open(os.devnull, mode)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDONLY if fd == 0 else os.O_WRONLY)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+            stream = open(fd, mode, closefd=False)
+        setattr(sys, name, stream)
+
+
 def main(argv: list[str] | None = None) -> None:
+    _std_streams()
     _SAID.clear()
     with warnings.catch_warnings():
         warnings.showwarning = _one_line_warning

@@ -21,12 +21,15 @@ callables of the task. Nothing here imports a task.
 from __future__ import annotations
 
 import ast
+import contextlib
 import dataclasses
 import difflib
 import functools
 import importlib
 import inspect
 import io
+import os
+import sys
 import textwrap
 import tokenize
 import typing
@@ -282,7 +285,8 @@ def add_train_command(app: typer.Typer, config_cls: type, estimator: str, report
             if config is not None:
                 raise LstmkitError(f"--config does not apply with --resume: {resume} continues with the settings it "
                                    "recorded", "drop --config to resume, or start a new run without --resume")
-            report(resume_run(cls, resume, given_str, flags))
+            with _reader_may_leave():
+                report(resume_run(cls, resume, given_str, flags))
             return
         if config is not None:
             _check_config_keys(config, config_cls, cls, files)
@@ -299,7 +303,8 @@ def add_train_command(app: typer.Typer, config_cls: type, estimator: str, report
                                "is the validation part", "drop --val-frac (or the validation file)")
         if check is not None:
             check(flatten_config(flags), settings)
-        report(fit(cls, paths, settings, out))
+        with _reader_may_leave():
+            report(fit(cls, paths, settings, out))
 
     keyword = inspect.Parameter.KEYWORD_ONLY
     params = [inspect.Parameter(name, keyword, default=typer.Option(None, help=text), annotation=Optional[Path])
@@ -312,6 +317,42 @@ def add_train_command(app: typer.Typer, config_cls: type, estimator: str, report
     command = config_options(config_cls, run_options=True)(train)
     app.command()(command)
     return command
+
+
+class _ReaderMayLeave:
+    """Standard output whose reader may leave (``train … | head -3``): the rest of the output goes
+    to /dev/null and training goes on. A broken pipe stopped training at the next progress line,
+    with exit 1, no word, and the run left unfinished (status ``training``)."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._guarded(self._stream.write, text) or len(text)
+
+    def flush(self) -> None:
+        self._guarded(self._stream.flush)
+
+    def _guarded(self, call, *args):
+        try:
+            return call(*args)
+        except BrokenPipeError:
+            null = os.open(os.devnull, os.O_WRONLY)       # the interpreter's last flush writes there too
+            os.dup2(null, self._stream.fileno())
+            os.close(null)
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def _reader_may_leave():
+    real = sys.stdout
+    sys.stdout = _ReaderMayLeave(real)
+    try:
+        yield
+    finally:
+        sys.stdout = real
 
 
 def _check_config_keys(config: Path, config_cls: type, cls: Any, files: dict[str, str]) -> None:
@@ -399,10 +440,14 @@ def _cell_a_workbook_cannot_hold(df) -> LstmkitError:
 
 
 def check_table_out(out: Path | None) -> None:
-    """An ``--out`` whose file type no table writer has is an error (before any work is done)."""
+    """An ``--out`` whose file type no table writer has, or that is a run folder's own file, is an
+    error (before any work is done)."""
     if out is not None and Path(out).suffix.lower() not in TABLE_WRITERS:
         raise LstmkitError(f"cannot write a table as {Path(out).suffix!r}: {out}",
                            "name the file .csv, .tsv, .parquet, .json, .jsonl or .xlsx")
+    if out is not None:
+        from lstmkit.runs import check_out_file
+        check_out_file(out)
 
 
 def echo_or_write_table(df, out: Path | None) -> None:

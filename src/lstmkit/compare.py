@@ -35,17 +35,18 @@ import warnings
 from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
 
-import numpy as np
-import pandas as pd
-import torch
 import typer
 
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import atomic_write, check_out_folder, new_run_dir, write_json
 from lstmkit.tasks import RoomRegistry
-from lstmkit.train.bench import TaskBench, Trial
+
+if TYPE_CHECKING:        # numpy, pandas and torch load where they are used: `lstmkit compare --help` took seconds
+    import pandas as pd
+
+    from lstmkit.train.bench import TaskBench, Trial
 
 __all__ = ["TASKS", "register_task", "compare", "summarise", "to_markdown", "compare_command"]
 
@@ -102,6 +103,7 @@ def compare(task: str, data, models: Iterable[str] = DEFAULT_MODELS, seeds: int 
                 log(f"[{done}/{total}] {model:>15s} seed {seed + k}: {head} {trial.metrics[head]:.4g}, "
                     f"{trial.epochs} epochs, {trial.train_s:.1f} s training, {time.perf_counter() - t0:.1f} s "
                     f"with testing and timing" + (f"; ETA {left:.0f} s" if done < total else ""))
+    import torch
     table = summarise(trials, bench.metrics, bench.reference_rows())
     settings = {"task": task, "models": models, "seeds": seeds, "epochs": epochs, "seed": seed,
                 **bench.describe(), "torch": torch.__version__, "threads": torch.get_num_threads()}
@@ -120,6 +122,7 @@ def compare(task: str, data, models: Iterable[str] = DEFAULT_MODELS, seeds: int 
 def summarise(trials: list[Trial], metrics: tuple[str, ...],
               references: dict[str, dict[str, float]] | None = None) -> pd.DataFrame:
     """One row per model: means and stds over seeds; reference rows carry metrics only."""
+    import pandas as pd
     rows = []
     for model in dict.fromkeys(t.model for t in trials):
         group = [t for t in trials if t.model == model]
@@ -135,12 +138,14 @@ def summarise(trials: list[Trial], metrics: tuple[str, ...],
 
 
 def _mean_std(values: list[float]) -> tuple[float, float]:
+    import numpy as np
     a = np.asarray(values, dtype=float)
     return float(a.mean()), float(a.std(ddof=1)) if len(a) > 1 else 0.0
 
 
 def to_markdown(table: pd.DataFrame, metrics: tuple[str, ...]) -> str:
     """The comparison as a Markdown table; metrics as mean ± std."""
+    import pandas as pd
     cols = ["model", "params", *metrics, "epochs", "train s", "windows/s", "latency b1 ms",
             "latency b256 ms", "act. mem MB"]
     lines = ["| " + " | ".join(cols) + " |", "|" + "|".join(["---"] + ["---:"] * (len(cols) - 1)) + "|"]
@@ -163,6 +168,7 @@ def to_markdown(table: pd.DataFrame, metrics: tuple[str, ...]) -> str:
 
 
 def _fmt(v: float) -> str:
+    import pandas as pd
     if v is None or pd.isna(v):
         return "nan"
     return f"{v:.3g}" if abs(v) < 1000 else f"{v:,.0f}"
@@ -183,6 +189,8 @@ def _write(folder: Path, table: pd.DataFrame, trials: list[Trial], metrics: tupl
 
 
 def _plot(table: pd.DataFrame, headline: str, path: Path, higher_is_better: bool = False) -> None:
+    import numpy as np
+
     from lstmkit.inspect.plots import plt, save_figure
 
     trained = table[table["params"].notna()]
@@ -264,6 +272,7 @@ def compare_command(
     if threads is not None:
         if threads < 1:
             raise LstmkitError(f"`threads` must be at least 1, got {threads}", "pass --threads 1, say")
+        import torch
         torch.set_num_threads(threads)
     options = {"target": target, "time": time_col, "features": features, "id": id_col, "format": data_format,
                "lookback": lookback,

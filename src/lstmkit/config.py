@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 import yaml
 
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, missing_path_fix
 
 __all__ = ["TrainConfig", "TaskConfig", "train_field", "Encoder", "Pooling", "Attention", "load_yaml", "merge",
            "split_train_params", "train_block", "flatten_config", "known_keys", "require_positive_int", "check_types",
@@ -290,7 +290,7 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
     """Read a YAML config file into a plain dict (validated later by ``from_dict``)."""
     p = Path(path)
     if not p.is_file():
-        raise LstmkitError(f"config file not found: {p}", "check the --config path")
+        raise LstmkitError(f"config file not found: {p}", missing_path_fix(p, "check the --config path"))
     try:
         data = yaml.safe_load(p.read_text()) or {}
     except yaml.YAMLError as e:

@@ -14,7 +14,7 @@ from pathlib import Path
 import errno
 import os
 
-__all__ = ["LstmkitError", "EnvironmentProblem", "TrainingInterrupted", "os_reason"]
+__all__ = ["LstmkitError", "EnvironmentProblem", "TrainingInterrupted", "os_reason", "missing_path_fix"]
 
 
 class LstmkitError(Exception):
@@ -48,6 +48,16 @@ class EnvironmentProblem(LstmkitError):
     def __init__(self, message: str, hint: str | None = None, reason: str | None = None):
         super().__init__(message, hint)
         self.reason = reason          # the OS's words ("no space left on device"), when there are some
+
+
+def missing_path_fix(path: str | Path, fix: str) -> str:
+    """``fix``, the hint for a path that was not found; for one that starts with ``~``, which the shell
+    expands only unquoted and not after ``=`` (``--data=~/x.csv``), the path with the home folder."""
+    text = str(path)
+    home = os.path.expanduser(text) if text.startswith("~") else text
+    if home == text:
+        return fix
+    return f"the shell expands '~' only outside quotes and not after '=': pass {home}"
 
 
 def os_reason(e: BaseException) -> str:

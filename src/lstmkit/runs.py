@@ -29,13 +29,13 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
+from lstmkit.errors import EnvironmentProblem, LstmkitError, missing_path_fix, os_reason
 
 if TYPE_CHECKING:
     import torch
 
 __all__ = [
-    "FORMAT_VERSION", "META_FILE", "WEIGHTS_FILE", "new_run_dir", "check_out_folder", "task_of_run_in", "path_exists", "file_in_the_way", "atomic_write", "new_file_mode",
+    "FORMAT_VERSION", "META_FILE", "WEIGHTS_FILE", "new_run_dir", "check_out_folder", "check_out_file", "task_of_run_in", "training_lock", "check_not_training", "path_exists", "file_in_the_way", "atomic_write", "new_file_mode",
     "write_json", "build_checked", "to_json", "json_safe", "file_sha256", "verify_weights", "save_tensors",
     "load_tensors", "load_weights", "read_metrics", "read_meta", "read_run",
 ]
@@ -45,6 +45,12 @@ META_FILE = "lstmkit.json"
 WEIGHTS_FILE = "model.safetensors"
 HASHES_KEY = "weights_sha256"
 HASHED_FILES = (WEIGHTS_FILE,)        # recorded in lstmkit.json whenever it is written
+# the files training, export and inspect keep in a run folder, and its sub-folders: a command's
+# --out never replaces them
+RUN_FILES = frozenset({META_FILE, WEIGHTS_FILE, "history.csv", "metrics.json", "metrics_per_series.csv", "doctor.json",
+                       "vocab.json", "val_translations.tsv", "gates.json", "onnx.json", "model.onnx", "encoder.onnx",
+                       "decoder.onnx", "export_report.json", "update.json"})
+RUN_FOLDERS = ("checkpoints", "plots", "tb", "backtest")
 
 
 def new_run_dir(out: str | Path, task: str) -> Path:
@@ -90,6 +96,19 @@ def check_out_folder(out: str | Path) -> None:
     """Refuse, before any work, an ``--out`` folder that a file keeps from being made."""
     if file_in_the_way(out) is not None:
         raise _not_a_folder(Path(out))
+
+
+def check_out_file(out: str | Path) -> None:
+    """Refuse, before any work, an ``--out`` file that is one of a run folder's own files
+    (:data:`RUN_FILES`, or a file in its :data:`RUN_FOLDERS`): ``predict --out RUN/lstmkit.json``
+    wrote the forecast over the run's metadata, and the run was gone."""
+    path = Path(out).resolve()
+    run = next((folder for folder, own in ((path.parent, path.name in RUN_FILES),
+                                           (path.parent.parent, path.parent.name in RUN_FOLDERS))
+                if own and (folder / META_FILE).is_file()), None)
+    if run is not None:
+        raise LstmkitError(f"--out {out} is a file of the run folder {run}: writing it would replace the run's own "
+                           f"{path.relative_to(run)}", "write the output outside the run folder, or under another name")
 
 
 def _not_a_folder(out: Path) -> LstmkitError:
@@ -334,7 +353,7 @@ def read_meta(run: str | Path, task: str | None = None) -> dict[str, Any]:
                            "pass the folder a fit wrote, e.g. 'runs/classify-20250101-120000'")
     run = Path(run)
     if not path_exists(run):
-        raise LstmkitError(f"run folder not found: {run}", "pass the folder printed by 'train'")
+        raise LstmkitError(f"run folder not found: {run}", missing_path_fix(run, "pass the folder printed by 'train'"))
     if not run.is_dir():
         raise LstmkitError(f"{run} is a file, not a run folder", "pass the folder printed by 'train'")
     meta_path = run / META_FILE
@@ -390,10 +409,59 @@ def task_of_run_in(folder: str | Path) -> str | None:
     return task if isinstance(task, str) else None
 
 
+def training_lock(run: str | Path) -> int | None:
+    """Hold ``run`` as trained by this process: an advisory lock on the folder, which the system
+    releases when the process ends, however it ends (Ctrl-C, ``kill -9``, a crash). Returns the
+    descriptor to close when training is over (None where there are no such locks: Windows). A
+    run another process is training is an error: two trainers wrote one run's files in turn."""
+    try:
+        import fcntl
+    except ImportError:
+        return None
+    try:
+        os.makedirs(run, exist_ok=True)          # fit(run_dir=...) names a folder that may not exist yet
+        fd = os.open(run, os.O_RDONLY)
+    except OSError:                   # it cannot be made or opened: the writes that follow say why, as before
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise _in_training(run, "--resume") from None
+    except OSError:               # a file system without locks (some network mounts): unguarded, as before
+        pass
+    return fd
+
+
+def check_not_training(run: str | Path, action: str) -> None:
+    """An :class:`EnvironmentProblem` when another process is training ``run`` right now (see
+    :func:`training_lock`); ``action`` names what has to wait (``"--resume"``, ``"loading"``)."""
+    try:
+        import fcntl
+        fd = os.open(run, os.O_RDONLY)
+    except (ImportError, OSError):
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise _in_training(run, action) from None
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _in_training(run: str | Path, action: str) -> EnvironmentProblem:
+    return EnvironmentProblem(f"{run} is being trained by another process right now; {action} has to wait",
+                              "run the command again once that training ends (its lstmkit.json then says "
+                              "\"finished\"), or stop it (Ctrl-C) and continue it with --resume")
+
+
 def read_run(run: str | Path, task: str | None = None) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
     """Metadata and weights of a finished run (nothing is unpickled)."""
     meta = read_meta(run, task)
     if meta.get("status") != "finished":
+        check_not_training(run, "loading it")
         raise LstmkitError(f"{run} holds an unfinished run (status: {meta.get('status')})",
                            f"continue it with --resume {run}")
     path = Path(run) / WEIGHTS_FILE

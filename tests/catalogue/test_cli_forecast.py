@@ -121,6 +121,9 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train("--fill", "mean"), 2, "mean"),
     (["forecast", "predict", "--run", "{d}/run", "--data", "{d}/nope.csv"], 2, "file not found"),
     (["forecast", "predict", "--run", "{d}/nope", "--data", "{d}/sine.csv"], 2, "run folder not found"),
+    # '~' in quotes or after '=' (--data=~/x.csv) reaches lstmkit as it is: the fix names the home folder
+    (["forecast", "predict", "--run", "{d}/run", "--data", "~/lstmkit-nope.csv"], 2, "outside quotes and not after '='"),
+    (["forecast", "predict", "--run", "~/lstmkit-nope", "--data", "{d}/sine.csv"], 2, "outside quotes and not after '='"),
     (["forecast", "predict", "--run", "{d}", "--data", "{d}/sine.csv"], 2, "not an lstmkit run folder"),
     (["forecast", "predict", "--run", "{d}/sine.csv", "--data", "{d}/sine.csv"], 2, "not a run folder"),
     (["forecast", "predict", "--run", "{d}/run", "--data", "{d}/big.csv"], 2, "float32"),

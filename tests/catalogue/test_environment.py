@@ -133,3 +133,39 @@ def test_ctrl_c_in_the_first_epoch_says_so_and_that_nothing_was_saved(tmp_path, 
     monkeypatch.undo()
     code, _, err = run_cli(["forecast", "train", "--resume", run], capsys)
     assert code == 0, err
+
+
+def test_a_reader_that_leaves_does_not_stop_training(tmp_path, capsys, csv, monkeypatch):
+    """`train … | head -1`: the pipe broke at the second progress line, which ended training with
+    exit 1, no word and the run unfinished; the rest of the output now goes nowhere."""
+    import io
+    read_end, write_end = os.pipe()
+    os.close(read_end)                                  # the reader has left: writing raises BrokenPipeError
+    monkeypatch.setattr("sys.stdout", io.TextIOWrapper(open(write_end, "wb"), line_buffering=True))
+    code, _, err = run_cli(["forecast", "train", "--data", csv, *FLAGS, "--progress", "log",
+                            "--out", tmp_path / "runs"], capsys)
+    assert code == 0 and err == "", err
+    assert json.loads((_run_folder(tmp_path / "runs") / "lstmkit.json").read_text())["status"] == "finished"
+
+
+def test_a_run_another_process_is_training_is_neither_loaded_nor_resumed(tmp_path, capsys, csv, monkeypatch):
+    """`predict` while `train` still writes the run said "continue it with --resume", and that
+    resume trained the same run twice at once; both wait now (exit 1), and the resume goes on later."""
+    import fcntl
+
+    from lstmkit.train.trainer import Trainer
+    with monkeypatch.context() as m:
+        m.setattr(Trainer, "_train_epoch", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt))
+        run_cli(["forecast", "train", "--data", csv, *FLAGS, "--out", tmp_path / "runs"], capsys)
+    run = _run_folder(tmp_path / "runs")
+    other = os.open(run, os.O_RDONLY)                 # another trainer's hold on the folder
+    fcntl.flock(other, fcntl.LOCK_EX)
+    try:
+        code, _, err = run_cli(["forecast", "predict", "--run", run, "--data", csv], capsys)
+        _one_env_line(code, err, "is being trained by another process right now", "loading it has to wait")
+        code, _, err = run_cli(["forecast", "train", "--resume", run], capsys)
+        _one_env_line(code, err, "is being trained by another process right now", "--resume has to wait")
+    finally:
+        os.close(other)
+    code, _, err = run_cli(["forecast", "train", "--resume", run], capsys)
+    assert code == 0 and json.loads((run / "lstmkit.json").read_text())["status"] == "finished", err

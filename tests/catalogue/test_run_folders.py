@@ -142,3 +142,31 @@ def test_the_undamaged_copy_predicts(trained, tmp_path, capsys):
     shutil.copytree(good, run, ignore=shutil.ignore_patterns("tb", "plots", "checkpoints"))
     code, out, err = run_cli(["forecast", "predict", "--run", run, "--data", d / "sine.csv"], capsys)
     assert code == 0 and np.isfinite(float(out.splitlines()[1].split(",")[-1])), err
+
+
+# an --out that is one of a run folder's own files: `predict --out RUN/lstmkit.json` wrote the
+# forecast over the run's metadata (the run was gone); the run is refused before any work
+OWN_FILES = ["lstmkit.json", "history.csv", "metrics.json", "checkpoints/last.json", "plots/forecast.json"]
+
+
+@pytest.mark.parametrize("name", OWN_FILES)
+def test_an_out_that_is_a_file_of_the_run(name, trained, tmp_path, capsys):
+    d, good = trained
+    run = tmp_path / "run"
+    shutil.copytree(good, run, ignore=shutil.ignore_patterns("tb"))
+    before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    check(["forecast", "predict", "--run", run, "--data", d / "sine.csv", "--out", run / name], 2,
+          f"is a file of the run folder {run}", tmp_path, capsys)
+    assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
+
+
+def test_an_out_of_another_name_in_the_run_is_written_and_rewritten(trained, tmp_path, capsys):
+    from cli_helpers import run_cli
+    d, good = trained
+    run = tmp_path / "run"
+    shutil.copytree(good, run, ignore=shutil.ignore_patterns("tb", "plots", "checkpoints"))
+    for _ in range(2):
+        code, _, err = run_cli(["forecast", "predict", "--run", run, "--data", d / "sine.csv",
+                                "--out", run / "forecast.json"], capsys)
+        assert code == 0, err
+    assert (run / "forecast.json").read_text().startswith("[")

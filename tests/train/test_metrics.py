@@ -43,3 +43,12 @@ def test_auc_nan_with_one_true_class_and_shape_check():
     assert math.isnan(m["roc_auc"])
     with pytest.raises(ValueError):
         classification_metrics([0], np.ones((1, 3)), ["a", "b"])
+
+
+def test_the_report_lines_up_wide_characters():
+    """中 and 🙂 take two columns of a terminal: the numbers after them were one column off."""
+    m = classification_metrics([0, 1, 2], np.eye(3), ["négatif 中", "positif 🙂", "neutre"])
+    lines = format_report(m).splitlines()[1:]
+    from rich.cells import cell_len
+    ends = {cell_len(line[:line.index(f"{1.0:9.4f}")]) for line in lines[1:]}
+    assert len(ends) == 1 and ends == {cell_len(lines[0][:lines[0].index("precision")])}

@@ -31,7 +31,7 @@ import pandas as pd
 from lstmkit.data.textfile import (JSONL, TABLE_SEP, bom_encoding, check_text, comma_decimals, file_ext, header_cells,
                                    header_separator, parse_table, read_text_file, renamed_columns, separator_line,
                                    unique_names)
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, missing_path_fix
 from lstmkit.runs import path_exists
 
 __all__ = ["read_frame", "read_table", "is_table", "SHEETS", "PARQUET"]
@@ -87,7 +87,7 @@ def read_frame(path: str | Path) -> pd.DataFrame:
     columns), ``.jsonl``; CSV-like and JSON files may be compressed (``.csv.gz``)."""
     path = Path(path)
     if not path_exists(path):
-        raise LstmkitError(f"file not found: {path}", "check the path")
+        raise LstmkitError(f"file not found: {path}", missing_path_fix(path, "check the path"))
     if path.is_dir():
         raise LstmkitError(f"{path} is a directory, not a data file", "point to a .csv or .parquet file inside it")
     suffixes = [s.lower() for s in path.suffixes]

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 from lstmkit.data.columns import (blank_rows, check_strings, check_unique_columns, closest_name, column_strings,
                                   is_number, table_column, without_row_numbers)
 from lstmkit.data.columns import looks_like_data as _sentences
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, missing_path_fix
 from lstmkit.runs import path_exists
 
 if TYPE_CHECKING:
@@ -211,7 +211,7 @@ def check_readable(path: Path, fix: str) -> None:
 def read_text_file(path: Path, encoding: str = "utf-8") -> str:
     """The whole file decoded (``.gz`` decompressed); bytes outside ``encoding`` name their line."""
     if not path_exists(path):
-        raise LstmkitError(f"file not found: {path}", "check the path")
+        raise LstmkitError(f"file not found: {path}", missing_path_fix(path, "check the path"))
     if path.is_dir():
         raise LstmkitError(f"{path} is a folder with no class sub-folders of .txt files",
                            "pass a CSV/TSV/JSONL file, or a folder with one sub-folder of .txt files per class")

@@ -25,7 +25,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import torch
 
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, missing_path_fix
 
 __all__ = [
     "PAD", "UNK", "PAD_ID", "UNK_ID", "TOKENIZERS", "clean_text", "tokenize_words", "tokenize_many",
@@ -376,7 +376,7 @@ def load_vectors(path: str | Path, vocab: Vocab, seed: int = 0) -> tuple[torch.T
     """
     path = Path(path)
     if not path.is_file():
-        raise LstmkitError(f"vectors file not found: {path}", "check the --vectors path")
+        raise LstmkitError(f"vectors file not found: {path}", missing_path_fix(path, "check the --vectors path"))
     opener = gzip.open if path.suffix == ".gz" else open
     found: dict[int, np.ndarray] = {}
     dim = None

@@ -7,15 +7,21 @@ imported only when used: ``[export]`` (onnx, onnxruntime), ``[serve]`` (fastapi,
 websockets). One service serves several runs under their names (:func:`serve`); a client for it
 is :class:`lstmkit.serve.Client`.
 """
-from lstmkit.deploy.adapter import DeployAdapter
-from lstmkit.deploy.onnx import export_onnx
-from lstmkit.deploy.onnx_engine import OnnxRunner
-from lstmkit.deploy.quantize import export_int8
-from lstmkit.deploy.registry import adapter_for, supported_tasks
-from lstmkit.deploy.streaming import Stream
+import importlib
 
 __all__ = ["Stream", "export_onnx", "export_int8", "OnnxRunner", "create_app", "serve", "DeployAdapter",
            "adapter_for", "supported_tasks"]
+
+# each name's module, imported on first use (PEP 562): they import torch, and `lstmkit export --help`
+# and `lstmkit serve --help` (lstmkit.deploy.cli, inside this package) took seconds for it
+_HOMES = {"DeployAdapter": "adapter", "export_onnx": "onnx", "OnnxRunner": "onnx_engine", "export_int8": "quantize",
+          "adapter_for": "registry", "supported_tasks": "registry", "Stream": "streaming"}
+
+
+def __getattr__(name: str):
+    if name in _HOMES:
+        return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def create_app(*args, **kwargs):

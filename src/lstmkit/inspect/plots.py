@@ -7,6 +7,8 @@ the same module) and writes its figure with ``save_figure``.
 from __future__ import annotations
 
 import functools
+import re
+import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -35,9 +37,27 @@ def __getattr__(name: str):
 
 
 def save_figure(fig, path: Path) -> None:
-    """Write ``fig`` as a PNG to ``path`` atomically, then close it."""
-    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight"))
+    """Write ``fig`` as a PNG to ``path`` atomically, then close it. Characters the font lacks
+    (a label in Chinese, an emoji) are one warning naming them and the plot, not matplotlib's
+    ``Glyph 20013 (\\N{CJK UNIFIED IDEOGRAPH-4E2D}) missing from font(s) DejaVu Sans.`` for each."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight"))
     pyplot().close(fig)
+    missing = []
+    for w in caught:
+        glyph = _MISSING_GLYPH.match(str(w.message))
+        if glyph is None:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        elif chr(int(glyph.group(1))) not in missing:
+            missing.append(chr(int(glyph.group(1))))
+    if missing:
+        warnings.warn(f"{path}: the plot's font has no {' '.join(missing)}, drawn as empty boxes; install a font "
+                      "that has them (e.g. Noto Sans CJK, Noto Color Emoji) for readable plots; nothing else is "
+                      "affected", UserWarning, stacklevel=2)
+
+
+_MISSING_GLYPH = re.compile(r"Glyph (\d+) .*missing from")
 
 
 def plot_history(history: Sequence[dict[str, Any]], path: Path, best_epoch: int | None = None) -> None:

@@ -24,7 +24,8 @@ from lstmkit.config import TrainConfig, flatten_config, split_train_params
 from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
 from lstmkit.estimator_params import EstimatorParams
 from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, build_checked, file_in_the_way, load_weights,
-                          new_run_dir, read_meta, read_metrics, read_run, save_tensors, task_of_run_in, write_json)
+                          check_not_training, new_run_dir, read_meta, read_metrics, read_run, save_tensors,
+                          task_of_run_in, training_lock, write_json)
 from lstmkit.tasks import RoomRegistry, TuneHooks, load_run
 from lstmkit.data.same_data import HASHES_KEY, check_same_data, data_hashes
 from lstmkit.train import TrainingInterrupted
@@ -160,6 +161,20 @@ class RunEstimator(EstimatorParams, ABC):
             if resume:               # every rank: one refusing alone would leave the others waiting
                 check_same_data(read_meta(self.run_dir_, self.TASK).get("data") or {}, hashes, self.run_dir_)
             summary[HASHES_KEY] = hashes
+        lock = training_lock(self.run_dir_) if writes else None
+        try:
+            self._train_locked(train_config, train_batches, val_batches, loss_fn, resume, callbacks, metrics,
+                               plots, evidence, writes)
+        finally:
+            if lock is not None:
+                os.close(lock)
+        distributed.barrier()
+        return self
+
+    def _train_locked(self, train_config, train_batches, val_batches, loss_fn, resume, callbacks, metrics, plots,
+                      evidence, writes: bool) -> None:
+        """Steps 3 to 6 of :meth:`_train_and_save`, while this process holds the run folder."""
+        from lstmkit.train import Trainer
         if writes and not resume:
             self._write_state(self.run_dir_)
             self._write_meta(self.run_dir_, status="training")
@@ -185,8 +200,6 @@ class RunEstimator(EstimatorParams, ABC):
             raise TrainingInterrupted(self.run_dir_, self.result_.epochs_run) from None
         if writes:
             self.save(self.run_dir_)
-        distributed.barrier()
-        return self
 
     # -- fitted state --------------------------------------------------------------------------
     def _check_fitted(self) -> None:
@@ -353,6 +366,7 @@ class RunEstimator(EstimatorParams, ABC):
         meta = read_meta(run_dir, cls.TASK)
         if meta.get("status") == "finished":
             raise LstmkitError(f"{run_dir} already finished training", "start a new run instead of --resume")
+        check_not_training(run_dir, "--resume")
         return meta
 
     @classmethod

@@ -59,8 +59,10 @@ def format_report(m: dict[str, Any]) -> str:
     if "majority_baseline_accuracy" in m:
         head.append(f"(majority class {m['majority_baseline_accuracy']:.4f})")
     lines = [f"{m['n']} examples: " + "  ".join(head)]
-    width = max(len("class"), *(len(c) for c in m["per_class"]))
+    from rich.cells import cell_len           # a terminal's columns: 中 and 🙂 take two, a combining accent none
+    width = max(cell_len("class"), *(cell_len(c) for c in m["per_class"]))
     lines.append(f"{'class'.ljust(width)}  precision  recall      f1  support")
     for c, s in m["per_class"].items():
-        lines.append(f"{c.ljust(width)}  {s['precision']:9.4f}  {s['recall']:6.4f}  {s['f1']:6.4f}  {s['support']:7d}")
+        lines.append(f"{c}{' ' * (width - cell_len(c))}  {s['precision']:9.4f}  {s['recall']:6.4f}  {s['f1']:6.4f}  "
+                     f"{s['support']:7d}")
     return "\n".join(lines)

@@ -65,11 +65,13 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'lm train'."),
              as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a report."),
              progress: str = progress_option()):
     """Perplexity of a text under the model (per token; bits per character at char level)."""
-    from lstmkit.runs import write_json
+    from lstmkit.runs import check_out_file, write_json
     from lstmkit.tasks.lm.estimator import LanguageModel
     if out is not None and out.suffix.lower() not in ("", ".json"):      # JSON under an .xlsx name, without a word
         raise LstmkitError(f"--out {out} names a {out.suffix} file, but lm evaluate writes its metrics as JSON",
                            f"name it {out.stem}.json")
+    if out is not None:
+        check_out_file(out)
     est = LanguageModel.load(run).set_params(progress=progress)
     m = {**est.evaluate(str(data), encoding=encoding, text_column=text_column), "data": str(data.resolve())}
     if out is not None:

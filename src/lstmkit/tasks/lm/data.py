@@ -39,7 +39,7 @@ from lstmkit.data.tables import is_table, read_table
 from lstmkit.data.textfile import check_readable, column_strings, decode_text, read_text_file, table_column
 from lstmkit.data.vocab import (PAD_ID, UNK_ID, BPETokenizer, clean_text, join_words,
                                 make_tokenizer, tokenizer_from_dict)
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, missing_path_fix
 from lstmkit.runs import path_exists
 
 __all__ = ["BOS", "EOS", "PAD_ID", "UNK_ID", "Corpus", "read_corpus", "cap_tokens", "LMTokenizer", "split_lines",
@@ -79,8 +79,8 @@ def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data", text_c
         if not path_exists(path):
             text = str(data)                     # a text given as the path: its start; a path: whole
             shown = f"{text[:60]!r}…" if len(text) > 255 or "\n" in text else text
-            raise LstmkitError(f"file not found: {shown}", f"check the {what} path" + (
-                "; a text itself goes in as a list of lines, e.g. [text]" if isinstance(data, str) else ""))
+            raise LstmkitError(f"file not found: {shown}", missing_path_fix(path, f"check the {what} path" + (
+                "; a text itself goes in as a list of lines, e.g. [text]" if isinstance(data, str) else "")))
         check_readable(path, f"pass a text file with {what}")
         if is_table(path):
             col = table_column(read_table(path, encoding), text_column or "text", "text", f" in {path}",

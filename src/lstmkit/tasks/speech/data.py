@@ -27,7 +27,7 @@ import pandas as pd
 
 from lstmkit.data.tables import PARQUET, SHEETS
 from lstmkit.data.textfile import column_strings, file_ext
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, missing_path_fix
 from lstmkit.runs import path_exists
 from lstmkit.tasks.speech.config import MIN_RATE
 from lstmkit.tasks.speech.manifest import Utterances, manifest_utterances, name_pattern, read_folder, read_manifest
@@ -76,7 +76,7 @@ def read_utterances(data: Any, label_from_name: str | None = None) -> Utterances
     else:
         path = Path(data)
         if not path_exists(path):
-            raise LstmkitError(f"data not found: {path}", "pass a manifest CSV (path,text) or a folder of WAVs")
+            raise LstmkitError(f"data not found: {path}", missing_path_fix(path, "pass a manifest CSV (path,text) or a folder of WAVs"))
         if path.is_dir():
             if not label_from_name:
                 raise LstmkitError(f"{path} is a folder but no --label-from-name pattern was given",

@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from lstmkit.cli_config import add_train_command, check_resume_flags, echo_run_end, progress_option, task_app
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, missing_path_fix
 from lstmkit.tasks.translate.config import TranslateConfig
 
 __all__ = ["app"]
@@ -94,8 +94,8 @@ def run(run: Path = typer.Option(..., help="Run folder from 'train'."),
     if source is not None:
         from lstmkit.data.textfile import check_readable
         if not source.exists():
-            raise LstmkitError(f"{source} not found", "pass a text file of source sentences, one a line "
-                                                      "(or pipe them to standard input)")
+            raise LstmkitError(f"{source} not found", missing_path_fix(source, "pass a text file of source "
+                                                      "sentences, one a line (or pipe them to standard input)"))
         check_readable(source, "pass a text file of source sentences, one a line")
     est = Translator.load(run)
     if source is not None:                    # a file is read whole: its encoding errors name their line
@@ -141,6 +141,9 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
         raise LstmkitError("nothing to evaluate on: " + ("--src-file without --ref-file" if src_file is not None else
                            "--ref-file without --src-file" if ref_file is not None else "no data given"),
                            "pass --src-file and --ref-file (line-aligned files), or --data TABLE")
+    if out is not None:
+        from lstmkit.runs import check_out_file
+        check_out_file(out)
     est = Translator.load(run).set_params(progress=progress)
     columns = {side: column for side, column in (("src", src), ("tgt", tgt)) if column is not None}
     if data is None:

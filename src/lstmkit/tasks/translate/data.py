@@ -27,7 +27,7 @@ from lstmkit.data.tables import PARQUET, SHEETS, read_table
 from lstmkit.data.textfile import (JSONL, check_readable, column_strings, decode_text, file_ext, header_separator,
                                    parse_table, read_text_file, row_place, separator_line, table_column)
 from lstmkit.data.vocab import CJK, PAD, UNK, Vocab, import_tokenizers, join_words
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, missing_path_fix
 from lstmkit.runs import path_exists
 from lstmkit.nn.seq2seq import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 
@@ -68,7 +68,7 @@ def read_lines(path: str | Path, encoding: str = "utf-8") -> list[str]:
 
 def _check_file(path: Path, hint: str) -> None:
     if not path_exists(path):
-        raise LstmkitError(f"file not found: {path}", "check the path")
+        raise LstmkitError(f"file not found: {path}", missing_path_fix(path, "check the path"))
     check_readable(path, hint)
 
 
