@@ -41,9 +41,8 @@ import typer
 from lstmkit.config import TrainConfig, field_types, flag, flatten_config, load_yaml, split_train_params
 from lstmkit.errors import LstmkitError
 
-__all__ = ["config_options", "field_help", "option_specs", "resolve_params", "echo_or_write_table", "check_table_out",
-           "OptionSpec",
-           "ALIASES", "add_train_command", "check_resume_flags", "echo_run_end", "progress_option", "task_app"]
+__all__ = ["config_options", "field_help", "option_specs", "resolve_params", "OptionSpec", "ALIASES", "add_train_command",
+           "check_resume_flags", "echo_run_end", "progress_option", "task_app"]
 
 ALIASES: dict[str, tuple[str, ...]] = {"max_epochs": ("--epochs",), "num_layers": ("--layers",),
                                        "relative": (" /--absolute",), "lowercase": (" /--keep-case",)}
@@ -399,64 +398,3 @@ def echo_run_end(est, lead: str = "", extra: str = "") -> None:
            if getattr(r, "out_of_time", False) else " (early stop)" if r.stopped_early else "")
     typer.echo(f"{lead}epochs {r.epochs_run}, best epoch {r.best_epoch}{why}{extra}")
     typer.echo(f"run folder: {est.run_dir_}")
-
-
-# a command's table, written in the type its file name asks for (a name without one: CSV)
-TABLE_WRITERS = {
-    ".csv": lambda df, f: df.to_csv(f, index=False), "": lambda df, f: df.to_csv(f, index=False),
-    ".txt": lambda df, f: df.to_csv(f, index=False), ".tsv": lambda df, f: df.to_csv(f, sep="\t", index=False),
-    ".parquet": lambda df, f: df.to_parquet(f, index=False), ".pq": lambda df, f: df.to_parquet(f, index=False),
-    ".json": lambda df, f: df.to_json(f, orient="records", date_format="iso", indent=1),
-    ".jsonl": lambda df, f: df.to_json(f, orient="records", date_format="iso", lines=True),
-    ".xlsx": lambda df, f: Path(f).write_bytes(_xlsx_bytes(df)),
-}
-
-
-def _xlsx_bytes(df) -> bytes:
-    """``df`` as an Excel workbook (made in memory: pandas names the format by the file's suffix,
-    and the temporary file of an atomic write has none)."""
-    from openpyxl.utils.exceptions import IllegalCharacterError
-    buf = io.BytesIO()
-    try:
-        df.to_excel(buf, index=False, engine="openpyxl")
-    except IllegalCharacterError:
-        raise _cell_a_workbook_cannot_hold(df) from None
-    return buf.getvalue()
-
-
-def _cell_a_workbook_cannot_hold(df) -> LstmkitError:
-    """The error naming the first cell of ``df`` with a control character (a form feed, \\x0b, …
-    of a text file's sentence), which a workbook cannot hold: openpyxl's was a traceback."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-    for name in df.columns:
-        for k, v in enumerate(df[name]):
-            found = ILLEGAL_CHARACTERS_RE.search(v) if isinstance(v, str) else None
-            if found:
-                return LstmkitError(f"row {k + 1} of column {name!r} holds a control character ({found.group()!r}), "
-                                    f"which an .xlsx workbook cannot hold", "write the table as .csv, .tsv, "
-                                    ".parquet or .json, or remove the character from the data")
-    return LstmkitError("the table holds a character an .xlsx workbook cannot hold",
-                        "write the table as .csv, .tsv, .parquet or .json")
-
-
-def check_table_out(out: Path | None) -> None:
-    """An ``--out`` whose file type no table writer has, or that is a run folder's own file, is an
-    error (before any work is done)."""
-    if out is not None and Path(out).suffix.lower() not in TABLE_WRITERS:
-        raise LstmkitError(f"cannot write a table as {Path(out).suffix!r}: {out}",
-                           "name the file .csv, .tsv, .parquet, .json, .jsonl or .xlsx")
-    if out is not None:
-        from lstmkit.runs import check_out_file
-        check_out_file(out)
-
-
-def echo_or_write_table(df, out: Path | None) -> None:
-    """A command's table (a DataFrame): CSV on stdout, or written atomically to ``out`` in the
-    type its name asks for (:data:`TABLE_WRITERS`)."""
-    if out is None:
-        typer.echo(df.to_csv(index=False), nl=False)
-        return
-    from lstmkit.runs import atomic_write
-    check_table_out(out)
-    atomic_write(out, lambda tmp: TABLE_WRITERS[Path(out).suffix.lower()](df, tmp))
-    typer.echo(f"wrote {len(df)} rows to {out}")

@@ -3,17 +3,21 @@
 ``get_params`` / ``set_params`` over the flat hyper-parameters the constructor takes, a clone for
 ``sklearn.base.clone`` (an unfitted estimator with the same settings), the tags scikit-learn ≥ 1.6
 asks every estimator for (``cross_val_score``, ``GridSearchCV``, ``is_classifier``), and a
-``repr`` that names the settings which differ from the defaults, as scikit-learn's does.
+``repr`` that names the settings which differ from the defaults, as scikit-learn's does; and the
+signature and ``Parameters`` docstring section a subclass gets from its config's fields
+(:func:`estimator_signature`, :func:`parameters_doc`: the same help text as the CLI's flags).
 scikit-learn itself is imported only when it asks for the tags: it takes about a second to load.
 """
 from __future__ import annotations
 
 import copy
+import dataclasses
+import inspect
 from typing import Any
 
-from lstmkit.config import flatten_config
+from lstmkit.config import TrainConfig, flatten_config
 
-__all__ = ["EstimatorParams"]
+__all__ = ["EstimatorParams", "estimator_signature", "parameters_doc"]
 
 
 class EstimatorParams:
@@ -51,3 +55,33 @@ class EstimatorParams:
         defaults = flatten_config(self.default_config().to_dict())
         changed = [f"{k}={v!r}" for k, v in self.get_params().items() if k not in defaults or v != defaults[k]]
         return f"{type(self).__name__}({', '.join(changed)})"
+
+
+def estimator_signature(cls) -> inspect.Signature:
+    """``cls(config=None, *, every parameter=its default)``: what ``inspect.signature`` and IDEs show."""
+    config = cls.default_config()
+    train = config.train
+    types = {f.name: f.type for f in (*dataclasses.fields(cls.CONFIG), *dataclasses.fields(TrainConfig))}
+    train_names = {f.name for f in dataclasses.fields(TrainConfig)}
+    params = [inspect.Parameter("config", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None,
+                                annotation=f"{cls.CONFIG.__name__} | None")]
+    for name in cls.parameter_names():
+        default = getattr(train, name) if name in train_names else getattr(config, name)
+        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
+                                        annotation=types[name]))
+    return inspect.Signature(params)
+
+
+def parameters_doc(cls) -> str:
+    """The ``Parameters`` section of the class's docstring: each parameter, its default and its help."""
+    from lstmkit.cli_config import field_help          # the same help text as the CLI's flags
+    try:
+        comments = {**field_help(TrainConfig), **field_help(cls.CONFIG)}
+    except (OSError, TypeError):                        # no source to read (frozen, -OO)
+        comments = {}
+    lines = [f"Parameters (fields of :class:`{cls.CONFIG.__name__}` and :class:`TrainConfig`; "
+             f"pass ``config=`` to start from a config object):", ""]
+    for p in list(cls.__signature__.parameters.values())[1:]:     # set just before, by __init_subclass__
+        note = comments.get(p.name, "")
+        lines.append(f"    {p.name} = {p.default!r}" + (f"  -- {note}" if note else ""))
+    return "\n".join(lines)

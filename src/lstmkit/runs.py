@@ -19,23 +19,24 @@ Run folders written before the hash existed load without the check.
 """
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import math
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lstmkit.errors import EnvironmentProblem, LstmkitError, missing_path_fix, os_reason
+from lstmkit.files import atomic_write, file_in_the_way, json_safe, new_file_mode, path_exists, to_json
+from lstmkit.run_lock import check_not_training
 
 if TYPE_CHECKING:
     import torch
 
 __all__ = [
-    "FORMAT_VERSION", "META_FILE", "WEIGHTS_FILE", "new_run_dir", "check_out_folder", "check_out_file", "task_of_run_in", "training_lock", "check_not_training", "path_exists", "file_in_the_way", "atomic_write", "new_file_mode",
+    "FORMAT_VERSION", "META_FILE", "WEIGHTS_FILE", "new_run_dir", "check_out_folder", "check_out_file", "task_of_run_in",
+    "path_exists", "file_in_the_way", "atomic_write", "new_file_mode",
     "write_json", "build_checked", "to_json", "json_safe", "file_sha256", "verify_weights", "save_tensors",
     "load_tensors", "load_weights", "read_metrics", "read_meta", "read_run",
 ]
@@ -74,24 +75,6 @@ def new_run_dir(out: str | Path, task: str) -> Path:
     raise LstmkitError(f"could not create a run folder under {out}", "clean up old runs")
 
 
-def path_exists(path: str | Path) -> bool:
-    """``Path(path).exists()``, and False for a name no file can have (longer than the file system
-    allows): a text passed where a file's path was expected is a missing file, not an OSError."""
-    try:
-        return Path(path).exists()
-    except OSError as e:
-        if e.errno == errno.ENAMETOOLONG:
-            return False
-        raise
-
-
-def file_in_the_way(path: str | Path) -> Path | None:
-    """The file at ``path`` or at one of its parents, which keeps a folder from being made there
-    (None: every existing part is a folder)."""
-    path = Path(path)
-    return next((p for p in (path, *path.parents) if path_exists(p) and not p.is_dir()), None)
-
-
 def check_out_folder(out: str | Path) -> None:
     """Refuse, before any work, an ``--out`` folder that a file keeps from being made."""
     if file_in_the_way(out) is not None:
@@ -117,54 +100,6 @@ def _not_a_folder(out: Path) -> LstmkitError:
                         "pass a folder for --out (it is created when missing)")
 
 
-def new_file_mode() -> int:
-    """The mode a new file gets from ``open()`` under the current umask (``0o666 & ~umask``);
-    ``tempfile.mkstemp`` makes 0600 files, which atomic writes then set to this."""
-    try:
-        with open("/proc/self/status") as f:          # Linux: read it without changing it
-            umask = next(int(line.split()[1], 8) for line in f if line.startswith("Umask:"))
-    except (OSError, StopIteration, ValueError, IndexError):
-        umask = os.umask(0o022)
-        os.umask(umask)
-    return 0o666 & ~umask
-
-
-def atomic_write(path: str | Path, write) -> None:
-    """Call ``write(tmp_path)`` then rename onto ``path`` (same folder, so the rename is atomic).
-    The file gets the mode a plain ``open()`` would give it (the umask decides)."""
-    path = Path(path)
-    tmp = None
-    if path.is_dir():
-        raise LstmkitError(f"cannot write {path}: it is a folder", f"name a file inside it, e.g. {path / 'out.csv'}"
-                           if not path.suffix else f"name a file that is not a folder, or move {path} aside")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError):
-        blocker = file_in_the_way(path.parent) or path.parent
-        raise LstmkitError(f"cannot write {path}: {blocker} is a file, not a folder",
-                           "pass a path inside a folder (missing folders are created)") from None
-    except OSError:
-        pass                      # named below, with what failed and what is intact
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            os.fchmod(fd, new_file_mode())
-        finally:
-            os.close(fd)
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException as e:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
-        if isinstance(e, OSError) and not isinstance(e, (FileExistsError, NotADirectoryError, IsADirectoryError)):
-            kept = f"{path} is unchanged" if path.exists() else f"{path} was not created"
-            raise EnvironmentProblem(f"could not write {path} ({os_reason(e)}); {kept}",
-                                     f"free space or fix permissions on {path.parent}, then run the command again",
-                                     reason=os_reason(e)) from None
-        raise
-
-
 def write_json(path: str | Path, obj: Any) -> None:
     """Write ``obj`` as standard JSON (see :func:`to_json`), atomically. A run's ``lstmkit.json``
     gets the SHA-256 of the weight files beside it (``weights_sha256``): every task writes its
@@ -175,31 +110,6 @@ def write_json(path: str | Path, obj: Any) -> None:
         obj = {**{k: v for k, v in obj.items() if k != HASHES_KEY}, **({HASHES_KEY: hashes} if hashes else {})}
     text = to_json(obj, indent=2) + "\n"
     atomic_write(path, lambda tmp: Path(tmp).write_text(text))
-
-
-def to_json(obj: Any, **kwargs) -> str:
-    """``obj`` as standard JSON text: numpy / torch values and paths made plain, and a number
-    that is not finite (NaN, +-inf: "no value") written as ``null`` - never a NaN token."""
-    return json.dumps(json_safe(obj), allow_nan=False, **kwargs)
-
-
-def json_safe(obj: Any) -> Any:
-    """``obj`` with plain Python values only and non-finite floats replaced by None."""
-    if obj is None or isinstance(obj, (str, bool, int)):
-        return obj
-    if isinstance(obj, float):                    # np.float64 is one
-        return float(obj) if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [json_safe(v) for v in obj]
-    if hasattr(obj, "tolist"):                    # numpy / torch arrays and scalars
-        return json_safe(obj.tolist())
-    if isinstance(obj, Path):
-        return str(obj)
-    if hasattr(obj, "isoformat"):                 # datetime, date, pandas Timestamp
-        return obj.isoformat()
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
 def file_sha256(path: str | Path) -> str:
@@ -407,54 +317,6 @@ def task_of_run_in(folder: str | Path) -> str | None:
         return None
     task = meta.get("task") if isinstance(meta, dict) else None
     return task if isinstance(task, str) else None
-
-
-def training_lock(run: str | Path) -> int | None:
-    """Hold ``run`` as trained by this process: an advisory lock on the folder, which the system
-    releases when the process ends, however it ends (Ctrl-C, ``kill -9``, a crash). Returns the
-    descriptor to close when training is over (None where there are no such locks: Windows). A
-    run another process is training is an error: two trainers wrote one run's files in turn."""
-    try:
-        import fcntl
-    except ImportError:
-        return None
-    try:
-        os.makedirs(run, exist_ok=True)          # fit(run_dir=...) names a folder that may not exist yet
-        fd = os.open(run, os.O_RDONLY)
-    except OSError:                   # it cannot be made or opened: the writes that follow say why, as before
-        return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        raise _in_training(run, "--resume") from None
-    except OSError:               # a file system without locks (some network mounts): unguarded, as before
-        pass
-    return fd
-
-
-def check_not_training(run: str | Path, action: str) -> None:
-    """An :class:`EnvironmentProblem` when another process is training ``run`` right now (see
-    :func:`training_lock`); ``action`` names what has to wait (``"--resume"``, ``"loading"``)."""
-    try:
-        import fcntl
-        fd = os.open(run, os.O_RDONLY)
-    except (ImportError, OSError):
-        return
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        raise _in_training(run, action) from None
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _in_training(run: str | Path, action: str) -> EnvironmentProblem:
-    return EnvironmentProblem(f"{run} is being trained by another process right now; {action} has to wait",
-                              "run the command again once that training ends (its lstmkit.json then says "
-                              "\"finished\"), or stop it (Ctrl-C) and continue it with --resume")
 
 
 def read_run(run: str | Path, task: str | None = None) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:

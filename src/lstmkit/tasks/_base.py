@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import inspect
 import os
 import time
 from abc import ABC, abstractmethod
@@ -22,10 +21,10 @@ from typing import Any, Callable, Iterable
 
 from lstmkit.config import TrainConfig, flatten_config, split_train_params
 from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
-from lstmkit.estimator_params import EstimatorParams
+from lstmkit.estimator_params import EstimatorParams, estimator_signature, parameters_doc
+from lstmkit.run_lock import check_not_training, training_lock
 from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, build_checked, file_in_the_way, load_weights,
-                          check_not_training, new_run_dir, read_meta, read_metrics, read_run, save_tensors,
-                          task_of_run_in, training_lock, write_json)
+                          new_run_dir, read_meta, read_metrics, read_run, save_tensors, task_of_run_in, write_json)
 from lstmkit.tasks import RoomRegistry, TuneHooks, load_run
 from lstmkit.data.same_data import HASHES_KEY, check_same_data, data_hashes
 from lstmkit.train import TrainingInterrupted
@@ -59,8 +58,8 @@ class RunEstimator(EstimatorParams, ABC):
     def __init_subclass__(cls, **kwargs: Any):
         super().__init_subclass__(**kwargs)
         if cls.CONFIG is not None and "__init__" not in cls.__dict__:
-            cls.__signature__ = _signature(cls)
-            cls.__doc__ = (cls.__doc__ or "").rstrip() + "\n\n" + _parameters_doc(cls)
+            cls.__signature__ = estimator_signature(cls)
+            cls.__doc__ = (cls.__doc__ or "").rstrip() + "\n\n" + parameters_doc(cls)
 
     # -- hyper-parameters -----------------------------------------------------------------------
     @classmethod
@@ -384,31 +383,3 @@ class RunEstimator(EstimatorParams, ABC):
         if source is None:
             raise LstmkitError(f"{run_dir} was trained on {what}", again)
         return source
-
-
-def _signature(cls) -> inspect.Signature:
-    config = cls.default_config()
-    train = config.train
-    types = {f.name: f.type for f in (*dataclasses.fields(cls.CONFIG), *dataclasses.fields(TrainConfig))}
-    train_names = {f.name for f in dataclasses.fields(TrainConfig)}
-    params = [inspect.Parameter("config", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None,
-                                annotation=f"{cls.CONFIG.__name__} | None")]
-    for name in cls.parameter_names():
-        default = getattr(train, name) if name in train_names else getattr(config, name)
-        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
-                                        annotation=types[name]))
-    return inspect.Signature(params)
-
-
-def _parameters_doc(cls) -> str:
-    from lstmkit.cli_config import field_help          # the same help text as the CLI's flags
-    try:
-        comments = {**field_help(TrainConfig), **field_help(cls.CONFIG)}
-    except (OSError, TypeError):                        # no source to read (frozen, -OO)
-        comments = {}
-    lines = [f"Parameters (fields of :class:`{cls.CONFIG.__name__}` and :class:`TrainConfig`; "
-             f"pass ``config=`` to start from a config object):", ""]
-    for p in list(cls.__signature__.parameters.values())[1:]:     # set just before, by __init_subclass__
-        note = comments.get(p.name, "")
-        lines.append(f"    {p.name} = {p.default!r}" + (f"  -- {note}" if note else ""))
-    return "\n".join(lines)

@@ -7,9 +7,9 @@ from typing import Optional
 
 import typer
 
-from lstmkit.cli_config import (add_train_command, check_resume_flags, check_table_out, echo_or_write_table, echo_run_end,
-                                progress_option, task_app)
+from lstmkit.cli_config import add_train_command, check_resume_flags, echo_run_end, progress_option, task_app
 from lstmkit.errors import LstmkitError
+from lstmkit.table_out import check_table_out, echo_or_write_table
 from lstmkit.tasks.classify.config import ClassifyConfig, check_given
 
 __all__ = ["app", "attention"]

@@ -65,7 +65,7 @@ def write_sentences(path: str | Path, srcs: Sequence[str], hyps: Sequence[str], 
     other name: TSV)."""
     import pandas as pd
 
-    from lstmkit.cli_config import TABLE_WRITERS
+    from lstmkit.table_out import TABLE_WRITERS
     from lstmkit.runs import atomic_write
     df = pd.DataFrame({"line": np.arange(1, len(hyps) + 1), "bleu": sentence_bleu(hyps, refs),
                        "source": list(srcs), "reference": list(refs), "translation": list(hyps)})

@@ -1,0 +1,115 @@
+"""Files written whole or not at all, and JSON that is standard.
+
+    atomic_write(path, write)   ``write(tmp)`` into a temporary file beside ``path``, then rename
+    to_json(obj) / json_safe    standard JSON: numpy/torch values plain, non-finite numbers null
+    path_exists(path)           ``exists()``, False for a name longer than the file system allows
+    file_in_the_way(path)       the file that keeps a folder from being made at ``path``
+
+A crash, Ctrl-C or a full disk never leaves half a file: the temporary file is removed and the
+target is either the old file or the new one, with the mode a plain ``open()`` would give it.
+:mod:`lstmkit.runs` builds the run folder on these.
+"""
+from __future__ import annotations
+
+import errno
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
+
+__all__ = ["atomic_write", "new_file_mode", "to_json", "json_safe", "path_exists", "file_in_the_way"]
+
+
+def path_exists(path: str | Path) -> bool:
+    """``Path(path).exists()``, and False for a name no file can have (longer than the file system
+    allows): a text passed where a file's path was expected is a missing file, not an OSError."""
+    try:
+        return Path(path).exists()
+    except OSError as e:
+        if e.errno == errno.ENAMETOOLONG:
+            return False
+        raise
+
+
+def file_in_the_way(path: str | Path) -> Path | None:
+    """The file at ``path`` or at one of its parents, which keeps a folder from being made there
+    (None: every existing part is a folder)."""
+    path = Path(path)
+    return next((p for p in (path, *path.parents) if path_exists(p) and not p.is_dir()), None)
+
+
+def new_file_mode() -> int:
+    """The mode a new file gets from ``open()`` under the current umask (``0o666 & ~umask``);
+    ``tempfile.mkstemp`` makes 0600 files, which atomic writes then set to this."""
+    try:
+        with open("/proc/self/status") as f:          # Linux: read it without changing it
+            umask = next(int(line.split()[1], 8) for line in f if line.startswith("Umask:"))
+    except (OSError, StopIteration, ValueError, IndexError):
+        umask = os.umask(0o022)
+        os.umask(umask)
+    return 0o666 & ~umask
+
+
+def atomic_write(path: str | Path, write) -> None:
+    """Call ``write(tmp_path)`` then rename onto ``path`` (same folder, so the rename is atomic).
+    The file gets the mode a plain ``open()`` would give it (the umask decides)."""
+    path = Path(path)
+    tmp = None
+    if path.is_dir():
+        raise LstmkitError(f"cannot write {path}: it is a folder", f"name a file inside it, e.g. {path / 'out.csv'}"
+                           if not path.suffix else f"name a file that is not a folder, or move {path} aside")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        blocker = file_in_the_way(path.parent) or path.parent
+        raise LstmkitError(f"cannot write {path}: {blocker} is a file, not a folder",
+                           "pass a path inside a folder (missing folders are created)") from None
+    except OSError:
+        pass                      # named below, with what failed and what is intact
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            os.fchmod(fd, new_file_mode())
+        finally:
+            os.close(fd)
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException as e:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError) and not isinstance(e, (FileExistsError, NotADirectoryError, IsADirectoryError)):
+            kept = f"{path} is unchanged" if path.exists() else f"{path} was not created"
+            raise EnvironmentProblem(f"could not write {path} ({os_reason(e)}); {kept}",
+                                     f"free space or fix permissions on {path.parent}, then run the command again",
+                                     reason=os_reason(e)) from None
+        raise
+
+
+def to_json(obj: Any, **kwargs) -> str:
+    """``obj`` as standard JSON text: numpy / torch values and paths made plain, and a number
+    that is not finite (NaN, +-inf: "no value") written as ``null`` - never a NaN token."""
+    return json.dumps(json_safe(obj), allow_nan=False, **kwargs)
+
+
+def json_safe(obj: Any) -> Any:
+    """``obj`` with plain Python values only and non-finite floats replaced by None."""
+    if obj is None or isinstance(obj, (str, bool, int)):
+        return obj
+    if isinstance(obj, float):                    # np.float64 is one
+        return float(obj) if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    if hasattr(obj, "tolist"):                    # numpy / torch arrays and scalars
+        return json_safe(obj.tolist())
+    if isinstance(obj, Path):
+        return str(obj)
+    if hasattr(obj, "isoformat"):                 # datetime, date, pandas Timestamp
+        return obj.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")

@@ -1,0 +1,66 @@
+"""Who is training a run folder: an advisory lock held by the training process.
+
+    training_lock(run)               hold ``run`` while this process trains it (a descriptor to close)
+    check_not_training(run, action)  an error when another process trains ``run`` right now
+
+The system releases the lock when the process ends, however it ends (Ctrl-C, ``kill -9``, a
+crash), so a run left "training" by a dead process is free to ``--resume``; one another process
+is training is not: two trainers would write one run's files in turn. Where there are no such
+locks (Windows, some network file systems) nothing is guarded, as before the lock existed.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from lstmkit.errors import EnvironmentProblem
+
+__all__ = ["training_lock", "check_not_training"]
+
+
+def training_lock(run: str | Path) -> int | None:
+    """Hold ``run`` as trained by this process: an advisory lock on the folder, which the system
+    releases when the process ends, however it ends (Ctrl-C, ``kill -9``, a crash). Returns the
+    descriptor to close when training is over (None where there are no such locks: Windows). A
+    run another process is training is an error: two trainers wrote one run's files in turn."""
+    try:
+        import fcntl
+    except ImportError:
+        return None
+    try:
+        os.makedirs(run, exist_ok=True)          # fit(run_dir=...) names a folder that may not exist yet
+        fd = os.open(run, os.O_RDONLY)
+    except OSError:                   # it cannot be made or opened: the writes that follow say why, as before
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise _in_training(run, "--resume") from None
+    except OSError:               # a file system without locks (some network mounts): unguarded, as before
+        pass
+    return fd
+
+
+def check_not_training(run: str | Path, action: str) -> None:
+    """An :class:`EnvironmentProblem` when another process is training ``run`` right now (see
+    :func:`training_lock`); ``action`` names what has to wait (``"--resume"``, ``"loading"``)."""
+    try:
+        import fcntl
+        fd = os.open(run, os.O_RDONLY)
+    except (ImportError, OSError):
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise _in_training(run, action) from None
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _in_training(run: str | Path, action: str) -> EnvironmentProblem:
+    return EnvironmentProblem(f"{run} is being trained by another process right now; {action} has to wait",
+                              "run the command again once that training ends (its lstmkit.json then says "
+                              "\"finished\"), or stop it (Ctrl-C) and continue it with --resume")

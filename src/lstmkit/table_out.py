@@ -1,0 +1,81 @@
+"""A command's output table, written in the type its file name asks for.
+
+    TABLE_WRITERS            suffix -> ``write(df, path)`` (CSV, TSV, Parquet, JSON, JSON lines, xlsx)
+    check_table_out(out)     refuse, before any work, a suffix no writer has or a run folder's own file
+    echo_or_write_table(df, out)   CSV on standard output, or ``out`` written atomically
+
+An ``.xlsx`` workbook is made in memory (pandas names the format by the file's suffix, and an
+atomic write's temporary file has none); a cell holding a control character a workbook cannot
+hold is one error naming its row and column.
+"""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import typer
+
+from lstmkit.errors import LstmkitError
+
+__all__ = ["TABLE_WRITERS", "check_table_out", "echo_or_write_table"]
+
+
+# a command's table, written in the type its file name asks for (a name without one: CSV)
+TABLE_WRITERS = {
+    ".csv": lambda df, f: df.to_csv(f, index=False), "": lambda df, f: df.to_csv(f, index=False),
+    ".txt": lambda df, f: df.to_csv(f, index=False), ".tsv": lambda df, f: df.to_csv(f, sep="\t", index=False),
+    ".parquet": lambda df, f: df.to_parquet(f, index=False), ".pq": lambda df, f: df.to_parquet(f, index=False),
+    ".json": lambda df, f: df.to_json(f, orient="records", date_format="iso", indent=1),
+    ".jsonl": lambda df, f: df.to_json(f, orient="records", date_format="iso", lines=True),
+    ".xlsx": lambda df, f: Path(f).write_bytes(_xlsx_bytes(df)),
+}
+
+
+def _xlsx_bytes(df) -> bytes:
+    """``df`` as an Excel workbook (made in memory: pandas names the format by the file's suffix,
+    and the temporary file of an atomic write has none)."""
+    from openpyxl.utils.exceptions import IllegalCharacterError
+    buf = io.BytesIO()
+    try:
+        df.to_excel(buf, index=False, engine="openpyxl")
+    except IllegalCharacterError:
+        raise _cell_a_workbook_cannot_hold(df) from None
+    return buf.getvalue()
+
+
+def _cell_a_workbook_cannot_hold(df) -> LstmkitError:
+    """The error naming the first cell of ``df`` with a control character (a form feed, \\x0b, …
+    of a text file's sentence), which a workbook cannot hold: openpyxl's was a traceback."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    for name in df.columns:
+        for k, v in enumerate(df[name]):
+            found = ILLEGAL_CHARACTERS_RE.search(v) if isinstance(v, str) else None
+            if found:
+                return LstmkitError(f"row {k + 1} of column {name!r} holds a control character ({found.group()!r}), "
+                                    f"which an .xlsx workbook cannot hold", "write the table as .csv, .tsv, "
+                                    ".parquet or .json, or remove the character from the data")
+    return LstmkitError("the table holds a character an .xlsx workbook cannot hold",
+                        "write the table as .csv, .tsv, .parquet or .json")
+
+
+def check_table_out(out: Path | None) -> None:
+    """An ``--out`` whose file type no table writer has, or that is a run folder's own file, is an
+    error (before any work is done)."""
+    if out is not None and Path(out).suffix.lower() not in TABLE_WRITERS:
+        raise LstmkitError(f"cannot write a table as {Path(out).suffix!r}: {out}",
+                           "name the file .csv, .tsv, .parquet, .json, .jsonl or .xlsx")
+    if out is not None:
+        from lstmkit.runs import check_out_file
+        check_out_file(out)
+
+
+def echo_or_write_table(df, out: Path | None) -> None:
+    """A command's table (a DataFrame): CSV on stdout, or written atomically to ``out`` in the
+    type its name asks for (:data:`TABLE_WRITERS`)."""
+    if out is None:
+        typer.echo(df.to_csv(index=False), nl=False)
+        return
+    from lstmkit.runs import atomic_write
+    check_table_out(out)
+    atomic_write(out, lambda tmp: TABLE_WRITERS[Path(out).suffix.lower()](df, tmp))
+    typer.echo(f"wrote {len(df)} rows to {out}")
