@@ -30,6 +30,9 @@ def d(tmp_path_factory):
     big = df.copy()
     big.loc[50, "y"] = 1e300
     big.to_csv(d / "big.csv", index=False)
+    huge_ints = df.copy()
+    huge_ints["y"] = 9223372036854775000 + np.arange(len(df))         # differ beyond float64's digits
+    huge_ints.to_csv(d / "huge_ints.csv", index=False)
     inf = df.copy()
     inf.loc[7, "y"] = np.inf
     inf.to_csv(d / "inf.csv", index=False)
@@ -102,6 +105,7 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train(data="short.csv"), 2, "need at least"),
     (_train(data="big.csv"), 2, "holds 1e+300 in line 52, beyond the float32 range"),
     (_train(data="inf.csv"), 2, "column 'y'"),
+    (_train(data="huge_ints.csv"), 2, "9223372036854775000 in line 2 reads as 9223372036854774784"),
     (_train(data="badtime.csv"), 2, "not a date"),
     (_train(data="notime.csv"), 2, "empty cells"),
     (_train(data="undecodable.csv"), 2, "neither UTF-8 nor Windows-1252"),

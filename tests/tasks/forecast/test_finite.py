@@ -33,6 +33,24 @@ def test_the_float32_extremes_themselves_are_read():
     assert _read(df, time="time").values[3, 0] == 3.4e38
 
 
+@pytest.mark.parametrize("as_text", [False, True])
+def test_integers_that_differ_beyond_float64_digits_are_refused(as_text):
+    """9223372036854775000 + t read as float64 is one constant: a silent flat forecast before."""
+    df = sine_frame(n=40)
+    df["y"] = 9223372036854775000 + np.arange(40)
+    if as_text:
+        df["y"] = df["y"].astype(str)
+    with pytest.raises(LstmkitError, match=r"column 'y' holds integers too large.*y - 9223372036854775000"):
+        _read(df, time="time")
+
+
+def test_large_integers_whose_rounding_is_small_beside_their_range_are_read():
+    df = sine_frame(n=40)
+    df["y"] = 10**18 + np.arange(40, dtype=np.int64) * 10**15 + 1          # rounding moves each by 1 of 1e15 steps
+    values = _read(df, time="time").values[:, 0]
+    assert np.allclose(np.diff(values), 1e15, rtol=1e-9)
+
+
 def test_train_with_one_huge_cell_exits_2_without_a_run_folder(tmp_path, capsys):
     df = sine_frame(n=200)
     df.loc[150, "y"] = 1e300
