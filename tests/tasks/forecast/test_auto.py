@@ -1,5 +1,6 @@
 """Forecast defaults chosen from the training data (lstmkit.tasks.forecast.auto)."""
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -168,6 +169,17 @@ def test_measure_reads_strength_and_positivity():
     q = measure(_random_walk(), 12)
     assert not q["positive"] and q["strength_log"] is None and q["strength"] < 0.5
     assert measure(_additive(20), 12)["season"] == 1                 # under 2 seasons: none measured
+
+
+@pytest.mark.parametrize("level", [0.0, -5.0])
+def test_a_series_whose_cycle_levels_reach_zero_or_below_is_measured_without_numpy_warnings(level):
+    """One spike in zeros (a cycle whose level is 0) printed numpy's 'divide by zero' to the terminal."""
+    y = np.full(120, level)
+    y[60] = 100.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        p = measure(y, 7)
+    assert p["level_ratio"] == 1.0 and not p["positive"]
 
 
 def test_the_seed_ensemble_trains_every_member_and_forecasts_their_median():

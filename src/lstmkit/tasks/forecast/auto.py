@@ -108,9 +108,10 @@ def _swing_level_corr(x: np.ndarray, m: int) -> tuple[float, float]:
     k = len(d) // m
     cycles, levels = d[:k * m].reshape(k, m), trend[:k * m].reshape(k, m).mean(1)
     swing = cycles.std(1)
+    ratio = float(levels.max() / levels.min()) if levels.min() > 0 else 1.0    # a level at or below 0: no ratio
     if k < 3 or swing.std() == 0 or levels.std() == 0:
-        return 0.0, float(levels.max() / levels.min()) if levels.min() > 0 else 1.0
-    return float(np.corrcoef(swing, levels)[0, 1]), float(levels.max() / levels.min())
+        return 0.0, ratio
+    return float(np.corrcoef(swing, levels)[0, 1]), ratio
 
 
 def measure(train: np.ndarray, season: int) -> dict[str, Any]:
