@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from lstmkit.tasks.forecast.metrics import forecast_metrics, format_table, mase_scale
+from lstmkit.tasks.forecast.metrics import forecast_metrics, format_probabilistic, format_table, mase_scale
 
 
 def test_known_answers_1d():
@@ -93,3 +93,10 @@ def test_a_constant_training_part_leaves_mase_undefined_and_the_table_says_why()
     lines = format_table({"lstm": m, "naive": {**m, "MASE": 1.0}}).splitlines()
     assert lines[1].split()[-1] == "n/a" and lines[2].split()[-1] == "1"
     assert lines[-1].startswith("MASE n/a: the training part repeats itself exactly") and len(lines) == 4
+
+
+def test_the_probabilistic_line_says_n_a_and_why_for_an_undefined_wql():
+    line, note = format_probabilistic({"coverage_80": 1.0, "CRPS": 0.1854, "wQL": float("nan")}).splitlines()
+    assert line == "probabilistic: coverage_80 1, CRPS 0.1854, wQL n/a"
+    assert note.startswith("wQL n/a: every actual value is 0")
+    assert format_probabilistic({"wQL": 0.037}) == "probabilistic: wQL 0.037"

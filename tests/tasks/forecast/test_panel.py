@@ -304,6 +304,16 @@ def test_pinball_and_crps_match_known_values():
     assert float(loss) == pytest.approx((0.1 + 0.5 + 0.9) / 3)
 
 
+def test_wql_is_undefined_when_every_actual_value_is_zero():
+    """Its weight sum |y| is 0: the unweighted pinball sum was reported as wQL (3.8 on a series of zeros)."""
+    q = np.broadcast_to(np.array([-1.0, 0.1, 1.0]), (20, 1, 1, 3)).copy()
+    m = probabilistic_metrics("quantile", q, np.zeros((20, 1, 1)), [0.1, 0.5, 0.9])
+    assert np.isnan(m["wQL"]) and m["CRPS"] > 0 and m["coverage_80"] == 1.0
+    y = np.zeros((20, 1, 1))
+    y[3] = 2.0                                                             # one value: defined again
+    assert np.isfinite(probabilistic_metrics("quantile", q, y, [0.1, 0.5, 0.9])["wQL"])
+
+
 @pytest.mark.parametrize("kw", [dict(quantiles=[0.1, 0.5, 0.9]), dict(likelihood="gaussian"),
                                 dict(likelihood="studentt")])
 def test_probabilistic_models_report_calibrated_intervals(kw, tmp_path):

@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-__all__ = ["METRIC_NAMES", "ZERO_SCALE", "forecast_metrics", "format_table", "mase_scale"]
+__all__ = ["METRIC_NAMES", "ZERO_SCALE", "forecast_metrics", "format_table", "format_probabilistic", "mase_scale"]
 
 METRIC_NAMES = ("MAE", "RMSE", "MAPE", "sMAPE", "MASE")
 
@@ -100,6 +100,18 @@ def format_table(rows: dict[str, dict[str, float]]) -> str:
         table += ("\nMASE n/a: the training part repeats itself exactly (its in-sample seasonal naive "
                   "error is 0, nothing to scale by); compare MAE instead")
     return table
+
+
+def format_probabilistic(scores: dict[str, float]) -> str:
+    """The report's line of probabilistic scores (coverage, CRPS, wQL), with why one is n/a.
+
+    >>> format_probabilistic({"wQL": float("nan"), "CRPS": 0.25})
+    'probabilistic: wQL n/a, CRPS 0.25\\nwQL n/a: every actual value is 0 (its weight, sum |y|, is 0); compare CRPS instead'
+    """
+    line = "probabilistic: " + ", ".join(f"{k} {_format_number(v)}" for k, v in scores.items())
+    if "wQL" in scores and not np.isfinite(scores["wQL"]):
+        line += "\nwQL n/a: every actual value is 0 (its weight, sum |y|, is 0); compare CRPS instead"
+    return line
 
 
 def _format_number(value: float | None) -> str:
