@@ -80,7 +80,8 @@ def test_format_table_aligns_rows():
         "naive": {"MAE": 1.23456, "RMSE": 2.0, "MAPE": 12.3456, "sMAPE": 11.0, "MASE": 1.0},
         "lstm": {"MAE": 0.5, "RMSE": 0.75, "MAPE": float("nan"), "sMAPE": 5.0, "MASE": 0.41},
     }
-    lines = format_table(rows).splitlines()
+    *lines, note = format_table(rows).splitlines()                      # lstm's MAPE n/a: a note says why
+    assert note.startswith("MAPE n/a")
     assert lines[0].split() == ["model", "MAE", "RMSE", "MAPE", "sMAPE", "MASE"]
     assert lines[1].split() == ["naive", "1.235", "2", "12.35", "11", "1"]
     assert lines[2].split() == ["lstm", "0.5", "0.75", "n/a", "5", "0.41"]
@@ -100,3 +101,12 @@ def test_the_probabilistic_line_says_n_a_and_why_for_an_undefined_wql():
     assert line == "probabilistic: coverage_80 1, CRPS 0.1854, wQL n/a"
     assert note.startswith("wQL n/a: every actual value is 0")
     assert format_probabilistic({"wQL": 0.037}) == "probabilistic: wQL 0.037"
+
+
+def test_a_test_part_of_zeros_leaves_mape_undefined_and_the_table_says_why():
+    m = forecast_metrics(np.zeros((4, 1)), np.full((4, 1), 0.5), np.array([[0.0], [1.0], [0.0]]))
+    assert np.isnan(m["MAPE"]) and m["sMAPE"] == 200.0
+    lines = format_table({"lstm": m}).splitlines()
+    assert lines[1].split()[3] == "n/a" and len(lines) == 3
+    assert lines[-1].startswith("MAPE n/a: every actual value is 0")
+    assert "MAPE n/a" not in format_table({"lstm": {**m, "MAPE": 3.0}})

@@ -99,6 +99,8 @@ def format_table(rows: dict[str, dict[str, float]]) -> str:
     if any(m.get("MASE") is not None and not np.isfinite(m["MASE"]) for m in rows.values()):
         table += ("\nMASE n/a: the training part repeats itself exactly (its in-sample seasonal naive "
                   "error is 0, nothing to scale by); compare MAE instead")
+    if any(m.get("MAPE") is not None and not np.isfinite(m["MAPE"]) for m in rows.values()):
+        table += "\nMAPE n/a: every actual value is 0 (a percentage of 0 is undefined); compare MAE or sMAPE instead"
     return table
 
 
