@@ -110,3 +110,18 @@ def test_a_test_part_of_zeros_leaves_mape_undefined_and_the_table_says_why():
     assert lines[1].split()[3] == "n/a" and len(lines) == 3
     assert lines[-1].startswith("MAPE n/a: every actual value is 0")
     assert "MAPE n/a" not in format_table({"lstm": {**m, "MAPE": 3.0}})
+
+
+def test_an_actual_value_within_float_rounding_of_zero_counts_as_zero_in_mape():
+    """sin(2πt/7)·t, generated, is 1e-14 where it should be 0: MAPE was 1e13, in metrics and backtest alike."""
+    from lstmkit.tasks.forecast.backtest import metric_rows
+    t = np.arange(1, 15)
+    y = np.sin(2 * np.pi * t / 7) * t * 10
+    assert 0 < abs(y[6]) < 1e-12                                            # t = 7: the rounding
+    pred = y + 1.0
+    m = forecast_metrics(y, pred, y_train=[0.0, 1.0])
+    others = np.abs(y) > 1e-9
+    assert m["MAPE"] == pytest.approx(100 * np.mean(1.0 / np.abs(y[others])))
+    rows = metric_rows(y.reshape(2, 7, 1), pred.reshape(2, 7, 1), np.ones((2, 1)))
+    assert rows["MAPE"][0] == pytest.approx(100 * np.mean(1.0 / np.abs(y[:6])))
+    assert forecast_metrics([1e-12, 2e-12], [2e-12, 2e-12], y_train=[0.0, 1.0])["MAPE"] == pytest.approx(50.0)
