@@ -197,6 +197,17 @@ def test_global_predict_one_forecast_per_series_in_each_series_units(global_run)
     assert np.allclose(again["y"], pred["y"])
 
 
+def test_series_a_fitted_run_leaves_out_are_named_not_dropped_in_silence(global_run):
+    """A series with no target value had no forecast row, and one too short for evaluate no metric, without a word."""
+    f, df = global_run
+    blank = df[df["store"] == "s0"].assign(store="blank", y=np.nan)
+    with pytest.warns(UserWarning, match=r"1 series left out \(e.g. 'blank': no target value\)"):
+        pred = f.predict(pd.concat([df[df["store"] != "s3"], blank]))
+    assert set(pred["store"]) == {"s0", "s1", "s2"}
+    with pytest.warns(UserWarning, match=r"1 series left out \(e.g. 's3': 20 points, fewer than the 36 needed\)"):
+        f.evaluate(df)
+
+
 def test_global_runs_stream_each_series_under_its_id(global_run):
     f, df = global_run
     s = f.stream(mode="window")

@@ -273,6 +273,7 @@ class PanelPipeline:
         panel = read_panel(data, cfg, need=need, short_fix=f"supply at least {need} rows per series (the run's "
                            f"lookback {cfg.lookback} and horizon {cfg.horizon} are fixed when it is trained)")
         check_same_step(panel.freq, (getattr(self, "data_summary_", None) or {}).get("freq"))
+        _say_left_out(panel.skipped, need)
         return panel
 
     def _forecast_ahead(self, data, net=None) -> pd.DataFrame:
@@ -411,6 +412,18 @@ class PanelPipeline:
         self.season_ = meta["season"]
         self.data_summary_ = meta["data"]
         self.output_ = make_output(cfg)
+
+
+def _say_left_out(skipped: list[dict[str, Any]], need: int | None) -> None:
+    """A warning naming the series a fitted run's use leaves out (no target value; fewer points than
+    ``need``), which would otherwise be missing from the forecast or the metrics without a word."""
+    if not skipped:
+        return
+    import warnings
+    s = skipped[0]
+    why = "no target value" if s["reason"] == "no target values" else f"{s['length']} points, fewer than the {need} needed"
+    warnings.warn(f"{len(skipped)} series left out (e.g. {s['id']!r}: {why}); the result covers the other "
+                  f"series", UserWarning, stacklevel=4)
 
 
 def _say_rough(panel: Panel, lookback: int, trained: list[str]) -> None:
