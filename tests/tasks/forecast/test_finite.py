@@ -84,3 +84,26 @@ def test_a_forecast_that_is_not_finite_is_an_error_not_an_empty_cell(fitted, mon
     monkeypatch.setattr(type(fitted.net_), "forward", lambda self, x, *a, **k: torch.full((len(x), 2, 1), float("inf")))
     with pytest.raises(LstmkitError, match="not finite"):
         fitted.predict(sine_frame(n=60), engine=engine)
+
+
+@pytest.mark.parametrize("engine", ["torch", "auto"])
+def test_a_window_far_outside_the_training_range_is_forecast_with_a_warning(fitted, engine):
+    """A window in other units (x 1000 here; 1e-20 x a 1e13 series forecast -1e8) was forecast without a word."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fitted.predict(sine_frame(n=60), engine=engine)                    # its own range: no warning
+    far = sine_frame(n=60).assign(y=lambda d: d["y"] * 1000)
+    with pytest.warns(UserWarning, match=r"the last 24 values of series 'series' \(9\d\d\d \.\. 1\.1e\+04\) "
+                                         r"lie 5\.\d+e\+03 times the width of its training range \(8\.\d+ \.\. 11\.\d+\)"):
+        pred = fitted.predict(far, engine=engine)
+    assert np.isfinite(pred["y"]).all()
+
+
+def test_a_run_saved_without_training_ranges_forecasts_without_the_check(fitted):
+    from lstmkit.tasks.forecast.scalers import PanelScaler
+    saved = fitted.panel_scaler_.to_dict()
+    assert set(saved["series"]["series"]) == {"loc", "scale", "lo", "hi"}
+    older = {**saved, "series": {k: {"loc": v["loc"], "scale": v["scale"]} for k, v in saved["series"].items()}}
+    assert PanelScaler.from_dict(older).far_outside("series", np.full((24, 1), 1e6)) is None
+    assert PanelScaler.from_dict(saved).far_outside("series", np.full((24, 1), 1e6))[0] == 0

@@ -29,7 +29,7 @@ from lstmkit.tasks.forecast.integer_times import period_parts
 from lstmkit.tasks.forecast.model import ForecastNet
 from lstmkit.tasks.forecast.panel import Panel, read_panel
 from lstmkit.tasks.forecast.probabilistic import make_output, quantiles_of, unscale
-from lstmkit.tasks.forecast.scalers import PanelScaler, check_season_measured, seasonal_profile
+from lstmkit.tasks.forecast.scalers import PanelScaler, check_season_measured, say_far_outside, seasonal_profile
 from lstmkit.tasks.forecast.times import check_same_step
 from lstmkit.tasks.forecast.windows import PanelBatches, min_points, part_sizes, split_panel
 
@@ -293,7 +293,8 @@ class PanelPipeline:
             raise LstmkitError(f"need at least {L} rows (the lookback) to forecast, got {int(ends[0] - starts[0])}",
                                "pass more history")
         # the last L rows of each series; a short one (many series) starts with its first row repeated
-        x = arrays["inputs"][torch.from_numpy(np.maximum(ends[:, None] - L + np.arange(L), starts[:, None]))]
+        last = np.maximum(ends[:, None] - L + np.arange(L), starts[:, None])                   # [S, L] rows
+        x = arrays["inputs"][torch.from_numpy(last)]
         S = len(panel.ids)
         ahead_season = np.zeros((S, H, len(cfg.target)))
         fut_x, t_out = [np.zeros((H, 0))] * S, [None] * S
@@ -324,6 +325,8 @@ class PanelPipeline:
                 _, fut_x[s] = self._scale_covariates(np.zeros((H, self.n_past_)), f)
         fut = torch.from_numpy(np.stack(fut_x).astype(np.float32))
         _say_rough(panel, L, self.series_ids_)                # the inputs passed every check: what is rough
+        say_far_outside(self.panel_scaler_, panel.ids, x[:, :, :len(cfg.target)].numpy(), panel.values[last],
+                        self._original_units, bool(profiles))
         emb = self._series_index(panel)
         with torch.inference_mode():
             params = torch.cat([run(x[k:k + EVAL_BATCH], fut[k:k + EVAL_BATCH], emb[k:k + EVAL_BATCH])
