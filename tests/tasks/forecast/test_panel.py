@@ -208,6 +208,21 @@ def test_series_a_fitted_run_leaves_out_are_named_not_dropped_in_silence(global_
         f.evaluate(df)
 
 
+def test_a_metric_undefined_on_some_series_says_its_mean_leaves_them_out(global_run):
+    """A constant series' MASE (inf) and a zero series' MAPE (NaN) left the means over series without a word."""
+    f, df = global_run
+    df = df[df["store"] != "s3"].copy()
+    df.loc[df["store"] == "s1", "y"] = 5.0
+    df.loc[df["store"] == "s2", "y"] = 0.0
+    with pytest.warns(UserWarning) as said:
+        m = f.evaluate(df)
+    said = [str(w.message) for w in said]
+    assert "MASE is undefined for 2 of 3 series (e.g. 's1': its training part repeats itself exactly); its mean is " \
+           "over the other series" in said
+    assert any(w.startswith("MAPE is undefined for 1 of 3 series (e.g. 's2': every actual value is 0)") for w in said)
+    assert np.isfinite(m["lstm"]["MASE"]) and np.isfinite(m["lstm"]["MAPE"])
+
+
 def test_global_runs_stream_each_series_under_its_id(global_run):
     f, df = global_run
     s = f.stream(mode="window")
