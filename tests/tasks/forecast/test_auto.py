@@ -50,6 +50,18 @@ def test_a_multiplicative_seasonal_positive_series_gets_logs_and_seasonal_adjust
     assert (cfg.hidden_size, cfg.num_layers) == (16, 1) and "more data per parameter" in auto["hidden_size"]["why"]
 
 
+@pytest.mark.parametrize("later", [0.0, -3.0])
+def test_logs_are_not_chosen_when_a_value_after_the_training_part_cannot_take_them(later):
+    """A positive multiplicative training part chose logs, and a 0 or a negative value in the test part then
+    stopped training with 'drop --log' (a flag the user never passed)."""
+    y = _multiplicative()
+    y[-5] = later
+    cfg, auto = _choose(y)
+    assert cfg.log is False and auto["log"]["why"] == ("a value at or below 0 after the training part (point 140), "
+                                                       "which logs cannot model")
+    assert cfg.deseason == 12                                             # the season is still removed
+
+
 def test_an_additive_season_is_adjusted_without_logs():
     cfg, auto = _choose(_additive())
     assert cfg.deseason == 12 and cfg.log is False

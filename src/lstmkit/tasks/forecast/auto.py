@@ -175,6 +175,9 @@ def choose(cfg, profile: dict[str, Any], train_windows_of) -> tuple[Any, dict[st
     if cfg.log is None:
         if cfg.likelihood is not None:
             set_["log"] = _pick(auto, "log", False, f"the {cfg.likelihood} likelihood models original units")
+        elif p["positive"] and p.get("nonpositive_at"):
+            set_["log"] = _pick(auto, "log", False, f"a value at or below 0 after the training part (point "
+                                                    f"{p['nonpositive_at']}), which logs cannot model")
         elif p["positive"] and m_data > 1 and p["swing_level_corr"] > MULT_CORR and p["level_ratio"] > 1.2:
             why = (f"positive, multiplicative season: the seasonal swing grows with the level "
                    f"(correlation {p['swing_level_corr']:.2f})")
@@ -306,6 +309,9 @@ def _one_series(cfg, panel) -> tuple[Any, dict[str, dict[str, Any]]]:
     from lstmkit.tasks.forecast.windows import part_sizes
     n_train = part_sizes(int(panel.lengths[0]), cfg)[0]
     profile = measure(panel.values[:n_train, 0], panel_season(panel, cfg))
+    later = np.flatnonzero(panel.values[n_train:, 0] <= 0)        # NaN compares False
+    if len(later):               # a point logs cannot take: a fact of the data, not a score, so no peek at the test
+        profile["nonpositive_at"] = int(n_train + later[0] + 1)
     out, auto = choose(cfg, profile, lambda L: max(n_train - L - cfg.horizon + 1, 0))
     auto["measured"] = profile
     return out, auto
