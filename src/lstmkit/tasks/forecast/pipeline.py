@@ -167,7 +167,8 @@ class PanelPipeline:
                 row -= int(panel.starts[s])
             raise LstmkitError(f"--log needs positive targets, but series {panel.ids[s]!r} has "
                                f"{values[bad][0]:g} at its point {row + 1}",
-                               "drop --log, or shift the series above zero before training")
+                               "a run with log targets (--log, given or chosen from the data) takes positive "
+                               "series only: shift the series above zero, or train with --no-log")
         with np.errstate(invalid="ignore"):
             return np.log(values)
 
