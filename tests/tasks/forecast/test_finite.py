@@ -1,6 +1,7 @@
 """Finite in, finite out: numbers beyond float32 range or infinite are refused where they are
 read (naming the column and row); a forecast that is not finite is an error, never an empty cell."""
 import numpy as np
+import pandas as pd
 import pytest
 
 from cli_helpers import assert_user_error, run_cli
@@ -33,14 +34,15 @@ def test_the_float32_extremes_themselves_are_read():
     assert _read(df, time="time").values[3, 0] == 3.4e38
 
 
-@pytest.mark.parametrize("as_text", [False, True])
-def test_integers_that_differ_beyond_float64_digits_are_refused(as_text):
+@pytest.mark.parametrize("base, as_text", [(9223372036854775000, False), (9223372036854775000, True),
+                                           (10**30, True), (10**30, False)])      # beyond uint64: Python ints
+def test_integers_that_differ_beyond_float64_digits_are_refused(base, as_text):
     """9223372036854775000 + t read as float64 is one constant: a silent flat forecast before."""
     df = sine_frame(n=40)
-    df["y"] = 9223372036854775000 + np.arange(40)
+    df["y"] = pd.Series([base + i for i in range(40)], dtype=object if base > 2**64 else np.int64)
     if as_text:
         df["y"] = df["y"].astype(str)
-    with pytest.raises(LstmkitError, match=r"column 'y' holds integers too large.*y - 9223372036854775000"):
+    with pytest.raises(LstmkitError, match=rf"column 'y' holds integers too large.*y - {base}\)"):
         _read(df, time="time")
 
 

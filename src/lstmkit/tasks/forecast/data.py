@@ -140,7 +140,10 @@ def numeric_column(col: pd.Series, name: str, yes_no: bool = True) -> pd.Series:
         text = col.astype("string").str.strip()
         text = text.mask(text == "")
         out = pd.to_numeric(text, errors="coerce")
-        out = _float_of_integers(out, name, col) if pd.api.types.is_integer_dtype(out) else out.astype(np.float64)
+        if not pd.api.types.is_integer_dtype(out) and text.str.fullmatch(_INTEGER).all():    # beyond uint64
+            out = text.astype(object).map(int, na_action="ignore")
+        out = _float_of_integers(out, name, col) if pd.api.types.is_integer_dtype(out) or out.dtype == object \
+            else out.astype(np.float64)
         bad = out.isna() & text.notna()
         flags = _yes_no(text) if bad.any() and yes_no else None
         if flags is not None:                  # yes / no, true / false, y / n: 1 and 0
@@ -236,6 +239,7 @@ def _within_float32(out: pd.Series, name: str, col: pd.Series) -> pd.Series:
     return out
 
 
+_INTEGER = r"[+-]?\d+"                 # a cell of digits only
 EXACT_INT = 2 ** 53          # integers beyond this lose their last digits as float64
 INT_TOLERANCE = 1e-6         # share of a column's range that rounding to float64 may move a value
 
@@ -249,13 +253,14 @@ def _float_of_integers(ints: pd.Series, name: str, col: pd.Series) -> pd.Series:
     if len(big) == 0:
         return out
     moved = np.array([abs(int(out.iloc[k]) - int(ints.iloc[k])) for k in big])       # exact, in Python ints
-    if moved.max() <= INT_TOLERANCE * (int(ints.max()) - int(ints.min())):
+    exact = [int(v) for v in ints.dropna()]
+    if moved.max() <= INT_TOLERANCE * (max(exact) - min(exact)):
         return out
     pos = int(big[np.argmax(moved > 0)])
     raise LstmkitError(f"column {name!r} holds integers too large to tell apart as numbers: {int(ints.iloc[pos])} in "
                        f"{row_place(col, pos)} reads as {int(out.iloc[pos])} (floating point keeps about 16 digits, "
                        f"and the column's values differ only beyond them)",
-                       f"subtract a common offset first (e.g. {name} - {int(ints.min())}), or forecast the differences")
+                       f"subtract a common offset first (e.g. {name} - {min(exact)}), or forecast the differences")
 
 
 def _cells(n: int, kind: str) -> str:
