@@ -30,6 +30,9 @@ def d(tmp_path_factory):
     big = df.copy()
     big.loc[50, "y"] = 1e300
     big.to_csv(d / "big.csv", index=False)
+    huge_ints = df.copy()
+    huge_ints["y"] = 9223372036854775000 + np.arange(len(df))         # differ beyond float64's digits
+    huge_ints.to_csv(d / "huge_ints.csv", index=False)
     inf = df.copy()
     inf.loc[7, "y"] = np.inf
     inf.to_csv(d / "inf.csv", index=False)
@@ -43,6 +46,7 @@ def d(tmp_path_factory):
     gaps.loc[[3, 4], "y"] = np.nan
     gaps.to_csv(d / "gaps.csv", index=False)
     df.iloc[:8].to_csv(d / "short.csv", index=False)
+    df.iloc[:3].to_csv(d / "three.csv", index=False)
     badtime = df.copy().astype({"time": object})
     badtime.loc[9, "time"] = "not a date"
     badtime.to_csv(d / "badtime.csv", index=False)
@@ -100,8 +104,11 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train(data="text.jsonl"), 2, "found '12,5kg' in line 6 "),
     (_train(data="gaps.csv"), 2, "--fill"),
     (_train(data="short.csv"), 2, "need at least"),
+    (_train("--lookback", "1", "--horizon", "1", data="three.csv"), 2, "need at least 4 for lookback 1 + horizon 1 with "
+     "70/15/15 splits — supply at least 4 rows"),                    # not 'shorten --lookback': it is 1 already
     (_train(data="big.csv"), 2, "holds 1e+300 in line 52, beyond the float32 range"),
     (_train(data="inf.csv"), 2, "column 'y'"),
+    (_train(data="huge_ints.csv"), 2, "9223372036854775000 in line 2 reads as 9223372036854774784"),
     (_train(data="badtime.csv"), 2, "not a date"),
     (_train(data="notime.csv"), 2, "empty cells"),
     (_train(data="undecodable.csv"), 2, "neither UTF-8 nor Windows-1252"),

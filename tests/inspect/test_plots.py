@@ -1,7 +1,9 @@
 """lstmkit.inspect.plots: figures written into run folders."""
 import warnings
 
-from lstmkit.inspect.plots import pyplot, save_figure
+import pytest
+
+from lstmkit.inspect.plots import plot_history, pyplot, save_figure
 
 
 def test_characters_the_font_lacks_are_one_warning_naming_them(tmp_path):
@@ -16,3 +18,16 @@ def test_characters_the_font_lacks_are_one_warning_naming_them(tmp_path):
     assert len(messages) == 1, messages
     assert messages[0].startswith(f"{tmp_path / 'plot.png'}: the plot's font has no \ue000 \ue001, drawn as empty boxes")
     assert (tmp_path / "plot.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize("losses, scale", [([0.5, 0.1], "log"), ([0.0, 0.0], "linear"), ([0.2, -0.1], "linear")])
+def test_loss_curves_are_log_scaled_only_when_every_loss_is_positive(losses, scale, tmp_path, monkeypatch):
+    """A constant series trains to loss 0: log scale made matplotlib warn 'Data has no positive values'."""
+    import lstmkit.inspect.plots as plots
+    seen = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path: seen.append(fig.axes[0].get_yscale()))
+    history = [{"epoch": k + 1, "train_loss": v, "val_loss": v} for k, v in enumerate(losses)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plot_history(history, tmp_path / "loss.png", best_epoch=1)
+    assert seen == [scale]

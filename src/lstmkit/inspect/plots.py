@@ -61,16 +61,20 @@ _MISSING_GLYPH = re.compile(r"Glyph (\d+) .*missing from")
 
 
 def plot_history(history: Sequence[dict[str, Any]], path: Path, best_epoch: int | None = None) -> None:
-    """Train and validation loss per epoch (log scale), the restored best epoch marked."""
+    """Train and validation loss per epoch (log scale; linear when a loss is 0 or below, as on a
+    constant series: matplotlib warned that it could not log-scale it), the restored best epoch marked."""
     epochs = [h["epoch"] for h in history]
     fig, ax = pyplot().subplots(figsize=(7, 4))
-    ax.plot(epochs, [h["train_loss"] for h in history], label="train")
+    train = [h["train_loss"] for h in history]
+    ax.plot(epochs, train, label="train")
     val = [h["val_loss"] for h in history]
     if not all(np.isnan(v) for v in val):
         ax.plot(epochs, val, label="validation")
     if best_epoch and best_epoch > 0:
         ax.axvline(best_epoch, color="grey", ls="--", lw=1, label=f"best (epoch {best_epoch})")
-    ax.set_yscale("log")
+    shown = np.asarray(train + val, dtype=float)
+    shown = shown[np.isfinite(shown)]
+    ax.set_yscale("log" if shown.size and (shown > 0).all() else "linear")
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss (scaled units)")
     ax.set_title("Training curves")

@@ -1,5 +1,6 @@
 """Forecast defaults chosen from the training data (lstmkit.tasks.forecast.auto)."""
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -47,6 +48,18 @@ def test_a_multiplicative_seasonal_positive_series_gets_logs_and_seasonal_adjust
     assert cfg.lookback == 36 and auto["lookback"]["why"] == "3 seasons of 12"
     assert cfg.segment == 0 and cfg.scaler == "standard" and cfg.ensemble == 15 and cfg.highway == 36
     assert (cfg.hidden_size, cfg.num_layers) == (16, 1) and "more data per parameter" in auto["hidden_size"]["why"]
+
+
+@pytest.mark.parametrize("later", [0.0, -3.0])
+def test_logs_are_not_chosen_when_a_value_after_the_training_part_cannot_take_them(later):
+    """A positive multiplicative training part chose logs, and a 0 or a negative value in the test part then
+    stopped training with 'drop --log' (a flag the user never passed)."""
+    y = _multiplicative()
+    y[-5] = later
+    cfg, auto = _choose(y)
+    assert cfg.log is False and auto["log"]["why"] == ("a value at or below 0 after the training part (point 140), "
+                                                       "which logs cannot model")
+    assert cfg.deseason == 12                                             # the season is still removed
 
 
 def test_an_additive_season_is_adjusted_without_logs():
@@ -168,6 +181,17 @@ def test_measure_reads_strength_and_positivity():
     q = measure(_random_walk(), 12)
     assert not q["positive"] and q["strength_log"] is None and q["strength"] < 0.5
     assert measure(_additive(20), 12)["season"] == 1                 # under 2 seasons: none measured
+
+
+@pytest.mark.parametrize("level", [0.0, -5.0])
+def test_a_series_whose_cycle_levels_reach_zero_or_below_is_measured_without_numpy_warnings(level):
+    """One spike in zeros (a cycle whose level is 0) printed numpy's 'divide by zero' to the terminal."""
+    y = np.full(120, level)
+    y[60] = 100.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        p = measure(y, 7)
+    assert p["level_ratio"] == 1.0 and not p["positive"]
 
 
 def test_the_seed_ensemble_trains_every_member_and_forecasts_their_median():

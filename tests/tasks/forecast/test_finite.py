@@ -1,6 +1,7 @@
 """Finite in, finite out: numbers beyond float32 range or infinite are refused where they are
 read (naming the column and row); a forecast that is not finite is an error, never an empty cell."""
 import numpy as np
+import pandas as pd
 import pytest
 
 from cli_helpers import assert_user_error, run_cli
@@ -31,6 +32,25 @@ def test_the_float32_extremes_themselves_are_read():
     df = sine_frame(n=40)
     df.loc[3, "y"], df.loc[4, "temp"] = 3.4e38, -3.4e38
     assert _read(df, time="time").values[3, 0] == 3.4e38
+
+
+@pytest.mark.parametrize("base, as_text", [(9223372036854775000, False), (9223372036854775000, True),
+                                           (10**30, True), (10**30, False)])      # beyond uint64: Python ints
+def test_integers_that_differ_beyond_float64_digits_are_refused(base, as_text):
+    """9223372036854775000 + t read as float64 is one constant: a silent flat forecast before."""
+    df = sine_frame(n=40)
+    df["y"] = pd.Series([base + i for i in range(40)], dtype=object if base > 2**64 else np.int64)
+    if as_text:
+        df["y"] = df["y"].astype(str)
+    with pytest.raises(LstmkitError, match=rf"column 'y' holds integers too large.*y - {base}\)"):
+        _read(df, time="time")
+
+
+def test_large_integers_whose_rounding_is_small_beside_their_range_are_read():
+    df = sine_frame(n=40)
+    df["y"] = 10**18 + np.arange(40, dtype=np.int64) * 10**15 + 1          # rounding moves each by 1 of 1e15 steps
+    values = _read(df, time="time").values[:, 0]
+    assert np.allclose(np.diff(values), 1e15, rtol=1e-9)
 
 
 def test_train_with_one_huge_cell_exits_2_without_a_run_folder(tmp_path, capsys):
@@ -66,3 +86,26 @@ def test_a_forecast_that_is_not_finite_is_an_error_not_an_empty_cell(fitted, mon
     monkeypatch.setattr(type(fitted.net_), "forward", lambda self, x, *a, **k: torch.full((len(x), 2, 1), float("inf")))
     with pytest.raises(LstmkitError, match="not finite"):
         fitted.predict(sine_frame(n=60), engine=engine)
+
+
+@pytest.mark.parametrize("engine", ["torch", "auto"])
+def test_a_window_far_outside_the_training_range_is_forecast_with_a_warning(fitted, engine):
+    """A window in other units (x 1000 here; 1e-20 x a 1e13 series forecast -1e8) was forecast without a word."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fitted.predict(sine_frame(n=60), engine=engine)                    # its own range: no warning
+    far = sine_frame(n=60).assign(y=lambda d: d["y"] * 1000)
+    with pytest.warns(UserWarning, match=r"the last 24 values of series 'series' \(9\d\d\d \.\. 1\.1e\+04\) "
+                                         r"lie 5\.\d+e\+03 times the width of its training range \(8\.\d+ \.\. 11\.\d+\)"):
+        pred = fitted.predict(far, engine=engine)
+    assert np.isfinite(pred["y"]).all()
+
+
+def test_a_run_saved_without_training_ranges_forecasts_without_the_check(fitted):
+    from lstmkit.tasks.forecast.scalers import PanelScaler
+    saved = fitted.panel_scaler_.to_dict()
+    assert set(saved["series"]["series"]) == {"loc", "scale", "lo", "hi"}
+    older = {**saved, "series": {k: {"loc": v["loc"], "scale": v["scale"]} for k, v in saved["series"].items()}}
+    assert PanelScaler.from_dict(older).far_outside("series", np.full((24, 1), 1e6)) is None
+    assert PanelScaler.from_dict(saved).far_outside("series", np.full((24, 1), 1e6))[0] == 0

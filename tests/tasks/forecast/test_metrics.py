@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from lstmkit.tasks.forecast.metrics import forecast_metrics, format_table, mase_scale
+from lstmkit.tasks.forecast.metrics import forecast_metrics, format_probabilistic, format_table, mase_scale
 
 
 def test_known_answers_1d():
@@ -80,7 +80,8 @@ def test_format_table_aligns_rows():
         "naive": {"MAE": 1.23456, "RMSE": 2.0, "MAPE": 12.3456, "sMAPE": 11.0, "MASE": 1.0},
         "lstm": {"MAE": 0.5, "RMSE": 0.75, "MAPE": float("nan"), "sMAPE": 5.0, "MASE": 0.41},
     }
-    lines = format_table(rows).splitlines()
+    *lines, note = format_table(rows).splitlines()                      # lstm's MAPE n/a: a note says why
+    assert note.startswith("MAPE n/a")
     assert lines[0].split() == ["model", "MAE", "RMSE", "MAPE", "sMAPE", "MASE"]
     assert lines[1].split() == ["naive", "1.235", "2", "12.35", "11", "1"]
     assert lines[2].split() == ["lstm", "0.5", "0.75", "n/a", "5", "0.41"]
@@ -93,3 +94,34 @@ def test_a_constant_training_part_leaves_mase_undefined_and_the_table_says_why()
     lines = format_table({"lstm": m, "naive": {**m, "MASE": 1.0}}).splitlines()
     assert lines[1].split()[-1] == "n/a" and lines[2].split()[-1] == "1"
     assert lines[-1].startswith("MASE n/a: the training part repeats itself exactly") and len(lines) == 4
+
+
+def test_the_probabilistic_line_says_n_a_and_why_for_an_undefined_wql():
+    line, note = format_probabilistic({"coverage_80": 1.0, "CRPS": 0.1854, "wQL": float("nan")}).splitlines()
+    assert line == "probabilistic: coverage_80 1, CRPS 0.1854, wQL n/a"
+    assert note.startswith("wQL n/a: every actual value is 0")
+    assert format_probabilistic({"wQL": 0.037}) == "probabilistic: wQL 0.037"
+
+
+def test_a_test_part_of_zeros_leaves_mape_undefined_and_the_table_says_why():
+    m = forecast_metrics(np.zeros((4, 1)), np.full((4, 1), 0.5), np.array([[0.0], [1.0], [0.0]]))
+    assert np.isnan(m["MAPE"]) and m["sMAPE"] == 200.0
+    lines = format_table({"lstm": m}).splitlines()
+    assert lines[1].split()[3] == "n/a" and len(lines) == 3
+    assert lines[-1].startswith("MAPE n/a: every actual value is 0")
+    assert "MAPE n/a" not in format_table({"lstm": {**m, "MAPE": 3.0}})
+
+
+def test_an_actual_value_within_float_rounding_of_zero_counts_as_zero_in_mape():
+    """sin(2πt/7)·t, generated, is 1e-14 where it should be 0: MAPE was 1e13, in metrics and backtest alike."""
+    from lstmkit.tasks.forecast.backtest import metric_rows
+    t = np.arange(1, 15)
+    y = np.sin(2 * np.pi * t / 7) * t * 10
+    assert 0 < abs(y[6]) < 1e-12                                            # t = 7: the rounding
+    pred = y + 1.0
+    m = forecast_metrics(y, pred, y_train=[0.0, 1.0])
+    others = np.abs(y) > 1e-9
+    assert m["MAPE"] == pytest.approx(100 * np.mean(1.0 / np.abs(y[others])))
+    rows = metric_rows(y.reshape(2, 7, 1), pred.reshape(2, 7, 1), np.ones((2, 1)))
+    assert rows["MAPE"][0] == pytest.approx(100 * np.mean(1.0 / np.abs(y[:6])))
+    assert forecast_metrics([1e-12, 2e-12], [2e-12, 2e-12], y_train=[0.0, 1.0])["MAPE"] == pytest.approx(50.0)

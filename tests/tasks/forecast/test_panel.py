@@ -197,6 +197,32 @@ def test_global_predict_one_forecast_per_series_in_each_series_units(global_run)
     assert np.allclose(again["y"], pred["y"])
 
 
+def test_series_a_fitted_run_leaves_out_are_named_not_dropped_in_silence(global_run):
+    """A series with no target value had no forecast row, and one too short for evaluate no metric, without a word."""
+    f, df = global_run
+    blank = df[df["store"] == "s0"].assign(store="blank", y=np.nan)
+    with pytest.warns(UserWarning, match=r"1 series left out \(e.g. 'blank': no target value\)"):
+        pred = f.predict(pd.concat([df[df["store"] != "s3"], blank]))
+    assert set(pred["store"]) == {"s0", "s1", "s2"}
+    with pytest.warns(UserWarning, match=r"1 series left out \(e.g. 's3': 20 points, fewer than the 36 needed\)"):
+        f.evaluate(df)
+
+
+def test_a_metric_undefined_on_some_series_says_its_mean_leaves_them_out(global_run):
+    """A constant series' MASE (inf) and a zero series' MAPE (NaN) left the means over series without a word."""
+    f, df = global_run
+    df = df[df["store"] != "s3"].copy()
+    df.loc[df["store"] == "s1", "y"] = 5.0
+    df.loc[df["store"] == "s2", "y"] = 0.0
+    with pytest.warns(UserWarning) as said:
+        m = f.evaluate(df)
+    said = [str(w.message) for w in said]
+    assert "MASE is undefined for 2 of 3 series (e.g. 's1': its training part repeats itself exactly); its mean is " \
+           "over the other series" in said
+    assert any(w.startswith("MAPE is undefined for 1 of 3 series (e.g. 's2': every actual value is 0)") for w in said)
+    assert np.isfinite(m["lstm"]["MASE"]) and np.isfinite(m["lstm"]["MAPE"])
+
+
 def test_global_runs_stream_each_series_under_its_id(global_run):
     f, df = global_run
     s = f.stream(mode="window")
@@ -302,6 +328,16 @@ def test_pinball_and_crps_match_known_values():
     assert mq["coverage_80"] == pytest.approx(m["coverage_80"])
     loss = Output("quantile", [0.1, 0.5, 0.9]).loss(torch.zeros(1, 1, 1, 3), torch.ones(1, 1, 1))
     assert float(loss) == pytest.approx((0.1 + 0.5 + 0.9) / 3)
+
+
+def test_wql_is_undefined_when_every_actual_value_is_zero():
+    """Its weight sum |y| is 0: the unweighted pinball sum was reported as wQL (3.8 on a series of zeros)."""
+    q = np.broadcast_to(np.array([-1.0, 0.1, 1.0]), (20, 1, 1, 3)).copy()
+    m = probabilistic_metrics("quantile", q, np.zeros((20, 1, 1)), [0.1, 0.5, 0.9])
+    assert np.isnan(m["wQL"]) and m["CRPS"] > 0 and m["coverage_80"] == 1.0
+    y = np.zeros((20, 1, 1))
+    y[3] = 2.0                                                             # one value: defined again
+    assert np.isfinite(probabilistic_metrics("quantile", q, y, [0.1, 0.5, 0.9])["wQL"])
 
 
 @pytest.mark.parametrize("kw", [dict(quantiles=[0.1, 0.5, 0.9]), dict(likelihood="gaussian"),
@@ -668,8 +704,9 @@ def test_log_targets_follow_multiplicative_growth(tmp_path):
 def test_log_targets_refuse_zero_or_negative_values_and_likelihoods():
     df = _growth_frame()
     df.loc[(df["id"] == "s1") & (df["t"] == 40), "y"] = 0.0
-    with pytest.raises(LstmkitError, match=r"--log needs positive targets, but series 's1' has 0 at its point 41"):
+    with pytest.raises(LstmkitError, match=r"--log needs positive targets, but series 's1' has 0 at its point 41") as e:
         Forecaster(lookback=24, horizon=6, log=True, **QUICK).fit(df, id="id", time="t", target="y")
+    assert "train with --no-log" in e.value.hint           # was 'drop --log': wrong for logs chosen from the data
     with pytest.raises(LstmkitError, match="cannot be combined with the gaussian likelihood"):
         Forecaster(lookback=24, horizon=6, log=True, likelihood="gaussian", **QUICK).fit(
             _growth_frame(), id="id", time="t", target="y")

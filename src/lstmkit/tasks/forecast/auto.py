@@ -108,9 +108,10 @@ def _swing_level_corr(x: np.ndarray, m: int) -> tuple[float, float]:
     k = len(d) // m
     cycles, levels = d[:k * m].reshape(k, m), trend[:k * m].reshape(k, m).mean(1)
     swing = cycles.std(1)
+    ratio = float(levels.max() / levels.min()) if levels.min() > 0 else 1.0    # a level at or below 0: no ratio
     if k < 3 or swing.std() == 0 or levels.std() == 0:
-        return 0.0, float(levels.max() / levels.min()) if levels.min() > 0 else 1.0
-    return float(np.corrcoef(swing, levels)[0, 1]), float(levels.max() / levels.min())
+        return 0.0, ratio
+    return float(np.corrcoef(swing, levels)[0, 1]), ratio
 
 
 def measure(train: np.ndarray, season: int) -> dict[str, Any]:
@@ -174,6 +175,9 @@ def choose(cfg, profile: dict[str, Any], train_windows_of) -> tuple[Any, dict[st
     if cfg.log is None:
         if cfg.likelihood is not None:
             set_["log"] = _pick(auto, "log", False, f"the {cfg.likelihood} likelihood models original units")
+        elif p["positive"] and p.get("nonpositive_at"):
+            set_["log"] = _pick(auto, "log", False, f"a value at or below 0 after the training part (point "
+                                                    f"{p['nonpositive_at']}), which logs cannot model")
         elif p["positive"] and m_data > 1 and p["swing_level_corr"] > MULT_CORR and p["level_ratio"] > 1.2:
             why = (f"positive, multiplicative season: the seasonal swing grows with the level "
                    f"(correlation {p['swing_level_corr']:.2f})")
@@ -305,6 +309,9 @@ def _one_series(cfg, panel) -> tuple[Any, dict[str, dict[str, Any]]]:
     from lstmkit.tasks.forecast.windows import part_sizes
     n_train = part_sizes(int(panel.lengths[0]), cfg)[0]
     profile = measure(panel.values[:n_train, 0], panel_season(panel, cfg))
+    later = np.flatnonzero(panel.values[n_train:, 0] <= 0)        # NaN compares False
+    if len(later):               # a point logs cannot take: a fact of the data, not a score, so no peek at the test
+        profile["nonpositive_at"] = int(n_train + later[0] + 1)
     out, auto = choose(cfg, profile, lambda L: max(n_train - L - cfg.horizon + 1, 0))
     auto["measured"] = profile
     return out, auto

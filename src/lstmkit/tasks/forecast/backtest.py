@@ -26,7 +26,7 @@ from lstmkit.runs import atomic_write, write_json
 from lstmkit.config import require_positive_int
 from lstmkit.tasks.forecast.baselines import naive_forecast, seasonal_naive_forecast
 from lstmkit.tasks.forecast.fastpath import fold_forecasts
-from lstmkit.tasks.forecast.metrics import METRIC_NAMES, ZERO_SCALE
+from lstmkit.tasks.forecast.metrics import METRIC_NAMES, ZERO_SCALE, mape_points
 from lstmkit.tasks.forecast.times import time_values
 
 __all__ = ["backtest"]
@@ -218,7 +218,7 @@ def metric_rows(y_true: np.ndarray, y_pred: np.ndarray, scale: np.ndarray) -> di
     ``[R, H, T]`` with MASE scale ``scale[i] [T]``: ``{metric: [R]}``."""
     err = np.abs(y_true - y_pred)
     flat, true = err.reshape(len(err), -1), y_true.reshape(len(err), -1)
-    nonzero = true != 0
+    nonzero = mape_points(y_true, axis=1).reshape(len(err), -1)          # per row and target, over its steps
     ratio = np.divide(flat, np.abs(true), out=np.zeros_like(flat), where=nonzero)
     count = nonzero.sum(1)
     denom = np.abs(true) + np.abs(y_pred.reshape(len(err), -1))

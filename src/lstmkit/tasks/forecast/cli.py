@@ -18,7 +18,7 @@ app = task_app("Time-series forecasting: train, predict, evaluate.")
 
 def report(est) -> None:
     """Print a trained forecaster's test metrics, epochs and run folder (rank 0 only)."""
-    from lstmkit.tasks.forecast.metrics import format_table
+    from lstmkit.tasks.forecast.metrics import format_probabilistic, format_table
     from lstmkit.train import distributed
     if not distributed.is_main():        # under torchrun, rank 0 speaks for all
         return
@@ -36,7 +36,7 @@ def report(est) -> None:
     extra = {k: v for k, v in m["metrics"].get(est.config_.model, {}).items()
              if k.startswith("coverage") or k in ("CRPS", "wQL")}
     if extra:
-        typer.echo("probabilistic: " + ", ".join(f"{k} {v:.4g}" for k, v in extra.items()))
+        typer.echo(format_probabilistic(extra))
     if m.get("skipped"):
         s = m["skipped"]
         typer.echo(f"skipped {len(s)} series too short to train on (e.g. {s[0]['id']!r}, {s[0]['length']} points); "

@@ -132,14 +132,18 @@ def numeric_column(col: pd.Series, name: str, yes_no: bool = True) -> pd.Series:
     if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
         if pd.api.types.is_complex_dtype(col):
             raise LstmkitError(f"column {name!r} holds complex numbers", "use real-valued columns")
-        out = col.astype(np.float64)
+        out = _float_of_integers(col, name, col) if pd.api.types.is_integer_dtype(col) else col.astype(np.float64)
     elif pd.api.types.is_datetime64_any_dtype(col) or isinstance(col.dtype, pd.PeriodDtype):
         raise LstmkitError(f"column {name!r} holds dates, not numbers",
                            f"pass it as the time column (--time {name}) instead")
     else:
         text = col.astype("string").str.strip()
         text = text.mask(text == "")
-        out = pd.to_numeric(text, errors="coerce").astype(np.float64)
+        out = pd.to_numeric(text, errors="coerce")
+        if not pd.api.types.is_integer_dtype(out) and text.str.fullmatch(_INTEGER).all():    # beyond uint64
+            out = text.astype(object).map(int, na_action="ignore")
+        out = _float_of_integers(out, name, col) if pd.api.types.is_integer_dtype(out) or out.dtype == object \
+            else out.astype(np.float64)
         bad = out.isna() & text.notna()
         flags = _yes_no(text) if bad.any() and yes_no else None
         if flags is not None:                  # yes / no, true / false, y / n: 1 and 0
@@ -233,6 +237,30 @@ def _within_float32(out: pd.Series, name: str, col: pd.Series) -> pd.Series:
                            f"(|x| <= 3.4e38; {_cells(int(bad.sum()), 'such')})",
                            "fix or empty those cells (and rescale the column if its values are that large)")
     return out
+
+
+_INTEGER = r"[+-]?\d+"                 # a cell of digits only
+EXACT_INT = 2 ** 53          # integers beyond this lose their last digits as float64
+INT_TOLERANCE = 1e-6         # share of a column's range that rounding to float64 may move a value
+
+
+def _float_of_integers(ints: pd.Series, name: str, col: pd.Series) -> pd.Series:
+    """Integers ``ints`` as float64 (NaN where empty); an error when rounding moves a value by more
+    than a millionth of the column's range: integers such as 9223372036854775000 + t differ only in
+    digits a float64 does not keep, and would read as one constant."""
+    out = ints.astype(np.float64)
+    big = np.flatnonzero((out.abs() > EXACT_INT).to_numpy())
+    if len(big) == 0:
+        return out
+    moved = np.array([abs(int(out.iloc[k]) - int(ints.iloc[k])) for k in big])       # exact, in Python ints
+    exact = [int(v) for v in ints.dropna()]
+    if moved.max() <= INT_TOLERANCE * (max(exact) - min(exact)):
+        return out
+    pos = int(big[np.argmax(moved > 0)])
+    raise LstmkitError(f"column {name!r} holds integers too large to tell apart as numbers: {int(ints.iloc[pos])} in "
+                       f"{row_place(col, pos)} reads as {int(out.iloc[pos])} (floating point keeps about 16 digits, "
+                       f"and the column's values differ only beyond them)",
+                       f"subtract a common offset first (e.g. {name} - {min(exact)}), or forecast the differences")
 
 
 def _cells(n: int, kind: str) -> str:

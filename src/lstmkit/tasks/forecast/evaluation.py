@@ -38,11 +38,27 @@ def panel_metrics(est, panel, arrays, test) -> tuple[dict[str, Any], pd.DataFram
     agg = {}
     for name, g in per_series.groupby("model", sort=False):
         agg[name] = {k: finite_mean(g[k].to_numpy()) for k in METRIC_NAMES}
+    _say_undefined(per_series[per_series["model"] == cfg.model])
     if est.output_.kind != "point":
         agg[cfg.model].update(probabilistic_metrics(
             est.output_.kind, params, y_true, est.output_.levels))
     points = int(per_series.loc[per_series["model"] == cfg.model, "points"].sum())
     return {**base, "metrics": agg, "test_points": points}, per_series
+
+
+_UNDEFINED = {"MASE": "its training part repeats itself exactly", "MAPE": "every actual value is 0"}
+
+
+def _say_undefined(rows: pd.DataFrame) -> None:
+    """A warning for each metric undefined on some series but not all (``rows``: the model's per-series
+    rows): the mean over series leaves those out, which the table alone would not show."""
+    import warnings
+    for metric, why in _UNDEFINED.items():
+        bad = ~np.isfinite(rows[metric].to_numpy(dtype=float))
+        if 0 < bad.sum() < len(rows):
+            warnings.warn(f"{metric} is undefined for {int(bad.sum())} of {len(rows)} series (e.g. "
+                          f"{rows['id'].iloc[int(np.argmax(bad))]!r}: {why}); its mean is over the other series",
+                          UserWarning, stacklevel=4)
 
 
 def _scores(est, panel, arrays, windows, ets: bool) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:

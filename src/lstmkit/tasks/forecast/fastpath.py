@@ -45,6 +45,7 @@ import torch
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import WEIGHTS_FILE
 from lstmkit.tasks.forecast.combine import active_combination
+from lstmkit.tasks.forecast.scalers import say_far_outside
 
 try:
     from pandas.api.internals import create_dataframe_from_blocks as _from_blocks
@@ -198,6 +199,7 @@ def one_window(est, data, net) -> pd.DataFrame | None:
     a = a[-L:]                                                # every step below is row by row
     loc, scale = est.panel_scaler_.get(sid)
     y = (a[:, :T] - loc) / scale
+    say_far_outside(est.panel_scaler_, [sid], y[None], a[None, :, :T], est._original_units, False)   # no seasons here
     if a.shape[1] > T:                                        # past covariates (none over the horizon here)
         past, fut = est._scale_covariates(a[:, T:], np.zeros((L, 0)))
         y = np.concatenate([y, past, fut], 1)

@@ -4,7 +4,8 @@ Every metric pools all origins, horizon steps and targets of the test set::
 
     MAE   = mean |y - ŷ|
     RMSE  = sqrt(mean (y - ŷ)²)
-    MAPE  = 100 · mean |y - ŷ| / |y|                 over points with y ≠ 0
+    MAPE  = 100 · mean |y - ŷ| / |y|                 over points with y ≠ 0 (a y within float rounding
+                                                      of 0, |y| <= 1e-9 · mean |y|, counts as 0)
     sMAPE = 100 · mean 2|y - ŷ| / (|y| + |ŷ|)        (M4; a point with y = ŷ = 0 counts 0)
     MASE  = mean over targets j of MAE_j / scale_j,
             scale_j = mean |y_train[t, j] - y_train[t - m, j]|   (m = season, or 1 when the
@@ -20,7 +21,7 @@ import math
 
 import numpy as np
 
-__all__ = ["METRIC_NAMES", "ZERO_SCALE", "forecast_metrics", "format_table", "mase_scale"]
+__all__ = ["METRIC_NAMES", "ZERO_SCALE", "forecast_metrics", "format_table", "format_probabilistic", "mape_points", "mase_scale"]
 
 METRIC_NAMES = ("MAE", "RMSE", "MAPE", "sMAPE", "MASE")
 
@@ -48,7 +49,7 @@ def forecast_metrics(y_true, y_pred, y_train, season: int = 1) -> dict[str, floa
     mae = float(abs_err.mean())
     rmse = float(np.sqrt(np.mean(abs_err**2)))
 
-    nonzero = true != 0
+    nonzero = mape_points(true, axis=0)
     mape = float(100.0 * np.mean(abs_err[nonzero] / np.abs(true[nonzero]))) if nonzero.any() else math.nan
 
     denom = np.abs(true) + np.abs(pred)
@@ -62,7 +63,14 @@ def forecast_metrics(y_true, y_pred, y_train, season: int = 1) -> dict[str, floa
     return {"MAE": mae, "RMSE": rmse, "MAPE": mape, "sMAPE": smape, "MASE": mase}
 
 
-ZERO_SCALE = 1e-9      # a MASE scale below this share of the level is a part that repeats itself exactly
+ZERO_SCALE = 1e-9      # a MASE scale (or an actual value) below this share of the level is float rounding of 0
+
+
+def mape_points(y_true: np.ndarray, axis: int) -> np.ndarray:
+    """Where MAPE divides by the actual value: not 0, nor within float rounding of 0 beside the
+    mean |y| along ``axis`` (a generated sin(2πt/m)·t is 1e-14 where it should be 0: MAPE 1e13)."""
+    a = np.abs(y_true)
+    return a > ZERO_SCALE * a.mean(axis=axis, keepdims=True)
 
 
 def mase_scale(y_train, season: int = 1) -> np.ndarray:
@@ -99,7 +107,21 @@ def format_table(rows: dict[str, dict[str, float]]) -> str:
     if any(m.get("MASE") is not None and not np.isfinite(m["MASE"]) for m in rows.values()):
         table += ("\nMASE n/a: the training part repeats itself exactly (its in-sample seasonal naive "
                   "error is 0, nothing to scale by); compare MAE instead")
+    if any(m.get("MAPE") is not None and not np.isfinite(m["MAPE"]) for m in rows.values()):
+        table += "\nMAPE n/a: every actual value is 0 (a percentage of 0 is undefined); compare MAE or sMAPE instead"
     return table
+
+
+def format_probabilistic(scores: dict[str, float]) -> str:
+    """The report's line of probabilistic scores (coverage, CRPS, wQL), with why one is n/a.
+
+    >>> format_probabilistic({"wQL": float("nan"), "CRPS": 0.25})
+    'probabilistic: wQL n/a, CRPS 0.25\\nwQL n/a: every actual value is 0 (its weight, sum |y|, is 0); compare CRPS instead'
+    """
+    line = "probabilistic: " + ", ".join(f"{k} {_format_number(v)}" for k, v in scores.items())
+    if "wQL" in scores and not np.isfinite(scores["wQL"]):
+        line += "\nwQL n/a: every actual value is 0 (its weight, sum |y|, is 0); compare CRPS instead"
+    return line
 
 
 def _format_number(value: float | None) -> str:

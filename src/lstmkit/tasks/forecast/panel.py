@@ -240,7 +240,8 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None)
                  + " splits") if uses_fractions(cfg) else "its val/test parts"
         raise LstmkitError(f"series too short: {skipped[0]['length']} rows, need at least {need} for lookback "
                            f"{cfg.lookback} + horizon {cfg.horizon} with {split}",
-                           short_fix or "shorten --lookback (or --horizon) or supply more data")
+                           short_fix or ("shorten --lookback (or --horizon) or supply more data"
+                                         if max(cfg.lookback, cfg.horizon) > 1 else f"supply at least {need} rows"))
     if not out_ids:
         detail = f"; e.g. series {skipped[0]['id']!r} has {skipped[0]['length']}" if skipped else ""
         raise LstmkitError(f"no series has the {need} points needed for lookback + horizon + val/test parts{detail}",

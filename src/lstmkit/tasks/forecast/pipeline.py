@@ -29,7 +29,7 @@ from lstmkit.tasks.forecast.integer_times import period_parts
 from lstmkit.tasks.forecast.model import ForecastNet
 from lstmkit.tasks.forecast.panel import Panel, read_panel
 from lstmkit.tasks.forecast.probabilistic import make_output, quantiles_of, unscale
-from lstmkit.tasks.forecast.scalers import PanelScaler, check_season_measured, seasonal_profile
+from lstmkit.tasks.forecast.scalers import PanelScaler, check_season_measured, say_far_outside, seasonal_profile
 from lstmkit.tasks.forecast.times import check_same_step
 from lstmkit.tasks.forecast.windows import PanelBatches, min_points, part_sizes, split_panel
 
@@ -167,7 +167,8 @@ class PanelPipeline:
                 row -= int(panel.starts[s])
             raise LstmkitError(f"--log needs positive targets, but series {panel.ids[s]!r} has "
                                f"{values[bad][0]:g} at its point {row + 1}",
-                               "drop --log, or shift the series above zero before training")
+                               "a run with log targets (--log, given or chosen from the data) takes positive "
+                               "series only: shift the series above zero, or train with --no-log")
         with np.errstate(invalid="ignore"):
             return np.log(values)
 
@@ -273,6 +274,7 @@ class PanelPipeline:
         panel = read_panel(data, cfg, need=need, short_fix=f"supply at least {need} rows per series (the run's "
                            f"lookback {cfg.lookback} and horizon {cfg.horizon} are fixed when it is trained)")
         check_same_step(panel.freq, (getattr(self, "data_summary_", None) or {}).get("freq"))
+        _say_left_out(panel.skipped, need)
         return panel
 
     def _forecast_ahead(self, data, net=None) -> pd.DataFrame:
@@ -292,7 +294,8 @@ class PanelPipeline:
             raise LstmkitError(f"need at least {L} rows (the lookback) to forecast, got {int(ends[0] - starts[0])}",
                                "pass more history")
         # the last L rows of each series; a short one (many series) starts with its first row repeated
-        x = arrays["inputs"][torch.from_numpy(np.maximum(ends[:, None] - L + np.arange(L), starts[:, None]))]
+        last = np.maximum(ends[:, None] - L + np.arange(L), starts[:, None])                   # [S, L] rows
+        x = arrays["inputs"][torch.from_numpy(last)]
         S = len(panel.ids)
         ahead_season = np.zeros((S, H, len(cfg.target)))
         fut_x, t_out = [np.zeros((H, 0))] * S, [None] * S
@@ -323,6 +326,8 @@ class PanelPipeline:
                 _, fut_x[s] = self._scale_covariates(np.zeros((H, self.n_past_)), f)
         fut = torch.from_numpy(np.stack(fut_x).astype(np.float32))
         _say_rough(panel, L, self.series_ids_)                # the inputs passed every check: what is rough
+        say_far_outside(self.panel_scaler_, panel.ids, x[:, :, :len(cfg.target)].numpy(), panel.values[last],
+                        self._original_units, bool(profiles))
         emb = self._series_index(panel)
         with torch.inference_mode():
             params = torch.cat([run(x[k:k + EVAL_BATCH], fut[k:k + EVAL_BATCH], emb[k:k + EVAL_BATCH])
@@ -411,6 +416,18 @@ class PanelPipeline:
         self.season_ = meta["season"]
         self.data_summary_ = meta["data"]
         self.output_ = make_output(cfg)
+
+
+def _say_left_out(skipped: list[dict[str, Any]], need: int | None) -> None:
+    """A warning naming the series a fitted run's use leaves out (no target value; fewer points than
+    ``need``), which would otherwise be missing from the forecast or the metrics without a word."""
+    if not skipped:
+        return
+    import warnings
+    s = skipped[0]
+    why = "no target value" if s["reason"] == "no target values" else f"{s['length']} points, fewer than the {need} needed"
+    warnings.warn(f"{len(skipped)} series left out (e.g. {s['id']!r}: {why}); the result covers the other "
+                  f"series", UserWarning, stacklevel=4)
 
 
 def _say_rough(panel: Panel, lookback: int, trained: list[str]) -> None:

@@ -164,13 +164,15 @@ def quantiles_of(kind: str, params: np.ndarray, levels) -> np.ndarray:
 
 
 def probabilistic_metrics(kind: str, params: np.ndarray, y: np.ndarray, levels) -> dict[str, float]:
-    """Coverage of each central interval, wQL and CRPS of original-unit ``params`` against ``y``."""
+    """Coverage of each central interval, wQL and CRPS of original-unit ``params`` against ``y``.
+    wQL is NaN when every actual value is 0 (its weight, sum |y|, is 0: nothing to divide by)."""
     levels = list(levels)
     q = quantiles_of(kind, params, levels)                              # [..., T, Q]
     lv = np.asarray(levels)
     loss = pinball(q, y[..., None], lv)                                 # [..., T, Q]
-    denom = float(np.abs(y).sum()) or 1.0
-    out: dict[str, float] = {"wQL": float(np.mean(2 * loss.reshape(-1, len(levels)).sum(0) / denom))}
+    denom = float(np.abs(y).sum())
+    wql = float(np.mean(2 * loss.reshape(-1, len(levels)).sum(0) / denom)) if denom > 0 else math.nan
+    out: dict[str, float] = {"wQL": wql}
     if kind == "gaussian":
         from scipy import stats
         z = (y - params[..., 0]) / params[..., 1]

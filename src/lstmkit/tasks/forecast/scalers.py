@@ -17,7 +17,10 @@ import numpy as np
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.checks import SCALERS
 
-__all__ = ["PanelScaler", "seasonal_profile", "trend_weights", "centred_indices", "check_season_measured"]
+__all__ = ["PanelScaler", "seasonal_profile", "trend_weights", "centred_indices", "check_season_measured",
+           "say_far_outside"]
+
+FAR_OUTSIDE = 1.0      # train ranges beyond the train range from which a window is far outside it
 
 
 class PanelScaler:
@@ -29,6 +32,8 @@ class PanelScaler:
     the metric, the same for every series whatever its level) or ``none``.
     A constant series (its scale 0, or below 1e-12 of its largest magnitude: rounding) gets
     scale 1; a series of tiny values (say 1e-15 A) keeps its own. ``to_dict`` is plain JSON keyed by series id.
+    Each series also keeps the range of its scaled train part (``lo``, ``hi``; runs saved before
+    have none), so that a window far outside it can be told (:meth:`far_outside`).
     """
 
     def __init__(self, kind: str = "minmax", lag: int = 1):
@@ -36,6 +41,7 @@ class PanelScaler:
             raise LstmkitError(f"unknown scaler kind {kind!r}", f"use one of: {', '.join(SCALERS)}")
         self.kind, self.lag = kind, int(lag)
         self.params: dict[str, tuple[list[float], list[float]]] = {}
+        self.ranges: dict[str, tuple[list[float], list[float]]] = {}
 
     def fit_one(self, sid: str, train: np.ndarray, unadjusted: np.ndarray | None = None) -> "PanelScaler":
         """Fit series ``sid`` on its train part ``[n, T]``. ``unadjusted``: the same values before
@@ -57,7 +63,23 @@ class PanelScaler:
         size = np.nanmax(np.abs(t), axis=0, initial=0.0) if t.size else np.zeros(t.shape[1])
         scale = np.where(np.isfinite(scale) & (scale > 1e-12 * size) & (scale > 0), scale, 1.0)
         self.params[sid] = ([float(v) for v in loc], [float(v) for v in scale])
+        z = (t - loc) / scale
+        if np.isfinite(z).any(0).all():
+            self.ranges[sid] = ([float(v) for v in np.nanmin(z, 0)], [float(v) for v in np.nanmax(z, 0)])
         return self
+
+    def far_outside(self, sid: str, z: np.ndarray) -> tuple[int, float] | None:
+        """``(target, distance)`` of the first target whose scaled values ``z [n, T]`` reach more than
+        :data:`FAR_OUTSIDE` times the width of series ``sid``'s scaled train range beyond that range
+        (the network extrapolates there); None when none does, or the range is unknown or has no width."""
+        if sid not in self.ranges:
+            return None
+        lo, hi = (np.asarray(v) for v in self.ranges[sid])
+        width = hi - lo
+        with np.errstate(invalid="ignore", divide="ignore"):
+            dist = np.maximum(lo - np.nanmin(z, 0), np.nanmax(z, 0) - hi) / width       # [T]
+        far = np.flatnonzero((width > 0) & (dist > FAR_OUTSIDE))
+        return (int(far[0]), float(dist[far[0]])) if len(far) else None
 
     def get(self, sid: str) -> tuple[np.ndarray, np.ndarray]:
         loc, scale = self.params[sid]
@@ -65,7 +87,8 @@ class PanelScaler:
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "lag": self.lag,
-                "series": {k: {"loc": v[0], "scale": v[1]} for k, v in self.params.items()}}
+                "series": {k: {"loc": v[0], "scale": v[1], **_range_dict(self.ranges.get(k))}
+                           for k, v in self.params.items()}}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "PanelScaler":
@@ -73,7 +96,39 @@ class PanelScaler:
         s.params = {k: (_numbers(v["loc"], f"loc of series {k!r}", 0), _numbers(v["scale"], f"scale of series {k!r}",
                                                                              1e-300))
                     for k, v in d["series"].items()}
+        s.ranges = {k: (v["lo"], v["hi"]) for k, v in d["series"].items() if _finite_lists(v.get("lo"), v.get("hi"))}
         return s
+
+
+def say_far_outside(scaler: PanelScaler, ids, z: np.ndarray, raw: np.ndarray, to_original, adjusted: bool) -> None:
+    """A warning for the first series ``ids[k]`` whose scaled window ``z[k] [L, T]`` lies
+    :meth:`PanelScaler.far_outside` its train range: a forecast from values the network never saw
+    (other units, a level far beyond training) is finite, and may be far off. ``raw [S, L, T]``:
+    the windows in original units; ``to_original`` maps model units to original ones (``exp``
+    after ``--log``); ``adjusted``: the range is of seasonally adjusted values (``--deseason``)."""
+    for k, sid in enumerate(ids):
+        found = scaler.far_outside(sid, z[k])
+        if found is None:
+            continue
+        j, dist = found
+        loc, scale = (v[j] for v in scaler.get(sid))
+        lo, hi = (float(to_original(loc + v[j] * scale)) for v in scaler.ranges[sid])
+        warnings.warn(f"the last {len(z[k])} values of series {sid!r} ({np.nanmin(raw[k][:, j]):.4g} .. "
+                      f"{np.nanmax(raw[k][:, j]):.4g}) lie {dist:.3g} times the width of its training range "
+                      f"({'about ' * adjusted}{lo:.4g} .. {hi:.4g}) outside it: the network extrapolates, so the "
+                      f"forecast may be far off; check the data's units, or retrain on data like these",
+                      UserWarning, stacklevel=4)
+        return
+
+
+def _range_dict(r: tuple[list[float], list[float]] | None) -> dict[str, list[float]]:
+    return {} if r is None else {"lo": r[0], "hi": r[1]}
+
+
+def _finite_lists(*values: Any) -> bool:
+    """Saved ranges to use: lists of finite numbers (absent in older runs: no range check)."""
+    return all(isinstance(v, list) and v and all(isinstance(x, (int, float)) and not isinstance(x, bool)
+                                                   and np.isfinite(x) for x in v) for v in values)
 
 
 def _numbers(values: Any, what: str, low: float) -> list[float]:
