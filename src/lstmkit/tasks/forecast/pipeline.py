@@ -31,6 +31,7 @@ from lstmkit.tasks.forecast.panel import Panel, read_panel
 from lstmkit.tasks.forecast.probabilistic import make_output, quantiles_of, unscale
 from lstmkit.tasks.forecast.scalers import PanelScaler, check_season_measured, say_far_outside, seasonal_profile
 from lstmkit.tasks.forecast.times import check_same_step
+from lstmkit.tasks.forecast.use_warnings import say_left_out, say_rough
 from lstmkit.tasks.forecast.windows import PanelBatches, min_points, part_sizes, split_panel
 
 __all__ = ["PanelPipeline", "EVAL_BATCH", "panel_season"]
@@ -274,7 +275,7 @@ class PanelPipeline:
         panel = read_panel(data, cfg, need=need, short_fix=f"supply at least {need} rows per series (the run's "
                            f"lookback {cfg.lookback} and horizon {cfg.horizon} are fixed when it is trained)")
         check_same_step(panel.freq, (getattr(self, "data_summary_", None) or {}).get("freq"))
-        _say_left_out(panel.skipped, need)
+        say_left_out(panel.skipped, need)
         return panel
 
     def _forecast_ahead(self, data, net=None) -> pd.DataFrame:
@@ -325,7 +326,7 @@ class PanelPipeline:
                     f[:, n_user:] = calendar_features(t_out[s], calendar)
                 _, fut_x[s] = self._scale_covariates(np.zeros((H, self.n_past_)), f)
         fut = torch.from_numpy(np.stack(fut_x).astype(np.float32))
-        _say_rough(panel, L, self.series_ids_)                # the inputs passed every check: what is rough
+        say_rough(panel, L, self.series_ids_)                # the inputs passed every check: what is rough
         say_far_outside(self.panel_scaler_, panel.ids, x[:, :, :len(cfg.target)].numpy(), panel.values[last],
                         self._original_units, bool(profiles))
         emb = self._series_index(panel)
@@ -416,33 +417,3 @@ class PanelPipeline:
         self.season_ = meta["season"]
         self.data_summary_ = meta["data"]
         self.output_ = make_output(cfg)
-
-
-def _say_left_out(skipped: list[dict[str, Any]], need: int | None) -> None:
-    """A warning naming the series a fitted run's use leaves out (no target value; fewer points than
-    ``need``), which would otherwise be missing from the forecast or the metrics without a word."""
-    if not skipped:
-        return
-    import warnings
-    s = skipped[0]
-    why = "no target value" if s["reason"] == "no target values" else f"{s['length']} points, fewer than the {need} needed"
-    warnings.warn(f"{len(skipped)} series left out (e.g. {s['id']!r}: {why}); the result covers the other "
-                  f"series", UserWarning, stacklevel=4)
-
-
-def _say_rough(panel: Panel, lookback: int, trained: list[str]) -> None:
-    """A warning for each kind of many-series forecast made on less than the run knows: series
-    shorter than the lookback (their window starts with their first value repeated) and series
-    the run was not trained on (scaled from their own history, without learned settings)."""
-    import warnings
-    short = [(sid, int(n)) for sid, n in zip(panel.ids, panel.lengths) if n < lookback]
-    if short:
-        warnings.warn(f"{len(short)} series shorter than the lookback of {lookback} (e.g. {short[0][0]!r}: "
-                      f"{short[0][1]} rows): their windows start with their first value repeated, so their "
-                      f"forecasts are rough; send {lookback} rows each", UserWarning, stacklevel=4)
-    known = set(trained)
-    unseen = [sid for sid in panel.ids if sid not in known]
-    if unseen and len(trained) > 1:
-        warnings.warn(f"{len(unseen)} series not in the training data (e.g. {unseen[0]!r}; the run knows "
-                      f"{', '.join(map(repr, trained[:3]))}{', ...' if len(trained) > 3 else ''}): forecast with "
-                      f"their own history's scaling", UserWarning, stacklevel=4)
