@@ -359,9 +359,10 @@ def read_meta(run: str | Path, task: str | None = None) -> dict[str, Any]:
         raise LstmkitError(
             f"{run} was written by a newer lstmkit (run format {version}, this one reads up to {FORMAT_VERSION})",
             "upgrade lstmkit: pip install -U lstmkit")
-    for section in ("config", "preprocessing", "model", "data"):
-        if section in meta and meta[section] is not None and not isinstance(meta[section], dict):
-            raise LstmkitError(f"{meta_path}: \"{section}\" is {type(meta[section]).__name__}, not an object "
+    for section in ("config", "preprocessing", "model", "data"):      # null too: every writer writes an object
+        if section in meta and not isinstance(meta[section], dict):
+            kind = "null" if meta[section] is None else type(meta[section]).__name__
+            raise LstmkitError(f"{meta_path}: \"{section}\" is {kind}, not an object "
                                "(the file was edited or damaged)", "restore the run folder or retrain the model")
     if task is not None and meta["task"] != task:
         raise LstmkitError(f"{run} is a '{meta['task']}' run, not a '{task}' run",

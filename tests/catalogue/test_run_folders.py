@@ -97,6 +97,10 @@ CASES = [
     (meta_edit("config.bogus_key", 1), "bogus_key"),
     (meta_edit("config", "lookback=12"), '"config" is str'),
     (meta_edit("config", _DELETE), "config"),
+    (meta_edit("config", None), '"config" is null'),
+    (meta_edit("preprocessing", None), '"preprocessing" is null'),     # a traceback once
+    (meta_edit("model", None), '"model" is null'),
+    (meta_edit("data", None), '"data" is null'),
     (meta_edit("config.train.batch_size", -5), "batch_size"),
     (meta_edit("preprocessing.panel_scaler.series.series.scale", "x"), "scale"),
     (meta_edit("preprocessing.panel_scaler.series.series.scale", [0.0]), "scale"),
