@@ -146,3 +146,12 @@ def test_runs_inspect_cannot_show_are_not_sent_from_data_to_text_and_back(tmp_pa
     assert_user_error(code, err, "this is a lm run", "a lm run's are not shown yet")
     assert "classify attention" not in err
 
+def test_gates_of_a_model_without_an_lstm_name_the_runs_model(run_and_data, tmp_path):
+    import lstmkit.inspect
+    from lstmkit.errors import LstmkitError
+    _, data = run_and_data
+    est = Forecaster(lookback=10, hidden_size=4, max_epochs=1, progress="off", tensorboard=False, model="tcn",
+                     ensemble=1, doctor=False)
+    est.fit(str(data), target="y", run_dir=tmp_path / "run")
+    with pytest.raises(LstmkitError, match=r"the model \(tcn\) has no LSTM layer.*lstm-fcn"):
+        lstmkit.inspect.gates(est, np.zeros((10, 1), np.float32))

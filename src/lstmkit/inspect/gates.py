@@ -59,8 +59,9 @@ def gates(model: Any, x, lengths=None) -> dict[str, Any]:
         raise LstmkitError(f"cannot inspect a {type(model).__name__}", "pass a fitted estimator or a torch module")
     lstm = next((m for m in net.modules() if isinstance(m, LSTM)), None)
     if lstm is None:
-        raise LstmkitError(f"{type(net).__name__} has no LSTM layer, so there are no gates to record",
-                           "use an LSTM-based model: lstm, bilstm, lstm-attention or cnn-lstm")
+        kind = getattr(getattr(model, "config_", None), "model", None)     # a run's zoo name, else the module's
+        raise LstmkitError(f"the model ({kind or type(net).__name__}) has no LSTM layer, so there are no gates to record",
+                           "train an LSTM-based model to inspect gates: lstm, bilstm, lstm-attention, cnn-lstm or lstm-fcn")
     dtype = lstm.weight_ih_l0.dtype
     x = torch.as_tensor(np.asarray(x) if not isinstance(x, Tensor) else x)
     tokens = not torch.is_floating_point(x) and any(isinstance(m, nn.Embedding) for m in net.modules())
