@@ -103,10 +103,14 @@ def gates_command(run: Path = _RUN, data: Optional[Path] = typer.Option(None, he
         est, x, start = run_window(run, data, window)
         result = gates(est, x)
         where, steps, record = f"the window starting at row {start}", None, {"window_start": start, "lookback": len(x)}
+    first = f" of the first of {result['members']} ensemble members" if result["members"] > 1 else ""
     plot_gates(result, run / "plots" / "gates.png", top=top, steps=steps,
-               title=f"{getattr(est.config_, 'model', None) or type(est).__name__}: gates for {where}")
+               title=f"{getattr(est.config_, 'model', None) or type(est).__name__}: gates{first} for {where}")
     write_json(run / "gates.json", {**record, "layers": result["layers"], "directions": result["directions"],
-                                    "hidden_size": result["hidden_size"], "stats": result["stats"]})
+                                    "hidden_size": result["hidden_size"], "member": 0, "members": result["members"],
+                                    "stats": result["stats"]})
+    if first:
+        typer.echo(f"gates{first} (the others differ by their initial weights)")
     typer.echo(f"{'layer':<12}{'gate':<6}{'mean':>8}{'>0.9':>8}{'<0.1':>8}")
     for layer, per_gate in result["stats"].items():
         for name, s in per_gate.items():

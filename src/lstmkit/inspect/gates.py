@@ -52,7 +52,9 @@ def gates(model: Any, x, lengths=None) -> dict[str, Any]:
 
     Returns:
         ``{"gates": {"i", "f", "g", "o", "c": Tensor [L*D, B, T, H]}, "stats": {...},
-        "layers": L, "directions": D, "hidden_size": H, "valid": Tensor [B, T] bool}``.
+        "layers": L, "directions": D, "hidden_size": H, "valid": Tensor [B, T] bool, "members": M}``;
+        an ensemble of M > 1 networks (a seed ensemble, LSTM-FCN's side-by-side nets) records its
+        first member's gates.
     """
     net = getattr(model, "net_", model)
     if not isinstance(net, nn.Module):
@@ -79,10 +81,12 @@ def gates(model: Any, x, lengths=None) -> dict[str, Any]:
     batch, steps = recorded["i"].shape[1:3]
     valid = (valid_mask(torch.as_tensor(lstm_lengths), steps) if lstm_lengths is not None
              else torch.ones(batch, steps, dtype=torch.bool))
+    members = getattr(net, "members", 1)                  # SeedEnsemble: a ModuleList; LSTMFCNEnsemble: a count
+    members = len(members) if isinstance(members, nn.ModuleList) else members if isinstance(members, int) else 1
     return {"gates": recorded,
             "stats": gate_statistics(recorded, lstm.num_layers, lstm.num_directions, valid),
             "layers": lstm.num_layers, "directions": lstm.num_directions,
-            "hidden_size": lstm.hidden_size, "valid": valid}
+            "hidden_size": lstm.hidden_size, "valid": valid, "members": members}
 
 
 def _lstm_input(net: nn.Module, lstm: LSTM, x: Tensor, lengths):
