@@ -394,9 +394,13 @@ def task_of_run_in(folder: str | Path) -> str | None:
 def read_run(run: str | Path, task: str | None = None) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
     """Metadata and weights of a finished run (nothing is unpickled)."""
     meta = read_meta(run, task)
-    if meta.get("status") != "finished":
-        raise LstmkitError(f"{run} holds an unfinished run (status: {meta.get('status')})",
-                           f"continue it with --resume {run}")
+    status = meta.get("status")
+    if status not in ("finished", "training", "interrupted"):       # 'unfinished' sent a damaged file to --resume
+        raise LstmkitError(f"{Path(run) / META_FILE}: \"status\" is {status!r}, not finished, training or interrupted "
+                           "(the file was edited or damaged)", "restore the run folder or retrain the model")
+    if status != "finished":
+        raise LstmkitError(f"{run} holds an unfinished run (status: {status})",
+                           f"continue it with lstmkit {meta['task']} train --resume {run}")
     path = Path(run) / WEIGHTS_FILE
     data = read_weight_bytes(path)                # read once: the bytes hashed are the bytes loaded
     verify_weights(run, meta, data=data)

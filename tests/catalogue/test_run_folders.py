@@ -114,7 +114,9 @@ CASES = [
     (meta_edit("format_version", -1), "format_version -1"),
     (meta_edit("format_version", 99), "newer lstmkit"),
     (meta_edit("format_version", _DELETE), "not an lstmkit metadata file"),
-    (meta_edit("status", "training"), "unfinished run"),
+    (meta_edit("status", "training"), "lstmkit forecast train --resume"),
+    (meta_edit("status", _DELETE), '"status" is None'),                  # was 'an unfinished run: --resume it'
+    (meta_edit("status", "done"), "\"status\" is 'done'"),
     (meta_edit(("weights_sha256", "model.safetensors"), "0" * 64), "model.safetensors"),
     (meta_text(b"{not json"), "not valid JSON"),
     (meta_text(b""), "not valid JSON"),
