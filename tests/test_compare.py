@@ -217,3 +217,35 @@ def test_each_trial_line_counts_the_trials_and_says_what_is_left(series_csv):
     trial_lines = [line for line in lines if line.startswith("[")]
     assert [line.split("]")[0] + "]" for line in trial_lines] == ["[1/4]", "[2/4]", "[3/4]", "[4/4]"]
     assert all("; ETA " in line for line in trial_lines[:3]) and "ETA" not in trial_lines[3]
+
+
+def test_a_model_that_fails_is_a_row_saying_why_and_the_others_are_compared(series_csv, tmp_path, monkeypatch):
+    """A model whose training failed (here: a diverged loss) ended the whole comparison, with
+    nothing written for the models before it."""
+    bench = TASKS["forecast"]
+    real_run = bench.run
+
+    def run(self, model, seed, epochs):
+        if model == "gru":
+            raise LstmkitError("training stopped: the loss became non-finite", "lower the learning rate (--lr)")
+        return real_run(self, model, seed, epochs)
+
+    monkeypatch.setattr(bench, "run", run)
+    lines = []
+    table = compare("forecast", series_csv, models="gru,lstm", seeds=2, epochs=1, out=tmp_path / "runs",
+                    log=lines.append, **TINY)
+    assert table[table["params"].notna()]["model"].tolist() == ["lstm"]
+    row = table.set_index("model").loc["gru"]
+    assert row["failed"] == "training stopped: the loss became non-finite — lower the learning rate (--lr)"
+    assert sum("gru seed 42: failed, so its other seeds are skipped" in line for line in lines) == 1
+    assert not any("gru seed 43" in line for line in lines)
+    md = (table.attrs["out"] / "compare.md").read_text()
+    assert "| gru | — | failed: training stopped: the loss became non-finite" in md and "| lstm | " in md
+    assert (table.attrs["out"] / "compare.png").is_file()
+
+
+def test_when_every_model_fails_the_first_error_is_the_answer(series_csv, tmp_path, capsys):
+    from catalogue_helpers import check
+    check(["compare", "--data", series_csv, "--target", "y", "--models", "gru,lstm", "--seeds", "1",
+           "--epochs", "2", "--lookback", "8", "--hidden-size", "4", "--ensemble", "1", "--lr", "1e30",
+           "--device", "cpu", "--out", "{out}"], 2, "non-finite", tmp_path, capsys)

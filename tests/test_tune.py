@@ -205,3 +205,47 @@ def test_ctrl_c_in_a_trial_stops_the_study_and_the_same_command_continues_it(tmp
     complete = trials[trials["state"] == "COMPLETE"]
     assert len(trials) == 4 and len(complete) == 3 and trials["user_attrs_interrupted"].sum() == 1
     assert not complete[[c for c in trials if c.startswith("params_")]].duplicated().any()
+
+
+def _stored_study(tmp_path, task=None):
+    """``tmp_path/old/study.db`` holding study 'forecast' with one finished trial that drew
+    batch_size from [32, 64] (and, with ``task``, that task recorded)."""
+    import optuna
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    (tmp_path / "old").mkdir()
+    study = optuna.create_study(study_name="forecast", storage=f"sqlite:///{tmp_path / 'old' / 'study.db'}")
+    if task:
+        study.set_user_attr("task", task)
+    study.add_trial(optuna.trial.create_trial(
+        params={"batch_size": 32}, value=1.0,
+        distributions={"batch_size": optuna.distributions.CategoricalDistribution([32, 64])}))
+    return study
+
+
+@pytest.mark.parametrize("space, task, needle", [
+    ("batch_size: [16, 32]\n", None, "drew 'batch_size' from the choices 32, 64; this search space has the choices 16, 32"),
+    ("batch_size: {type: int, low: 16, high: 64}\n", None, "this search space has int values 16..64"),
+    ("batch_size: [32, 64]\n", "lm", "the study 'forecast' in sqlite:///"),
+])
+def test_a_study_this_search_cannot_continue_is_one_line_before_any_trial(space, task, needle, tmp_path, capsys, files):
+    """Optuna raised a traceback in the first trial (a categorical setting's choices changed, a
+    study of another task continued by name)."""
+    data, _, base = files
+    _stored_study(tmp_path, task)
+    (tmp_path / "space2.yaml").write_text(space)
+    code, out, err = run_cli(["tune", "forecast", "--data", data, "--target", "y", "--config", base, "--space",
+                              tmp_path / "space2.yaml", "--trials", "2", "--out", tmp_path / "old"], capsys)
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err and needle in err, err
+    assert ("tunes lm, not forecast" in err) == (task == "lm") and "--study" in err
+    import optuna
+    assert len(optuna.load_study(study_name="forecast", storage=f"sqlite:///{tmp_path / 'old' / 'study.db'}").trials) == 1
+
+
+def test_a_new_study_records_its_task(tmp_path, capsys, files):
+    import optuna
+    _stored_study(tmp_path)
+    from lstmkit.tune import _check_continues
+    tune_study = optuna.load_study(study_name="forecast", storage=f"sqlite:///{tmp_path / 'old' / 'study.db'}")
+    _check_continues(optuna, tune_study, "forecast", {"batch_size": {"type": "categorical", "choices": [32, 64]}}, "s")
+    assert optuna.load_study(study_name="forecast",
+                             storage=f"sqlite:///{tmp_path / 'old' / 'study.db'}").user_attrs == {"task": "forecast"}

@@ -53,6 +53,13 @@ __all__ = ["TASKS", "register_task", "compare", "summarise", "to_markdown", "com
 DEFAULT_MODELS = ("lstm", "gru", "transformer", "tcn")
 
 
+def _trial_errors() -> tuple[type[BaseException], ...]:
+    """What ends one model's trial and not the comparison: a bad setting for that model, a
+    diverged loss, memory that model alone needs (torch is imported here, not with the module)."""
+    import torch
+    return (LstmkitError, torch.OutOfMemoryError)
+
+
 TASKS = RoomRegistry("bench", lambda room: room.BENCH)   # task -> bench factory, from tasks/<task>/bench.py
 
 
@@ -88,14 +95,27 @@ def compare(task: str, data, models: Iterable[str] = DEFAULT_MODELS, seeds: int 
         check_out_folder(out)
     bench = TASKS[task](data, **options)
     bench.check_models(models)
+    trial_errors = _trial_errors()
     if warmup:   # one-time costs (kernel selection, allocator growth) would otherwise land on the first model
-        bench.run(models[0], seed, 1)
+        try:
+            bench.run(models[0], seed, 1)
+        except trial_errors:
+            pass     # its own trial says why
     trials: list[Trial] = []
+    failed: dict[str, str] = {}          # model -> why its trial failed; its other seeds are not run
+    first_error = None
     total, started = len(models) * seeds, time.perf_counter()
     for model in models:
         for k in range(seeds):
             t0 = time.perf_counter()
-            trial = bench.run(model, seed + k, epochs)
+            try:
+                trial = bench.run(model, seed + k, epochs)
+            except trial_errors as e:
+                failed[model], first_error = _reason(e), first_error or e
+                total -= seeds - k
+                if log:
+                    log(f"{model:>15s} seed {seed + k}: failed, so its other seeds are skipped: {failed[model]}")
+                break
             trials.append(trial)
             if log:
                 head, done = bench.metrics[0], len(trials)
@@ -104,9 +124,12 @@ def compare(task: str, data, models: Iterable[str] = DEFAULT_MODELS, seeds: int 
                     f"{trial.epochs} epochs, {trial.train_s:.1f} s training, {time.perf_counter() - t0:.1f} s "
                     f"with testing and timing" + (f"; ETA {left:.0f} s" if done < total else ""))
     import torch
-    table = summarise(trials, bench.metrics, bench.reference_rows())
+    if not trials:                       # nothing to compare: the first model's error is the answer
+        raise first_error
+    table = summarise(trials, bench.metrics, bench.reference_rows(), failed)
     settings = {"task": task, "models": models, "seeds": seeds, "epochs": epochs, "seed": seed,
-                **bench.describe(), "torch": torch.__version__, "threads": torch.get_num_threads()}
+                **bench.describe(), "torch": torch.__version__, "threads": torch.get_num_threads(),
+                **({"failed": failed} if failed else {})}
     table.attrs["settings"] = settings
     if out is not None:
         folder = new_run_dir(out, f"compare-{task}")
@@ -119,9 +142,16 @@ def compare(task: str, data, models: Iterable[str] = DEFAULT_MODELS, seeds: int 
     return table
 
 
+def _reason(error: BaseException) -> str:
+    """An error as one line (an LstmkitError's message — hint)."""
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
 def summarise(trials: list[Trial], metrics: tuple[str, ...],
-              references: dict[str, dict[str, float]] | None = None) -> pd.DataFrame:
-    """One row per model: means and stds over seeds; reference rows carry metrics only."""
+              references: dict[str, dict[str, float]] | None = None,
+              failed: dict[str, str] | None = None) -> pd.DataFrame:
+    """One row per model: means and stds over seeds; a row per failed model with its reason in
+    ``failed``; reference rows carry metrics only."""
     import pandas as pd
     rows = []
     for model in dict.fromkeys(t.model for t in trials):
@@ -132,6 +162,7 @@ def summarise(trials: list[Trial], metrics: tuple[str, ...],
         for col in ("train_s", "epochs", "windows_per_s", "latency_b1_ms", "latency_b256_ms", "act_mem_mb"):
             row[f"{col}_mean"], row[f"{col}_std"] = _mean_std([getattr(t, col) for t in group])
         rows.append(row)
+    rows += [{"model": name, "failed": why} for name, why in (failed or {}).items()]
     for name, values in (references or {}).items():
         rows.append({"model": name, **{f"{m}_mean": values[m] for m in metrics}})
     return pd.DataFrame(rows)
@@ -150,6 +181,10 @@ def to_markdown(table: pd.DataFrame, metrics: tuple[str, ...]) -> str:
             "latency b256 ms", "act. mem MB"]
     lines = ["| " + " | ".join(cols) + " |", "|" + "|".join(["---"] + ["---:"] * (len(cols) - 1)) + "|"]
     for _, r in table.iterrows():
+        if isinstance(r.get("failed"), str):
+            lines.append("| " + " | ".join([str(r["model"]), "—", f"failed: {r['failed']}"]
+                                           + ["—"] * (len(cols) - 3)) + " |")
+            continue
         trained = not pd.isna(r.get("params"))
         spread = trained and r.get("seeds", 2) > 1          # one seed has no spread to show (not '± 0')
         cells = [str(r["model"]), f"{int(r['params']):,}" if trained else "—"]
@@ -194,7 +229,7 @@ def _plot(table: pd.DataFrame, headline: str, path: Path, higher_is_better: bool
     from lstmkit.inspect.plots import plt, save_figure
 
     trained = table[table["params"].notna()]
-    refs = table[table["params"].isna()]
+    refs = table[table["params"].isna() & (table["failed"].isna() if "failed" in table else True)]
     names = trained["model"].tolist()
     pos = np.arange(len(names))
     fig, axes = plt.subplots(2, 2, figsize=(11, 7))

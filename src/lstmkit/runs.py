@@ -288,9 +288,10 @@ def read_meta(run: str | Path, task: str | None = None) -> dict[str, Any]:
         raise LstmkitError(
             f"{run} was written by a newer lstmkit (run format {version}, this one reads up to {FORMAT_VERSION})",
             "upgrade lstmkit: pip install -U lstmkit")
-    for section in ("config", "preprocessing", "model", "data"):
-        if section in meta and meta[section] is not None and not isinstance(meta[section], dict):
-            raise LstmkitError(f"{meta_path}: \"{section}\" is {type(meta[section]).__name__}, not an object "
+    for section in ("config", "preprocessing", "model", "data"):      # null too: every writer writes an object
+        if section in meta and not isinstance(meta[section], dict):
+            kind = "null" if meta[section] is None else type(meta[section]).__name__
+            raise LstmkitError(f"{meta_path}: \"{section}\" is {kind}, not an object "
                                "(the file was edited or damaged)", "restore the run folder or retrain the model")
     if task is not None and meta["task"] != task:
         raise LstmkitError(f"{run} is a '{meta['task']}' run, not a '{task}' run",
@@ -322,10 +323,14 @@ def task_of_run_in(folder: str | Path) -> str | None:
 def read_run(run: str | Path, task: str | None = None) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
     """Metadata and weights of a finished run (nothing is unpickled)."""
     meta = read_meta(run, task)
-    if meta.get("status") != "finished":
+    status = meta.get("status")
+    if status not in ("finished", "training", "interrupted"):       # 'unfinished' sent a damaged file to --resume
+        raise LstmkitError(f"{Path(run) / META_FILE}: \"status\" is {status!r}, not finished, training or interrupted "
+                           "(the file was edited or damaged)", "restore the run folder or retrain the model")
+    if status != "finished":
         check_not_training(run, "loading it")
-        raise LstmkitError(f"{run} holds an unfinished run (status: {meta.get('status')})",
-                           f"continue it with --resume {run}")
+        raise LstmkitError(f"{run} holds an unfinished run (status: {status})",
+                           f"continue it with lstmkit {meta['task']} train --resume {run}")
     path = Path(run) / WEIGHTS_FILE
     data = read_weight_bytes(path)                # read once: the bytes hashed are the bytes loaded
     verify_weights(run, meta, data=data)

@@ -164,6 +164,7 @@ def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | 
     storage = storage or f"sqlite:///{(out / 'study.db').resolve()}"
     try:
         study = _open_study(optuna, storage, study_name or task, seed)
+        _check_continues(optuna, study, task, space, storage)
     except LstmkitError:
         if made and not any(out.iterdir()):
             out.rmdir()                       # nothing left behind by a study that never opened
@@ -255,6 +256,48 @@ def _open_study(optuna, storage: str, name: str, seed: int | None):
         raise LstmkitError(f"cannot open the study storage {storage!r} ({reason})",
                            "pass an SQLAlchemy URL that can be opened, e.g. --storage sqlite:///runs/study.db "
                            "(or leave --storage out: OUT/study.db)") from None
+
+
+def _check_continues(optuna, study, task: str, space: dict[str, dict[str, Any]], storage: str) -> None:
+    """Refuse to continue a study of another task, or one whose trials drew a setting from a range
+    this space cannot continue (optuna raised a traceback in the first trial: a categorical
+    setting's choices changed, an int range became a float one, a log scale a linear one);
+    a new study records its task."""
+    recorded = study.user_attrs.get("task")
+    if recorded not in (None, task):
+        raise LstmkitError(f"the study {study.study_name!r} in {storage} tunes {recorded}, not {task}",
+                           f"name another study for {task} (--study {task}) or pass another --out")
+    drawn = {}
+    for trial in study.get_trials(deepcopy=False):
+        drawn.update(trial.distributions)
+    for key, spec in space.items():
+        if key in drawn:
+            try:
+                optuna.distributions.check_distribution_compatibility(drawn[key], _distribution(optuna, spec))
+            except ValueError:
+                raise LstmkitError(f"the study {study.study_name!r} in {storage} drew {key!r} from "
+                                   f"{_range(drawn[key])}; this search space has {_range(_distribution(optuna, spec))}",
+                                   "continue it with the search space it began with, or start a new study "
+                                   "(--study NAME or another --out)") from None
+    if recorded is None:
+        study.set_user_attr("task", task)
+
+
+def _distribution(optuna, spec: dict[str, Any]):
+    """The optuna distribution ``_suggest`` draws ``spec`` from."""
+    d = optuna.distributions
+    if spec["type"] == "int":
+        return d.IntDistribution(int(spec["low"]), int(spec["high"]), log=bool(spec.get("log")))
+    if spec["type"] == "float":
+        return d.FloatDistribution(float(spec["low"]), float(spec["high"]), log=bool(spec.get("log")))
+    return d.CategoricalDistribution(list(spec["choices"]))
+
+
+def _range(dist) -> str:
+    if hasattr(dist, "choices"):
+        return "the choices " + ", ".join(map(str, dist.choices))
+    kind = "int" if isinstance(dist.low, int) else "float"
+    return f"{'log-scaled ' if dist.log else ''}{kind} values {dist.low}..{dist.high}"
 
 
 def _short(v: Any) -> str:

@@ -97,6 +97,10 @@ CASES = [
     (meta_edit("config.bogus_key", 1), "bogus_key"),
     (meta_edit("config", "lookback=12"), '"config" is str'),
     (meta_edit("config", _DELETE), "config"),
+    (meta_edit("config", None), '"config" is null'),
+    (meta_edit("preprocessing", None), '"preprocessing" is null'),     # a traceback once
+    (meta_edit("model", None), '"model" is null'),
+    (meta_edit("data", None), '"data" is null'),
     (meta_edit("config.train.batch_size", -5), "batch_size"),
     (meta_edit("preprocessing.panel_scaler.series.series.scale", "x"), "scale"),
     (meta_edit("preprocessing.panel_scaler.series.series.scale", [0.0]), "scale"),
@@ -110,7 +114,9 @@ CASES = [
     (meta_edit("format_version", -1), "format_version -1"),
     (meta_edit("format_version", 99), "newer lstmkit"),
     (meta_edit("format_version", _DELETE), "not an lstmkit metadata file"),
-    (meta_edit("status", "training"), "unfinished run"),
+    (meta_edit("status", "training"), "lstmkit forecast train --resume"),
+    (meta_edit("status", _DELETE), '"status" is None'),                  # was 'an unfinished run: --resume it'
+    (meta_edit("status", "done"), "\"status\" is 'done'"),
     (meta_edit(("weights_sha256", "model.safetensors"), "0" * 64), "model.safetensors"),
     (meta_text(b"{not json"), "not valid JSON"),
     (meta_text(b""), "not valid JSON"),

@@ -114,6 +114,19 @@ def test_export_onnx_into_another_runs_folder_is_refused_and_leaves_its_graph(ru
     assert not (run / "model.onnx").exists()
 
 
+@pytest.mark.parametrize("name, exists", [("sine.csv", True), ("notes.txt", False), ("exports", False)])
+def test_export_onnx_out_that_is_not_an_onnx_file_is_refused_and_left_as_it_is(run, tmp_path, capsys, name, exists):
+    """A data file named by mistake was overwritten with the graph (and a missing 'exports' became a file)."""
+    target = tmp_path / name
+    if exists:
+        target.write_text("time,y\n1,2\n")
+    code, _, err = run_cli(["export", "onnx", "--run", run, "--out", target], capsys)
+    assert_user_error(code, err, "is not a .onnx file name", "model.onnx")
+    assert ("it is left as it is" in err) == exists
+    assert (target.read_text() == "time,y\n1,2\n") if exists else not target.exists()
+    assert not list(tmp_path.glob("*.tmp")) and not (run / "model.onnx").exists()
+
+
 def test_export_out_that_is_not_a_path_is_refused(run):
     from lstmkit import load
     from lstmkit.errors import LstmkitError

@@ -127,3 +127,50 @@ def test_attention_of_a_model_without_it_names_the_runs_model(run_and_data, tmp_
     est.fit(str(data), target="y", run_dir=tmp_path / "run")
     with pytest.raises(LstmkitError, match=r"the model \(gru\) has no self-attention layer.*--model lstm-attention"):
         lstmkit.inspect.attention(est, np.zeros((10, 1), np.float32))
+
+
+def test_gates_of_a_seed_ensemble_say_they_are_its_first_members(run_and_data, tmp_path, capsys):
+    """An ensemble's gates were its first member's with nothing saying so."""
+    import lstmkit.inspect
+    from cli_helpers import run_cli
+    _, data = run_and_data
+    est = Forecaster(lookback=10, hidden_size=4, max_epochs=1, progress="off", tensorboard=False, ensemble=2,
+                     doctor=False)
+    est.fit(str(data), target="y", run_dir=tmp_path / "run")
+    code, out, err = run_cli(["inspect", "gates", "--run", tmp_path / "run", "--data", data], capsys)
+    assert code == 0, err
+    info = json.loads((tmp_path / "run" / "gates.json").read_text())
+    assert info["member"] == 0 and info["members"] == 2 and "gates of the first of 2 ensemble members" in out
+    window = est.model_inputs(str(data))[-10:]
+    first = lstmkit.inspect.gates(est.net_.members[0], window)["stats"]["l0"]["f"]["mean"]
+    second = lstmkit.inspect.gates(est.net_.members[1], window)["stats"]["l0"]["f"]["mean"]
+    assert info["stats"]["l0"]["f"]["mean"] == pytest.approx(first) and first != pytest.approx(second)
+
+
+def test_runs_inspect_cannot_show_are_not_sent_from_data_to_text_and_back(tmp_path, capsys):
+    """A numeric-sequence classifier was told 'pass --text' for --data and 'pass --data' for --text;
+    a language model's attention was sent to 'lstmkit classify attention'."""
+    from cli_helpers import assert_user_error, run_cli
+    from lstmkit import LanguageModel, SequenceClassifier
+    quick = dict(hidden_size=4, max_epochs=1, progress="off", tensorboard=False, doctor=False)
+    seqs = [(s * np.linspace(0, 1, 10))[:, None] for s in (1, -1) * 10]
+    SequenceClassifier(**quick, model="lstm").fit(seqs, ["up", "down"] * 10, run_dir=tmp_path / "series")
+    LanguageModel(**quick, level="char").fit(["abcdefgh"] * 20, run_dir=tmp_path / "lm")
+    for flag, value in (("--data", tmp_path / "x.csv"), ("--text", "ab")):
+        code, _, err = run_cli(["inspect", "gates", "--run", tmp_path / "series", flag, value], capsys)
+        assert_user_error(code, err, "classify run of numeric sequences", "lstmkit.inspect.gates(lstmkit.load(")
+        assert "pass --text" not in err and "pass --data" not in err
+    code, _, err = run_cli(["inspect", "attention", "--run", tmp_path / "lm", "--data", tmp_path / "x.csv"], capsys)
+    assert_user_error(code, err, "this is a lm run", "a lm run's are not shown yet")
+    assert "classify attention" not in err
+
+
+def test_gates_of_a_model_without_an_lstm_name_the_runs_model(run_and_data, tmp_path):
+    import lstmkit.inspect
+    from lstmkit.errors import LstmkitError
+    _, data = run_and_data
+    est = Forecaster(lookback=10, hidden_size=4, max_epochs=1, progress="off", tensorboard=False, model="tcn",
+                     ensemble=1, doctor=False)
+    est.fit(str(data), target="y", run_dir=tmp_path / "run")
+    with pytest.raises(LstmkitError, match=r"the model \(tcn\) has no LSTM layer.*lstm-fcn"):
+        lstmkit.inspect.gates(est, np.zeros((10, 1), np.float32))

@@ -181,7 +181,12 @@ def test_lstmkit_doctor_prints_the_report_again(tmp_path, capsys):
     assert code == 2 and "two runs given" in err
     (tmp_path / "doctor.json").unlink()
     code, _, err = _cli(["doctor", str(tmp_path)], capsys)
-    assert code == 2 and "has no doctor.json" in err
+    assert code == 2 and "has no doctor.json: it was trained with the doctor off" in err and "without --no-doctor" in err
+    # a run still training has no report yet (it was 'trained with the doctor off')
+    (tmp_path / "lstmkit.json").write_text(json.dumps({"format_version": 1, "task": "forecast", "status": "training"}))
+    code, _, err = _cli(["doctor", str(tmp_path)], capsys)
+    assert code == 2 and err.count("\n") == 1 and "no doctor.json yet: the run is still training" in err
+    assert f"lstmkit forecast train --resume {tmp_path}" in err
     with pytest.raises(LstmkitError, match="run folder not found"):
         read_report(tmp_path / "nope")
 

@@ -79,6 +79,10 @@ def export_onnx(run: str | Path, out: str | Path | None = None, tolerance: float
             path = Path(out) if out is not None else run / ONNX_FILE
             if path.is_dir():                                # a folder: the graph goes in it, by its usual name
                 path = path / ONNX_FILE
+            elif path.suffix.lower() != ".onnx":             # a data file named by mistake was overwritten
+                raise LstmkitError(f"--out {path} is not a .onnx file name" + (" (the file exists; it is left as it "
+                                   "is)" if path.exists() else ""), "name the graph's file e.g. model.onnx, or pass "
+                                   "an existing folder (the graph goes in it as model.onnx)")
             own = getattr(adapter, "export_net", None)       # a room's own arrangement of the same graph
             report = write_onnx(adapter, path, fingerprint=weights_fingerprint(run), tolerance=tolerance,
                                 traced=own() if own is not None else None)

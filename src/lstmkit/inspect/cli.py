@@ -23,7 +23,7 @@ _TEXT_HELP = "A text classifier's or language model's run: the text whose tokens
 _WINDOW = typer.Option(-1, help="Which input window: 0 = the first `lookback` rows, -1 = the last.")
 
 
-def run_window(run: Path, data: Path, window: int):
+def run_window(run: Path, data: Path, window: int, command: str = "gates"):
     """Load the run's estimator and return it with input window ``window`` of ``data`` [T, F].
 
     Any task's estimator can be inspected when it offers ``model_inputs(data)``: the scaled
@@ -31,11 +31,8 @@ def run_window(run: Path, data: Path, window: int):
     """
     est = load(run)
     if not hasattr(est, "model_inputs"):
-        task = read_meta(run)["task"]
-        raise LstmkitError(f"--data windows are a forecast run's; this is a {task} run",
-                           f"for a text classifier or a language model pass --text '…' (gates); a text classifier's "
-                           f"attention: lstmkit classify attention --run {run} --text '…'"
-                           if task in ("classify", "lm") else "use a forecast run")
+        raise LstmkitError(f"--data windows are a forecast run's; this is {_what_run(run, est)}",
+                           _other_way(run, est, command))
     inputs = est.model_inputs(str(data))                      # scaled, as the network sees them [N, F]
     lookback = est.config_.lookback
     n = len(inputs) - lookback + 1
@@ -51,11 +48,36 @@ def run_window(run: Path, data: Path, window: int):
 def text_tokens(run: Path, text: str):
     """The run's estimator, and the tokens and ids it reads of ``text`` (text classifiers, language models)."""
     est = load(run)
-    if not hasattr(est, "token_inputs") or getattr(est, "kind", "text") != "text":
-        raise LstmkitError(f"--text reads a text classifier's or a language model's run; this is a "
-                           f"{read_meta(run)['task']} run of {'numeric sequences' if hasattr(est, 'kind') else 'series'}",
-                           "pass --data with the run's data instead of --text")
+    if not _reads_text(est):
+        raise LstmkitError(f"--text reads a text classifier's or a language model's run; this is {_what_run(run, est)}",
+                           _other_way(run, est, "gates"))
     return (est, *est.token_inputs(text))
+
+
+def _reads_text(est) -> bool:
+    return hasattr(est, "token_inputs") and getattr(est, "kind", "text") == "text"
+
+
+def _what_run(run: Path, est) -> str:
+    task = read_meta(run)["task"]
+    kind = {"text": " of texts", "series": " of numeric sequences"}.get(getattr(est, "kind", None), "")
+    return f"a {task} run{kind}"
+
+
+def _other_way(run: Path, est, command: str) -> str:
+    """What shows this run's insides instead (each way named once: a forecast run's --data and a
+    text run's --text no longer send the other kinds of run from one to the other)."""
+    if hasattr(est, "model_inputs"):
+        return "pass --data with the run's data instead of --text"
+    if _reads_text(est) and command == "gates":
+        return f"pass --text '…' instead: lstmkit inspect gates --run {run} --text 'a few words'"
+    if _reads_text(est) and hasattr(est, "attention"):
+        return f"attention pooling's token weights: lstmkit classify attention --run {run} --text '…'"
+    shown = "the command line shows forecast runs' gates and attention (--data) and text runs' gates (--text)"
+    if getattr(est, "kind", None) == "series":
+        return (f"{shown}; in Python: lstmkit.inspect.{command}(lstmkit.load('{run}'), x) with x [T, F] "
+                "scaled as training scaled it")
+    return f"{shown}; a {read_meta(run)['task']} run's are not shown yet"
 
 
 @app.command("gates")
@@ -81,10 +103,14 @@ def gates_command(run: Path = _RUN, data: Optional[Path] = typer.Option(None, he
         est, x, start = run_window(run, data, window)
         result = gates(est, x)
         where, steps, record = f"the window starting at row {start}", None, {"window_start": start, "lookback": len(x)}
+    first = f" of the first of {result['members']} ensemble members" if result["members"] > 1 else ""
     plot_gates(result, run / "plots" / "gates.png", top=top, steps=steps,
-               title=f"{getattr(est.config_, 'model', None) or type(est).__name__}: gates for {where}")
+               title=f"{getattr(est.config_, 'model', None) or type(est).__name__}: gates{first} for {where}")
     write_json(run / "gates.json", {**record, "layers": result["layers"], "directions": result["directions"],
-                                    "hidden_size": result["hidden_size"], "stats": result["stats"]})
+                                    "hidden_size": result["hidden_size"], "member": 0, "members": result["members"],
+                                    "stats": result["stats"]})
+    if first:
+        typer.echo(f"gates{first} (the others differ by their initial weights)")
     typer.echo(f"{'layer':<12}{'gate':<6}{'mean':>8}{'>0.9':>8}{'<0.1':>8}")
     for layer, per_gate in result["stats"].items():
         for name, s in per_gate.items():
@@ -98,7 +124,7 @@ def gates_command(run: Path = _RUN, data: Optional[Path] = typer.Option(None, he
 def attention_command(run: Path = _RUN, data: Path = _DATA, window: int = _WINDOW):
     """Attention weights of an lstm-attention model for one window: plots/attention.png."""
     from lstmkit.inspect.attention import attention, plot_attention
-    est, x, start = run_window(run, data, window)
+    est, x, start = run_window(run, data, window, "attention")
     weights = attention(est, x)
     plot_attention(weights, run / "plots" / "attention.png",
                    title=f"{est.config_.model}: attention for the window starting at row {start}")

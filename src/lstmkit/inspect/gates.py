@@ -52,15 +52,18 @@ def gates(model: Any, x, lengths=None) -> dict[str, Any]:
 
     Returns:
         ``{"gates": {"i", "f", "g", "o", "c": Tensor [L*D, B, T, H]}, "stats": {...},
-        "layers": L, "directions": D, "hidden_size": H, "valid": Tensor [B, T] bool}``.
+        "layers": L, "directions": D, "hidden_size": H, "valid": Tensor [B, T] bool, "members": M}``;
+        an ensemble of M > 1 networks (a seed ensemble, LSTM-FCN's side-by-side nets) records its
+        first member's gates.
     """
     net = getattr(model, "net_", model)
     if not isinstance(net, nn.Module):
         raise LstmkitError(f"cannot inspect a {type(model).__name__}", "pass a fitted estimator or a torch module")
     lstm = next((m for m in net.modules() if isinstance(m, LSTM)), None)
     if lstm is None:
-        raise LstmkitError(f"{type(net).__name__} has no LSTM layer, so there are no gates to record",
-                           "use an LSTM-based model: lstm, bilstm, lstm-attention or cnn-lstm")
+        kind = getattr(getattr(model, "config_", None), "model", None)     # a run's zoo name, else the module's
+        raise LstmkitError(f"the model ({kind or type(net).__name__}) has no LSTM layer, so there are no gates to record",
+                           "train an LSTM-based model to inspect gates: lstm, bilstm, lstm-attention, cnn-lstm or lstm-fcn")
     dtype = lstm.weight_ih_l0.dtype
     x = torch.as_tensor(np.asarray(x) if not isinstance(x, Tensor) else x)
     tokens = not torch.is_floating_point(x) and any(isinstance(m, nn.Embedding) for m in net.modules())
@@ -78,10 +81,12 @@ def gates(model: Any, x, lengths=None) -> dict[str, Any]:
     batch, steps = recorded["i"].shape[1:3]
     valid = (valid_mask(torch.as_tensor(lstm_lengths), steps) if lstm_lengths is not None
              else torch.ones(batch, steps, dtype=torch.bool))
+    members = getattr(net, "members", 1)                  # SeedEnsemble: a ModuleList; LSTMFCNEnsemble: a count
+    members = len(members) if isinstance(members, nn.ModuleList) else members if isinstance(members, int) else 1
     return {"gates": recorded,
             "stats": gate_statistics(recorded, lstm.num_layers, lstm.num_directions, valid),
             "layers": lstm.num_layers, "directions": lstm.num_directions,
-            "hidden_size": lstm.hidden_size, "valid": valid}
+            "hidden_size": lstm.hidden_size, "valid": valid, "members": members}
 
 
 def _lstm_input(net: nn.Module, lstm: LSTM, x: Tensor, lengths):

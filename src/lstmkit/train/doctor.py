@@ -294,11 +294,15 @@ def read_report(run: str | Path) -> dict[str, Any]:
     """``doctor.json`` of a run folder (a clear error if it has none)."""
     run = Path(run)
     from lstmkit.runs import read_meta
-    read_meta(run)
+    meta = read_meta(run)
     path = run / DOCTOR_FILE
+    if not path.is_file() and meta.get("status") == "training":     # the doctor writes when training stops
+        raise LstmkitError(f"{run} has no {DOCTOR_FILE} yet: the run is still training (or was killed)",
+                           f"the report is written when training ends; continue a killed run with "
+                           f"lstmkit {meta['task']} train --resume {run}")
     if not path.is_file():
-        raise LstmkitError(f"{run} has no {DOCTOR_FILE}",
-                           "the run was trained with the doctor off, or by an older lstmkit")
+        raise LstmkitError(f"{run} has no {DOCTOR_FILE}: it was trained with the doctor off, or by an older "
+                           "lstmkit", "train it again without --no-doctor (the doctor is on by default)")
     try:
         report = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError):
