@@ -237,16 +237,3 @@ def test_classifying_many_texts_shows_progress_and_the_same_probabilities(text_r
     assert (text_run.predict_proba(x) == quiet).all()
     err = capsys.readouterr().err.splitlines()
     assert [line.split(",")[0] for line in err] == [f"classifying: {k}/3 batches" for k in (1, 2, 3)]
-
-
-def test_word_scores_of_a_large_input_show_progress(tiny, texts, capsys, monkeypatch):
-    """Counting the word scores of 180,000 texts took 36 s before training's first line."""
-    from lstmkit.train import progress
-    monkeypatch.setattr(progress, "LOG_EVERY_S", 0.0)
-    x, y = texts(40)
-    TextClassifier(**{**tiny, "max_epochs": 1, "progress": "log", "word_scores": True}).fit(x, y)
-    err = capsys.readouterr().err
-    shown = re.findall(r"^counting words: (\d+)/(\d+) texts", err, re.M)   # the training texts
-    assert len(shown) == int(shown[-1][1]) >= 30 and shown[-1][0] == shown[-1][1]
-    TextClassifier(**{**tiny, "max_epochs": 1, "word_scores": True}).fit(x, y)
-    assert "counting words" not in capsys.readouterr().err

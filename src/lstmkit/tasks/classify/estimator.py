@@ -134,7 +134,7 @@ class TextClassifier(Classifier):
         if cfg.word_scores:
             index = {c: k for k, c in enumerate(self.classes_)}
             self.word_scores_ = word_scores(encoded, [index[v] for v in train.labels], len(self.classes_),
-                                            self.tokenizer_.vocab_size, cfg.score_pairs, progress=cfg.train.progress)
+                                            self.tokenizer_.vocab_size, cfg.score_pairs)
 
     def _check_vocabulary(self, train: TextData, ids: torch.Tensor, cfg) -> None:
         """An error when the vocabulary kept no word of the training texts (``min_freq`` above
