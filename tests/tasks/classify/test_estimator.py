@@ -239,14 +239,18 @@ def test_classifying_many_texts_shows_progress_and_the_same_probabilities(text_r
     assert [line.split(",")[0] for line in err] == [f"classifying: {k}/3 batches" for k in (1, 2, 3)]
 
 
-def test_word_scores_of_a_large_input_show_progress(tiny, texts, capsys, monkeypatch):
-    """Counting the word scores of 180,000 texts took 36 s before training's first line."""
-    from lstmkit.train import progress
-    monkeypatch.setattr(progress, "LOG_EVERY_S", 0.0)
-    x, y = texts(40)
-    TextClassifier(**{**tiny, "max_epochs": 1, "progress": "log", "word_scores": True}).fit(x, y)
-    err = capsys.readouterr().err
-    shown = re.findall(r"^counting words: (\d+)/(\d+) texts", err, re.M)   # the training texts
-    assert len(shown) == int(shown[-1][1]) >= 30 and shown[-1][0] == shown[-1][1]
-    TextClassifier(**{**tiny, "max_epochs": 1, "word_scores": True}).fit(x, y)
-    assert "counting words" not in capsys.readouterr().err
+def test_fit_encodes_the_training_texts_once_and_trains_as_with_a_second_encoding(tiny, texts, monkeypatch):
+    """The training part encoded for the vocabulary check and the word scores is the one training
+    reads (encoding 200,000 texts took 7-10 s, done twice before)."""
+    x, y = texts(60, seed=2)
+    settings = {**tiny, "max_epochs": 1, "word_scores": True}
+    calls = []
+    encode = TextClassifier.encode_texts
+    monkeypatch.setattr(TextClassifier, "encode_texts", lambda self, t: calls.append(len(t)) or encode(self, t))
+    once = TextClassifier(**settings).fit(x, y)
+    assert calls[0] == once.data_summary_["split"]["train"] == 54 and calls.count(54) == 1     # validation: 6
+    fit_preprocessing = TextClassifier._fit_preprocessing
+    monkeypatch.setattr(TextClassifier, "_fit_preprocessing", lambda self, *a: fit_preprocessing(self, *a) and None)
+    twice = TextClassifier(**settings).fit(x, y)                       # the training part encoded anew
+    assert calls.count(54) == 3
+    assert (once.predict_proba(x) == twice.predict_proba(x)).all()

@@ -13,7 +13,10 @@ from lstmkit.nn.classifier import PAIR_PRIME, ClassifierNet, pair_rows
 from lstmkit.tasks.classify.config import ClassifyConfig
 from lstmkit.tasks.classify.data import stratified_split
 from lstmkit.tasks.classify.estimator import SequenceClassifier, TextClassifier
-from lstmkit.tasks.classify.wordscores import MIX_WEIGHTS, fit_bias, word_scores
+from lstmkit.data.batching import Ragged
+from lstmkit.data.vocab import UNK_ID
+from lstmkit.tasks.classify import wordscores
+from lstmkit.tasks.classify.wordscores import MIX_WEIGHTS, fit_bias, texts_holding, word_scores
 
 QUIET = dict(progress="off", tensorboard=False, doctor=False, batch_size=16)
 
@@ -54,6 +57,52 @@ def test_word_pairs_hash_into_rows_after_the_vocabulary_and_padding_scores_nothi
     assert net.word_score_sum(x).item() == 3 + 4 + 5 + rows[0, 0].item() + rows[0, 1].item()
     keep = torch.tensor([[[True], [False], [True], [True]]])                  # word 4 dropped: both its pairs too
     assert net.word_score_sum(x, keep).item() == 3 + 5
+
+
+def hand_count(ids, y, n_classes, vocab_size, pairs):
+    """``[C, V + pairs]``: a text at a time, the set of its words and of its neighbour pairs' rows."""
+    counts = torch.zeros(n_classes, vocab_size + pairs, dtype=torch.long)
+    for seq, label in zip(ids, y):
+        s = seq.tolist()
+        held = set(s) | {0 if 0 in (a, b) else vocab_size + (a * PAIR_PRIME + b) % pairs
+                         for a, b in zip(s, s[1:]) if pairs}
+        for row in held:
+            counts[label, row] += 1
+    return counts
+
+
+@pytest.mark.parametrize("n_classes, pairs, block", [(2, 0, 1 << 20), (3, 13, 7), (4, 50, 1)])
+def test_the_counts_are_the_texts_of_each_class_holding_each_word_and_pair(n_classes, pairs, block):
+    """Counted in blocks of texts (``block`` ids: one block, several, one text each) with one sort:
+    equal to a count a text at a time, with repeated words and pairs, empty texts, unknown words
+    (1) and padding (0) in them."""
+    rng = np.random.default_rng(n_classes)
+    lengths = rng.integers(0, 9, 60)
+    lengths[[0, 7, 59]] = 0
+    values = torch.from_numpy(rng.integers(0, 6, int(lengths.sum())))              # V = 6: many repeats
+    ids = Ragged(values, torch.from_numpy(lengths))
+    y = rng.integers(0, n_classes, 60).tolist()
+    expected = hand_count(list(ids), y, n_classes, 6, pairs)
+    assert (values == UNK_ID).any() and (values == 0).any() and expected.max() > 1
+    assert (expected[:, 6:].sum() > 0) == bool(pairs)
+    assert torch.equal(texts_holding(ids, y, n_classes, 6, pairs, block=block), expected)
+    assert torch.equal(texts_holding(list(ids), y, n_classes, 6, pairs, block=block), expected)     # a list of texts
+    assert torch.equal(word_scores(ids, y, n_classes, 6, pairs), word_scores(list(ids), y, n_classes, 6, pairs))
+    assert texts_holding([], [], 2, 6, pairs).sum() == 0 and texts_holding([torch.zeros(0, dtype=torch.long)], [1],
+                                                                           2, 6, pairs).sum() == 0
+
+
+def test_a_fit_predicts_as_with_a_count_a_text_at_a_time(texts, monkeypatch):
+    """The table, and so the mix fitted on it and every prediction, is the one a count a text at
+    a time gives (the loop it replaced: 21 s on 200,000 texts against 3 s)."""
+    x, y = texts(90, seed=3, classes=("neg", "pos", "meh"))
+    settings = dict(word_scores=True, max_epochs=1, min_freq=2, score_pairs=64, **QUIET)
+    fast = TextClassifier(**settings).fit(x, y)
+    monkeypatch.setattr(wordscores, "texts_holding", lambda ids, *a: hand_count(list(ids), *a))
+    slow = TextClassifier(**settings).fit(x, y)
+    assert torch.equal(fast.net_.word_scores, slow.net_.word_scores) and fast.net_.word_scores.abs().sum() > 0
+    assert fast.data_summary_["word_score_mix"] == slow.data_summary_["word_score_mix"]
+    assert (fast.predict_proba(x) == slow.predict_proba(x)).all()
 
 
 def test_the_net_adds_the_weighted_sum_of_its_words_scores():

@@ -1,9 +1,11 @@
+import numpy as np
 import pytest
 import torch
 
 from lstmkit.data.vocab import PAD_ID, UNK_ID
 from lstmkit.errors import LstmkitError
-from lstmkit.tasks.lm.data import EOS, LMTokenizer, line_pieces, read_corpus, split_corpus, split_lines
+from lstmkit.tasks.lm.data import (EOS, LMTokenizer, corpus_pieces, line_pieces, read_corpus, split_corpus,
+                                  split_lines)
 
 
 def test_read_corpus_skips_blank_lines_and_counts_them(tmp_path):
@@ -60,6 +62,20 @@ def test_line_pieces_predict_every_token_once():
     assert inp == [10, 5, 6, 7, 8, 9] and tgt == [5, 6, 7, 8, 9, 11]
     assert [len(p[0]) for p in pieces] == [4, 2]
     assert pieces[1][0].tolist() == [8, 9]       # the second piece reads the true previous token
+
+
+@pytest.mark.parametrize("max_len", [1, 3, 7])
+def test_a_corpus_is_cut_as_each_line_on_its_own(max_len):
+    """Built end to end in one go: every line's pieces, in order, as cutting ``<bos> ids`` and
+    ``ids </s>`` line by line gives them (empty lines, lines shorter, as long as and longer than
+    ``max_len``)."""
+    rng = np.random.default_rng(max_len)
+    lines = [rng.integers(4, 50, int(n)).tolist() for n in rng.integers(0, 12, 40)] + [[], [9] * (max_len - 1)]
+    expected = [(inp[k:k + max_len], tgt[k:k + max_len]) for ids in lines
+                for inp, tgt in [([2, *ids], [*ids, 3])] for k in range(0, len(ids) + 1, max_len)]
+    got = corpus_pieces(lines, 2, 3, max_len)
+    assert [(a.tolist(), b.tolist()) for a, b in got] == expected and {a.dtype for p in got for a in p} == {torch.long}
+    assert corpus_pieces([], 2, 3, max_len) == []
 
 
 def test_split_lines():

@@ -1,5 +1,4 @@
 import json
-import re
 
 import numpy as np
 import pytest
@@ -252,15 +251,3 @@ def test_scoring_many_lines_shows_progress_and_the_same_perplexity(pattern_lm, m
     assert pattern_lm.perplexity(lines) == quiet
     err = capsys.readouterr().err.splitlines()
     assert [line.split(",")[0] for line in err] == [f"scoring: {k}/3 batches" for k in (1, 2, 3)]
-
-
-def test_preparing_a_large_corpus_shows_progress(tiny, sentences, capsys, monkeypatch):
-    """Cutting 180,000 lines into training pieces took 11-19 s before training's first line."""
-    from lstmkit.train import progress
-    monkeypatch.setattr(progress, "LOG_EVERY_S", 0.0)
-    LanguageModel(**{**tiny, "max_epochs": 1, "progress": "log"}).fit(sentences(50))
-    err = capsys.readouterr().err
-    shown = re.findall(r"^cutting lines: (\d+)/(\d+) lines", err, re.M)    # the training lines
-    assert len(shown) == int(shown[-1][1]) >= 40 and shown[-1][0] == shown[-1][1]
-    LanguageModel(**{**tiny, "max_epochs": 1}).fit(sentences(50))
-    assert "cutting lines" not in capsys.readouterr().err

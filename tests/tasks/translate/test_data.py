@@ -34,8 +34,10 @@ def test_empty_sides_are_counted_or_dropped():
 
 def test_clean_pairs_filters_length_and_reports_duplicates():
     p = read_pairs([("a b", "x"), ("a b", "x"), ("a b c d", "y"), ("c", "z")])
-    out = clean_pairs(p, lambda s: len(s.split()), lambda s: len(s.split()), max_len=3, dedup=True)
-    assert out.src == ["a b", "c"] and out.report["too_long"] == 1 and out.report["duplicates"] == 1
+    lens = [len(s.split()) for s in p.src]
+    out, kept = clean_pairs(p, lens, [1] * 4, max_len=3, dedup=True)
+    assert out.src == ["a b", "c"] and kept == [0, 3] and out.report["too_long"] == 1 and out.report["duplicates"] == 1
+    assert clean_pairs(p, lens, [1, 1, 1, 4], max_len=3, dedup=False)[1] == [0, 1]     # a long target drops its pair
 
 
 def test_split_is_seeded_and_disjoint():

@@ -177,3 +177,35 @@ def test_encoding_a_large_input_shows_progress(pairs, tiny, capsys, monkeypatch)
     assert len(shown) == 40 and shown[-1][0] == shown[-1][1]
     Translator(**{**tiny, "max_epochs": 1}).fit(pairs(40, seed=3))
     assert "encoding" not in capsys.readouterr().err            # progress off
+
+
+@pytest.mark.parametrize("tokenizer, max_len, dedup", [("word", 6, True), ("bpe", 6, False), ("word", None, True)])
+def test_the_training_ids_are_those_of_tokenizing_each_kept_pair_again(pairs, tiny, monkeypatch, tokenizer, max_len,
+                                                                        dedup):
+    """Each pair is tokenized once, for the length filter and the ids both: the tensors equal those
+    of the path that filtered on one tokenization and encoded the kept pairs anew (sources and
+    targets over ``max_len``, a pair repeated, a long target, validation cut rather than dropped)."""
+    import torch
+    from lstmkit.tasks.translate import estimator
+    from lstmkit.tasks.translate.data import clean_pairs, read_pairs
+    train = pairs(60, seed=4, max_len=9) + pairs(60, seed=4, max_len=9)[:5] + [("dog.", "a b c d e f g h i.")]
+    val = pairs(12, seed=9, max_len=9)
+    seen = []
+    monkeypatch.setattr(estimator, "_pair_batches", lambda x, y, *a: seen.append((x, y)))
+    monkeypatch.setattr(estimator.Translator, "_train_and_save", lambda self, *a, **k: self)
+    tr = Translator(**{**tiny, "tokenizer": tokenizer, "max_len": max_len, "dedup": dedup}).fit(train, val_data=val)
+
+    def tokenized_twice(data, clean):
+        p = read_pairs(data)
+        if clean:
+            p, _ = clean_pairs(p, [len(tr.src_tokenizer_.encode(s)) for s in p.src],
+                               [len(tr.tgt_tokenizer_.encode(t)) for t in p.tgt], max_len, dedup)
+        return ([torch.tensor(tr._src_ids(s, warn=False)) for s in p.src],
+                [torch.tensor(tr.tgt_tokenizer_.encode(t)[:max_len]) for t in p.tgt])
+
+    dropped = tr.data_summary_["dropped_too_long"] + tr.data_summary_["duplicates"]
+    assert (dropped > 0) == (max_len is not None or dedup)
+    for got, want in zip(seen, (tokenized_twice(train, True), tokenized_twice(val, False))):
+        for side, expected in zip(got, want):
+            assert len(side) == len(expected) and all(a.dtype == torch.long and torch.equal(a, b)
+                                                       for a, b in zip(side, expected))

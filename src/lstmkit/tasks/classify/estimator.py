@@ -116,7 +116,7 @@ class TextClassifier(Classifier):
             config = super()._resolve_config(None, start)
         return super()._resolve_config(config, overrides)
 
-    def _fit_preprocessing(self, train: TextData, cfg) -> None:
+    def _fit_preprocessing(self, train: TextData, cfg) -> Ragged:
         if cfg.init_from:
             self.lm_start_ = read_lm(cfg.init_from)
             check_settings(cfg.init_from, self.lm_start_.settings, cfg.to_dict(),
@@ -129,12 +129,13 @@ class TextClassifier(Classifier):
             self.tokenizer_ = make_tokenizer(cfg.tokenizer, cfg.min_freq, cfg.max_size, cfg.lowercase)
             self.tokenizer_.fit(train.texts)
             self.init_from_ = None
-        encoded = self._encode(train)                  # read once: the vocabulary check and the word scores
+        encoded = self._encode(train)              # read once: the vocabulary check, the word scores, training
         self._check_vocabulary(train, encoded.values, cfg)
         if cfg.word_scores:
             index = {c: k for k, c in enumerate(self.classes_)}
             self.word_scores_ = word_scores(encoded, [index[v] for v in train.labels], len(self.classes_),
-                                            self.tokenizer_.vocab_size, cfg.score_pairs, progress=cfg.train.progress)
+                                            self.tokenizer_.vocab_size, cfg.score_pairs)
+        return encoded
 
     def _check_vocabulary(self, train: TextData, ids: torch.Tensor, cfg) -> None:
         """An error when the vocabulary kept no word of the training texts (``min_freq`` above

@@ -26,7 +26,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.runs import atomic_write
 from lstmkit.tasks.lm.config import LMConfig
-from lstmkit.tasks.lm.data import (EOS, PAD_ID, UNK_ID, LMTokenizer, cap_tokens, line_pieces, read_corpus,
+from lstmkit.tasks.lm.data import (EOS, PAD_ID, UNK_ID, LMTokenizer, cap_tokens, corpus_pieces, read_corpus,
                                   split_corpus)
 from lstmkit.tasks.lm.finetune import ARCHITECTURE, check_start, copy_start, extended_tokenizer, start_record, start_settings
 from lstmkit.tasks.lm.model import RECURRENT, LanguageModelNet, token_loss
@@ -116,9 +116,8 @@ class LanguageModel(RunEstimator):
             raise LstmkitError("the validation text holds no token the tokenizer keeps",
                                "supply a validation file with words or characters in it")
         tok = self.tokenizer_
-        lines = track(train_ids, len(train_ids), "cutting lines", cfg.train.progress, unit="lines")   # 180,000: 11-19 s
-        pieces = [p for ids in lines for p in line_pieces(ids, tok.bos_id, tok.eos_id, cfg.max_len)]
-        val_pieces = [p for ids in val_ids for p in line_pieces(ids, tok.bos_id, tok.eos_id, cfg.max_len)]
+        pieces = corpus_pieces(train_ids, tok.bos_id, tok.eos_id, cfg.max_len)
+        val_pieces = corpus_pieces(val_ids, tok.bos_id, tok.eos_id, cfg.max_len)
         n_tokens = sum(len(ids) + 1 for ids in train_ids)
         self.data_summary_ = {
             "lines": full.report["read"], "blank_lines": full.report["blank"],

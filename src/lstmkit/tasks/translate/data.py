@@ -2,7 +2,7 @@
 
     read_pairs(data=…, src=…, tgt=…)            a CSV/TSV/JSONL/XLSX/Parquet table with source and target columns
     read_pairs(src_file=…, tgt_file=…)          two line-aligned files (Multi30k style)
-    clean_pairs(pairs, max_len, dedup)          length filter and de-duplication, with counts
+    clean_pairs(pairs, src_lens, tgt_lens, …)   length filter and de-duplication, with counts
     SideTokenizer("word" | "bpe").fit(texts)    ids with <pad> 0, <unk> 1, <bos> 2, <eos> 3;
                                                 decode(ids) gives detokenised text back
 
@@ -198,13 +198,15 @@ def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: s
     return pairs
 
 
-def clean_pairs(pairs: Pairs, src_len, tgt_len, max_len: int | None, dedup: bool) -> Pairs:
-    """Drop pairs whose source or target has more than ``max_len`` tokens (``src_len``/``tgt_len``
-    count them), then exact duplicate pairs; the counts go into ``report``."""
+def clean_pairs(pairs: Pairs, src_lens: Sequence[int], tgt_lens: Sequence[int], max_len: int | None,
+                dedup: bool) -> tuple[Pairs, list[int]]:
+    """Drop pairs whose source or target has more than ``max_len`` tokens (``src_lens`` /
+    ``tgt_lens``: each pair's token counts, from the ids the caller goes on to use), then exact
+    duplicate pairs; the counts go into ``report``. Returns the pairs kept and their indices."""
     report = dict(pairs.report)
     keep = list(range(len(pairs)))
     if max_len is not None:
-        keep = [i for i in keep if src_len(pairs.src[i]) <= max_len and tgt_len(pairs.tgt[i]) <= max_len]
+        keep = [i for i in keep if src_lens[i] <= max_len and tgt_lens[i] <= max_len]
     report["too_long"] = len(pairs) - len(keep)
     if dedup:
         seen, kept = set(), []
@@ -220,7 +222,7 @@ def clean_pairs(pairs: Pairs, src_len, tgt_len, max_len: int | None, dedup: bool
         raise LstmkitError(f"no pair is left after dropping {report['too_long']} longer than {max_len} tokens",
                            "raise --max-len")
     report["kept"] = len(out)
-    return out
+    return out, keep
 
 
 def split_pairs(n: int, val_frac: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
