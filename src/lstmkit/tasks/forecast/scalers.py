@@ -72,14 +72,21 @@ class PanelScaler:
         """``(target, distance)`` of the first target whose scaled values ``z [n, T]`` reach more than
         :data:`FAR_OUTSIDE` times the width of series ``sid``'s scaled train range beyond that range
         (the network extrapolates there); None when none does, or the range is unknown or has no width."""
-        if sid not in self.ranges:
+        r = self.ranges.get(sid)
+        if r is None:
             return None
-        lo, hi = (np.asarray(v) for v in self.ranges[sid])
-        width = hi - lo
-        with np.errstate(invalid="ignore", divide="ignore"):
-            dist = np.maximum(lo - np.nanmin(z, 0), np.nanmax(z, 0) - hi) / width       # [T]
-        far = np.flatnonzero((width > 0) & (dist > FAR_OUTSIDE))
-        return (int(far[0]), float(dist[far[0]])) if len(far) else None
+        zmin, zmax = z.min(0), z.max(0)          # a few calls: it runs on predict's one-window lane too
+        if np.isnan(zmin).any():                  # missing values: the others decide (none: NaN, no finding)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                zmin, zmax = np.nanmin(z, 0), np.nanmax(z, 0)
+        for j, (lo, hi) in enumerate(zip(*r)):
+            width = hi - lo
+            if width > 0:
+                dist = max(lo - zmin[j], zmax[j] - hi) / width
+                if dist > FAR_OUTSIDE:
+                    return j, float(dist)
+        return None
 
     def get(self, sid: str) -> tuple[np.ndarray, np.ndarray]:
         loc, scale = self.params[sid]
