@@ -21,7 +21,8 @@ import math
 
 import numpy as np
 
-__all__ = ["METRIC_NAMES", "ZERO_SCALE", "forecast_metrics", "format_table", "format_probabilistic", "mape_points", "mase_scale"]
+__all__ = ["METRIC_NAMES", "ZERO_SCALE", "forecast_metrics", "format_table", "format_probabilistic", "mape_points",
+           "mase_scale"]
 
 METRIC_NAMES = ("MAE", "RMSE", "MAPE", "sMAPE", "MASE")
 

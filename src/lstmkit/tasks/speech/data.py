@@ -76,7 +76,8 @@ def read_utterances(data: Any, label_from_name: str | None = None) -> Utterances
     else:
         path = Path(data)
         if not path_exists(path):
-            raise LstmkitError(f"data not found: {path}", missing_path_fix(path, "pass a manifest CSV (path,text) or a folder of WAVs"))
+            raise LstmkitError(f"data not found: {path}",
+                               missing_path_fix(path, "pass a manifest CSV (path,text) or a folder of WAVs"))
         if path.is_dir():
             if not label_from_name:
                 raise LstmkitError(f"{path} is a folder but no --label-from-name pattern was given",

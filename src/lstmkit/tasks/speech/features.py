@@ -114,7 +114,8 @@ def log_mel(wave: np.ndarray, spec: FeatureSpec) -> np.ndarray:
     dct = _dct_matrix(spec.n_mels, spec.n_mfcc).to(dtype) if spec.kind == "mfcc" else None
     # log-mel frames lie feature-major, as the whole spectrum's transpose did: an utterance's float32
     # mean over frames (the normaliser's) sums in memory order, and that order changes its last digits
-    out = np.empty((frames, spec.dim), dtype=np.float32) if dct is not None else np.empty((spec.dim, frames), np.float32).T
+    out = (np.empty((frames, spec.dim), dtype=np.float32) if dct is not None
+           else np.empty((spec.dim, frames), np.float32).T)
     for k in range(0, frames, _FRAMES_AT_ONCE):
         n = min(_FRAMES_AT_ONCE, frames - k)
         part = x[k * spec.hop: (k + n - 1) * spec.hop + spec.n_fft].to(dtype)

@@ -211,7 +211,8 @@ class Translator(RunEstimator):
             tgt.append(self.tgt_tokenizer_.encode(t))
         return src, tgt
 
-    def _pair_tensors(self, src: list[list[int]], tgt: list[list[int]]) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    def _pair_tensors(self, src: list[list[int]],
+                      tgt: list[list[int]]) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
         """The model's inputs from :meth:`_token_ids`: both sides cut to ``max_len``, an empty
         source read as ``[<eos>]`` (:meth:`_src_ids`)."""
         limit = self.config_.max_len
