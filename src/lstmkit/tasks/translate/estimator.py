@@ -175,14 +175,31 @@ class Translator(RunEstimator):
         self._check_fitted()
         if self.net_.attn is None:
             raise LstmkitError("this model was trained with --attention none", "it has no attention to show")
-        ids = self._src_ids(sentence)
-        hyp = beam_search(self.net_, torch.tensor([ids]), torch.tensor([len(ids)]), beam,
-                          self.config_.length_penalty, self.config_.max_len_ratio)[0]
-        src = self.src_tokenizer_.id_to_piece(ids)
-        out = [p if i != EOS_ID else "<eos>" for p, i in zip(self.tgt_tokenizer_.id_to_piece(hyp.ids), hyp.ids)]
-        return src, out, hyp.attention.numpy()
+        out, hyp = self._hypothesis(sentence, beam)
+        return self.src_tokenizer_.id_to_piece(self._src_ids(sentence, warn=False)), out, hyp.attention.numpy()
+
+    def token_inputs(self, text: str) -> tuple[list[str], list[int]]:
+        """``(pieces, ids)``: what the encoder reads of the source sentence ``text`` (cut to ``max_len``)."""
+        self._check_fitted()
+        if not isinstance(text, str) or not text.strip():
+            raise LstmkitError("the text is empty", "pass a source sentence with --text")
+        ids = self._src_ids(text)
+        return self.src_tokenizer_.id_to_piece(ids), ids
+
+    def output_tokens(self, text: str, beam: int = 1) -> tuple[list[str], list[int]]:
+        """``(pieces, ids)`` the decoder writes for the source sentence ``text`` (greedy at ``beam`` 1),
+        ending at ``<eos>`` when the search produced one."""
+        pieces, hyp = self._hypothesis(text, beam)
+        return pieces, list(hyp.ids)
 
     # -- internals -------------------------------------------------------------------------
+    def _hypothesis(self, sentence: str, beam: int):
+        """The search's best hypothesis for one sentence, and its pieces (``<eos>`` named)."""
+        ids = self._src_ids(sentence)
+        hyp = beam_search(self.net_.eval(), torch.tensor([ids]), torch.tensor([len(ids)]), beam,
+                          self.config_.length_penalty, self.config_.max_len_ratio)[0]
+        return [p if i != EOS_ID else "<eos>" for p, i in zip(self.tgt_tokenizer_.id_to_piece(hyp.ids), hyp.ids)], hyp
+
     def _fit_tokenizers(self, src: list[str], tgt: list[str]) -> None:
         cfg = self.config_
         make = lambda: SideTokenizer(cfg.tokenizer, cfg.min_freq, cfg.max_size, cfg.lowercase)  # noqa: E731
