@@ -157,3 +157,22 @@ def test_join_words_puts_no_space_beside_cjk():
     from lstmkit.data.vocab import join_words
     assert join_words(["我", "喜", "欢", "tea", "and", "茶"]) == "我喜欢tea and茶"
     assert join_words(["a", "b"]) == "a b" and join_words([]) == "" and join_words(["他们", "看"]) == "他们看"
+
+
+@pytest.mark.parametrize("kind", ["word", "char"])
+def test_fitting_on_texts_cut_once_gives_the_vocabulary_and_ids_of_fitting_on_the_texts(kind):
+    """A caller that encodes its training texts cuts them once (``fit_tokens`` + ``encode_tokens``):
+    the vocabulary and the ids equal ``fit(texts)`` and ``encode`` of each text, on generated text
+    (breaks, apostrophes, accents, CJK, empty texts, a min_freq and a max_size that cut the vocabulary)."""
+    import numpy as np
+    rng = np.random.default_rng(0)
+    words = ["the", "Film", "don't", "café", "好看", "<br />", "it’s", "10/10", "", "!!", "'a'", "naïve"]
+    texts = [" ".join(rng.choice(words, int(rng.integers(0, 12)))) for _ in range(500)]
+    for min_freq, max_size in ((1, None), (3, 8)):
+        before = make_tokenizer(kind, min_freq, max_size).fit(texts)
+        after = make_tokenizer(kind, min_freq, max_size)
+        tokens = after.tokens_many(texts)
+        ids, lengths = after.fit_tokens(tokens).encode_tokens(tokens)
+        assert after.to_dict() == before.to_dict() and len(after.vocab) > 2
+        want = [before.encode(t) for t in texts]
+        assert ids.tolist() == [i for w in want for i in w] and lengths.tolist() == [len(w) for w in want]

@@ -5,6 +5,7 @@
     Vocab.build(token_lists, …)         counted, capped vocabulary; id 0 = <pad>, 1 = <unk>
     make_tokenizer("word"|"char"|"bpe")  fit(texts) -> encode(text) -> ids; to_dict() / from_dict()
     tokenizer.encode_many(texts)        the ids of every text end to end, and each text's count
+    tokenizer.fit_tokens(tokens_many(texts)), encode_tokens(…)   the same, the texts cut once (word, char)
     load_vectors(path, vocab)           GloVe / word2vec text vectors aligned with a vocabulary
 
 Every tokenizer's fitted state is plain data (``to_dict()``), written as ``vocab.json`` into a
@@ -203,7 +204,12 @@ class WordTokenizer:
         return tokenize_words(text, self.lowercase)
 
     def fit(self, texts: Iterable[str]):
-        self.vocab = Vocab.build((self.tokens(t) for t in texts), self.min_freq, self.max_size)
+        return self.fit_tokens(self.tokens(t) for t in texts)
+
+    def fit_tokens(self, token_lists: Iterable[Sequence[str]]):
+        """:meth:`fit` on texts already cut (:meth:`tokens_many`): a caller that encodes the same
+        texts (:meth:`encode_tokens`) cuts them once."""
+        self.vocab = Vocab.build(token_lists, self.min_freq, self.max_size)
         return self
 
     def tokens_many(self, texts: Sequence[str]) -> list[list[str]]:
@@ -215,7 +221,11 @@ class WordTokenizer:
 
     def encode_many(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """``(ids, lengths)``: :meth:`encode` of every text, end to end (:func:`end_to_end`)."""
-        ids, lengths = self.vocab.encode_many(self.tokens_many(texts))
+        return self.encode_tokens(self.tokens_many(texts))
+
+    def encode_tokens(self, token_lists: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`encode_many` of texts already cut (:meth:`tokens_many`)."""
+        ids, lengths = self.vocab.encode_many(token_lists)
         return _unk_for_empty(ids, lengths)
 
     def pieces(self, text: str) -> list[str]:
