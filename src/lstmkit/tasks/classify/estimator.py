@@ -20,7 +20,8 @@ import torch
 
 from lstmkit.config import train_block
 from lstmkit.data.batching import BucketBatches, Ragged, truncate
-from lstmkit.data.vocab import PAD_ID, UNK_ID, load_vectors, make_tokenizer, tokenizer_from_dict
+from lstmkit.data.vectors import load_vectors
+from lstmkit.data.vocab import PAD_ID, UNK_ID, make_tokenizer, tokenizer_from_dict
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.classify.classifier import EVAL_BATCH, TASK, Classifier
 from lstmkit.tasks.classify.config import ClassifyConfig
