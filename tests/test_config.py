@@ -90,7 +90,7 @@ def test_choice_sets_match_the_registries_that_implement_them():
     from lstmkit.nn.zoo import ENCODERS
     from lstmkit.nn.classifier import POOLINGS
     from lstmkit.nn.seq2seq import ATTENTIONS
-    from lstmkit.train.trainer import LR_SCHEDULES, PRECISIONS
+    from lstmkit.train.settings import LR_SCHEDULES, PRECISIONS
     assert set(typing.get_args(Encoder)) == set(ENCODERS)
     assert set(typing.get_args(Pooling)) == set(POOLINGS)
     assert set(typing.get_args(Attention)) == set(ATTENTIONS)

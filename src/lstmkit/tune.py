@@ -10,7 +10,7 @@ a trial cut short by Ctrl-C or SIGTERM is not one of them (the same command runs
 Outputs in ``<out>/``: ``best.yaml`` (a full config for ``lstmkit <task> train --config``),
 ``trials.csv`` (one row per trial) and ``history.png`` (optimisation history).
 
-A search space is a YAML mapping of config keys to ranges::
+A search space is a YAML mapping of config keys to ranges (:mod:`lstmkit.tune_space`)::
 
     hidden_size: {type: int, low: 16, high: 128, log: true}
     dropout: {type: float, low: 0.0, high: 0.5}
@@ -38,6 +38,7 @@ from lstmkit.errors import LstmkitError, TrainingInterrupted
 from lstmkit.runs import atomic_write, check_out_folder
 from lstmkit.tasks import RoomRegistry
 from lstmkit.train.callbacks import Callback
+from lstmkit.tune_space import describe_range, distribution, parse_space, suggest
 
 __all__ = ["TaskTuning", "TASKS", "parse_space", "parse_timeout", "tune"]
 
@@ -65,54 +66,7 @@ TASKS = RoomRegistry("bench", lambda room: TaskTuning(room.SEARCH_SPACE, room.tu
 ``tune_trial`` in ``tasks/<task>/bench.py``."""
 
 
-# -- search spaces ----------------------------------------------------------------------------
-def parse_space(raw: dict[str, Any], known: set[str]) -> dict[str, dict[str, Any]]:
-    """Validate a search space; every problem is an LstmkitError naming the key."""
-    if not isinstance(raw, dict) or not raw:
-        raise LstmkitError("the search space is empty", "name at least one setting, e.g. 'lr: {type: float, low: 1e-4, high: 1e-2, log: true}'")
-    space = {}
-    for key, spec in raw.items():
-        if key not in known:
-            raise LstmkitError(f"search space: unknown setting {key!r}", f"known settings: {', '.join(sorted(known))}")
-        if isinstance(spec, list):
-            spec = {"type": "categorical", "choices": spec}
-        if not isinstance(spec, dict) or spec.get("type") not in ("int", "float", "categorical"):
-            raise LstmkitError(f"search space: {key!r} needs a type (int, float or categorical)",
-                               "write e.g. '{type: int, low: 1, high: 3}' or a list of choices")
-        if spec["type"] == "categorical":
-            if not spec.get("choices"):
-                raise LstmkitError(f"search space: {key!r} has no choices (an empty range)", "list at least one value")
-        else:
-            if "low" not in spec or "high" not in spec:
-                raise LstmkitError(f"search space: {key!r} needs 'low' and 'high'", "give both bounds")
-            low, high = spec["low"], spec["high"]
-            if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (low, high)):
-                raise LstmkitError(f"search space: bounds of {key!r} must be numbers, got {low!r} and {high!r}",
-                                   "write numbers such as 1e-4")
-            if low > high:
-                raise LstmkitError(f"search space: {key!r} has an empty range (low {low} > high {high})",
-                                   "make low <= high")
-            if spec.get("log") and low <= 0:
-                raise LstmkitError(f"search space: {key!r} is log-scaled but low is {low}", "use low > 0 or log: false")
-            if spec["type"] == "int" and not (float(low).is_integer() and float(high).is_integer()):
-                raise LstmkitError(f"search space: {key!r} is an int range with bounds {low}, {high}",
-                                   "use whole numbers or type: float")
-        space[key] = spec
-    return space
-
-
-def _suggest(trial, space: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    out = {}
-    for key, spec in space.items():
-        if spec["type"] == "int":
-            out[key] = trial.suggest_int(key, int(spec["low"]), int(spec["high"]), log=bool(spec.get("log")))
-        elif spec["type"] == "float":
-            out[key] = trial.suggest_float(key, float(spec["low"]), float(spec["high"]), log=bool(spec.get("log")))
-        else:
-            out[key] = trial.suggest_categorical(key, list(spec["choices"]))
-    return out
-
-
+# -- the search -------------------------------------------------------------------------------
 def parse_timeout(text: str | None) -> float | None:
     """``90``, ``90s``, ``30m``, ``2h`` -> seconds."""
     if text is None:
@@ -123,7 +77,6 @@ def parse_timeout(text: str | None) -> float | None:
     return float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[m.group(2)]
 
 
-# -- the search -------------------------------------------------------------------------------
 class _Pruning(Callback):
     """Feeds each epoch's validation loss to Optuna and stops trials the pruner gives up on."""
 
@@ -172,7 +125,7 @@ def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | 
     quiet_interrupt = _DropInterruptWarning()
 
     def objective(trial):
-        params = {**flat_base, **_suggest(trial, space), **quiet}
+        params = {**flat_base, **suggest(trial, space), **quiet}
         try:
             return plug.run_trial(params, _Pruning(trial))
         except LstmkitError as e:          # e.g. a lookback too long for the data: this trial only
@@ -273,31 +226,15 @@ def _check_continues(optuna, study, task: str, space: dict[str, dict[str, Any]],
     for key, spec in space.items():
         if key in drawn:
             try:
-                optuna.distributions.check_distribution_compatibility(drawn[key], _distribution(optuna, spec))
+                optuna.distributions.check_distribution_compatibility(drawn[key], distribution(optuna, spec))
             except ValueError:
+                here = describe_range(distribution(optuna, spec))
                 raise LstmkitError(f"the study {study.study_name!r} in {storage} drew {key!r} from "
-                                   f"{_range(drawn[key])}; this search space has {_range(_distribution(optuna, spec))}",
+                                   f"{describe_range(drawn[key])}; this search space has {here}",
                                    "continue it with the search space it began with, or start a new study "
                                    "(--study NAME or another --out)") from None
     if recorded is None:
         study.set_user_attr("task", task)
-
-
-def _distribution(optuna, spec: dict[str, Any]):
-    """The optuna distribution ``_suggest`` draws ``spec`` from."""
-    d = optuna.distributions
-    if spec["type"] == "int":
-        return d.IntDistribution(int(spec["low"]), int(spec["high"]), log=bool(spec.get("log")))
-    if spec["type"] == "float":
-        return d.FloatDistribution(float(spec["low"]), float(spec["high"]), log=bool(spec.get("log")))
-    return d.CategoricalDistribution(list(spec["choices"]))
-
-
-def _range(dist) -> str:
-    if hasattr(dist, "choices"):
-        return "the choices " + ", ".join(map(str, dist.choices))
-    kind = "int" if isinstance(dist.low, int) else "float"
-    return f"{'log-scaled ' if dist.log else ''}{kind} values {dist.low}..{dist.high}"
 
 
 def _short(v: Any) -> str:

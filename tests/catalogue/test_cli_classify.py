@@ -151,5 +151,5 @@ def test_the_config_knows_the_trainers_losses():
     import typing
 
     from lstmkit.config import TrainConfig
-    from lstmkit.train.trainer import LOSSES
+    from lstmkit.train.settings import LOSSES
     assert set(typing.get_args(typing.get_type_hints(TrainConfig)["loss"])) == {*LOSSES, "auto"}

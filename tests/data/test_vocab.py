@@ -4,10 +4,8 @@ import unicodedata
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-import torch
 
-from lstmkit.data.vocab import (PAD_ID, UNK_ID, CharTokenizer, Vocab, WordTokenizer, load_vectors,
-                                make_tokenizer, tokenize_words, tokenizer_from_dict)
+from lstmkit.data.vocab import (PAD_ID, UNK_ID, CharTokenizer, Vocab, WordTokenizer, make_tokenizer, tokenize_words, tokenizer_from_dict)
 from lstmkit.errors import LstmkitError
 
 
@@ -85,35 +83,6 @@ def test_unknown_tokenizer_kind():
         make_tokenizer("sentencepiece")
 
 
-# -- vectors -----------------------------------------------------------------------------------------
-def test_glove_and_word2vec_text_files(tmp_path):
-    vocab = Vocab(["<pad>", "<unk>", "good", "bad", "meh"])
-    glove = tmp_path / "g.txt"
-    glove.write_text("good 1 2 3\nBad 4 5 6\nother 7 8 9\n")
-    w, n = load_vectors(glove, vocab)
-    assert n == 2 and w.shape == (5, 3)
-    assert torch.equal(w[2], torch.tensor([1.0, 2.0, 3.0]))
-    assert torch.equal(w[3], torch.tensor([4.0, 5.0, 6.0]))         # matched lower-cased
-    assert torch.equal(w[PAD_ID], torch.zeros(3))
-    w2v = tmp_path / "w.txt"
-    w2v.write_text("2 3\ngood 1 2 3\nmeh 0 0 1\n")
-    w, n = load_vectors(w2v, vocab)
-    assert n == 2 and torch.equal(w[4], torch.tensor([0.0, 0.0, 1.0]))
-
-
-def test_vectors_errors(tmp_path):
-    vocab = Vocab(["<pad>", "<unk>", "good"])
-    with pytest.raises(LstmkitError, match="not found"):
-        load_vectors(tmp_path / "none.txt", vocab)
-    f = tmp_path / "v.txt"
-    f.write_text("x 1 2\ny 1\n")
-    with pytest.raises(LstmkitError, match="line 2"):
-        load_vectors(f, vocab)
-    f.write_text("x 1 2\n")
-    with pytest.raises(LstmkitError, match="no word"):
-        load_vectors(f, vocab)
-
-
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.characters(max_codepoint=127), max_size=80))
 def test_ascii_text_tokenizes_as_the_unicode_pattern_does(text):
@@ -157,3 +126,22 @@ def test_join_words_puts_no_space_beside_cjk():
     from lstmkit.data.vocab import join_words
     assert join_words(["我", "喜", "欢", "tea", "and", "茶"]) == "我喜欢tea and茶"
     assert join_words(["a", "b"]) == "a b" and join_words([]) == "" and join_words(["他们", "看"]) == "他们看"
+
+
+@pytest.mark.parametrize("kind", ["word", "char"])
+def test_fitting_on_texts_cut_once_gives_the_vocabulary_and_ids_of_fitting_on_the_texts(kind):
+    """A caller that encodes its training texts cuts them once (``fit_tokens`` + ``encode_tokens``):
+    the vocabulary and the ids equal ``fit(texts)`` and ``encode`` of each text, on generated text
+    (breaks, apostrophes, accents, CJK, empty texts, a min_freq and a max_size that cut the vocabulary)."""
+    import numpy as np
+    rng = np.random.default_rng(0)
+    words = ["the", "Film", "don't", "café", "好看", "<br />", "it’s", "10/10", "", "!!", "'a'", "naïve"]
+    texts = [" ".join(rng.choice(words, int(rng.integers(0, 12)))) for _ in range(500)]
+    for min_freq, max_size in ((1, None), (3, 8)):
+        before = make_tokenizer(kind, min_freq, max_size).fit(texts)
+        after = make_tokenizer(kind, min_freq, max_size)
+        tokens = after.tokens_many(texts)
+        ids, lengths = after.fit_tokens(tokens).encode_tokens(tokens)
+        assert after.to_dict() == before.to_dict() and len(after.vocab) > 2
+        want = [before.encode(t) for t in texts]
+        assert ids.tolist() == [i for w in want for i in w] and lengths.tolist() == [len(w) for w in want]

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import torch
 
+import lstmkit.inspect
 from lstmkit.cli import main
 from lstmkit.tasks.forecast.estimator import Forecaster
 
@@ -174,3 +175,83 @@ def test_gates_of_a_model_without_an_lstm_name_the_runs_model(run_and_data, tmp_
     est.fit(str(data), target="y", run_dir=tmp_path / "run")
     with pytest.raises(LstmkitError, match=r"the model \(tcn\) has no LSTM layer.*lstm-fcn"):
         lstmkit.inspect.gates(est, np.zeros((10, 1), np.float32))
+
+
+@pytest.fixture(scope="module")
+def seq2seq_runs(tmp_path_factory):
+    """A one-epoch translator and a one-epoch CTC speech run on generated data (seconds)."""
+    from speech_data import write_manifest
+    from translate_data import TINY, make_pairs
+    from lstmkit import SpeechRecognizer, Translator
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        root = tmp_path_factory.mktemp("seq2seq")
+        Translator(**{**TINY, "max_epochs": 1}).fit(make_pairs(60), run_dir=root / "translate")
+        manifest = write_manifest(root / "audio", 8, seed=1)
+        SpeechRecognizer(hidden_size=6, num_layers=1, channels=8, n_mels=20, subsample=1, max_epochs=1, val_frac=0.25,
+                         progress="off", tensorboard=False, doctor=False).fit(manifest, run_dir=root / "speech")
+        yield root / "translate", root / "speech", root / "audio" / "wavs" / "manifest_0.wav"
+    finally:
+        torch.set_num_threads(n)
+
+
+def _flat(stats: dict) -> dict:
+    return {(layer, gate, key): v for layer, gates in stats.items() for gate, s in gates.items() for key, v in s.items()}
+
+
+def test_gates_of_a_translator_read_the_source_and_its_translation(seq2seq_runs, capsys):
+    """--text on a translate run (before: 'a translate run's are not shown yet'): the encoder's gates
+    over the source's tokens, the decoder's over the greedy translation, both as the model computes them."""
+    from cli_helpers import run_cli
+    from lstmkit import Translator
+    from lstmkit.inspect.gates import decoder_gates
+    run = seq2seq_runs[0]
+    code, out, err = run_cli(["inspect", "gates", "--run", run, "--text", "red dog runs ."], capsys)
+    assert code == 0, err
+    assert (run / "plots" / "gates.png").is_file() and (run / "plots" / "decoder_gates.png").is_file()
+    info = json.loads((run / "gates.json").read_text())
+    est = Translator.load(run)
+    tokens, ids = est.token_inputs("red dog runs .")
+    pieces, out_ids = est.output_tokens("red dog runs .")
+    assert info["tokens"] == tokens == ["red", "dog", "runs", "."] and info["decoder"]["tokens"] == pieces
+    encoder, decoder = lstmkit.inspect.gates(est, torch.tensor(ids)), decoder_gates(est, torch.tensor(ids), out_ids)
+    assert _flat(info["stats"]) == pytest.approx(_flat(encoder["stats"])) and set(info["stats"]) == {"l0", "l0_reverse"}
+    assert _flat(info["decoder"]["stats"]) == pytest.approx(_flat(decoder["stats"]))
+    assert "encoder l0_reverse" in out and "decoder l0" in out and "decoder_gates.png" in out
+
+
+def test_gates_of_a_speech_run_read_a_recording(seq2seq_runs, capsys):
+    from cli_helpers import run_cli
+    from lstmkit import SpeechRecognizer
+    _, run, wav = seq2seq_runs
+    code, out, err = run_cli(["inspect", "gates", "--run", run, "--audio", wav], capsys)
+    assert code == 0, err
+    assert (run / "plots" / "gates.png").is_file() and f"wrote {run / 'plots' / 'gates.png'}" in out
+    info = json.loads((run / "gates.json").read_text())
+    est = SpeechRecognizer.load(run)
+    x = est.audio_inputs(wav)
+    direct = lstmkit.inspect.gates(est, x, torch.tensor([len(x)]))
+    assert info["feature_frames"] == len(x) and info["frames"] == direct["gates"]["i"].shape[2] == (len(x) - 3) // 2 + 1
+    assert _flat(info["stats"]) == pytest.approx(_flat(direct["stats"])) and info["hidden_size"] == 6
+
+
+def test_gates_of_translate_and_speech_runs_refuse_bad_input_in_one_line(seq2seq_runs, tmp_path, capsys):
+    import soundfile as sf
+    from cli_helpers import assert_user_error, run_cli
+    translate, speech, wav = seq2seq_runs
+    sf.write(tmp_path / "empty.wav", np.zeros(0, np.float32), 8000, subtype="PCM_16")
+    sf.write(tmp_path / "short.wav", np.zeros(80, np.float32), 8000, subtype="PCM_16")          # 10 ms
+    for run, words, what in (
+            (translate, [], ["pass either --data", "--audio"]),
+            (translate, ["--text", "  "], ["the text is empty"]),
+            (translate, ["--audio", wav], ["this is a translate run", "pass --text"]),
+            (translate, ["--text", "red", "--audio", wav], ["--text and --audio, not both"]),
+            (speech, ["--text", "ab"], ["this is a speech run", "pass --audio"]),
+            (speech, ["--data", tmp_path / "x.csv"], ["this is a speech run", "pass --audio"]),
+            (speech, ["--audio", tmp_path / "empty.wav"], ["empty.wav holds no audio samples"]),
+            (speech, ["--audio", tmp_path / "short.wav"], ["short.wav is too short"]),
+            (speech, ["--audio", tmp_path / "missing.wav"], ["missing.wav"])):
+        assert_user_error(*run_cli(["inspect", "gates", "--run", run, *words], capsys)[::2], *what)
+    code, _, err = run_cli(["inspect", "attention", "--run", translate, "--data", tmp_path / "x.csv"], capsys)
+    assert_user_error(code, err, "this is a translate run", "plots/attention.png", ".attention(")

@@ -118,3 +118,76 @@ def test_most_active_units_and_plot(tmp_path):
     result = gates(LSTM(1, 6, num_layers=2), torch.randn(2, 7, 1), lengths=torch.tensor([7, 4]))
     plot_gates(result, tmp_path / "plots" / "gates.png", top=3)
     assert (tmp_path / "plots" / "gates.png").stat().st_size > 10_000
+
+
+def _top_hidden(result, layers: int, directions: int):
+    """The top layer's hidden states from the recorded gates, ``h = o * tanh(c)``, directions
+    concatenated: ``[B, T, D*H]``, what the fused LSTM outputs."""
+    g = result["gates"]
+    top = range((layers - 1) * directions, layers * directions)
+    return torch.cat([g["o"][k] * torch.tanh(g["c"][k]) for k in top], -1)
+
+
+def test_an_encoder_decoders_gates_are_its_encoders_over_the_source():
+    """Translation: the encoder's gates over token ids; their hidden states equal the fused
+    encoder's outputs at every valid step (padding excluded from the statistics)."""
+    from lstmkit.nn.seq2seq import Seq2Seq
+    torch.manual_seed(0)
+    net = Seq2Seq(20, 20, embed_dim=6, hidden_size=5, num_layers=2, encoder="bilstm", dropout=0.0).double().eval()
+    src, src_len = torch.randint(4, 20, (2, 7)), torch.tensor([7, 4])
+    result = gates(net, src, src_len)
+    with torch.no_grad():
+        out, _ = net.encoder(net.src_embed(src), None, src_len)                    # [B, S, 2H], the fused path
+    h = _top_hidden(result, 2, 2)
+    torch.testing.assert_close(h[0], out[0])
+    torch.testing.assert_close(h[1, :4], out[1, :4])
+    assert result["valid"].sum().item() == 11 and set(result["stats"]) == {"l0", "l0_reverse", "l1", "l1_reverse"}
+
+
+def test_decoder_gates_follow_the_decoder_step_by_step():
+    """The decoder runs a step at a time; its recorded gates rebuild the hidden states each step
+    produced (captured from the model's own decoding), for an output written after <bos>."""
+    from lstmkit.inspect.gates import decoder_gates
+    from lstmkit.nn.seq2seq import BOS_ID, Seq2Seq
+    torch.manual_seed(1)
+    net = Seq2Seq(20, 20, embed_dim=6, hidden_size=5, num_layers=2, encoder="lstm", attention="general",
+                  dropout=0.0).double().eval()
+    src, output = torch.randint(4, 20, (6,)), [5, 9, 11, 3]
+    result = decoder_gates(net, src, output)
+    tops = []
+    with torch.no_grad():
+        memory, state = net.encode(src[None], torch.tensor([6]))
+        for y in [BOS_ID, *output[:-1]]:
+            _, state, _ = net.step(torch.tensor([y]), state, memory)
+            tops.append(state[0][-1])                                              # top layer's h [1, H]
+    torch.testing.assert_close(_top_hidden(result, 2, 1)[0], torch.cat(tops))
+    assert result["gates"]["i"].shape == (2, 1, 4, 5)
+    with pytest.raises(LstmkitError, match="encoder-decoder"):
+        decoder_gates(LSTM(2, 3), torch.zeros(3, 2), [4])
+    with pytest.raises(LstmkitError, match="output is empty"):
+        decoder_gates(net, src, [])
+
+
+@pytest.mark.parametrize("mode", ["ctc", "seq2seq"])
+def test_speech_gates_read_the_frames_after_subsampling(mode):
+    """Speech: the acoustic model's recurrent layer over a clip's features, after the
+    convolutions halve the frame rate; the hidden states equal the fused encoder's."""
+    from lstmkit.tasks.speech.model import AcousticModel, SpeechSeq2Seq
+    torch.manual_seed(2)
+    net = (AcousticModel(8, 6, subsample=1, channels=4, hidden_size=3, num_layers=1, dropout=0.0) if mode == "ctc"
+           else SpeechSeq2Seq(8, 9, subsample=1, channels=4, embed_dim=4, hidden_size=3, num_layers=1,
+                              dropout=0.0)).double().eval()
+    feats = torch.randn(21, 8, dtype=torch.float64)
+    result = gates(net, feats, torch.tensor([21]))
+    with torch.no_grad():
+        h, lengths = net.subsample(feats[None], torch.tensor([21]))
+        out, _ = net.encoder(h if mode == "ctc" else net.src_embed(h), None, lengths)
+    assert result["gates"]["i"].shape[2] == int(lengths) == 10
+    torch.testing.assert_close(_top_hidden(result, 1, 2), out)
+
+
+def test_an_encoder_without_an_lstm_is_named():
+    from lstmkit.nn.seq2seq import Seq2Seq
+    net = Seq2Seq(10, 10, embed_dim=4, hidden_size=4, num_layers=1, encoder="gru", dropout=0.0)
+    with pytest.raises(LstmkitError, match=r"the encoder \(Seq2Seq\) has no LSTM layer"):
+        gates(net, torch.tensor([4, 5, 6]))

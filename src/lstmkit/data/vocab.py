@@ -5,7 +5,9 @@
     Vocab.build(token_lists, …)         counted, capped vocabulary; id 0 = <pad>, 1 = <unk>
     make_tokenizer("word"|"char"|"bpe")  fit(texts) -> encode(text) -> ids; to_dict() / from_dict()
     tokenizer.encode_many(texts)        the ids of every text end to end, and each text's count
-    load_vectors(path, vocab)           GloVe / word2vec text vectors aligned with a vocabulary
+    tokenizer.fit_tokens(tokens_many(texts)), encode_tokens(…)   the same, the texts cut once (word, char)
+
+Pretrained word vectors for a vocabulary are :mod:`lstmkit.data.vectors`.
 
 Every tokenizer's fitted state is plain data (``to_dict()``), written as ``vocab.json`` into a
 run folder and read back by ``tokenizer_from_dict`` — nothing is pickled.
@@ -13,24 +15,21 @@ run folder and read back by ``tokenizer_from_dict`` — nothing is pickled.
 from __future__ import annotations
 
 import functools
-import gzip
 import json
 import re
 import unicodedata
 from collections import Counter
 from itertools import chain, repeat
-from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import numpy as np
-import torch
 
-from lstmkit.errors import LstmkitError, missing_path_fix
+from lstmkit.errors import LstmkitError
 
 __all__ = [
     "PAD", "UNK", "PAD_ID", "UNK_ID", "TOKENIZERS", "clean_text", "tokenize_words", "tokenize_many",
     "tokenize_chars", "join_words", "end_to_end", "Vocab", "WordTokenizer", "CharTokenizer", "BPETokenizer", "make_tokenizer", "tokenizer_from_dict",
-    "load_vectors", "import_tokenizers", "CJK",
+    "import_tokenizers", "CJK",
 ]
 
 PAD, UNK = "<pad>", "<unk>"
@@ -203,7 +202,12 @@ class WordTokenizer:
         return tokenize_words(text, self.lowercase)
 
     def fit(self, texts: Iterable[str]):
-        self.vocab = Vocab.build((self.tokens(t) for t in texts), self.min_freq, self.max_size)
+        return self.fit_tokens(self.tokens(t) for t in texts)
+
+    def fit_tokens(self, token_lists: Iterable[Sequence[str]]):
+        """:meth:`fit` on texts already cut (:meth:`tokens_many`): a caller that encodes the same
+        texts (:meth:`encode_tokens`) cuts them once."""
+        self.vocab = Vocab.build(token_lists, self.min_freq, self.max_size)
         return self
 
     def tokens_many(self, texts: Sequence[str]) -> list[list[str]]:
@@ -215,7 +219,11 @@ class WordTokenizer:
 
     def encode_many(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """``(ids, lengths)``: :meth:`encode` of every text, end to end (:func:`end_to_end`)."""
-        ids, lengths = self.vocab.encode_many(self.tokens_many(texts))
+        return self.encode_tokens(self.tokens_many(texts))
+
+    def encode_tokens(self, token_lists: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`encode_many` of texts already cut (:meth:`tokens_many`)."""
+        ids, lengths = self.vocab.encode_many(token_lists)
         return _unk_for_empty(ids, lengths)
 
     def pieces(self, text: str) -> list[str]:
@@ -363,54 +371,3 @@ def extend_tokenizer(tok, texts: Sequence[str], min_freq: int, max_size: int | N
     extra = [w for w in counted.vocab.itos[2:] if w not in known]
     added = len(extra) if max_size is None else min(len(extra), max(0, max_size - len(known)))
     return tokenizer_from_dict({**state, "itos": [*state["itos"], *extra[:added]]}), added
-
-
-# -- pretrained vectors ----------------------------------------------------------------------------
-def load_vectors(path: str | Path, vocab: Vocab, seed: int = 0) -> tuple[torch.Tensor, int]:
-    """Rows of a GloVe / word2vec *text* file for the words of ``vocab``.
-
-    The file has one ``word v1 v2 … vD`` per line (word2vec's ``N D`` header line is skipped;
-    ``.gz`` is read directly). Returns ``(weights [len(vocab), D], n_found)``: found words get
-    their vector, others random normal values with the found vectors' standard deviation,
-    ``<pad>`` zeros. Words are matched as given, then lower-cased.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise LstmkitError(f"vectors file not found: {path}", missing_path_fix(path, "check the --vectors path"))
-    opener = gzip.open if path.suffix == ".gz" else open
-    found: dict[int, np.ndarray] = {}
-    dim = None
-    try:
-        with opener(path, "rt", encoding="utf-8", errors="replace") as f:
-            for lineno, line in enumerate(f, 1):
-                parts = line.rstrip().split(" ")
-                if lineno == 1 and len(parts) == 2 and all(p.isdigit() for p in parts):
-                    continue                                   # word2vec header "N D"
-                if len(parts) < 2:
-                    continue
-                if dim is None:
-                    dim = len(parts) - 1
-                elif len(parts) - 1 != dim:
-                    raise LstmkitError(f"{path} line {lineno} has {len(parts) - 1} values, earlier lines {dim}",
-                                       "pass a GloVe/word2vec text file with one vector per line")
-                idx = vocab.stoi.get(parts[0])
-                if idx is None:
-                    idx = vocab.stoi.get(parts[0].lower())
-                if idx is None or idx in found or idx == PAD_ID:
-                    continue
-                try:
-                    found[idx] = np.asarray(parts[1:], dtype=np.float32)
-                except ValueError:
-                    raise LstmkitError(f"{path} line {lineno} holds a value that is not a number",
-                                       "pass a GloVe/word2vec *text* file (binary files are not read)") from None
-    except (OSError, EOFError) as e:
-        raise LstmkitError(f"could not read vectors file {path}: {e}", "check the file") from None
-    if not found:
-        raise LstmkitError(f"no word of the vocabulary was found in {path}",
-                           "is it a word-vector text file for this language?")
-    rows = np.stack(list(found.values()))
-    rng = np.random.default_rng(seed)
-    weights = rng.normal(0.0, float(rows.std()) or 1.0, size=(len(vocab), dim)).astype(np.float32)
-    weights[list(found)] = rows
-    weights[PAD_ID] = 0.0
-    return torch.from_numpy(weights), len(found)

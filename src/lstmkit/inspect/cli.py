@@ -1,5 +1,7 @@
 """``lstmkit inspect gates | attention --run RUN --data F [--window N]``; ``inspect gates --run RUN
---text '…'`` for a text classifier or a language model."""
+--text '…'`` for a text classifier, a language model or a translator (its encoder's gates over the
+source, its decoder's over the translation), ``inspect gates --run RUN --audio clip.wav`` for a
+speech run (its acoustic model's recurrent layer over the recording's frames)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,14 +14,16 @@ from lstmkit.errors import LstmkitError
 from lstmkit.loading import load
 from lstmkit.runs import read_meta, write_json
 
-__all__ = ["app", "run_window"]
+__all__ = ["app", "run_window", "text_tokens", "audio_features"]
 
 app = typer.Typer(help="Look inside a trained model: LSTM gates, attention weights.", no_args_is_help=True,
                   add_completion=False)
 
 _RUN = typer.Option(..., help="Run folder from 'train'.")
 _DATA = typer.Option(..., help="Data to take the input window from (same columns as in training).")
-_TEXT_HELP = "A text classifier's or language model's run: the text whose tokens the gates read (quote it)."
+_TEXT_HELP = ("A text classifier's, language model's or translator's run: the text whose tokens the gates read "
+              "(quote it; a translator's source sentence).")
+_AUDIO_HELP = "A speech run: the audio file (WAV) whose frames the gates read."
 _WINDOW = typer.Option(-1, help="Which input window: 0 = the first `lookback` rows, -1 = the last.")
 
 
@@ -46,12 +50,22 @@ def run_window(run: Path, data: Path, window: int, command: str = "gates"):
 
 
 def text_tokens(run: Path, text: str):
-    """The run's estimator, and the tokens and ids it reads of ``text`` (text classifiers, language models)."""
+    """The run's estimator, and the tokens and ids it reads of ``text`` (text classifiers, language
+    models, translators)."""
     est = load(run)
     if not _reads_text(est):
-        raise LstmkitError(f"--text reads a text classifier's or a language model's run; this is {_what_run(run, est)}",
-                           _other_way(run, est, "gates"))
+        raise LstmkitError(f"--text reads a text classifier's, a language model's or a translator's run; this is "
+                           f"{_what_run(run, est)}", _other_way(run, est, "gates"))
     return (est, *est.token_inputs(text))
+
+
+def audio_features(run: Path, audio: Path):
+    """The run's estimator, and the normalised features ``[T, F]`` its network reads of ``audio`` (speech)."""
+    est = load(run)
+    if not hasattr(est, "audio_inputs"):
+        raise LstmkitError(f"--audio reads a speech run's recording; this is {_what_run(run, est)}",
+                           _other_way(run, est, "gates"))
+    return est, est.audio_inputs(audio)
 
 
 def _reads_text(est) -> bool:
@@ -68,56 +82,93 @@ def _other_way(run: Path, est, command: str) -> str:
     """What shows this run's insides instead (each way named once: a forecast run's --data and a
     text run's --text no longer send the other kinds of run from one to the other)."""
     if hasattr(est, "model_inputs"):
-        return "pass --data with the run's data instead of --text"
-    if _reads_text(est) and command == "gates":
+        return "pass --data with the run's data instead"
+    if command == "gates" and _reads_text(est):
         return f"pass --text '…' instead: lstmkit inspect gates --run {run} --text 'a few words'"
-    if _reads_text(est) and hasattr(est, "attention"):
+    if command == "gates" and hasattr(est, "audio_inputs"):
+        return f"pass --audio instead: lstmkit inspect gates --run {run} --audio clip.wav"
+    if _reads_text(est) and hasattr(est, "write_attention"):
         return f"attention pooling's token weights: lstmkit classify attention --run {run} --text '…'"
-    shown = "the command line shows forecast runs' gates and attention (--data) and text runs' gates (--text)"
+    if hasattr(est, "output_tokens") and hasattr(est, "attention"):
+        return (f"training drew the attention over a validation sentence: {run / 'plots' / 'attention.png'}; "
+                f"in Python: lstmkit.load('{run}').attention('a sentence')")
+    shown = ("the command line shows forecast runs' gates and attention (--data), text runs' gates (--text) and "
+             "speech runs' gates (--audio)")
     if getattr(est, "kind", None) == "series":
         return (f"{shown}; in Python: lstmkit.inspect.{command}(lstmkit.load('{run}'), x) with x [T, F] "
                 "scaled as training scaled it")
     return f"{shown}; a {read_meta(run)['task']} run's are not shown yet"
 
 
-@app.command("gates")
-def gates_command(run: Path = _RUN, data: Optional[Path] = typer.Option(None, help=_DATA.help),
-                  text: Optional[str] = typer.Option(None, help=_TEXT_HELP), window: int = _WINDOW,
-                  top: int = typer.Option(5, help="Cell-state trajectories of this many most active units.")):
-    """Record i, f, g, o, c for one window (--data) or one text (--text): plots/gates.png and
-    gates.json in the run folder."""
+def _inputs(run: Path, data, text, audio, window: int):
+    """``(estimator, network input, lengths, where, step names, gates.json's record)`` for the one input given."""
     import torch
-
-    from lstmkit.inspect.gates import gates, plot_gates
-    if top < 1:
-        raise LstmkitError(f"--top must be at least 1, got {top}", "pass --top 5, say")
-    if (data is None) == (text is None):
-        raise LstmkitError("pass either --data (a forecast run's window) or --text (a text classifier's or a "
-                           "language model's tokens)" if data is None else "pass --data or --text, not both",
-                           f"e.g. lstmkit inspect gates --run {run} --text 'a wonderful film'")
     if text is not None:
         est, tokens, ids = text_tokens(run, text)
-        result = gates(est, torch.tensor([ids]), torch.tensor([len(ids)]))
-        where, steps, record = f"'{text[:40]}'", tokens, {"tokens": tokens}
-    else:
-        est, x, start = run_window(run, data, window)
-        result = gates(est, x)
-        where, steps, record = f"the window starting at row {start}", None, {"window_start": start, "lookback": len(x)}
-    first = f" of the first of {result['members']} ensemble members" if result["members"] > 1 else ""
-    plot_gates(result, run / "plots" / "gates.png", top=top, steps=steps,
-               title=f"{getattr(est.config_, 'model', None) or type(est).__name__}: gates{first} for {where}")
-    write_json(run / "gates.json", {**record, "layers": result["layers"], "directions": result["directions"],
-                                    "hidden_size": result["hidden_size"], "member": 0, "members": result["members"],
-                                    "stats": result["stats"]})
-    if first:
-        typer.echo(f"gates{first} (the others differ by their initial weights)")
-    typer.echo(f"{'layer':<12}{'gate':<6}{'mean':>8}{'>0.9':>8}{'<0.1':>8}")
-    for layer, per_gate in result["stats"].items():
+        return est, torch.tensor([ids]), torch.tensor([len(ids)]), f"'{text[:40]}'", tokens, {"tokens": tokens}
+    if audio is not None:
+        est, x = audio_features(run, audio)
+        return est, x, torch.tensor([len(x)]), audio.name, None, {"audio": str(audio), "feature_frames": len(x)}
+    est, x, start = run_window(run, data, window)
+    return est, x, None, f"the window starting at row {start}", None, {"window_start": start, "lookback": len(x)}
+
+
+def _summary(result: dict) -> dict:
+    return {"layers": result["layers"], "directions": result["directions"], "hidden_size": result["hidden_size"],
+            "stats": result["stats"]}
+
+
+def _echo_stats(stats: dict, part: str = "") -> None:
+    width = 12 + len(part)
+    typer.echo(f"{part + 'layer':<{width}}{'gate':<6}{'mean':>8}{'>0.9':>8}{'<0.1':>8}")
+    for layer, per_gate in stats.items():
         for name, s in per_gate.items():
             if name != "c":
-                typer.echo(f"{layer:<12}{name:<6}{s['mean']:>8.3f}{s['frac_above_0.9']:>8.3f}"
+                typer.echo(f"{part + layer:<{width}}{name:<6}{s['mean']:>8.3f}{s['frac_above_0.9']:>8.3f}"
                            f"{s['frac_below_0.1']:>8.3f}")
-    typer.echo(f"wrote {run / 'plots' / 'gates.png'} and {run / 'gates.json'}")
+
+
+@app.command("gates")
+def gates_command(run: Path = _RUN, data: Optional[Path] = typer.Option(None, help=_DATA.help),
+                  text: Optional[str] = typer.Option(None, help=_TEXT_HELP),
+                  audio: Optional[Path] = typer.Option(None, help=_AUDIO_HELP), window: int = _WINDOW,
+                  top: int = typer.Option(5, help="Cell-state trajectories of this many most active units.")):
+    """Record i, f, g, o, c for one window (--data), one text (--text) or one recording (--audio):
+    plots/gates.png and gates.json in the run folder (a translator adds plots/decoder_gates.png)."""
+    from lstmkit.inspect.gates import decoder_gates, gates, plot_gates
+    if top < 1:
+        raise LstmkitError(f"--top must be at least 1, got {top}", "pass --top 5, say")
+    given = [flag for flag, value in (("--data", data), ("--text", text), ("--audio", audio)) if value is not None]
+    if len(given) != 1:
+        several = "both" if len(given) == 2 else "all three"
+        raise LstmkitError("pass either --data (a forecast run's window), --text (a text classifier's, a language "
+                           "model's or a translator's tokens) or --audio (a speech run's recording)" if not given
+                           else f"pass one of {' and '.join(given)}, not {several}",
+                           f"e.g. lstmkit inspect gates --run {run} --text 'a wonderful film'")
+    est, x, lengths, where, steps, record = _inputs(run, data, text, audio, window)
+    result = gates(est, x, lengths)
+    if audio is not None:
+        record["frames"] = int(result["valid"][0].sum())         # the frames the LSTM reads, after subsampling
+    first = f" of the first of {result['members']} ensemble members" if result["members"] > 1 else ""
+    name = getattr(est.config_, "model", None) or type(est).__name__
+    plot_gates(result, run / "plots" / "gates.png", top=top, steps=steps,
+               title=f"{name}: {'encoder ' if hasattr(est, 'output_tokens') else ''}gates{first} for {where}")
+    decoder, written = None, [run / "plots" / "gates.png"]
+    if text is not None and hasattr(est, "output_tokens"):          # a translator: its decoder writing the output
+        out_tokens, out_ids = est.output_tokens(text)
+        decoder = decoder_gates(est, x, out_ids)
+        written.append(run / "plots" / "decoder_gates.png")
+        plot_gates(decoder, written[-1], top=top, steps=out_tokens,
+                   title=f"decoder gates writing '{' '.join(out_tokens)[:60]}' for {where}")
+        decoder = {"tokens": out_tokens, **_summary(decoder)}
+    write_json(run / "gates.json", {**record, **_summary(result), "member": 0, "members": result["members"],
+                                    **({"decoder": decoder} if decoder else {})})
+    if first:
+        typer.echo(f"gates{first} (the others differ by their initial weights)")
+    _echo_stats(result["stats"], "encoder " if decoder else "")
+    if decoder:
+        _echo_stats(decoder["stats"], "decoder ")
+    typer.echo(f"wrote {', '.join(map(str, written))} and {run / 'gates.json'}")
 
 
 @app.command("attention")

@@ -7,7 +7,9 @@ The model may be an :class:`~lstmkit.nn.lstm.LSTM`, any module containing one (a
 a ``ForecastNet``) or a fitted estimator (anything with ``net_``). The LSTM is fed exactly what
 it receives inside the model (after ``ForecastNet``'s relative transform, a convolution
 front-end, ...): a forward pre-hook captures its input, then
-``LSTM.forward(..., record_gates=True)`` runs the gate equations on it.
+``LSTM.forward(..., record_gates=True)`` runs the gate equations on it. In an encoder-decoder
+(:class:`~lstmkit.nn.seq2seq.Seq2Seq`: translation, speech's seq2seq mode) ``gates`` records the
+encoder's LSTM over the source and :func:`decoder_gates` the decoder's over an output.
 
 Statistics per layer (``l0``, ``l1``, ... and ``l0_reverse`` for a backward direction) and gate,
 over every valid (sample, step, unit) value:
@@ -29,8 +31,10 @@ from torch import Tensor, nn
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.blocks import valid_mask
 from lstmkit.nn.lstm import LSTM
+from lstmkit.nn.seq2seq import BOS_ID, Seq2Seq
+from lstmkit.nn.zoo import find_lstm
 
-__all__ = ["gates", "gate_statistics", "most_active_units", "plot_gates", "GATES", "HIGH", "LOW"]
+__all__ = ["gates", "decoder_gates", "gate_statistics", "most_active_units", "plot_gates", "GATES", "HIGH", "LOW"]
 
 GATES = ("i", "f", "g", "o", "c")
 HIGH, LOW = 0.9, 0.1
@@ -56,14 +60,14 @@ def gates(model: Any, x, lengths=None) -> dict[str, Any]:
         an ensemble of M > 1 networks (a seed ensemble, LSTM-FCN's side-by-side nets) records its
         first member's gates.
     """
-    net = getattr(model, "net_", model)
-    if not isinstance(net, nn.Module):
-        raise LstmkitError(f"cannot inspect a {type(model).__name__}", "pass a fitted estimator or a torch module")
-    lstm = next((m for m in net.modules() if isinstance(m, LSTM)), None)
+    net = _network(model)
+    lstm = find_lstm(net.encoder if isinstance(net, Seq2Seq) else net)      # an encoder-decoder: the encoder's
     if lstm is None:
         kind = getattr(getattr(model, "config_", None), "model", None)     # a run's zoo name, else the module's
-        raise LstmkitError(f"the model ({kind or type(net).__name__}) has no LSTM layer, so there are no gates to record",
-                           "train an LSTM-based model to inspect gates: lstm, bilstm, lstm-attention, cnn-lstm or lstm-fcn")
+        what = "encoder" if isinstance(net, Seq2Seq) else "model"
+        raise LstmkitError(f"the {what} ({kind or type(net).__name__}) has no LSTM layer, so there are no gates "
+                           "to record", "train an LSTM-based model to inspect gates: lstm, bilstm, lstm-attention, "
+                           "cnn-lstm or lstm-fcn")
     dtype = lstm.weight_ih_l0.dtype
     x = torch.as_tensor(np.asarray(x) if not isinstance(x, Tensor) else x)
     tokens = not torch.is_floating_point(x) and any(isinstance(m, nn.Embedding) for m in net.modules())
@@ -78,11 +82,67 @@ def gates(model: Any, x, lengths=None) -> dict[str, Any]:
             _, _, recorded = lstm(lstm_in, state, lengths=lstm_lengths, record_gates=True)
     finally:
         net.train(was_training)
-    batch, steps = recorded["i"].shape[1:3]
-    valid = (valid_mask(torch.as_tensor(lstm_lengths), steps) if lstm_lengths is not None
-             else torch.ones(batch, steps, dtype=torch.bool))
     members = getattr(net, "members", 1)                  # SeedEnsemble: a ModuleList; LSTMFCNEnsemble: a count
     members = len(members) if isinstance(members, nn.ModuleList) else members if isinstance(members, int) else 1
+    return _result(recorded, lstm, lstm_lengths, members)
+
+
+def decoder_gates(model: Any, src, output: list[int], src_len=None) -> dict[str, Any]:
+    """Record the decoder LSTM's gates of an encoder-decoder while it writes ``output``.
+
+    Args:
+        model: a :class:`~lstmkit.nn.seq2seq.Seq2Seq` or a fitted estimator whose ``net_`` is one.
+        src: one source, ``[S]`` token ids or ``[S, F]`` features (or a batch of one, ``[1, ...]``).
+        output: the output's token ids as a search returns them (without ``<bos>``, ending at
+            ``<eos>`` when one was produced); step t reads token t-1 (``<bos>`` first) and writes token t.
+        src_len: the source's valid length (default: all of it).
+
+    Returns:
+        as :func:`gates`, over the ``len(output)`` decoder steps. The decoder runs a step at a
+        time, each from the state the last one left; the steps' inputs are captured as the model
+        runs them, then ``record_gates=True`` reruns them from the first step's state in one go.
+    """
+    net = _network(model)
+    if not isinstance(net, Seq2Seq):
+        raise LstmkitError(f"decoder gates are an encoder-decoder's; {type(net).__name__} is not one",
+                           "pass a translation run's model, or a speech run's trained with --mode seq2seq")
+    if not output:
+        raise LstmkitError("the output is empty: a decoder step writes each token", "pass at least one token id")
+    src = torch.as_tensor(np.asarray(src) if not isinstance(src, Tensor) else src)
+    src = (src.long() if not torch.is_floating_point(src) else src.to(net.decoder.weight_ih_l0.dtype))
+    if src.dim() == (1 if not torch.is_floating_point(src) else 2):
+        src = src.unsqueeze(0)                                                 # [1, S] / [1, S, F]
+    src_len = torch.tensor([src.shape[1]]) if src_len is None else torch.as_tensor(src_len).reshape(1)
+    y_in = torch.tensor([[BOS_ID, *output[:-1]]])                              # [1, T]
+    captured: list[tuple] = []
+    handle = net.decoder.register_forward_pre_hook(lambda _m, args: captured.append(args))
+    was_training = net.training
+    net.eval()
+    try:
+        with torch.no_grad():
+            memory, state = net.encode(src, src_len)
+            for t in range(y_in.shape[1]):
+                _, state, _ = net.step(y_in[:, t], state, memory)
+            handle.remove()
+            x = torch.cat([args[0] for args in captured], 1)                  # [1, T, In]
+            _, _, recorded = net.decoder(x, captured[0][1], record_gates=True)
+    finally:
+        handle.remove()
+        net.train(was_training)
+    return _result(recorded, net.decoder, None, 1)
+
+
+def _network(model: Any) -> nn.Module:
+    net = getattr(model, "net_", model)
+    if not isinstance(net, nn.Module):
+        raise LstmkitError(f"cannot inspect a {type(model).__name__}", "pass a fitted estimator or a torch module")
+    return net
+
+
+def _result(recorded: dict[str, Tensor], lstm: LSTM, lengths, members: int) -> dict[str, Any]:
+    batch, steps = recorded["i"].shape[1:3]
+    valid = (valid_mask(torch.as_tensor(lengths), steps) if lengths is not None
+             else torch.ones(batch, steps, dtype=torch.bool))
     return {"gates": recorded,
             "stats": gate_statistics(recorded, lstm.num_layers, lstm.num_directions, valid),
             "layers": lstm.num_layers, "directions": lstm.num_directions,
@@ -90,7 +150,8 @@ def gates(model: Any, x, lengths=None) -> dict[str, Any]:
 
 
 def _lstm_input(net: nn.Module, lstm: LSTM, x: Tensor, lengths):
-    """What ``lstm`` receives when ``net`` runs on ``x``: (input, state, lengths)."""
+    """What ``lstm`` receives when ``net`` runs on ``x``: (input, state, lengths); an
+    encoder-decoder runs its encoder alone (``encode``)."""
     if net is lstm:
         return x, None, lengths
     captured: dict[str, Any] = {}
@@ -103,7 +164,10 @@ def _lstm_input(net: nn.Module, lstm: LSTM, x: Tensor, lengths):
 
     handle = lstm.register_forward_pre_hook(hook, with_kwargs=True)
     try:
-        net(x) if lengths is None else net(x, lengths=lengths)
+        if isinstance(net, Seq2Seq):
+            net.encode(x, torch.full((x.shape[0],), x.shape[1]) if lengths is None else torch.as_tensor(lengths))
+        else:
+            net(x) if lengths is None else net(x, lengths=lengths)
     except _Captured:
         pass
     finally:

@@ -3,12 +3,12 @@
 :class:`LSTM` holds its parameters under the same names as :class:`torch.nn.LSTM`, so a
 ``state_dict`` moves between the two unchanged. ``forward`` calls the fused kernel that
 ``torch.nn.LSTM`` calls; ``forward(..., record_gates=True)`` runs the gate equations one step at
-a time in Python (the readable reference) and returns every gate activation as well. Batches
-with ``lengths``, single steps and the cuDNN weight buffer live in :mod:`lstmkit.nn.lstm_kernels`.
+a time in Python (the readable reference) and returns every gate activation as well. One step of
+the equations, and :class:`LSTMCell`, live in :mod:`lstmkit.nn.lstm_cell`; batches with
+``lengths``, single steps and the cuDNN weight buffer in :mod:`lstmkit.nn.lstm_kernels`.
 """
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Sequence
 
@@ -17,114 +17,10 @@ import torch.nn.functional as F
 from torch import Tensor, _VF, nn
 
 from lstmkit.nn.checks import check_bool, check_dropout, check_positive_int, check_shape
+from lstmkit.nn.lstm_cell import GATE_NAMES, LSTMCell, State, init_uniform, lstm_cell_step
 from lstmkit.nn.lstm_kernels import FusedKernels, float_state, fp32_under_autocast
 
 __all__ = ["LSTM", "LSTMCell"]
-
-State = tuple[Tensor, Tensor]
-GATE_NAMES = ("i", "f", "g", "o", "c")
-
-
-def _lstm_cell_step(
-    x: Tensor,  # [B, I]
-    h: Tensor,  # [B, H]
-    c: Tensor,  # [B, H]
-    w_ih: Tensor,  # [4H, I]
-    w_hh: Tensor,  # [4H, H]
-    b_ih: Tensor | None,  # [4H]
-    b_hh: Tensor | None,  # [4H]
-) -> tuple[Tensor, Tensor, tuple[Tensor, Tensor, Tensor, Tensor]]:
-    """One step of the gate equations; returns ``(h, c, (i, f, g, o))``, each [B, H]."""
-    z_i, z_f, z_g, z_o = (F.linear(x, w_ih, b_ih) + F.linear(h, w_hh, b_hh)).chunk(4, dim=-1)
-    i = torch.sigmoid(z_i)
-    f = torch.sigmoid(z_f)
-    g = torch.tanh(z_g)
-    o = torch.sigmoid(z_o)
-    c = f * c + i * g
-    h = o * torch.tanh(c)
-    return h, c, (i, f, g, o)
-
-
-def _init_uniform(module: nn.Module, hidden_size: int) -> None:
-    bound = 1.0 / math.sqrt(hidden_size)
-    for weight in module.parameters():
-        nn.init.uniform_(weight, -bound, bound)
-
-
-class LSTMCell(nn.Module):
-    r"""One LSTM step; parameters and ``state_dict`` keys as :class:`torch.nn.LSTMCell`.
-
-    .. math::
-        i = \sigma(W_{ii} x + b_{ii} + W_{hi} h + b_{hi}) \\
-        f = \sigma(W_{if} x + b_{if} + W_{hf} h + b_{hf}) \\
-        g = \tanh(W_{ig} x + b_{ig} + W_{hg} h + b_{hg}) \\
-        o = \sigma(W_{io} x + b_{io} + W_{ho} h + b_{ho}) \\
-        c' = f \odot c + i \odot g \\
-        h' = o \odot \tanh(c')
-
-    ``weight_ih`` [4H, I] and ``weight_hh`` [4H, H] stack the gates in the order i, f, g, o.
-
-    Inputs: ``x_t`` [B, I]; ``state`` optional ``(h, c)``, each [B, H] (zeros if omitted).
-    Outputs: ``(h', c')``, each [B, H]; :meth:`forward_with_gates` adds a dict of the gate
-    activations ``'i', 'f', 'g', 'o'``, each [B, H].
-    """
-
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True) -> None:
-        super().__init__()
-        check_positive_int("input_size", input_size)
-        check_positive_int("hidden_size", hidden_size)
-        check_bool("bias", bias)
-        self.input_size = input_size
-        self.hidden_size = hidden_size
-        self.bias = bias
-        self.weight_ih = nn.Parameter(torch.empty(4 * hidden_size, input_size))
-        self.weight_hh = nn.Parameter(torch.empty(4 * hidden_size, hidden_size))
-        if bias:
-            self.bias_ih = nn.Parameter(torch.empty(4 * hidden_size))
-            self.bias_hh = nn.Parameter(torch.empty(4 * hidden_size))
-        else:
-            self.register_parameter("bias_ih", None)
-            self.register_parameter("bias_hh", None)
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        """Uniform(-1/sqrt(H), 1/sqrt(H)) for every parameter, as torch does."""
-        _init_uniform(self, self.hidden_size)
-
-    def extra_repr(self) -> str:
-        s = f"{self.input_size}, {self.hidden_size}"
-        return s if self.bias else s + ", bias=False"
-
-    def _prepare(self, x_t: Tensor, state: State | None) -> State:
-        if x_t.dim() != 2 or x_t.size(1) != self.input_size:
-            raise ValueError(
-                f"LSTMCell: Expected x_t of shape [B, {self.input_size}], got {list(x_t.shape)}"
-            )
-        expected = (x_t.size(0), self.hidden_size)
-        if state is None:
-            zeros = x_t.new_zeros(expected)
-            return zeros, zeros
-        h, c = state
-        check_shape("LSTMCell state h", h, expected)
-        check_shape("LSTMCell state c", c, expected)
-        return h, c
-
-    def forward(self, x_t: Tensor, state: State | None = None) -> State:
-        h, c = self._prepare(x_t, state)
-        return _VF.lstm_cell(
-            x_t, (h, c), self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh
-        )
-
-    def forward_with_gates(
-        self, x_t: Tensor, state: State | None = None
-    ) -> tuple[State, dict[str, Tensor]]:
-        """Like :meth:`forward`, through the gate equations; returns ``((h, c), gates)``."""
-        h, c = self._prepare(x_t, state)
-        h, c, (i, f, g, o) = _lstm_cell_step(
-            x_t, h, c, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh
-        )
-        return (h, c), {"i": i, "f": f, "g": g, "o": o}
-
 
 class LSTM(FusedKernels, nn.Module):
     r"""Multi-layer LSTM; arguments and ``state_dict`` keys as :class:`torch.nn.LSTM`.
@@ -227,7 +123,7 @@ class LSTM(FusedKernels, nn.Module):
 
     def reset_parameters(self) -> None:
         """Uniform(-1/sqrt(H), 1/sqrt(H)) for every parameter, as torch does."""
-        _init_uniform(self, self.hidden_size)
+        init_uniform(self, self.hidden_size)
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
@@ -385,7 +281,7 @@ def _run_direction(
     outs: list[Tensor] = [x] * steps  # placeholders, each overwritten below
     per_step: dict[str, list[Tensor]] = {name: [x] * steps for name in GATE_NAMES}
     for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
-        h_new, c_new, (i, f, g, o) = _lstm_cell_step(x[:, t], h, c, *weights)
+        h_new, c_new, (i, f, g, o) = lstm_cell_step(x[:, t], h, c, *weights)
         step_values = {"i": i, "f": f, "g": g, "o": o, "c": c_new}
         if valid is None:
             h, c = h_new, c_new

@@ -38,15 +38,9 @@ from lstmkit.train.callbacks import (Callback, EarlyStopping, HistoryCSV, Progre
                                      TensorBoardLogger)
 from lstmkit.train.doctor import DOCTOR_FILE, Doctor, format_report
 from lstmkit.train.resume import Position, ResumeState, set_rng_state, terminate_as_interrupt
+from lstmkit.train.settings import PRECISIONS, check_train_config, make_loss, resolve_device
 
 __all__ = ["Trainer", "TrainResult", "TrainingInterrupted", "resolve_device", "make_loss", "PRECISIONS"]
-
-LOSSES: dict[str, Callable[[], nn.Module]] = {
-    "mse": nn.MSELoss, "mae": nn.L1Loss, "huber": nn.HuberLoss,
-}
-PRECISIONS = ("fp32", "bf16")
-LR_SCHEDULES = ("plateau", "cosine")
-
 
 @dataclass
 class TrainResult:
@@ -57,28 +51,6 @@ class TrainResult:
     out_of_time: bool = False       # stopped by the time budget (max_minutes), not by early stopping
     epochs_run: int = 0
     doctor: dict[str, Any] | None = None    # the doctor's report (findings, events, stats)
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device(f"cuda:{dist.local_rank()}" if dist.is_distributed() else "cuda")
-        return torch.device("cpu")
-    try:
-        dev = torch.device(name)
-    except RuntimeError:
-        raise LstmkitError(f"unknown device {name!r}", "use auto, cpu, cuda or cuda:N") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise LstmkitError("device 'cuda' requested but no CUDA GPU is available", "use --device cpu or auto")
-    if dev.type == "cuda" and dev.index is None and dist.is_distributed():
-        dev = torch.device(f"cuda:{dist.local_rank()}")
-    return dev
-
-
-def make_loss(name: str) -> nn.Module:
-    if name not in LOSSES:
-        raise LstmkitError(f"unknown loss {name!r}", f"use one of: {', '.join(LOSSES)}")
-    return LOSSES[name]()
 
 
 class Trainer(ResumeState):
@@ -116,7 +88,7 @@ class Trainer(ResumeState):
         Settings, device and bf16 support are checked, and ``config.loss`` too unless a
         ``loss_fn`` is given; under torchrun the process group is joined. Nothing else is built,
         so an estimator calls this before it creates a run folder."""
-        _validate(config)
+        check_train_config(config)
         if loss_fn is None:
             make_loss(config.loss)
         dist.setup(config.device)
@@ -360,23 +332,6 @@ class Trainer(ResumeState):
         if self.run_dir is not None and self.is_main:
             write_json(self.run_dir / DOCTOR_FILE, report)
         return report
-
-
-def _validate(cfg: TrainConfig) -> None:
-    if cfg.precision not in PRECISIONS:
-        raise LstmkitError(f"unknown precision {cfg.precision!r}", f"use one of: {', '.join(PRECISIONS)}")
-    if cfg.lr_schedule not in LR_SCHEDULES:
-        raise LstmkitError(f"unknown lr_schedule {cfg.lr_schedule!r}", f"use one of: {', '.join(LR_SCHEDULES)}")
-    budget = cfg.max_minutes
-    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, float))
-                               or not math.isfinite(budget) or budget <= 0):
-        raise LstmkitError(f"`max_minutes` must be a number > 0, got {budget!r}",
-                           "pass --max-minutes with a positive number of minutes, or leave it out")
-    for name in ("nan_retries", "checkpoint_every"):
-        v = getattr(cfg, name)
-        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-            raise LstmkitError(f"`{name}` must be a whole number >= 0, got {v!r}",
-                               f"pass --{name.replace('_', '-')} 0 or more")
 
 
 def _num(x: float) -> float | str:

@@ -241,14 +241,19 @@ def test_classifying_many_texts_shows_progress_and_the_same_probabilities(text_r
 
 def test_fit_encodes_the_training_texts_once_and_trains_as_with_a_second_encoding(tiny, texts, monkeypatch):
     """The training part encoded for the vocabulary check and the word scores is the one training
-    reads (encoding 200,000 texts took 7-10 s, done twice before)."""
+    reads (encoding 200,000 texts took 7-10 s, done twice before), and the vocabulary is counted on
+    the same cut texts (fitting cut each text again, one at a time)."""
+    from lstmkit.data.vocab import WordTokenizer
     x, y = texts(60, seed=2)
     settings = {**tiny, "max_epochs": 1, "word_scores": True}
-    calls = []
-    encode = TextClassifier.encode_texts
-    monkeypatch.setattr(TextClassifier, "encode_texts", lambda self, t: calls.append(len(t)) or encode(self, t))
+    calls, one_at_a_time = [], []
+    cut = WordTokenizer.tokens_many
+    monkeypatch.setattr(WordTokenizer, "tokens_many", lambda self, t: calls.append(len(t)) or cut(self, t))
+    alone = WordTokenizer.tokens
+    monkeypatch.setattr(WordTokenizer, "tokens", lambda self, t: one_at_a_time.append(t) or alone(self, t))
     once = TextClassifier(**settings).fit(x, y)
     assert calls[0] == once.data_summary_["split"]["train"] == 54 and calls.count(54) == 1     # validation: 6
+    assert one_at_a_time == []
     fit_preprocessing = TextClassifier._fit_preprocessing
     monkeypatch.setattr(TextClassifier, "_fit_preprocessing", lambda self, *a: fit_preprocessing(self, *a) and None)
     twice = TextClassifier(**settings).fit(x, y)                       # the training part encoded anew

@@ -767,7 +767,7 @@ def test_a_target_given_as_a_future_covariate_is_refused():
 def test_an_id_is_read_without_the_spaces_around_it():
     """'A ' (a spreadsheet cell with a trailing space) was a series of its own beside 'A', and a
     blank id ' ' a series named ' ' (only truly empty cells were refused)."""
-    from lstmkit.tasks.forecast.panel import series_labels
+    from lstmkit.tasks.forecast.columns import series_labels
     assert series_labels(pd.Series(["A ", " A", "b"]), "store").tolist() == ["A", "A", "b"]
     assert series_labels(pd.Series([7.0, 8.0]), "store").tolist() == ["7", "8"]
     with pytest.raises(LstmkitError, match="id column 'store' has 2 empty cells"):

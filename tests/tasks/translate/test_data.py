@@ -231,3 +231,20 @@ def test_a_side_in_two_columns_of_one_name_is_refused():
 def test_a_side_of_bytes_is_refused_not_trained_as_its_repr():
     with pytest.raises(LstmkitError, match=r"bytes \(b'ein Hund'\), not text"):
         read_pairs([("a dog", b"ein Hund"), ("the cat", "die Katze")])
+
+
+@pytest.mark.parametrize("min_freq, max_size", [(1, None), (2, 9)])
+def test_a_word_tokenizer_fitted_on_pieces_is_the_one_fitted_on_the_texts(min_freq, max_size):
+    """``fit_pieces`` takes the texts already cut (the estimator cuts each training sentence once):
+    the same vocabulary as ``fit(texts)``, the same ids as ``encode`` of each text."""
+    import numpy as np
+    rng = np.random.default_rng(1)
+    words = ["A", "dog", "runs", ".", "don't", "café", "我们", "ไป", ",", "Hund", "l'eau"]
+    texts = [" ".join(rng.choice(words, int(rng.integers(1, 10)))) for _ in range(300)]
+    before = SideTokenizer("word", min_freq, max_size).fit(texts)
+    pieces = [SideTokenizer("word").pieces(t) for t in texts]
+    after = SideTokenizer("word", min_freq, max_size).fit_pieces(pieces)
+    assert after.to_dict() == before.to_dict()
+    assert [after.vocab.encode(p) for p in pieces] == [before.encode(t) for t in texts]
+    with pytest.raises(LstmkitError, match="the vocabulary is empty"):
+        SideTokenizer("word", min_freq=500).fit_pieces(pieces)

@@ -209,3 +209,25 @@ def test_the_training_ids_are_those_of_tokenizing_each_kept_pair_again(pairs, ti
         for side, expected in zip(got, want):
             assert len(side) == len(expected) and all(a.dtype == torch.long and torch.equal(a, b)
                                                        for a, b in zip(side, expected))
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_word_vocabularies_counted_on_the_pieces_cut_once_are_those_of_the_texts(pairs, tiny, monkeypatch, shared):
+    """fit cuts each training sentence once, counts the vocabularies on the pieces and looks the
+    same pieces up: the vocabularies equal those fitted on the texts, the ids those of encoding each
+    sentence (shared and separate vocabularies)."""
+    from lstmkit.tasks.translate import estimator
+    from lstmkit.tasks.translate.data import SideTokenizer
+    seen = []
+    tensors = estimator.Translator._pair_tensors
+    monkeypatch.setattr(estimator.Translator, "_pair_tensors",
+                        lambda self, src, tgt: seen.append((src, tgt)) or tensors(self, src, tgt))
+    monkeypatch.setattr(estimator.Translator, "_train_and_save", lambda self, *a, **k: self)
+    train = pairs(80, seed=5, max_len=9) + [("Ein Hund, café.", "我们 走 l'eau")]
+    settings = {**tiny, "min_freq": 2, "shared_vocab": shared, "max_len": None, "dedup": False}
+    tr = Translator(**settings).fit(train, val_data=pairs(5, seed=6))
+    src, tgt = [s for s, _ in train], [t for _, t in train]
+    make = lambda: SideTokenizer("word", 2, tr.config_.max_size, tr.config_.lowercase)  # noqa: E731
+    want_src, want_tgt = (make().fit(src + tgt),) * 2 if shared else (make().fit(src), make().fit(tgt))
+    assert tr.src_tokenizer_.to_dict() == want_src.to_dict() and tr.tgt_tokenizer_.to_dict() == want_tgt.to_dict()
+    assert seen[0] == ([want_src.encode(s) for s in src], [want_tgt.encode(t) for t in tgt])

@@ -20,7 +20,8 @@ import torch
 
 from lstmkit.config import train_block
 from lstmkit.data.batching import BucketBatches, Ragged, truncate
-from lstmkit.data.vocab import PAD_ID, UNK_ID, load_vectors, make_tokenizer, tokenizer_from_dict
+from lstmkit.data.vectors import load_vectors
+from lstmkit.data.vocab import PAD_ID, UNK_ID, make_tokenizer, tokenizer_from_dict
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.classify.classifier import EVAL_BATCH, TASK, Classifier
 from lstmkit.tasks.classify.config import ClassifyConfig
@@ -125,11 +126,12 @@ class TextClassifier(Classifier):
             self.tokenizer_ = extended_tokenizer(self.lm_start_, train.texts, cfg.min_freq, cfg.max_size)
             self.init_from_ = {**self.lm_start_.record(), "vocab": self.lm_start_.tokenizer.vocab_size,
                                "words_added": self.tokenizer_.vocab_size - self.lm_start_.tokenizer.vocab_size}
+            encoded = self._encode(train)
         else:
             self.tokenizer_ = make_tokenizer(cfg.tokenizer, cfg.min_freq, cfg.max_size, cfg.lowercase)
-            self.tokenizer_.fit(train.texts)
             self.init_from_ = None
-        encoded = self._encode(train)              # read once: the vocabulary check, the word scores, training
+            encoded = self._fit_and_encode(train.texts)
+        # the ids, encoded once, serve the vocabulary check, the word scores and training
         self._check_vocabulary(train, encoded.values, cfg)
         if cfg.word_scores:
             index = {c: k for k, c in enumerate(self.classes_)}
@@ -210,7 +212,19 @@ class TextClassifier(Classifier):
     def encode_texts(self, texts: list[str]) -> Ragged:
         """The token ids of every text (truncated), end to end: batched without a tensor per text
         (each text's ids are those of ``tokenizer_.encode``)."""
-        ids, lengths = self.tokenizer_.encode_many(texts)
+        return self._ragged(*self.tokenizer_.encode_many(texts))
+
+    def _fit_and_encode(self, texts: list[str]) -> Ragged:
+        """Fit ``tokenizer_`` on ``texts`` and return :meth:`encode_texts` of them; words and characters
+        are cut once, the vocabulary counted on them and then looked up (BPE learns from the text)."""
+        tok = self.tokenizer_
+        if not hasattr(tok, "fit_tokens"):
+            tok.fit(texts)
+            return self.encode_texts(texts)
+        tokens = tok.tokens_many(texts)
+        return self._ragged(*tok.fit_tokens(tokens).encode_tokens(tokens))
+
+    def _ragged(self, ids, lengths) -> Ragged:
         return Ragged(torch.from_numpy(ids), torch.from_numpy(lengths)).truncate(self.config_.max_len,
                                                                                   self.config_.truncate)
 

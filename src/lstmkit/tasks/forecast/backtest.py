@@ -118,7 +118,7 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
 def _long_frame(data, cfg) -> tuple[pd.DataFrame, str | None, str | None, list[str], np.ndarray, Any]:
     """The data as one long frame sorted by (series, time), with ``__id``; original columns kept; and
     per row its series' number (0, 1, ... in frame order) and the series ids by number."""
-    from lstmkit.tasks.forecast.panel import frame_columns, series_labels
+    from lstmkit.tasks.forecast.columns import frame_columns, series_labels
     df, id_col, time_col, targets = frame_columns(data, cfg)
     for c in [id_col, time_col, *targets]:
         if c is not None and c not in df.columns:

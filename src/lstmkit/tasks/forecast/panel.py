@@ -4,7 +4,8 @@
 
 A single series (no id column) is a panel of one, series id ``"series"``. Scaling is in
 :mod:`~lstmkit.tasks.forecast.scalers`, the split and the windows in
-:mod:`~lstmkit.tasks.forecast.windows`, calendar features in :mod:`~lstmkit.tasks.forecast.calendar`.
+:mod:`~lstmkit.tasks.forecast.windows`, calendar features in :mod:`~lstmkit.tasks.forecast.calendar`,
+the table's layout (long, wide, M4) in :mod:`~lstmkit.tasks.forecast.columns`.
 
 All series live in one ``[N, C]`` array, series ``s`` at rows ``starts[s] : starts[s] + lengths[s]``.
 A window is one integer, the row of its first input step; a batch gathers
@@ -28,15 +29,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstmkit.data.textfile import blank_rows
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.calendar import calendar_features, calendar_names, parse_calendar
-from lstmkit.tasks.forecast.data import (any_number, column_list, load_table, numbers_or_none, numeric_column,
-                                        one_role_each)
-from lstmkit.tasks.forecast.integer_times import period_time
+from lstmkit.tasks.forecast.columns import frame_columns, series_labels
+from lstmkit.tasks.forecast.data import column_list, numeric_column, one_role_each
 from lstmkit.tasks.forecast.times import daylight_saving_fold, infer_freq, missing_steps, regularity, time_values
 
-__all__ = ["Panel", "read_panel", "frame_columns", "series_labels", "drop_blank_rows"]
+__all__ = ["Panel", "read_panel"]
 
 
 # -- the panel -------------------------------------------------------------------------------
@@ -262,35 +261,6 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None)
                  unobserved=np.concatenate(parts_i) if any(i.any() for i in parts_i) else None)
 
 
-def series_labels(col: pd.Series, name: str) -> pd.Series:
-    """An id column as the series' names (text, without the spaces around it: ``"A "`` is ``"A"``);
-    whole numbers as such (``7``, not the ``7.0`` of a column pandas made float); an empty or blank
-    cell is an error (its rows would belong to no series)."""
-    if pd.api.types.is_float_dtype(col) and (col.dropna() == col.dropna().round()).all():
-        col = col.astype("Int64")
-    text = col.astype(str).str.strip().mask(col.isna(), "")
-    empty = (text == "").to_numpy()
-    if empty.any():
-        k = int(empty.sum())
-        raise LstmkitError(f"id column {name!r} has {k} empty cell{'s' * (k != 1)}",
-                           "every row needs the id of its series: fill those cells or drop those rows")
-    return text
-
-
-def drop_blank_rows(df: pd.DataFrame) -> pd.DataFrame:
-    """``df`` without its rows that are empty in every column (a spreadsheet's ``,,`` lines after the
-    data, or between blocks): they have no time to place them at. A warning when some are not at
-    the end (a gap there is then read as the time column says)."""
-    blank = blank_rows(df)
-    if not blank.any():
-        return df
-    inside = int(blank[: len(blank) - int(np.argmin(blank[::-1]))].sum()) if not blank.all() else 0
-    if inside:
-        warnings.warn(f"{inside} empty row{'s' * (inside != 1)} between the data rows skipped", UserWarning,
-                      stacklevel=3)
-    return df.iloc[np.flatnonzero(~blank)]
-
-
 def _spread(a: np.ndarray, at: np.ndarray, n: int) -> np.ndarray:
     """Rows ``a`` at positions ``at`` of ``n`` rows, NaN in the others (the missing dates)."""
     out = np.full((n, a.shape[1]), np.nan)
@@ -313,72 +283,6 @@ def _say_missing(missing: list[tuple[str, int, Any]], time_col: str | None, id_c
         warnings.warn(f"{head}: windows span the gaps, so lags and seasons read out of phase; insert the "
                       f"missing steps with --fill interpolate (or --fill zero where a missing row means "
                       f"nothing happened)", UserWarning, stacklevel=3)
-
-
-def frame_columns(data, cfg) -> tuple[pd.DataFrame, str | None, str | None, list[str]]:
-    """The long table and its id / time / target columns (M4's wide files are made long here).
-
-    A table without a time column whose index holds dates (e.g. a pandas Series of a
-    DatetimeIndex) gets that index as its time column."""
-    if cfg.format == "m4":
-        if not isinstance(data, (str, bytes)) and not hasattr(data, "__fspath__"):
-            if isinstance(data, pd.DataFrame) and {"id", "t", "value"} <= set(map(str, data.columns)):
-                return data, "id", "t", list(cfg.target) or ["value"]
-            raise LstmkitError("--format m4 reads a file path", "pass the path of an M4 *-train.csv file")
-        from lstmkit.tasks.forecast.m4 import read_m4_wide
-        return read_m4_wide(data), "id", "t", list(cfg.target) or ["value"]
-    if cfg.format not in ("long", "wide"):
-        raise LstmkitError(f"unknown data format {cfg.format!r}", "use long, wide or m4")
-    df, time = load_table(data), cfg.time
-    if time is None and isinstance(df.index, pd.DatetimeIndex):
-        time = str(df.index.name) if df.index.name is not None else "time"
-        if time in map(str, df.columns):
-            raise LstmkitError(f"the table's date index and a column are both named {time!r}",
-                               "pass --time COLUMN to say which one holds the time")
-        df = df.rename_axis(time).reset_index()
-    if time is not None:
-        df = drop_blank_rows(df)
-        if "," in str(time) and time not in df.columns:          # year and month (quarter) columns
-            df[time] = period_time(df, time)
-    if cfg.format == "wide":
-        return _long_of_wide(df, cfg, time)
-    return df, cfg.id, time, list(cfg.target)
-
-
-def _long_of_wide(df: pd.DataFrame, cfg, time: str | None) -> tuple[pd.DataFrame, str, str, list[str]]:
-    """A wide table (a time column, one column per series, inputs shared by every series) as the
-    long one: ``(series, time, value, inputs...)``; a table that is long already (a service
-    request, a frame built from the run's columns) as it is. Rows are the series' steps in order
-    when there is no time column (then ``t``)."""
-    idc, value = cfg.id or "series", (list(cfg.target) or ["value"])[0]
-    names = list(map(str, df.columns))
-    if idc in names and value in names:
-        return df, idc, time, [value]
-    for name in (idc, value):
-        if name in names:
-            raise LstmkitError(f"--format wide names its series column {idc!r} and its values {value!r}, "
-                               f"and the table has a column {name!r} already", "rename that column")
-    lookup = {str(c): c for c in df.columns}
-    shared = [c for c in (*cfg.past_covariates, *cfg.features, *cfg.future_covariates) if c in lookup]
-    keep = [lookup[c] for c in ([time] if time is not None else []) + shared]
-    series = [c for c in df.columns if c not in keep]
-    if not series:
-        raise LstmkitError("--format wide found no series columns besides the time and inputs",
-                           "give a table with a time column and one column per series")
-    for c in (*series, *(lookup[s] for s in shared)):     # checked on the file's rows, which name a bad cell
-        if numbers_or_none(df[c]) is None:
-            if c in series and not any_number(df[c]):
-                raise LstmkitError(f"--format wide reads every column besides the time as a series, and {c!r} "
-                                   f"holds text (e.g. {str(df[c].dropna().iloc[0])[:30]!r})",
-                                   "drop it from the table, or pass it as an input (--features) if it is one")
-            numeric_column(df[c], str(c))          # raises: the cell, its line (sheet row) in the file, the fix
-    if time is None:
-        df = df.assign(t=np.arange(len(df)))
-        time, keep = "t", [*keep, "t"]
-    long = df.melt(id_vars=keep, value_vars=series, var_name=idc, value_name=value)
-    long[idc] = long[idc].astype(str)
-    long.attrs = {}                            # its rows are no file's rows (its cells were checked above)
-    return long, idc, time, [value]
 
 
 def _fill(a: np.ndarray, fill: str | None, sid: str, names: list[str], allow_empty_column: bool = True):

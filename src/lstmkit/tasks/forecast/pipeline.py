@@ -19,24 +19,20 @@ import torch
 from lstmkit.data.scaling import Scaler
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import atomic_write
+from lstmkit.tasks.forecast.ahead import AheadForecast
 from lstmkit.tasks.forecast.baselines import infer_season
-from lstmkit.tasks.forecast.calendar import calendar_features, future_times, parse_calendar
-from lstmkit.tasks.forecast.combine import choose_combination, combine_ahead, combine_windows
+from lstmkit.tasks.forecast.combine import choose_combination, combine_windows
 from lstmkit.tasks.forecast.ensemble import SeedEnsemble, ensemble_loss
 from lstmkit.tasks.forecast.evaluation import baseline_comparison, panel_metrics, panel_plots
-from lstmkit.tasks.forecast.fastpath import frame_of
-from lstmkit.tasks.forecast.integer_times import period_parts
 from lstmkit.tasks.forecast.model import ForecastNet
 from lstmkit.tasks.forecast.panel import Panel, read_panel
-from lstmkit.tasks.forecast.probabilistic import make_output, quantiles_of, unscale
-from lstmkit.tasks.forecast.scalers import PanelScaler, check_season_measured, say_far_outside, seasonal_profile
+from lstmkit.tasks.forecast.probabilistic import make_output, unscale
+from lstmkit.tasks.forecast.scalers import PanelScaler, check_season_measured, seasonal_profile
 from lstmkit.tasks.forecast.times import check_same_step
-from lstmkit.tasks.forecast.use_warnings import say_left_out, say_rough
-from lstmkit.tasks.forecast.windows import PanelBatches, min_points, part_sizes, split_panel
+from lstmkit.tasks.forecast.use_warnings import say_left_out
+from lstmkit.tasks.forecast.windows import EVAL_BATCH, PanelBatches, min_points, part_sizes, split_panel
 
 __all__ = ["PanelPipeline", "EVAL_BATCH", "panel_season"]
-
-EVAL_BATCH = 1024
 
 
 def panel_season(panel: Panel, cfg) -> int:
@@ -52,8 +48,9 @@ def panel_season(panel: Panel, cfg) -> int:
     return infer_season(first_time, int(panel.lengths[0]))
 
 
-class PanelPipeline:
-    """Fitting, scaling, forecasting and persistence of the one pipeline (mixed into Forecaster)."""
+class PanelPipeline(AheadForecast):
+    """Fitting, scaling, forecasting and persistence of the one pipeline (mixed into Forecaster);
+    the forecast after the data's end is :class:`~lstmkit.tasks.forecast.ahead.AheadForecast`'s."""
 
     # -- fitting ----------------------------------------------------------------------------
     def _fit_panel(self, data, cfg, out=None, run_dir=None, resume: bool = False, callbacks=(), source=None):
@@ -277,118 +274,6 @@ class PanelPipeline:
         check_same_step(panel.freq, (getattr(self, "data_summary_", None) or {}).get("freq"))
         say_left_out(panel.skipped, need)
         return panel
-
-    def _forecast_ahead(self, data, net=None) -> pd.DataFrame:
-        """The ``horizon`` steps after each series' end; ``net``: an engine's net that reads
-        windows only (deployable runs), instead of ``net_``."""
-        cfg = self.config_
-        run = self._engine_run(net)
-        panel = self._read_for_use(data)
-        L, H = cfg.lookback, cfg.horizon
-        n_user = len(cfg.future_covariates)
-        calendar = parse_calendar(cfg.calendar)
-        profiles = self._profiles(panel, full=True)
-        arrays = self._panel_arrays(panel, profiles)                    # every row scaled as the network reads it
-        loc, scale = arrays["loc"], arrays["scale"]
-        starts, ends = panel.starts, panel.starts + panel.lengths
-        if cfg.id is None and cfg.format != "m4" and ends[0] - starts[0] < L:     # one series: say so
-            raise LstmkitError(f"need at least {L} rows (the lookback) to forecast, got {int(ends[0] - starts[0])}",
-                               "pass more history")
-        # the last L rows of each series; a short one (many series) starts with its first row repeated
-        last = np.maximum(ends[:, None] - L + np.arange(L), starts[:, None])                   # [S, L] rows
-        x = arrays["inputs"][torch.from_numpy(last)]
-        S = len(panel.ids)
-        ahead_season = np.zeros((S, H, len(cfg.target)))
-        fut_x, t_out = [np.zeros((H, 0))] * S, [None] * S
-        for s in range(S) if self.n_future_ or panel.times is not None or profiles else ():
-            sid, r = panel.ids[s], panel.rows(s)
-            if profiles:
-                ahead_season[s] = self._season_at(profiles[s], int(panel.lengths[s]), H)
-            ahead = panel.ahead_future[s]
-            ahead_t = panel.ahead_times[s]
-            t_hist = panel.times[r] if panel.times is not None else None
-            if n_user:
-                ok = np.isfinite(ahead[:, :n_user]).all(1) if len(ahead) else np.zeros(0, bool)
-                have = int(np.argmin(ok)) if len(ok) and not ok.all() else len(ok)
-                if have < H:
-                    raise LstmkitError(
-                        f"future covariates {', '.join(cfg.future_covariates)} of series {sid!r} cover {have} of the "
-                        f"{H} horizon steps after its last target value",
-                        f"add {H} rows after each series' last target (target empty, covariates filled)")
-            if t_hist is not None:
-                t_out[s] = ahead_t[:H] if ahead_t is not None and len(ahead_t) >= H else \
-                    future_times(t_hist[-1], panel.freq, H, t_hist)
-            if self.n_future_:
-                f = np.zeros((H, self.n_future_))
-                if n_user:
-                    f[:, :n_user] = ahead[:H, :n_user]
-                if calendar:
-                    f[:, n_user:] = calendar_features(t_out[s], calendar)
-                _, fut_x[s] = self._scale_covariates(np.zeros((H, self.n_past_)), f)
-        fut = torch.from_numpy(np.stack(fut_x).astype(np.float32))
-        say_rough(panel, L, self.series_ids_)                # the inputs passed every check: what is rough
-        say_far_outside(self.panel_scaler_, panel.ids, x[:, :, :len(cfg.target)].numpy(), panel.values[last],
-                        self._original_units, bool(profiles))
-        emb = self._series_index(panel)
-        with torch.inference_mode():
-            params = torch.cat([run(x[k:k + EVAL_BATCH], fut[k:k + EVAL_BATCH], emb[k:k + EVAL_BATCH])
-                                for k in range(0, len(x), EVAL_BATCH)]).numpy().astype(np.float64)
-        if getattr(self, "combination_", None):           # blended in original units (combine.py)
-            params = combine_ahead(self, self._ahead_params(params, panel.ids, loc, scale, ahead_season), panel)
-            self._check_finite(params, panel.ids)
-            return self._forecast_frame(panel.ids, params, t_out)
-        return self._ahead_output(params, panel.ids, loc, scale, ahead_season, t_out)
-
-    def _ahead_output(self, params: np.ndarray, ids, loc, scale, ahead_season, times) -> pd.DataFrame:
-        """The forecast frame of scaled network outputs ``params`` of series ``ids`` (``loc, scale
-        [S, T]``, ``ahead_season [S, H, T]``), checked to be finite."""
-        return self._forecast_frame(ids, self._ahead_params(params, ids, loc, scale, ahead_season), times)
-
-    def _engine_run(self, net):
-        """``run(x, future, series)``: ``net_``, or an engine's net: one of the net's own kind (an
-        int8 copy) or one marked ``reads_series`` (the ONNX graph) takes the future covariates and
-        the series index too; any other reads windows only."""
-        if net is None or net is self.net_:
-            return self.net_
-        if isinstance(net, (ForecastNet, SeedEnsemble)) or getattr(net, "reads_series", False):
-            return lambda x, f, e: torch.as_tensor(net(x, f, e))
-        return lambda x, f, e: torch.as_tensor(net(x))
-
-    def _ahead_params(self, params: np.ndarray, ids, loc, scale, ahead_season) -> np.ndarray:
-        """Original-unit parameters of scaled network outputs (as :meth:`_ahead_output`), checked to be finite."""
-        params = self._original_units(unscale(self.output_.kind, params, loc[:, None] + ahead_season, scale[:, None]))
-        self._check_finite(params, ids)
-        return params
-
-    @staticmethod
-    def _check_finite(params: np.ndarray, ids) -> None:
-        """One error naming the first series ``ids[s]`` whose forecast ``params[s]`` is not finite."""
-        bad = ~np.isfinite(params.reshape(len(params), -1)).all(1)
-        if bad.any():
-            raise LstmkitError(f"the forecast of series {ids[int(np.flatnonzero(bad)[0])]!r} is not finite "
-                               f"({int(bad.sum())} of {len(bad)} series): the model overflows on this input",
-                               "check the input for values far outside the training data, or retrain the model")
-
-    def _forecast_frame(self, ids, params: np.ndarray, times) -> pd.DataFrame:
-        cfg, out = self.config_, self.output_
-        S, H = len(ids), cfg.horizon
-        frame = {}
-        if cfg.id is not None or cfg.format == "m4":
-            frame[cfg.id or "id"] = np.repeat(np.asarray(ids, dtype=object), H)
-        if times[0] is not None and cfg.time is not None and "," in cfg.time:
-            frame.update(period_parts(pd.DatetimeIndex(np.concatenate(times)), cfg.time))  # Year, Month as read
-        elif times[0] is not None:
-            frame[cfg.time or ("t" if cfg.format == "m4" else "time")] = np.concatenate(times)
-        frame["step"] = np.tile(np.arange(1, H + 1), S)
-        point = out.point(torch.from_numpy(params)).numpy()                   # [S, H, T]
-        for j, name in enumerate(cfg.target):
-            frame[name] = point[:, :, j].reshape(-1)
-        if out.kind != "point":
-            q = quantiles_of(out.kind, params, out.levels)                      # [S, H, T, Q]
-            for j, name in enumerate(cfg.target):
-                for k, level in enumerate(out.levels):
-                    frame[f"{name}_q{level:g}"] = q[:, :, j, k].reshape(-1)
-        return frame_of(frame)
 
     # -- persistence ------------------------------------------------------------------------
     def _pipeline_meta(self) -> dict[str, Any]:

@@ -72,7 +72,7 @@ class Output(nn.Module):
             self.n_params = 2 if kind == "gaussian" else 3
         else:
             raise LstmkitError(f"unknown likelihood {kind!r}", f"use one of: {', '.join(LIKELIHOODS)}")
-        from lstmkit.train.trainer import make_loss
+        from lstmkit.train.settings import make_loss
         self._point_loss = make_loss(point_loss) if kind == "point" else None
         self.register_buffer("_q", torch.tensor(self.levels, dtype=torch.float32), persistent=False)
 

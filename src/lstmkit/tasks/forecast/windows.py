@@ -22,7 +22,9 @@ import math
 import numpy as np
 import torch
 
-__all__ = ["part_sizes", "min_points", "split_panel", "PanelBatches", "uses_fractions"]
+__all__ = ["part_sizes", "min_points", "split_panel", "PanelBatches", "uses_fractions", "EVAL_BATCH"]
+
+EVAL_BATCH = 1024          # windows a fitted model reads at once (validation, metrics, forecasts)
 
 
 def uses_fractions(cfg) -> bool:

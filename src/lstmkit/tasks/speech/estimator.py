@@ -20,11 +20,11 @@ from lstmkit.nn.classifier import ClassificationLoss
 from lstmkit.nn.seq2seq import beam_search, sequence_loss
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.tasks.speech.config import SpeechConfig, check_hop
-from lstmkit.tasks.speech.data import (Symbols, Utterances, audio_paths, check_pattern_applies, clip_length,
-                                       common_rate, read_audio, read_utterances, report_notes, warn_shared_recordings,
-                                       warn_untrained_labels, warn_untrained_symbols)
+from lstmkit.tasks.speech.data import (Symbols, Utterances, audio_paths, check_pattern_applies, common_rate,
+                                       read_utterances, report_notes, warn_shared_recordings, warn_untrained_labels,
+                                       warn_untrained_symbols)
 from lstmkit.tasks.speech.decode import LMFusion, decode_batch, lm_scorer
-from lstmkit.tasks.speech.features import FeatureBatches, FeatureSpec, Normalizer, frame_count, log_mel
+from lstmkit.tasks.speech.features import FeatureBatches, FeatureSpec, Normalizer, read_features
 from lstmkit.tasks.speech.metrics import check_references, plot_ctc_posteriors, plot_spectrogram, recognition_metrics
 from lstmkit.tasks.speech.model import AcousticModel, CTCLoss, SpeechClassifier, SpeechSeq2Seq, receptive_field
 from lstmkit.train.metrics import classification_metrics
@@ -152,6 +152,13 @@ class SpeechRecognizer(RunEstimator):
 
     predict = transcribe         # the scikit-learn name every other estimator answers to (was an AttributeError)
 
+    def audio_inputs(self, path: str | Path) -> torch.Tensor:
+        """The normalised features ``[T, F]`` the network reads of one audio file (``inspect gates --audio``)."""
+        self._check_fitted()
+        feats, _, notes = self._features(audio_paths([path]))
+        report_notes(notes)
+        return feats[0]
+
     def evaluate(self, data, *, label_from_name: str | None = None, beam: int | None = None,
                  lm: str | Path | None | bool = None) -> dict[str, Any]:
         """WER / CER / RTF (ctc, seq2seq) against the transcripts as written (a character the model
@@ -192,23 +199,8 @@ class SpeechRecognizer(RunEstimator):
 
     def _features(self, paths: Sequence[str], normalize: bool = True, progress: str | None = None):
         """Features ``[T, F]`` per file (normalised unless told not to), durations (s), notes; ``progress``: fit's."""
-        spec, need = self.spec_, self.min_frames_
-        feats, durations, notes = [], [], []
-        for p in track(paths, len(paths), "reading audio", progress or self._progress, unit="files"):
-            wave, rate, n = read_audio(p, spec.rate)
-            notes.extend(n)
-            frames = frame_count(wave.size, spec)
-            if frames < need:
-                shortest = (spec.n_fft + (need - 1) * spec.hop) / spec.rate
-                raise LstmkitError(
-                    f"{p} is too short: {clip_length(wave.size, rate)}, the model's receptive field needs "
-                    f"at least {shortest * 1000:.0f} ms ({need} frames)", "remove the clip or pad it with silence")
-            f = log_mel(wave, spec)
-            feats.append(self.normalizer_(f) if normalize else f)
-            durations.append(wave.size / rate)
-        if normalize:
-            feats = [torch.from_numpy(f) for f in feats]
-        return feats, durations, notes
+        feats, durations, notes = read_features(paths, self.spec_, self.min_frames_, progress or self._progress)
+        return ([torch.from_numpy(self.normalizer_(f)) for f in feats] if normalize else feats), durations, notes
 
     def _fit_targets(self, texts: Sequence[str]) -> None:
         if self.config_.mode == "classify":

@@ -27,10 +27,13 @@ import torch
 from torch import Tensor
 
 from lstmkit.data.batching import CollatedBatches, Padded, decoder_targets, pad_batch
+from lstmkit.errors import LstmkitError
 from lstmkit.nn.seq2seq import BOS_ID, EOS_ID
+from lstmkit.tasks.speech.data import clip_length, read_audio
+from lstmkit.train.progress import track
 
-__all__ = ["FeatureSpec", "mel_filterbank", "log_mel", "frame_count", "Normalizer", "spec_augment", "speed_perturb",
-           "FeatureBatches", "NORMS"]
+__all__ = ["FeatureSpec", "mel_filterbank", "log_mel", "frame_count", "read_features", "Normalizer", "spec_augment",
+           "speed_perturb", "FeatureBatches", "NORMS"]
 
 NORMS = ("utterance", "global", "none")
 
@@ -64,6 +67,23 @@ class FeatureSpec:
 def frame_count(n_samples: int, spec: FeatureSpec) -> int:
     """Frames of a clip of ``n_samples`` (0 when shorter than one FFT frame)."""
     return 0 if n_samples < spec.n_fft else 1 + (n_samples - spec.n_fft) // spec.hop
+
+
+def read_features(paths: Sequence[str], spec: FeatureSpec, need: int, progress: str):
+    """``(features [T, F] per file, durations (s), notes)`` of audio files, unnormalised; a clip
+    giving fewer than ``need`` frames (the model's receptive field) is an error naming it."""
+    feats, durations, notes = [], [], []
+    for p in track(paths, len(paths), "reading audio", progress, unit="files"):
+        wave, rate, n = read_audio(p, spec.rate)
+        notes.extend(n)
+        if frame_count(wave.size, spec) < need:
+            shortest = (spec.n_fft + (need - 1) * spec.hop) / spec.rate
+            raise LstmkitError(
+                f"{p} is too short: {clip_length(wave.size, rate)}, the model's receptive field needs "
+                f"at least {shortest * 1000:.0f} ms ({need} frames)", "remove the clip or pad it with silence")
+        feats.append(log_mel(wave, spec))
+        durations.append(wave.size / rate)
+    return feats, durations, notes
 
 
 def _hz_to_mel(f):

@@ -5,6 +5,7 @@
     clean_pairs(pairs, src_lens, tgt_lens, …)   length filter and de-duplication, with counts
     SideTokenizer("word" | "bpe").fit(texts)    ids with <pad> 0, <unk> 1, <bos> 2, <eos> 3;
                                                 decode(ids) gives detokenised text back
+    SideTokenizer("word").fit_pieces(pieces)    the same fit on texts already cut (each cut once)
 
 Every check happens before a run folder exists, and each failure is one LstmkitError that
 names the file, the line and the fix.
@@ -18,6 +19,7 @@ import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import partial
+from itertools import chain
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
@@ -291,25 +293,30 @@ class SideTokenizer:
         return (_WORD_OR_CHAR if self.char_split else _WORD).findall(self._clean(text))
 
     def fit(self, texts: Iterable[str]) -> "SideTokenizer":
-        texts = list(texts)
-        if self.kind == "bpe":
-            tk = import_tokenizers()
-            tok = tk.Tokenizer(tk.models.BPE(unk_token=UNK))
-            tok.pre_tokenizer = tk.pre_tokenizers.Metaspace()
-            tok.decoder = tk.decoders.Metaspace()
-            trainer = tk.trainers.BpeTrainer(vocab_size=self.max_size or 16000, min_frequency=self.min_freq,
-                                             special_tokens=SPECIALS, show_progress=False)
-            tok.train_from_iterator((self._clean(t) for t in texts), trainer=trainer)
-            self._bpe = tok
-            size = tok.get_vocab_size()
-        else:
-            counts = Counter(p for t in texts for p in self.pieces(t))
-            kept = sorted((w for w, c in counts.items() if c >= self.min_freq and w not in SPECIALS),
-                          key=lambda w: (-counts[w], w))
-            if self.max_size is not None:
-                kept = kept[: max(0, self.max_size - len(SPECIALS))]
-            self.vocab = Vocab(SPECIALS + kept)
-            size = len(self.vocab)
+        if self.kind != "bpe":
+            return self.fit_pieces(self.pieces(t) for t in texts)
+        tk = import_tokenizers()
+        tok = tk.Tokenizer(tk.models.BPE(unk_token=UNK))
+        tok.pre_tokenizer = tk.pre_tokenizers.Metaspace()
+        tok.decoder = tk.decoders.Metaspace()
+        trainer = tk.trainers.BpeTrainer(vocab_size=self.max_size or 16000, min_frequency=self.min_freq,
+                                         special_tokens=SPECIALS, show_progress=False)
+        tok.train_from_iterator((self._clean(t) for t in texts), trainer=trainer)
+        self._bpe = tok
+        return self._check_size(tok.get_vocab_size())
+
+    def fit_pieces(self, piece_lists: Iterable[Sequence[str]]) -> "SideTokenizer":
+        """A ``word`` tokenizer's :meth:`fit` on texts already cut (:meth:`pieces`): a caller that
+        encodes the same texts (``vocab.encode(pieces)``) cuts them once."""
+        counts = Counter(chain.from_iterable(piece_lists))
+        kept = sorted((w for w, c in counts.items() if c >= self.min_freq and w not in SPECIALS),
+                      key=lambda w: (-counts[w], w))
+        if self.max_size is not None:
+            kept = kept[: max(0, self.max_size - len(SPECIALS))]
+        self.vocab = Vocab(SPECIALS + kept)
+        return self._check_size(len(self.vocab))
+
+    def _check_size(self, size: int) -> "SideTokenizer":
         if size <= len(SPECIALS):
             raise LstmkitError(f"the vocabulary is empty: no token occurs at least {self.min_freq} times",
                                "supply more text or lower --min-freq")

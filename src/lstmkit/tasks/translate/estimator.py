@@ -86,9 +86,10 @@ class Translator(RunEstimator):
         self.config_ = cfg
         if resume:      # the vocabularies the interrupted run wrote, so token ids stay the same
             self._read_vocab(Path(run_dir))
+            src_ids, tgt_ids = self._token_ids(train, cfg.train.progress)
         else:
-            self._fit_tokenizers(train.src, train.tgt)
-        src_ids, tgt_ids = self._token_ids(train, cfg.train.progress)      # once: the length filter and the ids
+            src_ids, tgt_ids = self._fit_tokenizers(train, cfg.train.progress)
+        # the pairs' ids, encoded once, serve the length filter and training
         train, kept = clean_pairs(train, list(map(len, src_ids)), list(map(len, tgt_ids)), cfg.max_len, cfg.dedup)
         x_tr, y_tr = self._pair_tensors([src_ids[i] for i in kept], [tgt_ids[i] for i in kept])
         x_va, y_va = self._pair_tensors(*self._token_ids(val, cfg.train.progress))
@@ -175,22 +176,49 @@ class Translator(RunEstimator):
         self._check_fitted()
         if self.net_.attn is None:
             raise LstmkitError("this model was trained with --attention none", "it has no attention to show")
-        ids = self._src_ids(sentence)
-        hyp = beam_search(self.net_, torch.tensor([ids]), torch.tensor([len(ids)]), beam,
-                          self.config_.length_penalty, self.config_.max_len_ratio)[0]
-        src = self.src_tokenizer_.id_to_piece(ids)
-        out = [p if i != EOS_ID else "<eos>" for p, i in zip(self.tgt_tokenizer_.id_to_piece(hyp.ids), hyp.ids)]
-        return src, out, hyp.attention.numpy()
+        out, hyp = self._hypothesis(sentence, beam)
+        return self.src_tokenizer_.id_to_piece(self._src_ids(sentence, warn=False)), out, hyp.attention.numpy()
+
+    def token_inputs(self, text: str) -> tuple[list[str], list[int]]:
+        """``(pieces, ids)``: what the encoder reads of the source sentence ``text`` (cut to ``max_len``)."""
+        self._check_fitted()
+        if not isinstance(text, str) or not text.strip():
+            raise LstmkitError("the text is empty", "pass a source sentence with --text")
+        ids = self._src_ids(text)
+        return self.src_tokenizer_.id_to_piece(ids), ids
+
+    def output_tokens(self, text: str, beam: int = 1) -> tuple[list[str], list[int]]:
+        """``(pieces, ids)`` the decoder writes for the source sentence ``text`` (greedy at ``beam`` 1),
+        ending at ``<eos>`` when the search produced one."""
+        pieces, hyp = self._hypothesis(text, beam)
+        return pieces, list(hyp.ids)
 
     # -- internals -------------------------------------------------------------------------
-    def _fit_tokenizers(self, src: list[str], tgt: list[str]) -> None:
+    def _hypothesis(self, sentence: str, beam: int):
+        """The search's best hypothesis for one sentence, and its pieces (``<eos>`` named)."""
+        ids = self._src_ids(sentence)
+        hyp = beam_search(self.net_.eval(), torch.tensor([ids]), torch.tensor([len(ids)]), beam,
+                          self.config_.length_penalty, self.config_.max_len_ratio)[0]
+        return [p if i != EOS_ID else "<eos>" for p, i in zip(self.tgt_tokenizer_.id_to_piece(hyp.ids), hyp.ids)], hyp
+
+    def _fit_tokenizers(self, pairs: Pairs, progress: str) -> tuple[list[list[int]], list[list[int]]]:
+        """Fit both sides' tokenizers on the training pairs and return :meth:`_token_ids` of them; a
+        ``word`` side is cut once, its vocabulary counted on the pieces and the same pieces looked up
+        (BPE learns its merges from the text)."""
         cfg = self.config_
         make = lambda: SideTokenizer(cfg.tokenizer, cfg.min_freq, cfg.max_size, cfg.lowercase)  # noqa: E731
-        if cfg.shared_vocab:
-            self.src_tokenizer_ = self.tgt_tokenizer_ = make().fit(list(src) + list(tgt))
+        if cfg.tokenizer == "bpe":
+            fit, src, tgt = SideTokenizer.fit, pairs.src, pairs.tgt
         else:
-            self.src_tokenizer_ = make().fit(src)
-            self.tgt_tokenizer_ = make().fit(tgt)
+            cut = make().pieces
+            fit, (src, tgt) = SideTokenizer.fit_pieces, self._per_pair(pairs, progress, cut, cut)
+        if cfg.shared_vocab:
+            self.src_tokenizer_ = self.tgt_tokenizer_ = fit(make(), list(src) + list(tgt))
+        else:
+            self.src_tokenizer_, self.tgt_tokenizer_ = fit(make(), src), fit(make(), tgt)
+        if cfg.tokenizer == "bpe":
+            return self._token_ids(pairs, progress)
+        return [self.src_tokenizer_.vocab.encode(p) for p in src], [self.tgt_tokenizer_.vocab.encode(p) for p in tgt]
 
     def _src_ids(self, sentence: str, warn: bool = True) -> list[int]:
         ids = self.src_tokenizer_.encode(sentence) or [EOS_ID]
@@ -205,10 +233,14 @@ class Translator(RunEstimator):
     def _token_ids(self, pairs: Pairs, progress: str = "off") -> tuple[list[list[int]], list[list[int]]]:
         """Each pair's source and target token ids as the tokenizers give them, shown as ``progress``
         says (encoding 190,000 pairs took 26 s)."""
+        return self._per_pair(pairs, progress, self.src_tokenizer_.encode, self.tgt_tokenizer_.encode)
+
+    @staticmethod
+    def _per_pair(pairs: Pairs, progress: str, src_of, tgt_of) -> tuple[list, list]:
         src, tgt = [], []
         for s, t in track(zip(pairs.src, pairs.tgt), len(pairs), "encoding", progress, unit="pairs"):
-            src.append(self.src_tokenizer_.encode(s))
-            tgt.append(self.tgt_tokenizer_.encode(t))
+            src.append(src_of(s))
+            tgt.append(tgt_of(t))
         return src, tgt
 
     def _pair_tensors(self, src: list[list[int]],

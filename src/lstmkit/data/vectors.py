@@ -1,0 +1,66 @@
+"""Pretrained word vectors aligned with a vocabulary.
+
+    load_vectors(path, vocab)           GloVe / word2vec text vectors, one row per vocabulary id
+"""
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from lstmkit.data.vocab import PAD_ID, Vocab
+from lstmkit.errors import LstmkitError, missing_path_fix
+
+__all__ = ["load_vectors"]
+
+
+def load_vectors(path: str | Path, vocab: Vocab, seed: int = 0) -> tuple[torch.Tensor, int]:
+    """Rows of a GloVe / word2vec *text* file for the words of ``vocab``.
+
+    The file has one ``word v1 v2 … vD`` per line (word2vec's ``N D`` header line is skipped;
+    ``.gz`` is read directly). Returns ``(weights [len(vocab), D], n_found)``: found words get
+    their vector, others random normal values with the found vectors' standard deviation,
+    ``<pad>`` zeros. Words are matched as given, then lower-cased.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise LstmkitError(f"vectors file not found: {path}", missing_path_fix(path, "check the --vectors path"))
+    opener = gzip.open if path.suffix == ".gz" else open
+    found: dict[int, np.ndarray] = {}
+    dim = None
+    try:
+        with opener(path, "rt", encoding="utf-8", errors="replace") as f:
+            for lineno, line in enumerate(f, 1):
+                parts = line.rstrip().split(" ")
+                if lineno == 1 and len(parts) == 2 and all(p.isdigit() for p in parts):
+                    continue                                   # word2vec header "N D"
+                if len(parts) < 2:
+                    continue
+                if dim is None:
+                    dim = len(parts) - 1
+                elif len(parts) - 1 != dim:
+                    raise LstmkitError(f"{path} line {lineno} has {len(parts) - 1} values, earlier lines {dim}",
+                                       "pass a GloVe/word2vec text file with one vector per line")
+                idx = vocab.stoi.get(parts[0])
+                if idx is None:
+                    idx = vocab.stoi.get(parts[0].lower())
+                if idx is None or idx in found or idx == PAD_ID:
+                    continue
+                try:
+                    found[idx] = np.asarray(parts[1:], dtype=np.float32)
+                except ValueError:
+                    raise LstmkitError(f"{path} line {lineno} holds a value that is not a number",
+                                       "pass a GloVe/word2vec *text* file (binary files are not read)") from None
+    except (OSError, EOFError) as e:
+        raise LstmkitError(f"could not read vectors file {path}: {e}", "check the file") from None
+    if not found:
+        raise LstmkitError(f"no word of the vocabulary was found in {path}",
+                           "is it a word-vector text file for this language?")
+    rows = np.stack(list(found.values()))
+    rng = np.random.default_rng(seed)
+    weights = rng.normal(0.0, float(rows.std()) or 1.0, size=(len(vocab), dim)).astype(np.float32)
+    weights[list(found)] = rows
+    weights[PAD_ID] = 0.0
+    return torch.from_numpy(weights), len(found)

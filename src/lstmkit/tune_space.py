@@ -1,0 +1,80 @@
+"""Search spaces for ``lstmkit tune``: a YAML mapping of config keys to ranges, checked, and drawn
+from by an optuna trial::
+
+    hidden_size: {type: int, low: 16, high: 128, log: true}
+    dropout: {type: float, low: 0.0, high: 0.5}
+    lookback: [24, 48, 96]          # a list is a categorical choice
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from lstmkit.errors import LstmkitError
+
+__all__ = ["parse_space", "suggest", "distribution", "describe_range"]
+
+
+def parse_space(raw: dict[str, Any], known: set[str]) -> dict[str, dict[str, Any]]:
+    """Validate a search space; every problem is an LstmkitError naming the key."""
+    if not isinstance(raw, dict) or not raw:
+        raise LstmkitError("the search space is empty", "name at least one setting, e.g. 'lr: {type: float, low: 1e-4, high: 1e-2, log: true}'")
+    space = {}
+    for key, spec in raw.items():
+        if key not in known:
+            raise LstmkitError(f"search space: unknown setting {key!r}", f"known settings: {', '.join(sorted(known))}")
+        if isinstance(spec, list):
+            spec = {"type": "categorical", "choices": spec}
+        if not isinstance(spec, dict) or spec.get("type") not in ("int", "float", "categorical"):
+            raise LstmkitError(f"search space: {key!r} needs a type (int, float or categorical)",
+                               "write e.g. '{type: int, low: 1, high: 3}' or a list of choices")
+        if spec["type"] == "categorical":
+            if not spec.get("choices"):
+                raise LstmkitError(f"search space: {key!r} has no choices (an empty range)", "list at least one value")
+        else:
+            if "low" not in spec or "high" not in spec:
+                raise LstmkitError(f"search space: {key!r} needs 'low' and 'high'", "give both bounds")
+            low, high = spec["low"], spec["high"]
+            if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (low, high)):
+                raise LstmkitError(f"search space: bounds of {key!r} must be numbers, got {low!r} and {high!r}",
+                                   "write numbers such as 1e-4")
+            if low > high:
+                raise LstmkitError(f"search space: {key!r} has an empty range (low {low} > high {high})",
+                                   "make low <= high")
+            if spec.get("log") and low <= 0:
+                raise LstmkitError(f"search space: {key!r} is log-scaled but low is {low}", "use low > 0 or log: false")
+            if spec["type"] == "int" and not (float(low).is_integer() and float(high).is_integer()):
+                raise LstmkitError(f"search space: {key!r} is an int range with bounds {low}, {high}",
+                                   "use whole numbers or type: float")
+        space[key] = spec
+    return space
+
+
+def suggest(trial, space: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """One trial's settings, drawn by optuna's ``trial`` from ``space``."""
+    out = {}
+    for key, spec in space.items():
+        if spec["type"] == "int":
+            out[key] = trial.suggest_int(key, int(spec["low"]), int(spec["high"]), log=bool(spec.get("log")))
+        elif spec["type"] == "float":
+            out[key] = trial.suggest_float(key, float(spec["low"]), float(spec["high"]), log=bool(spec.get("log")))
+        else:
+            out[key] = trial.suggest_categorical(key, list(spec["choices"]))
+    return out
+
+
+def distribution(optuna, spec: dict[str, Any]):
+    """The optuna distribution :func:`suggest` draws ``spec`` from."""
+    d = optuna.distributions
+    if spec["type"] == "int":
+        return d.IntDistribution(int(spec["low"]), int(spec["high"]), log=bool(spec.get("log")))
+    if spec["type"] == "float":
+        return d.FloatDistribution(float(spec["low"]), float(spec["high"]), log=bool(spec.get("log")))
+    return d.CategoricalDistribution(list(spec["choices"]))
+
+
+def describe_range(dist) -> str:
+    """An optuna distribution in words, for a message."""
+    if hasattr(dist, "choices"):
+        return "the choices " + ", ".join(map(str, dist.choices))
+    kind = "int" if isinstance(dist.low, int) else "float"
+    return f"{'log-scaled ' if dist.log else ''}{kind} values {dist.low}..{dist.high}"

@@ -1,0 +1,35 @@
+"""GloVe / word2vec text files read for a vocabulary."""
+import pytest
+import torch
+
+from lstmkit.data.vectors import load_vectors
+from lstmkit.data.vocab import PAD_ID, Vocab
+from lstmkit.errors import LstmkitError
+
+
+def test_glove_and_word2vec_text_files(tmp_path):
+    vocab = Vocab(["<pad>", "<unk>", "good", "bad", "meh"])
+    glove = tmp_path / "g.txt"
+    glove.write_text("good 1 2 3\nBad 4 5 6\nother 7 8 9\n")
+    w, n = load_vectors(glove, vocab)
+    assert n == 2 and w.shape == (5, 3)
+    assert torch.equal(w[2], torch.tensor([1.0, 2.0, 3.0]))
+    assert torch.equal(w[3], torch.tensor([4.0, 5.0, 6.0]))         # matched lower-cased
+    assert torch.equal(w[PAD_ID], torch.zeros(3))
+    w2v = tmp_path / "w.txt"
+    w2v.write_text("2 3\ngood 1 2 3\nmeh 0 0 1\n")
+    w, n = load_vectors(w2v, vocab)
+    assert n == 2 and torch.equal(w[4], torch.tensor([0.0, 0.0, 1.0]))
+
+
+def test_vectors_errors(tmp_path):
+    vocab = Vocab(["<pad>", "<unk>", "good"])
+    with pytest.raises(LstmkitError, match="not found"):
+        load_vectors(tmp_path / "none.txt", vocab)
+    f = tmp_path / "v.txt"
+    f.write_text("x 1 2\ny 1\n")
+    with pytest.raises(LstmkitError, match="line 2"):
+        load_vectors(f, vocab)
+    f.write_text("x 1 2\n")
+    with pytest.raises(LstmkitError, match="no word"):
+        load_vectors(f, vocab)
