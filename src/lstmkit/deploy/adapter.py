@@ -27,7 +27,9 @@ optional hooks            ``extra_inputs(x, seed)`` (graph inputs after ``x``, e
                           ``/stream`` messages, default ``forecast``), ``stream_extra(mode)``
                           (a ``streaming.StreamExtra``: the task's work around the network per
                           stream), ``stream_json(answer)`` (a step's ``/stream`` message fields),
-                          ``slow_steps`` (True: the service runs stream steps off its event loop)
+                          ``slow_steps`` (True: the service runs stream steps off its event loop),
+                          ``far_outside_notes(rows)`` (a step's warnings from the scaled rows
+                          it read: the service's ``/stream`` ``warnings``, the stream's UserWarning)
 several graphs            ``export_graphs(folder, fingerprint, tolerance)`` (writes the task's
 (translate, seq2seq       graphs, returns ``onnx.json``), ``onnx_files``, ``onnx_net(run)`` (the
 speech)                   module answering under ONNX), ``onnx_files_of(meta)`` (classmethod: the

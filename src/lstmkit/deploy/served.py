@@ -167,10 +167,11 @@ class ServedModel:
                 if self.task_stream:
                     answer = self.stream.step(msg, sid)        # the task's JSON answer
                     return {"step": self.stream.steps(sid), **answer}
-                y = self.stream.step(msg, sid)            # a non-finite answer is its LstmkitError
+                y, notes = self.stream.step_noted(msg, sid)     # a non-finite answer is its LstmkitError
                 fields = getattr(self.adapter, "stream_json", None)    # the task's own answer fields
                 return {"step": self.stream.steps(sid),
-                        **(fields(y) if fields is not None else {self.stream_key: self.adapter.to_json(y)})}
+                        **(fields(y) if fields is not None else {self.stream_key: self.adapter.to_json(y)}),
+                        **({"warnings": notes} if notes else {})}
         except LstmkitError as e:
             loc = getattr(e, "loc", None)
             if loc:

@@ -45,6 +45,7 @@ from lstmkit.tasks.forecast.estimator import Forecaster
 from lstmkit.tasks.forecast.export_graph import ForecastGraph, ForecastOnnxNet
 from lstmkit.tasks.forecast.graphs import HorizonGraph, reads_horizon
 from lstmkit.tasks.forecast.metrics import forecast_metrics
+from lstmkit.tasks.forecast.scalers import far_outside_note
 from lstmkit.tasks.forecast.stream_step import TorchLstmStep
 from lstmkit.tasks.forecast.streams import SeriesStreams, needs_series_streams
 
@@ -222,6 +223,21 @@ class ForecastAdapter:
         q = answer["quantiles"]
         return {"forecast": self.to_json(answer["forecast"]), "levels": answer["levels"],
                 "quantiles": {f"{level:g}": self.to_json(q[:, :, k]) for k, level in enumerate(answer["levels"])}}
+
+    def far_outside_notes(self, seen: np.ndarray, series=None, raw: np.ndarray | None = None) -> list[str]:
+        """A stream step's warnings (``[]``: none): ``predict``'s far-outside warning of the scaled rows
+        ``seen [k, I]`` its answer read (state mode: the observation; window mode: the window) of
+        ``series`` (default: the run's one series); ``raw [k, T]``: their targets in original units
+        (default: unscaled from ``seen``, a plain run's one affine map)."""
+        est, T = self.est, len(self.cfg.target)
+        sid = est.series_ids_[0] if series is None else series
+        z = np.asarray(seen, np.float64)[:, :T]
+        if raw is None:
+            loc, sc = est.panel_scaler_.get(sid)
+            raw = est._original_units(loc + z * sc)
+        subject = "the value just streamed" if len(z) == 1 else f"the last {len(z)} values streamed"
+        note = far_outside_note(est.panel_scaler_, sid, z, raw, est._original_units, bool(self.cfg.deseason), subject)
+        return [] if note is None else [note]
 
     def encode_row(self, obs: Any) -> np.ndarray:
         """One observation (number, list in column order, or ``{column: value}``) -> scaled ``[I]``."""

@@ -88,6 +88,7 @@ class SeriesStreams:
         self.blend = active_combination(est)
         self.output = est.output_
         self.series = {str(s): s for s in est.series_ids_}
+        self._watch = adapter.far_outside_notes
         self._cov_affine = None          # state mode: the covariate scaler as one multiply-add per row
         if est.covariate_scaler_ is not None and mode == "state":
             zero = est.covariate_scaler_.transform(np.zeros((1, est.n_past_)))[0]
@@ -134,6 +135,13 @@ class SeriesStreams:
         levels = [float(v) for v in self.output.levels]
         return {"forecast": point, "quantiles": quantiles_of(self.output.kind, params[None], levels)[0],
                 "levels": levels}, state
+
+    def notes(self, x: np.ndarray, pending) -> list[str]:
+        """The step's warnings: its network input ``x`` (state mode: the observation; window mode:
+        the window) far outside its series' training range, as ``predict`` warns of a window."""
+        state = pending[0]
+        seen = x.reshape(-1, x.shape[-1])
+        return self._watch(seen, self.series[state.series], state.rows[-len(seen):, :self.T])
 
     def _series_of(self, x_t: Any, id: str, aux: SeriesState | None) -> tuple[str, Any]:
         """``(series, observation)``: the series a message names (``"id"``), else the one the stream
