@@ -87,6 +87,8 @@ CASES = [
     ("bare-string", "state", send('"hello"'), "observation"),
     ("null", "state", send("null"), "observation"),
     ("deeply-nested", "state", send("[" * 100_000 + "]" * 100_000), "nested too deeply"),
+    # was "not valid JSON (NaN and Infinity are not JSON)": it is JSON, with more digits than Python reads
+    ("y-5000-digits", "state", send('{"y": 1' + "0" * 4999 + ', "temp": 0.5}'), "more than 4300 digits"),
     ("unknown-op", "state", send('{"op": "launch"}'), "unknown op"),
     ("op-not-a-string", "state", send('{"op": 5}'), "unknown op"),
     ("restore-no-state", "state", send('{"op": "restore"}'), "restore needs"),
