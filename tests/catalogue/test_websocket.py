@@ -126,6 +126,20 @@ def test_bad_message(clients, mode, build, words):
         ws.close()
 
 
+RESTORES = [c for c in CASES if c[0].startswith("restore-") and c[3] != "not valid json"]
+
+
+@pytest.mark.parametrize("mode, build", [c[1:3] for c in RESTORES], ids=[c[0] for c in RESTORES])
+def test_a_bad_restore_names_the_state_not_the_observation(clients, mode, build):
+    """A restore the stream refuses said ``"field": "observation"`` (the numeric stream's fallback)."""
+    ws = clients[mode].websocket()
+    try:
+        build(ws)
+        assert ws.receive_json()["field"] == "state"
+    finally:
+        ws.close()
+
+
 def test_too_many_streams_is_a_close_frame(clients):
     from lstmkit.deploy.server import MAX_STREAMS
     open_ = [clients["state"].websocket() for _ in range(MAX_STREAMS)]

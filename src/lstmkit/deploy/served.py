@@ -177,6 +177,8 @@ class ServedModel:
             loc = getattr(e, "loc", None)
             if loc:
                 return {"error": str(e), "field": str(loc[0])}
+            if isinstance(msg, dict) and "op" in msg:          # a restore's state (it said "observation")
+                return {"error": str(e), "field": "state"}
             fallback = "message" if self.task_stream else "observation"
             return {"error": str(e), "field": next((c for c in self.columns if repr(c) in e.message), fallback)}
 
