@@ -277,6 +277,10 @@ def _times(adapter, i: int, inst: dict, n: int) -> np.ndarray | None:
             t = time_values(pd.Series(list(stamps[-n:])), "time", adapter.cfg.dates)[0]   # dates or integer steps
     except LstmkitError as e:
         raise BadRequest(["instances", i, "time"], e.message.replace("time column 'time' ", "")) from None
+    if np.issubdtype(t.dtype, np.datetime64) and np.isnat(t).any():    # "", "NaT", "nan": pandas reads no date
+        k = int(np.flatnonzero(np.isnat(t))[0])                           # (all of them was a 500)
+        raise BadRequest(["instances", i, "time", len(stamps) - n + k], f"{stamps[len(stamps) - n + k]!r} is not a "
+                         "time stamp; send every one the values need, e.g. 2024-01-31 12:00")
     steps = np.diff(t)
     if (steps <= steps.dtype.type(0)).any():
         raise BadRequest(["instances", i, "time"], "time stamps must increase, newest last")
