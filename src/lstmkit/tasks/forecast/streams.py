@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from lstmkit.deploy.adapter import observation_row
+from lstmkit.deploy.adapter import observation_mapping, observation_row
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.combine import active_combination, combine_history
 from lstmkit.tasks.forecast.probabilistic import quantiles_of
@@ -149,6 +149,8 @@ class SeriesStreams:
         if len(self.series) == 1:
             return next(iter(self.series)), x_t
         named = None
+        mapping = observation_mapping(x_t)                # a dict, or a table's row (a pandas Series)
+        x_t = x_t if mapping is None else mapping
         if isinstance(x_t, dict) and "id" in x_t:
             named, x_t = x_t["id"], {k: v for k, v in x_t.items() if k != "id"}
             if not isinstance(named, (str, int)) or isinstance(named, bool):
