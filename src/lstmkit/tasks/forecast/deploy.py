@@ -66,6 +66,7 @@ class ForecastAdapter:
         self.input_size = len(self.columns)
         self.window = cfg.lookback                               # steps one forecast reads
         self.relative = cfg.relative                             # forecasts depend on the newest value
+        self._reach: dict = {}                                   # series -> PanelScaler.reach, for streams
 
     @classmethod
     def load(cls, run: str | Path) -> "ForecastAdapter":
@@ -231,7 +232,17 @@ class ForecastAdapter:
         (default: unscaled from ``seen``, a plain run's one affine map)."""
         est, T = self.est, len(self.cfg.target)
         sid = est.series_ids_[0] if series is None else series
-        z = np.asarray(seen, np.float64)[:, :T]
+        reach = self._reach.get(sid)
+        if reach is None:
+            low, high = est.panel_scaler_.reach(sid) or (np.full(T, -np.inf), np.full(T, np.inf))
+            reach = self._reach[sid] = (low, high, float(low[0]), float(high[0]))
+        if T == 1 and len(seen) == 1:                             # a streamed value: ~1 us (a step: ~100)
+            if reach[2] < seen[0, 0].item() < reach[3]:
+                return []
+        elif not ((seen[:, :T] <= reach[0]) | (seen[:, :T] >= reach[1])).any():
+            return []
+        z = seen[:, :T]
+        z = np.asarray(z, np.float64)
         if raw is None:
             loc, sc = est.panel_scaler_.get(sid)
             raw = est._original_units(loc + z * sc)

@@ -88,6 +88,17 @@ class PanelScaler:
                     return j, float(dist)
         return None
 
+    def reach(self, sid: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(low, high)`` per target: scaled values outside them may be :meth:`far_outside` series
+        ``sid``'s range, values within never are (a one-comparison screen for a stream's every step);
+        None when its range is unknown."""
+        r = self.ranges.get(sid)
+        if r is None:
+            return None
+        lo, hi = np.asarray(r[0], np.float64), np.asarray(r[1], np.float64)
+        width = np.where(hi - lo > 0, hi - lo, np.inf)          # no width: never far outside
+        return lo - FAR_OUTSIDE * width, hi + FAR_OUTSIDE * width
+
     def get(self, sid: str) -> tuple[np.ndarray, np.ndarray]:
         loc, scale = self.params[sid]
         return np.asarray(loc), np.asarray(scale)
