@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from lstmkit.deploy.adapter import observation_mapping, observation_row
+from lstmkit.deploy.adapter import BadRequest, observation_mapping, observation_row
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.combine import active_combination, combine_history
 from lstmkit.tasks.forecast.probabilistic import quantiles_of
@@ -163,9 +163,14 @@ class SeriesStreams:
         sid = named if named is not None else aux.series if aux is not None else id
         if sid not in self.series:
             known = list(self.series)
-            raise LstmkitError(f"unknown series {sid!r}; this model was trained on {len(known)} series "
-                               f"({', '.join(map(repr, known[:5]))}{', ...' if len(known) > 5 else ''})",
-                               "name one of them as the stream id or in the message: {\"id\": SERIES, ...}")
+            trained = (f"this model was trained on {len(known)} series "
+                       f"({', '.join(map(repr, known[:5]))}{', ...' if len(known) > 5 else ''})")
+            if named is None:         # the stream's own id (the service's 'ws-3', which no client chose)
+                raise BadRequest(["id"], f"unknown series {sid!r} (the stream's id: the message names no series "
+                                 f"in \"id\"); {trained}", "send {\"id\": SERIES, ...} in the stream's first "
+                                 "message (in Python, or stream under the series' id: s.step(x, id=SERIES))")
+            raise BadRequest(["id"], f"unknown series {sid!r}; {trained}",
+                             "name one of them in the message, {\"id\": SERIES, ...}, or as the stream id")
         return sid, x_t
 
     def _sums(self, aux: SeriesState | None, rows: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
