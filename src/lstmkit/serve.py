@@ -195,7 +195,12 @@ def _json(value: Any, what: str) -> str:
     carry is one LstmkitError before anything is sent."""
     try:
         return json.dumps(value, allow_nan=False, default=_plain)
-    except ValueError:
+    except RecursionError:
+        raise LstmkitError(f"the {what} is nested too deeply to write as JSON", "send flatter lists") from None
+    except ValueError as e:             # NaN / infinity, or an int of more digits than Python writes
+        if "integer string conversion" in str(e):
+            raise LstmkitError(f"the {what} holds a number of more than 4300 digits, beyond what the service reads",
+                               "send numbers within ±3.4e38") from None
         raise LstmkitError(f"the {what} holds NaN or infinity, which JSON cannot carry", "send finite numbers") from None
     except _NotJson as e:
         raise LstmkitError(f"the {what} holds a {e.args[0]}, which JSON cannot carry",

@@ -89,6 +89,10 @@ CASES = VALUE_CASES + [
     # latin-1 text: FastAPI's 400 said only "There was an error parsing the body"
     ("latin-1-body", "POST", "/predict", b'{"instances": [{"y": [1.0], "caf\xe9": [1.0]}]}', 400, "not utf-8 text"),
     ("deeply-nested", "POST", "/predict", '{"instances": ' + "[" * 5000 + "]" * 5000 + "}", 400, "parsing the body"),
+    # a JSON integer too large for a float was "must be a number (not a string, boolean or null)"
+    ("y-last=10**400-named-as-too-large", "POST", "/predict", raw(str(10 ** 400)), 422, "float32 range"),
+    # more digits than Python reads was "not UTF-8 text, or nested too deeply"
+    ("y-last=5000-digits", "POST", "/predict", raw("1" + "0" * 4999), 400, "more than 4300 digits"),
     ("huge-body", "POST", "/predict", b'{"instances": [' + b" " * (MAX_BODY + 10) + b"]}", 413,
      "larger than 20000 bytes"),
     # routes and methods

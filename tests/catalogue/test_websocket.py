@@ -87,6 +87,8 @@ CASES = [
     ("bare-string", "state", send('"hello"'), "observation"),
     ("null", "state", send("null"), "observation"),
     ("deeply-nested", "state", send("[" * 100_000 + "]" * 100_000), "nested too deeply"),
+    # was "not valid JSON (NaN and Infinity are not JSON)": it is JSON, with more digits than Python reads
+    ("y-5000-digits", "state", send('{"y": 1' + "0" * 4999 + ', "temp": 0.5}'), "more than 4300 digits"),
     ("unknown-op", "state", send('{"op": "launch"}'), "unknown op"),
     ("op-not-a-string", "state", send('{"op": 5}'), "unknown op"),
     ("restore-no-state", "state", send('{"op": "restore"}'), "restore needs"),
@@ -120,6 +122,20 @@ def test_bad_message(clients, mode, build, words):
         assert words.lower() in err["error"].lower() or words == err.get("field"), err
         ws.send_text(GOOD)
         assert ws.receive_json()["step"] == done + 1      # still usable; the bad message changed nothing
+    finally:
+        ws.close()
+
+
+RESTORES = [c for c in CASES if c[0].startswith("restore-") and c[3] != "not valid json"]
+
+
+@pytest.mark.parametrize("mode, build", [c[1:3] for c in RESTORES], ids=[c[0] for c in RESTORES])
+def test_a_bad_restore_names_the_state_not_the_observation(clients, mode, build):
+    """A restore the stream refuses said ``"field": "observation"`` (the numeric stream's fallback)."""
+    ws = clients[mode].websocket()
+    try:
+        build(ws)
+        assert ws.receive_json()["field"] == "state"
     finally:
         ws.close()
 

@@ -109,6 +109,13 @@ def test_one_model_needs_no_name(single):
         assert s.send({"y": 1.0, "temp": 0.5})["step"] == 1
 
 
+def _nested(depth):
+    value = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
 @pytest.mark.parametrize("call, needle", [
     (lambda c: c.predict(model="reviews", texts={"a", "b"}), "the request holds a set, which JSON cannot carry"),
     (lambda c: c.predict(model="reviews", texts=[b"raw"]), "the request holds a bytes"),
@@ -116,6 +123,9 @@ def test_one_model_needs_no_name(single):
     (lambda c: c.model(["sales"]), "model must be a served model's name"),
     (lambda c: c.upload(None, model="reviews"), "upload\\(\\) takes a file path, got NoneType"),
     (lambda c: c.stream(model="sales", open_timeout="soon"), "`open_timeout` must be a positive number"),
+    # were "holds NaN or infinity" and a RecursionError traceback
+    (lambda c: c.predict(model="sales", instances=[{"y": [10 ** 5000]}]), "a number of more than 4300 digits"),
+    (lambda c: c.predict(model="reviews", texts=_nested(100_000)), "nested too deeply"),
 ])
 def test_arguments_json_cannot_carry_are_refused_before_sending(call, needle):
     from lstmkit.serve import Client

@@ -258,3 +258,23 @@ def test_a_net_that_reads_a_whole_window_streams_from_its_first_value(tmp_path):
     x = torch.from_numpy(est.model_inputs(df))[:1].repeat(24, 1)[None]  # [1, 24, C]
     with torch.no_grad():
         np.testing.assert_allclose(answers[0], est.to_original(est.net_(x)[0].numpy()), rtol=1e-6, atol=0)
+
+
+def test_a_stream_that_names_no_series_says_the_id_is_the_streams_and_names_the_field(panel_run):
+    """Over /stream a many-series run's first message without "id" was told "unknown series 'ws-0'
+    ... name one of them as the stream id" with "field": "observation": the client chose neither."""
+    pytest.importorskip("fastapi")
+    from asgi_client import Client
+    from lstmkit.deploy.server import create_app
+    c = Client(create_app(panel_run.run_dir_, engine="torch"))
+    ws = c.websocket()
+    try:
+        ws.send_text(json.dumps(_obs(sine_frame(n=1, period=SEASON))[0]))
+        err = ws.receive_json()
+        assert err["field"] == "id", err
+        assert "(the stream's id: the message names no series in \"id\")" in err["error"], err
+        ws.send_text(json.dumps({"id": "s9", "y": 1.0, "temp": 0.0}))
+        assert ws.receive_json()["field"] == "id"
+    finally:
+        ws.close()
+        c.close()

@@ -442,3 +442,15 @@ def test_the_quality_check_reads_a_very_long_line_in_pieces(monkeypatch):
     line = " ".join(sentences(20, seed=4))
     m = adapter.test_metrics(net, [line, "the cat"])
     assert max(calls) <= 17 and math.isfinite(m["perplexity"]) and m["perplexity"] > 1
+
+
+def test_int8_of_a_run_whose_text_moved_asks_for_data(tmp_path):
+    """The run's --data file moved since training: the int8 check asks for --data, as it does for
+    translate and forecast runs (it said "file not found: ... check the the run's --data file path;
+    a text itself goes in as a list of lines")."""
+    (tmp_path / "train.txt").write_text("\n".join(sentences(60)) + "\n")
+    lm = LanguageModel(**{**TINY, "max_epochs": 1}).fit(str(tmp_path / "train.txt"), out=tmp_path / "runs")
+    (tmp_path / "train.txt").rename(tmp_path / "moved.txt")
+    with pytest.raises(LstmkitError, match="cannot check an int8 model .*no validation text.*pass --data"):
+        export_int8(lm.run_dir_, tmp_path / "q", batch=8, min_seconds=0.01, backends=("torch",))
+    assert not (tmp_path / "q").exists()

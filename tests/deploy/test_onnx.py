@@ -62,7 +62,20 @@ def test_stale_or_missing_graph_is_refused(rel_forecaster, tmp_path):
     (stale_run / ONNX_FILE).write_bytes(out.read_bytes())
     with pytest.raises(LstmkitError, match="other weights"):
         load_runner(stale_run)
+    (run / ONNX_FILE).write_bytes(_foreign_graph())            # was told "exported from other weights"
+    with pytest.raises(LstmkitError, match="is not a graph lstmkit exported .* export the run's own"):
+        load_runner(run)
     (run / ONNX_FILE).unlink()
+
+
+def _foreign_graph() -> bytes:
+    """A valid ONNX graph another tool wrote (y = relu(x)), without lstmkit's metadata."""
+    import onnx
+    from onnx import TensorProto, helper
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 3])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 3])
+    graph = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "foreign", [x], [y])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString()
 
 
 def test_window_only_encoders_export_without_state(tmp_path):

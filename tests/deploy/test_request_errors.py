@@ -121,3 +121,17 @@ def test_the_fix_reaches_a_model_served_alone_too(abs_forecaster):
         c.close()
     assert status == 422 and out["detail"][0]["msg"].endswith("send at most 2 items in instances; "
                                                              "split the rest into more requests")
+
+
+def test_a_number_too_large_for_json_or_a_float_is_named_so():
+    """10**400 is a JSON number (pydantic: "not a valid number"), and one of 5,000 digits valid JSON
+    Python will not read: both were told they were not numbers / not JSON."""
+    from fastapi import HTTPException
+    from lstmkit.deploy.request_errors import validated
+    with pytest.raises(ValidationError) as e:
+        Item.model_validate({"id": "a", "y": [10 ** 400]})
+    [d] = validation_detail(e.value.errors(), Item)
+    assert d["msg"].startswith("must be within the float32 range") and "±3.4e38" in d["msg"], d
+    with pytest.raises(HTTPException) as e:
+        validated(Item, b'{"id": "a", "y": [1' + b"0" * 4999 + b"]}")
+    assert "more than 4300 digits" in e.value.detail[0]["msg"], e.value.detail

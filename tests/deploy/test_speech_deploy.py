@@ -469,3 +469,13 @@ def test_utterance_normalisation_is_refused_for_streaming(ctc):
     adapter = adapter_for(ctc)
     adapter.config.normalize = "utterance"
     assert "--normalize global or none" in adapter.state_refusal()
+
+
+def test_int8_of_a_run_whose_manifest_moved_asks_for_data(tmp_path):
+    """The run's manifest moved since training: the int8 check asks for --data (it said "data not
+    found: .../manifest.csv — pass a manifest CSV", a path the user never passed)."""
+    run = tiny_run(tmp_path / "corpus", mode="ctc", n=16, max_epochs=1)
+    manifest = tmp_path / "corpus" / "manifest.csv"
+    manifest.rename(tmp_path / "moved.csv")
+    with pytest.raises(LstmkitError, match="cannot check an int8 model .*no recordings with transcripts"):
+        export_int8(run, tmp_path / "q", batch=8, min_seconds=0.01, backends=("torch",))

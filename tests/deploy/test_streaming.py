@@ -161,3 +161,24 @@ def test_torch_fast_step_equals_batch_forward_and_the_general_path(uni_forecaste
     with pytest.raises(LstmkitError, match="NaN"):
         fast.step(float("inf"), id="b")
     assert fast.ids == ["a"]
+
+
+def test_a_table_row_streams_as_its_columns_and_a_bad_one_is_named_on_one_line(abs_forecaster, tmp_path):
+    """``s.step(df.iloc[k])`` (a pandas Series) was refused as "values must be numbers, got y 10.0
+    <newline> temp ..."; it is an observation by column, as a dict is, on every kind of stream."""
+    import pandas as pd
+    from lstmkit.tasks.forecast.estimator import Forecaster
+    df = sine_frame(n=12, seed=3)[["y", "temp"]]
+    for mode in ("state", "window"):
+        by_row = abs_forecaster.stream(mode=mode).run([df.iloc[k] for k in range(len(df))])
+        by_dict = abs_forecaster.stream(mode=mode).run(df.to_dict("records"))
+        np.testing.assert_array_equal(np.array(by_row), np.array(by_dict))
+    with pytest.raises(LstmkitError, match=r"^observation values must be numbers, got +y +temp 0 ") as e:
+        abs_forecaster.stream().step(df.head(30))                      # a whole table: named on one line, cut
+    assert "\n" not in str(e.value) and len(str(e.value)) < 160
+    panel = pd.concat([sine_frame(n=60, seed=s).assign(id=f"s{s}") for s in range(2)])
+    many = Forecaster(lookback=12, hidden_size=4, max_epochs=1, progress="off", tensorboard=False, device="cpu").fit(
+        panel, target="y", time="time", features="temp", id="id", out=tmp_path / "run")
+    row = panel.iloc[-1][["id", "y", "temp"]]                     # names its series, as {"id": ...} does
+    np.testing.assert_array_equal(many.stream(mode="window").step(row),
+                                  many.stream(mode="window").step(row.to_dict()))

@@ -27,7 +27,9 @@ optional hooks            ``extra_inputs(x, seed)`` (graph inputs after ``x``, e
                           ``/stream`` messages, default ``forecast``), ``stream_extra(mode)``
                           (a ``streaming.StreamExtra``: the task's work around the network per
                           stream), ``stream_json(answer)`` (a step's ``/stream`` message fields),
-                          ``slow_steps`` (True: the service runs stream steps off its event loop)
+                          ``slow_steps`` (True: the service runs stream steps off its event loop),
+                          ``far_outside_notes(rows)`` (a step's warnings from the scaled rows
+                          it read: the service's ``/stream`` ``warnings``, the stream's UserWarning)
 several graphs            ``export_graphs(folder, fingerprint, tolerance)`` (writes the task's
 (translate, seq2seq       graphs, returns ``onnx.json``), ``onnx_files``, ``onnx_net(run)`` (the
 speech)                   module answering under ONNX), ``onnx_files_of(meta)`` (classmethod: the
@@ -58,6 +60,7 @@ seq2seq speech model) it refuses in one line naming why.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Protocol, runtime_checkable
@@ -69,13 +72,28 @@ from torch import nn
 from lstmkit.config import TrainConfig
 from lstmkit.errors import LstmkitError
 
-__all__ = ["DeployAdapter", "EstimatorAdapter", "FastStep", "UpdateData", "BadRequest", "observation_row"]
+__all__ = ["DeployAdapter", "EstimatorAdapter", "FastStep", "UpdateData", "BadRequest", "observation_row",
+           "observation_mapping"]
+
+
+def observation_mapping(obs: Any) -> dict | None:
+    """``obs`` as ``{column: value}`` when it is one: a dict, another mapping, or a pandas Series
+    (a table's row, ``df.iloc[k]``: it was refused as "values must be numbers, got y 10.0 ...");
+    None for anything else."""
+    if isinstance(obs, dict):
+        return obs
+    if isinstance(obs, Mapping) or (hasattr(obs, "to_dict") and hasattr(obs, "index") and getattr(obs, "ndim", 0) == 1):
+        return dict(obs.items())
+    return None
 
 
 def observation_row(obs: Any, columns: list[str]) -> np.ndarray:
-    """One streamed observation (number, list in column order, or ``{column: value}``) -> finite
-    ``[1, I]`` float64; anything else is an LstmkitError naming what to send."""
-    if isinstance(obs, dict):
+    """One streamed observation (number, list in column order, or ``{column: value}``: a dict, a
+    mapping or a pandas Series) -> finite ``[1, I]`` float64; anything else is an LstmkitError
+    naming what to send."""
+    named = observation_mapping(obs)
+    if named is not None:
+        obs = named
         missing = [c for c in columns if c not in obs]
         if missing:
             raise LstmkitError(f"observation lacks column {missing[0]!r}",
@@ -88,7 +106,7 @@ def observation_row(obs: Any, columns: list[str]) -> np.ndarray:
     else:
         row = obs
     if not _numbers_only(row):                   # np.asarray would take True as 1.0, "1.0" as 1.0
-        raise LstmkitError(f"observation values must be numbers, got {row!r}",
+        raise LstmkitError(f"observation values must be numbers, got {_shown(row)}",
                            f"send {len(columns)} numbers: {', '.join(columns)}")
     try:
         a = np.asarray(row, dtype=np.float64).reshape(1, -1)
@@ -96,7 +114,7 @@ def observation_row(obs: Any, columns: list[str]) -> np.ndarray:
         raise LstmkitError("observation holds a value beyond the float32 range (|x| <= 3.4e38)",
                            "send numbers the model can hold") from None
     except (TypeError, ValueError):
-        raise LstmkitError(f"observation values must be numbers, got {row!r}",
+        raise LstmkitError(f"observation values must be numbers, got {_shown(row)}",
                            f"send {len(columns)} numbers: {', '.join(columns)}") from None
     if a.shape[1] != len(columns):
         raise LstmkitError(f"Expected {len(columns)} values per observation ({', '.join(columns)}), "
@@ -107,6 +125,12 @@ def observation_row(obs: Any, columns: list[str]) -> np.ndarray:
         raise LstmkitError("observation holds a value beyond the float32 range (|x| <= 3.4e38)",
                            "send numbers the model can hold")
     return a
+
+
+def _shown(value: Any, limit: int = 80) -> str:
+    """``repr(value)`` on one line, cut to ``limit`` characters (an error message is one line)."""
+    text = " ".join(repr(value).split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _numbers_only(row: Any) -> bool:

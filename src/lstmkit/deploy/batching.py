@@ -64,8 +64,8 @@ class RequestBatcher:
     """``submit(request) -> answer`` from any thread (``await submit_async(request)`` from an event
     loop); ``answer_many(requests)`` runs on one worker thread (started on first use, a daemon)
     for the requests gathered together. An entry of ``answer_many``'s list that is an exception
-    is raised in its own request (thread or coroutine); an exception raised by ``answer_many``
-    itself (a bug) is raised in every request of the batch."""
+    is raised in its own request (thread or coroutine); when ``answer_many`` itself raises (a bug)
+    on several requests, each is answered alone, so only the request that hits it sees it."""
 
     def __init__(self, answer_many: Callable[[list[dict[str, Any]]], Sequence[Any]],
                  window_s: float = WINDOW_S, max_requests: int = MAX_REQUESTS):
@@ -117,12 +117,11 @@ class RequestBatcher:
             self._answer(batch)
 
     def _answer(self, batch: list[_Pending]) -> None:
-        try:
-            results = list(self.answer_many([p.request for p in batch]))
-            if len(results) != len(batch):
-                raise RuntimeError(f"answer_many gave {len(results)} answers for {len(batch)} requests")
-        except BaseException as e:          # a bug, not bad input: every request of the batch sees it
-            results = [e] * len(batch)
+        results, raised = self._results([p.request for p in batch])
+        if raised is not None and len(batch) > 1 and isinstance(raised, Exception):
+            # a bug, not bad input: one request's failure failed the whole batch (every request a
+            # 500), so each is answered alone and only the request that hits the bug sees it
+            results = [self._results([p.request])[0][0] for p in batch]
         self.batches += 1
         self.largest = max(self.largest, len(batch))
         self._together = len(batch) > 1
@@ -132,3 +131,14 @@ class RequestBatcher:
             else:
                 p.result = r
             p.settle()
+
+    def _results(self, requests: list[dict[str, Any]]) -> tuple[list[Any], BaseException | None]:
+        """``(answers, None)`` from ``answer_many``, or ``([error] * n, error)`` when it raised (or
+        gave the wrong count)."""
+        try:
+            results = list(self.answer_many(requests))
+            if len(results) != len(requests):
+                raise RuntimeError(f"answer_many gave {len(results)} answers for {len(requests)} requests")
+        except BaseException as e:
+            return [e] * len(requests), e
+        return results, None

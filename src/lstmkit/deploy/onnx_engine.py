@@ -202,6 +202,9 @@ def load_runner(run: str | Path, threads: int | None = None, file: str = ONNX_FI
     if not path.is_file():
         raise LstmkitError(f"{run} has no {file}", f"export it first: lstmkit export onnx --run {run}")
     runner = OnnxRunner(path, threads, config=config)
+    if "lstmkit_fingerprint" not in runner.metadata:      # another tool's graph: not "other weights"
+        raise LstmkitError(f"{path} is not a graph lstmkit exported (it carries no lstmkit weights fingerprint)",
+                           f"export the run's own: lstmkit export onnx --run {run}")
     if runner.metadata.get("lstmkit_fingerprint") != weights_fingerprint(run):
         raise LstmkitError(f"{path} was exported from other weights than {run}'s",
                            f"re-export it: lstmkit export onnx --run {run}")

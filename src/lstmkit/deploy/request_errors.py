@@ -7,13 +7,14 @@ import functools
 import json
 from typing import Any
 
-from lstmkit.deploy.served import F32_MAX, not_json
+from lstmkit.deploy.served import F32_MAX, json_problem, not_json
 
 __all__ = ["BodyLimit", "UNPARSED", "UNREADABLE_BODY", "validation_detail", "unprocessable", "validated"]
 
 UNPARSED = "There was an error parsing the body"      # FastAPI's words for a body json.loads failed on
-UNREADABLE_BODY = (f"{UNPARSED}: it is not UTF-8 text, or it is nested too deeply to read; "
-                   "send the request as UTF-8 JSON (Content-Type: application/json)")
+UNREADABLE_BODY = (f"{UNPARSED}: it is not UTF-8 text, it is nested too deeply to read, or it holds a number of "
+                   "more than 4300 digits; send the request as UTF-8 JSON (Content-Type: application/json), "
+                   "numbers within ±3.4e38")
 _NUMBER_MESSAGES = {"finite_number": "must be a finite number (NaN and Infinity are not allowed)",
                     "less_than_equal": "must be within the float32 range (|x| <= 3.4e38)",
                     "greater_than_equal": "must be within the float32 range (|x| <= 3.4e38)",
@@ -75,9 +76,17 @@ def validation_detail(errors, Request=None) -> list[dict[str, Any]]:
             for e in errors]
 
 
+def _too_large_integer(error: dict) -> bool:
+    """A JSON integer too large for a float (10**400): pydantic calls it "not a valid number"."""
+    value = error.get("input")
+    return error.get("type") == "float_type" and isinstance(value, int) and not isinstance(value, bool)
+
+
 def _message(error: dict) -> str:
     """A pydantic error's message; a bound is named as the float32 range only where it is that range
     (``beam`` 51 was told "must be within the float32 range", not its own limit of 50)."""
+    if _too_large_integer(error):
+        return _NUMBER_MESSAGES["less_than_equal"]
     if error.get("type") in ("less_than_equal", "greater_than_equal") and not _float32_bound(error):
         return str(error.get("msg", "invalid value"))            # "Input should be less than or equal to 50"
     return _NUMBER_MESSAGES.get(error.get("type"), str(error.get("msg", "invalid value")))
@@ -95,7 +104,7 @@ def _fix(error: dict, Request) -> str:
     name = name or next((p for p in reversed(loc) if isinstance(p, str) and p != "body"), "the value")
     low, high = _bounds(node)
     span = _span(low, high)
-    if kind in ("less_than_equal", "greater_than_equal") and _float32_bound(error):
+    if kind in ("less_than_equal", "greater_than_equal") and _float32_bound(error) or _too_large_integer(error):
         return "send numbers within ±3.4e38 (scale the data down if it is larger)"
     if kind in ("less_than_equal", "greater_than_equal", "less_than", "greater_than"):
         return f"send a {name} {span or _span(_ctx_bound(ctx, 'g'), _ctx_bound(ctx, 'l'))}"
@@ -237,9 +246,9 @@ def validated(Request, body: bytes) -> dict[str, Any]:
         data = json.loads(body, parse_constant=not_json)
     except RecursionError:
         raise HTTPException(400, detail=UNREADABLE_BODY) from None
-    except ValueError:
-        raise HTTPException(422, detail=[{"loc": ["body"], "msg": "the body is not valid JSON — send the body as "
-                                          "JSON (NaN and Infinity are not JSON)", "type": "json_invalid"}]) from None
+    except ValueError as e:
+        raise HTTPException(422, detail=[{"loc": ["body"], "msg": f"the body {json_problem(e)} — send the body as "
+                                          "JSON, numbers finite and within ±3.4e38", "type": "json_invalid"}]) from None
     try:
         return Request.model_validate(data).model_dump(exclude_none=True)
     except ValidationError as e:

@@ -32,7 +32,8 @@ from lstmkit.deploy.streaming import make_stream
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import read_meta
 
-__all__ = ["ServedModel", "named_runs", "request_schemas", "bad_number", "not_json", "UPLOAD_TYPES", "JSON_TYPES", "F32_MAX"]
+__all__ = ["ServedModel", "named_runs", "request_schemas", "bad_number", "not_json", "json_problem", "UPLOAD_TYPES",
+           "JSON_TYPES", "F32_MAX"]
 
 F32_MAX = float(np.finfo(np.float32).max)
 UPLOAD_TYPES = ("audio/wav", "audio/x-wav", "audio/wave")     # an upload adapter's default
@@ -154,8 +155,8 @@ class ServedModel:
             bad = bad_number(msg)
         except RecursionError:
             return {"error": "message is nested too deeply", "field": "message"}
-        except ValueError:                    # JSONDecodeError is one
-            return {"error": "message is not valid JSON (NaN and Infinity are not JSON)", "field": "message"}
+        except ValueError as e:               # JSONDecodeError is one
+            return {"error": f"message {json_problem(e)}", "field": "message"}
         if bad is not None:
             path, problem = bad
             where = "".join(f"[{p!r}]" for p in path)
@@ -167,14 +168,17 @@ class ServedModel:
                 if self.task_stream:
                     answer = self.stream.step(msg, sid)        # the task's JSON answer
                     return {"step": self.stream.steps(sid), **answer}
-                y = self.stream.step(msg, sid)            # a non-finite answer is its LstmkitError
+                y, notes = self.stream.step_noted(msg, sid)     # a non-finite answer is its LstmkitError
                 fields = getattr(self.adapter, "stream_json", None)    # the task's own answer fields
                 return {"step": self.stream.steps(sid),
-                        **(fields(y) if fields is not None else {self.stream_key: self.adapter.to_json(y)})}
+                        **(fields(y) if fields is not None else {self.stream_key: self.adapter.to_json(y)}),
+                        **({"warnings": notes} if notes else {})}
         except LstmkitError as e:
             loc = getattr(e, "loc", None)
             if loc:
                 return {"error": str(e), "field": str(loc[0])}
+            if isinstance(msg, dict) and "op" in msg:          # a restore's state (it said "observation")
+                return {"error": str(e), "field": "state"}
             fallback = "message" if self.task_stream else "observation"
             return {"error": str(e), "field": next((c for c in self.columns if repr(c) in e.message), fallback)}
 
@@ -228,6 +232,14 @@ def request_schemas(m: ServedModel, Finite, max_instances: int, named: bool) -> 
 def not_json(name: str):
     """``json.loads``' ``parse_constant``: NaN and Infinity are not JSON."""
     raise ValueError(f"{name} is not JSON")
+
+
+def json_problem(e: ValueError) -> str:
+    """What ``json.loads`` refused, after "the body" / "message": a number of more digits than Python
+    reads (4,300: its guard against slow conversions) is valid JSON, and was called invalid JSON."""
+    if "integer string conversion" in str(e):
+        return "holds a number of more than 4300 digits, beyond the float32 range (|x| <= 3.4e38)"
+    return "is not valid JSON (NaN and Infinity are not JSON)"
 
 
 def bad_number(value: Any, path: tuple = ()) -> tuple[tuple, str] | None:

@@ -7,7 +7,9 @@ Each run is served under its name (its folder's name, or ``--run NAME=PATH``):
                                  forecast ``{"instances": [{"y": [...history...], "temp": [...]}]}``
                                  -> ``{"predictions": [{"y": [h values]}, ...]}`` (each instance
                                  needs every input column with at least ``min_history`` values,
-                                 see ``/model``; a probabilistic run adds ``"quantiles"``);
+                                 see ``/model``; a probabilistic run adds ``"quantiles"``; an
+                                 instance far outside its series' training range adds
+                                 ``"warnings": ["instances[i]: ..."]``, as ``predict`` warns);
                                  classify ``{"texts": ["..."]}`` or ``{"series": [[step, ...]]}``
                                  -> ``{"predictions": [{"label", "probabilities"}, ...]}``; a task
                                  with its own request types it (translate, lm); a task that takes
@@ -15,8 +17,10 @@ Each run is served under its name (its folder's name, or ``--run NAME=PATH``):
                                  (``Content-Type: audio/wav``; another type is a 415 naming them)
 ``WS /models/{name}/stream``     one JSON message per step -> one answer: a numeric model takes an
                                  observation (number, list or ``{column: value}``) and answers
-                                 ``{"step": n, "forecast": {...}}``; a task's own stream (lm
-                                 tokens, speech audio chunks) answers ``{"step": n, ...}``; state
+                                 ``{"step": n, "forecast": {...}}`` (with ``"warnings": [...]``
+                                 when what it read lies far outside the training range); a
+                                 task's own stream (lm tokens, speech audio chunks) answers
+                                 ``{"step": n, ...}``; state
                                  lives as long as the connection; ``{"op": "reset"}``,
                                  ``{"op": "state"}``, ``{"op": "restore", "state": ...}``
 ``GET /models/{name}``           what the run is: task, columns, engine, limits, ...

@@ -36,6 +36,7 @@ What a stream keeps per id, and its saving and restoring (``state_dict`` / ``loa
 """
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any, Callable, Iterable, Protocol
 
@@ -96,6 +97,10 @@ class StreamExtra(Protocol):
         """The network's output for one stream -> ``(answer, new aux)``; an answer that is not
         finite is an LstmkitError."""
 
+    def notes(self, x: np.ndarray, pending: Any) -> list[str]:
+        """Optional: what the step's warnings say of its network input ``x`` (as :meth:`begin`
+        gave it) once its answer is good, e.g. values far outside the training range."""
+
     def arrays(self, aux: Any) -> dict[str, np.ndarray]:
         """The numbers of ``aux`` by name (saved in their own dtype)."""
 
@@ -125,15 +130,18 @@ class Stream(SavedStreams):
         extra: the task's :class:`StreamExtra` (then ``encode``, ``decode`` and ``fast`` are unused).
         whole_window: window mode, before a full window: repeat the first row in front (a net
             that cannot read fewer rows) instead of reading the rows there are.
+        watch: the scaled rows ``[k, I]`` a step's answer read (state mode: the observation;
+            window mode: the window) -> the step's warnings (a forecaster's ``far_outside_notes``).
     """
 
     extra: StreamExtra | None = None      # (a subclass with its own __init__, e.g. lm's, has none)
+    watch: Callable[[np.ndarray], list[str]] | None = None
 
     def __init__(self, core: Callable, input_size: int, *, encode: Callable | None = None,
                  decode: Callable | None = None, mode: str = "state", window: int | None = None,
                  state_shape: tuple[int, int] | None = None, fingerprint: str | None = None,
                  max_streams: int | None = None, fast: FastStep | None = None, extra: StreamExtra | None = None,
-                 whole_window: bool = False):
+                 whole_window: bool = False, watch: Callable[[np.ndarray], list[str]] | None = None):
         if mode not in ("state", "window"):
             raise LstmkitError(f"unknown stream mode {mode!r}", "use state or window")
         if mode == "state" and not (getattr(core, "state_names", ()) and state_shape):
@@ -150,11 +158,21 @@ class Stream(SavedStreams):
         self._zeros = [np.zeros((state_shape[0], 1, state_shape[1]), np.float32)
                        for _ in self.state_names] if mode == "state" else []
         self._fast = fast if mode == "state" and extra is None else None
-        self.extra, self.whole_window = extra, whole_window
+        self.extra, self.whole_window, self.watch = extra, whole_window, watch
 
     # -- stepping ----------------------------------------------------------------------------
     def step(self, x_t: Any, id: str = "default") -> Any:
-        """Feed one observation to stream ``id`` (created on first use); return its answer."""
+        """Feed one observation to stream ``id`` (created on first use); return its answer. What
+        the task would warn about (a forecaster: values far outside the training range) is a
+        UserWarning, as ``predict`` gives it."""
+        answer, notes = self.step_noted(x_t, id)
+        for note in notes:
+            warnings.warn(note, UserWarning, stacklevel=2)
+        return answer
+
+    def step_noted(self, x_t: Any, id: str = "default") -> tuple[Any, list[str]]:
+        """:meth:`step`, with its warnings as a list of text instead (``[]``: none): the service's
+        ``/stream`` message carries them in its ``warnings`` field."""
         id = stream_id(id)
         if self.extra is not None:
             return self._extra_step(x_t, id)
@@ -169,7 +187,7 @@ class Stream(SavedStreams):
             _check_finite_answer(y)                              # the slot stays as it was
             slot.live = live
             slot.steps += 1
-            return y
+            return y, self._notes(x.numpy())
         row = self.encode(x_t)                                   # [I]
         slot = self._slot(id)
         if self.mode == "state":
@@ -178,16 +196,21 @@ class Stream(SavedStreams):
             y, state = self.core(row.reshape(1, 1, -1), slot.state or self._zeros)
             answer = _check_finite_answer(self.decode(y[0]))
             slot.state = state
+            seen = row[None]
         else:
             w = row.reshape(1, -1) if slot.window is None else np.concatenate([slot.window, row[None]])
             y, _ = self.core(self._filled(w[-self.window:])[None], [])
             answer = _check_finite_answer(self.decode(y[0]))
-            slot.window = w[-self.window:]
+            slot.window = seen = w[-self.window:]
         slot.steps += 1
-        return answer
+        return answer, self._notes(seen)
 
-    def _extra_step(self, x_t: Any, id: str) -> Any:
-        """:meth:`step` through the task's :class:`StreamExtra`; the stream changes only at the end."""
+    def _notes(self, seen: np.ndarray) -> list[str]:
+        """What :attr:`watch` says of the scaled rows ``seen [k, I]`` the step's answer read."""
+        return [] if self.watch is None else self.watch(seen)
+
+    def _extra_step(self, x_t: Any, id: str) -> tuple[Any, list[str]]:
+        """:meth:`step_noted` through the task's :class:`StreamExtra`; the stream changes only at the end."""
         slot = self._slots.get(id)
         if slot is None:
             self._check_room()
@@ -201,7 +224,8 @@ class Stream(SavedStreams):
         slot.aux, slot.steps = aux, slot.steps + 1
         if self.mode == "state":
             slot.state = state
-        return answer
+        notes = getattr(self.extra, "notes", None)
+        return answer, (notes(x, pending) if notes is not None else [])
 
     def _filled(self, w: np.ndarray) -> np.ndarray:
         """A window ``[n, I]`` as the network reads it: with :attr:`whole_window`, ``window`` rows,
@@ -289,7 +313,8 @@ def make_stream(adapter, mode: str = "auto", engine: str = "auto", run: str | Pa
                   decode=None if extra else adapter.decode, mode=mode, window=adapter.window,
                   state_shape=adapter.state_shape if mode == "state" else None,
                   fingerprint=weights_fingerprint(run) if run is not None else None, max_streams=max_streams,
-                  fast=fast, extra=extra, whole_window=bool(getattr(adapter, "whole_window", False)))
+                  fast=fast, extra=extra, whole_window=bool(getattr(adapter, "whole_window", False)),
+                  watch=None if extra else getattr(adapter, "far_outside_notes", None))
 
 
 def stream_for(adapter, mode: str = "auto", engine: str = "auto", run: str | Path | None = None,

@@ -44,3 +44,16 @@ def test_stamps_are_optional_and_checked(dated):
     code, body = _ask(client, {**values, "date": gapped})
     assert code == 422 and "step by the run's frequency 'h' without gaps" in body["detail"][0]["msg"]
     assert body["detail"][0]["loc"] == ["body", "instances", 0, "time"]
+
+
+@pytest.mark.parametrize("missing", ["", "NaT", "nan"])
+def test_a_stamp_pandas_reads_as_no_date_is_a_422_naming_it(dated, missing):
+    """Stamps that parse to NaT: every one was a 500 (pandas' date_range from NaT), one among dates
+    was told 'after ... comes NaT'; now a 422 at the stamp itself."""
+    est, hist, client = dated
+    values = {"y": hist["y"].tolist()}
+    for stamps, at in (([missing] * len(hist), 0), (hist["date"].tolist()[:-1] + [missing], len(hist) - 1)):
+        code, body = _ask(client, {**values, "date": stamps})
+        assert code == 422, body
+        assert body["detail"][0]["loc"] == ["body", "instances", 0, "time", at]
+        assert body["detail"][0]["msg"].startswith(f"{missing!r} is not a time stamp")

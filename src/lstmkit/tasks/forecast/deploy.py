@@ -45,6 +45,7 @@ from lstmkit.tasks.forecast.estimator import Forecaster
 from lstmkit.tasks.forecast.export_graph import ForecastGraph, ForecastOnnxNet
 from lstmkit.tasks.forecast.graphs import HorizonGraph, reads_horizon
 from lstmkit.tasks.forecast.metrics import forecast_metrics
+from lstmkit.tasks.forecast.scalers import far_outside_note
 from lstmkit.tasks.forecast.stream_step import TorchLstmStep
 from lstmkit.tasks.forecast.streams import SeriesStreams, needs_series_streams
 
@@ -65,6 +66,7 @@ class ForecastAdapter:
         self.input_size = len(self.columns)
         self.window = cfg.lookback                               # steps one forecast reads
         self.relative = cfg.relative                             # forecasts depend on the newest value
+        self._reach: dict = {}                                   # series -> PanelScaler.reach, for streams
 
     @classmethod
     def load(cls, run: str | Path) -> "ForecastAdapter":
@@ -222,6 +224,31 @@ class ForecastAdapter:
         q = answer["quantiles"]
         return {"forecast": self.to_json(answer["forecast"]), "levels": answer["levels"],
                 "quantiles": {f"{level:g}": self.to_json(q[:, :, k]) for k, level in enumerate(answer["levels"])}}
+
+    def far_outside_notes(self, seen: np.ndarray, series=None, raw: np.ndarray | None = None) -> list[str]:
+        """A stream step's warnings (``[]``: none): ``predict``'s far-outside warning of the scaled rows
+        ``seen [k, I]`` its answer read (state mode: the observation; window mode: the window) of
+        ``series`` (default: the run's one series); ``raw [k, T]``: their targets in original units
+        (default: unscaled from ``seen``, a plain run's one affine map)."""
+        est, T = self.est, len(self.cfg.target)
+        sid = est.series_ids_[0] if series is None else series
+        reach = self._reach.get(sid)
+        if reach is None:
+            low, high = est.panel_scaler_.reach(sid) or (np.full(T, -np.inf), np.full(T, np.inf))
+            reach = self._reach[sid] = (low, high, float(low[0]), float(high[0]))
+        if T == 1 and len(seen) == 1:                             # a streamed value: ~1 us (a step: ~100)
+            if reach[2] < seen[0, 0].item() < reach[3]:
+                return []
+        elif not ((seen[:, :T] <= reach[0]) | (seen[:, :T] >= reach[1])).any():
+            return []
+        z = seen[:, :T]
+        z = np.asarray(z, np.float64)
+        if raw is None:
+            loc, sc = est.panel_scaler_.get(sid)
+            raw = est._original_units(loc + z * sc)
+        subject = "the value just streamed" if len(z) == 1 else f"the last {len(z)} values streamed"
+        note = far_outside_note(est.panel_scaler_, sid, z, raw, est._original_units, bool(self.cfg.deseason), subject)
+        return [] if note is None else [note]
 
     def encode_row(self, obs: Any) -> np.ndarray:
         """One observation (number, list in column order, or ``{column: value}``) -> scaled ``[I]``."""

@@ -18,7 +18,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.checks import SCALERS
 
 __all__ = ["PanelScaler", "seasonal_profile", "trend_weights", "centred_indices", "check_season_measured",
-           "say_far_outside"]
+           "say_far_outside", "far_outside_note"]
 
 FAR_OUTSIDE = 1.0      # train ranges beyond the train range from which a window is far outside it
 
@@ -88,6 +88,17 @@ class PanelScaler:
                     return j, float(dist)
         return None
 
+    def reach(self, sid: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(low, high)`` per target: scaled values outside them may be :meth:`far_outside` series
+        ``sid``'s range, values within never are (a one-comparison screen for a stream's every step);
+        None when its range is unknown."""
+        r = self.ranges.get(sid)
+        if r is None:
+            return None
+        lo, hi = np.asarray(r[0], np.float64), np.asarray(r[1], np.float64)
+        width = np.where(hi - lo > 0, hi - lo, np.inf)          # no width: never far outside
+        return lo - FAR_OUTSIDE * width, hi + FAR_OUTSIDE * width
+
     def get(self, sid: str) -> tuple[np.ndarray, np.ndarray]:
         loc, scale = self.params[sid]
         return np.asarray(loc), np.asarray(scale)
@@ -114,18 +125,28 @@ def say_far_outside(scaler: PanelScaler, ids, z: np.ndarray, raw: np.ndarray, to
     the windows in original units; ``to_original`` maps model units to original ones (``exp``
     after ``--log``); ``adjusted``: the range is of seasonally adjusted values (``--deseason``)."""
     for k, sid in enumerate(ids):
-        found = scaler.far_outside(sid, z[k])
-        if found is None:
-            continue
-        j, dist = found
-        loc, scale = (v[j] for v in scaler.get(sid))
-        lo, hi = (float(to_original(loc + v[j] * scale)) for v in scaler.ranges[sid])
-        warnings.warn(f"the last {len(z[k])} values of series {sid!r} ({np.nanmin(raw[k][:, j]):.4g} .. "
-                      f"{np.nanmax(raw[k][:, j]):.4g}) lie {dist:.3g} times the width of its training range "
-                      f"({'about ' * adjusted}{lo:.4g} .. {hi:.4g}) outside it: the network extrapolates, so the "
-                      f"forecast may be far off; check the data's units, or retrain on data like these",
-                      UserWarning, stacklevel=4)
-        return
+        note = far_outside_note(scaler, sid, z[k], raw[k], to_original, adjusted)
+        if note is not None:
+            warnings.warn(note, UserWarning, stacklevel=4)
+            return
+
+
+def far_outside_note(scaler: PanelScaler, sid, z: np.ndarray, raw: np.ndarray, to_original, adjusted: bool,
+                     subject: str | None = None) -> str | None:
+    """What :func:`say_far_outside` says of series ``sid``'s values ``z [n, T]`` (scaled) and ``raw
+    [n, T]`` (original units), or None when they lie within reach of its train range. ``subject``
+    names the values (default "the last n values"; a service answer adds which instance or step)."""
+    found = scaler.far_outside(sid, z)
+    if found is None:
+        return None
+    j, dist = found
+    loc, scale = (v[j] for v in scaler.get(sid))
+    lo, hi = (float(to_original(loc + v[j] * scale)) for v in scaler.ranges[sid])
+    n, low, high = len(z), np.nanmin(raw[:, j]), np.nanmax(raw[:, j])
+    seen = f"{low:.4g}" if n == 1 else f"{low:.4g} .. {high:.4g}"
+    return (f"{subject or f'the last {n} values'} of series {sid!r} ({seen}) lie{'s' * (n == 1)} {dist:.3g} times "
+            f"the width of its training range ({'about ' * adjusted}{lo:.4g} .. {hi:.4g}) outside it: the network "
+            f"extrapolates, so the forecast may be far off; check the data's units, or retrain on data like these")
 
 
 def _range_dict(r: tuple[list[float], list[float]] | None) -> dict[str, list[float]]:

@@ -18,7 +18,9 @@ gives on a table of those rows, computed by the served engine's network:
   calendar features (``--calendar``) takes the history's time stamps in ``"time": [...]`` (at
   least as many as the values it reads, newest last; the horizon's continue at their step);
 * a probabilistic run answers its quantiles beside the point forecast:
-  ``"quantiles": [{"0.1": {target: [h values]}, ...}]`` (one object per instance) and ``"levels"``.
+  ``"quantiles": [{"0.1": {target: [h values]}, ...}]`` (one object per instance) and ``"levels"``;
+* an instance whose last ``lookback`` values lie far outside its series' training range (the
+  warning ``predict`` gives) is answered all the same, with ``"warnings": ["instances[i]: ..."]``.
 
 Every bad request is a :class:`~lstmkit.deploy.adapter.BadRequest` naming its field (a 422).
 Concurrent requests are answered together (``answer_many``, the service's request-batching queue):
@@ -37,6 +39,7 @@ from lstmkit.tasks.forecast.calendar import calendar_names, parse_calendar
 from lstmkit.tasks.forecast.combine import active_combination, baseline_history, combine_history
 from lstmkit.tasks.forecast.times import time_values
 from lstmkit.tasks.forecast.probabilistic import quantiles_of
+from lstmkit.tasks.forecast.scalers import far_outside_note
 
 __all__ = ["min_history", "history_rule", "history_columns", "request_models", "answer", "answer_many"]
 
@@ -112,6 +115,9 @@ def request_models(adapter, Finite, max_instances: int) -> tuple[type, type]:
         quantiles: Optional[list[dict[str, dict[str, list[float]]]]] = Field(
             None, description="probabilistic runs, per instance: {level: {target: forecast}}")
         levels: Optional[list[float]] = None
+        warnings: Optional[list[str]] = Field(
+            None, description="what predict would warn about, per instance: e.g. a window far outside its series' "
+                              "training range (the forecast is an extrapolation)")
         horizon: int
         engine: str
 
@@ -147,7 +153,7 @@ def answer_many(adapter, net, requests: list[dict[str, Any]]) -> list[dict[str, 
 def _prepare(adapter, instances: list[dict[str, list[float]]]) -> dict[str, Any]:
     """The network's inputs of one request's instances, scaled as ``predict`` scales them."""
     est, cfg = adapter.est, adapter.cfg
-    xs, locs, scales, series, histories, futures = [], [], [], [], [], []
+    xs, locs, scales, series, histories, futures, notes = [], [], [], [], [], [], []
     named = {"id", "future", "time"} & set(_named_fields(adapter))
     for i, inst in enumerate(instances):
         sid = _series(adapter, i, inst)
@@ -161,7 +167,19 @@ def _prepare(adapter, instances: list[dict[str, list[float]]]) -> dict[str, Any]
                                  "values too large for the model's scaling")
         xs.append(w["x"]), locs.append(w["loc"]), scales.append(w["scale"]), series.append(w["series"])
         futures.append(w.get("future"))
-    return {"x": xs, "loc": locs, "scale": scales, "series": series, "histories": histories, "future": futures}
+        notes.extend(_far_outside(adapter, i, sid, w["x"], rows))
+    return {"x": xs, "loc": locs, "scale": scales, "series": series, "histories": histories, "future": futures,
+            "notes": notes}
+
+
+def _far_outside(adapter, i: int, sid, x: np.ndarray, rows: np.ndarray) -> list[str]:
+    """``predict``'s far-outside warning of instance ``i`` (its window ``x [L, C']``, scaled, and
+    history ``rows [n, C]``, original units) as an answer's words: ``[]`` when it lies within reach."""
+    est, L, T = adapter.est, adapter.cfg.lookback, len(adapter.cfg.target)
+    note = far_outside_note(est.panel_scaler_, est.series_ids_[0] if sid is None else sid, x[-L:, :T],
+                            rows[-L:, :T], est._original_units, bool(adapter.cfg.deseason),
+                            f"instances[{i}]: the last {L} values")
+    return [] if note is None else [note]
 
 
 def _network(adapter, net, prepared: list[dict[str, Any]]) -> list[np.ndarray]:
@@ -196,6 +214,8 @@ def _finish(adapter, prepared: dict[str, Any], y: np.ndarray) -> dict[str, Any]:
         answer["quantiles"] = [{f"{level:g}": adapter.to_json(qi[:, :, k]) for k, level in enumerate(out.levels)}
                                for qi in q]
         answer["levels"] = [float(level) for level in out.levels]
+    if prepared["notes"]:
+        answer["warnings"] = prepared["notes"]
     return answer
 
 
@@ -257,6 +277,10 @@ def _times(adapter, i: int, inst: dict, n: int) -> np.ndarray | None:
             t = time_values(pd.Series(list(stamps[-n:])), "time", adapter.cfg.dates)[0]   # dates or integer steps
     except LstmkitError as e:
         raise BadRequest(["instances", i, "time"], e.message.replace("time column 'time' ", "")) from None
+    if np.issubdtype(t.dtype, np.datetime64) and np.isnat(t).any():    # "", "NaT", "nan": pandas reads no date
+        k = int(np.flatnonzero(np.isnat(t))[0])                           # (all of them was a 500)
+        raise BadRequest(["instances", i, "time", len(stamps) - n + k], f"{stamps[len(stamps) - n + k]!r} is not a "
+                         "time stamp; send every one the values need, e.g. 2024-01-31 12:00")
     steps = np.diff(t)
     if (steps <= steps.dtype.type(0)).any():
         raise BadRequest(["instances", i, "time"], "time stamps must increase, newest last")

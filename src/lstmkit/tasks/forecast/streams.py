@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from lstmkit.deploy.adapter import observation_row
+from lstmkit.deploy.adapter import BadRequest, observation_mapping, observation_row
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.combine import active_combination, combine_history
 from lstmkit.tasks.forecast.probabilistic import quantiles_of
@@ -88,6 +88,7 @@ class SeriesStreams:
         self.blend = active_combination(est)
         self.output = est.output_
         self.series = {str(s): s for s in est.series_ids_}
+        self._watch = adapter.far_outside_notes
         self._cov_affine = None          # state mode: the covariate scaler as one multiply-add per row
         if est.covariate_scaler_ is not None and mode == "state":
             zero = est.covariate_scaler_.transform(np.zeros((1, est.n_past_)))[0]
@@ -135,12 +136,21 @@ class SeriesStreams:
         return {"forecast": point, "quantiles": quantiles_of(self.output.kind, params[None], levels)[0],
                 "levels": levels}, state
 
+    def notes(self, x: np.ndarray, pending) -> list[str]:
+        """The step's warnings: its network input ``x`` (state mode: the observation; window mode:
+        the window) far outside its series' training range, as ``predict`` warns of a window."""
+        state = pending[0]
+        seen = x.reshape(-1, x.shape[-1])
+        return self._watch(seen, self.series[state.series], state.rows[-len(seen):, :self.T])
+
     def _series_of(self, x_t: Any, id: str, aux: SeriesState | None) -> tuple[str, Any]:
         """``(series, observation)``: the series a message names (``"id"``), else the one the stream
         follows, else the stream id; a one-series run's only series."""
         if len(self.series) == 1:
             return next(iter(self.series)), x_t
         named = None
+        mapping = observation_mapping(x_t)                # a dict, or a table's row (a pandas Series)
+        x_t = x_t if mapping is None else mapping
         if isinstance(x_t, dict) and "id" in x_t:
             named, x_t = x_t["id"], {k: v for k, v in x_t.items() if k != "id"}
             if not isinstance(named, (str, int)) or isinstance(named, bool):
@@ -153,9 +163,14 @@ class SeriesStreams:
         sid = named if named is not None else aux.series if aux is not None else id
         if sid not in self.series:
             known = list(self.series)
-            raise LstmkitError(f"unknown series {sid!r}; this model was trained on {len(known)} series "
-                               f"({', '.join(map(repr, known[:5]))}{', ...' if len(known) > 5 else ''})",
-                               "name one of them as the stream id or in the message: {\"id\": SERIES, ...}")
+            trained = (f"this model was trained on {len(known)} series "
+                       f"({', '.join(map(repr, known[:5]))}{', ...' if len(known) > 5 else ''})")
+            if named is None:         # the stream's own id (the service's 'ws-3', which no client chose)
+                raise BadRequest(["id"], f"unknown series {sid!r} (the stream's id: the message names no series "
+                                 f"in \"id\"); {trained}", "send {\"id\": SERIES, ...} in the stream's first "
+                                 "message (in Python, or stream under the series' id: s.step(x, id=SERIES))")
+            raise BadRequest(["id"], f"unknown series {sid!r}; {trained}",
+                             "name one of them in the message, {\"id\": SERIES, ...}, or as the stream id")
         return sid, x_t
 
     def _sums(self, aux: SeriesState | None, rows: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -162,11 +162,17 @@ class LMAdapter(EstimatorAdapter):
         return {"perplexity": math.exp(nats / n), "cross_entropy": nats / n}
 
     def _held_out_lines(self, data) -> list[str] | None:
-        """The lines ``fit`` held out (read, capped and split as it did), or those of ``data``."""
+        """The lines ``fit`` held out (read, capped and split as it did), or those of ``data``; None
+        when the run's files are no longer there (as translate's and forecast's runs: the int8
+        check then asks for ``--data``; it said "file not found ... a text itself goes in as a
+        list of lines")."""
         cfg = self.est.config_
         if data is not None:
             return read_corpus(data, cfg.encoding, "--data", cfg.text_column).lines
         d = getattr(self.est, "data_summary_", None) or {}
+        recorded = d.get("val_source") or d.get("source")
+        if recorded and not Path(recorded).is_file():
+            return None
         if d.get("val_source"):
             return read_corpus(d["val_source"], cfg.encoding, "the run's --val file", cfg.text_column).lines
         if not d.get("source"):
