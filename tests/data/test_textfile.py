@@ -277,3 +277,11 @@ def test_a_binary_table_under_a_text_name_is_named_with_the_name_that_reads_it(t
                 read(tmp_path / name)
     (tmp_path / "params.csv").write_text("PAR1,PAR2\n1,2\n")                 # a header that begins so
     assert list(read_frame(tmp_path / "params.csv").columns) == ["PAR1", "PAR2"]
+
+
+def test_text_lines_end_at_line_breaks_only():
+    """str.splitlines also ended a line at a form feed, U+0085 or U+2028 inside a sentence."""
+    from lstmkit.data.textfile import text_lines
+    assert text_lines("a\x0cb\u2028c\x85d\x0be\ncr lf\r\nold mac\rlast\n") == [
+        "a\x0cb\u2028c\x85d\x0be", "cr lf", "old mac", "last"]
+    assert text_lines("one") == ["one"] and text_lines("") == [] and text_lines("a\n\n") == ["a", ""]

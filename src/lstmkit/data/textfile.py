@@ -2,6 +2,7 @@
 
     decode_text(raw, path, encoding)   bytes -> str; a bad byte names its line and --encoding
     read_text_file(path, encoding)     a whole file, ``.gz`` decompressed
+    text_lines(text)                   its lines as an editor counts them (a line feed, CR LF or a lone CR ends one)
     parse_table(text, path, sep)       a CSV / TSV file's text, separated by ``sep``, as a DataFrame of strings
                                        (whole table files of every kind: :mod:`lstmkit.data.tables`)
     separator_line(text)               Excel's ``sep=;`` line and comment lines above the header: dropped
@@ -41,7 +42,7 @@ from lstmkit.runs import path_exists
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["blank_rows", "decode_text", "check_text", "read_text_file", "parse_table", "file_ext", "table_column", "column_strings", "check_strings",
+__all__ = ["blank_rows", "decode_text", "check_text", "read_text_file", "text_lines", "parse_table", "file_ext", "table_column", "column_strings", "check_strings",
            "check_unique_columns", "is_number",
            "separator_line", "row_place", "check_readable", "unique_names", "header_cells", "renamed_columns", "without_row_numbers",
            "bom_encoding", "header_separator", "comma_decimals", "closest_name", "TABLE_SEP", "JSONL"]
@@ -225,6 +226,18 @@ def read_text_file(path: Path, encoding: str = "utf-8") -> str:
     if not text.strip():
         raise LstmkitError(f"file is empty: {path}", "supply a file with a header row and data rows")
     return text
+
+
+def text_lines(text: str) -> list[str]:
+    r"""The lines of ``text`` without their ends, a line ended by ``\n``, ``\r\n`` or a lone ``\r``
+    (an old Mac file's), as an editor and a piped standard input count them.
+    ``str.splitlines`` also ends a line at a form feed, a vertical tab, U+0085 or U+2028, which sit
+    inside sentences (pdftotext's page breaks, ``…`` read as latin-1): a file of line-aligned
+    sentences then had more lines than its partner, and each answer after such a line was one off."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if lines[-1] == "":                    # the end of the last line, as splitlines: no empty line after it
+        lines.pop()
+    return lines
 
 
 def file_ext(path: Path) -> str:

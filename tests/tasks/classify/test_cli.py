@@ -59,6 +59,18 @@ def test_train_predict_stdin_evaluate(text_run, text_csv, capsys, monkeypatch):
     assert_user_error(code, err, "the data has no labels", "--label NAME")      # was 'pass labels as y'
 
 
+
+def test_predict_answers_each_line_once_whatever_is_inside_it(text_run, tmp_path, capsys, monkeypatch):
+    """A form feed or U+2028 inside a text ended its line: a line of a .txt file or of standard
+    input had two answers, and every answer after it was one line off."""
+    lines = "Great,\x0cI loved it\nAwful\u2028and boring\n"
+    (tmp_path / "texts.txt").write_text(lines, encoding="utf-8")
+    for data, stdin in ((tmp_path / "texts.txt", None), ("-", lines)):
+        code, out, err = cli(capsys, "classify", "predict", "--run", text_run, "--data", data, stdin=stdin,
+                             monkeypatch=monkeypatch)
+        assert code == 0, err
+        assert [r.split(",")[0] for r in out.strip().splitlines()] == ["label", "pos", "neg"]
+
 def test_predict_and_evaluate_read_a_file_with_other_column_names(text_run, tmp_path, capsys, monkeypatch):
     """The missing-column error says 'pass --text …' / '--label …': predict and evaluate take them."""
     p = tmp_path / "other.csv"

@@ -84,6 +84,16 @@ def test_run_reads_a_file_as_it_reads_standard_input(capsys, monkeypatch, run, t
                       "bad.en line 2 is not valid utf-8")
 
 
+
+def test_run_reads_a_file_line_by_line_whatever_ends_its_lines(capsys, monkeypatch, run, tmp_path):
+    """A file of old Mac line ends (CR) was one line, and one translation, where standard input
+    gave one per line; a form feed inside a sentence ends no line."""
+    lines = "the dog runs.\n\na small\x0ccat sits.\n"
+    piped = cli(capsys, "translate", "run", "--run", run, "--beam", "2", stdin=lines, monkeypatch=monkeypatch)[1]
+    (tmp_path / "mac.en").write_bytes(lines.replace("\n", "\r").encode())
+    code, out, err = cli(capsys, "translate", "run", "--run", run, "--beam", "2", "--data", tmp_path / "mac.en")
+    assert code == 0 and out == piped and len(out.splitlines()) == 3, err
+
 def test_run_warns_on_long_source(capsys, monkeypatch, run):
     code, out, err = cli(capsys, "translate", "run", "--run", run, stdin="the dog " * 10 + "\n",
                          monkeypatch=monkeypatch)

@@ -33,7 +33,7 @@ from lstmkit.data.textfile import column_strings as _as_strings
 from lstmkit.data.tables import is_table
 from lstmkit.data.tables import read_table as _read_table
 from lstmkit.data.textfile import decode_text, file_ext, is_number, row_place
-from lstmkit.data.textfile import read_text_file
+from lstmkit.data.textfile import read_text_file, text_lines
 from lstmkit.runs import path_exists
 from lstmkit.data.textfile import table_column as _column
 from lstmkit.errors import LstmkitError
@@ -150,7 +150,7 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
             raise LstmkitError(f"{data} is a .txt file: lines of text, with no labels",
                                "use a table with text and label columns (.csv, .tsv, .jsonl, .xlsx, .parquet) "
                                "or a folder of class folders; a .txt file of one text a line serves predict")
-        texts = [ln for ln in read_text_file(Path(data), encoding).splitlines() if ln.strip()]   # as stdin's lines
+        texts = [ln for ln in text_lines(read_text_file(Path(data), encoding)) if ln.strip()]   # as stdin's lines
         labels, where = None, f" in {data}"
     else:
         if isinstance(data, (str, os.PathLike)):

@@ -99,8 +99,8 @@ def run(run: Path = typer.Option(..., help="Run folder from 'train'."),
         check_readable(source, "pass a text file of source sentences, one a line")
     est = Translator.load(run)
     if source is not None:                    # a file is read whole: its encoding errors name their line
-        from lstmkit.data.textfile import read_text_file
-        stream = io.StringIO(read_text_file(source, encoding))
+        from lstmkit.data.textfile import read_text_file, text_lines
+        stream = iter(text_lines(read_text_file(source, encoding)))      # its lines as standard input's
     else:
         stream = sys.stdin
         if hasattr(stream, "buffer"):

@@ -25,7 +25,8 @@ import numpy as np
 
 from lstmkit.data.tables import PARQUET, SHEETS, read_table
 from lstmkit.data.textfile import (JSONL, check_readable, column_strings, decode_text, file_ext, header_separator,
-                                   parse_table, read_text_file, row_place, separator_line, table_column)
+                                   parse_table, read_text_file, row_place, separator_line, table_column,
+                                   text_lines)
 from lstmkit.data.vocab import CJK, PAD, UNK, Vocab, import_tokenizers, join_words
 from lstmkit.errors import LstmkitError, missing_path_fix
 from lstmkit.runs import path_exists
@@ -60,7 +61,7 @@ def read_lines(path: str | Path, encoding: str = "utf-8") -> list[str]:
     _check_file(path, "pass a text file with one sentence per line")
     raw = path.read_bytes()
     text = decode_text(raw, path, encoding)
-    lines = text.splitlines()
+    lines = text_lines(text)
     if not any(ln.strip() for ln in lines):
         raise LstmkitError(f"file is empty: {path}", "supply one sentence per line")
     return lines
@@ -115,7 +116,7 @@ def _headerless_pairs(path: Path, text: str, first_line: int) -> tuple[list[str]
     """A tab-separated file whose first line is not column names (not one word per field) and no
     columns asked for: each line is a source, a tab, a target, and perhaps more fields (Tatoeba's
     pair files add an attribution), which are left out. Said in one warning."""
-    lines = text.splitlines()
+    lines = text_lines(text)
     fields = [ln.split("\t") if ln.strip() else ["", ""] for ln in lines]     # a blank line: an empty pair
     short = next((i for i, f in enumerate(fields) if len(f) < 2), None)
     if short is not None:
