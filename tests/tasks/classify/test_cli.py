@@ -71,6 +71,22 @@ def test_predict_answers_each_line_once_whatever_is_inside_it(text_run, tmp_path
         assert code == 0, err
         assert [r.split(",")[0] for r in out.strip().splitlines()] == ["label", "pos", "neg"]
 
+
+def test_blank_lines_between_texts_are_said_as_a_tables_are(text_run, tmp_path, capsys, monkeypatch):
+    """A .txt file's or standard input's blank line was skipped without a word: the answers (no
+    text beside them) came one line above their texts from there on. Blank lines at the end shift nothing."""
+    lines = "Great, I loved it\n\n  \nAwful and boring\n\n"
+    (tmp_path / "texts.txt").write_text(lines)
+    for data, stdin, where in ((tmp_path / "texts.txt", None, f"in {tmp_path / 'texts.txt'}"),
+                               ("-", lines, "on standard input")):
+        code, out, err = cli(capsys, "classify", "predict", "--run", text_run, "--data", data, stdin=stdin,
+                             monkeypatch=monkeypatch)
+        assert code == 0 and len(out.strip().splitlines()) == 3, err
+        assert f"2 blank lines {where} between the texts skipped (line 2, 3)" in err, err
+    code, _, err = cli(capsys, "classify", "predict", "--run", text_run, "--data", "-", stdin="Great\nAwful\n\n\n",
+                       monkeypatch=monkeypatch)
+    assert code == 0 and "blank" not in err, err
+
 def test_predict_and_evaluate_read_a_file_with_other_column_names(text_run, tmp_path, capsys, monkeypatch):
     """The missing-column error says 'pass --text …' / '--label …': predict and evaluate take them."""
     p = tmp_path / "other.csv"
