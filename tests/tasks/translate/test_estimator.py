@@ -155,6 +155,20 @@ def test_a_validation_part_larger_than_the_training_part_is_said(pairs, tiny):
         Translator(**{**tiny, "max_epochs": 1, "val_frac": 0.8, "min_freq": 1}).fit(pairs(60, seed=1))
 
 
+
+def test_validation_pairs_training_holds_too_are_said(pairs, tiny):
+    """De-duplication drops repeats within training only: a file of repeated pairs was scored on
+    pairs it trained on (its validation BLEU flattering it) without a word, where classify warns."""
+    from lstmkit import Translator
+    est = Translator(**{**tiny, "max_epochs": 1})
+    with pytest.warns(UserWarning, match=r"2 of the 2 pairs of the validation part occur in the training data too"):
+        est.fit(pairs(8, seed=1) * 5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                   # distinct pairs: nothing to say
+        est.fit(pairs(40, seed=1), val_data=pairs(5, seed=2))
+    with pytest.warns(UserWarning, match=r"2 of the 5 pairs of the validation data occur in the training data too"):
+        est.fit(pairs(40, seed=1), val_data=pairs(40, seed=1)[:2] + pairs(3, seed=2))
+
 def test_translating_many_sentences_shows_progress_and_the_same_output(fitted, pairs, monkeypatch, capsys):
     from lstmkit.train import progress
     src = [s for s, _ in pairs(40, seed=7)]

@@ -3,6 +3,7 @@
     read_pairs(data=…, src=…, tgt=…)            a CSV/TSV/JSONL/XLSX/Parquet table with source and target columns
     read_pairs(src_file=…, tgt_file=…)          two line-aligned files (Multi30k style)
     clean_pairs(pairs, src_lens, tgt_lens, …)   length filter and de-duplication, with counts
+    warn_repeated_pairs(train, part, what)      validation pairs that training holds too
     SideTokenizer("word" | "bpe").fit(texts)    ids with <pad> 0, <unk> 1, <bos> 2, <eos> 3;
                                                 decode(ids) gives detokenised text back
 
@@ -33,7 +34,7 @@ from lstmkit.runs import path_exists
 from lstmkit.nn.seq2seq import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 
 __all__ = ["BOS", "EOS", "PAD_ID", "UNK_ID", "BOS_ID", "EOS_ID", "Pairs", "read_lines", "read_pairs",
-           "clean_pairs", "split_pairs", "SideTokenizer", "detokenize", "SPACELESS",
+           "clean_pairs", "split_pairs", "warn_repeated_pairs", "SideTokenizer", "detokenize", "SPACELESS",
            "written_without_spaces"]
 
 BOS, EOS = "<bos>", "<eos>"
@@ -224,6 +225,18 @@ def clean_pairs(pairs: Pairs, src_lens: Sequence[int], tgt_lens: Sequence[int], 
                            "raise --max-len")
     report["kept"] = len(out)
     return out, keep
+
+
+def warn_repeated_pairs(train: Pairs, part: Pairs, what: str) -> None:
+    """One warning when pairs of ``part`` (validation) occur in ``train`` too (a file of repeated
+    pairs split apart, or copied between files): de-duplication drops repeats within training
+    only, so the model is scored on pairs it learned, and its BLEU there flatters it."""
+    seen = set(zip(train.src, train.tgt))
+    repeated = sum(pair in seen for pair in zip(part.src, part.tgt))
+    if repeated:
+        warnings.warn(f"{repeated} of the {len(part)} pairs of {what} occur in the training data too (duplicate pairs): "
+                      f"its BLEU and chrF flatter the model on them; drop the repeated pairs from one side (pandas: "
+                      f"drop_duplicates) before training", UserWarning, stacklevel=3)
 
 
 def split_pairs(n: int, val_frac: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -25,7 +25,7 @@ from lstmkit.tasks._base import RunEstimator
 from lstmkit.train.progress import track
 from lstmkit.runs import atomic_write
 from lstmkit.tasks.translate.data import (BOS_ID, EOS_ID, PAD_ID, Pairs, SideTokenizer, clean_pairs, read_pairs,
-                                          split_pairs, written_without_spaces)
+                                          split_pairs, warn_repeated_pairs, written_without_spaces)
 from lstmkit.tasks.translate.metrics import corpus_scores, plot_attention, write_sentences
 
 __all__ = ["Translator", "TASK", "VOCAB_FILE"]
@@ -71,7 +71,8 @@ class Translator(RunEstimator):
         :class:`~lstmkit.train.callbacks.Callback` objects) see every epoch."""
         cfg = self._resolve_config(self.config, overrides)
         full = read_pairs(data, cfg.src, cfg.tgt, src_file, tgt_file, cfg.encoding, cfg.drop_empty)
-        if val_data is not None or val_src_file is not None or val_tgt_file is not None:
+        given_val = val_data is not None or val_src_file is not None or val_tgt_file is not None
+        if given_val:
             train = full
             val = read_pairs(val_data, cfg.src, cfg.tgt, val_src_file, val_tgt_file, cfg.encoding, cfg.drop_empty,
                              flags=("--val", "--val-src-file", "--val-tgt-file"))
@@ -109,6 +110,8 @@ class Translator(RunEstimator):
         torch.manual_seed(cfg.train.seed)
         self.net_ = self._build_net()
         def metrics() -> dict[str, Any]:
+            # said with the scores it flatters; the pairs trained on (after the length filter)
+            warn_repeated_pairs(train, val, f"the validation {'data' if given_val else 'part'}")
             m = {"val": self._score(val, beam=1)}
             if cfg.beam > 1:
                 m["val_beam"] = self._score(val, beam=cfg.beam)
