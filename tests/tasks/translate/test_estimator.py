@@ -66,6 +66,13 @@ def test_translate_takes_sentences_as_users_hold_them(fitted, pairs):
         fitted.translate([src[0], float("nan")])
     with pytest.raises(LstmkitError, match=r"sentences must be a string or a list of strings, got NoneType"):
         fitted.translate(None)
+    # iterated, a DataFrame gives its column names and a dict its keys: 'src' was translated without a word;
+    # a set has no order to answer in
+    with pytest.raises(LstmkitError, match=r"got DataFrame — .*\(a DataFrame: its column, df\['src'\]\)"):
+        fitted.translate(pd.DataFrame({"src": src}))
+    for given in ({"src": src}, set(src)):
+        with pytest.raises(LstmkitError, match=f"got {type(given).__name__} — "):
+            fitted.translate(given)
 
 
 def test_evaluate_names_its_own_arguments(fitted, tmp_path):

@@ -227,7 +227,7 @@ class Translator(RunEstimator):
         (the deploy adapter's ONNX or int8 model: anything with Seq2Seq's encode / step / reorder),
         ``ids`` are the sentences' source ids when the caller has them (checked within ``max_len``)."""
         self._check_fitted()
-        sentences = _sentence_list(sentences)
+        sentences = _sentence_list(sentences, self.config_.src)
         if not sentences:
             return []
         cfg = self.config_
@@ -297,14 +297,17 @@ class Translator(RunEstimator):
                                             "tgt_vocab": self.tgt_tokenizer_.vocab_size})
 
 
-def _sentence_list(sentences) -> list[str]:
+def _sentence_list(sentences, column: str = "src") -> list[str]:
     """One sentence, or a list, tuple, array, pandas Series (read in order, whatever its index) or
-    other iterable of them, as a list; anything else, or an item that is not a string, is an error."""
+    other iterable of them, as a list; anything else, or an item that is not a string, is an error.
+    A DataFrame or a dict (iterated, their column names or keys: translated without a word) and a
+    set (no order to answer in) are refused, the fix naming the source ``column``."""
     if isinstance(sentences, str):
         return [sentences]
-    if sentences is None or isinstance(sentences, (bytes, int, float)) or not hasattr(sentences, "__iter__"):
+    if (sentences is None or isinstance(sentences, (bytes, int, float, dict, set, frozenset))
+            or not hasattr(sentences, "__iter__") or hasattr(sentences, "columns")):
         raise LstmkitError(f"sentences must be a string or a list of strings, got {type(sentences).__name__}",
-                           "pass e.g. ['A man is riding a bike.']")
+                           f"pass e.g. ['A man is riding a bike.'] (a DataFrame: its column, df[{column!r}])")
     items = sentences.tolist() if hasattr(sentences, "tolist") else list(sentences)
     check_strings(items, "sentence", "pass sentences as strings (an empty one is '')")
     return items
