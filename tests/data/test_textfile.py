@@ -256,6 +256,33 @@ def test_a_cell_of_bytes_is_refused_not_read_as_its_repr():
         column_strings([b"x"])
 
 
+
+def test_a_missing_cell_of_a_nullable_column_is_empty_not_the_text_na():
+    """pandas' nullable columns (dtype "string", convert_dtypes) hold pd.NA, which was read as the
+    text '<NA>': trained on, or translated, as a sentence."""
+    import numpy as np
+    import pandas as pd
+    from lstmkit.data.textfile import column_strings
+    assert column_strings(pd.Series(["a", None], dtype="string")) == ["a", ""]
+    assert column_strings(pd.Series(["a", pd.NA, pd.NaT, np.nan], dtype=object)) == ["a", "", "", ""]
+
+
+def test_a_cell_of_several_values_is_refused_not_read_as_its_brackets(tmp_path):
+    """A JSON list (or a Parquet list column) as the text was trained as "['good', 'film']"."""
+    import pandas as pd
+    from lstmkit.data.tables import read_table
+    from lstmkit.data.textfile import column_strings
+    with pytest.raises(LstmkitError, match=r"item 2 of column 'text' holds several values, not one text "
+                                           r"\(list ..'bad'..\) — .*str\.join"):
+        column_strings(pd.Series(["good", ["bad"]], name="text"))
+    with pytest.raises(LstmkitError, match="item 1 of the list holds several values"):
+        column_strings([{"a": 1}])
+    pd.DataFrame({"text": [["good", "film"], ["bad"]], "tags": ["a", "b"]}).to_parquet(tmp_path / "lists.parquet")
+    table = read_table(tmp_path / "lists.parquet")
+    assert column_strings(table["tags"]) == ["a", "b"]              # a list column not asked for is no error
+    with pytest.raises(LstmkitError, match=r"item 1 of column 'text' holds several values, not one text \(ndarray"):
+        column_strings(table["text"])
+
 def test_a_binary_table_under_a_text_name_is_named_with_the_name_that_reads_it(tmp_path):
     """'is not a text file (it holds NUL bytes: a binary file, e.g. a spreadsheet, …)': which one,
     and what to do, was left to the user."""

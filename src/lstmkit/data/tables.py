@@ -72,6 +72,8 @@ def read_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
             attrs["blank_lines"] = [k + attrs["first_line"] for k in range(max(kept)) if k not in kept]
         # integral floats (a number column with empty cells) as whole numbers, then every cell as text
         out = df.convert_dtypes().astype("string").fillna("").astype(object).reset_index(drop=True)
+        for c in _columns_of_lists(df):      # kept as they are: str() would make "['good' 'film']" a text
+            out[c] = df[c].to_numpy()
         out.attrs = attrs
         return out
     text = read_text_file(path, encoding)
@@ -79,6 +81,13 @@ def read_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
         return _parse_jsonl(text, path)
     text, sep, first_line = separator_line(text)
     return parse_table(text, path, sep or header_separator(text.split("\n", 1)[0], TABLE_SEP[ext]), first_line=first_line)
+
+
+def _columns_of_lists(df: pd.DataFrame) -> list:
+    """The columns of ``df`` (a Parquet file's) with a cell of several values: a list (an array) or a dict."""
+    import numpy as np
+    return [c for c in df.columns if df[c].dtype == object
+            and df[c].map(lambda v: isinstance(v, (list, tuple, dict, np.ndarray))).any()]
 
 
 def read_frame(path: str | Path) -> pd.DataFrame:
