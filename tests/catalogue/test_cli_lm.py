@@ -83,3 +83,23 @@ def test_evaluate_reads_the_column_its_error_names(d, capsys):
     code, out, err = run_cli([*argv, "--text-column", "review"], capsys)
     assert code == 0, err
     assert "20 lines" in out
+
+
+def test_evaluate_reads_standard_input_as_classify_predict_and_translate_run_do(d, tmp_path, capsys, monkeypatch):
+    """`--data -` was 'file not found: -', its fix a Python list ('e.g. [text]')."""
+    import json
+
+    from cli_helpers import run_cli
+    lines = "abcdefghij\nabcde\n"
+    (tmp_path / "two.txt").write_text(lines)
+    evaluate = ["lm", "evaluate", "--run", d / "run", "--json", "--data"]
+    code, piped, err = run_cli([*evaluate, "-"], capsys, stdin=lines, monkeypatch=monkeypatch)
+    assert code == 0, err
+    code, read, err = run_cli([*evaluate, tmp_path / "two.txt"], capsys)
+    assert code == 0 and json.loads(piped)["perplexity"] == json.loads(read)["perplexity"], err
+    assert json.loads(piped)["data"] == "standard input"
+    for stdin, needle in (("\n \n", "no input on standard input"), (b"na\xefve\n", "standard input line 1 is not "
+                                                                                     "valid utf-8")):
+        check([*evaluate, "-"], 2, needle, tmp_path, capsys, stdin=stdin, monkeypatch=monkeypatch)
+    check([*evaluate, "-", "--text-column", "review"], 2, "--text-column names a column of a --data table; "
+          "standard input has none", tmp_path, capsys, stdin=lines, monkeypatch=monkeypatch)
