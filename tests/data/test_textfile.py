@@ -125,6 +125,13 @@ def test_a_quote_that_opens_a_field_and_runs_over_rows_is_an_error(tmp_path, ext
     good.write_text(f'text{sep}label\n"he said ""fine""{sep}\nand left"{sep}pos\n' + "\n".join(rows[3:]) + "\n")
     df = read_table(good)
     assert len(df) == 6 and df["text"][0] == f'he said "fine"{sep}\nand left'
+    # a quote closed on its own line above ('"Wow" said the critic') runs over nothing: the error named it,
+    # "line 2: … runs on to line 2", not the quote that ran on
+    quoted = tmp_path / f"quoted{ext}"
+    quoted.write_text(f'text{sep}label\n"Wow" said the critic{sep}pos\n' + "\n".join(rows[:6] + ['"Worst" ' + rows[6]])
+                      + "\n")
+    with pytest.raises(LstmkitError, match=r"quoted\.\w+ line 5: a quote mark opens a field that runs on to line 9"):
+        read_table(quoted)
 
 
 def test_a_table_without_a_header_line_is_named_as_such(tmp_path):

@@ -396,13 +396,21 @@ def _check_quotes(text: str, path: str | Path, sep: str, first_line: int, df: pd
     if df is not None and not any(df[c].astype(str).str.contains("\n", regex=False).any() for c in df.columns):
         return
     reader = csv.reader(io.StringIO(text), delimiter=sep, strict=True)
-    start = first_line
-    try:
-        for _ in reader:
-            start = first_line + reader.line_num
-    except csv.Error as e:
-        end = "the end of the file" if "end of data" in str(e) else f"line {first_line - 1 + reader.line_num}"
-        raise LstmkitError(f"{path} line {start}: a quote mark opens a field that runs on to {end}, "
-                           f"reading the lines it runs over as one cell (rows merged)",
-                           'if the quote marks are part of the text, quote the whole field and double each quote '
-                           'mark in it ("" — as a spreadsheet saves CSV), or remove them') from None
+    start, end = first_line, None
+    while end is None:
+        try:
+            next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            at = first_line - 1 + reader.line_num
+            # a quote closed on the line it opened ('"Wow" said the critic') runs over nothing: pandas reads
+            # it as one cell of that line, and the check goes on (it named that line, not the one run on)
+            if at > start or "end of data" in str(e):
+                end = "the end of the file" if "end of data" in str(e) else f"line {at}"
+                break
+        start = first_line + reader.line_num
+    raise LstmkitError(f"{path} line {start}: a quote mark opens a field that runs on to {end}, "
+                       f"reading the lines it runs over as one cell (rows merged)",
+                       'if the quote marks are part of the text, quote the whole field and double each quote '
+                       'mark in it ("" — as a spreadsheet saves CSV), or remove them')
