@@ -19,7 +19,7 @@ import torch
 from lstmkit.tasks.translate.config import TranslateConfig
 from lstmkit.data.batching import BucketBatches, CollatedBatches, Padded, decoder_targets, pad_batch
 from lstmkit.data.textfile import check_strings
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import ColumnNotFound, LstmkitError
 from lstmkit.nn.seq2seq import Seq2Seq, beam_search, sequence_loss
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.train.progress import track
@@ -74,8 +74,12 @@ class Translator(RunEstimator):
         given_val = val_data is not None or val_src_file is not None or val_tgt_file is not None
         if given_val:
             train = full
-            val = read_pairs(val_data, cfg.src, cfg.tgt, val_src_file, val_tgt_file, cfg.encoding, cfg.drop_empty,
-                             flags=("--val", "--val-src-file", "--val-tgt-file"))
+            try:
+                val = read_pairs(val_data, cfg.src, cfg.tgt, val_src_file, val_tgt_file, cfg.encoding, cfg.drop_empty,
+                                 flags=("--val", "--val-src-file", "--val-tgt-file"))
+            except ColumnNotFound as e:      # its fix was 'pass --src with one of: …', which the training table then lacks
+                raise LstmkitError(e.message, "name the columns of the validation table as the training table's: "
+                                   f"--src and --tgt apply to both (its columns: {', '.join(e.columns)})") from None
         else:
             tr_idx, va_idx = split_pairs(len(full), cfg.val_frac, cfg.train.seed)
             train, val = full.subset(tr_idx), full.subset(va_idx)
