@@ -18,6 +18,7 @@ def d(tmp_path_factory):
     (d / "one.txt").write_text("a single sentence\n\n")
     (d / "latin1.txt").write_bytes(b"line one\nline two\nna\xefve\n" + b"more text\n" * 20)
     (d / "folder").mkdir()
+    (d / "no_words.txt").write_text("!!! ???\n\U0001F600 :-)\n" * 20)
     (d / "reviews.csv").write_text("id,review\n" + "".join(f"{i},abcdefghij\n" for i in range(20)))
     fake_run(d)
     (d / "run").symlink_to(train_once(TRAIN, d, d / "trained"))
@@ -35,6 +36,9 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train(data="one.txt"), 2, "--val"),
     (_train(data="latin1.txt"), 2, "--encoding"),
     (_train("--level", "byte"), 2, "byte"),
+    # was 'no word occurs at least 2 times — supply more text or lower --min-freq'
+    (_train("--level", "word", data="no_words.txt"), 2, "the text holds no word (letters or digits): punctuation, "
+     "symbols or emoji only — pass --level char"),
     (_train("--model", "bilstm"), 2, "not causal"),
     (_train("--embed-dim", "0"), 2, "embed_dim"),
     (_train("--max-len", "0"), 2, "max_len"),
