@@ -14,7 +14,7 @@ from pathlib import Path
 import errno
 import os
 
-__all__ = ["LstmkitError", "EnvironmentProblem", "TrainingInterrupted", "os_reason", "missing_path_fix"]
+__all__ = ["LstmkitError", "ColumnNotFound", "EnvironmentProblem", "TrainingInterrupted", "os_reason", "missing_path_fix"]
 
 
 class LstmkitError(Exception):
@@ -33,6 +33,16 @@ class LstmkitError(Exception):
 
     def __str__(self) -> str:
         return f"{self.message} — {self.hint}" if self.hint else self.message
+
+
+class ColumnNotFound(LstmkitError):
+    """A table has no column of the name asked for; its hint lists the columns it has. A caller
+    reading a second file (validation, test) with the training file's column names says so instead:
+    the flags that name the columns apply to every file."""
+
+    def __init__(self, message: str, hint: str | None = None, columns: list[str] | None = None):
+        super().__init__(message, hint)
+        self.columns = columns or []          # the names the table has
 
 
 class EnvironmentProblem(LstmkitError):

@@ -27,6 +27,8 @@ def d(tmp_path_factory):
     (d / "texts_as_labels.csv").write_text("text,label\n" + "".join(f"pos,review number {k}\n" for k in range(6)))
     (d / "ran_on.csv").write_text(good.replace("bad film,neg", '"bad film,neg', 1))   # rows merged into one
     (d / "empty_folder").mkdir()
+    (d / "no_words.csv").write_text("text,label\n" + "!!!,pos\n?!,neg\n\U0001F600 \U0001F600,pos\n:-(,neg\n" * 5)
+    (d / "other_names.csv").write_text("id,review,label\n" + "".join(f"{k},{t},{l}\n" for k, (t, l) in enumerate(rows)))
     _files_without_lines(d, rows)
     rng = np.random.default_rng(0)
     ragged = "".join(f"{'up' if k % 2 else 'down'}\t" + "\t".join(f"{v:.3f}" for v in rng.standard_normal(8 + k % 3))
@@ -112,6 +114,9 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train("--freeze-vectors"), 2, "--freeze-vectors applies with --vectors only"),
     (_train("--no-word-scores", "--score-pairs", "0"), 2, "--score-pairs applies with --word-scores only"),
     (_train("--min-freq", "-1"), 2, "min_freq"),
+    # was '--min-freq 1 keeps no word … (the most frequent is seen 0 times) — pass --min-freq 1'
+    (_train(data="no_words.csv"), 2, "the training texts hold no word (letters or digits) for the word tokenizer: "
+     "punctuation, symbols or emoji only (e.g. '!!!') — pass --tokenizer char"),
     (_train("--max-len", "0"), 2, "max_len"),
     (_train("--embed-dim", "0"), 2, "embed_dim"),
     (_train("--pooling", "median"), 2, "median"),
@@ -119,6 +124,11 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train("--truncate", "middle"), 2, "middle"),
     (_train("--vectors", "{d}/no_vectors.txt"), 2, "vectors file not found"),
     (_train("--val", "{d}/nope.csv"), 2, "not found"),
+    # the fix was 'pass --text with one of: review, label', which the training file then lacks
+    (_train("--val", "{d}/other_names.csv"), 2, "other_names.csv — name the "
+     "columns of the validation data as the training data's: the column settings (--text, --label, …) apply to every "
+     "file (its columns: id, review, label)"),
+    (_train("--test", "{d}/other_names.csv"), 2, "name the columns of the test data as the training data's"),
     (_train("--encoding", "klingon"), 2, "klingon"),
     (_series("ragged.tsv"), 2, "--unequal-length"),
     (_series("series_big.tsv"), 2, "sequence 4 of"),

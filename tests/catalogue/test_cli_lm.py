@@ -18,6 +18,7 @@ def d(tmp_path_factory):
     (d / "one.txt").write_text("a single sentence\n\n")
     (d / "latin1.txt").write_bytes(b"line one\nline two\nna\xefve\n" + b"more text\n" * 20)
     (d / "folder").mkdir()
+    (d / "no_words.txt").write_text("!!! ???\n\U0001F600 :-)\n" * 20)
     (d / "reviews.csv").write_text("id,review\n" + "".join(f"{i},abcdefghij\n" for i in range(20)))
     fake_run(d)
     (d / "run").symlink_to(train_once(TRAIN, d, d / "trained"))
@@ -35,6 +36,9 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train(data="one.txt"), 2, "--val"),
     (_train(data="latin1.txt"), 2, "--encoding"),
     (_train("--level", "byte"), 2, "byte"),
+    # was 'no word occurs at least 2 times — supply more text or lower --min-freq'
+    (_train("--level", "word", data="no_words.txt"), 2, "the text holds no word (letters or digits): punctuation, "
+     "symbols or emoji only — pass --level char"),
     (_train("--model", "bilstm"), 2, "not causal"),
     (_train("--embed-dim", "0"), 2, "embed_dim"),
     (_train("--max-len", "0"), 2, "max_len"),
@@ -83,3 +87,23 @@ def test_evaluate_reads_the_column_its_error_names(d, capsys):
     code, out, err = run_cli([*argv, "--text-column", "review"], capsys)
     assert code == 0, err
     assert "20 lines" in out
+
+
+def test_evaluate_reads_standard_input_as_classify_predict_and_translate_run_do(d, tmp_path, capsys, monkeypatch):
+    """`--data -` was 'file not found: -', its fix a Python list ('e.g. [text]')."""
+    import json
+
+    from cli_helpers import run_cli
+    lines = "abcdefghij\nabcde\n"
+    (tmp_path / "two.txt").write_text(lines)
+    evaluate = ["lm", "evaluate", "--run", d / "run", "--json", "--data"]
+    code, piped, err = run_cli([*evaluate, "-"], capsys, stdin=lines, monkeypatch=monkeypatch)
+    assert code == 0, err
+    code, read, err = run_cli([*evaluate, tmp_path / "two.txt"], capsys)
+    assert code == 0 and json.loads(piped)["perplexity"] == json.loads(read)["perplexity"], err
+    assert json.loads(piped)["data"] == "standard input"
+    for stdin, needle in (("\n \n", "no input on standard input"), (b"na\xefve\n", "standard input line 1 is not "
+                                                                                     "valid utf-8")):
+        check([*evaluate, "-"], 2, needle, tmp_path, capsys, stdin=stdin, monkeypatch=monkeypatch)
+    check([*evaluate, "-", "--text-column", "review"], 2, "--text-column names a column of a --data table; "
+          "standard input has none", tmp_path, capsys, stdin=lines, monkeypatch=monkeypatch)

@@ -30,6 +30,8 @@ def d(tmp_path_factory):
     (d / "manifest_twice.csv").write_text("path,text,text\na.wav,yes,no\n")
     records = [f'{{"time": "2024-01-{k:02d}", "y": {k}}}' for k in range(1, 29)]
     (d / "bad_line.jsonl").write_text("\n".join([*records[:5], '{"time": "2024-01-06", "y": }', *records[5:]]))
+    (d / "key_twice.jsonl").write_text('{"text": "good film", "label": "pos"}\n'
+                                       '{"text": "bad film", "label": "neg", "label": "x"}\n' * 10)
     (d / "settings.json").write_text('{"lookback": 12, "horizon": 3}')
     (d / "plain").mkdir()
     (d / "classes" / "pos").mkdir(parents=True)                  # a class folder without its .txt files yet
@@ -44,6 +46,8 @@ CASES = [
     (_on(LM, "text_twice.csv"), "text_twice.csv names two columns 'text' (columns 1 and 2)"),
     (_on(SPEECH, "manifest_twice.csv"), "manifest_twice.csv names two columns 'text' (columns 2 and 3)"),
     (_on(FORECAST, "bad_line.jsonl"), "bad_line.jsonl line 6 is not valid JSON"),      # was "at position 183"
+    # a dict keeps the last: the second 'label' was read, 'only one class' or a class 'x' without a word
+    (_on(CLASSIFY, "key_twice.jsonl"), "key_twice.jsonl line 2 names the key 'label' twice in one object"),
     (_on(FORECAST, "settings.json"), "settings.json holds one JSON object ('lookback', 'horizon'), not a table"),
     (_on(CLASSIFY, "plain"), "plain is a folder with no class sub-folders of .txt files"),   # was 'unknown file type'
     (_on(CLASSIFY, "classes"), "classes is a folder whose sub-folders (pos) hold no .txt files"),

@@ -22,6 +22,7 @@ def d(tmp_path_factory):
     (d / "latin1.en").write_bytes(b"ok\ncaf\xe9\n" + b"x\n" * 38)
     (d / "holes.de").write_text("\n".join(t if k % 7 else "" for k, t in enumerate(tgt)) + "\n")
     (d / "pairs_nohead.csv").write_text("".join(f"{s},{t}\n" for s, t in zip(src, tgt)))
+    (d / "other_names.tsv").write_text("source\ttarget\nthe dog\tder Hund\n")
     (d / "pairs.tsv").write_text("en\tde\n" + "".join(f"{s}\t{t}\n" for s, t in zip(src, tgt)))
     (d / "words.txt").write_text("dog\tHund\ncat\tKatze\n" * 20)         # a word list: no header line
     (d / "folder").mkdir()
@@ -46,6 +47,10 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train(tgt="holes.de"), 2, "--drop-empty"),
     (["translate", "train", "--src-file", "{d}/a.en", "--out", "{out}"], 2, "--tgt-file"),
     (["translate", "train", "--data", "{d}/pairs.tsv", "--src", "en", "--tgt", "fr", "--out", "{out}"], 2, "'fr'"),
+    # the fix was 'pass --src with one of: source, target', which the training table then lacks
+    (["translate", "train", "--data", "{d}/pairs.tsv", "--src", "en", "--tgt", "de", "--val", "{d}/other_names.tsv",
+      "--out", "{out}"], 2, "name the columns of the validation table as the training table's: --src and --tgt apply "
+     "to both (its columns: source, target)"),
     (["translate", "train", "--data", "{d}/nope.tsv", "--src", "en", "--tgt", "de", "--out", "{out}"], 2,
      "not found"),
     (["translate", "train", "--data", "{d}/pairs_nohead.csv", "--out", "{out}"], 2,

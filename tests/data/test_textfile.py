@@ -125,6 +125,13 @@ def test_a_quote_that_opens_a_field_and_runs_over_rows_is_an_error(tmp_path, ext
     good.write_text(f'text{sep}label\n"he said ""fine""{sep}\nand left"{sep}pos\n' + "\n".join(rows[3:]) + "\n")
     df = read_table(good)
     assert len(df) == 6 and df["text"][0] == f'he said "fine"{sep}\nand left'
+    # a quote closed on its own line above ('"Wow" said the critic') runs over nothing: the error named it,
+    # "line 2: … runs on to line 2", not the quote that ran on
+    quoted = tmp_path / f"quoted{ext}"
+    quoted.write_text(f'text{sep}label\n"Wow" said the critic{sep}pos\n' + "\n".join(rows[:6] + ['"Worst" ' + rows[6]])
+                      + "\n")
+    with pytest.raises(LstmkitError, match=r"quoted\.\w+ line 5: a quote mark opens a field that runs on to line 9"):
+        read_table(quoted)
 
 
 def test_a_table_without_a_header_line_is_named_as_such(tmp_path):
@@ -256,6 +263,33 @@ def test_a_cell_of_bytes_is_refused_not_read_as_its_repr():
         column_strings([b"x"])
 
 
+
+def test_a_missing_cell_of_a_nullable_column_is_empty_not_the_text_na():
+    """pandas' nullable columns (dtype "string", convert_dtypes) hold pd.NA, which was read as the
+    text '<NA>': trained on, or translated, as a sentence."""
+    import numpy as np
+    import pandas as pd
+    from lstmkit.data.textfile import column_strings
+    assert column_strings(pd.Series(["a", None], dtype="string")) == ["a", ""]
+    assert column_strings(pd.Series(["a", pd.NA, pd.NaT, np.nan], dtype=object)) == ["a", "", "", ""]
+
+
+def test_a_cell_of_several_values_is_refused_not_read_as_its_brackets(tmp_path):
+    """A JSON list (or a Parquet list column) as the text was trained as "['good', 'film']"."""
+    import pandas as pd
+    from lstmkit.data.tables import read_table
+    from lstmkit.data.textfile import column_strings
+    with pytest.raises(LstmkitError, match=r"item 2 of column 'text' holds several values, not one text "
+                                           r"\(list ..'bad'..\) — .*str\.join"):
+        column_strings(pd.Series(["good", ["bad"]], name="text"))
+    with pytest.raises(LstmkitError, match="item 1 of the list holds several values"):
+        column_strings([{"a": 1}])
+    pd.DataFrame({"text": [["good", "film"], ["bad"]], "tags": ["a", "b"]}).to_parquet(tmp_path / "lists.parquet")
+    table = read_table(tmp_path / "lists.parquet")
+    assert column_strings(table["tags"]) == ["a", "b"]              # a list column not asked for is no error
+    with pytest.raises(LstmkitError, match=r"item 1 of column 'text' holds several values, not one text \(ndarray"):
+        column_strings(table["text"])
+
 def test_a_binary_table_under_a_text_name_is_named_with_the_name_that_reads_it(tmp_path):
     """'is not a text file (it holds NUL bytes: a binary file, e.g. a spreadsheet, …)': which one,
     and what to do, was left to the user."""
@@ -277,3 +311,11 @@ def test_a_binary_table_under_a_text_name_is_named_with_the_name_that_reads_it(t
                 read(tmp_path / name)
     (tmp_path / "params.csv").write_text("PAR1,PAR2\n1,2\n")                 # a header that begins so
     assert list(read_frame(tmp_path / "params.csv").columns) == ["PAR1", "PAR2"]
+
+
+def test_text_lines_end_at_line_breaks_only():
+    """str.splitlines also ended a line at a form feed, U+0085 or U+2028 inside a sentence."""
+    from lstmkit.data.textfile import text_lines
+    assert text_lines("a\x0cb\u2028c\x85d\x0be\ncr lf\r\nold mac\rlast\n") == [
+        "a\x0cb\u2028c\x85d\x0be", "cr lf", "old mac", "last"]
+    assert text_lines("one") == ["one"] and text_lines("") == [] and text_lines("a\n\n") == ["a", ""]

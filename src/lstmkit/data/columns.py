@@ -17,7 +17,7 @@ import math
 import numbers
 from typing import TYPE_CHECKING
 
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import ColumnNotFound, LstmkitError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -50,7 +50,7 @@ def table_column(df: pd.DataFrame, name: str, role: str, where: str, flag: str |
             raise LstmkitError(f"{role} column {name!r} not found{where}: its first line reads as data, not as "
                                f"column names", f"add a header line naming the columns (this one {name!r}) as the "
                                f"file's first line")
-        raise LstmkitError(f"{role} column {name!r} not found{where}{guess}", names)
+        raise ColumnNotFound(f"{role} column {name!r} not found{where}{guess}", names, list(map(str, lookup)))
     if sum(str(c) == name for c in df.columns) > 1:
         _repeated_name(df, name, where)
     return df[lookup[name]]
@@ -89,17 +89,31 @@ def is_number(text: str) -> bool:
 
 
 def column_strings(col: pd.Series | list) -> list[str]:
-    """The cells (of a column, or a list) as text; missing ones (None, NaN) as ``""``. A cell of
-    bytes is an error: ``str()`` would make ``b'good'`` of it, and bytes have no one decoding."""
+    """The cells (of a column, or a list) as text; missing ones (None, NaN, ``pd.NA``, ``pd.NaT``)
+    as ``""``. A cell of bytes is an error: ``str()`` would make ``b'good'`` of it, and bytes have
+    no one decoding; so is a cell holding several values (a JSON list, a dict), whose ``str()``
+    brackets and quote marks would be read as the text."""
+    import numpy as np
+    import pandas as pd
     cells = col.tolist() if hasattr(col, "tolist") else col
+    name = getattr(col, "name", None)
+    where = f"column {str(name)!r}" if name is not None else "the list"
     raw = next((i for i, v in enumerate(cells) if isinstance(v, (bytes, bytearray))), None)
     if raw is not None:
-        name = getattr(col, "name", None)
-        where = f"column {str(name)!r}" if name is not None else "the list"
         raise LstmkitError(f"item {raw + 1} of {where} is bytes ({bytes(cells[raw][:20])!r}), not text",
                            "decode the bytes first (pandas: df[column].str.decode('utf-8'); "
                            "Python: b.decode('utf-8'))")
-    return ["" if (v is None or (isinstance(v, float) and math.isnan(v))) else str(v) for v in cells]
+    many = next((i for i, v in enumerate(cells) if isinstance(v, (*_MANY, np.ndarray))), None)
+    if many is not None:
+        raise LstmkitError(f"item {many + 1} of {where} holds several values, not one text "
+                           f"({type(cells[many]).__name__} {str(cells[many])[:30]!r})", "make each cell one text first (pandas: "
+                           "df[column].str.join(' ') for lists of words or sentences)")
+    # pandas' nullable columns (dtype "string", convert_dtypes) hold pd.NA: its str() is '<NA>', read as a text
+    return ["" if (v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v))) else str(v)
+            for v in cells]
+
+
+_MANY = (list, tuple, dict, set, frozenset)         # a cell of several values (a numpy array too: Parquet's lists)
 
 
 def check_strings(items: list, what: str, fix: str) -> None:

@@ -72,6 +72,8 @@ def read_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
             attrs["blank_lines"] = [k + attrs["first_line"] for k in range(max(kept)) if k not in kept]
         # integral floats (a number column with empty cells) as whole numbers, then every cell as text
         out = df.convert_dtypes().astype("string").fillna("").astype(object).reset_index(drop=True)
+        for c in _columns_of_lists(df):      # kept as they are: str() would make "['good' 'film']" a text
+            out[c] = df[c].to_numpy()
         out.attrs = attrs
         return out
     text = read_text_file(path, encoding)
@@ -79,6 +81,13 @@ def read_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
         return _parse_jsonl(text, path)
     text, sep, first_line = separator_line(text)
     return parse_table(text, path, sep or header_separator(text.split("\n", 1)[0], TABLE_SEP[ext]), first_line=first_line)
+
+
+def _columns_of_lists(df: pd.DataFrame) -> list:
+    """The columns of ``df`` (a Parquet file's) with a cell of several values: a list (an array) or a dict."""
+    import numpy as np
+    return [c for c in df.columns if df[c].dtype == object
+            and df[c].map(lambda v: isinstance(v, (list, tuple, dict, np.ndarray))).any()]
 
 
 def read_frame(path: str | Path) -> pd.DataFrame:
@@ -337,15 +346,31 @@ def _parse_jsonl(text: str, path: Path) -> pd.DataFrame:
                 blank.append(lineno)
                 continue
             try:
-                records.append(json.loads(line))
+                records.append(json.loads(line, object_pairs_hook=_keys_once))
             except json.JSONDecodeError:
                 raise LstmkitError(f"{path} line {lineno} is not valid JSON",
                                    "write one JSON object per line (JSON Lines)") from None
+            except _RepeatedKey as e:        # a dict keeps the last: '"label": "pos", "label": "x"' read as x
+                raise LstmkitError(f"{path} line {lineno} names the key {e.args[0]!r} twice in one object",
+                                   "give each field its own key (JSON keeps only the last of the two)") from None
     if not records or not all(isinstance(r, dict) for r in records):
         raise LstmkitError(f"{path} must hold JSON objects, one per row", 'write lines like {"text": …, "label": …}')
     df = pd.DataFrame.from_records(records)
     df.attrs.update(_JSON_PLACES[not stripped.startswith("[")], blank_lines=blank)
     return df
+
+
+class _RepeatedKey(Exception):
+    """A JSON object naming one key twice (its argument)."""
+
+
+def _keys_once(pairs: list[tuple[str, object]]) -> dict:
+    """A JSON object's key-value pairs as a dict; a key named twice raises :class:`_RepeatedKey`."""
+    out = dict(pairs)
+    if len(out) < len(pairs):
+        seen: set[str] = set()
+        raise _RepeatedKey(next(k for k, _ in pairs if k in seen or seen.add(k)))
+    return out
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:

@@ -2,6 +2,7 @@
 
     decode_text(raw, path, encoding)   bytes -> str; a bad byte names its line and --encoding
     read_text_file(path, encoding)     a whole file, ``.gz`` decompressed
+    text_lines(text)                   its lines as an editor counts them (a line feed, CR LF or a lone CR ends one)
     parse_table(text, path, sep)       a CSV / TSV file's text, separated by ``sep``, as a DataFrame of strings
                                        (whole table files of every kind: :mod:`lstmkit.data.tables`)
     separator_line(text)               Excel's ``sep=;`` line and comment lines above the header: dropped
@@ -41,7 +42,7 @@ from lstmkit.runs import path_exists
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["blank_rows", "decode_text", "check_text", "read_text_file", "parse_table", "file_ext", "table_column", "column_strings", "check_strings",
+__all__ = ["blank_rows", "decode_text", "check_text", "read_text_file", "text_lines", "parse_table", "file_ext", "table_column", "column_strings", "check_strings",
            "check_unique_columns", "is_number",
            "separator_line", "row_place", "check_readable", "unique_names", "header_cells", "renamed_columns", "without_row_numbers",
            "bom_encoding", "header_separator", "comma_decimals", "closest_name", "TABLE_SEP", "JSONL"]
@@ -227,6 +228,18 @@ def read_text_file(path: Path, encoding: str = "utf-8") -> str:
     return text
 
 
+def text_lines(text: str) -> list[str]:
+    r"""The lines of ``text`` without their ends, a line ended by ``\n``, ``\r\n`` or a lone ``\r``
+    (an old Mac file's), as an editor and a piped standard input count them.
+    ``str.splitlines`` also ends a line at a form feed, a vertical tab, U+0085 or U+2028, which sit
+    inside sentences (pdftotext's page breaks, ``…`` read as latin-1): a file of line-aligned
+    sentences then had more lines than its partner, and each answer after such a line was one off."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if lines[-1] == "":                    # the end of the last line, as splitlines: no empty line after it
+        lines.pop()
+    return lines
+
+
 def file_ext(path: Path) -> str:
     """The last suffix before any ``.gz``, lower-cased (``"reviews.CSV.gz"`` -> ``".csv"``)."""
     suffixes = [s.lower() for s in path.suffixes]
@@ -383,13 +396,21 @@ def _check_quotes(text: str, path: str | Path, sep: str, first_line: int, df: pd
     if df is not None and not any(df[c].astype(str).str.contains("\n", regex=False).any() for c in df.columns):
         return
     reader = csv.reader(io.StringIO(text), delimiter=sep, strict=True)
-    start = first_line
-    try:
-        for _ in reader:
-            start = first_line + reader.line_num
-    except csv.Error as e:
-        end = "the end of the file" if "end of data" in str(e) else f"line {first_line - 1 + reader.line_num}"
-        raise LstmkitError(f"{path} line {start}: a quote mark opens a field that runs on to {end}, "
-                           f"reading the lines it runs over as one cell (rows merged)",
-                           'if the quote marks are part of the text, quote the whole field and double each quote '
-                           'mark in it ("" — as a spreadsheet saves CSV), or remove them') from None
+    start, end = first_line, None
+    while end is None:
+        try:
+            next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            at = first_line - 1 + reader.line_num
+            # a quote closed on the line it opened ('"Wow" said the critic') runs over nothing: pandas reads
+            # it as one cell of that line, and the check goes on (it named that line, not the one run on)
+            if at > start or "end of data" in str(e):
+                end = "the end of the file" if "end of data" in str(e) else f"line {at}"
+                break
+        start = first_line + reader.line_num
+    raise LstmkitError(f"{path} line {start}: a quote mark opens a field that runs on to {end}, "
+                       f"reading the lines it runs over as one cell (rows merged)",
+                       'if the quote marks are part of the text, quote the whole field and double each quote '
+                       'mark in it ("" — as a spreadsheet saves CSV), or remove them')

@@ -59,6 +59,34 @@ def test_train_predict_stdin_evaluate(text_run, text_csv, capsys, monkeypatch):
     assert_user_error(code, err, "the data has no labels", "--label NAME")      # was 'pass labels as y'
 
 
+
+def test_predict_answers_each_line_once_whatever_is_inside_it(text_run, tmp_path, capsys, monkeypatch):
+    """A form feed or U+2028 inside a text ended its line: a line of a .txt file or of standard
+    input had two answers, and every answer after it was one line off."""
+    lines = "Great,\x0cI loved it\nAwful\u2028and boring\n"
+    (tmp_path / "texts.txt").write_text(lines, encoding="utf-8")
+    for data, stdin in ((tmp_path / "texts.txt", None), ("-", lines)):
+        code, out, err = cli(capsys, "classify", "predict", "--run", text_run, "--data", data, stdin=stdin,
+                             monkeypatch=monkeypatch)
+        assert code == 0, err
+        assert [r.split(",")[0] for r in out.strip().splitlines()] == ["label", "pos", "neg"]
+
+
+def test_blank_lines_between_texts_are_said_as_a_tables_are(text_run, tmp_path, capsys, monkeypatch):
+    """A .txt file's or standard input's blank line was skipped without a word: the answers (no
+    text beside them) came one line above their texts from there on. Blank lines at the end shift nothing."""
+    lines = "Great, I loved it\n\n  \nAwful and boring\n\n"
+    (tmp_path / "texts.txt").write_text(lines)
+    for data, stdin, where in ((tmp_path / "texts.txt", None, f"in {tmp_path / 'texts.txt'}"),
+                               ("-", lines, "on standard input")):
+        code, out, err = cli(capsys, "classify", "predict", "--run", text_run, "--data", data, stdin=stdin,
+                             monkeypatch=monkeypatch)
+        assert code == 0 and len(out.strip().splitlines()) == 3, err
+        assert f"2 blank lines {where} between the texts skipped (line 2, 3)" in err, err
+    code, _, err = cli(capsys, "classify", "predict", "--run", text_run, "--data", "-", stdin="Great\nAwful\n\n\n",
+                       monkeypatch=monkeypatch)
+    assert code == 0 and "blank" not in err, err
+
 def test_predict_and_evaluate_read_a_file_with_other_column_names(text_run, tmp_path, capsys, monkeypatch):
     """The missing-column error says 'pass --text …' / '--label …': predict and evaluate take them."""
     p = tmp_path / "other.csv"

@@ -194,6 +194,21 @@ def test_texts_scored_that_training_holds_too_are_said(texts, tiny, recwarn):
         TextClassifier(max_epochs=1, **tiny).fit(x, y)
 
 
+
+def test_the_columns_a_validation_table_implies_are_not_the_runs(texts, tiny, tmp_path):
+    """A two-column validation table without a 'text' column was read by its columns, and its text
+    column became the run's: predict on a table like the training one was 'text column 'review' not found'."""
+    import pandas as pd
+    x, y = texts(40)
+    val = pd.DataFrame({"review": x[:8], "label": y[:8]})
+    est = TextClassifier(max_epochs=1, **tiny).fit(pd.DataFrame({"text": x, "label": y}), val_data=val,
+                                                   out=tmp_path)
+    assert (est.config_.text, est.config_.label) == ("text", "label")
+    assert len(load_classifier(est.run_dir_).predict(pd.DataFrame({"text": x[:3], "label": y[:3]}))) == 3
+    with pytest.raises(LstmkitError, match=r"text column 'text' not found — name the columns of the validation data "
+                                           r"as the training data's: .* \(its columns: id, review, label\)"):
+        est.fit(pd.DataFrame({"text": x, "label": y}), val_data=val.assign(id=1)[["id", "review", "label"]])
+
 @pytest.mark.parametrize("cls, data", [(TextClassifier, ["good film"]), (SequenceClassifier, [np.zeros((5, 1))])])
 @pytest.mark.parametrize("method", ["predict", "predict_proba", "evaluate"])
 def test_an_unfitted_classifier_says_so(cls, data, method):

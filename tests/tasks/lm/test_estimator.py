@@ -42,6 +42,8 @@ def test_predict_scores_each_text_as_the_services_texts_request_does(pattern_lm)
         pattern_lm.predict(["abc", None])
     with pytest.raises(LstmkitError, match=r"got DataFrame — .*df\['text'\]"):
         pattern_lm.predict(pd.DataFrame({"text": texts}))
+    with pytest.raises(LstmkitError, match="got set — "):          # no order to answer in
+        pattern_lm.predict(set(texts))
     with pytest.raises(LstmkitError, match="not fitted"):
         LanguageModel().predict(texts)
 

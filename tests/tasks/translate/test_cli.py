@@ -84,6 +84,26 @@ def test_run_reads_a_file_as_it_reads_standard_input(capsys, monkeypatch, run, t
                       "bad.en line 2 is not valid utf-8")
 
 
+
+def test_run_reads_a_file_line_by_line_whatever_ends_its_lines(capsys, monkeypatch, run, tmp_path):
+    """A file of old Mac line ends (CR) was one line, and one translation, where standard input
+    gave one per line; a form feed inside a sentence ends no line."""
+    lines = "the dog runs.\n\na small\x0ccat sits.\n"
+    piped = cli(capsys, "translate", "run", "--run", run, "--beam", "2", stdin=lines, monkeypatch=monkeypatch)[1]
+    (tmp_path / "mac.en").write_bytes(lines.replace("\n", "\r").encode())
+    code, out, err = cli(capsys, "translate", "run", "--run", run, "--beam", "2", "--data", tmp_path / "mac.en")
+    assert code == 0 and out == piped and len(out.splitlines()) == 3, err
+
+
+def test_run_reads_standard_input_with_a_byte_order_mark_as_a_file(capsys, monkeypatch, run):
+    """PowerShell and Notepad write a byte-order mark: UTF-8's was read into the first sentence
+    (another translation), UTF-16's was 'not valid utf-8'; a file's was always dropped."""
+    lines = "the dog runs.\na small cat sits.\n"
+    plain = cli(capsys, "translate", "run", "--run", run, "--beam", "2", stdin=lines, monkeypatch=monkeypatch)[1]
+    for raw in (b"\xef\xbb\xbf" + lines.encode(), lines.encode("utf-16")):
+        code, out, err = cli(capsys, "translate", "run", "--run", run, "--beam", "2", stdin=raw, monkeypatch=monkeypatch)
+        assert code == 0 and out == plain, err
+
 def test_run_warns_on_long_source(capsys, monkeypatch, run):
     code, out, err = cli(capsys, "translate", "run", "--run", run, stdin="the dog " * 10 + "\n",
                          monkeypatch=monkeypatch)

@@ -248,3 +248,13 @@ def test_a_word_tokenizer_fitted_on_pieces_is_the_one_fitted_on_the_texts(min_fr
     assert [after.vocab.encode(p) for p in pieces] == [before.encode(t) for t in texts]
     with pytest.raises(LstmkitError, match="the vocabulary is empty"):
         SideTokenizer("word", min_freq=500).fit_pieces(pieces)
+
+
+def test_a_form_feed_or_line_separator_inside_a_sentence_keeps_the_files_aligned(tmp_path):
+    """'a.en has 4 lines but a.de has 3': a page break (pdftotext's form feed), U+2028 or U+0085
+    (cp1252's '…' read as latin-1) inside a sentence ended a line; an old Mac file's CR ends one."""
+    (tmp_path / "a.en").write_text("a dog\x0cruns\nthe cat\u2028sits\nwait\x85 what\n", encoding="utf-8")
+    (tmp_path / "a.de").write_bytes("ein Hund läuft\rdie Katze sitzt\rwarte, was\r".encode())
+    p = read_pairs(src_file=tmp_path / "a.en", tgt_file=tmp_path / "a.de")
+    assert p.src == ["a dog\x0cruns", "the cat\u2028sits", "wait\x85 what"]
+    assert p.tgt == ["ein Hund läuft", "die Katze sitzt", "warte, was"]

@@ -66,6 +66,13 @@ def test_translate_takes_sentences_as_users_hold_them(fitted, pairs):
         fitted.translate([src[0], float("nan")])
     with pytest.raises(LstmkitError, match=r"sentences must be a string or a list of strings, got NoneType"):
         fitted.translate(None)
+    # iterated, a DataFrame gives its column names and a dict its keys: 'src' was translated without a word;
+    # a set has no order to answer in
+    with pytest.raises(LstmkitError, match=r"got DataFrame — .*\(a DataFrame: its column, df\['src'\]\)"):
+        fitted.translate(pd.DataFrame({"src": src}))
+    for given in ({"src": src}, set(src)):
+        with pytest.raises(LstmkitError, match=f"got {type(given).__name__} — "):
+            fitted.translate(given)
 
 
 def test_evaluate_names_its_own_arguments(fitted, tmp_path):
@@ -154,6 +161,20 @@ def test_a_validation_part_larger_than_the_training_part_is_said(pairs, tiny):
     with pytest.warns(UserWarning, match=r"--val-frac 0.8 holds out 48 of 60 pairs for validation and trains on 12"):
         Translator(**{**tiny, "max_epochs": 1, "val_frac": 0.8, "min_freq": 1}).fit(pairs(60, seed=1))
 
+
+
+def test_validation_pairs_training_holds_too_are_said(pairs, tiny):
+    """De-duplication drops repeats within training only: a file of repeated pairs was scored on
+    pairs it trained on (its validation BLEU flattering it) without a word, where classify warns."""
+    from lstmkit import Translator
+    est = Translator(**{**tiny, "max_epochs": 1})
+    with pytest.warns(UserWarning, match=r"2 of the 2 pairs of the validation part occur in the training data too"):
+        est.fit(pairs(8, seed=1) * 5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                   # distinct pairs: nothing to say
+        est.fit(pairs(40, seed=1), val_data=pairs(5, seed=2))
+    with pytest.warns(UserWarning, match=r"2 of the 5 pairs of the validation data occur in the training data too"):
+        est.fit(pairs(40, seed=1), val_data=pairs(40, seed=1)[:2] + pairs(3, seed=2))
 
 def test_translating_many_sentences_shows_progress_and_the_same_output(fitted, pairs, monkeypatch, capsys):
     from lstmkit.train import progress

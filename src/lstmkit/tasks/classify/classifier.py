@@ -3,6 +3,7 @@
 resume, load, the run folder); each kind supplies how its data is read and encoded."""
 from __future__ import annotations
 
+import copy
 import warnings
 from abc import ABC, abstractmethod
 from pathlib import Path
@@ -14,7 +15,7 @@ import torch
 from lstmkit.tasks.classify.config import SERIES_ONLY, TEXT_ONLY, ClassifyConfig
 from lstmkit.data.batching import BucketBatches, Ragged
 from lstmkit.data.vocab import PAD_ID
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import ColumnNotFound, LstmkitError
 from lstmkit.nn.classifier import ClassificationLoss, ClassifierNet
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.runs import META_FILE
@@ -346,7 +347,12 @@ class Classifier(RunEstimator, ABC):
         if isinstance(data, (list, np.ndarray)):
             raise LstmkitError(f"{name} holds no labels (it is a {type(data).__name__})",
                                f"pass {name}=(X, y), a file or a table with a label column")
-        return self._read(data, cfg)
+        try:                # a copy: the columns a two-column part implies are its own, not the run's (they were
+            return self._read(data, copy.copy(cfg))    # saved as its text column: predict on the training file failed)
+        except ColumnNotFound as e:          # its fix was 'pass --text with one of: …', which the training file then lacks
+            raise LstmkitError(e.message, f"name the columns of the {'validation' if name == 'val_data' else 'test'} "
+                               "data as the training data's: the column settings (--text, --label, …) apply to every "
+                               f"file (its columns: {', '.join(e.columns) or 'none'})") from None
 
     def _check_like_training(self, d, what: str):
         """``d`` checked against what training read, as the model reads it (numeric series: the

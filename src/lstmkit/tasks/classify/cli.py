@@ -65,7 +65,8 @@ def _read_input(est, data: str, encoding: Optional[str], text: Optional[str] = N
         est.config_.label = label
     if data != "-":
         return data
-    lines = [ln for ln in _stdin_text(est.config_.encoding).splitlines() if ln.strip()]
+    from lstmkit.tasks.classify.data import lines_of_text
+    lines = lines_of_text(_stdin_text(est.config_.encoding), " on standard input")
     if not lines:
         raise LstmkitError("no input on standard input", "pipe one text (or one series) per line")
     if est.kind == "text":

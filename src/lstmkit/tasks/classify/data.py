@@ -1,6 +1,7 @@
 """Classification data: read labelled texts, check labels, split them (numeric sequences:
 :mod:`lstmkit.tasks.classify.series`).
 
+    lines_of_text(text, where)         a file's (or standard input's) texts, one a line; blank lines skipped
     read_texts(data, text=, label=)    CSV / TSV / JSONL (.gz too), XLSX, Parquet, a folder of class folders of
                                        .txt files (aclImdb), a DataFrame or a list of strings
     labels_from_y / label_cells        labels given as ``y`` / a label column, checked
@@ -33,12 +34,12 @@ from lstmkit.data.textfile import column_strings as _as_strings
 from lstmkit.data.tables import is_table
 from lstmkit.data.tables import read_table as _read_table
 from lstmkit.data.textfile import decode_text, file_ext, is_number, row_place
-from lstmkit.data.textfile import read_text_file
+from lstmkit.data.textfile import read_text_file, text_lines
 from lstmkit.runs import path_exists
 from lstmkit.data.textfile import table_column as _column
 from lstmkit.errors import LstmkitError
 
-__all__ = ["TextData", "read_texts", "read_text_file", "labels_from_y", "y_values", "label_cells", "labelled_rows",
+__all__ = ["TextData", "lines_of_text", "read_texts", "read_text_file", "labels_from_y", "y_values", "label_cells", "labelled_rows",
            "stratified_split",
            "check_classes", "check_known_labels", "warn_label_spellings",
            "warn_repeated_texts"]
@@ -117,6 +118,23 @@ def _warn_blank_lines(df: pd.DataFrame, where: str) -> None:
 
 
 # -- texts --------------------------------------------------------------------------------------
+def lines_of_text(text: str, where: str) -> list[str]:
+    """The texts of a file (or standard input) of one text a line: its lines that are not blank.
+    Blank lines between them are skipped with one warning naming them, as a table's are: the
+    answers come one per text, without the lines they answer, so each after a blank line is one
+    line above its text (blank lines at the end shift nothing)."""
+    lines = text_lines(text)
+    texts = [ln for ln in lines if ln.strip()]
+    last = max((k for k, ln in enumerate(lines) if ln.strip()), default=-1)
+    inside = [k + 1 for k, ln in enumerate(lines[:last]) if not ln.strip()]
+    if inside:
+        n = len(inside)
+        warnings.warn(f"{n} blank line{'s' * (n != 1)}{where} between the texts skipped (line "
+                      f"{', '.join(map(str, inside[:3]))}{', …' if n > 3 else ''}): the answers are one per text, in "
+                      "order, and a blank line gets none", UserWarning, stacklevel=3)
+    return texts
+
+
 def read_texts(data: Any, text: str = "text", label: str | None = "label", encoding: str = "utf-8",
                drop_empty: bool = False, require_label: bool = True, y: Sequence | None = None,
                droppable: bool = True) -> TextData:
@@ -150,7 +168,7 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
             raise LstmkitError(f"{data} is a .txt file: lines of text, with no labels",
                                "use a table with text and label columns (.csv, .tsv, .jsonl, .xlsx, .parquet) "
                                "or a folder of class folders; a .txt file of one text a line serves predict")
-        texts = [ln for ln in read_text_file(Path(data), encoding).splitlines() if ln.strip()]   # as stdin's lines
+        texts = lines_of_text(read_text_file(Path(data), encoding), f" in {data}")
         labels, where = None, f" in {data}"
     else:
         if isinstance(data, (str, os.PathLike)):

@@ -151,6 +151,11 @@ class TextClassifier(Classifier):
             return
         counts = Counter(t for text in train.texts for t in self.tokenizer_.tokens(text))
         top = max(counts.values(), default=0)
+        if not top:                 # the fix was 'pass --min-freq 1', the value given: no text holds a word at all
+            example = next((t for t in train.texts if t.strip()), "")
+            raise LstmkitError(f"the training texts hold no word (letters or digits) for the word tokenizer: "
+                               f"punctuation, symbols or emoji only (e.g. {example[:30]!r})",
+                               "pass --tokenizer char (each character a token), or check the --text column")
         if len(vocab) <= 2:                                       # max_size >= 3 keeps a word: min_freq did it
             raise LstmkitError(f"--min-freq {cfg.min_freq} keeps no word of the training texts (the most frequent "
                                f"is seen {top} times): every text would read as unknown words",

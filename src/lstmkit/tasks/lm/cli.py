@@ -58,7 +58,8 @@ def sample(run: Path = typer.Option(..., help="Run folder from 'lm train'."),
 
 @app.command()
 def evaluate(run: Path = typer.Option(..., help="Run folder from 'lm train'."),
-             data: Path = typer.Option(..., help="Text file, one sentence per line, or a table as in training."),
+             data: Path = typer.Option(..., help="Text file, one sentence per line, or a table as in training; "
+                                                 "- for standard input's lines."),
              text_column: Optional[str] = typer.Option(None, help="Text column of a --data table [as trained, text]."),
              encoding: Optional[str] = typer.Option(None, help="Text encoding of the file [as trained, utf-8]."),
              out: Optional[Path] = typer.Option(None, help="Also write the metrics to this JSON file."),
@@ -73,8 +74,26 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'lm train'."),
     if out is not None:
         check_out_file(out)
     est = LanguageModel.load(run).set_params(progress=progress)
-    m = {**est.evaluate(str(data), encoding=encoding, text_column=text_column), "data": str(data.resolve())}
+    piped = str(data) == "-"                # was 'file not found: -', its fix a Python list ([text])
+    if piped and text_column is not None:
+        raise LstmkitError("--text-column names a column of a --data table; standard input has none",
+                           "drop --text-column (or pass the table with --data FILE)")
+    given = _stdin_lines(encoding or est.config_.encoding) if piped else str(data)
+    m = {**est.evaluate(given, encoding=encoding, text_column=text_column),
+         "data": "standard input" if piped else str(data.resolve())}
     if out is not None:
         write_json(out, m)
     from lstmkit.runs import to_json
-    typer.echo(to_json(m, indent=2) if as_json else _format(data.name, m))
+    typer.echo(to_json(m, indent=2) if as_json else _format("standard input" if piped else data.name, m))
+
+
+def _stdin_lines(encoding: str) -> list[str]:
+    """Standard input's lines, decoded as a file's are (a bad byte names its line); closed (``<&-``): none."""
+    import sys
+    from lstmkit.data.textfile import decode_text, text_lines
+    raw = None if sys.stdin is None else getattr(sys.stdin, "buffer", None)
+    text = "" if sys.stdin is None else sys.stdin.read() if raw is None else decode_text(raw.read(), "standard input",
+                                                                                          encoding)
+    if not text.strip():
+        raise LstmkitError("no input on standard input", "pipe the text to score, one sentence per line")
+    return text_lines(text)

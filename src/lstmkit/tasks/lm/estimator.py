@@ -179,7 +179,7 @@ class LanguageModel(RunEstimator):
         self._check_fitted()
         if isinstance(texts, str):
             texts = [texts]
-        elif isinstance(texts, (pd.DataFrame, bytes, dict)) or not isinstance(texts, Iterable):
+        elif isinstance(texts, (pd.DataFrame, bytes, dict, set, frozenset)) or not isinstance(texts, Iterable):
             raise LstmkitError(f"texts must be a string or a list of strings, got {type(texts).__name__}",
                                "pass e.g. ['the old dog sleeps'] (a DataFrame: its column, df['text'])")
         texts = texts.tolist() if hasattr(texts, "tolist") else list(texts)

@@ -99,12 +99,12 @@ def run(run: Path = typer.Option(..., help="Run folder from 'train'."),
         check_readable(source, "pass a text file of source sentences, one a line")
     est = Translator.load(run)
     if source is not None:                    # a file is read whole: its encoding errors name their line
-        from lstmkit.data.textfile import read_text_file
-        stream = io.StringIO(read_text_file(source, encoding))
+        from lstmkit.data.textfile import read_text_file, text_lines
+        stream = iter(text_lines(read_text_file(source, encoding)))      # its lines as standard input's
     else:
         stream = sys.stdin
         if hasattr(stream, "buffer"):
-            stream = io.TextIOWrapper(stream.buffer, encoding=encoding, errors="strict")
+            stream = io.TextIOWrapper(*_with_its_encoding(stream.buffer, encoding), errors="strict")
     where = str(source) if source is not None else "standard input"
     lineno = 0
     try:
@@ -121,6 +121,20 @@ def run(run: Path = typer.Option(..., help="Run folder from 'train'."),
     except UnicodeError as e:            # UnicodeDecodeError, or utf-16's "stream does not start with BOM"
         raise LstmkitError(f"{where} line {lineno + 1} is not valid {encoding} ({getattr(e, 'reason', e)})",
                            "convert the input to UTF-8 or pass --encoding") from None
+
+
+def _with_its_encoding(raw, encoding: str):
+    """``(raw, encoding)`` to read standard input's bytes ``raw`` with, as a file is read: with UTF-8
+    (the default), a byte-order mark is dropped or names UTF-16 / UTF-32 (PowerShell and Notepad write
+    one: it was read into the first sentence, and a UTF-16 one was 'not valid utf-8'). Peeks, so
+    lines still stream as they arrive."""
+    import io
+    from lstmkit.data.textfile import bom_encoding
+    if encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
+        return raw, encoding
+    if not hasattr(raw, "peek"):
+        raw = io.BufferedReader(raw)
+    return raw, bom_encoding(raw.peek(4)[:4]) or "utf-8-sig"
 
 
 @app.command()

@@ -3,6 +3,7 @@
     read_pairs(data=…, src=…, tgt=…)            a CSV/TSV/JSONL/XLSX/Parquet table with source and target columns
     read_pairs(src_file=…, tgt_file=…)          two line-aligned files (Multi30k style)
     clean_pairs(pairs, src_lens, tgt_lens, …)   length filter and de-duplication, with counts
+    warn_repeated_pairs(train, part, what)      validation pairs that training holds too
     SideTokenizer("word" | "bpe").fit(texts)    ids with <pad> 0, <unk> 1, <bos> 2, <eos> 3;
                                                 decode(ids) gives detokenised text back
     SideTokenizer("word").fit_pieces(pieces)    the same fit on texts already cut (each cut once)
@@ -27,14 +28,15 @@ import numpy as np
 
 from lstmkit.data.tables import PARQUET, SHEETS, read_table
 from lstmkit.data.textfile import (JSONL, check_readable, column_strings, decode_text, file_ext, header_separator,
-                                   parse_table, read_text_file, row_place, separator_line, table_column)
+                                   parse_table, read_text_file, row_place, separator_line, table_column,
+                                   text_lines)
 from lstmkit.data.vocab import CJK, PAD, UNK, Vocab, import_tokenizers, join_words
 from lstmkit.errors import LstmkitError, missing_path_fix
 from lstmkit.runs import path_exists
 from lstmkit.nn.seq2seq import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 
 __all__ = ["BOS", "EOS", "PAD_ID", "UNK_ID", "BOS_ID", "EOS_ID", "Pairs", "read_lines", "read_pairs",
-           "clean_pairs", "split_pairs", "SideTokenizer", "detokenize", "SPACELESS",
+           "clean_pairs", "split_pairs", "warn_repeated_pairs", "SideTokenizer", "detokenize", "SPACELESS",
            "written_without_spaces"]
 
 BOS, EOS = "<bos>", "<eos>"
@@ -62,7 +64,7 @@ def read_lines(path: str | Path, encoding: str = "utf-8") -> list[str]:
     _check_file(path, "pass a text file with one sentence per line")
     raw = path.read_bytes()
     text = decode_text(raw, path, encoding)
-    lines = text.splitlines()
+    lines = text_lines(text)
     if not any(ln.strip() for ln in lines):
         raise LstmkitError(f"file is empty: {path}", "supply one sentence per line")
     return lines
@@ -117,7 +119,7 @@ def _headerless_pairs(path: Path, text: str, first_line: int) -> tuple[list[str]
     """A tab-separated file whose first line is not column names (not one word per field) and no
     columns asked for: each line is a source, a tab, a target, and perhaps more fields (Tatoeba's
     pair files add an attribution), which are left out. Said in one warning."""
-    lines = text.splitlines()
+    lines = text_lines(text)
     fields = [ln.split("\t") if ln.strip() else ["", ""] for ln in lines]     # a blank line: an empty pair
     short = next((i for i, f in enumerate(fields) if len(f) < 2), None)
     if short is not None:
@@ -225,6 +227,18 @@ def clean_pairs(pairs: Pairs, src_lens: Sequence[int], tgt_lens: Sequence[int], 
                            "raise --max-len")
     report["kept"] = len(out)
     return out, keep
+
+
+def warn_repeated_pairs(train: Pairs, part: Pairs, what: str) -> None:
+    """One warning when pairs of ``part`` (validation) occur in ``train`` too (a file of repeated
+    pairs split apart, or copied between files): de-duplication drops repeats within training
+    only, so the model is scored on pairs it learned, and its BLEU there flatters it."""
+    seen = set(zip(train.src, train.tgt))
+    repeated = sum(pair in seen for pair in zip(part.src, part.tgt))
+    if repeated:
+        warnings.warn(f"{repeated} of the {len(part)} pairs of {what} occur in the training data too (duplicate pairs): "
+                      f"its BLEU and chrF flatter the model on them; drop the repeated pairs from one side (pandas: "
+                      f"drop_duplicates) before training", UserWarning, stacklevel=3)
 
 
 def split_pairs(n: int, val_frac: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

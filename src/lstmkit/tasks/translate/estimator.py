@@ -19,13 +19,13 @@ import torch
 from lstmkit.tasks.translate.config import TranslateConfig
 from lstmkit.data.batching import BucketBatches, CollatedBatches, Padded, decoder_targets, pad_batch
 from lstmkit.data.textfile import check_strings
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import ColumnNotFound, LstmkitError
 from lstmkit.nn.seq2seq import Seq2Seq, beam_search, sequence_loss
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.train.progress import track
 from lstmkit.runs import atomic_write
 from lstmkit.tasks.translate.data import (BOS_ID, EOS_ID, PAD_ID, Pairs, SideTokenizer, clean_pairs, read_pairs,
-                                          split_pairs, written_without_spaces)
+                                          split_pairs, warn_repeated_pairs, written_without_spaces)
 from lstmkit.tasks.translate.metrics import corpus_scores, plot_attention, write_sentences
 
 __all__ = ["Translator", "TASK", "VOCAB_FILE"]
@@ -71,10 +71,15 @@ class Translator(RunEstimator):
         :class:`~lstmkit.train.callbacks.Callback` objects) see every epoch."""
         cfg = self._resolve_config(self.config, overrides)
         full = read_pairs(data, cfg.src, cfg.tgt, src_file, tgt_file, cfg.encoding, cfg.drop_empty)
-        if val_data is not None or val_src_file is not None or val_tgt_file is not None:
+        given_val = val_data is not None or val_src_file is not None or val_tgt_file is not None
+        if given_val:
             train = full
-            val = read_pairs(val_data, cfg.src, cfg.tgt, val_src_file, val_tgt_file, cfg.encoding, cfg.drop_empty,
-                             flags=("--val", "--val-src-file", "--val-tgt-file"))
+            try:
+                val = read_pairs(val_data, cfg.src, cfg.tgt, val_src_file, val_tgt_file, cfg.encoding, cfg.drop_empty,
+                                 flags=("--val", "--val-src-file", "--val-tgt-file"))
+            except ColumnNotFound as e:      # its fix was 'pass --src with one of: …', which the training table then lacks
+                raise LstmkitError(e.message, "name the columns of the validation table as the training table's: "
+                                   f"--src and --tgt apply to both (its columns: {', '.join(e.columns)})") from None
         else:
             tr_idx, va_idx = split_pairs(len(full), cfg.val_frac, cfg.train.seed)
             train, val = full.subset(tr_idx), full.subset(va_idx)
@@ -110,6 +115,8 @@ class Translator(RunEstimator):
         torch.manual_seed(cfg.train.seed)
         self.net_ = self._build_net()
         def metrics() -> dict[str, Any]:
+            # said with the scores it flatters; the pairs trained on (after the length filter)
+            warn_repeated_pairs(train, val, f"the validation {'data' if given_val else 'part'}")
             m = {"val": self._score(val, beam=1)}
             if cfg.beam > 1:
                 m["val_beam"] = self._score(val, beam=cfg.beam)
@@ -256,7 +263,7 @@ class Translator(RunEstimator):
         (the deploy adapter's ONNX or int8 model: anything with Seq2Seq's encode / step / reorder),
         ``ids`` are the sentences' source ids when the caller has them (checked within ``max_len``)."""
         self._check_fitted()
-        sentences = _sentence_list(sentences)
+        sentences = _sentence_list(sentences, self.config_.src)
         if not sentences:
             return []
         cfg = self.config_
@@ -326,14 +333,17 @@ class Translator(RunEstimator):
                                             "tgt_vocab": self.tgt_tokenizer_.vocab_size})
 
 
-def _sentence_list(sentences) -> list[str]:
+def _sentence_list(sentences, column: str = "src") -> list[str]:
     """One sentence, or a list, tuple, array, pandas Series (read in order, whatever its index) or
-    other iterable of them, as a list; anything else, or an item that is not a string, is an error."""
+    other iterable of them, as a list; anything else, or an item that is not a string, is an error.
+    A DataFrame or a dict (iterated, their column names or keys: translated without a word) and a
+    set (no order to answer in) are refused, the fix naming the source ``column``."""
     if isinstance(sentences, str):
         return [sentences]
-    if sentences is None or isinstance(sentences, (bytes, int, float)) or not hasattr(sentences, "__iter__"):
+    if (sentences is None or isinstance(sentences, (bytes, int, float, dict, set, frozenset))
+            or not hasattr(sentences, "__iter__") or hasattr(sentences, "columns")):
         raise LstmkitError(f"sentences must be a string or a list of strings, got {type(sentences).__name__}",
-                           "pass e.g. ['A man is riding a bike.']")
+                           f"pass e.g. ['A man is riding a bike.'] (a DataFrame: its column, df[{column!r}])")
     items = sentences.tolist() if hasattr(sentences, "tolist") else list(sentences)
     check_strings(items, "sentence", "pass sentences as strings (an empty one is '')")
     return items
