@@ -1,5 +1,6 @@
 """Bad-input catalogue, the table files every task reads (CSV, workbooks, JSON): one line, exit
 code 2, nothing left behind, whichever command reads the file."""
+import pandas as pd
 import pytest
 
 from catalogue_helpers import check, forecast_run, train_once
@@ -31,6 +32,13 @@ def d(tmp_path_factory):
     records = [f'{{"time": "2024-01-{k:02d}", "y": {k}}}' for k in range(1, 29)]
     (d / "bad_line.jsonl").write_text("\n".join([*records[:5], '{"time": "2024-01-06", "y": }', *records[5:]]))
     (d / "settings.json").write_text('{"lookback": 12, "horizon": 3}')
+    counts = pd.DataFrame({"time": pd.date_range("2024-01-01", periods=28, freq="D"),
+                           "y": pd.array(range(1500, 1528), dtype="Int64")})          # pandas' nullable integers
+    counts.loc[3, "y"] = pd.NA
+    counts.to_parquet(d / "nullable.parquet")
+    steps = pd.DataFrame({"t": pd.array(range(28), dtype="Int64"), "y": [k % 5 for k in range(28)]})
+    steps.loc[6, "t"] = pd.NA
+    steps.to_parquet(d / "nullable_steps.parquet")
     (d / "plain").mkdir()
     (d / "classes" / "pos").mkdir(parents=True)                  # a class folder without its .txt files yet
     (d / "classes" / "pos" / "a.md").write_text("good film")
@@ -44,6 +52,9 @@ CASES = [
     (_on(LM, "text_twice.csv"), "text_twice.csv names two columns 'text' (columns 1 and 2)"),
     (_on(SPEECH, "manifest_twice.csv"), "manifest_twice.csv names two columns 'text' (columns 2 and 3)"),
     (_on(FORECAST, "bad_line.jsonl"), "bad_line.jsonl line 6 is not valid JSON"),      # was "at position 183"
+    # an Int64 column with <NA> (a count in 1000-2999, read as years?) was a ValueError from pandas, a traceback
+    (_on(FORECAST, "nullable.parquet"), "empty or non-finite cells in column 'y'"),
+    ([*_on(FORECAST, "nullable_steps.parquet"), "--time", "t"], "time column 't' has 1 empty cells"),
     (_on(FORECAST, "settings.json"), "settings.json holds one JSON object ('lookback', 'horizon'), not a table"),
     (_on(CLASSIFY, "plain"), "plain is a folder with no class sub-folders of .txt files"),   # was 'unknown file type'
     (_on(CLASSIFY, "classes"), "classes is a folder whose sub-folders (pos) hold no .txt files"),

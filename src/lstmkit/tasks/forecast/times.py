@@ -154,7 +154,7 @@ def time_values(col: pd.Series, name: str, dates: str | None = None) -> tuple[np
     anything else as naive ``datetime64[ns]`` via :func:`parse_time`; and what the data summary
     says of it: ``time_note`` when the times were converted to UTC, ``dates`` when the order of
     day and month mattered."""
-    if pd.api.types.is_integer_dtype(col) and integer_dates(col) is None:
+    if pd.api.types.is_integer_dtype(col) and not col.hasnans and integer_dates(col) is None:
         return col.to_numpy(dtype=np.int64), {}
     times = parse_time(col, name, dates)
     utc_from, info = times.attrs.get("utc_from") or [], {}
