@@ -5,6 +5,7 @@
     missing_steps(times)      the regular grid a series' times lie on with steps missing (None: none missing)
     daylight_saving_fold(t)   a zone whose clocks, set back, show local time ``t`` twice (None: none)
     check_same_step(freq, trained)   data at another frequency than the run's training data: an error
+    check_one_step(times, lengths, ids, name)   series of one table at other frequencies: an error
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pandas as pd
 
 from lstmkit.errors import LstmkitError
 
-__all__ = ["regularity", "infer_freq", "missing_steps", "daylight_saving_fold", "check_same_step"]
+__all__ = ["regularity", "infer_freq", "missing_steps", "daylight_saving_fold", "check_same_step", "check_one_step"]
 
 
 def regularity(index: pd.DatetimeIndex | None, name: str | None) -> tuple[str | None, int]:
@@ -135,3 +136,43 @@ def _mean_step(freq: str) -> float | None:
     except (ValueError, TypeError):
         return None
     return float(np.diff(grid.asi8).mean()) / _DAY
+
+
+def check_one_step(times: np.ndarray, lengths: np.ndarray, ids: list[str], name: str | None) -> None:
+    """An :class:`LstmkitError` when the series of one table (``times`` datetime64[ns], end to end,
+    ``lengths`` each) step by other frequencies: one model reads every row as one step, and the run
+    keeps one frequency, so an hourly series beside daily ones got daily seasons and forecasts dated
+    a day apart. Each series' usual step is its median one (gaps and 28-31 day months are no
+    change); series of under 3 times are not judged."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    if len(lengths) < 2 or (lengths >= 3).sum() < 2:
+        return
+    steps = np.delete(np.diff(times.astype("datetime64[ns]").astype(np.int64)), np.cumsum(lengths)[:-1] - 1)
+    per = np.maximum(lengths - 1, 0)
+    series = np.repeat(np.arange(len(lengths)), per)
+    ordered = steps[np.lexsort((steps, series))]
+    usual = np.zeros(len(lengths))
+    judged = lengths >= 3
+    usual[judged] = ordered[(np.cumsum(per) - per + (per - 1) // 2)[judged]]
+    first = int(np.flatnonzero(judged)[0])
+    ratio = usual / usual[first]
+    other = np.flatnonzero(judged & ((ratio > 1.5) | (ratio < 2 / 3)))
+    if len(other):
+        k = int(other[0])
+        what = f"time column {name!r}" if name else "the time index"
+        raise LstmkitError(
+            f"the series step by different frequencies in {what}: series {ids[k]!r} by "
+            f"{_step_name(usual[k])}, series {ids[first]!r} by {_step_name(usual[first])} ({len(other)} of "
+            f"{len(lengths)} series differ from {ids[first]!r}): one model reads each row as one step, so the "
+            "seasons, lags and forecast times of one of them would be wrong",
+            "train one run per frequency (split the table by it), or resample every series to one frequency "
+            "(pandas: df.set_index('time').groupby('id').resample('D').mean())")
+
+
+def _step_name(ns: float) -> str:
+    """A step of ``ns`` nanoseconds as people write it: ``1 day``, ``7 days``, ``1 hour``, ``15 minutes``."""
+    for unit, size in (("day", _DAY), ("hour", 3_600 * 10**9), ("minute", 60 * 10**9), ("second", 10**9)):
+        if ns >= size:
+            n = ns / size
+            return f"{n:.4g} {unit}{'' if n == 1 else 's'}"
+    return f"{ns:.4g} nanoseconds"

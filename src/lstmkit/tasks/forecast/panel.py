@@ -34,7 +34,8 @@ from lstmkit.tasks.forecast.calendar import calendar_features, calendar_names, p
 from lstmkit.tasks.forecast.data import (any_number, column_list, load_table, numbers_or_none, numeric_column,
                                         one_role_each)
 from lstmkit.tasks.forecast.integer_times import period_time
-from lstmkit.tasks.forecast.times import daylight_saving_fold, infer_freq, missing_steps, regularity, time_values
+from lstmkit.tasks.forecast.times import (check_one_step, daylight_saving_fold, infer_freq, missing_steps,
+                                           regularity, time_values)
 
 __all__ = ["Panel", "read_panel", "frame_columns", "series_labels", "drop_blank_rows"]
 
@@ -251,6 +252,8 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None)
     cat = (lambda parts, w: np.concatenate(parts) if parts else np.zeros((0, w)))
     values, past_a, fut_a = cat(parts_y, len(targets)), cat(parts_p, len(past)), cat(parts_f, len(fut))
     tt = np.concatenate(parts_t) if parts_t else None
+    if freq is not None:
+        check_one_step(tt, lengths, out_ids, time_col)
     if calendar:
         fut_a = np.concatenate([fut_a, calendar_features(tt, calendar)], 1)
         ahead_f = [np.concatenate([f, calendar_features(t, calendar)], 1) for f, t in zip(ahead_f, ahead_t)]
