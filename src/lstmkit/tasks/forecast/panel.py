@@ -199,7 +199,8 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None)
         if not clean or (grid is not None and cfg.fill is not None):
             gaps = ~np.isfinite(ys_).all(1)                       # rows inserted, or with an empty target cell
             unobserved = gaps if gaps.any() else None
-            ys_, k1 = _fill(ys_, cfg.fill, sid, targets)
+            # a wide table's series is its own column: 'value' is a name of the melted table, not the file's
+            ys_, k1 = _fill(ys_, cfg.fill, sid, [sid] if cfg.format == "wide" else targets, wide=cfg.format == "wide")
             ps_, k2 = _fill(ps_, cfg.fill, sid, past, allow_empty_column=False)
             fs_, k3 = _fill(fs_, cfg.fill, sid, fut, allow_empty_column=False)
             n_filled += k1 + k2 + k3
@@ -384,14 +385,15 @@ def _long_of_wide(df: pd.DataFrame, cfg, time: str | None) -> tuple[pd.DataFrame
     return long, idc, time, [value]
 
 
-def _fill(a: np.ndarray, fill: str | None, sid: str, names: list[str], allow_empty_column: bool = True):
+def _fill(a: np.ndarray, fill: str | None, sid: str, names: list[str], allow_empty_column: bool = True,
+          wide: bool = False):
     bad = ~np.isfinite(a)
     if not bad.any():
         return a, 0
     if fill is None:
         j = int(np.flatnonzero(bad.any(0))[0])
-        raise LstmkitError(f"empty or non-finite cells in column {names[j]!r} of series {sid!r} "
-                           f"({int(bad[:, j].sum())} of {len(a)} rows)",
+        where = f"column {names[j]!r}" + ("" if wide else f" of series {sid!r}")
+        raise LstmkitError(f"empty or non-finite cells in {where} ({int(bad[:, j].sum())} of {len(a)} rows)",
                            "clean the data, or train with --fill ffill|interpolate|zero (its runs repair them "
                            "at prediction too)")
     df = pd.DataFrame(a)
