@@ -169,9 +169,14 @@ def test_date_columns_finds_dates_and_leaves_labels_and_numbers():
                        "ymd": [20240131, 20240229, 20240331],
                        "month": ["May", "June", "July"],            # names, no year: not dates
                        "store": ["a1", "b2", "c3"], "n": [1, 2, 3], "x": [0.5, 1.5, 2.5],
-                       "code": ["2024-01-31", "soon", "2024-03-31"]})   # one cell not a date
-    assert date_columns(df) == ["when", "eu", "stamp", "ymd"]
-    assert date_columns(df, skip={"when", "ymd"}) == ["eu", "stamp"]
+                       "code": ["2024-01-31", "soon", "2024-03-31"],   # one cell not a date
+                       # ISO 8601's basic form, as text (loggers, Parquet strings): its year runs into the month,
+                       # and the column was left out: a file's rows then read in file order, forecasts undated
+                       "basic": ["20240131T000000Z", "20240229T000000Z", "20240331T000000Z"],
+                       "basic_day": ["20240131", "20240229", "20240331"],
+                       "sku": ["31415926", "27182818", "16180339"]})         # 8-digit codes, not years
+    assert date_columns(df) == ["when", "eu", "stamp", "ymd", "basic", "basic_day"]
+    assert date_columns(df, skip={"when", "ymd", "basic"}) == ["eu", "stamp", "basic_day"]
 
 
 @pytest.mark.parametrize("labels, first, freq", [

@@ -46,8 +46,10 @@ _DMY = r"(\d{1,2})[./-](\d{1,2})[./-]\d{2,4}(?!\d)"
 _DMY_SHAPE = r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}(?!\d)"     # the same without groups (faster to match)
 # a UTC offset (or Z) ending a time stamp that has a time of day: 12:00:00+01:00, 12:00Z, 12:00:00.5-0500
 _OFFSET = r"(Z|[+-]\d\d(?::?\d\d)?)$"
-# a cell that can be a date: a 4-digit year, or day and month before a 2-digit year (a bare "May" or "3" is not)
-_DATE_LIKE = r"(?:^|\D)\d{4}(?!\d)|" + _DMY_SHAPE
+# a cell that can be a date: a 4-digit year, or day and month before a 2-digit year (a bare "May" or "3" is not),
+# or ISO 8601's basic form (20240131, 20240131T1300, 20240131T130000Z), whose year runs into the month
+_ISO_BASIC = r"^(?:19|20)\d{6}(?:T\d{2}(?:\d{2}){0,2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
+_DATE_LIKE = r"(?:^|\D)\d{4}(?!\d)|" + _DMY_SHAPE + "|" + _ISO_BASIC
 _CLOCK = r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[AaPp][Mm])?"     # a time of day alone: 13:05, 1:05:30 PM
 _ISO_HINT = "write ISO dates such as 2020-01-31 (or 2020-01-31 12:00), which read one way only"
 
