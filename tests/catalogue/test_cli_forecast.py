@@ -128,6 +128,9 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train("--lookback", "abc"), 2, "'abc' is not an integer"),
     (_train("--lookback", "100000"), 2, "lookback"),
     (_train("--horizon", "-2"), 2, "horizon"),
+    # a part shorter than a horizon holds no window: the run trained, its metrics empty ('test_size 0')
+    (_train("--horizon", "6", "--test-size", "1"), 2, "--test-size 1 is shorter than --horizon 6"),
+    (_train("--horizon", "6", "--val-size", "2"), 2, "pass --val-size 6 or more (or 0 for no val part)"),
     (_train("--model", "lsmt"), 2, "lsmt"),
     (_train("--fill", "mean"), 2, "mean"),
     (["forecast", "predict", "--run", "{d}/run", "--data", "{d}/nope.csv"], 2, "file not found"),
