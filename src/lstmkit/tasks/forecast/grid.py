@@ -4,19 +4,23 @@
     regularity / infer_freq   the inferred frequency and the number of gaps
     missing_steps(times)      the regular grid a series' times lie on with steps missing (None: none missing)
     daylight_saving_fold(t)   a zone whose clocks, set back, show local time ``t`` twice (None: none)
+    daylight_saving_gap(t)    a zone whose clocks, set forward, never show local time ``t`` (None: none)
+    warn_missing_steps(...)   one warning for the steps the series skip (filled, or read as they are)
     check_same_step(freq, trained)   data at another frequency than the run's training data: an error
     check_one_step(times, lengths, ids, name)   series of one table at other frequencies: an error
 """
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from lstmkit.errors import LstmkitError
 
-__all__ = ["regularity", "infer_freq", "missing_steps", "daylight_saving_fold", "check_same_step", "check_one_step"]
+__all__ = ["regularity", "infer_freq", "missing_steps", "daylight_saving_fold", "daylight_saving_gap", "check_same_step",
+           "check_one_step", "warn_missing_steps"]
 
 
 def regularity(index: pd.DatetimeIndex | None, name: str | None) -> tuple[str | None, int]:
@@ -113,6 +117,18 @@ def daylight_saving_fold(t: np.datetime64) -> str | None:
     return None
 
 
+def daylight_saving_gap(t: np.datetime64) -> str | None:
+    """A time zone in which local time ``t`` never happens (the hour skipped when clocks go forward),
+    or None: a logger that writes local time skips that hour, and no row is missing."""
+    index = pd.DatetimeIndex([t])
+    for zone in _FOLD_ZONES:
+        try:
+            index.tz_localize(zone, ambiguous="NaT", nonexistent="raise")
+        except ValueError:
+            return zone
+    return None
+
+
 def check_same_step(freq: str | None, trained: str | None, what: str = "the data") -> None:
     """An :class:`LstmkitError` when ``what`` steps by another frequency than the run was trained
     on (a daily model read weekly rows as days: its seasons and lags would mean other spans).
@@ -176,3 +192,24 @@ def _step_name(ns: float) -> str:
             n = ns / size
             return f"{n:.4g} {unit}{'' if n == 1 else 's'}"
     return f"{ns:.4g} nanoseconds"
+
+
+def warn_missing_steps(missing: list[tuple[str, int, Any]], time_col: str | None, id_col: str | None,
+                       fill: str | None) -> None:
+    """One warning for every series with steps missing from its regular grid: filled (``fill``),
+    or read as they are -- windows then span the gaps, so lags and seasons read out of phase."""
+    sid, k, first = missing[0]
+    total = sum(k for _, k, _ in missing)
+    where = f" in {len(missing)} series (e.g. {sid!r}: {k})" if id_col is not None else ""
+    first = pd.Timestamp(first).isoformat() if isinstance(first, np.datetime64) else int(first)
+    head = f"time column {time_col!r} skips {total} step{'s' * (total != 1)} of its regular grid{where}, the first {first}"
+    zone = daylight_saving_gap(np.datetime64(first)) if total == 1 and isinstance(first, str) else None
+    if zone is not None:           # a local clock's skipped hour, not a missing row
+        head += (f" (local time skips that hour when clocks go forward, as in {zone}: times in UTC or with their "
+                 "UTC offset skip none)")
+    if fill is not None:
+        warnings.warn(f"{head}; rows were inserted for them and filled ({fill})", UserWarning, stacklevel=3)
+    else:
+        warnings.warn(f"{head}: windows span the gaps, so lags and seasons read out of phase; insert the "
+                      f"missing steps with --fill interpolate (or --fill zero where a missing row means "
+                      f"nothing happened)", UserWarning, stacklevel=3)

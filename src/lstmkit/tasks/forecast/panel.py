@@ -35,7 +35,7 @@ from lstmkit.tasks.forecast.data import (any_number, column_list, load_table, nu
                                         one_role_each)
 from lstmkit.tasks.forecast.integer_times import period_time
 from lstmkit.tasks.forecast.times import (check_one_step, daylight_saving_fold, infer_freq, missing_steps,
-                                           regularity, time_values)
+                                           regularity, time_values, warn_missing_steps)
 
 __all__ = ["Panel", "read_panel", "frame_columns", "series_labels", "drop_blank_rows"]
 
@@ -224,7 +224,7 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None)
         ahead_t.append(ts[last:] if ts is not None else None)
 
     if missing:
-        _say_missing(missing, time_col, id_col, cfg.fill)
+        warn_missing_steps(missing, time_col, id_col, cfg.fill)
     if not out_ids and all(s["reason"] == "no target values" for s in skipped):
         empty = [t for t, v in zip(targets, y.T) if not np.isfinite(v).any()]
         raise LstmkitError(f"the target column {empty[0]!r} has no values" if empty else
@@ -300,23 +300,6 @@ def _spread(a: np.ndarray, at: np.ndarray, n: int) -> np.ndarray:
     out = np.full((n, a.shape[1]), np.nan)
     out[at] = a
     return out
-
-
-def _say_missing(missing: list[tuple[str, int, Any]], time_col: str | None, id_col: str | None,
-                 fill: str | None) -> None:
-    """One warning for every series with steps missing from its regular grid: filled (``fill``),
-    or read as they are -- windows then span the gaps, so lags and seasons read out of phase."""
-    sid, k, first = missing[0]
-    total = sum(k for _, k, _ in missing)
-    where = f" in {len(missing)} series (e.g. {sid!r}: {k})" if id_col is not None else ""
-    first = pd.Timestamp(first).isoformat() if isinstance(first, np.datetime64) else int(first)
-    head = f"time column {time_col!r} skips {total} step{'s' * (total != 1)} of its regular grid{where}, the first {first}"
-    if fill is not None:
-        warnings.warn(f"{head}; rows were inserted for them and filled ({fill})", UserWarning, stacklevel=3)
-    else:
-        warnings.warn(f"{head}: windows span the gaps, so lags and seasons read out of phase; insert the "
-                      f"missing steps with --fill interpolate (or --fill zero where a missing row means "
-                      f"nothing happened)", UserWarning, stacklevel=3)
 
 
 def frame_columns(data, cfg) -> tuple[pd.DataFrame, str | None, str | None, list[str]]:

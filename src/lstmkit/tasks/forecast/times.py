@@ -34,12 +34,13 @@ import pandas as pd
 from pandas.tseries.api import guess_datetime_format
 
 from lstmkit.errors import LstmkitError
-from lstmkit.tasks.forecast.grid import (check_one_step, check_same_step, daylight_saving_fold, infer_freq,
-                                         missing_steps, regularity)
+from lstmkit.tasks.forecast.grid import (check_one_step, check_same_step, daylight_saving_fold, daylight_saving_gap,
+                                         infer_freq, missing_steps, regularity, warn_missing_steps)
 from lstmkit.tasks.forecast.integer_times import UNIT_NAMES, integer_dates
 
 __all__ = ["parse_time", "time_values", "integer_dates", "regularity", "infer_freq", "date_columns",
-           "missing_steps", "daylight_saving_fold", "calendar_labels", "check_same_step", "check_one_step"]
+           "missing_steps", "daylight_saving_fold", "calendar_labels", "check_same_step", "check_one_step",
+           "daylight_saving_gap", "warn_missing_steps"]
 
 # day and month as the first two numbers of a date (31/01/2020, 1.2.20, 01-02-2020 12:00)
 _DMY = r"(\d{1,2})[./-](\d{1,2})[./-]\d{2,4}(?!\d)"
