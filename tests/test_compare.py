@@ -176,6 +176,22 @@ def test_compare_classify_series(tmp_path):
     assert table["model"].tolist() == ["gru", "majority"] and 0 <= table.loc[0, "accuracy_mean"] <= 1
 
 
+def test_cli_classify_series_of_different_lengths(tmp_path, capsys):
+    """UCR's unequal-length files: the error asked for --unequal-length, a flag compare did not have
+    ('no such option'), so ragged series could not be compared at all."""
+    rng = np.random.default_rng(1)
+    lines = [f"{lab}\t" + "\t".join(str(v) for v in rng.standard_normal(10 + k % 4) + (lab == "up"))
+             for k, lab in enumerate(["up", "down"] * 15)]
+    (tmp_path / "r_TRAIN.tsv").write_text("\n".join(lines) + "\n")
+    argv = ["compare", "--task", "classify", "--series", "--data", str(tmp_path / "r_TRAIN.tsv"), "--models", "gru",
+            "--seeds", "1", "--epochs", "1", "--hidden-size", "4", "--out", str(tmp_path / "runs")]
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 2 and "pass --unequal-length" in capsys.readouterr().err
+    main([*argv, "--unequal-length"])
+    assert "| gru |" in capsys.readouterr().out
+
+
 def test_compare_translate_copy_task(tmp_path):
     rng = np.random.default_rng(2)
     vocab = "a b c d e f g h".split()

@@ -285,6 +285,8 @@ def compare_command(
     text: Optional[str] = typer.Option(None, help="classify: text column [text]."),
     label: Optional[str] = typer.Option(None, help="classify: label column [label]."),
     series: bool = typer.Option(False, "--series", help="classify: numeric sequences instead of texts."),
+    unequal_length: bool = typer.Option(False, "--unequal-length",
+                                        help="classify --series: sequences of different lengths are allowed."),
     max_len: Optional[int] = typer.Option(None, help="classify, translate: longest sequence kept."),
     src: Optional[str] = typer.Option(None, help="translate: source column [src]."),
     tgt: Optional[str] = typer.Option(None, help="translate: target column [tgt]."),
@@ -313,7 +315,8 @@ def compare_command(
                "lookback": lookback,
                "horizon": horizon, "fill": fill, "ensemble": ensemble, "hidden_size": hidden_size, "num_layers": layers,
                "batch_size": batch_size, "lr": lr, "patience": patience, "device": device,
-               "test": test, "text": text, "label": label, "series": series or None, "max_len": max_len,
+               "test": test, "text": text, "label": label, "series": series or None,
+               "unequal_length": unequal_length or None, "max_len": max_len,
                "src": src, "tgt": tgt, "src_file": src_file, "tgt_file": tgt_file,
                "test_src_file": test_src_file, "test_tgt_file": test_tgt_file}
     if data is None and task != "translate":

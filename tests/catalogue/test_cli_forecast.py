@@ -46,6 +46,8 @@ def d(tmp_path_factory):
     gaps.loc[[3, 4], "y"] = np.nan
     gaps.to_csv(d / "gaps.csv", index=False)
     df.iloc[:8].to_csv(d / "short.csv", index=False)
+    days = df.assign(time=pd.date_range("2024-01-01", periods=len(df), freq="D"))
+    pd.concat([days.assign(id="daily"), df.assign(id="hourly")]).to_csv(d / "two_steps.csv", index=False)
     df.iloc[:3].to_csv(d / "three.csv", index=False)
     badtime = df.copy().astype({"time": object})
     badtime.loc[9, "time"] = "not a date"
@@ -103,6 +105,8 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train(data="text.parquet"), 2, "found '12,5kg' in row 6 "),           # was 'row 5' (counted from 0)
     (_train(data="text.jsonl"), 2, "found '12,5kg' in line 6 "),
     (_train(data="gaps.csv"), 2, "--fill"),
+    # one frequency for all: the hourly series was read with daily seasons and forecast a day ahead, silently
+    (_train("--id", "id", data="two_steps.csv"), 2, "series 'hourly' by 1 hour, series 'daily' by 1 day"),
     (_train(data="short.csv"), 2, "need at least"),
     (_train("--lookback", "1", "--horizon", "1", data="three.csv"), 2, "need at least 4 for lookback 1 + horizon 1 with "
      "70/15/15 splits — supply at least 4 rows"),                    # not 'shorten --lookback': it is 1 already
@@ -124,6 +128,9 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train("--lookback", "abc"), 2, "'abc' is not an integer"),
     (_train("--lookback", "100000"), 2, "lookback"),
     (_train("--horizon", "-2"), 2, "horizon"),
+    # a part shorter than a horizon holds no window: the run trained, its metrics empty ('test_size 0')
+    (_train("--horizon", "6", "--test-size", "1"), 2, "--test-size 1 is shorter than --horizon 6"),
+    (_train("--horizon", "6", "--val-size", "2"), 2, "pass --val-size 6 or more (or 0 for no val part)"),
     (_train("--model", "lsmt"), 2, "lsmt"),
     (_train("--fill", "mean"), 2, "mean"),
     (["forecast", "predict", "--run", "{d}/run", "--data", "{d}/nope.csv"], 2, "file not found"),

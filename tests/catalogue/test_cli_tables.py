@@ -1,5 +1,6 @@
 """Bad-input catalogue, the table files every task reads (CSV, workbooks, JSON): one line, exit
 code 2, nothing left behind, whichever command reads the file."""
+import pandas as pd
 import pytest
 
 from catalogue_helpers import check, forecast_run, train_once
@@ -33,6 +34,15 @@ def d(tmp_path_factory):
     (d / "key_twice.jsonl").write_text('{"text": "good film", "label": "pos"}\n'
                                        '{"text": "bad film", "label": "neg", "label": "x"}\n' * 10)
     (d / "settings.json").write_text('{"lookback": 12, "horizon": 3}')
+    counts = pd.DataFrame({"time": pd.date_range("2024-01-01", periods=28, freq="D"),
+                           "y": pd.array(range(1500, 1528), dtype="Int64")})          # pandas' nullable integers
+    counts.loc[3, "y"] = pd.NA
+    counts.to_parquet(d / "nullable.parquet")
+    steps = pd.DataFrame({"t": pd.array(range(28), dtype="Int64"), "y": [k % 5 for k in range(28)]})
+    steps.loc[6, "t"] = pd.NA
+    steps.to_parquet(d / "nullable_steps.parquet")
+    late = "".join(f"2024-01-{k:02d},{k},{k % 3 if k > 9 else ''}\n" for k in range(1, 29))   # 'b' starts later
+    (d / "wide_late.csv").write_text("time,a,b\n" + late)
     (d / "plain").mkdir()
     (d / "classes" / "pos").mkdir(parents=True)                  # a class folder without its .txt files yet
     (d / "classes" / "pos" / "a.md").write_text("good film")
@@ -48,6 +58,11 @@ CASES = [
     (_on(FORECAST, "bad_line.jsonl"), "bad_line.jsonl line 6 is not valid JSON"),      # was "at position 183"
     # a dict keeps the last: the second 'label' was read, 'only one class' or a class 'x' without a word
     (_on(CLASSIFY, "key_twice.jsonl"), "key_twice.jsonl line 2 names the key 'label' twice in one object"),
+    # an Int64 column with <NA> (a count in 1000-2999, read as years?) was a ValueError from pandas, a traceback
+    (_on(FORECAST, "nullable.parquet"), "empty or non-finite cells in column 'y'"),
+    ([*_on(FORECAST, "nullable_steps.parquet"), "--time", "t"], "time column 't' has 1 empty cells"),
+    # was "in column 'value' of series 'b'": the melted table's name, a column the file does not have
+    ([*_on(FORECAST, "wide_late.csv"), "--format", "wide"], "empty or non-finite cells in column 'b' (9 of 28 rows)"),
     (_on(FORECAST, "settings.json"), "settings.json holds one JSON object ('lookback', 'horizon'), not a table"),
     (_on(CLASSIFY, "plain"), "plain is a folder with no class sub-folders of .txt files"),   # was 'unknown file type'
     (_on(CLASSIFY, "classes"), "classes is a folder whose sub-folders (pos) hold no .txt files"),

@@ -176,3 +176,20 @@ def test_an_out_of_another_name_in_the_run_is_written_and_rewritten(trained, tmp
                                 "--out", run / "forecast.json"], capsys)
         assert code == 0, err
     assert (run / "forecast.json").read_text().startswith("[")
+
+
+@pytest.mark.parametrize("report, needle", [
+    ({"findings": 5}, "its findings are int, not a list"),
+    ({"findings": [{"kind": "x"}]}, "finding 1 lacks its kind, title, evidence or remedies"),
+    ({"findings": [], "evidence": [1]}, "its evidence is list, not a mapping"),
+    ({"findings": [], "evidence": {"baselines": {"model": "0.5", "scores": {"naive": 1}}}}, "not numbers"),
+], ids=["findings", "finding", "evidence", "baselines"])
+def test_a_damaged_doctor_report(report, needle, trained, tmp_path, capsys):
+    """`lstmkit doctor RUN` on a doctor.json of another shape was a TypeError or KeyError from the
+    printer, a traceback."""
+    _, good = trained
+    run = tmp_path / "run"
+    shutil.copytree(good, run, ignore=shutil.ignore_patterns("tb", "plots", "checkpoints"))
+    assert "findings" in json.loads((run / "doctor.json").read_text())          # the undamaged report
+    (run / "doctor.json").write_text(json.dumps(report))
+    check(["doctor", run], 2, needle, tmp_path, capsys)

@@ -176,11 +176,11 @@ def test_a_header_that_names_two_columns_alike_is_refused_by_every_task(tmp_path
     assert list(read_frame(tmp_path / "ok.csv").columns) == ["y", "y.1"]
 
 
-@pytest.mark.parametrize("layout", ["columns", "index", "split", "wrapped"])
+@pytest.mark.parametrize("layout", ["columns", "index", "split", "table", "wrapped"])
 def test_a_json_object_that_holds_a_table_reads_as_its_records(tmp_path, layout):
     """pandas' own layouts of a .json file (to_json's orient) and a web API's records under one key:
-    read_frame read 'index' transposed (columns 0, 1, 2), 'split' not at all, the wrapper as one
-    column 'data'; read_table read each as one row whose cells were the whole columns."""
+    read_frame read 'index' transposed (columns 0, 1, 2), 'split' and 'table' (its Table Schema) not at all,
+    the wrapper as one column 'data'; read_table read each as one row whose cells were the whole columns."""
     import json
     doc = json.loads(FRAME.to_json(orient="records")) if layout == "wrapped" else json.loads(FRAME.to_json(orient=layout))
     (tmp_path / "t.json").write_text(json.dumps({"data": doc} if layout == "wrapped" else doc, indent=1))

@@ -305,11 +305,14 @@ def _misread_object(df: pd.DataFrame) -> bool:
 
 def _object_table(doc: dict, path: Path) -> pd.DataFrame:
     """The table one JSON object holds, in the layouts pandas writes (``to_json``'s ``columns``,
-    ``index`` and ``split``) or as records under one key (``{"data": [{…}, …]}``, a web API's); an
+    ``index``, ``split`` and ``table``) or as records under one key (``{"data": [{…}, …]}``, a web API's); an
     :class:`LstmkitError` when it is none of them (one record, or settings)."""
     values = list(doc.values())
     if {"columns", "data"} <= set(doc) and isinstance(doc["data"], list):          # orient="split"
         return pd.DataFrame(doc["data"], columns=doc["columns"])
+    if {"schema", "data"} <= set(doc) and isinstance(doc["schema"], dict) and isinstance(doc["data"], list):
+        df = pd.DataFrame.from_records(doc["data"])                                   # orient="table"
+        return df.drop(columns=[k for k in doc["schema"].get("primaryKey") or [] if k == "index" and k in df])
     if len(doc) == 1 and isinstance(values[0], list) and values[0] and all(isinstance(r, dict) for r in values[0]):
         return pd.DataFrame.from_records(values[0])
     if values and all(isinstance(v, dict) for v in values):

@@ -309,4 +309,29 @@ def read_report(run: str | Path) -> dict[str, Any]:
         raise LstmkitError(f"{path} is corrupt (not valid JSON)", "retrain to get a new report") from None
     if not isinstance(report, dict) or "findings" not in report:
         raise LstmkitError(f"{path} is not a doctor report", "retrain to get a new report")
+    damage = _damage(report)
+    if damage:                                      # format_report would fail on it with a traceback
+        raise LstmkitError(f"{path} is not a doctor report: {damage}", "retrain to get a new report")
     return report
+
+
+def _damage(report: dict[str, Any]) -> str | None:
+    """What in a report :func:`format_report` cannot print (a hand-edited or foreign file), or None."""
+    findings = report["findings"]
+    if not isinstance(findings, list):
+        return f"its findings are {type(findings).__name__}, not a list"
+    for k, f in enumerate(findings, 1):
+        if not (isinstance(f, dict) and all(isinstance(f.get(key), str) for key in ("kind", "title"))
+                and all(isinstance(f.get(key), list) for key in ("evidence", "remedies"))):
+            return f"finding {k} lacks its kind, title, evidence or remedies"
+    evidence = report.get("evidence", {})
+    if not isinstance(evidence, dict):
+        return f"its evidence is {type(evidence).__name__}, not a mapping"
+    cmp = evidence.get("baselines")
+    if cmp is None:
+        return None
+    number = (lambda v: v is None or isinstance(v, (int, float)) and not isinstance(v, bool))
+    if not (isinstance(cmp, dict) and number(cmp.get("model")) and isinstance(cmp.get("scores", {}), dict)
+            and all(number(v) for v in cmp.get("scores", {}).values())):
+        return "its baseline comparison is not numbers"
+    return None

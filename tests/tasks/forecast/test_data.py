@@ -368,6 +368,20 @@ def test_missing_dates_filled_with_fill_and_named_without():
         assert p.values[6, 0] == pytest.approx(inserted)
 
 
+def test_the_hour_local_clocks_skip_in_spring_is_named_as_such():
+    """A logger's local times skip 02:00 on 31 March: the warning said only 'skips 1 step', and
+    its fix (--fill) invents an hour that never was."""
+    local = pd.date_range("2024-03-30", periods=60, freq="h", tz="Europe/Berlin").tz_localize(None)
+    df = pd.DataFrame({"time": local.strftime("%Y-%m-%d %H:%M"), "y": np.arange(60.0)})
+    with pytest.warns(UserWarning, match=r"the first 2024-03-31T02:00:00 \(local time skips that hour when clocks go "
+                                         r"forward, as in Europe/Berlin: times in UTC or with their UTC offset skip none\)"):
+        prepare(df, "y", time="time")
+    hours = pd.date_range("2024-03-30", periods=60, freq="h").delete(30)            # 06:00 on the 31st: missing
+    with pytest.warns(UserWarning, match=r"the first 2024-03-31T06:00:00: windows span the gaps") as got:
+        prepare(pd.DataFrame({"time": hours.strftime("%Y-%m-%d %H:%M"), "y": np.arange(59.0)}), "y", time="time")
+    assert not any("clocks" in str(w.message) for w in got)
+
+
 def test_missing_dates_of_many_series_warn_once():
     days = pd.date_range("2024-01-01", periods=30, freq="D")
     df = pd.concat([pd.DataFrame({"id": k, "date": days[keep], "y": np.arange(30.0)[keep]})

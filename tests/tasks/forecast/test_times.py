@@ -169,9 +169,14 @@ def test_date_columns_finds_dates_and_leaves_labels_and_numbers():
                        "ymd": [20240131, 20240229, 20240331],
                        "month": ["May", "June", "July"],            # names, no year: not dates
                        "store": ["a1", "b2", "c3"], "n": [1, 2, 3], "x": [0.5, 1.5, 2.5],
-                       "code": ["2024-01-31", "soon", "2024-03-31"]})   # one cell not a date
-    assert date_columns(df) == ["when", "eu", "stamp", "ymd"]
-    assert date_columns(df, skip={"when", "ymd"}) == ["eu", "stamp"]
+                       "code": ["2024-01-31", "soon", "2024-03-31"],   # one cell not a date
+                       # ISO 8601's basic form, as text (loggers, Parquet strings): its year runs into the month,
+                       # and the column was left out: a file's rows then read in file order, forecasts undated
+                       "basic": ["20240131T000000Z", "20240229T000000Z", "20240331T000000Z"],
+                       "basic_day": ["20240131", "20240229", "20240331"],
+                       "sku": ["31415926", "27182818", "16180339"]})         # 8-digit codes, not years
+    assert date_columns(df) == ["when", "eu", "stamp", "ymd", "basic", "basic_day"]
+    assert date_columns(df, skip={"when", "ymd", "basic"}) == ["eu", "stamp", "basic_day"]
 
 
 @pytest.mark.parametrize("labels, first, freq", [
@@ -204,3 +209,19 @@ def test_a_total_row_under_the_dates_is_named_as_such():
         parse_time(pd.Series([*days, "Total"]), "date")
     with pytest.raises(LstmkitError, match=r"found 'soon' — use ISO dates"):
         parse_time(pd.Series([*days[:2], "soon", *days[2:]]), "date")
+
+
+def test_series_of_one_table_keep_one_step_length_give_or_take_gaps_and_months():
+    from lstmkit.tasks.forecast.times import check_one_step
+
+    def check(*indexes):
+        times = np.concatenate([pd.DatetimeIndex(i).as_unit("ns").to_numpy() for i in indexes])
+        check_one_step(times, np.array([len(i) for i in indexes]), [f"s{k}" for k in range(len(indexes))], "time")
+
+    days = pd.date_range("2024-01-01", periods=60, freq="D")
+    check(days, days.delete([3, 4, 10]), pd.bdate_range("2024-01-01", periods=40), days[:2])   # gaps, weekdays, 2 rows
+    check(pd.date_range("2020-01-01", periods=30, freq="MS"), pd.date_range("2020-01-31", periods=30, freq="ME"))
+    with pytest.raises(LstmkitError, match="series 's1' by 1 hour, series 's0' by 1 day"):
+        check(days, pd.date_range("2024-01-01", periods=60, freq="h"))
+    with pytest.raises(LstmkitError, match="series 's2' by 7 days"):
+        check(days, days, pd.date_range("2024-01-07", periods=30, freq="W"))

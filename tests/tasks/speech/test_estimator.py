@@ -214,6 +214,17 @@ def test_validation_recordings_that_are_training_ones_are_warned_of(corpus, tiny
         SpeechRecognizer(**{**tiny, "max_epochs": 1}).fit(corpus / "manifest.csv", val_data=corpus / "manifest.csv")
 
 
+def test_an_unsegmented_recording_among_short_clips_is_warned_of(tmp_path, tiny):
+    """A 70-second recording among half-second clips trained without a word; its batch is padded to
+    it (an hour of audio beside eight clips took 4.6 GB at hidden size 4)."""
+    write_manifest(tmp_path, 8, seed=0, name="train.csv")
+    sf.write(tmp_path / "long.wav", 0.01 * np.random.default_rng(0).standard_normal(70 * RATE), RATE)
+    with open(tmp_path / "train.csv", "a") as f:
+        f.write("long.wav,ab\n")
+    with pytest.warns(UserWarning, match=r"long.wav is 1.2 min long, \d+x the median training clip \(0.\d s\)"):
+        SpeechRecognizer(**{**tiny, "max_epochs": 1}).fit(tmp_path / "train.csv", val_data=tmp_path / "train.csv")
+
+
 def test_recognising_many_clips_shows_progress_and_the_same_metrics(ctc_run, corpus, monkeypatch, capsys):
     from lstmkit.train import progress
     quiet = ctc_run.evaluate(corpus / "manifest.csv", beam=2)     # 120 clips: 4 batches of 32, then a beam each

@@ -12,7 +12,7 @@ from lstmkit.nn.zoo import ENCODERS
 from lstmkit.tasks.forecast.model import STRATEGIES
 from lstmkit.tasks.forecast.probabilistic import LIKELIHOODS, check_quantiles
 
-__all__ = ["check_config", "SCALERS", "RECURRENT", "FILL_MODES"]
+__all__ = ["check_config", "check_part_sizes", "SCALERS", "RECURRENT", "FILL_MODES"]
 
 SCALERS = ("minmax", "standard", "mase", "none")
 FILL_MODES = ("ffill", "interpolate", "zero")
@@ -83,6 +83,19 @@ def _check_split(cfg) -> None:
     if cfg.samples_per_epoch is not None and not _whole(cfg.samples_per_epoch):
         raise LstmkitError(f"`samples_per_epoch` must be a whole number >= 0, got {cfg.samples_per_epoch!r}",
                            "pass --samples-per-epoch 20000, say, or 0 to use every window")
+
+
+def check_part_sizes(cfg) -> None:
+    """A val or test part of fewer points than a horizon holds no window (a window belongs to the part
+    that holds all its targets): --test-size 1 with --horizon 40 trained, and its test metrics were
+    empty under 'no test windows (test_size 0)'. Checked when fitting, not when a run is loaded."""
+    for key in ("val_size", "test_size"):
+        v = getattr(cfg, key)
+        if v is not None and 0 < v < cfg.horizon:
+            flag = "--" + key.replace("_", "-")
+            raise LstmkitError(f"{flag} {v} is shorter than --horizon {cfg.horizon}: a window belongs to the part "
+                               f"that holds all its {cfg.horizon} targets, so the {key[:-5]} part would hold none",
+                               f"pass {flag} {cfg.horizon} or more (or 0 for no {key[:-5]} part)")
 
 
 def _check_inputs(cfg) -> None:

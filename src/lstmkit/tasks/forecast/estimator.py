@@ -21,7 +21,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.runs import META_FILE
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.tasks.forecast.auto import AUTO_FIELDS, auto_defaults
-from lstmkit.tasks.forecast.checks import check_config
+from lstmkit.tasks.forecast.checks import check_config, check_part_sizes
 from lstmkit.tasks.forecast.config import ForecastConfig
 from lstmkit.tasks.forecast.data import load_table, numbers_or_none
 from lstmkit.tasks.forecast.evaluation import panel_metrics
@@ -125,6 +125,7 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
                 cfg.target, named = implied_target(data, cfg)
                 found = {**found, **named}
         check_config(cfg)
+        check_part_sizes(cfg)
         cfg, auto = auto_defaults(cfg, data)
         check_config(cfg)
         return cfg, data, {**found, **auto}

@@ -4,18 +4,23 @@
     regularity / infer_freq   the inferred frequency and the number of gaps
     missing_steps(times)      the regular grid a series' times lie on with steps missing (None: none missing)
     daylight_saving_fold(t)   a zone whose clocks, set back, show local time ``t`` twice (None: none)
+    daylight_saving_gap(t)    a zone whose clocks, set forward, never show local time ``t`` (None: none)
+    warn_missing_steps(...)   one warning for the steps the series skip (filled, or read as they are)
     check_same_step(freq, trained)   data at another frequency than the run's training data: an error
+    check_one_step(times, lengths, ids, name)   series of one table at other frequencies: an error
 """
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from lstmkit.errors import LstmkitError
 
-__all__ = ["regularity", "infer_freq", "missing_steps", "daylight_saving_fold", "check_same_step"]
+__all__ = ["regularity", "infer_freq", "missing_steps", "daylight_saving_fold", "daylight_saving_gap", "check_same_step",
+           "check_one_step", "warn_missing_steps"]
 
 
 def regularity(index: pd.DatetimeIndex | None, name: str | None) -> tuple[str | None, int]:
@@ -112,6 +117,18 @@ def daylight_saving_fold(t: np.datetime64) -> str | None:
     return None
 
 
+def daylight_saving_gap(t: np.datetime64) -> str | None:
+    """A time zone in which local time ``t`` never happens (the hour skipped when clocks go forward),
+    or None: a logger that writes local time skips that hour, and no row is missing."""
+    index = pd.DatetimeIndex([t])
+    for zone in _FOLD_ZONES:
+        try:
+            index.tz_localize(zone, ambiguous="NaT", nonexistent="raise")
+        except ValueError:
+            return zone
+    return None
+
+
 def check_same_step(freq: str | None, trained: str | None, what: str = "the data") -> None:
     """An :class:`LstmkitError` when ``what`` steps by another frequency than the run was trained
     on (a daily model read weekly rows as days: its seasons and lags would mean other spans).
@@ -135,3 +152,64 @@ def _mean_step(freq: str) -> float | None:
     except (ValueError, TypeError):
         return None
     return float(np.diff(grid.asi8).mean()) / _DAY
+
+
+def check_one_step(times: np.ndarray, lengths: np.ndarray, ids: list[str], name: str | None) -> None:
+    """An :class:`LstmkitError` when the series of one table (``times`` datetime64[ns], end to end,
+    ``lengths`` each) step by other frequencies: one model reads every row as one step, and the run
+    keeps one frequency, so an hourly series beside daily ones got daily seasons and forecasts dated
+    a day apart. Each series' usual step is its median one (gaps and 28-31 day months are no
+    change); series of under 3 times are not judged."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    if len(lengths) < 2 or (lengths >= 3).sum() < 2:
+        return
+    steps = np.delete(np.diff(times.astype("datetime64[ns]").astype(np.int64)), np.cumsum(lengths)[:-1] - 1)
+    per = np.maximum(lengths - 1, 0)
+    series = np.repeat(np.arange(len(lengths)), per)
+    ordered = steps[np.lexsort((steps, series))]
+    usual = np.zeros(len(lengths))
+    judged = lengths >= 3
+    usual[judged] = ordered[(np.cumsum(per) - per + (per - 1) // 2)[judged]]
+    first = int(np.flatnonzero(judged)[0])
+    ratio = usual / usual[first]
+    other = np.flatnonzero(judged & ((ratio > 1.5) | (ratio < 2 / 3)))
+    if len(other):
+        k = int(other[0])
+        what = f"time column {name!r}" if name else "the time index"
+        raise LstmkitError(
+            f"the series step by different frequencies in {what}: series {ids[k]!r} by "
+            f"{_step_name(usual[k])}, series {ids[first]!r} by {_step_name(usual[first])} ({len(other)} of "
+            f"{len(lengths)} series differ from {ids[first]!r}): one model reads each row as one step, so the "
+            "seasons, lags and forecast times of one of them would be wrong",
+            "train one run per frequency (split the table by it), or resample every series to one frequency "
+            "(pandas: df.set_index('time').groupby('id').resample('D').mean())")
+
+
+def _step_name(ns: float) -> str:
+    """A step of ``ns`` nanoseconds as people write it: ``1 day``, ``7 days``, ``1 hour``, ``15 minutes``."""
+    for unit, size in (("day", _DAY), ("hour", 3_600 * 10**9), ("minute", 60 * 10**9), ("second", 10**9)):
+        if ns >= size:
+            n = ns / size
+            return f"{n:.4g} {unit}{'' if n == 1 else 's'}"
+    return f"{ns:.4g} nanoseconds"
+
+
+def warn_missing_steps(missing: list[tuple[str, int, Any]], time_col: str | None, id_col: str | None,
+                       fill: str | None) -> None:
+    """One warning for every series with steps missing from its regular grid: filled (``fill``),
+    or read as they are -- windows then span the gaps, so lags and seasons read out of phase."""
+    sid, k, first = missing[0]
+    total = sum(k for _, k, _ in missing)
+    where = f" in {len(missing)} series (e.g. {sid!r}: {k})" if id_col is not None else ""
+    first = pd.Timestamp(first).isoformat() if isinstance(first, np.datetime64) else int(first)
+    head = f"time column {time_col!r} skips {total} step{'s' * (total != 1)} of its regular grid{where}, the first {first}"
+    zone = daylight_saving_gap(np.datetime64(first)) if total == 1 and isinstance(first, str) else None
+    if zone is not None:           # a local clock's skipped hour, not a missing row
+        head += (f" (local time skips that hour when clocks go forward, as in {zone}: times in UTC or with their "
+                 "UTC offset skip none)")
+    if fill is not None:
+        warnings.warn(f"{head}; rows were inserted for them and filled ({fill})", UserWarning, stacklevel=3)
+    else:
+        warnings.warn(f"{head}: windows span the gaps, so lags and seasons read out of phase; insert the "
+                      f"missing steps with --fill interpolate (or --fill zero where a missing row means "
+                      f"nothing happened)", UserWarning, stacklevel=3)

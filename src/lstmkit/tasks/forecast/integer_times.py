@@ -26,6 +26,8 @@ def integer_dates(col: pd.Series) -> pd.Series | None:
     else None. A Unix column has ``.attrs["unix"]``, its unit."""
     if pd.api.types.is_bool_dtype(col) or not pd.api.types.is_integer_dtype(col) or not len(col):
         return None
+    if col.hasnans:                     # a nullable Int64 column with <NA>: no time column has empty cells
+        return None
     lo, hi = col.min(), col.max()
     if 1000 <= lo and hi <= 2999 and _consecutive(col):                 # years: 1871, 1872, ...
         return pd.to_datetime(pd.DataFrame({"year": col.astype("int64"), "month": 1, "day": 1}))

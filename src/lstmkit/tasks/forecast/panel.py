@@ -22,7 +22,6 @@ covariates feed the forecast in ``predict`` (the target is unknown there).
 """
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +32,8 @@ from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.calendar import calendar_features, calendar_names, parse_calendar
 from lstmkit.tasks.forecast.columns import frame_columns, series_labels
 from lstmkit.tasks.forecast.data import column_list, numeric_column, one_role_each
-from lstmkit.tasks.forecast.times import daylight_saving_fold, infer_freq, missing_steps, regularity, time_values
+from lstmkit.tasks.forecast.times import (check_one_step, daylight_saving_fold, infer_freq, missing_steps,
+                                           regularity, time_values, warn_missing_steps)
 
 __all__ = ["Panel", "read_panel"]
 
@@ -197,7 +197,8 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None)
         if not clean or (grid is not None and cfg.fill is not None):
             gaps = ~np.isfinite(ys_).all(1)                       # rows inserted, or with an empty target cell
             unobserved = gaps if gaps.any() else None
-            ys_, k1 = _fill(ys_, cfg.fill, sid, targets)
+            # a wide table's series is its own column: 'value' is a name of the melted table, not the file's
+            ys_, k1 = _fill(ys_, cfg.fill, sid, [sid] if cfg.format == "wide" else targets, wide=cfg.format == "wide")
             ps_, k2 = _fill(ps_, cfg.fill, sid, past, allow_empty_column=False)
             fs_, k3 = _fill(fs_, cfg.fill, sid, fut, allow_empty_column=False)
             n_filled += k1 + k2 + k3
@@ -221,7 +222,7 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None)
         ahead_t.append(ts[last:] if ts is not None else None)
 
     if missing:
-        _say_missing(missing, time_col, id_col, cfg.fill)
+        warn_missing_steps(missing, time_col, id_col, cfg.fill)
     if not out_ids and all(s["reason"] == "no target values" for s in skipped):
         empty = [t for t, v in zip(targets, y.T) if not np.isfinite(v).any()]
         raise LstmkitError(f"the target column {empty[0]!r} has no values" if empty else
@@ -250,6 +251,8 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None)
     cat = (lambda parts, w: np.concatenate(parts) if parts else np.zeros((0, w)))
     values, past_a, fut_a = cat(parts_y, len(targets)), cat(parts_p, len(past)), cat(parts_f, len(fut))
     tt = np.concatenate(parts_t) if parts_t else None
+    if freq is not None:
+        check_one_step(tt, lengths, out_ids, time_col)
     if calendar:
         fut_a = np.concatenate([fut_a, calendar_features(tt, calendar)], 1)
         ahead_f = [np.concatenate([f, calendar_features(t, calendar)], 1) for f, t in zip(ahead_f, ahead_t)]
@@ -268,31 +271,15 @@ def _spread(a: np.ndarray, at: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def _say_missing(missing: list[tuple[str, int, Any]], time_col: str | None, id_col: str | None,
-                 fill: str | None) -> None:
-    """One warning for every series with steps missing from its regular grid: filled (``fill``),
-    or read as they are -- windows then span the gaps, so lags and seasons read out of phase."""
-    sid, k, first = missing[0]
-    total = sum(k for _, k, _ in missing)
-    where = f" in {len(missing)} series (e.g. {sid!r}: {k})" if id_col is not None else ""
-    first = pd.Timestamp(first).isoformat() if isinstance(first, np.datetime64) else int(first)
-    head = f"time column {time_col!r} skips {total} step{'s' * (total != 1)} of its regular grid{where}, the first {first}"
-    if fill is not None:
-        warnings.warn(f"{head}; rows were inserted for them and filled ({fill})", UserWarning, stacklevel=3)
-    else:
-        warnings.warn(f"{head}: windows span the gaps, so lags and seasons read out of phase; insert the "
-                      f"missing steps with --fill interpolate (or --fill zero where a missing row means "
-                      f"nothing happened)", UserWarning, stacklevel=3)
-
-
-def _fill(a: np.ndarray, fill: str | None, sid: str, names: list[str], allow_empty_column: bool = True):
+def _fill(a: np.ndarray, fill: str | None, sid: str, names: list[str], allow_empty_column: bool = True,
+          wide: bool = False):
     bad = ~np.isfinite(a)
     if not bad.any():
         return a, 0
     if fill is None:
         j = int(np.flatnonzero(bad.any(0))[0])
-        raise LstmkitError(f"empty or non-finite cells in column {names[j]!r} of series {sid!r} "
-                           f"({int(bad[:, j].sum())} of {len(a)} rows)",
+        where = f"column {names[j]!r}" + ("" if wide else f" of series {sid!r}")
+        raise LstmkitError(f"empty or non-finite cells in {where} ({int(bad[:, j].sum())} of {len(a)} rows)",
                            "clean the data, or train with --fill ffill|interpolate|zero (its runs repair them "
                            "at prediction too)")
     df = pd.DataFrame(a)

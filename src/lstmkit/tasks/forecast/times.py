@@ -34,19 +34,23 @@ import pandas as pd
 from pandas.tseries.api import guess_datetime_format
 
 from lstmkit.errors import LstmkitError
-from lstmkit.tasks.forecast.grid import check_same_step, daylight_saving_fold, infer_freq, missing_steps, regularity
+from lstmkit.tasks.forecast.grid import (check_one_step, check_same_step, daylight_saving_fold, daylight_saving_gap,
+                                         infer_freq, missing_steps, regularity, warn_missing_steps)
 from lstmkit.tasks.forecast.integer_times import UNIT_NAMES, integer_dates
 
 __all__ = ["parse_time", "time_values", "integer_dates", "regularity", "infer_freq", "date_columns",
-           "missing_steps", "daylight_saving_fold", "calendar_labels", "check_same_step"]
+           "missing_steps", "daylight_saving_fold", "calendar_labels", "check_same_step", "check_one_step",
+           "daylight_saving_gap", "warn_missing_steps"]
 
 # day and month as the first two numbers of a date (31/01/2020, 1.2.20, 01-02-2020 12:00)
 _DMY = r"(\d{1,2})[./-](\d{1,2})[./-]\d{2,4}(?!\d)"
 _DMY_SHAPE = r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}(?!\d)"     # the same without groups (faster to match)
 # a UTC offset (or Z) ending a time stamp that has a time of day: 12:00:00+01:00, 12:00Z, 12:00:00.5-0500
 _OFFSET = r"(Z|[+-]\d\d(?::?\d\d)?)$"
-# a cell that can be a date: a 4-digit year, or day and month before a 2-digit year (a bare "May" or "3" is not)
-_DATE_LIKE = r"(?:^|\D)\d{4}(?!\d)|" + _DMY_SHAPE
+# a cell that can be a date: a 4-digit year, or day and month before a 2-digit year (a bare "May" or "3" is not),
+# or ISO 8601's basic form (20240131, 20240131T1300, 20240131T130000Z), whose year runs into the month
+_ISO_BASIC = r"^(?:19|20)\d{6}(?:T\d{2}(?:\d{2}){0,2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
+_DATE_LIKE = r"(?:^|\D)\d{4}(?!\d)|" + _DMY_SHAPE + "|" + _ISO_BASIC
 _CLOCK = r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[AaPp][Mm])?"     # a time of day alone: 13:05, 1:05:30 PM
 _ISO_HINT = "write ISO dates such as 2020-01-31 (or 2020-01-31 12:00), which read one way only"
 
@@ -154,7 +158,7 @@ def time_values(col: pd.Series, name: str, dates: str | None = None) -> tuple[np
     anything else as naive ``datetime64[ns]`` via :func:`parse_time`; and what the data summary
     says of it: ``time_note`` when the times were converted to UTC, ``dates`` when the order of
     day and month mattered."""
-    if pd.api.types.is_integer_dtype(col) and integer_dates(col) is None:
+    if pd.api.types.is_integer_dtype(col) and not col.hasnans and integer_dates(col) is None:
         return col.to_numpy(dtype=np.int64), {}
     times = parse_time(col, name, dates)
     utc_from, info = times.attrs.get("utc_from") or [], {}

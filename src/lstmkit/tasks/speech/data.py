@@ -36,7 +36,7 @@ from lstmkit.tasks.speech.resampling import BlockResampler, resample
 __all__ = ["Utterances", "read_utterances", "check_pattern_applies", "check_files_exist", "audio_paths", "clip_length", "read_manifest",
            "read_folder", "name_pattern", "read_audio", "AudioNote", "loud_peak", "promised_seconds", "loud_warning", "resample",
            "common_rate", "report_notes", "warn_untrained_labels", "warn_untrained_symbols", "warn_shared_recordings",
-           "Symbols", "BLANK"]
+           "warn_long_clips", "Symbols", "BLANK"]
 
 BLANK = "<blank>"
 _READ_FRAMES = 1 << 16    # frames read at once: 512 KiB of float32 stereo
@@ -156,6 +156,20 @@ def warn_shared_recordings(train: Utterances, val: Utterances) -> None:
         warnings.warn(f"{len(shared)} of the {len(val)} validation recordings are training recordings too (first: "
                       f"{Path(shared[0]).name}): the validation scores flatter the model, and early stopping trusts "
                       "them; pass --val with recordings kept out of training", UserWarning, stacklevel=3)
+
+
+def warn_long_clips(paths: Sequence[str], durations: Sequence[float]) -> None:
+    """One warning when a training clip runs over a minute and 10x the median clip: an unsegmented
+    recording. Each clip batched with it is padded to its length (a 60-minute one beside eight
+    short ones took 4.6 GB at hidden size 4, a 3-hour one would take the machine), and one text
+    over minutes of audio teaches little."""
+    k = int(np.argmax(durations)) if len(durations) else 0
+    median = float(np.median(durations)) if len(durations) else 0.0
+    if len(durations) and durations[k] > 60 and durations[k] > 10 * median:
+        warnings.warn(f"{Path(paths[k]).name} is {durations[k] / 60:.1f} min long, {durations[k] / median:.0f}x the "
+                      f"median training clip ({median:.1f} s): training pads the clips batched with it to its "
+                      "length, and memory grows with it; split long recordings into clips of one utterance "
+                      "(under 30 s, as speech corpora hold them)", UserWarning, stacklevel=3)
 
 
 # -- audio ---------------------------------------------------------------------------------------

@@ -21,8 +21,8 @@ from lstmkit.nn.seq2seq import beam_search, sequence_loss
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.tasks.speech.config import SpeechConfig, check_hop
 from lstmkit.tasks.speech.data import (Symbols, Utterances, audio_paths, check_pattern_applies, common_rate,
-                                       read_utterances, report_notes, warn_shared_recordings, warn_untrained_labels,
-                                       warn_untrained_symbols)
+                                       read_utterances, report_notes, warn_long_clips, warn_shared_recordings,
+                                       warn_untrained_labels, warn_untrained_symbols)
 from lstmkit.tasks.speech.decode import LMFusion, decode_batch, lm_scorer
 from lstmkit.tasks.speech.features import FeatureBatches, FeatureSpec, Normalizer, read_features
 from lstmkit.tasks.speech.metrics import check_references, plot_ctc_posteriors, plot_spectrogram, recognition_metrics
@@ -86,6 +86,7 @@ class SpeechRecognizer(RunEstimator):
         lm = self._lm_fusion(cfg.lm) if cfg.lm and cfg.mode == "ctc" else None   # fail before training
         self.normalizer_ = Normalizer(cfg.normalize)
         raw_tr, dur_tr, notes = self._features(train.paths, normalize=False, progress=cfg.train.progress)
+        warn_long_clips(train.paths, dur_tr)
         self.normalizer_.fit(raw_tr)
         x_tr = [torch.from_numpy(self.normalizer_(f)) for f in raw_tr]
         raw_va, dur_va, notes_va = self._features(val.paths, normalize=False, progress=cfg.train.progress)
