@@ -89,3 +89,25 @@ def test_a_wrong_subcommand_is_caught():
     (args,) = lstmkit_lines("lstmkit forecast fit --data s.csv")
     with pytest.raises(AssertionError, match="forecast fit"):
         unknown_flags(args)
+
+
+def every_flag() -> set[str]:
+    """Each --flag some ``lstmkit`` command takes, lazily mounted commands included."""
+    found, todo = set(), [(typer.main.get_command(app), True)]
+    while todo:
+        command, root = todo.pop()
+        found |= {opt for p in command.params for opt in (*p.opts, *p.secondary_opts)}
+        for name, sub in (getattr(command, "commands", None) or {}).items():
+            todo.append((lazy_command(name) if root and name in _LAZY else sub, False))
+    return found
+
+
+# flags of other tools the README's prose names: pytest's, curl's and the benchmark scripts'
+OTHER_TOOLS = {"--collect-only", "--data-binary", "--defaults", "--freq", "--part"}
+
+
+def test_every_flag_the_readme_prose_names_exists():
+    text = re.sub(r"^```.*?^```", "", (ROOT / "README.md").read_text(encoding="utf-8"), flags=re.M | re.S)
+    named = set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", text)) - OTHER_TOOLS - {"--help"}
+    assert named, "no flags found: the prose parser is broken"
+    assert not sorted(named - every_flag())
