@@ -15,8 +15,19 @@ DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 
 def shell_blocks(text: str) -> list[str]:
-    """The bodies of the ```bash / ```sh / ```console code blocks of a markdown text."""
-    return re.findall(r"^```(?:bash|sh|shell|console)\n(.*?)^```", text, flags=re.M | re.S)
+    """The bodies of the shell (```bash, ```sh, ```console) and plain (```) code blocks of a markdown text."""
+    blocks, lang, body = [], None, []
+    for line in text.splitlines(keepends=True):
+        if line.startswith("```"):
+            if lang is None:
+                lang, body = line[3:].strip(), []
+            else:
+                if lang in ("", "bash", "sh", "shell", "console"):
+                    blocks.append("".join(body))
+                lang = None
+        elif lang is not None:
+            body.append(line)
+    return blocks
 
 
 def lstmkit_lines(block: str) -> list[list[str]]:
@@ -111,3 +122,8 @@ def test_every_flag_the_readme_prose_names_exists():
     named = set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", text)) - OTHER_TOOLS - {"--help"}
     assert named, "no flags found: the prose parser is broken"
     assert not sorted(named - every_flag())
+
+
+def test_shell_and_plain_blocks_are_read_and_python_blocks_are_not():
+    text = "```python\nlstmkit.load('r')\n```\n\n```bash\nlstmkit a\n```\ntext\n```\nlstmkit b\n```\n"
+    assert shell_blocks(text) == ["lstmkit a\n", "lstmkit b\n"]
