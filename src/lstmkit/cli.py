@@ -37,21 +37,30 @@ app.add_typer(lm_app, name="lm")
 app.add_typer(speech_app, name="speech")
 
 
+_LAZY: dict[str, str] = {}          # command name -> "module:attr", imported when run
+
+
+def lazy_command(name: str):
+    """The click command behind the lazily mounted ``lstmkit NAME`` (imports its module): its real
+    options and sub-commands, as ``lstmkit NAME --help`` shows them."""
+    module, attr = _LAZY[name].split(":")
+    obj = getattr(importlib.import_module(module), attr)
+    if not isinstance(obj, typer.Typer):
+        single = typer.Typer(add_completion=False)
+        single.command(name=name, help=obj.__doc__)(obj)
+        obj = single
+    return literal_help(typer.main.get_command(obj))
+
+
 def _mount_lazily(name: str, target: str, summary: str) -> None:
     """Mount ``module:attr`` (a typer app or one command function) as ``lstmkit NAME``, imported
     only when the command runs; its own options, --help and usage errors are passed through."""
+    _LAZY[name] = target
 
     @app.command(name=name, help=summary, add_help_option=False,
                  context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
     def command(ctx: typer.Context) -> None:
-        module, attr = target.split(":")
-        obj = getattr(importlib.import_module(module), attr)
-        if not isinstance(obj, typer.Typer):
-            single = typer.Typer(add_completion=False)
-            single.command(name=name, help=obj.__doc__)(obj)
-            obj = single
-        code = literal_help(typer.main.get_command(obj)).main(args=ctx.args, prog_name=f"lstmkit {name}",
-                                                              standalone_mode=False)
+        code = lazy_command(name).main(args=ctx.args, prog_name=f"lstmkit {name}", standalone_mode=False)
         if isinstance(code, int) and code:        # typer.Exit(code) inside the command
             raise typer.Exit(code)
 

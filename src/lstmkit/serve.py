@@ -4,10 +4,10 @@
 >>> c = Client("http://127.0.0.1:8000")
 >>> c.health(), [m["name"] for m in c.models()]
 >>> c.predict(model="reviews", texts=["a wonderful film"])        # any task's JSON request
->>> c.predict(instances=[{"y": history}])                         # one run served: no model name
+>>> c.predict(instances=[{"units": history}])                     # one run served: no model name
 >>> c.upload("hello.wav", model="speech")                         # a WAV file, as it is
 >>> with c.stream(model="sales") as s:                            # the WebSocket /stream
-...     s.send({"y": 412.3})                                      # -> {"step": 1, "forecast": {...}}
+...     s.send({"units": 412.3})                                  # -> {"step": 1, "forecast": {...}}
 
 HTTP goes through the standard library; streams use ``websockets`` (the ``[serve]`` extra). A
 service that cannot be reached, a 4xx / 5xx answer and a stream's error answer are each one
