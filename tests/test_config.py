@@ -38,7 +38,9 @@ def test_unknown_keys_name_the_known_ones(cls):
 BAD = [
     (TrainConfig, {"max_epochs": -1}, "`max_epochs` must be a positive integer, got -1 — pass --max-epochs 1"),
     (TrainConfig, {"batch_size": 0}, "`batch_size` must be a positive integer, got 0"),
-    (TrainConfig, {"patience": -2}, "`patience` must be a whole number >= 0, got -2"),
+    (TrainConfig, {"patience": -2}, "`patience` must be a positive integer, got -2"),
+    # 0 passed every check, then training raised ValueError('patience must be >= 1') from the stopper
+    (TrainConfig, {"patience": 0}, "`patience` must be a positive integer, got 0 — pass --patience 1 or more"),
     (TrainConfig, {"lr": 0.0}, "`lr` must be positive, got 0.0"),
     (TrainConfig, {"lr_factor": 1.5}, r"`lr_factor` must be in \(0, 1\), got 1.5"),
     (TrainConfig, {"precision": "fp16"}, "unknown precision 'fp16' — use one of: fp32, bf16"),

@@ -70,8 +70,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if isinstance(self.progress, bool):       # progress=False as scikit-learn's verbose=False reads
             self.progress = "auto" if self.progress else "off"
-        check_positive(self, "max_epochs", "batch_size")
-        check_non_negative(self, "lr_patience", "patience", "nan_retries", "checkpoint_every")
+        check_positive(self, "max_epochs", "batch_size", "patience")     # the early stopper needs 1 or more
+        check_non_negative(self, "lr_patience", "nan_retries", "checkpoint_every")
         budget = self.max_minutes
         if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, float))
                                    or not math.isfinite(budget) or budget <= 0):

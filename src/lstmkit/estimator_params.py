@@ -10,12 +10,14 @@ scikit-learn itself is imported only when it asks for the tags: it takes about a
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import inspect
-from typing import Any
+from typing import Any, Iterator
 
 from lstmkit.config import TrainConfig, flatten_config
+from lstmkit.errors import TrainingInterrupted
 
 __all__ = ["EstimatorParams", "estimator_signature", "parameters_doc"]
 
@@ -46,6 +48,25 @@ class EstimatorParams:
         and the settings it learned with in ``config_``, until the next ``fit``."""
         self.config = self._resolve_config(self.config, params)
         return self
+
+    @contextlib.contextmanager
+    def _fit_or_unchanged(self) -> Iterator[None]:
+        """The body of ``fit``, all or nothing, as scikit-learn's estimators are: a fit that raises
+        (data refused after the classes were read, a network built but refused by the trainer, an
+        error while training) leaves the estimator as it was: the model fitted before, or
+        unfitted. Without it ``predict`` answered from an untrained network, or from new classes
+        over old weights. Ctrl-C (:class:`~lstmkit.errors.TrainingInterrupted`) keeps the model
+        trained so far: its run folder is marked interrupted, and ``resume`` continues it.
+        A ``with`` block rather than a wrapper, so a warning's ``stacklevel`` still reaches the caller."""
+        before = dict(vars(self))          # a fit rebinds what it learns; it never edits these in place
+        try:
+            yield
+        except TrainingInterrupted:
+            raise
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(before)
+            raise
 
     def __sklearn_clone__(self):
         """``sklearn.base.clone``: a new, unfitted estimator with a copy of these settings."""

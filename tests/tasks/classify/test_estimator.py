@@ -274,3 +274,16 @@ def test_fit_encodes_the_training_texts_once_and_trains_as_with_a_second_encodin
     twice = TextClassifier(**settings).fit(x, y)                       # the training part encoded anew
     assert calls.count(54) == 3
     assert (once.predict_proba(x) == twice.predict_proba(x)).all()
+
+
+def test_a_one_column_frame_of_texts_with_y_is_read_as_the_texts(texts, tiny):
+    """fit(df[["review"]], df["label"]), scikit-learn's X and y, was refused: "text column 'text' not
+    found — pass --text with one of: review", though the one column can only be the texts
+    (predict read such a frame already)."""
+    import pandas as pd
+    x, y = texts(40)
+    with pytest.warns(UserWarning, match="reading its one column 'review' as the texts"):
+        clf = TextClassifier(max_epochs=1, **tiny).fit(pd.DataFrame({"review": x}), y)
+    np.testing.assert_array_equal(TextClassifier(max_epochs=1, **tiny).fit(x, y).predict_proba(x), clf.predict_proba(x))
+    with pytest.raises(LstmkitError, match="text column 'text' not found"):     # two columns: say which
+        TextClassifier(max_epochs=1, **tiny).fit(pd.DataFrame({"review": x, "id": range(40)}), y)

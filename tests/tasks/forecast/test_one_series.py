@@ -109,6 +109,21 @@ def test_a_series_with_a_date_index_and_too_short_a_series():
     assert "70/15/15 splits" in str(e.value)
 
 
+def test_the_time_column_may_come_as_the_frames_date_index():
+    """A model fitted on a ``time`` column refused the same frame indexed by it
+    (``df.set_index("time")``), the shape pandas' resample and read_csv(index_col=...) give:
+    "time column 'time' not found — available columns: y, temp"."""
+    df = sine_frame(n=200)
+    est = Forecaster(**{**TINY, "horizon": 2}).fit(df, target="y", time="time")
+    by_index = df.set_index("time")
+    pd.testing.assert_frame_equal(est.predict(by_index), est.predict(df))
+    assert est.evaluate(by_index) == est.evaluate(df)
+    again = Forecaster(**{**TINY, "horizon": 2}).fit(by_index, target="y", time="time")
+    pd.testing.assert_frame_equal(again.predict(df), est.predict(df))
+    with pytest.raises(LstmkitError, match="time column 'time' not found"):
+        est.predict(by_index.rename_axis("when"))           # another date index: not silently the time
+
+
 def test_settings_the_network_cannot_use_are_config_errors():
     with pytest.raises(LstmkitError, match="needs a recurrent encoder"):
         Forecaster(**TINY, strategy="seq2seq", model="tcn").fit(sine_frame(), target="y", time="time")

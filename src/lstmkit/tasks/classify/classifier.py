@@ -108,80 +108,81 @@ class Classifier(RunEstimator, ABC):
         ``out/classify-<timestamp>`` is created, only after every input has passed its checks.
         ``callbacks`` (trainer :class:`~lstmkit.train.callbacks.Callback` objects) see every epoch.
         """
-        cfg = self._resolve_config(self.config, overrides)
-        check_kind(cfg, self.kind)
-        full = self._read(data, cfg, y=y)
-        classes = check_classes(full.labels)
-        warn_label_spellings(full.labels)
-        if val_data is not None:
-            train, val = full, self._read_part(val_data, cfg, "val_data")
-            check_known_labels(val.labels, classes)
-        elif cfg.val_frac == 0:
-            train, val = full, None
-        else:
-            if len(classes) == len(full):               # a split would leave nothing to validate on
-                raise LstmkitError(f"each of the {len(classes)} classes has one example ({len(full)} rows): nothing to "
-                                   f"validate on", "check the label column (--label: does it hold the texts?); "
-                                   "or pass a --val file, or --val-frac 0 to hold nothing out")
-            train_idx, val_idx = stratified_split(full.labels, cfg.val_frac, cfg.train.seed)
-            train, val = full.subset(train_idx), full.subset(val_idx)
-            check_classes(train.labels, "the training part after the validation split")
-            if len(val_idx) > len(train_idx):
-                warnings.warn(f"--val-frac {cfg.val_frac:g} holds out {len(val_idx)} of {len(full)} rows for "
-                              f"validation and trains on {len(train_idx)}: the model learns from the smaller part; "
-                              "pass --val-frac 0.1 to 0.2", UserWarning, stacklevel=2)
-        test = None
-        if test_data is not None:
-            test = self._read_part(test_data, cfg, "test_data")
-            check_known_labels(test.labels, classes)
+        with self._fit_or_unchanged():        # a failed fit leaves the estimator as it was
+            cfg = self._resolve_config(self.config, overrides)
+            check_kind(cfg, self.kind)
+            full = self._read(data, cfg, y=y)
+            classes = check_classes(full.labels)
+            warn_label_spellings(full.labels)
+            if val_data is not None:
+                train, val = full, self._read_part(val_data, cfg, "val_data")
+                check_known_labels(val.labels, classes)
+            elif cfg.val_frac == 0:
+                train, val = full, None
+            else:
+                if len(classes) == len(full):               # a split would leave nothing to validate on
+                    raise LstmkitError(f"each of the {len(classes)} classes has one example ({len(full)} rows): nothing to "
+                                       f"validate on", "check the label column (--label: does it hold the texts?); "
+                                       "or pass a --val file, or --val-frac 0 to hold nothing out")
+                train_idx, val_idx = stratified_split(full.labels, cfg.val_frac, cfg.train.seed)
+                train, val = full.subset(train_idx), full.subset(val_idx)
+                check_classes(train.labels, "the training part after the validation split")
+                if len(val_idx) > len(train_idx):
+                    warnings.warn(f"--val-frac {cfg.val_frac:g} holds out {len(val_idx)} of {len(full)} rows for "
+                                  f"validation and trains on {len(train_idx)}: the model learns from the smaller part; "
+                                  "pass --val-frac 0.1 to 0.2", UserWarning, stacklevel=2)
+            test = None
+            if test_data is not None:
+                test = self._read_part(test_data, cfg, "test_data")
+                check_known_labels(test.labels, classes)
 
-        self.config_, self.classes_, self.label_type_ = cfg, classes, label_type(y)
-        encoded = self._fit_preprocessing(train, cfg)
-        if val_data is not None:                   # before training: a test file is read after it
-            val = self._check_like_training(val, "the validation data")
-        if test is not None:
-            test = self._check_like_training(test, "the test data")
-        index = {c: k for k, c in enumerate(classes)}
-        y_train = torch.tensor([index[v] for v in train.labels], dtype=torch.long)
-        counts = torch.bincount(y_train, minlength=len(classes))
-        self.majority_ = int(counts.argmax())
-        weights = None
-        if cfg.class_weight == "balanced":
-            weights = (len(y_train) / (len(classes) * counts.clamp(min=1).double())).float()
-        self.class_weights_ = None if weights is None else weights.tolist()
-        x_train = self._encode(train) if encoded is None else encoded
-        self.data_summary_ = data_summary(full, train, val, test, data, val_data, test_data, x_train)
-        warn_truncated(self.data_summary_["truncated"], cfg, self.kind)
-
-        torch.manual_seed(cfg.train.seed)
-        self.net_ = self._build_net()
-        callbacks = (*callbacks, *self._start_weights(cfg))
-
-        pad = PAD_ID if self.kind == "text" else 0.0
-        train_batches = self._training_batches(BucketBatches(x_train, y_train, cfg.train.batch_size, shuffle=True,
-                                                             bucket=cfg.bucket, pad_value=pad))
-        val_batches = None
-        if val is not None:
-            x_val = self._encode(val)
-            y_val = torch.tensor([index[v] for v in val.labels], dtype=torch.long)
-            val_batches = BucketBatches(x_val, y_val, EVAL_BATCH, pad_value=pad)
-
-        def metrics() -> dict[str, Any]:
-            for part, what in ((val, f"the validation {'data' if val_data is not None else 'part'}"),
-                               (test, "the test data")):
-                if part is not None:                # said with the scores it flatters
-                    self._warn_overlap(train, part, what)
-            self._after_training(*((x_val, y_val) if val is not None else ([], None)))
-            m = ({"val": self._metrics(x_val, val.labels)} if val is not None
-                 else {"train": self._metrics(x_train, train.labels)})
-            warn_unseen_class(m.get("val"), self.data_summary_["classes"], cfg)
+            self.config_, self.classes_, self.label_type_ = cfg, classes, label_type(y)
+            encoded = self._fit_preprocessing(train, cfg)
+            if val_data is not None:                   # before training: a test file is read after it
+                val = self._check_like_training(val, "the validation data")
             if test is not None:
-                m["test"] = self._metrics(self._encode(test), test.labels)
-            return m
+                test = self._check_like_training(test, "the test data")
+            index = {c: k for k, c in enumerate(classes)}
+            y_train = torch.tensor([index[v] for v in train.labels], dtype=torch.long)
+            counts = torch.bincount(y_train, minlength=len(classes))
+            self.majority_ = int(counts.argmax())
+            weights = None
+            if cfg.class_weight == "balanced":
+                weights = (len(y_train) / (len(classes) * counts.clamp(min=1).double())).float()
+            self.class_weights_ = None if weights is None else weights.tolist()
+            x_train = self._encode(train) if encoded is None else encoded
+            self.data_summary_ = data_summary(full, train, val, test, data, val_data, test_data, x_train)
+            warn_truncated(self.data_summary_["truncated"], cfg, self.kind)
 
-        loss_fn = self._loss_fn(ClassificationLoss(len(classes), weights))
-        return self._train_and_save(cfg.train, train_batches, val_batches, loss_fn=loss_fn, out=out, run_dir=run_dir,
-                                    resume=resume, callbacks=callbacks, metrics=metrics, plots=self._plots)
+            torch.manual_seed(cfg.train.seed)
+            self.net_ = self._build_net()
+            callbacks = (*callbacks, *self._start_weights(cfg))
+
+            pad = PAD_ID if self.kind == "text" else 0.0
+            train_batches = self._training_batches(BucketBatches(x_train, y_train, cfg.train.batch_size, shuffle=True,
+                                                                 bucket=cfg.bucket, pad_value=pad))
+            val_batches = None
+            if val is not None:
+                x_val = self._encode(val)
+                y_val = torch.tensor([index[v] for v in val.labels], dtype=torch.long)
+                val_batches = BucketBatches(x_val, y_val, EVAL_BATCH, pad_value=pad)
+
+            def metrics() -> dict[str, Any]:
+                for part, what in ((val, f"the validation {'data' if val_data is not None else 'part'}"),
+                                   (test, "the test data")):
+                    if part is not None:                # said with the scores it flatters
+                        self._warn_overlap(train, part, what)
+                self._after_training(*((x_val, y_val) if val is not None else ([], None)))
+                m = ({"val": self._metrics(x_val, val.labels)} if val is not None
+                     else {"train": self._metrics(x_train, train.labels)})
+                warn_unseen_class(m.get("val"), self.data_summary_["classes"], cfg)
+                if test is not None:
+                    m["test"] = self._metrics(self._encode(test), test.labels)
+                return m
+
+            loss_fn = self._loss_fn(ClassificationLoss(len(classes), weights))
+            return self._train_and_save(cfg.train, train_batches, val_batches, loss_fn=loss_fn, out=out, run_dir=run_dir,
+                                        resume=resume, callbacks=callbacks, metrics=metrics, plots=self._plots)
 
     def check(self, data, y=None, **overrides: Any) -> None:
         """Check the settings and read ``data`` as :meth:`fit` would, without training (a search

@@ -183,7 +183,7 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
         if not require_label:
             _warn_blank_lines(df, where)
         names = [str(c) for c in df.columns]
-        if not require_label and len(names) == 1 and text not in names:     # a table of texts alone: its texts
+        if (not require_label or y is not None) and len(names) == 1 and text not in names:   # texts alone (X, y)
             warnings.warn(f"no column {text!r}{where} (the model's text column): reading its one column "
                           f"{names[0]!r} as the texts", UserWarning, stacklevel=3)
             text = names[0]

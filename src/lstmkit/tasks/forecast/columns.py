@@ -25,7 +25,8 @@ def frame_columns(data, cfg) -> tuple[pd.DataFrame, str | None, str | None, list
     """The long table and its id / time / target columns (M4's wide files are made long here).
 
     A table without a time column whose index holds dates (e.g. a pandas Series of a
-    DatetimeIndex) gets that index as its time column."""
+    DatetimeIndex) gets that index as its time column; so does a table whose date index bears
+    the named time column's name (``df.set_index(time)``)."""
     if cfg.format == "m4":
         if not isinstance(data, (str, bytes)) and not hasattr(data, "__fspath__"):
             if isinstance(data, pd.DataFrame) and {"id", "t", "value"} <= set(map(str, data.columns)):
@@ -42,6 +43,8 @@ def frame_columns(data, cfg) -> tuple[pd.DataFrame, str | None, str | None, list
             raise LstmkitError(f"the table's date index and a column are both named {time!r}",
                                "pass --time COLUMN to say which one holds the time")
         df = df.rename_axis(time).reset_index()
+    elif _time_in_index(df, time):              # df.set_index(time): what resample and index_col give
+        df = df.reset_index()
     if time is not None:
         df = drop_blank_rows(df)
         if "," in str(time) and time not in df.columns:          # year and month (quarter) columns
@@ -49,6 +52,12 @@ def frame_columns(data, cfg) -> tuple[pd.DataFrame, str | None, str | None, list
     if cfg.format == "wide":
         return _long_of_wide(df, cfg, time)
     return df, cfg.id, time, list(cfg.target)
+
+
+def _time_in_index(df: pd.DataFrame, time: str | None) -> bool:
+    """Whether the named ``time`` column is the frame's date index rather than one of its columns."""
+    return (time is not None and isinstance(df.index, pd.DatetimeIndex) and str(df.index.name) == str(time)
+            and str(time) not in map(str, df.columns))
 
 
 def _long_of_wide(df: pd.DataFrame, cfg, time: str | None) -> tuple[pd.DataFrame, str, str, list[str]]:

@@ -93,13 +93,15 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         is checkpointed; ``Forecaster.resume(run_dir)`` continues from there. ``callbacks`` are
         :class:`~lstmkit.train.callbacks.Callback` objects handed to the trainer (e.g. tuning's pruner).
         """
-        columns = {"target": target, "time": time, "features": features, "id": id}
-        cfg = self._resolve_config(self.config, {**{k: v for k, v in columns.items() if v is not None}, **overrides})
-        cfg, table, auto = self._with_auto(cfg, data)
-        if auto or not resume:           # a resumed run keeps the choices it recorded when none is made again
-            self.auto_ = auto
-        return self._fit_panel(table, cfg, out=out, run_dir=run_dir, resume=resume, callbacks=callbacks,
-                               source=data)
+        with self._fit_or_unchanged():        # a failed fit leaves the estimator as it was
+            columns = {"target": target, "time": time, "features": features, "id": id}
+            given = {k: v for k, v in columns.items() if v is not None}
+            cfg = self._resolve_config(self.config, {**given, **overrides})
+            cfg, table, auto = self._with_auto(cfg, data)
+            if auto or not resume:           # a resumed run keeps the choices it recorded when none is made again
+                self.auto_ = auto
+            return self._fit_panel(table, cfg, out=out, run_dir=run_dir, resume=resume, callbacks=callbacks,
+                                   source=data)
 
     def check(self, data, **overrides: Any) -> None:
         """Check the settings and read ``data`` as :meth:`fit` would, without training (same errors)."""

@@ -91,55 +91,56 @@ class LanguageModel(RunEstimator):
         seeded ``val_frac`` of the lines is held out. With ``out`` a run folder
         ``out/lm-<timestamp>`` is created, only after every input has passed its checks;
         ``callbacks`` (trainer :class:`~lstmkit.train.callbacks.Callback` objects) see every epoch."""
-        cfg = self._resolve_config(self.config, overrides)
-        read = read_corpus(data, cfg.encoding, "--data", cfg.text_column)
-        full = cap_tokens(read, cfg.max_tokens, cfg.train.seed)
-        if val is not None:
-            train, held = full, read_corpus(val, cfg.encoding, "--val", cfg.text_column)
-            _warn_shared_lines(train.lines, held.lines)
-        else:
-            train, held = split_corpus(full, cfg.val_frac, cfg.train.seed)
+        with self._fit_or_unchanged():        # a failed fit leaves the estimator as it was
+            cfg = self._resolve_config(self.config, overrides)
+            read = read_corpus(data, cfg.encoding, "--data", cfg.text_column)
+            full = cap_tokens(read, cfg.max_tokens, cfg.train.seed)
+            if val is not None:
+                train, held = full, read_corpus(val, cfg.encoding, "--val", cfg.text_column)
+                _warn_shared_lines(train.lines, held.lines)
+            else:
+                train, held = split_corpus(full, cfg.val_frac, cfg.train.seed)
 
-        self.config_ = cfg
-        start = None
-        if cfg.init_from:
-            start = LanguageModel.load(cfg.init_from)
-            check_start(cfg.init_from, {k: getattr(start.config_, k) for k in start_settings(cfg.init_from)},
-                        cfg.to_dict())
-            self.tokenizer_, added = extended_tokenizer(start.tokenizer_, train.lines, cfg.resolved_min_freq(),
-                                                        cfg.resolved_max_size())
-        else:
-            self.tokenizer_ = LMTokenizer(cfg.level, cfg.resolved_min_freq(), cfg.resolved_max_size(),
-                                          cfg.lowercase).fit(train.lines)
-        train_ids, val_ids = self._encode_lines(train.lines), self._encode_lines(held.lines)
-        if not val_ids:
-            raise LstmkitError("the validation text holds no token the tokenizer keeps",
-                               "supply a validation file with words or characters in it")
-        tok = self.tokenizer_
-        pieces = corpus_pieces(train_ids, tok.bos_id, tok.eos_id, cfg.max_len)
-        val_pieces = corpus_pieces(val_ids, tok.bos_id, tok.eos_id, cfg.max_len)
-        n_tokens = sum(len(ids) + 1 for ids in train_ids)
-        self.data_summary_ = {
-            "lines": full.report["read"], "blank_lines": full.report["blank"],
-            "lines_kept": full.report.get("kept"),          # None: every line (no --max-tokens cut)
-            "split": {"train": len(train_ids), "val": len(val_ids)},
-            "val_is_tail": bool(held.report.get("tail")),      # one line: its last val_frac is held out
-            "lines_without_tokens": (len(train) - len(train_ids)) + (len(held) - len(val_ids)),
-            "train_tokens": n_tokens, "val_tokens": sum(len(ids) + 1 for ids in val_ids),
-            "train_sequences": len(pieces), "lines_cut": sum(len(ids) + 1 > cfg.max_len for ids in train_ids),
-            "vocab": tok.vocab_size, "unk_rate_train": _unk_rate(train_ids),
-            "source": _source(data), "val_source": _source(val),
-            "init_from": None if start is None else start_record(cfg.init_from, start.tokenizer_, added)}
+            self.config_ = cfg
+            start = None
+            if cfg.init_from:
+                start = LanguageModel.load(cfg.init_from)
+                check_start(cfg.init_from, {k: getattr(start.config_, k) for k in start_settings(cfg.init_from)},
+                            cfg.to_dict())
+                self.tokenizer_, added = extended_tokenizer(start.tokenizer_, train.lines, cfg.resolved_min_freq(),
+                                                            cfg.resolved_max_size())
+            else:
+                self.tokenizer_ = LMTokenizer(cfg.level, cfg.resolved_min_freq(), cfg.resolved_max_size(),
+                                              cfg.lowercase).fit(train.lines)
+            train_ids, val_ids = self._encode_lines(train.lines), self._encode_lines(held.lines)
+            if not val_ids:
+                raise LstmkitError("the validation text holds no token the tokenizer keeps",
+                                   "supply a validation file with words or characters in it")
+            tok = self.tokenizer_
+            pieces = corpus_pieces(train_ids, tok.bos_id, tok.eos_id, cfg.max_len)
+            val_pieces = corpus_pieces(val_ids, tok.bos_id, tok.eos_id, cfg.max_len)
+            n_tokens = sum(len(ids) + 1 for ids in train_ids)
+            self.data_summary_ = {
+                "lines": full.report["read"], "blank_lines": full.report["blank"],
+                "lines_kept": full.report.get("kept"),          # None: every line (no --max-tokens cut)
+                "split": {"train": len(train_ids), "val": len(val_ids)},
+                "val_is_tail": bool(held.report.get("tail")),      # one line: its last val_frac is held out
+                "lines_without_tokens": (len(train) - len(train_ids)) + (len(held) - len(val_ids)),
+                "train_tokens": n_tokens, "val_tokens": sum(len(ids) + 1 for ids in val_ids),
+                "train_sequences": len(pieces), "lines_cut": sum(len(ids) + 1 > cfg.max_len for ids in train_ids),
+                "vocab": tok.vocab_size, "unk_rate_train": _unk_rate(train_ids),
+                "source": _source(data), "val_source": _source(val),
+                "init_from": None if start is None else start_record(cfg.init_from, start.tokenizer_, added)}
 
-        _warn_unknown_share(self.data_summary_["unk_rate_train"], cfg)
-        torch.manual_seed(cfg.train.seed)
-        self.net_ = self._build_net()
-        if start is not None:
-            copy_start(self.net_, start.net_, start.tokenizer_, self.tokenizer_)
-        return self._train_and_save(cfg.train, _line_batches(pieces, cfg.train.batch_size, True),
-                                    _line_batches(val_pieces, _EVAL_BATCH, False), loss_fn=token_loss(PAD_ID),
-                                    out=out, run_dir=run_dir, resume=resume, callbacks=callbacks,
-                                    metrics=lambda: {"val": self._metrics(val_ids)}, plots=self._plots)
+            _warn_unknown_share(self.data_summary_["unk_rate_train"], cfg)
+            torch.manual_seed(cfg.train.seed)
+            self.net_ = self._build_net()
+            if start is not None:
+                copy_start(self.net_, start.net_, start.tokenizer_, self.tokenizer_)
+            return self._train_and_save(cfg.train, _line_batches(pieces, cfg.train.batch_size, True),
+                                        _line_batches(val_pieces, _EVAL_BATCH, False), loss_fn=token_loss(PAD_ID),
+                                        out=out, run_dir=run_dir, resume=resume, callbacks=callbacks,
+                                        metrics=lambda: {"val": self._metrics(val_ids)}, plots=self._plots)
 
     def check(self, data, **overrides: Any) -> None:
         """Check the settings and read ``data`` as :meth:`fit` would, without training (a search

@@ -66,65 +66,66 @@ class SpeechRecognizer(RunEstimator):
         folder is created after every input has passed its checks; ``resume`` continues the run in
         ``run_dir`` from its last checkpoint. ``callbacks`` (trainer
         :class:`~lstmkit.train.callbacks.Callback` objects) see every epoch."""
-        cfg = self._resolve_config(self.config, overrides)
-        _validate(cfg, data, val_data)
-        utts = read_utterances(data, cfg.label_from_name)
-        if val_data is not None:
-            train, val = utts, read_utterances(val_data, cfg.label_from_name)
-        else:
-            train, val = validation_split(utts, cfg)
-        if cfg.sample_rate is None:
-            cfg.sample_rate = common_rate(train.paths)
-            check_hop(cfg.sample_rate, cfg.hop_ms)
-        self.config_ = cfg
-        self._fit_targets(train.texts + val.texts)      # a rare symbol may fall in the validation part only
-        warn_shared_recordings(train, val)
-        if cfg.mode == "classify":
-            warn_untrained_labels(train, val)
-        else:
-            warn_untrained_symbols(train, val)
-        lm = self._lm_fusion(cfg.lm) if cfg.lm and cfg.mode == "ctc" else None   # fail before training
-        self.normalizer_ = Normalizer(cfg.normalize)
-        raw_tr, dur_tr, notes = self._features(train.paths, normalize=False, progress=cfg.train.progress)
-        warn_long_clips(train.paths, dur_tr)
-        self.normalizer_.fit(raw_tr)
-        x_tr = [torch.from_numpy(self.normalizer_(f)) for f in raw_tr]
-        raw_va, dur_va, notes_va = self._features(val.paths, normalize=False, progress=cfg.train.progress)
-        x_va = [torch.from_numpy(self.normalizer_(f)) for f in raw_va]
-        y_tr, y_va = self._targets(train), self._targets(val, fitted=True)
-        if cfg.mode == "ctc":            # validation too: zero_infinity made an impossible clip's loss 0
-            self._check_ctc_lengths(train, x_tr, y_tr)
-            self._check_ctc_lengths(val, x_va, y_va)
-        if cfg.mode == "seq2seq" and cfg.max_len_ratio is None:
-            frames = [self._out_frames(len(x)) for x in x_tr]
-            cfg.max_len_ratio = round(1.5 * max(len(y) / f for y, f in zip(y_tr, frames)) + 0.05, 3)
-        report_notes(notes + notes_va)
-        self.data_summary_ = {
-            "utterances": len(utts), "split": {"train": len(train), "val": len(val)},
-            "hours": {"train": round(sum(dur_tr) / 3600, 4), "val": round(sum(dur_va) / 3600, 4)},
-            "sample_rate": cfg.sample_rate, "converted": sum(n.conversion for n in notes + notes_va),
-            "source": None if isinstance(data, Utterances) else utts.source,
-            "val_source": val.source if val_data is not None and not isinstance(val_data, Utterances) else None}
+        with self._fit_or_unchanged():        # a failed fit leaves the estimator as it was
+            cfg = self._resolve_config(self.config, overrides)
+            _validate(cfg, data, val_data)
+            utts = read_utterances(data, cfg.label_from_name)
+            if val_data is not None:
+                train, val = utts, read_utterances(val_data, cfg.label_from_name)
+            else:
+                train, val = validation_split(utts, cfg)
+            if cfg.sample_rate is None:
+                cfg.sample_rate = common_rate(train.paths)
+                check_hop(cfg.sample_rate, cfg.hop_ms)
+            self.config_ = cfg
+            self._fit_targets(train.texts + val.texts)      # a rare symbol may fall in the validation part only
+            warn_shared_recordings(train, val)
+            if cfg.mode == "classify":
+                warn_untrained_labels(train, val)
+            else:
+                warn_untrained_symbols(train, val)
+            lm = self._lm_fusion(cfg.lm) if cfg.lm and cfg.mode == "ctc" else None   # fail before training
+            self.normalizer_ = Normalizer(cfg.normalize)
+            raw_tr, dur_tr, notes = self._features(train.paths, normalize=False, progress=cfg.train.progress)
+            warn_long_clips(train.paths, dur_tr)
+            self.normalizer_.fit(raw_tr)
+            x_tr = [torch.from_numpy(self.normalizer_(f)) for f in raw_tr]
+            raw_va, dur_va, notes_va = self._features(val.paths, normalize=False, progress=cfg.train.progress)
+            x_va = [torch.from_numpy(self.normalizer_(f)) for f in raw_va]
+            y_tr, y_va = self._targets(train), self._targets(val, fitted=True)
+            if cfg.mode == "ctc":            # validation too: zero_infinity made an impossible clip's loss 0
+                self._check_ctc_lengths(train, x_tr, y_tr)
+                self._check_ctc_lengths(val, x_va, y_va)
+            if cfg.mode == "seq2seq" and cfg.max_len_ratio is None:
+                frames = [self._out_frames(len(x)) for x in x_tr]
+                cfg.max_len_ratio = round(1.5 * max(len(y) / f for y, f in zip(y_tr, frames)) + 0.05, 3)
+            report_notes(notes + notes_va)
+            self.data_summary_ = {
+                "utterances": len(utts), "split": {"train": len(train), "val": len(val)},
+                "hours": {"train": round(sum(dur_tr) / 3600, 4), "val": round(sum(dur_va) / 3600, 4)},
+                "sample_rate": cfg.sample_rate, "converted": sum(n.conversion for n in notes + notes_va),
+                "source": None if isinstance(data, Utterances) else utts.source,
+                "val_source": val.source if val_data is not None and not isinstance(val_data, Utterances) else None}
 
-        torch.manual_seed(cfg.train.seed)
-        self.net_ = self._build_net()
-        augment = ({"freq_masks": cfg.freq_masks, "freq_width": cfg.freq_width, "time_masks": cfg.time_masks,
-                    "time_width": cfg.time_width} if cfg.spec_augment else None)
-        self._lm = lm
+            torch.manual_seed(cfg.train.seed)
+            self.net_ = self._build_net()
+            augment = ({"freq_masks": cfg.freq_masks, "freq_width": cfg.freq_width, "time_masks": cfg.time_masks,
+                        "time_width": cfg.time_width} if cfg.spec_augment else None)
+            self._lm = lm
 
-        def metrics() -> dict[str, Any]:
-            m = {"val": self._score(x_va, val.texts, sum(dur_va), beam=1, lm=None)}
-            if cfg.mode != "classify" and (cfg.beam > 1 or lm is not None):
-                m["val_beam"] = self._score(x_va, val.texts, sum(dur_va), beam=cfg.beam, lm=lm)
-            m["train_seconds"] = round(self.train_seconds_, 2)
-            return m
+            def metrics() -> dict[str, Any]:
+                m = {"val": self._score(x_va, val.texts, sum(dur_va), beam=1, lm=None)}
+                if cfg.mode != "classify" and (cfg.beam > 1 or lm is not None):
+                    m["val_beam"] = self._score(x_va, val.texts, sum(dur_va), beam=cfg.beam, lm=lm)
+                m["train_seconds"] = round(self.train_seconds_, 2)
+                return m
 
-        return self._train_and_save(
-            cfg.train, FeatureBatches(x_tr, y_tr, cfg.mode, cfg.train.batch_size, True, augment, cfg.speed_perturb,
-                                self.min_frames_),
-            FeatureBatches(x_va, y_va, cfg.mode, _EVAL_BATCH, False), loss_fn=self._loss(), out=out, run_dir=run_dir,
-            resume=resume, callbacks=callbacks, metrics=metrics,
-            plots=lambda folder: self._plots(folder, x_va[0], raw_va[0], Path(val.paths[0]).name))
+            return self._train_and_save(
+                cfg.train, FeatureBatches(x_tr, y_tr, cfg.mode, cfg.train.batch_size, True, augment,
+                                          cfg.speed_perturb, self.min_frames_),
+                FeatureBatches(x_va, y_va, cfg.mode, _EVAL_BATCH, False), loss_fn=self._loss(), out=out,
+                run_dir=run_dir, resume=resume, callbacks=callbacks, metrics=metrics,
+                plots=lambda folder: self._plots(folder, x_va[0], raw_va[0], Path(val.paths[0]).name))
 
     def check(self, data, **overrides: Any) -> None:
         """Check the settings and read the manifest as :meth:`fit` would, without training (a

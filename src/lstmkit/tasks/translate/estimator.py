@@ -69,64 +69,65 @@ class Translator(RunEstimator):
         Ctrl-C raises :class:`~lstmkit.train.TrainingInterrupted` after a checkpoint is written;
         ``Translator.resume(run_dir)`` continues from there. ``callbacks`` (trainer
         :class:`~lstmkit.train.callbacks.Callback` objects) see every epoch."""
-        cfg = self._resolve_config(self.config, overrides)
-        full = read_pairs(data, cfg.src, cfg.tgt, src_file, tgt_file, cfg.encoding, cfg.drop_empty)
-        given_val = val_data is not None or val_src_file is not None or val_tgt_file is not None
-        if given_val:
-            train = full
-            try:
-                val = read_pairs(val_data, cfg.src, cfg.tgt, val_src_file, val_tgt_file, cfg.encoding, cfg.drop_empty,
-                                 flags=("--val", "--val-src-file", "--val-tgt-file"))
-            except ColumnNotFound as e:      # its fix was 'pass --src with one of: …', which the training table then lacks
-                raise LstmkitError(e.message, "name the columns of the validation table as the training table's: "
-                                   f"--src and --tgt apply to both (its columns: {', '.join(e.columns)})") from None
-        else:
-            tr_idx, va_idx = split_pairs(len(full), cfg.val_frac, cfg.train.seed)
-            train, val = full.subset(tr_idx), full.subset(va_idx)
-            if len(va_idx) > len(tr_idx):
-                warnings.warn(f"--val-frac {cfg.val_frac:g} holds out {len(va_idx)} of {len(full)} pairs for "
-                              f"validation and trains on {len(tr_idx)}: the model learns from the smaller part; "
-                              "pass --val-frac 0.05 to 0.1", UserWarning, stacklevel=2)
+        with self._fit_or_unchanged():        # a failed fit leaves the estimator as it was
+            cfg = self._resolve_config(self.config, overrides)
+            full = read_pairs(data, cfg.src, cfg.tgt, src_file, tgt_file, cfg.encoding, cfg.drop_empty)
+            given_val = val_data is not None or val_src_file is not None or val_tgt_file is not None
+            if given_val:
+                train = full
+                try:
+                    val = read_pairs(val_data, cfg.src, cfg.tgt, val_src_file, val_tgt_file, cfg.encoding,
+                                     cfg.drop_empty, flags=("--val", "--val-src-file", "--val-tgt-file"))
+                except ColumnNotFound as e:      # its fix was 'pass --src with one of: …', which training lacks
+                    raise LstmkitError(e.message, "name the columns of the validation table as the training table's: "
+                                       f"--src and --tgt apply to both (its columns: {', '.join(e.columns)})") from None
+            else:
+                tr_idx, va_idx = split_pairs(len(full), cfg.val_frac, cfg.train.seed)
+                train, val = full.subset(tr_idx), full.subset(va_idx)
+                if len(va_idx) > len(tr_idx):
+                    warnings.warn(f"--val-frac {cfg.val_frac:g} holds out {len(va_idx)} of {len(full)} pairs for "
+                                  f"validation and trains on {len(tr_idx)}: the model learns from the smaller part; "
+                                  "pass --val-frac 0.05 to 0.1", UserWarning, stacklevel=2)
 
-        self.config_ = cfg
-        if resume:      # the vocabularies the interrupted run wrote, so token ids stay the same
-            self._read_vocab(Path(run_dir))
-            src_ids, tgt_ids = self._token_ids(train, cfg.train.progress)
-        else:
-            src_ids, tgt_ids = self._fit_tokenizers(train, cfg.train.progress)
-        # the pairs' ids, encoded once, serve the length filter and training
-        train, kept = clean_pairs(train, list(map(len, src_ids)), list(map(len, tgt_ids)), cfg.max_len, cfg.dedup)
-        x_tr, y_tr = self._pair_tensors([src_ids[i] for i in kept], [tgt_ids[i] for i in kept])
-        x_va, y_va = self._pair_tensors(*self._token_ids(val, cfg.train.progress))
-        self.data_summary_ = {
-            "pairs": full.report.get("read", len(full)), "dropped_empty": full.report.get("empty", 0),
-            "dropped_too_long": train.report.get("too_long", 0), "duplicates": train.report.get("duplicates", 0),
-            "split": {"train": len(train), "val": len(val)},
-            "vocab": {"src": self.src_tokenizer_.vocab_size, "tgt": self.tgt_tokenizer_.vocab_size},
-            # the sides in a script without spaces (Chinese, Thai, ...), read one character a token
-            "characters": {side: tok.kind == "word" and tok.char_split and written_without_spaces(texts)
-                           for side, tok, texts in (("src", self.src_tokenizer_, train.src),
-                                                    ("tgt", self.tgt_tokenizer_, train.tgt))},
-            "source": _source(data if data is not None else src_file), "target": _source(tgt_file),
-            "files": {k: _source(v) for k, v in (("data", data), ("src_file", src_file), ("tgt_file", tgt_file),
-                                                 ("val_data", val_data), ("val_src_file", val_src_file),
-                                                 ("val_tgt_file", val_tgt_file))}}
+            self.config_ = cfg
+            if resume:      # the vocabularies the interrupted run wrote, so token ids stay the same
+                self._read_vocab(Path(run_dir))
+                src_ids, tgt_ids = self._token_ids(train, cfg.train.progress)
+            else:
+                src_ids, tgt_ids = self._fit_tokenizers(train, cfg.train.progress)
+            # the pairs' ids, encoded once, serve the length filter and training
+            train, kept = clean_pairs(train, list(map(len, src_ids)), list(map(len, tgt_ids)), cfg.max_len, cfg.dedup)
+            x_tr, y_tr = self._pair_tensors([src_ids[i] for i in kept], [tgt_ids[i] for i in kept])
+            x_va, y_va = self._pair_tensors(*self._token_ids(val, cfg.train.progress))
+            self.data_summary_ = {
+                "pairs": full.report.get("read", len(full)), "dropped_empty": full.report.get("empty", 0),
+                "dropped_too_long": train.report.get("too_long", 0), "duplicates": train.report.get("duplicates", 0),
+                "split": {"train": len(train), "val": len(val)},
+                "vocab": {"src": self.src_tokenizer_.vocab_size, "tgt": self.tgt_tokenizer_.vocab_size},
+                # the sides in a script without spaces (Chinese, Thai, ...), read one character a token
+                "characters": {side: tok.kind == "word" and tok.char_split and written_without_spaces(texts)
+                               for side, tok, texts in (("src", self.src_tokenizer_, train.src),
+                                                        ("tgt", self.tgt_tokenizer_, train.tgt))},
+                "source": _source(data if data is not None else src_file), "target": _source(tgt_file),
+                "files": {k: _source(v) for k, v in (("data", data), ("src_file", src_file), ("tgt_file", tgt_file),
+                                                     ("val_data", val_data), ("val_src_file", val_src_file),
+                                                     ("val_tgt_file", val_tgt_file))}}
 
-        torch.manual_seed(cfg.train.seed)
-        self.net_ = self._build_net()
-        def metrics() -> dict[str, Any]:
-            # said with the scores it flatters; the pairs trained on (after the length filter)
-            warn_repeated_pairs(train, val, f"the validation {'data' if given_val else 'part'}")
-            m = {"val": self._score(val, beam=1)}
-            if cfg.beam > 1:
-                m["val_beam"] = self._score(val, beam=cfg.beam)
-            return m
+            torch.manual_seed(cfg.train.seed)
+            self.net_ = self._build_net()
+            def metrics() -> dict[str, Any]:
+                # said with the scores it flatters; the pairs trained on (after the length filter)
+                warn_repeated_pairs(train, val, f"the validation {'data' if given_val else 'part'}")
+                m = {"val": self._score(val, beam=1)}
+                if cfg.beam > 1:
+                    m["val_beam"] = self._score(val, beam=cfg.beam)
+                return m
 
-        return self._train_and_save(cfg.train, _pair_batches(x_tr, y_tr, cfg.train.batch_size, True),
-                                    _pair_batches(x_va, y_va, EVAL_BATCH, False),
-                                    loss_fn=sequence_loss(cfg.label_smoothing), out=out, run_dir=run_dir,
-                                    resume=resume, callbacks=callbacks, metrics=metrics,
-                                    plots=lambda folder: self._plots(folder, val))
+            return self._train_and_save(cfg.train, _pair_batches(x_tr, y_tr, cfg.train.batch_size, True),
+                                        _pair_batches(x_va, y_va, EVAL_BATCH, False),
+                                        loss_fn=sequence_loss(cfg.label_smoothing), out=out, run_dir=run_dir,
+                                        resume=resume, callbacks=callbacks, metrics=metrics,
+                                        plots=lambda folder: self._plots(folder, val))
 
     def check(self, data=None, *, src_file=None, tgt_file=None, **overrides: Any) -> None:
         """Check the settings and read the pairs as :meth:`fit` would, without training (a search
