@@ -17,7 +17,8 @@ __all__ = ["parse_space", "suggest", "distribution", "describe_range"]
 def parse_space(raw: dict[str, Any], known: set[str]) -> dict[str, dict[str, Any]]:
     """Validate a search space; every problem is an LstmkitError naming the key."""
     if not isinstance(raw, dict) or not raw:
-        raise LstmkitError("the search space is empty", "name at least one setting, e.g. 'lr: {type: float, low: 1e-4, high: 1e-2, log: true}'")
+        raise LstmkitError("the search space is empty",
+                           "name at least one setting, e.g. 'lr: {type: float, low: 1e-4, high: 1e-2, log: true}'")
     space = {}
     for key, spec in raw.items():
         if key not in known:

@@ -106,8 +106,9 @@ def column_strings(col: pd.Series | list) -> list[str]:
     many = next((i for i, v in enumerate(cells) if isinstance(v, (*_MANY, np.ndarray))), None)
     if many is not None:
         raise LstmkitError(f"item {many + 1} of {where} holds several values, not one text "
-                           f"({type(cells[many]).__name__} {str(cells[many])[:30]!r})", "make each cell one text first (pandas: "
-                           "df[column].str.join(' ') for lists of words or sentences)")
+                           f"({type(cells[many]).__name__} {str(cells[many])[:30]!r})",
+                           "make each cell one text first (pandas: df[column].str.join(' ') for lists of words or "
+                           "sentences)")
     # pandas' nullable columns (dtype "string", convert_dtypes) hold pd.NA: its str() is '<NA>', read as a text
     return ["" if (v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v))) else str(v)
             for v in cells]

@@ -42,9 +42,10 @@ from lstmkit.runs import path_exists
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["blank_rows", "decode_text", "check_text", "read_text_file", "text_lines", "parse_table", "file_ext", "table_column", "column_strings", "check_strings",
-           "check_unique_columns", "is_number",
-           "separator_line", "row_place", "check_readable", "unique_names", "header_cells", "renamed_columns", "without_row_numbers",
+__all__ = ["blank_rows", "decode_text", "check_text", "read_text_file", "text_lines", "parse_table", "file_ext",
+           "table_column", "column_strings", "check_strings", "check_unique_columns", "is_number",
+           "separator_line", "row_place", "check_readable", "unique_names", "header_cells", "renamed_columns",
+           "without_row_numbers",
            "bom_encoding", "header_separator", "comma_decimals", "closest_name", "TABLE_SEP", "JSONL"]
 
 TABLE_SEP = {".csv": ",", ".tsv": "\t"}

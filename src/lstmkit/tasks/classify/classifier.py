@@ -121,8 +121,8 @@ class Classifier(RunEstimator, ABC):
                 train, val = full, None
             else:
                 if len(classes) == len(full):               # a split would leave nothing to validate on
-                    raise LstmkitError(f"each of the {len(classes)} classes has one example ({len(full)} rows): nothing to "
-                                       f"validate on", "check the label column (--label: does it hold the texts?); "
+                    raise LstmkitError(f"each of the {len(classes)} classes has one example ({len(full)} rows): "
+                                       f"nothing to validate on", "check the label column (--label: does it hold the texts?); "
                                        "or pass a --val file, or --val-frac 0 to hold nothing out")
                 train_idx, val_idx = stratified_split(full.labels, cfg.val_frac, cfg.train.seed)
                 train, val = full.subset(train_idx), full.subset(val_idx)
@@ -350,7 +350,7 @@ class Classifier(RunEstimator, ABC):
                                f"pass {name}=(X, y), a file or a table with a label column")
         try:                # a copy: the columns a two-column part implies are its own, not the run's (they were
             return self._read(data, copy.copy(cfg))    # saved as its text column: predict on the training file failed)
-        except ColumnNotFound as e:          # its fix was 'pass --text with one of: …', which the training file then lacks
+        except ColumnNotFound as e:          # its fix was 'pass --text with one of: …', which training lacks
             raise LstmkitError(e.message, f"name the columns of the {'validation' if name == 'val_data' else 'test'} "
                                "data as the training data's: the column settings (--text, --label, …) apply to every "
                                f"file (its columns: {', '.join(e.columns) or 'none'})") from None

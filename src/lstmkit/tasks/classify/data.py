@@ -39,7 +39,8 @@ from lstmkit.runs import path_exists
 from lstmkit.data.textfile import table_column as _column
 from lstmkit.errors import LstmkitError
 
-__all__ = ["TextData", "lines_of_text", "read_texts", "read_text_file", "labels_from_y", "y_values", "label_cells", "labelled_rows",
+__all__ = ["TextData", "lines_of_text", "read_texts", "read_text_file", "labels_from_y", "y_values", "label_cells",
+           "labelled_rows",
            "stratified_split",
            "check_classes", "check_known_labels", "warn_label_spellings",
            "warn_repeated_texts"]

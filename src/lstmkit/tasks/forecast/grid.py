@@ -202,7 +202,8 @@ def warn_missing_steps(missing: list[tuple[str, int, Any]], time_col: str | None
     total = sum(k for _, k, _ in missing)
     where = f" in {len(missing)} series (e.g. {sid!r}: {k})" if id_col is not None else ""
     first = pd.Timestamp(first).isoformat() if isinstance(first, np.datetime64) else int(first)
-    head = f"time column {time_col!r} skips {total} step{'s' * (total != 1)} of its regular grid{where}, the first {first}"
+    head = (f"time column {time_col!r} skips {total} step{'s' * (total != 1)} of its regular grid{where}, "
+            f"the first {first}")
     zone = daylight_saving_gap(np.datetime64(first)) if total == 1 and isinstance(first, str) else None
     if zone is not None:           # a local clock's skipped hour, not a missing row
         head += (f" (local time skips that hour when clocks go forward, as in {zone}: times in UTC or with their "
