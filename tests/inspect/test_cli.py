@@ -11,23 +11,19 @@ import torch
 import lstmkit.inspect
 from lstmkit.cli import main
 from lstmkit.tasks.forecast.estimator import Forecaster
+from one_thread import one_thread_per_package  # noqa: F401  (autouse: one torch thread, module fixtures too)
 
 
 @pytest.fixture(scope="module")
 def run_and_data(tmp_path_factory):
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        root = tmp_path_factory.mktemp("inspect")
-        t = np.arange(120)
-        path = root / "s.csv"
-        pd.DataFrame({"y": np.sin(t / 4.0) + 0.01 * t, "x": np.cos(t / 7.0)}).to_csv(path, index=False)
-        est = Forecaster(lookback=10, hidden_size=8, num_layers=2, max_epochs=1, progress="off",
-                         tensorboard=False, model="lstm-attention")
-        est.fit(str(path), target="y", features="x", run_dir=root / "run")
-        yield root / "run", path
-    finally:
-        torch.set_num_threads(n)
+    root = tmp_path_factory.mktemp("inspect")
+    t = np.arange(120)
+    path = root / "s.csv"
+    pd.DataFrame({"y": np.sin(t / 4.0) + 0.01 * t, "x": np.cos(t / 7.0)}).to_csv(path, index=False)
+    est = Forecaster(lookback=10, hidden_size=8, num_layers=2, max_epochs=1, progress="off",
+                     tensorboard=False, model="lstm-attention")
+    est.fit(str(path), target="y", features="x", run_dir=root / "run")
+    return root / "run", path
 
 
 def test_inspect_gates_writes_plot_and_json(run_and_data, capsys):
@@ -183,17 +179,12 @@ def seq2seq_runs(tmp_path_factory):
     from speech_data import write_manifest
     from translate_data import TINY, make_pairs
     from lstmkit import SpeechRecognizer, Translator
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        root = tmp_path_factory.mktemp("seq2seq")
-        Translator(**{**TINY, "max_epochs": 1}).fit(make_pairs(60), run_dir=root / "translate")
-        manifest = write_manifest(root / "audio", 8, seed=1)
-        SpeechRecognizer(hidden_size=6, num_layers=1, channels=8, n_mels=20, subsample=1, max_epochs=1, val_frac=0.25,
-                         progress="off", tensorboard=False, doctor=False).fit(manifest, run_dir=root / "speech")
-        yield root / "translate", root / "speech", root / "audio" / "wavs" / "manifest_0.wav"
-    finally:
-        torch.set_num_threads(n)
+    root = tmp_path_factory.mktemp("seq2seq")
+    Translator(**{**TINY, "max_epochs": 1}).fit(make_pairs(60), run_dir=root / "translate")
+    manifest = write_manifest(root / "audio", 8, seed=1)
+    SpeechRecognizer(hidden_size=6, num_layers=1, channels=8, n_mels=20, subsample=1, max_epochs=1, val_frac=0.25,
+                     progress="off", tensorboard=False, doctor=False).fit(manifest, run_dir=root / "speech")
+    return root / "translate", root / "speech", root / "audio" / "wavs" / "manifest_0.wav"
 
 
 def _flat(stats: dict) -> dict:

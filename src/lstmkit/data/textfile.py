@@ -42,7 +42,7 @@ from lstmkit.runs import path_exists
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["blank_rows", "decode_text", "check_text", "read_text_file", "text_lines", "parse_table", "file_ext",
+__all__ = ["blank_rows", "decode_text", "check_text", "read_text_file", "read_stdin_text", "text_lines", "parse_table", "file_ext",
            "table_column", "column_strings", "check_strings", "check_unique_columns", "is_number",
            "separator_line", "row_place", "check_readable", "unique_names", "header_cells", "renamed_columns",
            "without_row_numbers",
@@ -227,6 +227,16 @@ def read_text_file(path: Path, encoding: str = "utf-8") -> str:
     if not text.strip():
         raise LstmkitError(f"file is empty: {path}", "supply a file with a header row and data rows")
     return text
+
+
+def read_stdin_text(encoding: str = "utf-8") -> str:
+    """Standard input decoded with ``encoding`` as a file is (a bad byte names its line; Python's own
+    reading used the locale's encoding and let a byte outside UTF-8 through as an escape)."""
+    import sys
+    if sys.stdin is None:                  # closed (``<&-``) before Python started: nothing to read
+        return ""
+    raw = getattr(sys.stdin, "buffer", None)
+    return sys.stdin.read() if raw is None else decode_text(raw.read(), "standard input", encoding)
 
 
 def text_lines(text: str) -> list[str]:

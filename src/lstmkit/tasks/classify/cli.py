@@ -1,7 +1,6 @@
 """``lstmkit classify train | predict | evaluate | attention``."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Optional
 
@@ -66,7 +65,8 @@ def _read_input(est, data: str, encoding: Optional[str], text: Optional[str] = N
     if data != "-":
         return data
     from lstmkit.tasks.classify.data import lines_of_text
-    lines = lines_of_text(_stdin_text(est.config_.encoding), " on standard input")
+    from lstmkit.data.textfile import read_stdin_text
+    lines = lines_of_text(read_stdin_text(est.config_.encoding), " on standard input")
     if not lines:
         raise LstmkitError("no input on standard input", "pipe one text (or one series) per line")
     if est.kind == "text":
@@ -79,15 +79,6 @@ def _read_input(est, data: str, encoding: Optional[str], text: Optional[str] = N
                            "is the first a label (a UCR file)?", "drop it (cut -f2- FILE), or pass the file itself "
                            "with --data FILE")
     return seqs
-
-
-def _stdin_text(encoding: str) -> str:
-    """Standard input decoded with the run's (or --encoding's) encoding, as a file is (a bad byte
-    names its line). Python's own reading used the locale's encoding: --encoding was ignored, and
-    a byte outside UTF-8 reached the model as an escape character without a word."""
-    from lstmkit.data.textfile import decode_text
-    raw = getattr(sys.stdin, "buffer", None)
-    return sys.stdin.read() if raw is None else decode_text(raw.read(), "standard input", encoding)
 
 
 @app.command()

@@ -108,22 +108,21 @@ _FOLD_ZONES = ("Europe/Berlin", "Europe/London", "America/New_York", "America/Ch
 def daylight_saving_fold(t: np.datetime64) -> str | None:
     """A time zone in which local time ``t`` happens twice (the hour repeated when clocks go back),
     or None: a logger that writes local time then writes that hour twice."""
-    index = pd.DatetimeIndex([t])
-    for zone in _FOLD_ZONES:
-        try:
-            index.tz_localize(zone, ambiguous="raise", nonexistent="NaT")
-        except ValueError:
-            return zone
-    return None
+    return _zone_refusing(t, ambiguous="raise", nonexistent="NaT")
 
 
 def daylight_saving_gap(t: np.datetime64) -> str | None:
     """A time zone in which local time ``t`` never happens (the hour skipped when clocks go forward),
     or None: a logger that writes local time skips that hour, and no row is missing."""
+    return _zone_refusing(t, ambiguous="NaT", nonexistent="raise")
+
+
+def _zone_refusing(t: np.datetime64, **how: str) -> str | None:
+    """The first of :data:`_FOLD_ZONES` whose ``tz_localize(**how)`` raises for local time ``t``."""
     index = pd.DatetimeIndex([t])
     for zone in _FOLD_ZONES:
         try:
-            index.tz_localize(zone, ambiguous="NaT", nonexistent="raise")
+            index.tz_localize(zone, **how)
         except ValueError:
             return zone
     return None

@@ -88,12 +88,9 @@ def evaluate(run: Path = typer.Option(..., help="Run folder from 'lm train'."),
 
 
 def _stdin_lines(encoding: str) -> list[str]:
-    """Standard input's lines, decoded as a file's are (a bad byte names its line); closed (``<&-``): none."""
-    import sys
-    from lstmkit.data.textfile import decode_text, text_lines
-    raw = None if sys.stdin is None else getattr(sys.stdin, "buffer", None)
-    text = "" if sys.stdin is None else sys.stdin.read() if raw is None else decode_text(raw.read(), "standard input",
-                                                                                          encoding)
+    """Standard input's lines, decoded as a file's are (a bad byte names its line)."""
+    from lstmkit.data.textfile import read_stdin_text, text_lines
+    text = read_stdin_text(encoding)
     if not text.strip():
         raise LstmkitError("no input on standard input", "pipe the text to score, one sentence per line")
     return text_lines(text)
