@@ -396,8 +396,8 @@ def _whole_read(path, rate):
 
 @pytest.mark.parametrize("channels, subtype", [(1, "PCM_16"), (2, "PCM_16"), (3, "FLOAT")])
 def test_reading_in_blocks_equals_reading_whole(tmp_path, monkeypatch, channels, subtype):
-    from lstmkit.tasks.speech import data, resampling
-    monkeypatch.setattr(data, "_READ_FRAMES", 1000)
+    from lstmkit.tasks.speech import audio_files, resampling
+    monkeypatch.setattr(audio_files, "_READ_FRAMES", 1000)
     monkeypatch.setattr(resampling, "_STEP", 4000)
     rng = np.random.default_rng(0)
     path = tmp_path / "a.wav"
