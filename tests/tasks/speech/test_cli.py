@@ -63,7 +63,7 @@ def test_stereo_and_rate_are_converted_with_a_note(ctc_run, tmp_path, capsys):
                          tmp_path / "fast.wav")
     assert code == 0, err
     assert len(out.strip().splitlines()) == 2
-    assert "note: st.wav: 2 channels mixed down to mono" in err and "note: fast.wav: resampled from 16000 Hz" in err
+    assert "warning: st.wav: 2 channels mixed down to mono" in err and "warning: fast.wav: resampled from 16000 Hz" in err
 
 
 def _no_runs(path):

@@ -186,9 +186,10 @@ def common_rate(paths: Sequence[str]) -> int:
 
 
 def report_notes(notes: Sequence[AudioNote]) -> None:
-    """One stderr line per kind of conversion, with a count and the first file; float audio beyond
-    [-1, 1] is one warning (:func:`loud_warning`: the files, the first and the loudest peak, the fix),
-    and truncated files another."""
+    """One warning per kind of conversion, with a count and the first file (a ``UserWarning``, as
+    every task's notes about its input: the CLI prints each as one ``warning:`` line); float audio
+    beyond [-1, 1] is one warning (:func:`loud_warning`: the files, the first and the loudest peak,
+    the fix), and truncated files another."""
     loud = [(n.file, n.peak) for n in notes if n.peak is not None]
     if loud:
         warnings.warn(loud_warning(loud), UserWarning, stacklevel=2)
@@ -203,4 +204,4 @@ def report_notes(notes: Sequence[AudioNote]) -> None:
             kinds.setdefault(n.what, []).append(n.file)
     for what, files in kinds.items():
         more = f" and {len(files) - 1} more" if len(files) > 1 else ""
-        print(f"note: {files[0]}{more}: {what}", file=sys.stderr)
+        warnings.warn(f"{files[0]}{more}: {what}", UserWarning, stacklevel=2)
