@@ -339,16 +339,6 @@ def test_audio_paths_take_bytes_and_path_like_paths(tmp_path):
         audio_paths([a, 3])
 
 
-def test_a_folder_of_class_folders_is_named_with_the_manifest_to_write(tmp_path):
-    """Speech Commands' yes/ no/ layout was 'no audio files in it: point --data at the folder that holds them'."""
-    for label in ("yes", "no"):
-        (tmp_path / label).mkdir()
-        _wav(tmp_path / label / "a1.wav", np.zeros(800))
-    with pytest.raises(LstmkitError, match=r"holds no audio files itself, but its folders do \(no/, yes/: 2 files\).*"
-                                           r"a 'path,text' row per recording \(e.g. no/a1.wav,no\)"):
-        read_utterances(tmp_path, "{label}")
-
-
 def test_a_pattern_for_data_that_is_no_folder_is_refused(tmp_path):
     """fit and evaluate read a manifest's texts and ignored --label-from-name without a word."""
     from lstmkit.tasks.speech.data import check_pattern_applies

@@ -4,6 +4,7 @@
                                                            relative paths resolve against its folder
     read_utterances("recordings/", "{label}_{speaker}_{take}")
                                                            a folder of WAVs, the text from each name
+    read_utterances("speech_commands/")                    class folders (yes/, no/): the text is the folder's name
     audio_paths(files)                                     transcribe's files, checked to exist
     Symbols.fit(texts)                                     the symbol set: CTC blank 0, then characters
 
@@ -28,20 +29,22 @@ from lstmkit.errors import LstmkitError, missing_path_fix
 from lstmkit.runs import path_exists
 from lstmkit.tasks.speech.audio_files import (AudioNote, clip_length, common_rate, loud_peak, loud_warning,
                                               promised_seconds, read_audio, report_notes, resample)
-from lstmkit.tasks.speech.manifest import Utterances, manifest_utterances, name_pattern, read_folder, read_manifest
+from lstmkit.tasks.speech.folders import folder_recordings, read_folder
+from lstmkit.tasks.speech.manifest import Utterances, manifest_utterances, name_pattern, read_manifest
 
-__all__ = ["Utterances", "read_utterances", "check_pattern_applies", "check_files_exist", "audio_paths", "clip_length", "read_manifest",
-           "read_folder", "name_pattern", "read_audio", "AudioNote", "loud_peak", "promised_seconds", "loud_warning", "resample",
-           "common_rate", "report_notes", "warn_untrained_labels", "warn_untrained_symbols", "warn_shared_recordings",
-           "warn_long_clips", "Symbols", "BLANK"]
+__all__ = ["Utterances", "read_utterances", "check_pattern_applies", "check_files_exist", "audio_paths", "clip_length",
+           "read_manifest", "read_folder", "folder_recordings", "name_pattern", "read_audio", "AudioNote", "loud_peak",
+           "promised_seconds", "loud_warning", "resample", "common_rate", "report_notes", "warn_untrained_labels",
+           "warn_untrained_symbols", "warn_shared_recordings", "warn_long_clips", "Symbols", "BLANK"]
 
 BLANK = "<blank>"
 
 
-def read_utterances(data: Any, label_from_name: str | None = None) -> Utterances:
-    """A manifest CSV, a folder of audio files (``label_from_name`` required), an
-    :class:`Utterances`, a list of ``(path, text)`` pairs, or a DataFrame with the manifest's
-    columns (relative paths against the working folder); a ``{path: text}`` dict reads as its pairs."""
+def read_utterances(data: Any, label_from_name: str | None = None, as_trained: str | None = None) -> Utterances:
+    """A manifest CSV, a folder of class folders (each text its folder's name), a folder of audio
+    files (``label_from_name``, else ``as_trained``: a run's own pattern), an :class:`Utterances`,
+    a list of ``(path, text)`` pairs, or a DataFrame with the manifest's columns (relative paths
+    against the working folder); a ``{path: text}`` dict reads as its pairs."""
     if isinstance(data, Mapping):
         data = list(data.items())
     if isinstance(data, Utterances):
@@ -73,10 +76,7 @@ def read_utterances(data: Any, label_from_name: str | None = None) -> Utterances
             raise LstmkitError(f"data not found: {path}",
                                missing_path_fix(path, "pass a manifest CSV (path,text) or a folder of WAVs"))
         if path.is_dir():
-            if not label_from_name:
-                raise LstmkitError(f"{path} is a folder but no --label-from-name pattern was given",
-                                   "pass e.g. --label-from-name '{label}_{speaker}_{take}', or a manifest CSV")
-            out = read_folder(path, label_from_name)
+            out = read_folder(path, label_from_name, as_trained)
         else:
             out = read_manifest(path)
     for p, t in zip(out.paths, out.texts):
@@ -85,7 +85,7 @@ def read_utterances(data: Any, label_from_name: str | None = None) -> Utterances
     check_files_exist(out.paths)
     # one spelling of each accented letter: 'é' typed (NFC) and 'é' from a macOS file name (NFD, e + U+0301)
     # were different symbols, so a model trained on one could write none of the other's accents
-    return Utterances(out.paths, [unicodedata.normalize("NFC", t) for t in out.texts], out.fields, out.source)
+    return Utterances(out.paths, [unicodedata.normalize("NFC", t) for t in out.texts], out.fields, out.source, out.parts)
 
 
 def check_pattern_applies(pattern: str | None, *data: Any) -> None:
@@ -167,8 +167,8 @@ def warn_long_clips(paths: Sequence[str], durations: Sequence[float]) -> None:
 
 
 def audio_paths(files) -> list[str]:
-    """``transcribe``'s files as a list of paths (any iterable of them); samples in memory are refused
-    with the way to write them to a WAV."""
+    """``transcribe``'s files as a list of paths (any iterable of them), a folder as every audio file
+    in it and its sub-folders; samples in memory are refused with the way to write them to a WAV."""
     try:                          # a bytes path was iterated into its byte values ("got int 97")
         files = [files] if isinstance(files, (str, bytes, os.PathLike)) else list(files)
     except TypeError:
@@ -182,7 +182,7 @@ def audio_paths(files) -> list[str]:
     if not files:
         raise LstmkitError("no audio files given (empty list)", "pass at least one path, e.g. ['a.wav']")
     check_files_exist([str(f) for f in files], listed=False)
-    return [str(f) for f in files]
+    return [p for f in files for p in (folder_recordings(f) if Path(f).is_dir() else [str(f)])]
 
 
 # -- symbols -------------------------------------------------------------------------------------
