@@ -78,3 +78,21 @@ def write_digits(folder: Path, digits=range(4), speakers=("ann", "bob"), takes: 
                 w = (w + 0.03 * rng.standard_normal(w.size)).astype(np.float32)
                 sf.write(folder / f"{d}_{speaker}_{take}.wav", w, RATE, subtype="PCM_16")
     return folder
+
+
+def write_commands(folder: Path, words=("yes", "no", "up"), takes: int = 4, seed: int = 0) -> Path:
+    """Speech Commands' layout: ``{word}/{speaker}_nohash_{take}.wav`` (each word a digit's chord,
+    ``takes`` speakers a word) and a ``_background_noise_`` folder of noise, which holds no class."""
+    import soundfile as sf
+    rng = np.random.default_rng(seed)
+    for k, word in enumerate(words):
+        (folder / word).mkdir(parents=True, exist_ok=True)
+        f1, f2 = DIGIT_CHORDS[k]
+        for take in range(takes):
+            secs = rng.uniform(0.2, 0.3)
+            w = 0.6 * _tone(f1, secs, rng) + 0.4 * _tone(f2, secs, rng)
+            w = np.concatenate([np.zeros(400), w, np.zeros(400)]) + 0.03 * rng.standard_normal(int(secs * RATE) + 800)
+            sf.write(folder / word / f"s{take}_nohash_0.wav", w.astype(np.float32), RATE, subtype="PCM_16")
+    (folder / "_background_noise_").mkdir(exist_ok=True)
+    sf.write(folder / "_background_noise_" / "white_noise.wav", 0.1 * rng.standard_normal(RATE), RATE)
+    return folder

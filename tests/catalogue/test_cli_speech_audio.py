@@ -43,9 +43,12 @@ def d(tmp_path_factory):
     (d / "named").mkdir()
     sf.write(d / "named" / "ab_ann_0.wav", wav, RATE)
     sf.write(d / "named" / "noise.wav", wav, RATE)
-    for label in ("yes", "no"):                                 # Speech Commands: one folder per label
-        (d / "classes" / label).mkdir(parents=True)
-        sf.write(d / "classes" / label / "a1.wav", wav, RATE)
+    for folder in ("classes", "mixed", "listed"):
+        for label in ("yes", "no"):                             # Speech Commands: one folder per label
+            (d / folder / label).mkdir(parents=True)
+            sf.write(d / folder / label / "a1.wav", wav, RATE)
+    sf.write(d / "mixed" / "yes_2.wav", wav, RATE)              # and one at the top
+    (d / "listed" / "testing_list.txt").write_text("yes/b1.wav\nno/b1.wav\n")
     (d / "notes").mkdir()
     (d / "notes" / "a.txt").write_text("x")
     return d
@@ -59,7 +62,7 @@ CASES = [
     (TRANSCRIBE + ["{d}/no_samples.wav"], "no_samples.wav holds no audio samples"),
     (TRANSCRIBE + ["{d}/one_sample.wav"], "one_sample.wav is too short: 0.12 ms (1 sample)"),
     (TRANSCRIBE + ["{d}/one_hz.wav"], "its sample rate is 1 Hz"),
-    (TRANSCRIBE + ["{d}/wavs"], "wavs is a folder, not an audio file"),
+    (TRANSCRIBE + ["{d}/notes"], "no audio files"),
     (TRANSCRIBE + ["{d}/wavs/*.wav"], "no file matches"),
     (TRANSCRIBE + ["{d}/wavs/train_0.wav", "{d}/gone.wav"], "audio file not found"),
     (TRANSCRIBE + ["{d}/train.csv"], "train.csv is not a WAV file"),
@@ -78,7 +81,9 @@ CASES = [
     (EVALUATE + ["{d}/named", "--label-from-name", "{{label}}_{{speaker}}_{{take}}"], "noise.wav does not match"),
     (EVALUATE + ["{d}/named", "--label-from-name", "{{speaker}}_{{take}}"], "has no {label} field"),
     (EVALUATE + ["{d}/notes", "--label-from-name", "{{label}}"], "no audio files"),
-    (EVALUATE + ["{d}/classes", "--label-from-name", "{{label}}"], "no audio files itself, but its folders do"),
+    (EVALUATE + ["{d}/classes", "--label-from-name", "{{label}}"], "each one's label is its folder's name"),
+    (EVALUATE + ["{d}/mixed"], "holds audio files both itself (yes_2.wav: 1) and in class folders (no/, yes/: 2)"),
+    (EVALUATE + ["{d}/listed"], "testing_list.txt lists 2 recording(s), none of them in"),
     # a pattern for a manifest was ignored without a word: its rows give the transcripts
     (EVALUATE + ["{d}/train.csv", "--label-from-name", "{{label}}_{{take}}"], "--label-from-name applies to a folder"),
     (TRAIN + ["--label-from-name", "{{label}}_{{take}}"], "--label-from-name applies to a folder"),

@@ -8,7 +8,7 @@ import soundfile as sf
 
 from cli_helpers import assert_user_error, run_cli
 from lstmkit import SpeechRecognizer
-from speech_data import RATE, say
+from speech_data import RATE, say, write_commands
 
 
 def cli(capsys, *args):
@@ -55,6 +55,40 @@ def test_classify_from_a_folder(digits, cfg, tmp_path, capsys):
     assert (est.config_.features, est.config_.n_mfcc, est.spec_.dim) == ("mfcc", 12, 12)
 
 
+def test_class_folders_train_transcribe_and_evaluate(cfg, tmp_path, capsys):
+    """Speech Commands' layout: each label its folder's name, _background_noise_ skipped, the list
+    files give the split; transcribing the folder reads every file, evaluating it the test part."""
+    data = write_commands(tmp_path / "commands", ("yes", "no", "up"), takes=6)
+    for name, take in (("validation_list.txt", 0), ("testing_list.txt", 1)):
+        (data / name).write_text("".join(f"{w}/s{take}_nohash_0.wav\n" for w in ("yes", "no", "up")))
+    code, out, err = cli(capsys, "speech", "train", "--data", data, "--mode", "classify", "--config", cfg,
+                         "--out", tmp_path / "runs")
+    assert code == 0, err
+    assert "utterances 18 (train 12, val 3, test 3 kept out)" in out
+    assert err.count("_background_noise_/ skipped") == 1 and err.count("give the split, not a random draw") == 1
+    (run,) = (tmp_path / "runs").iterdir()
+    est = SpeechRecognizer.load(run)
+    assert est.classes_ == ["no", "up", "yes"] and est.data_summary_["split"] == {"train": 12, "val": 3, "test": 3}
+
+    code, out, err = cli(capsys, "speech", "transcribe", "--run", run, data)
+    assert code == 0, err
+    lines = [ln.split("\t") for ln in out.strip().splitlines()]
+    assert [f for f, _ in lines] == sorted(str(p) for p in data.glob("[!_]*/*.wav")) and len(lines) == 18
+    with pytest.warns(UserWarning, match="_background_noise_/ skipped"):
+        predicted = est.predict(data)               # the Python API reads the folder alike
+    assert [label for _, label in lines] == predicted and set(predicted) <= set(est.classes_)
+
+    code, out, err = cli(capsys, "speech", "evaluate", "--run", run, "--data", data, "--json")
+    assert code == 0, err
+    assert np.sum(json.loads(out)["confusion"]["matrix"]) == 3          # the testing list's recordings only
+
+    sf.write(data / "yes_extra.wav", say("ab", np.random.default_rng(0)), RATE)
+    code, _, err = cli(capsys, "speech", "train", "--data", data, "--mode", "classify", "--config", cfg,
+                       "--out", tmp_path / "more")
+    assert_user_error(code, err, "holds audio files both itself (yes_extra.wav: 1) and in class folders (no/, up/, yes/")
+    assert _no_runs(tmp_path / "more")
+
+
 def test_stereo_and_rate_are_converted_with_a_note(ctc_run, tmp_path, capsys):
     w = say("ab", np.random.default_rng(0))
     sf.write(tmp_path / "st.wav", np.stack([w, w], 1), RATE)
@@ -63,7 +97,7 @@ def test_stereo_and_rate_are_converted_with_a_note(ctc_run, tmp_path, capsys):
                          tmp_path / "fast.wav")
     assert code == 0, err
     assert len(out.strip().splitlines()) == 2
-    assert "note: st.wav: 2 channels mixed down to mono" in err and "note: fast.wav: resampled from 16000 Hz" in err
+    assert "warning: st.wav: 2 channels mixed down to mono" in err and "warning: fast.wav: resampled from 16000 Hz" in err
 
 
 def _no_runs(path):

@@ -339,16 +339,6 @@ def test_audio_paths_take_bytes_and_path_like_paths(tmp_path):
         audio_paths([a, 3])
 
 
-def test_a_folder_of_class_folders_is_named_with_the_manifest_to_write(tmp_path):
-    """Speech Commands' yes/ no/ layout was 'no audio files in it: point --data at the folder that holds them'."""
-    for label in ("yes", "no"):
-        (tmp_path / label).mkdir()
-        _wav(tmp_path / label / "a1.wav", np.zeros(800))
-    with pytest.raises(LstmkitError, match=r"holds no audio files itself, but its folders do \(no/, yes/: 2 files\).*"
-                                           r"a 'path,text' row per recording \(e.g. no/a1.wav,no\)"):
-        read_utterances(tmp_path, "{label}")
-
-
 def test_a_pattern_for_data_that_is_no_folder_is_refused(tmp_path):
     """fit and evaluate read a manifest's texts and ignored --label-from-name without a word."""
     from lstmkit.tasks.speech.data import check_pattern_applies
@@ -396,8 +386,8 @@ def _whole_read(path, rate):
 
 @pytest.mark.parametrize("channels, subtype", [(1, "PCM_16"), (2, "PCM_16"), (3, "FLOAT")])
 def test_reading_in_blocks_equals_reading_whole(tmp_path, monkeypatch, channels, subtype):
-    from lstmkit.tasks.speech import data, resampling
-    monkeypatch.setattr(data, "_READ_FRAMES", 1000)
+    from lstmkit.tasks.speech import audio_files, resampling
+    monkeypatch.setattr(audio_files, "_READ_FRAMES", 1000)
     monkeypatch.setattr(resampling, "_STEP", 4000)
     rng = np.random.default_rng(0)
     path = tmp_path / "a.wav"

@@ -11,7 +11,7 @@ from lstmkit import SpeechRecognizer
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.speech.decode import greedy_decode, prefix_beam_search
 from lstmkit.tasks.speech.metrics import recognition_metrics
-from speech_data import RATE, say, write_digits, write_manifest
+from speech_data import RATE, say, write_commands, write_digits, write_manifest
 
 
 def test_ctc_learns_the_tone_alphabet(ctc_run, corpus):
@@ -44,18 +44,18 @@ def test_run_folder_and_round_trip(ctc_run, corpus):
     assert loaded.transcribe(files, beam=1) == ctc_run.transcribe(files, beam=1)
 
 
-def test_stereo_and_other_rates_are_converted_with_a_note(ctc_run, tmp_path, capsys):
+def test_stereo_and_other_rates_are_converted_with_a_note(ctc_run, tmp_path):
     rng = np.random.default_rng(5)
     wave = say("cab d", rng)
     sf.write(tmp_path / "mono.wav", wave, RATE)
     from scipy.signal import resample_poly
     up = resample_poly(wave, 2, 1)
     sf.write(tmp_path / "stereo16k.wav", np.stack([up, up], 1), 2 * RATE)
-    capsys.readouterr()
-    out = ctc_run.transcribe([tmp_path / "mono.wav", tmp_path / "stereo16k.wav"])
-    err = capsys.readouterr().err
+    with pytest.warns(UserWarning) as said:
+        out = ctc_run.transcribe([tmp_path / "mono.wav", tmp_path / "stereo16k.wav"])
     assert out[0] == out[1] == "cab d"
-    assert "stereo16k.wav: 2 channels mixed down to mono" in err and "16000 Hz to 8000 Hz" in err
+    assert sorted(str(w.message) for w in said) == ["stereo16k.wav: 2 channels mixed down to mono",
+                                                    "stereo16k.wav: resampled from 16000 Hz to 8000 Hz"]
 
 
 def test_bad_inputs_at_transcribe_and_evaluate(ctc_run, tmp_path):
@@ -184,6 +184,19 @@ def test_seq2seq_mode_reads_characters(tiny, tmp_path):
     m = est.evaluate(test)
     assert m["cer"] <= 0.2, m["examples"]
     assert est.config_.max_len_ratio > 0
+
+
+def test_ctc_on_class_folders_spells_each_folders_name(tiny, tmp_path):
+    """Word recognition on Speech Commands' layout: each clip's transcript is its folder's name,
+    written in characters; the validation list's clips are the validation part."""
+    data = write_commands(tmp_path, ("yes", "no"), takes=3)
+    (data / "validation_list.txt").write_text("yes/s0_nohash_0.wav\nno/s0_nohash_0.wav\n")
+    with pytest.warns(UserWarning) as said:
+        est = SpeechRecognizer(**{**tiny, "max_epochs": 1}).fit(data)
+    assert any(str(w.message).endswith("validation_list.txt gives the split, not a random draw: 4 recordings to "
+                                       "train on, 2 to validate") for w in said)
+    assert est.symbols_.chars == ["e", "n", "o", "s", "y"] and est.data_summary_["split"] == {"train": 4, "val": 2}
+    assert sorted(e["ref"] for e in est.metrics_["val"]["examples"]) == ["no", "yes"]
 
 
 def test_a_validation_clip_too_short_for_its_transcript_is_named_before_training(corpus, tiny, tmp_path):

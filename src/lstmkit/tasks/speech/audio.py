@@ -7,7 +7,7 @@
 Every problem is a :class:`~lstmkit.deploy.adapter.BadRequest` (a 422 naming the field) that
 says what is wrong and how to fix it: not a WAV file, empty, corrupt, a sample rate the model
 cannot be reached from exactly, too long, truncated, non-finite samples. Stereo (or more channels) is
-mixed down to mono, as training does (:func:`~lstmkit.tasks.speech.data.read_audio`); a float WAV
+mixed down to mono, as training does (:func:`~lstmkit.tasks.speech.audio_files.read_audio`); a float WAV
 whose samples go beyond [-1, 1] is read as it is, and its peak returned for the answer's warning.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ import numpy as np
 
 from lstmkit.deploy.adapter import BadRequest
 from lstmkit.tasks.speech.config import MIN_RATE
-from lstmkit.tasks.speech.data import loud_peak, loud_warning, promised_seconds, resample
+from lstmkit.tasks.speech.audio_files import loud_peak, loud_warning, promised_seconds, resample
 
 __all__ = ["WAV_TYPES", "wav_samples", "to_model_rate", "warned", "MIN_RATE"]
 

@@ -41,7 +41,7 @@ class _Frames(nn.Module):
 
 class SpeechBench(ZooBench):
     """:class:`~lstmkit.tasks.speech.estimator.SpeechRecognizer` per zoo model and seed, scored on
-    the held-out recordings (``test_frac`` of ``data``) or the ``test`` manifest.
+    the held-out recordings (``test_frac`` of ``data``, or a folder's ``testing_list.txt``) or the ``test`` manifest.
 
     ``options`` are SpeechRecognizer hyper-parameters (``mode``, ``subsample``, ``n_mels``, ...)."""
 
@@ -55,6 +55,9 @@ class SpeechBench(ZooBench):
         full = read_utterances(data, cfg.label_from_name)
         if test is not None:
             self.train, self.test = full, read_utterances(test, cfg.label_from_name)
+        elif "test" in full.parts:          # a folder's testing_list.txt: the official test part
+            self.train = full.subset([k for k, p in enumerate(full.parts) if p != "test"])
+            self.test = full.test_part()
         else:
             perm = np.random.default_rng(0).permutation(len(full))
             n_test = min(max(1, round(test_frac * len(full))), len(full) - 2)
@@ -63,7 +66,8 @@ class SpeechBench(ZooBench):
         self.metrics = ("accuracy", "macro_f1") if cfg.mode == "classify" else ("wer", "cer")
         self.higher_is_better = cfg.mode == "classify"
         self.describe_ = {"data": describe_source(data), "recordings": len(full.paths), "mode": cfg.mode,
-                          "test": describe_source(test) if test is not None else f"{test_frac:g} of data",
+                          "test": describe_source(test) if test is not None else
+                          "testing_list.txt" if "test" in full.parts else f"{test_frac:g} of data",
                           "test_recordings": len(self.test.paths), **self.options}
 
     def run(self, model: str, seed: int, epochs: int) -> Trial:

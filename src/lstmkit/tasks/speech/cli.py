@@ -17,7 +17,8 @@ app = task_app("Speech: CTC / seq2seq recognition or spoken-word classification:
 
 def _report(est) -> None:
     d = est.data_summary_
-    typer.echo(f"utterances {d['utterances']} (train {d['split']['train']}, val {d['split']['val']}), "
+    test = f", test {d['split']['test']} kept out" if "test" in d["split"] else ""
+    typer.echo(f"utterances {d['utterances']} (train {d['split']['train']}, val {d['split']['val']}{test}), "
                f"{d['hours']['train'] * 60:.1f} min of training audio at {d['sample_rate']} Hz")
     _print_metrics(est, est.metrics_["val"], "validation")
     if "val_beam" in est.metrics_:
@@ -45,7 +46,8 @@ def _print_metrics(est, m: dict, title: str) -> None:
 train = add_train_command(
     app, SpeechConfig, "lstmkit.tasks.speech.estimator:SpeechRecognizer", _report,
     doc="Train a recogniser or classifier; print validation WER/CER (or accuracy) and the run folder.",
-    files={"data": "Manifest CSV, .xlsx or .parquet (path,text) or a folder of WAVs (with --label-from-name).",
+    files={"data": "Manifest CSV, .xlsx or .parquet (path,text), a folder of class folders (label = folder name), "
+                   "or a folder of WAVs (with --label-from-name).",
            "val": "Validation manifest or folder (else a split of --data)."},
     keywords={"val": "val_data"},
     required=("data", "no training data given", "pass --data MANIFEST.csv or --data FOLDER"),
@@ -54,22 +56,27 @@ train = add_train_command(
 
 @app.command()
 def transcribe(run: Path = typer.Option(..., help="Run folder from 'train'."),
-               files: List[Path] = typer.Argument(..., help="Audio files (WAV)."),
+               files: List[Path] = typer.Argument(..., help="Audio files (WAV), or folders: every audio file in "
+                                                   "them and their sub-folders."),
                beam: Optional[int] = typer.Option(None, help="Beam width (1 = greedy) [as trained]."),
                lm: Optional[Path] = typer.Option(None, help="Language-model run folder [as trained]."),
                no_lm: bool = typer.Option(False, "--no-lm", help="Decode without the run's language model."),
                progress: str = progress_option()):
     """Print one line per file: the file name, a tab, and its transcript (or label)."""
+    from lstmkit.tasks.speech.data import audio_paths
     from lstmkit.tasks.speech.estimator import SpeechRecognizer
     est = SpeechRecognizer.load(run).set_params(progress=progress)
-    texts = est.transcribe([str(f) for f in files], beam=beam, lm=_lm_choice(lm, no_lm))
-    for f, t in zip(files, texts):
+    choice = _lm_choice(lm, no_lm)
+    paths = audio_paths([str(f) for f in files])        # a folder: its files, each printed by name
+    texts = est.transcribe(paths, beam=beam, lm=choice)
+    for f, t in zip(paths, texts):
         typer.echo(f"{f}\t{t}")
 
 
 @app.command()
 def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
-             data: Path = typer.Option(..., help="Manifest CSV or folder (with --label-from-name)."),
+             data: Path = typer.Option(..., help="Manifest CSV, folder of class folders (its testing_list.txt's "
+                                                 "recordings only, if it has one) or folder (--label-from-name)."),
              label_from_name: Optional[str] = typer.Option(None, help="Pattern for folder data [as trained]."),
              beam: Optional[int] = typer.Option(None, help="Beam width (1 = greedy) [as trained]."),
              lm: Optional[Path] = typer.Option(None, help="Language-model run folder [as trained]."),

@@ -252,13 +252,13 @@ class SpeechAdapter(EstimatorAdapter):
 
     # -- int8 -------------------------------------------------------------------------------
     def evaluation_data(self, data=None):
-        """The utterances int8 is judged on: ``data``, else the run's validation recordings (its
-        ``val_data``, or the share of its data that training held out); None when there are none,
+        """The utterances int8 is judged on: ``data`` (as ``evaluate`` reads it), else the run's
+        validation recordings (its ``val_data``, or the share of its data that training held out); None when there are none,
         or the run's manifest or folder is no longer there (the int8 check then asks for ``--data``;
         it said "data not found: ... pass a manifest CSV" of a path the user never passed)."""
         c, d = self.config, getattr(self.est, "data_summary_", None) or {}
         if data is not None:
-            return read_utterances(data, c.label_from_name)
+            return read_utterances(data, None, as_trained=c.label_from_name).test_part()
         recorded = d.get("val_source") or d.get("source")
         if recorded and not Path(recorded).exists():
             return None

@@ -43,7 +43,9 @@ class SpeechRecognizer(RunEstimator):
     Hyper-parameters: a :class:`~lstmkit.tasks.speech.config.SpeechConfig` and/or any of its fields
     and :class:`~lstmkit.config.TrainConfig`'s as keyword arguments (listed below).
 
-    Data: a manifest CSV (``path,text``), a folder of audio files with ``label_from_name``, an
+    Data: a manifest CSV (``path,text``), a folder of class folders (Speech Commands: each
+    recording's text is its folder's name; ``validation_list.txt`` / ``testing_list.txt`` give the
+    split), a folder of audio files with ``label_from_name``, an
     :class:`~lstmkit.tasks.speech.data.Utterances` or a list of ``(path, text)`` pairs.
 
     Fitted attributes: ``config_``, ``symbols_`` (ctc / seq2seq) or ``classes_`` (classify),
@@ -62,7 +64,8 @@ class SpeechRecognizer(RunEstimator):
     # -- fitting ---------------------------------------------------------------------------
     def fit(self, data, *, val_data=None, out: str | Path | None = None, run_dir: str | Path | None = None,
             resume: bool = False, callbacks=(), **overrides: Any) -> "SpeechRecognizer":
-        """Train; a validation part is split off unless ``val_data`` is given. With ``out`` a run
+        """Train; a validation part is split off unless ``val_data`` is given (a folder's list files
+        give the parts: its ``testing_list.txt`` recordings are never trained on). With ``out`` a run
         folder is created after every input has passed its checks; ``resume`` continues the run in
         ``run_dir`` from its last checkpoint. ``callbacks`` (trainer
         :class:`~lstmkit.train.callbacks.Callback` objects) see every epoch."""
@@ -71,7 +74,7 @@ class SpeechRecognizer(RunEstimator):
             _validate(cfg, data, val_data)
             utts = read_utterances(data, cfg.label_from_name)
             if val_data is not None:
-                train, val = utts, read_utterances(val_data, cfg.label_from_name)
+                train, val = utts.training_part(), read_utterances(val_data, cfg.label_from_name)
             else:
                 train, val = validation_split(utts, cfg)
             if cfg.sample_rate is None:
@@ -101,7 +104,8 @@ class SpeechRecognizer(RunEstimator):
                 cfg.max_len_ratio = round(1.5 * max(len(y) / f for y, f in zip(y_tr, frames)) + 0.05, 3)
             report_notes(notes + notes_va)
             self.data_summary_ = {
-                "utterances": len(utts), "split": {"train": len(train), "val": len(val)},
+                "utterances": len(utts), "split": {"train": len(train), "val": len(val),
+                                                   **({"test": utts.parts.count("test")} if "test" in utts.parts else {})},
                 "hours": {"train": round(sum(dur_tr) / 3600, 4), "val": round(sum(dur_va) / 3600, 4)},
                 "sample_rate": cfg.sample_rate, "converted": sum(n.conversion for n in notes + notes_va),
                 "source": None if isinstance(data, Utterances) else utts.source,
@@ -144,8 +148,8 @@ class SpeechRecognizer(RunEstimator):
     # -- using a fitted model --------------------------------------------------------------
     def transcribe(self, files: Sequence[str | Path] | str | Path, beam: int | None = None,
                    lm: str | Path | None | bool = None) -> list[str]:
-        """The text (ctc, seq2seq) or label (classify) of each audio file. ``lm`` overrides the
-        run's language model (a run folder, or False for none)."""
+        """The text (ctc, seq2seq) or label (classify) of each audio file (a folder: of every audio file
+        in it and its sub-folders). ``lm`` overrides the run's language model (a run folder, or False for none)."""
         self._check_fitted()
         paths, fusion = audio_paths(files), self._pick_lm(lm, beam)
         feats, _, notes = self._features(paths)
@@ -156,18 +160,19 @@ class SpeechRecognizer(RunEstimator):
 
     def audio_inputs(self, path: str | Path) -> torch.Tensor:
         """The normalised features ``[T, F]`` the network reads of one audio file (``inspect gates --audio``)."""
-        self._check_fitted()
-        feats, _, notes = self._features(audio_paths([path]))
+        self._check_fitted()       # one file: read_audio names a folder as one
+        feats, _, notes = self._features([str(path)] if Path(path).is_dir() else audio_paths([path]))
         report_notes(notes)
         return feats[0]
 
     def evaluate(self, data, *, label_from_name: str | None = None, beam: int | None = None,
                  lm: str | Path | None | bool = None) -> dict[str, Any]:
         """WER / CER / RTF (ctc, seq2seq) against the transcripts as written (a character the model
-        cannot write is one warning and counts as an error) or accuracy and confusion matrix (classify)."""
+        cannot write is one warning and counts as an error) or accuracy and confusion matrix (classify);
+        of a folder with a ``testing_list.txt``, its recordings only (the official test part)."""
         self._check_fitted()
         check_pattern_applies(label_from_name, data)          # the run's own pattern is for folders only
-        utts = read_utterances(data, label_from_name or self.config_.label_from_name)
+        utts = read_utterances(data, label_from_name, as_trained=self.config_.label_from_name).test_part()
         self._check_references(utts)                 # unknown labels fail before any work
         fusion = self._pick_lm(lm, beam)
         t0 = _time.perf_counter()

@@ -29,7 +29,7 @@ from torch import Tensor
 from lstmkit.data.batching import CollatedBatches, Padded, decoder_targets, pad_batch
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.seq2seq import BOS_ID, EOS_ID
-from lstmkit.tasks.speech.data import clip_length, read_audio
+from lstmkit.tasks.speech.audio_files import clip_length, read_audio
 from lstmkit.train.progress import track
 
 __all__ = ["FeatureSpec", "mel_filterbank", "log_mel", "frame_count", "read_features", "Normalizer", "spec_augment",

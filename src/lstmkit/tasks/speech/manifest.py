@@ -1,7 +1,7 @@
 """Manifests: the ``path,text`` tables that list recordings and their transcripts.
 
     read_manifest("train.csv")                 CSV / TSV / .xlsx / .parquet; relative paths against its folder
-    read_folder("clips/", "{label}_{speaker}_{take}")   a folder of audio files, each text from its name
+    name_pattern("{label}_{speaker}_{take}")    a file-name pattern as a regex (folders: :mod:`.folders`)
     manifest_utterances(rows, header, base, where)   the same checks over rows already read (a DataFrame's)
 
 A recording listed twice is read once (with a warning); one listed with two transcripts, a row
@@ -16,7 +16,6 @@ import os
 import re
 import unicodedata
 import warnings
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -27,8 +26,7 @@ from lstmkit.data.tables import PARQUET, SHEETS, read_table
 from lstmkit.data.textfile import file_ext, header_separator, separator_line, unique_names
 from lstmkit.errors import LstmkitError
 
-__all__ = ["Utterances", "read_manifest", "manifest_utterances", "TEXT_ALIASES", "AUDIO_SUFFIXES", "name_pattern",
-           "read_folder"]
+__all__ = ["Utterances", "read_manifest", "manifest_utterances", "TEXT_ALIASES", "AUDIO_SUFFIXES", "name_pattern"]
 
 TEXT_ALIASES = ("sentence", "transcript", "transcription")    # Common Voice writes "sentence"
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".opus", ".mp3")     # what libsndfile (soundfile) reads
@@ -37,21 +35,47 @@ AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".opus", ".mp3")     # what libsndfil
 @dataclass
 class Utterances:
     """Audio files (or in-memory waves) and their transcripts; ``fields`` holds the parts of each
-    file name matched by ``--label-from-name`` (e.g. the speaker)."""
+    file name matched by ``--label-from-name`` (e.g. the speaker), ``parts`` each recording's part,
+    'train', 'val' or 'test', where a folder's list files give them (Speech Commands'
+    ``validation_list.txt`` / ``testing_list.txt``)."""
     paths: list[str]
     texts: list[str]
     fields: list[dict[str, str]] = field(default_factory=list)
     source: str | None = None
+    parts: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.paths)
 
     def subset(self, idx: Sequence[int]) -> "Utterances":
         return Utterances([self.paths[i] for i in idx], [self.texts[i] for i in idx],
-                          [self.fields[i] for i in idx] if self.fields else [], self.source)
+                          [self.fields[i] for i in idx] if self.fields else [], self.source,
+                          [self.parts[i] for i in idx] if self.parts else [])
+
+    def part(self, name: str) -> "Utterances":
+        """The recordings the list files put in part ``name`` ('train': those no list names), without parts."""
+        out = self.subset([k for k, p in enumerate(self.parts) if p == name])
+        out.parts = []
+        return out
+
+    def training_part(self) -> "Utterances":
+        """The recordings no list file holds out for validation or testing: all of them without lists."""
+        return self.part("train") if self.parts else self
+
+    def test_part(self) -> "Utterances":
+        """The recordings a ``testing_list.txt`` holds out, which evaluation scores: all of them without one."""
+        return self.part("test") if "test" in self.parts else self
 
     def split(self, val_frac: float, seed: int) -> tuple["Utterances", "Utterances"]:
-        """``(train, val)``: a ``val_frac`` share held out (at least one of each), drawn with ``seed``."""
+        """``(train, val)``: the parts the list files give (a testing list's recordings in neither), else
+        a ``val_frac`` share held out (at least one of each), drawn with ``seed``."""
+        if self.parts:
+            train, val = self.part("train"), self.part("val")
+            if not len(train):
+                raise LstmkitError(f"every recording of {self.source} is listed in validation_list.txt or "
+                                   "testing_list.txt: none is left to train on",
+                                   "train on a folder that holds training recordings too, or shorten the lists")
+            return (train, val) if len(val) else train.split(val_frac, seed)
         if len(self) < 2:
             raise LstmkitError(f"only {len(self)} recording given", "supply at least two (one for validation)")
         perm = np.random.default_rng(seed).permutation(len(self))
@@ -70,7 +94,7 @@ def read_manifest(path: str | Path) -> Utterances:
     path = Path(path)
     if path.suffix.lower() in AUDIO_SUFFIXES:
         raise LstmkitError(f"{path} is an audio file, not a manifest",
-                           "pass a CSV with columns path,text, or a folder with --label-from-name")
+                           "pass a CSV with columns path,text, or a folder (of class folders, or with --label-from-name)")
     if file_ext(path) in SHEETS or file_ext(path) in PARQUET:      # read as every task reads a table
         sheet = read_table(path)
         rows, header = sheet.to_dict("records"), [str(c).strip() for c in sheet.columns]
@@ -191,43 +215,3 @@ def name_pattern(pattern: str) -> re.Pattern:
                            "against file names without their extension", f"drop it: {pattern[:-len(Path(pattern).suffix)]!r}")
     rx = "".join(f"(?P<{p[1:-1]}>.+?)" if p.startswith("{") else re.escape(p) for p in parts)
     return re.compile(rx + r"\Z")
-
-
-def read_folder(folder: str | Path, pattern: str) -> Utterances:
-    """Every audio file directly in ``folder`` (sorted), its text from its name by ``pattern``."""
-    folder = Path(folder)
-    rx = name_pattern(pattern)
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
-    if not files:
-        _check_not_class_folders(folder)
-        others = Counter(p.suffix.lower() for p in folder.iterdir() if p.is_file() and p.suffix)
-        held = f" (it holds {', '.join(f'{n} {ext}' for ext, n in others.most_common(3))})" if others else ""
-        raise LstmkitError(f"no audio files ({', '.join(AUDIO_SUFFIXES)}) in {folder}{held}",
-                           "point --data at the folder that holds the recordings, or convert them to WAV "
-                           "(e.g. 'ffmpeg -i IN -ac 1 -ar 16000 OUT.wav')")
-    paths, texts, fields = [], [], []
-    for f in files:
-        m = rx.match(f.stem)
-        if m is None:
-            raise LstmkitError(f"file name {f.name} does not match --label-from-name {pattern!r}",
-                               "rename the file or fix the pattern")
-        paths.append(str(f))
-        texts.append(m.group("label"))
-        fields.append(m.groupdict())
-    return Utterances(paths, texts, fields, str(folder.resolve()))
-
-
-def _check_not_class_folders(folder: Path) -> None:
-    """An error naming the layout when ``folder``'s sub-folders hold the audio (Speech Commands:
-    ``yes/0a7c2a8d.wav``): 'no audio files, point --data at the folder that holds them' sent the
-    user into one class's folder."""
-    subs = {d.name: n for d in sorted(folder.iterdir()) if d.is_dir()
-            and (n := sum(p.suffix.lower() in AUDIO_SUFFIXES for p in d.iterdir() if p.is_file()))}
-    if subs:
-        first = next(iter(subs))
-        example = next(p.name for p in sorted((folder / first).iterdir()) if p.suffix.lower() in AUDIO_SUFFIXES)
-        shown = ", ".join(f"{d}/" for d in list(subs)[:4]) + (", …" if len(subs) > 4 else "")
-        raise LstmkitError(f"{folder} holds no audio files itself, but its folders do ({shown}: {sum(subs.values())} "
-                           "files); labels are read from file names, not from folder names",
-                           f"write a manifest with a 'path,text' row per recording (e.g. {first}/{example},{first}) "
-                           "and pass it as --data")

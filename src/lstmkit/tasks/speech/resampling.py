@@ -4,7 +4,7 @@
     r = BlockResampler(src, dst)      -> r(block) per block read, then r.flush(): the pieces of
                                          ``resample(whole, src, dst)``, in order
 
-A long recording is read in blocks (:func:`~lstmkit.tasks.speech.data.read_audio`): the whole file
+A long recording is read in blocks (:func:`~lstmkit.tasks.speech.audio_files.read_audio`): the whole file
 at its own rate is never held, only the wave at the model's rate. Each output sample of
 ``resample_poly`` reads the input within the filter's reach (``10 * max(up, down)`` samples
 upsampled) on either side, so a stretch of output computed from its input plus that reach equals

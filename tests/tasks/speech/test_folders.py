@@ -1,0 +1,142 @@
+"""Folders of recordings: labels from file names, or from class folders (Speech Commands' layout,
+its _background_noise_ folder and its validation / testing lists)."""
+import warnings
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks.speech.data import audio_paths, read_utterances
+from speech_data import RATE, write_commands
+
+WORDS = ("yes", "no", "up")
+
+
+def _read(folder, *args, **kw):
+    """``read_utterances`` and the texts of the warnings it gave."""
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        utts = read_utterances(folder, *args, **kw)
+    return utts, [str(w.message) for w in said]
+
+
+def _wav(path):
+    sf.write(path, np.zeros(800, np.float32), RATE)
+
+
+def test_labels_come_from_class_folders_and_underscore_folders_are_skipped(tmp_path):
+    write_commands(tmp_path, WORDS, takes=2)
+    (tmp_path / ".ipynb_checkpoints").mkdir()
+    _wav(tmp_path / ".ipynb_checkpoints" / "copy.wav")             # hidden: passed over without a word
+    (tmp_path / "yes" / "notes.txt").write_text("not audio")
+    (tmp_path / "LICENSE").write_text("CC-BY-4.0")
+    utts, said = _read(tmp_path)
+    assert [p.split("/")[-2:] for p in utts.paths] == [[w, f"s{k}_nohash_0.wav"] for w in sorted(WORDS) for k in (0, 1)]
+    assert utts.texts == ["no", "no", "up", "up", "yes", "yes"] and utts.parts == [] and utts.fields == []
+    assert said == [f"{tmp_path}: _background_noise_/ skipped: a folder whose name starts with '_' holds no class "
+                    "(Speech Commands' _background_noise_/ holds noise clips)"]
+
+
+def test_a_folder_without_audio_is_named_and_left_out(tmp_path):
+    write_commands(tmp_path, WORDS, takes=2)
+    (tmp_path / "maybe").mkdir()
+    (tmp_path / "maybe" / "todo.txt").write_text("record these")
+    utts, said = _read(tmp_path)
+    assert sorted(set(utts.texts)) == ["no", "up", "yes"]
+    assert f"{tmp_path}: 1 folder(s) hold no audio files and are left out (maybe/)" in said
+    empty = tmp_path / "empty"
+    for name in ("a", "b"):
+        (empty / name).mkdir(parents=True)
+    with pytest.raises(LstmkitError, match=r"no audio files \(.wav.*\) in .*empty nor in its folders \(a/, b/\)"):
+        read_utterances(empty)
+
+
+def test_the_list_files_give_the_split(tmp_path):
+    """validation_list.txt and testing_list.txt (paths relative to the folder) define the parts
+    instead of a random draw; their recordings are never trained on, evaluation scores the test ones."""
+    write_commands(tmp_path, WORDS, takes=4)
+    (tmp_path / "validation_list.txt").write_text("yes/s0_nohash_0.wav\nno\\s0_nohash_0.wav\n\n")    # Windows too
+    (tmp_path / "testing_list.txt").write_text("./up/s1_nohash_0.wav\nyes/s1_nohash_0.wav\nleft/s0_nohash_0.wav\n")
+    utts, said = _read(tmp_path)
+    assert said[-1] == (f"{tmp_path}: validation_list.txt and testing_list.txt give the split, not a random draw: "
+                        "8 recordings to train on, 2 to validate, 2 to test (kept out of training; 'speech evaluate' "
+                        "on this folder scores them), 1 listed recording(s) not in its class folders (left out)")
+    name = lambda u: sorted("/".join(p.split("/")[-2:]) for p in u.paths)     # noqa: E731
+    for seed in (0, 1):             # the lists, not the seed, decide
+        train, val = utts.split(0.5, seed)
+        assert name(val) == ["no/s0_nohash_0.wav", "yes/s0_nohash_0.wav"]
+        assert len(train) == 8 and not {"up/s1_nohash_0.wav", "yes/s1_nohash_0.wav"} & set(name(train))
+    assert name(utts.test_part()) == ["up/s1_nohash_0.wav", "yes/s1_nohash_0.wav"]
+    assert name(utts.training_part()) == name(train) and utts.subset([0, 1]).parts == utts.parts[:2]
+
+
+def test_a_testing_list_alone_leaves_a_random_validation_part_of_the_rest(tmp_path):
+    write_commands(tmp_path, WORDS, takes=4)
+    (tmp_path / "testing_list.txt").write_text("yes/s0_nohash_0.wav\nno/s0_nohash_0.wav\nup/s0_nohash_0.wav\n")
+    utts, said = _read(tmp_path)
+    assert "testing_list.txt gives the split, not a random draw: 9 recordings to train on (validation drawn from " \
+           "them), 3 to test" in said[-1]
+    train, val = utts.split(0.25, 0)
+    assert (len(train), len(val)) == (7, 2) and not any("s0_nohash" in p for p in train.paths + val.paths)
+
+
+def test_every_recording_listed_leaves_none_to_train_on(tmp_path):
+    write_commands(tmp_path, ("yes", "no"), takes=1)
+    (tmp_path / "testing_list.txt").write_text("yes/s0_nohash_0.wav\nno/s0_nohash_0.wav\n")
+    utts, _ = _read(tmp_path)
+    assert len(utts.test_part()) == 2
+    with pytest.raises(LstmkitError, match="is listed in validation_list.txt or testing_list.txt: none is left to train on"):
+        utts.split(0.1, 0)
+
+
+@pytest.mark.parametrize("lists, words", [
+    ({"validation_list.txt": "yes/a.wav\nno/b.wav\n"}, r"validation_list.txt lists 2 recording\(s\), none of them in "
+                                                        r".*class folders \(first: yes/a.wav\).*e.g. no/s0_nohash_0.wav"),
+    ({"validation_list.txt": "yes/s0_nohash_0.wav\n", "testing_list.txt": "yes/s0_nohash_0.wav\n"},
+     "yes/s0_nohash_0.wav is listed in both validation_list.txt and testing_list.txt")])
+def test_list_files_that_cannot_give_a_split_are_refused(tmp_path, lists, words):
+    write_commands(tmp_path, WORDS, takes=1)
+    for name, text in lists.items():
+        (tmp_path / name).write_text(text)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                      # the error comes before any warning
+        with pytest.raises(LstmkitError, match=words):
+            read_utterances(tmp_path)
+
+
+def test_audio_at_the_top_and_in_class_folders_is_one_error_naming_both(tmp_path):
+    write_commands(tmp_path, WORDS, takes=1)
+    _wav(tmp_path / "yes_extra_0.wav")
+    for pattern in (None, "{label}_{speaker}_{take}"):
+        with pytest.raises(LstmkitError, match=r"holds audio files both itself \(yes_extra_0.wav: 1\) and in class "
+                                               r"folders \(no/, up/, yes/: 3\).*move the 1 file\(s\) at the top"):
+            read_utterances(tmp_path, pattern)
+    with pytest.warns(UserWarning, match="_background_noise_/ skipped"):
+        assert len(audio_paths(tmp_path)) == 4          # transcribing needs no labels: every file
+
+
+def test_a_pattern_is_refused_for_class_folders_and_a_runs_own_pattern_gives_way(tmp_path):
+    write_commands(tmp_path, WORDS, takes=1)
+    with pytest.raises(LstmkitError, match=r"recordings are in class folders \(no/, up/, yes/\): each one's label is "
+                                           r"its folder's name.*drop --label-from-name"):
+        read_utterances(tmp_path, "{label}_{take}")
+    utts, _ = _read(tmp_path, None, as_trained="{label}_{take}")        # evaluate on a run trained on names
+    assert utts.texts == ["no", "up", "yes"]
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    _wav(flat / "yes_1.wav")
+    assert read_utterances(flat, None, as_trained="{label}_{take}").texts == ["yes"]
+    with pytest.raises(LstmkitError, match=r"flat is a folder of audio files but no --label-from-name pattern"):
+        read_utterances(flat)
+
+
+def test_a_folder_given_to_transcribe_is_every_audio_file_in_it(tmp_path):
+    write_commands(tmp_path, WORDS, takes=2)
+    with pytest.warns(UserWarning, match="_background_noise_/ skipped"):
+        paths = audio_paths([tmp_path, tmp_path / "yes" / "s0_nohash_0.wav"])
+    assert paths[:6] == sorted(str(p) for w in WORDS for p in (tmp_path / w).glob("*.wav"))
+    assert paths[6:] == [str(tmp_path / "yes" / "s0_nohash_0.wav")]
+    (tmp_path / "none").mkdir()
+    with pytest.raises(LstmkitError, match="no audio files"):
+        audio_paths(tmp_path / "none")
