@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from lstmkit.data.quoting import tsv_quoting
 from lstmkit.data.textfile import (JSONL, TABLE_SEP, bom_encoding, check_text, comma_decimals, file_ext, header_cells,
                                    header_separator, parse_table, read_text_file, renamed_columns, separator_line,
                                    unique_names)
@@ -133,16 +134,19 @@ def read_frame(path: str | Path) -> pd.DataFrame:
         header = rest.split("\n", 1)[0]
         sep = named or header_separator(header, _CSV_LIKE[ext])
         engine = "python" if sep is None else "c"
+        quoting = csv.QUOTE_NONE if sep == "\t" and _quotes_are_text(path, last, encoding) else csv.QUOTE_MINIMAL
         # no header line (its first line is data): told from the names pandas gives the first line, read from
         # the head, so the file is read once; a first line the head does not hold whole (a .zst file's, a
         # line over 64 KiB) is judged after the read, which is then made again without a header
         whole = bool(rest.strip()) and ("\n" in rest or len(head) < _HEAD)
         header_row: int | None = 0
-        if whole and _header_is_data(pd.read_csv(io.StringIO(rest), sep=sep, engine=engine, nrows=1).columns):
+        if whole and _header_is_data(pd.read_csv(io.StringIO(rest), sep=sep, engine=engine, nrows=1,
+                                                 quoting=quoting).columns):
             header_row = None
 
         def read(enc):          # Excel's sep=; line (first_line 2) skipped: pandas then counts the file's lines
-            return pd.read_csv(path, sep=sep, encoding=enc, engine=engine, header=header_row, skiprows=first_line - 1)
+            return pd.read_csv(path, sep=sep, encoding=enc, engine=engine, header=header_row, skiprows=first_line - 1,
+                               quoting=quoting)
         try:
             df = read(encoding)
         except UnicodeDecodeError as e:
@@ -167,7 +171,8 @@ def read_frame(path: str | Path) -> pd.DataFrame:
             if numbers is not None:
                 df[c] = numbers
         if sep is not None and last in (*_CSV_LIKE, ".gz"):      # messages name its lines (row_place)
-            df.attrs["csv_file"] = (str(path), sep, encoding or "utf-8", first_line, header_row == 0)
+            df.attrs["csv_file"] = (str(path), sep, encoding or "utf-8", first_line, header_row == 0,
+                                    quoting != csv.QUOTE_NONE)
         return df
     except pd.errors.EmptyDataError:
         raise LstmkitError(f"file is empty: {path}", "supply a table with a header row and data rows") from None
@@ -182,6 +187,18 @@ def read_frame(path: str | Path) -> pd.DataFrame:
         raise LstmkitError(f"could not read {path}: {reason}",
                            f"check that it is a valid {kind} file" + (" (UTF-8 text)" if kind == "CSV" else
                            " (records: [{\"date\": ..., \"y\": ...}, ...])" if kind == "JSON" else "")) from None
+
+
+def _quotes_are_text(path: Path, compression: str, encoding: str | None) -> bool:
+    """Whether the quote marks of the tab-separated file ``path`` are text
+    (:func:`lstmkit.data.quoting.tsv_quoting`), judged on its whole text; a ``.zip`` or ``.zst``
+    file keeps CSV quoting."""
+    if compression in _COMPRESSED and compression not in _OPEN:
+        return False
+    with _OPEN.get(compression, open)(path, "rb") as f:
+        text = f.read().decode(encoding or "utf-8", errors="replace").lstrip("\ufeff")
+    text, _, first_line = separator_line(text)
+    return not tsv_quoting(text, path, first_line)
 
 
 def _header_is_data(names) -> bool:

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 from lstmkit.data.columns import (blank_rows, check_strings, check_unique_columns, closest_name, column_strings,
                                   is_number, table_column, without_row_numbers)
 from lstmkit.data.columns import looks_like_data as _sentences
+from lstmkit.data.quoting import tsv_quoting
 from lstmkit.errors import LstmkitError, missing_path_fix
 from lstmkit.runs import path_exists
 
@@ -327,11 +328,16 @@ def renamed_columns(columns) -> bool:
     return any(re.fullmatch(r".*\.\d+", n) and n.rsplit(".", 1)[0] in names for n in names)
 
 
-def parse_table(text: str, path: str | Path, sep: str, quoting: bool = True, first_line: int = 1) -> pd.DataFrame:
+def parse_table(text: str, path: str | Path, sep: str, quoting: bool | None = None,
+                first_line: int = 1) -> pd.DataFrame:
     """``text`` (the file ``path``'s, from its line ``first_line`` on) as a table of strings
-    separated by ``sep``, at least one row; with ``quoting=False`` a quote mark is text like any
-    other (a TSV of sentences)."""
+    separated by ``sep``, at least one row. A quote mark quotes a cell by CSV rules (``quoting=True``)
+    or is text like any other (``quoting=False``); by default (None) it quotes unless ``sep`` is a
+    tab and :func:`lstmkit.data.quoting.tsv_quoting` finds the file's quote marks are text (a TSV of
+    sentences, such as GLUE's SST-2: each line one row, its quote marks kept)."""
     import pandas as pd
+    if quoting is None:
+        quoting = sep != "\t" or tsv_quoting(text, path, first_line)
     try:
         df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
                          quoting=csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE)
@@ -367,7 +373,8 @@ def row_place(df: pd.DataFrame, i: int) -> str:
     at = df.index[i]                       # rows left out since reading (empty ones) keep their index
     at = int(at) if isinstance(at, numbers.Integral) else i
     if "csv_file" in df.attrs:             # a typed read of a CSV file: its line found when a message needs it
-        return f"line {_csv_line(*df.attrs['csv_file'], at)}"
+        path, sep, encoding, first, header, *quoting = df.attrs["csv_file"]
+        return f"line {_csv_line(path, sep, encoding, first, header, at, *quoting)}"
     line = df.attrs.get("first_line")
     if line is None:
         return f"data row {i + 1}"
@@ -382,11 +389,13 @@ def row_place(df: pd.DataFrame, i: int) -> str:
     return f"{unit} {line}"
 
 
-def _csv_line(path: str, sep: str, encoding: str, first_line: int, header: bool, row: int) -> int:
+def _csv_line(path: str, sep: str, encoding: str, first_line: int, header: bool, row: int,
+              quoting: bool = True) -> int:
     """The file line on which data row ``row`` (from 0) of a CSV file starts, counted as pandas
-    reads it: quoted line breaks inside a cell, blank lines skipped."""
+    reads it: quoted line breaks inside a cell (unless ``quoting`` is off), blank lines skipped."""
     lines = read_text_file(Path(path), encoding).splitlines(keepends=True)[first_line - 1:]
-    reader = csv.reader(io.StringIO("".join(lines)), delimiter=sep)
+    reader = csv.reader(io.StringIO("".join(lines)), delimiter=sep,
+                        quoting=csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE)
     left = row + header
     start = reader.line_num + 1
     for record in reader:
