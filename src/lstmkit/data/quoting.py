@@ -1,6 +1,8 @@
 """Whether a tab-separated file's quote marks quote its cells (CSV rules) or are part of its text.
 
     tsv_quoting(text, where, first_line)   True: read with CSV quoting; False: every quote mark is text
+    check_run_on_quotes(text, path, sep, first_line, df)   a quote mark at a cell's start that ran on over
+                                           rows (read with CSV quoting): an error naming where it opens and ends
 
 A comma-separated file is read with CSV quoting (a spreadsheet's). Tab-separated files come in two
 kinds: a spreadsheet's or pandas' export, which quotes a cell holding a quote mark, a tab or a line
@@ -12,14 +14,20 @@ between into one cell, without a word. :func:`tsv_quoting` tells the two kinds a
 """
 from __future__ import annotations
 
+import csv
+import io
 import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lstmkit.errors import LstmkitError
 
-__all__ = ["tsv_quoting"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["tsv_quoting", "check_run_on_quotes"]
 
 _QUOTE_STARTS = re.compile(r'(?:^|[\t\n\r])"')          # a cell that begins with a quote mark
 _QUOTED = re.compile(r'"([^"]*(?:""[^"]*)*)"')            # a quoted cell, its inner quote marks doubled
@@ -142,3 +150,33 @@ def _scan(text: str) -> tuple[list[_Quoted], set[int]] | None:
         columns = column + 1 if header else columns
         i, line = i + 1, line + 1
     return quoted, plain
+
+
+def check_run_on_quotes(text: str, path: str | Path, sep: str, first_line: int,
+                        df: pd.DataFrame | None = None) -> None:
+    """An :class:`LstmkitError` when a quote mark at the start of a field (``"Best film ever``, the
+    quote part of the text) opened a quoted field that ran on over the lines after it, to the end
+    of the file or to a later quote mark not followed by a separator: pandas reads the lines it
+    ran over as one cell, rows merged into one without a word. With ``df`` (what pandas read)
+    looked at only when a cell holds a line break; a well-formed multi-line field passes."""
+    if df is not None and not any(df[c].astype(str).str.contains("\n", regex=False).any() for c in df.columns):
+        return
+    reader = csv.reader(io.StringIO(text), delimiter=sep, strict=True)
+    start, end = first_line, None
+    while end is None:
+        try:
+            next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            at = first_line - 1 + reader.line_num
+            # a quote closed on the line it opened ('"Wow" said the critic') runs over nothing: pandas reads
+            # it as one cell of that line, and the check goes on (it named that line, not the one run on)
+            if at > start or "end of data" in str(e):
+                end = "the end of the file" if "end of data" in str(e) else f"line {at}"
+                break
+        start = first_line + reader.line_num
+    raise LstmkitError(f"{path} line {start}: a quote mark opens a field that runs on to {end}, "
+                       f"reading the lines it runs over as one cell (rows merged)",
+                       'if the quote marks are part of the text, quote the whole field and double each quote '
+                       'mark in it ("" — as a spreadsheet saves CSV), or remove them')
