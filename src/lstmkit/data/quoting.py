@@ -62,8 +62,8 @@ def tsv_quoting(text: str, where: str | Path, first_line: int = 1) -> bool:
        lines) sits in such a column, or the file read as text is no table: some line has not the
        header's count of cells (Excel's multi-line cell, ``"line one`` / ``line two"<TAB>pos``).
 
-    When 1 or 2 fails, the quote marks are text (no cell begins with one: both readings are the
-    same). When 1 and 2 hold but 3 does not, both readings make whole tables of different row
+    When 1 or 2 fails, or no cell begins with a quote mark (both readings are then the same), the
+    quote marks are text. When 1 and 2 hold but 3 does not, both readings make whole tables of different row
     counts: the one whose rows are the file's lines is taken, with a warning naming the line. A
     cell with tabs and line breaks whose quoting 3 does not confirm, in a file whose lines read as
     text are not rows either, is an :class:`LstmkitError`: either reading could be wrong.
