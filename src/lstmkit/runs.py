@@ -15,7 +15,9 @@ Every file is written to a temporary name and renamed, so a crash never leaves h
 JSON files are standard JSON (a non-finite number is written as null). Whenever ``lstmkit.json``
 is written, it records the SHA-256 of the weight file beside it (``weights_sha256``), and
 :func:`read_run` checks it: weights changed or damaged after training are refused, not used.
-Run folders written before the hash existed load without the check.
+Run folders written before the hash existed load without the check. ``lstmkit.json`` also names
+the run (``run_id``): saving a model into a folder tells its own run from another one by it
+(:mod:`lstmkit.run_reuse`).
 """
 from __future__ import annotations
 
@@ -35,7 +37,7 @@ if TYPE_CHECKING:
     import torch
 
 __all__ = [
-    "FORMAT_VERSION", "META_FILE", "WEIGHTS_FILE", "new_run_dir", "check_out_folder", "check_out_file", "task_of_run_in",
+    "FORMAT_VERSION", "META_FILE", "WEIGHTS_FILE", "new_run_dir", "check_out_folder", "check_out_file",
     "path_exists", "file_in_the_way", "atomic_write", "new_file_mode",
     "write_json", "build_checked", "to_json", "json_safe", "file_sha256", "verify_weights", "save_tensors",
     "load_tensors", "load_weights", "read_metrics", "read_meta", "read_run",
@@ -308,16 +310,6 @@ def _runs_inside(folder: Path, limit: int = 10_000) -> list[Path]:
     except OSError:
         return []
     return sorted(p for p in entries if (p / META_FILE).is_file())
-
-
-def task_of_run_in(folder: str | Path) -> str | None:
-    """The task of the run whose folder ``folder`` is, if its ``lstmkit.json`` is readable (else None)."""
-    try:
-        meta = json.loads((Path(folder) / META_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    task = meta.get("task") if isinstance(meta, dict) else None
-    return task if isinstance(task, str) else None
 
 
 def read_run(run: str | Path, task: str | None = None) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:

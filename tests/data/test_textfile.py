@@ -104,10 +104,11 @@ def test_a_windows_1252_file_is_pointed_at_cp1252_not_latin_1():
         decode_text(b"ok\nx\x81y\n", "f.txt")
 
 
-@pytest.mark.parametrize("ext, sep", [(".csv", ","), (".tsv", "\t")])
+@pytest.mark.parametrize("ext, sep", [(".csv", ","), (".csv", ";")])
 def test_a_quote_that_opens_a_field_and_runs_over_rows_is_an_error(tmp_path, ext, sep):
     """'"Best film ever' (the quote part of the text) opened a quoted field: pandas read the rows up
-    to the next quote mark, or to the end of the file, as one cell without a word."""
+    to the next quote mark, or to the end of the file, as one cell without a word. (A tab-separated
+    file's quote marks are text unless they are a writer's quoting: tests/data/test_quoting.py.)"""
     from lstmkit.data.tables import read_table
     rows = [f"review {k}{sep}{'pos' if k % 2 else 'neg'}" for k in range(8)]
     rows[2] = f'"Best film ever, said nobody{sep}pos'

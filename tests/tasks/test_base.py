@@ -62,19 +62,23 @@ class _Line(RunEstimator):
     TASK = "line"
     CONFIG = _LineConfig
 
-    def fit(self, out=None, callbacks=(), **overrides):
+    def fit(self, out=None, callbacks=(), run_dir=None, **overrides):
         cfg = self._resolve_config(self.config, overrides)
         torch.manual_seed(0)
         self.net_ = nn.Linear(1, 1)
         x = torch.linspace(-1, 1, 32)[:, None]
         batches = [(x[k:k + 8], cfg.slope * x[k:k + 8]) for k in range(0, 32, 8)]
         self.plotted = []
-        return self._train_and_save(cfg.train, batches, batches, out=out, callbacks=callbacks,
+        self.config_, self.data_summary_ = cfg, {}
+        return self._train_and_save(cfg.train, batches, batches, out=out, run_dir=run_dir, callbacks=callbacks,
                                     metrics=lambda: {"weight": float(self.net_.weight.detach())},
                                     plots=self.plotted.append)
 
-    def _write_meta(self, run_dir, status):
-        write_json(run_dir / META_FILE, {"format_version": FORMAT_VERSION, "task": self.TASK, "status": status})
+    def _build_net(self):
+        return nn.Linear(1, 1)
+
+    def _write_meta(self, run_dir, status):        # what every task writes (its own fields aside)
+        self._write_run_meta(run_dir, status, model={"class": "Linear"})
 
 
 class _CtrlC(Callback):
@@ -259,15 +263,75 @@ def test_save_where_no_folder_can_be_made_is_one_error(tmp_path, where):
 
 def test_save_refuses_a_folder_holding_a_run_of_another_task(tmp_path):
     """Saving over another task's run replaced its lstmkit.json, weights and (shared-named) state
-    files: the other model was lost without a word. A run of the same task is saved over."""
+    files: the other model was lost without a word. A model's own folder is saved over."""
     other = _fake_run(tmp_path / "other", "classify")
     before = (other / META_FILE).read_bytes()
     est = _Line().fit()
-    with pytest.raises(LstmkitError, match="holds a 'classify' run.*overwrite — pass save\\(\\) a new folder"):
+    with pytest.raises(LstmkitError, match="holds another 'classify' run.* — pass save\\(\\) a new folder, or "
+                                           "overwrite=True to delete that run's files first"):
         est.save(other)
     assert (other / META_FILE).read_bytes() == before and sorted(p.name for p in other.iterdir()) == [META_FILE]
     same = est.save(tmp_path / "mine")
     assert est.save(same) == same and read_meta(same, "line")["status"] == "finished"
+
+
+def _tree(folder):
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+def test_save_over_another_run_of_the_same_task_is_refused_unless_overwrite(tmp_path):
+    """A fresh model saved over an old run's folder kept the old run's history, checkpoints and
+    plots beside the new weights: the folder described two models. Refused; overwrite=True deletes
+    what lstmkit wrote for the old run (lstmkit.json first) and keeps the user's own files."""
+    old = _Line().fit(out=tmp_path)
+    run = old.run_dir_
+    (run / "plots").mkdir(exist_ok=True)
+    (run / "plots" / "loss.png").write_bytes(b"old run's plot")
+    (run / "notes.txt").write_text("mine")
+    (run / "plots" / "mine.png").write_bytes(b"mine")
+    before = _tree(run)
+    assert {"history.csv", "checkpoints/last.safetensors", "doctor.json"} <= set(before)
+    new = _Line(slope=-1.0).fit()
+    with pytest.raises(LstmkitError, match=r"cannot save to .*: it holds another 'line' run \(written .*\), whose "
+                                           r"history, plots, checkpoints and exports would stay"):
+        new.save(run)
+    assert _tree(run) == before
+    assert new.save(run, overwrite=True) == run
+    assert _tree(run) == sorted([META_FILE, "model.safetensors", "metrics.json", "notes.txt", "plots", "plots/mine.png"])
+    assert read_meta(run)["run_id"] == new.run_id_ != old.run_id_
+    assert _Line.load(run).net_.weight.item() == pytest.approx(new.net_.weight.item())
+
+
+def test_a_model_saves_over_its_own_run(tmp_path):
+    """Its training folder (history kept), a folder it saved to before, the folder it was loaded
+    from, in any session; a run written before runs were named: the folder it was loaded from."""
+    est = _Line().fit(out=tmp_path / "runs")
+    history = (est.run_dir_ / "history.csv").read_bytes()
+    est.net_.weight.data.fill_(3.0)                    # an online update, say
+    assert est.save(est.run_dir_) == est.run_dir_ and (est.run_dir_ / "history.csv").read_bytes() == history
+    copy = est.save(tmp_path / "copy")
+    est.save(copy)
+    again = _Line.load(copy)
+    again.save(copy)
+    again.save(est.run_dir_)                          # the same run, saved elsewhere before
+    meta = json.loads((copy / META_FILE).read_text())
+    del meta["run_id"]                                 # written before runs had a name
+    write_json(copy / META_FILE, meta)
+    older = _Line.load(copy)
+    assert older.run_id_ is None and older.save(copy) == copy and read_meta(copy)["run_id"] == older.run_id_
+    with pytest.raises(LstmkitError, match="holds another 'line' run"):
+        _Line().fit().save(est.run_dir_)
+
+
+def test_training_into_a_folder_that_holds_a_run_is_refused(tmp_path):
+    """fit(run_dir=FOLDER) on another run wrote its files over that run's, beside the ones it did not write."""
+    run = _Line().fit(out=tmp_path).run_dir_
+    before = (run / META_FILE).read_bytes()
+    with pytest.raises(LstmkitError, match="holds a run already; training a new one there would mix the two runs' "
+                                           "files — pass a new run_dir"):
+        _Line().fit(run_dir=run)
+    assert (run / META_FILE).read_bytes() == before
+    assert _Line().fit(run_dir=tmp_path / "new").run_dir_ == tmp_path / "new"
 
 
 @pytest.mark.parametrize("path", [None, "", "  ", 3])

@@ -9,9 +9,12 @@ A spreadsheet's or a logger's export reads as it is: a UTF-16/UTF-32 byte-order 
 encoding, a ``.csv`` whose header has semicolons or tabs instead of commas is read with them, a
 semicolon (or tab) file's decimal commas are read as numbers (:mod:`lstmkit.data.textfile`), and a
 workbook's first sheet with cells is read from its header row (under any title and blank rows),
-without its formatted but empty rows. A missing file, one that
-cannot be read as its type, and a missing reader package (openpyxl for ``.xlsx``, pyarrow for
-``.parquet``) are each one :class:`LstmkitError` naming the fix.
+without its formatted but empty rows. A tab-separated file that quotes nothing (GLUE's SST-2,
+Common Voice) is one row per line, its quote marks text; a quoted one (a spreadsheet's, pandas')
+reads by CSV rules (the rule: :func:`lstmkit.data.quoting.tsv_quoting`). JSON beyond records:
+:mod:`lstmkit.data.json_tables`. A missing file, one that cannot be read as its type, and a
+missing reader package (openpyxl for ``.xlsx``, pyarrow for ``.parquet``) are each one
+:class:`LstmkitError` naming the fix.
 """
 from __future__ import annotations
 
@@ -19,15 +22,15 @@ import bz2
 import csv
 import gzip
 import io
-import json
 import lzma
-import re
 import warnings
 import zipfile
 from pathlib import Path
 
 import pandas as pd
 
+from lstmkit.data.json_tables import JSON_PLACES, json_after_all, misread_object, parse_jsonl
+from lstmkit.data.quoting import tsv_quoting
 from lstmkit.data.textfile import (JSONL, TABLE_SEP, bom_encoding, check_text, comma_decimals, file_ext, header_cells,
                                    header_separator, parse_table, read_text_file, renamed_columns, separator_line,
                                    unique_names)
@@ -40,9 +43,6 @@ SHEETS = {".xlsx", ".xlsm"}
 PARQUET = {".parquet", ".pq"}
 _CSV_LIKE = {".csv": ",", ".tsv": "\t", ".txt": None}  # None: sniff the separator
 _JSON = {".json": False, ".jsonl": True, ".ndjson": True}    # records (or columns) / one record per line
-# how a message names a JSON file's rows (row_place): its lines, or the records of one array
-_JSON_PLACES = {True: {"first_line": 1, "row_unit": "line", "cell_breaks": False},
-                False: {"first_line": 1, "row_unit": "record"}}
 _COMPRESSED = {".gz", ".bz2", ".zip", ".xz", ".zst"}
 _OPEN = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 _HEAD = 1 << 16                      # bytes read to find the encoding and the header line
@@ -57,7 +57,10 @@ def is_table(path: Path) -> bool:
 def read_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
     """A CSV / TSV / JSONL file (optionally ``.gz``), a workbook's first sheet or a Parquet file as
     a DataFrame of strings (a missing cell ``""``; a whole number as ``"3"``, not ``"3.0"``), at
-    least one row. A ``sep=;`` first line (Excel's) names a text table's separator."""
+    least one row. A ``sep=;`` first line (Excel's) names a text table's separator. A TSV's quote
+    marks are text unless they are a writer's quoting (:func:`lstmkit.data.quoting.tsv_quoting`:
+    each quoted cell closed right before a tab or the line end and needing its quotes, or in a
+    column quoted throughout; where both readings make whole tables, one row per line, warned)."""
     ext = file_ext(path)
     if not is_table(path):
         raise LstmkitError(f"unknown file type {ext or '(no extension)'!r}: {path}",
@@ -78,7 +81,7 @@ def read_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
         return out
     text = read_text_file(path, encoding)
     if ext in JSONL:
-        return _parse_jsonl(text, path)
+        return parse_jsonl(text, path)
     text, sep, first_line = separator_line(text)
     return parse_table(text, path, sep or header_separator(text.split("\n", 1)[0], TABLE_SEP[ext]), first_line=first_line)
 
@@ -119,11 +122,11 @@ def read_frame(path: str | Path) -> pd.DataFrame:
             check_text(_head(path, path.suffix.lower() if path.suffix.lower() in _COMPRESSED else ""), path)
             try:
                 df = pd.read_json(path, lines=_JSON[ext])
-                if not _JSON[ext] and _misread_object(df):
-                    df = _json_after_all(path, lines=False)
+                if not _JSON[ext] and misread_object(df):
+                    df = json_after_all(_whole_text(path, path.suffix.lower()), path, lines=False)
             except ValueError:
-                df = _json_after_all(path, lines=_JSON[ext])
-            df.attrs.update(_JSON_PLACES[_JSON[ext]])
+                df = json_after_all(_whole_text(path, path.suffix.lower()), path, lines=_JSON[ext])
+            df.attrs.update(JSON_PLACES[_JSON[ext]])
             return df
         last = path.suffix.lower()
         head = _head(path, last if last in _COMPRESSED else "")
@@ -133,16 +136,19 @@ def read_frame(path: str | Path) -> pd.DataFrame:
         header = rest.split("\n", 1)[0]
         sep = named or header_separator(header, _CSV_LIKE[ext])
         engine = "python" if sep is None else "c"
+        quoting = csv.QUOTE_NONE if sep == "\t" and _quotes_are_text(path, last, encoding) else csv.QUOTE_MINIMAL
         # no header line (its first line is data): told from the names pandas gives the first line, read from
         # the head, so the file is read once; a first line the head does not hold whole (a .zst file's, a
         # line over 64 KiB) is judged after the read, which is then made again without a header
         whole = bool(rest.strip()) and ("\n" in rest or len(head) < _HEAD)
         header_row: int | None = 0
-        if whole and _header_is_data(pd.read_csv(io.StringIO(rest), sep=sep, engine=engine, nrows=1).columns):
+        if whole and _header_is_data(pd.read_csv(io.StringIO(rest), sep=sep, engine=engine, nrows=1,
+                                                 quoting=quoting).columns):
             header_row = None
 
         def read(enc):          # Excel's sep=; line (first_line 2) skipped: pandas then counts the file's lines
-            return pd.read_csv(path, sep=sep, encoding=enc, engine=engine, header=header_row, skiprows=first_line - 1)
+            return pd.read_csv(path, sep=sep, encoding=enc, engine=engine, header=header_row, skiprows=first_line - 1,
+                               quoting=quoting)
         try:
             df = read(encoding)
         except UnicodeDecodeError as e:
@@ -167,7 +173,8 @@ def read_frame(path: str | Path) -> pd.DataFrame:
             if numbers is not None:
                 df[c] = numbers
         if sep is not None and last in (*_CSV_LIKE, ".gz"):      # messages name its lines (row_place)
-            df.attrs["csv_file"] = (str(path), sep, encoding or "utf-8", first_line, header_row == 0)
+            df.attrs["csv_file"] = (str(path), sep, encoding or "utf-8", first_line, header_row == 0,
+                                    quoting != csv.QUOTE_NONE)
         return df
     except pd.errors.EmptyDataError:
         raise LstmkitError(f"file is empty: {path}", "supply a table with a header row and data rows") from None
@@ -182,6 +189,23 @@ def read_frame(path: str | Path) -> pd.DataFrame:
         raise LstmkitError(f"could not read {path}: {reason}",
                            f"check that it is a valid {kind} file" + (" (UTF-8 text)" if kind == "CSV" else
                            " (records: [{\"date\": ..., \"y\": ...}, ...])" if kind == "JSON" else "")) from None
+
+
+def _quotes_are_text(path: Path, compression: str, encoding: str | None) -> bool:
+    """Whether the quote marks of the tab-separated file ``path`` are text
+    (:func:`lstmkit.data.quoting.tsv_quoting`), judged on its whole text; a ``.zip`` or ``.zst``
+    file keeps CSV quoting."""
+    if compression in _COMPRESSED and compression not in _OPEN:
+        return False
+    text, _, first_line = separator_line(_whole_text(path, compression, encoding))
+    return not tsv_quoting(text, path, first_line)
+
+
+def _whole_text(path: Path, compression: str, encoding: str | None = None) -> str:
+    """The text of ``path`` (decompressed: ``.gz``, ``.bz2``, ``.xz``), a byte outside ``encoding``
+    (default UTF-8) replaced: for reading a file's layout, not its values."""
+    with _OPEN.get(compression, open)(path, "rb") as f:
+        return f.read().decode(encoding or "utf-8", errors="replace").lstrip("\ufeff")
 
 
 def _header_is_data(names) -> bool:
@@ -266,114 +290,6 @@ def _head(path: Path, compression: str) -> bytes:
             return f.read(_HEAD)
     except (OSError, EOFError, zipfile.BadZipFile, lzma.LZMAError):
         return b""
-
-
-def _json_after_all(path: Path, lines: bool) -> pd.DataFrame:
-    """A JSON file pandas could not read as records or columns: one object that holds the table
-    otherwise (:func:`_object_table`); else an :class:`LstmkitError` naming the line that is not JSON."""
-    last = path.suffix.lower()
-    opener = _OPEN.get(last, open)
-    with opener(path, "rb") as f:
-        text = f.read().decode("utf-8", errors="replace").lstrip("\ufeff")
-    if lines:
-        for lineno, line in enumerate(text.splitlines(), 1):
-            try:
-                line.strip() and json.loads(line)
-            except json.JSONDecodeError:
-                raise LstmkitError(f"{path} line {lineno} is not valid JSON",
-                                   "write one JSON object per line (JSON Lines)") from None
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise LstmkitError(f"could not read {path}: line {e.lineno} is not valid JSON ({e.msg})",
-                           'check that it is a valid JSON file (records: [{"date": ..., "y": ...}, ...])') from None
-    if not isinstance(doc, dict):
-        raise ValueError("not a table of records")                 # named by read_frame's message
-    return _object_table(doc, path)
-
-
-def _misread_object(df: pd.DataFrame) -> bool:
-    """Whether pandas read one JSON object as a table of columns that holds it otherwise: records
-    under one key (one column of objects), rows by label (columns 0, 1, … and the names of the
-    columns as the index), or ``split``'s columns and data."""
-    if {"columns", "data"} <= set(map(str, df.columns)):
-        return True
-    if df.shape[1] == 1 and len(df) and df.iloc[:, 0].map(lambda v: isinstance(v, dict)).all():
-        return True
-    return df.shape[1] > 0 and all(str(c).isdigit() for c in df.columns) and not any(str(i).isdigit() for i in df.index)
-
-
-def _object_table(doc: dict, path: Path) -> pd.DataFrame:
-    """The table one JSON object holds, in the layouts pandas writes (``to_json``'s ``columns``,
-    ``index``, ``split`` and ``table``) or as records under one key (``{"data": [{…}, …]}``, a web API's); an
-    :class:`LstmkitError` when it is none of them (one record, or settings)."""
-    values = list(doc.values())
-    if {"columns", "data"} <= set(doc) and isinstance(doc["data"], list):          # orient="split"
-        return pd.DataFrame(doc["data"], columns=doc["columns"])
-    if {"schema", "data"} <= set(doc) and isinstance(doc["schema"], dict) and isinstance(doc["data"], list):
-        df = pd.DataFrame.from_records(doc["data"])                                   # orient="table"
-        return df.drop(columns=[k for k in doc["schema"].get("primaryKey") or [] if k == "index" and k in df])
-    if len(doc) == 1 and isinstance(values[0], list) and values[0] and all(isinstance(r, dict) for r in values[0]):
-        return pd.DataFrame.from_records(values[0])
-    if values and all(isinstance(v, dict) for v in values):
-        rows = all(re.fullmatch(r"\d+", str(k)) for k in doc) and not any(
-            re.fullmatch(r"\d+", str(k)) for v in values for k in v)
-        df = pd.DataFrame.from_dict(doc, orient="index" if rows else "columns")      # row labels 0, 1, …: orient="index"
-        return df.reset_index(drop=True)
-    if values and all(isinstance(v, list) for v in values) and len({len(v) for v in values}) == 1:
-        return pd.DataFrame(doc)
-    raise LstmkitError(f"{path} holds one JSON object ({', '.join(map(repr, list(doc)[:4]))}), not a table",
-                       'write its rows as records: [{"date": …, "y": …}, …] (JSON Lines: one object per line)')
-
-
-def _parse_jsonl(text: str, path: Path) -> pd.DataFrame:
-    stripped, blank = text.lstrip(), []
-    if stripped.startswith("{"):                      # one object (a table, or one record), or JSON Lines
-        try:
-            doc = json.loads(stripped)
-        except json.JSONDecodeError:
-            doc = None                                # several objects: JSON Lines
-        if isinstance(doc, dict) and doc and all(isinstance(v, (dict, list)) for v in doc.values()):
-            df = _object_table(doc, path)
-            df.attrs.update(_JSON_PLACES[False])
-            return df
-    if stripped.startswith("["):                      # a JSON array of records
-        try:
-            records = json.loads(stripped)
-        except json.JSONDecodeError as e:
-            raise LstmkitError(f"{path} is not valid JSON (line {e.lineno})", "fix the file") from None
-    else:
-        records = []
-        for lineno, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                blank.append(lineno)
-                continue
-            try:
-                records.append(json.loads(line, object_pairs_hook=_keys_once))
-            except json.JSONDecodeError:
-                raise LstmkitError(f"{path} line {lineno} is not valid JSON",
-                                   "write one JSON object per line (JSON Lines)") from None
-            except _RepeatedKey as e:        # a dict keeps the last: '"label": "pos", "label": "x"' read as x
-                raise LstmkitError(f"{path} line {lineno} names the key {e.args[0]!r} twice in one object",
-                                   "give each field its own key (JSON keeps only the last of the two)") from None
-    if not records or not all(isinstance(r, dict) for r in records):
-        raise LstmkitError(f"{path} must hold JSON objects, one per row", 'write lines like {"text": …, "label": …}')
-    df = pd.DataFrame.from_records(records)
-    df.attrs.update(_JSON_PLACES[not stripped.startswith("[")], blank_lines=blank)
-    return df
-
-
-class _RepeatedKey(Exception):
-    """A JSON object naming one key twice (its argument)."""
-
-
-def _keys_once(pairs: list[tuple[str, object]]) -> dict:
-    """A JSON object's key-value pairs as a dict; a key named twice raises :class:`_RepeatedKey`."""
-    out = dict(pairs)
-    if len(out) < len(pairs):
-        seen: set[str] = set()
-        raise _RepeatedKey(next(k for k, _ in pairs if k in seen or seen.add(k)))
-    return out
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:

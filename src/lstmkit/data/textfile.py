@@ -1,10 +1,11 @@
 """Reading text files and tables of texts with errors that name the line (or row) and the fix.
 
-    decode_text(raw, path, encoding)   bytes -> str; a bad byte names its line and --encoding
-    read_text_file(path, encoding)     a whole file, ``.gz`` decompressed
-    text_lines(text)                   its lines as an editor counts them (a line feed, CR LF or a lone CR ends one)
+    decode_text(raw, path, encoding)   bytes -> str; a bad byte names its line and --encoding (this line and
+    read_text_file(path, encoding)     the next two, with the checks that a file is text:
+    text_lines(text)                   :mod:`lstmkit.data.decoding`)
     parse_table(text, path, sep)       a CSV / TSV file's text, separated by ``sep``, as a DataFrame of strings
-                                       (whole table files of every kind: :mod:`lstmkit.data.tables`)
+                                       (whole table files of every kind: :mod:`lstmkit.data.tables`; whether a
+                                       TSV's quote marks quote: :mod:`lstmkit.data.quoting`)
     separator_line(text)               Excel's ``sep=;`` line and comment lines above the header: dropped
     unique_names(names, where)         a header that names two columns alike: an error (pandas read the second as ``y.1``)
     row_place(df, i)                   where data row ``i`` is: the file's line, the sheet's or Parquet's row
@@ -22,22 +23,21 @@ numbers are read with decimal commas (:func:`comma_decimals`).
 """
 from __future__ import annotations
 
-import codecs
 import csv
-import gzip
 import io
 import math
 import numbers
 import re
-import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lstmkit.data.columns import (blank_rows, check_strings, check_unique_columns, closest_name, column_strings,
                                   is_number, table_column, without_row_numbers)
 from lstmkit.data.columns import looks_like_data as _sentences
-from lstmkit.errors import LstmkitError, missing_path_fix
-from lstmkit.runs import path_exists
+from lstmkit.data.decoding import (bom_encoding, check_readable, check_text, decode_text, file_ext, read_stdin_text,
+                                   read_text_file, text_lines)
+from lstmkit.data.quoting import check_run_on_quotes, tsv_quoting
+from lstmkit.errors import LstmkitError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -50,9 +50,6 @@ __all__ = ["blank_rows", "decode_text", "check_text", "read_text_file", "read_st
 
 TABLE_SEP = {".csv": ",", ".tsv": "\t"}
 JSONL = {".jsonl", ".ndjson", ".json"}
-# UTF-32's little-endian mark begins with UTF-16's: look for the longer ones first
-_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
-         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 _SEPARATORS = (",", ";", "\t", "|")
 # a number written with a decimal comma (10,5; -3; ,5; 1,5e3; its thousands grouped by dots or spaces:
 # 1.234,5, 1 234,5 -- French spreadsheets group by a no-break space), and one whose comma may group thousands
@@ -60,35 +57,6 @@ _SEPARATORS = (",", ";", "\t", "|")
 _COMMA_NUMBER = r"[+\-\u2212]?(?:\d{1,3}(?:([. \u00a0\u202f])\d{3})(?:\1\d{3})*(?:,\d*)?|\d+(?:,\d*)?|,\d+)(?:[eE][+-]?\d+)?"
 _GROUPING = str.maketrans({".": "", " ": "", "\u00a0": "", "\u202f": "", ",": ".", "\u2212": "-"})
 _THOUSANDS_LIKE = r"[+-]?\d{1,3},\d{3}"
-
-
-def bom_encoding(head: bytes) -> str | None:
-    """The encoding a byte-order mark at the start of ``head`` names (``"utf-16"``, ``"utf-32"``,
-    ``"utf-8-sig"``), or None when there is none."""
-    return next((name for bom, name in _BOMS if head.startswith(bom)), None)
-
-
-# the first bytes of the binary files a table is most often saved as under a text file's name:
-# what the file is, and how to have it read
-_MAGIC = ((b"PAR1", "a Parquet file", "rename it {stem}.parquet"),
-          (b"PK\x03\x04", "a zip archive (as an .xlsx workbook is)", "rename it {stem}.xlsx if it is a workbook, else unzip it"),
-          (b"\x1f\x8b", "gzip-compressed", "rename it {name}.gz"),
-          (b"\xd0\xcf\x11\xe0", "an Excel 97-2003 workbook (.xls)", "save it as .xlsx (Excel Workbook) or as CSV UTF-8"))
-
-
-def check_text(head: bytes, path: str | Path, fix: str = "") -> None:
-    """An :class:`LstmkitError` when ``head`` (a file's first bytes) holds NUL bytes and no
-    byte-order mark: a binary file (a spreadsheet, archive or model named .csv), not text; a
-    Parquet file, a workbook or a gzip file is named, with the name that reads it."""
-    found = next(((what, how) for magic, what, how in _MAGIC if head.startswith(magic)), None)
-    if found is not None and (b"\x00" in head or not head[:4].isascii()):     # 'PAR1,PAR2' is a header
-        name = Path(path).name
-        raise LstmkitError(f"{path} is not a text file: it is {found[0]}",
-                           found[1].format(stem=name.split(".")[0], name=name))
-    if b"\x00" in head and bom_encoding(head[:4]) is None:
-        raise LstmkitError(f"{path} is not a text file (it holds NUL bytes: a binary file, e.g. a spreadsheet, "
-                           f"archive or model, or UTF-16 text without a byte-order mark)",
-                           "export the data as a UTF-8 CSV/TSV/text file" + (f" ({fix})" if fix else ""))
 
 
 def header_separator(header: str, expected: str | None) -> str | None:
@@ -126,137 +94,6 @@ def comma_decimals(col: pd.Series, sep: str | None) -> pd.Series | None:
     out = col.astype(str).str.strip().str.translate(_GROUPING)
     return pd.to_numeric(out.mask(col.isna() | (out == "")), errors="coerce").astype("float64")
 
-
-def decode_text(raw: bytes, path: str | Path, encoding: str = "utf-8") -> str:
-    """``raw`` decoded with ``encoding`` (a UTF-8 byte-order mark is dropped; with the default
-    UTF-8, a UTF-16 or UTF-32 byte-order mark names the file's encoding).
-
-    An unknown encoding or a byte the encoding cannot read is an :class:`LstmkitError` naming
-    the file's line and the ``--encoding`` fix; NUL bytes with no byte-order mark (a binary file)
-    are an error saying the file is not text.
-    """
-    utf8 = encoding.lower().replace("_", "-") in ("utf-8", "utf8")
-    codec = (bom_encoding(raw[:4]) or "utf-8-sig") if utf8 else encoding
-    if "16" not in encoding and "32" not in encoding:
-        check_text(raw[:8192], path, "pass --encoding utf-16 if it is UTF-16 text")
-    elif not utf8 and bom_encoding(raw[:4]) is None:
-        _check_wide(raw, path, encoding)
-    if not utf8:
-        _warn_utf8_read_as_bytes(raw, path, codec)
-    try:
-        return raw.decode(codec)
-    except LookupError:
-        raise LstmkitError(f"unknown encoding {encoding!r}", "pass --encoding utf-8, latin-1, cp1252, …") from None
-    except UnicodeDecodeError as e:
-        line = raw[:e.start].count(b"\n") + 1
-        raise LstmkitError(f"{path} line {line} is not valid {encoding} (byte 0x{raw[e.start]:02x})",
-                           _encoding_fix(raw) if utf8 else "pass --encoding with the file's real encoding "
-                           "(e.g. --encoding latin-1) or convert it to UTF-8") from None
-
-
-def _check_wide(raw: bytes, path: str | Path, encoding: str) -> None:
-    """UTF-16 / UTF-32 asked of a file without NUL bytes, with line breaks, that reads as UTF-8:
-    decoded anyway, its byte pairs became CJK characters on one line, and training went on. (A
-    UTF-16 line end is 0A 00, so wide text of several lines holds a NUL; one 0A byte alone may be
-    half of a character, 上 is 0A 4E.)"""
-    if b"\0" in raw or raw.count(b"\n") < 2:
-        return
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return
-    raise LstmkitError(f"{path} is not {encoding} text: it has line breaks but no NUL byte (a {encoding} line end "
-                       "holds one), and it reads as UTF-8", "pass --encoding utf-8 (the default), or the file's "
-                       "real encoding")
-
-
-def _warn_utf8_read_as_bytes(raw: bytes, path: str | Path, encoding: str) -> None:
-    """One warning when a one-byte-per-character encoding (latin-1, cp1252, …) is asked of a file
-    whose non-ASCII bytes are all valid UTF-8: each accented letter would read as two or three
-    ('é' as 'Ã©'), silently. Text in a one-byte encoding is almost never valid UTF-8 by chance."""
-    try:
-        if codecs.lookup(encoding).name not in _ONE_BYTE or raw.isascii():
-            return
-        text = raw.decode("utf-8")
-    except (LookupError, UnicodeDecodeError):
-        return
-    sample = next(c for c in text if ord(c) > 127)
-    garbled = sample.encode("utf-8").decode(encoding, "replace")
-    warnings.warn(f"{path} reads as UTF-8 ({sample!r} and every other non-ASCII character), and --encoding "
-                  f"{encoding} reads each of them as two or three characters ({garbled!r}); pass --encoding utf-8 "
-                  "(the default) unless the file really is in that encoding", UserWarning, stacklevel=4)
-
-
-_ONE_BYTE = {"iso8859-1", "cp1252", "iso8859-15", "cp1250", "iso8859-2", "mac-roman", "cp437", "cp850"}
-
-
-def _encoding_fix(raw: bytes) -> str:
-    """The hint for a file that is not UTF-8: Windows-1252 (what a spreadsheet on Windows saves)
-    when every byte reads in it, where latin-1 would turn its curly quotes into control characters."""
-    try:
-        raw.decode("cp1252")
-    except UnicodeDecodeError:
-        return "pass --encoding with the file's real encoding (e.g. --encoding latin-1) or convert it to UTF-8"
-    return ("pass --encoding cp1252 (every byte reads as Windows-1252, what a spreadsheet on Windows saves), "
-            "or the file's real encoding, or convert it to UTF-8")
-
-
-def check_readable(path: Path, fix: str) -> None:
-    """An :class:`LstmkitError` (fix: ``fix``) when the existing ``path`` is a folder, or a device
-    or socket (``/dev/zero`` never ends); a file or a pipe (``/dev/stdin``, ``<(zcat …)``) passes."""
-    if path.is_dir():
-        raise LstmkitError(f"{path} is a folder, not a text file", fix)
-    if not (path.is_file() or path.is_fifo()):
-        raise LstmkitError(f"{path} is not a file but a device or socket", fix)
-
-
-def read_text_file(path: Path, encoding: str = "utf-8") -> str:
-    """The whole file decoded (``.gz`` decompressed); bytes outside ``encoding`` name their line."""
-    if not path_exists(path):
-        raise LstmkitError(f"file not found: {path}", missing_path_fix(path, "check the path"))
-    if path.is_dir():
-        raise LstmkitError(f"{path} is a folder with no class sub-folders of .txt files",
-                           "pass a CSV/TSV/JSONL file, or a folder with one sub-folder of .txt files per class")
-    raw = path.read_bytes()
-    if path.suffix.lower() == ".gz":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as e:
-            raise LstmkitError(f"{path} is not a valid gzip file ({e})", "decompress it or fix the file") from None
-    text = decode_text(raw, path, encoding)
-    if not text.strip():
-        raise LstmkitError(f"file is empty: {path}", "supply a file with a header row and data rows")
-    return text
-
-
-def read_stdin_text(encoding: str = "utf-8") -> str:
-    """Standard input decoded with ``encoding`` as a file is (a bad byte names its line; Python's own
-    reading used the locale's encoding and let a byte outside UTF-8 through as an escape)."""
-    import sys
-    if sys.stdin is None:                  # closed (``<&-``) before Python started: nothing to read
-        return ""
-    raw = getattr(sys.stdin, "buffer", None)
-    return sys.stdin.read() if raw is None else decode_text(raw.read(), "standard input", encoding)
-
-
-def text_lines(text: str) -> list[str]:
-    r"""The lines of ``text`` without their ends, a line ended by ``\n``, ``\r\n`` or a lone ``\r``
-    (an old Mac file's), as an editor and a piped standard input count them.
-    ``str.splitlines`` also ends a line at a form feed, a vertical tab, U+0085 or U+2028, which sit
-    inside sentences (pdftotext's page breaks, ``…`` read as latin-1): a file of line-aligned
-    sentences then had more lines than its partner, and each answer after such a line was one off."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    if lines[-1] == "":                    # the end of the last line, as splitlines: no empty line after it
-        lines.pop()
-    return lines
-
-
-def file_ext(path: Path) -> str:
-    """The last suffix before any ``.gz``, lower-cased (``"reviews.CSV.gz"`` -> ``".csv"``)."""
-    suffixes = [s.lower() for s in path.suffixes]
-    if suffixes and suffixes[-1] == ".gz":
-        suffixes = suffixes[:-1]
-    return suffixes[-1] if suffixes else ""
 
 
 def separator_line(text: str) -> tuple[str, str | None, int]:
@@ -327,17 +164,22 @@ def renamed_columns(columns) -> bool:
     return any(re.fullmatch(r".*\.\d+", n) and n.rsplit(".", 1)[0] in names for n in names)
 
 
-def parse_table(text: str, path: str | Path, sep: str, quoting: bool = True, first_line: int = 1) -> pd.DataFrame:
+def parse_table(text: str, path: str | Path, sep: str, quoting: bool | None = None,
+                first_line: int = 1) -> pd.DataFrame:
     """``text`` (the file ``path``'s, from its line ``first_line`` on) as a table of strings
-    separated by ``sep``, at least one row; with ``quoting=False`` a quote mark is text like any
-    other (a TSV of sentences)."""
+    separated by ``sep``, at least one row. A quote mark quotes a cell by CSV rules (``quoting=True``)
+    or is text like any other (``quoting=False``); by default (None) it quotes unless ``sep`` is a
+    tab and :func:`lstmkit.data.quoting.tsv_quoting` finds the file's quote marks are text (a TSV of
+    sentences, such as GLUE's SST-2: each line one row, its quote marks kept)."""
     import pandas as pd
+    if quoting is None:
+        quoting = sep != "\t" or tsv_quoting(text, path, first_line)
     try:
         df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
                          quoting=csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE)
     except (pd.errors.ParserError, csv.Error, ValueError) as e:
         if quoting and "EOF inside string" in str(e):
-            _check_quotes(text, path, sep, first_line)
+            check_run_on_quotes(text, path, sep, first_line)
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise LstmkitError(f"could not read {path}: {reason}", "check that it is a valid CSV/TSV file") from None
     header = header_cells(text, sep, quoting) if renamed_columns(df.columns) else []
@@ -346,7 +188,7 @@ def parse_table(text: str, path: str | Path, sep: str, quoting: bool = True, fir
     if len(df) == 0:
         raise LstmkitError(f"{path} has a header but no data rows", "supply at least one data row")
     if quoting:
-        _check_quotes(text, path, sep, first_line, df)
+        check_run_on_quotes(text, path, sep, first_line, df)
     df.attrs["sep"] = sep                  # numbers in a semicolon file may carry decimal commas
     df.attrs["first_line"] = first_line + 1     # the file line of the first data row, for messages (row_place)
     if "\n\n" in text.replace("\r", ""):    # blank lines, which pandas skips: where they are
@@ -367,7 +209,8 @@ def row_place(df: pd.DataFrame, i: int) -> str:
     at = df.index[i]                       # rows left out since reading (empty ones) keep their index
     at = int(at) if isinstance(at, numbers.Integral) else i
     if "csv_file" in df.attrs:             # a typed read of a CSV file: its line found when a message needs it
-        return f"line {_csv_line(*df.attrs['csv_file'], at)}"
+        path, sep, encoding, first, header, *quoting = df.attrs["csv_file"]
+        return f"line {_csv_line(path, sep, encoding, first, header, at, *quoting)}"
     line = df.attrs.get("first_line")
     if line is None:
         return f"data row {i + 1}"
@@ -382,11 +225,13 @@ def row_place(df: pd.DataFrame, i: int) -> str:
     return f"{unit} {line}"
 
 
-def _csv_line(path: str, sep: str, encoding: str, first_line: int, header: bool, row: int) -> int:
+def _csv_line(path: str, sep: str, encoding: str, first_line: int, header: bool, row: int,
+              quoting: bool = True) -> int:
     """The file line on which data row ``row`` (from 0) of a CSV file starts, counted as pandas
-    reads it: quoted line breaks inside a cell, blank lines skipped."""
+    reads it: quoted line breaks inside a cell (unless ``quoting`` is off), blank lines skipped."""
     lines = read_text_file(Path(path), encoding).splitlines(keepends=True)[first_line - 1:]
-    reader = csv.reader(io.StringIO("".join(lines)), delimiter=sep)
+    reader = csv.reader(io.StringIO("".join(lines)), delimiter=sep,
+                        quoting=csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE)
     left = row + header
     start = reader.line_num + 1
     for record in reader:
@@ -396,32 +241,3 @@ def _csv_line(path: str, sep: str, encoding: str, first_line: int, header: bool,
             left -= 1
         start = reader.line_num + 1
     return first_line - 1 + start
-
-
-def _check_quotes(text: str, path: str | Path, sep: str, first_line: int, df: pd.DataFrame | None = None) -> None:
-    """An :class:`LstmkitError` when a quote mark at the start of a field (``"Best film ever``, the
-    quote part of the text) opened a quoted field that ran on over the lines after it, to the end
-    of the file or to a later quote mark not followed by a separator: pandas reads the lines it
-    ran over as one cell, rows merged into one without a word. With ``df`` (what pandas read)
-    looked at only when a cell holds a line break; a well-formed multi-line field passes."""
-    if df is not None and not any(df[c].astype(str).str.contains("\n", regex=False).any() for c in df.columns):
-        return
-    reader = csv.reader(io.StringIO(text), delimiter=sep, strict=True)
-    start, end = first_line, None
-    while end is None:
-        try:
-            next(reader)
-        except StopIteration:
-            return
-        except csv.Error as e:
-            at = first_line - 1 + reader.line_num
-            # a quote closed on the line it opened ('"Wow" said the critic') runs over nothing: pandas reads
-            # it as one cell of that line, and the check goes on (it named that line, not the one run on)
-            if at > start or "end of data" in str(e):
-                end = "the end of the file" if "end of data" in str(e) else f"line {at}"
-                break
-        start = first_line + reader.line_num
-    raise LstmkitError(f"{path} line {start}: a quote mark opens a field that runs on to {end}, "
-                       f"reading the lines it runs over as one cell (rows merged)",
-                       'if the quote marks are part of the text, quote the whole field and double each quote '
-                       'mark in it ("" — as a spreadsheet saves CSV), or remove them')

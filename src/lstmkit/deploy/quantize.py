@@ -45,6 +45,7 @@ from lstmkit.deploy.onnx import TOLERANCE, set_metadata, write_onnx
 from lstmkit.deploy.onnx_engine import OnnxNet, OnnxRunner, require_onnx
 from lstmkit.deploy.registry import adapter_for, weights_fingerprint
 from lstmkit.errors import LstmkitError
+from lstmkit.run_reuse import RUN_ID_KEY, new_run_id
 from lstmkit.runs import META_FILE, WEIGHTS_FILE, check_out_folder, read_meta, save_tensors, write_json
 
 __all__ = ["export_int8", "quantize_torch", "swap_recurrent", "quantized_tensors", "load_quantized", "TorchRNN",
@@ -171,7 +172,7 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
         meta = {**meta, "quantization": {"dtype": "qint8", "method": "dynamic", "engine": engine,
                                          "torch": "torch" in candidates, "onnx": "onnx" in candidates,
                                          "source_run": str(run.resolve()), "source_fingerprint": weights_fingerprint(run)},
-                "written": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+                RUN_ID_KEY: new_run_id(), "written": time.strftime("%Y-%m-%dT%H:%M:%S%z")}    # a run of its own
         write_json(tmp / REPORT_FILE, report)
         write_json(tmp / META_FILE, meta)
         os.rename(tmp, target)               # the folder appears complete or not at all

@@ -23,8 +23,9 @@ from lstmkit.config import TrainConfig, flatten_config, split_train_params
 from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
 from lstmkit.estimator_params import EstimatorParams, estimator_signature, parameters_doc
 from lstmkit.run_lock import check_not_training, training_lock
+from lstmkit.run_reuse import RUN_ID_KEY, clear_run, is_own_run, new_run_id, other_run_named, run_here
 from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, build_checked, file_in_the_way, load_weights,
-                          new_run_dir, read_meta, read_metrics, read_run, save_tensors, task_of_run_in, write_json)
+                          new_run_dir, read_meta, read_metrics, read_run, save_tensors, write_json)
 from lstmkit.tasks import RoomRegistry, TuneHooks, load_run
 from lstmkit.data.same_data import HASHES_KEY, check_same_data, data_hashes
 from lstmkit.train import TrainingInterrupted
@@ -149,6 +150,11 @@ class RunEstimator(EstimatorParams, ABC):
         """
         from lstmkit.train import Trainer, distributed      # torch: only once something trains
         device = Trainer.check_config(train_config, loss_fn)
+        if run_dir is not None and not resume and run_here(run_dir) is not None:
+            raise LstmkitError(f"{run_dir} holds a run already; training a new one there would mix the two runs' "
+                               "files", "pass a new run_dir (or out=FOLDER: a new run folder inside it), or "
+                               "resume=True to continue that run if it is unfinished")
+        self.run_id_ = ((run_here(run_dir) or {}).get(RUN_ID_KEY) if resume else None) or new_run_id()
         main = distributed.is_main()
         if run_dir is None and out is not None:
             run_dir = distributed.broadcast_str(str(new_run_dir(out, self.TASK)) if main else None, device)
@@ -256,8 +262,13 @@ class RunEstimator(EstimatorParams, ABC):
         return cls(self)
 
     # -- persistence ---------------------------------------------------------------------------
-    def save(self, path: str | Path) -> Path:
-        """Write ``model.safetensors``, the task's JSON state, ``metrics.json`` and ``lstmkit.json``."""
+    def save(self, path: str | Path, overwrite: bool = False) -> Path:
+        """Write ``model.safetensors``, the task's JSON state, ``metrics.json`` and ``lstmkit.json``.
+
+        A folder holding this model's own run is saved over; one holding another run is refused (its
+        history, plots, checkpoints and exports would stay beside these weights) unless ``overwrite``,
+        which deletes that run's files first (:func:`lstmkit.run_reuse.clear_run`: only lstmkit's).
+        """
         self._check_fitted()
         if not isinstance(path, (str, os.PathLike)) or not str(path).strip():   # Path("") is the working folder
             shown = repr(path) if isinstance(path, str) else type(path).__name__
@@ -268,10 +279,15 @@ class RunEstimator(EstimatorParams, ABC):
         if blocker is not None:
             raise LstmkitError(f"cannot save to {path}: {blocker} is a file, not a folder",
                                "pass save() a folder (it is created when missing)")
-        other = task_of_run_in(path)
-        if other is not None and other != self.TASK:        # its lstmkit.json, weights, state files: replaced
-            raise LstmkitError(f"cannot save to {path}: it holds a '{other}' run, which saving a '{self.TASK}' model "
-                               "there would overwrite", "pass save() a new folder")
+        here = run_here(path)
+        if here is not None and not is_own_run(here, self.TASK, getattr(self, "run_id_", None),
+                                               getattr(self, "run_dir_", None), path):
+            if not overwrite:
+                raise LstmkitError(f"cannot save to {path}: it holds {other_run_named(here)}, whose history, plots, "
+                                   "checkpoints and exports would stay beside this model's weights",
+                                   "pass save() a new folder, or overwrite=True to delete that run's files first")
+            check_not_training(path, "overwriting it")
+            clear_run(path)
         try:
             path.mkdir(parents=True, exist_ok=True)
         except OSError as e:
@@ -303,6 +319,7 @@ class RunEstimator(EstimatorParams, ABC):
             raise LstmkitError(f"{path} has a missing or malformed {META_FILE} or state file ({e})",
                                "the run folder was edited or damaged; retrain the model") from None
         est._attach_weights(path, weights, quantized)
+        est.run_id_ = meta.get(RUN_ID_KEY)
         return est
 
     @classmethod
@@ -338,8 +355,10 @@ class RunEstimator(EstimatorParams, ABC):
         """Write ``lstmkit.json``: what every run records (format, lstmkit version, task, status,
         time written, config), the task's ``fields``, ``model`` with the network's parameter
         count, the data summary and, once trained, the ``training`` block."""
+        if getattr(self, "run_id_", None) is None:         # loaded from a run written before runs had one
+            self.run_id_ = new_run_id()
         meta = {"format_version": FORMAT_VERSION, "lstmkit_version": __version__, "task": self.TASK,
-                "status": status, "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                RUN_ID_KEY: self.run_id_, "status": status, "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                 "config": self.config_.to_dict(), **fields,
                 "model": {**model, "parameters": sum(p.numel() for p in self.net_.parameters())},
                 "data": self.data_summary_}

@@ -87,6 +87,33 @@ def test_blank_lines_between_texts_are_said_as_a_tables_are(text_run, tmp_path, 
                        monkeypatch=monkeypatch)
     assert code == 0 and "blank" not in err, err
 
+def test_a_tsv_of_sentences_is_one_row_a_line_and_a_quoted_one_reads_as_written(text_run, texts, cfg, tmp_path,
+                                                                                   capsys):
+    """GLUE's SST-2 quotes nothing: '"Awful and boring' ran on to the next quote mark and made three
+    lines one text, so train learnt from fewer rows, evaluate scored fewer and predict gave one answer
+    for the three, every answer after them one line off. A quoted export (pandas', a spreadsheet's)
+    still reads by CSV rules, its line breaks inside cells."""
+    x, y = texts(40, seed=1)
+    rows = [f"{t}\t{label}" for t, label in zip(x, y)]
+    rows[3:3] = ['"Awful and boring\tneg', "Great, I loved it\tpos", 'Awful and boring"\tneg']
+    path = tmp_path / "sst.tsv"
+    path.write_text("review\tsentiment\n" + "\n".join(rows) + "\n")
+    code, out, err = cli(capsys, "classify", "predict", "--run", text_run, "--data", path)
+    assert code == 0 and len(out.strip().splitlines()) == 1 + len(rows), err
+    assert f"{path} line 5: its quote mark is read as text and each line as one row" in err, err
+    code, out, err = cli(capsys, "classify", "evaluate", "--run", text_run, "--data", path, "--json")
+    assert code == 0 and json.loads(out)["n"] == len(rows), err
+    code, out, err = cli(capsys, "classify", "train", "--data", path, "--text", "review", "--label", "sentiment",
+                         "--config", cfg, "--out", tmp_path / "runs")
+    assert code == 0, err
+    (run,) = (tmp_path / "runs").iterdir()
+    assert json.loads((run / "lstmkit.json").read_text())["data"]["rows"] == len(rows)
+    quoted = pd.DataFrame({"review": ["Great,\nI loved it", 'Awful "and" boring', "Great\tI loved it"]})
+    quoted.to_csv(tmp_path / "quoted.tsv", sep="\t", index=False)
+    code, out, err = cli(capsys, "classify", "predict", "--run", text_run, "--data", tmp_path / "quoted.tsv")
+    assert code == 0 and len(out.strip().splitlines()) == 4 and not err, err
+
+
 def test_predict_and_evaluate_read_a_file_with_other_column_names(text_run, tmp_path, capsys, monkeypatch):
     """The missing-column error says 'pass --text …' / '--label …': predict and evaluate take them."""
     p = tmp_path / "other.csv"

@@ -30,6 +30,20 @@ def test_a_header_with_spaces_after_the_commas_reads(tmp_path):
     assert u.paths == [str(tmp_path / "a.wav")] and u.texts == ["ab c"]
 
 
+def test_common_voices_tsv_keeps_the_quote_marks_of_its_sentences(tmp_path):
+    """Common Voice's TSV quotes nothing: '"must see' ran on to the next quote mark, reading the
+    rows between as its transcript, and '" the movie " is fine' lost its quote marks."""
+    for name in "abcd":
+        _wav(tmp_path / f"{name}.wav", np.zeros(800))
+    sentences = ['"must see', "ok then", 'it was bad"', '" the movie " is fine']
+    (tmp_path / "validated.tsv").write_text("path\tsentence\n" + "".join(f"{n}.wav\t{s}\n" for n, s in
+                                                                          zip("abcd", sentences)))
+    u = read_utterances(tmp_path / "validated.tsv")
+    assert u.texts == sentences and len(u.paths) == 4
+    (tmp_path / "quoted.tsv").write_text('path\tsentence\na.wav\t"say ""hi"" now"\nb.wav\tplain\n')   # a writer's quoting
+    assert read_utterances(tmp_path / "quoted.tsv").texts == ['say "hi" now', "plain"]
+
+
 @pytest.mark.parametrize("ext", [".xlsx", ".parquet"])
 def test_a_workbook_or_parquet_manifest_reads_as_the_csv_does(tmp_path, ext):
     """A manifest kept in a spreadsheet was 'not a UTF-8 text manifest'; a transcript of digits

@@ -110,6 +110,20 @@ def test_tables_are_read_as_forecast_and_classify_read_theirs(tmp_path):
         assert (p.src, p.tgt) == want, name
 
 
+def test_a_tsv_of_pairs_is_read_quoted_or_not_as_it_was_written(tmp_path):
+    """A quoted export's pairs (a line break in a cell, quote marks doubled) were read line by line:
+    '2 pair(s) have an empty side'; an unquoted one keeps its quote marks, one pair per line."""
+    import pandas as pd
+    pairs = pd.DataFrame({"src": ["two\nlines", 'he said "hi"', "Run."], "tgt": ["deux\nlignes", 'il a dit "salut"',
+                                                                                  "Cours."]})
+    pairs.to_csv(tmp_path / "quoted.tsv", sep="\t", index=False)
+    p = read_pairs(tmp_path / "quoted.tsv")
+    assert (p.src, p.tgt) == (pairs["src"].tolist(), pairs["tgt"].tolist())
+    (tmp_path / "plain.tsv").write_text('src\ttgt\n"Hello!\t"Bonjour !"\nOK.\tD\'accord.\n"Bye"\tSalut"\n')
+    p = read_pairs(tmp_path / "plain.tsv")
+    assert (p.src, p.tgt) == (['"Hello!', "OK.", '"Bye"'], ['"Bonjour !"', "D'accord.", 'Salut"'])
+
+
 def test_a_wrong_column_gets_a_did_you_mean_hint(tmp_path):
     import pandas as pd
     f = tmp_path / "p.csv"

@@ -238,13 +238,13 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         return self
 
     # -- persistence (the rest is RunEstimator's) --------------------------------------------
-    def save(self, path: str | Path) -> Path:
+    def save(self, path: str | Path, overwrite: bool = False) -> Path:
         """Write the run folder: ``model.safetensors``, ``metrics.json`` and ``lstmkit.json``; an
         int8 model is written by ``lstmkit export int8`` only."""
         if getattr(self, "quantization_", None):
             raise LstmkitError("an int8 model is written by 'lstmkit export int8', not saved",
                                "save the float model, then export it again")
-        return super().save(path)
+        return super().save(path, overwrite)
 
     @classmethod
     def _check_run(cls, meta: dict[str, Any], path: Path) -> None:

@@ -23,6 +23,7 @@ from typing import Sequence
 import numpy as np
 
 from lstmkit.data.tables import PARQUET, SHEETS, read_table
+from lstmkit.data.quoting import tsv_quoting
 from lstmkit.data.textfile import file_ext, header_separator, separator_line, unique_names
 from lstmkit.errors import LstmkitError
 
@@ -159,9 +160,11 @@ def _manifest_rows(path: Path) -> tuple[list[dict[str, str]], list[str]]:
     text, named, first_line = separator_line(text)         # a sep=; line, comment lines above the header
     first = text.splitlines()[0] if text.strip() else ""
     sep = named or header_separator(first, "\t" if path.suffix.lower() == ".tsv" else ",")
-    header = [h.strip() for h in (next(csv.reader(io.StringIO(first), delimiter=sep)) if first else [])]
+    # Common Voice's TSV quotes nothing: a transcript's quote marks are text (tsv_quoting's rule)
+    quoting = csv.QUOTE_NONE if sep == "\t" and not tsv_quoting(text, path, first_line) else csv.QUOTE_MINIMAL
+    header = [h.strip() for h in next(csv.reader(io.StringIO(first), delimiter=sep, quoting=quoting), [])]
     unique_names(header, path)          # a dictionary reader keeps a repeated column's last cell
-    reader = csv.DictReader(io.StringIO(text), delimiter=sep)
+    reader = csv.DictReader(io.StringIO(text), delimiter=sep, quoting=quoting)
     rows = []
     for row in reader:
         row = {k.strip() if isinstance(k, str) else k: v for k, v in row.items()}    # 'path, text': the header's spaces

@@ -83,8 +83,9 @@ def _read_table(path: Path, src: str, tgt: str, encoding: str) -> tuple[list[str
     Read as :mod:`lstmkit.data.tables` reads every task's tables (a byte-order mark names the
     encoding, ``.gz`` is decompressed, a ``.csv`` header of semicolons or tabs is read with them,
     ``.xlsx`` and ``.parquet`` too), with two rules of its own: a file that is not ``.csv``, JSON, a
-    workbook or Parquet is tab-separated (Tatoeba's ``fra.txt``), and in a tab-separated file a
-    quote mark is part of the sentence.
+    workbook or Parquet is tab-separated (Tatoeba's ``fra.txt``). A tab-separated file's quote marks
+    are part of its sentences unless they quote its cells by CSV rules
+    (:func:`lstmkit.data.quoting.tsv_quoting`).
     """
     _check_file(path, "pass a CSV/TSV/XLSX/Parquet file of sentence pairs, or --src-file and --tgt-file")
     ext = file_ext(path)
@@ -105,7 +106,7 @@ def _read_table(path: Path, src: str, tgt: str, encoding: str) -> tuple[list[str
                                    f"read as column names", f"pass --src and --tgt with one of: "
                                    f"{', '.join(c.strip() for c in names)}; or, if that line is a pair, add a header "
                                    f"line 'src<TAB>tgt' above it")
-        df = parse_table(text, path, sep, quoting=sep != "\t", first_line=first_line)
+        df = parse_table(text, path, sep, first_line=first_line)
         place = partial(row_place, df)
     return (column_strings(table_column(df, src, "source", f" in {path}", "--src")),
             column_strings(table_column(df, tgt, "target", f" in {path}", "--tgt")), place)

@@ -1,0 +1,192 @@
+"""A file's bytes as text, with errors that name the line and the fix.
+
+    bom_encoding(head)                 the encoding a byte-order mark names (UTF-8, UTF-16, UTF-32)
+    check_text(head, path)             a binary file (a Parquet file, a workbook, gzip) named as such
+    decode_text(raw, path, encoding)   bytes -> str; a bad byte names its line and --encoding
+    check_readable(path, fix)          a folder, a device or a socket refused; a file or a pipe passes
+    read_text_file(path, encoding)     a whole file, ``.gz`` decompressed
+    read_stdin_text(encoding)          standard input, decoded as a file is
+    text_lines(text)                   its lines as an editor counts them (a line feed, CR LF or a lone CR ends one)
+    file_ext(path)                     the type a name gives, past ``.gz``
+
+What a spreadsheet writes just works: a byte-order mark names the encoding (Excel's "Unicode
+text" is UTF-16), and a file that is not UTF-8 but reads as Windows-1252 is pointed at
+``--encoding cp1252``. (:mod:`lstmkit.data.textfile` re-exports these names.)
+"""
+from __future__ import annotations
+
+import codecs
+import gzip
+import warnings
+from pathlib import Path
+
+from lstmkit.errors import LstmkitError, missing_path_fix
+from lstmkit.runs import path_exists
+
+__all__ = ["bom_encoding", "check_text", "decode_text", "check_readable", "read_text_file", "read_stdin_text",
+           "text_lines", "file_ext"]
+
+# UTF-32's little-endian mark begins with UTF-16's: look for the longer ones first
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def bom_encoding(head: bytes) -> str | None:
+    """The encoding a byte-order mark at the start of ``head`` names (``"utf-16"``, ``"utf-32"``,
+    ``"utf-8-sig"``), or None when there is none."""
+    return next((name for bom, name in _BOMS if head.startswith(bom)), None)
+
+
+# the first bytes of the binary files a table is most often saved as under a text file's name:
+# what the file is, and how to have it read
+_MAGIC = ((b"PAR1", "a Parquet file", "rename it {stem}.parquet"),
+          (b"PK\x03\x04", "a zip archive (as an .xlsx workbook is)", "rename it {stem}.xlsx if it is a workbook, else unzip it"),
+          (b"\x1f\x8b", "gzip-compressed", "rename it {name}.gz"),
+          (b"\xd0\xcf\x11\xe0", "an Excel 97-2003 workbook (.xls)", "save it as .xlsx (Excel Workbook) or as CSV UTF-8"))
+
+
+def check_text(head: bytes, path: str | Path, fix: str = "") -> None:
+    """An :class:`LstmkitError` when ``head`` (a file's first bytes) holds NUL bytes and no
+    byte-order mark: a binary file (a spreadsheet, archive or model named .csv), not text; a
+    Parquet file, a workbook or a gzip file is named, with the name that reads it."""
+    found = next(((what, how) for magic, what, how in _MAGIC if head.startswith(magic)), None)
+    if found is not None and (b"\x00" in head or not head[:4].isascii()):     # 'PAR1,PAR2' is a header
+        name = Path(path).name
+        raise LstmkitError(f"{path} is not a text file: it is {found[0]}",
+                           found[1].format(stem=name.split(".")[0], name=name))
+    if b"\x00" in head and bom_encoding(head[:4]) is None:
+        raise LstmkitError(f"{path} is not a text file (it holds NUL bytes: a binary file, e.g. a spreadsheet, "
+                           f"archive or model, or UTF-16 text without a byte-order mark)",
+                           "export the data as a UTF-8 CSV/TSV/text file" + (f" ({fix})" if fix else ""))
+
+
+def decode_text(raw: bytes, path: str | Path, encoding: str = "utf-8") -> str:
+    """``raw`` decoded with ``encoding`` (a UTF-8 byte-order mark is dropped; with the default
+    UTF-8, a UTF-16 or UTF-32 byte-order mark names the file's encoding).
+
+    An unknown encoding or a byte the encoding cannot read is an :class:`LstmkitError` naming
+    the file's line and the ``--encoding`` fix; NUL bytes with no byte-order mark (a binary file)
+    are an error saying the file is not text.
+    """
+    utf8 = encoding.lower().replace("_", "-") in ("utf-8", "utf8")
+    codec = (bom_encoding(raw[:4]) or "utf-8-sig") if utf8 else encoding
+    if "16" not in encoding and "32" not in encoding:
+        check_text(raw[:8192], path, "pass --encoding utf-16 if it is UTF-16 text")
+    elif not utf8 and bom_encoding(raw[:4]) is None:
+        _check_wide(raw, path, encoding)
+    if not utf8:
+        _warn_utf8_read_as_bytes(raw, path, codec)
+    try:
+        return raw.decode(codec)
+    except LookupError:
+        raise LstmkitError(f"unknown encoding {encoding!r}", "pass --encoding utf-8, latin-1, cp1252, …") from None
+    except UnicodeDecodeError as e:
+        line = raw[:e.start].count(b"\n") + 1
+        raise LstmkitError(f"{path} line {line} is not valid {encoding} (byte 0x{raw[e.start]:02x})",
+                           _encoding_fix(raw) if utf8 else "pass --encoding with the file's real encoding "
+                           "(e.g. --encoding latin-1) or convert it to UTF-8") from None
+
+
+def _check_wide(raw: bytes, path: str | Path, encoding: str) -> None:
+    """UTF-16 / UTF-32 asked of a file without NUL bytes, with line breaks, that reads as UTF-8:
+    decoded anyway, its byte pairs became CJK characters on one line, and training went on. (A
+    UTF-16 line end is 0A 00, so wide text of several lines holds a NUL; one 0A byte alone may be
+    half of a character, 上 is 0A 4E.)"""
+    if b"\0" in raw or raw.count(b"\n") < 2:
+        return
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return
+    raise LstmkitError(f"{path} is not {encoding} text: it has line breaks but no NUL byte (a {encoding} line end "
+                       "holds one), and it reads as UTF-8", "pass --encoding utf-8 (the default), or the file's "
+                       "real encoding")
+
+
+def _warn_utf8_read_as_bytes(raw: bytes, path: str | Path, encoding: str) -> None:
+    """One warning when a one-byte-per-character encoding (latin-1, cp1252, …) is asked of a file
+    whose non-ASCII bytes are all valid UTF-8: each accented letter would read as two or three
+    ('é' as 'Ã©'), silently. Text in a one-byte encoding is almost never valid UTF-8 by chance."""
+    try:
+        if codecs.lookup(encoding).name not in _ONE_BYTE or raw.isascii():
+            return
+        text = raw.decode("utf-8")
+    except (LookupError, UnicodeDecodeError):
+        return
+    sample = next(c for c in text if ord(c) > 127)
+    garbled = sample.encode("utf-8").decode(encoding, "replace")
+    warnings.warn(f"{path} reads as UTF-8 ({sample!r} and every other non-ASCII character), and --encoding "
+                  f"{encoding} reads each of them as two or three characters ({garbled!r}); pass --encoding utf-8 "
+                  "(the default) unless the file really is in that encoding", UserWarning, stacklevel=4)
+
+
+_ONE_BYTE = {"iso8859-1", "cp1252", "iso8859-15", "cp1250", "iso8859-2", "mac-roman", "cp437", "cp850"}
+
+
+def _encoding_fix(raw: bytes) -> str:
+    """The hint for a file that is not UTF-8: Windows-1252 (what a spreadsheet on Windows saves)
+    when every byte reads in it, where latin-1 would turn its curly quotes into control characters."""
+    try:
+        raw.decode("cp1252")
+    except UnicodeDecodeError:
+        return "pass --encoding with the file's real encoding (e.g. --encoding latin-1) or convert it to UTF-8"
+    return ("pass --encoding cp1252 (every byte reads as Windows-1252, what a spreadsheet on Windows saves), "
+            "or the file's real encoding, or convert it to UTF-8")
+
+
+def check_readable(path: Path, fix: str) -> None:
+    """An :class:`LstmkitError` (fix: ``fix``) when the existing ``path`` is a folder, or a device
+    or socket (``/dev/zero`` never ends); a file or a pipe (``/dev/stdin``, ``<(zcat …)``) passes."""
+    if path.is_dir():
+        raise LstmkitError(f"{path} is a folder, not a text file", fix)
+    if not (path.is_file() or path.is_fifo()):
+        raise LstmkitError(f"{path} is not a file but a device or socket", fix)
+
+
+def read_text_file(path: Path, encoding: str = "utf-8") -> str:
+    """The whole file decoded (``.gz`` decompressed); bytes outside ``encoding`` name their line."""
+    if not path_exists(path):
+        raise LstmkitError(f"file not found: {path}", missing_path_fix(path, "check the path"))
+    if path.is_dir():
+        raise LstmkitError(f"{path} is a folder with no class sub-folders of .txt files",
+                           "pass a CSV/TSV/JSONL file, or a folder with one sub-folder of .txt files per class")
+    raw = path.read_bytes()
+    if path.suffix.lower() == ".gz":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as e:
+            raise LstmkitError(f"{path} is not a valid gzip file ({e})", "decompress it or fix the file") from None
+    text = decode_text(raw, path, encoding)
+    if not text.strip():
+        raise LstmkitError(f"file is empty: {path}", "supply a file with a header row and data rows")
+    return text
+
+
+def read_stdin_text(encoding: str = "utf-8") -> str:
+    """Standard input decoded with ``encoding`` as a file is (a bad byte names its line; Python's own
+    reading used the locale's encoding and let a byte outside UTF-8 through as an escape)."""
+    import sys
+    if sys.stdin is None:                  # closed (``<&-``) before Python started: nothing to read
+        return ""
+    raw = getattr(sys.stdin, "buffer", None)
+    return sys.stdin.read() if raw is None else decode_text(raw.read(), "standard input", encoding)
+
+
+def text_lines(text: str) -> list[str]:
+    r"""The lines of ``text`` without their ends, a line ended by ``\n``, ``\r\n`` or a lone ``\r``
+    (an old Mac file's), as an editor and a piped standard input count them.
+    ``str.splitlines`` also ends a line at a form feed, a vertical tab, U+0085 or U+2028, which sit
+    inside sentences (pdftotext's page breaks, ``…`` read as latin-1): a file of line-aligned
+    sentences then had more lines than its partner, and each answer after such a line was one off."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if lines[-1] == "":                    # the end of the last line, as splitlines: no empty line after it
+        lines.pop()
+    return lines
+
+
+def file_ext(path: Path) -> str:
+    """The last suffix before any ``.gz``, lower-cased (``"reviews.CSV.gz"`` -> ``".csv"``)."""
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    return suffixes[-1] if suffixes else ""
