@@ -19,7 +19,7 @@ from lstmkit.errors import ColumnNotFound, LstmkitError
 from lstmkit.nn.classifier import ClassificationLoss, ClassifierNet
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.runs import META_FILE
-from lstmkit.tasks.classify.data import check_classes, check_known_labels, stratified_split, warn_label_spellings
+from lstmkit.tasks.classify.labels import check_classes, check_known_labels, stratified_split, warn_label_spellings
 from lstmkit.tasks.classify.fit_checks import (FROM_TEXT, check_kind, data_summary, label_type, warn_truncated,
                                               warn_unseen_class)
 from lstmkit.train.metrics import classification_metrics

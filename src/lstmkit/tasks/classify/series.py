@@ -22,8 +22,8 @@ from lstmkit.data.textfile import (blank_rows, check_unique_columns, header_sepa
 from lstmkit.data.textfile import table_column as _column
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import path_exists
-from lstmkit.tasks.classify.data import label_cells as _labels
-from lstmkit.tasks.classify.data import labelled_rows, labels_from_y
+from lstmkit.tasks.classify.labels import label_cells as _labels
+from lstmkit.tasks.classify.labels import labelled_rows, labels_from_y
 
 __all__ = ["SeriesData", "read_series", "parse_series_lines"]
 
