@@ -113,6 +113,9 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
     elif isinstance(data, (list, tuple)):
         check_strings(data, "text", "pass texts only (an empty text is '')")
         texts, labels, where = list(data), None, ""
+    elif isinstance(data, (str, os.PathLike)) and file_ext(Path(data)) in (".ts", ".arff"):
+        raise LstmkitError(f"{data} is a {file_ext(Path(data))} file: numeric series, not texts",
+                           "add --series to classify numeric sequences (in Python: SequenceClassifier)")
     elif isinstance(data, (str, os.PathLike)) and file_ext(Path(data)) == ".txt":
         if require_label:
             raise LstmkitError(f"{data} is a .txt file: lines of text, with no labels",
