@@ -9,27 +9,9 @@ from cli_helpers import assert_user_error, run_cli
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.classify.estimator import load_classifier
 from lstmkit.tasks.classify.series import read_series
-
-HEAD = "# made by the test\n@problemName Ramps\n@timeStamps false\n@univariate true\n@equalLength true\n"
-
-
-def _numbers(values) -> str:
-    return ",".join(f"{v:.6f}" for v in values)
-
-
-def _ts(path, seqs, labels, header=HEAD + "@classLabel true down up\n"):
-    """``seqs`` ([T, F] each) as a .ts file: dimensions joined by ':', the label last."""
-    rows = (":".join(_numbers(s[:, d]) for d in range(s.shape[1])) + f":{lab}" for s, lab in zip(seqs, labels))
-    path.write_text(header + "@data\n" + "\n".join(rows) + "\n")
-    return path
-
-
-def _multivariate(n: int, seed: int = 0):
-    """Three-dimensional series of 5-9 steps: rising or falling in every dimension."""
-    rng = np.random.default_rng(seed)
-    seqs = [np.round((1 if i % 2 else -1) * np.linspace(0, 1, T)[:, None] * [1, 2, 3] + rng.normal(0, 0.1, (T, 3)), 6)
-            for i, T in enumerate(rng.integers(5, 10, n))]
-    return seqs, ["up" if i % 2 else "down" for i in range(n)]
+from series_files import multivariate as _multivariate
+from series_files import numbers as _numbers
+from series_files import ts_file as _ts
 
 
 def test_a_univariate_ts_reads_as_the_same_ucr_tsv(tmp_path, series):
@@ -109,15 +91,9 @@ def test_a_malformed_ts_file_is_one_error_naming_its_line(tmp_path, capsys, text
     assert not (tmp_path / "runs").exists()
 
 
-def test_an_arff_file_is_refused_pointing_at_the_ts_file_of_its_set(tmp_path, capsys, series):
-    arff = tmp_path / "Ramps_TRAIN.arff"
-    arff.write_text("@relation Ramps\n@attribute t0 numeric\n@attribute target {down,up}\n@data\n1.0,up\n")
-    code, _, err = run_cli(["classify", "train", "--series", "--data", arff], capsys)
-    assert_user_error(code, err, "Ramps_TRAIN.arff is a Weka .arff file", "pass Ramps_TRAIN.ts, the .ts file")
+def test_a_ts_file_without_series_is_refused_as_texts(tmp_path, capsys, series):
     ts = _ts(tmp_path / "Ramps_TRAIN.ts", *series(4))
-    with pytest.raises(LstmkitError, match="pass .*Ramps_TRAIN.ts, the .ts file"):      # there: its whole path
-        read_series(arff)
-    code, _, err = run_cli(["classify", "train", "--data", ts], capsys)                 # no --series: not texts
+    code, _, err = run_cli(["classify", "train", "--data", ts], capsys)
     assert_user_error(code, err, "is a .ts file: numeric series, not texts", "add --series")
 
 

@@ -1,5 +1,6 @@
 """Numeric sequences for classification: UCR TSV (label first, one series a line; also a CSV
-with no header), sktime / aeon .ts files (:mod:`lstmkit.tasks.classify.tsfile`), long tables
+with no header), sktime / aeon .ts and Weka .arff files (:mod:`~lstmkit.tasks.classify.tsfile`,
+:mod:`~lstmkit.tasks.classify.arfffile`), long tables
 (sample, t, features…, label) and wide tables (one row per sample) as .csv, .xlsx or .parquet,
 DataFrames, or arrays with labels ``y``. Every user mistake raises :class:`LstmkitError` naming
 the row and a fix."""
@@ -25,7 +26,8 @@ from lstmkit.errors import LstmkitError
 from lstmkit.runs import path_exists
 from lstmkit.tasks.classify.labels import label_cells as _labels
 from lstmkit.tasks.classify.labels import labelled_rows, labels_from_y
-from lstmkit.tasks.classify.tsfile import arff_refused, read_ts
+from lstmkit.tasks.classify.arfffile import read_arff
+from lstmkit.tasks.classify.tsfile import read_ts
 
 __all__ = ["SeriesData", "read_series", "parse_series_lines"]
 
@@ -84,12 +86,10 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
             else:                          # UCR's own layout, label first (a .csv of it has no header)
                 seqs, labels = parse_series_lines(text.splitlines(), True, f"{path} ", first_line)
                 out = SeriesData(seqs, labels, ["value"])
-        elif _ext(path) == ".ts":
-            seqs, labels = read_ts(path, encoding, require_label)          # features unnamed: matched by position
+        elif _ext(path) in (".ts", ".arff"):         # sktime's and Weka's: features unnamed, matched by position
+            seqs, labels = (read_ts if _ext(path) == ".ts" else read_arff)(path, encoding, require_label)
             n = seqs[0].shape[1]
             out = SeriesData(seqs, labels, ["value"] if n == 1 else [f"x{j}" for j in range(n)])
-        elif _ext(path) == ".arff":
-            raise arff_refused(path)
         elif _ext(path) in SHEETS or _ext(path) in PARQUET:     # a long or wide table, read as a CSV's cells
             out = _series_from_long(read_table(path, encoding), label, sample, time, features, require_label,
                                     f" in {path}")

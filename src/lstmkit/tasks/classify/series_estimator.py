@@ -68,7 +68,8 @@ class SequenceClassifier(Classifier):
     lower loss).
 
     Data: UCR ``.tsv`` (label first, one series per line), sktime / aeon ``.ts`` (the files
-    timeseriesclassification.com ships; :mod:`lstmkit.tasks.classify.tsfile`), long-format ``.csv`` or DataFrame
+    timeseriesclassification.com ships; :mod:`lstmkit.tasks.classify.tsfile`) or Weka ``.arff``
+    (:mod:`lstmkit.tasks.classify.arfffile`), long-format ``.csv`` or DataFrame
     (``sample, t, features…, label``), or arrays ``[N, T]`` / ``[N, T, F]`` / a list of
     ``[T_i, F]`` with labels ``y``. Same hyper-parameters and attributes as
     :class:`TextClassifier`, with ``scaler_`` instead of ``tokenizer_`` and ``steps_`` (the

@@ -12,7 +12,7 @@ marks a missing value and ``#`` starts a comment line::
 
     read_ts(path, encoding, require_label)   each series as [T_i, F] and its label, as the UCR .tsv reader gives them
     parse_ts(lines, where)                   the same from a file's lines
-    arff_refused(path)                       the error for a Weka .arff file, naming the .ts file of its set
+    trim_padding(steps, where)               a series without its padding ('?' steps at its end), as the .arff reader uses too
 
 A file the classifier cannot learn from (``@targetLabel true``: regression; ``@timeStamps true``;
 ``@classLabel false`` where labels are needed) or a malformed line is one :class:`LstmkitError`
@@ -29,7 +29,7 @@ import numpy as np
 from lstmkit.data.textfile import read_text_file, text_lines
 from lstmkit.errors import LstmkitError
 
-__all__ = ["read_ts", "parse_ts", "arff_refused"]
+__all__ = ["read_ts", "parse_ts", "trim_padding"]
 
 _LAYOUT = "one series a line after @data: each dimension's values separated by ',', dimensions by ':', the class last"
 
@@ -149,15 +149,22 @@ def _steps(fields: Sequence[str], where: str) -> np.ndarray:
     if len(set(lengths)) > 1:
         raise LstmkitError(f"{where}: its dimensions have different numbers of values ({', '.join(map(str, lengths))})",
                            "give each dimension of a series one value per step ('?' for a missing one)")
-    steps = np.stack(columns, axis=1)                                   # [T, F]
+    return trim_padding(np.stack(columns, axis=1), where)                # [T, F]
+
+
+def trim_padding(steps: np.ndarray, where: str) -> np.ndarray:
+    """``steps [T, F]`` without the steps missing (NaN) in every dimension at its end, the padding
+    of an unequal-length set; a missing value before its last step, or no value, is an error
+    beginning with ``where`` (the series' file and line). The ``.arff`` reader's rule too."""
     observed = np.flatnonzero(~np.isnan(steps).all(axis=1))
     if observed.size == 0:
         raise LstmkitError(f"{where} has no values", "remove the line or fill in the series")
     steps = steps[: observed[-1] + 1]
     if np.isnan(steps).any():
         t, d = (int(k) + 1 for k in np.argwhere(np.isnan(steps))[0])
-        raise LstmkitError(f"{where} has a missing value ('?') at step {t}" + (f" of dimension {d}" if len(fields) > 1
-                           else ""), "fill or interpolate it (only steps missing at a series' end are padding)")
+        raise LstmkitError(f"{where} has a missing value ('?') at step {t}" + (f" of dimension {d}"
+                           if steps.shape[1] > 1 else ""), "fill or interpolate it (only steps missing at a "
+                           "series' end are padding)")
     return steps
 
 
@@ -179,10 +186,3 @@ def _is_float(cell: str) -> bool:
         return False
     return True
 
-
-def arff_refused(path: Path) -> LstmkitError:
-    """The error for a Weka ``.arff`` file: the ``.ts`` file of the same set is read instead."""
-    twin = path.with_suffix(".ts")
-    return LstmkitError(f"{path} is a Weka .arff file, which lstmkit does not read",
-                        f"pass {twin if twin.exists() else twin.name}, the .ts file of the same set "
-                        "(timeseriesclassification.com ships both), or a UCR .tsv")
