@@ -215,6 +215,7 @@ class Classifier(RunEstimator, ABC):
         self._check_fitted()
         d = self._read(data, self.config_, require_label=False)
         d = self._check_like_training(d, "the data")
+        self._say_far_outside(d)
         return self._proba(self._encode(d))
 
     def read(self, data, require_label: bool = False):
@@ -359,6 +360,9 @@ class Classifier(RunEstimator, ABC):
         """``d`` checked against what training read, as the model reads it (numeric series: the
         features per step, a table's named columns in the training order); as it is by default."""
         return d
+
+    def _say_far_outside(self, d) -> None:
+        """Warn when data to predict lies far outside what training read (numeric series)."""
 
     def _warn_overlap(self, train, part, what: str) -> None:
         """Warn when ``part`` (validation or test) repeats examples of ``train`` (texts: the same text)."""
