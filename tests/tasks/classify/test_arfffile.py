@@ -66,6 +66,12 @@ def test_a_multivariate_uea_arff_reads_as_the_same_ts(tmp_path):
     assert got.feature_names == ["x0", "x1", "x2"] and got.seqs[0].shape[1] == 3
 
 
+def test_one_numeric_attribute_is_a_series_of_one_step_not_a_relational_one(tmp_path):
+    (tmp_path / "one.arff").write_text("@relation x\n@attribute t0 numeric\n@attribute c {a,b}\n@data\n1.5,a\n-2,b\n")
+    d = read_series(tmp_path / "one.arff")
+    assert [s.tolist() for s in d.seqs] == [[[1.5]], [[-2.0]]] and d.labels == ["a", "b"]
+
+
 def test_an_arff_whose_classes_are_all_missing_is_read_for_prediction_only(tmp_path, series):
     seqs, labels = series(4, unequal=False)
     arff = _arff(tmp_path / "u.arff", seqs, ["?"] * 4)
@@ -107,6 +113,8 @@ REL = ("@relation x\n@attribute r relational\n@attribute t0 numeric\n@attribute 
     (REL + "'1,2\\n3,?',a\n", ["line 8 has a missing value ('?') at step 2 of dimension 2"]),
     ("@relation x\n@attribute t0 numeric\n@attribute c {é,b}\n@data\n1,é\n", ["other than ASCII", ".ts file"]),
     ("", ["file is empty"]),
+    ("@relation x\n@attribute r\\e relational\n@attribute t0 numeric\n@end r\\e\n@attribute c {a,b}\n@data\n'1',a\n",
+     ["has a header scipy cannot read (bad escape"]),                  # scipy's re.error, not a traceback
 ])
 def test_a_malformed_or_foreign_arff_is_one_error_naming_its_line(tmp_path, capsys, text, words):
     bad = tmp_path / "bad.arff"

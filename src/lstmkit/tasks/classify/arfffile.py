@@ -62,7 +62,7 @@ def parse_arff(text: str, where: str = "") -> tuple[list[np.ndarray], list[str] 
     except UnicodeError:                 # scipy keeps nominal values as ASCII bytes
         raise LstmkitError(f"{where}names a class or value in characters other than ASCII, which scipy's .arff "
                            "reader does not take", "rename the classes in ASCII, or pass the set's .ts file") from None
-    except (ValueError, IndexError, OSError) as e:
+    except Exception as e:               # noqa: BLE001 — ValueError, IndexError, re.error (a name with a '\\'), …
         raise _bad_row(lines, head, rows, where, e) from None
     names, types = meta.names(), meta.types()
     _check_attributes(names, types, lines, where)
@@ -71,7 +71,7 @@ def parse_arff(text: str, where: str = "") -> tuple[list[np.ndarray], list[str] 
     classes = [v.decode("ascii") for v in data[names[-1]]]
     seqs = []
     for k, (lineno, row) in enumerate(zip(rows, data)):
-        if len(names) == 2:                                            # relational: [F] records of T steps
+        if types[0] == "relational":                                   # [F] records of T steps
             steps = _relational(row[0], f"{where}line {lineno}")
         else:
             steps = np.array([row[j] for j in range(len(names) - 1)], dtype=np.float64)[:, None]   # [T, 1]
@@ -109,23 +109,36 @@ def _string_attribute(lines: list[str], where: str) -> LstmkitError:
 
 
 def _bad_row(lines: list[str], head: int, rows: list[int], where: str, error: Exception) -> LstmkitError:
-    """The error for a file scipy could not read: the first instance it cannot read alone, else the
-    header (scipy's words in both)."""
+    """The error for a file scipy could not read: the header, else the first instance it cannot
+    read (scipy's words in both). scipy reads the instances in order, so the first bad one is
+    where a growing prefix of them starts to fail: found by bisection, about two reads of the file."""
+    header = "\n".join(lines[:head]) + "\n"
+    said = _failure(header)
+    if said is not None:
+        return LstmkitError(f"{where}has a header scipy cannot read ({said})", f"fix the @attribute lines: {_LAYOUT}")
+    ok, bad = 0, len(rows)                  # rows[:ok] read; rows[:bad] do not (the whole file failed)
+    while bad - ok > 1:
+        mid = (ok + bad) // 2
+        if _failure(header + "\n".join(lines[i - 1] for i in rows[:mid]) + "\n") is None:
+            ok = mid
+        else:
+            bad = mid
+    said = _failure(header + lines[rows[bad - 1] - 1] + "\n") if rows else None
+    if said is None:
+        return LstmkitError(f"{where}cannot be read as .arff ({_said(error)})", _LAYOUT)
+    return LstmkitError(f"{where}line {rows[bad - 1]} cannot be read ({said})",
+                        f"give each series one value per attribute ('?' for a missing one), its class last: {_LAYOUT}")
+
+
+def _failure(text: str) -> str | None:
+    """scipy's words on ``text`` as an .arff file; None when it reads."""
     from scipy.io import arff
 
-    header = "\n".join(lines[:head]) + "\n"
     try:
-        arff.loadarff(io.StringIO(header))
-    except Exception as e:                                  # noqa: BLE001 — any failure of the header is the header's
-        return LstmkitError(f"{where}has a header scipy cannot read ({_said(e)})", f"fix the @attribute lines: {_LAYOUT}")
-    for lineno in rows:
-        try:
-            arff.loadarff(io.StringIO(header + lines[lineno - 1] + "\n"))
-        except Exception as e:                              # noqa: BLE001 — scipy raises ValueError, IndexError, …
-            return LstmkitError(f"{where}line {lineno} cannot be read ({_said(e)})",
-                                f"give each series one value per attribute ('?' for a missing one), its class last: "
-                                f"{_LAYOUT}")
-    return LstmkitError(f"{where}cannot be read as .arff ({_said(error)})", _LAYOUT)
+        arff.loadarff(io.StringIO(text))
+    except Exception as e:                                  # noqa: BLE001 — scipy raises ValueError, IndexError, …
+        return _said(e)
+    return None
 
 
 def _said(error: Exception) -> str:
