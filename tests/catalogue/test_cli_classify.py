@@ -30,6 +30,7 @@ def d(tmp_path_factory):
     (d / "no_words.csv").write_text("text,label\n" + "!!!,pos\n?!,neg\n\U0001F600 \U0001F600,pos\n:-(,neg\n" * 5)
     (d / "other_names.csv").write_text("id,review,label\n" + "".join(f"{k},{t},{l}\n" for k, (t, l) in enumerate(rows)))
     _files_without_lines(d, rows)
+    _ucr_downloads(d)
     rng = np.random.default_rng(0)
     ragged = "".join(f"{'up' if k % 2 else 'down'}\t" + "\t".join(f"{v:.3f}" for v in rng.standard_normal(8 + k % 3))
                      + "\n" for k in range(20))
@@ -59,6 +60,22 @@ def _files_without_lines(d, rows):
                          "label": ["up", "up", "down", "down"]})
     long.to_parquet(d / "no_id.parquet")
     (d / "blank.jsonl").write_text('{"text": "good film", "label": "pos"}\n\n{"text": " ", "label": "neg"}\n')
+
+
+def _ucr_downloads(d):
+    """.ts and .arff files as timeseriesclassification.com ships them, each with one fault."""
+    ts = "@problemName R\n@univariate true\n@classLabel true down up\n@data\n"
+    (d / "regression.ts").write_text("@problemName R\n@classLabel false\n@targetLabel true\n@data\n1,2:0.5\n")
+    (d / "stamped.ts").write_text("@timeStamps true\n@classLabel true a b\n@data\n(0,1),(1,2):a\n")
+    (d / "undeclared.ts").write_text(ts + "1,2,3:up\n3,2,1:down\n1,2,3:sideways\n")
+    (d / "gap.ts").write_text(ts + "1,2,3:up\n3,?,1:down\n")
+    (d / "ragged.ts").write_text(ts + "1,2,3:up\n3,2:down\n")
+    head = "@relation R\n@attribute t0 numeric\n@attribute t1 numeric\n"
+    (d / "regression.arff").write_text(head + "@attribute y numeric\n@data\n1,2,0.5\n")
+    (d / "strings.arff").write_text(head + "@attribute note string\n@attribute c {a,b}\n@data\n1,2,'x',a\n")
+    (d / "sparse.arff").write_text(head + "@attribute c {a,b}\n@data\n{0 1, 2 a}\n")
+    (d / "bad_value.arff").write_text(head + "@attribute c {a,b}\n@data\n1,2,a\n1,x,b\n")
+    (d / "ragged.arff").write_text(head + "@attribute c {a,b}\n@data\n1,2,a\n1,?,b\n")
 
 
 def _train(*flags, data="reviews.csv"):
@@ -135,6 +152,19 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_series("series_nan.tsv"), 2, "inf"),
     (_series("series_text.tsv"), 2, "abc"),
     (_series("series_big.tsv", "--scaler", "log"), 2, "log"),
+    # timeseriesclassification.com's downloads: sktime's .ts and Weka's .arff
+    (_series("regression.ts"), 2, "regression file (@targetLabel true, line 3)"),
+    (_series("stamped.ts"), 2, "time-stamped values (@timeStamps true, line 1)"),
+    (_series("undeclared.ts"), 2, "line 7: class 'sideways' is not declared by @classLabel (down, up)"),
+    (_series("gap.ts"), 2, "line 6 has a missing value ('?') at step 2"),
+    (_series("ragged.ts"), 2, "--unequal-length"),
+    (_train(data="gap.ts"), 2, "is a .ts file: numeric series, not texts"),
+    (_series("regression.arff"), 2, "regression file (line 4: its last attribute 'y' is numeric"),
+    (_series("strings.arff"), 2, "line 4: attribute 'note' is a string attribute"),
+    (_series("sparse.arff"), 2, "line 6 is sparse data"),
+    (_series("bad_value.arff"), 2, "line 7 cannot be read (could not convert string to float: 'x')"),
+    (_series("ragged.arff"), 2, "--unequal-length"),
+    (_series("ragged.tsv", "--unequal-length", "--val", "{d}/sparse.arff"), 2, "sparse.arff line 6 is sparse data"),
     (["classify", "predict", "--run", "{d}/nope", "--data", "{d}/reviews.csv"], 2, "run folder not found"),
     (["classify", "predict", "--run", "{d}", "--data", "{d}/reviews.csv"], 2, "not an lstmkit run folder"),
     (["classify", "predict", "--run", "{d}/forecast_run", "--data", "{d}/reviews.csv"], 2, "'forecast' run"),

@@ -11,7 +11,8 @@ Each run is served under its name (its folder's name, or ``--run NAME=PATH``):
                                  instance far outside its series' training range adds
                                  ``"warnings": ["instances[i]: ..."]``, as ``predict`` warns);
                                  classify ``{"texts": ["..."]}`` or ``{"series": [[step, ...]]}``
-                                 -> ``{"predictions": [{"label", "probabilities"}, ...]}``; a task
+                                 -> ``{"predictions": [{"label", "probabilities"}, ...]}`` (a
+                                 series far outside the training range adds ``"warnings"``); a task
                                  with its own request types it (translate, lm); a task that takes
                                  uploads (speech) reads a raw body of its content type
                                  (``Content-Type: audio/wav``; another type is a 415 naming them)

@@ -5,8 +5,7 @@ import pandas as pd
 import pytest
 
 from lstmkit.errors import LstmkitError
-from lstmkit.tasks.classify.data import (check_classes, check_known_labels, read_texts, stratified_split,
-                                        warn_label_spellings)
+from lstmkit.tasks.classify.data import read_texts
 from lstmkit.tasks.classify.series import read_series
 
 
@@ -137,47 +136,6 @@ def test_prediction_reads_a_txt_file_of_lines_and_a_one_column_table(tmp_path):
     assert d.texts == ["a", "b"]
     with pytest.raises(LstmkitError, match="text column 'review' not found"):      # two columns: which is unclear
         read_texts(pd.DataFrame({"sentence": ["a"], "id": ["1"]}), text="review", require_label=False)
-
-
-def test_classes_and_unseen_labels():
-    assert check_classes(["b", "a", "b"]) == ["a", "b"]
-    with pytest.raises(LstmkitError, match="only one class"):
-        check_classes(["a", "a"])
-    with pytest.raises(LstmkitError, match=r"not seen in training: 'c' \(2 rows\)"):
-        check_known_labels(["a", "c", "c"], ["a", "b"])
-
-
-def test_one_class_written_two_ways_is_warned_about(recwarn):
-    warn_label_spellings(["pos", "neg", "1", "x"] * 3 + ["Pos", "1.0", "NEG", "x"])
-    (w,) = recwarn.list
-    assert ("'1' (3 rows) and '1.0' (1 row); 'NEG' (1 row) and 'neg' (3 rows); 'Pos' (1 row) and 'pos' (3 rows); "
-            "each is trained as a class of its own") in str(w.message), str(w.message)
-    warn_label_spellings(["pos", "neg", "1", "10", "nan", "inf", "-inf"])      # distinct classes: no warning
-    assert len(recwarn.list) == 1
-
-
-def test_an_unseen_label_written_as_a_known_class_is_pointed_at():
-    """A model trained on a JSON file's 0.0 / 1.0 said only 'not seen in training: '1'' of a CSV's 1."""
-    with pytest.raises(LstmkitError, match=r"not seen in training: '1' \(2 rows\), 'Pos' \(1 row\) — the model knows "
-                                           r"only: 0.0, 1.0, pos \(written '1.0' there, not '1', 'pos' there, not "
-                                           r"'Pos'\); drop or relabel"):
-        check_known_labels(["1", "1", "Pos", "0.0"], ["0.0", "1.0", "pos"])
-
-
-def test_stratified_split_keeps_shares_and_is_seeded():
-    labels = ["a"] * 80 + ["b"] * 20
-    tr, va = stratified_split(labels, 0.1, seed=0)
-    assert len(va) == 10 and sorted(np.concatenate([tr, va]).tolist()) == list(range(100))
-    assert sum(labels[i] == "b" for i in va) == 2
-    assert stratified_split(labels, 0.1, seed=0)[1].tolist() == va.tolist()
-    assert stratified_split(labels, 0.1, seed=1)[1].tolist() != va.tolist()
-
-
-def test_a_class_of_one_example_stays_in_training_with_a_warning():
-    labels = ["a"] * 10 + ["b"] * 10 + ["lone"]
-    with pytest.warns(UserWarning, match=r"1 class with one example \('lone'\): kept for training.*add examples of it"):
-        tr, va = stratified_split(labels, 0.2, seed=0)
-    assert 20 in tr and len(va) == 4
 
 
 # -- numeric -------------------------------------------------------------------------------------------

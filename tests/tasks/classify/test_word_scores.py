@@ -11,7 +11,7 @@ import torch
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.classifier import PAIR_PRIME, ClassifierNet, pair_rows
 from lstmkit.tasks.classify.config import ClassifyConfig
-from lstmkit.tasks.classify.data import stratified_split
+from lstmkit.tasks.classify.labels import stratified_split
 from lstmkit.tasks.classify.estimator import SequenceClassifier, TextClassifier
 from lstmkit.data.batching import Ragged
 from lstmkit.data.vocab import UNK_ID

@@ -13,7 +13,7 @@ import torch
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks import TuneHooks
 from lstmkit.tasks.classify.config import SERIES_ONLY
-from lstmkit.tasks.classify.data import check_known_labels, stratified_split
+from lstmkit.tasks.classify.labels import check_known_labels, stratified_split
 from lstmkit.tasks.classify.estimator import SequenceClassifier, TextClassifier
 from lstmkit.train.bench import (QUIET, Trial, ZooBench, choice, describe_source, float_range, int_range,
                                  make_trial)

@@ -19,7 +19,7 @@ from lstmkit.errors import ColumnNotFound, LstmkitError
 from lstmkit.nn.classifier import ClassificationLoss, ClassifierNet
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.runs import META_FILE
-from lstmkit.tasks.classify.data import check_classes, check_known_labels, stratified_split, warn_label_spellings
+from lstmkit.tasks.classify.labels import check_classes, check_known_labels, stratified_split, warn_label_spellings
 from lstmkit.tasks.classify.fit_checks import (FROM_TEXT, check_kind, data_summary, label_type, warn_truncated,
                                               warn_unseen_class)
 from lstmkit.train.metrics import classification_metrics
@@ -215,6 +215,7 @@ class Classifier(RunEstimator, ABC):
         self._check_fitted()
         d = self._read(data, self.config_, require_label=False)
         d = self._check_like_training(d, "the data")
+        self._say_far_outside(d)
         return self._proba(self._encode(d))
 
     def read(self, data, require_label: bool = False):
@@ -359,6 +360,9 @@ class Classifier(RunEstimator, ABC):
         """``d`` checked against what training read, as the model reads it (numeric series: the
         features per step, a table's named columns in the training order); as it is by default."""
         return d
+
+    def _say_far_outside(self, d) -> None:
+        """Warn when data to predict lies far outside what training read (numeric series)."""
 
     def _warn_overlap(self, train, part, what: str) -> None:
         """Warn when ``part`` (validation or test) repeats examples of ``train`` (texts: the same text)."""

@@ -1,55 +1,40 @@
-"""Classification data: read labelled texts, check labels, split them (numeric sequences:
-:mod:`lstmkit.tasks.classify.series`).
+"""Classification data: read labelled texts (numeric sequences: :mod:`lstmkit.tasks.classify.series`;
+the labels' checks and splits: :mod:`lstmkit.tasks.classify.labels`).
 
     lines_of_text(text, where)         a file's (or standard input's) texts, one a line; blank lines skipped
     read_texts(data, text=, label=)    CSV / TSV / JSONL (.gz too), XLSX, Parquet, a folder of class folders of
                                        .txt files (aclImdb), a DataFrame or a list of strings
-    labels_from_y / label_cells        labels given as ``y`` / a label column, checked
-    labelled_rows(labels, where, df)   the rows with a label; the others left out with a warning
-    stratified_split(labels, frac, seed)   seeded train / validation indices, class shares kept
-    check_classes / check_known_labels     at least two classes; no labels unseen in training
-    warn_label_spellings(labels)           one class written two ways ('Pos' and 'pos', '1' and '1.0')
+    implied_columns(df, where)         the text and label columns of a two-column table that names neither
     warn_repeated_texts(train, part, what)  validation or test texts that training holds too
 
-Every user mistake (empty file, missing column, one class, empty texts, bytes that are not in
-the declared encoding, ragged numeric rows) raises :class:`LstmkitError` naming the row and a fix.
+Every user mistake (empty file, missing column, empty texts, bytes that are not in the declared
+encoding) raises :class:`LstmkitError` naming the row and a fix.
 """
 from __future__ import annotations
 
-import math
 import os
-import unicodedata
 import warnings
-from collections import Counter
-from functools import partial
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
 
-from lstmkit.data.textfile import check_strings
-from lstmkit.data.textfile import column_strings as _as_strings
 from lstmkit.data.tables import is_table
 from lstmkit.data.tables import read_table as _read_table
-from lstmkit.data.textfile import decode_text, file_ext, is_number, row_place
-from lstmkit.data.textfile import read_text_file, text_lines
-from lstmkit.runs import path_exists
+from lstmkit.data.textfile import check_strings
+from lstmkit.data.textfile import column_strings as _as_strings
+from lstmkit.data.textfile import decode_text, file_ext, is_number, read_text_file, row_place, text_lines
 from lstmkit.data.textfile import table_column as _column
 from lstmkit.errors import LstmkitError
+from lstmkit.runs import path_exists
+from lstmkit.tasks.classify.labels import label_cells, labelled_rows, labels_from_y
 
-__all__ = ["TextData", "lines_of_text", "read_texts", "read_text_file", "labels_from_y", "y_values", "label_cells",
-           "labelled_rows",
-           "stratified_split",
-           "check_classes", "check_known_labels", "warn_label_spellings",
-           "warn_repeated_texts"]
+__all__ = ["TextData", "lines_of_text", "read_texts", "read_text_file", "implied_columns", "warn_repeated_texts"]
 
 _UNSUP = {"unsup"}     # aclImdb's unlabelled reviews sit beside pos/ and neg/
-# a label cell that holds none: empty, or how spreadsheets, R and pandas write a missing value
-_NO_LABEL = frozenset({"", "na", "n/a", "nan", "#n/a", "<na>", "null"})
-_NO_LABEL_WORDS = "empty, NA, N/A or NaN"
-_NO_Y_WORDS = "None, NaN, empty, NA or N/A"
 
 
 @dataclass
@@ -68,42 +53,6 @@ class TextData:
     def subset(self, idx) -> "TextData":
         labels = None if self.labels is None else [self.labels[i] for i in idx]
         return TextData([self.texts[i] for i in idx], labels, self.source)
-
-
-def label_cells(col: pd.Series, where: str, required: bool = True) -> list[str | None] | None:
-    """The label cells as text, None where a cell holds no label (empty, or a missing-value mark:
-    ``NA``, ``N/A``, ``NaN``, ``#N/A``, ``null``); with ``required=False`` (prediction, which reads
-    no label) a column with such a cell counts as absent."""
-    labels: list[str | None] = [s.strip() for s in _as_strings(col)]
-    missing = [i for i, s in enumerate(labels) if s.casefold() in _NO_LABEL]
-    if missing and not required:
-        return None
-    for i in missing:
-        labels[i] = None
-    return labels
-
-
-def labelled_rows(labels: Sequence[str | None], where: str, df: pd.DataFrame | None, what: str = "row",
-                  rows: Sequence[int] | None = None) -> list[int]:
-    """The indices of the rows (or samples: ``what``) that have a label. Those without one (None)
-    are left out with one warning naming how many and where the first is (``df``: the table read,
-    for its file line; ``rows``: each item's first data row, when items are not rows; ``df=None``:
-    the labels came as ``y``, the place is the position in ``y``); when none has a label, an error."""
-    missing = [i for i, v in enumerate(labels) if v is None]
-    keep = [i for i, v in enumerate(labels) if v is not None]
-    if not missing:
-        return keep
-    n, plural = len(missing), len(missing) > 1
-    words = _NO_LABEL_WORDS if df is not None else _NO_Y_WORDS
-    if not keep:
-        raise LstmkitError(f"no {what}{where} has a label ({words} in every label {'cell' if df is not None else 'of y'})",
-                           "fill in the labels, or name the column that holds them with --label" if df is not None
-                           else f"pass a label for each {what} in y")
-    first = f"y[{missing[0]}]" if df is None else row_place(df, missing[0] if rows is None else rows[missing[0]])
-    warnings.warn(f"{n} of {len(labels)} {what}s{where} {'have' if plural else 'has'} no label ({words}; "
-                  f"first: {first}): left out; fill in {'their labels' if plural else 'its label'} "
-                  f"to use {'them' if plural else 'it'}", UserWarning, stacklevel=3)
-    return keep
 
 
 def _warn_blank_lines(df: pd.DataFrame, where: str) -> None:
@@ -164,6 +113,9 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
     elif isinstance(data, (list, tuple)):
         check_strings(data, "text", "pass texts only (an empty text is '')")
         texts, labels, where = list(data), None, ""
+    elif isinstance(data, (str, os.PathLike)) and file_ext(Path(data)) in (".ts", ".arff"):
+        raise LstmkitError(f"{data} is a {file_ext(Path(data))} file: numeric series, not texts",
+                           "add --series to classify numeric sequences (in Python: SequenceClassifier)")
     elif isinstance(data, (str, os.PathLike)) and file_ext(Path(data)) == ".txt":
         if require_label:
             raise LstmkitError(f"{data} is a .txt file: lines of text, with no labels",
@@ -253,50 +205,6 @@ def implied_columns(df: pd.DataFrame, where: str) -> tuple[str, str] | None:
     return text, label
 
 
-def labels_from_y(y: Any, n: int, what: str) -> list[str | None]:
-    """``y`` as label strings, one per text or sequence, None where ``y`` holds no label (None,
-    NaN, ``pd.NA``, empty, or a missing-value mark as a file's label cell: ``NA``, ``N/A``, …);
-    :func:`labelled_rows` then leaves those out, as the table readers do. A single value (a
-    string is one label, not a list of letters) or a ``y`` of other than one column is an error.
-    Whole numbers in a float ``y`` that holds a missing value (pandas' ints with NaN) read as
-    ``"3"``, not ``"3.0"``, as a table's do."""
-    if isinstance(y, (str, bytes)) or np.ndim(y) == 0:
-        raise LstmkitError(f"y is a single {type(y).__name__} ({str(y)[:20]!r}), not one label per {what}",
-                           f"pass a list or array of {n} labels")
-    try:
-        arr = np.asarray(y, dtype=object)
-    except ValueError:                                        # ragged nested lists
-        raise LstmkitError(f"y is not one label per {what} (its items have different shapes)",
-                           f"pass {n} labels as a 1-D list or array") from None
-    if arr.ndim == 2 and arr.shape[1] == 1:                   # a column vector [N, 1]
-        arr = arr[:, 0]
-    if arr.ndim != 1:
-        raise LstmkitError(f"y has shape {tuple(arr.shape)}, not one label per {what}", f"pass {n} labels as a 1-D list or array")
-    if len(arr) != n:
-        raise LstmkitError(f"got {n} {what}s but {len(arr)} labels", f"pass one label per {what}")
-    values = arr.tolist()
-    present = [v for v in values if not _missing(v)]
-    whole = len(present) < len(values) and _whole_floats(present)
-    labels = [None if _missing(v) else str(int(v) if whole else v).strip() for v in values]
-    return [None if v is None or v.casefold() in _NO_LABEL else v for v in labels]
-
-
-def y_values(y: Any) -> list:
-    """The labels ``y`` holds, its missing ones (None, NaN, ``pd.NA``) left out: what a label
-    type is judged on."""
-    values = np.asarray(y, dtype=object).ravel().tolist()
-    present = [v for v in values if not _missing(v)]
-    return [int(v) for v in present] if len(present) < len(values) and _whole_floats(present) else present
-
-
-def _whole_floats(values: list) -> bool:
-    return bool(values) and all(isinstance(v, float) and v.is_integer() for v in values)
-
-
-def _missing(v: Any) -> bool:
-    return v is None or (isinstance(v, float) and v != v) or v is pd.NA or v is pd.NaT
-
-
 def _class_folders(root: Path) -> list[Path]:
     return sorted(p for p in root.iterdir()
                   if p.is_dir() and p.name not in _UNSUP and _text_files(p))
@@ -324,32 +232,6 @@ def _read_folder(root: Path, encoding: str) -> tuple[list[str], list[str]]:
     return texts, labels
 
 
-# -- classes and splits ---------------------------------------------------------------------------
-def check_classes(labels: Sequence[str], where: str = "the training data") -> list[str]:
-    """Sorted class names; fewer than two is an error."""
-    classes = sorted(set(labels))
-    if len(classes) < 2:
-        raise LstmkitError(f"only one class ({classes[0]!r}) in {where}" if classes else f"no labels in {where}",
-                           "a classifier needs examples of at least two classes; check the --label column")
-    return classes
-
-
-def warn_label_spellings(labels: Sequence[str]) -> None:
-    """One warning when labels differ only in case, Unicode form or the way a number is written
-    ('Pos' and 'pos', '1' and '1.0'): each is a class of its own, which is seldom what was meant."""
-    counts = Counter(labels)
-    groups: dict[Any, list[str]] = {}
-    for lbl in sorted(counts):
-        groups.setdefault(_spelling_key(lbl), []).append(lbl)
-    alike = [g for g in groups.values() if len(g) > 1]
-    if not alike:
-        return
-    shown = "; ".join(" and ".join(f"{v!r} ({counts[v]} row{'s' if counts[v] > 1 else ''})" for v in g)
-                      for g in alike[:3]) + ("; …" if len(alike) > 3 else "")
-    warnings.warn(f"labels that differ only in case or in how a number is written: {shown}; each is trained as a "
-                  f"class of its own: write each class one way if they are one class", UserWarning, stacklevel=3)
-
-
 def warn_repeated_texts(train: Sequence[str], part: Sequence[str], what: str) -> None:
     """One warning when texts of ``part`` (validation or test) occur in ``train`` too (duplicate
     rows, split apart or copied between files): the model is scored on texts it learned, and its
@@ -360,51 +242,3 @@ def warn_repeated_texts(train: Sequence[str], part: Sequence[str], what: str) ->
         warnings.warn(f"{repeated} of the {len(part)} texts of {what} occur in the training data too (duplicate rows): "
                       f"its scores flatter the model on them; drop the repeated texts from one side (pandas: "
                       f"drop_duplicates) before training", UserWarning, stacklevel=3)
-
-
-def _spelling_key(label: str) -> Any:
-    try:
-        number = float(label)
-    except ValueError:
-        number = math.nan
-    return number if math.isfinite(number) else unicodedata.normalize("NFKC", label).casefold()
-
-
-def check_known_labels(labels: Sequence[str], classes: Sequence[str]) -> None:
-    """Labels outside ``classes`` (never seen in training) are an error listing them."""
-    known = set(classes)
-    unseen = Counter(lbl for lbl in labels if lbl not in known)
-    if unseen:
-        shown = ", ".join(f"{k!r} ({n} row{'s' if n > 1 else ''})" for k, n in unseen.most_common(5))
-        known_as = {_spelling_key(c): c for c in classes}
-        alike = [(k, known_as[_spelling_key(k)]) for k in unseen if _spelling_key(k) in known_as]
-        hint = (" (written " + ", ".join(f"{c!r} there, not {k!r}" for k, c in alike[:3]) + ")") if alike else ""
-        raise LstmkitError(f"labels not seen in training: {shown}",
-                           f"the model knows only: {', '.join(classes)}{hint}; drop or relabel those rows")
-
-
-def stratified_split(labels: Sequence[str], val_frac: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Seeded stratified split: about ``val_frac`` of each class (at least one of every class
-    with two or more examples) goes to validation; a class of one example stays in training, with
-    a warning. Returns sorted ``(train_idx, val_idx)``."""
-    if not 0.0 < val_frac < 1.0:
-        raise LstmkitError(f"`val_frac` must be in [0, 1), got {val_frac}",
-                           "pass --val-frac 0.1, say, a --val file, or 0 to hold nothing out")
-    rng = np.random.default_rng(seed)
-    labels = np.asarray(labels)
-    val, alone = [], []
-    for c in sorted(set(labels.tolist())):
-        idx = np.flatnonzero(labels == c)
-        if idx.size < 2:
-            alone.append(c)
-            continue
-        k = min(max(1, round(idx.size * val_frac)), idx.size - 1)
-        val.extend(rng.permutation(idx)[:k].tolist())
-    if alone:
-        shown = ", ".join(map(repr, alone[:5])) + (", ..." if len(alone) > 5 else "")
-        warnings.warn(f"{len(alone)} class{'es' if len(alone) > 1 else ''} with one example ({shown}): kept for "
-                      f"training, none left to validate on; add examples of {'them' if len(alone) > 1 else 'it'} "
-                      f"or merge {'them' if len(alone) > 1 else 'it'} into another class", stacklevel=2)
-    val_idx = np.sort(np.asarray(val, dtype=np.int64))
-    train_idx = np.setdiff1d(np.arange(labels.size), val_idx)
-    return train_idx, val_idx

@@ -8,12 +8,14 @@ The graph is the classifier itself with its ``lengths`` as an input::
     lengths [batch] int64  ->  y: logits [batch] (two classes) | [batch, C]
 
 so a padded batch answers as each sequence alone. The service takes ``{"texts": [...]}`` or
-``{"series": [[...], ...]}`` and answers labels and probabilities.
+``{"series": [[...], ...]}`` and answers labels and probabilities (with ``"warnings":
+["series[i]: ..."]`` for a series far outside the training range, as ``predict`` warns).
 
 A numeric classifier that reads left to right (a one-directional LSTM / GRU, ``pooling="last"``)
 also streams: one step in, the label and probabilities of the sequence so far out (exactly
 ``predict`` on the prefix), with the torch engine carrying ``(h, c)``
-(:func:`lstmkit.deploy.streaming.make_stream`, WebSocket ``/stream``).
+(:func:`lstmkit.deploy.streaming.make_stream`, WebSocket ``/stream``); a step far outside the
+training range is warned of there too (:meth:`ClassifyAdapter.far_outside_notes`).
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ import torch
 from torch import nn
 
 from lstmkit.data.batching import Ragged, pad_batch, truncate
+from lstmkit.data.ranges import reach, read_range
 from lstmkit.data.vocab import PAD_ID
 from lstmkit.deploy.adapter import BadRequest, EstimatorAdapter, observation_row
 from lstmkit.deploy.stateful import StatefulNet, recurrent_state_names
@@ -59,6 +62,7 @@ class ClassifyAdapter(EstimatorAdapter):
         self.kind = est.kind
         self.classes = list(est.classes_)
         self.run_files: tuple[str, ...] = ()            # state files an int8 run copies
+        self._reach: tuple | None = None                # scaled bounds a streamed step must pass to be checked
         if self.kind == "text":
             self.columns = ["text"]
             self.input_size = 1
@@ -256,6 +260,9 @@ class ClassifyAdapter(EstimatorAdapter):
 
         class ClassifyResponse(BaseModel):
             predictions: list[Prediction]
+            warnings: Optional[list[str]] = Field(
+                None, description="what predict would warn about, per series: e.g. one far outside the training "
+                                  "range (the network extrapolates)")
             engine: str
 
         return ClassifyRequest, ClassifyResponse
@@ -265,7 +272,7 @@ class ClassifyAdapter(EstimatorAdapter):
         out = self._predictions(net, [self.encode_request(texts, series)])[0]
         if isinstance(out, LstmkitError):
             raise out
-        return out
+        return self._noted(out, series)
 
     def answer_many(self, net: nn.Module, requests: list[dict[str, Any]]) -> list[dict[str, Any] | LstmkitError]:
         """Several service requests at once (the service's request-batching queue): the sequences of
@@ -280,7 +287,7 @@ class ClassifyAdapter(EstimatorAdapter):
             except LstmkitError as e:
                 results[i] = e
         for i, out in zip(taken, self._predictions(net, seqs) if seqs else []):
-            results[i] = out
+            results[i] = out if isinstance(out, LstmkitError) else self._noted(out, requests[i].get("series"))
         return results
 
     def _predictions(self, net: nn.Module,
@@ -302,6 +309,26 @@ class ClassifyAdapter(EstimatorAdapter):
                                   "the model's output is not finite for this input") if bad
                        else {"predictions": [self.to_json(row) for row in rows]})
         return out
+
+    def _noted(self, answer: dict[str, Any], series: list | None) -> dict[str, Any]:
+        """``answer`` with ``predict``'s far-outside warnings of the request's ``series`` (as sent,
+        checked by :meth:`encode_request`), one per series far outside the training range."""
+        if series is None or self.kind == "text":
+            return answer
+        seqs = [np.asarray(s, dtype=np.float64).reshape(len(s), -1) for s in series]
+        notes = self.est.far_outside_notes(seqs, lambda k: f"series[{k}]", every=True)
+        return {**answer, "warnings": notes} if notes else answer
+
+    def far_outside_notes(self, seen: np.ndarray) -> list[str]:
+        """A stream step's warnings (``[]``: none): ``predict``'s far-outside warning of the scaled
+        step ``seen [1, F]`` just streamed; one comparison when it lies within reach."""
+        if self._reach is None:
+            r = read_range(getattr(self.est, "value_range_", None), self.input_size)
+            self._reach = reach(*self.est.scaler_.transform(np.stack(r))) if r else (-np.inf, np.inf)
+        if not ((seen < self._reach[0]) | (seen > self._reach[1])).any():
+            return []
+        return self.est.far_outside_notes([np.asarray(seen, np.float64)], lambda k: "the step just streamed",
+                                          scaled=True)
 
 
 Adapter = ClassifyAdapter          # what lstmkit.deploy.registry looks up

@@ -14,7 +14,7 @@ import torch
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.fcn import FCN_MODELS
 from lstmkit.tasks.classify.config import ClassifyConfig
-from lstmkit.tasks.classify.data import y_values
+from lstmkit.tasks.classify.labels import y_values
 
 __all__ = ["FROM_TEXT", "label_type", "check_kind", "data_summary", "warn_unseen_class", "warn_truncated"]
 

@@ -1,7 +1,9 @@
 """Numeric sequences for classification: UCR TSV (label first, one series a line; also a CSV
-with no header), long tables (sample, t, features…, label) and wide tables (one row per sample)
-as .csv, .xlsx or .parquet, DataFrames, or arrays with labels ``y``. Every user mistake raises
-:class:`LstmkitError` naming the row and a fix."""
+with no header), sktime / aeon .ts and Weka .arff files (:mod:`~lstmkit.tasks.classify.tsfile`,
+:mod:`~lstmkit.tasks.classify.arfffile`), long tables
+(sample, t, features…, label) and wide tables (one row per sample) as .csv, .xlsx or .parquet,
+DataFrames, or arrays with labels ``y``. Every user mistake raises :class:`LstmkitError` naming
+the row and a fix."""
 from __future__ import annotations
 
 import os
@@ -22,8 +24,10 @@ from lstmkit.data.textfile import (blank_rows, check_unique_columns, header_sepa
 from lstmkit.data.textfile import table_column as _column
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import path_exists
-from lstmkit.tasks.classify.data import label_cells as _labels
-from lstmkit.tasks.classify.data import labelled_rows, labels_from_y
+from lstmkit.tasks.classify.labels import label_cells as _labels
+from lstmkit.tasks.classify.labels import labelled_rows, labels_from_y
+from lstmkit.tasks.classify.arfffile import read_arff
+from lstmkit.tasks.classify.tsfile import read_ts
 
 __all__ = ["SeriesData", "read_series", "parse_series_lines"]
 
@@ -51,7 +55,8 @@ class SeriesData:
 def read_series(data: Any, y: Sequence | None = None, label: str = "label", sample: str = "sample",
                 time: str = "t", features: Sequence[str] = (), unequal_length: bool = False,
                 encoding: str = "utf-8", require_label: bool = True) -> SeriesData:
-    """Numeric sequences from UCR TSV (label first; also a CSV with no header), a long CSV /
+    """Numeric sequences from UCR TSV (label first; also a CSV with no header), a ``.ts`` file
+    (sktime / aeon: ``:`` between dimensions, the label last), a long CSV /
     DataFrame (sample, t, features…, label), a wide one (one row per sample: its steps in the
     columns besides the label; read so when it has neither a sample nor a time column), or
     arrays with ``y``.
@@ -69,7 +74,7 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
         source = str(path.resolve())
         if path_exists(path) and path.is_dir():      # path_exists: a text too long to be a path is no folder
             raise LstmkitError(f"{path} is a folder, not a table of sequences",
-                               "pass a UCR .tsv (label first), or a long or wide .csv, .xlsx or .parquet file")
+                               "pass a UCR .tsv (label first) or .ts, or a long or wide .csv, .xlsx or .parquet file")
         if _ext(path) in (".csv", ".tsv", ".txt"):
             text, named, first_line = separator_line(read_text_file(path, encoding))
             header = text.split("\n", 1)[0]
@@ -81,12 +86,16 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
             else:                          # UCR's own layout, label first (a .csv of it has no header)
                 seqs, labels = parse_series_lines(text.splitlines(), True, f"{path} ", first_line)
                 out = SeriesData(seqs, labels, ["value"])
+        elif _ext(path) in (".ts", ".arff"):         # sktime's and Weka's: features unnamed, matched by position
+            seqs, labels = (read_ts if _ext(path) == ".ts" else read_arff)(path, encoding, require_label)
+            n = seqs[0].shape[1]
+            out = SeriesData(seqs, labels, ["value"] if n == 1 else [f"x{j}" for j in range(n)])
         elif _ext(path) in SHEETS or _ext(path) in PARQUET:     # a long or wide table, read as a CSV's cells
             out = _series_from_long(read_table(path, encoding), label, sample, time, features, require_label,
                                     f" in {path}")
         else:
             raise LstmkitError(f"unknown file type {_ext(path) or '(no extension)'!r}: {path}",
-                               "use UCR .tsv (label first), a long-format .csv, .xlsx or .parquet (sample, t, "
+                               "use UCR .tsv (label first) or .ts, a long-format .csv, .xlsx or .parquet (sample, t, "
                                "features…, label) or a wide one (one row per sample, a label column)")
         out.source = source
     elif isinstance(data, pd.DataFrame):
@@ -351,7 +360,7 @@ def _series_from_arrays(data: Any) -> list[np.ndarray]:
             raise LstmkitError("the sequences have different numbers of features", "give every sequence the same features")
     else:
         raise LstmkitError(f"unsupported data type {type(data).__name__}",
-                           "pass a UCR .tsv / long .csv path, a long-format DataFrame, or arrays")
+                           "pass a UCR .tsv / .ts / long .csv path, a long-format DataFrame, or arrays")
     for i, s in enumerate(seqs):
         if not np.isfinite(s).all():
             raise LstmkitError(f"sequence {i} holds missing or infinite values", "fill or drop them")

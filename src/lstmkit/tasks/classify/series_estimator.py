@@ -10,19 +10,21 @@ import json
 import math
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
 
 from lstmkit.config import flatten_config, train_block
 from lstmkit.data.batching import Ragged, truncate
+from lstmkit.data.ranges import range_state, read_range
 from lstmkit.data.scaling import Scaler
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.fcn import FCN_MODELS, LSTMFCNEnsemble, LSTMFCNNet, MemberLoss
 from lstmkit.tasks.classify.augment import AUGMENTS, AugmentedBatches
 from lstmkit.tasks.classify.classifier import Classifier
 from lstmkit.tasks.classify.config import ClassifyConfig
+from lstmkit.tasks.classify.outside import far_sequences, sequence_note
 from lstmkit.tasks.classify.series import SeriesData, read_series
 
 __all__ = ["SequenceClassifier", "SERIES_BUDGET", "ENCODER_DEFAULTS", "MIN_WINDOW"]
@@ -67,11 +69,15 @@ class SequenceClassifier(Classifier):
     ``lr_schedule="plateau"`` the paper's schedule applies (×1/cbrt(2) after 100 epochs without a
     lower loss).
 
-    Data: UCR ``.tsv`` (label first, one series per line), long-format ``.csv`` or DataFrame
+    Data: UCR ``.tsv`` (label first, one series per line), sktime / aeon ``.ts`` (the files
+    timeseriesclassification.com ships; :mod:`lstmkit.tasks.classify.tsfile`) or Weka ``.arff``
+    (:mod:`lstmkit.tasks.classify.arfffile`), long-format ``.csv`` or DataFrame
     (``sample, t, features…, label``), or arrays ``[N, T]`` / ``[N, T, F]`` / a list of
     ``[T_i, F]`` with labels ``y``. Same hyper-parameters and attributes as
     :class:`TextClassifier`, with ``scaler_`` instead of ``tokenizer_`` and ``steps_`` (the
-    longest training sequence: the LSTM-FCN's LSTM reads that many values per feature).
+    longest training sequence: the LSTM-FCN's LSTM reads that many values per feature) and
+    ``value_range_`` (each feature's training range: ``predict`` warns of a sequence far outside
+    it, as a forecaster does of a window; runs saved before have none, and no warning).
     """
 
     kind = "series"
@@ -147,8 +153,33 @@ class SequenceClassifier(Classifier):
                           "when they differ)", UserWarning, stacklevel=3)
         return d
 
+    def _say_far_outside(self, d: SeriesData) -> None:
+        name = (lambda k: f"sample {d.ids[k]!r}") if d.ids else (lambda k: f"sequence {k + 1} of {len(d.seqs)}")
+        for note in self.far_outside_notes(d.seqs, name):
+            warnings.warn(note, UserWarning, stacklevel=3)
+
+    def far_outside_notes(self, seqs: list[np.ndarray], subject: Callable[[int], str], scaled: bool = False,
+                          every: bool = False) -> list[str]:
+        """What ``predict`` warns of sequences ``seqs`` (``[T_i, F]``; ``scaled``: as the network
+        reads them) whose values lie far outside a feature's training range (the network
+        extrapolates): the first, named by ``subject(k)``, and how many more; with ``every`` one note
+        per such sequence (the service's answer). ``[]`` when none does, or the run recorded no
+        range (saved before ranges were)."""
+        r = read_range(getattr(self, "value_range_", None), self.scaler_.n_columns_)
+        if r is None:
+            return []
+        lo, hi = self.scaler_.transform(np.stack(r)) if scaled else r
+        found = far_sequences(seqs, lo, hi)
+        back = self.scaler_.inverse_transform if scaled else None
+        names = list(self.feature_names_ or [])
+        if every:
+            return [sequence_note(subject(f[0]), f, lo, hi, names, 0, back) for f in found]
+        return [sequence_note(subject(found[0][0]), found[0], lo, hi, names, len(found) - 1, back)] if found else []
+
     def _fit_preprocessing(self, train: SeriesData, cfg) -> None:
-        self.scaler_ = Scaler(cfg.scaler).fit(np.concatenate(train.seqs, axis=0))
+        values = np.concatenate(train.seqs, axis=0)                        # [sum T_i, F]
+        self.scaler_ = Scaler(cfg.scaler).fit(values)
+        self.value_range_ = range_state(values)                             # predict warns far outside it
         self.feature_names_ = list(train.feature_names)
         longest = max(len(s) for s in train.seqs)
         self.steps_ = min(longest, cfg.max_len) if cfg.max_len else longest
@@ -172,12 +203,14 @@ class SequenceClassifier(Classifier):
         return {"n_features": self.scaler_.n_columns_}
 
     def _preprocessing_meta(self) -> dict[str, Any]:
-        return {"scaler": self.scaler_.to_dict(), "features": self.feature_names_, "steps": self.steps_}
+        return {"scaler": self.scaler_.to_dict(), "features": self.feature_names_, "steps": self.steps_,
+                **({"range": self.value_range_} if getattr(self, "value_range_", None) else {})}
 
     def _load_state(self, run_dir: Path, meta) -> None:
         self.scaler_ = Scaler.from_dict(meta["preprocessing"]["scaler"])
         self.feature_names_ = meta["preprocessing"].get("features", [])
         self.steps_ = meta["preprocessing"].get("steps")
+        self.value_range_ = meta["preprocessing"].get("range")          # older runs: none, and no warning
 
     def _build_net(self):
         cfg = self.config_

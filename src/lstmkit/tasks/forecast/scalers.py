@@ -14,14 +14,12 @@ from typing import Any
 
 import numpy as np
 
+from lstmkit.data.ranges import far_outside, far_outside_words, reach
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.checks import SCALERS
 
 __all__ = ["PanelScaler", "seasonal_profile", "trend_weights", "centred_indices", "check_season_measured",
            "say_far_outside", "far_outside_note"]
-
-FAR_OUTSIDE = 1.0      # train ranges beyond the train range from which a window is far outside it
-
 
 class PanelScaler:
     """Per-series, per-target affine scaling ``(y - loc) / scale`` fitted on each train part.
@@ -70,8 +68,9 @@ class PanelScaler:
 
     def far_outside(self, sid: str, z: np.ndarray) -> tuple[int, float] | None:
         """``(target, distance)`` of the first target whose scaled values ``z [n, T]`` reach more than
-        :data:`FAR_OUTSIDE` times the width of series ``sid``'s scaled train range beyond that range
-        (the network extrapolates there); None when none does, or the range is unknown or has no width."""
+        :data:`~lstmkit.data.ranges.FAR_OUTSIDE` times the width of series ``sid``'s scaled train range
+        beyond that range (the network extrapolates there); None when none does, or the range is
+        unknown or has no width."""
         r = self.ranges.get(sid)
         if r is None:
             return None
@@ -80,24 +79,14 @@ class PanelScaler:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
                 zmin, zmax = np.nanmin(z, 0), np.nanmax(z, 0)
-        for j, (lo, hi) in enumerate(zip(*r)):
-            width = hi - lo
-            if width > 0:
-                dist = max(lo - zmin[j], zmax[j] - hi) / width
-                if dist > FAR_OUTSIDE:
-                    return j, float(dist)
-        return None
+        return far_outside(r[0], r[1], zmin, zmax)
 
     def reach(self, sid: str) -> tuple[np.ndarray, np.ndarray] | None:
         """``(low, high)`` per target: scaled values outside them may be :meth:`far_outside` series
         ``sid``'s range, values within never are (a one-comparison screen for a stream's every step);
         None when its range is unknown."""
         r = self.ranges.get(sid)
-        if r is None:
-            return None
-        lo, hi = np.asarray(r[0], np.float64), np.asarray(r[1], np.float64)
-        width = np.where(hi - lo > 0, hi - lo, np.inf)          # no width: never far outside
-        return lo - FAR_OUTSIDE * width, hi + FAR_OUTSIDE * width
+        return None if r is None else reach(r[0], r[1])
 
     def get(self, sid: str) -> tuple[np.ndarray, np.ndarray]:
         loc, scale = self.params[sid]
@@ -144,9 +133,8 @@ def far_outside_note(scaler: PanelScaler, sid, z: np.ndarray, raw: np.ndarray, t
     lo, hi = (float(to_original(loc + v[j] * scale)) for v in scaler.ranges[sid])
     n, low, high = len(z), np.nanmin(raw[:, j]), np.nanmax(raw[:, j])
     seen = f"{low:.4g}" if n == 1 else f"{low:.4g} .. {high:.4g}"
-    return (f"{subject or f'the last {n} values'} of series {sid!r} ({seen}) lie{'s' * (n == 1)} {dist:.3g} times "
-            f"the width of its training range ({'about ' * adjusted}{lo:.4g} .. {hi:.4g}) outside it: the network "
-            f"extrapolates, so the forecast may be far off; check the data's units, or retrain on data like these")
+    return far_outside_words(f"{subject or f'the last {n} values'} of series {sid!r} ({seen})", n > 1, dist,
+                             f"its training range ({'about ' * adjusted}{lo:.4g} .. {hi:.4g})", "the forecast")
 
 
 def _range_dict(r: tuple[list[float], list[float]] | None) -> dict[str, list[float]]:

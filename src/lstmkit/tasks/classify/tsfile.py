@@ -1,0 +1,188 @@
+"""The ``.ts`` files of sktime and aeon, the format timeseriesclassification.com ships every UCR and
+UEA set in (``<Name>_TRAIN.ts``): a header of ``@`` tags, then ``@data`` and one series a line,
+its dimensions separated by ``:``, a dimension's values by ``,``, the class label last; ``?``
+marks a missing value and ``#`` starts a comment line::
+
+    @problemName GunPoint
+    @univariate true
+    @equalLength true
+    @classLabel true 1 2
+    @data
+    -0.65,-0.64,-0.63,…:2
+
+    read_ts(path, encoding, require_label)   each series as [T_i, F] and its label, as the UCR .tsv reader gives them
+    parse_ts(lines, where)                   the same from a file's lines
+    trim_padding(steps, where)               a series without its padding ('?' steps at its end), as the .arff reader uses too
+
+A file the classifier cannot learn from (``@targetLabel true``: regression; ``@timeStamps true``;
+``@classLabel false`` where labels are needed) or a malformed line is one :class:`LstmkitError`
+naming the line and a fix. Steps missing (``?``) in every dimension at a series' end are padding;
+a gap before its last value is an error, as in a UCR ``.tsv``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from lstmkit.data.textfile import read_text_file, text_lines
+from lstmkit.errors import LstmkitError
+
+__all__ = ["read_ts", "parse_ts", "trim_padding"]
+
+_LAYOUT = "one series a line after @data: each dimension's values separated by ',', dimensions by ':', the class last"
+
+
+def read_ts(path: Path, encoding: str = "utf-8", require_label: bool = True) -> tuple[list[np.ndarray], list[str] | None]:
+    """The series (``[T_i, F]``, float64) of a ``.ts`` file and their labels (None for a file of
+    ``@classLabel false``, refused when ``require_label``)."""
+    seqs, labels = parse_ts(text_lines(read_text_file(path, encoding)), f"{path} ")
+    if labels is None and require_label:
+        raise LstmkitError(f"{path} has no class labels (@classLabel false)",
+                           "train and evaluate on a file with '@classLabel true' and its classes; "
+                           "predict reads this one")
+    return seqs, labels
+
+
+def parse_ts(lines: Sequence[str], where: str = "") -> tuple[list[np.ndarray], list[str] | None]:
+    """The series and labels of a ``.ts`` file's ``lines`` (line 1 first); ``where`` (the file's
+    name and a space) begins every message."""
+    classes, dims, dims_from, start = _header(lines, where)
+    seqs, labels = [], []
+    for lineno, line in enumerate(lines[start:], start + 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("@"):
+            raise LstmkitError(f"{where}line {lineno}: {line.split()[0]} after @data", "put every header tag before @data")
+        fields = line.split(":")
+        if classes is not None:
+            if len(fields) < 2:
+                raise LstmkitError(f"{where}line {lineno} has no class label after its values",
+                                   f"end the line with ':' and its class ({_shown(classes)}): {_LAYOUT}")
+            label = fields.pop().strip()
+            if label not in classes:
+                raise LstmkitError(f"{where}line {lineno}: class {label[:20]!r} is not declared by @classLabel "
+                                   f"({_shown(classes)})", "add it to the @classLabel line, or correct the label")
+            labels.append(label)
+        if dims is None:
+            dims, dims_from = len(fields), f"line {lineno} has"
+        if len(fields) != dims:
+            raise LstmkitError(f"{where}line {lineno} has {len(fields)} dimension{'s' * (len(fields) != 1)}, "
+                               f"but {dims_from} {dims}", f"give every series the same dimensions: {_LAYOUT}")
+        seqs.append(_steps(fields, f"{where}line {lineno}"))
+    if not seqs:
+        raise LstmkitError(f"{where}holds no series after @data (line {start})", _LAYOUT)
+    return seqs, (labels if classes is not None else None)
+
+
+def _shown(classes: Sequence[str]) -> str:
+    return ", ".join(classes[:8]) + (", …" if len(classes) > 8 else "")
+
+
+def _tags(lines: Sequence[str], where: str) -> tuple[dict[str, tuple[list[str], int]], int]:
+    """The header's tags (lower-cased name -> its values and line) and the line of ``@data``."""
+    tags: dict[str, tuple[list[str], int]] = {}
+    for lineno, line in enumerate(lines, 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if not line.startswith("@"):
+            raise LstmkitError(f"{where}line {lineno} holds values before any @data line",
+                               "a .ts file lists its header tags (@problemName …, @classLabel true a b …), "
+                               "then @data, then the series")
+        name, *values = line[1:].split() or [""]
+        if name.lower() == "data":
+            return tags, lineno
+        tags[name.lower()] = (values, lineno)
+    raise LstmkitError(f"{where}has no @data line", "put @data on the line after the header tags, the series below it")
+
+
+def _header(lines: Sequence[str], where: str) -> tuple[tuple[str, ...] | None, int | None, str, int]:
+    """``(classes, dimensions, whence the dimensions, the @data line)``: classes None for
+    ``@classLabel false``, dimensions None when the first series decides."""
+    tags, data_line = _tags(lines, where)
+
+    def flag(name: str) -> bool | None:          # name as the format spells it: "classLabel"
+        if name.lower() not in tags:
+            return None
+        values, lineno = tags[name.lower()]
+        if not values or values[0].lower() not in ("true", "false"):
+            raise LstmkitError(f"{where}line {lineno}: @{name} must be true or false",
+                               f"write '@{name} true' or '@{name} false'")
+        return values[0].lower() == "true"
+
+    if flag("targetLabel"):
+        raise LstmkitError(f"{where}is a regression file (@targetLabel true, line {tags['targetlabel'][1]}): the "
+                           "value after each series is a number to predict, not a class",
+                           "a classifier needs classes: use a .ts file with '@classLabel true' and its classes")
+    if flag("timeStamps"):
+        raise LstmkitError(f"{where}has time-stamped values (@timeStamps true, line {tags['timestamps'][1]}), "
+                           "which lstmkit does not read from a .ts file",
+                           "write the series as a long table (sample, t, values…, label) and pass --sample and --time")
+    labelled = flag("classLabel")
+    if labelled is None:
+        raise LstmkitError(f"{where}has no @classLabel line in its header", "add '@classLabel true' and the classes "
+                           "(e.g. '@classLabel true 1 2') before @data, or '@classLabel false' for a file without labels")
+    values, lineno = tags["classlabel"]
+    if labelled and len(values) < 2:
+        raise LstmkitError(f"{where}line {lineno}: @classLabel true names no classes",
+                           "list them after it: '@classLabel true 1 2'")
+    if "dimensions" in tags:
+        count, at = tags["dimensions"]
+        if len(count) != 1 or not count[0].isdigit() or int(count[0]) < 1:
+            raise LstmkitError(f"{where}line {at}: @dimensions must be a positive whole number", "e.g. '@dimensions 3'")
+        dims, dims_from = int(count[0]), f"@dimensions (line {at}) says"
+    elif flag("univariate"):
+        dims, dims_from = 1, f"@univariate true (line {tags['univariate'][1]}) says"
+    else:
+        dims, dims_from = None, ""
+    return (tuple(values[1:]) if labelled else None), dims, dims_from, data_line
+
+
+def _steps(fields: Sequence[str], where: str) -> np.ndarray:
+    """One series' dimensions (``fields``: each its values, comma-separated) as ``[T, F]``; steps
+    missing in every dimension at the end dropped (padding to a common length)."""
+    columns = [_values(field.split(","), where, d) for d, field in enumerate(fields, 1)]
+    lengths = [len(c) for c in columns]
+    if len(set(lengths)) > 1:
+        raise LstmkitError(f"{where}: its dimensions have different numbers of values ({', '.join(map(str, lengths))})",
+                           "give each dimension of a series one value per step ('?' for a missing one)")
+    return trim_padding(np.stack(columns, axis=1), where)                # [T, F]
+
+
+def trim_padding(steps: np.ndarray, where: str) -> np.ndarray:
+    """``steps [T, F]`` without the steps missing (NaN) in every dimension at its end, the padding
+    of an unequal-length set; a missing value before its last step, or no value, is an error
+    beginning with ``where`` (the series' file and line). The ``.arff`` reader's rule too."""
+    observed = np.flatnonzero(~np.isnan(steps).all(axis=1))
+    if observed.size == 0:
+        raise LstmkitError(f"{where} has no values", "remove the line or fill in the series")
+    steps = steps[: observed[-1] + 1]
+    if np.isnan(steps).any():
+        t, d = (int(k) + 1 for k in np.argwhere(np.isnan(steps))[0])
+        raise LstmkitError(f"{where} has a missing value ('?') at step {t}" + (f" of dimension {d}"
+                           if steps.shape[1] > 1 else ""), "fill or interpolate it (only steps missing at a "
+                           "series' end are padding)")
+    return steps
+
+
+def _values(cells: list[str], where: str, dim: int) -> np.ndarray:
+    """The numbers of one dimension, NaN for ``?``; anything else is an error naming it."""
+    cells = ["nan" if c.strip() == "?" else c for c in cells]
+    try:
+        return np.array(cells, dtype=np.float64)
+    except ValueError:
+        j, cell = next((j, c) for j, c in enumerate(cells) if not _is_float(c))
+        raise LstmkitError(f"{where}: value {j + 1} of dimension {dim} is not a number ({cell.strip()[:20]!r})",
+                           f"numbers only, '?' for a missing one: {_LAYOUT}") from None
+
+
+def _is_float(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+

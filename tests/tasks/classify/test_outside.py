@@ -1,0 +1,121 @@
+"""A numeric classifier warns of sequences far outside its training range (lstmkit.tasks.classify.outside),
+as a forecaster warns of a window: ``predict`` / ``predict_proba`` and ``classify predict`` warn,
+the service answers with ``warnings`` naming the series, a stream's step warns (its ``/stream``
+message carries them). Data within the range gives no warning; a run saved before ranges were
+recorded loads and predicts without one."""
+import json
+import warnings
+
+import numpy as np
+import pytest
+
+import lstmkit
+from cli_helpers import run_cli
+from lstmkit.tasks.classify.estimator import SequenceClassifier, load_classifier
+from lstmkit.tasks.classify.outside import far_sequences
+
+
+@pytest.fixture(scope="module")
+def clf(tmp_path_factory, tiny_series):
+    """A left-to-right LSTM (it streams) on ramps of two features, values within about -2.6 .. 2.6."""
+    rng = np.random.default_rng(0)
+    seqs = [(1 if k % 2 else -1) * np.linspace(0, 2, 10)[:, None] * [1.0, 0.5] + 0.2 * rng.standard_normal((10, 2))
+            for k in range(20)]
+    labels = ["up" if k % 2 else "down" for k in range(20)]
+    params = {**tiny_series, "max_epochs": 1, "model": "lstm", "pooling": "last"}
+    return SequenceClassifier(**params).fit(seqs, labels, out=tmp_path_factory.mktemp("far"))
+
+
+def _near(n=3):
+    return [np.linspace(0, 1.5, 10)[:, None] * [1.0, 0.5] for _ in range(n)]
+
+
+def _quiet(call, *args):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return call(*args)
+
+
+def test_predict_warns_of_the_first_sequence_far_outside_and_counts_the_others(clf):
+    near = _near()
+    _quiet(clf.predict, near)
+    far = [near[0], near[1] * [1.0, 1000.0], near[2] * [1.0, 1000.0]]      # x1 in other units
+    lo, hi = (np.asarray(v) for v in (clf.value_range_["lo"], clf.value_range_["hi"]))
+    with pytest.warns(UserWarning, match=r"sequence 2 of 3 \(0 \.\. 750 in 'x1'; 1 more sequence too\) lies "
+                                         r"[\d.e+]+ times the width of the training range of 'x1' \("
+                                         rf"{lo[1]:.4g} \.\. {hi[1]:.4g}\) outside it: the network extrapolates") as got:
+        p = clf.predict_proba(far)
+    assert len(got) == 1 and np.isfinite(p).all()
+    np.testing.assert_array_equal(p[0], _quiet(clf.predict_proba, near)[0])       # answers are as they were
+    with pytest.warns(UserWarning, match="sequence 1 of 1 .* times the width"):
+        clf.predict([near[0] - 10.0])
+
+
+def test_far_sequences_finds_each_and_its_first_feature_far_outside():
+    lo, hi = np.array([0.0, 0.0]), np.array([1.0, 1.0])
+    seqs = [np.array([[0.5, 0.5]]), np.array([[0.5, 3.5], [-4.0, 0.0]]), np.array([[1.5, 1.9]])]
+    found = far_sequences(seqs, lo, hi)
+    assert [(k, j, d) for k, j, d, _, _ in found] == [(1, 0, 4.0)]      # -4: four widths below 0
+    assert far_sequences(seqs[:1] + seqs[2:], lo, hi) == [] and far_sequences([], lo, hi) == []
+
+
+def test_classify_predict_warns_on_the_command_line(clf, tmp_path, capsys):
+    (tmp_path / "far.csv").write_text("sample,t,x0,x1\n" + "".join(
+        f"{k},{t},{s[t, 0] * (100 if k == 3 else 1)},{s[t, 1]}\n" for k, s in enumerate(_near(4)) for t in range(10)))
+    code, out, err = run_cli(["classify", "predict", "--run", clf.run_dir_, "--data", tmp_path / "far.csv"], capsys)
+    assert code == 0 and len(out.splitlines()) == 5, err
+    assert "warning: sample '3' (0 .. 150 in 'x0') lies" in err            # a long table's sample id
+
+
+def test_a_run_saved_before_ranges_were_recorded_predicts_without_the_check(clf, tmp_path):
+    import shutil
+    old = tmp_path / "old"
+    shutil.copytree(clf.run_dir_, old)
+    meta = json.loads((old / "lstmkit.json").read_text())
+    assert set(meta["preprocessing"]["range"]) == {"lo", "hi"}
+    del meta["preprocessing"]["range"]
+    (old / "lstmkit.json").write_text(json.dumps(meta))
+    loaded = load_classifier(old)
+    far = [_near(1)[0] * 1000.0]
+    p = _quiet(loaded.predict_proba, far)                                  # no range, no check
+    with pytest.warns(UserWarning, match="times the width"):              # the same run with its range
+        np.testing.assert_allclose(load_classifier(clf.run_dir_).predict_proba(far), p)
+
+
+def test_a_stream_step_far_outside_warns_and_says_so(clf):
+    s = lstmkit.load(clf.run_dir_).stream()
+    _quiet(s.step, [0.5, 0.2])
+    with pytest.warns(UserWarning, match=r"the step just streamed \(9000 in 'x0'\) lies [\d.e+]+ times the width "
+                                         r"of the training range of 'x0'"):
+        y = s.step([9000.0, 0.2])
+    assert np.isfinite(y).all()
+    answer, notes = s.step_noted([0.1, 0.1])
+    assert notes == [] and np.isfinite(answer).all()
+
+
+def test_the_service_answers_with_warnings_naming_the_series(clf):
+    pytest.importorskip("fastapi")
+    from asgi_client import Client
+    from lstmkit.deploy.server import create_app
+    c = Client(create_app(clf.run_dir_, engine="torch"))
+    try:
+        near = _near(1)[0].tolist()
+        far = (_near(1)[0] * [1.0, 1000.0]).tolist()
+        status, out = c.post_json({"series": [near, far, near]})
+        assert status == 200, out
+        [note] = out["warnings"]
+        assert note.startswith("series[1] (0 .. 750 in 'x1') lies") and "training range of 'x1'" in note
+        want = _quiet(clf.predict_proba, [np.asarray(near), np.asarray(far) / [1.0, 1000.0]])[:1]
+        np.testing.assert_allclose([out["predictions"][0]["probabilities"][c] for c in clf.classes_], want[0],
+                                   atol=1e-5)
+        status, out = c.post_json({"series": [near]})
+        assert status == 200 and "warnings" not in out
+        ws = c.websocket()
+        ws.send_text(json.dumps([0.5, 0.2]))
+        assert "warnings" not in ws.receive_json()
+        ws.send_text(json.dumps({"x0": 0.5, "x1": -700.0}))
+        got = ws.receive_json()
+        assert got["step"] == 2 and got["warnings"][0].startswith("the step just streamed (-700 in 'x1') lies")
+        ws.close()
+    finally:
+        c.close()

@@ -1,0 +1,120 @@
+"""sktime / aeon ``.ts`` files (lstmkit.tasks.classify.tsfile): read as the same data written as a
+UCR .tsv or a long CSV; every malformed file one error naming its line; trained on from the CLI."""
+import json
+
+import numpy as np
+import pytest
+
+from cli_helpers import assert_user_error, run_cli
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks.classify.estimator import load_classifier
+from lstmkit.tasks.classify.series import read_series
+from series_files import multivariate as _multivariate
+from series_files import numbers as _numbers
+from series_files import ts_file as _ts
+
+
+def test_a_univariate_ts_reads_as_the_same_ucr_tsv(tmp_path, series):
+    seqs, labels = series(10)                                  # lengths 8-20: the .tsv pads with NaN, as UCR does
+    longest = max(len(s) for s in seqs)
+    (tmp_path / "r.tsv").write_text("".join(f"{lab}\t" + "\t".join(f"{v:.6f}" for v in s[:, 0])
+                                            + "\tNaN" * (longest - len(s)) + "\n" for s, lab in zip(seqs, labels)))
+    ts = _ts(tmp_path / "r.ts", seqs, labels)
+    padded = ts.read_text().replace(":up", ",?,?:up")          # '?' at the end of a series: padding too
+    (tmp_path / "padded.ts").write_text(padded.replace("\n", "\r\n"))
+    want = read_series(tmp_path / "r.tsv", unequal_length=True)
+    for path in (ts, tmp_path / "padded.ts"):
+        got = read_series(path, unequal_length=True)
+        assert got.labels == want.labels == labels and got.feature_names == ["value"]
+        assert [s.tolist() for s in got.seqs] == [s.tolist() for s in want.seqs]
+    with pytest.raises(LstmkitError, match="different lengths.*--unequal-length"):
+        read_series(ts)
+
+
+def test_a_multivariate_unequal_ts_reads_as_the_same_long_csv(tmp_path):
+    seqs, labels = _multivariate(6)
+    rows = [f"{k},{t}," + _numbers(step) + f",{lab}" for k, (s, lab) in enumerate(zip(seqs, labels))
+            for t, step in enumerate(s)]
+    (tmp_path / "long.csv").write_text("sample,t,d0,d1,d2,label\n" + "\n".join(rows) + "\n")
+    header = "@problemName M\n@univariate false\n@dimensions 3\n@equalLength false\n@classLabel true down up\n"
+    ts = _ts(tmp_path / "m.ts", seqs, labels, header)
+    want, got = (read_series(p, unequal_length=True) for p in (tmp_path / "long.csv", ts))
+    assert got.labels == want.labels == labels and got.feature_names == ["x0", "x1", "x2"]   # unnamed: by position
+    assert [s.tolist() for s in got.seqs] == [s.tolist() for s in want.seqs]
+    assert len({len(s) for s in got.seqs}) > 1 and got.seqs[0].shape[1] == 3
+
+
+def test_a_ts_without_labels_is_read_for_prediction_only(tmp_path, series):
+    seqs, labels = series(4, unequal=False)
+    ts = _ts(tmp_path / "u.ts", seqs, labels)
+    unlabelled = tmp_path / "none.ts"
+    unlabelled.write_text(ts.read_text().replace("@classLabel true down up", "@classLabel false")
+                          .replace(":down\n", "\n").replace(":up\n", "\n"))
+    d = read_series(unlabelled, require_label=False)
+    assert d.labels is None and [s.tolist() for s in d.seqs] == [s.tolist() for s in read_series(ts).seqs]
+    with pytest.raises(LstmkitError, match=r"none\.ts has no class labels \(@classLabel false\)"):
+        read_series(unlabelled)
+
+
+HEADER = "@problemName x\n@univariate false\n@classLabel true a b\n@data\n"      # the series start at line 5
+
+
+@pytest.mark.parametrize("text, words", [
+    ("@problemName x\n@classLabel true a b\n", ["has no @data line"]),
+    ("@classLabel true a b\n1,2:a\n@data\n", ["line 2 holds values before any @data line"]),
+    (HEADER + "1,2:3,4:a\n1,2:b\n", ["line 6 has 1 dimension, but line 5 has 2", "same dimensions"]),
+    (HEADER.replace("false", "true") + "1,2:a\n1,2:3,4:b\n", ["line 6 has 2 dimensions, but @univariate true (line 2)"]),
+    (HEADER.replace("false", "false\n@dimensions 2") + "1,2:a\n", ["line 6 has 1 dimension, but @dimensions (line 3)"]),
+    (HEADER + "1,2:a\n\n# a comment\n1,2:c\n", ["line 8: class 'c' is not declared by @classLabel (a, b)"]),
+    (HEADER + "1,2:a\n1,x,3:b\n", ["line 6: value 2 of dimension 1 is not a number ('x')", "'?' for a missing"]),
+    (HEADER + "1,?,3:a\n", ["line 5 has a missing value ('?') at step 2", "fill or interpolate"]),
+    (HEADER + "1,2:5,6:a\n1,2,3:4,5:b\n", ["line 6: its dimensions have different numbers of values (3, 2)"]),
+    (HEADER + "?,?:a\n", ["line 5 has no values"]),
+    (HEADER + "1,2,3\n", ["line 5 has no class label after its values"]),
+    (HEADER + "1,2:a\n@data\n", ["line 6: @data after @data"]),
+    (HEADER + "\n# nothing\n", ["holds no series after @data (line 4)"]),
+    ("", ["file is empty"]),
+    ("@problemName r\n@classLabel false\n@targetLabel true\n@data\n1,2:0.5\n",
+     ["regression file (@targetLabel true, line 3)", "@classLabel true"]),
+    ("@classLabel false\n@data\n1,2\n", ["has no class labels (@classLabel false)", "predict reads this one"]),
+    ("@timeStamps true\n@classLabel true a b\n@data\n(0,1),(1,2):a\n", ["time-stamped values (@timeStamps true, line 1)",
+                                                                       "--sample and --time"]),
+    ("@problemName x\n@data\n1,2:a\n", ["has no @classLabel line", "@classLabel true 1 2"]),
+    ("@classLabel true\n@data\n1,2:a\n", ["line 1: @classLabel true names no classes"]),
+    ("@classLabel maybe a b\n@data\n1,2:a\n", ["line 1: @classLabel must be true or false"]),
+])
+def test_a_malformed_ts_file_is_one_error_naming_its_line(tmp_path, capsys, text, words):
+    bad = tmp_path / "bad.ts"
+    bad.write_text(text)
+    code, _, err = run_cli(["classify", "train", "--series", "--data", bad, "--out", tmp_path / "runs"], capsys)
+    assert_user_error(code, err, *words)
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_ts_file_without_series_is_refused_as_texts(tmp_path, capsys, series):
+    ts = _ts(tmp_path / "Ramps_TRAIN.ts", *series(4))
+    code, _, err = run_cli(["classify", "train", "--data", ts], capsys)
+    assert_user_error(code, err, "is a .ts file: numeric series, not texts", "add --series")
+
+
+def test_train_evaluate_and_predict_from_ts_files_as_from_the_tsv(tmp_path, capsys, series):
+    """A tiny LSTM-FCN trained on a .ts file (tested on another) scores the same .ts and .tsv
+    alike, from the CLI and from Python."""
+    seqs, labels = series(24, unequal=False)
+    train, test = _ts(tmp_path / "R_TRAIN.ts", seqs[:16], labels[:16]), _ts(tmp_path / "R_TEST.ts", seqs[16:], labels[16:])
+    (tmp_path / "R_TEST.tsv").write_text("".join(f"{lab}\t" + "\t".join(f"{v:.6f}" for v in s[:, 0]) + "\n"
+                                                 for s, lab in zip(seqs[16:], labels[16:])))
+    code, text, err = run_cli(["classify", "train", "--series", "--data", train, "--test", test, "--epochs", 2,
+                               "--hidden-size", 8, "--progress", "off", "--out", tmp_path / "runs"], capsys)
+    assert code == 0 and "Test metrics, 8 examples" in text, err
+    (run,) = (tmp_path / "runs").iterdir()
+    scores = []
+    for data in (test, tmp_path / "R_TEST.tsv"):
+        code, text, err = run_cli(["classify", "evaluate", "--run", run, "--data", data, "--json"], capsys)
+        assert code == 0, err
+        scores.append(json.loads(text))
+    assert scores[0] == scores[1] and scores[0]["n"] == 8
+    code, text, err = run_cli(["classify", "predict", "--run", run, "--data", test], capsys)
+    assert code == 0 and text.splitlines()[0] == "label,probability" and len(text.splitlines()) == 9, err
+    model = load_classifier(run)
+    np.testing.assert_array_equal(model.predict_proba(str(test)), model.predict_proba(str(tmp_path / "R_TEST.tsv")))
