@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import json
 import os
 import time
 from abc import ABC, abstractmethod
@@ -22,6 +23,7 @@ from typing import Any, Callable, Iterable
 from lstmkit.config import TrainConfig, flatten_config, split_train_params
 from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
 from lstmkit.estimator_params import EstimatorParams, estimator_signature, parameters_doc
+from lstmkit.files import to_json
 from lstmkit.run_lock import check_not_training, training_lock
 from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, build_checked, file_in_the_way, load_weights,
                           new_run_dir, read_meta, read_metrics, read_run, save_tensors, task_of_run_in, write_json)
@@ -149,6 +151,8 @@ class RunEstimator(EstimatorParams, ABC):
         """
         from lstmkit.train import Trainer, distributed      # torch: only once something trains
         device = Trainer.check_config(train_config, loss_fn)
+        if resume:
+            self._check_resumable(run_dir)
         main = distributed.is_main()
         if run_dir is None and out is not None:
             run_dir = distributed.broadcast_str(str(new_run_dir(out, self.TASK)) if main else None, device)
@@ -359,6 +363,25 @@ class RunEstimator(EstimatorParams, ABC):
                 "seconds": float(sum(h.get("seconds", 0.0) for h in result.history))}
 
     # -- resume --------------------------------------------------------------------------------
+    # how a run shows and runs, not what it learns: a resume may change them
+    _RESUME_FREE = frozenset({"progress", "tensorboard", "doctor", "device"})
+
+    def _check_resumable(self, run_dir: str | Path | None) -> None:
+        """Refuse ``fit(resume=True)`` unless ``run_dir`` is an unfinished run of this task recorded with
+        this fit's settings: the checkpoint continues that training (another ``lr`` or ``max_epochs``
+        was taken silently, and ``lstmkit.json`` then recorded settings the run never trained with)."""
+        name = type(self).__name__
+        if run_dir is None:
+            raise LstmkitError("resume=True needs run_dir, the folder of the run to continue",
+                               f"pass run_dir=RUN (out= starts a new run), or call {name}.resume(RUN)")
+        saved = flatten_config(self._unfinished_meta(run_dir).get("config") or {})
+        mine = flatten_config(json.loads(to_json(self.config_.to_dict())))
+        for key in sorted(set(saved) & set(mine) - self._RESUME_FREE):     # a setting newer than the run: not recorded
+            if saved[key] != mine[key]:
+                raise LstmkitError(f"{run_dir} was trained with {key}={saved[key]!r}, not {mine[key]!r}; a resumed run "
+                                   "must keep its settings (the checkpoint continues that training)",
+                                   f"resume with {name}.resume(RUN), or start a new run without resume")
+
     @classmethod
     def _unfinished_meta(cls, run_dir: str | Path) -> dict[str, Any]:
         """``lstmkit.json`` of a run that may be resumed (a finished one is an error)."""
