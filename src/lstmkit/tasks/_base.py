@@ -150,6 +150,7 @@ class RunEstimator(EstimatorParams, ABC):
         Sets ``run_dir_``, ``result_``, ``train_seconds_`` and ``metrics_``; returns ``self``.
         """
         from lstmkit.train import Trainer, distributed      # torch: only once something trains
+        from lstmkit.train.resume import terminate_as_interrupt
         device = Trainer.check_config(train_config, loss_fn)
         if resume:
             self._check_resumable(run_dir)
@@ -166,8 +167,9 @@ class RunEstimator(EstimatorParams, ABC):
             summary[HASHES_KEY] = hashes
         lock = training_lock(self.run_dir_) if writes else None
         try:
-            self._train_locked(train_config, train_batches, val_batches, loss_fn, resume, callbacks, metrics,
-                               plots, evidence, writes)
+            with terminate_as_interrupt():       # SIGTERM while setting up, scoring or saving too, not only in the loop
+                self._train_locked(train_config, train_batches, val_batches, loss_fn, resume, callbacks, metrics,
+                                   plots, evidence, writes)
         finally:
             if lock is not None:
                 os.close(lock)
@@ -182,14 +184,16 @@ class RunEstimator(EstimatorParams, ABC):
             self._write_state(self.run_dir_)
             self._write_meta(self.run_dir_, status="training")
         t0 = time.perf_counter()
+        trainer = None
         try:
             trainer = Trainer(train_config, run_dir=self.run_dir_, callbacks=callbacks, loss_fn=loss_fn)
             self.result_ = trainer.fit(self.net_, train_batches, val_batches, resume=resume, evidence=evidence)
         except (TrainingInterrupted, KeyboardInterrupt) as e:
             if writes:
                 self._write_meta(self.run_dir_, status="interrupted")
-            if isinstance(e, KeyboardInterrupt):    # before the loop (the trainer's set-up: TensorBoard, the restore)
-                raise TrainingInterrupted(self.run_dir_, 0) from None
+            if isinstance(e, KeyboardInterrupt):    # outside the loop: the trainer's set-up (TensorBoard, the
+                # restore) or its close (the doctor's evidence), when the checkpoint holds every epoch trained
+                raise TrainingInterrupted(self.run_dir_, len(trainer.history) if trainer is not None else 0) from None
             raise
         self.train_seconds_ = time.perf_counter() - t0
         self.net_.to("cpu").eval()
@@ -197,12 +201,12 @@ class RunEstimator(EstimatorParams, ABC):
             self.metrics_ = metrics()
             if writes and plots is not None:
                 plots(self.run_dir_)
+            if writes:
+                self.save(self.run_dir_)
         except KeyboardInterrupt:
             if writes:
                 self._write_meta(self.run_dir_, status="interrupted")
             raise TrainingInterrupted(self.run_dir_, self.result_.epochs_run) from None
-        if writes:
-            self.save(self.run_dir_)
 
     # -- fitted state --------------------------------------------------------------------------
     def _check_fitted(self) -> None:
