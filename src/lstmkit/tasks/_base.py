@@ -163,7 +163,8 @@ class RunEstimator(EstimatorParams, ABC):
         if self.run_dir_ is not None and isinstance(summary, dict):
             hashes = data_hashes(summary)
             if resume:               # every rank: one refusing alone would leave the others waiting
-                check_same_data(read_meta(self.run_dir_, self.TASK).get("data") or {}, hashes, self.run_dir_)
+                check_same_data(read_meta(self.run_dir_, self.TASK).get("data") or {}, hashes, self.run_dir_,
+                                summary)
             summary[HASHES_KEY] = hashes
         lock = training_lock(self.run_dir_) if writes else None
         try:
