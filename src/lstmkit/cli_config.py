@@ -47,6 +47,7 @@ __all__ = ["config_options", "field_help", "option_specs", "resolve_params", "Op
 ALIASES: dict[str, tuple[str, ...]] = {"max_epochs": ("--epochs",), "num_layers": ("--layers",),
                                        "relative": (" /--absolute",), "lowercase": (" /--keep-case",)}
 _NONE = object()            # "none" on the command line: the value None, not "not given"
+_DEFAULT_OUT = Path("runs")         # --out when none is given (--resume refuses any other but the run's own folder)
 
 
 @functools.cache
@@ -152,7 +153,7 @@ def _scalar(tp: Any) -> tuple[Callable[[str], Any], str]:
 def _run_options() -> dict[str, tuple[Any, Any]]:
     """The options every task's ``train`` command shares: name -> (annotation, typer option)."""
     return {"config": (Optional[Path], typer.Option(None, help="YAML file with any of these settings; flags win.")),
-            "out": (Path, typer.Option(Path("runs"), help="Folder that receives the run folder.")),
+            "out": (Path, typer.Option(_DEFAULT_OUT, help="Folder that receives the run folder.")),
             "resume": (Optional[Path], typer.Option(None, help="Continue an interrupted run folder "
                                                                 "(same data, same settings)."))}
 
@@ -284,6 +285,9 @@ def add_train_command(app: typer.Typer, config_cls: type, estimator: str, report
             if config is not None:
                 raise LstmkitError(f"--config does not apply with --resume: {resume} continues with the settings it "
                                    "recorded", "drop --config to resume, or start a new run without --resume")
+            if out != _DEFAULT_OUT and Path(out).resolve() != Path(resume).resolve().parent:   # the run's own: fine
+                raise LstmkitError(f"--out does not apply with --resume: {resume} is continued where it is, "
+                                   f"not in {out}", "drop --out to resume, or start a new run without --resume")
             with _reader_may_leave():
                 report(resume_run(cls, resume, given_str, flags))
             return

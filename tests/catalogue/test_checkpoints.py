@@ -92,6 +92,10 @@ CASES = [
     (state_edit(lambda s: s.clear(), _rehash), "damaged state"),
     (state_edit(_set("stopped", "no"), _rehash), "stopped"),
     (state_edit(_set("acc", []), _rehash), "acc"),
+    # a checkpoint of a newer format (its state read as this one's would be mixed), or none named
+    (state_edit(_set("version", 2), _rehash), "newer lstmkit (checkpoint format 2, this one reads up to 1)"),
+    (state_edit(_set("version", "1"), _rehash), "version"),
+    (state_edit(lambda s: s.pop("version"), _rehash), "version"),
 ]
 
 

@@ -1,6 +1,7 @@
 """Bad-input catalogue, `train --resume RUN` with flags: the run continues with its recorded
 settings, so a flag that would change them (or --config, or translate's data files, which it
-does not read) is one error, before anything trains; a flag equal to the recorded value is fine."""
+does not read, or an --out other than the folder holding the run) is one error, before anything trains; a flag
+equal to the recorded value is fine."""
 import json
 import shutil
 
@@ -44,6 +45,9 @@ CASES = [
     (["classify", "train", "--resume", "{d}/classify", "--series"], "--series"),
     (["translate", "train", "--resume", "{d}/translate", "--beam", "2"], "--beam"),
     (["translate", "train", "--resume", "{d}/translate", "--src-file", "{d}/a.de"], "--src-file"),
+    # the run is continued where it is: another --out was ignored
+    (["lm", "train", "--resume", "{d}/lm", "--out", "{d}/elsewhere"], "--out does not apply with --resume"),
+    (["classify", "train", "--resume", "{d}/classify", "--out", "{d}"], "--out does not apply with --resume"),
 ]
 
 
@@ -60,6 +64,7 @@ def test_a_flag_equal_to_the_recorded_value_resumes(d, tmp_path, capsys):
     from cli_helpers import run_cli
     run = tmp_path / "lm"
     shutil.copytree(d / "lm", run)
-    code, out, err = run_cli(["lm", "train", "--resume", run, "--epochs", "1", "--level", "char"], capsys)
+    code, out, err = run_cli(["lm", "train", "--resume", run, "--epochs", "1", "--level", "char", "--out", tmp_path],
+                             capsys)                     # --out: the folder holding the run, as a script repeats it
     assert code == 0, err
     assert json.loads((run / "lstmkit.json").read_text())["status"] == "finished"

@@ -21,6 +21,12 @@ def test_hashes_name_each_file_by_its_role_and_skip_what_is_no_file(tmp_path):
     (tmp_path / "a.txt").write_text("two\n")
     with pytest.raises(LstmkitError, match=r"a\.txt is not the file it trained on"):
         check_same_data({**summary, HASHES_KEY: hashes}, data_hashes(summary), tmp_path)
+    # --resume --data OTHER: the file given is named, beside the one the run trained on (only that one was)
+    given = {**summary, "source": str(tmp_path / "b.txt")}
+    (tmp_path / "a.txt").write_text("one\n")
+    (tmp_path / "b.txt").write_text("three\n")
+    with pytest.raises(LstmkitError, match=r"b\.txt is not .*a\.txt, the file it trained on"):
+        check_same_data({**summary, HASHES_KEY: hashes}, data_hashes(given), tmp_path, given)
 
 
 def _lm(tmp_path):

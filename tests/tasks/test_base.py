@@ -3,8 +3,10 @@ import dataclasses
 import inspect
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 
 import pytest
@@ -131,6 +133,58 @@ def test_ctrl_c_while_scoring_the_trained_model_marks_the_run_interrupted(tmp_pa
     (run,) = tmp_path.iterdir()
     assert read_meta(run, "line")["status"] == "interrupted" and e.value.run_dir == run and e.value.epoch == 3
     assert (run / "checkpoints" / "last.safetensors").is_file() and not (run / "metrics.json").exists()
+
+
+class _CtrlCAfterTheLastEpoch(Callback):
+    def on_train_end(self, trainer):
+        raise KeyboardInterrupt
+
+
+def test_ctrl_c_after_the_last_epoch_names_the_epochs_the_checkpoint_holds(tmp_path):
+    """Ctrl-C while the trainer closed (the doctor's evidence: a forecast's baselines) said
+    'interrupted during the first epoch' after every epoch was trained and checkpointed."""
+    with pytest.raises(TrainingInterrupted) as e:
+        _Line().fit(out=tmp_path, callbacks=[_CtrlCAfterTheLastEpoch()])
+    (run,) = tmp_path.iterdir()
+    assert read_meta(run, "line")["status"] == "interrupted" and e.value.epoch == 3
+
+
+class _CtrlCWhileSaving(_Line):
+    def save(self, path):
+        raise KeyboardInterrupt
+
+
+def test_ctrl_c_while_saving_marks_the_run_interrupted(tmp_path):
+    """Ctrl-C in the final save left the run marked 'training' and the CLI without its --resume line."""
+    with pytest.raises(TrainingInterrupted) as e:
+        _CtrlCWhileSaving().fit(out=tmp_path)
+    (run,) = tmp_path.iterdir()
+    assert read_meta(run, "line")["status"] == "interrupted" and e.value.epoch == 3
+
+
+class _SigtermWhileScoring(_Line):
+    def _train_and_save(self, *args, metrics, **kwargs):
+        def scoring():
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)                       # the handler runs before this ends
+        return super()._train_and_save(*args, metrics=scoring, **kwargs)
+
+
+def test_sigterm_while_scoring_ends_the_run_as_ctrl_c_does(tmp_path):
+    """SIGTERM (kill, a batch scheduler) was an interrupt only inside the epoch loop: while scoring
+    or saving it ended the process at once, no message, the run left marked 'training'."""
+    def not_an_interrupt(signum, frame):
+        raise AssertionError("SIGTERM while scoring was not turned into an interrupt")
+
+    before = signal.signal(signal.SIGTERM, not_an_interrupt)
+    try:
+        with pytest.raises(TrainingInterrupted) as e:
+            _SigtermWhileScoring().fit(out=tmp_path)
+        assert signal.getsignal(signal.SIGTERM) is not_an_interrupt
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    (run,) = tmp_path.iterdir()
+    assert read_meta(run, "line")["status"] == "interrupted" and e.value.epoch == 3
 
 
 def test_train_and_save_checks_the_config_before_creating_a_folder(tmp_path):

@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 from cli_helpers import run_cli
 from lstmkit.train.resume import terminate_as_interrupt
@@ -42,3 +43,31 @@ def test_sigterm_during_training_says_how_to_resume_and_the_run_resumes(tmp_path
     assert code == 0, err
     meta = json.loads((run / "lstmkit.json").read_text())
     assert meta["status"] == "finished" and meta["training"]["epochs_run"] == 8
+
+
+def test_a_second_ctrl_c_after_the_message_ends_the_process_without_a_traceback(tmp_path):
+    """Python's exit runs torch's exit hooks (they import modules): a second Ctrl-C there printed a
+    traceback after the resume line. Once the interrupt is reported, Ctrl-C ends the process."""
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("".join("abcdefghij"[: 3 + i % 7] + "\n" for i in range(80)))
+    cmd = [sys.executable, "-m", "lstmkit", "lm", "train", "--data", str(corpus), "--level", "char",
+           "--embed-dim", "8", "--hidden-size", "8", "--epochs", "50", "--patience", "50", "--progress", "log",
+           "--device", "cpu", "--out", str(tmp_path / "runs")]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"},
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    for line in proc.stdout:
+        if line.startswith("epoch 2/"):
+            proc.send_signal(signal.SIGINT)
+            break
+    said = proc.stderr.readline()
+    for _ in range(20):                 # Ctrl-C again and again while the process exits
+        if proc.poll() is not None:
+            break
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.01)
+    err = said + proc.communicate(timeout=120)[1]
+    assert proc.returncode in (130, -signal.SIGINT) and "Continue with: lstmkit lm train --resume" in said, err
+    assert "Traceback" not in err, err
+    run = next((tmp_path / "runs").iterdir())
+    assert json.loads((run / "lstmkit.json").read_text())["status"] == "interrupted"

@@ -41,13 +41,17 @@ def data_hashes(summary: dict[str, Any]) -> dict[str, str]:
     return {role: digests[path] for role, path in sorted(_named(summary).items()) if path in digests}
 
 
-def check_same_data(recorded: dict[str, Any], now: dict[str, str], run_dir: Path) -> None:
+def check_same_data(recorded: dict[str, Any], now: dict[str, str], run_dir: Path,
+                    summary: dict[str, Any] | None = None) -> None:
     """Refuse a resume whose data file differs from the one the run started on (``recorded`` is
-    the run's data summary as written when it started; ``now`` the hashes of the files read now)."""
+    the run's data summary as written when it started; ``now`` the hashes of the files read now,
+    named in ``summary``, the data summary now, when it is given: ``--resume --data OTHER``)."""
     before = recorded.get(HASHES_KEY) or {}
     for role, digest in now.items():
         if role in before and before[role] != digest:
             path = _named(recorded).get(role, role)
-            raise LstmkitError(f"the data changed since {run_dir} started: {path} is not the file it trained on "
-                               f"(its SHA-256 differs)", "a resumed run must train on the same data: restore "
+            given = _named(summary or {}).get(role, path)
+            what = f"{path} is not the file" if given == path else f"{given} is not {path}, the file"
+            raise LstmkitError(f"the data changed since {run_dir} started: {what} it trained on "
+                               f"(their SHA-256 differ)", "a resumed run must train on the same data: restore "
                                "that file, or start a new run without --resume")

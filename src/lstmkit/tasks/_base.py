@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import json
 import os
 import time
 from abc import ABC, abstractmethod
@@ -22,6 +23,7 @@ from typing import Any, Callable, Iterable
 from lstmkit.config import TrainConfig, flatten_config, split_train_params
 from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
 from lstmkit.estimator_params import EstimatorParams, estimator_signature, parameters_doc
+from lstmkit.files import to_json
 from lstmkit.run_lock import check_not_training, training_lock
 from lstmkit.run_reuse import RUN_ID_KEY, clear_run, is_own_run, new_run_id, other_run_named, run_here
 from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, build_checked, file_in_the_way, load_weights,
@@ -149,8 +151,11 @@ class RunEstimator(EstimatorParams, ABC):
         Sets ``run_dir_``, ``result_``, ``train_seconds_`` and ``metrics_``; returns ``self``.
         """
         from lstmkit.train import Trainer, distributed      # torch: only once something trains
+        from lstmkit.train.resume import terminate_as_interrupt
         device = Trainer.check_config(train_config, loss_fn)
-        if run_dir is not None and not resume and run_here(run_dir) is not None:
+        if resume:
+            self._check_resumable(run_dir)
+        elif run_dir is not None and run_here(run_dir) is not None:
             raise LstmkitError(f"{run_dir} holds a run already; training a new one there would mix the two runs' "
                                "files", "pass a new run_dir (or out=FOLDER: a new run folder inside it), or "
                                "resume=True to continue that run if it is unfinished")
@@ -164,12 +169,14 @@ class RunEstimator(EstimatorParams, ABC):
         if self.run_dir_ is not None and isinstance(summary, dict):
             hashes = data_hashes(summary)
             if resume:               # every rank: one refusing alone would leave the others waiting
-                check_same_data(read_meta(self.run_dir_, self.TASK).get("data") or {}, hashes, self.run_dir_)
+                check_same_data(read_meta(self.run_dir_, self.TASK).get("data") or {}, hashes, self.run_dir_,
+                                summary)
             summary[HASHES_KEY] = hashes
         lock = training_lock(self.run_dir_) if writes else None
         try:
-            self._train_locked(train_config, train_batches, val_batches, loss_fn, resume, callbacks, metrics,
-                               plots, evidence, writes)
+            with terminate_as_interrupt():       # SIGTERM while setting up, scoring or saving too, not only in the loop
+                self._train_locked(train_config, train_batches, val_batches, loss_fn, resume, callbacks, metrics,
+                                   plots, evidence, writes)
         finally:
             if lock is not None:
                 os.close(lock)
@@ -184,14 +191,16 @@ class RunEstimator(EstimatorParams, ABC):
             self._write_state(self.run_dir_)
             self._write_meta(self.run_dir_, status="training")
         t0 = time.perf_counter()
+        trainer = None
         try:
             trainer = Trainer(train_config, run_dir=self.run_dir_, callbacks=callbacks, loss_fn=loss_fn)
             self.result_ = trainer.fit(self.net_, train_batches, val_batches, resume=resume, evidence=evidence)
         except (TrainingInterrupted, KeyboardInterrupt) as e:
             if writes:
                 self._write_meta(self.run_dir_, status="interrupted")
-            if isinstance(e, KeyboardInterrupt):    # before the loop (the trainer's set-up: TensorBoard, the restore)
-                raise TrainingInterrupted(self.run_dir_, 0) from None
+            if isinstance(e, KeyboardInterrupt):    # outside the loop: the trainer's set-up (TensorBoard, the
+                # restore) or its close (the doctor's evidence), when the checkpoint holds every epoch trained
+                raise TrainingInterrupted(self.run_dir_, len(trainer.history) if trainer is not None else 0) from None
             raise
         self.train_seconds_ = time.perf_counter() - t0
         self.net_.to("cpu").eval()
@@ -199,12 +208,12 @@ class RunEstimator(EstimatorParams, ABC):
             self.metrics_ = metrics()
             if writes and plots is not None:
                 plots(self.run_dir_)
+            if writes:
+                self.save(self.run_dir_)
         except KeyboardInterrupt:
             if writes:
                 self._write_meta(self.run_dir_, status="interrupted")
             raise TrainingInterrupted(self.run_dir_, self.result_.epochs_run) from None
-        if writes:
-            self.save(self.run_dir_)
 
     # -- fitted state --------------------------------------------------------------------------
     def _check_fitted(self) -> None:
@@ -378,6 +387,25 @@ class RunEstimator(EstimatorParams, ABC):
                 "seconds": float(sum(h.get("seconds", 0.0) for h in result.history))}
 
     # -- resume --------------------------------------------------------------------------------
+    # how a run shows and runs, not what it learns: a resume may change them
+    _RESUME_FREE = frozenset({"progress", "tensorboard", "doctor", "device"})
+
+    def _check_resumable(self, run_dir: str | Path | None) -> None:
+        """Refuse ``fit(resume=True)`` unless ``run_dir`` is an unfinished run of this task recorded with
+        this fit's settings: the checkpoint continues that training (another ``lr`` or ``max_epochs``
+        was taken silently, and ``lstmkit.json`` then recorded settings the run never trained with)."""
+        name = type(self).__name__
+        if run_dir is None:
+            raise LstmkitError("resume=True needs run_dir, the folder of the run to continue",
+                               f"pass run_dir=RUN (out= starts a new run), or call {name}.resume(RUN)")
+        saved = flatten_config(self._unfinished_meta(run_dir).get("config") or {})
+        mine = flatten_config(json.loads(to_json(self.config_.to_dict())))
+        for key in sorted(set(saved) & set(mine) - self._RESUME_FREE):     # a setting newer than the run: not recorded
+            if saved[key] != mine[key]:
+                raise LstmkitError(f"{run_dir} was trained with {key}={saved[key]!r}, not {mine[key]!r}; a resumed run "
+                                   "must keep its settings (the checkpoint continues that training)",
+                                   f"resume with {name}.resume(RUN), or start a new run without resume")
+
     @classmethod
     def _unfinished_meta(cls, run_dir: str | Path) -> dict[str, Any]:
         """``lstmkit.json`` of a run that may be resumed (a finished one is an error)."""

@@ -26,10 +26,11 @@ from safetensors.torch import load as st_load, save as st_save
 from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
 from lstmkit.runs import new_file_mode, write_json
 
-__all__ = ["CHECKPOINT_FILE", "save_checkpoint", "load_checkpoint", "read_checkpoint_bytes",
+__all__ = ["CHECKPOINT_FILE", "CHECKPOINT_VERSION", "save_checkpoint", "load_checkpoint", "read_checkpoint_bytes",
            "parse_checkpoint", "optimizer_to_flat", "optimizer_from_flat"]
 
 CHECKPOINT_FILE = "last.safetensors"
+CHECKPOINT_VERSION = 1                 # the state's "version": a newer one is refused, not read as this one
 _STATE_KEY = "lstmkit_state"
 _HASH_KEY = "tensors_sha256"
 _STATE_HASH_KEY = "state_sha256"       # absent in checkpoints written before it: not checked there
@@ -183,6 +184,13 @@ def _check_state(state: dict[str, Any], where: Path) -> None:
         shown = repr(state[key]) if key in state else "missing"
         return LstmkitError(f"checkpoint {where} has a damaged state: {key!r} is {shown[:40]}, not {what}",
                             "start a new run (the checkpoint cannot be trusted)")
+    version = state.get("version")
+    if isinstance(version, int) and not isinstance(version, bool) and version > CHECKPOINT_VERSION:
+        raise LstmkitError(f"checkpoint {where} was written by a newer lstmkit (checkpoint format {version}, "
+                           f"this one reads up to {CHECKPOINT_VERSION})",
+                           "resume it with that lstmkit (pip install -U lstmkit), or start a new run")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise bad("version", "a format number")
     for key in _COUNTS:
         v = state.get(key)
         if isinstance(v, bool) or not isinstance(v, int) or v < 0:

@@ -24,7 +24,8 @@ from torch import nn
 
 from lstmkit.errors import LstmkitError
 from lstmkit.train import distributed as dist
-from lstmkit.train.checkpoint import CHECKPOINT_FILE, load_checkpoint, read_checkpoint_bytes, save_checkpoint
+from lstmkit.train.checkpoint import (CHECKPOINT_FILE, CHECKPOINT_VERSION, load_checkpoint, read_checkpoint_bytes,
+                                      save_checkpoint)
 
 __all__ = ["Position", "ResumeState", "set_rng_state", "terminate_as_interrupt"]
 
@@ -56,7 +57,7 @@ class ResumeState:
             return
         model, optimizer, scheduler, stopper = self._parts
         w = self._where
-        state = {"version": 1, "epoch": w.epoch, "pos": w.pos, "global_step": w.global_step,
+        state = {"version": CHECKPOINT_VERSION, "epoch": w.epoch, "pos": w.pos, "global_step": w.global_step,
                  "stopped": w.stopped, "nan_used": w.nan_used, "acc": w.acc, "lr": self.lr,
                  "history": self.history, "scheduler": _plain(scheduler.state_dict()),
                  "early_stopping": stopper.state_dict(),

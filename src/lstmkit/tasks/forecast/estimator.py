@@ -38,7 +38,6 @@ __all__ = ["Forecaster"]
 
 TASK = "forecast"
 RUN_FORMAT = 2        # forecast run folders: 1 = separate single-series ForecastNet, 2 = one pipeline
-_RESUME_FREE = {"progress", "tensorboard", "doctor", "device"}   # how it runs and shows, not what it learns
 
 
 class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
@@ -64,6 +63,9 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
 
     TASK = TASK
     CONFIG = ForecastConfig
+    # combine is chosen after training (on the validation windows): a run interrupted while
+    # scoring recorded the choice, and its resume chooses again
+    _RESUME_FREE = RunEstimator._RESUME_FREE | {"combine"}
 
     @classmethod
     def _build_config(cls, params: dict[str, Any]) -> ForecastConfig:
@@ -142,7 +144,7 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         meta = cls._unfinished_meta(run_dir)
         saved = _flatten(meta["config"])
         for key, value in overrides.items():
-            if value is None or key in _RESUME_FREE:
+            if value is None or key in RunEstimator._RESUME_FREE:
                 continue
             if key not in saved:
                 raise LstmkitError(f"unknown setting {key!r}", "check the spelling")
@@ -155,7 +157,8 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         # the settings chosen from the data are chosen again (same data, same choice): left unset as the
         # original call left them, so that the choices made after training (--combine) see the same call
         chosen = {k: None for k in (meta.get("auto") or {}) if k in (*AUTO_FIELDS, "time")}
-        est = cls(**{**saved, **chosen, **{k: v for k, v in overrides.items() if k in _RESUME_FREE and v is not None}})
+        free = {k: v for k, v in overrides.items() if k in RunEstimator._RESUME_FREE and v is not None}
+        est = cls(**{**saved, **chosen, **free})
         est.auto_ = meta.get("auto") or {}
         source = cls._resume_source(meta, run_dir, data, "in-memory data", "pass the data again with --data")
         return est.fit(source, run_dir=run_dir, resume=True)
