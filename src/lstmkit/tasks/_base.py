@@ -1,10 +1,11 @@
 """What the task estimators share around their run folders.
 
 Each estimator still owns what differs: its data, its network, the JSON state beside the weights
-(``_write_state``) and the body of ``_write_meta``. This base holds the rest: the one training
+(``_write_state``) and the body of ``_write_meta``. This base holds the rest (the checks that
+open ``resume()`` and ``fit(resume=True)`` are :class:`~lstmkit.tasks._resume.ResumeChecks`): the one training
 path (``_train_and_save``: run folder, config check, training, interruption, save), the
 not-fitted error, ``save()``, ``export()`` and ``stream()`` (through the room's deploy adapter),
-the checks that open ``resume()``, the strict weight load and
+the strict weight load and
 metrics read that close ``load()`` and the ``training`` block of ``lstmkit.json``.
 :func:`load_run`, :class:`RoomRegistry` and :class:`TuneHooks` (reaching rooms by name) live in
 :mod:`lstmkit.tasks` and are re-exported here.
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import json
 import os
 import time
 from abc import ABC, abstractmethod
@@ -23,12 +23,12 @@ from typing import Any, Callable, Iterable
 from lstmkit.config import TrainConfig, flatten_config, split_train_params
 from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
 from lstmkit.estimator_params import EstimatorParams, estimator_signature, parameters_doc
-from lstmkit.files import to_json
 from lstmkit.run_lock import check_not_training, training_lock
 from lstmkit.run_reuse import RUN_ID_KEY, clear_run, is_own_run, new_run_id, other_run_named, run_here
 from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, build_checked, file_in_the_way, load_weights,
                           new_run_dir, read_meta, read_metrics, read_run, save_tensors, write_json)
 from lstmkit.tasks import RoomRegistry, TuneHooks, load_run
+from lstmkit.tasks._resume import ResumeChecks
 from lstmkit.data.same_data import HASHES_KEY, check_same_data, data_hashes
 from lstmkit.train import TrainingInterrupted
 from lstmkit.version import __version__
@@ -38,7 +38,7 @@ __all__ = ["RunEstimator", "RoomRegistry", "TuneHooks", "load_run"]
 _EXPORT_FORMATS = ("onnx", "int8")
 
 
-class RunEstimator(EstimatorParams, ABC):
+class RunEstimator(ResumeChecks, EstimatorParams, ABC):
     """Base of the run-folder estimators; subclasses set ``TASK`` and ``CONFIG`` and implement
     ``_write_meta``.
 
@@ -385,48 +385,3 @@ class RunEstimator(EstimatorParams, ABC):
                 "best_val_loss": result.best_val_loss, "stopped_early": result.stopped_early,
                 "out_of_time": getattr(result, "out_of_time", False),
                 "seconds": float(sum(h.get("seconds", 0.0) for h in result.history))}
-
-    # -- resume --------------------------------------------------------------------------------
-    # how a run shows and runs, not what it learns: a resume may change them
-    _RESUME_FREE = frozenset({"progress", "tensorboard", "doctor", "device"})
-
-    def _check_resumable(self, run_dir: str | Path | None) -> None:
-        """Refuse ``fit(resume=True)`` unless ``run_dir`` is an unfinished run of this task recorded with
-        this fit's settings: the checkpoint continues that training (another ``lr`` or ``max_epochs``
-        was taken silently, and ``lstmkit.json`` then recorded settings the run never trained with)."""
-        name = type(self).__name__
-        if run_dir is None:
-            raise LstmkitError("resume=True needs run_dir, the folder of the run to continue",
-                               f"pass run_dir=RUN (out= starts a new run), or call {name}.resume(RUN)")
-        saved = flatten_config(self._unfinished_meta(run_dir).get("config") or {})
-        mine = flatten_config(json.loads(to_json(self.config_.to_dict())))
-        for key in sorted(set(saved) & set(mine) - self._RESUME_FREE):     # a setting newer than the run: not recorded
-            if saved[key] != mine[key]:
-                raise LstmkitError(f"{run_dir} was trained with {key}={saved[key]!r}, not {mine[key]!r}; a resumed run "
-                                   "must keep its settings (the checkpoint continues that training)",
-                                   f"resume with {name}.resume(RUN), or start a new run without resume")
-
-    @classmethod
-    def _unfinished_meta(cls, run_dir: str | Path) -> dict[str, Any]:
-        """``lstmkit.json`` of a run that may be resumed (a finished one is an error)."""
-        meta = read_meta(run_dir, cls.TASK)
-        if meta.get("status") == "finished":
-            raise LstmkitError(f"{run_dir} already finished training", "start a new run instead of --resume")
-        check_not_training(run_dir, "--resume")
-        return meta
-
-    @classmethod
-    def _resume_start(cls, run_dir, data, what: str, again: str) -> tuple["RunEstimator", Any, dict[str, Any]]:
-        """The start of ``resume()``: an estimator with the unfinished run's config, its training
-        data (:meth:`_resume_source`) and the run's data summary (the other files it recorded)."""
-        meta = cls._unfinished_meta(run_dir)
-        source = cls._resume_source(meta, run_dir, data, what, again)
-        return cls._from_config(meta["config"]), source, meta.get("data", {})
-
-    @staticmethod
-    def _resume_source(meta: dict[str, Any], run_dir, data, what: str, again: str):
-        """The training data of a resumed run: ``data`` if given, else the file the run recorded."""
-        source = data if data is not None else meta.get("data", {}).get("source")
-        if source is None:
-            raise LstmkitError(f"{run_dir} was trained on {what}", again)
-        return source

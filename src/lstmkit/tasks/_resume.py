@@ -1,0 +1,70 @@
+"""The checks that open a resumed training, shared by the task estimators (a mixin of
+:class:`~lstmkit.tasks._base.RunEstimator`).
+
+    _check_resumable(run_dir)     ``fit(resume=True)``: an unfinished run of this task, recorded with this fit's settings
+    _unfinished_meta(run_dir)     ``lstmkit.json`` of a run that may be resumed (finished or being trained: an error)
+    _resume_start(...)            the start of ``resume()``: config, training data and the run's data summary
+    _resume_source(...)           the training data of a resumed run: the data given, else the file it recorded
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from lstmkit.config import flatten_config
+from lstmkit.errors import LstmkitError
+from lstmkit.files import to_json
+from lstmkit.run_lock import check_not_training
+from lstmkit.runs import read_meta
+
+__all__ = ["ResumeChecks"]
+
+
+class ResumeChecks:
+    """Resume checks of a run-folder estimator (``TASK``, ``config_`` and ``_from_config`` come from
+    :class:`~lstmkit.tasks._base.RunEstimator`)."""
+
+    # how a run shows and runs, not what it learns: a resume may change them
+    _RESUME_FREE = frozenset({"progress", "tensorboard", "doctor", "device"})
+
+    def _check_resumable(self, run_dir: str | Path | None) -> None:
+        """Refuse ``fit(resume=True)`` unless ``run_dir`` is an unfinished run of this task recorded with
+        this fit's settings: the checkpoint continues that training (another ``lr`` or ``max_epochs``
+        was taken silently, and ``lstmkit.json`` then recorded settings the run never trained with)."""
+        name = type(self).__name__
+        if run_dir is None:
+            raise LstmkitError("resume=True needs run_dir, the folder of the run to continue",
+                               f"pass run_dir=RUN (out= starts a new run), or call {name}.resume(RUN)")
+        saved = flatten_config(self._unfinished_meta(run_dir).get("config") or {})
+        mine = flatten_config(json.loads(to_json(self.config_.to_dict())))
+        for key in sorted(set(saved) & set(mine) - self._RESUME_FREE):     # a setting newer than the run: not recorded
+            if saved[key] != mine[key]:
+                raise LstmkitError(f"{run_dir} was trained with {key}={saved[key]!r}, not {mine[key]!r}; a resumed run "
+                                   "must keep its settings (the checkpoint continues that training)",
+                                   f"resume with {name}.resume(RUN), or start a new run without resume")
+
+    @classmethod
+    def _unfinished_meta(cls, run_dir: str | Path) -> dict[str, Any]:
+        """``lstmkit.json`` of a run that may be resumed (a finished one is an error)."""
+        meta = read_meta(run_dir, cls.TASK)
+        if meta.get("status") == "finished":
+            raise LstmkitError(f"{run_dir} already finished training", "start a new run instead of --resume")
+        check_not_training(run_dir, "--resume")
+        return meta
+
+    @classmethod
+    def _resume_start(cls, run_dir, data, what: str, again: str) -> tuple["RunEstimator", Any, dict[str, Any]]:
+        """The start of ``resume()``: an estimator with the unfinished run's config, its training
+        data (:meth:`_resume_source`) and the run's data summary (the other files it recorded)."""
+        meta = cls._unfinished_meta(run_dir)
+        source = cls._resume_source(meta, run_dir, data, what, again)
+        return cls._from_config(meta["config"]), source, meta.get("data", {})
+
+    @staticmethod
+    def _resume_source(meta: dict[str, Any], run_dir, data, what: str, again: str):
+        """The training data of a resumed run: ``data`` if given, else the file the run recorded."""
+        source = data if data is not None else meta.get("data", {}).get("source")
+        if source is None:
+            raise LstmkitError(f"{run_dir} was trained on {what}", again)
+        return source
