@@ -40,6 +40,7 @@ import typer
 
 from lstmkit.config import TrainConfig, field_types, flag, flatten_config, load_yaml, split_train_params
 from lstmkit.errors import LstmkitError
+from lstmkit.runs import META_FILE
 
 __all__ = ["config_options", "field_help", "option_specs", "resolve_params", "OptionSpec", "ALIASES", "add_train_command",
            "check_resume_flags", "echo_run_end", "progress_option", "task_app"]
@@ -285,7 +286,9 @@ def add_train_command(app: typer.Typer, config_cls: type, estimator: str, report
             if config is not None:
                 raise LstmkitError(f"--config does not apply with --resume: {resume} continues with the settings it "
                                    "recorded", "drop --config to resume, or start a new run without --resume")
-            if out != _DEFAULT_OUT and Path(out).resolve() != Path(resume).resolve().parent:   # the run's own: fine
+            # the run's own --out is fine; a --resume that names no run gets resume's own error (not found, not a run)
+            if (out != _DEFAULT_OUT and Path(out).resolve() != Path(resume).resolve().parent
+                    and (Path(resume) / META_FILE).is_file()):
                 raise LstmkitError(f"--out does not apply with --resume: {resume} is continued where it is, "
                                    f"not in {out}", "drop --out to resume, or start a new run without --resume")
             with _reader_may_leave():
