@@ -16,6 +16,8 @@ naming both; folders without audio are named in a warning (all of them: in the e
 from __future__ import annotations
 
 import os
+import posixpath
+import unicodedata
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
@@ -43,9 +45,11 @@ class _Layout:
 
 def _audio_in(folder: str | Path) -> list[Path]:
     """The audio files directly in ``folder``, sorted (``os.scandir``: no extra system call per file,
-    which counts in Speech Commands' 105,000)."""
+    which counts in Speech Commands' 105,000); hidden ones are not (macOS writes ``._name.wav`` beside
+    each file it copies to a foreign disk: metadata, not audio)."""
     with os.scandir(folder) as entries:
-        return sorted(Path(e.path) for e in entries if e.is_file() and Path(e.name).suffix.lower() in AUDIO_SUFFIXES)
+        return sorted(Path(e.path) for e in entries if e.is_file() and not e.name.startswith(".")
+                      and Path(e.name).suffix.lower() in AUDIO_SUFFIXES)
 
 
 def _layout(root: Path) -> _Layout:
@@ -149,13 +153,14 @@ def _class_utterances(layout: _Layout) -> Utterances:
 
 
 def _list_names(path: Path) -> list[str]:
-    """A list file's recordings: one path a line, relative to its folder (Windows back-slashes and ``./`` read)."""
+    """A list file's recordings: one path a line, relative to its folder (Windows back-slashes, ``./``
+    and ``//`` read; NFC, as :func:`_listed_parts` compares names)."""
     try:
         lines = path.read_text(encoding="utf-8-sig").splitlines()
     except UnicodeDecodeError:
         raise LstmkitError(f"{path} is not a UTF-8 text file", "write one recording's path a line, e.g. yes/a.wav") from None
     names = (ln.strip().replace("\\", "/") for ln in lines)
-    return [n[2:] if n.startswith("./") else n for n in names if n]
+    return [unicodedata.normalize("NFC", posixpath.normpath(n)) for n in names if n]
 
 
 def _listed_parts(root: Path, names: list[str]) -> tuple[list[str], str | None]:
@@ -163,7 +168,7 @@ def _listed_parts(root: Path, names: list[str]) -> tuple[list[str], str | None]:
     ``root``'s list files, and the line that says so; ``([], None)`` without list files. A list
     naming none of the recordings, or a recording in both, is an error."""
     lists = {part: root / name for part, name in LIST_FILES.items() if (root / name).is_file()}
-    index = {n: k for k, n in enumerate(names)}
+    index = {unicodedata.normalize("NFC", n): k for k, n in enumerate(names)}   # macOS names folders in NFD
     parts, absent = ["train"] * len(names), 0
     for part, path in lists.items():
         listed = _list_names(path)
