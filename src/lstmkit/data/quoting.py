@@ -18,9 +18,8 @@ import csv
 import io
 import re
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from lstmkit.errors import LstmkitError
 
@@ -33,15 +32,12 @@ _QUOTED = re.compile(r'"([^"]*(?:""[^"]*)*)"')            # a quoted cell, its i
 _PLAIN = re.compile(r"[^\t\n]*")
 
 
-@dataclass(frozen=True)
-class _Quoted:
-    """A cell read with CSV quoting that began with a quote mark."""
-    header: bool            # a cell of the header line
+class _Spanning(NamedTuple):
+    """A cell read with CSV quoting that began with a quote mark and holds a line break."""
     line: int               # the text's line it begins on, from 0
     column: int             # from 0
     breaks: int             # line breaks inside it
     tab: bool               # holds a tab
-    needed: bool            # holds what a writer must quote: a quote mark, a tab or a line break
 
 
 def tsv_quoting(text: str, where: str | Path, first_line: int = 1) -> bool:
@@ -73,12 +69,12 @@ def tsv_quoting(text: str, where: str | Path, first_line: int = 1) -> bool:
     scanned = _scan(text)
     if scanned is None:                                        # rule 1
         return False
-    quoted, plain = scanned
+    multiline, unneeded, plain = scanned
     # a writer that quotes every cell: a column of quoted data cells only, one of them needing no quotes
-    quoted_columns = {c.column for c in quoted if not c.header and not c.needed} - plain
-    if any(not c.needed and not c.header and c.column not in quoted_columns for c in quoted):      # rule 2
+    quoted_columns = unneeded - plain
+    if unneeded & plain:                                       # rule 2
         return False
-    spanning = [c for c in quoted if c.breaks and c.column not in quoted_columns]
+    spanning = [c for c in multiline if c.column not in quoted_columns]
     if not spanning:                                           # rule 3
         return True
     lines = text.split("\n")
@@ -108,12 +104,15 @@ def _quote_starts(text: str) -> bool:
     return text.startswith('"') or any(sep + '"' in text for sep in "\t\n\r")
 
 
-def _scan(text: str) -> tuple[list[_Quoted], set[int]] | None:
-    r"""``text`` (lines ended by ``\n``) read with CSV quoting: its cells that begin with a quote mark,
-    and the columns with a non-empty unquoted data cell; None when a quote mark at a cell's start is
+def _scan(text: str) -> tuple[list[_Spanning], set[int], set[int]] | None:
+    r"""``text`` (lines ended by ``\n``) read with CSV quoting: its quoted cells that hold a line break,
+    the columns of quoted data cells that need no quotes (no quote mark, tab or line break inside), and
+    the columns with a non-empty unquoted data cell; None when a quote mark at a cell's start is
     not CSV quoting (it does not close right before a tab or the line's end). The lines between two
-    quote marks are passed over together; a line holding one is read cell by cell."""
-    quoted: list[_Quoted] = []
+    quote marks are passed over together; a line holding one is split at its tabs, or read cell by
+    cell where a quoted cell holds a tab or runs on over the line's end."""
+    multiline: list[_Spanning] = []
+    unneeded: set[int] = set()
     plain: set[int] = set()
     n, i, line, columns = len(text), 0, 0, 0
     while i < n:
@@ -133,14 +132,28 @@ def _scan(text: str) -> tuple[list[_Quoted], set[int]] | None:
             i, line = end + 1, line + 1
             continue
         header, column = not columns, 0
-        while True:
+        cells = text[i:end].split("\t")
+        if all(_QUOTED.fullmatch(c) for c in cells if c.startswith('"')):     # no quoted cell holds a tab or \n
+            for k, cell in enumerate([] if header else cells):
+                if cell.startswith('"'):
+                    if '"' not in cell[1:-1]:
+                        unneeded.add(k)
+                elif cell:
+                    plain.add(k)
+            columns = len(cells) if header else columns
+            i, line = end + 1, line + 1
+            continue
+        while True:                                                     # read cell by cell
             if text.startswith('"', i):
                 m = _QUOTED.match(text, i)
                 if m is None or (m.end() < n and text[m.end()] not in "\t\n"):
                     return None
                 value = m.group(1)
                 breaks, tab = value.count("\n"), "\t" in value
-                quoted.append(_Quoted(header, line, column, breaks, tab, bool(breaks) or tab or '"' in value))
+                if breaks:
+                    multiline.append(_Spanning(line, column, breaks, tab))
+                elif not (header or tab or '"' in value):
+                    unneeded.add(column)
                 line += breaks
                 i = m.end()
             else:
@@ -154,7 +167,7 @@ def _scan(text: str) -> tuple[list[_Quoted], set[int]] | None:
             break
         columns = column + 1 if header else columns
         i, line = i + 1, line + 1
-    return quoted, plain
+    return multiline, unneeded, plain
 
 
 def check_run_on_quotes(text: str, path: str | Path, sep: str, first_line: int,
