@@ -154,6 +154,9 @@ def test_hidden_files_beside_the_recordings_are_not_recordings(tmp_path):
     _wav(flat / "yes_a_0.wav")
     (flat / "._yes_a_0.wav").write_bytes(bytes(64))
     assert [p.split("/")[-1] for p in read_utterances(flat, "{label}_{speaker}_{take}").paths] == ["yes_a_0.wav"]
+    (flat / "yes_a_0.wav").unlink()
+    with pytest.raises(LstmkitError, match=r"no audio files \(.wav.*\) in \S*flat — point"):   # not '(it holds 1 .wav)'
+        read_utterances(flat, "{label}_{speaker}_{take}")
 
 
 def test_list_files_name_a_recording_in_either_unicode_form_and_with_redundant_separators(tmp_path):

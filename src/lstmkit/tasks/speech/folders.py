@@ -73,7 +73,8 @@ def _shown(names: list[str], n: int = 4) -> str:
 def _no_audio(layout: _Layout) -> LstmkitError:
     """The error for a folder without audio files at its top or in its folders: what it holds instead."""
     folder = layout.root
-    others = Counter(p.suffix.lower() for p in folder.iterdir() if p.is_file() and p.suffix)
+    others = Counter(p.suffix.lower() for p in folder.iterdir()
+                     if p.is_file() and p.suffix and not p.name.startswith("."))       # '._x.wav' is no .wav
     held = f" (it holds {', '.join(f'{n} {ext}' for ext, n in others.most_common(3))})" if others else ""
     subs = f" nor in its folders ({_shown([f'{d}/' for d in layout.empty])})" if layout.empty else ""
     return LstmkitError(f"no audio files ({', '.join(AUDIO_SUFFIXES)}) in {folder}{held}{subs}",
