@@ -3,6 +3,8 @@
     tsv_quoting(text, where, first_line)   True: read with CSV quoting; False: every quote mark is text
     check_run_on_quotes(text, path, sep, first_line, df)   a quote mark at a cell's start that ran on over
                                            rows (read with CSV quoting): an error naming where it opens and ends
+    unquoted_names(names)                  a header read with its quote marks as text, each whole quoted cell
+                                           (``"sentence"``) unquoted
 
 A comma-separated file is read with CSV quoting (a spreadsheet's). Tab-separated files come in two
 kinds: a spreadsheet's or pandas' export, which quotes a cell holding a quote mark, a tab or a line
@@ -26,7 +28,7 @@ from lstmkit.errors import LstmkitError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["tsv_quoting", "check_run_on_quotes"]
+__all__ = ["tsv_quoting", "check_run_on_quotes", "unquoted_names"]
 
 _QUOTED = re.compile(r'"([^"]*(?:""[^"]*)*)"')            # a quoted cell, its inner quote marks doubled
 _PLAIN = re.compile(r"[^\t\n]*")
@@ -96,6 +98,18 @@ def tsv_quoting(text: str, where: str | Path, first_line: int = 1) -> bool:
                        f"{short + first_line} has {found} cells where the header has {cells}",
                        f"if the quote marks are part of the text, give line {short + first_line} its {cells} cells; "
                        f"if they quote that cell, quote every cell of column {first.column + 1}")
+
+
+def unquoted_names(names) -> list:
+    """A header's ``names`` read with the quote marks as text, each one that is a whole quoted cell
+    unquoted (``"sentence"`` -> ``sentence``; ``"a ""b"" c"`` -> ``a "b" c``, its inner quote marks
+    doubled): a program that quotes its header line only, over a corpus read literally (its
+    sentences' quote marks are text), names its columns without them. Other names are kept."""
+    out = []
+    for name in names:
+        m = _QUOTED.fullmatch(name) if isinstance(name, str) else None
+        out.append(m.group(1).replace('""', '"') if m else name)
+    return out
 
 
 def _quote_starts(text: str) -> bool:
