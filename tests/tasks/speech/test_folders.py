@@ -52,6 +52,31 @@ def test_a_folder_without_audio_is_named_and_left_out(tmp_path):
         read_utterances(empty)
 
 
+def test_audio_in_folders_inside_a_class_folder_is_counted_as_not_read(tmp_path):
+    """yes/deep/x.wav beside yes/'s own recordings was passed over without a word: one warning counts
+    the files not read, names where they are and how to have them read; hidden folders stay silent,
+    and a folder with audio only deeper down says so in its error."""
+    write_commands(tmp_path, WORDS, takes=2)
+    (tmp_path / "yes" / "deep" / "deeper").mkdir(parents=True)
+    for name in ("deep/a.wav", "deep/b.WAV", "deep/deeper/c.wav", "deep/._a.wav"):
+        _wav(tmp_path / "yes" / name)
+    (tmp_path / "no" / ".cache").mkdir()
+    _wav(tmp_path / "no" / ".cache" / "d.wav")
+    utts, said = _read(tmp_path)
+    assert len(utts.paths) == 6 and not any("deep" in p for p in utts.paths)
+    assert [w for w in said if "not read" in w] == [
+        f"{tmp_path}: 3 audio file(s) in folders inside its folders were not read (yes/deep/: 3): only the files "
+        f"directly in {tmp_path} or in one of its folders are; move them up into their class folder, or list the "
+        "recordings in a manifest CSV (path,text) and pass that"]
+    only_deep = tmp_path / "only_deep"
+    (only_deep / "yes" / "deep").mkdir(parents=True)
+    for name in ("a.wav", "b.wav"):
+        _wav(only_deep / "yes" / "deep" / name)
+    with pytest.raises(LstmkitError, match=r"no audio files .* nor in its folders \(yes/\); 2 sit deeper, not "
+                                           r"read \(yes/deep/\)"):
+        read_utterances(only_deep)
+
+
 def test_the_list_files_give_the_split(tmp_path):
     """validation_list.txt and testing_list.txt (paths relative to the folder) define the parts
     instead of a random draw; their recordings are never trained on, evaluation scores the test ones."""
