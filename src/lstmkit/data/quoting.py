@@ -3,6 +3,8 @@
     tsv_quoting(text, where, first_line)   True: read with CSV quoting; False: every quote mark is text
     check_run_on_quotes(text, path, sep, first_line, df)   a quote mark at a cell's start that ran on over
                                            rows (read with CSV quoting): an error naming where it opens and ends
+    unquoted_names(names)                  a header read with its quote marks as text, each whole quoted cell
+                                           (``"sentence"``) unquoted
 
 A comma-separated file is read with CSV quoting (a spreadsheet's). Tab-separated files come in two
 kinds: a spreadsheet's or pandas' export, which quotes a cell holding a quote mark, a tab or a line
@@ -18,31 +20,26 @@ import csv
 import io
 import re
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from lstmkit.errors import LstmkitError
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["tsv_quoting", "check_run_on_quotes"]
+__all__ = ["tsv_quoting", "check_run_on_quotes", "unquoted_names"]
 
-_QUOTE_STARTS = re.compile(r'(?:^|[\t\n\r])"')          # a cell that begins with a quote mark
 _QUOTED = re.compile(r'"([^"]*(?:""[^"]*)*)"')            # a quoted cell, its inner quote marks doubled
 _PLAIN = re.compile(r"[^\t\n]*")
 
 
-@dataclass(frozen=True)
-class _Quoted:
-    """A cell read with CSV quoting that began with a quote mark."""
-    header: bool            # a cell of the header line
+class _Spanning(NamedTuple):
+    """A cell read with CSV quoting that began with a quote mark and holds a line break."""
     line: int               # the text's line it begins on, from 0
     column: int             # from 0
     breaks: int             # line breaks inside it
     tab: bool               # holds a tab
-    needed: bool            # holds what a writer must quote: a quote mark, a tab or a line break
 
 
 def tsv_quoting(text: str, where: str | Path, first_line: int = 1) -> bool:
@@ -68,18 +65,18 @@ def tsv_quoting(text: str, where: str | Path, first_line: int = 1) -> bool:
     cell with tabs and line breaks whose quoting 3 does not confirm, in a file whose lines read as
     text are not rows either, is an :class:`LstmkitError`: either reading could be wrong.
     """
-    if not _QUOTE_STARTS.search(text):
+    if not _quote_starts(text):
         return False
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     scanned = _scan(text)
     if scanned is None:                                        # rule 1
         return False
-    quoted, plain = scanned
+    multiline, unneeded, plain = scanned
     # a writer that quotes every cell: a column of quoted data cells only, one of them needing no quotes
-    quoted_columns = {c.column for c in quoted if not c.header and not c.needed} - plain
-    if any(not c.needed and not c.header and c.column not in quoted_columns for c in quoted):      # rule 2
+    quoted_columns = unneeded - plain
+    if unneeded & plain:                                       # rule 2
         return False
-    spanning = [c for c in quoted if c.breaks and c.column not in quoted_columns]
+    spanning = [c for c in multiline if c.column not in quoted_columns]
     if not spanning:                                           # rule 3
         return True
     lines = text.split("\n")
@@ -103,12 +100,33 @@ def tsv_quoting(text: str, where: str | Path, first_line: int = 1) -> bool:
                        f"if they quote that cell, quote every cell of column {first.column + 1}")
 
 
-def _scan(text: str) -> tuple[list[_Quoted], set[int]] | None:
-    r"""``text`` (lines ended by ``\n``) read with CSV quoting: its cells that begin with a quote mark,
-    and the columns with a non-empty unquoted data cell; None when a quote mark at a cell's start is
+def unquoted_names(names) -> list:
+    """A header's ``names`` read with the quote marks as text, each one that is a whole quoted cell
+    unquoted (``"sentence"`` -> ``sentence``; ``"a ""b"" c"`` -> ``a "b" c``, its inner quote marks
+    doubled): a program that quotes its header line only, over a corpus read literally (its
+    sentences' quote marks are text), names its columns without them. Other names are kept."""
+    out = []
+    for name in names:
+        m = _QUOTED.fullmatch(name) if isinstance(name, str) else None
+        out.append(m.group(1).replace('""', '"') if m else name)
+    return out
+
+
+def _quote_starts(text: str) -> bool:
+    r"""Whether a cell of ``text`` begins with a quote mark (four substring searches: a regex's
+    ``(?:^|[\t\n\r])"`` took as long as pandas' reading of a large file)."""
+    return text.startswith('"') or any(sep + '"' in text for sep in "\t\n\r")
+
+
+def _scan(text: str) -> tuple[list[_Spanning], set[int], set[int]] | None:
+    r"""``text`` (lines ended by ``\n``) read with CSV quoting: its quoted cells that hold a line break,
+    the columns of quoted data cells that need no quotes (no quote mark, tab or line break inside), and
+    the columns with a non-empty unquoted data cell; None when a quote mark at a cell's start is
     not CSV quoting (it does not close right before a tab or the line's end). The lines between two
-    quote marks are passed over together; a line holding one is read cell by cell."""
-    quoted: list[_Quoted] = []
+    quote marks are passed over together; a line holding one is split at its tabs, or read cell by
+    cell where a quoted cell holds a tab or runs on over the line's end."""
+    multiline: list[_Spanning] = []
+    unneeded: set[int] = set()
     plain: set[int] = set()
     n, i, line, columns = len(text), 0, 0, 0
     while i < n:
@@ -128,15 +146,29 @@ def _scan(text: str) -> tuple[list[_Quoted], set[int]] | None:
             i, line = end + 1, line + 1
             continue
         header, column = not columns, 0
-        while True:
+        cells = text[i:end].split("\t")
+        if all(_QUOTED.fullmatch(c) for c in cells if c.startswith('"')):     # no quoted cell holds a tab or \n
+            for k, cell in enumerate([] if header else cells):
+                if cell.startswith('"'):
+                    if '"' not in cell[1:-1]:
+                        unneeded.add(k)
+                elif cell:
+                    plain.add(k)
+            columns = len(cells) if header else columns
+            i, line = end + 1, line + 1
+            continue
+        while True:                                                     # read cell by cell
             if text.startswith('"', i):
                 m = _QUOTED.match(text, i)
                 if m is None or (m.end() < n and text[m.end()] not in "\t\n"):
                     return None
                 value = m.group(1)
-                quoted.append(_Quoted(header, line, column, value.count("\n"), "\t" in value,
-                                      any(ch in value for ch in '"\t\n')))
-                line += value.count("\n")
+                breaks, tab = value.count("\n"), "\t" in value
+                if breaks:
+                    multiline.append(_Spanning(line, column, breaks, tab))
+                elif not (header or tab or '"' in value):
+                    unneeded.add(column)
+                line += breaks
                 i = m.end()
             else:
                 m = _PLAIN.match(text, i)
@@ -149,7 +181,7 @@ def _scan(text: str) -> tuple[list[_Quoted], set[int]] | None:
             break
         columns = column + 1 if header else columns
         i, line = i + 1, line + 1
-    return quoted, plain
+    return multiline, unneeded, plain
 
 
 def check_run_on_quotes(text: str, path: str | Path, sep: str, first_line: int,

@@ -30,7 +30,7 @@ from pathlib import Path
 import pandas as pd
 
 from lstmkit.data.json_tables import JSON_PLACES, json_after_all, misread_object, parse_jsonl
-from lstmkit.data.quoting import tsv_quoting
+from lstmkit.data.quoting import tsv_quoting, unquoted_names
 from lstmkit.data.textfile import (JSONL, TABLE_SEP, bom_encoding, check_text, comma_decimals, file_ext, header_cells,
                                    header_separator, parse_table, read_text_file, renamed_columns, separator_line,
                                    unique_names)
@@ -161,6 +161,8 @@ def read_frame(path: str | Path) -> pd.DataFrame:
         if not whole and _header_is_data(df.columns):
             header_row = None
             df = read(encoding)
+        if header_row == 0 and quoting == csv.QUOTE_NONE:        # a program's quoted header line over literal data
+            df.columns = unquoted_names(df.columns)
         if header_row == 0 and sep is not None and renamed_columns(df.columns):
             unique_names(header_cells(rest, sep), path)
         if header_row is None:

@@ -36,7 +36,7 @@ from lstmkit.data.columns import (blank_rows, check_strings, check_unique_column
 from lstmkit.data.columns import looks_like_data as _sentences
 from lstmkit.data.decoding import (bom_encoding, check_readable, check_text, decode_text, file_ext, read_stdin_text,
                                    read_text_file, text_lines)
-from lstmkit.data.quoting import check_run_on_quotes, tsv_quoting
+from lstmkit.data.quoting import check_run_on_quotes, tsv_quoting, unquoted_names
 from lstmkit.errors import LstmkitError
 
 if TYPE_CHECKING:
@@ -170,7 +170,8 @@ def parse_table(text: str, path: str | Path, sep: str, quoting: bool | None = No
     separated by ``sep``, at least one row. A quote mark quotes a cell by CSV rules (``quoting=True``)
     or is text like any other (``quoting=False``); by default (None) it quotes unless ``sep`` is a
     tab and :func:`lstmkit.data.quoting.tsv_quoting` finds the file's quote marks are text (a TSV of
-    sentences, such as GLUE's SST-2: each line one row, its quote marks kept)."""
+    sentences, such as GLUE's SST-2: each line one row, its quote marks kept; a header cell that is a
+    whole quoted cell, ``"sentence"``, is still unquoted: a program quoted the header line only)."""
     import pandas as pd
     if quoting is None:
         quoting = sep != "\t" or tsv_quoting(text, path, first_line)
@@ -183,6 +184,9 @@ def parse_table(text: str, path: str | Path, sep: str, quoting: bool | None = No
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise LstmkitError(f"could not read {path}: {reason}", "check that it is a valid CSV/TSV file") from None
     header = header_cells(text, sep, quoting) if renamed_columns(df.columns) else []
+    if not quoting and unquoted_names(df.columns) != list(df.columns):     # a program's quoted header line
+        df.columns = unquoted_names(df.columns)
+        header = unquoted_names(header_cells(text, sep, quoting))
     if not _sentences(header):                 # a first line of data is told by the column lookups
         unique_names(header, path)
     if len(df) == 0:

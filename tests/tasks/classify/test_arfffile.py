@@ -111,6 +111,7 @@ REL = ("@relation x\n@attribute r relational\n@attribute t0 numeric\n@attribute 
     (HEAD + "1,2,a\n1,2,?\n", ["line 7 has no class ('?'), but other series have one"]),
     (HEAD + "\n% nothing\n", ["holds no series after @data (line 5)"]),
     (REL + "'1,2\\n3,?',a\n", ["line 8 has a missing value ('?') at step 2 of dimension 2"]),
+    (REL + "'1,2\\n3,4',a\n'1,2\\n3,4\\n5,6',b\n", ["line 9 has 3 dimensions, but line 8 has 2", "same dimensions"]),
     ("@relation x\n@attribute t0 numeric\n@attribute c {é,b}\n@data\n1,é\n", ["other than ASCII", ".ts file"]),
     ("", ["file is empty"]),
     ("@relation x\n@attribute r\\e relational\n@attribute t0 numeric\n@end r\\e\n@attribute c {a,b}\n@data\n'1',a\n",

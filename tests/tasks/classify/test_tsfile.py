@@ -68,6 +68,8 @@ HEADER = "@problemName x\n@univariate false\n@classLabel true a b\n@data\n"     
     (HEADER + "1,2:a\n\n# a comment\n1,2:c\n", ["line 8: class 'c' is not declared by @classLabel (a, b)"]),
     (HEADER + "1,2:a\n1,x,3:b\n", ["line 6: value 2 of dimension 1 is not a number ('x')", "'?' for a missing"]),
     (HEADER + "1,?,3:a\n", ["line 5 has a missing value ('?') at step 2", "fill or interpolate"]),
+    (HEADER + "1,2:a\n1, NaN ,3:b\n", ["line 6 has a missing value ('NaN') at step 2", "fill or interpolate"]),
+    (HEADER + "1,2,3:4,nan,6:a\n", ["line 5 has a missing value ('nan') at step 2 of dimension 2"]),
     (HEADER + "1,2:5,6:a\n1,2,3:4,5:b\n", ["line 6: its dimensions have different numbers of values (3, 2)"]),
     (HEADER + "?,?:a\n", ["line 5 has no values"]),
     (HEADER + "1,2,3\n", ["line 5 has no class label after its values"]),

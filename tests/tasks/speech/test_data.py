@@ -281,6 +281,18 @@ def test_common_voice_and_windows_manifests_are_read(tmp_path):
     assert read_utterances(tmp_path / "win.csv").paths == [str(tmp_path / "wavs" / "a.wav")]
 
 
+def test_a_quoted_header_over_a_literal_tsv_manifest_names_its_columns(tmp_path):
+    """'"path"<TAB>"sentence"' over transcripts whose quote marks are text was 'needs the columns
+    path,text (found: "path", "sentence")'; the header is unquoted, the transcripts kept as written."""
+    (tmp_path / "clips").mkdir()
+    for name in ("a.wav", "b.wav"):
+        (tmp_path / "clips" / name).write_bytes(b"")
+    (tmp_path / "m.tsv").write_text('"path"\t"sentence"\nclips/a.wav\t"must see\nclips/b.wav\tsay "hi" now\n')
+    u = read_utterances(tmp_path / "m.tsv")
+    assert u.texts == ['"must see', 'say "hi" now'] and u.paths == [str(tmp_path / "clips" / "a.wav"),
+                                                                   str(tmp_path / "clips" / "b.wav")]
+
+
 def test_float_audio_beyond_one_is_kept_as_it_is_with_one_warning(tmp_path, tiny):
     """A float WAV whose samples reach 3 was read without a word: it is still read as it is (not
     clipped, not scaled), its note carries the peak as a number (nothing parses text), and one

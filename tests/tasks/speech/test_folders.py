@@ -52,6 +52,31 @@ def test_a_folder_without_audio_is_named_and_left_out(tmp_path):
         read_utterances(empty)
 
 
+def test_audio_in_folders_inside_a_class_folder_is_counted_as_not_read(tmp_path):
+    """yes/deep/x.wav beside yes/'s own recordings was passed over without a word: one warning counts
+    the files not read, names where they are and how to have them read; hidden folders stay silent,
+    and a folder with audio only deeper down says so in its error."""
+    write_commands(tmp_path, WORDS, takes=2)
+    (tmp_path / "yes" / "deep" / "deeper").mkdir(parents=True)
+    for name in ("deep/a.wav", "deep/b.WAV", "deep/deeper/c.wav", "deep/._a.wav"):
+        _wav(tmp_path / "yes" / name)
+    (tmp_path / "no" / ".cache").mkdir()
+    _wav(tmp_path / "no" / ".cache" / "d.wav")
+    utts, said = _read(tmp_path)
+    assert len(utts.paths) == 6 and not any("deep" in p for p in utts.paths)
+    assert [w for w in said if "not read" in w] == [
+        f"{tmp_path}: 3 audio file(s) in folders inside its folders were not read (yes/deep/: 3): only the files "
+        f"directly in {tmp_path} or in one of its folders are; move them up into their class folder, or list the "
+        "recordings in a manifest CSV (path,text) and pass that"]
+    only_deep = tmp_path / "only_deep"
+    (only_deep / "yes" / "deep").mkdir(parents=True)
+    for name in ("a.wav", "b.wav"):
+        _wav(only_deep / "yes" / "deep" / name)
+    with pytest.raises(LstmkitError, match=r"no audio files .* nor in its folders \(yes/\); 2 sit deeper, not "
+                                           r"read \(yes/deep/\)"):
+        read_utterances(only_deep)
+
+
 def test_the_list_files_give_the_split(tmp_path):
     """validation_list.txt and testing_list.txt (paths relative to the folder) define the parts
     instead of a random draw; their recordings are never trained on, evaluation scores the test ones."""
@@ -140,3 +165,32 @@ def test_a_folder_given_to_transcribe_is_every_audio_file_in_it(tmp_path):
     (tmp_path / "none").mkdir()
     with pytest.raises(LstmkitError, match="no audio files"):
         audio_paths(tmp_path / "none")
+
+
+def test_hidden_files_beside_the_recordings_are_not_recordings(tmp_path):
+    """macOS leaves '._name.wav' (AppleDouble) beside every file copied to a foreign disk: not audio."""
+    write_commands(tmp_path, WORDS, takes=2)
+    (tmp_path / "yes" / "._s0_nohash_0.wav").write_bytes(b"\x00\x05\x16\x07" + bytes(60))
+    (tmp_path / "yes" / ".DS_Store").write_bytes(bytes(8))
+    utts, _ = _read(tmp_path)
+    assert sorted(p.split("/")[-1] for p in utts.paths if "/yes/" in p) == ["s0_nohash_0.wav", "s1_nohash_0.wav"]
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    _wav(flat / "yes_a_0.wav")
+    (flat / "._yes_a_0.wav").write_bytes(bytes(64))
+    assert [p.split("/")[-1] for p in read_utterances(flat, "{label}_{speaker}_{take}").paths] == ["yes_a_0.wav"]
+    (flat / "yes_a_0.wav").unlink()
+    with pytest.raises(LstmkitError, match=r"no audio files \(.wav.*\) in \S*flat — point"):   # not '(it holds 1 .wav)'
+        read_utterances(flat, "{label}_{speaker}_{take}")
+
+
+def test_list_files_name_a_recording_in_either_unicode_form_and_with_redundant_separators(tmp_path):
+    """A class folder copied from macOS keeps 'é' as 'e' + U+0301 while a list typed elsewhere has 'é';
+    'yes/./a.wav' and 'yes//a.wav' are that recording too: each held out, not trained on."""
+    write_commands(tmp_path, ("yes", "no"), takes=3)
+    (tmp_path / "no").rename(tmp_path / "cafe\u0301")
+    (tmp_path / "testing_list.txt").write_text("caf\u00e9/s0_nohash_0.wav\nyes/./s1_nohash_0.wav\nyes//s2_nohash_0.wav\n")
+    utts, said = _read(tmp_path)
+    held = sorted("/".join(p.split("/")[-2:]) for p in utts.test_part().paths)
+    assert held == ["cafe\u0301/s0_nohash_0.wav", "yes/s1_nohash_0.wav", "yes/s2_nohash_0.wav"]
+    assert "3 recordings to train on (validation drawn from them), 3 to test" in said[-1] and "left out" not in said[-1]

@@ -75,6 +75,10 @@ def parse_arff(text: str, where: str = "") -> tuple[list[np.ndarray], list[str] 
             steps = _relational(row[0], f"{where}line {lineno}")
         else:
             steps = np.array([row[j] for j in range(len(names) - 1)], dtype=np.float64)[:, None]   # [T, 1]
+        if seqs and steps.shape[1] != seqs[0].shape[1]:        # scipy reads each relational value on its own
+            n = steps.shape[1]
+            raise LstmkitError(f"{where}line {lineno} has {n} dimension{'s' * (n != 1)}, but line {rows[0]} has "
+                               f"{seqs[0].shape[1]}", f"give every series the same dimensions, a line each: {_LAYOUT}")
         seqs.append(trim_padding(steps, f"{where}line {lineno}"))
     unlabelled = [lineno for lineno, c in zip(rows, classes) if c == "?"]
     if len(unlabelled) == len(classes):

@@ -144,25 +144,29 @@ def _header(lines: Sequence[str], where: str) -> tuple[tuple[str, ...] | None, i
 def _steps(fields: Sequence[str], where: str) -> np.ndarray:
     """One series' dimensions (``fields``: each its values, comma-separated) as ``[T, F]``; steps
     missing in every dimension at the end dropped (padding to a common length)."""
-    columns = [_values(field.split(","), where, d) for d, field in enumerate(fields, 1)]
+    cells = [field.split(",") for field in fields]
+    columns = [_values(c, where, d) for d, c in enumerate(cells, 1)]
     lengths = [len(c) for c in columns]
     if len(set(lengths)) > 1:
         raise LstmkitError(f"{where}: its dimensions have different numbers of values ({', '.join(map(str, lengths))})",
                            "give each dimension of a series one value per step ('?' for a missing one)")
-    return trim_padding(np.stack(columns, axis=1), where)                # [T, F]
+    return trim_padding(np.stack(columns, axis=1), where, cells)          # [T, F]
 
 
-def trim_padding(steps: np.ndarray, where: str) -> np.ndarray:
+def trim_padding(steps: np.ndarray, where: str, written: Sequence[Sequence[str]] | None = None) -> np.ndarray:
     """``steps [T, F]`` without the steps missing (NaN) in every dimension at its end, the padding
     of an unequal-length set; a missing value before its last step, or no value, is an error
-    beginning with ``where`` (the series' file and line). The ``.arff`` reader's rule too."""
+    beginning with ``where`` (the series' file and line) and naming the value as ``written`` (per
+    dimension its cells: ``NaN`` spelled out as well as ``?``; ``'?'`` without). The ``.arff``
+    reader's rule too."""
     observed = np.flatnonzero(~np.isnan(steps).all(axis=1))
     if observed.size == 0:
         raise LstmkitError(f"{where} has no values", "remove the line or fill in the series")
     steps = steps[: observed[-1] + 1]
     if np.isnan(steps).any():
         t, d = (int(k) + 1 for k in np.argwhere(np.isnan(steps))[0])
-        raise LstmkitError(f"{where} has a missing value ('?') at step {t}" + (f" of dimension {d}"
+        found = written[d - 1][t - 1].strip()[:20] if written is not None else "?"
+        raise LstmkitError(f"{where} has a missing value ({found!r}) at step {t}" + (f" of dimension {d}"
                            if steps.shape[1] > 1 else ""), "fill or interpolate it (only steps missing at a "
                            "series' end are padding)")
     return steps

@@ -11,11 +11,14 @@ Speech Commands' conventions hold for class folders: a folder whose name starts 
 silently), and ``validation_list.txt`` / ``testing_list.txt`` at the top (paths relative to it, one a
 line) put their recordings in :attr:`Utterances.parts`, the split training and evaluation then
 use instead of a random one. Audio files both at the top and in class folders are one error
-naming both; folders without audio are named in a warning (all of them: in the error).
+naming both; folders without audio are named in a warning (all of them: in the error), and so are
+audio files deeper down (``yes/deep/x.wav``), which are not read.
 """
 from __future__ import annotations
 
 import os
+import posixpath
+import unicodedata
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
@@ -33,32 +36,57 @@ _CONVERT = "or convert them to WAV (e.g. 'ffmpeg -i IN -ac 1 -ar 16000 OUT.wav')
 @dataclass
 class _Layout:
     """What a folder holds: audio files at its top, class folders with audio (name -> files, sorted),
-    sub-folders without audio, and ``_`` folders skipped."""
+    sub-folders without audio, ``_`` folders skipped, and the folders inside its sub-folders that
+    hold audio, which is not read ('yes/deep/' -> its audio files at any depth)."""
     root: Path
     files: list[Path] = field(default_factory=list)
     classes: dict[str, list[Path]] = field(default_factory=dict)
     empty: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    deeper: dict[str, int] = field(default_factory=dict)
 
 
-def _audio_in(folder: str | Path) -> list[Path]:
-    """The audio files directly in ``folder``, sorted (``os.scandir``: no extra system call per file,
-    which counts in Speech Commands' 105,000)."""
+def _entries(folder: str | Path) -> tuple[list[Path], list[str]]:
+    """The audio files directly in ``folder`` and the names of its folders, both sorted
+    (``os.scandir``: no extra system call per file, which counts in Speech Commands' 105,000);
+    hidden ones are neither (macOS writes ``._name.wav`` beside each file it copies to a foreign
+    disk: metadata, not audio)."""
+    audio, folders = [], []
     with os.scandir(folder) as entries:
-        return sorted(Path(e.path) for e in entries if e.is_file() and Path(e.name).suffix.lower() in AUDIO_SUFFIXES)
+        for e in entries:
+            if e.name.startswith("."):
+                continue
+            if e.is_dir():
+                folders.append(e.name)
+            elif e.is_file() and Path(e.name).suffix.lower() in AUDIO_SUFFIXES:
+                audio.append(Path(e.path))
+    return sorted(audio), sorted(folders)
+
+
+def _audio_below(folder: Path) -> int:
+    """How many audio files ``folder`` and its folders hold, at any depth (hidden ones aside)."""
+    n = 0
+    for _, folders, files in os.walk(folder):
+        folders[:] = [d for d in folders if not d.startswith(".")]
+        n += sum(not f.startswith(".") and Path(f).suffix.lower() in AUDIO_SUFFIXES for f in files)
+    return n
 
 
 def _layout(root: Path) -> _Layout:
-    out = _Layout(root, _audio_in(root))
-    with os.scandir(root) as entries:
-        folders = sorted(e.name for e in entries if e.is_dir() and not e.name.startswith("."))
+    files, folders = _entries(root)
+    out = _Layout(root, files)
     for name in folders:
         if name.startswith("_"):
             out.skipped.append(name)
-        elif audio := _audio_in(root / name):
+            continue
+        audio, inner = _entries(root / name)
+        if audio:
             out.classes[name] = audio
         else:
             out.empty.append(name)
+        for sub in inner:
+            if n := _audio_below(root / name / sub):
+                out.deeper[f"{name}/{sub}/"] = n
     return out
 
 
@@ -69,10 +97,13 @@ def _shown(names: list[str], n: int = 4) -> str:
 def _no_audio(layout: _Layout) -> LstmkitError:
     """The error for a folder without audio files at its top or in its folders: what it holds instead."""
     folder = layout.root
-    others = Counter(p.suffix.lower() for p in folder.iterdir() if p.is_file() and p.suffix)
+    others = Counter(p.suffix.lower() for p in folder.iterdir()
+                     if p.is_file() and p.suffix and not p.name.startswith("."))       # '._x.wav' is no .wav
     held = f" (it holds {', '.join(f'{n} {ext}' for ext, n in others.most_common(3))})" if others else ""
     subs = f" nor in its folders ({_shown([f'{d}/' for d in layout.empty])})" if layout.empty else ""
-    return LstmkitError(f"no audio files ({', '.join(AUDIO_SUFFIXES)}) in {folder}{held}{subs}",
+    deep = (f"; {sum(layout.deeper.values())} sit deeper, not read ({_shown(list(layout.deeper), 2)})"
+            if layout.deeper else "")
+    return LstmkitError(f"no audio files ({', '.join(AUDIO_SUFFIXES)}) in {folder}{held}{subs}{deep}",
                         "point --data at the folder that holds the recordings (or their class folders, one per "
                         f"label), {_CONVERT}")
 
@@ -90,7 +121,8 @@ def _check_one_layout(layout: _Layout) -> None:
 
 
 def _say_left_out(layout: _Layout) -> None:
-    """One warning for the ``_`` folders skipped, one for the folders without audio left out."""
+    """One warning for the ``_`` folders skipped, one for the folders without audio left out, one for
+    the audio files in folders inside the folders, not read."""
     if layout.skipped:
         names = _shown([f"{d}/" for d in layout.skipped])
         warnings.warn(f"{layout.root}: {names} skipped: a folder whose name starts with '_' holds no class "
@@ -98,6 +130,12 @@ def _say_left_out(layout: _Layout) -> None:
     if layout.empty and (layout.classes or layout.files):
         warnings.warn(f"{layout.root}: {len(layout.empty)} folder(s) hold no audio files and are left out "
                       f"({_shown([f'{d}/' for d in layout.empty])})", UserWarning, stacklevel=3)
+    if layout.deeper and (layout.classes or layout.files):
+        where = _shown([f"{d}: {n}" for d, n in layout.deeper.items()], 3)
+        warnings.warn(f"{layout.root}: {sum(layout.deeper.values())} audio file(s) in folders inside its folders "
+                      f"were not read ({where}): only the files directly in {layout.root} or in one of its folders "
+                      "are; move them up into their class folder, or list the recordings in a manifest CSV "
+                      "(path,text) and pass that", UserWarning, stacklevel=3)
 
 
 def read_folder(folder: str | Path, pattern: str | None = None, as_trained: str | None = None) -> Utterances:
@@ -149,13 +187,14 @@ def _class_utterances(layout: _Layout) -> Utterances:
 
 
 def _list_names(path: Path) -> list[str]:
-    """A list file's recordings: one path a line, relative to its folder (Windows back-slashes and ``./`` read)."""
+    """A list file's recordings: one path a line, relative to its folder (Windows back-slashes, ``./``
+    and ``//`` read; NFC, as :func:`_listed_parts` compares names)."""
     try:
         lines = path.read_text(encoding="utf-8-sig").splitlines()
     except UnicodeDecodeError:
         raise LstmkitError(f"{path} is not a UTF-8 text file", "write one recording's path a line, e.g. yes/a.wav") from None
     names = (ln.strip().replace("\\", "/") for ln in lines)
-    return [n[2:] if n.startswith("./") else n for n in names if n]
+    return [unicodedata.normalize("NFC", posixpath.normpath(n)) for n in names if n]
 
 
 def _listed_parts(root: Path, names: list[str]) -> tuple[list[str], str | None]:
@@ -163,7 +202,7 @@ def _listed_parts(root: Path, names: list[str]) -> tuple[list[str], str | None]:
     ``root``'s list files, and the line that says so; ``([], None)`` without list files. A list
     naming none of the recordings, or a recording in both, is an error."""
     lists = {part: root / name for part, name in LIST_FILES.items() if (root / name).is_file()}
-    index = {n: k for k, n in enumerate(names)}
+    index = {unicodedata.normalize("NFC", n): k for k, n in enumerate(names)}   # macOS names folders in NFD
     parts, absent = ["train"] * len(names), 0
     for part, path in lists.items():
         listed = _list_names(path)

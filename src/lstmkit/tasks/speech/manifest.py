@@ -23,7 +23,7 @@ from typing import Sequence
 import numpy as np
 
 from lstmkit.data.tables import PARQUET, SHEETS, read_table
-from lstmkit.data.quoting import tsv_quoting
+from lstmkit.data.quoting import tsv_quoting, unquoted_names
 from lstmkit.data.textfile import file_ext, header_separator, separator_line, unique_names
 from lstmkit.errors import LstmkitError
 
@@ -162,9 +162,14 @@ def _manifest_rows(path: Path) -> tuple[list[dict[str, str]], list[str]]:
     sep = named or header_separator(first, "\t" if path.suffix.lower() == ".tsv" else ",")
     # Common Voice's TSV quotes nothing: a transcript's quote marks are text (tsv_quoting's rule)
     quoting = csv.QUOTE_NONE if sep == "\t" and not tsv_quoting(text, path, first_line) else csv.QUOTE_MINIMAL
-    header = [h.strip() for h in next(csv.reader(io.StringIO(first), delimiter=sep, quoting=quoting), [])]
+    header = next(csv.reader(io.StringIO(first), delimiter=sep, quoting=quoting), [])
+    if quoting == csv.QUOTE_NONE:               # a program that quoted the header line only: "path"\t"sentence"
+        header = unquoted_names(header)
+    header = [h.strip() for h in header]
     unique_names(header, path)          # a dictionary reader keeps a repeated column's last cell
-    reader = csv.DictReader(io.StringIO(text), delimiter=sep, quoting=quoting)
+    reader = csv.DictReader(io.StringIO(text), fieldnames=header or None, delimiter=sep, quoting=quoting)
+    if header:
+        next(reader, None)              # the header line, its names read above
     rows = []
     for row in reader:
         row = {k.strip() if isinstance(k, str) else k: v for k, v in row.items()}    # 'path, text': the header's spaces
