@@ -2,7 +2,7 @@
 
 Each estimator still owns what differs: its data, its network, the JSON state beside the weights
 (``_write_state``) and the body of ``_write_meta``. This base holds the rest (the checks that
-open ``resume()`` and ``fit(resume=True)`` are :class:`~lstmkit.tasks._resume.ResumeChecks`): the one training
+open ``resume()`` and ``fit(resume=True)`` are :class:`~lstmkit.run_resume.ResumeChecks`): the one training
 path (``_train_and_save``: run folder, config check, training, interruption, save), the
 not-fitted error, ``save()``, ``export()`` and ``stream()`` (through the room's deploy adapter),
 the strict weight load and
@@ -28,7 +28,7 @@ from lstmkit.run_reuse import RUN_ID_KEY, clear_run, is_own_run, new_run_id, oth
 from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, build_checked, file_in_the_way, load_weights,
                           new_run_dir, read_meta, read_metrics, read_run, save_tensors, write_json)
 from lstmkit.tasks import RoomRegistry, TuneHooks, load_run
-from lstmkit.tasks._resume import ResumeChecks
+from lstmkit.run_resume import ResumeChecks
 from lstmkit.data.same_data import HASHES_KEY, check_same_data, data_hashes
 from lstmkit.train import TrainingInterrupted
 from lstmkit.version import __version__
