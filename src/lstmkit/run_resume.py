@@ -28,21 +28,24 @@ class ResumeChecks:
     # how a run shows and runs, not what it learns: a resume may change them
     _RESUME_FREE = frozenset({"progress", "tensorboard", "doctor", "device"})
 
-    def _check_resumable(self, run_dir: str | Path | None) -> None:
+    def _check_resumable(self, run_dir: str | Path | None) -> dict[str, Any]:
         """Refuse ``fit(resume=True)`` unless ``run_dir`` is an unfinished run of this task recorded with
         this fit's settings: the checkpoint continues that training (another ``lr`` or ``max_epochs``
-        was taken silently, and ``lstmkit.json`` then recorded settings the run never trained with)."""
+        was taken silently, and ``lstmkit.json`` then recorded settings the run never trained with).
+        Returns the run's ``lstmkit.json``."""
         name = type(self).__name__
         if run_dir is None:
             raise LstmkitError("resume=True needs run_dir, the folder of the run to continue",
                                f"pass run_dir=RUN (out= starts a new run), or call {name}.resume(RUN)")
-        saved = flatten_config(self._unfinished_meta(run_dir).get("config") or {})
+        meta = self._unfinished_meta(run_dir)
+        saved = flatten_config(meta.get("config") or {})
         mine = flatten_config(json.loads(to_json(self.config_.to_dict())))
         for key in sorted(set(saved) & set(mine) - self._RESUME_FREE):     # a setting newer than the run: not recorded
             if saved[key] != mine[key]:
                 raise LstmkitError(f"{run_dir} was trained with {key}={saved[key]!r}, not {mine[key]!r}; a resumed run "
                                    "must keep its settings (the checkpoint continues that training)",
                                    f"resume with {name}.resume(RUN), or start a new run without resume")
+        return meta
 
     @classmethod
     def _unfinished_meta(cls, run_dir: str | Path) -> dict[str, Any]:

@@ -22,17 +22,7 @@ def test_sigterm_is_an_interrupt_only_while_training():
 
 
 def test_sigterm_during_training_says_how_to_resume_and_the_run_resumes(tmp_path, capsys):
-    corpus = tmp_path / "corpus.txt"
-    corpus.write_text("".join("abcdefghij"[: 3 + i % 7] + "\n" for i in range(80)))
-    cmd = [sys.executable, "-m", "lstmkit", "lm", "train", "--data", str(corpus), "--level", "char",
-           "--embed-dim", "8", "--hidden-size", "8", "--epochs", "8", "--patience", "8", "--progress", "log",
-           "--device", "cpu", "--out", str(tmp_path / "runs")]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "OMP_NUM_THREADS": "1"})
-    for line in proc.stdout:
-        if line.startswith("epoch 2/"):
-            proc.send_signal(signal.SIGTERM)
-            break
+    proc = _lm_train_signalled_in_epoch_2(tmp_path, 8, signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     run = next((tmp_path / "runs").iterdir())
@@ -48,18 +38,8 @@ def test_sigterm_during_training_says_how_to_resume_and_the_run_resumes(tmp_path
 def test_a_second_ctrl_c_after_the_message_ends_the_process_without_a_traceback(tmp_path):
     """Python's exit runs torch's exit hooks (they import modules): a second Ctrl-C there printed a
     traceback after the resume line. Once the interrupt is reported, Ctrl-C ends the process."""
-    corpus = tmp_path / "corpus.txt"
-    corpus.write_text("".join("abcdefghij"[: 3 + i % 7] + "\n" for i in range(80)))
-    cmd = [sys.executable, "-m", "lstmkit", "lm", "train", "--data", str(corpus), "--level", "char",
-           "--embed-dim", "8", "--hidden-size", "8", "--epochs", "50", "--patience", "50", "--progress", "log",
-           "--device", "cpu", "--out", str(tmp_path / "runs")]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "OMP_NUM_THREADS": "1"},
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    for line in proc.stdout:
-        if line.startswith("epoch 2/"):
-            proc.send_signal(signal.SIGINT)
-            break
+    proc = _lm_train_signalled_in_epoch_2(tmp_path, 50, signal.SIGINT,
+                                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     said = proc.stderr.readline()
     for _ in range(20):                 # Ctrl-C again and again while the process exits
         if proc.poll() is not None:
@@ -71,3 +51,20 @@ def test_a_second_ctrl_c_after_the_message_ends_the_process_without_a_traceback(
     assert "Traceback" not in err, err
     run = next((tmp_path / "runs").iterdir())
     assert json.loads((run / "lstmkit.json").read_text())["status"] == "interrupted"
+
+
+def _lm_train_signalled_in_epoch_2(tmp_path, epochs: int, sig, **popen) -> subprocess.Popen:
+    """``lstmkit lm train`` of a tiny char LM in a subprocess (``epochs``, patience as long), sent
+    ``sig`` once epoch 2 starts; returns the process, its stdout read up to that line."""
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("".join("abcdefghij"[: 3 + i % 7] + "\n" for i in range(80)))
+    cmd = [sys.executable, "-m", "lstmkit", "lm", "train", "--data", str(corpus), "--level", "char",
+           "--embed-dim", "8", "--hidden-size", "8", "--epochs", str(epochs), "--patience", str(epochs),
+           "--progress", "log", "--device", "cpu", "--out", str(tmp_path / "runs")]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"}, **popen)
+    for line in proc.stdout:
+        if line.startswith("epoch 2/"):
+            proc.send_signal(sig)
+            break
+    return proc

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["table_column", "check_unique_columns", "column_strings", "check_strings", "closest_name", "is_number",
-           "blank_rows", "without_row_numbers", "looks_like_data"]
+           "parses_as_float", "blank_rows", "without_row_numbers", "looks_like_data"]
 
 
 def closest_name(name: str, names: list[str]) -> str | None:
@@ -86,6 +86,16 @@ def is_number(text: str) -> bool:
         return math.isfinite(float(text))
     except ValueError:
         return False
+
+
+def parses_as_float(text: str) -> bool:
+    """Whether ``float(text)`` reads ``text`` (``"nan"`` and ``"inf"`` too; :func:`is_number` wants a
+    finite number)."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def column_strings(col: pd.Series | list) -> list[str]:

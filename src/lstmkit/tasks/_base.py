@@ -26,7 +26,7 @@ from lstmkit.estimator_params import EstimatorParams, estimator_signature, param
 from lstmkit.run_lock import check_not_training, training_lock
 from lstmkit.run_reuse import RUN_ID_KEY, clear_run, is_own_run, new_run_id, other_run_named, run_here
 from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, build_checked, file_in_the_way, load_weights,
-                          new_run_dir, read_meta, read_metrics, read_run, save_tensors, write_json)
+                          new_run_dir, read_metrics, read_run, save_tensors, write_json)
 from lstmkit.tasks import RoomRegistry, TuneHooks, load_run
 from lstmkit.run_resume import ResumeChecks
 from lstmkit.data.same_data import HASHES_KEY, check_same_data, data_hashes
@@ -153,13 +153,14 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         from lstmkit.train import Trainer, distributed      # torch: only once something trains
         from lstmkit.train.resume import terminate_as_interrupt
         device = Trainer.check_config(train_config, loss_fn)
+        recorded = {}                                        # the resumed run's lstmkit.json
         if resume:
-            self._check_resumable(run_dir)
+            recorded = self._check_resumable(run_dir)
         elif run_dir is not None and run_here(run_dir) is not None:
             raise LstmkitError(f"{run_dir} holds a run already; training a new one there would mix the two runs' "
                                "files", "pass a new run_dir (or out=FOLDER: a new run folder inside it), or "
                                "resume=True to continue that run if it is unfinished")
-        self.run_id_ = ((run_here(run_dir) or {}).get(RUN_ID_KEY) if resume else None) or new_run_id()
+        self.run_id_ = recorded.get(RUN_ID_KEY) or new_run_id()
         main = distributed.is_main()
         if run_dir is None and out is not None:
             run_dir = distributed.broadcast_str(str(new_run_dir(out, self.TASK)) if main else None, device)
@@ -169,8 +170,7 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         if self.run_dir_ is not None and isinstance(summary, dict):
             hashes = data_hashes(summary)
             if resume:               # every rank: one refusing alone would leave the others waiting
-                check_same_data(read_meta(self.run_dir_, self.TASK).get("data") or {}, hashes, self.run_dir_,
-                                summary)
+                check_same_data(recorded.get("data") or {}, hashes, self.run_dir_, summary)
             summary[HASHES_KEY] = hashes
         lock = training_lock(self.run_dir_) if writes else None
         try:

@@ -1,17 +1,15 @@
 """Weka ``.arff`` files (lstmkit.tasks.classify.arfffile): read as the same data written as a .ts
 file or a UCR .tsv; a file the classifier cannot learn from one error naming its line; trained on
 and scored from the CLI and from Python as the .ts file is."""
-import json
 
-import numpy as np
 import pytest
 
 from cli_helpers import assert_user_error, run_cli
 from lstmkit.errors import LstmkitError
-from lstmkit.tasks.classify.estimator import load_classifier
 from lstmkit.tasks.classify.series import read_series
 from series_files import multivariate as _multivariate
 from series_files import numbers as _numbers
+from series_files import refused_before_any_run, scored_alike
 from series_files import ts_file as _ts
 
 
@@ -120,9 +118,7 @@ REL = ("@relation x\n@attribute r relational\n@attribute t0 numeric\n@attribute 
 def test_a_malformed_or_foreign_arff_is_one_error_naming_its_line(tmp_path, capsys, text, words):
     bad = tmp_path / "bad.arff"
     bad.write_text(text, encoding="utf-8")
-    code, _, err = run_cli(["classify", "train", "--series", "--data", bad, "--out", tmp_path / "runs"], capsys)
-    assert_user_error(code, err, *words)
-    assert not (tmp_path / "runs").exists()
+    refused_before_any_run(tmp_path, capsys, bad, *words)
 
 
 def test_an_arff_without_series_is_refused_as_texts(tmp_path, capsys, series):
@@ -137,17 +133,4 @@ def test_train_evaluate_and_predict_from_arff_files_as_from_the_ts(tmp_path, cap
     seqs, labels = series(24, unequal=False)
     train = _arff(tmp_path / "R_TRAIN.arff", seqs[:16], labels[:16])
     test, twin = _arff(tmp_path / "R_TEST.arff", seqs[16:], labels[16:]), _ts(tmp_path / "R_TEST.ts", seqs[16:], labels[16:])
-    code, text, err = run_cli(["classify", "train", "--series", "--data", train, "--test", test, "--epochs", 2,
-                               "--hidden-size", 8, "--progress", "off", "--out", tmp_path / "runs"], capsys)
-    assert code == 0 and "Test metrics, 8 examples" in text, err
-    (run,) = (tmp_path / "runs").iterdir()
-    scores = []
-    for data in (test, twin):
-        code, text, err = run_cli(["classify", "evaluate", "--run", run, "--data", data, "--json"], capsys)
-        assert code == 0, err
-        scores.append(json.loads(text))
-    assert scores[0] == scores[1] and scores[0]["n"] == 8
-    code, text, err = run_cli(["classify", "predict", "--run", run, "--data", test], capsys)
-    assert code == 0 and text.splitlines()[0] == "label,probability" and len(text.splitlines()) == 9, err
-    model = load_classifier(run)
-    np.testing.assert_array_equal(model.predict_proba(str(test)), model.predict_proba(str(twin)))
+    scored_alike(tmp_path, capsys, train, test, twin)

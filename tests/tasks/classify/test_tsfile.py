@@ -1,16 +1,14 @@
 """sktime / aeon ``.ts`` files (lstmkit.tasks.classify.tsfile): read as the same data written as a
 UCR .tsv or a long CSV; every malformed file one error naming its line; trained on from the CLI."""
-import json
 
-import numpy as np
 import pytest
 
 from cli_helpers import assert_user_error, run_cli
 from lstmkit.errors import LstmkitError
-from lstmkit.tasks.classify.estimator import load_classifier
 from lstmkit.tasks.classify.series import read_series
 from series_files import multivariate as _multivariate
 from series_files import numbers as _numbers
+from series_files import refused_before_any_run, scored_alike
 from series_files import ts_file as _ts
 
 
@@ -88,9 +86,7 @@ HEADER = "@problemName x\n@univariate false\n@classLabel true a b\n@data\n"     
 def test_a_malformed_ts_file_is_one_error_naming_its_line(tmp_path, capsys, text, words):
     bad = tmp_path / "bad.ts"
     bad.write_text(text)
-    code, _, err = run_cli(["classify", "train", "--series", "--data", bad, "--out", tmp_path / "runs"], capsys)
-    assert_user_error(code, err, *words)
-    assert not (tmp_path / "runs").exists()
+    refused_before_any_run(tmp_path, capsys, bad, *words)
 
 
 def test_a_ts_file_without_series_is_refused_as_texts(tmp_path, capsys, series):
@@ -106,17 +102,4 @@ def test_train_evaluate_and_predict_from_ts_files_as_from_the_tsv(tmp_path, caps
     train, test = _ts(tmp_path / "R_TRAIN.ts", seqs[:16], labels[:16]), _ts(tmp_path / "R_TEST.ts", seqs[16:], labels[16:])
     (tmp_path / "R_TEST.tsv").write_text("".join(f"{lab}\t" + "\t".join(f"{v:.6f}" for v in s[:, 0]) + "\n"
                                                  for s, lab in zip(seqs[16:], labels[16:])))
-    code, text, err = run_cli(["classify", "train", "--series", "--data", train, "--test", test, "--epochs", 2,
-                               "--hidden-size", 8, "--progress", "off", "--out", tmp_path / "runs"], capsys)
-    assert code == 0 and "Test metrics, 8 examples" in text, err
-    (run,) = (tmp_path / "runs").iterdir()
-    scores = []
-    for data in (test, tmp_path / "R_TEST.tsv"):
-        code, text, err = run_cli(["classify", "evaluate", "--run", run, "--data", data, "--json"], capsys)
-        assert code == 0, err
-        scores.append(json.loads(text))
-    assert scores[0] == scores[1] and scores[0]["n"] == 8
-    code, text, err = run_cli(["classify", "predict", "--run", run, "--data", test], capsys)
-    assert code == 0 and text.splitlines()[0] == "label,probability" and len(text.splitlines()) == 9, err
-    model = load_classifier(run)
-    np.testing.assert_array_equal(model.predict_proba(str(test)), model.predict_proba(str(tmp_path / "R_TEST.tsv")))
+    scored_alike(tmp_path, capsys, train, test, tmp_path / "R_TEST.tsv")

@@ -15,6 +15,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from lstmkit.data.columns import parses_as_float
 from lstmkit.data.tables import PARQUET, SHEETS, read_table
 from lstmkit.data.textfile import column_strings as _as_strings
 from lstmkit.data.textfile import comma_decimals
@@ -159,21 +160,13 @@ def _is_table_header(line: str, sep: str, label: str, firsts: set[str]) -> bool:
     first, rest = cells[0], [c for c in cells[1:] if c]
     if not rest:
         return False
-    if label in cells or first == "" or 2 * sum(not _is_number(c) for c in rest) > len(rest):
+    if label in cells or first == "" or 2 * sum(not parses_as_float(c) for c in rest) > len(rest):
         return True
-    if _is_number(first) or first in firsts or not all(_is_number(c) for c in rest):
+    if parses_as_float(first) or first in firsts or not all(parses_as_float(c) for c in rest):
         return False
     steps = [float(c) for c in rest]
     return (len(steps) >= 3 and steps[0] in (0.0, 1.0)
             and steps == [steps[0] + k for k in range(len(steps))])
-
-
-def _is_number(cell: str) -> bool:
-    try:
-        float(cell)
-    except ValueError:
-        return False
-    return True
 
 
 def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, features: Sequence[str],

@@ -26,6 +26,7 @@ from typing import Sequence
 
 import numpy as np
 
+from lstmkit.data.columns import parses_as_float
 from lstmkit.data.textfile import read_text_file, text_lines
 from lstmkit.errors import LstmkitError
 
@@ -178,15 +179,6 @@ def _values(cells: list[str], where: str, dim: int) -> np.ndarray:
     try:
         return np.array(cells, dtype=np.float64)
     except ValueError:
-        j, cell = next((j, c) for j, c in enumerate(cells) if not _is_float(c))
+        j, cell = next((j, c) for j, c in enumerate(cells) if not parses_as_float(c))
         raise LstmkitError(f"{where}: value {j + 1} of dimension {dim} is not a number ({cell.strip()[:20]!r})",
                            f"numbers only, '?' for a missing one: {_LAYOUT}") from None
-
-
-def _is_float(cell: str) -> bool:
-    try:
-        float(cell)
-    except ValueError:
-        return False
-    return True
-
