@@ -111,7 +111,7 @@ def test_every_recording_listed_leaves_none_to_train_on(tmp_path):
     (tmp_path / "testing_list.txt").write_text("yes/s0_nohash_0.wav\nno/s0_nohash_0.wav\n")
     utts, _ = _read(tmp_path)
     assert len(utts.test_part()) == 2
-    with pytest.raises(LstmkitError, match="is listed in validation_list.txt or testing_list.txt: none is left to train on"):
+    with pytest.raises(LstmkitError, match="held out for validation or testing .*: none is left to train on"):
         utts.split(0.1, 0)
 
 

@@ -5,6 +5,7 @@
     read_utterances("recordings/", "{label}_{speaker}_{take}")
                                                            a folder of WAVs, the text from each name
     read_utterances("speech_commands/")                    class folders (yes/, no/): the text is the folder's name
+    read_utterances("LibriSpeech/dev-clean/")              LibriSpeech's .trans.txt, LJSpeech's metadata.csv (:mod:`.corpora`)
     audio_paths(files)                                     transcribe's files, checked to exist
     Symbols.fit(texts)                                     the symbol set: CTC blank 0, then characters
 
@@ -29,19 +30,21 @@ from lstmkit.errors import LstmkitError, missing_path_fix
 from lstmkit.runs import path_exists
 from lstmkit.tasks.speech.audio_files import (AudioNote, clip_length, common_rate, loud_peak, loud_warning,
                                               promised_seconds, read_audio, report_notes, resample)
+from lstmkit.tasks.speech.corpora import corpus_recordings, corpus_utterances
 from lstmkit.tasks.speech.folders import folder_recordings, read_folder
 from lstmkit.tasks.speech.manifest import Utterances, manifest_utterances, name_pattern, read_manifest
 
 __all__ = ["Utterances", "read_utterances", "check_pattern_applies", "check_files_exist", "audio_paths", "clip_length",
            "read_manifest", "read_folder", "folder_recordings", "name_pattern", "read_audio", "AudioNote", "loud_peak",
            "promised_seconds", "loud_warning", "resample", "common_rate", "report_notes", "warn_untrained_labels",
-           "warn_untrained_symbols", "warn_shared_recordings", "warn_long_clips", "Symbols", "BLANK"]
+           "warn_untrained_symbols", "check_no_shared_utterances", "warn_shared_recordings", "warn_long_clips", "Symbols", "BLANK"]
 
 BLANK = "<blank>"
 
 
 def read_utterances(data: Any, label_from_name: str | None = None, as_trained: str | None = None) -> Utterances:
-    """A manifest CSV, a folder of class folders (each text its folder's name), a folder of audio
+    """A manifest CSV, a folder of class folders (each text its folder's name), a LibriSpeech or
+    LJSpeech folder (or its transcript file), a folder of audio
     files (``label_from_name``, else ``as_trained``: a run's own pattern), an :class:`Utterances`,
     a list of ``(path, text)`` pairs, or a DataFrame with the manifest's columns (relative paths
     against the working folder); a ``{path: text}`` dict reads as its pairs."""
@@ -75,7 +78,10 @@ def read_utterances(data: Any, label_from_name: str | None = None, as_trained: s
         if not path_exists(path):
             raise LstmkitError(f"data not found: {path}",
                                missing_path_fix(path, "pass a manifest CSV (path,text) or a folder of WAVs"))
-        if path.is_dir():
+        corpus = corpus_utterances(path, label_from_name)
+        if corpus is not None:
+            out = corpus
+        elif path.is_dir():
             out = read_folder(path, label_from_name, as_trained)
         else:
             out = read_manifest(path)
@@ -141,6 +147,19 @@ def warn_untrained_symbols(train: Utterances, val: Utterances) -> None:
                       "(same case, same punctuation)", UserWarning, stacklevel=3)
 
 
+def check_no_shared_utterances(train: Utterances, val: Utterances) -> None:
+    """An error when a corpus utterance id (LibriSpeech's, LJSpeech's) is in both the training and the
+    validation data (``--val`` a subset of ``--data``, or a copy of it): the same utterance would be
+    trained on and scored, and early stopping would trust the flattering score."""
+    ids = {f["utterance"] for f in train.fields if "utterance" in f}
+    shared = [f["utterance"] for f in val.fields if f.get("utterance") in ids]
+    if shared:
+        raise LstmkitError(f"{len(shared)} of the {len(val)} validation utterances are in the training data too "
+                           f"(first: {shared[0]}): they would be trained on and scored",
+                           "pass --val a folder or file the training data does not hold (LibriSpeech: --data "
+                           "train-clean-100/ --val dev-clean/, or the top folder alone: its subsets give the split)")
+
+
 def warn_shared_recordings(train: Utterances, val: Utterances) -> None:
     """One warning when validation recordings are training recordings too (the same file, or a
     --val manifest that repeats --data): the validation scores, which early stopping trusts, flatter the model."""
@@ -182,7 +201,13 @@ def audio_paths(files) -> list[str]:
     if not files:
         raise LstmkitError("no audio files given (empty list)", "pass at least one path, e.g. ['a.wav']")
     check_files_exist([str(f) for f in files], listed=False)
-    return [p for f in files for p in (folder_recordings(f) if Path(f).is_dir() else [str(f)])]
+    return [p for f in files for p in (_folder_audio(f) if Path(f).is_dir() else [str(f)])]
+
+
+def _folder_audio(folder: str) -> list[str]:
+    """The audio files of a folder: a LibriSpeech one's chapter folders, or any other's files and sub-folders."""
+    found = corpus_recordings(folder)
+    return folder_recordings(folder) if found is None else found
 
 
 # -- symbols -------------------------------------------------------------------------------------

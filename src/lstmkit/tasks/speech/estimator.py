@@ -20,9 +20,10 @@ from lstmkit.nn.classifier import ClassificationLoss
 from lstmkit.nn.seq2seq import beam_search, sequence_loss
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.tasks.speech.config import SpeechConfig, check_hop
-from lstmkit.tasks.speech.data import (Symbols, Utterances, audio_paths, check_pattern_applies, common_rate,
-                                       read_utterances, report_notes, warn_long_clips, warn_shared_recordings,
-                                       warn_untrained_labels, warn_untrained_symbols)
+from lstmkit.tasks.speech.data import (Symbols, Utterances, audio_paths, check_no_shared_utterances,
+                                       check_pattern_applies, common_rate, read_utterances, report_notes,
+                                       warn_long_clips, warn_shared_recordings, warn_untrained_labels,
+                                       warn_untrained_symbols)
 from lstmkit.tasks.speech.decode import LMFusion, decode_batch, lm_scorer
 from lstmkit.tasks.speech.features import FeatureBatches, FeatureSpec, Normalizer, read_features
 from lstmkit.tasks.speech.metrics import check_references, plot_ctc_posteriors, plot_spectrogram, recognition_metrics
@@ -45,7 +46,8 @@ class SpeechRecognizer(RunEstimator):
 
     Data: a manifest CSV (``path,text``), a folder of class folders (Speech Commands: each
     recording's text is its folder's name; ``validation_list.txt`` / ``testing_list.txt`` give the
-    split), a folder of audio files with ``label_from_name``, an
+    split), LibriSpeech (its top, a subset or a chapter folder: ``test-*`` subsets never trained
+    on) or LJSpeech (``metadata.csv`` + ``wavs/``), a folder of audio files with ``label_from_name``, an
     :class:`~lstmkit.tasks.speech.data.Utterances` or a list of ``(path, text)`` pairs.
 
     Fitted attributes: ``config_``, ``symbols_`` (ctc / seq2seq) or ``classes_`` (classify),
@@ -82,6 +84,7 @@ class SpeechRecognizer(RunEstimator):
                 check_hop(cfg.sample_rate, cfg.hop_ms)
             self.config_ = cfg
             self._fit_targets(train.texts + val.texts)      # a rare symbol may fall in the validation part only
+            check_no_shared_utterances(train, val)
             warn_shared_recordings(train, val)
             if cfg.mode == "classify":
                 warn_untrained_labels(train, val)

@@ -73,9 +73,10 @@ class Utterances:
         if self.parts:
             train, val = self.part("train"), self.part("val")
             if not len(train):
-                raise LstmkitError(f"every recording of {self.source} is listed in validation_list.txt or "
-                                   "testing_list.txt: none is left to train on",
-                                   "train on a folder that holds training recordings too, or shorten the lists")
+                raise LstmkitError(f"every recording of {self.source} is held out for validation or testing (by "
+                                   "validation_list.txt / testing_list.txt, or dev-* / test-* subsets): none is "
+                                   "left to train on", "train on a folder that holds training recordings too, or "
+                                   "shorten the lists")
             return (train, val) if len(val) else train.split(val_frac, seed)
         if len(self) < 2:
             raise LstmkitError(f"only {len(self)} recording given", "supply at least two (one for validation)")

@@ -1,0 +1,276 @@
+"""Speech corpora in the layouts they are downloaded in: LibriSpeech's and LJSpeech's.
+
+    corpus_utterances("LibriSpeech/")             LibriSpeech: <subset>/<speaker>/<chapter>/ folders, each with
+                                                  <speaker>-<chapter>.trans.txt ('<utterance id> <TEXT>' a line)
+                                                  beside <utterance id>.flac; the top, a subset or a chapter folder
+    corpus_utterances("LJSpeech-1.1/")            LJSpeech: metadata.csv ('id|transcript|normalized transcript',
+                                                  no header, quotes as text) and wavs/<id>.wav
+    corpus_utterances("LJSpeech-1.1/metadata.csv")   the same metadata file given itself
+    corpus_recordings("LibriSpeech/dev-clean/")   transcribe: every audio file of a LibriSpeech folder
+
+Each returns None for anything else, which the other readers then take. The transcripts are the
+authority on what a corpus holds: a transcript line whose audio file is missing, a line without
+text, a metadata line without its ``|`` fields and an utterance id given twice are each one
+:class:`~lstmkit.errors.LstmkitError`; an audio file no line names is left out, counted in one
+warning (derivatives split one ``wavs/`` folder over several metadata files, and LibriSpeech
+chapters are cut down by hand: refusing them would have the user edit a downloaded corpus).
+Each utterance's id is in ``Utterances.fields`` (``{'utterance': id}``), which training checks
+against the validation data's. The top LibriSpeech folder gives the split by its subsets:
+``test-*`` ones are never trained on (what ``speech evaluate`` on the folder scores), ``dev-*``
+ones are the validation part when a ``train-*`` subset is there to train on.
+"""
+from __future__ import annotations
+
+import os
+import warnings
+from collections import Counter
+from pathlib import Path
+
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks.speech.manifest import AUDIO_SUFFIXES, Utterances
+
+__all__ = ["corpus_utterances", "corpus_recordings", "TRANS_SUFFIX", "LJ_METADATA"]
+
+TRANS_SUFFIX = ".trans.txt"
+LJ_METADATA = "metadata.csv"
+_DEPTH = 3                    # LibriSpeech/<subset>/<speaker>/<chapter>: chapters 3 folders below the top
+_LJ_FIELDS = "id|transcript|normalized transcript"
+
+
+def corpus_utterances(data: str | Path, pattern: str | None = None) -> Utterances | None:
+    """The utterances of a LibriSpeech folder (or one of its ``.trans.txt`` files), an LJSpeech
+    folder or metadata file; None when ``data`` is none of these. ``pattern`` (``--label-from-name``)
+    is refused: the corpus' own transcripts are the texts."""
+    path = Path(data)
+    if path.is_file() and path.name.endswith(TRANS_SUFFIX):
+        path = path.parent
+    if path.is_dir() and (depth := _librispeech_depth(path)) is not None:
+        kind, read = "LibriSpeech", lambda: _librispeech(path, depth)
+    elif path.is_dir() and (path / LJ_METADATA).is_file() and (path / "wavs").is_dir():
+        kind, read = "LJSpeech", lambda: _ljspeech(path / LJ_METADATA, whole_folder=True)
+    elif path.is_file() and _is_lj_metadata(path):
+        kind, read = "LJSpeech", lambda: _ljspeech(path, whole_folder=False)
+    else:
+        return None
+    if pattern:
+        raise LstmkitError(f"{data} is a {kind} folder: its transcripts are the texts, and --label-from-name "
+                           f"{pattern!r} reads texts from file names", "drop --label-from-name (label_from_name=None)")
+    return read()
+
+
+def corpus_recordings(folder: str | Path) -> list[str] | None:
+    """Every audio file of a LibriSpeech folder's chapter folders, sorted, transcript line or not
+    (transcribe needs no texts); None for any other folder."""
+    folder = Path(folder)
+    depth = _librispeech_depth(folder) if folder.is_dir() else None
+    if depth is None:
+        return None
+    return [str(p) for chapter in _chapter_folders(folder, depth) for p in _audio_in(chapter)]
+
+
+# -- LibriSpeech ---------------------------------------------------------------------------------
+def _librispeech_depth(root: Path) -> int | None:
+    """How many folders below ``root`` LibriSpeech's chapter folders (those with a ``.trans.txt``)
+    sit: 0 for a chapter, 3 for the top; None when the first folder at each depth holds none.
+    Only the first folder is looked into at each depth: a corpus' folders are all alike, and a
+    Speech Commands folder of 105,000 recordings is not walked to find out it is not one."""
+    folder = root
+    for depth in range(_DEPTH + 1):
+        folders = []
+        with os.scandir(folder) as entries:
+            for e in entries:
+                if e.name.startswith("."):
+                    continue
+                if e.name.endswith(TRANS_SUFFIX) and e.is_file():
+                    return depth
+                if e.is_dir():
+                    folders.append(e.name)
+        if not folders:
+            return None
+        folder = folder / min(folders)
+    return None
+
+
+def _chapter_folders(root: Path, depth: int) -> list[Path]:
+    """The folders ``depth`` levels below ``root`` (hidden ones aside), sorted by path."""
+    level = [root]
+    for _ in range(depth):
+        level = [Path(e.path) for f in level for e in sorted(os.scandir(f), key=lambda e: e.name)
+                 if e.is_dir() and not e.name.startswith(".")]
+    return level
+
+
+def _audio_in(folder: Path) -> list[Path]:
+    with os.scandir(folder) as entries:
+        return sorted(Path(e.path) for e in entries
+                      if not e.name.startswith(".") and Path(e.name).suffix.lower() in AUDIO_SUFFIXES and e.is_file())
+
+
+def _trans_lines(path: Path) -> list[tuple[int, str, str]]:
+    """``(line number, utterance id, text)`` of a ``.trans.txt`` file; a line without text is an error."""
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except UnicodeDecodeError:
+        raise LstmkitError(f"{path} is not a UTF-8 text file",
+                           "write one '<utterance id> <transcript>' line per recording") from None
+    out = []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        uid, *text = line.split(maxsplit=1)
+        if not text:
+            raise LstmkitError(f"{path} line {n} has no transcript after its utterance id {uid!r}",
+                               "write the utterance's text after its id ('<id> <TEXT>'), or delete the line "
+                               "and its audio file")
+        out.append((n, uid, text[0].strip()))
+    return out
+
+
+def _librispeech(root: Path, depth: int) -> Utterances:
+    paths, texts, ids, parts, subsets = [], [], [], [], []
+    missing, unnamed = [], []
+    seen: dict[str, str] = {}
+    for chapter in _chapter_folders(root, depth):
+        audio = {p.stem: p for p in _audio_in(chapter)}
+        named = set()
+        for trans in sorted(chapter.glob("*" + TRANS_SUFFIX)):
+            for n, uid, text in _trans_lines(trans):
+                where = f"{trans} line {n}"
+                if uid in seen:
+                    raise _twice(uid, seen[uid], where)
+                seen[uid] = where
+                named.add(uid)
+                if uid not in audio:
+                    missing.append((where, uid))
+                    continue
+                paths.append(str(audio[uid]))
+                texts.append(text)
+                ids.append(uid)
+                subsets.append(chapter.relative_to(root).parts[0] if depth == _DEPTH else "")
+        unnamed += [p for stem, p in audio.items() if stem not in named]
+    if missing:
+        where, uid = missing[0]
+        raise _missing_audio(where, f"{uid}.flac", len(missing), len(seen), "extract the subset's archive again")
+    _say_unnamed(unnamed, root, "a line in its chapter's .trans.txt")
+    if not paths:
+        raise LstmkitError(f"{root}'s .trans.txt files hold no transcript lines",
+                           "point --data at a LibriSpeech folder whose chapters hold '<id> <TEXT>' lines")
+    return Utterances(paths, texts, [{"utterance": u} for u in ids], str(root.resolve()), _subset_parts(root, subsets))
+
+
+def _subset_parts(root: Path, subsets: list[str]) -> list[str]:
+    """Each utterance's part by its subset's name (LibriSpeech's train-*, dev-*, test-*; MLS' train,
+    dev, test): 'test' held out, 'val' too when a training subset is there, else trained on (a
+    download of dev-clean alone is data to train on); ``[]`` when all are 'train'. One warning says the split."""
+    kind = ["test" if s.startswith("test") else "val" if s.startswith(("dev", "val")) else "train" for s in subsets]
+    if "train" not in kind:
+        kind = ["test" if k == "test" else "train" for k in kind]
+    if all(k == "train" for k in kind):
+        return []
+    count = Counter(zip(kind, subsets))
+    said = {part: ", ".join(f"{s} ({n})" for (k, s), n in sorted(count.items()) if k == part)
+            for part in ("train", "val", "test")}
+    line = [f"{said['train'] or 'none'} to train on" + ("" if said["val"] else " (validation drawn from them)")]
+    if said["val"]:
+        line.append(f"{said['val']} to validate")
+    if said["test"]:
+        line.append(f"{said['test']} to test (kept out of training; 'speech evaluate' on this folder scores them)")
+    warnings.warn(f"{root}: its subsets give the split, not a random draw: {', '.join(line)}", UserWarning, stacklevel=4)
+    return kind
+
+
+# -- LJSpeech ------------------------------------------------------------------------------------
+def _is_lj_metadata(path: Path) -> bool:
+    """A ``.csv`` file beside a ``wavs/`` folder whose first line has a ``|`` (an LJSpeech-like
+    corpus' metadata file, train/val ones included); a manifest's header has none."""
+    if path.suffix.lower() != ".csv" or not (path.parent / "wavs").is_dir():
+        return False
+    with open(path, encoding="utf-8-sig", errors="replace") as f:
+        first = next((line for line in f if line.strip()), "")
+    return "|" in first
+
+
+def _lj_audio(base: Path, uid: str) -> Path | None:
+    """``wavs/<id>.wav`` (or another audio suffix); an id that carries its suffix (``wavs/a.wav``) as written."""
+    if Path(uid).suffix.lower() in AUDIO_SUFFIXES:
+        return next((p for p in (base / uid, base / "wavs" / uid) if p.is_file()), None)
+    return next((p for s in AUDIO_SUFFIXES if (p := base / "wavs" / f"{uid}{s}").is_file()), None)
+
+
+def _lj_line(path: Path, n: int, line: str) -> tuple[str, str]:
+    """``(id, text)`` of one metadata line: the normalized transcript (third field) where it is
+    given, else the transcript. Quote marks are text (LJSpeech writes ``"Mr. Smith"`` unquoted)."""
+    cells = line.split("|")
+    if len(cells) < 2:
+        raise LstmkitError(f"{path} line {n} has no '|': LJSpeech's metadata lines are {_LJ_FIELDS}",
+                           f"separate the id from its transcript with '|', e.g. LJ001-0001|Printing, in the only sense")
+    if len(cells) > 3:
+        raise LstmkitError(f"{path} line {n} has {len(cells)} '|'-separated fields, not 2 or 3 ({_LJ_FIELDS}): "
+                           "which one is the transcript is anyone's guess",
+                           "keep id|transcript|normalized transcript, and no '|' inside a transcript")
+    uid = cells[0].strip()
+    text = (cells[2].strip() if len(cells) == 3 else "") or cells[1].strip()
+    if not uid or not text:
+        raise LstmkitError(f"{path} line {n} has no {'utterance id' if not uid else 'transcript'} ({line.strip()!r})",
+                           f"write each line as {_LJ_FIELDS}, or delete it")
+    return uid, text
+
+
+def _ljspeech(meta: Path, whole_folder: bool) -> Utterances:
+    """The utterances of an LJSpeech metadata file; ``whole_folder``: it is the folder's metadata.csv,
+    so its ``wavs/`` audio without a line is counted in a warning (a train/val file lists a part only)."""
+    try:
+        lines = meta.read_text(encoding="utf-8-sig").splitlines()
+    except UnicodeDecodeError:
+        raise LstmkitError(f"{meta} is not a UTF-8 text file", f"write one '{_LJ_FIELDS}' line per recording") from None
+    base = meta.parent
+    paths, texts, ids, missing = [], [], [], []
+    seen: dict[str, str] = {}
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        uid, text = _lj_line(meta, n, line)
+        where = f"{meta} line {n}"
+        if uid in seen:
+            raise _twice(uid, seen[uid], where)
+        seen[uid] = where
+        audio = _lj_audio(base, uid)
+        if audio is None:
+            missing.append((where, uid))
+            continue
+        paths.append(str(audio))
+        texts.append(text)
+        ids.append(uid)
+    if missing:
+        where, uid = missing[0]
+        name = uid if Path(uid).suffix.lower() in AUDIO_SUFFIXES else f"wavs/{uid}.wav"
+        raise _missing_audio(where, name, len(missing), len(seen), "extract the corpus' archive again")
+    if not seen:
+        raise LstmkitError(f"{meta} is empty (no lines)", f"write one '{_LJ_FIELDS}' line per recording in wavs/")
+    if whole_folder:
+        listed = set(paths)
+        _say_unnamed([p for p in _audio_in(base / "wavs") if str(p) not in listed], base, f"a line in {meta.name}")
+    return Utterances(paths, texts, [{"utterance": u} for u in ids], str(meta.resolve()))
+
+
+# -- both ----------------------------------------------------------------------------------------
+def _twice(uid: str, first: str, again: str) -> LstmkitError:
+    """An utterance id given twice: read twice it would weigh double, and could be trained on and scored."""
+    return LstmkitError(f"utterance {uid} is given twice ({first}, and {again}): read twice, the same recording "
+                        "could be both trained on and validated or tested on",
+                        "keep one line per utterance id (a subset copied into another? delete the copy)")
+
+
+def _missing_audio(where: str, name: str, n: int, of: int, extract: str) -> LstmkitError:
+    more = f" ({n} of the {of} lines name audio that is not there)" if n > 1 else ""
+    return LstmkitError(f"{where}: utterance audio file {name} not found{more}",
+                        f"the download or extraction is incomplete: {extract}, or delete the line"
+                        f"{'s' if n > 1 else ''} of the missing recording{'s' if n > 1 else ''}")
+
+
+def _say_unnamed(files: list[Path], root: Path, named_by: str) -> None:
+    """One warning counting the audio files no transcript line names, which are left out."""
+    if files:
+        warnings.warn(f"{root}: {len(files)} audio file(s) have no transcript line and are left out "
+                      f"(first: {files[0].relative_to(root)}); each needs {named_by} to be trained on or scored",
+                      UserWarning, stacklevel=4)

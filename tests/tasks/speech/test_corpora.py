@@ -1,0 +1,158 @@
+"""Speech corpora as downloaded: LibriSpeech's chapter folders with their .trans.txt files, LJSpeech's
+metadata.csv beside wavs/; read at every level a user points at, each broken line one error."""
+import warnings
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks.speech.data import audio_paths, check_no_shared_utterances, read_utterances
+from speech_data import RATE, say
+
+TEXTS = ["AB CD", "BA", "DC A", "CAB"]
+
+
+def write_librispeech(top, subsets=("dev-clean",), speakers=(19, 84), texts=TEXTS, seed=0):
+    """``top/<subset>/<speaker>/<chapter>/`` with FLAC files and one ``.trans.txt`` per chapter: each
+    speaker one chapter of ``len(texts)`` utterances (the texts lower-cased are spoken as tones)."""
+    rng = np.random.default_rng(seed)
+    for s, subset in enumerate(subsets):
+        for speaker in speakers:
+            chapter = 100 * speaker + s                         # ids distinct across the subsets
+            folder = top / subset / str(speaker) / str(chapter)
+            folder.mkdir(parents=True)
+            lines = []
+            for u, text in enumerate(texts):
+                uid = f"{speaker}-{chapter}-{u:04d}"
+                sf.write(folder / f"{uid}.flac", say(text.lower(), rng), RATE, format="FLAC")
+                lines.append(f"{uid} {text}")
+            (folder / f"{speaker}-{chapter}.trans.txt").write_text("\n".join(lines) + "\n")
+    return top
+
+
+def write_ljspeech(folder, rows, seed=0):
+    """``folder/metadata.csv`` of ``rows`` (written as given) and a WAV in ``wavs/`` for each row's id."""
+    rng = np.random.default_rng(seed)
+    (folder / "wavs").mkdir(parents=True)
+    for row in rows:
+        uid = row.split("|")[0]
+        sf.write(folder / "wavs" / f"{uid}.wav", say("ab", rng), RATE, subtype="PCM_16")
+    (folder / "metadata.csv").write_text("\n".join(rows) + "\n")
+    return folder
+
+
+def _read(data, *args):
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        utts = read_utterances(data, *args)
+    return utts, [str(w.message) for w in said]
+
+
+def test_librispeech_reads_from_its_top_a_subset_or_a_chapter_folder(tmp_path):
+    top = write_librispeech(tmp_path / "LibriSpeech")
+    (top / "SPEAKERS.TXT").write_text(";ID  |SEX| SUBSET | MINUTES | NAME\n")
+    subset, _ = _read(top / "dev-clean")
+    assert [p.split("/")[-1] for p in subset.paths[:2]] == ["19-1900-0000.flac", "19-1900-0001.flac"]
+    assert subset.texts == TEXTS * 2 and subset.fields[5] == {"utterance": "84-8400-0001"}
+    assert subset.parts == []
+    whole, said = _read(top)           # dev-clean alone: data to train on (validation drawn from it)
+    assert whole.paths == subset.paths and whole.parts == [] and said == []
+    chapter, _ = _read(top / "dev-clean" / "84" / "8400")
+    assert chapter.texts == TEXTS and chapter.paths == subset.paths[4:]
+    trans, _ = _read(top / "dev-clean" / "84" / "8400" / "84-8400.trans.txt")
+    assert trans.paths == chapter.paths
+
+
+def test_librispeech_subsets_give_the_split_and_test_ones_are_never_trained_on(tmp_path):
+    top = write_librispeech(tmp_path / "LibriSpeech", subsets=("dev-clean", "test-clean", "train-clean-5"))
+    utts, said = _read(top)
+    assert utts.parts == ["val"] * 8 + ["test"] * 8 + ["train"] * 8
+    assert said == [f"{top}: its subsets give the split, not a random draw: train-clean-5 (8) to train on, "
+                    "dev-clean (8) to validate, test-clean (8) to test (kept out of training; 'speech evaluate' "
+                    "on this folder scores them)"]
+    train, val = utts.split(0.5, seed=0)
+    assert {p.split("/")[-4] for p in train.paths} == {"train-clean-5"}
+    assert {p.split("/")[-4] for p in val.paths} == {"dev-clean"}
+    assert {p.split("/")[-4] for p in utts.test_part().paths} == {"test-clean"}
+    only_test = write_librispeech(tmp_path / "tests_only", subsets=("test-clean",))
+    with pytest.raises(LstmkitError, match="held out for validation or testing .*: none is left to train on"):
+        _read(only_test)[0].split(0.5, seed=0)
+
+
+def test_librispeech_breakage_is_one_error_naming_the_line(tmp_path):
+    top = write_librispeech(tmp_path / "LibriSpeech")
+    chapter = top / "dev-clean" / "84" / "8400"
+    (chapter / "84-8400-0002.flac").unlink()
+    with pytest.raises(LstmkitError, match=r"84-8400.trans.txt line 3: utterance audio file 84-8400-0002.flac "
+                                           r"not found.*extract the subset's archive again"):
+        read_utterances(top)
+    sf.write(chapter / "84-8400-0002.flac", say("dc a", np.random.default_rng(0)), RATE, format="FLAC")
+    trans = chapter / "84-8400.trans.txt"
+    trans.write_text(trans.read_text().replace("84-8400-0001 BA", "84-8400-0001"))
+    with pytest.raises(LstmkitError, match="line 2 has no transcript after its utterance id '84-8400-0001'"):
+        read_utterances(top)
+    trans.write_text(trans.read_text().replace("84-8400-0001\n", "84-8400-0000 BA\n"))
+    with pytest.raises(LstmkitError, match=r"utterance 84-8400-0000 is given twice \(.*line 1, and .*line 2\)"):
+        read_utterances(top)
+
+
+def test_librispeech_audio_without_a_line_is_left_out_and_counted(tmp_path):
+    top = write_librispeech(tmp_path / "LibriSpeech")
+    chapter = top / "dev-clean" / "84" / "8400"
+    trans = chapter / "84-8400.trans.txt"
+    trans.write_text("".join(trans.read_text().splitlines(keepends=True)[:3]))
+    utts, said = _read(top)
+    assert len(utts) == 7 and str(chapter / "84-8400-0003.flac") not in utts.paths
+    assert said == [f"{top}: 1 audio file(s) have no transcript line and are left out (first: "
+                    "dev-clean/84/8400/84-8400-0003.flac); each needs a line in its chapter's .trans.txt to be "
+                    "trained on or scored"]
+    assert audio_paths([str(top)])[4:] == [str(chapter / f"84-8400-000{k}.flac") for k in range(4)]  # transcribe: all
+    with pytest.raises(LstmkitError, match="its transcripts are the texts"):
+        read_utterances(top, "{label}_{take}")
+
+
+def test_ljspeech_reads_the_normalized_transcript_with_quotes_as_text(tmp_path):
+    rows = ['LJ001-0001|Printing, in "the" only sense, 1|Printing, in "the" only sense, one',
+            "LJ001-0002|in being comparatively modern.|", "LJ001-0003|For although the Chinese"]
+    folder = write_ljspeech(tmp_path / "LJSpeech-1.1", rows)
+    utts, said = _read(folder)
+    assert utts.texts == ['Printing, in "the" only sense, one', "in being comparatively modern.",
+                          "For although the Chinese"]
+    assert [p.split("/")[-2:] for p in utts.paths] == [["wavs", f"LJ001-000{k}.wav"] for k in (1, 2, 3)]
+    assert said == [] and utts.fields[2] == {"utterance": "LJ001-0003"}
+    (folder / "metadata_val.csv").write_text(rows[2] + "\n")        # a derivative's split file: a part of wavs/
+    val, said = _read(folder / "metadata_val.csv")
+    assert val.paths == utts.paths[2:] and said == []
+    with pytest.raises(LstmkitError, match="1 of the 1 validation utterances are in the training data too "
+                                           r"\(first: LJ001-0003\)"):
+        check_no_shared_utterances(utts, val)
+    (folder / "metadata.csv").write_text("\n".join(rows[:2]) + "\n")
+    utts, said = _read(folder)
+    assert len(utts) == 2 and said == [f"{folder}: 1 audio file(s) have no transcript line and are left out "
+                                       "(first: wavs/LJ001-0003.wav); each needs a line in metadata.csv to be "
+                                       "trained on or scored"]
+
+
+@pytest.mark.parametrize("rows, needle", [
+    (["LJ001-0001|ab", "LJ001-0002 ab"], r"metadata.csv line 2 has no '\|'"),
+    (["LJ001-0001|ab|ab|x"], r"line 1 has 4 '\|'-separated fields, not 2 or 3"),
+    (["LJ001-0001||"], r"line 1 has no transcript \('LJ001-0001\|\|'\)"),
+    (["LJ001-0001|ab", "LJ001-0001|ba"], r"utterance LJ001-0001 is given twice"),
+])
+def test_ljspeech_lines_that_cannot_be_read_are_refused(tmp_path, rows, needle):
+    folder = write_ljspeech(tmp_path / "lj", rows)
+    with pytest.raises(LstmkitError, match=needle):
+        read_utterances(folder)
+
+
+def test_ljspeech_missing_audio_and_empty_metadata_are_refused(tmp_path):
+    folder = write_ljspeech(tmp_path / "lj", ["LJ001-0001|ab", "LJ001-0002|ab", "LJ001-0003|ab"])
+    for k in (2, 3):
+        (folder / "wavs" / f"LJ001-000{k}.wav").unlink()
+    with pytest.raises(LstmkitError, match=r"line 2: utterance audio file wavs/LJ001-0002.wav not found \(2 of the "
+                                           r"3 lines name audio that is not there\)"):
+        read_utterances(folder)
+    (folder / "metadata.csv").write_text("\n")
+    with pytest.raises(LstmkitError, match="metadata.csv is empty"):
+        read_utterances(folder)
