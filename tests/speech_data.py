@@ -96,3 +96,37 @@ def write_commands(folder: Path, words=("yes", "no", "up"), takes: int = 4, seed
     (folder / "_background_noise_").mkdir(exist_ok=True)
     sf.write(folder / "_background_noise_" / "white_noise.wav", 0.1 * rng.standard_normal(RATE), RATE)
     return folder
+
+
+LIBRI_TEXTS = ("AB CD", "BA", "DC A", "CAB")         # LibriSpeech writes its transcripts in capitals
+
+
+def write_librispeech(top, subsets=("dev-clean",), speakers=(19, 84), texts=LIBRI_TEXTS, seed=0):
+    """``top/<subset>/<speaker>/<chapter>/`` with FLAC files and one ``.trans.txt`` per chapter: each
+    speaker one chapter of ``len(texts)`` utterances (the texts lower-cased are spoken as tones)."""
+    import soundfile as sf
+    rng = np.random.default_rng(seed)
+    for s, subset in enumerate(subsets):
+        for speaker in speakers:
+            chapter = 100 * speaker + s                         # ids distinct across the subsets
+            folder = top / subset / str(speaker) / str(chapter)
+            folder.mkdir(parents=True)
+            lines = []
+            for u, text in enumerate(texts):
+                uid = f"{speaker}-{chapter}-{u:04d}"
+                sf.write(folder / f"{uid}.flac", say(text.lower(), rng), RATE, format="FLAC")
+                lines.append(f"{uid} {text}")
+            (folder / f"{speaker}-{chapter}.trans.txt").write_text("\n".join(lines) + "\n")
+    return top
+
+
+def write_ljspeech(folder, rows, seed=0):
+    """``folder/metadata.csv`` of ``rows`` (written as given) and a WAV in ``wavs/`` for each row's id."""
+    import soundfile as sf
+    rng = np.random.default_rng(seed)
+    (folder / "wavs").mkdir(parents=True)
+    for row in rows:
+        uid = row.split("|")[0]
+        sf.write(folder / "wavs" / f"{uid}.wav", say("ab", rng), RATE, subtype="PCM_16")
+    (folder / "metadata.csv").write_text("\n".join(rows) + "\n")
+    return folder

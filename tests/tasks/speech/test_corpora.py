@@ -1,45 +1,17 @@
 """Speech corpora as downloaded: LibriSpeech's chapter folders with their .trans.txt files, LJSpeech's
 metadata.csv beside wavs/; read at every level a user points at, each broken line one error."""
+import json
 import warnings
 
 import numpy as np
 import pytest
 import soundfile as sf
 
+from cli_helpers import assert_user_error, run_cli
+from lstmkit import SpeechRecognizer
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.speech.data import audio_paths, check_no_shared_utterances, read_utterances
-from speech_data import RATE, say
-
-TEXTS = ["AB CD", "BA", "DC A", "CAB"]
-
-
-def write_librispeech(top, subsets=("dev-clean",), speakers=(19, 84), texts=TEXTS, seed=0):
-    """``top/<subset>/<speaker>/<chapter>/`` with FLAC files and one ``.trans.txt`` per chapter: each
-    speaker one chapter of ``len(texts)`` utterances (the texts lower-cased are spoken as tones)."""
-    rng = np.random.default_rng(seed)
-    for s, subset in enumerate(subsets):
-        for speaker in speakers:
-            chapter = 100 * speaker + s                         # ids distinct across the subsets
-            folder = top / subset / str(speaker) / str(chapter)
-            folder.mkdir(parents=True)
-            lines = []
-            for u, text in enumerate(texts):
-                uid = f"{speaker}-{chapter}-{u:04d}"
-                sf.write(folder / f"{uid}.flac", say(text.lower(), rng), RATE, format="FLAC")
-                lines.append(f"{uid} {text}")
-            (folder / f"{speaker}-{chapter}.trans.txt").write_text("\n".join(lines) + "\n")
-    return top
-
-
-def write_ljspeech(folder, rows, seed=0):
-    """``folder/metadata.csv`` of ``rows`` (written as given) and a WAV in ``wavs/`` for each row's id."""
-    rng = np.random.default_rng(seed)
-    (folder / "wavs").mkdir(parents=True)
-    for row in rows:
-        uid = row.split("|")[0]
-        sf.write(folder / "wavs" / f"{uid}.wav", say("ab", rng), RATE, subtype="PCM_16")
-    (folder / "metadata.csv").write_text("\n".join(rows) + "\n")
-    return folder
+from speech_data import LIBRI_TEXTS, RATE, say, write_ljspeech, write_librispeech
 
 
 def _read(data, *args):
@@ -54,12 +26,12 @@ def test_librispeech_reads_from_its_top_a_subset_or_a_chapter_folder(tmp_path):
     (top / "SPEAKERS.TXT").write_text(";ID  |SEX| SUBSET | MINUTES | NAME\n")
     subset, _ = _read(top / "dev-clean")
     assert [p.split("/")[-1] for p in subset.paths[:2]] == ["19-1900-0000.flac", "19-1900-0001.flac"]
-    assert subset.texts == TEXTS * 2 and subset.fields[5] == {"utterance": "84-8400-0001"}
+    assert subset.texts == list(LIBRI_TEXTS) * 2 and subset.fields[5] == {"utterance": "84-8400-0001"}
     assert subset.parts == []
     whole, said = _read(top)           # dev-clean alone: data to train on (validation drawn from it)
     assert whole.paths == subset.paths and whole.parts == [] and said == []
     chapter, _ = _read(top / "dev-clean" / "84" / "8400")
-    assert chapter.texts == TEXTS and chapter.paths == subset.paths[4:]
+    assert chapter.texts == list(LIBRI_TEXTS) and chapter.paths == subset.paths[4:]
     trans, _ = _read(top / "dev-clean" / "84" / "8400" / "84-8400.trans.txt")
     assert trans.paths == chapter.paths
 
@@ -156,3 +128,43 @@ def test_ljspeech_missing_audio_and_empty_metadata_are_refused(tmp_path):
     (folder / "metadata.csv").write_text("\n")
     with pytest.raises(LstmkitError, match="metadata.csv is empty"):
         read_utterances(folder)
+
+
+@pytest.fixture(scope="module")
+def cfg(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cfg") / "tiny.yaml"
+    path.write_text("hidden_size: 8\nnum_layers: 1\nchannels: 8\nn_mels: 16\nsubsample: 1\n"
+                    "train:\n  tensorboard: false\n  progress: 'off'\n  doctor: false\n  max_epochs: 1\n")
+    return path
+
+
+def test_librispeech_trains_transcribes_and_evaluates_its_test_subsets_from_the_cli(cfg, tmp_path, capsys):
+    top = write_librispeech(tmp_path / "LibriSpeech", subsets=("dev-clean", "test-clean", "train-clean-5"))
+    code, out, err = run_cli(["speech", "train", "--data", top, "--config", cfg, "--out", tmp_path / "runs"], capsys)
+    assert code == 0, err
+    assert "utterances 24 (train 8, val 8, test 8 kept out)" in out and err.count("its subsets give the split") == 1
+    (run,) = (tmp_path / "runs").iterdir()
+    code, out, err = run_cli(["speech", "evaluate", "--run", run, "--data", top, "--json"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["n"] == 8 and json.loads(out)["word_errors"]["reference_words"] == 12   # test-clean's
+    code, out, err = run_cli(["speech", "transcribe", "--run", run, top / "test-clean"], capsys)
+    assert code == 0, err
+    assert [ln.split("\t")[0] for ln in out.strip().splitlines()] == sorted(map(str, top.glob("test-clean/*/*/*.flac")))
+    code, out, err = run_cli(["speech", "train", "--data", top / "train-clean-5", "--val", top / "train-clean-5" / "19",
+                              "--config", cfg, "--out", tmp_path / "more"], capsys)
+    assert_user_error(code, err, "4 of the 4 validation utterances are in the training data too (first: 19-1902-0000)")
+    assert not (tmp_path / "more").exists() or not any((tmp_path / "more").iterdir())
+
+
+def test_ljspeech_trains_seq2seq_and_evaluates_from_python_and_the_cli(cfg, tmp_path, capsys):
+    rows = [f"LJ001-{k:04d}|{t.upper()}|{t}" for k, t in enumerate(["ab", "ba", "ab", "ba", "ab", "ba"])]
+    folder = write_ljspeech(tmp_path / "LJSpeech-1.1", rows)
+    est = SpeechRecognizer(mode="seq2seq", hidden_size=8, num_layers=1, channels=8, n_mels=16, subsample=1,
+                           max_epochs=1, progress="off", tensorboard=False, doctor=False)
+    est.fit(folder, out=tmp_path / "runs")
+    assert est.symbols_.chars == ["a", "b"]                # the normalized (third) field, not the capitals
+    assert est.data_summary_["utterances"] == 6
+    code, out, err = run_cli(["speech", "evaluate", "--run", est.run_dir_, "--data", folder / "metadata.csv",
+                              "--json"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["n"] == 6 and json.loads(out)["wer"] == est.evaluate(folder)["wer"]

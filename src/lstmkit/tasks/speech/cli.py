@@ -47,7 +47,9 @@ train = add_train_command(
     app, SpeechConfig, "lstmkit.tasks.speech.estimator:SpeechRecognizer", _report,
     doc="Train a recogniser or classifier; print validation WER/CER (or accuracy) and the run folder.",
     files={"data": "Manifest CSV, .xlsx or .parquet (path,text), a folder of class folders (label = folder name), "
-                   "or a folder of WAVs (with --label-from-name).",
+                   "a LibriSpeech folder (top, subset or chapter: .trans.txt beside .flac; test-* subsets never "
+                   "trained on), an LJSpeech folder (metadata.csv + wavs/) or metadata file, or a folder of WAVs "
+                   "(with --label-from-name).",
            "val": "Validation manifest or folder (else a split of --data)."},
     keywords={"val": "val_data"},
     required=("data", "no training data given", "pass --data MANIFEST.csv or --data FOLDER"),
@@ -56,8 +58,9 @@ train = add_train_command(
 
 @app.command()
 def transcribe(run: Path = typer.Option(..., help="Run folder from 'train'."),
-               files: List[Path] = typer.Argument(..., help="Audio files (WAV), or folders: every audio file in "
-                                                   "them and their sub-folders."),
+               files: List[Path] = typer.Argument(..., help="Audio files (WAV, FLAC, ...), or folders: every audio "
+                                                   "file in them and their sub-folders (a LibriSpeech folder: in its "
+                                                   "chapter folders)."),
                beam: Optional[int] = typer.Option(None, help="Beam width (1 = greedy) [as trained]."),
                lm: Optional[Path] = typer.Option(None, help="Language-model run folder [as trained]."),
                no_lm: bool = typer.Option(False, "--no-lm", help="Decode without the run's language model."),
@@ -76,7 +79,9 @@ def transcribe(run: Path = typer.Option(..., help="Run folder from 'train'."),
 @app.command()
 def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
              data: Path = typer.Option(..., help="Manifest CSV, folder of class folders (its testing_list.txt's "
-                                                 "recordings only, if it has one) or folder (--label-from-name)."),
+                                                 "recordings only, if it has one), LibriSpeech folder (its test-* "
+                                                 "subsets only, if it has them), LJSpeech folder or metadata.csv, "
+                                                 "or folder (--label-from-name)."),
              label_from_name: Optional[str] = typer.Option(None, help="Pattern for folder data [as trained]."),
              beam: Optional[int] = typer.Option(None, help="Beam width (1 = greedy) [as trained]."),
              lm: Optional[Path] = typer.Option(None, help="Language-model run folder [as trained]."),

@@ -151,26 +151,29 @@ def _librispeech(root: Path, depth: int) -> Utterances:
     if missing:
         where, uid = missing[0]
         raise _missing_audio(where, f"{uid}.flac", len(missing), len(seen), "extract the subset's archive again")
-    _say_unnamed(unnamed, root, "a line in its chapter's .trans.txt")
     if not paths:
         raise LstmkitError(f"{root}'s .trans.txt files hold no transcript lines",
                            "point --data at a LibriSpeech folder whose chapters hold '<id> <TEXT>' lines")
+    _say_unnamed(unnamed, root, "a line in its chapter's .trans.txt")
     return Utterances(paths, texts, [{"utterance": u} for u in ids], str(root.resolve()), _subset_parts(root, subsets))
 
 
 def _subset_parts(root: Path, subsets: list[str]) -> list[str]:
     """Each utterance's part by its subset's name (LibriSpeech's train-*, dev-*, test-*; MLS' train,
     dev, test): 'test' held out, 'val' too when a training subset is there, else trained on (a
-    download of dev-clean alone is data to train on); ``[]`` when all are 'train'. One warning says the split."""
+    download of dev-clean alone is data to train on); ``[]`` when all are 'train'. One warning says
+    the split when there is one (test subsets alone are for evaluation, and training says so)."""
     kind = ["test" if s.startswith("test") else "val" if s.startswith(("dev", "val")) else "train" for s in subsets]
     if "train" not in kind:
         kind = ["test" if k == "test" else "train" for k in kind]
     if all(k == "train" for k in kind):
         return []
+    if "train" not in kind:         # test subsets alone: evaluate scores them all, training is refused
+        return kind
     count = Counter(zip(kind, subsets))
     said = {part: ", ".join(f"{s} ({n})" for (k, s), n in sorted(count.items()) if k == part)
             for part in ("train", "val", "test")}
-    line = [f"{said['train'] or 'none'} to train on" + ("" if said["val"] else " (validation drawn from them)")]
+    line = [f"{said['train']} to train on" + ("" if said["val"] else " (validation drawn from them)")]
     if said["val"]:
         line.append(f"{said['val']} to validate")
     if said["test"]:

@@ -105,7 +105,7 @@ def _no_audio(layout: _Layout) -> LstmkitError:
             if layout.deeper else "")
     return LstmkitError(f"no audio files ({', '.join(AUDIO_SUFFIXES)}) in {folder}{held}{subs}{deep}",
                         "point --data at the folder that holds the recordings (or their class folders, one per "
-                        f"label), {_CONVERT}")
+                        f"label; a LibriSpeech or LJSpeech folder as downloaded), {_CONVERT}")
 
 
 def _check_one_layout(layout: _Layout) -> None:
