@@ -47,6 +47,9 @@ def test_librispeech_subsets_give_the_split_and_test_ones_are_never_trained_on(t
     assert {p.split("/")[-4] for p in train.paths} == {"train-clean-5"}
     assert {p.split("/")[-4] for p in val.paths} == {"dev-clean"}
     assert {p.split("/")[-4] for p in utts.test_part().paths} == {"test-clean"}
+    _, said = _read(write_librispeech(tmp_path / "no_test", subsets=("dev-clean", "train-clean-5")))
+    assert said[0].endswith("train-clean-5 (8) to train on, dev-clean (8) to validate, no test-* subset: to score "
+                            "recordings never trained on, evaluate a dev-* subset's folder")
     only_test = write_librispeech(tmp_path / "tests_only", subsets=("test-clean",))
     with pytest.raises(LstmkitError, match="held out for validation or testing .*: none is left to train on"):
         _read(only_test)[0].split(0.5, seed=0)

@@ -178,6 +178,8 @@ def _subset_parts(root: Path, subsets: list[str]) -> list[str]:
         line.append(f"{said['val']} to validate")
     if said["test"]:
         line.append(f"{said['test']} to test (kept out of training; 'speech evaluate' on this folder scores them)")
+    else:                           # evaluate would score every subset, the trained-on ones too
+        line.append("no test-* subset: to score recordings never trained on, evaluate a dev-* subset's folder")
     warnings.warn(f"{root}: its subsets give the split, not a random draw: {', '.join(line)}", UserWarning, stacklevel=4)
     return kind
 
