@@ -1,4 +1,4 @@
-"""Bad-input catalogue, `lstmkit speech train` on LibriSpeech and LJSpeech folders as downloaded
+"""Bad-input catalogue, `lstmkit speech train` on LibriSpeech, MLS and LJSpeech folders as downloaded
 and then damaged: one line naming the file and line, exit 2, nothing left behind."""
 import pytest
 
@@ -28,6 +28,11 @@ def d(tmp_path_factory):
     (d / "lj_no_audio" / "wavs" / "LJ001-0002.wav").unlink()
     (d / "lj_empty" / "metadata.csv").write_text("")
     (d / "empty" / "LibriSpeech" / "dev-clean").mkdir(parents=True)
+    for name, lines in {"mls_no_audio": "10_20_000000\tab\n10_20_000001\tba\n", "mls_no_text": "10_20_000000\n"}.items():
+        (d / name / "train" / "audio" / "10" / "20").mkdir(parents=True)       # MLS: audio/<speaker>/<book>/
+        (d / name / "train" / "transcripts.txt").write_text(lines)
+    (d / "mls_no_audio" / "train" / "audio" / "10" / "20" / "10_20_000000.flac").write_bytes(
+        (d / "ok" / CHAPTER / "19-1900-0000.flac").read_bytes())
     return d
 
 
@@ -48,6 +53,8 @@ CASES = [
     (with_data(TRAIN, "lj_empty"), "metadata.csv is empty"),
     (with_data(TRAIN, "lj_no_audio/metadata.csv"), "utterance audio file wavs/LJ001-0002.wav not found"),
     (with_data(TRAIN, "empty/LibriSpeech"), "no audio files"),
+    (with_data(TRAIN, "mls_no_audio"), "transcripts.txt line 2: utterance audio file audio/10/20/10_20_000001.flac"),
+    (with_data(TRAIN, "mls_no_text"), "transcripts.txt line 1 has no transcript after its utterance id '10_20_000000'"),
 ]
 
 

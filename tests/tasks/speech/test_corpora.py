@@ -171,3 +171,28 @@ def test_ljspeech_trains_seq2seq_and_evaluates_from_python_and_the_cli(cfg, tmp_
                               "--json"], capsys)
     assert code == 0, err
     assert json.loads(out)["n"] == 6 and json.loads(out)["wer"] == est.evaluate(folder)["wer"]
+
+
+def test_multilingual_librispeech_reads_its_splits_and_names_missing_audio(tmp_path):
+    """MLS: <split>/transcripts.txt ('<speaker>_<book>_<utt><TAB>text') and audio/<speaker>/<book>/ FLAC."""
+    rng = np.random.default_rng(0)
+    top = tmp_path / "mls_toy"
+    for k, split in enumerate(("dev", "test", "train")):
+        lines = []
+        for u, text in enumerate(["ab", "ba cd"]):
+            uid = f"{10 + k}_{200 + k}_{u:06d}"
+            (top / split / "audio" / str(10 + k) / str(200 + k)).mkdir(parents=True, exist_ok=True)
+            sf.write(top / split / "audio" / str(10 + k) / str(200 + k) / f"{uid}.flac", say(text, rng), RATE,
+                     format="FLAC")
+            lines.append(f"{uid}\t{text}")
+        (top / split / "transcripts.txt").write_text("\n".join(lines) + "\n")
+    utts, said = _read(top)
+    assert utts.parts == ["val", "val", "test", "test", "train", "train"] and utts.texts == ["ab", "ba cd"] * 3
+    assert utts.fields[4] == {"utterance": "12_202_000000"} and "train (2) to train on, dev (2) to validate" in said[0]
+    split, said = _read(top / "train" / "transcripts.txt")
+    assert split.paths == utts.paths[4:] and split.parts == [] and said == []
+    assert audio_paths([str(top / "test")]) == utts.paths[2:4]
+    (top / "dev" / "audio" / "10" / "200" / "10_200_000001.flac").unlink()
+    with pytest.raises(LstmkitError, match=r"dev/transcripts.txt line 2: utterance audio file "
+                                           r"audio/10/200/10_200_000001.flac not found"):
+        read_utterances(top)

@@ -48,7 +48,8 @@ train = add_train_command(
     doc="Train a recogniser or classifier; print validation WER/CER (or accuracy) and the run folder.",
     files={"data": "Manifest CSV, .xlsx or .parquet (path,text), a folder of class folders (label = folder name), "
                    "a LibriSpeech folder (top, subset or chapter: .trans.txt beside .flac; test-* subsets never "
-                   "trained on), an LJSpeech folder (metadata.csv + wavs/) or metadata file, or a folder of WAVs "
+                   "trained on; Multilingual LibriSpeech alike), an LJSpeech folder (metadata.csv + wavs/) or "
+                   "metadata file, or a folder of WAVs "
                    "(with --label-from-name).",
            "val": "Validation manifest or folder (else a split of --data)."},
     keywords={"val": "val_data"},
@@ -79,7 +80,7 @@ def transcribe(run: Path = typer.Option(..., help="Run folder from 'train'."),
 @app.command()
 def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
              data: Path = typer.Option(..., help="Manifest CSV, folder of class folders (its testing_list.txt's "
-                                                 "recordings only, if it has one), LibriSpeech folder (its test-* "
+                                                 "recordings only, if it has one), LibriSpeech or MLS folder (its test "
                                                  "subsets only, if it has them), LJSpeech folder or metadata.csv, "
                                                  "or folder (--label-from-name)."),
              label_from_name: Optional[str] = typer.Option(None, help="Pattern for folder data [as trained]."),

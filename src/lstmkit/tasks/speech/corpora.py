@@ -1,4 +1,4 @@
-"""Speech corpora in the layouts they are downloaded in: LibriSpeech's and LJSpeech's.
+"""Speech corpora in the layouts they are downloaded in: LibriSpeech's, Multilingual LibriSpeech's, LJSpeech's.
 
     corpus_utterances("LibriSpeech/")             LibriSpeech: <subset>/<speaker>/<chapter>/ folders, each with
                                                   <speaker>-<chapter>.trans.txt ('<utterance id> <TEXT>' a line)
@@ -6,16 +6,19 @@
     corpus_utterances("LJSpeech-1.1/")            LJSpeech: metadata.csv ('id|transcript|normalized transcript',
                                                   no header, quotes as text) and wavs/<id>.wav
     corpus_utterances("LJSpeech-1.1/metadata.csv")   the same metadata file given itself
-    corpus_recordings("LibriSpeech/dev-clean/")   transcribe: every audio file of a LibriSpeech folder
+    corpus_utterances("mls_german/")              Multilingual LibriSpeech: <split>/transcripts.txt ('<id><TAB><text>')
+                                                  and <split>/audio/<speaker>/<book>/<id>.flac (or .opus); a split too
+    corpus_recordings("LibriSpeech/dev-clean/")   transcribe: every audio file of a LibriSpeech or MLS folder
 
 Each returns None for anything else, which the other readers then take. The transcripts are the
 authority on what a corpus holds: a transcript line whose audio file is missing, a line without
 text, a metadata line without its ``|`` fields and an utterance id given twice are each one
 :class:`~lstmkit.errors.LstmkitError`; an audio file no line names is left out, counted in one
 warning (derivatives split one ``wavs/`` folder over several metadata files, and LibriSpeech
-chapters are cut down by hand: refusing them would have the user edit a downloaded corpus).
+chapters are cut down by hand: refusing them would have the user edit a downloaded corpus; MLS'
+``audio/`` is not searched for them: English ``train/`` holds 10.8 million files).
 Each utterance's id is in ``Utterances.fields`` (``{'utterance': id}``), which training checks
-against the validation data's. The top LibriSpeech folder gives the split by its subsets:
+against the validation data's. The top LibriSpeech (or MLS) folder gives the split by its subsets:
 ``test-*`` ones are never trained on (what ``speech evaluate`` on the folder scores), ``dev-*``
 ones are the validation part when a ``train-*`` subset is there to train on.
 """
@@ -24,28 +27,32 @@ from __future__ import annotations
 import os
 import warnings
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.speech.manifest import AUDIO_SUFFIXES, Utterances
 
-__all__ = ["corpus_utterances", "corpus_recordings", "TRANS_SUFFIX", "LJ_METADATA"]
+__all__ = ["corpus_utterances", "corpus_recordings", "TRANS_SUFFIX", "LJ_METADATA", "MLS_TRANSCRIPTS"]
 
 TRANS_SUFFIX = ".trans.txt"
 LJ_METADATA = "metadata.csv"
+MLS_TRANSCRIPTS = "transcripts.txt"
 _DEPTH = 3                    # LibriSpeech/<subset>/<speaker>/<chapter>: chapters 3 folders below the top
 _LJ_FIELDS = "id|transcript|normalized transcript"
 
 
 def corpus_utterances(data: str | Path, pattern: str | None = None) -> Utterances | None:
-    """The utterances of a LibriSpeech folder (or one of its ``.trans.txt`` files), an LJSpeech
+    """The utterances of a LibriSpeech or MLS folder (or one of its transcript files), an LJSpeech
     folder or metadata file; None when ``data`` is none of these. ``pattern`` (``--label-from-name``)
     is refused: the corpus' own transcripts are the texts."""
     path = Path(data)
-    if path.is_file() and path.name.endswith(TRANS_SUFFIX):
+    if path.is_file() and (path.name.endswith(TRANS_SUFFIX) or path.name == MLS_TRANSCRIPTS):
         path = path.parent
     if path.is_dir() and (depth := _librispeech_depth(path)) is not None:
         kind, read = "LibriSpeech", lambda: _librispeech(path, depth)
+    elif path.is_dir() and (splits := _mls_splits(path)):
+        kind, read = "Multilingual LibriSpeech", lambda: _mls(path, splits)
     elif path.is_dir() and (path / LJ_METADATA).is_file() and (path / "wavs").is_dir():
         kind, read = "LJSpeech", lambda: _ljspeech(path / LJ_METADATA, whole_folder=True)
     elif path.is_file() and _is_lj_metadata(path):
@@ -59,13 +66,18 @@ def corpus_utterances(data: str | Path, pattern: str | None = None) -> Utterance
 
 
 def corpus_recordings(folder: str | Path) -> list[str] | None:
-    """Every audio file of a LibriSpeech folder's chapter folders, sorted, transcript line or not
-    (transcribe needs no texts); None for any other folder."""
+    """Every audio file of a LibriSpeech folder's chapter folders (an MLS folder's book folders),
+    sorted, transcript line or not (transcribe needs no texts); None for any other folder."""
     folder = Path(folder)
-    depth = _librispeech_depth(folder) if folder.is_dir() else None
-    if depth is None:
+    if not folder.is_dir():
         return None
-    return [str(p) for chapter in _chapter_folders(folder, depth) for p in _audio_in(chapter)]
+    if (depth := _librispeech_depth(folder)) is not None:
+        chapters = _chapter_folders(folder, depth)
+    elif splits := _mls_splits(folder):
+        chapters = [book for split in splits for book in _chapter_folders(split / "audio", 2)]
+    else:
+        return None
+    return [str(p) for chapter in chapters for p in _audio_in(chapter)]
 
 
 # -- LibriSpeech ---------------------------------------------------------------------------------
@@ -127,35 +139,17 @@ def _trans_lines(path: Path) -> list[tuple[int, str, str]]:
 
 
 def _librispeech(root: Path, depth: int) -> Utterances:
-    paths, texts, ids, parts, subsets = [], [], [], [], []
-    missing, unnamed = [], []
-    seen: dict[str, str] = {}
+    got, unnamed = _Collected(), []
     for chapter in _chapter_folders(root, depth):
         audio = {p.stem: p for p in _audio_in(chapter)}
-        named = set()
+        subset = chapter.relative_to(root).parts[0] if depth == _DEPTH else ""
         for trans in sorted(chapter.glob("*" + TRANS_SUFFIX)):
             for n, uid, text in _trans_lines(trans):
-                where = f"{trans} line {n}"
-                if uid in seen:
-                    raise _twice(uid, seen[uid], where)
-                seen[uid] = where
-                named.add(uid)
-                if uid not in audio:
-                    missing.append((where, uid))
-                    continue
-                paths.append(str(audio[uid]))
-                texts.append(text)
-                ids.append(uid)
-                subsets.append(chapter.relative_to(root).parts[0] if depth == _DEPTH else "")
-        unnamed += [p for stem, p in audio.items() if stem not in named]
-    if missing:
-        where, uid = missing[0]
-        raise _missing_audio(where, f"{uid}.flac", len(missing), len(seen), "extract the subset's archive again")
-    if not paths:
-        raise LstmkitError(f"{root}'s .trans.txt files hold no transcript lines",
-                           "point --data at a LibriSpeech folder whose chapters hold '<id> <TEXT>' lines")
+                got.add(f"{trans} line {n}", uid, text, audio.get(uid), subset)
+        unnamed += [p for stem, p in audio.items() if stem not in got.seen]
+    got.check(root, lambda uid: f"{uid}.flac", "extract the subset's archive again", ".trans.txt files hold")
     _say_unnamed(unnamed, root, "a line in its chapter's .trans.txt")
-    return Utterances(paths, texts, [{"utterance": u} for u in ids], str(root.resolve()), _subset_parts(root, subsets))
+    return got.utterances(root)
 
 
 def _subset_parts(root: Path, subsets: list[str]) -> list[str]:
@@ -182,6 +176,35 @@ def _subset_parts(root: Path, subsets: list[str]) -> list[str]:
         line.append("no test-* subset: to score recordings never trained on, evaluate a dev-* subset's folder")
     warnings.warn(f"{root}: its subsets give the split, not a random draw: {', '.join(line)}", UserWarning, stacklevel=4)
     return kind
+
+
+# -- Multilingual LibriSpeech --------------------------------------------------------------------
+def _mls_splits(root: Path) -> list[Path]:
+    """``[root]`` when it is an MLS split (``transcripts.txt`` beside ``audio/``), its split folders
+    when it is the top (``mls_german/``: train, dev, test), else ``[]``."""
+    def is_split(f: Path) -> bool:
+        return (f / MLS_TRANSCRIPTS).is_file() and (f / "audio").is_dir()
+    if is_split(root):
+        return [root]
+    with os.scandir(root) as entries:
+        return sorted(Path(e.path) for e in entries if e.is_dir() and not e.name.startswith(".") and is_split(Path(e.path)))
+
+
+def _mls_audio(audio: Path, uid: str) -> Path | None:
+    """``audio/<speaker>/<book>/<id>`` + .flac (or .opus, ...) of an id ``<speaker>_<book>_<utterance>``."""
+    folder = audio.joinpath(*uid.split("_")[:2]) if uid.count("_") >= 2 else audio
+    return next((p for s in AUDIO_SUFFIXES if (p := folder / f"{uid}{s}").is_file()), None)
+
+
+def _mls(root: Path, splits: list[Path]) -> Utterances:
+    got = _Collected()
+    for split in splits:
+        trans = split / MLS_TRANSCRIPTS
+        for n, uid, text in _trans_lines(trans):
+            got.add(f"{trans} line {n}", uid, text, _mls_audio(split / "audio", uid), "" if split == root else split.name)
+    got.check(root, lambda uid: f"audio/{'/'.join(uid.split('_')[:2])}/{uid}.flac", "extract the split's archive again",
+              f"{MLS_TRANSCRIPTS} files hold")
+    return got.utterances(root)
 
 
 # -- LJSpeech ------------------------------------------------------------------------------------
@@ -228,49 +251,69 @@ def _ljspeech(meta: Path, whole_folder: bool) -> Utterances:
         lines = meta.read_text(encoding="utf-8-sig").splitlines()
     except UnicodeDecodeError:
         raise LstmkitError(f"{meta} is not a UTF-8 text file", f"write one '{_LJ_FIELDS}' line per recording") from None
-    base = meta.parent
-    paths, texts, ids, missing = [], [], [], []
-    seen: dict[str, str] = {}
+    got = _Collected()
     for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        uid, text = _lj_line(meta, n, line)
-        where = f"{meta} line {n}"
-        if uid in seen:
-            raise _twice(uid, seen[uid], where)
-        seen[uid] = where
-        audio = _lj_audio(base, uid)
-        if audio is None:
-            missing.append((where, uid))
-            continue
-        paths.append(str(audio))
-        texts.append(text)
-        ids.append(uid)
-    if missing:
-        where, uid = missing[0]
-        name = uid if Path(uid).suffix.lower() in AUDIO_SUFFIXES else f"wavs/{uid}.wav"
-        raise _missing_audio(where, name, len(missing), len(seen), "extract the corpus' archive again")
-    if not seen:
+        if line.strip():
+            uid, text = _lj_line(meta, n, line)
+            got.add(f"{meta} line {n}", uid, text, _lj_audio(meta.parent, uid))
+    if not got.seen:
         raise LstmkitError(f"{meta} is empty (no lines)", f"write one '{_LJ_FIELDS}' line per recording in wavs/")
+    got.check(meta, lambda uid: uid if Path(uid).suffix.lower() in AUDIO_SUFFIXES else f"wavs/{uid}.wav",
+              "extract the corpus' archive again", "lines hold")
     if whole_folder:
-        listed = set(paths)
-        _say_unnamed([p for p in _audio_in(base / "wavs") if str(p) not in listed], base, f"a line in {meta.name}")
-    return Utterances(paths, texts, [{"utterance": u} for u in ids], str(meta.resolve()))
+        listed = set(got.paths)
+        _say_unnamed([p for p in _audio_in(meta.parent / "wavs") if str(p) not in listed], meta.parent,
+                     f"a line in {meta.name}")
+    return got.utterances(meta)
 
 
-# -- both ----------------------------------------------------------------------------------------
+# -- every corpus --------------------------------------------------------------------------------
+@dataclass
+class _Collected:
+    """The utterances of a corpus' transcript lines as they are read, each id once; the lines whose
+    audio is not there (``missing``: where, id), each kept apart for one error."""
+    paths: list[str] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+    subsets: list[str] = field(default_factory=list)
+    missing: list[tuple[str, str]] = field(default_factory=list)
+    seen: dict[str, str] = field(default_factory=dict)       # id -> where it was read
+
+    def add(self, where: str, uid: str, text: str, audio: Path | None, subset: str = "") -> None:
+        if uid in self.seen:
+            raise _twice(uid, self.seen[uid], where)
+        self.seen[uid] = where
+        if audio is None:
+            self.missing.append((where, uid))
+            return
+        self.paths.append(str(audio))
+        self.texts.append(text)
+        self.ids.append(uid)
+        self.subsets.append(subset)
+
+    def check(self, source: Path, audio_name, extract: str, lines_are: str) -> None:
+        """One error for the lines whose audio is missing (the first named, the rest counted), or for no lines."""
+        if self.missing:
+            where, uid = self.missing[0]
+            n, of = len(self.missing), len(self.seen)
+            more = f" ({n} of the {of} lines name audio that is not there)" if n > 1 else ""
+            raise LstmkitError(f"{where}: utterance audio file {audio_name(uid)} not found{more}",
+                               f"the download or extraction is incomplete: {extract}, or delete the line"
+                               f"{'s' if n > 1 else ''} of the missing recording{'s' if n > 1 else ''}")
+        if not self.paths:
+            raise LstmkitError(f"{source}'s {lines_are} no transcript lines",
+                               "point --data at a corpus folder whose transcripts hold '<id> <text>' lines")
+
+    def utterances(self, source: Path) -> Utterances:
+        parts = _subset_parts(source, self.subsets) if any(self.subsets) else []
+        return Utterances(self.paths, self.texts, [{"utterance": u} for u in self.ids], str(source.resolve()), parts)
+
+
 def _twice(uid: str, first: str, again: str) -> LstmkitError:
     """An utterance id given twice: read twice it would weigh double, and could be trained on and scored."""
     return LstmkitError(f"utterance {uid} is given twice ({first}, and {again}): read twice, the same recording "
                         "could be both trained on and validated or tested on",
                         "keep one line per utterance id (a subset copied into another? delete the copy)")
-
-
-def _missing_audio(where: str, name: str, n: int, of: int, extract: str) -> LstmkitError:
-    more = f" ({n} of the {of} lines name audio that is not there)" if n > 1 else ""
-    return LstmkitError(f"{where}: utterance audio file {name} not found{more}",
-                        f"the download or extraction is incomplete: {extract}, or delete the line"
-                        f"{'s' if n > 1 else ''} of the missing recording{'s' if n > 1 else ''}")
 
 
 def _say_unnamed(files: list[Path], root: Path, named_by: str) -> None:

@@ -46,7 +46,7 @@ class SpeechRecognizer(RunEstimator):
 
     Data: a manifest CSV (``path,text``), a folder of class folders (Speech Commands: each
     recording's text is its folder's name; ``validation_list.txt`` / ``testing_list.txt`` give the
-    split), LibriSpeech (its top, a subset or a chapter folder: ``test-*`` subsets never trained
+    split), LibriSpeech or MLS (its top, a subset or a chapter folder: ``test-*`` subsets never trained
     on) or LJSpeech (``metadata.csv`` + ``wavs/``), a folder of audio files with ``label_from_name``, an
     :class:`~lstmkit.tasks.speech.data.Utterances` or a list of ``(path, text)`` pairs.
 
