@@ -38,8 +38,9 @@ def _report(est) -> None:
 train = add_train_command(
     app, ClassifyConfig, "lstmkit.tasks.classify.estimator:TextClassifier", _report,
     doc="Train a classifier; print validation (and test) metrics beside the majority-class baseline.",
-    files={"data": "CSV/TSV/JSONL/XLSX/Parquet, a folder of class folders of .txt, or for --series a UCR .tsv, .ts "
-                   "(sktime/aeon) or .arff (Weka) / long table.",
+    files={"data": "CSV/TSV/JSONL/XLSX/Parquet, a folder of class folders of .txt, a fastText .txt (__label__NAME "
+                   "text), a headerless class-index CSV (AG News, Yelp: classes.txt beside it names the classes), or "
+                   "for --series a UCR .tsv, .ts (sktime/aeon) or .arff (Weka) / long table.",
            "val": "Validation file (else a stratified split of --data).",
            "test": "Test file, scored once after training."},
     required=("data", "no data given", "pass --data FILE (or 'data:' in the --config file)"),
