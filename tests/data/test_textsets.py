@@ -102,8 +102,9 @@ def test_which_csv_files_are_class_index_csvs(tmp_path):
     (tmp_path / "headed.csv").write_text("label,text\n1,good\n")
     (tmp_path / "numbers.csv").write_text("1,0.5,0.25\n2,0.1,0.3\n")   # a series table: not texts
     (tmp_path / "plain.txt").write_text('"1","good"\n')
+    (tmp_path / "number_header.csv").write_text("1,review\n0.5,good\n")
     with gzip.open(tmp_path / "ag.csv.gz", "wt") as f:
         f.write('"1","good film"\n')
-    assert [is_class_index_csv(tmp_path / n) for n in ("headed.csv", "numbers.csv", "plain.txt", "ag.csv.gz")] == [
-        False, False, False, True]
+    names = ("headed.csv", "numbers.csv", "plain.txt", "number_header.csv", "ag.csv.gz")
+    assert [is_class_index_csv(tmp_path / n) for n in names] == [False, False, False, False, True]
     assert class_index_csv(tmp_path / "ag.csv.gz", labels=False).texts == ["good film"]

@@ -93,9 +93,11 @@ def fasttext_lines(text: str, where: str, labels: bool = True) -> LabelledLines 
 
 # -- class-index CSV (Zhang et al. 2015) ----------------------------------------------------------
 def is_class_index_csv(path: Path) -> bool:
-    """Whether ``path`` is a ``.csv`` (``.csv.gz`` too) whose first record has no header: a class
+    """Whether ``path`` is a ``.csv`` (``.csv.gz`` too) with no header: its first record a class
     index (a whole number of at most four digits), then fields of which one at least is not a
-    number (a table of numbers is no text set)."""
+    number (a table of numbers is no text set), and its second record (if any) a class index too
+    (a header whose first name is a number, ``1,review``, stays a header). A later record that is
+    not is an error of :func:`class_index_csv` naming its line."""
     if file_ext(path) != ".csv" or not path.is_file():
         return False
     try:
@@ -103,9 +105,14 @@ def is_class_index_csv(path: Path) -> bool:
             head = f.read(_HEAD)
     except (OSError, EOFError):
         return False                     # the table reader names what is wrong with the file
-    first = next(csv.reader(io.StringIO(head.decode("utf-8", errors="replace").lstrip("\ufeff"))), [])
+    reader = csv.reader(io.StringIO(head.decode("utf-8", errors="replace").lstrip("\ufeff")))
+    try:
+        first, second = next(reader, []), next(reader, None)
+    except csv.Error:
+        return False
     return (len(first) >= 2 and bool(_INDEX.fullmatch(first[0].strip()))
-            and any(f.strip() and not is_number(f) for f in first[1:]))
+            and any(f.strip() and not is_number(f) for f in first[1:])
+            and (not second or bool(_INDEX.fullmatch(second[0].strip()))))
 
 
 def class_index_csv(path: Path, encoding: str = "utf-8", labels: bool = True) -> LabelledLines:
@@ -158,7 +165,7 @@ def _class_names(path: Path, indices: list[int], numbers: list[int]) -> list[str
                       f"set's {CLASSES_FILE} (one class name a line, the first for index 1) beside it to name them",
                       UserWarning, stacklevel=4)
         return [str(i) for i in indices]
-    names = text_lines(read_text_file(names_file))
+    names = text_lines(read_text_file(names_file))      # an empty file: an error naming it
     while names and not names[-1].strip():
         names.pop()
     names = [n.strip() for n in names]
