@@ -66,7 +66,7 @@ def test_wrong_files_are_one_error(tmp_path):
         read_texts(tmp_path / "plain.ft", require_label=False)
 
 
-def test_cli_train_predict_evaluate_on_a_class_index_csv(sets, tmp_path, capsys):
+def test_cli_train_predict_evaluate_on_a_class_index_csv(sets, tmp_path, capsys, monkeypatch):
     d, x, _ = sets
     tiny = ["--embed-dim", "8", "--hidden-size", "8", "--min-freq", "1", "--epochs", "2", "--progress", "off",
             "--no-tensorboard", "--device", "cpu"]
@@ -81,6 +81,15 @@ def test_cli_train_predict_evaluate_on_a_class_index_csv(sets, tmp_path, capsys)
     assert rows[0] == "label,probability" and len(rows) == 21 and {r.split(",")[0] for r in rows[1:]} <= set(CLASSES)
     code, out, err = run_cli(["classify", "evaluate", "--run", run, "--data", d / "reviews.ft.txt"], capsys)
     assert code == 0 and "80 examples" in out, err
+    code, from_file, err = run_cli(["classify", "predict", "--run", run, "--data", d / "reviews.ft.txt"], capsys)
+    assert code == 0, err
+    piped = (d / "reviews.ft.txt").read_text()            # the labels dropped from stdin's lines too
+    code, from_stdin, err = run_cli(["classify", "predict", "--run", run, "--data", "-"], capsys, stdin=piped,
+                                    monkeypatch=monkeypatch)
+    assert code == 0 and from_stdin == from_file, err
+    code, with_labels, _ = run_cli(["classify", "predict", "--run", run, "--data", "-"], capsys,
+                                   stdin=piped.replace("__label__", "label "), monkeypatch=monkeypatch)
+    assert with_labels != from_file                        # what the test tells apart: labels read as words
     (tmp_path / "multi.txt").write_text("__label__pos good\n__label__pos __label__neg so-so\n")
     code, out, err = run_cli(["classify", "evaluate", "--run", run, "--data", tmp_path / "multi.txt"], capsys)
     assert_user_error(code, err, "line 2", "multi-label")

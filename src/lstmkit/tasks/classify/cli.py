@@ -68,11 +68,14 @@ def _read_input(est, data: str, encoding: Optional[str], text: Optional[str] = N
         return data
     from lstmkit.tasks.classify.data import lines_of_text
     from lstmkit.data.textfile import read_stdin_text
-    lines = lines_of_text(read_stdin_text(est.config_.encoding), " on standard input")
+    raw = read_stdin_text(est.config_.encoding)
+    lines = lines_of_text(raw, " on standard input")
     if not lines:
         raise LstmkitError("no input on standard input", "pipe one text (or one series) per line")
     if est.kind == "text":
-        return lines
+        from lstmkit.data.textsets import fasttext_lines
+        labelled = fasttext_lines(raw, " on standard input", labels=False)   # a fastText file piped: its texts
+        return lines if labelled is None else labelled.texts
     from lstmkit.tasks.classify.series import parse_series_lines
     seqs, _ = parse_series_lines(lines, labelled=False, where="stdin ")
     steps = est.steps_ if not est.config_.unequal_length else None
