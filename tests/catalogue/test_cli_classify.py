@@ -30,6 +30,7 @@ def d(tmp_path_factory):
     (d / "no_words.csv").write_text("text,label\n" + "!!!,pos\n?!,neg\n\U0001F600 \U0001F600,pos\n:-(,neg\n" * 5)
     (d / "other_names.csv").write_text("id,review,label\n" + "".join(f"{k},{t},{l}\n" for k, (t, l) in enumerate(rows)))
     _files_without_lines(d, rows)
+    _public_set_layouts(d, rows)
     _ucr_downloads(d)
     rng = np.random.default_rng(0)
     ragged = "".join(f"{'up' if k % 2 else 'down'}\t" + "\t".join(f"{v:.3f}" for v in rng.standard_normal(8 + k % 3))
@@ -60,6 +61,19 @@ def _files_without_lines(d, rows):
                          "label": ["up", "up", "down", "down"]})
     long.to_parquet(d / "no_id.parquet")
     (d / "blank.jsonl").write_text('{"text": "good film", "label": "pos"}\n\n{"text": " ", "label": "neg"}\n')
+
+
+def _public_set_layouts(d, rows):
+    """fastText lines and Zhang et al.'s class-index CSVs (AG News' layout), each with one fault."""
+    lines = "".join(f"__label__{l} {t}\n" for t, l in rows)
+    (d / "mixed.ft.txt").write_text(lines + "a review with no label\n")
+    (d / "multi.txt").write_text(lines.replace("__label__pos great", "__label__pos __label__neg great", 1))
+    (d / "empty_label.txt").write_text(lines + "__label__ odd film\n")
+    (d / "ag").mkdir()
+    (d / "ag" / "train.csv").write_text("".join(f'"{1 + (l == "pos") + 2 * (k == 7)}","{t}","body"\n'
+                                                for k, (t, l) in enumerate(rows)))
+    (d / "ag" / "classes.txt").write_text("neg\npos\n")
+    (d / "ag_typo.csv").write_text('"1","good film"\n"2","bad film"\n"two","great plot"\n')
 
 
 def _ucr_downloads(d):
@@ -165,6 +179,15 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_series("bad_value.arff"), 2, "line 7 cannot be read (could not convert string to float: 'x')"),
     (_series("ragged.arff"), 2, "--unequal-length"),
     (_series("ragged.tsv", "--unequal-length", "--val", "{d}/sparse.arff"), 2, "sparse.arff line 6 is sparse data"),
+    (_train(data="mixed.ft.txt"), 2, "line 41 in"),                      # was '.txt file: lines of text, with no labels'
+    (_train(data="multi.txt"), 2, "line 3 in"),
+    (_train(data="multi.txt"), 2, "multi-label data, and the classifier gives one class a text"),
+    (_train(data="empty_label.txt"), 2, "line 41 in"),
+    (_train("--val", "{d}/multi.txt"), 2, "has 2 labels (__label__pos __label__neg)"),
+    (_train(data="ag/train.csv"), 2, "line 8 of"),                      # was 'first line reads as data'
+    (_train(data="ag/train.csv"), 2, "has class index 3, outside 1-2"),
+    (_train(data="ag_typo.csv"), 2, "line 3 of"),
+    (_train(data="ag_typo.csv"), 2, "starts with 'two', not a class index"),
     (["classify", "predict", "--run", "{d}/nope", "--data", "{d}/reviews.csv"], 2, "run folder not found"),
     (["classify", "predict", "--run", "{d}", "--data", "{d}/reviews.csv"], 2, "not an lstmkit run folder"),
     (["classify", "predict", "--run", "{d}/forecast_run", "--data", "{d}/reviews.csv"], 2, "'forecast' run"),

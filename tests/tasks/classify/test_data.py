@@ -129,7 +129,7 @@ def test_prediction_reads_a_txt_file_of_lines_and_a_one_column_table(tmp_path):
     (tmp_path / "new.txt").write_text("a good film\n\nbad plot\n")
     d = read_texts(tmp_path / "new.txt", text="review", require_label=False)
     assert d.texts == ["a good film", "bad plot"] and d.labels is None          # blank lines skipped, as stdin's
-    with pytest.raises(LstmkitError, match=r"new\.txt is a \.txt file: lines of text, with no labels"):
+    with pytest.raises(LstmkitError, match=r"new\.txt is a \.txt file with no labels: no line starts with __label__"):
         read_texts(tmp_path / "new.txt")
     with pytest.warns(UserWarning, match="no column 'review'.*reading its one column 'sentence' as the texts"):
         d = read_texts(pd.DataFrame({"sentence": ["a", "b"]}), text="review", require_label=False)

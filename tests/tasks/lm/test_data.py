@@ -183,3 +183,16 @@ def test_validation_lines_in_memory_are_named_as_validation():
         read_corpus(pd.DataFrame({"text": ["", None]}))
     with pytest.raises(LstmkitError, match="^the lines given hold no text"):
         read_corpus([""])
+
+
+def test_read_corpus_takes_the_texts_of_fasttext_lines_and_class_index_csvs(tmp_path):
+    """The labelled layouts public sets ship in give their texts, labels dropped (multi-label too)."""
+    (tmp_path / "train.ft.txt").write_text("__label__2 Great CD\n\n__label__baking __label__bread Why does it not rise?\n")
+    c = read_corpus(tmp_path / "train.ft.txt")
+    assert c.lines == ["Great CD", "Why does it not rise?"]
+    (tmp_path / "mixed.txt").write_text("__label__2 Great CD\nno label\n")
+    with pytest.raises(LstmkitError, match="line 2 in .*mixed.txt has no __label__ label"):
+        read_corpus(tmp_path / "mixed.txt")
+    (tmp_path / "train.csv").write_text('"3","Wall St. Bears","Short-sellers\\nare back"\n"1","Talks","end"\n')
+    with pytest.warns(UserWarning, match=r"class index \(ignored\) and 2 text fields"):
+        assert read_corpus(tmp_path / "train.csv").lines == ["Wall St. Bears Short-sellers are back", "Talks end"]

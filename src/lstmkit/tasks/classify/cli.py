@@ -38,8 +38,9 @@ def _report(est) -> None:
 train = add_train_command(
     app, ClassifyConfig, "lstmkit.tasks.classify.estimator:TextClassifier", _report,
     doc="Train a classifier; print validation (and test) metrics beside the majority-class baseline.",
-    files={"data": "CSV/TSV/JSONL/XLSX/Parquet, a folder of class folders of .txt, or for --series a UCR .tsv, .ts "
-                   "(sktime/aeon) or .arff (Weka) / long table.",
+    files={"data": "CSV/TSV/JSONL/XLSX/Parquet, a folder of class folders of .txt, a fastText .txt (__label__NAME "
+                   "text), a headerless class-index CSV (AG News, Yelp: classes.txt beside it names the classes), or "
+                   "for --series a UCR .tsv, .ts (sktime/aeon) or .arff (Weka) / long table.",
            "val": "Validation file (else a stratified split of --data).",
            "test": "Test file, scored once after training."},
     required=("data", "no data given", "pass --data FILE (or 'data:' in the --config file)"),
@@ -67,11 +68,14 @@ def _read_input(est, data: str, encoding: Optional[str], text: Optional[str] = N
         return data
     from lstmkit.tasks.classify.data import lines_of_text
     from lstmkit.data.textfile import read_stdin_text
-    lines = lines_of_text(read_stdin_text(est.config_.encoding), " on standard input")
+    raw = read_stdin_text(est.config_.encoding)
+    lines = lines_of_text(raw, " on standard input")
     if not lines:
         raise LstmkitError("no input on standard input", "pipe one text (or one series) per line")
     if est.kind == "text":
-        return lines
+        from lstmkit.data.textsets import fasttext_lines
+        labelled = fasttext_lines(raw, " on standard input", labels=False)   # a fastText file piped: its texts
+        return lines if labelled is None else labelled.texts
     from lstmkit.tasks.classify.series import parse_series_lines
     seqs, _ = parse_series_lines(lines, labelled=False, where="stdin ")
     steps = est.steps_ if not est.config_.unequal_length else None

@@ -3,7 +3,9 @@ the labels' checks and splits: :mod:`lstmkit.tasks.classify.labels`).
 
     lines_of_text(text, where)         a file's (or standard input's) texts, one a line; blank lines skipped
     read_texts(data, text=, label=)    CSV / TSV / JSONL (.gz too), XLSX, Parquet, a folder of class folders of
-                                       .txt files (aclImdb), a DataFrame or a list of strings
+                                       .txt files (aclImdb), a fastText .txt (__label__pos text), a headerless
+                                       class-index CSV (AG News: lstmkit.data.textsets), a DataFrame or a
+                                       list of strings
     implied_columns(df, where)         the text and label columns of a two-column table that names neither
     warn_repeated_texts(train, part, what)  validation or test texts that training holds too
 
@@ -28,6 +30,7 @@ from lstmkit.data.textfile import check_strings
 from lstmkit.data.textfile import column_strings as _as_strings
 from lstmkit.data.textfile import decode_text, file_ext, is_number, read_text_file, row_place, text_lines
 from lstmkit.data.textfile import table_column as _column
+from lstmkit.data.textsets import LABEL_PREFIX, class_index_csv, fasttext_lines, is_class_index_csv
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import path_exists
 from lstmkit.tasks.classify.labels import label_cells, labelled_rows, labels_from_y
@@ -116,13 +119,12 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
     elif isinstance(data, (str, os.PathLike)) and file_ext(Path(data)) in (".ts", ".arff"):
         raise LstmkitError(f"{data} is a {file_ext(Path(data))} file: numeric series, not texts",
                            "add --series to classify numeric sequences (in Python: SequenceClassifier)")
-    elif isinstance(data, (str, os.PathLike)) and file_ext(Path(data)) == ".txt":
-        if require_label:
-            raise LstmkitError(f"{data} is a .txt file: lines of text, with no labels",
-                               "use a table with text and label columns (.csv, .tsv, .jsonl, .xlsx, .parquet) "
-                               "or a folder of class folders; a .txt file of one text a line serves predict")
-        texts = lines_of_text(read_text_file(Path(data), encoding), f" in {data}")
-        labels, where = None, f" in {data}"
+    elif isinstance(data, (str, os.PathLike)) and file_ext(Path(data)) in (".txt", ".ft"):
+        texts, labels, where, place = _read_lines(Path(data), encoding, require_label)
+    elif isinstance(data, (str, os.PathLike)) and is_class_index_csv(Path(data)):
+        read = class_index_csv(Path(data), encoding, labels=require_label)
+        texts, labels, where = read.texts, read.labels, f" in {data}"
+        place = lambda i: f"line {read.lines[i]}"     # noqa: E731
     else:
         if isinstance(data, (str, os.PathLike)):
             df, where = _read_table(Path(data), encoding), f" in {data}"
@@ -179,6 +181,24 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
         texts = [texts[i] for i in keep]
         labels = None if labels is None else [labels[i] for i in keep]
     return TextData(texts, labels, source, n_dropped=len(empty), columns=columns)
+
+
+def _read_lines(path: Path, encoding: str, require_label: bool):
+    """``(texts, labels, where, place)`` of a ``.txt`` (or ``.ft``) file: a fastText file's labelled
+    lines (:func:`lstmkit.data.textsets.fasttext_lines`; predict drops the labels), else one text a
+    line, which only predict reads."""
+    where, raw = f" in {path}", read_text_file(path, encoding)
+    read = fasttext_lines(raw, where, labels=require_label)
+    if read is None and (require_label or file_ext(path) == ".ft"):
+        raise LstmkitError(f"{path} is a {file_ext(path)} file with no labels: no line starts with {LABEL_PREFIX}",
+                           f"label each line fastText's way ({LABEL_PREFIX}NAME text), or use a table with text and "
+                           "label columns (.csv, .tsv, .jsonl, .xlsx, .parquet) or a folder of class folders; "
+                           "a .txt file of one text a line serves predict")
+    if read is None:
+        return lines_of_text(raw, where), None, where, lambda i: f"data row {i + 1}"
+    if not require_label:
+        lines_of_text(raw, where)                     # its warning: blank lines between texts shift the answers
+    return read.texts, read.labels, where, lambda i: f"line {read.lines[i]}"
 
 
 def implied_columns(df: pd.DataFrame, where: str) -> tuple[str, str] | None:

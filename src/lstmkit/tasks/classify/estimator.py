@@ -45,7 +45,11 @@ class TextClassifier(Classifier):
     :class:`~lstmkit.config.TrainConfig`'s as keyword arguments (listed below).
 
     Data: a CSV / TSV / JSONL path (columns ``text`` and ``label``, or as configured), a folder
-    with one sub-folder of ``.txt`` files per class, a DataFrame, or a list of texts with ``y``.
+    with one sub-folder of ``.txt`` files per class, a fastText file (``__label__pos text`` lines:
+    Amazon / Yelp polarity's ``train.ft.txt``), a headerless class-index CSV (Zhang et al. 2015: AG
+    News, DBpedia, Yahoo Answers, Yelp, Amazon; ``classes.txt`` beside it names the classes), a
+    DataFrame, or a list of texts with ``y``. ``predict`` reads the same files' texts, their labels
+    ignored (:mod:`lstmkit.data.textsets`).
 
     ``init_from="runs/lm-…"`` (an ``lstmkit lm`` run, word level, LSTM) starts the embedding and
     encoder from the language model's weights (ULMFiT, :mod:`lstmkit.tasks.classify.transfer`):

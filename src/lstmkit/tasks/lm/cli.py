@@ -36,7 +36,8 @@ train = add_train_command(
     app, LMConfig, "lstmkit.tasks.lm.estimator:LanguageModel", _report,
     doc="Train a language model; print the held-out perplexity (and bits per character).",
     files={"data": "Text file, one sentence (or paragraph) per line (.gz too), or a .csv/.tsv/.jsonl table "
-                   "whose --text-column rows are the sequences (labels ignored).",
+                   "whose --text-column rows are the sequences (labels ignored); a fastText file's or a "
+                   "class-index CSV's (AG News) texts, labels dropped.",
            "val": "Validation text (else a held-out share of the lines)."},
     required=("data", "no training text given", "pass --data corpus.txt (one sentence per line)"))
 

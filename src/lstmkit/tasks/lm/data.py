@@ -2,7 +2,8 @@
 
     read_corpus(path | lines)           non-blank lines, with how many blank ones were skipped; a
                                         CSV / TSV / JSONL file (``.gz`` too) gives one line per row
-                                        of its text column (labels and other columns ignored)
+                                        of its text column (labels and other columns ignored); a
+                                        fastText file or a class-index CSV (AG News) gives its texts
     cap_tokens(corpus, max_tokens, seed)  a seeded random share of the lines, about max_tokens words
     LMTokenizer("char"|"word"|"bpe")    the tokenizers of lstmkit.data.vocab plus <bos> and </s>
     split_lines(n, val_frac, seed)      seeded held-out lines (at least one on each side)
@@ -39,6 +40,7 @@ import torch
 
 from lstmkit.data.tables import is_table, read_table
 from lstmkit.data.textfile import check_readable, column_strings, decode_text, read_text_file, table_column
+from lstmkit.data.textsets import class_index_csv, fasttext_lines, is_class_index_csv
 from lstmkit.data.vocab import (PAD_ID, UNK_ID, BPETokenizer, clean_text, join_words,
                                 make_tokenizer, tokenizer_from_dict)
 from lstmkit.errors import LstmkitError, missing_path_fix
@@ -71,7 +73,9 @@ def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data", text_c
 
     A ``.csv`` / ``.tsv`` / ``.jsonl`` file (optionally ``.gz``) is a table: each row's
     ``text_column`` (default ``text``) is one line, its own line breaks turned into spaces (a
-    review is one sequence); other columns, labels included, are ignored. A plain file may be
+    review is one sequence); other columns, labels included, are ignored. A fastText file's lines
+    (``__label__pos text``) and a headerless class-index CSV's rows (Zhang et al.'s AG News, Yelp,
+    …: :mod:`lstmkit.data.textsets`) give their texts, the labels dropped. A plain file may be
     gzipped too. A missing, empty or undecodable file is an :class:`LstmkitError` naming the file
     (and for undecodable bytes the line and the ``--encoding`` fix).
     """
@@ -84,17 +88,20 @@ def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data", text_c
             raise LstmkitError(f"file not found: {shown}", missing_path_fix(path, f"check the {what} path" + (
                 "; a text itself goes in as a list of lines, e.g. [text]" if isinstance(data, str) else "")))
         check_readable(path, f"pass a text file with {what}")
-        if is_table(path):
+        if text_column is None and is_class_index_csv(path):     # AG News and kin: their text fields, no class
+            lines = [" ".join(s.split()) for s in class_index_csv(path, encoding, labels=False).texts]
+        elif is_table(path):
             col = table_column(read_table(path, encoding), text_column or "text", "text", f" in {path}",
                                flag="--text-column")
             lines = [" ".join(s.split()) for s in column_strings(col)]
         elif text_column is not None:
             raise LstmkitError(f"--text-column {text_column!r} needs a table, but {path} is plain text",
                                "drop --text-column, or pass a .csv / .tsv / .jsonl / .xlsx / .parquet file")
-        elif path.suffix.lower() == ".gz":
-            lines = read_text_file(path, encoding).splitlines()
         else:
-            lines = decode_text(path.read_bytes(), path, encoding).splitlines()
+            text = (read_text_file(path, encoding) if path.suffix.lower() == ".gz"
+                    else decode_text(path.read_bytes(), path, encoding))
+            labelled = fasttext_lines(text, f" in {path}", labels=False)      # __label__pos text: the text alone
+            lines = text.splitlines() if labelled is None else labelled.texts
         source = str(path)
     elif isinstance(data, pd.DataFrame):            # iterated, a frame gives its column names, not its texts
         col = table_column(data, text_column or "text", "text", " in the DataFrame", flag="text_column")

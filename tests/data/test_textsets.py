@@ -1,0 +1,110 @@
+"""fastText lines and Zhang et al.'s class-index CSVs, read as texts and labels (small generated files)."""
+import gzip
+import warnings
+
+import pytest
+
+from lstmkit.data.textsets import class_index_csv, fasttext_lines, is_class_index_csv
+from lstmkit.errors import LstmkitError
+
+
+def test_fasttext_lines_give_the_name_after_the_prefix_and_the_text():
+    read = fasttext_lines("__label__2 Great CD: loved it\n\n  __label__1\tDull , sadly\n", " in t.txt")
+    assert read.texts == ["Great CD: loved it", "Dull , sadly"] and read.labels == ["2", "1"]
+    assert read.lines == [1, 3]                                       # the blank line 2 skipped, counted
+
+
+def test_a_file_without_labels_is_no_fasttext_file():
+    assert fasttext_lines("a good film\nbad plot\n", " in t.txt") is None
+
+
+def test_a_mixed_file_names_its_first_line_without_a_label():
+    text = "__label__pos good\n__label__neg bad\nno label here\nalso none\n"
+    with pytest.raises(LstmkitError, match=r"line 3 in t\.txt has no __label__ label \('no label here'\)"):
+        fasttext_lines(text, " in t.txt")
+    with pytest.raises(LstmkitError, match="line 1 in t.txt has no __label__"):   # the labelled line need not be first
+        fasttext_lines("plain\n__label__pos good\n", " in t.txt", labels=False)
+
+
+def test_several_labels_are_multi_label_data_refused_unless_labels_are_dropped():
+    text = "__label__baking bread rises\n__label__sauce __label__cheese How much cheese?\n"
+    with pytest.raises(LstmkitError, match=r"line 2 in t\.txt has 2 labels \(__label__sauce __label__cheese\): "
+                                           "multi-label") as e:
+        fasttext_lines(text, " in t.txt")
+    assert "sed -E" in e.value.hint
+    read = fasttext_lines(text, " in t.txt", labels=False)             # predict, a language model: texts only
+    assert read.texts == ["bread rises", "How much cheese?"] and read.labels is None
+
+
+def test_an_empty_label_is_named():
+    with pytest.raises(LstmkitError, match="line 2 in t.txt has an empty label"):
+        fasttext_lines("__label__a x\n__label__ y\n", " in t.txt")
+
+
+def _zhang(folder, rows, classes=None, name="train.csv"):
+    folder.mkdir(exist_ok=True)
+    (folder / name).write_text("".join(",".join(f'"{f}"' for f in r) + "\n" for r in rows))
+    if classes is not None:
+        (folder / "classes.txt").write_text("".join(c + "\n" for c in classes))
+    return folder / name
+
+
+AG = [("3", "Wall St. Bears", "Short-sellers, Wall Street's dwindling band"), ("1", "Talks end", "no deal\\nyet"),
+      ("2", "Cup final", "")]
+
+
+def test_class_index_csv_joins_the_text_fields_and_names_classes_from_classes_txt(tmp_path):
+    path = _zhang(tmp_path / "ag", AG, ["World", "Sports", "Business"])
+    assert is_class_index_csv(path)
+    with pytest.warns(UserWarning, match="a class index and 2 text fields .*joined with a space") as w:
+        read = class_index_csv(path)
+    assert len(w) == 1
+    assert read.texts == ["Wall St. Bears Short-sellers, Wall Street's dwindling band", "Talks end no deal\nyet",
+                          "Cup final"]                                 # \n: the sets' escaped line break
+    assert read.labels == ["Business", "World", "Sports"] and read.lines == [1, 2, 3]
+
+
+def test_without_classes_txt_the_indices_are_the_labels_with_a_warning(tmp_path):
+    path = _zhang(tmp_path / "ag", [(i, t) for i, t in [("1", "good film"), ("2", "bad film")] * 2])
+    with pytest.warns(UserWarning, match=r"no classes\.txt beside .*class indices \(1, 2\) are the labels"):
+        read = class_index_csv(path)
+    assert read.labels == ["1", "2", "1", "2"] and read.texts[1] == "bad film"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                                 # texts only: no classes, nothing to warn
+        assert class_index_csv(path, labels=False).labels is None
+
+
+def test_an_index_outside_classes_txt_names_its_line(tmp_path):
+    path = _zhang(tmp_path / "ag", [("1", "a"), ("2", "b"), ("5", "c")], ["World", "Sports"])
+    with pytest.raises(LstmkitError, match=r"line 3 of .*train\.csv has class index 5, outside 1-2: the classes\.txt"):
+        class_index_csv(path)
+    _zhang(tmp_path / "ag", [("1", "a")], ["World", "", "Sports"])
+    with pytest.raises(LstmkitError, match="line 2 of .*classes.txt is blank"):
+        class_index_csv(path)
+
+
+def test_a_row_that_breaks_the_layout_is_named(tmp_path):
+    path = _zhang(tmp_path / "a", [("1", "t", "d"), ("2", "t", "d"), ("1", "t")])
+    with pytest.raises(LstmkitError, match="line 3 of .* has 2 fields, the first row 3"):
+        class_index_csv(path, labels=False)
+    path = _zhang(tmp_path / "b", [("1", "t"), ("2", "t"), ("pos", "t")])
+    with pytest.raises(LstmkitError, match=r"line 3 of .* starts with 'pos', not a class index"):
+        class_index_csv(path, labels=False)
+
+
+def test_row_ids_are_not_class_indices(tmp_path):
+    path = _zhang(tmp_path / "ids", [(str(k), f"text {k}") for k in range(40)])
+    with pytest.raises(LstmkitError, match="40 different numbers in 40 rows: row ids"):
+        class_index_csv(path)
+
+
+def test_which_csv_files_are_class_index_csvs(tmp_path):
+    (tmp_path / "headed.csv").write_text("label,text\n1,good\n")
+    (tmp_path / "numbers.csv").write_text("1,0.5,0.25\n2,0.1,0.3\n")   # a series table: not texts
+    (tmp_path / "plain.txt").write_text('"1","good"\n')
+    (tmp_path / "number_header.csv").write_text("1,review\n0.5,good\n")
+    with gzip.open(tmp_path / "ag.csv.gz", "wt") as f:
+        f.write('"1","good film"\n')
+    names = ("headed.csv", "numbers.csv", "plain.txt", "number_header.csv", "ag.csv.gz")
+    assert [is_class_index_csv(tmp_path / n) for n in names] == [False, False, False, False, True]
+    assert class_index_csv(tmp_path / "ag.csv.gz", labels=False).texts == ["good film"]
