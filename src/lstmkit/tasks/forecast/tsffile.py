@@ -317,7 +317,7 @@ def _table(rows: list[list[Any]], series: list[np.ndarray], lines_of: list[int],
     table = pd.DataFrame(columns)
     season = 1
     if frequency is not None and time_name is None:    # what the panel would infer from time stamps
-        season = infer_season(pd.DatetimeIndex(_point_times([datetime(2000, 1, 3)], lengths[:1], frequency[1])),
+        season = infer_season(pd.DatetimeIndex(_point_times([datetime(2000, 1, 1)], lengths[:1], frequency[1])),
                               int(lengths[0]))
     table.attrs["tsf"] = {"file": where.strip(), "id": id_name if len(series) > 1 else None, "time": time_name,
                           "target": value_name, "series": len(series), "start": names[date_at] if date_at is not None
