@@ -57,9 +57,28 @@ def test_fixed_frequencies_step_each_point(freq, step):
     assert (df["time"].diff().dropna() == pd.Timedelta(step)).all() and df["time"].iloc[0] == pd.Timestamp("2000-01-01")
 
 
-@pytest.mark.parametrize("freq, last", [("yearly", "2003-01-01"), ("quarterly", "2000-10-01"), ("3_months", "2000-10-01")])
+@pytest.mark.parametrize("freq, last", [("yearly", "2003-01-01"), ("quarterly", "2000-10-01"),
+                                        ("3_months", "2000-10-01")])
 def test_calendar_frequencies_step_by_months(freq, last):
     assert parse_tsf(tsf_text({"T1": [1, 2, 3, 4]}, freq=freq).splitlines())["time"].iloc[-1] == pd.Timestamp(last)
+
+
+def test_times_beyond_pandas_years_are_left_out_with_a_warning_and_the_season_kept():
+    text = tsf_text({"T1": list(range(40))}, freq="monthly", starts={"T1": "1600-01-01 00-00-00"})
+    with pytest.warns(UserWarning, match="outside the years 1678-2261 that pandas holds"):
+        df = parse_tsf(text.splitlines())
+    assert list(df.columns) == ["series_name", "value"] and df.attrs["tsf"]["season"] == 12
+
+
+def test_values_read_at_once_equal_those_read_line_by_line():
+    rng = np.random.default_rng(1)
+    series = {f"T{k}": [None if rng.random() < 0.1 else float(v) for v in rng.normal(size=50).round(4)]
+              for k in range(5)}
+    fast = parse_tsf(tsf_text(series, missing="true").splitlines())["value"].to_numpy()
+    slow = np.array([np.nan if v is None else v for s in series.values() for v in s])
+    np.testing.assert_array_equal(fast, slow)
+    spaced = parse_tsf(tsf_text({"T1": [1, 2, 3]}, missing="true").replace("1,2,3", " 1, ? ,3 ").splitlines())
+    np.testing.assert_array_equal(spaced["value"].to_numpy(), [1, np.nan, 3])
 
 
 def test_gzip_and_windows_1252_files_read_as_the_plain_one(tmp_path):
@@ -178,7 +197,8 @@ def test_fit_takes_the_file_horizon_and_columns_predict_and_evaluate_read_it_too
     assert pred["series_name"].tolist() == [s for s in ("S1", "S2", "S3") for _ in range(6)]
     assert pred["time"].iloc[0] == pd.Timestamp("2005-01-01") and pred["step"].max() == 6     # 60 months from 2000
     loaded = Forecaster.load(run)
-    assert loaded.evaluate(str(files / "shops.tsf"))["lstm"]["MAE"] == pytest.approx(est.metrics_["metrics"]["lstm"]["MAE"])
+    mae = est.metrics_["metrics"]["lstm"]["MAE"]
+    assert loaded.evaluate(str(files / "shops.tsf"))["lstm"]["MAE"] == pytest.approx(mae)
 
 
 def test_a_given_horizon_wins_over_the_file(files):
