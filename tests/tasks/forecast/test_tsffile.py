@@ -13,6 +13,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.config import ForecastConfig
 from lstmkit.tasks.forecast.estimator import Forecaster
 from lstmkit.tasks.forecast.tsffile import parse_tsf, read_tsf, tsf_settings
+from lstmkit.train.callbacks import Callback
 
 HEAD = ("# written by the test\n@relation shops\n@attribute series_name string\n@attribute start_timestamp date\n"
         "@frequency {freq}\n@horizon {h}\n@missing {missing}\n@equallength {equal}\n@data\n")
@@ -225,3 +226,25 @@ def test_backtest_of_settings_takes_the_file_horizon(files):
     with pytest.warns(UserWarning, match="@horizon"):
         result = Forecaster(**QUICK).backtest(str(files / "shops.tsf"), folds=2)
     assert result["settings"]["horizon"] == 6 and {r["series"] for r in result["folds"]} == {3}
+
+
+class _StopAt(Callback):
+    """Ctrl-C at global step ``at``."""
+
+    def __init__(self, at):
+        self.at = at
+
+    def on_batch_end(self, trainer, batch, n_batches, loss):
+        if trainer.global_step == self.at:
+            raise KeyboardInterrupt
+
+
+def test_a_resumed_run_takes_the_file_horizon_again(files, tmp_path):
+    from lstmkit.train import TrainingInterrupted
+    with pytest.warns(UserWarning, match="@horizon"), pytest.raises(TrainingInterrupted):
+        Forecaster(**{**QUICK, "max_epochs": 3}).fit(str(files / "shops.tsf"), run_dir=tmp_path / "run",
+                                                     callbacks=[_StopAt(6)])
+    with pytest.warns(UserWarning, match="@horizon"):
+        est = Forecaster.resume(tmp_path / "run")
+    assert est.config_.horizon == 6 and est.auto_["horizon"]["value"] == 6 and est.auto_["id"]["value"] == "series_name"
+    assert json.loads((tmp_path / "run" / "lstmkit.json").read_text())["status"] == "finished"
