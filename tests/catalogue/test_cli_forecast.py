@@ -112,6 +112,7 @@ def _tsf_files(d, y):
     for name, text in files.items():
         (d / name).write_text(text)
     (d / "empty.tsf").write_text("")
+    (d / "series.ts").write_text("@problemName x\n@data\n1,2,3:a\n")      # sktime's classification format
 
 
 def _train(*flags, data="sine.csv"):
@@ -192,6 +193,7 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train(data="no_data.tsf"), 2, "has no @data line"),
     (_train(data="empty.tsf"), 2, "file is empty"),
     (_train(data="nope.tsf"), 2, "file not found"),
+    (_train(data="series.ts"), 2, ".ndjson, .tsf, .tsf.gz (or convert the file to CSV)"),   # an unknown type
     (_tsf_train("--horizon", "6", data="gaps.tsf"), 2, "empty or non-finite cells in column 'value' of series "
      "'series' (1 of 120 rows) — clean the data, or train with --fill"),
     (_tsf_train("--format", "wide", data="gaps.tsf"), 2, "--format wide does not apply to gaps.tsf"),

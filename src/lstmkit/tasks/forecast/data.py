@@ -41,7 +41,7 @@ def load_table(data: Any) -> pd.DataFrame:
     or a numpy array / list: 1-D becomes column ``"y"``, 2-D columns ``"y0", "y1", …``.
     """
     if isinstance(data, (str, os.PathLike)):
-        df = read_tsf(data) if is_tsf(Path(data)) else read_frame(Path(data))
+        df = read_tsf(data) if is_tsf(Path(data)) else _read_file(Path(data))
     elif isinstance(data, pd.DataFrame):
         check_unique_columns(data, " of the DataFrame")
         df = _plain_pandas(data.copy())
@@ -56,6 +56,17 @@ def load_table(data: Any) -> pd.DataFrame:
         raise LstmkitError("the data has no rows" if df.shape[1] else "the data has no columns",
                            "supply a table with a header row and at least one data row")
     return without_row_numbers(df)         # the index to_csv wrote: it was a target, a series (wide) or a feature
+
+
+def _read_file(path: Path) -> pd.DataFrame:
+    """A table file every task reads (:func:`~lstmkit.data.tables.read_frame`); an unknown type's
+    fix names the .tsf files forecasting reads as well."""
+    try:
+        return read_frame(path)
+    except LstmkitError as e:
+        if e.message.startswith("unknown file type") and e.hint:
+            raise LstmkitError(e.message, e.hint.replace(" (or convert", ", .tsf, .tsf.gz (or convert")) from None
+        raise
 
 
 def _plain_pandas(df: pd.DataFrame) -> pd.DataFrame:
