@@ -275,7 +275,7 @@ def compare_command(
     id_col: Optional[str] = typer.Option(None, "--id", help="forecast: series id column (many series, one model each run)."),
     data_format: Optional[str] = typer.Option(None, "--format", help="forecast: long, wide (a column per series) or m4 [long]."),
     lookback: Optional[int] = typer.Option(None, help="forecast: past steps seen [chosen from the training data: 3 seasons, or 4 horizons]."),
-    horizon: Optional[int] = typer.Option(None, help="forecast: steps predicted [1]."),
+    horizon: Optional[int] = typer.Option(None, help="forecast: steps predicted [a .tsf file's @horizon, else 1]."),
     fill: Optional[str] = typer.Option(None, help="forecast: repair NaN cells and missing dates (ffill, interpolate, zero)."),
     ensemble: Optional[int] = typer.Option(None, help="forecast: seeds each run trains, its forecast their median "
                                            "[chosen from the data: 15 when at most 2,000 training windows, else 1]; "

@@ -61,6 +61,7 @@ def d(tmp_path_factory):
     (d / "undecodable.csv").write_bytes(b"time,y\n2024-01-01,1\n2024-01-02,\x81\x8d\n")   # neither UTF-8 nor Windows-1252
     (d / "folder.csv").mkdir()
     _spreadsheet_files(d, df)
+    _tsf_files(d, df["y"].to_numpy())
     (d / "run").symlink_to(train_once(TRAIN, d, d / "trained"))
     return d
 
@@ -90,8 +91,39 @@ def _spreadsheet_files(d, df):
     df.assign(time=hours.strftime("%d/%m/%Y %H:%M")).iloc[-24:].to_csv(d / "last_day.csv", index=False)
 
 
+def _tsf_files(d, y):
+    """The sine series as the Monash archive's .tsf files, each with one thing its header or a line gets wrong."""
+    head = ("@relation sine\n@attribute series_name string\n@attribute start_timestamp date\n@frequency hourly\n"
+            "@horizon 6\n@missing {missing}\n@equallength {equal}\n@data\n")
+    values = [f"{v:.4f}" for v in y]
+    line = lambda name, cells: f"{name}:2024-01-01 00-00-00:{','.join(cells)}\n"     # noqa: E731
+    files = {
+        "fields.tsf": head.format(missing="false", equal="false") + line("a", values).replace("a:", "a:x:"),
+        "missing_false.tsf": head.format(missing="false", equal="false") + line("a", values[:9] + ["?"] + values[10:]),
+        "unequal.tsf": head.format(missing="false", equal="true") + line("a", values) + line("b", values[:-1]),
+        "fortnightly.tsf": head.format(missing="false", equal="false").replace("hourly", "fortnightly")
+        + line("a", values),
+        "colon_times.tsf": head.format(missing="false", equal="false") + line("a", values).replace("00-00-00", "00:00:00"),
+        "bad_date.tsf": head.format(missing="false", equal="false") + line("a", values).replace("2024-01-01", "01/01/24"),
+        "text.tsf": head.format(missing="false", equal="false") + line("a", values[:4] + ["12kg"] + values[5:]),
+        "no_data.tsf": head.format(missing="false", equal="false").replace("@data\n", ""),
+        "gaps.tsf": head.format(missing="true", equal="false") + line("a", values[:9] + ["?"] + values[10:]),
+    }
+    for name, text in files.items():
+        (d / name).write_text(text)
+    (d / "empty.tsf").write_text("")
+    (d / "series.ts").write_text("@problemName x\n@data\n1,2,3:a\n")      # sktime's classification format
+
+
 def _train(*flags, data="sine.csv"):
     return with_data(TRAIN, data, *flags)
+
+
+def _tsf_train(*flags, data):
+    """``train`` on a .tsf file, which names its own target and time columns."""
+    argv = with_data(TRAIN, data, *flags)
+    k = argv.index("--target")
+    return argv[:k] + argv[k + 4:]
 
 
 CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
@@ -150,6 +182,25 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (["forecast", "backtest", "--run", "{d}/run", "--data", "{d}/nope.csv"], 2, "file not found"),
     (["forecast", "update", "--run", "{d}/nope", "--data", "{d}/sine.csv"], 2, "not found"),
     (["forecast", "bogus"], 2, "no such command"),
+    # the Monash archive's .tsf files: a header its data contradicts, a malformed line, named by line
+    (_train(data="fields.tsf"), 2, "line 9 has 3 ':' before its values, but the header declares 2 attributes"),
+    (_train(data="missing_false.tsf"), 2, "value 10 is '?' (missing), but the header says @missing false (line 6)"),
+    (_train(data="unequal.tsf"), 2, "line 10 holds 119 values and line 9 120, but the header says @equallength true"),
+    (_train(data="fortnightly.tsf"), 2, "line 4: @frequency names an unknown frequency 'fortnightly'"),
+    (_train(data="colon_times.tsf"), 2, "write dates as 1979-01-01 00-00-00 (dashes, not ':', in the time)"),
+    (_train(data="bad_date.tsf"), 2, "attribute 'start_timestamp' (date) is '01/01/24 00-00-00'"),
+    (_train(data="text.tsf"), 2, "line 9: value 5 is '12kg', not a number"),
+    (_train(data="no_data.tsf"), 2, "has no @data line"),
+    (_train(data="empty.tsf"), 2, "file is empty"),
+    (_train(data="nope.tsf"), 2, "file not found"),
+    (_train(data="series.ts"), 2, ".ndjson, .tsf, .tsf.gz (or convert the file to CSV)"),   # an unknown type
+    (_tsf_train("--horizon", "6", data="gaps.tsf"), 2, "empty or non-finite cells in column 'value' of series "
+     "'series' (1 of 120 rows) — clean the data, or train with --fill"),
+    (_tsf_train("--format", "wide", data="gaps.tsf"), 2, "--format wide does not apply to gaps.tsf"),
+    (_tsf_train("--format", "m4", data="gaps.tsf"), 2, "--format m4 does not apply to gaps.tsf"),
+    (["forecast", "predict", "--run", "{d}/run", "--data", "{d}/unequal.tsf"], 2, "@equallength true"),
+    (["forecast", "evaluate", "--run", "{d}/run", "--data", "{d}/text.tsf"], 2, "'12kg', not a number"),
+    (["forecast", "backtest", "--run", "{d}/run", "--data", "{d}/missing_false.tsf"], 2, "@missing false"),
 ]
 
 

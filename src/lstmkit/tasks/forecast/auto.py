@@ -319,7 +319,9 @@ def _one_series(cfg, panel) -> tuple[Any, dict[str, dict[str, Any]]]:
 
 def summary_line(auto: dict[str, dict[str, Any]]) -> str:
     """One line of the choices: ``auto: lookback 36 (3 seasons of 12); log (...); ...``."""
-    parts = [f"{key} column {auto[key]['value']!r} ({auto[key]['why']})" for key in ("time", "target") if key in auto]
+    parts = [f"{key} column {auto[key]['value']!r} ({auto[key]['why']})" for key in ("time", "target", "id")
+             if key in auto]
+    parts += [f"season {auto['season']['value']} ({auto['season']['why']})"] if "season" in auto else []
     groups: dict[str, list[str]] = {}            # choices with one reason are said once (many series: all of them)
     for name in AUTO_FIELDS:
         if name in auto:

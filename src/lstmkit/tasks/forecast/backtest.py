@@ -25,9 +25,11 @@ from lstmkit.errors import LstmkitError
 from lstmkit.runs import atomic_write, write_json
 from lstmkit.config import require_positive_int
 from lstmkit.tasks.forecast.baselines import naive_forecast, seasonal_naive_forecast
+from lstmkit.tasks.forecast.data import load_table
 from lstmkit.tasks.forecast.fastpath import fold_forecasts
 from lstmkit.tasks.forecast.metrics import METRIC_NAMES, ZERO_SCALE, mape_points
 from lstmkit.tasks.forecast.times import time_values
+from lstmkit.tasks.forecast.tsffile import is_tsf, tsf_settings
 
 __all__ = ["backtest"]
 
@@ -46,7 +48,11 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
     if model is None:
         raise LstmkitError("nothing to backtest", "pass a run folder (--run) or settings (--config)")
     given = hasattr(model, "net_")                   # a fitted model is used as it is, unless refit
-    cfg = model.config_ if given else model.config
+    cfg = model.config_ if given else copy.deepcopy(model.config)
+    if not given:                                    # a .tsf file's columns, horizon and frequency, as fit takes them
+        data = load_table(data) if cfg.format == "long" and is_tsf(data) else data
+        tsf_settings(cfg, data)
+        cfg.horizon = 1 if cfg.horizon is None else cfg.horizon
     H = cfg.horizon
     if step is not None:
         require_positive_int("step", step, "--step")

@@ -28,7 +28,7 @@ def check_config(cfg) -> None:
     left to be chosen from the data (None, :mod:`~lstmkit.tasks.forecast.auto`) passes."""
     for name in ("lookback", "horizon", "hidden_size", "num_layers"):
         v = getattr(cfg, name)
-        if v is None and name in ("lookback", "hidden_size", "num_layers"):     # chosen from the data
+        if v is None:                     # chosen from the data (the horizon: a .tsf file's @horizon, else 1)
             continue
         if not _whole(v, 1):
             raise LstmkitError(f"`{name}` must be a positive integer, got {v!r}", f"pass --{name.replace('_', '-')} 1 or more")

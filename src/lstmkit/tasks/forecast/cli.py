@@ -47,14 +47,16 @@ def report(est) -> None:
 train = add_train_command(
     app, ForecastConfig, "lstmkit.tasks.forecast.estimator:Forecaster", report,
     doc="Train a forecaster; print test metrics beside naive, seasonal-naive and ETS baselines.",
-    files={"data": "CSV, TSV, JSON(L), Excel or Parquet file with the series (or 'data:' in --config)."},
+    files={"data": "CSV, TSV, JSON(L), Excel, Parquet or .tsf (Monash archive) file with the series "
+                   "(or 'data:' in --config)."},
     required=("data", "no data given", "pass --data FILE.csv (or 'data:' in the --config file)"),
     resume=lambda cls, run, files, flags: cls.resume(run, data=files["data"], **flatten_config(flags)))
 
 
 @app.command()
 def predict(run: Path = typer.Option(..., help="Run folder from 'train'."),
-            data: Path = typer.Option(..., help="Series to forecast from (its last rows are the history)."),
+            data: Path = typer.Option(..., help="Series to forecast from (its last rows are the history; "
+                                                "any file train reads)."),
             out: Optional[Path] = typer.Option(None, help="Write the forecast here instead of stdout (.csv, .tsv, "
                                                                ".parquet, .json, .jsonl or .xlsx)."),
             engine: str = typer.Option("auto", help="torch, onnx (RUN/model.onnx via onnxruntime), or auto.")):
@@ -68,7 +70,7 @@ def predict(run: Path = typer.Option(..., help="Run folder from 'train'."),
 
 @app.command()
 def evaluate(run: Path = typer.Option(..., help="Run folder from 'train'."),
-             data: Path = typer.Option(..., help="Series to evaluate on (its test part)."),
+             data: Path = typer.Option(..., help="Series to evaluate on (its test part; any file train reads)."),
              as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")):
     """Metrics on the test part of the data, beside the baselines."""
     from lstmkit.tasks.forecast.estimator import Forecaster

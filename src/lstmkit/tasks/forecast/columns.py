@@ -3,12 +3,14 @@
     frame_columns(data, cfg)       path / DataFrame  ->  (long table, id column, time column, targets)
 
 Long tables (one row per series and step) are read as they are; wide ones (a time column and one
-column per series) and M4's files (one row per series) are made long. The table's blank rows are
+column per series), M4's files (one row per series) and the Monash archive's ``.tsf`` files (a line
+per series: :mod:`~lstmkit.tasks.forecast.tsffile`) are made long. The table's blank rows are
 dropped, and an id column is read as the series' names (:func:`series_labels`).
 """
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,6 +19,7 @@ from lstmkit.data.textfile import blank_rows
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.data import any_number, load_table, numbers_or_none, numeric_column
 from lstmkit.tasks.forecast.integer_times import period_time
+from lstmkit.tasks.forecast.tsffile import is_tsf
 
 __all__ = ["frame_columns", "series_labels", "drop_blank_rows"]
 
@@ -27,6 +30,9 @@ def frame_columns(data, cfg) -> tuple[pd.DataFrame, str | None, str | None, list
     A table without a time column whose index holds dates (e.g. a pandas Series of a
     DatetimeIndex) gets that index as its time column; so does a table whose date index bears
     the named time column's name (``df.set_index(time)``)."""
+    if cfg.format != "long" and is_tsf(data):
+        raise LstmkitError(f"--format {cfg.format} does not apply to {Path(data).name}: a .tsf file is read as the "
+                           "long table of its series", "drop --format")
     if cfg.format == "m4":
         if not isinstance(data, (str, bytes)) and not hasattr(data, "__fspath__"):
             if isinstance(data, pd.DataFrame) and {"id", "t", "value"} <= set(map(str, data.columns)):

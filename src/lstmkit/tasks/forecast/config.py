@@ -21,7 +21,7 @@ class ForecastConfig(TaskConfig):
     fields that default to None (``lookback``, ``deseason``, ``log``, ``segment``, ``highway``,
     ``hidden_size``, ``num_layers``, ``scaler``, ``ensemble``, ``combine``, ``samples_per_epoch``) are
     chosen from the training data when left unset (:mod:`lstmkit.tasks.forecast.auto`); set one and
-    it is used as given."""
+    it is used as given. ``horizon`` left unset is a ``.tsf`` file's ``@horizon``, else 1."""
 
     target: list[str] = field(default_factory=list)  # target column(s), comma-separated; none: the table's one
                                     # column of numbers besides time, id and the inputs named
@@ -30,7 +30,8 @@ class ForecastConfig(TaskConfig):
     features: list[str] = field(default_factory=list)  # extra input columns, comma-separated
     lookback: int | None = None     # past steps the model sees; None: chosen from the training data
                                     # (3 seasons, or 4 horizons without one; shorter for short series)
-    horizon: int = 1                # future steps predicted at once (direct multi-output)
+    horizon: int | None = None      # future steps predicted at once (direct multi-output); None: a .tsf
+                                    # file's @horizon, else 1
     model: Encoder = "lstm"         # encoder from lstmkit.nn.zoo: lstm | gru | bilstm | bigru | lstm-attention
                                     # | cnn-lstm | transformer | tcn
     head: Literal["linear", "mlp"] = "linear"  # linear | mlp (Dense 25 -> Dense out, the tutorial's Keras head)

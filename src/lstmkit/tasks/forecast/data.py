@@ -6,7 +6,8 @@
     :mod:`lstmkit.tasks.forecast.times`)
 
 A file is read by :func:`lstmkit.data.tables.read_frame`, as every task reads its tables (a
-spreadsheet's or a logger's export reads as it is).
+spreadsheet's or a logger's export reads as it is); a ``.tsf`` file of the Monash forecasting archive
+by :func:`lstmkit.tasks.forecast.tsffile.read_tsf`, as the long table of its series.
 
 Every user mistake (missing file, unknown column, text in a numeric column, empty cells,
 duplicate timestamps, a series too short to split) raises :class:`LstmkitError` with a fix.
@@ -24,6 +25,7 @@ import pandas as pd
 from lstmkit.data.tables import read_frame
 from lstmkit.data.textfile import check_unique_columns, closest_name, comma_decimals, row_place, without_row_numbers
 from lstmkit.errors import LstmkitError
+from lstmkit.tasks.forecast.tsffile import is_tsf, read_tsf
 
 __all__ = ["load_table", "column_list", "one_role_each", "numeric_column", "numbers_or_none", "any_number"]
 
@@ -34,11 +36,12 @@ def load_table(data: Any) -> pd.DataFrame:
 
     ``data`` may be a path to ``.csv`` / ``.tsv`` / ``.txt`` (separator sniffed) / ``.parquet`` /
     ``.xlsx`` (the first sheet with cells) / ``.json`` (records or columns) / ``.jsonl`` (one record per line)
-    (CSV-like and JSON files may be compressed, e.g. ``.csv.gz``), a DataFrame (copied), a pandas Series,
+    (CSV-like and JSON files may be compressed, e.g. ``.csv.gz``) / ``.tsf`` (the Monash archive's, or
+    ``.tsf.gz``: the long table of its series), a DataFrame (copied), a pandas Series,
     or a numpy array / list: 1-D becomes column ``"y"``, 2-D columns ``"y0", "y1", …``.
     """
     if isinstance(data, (str, os.PathLike)):
-        df = read_frame(Path(data))
+        df = read_tsf(data) if is_tsf(Path(data)) else _read_file(Path(data))
     elif isinstance(data, pd.DataFrame):
         check_unique_columns(data, " of the DataFrame")
         df = _plain_pandas(data.copy())
@@ -53,6 +56,17 @@ def load_table(data: Any) -> pd.DataFrame:
         raise LstmkitError("the data has no rows" if df.shape[1] else "the data has no columns",
                            "supply a table with a header row and at least one data row")
     return without_row_numbers(df)         # the index to_csv wrote: it was a target, a series (wide) or a feature
+
+
+def _read_file(path: Path) -> pd.DataFrame:
+    """A table file every task reads (:func:`~lstmkit.data.tables.read_frame`); an unknown type's
+    fix names the .tsf files forecasting reads as well."""
+    try:
+        return read_frame(path)
+    except LstmkitError as e:
+        if e.message.startswith("unknown file type") and e.hint:
+            raise LstmkitError(e.message, e.hint.replace(" (or convert", ", .tsf, .tsf.gz (or convert")) from None
+        raise
 
 
 def _plain_pandas(df: pd.DataFrame) -> pd.DataFrame:

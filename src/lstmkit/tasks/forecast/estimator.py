@@ -32,6 +32,7 @@ from lstmkit.tasks.forecast.probabilistic import quantiles_of
 from lstmkit.tasks.forecast.surface import DeploySurface
 from lstmkit.tasks.forecast.integer_times import period_columns, period_time
 from lstmkit.tasks.forecast.times import date_columns
+from lstmkit.tasks.forecast.tsffile import tsf_settings
 from lstmkit.tasks.forecast.windows import min_points, split_panel
 
 __all__ = ["Forecaster"]
@@ -123,11 +124,16 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         found = {}
         if cfg.format in ("long", "wide"):
             data = _read_once(data)
-            if cfg.time is None:
-                cfg.time, found = implied_time(data, cfg)
-            if not cfg.target and cfg.format == "long":
-                cfg.target, named = implied_target(data, cfg)
-                found = {**found, **named}
+            found = tsf_settings(cfg, data)            # a .tsf file names its columns, horizon and frequency
+            if found is None:
+                found = {}
+                if cfg.time is None:
+                    cfg.time, found = implied_time(data, cfg)
+                if not cfg.target and cfg.format == "long":
+                    cfg.target, named = implied_target(data, cfg)
+                    found = {**found, **named}
+        if cfg.horizon is None:
+            cfg.horizon = 1
         check_config(cfg)
         check_part_sizes(cfg)
         cfg, auto = auto_defaults(cfg, data)
@@ -156,7 +162,7 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
                     f"drop --{key.replace('_', '-')} to resume, or start a new run without --resume")
         # the settings chosen from the data are chosen again (same data, same choice): left unset as the
         # original call left them, so that the choices made after training (--combine) see the same call
-        chosen = {k: None for k in (meta.get("auto") or {}) if k in (*AUTO_FIELDS, "time")}
+        chosen = {k: None for k in (meta.get("auto") or {}) if k in (*AUTO_FIELDS, "time", "id", "horizon", "season")}
         free = {k: v for k, v in overrides.items() if k in RunEstimator._RESUME_FREE and v is not None}
         est = cls(**{**saved, **chosen, **free})
         est.auto_ = meta.get("auto") or {}
@@ -265,8 +271,8 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         if missing:                  # a default would silently give another model's forecasts
             raise LstmkitError(f"{path}/{META_FILE} has no config.{missing[0]} (the file was edited or damaged)",
                                "restore the run folder from a backup or retrain the model")
-        unset = [k for k in AUTO_FIELDS if k not in ("ensemble", "combine", "samples_per_epoch")    # None: every window
-                 and k in config and config[k] is None]
+        unset = [k for k in (*AUTO_FIELDS, "horizon") if k not in ("ensemble", "combine", "samples_per_epoch")
+                 and k in config and config[k] is None]        # samples_per_epoch None: every window
         if unset:                    # a trained run records the value it used, never "choose from the data"
             raise LstmkitError(f"{path}/{META_FILE} has config.{unset[0]} = null, not the value the run was trained "
                                "with (the file was edited or damaged)",
