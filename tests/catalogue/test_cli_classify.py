@@ -38,6 +38,7 @@ def d(tmp_path_factory):
     (d / "series_big.tsv").write_text("".join(f"{'up' if k % 2 else 'down'}\t1.0\t2.0\t{'1e300' if k == 3 else '3.0'}\n"
                                               for k in range(20)))
     (d / "series_nan.tsv").write_text("".join(f"{'up' if k % 2 else 'down'}\t1.0\tinf\t3.0\n" for k in range(20)))
+    (d / "series_underscore.tsv").write_text("".join(f"{'up' if k % 2 else 'down'}\t1.0\t1_000\t3.0\n" for k in range(20)))
     (d / "series_text.tsv").write_text("".join(f"{'up' if k % 2 else 'down'}\t1.0\tabc\t3.0\n" for k in range(20)))
     long = "".join(f"{k};{t};{rng.standard_normal():.4f};{'up' if k % 2 else 'down'}\n".replace(".", ",")
                    for k in range(20) for t in range(6))
@@ -149,7 +150,8 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train("--encoding", "klingon"), 2, "klingon"),
     (_series("ragged.tsv"), 2, "--unequal-length"),
     (_series("series_big.tsv"), 2, "sequence 4 of"),
-    (_series("series_nan.tsv"), 2, "inf"),
+    (_series("series_nan.tsv"), 2, "series_nan.tsv line 1: value 2 is infinite ('inf')"),     # was 'sequence 1 of'
+    (_series("series_underscore.tsv"), 2, "line 1: value 2 is not a number ('1_000')"),        # float() read 1000
     (_series("series_text.tsv"), 2, "abc"),
     (_series("series_big.tsv", "--scaler", "log"), 2, "log"),
     # timeseriesclassification.com's downloads: sktime's .ts and Weka's .arff

@@ -134,10 +134,16 @@ def parse_series_lines(lines: Sequence[str], labelled: bool, where: str = "",
         values = np.empty(len(cells))
         for j, c in enumerate(cells):
             try:
+                if "_" in c:                    # float() reads 1_000, a Python literal no UCR file holds
+                    raise ValueError(c)
                 values[j] = float(c) if c.strip() else np.nan
             except ValueError:
                 raise LstmkitError(f"{where}line {lineno}: value {j + 1} is not a number ({c[:20]!r})",
                                    "one series per line: the label first, then numbers only") from None
+        if np.isinf(values).any():
+            j = int(np.flatnonzero(np.isinf(values))[0])
+            raise LstmkitError(f"{where}line {lineno}: value {j + 1} is infinite ({cells[j][:20]!r})",
+                               "fix or remove that value (an empty cell or NaN at a series' end is padding)")
         valid = np.flatnonzero(~np.isnan(values))
         if valid.size == 0:
             raise LstmkitError(f"{where}line {lineno} has no values", "remove the line or fill in the series")
