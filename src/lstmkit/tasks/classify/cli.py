@@ -73,7 +73,7 @@ def _read_input(est, data: str, encoding: Optional[str], text: Optional[str] = N
         raise LstmkitError("no input on standard input", "pipe one text (or one series) per line")
     if est.kind == "text":
         return lines
-    from lstmkit.tasks.classify.series import parse_series_lines
+    from lstmkit.tasks.classify.ucrfile import parse_series_lines
     seqs, _ = parse_series_lines(lines, labelled=False, where="stdin ")
     steps = est.steps_ if not est.config_.unequal_length else None
     if steps and est.scaler_.n_columns_ == 1 and all(len(s) == steps + 1 for s in seqs):

@@ -1,13 +1,12 @@
 """Numeric sequences for classification: UCR TSV (label first, one series a line; also a CSV
-with no header), sktime / aeon .ts and Weka .arff files (:mod:`~lstmkit.tasks.classify.tsfile`,
-:mod:`~lstmkit.tasks.classify.arfffile`), long tables
+with no header: :mod:`~lstmkit.tasks.classify.ucrfile`), sktime / aeon .ts and Weka .arff files
+(:mod:`~lstmkit.tasks.classify.tsfile`, :mod:`~lstmkit.tasks.classify.arfffile`), long tables
 (sample, t, features…, label) and wide tables (one row per sample) as .csv, .xlsx or .parquet,
 DataFrames, or arrays with labels ``y``. Every user mistake raises :class:`LstmkitError` naming
 the row and a fix."""
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -15,7 +14,6 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from lstmkit.data.columns import parses_as_float
 from lstmkit.data.tables import PARQUET, SHEETS, read_table
 from lstmkit.data.textfile import column_strings as _as_strings
 from lstmkit.data.textfile import comma_decimals
@@ -29,8 +27,9 @@ from lstmkit.tasks.classify.labels import label_cells as _labels
 from lstmkit.tasks.classify.labels import labelled_rows, labels_from_y
 from lstmkit.tasks.classify.arfffile import read_arff
 from lstmkit.tasks.classify.tsfile import read_ts
+from lstmkit.tasks.classify.ucrfile import is_table_header, parse_series_lines
 
-__all__ = ["SeriesData", "read_series", "parse_series_lines"]
+__all__ = ["SeriesData", "read_series"]
 
 
 @dataclass
@@ -81,7 +80,7 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
             header = text.split("\n", 1)[0]
             sep = named or header_separator(header, ",")
             firsts = {ln.split(sep, 1)[0].strip() for ln in text.splitlines()[1:]}
-            if _is_table_header(header, sep, label, firsts):          # a long or wide table
+            if is_table_header(header, sep, label, firsts):          # a long or wide table
                 out = _series_from_long(parse_table(text, path, sep, first_line=first_line), label, sample, time,
                                         features, require_label, f" in {path}")
             else:                          # UCR's own layout, label first (a .csv of it has no header)
@@ -116,63 +115,6 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
     _check_finite(out.seqs, str(data) if isinstance(data, (str, os.PathLike)) else "the data")
     _check_lengths([len(s) for s in out.seqs], unequal_length)
     return out
-
-
-def parse_series_lines(lines: Sequence[str], labelled: bool, where: str = "",
-                       first_line: int = 1) -> tuple[list[np.ndarray], list[str] | None]:
-    """One series per line, values split on tabs, commas or spaces (label first when
-    ``labelled``). Trailing empty / NaN cells are padding (UCR's way of storing unequal lengths).
-    Messages number ``lines[0]`` as line ``first_line``."""
-    seqs, labels = [], []
-    for lineno, line in enumerate(lines, first_line):
-        if not line.strip():
-            continue
-        cells = re.split(r"\t|,|\s+", line.strip())
-        if labelled:
-            labels.append(cells[0].strip())
-            cells = cells[1:]
-        values = np.empty(len(cells))
-        for j, c in enumerate(cells):
-            try:
-                if "_" in c:                    # float() reads 1_000, a Python literal no UCR file holds
-                    raise ValueError(c)
-                values[j] = float(c) if c.strip() else np.nan
-            except ValueError:
-                raise LstmkitError(f"{where}line {lineno}: value {j + 1} is not a number ({c[:20]!r})",
-                                   "one series per line: the label first, then numbers only") from None
-        if np.isinf(values).any():
-            j = int(np.flatnonzero(np.isinf(values))[0])
-            raise LstmkitError(f"{where}line {lineno}: value {j + 1} is infinite ({cells[j][:20]!r})",
-                               "fix or remove that value (an empty cell or NaN at a series' end is padding)")
-        valid = np.flatnonzero(~np.isnan(values))
-        if valid.size == 0:
-            raise LstmkitError(f"{where}line {lineno} has no values", "remove the line or fill in the series")
-        values = values[: valid[-1] + 1]
-        if np.isnan(values).any():
-            raise LstmkitError(f"{where}line {lineno} has a missing value at position "
-                               f"{int(np.flatnonzero(np.isnan(values))[0]) + 1}", "fill or interpolate it")
-        seqs.append(values[:, None])                                       # [T, 1]
-    return seqs, (labels if labelled else None)
-
-
-def _is_table_header(line: str, sep: str, label: str, firsts: set[str]) -> bool:
-    """Whether a file's first line names columns rather than holding a UCR series (label first,
-    then numbers): the label column's name among its cells, an empty first cell (pandas'
-    index), names in most of its cells after the first (empty ones are UCR's padding;
-    one stray word in a series stays a UCR line and its error), or text before the numbers
-    0, 1, 2, … (a DataFrame's columns, as ``to_csv`` writes them) that no later line starts
-    with (``firsts``: a UCR label repeats, a column name does not)."""
-    cells = [c.strip().strip('"') for c in line.split(sep)]
-    first, rest = cells[0], [c for c in cells[1:] if c]
-    if not rest:
-        return False
-    if label in cells or first == "" or 2 * sum(not parses_as_float(c) for c in rest) > len(rest):
-        return True
-    if parses_as_float(first) or first in firsts or not all(parses_as_float(c) for c in rest):
-        return False
-    steps = [float(c) for c in rest]
-    return (len(steps) >= 3 and steps[0] in (0.0, 1.0)
-            and steps == [steps[0] + k for k in range(len(steps))])
 
 
 def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, features: Sequence[str],
