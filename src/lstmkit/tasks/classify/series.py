@@ -7,6 +7,7 @@ the row and a fix."""
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -155,16 +156,19 @@ def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, feat
                                f"(first: {row_place(df, bad[0])}, {str(col.iloc[bad[0]])[:20]!r})",
                                "fill them, or pass --features with numeric columns only")
         values[:, j] = num.to_numpy(dtype=np.float64)
-    t = _time_order(t_col)
-    if isinstance(t, int):
-        raise LstmkitError(f"time column {time!r}{where} must hold numbers or date-times: {row_place(df, t)} has "
-                           f"{str(t_col.iloc[t])[:25]!r}", "number the steps 0, 1, 2, … per sample, "
-                           "or write time stamps such as 2024-01-31 12:00:00 (no empty cells)")
+    t, *other = _time_orders(df, t_col, time, where)
     labels_all = _labels(df[[c for c in df.columns if str(c) == label][0]], where, require_label) if has_label else None
     ids, keys = _sample_keys(s_col, sample, where)
     seqs, labels, sample_ids, firsts = [], [], [], []
     codes, uniques = pd.factorize(keys)               # first-appearance order
     order = np.lexsort((t, codes))                    # by sample, then time
+    if other and not np.array_equal(order, np.lexsort((other[0], codes))):
+        k = int(np.flatnonzero(t != other[0])[0])
+        day, month = (pd.Timestamp(v[k], unit="s") for v in (t, other[0]))       # the orders: day first, month first
+        raise LstmkitError(f"time column {time!r}{where} is ambiguous: {str(t_col.iloc[k]).strip()!r} ({row_place(df, k)}) "
+                           f"reads as {day:%d %B %Y} (day first) or {month:%d %B %Y} (month first), every date fits "
+                           "both and the two order a sample's steps differently", "write ISO dates such as "
+                           "2024-01-31 (or 2024-01-31 12:00), which read one way only")
     bounds = np.flatnonzero(np.diff(codes[order])) + 1
     for rows in np.split(order, bounds):
         same = np.flatnonzero(np.diff(t[rows]) == 0)
@@ -206,18 +210,41 @@ def _sample_keys(col: pd.Series, name: str, where: str) -> tuple[list[str], np.n
     return ids, (num.to_numpy() if not num.isna().any() else np.asarray(ids, dtype=object))
 
 
-def _time_order(col: pd.Series) -> np.ndarray | int:
+# day and month, in either order, first in a date: 31/01/2024, 1.2.24, 01-02-2024 12:00
+_DMY = r"^(\d{1,2})[./-](\d{1,2})[./-]\d{2,4}(?!\d)"
+
+
+def _time_orders(df: pd.DataFrame, col: pd.Series, name: str, where: str) -> list[np.ndarray]:
     """The time column as numbers that order the steps: its numbers, or its date-times (a logger's
-    time stamps) as seconds; else the position of the first cell that is neither (in a column
-    of numbers, the first that is no number)."""
+    time stamps) as seconds. Dates such as 01/02/2024 read in each order of day and month that
+    every cell fits (pandas read 01/02 month first and 28/01 day first in one column, and put
+    28/01 before 01/02): one array, or two when both orders fit. A cell that is neither number nor
+    date, or a column that mixes the orders, is an error."""
     t = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64)
     if not np.isnan(t).any():
-        return t
-    stamps = pd.to_datetime(col, errors="coerce", utc=True, format="mixed")   # offsets -> one clock; naive: UTC
-    if stamps.isna().any():
-        bad = np.isnan(t) if not np.isnan(t).all() else stamps.isna().to_numpy()
-        return int(np.flatnonzero(bad)[0])
-    return (stamps - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy(dtype=np.float64)
+        return [t]
+    text = col.astype(str).str.strip()
+    dm = text.str.extract(_DMY).astype(float)
+    shaped = dm[0].notna().to_numpy()
+    firsts = [first for first, against in ((True, dm[1] > 12), (False, dm[0] > 12)) if not against.any()]
+    if shaped.any() and not firsts:
+        a, b = (text.iloc[int(np.flatnonzero(m.to_numpy())[0])] for m in (dm[0] > 12, dm[1] > 12))
+        raise LstmkitError(f"time column {name!r}{where} mixes day-first dates ({a!r}) and month-first dates ({b!r})",
+                           "write ISO dates such as 2024-01-31 (or 2024-01-31 12:00), which read one way only")
+    orders = []
+    for first in firsts if shaped.any() else [False]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")          # dateutil's notes on guessing
+            parts = [pd.to_datetime(text[cells], errors="coerce", utc=True, format="mixed", dayfirst=day_first)
+                     for cells, day_first in ((~shaped, False), (shaped, first)) if cells.any()]   # ISO: year first
+        stamps = pd.concat(parts).sort_index() if len(parts) > 1 else parts[0]     # offsets -> one clock; naive: UTC
+        if stamps.isna().any():
+            bad = int(np.flatnonzero(np.isnan(t) if not np.isnan(t).all() else stamps.isna().to_numpy())[0])
+            raise LstmkitError(f"time column {name!r}{where} must hold numbers or date-times: {row_place(df, bad)} has "
+                               f"{str(col.iloc[bad])[:25]!r}", "number the steps 0, 1, 2, … per sample, "
+                               "or write time stamps such as 2024-01-31 12:00:00 (no empty cells)")
+        orders.append((stamps - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy(dtype=np.float64))
+    return orders
 
 
 ID_NAMES = {"id", "sample", "sample_id", "name", "key", "case", "subject"}
