@@ -30,9 +30,10 @@ def _report(est) -> None:
     names = {"test": "Test", "val": "Validation", "train": "Training"}
     for part, m in est.metrics_.items():
         typer.echo(f"\n{names.get(part, part)} metrics, {format_report(m)}")
-        if part == "train":
-            typer.echo("(scored on the data it trained on, none held out: they flatter the model; "
-                       "pass --test FILE (or --val FILE) for scores on unseen data)")
+        if part == "train":          # a --test file's scores follow: no advice to pass one
+            typer.echo("(scored on the data it trained on, none held out: they flatter the model"
+                       + ("; the test metrics below are on unseen data)" if "test" in est.metrics_ else
+                          "; pass --test FILE (or --val FILE) for scores on unseen data)"))
     echo_run_end(est, lead="\n")
 
 
