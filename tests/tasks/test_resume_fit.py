@@ -145,3 +145,18 @@ def test_in_memory_validation_data_left_out_of_a_resume_is_refused_and_old_runs_
     (est.run_dir_ / "lstmkit.json").write_text(json.dumps(meta))
     fitted = lstmkit.SequenceClassifier(**QUICK).fit(X_OTHER, Y_SERIES, run_dir=est.run_dir_, resume=True)
     assert fitted.result_.epochs_run == 3
+
+
+def test_resume_refuses_other_recordings_given_in_memory(tmp_path):
+    """Speech takes (path, text) pairs in memory: another transcript in their place resumed silently."""
+    from speech_data import write_manifest
+    manifest = write_manifest(tmp_path, 12, seed=0)
+    pairs = [(str(tmp_path / p), t) for p, t in (line.split(",") for line in manifest.read_text().splitlines()[1:])]
+    tiny = dict(QUICK, n_mels=8, channels=8, subsample=1, batch_size=4)
+    est = lstmkit.SpeechRecognizer(**tiny)
+    with pytest.raises(TrainingInterrupted):
+        est.fit(pairs, out=tmp_path / "runs", callbacks=[_CtrlCAfterEpoch1()])
+    other = pairs[:-1] + [(pairs[-1][0], pairs[-1][1] + "a")]
+    with pytest.raises(LstmkitError, match=r"the data changed since .* the list given as data is not the one"):
+        lstmkit.SpeechRecognizer(**tiny).fit(other, run_dir=est.run_dir_, resume=True)
+    assert lstmkit.SpeechRecognizer(**tiny).fit(pairs, run_dir=est.run_dir_, resume=True).result_.epochs_run == 3
