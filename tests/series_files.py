@@ -43,6 +43,8 @@ def scored_alike(tmp_path, capsys, train, test, twin):
     code, text, err = run_cli(["classify", "train", "--series", "--data", train, "--test", test, "--epochs", 2,
                                "--hidden-size", 8, "--progress", "off", "--out", tmp_path / "runs"], capsys)
     assert code == 0 and "Test metrics, 8 examples" in text, err
+    # the training scores' note told a user who had passed --test to pass one
+    assert "none held out: they flatter the model; the test metrics below are on unseen data)" in text, text
     (run,) = (tmp_path / "runs").iterdir()
     scores = []
     for data in (test, twin):

@@ -60,7 +60,7 @@ def test_lazily_mounted_commands_show_their_own_help(capsys, monkeypatch):
     assert code == 0 and all(name in out for name in ("forecast", "compare", "export", "serve", "inspect", "tune"))
 
 
-LIGHT = ("typer", "lstmkit.cli_config", "lstmkit.table_out", "lstmkit.config", "lstmkit.errors")
+LIGHT = ("typer", "lstmkit.cli_config", "lstmkit.cli_train", "lstmkit.table_out", "lstmkit.config", "lstmkit.errors")
 
 
 @pytest.mark.parametrize("task", ["forecast", "classify", "translate", "lm", "speech"])

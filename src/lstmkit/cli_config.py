@@ -14,22 +14,16 @@ config and of its nested :class:`~lstmkit.config.TrainConfig`:
 The command function receives ``flags``: a nested dict (``train:`` block as in YAML) of the
 options given on the command line, and nothing else, so the config's defaults (and a task's
 own defaults) apply to everything the user did not say. :func:`resolve_params` lays those
-flags over a ``--config`` YAML file. :func:`add_train_command` declares a task's whole ``train``
-command (its data-file options, the generated ones, ``--config/--out/--resume``) from a few
-callables of the task. Nothing here imports a task.
+flags over a ``--config`` YAML file. :mod:`lstmkit.cli_train` builds a task's whole ``train``
+command on these. Nothing here imports a task.
 """
 from __future__ import annotations
 
 import ast
-import contextlib
 import dataclasses
-import difflib
 import functools
-import importlib
 import inspect
 import io
-import os
-import sys
 import textwrap
 import tokenize
 import typing
@@ -38,12 +32,10 @@ from typing import Any, Callable, Literal, Optional
 
 import typer
 
-from lstmkit.config import TrainConfig, field_types, flag, flatten_config, load_yaml, split_train_params
-from lstmkit.errors import LstmkitError
-from lstmkit.runs import META_FILE
+from lstmkit.config import TrainConfig, field_types, flag, load_yaml, split_train_params
 
-__all__ = ["config_options", "field_help", "option_specs", "resolve_params", "OptionSpec", "ALIASES", "add_train_command",
-           "check_resume_flags", "echo_run_end", "progress_option", "task_app"]
+__all__ = ["config_options", "field_help", "option_specs", "resolve_params", "OptionSpec", "ALIASES", "literal_help",
+           "progress_option"]
 
 ALIASES: dict[str, tuple[str, ...]] = {"max_epochs": ("--epochs",), "num_layers": ("--layers",),
                                        "relative": (" /--absolute",), "lowercase": (" /--keep-case",)}
@@ -238,170 +230,3 @@ def literal_help(command: Any) -> Any:
     for sub in (getattr(command, "commands", None) or {}).values():
         literal_help(sub)
     return command
-
-
-def task_app(help: str) -> typer.Typer:
-    """A task's sub-command group (``lstmkit lm ...``): bare, it prints its help."""
-    return typer.Typer(help=help, no_args_is_help=True, add_completion=False)
-
-
-def add_train_command(app: typer.Typer, config_cls: type, estimator: str, report: Callable[[Any], None], *,
-                      doc: str, files: dict[str, str], required: tuple[str, str, str] | None = None,
-                      keywords: dict[str, str] | None = None,
-                      fit: Callable[[type, dict[str, str | None], dict[str, Any], Path], Any] | None = None,
-                      resume: Callable[[type, Path, dict[str, str | None], dict[str, Any]], Any] | None = None,
-                      check: Callable[[dict[str, Any], dict[str, Any]], None] | None = None,
-                      ) -> Callable[..., None]:
-    """Add the ``train`` command of a task to ``app`` and return it.
-
-    ``estimator`` (``"module:Class"``) is imported when the command runs, not before. ``files``
-    maps each data-file option (``data``, ``src_file``, ... -> ``--data``, ``--src-file``) to its
-    help; a file is given as the flag or as the same key in the ``--config`` YAML (the flag wins)
-    and reaches the task as a string (or None). ``doc`` is the command's help. With ``--resume RUN``
-    the command calls ``resume(Class, RUN, files from the flags, flags)``, else ``fit(Class, files,
-    settings, out)`` with the YAML-and-flags settings as flat keywords (file keys removed);
-    ``report`` prints the estimator either returns. Without them it calls
-    ``Class(**settings).fit(**files, out=out)`` and ``Class.resume(RUN, **files)``, the files named
-    as in ``keywords`` (file key -> the estimator's keyword, e.g. ``{"val": "val_data"}``).
-    ``required`` = (file key, message, hint): the :class:`LstmkitError` raised when that file is
-    given neither way. ``check(flags, settings)`` (optional) sees the settings given as flags and
-    all of them (YAML and flags), flat, before anything is read: a flag that cannot act raises there."""
-    names = keywords or {}
-
-    def default_fit(cls, paths, settings, out):
-        return cls(**settings).fit(**{names.get(k, k): v for k, v in paths.items()}, out=out)
-
-    def default_resume(cls, run, paths, flags):
-        check_resume_flags(run, flags)
-        return cls.resume(run, **{names.get(k, k): v for k, v in paths.items()})
-
-    fit = fit or default_fit
-    resume_run = resume or default_resume   # the command's own keyword ``resume`` is the --resume folder
-
-    def train(*, config, out, resume: Path | None, flags: dict, **given: Path | None) -> None:
-        module, _, name = estimator.partition(":")
-        cls = getattr(importlib.import_module(module), name)
-        given_str = {k: None if v is None else str(v) for k, v in given.items()}
-        if resume is not None:
-            if config is not None:
-                raise LstmkitError(f"--config does not apply with --resume: {resume} continues with the settings it "
-                                   "recorded", "drop --config to resume, or start a new run without --resume")
-            # the run's own --out is fine; a --resume that names no run gets resume's own error (not found, not a run)
-            if (out != _DEFAULT_OUT and Path(out).resolve() != Path(resume).resolve().parent
-                    and (Path(resume) / META_FILE).is_file()):
-                raise LstmkitError(f"--out does not apply with --resume: {resume} is continued where it is, "
-                                   f"not in {out}", "drop --out to resume, or start a new run without --resume")
-            with _reader_may_leave():
-                report(resume_run(cls, resume, given_str, flags))
-            return
-        if config is not None:
-            _check_config_keys(config, config_cls, cls, files)
-        params = resolve_params(config, flags)
-        from_yaml = {k: params.pop(k, None) for k in files}
-        paths = {k: given_str[k] if given_str[k] is not None else None if from_yaml[k] is None else str(from_yaml[k])
-                 for k in files}
-        if required is not None and paths[required[0]] is None:
-            raise LstmkitError(required[1], required[2])
-        settings = flatten_config(params)
-        held_out = next((k for k in files if k.startswith("val") and paths[k] is not None), None)
-        if held_out is not None and "val_frac" in flatten_config(flags):    # the file is the validation part
-            raise LstmkitError(f"--val-frac applies without a validation file: {flag(held_out)} {paths[held_out]} "
-                               "is the validation part", "drop --val-frac (or the validation file)")
-        if check is not None:
-            check(flatten_config(flags), settings)
-        with _reader_may_leave():
-            report(fit(cls, paths, settings, out))
-
-    keyword = inspect.Parameter.KEYWORD_ONLY
-    params = [inspect.Parameter(name, keyword, default=typer.Option(None, help=text), annotation=Optional[Path])
-              for name, text in files.items()]
-    params += [inspect.Parameter(name, keyword) for name in ("config", "out", "resume")]
-    params.append(inspect.Parameter("flags", keyword, annotation=dict))
-    train.__signature__ = inspect.Signature(params)       # the typer options: one per data file
-    train.__annotations__ = {p.name: p.annotation for p in params if p.annotation is not inspect.Parameter.empty}
-    train.__doc__ = doc
-    command = config_options(config_cls, run_options=True)(train)
-    app.command()(command)
-    return command
-
-
-class _ReaderMayLeave:
-    """Standard output whose reader may leave (``train … | head -3``): the rest of the output goes
-    to /dev/null and training goes on. A broken pipe stopped training at the next progress line,
-    with exit 1, no word, and the run left unfinished (status ``training``)."""
-
-    def __init__(self, stream):
-        self._stream = stream
-
-    def write(self, text: str) -> int:
-        return self._guarded(self._stream.write, text) or len(text)
-
-    def flush(self) -> None:
-        self._guarded(self._stream.flush)
-
-    def _guarded(self, call, *args):
-        try:
-            return call(*args)
-        except BrokenPipeError:
-            null = os.open(os.devnull, os.O_WRONLY)       # the interpreter's last flush writes there too
-            os.dup2(null, self._stream.fileno())
-            os.close(null)
-
-    def __getattr__(self, name: str):
-        return getattr(self._stream, name)
-
-
-@contextlib.contextmanager
-def _reader_may_leave():
-    real = sys.stdout
-    sys.stdout = _ReaderMayLeave(real)
-    try:
-        yield
-    finally:
-        sys.stdout = real
-
-
-def _check_config_keys(config: Path, config_cls: type, cls: Any, files: dict[str, str]) -> None:
-    """A ``--config`` key that names no setting of the command (its config's and the trainer's
-    fields, the estimator's parameters, a data file) is an error naming the file (the estimator's
-    own refusal names only its class)."""
-    raw = load_yaml(config)
-    keys = [k for k in raw if k != "train"] + (list(raw["train"]) if isinstance(raw.get("train"), dict) else [])
-    fields = [f.name for c in (config_cls, TrainConfig) for f in dataclasses.fields(c) if f.name != "train"]
-    known = list(dict.fromkeys([*fields, *cls.parameter_names(), *files]))
-    for key in keys:
-        if key not in known:
-            close = difflib.get_close_matches(str(key), known, 1)
-            raise LstmkitError(f"{config}: unknown setting {key!r}",
-                               f"did you mean {close[0]!r}?" if close else f"the settings: {', '.join(known)}")
-
-
-def check_resume_flags(run: Path, flags: dict[str, Any]) -> None:
-    """``train --resume RUN`` continues RUN with the settings its ``lstmkit.json`` recorded (the
-    checkpoint is for that model): a flag that differs from them is an error (one equal to them
-    is fine). A finished or missing run is left to the resume itself to refuse."""
-    given = flatten_config(flags)
-    if not given:
-        return
-    from lstmkit.runs import read_meta
-    try:
-        meta = read_meta(run)
-    except LstmkitError:
-        return
-    if meta.get("status") == "finished":
-        return
-    saved = flatten_config(meta.get("config") or {})
-    for key, value in given.items():
-        if key not in saved or saved[key] != value:
-            raise LstmkitError(f"{run} was trained with {key}={saved.get(key)!r}; --resume continues it with its "
-                               f"recorded settings, so {flag(key)} {value!r} would be ignored",
-                               f"drop {flag(key)} to resume, or start a new run without --resume")
-
-
-def echo_run_end(est, lead: str = "", extra: str = "") -> None:
-    """The last lines of every ``train`` report: epochs run, the best epoch, early stop, run folder."""
-    r = est.result_
-    why = (f" (the time budget, --max-minutes {est.config_.train.max_minutes:g}, ended training)"
-           if getattr(r, "out_of_time", False) else " (early stop)" if r.stopped_early else "")
-    typer.echo(f"{lead}epochs {r.epochs_run}, best epoch {r.best_epoch}{why}{extra}")
-    typer.echo(f"run folder: {est.run_dir_}")

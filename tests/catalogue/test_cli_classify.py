@@ -39,10 +39,15 @@ def d(tmp_path_factory):
     (d / "series_big.tsv").write_text("".join(f"{'up' if k % 2 else 'down'}\t1.0\t2.0\t{'1e300' if k == 3 else '3.0'}\n"
                                               for k in range(20)))
     (d / "series_nan.tsv").write_text("".join(f"{'up' if k % 2 else 'down'}\t1.0\tinf\t3.0\n" for k in range(20)))
+    (d / "series_underscore.tsv").write_text("".join(f"{'up' if k % 2 else 'down'}\t1.0\t1_000\t3.0\n" for k in range(20)))
     (d / "series_text.tsv").write_text("".join(f"{'up' if k % 2 else 'down'}\t1.0\tabc\t3.0\n" for k in range(20)))
     long = "".join(f"{k};{t};{rng.standard_normal():.4f};{'up' if k % 2 else 'down'}\n".replace(".", ",")
                    for k in range(20) for t in range(6))
     (d / "long_semicolon.csv").write_text("sample;t;value;label\n" + long)      # a European spreadsheet's CSV
+    for name, days in (("dates_two_ways.csv", ["11/01/2024", "12/01/2024", "01/02/2024"]),
+                       ("dates_both_orders.csv", ["28/01/2024", "01/29/2024", "01/30/2024"])):
+        (d / name).write_text("sample,t,value,label\n" + "".join(f"{k},{day},{s},{'up' if k % 2 else 'down'}\n"
+                                                                 for k in range(20) for s, day in enumerate(days)))
     (d / "long_excel.csv").write_bytes(("sample\tt\tvalue\tlabel\n" + long.replace(";", "\t")).encode("utf-16"))
     fake_run(d)
     return d
@@ -163,9 +168,14 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train("--encoding", "klingon"), 2, "klingon"),
     (_series("ragged.tsv"), 2, "--unequal-length"),
     (_series("series_big.tsv"), 2, "sequence 4 of"),
-    (_series("series_nan.tsv"), 2, "inf"),
+    (_series("series_nan.tsv"), 2, "series_nan.tsv line 1: value 2 is infinite ('inf')"),     # was 'sequence 1 of'
+    (_series("series_underscore.tsv"), 2, "line 1: value 2 is not a number ('1_000')"),        # float() read 1000
     (_series("series_text.tsv"), 2, "abc"),
     (_series("series_big.tsv", "--scaler", "log"), 2, "log"),
+    # pandas read 01/02 month first and 28/01 day first in one column: steps silently out of order
+    (_series("dates_two_ways.csv"), 2, "dates_two_ways.csv is ambiguous: '11/01/2024' (line 2) "
+     "reads as 11 January 2024 (day first) or 01 November 2024 (month first)"),
+    (_series("dates_both_orders.csv"), 2, "mixes day-first dates ('28/01/2024') and month-first dates ('01/29/2024')"),
     # timeseriesclassification.com's downloads: sktime's .ts and Weka's .arff
     (_series("regression.ts"), 2, "regression file (@targetLabel true, line 3)"),
     (_series("stamped.ts"), 2, "time-stamped values (@timeStamps true, line 1)"),

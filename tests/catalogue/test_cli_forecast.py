@@ -42,6 +42,9 @@ def d(tmp_path_factory):
     text.to_excel(d / "text.xlsx", index=False)                 # each format names the row as it numbers it
     text.astype({"time": str, "y": str}).to_parquet(d / "text.parquet")
     text.astype({"time": str}).to_json(d / "text.jsonl", orient="records", lines=True)
+    grouped = df.copy().astype({"y": object})
+    grouped["y"] = [f"{v:,.0f}" for v in 1000 + 500 * df["y"]]       # a spreadsheet's thousands: 1,234
+    grouped.to_csv(d / "thousands.csv", index=False)
     gaps = df.copy()
     gaps.loc[[3, 4], "y"] = np.nan
     gaps.to_csv(d / "gaps.csv", index=False)
@@ -137,6 +140,10 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train(data="text.parquet"), 2, "found '12,5kg' in row 6 "),           # was 'row 5' (counted from 0)
     (_train(data="text.jsonl"), 2, "found '12,5kg' in line 6 "),
     (_train(data="gaps.csv"), 2, "--fill"),
+    # was 'write numbers with a decimal point, or save the file separated by semicolons so that decimal commas read'
+    (_train(data="thousands.csv"), 2, "column 'y' holds numbers that read two ways: '6,003' in line 2 (120 such cells) "
+     "is 6003 with a thousands separator, or 6.003 with a decimal comma — write the numbers without thousands "
+     "separators (6003) or with a decimal point (6.003)"),
     # one frequency for all: the hourly series was read with daily seasons and forecast a day ahead, silently
     (_train("--id", "id", data="two_steps.csv"), 2, "series 'hourly' by 1 hour, series 'daily' by 1 day"),
     (_train(data="short.csv"), 2, "need at least"),

@@ -9,6 +9,7 @@ from lstmkit.errors import LstmkitError, TrainingInterrupted
 from lstmkit.runs import read_meta
 from lstmkit.train.callbacks import Callback
 from one_thread import one_thread_per_package  # noqa: F401  (autouse: one torch thread)
+from translate_data import make_pairs
 
 QUICK = dict(hidden_size=8, max_epochs=3, progress="off", tensorboard=False, doctor=False, seed=0)
 TEXTS = [f"the film {i} was {'good great fine bad awful poor'.split()[i % 6]}" for i in range(40)]
@@ -76,3 +77,86 @@ def test_a_forecast_interrupted_while_scoring_resumes(monkeypatch, tmp_path):
     assert read_meta(est.run_dir_)["config"]["combine"] not in (None, "none")
     monkeypatch.setattr(pipeline, "panel_metrics", scores)
     assert lstmkit.Forecaster.resume(est.run_dir_, data=y).result_.epochs_run == 2
+
+
+def _series(n=24, t=30, seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.array(["up", "down"] * (n // 2))
+    X = rng.normal(size=(n, t)) + np.where(y == "up", 1.0, -1.0)[:, None] * np.linspace(0, 1, t)
+    return X, y
+
+
+def _frame():
+    import pandas as pd
+    return pd.DataFrame({"y": np.sin(np.arange(80) / 4), "x": np.cos(np.arange(80) / 5)})
+
+
+def _changed_frame():
+    df = _frame()
+    df.loc[40, "x"] += 0.5                  # one cell of a feature
+    return df
+
+
+X_SERIES, Y_SERIES = _series()
+X_OTHER = X_SERIES.copy()
+X_OTHER[3, 7] += 1.0
+PAIRS = make_pairs(30)
+# estimator, its extra settings, the fit's data, the same data changed in one value, and fit keywords
+IN_MEMORY = {
+    "forecast array": ("Forecaster", {}, (np.sin(np.arange(80) / 4),), (np.r_[np.sin(np.arange(79) / 4), 0.5],), {}),
+    "forecast frame": ("Forecaster", {"target": "y"}, (_frame(),), (_changed_frame(),), {}),
+    "text list": ("TextClassifier", {"min_freq": 1}, DATA["TextClassifier"][0],
+                  (DATA["TextClassifier"][0][0][:-1] + ["the film was dull"], DATA["TextClassifier"][0][1]), {}),
+    "series arrays": ("SequenceClassifier", {}, (X_SERIES, Y_SERIES), (X_OTHER, Y_SERIES), {}),
+    "lm lines": ("LanguageModel", {}, DATA["LanguageModel"][0], (["the red dog runs", "the big cat runs"] * 15,), {}),
+    "translate pairs": ("Translator", {"min_freq": 1, "beam": 1}, (), (), {"data": PAIRS}),
+}
+
+
+@pytest.mark.parametrize("case", list(IN_MEMORY))
+def test_resume_refuses_other_data_given_in_memory(case, tmp_path):
+    """Only a file's hash was checked: a DataFrame, array or list that differed from the one the
+    run started on resumed silently, continuing the checkpoint on other data."""
+    name, extra, args, other, kw = IN_MEMORY[case]
+    other_kw = {"data": PAIRS[:-1] + [("the red cat .", "der rot Katze .")]} if kw else {}   # translate
+    est = getattr(lstmkit, name)(**QUICK, **extra)
+    with pytest.raises(TrainingInterrupted):
+        est.fit(*args, **kw, out=tmp_path / "runs", callbacks=[_CtrlCAfterEpoch1()])
+    run = est.run_dir_
+    with pytest.raises(LstmkitError, match=r"the data changed since .* given as data is not the one it trained on"):
+        getattr(lstmkit, name)(**QUICK, **extra).fit(*other, **other_kw, run_dir=run, resume=True)
+    assert len(read_meta(run)["data"]["memory_sha256"]["data"]) == 64
+    assert read_meta(run)["status"] == "interrupted"
+    fitted = getattr(lstmkit, name)(**QUICK, **extra).fit(*args, **kw, run_dir=run, resume=True)
+    assert fitted.result_.epochs_run == 3 and read_meta(run)["status"] == "finished"
+
+
+def test_in_memory_validation_data_left_out_of_a_resume_is_refused_and_old_runs_resume_unchecked(tmp_path):
+    """Validation data given in memory and then not at all: the resume would split the data another way.
+    A run written before the fingerprints has none to compare: it resumes as it did."""
+    import json
+    est = lstmkit.SequenceClassifier(**QUICK)
+    with pytest.raises(TrainingInterrupted):
+        est.fit(X_SERIES, Y_SERIES, val_data=_series(8, seed=1), out=tmp_path, callbacks=[_CtrlCAfterEpoch1()])
+    with pytest.raises(LstmkitError, match=r"started with val_data given in memory; this resume gives none"):
+        lstmkit.SequenceClassifier(**QUICK).fit(X_SERIES, Y_SERIES, run_dir=est.run_dir_, resume=True)
+    meta = read_meta(est.run_dir_)
+    del meta["data"]["memory_sha256"]
+    (est.run_dir_ / "lstmkit.json").write_text(json.dumps(meta))
+    fitted = lstmkit.SequenceClassifier(**QUICK).fit(X_OTHER, Y_SERIES, run_dir=est.run_dir_, resume=True)
+    assert fitted.result_.epochs_run == 3
+
+
+def test_resume_refuses_other_recordings_given_in_memory(tmp_path):
+    """Speech takes (path, text) pairs in memory: another transcript in their place resumed silently."""
+    from speech_data import write_manifest
+    manifest = write_manifest(tmp_path, 12, seed=0)
+    pairs = [(str(tmp_path / p), t) for p, t in (line.split(",") for line in manifest.read_text().splitlines()[1:])]
+    tiny = dict(QUICK, n_mels=8, channels=8, subsample=1, batch_size=4)
+    est = lstmkit.SpeechRecognizer(**tiny)
+    with pytest.raises(TrainingInterrupted):
+        est.fit(pairs, out=tmp_path / "runs", callbacks=[_CtrlCAfterEpoch1()])
+    other = pairs[:-1] + [(pairs[-1][0], pairs[-1][1] + "a")]
+    with pytest.raises(LstmkitError, match=r"the data changed since .* the list given as data is not the one"):
+        lstmkit.SpeechRecognizer(**tiny).fit(other, run_dir=est.run_dir_, resume=True)
+    assert lstmkit.SpeechRecognizer(**tiny).fit(pairs, run_dir=est.run_dir_, resume=True).result_.epochs_run == 3

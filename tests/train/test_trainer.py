@@ -328,7 +328,7 @@ def test_unknown_lr_schedule_is_a_clear_error():
 def test_the_report_says_what_ended_training(early, budget, said, capsys):
     """A run the time budget ended was reported as '(early stop)'."""
     from types import SimpleNamespace
-    from lstmkit.cli_config import echo_run_end
+    from lstmkit.cli_train import echo_run_end
     from lstmkit.train.trainer import TrainResult
     est = SimpleNamespace(result_=TrainResult(best_epoch=2, epochs_run=5, stopped_early=early, out_of_time=budget),
                           config_=SimpleNamespace(train=SimpleNamespace(max_minutes=0.5)), run_dir_="runs/x")

@@ -1,21 +1,25 @@
 """A resumed run trains on the data it started with: the SHA-256 of each data file a run names
-is recorded in its data summary, and ``--resume`` refuses a file whose content has changed.
+is recorded in its data summary, and ``--resume`` refuses a file whose content has changed; data
+given in memory (a DataFrame, an array, a list of texts) is recorded by its fingerprint
+(:mod:`lstmkit.data.fingerprint`) and ``fit(..., resume=True)`` refuses other data in its place.
 
 A checkpoint continued on other data gives a model no uninterrupted run would give (and, when
 the vocabulary changed size, a "checkpoint written for another model" error that blames the
-settings). Runs written before the hashes were recorded resume unchecked.
+settings). Runs written before the hashes (or the fingerprints) were recorded resume unchecked.
 """
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from lstmkit.data.fingerprint import fingerprint
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import file_sha256
 
-__all__ = ["HASHES_KEY", "data_hashes", "check_same_data"]
+__all__ = ["HASHES_KEY", "MEMORY_KEY", "data_hashes", "memory_hashes", "check_same_data", "check_same_memory"]
 
 HASHES_KEY = "sha256"          # in the run's data summary: {role: hex digest}
+MEMORY_KEY = "memory_sha256"   # in the run's data summary: {fit argument: fingerprint} of data given in memory
 
 
 def _named(summary: dict[str, Any]) -> dict[str, str]:
@@ -55,3 +59,33 @@ def check_same_data(recorded: dict[str, Any], now: dict[str, str], run_dir: Path
             raise LstmkitError(f"the data changed since {run_dir} started: {what} it trained on "
                                f"(their SHA-256 differ)", "a resumed run must train on the same data: restore "
                                "that file, or start a new run without --resume")
+
+
+def memory_hashes(given: dict[str, Any]) -> dict[str, str]:
+    """``{argument: fingerprint}`` of the fit arguments given in memory (``{"data": df, "val_data": None}``);
+    one given as a path, not given, or of a kind with no fingerprint is left out."""
+    prints = {role: fingerprint(v) for role, v in given.items() if v is not None and not isinstance(v, (str, Path))}
+    return {role: digest for role, digest in prints.items() if digest is not None}
+
+
+def check_same_memory(recorded: dict[str, Any], given: dict[str, Any], now: dict[str, str], run_dir: Path) -> None:
+    """Refuse ``fit(..., resume=True)`` given other in-memory data than the run started on (``recorded``:
+    the run's data summary; ``given`` the fit's data arguments, ``now`` their :func:`memory_hashes`).
+    Validation data given in memory at the start and not at all now is refused too (the holdout
+    split from the data would train on other rows); test data only scores, and may be left out."""
+    before = recorded.get(MEMORY_KEY) or {}
+    for role, digest in before.items():
+        if role in now and now[role] != digest:
+            raise LstmkitError(f"the data changed since {run_dir} started: the {_kind(given[role])} given as {role} "
+                               "is not the one it trained on (their fingerprints differ)",
+                               f"a resumed run must train on the same data: pass the {role} it started on, "
+                               "or start a new run without resume")
+        if given.get(role) is None and role in given and not role.startswith("test"):
+            raise LstmkitError(f"{run_dir} started with {role} given in memory; this resume gives none (the data "
+                               "would be split another way)", f"pass the same {role} again, or start a new run "
+                               "without resume")
+
+
+def _kind(data: Any) -> str:
+    name = type(data).__name__
+    return {"ndarray": "array", "tuple": "data"}.get(name, name)

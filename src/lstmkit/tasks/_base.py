@@ -29,7 +29,7 @@ from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, build_checked
                           new_run_dir, read_metrics, read_run, save_tensors, write_json)
 from lstmkit.tasks import RoomRegistry, TuneHooks, load_run
 from lstmkit.run_resume import ResumeChecks
-from lstmkit.data.same_data import HASHES_KEY, check_same_data, data_hashes
+from lstmkit.data.same_data import HASHES_KEY, MEMORY_KEY, check_same_data, check_same_memory, data_hashes, memory_hashes
 from lstmkit.train import TrainingInterrupted
 from lstmkit.version import __version__
 
@@ -131,7 +131,7 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
                         out: str | Path | None = None, run_dir: str | Path | None = None, resume: bool = False,
                         callbacks: Iterable = (), metrics: Callable[[], dict[str, Any]],
                         plots: Callable[[Path], None] | None = None,
-                        evidence: Callable[[Any], dict[str, Any]] | None = None):
+                        evidence: Callable[[Any], dict[str, Any]] | None = None, data: dict[str, Any] | None = None):
         """Train ``self.net_`` the one way every task does, after its data and network are ready.
 
         1. check ``train_config`` (:meth:`Trainer.check_config`): a bad setting fails before any
@@ -147,6 +147,8 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
 
         ``evidence(net)`` (optional) is what the task measured on the trained network for the
         doctor to judge (:meth:`lstmkit.train.Trainer.fit`), e.g. a forecast against its naive baselines.
+        ``data``: the fit's data arguments by name (``{"data": df, "val_data": None}``); those given in
+        memory are fingerprinted into the data summary, and a resume given other data is refused.
 
         Sets ``run_dir_``, ``result_``, ``train_seconds_`` and ``metrics_``; returns ``self``.
         """
@@ -168,10 +170,11 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         writes = self.run_dir_ is not None and main
         summary = getattr(self, "data_summary_", None)
         if self.run_dir_ is not None and isinstance(summary, dict):
-            hashes = data_hashes(summary)
+            hashes, prints = data_hashes(summary), memory_hashes(data or {})
             if resume:               # every rank: one refusing alone would leave the others waiting
                 check_same_data(recorded.get("data") or {}, hashes, self.run_dir_, summary)
-            summary[HASHES_KEY] = hashes
+                check_same_memory(recorded.get("data") or {}, data or {}, prints, self.run_dir_)
+            summary[HASHES_KEY], summary[MEMORY_KEY] = hashes, prints
         lock = training_lock(self.run_dir_) if writes else None
         try:
             with terminate_as_interrupt():       # SIGTERM while setting up, scoring or saving too, not only in the loop

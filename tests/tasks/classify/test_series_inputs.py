@@ -152,6 +152,25 @@ def test_a_bad_time_cell_is_named_by_its_row(tmp_path):
         read_series(p)
 
 
+def test_day_first_dates_order_the_steps_and_dates_that_read_two_ways_are_refused(tmp_path):
+    """pandas read 01/02/2024 month first and 28/01/2024 day first in one column: a series of
+    27/01 ... 05/02 was trained with 1 February's step before 27 January's, without a word."""
+    days = pd.date_range("2024-01-27", periods=10, freq="D").strftime("%d/%m/%Y")
+    rows = "".join(f"{k},{day},{(1 if k else -1) * s},{'up' if k else 'down'}\n" for k in (0, 1) for s, day in enumerate(days))
+    d = read_series(_write(tmp_path, "days.csv", LONG + rows))
+    assert [s[:, 0].tolist() for s in d.seqs] == [[-s for s in range(10)], list(range(10))]
+    # 11/01 12/01 01/02 02/02: day first, 11 January to 2 February; month first, 1 November to 2 February
+    rows = "".join(f"{k},{day},{s},{k}\n" for k in (0, 1) for s, day in enumerate(["11/01/2024", "12/01/2024", "01/02/2024"]))
+    with pytest.raises(LstmkitError, match=r"time column 't' in .*open.csv is ambiguous: '11/01/2024' \(line 2\) reads "
+                       r"as 11 January 2024 \(day first\) or 01 November 2024 \(month first\).*write ISO dates"):
+        read_series(_write(tmp_path, "open.csv", LONG + rows))
+    rows = "".join(f"{k},{day},{s},{k}\n" for k in (0, 1) for s, day in enumerate(["28/01/2024", "01/29/2024"]))
+    with pytest.raises(LstmkitError, match=r"mixes day-first dates \('28/01/2024'\) and month-first dates \('01/29/2024'\)"):
+        read_series(_write(tmp_path, "mixed.csv", LONG + rows))
+    rows = "".join(f"{k},{day},{s},{k}\n" for k in (0, 1) for s, day in enumerate(["01/01/2024 10:00", "01/01/2024 11:00"]))
+    assert read_series(_write(tmp_path, "hours.csv", LONG + rows)).seqs[0][:, 0].tolist() == [0, 1]   # one order: fine
+
+
 def test_a_ucr_series_of_the_values_1_2_3_under_a_text_label_stays_a_series(tmp_path):
     d = read_series(_write(tmp_path, "u.tsv", "down\t1\t2\t3\nup\t3\t2\t1\ndown\t1\t2\t2\n"))
     assert d.labels == ["down", "up", "down"] and d.seqs[0].ravel().tolist() == [1, 2, 3]

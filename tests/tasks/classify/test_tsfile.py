@@ -1,5 +1,6 @@
 """sktime / aeon ``.ts`` files (lstmkit.tasks.classify.tsfile): read as the same data written as a
 UCR .tsv or a long CSV; every malformed file one error naming its line; trained on from the CLI."""
+import warnings
 
 import pytest
 
@@ -22,7 +23,10 @@ def test_a_univariate_ts_reads_as_the_same_ucr_tsv(tmp_path, series):
     (tmp_path / "padded.ts").write_text(padded.replace("\n", "\r\n"))
     want = read_series(tmp_path / "r.tsv", unequal_length=True)
     for path in (ts, tmp_path / "padded.ts"):
-        got = read_series(path, unequal_length=True)
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            got = read_series(path, unequal_length=True)
+        assert ["padding" in str(w.message) for w in said] == ([True] if path.name == "padded.ts" else [])
         assert got.labels == want.labels == labels and got.feature_names == ["value"]
         assert [s.tolist() for s in got.seqs] == [s.tolist() for s in want.seqs]
     with pytest.raises(LstmkitError, match="different lengths.*--unequal-length"):
@@ -40,6 +44,20 @@ def test_a_multivariate_unequal_ts_reads_as_the_same_long_csv(tmp_path):
     assert got.labels == want.labels == labels and got.feature_names == ["x0", "x1", "x2"]   # unnamed: by position
     assert [s.tolist() for s in got.seqs] == [s.tolist() for s in want.seqs]
     assert len({len(s) for s in got.seqs}) > 1 and got.seqs[0].shape[1] == 3
+
+
+def test_missing_values_at_a_series_end_are_padding_and_said_so(tmp_path):
+    """A trailing '?' or NaN was dropped without a word; aeon and sktime keep them as missing values."""
+    head = "@problemName x\n@univariate true\n@classLabel true a b\n@data\n"
+    (tmp_path / "p.ts").write_text(head + "1,2,3:a\n1,2,NaN:b\n\n3,?,?:a\n4,5,6:b\n")
+    with pytest.warns(UserWarning, match=r"p\.ts: 2 series end in missing values \('\?' or NaN\) after their last "
+                      r"number \(lines 6, 8\): read as padding.*aeon and sktime keep them as missing values"):
+        d = read_series(tmp_path / "p.ts", unequal_length=True)
+    assert [len(s) for s in d.seqs] == [3, 2, 1, 3]
+    (tmp_path / "full.ts").write_text(head + "1,2,3:a\n1,2,2:b\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(read_series(tmp_path / "full.ts").seqs) == 2
 
 
 def test_a_ts_without_labels_is_read_for_prediction_only(tmp_path, series):
@@ -65,6 +83,9 @@ HEADER = "@problemName x\n@univariate false\n@classLabel true a b\n@data\n"     
     (HEADER.replace("false", "false\n@dimensions 2") + "1,2:a\n", ["line 6 has 1 dimension, but @dimensions (line 3)"]),
     (HEADER + "1,2:a\n\n# a comment\n1,2:c\n", ["line 8: class 'c' is not declared by @classLabel (a, b)"]),
     (HEADER + "1,2:a\n1,x,3:b\n", ["line 6: value 2 of dimension 1 is not a number ('x')", "'?' for a missing"]),
+    # float() reads both: 1_000 as 1000, inf as a value the network turns into NaN
+    (HEADER + "1,2:a\n1,1_000,3:b\n", ["line 6: value 2 of dimension 1 is not a number ('1_000')"]),
+    (HEADER + "1,2,3:4,-inf,6:a\n", ["line 5: value 2 of dimension 2 is infinite ('-inf')"]),
     (HEADER + "1,?,3:a\n", ["line 5 has a missing value ('?') at step 2", "fill or interpolate"]),
     (HEADER + "1,2:a\n1, NaN ,3:b\n", ["line 6 has a missing value ('NaN') at step 2", "fill or interpolate"]),
     (HEADER + "1,2,3:4,nan,6:a\n", ["line 5 has a missing value ('nan') at step 2 of dimension 2"]),

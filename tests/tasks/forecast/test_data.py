@@ -525,7 +525,8 @@ def test_ambiguous_decimal_commas_are_named_with_the_fix(tmp_path):
     # a tab file whose every comma could group thousands (1,234) is not guessed at
     (tmp_path / "t.csv").write_text("y\tx\n1,234\t1\n5,678\t2\n1,500\t3\n")
     df = load_table(tmp_path / "t.csv")
-    with pytest.raises(LstmkitError, match="found '1,234' in line 2.*decimal point.*semicolons"):
+    with pytest.raises(LstmkitError, match=r"'1,234' in line 2 \(3 such cells\) is 1234 with a thousands separator, "
+                       r"or 1.234 with a decimal comma — .*decimal point \(1.234\)"):
         read_panel(df, ForecastConfig(target=["y"]))
 
 

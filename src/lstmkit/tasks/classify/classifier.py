@@ -182,7 +182,9 @@ class Classifier(RunEstimator, ABC):
 
             loss_fn = self._loss_fn(ClassificationLoss(len(classes), weights))
             return self._train_and_save(cfg.train, train_batches, val_batches, loss_fn=loss_fn, out=out, run_dir=run_dir,
-                                        resume=resume, callbacks=callbacks, metrics=metrics, plots=self._plots)
+                                        resume=resume, callbacks=callbacks, metrics=metrics, plots=self._plots,
+                                        data={"data": data if y is None else (data, y), "val_data": val_data,
+                                              "test_data": test_data})
 
     def check(self, data, y=None, **overrides: Any) -> None:
         """Check the settings and read ``data`` as :meth:`fit` would, without training (a search

@@ -6,7 +6,8 @@ from typing import Optional
 
 import typer
 
-from lstmkit.cli_config import add_train_command, check_resume_flags, echo_run_end, progress_option, task_app
+from lstmkit.cli_config import progress_option
+from lstmkit.cli_train import add_train_command, check_resume_flags, echo_run_end, task_app
 from lstmkit.errors import LstmkitError
 from lstmkit.table_out import check_table_out, echo_or_write_table
 from lstmkit.tasks.classify.config import ClassifyConfig, check_given
@@ -29,9 +30,10 @@ def _report(est) -> None:
     names = {"test": "Test", "val": "Validation", "train": "Training"}
     for part, m in est.metrics_.items():
         typer.echo(f"\n{names.get(part, part)} metrics, {format_report(m)}")
-        if part == "train":
-            typer.echo("(scored on the data it trained on, none held out: they flatter the model; "
-                       "pass --test FILE (or --val FILE) for scores on unseen data)")
+        if part == "train":          # a --test file's scores follow: no advice to pass one
+            typer.echo("(scored on the data it trained on, none held out: they flatter the model"
+                       + ("; the test metrics below are on unseen data)" if "test" in est.metrics_ else
+                          "; pass --test FILE (or --val FILE) for scores on unseen data)"))
     echo_run_end(est, lead="\n")
 
 
@@ -76,7 +78,7 @@ def _read_input(est, data: str, encoding: Optional[str], text: Optional[str] = N
         from lstmkit.data.textsets import fasttext_lines
         labelled = fasttext_lines(raw, " on standard input", labels=False)   # a fastText file piped: its texts
         return lines if labelled is None else labelled.texts
-    from lstmkit.tasks.classify.series import parse_series_lines
+    from lstmkit.tasks.classify.ucrfile import parse_series_lines
     seqs, _ = parse_series_lines(lines, labelled=False, where="stdin ")
     steps = est.steps_ if not est.config_.unequal_length else None
     if steps and est.scaler_.n_columns_ == 1 and all(len(s) == steps + 1 for s in seqs):

@@ -1,13 +1,13 @@
 """Numeric sequences for classification: UCR TSV (label first, one series a line; also a CSV
-with no header), sktime / aeon .ts and Weka .arff files (:mod:`~lstmkit.tasks.classify.tsfile`,
-:mod:`~lstmkit.tasks.classify.arfffile`), long tables
+with no header: :mod:`~lstmkit.tasks.classify.ucrfile`), sktime / aeon .ts and Weka .arff files
+(:mod:`~lstmkit.tasks.classify.tsfile`, :mod:`~lstmkit.tasks.classify.arfffile`), long tables
 (sample, t, features…, label) and wide tables (one row per sample) as .csv, .xlsx or .parquet,
 DataFrames, or arrays with labels ``y``. Every user mistake raises :class:`LstmkitError` naming
 the row and a fix."""
 from __future__ import annotations
 
 import os
-import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -15,7 +15,6 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from lstmkit.data.columns import parses_as_float
 from lstmkit.data.tables import PARQUET, SHEETS, read_table
 from lstmkit.data.textfile import column_strings as _as_strings
 from lstmkit.data.textfile import comma_decimals
@@ -29,8 +28,9 @@ from lstmkit.tasks.classify.labels import label_cells as _labels
 from lstmkit.tasks.classify.labels import labelled_rows, labels_from_y
 from lstmkit.tasks.classify.arfffile import read_arff
 from lstmkit.tasks.classify.tsfile import read_ts
+from lstmkit.tasks.classify.ucrfile import is_table_header, parse_series_lines
 
-__all__ = ["SeriesData", "read_series", "parse_series_lines"]
+__all__ = ["SeriesData", "read_series"]
 
 
 @dataclass
@@ -81,7 +81,7 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
             header = text.split("\n", 1)[0]
             sep = named or header_separator(header, ",")
             firsts = {ln.split(sep, 1)[0].strip() for ln in text.splitlines()[1:]}
-            if _is_table_header(header, sep, label, firsts):          # a long or wide table
+            if is_table_header(header, sep, label, firsts):          # a long or wide table
                 out = _series_from_long(parse_table(text, path, sep, first_line=first_line), label, sample, time,
                                         features, require_label, f" in {path}")
             else:                          # UCR's own layout, label first (a .csv of it has no header)
@@ -116,57 +116,6 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
     _check_finite(out.seqs, str(data) if isinstance(data, (str, os.PathLike)) else "the data")
     _check_lengths([len(s) for s in out.seqs], unequal_length)
     return out
-
-
-def parse_series_lines(lines: Sequence[str], labelled: bool, where: str = "",
-                       first_line: int = 1) -> tuple[list[np.ndarray], list[str] | None]:
-    """One series per line, values split on tabs, commas or spaces (label first when
-    ``labelled``). Trailing empty / NaN cells are padding (UCR's way of storing unequal lengths).
-    Messages number ``lines[0]`` as line ``first_line``."""
-    seqs, labels = [], []
-    for lineno, line in enumerate(lines, first_line):
-        if not line.strip():
-            continue
-        cells = re.split(r"\t|,|\s+", line.strip())
-        if labelled:
-            labels.append(cells[0].strip())
-            cells = cells[1:]
-        values = np.empty(len(cells))
-        for j, c in enumerate(cells):
-            try:
-                values[j] = float(c) if c.strip() else np.nan
-            except ValueError:
-                raise LstmkitError(f"{where}line {lineno}: value {j + 1} is not a number ({c[:20]!r})",
-                                   "one series per line: the label first, then numbers only") from None
-        valid = np.flatnonzero(~np.isnan(values))
-        if valid.size == 0:
-            raise LstmkitError(f"{where}line {lineno} has no values", "remove the line or fill in the series")
-        values = values[: valid[-1] + 1]
-        if np.isnan(values).any():
-            raise LstmkitError(f"{where}line {lineno} has a missing value at position "
-                               f"{int(np.flatnonzero(np.isnan(values))[0]) + 1}", "fill or interpolate it")
-        seqs.append(values[:, None])                                       # [T, 1]
-    return seqs, (labels if labelled else None)
-
-
-def _is_table_header(line: str, sep: str, label: str, firsts: set[str]) -> bool:
-    """Whether a file's first line names columns rather than holding a UCR series (label first,
-    then numbers): the label column's name among its cells, an empty first cell (pandas'
-    index), names in most of its cells after the first (empty ones are UCR's padding;
-    one stray word in a series stays a UCR line and its error), or text before the numbers
-    0, 1, 2, … (a DataFrame's columns, as ``to_csv`` writes them) that no later line starts
-    with (``firsts``: a UCR label repeats, a column name does not)."""
-    cells = [c.strip().strip('"') for c in line.split(sep)]
-    first, rest = cells[0], [c for c in cells[1:] if c]
-    if not rest:
-        return False
-    if label in cells or first == "" or 2 * sum(not parses_as_float(c) for c in rest) > len(rest):
-        return True
-    if parses_as_float(first) or first in firsts or not all(parses_as_float(c) for c in rest):
-        return False
-    steps = [float(c) for c in rest]
-    return (len(steps) >= 3 and steps[0] in (0.0, 1.0)
-            and steps == [steps[0] + k for k in range(len(steps))])
 
 
 def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, features: Sequence[str],
@@ -207,16 +156,19 @@ def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, feat
                                f"(first: {row_place(df, bad[0])}, {str(col.iloc[bad[0]])[:20]!r})",
                                "fill them, or pass --features with numeric columns only")
         values[:, j] = num.to_numpy(dtype=np.float64)
-    t = _time_order(t_col)
-    if isinstance(t, int):
-        raise LstmkitError(f"time column {time!r}{where} must hold numbers or date-times: {row_place(df, t)} has "
-                           f"{str(t_col.iloc[t])[:25]!r}", "number the steps 0, 1, 2, … per sample, "
-                           "or write time stamps such as 2024-01-31 12:00:00 (no empty cells)")
+    t, *other = _time_orders(df, t_col, time, where)
     labels_all = _labels(df[[c for c in df.columns if str(c) == label][0]], where, require_label) if has_label else None
     ids, keys = _sample_keys(s_col, sample, where)
     seqs, labels, sample_ids, firsts = [], [], [], []
     codes, uniques = pd.factorize(keys)               # first-appearance order
     order = np.lexsort((t, codes))                    # by sample, then time
+    if other and not np.array_equal(order, np.lexsort((other[0], codes))):
+        k = int(np.flatnonzero(t != other[0])[0])
+        day, month = (pd.Timestamp(v[k], unit="s") for v in (t, other[0]))       # the orders: day first, month first
+        raise LstmkitError(f"time column {time!r}{where} is ambiguous: {str(t_col.iloc[k]).strip()!r} ({row_place(df, k)}) "
+                           f"reads as {day:%d %B %Y} (day first) or {month:%d %B %Y} (month first), every date fits "
+                           "both and the two order a sample's steps differently", "write ISO dates such as "
+                           "2024-01-31 (or 2024-01-31 12:00), which read one way only")
     bounds = np.flatnonzero(np.diff(codes[order])) + 1
     for rows in np.split(order, bounds):
         same = np.flatnonzero(np.diff(t[rows]) == 0)
@@ -258,18 +210,41 @@ def _sample_keys(col: pd.Series, name: str, where: str) -> tuple[list[str], np.n
     return ids, (num.to_numpy() if not num.isna().any() else np.asarray(ids, dtype=object))
 
 
-def _time_order(col: pd.Series) -> np.ndarray | int:
+# day and month, in either order, first in a date: 31/01/2024, 1.2.24, 01-02-2024 12:00
+_DMY = r"^(\d{1,2})[./-](\d{1,2})[./-]\d{2,4}(?!\d)"
+
+
+def _time_orders(df: pd.DataFrame, col: pd.Series, name: str, where: str) -> list[np.ndarray]:
     """The time column as numbers that order the steps: its numbers, or its date-times (a logger's
-    time stamps) as seconds; else the position of the first cell that is neither (in a column
-    of numbers, the first that is no number)."""
+    time stamps) as seconds. Dates such as 01/02/2024 read in each order of day and month that
+    every cell fits (pandas read 01/02 month first and 28/01 day first in one column, and put
+    28/01 before 01/02): one array, or two when both orders fit. A cell that is neither number nor
+    date, or a column that mixes the orders, is an error."""
     t = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64)
     if not np.isnan(t).any():
-        return t
-    stamps = pd.to_datetime(col, errors="coerce", utc=True, format="mixed")   # offsets -> one clock; naive: UTC
-    if stamps.isna().any():
-        bad = np.isnan(t) if not np.isnan(t).all() else stamps.isna().to_numpy()
-        return int(np.flatnonzero(bad)[0])
-    return (stamps - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy(dtype=np.float64)
+        return [t]
+    text = col.astype(str).str.strip()
+    dm = text.str.extract(_DMY).astype(float)
+    shaped = dm[0].notna().to_numpy()
+    firsts = [first for first, against in ((True, dm[1] > 12), (False, dm[0] > 12)) if not against.any()]
+    if shaped.any() and not firsts:
+        a, b = (text.iloc[int(np.flatnonzero(m.to_numpy())[0])] for m in (dm[0] > 12, dm[1] > 12))
+        raise LstmkitError(f"time column {name!r}{where} mixes day-first dates ({a!r}) and month-first dates ({b!r})",
+                           "write ISO dates such as 2024-01-31 (or 2024-01-31 12:00), which read one way only")
+    orders = []
+    for first in firsts if shaped.any() else [False]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")          # dateutil's notes on guessing
+            parts = [pd.to_datetime(text[cells], errors="coerce", utc=True, format="mixed", dayfirst=day_first)
+                     for cells, day_first in ((~shaped, False), (shaped, first)) if cells.any()]   # ISO: year first
+        stamps = pd.concat(parts).sort_index() if len(parts) > 1 else parts[0]     # offsets -> one clock; naive: UTC
+        if stamps.isna().any():
+            bad = int(np.flatnonzero(np.isnan(t) if not np.isnan(t).all() else stamps.isna().to_numpy())[0])
+            raise LstmkitError(f"time column {name!r}{where} must hold numbers or date-times: {row_place(df, bad)} has "
+                               f"{str(col.iloc[bad])[:25]!r}", "number the steps 0, 1, 2, … per sample, "
+                               "or write time stamps such as 2024-01-31 12:00:00 (no empty cells)")
+        orders.append((stamps - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy(dtype=np.float64))
+    return orders
 
 
 ID_NAMES = {"id", "sample", "sample_id", "name", "key", "case", "subject"}

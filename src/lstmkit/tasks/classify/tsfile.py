@@ -16,11 +16,16 @@ marks a missing value and ``#`` starts a comment line::
 
 A file the classifier cannot learn from (``@targetLabel true``: regression; ``@timeStamps true``;
 ``@classLabel false`` where labels are needed) or a malformed line is one :class:`LstmkitError`
-naming the line and a fix. Steps missing (``?``) in every dimension at a series' end are padding;
-a gap before its last value is an error, as in a UCR ``.tsv``.
+naming the line and a fix. Steps missing (``?``, or ``NaN`` spelled out) in every dimension at a
+series' end are padding, said in one warning: the format writes a shorter series shorter, and aeon
+and sktime keep such steps as missing values, but files converted from UCR's ``.tsv`` carry its
+NaN padding. A gap before a series' last value is an error, as in a UCR ``.tsv``; so are ``inf``
+(a value the network cannot read) and numbers Python's ``float`` reads but no ``.ts`` writer
+writes (``1_000``), each named with its line and dimension.
 """
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Sequence
 
@@ -50,7 +55,7 @@ def parse_ts(lines: Sequence[str], where: str = "") -> tuple[list[np.ndarray], l
     """The series and labels of a ``.ts`` file's ``lines`` (line 1 first); ``where`` (the file's
     name and a space) begins every message."""
     classes, dims, dims_from, start = _header(lines, where)
-    seqs, labels = [], []
+    seqs, labels, padded = [], [], []
     for lineno, line in enumerate(lines[start:], start + 1):
         line = line.strip()
         if not line or line.startswith("#"):
@@ -73,9 +78,22 @@ def parse_ts(lines: Sequence[str], where: str = "") -> tuple[list[np.ndarray], l
             raise LstmkitError(f"{where}line {lineno} has {len(fields)} dimension{'s' * (len(fields) != 1)}, "
                                f"but {dims_from} {dims}", f"give every series the same dimensions: {_LAYOUT}")
         seqs.append(_steps(fields, f"{where}line {lineno}"))
+        if len(seqs[-1]) < len(fields[0].split(",")):                 # steps trimmed at its end
+            padded.append(lineno)
     if not seqs:
         raise LstmkitError(f"{where}holds no series after @data (line {start})", _LAYOUT)
+    if padded:
+        _warn_padding(padded, where)
     return seqs, (labels if classes is not None else None)
+
+
+def _warn_padding(lines: list[int], where: str) -> None:
+    n = len(lines)
+    shown = ", ".join(map(str, lines[:3])) + (", …" if n > 3 else "")
+    warnings.warn(f"{where.strip()}: {n} series end{'s' * (n == 1)} in missing values ('?' or NaN) after "
+                  f"{'its' if n == 1 else 'their'} last number (line{'s' * (n > 1)} {shown}): read as "
+                  "padding, each series ending at its last value (aeon and sktime keep them as missing values); "
+                  "if a measurement is missing there, fill it in", UserWarning, stacklevel=4)
 
 
 def _shown(classes: Sequence[str]) -> str:
@@ -174,11 +192,19 @@ def trim_padding(steps: np.ndarray, where: str, written: Sequence[Sequence[str]]
 
 
 def _values(cells: list[str], where: str, dim: int) -> np.ndarray:
-    """The numbers of one dimension, NaN for ``?``; anything else is an error naming it."""
+    """The numbers of one dimension, NaN for ``?``; anything else (``x``, ``1_000``, ``inf``) is an
+    error naming it."""
     cells = ["nan" if c.strip() == "?" else c for c in cells]
     try:
-        return np.array(cells, dtype=np.float64)
+        values = np.array(cells, dtype=np.float64)
+        if any("_" in c for c in cells):        # float() reads 1_000, a Python literal no .ts writer writes
+            raise ValueError
     except ValueError:
-        j, cell = next((j, c) for j, c in enumerate(cells) if not parses_as_float(c))
+        j, cell = next((j, c) for j, c in enumerate(cells) if "_" in c or not parses_as_float(c))
         raise LstmkitError(f"{where}: value {j + 1} of dimension {dim} is not a number ({cell.strip()[:20]!r})",
                            f"numbers only, '?' for a missing one: {_LAYOUT}") from None
+    if np.isinf(values).any():
+        j = int(np.flatnonzero(np.isinf(values))[0])
+        raise LstmkitError(f"{where}: value {j + 1} of dimension {dim} is infinite ({cells[j].strip()[:20]!r})",
+                           "fix or remove that value ('?' marks a missing one)")
+    return values

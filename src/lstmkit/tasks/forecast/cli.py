@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from lstmkit.cli_config import add_train_command, echo_run_end, task_app
+from lstmkit.cli_train import add_train_command, echo_run_end, task_app
 from lstmkit.table_out import check_table_out, echo_or_write_table
 from lstmkit.config import flatten_config, load_yaml
 from lstmkit.errors import LstmkitError

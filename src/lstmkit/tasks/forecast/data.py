@@ -176,6 +176,12 @@ def numeric_column(col: pd.Series, name: str, yes_no: bool = True) -> pd.Series:
         if bad.any():
             pos = int(np.flatnonzero(bad.to_numpy())[0])
             cell = str(text.iloc[pos])
+            if text[bad].str.fullmatch(_GROUPS_ONLY).all():     # the hint for decimal commas misled on 1,234
+                raise LstmkitError(
+                    f"column {name!r} holds numbers that read two ways: {cell!r} in {row_place(col, pos)} "
+                    f"({_cells(int(bad.sum()), 'such')}) is {cell.replace(',', '')} with a thousands separator, "
+                    f"or {cell.replace(',', '.')} with a decimal comma", "write the numbers without thousands "
+                    f"separators ({cell.replace(',', '')}) or with a decimal point ({cell.replace(',', '.')})")
             raise LstmkitError(
                 f"column {name!r} is not numeric: found {cell!r} in {row_place(col, pos)} "
                 f"({_cells(int(bad.sum()), 'non-numeric')})",

@@ -109,7 +109,7 @@ class PanelPipeline(AheadForecast):
         loss = ensemble_loss(self.output_.loss, cfg.ensemble) if (cfg.ensemble or 1) > 1 else self.output_.loss
         return self._train_and_save(cfg.train, train, val, loss_fn=loss, out=out, run_dir=run_dir,
                                     resume=resume, callbacks=callbacks, metrics=metrics, plots=plots,
-                                    evidence=evidence)
+                                    evidence=evidence, data={"data": source})
 
     def _choose_combination(self, panel: Panel, arrays, val) -> None:
         """``combination_`` (and ``config_.combine``, ``auto_["combine"]``) from the validation windows,

@@ -6,7 +6,8 @@ from typing import Optional
 
 import typer
 
-from lstmkit.cli_config import add_train_command, echo_run_end, progress_option, task_app
+from lstmkit.cli_config import progress_option
+from lstmkit.cli_train import add_train_command, echo_run_end, task_app
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.lm.config import LMConfig
 

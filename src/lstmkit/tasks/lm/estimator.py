@@ -140,7 +140,8 @@ class LanguageModel(RunEstimator):
             return self._train_and_save(cfg.train, _line_batches(pieces, cfg.train.batch_size, True),
                                         _line_batches(val_pieces, _EVAL_BATCH, False), loss_fn=token_loss(PAD_ID),
                                         out=out, run_dir=run_dir, resume=resume, callbacks=callbacks,
-                                        metrics=lambda: {"val": self._metrics(val_ids)}, plots=self._plots)
+                                        metrics=lambda: {"val": self._metrics(val_ids)}, plots=self._plots,
+                                        data={"data": data, "val": val})
 
     def check(self, data, **overrides: Any) -> None:
         """Check the settings and read ``data`` as :meth:`fit` would, without training (a search

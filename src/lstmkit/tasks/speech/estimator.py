@@ -132,7 +132,8 @@ class SpeechRecognizer(RunEstimator):
                                           cfg.speed_perturb, self.min_frames_),
                 FeatureBatches(x_va, y_va, cfg.mode, _EVAL_BATCH, False), loss_fn=self._loss(), out=out,
                 run_dir=run_dir, resume=resume, callbacks=callbacks, metrics=metrics,
-                plots=lambda folder: self._plots(folder, x_va[0], raw_va[0], Path(val.paths[0]).name))
+                plots=lambda folder: self._plots(folder, x_va[0], raw_va[0], Path(val.paths[0]).name),
+                data={"data": data, "val_data": val_data})
 
     def check(self, data, **overrides: Any) -> None:
         """Check the settings and read the manifest as :meth:`fit` would, without training (a

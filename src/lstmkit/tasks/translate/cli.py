@@ -8,7 +8,8 @@ from typing import Optional
 
 import typer
 
-from lstmkit.cli_config import add_train_command, check_resume_flags, echo_run_end, progress_option, task_app
+from lstmkit.cli_config import progress_option
+from lstmkit.cli_train import add_train_command, check_resume_flags, echo_run_end, task_app
 from lstmkit.errors import LstmkitError, missing_path_fix
 from lstmkit.tasks.translate.config import TranslateConfig
 

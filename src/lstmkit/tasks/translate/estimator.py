@@ -127,7 +127,8 @@ class Translator(RunEstimator):
                                         _pair_batches(x_va, y_va, EVAL_BATCH, False),
                                         loss_fn=sequence_loss(cfg.label_smoothing), out=out, run_dir=run_dir,
                                         resume=resume, callbacks=callbacks, metrics=metrics,
-                                        plots=lambda folder: self._plots(folder, val))
+                                        plots=lambda folder: self._plots(folder, val),
+                                        data={"data": data, "val_data": val_data})
 
     def check(self, data=None, *, src_file=None, tgt_file=None, **overrides: Any) -> None:
         """Check the settings and read the pairs as :meth:`fit` would, without training (a search

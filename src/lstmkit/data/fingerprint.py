@@ -1,0 +1,83 @@
+"""A fingerprint of data given in memory (a DataFrame, an array, a list of texts or of arrays, a
+tuple ``(X, y)``): the SHA-256 of its content, the same in every process, by which a resumed run
+tells the data it started on from other data (:mod:`lstmkit.data.same_data`).
+
+A frame is hashed row by row with :func:`pandas.util.hash_pandas_object` (index included; the
+column names and dtypes beside it): vectorised, so a million rows take a fraction of a second.
+A number array's bytes are hashed as they are; a list of texts as one text and their lengths.
+Anything else it cannot read (an object it does not know) has no fingerprint: ``None``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import sys
+from numbers import Number
+from typing import Any
+
+import numpy as np
+
+__all__ = ["fingerprint"]
+
+
+def fingerprint(data: Any) -> str | None:
+    """The SHA-256 (hex) of ``data``'s content, or None for data it cannot read."""
+    h = hashlib.sha256()
+    try:
+        _feed(h, data)
+    except (TypeError, ValueError):          # an unhashable cell, an object of an unknown kind
+        return None
+    return h.hexdigest()
+
+
+def _feed(h, obj: Any) -> None:
+    pd = sys.modules.get("pandas")           # a frame exists only where pandas is loaded already
+    if pd is not None and isinstance(obj, (pd.DataFrame, pd.Series)):
+        columns = [str(c) for c in obj.columns] if isinstance(obj, pd.DataFrame) else [str(obj.name)]
+        dtypes = [str(d) for d in (obj.dtypes if isinstance(obj, pd.DataFrame) else [obj.dtype])]
+        _tag(h, f"{type(obj).__name__} {obj.shape} {columns} {dtypes}")
+        h.update(pd.util.hash_pandas_object(obj, index=True).to_numpy().tobytes())
+    elif isinstance(obj, np.ndarray) or hasattr(obj, "__array_interface__") or _is_tensor(obj):
+        a = np.asarray(obj.detach().cpu() if _is_tensor(obj) else obj)
+        _tag(h, f"array {a.dtype.str} {a.shape}")
+        if a.dtype == object:
+            for item in a.ravel():
+                _feed(h, item)
+        else:
+            h.update(np.ascontiguousarray(a).tobytes())
+    elif isinstance(obj, str):
+        _tag(h, f"str {len(obj)}")
+        h.update(obj.encode("utf-8", "surrogatepass"))
+    elif isinstance(obj, bytes):
+        _tag(h, f"bytes {len(obj)}")
+        h.update(obj)
+    elif obj is None or isinstance(obj, (bool, Number)):
+        _tag(h, f"{type(obj).__name__} {obj!r}")
+    elif isinstance(obj, (list, tuple)):
+        _tag(h, f"{type(obj).__name__} {len(obj)}")
+        if obj and all(isinstance(s, str) for s in obj):     # texts: one update, not one per line
+            h.update(np.fromiter(map(len, obj), dtype=np.int64, count=len(obj)).tobytes())
+            h.update("".join(obj).encode("utf-8", "surrogatepass"))
+        else:
+            for item in obj:
+                _feed(h, item)
+    elif isinstance(obj, dict):
+        _tag(h, f"dict {len(obj)}")
+        for key, value in obj.items():
+            _feed(h, key)
+            _feed(h, value)
+    elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        _tag(h, type(obj).__name__)
+        for f in dataclasses.fields(obj):
+            _feed(h, getattr(obj, f.name))
+    else:
+        raise TypeError(type(obj).__name__)
+
+
+def _tag(h, text: str) -> None:
+    h.update(b"\x00" + text.encode() + b"\x00")
+
+
+def _is_tensor(obj: Any) -> bool:
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(obj, torch.Tensor)
