@@ -4,10 +4,10 @@
     check_text(head, path)             a binary file (a Parquet file, a workbook, gzip) named as such
     decode_text(raw, path, encoding)   bytes -> str; a bad byte names its line and --encoding
     check_readable(path, fix)          a folder, a device or a socket refused; a file or a pipe passes
-    read_text_file(path, encoding)     a whole file, ``.gz`` decompressed
+    read_text_file(path, encoding)     a whole file, decompressed (``.gz``, ``.bz2``, ``.xz``, a ``.zip`` of one file)
     read_stdin_text(encoding)          standard input, decoded as a file is
     text_lines(text)                   its lines as an editor counts them (a line feed, CR LF or a lone CR ends one)
-    file_ext(path)                     the type a name gives, past ``.gz``
+    file_ext(path)                     the type a name gives, past a compression suffix (a ``.zip``'s member's)
 
 What a spreadsheet writes just works: a byte-order mark names the encoding (Excel's "Unicode
 text" is UTF-16), and a file that is not UTF-8 but reads as Windows-1252 is pointed at
@@ -16,10 +16,10 @@ text" is UTF-16), and a file that is not UTF-8 but reads as Windows-1252 is poin
 from __future__ import annotations
 
 import codecs
-import gzip
 import warnings
 from pathlib import Path
 
+from lstmkit.data.compressed import data_name, read_data
 from lstmkit.errors import LstmkitError, missing_path_fix
 from lstmkit.runs import path_exists
 
@@ -144,18 +144,14 @@ def check_readable(path: Path, fix: str) -> None:
 
 
 def read_text_file(path: Path, encoding: str = "utf-8") -> str:
-    """The whole file decoded (``.gz`` decompressed); bytes outside ``encoding`` name their line."""
+    """The whole file decoded (decompressed: :mod:`lstmkit.data.compressed`); bytes outside ``encoding``
+    name their line."""
     if not path_exists(path):
         raise LstmkitError(f"file not found: {path}", missing_path_fix(path, "check the path"))
     if path.is_dir():
         raise LstmkitError(f"{path} is a folder with no class sub-folders of .txt files",
                            "pass a CSV/TSV/JSONL file, or a folder with one sub-folder of .txt files per class")
-    raw = path.read_bytes()
-    if path.suffix.lower() == ".gz":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as e:
-            raise LstmkitError(f"{path} is not a valid gzip file ({e})", "decompress it or fix the file") from None
+    raw = read_data(path)
     text = decode_text(raw, path, encoding)
     if not text.strip():
         raise LstmkitError(f"file is empty: {path}", "supply a file with a header row and data rows")
@@ -185,8 +181,6 @@ def text_lines(text: str) -> list[str]:
 
 
 def file_ext(path: Path) -> str:
-    """The last suffix before any ``.gz``, lower-cased (``"reviews.CSV.gz"`` -> ``".csv"``)."""
-    suffixes = [s.lower() for s in path.suffixes]
-    if suffixes and suffixes[-1] == ".gz":
-        suffixes = suffixes[:-1]
-    return suffixes[-1] if suffixes else ""
+    """The last suffix before any compression suffix, lower-cased (``"reviews.CSV.gz"`` -> ``".csv"``);
+    a ``.zip`` file's member's (:func:`lstmkit.data.compressed.data_name`)."""
+    return Path(data_name(path)).suffix.lower()

@@ -18,17 +18,15 @@ missing reader package (openpyxl for ``.xlsx``, pyarrow for ``.parquet``) are ea
 """
 from __future__ import annotations
 
-import bz2
 import csv
-import gzip
 import io
-import lzma
 import warnings
-import zipfile
+from contextlib import nullcontext
 from pathlib import Path
 
 import pandas as pd
 
+from lstmkit.data.compressed import compression, open_data, read_data
 from lstmkit.data.json_tables import JSON_PLACES, json_after_all, misread_object, parse_jsonl
 from lstmkit.data.quoting import tsv_quoting, unquoted_names
 from lstmkit.data.textfile import (JSONL, TABLE_SEP, bom_encoding, check_text, comma_decimals, file_ext, header_cells,
@@ -43,19 +41,17 @@ SHEETS = {".xlsx", ".xlsm"}
 PARQUET = {".parquet", ".pq"}
 _CSV_LIKE = {".csv": ",", ".tsv": "\t", ".txt": None}  # None: sniff the separator
 _JSON = {".json": False, ".jsonl": True, ".ndjson": True}    # records (or columns) / one record per line
-_COMPRESSED = {".gz", ".bz2", ".zip", ".xz", ".zst"}
-_OPEN = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 _HEAD = 1 << 16                      # bytes read to find the encoding and the header line
 
 
 def is_table(path: Path) -> bool:
-    """Whether ``path`` names a CSV / TSV / JSONL file (optionally ``.gz``), a workbook or a Parquet file."""
+    """Whether ``path`` names a CSV / TSV / JSONL file (optionally compressed), a workbook or a Parquet file."""
     ext = file_ext(path)
     return ext in TABLE_SEP or ext in JSONL or ext in SHEETS or ext in PARQUET
 
 
 def read_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
-    """A CSV / TSV / JSONL file (optionally ``.gz``), a workbook's first sheet or a Parquet file as
+    """A CSV / TSV / JSONL file (optionally compressed), a workbook's first sheet or a Parquet file as
     a DataFrame of strings (a missing cell ``""``; a whole number as ``"3"``, not ``"3.0"``), at
     least one row. A ``sep=;`` first line (Excel's) names a text table's separator. A TSV's quote
     marks are text unless they are a writer's quoting (:func:`lstmkit.data.quoting.tsv_quoting`:
@@ -64,7 +60,7 @@ def read_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
     ext = file_ext(path)
     if not is_table(path):
         raise LstmkitError(f"unknown file type {ext or '(no extension)'!r}: {path}",
-                           "use .csv, .tsv, .jsonl (optionally .gz), .xlsx or .parquet, or a folder of class folders")
+                           "use .csv, .tsv, .jsonl (optionally .gz, .bz2, .xz or .zip), .xlsx or .parquet, or a folder of class folders")
     if ext in SHEETS or ext in PARQUET:
         df = read_frame(path)
         if len(df) == 0:
@@ -96,16 +92,14 @@ def _columns_of_lists(df: pd.DataFrame) -> list:
 def read_frame(path: str | Path) -> pd.DataFrame:
     """The table in the file ``path``, its columns typed as pandas reads them: ``.csv`` / ``.tsv`` /
     ``.txt`` (separator sniffed), ``.xlsx`` (the first sheet with cells), ``.parquet``, ``.json`` (records or
-    columns), ``.jsonl``; CSV-like and JSON files may be compressed (``.csv.gz``)."""
+    columns), ``.jsonl``; CSV-like and JSON files may be compressed (``.csv.gz``, ``.bz2``, ``.xz``, a
+    ``.zip`` of one file: :mod:`lstmkit.data.compressed`)."""
     path = Path(path)
     if not path_exists(path):
         raise LstmkitError(f"file not found: {path}", missing_path_fix(path, "check the path"))
     if path.is_dir():
         raise LstmkitError(f"{path} is a directory, not a data file", "point to a .csv or .parquet file inside it")
-    suffixes = [s.lower() for s in path.suffixes]
-    if suffixes and suffixes[-1] in _COMPRESSED:
-        suffixes = suffixes[:-1]
-    ext = suffixes[-1] if suffixes else ""
+    ext = file_ext(path)
     if ext == ".xls":
         raise LstmkitError(f"{path.name} is an Excel 97-2003 workbook (.xls)",
                            "save it as .xlsx (Excel Workbook) or as CSV UTF-8")
@@ -119,27 +113,25 @@ def read_frame(path: str | Path) -> pd.DataFrame:
         return _read_parquet(path)
     try:
         if ext in _JSON:
-            check_text(_head(path, path.suffix.lower() if path.suffix.lower() in _COMPRESSED else ""), path)
+            check_text(_head(path), path)
             try:
-                df = pd.read_json(path, lines=_JSON[ext])
+                df = pd.read_json(io.BytesIO(read_data(path)) if compression(path) else path, lines=_JSON[ext])
                 if not _JSON[ext] and misread_object(df):
-                    df = json_after_all(_whole_text(path, path.suffix.lower()), path, lines=False)
+                    df = json_after_all(_whole_text(path), path, lines=False)
             except ValueError:
-                df = json_after_all(_whole_text(path, path.suffix.lower()), path, lines=_JSON[ext])
+                df = json_after_all(_whole_text(path), path, lines=_JSON[ext])
             df.attrs.update(JSON_PLACES[_JSON[ext]])
             return df
-        last = path.suffix.lower()
-        head = _head(path, last if last in _COMPRESSED else "")
+        head = _head(path)
         check_text(head, path)
         encoding = bom_encoding(head)
         rest, named, first_line = separator_line(head.decode(encoding or "utf-8", errors="replace").lstrip("\ufeff"))
         header = rest.split("\n", 1)[0]
         sep = named or header_separator(header, _CSV_LIKE[ext])
         engine = "python" if sep is None else "c"
-        quoting = csv.QUOTE_NONE if sep == "\t" and _quotes_are_text(path, last, encoding) else csv.QUOTE_MINIMAL
+        quoting = csv.QUOTE_NONE if sep == "\t" and _quotes_are_text(path, encoding) else csv.QUOTE_MINIMAL
         # no header line (its first line is data): told from the names pandas gives the first line, read from
-        # the head, so the file is read once; a first line the head does not hold whole (a .zst file's, a
-        # line over 64 KiB) is judged after the read, which is then made again without a header
+        # the head, so the file is read once; a first line the head does not hold whole (a line over 64 KiB) is judged after the read, which is then made again without a header
         whole = bool(rest.strip()) and ("\n" in rest or len(head) < _HEAD)
         header_row: int | None = 0
         if whole and _header_is_data(pd.read_csv(io.StringIO(rest), sep=sep, engine=engine, nrows=1,
@@ -147,8 +139,9 @@ def read_frame(path: str | Path) -> pd.DataFrame:
             header_row = None
 
         def read(enc):          # Excel's sep=; line (first_line 2) skipped: pandas then counts the file's lines
-            return pd.read_csv(path, sep=sep, encoding=enc, engine=engine, header=header_row, skiprows=first_line - 1,
-                               quoting=quoting)
+            with open_data(path) if compression(path) else nullcontext(path) as source:
+                return pd.read_csv(source, sep=sep, encoding=enc, engine=engine, header=header_row,
+                                   skiprows=first_line - 1, quoting=quoting)
         try:
             df = read(encoding)
         except UnicodeDecodeError as e:
@@ -174,7 +167,7 @@ def read_frame(path: str | Path) -> pd.DataFrame:
             numbers = comma_decimals(df[c], sep)
             if numbers is not None:
                 df[c] = numbers
-        if sep is not None and last in (*_CSV_LIKE, ".gz"):      # messages name its lines (row_place)
+        if sep is not None:                      # messages name its lines (row_place)
             df.attrs["csv_file"] = (str(path), sep, encoding or "utf-8", first_line, header_row == 0,
                                     quoting != csv.QUOTE_NONE)
         return df
@@ -193,21 +186,17 @@ def read_frame(path: str | Path) -> pd.DataFrame:
                            " (records: [{\"date\": ..., \"y\": ...}, ...])" if kind == "JSON" else "")) from None
 
 
-def _quotes_are_text(path: Path, compression: str, encoding: str | None) -> bool:
+def _quotes_are_text(path: Path, encoding: str | None) -> bool:
     """Whether the quote marks of the tab-separated file ``path`` are text
-    (:func:`lstmkit.data.quoting.tsv_quoting`), judged on its whole text; a ``.zip`` or ``.zst``
-    file keeps CSV quoting."""
-    if compression in _COMPRESSED and compression not in _OPEN:
-        return False
-    text, _, first_line = separator_line(_whole_text(path, compression, encoding))
+    (:func:`lstmkit.data.quoting.tsv_quoting`), judged on its whole text."""
+    text, _, first_line = separator_line(_whole_text(path, encoding))
     return not tsv_quoting(text, path, first_line)
 
 
-def _whole_text(path: Path, compression: str, encoding: str | None = None) -> str:
-    """The text of ``path`` (decompressed: ``.gz``, ``.bz2``, ``.xz``), a byte outside ``encoding``
-    (default UTF-8) replaced: for reading a file's layout, not its values."""
-    with _OPEN.get(compression, open)(path, "rb") as f:
-        return f.read().decode(encoding or "utf-8", errors="replace").lstrip("\ufeff")
+def _whole_text(path: Path, encoding: str | None = None) -> str:
+    """The text of ``path`` (decompressed), a byte outside ``encoding`` (default UTF-8) replaced:
+    for reading a file's layout, not its values."""
+    return read_data(path).decode(encoding or "utf-8", errors="replace").lstrip("\ufeff")
 
 
 def _header_is_data(names) -> bool:
@@ -275,23 +264,14 @@ def _data_sheet(book, names: list[str], path: Path) -> tuple[str, int]:
     return names[0], 0
 
 
-def _head(path: Path, compression: str) -> bytes:
-    """The first bytes of ``path``'s content (decompressed); empty when they cannot be had here
-    (``.zst``; a broken archive is left for the reader to report)."""
-    try:
-        if compression == ".zip":
-            with zipfile.ZipFile(path) as z:
-                names = z.namelist()
-                return z.open(names[0]).read(_HEAD) if names else b""
-        if compression in _OPEN:
-            with _OPEN[compression](path, "rb") as f:
-                return f.read(_HEAD)
-        if compression:
-            return b""
+def _head(path: Path, raw: bool = False) -> bytes:
+    """The first bytes of ``path``'s content (decompressed unless ``raw``); a damaged archive is an
+    :class:`LstmkitError` (:func:`lstmkit.data.compressed.archive_error`)."""
+    if raw:
         with open(path, "rb") as f:
             return f.read(_HEAD)
-    except (OSError, EOFError, zipfile.BadZipFile, lzma.LZMAError):
-        return b""
+    with open_data(path) as f:
+        return f.read(_HEAD)
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
@@ -311,7 +291,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
 def _check_binary(path: Path, kind: str) -> None:
     """An :class:`LstmkitError` when ``path``, which did not read as ``kind``, is text (a CSV saved
     under a workbook's or a Parquet file's name): its name is what is wrong."""
-    head = _head(path, "")
+    head = _head(path, raw=True)
     encoding = bom_encoding(head)
     if b"\x00" in head and encoding is None:
         return

@@ -29,7 +29,6 @@ only): every mistake is one :class:`LstmkitError` naming the file's line.
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import re
 import warnings
@@ -37,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lstmkit.data.columns import is_number
+from lstmkit.data.compressed import open_data
 from lstmkit.data.decoding import file_ext, read_text_file, text_lines
 from lstmkit.errors import LstmkitError
 
@@ -93,7 +93,7 @@ def fasttext_lines(text: str, where: str, labels: bool = True) -> LabelledLines 
 
 # -- class-index CSV (Zhang et al. 2015) ----------------------------------------------------------
 def is_class_index_csv(path: Path) -> bool:
-    """Whether ``path`` is a ``.csv`` (``.csv.gz`` too) with no header: its first record a class
+    """Whether ``path`` is a ``.csv`` (compressed too: ``.csv.gz``, …) with no header: its first record a class
     index (a whole number of at most four digits), then fields of which one at least is not a
     number (a table of numbers is no text set), and its second record (if any) a class index too
     (a header whose first name is a number, ``1,review``, stays a header). A later record that is
@@ -101,9 +101,9 @@ def is_class_index_csv(path: Path) -> bool:
     if file_ext(path) != ".csv" or not path.is_file():
         return False
     try:
-        with (gzip.open if path.suffix.lower() == ".gz" else open)(path, "rb") as f:
+        with open_data(path) as f:
             head = f.read(_HEAD)
-    except (OSError, EOFError):
+    except (OSError, EOFError, LstmkitError):
         return False                     # the table reader names what is wrong with the file
     reader = csv.reader(io.StringIO(head.decode("utf-8", errors="replace").lstrip("\ufeff")))
     try:

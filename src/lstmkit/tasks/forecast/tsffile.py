@@ -15,7 +15,7 @@ missing one)::
     @data
     T1:1979-01-01 00-00-00:1149.87,1053.8,1388.88,…
 
-    is_tsf(path)               whether ``path`` names a .tsf file (or a .tsf.gz)
+    is_tsf(path)               whether ``path`` names a .tsf file (or a compressed one: .tsf.gz, a .zip of a .tsf, …)
     read_tsf(path)             the file as the long table the forecaster reads, one row per point:
                                the series' name (its string attribute), ``time`` (its date attribute
                                stepped by ``@frequency``), ``value``; the header in ``attrs["tsf"]``
@@ -33,7 +33,6 @@ date or value, no ``@data`` line, no series: each one :class:`LstmkitError` nami
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import warnings
 from datetime import datetime
@@ -43,7 +42,8 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from lstmkit.data.decoding import check_text, text_lines
+from lstmkit.data.compressed import read_data
+from lstmkit.data.decoding import check_text, file_ext, text_lines
 from lstmkit.errors import LstmkitError, missing_path_fix
 from lstmkit.runs import path_exists
 from lstmkit.tasks.forecast.baselines import infer_season
@@ -59,11 +59,9 @@ _F32_MAX = float(np.finfo(np.float32).max)        # the model computes in float3
 
 
 def is_tsf(path) -> bool:
-    """Whether ``path`` (a str or path; anything else is not) names a ``.tsf`` or ``.tsf.gz`` file."""
-    if not isinstance(path, (str, Path)):
-        return False
-    suffixes = [s.lower() for s in Path(path).suffixes]
-    return suffixes[-1:] == [".tsf"] or suffixes[-2:] == [".tsf", ".gz"]
+    """Whether ``path`` (a str or path; anything else is not) names a ``.tsf`` file, or a compressed
+    one (``.tsf.gz``, ``.tsf.bz2``, ``.tsf.xz``, a ``.zip`` holding a ``.tsf``, as the Monash archive ships them)."""
+    return isinstance(path, (str, Path)) and file_ext(Path(path)) == ".tsf"
 
 
 def read_tsf(path: str | Path) -> pd.DataFrame:
@@ -74,12 +72,7 @@ def read_tsf(path: str | Path) -> pd.DataFrame:
         raise LstmkitError(f"file not found: {path}", missing_path_fix(path, "check the path"))
     if path.is_dir():
         raise LstmkitError(f"{path} is a directory, not a .tsf file", "point to the .tsf file inside it")
-    raw = path.read_bytes()
-    if path.suffix.lower() == ".gz":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as e:
-            raise LstmkitError(f"{path} is not a valid gzip file ({e})", "decompress it or fix the file") from None
+    raw = read_data(path)
     check_text(raw[:8192], path)
     try:
         text = raw.decode("utf-8-sig")

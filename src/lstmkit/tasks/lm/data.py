@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from lstmkit.data.compressed import compression
 from lstmkit.data.tables import is_table, read_table
 from lstmkit.data.textfile import check_readable, column_strings, decode_text, read_text_file, table_column
 from lstmkit.data.textsets import class_index_csv, fasttext_lines, is_class_index_csv
@@ -98,7 +99,7 @@ def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data", text_c
             raise LstmkitError(f"--text-column {text_column!r} needs a table, but {path} is plain text",
                                "drop --text-column, or pass a .csv / .tsv / .jsonl / .xlsx / .parquet file")
         else:
-            text = (read_text_file(path, encoding) if path.suffix.lower() == ".gz"
+            text = (read_text_file(path, encoding) if compression(path)
                     else decode_text(path.read_bytes(), path, encoding))
             labelled = fasttext_lines(text, f" in {path}", labels=False)      # __label__pos text: the text alone
             lines = text.splitlines() if labelled is None else labelled.texts

@@ -26,6 +26,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
+from lstmkit.data.compressed import read_data
 from lstmkit.data.tables import PARQUET, SHEETS, read_table
 from lstmkit.data.textfile import (JSONL, check_readable, column_strings, decode_text, file_ext, header_separator,
                                    parse_table, read_text_file, row_place, separator_line, table_column,
@@ -62,8 +63,7 @@ def read_lines(path: str | Path, encoding: str = "utf-8") -> list[str]:
     """The lines of a text file (no trailing newline); bytes outside ``encoding`` name their line."""
     path = Path(path)
     _check_file(path, "pass a text file with one sentence per line")
-    raw = path.read_bytes()
-    text = decode_text(raw, path, encoding)
+    text = decode_text(read_data(path), path, encoding)
     lines = text_lines(text)
     if not any(ln.strip() for ln in lines):
         raise LstmkitError(f"file is empty: {path}", "supply one sentence per line")

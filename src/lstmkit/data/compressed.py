@@ -1,0 +1,104 @@
+"""A data file's content past its compression: ``.gz``, ``.bz2``, ``.xz``, or a ``.zip`` of one file.
+
+    COMPRESSIONS                 the suffixes read through (``.gz``, ``.bz2``, ``.xz``, ``.zip``)
+    compression(path)            the one of them ``path`` ends with, or ``""``
+    data_name(path)              the name whose suffix says the type: a ``.zip``'s member, else ``path``'s less its compression
+    open_data(path)              a binary stream of the content (a context manager)
+    read_data(path)              the whole content as bytes
+    ARCHIVE_ERRORS / archive_error(path, e)   what a damaged archive raises while read, and its LstmkitError
+
+Public data ships compressed: the Monash forecasting archive's ``.tsf`` files as ``.zip`` files,
+Kaggle's fastText reviews as ``train.ft.txt.bz2``, corpora as ``.xz``. Every reader reaches a
+file's bytes through here, so each of them reads each of these. The suffix before the compression
+suffix names the type (``reviews.csv.bz2`` is a CSV); a ``.zip`` file's member's name does. A
+``.zip`` of several data files, or a damaged archive, is one :class:`LstmkitError` naming the fix.
+"""
+from __future__ import annotations
+
+import bz2
+import gzip
+import lzma
+import zipfile
+import zlib
+from contextlib import contextmanager
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO, Iterator
+
+from lstmkit.errors import LstmkitError
+
+__all__ = ["COMPRESSIONS", "compression", "data_name", "open_data", "read_data", "ARCHIVE_ERRORS", "archive_error"]
+
+_STREAMS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+COMPRESSIONS = (*_STREAMS, ".zip")
+_KIND = {".gz": "gzip", ".bz2": "bzip2", ".xz": "xz", ".zip": "zip"}
+# a truncated or damaged stream: gzip's BadGzipFile and bz2's "Invalid data stream" are OSErrors
+ARCHIVE_ERRORS = (EOFError, OSError, zlib.error, lzma.LZMAError, zipfile.BadZipFile)
+
+
+def compression(path: str | Path) -> str:
+    """The compression suffix ``path`` ends with (lower-cased; one of :data:`COMPRESSIONS`), or ``""``."""
+    suffix = Path(path).suffix.lower()
+    return suffix if suffix in COMPRESSIONS else ""
+
+
+def data_name(path: str | Path) -> str:
+    """The name that gives ``path``'s type: a ``.zip`` file's one data member's name (the name less
+    ``.zip`` when the file is not there yet), else the name less any compression suffix."""
+    path = Path(path)
+    kind = compression(path)
+    if kind == ".zip" and path.is_file():
+        return PurePosixPath(_zip_member(path)).name
+    return path.name[:-len(kind)] if kind else path.name
+
+
+@contextmanager
+def open_data(path: str | Path) -> Iterator[BinaryIO]:
+    """A binary stream of ``path``'s content, decompressed; a damaged archive is an
+    :class:`LstmkitError` (:func:`archive_error`) when opened or read."""
+    path = Path(path)
+    kind = compression(path)
+    try:
+        if kind == ".zip":
+            with zipfile.ZipFile(path) as z, z.open(_zip_member(path, z)) as f:
+                yield f
+        else:
+            with _STREAMS.get(kind, open)(path, "rb") as f:
+                yield f
+    except ARCHIVE_ERRORS as e:
+        if not kind or isinstance(e, (FileNotFoundError, PermissionError, IsADirectoryError)):
+            raise
+        raise archive_error(path, e) from None
+
+
+def read_data(path: str | Path) -> bytes:
+    """The whole content of ``path``, decompressed (:func:`open_data`)."""
+    with open_data(path) as f:
+        return f.read()
+
+
+def archive_error(path: str | Path, e: BaseException) -> LstmkitError:
+    """The error for ``path``, a ``.gz`` / ``.bz2`` / ``.xz`` / ``.zip`` file that would not decompress."""
+    kind = _KIND.get(compression(path), "compressed")
+    reason = str(e).strip() or type(e).__name__
+    return LstmkitError(f"{path} is not a valid {kind} file, or it is cut short ({reason})",
+                        "download it again (it may be incomplete), or decompress it yourself and pass the "
+                        "decompressed file")
+
+
+def _zip_member(path: Path, z: zipfile.ZipFile | None = None) -> str:
+    """The one data file in the ``.zip`` file ``path`` (folders, ``__MACOSX/`` and dot files left out)."""
+    if z is None:
+        try:
+            with zipfile.ZipFile(path) as opened:
+                return _zip_member(path, opened)
+        except (zipfile.BadZipFile, OSError, EOFError) as e:
+            raise archive_error(path, e) from None
+    names = [n for n in z.namelist() if not n.endswith("/") and not n.startswith("__MACOSX/")
+             and not PurePosixPath(n).name.startswith(".")]
+    if len(names) == 1:
+        return names[0]
+    if not names:
+        raise LstmkitError(f"{path} holds no data file", "pass the data file itself, or a .zip holding it")
+    shown = ", ".join(names[:5]) + (f", … ({len(names)} in all)" if len(names) > 5 else "")
+    raise LstmkitError(f"{path} holds {len(names)} data files ({shown}); one .zip is read as one file",
+                       "unzip it and pass the one file to read")
