@@ -1,5 +1,10 @@
 """Bad-input catalogue, the table files every task reads (CSV, workbooks, JSON): one line, exit
 code 2, nothing left behind, whichever command reads the file."""
+import bz2
+import gzip
+import lzma
+import zipfile
+
 import pandas as pd
 import pytest
 
@@ -43,6 +48,16 @@ def d(tmp_path_factory):
     steps.to_parquet(d / "nullable_steps.parquet")
     late = "".join(f"2024-01-{k:02d},{k},{k % 3 if k > 9 else ''}\n" for k in range(1, 29))   # 'b' starts later
     (d / "wide_late.csv").write_text("time,a,b\n" + late)
+    (d / "cut.csv.gz").write_bytes(gzip.compress(("time,y\n" + days).encode())[:60])      # a download cut short
+    (d / "cut.txt.xz").write_bytes(lzma.compress(b"hello world\n" * 50)[:40])
+    (d / "broken.zip").write_bytes(b"PK\x03\x04 not really a zip")
+    with zipfile.ZipFile(d / "monash.zip", "w") as z:                # several data files: which one is meant?
+        for name in ("a.tsf", "b.tsf", "__MACOSX/._a.tsf", ".DS_Store"):
+            z.writestr(name, "@data\n")
+    (d / "bad_line.jsonl.bz2").write_bytes(bz2.compress((d / "bad_line.jsonl").read_bytes()))
+    with zipfile.ZipFile(d / "key_twice.zip", "w") as z:
+        z.writestr("__MACOSX/._key_twice.jsonl", b"\0\0")
+        z.write(d / "key_twice.jsonl", "data/key_twice.jsonl")
     (d / "plain").mkdir()
     (d / "classes" / "pos").mkdir(parents=True)                  # a class folder without its .txt files yet
     (d / "classes" / "pos" / "a.md").write_text("good film")
@@ -64,6 +79,13 @@ CASES = [
     # was "in column 'value' of series 'b'": the melted table's name, a column the file does not have
     ([*_on(FORECAST, "wide_late.csv"), "--format", "wide"], "empty or non-finite cells in column 'b' (9 of 28 rows)"),
     (_on(FORECAST, "settings.json"), "settings.json holds one JSON object ('lookback', 'horizon'), not a table"),
+    # compressed files (lstmkit.data.compressed): a damaged archive, a .zip of several files, and lines still named
+    (_on(FORECAST, "cut.csv.gz"), "cut.csv.gz is not a valid gzip file, or it is cut short"),
+    (_on(LM, "cut.txt.xz"), "cut.txt.xz is not a valid xz file, or it is cut short"),
+    (_on(CLASSIFY, "broken.zip"), "broken.zip is not a valid zip file"),
+    (_on(FORECAST, "monash.zip"), "monash.zip holds 2 data files (a.tsf, b.tsf)"),
+    (_on(FORECAST, "bad_line.jsonl.bz2"), "bad_line.jsonl.bz2 line 6 is not valid JSON"),
+    (_on(CLASSIFY, "key_twice.zip"), "key_twice.zip line 2 names the key 'label' twice in one object"),
     (_on(CLASSIFY, "plain"), "plain is a folder with no class sub-folders of .txt files"),   # was 'unknown file type'
     (_on(CLASSIFY, "classes"), "classes is a folder whose sub-folders (pos) hold no .txt files"),
     (["classify", "train", "--series", "--data", "{d}/plain", *_SMALL], "plain is a folder, not a table of sequences"),

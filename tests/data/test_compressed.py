@@ -1,0 +1,108 @@
+"""Every reader reads .gz, .bz2, .xz and a .zip of one file the same as the plain file (lstmkit.data.compressed)."""
+import bz2
+import gzip
+import lzma
+import zipfile
+
+import pytest
+
+from lstmkit.data.compressed import compression, data_name, read_data
+from lstmkit.data.decoding import file_ext, read_text_file
+from lstmkit.data.tables import read_frame, read_table
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks.classify.tsfile import read_ts
+from lstmkit.tasks.forecast.tsffile import is_tsf, read_tsf
+
+CSV = "time,y\n" + "".join(f"2024-01-{k:02d},{k * 1.5}\n" for k in range(1, 29))
+TSF = ("@relation shops\n@attribute series_name string\n@attribute start_timestamp date\n@frequency daily\n"
+       "@horizon 2\n@missing false\n@equallength true\n@data\nT1:2000-01-01 00-00-00:1,2,3,4\nT2:2000-01-01 00-00-00:5,6,7,8\n")
+TS = "@problemName x\n@univariate true\n@classLabel true a b\n@data\n1,2,3:a\n4,5,6:b\n"
+
+
+def _zip(path, name, data: bytes, junk: bool = True):
+    with zipfile.ZipFile(path, "w") as z:
+        if junk:                           # what a Mac's Finder adds: read past
+            z.writestr(f"__MACOSX/._{name}", b"\0\0junk")
+            z.writestr(".DS_Store", b"\0\x01")
+        z.writestr(f"folder/{name}", data)
+    return path
+
+
+def _write(tmp_path, name: str, data: bytes, kind: str):
+    """``data`` as ``name`` compressed by ``kind`` (a .zip's member named ``name``)."""
+    if kind == ".zip":
+        return _zip(tmp_path / (name.rsplit(".", 1)[0] + ".zip"), name, data)
+    packed = {".gz": gzip.compress, ".bz2": bz2.compress, ".xz": lzma.compress, "": bytes}[kind](data)
+    (tmp_path / (name + kind)).write_bytes(packed)
+    return tmp_path / (name + kind)
+
+
+KINDS = [".gz", ".bz2", ".xz", ".zip"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_table_reads_as_the_plain_file(tmp_path, kind):
+    plain = read_frame(_write(tmp_path, "s.csv", CSV.encode(), ""))
+    packed = _write(tmp_path, "s.csv", CSV.encode(), kind)
+    assert compression(packed) == kind and file_ext(packed) == ".csv"
+    got = read_frame(packed)
+    assert got.equals(plain) and got["y"].tolist()[:2] == [1.5, 3.0]
+    assert read_table(packed).equals(read_table(tmp_path / "s.csv"))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_tsf_file_reads_and_is_known_by_its_inner_name(tmp_path, kind):
+    packed = _write(tmp_path, "shops.tsf", TSF.encode(), kind)
+    assert is_tsf(packed)
+    df = read_tsf(packed)
+    assert df.attrs["tsf"]["horizon"][0] == 2 and len(df) == 8 and df.iloc[:, -1].tolist()[-1] == 8
+
+
+def test_a_zip_members_name_decides_the_type(tmp_path):
+    packed = _zip(tmp_path / "download.zip", "Train.ts", TS.encode())      # no .ts in the archive's name
+    assert data_name(packed) == "Train.ts" and file_ext(packed) == ".ts"
+    seqs, labels = read_ts(packed)
+    assert labels == ["a", "b"] and seqs[1].ravel().tolist() == [4, 5, 6]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_bad_byte_still_names_its_line(tmp_path, kind):
+    raw = "a\nb\n".encode() + b"caf\xe9\n"
+    with pytest.raises(LstmkitError, match=r"line 3 is not valid utf-8 \(byte 0xe9\)"):
+        read_text_file(_write(tmp_path, "words.txt", raw, kind))
+
+
+@pytest.mark.parametrize("kind, what", [(".gz", "gzip"), (".bz2", "bzip2"), (".xz", "xz")])
+def test_a_cut_short_archive_is_one_error_naming_the_fix(tmp_path, kind, what):
+    path = _write(tmp_path, "s.csv", CSV.encode() * 20, kind)
+    path.write_bytes(path.read_bytes()[:len(path.read_bytes()) // 2])
+    for read in (read_frame, read_text_file, read_data):
+        with pytest.raises(LstmkitError, match=rf"s\.csv{kind} is not a valid {what} file, or it is cut short") as e:
+            read(path)
+        assert "download it again" in e.value.hint
+
+
+def test_a_damaged_zip_is_one_error(tmp_path):
+    (tmp_path / "s.zip").write_bytes(b"PK\x03\x04 not a zip at all")
+    with pytest.raises(LstmkitError, match=r"s\.zip is not a valid zip file"):
+        read_frame(tmp_path / "s.zip")
+
+
+def test_a_zip_of_several_files_lists_them_and_says_to_unzip(tmp_path):
+    with zipfile.ZipFile(tmp_path / "many.zip", "w") as z:
+        for k in range(7):
+            z.writestr(f"part{k}.csv", CSV)
+        z.writestr("__MACOSX/._part0.csv", b"\0")
+    with pytest.raises(LstmkitError, match=r"many\.zip holds 7 data files \(part0\.csv, part1\.csv, part2\.csv, "
+                                           r"part3\.csv, part4\.csv, … \(7 in all\)\)") as e:
+        read_frame(tmp_path / "many.zip")
+    assert "unzip it" in e.value.hint
+    with zipfile.ZipFile(tmp_path / "empty.zip", "w") as z:
+        z.writestr("__MACOSX/._x.csv", b"\0")
+    with pytest.raises(LstmkitError, match=r"empty\.zip holds no data file"):
+        read_text_file(tmp_path / "empty.zip")
+
+
+def test_a_zip_not_there_yet_is_named_by_its_own_name(tmp_path):
+    assert file_ext(tmp_path / "later.csv.zip") == ".csv" and compression(tmp_path / "a.CSV.BZ2") == ".bz2"
+    assert file_ext(tmp_path / "train.ft.txt.bz2") == ".txt" and not compression(tmp_path / "a.csv")
