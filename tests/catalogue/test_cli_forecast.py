@@ -1,5 +1,6 @@
 """Bad-input catalogue, `lstmkit forecast`: one line, the right exit code, nothing left behind."""
 import json
+import zipfile
 
 import numpy as np
 import pandas as pd
@@ -65,6 +66,12 @@ def d(tmp_path_factory):
     (d / "folder.csv").mkdir()
     _spreadsheet_files(d, df)
     _tsf_files(d, df["y"].to_numpy())
+    with zipfile.ZipFile(d / "monash_text.zip", "w") as z:           # as the Monash archive ships a .tsf
+        z.write(d / "text.tsf", "text.tsf")
+        z.writestr("__MACOSX/._text.tsf", b"\0\0")
+    for start, freq in (("1500-01-01", "YS"), ("2500-06-01", "MS")):   # beyond pandas' nanoseconds (1678-2261)
+        times = pd.date_range(start, periods=len(df), freq=freq, unit="s").strftime("%Y-%m-%d")
+        df.assign(time=times).to_csv(d / f"from{start[:4]}.csv", index=False)
     (d / "run").symlink_to(train_once(TRAIN, d, d / "trained"))
     return d
 
@@ -200,7 +207,11 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train(data="no_data.tsf"), 2, "has no @data line"),
     (_train(data="empty.tsf"), 2, "file is empty"),
     (_train(data="nope.tsf"), 2, "file not found"),
-    (_train(data="series.ts"), 2, ".ndjson, .tsf, .tsf.gz (or convert the file to CSV)"),   # an unknown type
+    (_train(data="series.ts"), 2, ".ndjson, .tsf (.gz, .bz2, .xz or .zip too) (or convert the file to CSV)"),
+    (_train(data="monash_text.zip"), 2, "text.zip line 9: value 5 is '12kg', not a number"),    # its line, inside
+    # was "could not be read as dates: found '1500-01-01' -- use ISO dates", which it is (or a traceback for 1500)
+    (_train(data="from1500.csv"), 2, "outside the years lstmkit computes in (1678 to 2261): the first is '1500-01-01'"),
+    (_train(data="from2500.csv"), 2, "outside the years lstmkit computes in (1678 to 2261): the first is '2500-06-01'"),
     (_tsf_train("--horizon", "6", data="gaps.tsf"), 2, "empty or non-finite cells in column 'value' of series "
      "'series' (1 of 120 rows) — clean the data, or train with --fill"),
     (_tsf_train("--format", "wide", data="gaps.tsf"), 2, "--format wide does not apply to gaps.tsf"),

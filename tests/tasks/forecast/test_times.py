@@ -225,3 +225,30 @@ def test_series_of_one_table_keep_one_step_length_give_or_take_gaps_and_months()
         check(days, pd.date_range("2024-01-01", periods=60, freq="h"))
     with pytest.raises(LstmkitError, match="series 's2' by 7 days"):
         check(days, days, pd.date_range("2024-01-07", periods=30, freq="W"))
+
+
+@pytest.mark.parametrize("col, first", [
+    (pd.Series(["1500-01-01", "1501-01-01", "1502-01-01"]), "1500-01-01"),          # annual history, as text
+    (pd.Series(["2261-01-01", "2300-06-01", "2500-06-01"]), "2300-06-01"),          # the first beyond, not the first
+    (pd.Series(range(1500, 1540)), "1500"),                                          # integer years
+    (pd.Series(pd.date_range("1600-01-01", periods=3, freq="YS", unit="s")), "1600-01-01 00:00:00"),   # Parquet's
+])
+def test_a_date_beyond_nanoseconds_is_one_error_naming_the_first(col, first):
+    """pandas keeps such dates in seconds; the panel, its grid and its forecast times compute in
+    nanoseconds, where they would overflow: refused, not a traceback nor 'use ISO dates'."""
+    with pytest.raises(LstmkitError, match=rf"time column 'time' holds a date outside the years lstmkit computes in "
+                                           rf"\(1678 to 2261\): the first is '{first}'") as e:
+        time_values(col, "time")
+    assert "drop the time column" in e.value.hint
+
+
+def test_dates_at_the_edges_of_nanoseconds_still_read():
+    times, _ = time_values(pd.Series(["1678-01-01", "2261-12-01"]), "time")
+    assert times.dtype == "datetime64[ns]" and str(times[0])[:10] == "1678-01-01" and str(times[1])[:10] == "2261-12-01"
+
+
+def test_forecast_times_past_nanoseconds_are_one_error():
+    from lstmkit.tasks.forecast.calendar import future_times
+    assert str(future_times(pd.Timestamp("2261-01-01"), "MS", 3)[-1])[:10] == "2261-04-01"
+    with pytest.raises(LstmkitError, match=r"the 6 steps after 2262-01-01 00:00:00 run past 2262-04-11"):
+        future_times(pd.Timestamp("2262-01-01"), "MS", 6)

@@ -106,12 +106,23 @@ def test_a_file_without_start_times_has_no_time_column_and_its_frequency_gives_t
 
 
 def test_given_settings_win_over_the_file_and_one_series_has_no_id():
-    df = parse_tsf(tsf_text({"T1": list(range(30))}).splitlines())
+    df = parse_tsf(tsf_text({"T1": list(range(30))}, h=2).splitlines())
     cfg = ForecastConfig(horizon=2, season=3)
     with warnings.catch_warnings():
-        warnings.simplefilter("error")                     # no horizon warning: the user chose it
+        warnings.simplefilter("error")                     # no horizon warning: the user chose the file's
         found = tsf_settings(cfg, df)
     assert (cfg.horizon, cfg.season, cfg.id, cfg.time) == (2, 3, None, "time") and set(found) == {"time"}
+
+
+def test_a_horizon_other_than_the_files_is_warned_once_naming_both():
+    df = parse_tsf(tsf_text({"T1": list(range(30))}, h=6).splitlines())
+    cfg = ForecastConfig(horizon=3)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tsf_settings(cfg, df)
+    said = [str(w.message) for w in caught if "horizon" in str(w.message)]
+    assert cfg.horizon == 3 and len(said) == 1
+    assert "horizon 3 differs from" in said[0] and "@horizon 6 (line 6)" in said[0] and "benchmarks" in said[0]
 
 
 def test_start_times_without_a_frequency_are_read_without_times_and_said():
@@ -202,10 +213,12 @@ def test_fit_takes_the_file_horizon_and_columns_predict_and_evaluate_read_it_too
     assert loaded.evaluate(str(files / "shops.tsf"))["lstm"]["MAE"] == pytest.approx(mae)
 
 
-def test_a_given_horizon_wins_over_the_file(files):
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", UserWarning)
+def test_a_given_horizon_wins_over_the_file_and_the_difference_is_warned(files):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         est = Forecaster(horizon=2, **QUICK).fit(str(files / "shops.tsf"))
+    said = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+    assert len(said) == 1 and "horizon 2 differs from shops.tsf's @horizon 6 (line 6)" in said[0], said
     assert est.config_.horizon == 2 and "horizon" not in est.auto_
 
 

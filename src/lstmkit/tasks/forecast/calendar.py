@@ -69,8 +69,12 @@ def future_times(last, freq: str | None, horizon: int, history=None) -> np.ndarr
     if isinstance(last, (np.integer, int)):
         return np.arange(int(last) + 1, int(last) + 1 + horizon, dtype=np.int64)
     last = pd.Timestamp(last)
-    if freq is not None:
-        return pd.date_range(last, periods=horizon + 1, freq=freq)[1:].as_unit("ns").to_numpy()
-    step = pd.Series(pd.DatetimeIndex(history)).diff().median() if history is not None and len(history) > 1 \
-        else pd.Timedelta(1, "D")
-    return pd.DatetimeIndex([last + step * k for k in range(1, horizon + 1)]).as_unit("ns").to_numpy()
+    try:
+        if freq is not None:
+            return pd.date_range(last, periods=horizon + 1, freq=freq)[1:].as_unit("ns").to_numpy()
+        step = pd.Series(pd.DatetimeIndex(history)).diff().median() if history is not None and len(history) > 1 \
+            else pd.Timedelta(1, "D")
+        return pd.DatetimeIndex([last + step * k for k in range(1, horizon + 1)]).as_unit("ns").to_numpy()
+    except (pd.errors.OutOfBoundsDatetime, OverflowError):
+        raise LstmkitError(f"the {horizon} steps after {last} run past 2262-04-11, the last date lstmkit computes in",
+                           "forecast fewer steps, or read the rows as steps (drop the time column and --time)") from None

@@ -37,8 +37,8 @@ def load_table(data: Any) -> pd.DataFrame:
     ``data`` may be a path to ``.csv`` / ``.tsv`` / ``.txt`` (separator sniffed) / ``.parquet`` /
     ``.xlsx`` (the first sheet with cells) / ``.json`` (records or columns) / ``.jsonl`` (one record per line)
     (CSV-like and JSON files may be compressed, e.g. ``.csv.gz``) / ``.tsf`` (the Monash archive's, or
-    ``.tsf.gz``: the long table of its series), a DataFrame (copied), a pandas Series,
-    or a numpy array / list: 1-D becomes column ``"y"``, 2-D columns ``"y0", "y1", …``.
+    compressed: ``.tsf.gz``, ``.bz2``, ``.xz``, a ``.zip`` of one ``.tsf``: the long table of its series),
+    a DataFrame (copied), a pandas Series, or a numpy array / list: 1-D becomes column ``"y"``, 2-D columns ``"y0", "y1", …``.
     """
     if isinstance(data, (str, os.PathLike)):
         df = read_tsf(data) if is_tsf(Path(data)) else _read_file(Path(data))
@@ -65,7 +65,7 @@ def _read_file(path: Path) -> pd.DataFrame:
         return read_frame(path)
     except LstmkitError as e:
         if e.message.startswith("unknown file type") and e.hint:
-            raise LstmkitError(e.message, e.hint.replace(" (or convert", ", .tsf, .tsf.gz (or convert")) from None
+            raise LstmkitError(e.message, e.hint.replace(" (or convert", ", .tsf (.gz, .bz2, .xz or .zip too) (or convert")) from None
         raise
 
 

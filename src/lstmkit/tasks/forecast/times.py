@@ -71,9 +71,9 @@ def parse_time(col: pd.Series, name: str, dates: str | None = None) -> pd.Series
         raise LstmkitError(f"time column {name!r} holds numbers (e.g. {float(col.iloc[0]):g}), not dates",
                            "write dates such as 2024-01-31, or leave out --time")
     if pd.api.types.is_datetime64_any_dtype(col):
-        if col.dt.tz is None:
-            return _naive(col, [])
-        return _local_dates(_naive(col, [str(col.dt.tz)]), col.dt.tz_localize(None), [str(col.dt.tz)])
+        if col.dt.tz is None:                # a date beyond nanoseconds (a Parquet file's) is named by time_values
+            return _naive(col, [], fits=False)
+        return _local_dates(_naive(col, [str(col.dt.tz)], fits=False), col.dt.tz_localize(None), [str(col.dt.tz)])
     text = col.astype(str).str.strip().reset_index(drop=True)
     if len(text) and re.fullmatch(_CLOCK, text.iloc[0]) and text.str.fullmatch(_CLOCK).all():
         raise LstmkitError(f"time column {name!r} holds times of day without dates (e.g. {text.iloc[0]!r}): "
@@ -124,7 +124,7 @@ def _local_dates(utc: pd.Series, local: pd.Series, zones: list[str], order: str 
     if clock.nunique() != 1 or (utc_clock.nunique() == 1 and (clock.iloc[0] != pd.Timedelta(0)
                                                                or utc_clock.iloc[0] == pd.Timedelta(0))):
         return utc
-    out = local.dt.as_unit("ns")
+    out = _ns_if_fits(local)
     out.attrs.update(utc_from=[], local_from=zones, dates=order)
     return out
 
@@ -176,7 +176,7 @@ def time_values(col: pd.Series, name: str, dates: str | None = None) -> tuple[np
                              f"{', …' if len(utc_from) > 5 else ''}); forecast times are UTC")
     if times.attrs.get("dates"):
         info["dates"] = times.attrs["dates"]
-    return pd.DatetimeIndex(times).as_unit("ns").to_numpy(), info
+    return _in_ns(times, col, name), info
 
 
 def _reading(text: pd.Series, dm: pd.DataFrame, dayfirst: bool, utc: bool) -> pd.Series | None:
@@ -214,13 +214,56 @@ def _to_datetime(text: pd.Series, utc: bool, **kw) -> pd.Series:
     return _naive(pd.to_datetime(text, utc=utc, **kw), [])
 
 
-def _naive(times: pd.Series, zones: list[str]) -> pd.Series:
-    """Naive datetimes in ns; aware ones converted to UTC first (``attrs["utc_from"]``: ``zones``)."""
+def _naive(times: pd.Series, zones: list[str], fits: bool = True) -> pd.Series:
+    """Naive datetimes in ns; aware ones converted to UTC first (``attrs["utc_from"]``: ``zones``).
+    A date beyond nanoseconds raises (a reading of text that does not fit) when ``fits``, else keeps
+    its unit."""
     if getattr(times.dt, "tz", None) is not None:
         times = times.dt.tz_convert("UTC").dt.tz_localize(None)
-    out = times.dt.as_unit("ns")
+    out = times.dt.as_unit("ns") if fits else _ns_if_fits(times)
     out.attrs["utc_from"] = zones
     return out
+
+
+def _ns_if_fits(times: pd.Series) -> pd.Series:
+    """``times`` in nanoseconds, or as they are when a date lies beyond them (:func:`_in_ns` names it)."""
+    try:
+        return times.dt.as_unit("ns")
+    except pd.errors.OutOfBoundsDatetime:
+        return times
+
+
+def _check_years(text: pd.Series, name: str) -> None:
+    """An :class:`LstmkitError` (:func:`_beyond`) when a cell of ``text``, which read as no dates,
+    writes a year (four digits) outside the years lstmkit computes in: that, not its form, is why."""
+    years = pd.to_numeric(text.str.extract(r"(?<!\d)(\d{4})(?!\d)")[0], errors="coerce")
+    beyond = ((years < _YEARS[0]) | (years > _YEARS[1])).to_numpy()
+    if beyond.any():
+        raise _beyond(name, text.iloc[int(beyond.argmax())])
+
+
+_YEARS = (1678, 2261)                  # whole years within datetime64[ns] (1677-09-21 to 2262-04-11)
+
+
+def _beyond(name: str, cell) -> LstmkitError:
+    return LstmkitError(f"time column {name!r} holds a date outside the years lstmkit computes in ({_YEARS[0]} to "
+                        f"{_YEARS[1]}): the first is {str(cell)!r}", "drop the time column from the table, and "
+                        "--time, to read its rows in file order, one step each (a regular series, e.g. annual from "
+                        "1500, forecasts the same), or shift the dates into that range")
+
+
+def _in_ns(times: pd.Series, col: pd.Series, name: str) -> np.ndarray:
+    """``times`` as ``datetime64[ns]``, the unit every panel, grid and forecast computes in; a date
+    outside its years (1677-09-21 to 2262-04-11) is an :class:`LstmkitError` naming the first such
+    cell (computed in a coarser unit, the steps and the forecast times would overflow unseen)."""
+    index = pd.DatetimeIndex(times)
+    try:
+        return index.as_unit("ns").to_numpy()
+    except pd.errors.OutOfBoundsDatetime:
+        pass
+    lo, hi = pd.Timestamp.min.as_unit(index.unit), pd.Timestamp.max.as_unit(index.unit)
+    k = int(((index < lo) | (index > hi)).argmax())
+    raise _beyond(name, col.iloc[k])
 
 
 def _choose(text: pd.Series, dm: pd.DataFrame, month_first, day_first, name: str,
@@ -228,6 +271,7 @@ def _choose(text: pd.Series, dm: pd.DataFrame, month_first, day_first, name: str
     """The one reading that fits, or the regular one of two that disagree (and its order, when
     the two differ); else an error."""
     if month_first is None and day_first is None:
+        _check_years(text, name)
         raise _unreadable(text, dm, name, dates)
     if month_first is not None and day_first is not None and month_first.equals(day_first):
         return month_first, None                       # every d/m/y cell has day == month

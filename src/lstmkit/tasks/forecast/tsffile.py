@@ -350,7 +350,8 @@ def _free(name: str, taken: list[str]) -> str:
 def tsf_settings(cfg, table) -> dict[str, dict[str, Any]] | None:
     """Fill the settings of ``cfg`` (a ForecastConfig, in place) that the user left unset from the
     ``.tsf`` file ``table`` was read from: the id column (several series), the time column (start
-    times and a frequency), the target (``value``), the horizon (``@horizon``: said in a warning) and
+    times and a frequency), the target (``value``), the horizon (``@horizon``: said in a warning, as
+    is a horizon the user set that differs from it) and
     the season of ``@frequency`` where the series have no time stamps. Returns the record of those
     choices (``{"horizon": {"value": 24, "why": …}}``); None when ``table`` is no ``.tsf`` file's."""
     info = table.attrs.get("tsf") if isinstance(table, pd.DataFrame) else None
@@ -375,6 +376,11 @@ def tsf_settings(cfg, table) -> dict[str, dict[str, Any]] | None:
         found["horizon"] = {"value": cfg.horizon, "why": f"the .tsf file's @horizon (line {line})"}
         warnings.warn(f"horizon {cfg.horizon}: {name}'s @horizon (line {line}); pass --horizon (horizon=) to "
                       "forecast another number of steps", UserWarning, stacklevel=4)
+    elif info["horizon"] is not None and cfg.horizon != info["horizon"][0]:
+        value, line = info["horizon"]
+        warnings.warn(f"horizon {cfg.horizon} differs from {name}'s @horizon {value} (line {line}), the horizon the "
+                      f"archive's benchmarks score at: scores will not compare with theirs; drop --horizon "
+                      f"(horizon=) to forecast {value} steps", UserWarning, stacklevel=4)
     if cfg.season is None and cfg.time is None and info["season"] > 1:
         cfg.season = info["season"]
         found["season"] = {"value": cfg.season, "why": f"the .tsf file's @frequency {info['frequency'][0]} "
