@@ -106,3 +106,15 @@ def test_a_zip_of_several_files_lists_them_and_says_to_unzip(tmp_path):
 def test_a_zip_not_there_yet_is_named_by_its_own_name(tmp_path):
     assert file_ext(tmp_path / "later.csv.zip") == ".csv" and compression(tmp_path / "a.CSV.BZ2") == ".bz2"
     assert file_ext(tmp_path / "train.ft.txt.bz2") == ".txt" and not compression(tmp_path / "a.csv")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_ucr_files_parallel_lines_and_corpora_read_compressed(tmp_path, kind):
+    from lstmkit.tasks.classify.series import read_series
+    from lstmkit.tasks.lm.data import read_corpus
+    from lstmkit.tasks.translate.data import read_lines
+    ucr = read_series(_write(tmp_path, "Coffee_TRAIN.tsv", b"1\t0.1\t0.2\t0.3\n2\t0.5\t0.4\t0.3\n", kind))
+    assert ucr.labels == ["1", "2"] and ucr.seqs[1].ravel().tolist() == [0.5, 0.4, 0.3]
+    assert read_lines(_write(tmp_path, "train.de", "der Hund\ndie Katze\n".encode(), kind)) == ["der Hund", "die Katze"]
+    corpus = read_corpus(str(_write(tmp_path, "train.ft.txt", b"__label__1 great\n__label__2 awful\n", kind)))
+    assert list(corpus.lines) == ["great", "awful"]
