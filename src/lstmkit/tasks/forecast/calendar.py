@@ -77,4 +77,5 @@ def future_times(last, freq: str | None, horizon: int, history=None) -> np.ndarr
         return pd.DatetimeIndex([last + step * k for k in range(1, horizon + 1)]).as_unit("ns").to_numpy()
     except (pd.errors.OutOfBoundsDatetime, OverflowError):
         raise LstmkitError(f"the {horizon} steps after {last} run past 2262-04-11, the last date lstmkit computes in",
-                           "forecast fewer steps, or read the rows as steps (drop the time column and --time)") from None
+                           "train with a smaller --horizon, or read the rows as steps (drop the time column from the "
+                           "table, and --time)") from None
