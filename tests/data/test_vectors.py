@@ -33,3 +33,28 @@ def test_vectors_errors(tmp_path):
     f.write_text("x 1 2\n")
     with pytest.raises(LstmkitError, match="no word"):
         load_vectors(f, vocab)
+
+
+@pytest.mark.parametrize("suffix", [".gz", ".bz2", ".xz", ".zip"])
+def test_compressed_vectors_read_as_the_plain_file(tmp_path, suffix):
+    """fastText ships its vectors as .vec.zip (one file) and .vec.gz; both read as the text file."""
+    import bz2
+    import gzip
+    import lzma
+    import zipfile
+    vocab = Vocab(["<pad>", "<unk>", "good", "bad"])
+    text = "2 3\ngood 1 2 3\nbad 4 5 6\n"
+    plain = tmp_path / "v.vec"
+    plain.write_text(text)
+    packed = tmp_path / f"v.vec{suffix}"
+    if suffix == ".zip":
+        with zipfile.ZipFile(packed, "w") as z:
+            z.writestr("crawl/v.vec", text)
+    else:
+        packed.write_bytes({".gz": gzip, ".bz2": bz2, ".xz": lzma}[suffix].compress(text.encode()))
+    w, n = load_vectors(packed, vocab)
+    w0, n0 = load_vectors(plain, vocab)
+    assert n == n0 == 2 and torch.equal(w[2:], w0[2:])
+    packed.write_bytes(packed.read_bytes()[: len(packed.read_bytes()) // 2])          # cut short
+    with pytest.raises(LstmkitError, match="cut short"):
+        load_vectors(packed, vocab)

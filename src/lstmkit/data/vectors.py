@@ -4,12 +4,13 @@
 """
 from __future__ import annotations
 
-import gzip
+import io
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from lstmkit.data.compressed import open_data
 from lstmkit.data.vocab import PAD_ID, Vocab
 from lstmkit.errors import LstmkitError, missing_path_fix
 
@@ -20,18 +21,17 @@ def load_vectors(path: str | Path, vocab: Vocab, seed: int = 0) -> tuple[torch.T
     """Rows of a GloVe / word2vec *text* file for the words of ``vocab``.
 
     The file has one ``word v1 v2 … vD`` per line (word2vec's ``N D`` header line is skipped;
-    ``.gz`` is read directly). Returns ``(weights [len(vocab), D], n_found)``: found words get
+    ``.gz``, ``.bz2``, ``.xz`` and a ``.zip`` of one file, as fastText's ``.vec.zip``, are read directly). Returns ``(weights [len(vocab), D], n_found)``: found words get
     their vector, others random normal values with the found vectors' standard deviation,
     ``<pad>`` zeros. Words are matched as given, then lower-cased.
     """
     path = Path(path)
     if not path.is_file():
         raise LstmkitError(f"vectors file not found: {path}", missing_path_fix(path, "check the --vectors path"))
-    opener = gzip.open if path.suffix == ".gz" else open
     found: dict[int, np.ndarray] = {}
     dim = None
     try:
-        with opener(path, "rt", encoding="utf-8", errors="replace") as f:
+        with open_data(path) as raw, io.TextIOWrapper(raw, encoding="utf-8", errors="replace") as f:
             for lineno, line in enumerate(f, 1):
                 parts = line.rstrip().split(" ")
                 if lineno == 1 and len(parts) == 2 and all(p.isdigit() for p in parts):
