@@ -3,6 +3,7 @@
     corpus_utterances("LibriSpeech/")             LibriSpeech: <subset>/<speaker>/<chapter>/ folders, each with
                                                   <speaker>-<chapter>.trans.txt ('<utterance id> <TEXT>' a line)
                                                   beside <utterance id>.flac; the top, a subset or a chapter folder
+                                                  (or the folder the archive was extracted in, holding LibriSpeech/)
     corpus_utterances("LJSpeech-1.1/")            LJSpeech: metadata.csv ('id|transcript|normalized transcript',
                                                   no header, quotes as text) and wavs/<id>.wav
     corpus_utterances("LJSpeech-1.1/metadata.csv")   the same metadata file given itself
@@ -46,7 +47,7 @@ def corpus_utterances(data: str | Path, pattern: str | None = None) -> Utterance
     """The utterances of a LibriSpeech or MLS folder (or one of its transcript files), an LJSpeech
     folder or metadata file; None when ``data`` is none of these. ``pattern`` (``--label-from-name``)
     is refused: the corpus' own transcripts are the texts."""
-    path = Path(data)
+    path = _inner_librispeech(Path(data))
     if path.is_file() and (path.name.endswith(TRANS_SUFFIX) or path.name == MLS_TRANSCRIPTS):
         path = path.parent
     if path.is_dir() and (depth := _librispeech_depth(path)) is not None:
@@ -68,7 +69,7 @@ def corpus_utterances(data: str | Path, pattern: str | None = None) -> Utterance
 def corpus_recordings(folder: str | Path) -> list[str] | None:
     """Every audio file of a LibriSpeech folder's chapter folders (an MLS folder's book folders),
     sorted, transcript line or not (transcribe needs no texts); None for any other folder."""
-    folder = Path(folder)
+    folder = _inner_librispeech(Path(folder))
     if not folder.is_dir():
         return None
     if (depth := _librispeech_depth(folder)) is not None:
@@ -81,6 +82,13 @@ def corpus_recordings(folder: str | Path) -> list[str] | None:
 
 
 # -- LibriSpeech ---------------------------------------------------------------------------------
+def _inner_librispeech(path: Path) -> Path:
+    """The ``LibriSpeech/`` folder inside ``path`` when ``path`` is the folder an archive was extracted
+    in (``tar xzf dev-clean.tar.gz`` in a downloads folder leaves ``LibriSpeech/`` there), else ``path``."""
+    inner = path / "LibriSpeech"
+    return inner if inner.is_dir() and _librispeech_depth(inner) == _DEPTH else path
+
+
 def _librispeech_depth(root: Path) -> int | None:
     """How many folders below ``root`` LibriSpeech's chapter folders (those with a ``.trans.txt``)
     sit: 0 for a chapter, 3 for the top; None when the first folder at each depth holds none.

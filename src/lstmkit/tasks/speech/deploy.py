@@ -263,7 +263,7 @@ class SpeechAdapter(EstimatorAdapter):
         if recorded and not Path(recorded).exists():
             return None
         if d.get("val_source"):
-            return read_utterances(d["val_source"], c.label_from_name)
+            return read_utterances(d["val_source"], c.label_from_name).validation_part()
         if d.get("source"):
             return validation_split(read_utterances(d["source"], c.label_from_name), c)[1]
         return None

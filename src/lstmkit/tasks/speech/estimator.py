@@ -76,7 +76,7 @@ class SpeechRecognizer(RunEstimator):
             _validate(cfg, data, val_data)
             utts = read_utterances(data, cfg.label_from_name)
             if val_data is not None:
-                train, val = utts.training_part(), read_utterances(val_data, cfg.label_from_name)
+                train, val = utts.training_part(), read_utterances(val_data, cfg.label_from_name).validation_part()
             else:
                 train, val = validation_split(utts, cfg)
             if cfg.sample_rate is None:
