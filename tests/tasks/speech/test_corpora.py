@@ -216,3 +216,19 @@ def test_val_on_a_top_librispeech_folder_is_its_dev_subsets_never_its_test_ones(
     code, out, err = run_cli(["speech", "train", "--data", top / "train-clean-5", "--val", only_test,
                               "--config", cfg, "--out", tmp_path / "more"], capsys)
     assert_user_error(code, err, "given to validate on, is held out for testing")
+
+
+def test_ljspeech_with_a_header_line_or_its_wavs_in_wavs_wavs_reads_its_recordings(tmp_path):
+    folder = write_ljspeech(tmp_path / "lj", ["LJ001-0001|Ab|ab", "LJ001-0002|Ba|ba"])
+    (folder / "metadata.csv").write_text("id|text|normalized_text\nLJ001-0001|Ab|ab\nLJ001-0002|Ba|ba\n")
+    utts, said = _read(folder)
+    assert utts.texts == ["ab", "ba"] and utts.fields == [{"utterance": "LJ001-0001"}, {"utterance": "LJ001-0002"}]
+    assert said == []
+    (folder / "wavs" / "wavs").mkdir()
+    for wav in sorted((folder / "wavs").glob("*.wav")):
+        wav.rename(folder / "wavs" / "wavs" / wav.name)
+    nested, said = _read(folder / "metadata.csv")
+    assert nested.paths == [str(folder / "wavs" / "wavs" / f"LJ001-000{k}.wav") for k in (1, 2)] and said == []
+    (folder / "metadata.csv").write_text("LJ001-0001|Ab|ab\nLJ001-0003|Ba|ba\n")     # an id is no header
+    with pytest.raises(LstmkitError, match="line 2: utterance audio file wavs/LJ001-0003.wav not found"):
+        _read(folder)
