@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import torch
 
 from lstmkit.data.fingerprint import fingerprint
 
@@ -46,3 +47,18 @@ def test_the_same_in_every_process():
                            env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")}
     assert len(runs) == 1
     assert runs.pop().split() == [fingerprint(pd.DataFrame({"id": ["a", "b"], "y": [1, 2]})), fingerprint(["x", "y"])]
+
+
+def test_equal_floats_written_with_another_nan_or_a_negative_zero_are_the_same_data():
+    x = np.array([[1.0, np.nan], [0.0, -2.5]])
+    y = x.copy()
+    y[0, 1], y[1, 0] = -np.nan, -0.0                   # x86's 0/0 is a NaN with its sign bit set
+    assert x.tobytes() != y.tobytes()
+    assert fingerprint(x) == fingerprint(y) == fingerprint(torch.from_numpy(y))
+    assert fingerprint(x.astype(np.float32)) == fingerprint(y.astype(np.float32))
+    assert fingerprint([0.0, 1.0]) == fingerprint([-0.0, 1.0])
+    assert fingerprint(x) == fingerprint(x.copy()) and fingerprint(x) != fingerprint(np.flip(x, 0))
+    z = x.copy()
+    z[0, 1], z[0, 0] = 1.0, np.nan                      # the NaN elsewhere: other data
+    assert fingerprint(z) != fingerprint(x)
+    assert x[0, 1] != x[0, 1]                           # the caller's array left as it was

@@ -4,7 +4,8 @@ tells the data it started on from other data (:mod:`lstmkit.data.same_data`).
 
 A frame is hashed row by row with :func:`pandas.util.hash_pandas_object` (index included; the
 column names and dtypes beside it): vectorised, so a million rows take a fraction of a second.
-A number array's bytes are hashed as they are; a list of texts as one text and their lengths.
+A number array's bytes are hashed as they are (a float's -0.0 as 0.0, every NaN as one NaN, as
+pandas hashes them); a list of texts as one text and their lengths.
 Anything else it cannot read (an object it does not know) has no fingerprint: ``None``.
 """
 from __future__ import annotations
@@ -44,7 +45,7 @@ def _feed(h, obj: Any) -> None:
             for item in a.ravel():
                 _feed(h, item)
         else:
-            h.update(np.ascontiguousarray(a).tobytes())
+            h.update(np.ascontiguousarray(_canonical(a) if a.dtype.kind in "fc" else a).tobytes())
     elif isinstance(obj, str):
         _tag(h, f"str {len(obj)}")
         h.update(obj.encode("utf-8", "surrogatepass"))
@@ -52,7 +53,7 @@ def _feed(h, obj: Any) -> None:
         _tag(h, f"bytes {len(obj)}")
         h.update(obj)
     elif obj is None or isinstance(obj, (bool, Number)):
-        _tag(h, f"{type(obj).__name__} {obj!r}")
+        _tag(h, f"{type(obj).__name__} {obj + 0.0 if isinstance(obj, float) else obj!r}")     # -0.0 as 0.0
     elif isinstance(obj, (list, tuple)):
         _tag(h, f"{type(obj).__name__} {len(obj)}")
         if obj and all(isinstance(s, str) for s in obj):     # texts: one update, not one per line
@@ -72,6 +73,15 @@ def _feed(h, obj: Any) -> None:
             _feed(h, getattr(obj, f.name))
     else:
         raise TypeError(type(obj).__name__)
+
+
+def _canonical(a: np.ndarray) -> np.ndarray:
+    """A copy of a float array with -0.0 as 0.0 and every NaN one NaN: equal numbers hash alike
+    whatever computed them (x86's 0/0 is a NaN with its sign bit set, a GPU's another), as
+    pandas' row hashes of a frame already do."""
+    a = a + a.dtype.type(0)
+    a[np.isnan(a)] = np.nan
+    return a
 
 
 def _tag(h, text: str) -> None:
