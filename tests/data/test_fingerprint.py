@@ -36,7 +36,7 @@ def test_dataclasses_are_read_field_by_field_and_unknown_objects_have_none():
 
     assert fingerprint(Utts(["a.wav"], ["yes"])) != fingerprint(Utts(["a.wav"], ["no"]))
     assert fingerprint(object()) is None
-    assert fingerprint(pd.DataFrame({"cells": [[1], [2]]})) is None        # lists in cells: unhashable
+    assert fingerprint(pd.DataFrame({"cells": [[object()], [2]]})) is None   # an object of no known kind in a cell
 
 
 def test_the_same_in_every_process():
@@ -62,3 +62,15 @@ def test_equal_floats_written_with_another_nan_or_a_negative_zero_are_the_same_d
     z[0, 1], z[0, 0] = 1.0, np.nan                      # the NaN elsewhere: other data
     assert fingerprint(z) != fingerprint(x)
     assert x[0, 1] != x[0, 1]                           # the caller's array left as it was
+
+
+def test_a_frame_whose_cells_hold_lists_or_arrays_is_fingerprinted_cell_by_cell():
+    frame = pd.DataFrame({"series": [[1.0, 2.0], [3.0]], "label": ["a", "b"]})
+    again = pd.DataFrame({"series": [np.array([1.0, 2.0]).tolist(), [3.0]], "label": ["a", "b"]})
+    assert fingerprint(frame) is not None and fingerprint(frame) == fingerprint(again)
+    assert fingerprint(frame) != fingerprint(frame.assign(series=[[1.0, 2.5], [3.0]]))
+    assert fingerprint(frame) != fingerprint(frame.assign(label=["b", "a"]))
+    assert fingerprint(frame) != fingerprint(frame.set_axis([1, 0]))
+    arrays = pd.Series([np.arange(3.0), np.arange(2.0)], name="x")
+    assert fingerprint(arrays) == fingerprint(pd.Series([np.arange(3.0), np.arange(2.0)], name="x"))
+    assert fingerprint(arrays) != fingerprint(pd.Series([np.arange(3.0), np.arange(1.0, 3.0)], name="x"))

@@ -3,7 +3,8 @@ tuple ``(X, y)``): the SHA-256 of its content, the same in every process, by whi
 tells the data it started on from other data (:mod:`lstmkit.data.same_data`).
 
 A frame is hashed row by row with :func:`pandas.util.hash_pandas_object` (index included; the
-column names and dtypes beside it): vectorised, so a million rows take a fraction of a second.
+column names and dtypes beside it): vectorised, so a million rows take a fraction of a second;
+a column whose cells hold lists or arrays cell by cell.
 A number array's bytes are hashed as they are (a float's -0.0 as 0.0, every NaN as one NaN, as
 pandas hashes them); a list of texts as one text and their lengths.
 Anything else it cannot read (an object it does not know) has no fingerprint: ``None``.
@@ -37,7 +38,10 @@ def _feed(h, obj: Any) -> None:
         columns = [str(c) for c in obj.columns] if isinstance(obj, pd.DataFrame) else [str(obj.name)]
         dtypes = [str(d) for d in (obj.dtypes if isinstance(obj, pd.DataFrame) else [obj.dtype])]
         _tag(h, f"{type(obj).__name__} {obj.shape} {columns} {dtypes}")
-        h.update(pd.util.hash_pandas_object(obj, index=True).to_numpy().tobytes())
+        try:
+            h.update(pd.util.hash_pandas_object(obj, index=True).to_numpy().tobytes())
+        except TypeError:                    # cells holding lists or arrays (a sequence a row): column by column
+            _feed_cells(h, pd, obj)
     elif isinstance(obj, np.ndarray) or hasattr(obj, "__array_interface__") or _is_tensor(obj):
         a = np.asarray(obj.detach().cpu() if _is_tensor(obj) else obj)
         _tag(h, f"array {a.dtype.str} {a.shape}")
@@ -73,6 +77,17 @@ def _feed(h, obj: Any) -> None:
             _feed(h, getattr(obj, f.name))
     else:
         raise TypeError(type(obj).__name__)
+
+
+def _feed_cells(h, pd, obj) -> None:
+    """A frame (or series) some of whose cells pandas cannot hash (lists, arrays, dicts): its index,
+    then each column by pandas' hashes where it can, else cell by cell."""
+    h.update(pd.util.hash_pandas_object(obj.index).to_numpy().tobytes())
+    for _, column in (obj.items() if isinstance(obj, pd.DataFrame) else [(obj.name, obj)]):
+        try:
+            h.update(pd.util.hash_pandas_object(column, index=False).to_numpy().tobytes())
+        except TypeError:
+            _feed(h, column.tolist())
 
 
 def _canonical(a: np.ndarray) -> np.ndarray:
