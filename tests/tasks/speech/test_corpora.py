@@ -212,6 +212,7 @@ def test_val_on_a_top_librispeech_folder_is_its_dev_subsets_never_its_test_ones(
                               "--config", cfg, "--out", tmp_path / "runs"], capsys)
     assert code == 0, err
     assert "(train 8, val 8" in out          # dev-clean's 8; read whole it was 24, train-clean-5's too
+    assert "validated on its 8 recordings held out for validation" in err and "to train on" not in err
     only_test = write_librispeech(tmp_path / "tests_only", subsets=("test-clean",))
     code, out, err = run_cli(["speech", "train", "--data", top / "train-clean-5", "--val", only_test,
                               "--config", cfg, "--out", tmp_path / "more"], capsys)
