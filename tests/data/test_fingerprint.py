@@ -74,3 +74,18 @@ def test_a_frame_whose_cells_hold_lists_or_arrays_is_fingerprinted_cell_by_cell(
     arrays = pd.Series([np.arange(3.0), np.arange(2.0)], name="x")
     assert fingerprint(arrays) == fingerprint(pd.Series([np.arange(3.0), np.arange(2.0)], name="x"))
     assert fingerprint(arrays) != fingerprint(pd.Series([np.arange(3.0), np.arange(1.0, 3.0)], name="x"))
+    long = np.arange(5000.0)                            # printed with '...': pandas' text of it hides the middle
+    other = long.copy()
+    other[2500] = -1.0
+    assert fingerprint(pd.DataFrame({"x": [long]})) != fingerprint(pd.DataFrame({"x": [other]}))
+    assert fingerprint(pd.DataFrame({"x": [torch.from_numpy(long)]})) != fingerprint(
+        pd.DataFrame({"x": [torch.from_numpy(other)]}))               # it raised: a tensor has no truth value
+
+
+def test_a_frame_of_objects_known_by_their_address_has_no_fingerprint_rather_than_a_new_one_each_process():
+    class Reading:
+        pass
+
+    assert fingerprint(pd.DataFrame({"o": [Reading(), Reading()]})) is None
+    mixed = pd.DataFrame({"o": [1, "a"]})                             # 1 and '1' are not the same cell
+    assert fingerprint(mixed) is not None and fingerprint(mixed) != fingerprint(pd.DataFrame({"o": ["1", "a"]}))

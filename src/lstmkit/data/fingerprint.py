@@ -4,7 +4,7 @@ tells the data it started on from other data (:mod:`lstmkit.data.same_data`).
 
 A frame is hashed row by row with :func:`pandas.util.hash_pandas_object` (index included; the
 column names and dtypes beside it): vectorised, so a million rows take a fraction of a second;
-a column whose cells hold lists or arrays cell by cell.
+a column of objects pandas would hash by their text (lists, arrays, tensors) cell by cell.
 A number array's bytes are hashed as they are (a float's -0.0 as 0.0, every NaN as one NaN, as
 pandas hashes them); a list of texts as one text and their lengths.
 Anything else it cannot read (an object it does not know) has no fingerprint: ``None``.
@@ -20,6 +20,10 @@ from typing import Any
 import numpy as np
 
 __all__ = ["fingerprint"]
+
+#: What an object column may hold for pandas' hashes to read it exactly (``pandas.api.types.infer_dtype``).
+_PANDAS_HASHES = frozenset({"string", "empty", "bytes", "integer", "floating", "mixed-integer-float", "boolean",
+                            "decimal", "date", "datetime", "datetime64", "time", "timedelta", "period"})
 
 
 def fingerprint(data: Any) -> str | None:
@@ -38,10 +42,7 @@ def _feed(h, obj: Any) -> None:
         columns = [str(c) for c in obj.columns] if isinstance(obj, pd.DataFrame) else [str(obj.name)]
         dtypes = [str(d) for d in (obj.dtypes if isinstance(obj, pd.DataFrame) else [obj.dtype])]
         _tag(h, f"{type(obj).__name__} {obj.shape} {columns} {dtypes}")
-        try:
-            h.update(pd.util.hash_pandas_object(obj, index=True).to_numpy().tobytes())
-        except TypeError:                    # cells holding lists or arrays (a sequence a row): column by column
-            _feed_cells(h, pd, obj)
+        _feed_frame(h, pd, obj)
     elif isinstance(obj, np.ndarray) or hasattr(obj, "__array_interface__") or _is_tensor(obj):
         a = np.asarray(obj.detach().cpu() if _is_tensor(obj) else obj)
         _tag(h, f"array {a.dtype.str} {a.shape}")
@@ -79,15 +80,22 @@ def _feed(h, obj: Any) -> None:
         raise TypeError(type(obj).__name__)
 
 
-def _feed_cells(h, pd, obj) -> None:
-    """A frame (or series) some of whose cells pandas cannot hash (lists, arrays, dicts): its index,
-    then each column by pandas' hashes where it can, else cell by cell."""
+def _feed_frame(h, pd, obj) -> None:
+    """A frame's (or series') row hashes; a column of objects pandas would hash by their text
+    (lists, arrays, tensors: truncated with '...'; an object of its own class: by its address, so
+    never the same in two processes) is read cell by cell instead, after the index."""
+    columns = [column for _, column in obj.items()] if isinstance(obj, pd.DataFrame) else [obj]
+    cellwise = [column.dtype == object and pd.api.types.infer_dtype(column, skipna=True) not in _PANDAS_HASHES
+                for column in columns]
+    if not any(cellwise):
+        h.update(pd.util.hash_pandas_object(obj, index=True).to_numpy().tobytes())
+        return
     h.update(pd.util.hash_pandas_object(obj.index).to_numpy().tobytes())
-    for _, column in (obj.items() if isinstance(obj, pd.DataFrame) else [(obj.name, obj)]):
-        try:
-            h.update(pd.util.hash_pandas_object(column, index=False).to_numpy().tobytes())
-        except TypeError:
+    for column, by_cell in zip(columns, cellwise):
+        if by_cell:
             _feed(h, column.tolist())
+        else:
+            h.update(pd.util.hash_pandas_object(column, index=False).to_numpy().tobytes())
 
 
 def _canonical(a: np.ndarray) -> np.ndarray:
