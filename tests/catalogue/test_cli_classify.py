@@ -79,6 +79,9 @@ def _public_set_layouts(d, rows):
                                                 for k, (t, l) in enumerate(rows)))
     (d / "ag" / "classes.txt").write_text("neg\npos\n")
     (d / "ag_typo.csv").write_text('"1","good film"\n"2","bad film"\n"two","great plot"\n')
+    (d / "ag_no_names").mkdir()
+    (d / "ag_no_names" / "train.csv").write_text((d / "ag" / "train.csv").read_text().replace('"3"', '"2"'))
+    (d / "ag_no_names" / "classes.txt").write_text("\n\n")
 
 
 def _ucr_downloads(d):
@@ -197,6 +200,7 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train(data="ag/train.csv"), 2, "line 8 of"),                      # was 'first line reads as data'
     (_train(data="ag/train.csv"), 2, "has class index 3, outside 1-2"),
     (_train(data="ag_typo.csv"), 2, "line 3 of"),
+    (_train(data="ag_no_names/train.csv"), 2, "classes.txt is empty: beside train.csv it names the classes"),
     (_train(data="ag_typo.csv"), 2, "starts with 'two', not a class index"),
     (["classify", "predict", "--run", "{d}/nope", "--data", "{d}/reviews.csv"], 2, "run folder not found"),
     (["classify", "predict", "--run", "{d}", "--data", "{d}/reviews.csv"], 2, "not an lstmkit run folder"),

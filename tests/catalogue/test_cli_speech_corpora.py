@@ -42,6 +42,7 @@ CASES = [
     (with_data(TRAIN, "twice"), "utterance 19-1900-0000 is given twice"),
     (with_data(TRAIN, "no_lines"), ".trans.txt files hold no transcript lines"),
     (with_data(TRAIN, "test_only"), "held out for validation or testing"),
+    (with_data(TRAIN, "ok/dev-clean", "--val", "{d}/test_only"), "given to validate on, is held out for testing"),
     (with_data(TRAIN, "ok", "--label-from-name", "{{label}}_{{take}}"), "is a LibriSpeech folder"),
     (with_data(TRAIN, "ok/dev-clean", "--val", "{d}/ok/" + CHAPTER),
      "2 of the 2 validation utterances are in the training data too"),

@@ -108,3 +108,23 @@ def test_which_csv_files_are_class_index_csvs(tmp_path):
     names = ("headed.csv", "numbers.csv", "plain.txt", "number_header.csv", "ag.csv.gz")
     assert [is_class_index_csv(tmp_path / n) for n in names] == [False, False, False, False, True]
     assert class_index_csv(tmp_path / "ag.csv.gz", labels=False).texts == ["good film"]
+
+
+def test_a_comma_after_the_label_ends_it_and_labels_after_the_text_are_read():
+    read = fasttext_lines("__label__pos,great film\r\n__label__neg, dull\r\nsad ending __label__neg\r\n", " in t.txt")
+    assert read.texts == ["great film", "dull", "sad ending"] and read.labels == ["pos", "neg", "neg"]
+    only_last = fasttext_lines("great film __label__très-bon\nbad \t__label__nul\n", " in t.txt")
+    assert only_last.texts == ["great film", "bad"] and only_last.labels == ["très-bon", "nul"]
+    assert fasttext_lines("a __label__ in the middle is text\n", " in t.txt") is None
+    with pytest.raises(LstmkitError, match="line 2 in t.txt has 2 labels"):
+        fasttext_lines("good __label__a\nbad __label__a __label__b\n", " in t.txt")
+
+
+def test_a_blank_classes_txt_is_named_as_the_class_names(tmp_path):
+    path = _zhang(tmp_path / "ag", [("1", "a"), ("2", "b")])
+    for blank in (b"", b"\n\n", b"\xef\xbb\xbf\r\n"):
+        (tmp_path / "ag" / "classes.txt").write_bytes(blank)
+        with pytest.raises(LstmkitError, match=r"classes\.txt is empty: beside train\.csv it names the classes"):
+            class_index_csv(path)
+    (tmp_path / "ag" / "classes.txt").write_bytes(b"\xef\xbb\xbfWorld\r\nSports\r\n\r\n")
+    assert class_index_csv(path).labels == ["World", "Sports"]

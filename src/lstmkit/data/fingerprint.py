@@ -3,8 +3,10 @@ tuple ``(X, y)``): the SHA-256 of its content, the same in every process, by whi
 tells the data it started on from other data (:mod:`lstmkit.data.same_data`).
 
 A frame is hashed row by row with :func:`pandas.util.hash_pandas_object` (index included; the
-column names and dtypes beside it): vectorised, so a million rows take a fraction of a second.
-A number array's bytes are hashed as they are; a list of texts as one text and their lengths.
+column names and dtypes beside it): vectorised, so a million rows take a fraction of a second;
+a column of objects pandas would hash by their text (lists, arrays, tensors) cell by cell.
+A number array's bytes are hashed as they are (a float's -0.0 as 0.0, every NaN as one NaN, as
+pandas hashes them); a list of texts as one text and their lengths.
 Anything else it cannot read (an object it does not know) has no fingerprint: ``None``.
 """
 from __future__ import annotations
@@ -18,6 +20,10 @@ from typing import Any
 import numpy as np
 
 __all__ = ["fingerprint"]
+
+#: What an object column may hold for pandas' hashes to read it exactly (``pandas.api.types.infer_dtype``).
+_PANDAS_HASHES = frozenset({"string", "empty", "bytes", "integer", "floating", "mixed-integer-float", "boolean",
+                            "decimal", "date", "datetime", "datetime64", "time", "timedelta", "period"})
 
 
 def fingerprint(data: Any) -> str | None:
@@ -36,7 +42,7 @@ def _feed(h, obj: Any) -> None:
         columns = [str(c) for c in obj.columns] if isinstance(obj, pd.DataFrame) else [str(obj.name)]
         dtypes = [str(d) for d in (obj.dtypes if isinstance(obj, pd.DataFrame) else [obj.dtype])]
         _tag(h, f"{type(obj).__name__} {obj.shape} {columns} {dtypes}")
-        h.update(pd.util.hash_pandas_object(obj, index=True).to_numpy().tobytes())
+        _feed_frame(h, pd, obj)
     elif isinstance(obj, np.ndarray) or hasattr(obj, "__array_interface__") or _is_tensor(obj):
         a = np.asarray(obj.detach().cpu() if _is_tensor(obj) else obj)
         _tag(h, f"array {a.dtype.str} {a.shape}")
@@ -44,7 +50,7 @@ def _feed(h, obj: Any) -> None:
             for item in a.ravel():
                 _feed(h, item)
         else:
-            h.update(np.ascontiguousarray(a).tobytes())
+            h.update(np.ascontiguousarray(_canonical(a) if a.dtype.kind in "fc" else a).tobytes())
     elif isinstance(obj, str):
         _tag(h, f"str {len(obj)}")
         h.update(obj.encode("utf-8", "surrogatepass"))
@@ -52,7 +58,7 @@ def _feed(h, obj: Any) -> None:
         _tag(h, f"bytes {len(obj)}")
         h.update(obj)
     elif obj is None or isinstance(obj, (bool, Number)):
-        _tag(h, f"{type(obj).__name__} {obj!r}")
+        _tag(h, f"{type(obj).__name__} {obj + 0.0 if isinstance(obj, float) else obj!r}")     # -0.0 as 0.0
     elif isinstance(obj, (list, tuple)):
         _tag(h, f"{type(obj).__name__} {len(obj)}")
         if obj and all(isinstance(s, str) for s in obj):     # texts: one update, not one per line
@@ -72,6 +78,33 @@ def _feed(h, obj: Any) -> None:
             _feed(h, getattr(obj, f.name))
     else:
         raise TypeError(type(obj).__name__)
+
+
+def _feed_frame(h, pd, obj) -> None:
+    """A frame's (or series') row hashes; a column of objects pandas would hash by their text
+    (lists, arrays, tensors: truncated with '...'; an object of its own class: by its address, so
+    never the same in two processes) is read cell by cell instead, after the index."""
+    columns = [column for _, column in obj.items()] if isinstance(obj, pd.DataFrame) else [obj]
+    cellwise = [column.dtype == object and pd.api.types.infer_dtype(column, skipna=True) not in _PANDAS_HASHES
+                for column in columns]
+    if not any(cellwise):
+        h.update(pd.util.hash_pandas_object(obj, index=True).to_numpy().tobytes())
+        return
+    h.update(pd.util.hash_pandas_object(obj.index).to_numpy().tobytes())
+    for column, by_cell in zip(columns, cellwise):
+        if by_cell:
+            _feed(h, column.tolist())
+        else:
+            h.update(pd.util.hash_pandas_object(column, index=False).to_numpy().tobytes())
+
+
+def _canonical(a: np.ndarray) -> np.ndarray:
+    """A copy of a float array with -0.0 as 0.0 and every NaN one NaN: equal numbers hash alike
+    whatever computed them (x86's 0/0 is a NaN with its sign bit set, a GPU's another), as
+    pandas' row hashes of a frame already do."""
+    a = a + a.dtype.type(0)
+    a[np.isnan(a)] = np.nan
+    return a
 
 
 def _tag(h, text: str) -> None:

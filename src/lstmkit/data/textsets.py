@@ -9,8 +9,10 @@
 
 **fastText** (Amazon reviews polarity ``train.ft.txt``, Yelp, the fastText tutorials'
 ``cooking.stackexchange.txt``): each line ``__label__pos great film``; the label is the name after
-``__label__``. A file is one when any of its lines starts with a label, and then every line must:
-a mixed file is one error naming the first line without one. Several labels on a line
+``__label__``, ended by white space or a comma (``__label__pos,great film``, as CSV exports glue
+them). fastText reads a label anywhere on a line, and some files put it last (``great film
+__label__pos``): read too. A file is one when any of its lines starts or ends with a label, and
+then every line must: a mixed file is one error naming the first line without one. Several labels on a line
 (``__label__baking __label__bread …``) make multi-label data, which the classifier does not do
 (one class a text): an error naming the line; where the labels are not read (predict, a
 language model's text) every leading label is dropped.
@@ -44,7 +46,8 @@ __all__ = ["LabelledLines", "LABEL_PREFIX", "CLASSES_FILE", "fasttext_lines", "i
 
 LABEL_PREFIX = "__label__"
 CLASSES_FILE = "classes.txt"
-_LABEL = re.compile(r"__label__(\S*)\s*")
+_LABEL = re.compile(r"__label__([^\s,]*)(?:,\s*|\s+|$)")   # a comma ends one: '__label__pos,great film'
+_TRAILING = re.compile(r"(?:\s+__label__\S*)+\s*$")    # labels after the text: fastText reads them anywhere
 _INDEX = re.compile(r"\d{1,4}")          # a class index: a small whole number
 _HEAD = 1 << 16                          # bytes read to tell a class-index CSV
 
@@ -62,7 +65,7 @@ def fasttext_lines(text: str, where: str, labels: bool = True) -> LabelledLines 
     """The texts (and, with ``labels``, the one label of each) of a fastText file's ``text``;
     None when no line starts with ``__label__``. Blank lines are skipped."""
     lines = text_lines(text)
-    if not any(ln.lstrip().startswith(LABEL_PREFIX) for ln in lines):
+    if not any(ln.lstrip().startswith(LABEL_PREFIX) or _TRAILING.search(ln) for ln in lines):
         return None
     texts, names, numbers = [], [], []
     for k, line in enumerate(lines, start=1):
@@ -73,6 +76,9 @@ def fasttext_lines(text: str, where: str, labels: bool = True) -> LabelledLines 
         while m := _LABEL.match(rest, pos):
             found.append(m.group(1))
             pos = m.end()
+        if not found and (tail := _TRAILING.search(rest)):
+            found = [label[len(LABEL_PREFIX):] for label in tail.group().split()]
+            rest, pos = rest[:tail.start()], 0
         if not found:
             raise LstmkitError(f"line {k}{where} has no {LABEL_PREFIX} label ({rest[:40]!r}), but other lines have: "
                                "a fastText file labels every line",
@@ -165,9 +171,14 @@ def _class_names(path: Path, indices: list[int], numbers: list[int]) -> list[str
                       f"set's {CLASSES_FILE} (one class name a line, the first for index 1) beside it to name them",
                       UserWarning, stacklevel=4)
         return [str(i) for i in indices]
-    names = text_lines(read_text_file(names_file))      # an empty file: an error naming it
+    blank = not names_file.read_bytes().removeprefix(b"\xef\xbb\xbf").strip()     # read_text_file's own error
+    names = [] if blank else text_lines(read_text_file(names_file))                 # speaks of a header row
     while names and not names[-1].strip():
         names.pop()
+    if not names:
+        raise LstmkitError(f"{names_file} is empty: beside {path.name} it names the classes, one a line (the first "
+                           "for index 1)", f"write the set's class names into {CLASSES_FILE}, or delete it to use "
+                           "the indices as labels")
     names = [n.strip() for n in names]
     if "" in names or len(set(names)) < len(names):
         k = names.index("") if "" in names else next(j for j, n in enumerate(names) if names.index(n) < j)

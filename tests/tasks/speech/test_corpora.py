@@ -196,3 +196,40 @@ def test_multilingual_librispeech_reads_its_splits_and_names_missing_audio(tmp_p
     with pytest.raises(LstmkitError, match=r"dev/transcripts.txt line 2: utterance audio file "
                                            r"audio/10/200/10_200_000001.flac not found"):
         read_utterances(top)
+
+
+def test_the_folder_an_archive_was_extracted_in_reads_as_its_librispeech_folder(tmp_path):
+    top = write_librispeech(tmp_path / "downloads" / "LibriSpeech")
+    (tmp_path / "downloads" / "dev-clean.tar.gz").write_bytes(b"the archive, kept beside")
+    utts, said = _read(tmp_path / "downloads")
+    assert utts.paths == _read(top)[0].paths and len(utts) == 8 and said == []
+    assert audio_paths(tmp_path / "downloads") == sorted(map(str, top.glob("dev-clean/*/*/*.flac")))
+
+
+def test_val_on_a_top_librispeech_folder_is_its_dev_subsets_never_its_test_ones(cfg, tmp_path, capsys):
+    top = write_librispeech(tmp_path / "dl" / "LibriSpeech", subsets=("dev-clean", "test-clean", "train-clean-5"))
+    code, out, err = run_cli(["speech", "train", "--data", top / "train-clean-5", "--val", tmp_path / "dl",
+                              "--config", cfg, "--out", tmp_path / "runs"], capsys)
+    assert code == 0, err
+    assert "(train 8, val 8" in out          # dev-clean's 8; read whole it was 24, train-clean-5's too
+    assert "validated on its 8 recordings held out for validation" in err and "to train on" not in err
+    only_test = write_librispeech(tmp_path / "tests_only", subsets=("test-clean",))
+    code, out, err = run_cli(["speech", "train", "--data", top / "train-clean-5", "--val", only_test,
+                              "--config", cfg, "--out", tmp_path / "more"], capsys)
+    assert_user_error(code, err, "given to validate on, is held out for testing")
+
+
+def test_ljspeech_with_a_header_line_or_its_wavs_in_wavs_wavs_reads_its_recordings(tmp_path):
+    folder = write_ljspeech(tmp_path / "lj", ["LJ001-0001|Ab|ab", "LJ001-0002|Ba|ba"])
+    (folder / "metadata.csv").write_text("id|text|normalized_text\nLJ001-0001|Ab|ab\nLJ001-0002|Ba|ba\n")
+    utts, said = _read(folder)
+    assert utts.texts == ["ab", "ba"] and utts.fields == [{"utterance": "LJ001-0001"}, {"utterance": "LJ001-0002"}]
+    assert said == []
+    (folder / "wavs" / "wavs").mkdir()
+    for wav in sorted((folder / "wavs").glob("*.wav")):
+        wav.rename(folder / "wavs" / "wavs" / wav.name)
+    nested, said = _read(folder / "metadata.csv")
+    assert nested.paths == [str(folder / "wavs" / "wavs" / f"LJ001-000{k}.wav") for k in (1, 2)] and said == []
+    (folder / "metadata.csv").write_text("LJ001-0001|Ab|ab\nLJ001-0003|Ba|ba\n")     # an id is no header
+    with pytest.raises(LstmkitError, match="line 2: utterance audio file wavs/LJ001-0003.wav not found"):
+        _read(folder)

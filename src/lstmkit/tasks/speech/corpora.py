@@ -3,6 +3,7 @@
     corpus_utterances("LibriSpeech/")             LibriSpeech: <subset>/<speaker>/<chapter>/ folders, each with
                                                   <speaker>-<chapter>.trans.txt ('<utterance id> <TEXT>' a line)
                                                   beside <utterance id>.flac; the top, a subset or a chapter folder
+                                                  (or the folder the archive was extracted in, holding LibriSpeech/)
     corpus_utterances("LJSpeech-1.1/")            LJSpeech: metadata.csv ('id|transcript|normalized transcript',
                                                   no header, quotes as text) and wavs/<id>.wav
     corpus_utterances("LJSpeech-1.1/metadata.csv")   the same metadata file given itself
@@ -40,13 +41,14 @@ LJ_METADATA = "metadata.csv"
 MLS_TRANSCRIPTS = "transcripts.txt"
 _DEPTH = 3                    # LibriSpeech/<subset>/<speaker>/<chapter>: chapters 3 folders below the top
 _LJ_FIELDS = "id|transcript|normalized transcript"
+_HEADER_IDS = {"id", "file", "filename", "file_name", "path", "audio", "wav", "name", "utterance", "utterance_id"}
 
 
 def corpus_utterances(data: str | Path, pattern: str | None = None) -> Utterances | None:
     """The utterances of a LibriSpeech or MLS folder (or one of its transcript files), an LJSpeech
     folder or metadata file; None when ``data`` is none of these. ``pattern`` (``--label-from-name``)
     is refused: the corpus' own transcripts are the texts."""
-    path = Path(data)
+    path = _inner_librispeech(Path(data))
     if path.is_file() and (path.name.endswith(TRANS_SUFFIX) or path.name == MLS_TRANSCRIPTS):
         path = path.parent
     if path.is_dir() and (depth := _librispeech_depth(path)) is not None:
@@ -68,7 +70,7 @@ def corpus_utterances(data: str | Path, pattern: str | None = None) -> Utterance
 def corpus_recordings(folder: str | Path) -> list[str] | None:
     """Every audio file of a LibriSpeech folder's chapter folders (an MLS folder's book folders),
     sorted, transcript line or not (transcribe needs no texts); None for any other folder."""
-    folder = Path(folder)
+    folder = _inner_librispeech(Path(folder))
     if not folder.is_dir():
         return None
     if (depth := _librispeech_depth(folder)) is not None:
@@ -81,6 +83,13 @@ def corpus_recordings(folder: str | Path) -> list[str] | None:
 
 
 # -- LibriSpeech ---------------------------------------------------------------------------------
+def _inner_librispeech(path: Path) -> Path:
+    """The ``LibriSpeech/`` folder inside ``path`` when ``path`` is the folder an archive was extracted
+    in (``tar xzf dev-clean.tar.gz`` in a downloads folder leaves ``LibriSpeech/`` there), else ``path``."""
+    inner = path / "LibriSpeech"
+    return inner if inner.is_dir() and _librispeech_depth(inner) == _DEPTH else path
+
+
 def _librispeech_depth(root: Path) -> int | None:
     """How many folders below ``root`` LibriSpeech's chapter folders (those with a ``.trans.txt``)
     sit: 0 for a chapter, 3 for the top; None when the first folder at each depth holds none.
@@ -218,11 +227,33 @@ def _is_lj_metadata(path: Path) -> bool:
     return "|" in first
 
 
-def _lj_audio(base: Path, uid: str) -> Path | None:
+def _lj_wavs(base: Path) -> Path:
+    """``base/wavs``, or the one folder inside it that holds the audio when it holds none itself
+    (``wavs/wavs/``: an archive extracted into a folder of its own name)."""
+    wavs = base / "wavs"
+    with os.scandir(wavs) as entries:
+        inner = []
+        for e in entries:
+            if e.name.startswith("."):
+                continue
+            if Path(e.name).suffix.lower() in AUDIO_SUFFIXES:
+                return wavs
+            if e.is_dir():
+                inner.append(Path(e.path))
+    return inner[0] if len(inner) == 1 else wavs
+
+
+def _lj_audio(base: Path, wavs: Path, uid: str) -> Path | None:
     """``wavs/<id>.wav`` (or another audio suffix); an id that carries its suffix (``wavs/a.wav``) as written."""
     if Path(uid).suffix.lower() in AUDIO_SUFFIXES:
-        return next((p for p in (base / uid, base / "wavs" / uid) if p.is_file()), None)
-    return next((p for s in AUDIO_SUFFIXES if (p := base / "wavs" / f"{uid}{s}").is_file()), None)
+        return next((p for p in (base / uid, wavs / uid) if p.is_file()), None)
+    return next((p for s in AUDIO_SUFFIXES if (p := wavs / f"{uid}{s}").is_file()), None)
+
+
+def _is_lj_header(line: str, audio: Path | None) -> bool:
+    """Whether a metadata file's first line names its columns (``id|text|normalized_text``, as some
+    copies and derivatives add) rather than a recording: its id is a column name with no audio."""
+    return audio is None and line.split("|")[0].strip().lower() in _HEADER_IDS
 
 
 def _lj_line(path: Path, n: int, line: str) -> tuple[str, str]:
@@ -251,18 +282,21 @@ def _ljspeech(meta: Path, whole_folder: bool) -> Utterances:
         lines = meta.read_text(encoding="utf-8-sig").splitlines()
     except UnicodeDecodeError:
         raise LstmkitError(f"{meta} is not a UTF-8 text file", f"write one '{_LJ_FIELDS}' line per recording") from None
-    got = _Collected()
+    got, wavs = _Collected(), _lj_wavs(meta.parent)
+    first = next((n for n, line in enumerate(lines, 1) if line.strip()), None)
     for n, line in enumerate(lines, 1):
         if line.strip():
             uid, text = _lj_line(meta, n, line)
-            got.add(f"{meta} line {n}", uid, text, _lj_audio(meta.parent, uid))
+            audio = _lj_audio(meta.parent, wavs, uid)
+            if n != first or not _is_lj_header(line, audio):
+                got.add(f"{meta} line {n}", uid, text, audio)
     if not got.seen:
         raise LstmkitError(f"{meta} is empty (no lines)", f"write one '{_LJ_FIELDS}' line per recording in wavs/")
     got.check(meta, lambda uid: uid if Path(uid).suffix.lower() in AUDIO_SUFFIXES else f"wavs/{uid}.wav",
               "extract the corpus' archive again", "lines hold")
     if whole_folder:
         listed = set(got.paths)
-        _say_unnamed([p for p in _audio_in(meta.parent / "wavs") if str(p) not in listed], meta.parent,
+        _say_unnamed([p for p in _audio_in(wavs) if str(p) not in listed], meta.parent,
                      f"a line in {meta.name}")
     return got.utterances(meta)
 

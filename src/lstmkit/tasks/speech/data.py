@@ -34,7 +34,7 @@ from lstmkit.tasks.speech.corpora import corpus_recordings, corpus_utterances
 from lstmkit.tasks.speech.folders import folder_recordings, read_folder
 from lstmkit.tasks.speech.manifest import Utterances, manifest_utterances, name_pattern, read_manifest
 
-__all__ = ["Utterances", "read_utterances", "check_pattern_applies", "check_files_exist", "audio_paths", "clip_length",
+__all__ = ["Utterances", "read_utterances", "read_validation", "check_pattern_applies", "check_files_exist", "audio_paths", "clip_length",
            "read_manifest", "read_folder", "folder_recordings", "name_pattern", "read_audio", "AudioNote", "loud_peak",
            "promised_seconds", "loud_warning", "resample", "common_rate", "report_notes", "warn_untrained_labels",
            "warn_untrained_symbols", "check_no_shared_utterances", "warn_shared_recordings", "warn_long_clips", "Symbols", "BLANK"]
@@ -92,6 +92,20 @@ def read_utterances(data: Any, label_from_name: str | None = None, as_trained: s
     # one spelling of each accented letter: 'é' typed (NFC) and 'é' from a macOS file name (NFD, e + U+0301)
     # were different symbols, so a model trained on one could write none of the other's accents
     return Utterances(out.paths, [unicodedata.normalize("NFC", t) for t in out.texts], out.fields, out.source, out.parts)
+
+
+def read_validation(data: Any, label_from_name: str | None = None) -> Utterances:
+    """The utterances of data given to validate on (``--val``): a folder whose parts give a split
+    (a top LibriSpeech folder's subsets, Speech Commands' lists) stands for its validation part
+    (:meth:`Utterances.validation_part`), said in one warning in place of the folder's split."""
+    with warnings.catch_warnings():         # its 'to train on ... to test' would misdescribe --val
+        warnings.filterwarnings("ignore", message=".*: its subsets give the split")
+        utts = read_utterances(data, label_from_name)
+    val = utts.validation_part()
+    if len(val) < len(utts):
+        warnings.warn(f"{utts.source}: validated on its {len(val)} recordings held out for validation (dev-* subsets, "
+                      f"validation_list.txt); its {len(utts) - len(val)} others are left out", UserWarning, stacklevel=3)
+    return val
 
 
 def check_pattern_applies(pattern: str | None, *data: Any) -> None:

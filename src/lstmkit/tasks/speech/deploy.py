@@ -45,7 +45,7 @@ from lstmkit.tasks.speech import serving
 from lstmkit.tasks.speech.audio import WAV_TYPES
 from lstmkit.tasks.speech.decode import LMFusion, decode, decode_batch, lm_scorer
 from lstmkit.tasks.speech.estimator import TASK, SpeechRecognizer, validation_split
-from lstmkit.tasks.speech.data import read_utterances
+from lstmkit.tasks.speech.data import read_utterances, read_validation
 from lstmkit.tasks.speech.features import frame_count, log_mel
 from lstmkit.tasks.speech.graph import AcousticGraph
 
@@ -263,7 +263,7 @@ class SpeechAdapter(EstimatorAdapter):
         if recorded and not Path(recorded).exists():
             return None
         if d.get("val_source"):
-            return read_utterances(d["val_source"], c.label_from_name)
+            return read_validation(d["val_source"], c.label_from_name)
         if d.get("source"):
             return validation_split(read_utterances(d["source"], c.label_from_name), c)[1]
         return None

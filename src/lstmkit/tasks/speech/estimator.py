@@ -21,8 +21,8 @@ from lstmkit.nn.seq2seq import beam_search, sequence_loss
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.tasks.speech.config import SpeechConfig, check_hop
 from lstmkit.tasks.speech.data import (Symbols, Utterances, audio_paths, check_no_shared_utterances,
-                                       check_pattern_applies, common_rate, read_utterances, report_notes,
-                                       warn_long_clips, warn_shared_recordings, warn_untrained_labels,
+                                       check_pattern_applies, common_rate, read_utterances, read_validation,
+                                       report_notes, warn_long_clips, warn_shared_recordings, warn_untrained_labels,
                                        warn_untrained_symbols)
 from lstmkit.tasks.speech.decode import LMFusion, decode_batch, lm_scorer
 from lstmkit.tasks.speech.features import FeatureBatches, FeatureSpec, Normalizer, read_features
@@ -76,7 +76,7 @@ class SpeechRecognizer(RunEstimator):
             _validate(cfg, data, val_data)
             utts = read_utterances(data, cfg.label_from_name)
             if val_data is not None:
-                train, val = utts.training_part(), read_utterances(val_data, cfg.label_from_name)
+                train, val = utts.training_part(), read_validation(val_data, cfg.label_from_name)
             else:
                 train, val = validation_split(utts, cfg)
             if cfg.sample_rate is None:

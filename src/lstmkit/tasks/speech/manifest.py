@@ -67,6 +67,23 @@ class Utterances:
         """The recordings a ``testing_list.txt`` holds out, which evaluation scores: all of them without one."""
         return self.part("test") if "test" in self.parts else self
 
+    def validation_part(self) -> "Utterances":
+        """What data given to validate on (``--val``) stands for: its 'val' part where its parts give one
+        (a LibriSpeech top folder's dev-* subsets, a ``validation_list.txt``), else all but its 'test'
+        part; all of it without parts. Refused when every recording is held out for testing: tuning on
+        them would tune on the test set."""
+        if not self.parts:
+            return self
+        if "val" in self.parts:
+            return self.part("val")
+        kept = self.subset([k for k, p in enumerate(self.parts) if p != "test"])
+        if not len(kept):
+            raise LstmkitError(f"every recording of {self.source}, given to validate on, is held out for testing "
+                               "(its test-* subsets, or testing_list.txt): validating on them tunes on the test set",
+                               "point --val at a dev-* subset's folder (or a folder of validation recordings)")
+        kept.parts = []
+        return kept
+
     def split(self, val_frac: float, seed: int) -> tuple["Utterances", "Utterances"]:
         """``(train, val)``: the parts the list files give (a testing list's recordings in neither), else
         a ``val_frac`` share held out (at least one of each), drawn with ``seed``."""
