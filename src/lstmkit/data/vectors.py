@@ -21,7 +21,8 @@ def load_vectors(path: str | Path, vocab: Vocab, seed: int = 0) -> tuple[torch.T
     """Rows of a GloVe / word2vec *text* file for the words of ``vocab``.
 
     The file has one ``word v1 v2 … vD`` per line (word2vec's ``N D`` header line is skipped;
-    ``.gz``, ``.bz2``, ``.xz`` and a ``.zip`` of one file, as fastText's ``.vec.zip``, are read directly). Returns ``(weights [len(vocab), D], n_found)``: found words get
+    ``.gz``, ``.bz2``, ``.xz`` and a ``.zip`` of one file, as fastText's ``.vec.zip``, are read
+    directly). Returns ``(weights [len(vocab), D], n_found)``: found words get
     their vector, others random normal values with the found vectors' standard deviation,
     ``<pad>`` zeros. Words are matched as given, then lower-cased.
     """
