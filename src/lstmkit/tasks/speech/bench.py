@@ -15,7 +15,7 @@ from torch import nn
 
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks import TuneHooks
-from lstmkit.tasks.speech.data import read_utterances
+from lstmkit.tasks.speech.data import read_utterances, warn_tested_on_training
 from lstmkit.tasks.speech.estimator import SpeechRecognizer
 from lstmkit.train.bench import (QUIET, Trial, ZooBench, choice, describe_source, float_range, int_range,
                                  make_trial)
@@ -41,7 +41,8 @@ class _Frames(nn.Module):
 
 class SpeechBench(ZooBench):
     """:class:`~lstmkit.tasks.speech.estimator.SpeechRecognizer` per zoo model and seed, scored on
-    the held-out recordings (``test_frac`` of ``data``, or a folder's ``testing_list.txt``) or the ``test`` manifest.
+    the held-out recordings (``test_frac`` of ``data``, or a folder's ``testing_list.txt``) or the ``test``
+    data (a folder's test part where it has one). ``data``'s own test part is never trained on.
 
     ``options`` are SpeechRecognizer hyper-parameters (``mode``, ``subsample``, ``n_mels``, ...)."""
 
@@ -53,11 +54,12 @@ class SpeechBench(ZooBench):
         self.options = {k: v for k, v in options.items() if v is not None}
         cfg = SpeechRecognizer(**self.options).config
         full = read_utterances(data, cfg.label_from_name)
-        if test is not None:
-            self.train, self.test = full, read_utterances(test, cfg.label_from_name)
-        elif "test" in full.parts:          # a folder's testing_list.txt: the official test part
-            self.train = full.subset([k for k, p in enumerate(full.parts) if p != "test"])
-            self.test = full.test_part()
+        kept = full.subset([k for k, p in enumerate(full.parts) if p != "test"]) if full.parts else full
+        if test is not None:        # a folder's test part, as 'speech evaluate' scores it (never its train-* subsets)
+            self.train, self.test = kept, read_utterances(test, cfg.label_from_name).test_part()
+            warn_tested_on_training(kept, self.test)
+        elif "test" in full.parts:          # a folder's testing_list.txt or test-* subsets: the official test part
+            self.train, self.test = kept, full.test_part()
         else:
             perm = np.random.default_rng(0).permutation(len(full))
             n_test = min(max(1, round(test_frac * len(full))), len(full) - 2)

@@ -37,7 +37,8 @@ from lstmkit.tasks.speech.manifest import Utterances, manifest_utterances, name_
 __all__ = ["Utterances", "read_utterances", "read_validation", "check_pattern_applies", "check_files_exist", "audio_paths", "clip_length",
            "read_manifest", "read_folder", "folder_recordings", "name_pattern", "read_audio", "AudioNote", "loud_peak",
            "promised_seconds", "loud_warning", "resample", "common_rate", "report_notes", "warn_untrained_labels",
-           "warn_untrained_symbols", "check_no_shared_utterances", "warn_shared_recordings", "warn_long_clips", "Symbols", "BLANK"]
+           "warn_untrained_symbols", "check_no_shared_utterances", "warn_shared_recordings", "warn_tested_on_training",
+           "warn_long_clips", "Symbols", "BLANK"]
 
 BLANK = "<blank>"
 
@@ -183,6 +184,17 @@ def warn_shared_recordings(train: Utterances, val: Utterances) -> None:
         warnings.warn(f"{len(shared)} of the {len(val)} validation recordings are training recordings too (first: "
                       f"{Path(shared[0]).name}): the validation scores flatter the model, and early stopping trusts "
                       "them; pass --val with recordings kept out of training", UserWarning, stacklevel=3)
+
+
+def warn_tested_on_training(train: Utterances, test: Utterances) -> None:
+    """One warning when test recordings are training recordings too (``--test`` the ``--data`` manifest,
+    or a copy of its rows): the test scores are on recordings the model learned, and flatter it."""
+    seen = {os.path.normcase(os.path.abspath(p)) for p in train.paths}
+    shared = [p for p in test.paths if os.path.normcase(os.path.abspath(p)) in seen]
+    if shared:
+        warnings.warn(f"{len(shared)} of the {len(test)} test recordings are training recordings too (first: "
+                      f"{Path(shared[0]).name}): the test scores flatter the model; pass --test recordings kept "
+                      "out of --data", UserWarning, stacklevel=3)
 
 
 def warn_long_clips(paths: Sequence[str], durations: Sequence[float]) -> None:
