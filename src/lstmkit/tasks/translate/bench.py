@@ -13,7 +13,7 @@ from torch import nn
 from lstmkit.tasks.translate.config import TranslateConfig
 from lstmkit.tasks import TuneHooks
 from lstmkit.nn.seq2seq import beam_search
-from lstmkit.tasks.translate.data import read_pairs, split_pairs
+from lstmkit.tasks.translate.data import read_pairs, split_pairs, warn_repeated_pairs
 from lstmkit.tasks.translate.estimator import Translator
 from lstmkit.train.bench import (QUIET, Trial, ZooBench, choice, describe_source, float_range, int_range,
                                  make_trial)
@@ -48,8 +48,8 @@ class _TeacherForced(nn.Module):
 
 class TranslateBench(ZooBench):
     """Translation (``Translator``): BLEU and chrF of greedy decoding on the ``test`` pairs
-    (a table, or ``test_src_file`` / ``test_tgt_file``), or, without them, on a fixed
-    ``val_frac`` of the pairs that also serves early stopping.
+    (a table, or ``test_src_file`` / ``test_tgt_file``), or, without them, on a fixed ``test_frac``
+    of the pairs (seed 0) kept out of training and out of the ``val_frac`` that early stopping reads.
 
     ``data`` is a table with ``src`` / ``tgt`` columns, or pass ``src_file`` / ``tgt_file``;
     ``options`` are Translator hyper-parameters (``beam`` is 1 unless given: greedy)."""
@@ -59,25 +59,28 @@ class TranslateBench(ZooBench):
     higher_is_better = True
 
     def __init__(self, data=None, src_file=None, tgt_file=None, test=None, test_src_file=None, test_tgt_file=None,
-                 **options: Any):
+                 test_frac: float = 0.1, **options: Any):
         self.options = {"beam": 1, **{k: v for k, v in options.items() if v is not None}}
         cols = TranslateConfig(**{k: self.options[k] for k in ("src", "tgt", "encoding") if k in self.options})
         full = read_pairs(data, cols.src, cols.tgt, src_file, tgt_file, cols.encoding)
-        self.test = None
-        if test is not None or test_src_file is not None or test_tgt_file is not None:
-            self.test = read_pairs(test, cols.src, cols.tgt, test_src_file, test_tgt_file, cols.encoding)
-        tr, va = split_pairs(len(full), float(self.options.get("val_frac", 0.05)), 0)
-        self.train, self.val = full.subset(tr), full.subset(va)
-        scored = self.test if self.test is not None else self.val
+        given = test is not None or test_src_file is not None or test_tgt_file is not None
+        if given:
+            rest, self.test = full, read_pairs(test, cols.src, cols.tgt, test_src_file, test_tgt_file, cols.encoding)
+        else:       # scoring the part early stopping chose the weights on would flatter every model
+            kept, held = split_pairs(len(full), test_frac, 0)
+            rest, self.test = full.subset(kept), full.subset(held)
+        tr, va = split_pairs(len(rest), float(self.options.get("val_frac", 0.05)), 0)
+        self.train, self.val = rest.subset(tr), rest.subset(va)
+        warn_repeated_pairs(rest, self.test, "the test data")
         self.describe_ = {"data": describe_source(data if data is not None else src_file), "pairs": len(full),
-                          "scored_on": "test" if self.test is not None else "validation part",
-                          "scored_pairs": len(scored.src), "decoding": f"beam {self.options['beam']}", **self.options}
+                          "scored_on": "test" if given else f"{test_frac:g} of the pairs",
+                          "scored_pairs": len(self.test.src), "decoding": f"beam {self.options['beam']}", **self.options}
 
     def run(self, model: str, seed: int, epochs: int) -> Trial:
         est = Translator(**{**self.options, "model": model, "seed": seed, "max_epochs": epochs, **QUIET})
         est.fit(list(zip(self.train.src, self.train.tgt)), val_data=list(zip(self.val.src, self.val.tgt)))
         beam = self.options["beam"]
-        scores = est._score(self.test, beam) if self.test is not None else est.metrics_["val"]
+        scores = est._score(self.test, beam)
         net, cfg = est.net_.to("cpu").eval(), est.config_
         sample = self.train.src[:256], self.train.tgt[:256]
         src_len = max(1, round(float(np.mean([len(est.src_tokenizer_.encode(s)) for s in sample[0]]))))
