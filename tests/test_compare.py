@@ -265,3 +265,10 @@ def test_when_every_model_fails_the_first_error_is_the_answer(series_csv, tmp_pa
     check(["compare", "--data", series_csv, "--target", "y", "--models", "gru,lstm", "--seeds", "1",
            "--epochs", "2", "--lookback", "8", "--hidden-size", "4", "--ensemble", "1", "--lr", "1e30",
            "--device", "cpu", "--out", "{out}"], 2, "non-finite", tmp_path, capsys)
+
+
+def test_classify_bench_warns_when_the_test_texts_are_training_texts(texts_csv):
+    from lstmkit.tasks.classify.bench import ClassifyBench
+    with pytest.warns(UserWarning, match="60 of the 60 texts of the test data occur in the training data too"):
+        bench = ClassifyBench(texts_csv, test=texts_csv, **TINY_CLS)
+    assert len(bench.test.texts) == 60

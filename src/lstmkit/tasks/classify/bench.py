@@ -41,6 +41,7 @@ class ClassifyBench(ZooBench):
         full = proto._read(data, proto.config)
         if test is not None:
             self.train, self.test = full, proto._read(test, proto.config)
+            proto._warn_overlap(full, self.test, "the test data")     # --test the --data file: scores flatter
         else:
             rest, held = stratified_split(full.labels, test_frac, 0)
             self.train, self.test = full.subset(rest), full.subset(held)
