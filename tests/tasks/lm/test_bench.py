@@ -1,4 +1,6 @@
 """The lm room's bench: ``lstmkit compare --task lm`` and ``lstmkit tune lm``, found by name."""
+import warnings
+
 import pytest
 
 from lstmkit.compare import compare
@@ -47,3 +49,14 @@ def test_tune_lm_trains_one_trial_and_checks_first(corpus):
     assert trial.last[0] == 2 and loss <= trial.last[1]          # the best epoch's, reported each epoch
     with pytest.raises(LstmkitError, match="unknown level"):
         plug.check({**params, "level": "byte"})
+
+
+def test_lm_bench_warns_when_the_test_lines_are_training_lines(corpus, tmp_path, sentences):
+    from lstmkit.tasks.lm.bench import LanguageModelBench
+    with pytest.warns(UserWarning, match="80 of the 80 test lines are training lines too: the test perplexity"):
+        LanguageModelBench(corpus, test=corpus, **TINY)
+    other = tmp_path / "other.txt"
+    other.write_text("\n".join(f"line {k} of text kept apart" for k in range(10)) + "\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(LanguageModelBench(corpus, test=other, **TINY).test.lines) == 10

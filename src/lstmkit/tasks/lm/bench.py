@@ -12,7 +12,7 @@ import torch
 
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks import TuneHooks
-from lstmkit.tasks.lm.data import read_corpus, split_lines
+from lstmkit.tasks.lm.data import read_corpus, split_lines, warn_shared_lines
 from lstmkit.tasks.lm.estimator import LanguageModel
 from lstmkit.tasks.lm.model import LanguageModelNet
 from lstmkit.train.bench import (QUIET, Trial, ZooBench, check_zoo_models, choice, describe_source, float_range,
@@ -38,6 +38,7 @@ class LanguageModelBench(ZooBench):
         full = read_corpus(data, cfg.encoding, "--data")
         if test is not None:
             self.train, self.test = full, read_corpus(test, cfg.encoding, "--test")
+            warn_shared_lines(full.lines, self.test.lines, "test", "; pass --test text kept out of --data")
         else:
             rest, held = split_lines(len(full), test_frac, 0)
             self.train, self.test = full.subset(rest), full.subset(held)

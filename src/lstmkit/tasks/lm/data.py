@@ -29,6 +29,7 @@ Ids: the base tokenizer's (``<pad>`` 0, ``<unk>`` 1, then its tokens), then ``<b
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
@@ -48,7 +49,7 @@ from lstmkit.errors import LstmkitError, missing_path_fix
 from lstmkit.runs import path_exists
 
 __all__ = ["BOS", "EOS", "PAD_ID", "UNK_ID", "Corpus", "read_corpus", "cap_tokens", "LMTokenizer", "split_lines",
-           "split_corpus", "line_pieces", "corpus_pieces", "ONE_LINE_MIN"]
+           "split_corpus", "warn_shared_lines", "line_pieces", "corpus_pieces", "ONE_LINE_MIN"]
 
 BOS, EOS = "<bos>", "</s>"
 ONE_LINE_MIN = 1000        # characters a one-line corpus needs for its end to be held out (split_corpus)
@@ -299,3 +300,14 @@ def corpus_pieces(id_lines: Sequence[Sequence[int]], bos_id: int, eos_id: int,
     sizes[np.cumsum(cuts) - 1] = n - (cuts - 1) * max_len                          # each line's last piece
     sizes = sizes.tolist()
     return list(zip(torch.from_numpy(inp).split(sizes), torch.from_numpy(tgt).split(sizes)))
+
+
+def warn_shared_lines(train: Sequence[str], held: Sequence[str], what: str, fix: str) -> None:
+    """One warning when most ``what`` lines (validation, test) are training lines too (the training
+    file given again): the perplexity on them is the training text's and flatters the model. Short
+    lines repeat in any corpus, so a minority shared is not a mistake."""
+    seen = set(train)
+    shared = sum(line in seen for line in held)
+    if shared > len(held) / 2:
+        warnings.warn(f"{shared} of the {len(held)} {what} lines are training lines too: the {what} perplexity "
+                      f"flatters the model{fix}", UserWarning, stacklevel=3)

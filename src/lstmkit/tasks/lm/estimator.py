@@ -27,7 +27,7 @@ from lstmkit.tasks._base import RunEstimator
 from lstmkit.runs import atomic_write
 from lstmkit.tasks.lm.config import LMConfig
 from lstmkit.tasks.lm.data import (EOS, PAD_ID, UNK_ID, LMTokenizer, cap_tokens, corpus_pieces, read_corpus,
-                                  split_corpus)
+                                  split_corpus, warn_shared_lines)
 from lstmkit.tasks.lm.finetune import ARCHITECTURE, check_start, copy_start, extended_tokenizer, start_record, start_settings
 from lstmkit.tasks.lm.model import RECURRENT, LanguageModelNet, token_loss
 from lstmkit.tasks.lm.scorer import LMScorer, sample_text
@@ -97,7 +97,8 @@ class LanguageModel(RunEstimator):
             full = cap_tokens(read, cfg.max_tokens, cfg.train.seed)
             if val is not None:
                 train, held = full, read_corpus(val, cfg.encoding, "--val", cfg.text_column)
-                _warn_shared_lines(train.lines, held.lines)
+                warn_shared_lines(train.lines, held.lines, "validation", ", and early stopping trusts it; pass --val "
+                                  "with text kept out of training (or leave --val out to hold out a share of the lines)")
             else:
                 train, held = split_corpus(full, cfg.val_frac, cfg.train.seed)
 
@@ -332,17 +333,6 @@ class LanguageModel(RunEstimator):
                              preprocessing={"vocab_file": VOCAB_FILE, "level": tok.level, "vocab_size": tok.vocab_size,
                                             "bos_id": tok.bos_id, "eos_id": tok.eos_id, "end_token": EOS,
                                             "sequences": "one per line: <bos> tokens </s>"})
-
-
-def _warn_shared_lines(train: Sequence[str], held: Sequence[str]) -> None:
-    """One warning when most validation lines are training lines too (--val given the training
-    file): the held-out perplexity, which early stopping trusts, is then the training text's."""
-    seen = set(train)
-    shared = sum(line in seen for line in held)
-    if shared > len(held) / 2:
-        warnings.warn(f"{shared} of the {len(held)} validation lines are training lines too: the validation "
-                      "perplexity flatters the model, and early stopping trusts it; pass --val with text kept out "
-                      "of training (or leave --val out to hold out a share of the lines)", UserWarning, stacklevel=3)
 
 
 _UNK_WARN = 0.3      # share of <unk> among the training tokens that makes the model mostly a <unk> predictor
