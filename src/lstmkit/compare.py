@@ -280,8 +280,9 @@ def compare_command(
     ensemble: Optional[int] = typer.Option(None, help="forecast: seeds each run trains, its forecast their median "
                                            "[chosen from the data: 15 when at most 2,000 training windows, else 1]; "
                                            "classify --series: nets side by side (lstm-fcn-ds only) [1]."),
-    test: Optional[Path] = typer.Option(None, help="classify, translate, lm: test file [classify: a stratified "
-                                        "20% of --data; translate: the validation part; lm: 10% of the lines]."),
+    test: Optional[Path] = typer.Option(None, help="classify, translate, lm, speech: test file or folder (a folder's "
+                                        "test part) [classify: a stratified 20% of --data; translate, lm: 10% of "
+                                        "the pairs / lines; speech: --data's own test part, else 20%]."),
     text: Optional[str] = typer.Option(None, help="classify: text column [text]."),
     label: Optional[str] = typer.Option(None, help="classify: label column [label]."),
     series: bool = typer.Option(False, "--series", help="classify: numeric sequences instead of texts."),
