@@ -368,3 +368,12 @@ def test_a_run_trained_without_progress_shows_it_at_evaluate_unless_told_off(tex
         assert code == 0 and "classifying" not in err, err
     code, _, err = cli(capsys, "classify", "predict", "--run", text_run, "--data", p, "--progress", "loud")
     assert_user_error(code, err, "progress", "auto")
+
+
+def test_train_refuses_the_test_file_as_the_validation_file(text_csv, cfg, tmp_path, capsys):
+    held = tmp_path / "held.csv"
+    held.write_bytes(text_csv.read_bytes())
+    same = ["classify", "train", "--data", text_csv, "--text", "review", "--label", "sentiment", "--config", cfg,
+            "--out", tmp_path / "runs", "--val", held, "--test", tmp_path / "." / "held.csv"]
+    assert_user_error(*cli(capsys, *same)[::2], "--val and --test are the same file", "test set")
+    assert not (tmp_path / "runs").exists()

@@ -20,8 +20,8 @@ from lstmkit.nn.classifier import ClassificationLoss, ClassifierNet
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.runs import META_FILE
 from lstmkit.tasks.classify.labels import check_classes, check_known_labels, stratified_split, warn_label_spellings
-from lstmkit.tasks.classify.fit_checks import (FROM_TEXT, check_kind, data_summary, label_type, warn_truncated,
-                                              warn_unseen_class)
+from lstmkit.tasks.classify.fit_checks import (FROM_TEXT, check_kind, check_val_is_not_test, data_summary, label_type,
+                                              warn_truncated, warn_unseen_class)
 from lstmkit.train.metrics import classification_metrics
 from lstmkit.train.progress import track
 
@@ -111,6 +111,7 @@ class Classifier(RunEstimator, ABC):
         with self._fit_or_unchanged():        # a failed fit leaves the estimator as it was
             cfg = self._resolve_config(self.config, overrides)
             check_kind(cfg, self.kind)
+            check_val_is_not_test(val_data, test_data)
             full = self._read(data, cfg, y=y)
             classes = check_classes(full.labels)
             warn_label_spellings(full.labels)

@@ -4,6 +4,7 @@ a class never predicted on the validation part, and the type of the labels ``fit
 ``predict`` answers in it)."""
 from __future__ import annotations
 
+import os
 import warnings
 from pathlib import Path
 from typing import Any
@@ -13,10 +14,12 @@ import torch
 
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.fcn import FCN_MODELS
+from lstmkit.files import path_exists
 from lstmkit.tasks.classify.config import ClassifyConfig
 from lstmkit.tasks.classify.labels import y_values
 
-__all__ = ["FROM_TEXT", "label_type", "check_kind", "data_summary", "warn_unseen_class", "warn_truncated"]
+__all__ = ["FROM_TEXT", "label_type", "check_kind", "data_summary", "warn_unseen_class", "warn_truncated",
+           "check_val_is_not_test"]
 
 # predict's labels from the class strings, for labels fit was given as numbers or booleans in y
 FROM_TEXT = {"int": int, "float": float, "bool": lambda s: s == "True"}
@@ -96,3 +99,13 @@ def data_summary(full, train, val, test, data, val_data, test_data, x_train) -> 
 
 def _source(data) -> str | None:
     return str(Path(data).resolve()) if isinstance(data, (str, Path)) else None
+
+def check_val_is_not_test(val_data, test_data) -> None:
+    """An error when ``val_data`` and ``test_data`` are one file: early stopping (and a text model's
+    word-score mix) would choose the weights on the test set, and the test scores would flatter them."""
+    paths = [d for d in (val_data, test_data) if isinstance(d, (str, os.PathLike)) and path_exists(d)]
+    if len(paths) == 2 and os.path.samefile(*paths):
+        raise LstmkitError(f"--val and --test are the same file ({val_data}): early stopping would choose the "
+                           "weights on the test set, and the test scores would flatter them",
+                           "pass --val a file kept apart from the test file, or leave --val out to hold out "
+                           "--val-frac of --data")
