@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -241,6 +242,27 @@ def test_read_data_damaged_archives(case):
         path.write_bytes(raw)
         out = _either(lambda: read_data(path))
     assert out is None or isinstance(out, bytes)
+
+
+def _patched_zip(field: int, value: int) -> bytes:
+    """A zip of one file whose central directory entry has the 2-byte ``field`` (its offset) set to ``value``."""
+    data = bytearray(_archive(".zip", b"a,b\n1,x\n"))
+    at = data.index(b"PK\x01\x02") + field
+    data[at:at + 2] = value.to_bytes(2, "little")
+    return bytes(data)
+
+
+# what hypothesis found: zips that zipfile opens but will not read raised NotImplementedError / RuntimeError
+@pytest.mark.parametrize("field, value, reason", [
+    (8, 0x01, "encrypted, password required"), (8, 0x40, "strong encryption"), (8, 0x20, "compressed patched data"),
+    (10, 99, "compression"), (6, 64, "zip file version 6.4")])
+def test_a_zip_zipfile_cannot_read_is_one_error(field, value, reason):
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "data.csv.zip"
+        path.write_bytes(_patched_zip(field, value))
+        with pytest.raises(LstmkitError, match=rf"data\.csv\.zip is a zip file that Python's zipfile cannot read "
+                           rf"\(.*{reason}.*\) — decompress it with another tool"):
+            read_data(path)
 
 
 @FUZZ
