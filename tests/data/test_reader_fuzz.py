@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from lstmkit.data.compressed import read_data
+from lstmkit.data.decoding import text_lines
 from lstmkit.data.textsets import class_index_csv, fasttext_lines
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.classify.tsfile import parse_ts
@@ -41,7 +42,7 @@ def _either(call):
 
 
 # pieces: plausible and corrupted
-junk = st.text(st.sampled_from("ab1.-:,?@#_ \t\u00e9\x00"), max_size=8)
+junk = st.text(st.sampled_from("ab1.-:,?@#_ \t\u00e9\x00\u00b2\u0663"), max_size=8)     # ², Arabic-Indic 3
 numbers = st.sampled_from(["1", "-2.5", "0", "1e3", "3.5e38", "1e400", "nan", "inf", "-inf", "1_0", "?", "",
                            " 4 ", "x", "0x10", "٣"]) | st.floats(allow_nan=False, width=32).map(repr) | junk
 
@@ -65,6 +66,7 @@ tsf_header = st.one_of(
                      "not a tag"]),
     st.builds(lambda n, k: f"@frequency {n}_{k}", st.integers(0, 400) | st.integers(0, 10 ** 22),
               st.sampled_from(["seconds", "minutes", "hours", "days", "weeks", "months", "quarters", "years"])),
+    st.builds("@{} {}".format, st.sampled_from(["attribute", "frequency", "horizon", "missing", "equallength"]), junk),
     st.builds("@{}".format, junk))
 tsf_data = st.one_of(
     st.builds(lambda name, date, vals: f"{name}:{date}:{vals}", junk, tsf_dates, _joined(numbers, ",")),
@@ -78,6 +80,7 @@ tsf_data = st.one_of(
 @example(head=["@"], data=True, body=["T1:1"])
 @example(head=["@attribute series_name string", "@frequency 99999999999999999999_weeks"], data=True, body=["T1:1"])
 @example(head=["@attribute series_name string", "@frequency 999999999_years"], data=True, body=["T1:1"])
+@example(head=["@horizon \u00b2"], data=True, body=["T1:1"])          # '²'.isdigit(), but int('²') fails
 @example(head=["@attribute series_name string", "@frequency 200_years"], data=True, body=["T1:1,2,3"])
 def test_tsf_any_lines(head, data, body):
     lines = head + ["@data"] * data + body
@@ -128,7 +131,8 @@ ts_header = st.sampled_from(["@problemName x", "@timeStamps false", "@timeStamps
                              "@univariate true", "@univariate false", "@equalLength true", "@classLabel true a b",
                              "@classLabel true", "@classLabel false", "@classLabel maybe", "@classLabel",
                              "@dimensions 2", "@dimensions 0", "@dimensions x", "@targetLabel true", "@", "",
-                             "# c", "x"]) | st.builds("@{}".format, junk)
+                             "# c", "x"]) | st.builds("@{}".format, junk) | st.builds(
+    "@{} {}".format, st.sampled_from(["classLabel", "classLabel true", "dimensions", "univariate", "timeStamps"]), junk)
 ts_data = st.one_of(
     st.builds(lambda dims, label: ":".join(dims + ([label] if label is not None else [])),
               st.lists(_joined(numbers, ","), min_size=1, max_size=3), st.none() | st.sampled_from(["a", "b", "c", ""])),
@@ -137,7 +141,7 @@ ts_data = st.one_of(
 
 @FUZZ
 @given(head=st.lists(ts_header, max_size=6), data=st.booleans(), body=st.lists(ts_data, max_size=5))
-@example(head=["@"], data=True, body=["1:a"])
+@example(head=["@classLabel true a b", "@dimensions \u00b2"], data=True, body=["1:a"])
 def test_ts_any_lines(head, data, body):
     out = _either(lambda: parse_ts(head + ["@data"] * data + body, "x.ts "))
     if out is not None:
@@ -157,11 +161,12 @@ ft_lines = st.one_of(
 @FUZZ
 @given(lines=st.lists(ft_lines, max_size=6), ends=st.sampled_from(["\n", "\r\n", "\r"]), labels=st.booleans())
 def test_fasttext_any_lines(lines, ends, labels):
-    out = _either(lambda: fasttext_lines(ends.join(lines), " of x.txt", labels))
+    text = ends.join(lines)
+    out = _either(lambda: fasttext_lines(text, " of x.txt", labels))
     if out is not None:
         assert len(out.texts) == len(out.lines) and (out.labels is None) == (not labels)
         assert out.labels is None or (len(out.labels) == len(out.texts) and all(out.labels))
-        assert all(1 <= n <= len(lines) for n in out.lines)
+        assert all(1 <= n <= len(text_lines(text)) for n in out.lines) and out.lines == sorted(set(out.lines))
 
 
 csv_cells = st.sampled_from(["1", "2", "3", "0", "99999", "x", "", '"', '"a,b"', '"a\nb"', 'a\\nb', " 2 "]) | junk

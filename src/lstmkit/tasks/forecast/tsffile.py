@@ -160,7 +160,7 @@ def _header(lines: Sequence[str], where: str) -> dict[str, Any]:
                 raise LstmkitError(f"{at} declares {values[0]!r} a second time", "give each attribute its own name")
             head["attributes"].append((values[0], values[1].lower(), lineno))
         elif tag == "horizon":
-            if len(values) != 1 or not values[0].isdigit() or int(values[0]) < 1:
+            if len(values) != 1 or not values[0].isdecimal() or int(values[0]) < 1:
                 raise LstmkitError(f"{at} must be a positive whole number, got {' '.join(values)!r}",
                                    "e.g. '@horizon 24' (the steps to forecast)")
             head["horizon"] = (int(values[0]), lineno)
