@@ -93,8 +93,8 @@ def test_tsf_any_lines(head, data, body):
 
 @st.composite
 def valid_tsf(draw):
-    """A well-formed file: named series with start dates, their values (a '?' after the first when
-    @missing true) and the lines it is written as."""
+    """A well-formed file: its series' values by name (None: a '?', after the first when @missing
+    true), their start dates and the lines it is written as."""
     n = draw(st.integers(1, 4))
     missing = draw(st.booleans())
     value = st.floats(-1e6, 1e6, allow_nan=False, width=32)
@@ -109,13 +109,13 @@ def valid_tsf(draw):
     for name, vals in series.items():
         text = ",".join("?" if v is None else repr(v) for v in vals)
         lines.append(f"{name}:{starts[name]:%Y-%m-%d %H-%M-%S}:{text}")
-    return series, lines
+    return series, starts, lines
 
 
 @FUZZ
 @given(case=valid_tsf())
 def test_tsf_valid_files_round_trip(case):
-    series, lines = case
+    series, starts, lines = case
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         table = parse_tsf(lines, "x.tsf ")
@@ -124,6 +124,7 @@ def test_tsf_valid_files_round_trip(case):
         got = table.loc[table["series_name"] == name, "value"].to_numpy()
         want = np.array([np.nan if v is None else v for v in vals])
         np.testing.assert_array_equal(got, want)
+        assert table.loc[table["series_name"] == name, "time"].iloc[0] == pd.Timestamp(starts[name])
 
 
 # -- .ts (sktime / aeon) ----------------------------------------------------------------------------
