@@ -91,6 +91,23 @@ def test_tsf_any_lines(head, data, body):
         assert np.isfinite(table[info["target"]].dropna()).all()
 
 
+# what hypothesis found, each a traceback before: the message names the line and the fix
+@pytest.mark.parametrize("tag, message", [
+    ("@", r"line 2: '@' names no header tag — write the tag right after '@'"),
+    ("@horizon \u00b2", r"line 2: @horizon must be a positive whole number, got '\u00b2'"),
+    ("@frequency 99999999999999999999_weeks", r"line 2: @frequency is a step of 99999999999999999999 weeks, longer "
+     r"than the 584 years that pandas' time stamps span — check the number"),
+    ("@frequency 999999999_years", r"line 2: @frequency is a step of 999999999 years")])
+def test_tsf_header_found_by_fuzzing(tag, message):
+    with pytest.raises(LstmkitError, match=message):
+        parse_tsf(["@attribute series_name string", tag, "@data", "T1:1,2"], "x.tsf ")
+
+
+def test_tsf_a_step_leaving_pandas_years_reads_without_season():
+    table = parse_tsf(["@attribute series_name string", "@frequency 200_years", "@data", "T1:1,2,3"], "x.tsf ")
+    assert table["value"].tolist() == [1, 2, 3] and table.attrs["tsf"]["season"] == 1
+
+
 @st.composite
 def valid_tsf(draw):
     """A well-formed file: its series' values by name (None: a '?', after the first when @missing
@@ -136,7 +153,8 @@ ts_header = st.sampled_from(["@problemName x", "@timeStamps false", "@timeStamps
     "@{} {}".format, st.sampled_from(["classLabel", "classLabel true", "dimensions", "univariate", "timeStamps"]), junk)
 ts_data = st.one_of(
     st.builds(lambda dims, label: ":".join(dims + ([label] if label is not None else [])),
-              st.lists(_joined(numbers, ","), min_size=1, max_size=3), st.none() | st.sampled_from(["a", "b", "c", ""])),
+              st.lists(_joined(numbers, ","), min_size=1, max_size=3),
+              st.none() | st.sampled_from(["a", "b", "c", ""])),
     st.sampled_from(["", "# c", "@data", "1,2:3,4:a"]), junk)
 
 
