@@ -11,7 +11,8 @@ Public data ships compressed: the Monash forecasting archive's ``.tsf`` files as
 Kaggle's fastText reviews as ``train.ft.txt.bz2``, corpora as ``.xz``. Every reader reaches a
 file's bytes through here, so each of them reads each of these. The suffix before the compression
 suffix names the type (``reviews.csv.bz2`` is a CSV); a ``.zip`` file's member's name does. A
-``.zip`` of several data files, or a damaged archive, is one :class:`LstmkitError` naming the fix.
+``.zip`` of several data files, a damaged archive, or a ``.zip`` Python's zipfile cannot read
+(encrypted, a method or version it lacks) is one :class:`LstmkitError` naming the fix.
 """
 from __future__ import annotations
 
