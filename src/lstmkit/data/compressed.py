@@ -11,7 +11,8 @@ Public data ships compressed: the Monash forecasting archive's ``.tsf`` files as
 Kaggle's fastText reviews as ``train.ft.txt.bz2``, corpora as ``.xz``. Every reader reaches a
 file's bytes through here, so each of them reads each of these. The suffix before the compression
 suffix names the type (``reviews.csv.bz2`` is a CSV); a ``.zip`` file's member's name does. A
-``.zip`` of several data files, or a damaged archive, is one :class:`LstmkitError` naming the fix.
+``.zip`` of several data files, a damaged archive, or a ``.zip`` Python's zipfile cannot read
+(encrypted, a method or version it lacks) is one :class:`LstmkitError` naming the fix.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import gzip
 import lzma
 import zipfile
 import zlib
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Iterator
 
@@ -33,6 +34,8 @@ COMPRESSIONS = (*_STREAMS, ".zip")
 _KIND = {".gz": "gzip", ".bz2": "bzip2", ".xz": "xz", ".zip": "zip"}
 # a truncated or damaged stream: gzip's BadGzipFile and bz2's "Invalid data stream" are OSErrors
 ARCHIVE_ERRORS = (EOFError, OSError, zlib.error, lzma.LZMAError, zipfile.BadZipFile)
+# a zip that opens but that zipfile will not read: strong encryption, a version or method it lacks, a password
+_ZIP_UNREADABLE = (NotImplementedError, RuntimeError)
 
 
 def compression(path: str | Path) -> str:
@@ -58,12 +61,9 @@ def open_data(path: str | Path) -> Iterator[BinaryIO]:
     path = Path(path)
     kind = compression(path)
     try:
-        if kind == ".zip":
-            with zipfile.ZipFile(path) as z, z.open(_zip_member(path, z)) as f:
-                yield f
-        else:
-            with _STREAMS.get(kind, open)(path, "rb") as f:
-                yield f
+        with ExitStack() as stack:
+            opener = _STREAMS.get(kind, open)
+            yield _zip_opened(path, stack) if kind == ".zip" else stack.enter_context(opener(path, "rb"))
     except ARCHIVE_ERRORS as e:
         if not kind or isinstance(e, (FileNotFoundError, PermissionError, IsADirectoryError)):
             raise
@@ -85,6 +85,23 @@ def archive_error(path: str | Path, e: BaseException) -> LstmkitError:
                         "decompressed file")
 
 
+def _zip_opened(path: Path, stack: ExitStack) -> BinaryIO:
+    """The one data member of the ``.zip`` file ``path``, opened (closed with ``stack``); a zip that
+    Python's zipfile cannot read (encrypted, a newer version, an unknown method) is an :class:`LstmkitError`."""
+    try:
+        z = stack.enter_context(zipfile.ZipFile(path))
+        return stack.enter_context(z.open(_zip_member(path, z)))
+    except _ZIP_UNREADABLE as e:
+        raise _zip_unreadable(path, e) from None
+
+
+def _zip_unreadable(path: Path, e: BaseException) -> LstmkitError:
+    reason = str(e).strip() or type(e).__name__
+    return LstmkitError(f"{path} is a zip file that Python's zipfile cannot read ({reason})",
+                        "decompress it with another tool (unzip, 7-Zip; with its password if it has one) and pass "
+                        "the decompressed file")
+
+
 def _zip_member(path: Path, z: zipfile.ZipFile | None = None) -> str:
     """The one data file in the ``.zip`` file ``path`` (folders, ``__MACOSX/`` and dot files left out)."""
     if z is None:
@@ -93,6 +110,8 @@ def _zip_member(path: Path, z: zipfile.ZipFile | None = None) -> str:
                 return _zip_member(path, opened)
         except (zipfile.BadZipFile, OSError, EOFError) as e:
             raise archive_error(path, e) from None
+        except _ZIP_UNREADABLE as e:
+            raise _zip_unreadable(path, e) from None
     names = [n for n in z.namelist() if not n.endswith("/") and not n.startswith("__MACOSX/")
              and not PurePosixPath(n).name.startswith(".")]
     if len(names) == 1:

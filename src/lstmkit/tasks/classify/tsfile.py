@@ -150,7 +150,7 @@ def _header(lines: Sequence[str], where: str) -> tuple[tuple[str, ...] | None, i
                            "list them after it: '@classLabel true 1 2'")
     if "dimensions" in tags:
         count, at = tags["dimensions"]
-        if len(count) != 1 or not count[0].isdigit() or int(count[0]) < 1:
+        if len(count) != 1 or not count[0].isdecimal() or int(count[0]) < 1:
             raise LstmkitError(f"{where}line {at}: @dimensions must be a positive whole number", "e.g. '@dimensions 3'")
         dims, dims_from = int(count[0]), f"@dimensions (line {at}) says"
     elif flag("univariate"):

@@ -23,6 +23,7 @@ FREQUENCIES: dict[str, tuple[int, pd.Timedelta | None]] = {
     "half_hourly": (0, pd.Timedelta(minutes=30)), "minutely": (0, pd.Timedelta(minutes=1))}
 _MULTIPLE = re.compile(r"(\d+)_(second|minute|hour|day|week|month|quarter|year)s?")
 _UNIT_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+_SPAN_MONTHS = 584 * 12                    # the years pandas' nanosecond time stamps span
 
 
 def frequency_step(values: list[str], at: str) -> tuple[int, pd.Timedelta | None]:
@@ -33,7 +34,14 @@ def frequency_step(values: list[str], at: str) -> tuple[int, pd.Timedelta | None
     many = _MULTIPLE.fullmatch(name)
     if many and int(many[1]) > 0:
         k, unit = int(many[1]), many[2]
-        return (k * _UNIT_MONTHS[unit], None) if unit in _UNIT_MONTHS else (0, pd.Timedelta(**{f"{unit}s": k}))
+        try:
+            step = (k * _UNIT_MONTHS[unit], None) if unit in _UNIT_MONTHS else (0, pd.Timedelta(**{f"{unit}s": k}))
+        except (OverflowError, ValueError):
+            step = (_SPAN_MONTHS + 1, None)
+        if step[0] > _SPAN_MONTHS:
+            raise LstmkitError(f"{at} is a step of {many[1][:20]} {unit}s, longer than the 584 years that pandas' "
+                               "time stamps span", "check the number (e.g. '@frequency 10_minutes')")
+        return step
     raise LstmkitError(f"{at} names an unknown frequency {' '.join(values)!r}",
                        f"use one of {', '.join(FREQUENCIES)}, or N_seconds / N_minutes / N_hours / N_days / "
                        f"N_weeks / N_months / N_years (e.g. 10_minutes, 4_seconds)")

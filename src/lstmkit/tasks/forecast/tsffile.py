@@ -143,8 +143,11 @@ def _header(lines: Sequence[str], where: str) -> dict[str, Any]:
             raise LstmkitError(f"{where}line {lineno} holds values before any @data line",
                                "a .tsf file lists its header (@attribute series_name string, @frequency …), "
                                "then @data, then one series a line")
+        if not line[1:].strip():
+            raise LstmkitError(f"{where}line {lineno}: '@' names no header tag",
+                               "write the tag right after '@' (@attribute, @frequency, @data, …), or delete the line")
         tag, *values = line[1:].split()
-        tag = tag.lower() if tag else ""
+        tag = tag.lower()
         if tag == "data":
             head["data"] = lineno
             return head
@@ -157,7 +160,7 @@ def _header(lines: Sequence[str], where: str) -> dict[str, Any]:
                 raise LstmkitError(f"{at} declares {values[0]!r} a second time", "give each attribute its own name")
             head["attributes"].append((values[0], values[1].lower(), lineno))
         elif tag == "horizon":
-            if len(values) != 1 or not values[0].isdigit() or int(values[0]) < 1:
+            if len(values) != 1 or not values[0].isdecimal() or int(values[0]) < 1:
                 raise LstmkitError(f"{at} must be a positive whole number, got {' '.join(values)!r}",
                                    "e.g. '@horizon 24' (the steps to forecast)")
             head["horizon"] = (int(values[0]), lineno)
@@ -332,8 +335,9 @@ def _table(rows: list[list[Any]], series: list[np.ndarray], lines_of: list[int],
     table = pd.DataFrame(columns)
     season = 1
     if frequency is not None and time_name is None:    # what the panel would infer from time stamps
-        season = infer_season(pd.DatetimeIndex(point_times([datetime(2000, 1, 1)], lengths[:1], frequency[1])),
-                              int(lengths[0]))
+        stamps = point_times([datetime(2000, 1, 1)], lengths[:1], frequency[1])
+        if stamps is not None:           # a step so long that the series leaves pandas' years has no season
+            season = infer_season(pd.DatetimeIndex(stamps), int(lengths[0]))
     table.attrs["tsf"] = {"file": where.strip(), "id": id_name if len(series) > 1 else None, "time": time_name,
                           "target": value_name, "series": len(series),
                           "start": names[date_at] if date_at is not None else None, "horizon": head["horizon"],
