@@ -60,7 +60,8 @@ def read_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
     ext = file_ext(path)
     if not is_table(path):
         raise LstmkitError(f"unknown file type {ext or '(no extension)'!r}: {path}",
-                           "use .csv, .tsv, .jsonl (optionally .gz, .bz2, .xz or .zip), .xlsx or .parquet, or a folder of class folders")
+                           "use .csv, .tsv, .jsonl (optionally .gz, .bz2, .xz or .zip), .xlsx or .parquet, "
+                           "or a folder of class folders")
     if ext in SHEETS or ext in PARQUET:
         df = read_frame(path)
         if len(df) == 0:
@@ -131,7 +132,8 @@ def read_frame(path: str | Path) -> pd.DataFrame:
         engine = "python" if sep is None else "c"
         quoting = csv.QUOTE_NONE if sep == "\t" and _quotes_are_text(path, encoding) else csv.QUOTE_MINIMAL
         # no header line (its first line is data): told from the names pandas gives the first line, read from
-        # the head, so the file is read once; a first line the head does not hold whole (a line over 64 KiB) is judged after the read, which is then made again without a header
+        # the head, so the file is read once; a first line the head does not hold whole (a line over 64 KiB)
+        # is judged after the read, which is then made again without a header
         whole = bool(rest.strip()) and ("\n" in rest or len(head) < _HEAD)
         header_row: int | None = 0
         if whole and _header_is_data(pd.read_csv(io.StringIO(rest), sep=sep, engine=engine, nrows=1,
