@@ -175,11 +175,16 @@ def check_no_shared_utterances(train: Utterances, val: Utterances) -> None:
                            "train-clean-100/ --val dev-clean/, or the top folder alone: its subsets give the split)")
 
 
+def _shared_paths(train: Utterances, other: Utterances) -> list[str]:
+    """The recordings of ``other`` that are training recordings too (the same file, however spelled)."""
+    seen = {os.path.normcase(os.path.abspath(p)) for p in train.paths}
+    return [p for p in other.paths if os.path.normcase(os.path.abspath(p)) in seen]
+
+
 def warn_shared_recordings(train: Utterances, val: Utterances) -> None:
     """One warning when validation recordings are training recordings too (the same file, or a
     --val manifest that repeats --data): the validation scores, which early stopping trusts, flatter the model."""
-    seen = {os.path.normcase(os.path.abspath(p)) for p in train.paths}
-    shared = [p for p in val.paths if os.path.normcase(os.path.abspath(p)) in seen]
+    shared = _shared_paths(train, val)
     if shared:
         warnings.warn(f"{len(shared)} of the {len(val)} validation recordings are training recordings too (first: "
                       f"{Path(shared[0]).name}): the validation scores flatter the model, and early stopping trusts "
@@ -189,8 +194,7 @@ def warn_shared_recordings(train: Utterances, val: Utterances) -> None:
 def warn_tested_on_training(train: Utterances, test: Utterances) -> None:
     """One warning when test recordings are training recordings too (``--test`` the ``--data`` manifest,
     or a copy of its rows): the test scores are on recordings the model learned, and flatter it."""
-    seen = {os.path.normcase(os.path.abspath(p)) for p in train.paths}
-    shared = [p for p in test.paths if os.path.normcase(os.path.abspath(p)) in seen]
+    shared = _shared_paths(train, test)
     if shared:
         warnings.warn(f"{len(shared)} of the {len(test)} test recordings are training recordings too (first: "
                       f"{Path(shared[0]).name}): the test scores flatter the model; pass --test recordings kept "
