@@ -73,7 +73,7 @@ def tutorial_run(folder: Path, series: np.ndarray) -> Path:
     from lstmkit.tasks.forecast.probabilistic import Output
     from lstmkit.tasks.forecast.scalers import PanelScaler
     torch.manual_seed(SEED)
-    est = Forecaster(target=["y"], lookback=LOOKBACK, hidden_size=HIDDEN, num_layers=LAYERS, dropout=DROPOUT,
+    est = Forecaster(target=["y"], lookback=LOOKBACK, horizon=1, hidden_size=HIDDEN, num_layers=LAYERS, dropout=DROPOUT,
                      relative=False,
                      deseason=0, log=False, segment=0, highway=0, scaler="minmax", ensemble=1)   # nothing left to choose from data
     est.config_ = est.config

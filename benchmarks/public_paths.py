@@ -88,7 +88,7 @@ def panel_forecaster(seed: int = 1):
               + rng.normal(0, 0.3, (N_PANEL, PANEL_LEN)))
     df = pd.DataFrame({"id": np.repeat(ids, PANEL_LEN), "y": values.reshape(-1)})
     torch.manual_seed(seed)
-    est = Forecaster(target=["y"], id="id", lookback=LOOKBACK, hidden_size=50, num_layers=2, dropout=0.2,
+    est = Forecaster(target=["y"], id="id", lookback=LOOKBACK, horizon=1, hidden_size=50, num_layers=2, dropout=0.2,
                      relative=False,
                      deseason=0, log=False, segment=0, highway=0, scaler="minmax", ensemble=1)   # nothing left to choose from data
     est.config_ = est.config
