@@ -243,6 +243,7 @@ def _read_folder(root: Path, encoding: str) -> tuple[list[str], list[str]]:
     texts, labels = [], []
     if not _class_folders(root):
         subs = sorted(p.name for p in root.iterdir() if p.is_dir() and p.name not in _UNSUP)
+        _check_not_splits(root, [s for s in subs if _class_folders(root / s)])
         raise LstmkitError(f"{root} is a folder whose sub-folders ({', '.join(subs[:4])}{', …' if len(subs) > 4 else ''}) "
                            f"hold no .txt files" if subs else f"{root} is a folder with no class sub-folders of .txt files",
                            "put each class's texts in a sub-folder named by the class, one .txt file per text, "
@@ -252,6 +253,27 @@ def _read_folder(root: Path, encoding: str) -> tuple[list[str], list[str]]:
             texts.append(decode_text(f.read_bytes(), f, encoding))
             labels.append(folder.name)
     return texts, labels
+
+
+_TRAIN, _TEST = ("train", "training"), ("test", "testing")
+
+
+def _check_not_splits(root: Path, splits: list[str]) -> None:
+    """An error naming the folders to pass when ``root``'s sub-folders ``splits`` are themselves
+    folders of class folders: a download's top folder (aclImdb: ``train/`` and ``test/``, each
+    holding ``pos/`` and ``neg/``), whose own sub-folders are not classes."""
+    if not splits:
+        return
+    train = next((s for s in splits if s.lower() in _TRAIN), None)
+    test = next((s for s in splits if s.lower() in _TEST), None)
+    shown = ", ".join(f"{s}/ ({', '.join(c.name for c in _class_folders(root / s)[:4])})" for s in splits[:4])
+    if train and test:
+        fix = (f"pass --data {root / train} --test {root / test} to train and score on the test part (to evaluate "
+               f"a run: --data {root / test})")
+    else:
+        fix = f"pass one of them as --data ({' or '.join(str(root / s) for s in splits[:4])})"
+    raise LstmkitError(f"{root} is the top folder of a data set in parts: its sub-folders {shown} each hold the "
+                       "class folders", fix)
 
 
 def warn_repeated_texts(train: Sequence[str], part: Sequence[str], what: str) -> None:
@@ -267,6 +289,6 @@ def warn_repeated(train: Sequence[Hashable], part: Sequence[Hashable], what: str
     seen = set(train)
     repeated = sum(k in seen for k in part)
     if repeated:
-        warnings.warn(f"{repeated} of the {len(part)} {noun} of {what} occur in the training data too (duplicate rows): "
-                      f"its scores flatter the model on them; drop the repeated {noun} from one side (pandas: "
-                      f"drop_duplicates) before training", UserWarning, stacklevel=4)
+        warnings.warn(f"{repeated} of the {len(part)} {noun} of {what} occur in the training data too "
+                      f"(duplicate rows): its scores flatter the model on them; drop the repeated {noun} from one "
+                      f"side (pandas: drop_duplicates) before training", UserWarning, stacklevel=4)
