@@ -82,6 +82,9 @@ def _public_set_layouts(d, rows):
     (d / "ag_no_names").mkdir()
     (d / "ag_no_names" / "train.csv").write_text((d / "ag" / "train.csv").read_text().replace('"3"', '"2"'))
     (d / "ag_no_names" / "classes.txt").write_text("\n\n")
+    for part, (t, l) in [(p, r) for p in ("train", "test") for r in rows[:4]]:     # the IMDB download's top folder
+        (d / "aclImdb" / part / l).mkdir(parents=True, exist_ok=True)
+        (d / "aclImdb" / part / l / f"{len(list((d / 'aclImdb' / part / l).iterdir()))}_9.txt").write_text(t)
 
 
 def _ucr_downloads(d):
@@ -125,6 +128,9 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train(data="texts_as_labels.csv"), 2, "each of the 6 classes has one example (6 rows): nothing to validate on"),
     (_train(data="ran_on.csv"), 2, "ran_on.csv line 3: a quote mark opens a field that runs on to the end of the file"),
     (_train(data="empty_folder"), 2, "empty_folder"),
+    # was "whose sub-folders (test, train) hold no .txt files — put each class's texts in a sub-folder …"
+    (_train(data="aclImdb"), 2, "aclImdb is the top folder of a data set in parts: its sub-folders test/ (neg, pos), "
+                                "train/ (neg, pos) each hold the class folders — pass --data "),
     (_train("--text", "review"), 2, "text column 'review' not found"),
     (_train("--label", "Label"), 2, "did you mean 'label'?"),
     (_series("long_semicolon.csv", "--time", "T"), 2, "did you mean 't'?"),

@@ -207,7 +207,7 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train(data="no_data.tsf"), 2, "has no @data line"),
     (_train(data="empty.tsf"), 2, "file is empty"),
     (_train(data="nope.tsf"), 2, "file not found"),
-    (_train(data="series.ts"), 2, ".ndjson, .tsf (.gz, .bz2, .xz or .zip too) (or convert the file to CSV)"),
+    (_train(data="series.ts"), 2, ".ndjson, .tsf (.gz, .bz2, .xz, .zst or .zip too) (or convert the file to CSV)"),
     (_train(data="monash_text.zip"), 2, "text.zip line 9: value 5 is '12kg', not a number"),    # its line, inside
     # was "could not be read as dates: found '1500-01-01' -- use ISO dates", which it is (or a traceback for 1500)
     (_train(data="from1500.csv"), 2, "outside the years lstmkit computes in (1678 to 2261): the first is '1500-01-01'"),

@@ -3,12 +3,14 @@ code 2, nothing left behind, whichever command reads the file."""
 import bz2
 import gzip
 import lzma
+import sys
 import zipfile
 
 import pandas as pd
 import pytest
 
 from catalogue_helpers import check, forecast_run, train_once
+from zstd_data import stored_zstd
 
 _SMALL = ["--hidden-size", "4", "--layers", "1", "--epochs", "1", "--progress", "off", "--no-tensorboard",
           "--device", "cpu", "--out", "{out}"]
@@ -51,6 +53,9 @@ def d(tmp_path_factory):
     (d / "cut.csv.gz").write_bytes(gzip.compress(("time,y\n" + days).encode())[:60])      # a download cut short
     (d / "cut.txt.xz").write_bytes(lzma.compress(b"hello world\n" * 50)[:40])
     (d / "broken.zip").write_bytes(b"PK\x03\x04 not really a zip")
+    (d / "days.csv.zst").write_bytes(stored_zstd(("time,y,x\n" + days).encode()))
+    (d / "reviews.csv.zst").write_bytes(stored_zstd(("text,label,x\n" + reviews).encode()))
+    (d / "packed.csv").write_bytes(stored_zstd(("time,y,x\n" + days).encode()))      # zstandard under a .csv name
     with zipfile.ZipFile(d / "monash.zip", "w") as z:                # several data files: which one is meant?
         for name in ("a.tsf", "b.tsf", "__MACOSX/._a.tsf", ".DS_Store"):
             z.writestr(name, "@data\n")
@@ -83,6 +88,7 @@ CASES = [
     (_on(FORECAST, "cut.csv.gz"), "cut.csv.gz is not a valid gzip file, or it is cut short"),
     (_on(LM, "cut.txt.xz"), "cut.txt.xz is not a valid xz file, or it is cut short"),
     (_on(CLASSIFY, "broken.zip"), "broken.zip is not a valid zip file"),
+    (_on(FORECAST, "packed.csv"), "packed.csv is not a text file: it is zstandard-compressed"),    # was "NUL bytes"
     (_on(FORECAST, "monash.zip"), "monash.zip holds 2 data files (a.tsf, b.tsf)"),
     (_on(FORECAST, "bad_line.jsonl.bz2"), "bad_line.jsonl.bz2 line 6 is not valid JSON"),
     (_on(CLASSIFY, "key_twice.zip"), "key_twice.zip line 2 names the key 'label' twice in one object"),
@@ -102,6 +108,15 @@ CASES = [
 @pytest.mark.parametrize("argv, needle", CASES, ids=[f"{k}:{c[1]}" for k, c in enumerate(CASES)])
 def test_table_bad_input(argv, needle, d, tmp_path, capsys):
     check(argv, 2, needle, tmp_path, capsys, d)
+
+
+# was "unknown file type '.zst'"; read where the zstandard package (or Python >= 3.14) is there, hidden here
+@pytest.mark.parametrize("argv", [_on(FORECAST, "days.csv.zst"), _on(CLASSIFY, "reviews.csv.zst")])
+def test_a_zst_file_without_a_decoder(argv, d, tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "zstandard", None)
+    monkeypatch.setitem(sys.modules, "compression.zstd", None)
+    line = check(argv, 2, ".csv.zst is zstandard-compressed", tmp_path, capsys, d, monkeypatch=monkeypatch)
+    assert "install the zstandard package (pip install zstandard) or decompress it (zstd -d " in line
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,10 @@
-"""Every reader reads .gz, .bz2, .xz and a .zip of one file the same as the plain file (lstmkit.data.compressed)."""
+"""Every reader reads .gz, .bz2, .xz, .zst and a .zip of one file the same as the plain file
+(lstmkit.data.compressed); .zst where a zstandard decoder is installed, else one error saying so."""
 import bz2
 import gzip
+import importlib.util
 import lzma
+import sys
 import zipfile
 
 import pytest
@@ -12,6 +15,7 @@ from lstmkit.data.tables import read_frame, read_table
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.classify.tsfile import read_ts
 from lstmkit.tasks.forecast.tsffile import is_tsf, read_tsf
+from zstd_data import stored_zstd
 
 CSV = "time,y\n" + "".join(f"2024-01-{k:02d},{k * 1.5}\n" for k in range(1, 29))
 TSF = ("@relation shops\n@attribute series_name string\n@attribute start_timestamp date\n@frequency daily\n"
@@ -32,12 +36,22 @@ def _write(tmp_path, name: str, data: bytes, kind: str):
     """``data`` as ``name`` compressed by ``kind`` (a .zip's member named ``name``)."""
     if kind == ".zip":
         return _zip(tmp_path / (name.rsplit(".", 1)[0] + ".zip"), name, data)
-    packed = {".gz": gzip.compress, ".bz2": bz2.compress, ".xz": lzma.compress, "": bytes}[kind](data)
+    packed = {".gz": gzip.compress, ".bz2": bz2.compress, ".xz": lzma.compress, ".zst": stored_zstd,
+              "": bytes}[kind](data)
     (tmp_path / (name + kind)).write_bytes(packed)
     return tmp_path / (name + kind)
 
 
-KINDS = [".gz", ".bz2", ".xz", ".zip"]
+def _zstd_decoder() -> bool:
+    try:
+        return any(importlib.util.find_spec(m) for m in ("zstandard", "compression.zstd"))
+    except ModuleNotFoundError:                    # no package compression (Python < 3.14)
+        return importlib.util.find_spec("zstandard") is not None
+
+
+# what reads .zst is optional (the zstandard package; Python 3.14's compression.zstd): read where installed
+NEEDS_ZSTD = pytest.mark.skipif(not _zstd_decoder(), reason="no zstandard decoder installed (optional)")
+KINDS = [".gz", ".bz2", ".xz", ".zip", pytest.param(".zst", marks=NEEDS_ZSTD)]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -72,7 +86,8 @@ def test_a_bad_byte_still_names_its_line(tmp_path, kind):
         read_text_file(_write(tmp_path, "words.txt", raw, kind))
 
 
-@pytest.mark.parametrize("kind, what", [(".gz", "gzip"), (".bz2", "bzip2"), (".xz", "xz")])
+@pytest.mark.parametrize("kind, what", [(".gz", "gzip"), (".bz2", "bzip2"), (".xz", "xz"),
+                                        pytest.param(".zst", "zstandard", marks=NEEDS_ZSTD)])
 def test_a_cut_short_archive_is_one_error_naming_the_fix(tmp_path, kind, what):
     path = _write(tmp_path, "s.csv", CSV.encode() * 20, kind)
     path.write_bytes(path.read_bytes()[:len(path.read_bytes()) // 2])
@@ -118,3 +133,46 @@ def test_ucr_files_parallel_lines_and_corpora_read_compressed(tmp_path, kind):
     assert read_lines(_write(tmp_path, "train.de", "der Hund\ndie Katze\n".encode(), kind)) == ["der Hund", "die Katze"]
     corpus = read_corpus(str(_write(tmp_path, "train.ft.txt", b"__label__1 great\n__label__2 awful\n", kind)))
     assert list(corpus.lines) == ["great", "awful"]
+
+
+def _hide_zstd(monkeypatch):
+    """As on a Python before 3.14 without the zstandard package (the import fails)."""
+    monkeypatch.setitem(sys.modules, "zstandard", None)
+    monkeypatch.setitem(sys.modules, "compression.zstd", None)
+
+
+def test_a_zst_file_without_a_decoder_is_one_error_saying_to_install_or_decompress(tmp_path, monkeypatch):
+    """Before: "unknown file type '.zst'", which named no fix that reads it."""
+    _hide_zstd(monkeypatch)
+    table, tsf = _write(tmp_path, "s.csv", CSV.encode(), ".zst"), _write(tmp_path, "shops.tsf", TSF.encode(), ".zst")
+    assert file_ext(table) == ".csv" and compression(table) == ".zst" and is_tsf(tsf)
+    for read, path in ((read_frame, table), (read_table, table), (read_text_file, table), (read_data, table),
+                       (read_tsf, tsf)):
+        with pytest.raises(LstmkitError, match=rf"{path.name} is zstandard-compressed, and this Python \(before 3\.14\) "
+                                               "reads that only through the zstandard package, which is not "
+                                               "installed") as e:
+            read(path)
+        assert e.value.hint == (f"install the zstandard package (pip install zstandard) or decompress it "
+                                f"(zstd -d {path}) and pass the decompressed file")
+
+
+def test_zstandard_bytes_under_a_text_name_are_named_as_gzip_bytes_are(tmp_path):
+    (tmp_path / "s.csv").write_bytes(stored_zstd(CSV.encode()))      # before: "it holds NUL bytes", no name for them
+    with pytest.raises(LstmkitError, match=r"s\.csv is not a text file: it is zstandard-compressed") as e:
+        read_frame(tmp_path / "s.csv")
+    assert e.value.hint == "rename it s.csv.zst"
+    (tmp_path / "g.csv").write_bytes(gzip.compress(CSV.encode()))
+    with pytest.raises(LstmkitError, match=r"g\.csv is not a text file: it is gzip-compressed"):
+        read_frame(tmp_path / "g.csv")
+
+
+@NEEDS_ZSTD
+def test_a_zst_file_of_several_frames_reads_them_all_and_damage_is_one_error(tmp_path):
+    """``zstd`` writes a frame per joined file (``cat a.zst b.zst``): every frame is read, as ``zstd -d``
+    reads them; bytes that are no zstandard frame are the damaged-archive error."""
+    half = CSV.encode().split(b"2024-01-15", 1)
+    (tmp_path / "two.csv.zst").write_bytes(stored_zstd(half[0]) + stored_zstd(b"2024-01-15" + half[1]))
+    assert read_frame(tmp_path / "two.csv.zst").equals(read_frame(_write(tmp_path, "s.csv", CSV.encode(), "")))
+    (tmp_path / "bad.csv.zst").write_bytes(stored_zstd(b"time,y\n")[:4] + b"\xff" * 40)
+    with pytest.raises(LstmkitError, match=r"bad\.csv\.zst is not a valid zstandard file, or it is cut short"):
+        read_data(tmp_path / "bad.csv.zst")

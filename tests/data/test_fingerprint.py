@@ -16,7 +16,7 @@ def test_equal_content_gives_one_fingerprint_and_any_change_another():
     same = pd.DataFrame({"y": [1.0, 2.0, 3.0], "x": ["a", "b", "c"]})
     assert fingerprint(df) == fingerprint(same) and len(fingerprint(df)) == 64
     changed = [df.assign(y=[1.0, 2.0, 3.0000001]), df[["x", "y"]], df.rename(columns={"x": "z"}),
-               df.set_axis([0, 1, 5]), df.astype({"y": "float32"}), df.iloc[:2]]
+               df.astype({"y": "float32"}), df.iloc[:2], df.iloc[::-1].reset_index(drop=True)]
     prints = {fingerprint(d) for d in changed}
     assert len(prints) == len(changed) and fingerprint(df) not in prints
     # texts are one string and their lengths: a line break moved is other data
@@ -70,7 +70,7 @@ def test_a_frame_whose_cells_hold_lists_or_arrays_is_fingerprinted_cell_by_cell(
     assert fingerprint(frame) is not None and fingerprint(frame) == fingerprint(again)
     assert fingerprint(frame) != fingerprint(frame.assign(series=[[1.0, 2.5], [3.0]]))
     assert fingerprint(frame) != fingerprint(frame.assign(label=["b", "a"]))
-    assert fingerprint(frame) != fingerprint(frame.set_axis([1, 0]))
+    assert fingerprint(frame) != fingerprint(frame.set_axis(pd.date_range("2024-01-01", periods=2)))   # read as times
     arrays = pd.Series([np.arange(3.0), np.arange(2.0)], name="x")
     assert fingerprint(arrays) == fingerprint(pd.Series([np.arange(3.0), np.arange(2.0)], name="x"))
     assert fingerprint(arrays) != fingerprint(pd.Series([np.arange(3.0), np.arange(1.0, 3.0)], name="x"))
@@ -89,3 +89,24 @@ def test_a_frame_of_objects_known_by_their_address_has_no_fingerprint_rather_tha
     assert fingerprint(pd.DataFrame({"o": [Reading(), Reading()]})) is None
     mixed = pd.DataFrame({"o": [1, "a"]})                             # 1 and '1' are not the same cell
     assert fingerprint(mixed) is not None and fingerprint(mixed) != fingerprint(pd.DataFrame({"o": ["1", "a"]}))
+
+
+def test_row_labels_no_reader_reads_are_left_out_and_a_date_index_is_data():
+    """A frame whose index alone changed (``reset_index(drop=True)`` after a filter, other row labels)
+    is the data the model read: a resume was refused as "other data". A date index is a forecast's
+    time, and an index of several levels is reset into columns: those are data."""
+    df = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "x": ["a", "b", "c", "d"]})
+    kept = df[df["y"] > 1.5]                                  # index 1, 2, 3
+    same = [kept.reset_index(drop=True), kept.set_axis(["r1", "r2", "r3"]), kept.set_axis([7.5, 8.5, 9.5])]
+    assert {fingerprint(d) for d in same} == {fingerprint(kept)}
+    assert fingerprint(kept["y"]) == fingerprint(kept["y"].reset_index(drop=True))
+    cells = pd.DataFrame({"cells": [[1, 2], [3]]})           # read cell by cell: the index left out there too
+    assert fingerprint(cells) == fingerprint(cells.set_axis([5, 9]))
+    # what the model reads differs: values, their order, the dates a forecast reads from the index
+    days = df.set_axis(pd.date_range("2024-01-01", periods=4, name="day"))
+    other = [kept.assign(y=[2.0, 3.0, 4.5]), kept.iloc[::-1], days, days.set_axis(days.index + pd.Timedelta("1D")),
+             days.rename_axis("date"), df.set_axis(pd.period_range("2024-01", periods=4, freq="M")),
+             df.set_axis(pd.MultiIndex.from_arrays([["s"] * 4, days.index], names=["store", "day"])),
+             cells.set_axis(pd.date_range("2024-01-01", periods=2))]
+    prints = [fingerprint(d) for d in other]
+    assert len(set(prints)) == len(other) and not {fingerprint(kept), fingerprint(df), fingerprint(cells)} & set(prints)

@@ -131,6 +131,18 @@ def test_resume_refuses_other_data_given_in_memory(case, tmp_path):
     assert fitted.result_.epochs_run == 3 and read_meta(run)["status"] == "finished"
 
 
+def test_a_frame_whose_index_alone_changed_resumes(tmp_path):
+    """The rows a filter left (index 20-99), given again after ``reset_index(drop=True)``: the values the
+    model reads are the same, and the resume continues (it was refused: "their fingerprints differ")."""
+    import pandas as pd
+    df = pd.DataFrame({"y": np.sin(np.arange(100) / 4)}).iloc[20:]
+    est = lstmkit.Forecaster(**QUICK, target="y")
+    with pytest.raises(TrainingInterrupted):
+        est.fit(df, out=tmp_path / "runs", callbacks=[_CtrlCAfterEpoch1()])
+    fitted = lstmkit.Forecaster(**QUICK, target="y").fit(df.reset_index(drop=True), run_dir=est.run_dir_, resume=True)
+    assert fitted.result_.epochs_run == 3 and read_meta(est.run_dir_)["status"] == "finished"
+
+
 def test_in_memory_validation_data_left_out_of_a_resume_is_refused_and_old_runs_resume_unchecked(tmp_path):
     """Validation data given in memory and then not at all: the resume would split the data another way.
     A run written before the fingerprints has none to compare: it resumes as it did."""
@@ -160,3 +172,25 @@ def test_resume_refuses_other_recordings_given_in_memory(tmp_path):
     with pytest.raises(LstmkitError, match=r"the data changed since .* the list given as data is not the one"):
         lstmkit.SpeechRecognizer(**tiny).fit(other, run_dir=est.run_dir_, resume=True)
     assert lstmkit.SpeechRecognizer(**tiny).fit(pairs, run_dir=est.run_dir_, resume=True).result_.epochs_run == 3
+
+
+def test_a_run_that_fingerprinted_its_frame_with_the_row_labels_resumes_with_that_frame(tmp_path):
+    """A run started before row labels were left out of the fingerprint recorded one with them: the same
+    frame still resumes it (and a changed one is still refused)."""
+    import json
+
+    import pandas as pd
+    from lstmkit.data.fingerprint import fingerprint
+    df = pd.DataFrame({"y": np.sin(np.arange(100) / 4)}).iloc[20:]
+    est = lstmkit.Forecaster(**QUICK, target="y")
+    with pytest.raises(TrainingInterrupted):
+        est.fit(df, out=tmp_path / "runs", callbacks=[_CtrlCAfterEpoch1()])
+    meta = read_meta(est.run_dir_)
+    assert meta["data"]["memory_sha256"]["data"] != fingerprint(df, every_index=True)
+    meta["data"]["memory_sha256"]["data"] = fingerprint(df, every_index=True)      # as such a run recorded it
+    (est.run_dir_ / "lstmkit.json").write_text(json.dumps(meta))
+    changed = df.assign(y=df["y"].where(df.index != 50, 0.5))
+    with pytest.raises(LstmkitError, match=r"the data changed since .* given as data is not the one it trained on"):
+        lstmkit.Forecaster(**QUICK, target="y").fit(changed, run_dir=est.run_dir_, resume=True)
+    fitted = lstmkit.Forecaster(**QUICK, target="y").fit(df, run_dir=est.run_dir_, resume=True)
+    assert fitted.result_.epochs_run == 3

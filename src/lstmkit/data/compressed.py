@@ -1,6 +1,6 @@
-"""A data file's content past its compression: ``.gz``, ``.bz2``, ``.xz``, or a ``.zip`` of one file.
+"""A data file's content past its compression: ``.gz``, ``.bz2``, ``.xz``, ``.zst`` or a ``.zip`` of one file.
 
-    COMPRESSIONS                 the suffixes read through (``.gz``, ``.bz2``, ``.xz``, ``.zip``)
+    COMPRESSIONS                 the suffixes read through (``.gz``, ``.bz2``, ``.xz``, ``.zst``, ``.zip``)
     compression(path)            the one of them ``path`` ends with, or ``""``
     data_name(path)              the name whose suffix says the type: a ``.zip``'s member, else ``path``'s less its compression
     open_data(path)              a binary stream of the content (a context manager)
@@ -13,11 +13,19 @@ file's bytes through here, so each of them reads each of these. The suffix befor
 suffix names the type (``reviews.csv.bz2`` is a CSV); a ``.zip`` file's member's name does. A
 ``.zip`` of several data files, a damaged archive, or a ``.zip`` Python's zipfile cannot read
 (encrypted, a method or version it lacks) is one :class:`LstmkitError` naming the fix.
+
+Zstandard (``.zst``) is read by Python's own ``compression.zstd`` (3.14 on) or the ``zstandard``
+package (pandas' choice too), when installed; neither is required: without them a ``.zst`` file is
+one error saying to install it or decompress the file. Read frame by frame (:class:`_ZstdFrames`),
+so a file cut short is an error as a cut-short ``.gz`` is (``zstandard``'s own stream reader
+returns what it had).
 """
 from __future__ import annotations
 
 import bz2
 import gzip
+import io
+import sys
 import lzma
 import zipfile
 import zlib
@@ -29,9 +37,9 @@ from lstmkit.errors import LstmkitError
 
 __all__ = ["COMPRESSIONS", "compression", "data_name", "open_data", "read_data", "ARCHIVE_ERRORS", "archive_error"]
 
-_STREAMS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+_STREAMS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open, ".zst": lambda path, mode: _zstd_open(path)}
 COMPRESSIONS = (*_STREAMS, ".zip")
-_KIND = {".gz": "gzip", ".bz2": "bzip2", ".xz": "xz", ".zip": "zip"}
+_KIND = {".gz": "gzip", ".bz2": "bzip2", ".xz": "xz", ".zst": "zstandard", ".zip": "zip"}
 # a truncated or damaged stream: gzip's BadGzipFile and bz2's "Invalid data stream" are OSErrors
 ARCHIVE_ERRORS = (EOFError, OSError, zlib.error, lzma.LZMAError, zipfile.BadZipFile)
 # a zip that opens but that zipfile will not read: strong encryption, a version or method it lacks, a password
@@ -64,7 +72,7 @@ def open_data(path: str | Path) -> Iterator[BinaryIO]:
         with ExitStack() as stack:
             opener = _STREAMS.get(kind, open)
             yield _zip_opened(path, stack) if kind == ".zip" else stack.enter_context(opener(path, "rb"))
-    except ARCHIVE_ERRORS as e:
+    except (*ARCHIVE_ERRORS, *_zstd_errors()) as e:
         if not kind or isinstance(e, (FileNotFoundError, PermissionError, IsADirectoryError)):
             raise
         raise archive_error(path, e) from None
@@ -77,12 +85,76 @@ def read_data(path: str | Path) -> bytes:
 
 
 def archive_error(path: str | Path, e: BaseException) -> LstmkitError:
-    """The error for ``path``, a ``.gz`` / ``.bz2`` / ``.xz`` / ``.zip`` file that would not decompress."""
+    """The error for ``path``, a ``.gz`` / ``.bz2`` / ``.xz`` / ``.zst`` / ``.zip`` file that would not decompress."""
     kind = _KIND.get(compression(path), "compressed")
     reason = str(e).strip() or type(e).__name__
     return LstmkitError(f"{path} is not a valid {kind} file, or it is cut short ({reason})",
                         "download it again (it may be incomplete), or decompress it yourself and pass the "
                         "decompressed file")
+
+
+def _zstd_open(path: Path) -> BinaryIO:
+    """A binary stream of the zstandard file ``path``'s content (every frame), through Python's
+    ``compression.zstd`` or the ``zstandard`` package; neither: an :class:`LstmkitError` saying what to do."""
+    try:
+        from compression.zstd import ZstdDecompressor as new_frame        # Python >= 3.14
+    except ImportError:
+        try:
+            import zstandard
+        except ImportError:
+            raise LstmkitError(f"{path} is zstandard-compressed, and this Python (before 3.14) reads that only "
+                               "through the zstandard package, which is not installed",
+                               f"install the zstandard package (pip install zstandard) or decompress it "
+                               f"(zstd -d {path}) and pass the decompressed file") from None
+        new_frame = zstandard.ZstdDecompressor().decompressobj
+    return io.BufferedReader(_ZstdFrames(path, new_frame), _CHUNK)
+
+
+def _zstd_errors() -> tuple[type[BaseException], ...]:
+    """What a damaged zstandard stream raises, from the decompressor loaded (none loaded: none)."""
+    modules = (sys.modules.get("compression.zstd"), sys.modules.get("zstandard"))
+    return tuple(m.ZstdError for m in modules if m is not None and hasattr(m, "ZstdError"))
+
+
+_CHUNK = 1 << 16        # compressed bytes read at a time
+
+
+class _ZstdFrames(io.RawIOBase):
+    """The content of a zstandard file, one frame after another (``zstd`` writes several when
+    files are joined or compressed in parallel); input that ends inside a frame is an EOFError, as gzip's."""
+
+    def __init__(self, path: Path, new_frame) -> None:
+        super().__init__()
+        self._file = open(path, "rb")
+        self._new_frame = new_frame
+        self._frame, self._in_frame = new_frame(), False       # a frame begun and not yet ended
+        self._out, self._at = b"", 0                           # decompressed bytes not yet read
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while self._at == len(self._out):
+            chunk = self._file.read(_CHUNK)
+            if not chunk:
+                if self._in_frame:
+                    raise EOFError("compressed file ended before the end-of-frame marker was reached")
+                return 0
+            out = []
+            while chunk:
+                out.append(self._frame.decompress(chunk))
+                self._in_frame, chunk = True, b""
+                if self._frame.eof:
+                    chunk, self._frame, self._in_frame = self._frame.unused_data, self._new_frame(), False
+            self._out, self._at = b"".join(out), 0
+        n = min(len(buffer), len(self._out) - self._at)
+        buffer[:n] = memoryview(self._out)[self._at:self._at + n]
+        self._at += n
+        return n
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
 
 
 def _zip_opened(path: Path, stack: ExitStack) -> BinaryIO:

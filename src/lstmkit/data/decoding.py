@@ -1,10 +1,11 @@
 """A file's bytes as text, with errors that name the line and the fix.
 
     bom_encoding(head)                 the encoding a byte-order mark names (UTF-8, UTF-16, UTF-32)
-    check_text(head, path)             a binary file (a Parquet file, a workbook, gzip) named as such
+    check_text(head, path)             a binary file (a Parquet file, a workbook, gzip, zstandard) named as such
     decode_text(raw, path, encoding)   bytes -> str; a bad byte names its line and --encoding
     check_readable(path, fix)          a folder, a device or a socket refused; a file or a pipe passes
-    read_text_file(path, encoding)     a whole file, decompressed (``.gz``, ``.bz2``, ``.xz``, a ``.zip`` of one file)
+    read_text_file(path, encoding)     a whole file, decompressed (``.gz``, ``.bz2``, ``.xz``, ``.zst``, a ``.zip``
+                                       of one file)
     read_stdin_text(encoding)          standard input, decoded as a file is
     text_lines(text)                   its lines as an editor counts them (a line feed, CR LF or a lone CR ends one)
     file_ext(path)                     the type a name gives, past a compression suffix (a ``.zip``'s member's)
@@ -42,13 +43,14 @@ def bom_encoding(head: bytes) -> str | None:
 _MAGIC = ((b"PAR1", "a Parquet file", "rename it {stem}.parquet"),
           (b"PK\x03\x04", "a zip archive (as an .xlsx workbook is)", "rename it {stem}.xlsx if it is a workbook, else unzip it"),
           (b"\x1f\x8b", "gzip-compressed", "rename it {name}.gz"),
+          (b"\x28\xb5\x2f\xfd", "zstandard-compressed", "rename it {name}.zst"),
           (b"\xd0\xcf\x11\xe0", "an Excel 97-2003 workbook (.xls)", "save it as .xlsx (Excel Workbook) or as CSV UTF-8"))
 
 
 def check_text(head: bytes, path: str | Path, fix: str = "") -> None:
     """An :class:`LstmkitError` when ``head`` (a file's first bytes) holds NUL bytes and no
     byte-order mark: a binary file (a spreadsheet, archive or model named .csv), not text; a
-    Parquet file, a workbook or a gzip file is named, with the name that reads it."""
+    Parquet file, a workbook or a gzip or zstandard file is named, with the name that reads it."""
     found = next(((what, how) for magic, what, how in _MAGIC if head.startswith(magic)), None)
     if found is not None and (b"\x00" in head or not head[:4].isascii()):     # 'PAR1,PAR2' is a header
         name = Path(path).name

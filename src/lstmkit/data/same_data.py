@@ -72,10 +72,12 @@ def check_same_memory(recorded: dict[str, Any], given: dict[str, Any], now: dict
     """Refuse ``fit(..., resume=True)`` given other in-memory data than the run started on (``recorded``:
     the run's data summary; ``given`` the fit's data arguments, ``now`` their :func:`memory_hashes`).
     Validation data given in memory at the start and not at all now is refused too (the holdout
-    split from the data would train on other rows); test data only scores, and may be left out."""
+    split from the data would train on other rows); test data only scores, and may be left out.
+    A run that recorded its frames' fingerprints with their row labels (before they were left out)
+    is compared so too."""
     before = recorded.get(MEMORY_KEY) or {}
     for role, digest in before.items():
-        if role in now and now[role] != digest:
+        if role in now and now[role] != digest and fingerprint(given[role], every_index=True) != digest:
             raise LstmkitError(f"the data changed since {run_dir} started: the {_kind(given[role])} given as {role} "
                                "is not the one it trained on (their fingerprints differ)",
                                f"a resumed run must train on the same data: pass the {role} it started on, "

@@ -60,7 +60,7 @@ def read_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
     ext = file_ext(path)
     if not is_table(path):
         raise LstmkitError(f"unknown file type {ext or '(no extension)'!r}: {path}",
-                           "use .csv, .tsv, .jsonl (optionally .gz, .bz2, .xz or .zip), .xlsx or .parquet, "
+                           "use .csv, .tsv, .jsonl (optionally .gz, .bz2, .xz, .zst or .zip), .xlsx or .parquet, "
                            "or a folder of class folders")
     if ext in SHEETS or ext in PARQUET:
         df = read_frame(path)

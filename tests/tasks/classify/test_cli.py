@@ -377,3 +377,29 @@ def test_train_refuses_the_test_file_as_the_validation_file(text_csv, cfg, tmp_p
             "--out", tmp_path / "runs", "--val", held, "--test", tmp_path / "." / "held.csv"]
     assert_user_error(*cli(capsys, *same)[::2], "--val and --test are the same file", "test set")
     assert not (tmp_path / "runs").exists()
+
+
+def test_series_test_file_repeating_the_training_series_is_warned_of(tmp_path, capsys, series):
+    """`--series --data S.tsv --test S.tsv` (or a copy holding some of its series) warns as the text
+    task does: the test scores are on series the model learned (before: no word, and the scores
+    printed as "on unseen data")."""
+    seqs, labels = series(24, unequal=False)
+    lines = [f"{lab}\t" + "\t".join(f"{v:.4f}" for v in s[:, 0]) + "\n" for s, lab in zip(seqs, labels)]
+    p, test, fresh = tmp_path / "S_TRAIN.tsv", tmp_path / "S_TEST.tsv", tmp_path / "S_NEW.tsv"
+    p.write_text("".join(lines))
+    test.write_text("".join(lines[:5]) + "".join(f"{lab}\t" + "\t".join(f"{v + 0.5:.4f}" for v in s[:, 0]) + "\n"
+                                                 for s, lab in zip(seqs[5:8], labels[5:8])))
+    fresh.write_text("".join(f"{lab}\t" + "\t".join(f"{v + 0.5:.4f}" for v in s[:, 0]) + "\n"
+                             for s, lab in zip(seqs, labels)))
+    flags = ["classify", "train", "--series", "--epochs", 1, "--hidden-size", 8, "--progress", "off",
+             "--no-tensorboard", "--out", tmp_path / "runs"]
+    code, _, err = cli(capsys, *flags, "--data", p, "--test", p)
+    assert code == 0, err
+    assert ("warning: 24 of the 24 series of the test data occur in the training data too (duplicate rows): its scores "
+            "flatter the model on them; drop the repeated series from one side") in err
+    code, _, err = cli(capsys, *flags, "--data", p, "--test", test, "--val", p)
+    assert code == 0, err
+    assert "5 of the 8 series of the test data occur in the training data too" in err
+    assert "24 of the 24 series of the validation data occur in the training data too" in err
+    code, _, err = cli(capsys, *flags, "--data", p, "--test", fresh)
+    assert code == 0 and "occur in the training data" not in err, err

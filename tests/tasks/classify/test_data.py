@@ -29,6 +29,28 @@ def test_class_folders(tmp_path):
     assert sorted(zip(d.labels, d.texts)) == [("neg", "awful"), ("pos", "fine"), ("pos", "great")]
 
 
+@pytest.mark.parametrize("parts, fix", [
+    (("train", "test"), "pass --data {r}/train --test {r}/test to train and score on the test part (to evaluate a run: "
+                        "--data {r}/test)"),
+    (("train", "dev"), "pass one of them as --data ({r}/dev or {r}/train)"),
+])
+def test_a_downloads_top_folder_names_its_parts_to_pass(tmp_path, parts, fix):
+    """``--data aclImdb`` (train/ and test/, each holding pos/ and neg/): was "sub-folders (test, train) hold no
+    .txt files — put each class's texts in a sub-folder named by the class", which they are, one level down."""
+    root = tmp_path / "aclImdb"
+    for part in parts:
+        for cls in ("pos", "neg", "unsup"):
+            (root / part / cls).mkdir(parents=True)
+            (root / part / cls / "0_9.txt").write_text(f"{cls} review")
+    (root / "imdb.vocab").write_text("good\n")
+    with pytest.raises(LstmkitError, match=r"aclImdb is the top folder of a data set in parts: its sub-folders "
+                                           rf"{min(parts)}/ \(neg, pos\)") as e:
+        read_texts(root)
+    assert e.value.hint == fix.format(r=root)
+    d = read_texts(root / parts[0])                      # the fix works
+    assert sorted(d.labels) == ["neg", "pos"]
+
+
 def test_labels_optional_for_prediction(tmp_path):
     pd.DataFrame({"text": ["a", "b"]}).to_csv(tmp_path / "d.csv", index=False)
     assert read_texts(tmp_path / "d.csv", require_label=False).labels is None

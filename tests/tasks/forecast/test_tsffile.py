@@ -139,6 +139,48 @@ def test_series_without_a_name_are_numbered_with_a_warning():
     assert df["series"].tolist() == ["T1", "T1", "T2", "T2"]
 
 
+
+_CLASHES = [    # the attributes (name type value, …), the column renamed past them, what stood in it before
+    ("value numeric 3", {"target": "series_value"}, "the values were read, the rename silent"),
+    ("value numeric 3:series_value numeric 7", {"target": "series_value_2"}, "attribute series_value overwritten"),
+    ("time numeric 3:series_time numeric 5", {"time": "series_time_2"}, "attribute series_time overwritten"),
+]
+
+
+@pytest.mark.parametrize("attributes, renamed, before", _CLASHES, ids=[c[0] for c in _CLASHES])
+def test_an_attribute_named_as_a_column_the_reader_makes_keeps_its_values_and_the_rename_is_said(attributes, renamed,
+                                                                                                   before):
+    declared = [a.split() for a in attributes.split(":")]
+    text = tsf_text({"T1": [1, 2, 3], "T2": [4, 5, 6]})
+    text = text.replace("@attribute start_timestamp date\n", "".join(f"@attribute {n} {t}\n" for n, t, _ in declared)
+                        + "@attribute start_timestamp date\n")
+    for name in ("T1", "T2"):
+        text = text.replace(f"\n{name}:", f"\n{name}:" + "".join(f"{v}:" for _, _, v in declared))
+    (role, column), = renamed.items()
+    first = declared[0][0]
+    with pytest.warns(UserWarning, match=rf"line 4: attribute '{first}' has the name of the column of .*: that column "
+                                         rf"is '{column}', and '{first}' is the attribute \(pass --(target|time) "
+                                         rf"{column} where you name it\); rename the attribute in the header"):
+        df = parse_tsf(text.splitlines())
+    assert df.attrs["tsf"][role] == column
+    for name, _, value in declared:                 # each attribute's own value, on every row
+        assert df[name].tolist() == [float(value)] * 6
+    if role == "target":
+        assert df[column].tolist() == [1, 2, 3, 4, 5, 6]
+    else:
+        assert df[column].dt.month.tolist() == [1, 2, 3, 1, 2, 3]
+
+
+def test_numbered_series_keep_an_attribute_named_as_their_column():
+    """No string attribute: the series are numbered in a column ``series``; attributes ``series`` and
+    ``series_series`` (the same value on both lines) left the ids overwritten before, one series of both."""
+    with pytest.warns(UserWarning) as caught:
+        df = parse_tsf("@attribute series numeric\n@attribute series_series numeric\n@frequency daily\n@data\n"
+                       "1:5:1,2\n2:5:3,4\n".splitlines())
+    assert df.attrs["tsf"]["id"] == "series_series_2" and df["series_series_2"].tolist() == ["T1", "T1", "T2", "T2"]
+    assert df["series_series"].tolist() == [5.0] * 4 and df["series"].tolist() == [1.0, 1.0, 2.0, 2.0]
+    assert any("attribute 'series' has the name of the column of the series' names" in str(w.message) for w in caught)
+
 _BAD = [
     (tsf_text({"T1": [1, 2]}).replace("T1:", "T1:x:"), "line 10 has 3 ':' before its values, but the header declares 2 "
      "attributes (series_name, start_timestamp)"),

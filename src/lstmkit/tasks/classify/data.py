@@ -8,6 +8,7 @@ the labels' checks and splits: :mod:`lstmkit.tasks.classify.labels`).
                                        list of strings
     implied_columns(df, where)         the text and label columns of a two-column table that names neither
     warn_repeated_texts(train, part, what)  validation or test texts that training holds too
+    warn_repeated(train, part, what, noun)  the same for any examples given by keys (numeric series)
 
 Every user mistake (empty file, missing column, empty texts, bytes that are not in the declared
 encoding) raises :class:`LstmkitError` naming the row and a fix.
@@ -19,7 +20,7 @@ import warnings
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Hashable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -35,7 +36,8 @@ from lstmkit.errors import LstmkitError
 from lstmkit.runs import path_exists
 from lstmkit.tasks.classify.labels import label_cells, labelled_rows, labels_from_y
 
-__all__ = ["TextData", "lines_of_text", "read_texts", "read_text_file", "implied_columns", "warn_repeated_texts"]
+__all__ = ["TextData", "lines_of_text", "read_texts", "read_text_file", "implied_columns", "warn_repeated_texts",
+           "warn_repeated"]
 
 _UNSUP = {"unsup"}     # aclImdb's unlabelled reviews sit beside pos/ and neg/
 
@@ -241,6 +243,7 @@ def _read_folder(root: Path, encoding: str) -> tuple[list[str], list[str]]:
     texts, labels = [], []
     if not _class_folders(root):
         subs = sorted(p.name for p in root.iterdir() if p.is_dir() and p.name not in _UNSUP)
+        _check_not_splits(root, [s for s in subs if _class_folders(root / s)])
         raise LstmkitError(f"{root} is a folder whose sub-folders ({', '.join(subs[:4])}{', …' if len(subs) > 4 else ''}) "
                            f"hold no .txt files" if subs else f"{root} is a folder with no class sub-folders of .txt files",
                            "put each class's texts in a sub-folder named by the class, one .txt file per text, "
@@ -252,13 +255,40 @@ def _read_folder(root: Path, encoding: str) -> tuple[list[str], list[str]]:
     return texts, labels
 
 
+_TRAIN, _TEST = ("train", "training"), ("test", "testing")
+
+
+def _check_not_splits(root: Path, splits: list[str]) -> None:
+    """An error naming the folders to pass when ``root``'s sub-folders ``splits`` are themselves
+    folders of class folders: a download's top folder (aclImdb: ``train/`` and ``test/``, each
+    holding ``pos/`` and ``neg/``), whose own sub-folders are not classes."""
+    if not splits:
+        return
+    train = next((s for s in splits if s.lower() in _TRAIN), None)
+    test = next((s for s in splits if s.lower() in _TEST), None)
+    shown = ", ".join(f"{s}/ ({', '.join(c.name for c in _class_folders(root / s)[:4])})" for s in splits[:4])
+    if train and test:
+        fix = (f"pass --data {root / train} --test {root / test} to train and score on the test part (to evaluate "
+               f"a run: --data {root / test})")
+    else:
+        fix = f"pass one of them as --data ({' or '.join(str(root / s) for s in splits[:4])})"
+    raise LstmkitError(f"{root} is the top folder of a data set in parts: its sub-folders {shown} each hold the "
+                       "class folders", fix)
+
+
 def warn_repeated_texts(train: Sequence[str], part: Sequence[str], what: str) -> None:
     """One warning when texts of ``part`` (validation or test) occur in ``train`` too (duplicate
     rows, split apart or copied between files): the model is scored on texts it learned, and its
     scores there flatter it."""
-    seen = {t.strip() for t in train}
-    repeated = sum(t.strip() in seen for t in part)
+    warn_repeated([t.strip() for t in train], [t.strip() for t in part], what, "texts")
+
+
+def warn_repeated(train: Sequence[Hashable], part: Sequence[Hashable], what: str, noun: str) -> None:
+    """:func:`warn_repeated_texts` for any examples, each given by a key equal for equal examples
+    (numeric series: their values); ``noun`` names them (``"texts"``, ``"series"``)."""
+    seen = set(train)
+    repeated = sum(k in seen for k in part)
     if repeated:
-        warnings.warn(f"{repeated} of the {len(part)} texts of {what} occur in the training data too (duplicate rows): "
-                      f"its scores flatter the model on them; drop the repeated texts from one side (pandas: "
-                      f"drop_duplicates) before training", UserWarning, stacklevel=3)
+        warnings.warn(f"{repeated} of the {len(part)} {noun} of {what} occur in the training data too "
+                      f"(duplicate rows): its scores flatter the model on them; drop the repeated {noun} from one "
+                      f"side (pandas: drop_duplicates) before training", UserWarning, stacklevel=4)

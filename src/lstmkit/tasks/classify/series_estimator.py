@@ -24,6 +24,7 @@ from lstmkit.nn.fcn import FCN_MODELS, LSTMFCNEnsemble, LSTMFCNNet, MemberLoss
 from lstmkit.tasks.classify.augment import AUGMENTS, AugmentedBatches
 from lstmkit.tasks.classify.classifier import Classifier
 from lstmkit.tasks.classify.config import ClassifyConfig
+from lstmkit.tasks.classify.data import warn_repeated
 from lstmkit.tasks.classify.outside import far_sequences, sequence_note
 from lstmkit.tasks.classify.series import SeriesData, read_series
 
@@ -153,6 +154,10 @@ class SequenceClassifier(Classifier):
                           "when they differ)", UserWarning, stacklevel=3)
         return d
 
+    def _warn_overlap(self, train: SeriesData, part: SeriesData, what: str) -> None:
+        """Warn when series of ``part`` repeat training series value for value (``--test`` the ``--data`` file)."""
+        warn_repeated(_series_keys(train), _series_keys(part), what, "series")
+
     def _say_far_outside(self, d: SeriesData) -> None:
         name = (lambda k: f"sample {d.ids[k]!r}") if d.ids else (lambda k: f"sequence {k + 1} of {len(d.seqs)}")
         for note in self.far_outside_notes(d.seqs, name):
@@ -233,6 +238,11 @@ class SequenceClassifier(Classifier):
         members = getattr(self.net_, "members", 1)
         return MemberLoss(loss, members) if members > 1 else loss
 
+
+
+def _series_keys(d: SeriesData) -> list[tuple]:
+    """A key per series, equal for series of equal values (and shape)."""
+    return [(s.shape, np.ascontiguousarray(s, dtype=np.float64).tobytes()) for s in d.seqs]
 
 
 def _named(names: list[str]) -> bool:

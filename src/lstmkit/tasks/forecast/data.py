@@ -65,7 +65,8 @@ def _read_file(path: Path) -> pd.DataFrame:
         return read_frame(path)
     except LstmkitError as e:
         if e.message.startswith("unknown file type") and e.hint:
-            raise LstmkitError(e.message, e.hint.replace(" (or convert", ", .tsf (.gz, .bz2, .xz or .zip too) (or convert")) from None
+            raise LstmkitError(e.message, e.hint.replace(" (or convert", ", .tsf (.gz, .bz2, .xz, .zst or .zip too) "
+                                                                          "(or convert")) from None
         raise
 
 

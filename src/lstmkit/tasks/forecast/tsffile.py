@@ -18,7 +18,9 @@ missing one)::
     is_tsf(path)               whether ``path`` names a .tsf file (or a compressed one: .tsf.gz, a .zip of a .tsf, …)
     read_tsf(path)             the file as the long table the forecaster reads, one row per point:
                                the series' name (its string attribute), ``time`` (its date attribute
-                               stepped by ``@frequency``), ``value``; the header in ``attrs["tsf"]``
+                               stepped by ``@frequency``), ``value``; the header in ``attrs["tsf"]``;
+                               an attribute of one of those names keeps it, the column then
+                               ``series_value`` (``series_time``, …), said in a warning
     parse_tsf(lines, where)    the same from the file's lines
     tsf_settings(cfg, table)   the settings such a table gives a config that leaves them unset: the
                                id, time and target columns, the horizon (``@horizon``) and, for series
@@ -36,6 +38,7 @@ import csv
 import io
 import warnings
 from datetime import datetime
+from itertools import chain, count
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -309,7 +312,7 @@ def _table(rows: list[list[Any]], series: list[np.ndarray], lines_of: list[int],
             raise LstmkitError(f"{where}has {len(series)} series and no string attribute that tells them apart "
                                f"({', '.join(names[j] for j in strings)} repeat)",
                                "add '@attribute series_name string' and a name of its own first on each line")
-        id_name = _free("series", names)
+        id_name = _free("series", head, where)
         columns[id_name] = np.repeat(np.array([f"T{k}" for k in range(1, len(series) + 1)], dtype=object), lengths)
         warnings.warn(f"{where}names no series (no string attribute): they are called T1 … T{len(series)} in file "
                       "order", UserWarning, stacklevel=4)
@@ -328,9 +331,9 @@ def _table(rows: list[list[Any]], series: list[np.ndarray], lines_of: list[int],
                           "fall outside the years 1678-2261 that pandas holds: the series are read without them",
                           UserWarning, stacklevel=4)
         else:
-            time_name = _free("time", names)
+            time_name = _free("time", head, where)
             columns[time_name] = times
-    value_name = _free("value", names)
+    value_name = _free("value", head, where)
     columns[value_name] = np.concatenate(series)
     table = pd.DataFrame(columns)
     season = 1
@@ -345,9 +348,22 @@ def _table(rows: list[list[Any]], series: list[np.ndarray], lines_of: list[int],
     return table
 
 
-def _free(name: str, taken: list[str]) -> str:
-    """``name``, or ``series_<name>`` when an attribute has it."""
-    return name if name not in taken else f"series_{name}"
+def _free(name: str, head: dict[str, Any], where: str) -> str:
+    """``name`` for a column the reader makes (``series``, ``time``, ``value``), or, when an attribute
+    has that name, the first of ``series_<name>``, ``series_<name>_2``, … no attribute has, said in a
+    warning (a column named twice would lose one: an attribute ``series_value`` beside ``value`` was
+    overwritten by the series' values)."""
+    lines = {attribute: line for attribute, _, line in head["attributes"]}
+    if name not in lines:
+        return name
+    free = next(c for c in chain([f"series_{name}"], (f"series_{name}_{k}" for k in count(2))) if c not in lines)
+    role, flag = {"series": ("the series' names", "id"), "time": ("the time stamps", "time"),
+                  "value": ("the series' values", "target")}[name]
+    warnings.warn(f"{where}line {lines[name]}: attribute {name!r} has the name of the column of {role}: that column "
+                  f"is {free!r}, and {name!r} is the attribute (pass --{flag} {free} "
+                  f"where you name it); rename the attribute in the header to keep {name!r} for {role}",
+                  UserWarning, stacklevel=5)
+    return free
 
 
 # -- the settings a .tsf table gives ---------------------------------------------------------------
