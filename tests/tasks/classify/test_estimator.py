@@ -64,6 +64,20 @@ def test_labels_given_as_numbers_come_back_as_numbers(texts, tiny, tmp_path):
     assert flags.dtype == bool
 
 
+def test_labels_mixing_booleans_and_numbers_come_back_as_written(texts, tiny, tmp_path):
+    """numpy reads [True, 0] as integers, but the labels were written 'True' and '0': predict
+    raised ValueError (int('True')) after a fit that had gone well."""
+    from lstmkit.tasks.classify.fit_checks import label_type
+    assert label_type([True, 0, 1]) is None and label_type([False, 0.5]) is None
+    assert label_type([1, 0, None]) == "int" and label_type([True, False]) == "bool"
+    x, y = texts(40)
+    mixed = [True if lab == "pos" else 0 for lab in y]
+    clf = TextClassifier(max_epochs=1, **tiny).fit(x, mixed, out=tmp_path)
+    got = clf.predict(x[:4])
+    assert clf.classes_ == ["0", "True"] and set(got) <= {"0", "True"}
+    assert TextClassifier.load(clf.run_dir_).predict(x[:4]).tolist() == got.tolist()
+
+
 def test_unseen_labels_at_evaluate(text_run):
     with pytest.raises(LstmkitError, match="not seen in training: 'meh'"):
         text_run.evaluate(pd_frame(["good", "fine"], ["pos", "meh"]))

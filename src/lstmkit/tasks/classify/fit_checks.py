@@ -29,12 +29,16 @@ def label_type(y) -> str | None:
     """``"int"``, ``"float"`` or ``"bool"`` when ``y``'s labels are all numbers of that kind
     (predict gives them back so: ``predict(X) == y`` then compares like with like); None for
     strings, mixed labels, or labels read from a file. Missing labels (None, NaN: left out of
-    training) are not looked at: ``[0, 1, None]`` holds ints."""
+    training) are not looked at: ``[0, 1, None]`` holds ints. Booleans among numbers (``[True, 0]``,
+    which numpy reads as ints) are mixed labels: they were written ``'True'`` and ``'0'``."""
     if y is None or isinstance(y, (str, bytes)):
         return None
+    values = y_values(y)
     try:
-        kind = np.asarray(y_values(y)).dtype.kind
+        kind = np.asarray(values).dtype.kind
     except ValueError:                                        # ragged: labels_from_y says so
+        return None
+    if kind in "iuf" and any(isinstance(v, (bool, np.bool_)) for v in values):
         return None
     return {"i": "int", "u": "int", "f": "float", "b": "bool"}.get(kind)
 
