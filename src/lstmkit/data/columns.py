@@ -46,6 +46,12 @@ def table_column(df: pd.DataFrame, name: str, role: str, where: str, flag: str |
         close = closest_name(name, list(lookup))
         guess = f" (did you mean {close!r}?)" if close else ""
         names = f"pass {flag} with one of: {', '.join(map(str, lookup)) or '(no columns)'}"
+        if not close and _numbered(df):
+            example = f"{flag} 0" if flag.startswith("--") else f"{flag}='0'"       # the CLI's flag, or Python's
+            shown = ", ".join(list(lookup)[:6]) + (", …" if len(lookup) > 6 else "")
+            raise LstmkitError(f"{role} column {name!r} not found{where}: its columns are numbered ({shown}), not named",
+                               f"pass {flag} with the number of the column ({example}), or name the columns "
+                               f"(pandas: df.columns = [{name!r}, ...])")
         if not close and looks_like_data(list(lookup)):
             raise LstmkitError(f"{role} column {name!r} not found{where}: its first line reads as data, not as "
                                f"column names", f"add a header line naming the columns (this one {name!r}) as the "
@@ -54,6 +60,13 @@ def table_column(df: pd.DataFrame, name: str, role: str, where: str, flag: str |
     if sum(str(c) == name for c in df.columns) > 1:
         _repeated_name(df, name, where)
     return df[lookup[name]]
+
+
+def _numbered(df: pd.DataFrame) -> bool:
+    """Whether ``df``'s columns are the numbers pandas gives a frame made from a list or an array
+    (``pd.DataFrame(pairs)``): a frame in memory, with no header line to add."""
+    import pandas as pd
+    return isinstance(df.columns, pd.RangeIndex) and len(df.columns) > 0
 
 
 def check_unique_columns(df: pd.DataFrame, where: str = "") -> None:
