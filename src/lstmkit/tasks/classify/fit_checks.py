@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 
 from lstmkit.errors import LstmkitError
@@ -18,11 +19,20 @@ from lstmkit.files import path_exists
 from lstmkit.tasks.classify.config import ClassifyConfig
 from lstmkit.tasks.classify.labels import y_values
 
-__all__ = ["FROM_TEXT", "label_type", "check_kind", "data_summary", "warn_unseen_class", "warn_truncated",
+__all__ = ["FROM_TEXT", "label_type", "given_labels", "check_kind", "data_summary", "warn_unseen_class", "warn_truncated",
            "check_val_is_not_test"]
 
-# predict's labels from the class strings, for labels fit was given as numbers or booleans in y
+# predict's labels from the class strings, for labels fit was given as numbers or booleans (y, a frame's column)
 FROM_TEXT = {"int": int, "float": float, "bool": lambda s: s == "True"}
+
+
+def given_labels(data, y, label: str):
+    """The labels as ``fit`` was given them, for :func:`label_type`: ``y``, else a DataFrame's
+    ``label`` column (its dtype is the user's type, as ``y``'s is), else None (a file's cells are text)."""
+    if y is not None or not isinstance(data, pd.DataFrame):
+        return y
+    cols = [c for c in data.columns if str(c) == label]
+    return data[cols[0]] if len(cols) == 1 else None
 
 
 def label_type(y) -> str | None:
