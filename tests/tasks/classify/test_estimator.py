@@ -68,19 +68,17 @@ def test_a_frames_label_column_of_numbers_or_booleans_comes_back_so(texts, tiny,
     """A frame's int label column (a Hugging Face dataset's to_pandas) came back from predict as
     '0'/'1': predict(df) == df['label'] was False everywhere, as it was for y before."""
     import pandas as pd
-    x, y = texts(40)
+    x, y = texts(20)
     frame = pd.DataFrame({"text": x, "label": [int(lab == "pos") for lab in y]})
-    clf = TextClassifier(max_epochs=1, **tiny).fit(frame, out=tmp_path)
+    clf = TextClassifier(max_epochs=1, **tiny).fit(frame)
     got = clf.predict(frame)
     assert got.dtype.kind == "i" and (got == frame["label"].to_numpy()).mean() == clf.score(frame)
-    assert TextClassifier.load(clf.run_dir_).predict(frame[:3]).tolist() == got[:3].tolist()
+    assert TextClassifier.load(clf.save(tmp_path / "run")).predict(frame[:3]).tolist() == got[:3].tolist()
     holed = frame.assign(label=frame["label"].astype(float).where(frame.index != 3))      # pd.read_csv's ints
-    with pytest.warns(UserWarning, match="1 of 40 rows has no label"):
+    with pytest.warns(UserWarning, match="1 of 20 rows has no label"):
         assert TextClassifier(max_epochs=1, **tiny).fit(holed).predict(x[:2]).dtype.kind == "i"
     flags = TextClassifier(max_epochs=1, **tiny).fit(frame.assign(label=frame["label"] == 1)).predict(x[:2])
     assert flags.dtype == bool
-    words = TextClassifier(max_epochs=1, **tiny).fit(frame.assign(label=y)).predict(x[:2])
-    assert set(words) <= {"neg", "pos"}
     wide = pd.DataFrame(np.tile([[0.0, 1.0, 2.0], [2.0, 1.0, 0.0]], (10, 1))).assign(label=[1, 0] * 10)
     series = SequenceClassifier(max_epochs=1, hidden_size=8, progress="off", tensorboard=False).fit(wide)
     assert series.predict(wide.drop(columns="label")).dtype.kind == "i"
