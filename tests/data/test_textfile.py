@@ -152,6 +152,26 @@ def test_a_table_without_a_header_line_is_named_as_such(tmp_path):
         table_column(read_table(tmp_path / "head.csv"), "text", "text", " in x")
 
 
+def test_a_frame_with_numbered_columns_is_named_as_such():
+    """pd.DataFrame(pairs) or pd.DataFrame(lines) numbers its columns 0, 1, ...: the fix was to add a
+    header line as the file's first line, and there is no file."""
+    import pandas as pd
+
+    from lstmkit.data.textfile import table_column
+    df = pd.DataFrame([["ein Hund", "a dog"], ["eine Katze", "a cat"]])
+    with pytest.raises(LstmkitError, match=r"source column 'src' not found in the DataFrame: its columns are numbered "
+                                           r"\(0, 1\), not named — pass --src with the number of the column "
+                                           r"\(--src 0\), or name the columns \(pandas: df.columns = \['src', ...\]\)"):
+        table_column(df, "src", "source", " in the DataFrame", "--src")
+    assert table_column(df, "1", "target", " in the DataFrame").tolist() == ["a dog", "a cat"]
+    stacked = df.set_axis(pd.MultiIndex.from_tuples([("de", "text"), ("en", "text")]), axis=1)   # a groupby's
+    with pytest.raises(LstmkitError, match=r"the columns in the DataFrame have 2 levels .*df.droplevel\(0, axis=1\)"):
+        table_column(stacked, "src", "source", " in the DataFrame", "--src")
+    numbers = pd.DataFrame([[1.5, 2.5]], columns=pd.Index([10, 20]))         # a sheet's first row of data
+    with pytest.raises(LstmkitError, match="first line reads as data"):
+        table_column(numbers, "text", "text", " in x")
+
+
 def test_excels_sep_line_names_the_separator(tmp_path):
     """'sep=;' above the header (Excel reads it, some exports write it) was read as the header:
     'text column not found — pass --text with one of: sep=, Unnamed: 1'."""

@@ -3,6 +3,7 @@ one that two columns share refused), its cells as text, and what a file carries 
 
     table_column(df, name, role, where) / column_strings(col)   a named column, its cells as text
     check_unique_columns(df, where)    a frame's columns each named once
+    check_flat_columns(df, where)      a frame's columns of one level (not a groupby's several)
     check_strings(items, what, fix)    texts given in Python: each one a string
     closest_name(name, names)          the column a misspelt name most likely meant
     blank_rows(df)                     the rows empty in every cell (a spreadsheet's ",,," lines)
@@ -22,8 +23,8 @@ from lstmkit.errors import ColumnNotFound, LstmkitError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["table_column", "check_unique_columns", "column_strings", "check_strings", "closest_name", "is_number",
-           "parses_as_float", "blank_rows", "without_row_numbers", "looks_like_data"]
+__all__ = ["table_column", "check_unique_columns", "check_flat_columns", "column_strings", "check_strings",
+           "closest_name", "is_number", "parses_as_float", "blank_rows", "without_row_numbers", "looks_like_data"]
 
 
 def closest_name(name: str, names: list[str]) -> str | None:
@@ -46,6 +47,13 @@ def table_column(df: pd.DataFrame, name: str, role: str, where: str, flag: str |
         close = closest_name(name, list(lookup))
         guess = f" (did you mean {close!r}?)" if close else ""
         names = f"pass {flag} with one of: {', '.join(map(str, lookup)) or '(no columns)'}"
+        check_flat_columns(df, where)
+        if not close and _numbered(df):
+            example = f"{flag} 0" if flag.startswith("--") else f"{flag}='0'"       # the CLI's flag, or Python's
+            shown = ", ".join(list(lookup)[:6]) + (", …" if len(lookup) > 6 else "")
+            raise LstmkitError(f"{role} column {name!r} not found{where}: its columns are numbered ({shown}), not named",
+                               f"pass {flag} with the number of the column ({example}), or name the columns "
+                               f"(pandas: df.columns = [{name!r}, ...])")
         if not close and looks_like_data(list(lookup)):
             raise LstmkitError(f"{role} column {name!r} not found{where}: its first line reads as data, not as "
                                f"column names", f"add a header line naming the columns (this one {name!r}) as the "
@@ -54,6 +62,24 @@ def table_column(df: pd.DataFrame, name: str, role: str, where: str, flag: str |
     if sum(str(c) == name for c in df.columns) > 1:
         _repeated_name(df, name, where)
     return df[lookup[name]]
+
+
+def check_flat_columns(df: pd.DataFrame, where: str = "") -> None:
+    """An :class:`LstmkitError` when ``df``'s columns have several levels (``groupby().agg([...])``,
+    ``pivot_table`` with several values): a column is named by one text, and none of them has one."""
+    import pandas as pd
+    if isinstance(df.columns, pd.MultiIndex):
+        shown = ", ".join(map(str, df.columns[:3])) + (", …" if len(df.columns) > 3 else "")
+        raise LstmkitError(f"the columns{where} have {df.columns.nlevels} levels ({shown}): a column is named by one "
+                           f"text", "flatten them first (pandas: df.columns = ['_'.join(map(str, c)) for c in "
+                           "df.columns], or df.droplevel(0, axis=1))")
+
+
+def _numbered(df: pd.DataFrame) -> bool:
+    """Whether ``df``'s columns are the numbers pandas gives a frame made from a list or an array
+    (``pd.DataFrame(pairs)``): a frame in memory, with no header line to add."""
+    import pandas as pd
+    return isinstance(df.columns, pd.RangeIndex) and len(df.columns) > 0
 
 
 def check_unique_columns(df: pd.DataFrame, where: str = "") -> None:

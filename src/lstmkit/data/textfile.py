@@ -31,8 +31,8 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lstmkit.data.columns import (blank_rows, check_strings, check_unique_columns, closest_name, column_strings,
-                                  is_number, table_column, without_row_numbers)
+from lstmkit.data.columns import (blank_rows, check_flat_columns, check_strings, check_unique_columns, closest_name,
+                                  column_strings, is_number, table_column, without_row_numbers)
 from lstmkit.data.columns import looks_like_data as _sentences
 from lstmkit.data.decoding import (bom_encoding, check_readable, check_text, decode_text, file_ext, read_stdin_text,
                                    read_text_file, text_lines)
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["blank_rows", "decode_text", "check_text", "read_text_file", "read_stdin_text", "text_lines", "parse_table", "file_ext",
-           "table_column", "column_strings", "check_strings", "check_unique_columns", "is_number",
+           "table_column", "column_strings", "check_strings", "check_unique_columns", "check_flat_columns", "is_number",
            "separator_line", "row_place", "check_readable", "unique_names", "header_cells", "renamed_columns",
            "without_row_numbers",
            "bom_encoding", "header_separator", "comma_decimals", "closest_name", "TABLE_SEP", "JSONL"]

@@ -289,6 +289,26 @@ def test_rows_without_a_label_are_left_out_with_one_warning(tmp_path, mark):
         read_texts(f)
 
 
+@pytest.mark.parametrize("dtype", ["float64", "Float64", "float64[pyarrow]"])
+@pytest.mark.filterwarnings("ignore:1 of 4 rows has no label")
+def test_a_frames_whole_number_labels_with_a_gap_read_as_the_file_and_y_read_them(tmp_path, dtype):
+    """pd.read_csv of an integer label column with an empty cell gives floats: the frame's classes
+    were '0.0' and '1.0' where the file itself, its Parquet copy and the same column as y give '0'
+    and '1', and a model fit on one refused the other ('labels not seen in training')."""
+    frame = pd.DataFrame({"text": ["good", "bad", "fine", "meh"], "label": pd.array([1, 0, 1, None], dtype=dtype)})
+    assert read_texts(frame).labels == ["1", "0", "1"]
+    assert read_texts(frame["text"], y=frame["label"]).labels == ["1", "0", "1"]
+    (tmp_path / "a.csv").write_text("text,label\ngood,1\nbad,0\nfine,1\nmeh,\n")     # what pd.read_csv read
+    assert read_texts(tmp_path / "a.csv").labels == ["1", "0", "1"]
+    assert read_texts(pd.read_csv(tmp_path / "a.csv")).labels == ["1", "0", "1"]
+    wide = pd.DataFrame({"s0": [1.0, 2.0, 3.0], "s1": [2.0, 1.0, 0.0], "label": pd.array([1, None, 0], dtype=dtype)})
+    with pytest.warns(UserWarning, match="1 of 3 rows has no label"):
+        assert read_series(wide).labels == ["1", "0"]
+    halves = pd.DataFrame({"text": ["a", "b", "c"], "label": pd.array([0.5, 1, None], dtype=dtype)})
+    with pytest.warns(UserWarning, match="1 of 3 rows has no label"):
+        assert read_texts(halves).labels == ["0.5", "1.0"]                   # not whole: as written
+
+
 def test_evaluate_scores_the_labelled_rows_and_says_how_many_it_left_out(tmp_path, tiny, texts):
     from lstmkit.tasks.classify.estimator import TextClassifier
     x, y = texts(40)

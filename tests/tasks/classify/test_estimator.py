@@ -64,6 +64,40 @@ def test_labels_given_as_numbers_come_back_as_numbers(texts, tiny, tmp_path):
     assert flags.dtype == bool
 
 
+def test_a_frames_label_column_of_numbers_or_booleans_comes_back_so(texts, tiny, tmp_path):
+    """A frame's int label column (a Hugging Face dataset's to_pandas) came back from predict as
+    '0'/'1': predict(df) == df['label'] was False everywhere, as it was for y before."""
+    import pandas as pd
+    x, y = texts(20)
+    frame = pd.DataFrame({"text": x, "label": [int(lab == "pos") for lab in y]})
+    clf = TextClassifier(max_epochs=1, **tiny).fit(frame)
+    got = clf.predict(frame)
+    assert got.dtype.kind == "i" and (got == frame["label"].to_numpy()).mean() == clf.score(frame)
+    assert TextClassifier.load(clf.save(tmp_path / "run")).predict(frame[:3]).tolist() == got[:3].tolist()
+    holed = frame.assign(label=frame["label"].astype(float).where(frame.index != 3))      # pd.read_csv's ints
+    with pytest.warns(UserWarning, match="1 of 20 rows has no label"):
+        assert TextClassifier(max_epochs=1, **tiny).fit(holed).predict(x[:2]).dtype.kind == "i"
+    flags = TextClassifier(max_epochs=1, **tiny).fit(frame.assign(label=frame["label"] == 1)).predict(x[:2])
+    assert flags.dtype == bool
+    wide = pd.DataFrame(np.tile([[0.0, 1.0, 2.0], [2.0, 1.0, 0.0]], (10, 1))).assign(label=[1, 0] * 10)
+    series = SequenceClassifier(max_epochs=1, hidden_size=8, progress="off", tensorboard=False).fit(wide)
+    assert series.predict(wide.drop(columns="label")).dtype.kind == "i"
+
+
+def test_labels_mixing_booleans_and_numbers_come_back_as_written(texts, tiny, tmp_path):
+    """numpy reads [True, 0] as integers, but the labels were written 'True' and '0': predict
+    raised ValueError (int('True')) after a fit that had gone well."""
+    from lstmkit.tasks.classify.fit_checks import label_type
+    assert label_type([True, 0, 1]) is None and label_type([False, 0.5]) is None
+    assert label_type([1, 0, None]) == "int" and label_type([True, False]) == "bool"
+    x, y = texts(40)
+    mixed = [True if lab == "pos" else 0 for lab in y]
+    clf = TextClassifier(max_epochs=1, **tiny).fit(x, mixed, out=tmp_path)
+    got = clf.predict(x[:4])
+    assert clf.classes_ == ["0", "True"] and set(got) <= {"0", "True"}
+    assert TextClassifier.load(clf.run_dir_).predict(x[:4]).tolist() == got.tolist()
+
+
 def test_unseen_labels_at_evaluate(text_run):
     with pytest.raises(LstmkitError, match="not seen in training: 'meh'"):
         text_run.evaluate(pd_frame(["good", "fine"], ["pos", "meh"]))

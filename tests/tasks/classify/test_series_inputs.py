@@ -132,6 +132,21 @@ def test_the_index_to_csv_writes_is_no_feature_nor_step(tmp_path):
     assert read_series(kept).seqs[0].ravel().tolist() == [5, 1]
 
 
+@pytest.mark.parametrize("index", [["sample", "t"], ["sample"], ["t"]])
+def test_a_long_dataframe_indexed_by_its_sample_or_time_column_reads_as_the_long_table(index):
+    """df.set_index(['sample', 't']) (a groupby's frame): its rows were read as a wide table's, one
+    sample of one step each (a prediction per row, without a word), or its sample column was
+    'not found'."""
+    long = pd.DataFrame({"sample": [1, 1, 1, 2, 2, 2], "t": [2, 0, 1, 0, 1, 2], "x": [3.0, 1, 2, 4, 5, 6],
+                         "label": list("aaabbb")})
+    want = read_series(long)
+    got = read_series(long.set_index(index))
+    assert [s.ravel().tolist() for s in got.seqs] == [[1, 2, 3], [4, 5, 6]] == [s.ravel().tolist() for s in want.seqs]
+    assert got.labels == want.labels == ["a", "b"] and got.feature_names == ["x"] and got.ids == want.ids
+    unlabelled = read_series(long.drop(columns="label").set_index(index), require_label=False)
+    assert len(unlabelled) == 2 and unlabelled.labels is None
+
+
 def test_texts_as_a_bare_string_an_array_or_a_list_with_a_non_string():
     with pytest.raises(LstmkitError, match=r"'a wonderful film' is not a file, and a single string .*\['a wonderful film'\]"):
         read_texts("a wonderful film", require_label=False)      # was "unknown file type '(no extension)'"

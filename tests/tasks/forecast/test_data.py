@@ -104,6 +104,16 @@ def test_in_memory_inputs(frame):
         load_table(42)
 
 
+def test_columns_of_several_levels_are_one_error_asking_to_flatten_them(frame):
+    """groupby().agg(['mean', 'max']) gives columns of two levels: the error was "target column
+    'sales' not found, available columns: ('x', 'date'), ...", whose fix names no way to name one."""
+    stacked = frame.set_axis(pd.MultiIndex.from_product([["x"], frame.columns]), axis=1)
+    with pytest.raises(LstmkitError, match=r"the columns of the DataFrame have 2 levels \(\('x', 'date'\), "
+                                           r"\('x', 'sales'\), \('x', 'temp'\), …\): a column is named by one text "
+                                           r"— flatten them first \(pandas: df.columns = "):
+        Forecaster(horizon=1).check(stacked, target="sales", time="date")
+
+
 def test_load_errors(tmp_path):
     with pytest.raises(LstmkitError, match="file not found: .*nope.csv — check the path"):
         load_table(tmp_path / "nope.csv")

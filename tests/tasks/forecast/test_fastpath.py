@@ -157,6 +157,18 @@ def test_tables_the_lane_does_not_read_go_the_general_way_with_its_errors(plain)
     assert "time" in est.predict(dated).columns                        # the date index is the time column
 
 
+def test_a_period_index_is_read_the_general_way_as_the_time(plain):
+    """The reader (load_table) reads a PeriodIndex (statsmodels' datasets, resample's) as the time,
+    as a DatetimeIndex: the forecast has time stamps. The lane read the block alone and gave a
+    forecast without them."""
+    est, df = plain
+    table = df.iloc[-30:].set_axis(pd.period_range("2024-01", periods=30, freq="M"))
+    assert one_window(est, table, est.net_) is None
+    pred = est.predict(table)
+    pd.testing.assert_frame_equal(pred, _general(est, table), check_exact=True)
+    assert list(pred["time"]) == list(pd.date_range("2026-07-01", periods=3, freq="MS"))
+
+
 def test_the_engine_is_resolved_again_when_the_run_files_change(plain):
     pytest.importorskip("onnxruntime")
     from lstmkit.deploy import export_onnx

@@ -252,3 +252,17 @@ def test_forecast_times_past_nanoseconds_are_one_error():
     assert str(future_times(pd.Timestamp("2261-01-01"), "MS", 3)[-1])[:10] == "2261-04-01"
     with pytest.raises(LstmkitError, match=r"the 6 steps after 2262-01-01 00:00:00 run past 2262-04-11"):
         future_times(pd.Timestamp("2262-01-01"), "MS", 6)
+
+
+@pytest.mark.parametrize("dtype", ["date32[pyarrow]", "date64[pyarrow]"])
+def test_pyarrow_dates_read_as_their_days(dtype):
+    """pd.read_csv(..., engine="pyarrow", dtype_backend="pyarrow") gives ISO date columns as Arrow
+    dates, which pandas calls datetimes but whose ``.dt.tz`` raises NotImplementedError."""
+    col = pd.Series(DAILY.date).astype(dtype)
+    assert _read(col).equals(DAILY)
+    times, _ = time_values(col, "date")
+    assert times.dtype == "datetime64[ns]" and (times == DAILY.to_numpy()).all()
+    assert date_columns(pd.DataFrame({"date": col, "y": range(len(col))}), set()) == ["date"]
+    far = pd.Series(pd.to_datetime(["1500-01-01", "1501-01-01"], unit="s").date).astype(dtype)
+    with pytest.raises(LstmkitError, match="outside the years lstmkit computes in"):
+        time_values(far, "date")

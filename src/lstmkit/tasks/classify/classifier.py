@@ -20,8 +20,8 @@ from lstmkit.nn.classifier import ClassificationLoss, ClassifierNet
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.runs import META_FILE
 from lstmkit.tasks.classify.labels import check_classes, check_known_labels, stratified_split, warn_label_spellings
-from lstmkit.tasks.classify.fit_checks import (FROM_TEXT, check_kind, check_val_is_not_test, data_summary, label_type,
-                                              warn_truncated, warn_unseen_class)
+from lstmkit.tasks.classify.fit_checks import (FROM_TEXT, check_kind, check_val_is_not_test, data_summary, given_labels,
+                                              label_type, warn_truncated, warn_unseen_class)
 from lstmkit.train.metrics import classification_metrics
 from lstmkit.train.progress import track
 
@@ -137,7 +137,8 @@ class Classifier(RunEstimator, ABC):
                 test = self._read_part(test_data, cfg, "test_data")
                 check_known_labels(test.labels, classes)
 
-            self.config_, self.classes_, self.label_type_ = cfg, classes, label_type(y)
+            self.config_, self.classes_ = cfg, classes
+            self.label_type_ = label_type(given_labels(data, y, cfg.label))
             encoded = self._fit_preprocessing(train, cfg)
             if val_data is not None:                   # before training: a test file is read after it
                 val = self._check_like_training(val, "the validation data")
@@ -229,8 +230,8 @@ class Classifier(RunEstimator, ABC):
 
     def predict(self, data) -> np.ndarray:
         """The most probable label of each sequence ``[N]``: the user's labels, as strings, or as
-        numbers (or booleans) when ``fit`` was given them so in ``y`` (``classes_`` holds them as
-        strings either way)."""
+        numbers (or booleans) when ``fit`` was given them so, in ``y`` or a DataFrame's label column
+        (``classes_`` holds them as strings either way)."""
         self._check_fitted()
         labels = np.asarray(self.classes_, dtype=object)
         read = FROM_TEXT.get(getattr(self, "label_type_", None))

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 
 from lstmkit.errors import LstmkitError
@@ -18,23 +19,36 @@ from lstmkit.files import path_exists
 from lstmkit.tasks.classify.config import ClassifyConfig
 from lstmkit.tasks.classify.labels import y_values
 
-__all__ = ["FROM_TEXT", "label_type", "check_kind", "data_summary", "warn_unseen_class", "warn_truncated",
+__all__ = ["FROM_TEXT", "label_type", "given_labels", "check_kind", "data_summary", "warn_unseen_class", "warn_truncated",
            "check_val_is_not_test"]
 
-# predict's labels from the class strings, for labels fit was given as numbers or booleans in y
+# predict's labels from the class strings, for labels fit was given as numbers or booleans (y, a frame's column)
 FROM_TEXT = {"int": int, "float": float, "bool": lambda s: s == "True"}
+
+
+def given_labels(data, y, label: str):
+    """The labels as ``fit`` was given them, for :func:`label_type`: ``y``, else a DataFrame's
+    ``label`` column (its dtype is the user's type, as ``y``'s is), else None (a file's cells are text)."""
+    if y is not None or not isinstance(data, pd.DataFrame):
+        return y
+    cols = [c for c in data.columns if str(c) == label]
+    return data[cols[0]] if len(cols) == 1 else None
 
 
 def label_type(y) -> str | None:
     """``"int"``, ``"float"`` or ``"bool"`` when ``y``'s labels are all numbers of that kind
     (predict gives them back so: ``predict(X) == y`` then compares like with like); None for
     strings, mixed labels, or labels read from a file. Missing labels (None, NaN: left out of
-    training) are not looked at: ``[0, 1, None]`` holds ints."""
+    training) are not looked at: ``[0, 1, None]`` holds ints. Booleans among numbers (``[True, 0]``,
+    which numpy reads as ints) are mixed labels: they were written ``'True'`` and ``'0'``."""
     if y is None or isinstance(y, (str, bytes)):
         return None
+    values = y_values(y)
     try:
-        kind = np.asarray(y_values(y)).dtype.kind
+        kind = np.asarray(values).dtype.kind
     except ValueError:                                        # ragged: labels_from_y says so
+        return None
+    if kind in "iuf" and any(isinstance(v, (bool, np.bool_)) for v in values):
         return None
     return {"i": "int", "u": "int", "f": "float", "b": "bool"}.get(kind)
 

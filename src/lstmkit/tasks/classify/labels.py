@@ -38,7 +38,10 @@ _NO_Y_WORDS = "None, NaN, empty, NA or N/A"
 def label_cells(col: pd.Series, where: str, required: bool = True) -> list[str | None] | None:
     """The label cells as text, None where a cell holds no label (empty, or a missing-value mark:
     ``NA``, ``N/A``, ``NaN``, ``#N/A``, ``null``); with ``required=False`` (prediction, which reads
-    no label) a column with such a cell counts as absent."""
+    no label) a column with such a cell counts as absent. A frame's float column of whole numbers
+    with a missing one (pandas' ints with NaN) reads ``"3"``, not ``"3.0"``, as ``y`` and the file do."""
+    if pd.api.types.is_float_dtype(col):
+        col = pd.Series(_whole_if_holed(col.tolist()), index=col.index, name=col.name, dtype=object)
     labels: list[str | None] = [s.strip() for s in _as_strings(col)]
     missing = [i for i, s in enumerate(labels) if s.casefold() in _NO_LABEL]
     if missing and not required:
@@ -93,19 +96,23 @@ def labels_from_y(y: Any, n: int, what: str) -> list[str | None]:
         raise LstmkitError(f"y has shape {tuple(arr.shape)}, not one label per {what}", f"pass {n} labels as a 1-D list or array")
     if len(arr) != n:
         raise LstmkitError(f"got {n} {what}s but {len(arr)} labels", f"pass one label per {what}")
-    values = arr.tolist()
-    present = [v for v in values if not _missing(v)]
-    whole = len(present) < len(values) and _whole_floats(present)
-    labels = [None if _missing(v) else str(int(v) if whole else v).strip() for v in values]
+    labels = [None if _missing(v) else str(v).strip() for v in _whole_if_holed(arr.tolist())]
     return [None if v is None or v.casefold() in _NO_LABEL else v for v in labels]
 
 
 def y_values(y: Any) -> list:
     """The labels ``y`` holds, its missing ones (None, NaN, ``pd.NA``) left out: what a label
     type is judged on."""
-    values = np.asarray(y, dtype=object).ravel().tolist()
+    return [v for v in _whole_if_holed(np.asarray(y, dtype=object).ravel().tolist()) if not _missing(v)]
+
+
+def _whole_if_holed(values: list) -> list:
+    """``values`` with whole floats as ints when a value is missing too and every present one is a
+    whole float: pandas' ints with NaN (``[1.0, nan]`` was ``[1, None]``); else as they are."""
     present = [v for v in values if not _missing(v)]
-    return [int(v) for v in present] if len(present) < len(values) and _whole_floats(present) else present
+    if len(present) < len(values) and _whole_floats(present):
+        return [v if _missing(v) else int(v) for v in values]
+    return values
 
 
 def _whole_floats(values: list) -> bool:

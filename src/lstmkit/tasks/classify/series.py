@@ -101,7 +101,8 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
         out.source = source
     elif isinstance(data, pd.DataFrame):
         check_unique_columns(data, " of the DataFrame")
-        out = _series_from_long(data, label, sample, time, features, require_label, "")
+        out = _series_from_long(_index_as_columns(data, (sample, time)), label, sample, time, features,
+                                require_label, "")
     else:
         out = SeriesData(_series_from_arrays(data), None, [])
         out.feature_names = [f"x{j}" for j in range(out.seqs[0].shape[1])] if out.seqs else []
@@ -188,6 +189,16 @@ def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, feat
             firsts.append(int(rows.min()))
     out = SeriesData(seqs, labels if labels_all is not None else None, names, ids=sample_ids)
     return out if labels_all is None else out.subset(labelled_rows(labels, where, df, "sample", firsts))
+
+
+def _index_as_columns(df: pd.DataFrame, names: tuple[str, str]) -> pd.DataFrame:
+    """A long frame whose sample or time column (``names``) is its index (``df.set_index(["sample",
+    "t"])``, a groupby's) with its index as columns again; read as it was, its rows were a wide
+    table's (a sample of one step each) or its sample column was missing. Any other frame as it is."""
+    levels = [str(n) for n in df.index.names if n is not None]
+    if any(n in names for n in levels) and not set(levels) & {str(c) for c in df.columns}:
+        return df.reset_index()
+    return df
 
 
 def _without_empty_rows(df: pd.DataFrame) -> pd.DataFrame:

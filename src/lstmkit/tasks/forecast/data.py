@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.tables import read_frame
-from lstmkit.data.textfile import check_unique_columns, closest_name, comma_decimals, row_place, without_row_numbers
+from lstmkit.data.textfile import (check_flat_columns, check_unique_columns, closest_name, comma_decimals, row_place,
+                                   without_row_numbers)
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.tsffile import is_tsf, read_tsf
 
@@ -43,6 +44,7 @@ def load_table(data: Any) -> pd.DataFrame:
     if isinstance(data, (str, os.PathLike)):
         df = read_tsf(data) if is_tsf(Path(data)) else _read_file(Path(data))
     elif isinstance(data, pd.DataFrame):
+        check_flat_columns(data, " of the DataFrame")
         check_unique_columns(data, " of the DataFrame")
         df = _plain_pandas(data.copy())
     elif isinstance(data, pd.Series):

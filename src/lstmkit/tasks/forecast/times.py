@@ -71,6 +71,7 @@ def parse_time(col: pd.Series, name: str, dates: str | None = None) -> pd.Series
         raise LstmkitError(f"time column {name!r} holds numbers (e.g. {float(col.iloc[0]):g}), not dates",
                            "write dates such as 2024-01-31, or leave out --time")
     if pd.api.types.is_datetime64_any_dtype(col):
+        col = _arrow_dates_as_datetimes(col)
         if col.dt.tz is None:                # a date beyond nanoseconds (a Parquet file's) is named by time_values
             return _naive(col, [], fits=False)
         return _local_dates(_naive(col, [str(col.dt.tz)], fits=False), col.dt.tz_localize(None), [str(col.dt.tz)])
@@ -105,6 +106,16 @@ def parse_time(col: pd.Series, name: str, dates: str | None = None) -> pd.Series
     if utc:
         out = _local_dates(out, out + _offset_deltas(offsets), out.attrs["utc_from"], order)
     return out
+
+
+def _arrow_dates_as_datetimes(col: pd.Series) -> pd.Series:
+    """An Arrow date column (``date32`` / ``date64``: ``pd.read_csv(engine="pyarrow",
+    dtype_backend="pyarrow")`` reads ISO dates so) as datetimes in seconds, which hold its years;
+    pandas counts it a datetime but has no ``.dt.tz`` for it. Any other column as it is."""
+    arrow = getattr(col.dtype, "pyarrow_dtype", None)
+    if arrow is None or not str(arrow).startswith("date"):
+        return col
+    return col.astype("datetime64[s]")
 
 
 def _offset_deltas(offsets: pd.Series) -> pd.Series:
