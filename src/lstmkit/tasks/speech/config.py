@@ -10,7 +10,7 @@ from lstmkit.config import (Attention, flag, Encoder, Pooling, TaskConfig, Train
                             check_positive, check_range, check_types, train_field)
 from lstmkit.errors import LstmkitError
 
-__all__ = ["SpeechConfig", "MODES", "MIN_RATE", "MODE_ONLY", "NEEDS", "check_given", "check_hop"]
+__all__ = ["SpeechConfig", "MODES", "MIN_RATE", "MAX_RATE", "MODE_ONLY", "NEEDS", "check_given", "check_hop"]
 
 Mode = Literal["ctc", "classify", "seq2seq"]
 MODES = get_args(Mode)
@@ -18,6 +18,7 @@ MODES = get_args(Mode)
 
 
 MIN_RATE = 1000            # Hz: below this no speech band is left to hear
+MAX_RATE = 768_000         # Hz: the highest rate recorders and DACs use (DXD at 705.6 kHz, 768 kHz)
 
 
 def check_hop(rate: int, hop_ms: float) -> None:
