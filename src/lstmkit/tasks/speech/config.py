@@ -89,6 +89,9 @@ class SpeechConfig(TaskConfig):
             if self.sample_rate < MIN_RATE:
                 raise LstmkitError(f"`sample_rate` must be at least {MIN_RATE} Hz, got {self.sample_rate}",
                                    "pass --sample-rate 16000 (or 8000 for telephone audio), or leave it out")
+            if self.sample_rate > MAX_RATE:         # 8 kHz audio upsampled 250,000x: memory, not a model
+                raise LstmkitError(f"`sample_rate` must be at most {MAX_RATE:,} Hz, got {self.sample_rate:,}",
+                                   "pass --sample-rate 16000 (or 8000 for telephone audio), or leave it out")
             check_hop(self.sample_rate, self.hop_ms)
         if self.max_len_ratio is not None:
             check_range(self, "max_len_ratio", 0, math.inf, "0.5 (or none: measured on the training data)",
