@@ -42,7 +42,8 @@ def d(tmp_path_factory):
             "two_texts": "wavs/train_0.wav,ab\n./wavs/train_0.wav,ba\n",
             "cwd_paths": "elsewhere/wavs/train_0.wav,ab\nelsewhere/wavs/train_1.wav,ab\n",
             "extra_cell": "wavs/train_0.wav,a, b\nwavs/train_1.wav,ab\n",
-            "urls": "https://example.org/clips/a.wav,ab\n"}
+            "urls": "https://example.org/clips/a.wav,ab\n",
+            "wrong_case": "wavs/TRAIN_0.WAV,ab\nwavs/train_1.wav,ab\n"}
     for name, body in rows.items():
         (d / f"{name}.csv").write_text("path,text\n" + body)
     (d / "capitals.csv").write_text("Path,Text\nwavs/train_0.wav,ab\n")
@@ -88,6 +89,7 @@ CASES = [
     (EVALUATE + ["{d}/cwd_paths.csv"], "2 of the 2 audio files listed are not found"),
     (EVALUATE + ["{d}/extra_cell.csv"], "more cell(s) than the header"),
     (EVALUATE + ["{d}/urls.csv"], "lists a URL (https://example.org/clips/a.wav)"),
+    (EVALUATE + ["{d}/wrong_case.csv"], "TRAIN_0.WAV (train_0.wav is there)"),    # written on Windows or macOS
     (EVALUATE + ["{d}/capitals.csv"], "needs the columns path,text (found: Path, Text)"),
     (EVALUATE + ["{d}/named", "--label-from-name", "{{label}}_{{speaker}}_{{take}}"], "noise.wav does not match"),
     (EVALUATE + ["{d}/named", "--label-from-name", "{{speaker}}_{{take}}"], "has no {label} field"),
