@@ -37,6 +37,8 @@ def d(tmp_path_factory):
     rate = full.find(b"fmt ") + 12                              # a damaged header's sample rate
     (d / "huge_rate.wav").write_bytes(full[:rate] + (2_000_000_000).to_bytes(4, "little") + full[rate + 4:])
     (d / "cut_at_header.wav").write_bytes(full[:44])            # a copy cut off after its header
+    sf.write(d / "whole.flac", np.tile(wav, 8), RATE)
+    (d / "cut.flac").write_bytes((d / "whole.flac").read_bytes()[:(d / "whole.flac").stat().st_size // 2])
     rows = {"empty_text": "wavs/train_0.wav,\nwavs/train_1.wav,ab\n",
             "punctuation": "wavs/train_0.wav,...\nwavs/train_1.wav,!?\n",
             "two_texts": "wavs/train_0.wav,ab\n./wavs/train_0.wav,ba\n",
@@ -73,6 +75,7 @@ CASES = [
     (TRANSCRIBE + ["{d}/fake.mp3"], "fake.mp3 is unreadable or corrupt (format not recognised)"),
     (TRANSCRIBE + ["{d}/text.flac"], "text.flac is unreadable or corrupt (format not recognised)"),
     (TRANSCRIBE + ["{d}/cut_at_header.wav"], "cut_at_header.wav is truncated: its header promises"),
+    (TRANSCRIBE + ["{d}/cut.flac"], "cut.flac is damaged or cut short"),
     (EVALUATE + ["{d}/fake_mp3.csv"], "fake.mp3 is unreadable or corrupt"),
     (TRANSCRIBE + ["{d}/notes"], "no audio files"),
     (TRANSCRIBE + ["{d}/wavs/*.wav"], "no file matches"),

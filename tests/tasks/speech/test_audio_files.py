@@ -164,3 +164,13 @@ def test_silence_and_a_dc_offset_read_as_they_are(tmp_path, kind):
         warnings.simplefilter("error")
         got = read_audio(tmp_path / "x.wav", RATE)[0]
     assert np.allclose(got, level, atol=1e-4)
+
+
+def test_a_flac_cut_short_is_named_damaged_with_the_fix_to_copy_it_again(tmp_path):
+    """A FLAC copy cut off opens, then fails ('flac decoder lost sync'): it was 'unreadable or corrupt
+    ... pass WAV, FLAC, OGG/Opus or MP3 files', which it is."""
+    sf.write(tmp_path / "whole.flac", _tone(RATE, 2.0), RATE)
+    whole = (tmp_path / "whole.flac").read_bytes()
+    (tmp_path / "cut.flac").write_bytes(whole[:len(whole) // 2])
+    with pytest.raises(LstmkitError, match=r"cut.flac is damaged or cut short \(.*\) — copy or download it again"):
+        read_audio(tmp_path / "cut.flac", RATE)

@@ -78,6 +78,7 @@ def read_audio(path: str | Path, rate: int | None) -> tuple[np.ndarray, int, lis
         raise LstmkitError(f"{path} is a folder, not an audio file", f"pass the files in it, e.g. {path}/*.wav")
     if not path.is_file():
         raise LstmkitError(f"audio file not found: {path}", "check the path (manifest paths are relative to it)")
+    sr = None
     with _decoder_lines(path) as chatter:
         try:
             with sf.SoundFile(str(path)) as f:
@@ -92,7 +93,7 @@ def read_audio(path: str | Path, rate: int | None) -> tuple[np.ndarray, int, lis
                     frames += len(block)
                 pieces.append(resampler.flush())
         except (sf.LibsndfileError, RuntimeError, ValueError) as e:
-            raise _unreadable(path, e) from None
+            raise _unreadable(path, e, opened=sr is not None) from None
         promised = promised_seconds(str(path), frames, sr)
         if frames == 0:
             _check_finished(path, promised)
@@ -122,13 +123,18 @@ def _check_rate(path: Path, rate: int) -> None:
                                                     "(e.g. 'sox -r 16000 IN OUT.wav' when it was recorded at 16 kHz)")
 
 
-def _unreadable(path: Path, e: Exception) -> LstmkitError:
-    """The error for a file libsndfile cannot open or read: a file named as audio is unreadable or
-    corrupt, any other not audio (a manifest is named as one)."""
+def _unreadable(path: Path, e: Exception, opened: bool) -> LstmkitError:
+    """The error for a file libsndfile cannot open or read: one that opened and failed on the way is
+    damaged or cut short (a FLAC copy cut off: 'flac decoder lost sync'); of the others, a file named as
+    audio is unreadable or corrupt, any other not audio (a manifest is named as one)."""
     reason = str(e).splitlines()[0].removeprefix(f"Error opening {str(path)!r}: ")
     if "does not exist or is not a regular file" in reason:     # what libmpg123 finding no frame comes out as
         reason = "format not recognised"
     reason = reason[:1].lower() + reason[1:].rstrip(".")
+    if opened:
+        return LstmkitError(f"{path} is damaged or cut short ({reason})",
+                            "copy or download it again, or re-encode what decodes "
+                            "(e.g. 'ffmpeg -i IN -ac 1 -ar 16000 OUT.wav')")
     kind = "unreadable or corrupt" if path.suffix.lower() in AUDIO_SUFFIXES else "not a WAV file"
     table = file_ext(path) in (".csv", ".tsv", *SHEETS, *PARQUET)
     return LstmkitError(f"{path} is {kind} ({reason})",
