@@ -130,3 +130,9 @@ def write_ljspeech(folder, rows, seed=0):
         sf.write(folder / "wavs" / f"{uid}.wav", say("ab", rng), RATE, subtype="PCM_16")
     (folder / "metadata.csv").write_text("\n".join(rows) + "\n")
     return folder
+
+
+def unfinished_wav(wav: bytes) -> bytes:
+    """``wav`` with its RIFF and data sizes left at 0: a recorder that stopped before writing them."""
+    at = wav.find(b"data")
+    return wav[:4] + bytes(4) + wav[8:at + 4] + bytes(4) + wav[at + 8:]

@@ -58,6 +58,7 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train("--sample-rate", "0"), 2, "sample_rate"),
     (_train("--sample-rate", "1"), 2, "sample_rate"),
     (_train("--sample-rate", "100"), 2, "at least 1000"),
+    (_train("--sample-rate", "2000000000"), 2, "at most 768,000 Hz, got 2,000,000,000"),
     (_train("--win-ms", "inf"), 2, "win_ms"),
     (_train("--hop-ms", "nan"), 2, "hop"),
     (_train("--win-ms", "0.02", "--hop-ms", "0.01"), 2, "under one sample"),

@@ -31,12 +31,21 @@ def d(tmp_path_factory):
     sf.write(d / "no_samples.wav", np.zeros(0, np.float32), RATE)
     sf.write(d / "one_sample.wav", wav[:1], RATE)
     sf.write(d / "one_hz.wav", wav[:40], 1)
+    (d / "fake.mp3").write_text("hello, this is not an mp3 file\n" * 40)     # libmpg123 printed 3 lines before it
+    (d / "text.flac").write_text("hello\n" * 40)
+    (d / "fake_mp3.csv").write_text("path,text\nwavs/train_0.wav,ab\nfake.mp3,ab\n")
+    rate = full.find(b"fmt ") + 12                              # a damaged header's sample rate
+    (d / "huge_rate.wav").write_bytes(full[:rate] + (2_000_000_000).to_bytes(4, "little") + full[rate + 4:])
+    (d / "cut_at_header.wav").write_bytes(full[:44])            # a copy cut off after its header
+    sf.write(d / "whole.flac", np.tile(wav, 8), RATE)
+    (d / "cut.flac").write_bytes((d / "whole.flac").read_bytes()[:(d / "whole.flac").stat().st_size // 2])
     rows = {"empty_text": "wavs/train_0.wav,\nwavs/train_1.wav,ab\n",
             "punctuation": "wavs/train_0.wav,...\nwavs/train_1.wav,!?\n",
             "two_texts": "wavs/train_0.wav,ab\n./wavs/train_0.wav,ba\n",
             "cwd_paths": "elsewhere/wavs/train_0.wav,ab\nelsewhere/wavs/train_1.wav,ab\n",
             "extra_cell": "wavs/train_0.wav,a, b\nwavs/train_1.wav,ab\n",
-            "urls": "https://example.org/clips/a.wav,ab\n"}
+            "urls": "https://example.org/clips/a.wav,ab\n",
+            "wrong_case": "wavs/TRAIN_0.WAV,ab\nwavs/train_1.wav,ab\n"}
     for name, body in rows.items():
         (d / f"{name}.csv").write_text("path,text\n" + body)
     (d / "capitals.csv").write_text("Path,Text\nwavs/train_0.wav,ab\n")
@@ -62,6 +71,12 @@ CASES = [
     (TRANSCRIBE + ["{d}/no_samples.wav"], "no_samples.wav holds no audio samples"),
     (TRANSCRIBE + ["{d}/one_sample.wav"], "one_sample.wav is too short: 0.12 ms (1 sample)"),
     (TRANSCRIBE + ["{d}/one_hz.wav"], "its sample rate is 1 Hz"),
+    (TRANSCRIBE + ["{d}/huge_rate.wav"], "its sample rate is 2,000,000,000 Hz, above the 768,000 Hz"),  # ZeroDivision
+    (TRANSCRIBE + ["{d}/fake.mp3"], "fake.mp3 is unreadable or corrupt (format not recognised)"),
+    (TRANSCRIBE + ["{d}/text.flac"], "text.flac is unreadable or corrupt (format not recognised)"),
+    (TRANSCRIBE + ["{d}/cut_at_header.wav"], "cut_at_header.wav is truncated: its header promises"),
+    (TRANSCRIBE + ["{d}/cut.flac"], "cut.flac is damaged or cut short"),
+    (EVALUATE + ["{d}/fake_mp3.csv"], "fake.mp3 is unreadable or corrupt"),
     (TRANSCRIBE + ["{d}/notes"], "no audio files"),
     (TRANSCRIBE + ["{d}/wavs/*.wav"], "no file matches"),
     (TRANSCRIBE + ["{d}/wavs/train_0.wav", "{d}/gone.wav"], "audio file not found"),
@@ -77,6 +92,7 @@ CASES = [
     (EVALUATE + ["{d}/cwd_paths.csv"], "2 of the 2 audio files listed are not found"),
     (EVALUATE + ["{d}/extra_cell.csv"], "more cell(s) than the header"),
     (EVALUATE + ["{d}/urls.csv"], "lists a URL (https://example.org/clips/a.wav)"),
+    (EVALUATE + ["{d}/wrong_case.csv"], "TRAIN_0.WAV (train_0.wav is there)"),    # written on Windows or macOS
     (EVALUATE + ["{d}/capitals.csv"], "needs the columns path,text (found: Path, Text)"),
     (EVALUATE + ["{d}/named", "--label-from-name", "{{label}}_{{speaker}}_{{take}}"], "noise.wav does not match"),
     (EVALUATE + ["{d}/named", "--label-from-name", "{{speaker}}_{{take}}"], "has no {label} field"),
@@ -87,6 +103,7 @@ CASES = [
     # a pattern for a manifest was ignored without a word: its rows give the transcripts
     (EVALUATE + ["{d}/train.csv", "--label-from-name", "{{label}}_{{take}}"], "--label-from-name applies to a folder"),
     (TRAIN + ["--label-from-name", "{{label}}_{{take}}"], "--label-from-name applies to a folder"),
+    ([*TRAIN[:3], "{d}/fake_mp3.csv", *TRAIN[4:]], "fake.mp3 is unreadable or corrupt"),
 ]
 
 

@@ -12,6 +12,7 @@ pytest.importorskip("fastapi")
 pytest.importorskip("onnxruntime")
 
 from asgi_client import Client, strict_json  # noqa: E402
+from speech_data import unfinished_wav  # noqa: E402
 
 MAX_INSTANCES, MAX_BODY = 3, 400_000
 RATE = 8000
@@ -38,11 +39,17 @@ def body(**fields) -> str:
     return json.dumps({"audio": [_clip().tolist()], **fields})
 
 
-def _wav(samples, rate=RATE, subtype="PCM_16") -> bytes:
+def _wav(samples, rate=RATE, subtype="PCM_16", format="WAV") -> bytes:
     import soundfile as sf
     buf = io.BytesIO()
-    sf.write(buf, np.asarray(samples, np.float32), rate, format="WAV", subtype=subtype)
+    sf.write(buf, np.asarray(samples, np.float32), rate, format=format, subtype=subtype)
     return buf.getvalue()
+
+
+def _rate(wav: bytes, rate: int) -> bytes:
+    """``wav`` whose header says ``rate`` Hz (a damaged header)."""
+    at = wav.find(b"fmt ") + 12
+    return wav[:at] + rate.to_bytes(4, "little") + wav[at + 4:]
 
 
 JSON_CASES = [
@@ -85,6 +92,11 @@ UPLOAD_CASES = [
     ("odd-rate", lambda: _wav(_clip(), 7919), "audio/wav", 422, "cannot be resampled"),
     ("over-max-body", lambda: _wav(np.zeros(30 * RATE)), "audio/wav", 413, "larger than"),
     ("text-plain", lambda: _wav(_clip()), "text/plain", 415, "audio/wav"),
+    ("one-sample", lambda: _wav([0.1]), "audio/wav", 422, "too short: 0.12 ms (1 sample)"),       # was '(0 ms)'
+    ("cut-after-header", lambda: _wav(_clip())[:44], "audio/wav", 422, "truncated: its header promises 0.50 s"),
+    ("unfinished", lambda: unfinished_wav(_wav(_clip())), "audio/wav", 422, "was never finished"),
+    ("rate-2-ghz", lambda: _rate(_wav(_clip()), 2_000_000_000), "audio/wav", 422, "cannot be resampled"),
+    ("flac-body", lambda: _wav(_clip(), subtype="PCM_16", format="FLAC"), "audio/wav", 422, "not a wav file"),
 ]
 
 

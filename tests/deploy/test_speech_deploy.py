@@ -25,6 +25,7 @@ from lstmkit.tasks.speech.decode import lm_scorer  # noqa: E402
 from lstmkit.tasks.speech.deploy import SpeechAdapter  # noqa: E402
 from lstmkit.tasks.speech.synthetic import RATE, tiny_run, tone_clip  # noqa: E402
 from one_thread import one_thread_per_package  # noqa: F401,E402
+from speech_data import unfinished_wav  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -202,6 +203,9 @@ def test_audio_beyond_full_scale_is_answered_as_it_is_with_a_warning(ctc):
     ("truncated", "audio/wav", "the WAV file is truncated: its header promises 0.50 s, the upload holds 0.25 s"),
     ("long", "audio/wav", "limit is 2 s"),
     ("ok", "text/plain", "Content-Type 'text/plain' is not a WAV upload"),
+    ("one_sample", "audio/wav", "too short: 0.12 ms (1 sample); the model needs at least"),      # was '(0 ms)'
+    ("cut_at_header", "audio/wav", "truncated: its header promises 0.50 s, the upload holds 0.00 s"),  # 'no samples'
+    ("unfinished", "audio/wav", "was never finished: its header says it holds no audio, yet the upload is 8,044"),
 ])
 def test_bad_wav_upload_is_a_bad_request_naming_problem_and_fix(ctc, body, content_type, needle):
     adapter = adapter_for(ctc)
@@ -211,7 +215,10 @@ def test_bad_wav_upload_is_a_bad_request_naming_problem_and_fix(ctc, body, conte
             "silent": lambda: _wav_bytes(np.zeros(0, np.float32)),
             "truncated": lambda: _wav_bytes(np.zeros(RATE // 2, np.float32))[: 44 + RATE // 2],   # read silently before
             "long": lambda: _wav_bytes(np.zeros(3 * RATE, np.float32)),
-            "ok": lambda: _wav_bytes(tone_clip("ab"))}.get(body, lambda: body)()
+            "ok": lambda: _wav_bytes(tone_clip("ab")),
+            "one_sample": lambda: _wav_bytes(np.full(1, 0.1, np.float32)),
+            "cut_at_header": lambda: _wav_bytes(np.zeros(RATE // 2, np.float32))[:44],
+            "unfinished": lambda: unfinished_wav(_wav_bytes(tone_clip("ab", seconds=0.5)))}.get(body, lambda: body)()
     with pytest.raises(BadRequest, match=re.escape(needle)) as e:
         adapter.answer_bytes(adapter.net, body, content_type)
     assert e.value.hint and e.value.loc == [] and "BytesIO" not in str(e.value)

@@ -233,3 +233,18 @@ def test_ljspeech_with_a_header_line_or_its_wavs_in_wavs_wavs_reads_its_recordin
     (folder / "metadata.csv").write_text("LJ001-0001|Ab|ab\nLJ001-0003|Ba|ba\n")     # an id is no header
     with pytest.raises(LstmkitError, match="line 2: utterance audio file wavs/LJ001-0003.wav not found"):
         _read(folder)
+
+
+def test_ljspeech_and_mls_audio_with_upper_case_extensions_is_found(tmp_path):
+    """A corpus copied through a tool that writes 'LJ001-0001.WAV' (or '.FLAC'): every line was
+    'utterance audio file wavs/LJ001-0001.wav not found', though the recording was there."""
+    folder = write_ljspeech(tmp_path / "lj", ["LJ001-0001|Ab|ab", "LJ001-0002|Ba|ba"])
+    for wav in sorted((folder / "wavs").glob("*.wav")):
+        wav.rename(wav.with_suffix(".WAV"))
+    utts, said = _read(folder)
+    assert utts.paths == [str(folder / "wavs" / f"LJ001-000{k}.WAV") for k in (1, 2)] and said == []
+    audio = tmp_path / "mls" / "audio" / "10" / "200"
+    audio.mkdir(parents=True)
+    sf.write(audio / "10_200_000000.FLAC", say("ab", np.random.default_rng(0)), RATE, format="FLAC")
+    (tmp_path / "mls" / "transcripts.txt").write_text("10_200_000000\tab\n")
+    assert _read(tmp_path / "mls")[0].paths == [str(audio / "10_200_000000.FLAC")]

@@ -439,3 +439,21 @@ def test_a_long_stereo_file_is_never_held_whole(tmp_path):
     finally:
         tracemalloc.stop()
     assert peak < 3 * wave.nbytes < stereo.nbytes
+
+
+def test_a_manifest_path_that_differs_from_the_file_in_case_only_names_the_file(tmp_path):
+    """A manifest written on Windows or macOS ('a.wav' for 'a.WAV', which matched there) was 'audio file
+    not found: .../a.wav, check the path' on Linux, with the file beside it."""
+    _wav(tmp_path / "a.WAV", np.zeros(800))
+    _wav(tmp_path / "b.wav", np.zeros(800))
+    (tmp_path / "m.csv").write_text("path,text\na.wav,ab\nb.wav,c\n")
+    with pytest.raises(LstmkitError, match=r"audio file not found: .*/a.wav \(a.WAV is there\) — names are "
+                                           r"case-sensitive here: write the name as it is on disk \(a.WAV\)"):
+        read_utterances(tmp_path / "m.csv")
+    (tmp_path / "m.csv").write_text("path,text\na.wav,ab\nB.wav,c\n")
+    with pytest.raises(LstmkitError, match=r"2 of the 2 audio files listed are not found: .*a.wav, .*B.wav "
+                                           r"\(a.WAV is there\) — names are case-sensitive"):
+        read_utterances(tmp_path / "m.csv")
+    (tmp_path / "m.csv").write_text("path,text\nc.wav,ab\nb.wav,c\n")
+    with pytest.raises(LstmkitError, match=r"audio file not found: .*/c.wav — check the path"):
+        read_utterances(tmp_path / "m.csv")

@@ -21,7 +21,7 @@ import numpy as np
 
 from lstmkit.deploy.adapter import BadRequest
 from lstmkit.tasks.speech.config import MIN_RATE
-from lstmkit.tasks.speech.audio_files import loud_peak, loud_warning, promised_seconds, resample
+from lstmkit.tasks.speech.audio_files import loud_peak, loud_warning, never_finished, promised_seconds, resample
 
 __all__ = ["WAV_TYPES", "wav_samples", "to_model_rate", "warned", "MIN_RATE"]
 
@@ -63,11 +63,15 @@ def wav_samples(body: bytes, content_type: str, rate: int, max_seconds: float) -
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         first = re.sub(r"^Error opening <.*?>: ", "", first)[:150]      # libsndfile names the buffer object
         raise BadRequest([], f"the WAV file is corrupt or truncated ({first})", "send a complete PCM or float WAV file") from None
-    if wave.shape[0] == 0:
-        raise BadRequest([], "the WAV file holds no audio samples", "send a recording")
     if (promised := promised_seconds(io.BytesIO(body), wave.shape[0], sr)) is not None:
         raise BadRequest([], f"the WAV file is truncated: its header promises {promised:.2f} s, the upload holds "
                              f"{wave.shape[0] / sr:.2f} s", "send the complete file")
+    if wave.shape[0] == 0 and never_finished(io.BytesIO(body)):
+        raise BadRequest([], f"the WAV file was never finished: its header says it holds no audio, yet the upload is "
+                             f"{len(body):,} bytes long (its writer stopped before filling in the sizes)",
+                         "repair it with 'sox --ignore-length IN OUT.wav' and send OUT.wav")
+    if wave.shape[0] == 0:
+        raise BadRequest([], "the WAV file holds no audio samples", "send a recording")
     if wave.shape[0] > max_seconds * sr:
         raise BadRequest([], f"the recording is {wave.shape[0] / sr:.1f} s long; the limit is {max_seconds:g} s",
                          "split it into shorter clips, or stream it chunk by chunk")

@@ -10,27 +10,36 @@ Every failure is one :class:`~lstmkit.errors.LstmkitError` that names the file a
 from __future__ import annotations
 
 import math
+import os
 import re
+import sys
+import tempfile
+import threading
 import warnings
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
 from lstmkit.data.tables import PARQUET, SHEETS
 from lstmkit.data.textfile import file_ext
 from lstmkit.errors import LstmkitError
-from lstmkit.tasks.speech.config import MIN_RATE
+from lstmkit.tasks.speech.config import MAX_RATE, MIN_RATE
+from lstmkit.tasks.speech.manifest import AUDIO_SUFFIXES
 from lstmkit.tasks.speech.resampling import BlockResampler, resample
 
 __all__ = ["read_audio", "AudioNote", "report_notes", "common_rate", "clip_length", "loud_peak", "loud_warning",
-           "promised_seconds", "resample"]
+           "promised_seconds", "never_finished", "resample"]
 
 _READ_FRAMES = 1 << 16    # frames read at once: 512 KiB of float32 stereo
 _FLOAT_SUBTYPES = ("FLOAT", "DOUBLE")
 _STREAMED_SIZE = 0x7FFFF000     # bytes: a writer that cannot seek back (a pipe) puts 0x7ffff000 / 0xffffffff here
+_DAMAGED_MP3 = ("the MP3 decoder skipped damaged frames (read as far as it decodes, gaps left out): "
+                "download or export the file again")
+_STDERR = threading.Lock()      # file descriptor 2 is the process's: one file's decoder caught at a time
 
 
 def clip_length(n_samples: int, rate: int) -> str:
@@ -69,41 +78,111 @@ def read_audio(path: str | Path, rate: int | None) -> tuple[np.ndarray, int, lis
         raise LstmkitError(f"{path} is a folder, not an audio file", f"pass the files in it, e.g. {path}/*.wav")
     if not path.is_file():
         raise LstmkitError(f"audio file not found: {path}", "check the path (manifest paths are relative to it)")
-    try:
-        with sf.SoundFile(str(path)) as f:
-            sr, channels, floats = f.samplerate, f.channels, f.subtype in _FLOAT_SUBTYPES
-            if sr < MIN_RATE:     # a mislabelled header: 0.3 s at 7 Hz would "resample" to minutes of audio
-                raise LstmkitError(f"{path} says its sample rate is {sr} Hz, under the {MIN_RATE} Hz that holds speech",
-                                   "re-export the recording at its real rate (e.g. 'sox IN -r 16000 -c 1 OUT.wav')")
-            resampler = BlockResampler(sr, sr if rate is None else rate)
-            pieces, frames, peak = [], 0, 0.0
-            while len(block := f.read(_READ_FRAMES, dtype="float32", always_2d=True)):
-                _check_finite(block, frames, path)
-                peak = max(peak, float(np.abs(block).max())) if floats else peak
-                pieces.append(resampler(_mono(block)))
-                frames += len(block)
-            pieces.append(resampler.flush())
-    except (sf.LibsndfileError, RuntimeError, ValueError) as e:
-        kind = "not a WAV file" if path.suffix.lower() != ".wav" else "unreadable or corrupt"
-        table = file_ext(path) in (".csv", ".tsv", *SHEETS, *PARQUET)
-        raise LstmkitError(f"{path} is {kind} ({str(e).splitlines()[0]})",
-                           "a manifest is --data of 'speech evaluate' or 'speech train', not audio" if table else
-                           "pass WAV (PCM or float), FLAC, OGG/Opus or MP3 files, or convert it "
-                           "(e.g. 'ffmpeg -i IN -ac 1 -ar 16000 OUT.wav')") from None
-    promised = promised_seconds(str(path), frames, sr)
+    sr = None
+    with _decoder_lines(path) as chatter:
+        try:
+            with sf.SoundFile(str(path)) as f:
+                sr, channels, floats = f.samplerate, f.channels, f.subtype in _FLOAT_SUBTYPES
+                _check_rate(path, sr)
+                resampler = BlockResampler(sr, sr if rate is None else rate)
+                pieces, frames, peak = [], 0, 0.0
+                while len(block := f.read(_READ_FRAMES, dtype="float32", always_2d=True)):
+                    _check_finite(block, frames, path)
+                    peak = max(peak, float(np.abs(block).max())) if floats else peak
+                    pieces.append(resampler(_mono(block)))
+                    frames += len(block)
+                pieces.append(resampler.flush())
+        except (sf.LibsndfileError, RuntimeError, ValueError) as e:
+            raise _unreadable(path, e, opened=sr is not None) from None
+        promised = promised_seconds(str(path), frames, sr)
+        if frames == 0:
+            _check_finished(path, promised)
     notes = [] if promised is None else [AudioNote(path.name, f"truncated: its header promises {promised:.2f} s, "
                                                                f"the file holds {frames / sr:.2f} s", None, promised)]
     if peak > 1.0:                  # kept as they are: report_notes warns
         notes.append(AudioNote(path.name, "float samples beyond [-1, 1]", peak))
+    if chatter:
+        notes.append(AudioNote(path.name, _DAMAGED_MP3))
     if channels > 1:
         notes.append(AudioNote(path.name, f"{channels} channels mixed down to mono"))
     if rate is not None and sr != rate:
         notes.append(AudioNote(path.name, f"resampled from {sr} Hz to {rate} Hz"))
         sr = rate
-    if frames == 0:
-        _check_finished(path)
-        raise LstmkitError(f"{path} holds no audio samples", "remove it or re-record it")
     return np.concatenate(pieces), int(sr), notes
+
+
+def _check_rate(path: Path, rate: int) -> None:
+    """A header's sample rate outside what recordings use is a mislabelled (damaged) header: 0.3 s at
+    7 Hz would "resample" to minutes of audio, 2,000,000,000 Hz to nothing (a ZeroDivisionError)."""
+    if rate < MIN_RATE:
+        raise LstmkitError(f"{path} says its sample rate is {rate} Hz, under the {MIN_RATE} Hz that holds speech",
+                           "re-export the recording at its real rate (e.g. 'sox IN -r 16000 -c 1 OUT.wav')")
+    if rate > MAX_RATE:
+        raise LstmkitError(f"{path} says its sample rate is {rate:,} Hz, above the {MAX_RATE:,} Hz of any recorder: "
+                           "its header is damaged", "re-export the recording at its real rate "
+                                                    "(e.g. 'sox -r 16000 IN OUT.wav' when it was recorded at 16 kHz)")
+
+
+def _unreadable(path: Path, e: Exception, opened: bool) -> LstmkitError:
+    """The error for a file libsndfile cannot open or read: one that opened and failed on the way is
+    damaged or cut short (a FLAC copy cut off: 'flac decoder lost sync'); of the others, a file named as
+    audio is unreadable or corrupt, any other not audio (a manifest is named as one)."""
+    reason = str(e).splitlines()[0].removeprefix(f"Error opening {str(path)!r}: ")
+    if "does not exist or is not a regular file" in reason:     # what libmpg123 finding no frame comes out as
+        reason = "format not recognised"
+    reason = reason[:1].lower() + reason[1:].rstrip(".")
+    if opened:
+        return LstmkitError(f"{path} is damaged or cut short ({reason})",
+                            "copy or download it again, or re-encode what decodes "
+                            "(e.g. 'ffmpeg -i IN -ac 1 -ar 16000 OUT.wav')")
+    kind = "unreadable or corrupt" if path.suffix.lower() in AUDIO_SUFFIXES else "not a WAV file"
+    table = file_ext(path) in (".csv", ".tsv", *SHEETS, *PARQUET)
+    return LstmkitError(f"{path} is {kind} ({reason})",
+                        "a manifest is --data of 'speech evaluate' or 'speech train', not audio" if table else
+                        "pass WAV (PCM or float), FLAC, OGG/Opus or MP3 files, or convert it "
+                        "(e.g. 'ffmpeg -i IN -ac 1 -ar 16000 OUT.wav')")
+
+
+def _mpeg_like(path: Path) -> bool:
+    """Whether libsndfile may hand ``path`` to libmpg123: an .mp3 name, or an ID3 tag or an MPEG
+    frame's sync bits first (an MP3 under another name, which it reads too)."""
+    if path.suffix.lower() == ".mp3":
+        return True
+    try:
+        with open(path, "rb") as f:
+            head = f.read(3)
+    except OSError:
+        return False            # libsndfile names the problem
+    return head == b"ID3" or (len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0)
+
+
+@contextmanager
+def _decoder_lines(path: Path) -> Iterator[list[str]]:
+    """The lines libmpg123 writes straight to file descriptor 2 while ``path`` is opened and read,
+    caught into the list yielded (filled when the block ends) instead of printed: a file named .mp3
+    that is none printed three 'Note: Illegal Audio-MPEG-Header ...' lines before its one error,
+    a damaged MP3 up to eight between transcribe's results. Other files are read as they are."""
+    lines: list[str] = []
+    if not _mpeg_like(path):
+        yield lines
+        return
+    with _STDERR, tempfile.TemporaryFile() as caught:
+        try:
+            if sys.stderr is not None:
+                sys.stderr.flush()
+            saved = os.dup(2)
+        except (OSError, ValueError):       # no standard error to keep clean (closed)
+            saved = None
+        if saved is not None:
+            os.dup2(caught.fileno(), 2)
+        try:
+            yield lines
+        finally:
+            if saved is not None:
+                os.dup2(saved, 2)
+                os.close(saved)
+            caught.seek(0)
+            lines += [line for line in caught.read().decode(errors="replace").splitlines() if line.strip()]
 
 
 def _mono(block: np.ndarray) -> np.ndarray:
@@ -131,25 +210,39 @@ def promised_seconds(source: Any, frames: int, rate: int) -> float | None:
     at ``rate``) holds less: a copy or download cut short, which libsndfile reads without a word,
     a transcript then fitting half its clip. None for a complete file or a streamed one."""
     import soundfile as sf
-    m = re.search(r"^data\s*:\s*(\d+) \(should be (\d+)\)", sf.info(source).extra_info, re.M)
-    if m is None or frames == 0:
+    log = sf.info(source).extra_info
+    m = re.search(r"^data\s*:\s*(\d+) \(should be (\d+)\)", log, re.M)
+    if m is None:
         return None
     claimed, held = int(m[1]), int(m[2])
     if not held < claimed < _STREAMED_SIZE:
         return None
+    if frames == 0:             # cut off at (or within a sample of) the header: its byte rate tells the time
+        per_second = re.search(r"^\s*Bytes/sec\s*:\s*(\d+)", log, re.M)
+        return claimed / int(per_second[1]) if per_second and int(per_second[1]) else None
     promised = frames / rate * claimed / held
     return promised if promised - frames / rate >= 0.01 else None      # not a pad byte or a part-frame
 
 
-def _check_finished(path: Path) -> None:
-    """An error for a WAV whose header says 0 bytes of audio while audio follows it: a recorder that
-    stopped (crashed, unplugged) before writing the sizes; "holds no audio samples" told the user to re-record."""
+def never_finished(source: Any) -> bool:
+    """Whether a WAV's header says 0 bytes of audio while audio follows it: a recorder that stopped
+    (crashed, unplugged) before writing the sizes."""
     import soundfile as sf
-    log = sf.info(str(path)).extra_info
-    if re.search(r"^data\s*:\s*0\s*$", log, re.M) and "Unknown chunk marker" in log:
+    log = sf.info(source).extra_info
+    return bool(re.search(r"^data\s*:\s*0\s*$", log, re.M)) and "Unknown chunk marker" in log
+
+
+def _check_finished(path: Path, promised: float | None) -> None:
+    """The error for a file that gave no sample: cut off right after its header (copy it again), never
+    finished ("holds no audio samples" told the user to re-record it), or empty indeed."""
+    if promised is not None:
+        raise LstmkitError(f"{path} is truncated: its header promises {promised:.2f} s of audio, the file holds none "
+                           "(a copy or download cut short)", "copy or download it again")
+    if never_finished(str(path)):
         raise LstmkitError(f"{path} was never finished: its header says it holds no audio, yet the file is "
                            f"{path.stat().st_size:,} bytes long (its writer stopped before filling in the sizes)",
                            "repair it with 'sox --ignore-length IN OUT.wav' and pass OUT.wav")
+    raise LstmkitError(f"{path} holds no audio samples", "remove it or re-record it")
 
 
 def loud_peak(wave: np.ndarray, source: Any) -> float | None:
@@ -179,7 +272,8 @@ def common_rate(paths: Sequence[str]) -> int:
     rates = Counter()
     for p in paths[:200]:
         try:
-            rates[sf.info(p).samplerate] += 1
+            with _decoder_lines(Path(p)):
+                rates[sf.info(p).samplerate] += 1
         except (sf.LibsndfileError, RuntimeError, OSError):
             continue        # read_audio names the file properly later
     return rates.most_common(1)[0][0] if rates else 16000

@@ -10,7 +10,7 @@ from lstmkit.config import (Attention, flag, Encoder, Pooling, TaskConfig, Train
                             check_positive, check_range, check_types, train_field)
 from lstmkit.errors import LstmkitError
 
-__all__ = ["SpeechConfig", "MODES", "MIN_RATE", "MODE_ONLY", "NEEDS", "check_given", "check_hop"]
+__all__ = ["SpeechConfig", "MODES", "MIN_RATE", "MAX_RATE", "MODE_ONLY", "NEEDS", "check_given", "check_hop"]
 
 Mode = Literal["ctc", "classify", "seq2seq"]
 MODES = get_args(Mode)
@@ -18,6 +18,7 @@ MODES = get_args(Mode)
 
 
 MIN_RATE = 1000            # Hz: below this no speech band is left to hear
+MAX_RATE = 768_000         # Hz: the highest rate recorders and DACs use (DXD at 705.6 kHz, 768 kHz)
 
 
 def check_hop(rate: int, hop_ms: float) -> None:
@@ -87,6 +88,9 @@ class SpeechConfig(TaskConfig):
         if self.sample_rate is not None:
             if self.sample_rate < MIN_RATE:
                 raise LstmkitError(f"`sample_rate` must be at least {MIN_RATE} Hz, got {self.sample_rate}",
+                                   "pass --sample-rate 16000 (or 8000 for telephone audio), or leave it out")
+            if self.sample_rate > MAX_RATE:         # 8 kHz audio upsampled 250,000x: memory, not a model
+                raise LstmkitError(f"`sample_rate` must be at most {MAX_RATE:,} Hz, got {self.sample_rate:,}",
                                    "pass --sample-rate 16000 (or 8000 for telephone audio), or leave it out")
             check_hop(self.sample_rate, self.hop_ms)
         if self.max_len_ratio is not None:

@@ -127,6 +127,13 @@ def _audio_in(folder: Path) -> list[Path]:
                       if not e.name.startswith(".") and Path(e.name).suffix.lower() in AUDIO_SUFFIXES and e.is_file())
 
 
+def _audio_named(folder: Path, uid: str) -> Path | None:
+    """``folder/<uid>.wav`` (or .flac, ...: any audio suffix, in lower or upper case: a corpus copied
+    through a tool that writes 'LJ001-0001.WAV' was all 'not found')."""
+    return next((p for s in AUDIO_SUFFIXES for p in (folder / f"{uid}{s}", folder / f"{uid}{s.upper()}")
+                 if p.is_file()), None)
+
+
 def _trans_lines(path: Path) -> list[tuple[int, str, str]]:
     """``(line number, utterance id, text)`` of a ``.trans.txt`` file; a line without text is an error."""
     try:
@@ -201,8 +208,7 @@ def _mls_splits(root: Path) -> list[Path]:
 
 def _mls_audio(audio: Path, uid: str) -> Path | None:
     """``audio/<speaker>/<book>/<id>`` + .flac (or .opus, ...) of an id ``<speaker>_<book>_<utterance>``."""
-    folder = audio.joinpath(*uid.split("_")[:2]) if uid.count("_") >= 2 else audio
-    return next((p for s in AUDIO_SUFFIXES if (p := folder / f"{uid}{s}").is_file()), None)
+    return _audio_named(audio.joinpath(*uid.split("_")[:2]) if uid.count("_") >= 2 else audio, uid)
 
 
 def _mls(root: Path, splits: list[Path]) -> Utterances:
@@ -247,7 +253,7 @@ def _lj_audio(base: Path, wavs: Path, uid: str) -> Path | None:
     """``wavs/<id>.wav`` (or another audio suffix); an id that carries its suffix (``wavs/a.wav``) as written."""
     if Path(uid).suffix.lower() in AUDIO_SUFFIXES:
         return next((p for p in (base / uid, wavs / uid) if p.is_file()), None)
-    return next((p for s in AUDIO_SUFFIXES if (p := wavs / f"{uid}{s}").is_file()), None)
+    return _audio_named(wavs, uid)
 
 
 def _is_lj_header(line: str, audio: Path | None) -> bool:

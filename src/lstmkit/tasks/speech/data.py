@@ -126,14 +126,27 @@ def check_files_exist(paths: Sequence[str], listed: bool = True) -> None:
     if len(gone) == 1 and not listed and any(c in Path(gone[0]).name for c in "*?["):
         raise LstmkitError(f"no file matches {gone[0]} (the shell passed the pattern on unexpanded)",
                            "check the pattern and the folder it is run from")
+    twin = _case_twin(gone[0]) if gone else None
+    case_fix = (f"names are case-sensitive here: write the name as it is on disk ({twin})" if twin else None)
     if len(gone) == 1:
-        raise LstmkitError(f"audio file not found: {gone[0]}",
-                           "check the path" + (" (manifest paths are relative to it)" if listed else ""))
+        raise LstmkitError(f"audio file not found: {gone[0]}" + (f" ({twin} is there)" if twin else ""),
+                           case_fix or "check the path" + (" (manifest paths are relative to it)" if listed else ""))
     if gone:
         shown = ", ".join(gone[:3]) + (", …" if len(gone) > 3 else "")
         raise LstmkitError(f"{len(gone)} of the {len(paths)} audio files {'listed' if listed else 'given'} are not "
-                           f"found: {shown}", "check the paths (a manifest's are relative to its folder), or remove "
-                           "the rows of recordings you do not have" if listed else "check the paths")
+                           f"found: {shown}" + (f" ({twin} is there)" if twin else ""), case_fix or (
+                               "check the paths (a manifest's are relative to its folder), or remove the rows of "
+                               "recordings you do not have" if listed else "check the paths"))
+
+
+def _case_twin(path: str) -> str | None:
+    """The name of the file beside ``path`` that differs from its name in case only ('a.WAV' for a
+    manifest's 'a.wav', written where names are not case-sensitive: Windows, macOS), or None."""
+    folder, name = Path(path).parent, Path(path).name.casefold()
+    try:
+        return next((e.name for e in os.scandir(folder) if e.name.casefold() == name and e.is_file()), None)
+    except OSError:             # the folder is not there either
+        return None
 
 
 def _is_missing(text: Any) -> bool:

@@ -43,6 +43,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.nn.seq2seq import beam_search
 from lstmkit.tasks.speech import serving
 from lstmkit.tasks.speech.audio import WAV_TYPES
+from lstmkit.tasks.speech.audio_files import clip_length
 from lstmkit.tasks.speech.decode import LMFusion, decode, decode_batch, lm_scorer
 from lstmkit.tasks.speech.estimator import TASK, SpeechRecognizer, validation_split
 from lstmkit.tasks.speech.data import read_utterances, read_validation
@@ -189,7 +190,7 @@ class SpeechAdapter(EstimatorAdapter):
         :class:`BadRequest` at ``loc``."""
         if frame_count(wave.size, self.spec) < self.min_frames:
             rate = self.spec.rate
-            raise BadRequest(loc or [], f"the recording is too short ({1000 * wave.size / rate:.0f} ms); the model "
+            raise BadRequest(loc or [], f"the recording is too short: {clip_length(wave.size, rate)}; the model "
                              f"needs at least {1000 * self._min_samples() / rate:.0f} ms", "send a longer recording")
         return torch.from_numpy(self.est.normalizer_(log_mel(wave, self.spec)))
 

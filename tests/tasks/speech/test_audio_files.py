@@ -1,0 +1,176 @@
+"""Reading one recording as people have them: every WAV encoding and layout a recorder or editor
+writes reads as its 16-bit mono twin; a header that lies, a cut file or a file that is no audio
+is one error naming it (and no decoder chatter on standard error)."""
+import struct
+import warnings
+import wave as stdlib_wave
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks.speech.audio_files import read_audio, report_notes
+
+RATE = 8000
+
+
+def _tone(rate: int = RATE, seconds: float = 0.25) -> np.ndarray:
+    t = np.arange(int(seconds * rate)) / rate
+    return 0.4 * np.sin(2 * np.pi * 500 * t) + 0.2 * np.sin(2 * np.pi * 900 * t + 1)
+
+
+def _chunk(tag: bytes, payload: bytes, size: int | None = None) -> bytes:
+    head = tag + struct.pack("<I", len(payload) if size is None else size)
+    return head + payload + b"\0" * (len(payload) % 2)          # an odd chunk is followed by its pad byte
+
+
+def _riff(*chunks: bytes) -> bytes:
+    body = b"WAVE" + b"".join(chunks)
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def _fmt(channels: int = 1, rate: int = RATE, bits: int = 16) -> bytes:
+    align = channels * bits // 8
+    return _chunk(b"fmt ", struct.pack("<HHIIHH", 1, channels, rate, rate * align, align, bits))
+
+
+_PCM16 = np.round(_tone() * 32767).astype("<i2").tobytes()
+_INFO = _chunk(b"LIST", b"INFO" + _chunk(b"INAM", b"take 1\0") + _chunk(b"ICMT", b"odd\0"))
+_CUE = _chunk(b"cue ", struct.pack("<I", 1) + struct.pack("<II4sIII", 1, 0, b"data", 0, 0, 100))
+
+
+def _write(path, kind: str) -> None:
+    """``path`` holding ``_tone()`` the way ``kind`` says."""
+    x = _tone()
+    soundfile_kinds = {"u8": ("WAV", "PCM_U8"), "s24": ("WAV", "PCM_24"), "s32": ("WAV", "PCM_32"),
+                       "float": ("WAV", "FLOAT"), "double": ("WAV", "DOUBLE"), "alaw": ("WAV", "ALAW"),
+                       "ulaw": ("WAV", "ULAW"), "extensible_s24": ("WAVEX", "PCM_24"),
+                       "extensible_float": ("WAVEX", "FLOAT"), "flac": ("FLAC", "PCM_16"), "rf64": ("RF64", "PCM_16")}
+    if kind in soundfile_kinds:
+        sf.write(path, x, RATE, format=soundfile_kinds[kind][0], subtype=soundfile_kinds[kind][1])
+    elif kind in ("stereo", "six_channels"):
+        sf.write(path, np.stack([x] * (2 if kind == "stereo" else 6), 1), RATE, subtype="PCM_16")
+    elif kind.startswith("rate_"):
+        rate = int(kind[5:])
+        sf.write(path, _tone(rate), rate, subtype="PCM_16")
+    elif kind in ("stdlib_u8", "stdlib_s24"):                     # written by hand, not by libsndfile
+        with stdlib_wave.open(str(path), "wb") as w:
+            w.setnchannels(1), w.setsampwidth(1 if kind == "stdlib_u8" else 3), w.setframerate(RATE)
+            if kind == "stdlib_u8":                               # unsigned: silence is 128
+                w.writeframes((np.round(x * 127) + 128).astype(np.uint8).tobytes())
+            else:
+                w.writeframes(b"".join(int(s).to_bytes(4, "little", signed=True)[:3]
+                                       for s in np.round(x * (2 ** 23 - 1)).astype(int)))
+    elif kind == "chunks_before_data":
+        path.write_bytes(_riff(_fmt(), _INFO, _chunk(b"bext", bytes(602)), _CUE, _chunk(b"junk", b"abc"),
+                               _chunk(b"data", _PCM16)))
+    elif kind == "chunks_after_data":
+        path.write_bytes(_riff(_fmt(), _chunk(b"data", _PCM16), _INFO, _chunk(b"junk", b"abc"), _CUE))
+    elif kind == "streamed":                                      # a writer that could not seek back
+        path.write_bytes(_riff(_fmt(), _chunk(b"data", _PCM16, size=0xFFFFFFFF)))
+    else:
+        raise AssertionError(kind)
+
+
+KINDS = ["u8", "stdlib_u8", "s24", "stdlib_s24", "s32", "float", "double", "extensible_s24", "extensible_float",
+         "alaw", "ulaw", "stereo", "six_channels", "rate_44100", "rate_96000", "rate_11025", "flac", "rf64",
+         "chunks_before_data", "chunks_after_data", "streamed"]
+_TOLERANCE = {"u8": 0.01, "stdlib_u8": 0.01, "alaw": 0.02, "ulaw": 0.02}          # 8-bit codes' step
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_common_encoding_reads_as_its_16_bit_mono_twin(tmp_path, kind):
+    """Unsigned 8-bit centred, 24-bit as 24-bit, channels mixed (not interleaved into twice the
+    length), other rates resampled, chunks around the data skipped: the same samples as the 16-bit file."""
+    sf.write(tmp_path / "twin.wav", _tone(), RATE, subtype="PCM_16")
+    twin = read_audio(tmp_path / "twin.wav", RATE)[0]
+    _write(tmp_path / "x.WAV", kind)                              # an upper-case extension as well
+    got, rate, notes = read_audio(tmp_path / "x.WAV", RATE)
+    assert rate == RATE and got.shape == twin.shape
+    inner = slice(100, -100)                                      # resampling's filter edges aside
+    assert np.abs(got[inner] - twin[inner]).max() < _TOLERANCE.get(kind, 1e-3)
+    assert abs(float(got.mean())) < 5e-3                          # centred (libsndfile writes u8 floored)
+    assert all(n.conversion for n in notes)                       # channels / rate only, never "truncated"
+
+
+def test_a_header_rate_beyond_any_recorder_is_refused_not_a_zero_division(tmp_path):
+    """A damaged header's rate (2,000,000,000 Hz) raised ZeroDivisionError in the resampler."""
+    (tmp_path / "odd_rate.wav").write_bytes(_riff(_fmt(rate=2_000_000_000), _chunk(b"data", _PCM16)))
+    with pytest.raises(LstmkitError, match=r"odd_rate.wav says its sample rate is 2,000,000,000 Hz, above the "
+                                           r"768,000 Hz"):
+        read_audio(tmp_path / "odd_rate.wav", RATE)
+    sf.write(tmp_path / "dxd.wav", _tone(705_600, 0.05), 705_600, subtype="PCM_24")      # the highest rates in use
+    assert read_audio(tmp_path / "dxd.wav", RATE)[0].size == 400
+
+
+@pytest.mark.parametrize("name, content", [("fake.mp3", b"hello, this is not an mp3 file\n" * 40),
+                                           ("zeros.mp3", bytes(2000)), ("text.flac", b"hello\n" * 100),
+                                           ("text.ogg", b"hello\n" * 100)])
+def test_a_file_named_as_audio_that_is_not_is_one_clear_error_and_nothing_else(tmp_path, capfd, name, content):
+    """An .mp3 holding other bytes printed libmpg123's three 'Note: Illegal Audio-MPEG-Header ...'
+    lines before the error, which said the file 'does not exist or is not a regular file'; a .flac
+    holding text was 'not a WAV file'."""
+    (tmp_path / name).write_bytes(content)
+    with pytest.raises(LstmkitError) as err:
+        read_audio(tmp_path / name, RATE)
+    assert str(err.value).startswith(f"{tmp_path / name} is unreadable or corrupt (format not recognised)")
+    assert "does not exist" not in str(err.value) and "Error opening" not in str(err.value)
+    out, said = capfd.readouterr()
+    assert out == "" and said == ""
+
+
+def test_a_damaged_mp3_is_read_with_one_warning_instead_of_its_decoders_lines(tmp_path, capfd):
+    """A damaged MP3 (a stretch of zeros in it) printed libmpg123's 'Warning: ...', '[...layer3.c...]
+    error: dequantization failed!' and 'Note: ...' lines, 8 of them, between transcribe's results."""
+    sf.write(tmp_path / "ok.mp3", _tone(16000, 1.0), 16000, format="MP3")
+    whole = (tmp_path / "ok.mp3").read_bytes()
+    (tmp_path / "holed.mp3").write_bytes(whole[:len(whole) // 2] + bytes(500) + whole[len(whole) // 2 + 500:])
+    wave, _, notes = read_audio(tmp_path / "holed.mp3", RATE)
+    assert wave.size > 0.5 * RATE
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        report_notes(notes)
+    assert [str(w.message) for w in said] == ["holed.mp3: the MP3 decoder skipped damaged frames (read as far as it "
+                                              "decodes, gaps left out): download or export the file again",
+                                              "holed.mp3: resampled from 16000 Hz to 8000 Hz"]
+    assert capfd.readouterr() == ("", "")
+    assert [n.what for n in read_audio(tmp_path / "ok.mp3", RATE)[2]] == ["resampled from 16000 Hz to 8000 Hz"]
+
+
+def test_a_wav_cut_right_after_its_header_is_named_truncated_not_empty(tmp_path):
+    """A copy cut off after its 44-byte header (no sample left) was 'holds no audio samples: remove
+    it or re-record it'; its header says how much audio it should hold."""
+    (tmp_path / "cut.wav").write_bytes(_riff(_fmt(), _chunk(b"data", b"", size=len(_PCM16))))
+    with pytest.raises(LstmkitError, match=r"cut.wav is truncated: its header promises 0.25 s of audio, the file "
+                                           r"holds none .* copy or download it again"):
+        read_audio(tmp_path / "cut.wav", RATE)
+    half_a_sample = b"data" + struct.pack("<I", len(_PCM16)) + b"\1"
+    (tmp_path / "cut1.wav").write_bytes(_riff(_fmt(), half_a_sample))
+    with pytest.raises(LstmkitError, match=r"cut1.wav is truncated: its header promises 0.25 s"):
+        read_audio(tmp_path / "cut1.wav", RATE)
+    (tmp_path / "empty.wav").write_bytes(_riff(_fmt(), _chunk(b"data", b"")))       # complete, and empty
+    with pytest.raises(LstmkitError, match=r"empty.wav holds no audio samples"):
+        read_audio(tmp_path / "empty.wav", RATE)
+
+
+@pytest.mark.parametrize("kind", ["silent", "dc"])
+def test_silence_and_a_dc_offset_read_as_they_are(tmp_path, kind):
+    """Nothing to normalise away here: the reader keeps silence silent and a DC offset where it is
+    (features normalise per utterance or with the training statistics later)."""
+    level = 0.0 if kind == "silent" else 0.5
+    sf.write(tmp_path / "x.wav", np.full(2000, level), RATE, subtype="PCM_16")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = read_audio(tmp_path / "x.wav", RATE)[0]
+    assert np.allclose(got, level, atol=1e-4)
+
+
+def test_a_flac_cut_short_is_named_damaged_with_the_fix_to_copy_it_again(tmp_path):
+    """A FLAC copy cut off opens, then fails ('flac decoder lost sync'): it was 'unreadable or corrupt
+    ... pass WAV, FLAC, OGG/Opus or MP3 files', which it is."""
+    sf.write(tmp_path / "whole.flac", _tone(RATE, 2.0), RATE)
+    whole = (tmp_path / "whole.flac").read_bytes()
+    (tmp_path / "cut.flac").write_bytes(whole[:len(whole) // 2])
+    with pytest.raises(LstmkitError, match=r"cut.flac is damaged or cut short \(.*\) — copy or download it again"):
+        read_audio(tmp_path / "cut.flac", RATE)
