@@ -6,7 +6,9 @@
 
 An ``.xlsx`` workbook is made in memory (pandas names the format by the file's suffix, and an
 atomic write's temporary file has none); a cell holding a control character a workbook cannot
-hold is one error naming its row and column.
+hold is one error naming its row and column. A workbook's cells hold no time zone: times with one
+(forecasts of data in a zone) are written as their local clock shows them; JSON writes them as ISO
+text with their offset.
 """
 from __future__ import annotations
 
@@ -25,10 +27,23 @@ TABLE_WRITERS = {
     ".csv": lambda df, f: df.to_csv(f, index=False), "": lambda df, f: df.to_csv(f, index=False),
     ".txt": lambda df, f: df.to_csv(f, index=False), ".tsv": lambda df, f: df.to_csv(f, sep="\t", index=False),
     ".parquet": lambda df, f: df.to_parquet(f, index=False), ".pq": lambda df, f: df.to_parquet(f, index=False),
-    ".json": lambda df, f: df.to_json(f, orient="records", date_format="iso", indent=1),
-    ".jsonl": lambda df, f: df.to_json(f, orient="records", date_format="iso", lines=True),
+    ".json": lambda df, f: _zoned_as_text(df).to_json(f, orient="records", date_format="iso", indent=1),
+    ".jsonl": lambda df, f: _zoned_as_text(df).to_json(f, orient="records", date_format="iso", lines=True),
     ".xlsx": lambda df, f: Path(f).write_bytes(_xlsx_bytes(df)),
 }
+
+
+def _zoned(df) -> list:
+    """The columns of ``df`` holding times with a zone."""
+    return [name for name in df.columns if getattr(getattr(df[name], "dt", None), "tz", None) is not None]
+
+
+def _zoned_as_text(df):
+    """``df`` with its zoned times as ISO text with their offset (``2024-03-01T00:00:00+01:00``):
+    pandas' JSON would write them in UTC (``2024-02-29T23:00:00.000Z``), off the data's clock."""
+    zoned = _zoned(df)
+    return df.assign(**{name: df[name].map(lambda t: t.isoformat(), na_action="ignore") for name in zoned}) \
+        if zoned else df
 
 
 def _xlsx_bytes(df) -> bytes:
@@ -36,6 +51,9 @@ def _xlsx_bytes(df) -> bytes:
     and the temporary file of an atomic write has none)."""
     from openpyxl.utils.exceptions import IllegalCharacterError
     buf = io.BytesIO()
+    zoned = _zoned(df)
+    if zoned:                                    # openpyxl refuses them; the local clock is what the zone shows
+        df = df.assign(**{name: df[name].dt.tz_localize(None) for name in zoned})
     try:
         df.to_excel(buf, index=False, engine="openpyxl")
     except IllegalCharacterError:

@@ -114,6 +114,28 @@ def test_train_predict_evaluate_round_trip(tmp_path, capsys, csv):
     assert code == 2 and "not an lstmkit run folder" in err
 
 
+def test_predict_writes_times_with_the_training_files_offset(tmp_path, capsys):
+    """Daily dates written with +01:00: the forecast's dates keep the offset in every table type
+    (a workbook, which holds no zone, the local clock), never 23:00 of the evening before."""
+    days = pd.date_range("2024-01-01", periods=60, freq="D", tz="+01:00")
+    pd.DataFrame({"time": [t.isoformat(sep=" ") for t in days], "y": np.sin(np.arange(60) / 3.0)}).to_csv(
+        tmp_path / "d.csv", index=False)
+    code, out, err = run_cli(["forecast", "train", "--data", tmp_path / "d.csv", "--target", "y", "--time", "time",
+                              "--horizon", "3", "--out", tmp_path / "runs", *FAST_FLAGS[2:], "--lookback", "8"], capsys)
+    assert code == 0, err
+    run = out.strip().splitlines()[-1].split("run folder: ")[1]
+    future = pd.date_range(days[-1], periods=4, freq="D")[1:]
+    code, out, err = run_cli(["forecast", "predict", "--run", run, "--data", tmp_path / "d.csv"], capsys)
+    assert code == 0 and out.splitlines()[1].startswith("2024-03-01 00:00:00+01:00,1,"), err
+    for name, read in {"f.parquet": pd.read_parquet, "f.json": pd.read_json}.items():
+        code, out, err = run_cli(["forecast", "predict", "--run", run, "--data", tmp_path / "d.csv",
+                                  "--out", tmp_path / name], capsys)
+        assert code == 0 and pd.DatetimeIndex(pd.to_datetime(read(tmp_path / name)["time"])).equals(future), name
+    code, out, err = run_cli(["forecast", "predict", "--run", run, "--data", tmp_path / "d.csv",
+                              "--out", tmp_path / "f.xlsx"], capsys)
+    assert code == 0 and pd.read_excel(tmp_path / "f.xlsx")["time"].tolist() == future.tz_localize(None).tolist()
+
+
 def test_settings_left_unset_are_chosen_from_the_data_printed_and_recorded(tmp_path, capsys, csv):
     code, out, err = run_cli(["forecast", "train", "--data", csv, "--target", "y", "--time", "time", "--horizon", "3",
                               "--deseason", "0", "--no-log", "--ensemble", "1", "--out", tmp_path / "runs",

@@ -211,3 +211,57 @@ def test_an_integer_names_an_integer_column_as_its_text_does():
     Forecaster(horizon=2, **FAST).check(panel, target=1, time=0, id=3)
     with pytest.raises(LstmkitError, match="`target` must be a list, got True"):
         Forecaster(target=True)                                           # a bool names no column
+
+
+TINY = dict(lookback=8, horizon=3, hidden_size=4, num_layers=1, max_epochs=1, ensemble=1,
+            progress="off", tensorboard=False, device="cpu")
+
+
+def _zoned(freq: str, zone: str, last: str, n: int = 60) -> pd.DataFrame:
+    times = pd.date_range(end=last, periods=n, freq=freq, tz=zone)
+    return pd.DataFrame({"date": times, "y": np.sin(np.arange(n) / 3.0)})
+
+
+def _next(df: pd.DataFrame, freq: str, h: int = 3) -> pd.DatetimeIndex:
+    """The ``h`` steps after the frame's last time, as pandas continues them in the frame's zone."""
+    return pd.date_range(df["date"].iloc[-1], periods=h + 1, freq=freq)[1:]
+
+
+def test_forecast_times_keep_a_tz_aware_columns_zone_across_save_and_load(tmp_path):
+    """Daily data at Berlin midnight: the steps continue the local calendar over the spring change
+    (31 March 2024), never naive UTC dates of the evening before; a saved run gives the same."""
+    df = _zoned("D", "Europe/Berlin", "2024-03-30")
+    est = Forecaster(**TINY).fit(df, target="y", time="date", out=tmp_path)
+    got = est.predict(df)["date"]
+    assert str(got.dt.tz) == "Europe/Berlin" and pd.DatetimeIndex(got).equals(_next(df, "D"))
+    assert got.dt.hour.tolist() == [0, 0, 0] and got.iloc[1] - got.iloc[0] == pd.Timedelta("23h")
+    meta = json.loads((est.run_dir_ / "lstmkit.json").read_text())
+    assert meta["data"]["time_zone"] == "Europe/Berlin" and meta["data"]["time_clock"] == "local"
+    loaded = Forecaster.load(est.run_dir_)
+    assert loaded.predict(df)["date"].equals(got)
+    df.to_parquet(tmp_path / "d.parquet")                                 # a Parquet file's tz-aware timestamps
+    assert loaded.predict(str(tmp_path / "d.parquet"))["date"].equals(got)
+    cut = {r["fold"]: r["cutoff"] for r in loaded.backtest(df, folds=2, step=5)["folds"]}    # in the zone too
+    assert cut == {1: str(df["date"].iloc[-8]), 2: str(df["date"].iloc[-3])} and cut[2].endswith("00:00:00+01:00")
+
+
+def test_forecast_times_keep_a_tz_aware_indexs_zone_in_absolute_hours():
+    """Hourly data indexed by Berlin times across the autumn change: the clock shows 02:00 twice."""
+    df = _zoned("h", "Europe/Berlin", "2024-10-27 01:00")
+    frame = df.set_index("date")
+    got = Forecaster(**TINY).fit(frame, target="y").predict(frame)
+    stamps = pd.DatetimeIndex(got.iloc[:, 0])
+    assert stamps.equals(_next(df, "h")) and stamps.strftime("%H:%M%z").tolist() == ["02:00+0200", "02:00+0100",
+                                                                                      "03:00+0100"]
+
+
+def test_a_run_saved_without_a_zone_gives_its_naive_times_as_before(tmp_path):
+    df = _zoned("D", "Europe/Berlin", "2024-03-30")
+    est = Forecaster(**TINY).fit(df, target="y", time="date", out=tmp_path)
+    path = est.run_dir_ / "lstmkit.json"
+    meta = json.loads(path.read_text())
+    for key in ("time_zone", "time_clock"):                        # as lstmkit wrote runs before it recorded them
+        del meta["data"][key]
+    path.write_text(json.dumps(meta))
+    got = Forecaster.load(est.run_dir_).predict(df)["date"]
+    assert got.dt.tz is None and pd.DatetimeIndex(got).equals(_next(df, "D").tz_localize(None))

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from lstmkit.errors import LstmkitError
-from lstmkit.tasks.forecast.times import date_columns, infer_freq, parse_time, time_values
+from lstmkit.tasks.forecast.times import date_columns, in_zone, infer_freq, parse_time, time_values
 
 DAILY = pd.date_range("2020-01-01", periods=150, freq="D")
 MONTHLY = pd.date_range("2020-01-01", periods=24, freq="MS")
@@ -94,6 +94,30 @@ def test_dates_at_one_clock_time_read_as_local_dates(freq, n, zone):
     utc = parse_time(pd.Series(moved), "date")                       # not every row at one clock time: UTC
     assert utc.attrs["utc_from"] and not utc.attrs.get("local_from")
     assert utc.iloc[0] == local[0].tz_convert("UTC").tz_localize(None)
+
+
+@pytest.mark.parametrize("freq, zone, clock", [("D", "Europe/Berlin", "local"), ("h", "Europe/Berlin", "utc"),
+                                               ("D", "+01:00", "local"), ("h", "-05:30", "utc")])
+def test_the_zone_is_recorded_and_forecast_times_continue_in_it(freq, zone, clock):
+    """Text with one offset and a tz-aware column record their zone; future steps read back in it
+    are pandas' own: dates continue the local calendar (25-hour days at the October change),
+    hours continue absolute time (the clock shows 02:00 twice)."""
+    start = "2020-10-20" if freq == "D" else "2020-10-24 12:00"              # DST ends 25 October in Berlin
+    known = pd.date_range(start, periods=30, freq=freq, tz=zone)
+    history, future = known[:20], known[20:]
+    for col in (pd.Series([t.isoformat() for t in history]), pd.Series(history)):
+        if not isinstance(col.iloc[0], str) or "/" not in zone:             # text names no named zone
+            values, info = time_values(col, "date")
+            assert info["time_clock"] == clock and pd.Timestamp("2020-01-01", tz=info["time_zone"]).utcoffset() \
+                == pd.Timestamp("2020-01-01", tz=zone).utcoffset()
+            steps = pd.date_range(values[-1], periods=11, freq=freq)[1:].to_numpy()     # naive, as the panel holds them
+            assert in_zone(steps, info, info["time_zone"]).equals(future)
+            assert (in_zone(steps, info, None) == steps).all()              # a run saved without a zone: as before
+    if "/" in zone:                                             # text whose offsets change names no zone
+        values, info = time_values(pd.Series([t.isoformat() for t in known]), "date")
+        assert "time_zone" not in info
+        assert info["time_note"].endswith("forecast times are " + ("UTC" if clock == "utc" else "local"))
+        assert (in_zone(values, info, "Europe/Berlin") == values).all()
 
 
 def test_bad_time_columns_name_the_problem():

@@ -21,11 +21,15 @@ reads as the training data did. Per-element parsing
 day/month order.
 
 Times with UTC offsets (``2020-03-29 03:00:00+02:00``, also offsets that change with daylight
-saving) are instants: they are converted to UTC and carried as naive UTC times; the note says so
-(the data summary in ``lstmkit.json``), and forecasts' time stamps are UTC too.
+saving) are instants: they are converted to UTC and carried as naive UTC times (dates at one local
+clock time as local dates); the note says so (the data summary in ``lstmkit.json``). Forecasts'
+time stamps are given in the data's zone (:func:`in_zone`): a tz-aware column's (``Europe/Berlin``),
+or the one offset every cell writes (``+01:00``); the data summary records it (``time_zone``), so a
+saved run gives the same. Offsets that change with daylight saving name no zone: forecasts in UTC.
 """
 from __future__ import annotations
 
+import datetime
 import re
 import warnings
 
@@ -40,7 +44,7 @@ from lstmkit.tasks.forecast.integer_times import UNIT_NAMES, integer_dates
 
 __all__ = ["parse_time", "time_values", "integer_dates", "regularity", "infer_freq", "date_columns",
            "missing_steps", "daylight_saving_fold", "calendar_labels", "check_same_step", "check_one_step",
-           "daylight_saving_gap", "warn_missing_steps"]
+           "daylight_saving_gap", "warn_missing_steps", "in_zone"]
 
 # day and month as the first two numbers of a date (31/01/2020, 1.2.20, 01-02-2020 12:00)
 _DMY = r"(\d{1,2})[./-](\d{1,2})[./-]\d{2,4}(?!\d)"
@@ -74,7 +78,9 @@ def parse_time(col: pd.Series, name: str, dates: str | None = None) -> pd.Series
         col = _arrow_dates_as_datetimes(col)
         if col.dt.tz is None:                # a date beyond nanoseconds (a Parquet file's) is named by time_values
             return _naive(col, [], fits=False)
-        return _local_dates(_naive(col, [str(col.dt.tz)], fits=False), col.dt.tz_localize(None), [str(col.dt.tz)])
+        out = _local_dates(_naive(col, [str(col.dt.tz)], fits=False), col.dt.tz_localize(None), [str(col.dt.tz)])
+        out.attrs["zone"] = _zone_name(col.dt.tz)
+        return out
     text = col.astype(str).str.strip().reset_index(drop=True)
     if len(text) and re.fullmatch(_CLOCK, text.iloc[0]) and text.str.fullmatch(_CLOCK).all():
         raise LstmkitError(f"time column {name!r} holds times of day without dates (e.g. {text.iloc[0]!r}): "
@@ -104,8 +110,38 @@ def parse_time(col: pd.Series, name: str, dates: str | None = None) -> pd.Series
     out.index = col.index
     out.attrs.update(utc_from=sorted(set(offsets.dropna())) if utc else [], dates=order)
     if utc:
-        out = _local_dates(out, out + _offset_deltas(offsets), out.attrs["utc_from"], order)
+        deltas = _offset_deltas(offsets)
+        out = _local_dates(out, out + deltas, out.attrs["utc_from"], order)
+        if deltas.nunique() == 1:            # one offset: the zone forecasts are given in (several: none to name)
+            out.attrs["zone"] = _zone_name(datetime.timezone(deltas.iloc[0].to_pytimedelta()))
     return out
+
+
+def _zone_name(tz) -> str | None:
+    """``tz`` as a name pandas reads back (``Europe/Berlin``, ``UTC+01:00``, ``UTC``), for the run to
+    remember; None for a zone that has no such name."""
+    name = str(tz)
+    try:
+        pd.DatetimeIndex([0]).tz_localize(name)
+    except (ValueError, TypeError, KeyError):
+        return None
+    return name
+
+
+def in_zone(times: np.ndarray, info: dict, zone: str | None):
+    """Forecast times ``times`` (naive, as the panel read with ``info`` holds them) in ``zone``, the
+    training data's: UTC times converted (absolute time: hourly steps stay an hour apart across
+    daylight saving), local dates localized (a day is a calendar day, 23 or 25 hours at a change;
+    a skipped midnight moves forward). ``times`` as they are when the run or the data has no zone."""
+    clock, given = info.get("time_clock"), info.get("time_zone")
+    if zone is None or given is None or not np.issubdtype(np.asarray(times).dtype, np.datetime64):
+        return times
+    index = pd.DatetimeIndex(times)
+    if clock == "local":
+        index = index.tz_localize(given, nonexistent="shift_forward", ambiguous=np.zeros(len(index), bool))
+    else:
+        index = index.tz_localize("UTC")
+    return index.tz_convert(zone)
 
 
 def _arrow_dates_as_datetimes(col: pd.Series) -> pd.Series:
@@ -172,7 +208,7 @@ def time_values(col: pd.Series, name: str, dates: str | None = None) -> tuple[np
     if pd.api.types.is_integer_dtype(col) and not col.hasnans and integer_dates(col) is None:
         return col.to_numpy(dtype=np.int64), {}
     times = parse_time(col, name, dates)
-    utc_from, info = times.attrs.get("utc_from") or [], {}
+    utc_from, info, zone = times.attrs.get("utc_from") or [], {}, times.attrs.get("zone")
     if times.attrs.get("unix"):
         info["time_note"] = (f"time column {name!r} read as Unix times ({UNIT_NAMES[times.attrs['unix']]} "
                              f"since 1970); forecast times are UTC")
@@ -181,12 +217,17 @@ def time_values(col: pd.Series, name: str, dates: str | None = None) -> tuple[np
     if times.attrs.get("local_from"):
         zones = times.attrs["local_from"]
         info["time_note"] = (f"time column {name!r} read as local dates (every row shows the same local clock time; "
-                             f"its offsets: {', '.join(zones[:5])}); forecast times are local")
+                             f"its offsets: {', '.join(zones[:5])}); forecast times are "
+                             f"{'in ' + zone if zone else 'local'}")
     if utc_from:
         info["time_note"] = (f"time column {name!r} read as UTC (its offsets: {', '.join(utc_from[:5])}"
-                             f"{', …' if len(utc_from) > 5 else ''}); forecast times are UTC")
+                             f"{', …' if len(utc_from) > 5 else ''}); forecast times are "
+                             f"{'in ' + zone if zone else 'UTC'}")
     if times.attrs.get("dates"):
         info["dates"] = times.attrs["dates"]
+    if zone:                              # forecasts are given in it (in_zone); the run remembers it
+        info["time_zone"] = zone
+        info["time_clock"] = "local" if times.attrs.get("local_from") else "utc"
     return _in_ns(times, col, name), info
 
 
