@@ -264,3 +264,18 @@ def test_the_out_folder_given_for_a_run_names_the_runs_inside(tmp_path):
         read_meta(tmp_path)
     with pytest.raises(LstmkitError, match=r"no lstmkit.json\) — pass the folder printed by"):
         read_meta(tmp_path / "notes")
+
+
+def test_a_vocabulary_from_another_run_is_refused(tmp_path):
+    """Two runs' vocab.json of the same size swapped: every token was read as another word, the
+    predictions silently wrong; its SHA-256 is recorded beside the weights' and checked."""
+    run = tmp_path / "run"
+    run.mkdir()
+    save_tensors(run / "model.safetensors", {"w": torch.arange(6.0).view(2, 3)})
+    (run / "vocab.json").write_text(json.dumps({"itos": ["<pad>", "<unk>", "good", "bad"]}))
+    write_json(run / "lstmkit.json", {"format_version": FORMAT_VERSION, "task": "classify", "status": "finished"})
+    assert set(json.loads((run / "lstmkit.json").read_text())["weights_sha256"]) == {"model.safetensors", "vocab.json"}
+    read_run(run, "classify")
+    (run / "vocab.json").write_text(json.dumps({"itos": ["<pad>", "<unk>", "bad", "good"]}))
+    with pytest.raises(LstmkitError, match=r"vocab.json does not match the SHA-256 recorded in lstmkit.json.*another run"):
+        read_run(run, "classify")

@@ -13,8 +13,10 @@
 
 Every file is written to a temporary name and renamed, so a crash never leaves half a file.
 JSON files are standard JSON (a non-finite number is written as null). Whenever ``lstmkit.json``
-is written, it records the SHA-256 of the weight file beside it (``weights_sha256``), and
-:func:`read_run` checks it: weights changed or damaged after training are refused, not used.
+is written, it records the SHA-256 of the weight file and of the vocabulary beside it
+(``weights_sha256``), and :func:`read_run` checks them: a file changed, damaged or copied from
+another run after training is refused, not used (another run's ``vocab.json`` of the same size
+read every token as another word, and its predictions were silently wrong).
 Run folders written before the hash existed load without the check. ``lstmkit.json`` also names
 the run (``run_id``): saving a model into a folder tells its own run from another one by it
 (:mod:`lstmkit.run_reuse`).
@@ -47,7 +49,8 @@ FORMAT_VERSION = 1
 META_FILE = "lstmkit.json"
 WEIGHTS_FILE = "model.safetensors"
 HASHES_KEY = "weights_sha256"
-HASHED_FILES = (WEIGHTS_FILE,)        # recorded in lstmkit.json whenever it is written
+VOCAB_FILE = "vocab.json"             # the text tasks' vocabularies (classify, lm, translate)
+HASHED_FILES = (WEIGHTS_FILE, VOCAB_FILE)     # recorded in lstmkit.json whenever it is written
 # the files training, export and inspect keep in a run folder, and its sub-folders: a command's
 # --out never replaces them
 RUN_FILES = frozenset({META_FILE, WEIGHTS_FILE, "history.csv", "metrics.json", "metrics_per_series.csv", "doctor.json",
@@ -133,8 +136,10 @@ def verify_weights(run: str | Path, meta: dict[str, Any], name: str = WEIGHTS_FI
         return
     got = hashlib.sha256(data).hexdigest() if data is not None else file_sha256(path)
     if got != want:
-        raise LstmkitError(f"{path} does not match the SHA-256 recorded in {META_FILE}: the file was changed "
-                           "or damaged after training", "retrain the model or restore the file from a backup")
+        raise LstmkitError(f"{path} does not match the SHA-256 recorded in {META_FILE}: the file was changed, "
+                           "damaged or copied from another run after training",
+                           "restore the run's own file from a backup (or copy the whole run folder again); "
+                           "else retrain the model")
 
 
 def _check_finite(tensors: dict[str, torch.Tensor], path: Path) -> None:
@@ -326,6 +331,8 @@ def read_run(run: str | Path, task: str | None = None) -> tuple[dict[str, Any], 
     path = Path(run) / WEIGHTS_FILE
     data = read_weight_bytes(path)                # read once: the bytes hashed are the bytes loaded
     verify_weights(run, meta, data=data)
+    for name in HASHED_FILES[1:]:                 # the state files the task reads beside them (a vocabulary)
+        verify_weights(run, meta, name)
     weights = load_tensors(path, data)
     _check_finite(weights, path)
     return meta, weights

@@ -193,3 +193,34 @@ def test_a_damaged_doctor_report(report, needle, trained, tmp_path, capsys):
     assert "findings" in json.loads((run / "doctor.json").read_text())          # the undamaged report
     (run / "doctor.json").write_text(json.dumps(report))
     check(["doctor", run], 2, needle, tmp_path, capsys)
+
+
+@pytest.fixture(scope="module")
+def two_classifiers(tmp_path_factory):
+    """Two tiny text classifiers whose vocabularies have the same size, not the same words: a file of
+    one in the other's folder loaded, and answered wrongly."""
+    from catalogue_helpers import train_once
+    d = tmp_path_factory.mktemp("two_classifiers")
+    rows = [("good film", "pos"), ("bad film", "neg"), ("great plot", "pos"), ("awful acting", "neg")] * 10
+    (d / "reviews.csv").write_text("text,label\n" + "".join(f"{t},{l}\n" for t, l in rows))
+    other = [("nice show", "pos"), ("poor show", "neg"), ("fine score", "pos"), ("dull singing", "neg")] * 10
+    (d / "other.csv").write_text("text,label\n" + "".join(f"{t},{l}\n" for t, l in other))
+    runs = [train_once(["classify", "train", "--data", f"{{d}}/{name}", "--embed-dim", "4", "--hidden-size", "4",
+                        "--min-freq", "1", "--epochs", "1", "--progress", "off", "--no-tensorboard", "--no-doctor",
+                        "--device", "cpu", "--out", "{out}"], d, d / name.split(".")[0])
+            for name in ("reviews.csv", "other.csv")]
+    vocabs = [json.loads((run / "vocab.json").read_text())["itos"] for run in runs]
+    assert len(vocabs[0]) == len(vocabs[1]) and vocabs[0] != vocabs[1]
+    return d, runs
+
+
+@pytest.mark.parametrize("name", ["vocab.json", "lstmkit.json", "model.safetensors"])
+def test_a_file_copied_from_another_run(name, two_classifiers, tmp_path, capsys):
+    """Another run's vocab.json (same size, other order) was read without a word: every token meant
+    another word and the labels came out wrong; each file copied from the other run is now refused."""
+    d, (mine, theirs) = two_classifiers
+    run = tmp_path / "run"
+    shutil.copytree(mine, run, ignore=shutil.ignore_patterns("tb", "plots", "checkpoints"))
+    shutil.copy(theirs / name, run / name)
+    check(["classify", "predict", "--run", run, "--data", d / "reviews.csv"], 2,
+          "does not match the SHA-256 recorded in lstmkit.json", tmp_path, capsys)
