@@ -279,3 +279,13 @@ def test_a_vocabulary_from_another_run_is_refused(tmp_path):
     (run / "vocab.json").write_text(json.dumps({"itos": ["<pad>", "<unk>", "bad", "good"]}))
     with pytest.raises(LstmkitError, match=r"vocab.json does not match the SHA-256 recorded in lstmkit.json.*another run"):
         read_run(run, "classify")
+
+
+def test_a_name_longer_than_the_file_system_takes_is_one_clear_error(tmp_path):
+    """The OSError (File name too long) of writing it was a traceback from every command's --out."""
+    with pytest.raises(LstmkitError, match="the name 'ééé.*' is 260 bytes long; .* at most 255 bytes") as e:
+        atomic_write(tmp_path / ("é" * 130) / "x.csv", lambda tmp: Path(tmp).write_text("x"))
+    assert e.value.hint == "pass a shorter name"
+    with pytest.raises(LstmkitError, match="--out: the name .* 258 bytes long"):
+        new_run_dir(tmp_path / ("x" * 258), "forecast")
+    assert list(tmp_path.iterdir()) == []

@@ -224,3 +224,26 @@ def test_a_file_copied_from_another_run(name, two_classifiers, tmp_path, capsys)
     shutil.copy(theirs / name, run / name)
     check(["classify", "predict", "--run", run, "--data", d / "reviews.csv"], 2,
           "does not match the SHA-256 recorded in lstmkit.json", tmp_path, capsys)
+
+
+LONG = "é" * 130                     # 260 bytes: one name longer than a file system takes (NAME_MAX 255)
+
+
+@pytest.mark.parametrize("argv", [
+    ["forecast", "predict", "--run", "{run}", "--data", "{d}/sine.csv", "--out", f"{{tmp}}/{LONG}.csv"],
+    ["forecast", "predict", "--run", "{run}", "--data", "{d}/sine.csv", "--out", f"{{tmp}}/{LONG}/next.csv"],
+    ["forecast", "backtest", "--run", "{run}", "--data", "{d}/sine.csv", "--out", f"{{tmp}}/{LONG}"],
+    ["export", "onnx", "--run", "{run}", "--out", f"{{tmp}}/{LONG}.onnx"],
+    ["export", "int8", "--run", "{run}", "--out", f"{{tmp}}/{LONG}"],
+    ["forecast", "train", "--data", "{d}/sine.csv", "--target", "y", "--lookback", "12", "--hidden-size", "4", "--epochs", "1",
+     "--ensemble", "1", "--progress", "off", "--no-tensorboard", "--device", "cpu", "--out", f"{{tmp}}/{LONG}"],
+], ids=["predict", "predict-folder", "backtest", "onnx", "int8", "train"])
+def test_an_out_whose_name_is_too_long(argv, trained, tmp_path, capsys):
+    """An --out name of more than 255 bytes was an OSError traceback (predict, backtest, export) or,
+    from train, exit 1 'pass a writable --out folder (or free space)'."""
+    d, good = trained
+    run = tmp_path / "run"
+    shutil.copytree(good, run, ignore=shutil.ignore_patterns("tb", "plots", "checkpoints"))
+    args = [a.format(run=run, d=d, tmp=tmp_path) for a in argv]
+    check(args, 2, "bytes long; a file or folder name may have at most 255 bytes", tmp_path, capsys)
+    assert {p.name for p in tmp_path.iterdir()} == {"run"}

@@ -98,6 +98,7 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
     if "quantization" in meta:
         raise LstmkitError(f"{run} is already an int8 run", "quantize the original float run")
     target = Path(out) if out is not None else run.parent / f"{run.name}-int8"
+    check_out_folder(target)
     if target.exists():
         raise LstmkitError(f"{target} already exists", "pass --out NEW_FOLDER (runs are never overwritten)")
     adapter = adapter_for(run)
