@@ -5,6 +5,7 @@
     _unfinished_meta(run_dir)     ``lstmkit.json`` of a run that may be resumed (finished or being trained: an error)
     _resume_start(...)            the start of ``resume()``: config, training data and the run's data summary
     _resume_source(...)           the training data of a resumed run: the data given, else the file it recorded
+    _resume_file(...)             any file a resumed run reads: the one given, else the one it recorded, still there
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Any
 
 from lstmkit.config import flatten_config
 from lstmkit.errors import LstmkitError
-from lstmkit.files import to_json
+from lstmkit.files import path_exists, to_json
 from lstmkit.run_lock import check_not_training
 from lstmkit.runs import read_meta
 
@@ -67,7 +68,29 @@ class ResumeChecks:
     @staticmethod
     def _resume_source(meta: dict[str, Any], run_dir, data, what: str, again: str):
         """The training data of a resumed run: ``data`` if given, else the file the run recorded."""
-        source = data if data is not None else meta.get("data", {}).get("source")
+        source = ResumeChecks._resume_file(meta, run_dir, "source", data, "--data")
         if source is None:
             raise LstmkitError(f"{run_dir} was trained on {what}", again)
         return source
+
+    @staticmethod
+    def _resume_file(meta: dict[str, Any], run_dir, key: str, given, flag: str):
+        """The file a resumed run reads as ``key`` of its data summary (``source``, ``val_source``,
+        ``files.src_file``): the one ``given`` (training then checks its SHA-256 against the one
+        recorded), else the one recorded, which must still be there: a run moved with its data to
+        another folder or machine was 'file not found: OLD PATH — check the path', and the fix
+        (its new place) was not said. A file given where the run started without one (``--val`` for a
+        run that split its validation part from ``--data``) is an error: it would change the training."""
+        recorded: Any = meta.get("data") or {}
+        for part in key.split("."):
+            recorded = recorded.get(part) if isinstance(recorded, dict) else None
+        if given is not None:
+            if recorded is None and key != "source":          # "source" None: data given in memory, given again
+                raise LstmkitError(f"{flag} does not apply with --resume: {run_dir} started without it",
+                                   f"drop {flag} to resume, or start a new run without --resume")
+            return given
+        if isinstance(recorded, str) and not path_exists(recorded):
+            raise LstmkitError(f"{run_dir} was trained on {recorded}, which is not there any more (moved, renamed "
+                               "or deleted)", f"pass its new place with {flag} (--resume checks it holds the same "
+                               "data), or start a new run without --resume")
+        return recorded
