@@ -112,3 +112,62 @@ def test_data_given_at_its_new_place_resumes(task, d, tmp_path, capsys):
     code, _, err = run_cli([task, "train", "--resume", run, *[a for f, n in MOVED[task] for a in (f, d / n)]], capsys)
     assert code == 0, err
     assert json.loads((run / "lstmkit.json").read_text())["status"] == "finished"
+
+
+@pytest.fixture(scope="module")
+def finetuned(d, tmp_path_factory):
+    """An interrupted `lm train --init-from START` whose START was named relative to the folder it
+    ran in (as typed: the config records it so), and that START's copy."""
+    import os
+    home = tmp_path_factory.mktemp("finetune_home")
+    (start,) = (d / "trained_lm").iterdir()
+    shutil.copytree(start, home / "start")
+    before = os.getcwd()
+    os.chdir(home)
+    try:
+        run = train_once(["lm", "train", "--init-from", "start", "--data", "{d}/corpus.txt", "--epochs", "1",
+                          "--progress", "off", "--no-tensorboard", "--no-doctor", "--device", "cpu", "--out", "{out}"],
+                         d, home / "runs")
+    finally:
+        os.chdir(before)
+    meta = json.loads((run / "lstmkit.json").read_text())
+    assert meta["config"]["init_from"] == "start"
+    meta["status"] = "training"
+    (run / "lstmkit.json").write_text(json.dumps(meta))
+    return home, run
+
+
+def test_a_finetuning_resumes_from_another_folder(finetuned, d, tmp_path, capsys, monkeypatch):
+    """config.init_from 'start' is relative to the folder the training began in: a resume from any
+    other folder was 'run folder not found: start'; the start is found where it was recorded."""
+    from cli_helpers import run_cli
+    home, interrupted = finetuned
+    run = tmp_path / "interrupted"
+    shutil.copytree(interrupted, run)
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_cli(["lm", "train", "--resume", run], capsys)
+    assert code == 0, err
+    meta = json.loads((run / "lstmkit.json").read_text())
+    assert meta["status"] == "finished" and meta["config"]["init_from"] == str((home / "start").resolve())
+
+
+@pytest.mark.parametrize("change, needle", [
+    ("moved", "fine-tunes the language model at {start}, which is not there any more"),
+    ("other", "fine-tunes the language model that was at {start}; {start} holds other weights"),
+])
+def test_a_finetuning_whose_start_run_moved(change, needle, finetuned, d, tmp_path, capsys):
+    home, interrupted = finetuned
+    run = tmp_path / "interrupted"
+    shutil.copytree(interrupted, run)
+    start = home / "start"
+    saved = tmp_path / "saved_start"
+    shutil.move(start, saved)
+    try:
+        if change == "other":                 # another language model in its place
+            shutil.copytree(saved, start)
+            shutil.copy(interrupted / "model.safetensors", start / "model.safetensors")
+        line = check(["lm", "train", "--resume", run], 2, needle.format(start=start.resolve()), tmp_path, capsys, d)
+        assert f"put that run back at {start.resolve()}" in line
+    finally:
+        shutil.rmtree(start, ignore_errors=True)
+        shutil.move(saved, start)

@@ -207,7 +207,7 @@ class Classifier(RunEstimator, ABC):
         """Continue an interrupted run from its last checkpoint (same config, same data files; a file
         given is checked to hold the data the run recorded: the run and its data moved)."""
         meta = cls._unfinished_meta(run_dir)
-        est = cls.class_for(meta, run_dir)._from_config(meta["config"])
+        est = cls.class_for(meta, run_dir)._from_config(cls._resume_init_from(meta, run_dir))
         source = cls._resume_source(meta, run_dir, data, "in-memory data", "pass the data again with --data")
         return est.fit(source, val_data=cls._resume_file(meta, run_dir, "val_source", val_data, "--val"),
                        test_data=cls._resume_file(meta, run_dir, "test_source", test_data, "--test"),
