@@ -5,6 +5,7 @@
     path_exists(path)           ``exists()``, False for a name longer than the file system allows
     file_in_the_way(path)       the file that keeps a folder from being made at ``path``
     check_name_length(path)     an error naming a part of ``path`` longer than the file system allows
+    check_out_path(path, flag)  that, and an error for a '~' the shell did not expand (a folder named '~')
 
 A crash, Ctrl-C or a full disk never leaves half a file: the temporary file is removed and the
 target is either the old file or the new one, with the mode a plain ``open()`` would give it.
@@ -23,7 +24,7 @@ from typing import Any
 from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
 
 __all__ = ["atomic_write", "new_file_mode", "to_json", "json_safe", "path_exists", "file_in_the_way",
-           "check_name_length"]
+           "check_name_length", "check_out_path"]
 
 
 def path_exists(path: str | Path) -> bool:
@@ -65,6 +66,17 @@ def check_name_length(path: str | Path, what: str | None = None) -> None:
     if size >= path_max:
         raise LstmkitError(f"{where}the path is {size} bytes long; the file system takes at most {path_max - 1}",
                            f"pass a shorter path{fix}")
+
+
+def check_out_path(path: str | Path, what: str = "--out") -> None:
+    """:func:`check_name_length`, and one :class:`LstmkitError` for an output path that starts with a
+    ``~`` the shell left as it is (quoted, or after ``=``) where no such folder exists: a folder
+    named ``~`` was made in the working folder and 'wrote … to ~/x.csv' read as the home folder."""
+    check_name_length(path, what)
+    first = Path(path).parts[0] if Path(path).parts else ""
+    if first.startswith("~") and os.path.expanduser(first) != first and not Path(first).is_dir():
+        raise LstmkitError(f"{what} {path} would make a folder named {first!r} here: the shell expands '~' only "
+                           "outside quotes and not after '='", f"pass {os.path.expanduser(str(path))}")
 
 
 def new_file_mode() -> int:

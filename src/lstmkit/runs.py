@@ -32,8 +32,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lstmkit.errors import EnvironmentProblem, LstmkitError, missing_path_fix, os_reason
-from lstmkit.files import (atomic_write, check_name_length, file_in_the_way, json_safe, new_file_mode, path_exists,
-                           to_json)
+from lstmkit.files import (atomic_write, check_name_length, check_out_path, file_in_the_way, json_safe, new_file_mode,
+                           path_exists, to_json)
 from lstmkit.run_lock import check_not_training
 
 if TYPE_CHECKING:
@@ -64,6 +64,7 @@ def new_run_dir(out: str | Path, task: str) -> Path:
     """Create and return ``out/<task>-<timestamp>`` (with a suffix if that name is taken)."""
     out = Path(out)
     stamp = time.strftime("%Y%m%d-%H%M%S")
+    check_out_path(out)
     check_name_length(out / f"{task}-{stamp}-999", "--out")
     for k in range(1000):
         path = out / (f"{task}-{stamp}" + (f"-{k}" if k else ""))
@@ -84,8 +85,8 @@ def new_run_dir(out: str | Path, task: str) -> Path:
 
 def check_out_folder(out: str | Path) -> None:
     """Refuse, before any work, an ``--out`` folder that a file keeps from being made, or whose name
-    is longer than the file system allows."""
-    check_name_length(out, "--out")
+    is longer than the file system allows or starts with a '~' the shell did not expand."""
+    check_out_path(out)
     if file_in_the_way(out) is not None:
         raise _not_a_folder(Path(out))
 
@@ -94,8 +95,8 @@ def check_out_file(out: str | Path) -> None:
     """Refuse, before any work, an ``--out`` file that is one of a run folder's own files
     (:data:`RUN_FILES`, or a file in its :data:`RUN_FOLDERS`): ``predict --out RUN/lstmkit.json``
     wrote the forecast over the run's metadata, and the run was gone), or one whose name is longer
-    than the file system allows."""
-    check_name_length(out, "--out")
+    than the file system allows or starts with a '~' the shell did not expand."""
+    check_out_path(out)
     path = Path(out).resolve()
     run = next((folder for folder, own in ((path.parent, path.name in RUN_FILES),
                                            (path.parent.parent, path.parent.name in RUN_FOLDERS))

@@ -247,3 +247,26 @@ def test_an_out_whose_name_is_too_long(argv, trained, tmp_path, capsys):
     args = [a.format(run=run, d=d, tmp=tmp_path) for a in argv]
     check(args, 2, "bytes long; a file or folder name may have at most 255 bytes", tmp_path, capsys)
     assert {p.name for p in tmp_path.iterdir()} == {"run"}
+
+
+
+@pytest.mark.parametrize("argv", [
+    ["forecast", "predict", "--run", "{run}", "--data", "{d}/sine.csv", "--out", "~/next.csv"],
+    ["forecast", "backtest", "--run", "{run}", "--data", "{d}/sine.csv", "--out", "~/backtest"],
+    ["export", "onnx", "--run", "{run}", "--out", "~/model.onnx"],
+    ["export", "int8", "--run", "{run}", "--out", "~/int8"],
+    ["forecast", "train", "--data", "{d}/sine.csv", "--target", "y", "--lookback", "12", "--hidden-size", "4",
+     "--epochs", "1", "--ensemble", "1", "--progress", "off", "--no-tensorboard", "--device", "cpu", "--out", "~/runs"],
+], ids=["predict", "backtest", "onnx", "int8", "train"])
+def test_an_out_with_a_tilde_the_shell_left(argv, trained, tmp_path, capsys, monkeypatch):
+    """`--out '~/next.csv'` (quoted, or after '=') made a folder named '~' in the working folder and
+    said 'wrote 1 rows to ~/next.csv', read as the home folder."""
+    import os
+    d, good = trained
+    run = tmp_path / "run"
+    shutil.copytree(good, run, ignore=shutil.ignore_patterns("tb", "plots", "checkpoints"))
+    monkeypatch.chdir(tmp_path)
+    line = check([a.format(run=run, d=d) for a in argv], 2, "would make a folder named '~' here: the shell expands '~' "
+                 "only outside quotes", tmp_path, capsys)
+    assert f"pass {os.path.expanduser('~')}/" in line
+    assert {p.name for p in tmp_path.iterdir()} == {"run"}

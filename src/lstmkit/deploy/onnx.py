@@ -36,7 +36,7 @@ from torch import nn
 from lstmkit.deploy.onnx_engine import ONNX_FILE, OnnxRunner, graph_files, require_onnx
 from lstmkit.deploy.registry import adapter_for, weights_fingerprint
 from lstmkit.errors import LstmkitError
-from lstmkit.files import check_name_length
+from lstmkit.files import check_out_path
 from lstmkit.runs import META_FILE, atomic_write, file_in_the_way, read_meta, write_json
 
 __all__ = ["OPSET", "TOLERANCE", "export_onnx", "write_onnx", "write_graph", "extra_inputs", "set_metadata",
@@ -100,7 +100,7 @@ def _refuse_other_run(run: Path, out, several: bool) -> None:
     if out is None:
         return
     out = Path(out)
-    check_name_length(out, "--out")               # is_dir() below raised the OSError, a traceback
+    check_out_path(out)                   # a name too long: is_dir() below raised the OSError, a traceback
     folder = out if several or out.is_dir() else out.parent
     if (folder / META_FILE).is_file() and folder.resolve() != run.resolve():
         raise LstmkitError(f"--out {out} is inside another run's folder ({folder}); its graphs would be "
