@@ -270,3 +270,13 @@ def test_an_out_with_a_tilde_the_shell_left(argv, trained, tmp_path, capsys, mon
                  "only outside quotes", tmp_path, capsys)
     assert f"pass {os.path.expanduser('~')}/" in line
     assert {p.name for p in tmp_path.iterdir()} == {"run"}
+
+
+def test_a_run_folder_that_starts_with_a_dash(trained, tmp_path, capsys, monkeypatch):
+    """`lstmkit doctor -run` (a run folder named '-run') was 'no such option: -r — see ... --help'.
+    After an option that takes a value (`--run -run`, `--data -sine.csv`) such a name already worked."""
+    d, good = trained
+    shutil.copytree(good, tmp_path / "-run", ignore=shutil.ignore_patterns("tb", "plots", "checkpoints"))
+    monkeypatch.chdir(tmp_path)
+    check(["doctor", "-run"], 2, "'-run' is a file or folder here, read as options since it starts with '-': pass it "
+          "as ./-run", tmp_path, capsys)
