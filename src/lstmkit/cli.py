@@ -196,7 +196,9 @@ def _main(argv: list[str] | None) -> None:
         if type(code) is int and code:
             raise KeyboardInterrupt if code == 130 else typer.Exit(code)
     except LstmkitError as e:                 # bad input: exit 2; the environment (EnvironmentProblem): exit 1
-        print(f"error: {e}", file=sys.stderr)
+        # a path of bytes that are not UTF-8 (held as surrogates) escaped, as a terminal's stderr does: a
+        # stream that is strict about it (a pipe's, a test's) raised UnicodeEncodeError, a traceback
+        print(f"error: {e}".encode("utf-8", "backslashreplace").decode("utf-8"), file=sys.stderr)
         sys.exit(e.exit_code)
     except MemoryError:
         print(f"error: out of memory — {_SMALLER}", file=sys.stderr)

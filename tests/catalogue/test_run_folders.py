@@ -280,3 +280,14 @@ def test_a_run_folder_that_starts_with_a_dash(trained, tmp_path, capsys, monkeyp
     monkeypatch.chdir(tmp_path)
     check(["doctor", "-run"], 2, "'-run' is a file or folder here, read as options since it starts with '-': pass it "
           "as ./-run", tmp_path, capsys)
+
+
+def test_export_onnx_of_a_run_whose_name_is_not_utf8(trained, tmp_path, capsys):
+    """Linux names may be any bytes; the exporter takes UTF-8 names only, and said 'the exporter cannot
+    trace it: TypeError' with the fix 'train an encoder that exports (--model lstm)' of an LSTM."""
+    import os
+    _, good = trained
+    run = tmp_path / os.fsdecode(b"run-\xff")
+    shutil.copytree(good, run, ignore=shutil.ignore_patterns("tb", "plots", "checkpoints"))
+    check(["export", "onnx", "--run", run], 2, "has a name that is not UTF-8 text", tmp_path, capsys)
+    assert not (run / "model.onnx").exists()

@@ -63,6 +63,7 @@ def export_onnx(run: str | Path, out: str | Path | None = None, tolerance: float
     if out is not None and not isinstance(out, (str, PathLike)):
         raise LstmkitError(f"out must be a path, got {type(out).__name__}",
                            "pass a file (or folder) path, e.g. out='exports/model.onnx'")
+    _check_utf8(Path(out) if out is not None else run)
     adapter = adapter_for(run)
     graphs = getattr(adapter, "export_graphs", None)
     _refuse_other_run(run, out, several=graphs is not None)
@@ -92,6 +93,17 @@ def export_onnx(run: str | Path, out: str | Path | None = None, tolerance: float
     if out is None:
         write_json(run / REPORT_FILE, report)
     return path
+
+
+def _check_utf8(path: Path) -> None:
+    """The exporter and ONNX Runtime take file names as UTF-8 text; a folder name of other bytes
+    (Linux allows any) failed inside the exporter as 'the exporter cannot trace it: TypeError'."""
+    try:
+        str(path.absolute()).encode("utf-8")
+    except UnicodeEncodeError:
+        raise LstmkitError(f"{path} has a name that is not UTF-8 text (its bytes are shown as \\u escapes); the ONNX "
+                           "exporter and ONNX Runtime take UTF-8 names only", "rename the folder (or pass --out "
+                           "with a UTF-8 name) and export again") from None
 
 
 def _refuse_other_run(run: Path, out, several: bool) -> None:
