@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +87,9 @@ class ResumeChecks:
         for part in key.split("."):
             recorded = recorded.get(part) if isinstance(recorded, dict) else None
         if given is not None:
-            if recorded is None and key != "source":          # "source" None: data given in memory, given again
+            # None recorded: not given, or given in memory ("source" None: in memory), which
+            # check_same_memory compares when training starts
+            if recorded is None and key != "source" and isinstance(given, (str, os.PathLike)):
                 raise LstmkitError(f"{flag} does not apply with --resume: {run_dir} started without it",
                                    f"drop {flag} to resume, or start a new run without --resume")
             return given

@@ -171,3 +171,16 @@ def test_a_finetuning_whose_start_run_moved(change, needle, finetuned, d, tmp_pa
     finally:
         shutil.rmtree(start, ignore_errors=True)
         shutil.move(saved, start)
+
+
+def test_a_run_given_its_validation_lines_in_memory_resumes_with_them(tmp_path):
+    """Its data summary records no val_source (the lines were in memory): given again to resume(),
+    they are compared by fingerprint, not refused as a file the run started without."""
+    from lstmkit.tasks.lm.estimator import LanguageModel
+    lines, val = ["the good film", "a bad film", "the great plot"] * 20, ["the good plot", "a bad film"] * 3
+    lm = LanguageModel(level="word", min_freq=1, embed_dim=4, hidden_size=4, max_epochs=1, progress="off",
+                       tensorboard=False, doctor=False, device="cpu").fit(lines, val, out=tmp_path)
+    meta = json.loads((lm.run_dir_ / "lstmkit.json").read_text())
+    (lm.run_dir_ / "lstmkit.json").write_text(json.dumps({**meta, "status": "training"}))
+    LanguageModel.resume(lm.run_dir_, lines, val)
+    assert json.loads((lm.run_dir_ / "lstmkit.json").read_text())["status"] == "finished"
