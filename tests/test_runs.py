@@ -264,3 +264,28 @@ def test_the_out_folder_given_for_a_run_names_the_runs_inside(tmp_path):
         read_meta(tmp_path)
     with pytest.raises(LstmkitError, match=r"no lstmkit.json\) — pass the folder printed by"):
         read_meta(tmp_path / "notes")
+
+
+def test_a_vocabulary_from_another_run_is_refused(tmp_path):
+    """Two runs' vocab.json of the same size swapped: every token was read as another word, the
+    predictions silently wrong; its SHA-256 is recorded beside the weights' and checked."""
+    run = tmp_path / "run"
+    run.mkdir()
+    save_tensors(run / "model.safetensors", {"w": torch.arange(6.0).view(2, 3)})
+    (run / "vocab.json").write_text(json.dumps({"itos": ["<pad>", "<unk>", "good", "bad"]}))
+    write_json(run / "lstmkit.json", {"format_version": FORMAT_VERSION, "task": "classify", "status": "finished"})
+    assert set(json.loads((run / "lstmkit.json").read_text())["weights_sha256"]) == {"model.safetensors", "vocab.json"}
+    read_run(run, "classify")
+    (run / "vocab.json").write_text(json.dumps({"itos": ["<pad>", "<unk>", "bad", "good"]}))
+    with pytest.raises(LstmkitError, match=r"vocab.json does not match the SHA-256 recorded in lstmkit.json.*another run"):
+        read_run(run, "classify")
+
+
+def test_a_name_longer_than_the_file_system_takes_is_one_clear_error(tmp_path):
+    """The OSError (File name too long) of writing it was a traceback from every command's --out."""
+    with pytest.raises(LstmkitError, match="the name 'ééé.*' is 260 bytes long; .* at most 255 bytes") as e:
+        atomic_write(tmp_path / ("é" * 130) / "x.csv", lambda tmp: Path(tmp).write_text("x"))
+    assert e.value.hint == "pass a shorter name"
+    with pytest.raises(LstmkitError, match="--out: the name .* 258 bytes long"):
+        new_run_dir(tmp_path / ("x" * 258), "forecast")
+    assert list(tmp_path.iterdir()) == []

@@ -249,3 +249,17 @@ def test_a_new_study_records_its_task(tmp_path, capsys, files):
     _check_continues(optuna, tune_study, "forecast", {"batch_size": {"type": "categorical", "choices": [32, 64]}}, "s")
     assert optuna.load_study(study_name="forecast",
                              storage=f"sqlite:///{tmp_path / 'old' / 'study.db'}").user_attrs == {"task": "forecast"}
+
+
+def test_an_out_folder_with_url_characters_keeps_its_own_study(tmp_path, capsys, files, monkeypatch):
+    """'sqlite:///{out}/study.db' read a folder named 'tune #1 ?50%' as the file 'tune #1 ' and a query:
+    the study went to a file beside the folder, and another --out 'tune #1 ?2' shared it."""
+    data, space, base = files
+    monkeypatch.chdir(tmp_path)
+    for out in ("tune #1 ?50%é", "tune #1 ?2"):
+        code, stdout, err = run_cli(["tune", "forecast", "--data", data, "--target", "y", "--time", "time", "--config",
+                                     base, "--space", space, "--epochs", "1", "--seed", "0", "--trials", "1",
+                                     "--out", tmp_path / out], capsys)
+        assert code == 0, err
+        assert (tmp_path / out / "study.db").is_file() and len(pd.read_csv(tmp_path / out / "trials.csv")) == 1
+    assert not (tmp_path / "tune #1 ").exists()

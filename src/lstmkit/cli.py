@@ -24,6 +24,7 @@ import typer
 
 from lstmkit.cli_config import literal_help
 from lstmkit.errors import LstmkitError
+from lstmkit.files import path_exists
 from lstmkit.tasks.forecast.cli import app as forecast_app, report as forecast_report
 from lstmkit.tasks.classify.cli import app as classify_app
 from lstmkit.tasks.translate.cli import app as translate_app
@@ -195,7 +196,9 @@ def _main(argv: list[str] | None) -> None:
         if type(code) is int and code:
             raise KeyboardInterrupt if code == 130 else typer.Exit(code)
     except LstmkitError as e:                 # bad input: exit 2; the environment (EnvironmentProblem): exit 1
-        print(f"error: {e}", file=sys.stderr)
+        # a path of bytes that are not UTF-8 (held as surrogates) escaped, as a terminal's stderr does: a
+        # stream that is strict about it (a pipe's, a test's) raised UnicodeEncodeError, a traceback
+        print(f"error: {e}".encode("utf-8", "backslashreplace").decode("utf-8"), file=sys.stderr)
         sys.exit(e.exit_code)
     except MemoryError:
         print(f"error: out of memory — {_SMALLER}", file=sys.stderr)
@@ -209,7 +212,7 @@ def _main(argv: list[str] | None) -> None:
     except (typer.Abort, EOFError):
         sys.exit(130)
     except typer.TyperException as e:        # usage errors (typer's own click): unknown flag, bad value...
-        _usage_error(e)
+        _usage_error(e, argv if argv is not None else sys.argv[1:])
     except Exception as e:
         if _interrupted(e):
             return
@@ -243,10 +246,16 @@ def _allocation_failed(e: BaseException) -> str | None:
     return "torch could not allocate a tensor"
 
 
-def _usage_error(e: typer.TyperException) -> None:
-    """One line (the problem, then where the help is) and exit 2; a bare group prints its help first."""
+def _usage_error(e: typer.TyperException, argv: list[str]) -> None:
+    """One line (the problem, then where the help is) and exit 2; a bare group prints its help first.
+    An unknown option that is a file or folder here (``lstmkit doctor -run``) says how to name it."""
     ctx = getattr(e, "ctx", None)
     where = f" — see '{ctx.command_path} --help'" if ctx is not None else ""
+    named = getattr(e, "option_name", None)
+    path = next((a for a in argv if type(e).__name__ == "NoSuchOption" and isinstance(named, str)
+                 and str(a).startswith(named) and path_exists(a)), None)
+    if path is not None:
+        where = f" — {path!r} is a file or folder here, read as options since it starts with '-': pass it as ./{path}"
     if type(e).__name__ == "NoArgsIsHelpError":         # `lstmkit forecast`: help, then the one line
         typer.echo(e.format_message())
         print(f"error: missing command{where}", file=sys.stderr)

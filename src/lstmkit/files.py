@@ -4,6 +4,8 @@
     to_json(obj) / json_safe    standard JSON: numpy/torch values plain, non-finite numbers null
     path_exists(path)           ``exists()``, False for a name longer than the file system allows
     file_in_the_way(path)       the file that keeps a folder from being made at ``path``
+    check_name_length(path)     an error naming a part of ``path`` longer than the file system allows
+    check_out_path(path, flag)  that, and an error for a '~' the shell did not expand (a folder named '~')
 
 A crash, Ctrl-C or a full disk never leaves half a file: the temporary file is removed and the
 target is either the old file or the new one, with the mode a plain ``open()`` would give it.
@@ -21,7 +23,8 @@ from typing import Any
 
 from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
 
-__all__ = ["atomic_write", "new_file_mode", "to_json", "json_safe", "path_exists", "file_in_the_way"]
+__all__ = ["atomic_write", "new_file_mode", "to_json", "json_safe", "path_exists", "file_in_the_way",
+           "check_name_length", "check_out_path"]
 
 
 def path_exists(path: str | Path) -> bool:
@@ -42,6 +45,40 @@ def file_in_the_way(path: str | Path) -> Path | None:
     return next((p for p in (path, *path.parents) if path_exists(p) and not p.is_dir()), None)
 
 
+def check_name_length(path: str | Path, what: str | None = None) -> None:
+    """One :class:`LstmkitError` when a part of ``path`` (a folder's or the file's name) is longer
+    than the file system allows (``NAME_MAX``, 255 bytes on most: 128 letters such as é, 85 such as
+    中), or the whole path longer than ``PATH_MAX``: the OSError that followed was a traceback.
+    ``what`` names the option the path came from (``"--out"``), if one did."""
+    path = Path(path)
+    folder = next((p for p in path.absolute().parents if path_exists(p)), Path("/"))
+    try:
+        name_max, path_max = os.pathconf(folder, "PC_NAME_MAX"), os.pathconf(folder, "PC_PATH_MAX")
+    except (OSError, ValueError, AttributeError):          # no such query (Windows): the usual limits
+        name_max, path_max = 255, 4096
+    where, fix = (f"{what}: ", f" for {what}") if what else ("", "")
+    long = next((part for part in path.parts if len(os.fsencode(part)) > name_max), None)
+    if long is not None:
+        shown = long if len(long) <= 40 else f"{long[:20]}…{long[-12:]}"
+        raise LstmkitError(f"{where}the name {shown!r} is {len(os.fsencode(long))} bytes long; a file or folder "
+                           f"name may have at most {name_max} bytes here", f"pass a shorter name{fix}")
+    size = len(os.fsencode(str(path.absolute())))
+    if size >= path_max:
+        raise LstmkitError(f"{where}the path is {size} bytes long; the file system takes at most {path_max - 1}",
+                           f"pass a shorter path{fix}")
+
+
+def check_out_path(path: str | Path, what: str = "--out") -> None:
+    """:func:`check_name_length`, and one :class:`LstmkitError` for an output path that starts with a
+    ``~`` the shell left as it is (quoted, or after ``=``) where no such folder exists: a folder
+    named ``~`` was made in the working folder and 'wrote … to ~/x.csv' read as the home folder."""
+    check_name_length(path, what)
+    first = Path(path).parts[0] if Path(path).parts else ""
+    if first.startswith("~") and os.path.expanduser(first) != first and not Path(first).is_dir():
+        raise LstmkitError(f"{what} {path} would make a folder named {first!r} here: the shell expands '~' only "
+                           "outside quotes and not after '='", f"pass {os.path.expanduser(str(path))}")
+
+
 def new_file_mode() -> int:
     """The mode a new file gets from ``open()`` under the current umask (``0o666 & ~umask``);
     ``tempfile.mkstemp`` makes 0600 files, which atomic writes then set to this."""
@@ -59,6 +96,7 @@ def atomic_write(path: str | Path, write) -> None:
     The file gets the mode a plain ``open()`` would give it (the umask decides)."""
     path = Path(path)
     tmp = None
+    check_name_length(path)
     if path.is_dir():
         raise LstmkitError(f"cannot write {path}: it is a folder", f"name a file inside it, e.g. {path / 'out.csv'}"
                            if not path.suffix else f"name a file that is not a folder, or move {path} aside")

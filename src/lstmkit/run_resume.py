@@ -5,18 +5,21 @@
     _unfinished_meta(run_dir)     ``lstmkit.json`` of a run that may be resumed (finished or being trained: an error)
     _resume_start(...)            the start of ``resume()``: config, training data and the run's data summary
     _resume_source(...)           the training data of a resumed run: the data given, else the file it recorded
+    _resume_file(...)             any file a resumed run reads: the one given, else the one it recorded, still there
+    _resume_init_from(meta, run)  the run a resumed fine-tuning starts from, found by its recorded place and weights
 """
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 from lstmkit.config import flatten_config
 from lstmkit.errors import LstmkitError
-from lstmkit.files import to_json
+from lstmkit.files import path_exists, to_json
 from lstmkit.run_lock import check_not_training
-from lstmkit.runs import read_meta
+from lstmkit.runs import META_FILE, WEIGHTS_FILE, file_sha256, read_meta
 
 __all__ = ["ResumeChecks"]
 
@@ -41,7 +44,7 @@ class ResumeChecks:
         saved = flatten_config(meta.get("config") or {})
         mine = flatten_config(json.loads(to_json(self.config_.to_dict())))
         for key in sorted(set(saved) & set(mine) - self._RESUME_FREE):     # a setting newer than the run: not recorded
-            if saved[key] != mine[key]:
+            if saved[key] != mine[key] and not (key == "init_from" and _same_start(meta, mine[key])):
                 raise LstmkitError(f"{run_dir} was trained with {key}={saved[key]!r}, not {mine[key]!r}; a resumed run "
                                    "must keep its settings (the checkpoint continues that training)",
                                    f"resume with {name}.resume(RUN), or start a new run without resume")
@@ -62,12 +65,76 @@ class ResumeChecks:
         data (:meth:`_resume_source`) and the run's data summary (the other files it recorded)."""
         meta = cls._unfinished_meta(run_dir)
         source = cls._resume_source(meta, run_dir, data, what, again)
-        return cls._from_config(meta["config"]), source, meta.get("data", {})
+        return cls._from_config(cls._resume_init_from(meta, run_dir)), source, meta.get("data", {})
 
     @staticmethod
     def _resume_source(meta: dict[str, Any], run_dir, data, what: str, again: str):
         """The training data of a resumed run: ``data`` if given, else the file the run recorded."""
-        source = data if data is not None else meta.get("data", {}).get("source")
+        source = ResumeChecks._resume_file(meta, run_dir, "source", data, "--data")
         if source is None:
             raise LstmkitError(f"{run_dir} was trained on {what}", again)
         return source
+
+    @staticmethod
+    def _resume_file(meta: dict[str, Any], run_dir, key: str, given, flag: str):
+        """The file a resumed run reads as ``key`` of its data summary (``source``, ``val_source``,
+        ``files.src_file``): the one ``given`` (training then checks its SHA-256 against the one
+        recorded), else the one recorded, which must still be there: a run moved with its data to
+        another folder or machine was 'file not found: OLD PATH — check the path', and the fix
+        (its new place) was not said. A file given where the run started without one (``--val`` for a
+        run that split its validation part from ``--data``) is an error: it would change the training."""
+        recorded: Any = meta.get("data") or {}
+        for part in key.split("."):
+            recorded = recorded.get(part) if isinstance(recorded, dict) else None
+        if given is not None:
+            # None recorded: not given, or given in memory ("source" None: in memory), which
+            # check_same_memory compares when training starts
+            if recorded is None and key != "source" and isinstance(given, (str, os.PathLike)):
+                raise LstmkitError(f"{flag} does not apply with --resume: {run_dir} started without it",
+                                   f"drop {flag} to resume, or start a new run without --resume")
+            return given
+        if isinstance(recorded, str) and not path_exists(recorded):
+            raise LstmkitError(f"{run_dir} was trained on {recorded}, which is not there any more (moved, renamed "
+                               "or deleted)", f"pass its new place with {flag} (--resume checks it holds the same "
+                               "data), or start a new run without --resume")
+        return recorded
+
+    @staticmethod
+    def _resume_init_from(meta: dict[str, Any], run_dir) -> dict[str, Any]:
+        """The config of an unfinished run, its ``init_from`` (the run a fine-tuning starts from) made
+        the absolute path where that run is now: where it was when training started (recorded under
+        ``data`` or ``preprocessing``), else the path as given. ``config.init_from`` is the path as
+        typed, relative to the folder the training started in: a resume from another folder, or
+        after the runs moved, was 'run folder not found: lmrun — pass the folder printed by train'.
+        A run found there with other weights than the start's is refused, not fine-tuned from."""
+        config = dict(meta.get("config") or {})
+        named = config.get("init_from")
+        if not isinstance(named, str) or not named:
+            return config
+        record = _start_record(meta)
+        want, was = record.get("fingerprint"), record.get("run") or named
+        for place in dict.fromkeys(p for p in (record.get("run"), named) if isinstance(p, str)):
+            if (Path(place) / META_FILE).is_file() and (Path(place) / WEIGHTS_FILE).is_file():
+                if want is not None and file_sha256(Path(place) / WEIGHTS_FILE)[:16] != want:
+                    raise LstmkitError(f"{run_dir} fine-tunes the language model that was at {was}; {place} holds "
+                                       "other weights", f"put that run back at {was} to resume, or start a new "
+                                       "run without --resume")
+                return {**config, "init_from": str(Path(place).resolve())}
+        raise LstmkitError(f"{run_dir} fine-tunes the language model at {was}, which is not there any more (moved, "
+                           "renamed or deleted)", f"put that run back at {was} to resume, or start a new run "
+                           "without --resume")
+
+
+def _start_record(meta: dict[str, Any]) -> dict[str, Any]:
+    """What a fine-tuned run recorded about the run it started from (its place and weights
+    fingerprint): under ``data`` (lm) or ``preprocessing`` (classify); ``{}`` when none."""
+    return next((section["init_from"] for section in (meta.get("data"), meta.get("preprocessing"))
+                 if isinstance(section, dict) and isinstance(section.get("init_from"), dict)), {})
+
+
+def _same_start(meta: dict[str, Any], path: Any) -> bool:
+    """Whether the run at ``path`` holds the weights a fine-tuned run (``meta``) started from: the
+    same start at another path (it moved), which a resume may name."""
+    want = _start_record(meta).get("fingerprint")
+    weights = Path(path) / WEIGHTS_FILE if isinstance(path, str) else None
+    return want is not None and weights is not None and weights.is_file() and file_sha256(weights)[:16] == want

@@ -13,8 +13,10 @@
 
 Every file is written to a temporary name and renamed, so a crash never leaves half a file.
 JSON files are standard JSON (a non-finite number is written as null). Whenever ``lstmkit.json``
-is written, it records the SHA-256 of the weight file beside it (``weights_sha256``), and
-:func:`read_run` checks it: weights changed or damaged after training are refused, not used.
+is written, it records the SHA-256 of the weight file and of the vocabulary beside it
+(``weights_sha256``), and :func:`read_run` checks them: a file changed, damaged or copied from
+another run after training is refused, not used (another run's ``vocab.json`` of the same size
+read every token as another word, and its predictions were silently wrong).
 Run folders written before the hash existed load without the check. ``lstmkit.json`` also names
 the run (``run_id``): saving a model into a folder tells its own run from another one by it
 (:mod:`lstmkit.run_reuse`).
@@ -30,7 +32,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lstmkit.errors import EnvironmentProblem, LstmkitError, missing_path_fix, os_reason
-from lstmkit.files import atomic_write, file_in_the_way, json_safe, new_file_mode, path_exists, to_json
+from lstmkit.files import (atomic_write, check_name_length, check_out_path, file_in_the_way, json_safe, new_file_mode,
+                           path_exists, to_json)
 from lstmkit.run_lock import check_not_training
 
 if TYPE_CHECKING:
@@ -47,7 +50,8 @@ FORMAT_VERSION = 1
 META_FILE = "lstmkit.json"
 WEIGHTS_FILE = "model.safetensors"
 HASHES_KEY = "weights_sha256"
-HASHED_FILES = (WEIGHTS_FILE,)        # recorded in lstmkit.json whenever it is written
+VOCAB_FILE = "vocab.json"             # the text tasks' vocabularies (classify, lm, translate)
+HASHED_FILES = (WEIGHTS_FILE, VOCAB_FILE)     # recorded in lstmkit.json whenever it is written
 # the files training, export and inspect keep in a run folder, and its sub-folders: a command's
 # --out never replaces them
 RUN_FILES = frozenset({META_FILE, WEIGHTS_FILE, "history.csv", "metrics.json", "metrics_per_series.csv", "doctor.json",
@@ -60,6 +64,8 @@ def new_run_dir(out: str | Path, task: str) -> Path:
     """Create and return ``out/<task>-<timestamp>`` (with a suffix if that name is taken)."""
     out = Path(out)
     stamp = time.strftime("%Y%m%d-%H%M%S")
+    check_out_path(out)
+    check_name_length(out / f"{task}-{stamp}-999", "--out")
     for k in range(1000):
         path = out / (f"{task}-{stamp}" + (f"-{k}" if k else ""))
         try:
@@ -78,7 +84,9 @@ def new_run_dir(out: str | Path, task: str) -> Path:
 
 
 def check_out_folder(out: str | Path) -> None:
-    """Refuse, before any work, an ``--out`` folder that a file keeps from being made."""
+    """Refuse, before any work, an ``--out`` folder that a file keeps from being made, or whose name
+    is longer than the file system allows or starts with a '~' the shell did not expand."""
+    check_out_path(out)
     if file_in_the_way(out) is not None:
         raise _not_a_folder(Path(out))
 
@@ -86,7 +94,9 @@ def check_out_folder(out: str | Path) -> None:
 def check_out_file(out: str | Path) -> None:
     """Refuse, before any work, an ``--out`` file that is one of a run folder's own files
     (:data:`RUN_FILES`, or a file in its :data:`RUN_FOLDERS`): ``predict --out RUN/lstmkit.json``
-    wrote the forecast over the run's metadata, and the run was gone."""
+    wrote the forecast over the run's metadata, and the run was gone), or one whose name is longer
+    than the file system allows or starts with a '~' the shell did not expand."""
+    check_out_path(out)
     path = Path(out).resolve()
     run = next((folder for folder, own in ((path.parent, path.name in RUN_FILES),
                                            (path.parent.parent, path.parent.name in RUN_FOLDERS))
@@ -133,8 +143,10 @@ def verify_weights(run: str | Path, meta: dict[str, Any], name: str = WEIGHTS_FI
         return
     got = hashlib.sha256(data).hexdigest() if data is not None else file_sha256(path)
     if got != want:
-        raise LstmkitError(f"{path} does not match the SHA-256 recorded in {META_FILE}: the file was changed "
-                           "or damaged after training", "retrain the model or restore the file from a backup")
+        raise LstmkitError(f"{path} does not match the SHA-256 recorded in {META_FILE}: the file was changed, "
+                           "damaged or copied from another run after training",
+                           "restore the run's own file from a backup (or copy the whole run folder again); "
+                           "else retrain the model")
 
 
 def _check_finite(tensors: dict[str, torch.Tensor], path: Path) -> None:
@@ -326,6 +338,8 @@ def read_run(run: str | Path, task: str | None = None) -> tuple[dict[str, Any], 
     path = Path(run) / WEIGHTS_FILE
     data = read_weight_bytes(path)                # read once: the bytes hashed are the bytes loaded
     verify_weights(run, meta, data=data)
+    for name in HASHED_FILES[1:]:                 # the state files the task reads beside them (a vocabulary)
+        verify_weights(run, meta, name)
     weights = load_tensors(path, data)
     _check_finite(weights, path)
     return meta, weights

@@ -114,7 +114,7 @@ def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | 
     check_out_folder(out)
     made = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
-    storage = storage or f"sqlite:///{(out / 'study.db').resolve()}"
+    storage = storage or _sqlite_url(out / "study.db")
     try:
         study = _open_study(optuna, storage, study_name or task, seed)
         _check_continues(optuna, study, task, space, storage)
@@ -335,3 +335,11 @@ def tune_command(
     print(f"best config: {o / 'best.yaml'}  (lstmkit {task} train --config {o / 'best.yaml'})")
     print(f"trials: {o / 'trials.csv'}  history: {o / 'history.png'}  study: {result['storage']}")
     sys.stdout.flush()
+
+
+def _sqlite_url(path: Path) -> str:
+    """The SQLite URL of the file ``path``, its characters escaped: ``sqlite:///{path}`` read a folder
+    named ``tune ?2`` as the file ``tune `` and a query, so the study went to another file, which a
+    second study's ``--out`` could share."""
+    from sqlalchemy.engine import URL              # optuna's own dependency: there whenever optuna is
+    return URL.create("sqlite", database=str(path.resolve())).render_as_string(hide_password=False)

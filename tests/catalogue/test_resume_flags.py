@@ -1,7 +1,8 @@
 """Bad-input catalogue, `train --resume RUN` with flags: the run continues with its recorded
-settings, so a flag that would change them (or --config, or translate's data files, which it
-does not read, or an --out other than the folder holding the run) is one error, before anything trains; a flag
-equal to the recorded value is fine."""
+settings, so a flag that would change them (or --config, or an --out other than the folder holding the run)
+is one error, before anything trains; a flag equal to the recorded value is fine. A data file the run
+recorded that is gone (the run moved with its data) is one error naming the flag that gives its new
+place; given there, it is checked to hold the same data and the run resumes."""
 import json
 import shutil
 
@@ -27,6 +28,7 @@ def d(tmp_path_factory):
     (d / "reviews.csv").write_text("text,label\n" + "".join(f"{t},{l}\n" for t, l in rows))
     (d / "a.en").write_text("the dog runs\na cat sits\n" * 20)
     (d / "a.de").write_text("der hund läuft\neine katze sitzt\n" * 20)
+    (d / "b.en").write_text("a bird sings\nthe fish swims\n" * 20)
     (d / "tiny.yaml").write_text("hidden_size: 4\n")
     for task, argv in TRAIN.items():
         run = train_once(argv, d, d / f"trained_{task}")
@@ -44,7 +46,13 @@ CASES = [
     (["classify", "train", "--resume", "{d}/classify", "--lr", "0.5"], "--lr"),
     (["classify", "train", "--resume", "{d}/classify", "--series"], "--series"),
     (["translate", "train", "--resume", "{d}/translate", "--beam", "2"], "--beam"),
-    (["translate", "train", "--resume", "{d}/translate", "--src-file", "{d}/a.de"], "--src-file"),
+    # was '--src-file does not apply with --resume': a file given is the data's new place, checked by its SHA-256
+    (["translate", "train", "--resume", "{d}/translate", "--src-file", "{d}/b.en"], "b.en is not"),
+    # --val and --test were ignored by a classify resume; a run that split its validation part from --data
+    (["classify", "train", "--resume", "{d}/classify", "--val", "{d}/reviews.csv"], "--val does not apply with --resume"),
+    (["classify", "train", "--resume", "{d}/classify", "--test", "{d}/reviews.csv"], "--test does not apply"),
+    (["lm", "train", "--resume", "{d}/lm", "--val", "{d}/corpus.txt"], "--val does not apply with --resume"),
+    (["translate", "train", "--resume", "{d}/translate", "--data", "{d}/a.en"], "--data does not apply with --resume"),
     # the run is continued where it is: another --out was ignored
     (["lm", "train", "--resume", "{d}/lm", "--out", "{d}/elsewhere"], "--out does not apply with --resume"),
     (["classify", "train", "--resume", "{d}/classify", "--out", "{d}"], "--out does not apply with --resume"),
@@ -68,3 +76,111 @@ def test_a_flag_equal_to_the_recorded_value_resumes(d, tmp_path, capsys):
                              capsys)                     # --out: the folder holding the run, as a script repeats it
     assert code == 0, err
     assert json.loads((run / "lstmkit.json").read_text())["status"] == "finished"
+
+
+# the flag that names each task's training file, and that file in {d}
+MOVED = {"lm": [("--data", "corpus.txt")], "classify": [("--data", "reviews.csv")],
+         "translate": [("--src-file", "a.en"), ("--tgt-file", "a.de")]}
+
+
+def _data_moved(run, d):
+    """The run as if it and its data had moved: the data paths it recorded name a folder that is gone."""
+    meta = (run / "lstmkit.json").read_text()
+    (run / "lstmkit.json").write_text(meta.replace(json.dumps(str(d))[1:-1], "/gone/old-place"))
+
+
+@pytest.mark.parametrize("task", sorted(MOVED))
+def test_resume_names_the_flag_for_data_that_moved(task, d, tmp_path, capsys):
+    """Was 'file not found: OLD PATH — check the path' (translate: its files could not be given at all)."""
+    run = tmp_path / "interrupted"
+    shutil.copytree(d / task, run)
+    _data_moved(run, d)
+    flag, name = MOVED[task][0]
+    check([task, "train", "--resume", run], 2, f"was trained on /gone/old-place/{name}, which is not there any more",
+          tmp_path, capsys, d)
+    line = check([task, "train", "--resume", run, *[a for f, n in MOVED[task][1:] for a in (f, d / n)]], 2,
+                 "which is not there any more", tmp_path, capsys, d)
+    assert f"pass its new place with {flag}" in line
+
+
+@pytest.mark.parametrize("task", sorted(MOVED))
+def test_data_given_at_its_new_place_resumes(task, d, tmp_path, capsys):
+    from cli_helpers import run_cli
+    run = tmp_path / "interrupted"
+    shutil.copytree(d / task, run)
+    _data_moved(run, d)
+    code, _, err = run_cli([task, "train", "--resume", run, *[a for f, n in MOVED[task] for a in (f, d / n)]], capsys)
+    assert code == 0, err
+    assert json.loads((run / "lstmkit.json").read_text())["status"] == "finished"
+
+
+@pytest.fixture(scope="module")
+def finetuned(d, tmp_path_factory):
+    """An interrupted `lm train --init-from START` whose START was named relative to the folder it
+    ran in (as typed: the config records it so), and that START's copy."""
+    import os
+    home = tmp_path_factory.mktemp("finetune_home")
+    (start,) = (d / "trained_lm").iterdir()
+    shutil.copytree(start, home / "start")
+    before = os.getcwd()
+    os.chdir(home)
+    try:
+        run = train_once(["lm", "train", "--init-from", "start", "--data", "{d}/corpus.txt", "--epochs", "1",
+                          "--progress", "off", "--no-tensorboard", "--no-doctor", "--device", "cpu", "--out", "{out}"],
+                         d, home / "runs")
+    finally:
+        os.chdir(before)
+    meta = json.loads((run / "lstmkit.json").read_text())
+    assert meta["config"]["init_from"] == "start"
+    meta["status"] = "training"
+    (run / "lstmkit.json").write_text(json.dumps(meta))
+    return home, run
+
+
+def test_a_finetuning_resumes_from_another_folder(finetuned, d, tmp_path, capsys, monkeypatch):
+    """config.init_from 'start' is relative to the folder the training began in: a resume from any
+    other folder was 'run folder not found: start'; the start is found where it was recorded."""
+    from cli_helpers import run_cli
+    home, interrupted = finetuned
+    run = tmp_path / "interrupted"
+    shutil.copytree(interrupted, run)
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_cli(["lm", "train", "--resume", run], capsys)
+    assert code == 0, err
+    meta = json.loads((run / "lstmkit.json").read_text())
+    assert meta["status"] == "finished" and meta["config"]["init_from"] == str((home / "start").resolve())
+
+
+@pytest.mark.parametrize("change, needle", [
+    ("moved", "fine-tunes the language model at {start}, which is not there any more"),
+    ("other", "fine-tunes the language model that was at {start}; {start} holds other weights"),
+])
+def test_a_finetuning_whose_start_run_moved(change, needle, finetuned, d, tmp_path, capsys):
+    home, interrupted = finetuned
+    run = tmp_path / "interrupted"
+    shutil.copytree(interrupted, run)
+    start = home / "start"
+    saved = tmp_path / "saved_start"
+    shutil.move(start, saved)
+    try:
+        if change == "other":                 # another language model in its place
+            shutil.copytree(saved, start)
+            shutil.copy(interrupted / "model.safetensors", start / "model.safetensors")
+        line = check(["lm", "train", "--resume", run], 2, needle.format(start=start.resolve()), tmp_path, capsys, d)
+        assert f"put that run back at {start.resolve()}" in line
+    finally:
+        shutil.rmtree(start, ignore_errors=True)
+        shutil.move(saved, start)
+
+
+def test_a_run_given_its_validation_lines_in_memory_resumes_with_them(tmp_path):
+    """Its data summary records no val_source (the lines were in memory): given again to resume(),
+    they are compared by fingerprint, not refused as a file the run started without."""
+    from lstmkit.tasks.lm.estimator import LanguageModel
+    lines, val = ["the good film", "a bad film", "the great plot"] * 20, ["the good plot", "a bad film"] * 3
+    lm = LanguageModel(level="word", min_freq=1, embed_dim=4, hidden_size=4, max_epochs=1, progress="off",
+                       tensorboard=False, doctor=False, device="cpu").fit(lines, val, out=tmp_path)
+    meta = json.loads((lm.run_dir_ / "lstmkit.json").read_text())
+    (lm.run_dir_ / "lstmkit.json").write_text(json.dumps({**meta, "status": "training"}))
+    LanguageModel.resume(lm.run_dir_, lines, val)
+    assert json.loads((lm.run_dir_ / "lstmkit.json").read_text())["status"] == "finished"

@@ -193,3 +193,101 @@ def test_a_damaged_doctor_report(report, needle, trained, tmp_path, capsys):
     assert "findings" in json.loads((run / "doctor.json").read_text())          # the undamaged report
     (run / "doctor.json").write_text(json.dumps(report))
     check(["doctor", run], 2, needle, tmp_path, capsys)
+
+
+@pytest.fixture(scope="module")
+def two_classifiers(tmp_path_factory):
+    """Two tiny text classifiers whose vocabularies have the same size, not the same words: a file of
+    one in the other's folder loaded, and answered wrongly."""
+    from catalogue_helpers import train_once
+    d = tmp_path_factory.mktemp("two_classifiers")
+    rows = [("good film", "pos"), ("bad film", "neg"), ("great plot", "pos"), ("awful acting", "neg")] * 10
+    (d / "reviews.csv").write_text("text,label\n" + "".join(f"{t},{l}\n" for t, l in rows))
+    other = [("nice show", "pos"), ("poor show", "neg"), ("fine score", "pos"), ("dull singing", "neg")] * 10
+    (d / "other.csv").write_text("text,label\n" + "".join(f"{t},{l}\n" for t, l in other))
+    runs = [train_once(["classify", "train", "--data", f"{{d}}/{name}", "--embed-dim", "4", "--hidden-size", "4",
+                        "--min-freq", "1", "--epochs", "1", "--progress", "off", "--no-tensorboard", "--no-doctor",
+                        "--device", "cpu", "--out", "{out}"], d, d / name.split(".")[0])
+            for name in ("reviews.csv", "other.csv")]
+    vocabs = [json.loads((run / "vocab.json").read_text())["itos"] for run in runs]
+    assert len(vocabs[0]) == len(vocabs[1]) and vocabs[0] != vocabs[1]
+    return d, runs
+
+
+@pytest.mark.parametrize("name", ["vocab.json", "lstmkit.json", "model.safetensors"])
+def test_a_file_copied_from_another_run(name, two_classifiers, tmp_path, capsys):
+    """Another run's vocab.json (same size, other order) was read without a word: every token meant
+    another word and the labels came out wrong; each file copied from the other run is now refused."""
+    d, (mine, theirs) = two_classifiers
+    run = tmp_path / "run"
+    shutil.copytree(mine, run, ignore=shutil.ignore_patterns("tb", "plots", "checkpoints"))
+    shutil.copy(theirs / name, run / name)
+    check(["classify", "predict", "--run", run, "--data", d / "reviews.csv"], 2,
+          "does not match the SHA-256 recorded in lstmkit.json", tmp_path, capsys)
+
+
+LONG = "é" * 130                     # 260 bytes: one name longer than a file system takes (NAME_MAX 255)
+
+
+@pytest.mark.parametrize("argv", [
+    ["forecast", "predict", "--run", "{run}", "--data", "{d}/sine.csv", "--out", f"{{tmp}}/{LONG}.csv"],
+    ["forecast", "predict", "--run", "{run}", "--data", "{d}/sine.csv", "--out", f"{{tmp}}/{LONG}/next.csv"],
+    ["forecast", "backtest", "--run", "{run}", "--data", "{d}/sine.csv", "--out", f"{{tmp}}/{LONG}"],
+    ["export", "onnx", "--run", "{run}", "--out", f"{{tmp}}/{LONG}.onnx"],
+    ["export", "int8", "--run", "{run}", "--out", f"{{tmp}}/{LONG}"],
+    ["forecast", "train", "--data", "{d}/sine.csv", "--target", "y", "--lookback", "12", "--hidden-size", "4", "--epochs", "1",
+     "--ensemble", "1", "--progress", "off", "--no-tensorboard", "--device", "cpu", "--out", f"{{tmp}}/{LONG}"],
+], ids=["predict", "predict-folder", "backtest", "onnx", "int8", "train"])
+def test_an_out_whose_name_is_too_long(argv, trained, tmp_path, capsys):
+    """An --out name of more than 255 bytes was an OSError traceback (predict, backtest, export) or,
+    from train, exit 1 'pass a writable --out folder (or free space)'."""
+    d, good = trained
+    run = tmp_path / "run"
+    shutil.copytree(good, run, ignore=shutil.ignore_patterns("tb", "plots", "checkpoints"))
+    args = [a.format(run=run, d=d, tmp=tmp_path) for a in argv]
+    check(args, 2, "bytes long; a file or folder name may have at most 255 bytes", tmp_path, capsys)
+    assert {p.name for p in tmp_path.iterdir()} == {"run"}
+
+
+
+@pytest.mark.parametrize("argv", [
+    ["forecast", "predict", "--run", "{run}", "--data", "{d}/sine.csv", "--out", "~/next.csv"],
+    ["forecast", "backtest", "--run", "{run}", "--data", "{d}/sine.csv", "--out", "~/backtest"],
+    ["export", "onnx", "--run", "{run}", "--out", "~/model.onnx"],
+    ["export", "int8", "--run", "{run}", "--out", "~/int8"],
+    ["forecast", "train", "--data", "{d}/sine.csv", "--target", "y", "--lookback", "12", "--hidden-size", "4",
+     "--epochs", "1", "--ensemble", "1", "--progress", "off", "--no-tensorboard", "--device", "cpu", "--out", "~/runs"],
+], ids=["predict", "backtest", "onnx", "int8", "train"])
+def test_an_out_with_a_tilde_the_shell_left(argv, trained, tmp_path, capsys, monkeypatch):
+    """`--out '~/next.csv'` (quoted, or after '=') made a folder named '~' in the working folder and
+    said 'wrote 1 rows to ~/next.csv', read as the home folder."""
+    import os
+    d, good = trained
+    run = tmp_path / "run"
+    shutil.copytree(good, run, ignore=shutil.ignore_patterns("tb", "plots", "checkpoints"))
+    monkeypatch.chdir(tmp_path)
+    line = check([a.format(run=run, d=d) for a in argv], 2, "would make a folder named '~' here: the shell expands '~' "
+                 "only outside quotes", tmp_path, capsys)
+    assert f"pass {os.path.expanduser('~')}/" in line
+    assert {p.name for p in tmp_path.iterdir()} == {"run"}
+
+
+def test_a_run_folder_that_starts_with_a_dash(trained, tmp_path, capsys, monkeypatch):
+    """`lstmkit doctor -run` (a run folder named '-run') was 'no such option: -r — see ... --help'.
+    After an option that takes a value (`--run -run`, `--data -sine.csv`) such a name already worked."""
+    d, good = trained
+    shutil.copytree(good, tmp_path / "-run", ignore=shutil.ignore_patterns("tb", "plots", "checkpoints"))
+    monkeypatch.chdir(tmp_path)
+    check(["doctor", "-run"], 2, "'-run' is a file or folder here, read as options since it starts with '-': pass it "
+          "as ./-run", tmp_path, capsys)
+
+
+def test_export_onnx_of_a_run_whose_name_is_not_utf8(trained, tmp_path, capsys):
+    """Linux names may be any bytes; the exporter takes UTF-8 names only, and said 'the exporter cannot
+    trace it: TypeError' with the fix 'train an encoder that exports (--model lstm)' of an LSTM."""
+    import os
+    _, good = trained
+    run = tmp_path / os.fsdecode(b"run-\xff")
+    shutil.copytree(good, run, ignore=shutil.ignore_patterns("tb", "plots", "checkpoints"))
+    check(["export", "onnx", "--run", run], 2, "has a name that is not UTF-8 text", tmp_path, capsys)
+    assert not (run / "model.onnx").exists()

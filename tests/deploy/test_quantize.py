@@ -119,3 +119,23 @@ def test_each_stage_is_told_and_ctrl_c_leaves_no_folder(abs_forecaster, tmp_path
     assert stages == ["float32: scoring the test data", "float32: measuring speed",
                       "int8 (torch): quantizing, measuring speed and quality", "(Ctrl-C)"]
     assert list(tmp_path.iterdir()) == []          # neither the run folder nor its hidden temp folder
+
+
+def test_an_int8_run_written_meanwhile_by_another_export_is_left_as_it_is(abs_forecaster, tmp_path, monkeypatch):
+    """Two `export int8 --run RUN` at once: the second's rename onto the first's folder was an OSError
+    (Directory not empty), a traceback; now one error, the first's run untouched, no temp folder left."""
+    import lstmkit.deploy.quantize as quantize
+    target = tmp_path / "int8"
+    real = quantize.write_json
+
+    def the_other_export_finishes_first(path, obj):
+        real(path, obj)
+        if path.name == "lstmkit.json":
+            target.mkdir()
+            (target / "lstmkit.json").write_text("{}")
+
+    monkeypatch.setattr(quantize, "write_json", the_other_export_finishes_first)
+    with pytest.raises(LstmkitError, match="was written by another command while this export ran") as e:
+        export_int8(abs_forecaster.run_dir_, target, min_seconds=0.02, batch=64)
+    assert "--out NEW_FOLDER" in e.value.hint
+    assert [p.name for p in tmp_path.iterdir()] == ["int8"] and (target / "lstmkit.json").read_text() == "{}"

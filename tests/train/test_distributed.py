@@ -55,3 +55,15 @@ def test_two_processes_under_torchrun_match_one_process(tmp_path, capsys):
     m2 = json.loads((run / "metrics.json").read_text())["metrics"]["lstm"]
     m1 = json.loads((one / "metrics.json").read_text())["metrics"]["lstm"]
     assert m2["MAE"] == pytest.approx(m1["MAE"], rel=0.02)
+
+
+def test_a_run_folder_name_that_is_not_utf8_trains(tmp_path):
+    """Linux names may be any bytes (Python holds the others as surrogates): `train --out $'bad\\xff'`
+    made the folder, then encoding its name for the other ranks was a UnicodeEncodeError traceback."""
+    from lstmkit.tasks.forecast.estimator import Forecaster
+    from forecast_data import FAST
+    out = tmp_path / os.fsdecode(b"bad\xffname")
+    est = Forecaster(**{**FAST, "max_epochs": 1, "hidden_size": 4, "doctor": False}).fit(
+        sine_frame(n=120), target="y", time="time", out=out)
+    assert est.run_dir_.parent == out and (est.run_dir_ / "lstmkit.json").is_file()
+    assert Forecaster.load(est.run_dir_).predict(sine_frame(n=120)).shape[0] == 1

@@ -191,6 +191,17 @@ def test_lstmkit_doctor_prints_the_report_again(tmp_path, capsys):
         read_report(tmp_path / "nope")
 
 
+
+def test_an_int8_run_names_the_float_run_whose_report_it_is(tmp_path, capsys):
+    """`export int8` trains nothing and writes no doctor.json: 'lstmkit doctor INT8RUN' said it was
+    'trained with the doctor off' and to train again without --no-doctor."""
+    (tmp_path / "lstmkit.json").write_text(json.dumps({"format_version": 1, "task": "forecast", "status": "finished",
+                                                       "quantization": {"source_run": "/runs/my run"}}))
+    code, _, err = _cli(["doctor", str(tmp_path)], capsys)
+    assert code == 2 and err.count("\n") == 1 and "is an int8 run" in err
+    assert "— lstmkit doctor '/runs/my run' (the float run" in err
+
+
 def _epochs_from(train, val):
     d = Doctor()
     for k, (t, v) in enumerate(zip(train, val), 1):

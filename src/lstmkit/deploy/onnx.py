@@ -36,6 +36,7 @@ from torch import nn
 from lstmkit.deploy.onnx_engine import ONNX_FILE, OnnxRunner, graph_files, require_onnx
 from lstmkit.deploy.registry import adapter_for, weights_fingerprint
 from lstmkit.errors import LstmkitError
+from lstmkit.files import check_out_path
 from lstmkit.runs import META_FILE, atomic_write, file_in_the_way, read_meta, write_json
 
 __all__ = ["OPSET", "TOLERANCE", "export_onnx", "write_onnx", "write_graph", "extra_inputs", "set_metadata",
@@ -62,6 +63,7 @@ def export_onnx(run: str | Path, out: str | Path | None = None, tolerance: float
     if out is not None and not isinstance(out, (str, PathLike)):
         raise LstmkitError(f"out must be a path, got {type(out).__name__}",
                            "pass a file (or folder) path, e.g. out='exports/model.onnx'")
+    _check_utf8(Path(out) if out is not None else run)
     adapter = adapter_for(run)
     graphs = getattr(adapter, "export_graphs", None)
     _refuse_other_run(run, out, several=graphs is not None)
@@ -93,12 +95,24 @@ def export_onnx(run: str | Path, out: str | Path | None = None, tolerance: float
     return path
 
 
+def _check_utf8(path: Path) -> None:
+    """The exporter and ONNX Runtime take file names as UTF-8 text; a folder name of other bytes
+    (Linux allows any) failed inside the exporter as 'the exporter cannot trace it: TypeError'."""
+    try:
+        str(path.absolute()).encode("utf-8")
+    except UnicodeEncodeError:
+        raise LstmkitError(f"{path} has a name that is not UTF-8 text (its bytes are shown as \\u escapes); the ONNX "
+                           "exporter and ONNX Runtime take UTF-8 names only", "rename the folder (or pass --out "
+                           "with a UTF-8 name) and export again") from None
+
+
 def _refuse_other_run(run: Path, out, several: bool) -> None:
     """``out`` may not put graphs into another run's folder: its own graph there (served, streamed)
     would be replaced by this run's, silently."""
     if out is None:
         return
     out = Path(out)
+    check_out_path(out)                   # a name too long: is_dir() below raised the OSError, a traceback
     folder = out if several or out.is_dir() else out.parent
     if (folder / META_FILE).is_file() and folder.resolve() != run.resolve():
         raise LstmkitError(f"--out {out} is inside another run's folder ({folder}); its graphs would be "

@@ -27,6 +27,7 @@ A task whose model is not one ``net(x)`` call says how it runs with the adapter 
 """
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shutil
@@ -98,6 +99,7 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
     if "quantization" in meta:
         raise LstmkitError(f"{run} is already an int8 run", "quantize the original float run")
     target = Path(out) if out is not None else run.parent / f"{run.name}-int8"
+    check_out_folder(target)
     if target.exists():
         raise LstmkitError(f"{target} already exists", "pass --out NEW_FOLDER (runs are never overwritten)")
     adapter = adapter_for(run)
@@ -175,7 +177,14 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
                 RUN_ID_KEY: new_run_id(), "written": time.strftime("%Y-%m-%dT%H:%M:%S%z")}    # a run of its own
         write_json(tmp / REPORT_FILE, report)
         write_json(tmp / META_FILE, meta)
-        os.rename(tmp, target)               # the folder appears complete or not at all
+        try:
+            os.rename(tmp, target)           # the folder appears complete or not at all
+        except OSError as e:
+            if e.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR):
+                raise
+            raise LstmkitError(f"{target} was written by another command while this export ran (two exports of "
+                               f"{run.name} at once?); it is left as it is and nothing else was written",
+                               "pass --out NEW_FOLDER (runs are never overwritten)") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

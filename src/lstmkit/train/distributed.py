@@ -94,8 +94,10 @@ def broadcast_bytes(payload: bytes | None, device: torch.device) -> bytes | None
 
 
 def broadcast_str(text: str | None, device: torch.device | str = "cpu") -> str | None:
-    raw = broadcast_bytes(None if text is None else text.encode(), torch.device(device))
-    return None if raw is None else raw.decode()
+    """``text`` (a path: a run folder's) from rank 0 to every rank; a name that is not UTF-8 (Linux
+    allows any bytes; Python holds them as surrogates) goes as its bytes: encoding it was a traceback."""
+    raw = broadcast_bytes(None if text is None else text.encode("utf-8", "surrogateescape"), torch.device(device))
+    return None if raw is None else raw.decode("utf-8", "surrogateescape")
 
 
 def _shard(x: Any, k: int, n: int):

@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import shlex
 import statistics
 from pathlib import Path
 from typing import Any
@@ -300,6 +301,11 @@ def read_report(run: str | Path) -> dict[str, Any]:
         raise LstmkitError(f"{run} has no {DOCTOR_FILE} yet: the run is still training (or was killed)",
                            f"the report is written when training ends; continue a killed run with "
                            f"lstmkit {meta['task']} train --resume {run}")
+    source = (meta.get("quantization") or {}).get("source_run")
+    if not path.is_file() and isinstance(source, str):           # `export int8` trains nothing: no report of its own
+        raise LstmkitError(f"{run} is an int8 run (`lstmkit export int8`); its training, and the doctor's report "
+                           f"on it, is the float run's", f"lstmkit doctor {shlex.quote(source)} (the float run, "
+                           "where it was when exported)")
     if not path.is_file():
         raise LstmkitError(f"{run} has no {DOCTOR_FILE}: it was trained with the doctor off, or by an older "
                            "lstmkit", "train it again without --no-doctor (the doctor is on by default)")

@@ -99,6 +99,9 @@ def backtest(run: Optional[Path] = typer.Option(None, help="Run folder whose mod
     if (run is None) == (config is None):
         raise LstmkitError("pass exactly one of --run and --config", "--run RUN backtests a trained model; "
                            "--config C trains with those settings")
+    if out is not None:
+        from lstmkit.runs import check_out_folder
+        check_out_folder(out)                  # a file in the way, a name too long: before the folds train
     if run is not None:
         est = Forecaster.load(run)
         source = data if data is not None else est.data_summary_.get("source")

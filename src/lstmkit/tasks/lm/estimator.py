@@ -154,7 +154,8 @@ class LanguageModel(RunEstimator):
     def resume(cls, run_dir: str | Path, data=None, val=None) -> "LanguageModel":
         """Continue an interrupted run from its last checkpoint (same config, same text files)."""
         est, source, d = cls._resume_start(run_dir, data, "lines given in memory", "pass the text again with --data")
-        return est.fit(source, val if val is not None else d.get("val_source"), run_dir=run_dir, resume=True)
+        return est.fit(source, cls._resume_file({"data": d}, run_dir, "val_source", val, "--val"), run_dir=run_dir,
+                       resume=True)
 
     # -- using a fitted model --------------------------------------------------------------
     def perplexity(self, texts: str | Sequence[str]) -> float:

@@ -146,7 +146,7 @@ class SpeechRecognizer(RunEstimator):
     def resume(cls, run_dir: str | Path, data=None, val_data=None) -> "SpeechRecognizer":
         """Continue an interrupted run from its last checkpoint (same config, same recordings)."""
         est, source, d = cls._resume_start(run_dir, data, "recordings given in memory", "pass them again with --data")
-        return est.fit(source, val_data=val_data if val_data is not None else d.get("val_source"),
+        return est.fit(source, val_data=cls._resume_file({"data": d}, run_dir, "val_source", val_data, "--val"),
                        run_dir=run_dir, resume=True)
 
     # -- using a fitted model --------------------------------------------------------------

@@ -54,15 +54,10 @@ def _format(title: str, m: dict) -> str:
 
 
 def _resume(cls, run: Path, files: dict, flags: dict):
-    """Continue ``run`` on the files it recorded: data files given here would be ignored."""
-    from lstmkit.runs import read_meta
-    given = [k for k, v in files.items() if v is not None]
-    if given and read_meta(run).get("status") != "finished":    # a missing or finished run: resume says so
-        name = "--" + given[0].replace("_", "-")
-        raise LstmkitError(f"{name} does not apply with --resume: {run} continues on the files it recorded",
-                           f"drop {name} to resume, or start a new run without --resume")
+    """Continue ``run`` on the files it recorded, or on those given: their new place (the run and
+    its data moved), checked to hold the same data."""
     check_resume_flags(run, flags)
-    return cls.resume(run)
+    return cls.resume(run, **{"val_data" if k == "val" else k: v for k, v in files.items() if v is not None})
 
 
 train = add_train_command(

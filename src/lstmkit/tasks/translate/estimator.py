@@ -32,6 +32,9 @@ __all__ = ["Translator", "TASK", "VOCAB_FILE"]
 
 TASK = "translate"
 VOCAB_FILE = "vocab.json"
+# fit's file keywords, and the flags that name them
+RESUME_FILES = {"data": "--data", "src_file": "--src-file", "tgt_file": "--tgt-file", "val_data": "--val",
+                "val_src_file": "--val-src-file", "val_tgt_file": "--val-tgt-file"}
 EVAL_BATCH = 64
 
 
@@ -137,18 +140,23 @@ class Translator(RunEstimator):
         read_pairs(data, cfg.src, cfg.tgt, src_file, tgt_file, cfg.encoding, cfg.drop_empty)
 
     @classmethod
-    def resume(cls, run_dir: str | Path) -> "Translator":
+    def resume(cls, run_dir: str | Path, **given: str | Path | None) -> "Translator":
         """Continue an interrupted run from its last checkpoint: same settings, same files, same
-        vocabularies; the result equals an uninterrupted run's."""
+        vocabularies; the result equals an uninterrupted run's. ``given`` (``data``, ``src_file``,
+        ``tgt_file``, ``val_data``, ``val_src_file``, ``val_tgt_file``) names a file's new place (the
+        run and its data moved): it must hold the data the run recorded (their SHA-256 are compared)."""
         meta = cls._unfinished_meta(run_dir)
         files = meta.get("data", {}).get("files")
         if not files or (files.get("data") is None and files.get("src_file") is None):
             raise LstmkitError(f"{run_dir} was trained on in-memory data", "it cannot be resumed from the command line; "
                                "call Translator(...).fit(..., run_dir=RUN, resume=True) with the same data")
+        unknown = sorted(set(given) - set(RESUME_FILES))
+        if unknown:
+            raise TypeError(f"Translator.resume() got an unexpected keyword argument {unknown[0]!r}")
+        paths = {k: cls._resume_file(meta, run_dir, f"files.{k}", given.get(k), flag)
+                 for k, flag in RESUME_FILES.items()}
         est = cls._from_config(meta["config"])
-        return est.fit(files.get("data"), src_file=files.get("src_file"), tgt_file=files.get("tgt_file"),
-                       val_data=files.get("val_data"), val_src_file=files.get("val_src_file"),
-                       val_tgt_file=files.get("val_tgt_file"), run_dir=run_dir, resume=True)
+        return est.fit(paths.pop("data"), **paths, run_dir=run_dir, resume=True)
 
     # -- using a fitted model --------------------------------------------------------------
     def translate(self, sentences: Sequence[str] | str, beam: int | None = None, alpha: float | None = None,
