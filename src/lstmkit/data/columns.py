@@ -51,7 +51,8 @@ def table_column(df: pd.DataFrame, name: str, role: str, where: str, flag: str |
         if not close and _numbered(df):
             example = f"{flag} 0" if flag.startswith("--") else f"{flag}='0'"       # the CLI's flag, or Python's
             shown = ", ".join(list(lookup)[:6]) + (", …" if len(lookup) > 6 else "")
-            raise LstmkitError(f"{role} column {name!r} not found{where}: its columns are numbered ({shown}), not named",
+            raise LstmkitError(f"{role} column {name!r} not found{where}: its columns are numbered ({shown}), "
+                               "not named",
                                f"pass {flag} with the number of the column ({example}), or name the columns "
                                f"(pandas: df.columns = [{name!r}, ...])")
         if not close and looks_like_data(list(lookup)):

@@ -19,8 +19,8 @@ from lstmkit.files import path_exists
 from lstmkit.tasks.classify.config import ClassifyConfig
 from lstmkit.tasks.classify.labels import y_values
 
-__all__ = ["FROM_TEXT", "label_type", "given_labels", "check_kind", "data_summary", "warn_unseen_class", "warn_truncated",
-           "check_val_is_not_test"]
+__all__ = ["FROM_TEXT", "label_type", "given_labels", "check_kind", "data_summary", "warn_unseen_class",
+           "warn_truncated", "check_val_is_not_test"]
 
 # predict's labels from the class strings, for labels fit was given as numbers or booleans (y, a frame's column)
 FROM_TEXT = {"int": int, "float": float, "bool": lambda s: s == "True"}
