@@ -19,7 +19,7 @@ from lstmkit.config import flatten_config
 from lstmkit.errors import LstmkitError
 from lstmkit.files import path_exists, to_json
 from lstmkit.run_lock import check_not_training
-from lstmkit.runs import META_FILE, WEIGHTS_FILE, file_sha256, read_meta
+from lstmkit.runs import META_FILE, WEIGHTS_FILE, read_meta, weights_fingerprint
 
 __all__ = ["ResumeChecks"]
 
@@ -115,7 +115,7 @@ class ResumeChecks:
         want, was = record.get("fingerprint"), record.get("run") or named
         for place in dict.fromkeys(p for p in (record.get("run"), named) if isinstance(p, str)):
             if (Path(place) / META_FILE).is_file() and (Path(place) / WEIGHTS_FILE).is_file():
-                if want is not None and file_sha256(Path(place) / WEIGHTS_FILE)[:16] != want:
+                if want is not None and weights_fingerprint(place) != want:
                     raise LstmkitError(f"{run_dir} fine-tunes the language model that was at {was}; {place} holds "
                                        "other weights", f"put that run back at {was} to resume, or start a new "
                                        "run without --resume")
@@ -136,5 +136,5 @@ def _same_start(meta: dict[str, Any], path: Any) -> bool:
     """Whether the run at ``path`` holds the weights a fine-tuned run (``meta``) started from: the
     same start at another path (it moved), which a resume may name."""
     want = _start_record(meta).get("fingerprint")
-    weights = Path(path) / WEIGHTS_FILE if isinstance(path, str) else None
-    return want is not None and weights is not None and weights.is_file() and file_sha256(weights)[:16] == want
+    return (want is not None and isinstance(path, str) and (Path(path) / WEIGHTS_FILE).is_file()
+            and weights_fingerprint(path) == want)

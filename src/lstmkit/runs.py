@@ -42,8 +42,8 @@ if TYPE_CHECKING:
 __all__ = [
     "FORMAT_VERSION", "META_FILE", "WEIGHTS_FILE", "new_run_dir", "check_out_folder", "check_out_file",
     "path_exists", "file_in_the_way", "atomic_write", "new_file_mode",
-    "write_json", "build_checked", "to_json", "json_safe", "file_sha256", "verify_weights", "save_tensors",
-    "load_tensors", "load_weights", "read_metrics", "read_meta", "read_run",
+    "write_json", "build_checked", "to_json", "json_safe", "file_sha256", "weights_fingerprint", "verify_weights",
+    "save_tensors", "load_tensors", "load_weights", "read_metrics", "read_meta", "read_run",
 ]
 
 FORMAT_VERSION = 1
@@ -130,6 +130,12 @@ def file_sha256(path: str | Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def weights_fingerprint(run: str | Path) -> str:
+    """sha256 (16 hex digits) of a run's weights file: ties exports, saved stream states and
+    fine-tuned runs (their start) to it."""
+    return file_sha256(Path(run) / WEIGHTS_FILE)[:16]
 
 
 def verify_weights(run: str | Path, meta: dict[str, Any], name: str = WEIGHTS_FILE,

@@ -12,7 +12,7 @@ import importlib.util
 from pathlib import Path
 
 from lstmkit.errors import LstmkitError
-from lstmkit.runs import WEIGHTS_FILE, file_sha256, read_meta
+from lstmkit.runs import read_meta, weights_fingerprint   # weights_fingerprint: re-exported
 
 __all__ = ["ADAPTER_ATTRIBUTE", "supported_tasks", "adapter_class", "adapter_for", "weights_fingerprint"]
 
@@ -49,8 +49,3 @@ def adapter_class(task: str) -> type:
 def adapter_for(run: str | Path):
     """The adapter of a finished run folder (``Adapter.load(run)`` of the run's task)."""
     return adapter_class(read_meta(run)["task"]).load(run)
-
-
-def weights_fingerprint(run: str | Path) -> str:
-    """sha256 (16 hex digits) of a run's weights file: ties exports and saved stream states to it."""
-    return file_sha256(Path(run) / WEIGHTS_FILE)[:16]
