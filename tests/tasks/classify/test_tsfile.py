@@ -78,6 +78,7 @@ HEADER = "@problemName x\n@univariate false\n@classLabel true a b\n@data\n"     
 @pytest.mark.parametrize("text, words", [
     ("@problemName x\n@classLabel true a b\n", ["has no @data line"]),
     ("@classLabel true a b\n1,2:a\n@data\n", ["line 2 holds values before any @data line"]),
+    ("@problemName x\n@\n@classLabel true a b\n@data\n1,2:a\n", ["line 2: '@' names no header tag"]),
     (HEADER + "1,2:3,4:a\n1,2:b\n", ["line 6 has 1 dimension, but line 5 has 2", "same dimensions"]),
     (HEADER.replace("false", "true") + "1,2:a\n1,2:3,4:b\n", ["line 6 has 2 dimensions, but @univariate true (line 2)"]),
     (HEADER.replace("false", "false\n@dimensions 2") + "1,2:a\n", ["line 6 has 1 dimension, but @dimensions (line 3)"]),

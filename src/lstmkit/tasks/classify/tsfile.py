@@ -32,6 +32,7 @@ from typing import Sequence
 import numpy as np
 
 from lstmkit.data.columns import parses_as_float
+from lstmkit.data.tagged import header_tags
 from lstmkit.data.textfile import read_text_file, text_lines
 from lstmkit.errors import LstmkitError
 
@@ -100,28 +101,13 @@ def _shown(classes: Sequence[str]) -> str:
     return ", ".join(classes[:8]) + (", …" if len(classes) > 8 else "")
 
 
-def _tags(lines: Sequence[str], where: str) -> tuple[dict[str, tuple[list[str], int]], int]:
-    """The header's tags (lower-cased name -> its values and line) and the line of ``@data``."""
-    tags: dict[str, tuple[list[str], int]] = {}
-    for lineno, line in enumerate(lines, 1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        if not line.startswith("@"):
-            raise LstmkitError(f"{where}line {lineno} holds values before any @data line",
-                               "a .ts file lists its header tags (@problemName …, @classLabel true a b …), "
-                               "then @data, then the series")
-        name, *values = line[1:].split() or [""]
-        if name.lower() == "data":
-            return tags, lineno
-        tags[name.lower()] = (values, lineno)
-    raise LstmkitError(f"{where}has no @data line", "put @data on the line after the header tags, the series below it")
-
-
 def _header(lines: Sequence[str], where: str) -> tuple[tuple[str, ...] | None, int | None, str, int]:
     """``(classes, dimensions, whence the dimensions, the @data line)``: classes None for
     ``@classLabel false``, dimensions None when the first series decides."""
-    tags, data_line = _tags(lines, where)
+    found, data_line = header_tags(
+        lines, where, "a .ts file lists its header tags (@problemName …, @classLabel true a b …), then @data, "
+        "then the series", "put @data on the line after the header tags, the series below it")
+    tags = {tag: (values, lineno) for lineno, tag, values in found}
 
     def flag(name: str) -> bool | None:          # name as the format spells it: "classLabel"
         if name.lower() not in tags:

@@ -47,6 +47,7 @@ import pandas as pd
 
 from lstmkit.data.compressed import read_data
 from lstmkit.data.decoding import check_text, file_ext, text_lines
+from lstmkit.data.tagged import header_tags
 from lstmkit.errors import LstmkitError, missing_path_fix
 from lstmkit.runs import path_exists
 from lstmkit.tasks.forecast.baselines import infer_season
@@ -138,22 +139,10 @@ def _header(lines: Sequence[str], where: str) -> dict[str, Any]:
     line), ``missing`` and ``equallength`` flags (value, line) and the line of ``@data``."""
     head: dict[str, Any] = {"attributes": [], "horizon": None, "frequency": None, "missing": None,
                             "equallength": None, "data": None}
-    for lineno, line in enumerate(lines, 1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        if not line.startswith("@"):
-            raise LstmkitError(f"{where}line {lineno} holds values before any @data line",
-                               "a .tsf file lists its header (@attribute series_name string, @frequency …), "
-                               "then @data, then one series a line")
-        if not line[1:].strip():
-            raise LstmkitError(f"{where}line {lineno}: '@' names no header tag",
-                               "write the tag right after '@' (@attribute, @frequency, @data, …), or delete the line")
-        tag, *values = line[1:].split()
-        tag = tag.lower()
-        if tag == "data":
-            head["data"] = lineno
-            return head
+    tags, head["data"] = header_tags(
+        lines, where, "a .tsf file lists its header (@attribute series_name string, @frequency …), then @data, "
+        "then one series a line", "put @data after the header, the series below it, one a line")
+    for lineno, tag, values in tags:
         at = f"{where}line {lineno}: @{tag}"
         if tag == "attribute":
             if len(values) != 2 or values[1].lower() not in _TYPES:
@@ -177,7 +166,7 @@ def _header(lines: Sequence[str], where: str) -> dict[str, Any]:
         elif tag != "relation":
             warnings.warn(f"{where}line {lineno}: unknown header tag @{tag} ignored (a .tsf header has @relation, "
                           "@attribute, @frequency, @horizon, @missing, @equallength)", UserWarning, stacklevel=5)
-    raise LstmkitError(f"{where}has no @data line", "put @data after the header, the series below it, one a line")
+    return head
 
 
 # -- the series ------------------------------------------------------------------------------
