@@ -139,7 +139,7 @@ def _unreadable(path: Path, e: Exception, opened: bool) -> LstmkitError:
     table = file_ext(path) in (".csv", ".tsv", *SHEETS, *PARQUET)
     return LstmkitError(f"{path} is {kind} ({reason})",
                         "a manifest is --data of 'speech evaluate' or 'speech train', not audio" if table else
-                        "pass WAV (PCM or float), FLAC, OGG/Opus or MP3 files, or convert it "
+                        "pass WAV (PCM or float), FLAC, OGG/Opus, MP3 or AIFF files, or convert it "
                         "(e.g. 'ffmpeg -i IN -ac 1 -ar 16000 OUT.wav')")
 
 
