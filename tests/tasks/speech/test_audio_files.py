@@ -69,13 +69,18 @@ def _write(path, kind: str) -> None:
         path.write_bytes(_riff(_fmt(), _chunk(b"data", _PCM16), _INFO, _chunk(b"junk", b"abc"), _CUE))
     elif kind == "streamed":                                      # a writer that could not seek back
         path.write_bytes(_riff(_fmt(), _chunk(b"data", _PCM16, size=0xFFFFFFFF)))
+    elif kind.startswith("streamed_then_chunks"):                 # and chunks after its data: not samples
+        size = 0x7FFFF000 if kind.endswith("7ffff000") else 0xFFFFFFFF
+        path.write_bytes(b"RIFF" + struct.pack("<I", size) + b"WAVE" + _fmt() + _chunk(b"data", _PCM16, size=size)
+                         + _INFO + _chunk(b"junk", b"abc") + _CUE)
     else:
         raise AssertionError(kind)
 
 
 KINDS = ["u8", "stdlib_u8", "s24", "stdlib_s24", "s32", "float", "double", "extensible_s24", "extensible_float",
          "alaw", "ulaw", "stereo", "six_channels", "rate_44100", "rate_96000", "rate_11025", "flac", "rf64",
-         "chunks_before_data", "chunks_after_data", "streamed"]
+         "chunks_before_data", "chunks_after_data", "streamed", "streamed_then_chunks",
+         "streamed_then_chunks_7ffff000"]
 _TOLERANCE = {"u8": 0.01, "stdlib_u8": 0.01, "alaw": 0.02, "ulaw": 0.02}          # 8-bit codes' step
 
 

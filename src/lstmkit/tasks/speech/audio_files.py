@@ -30,13 +30,13 @@ from lstmkit.errors import LstmkitError
 from lstmkit.tasks.speech.config import MAX_RATE, MIN_RATE
 from lstmkit.tasks.speech.manifest import AUDIO_SUFFIXES
 from lstmkit.tasks.speech.resampling import BlockResampler, resample
+from lstmkit.tasks.speech.riff import STREAMED_SIZE, streamed_frames
 
 __all__ = ["read_audio", "AudioNote", "report_notes", "common_rate", "clip_length", "loud_peak", "loud_warning",
            "promised_seconds", "never_finished", "resample"]
 
 _READ_FRAMES = 1 << 16    # frames read at once: 512 KiB of float32 stereo
 _FLOAT_SUBTYPES = ("FLOAT", "DOUBLE")
-_STREAMED_SIZE = 0x7FFFF000     # bytes: a writer that cannot seek back (a pipe) puts 0x7ffff000 / 0xffffffff here
 _DAMAGED_MP3 = ("the MP3 decoder skipped damaged frames (read as far as it decodes, gaps left out): "
                 "download or export the file again")
 _STDERR = threading.Lock()      # file descriptor 2 is the process's: one file's decoder caught at a time
@@ -79,6 +79,7 @@ def read_audio(path: str | Path, rate: int | None) -> tuple[np.ndarray, int, lis
     if not path.is_file():
         raise LstmkitError(f"audio file not found: {path}", "check the path (manifest paths are relative to it)")
     sr = None
+    held = _streamed_frames(path)           # a streamed WAV's data when chunks follow it; None: to the end
     with _decoder_lines(path) as chatter:
         try:
             with sf.SoundFile(str(path)) as f:
@@ -86,7 +87,8 @@ def read_audio(path: str | Path, rate: int | None) -> tuple[np.ndarray, int, lis
                 _check_rate(path, sr)
                 resampler = BlockResampler(sr, sr if rate is None else rate)
                 pieces, frames, peak = [], 0, 0.0
-                while len(block := f.read(_READ_FRAMES, dtype="float32", always_2d=True)):
+                while len(block := f.read(_READ_FRAMES if held is None else min(_READ_FRAMES, held - frames),
+                                          dtype="float32", always_2d=True)):
                     _check_finite(block, frames, path)
                     peak = max(peak, float(np.abs(block).max())) if floats else peak
                     pieces.append(resampler(_mono(block)))
@@ -109,6 +111,14 @@ def read_audio(path: str | Path, rate: int | None) -> tuple[np.ndarray, int, lis
         notes.append(AudioNote(path.name, f"resampled from {sr} Hz to {rate} Hz"))
         sr = rate
     return np.concatenate(pieces), int(sr), notes
+
+
+def _streamed_frames(path: Path) -> int | None:
+    try:
+        with open(path, "rb") as raw:
+            return streamed_frames(raw)
+    except OSError:
+        return None             # libsndfile names the problem
 
 
 def _check_rate(path: Path, rate: int) -> None:
@@ -215,7 +225,7 @@ def promised_seconds(source: Any, frames: int, rate: int) -> float | None:
     if m is None:
         return None
     claimed, held = int(m[1]), int(m[2])
-    if not held < claimed < _STREAMED_SIZE:
+    if not held < claimed < STREAMED_SIZE:
         return None
     if frames == 0:             # cut off at (or within a sample of) the header: its byte rate tells the time
         per_second = re.search(r"^\s*Bytes/sec\s*:\s*(\d+)", log, re.M)
