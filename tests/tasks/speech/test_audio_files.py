@@ -1,6 +1,7 @@
 """Reading one recording as people have them: every WAV encoding and layout a recorder or editor
 writes reads as its 16-bit mono twin; a header that lies, a cut file or a file that is no audio
 is one error naming it (and no decoder chatter on standard error)."""
+import os
 import struct
 import warnings
 import wave as stdlib_wave
@@ -179,3 +180,21 @@ def test_a_flac_cut_short_is_named_damaged_with_the_fix_to_copy_it_again(tmp_pat
     (tmp_path / "cut.flac").write_bytes(whole[:len(whole) // 2])
     with pytest.raises(LstmkitError, match=r"cut.flac is damaged or cut short \(.*\) — copy or download it again"):
         read_audio(tmp_path / "cut.flac", RATE)
+
+
+def test_what_the_rest_of_the_process_writes_to_standard_error_while_an_mp3_is_read_is_kept(tmp_path, capfd,
+                                                                                           monkeypatch):
+    """libmpg123's lines were caught by pointing file descriptor 2 at a file while an MP3 was read:
+    whatever else the process wrote there meanwhile (another thread's log line in the service) was
+    lost, and a sound MP3 was then noted as damaged. Only the C library's ``stderr`` stream, which
+    libmpg123 prints to, is caught now."""
+    sf.write(tmp_path / "ok.mp3", _tone(16000, 0.5), 16000, format="MP3")
+    read = sf.SoundFile.read
+
+    def read_and_log(self, *args, **kw):            # another thread's log line, in the middle of the decoding
+        os.write(2, b"INFO: 127.0.0.1 - POST /predict 200\n")
+        return read(self, *args, **kw)
+    monkeypatch.setattr(sf.SoundFile, "read", read_and_log)
+    wave, _, notes = read_audio(tmp_path / "ok.mp3", RATE)
+    assert wave.size > 0.4 * RATE and all(n.conversion and "damaged" not in n.what for n in notes)
+    assert "INFO: 127.0.0.1 - POST /predict 200" in capfd.readouterr().err

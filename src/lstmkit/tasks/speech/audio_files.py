@@ -12,11 +12,7 @@ from __future__ import annotations
 
 import io
 import math
-import os
 import re
-import sys
-import tempfile
-import threading
 import warnings
 from collections import Counter
 from contextlib import contextmanager
@@ -33,6 +29,7 @@ from lstmkit.tasks.speech.config import MAX_RATE, MIN_RATE
 from lstmkit.tasks.speech.manifest import AUDIO_SUFFIXES
 from lstmkit.tasks.speech.resampling import BlockResampler, resample
 from lstmkit.tasks.speech.riff import STREAMED_SIZE, streamed_frames
+from lstmkit.tasks.speech.stderr_lines import c_stderr_lines
 
 __all__ = ["read_audio", "read_upload", "audio_format", "AudioNote", "report_notes", "common_rate", "clip_length",
            "loud_peak", "loud_warning", "promised_seconds", "never_finished", "resample"]
@@ -41,7 +38,6 @@ _READ_FRAMES = 1 << 16    # frames read at once: 512 KiB of float32 stereo
 _FLOAT_SUBTYPES = ("FLOAT", "DOUBLE")
 _DAMAGED_MP3 = ("the MP3 decoder skipped damaged frames (read as far as it decodes, gaps left out): "
                 "download or export the file again")
-_STDERR = threading.Lock()      # file descriptor 2 is the process's: one file's decoder caught at a time
 
 
 def clip_length(n_samples: int, rate: int) -> str:
@@ -208,31 +204,15 @@ def audio_format(head: bytes) -> str | None:
 
 @contextmanager
 def _decoder_lines(source: Path | bytes) -> Iterator[list[str]]:
-    """The lines libmpg123 writes straight to file descriptor 2 while ``source`` is opened and read,
-    caught into the list yielded (filled when the block ends) instead of printed: a file named .mp3
-    that is none printed three 'Note: Illegal Audio-MPEG-Header ...' lines before its one error,
-    a damaged MP3 up to eight between transcribe's results. Other files are read as they are."""
-    lines: list[str] = []
+    """The lines libmpg123 prints on standard error while ``source`` is opened and read, caught into
+    the list yielded (filled when the block ends) instead of printed (:func:`.stderr_lines.c_stderr_lines`):
+    a file named .mp3 that is none printed three 'Note: Illegal Audio-MPEG-Header ...' lines before its
+    one error, a damaged MP3 up to eight between transcribe's results. Other files are read as they are."""
     if not _mpeg_like(source):
-        yield lines
+        yield []
         return
-    with _STDERR, tempfile.TemporaryFile() as caught:
-        try:
-            if sys.stderr is not None:
-                sys.stderr.flush()
-            saved = os.dup(2)
-        except (OSError, ValueError):       # no standard error to keep clean (closed)
-            saved = None
-        if saved is not None:
-            os.dup2(caught.fileno(), 2)
-        try:
-            yield lines
-        finally:
-            if saved is not None:
-                os.dup2(saved, 2)
-                os.close(saved)
-            caught.seek(0)
-            lines += [line for line in caught.read().decode(errors="replace").splitlines() if line.strip()]
+    with c_stderr_lines() as lines:
+        yield lines
 
 
 def _mono(block: np.ndarray) -> np.ndarray:
