@@ -11,7 +11,7 @@ import pytest
 import soundfile as sf
 
 from lstmkit.errors import LstmkitError
-from lstmkit.tasks.speech.audio_files import read_audio, report_notes
+from lstmkit.tasks.speech.audio_files import read_audio, read_upload, report_notes
 
 RATE = 8000
 
@@ -98,6 +98,7 @@ def test_every_common_encoding_reads_as_its_16_bit_mono_twin(tmp_path, kind):
     assert np.abs(got[inner] - twin[inner]).max() < _TOLERANCE.get(kind, 1e-3)
     assert abs(float(got.mean())) < 5e-3                          # centred (libsndfile writes u8 floored)
     assert all(n.conversion for n in notes)                       # channels / rate only, never "truncated"
+    assert np.array_equal(read_upload((tmp_path / "x.WAV").read_bytes(), RATE)[0], got)     # the service's read
 
 
 def test_a_header_rate_beyond_any_recorder_is_refused_not_a_zero_division(tmp_path):
