@@ -205,6 +205,17 @@ def test_an_upload_in_any_format_the_cli_reads_is_answered_as_the_cli_transcribe
     assert np.array_equal(upload_samples(body, "audio/wav", RATE, 60)[0], read_audio(path, RATE)[0])
 
 
+def test_a_damaged_mp3_upload_is_answered_with_the_warning_transcribe_gives(ctc, tmp_path):
+    adapter = adapter_for(ctc)
+    sf.write(tmp_path / "ok.mp3", tone_clip("ab cd", seconds=1.0, rate=16000), 16000, format="MP3")
+    whole = (tmp_path / "ok.mp3").read_bytes()
+    holed = whole[:len(whole) // 2] + bytes(500) + whole[len(whole) // 2 + 500:]
+    up = adapter.answer_bytes(adapter.net, holed, "audio/mpeg")
+    assert up["warnings"] == ["the upload: the MP3 decoder skipped damaged frames (read as far as it decodes, gaps "
+                              "left out): download or export the file again"]
+    assert "warnings" not in adapter.answer_bytes(adapter.net, whole, "audio/mpeg")
+
+
 @pytest.mark.parametrize("rate", [7919, 11127, 22254, 44100])
 def test_a_rate_with_no_exact_ratio_is_resampled_as_the_cli_resamples_it(ctc, tmp_path, rate):
     """7,919 Hz or a Mac's 22,254 Hz to the model's 8 kHz was a 422 'cannot be resampled' (upload and

@@ -1,8 +1,8 @@
 """Audio that arrives in a request (an uploaded audio file, or samples in JSON), checked for the service.
 
-    upload_samples(body, content_type, rate, max_seconds) -> (mono float32 wave at ``rate``, loud peak or None)
+    upload_samples(body, content_type, rate, max_seconds) -> (mono float32 wave at ``rate``, loud peak or None, notes)
     to_model_rate(wave, src, dst, loc)                     -> the wave resampled to ``dst`` Hz
-    warned(answer, name, peak)                             -> the answer, with ``warnings`` for a loud peak
+    warned(answer, name, peak, notes)                      -> the answer, with ``warnings`` for a loud peak or notes
 
 An upload is read as the CLI reads a file (:func:`~lstmkit.tasks.speech.audio_files.read_upload`): any
 format libsndfile reads (WAV, FLAC, OGG/Opus, MP3, AIFF, ...), told by its first bytes whatever its
@@ -21,7 +21,7 @@ import numpy as np
 from lstmkit.deploy.adapter import BadRequest
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.speech.config import MIN_RATE
-from lstmkit.tasks.speech.audio_files import loud_warning, read_upload, resample
+from lstmkit.tasks.speech.audio_files import DAMAGED_MP3, loud_warning, read_upload, resample
 
 __all__ = ["AUDIO_TYPES", "UPLOAD_NAME", "upload_samples", "to_model_rate", "warned", "MIN_RATE"]
 
@@ -42,9 +42,10 @@ def to_model_rate(wave: np.ndarray, src: int, dst: int, loc: list) -> np.ndarray
 
 
 def upload_samples(body: bytes, content_type: str, rate: int,
-                   max_seconds: float) -> tuple[np.ndarray, float | None]:
-    """The mono samples ``[N]`` float32 of an uploaded audio file, at ``rate`` Hz, and the peak of
-    its float samples when they go beyond [-1, 1] (None otherwise)."""
+                   max_seconds: float) -> tuple[np.ndarray, float | None, list[str]]:
+    """The mono samples ``[N]`` float32 of an uploaded audio file, at ``rate`` Hz, the peak of its
+    float samples when they go beyond [-1, 1] (None otherwise) and what the client should be told
+    besides (an MP3 read past damaged frames); conversions (channels, rate) are not told."""
     kind = (content_type or "").split(";")[0].strip().lower()
     if kind not in AUDIO_TYPES:
         raise BadRequest([], f"Content-Type {content_type or 'none'!r} is not an audio upload",
@@ -62,10 +63,13 @@ def upload_samples(body: bytes, content_type: str, rate: int,
     if wave.size > max_seconds * rate:
         raise BadRequest([], f"the recording is {wave.size / rate:.1f} s long; the limit is {max_seconds:g} s",
                          "split it into shorter clips, or stream it chunk by chunk")
-    return wave, next((n.peak for n in notes if n.peak is not None), None)
+    return (wave, next((n.peak for n in notes if n.peak is not None), None),
+            [n.what for n in notes if n.what == DAMAGED_MP3])
 
 
-def warned(answer: dict[str, Any], name: str, peak: float | None) -> dict[str, Any]:
+def warned(answer: dict[str, Any], name: str, peak: float | None, notes: list[str] = ()) -> dict[str, Any]:
     """``answer`` with a ``warnings`` list when recording ``name``'s samples reached ``peak`` beyond
-    [-1, 1] (the text a training or transcription run warns with); as it is when ``peak`` is None."""
-    return answer if peak is None else {**answer, "warnings": [loud_warning([(name, peak)])]}
+    [-1, 1] (the text a training or transcription run warns with) or ``notes`` are to be told, each
+    as ``name: note``; as it is when there is neither."""
+    told = ([] if peak is None else [loud_warning([(name, peak)])]) + [f"{name}: {n}" for n in notes]
+    return {**answer, "warnings": told} if told else answer

@@ -32,11 +32,11 @@ from lstmkit.tasks.speech.riff import STREAMED_SIZE, streamed_frames
 from lstmkit.tasks.speech.stderr_lines import c_stderr_lines
 
 __all__ = ["read_audio", "read_upload", "audio_format", "AudioNote", "report_notes", "common_rate", "clip_length",
-           "loud_peak", "loud_warning", "promised_seconds", "never_finished", "resample"]
+           "loud_peak", "loud_warning", "promised_seconds", "never_finished", "resample", "DAMAGED_MP3"]
 
 _READ_FRAMES = 1 << 16    # frames read at once: 512 KiB of float32 stereo
 _FLOAT_SUBTYPES = ("FLOAT", "DOUBLE")
-_DAMAGED_MP3 = ("the MP3 decoder skipped damaged frames (read as far as it decodes, gaps left out): "
+DAMAGED_MP3 = ("the MP3 decoder skipped damaged frames (read as far as it decodes, gaps left out): "
                 "download or export the file again")
 
 
@@ -114,7 +114,7 @@ def _read(source: Path | bytes, name: str, rate: int | None) -> tuple[np.ndarray
     if peak > 1.0:                  # kept as they are: report_notes warns
         notes.append(AudioNote(short, "float samples beyond [-1, 1]", peak))
     if chatter:
-        notes.append(AudioNote(short, _DAMAGED_MP3))
+        notes.append(AudioNote(short, DAMAGED_MP3))
     if channels > 1:
         notes.append(AudioNote(short, f"{channels} channels mixed down to mono"))
     if rate is not None and sr != rate:

@@ -23,8 +23,9 @@ __all__ = ["answer_bytes", "answer", "request_models"]
 def answer_bytes(adapter, net: nn.Module, body: bytes, content_type: str) -> dict[str, Any]:
     """An uploaded audio file -> one answer (see the adapter's ``predict``); a bad upload is a
     :class:`BadRequest` naming the problem and the fix."""
-    wave, peak = upload_samples(body, content_type, adapter.spec.rate, adapter.max_seconds)
-    return warned(_checked(adapter.predict(net, [adapter.features(wave)], locs=[[]]), [[]])[0], UPLOAD_NAME, peak)
+    wave, peak, notes = upload_samples(body, content_type, adapter.spec.rate, adapter.max_seconds)
+    answer = _checked(adapter.predict(net, [adapter.features(wave)], locs=[[]]), [[]])[0]
+    return warned(answer, UPLOAD_NAME, peak, notes)
 
 
 def answer(adapter, net: nn.Module, audio: list | None = None, sample_rate: int | None = None,
