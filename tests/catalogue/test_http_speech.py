@@ -52,6 +52,11 @@ def _rate(wav: bytes, rate: int) -> bytes:
     return wav[:at] + rate.to_bytes(4, "little") + wav[at + 4:]
 
 
+def _cut(data: bytes) -> bytes:
+    """``data`` cut off at three quarters (a copy or download cut short)."""
+    return data[:len(data) * 3 // 4]
+
+
 JSON_CASES = [
     ("no-audio", '{"audio": []}', ("body", "audio")),
     ("audio-missing", "{}", ("body", "audio")),
@@ -100,6 +105,8 @@ UPLOAD_CASES = [
     ("rate-2-ghz", lambda: _rate(_wav(_clip()), 2_000_000_000), "audio/wav", 422, "above the 768,000 hz of any"),
     ("cut-flac", lambda: _wav(np.tile(_clip(), 8), format="FLAC")[:3000], "audio/flac", 422,
      "the upload is damaged or cut short (error : flac decoder lost sync)"),     # the CLI's words for a cut file
+    ("opus-cut-short", lambda: _cut(_wav(np.tile(_clip(), 4), subtype="OPUS", format="OGG")), "audio/ogg", 422,
+     "the upload is cut short: its ogg stream stops before its end page"),       # was read as far as it went
     ("ogg-cut-in-its-headers", lambda: _wav(_clip(), subtype="VORBIS", format="OGG")[:200], "audio/ogg", 422,
      "the upload is unreadable or corrupt (supported file format but file is malformed)"),
 ]

@@ -199,3 +199,27 @@ def test_what_the_rest_of_the_process_writes_to_standard_error_while_an_mp3_is_r
     wave, _, notes = read_audio(tmp_path / "ok.mp3", RATE)
     assert wave.size > 0.4 * RATE and all(n.conversion and "damaged" not in n.what for n in notes)
     assert "INFO: 127.0.0.1 - POST /predict 200" in capfd.readouterr().err
+
+
+@pytest.mark.parametrize("subtype", ["VORBIS", "OPUS"])
+def test_an_ogg_file_cut_short_is_named_cut_not_empty_or_read_as_whole(tmp_path, subtype):
+    """libsndfile reads an Ogg file cut off before its end page without a word: a Vorbis one as no
+    samples at all ('holds no audio samples: re-record it'), an Opus one as far as it goes (its
+    transcript then fits part of its clip). Its last page not ending the stream says it is cut."""
+    sf.write(tmp_path / "whole.ogg", _tone(16000, 3.0), 16000, format="OGG", subtype=subtype)
+    whole = (tmp_path / "whole.ogg").read_bytes()
+    assert read_audio(tmp_path / "whole.ogg", 16000)[2] == []
+    (tmp_path / "cut.ogg").write_bytes(whole[:len(whole) * 3 // 4])
+    if subtype == "VORBIS":
+        with pytest.raises(LstmkitError, match=r"cut.ogg is damaged or cut short \(its Ogg stream stops before its "
+                                               r"end page\) — copy or download it again"):
+            read_audio(tmp_path / "cut.ogg", 16000)
+        return
+    wave, _, notes = read_audio(tmp_path / "cut.ogg", 16000)
+    assert 0 < wave.size < 3 * 16000
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        report_notes(notes)
+    assert [str(w.message) for w in said] == [f"cut.ogg: cut short: its Ogg stream stops before its end page (the "
+                                              f"file holds {wave.size / 16000:.2f} s); read as far as it goes, so its "
+                                              "transcript may not match it: copy or export it again"]

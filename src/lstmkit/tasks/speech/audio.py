@@ -57,7 +57,7 @@ def upload_samples(body: bytes, content_type: str, rate: int,
         wave, _, notes = read_upload(body, rate, UPLOAD_NAME)
     except LstmkitError as e:
         raise BadRequest([], e.message, e.hint or "send a complete audio file") from None
-    cut = next((n for n in notes if n.promised is not None), None)
+    cut = next((n for n in notes if n.cut), None)
     if cut is not None:
         raise BadRequest([], f"{UPLOAD_NAME} is {cut.what}", "send the complete file")
     if wave.size > max_seconds * rate:

@@ -18,7 +18,7 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, BinaryIO, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -28,6 +28,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.tasks.speech.config import MAX_RATE, MIN_RATE
 from lstmkit.tasks.speech.manifest import AUDIO_SUFFIXES
 from lstmkit.tasks.speech.resampling import BlockResampler, resample
+from lstmkit.tasks.speech.ogg import ogg_cut
 from lstmkit.tasks.speech.riff import STREAMED_SIZE, streamed_frames
 from lstmkit.tasks.speech.stderr_lines import c_stderr_lines
 
@@ -49,16 +50,18 @@ def clip_length(n_samples: int, rate: int) -> str:
 @dataclass(frozen=True)
 class AudioNote:
     """What reading one audio file noted: a conversion (``what``), float samples beyond [-1, 1]
-    read as they are (``peak``: their largest magnitude), or a file shorter than its header says
-    (``promised``: the seconds the header promises); :func:`report_notes` warns about the last two."""
+    read as they are (``peak``: their largest magnitude), or a file cut short (``cut``: a WAV shorter
+    than its header says, ``promised`` the seconds the header promises; an Ogg file without its end
+    page); :func:`report_notes` warns about the last two."""
     file: str                     # the file's name
     what: str                     # e.g. "resampled from 44100 Hz to 16000 Hz"
     peak: float | None = None     # set for float samples beyond [-1, 1] only
-    promised: float | None = None  # set for a truncated file only
+    promised: float | None = None  # set for a truncated WAV only
+    cut: bool = False             # a file cut short, read as far as it goes
 
     @property
     def conversion(self) -> bool:
-        return self.peak is None and self.promised is None
+        return self.peak is None and not self.cut
 
 
 def read_audio(path: str | Path, rate: int | None) -> tuple[np.ndarray, int, list[AudioNote]]:
@@ -88,7 +91,7 @@ def _read(source: Path | bytes, name: str, rate: int | None) -> tuple[np.ndarray
     """:func:`read_audio` of a file or of a file's bytes, named ``name`` in notes and errors."""
     import soundfile as sf
     sr = None
-    held = _streamed_frames(source)         # a streamed WAV's data when chunks follow it; None: to the end
+    held = _looked_at(source, streamed_frames, None)     # a streamed WAV's data when chunks follow it; None: all
     with _decoder_lines(source) as chatter:
         try:
             with sf.SoundFile(_opened(source)) as f:
@@ -110,7 +113,11 @@ def _read(source: Path | bytes, name: str, rate: int | None) -> tuple[np.ndarray
             _check_finished(source, name, promised)
     short = Path(name).name if isinstance(source, Path) else name
     notes = [] if promised is None else [AudioNote(short, f"truncated: its header promises {promised:.2f} s, "
-                                                               f"the file holds {frames / sr:.2f} s", None, promised)]
+                                                               f"the file holds {frames / sr:.2f} s", None, promised,
+                                                   cut=True)]
+    if _looked_at(source, ogg_cut, False):
+        notes.append(AudioNote(short, f"cut short: its Ogg stream stops before its end page (the file holds "
+                                      f"{frames / sr:.2f} s)", cut=True))
     if peak > 1.0:                  # kept as they are: report_notes warns
         notes.append(AudioNote(short, "float samples beyond [-1, 1]", peak))
     if chatter:
@@ -128,14 +135,16 @@ def _opened(source: Path | bytes) -> Any:
     return io.BytesIO(source) if isinstance(source, bytes) else str(source)
 
 
-def _streamed_frames(source: Path | bytes) -> int | None:
+def _looked_at(source: Path | bytes, look: Callable[[BinaryIO], Any], default: Any) -> Any:
+    """``look(f)`` of ``source``'s bytes as a file object; ``default`` when the file cannot be opened
+    (libsndfile names the problem)."""
     if isinstance(source, bytes):
-        return streamed_frames(io.BytesIO(source))
+        return look(io.BytesIO(source))
     try:
         with open(source, "rb") as raw:
-            return streamed_frames(raw)
+            return look(raw)
     except OSError:
-        return None             # libsndfile names the problem
+        return default
 
 
 def _check_rate(path: str, rate: int) -> None:
@@ -268,6 +277,9 @@ def _check_finished(source: Path | bytes, path: str, promised: float | None) -> 
     if promised is not None:
         raise LstmkitError(f"{path} is truncated: its header promises {promised:.2f} s of audio, the file holds none "
                            "(a copy or download cut short)", "copy or download it again")
+    if _looked_at(source, ogg_cut, False):        # a Vorbis file cut anywhere reads as no samples
+        raise LstmkitError(f"{path} is damaged or cut short (its Ogg stream stops before its end page)",
+                           "copy or download it again")
     if never_finished(_opened(source)):
         size = len(source) if isinstance(source, bytes) else source.stat().st_size
         raise LstmkitError(f"{path} was never finished: its header says it holds no audio, yet the file is "
@@ -318,7 +330,7 @@ def report_notes(notes: Sequence[AudioNote]) -> None:
     loud = [(n.file, n.peak) for n in notes if n.peak is not None]
     if loud:
         warnings.warn(loud_warning(loud), UserWarning, stacklevel=2)
-    cut = [n for n in notes if n.promised is not None]
+    cut = [n for n in notes if n.cut]
     if cut:
         more = f" and {len(cut) - 1} more" if len(cut) > 1 else ""
         warnings.warn(f"{cut[0].file}{more}: {cut[0].what}; read as far as it goes, so its transcript may not "
