@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import ctypes
 import os
-import platform
 import sys
 import tempfile
 import threading
@@ -33,7 +32,7 @@ def _c_stderr() -> Any:
     global _stdio
     if _stdio is None:
         _stdio = False
-        glibc = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
+        glibc = sys.platform.startswith("linux") and _libc_name() == "glibc"
         name = "stderr" if glibc else "__stderrp" if sys.platform == "darwin" else None
         if name is not None:
             try:
@@ -45,6 +44,14 @@ def _c_stderr() -> Any:
             except (OSError, ValueError, AttributeError):
                 pass
     return _stdio or None
+
+
+def _libc_name() -> str:
+    """'glibc' under the GNU C library (whose ``stderr`` is a variable; musl's is a constant)."""
+    try:
+        return (os.confstr("CS_GNU_LIBC_VERSION") or "").split(" ")[0]
+    except (ValueError, OSError, AttributeError):
+        return ""
 
 
 @contextmanager
