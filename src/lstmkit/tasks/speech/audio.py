@@ -14,7 +14,7 @@ go beyond [-1, 1] is read as it is, and its peak returned for the answer's warni
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -67,7 +67,7 @@ def upload_samples(body: bytes, content_type: str, rate: int,
             [n.what for n in notes if n.what == DAMAGED_MP3])
 
 
-def warned(answer: dict[str, Any], name: str, peak: float | None, notes: list[str] = ()) -> dict[str, Any]:
+def warned(answer: dict[str, Any], name: str, peak: float | None, notes: Sequence[str] = ()) -> dict[str, Any]:
     """``answer`` with a ``warnings`` list when recording ``name``'s samples reached ``peak`` beyond
     [-1, 1] (the text a training or transcription run warns with) or ``notes`` are to be told, each
     as ``name: note``; as it is when there is neither."""

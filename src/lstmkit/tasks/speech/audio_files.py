@@ -27,8 +27,8 @@ from lstmkit.data.textfile import file_ext
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.speech.config import MAX_RATE, MIN_RATE
 from lstmkit.tasks.speech.manifest import AUDIO_SUFFIXES
-from lstmkit.tasks.speech.resampling import BlockResampler, resample
 from lstmkit.tasks.speech.ogg import ogg_cut
+from lstmkit.tasks.speech.resampling import BlockResampler, resample
 from lstmkit.tasks.speech.riff import STREAMED_SIZE, streamed_frames
 from lstmkit.tasks.speech.stderr_lines import c_stderr_lines
 
@@ -38,7 +38,7 @@ __all__ = ["read_audio", "read_upload", "audio_format", "AudioNote", "report_not
 _READ_FRAMES = 1 << 16    # frames read at once: 512 KiB of float32 stereo
 _FLOAT_SUBTYPES = ("FLOAT", "DOUBLE")
 DAMAGED_MP3 = ("the MP3 decoder skipped damaged frames (read as far as it decodes, gaps left out): "
-                "download or export the file again")
+               "download or export the file again")
 
 
 def clip_length(n_samples: int, rate: int) -> str:
