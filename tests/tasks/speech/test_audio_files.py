@@ -223,3 +223,25 @@ def test_an_ogg_file_cut_short_is_named_cut_not_empty_or_read_as_whole(tmp_path,
     assert [str(w.message) for w in said] == [f"cut.ogg: cut short: its Ogg stream stops before its end page (the "
                                               f"file holds {wave.size / 16000:.2f} s); read as far as it goes, so its "
                                               "transcript may not match it: copy or export it again"]
+
+
+def test_another_c_librarys_line_while_an_mp3_is_read_is_printed_not_taken_for_the_decoders(tmp_path, capfd,
+                                                                                          monkeypatch):
+    """Every line C code printed on stderr while an MP3 was read counted as libmpg123's: another
+    library's log line (another thread's, in the service) was swallowed and made a sound file 'damaged'."""
+    import ctypes
+    from lstmkit.tasks.speech import stderr_lines
+    if stderr_lines._c_stderr() is None:
+        pytest.skip("the C library's stderr is not a settable variable here")
+    libc, var = stderr_lines._c_stderr()
+    libc.fputs.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
+    sf.write(tmp_path / "ok.mp3", _tone(16000, 0.5), 16000, format="MP3")
+    read = sf.SoundFile.read
+
+    def read_and_log(self, *args, **kw):
+        libc.fputs(b"2026-12-04 03:40:00 [I:onnxruntime:, inference_session.cc:1520] session ready\n", var.value)
+        return read(self, *args, **kw)
+    monkeypatch.setattr(sf.SoundFile, "read", read_and_log)
+    wave, _, notes = read_audio(tmp_path / "ok.mp3", RATE)
+    assert all("damaged" not in n.what for n in notes)
+    assert "[I:onnxruntime:, inference_session.cc:1520] session ready" in capfd.readouterr().err

@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import math
 import re
+import sys
 import warnings
 from collections import Counter
 from contextlib import contextmanager
@@ -211,17 +212,26 @@ def audio_format(head: bytes) -> str | None:
     return next((kind for kind, magic in _MAGIC if re.match(magic, head, re.S)), None)
 
 
+# libmpg123's lines: 'Note: ...', 'Warning: ...', '[src/libmpg123/layer3.c:1234] error: ...'
+_MPG123_LINE = re.compile(r"(?:Note|Warning|Error|Big trouble)\b|\[[^\]]*\.c:[^\]]*\] (?:note|warning|error):")
+
+
 @contextmanager
 def _decoder_lines(source: Path | bytes) -> Iterator[list[str]]:
     """The lines libmpg123 prints on standard error while ``source`` is opened and read, caught into
     the list yielded (filled when the block ends) instead of printed (:func:`.stderr_lines.c_stderr_lines`):
     a file named .mp3 that is none printed three 'Note: Illegal Audio-MPEG-Header ...' lines before its
     one error, a damaged MP3 up to eight between transcribe's results. Other files are read as they are."""
+    lines: list[str] = []
     if not _mpeg_like(source):
-        yield []
-        return
-    with c_stderr_lines() as lines:
         yield lines
+        return
+    with c_stderr_lines() as caught:
+        yield lines
+    lines += [line for line in caught if _MPG123_LINE.match(line)]
+    others = [line for line in caught if not _MPG123_LINE.match(line)]
+    if others and sys.stderr is not None:       # another library's, printed in the meantime: as it would have been
+        print("\n".join(others), file=sys.stderr, flush=True)
 
 
 def _mono(block: np.ndarray) -> np.ndarray:
