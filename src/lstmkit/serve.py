@@ -61,7 +61,8 @@ class Client:
         return self._call("POST", _path(model, "/predict"), body, "application/json")
 
     def upload(self, path: str | Path, model: str | None = None, content_type: str = "audio/wav") -> dict[str, Any]:
-        """``POST /predict`` with a file's bytes as they are (a WAV recording for a speech model)."""
+        """``POST /predict`` with a file's bytes as they are (a recording for a speech model: WAV, FLAC,
+        OGG/Opus, MP3, AIFF, ..., told by its bytes whatever ``content_type`` says)."""
         if not isinstance(path, (str, os.PathLike)):
             raise LstmkitError(f"upload() takes a file path, got {type(path).__name__}",
                                "pass the path of a WAV file, e.g. c.upload('hello.wav')")

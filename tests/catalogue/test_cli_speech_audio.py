@@ -33,6 +33,7 @@ def d(tmp_path_factory):
     sf.write(d / "one_hz.wav", wav[:40], 1)
     (d / "fake.mp3").write_text("hello, this is not an mp3 file\n" * 40)     # libmpg123 printed 3 lines before it
     (d / "text.flac").write_text("hello\n" * 40)
+    (d / "text.aiff").write_text("hello\n" * 40)
     (d / "fake_mp3.csv").write_text("path,text\nwavs/train_0.wav,ab\nfake.mp3,ab\n")
     rate = full.find(b"fmt ") + 12                              # a damaged header's sample rate
     (d / "huge_rate.wav").write_bytes(full[:rate] + (2_000_000_000).to_bytes(4, "little") + full[rate + 4:])
@@ -74,6 +75,7 @@ CASES = [
     (TRANSCRIBE + ["{d}/huge_rate.wav"], "its sample rate is 2,000,000,000 Hz, above the 768,000 Hz"),  # ZeroDivision
     (TRANSCRIBE + ["{d}/fake.mp3"], "fake.mp3 is unreadable or corrupt (format not recognised)"),
     (TRANSCRIBE + ["{d}/text.flac"], "text.flac is unreadable or corrupt (format not recognised)"),
+    (TRANSCRIBE + ["{d}/text.aiff"], "text.aiff is unreadable or corrupt (format not recognised)"),   # 'not a WAV file'
     (TRANSCRIBE + ["{d}/cut_at_header.wav"], "cut_at_header.wav is truncated: its header promises"),
     (TRANSCRIBE + ["{d}/cut.flac"], "cut.flac is damaged or cut short"),
     (EVALUATE + ["{d}/fake_mp3.csv"], "fake.mp3 is unreadable or corrupt"),

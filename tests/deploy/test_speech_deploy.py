@@ -21,6 +21,7 @@ from lstmkit.deploy.onnx_engine import OnnxNet, load_runner  # noqa: E402
 from lstmkit.deploy.quantize import REPORT_FILE, export_int8  # noqa: E402
 from lstmkit.deploy.registry import adapter_class, adapter_for, supported_tasks  # noqa: E402
 from lstmkit.errors import LstmkitError  # noqa: E402
+from lstmkit.tasks.speech.audio_files import read_audio  # noqa: E402
 from lstmkit.tasks.speech.decode import lm_scorer  # noqa: E402
 from lstmkit.tasks.speech.deploy import SpeechAdapter  # noqa: E402
 from lstmkit.tasks.speech.synthetic import RATE, tiny_run, tone_clip  # noqa: E402
@@ -56,9 +57,15 @@ def _wavs(run, k=6):
     return sorted(str(p) for p in (run.parent.parent / "wavs").glob("*.wav"))[:k]
 
 
-def _wav_bytes(wave, rate=RATE, subtype="PCM_16"):
+def _rate(wav: bytes, rate: int) -> bytes:
+    """``wav`` whose header says ``rate`` Hz (a damaged header)."""
+    at = wav.find(b"fmt ") + 12
+    return wav[:at] + rate.to_bytes(4, "little") + wav[at + 4:]
+
+
+def _wav_bytes(wave, rate=RATE, subtype="PCM_16", format="WAV"):
     buf = io.BytesIO()
-    sf.write(buf, wave, rate, format="WAV", subtype=subtype)
+    sf.write(buf, wave, rate, format=format, subtype=subtype)
     return buf.getvalue()
 
 
@@ -176,6 +183,75 @@ def test_wav_upload_and_json_give_the_same_transcripts(ctc):
     assert isinstance(up["transcript"], str)                                  # 16 kHz is resampled
 
 
+# every container the CLI reads, each written by soundfile (lossy ones too: the CLI reads the same file)
+FORMATS = [("flac", "FLAC", "PCM_16"), ("ogg", "OGG", "VORBIS"), ("opus", "OGG", "OPUS"),
+           ("mp3", "MP3", "MPEG_LAYER_III"), ("aiff", "AIFF", "PCM_16"), ("caf", "CAF", "PCM_16"),
+           ("w64", "W64", "PCM_16")]
+
+
+@pytest.mark.parametrize("suffix, kind, subtype", FORMATS, ids=[f[0] for f in FORMATS])
+def test_an_upload_in_any_format_the_cli_reads_is_answered_as_the_cli_transcribes_it(ctc, tmp_path, suffix, kind,
+                                                                                    subtype):
+    """A FLAC or OGG body was a 422 'not a WAV file (no RIFF/WAVE header)' that transcribe read: the
+    format is told by the bytes, whatever the Content-Type says, and read by the CLI's own reader."""
+    from lstmkit.tasks.speech.audio import upload_samples
+    adapter = adapter_for(ctc)
+    path = tmp_path / f"clip.{suffix}"
+    sf.write(path, tone_clip("ab", seconds=0.5), RATE, format=kind, subtype=subtype)
+    body = path.read_bytes()
+    expect = adapter.est.transcribe([str(path)], beam=1, lm=False)[0]
+    for content_type in ("audio/wav", "application/octet-stream", f"audio/{'mpeg' if suffix == 'mp3' else 'flac'}"):
+        assert adapter.answer_bytes(adapter.net, body, content_type) == {"transcript": expect}
+    assert np.array_equal(upload_samples(body, "audio/wav", RATE, 60)[0], read_audio(path, RATE)[0])
+
+
+def test_a_damaged_mp3_upload_is_answered_with_the_warning_transcribe_gives(ctc, tmp_path):
+    adapter = adapter_for(ctc)
+    sf.write(tmp_path / "ok.mp3", tone_clip("ab cd", seconds=1.0, rate=16000), 16000, format="MP3")
+    whole = (tmp_path / "ok.mp3").read_bytes()
+    holed = whole[:len(whole) // 2] + bytes(500) + whole[len(whole) // 2 + 500:]
+    up = adapter.answer_bytes(adapter.net, holed, "audio/mpeg")
+    assert up["warnings"] == ["the upload: the MP3 decoder skipped damaged frames (read as far as it decodes, gaps "
+                              "left out): download or export the file again"]
+    assert "warnings" not in adapter.answer_bytes(adapter.net, whole, "audio/mpeg")
+
+
+@pytest.mark.parametrize("rate", [7919, 11127, 22254, 44100])
+def test_a_rate_with_no_exact_ratio_is_resampled_as_the_cli_resamples_it(ctc, tmp_path, rate):
+    """7,919 Hz or a Mac's 22,254 Hz to the model's 8 kHz was a 422 'cannot be resampled' (upload and
+    JSON alike), where transcribe resamples it: both now go through the CLI's resampling."""
+    from lstmkit.tasks.speech.audio import upload_samples
+    adapter = adapter_for(ctc)
+    wave = tone_clip("ab", seconds=0.5, rate=rate)
+    path = tmp_path / "clip.wav"
+    sf.write(path, wave, rate, subtype="FLOAT")
+    got = upload_samples(path.read_bytes(), "audio/wav", RATE, 60)[0]
+    assert np.array_equal(got, read_audio(path, RATE)[0]) and abs(got.size - RATE // 2) <= 1
+    expect = adapter.est.transcribe([str(path)], beam=1, lm=False)[0]
+    assert adapter.answer_bytes(adapter.net, path.read_bytes(), "audio/wav") == {"transcript": expect}
+    assert adapter.answer(adapter.net, audio=[wave.tolist()], sample_rate=rate, beam=1)["predictions"] == [
+        {"transcript": expect}]
+
+
+def test_a_real_server_answers_flac_ogg_and_odd_rates_as_transcribe_and_names_a_damaged_file(ctc, tmp_path):
+    from lstmkit.serve import Client
+    from serve_helpers import running_server
+    files = {"clip.flac": (RATE, "FLAC"), "clip.ogg": (RATE, "OGG"), "clip.aiff": (RATE, "AIFF"),
+             "mac.wav": (22254, "WAV")}
+    for name, (rate, kind) in files.items():
+        sf.write(tmp_path / name, tone_clip("ab", seconds=0.5, rate=rate), rate, format=kind)
+    whole = (tmp_path / "clip.flac").read_bytes()
+    (tmp_path / "cut.flac").write_bytes(whole[:len(whole) // 2])
+    expect = adapter_for(ctc).est.transcribe([str(tmp_path / n) for n in files])
+    with running_server("--run", ctc, "--engine", "torch") as (_, port):
+        client = Client(f"http://127.0.0.1:{port}")
+        got = [client.upload(tmp_path / n)["transcript"] for n in files]        # sent as audio/wav, all of them
+        assert got == expect
+        assert client.upload(tmp_path / "clip.ogg", content_type="audio/ogg")["transcript"] == expect[1]
+        with pytest.raises(LstmkitError, match=r"422: body: the upload is damaged or cut short \(error : flac"):
+            client.upload(tmp_path / "cut.flac", content_type="audio/flac")
+
+
 def test_audio_beyond_full_scale_is_answered_as_it_is_with_a_warning(ctc):
     """A float WAV (or JSON samples) reaching 3 is transcribed as it is, as training reads it, and
     the answer carries the warning a training run gives (peak, dB, fix); audio in range has none."""
@@ -184,7 +260,7 @@ def test_audio_beyond_full_scale_is_answered_as_it_is_with_a_warning(ctc):
     loud = 3 * wave / np.abs(wave).max()
     up = adapter.answer_bytes(adapter.net, _wav_bytes(loud, subtype="FLOAT"), "audio/wav")
     assert up["transcript"] == adapter.answer(adapter.net, audio=[loud.tolist()])["predictions"][0]["transcript"]
-    assert up["warnings"] == ["the WAV file: float samples reach 3, beyond the [-1, 1] of audio: read as they are "
+    assert up["warnings"] == ["the upload: float samples reach 3, beyond the [-1, 1] of audio: read as they are "
                               "(not clipped), 10 dB above a full-scale recording; normalise it to peak 1 (divide by "
                               "the peak, or 'sox IN OUT.wav gain -n')"]
     assert "warnings" not in adapter.answer_bytes(adapter.net, _wav_bytes(loud / 3, subtype="FLOAT"), "audio/wav")
@@ -195,30 +271,33 @@ def test_audio_beyond_full_scale_is_answered_as_it_is_with_a_warning(ctc):
 
 @pytest.mark.parametrize("body, content_type, needle", [
     (b"", "audio/wav", "upload is empty"),
-    (b"ID3\x04 an mp3 file, say" * 4, "audio/wav", "not a WAV file (no RIFF/WAVE header)"),
-    (b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00", "audio/wav", "corrupt or truncated"),
+    (b"ID3\x04 an mp3 file, say" * 4, "audio/wav", "the upload is unreadable or corrupt (format not recognised)"),
+    (b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00", "audio/wav", "the upload is unreadable or corrupt"),
+    (b'{"audio": [[0.1, 0.2]]}', "audio/wav", "the upload is not an audio file (format not recognised)"),
     ("short", "audio/wav", "too short"),
-    ("odd_rate", "audio/wav", "7919 Hz cannot be resampled to the model's 8000 Hz"),
-    ("silent", "audio/wav", "holds no audio samples"),
-    ("truncated", "audio/wav", "the WAV file is truncated: its header promises 0.50 s, the upload holds 0.25 s"),
+    ("silent", "audio/wav", "the upload holds no audio samples"),
+    ("truncated", "audio/wav", "the upload is truncated: its header promises 0.50 s, the file holds 0.25 s"),
     ("long", "audio/wav", "limit is 2 s"),
-    ("ok", "text/plain", "Content-Type 'text/plain' is not a WAV upload"),
+    ("ok", "text/plain", "Content-Type 'text/plain' is not an audio upload"),
     ("one_sample", "audio/wav", "too short: 0.12 ms (1 sample); the model needs at least"),      # was '(0 ms)'
-    ("cut_at_header", "audio/wav", "truncated: its header promises 0.50 s, the upload holds 0.00 s"),  # 'no samples'
-    ("unfinished", "audio/wav", "was never finished: its header says it holds no audio, yet the upload is 8,044"),
+    ("cut_at_header", "audio/wav", "truncated: its header promises 0.50 s of audio, the file holds none"),
+    ("unfinished", "audio/wav", "was never finished: its header says it holds no audio, yet the file is 8,044"),
+    ("cut_flac", "audio/flac", "the upload is damaged or cut short (error : flac decoder lost sync)"),   # the CLI's
+    ("huge_rate", "audio/wav", "the upload says its sample rate is 2,000,000,000 Hz, above the 768,000 Hz"),
 ])
 def test_bad_wav_upload_is_a_bad_request_naming_problem_and_fix(ctc, body, content_type, needle):
     adapter = adapter_for(ctc)
     adapter.max_seconds = 2.0
     body = {"short": lambda: _wav_bytes(np.zeros(200, np.float32)),
-            "odd_rate": lambda: _wav_bytes(tone_clip("ab", rate=7919), 7919),
             "silent": lambda: _wav_bytes(np.zeros(0, np.float32)),
             "truncated": lambda: _wav_bytes(np.zeros(RATE // 2, np.float32))[: 44 + RATE // 2],   # read silently before
             "long": lambda: _wav_bytes(np.zeros(3 * RATE, np.float32)),
             "ok": lambda: _wav_bytes(tone_clip("ab")),
             "one_sample": lambda: _wav_bytes(np.full(1, 0.1, np.float32)),
             "cut_at_header": lambda: _wav_bytes(np.zeros(RATE // 2, np.float32))[:44],
-            "unfinished": lambda: unfinished_wav(_wav_bytes(tone_clip("ab", seconds=0.5)))}.get(body, lambda: body)()
+            "unfinished": lambda: unfinished_wav(_wav_bytes(tone_clip("ab", seconds=0.5))),
+            "cut_flac": lambda: _wav_bytes(np.tile(tone_clip("ab"), 8), subtype="PCM_16", format="FLAC")[:3000],
+            "huge_rate": lambda: _rate(_wav_bytes(tone_clip("ab")), 2_000_000_000)}.get(body, lambda: body)()
     with pytest.raises(BadRequest, match=re.escape(needle)) as e:
         adapter.answer_bytes(adapter.net, body, content_type)
     assert e.value.hint and e.value.loc == [] and "BytesIO" not in str(e.value)
@@ -230,7 +309,7 @@ def test_json_request_errors_name_the_field(ctc):
     for request, loc, needle in [({"audio": []}, ["audio"], "at least one recording"),
                                  ({"audio": [good, []]}, ["audio", 1], "empty"),
                                  ({"audio": [good[:100]]}, ["audio", 0], "too short"),
-                                 ({"audio": [good], "sample_rate": 7919}, ["sample_rate"], "cannot be resampled")]:
+                                 ({"audio": [good], "sample_rate": 500}, ["sample_rate"], "cannot be resampled")]:
         with pytest.raises(BadRequest, match=needle) as e:
             adapter.answer(adapter.net, **request)
         assert e.value.loc == loc

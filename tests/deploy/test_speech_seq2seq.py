@@ -165,7 +165,7 @@ def test_a_real_server_answers_a_wav_upload_and_json_samples(tmp_path, run):
         with pytest.warns(UserWarning, match="clip.wav: float samples reach 2, beyond") as said:
             expect = est.transcribe([str(wav)])[0]
         loud = client.upload(wav)
-        told = str(said[0].message).replace("clip.wav", "the WAV file")      # the same text as the run's warning
+        told = str(said[0].message).replace("clip.wav", "the upload")      # the same text as the run's warning
         assert loud["transcript"] == expect and loud["warnings"] == [told]
 
 

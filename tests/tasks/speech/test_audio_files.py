@@ -1,6 +1,7 @@
 """Reading one recording as people have them: every WAV encoding and layout a recorder or editor
 writes reads as its 16-bit mono twin; a header that lies, a cut file or a file that is no audio
 is one error naming it (and no decoder chatter on standard error)."""
+import os
 import struct
 import warnings
 import wave as stdlib_wave
@@ -10,7 +11,7 @@ import pytest
 import soundfile as sf
 
 from lstmkit.errors import LstmkitError
-from lstmkit.tasks.speech.audio_files import read_audio, report_notes
+from lstmkit.tasks.speech.audio_files import read_audio, read_upload, report_notes
 
 RATE = 8000
 
@@ -69,13 +70,18 @@ def _write(path, kind: str) -> None:
         path.write_bytes(_riff(_fmt(), _chunk(b"data", _PCM16), _INFO, _chunk(b"junk", b"abc"), _CUE))
     elif kind == "streamed":                                      # a writer that could not seek back
         path.write_bytes(_riff(_fmt(), _chunk(b"data", _PCM16, size=0xFFFFFFFF)))
+    elif kind.startswith("streamed_then_chunks"):                 # and chunks after its data: not samples
+        size = 0x7FFFF000 if kind.endswith("7ffff000") else 0xFFFFFFFF
+        path.write_bytes(b"RIFF" + struct.pack("<I", size) + b"WAVE" + _fmt() + _chunk(b"data", _PCM16, size=size)
+                         + _INFO + _chunk(b"junk", b"abc") + _CUE)
     else:
         raise AssertionError(kind)
 
 
 KINDS = ["u8", "stdlib_u8", "s24", "stdlib_s24", "s32", "float", "double", "extensible_s24", "extensible_float",
          "alaw", "ulaw", "stereo", "six_channels", "rate_44100", "rate_96000", "rate_11025", "flac", "rf64",
-         "chunks_before_data", "chunks_after_data", "streamed"]
+         "chunks_before_data", "chunks_after_data", "streamed", "streamed_then_chunks",
+         "streamed_then_chunks_7ffff000"]
 _TOLERANCE = {"u8": 0.01, "stdlib_u8": 0.01, "alaw": 0.02, "ulaw": 0.02}          # 8-bit codes' step
 
 
@@ -92,6 +98,7 @@ def test_every_common_encoding_reads_as_its_16_bit_mono_twin(tmp_path, kind):
     assert np.abs(got[inner] - twin[inner]).max() < _TOLERANCE.get(kind, 1e-3)
     assert abs(float(got.mean())) < 5e-3                          # centred (libsndfile writes u8 floored)
     assert all(n.conversion for n in notes)                       # channels / rate only, never "truncated"
+    assert np.array_equal(read_upload((tmp_path / "x.WAV").read_bytes(), RATE)[0], got)     # the service's read
 
 
 def test_a_header_rate_beyond_any_recorder_is_refused_not_a_zero_division(tmp_path):
@@ -174,3 +181,67 @@ def test_a_flac_cut_short_is_named_damaged_with_the_fix_to_copy_it_again(tmp_pat
     (tmp_path / "cut.flac").write_bytes(whole[:len(whole) // 2])
     with pytest.raises(LstmkitError, match=r"cut.flac is damaged or cut short \(.*\) — copy or download it again"):
         read_audio(tmp_path / "cut.flac", RATE)
+
+
+def test_what_the_rest_of_the_process_writes_to_standard_error_while_an_mp3_is_read_is_kept(tmp_path, capfd,
+                                                                                           monkeypatch):
+    """libmpg123's lines were caught by pointing file descriptor 2 at a file while an MP3 was read:
+    whatever else the process wrote there meanwhile (another thread's log line in the service) was
+    lost, and a sound MP3 was then noted as damaged. Only the C library's ``stderr`` stream, which
+    libmpg123 prints to, is caught now."""
+    sf.write(tmp_path / "ok.mp3", _tone(16000, 0.5), 16000, format="MP3")
+    read = sf.SoundFile.read
+
+    def read_and_log(self, *args, **kw):            # another thread's log line, in the middle of the decoding
+        os.write(2, b"INFO: 127.0.0.1 - POST /predict 200\n")
+        return read(self, *args, **kw)
+    monkeypatch.setattr(sf.SoundFile, "read", read_and_log)
+    wave, _, notes = read_audio(tmp_path / "ok.mp3", RATE)
+    assert wave.size > 0.4 * RATE and all(n.conversion and "damaged" not in n.what for n in notes)
+    assert "INFO: 127.0.0.1 - POST /predict 200" in capfd.readouterr().err
+
+
+@pytest.mark.parametrize("subtype", ["VORBIS", "OPUS"])
+def test_an_ogg_file_cut_short_is_named_cut_not_empty_or_read_as_whole(tmp_path, subtype):
+    """libsndfile reads an Ogg file cut off before its end page without a word: a Vorbis one as no
+    samples at all ('holds no audio samples: re-record it'), an Opus one as far as it goes (its
+    transcript then fits part of its clip). Its last page not ending the stream says it is cut."""
+    sf.write(tmp_path / "whole.ogg", _tone(16000, 3.0), 16000, format="OGG", subtype=subtype)
+    whole = (tmp_path / "whole.ogg").read_bytes()
+    assert read_audio(tmp_path / "whole.ogg", 16000)[2] == []
+    (tmp_path / "cut.ogg").write_bytes(whole[:len(whole) * 3 // 4])
+    if subtype == "VORBIS":
+        with pytest.raises(LstmkitError, match=r"cut.ogg is damaged or cut short \(its Ogg stream stops before its "
+                                               r"end page\) — copy or download it again"):
+            read_audio(tmp_path / "cut.ogg", 16000)
+        return
+    wave, _, notes = read_audio(tmp_path / "cut.ogg", 16000)
+    assert 0 < wave.size < 3 * 16000
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        report_notes(notes)
+    assert [str(w.message) for w in said] == [f"cut.ogg: cut short: its Ogg stream stops before its end page (the "
+                                              f"file holds {wave.size / 16000:.2f} s); read as far as it goes, so its "
+                                              "transcript may not match it: copy or export it again"]
+
+
+def test_another_c_librarys_line_while_an_mp3_is_read_is_printed_not_taken_for_the_decoders(tmp_path, capfd,
+                                                                                          monkeypatch):
+    """Every line C code printed on stderr while an MP3 was read counted as libmpg123's: another
+    library's log line (another thread's, in the service) was swallowed and made a sound file 'damaged'."""
+    import ctypes
+    from lstmkit.tasks.speech import stderr_lines
+    if stderr_lines._c_stderr() is None:
+        pytest.skip("the C library's stderr is not a settable variable here")
+    libc, var = stderr_lines._c_stderr()
+    libc.fputs.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
+    sf.write(tmp_path / "ok.mp3", _tone(16000, 0.5), 16000, format="MP3")
+    read = sf.SoundFile.read
+
+    def read_and_log(self, *args, **kw):
+        libc.fputs(b"2026-12-04 03:40:00 [I:onnxruntime:, inference_session.cc:1520] session ready\n", var.value)
+        return read(self, *args, **kw)
+    monkeypatch.setattr(sf.SoundFile, "read", read_and_log)
+    wave, _, notes = read_audio(tmp_path / "ok.mp3", RATE)
+    assert all("damaged" not in n.what for n in notes)
+    assert "[I:onnxruntime:, inference_session.cc:1520] session ready" in capfd.readouterr().err

@@ -255,7 +255,7 @@ def test_a_folder_of_mp3_or_opus_files_is_read_and_other_files_are_named(tmp_pat
     other = tmp_path / "m4a"
     other.mkdir()
     (other / "yes_s1_0.m4a").write_bytes(b"\0\0\0 ftypM4A ")
-    with pytest.raises(LstmkitError, match=r"no audio files \(.wav.*\.mp3\).*holds 1 \.m4a.*ffmpeg"):
+    with pytest.raises(LstmkitError, match=r"no audio files \(.wav.*\.mp3.*\.aiff.*\).*holds 1 \.m4a.*ffmpeg"):
         read_utterances(other, "{label}_{speaker}_{take}")
 
 

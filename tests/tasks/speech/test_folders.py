@@ -194,3 +194,24 @@ def test_list_files_name_a_recording_in_either_unicode_form_and_with_redundant_s
     held = sorted("/".join(p.split("/")[-2:]) for p in utts.test_part().paths)
     assert held == ["cafe\u0301/s0_nohash_0.wav", "yes/s1_nohash_0.wav", "yes/s2_nohash_0.wav"]
     assert "3 recordings to train on (validation drawn from them), 3 to test" in said[-1] and "left out" not in said[-1]
+
+
+# every container libsndfile reads here that a corpus ships under its own suffix (AIFF from Apple's
+# tools, CAF, Sony's W64, broadcast RF64, Sun's AU, LDC's NIST SPHERE), each written by soundfile itself
+CONTAINERS = [("aif", "AIFF", "PCM_16"), ("aiff", "AIFF", "PCM_16"), ("aifc", "AIFF", "ULAW"), ("caf", "CAF", "PCM_16"),
+              ("w64", "W64", "PCM_16"), ("rf64", "RF64", "PCM_16"), ("au", "AU", "PCM_16"), ("sph", "NIST", "PCM_16")]
+
+
+@pytest.mark.parametrize("suffix, kind, subtype", CONTAINERS, ids=[c[0] for c in CONTAINERS])
+def test_a_folder_of_any_container_soundfile_reads_is_read(tmp_path, suffix, kind, subtype):
+    """An .aiff read when named, yet a folder of them was 'no audio files (.wav, ...)'."""
+    from lstmkit.tasks.speech.audio_files import read_audio
+    wave = (0.3 * np.sin(np.arange(800) / 5)).astype(np.float32)
+    for label in ("yes", "no"):
+        sf.write(tmp_path / f"{label}_a_0.{suffix.upper() if label == 'no' else suffix}", wave, RATE,
+                 format=kind, subtype=subtype)
+    utts = read_utterances(tmp_path, "{label}_{speaker}_{take}")
+    assert sorted(utts.texts) == ["no", "yes"]
+    assert audio_paths([tmp_path]) == sorted(utts.paths)
+    read, rate, _ = read_audio(utts.paths[0], RATE)
+    assert rate == RATE and np.allclose(read, wave, atol=0.02)         # mu-law's step at 0.3 is under 0.02

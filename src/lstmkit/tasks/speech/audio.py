@@ -1,88 +1,75 @@
-"""Audio that arrives in a request (a WAV upload, or samples in JSON), checked for the service.
+"""Audio that arrives in a request (an uploaded audio file, or samples in JSON), checked for the service.
 
-    wav_samples(body, content_type, rate, max_seconds)  -> (mono float32 wave at ``rate``, loud peak or None)
-    to_model_rate(wave, src, dst, loc)                  -> the wave resampled to ``dst`` Hz
-    warned(answer, name, peak)                          -> the answer, with ``warnings`` for a loud peak
+    upload_samples(body, content_type, rate, max_seconds) -> (mono float32 wave at ``rate``, loud peak or None, notes)
+    to_model_rate(wave, src, dst, loc)                     -> the wave resampled to ``dst`` Hz
+    warned(answer, name, peak, notes)                      -> the answer, with ``warnings`` for a loud peak or notes
 
-Every problem is a :class:`~lstmkit.deploy.adapter.BadRequest` (a 422 naming the field) that
-says what is wrong and how to fix it: not a WAV file, empty, corrupt, a sample rate the model
-cannot be reached from exactly, too long, truncated, non-finite samples. Stereo (or more channels) is
-mixed down to mono, as training does (:func:`~lstmkit.tasks.speech.audio_files.read_audio`); a float WAV
-whose samples go beyond [-1, 1] is read as it is, and its peak returned for the answer's warning.
+An upload is read as the CLI reads a file (:func:`~lstmkit.tasks.speech.audio_files.read_upload`): any
+format libsndfile reads (WAV, FLAC, OGG/Opus, MP3, AIFF, ...), told by its first bytes whatever its
+Content-Type says, mixed down to mono and resampled as training does, and refused with the CLI's
+message for a damaged one. Every problem is a :class:`~lstmkit.deploy.adapter.BadRequest` (a 422
+naming the field) that says what is wrong and how to fix it; a file cut short, which the CLI reads as
+far as it goes with a warning, is refused (the client can send it whole). A float file whose samples
+go beyond [-1, 1] is read as it is, and its peak returned for the answer's warning.
 """
 from __future__ import annotations
 
-import io
-import re
-from fractions import Fraction
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
 from lstmkit.deploy.adapter import BadRequest
+from lstmkit.errors import LstmkitError
 from lstmkit.tasks.speech.config import MIN_RATE
-from lstmkit.tasks.speech.audio_files import loud_peak, loud_warning, never_finished, promised_seconds, resample
+from lstmkit.tasks.speech.audio_files import DAMAGED_MP3, loud_warning, read_upload, resample
 
-__all__ = ["WAV_TYPES", "wav_samples", "to_model_rate", "warned", "MIN_RATE"]
+__all__ = ["AUDIO_TYPES", "UPLOAD_NAME", "upload_samples", "to_model_rate", "warned", "MIN_RATE"]
 
-WAV_TYPES = ("audio/wav", "audio/x-wav", "audio/wave", "audio/vnd.wave")
-_MAX_RATIO_DENOMINATOR = 1000    # polyphase resampling by p/q with q at most this (44.1 kHz <-> 8/16 kHz: 441)
-
-
-def _convert_hint(rate: int) -> str:
-    return f"convert it first, e.g. 'sox INPUT -r {rate} -c 1 out.wav'"
+# the content types an upload may come with: its format is told by its bytes, not by these
+AUDIO_TYPES = ("audio/wav", "audio/x-wav", "audio/wave", "audio/vnd.wave", "audio/flac", "audio/x-flac", "audio/ogg",
+               "audio/opus", "audio/mpeg", "audio/mp3", "audio/aiff", "audio/x-aiff", "audio/x-caf", "audio/basic",
+               "application/octet-stream")
+UPLOAD_NAME = "the upload"       # what notes and errors call an uploaded file
 
 
 def to_model_rate(wave: np.ndarray, src: int, dst: int, loc: list) -> np.ndarray:
-    """``wave`` at ``src`` Hz resampled to ``dst`` Hz; a rate that cannot be converted exactly
-    (``dst / src`` not a ratio p/q with q <= 1000, or under 1 kHz) is a BadRequest at ``loc``."""
-    if src == dst:
-        return wave
-    ratio = Fraction(dst, src)
-    if src < MIN_RATE or ratio.denominator > _MAX_RATIO_DENOMINATOR:
-        raise BadRequest(loc, f"audio at {src} Hz cannot be resampled to the model's {dst} Hz", _convert_hint(dst))
+    """``wave`` at ``src`` Hz resampled to ``dst`` Hz as the CLI resamples a file (the same
+    :func:`~lstmkit.tasks.speech.resampling.resample`); a rate under 1 kHz is a BadRequest at ``loc``."""
+    if src < MIN_RATE:
+        raise BadRequest(loc, f"audio at {src} Hz cannot be resampled to the model's {dst} Hz: under the {MIN_RATE} Hz "
+                              "that holds speech", f"convert it first, e.g. 'sox INPUT -r {dst} -c 1 out.wav'")
     return resample(wave, src, dst)
 
 
-def wav_samples(body: bytes, content_type: str, rate: int, max_seconds: float) -> tuple[np.ndarray, float | None]:
-    """The mono samples ``[N]`` float32 of an uploaded WAV file, at ``rate`` Hz, and the peak of
-    its float samples when they go beyond [-1, 1] (None otherwise: :func:`~.data.loud_peak`)."""
-    import soundfile as sf
+def upload_samples(body: bytes, content_type: str, rate: int,
+                   max_seconds: float) -> tuple[np.ndarray, float | None, list[str]]:
+    """The mono samples ``[N]`` float32 of an uploaded audio file, at ``rate`` Hz, the peak of its
+    float samples when they go beyond [-1, 1] (None otherwise) and what the client should be told
+    besides (an MP3 read past damaged frames); conversions (channels, rate) are not told."""
     kind = (content_type or "").split(";")[0].strip().lower()
-    if kind not in WAV_TYPES:
-        raise BadRequest([], f"Content-Type {content_type or 'none'!r} is not a WAV upload",
-                         "send -H 'Content-Type: audio/wav' with a WAV body, or JSON {\"audio\": [[samples...]]}")
+    if kind not in AUDIO_TYPES:
+        raise BadRequest([], f"Content-Type {content_type or 'none'!r} is not an audio upload",
+                         "send -H 'Content-Type: audio/wav' (or audio/flac, ...) with the file as the body, "
+                         "or JSON {\"audio\": [[samples...]]}")
     if not body:
-        raise BadRequest([], "the upload is empty (0 bytes)", "send a WAV file: curl --data-binary @clip.wav ...")
-    if body[:4] != b"RIFF" or body[8:12] != b"WAVE":
-        raise BadRequest([], "the upload is not a WAV file (no RIFF/WAVE header)",
-                         f"send a WAV file; {_convert_hint(rate)}")
+        raise BadRequest([], "the upload is empty (0 bytes)", "send an audio file: curl --data-binary @clip.wav ...")
     try:
-        wave, sr = sf.read(io.BytesIO(body), dtype="float32", always_2d=True)
-    except Exception as e:       # libsndfile's errors (LibsndfileError, RuntimeError, ...) on a damaged file
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        first = re.sub(r"^Error opening <.*?>: ", "", first)[:150]      # libsndfile names the buffer object
-        raise BadRequest([], f"the WAV file is corrupt or truncated ({first})", "send a complete PCM or float WAV file") from None
-    if (promised := promised_seconds(io.BytesIO(body), wave.shape[0], sr)) is not None:
-        raise BadRequest([], f"the WAV file is truncated: its header promises {promised:.2f} s, the upload holds "
-                             f"{wave.shape[0] / sr:.2f} s", "send the complete file")
-    if wave.shape[0] == 0 and never_finished(io.BytesIO(body)):
-        raise BadRequest([], f"the WAV file was never finished: its header says it holds no audio, yet the upload is "
-                             f"{len(body):,} bytes long (its writer stopped before filling in the sizes)",
-                         "repair it with 'sox --ignore-length IN OUT.wav' and send OUT.wav")
-    if wave.shape[0] == 0:
-        raise BadRequest([], "the WAV file holds no audio samples", "send a recording")
-    if wave.shape[0] > max_seconds * sr:
-        raise BadRequest([], f"the recording is {wave.shape[0] / sr:.1f} s long; the limit is {max_seconds:g} s",
+        wave, _, notes = read_upload(body, rate, UPLOAD_NAME)
+    except LstmkitError as e:
+        raise BadRequest([], e.message, e.hint or "send a complete audio file") from None
+    cut = next((n for n in notes if n.cut), None)
+    if cut is not None:
+        raise BadRequest([], f"{UPLOAD_NAME} is {cut.what}", "send the complete file")
+    if wave.size > max_seconds * rate:
+        raise BadRequest([], f"the recording is {wave.size / rate:.1f} s long; the limit is {max_seconds:g} s",
                          "split it into shorter clips, or stream it chunk by chunk")
-    if not np.isfinite(wave).all():
-        raise BadRequest([], "the WAV file holds a non-finite sample (NaN or infinity)", "re-export the recording")
-    mono = wave.mean(axis=1) if wave.shape[1] > 1 else wave[:, 0]
-    return (np.ascontiguousarray(to_model_rate(mono, int(sr), rate, []), dtype=np.float32),
-            loud_peak(wave, io.BytesIO(body)))
+    return (wave, next((n.peak for n in notes if n.peak is not None), None),
+            [n.what for n in notes if n.what == DAMAGED_MP3])
 
 
-def warned(answer: dict[str, Any], name: str, peak: float | None) -> dict[str, Any]:
+def warned(answer: dict[str, Any], name: str, peak: float | None, notes: Sequence[str] = ()) -> dict[str, Any]:
     """``answer`` with a ``warnings`` list when recording ``name``'s samples reached ``peak`` beyond
-    [-1, 1] (the text a training or transcription run warns with); as it is when ``peak`` is None."""
-    return answer if peak is None else {**answer, "warnings": [loud_warning([(name, peak)])]}
+    [-1, 1] (the text a training or transcription run warns with) or ``notes`` are to be told, each
+    as ``name: note``; as it is when there is neither."""
+    told = ([] if peak is None else [loud_warning([(name, peak)])]) + [f"{name}: {n}" for n in notes]
+    return {**answer, "warnings": told} if told else answer

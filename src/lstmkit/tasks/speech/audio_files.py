@@ -1,26 +1,25 @@
 """Reading one audio file, checked: what training, transcription and evaluation read.
 
     read_audio(path, rate) -> (wave [N], rate, notes)      mono, resampled to ``rate``; each change an AudioNote
+    read_upload(body, rate) -> (wave [N], rate, notes)     the same of a file's bytes (the service's uploads)
     report_notes(notes)                                    one warning per kind of conversion, loud or cut files
     common_rate(paths)                                     the training files' most common sample rate
     promised_seconds / loud_peak / loud_warning            what a truncated or too-loud file is told by
 
-Every failure is one :class:`~lstmkit.errors.LstmkitError` that names the file and the fix.
+Every failure is one :class:`~lstmkit.errors.LstmkitError` that names the file (or "the upload") and the fix.
 """
 from __future__ import annotations
 
+import io
 import math
-import os
 import re
 import sys
-import tempfile
-import threading
 import warnings
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, BinaryIO, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -29,17 +28,18 @@ from lstmkit.data.textfile import file_ext
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.speech.config import MAX_RATE, MIN_RATE
 from lstmkit.tasks.speech.manifest import AUDIO_SUFFIXES
+from lstmkit.tasks.speech.ogg import ogg_cut
 from lstmkit.tasks.speech.resampling import BlockResampler, resample
+from lstmkit.tasks.speech.riff import STREAMED_SIZE, streamed_frames
+from lstmkit.tasks.speech.stderr_lines import c_stderr_lines
 
-__all__ = ["read_audio", "AudioNote", "report_notes", "common_rate", "clip_length", "loud_peak", "loud_warning",
-           "promised_seconds", "never_finished", "resample"]
+__all__ = ["read_audio", "read_upload", "audio_format", "AudioNote", "report_notes", "common_rate", "clip_length",
+           "loud_peak", "loud_warning", "promised_seconds", "never_finished", "resample", "DAMAGED_MP3"]
 
 _READ_FRAMES = 1 << 16    # frames read at once: 512 KiB of float32 stereo
 _FLOAT_SUBTYPES = ("FLOAT", "DOUBLE")
-_STREAMED_SIZE = 0x7FFFF000     # bytes: a writer that cannot seek back (a pipe) puts 0x7ffff000 / 0xffffffff here
-_DAMAGED_MP3 = ("the MP3 decoder skipped damaged frames (read as far as it decodes, gaps left out): "
-                "download or export the file again")
-_STDERR = threading.Lock()      # file descriptor 2 is the process's: one file's decoder caught at a time
+DAMAGED_MP3 = ("the MP3 decoder skipped damaged frames (read as far as it decodes, gaps left out): "
+               "download or export the file again")
 
 
 def clip_length(n_samples: int, rate: int) -> str:
@@ -51,16 +51,18 @@ def clip_length(n_samples: int, rate: int) -> str:
 @dataclass(frozen=True)
 class AudioNote:
     """What reading one audio file noted: a conversion (``what``), float samples beyond [-1, 1]
-    read as they are (``peak``: their largest magnitude), or a file shorter than its header says
-    (``promised``: the seconds the header promises); :func:`report_notes` warns about the last two."""
+    read as they are (``peak``: their largest magnitude), or a file cut short (``cut``: a WAV shorter
+    than its header says, ``promised`` the seconds the header promises; an Ogg file without its end
+    page); :func:`report_notes` warns about the last two."""
     file: str                     # the file's name
     what: str                     # e.g. "resampled from 44100 Hz to 16000 Hz"
     peak: float | None = None     # set for float samples beyond [-1, 1] only
-    promised: float | None = None  # set for a truncated file only
+    promised: float | None = None  # set for a truncated WAV only
+    cut: bool = False             # a file cut short, read as far as it goes
 
     @property
     def conversion(self) -> bool:
-        return self.peak is None and self.promised is None
+        return self.peak is None and not self.cut
 
 
 def read_audio(path: str | Path, rate: int | None) -> tuple[np.ndarray, int, list[AudioNote]]:
@@ -72,46 +74,81 @@ def read_audio(path: str | Path, rate: int | None) -> tuple[np.ndarray, int, lis
     The file is read in blocks, each mixed down and resampled as it comes (:class:`BlockResampler`,
     equal to resampling the whole): a 20-minute 44.1 kHz stereo file held whole took 1.2 GB, where
     the wave at 16 kHz is 73 MiB."""
-    import soundfile as sf
     path = Path(path)
     if path.is_dir():
         raise LstmkitError(f"{path} is a folder, not an audio file", f"pass the files in it, e.g. {path}/*.wav")
     if not path.is_file():
         raise LstmkitError(f"audio file not found: {path}", "check the path (manifest paths are relative to it)")
+    return _read(path, str(path), rate)
+
+
+def read_upload(body: bytes, rate: int | None, name: str = "the upload") -> tuple[np.ndarray, int, list[AudioNote]]:
+    """:func:`read_audio` of a file's bytes (any format libsndfile reads, told by its first bytes, not
+    by a name): the same samples, notes and errors, which call it ``name``."""
+    return _read(body, name, rate)
+
+
+def _read(source: Path | bytes, name: str, rate: int | None) -> tuple[np.ndarray, int, list[AudioNote]]:
+    """:func:`read_audio` of a file or of a file's bytes, named ``name`` in notes and errors."""
+    import soundfile as sf
     sr = None
-    with _decoder_lines(path) as chatter:
+    held = _looked_at(source, streamed_frames, None)     # a streamed WAV's data when chunks follow it; None: all
+    with _decoder_lines(source) as chatter:
         try:
-            with sf.SoundFile(str(path)) as f:
+            with sf.SoundFile(_opened(source)) as f:
                 sr, channels, floats = f.samplerate, f.channels, f.subtype in _FLOAT_SUBTYPES
-                _check_rate(path, sr)
+                _check_rate(name, sr)
                 resampler = BlockResampler(sr, sr if rate is None else rate)
                 pieces, frames, peak = [], 0, 0.0
-                while len(block := f.read(_READ_FRAMES, dtype="float32", always_2d=True)):
-                    _check_finite(block, frames, path)
+                while len(block := f.read(_READ_FRAMES if held is None else min(_READ_FRAMES, held - frames),
+                                          dtype="float32", always_2d=True)):
+                    _check_finite(block, frames, name)
                     peak = max(peak, float(np.abs(block).max())) if floats else peak
                     pieces.append(resampler(_mono(block)))
                     frames += len(block)
                 pieces.append(resampler.flush())
         except (sf.LibsndfileError, RuntimeError, ValueError) as e:
-            raise _unreadable(path, e, opened=sr is not None) from None
-        promised = promised_seconds(str(path), frames, sr)
+            raise _unreadable(source, name, e, opened=sr is not None) from None
+        promised = promised_seconds(_opened(source), frames, sr)
         if frames == 0:
-            _check_finished(path, promised)
-    notes = [] if promised is None else [AudioNote(path.name, f"truncated: its header promises {promised:.2f} s, "
-                                                               f"the file holds {frames / sr:.2f} s", None, promised)]
+            _check_finished(source, name, promised)
+    short = Path(name).name if isinstance(source, Path) else name
+    notes = [] if promised is None else [AudioNote(short, f"truncated: its header promises {promised:.2f} s, "
+                                                               f"the file holds {frames / sr:.2f} s", None, promised,
+                                                   cut=True)]
+    if _looked_at(source, ogg_cut, False):
+        notes.append(AudioNote(short, f"cut short: its Ogg stream stops before its end page (the file holds "
+                                      f"{frames / sr:.2f} s)", cut=True))
     if peak > 1.0:                  # kept as they are: report_notes warns
-        notes.append(AudioNote(path.name, "float samples beyond [-1, 1]", peak))
+        notes.append(AudioNote(short, "float samples beyond [-1, 1]", peak))
     if chatter:
-        notes.append(AudioNote(path.name, _DAMAGED_MP3))
+        notes.append(AudioNote(short, DAMAGED_MP3))
     if channels > 1:
-        notes.append(AudioNote(path.name, f"{channels} channels mixed down to mono"))
+        notes.append(AudioNote(short, f"{channels} channels mixed down to mono"))
     if rate is not None and sr != rate:
-        notes.append(AudioNote(path.name, f"resampled from {sr} Hz to {rate} Hz"))
+        notes.append(AudioNote(short, f"resampled from {sr} Hz to {rate} Hz"))
         sr = rate
     return np.concatenate(pieces), int(sr), notes
 
 
-def _check_rate(path: Path, rate: int) -> None:
+def _opened(source: Path | bytes) -> Any:
+    """What soundfile opens for ``source``: a path's name, or a fresh file object over the bytes."""
+    return io.BytesIO(source) if isinstance(source, bytes) else str(source)
+
+
+def _looked_at(source: Path | bytes, look: Callable[[BinaryIO], Any], default: Any) -> Any:
+    """``look(f)`` of ``source``'s bytes as a file object; ``default`` when the file cannot be opened
+    (libsndfile names the problem)."""
+    if isinstance(source, bytes):
+        return look(io.BytesIO(source))
+    try:
+        with open(source, "rb") as raw:
+            return look(raw)
+    except OSError:
+        return default
+
+
+def _check_rate(path: str, rate: int) -> None:
     """A header's sample rate outside what recordings use is a mislabelled (damaged) header: 0.3 s at
     7 Hz would "resample" to minutes of audio, 2,000,000,000 Hz to nothing (a ZeroDivisionError)."""
     if rate < MIN_RATE:
@@ -123,11 +160,13 @@ def _check_rate(path: Path, rate: int) -> None:
                                                     "(e.g. 'sox -r 16000 IN OUT.wav' when it was recorded at 16 kHz)")
 
 
-def _unreadable(path: Path, e: Exception, opened: bool) -> LstmkitError:
+def _unreadable(source: Path | bytes, path: str, e: Exception, opened: bool) -> LstmkitError:
     """The error for a file libsndfile cannot open or read: one that opened and failed on the way is
     damaged or cut short (a FLAC copy cut off: 'flac decoder lost sync'); of the others, a file named as
-    audio is unreadable or corrupt, any other not audio (a manifest is named as one)."""
-    reason = str(e).splitlines()[0].removeprefix(f"Error opening {str(path)!r}: ")
+    audio (or an upload starting as audio does) is unreadable or corrupt, any other not audio (a
+    manifest is named as one)."""
+    reason = str(e).splitlines()[0].removeprefix(f"Error opening {path!r}: ")
+    reason = re.sub(r"^Error opening <.*?>: ", "", reason)[:150]       # a file object's repr
     if "does not exist or is not a regular file" in reason:     # what libmpg123 finding no frame comes out as
         reason = "format not recognised"
     reason = reason[:1].lower() + reason[1:].rstrip(".")
@@ -135,54 +174,64 @@ def _unreadable(path: Path, e: Exception, opened: bool) -> LstmkitError:
         return LstmkitError(f"{path} is damaged or cut short ({reason})",
                             "copy or download it again, or re-encode what decodes "
                             "(e.g. 'ffmpeg -i IN -ac 1 -ar 16000 OUT.wav')")
-    kind = "unreadable or corrupt" if path.suffix.lower() in AUDIO_SUFFIXES else "not a WAV file"
-    table = file_ext(path) in (".csv", ".tsv", *SHEETS, *PARQUET)
+    if isinstance(source, bytes):
+        kind = "unreadable or corrupt" if audio_format(source) else "not an audio file"
+    else:
+        kind = "unreadable or corrupt" if source.suffix.lower() in AUDIO_SUFFIXES else "not a WAV file"
+    table = not isinstance(source, bytes) and file_ext(source) in (".csv", ".tsv", *SHEETS, *PARQUET)
     return LstmkitError(f"{path} is {kind} ({reason})",
                         "a manifest is --data of 'speech evaluate' or 'speech train', not audio" if table else
-                        "pass WAV (PCM or float), FLAC, OGG/Opus or MP3 files, or convert it "
+                        "pass WAV (PCM or float), FLAC, OGG/Opus, MP3 or AIFF files, or convert it "
                         "(e.g. 'ffmpeg -i IN -ac 1 -ar 16000 OUT.wav')")
 
 
-def _mpeg_like(path: Path) -> bool:
-    """Whether libsndfile may hand ``path`` to libmpg123: an .mp3 name, or an ID3 tag or an MPEG
+def _mpeg_like(source: Path | bytes) -> bool:
+    """Whether libsndfile may hand ``source`` to libmpg123: an .mp3 name, or an ID3 tag or an MPEG
     frame's sync bits first (an MP3 under another name, which it reads too)."""
-    if path.suffix.lower() == ".mp3":
+    if isinstance(source, bytes):
+        return audio_format(source) == "MP3"
+    if source.suffix.lower() == ".mp3":
         return True
     try:
-        with open(path, "rb") as f:
-            head = f.read(3)
+        with open(source, "rb") as f:
+            head = f.read(12)
     except OSError:
         return False            # libsndfile names the problem
-    return head == b"ID3" or (len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0)
+    return audio_format(head) == "MP3"
+
+
+# the first bytes of each container libsndfile reads (MP3: an ID3 tag or an MPEG frame's sync bits)
+_MAGIC = [("WAV", rb"(RIFF|RIFX|RF64|BW64)....WAVE"), ("AIFF", rb"FORM....AIF[FC]"), ("FLAC", rb"fLaC"),
+          ("OGG", rb"OggS"), ("CAF", rb"caff"), ("W64", rb"riff\x2e\x91\xcf\x11"), ("AU", rb"\.snd"),
+          ("NIST", rb"NIST_1A"), ("MP3", rb"ID3|\xff[\xe0-\xff]")]
+
+
+def audio_format(head: bytes) -> str | None:
+    """The container whose magic bytes ``head`` (a file's first 12 bytes or more) starts with: WAV,
+    AIFF, FLAC, OGG, CAF, W64, AU, NIST or MP3; None for anything else (a text, a JSON body, an M4A)."""
+    return next((kind for kind, magic in _MAGIC if re.match(magic, head, re.S)), None)
+
+
+# libmpg123's lines: 'Note: ...', 'Warning: ...', '[src/libmpg123/layer3.c:1234] error: ...'
+_MPG123_LINE = re.compile(r"(?:Note|Warning|Error|Big trouble)\b|\[[^\]]*\.c:[^\]]*\] (?:note|warning|error):")
 
 
 @contextmanager
-def _decoder_lines(path: Path) -> Iterator[list[str]]:
-    """The lines libmpg123 writes straight to file descriptor 2 while ``path`` is opened and read,
-    caught into the list yielded (filled when the block ends) instead of printed: a file named .mp3
-    that is none printed three 'Note: Illegal Audio-MPEG-Header ...' lines before its one error,
-    a damaged MP3 up to eight between transcribe's results. Other files are read as they are."""
+def _decoder_lines(source: Path | bytes) -> Iterator[list[str]]:
+    """The lines libmpg123 prints on standard error while ``source`` is opened and read, caught into
+    the list yielded (filled when the block ends) instead of printed (:func:`.stderr_lines.c_stderr_lines`):
+    a file named .mp3 that is none printed three 'Note: Illegal Audio-MPEG-Header ...' lines before its
+    one error, a damaged MP3 up to eight between transcribe's results. Other files are read as they are."""
     lines: list[str] = []
-    if not _mpeg_like(path):
+    if not _mpeg_like(source):
         yield lines
         return
-    with _STDERR, tempfile.TemporaryFile() as caught:
-        try:
-            if sys.stderr is not None:
-                sys.stderr.flush()
-            saved = os.dup(2)
-        except (OSError, ValueError):       # no standard error to keep clean (closed)
-            saved = None
-        if saved is not None:
-            os.dup2(caught.fileno(), 2)
-        try:
-            yield lines
-        finally:
-            if saved is not None:
-                os.dup2(saved, 2)
-                os.close(saved)
-            caught.seek(0)
-            lines += [line for line in caught.read().decode(errors="replace").splitlines() if line.strip()]
+    with c_stderr_lines() as caught:
+        yield lines
+    lines += [line for line in caught if _MPG123_LINE.match(line)]
+    others = [line for line in caught if not _MPG123_LINE.match(line)]
+    if others and sys.stderr is not None:       # another library's, printed in the meantime: as it would have been
+        print("\n".join(others), file=sys.stderr, flush=True)
 
 
 def _mono(block: np.ndarray) -> np.ndarray:
@@ -196,7 +245,7 @@ def _mono(block: np.ndarray) -> np.ndarray:
     return mono
 
 
-def _check_finite(block: np.ndarray, offset: int, path: Path) -> None:
+def _check_finite(block: np.ndarray, offset: int, path: str) -> None:
     """An error naming the first non-finite sample of ``block`` (frames ``offset`` on) and its channel."""
     finite = np.isfinite(block)
     if not finite.all():
@@ -215,7 +264,7 @@ def promised_seconds(source: Any, frames: int, rate: int) -> float | None:
     if m is None:
         return None
     claimed, held = int(m[1]), int(m[2])
-    if not held < claimed < _STREAMED_SIZE:
+    if not held < claimed < STREAMED_SIZE:
         return None
     if frames == 0:             # cut off at (or within a sample of) the header: its byte rate tells the time
         per_second = re.search(r"^\s*Bytes/sec\s*:\s*(\d+)", log, re.M)
@@ -232,15 +281,19 @@ def never_finished(source: Any) -> bool:
     return bool(re.search(r"^data\s*:\s*0\s*$", log, re.M)) and "Unknown chunk marker" in log
 
 
-def _check_finished(path: Path, promised: float | None) -> None:
+def _check_finished(source: Path | bytes, path: str, promised: float | None) -> None:
     """The error for a file that gave no sample: cut off right after its header (copy it again), never
     finished ("holds no audio samples" told the user to re-record it), or empty indeed."""
     if promised is not None:
         raise LstmkitError(f"{path} is truncated: its header promises {promised:.2f} s of audio, the file holds none "
                            "(a copy or download cut short)", "copy or download it again")
-    if never_finished(str(path)):
+    if _looked_at(source, ogg_cut, False):        # a Vorbis file cut anywhere reads as no samples
+        raise LstmkitError(f"{path} is damaged or cut short (its Ogg stream stops before its end page)",
+                           "copy or download it again")
+    if never_finished(_opened(source)):
+        size = len(source) if isinstance(source, bytes) else source.stat().st_size
         raise LstmkitError(f"{path} was never finished: its header says it holds no audio, yet the file is "
-                           f"{path.stat().st_size:,} bytes long (its writer stopped before filling in the sizes)",
+                           f"{size:,} bytes long (its writer stopped before filling in the sizes)",
                            "repair it with 'sox --ignore-length IN OUT.wav' and pass OUT.wav")
     raise LstmkitError(f"{path} holds no audio samples", "remove it or re-record it")
 
@@ -287,7 +340,7 @@ def report_notes(notes: Sequence[AudioNote]) -> None:
     loud = [(n.file, n.peak) for n in notes if n.peak is not None]
     if loud:
         warnings.warn(loud_warning(loud), UserWarning, stacklevel=2)
-    cut = [n for n in notes if n.promised is not None]
+    cut = [n for n in notes if n.cut]
     if cut:
         more = f" and {len(cut) - 1} more" if len(cut) > 1 else ""
         warnings.warn(f"{cut[0].file}{more}: {cut[0].what}; read as far as it goes, so its transcript may not "

@@ -42,7 +42,7 @@ from lstmkit.deploy.stateful import recurrent_state_names
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.seq2seq import beam_search
 from lstmkit.tasks.speech import serving
-from lstmkit.tasks.speech.audio import WAV_TYPES
+from lstmkit.tasks.speech.audio import AUDIO_TYPES
 from lstmkit.tasks.speech.audio_files import clip_length
 from lstmkit.tasks.speech.decode import LMFusion, decode, decode_batch, lm_scorer
 from lstmkit.tasks.speech.estimator import TASK, SpeechRecognizer, validation_split
@@ -65,7 +65,7 @@ class SpeechAdapter(EstimatorAdapter):
     models = "speech models"
     window = None                # a recording is read whole
     stream_key = "partial"
-    upload_types = WAV_TYPES     # the content types answer_bytes takes
+    upload_types = AUDIO_TYPES   # the content types answer_bytes takes (the format is told by the bytes)
     columns = ["audio"]
     run_files: tuple[str, ...] = ()
     max_seconds = MAX_SECONDS
@@ -239,7 +239,7 @@ class SpeechAdapter(EstimatorAdapter):
         return [{"transcript": self.est.symbols_.decode(i)} for i in ids]
 
     def answer_bytes(self, net: nn.Module, body: bytes, content_type: str) -> dict[str, Any]:
-        """A WAV upload -> one answer (see :meth:`predict`); a bad upload is a :class:`BadRequest`
+        """An uploaded audio file -> one answer (see :meth:`predict`); a bad upload is a :class:`BadRequest`
         naming the problem and the fix (:mod:`.serving`)."""
         return serving.answer_bytes(self, net, body, content_type)
 

@@ -30,7 +30,9 @@ from lstmkit.errors import LstmkitError
 __all__ = ["Utterances", "read_manifest", "manifest_utterances", "TEXT_ALIASES", "AUDIO_SUFFIXES", "name_pattern"]
 
 TEXT_ALIASES = ("sentence", "transcript", "transcription")    # Common Voice writes "sentence"
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".opus", ".mp3")     # what libsndfile (soundfile) reads
+# what libsndfile (soundfile) reads that corpora ship: AIFF (Apple), CAF, W64, RF64, AU (Sun), NIST SPHERE (LDC)
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".opus", ".mp3", ".aif", ".aiff", ".aifc", ".caf", ".w64", ".rf64", ".au",
+                  ".sph")
 
 
 @dataclass

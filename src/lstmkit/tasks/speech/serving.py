@@ -1,6 +1,6 @@
 """The speech service's request and answer, for :class:`~lstmkit.tasks.speech.deploy.SpeechAdapter`.
 
-``POST /predict`` takes a WAV upload (:func:`answer_bytes`, ``Content-Type: audio/wav``) or JSON
+``POST /predict`` takes an audio file (:func:`answer_bytes`, ``Content-Type: audio/wav``, ``audio/flac``, ...) or JSON
 ``{"audio": [[samples...], ...], "sample_rate": R, "beam": k}`` (:func:`answer`, typed by
 :func:`request_models`) and answers ``{"transcript": ...}`` or ``{"label": ..., "probabilities":
 {...}}`` per recording through the adapter's ``predict``, with ``"warnings": [...]`` when a
@@ -15,16 +15,17 @@ import numpy as np
 from torch import nn
 
 from lstmkit.deploy.adapter import BadRequest
-from lstmkit.tasks.speech.audio import to_model_rate, warned, wav_samples
+from lstmkit.tasks.speech.audio import UPLOAD_NAME, to_model_rate, upload_samples, warned
 
 __all__ = ["answer_bytes", "answer", "request_models"]
 
 
 def answer_bytes(adapter, net: nn.Module, body: bytes, content_type: str) -> dict[str, Any]:
-    """A WAV upload -> one answer (see the adapter's ``predict``); a bad upload is a
+    """An uploaded audio file -> one answer (see the adapter's ``predict``); a bad upload is a
     :class:`BadRequest` naming the problem and the fix."""
-    wave, peak = wav_samples(body, content_type, adapter.spec.rate, adapter.max_seconds)
-    return warned(_checked(adapter.predict(net, [adapter.features(wave)], locs=[[]]), [[]])[0], "the WAV file", peak)
+    wave, peak, notes = upload_samples(body, content_type, adapter.spec.rate, adapter.max_seconds)
+    answer = _checked(adapter.predict(net, [adapter.features(wave)], locs=[[]]), [[]])[0]
+    return warned(answer, UPLOAD_NAME, peak, notes)
 
 
 def answer(adapter, net: nn.Module, audio: list | None = None, sample_rate: int | None = None,

@@ -1,0 +1,38 @@
+"""What C code prints on standard error while an MP3 decodes is caught, and only that where the C
+library's stderr stream can be set; elsewhere file descriptor 2 as a whole."""
+import ctypes
+import os
+
+import pytest
+
+from lstmkit.tasks.speech import stderr_lines
+from lstmkit.tasks.speech.stderr_lines import c_stderr_lines
+
+stdio = stderr_lines._c_stderr()
+
+
+def _c_prints(text: bytes) -> None:
+    """``fputs(text, stderr)``, as libmpg123 prints its notes."""
+    libc, var = stdio
+    libc.fputs.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
+    libc.fputs(text, var.value)
+
+
+@pytest.mark.skipif(stdio is None, reason="the C library's stderr is not a settable variable here")
+def test_the_c_stream_alone_is_caught_and_python_writes_go_on(capfd):
+    with c_stderr_lines() as lines:
+        _c_prints(b"Note: Illegal Audio-MPEG-Header 0x00000000 at offset 0.\n\n")
+        os.write(2, b"a log line of another thread\n")
+    assert lines == ["Note: Illegal Audio-MPEG-Header 0x00000000 at offset 0."]
+    assert capfd.readouterr().err == "a log line of another thread\n"
+    _c_prints(b"after\n")                                       # the stream is back where it was
+    assert capfd.readouterr().err == "after\n"
+
+
+def test_where_the_stream_cannot_be_set_descriptor_2_is_caught(capfd, monkeypatch):
+    monkeypatch.setattr(stderr_lines, "_stdio", False)
+    with c_stderr_lines() as lines:
+        os.write(2, b"Note: caught\n")
+    assert lines == ["Note: caught"] and capfd.readouterr().err == ""
+    os.write(2, b"after\n")
+    assert capfd.readouterr().err == "after\n"
