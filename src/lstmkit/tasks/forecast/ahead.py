@@ -74,7 +74,7 @@ class AheadForecast:
                 if n_user:
                     f[:, :n_user] = ahead[:H, :n_user]
                 if calendar:
-                    f[:, n_user:] = calendar_features(t_out[s], calendar)
+                    f[:, n_user:] = calendar_features(t_out[s], calendar, panel.calendar_zone)
                 _, fut_x[s] = self._scale_covariates(np.zeros((H, self.n_past_)), f)
         fut = torch.from_numpy(np.stack(fut_x).astype(np.float32))
         zone = (getattr(self, "data_summary_", None) or {}).get("time_zone")      # a run saved before: none

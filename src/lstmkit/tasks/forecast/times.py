@@ -44,7 +44,7 @@ from lstmkit.tasks.forecast.integer_times import UNIT_NAMES, integer_dates
 
 __all__ = ["parse_time", "time_values", "integer_dates", "regularity", "infer_freq", "date_columns",
            "missing_steps", "daylight_saving_fold", "calendar_labels", "check_same_step", "check_one_step",
-           "daylight_saving_gap", "warn_missing_steps", "in_zone"]
+           "daylight_saving_gap", "warn_missing_steps", "in_zone", "clock_zone"]
 
 # day and month as the first two numbers of a date (31/01/2020, 1.2.20, 01-02-2020 12:00)
 _DMY = r"(\d{1,2})[./-](\d{1,2})[./-]\d{2,4}(?!\d)"
@@ -142,6 +142,17 @@ def in_zone(times: np.ndarray, info: dict, zone: str | None):
     else:
         index = index.tz_localize("UTC")
     return index.tz_convert(zone)
+
+
+def clock_zone(info: dict, run: dict | None = None) -> str | None:
+    """The zone on whose local clock calendar features read times that :func:`time_values` read
+    with notes ``info`` (naive UTC for hourly data: ``time_clock`` ``utc``), for a run fitting
+    (``run`` None: the data's zone) or fitted (``run``: its data summary; the run's zone, else the
+    data's). None where the times are on it already (naive, or local dates) and for a run trained
+    before features followed the local clock (no ``calendar_clock`` recorded): UTC as it was."""
+    if info.get("time_clock") != "utc" or (run is not None and run.get("calendar_clock") != "local"):
+        return None
+    return (run or {}).get("time_zone") or info.get("time_zone")
 
 
 def _arrow_dates_as_datetimes(col: pd.Series) -> pd.Series:
