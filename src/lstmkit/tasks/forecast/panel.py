@@ -33,7 +33,7 @@ from lstmkit.tasks.forecast.calendar import calendar_features, calendar_names, p
 from lstmkit.tasks.forecast.columns import frame_columns, series_labels
 from lstmkit.tasks.forecast.data import column_list, numeric_column, one_role_each
 from lstmkit.tasks.forecast.times import (check_one_step, clock_zone, daylight_saving_fold, infer_freq,
-                                           missing_steps, regularity, time_values, warn_missing_steps)
+                                           missing_steps, reading_zone, regularity, time_values, warn_missing_steps)
 
 __all__ = ["Panel", "read_panel"]
 
@@ -129,7 +129,8 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
 
     n = len(df)
     if time_col is not None:
-        times, time_info = time_values(df[lookup[time_col]], time_col, getattr(cfg, "dates", None))
+        times, time_info = time_values(df[lookup[time_col]], time_col, getattr(cfg, "dates", None),
+                                       *reading_zone(cfg, run))
     else:
         times, time_info = None, {}
     if calendar and (times is None or not np.issubdtype(times.dtype, np.datetime64)):
