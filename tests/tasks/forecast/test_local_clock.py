@@ -114,9 +114,11 @@ def test_zoned_times_given_to_a_run_trained_without_a_zone_keep_their_own(tmp_pa
                                                                                   freq="h")),
                                                     target="y", time="date", out=tmp_path)
     assert "time_zone" not in est.data_summary_ and est.data_summary_["calendar_clock"] == "local"
-    got = est.predict(df)
+    with pytest.warns(UserWarning, match="trained on times without a zone, and these are in Europe/Berlin"):
+        got = est.predict(df)
     assert str(got["date"].dt.tz) == "Europe/Berlin" and got["date"].iloc[0] == df["date"].iloc[-1] + pd.Timedelta("1h")
-    panel = est._read_for_use(df)
+    with pytest.warns(UserWarning, match="if those were UTC, give these in UTC too"):
+        panel = est._read_for_use(df)
     assert (_hours(panel.future) == df["date"].dt.hour.to_numpy()).all()
 
 

@@ -22,6 +22,7 @@ covariates feed the forecast in ``predict`` (the target is unknown there).
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -258,6 +259,10 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
     if freq is not None:
         check_one_step(tt, lengths, out_ids, time_col)
     zone = clock_zone(time_info, run)
+    if calendar and zone is not None and run is not None and not run.get("time_zone"):
+        warnings.warn(f"the run was trained on times without a zone, and these are in {zone}: its calendar features "
+                      f"read them on {zone}'s clock, as they read the training times on the clock those showed; if "
+                      "those were UTC, give these in UTC too", UserWarning, stacklevel=3)
     if calendar:
         fut_a = np.concatenate([fut_a, calendar_features(tt, calendar, zone)], 1)
         ahead_f = [np.concatenate([f, calendar_features(t, calendar, zone)], 1) for f, t in zip(ahead_f, ahead_t)]
