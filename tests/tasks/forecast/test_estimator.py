@@ -265,3 +265,16 @@ def test_a_run_saved_without_a_zone_gives_its_naive_times_as_before(tmp_path):
     path.write_text(json.dumps(meta))
     got = Forecaster.load(est.run_dir_).predict(df)["date"]
     assert got.dt.tz is None and pd.DatetimeIndex(got).equals(_next(df, "D").tz_localize(None))
+
+
+def test_an_unfitted_backtest_chooses_the_time_and_target_fit_would(tmp_path):
+    """A ``date,y`` table needs no target or time to train; its backtest with settings alone
+    (``lstmkit forecast backtest --config``) had no target: an IndexError with ``out``, folds of
+    no metrics without. Now the columns are chosen as fit chooses them."""
+    df = _zoned("h", "Europe/Berlin", "2024-03-31 12:00", n=72)
+    settings = dict(TINY, doctor=False)
+    got = Forecaster(**settings).backtest(df, folds=2, step=5, out=tmp_path / "bt")
+    named = Forecaster(**settings, target="y", time="date").backtest(df, folds=2, step=5)
+    assert [r["cutoff"] for r in got["folds"]] == [r["cutoff"] for r in named["folds"]]
+    assert got["folds"][0]["cutoff"].endswith("+02:00") and np.isfinite(got["folds"][0]["MAE"])
+    assert (tmp_path / "bt" / "plots" / "backtest.png").is_file()
