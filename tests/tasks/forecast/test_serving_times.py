@@ -104,3 +104,16 @@ def test_an_answer_without_stamps_has_no_times_as_before(dated):
     code, body = _ask(client, {"y": hist["y"].tolist(), "date": hist["date"].tolist()})
     last = hist["date"].iloc[-1]
     assert body["times"] == [[(pd.Timestamp(last) + pd.Timedelta(hours=k)).isoformat() for k in (1, 2)]]
+
+
+def test_integer_steps_are_answered_as_the_steps_after_them(tmp_path):
+    from lstmkit.deploy.server import create_app
+    frame = sine_frame(n=120).drop(columns=["temp", "time"]).assign(t=lambda f: range(100, 100 + len(f)))
+    est = Forecaster(**{**FAST, "max_epochs": 1}, horizon=2).fit(frame, target="y", time="t", out=tmp_path)
+    client = Client(create_app(est.run_dir_, engine="torch"))
+    try:
+        hist = frame.tail(est.config_.lookback)
+        code, body = _ask(client, {"y": hist["y"].tolist(), "t": hist["t"].tolist()})
+    finally:
+        client.close()
+    assert code == 200 and body["times"] == [[220, 221]] == [est.predict(frame)["t"].tolist()]
