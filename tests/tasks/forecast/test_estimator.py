@@ -278,3 +278,16 @@ def test_an_unfitted_backtest_chooses_the_time_and_target_fit_would(tmp_path):
     assert [r["cutoff"] for r in got["folds"]] == [r["cutoff"] for r in named["folds"]]
     assert got["folds"][0]["cutoff"].endswith("+02:00") and np.isfinite(got["folds"][0]["MAE"])
     assert (tmp_path / "bt" / "plots" / "backtest.png").is_file()
+
+
+def test_a_time_column_named_step_keeps_its_times_in_the_forecast():
+    """The forecast's horizon column ``step`` wrote over a time column of that name: the times were
+    lost (1, 2, 3 in their place). Now the horizon's column is ``horizon_step`` there."""
+    df = pd.DataFrame({"step": np.arange(100, 160), "y": np.sin(np.arange(60) / 3.0)})
+    est = Forecaster(**TINY, doctor=False).fit(df, target="y", time="step")
+    got = est.predict(df)
+    assert got["step"].tolist() == [160, 161, 162] and got["horizon_step"].tolist() == [1, 2, 3]
+    folds = est.backtest(df, folds=2, step=3)["folds"]
+    assert [r["cutoff"] for r in folds if r["model"] == "lstm"] == [154, 157]
+    other = Forecaster(**TINY, doctor=False).fit(df.rename(columns={"step": "t"}), target="y", time="t")
+    assert list(other.predict(df.rename(columns={"step": "t"})).columns) == ["t", "step", "y"]   # as before

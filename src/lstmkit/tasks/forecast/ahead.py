@@ -133,7 +133,9 @@ class AheadForecast:
         elif times[0] is not None:
             frame[cfg.time or ("t" if cfg.format == "m4" else "time")] = \
                 times[0].append(list(times[1:])) if isinstance(times[0], pd.DatetimeIndex) else np.concatenate(times)
-        frame["step"] = np.tile(np.arange(1, H + 1), S)
+        # a time, id or target column named "step" keeps its name (the horizon's step wrote over it)
+        frame["step" if "step" not in frame and "step" not in cfg.target else "horizon_step"] = \
+            np.tile(np.arange(1, H + 1), S)
         point = out.point(torch.from_numpy(params)).numpy()                   # [S, H, T]
         for j, name in enumerate(cfg.target):
             frame[name] = point[:, :, j].reshape(-1)

@@ -278,9 +278,10 @@ def _train(estimator: type, cfg, history: pd.DataFrame):
 def _forecast_by_series(pred: pd.DataFrame, cfg, id_col) -> dict[str, np.ndarray]:
     cols = list(cfg.target)
     key = cfg.id or ("id" if cfg.format == "m4" else None)
+    step = "horizon_step" if "horizon_step" in pred.columns else "step"     # a time column named step: its own
     if key is None or key not in pred.columns:
-        return {"series": pred.sort_values("step")[cols].to_numpy(dtype=np.float64)}
-    return {str(k): g.sort_values("step")[cols].to_numpy(dtype=np.float64)
+        return {"series": pred.sort_values(step)[cols].to_numpy(dtype=np.float64)}
+    return {str(k): g.sort_values(step)[cols].to_numpy(dtype=np.float64)
             for k, g in pred.groupby(key, sort=False)}
 
 
