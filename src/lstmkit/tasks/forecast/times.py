@@ -1,7 +1,9 @@
 """Time columns: the one reader of time stamps (files, frames, service requests, backtests).
 
-    parse_time(col, name, dates)    text / datetime column  ->  naive datetimes (a bad one: LstmkitError)
-    time_values(col, name, dates)   a column as a panel holds it: int64 steps or datetime64[ns], and notes
+    parse_time(col, name, dates, zone)   text / datetime column  ->  naive datetimes (a bad one: LstmkitError)
+    time_values(col, name, dates, zone)  a column as a panel holds it: int64 steps or datetime64[ns], and notes
+    reading_zone / forecast_zone / clock_zone   the zone a run reads times in, answers in, and reads
+                                    calendar features on (``--time-zone``, the data's, a fitted run's)
     integer_dates(col)        integers that are dates: yyyymmdd, or Unix times (s, ms, us, ns) from 2000 to 2100
     regularity / infer_freq   the inferred frequency and the number of gaps
     missing_steps(times)      the regular grid a series' times lie on with steps missing (None: none missing)
@@ -25,7 +27,11 @@ saving) are instants: they are converted to UTC and carried as naive UTC times (
 clock time as local dates); the note says so (the data summary in ``lstmkit.json``). Forecasts'
 time stamps are given in the data's zone (:func:`in_zone`): a tz-aware column's (``Europe/Berlin``),
 or the one offset every cell writes (``+01:00``); the data summary records it (``time_zone``), so a
-saved run gives the same. Offsets that change with daylight saving name no zone: forecasts in UTC.
+saved run gives the same. Offsets that change with daylight saving name no zone: forecasts in UTC,
+and a warning asks for ``--time-zone``, which names it: times without an offset read as its local
+clock, times with one converted to it. A run that knows its zone reads times given without one on
+its clock (hourly ones with a warning: a guess); a run trained without one answers zoned times in
+their own. Runs recorded before ``calendar_clock`` (their calendar features read UTC) read as they did.
 """
 from __future__ import annotations
 
