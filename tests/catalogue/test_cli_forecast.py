@@ -96,6 +96,7 @@ def _spreadsheet_files(d, df):
     half.loc[5, "time"] = "2024-03-30 05:00:00"
     half.to_csv(d / "half_offsets.csv", index=False)
     df.rename(columns={"y": " Y"}).to_csv(d / "spaces.csv", index=False)
+    df.assign(time=pd.date_range("2024-03-30", periods=len(df), freq="h")).to_csv(d / "naive_hours.csv", index=False)
     hours = pd.date_range("2024-01-28", periods=len(df), freq="h")          # to 01/02/2024 23:00
     df.assign(time=hours.strftime("%d/%m/%Y %H:%M")).to_csv(d / "hourly_dayfirst.csv", index=False)
     df.assign(time=hours.strftime("%d/%m/%Y %H:%M")).iloc[-24:].to_csv(d / "last_day.csv", index=False)
@@ -165,6 +166,10 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train(data="ambiguous_dates.csv"), 2, "ambiguous: '01/02/2014'"),
     (_train(data="both_orders.csv"), 2, "mixes day-first dates ('31/01/2024')"),
     (_train(data="half_offsets.csv"), 2, "times without one ('2024-03-30 05:00:00')"),
+    (_train("--time-zone", "Europe/Berln"), 2, "unknown time zone 'Europe/Berln'"),
+    # 1 hour after 01:00 on 31 March is 03:00 in Berlin: naive hours that show 02:00 read as no instant there
+    (_train("--time-zone", "Europe/Berlin", data="naive_hours.csv"), 2,
+     "holds 2024-03-31 02:00:00, which Europe/Berlin's clock skips"),
     (_train(data="spaces.csv"), 2, "did you mean ' Y'?"),
     (_train("--dates", "dmy"), 2, "dmy"),
     (_train("--dates", "month-first", data="dayfirst.csv"), 2, "does not read month-first"),

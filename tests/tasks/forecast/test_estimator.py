@@ -260,8 +260,34 @@ def test_a_run_saved_without_a_zone_gives_its_naive_times_as_before(tmp_path):
     est = Forecaster(**TINY).fit(df, target="y", time="date", out=tmp_path)
     path = est.run_dir_ / "lstmkit.json"
     meta = json.loads(path.read_text())
-    for key in ("time_zone", "time_clock"):                        # as lstmkit wrote runs before it recorded them
+    for key in ("time_zone", "time_clock", "calendar_clock"):      # as lstmkit wrote runs before it recorded them
         del meta["data"][key]
     path.write_text(json.dumps(meta))
     got = Forecaster.load(est.run_dir_).predict(df)["date"]
     assert got.dt.tz is None and pd.DatetimeIndex(got).equals(_next(df, "D").tz_localize(None))
+
+
+def test_an_unfitted_backtest_chooses_the_time_and_target_fit_would(tmp_path):
+    """A ``date,y`` table needs no target or time to train; its backtest with settings alone
+    (``lstmkit forecast backtest --config``) had no target: an IndexError with ``out``, folds of
+    no metrics without. Now the columns are chosen as fit chooses them."""
+    df = _zoned("h", "Europe/Berlin", "2024-03-31 12:00", n=72)
+    settings = dict(TINY, doctor=False)
+    got = Forecaster(**settings).backtest(df, folds=2, step=5, out=tmp_path / "bt")
+    named = Forecaster(**settings, target="y", time="date").backtest(df, folds=2, step=5)
+    assert [r["cutoff"] for r in got["folds"]] == [r["cutoff"] for r in named["folds"]]
+    assert got["folds"][0]["cutoff"].endswith("+02:00") and np.isfinite(got["folds"][0]["MAE"])
+    assert (tmp_path / "bt" / "plots" / "backtest.png").is_file()
+
+
+def test_a_time_column_named_step_keeps_its_times_in_the_forecast():
+    """The forecast's horizon column ``step`` wrote over a time column of that name: the times were
+    lost (1, 2, 3 in their place). Now the horizon's column is ``horizon_step`` there."""
+    df = pd.DataFrame({"step": np.arange(100, 160), "y": np.sin(np.arange(60) / 3.0)})
+    est = Forecaster(**TINY, doctor=False).fit(df, target="y", time="step")
+    got = est.predict(df)
+    assert got["step"].tolist() == [160, 161, 162] and got["horizon_step"].tolist() == [1, 2, 3]
+    folds = est.backtest(df, folds=2, step=3)["folds"]
+    assert [r["cutoff"] for r in folds if r["model"] == "lstm"] == [154, 157]
+    other = Forecaster(**TINY, doctor=False).fit(df.rename(columns={"step": "t"}), target="y", time="t")
+    assert list(other.predict(df.rename(columns={"step": "t"})).columns) == ["t", "step", "y"]   # as before

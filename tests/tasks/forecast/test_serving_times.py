@@ -36,7 +36,8 @@ def test_stamps_are_optional_and_checked(dated):
     code, bare = _ask(client, values)
     assert code == 200
     for name in ("date", "time"):                        # the training column's name, or "time"
-        assert _ask(client, {**values, name: hist["date"].tolist()}) == (200, bare)
+        code, body = _ask(client, {**values, name: hist["date"].tolist()})
+        assert code == 200 and body.pop("times") and body == bare          # the forecast's stamps beside it
     code, body = _ask(client, {"y": values["y"][::-1], "date": hist["date"].tolist()[::-1]})
     assert code == 422 and body["detail"][0]["msg"] == "time stamps must increase, newest last"
     gapped = hist["date"].tolist()
@@ -57,3 +58,62 @@ def test_a_stamp_pandas_reads_as_no_date_is_a_422_naming_it(dated, missing):
         assert code == 422, body
         assert body["detail"][0]["loc"] == ["body", "instances", 0, "time", at]
         assert body["detail"][0]["msg"].startswith(f"{missing!r} is not a time stamp")
+
+
+@pytest.fixture(scope="module")
+def zoned(tmp_path_factory):
+    """An hourly run trained on Berlin times across the spring change, with the hour of day."""
+    from lstmkit.deploy.server import create_app
+    import pandas as pd
+    frame = sine_frame(n=120).drop(columns="temp").rename(columns={"time": "date"})
+    frame["date"] = pd.date_range(end="2024-03-31 12:00", periods=len(frame), freq="h", tz="Europe/Berlin")
+    est = Forecaster(**{**FAST, "max_epochs": 1}, horizon=3, calendar=["hour"]).fit(
+        frame, out=tmp_path_factory.mktemp("runs"))
+    client = Client(create_app(est.run_dir_, engine="torch"))
+    yield est, frame.tail(est.config_.lookback), client
+    client.close()
+
+
+def test_the_answer_stamps_the_forecast_in_the_runs_zone_as_predict_does(zoned):
+    """The answer held no times; now ``"times"``, ISO 8601 in the run's zone, and its forecast is
+    predict's (the hour features on Berlin's clock, as the run was trained)."""
+    import numpy as np
+    est, hist, client = zoned
+    want = est.predict(hist)
+    stamps = [t.isoformat() for t in hist["date"]]                          # +01:00, then +02:00
+    code, body = _ask(client, {"y": hist["y"].tolist(), "date": stamps})
+    assert code == 200, body
+    assert body["times"] == [[t.isoformat() for t in want["date"]]] == [["2024-03-31T13:00:00+02:00",
+                                                                          "2024-03-31T14:00:00+02:00",
+                                                                          "2024-03-31T15:00:00+02:00"]]
+    assert np.allclose(body["predictions"][0]["y"], want["y"], atol=1e-5) and "warnings" not in body
+    naive = [t.tz_localize(None).isoformat() for t in hist["date"]]         # the wall clock: read on the run's
+    code, got = _ask(client, {"y": hist["y"].tolist(), "date": naive})
+    assert code == 200 and got["times"] == body["times"] and np.allclose(got["predictions"][0]["y"],
+                                                                           body["predictions"][0]["y"])
+    assert got["warnings"] == ["instances[0]: time column 'time' has times without a UTC offset, and the run was "
+                               "trained on times in Europe/Berlin: read as Europe/Berlin local time (forecasts in "
+                               "it); write the times with their offset, or in UTC ending Z, to read them otherwise"]
+
+
+def test_an_answer_without_stamps_has_no_times_as_before(dated):
+    import pandas as pd
+    est, hist, client = dated
+    code, bare = _ask(client, {"y": hist["y"].tolist()})
+    assert code == 200 and "times" not in bare
+    code, body = _ask(client, {"y": hist["y"].tolist(), "date": hist["date"].tolist()})
+    last = hist["date"].iloc[-1]
+    assert body["times"] == [[(pd.Timestamp(last) + pd.Timedelta(hours=k)).isoformat() for k in (1, 2)]]
+
+
+def test_integer_steps_are_answered_as_the_steps_after_them(tmp_path):
+    from lstmkit.deploy.server import create_app
+    frame = sine_frame(n=120).drop(columns=["temp", "time"]).assign(t=lambda f: range(100, 100 + len(f)))
+    est = Forecaster(**{**FAST, "max_epochs": 1}, horizon=2).fit(frame, target="y", time="t", out=tmp_path)
+    client = Client(create_app(est.run_dir_, engine="torch"))
+    try:
+        hist = frame.tail(est.config_.lookback)
+        code, body = _ask(client, {"y": hist["y"].tolist(), "t": hist["t"].tolist()})
+    finally:
+        client.close()
+    assert code == 200 and body["times"] == [[220, 221]] == [est.predict(frame)["t"].tolist()]

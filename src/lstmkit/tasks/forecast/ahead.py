@@ -18,7 +18,7 @@ from lstmkit.tasks.forecast.integer_times import period_parts
 from lstmkit.tasks.forecast.model import ForecastNet
 from lstmkit.tasks.forecast.probabilistic import quantiles_of, unscale
 from lstmkit.tasks.forecast.scalers import say_far_outside
-from lstmkit.tasks.forecast.times import in_zone
+from lstmkit.tasks.forecast.times import forecast_zone, in_zone
 from lstmkit.tasks.forecast.use_warnings import say_rough
 from lstmkit.tasks.forecast.windows import EVAL_BATCH
 
@@ -74,10 +74,10 @@ class AheadForecast:
                 if n_user:
                     f[:, :n_user] = ahead[:H, :n_user]
                 if calendar:
-                    f[:, n_user:] = calendar_features(t_out[s], calendar)
+                    f[:, n_user:] = calendar_features(t_out[s], calendar, panel.calendar_zone)
                 _, fut_x[s] = self._scale_covariates(np.zeros((H, self.n_past_)), f)
         fut = torch.from_numpy(np.stack(fut_x).astype(np.float32))
-        zone = (getattr(self, "data_summary_", None) or {}).get("time_zone")      # a run saved before: none
+        zone = forecast_zone(panel.time_info, getattr(self, "data_summary_", None) or {})
         t_out = [in_zone(t, panel.time_info, zone) if t is not None else None for t in t_out]
         say_rough(panel, L, self.series_ids_)                # the inputs passed every check: what is rough
         say_far_outside(self.panel_scaler_, panel.ids, x[:, :, :len(cfg.target)].numpy(), panel.values[last],
@@ -133,7 +133,9 @@ class AheadForecast:
         elif times[0] is not None:
             frame[cfg.time or ("t" if cfg.format == "m4" else "time")] = \
                 times[0].append(list(times[1:])) if isinstance(times[0], pd.DatetimeIndex) else np.concatenate(times)
-        frame["step"] = np.tile(np.arange(1, H + 1), S)
+        # a time, id or target column named "step" keeps its name (the horizon's step wrote over it)
+        frame["step" if "step" not in frame and "step" not in cfg.target else "horizon_step"] = \
+            np.tile(np.arange(1, H + 1), S)
         point = out.point(torch.from_numpy(params)).numpy()                   # [S, H, T]
         for j, name in enumerate(cfg.target):
             frame[name] = point[:, :, j].reshape(-1)

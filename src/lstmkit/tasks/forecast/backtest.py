@@ -28,7 +28,7 @@ from lstmkit.tasks.forecast.baselines import naive_forecast, seasonal_naive_fore
 from lstmkit.tasks.forecast.data import load_table
 from lstmkit.tasks.forecast.fastpath import fold_forecasts
 from lstmkit.tasks.forecast.metrics import METRIC_NAMES, ZERO_SCALE, mape_points
-from lstmkit.tasks.forecast.times import in_zone, time_values
+from lstmkit.tasks.forecast.times import forecast_zone, in_zone, reading_zone, time_values
 from lstmkit.tasks.forecast.tsffile import is_tsf, tsf_settings
 
 __all__ = ["backtest"]
@@ -57,7 +57,8 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
     if step is not None:
         require_positive_int("step", step, "--step")
     step = H if step is None else int(step)
-    frame, id_col, time_col, targets, codes, uniq, time_info = _long_frame(data, cfg)
+    run = (getattr(model, "data_summary_", None) or {}) if given else None
+    frame, id_col, time_col, targets, codes, uniq, time_info = _long_frame(data, cfg, run)
     ser = _Series(frame, targets, codes, uniq)                           # series are contiguous in the frame
     shortest = int(ser.lengths.min())
     if shortest < H + step * (folds - 1) + 2:
@@ -86,14 +87,12 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
     present &= cuts >= 2
     means, count = _score(ser, cuts, forecasts, present, seasons, H, cfg.model)
     rows, plot_folds = [], []
-    times = frame[time_col].to_numpy() if time_col is not None and len(ser.sids) == 1 else None
-    zone = (getattr(model, "data_summary_", None) or {}).get("time_zone") if given else time_info.get("time_zone")
+    times = frame[time_col] if time_col is not None and len(ser.sids) == 1 else None
     values = {m: v.tolist() for m, v in means.items()}
     for k in np.flatnonzero(count > 0).tolist():                         # a fold with no series scored has no rows
         c = int(cuts[k, 0])
-        cut_when = str(pd.Timestamp(in_zone(times[c:c + 1], time_info, zone)[0])
-                       if np.issubdtype(times.dtype, np.datetime64) else times[c]) \
-            if times is not None and c < len(times) else None
+        cut_when = (str(pd.Timestamp(times.iloc[c])) if pd.api.types.is_datetime64_any_dtype(times)
+                    else times.to_numpy()[c]) if times is not None and c < len(times) else None
         if present[k, 0]:                                                 # the first series is plotted
             plot_folds.append({"fold": k + 1, "origin": c - 1, "forecast": forecasts[k, 0, :, 0]})
         for m, v in values.items():
@@ -114,7 +113,7 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
         first = frame[frame["__id"] == frame["__id"].iloc[0]]
         if plot_folds:
             from lstmkit.tasks.forecast.plots import plot_backtest
-            times = first[time_col].to_numpy() if time_col is not None else None
+            times = _wall_clock(first[time_col]) if time_col is not None else None
             plot_backtest(first[targets[0]].to_numpy(dtype=np.float64), times, plot_folds,
                           out / "plots" / "backtest.png", title=f"{targets[0]}: {folds} backtest folds "
                           f"({'refit' if refit else 'fixed model'})")
@@ -123,9 +122,12 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
 
 
 # -- helpers ---------------------------------------------------------------------------------
-def _long_frame(data, cfg) -> tuple[pd.DataFrame, str | None, str | None, list[str], np.ndarray, Any, dict]:
-    """The data as one long frame sorted by (series, time), with ``__id``; original columns kept;
-    per row its series' number (0, 1, ... in frame order), the series ids by number, and what
+def _long_frame(data, cfg, run: dict | None = None
+                ) -> tuple[pd.DataFrame, str | None, str | None, list[str], np.ndarray, Any, dict]:
+    """The data as one long frame sorted by (series, time), with ``__id``; original columns kept,
+    times read (in the zone forecasts are given in, tz-aware, so that each fold's predict reads
+    them as the same instants; ``run``: a fitted run's data summary); per row its series' number
+    (0, 1, ... in frame order), the series ids by number, and what
     :func:`~lstmkit.tasks.forecast.times.time_values` says of the times (their zone)."""
     from lstmkit.tasks.forecast.columns import frame_columns, series_labels
     df, id_col, time_col, targets = frame_columns(data, cfg)
@@ -136,7 +138,9 @@ def _long_frame(data, cfg) -> tuple[pd.DataFrame, str | None, str | None, list[s
     df["__id"] = series_labels(df[id_col], id_col) if id_col is not None else "series"
     time_info = {}
     if time_col is not None:
-        df[time_col], time_info = time_values(df[time_col], time_col, getattr(cfg, "dates", None))
+        values, time_info = time_values(df[time_col], time_col, getattr(cfg, "dates", None), *reading_zone(cfg, run))
+        zone = forecast_zone(time_info, run)
+        df[time_col] = in_zone(values, time_info, zone) if zone is not None else values
     keys = ["__id"] + ([time_col] if time_col is not None else [])
     df = df.sort_values(keys, kind="stable") if time_col is not None else df
     codes, uniq = pd.factorize(df["__id"], sort=False)                 # numbered in order of first appearance
@@ -144,6 +148,13 @@ def _long_frame(data, cfg) -> tuple[pd.DataFrame, str | None, str | None, list[s
         order = np.argsort(codes, kind="stable")
         df, codes = df.iloc[order], codes[order]
     return df.reset_index(drop=True), id_col, time_col, targets, codes, uniq, time_info
+
+
+def _wall_clock(times: pd.Series) -> np.ndarray:
+    """``times`` as the clock on the wall shows them (a plot's axis): tz-aware ones local, naive."""
+    if isinstance(times.dtype, pd.DatetimeTZDtype):
+        return times.dt.tz_localize(None).to_numpy()
+    return times.to_numpy()
 
 
 class _Series:
@@ -267,9 +278,10 @@ def _train(estimator: type, cfg, history: pd.DataFrame):
 def _forecast_by_series(pred: pd.DataFrame, cfg, id_col) -> dict[str, np.ndarray]:
     cols = list(cfg.target)
     key = cfg.id or ("id" if cfg.format == "m4" else None)
+    step = "horizon_step" if "horizon_step" in pred.columns else "step"     # a time column named step: its own
     if key is None or key not in pred.columns:
-        return {"series": pred.sort_values("step")[cols].to_numpy(dtype=np.float64)}
-    return {str(k): g.sort_values("step")[cols].to_numpy(dtype=np.float64)
+        return {"series": pred.sort_values(step)[cols].to_numpy(dtype=np.float64)}
+    return {str(k): g.sort_values(step)[cols].to_numpy(dtype=np.float64)
             for k, g in pred.groupby(key, sort=False)}
 
 

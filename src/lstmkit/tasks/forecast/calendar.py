@@ -1,7 +1,7 @@
 """Calendar features and future time stamps of a forecast.
 
     parse_calendar(spec)           "hour,weekday,holidays:US" -> [(name, arg), ...]
-    calendar_features(times, spec) hour / weekday / month (sin, cos) and holiday flags
+    calendar_features(times, spec, zone)  hour / weekday / month (sin, cos) and holiday flags, on zone's clock
     future_times(last, freq, H)    the horizon's time stamps after a series' last one
 """
 from __future__ import annotations
@@ -45,11 +45,15 @@ def calendar_names(calendar: list[tuple[str, str | None]]) -> list[str]:
     return names
 
 
-def calendar_features(times, calendar) -> np.ndarray:
-    """``[N, K]`` features of datetime64 ``times``: sin/cos of hour, weekday, month; 0/1 holidays."""
+def calendar_features(times, calendar, zone: str | None = None) -> np.ndarray:
+    """``[N, K]`` features of datetime64 ``times``: sin/cos of hour, weekday, month; 0/1 holidays.
+    ``zone``: the clock they follow, naive ``times`` being UTC (a store that opens at 09:00 in
+    Berlin peaks at hour 9 in winter and summer alike, at 8 and 7 UTC); None: ``times`` as they are."""
     if isinstance(calendar, (str, list)) and calendar and not isinstance(calendar[0], tuple):
         calendar = parse_calendar(calendar)
     idx = pd.DatetimeIndex(times if times is not None else [])
+    if zone is not None:
+        idx = (idx.tz_localize("UTC") if idx.tz is None else idx).tz_convert(zone)
     cols = []
     for name, arg in calendar:
         if name == "holidays":

@@ -103,6 +103,9 @@ def _check_inputs(cfg) -> None:
     if isinstance(cfg.calendar, str):
         cfg.calendar = [s.strip() for s in cfg.calendar.split(",") if s.strip()]
     parse_calendar(cfg.calendar)
+    if cfg.time_zone is not None:
+        from lstmkit.tasks.forecast.times import check_zone
+        cfg.time_zone = check_zone(cfg.time_zone)
     for key in ("past_covariates", "future_covariates"):
         v = getattr(cfg, key)
         if isinstance(v, str):

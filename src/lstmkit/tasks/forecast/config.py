@@ -50,6 +50,9 @@ class ForecastConfig(TaskConfig):
     dates: Literal["day-first", "month-first"] | None = None  # day-first | month-first: how dates such
                                     # as 01/02/2020 read; None: the order every date fits (or the one with
                                     # regular steps), kept in the run for predict
+    time_zone: str | None = None    # the IANA zone of the times (Europe/Berlin): times without an offset read
+                                    # as its local clock, times with one converted to it; forecasts and calendar
+                                    # features in it. None: the data's own (a tz-aware column, one offset), if any
     # -- many series, covariates, probabilistic output, strategies: for one series as for many --
     id: str | None = None           # series id column: one global model over every series
     format: Literal["long", "wide", "m4"] = "long"  # long (rows of id, time, values) | wide (a time column and

@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import copy
 import numbers
 import os
 from pathlib import Path
@@ -32,7 +33,7 @@ from lstmkit.tasks.forecast.probabilistic import quantiles_of
 from lstmkit.tasks.forecast.surface import DeploySurface
 from lstmkit.tasks.forecast.integer_times import period_columns, period_time
 from lstmkit.tasks.forecast.times import date_columns
-from lstmkit.tasks.forecast.tsffile import tsf_settings
+from lstmkit.tasks.forecast.tsffile import is_tsf, tsf_settings
 from lstmkit.tasks.forecast.windows import min_points, split_panel
 
 __all__ = ["Forecaster"]
@@ -233,7 +234,16 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         before each model is trained.
         """
         from lstmkit.tasks.forecast.backtest import backtest
-        return backtest(self, data, folds=folds, step=step, refit=refit, out=out, log=log)
+        model = self
+        if not hasattr(self, "net_") and self.config.format == "long" and not is_tsf(data) and (
+                self.config.time is None or not self.config.target):     # chosen from the data, as fit chooses them
+            data, model = _read_once(data), copy.copy(self)
+            model.config = cfg = copy.deepcopy(self.config)
+            if cfg.time is None:
+                cfg.time = implied_time(data, cfg)[0]
+            if not cfg.target:
+                cfg.target = implied_target(data, cfg)[0]
+        return backtest(model, data, folds=folds, step=step, refit=refit, out=out, log=log)
 
     # -- deployment (lstmkit.deploy) -----------------------------------------------------
     def update(self, new_data, epochs: int = 5, lr: float | None = None, holdout: float = 0.2) -> "Forecaster":

@@ -22,6 +22,7 @@ covariates feed the forecast in ``predict`` (the target is unknown there).
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,8 +33,8 @@ from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.calendar import calendar_features, calendar_names, parse_calendar
 from lstmkit.tasks.forecast.columns import frame_columns, series_labels
 from lstmkit.tasks.forecast.data import column_list, numeric_column, one_role_each
-from lstmkit.tasks.forecast.times import (check_one_step, daylight_saving_fold, infer_freq, missing_steps,
-                                           regularity, time_values, warn_missing_steps)
+from lstmkit.tasks.forecast.times import (check_one_step, clock_zone, daylight_saving_fold, infer_freq,
+                                           missing_steps, reading_zone, regularity, time_values, warn_missing_steps)
 
 __all__ = ["Panel", "read_panel"]
 
@@ -69,6 +70,7 @@ class Panel:
                                            # for missing dates, rows with target cells --fill filled (None: none);
                                            # metrics leave them out
     time_info: dict[str, str] = field(default_factory=dict)   # time_note (read as UTC), dates (times.py)
+    calendar_zone: str | None = None   # the zone whose local clock the calendar features follow (None: as held)
 
     @property
     def is_datetime(self) -> bool:
@@ -95,8 +97,10 @@ class Panel:
         }
 
 
-def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None) -> Panel:
-    """Read ``data`` into a :class:`Panel` following ``cfg`` (a ForecastConfig).
+def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None, run: dict | None = None) -> Panel:
+    """Read ``data`` into a :class:`Panel` following ``cfg`` (a ForecastConfig); ``run``: the
+    fitted run's data summary (None when fitting), which says on which clock its calendar
+    features read the times (:func:`~lstmkit.tasks.forecast.times.clock_zone`).
 
     ``need`` is the number of observed points a series must have; shorter series are skipped
     and listed in ``Panel.skipped`` (an error when ``cfg.strict``). With ``need=None`` nothing is
@@ -126,7 +130,8 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None)
 
     n = len(df)
     if time_col is not None:
-        times, time_info = time_values(df[lookup[time_col]], time_col, getattr(cfg, "dates", None))
+        times, time_info = time_values(df[lookup[time_col]], time_col, getattr(cfg, "dates", None),
+                                       *reading_zone(cfg, run))
     else:
         times, time_info = None, {}
     if calendar and (times is None or not np.issubdtype(times.dtype, np.datetime64)):
@@ -253,13 +258,18 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None)
     tt = np.concatenate(parts_t) if parts_t else None
     if freq is not None:
         check_one_step(tt, lengths, out_ids, time_col)
+    zone = clock_zone(time_info, run)
+    if calendar and zone is not None and run is not None and not run.get("time_zone"):
+        warnings.warn(f"the run was trained on times without a zone, and these are in {zone}: its calendar features "
+                      f"read them on {zone}'s clock, as they read the training times on the clock those showed; if "
+                      "those were UTC, give these in UTC too", UserWarning, stacklevel=3)
     if calendar:
-        fut_a = np.concatenate([fut_a, calendar_features(tt, calendar)], 1)
-        ahead_f = [np.concatenate([f, calendar_features(t, calendar)], 1) for f, t in zip(ahead_f, ahead_t)]
+        fut_a = np.concatenate([fut_a, calendar_features(tt, calendar, zone)], 1)
+        ahead_f = [np.concatenate([f, calendar_features(t, calendar, zone)], 1) for f, t in zip(ahead_f, ahead_t)]
     return Panel(ids=out_ids, starts=np.asarray(starts, dtype=np.int64), lengths=np.asarray(lengths, dtype=np.int64),
                  values=values, past=past_a, future=fut_a, times=tt, target_names=targets, past_names=past,
                  future_names=fut + cal_names, ahead_future=ahead_f, ahead_times=ahead_t, freq=freq,
-                 skipped=skipped, n_filled=n_filled, time_info=time_info,
+                 skipped=skipped, n_filled=n_filled, time_info=time_info, calendar_zone=zone,
                  n_inserted=sum(k for _, k, _ in missing) if cfg.fill is not None else 0,
                  unobserved=np.concatenate(parts_i) if any(i.any() for i in parts_i) else None)
 

@@ -76,6 +76,8 @@ class PanelPipeline(AheadForecast):
         self.data_summary_ = {**panel.summary(), "source": str(Path(source).resolve()) if isinstance(source, (str, Path)) else None,
                               "id": cfg.id, "time": cfg.time, "format": cfg.format,
                               "windows": {k: int(len(v[0])) for k, v in splits.items()}}
+        if panel.is_datetime:                     # calendar features on the local clock (runs before: UTC)
+            self.data_summary_["calendar_clock"] = "local"
         if len(panel.ids) == 1:                   # one series: its points per part, as before
             self.data_summary_["split"] = dict(zip(("train", "val", "test"), part_sizes(int(panel.lengths[0]), cfg)))
         if panel.skipped:
@@ -270,7 +272,8 @@ class PanelPipeline(AheadForecast):
         when its rows step by another frequency than the training data's."""
         cfg = self.config_
         panel = read_panel(data, cfg, need=need, short_fix=f"supply at least {need} rows per series (the run's "
-                           f"lookback {cfg.lookback} and horizon {cfg.horizon} are fixed when it is trained)")
+                           f"lookback {cfg.lookback} and horizon {cfg.horizon} are fixed when it is trained)",
+                           run=getattr(self, "data_summary_", None) or {})
         check_same_step(panel.freq, (getattr(self, "data_summary_", None) or {}).get("freq"))
         say_left_out(panel.skipped, need)
         return panel

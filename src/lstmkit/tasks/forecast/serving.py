@@ -17,6 +17,9 @@ gives on a table of those rows, computed by the served engine's network:
   and their values over the horizon in ``"future": {covariate: [horizon values]}``; a run with
   calendar features (``--calendar``) takes the history's time stamps in ``"time": [...]`` (at
   least as many as the values it reads, newest last; the horizon's continue at their step);
+* an instance that sends its history's time stamps is answered the forecast's too, in
+  ``"times"`` (ISO 8601 in the run's zone, or the stamps' own: ``2024-03-31T13:00:00+02:00``;
+  integer steps as integers; ``null`` for an instance that sent none), as ``predict`` stamps them;
 * a probabilistic run answers its quantiles beside the point forecast:
   ``"quantiles": [{"0.1": {target: [h values]}, ...}]`` (one object per instance) and ``"levels"``;
 * an instance whose last ``lookback`` values lie far outside its series' training range (the
@@ -35,9 +38,9 @@ import torch
 
 from lstmkit.deploy.adapter import BadRequest
 from lstmkit.errors import LstmkitError
-from lstmkit.tasks.forecast.calendar import calendar_names, parse_calendar
+from lstmkit.tasks.forecast.calendar import calendar_names, future_times, parse_calendar
 from lstmkit.tasks.forecast.combine import active_combination, baseline_history, combine_history
-from lstmkit.tasks.forecast.times import time_values
+from lstmkit.tasks.forecast.times import clock_zone, forecast_zone, in_zone, infer_freq, reading_zone, time_values
 from lstmkit.tasks.forecast.probabilistic import quantiles_of
 from lstmkit.tasks.forecast.scalers import far_outside_note
 
@@ -115,6 +118,9 @@ def request_models(adapter, Finite, max_instances: int) -> tuple[type, type]:
         quantiles: Optional[list[dict[str, dict[str, list[float]]]]] = Field(
             None, description="probabilistic runs, per instance: {level: {target: forecast}}")
         levels: Optional[list[float]] = None
+        times: Optional[list[Optional[list[str | int]]]] = Field(
+            None, description="per instance that sent its history's time stamps: the forecast's, ISO 8601 in the "
+                              "run's zone (or the stamps' own), integer steps as integers; null for one that sent none")
         warnings: Optional[list[str]] = Field(
             None, description="what predict would warn about, per instance: e.g. a window far outside its series' "
                               "training range (the forecast is an extrapolation)")
@@ -153,12 +159,15 @@ def answer_many(adapter, net, requests: list[dict[str, Any]]) -> list[dict[str, 
 def _prepare(adapter, instances: list[dict[str, list[float]]]) -> dict[str, Any]:
     """The network's inputs of one request's instances, scaled as ``predict`` scales them."""
     est, cfg = adapter.est, adapter.cfg
-    xs, locs, scales, series, histories, futures, notes = [], [], [], [], [], [], []
+    xs, locs, scales, series, histories, futures, notes, times = [], [], [], [], [], [], [], []
     named = {"id", "future", "time"} & set(_named_fields(adapter))
     for i, inst in enumerate(instances):
         sid = _series(adapter, i, inst)
         rows = _rows(adapter, i, {k: v for k, v in inst.items() if k not in named})
-        w = est.history_window(rows, sid, _future(adapter, i, inst), _times(adapter, i, inst, len(rows)))
+        t, info = _times(adapter, i, inst, len(rows), notes)
+        times.append(_forecast_times(adapter, t, info))
+        w = est.history_window(rows, sid, _future(adapter, i, inst), t if cfg.calendar else None,
+                               zone=clock_zone(info, _run(adapter)))
         histories.append(rows[:, :len(cfg.target)])
         for where, part in ([], w["x"]), (["future"], w.get("future", np.zeros((0, 0)))):
             if not np.isfinite(part).all():                  # columns: the last of the model's inputs for future
@@ -169,7 +178,7 @@ def _prepare(adapter, instances: list[dict[str, list[float]]]) -> dict[str, Any]
         futures.append(w.get("future"))
         notes.extend(_far_outside(adapter, i, sid, w["x"], rows))
     return {"x": xs, "loc": locs, "scale": scales, "series": series, "histories": histories, "future": futures,
-            "notes": notes}
+            "notes": notes, "times": times}
 
 
 def _far_outside(adapter, i: int, sid, x: np.ndarray, rows: np.ndarray) -> list[str]:
@@ -214,6 +223,8 @@ def _finish(adapter, prepared: dict[str, Any], y: np.ndarray) -> dict[str, Any]:
         answer["quantiles"] = [{f"{level:g}": adapter.to_json(qi[:, :, k]) for k, level in enumerate(out.levels)}
                                for qi in q]
         answer["levels"] = [float(level) for level in out.levels]
+    if any(t is not None for t in prepared["times"]):
+        answer["times"] = prepared["times"]
     if prepared["notes"]:
         answer["warnings"] = prepared["notes"]
     return answer
@@ -258,12 +269,39 @@ def _future(adapter, i: int, inst: dict) -> np.ndarray | None:
     return np.stack([np.asarray(given[name], dtype=np.float64) for name in names], 1)
 
 
-def _times(adapter, i: int, inst: dict, n: int) -> np.ndarray | None:
-    """The last ``n`` of an instance's time stamps (datetime64) for the calendar features; None
-    for a run without them. Stamps sent to a run without calendar features are checked only."""
+def _run(adapter) -> dict:
+    """The served run's data summary (its zone, step and clock)."""
+    return getattr(adapter.est, "data_summary_", None) or {}
+
+
+def _forecast_times(adapter, t: np.ndarray | None, info: dict) -> list[str | int] | None:
+    """The forecast's time stamps after an instance's history stamps ``t`` (as the panel holds them,
+    read with notes ``info``), as ``predict`` gives them: ISO 8601 in the run's zone (or the stamps'
+    own), integer steps as integers; None without stamps."""
+    if t is None:
+        return None
+    H = adapter.cfg.horizon
+    if not np.issubdtype(t.dtype, np.datetime64):
+        return [int(v) for v in future_times(t[-1], None, H)]
+    import pandas as pd
+    freq = _run(adapter).get("freq")
+    if freq is None and len(t) >= 3:
+        try:
+            freq = infer_freq(pd.DatetimeIndex(t))
+        except (TypeError, ValueError):
+            freq = None
+    ahead = in_zone(future_times(t[-1], freq, H, t), info, forecast_zone(info, _run(adapter)))
+    return [stamp.isoformat() for stamp in pd.DatetimeIndex(ahead)]
+
+
+def _times(adapter, i: int, inst: dict, n: int, notes: list[str]) -> tuple[np.ndarray | None, dict]:
+    """The last ``n`` of an instance's time stamps (datetime64 as the panel holds them, or integer
+    steps) and what :func:`~lstmkit.tasks.forecast.times.time_values` says of them; ``(None, {})``
+    when it sends none (a 422 for a run with calendar features, which need them). A warning of
+    how they were read (times without an offset read on a zoned run's clock) goes to ``notes``."""
     stamps = inst.get("time")
     if not adapter.cfg.calendar and stamps is None:
-        return None
+        return None, {}
     if stamps is None:
         raise BadRequest(["instances", i, "time"], "field required: the history's time stamps (calendar features)")
     if len(stamps) < n:
@@ -272,9 +310,11 @@ def _times(adapter, i: int, inst: dict, n: int) -> np.ndarray | None:
     import warnings
     import pandas as pd
     try:
-        with warnings.catch_warnings():                      # pandas' note on parsing stamps one by one
-            warnings.simplefilter("ignore")
-            t = time_values(pd.Series(list(stamps[-n:])), "time", adapter.cfg.dates)[0]   # dates or integer steps
+        with warnings.catch_warnings(record=True) as said:   # pandas' note on parsing stamps one by one: not said
+            warnings.simplefilter("always")
+            t, info = time_values(pd.Series(list(stamps[-n:])), "time", adapter.cfg.dates,
+                                  *reading_zone(adapter.cfg, _run(adapter)))              # dates or integer steps
+        notes.extend(f"instances[{i}]: {w.message}" for w in said if str(w.message).startswith("time column"))
     except LstmkitError as e:
         raise BadRequest(["instances", i, "time"], e.message.replace("time column 'time' ", "")) from None
     if np.issubdtype(t.dtype, np.datetime64) and np.isnat(t).any():    # "", "NaT", "nan": pandas reads no date
@@ -294,7 +334,7 @@ def _times(adapter, i: int, inst: dict, n: int) -> np.ndarray | None:
             raise BadRequest(["instances", i, "time"], f"the history must step by the run's frequency {freq!r} "
                              f"without gaps; after {pd.Timestamp(t[off[0] - 1])} comes {pd.Timestamp(t[off[0]])}, "
                              f"expected {pd.Timestamp(grid[off[0]])} (fill the missing steps)")
-    return t if adapter.cfg.calendar else None
+    return t, info
 
 
 def _series(adapter, i: int, inst: dict) -> str | None:

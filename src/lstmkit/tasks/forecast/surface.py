@@ -129,7 +129,8 @@ class DeploySurface:
         loc, sc = self.panel_scaler_.get(self.series_ids_[0])
         return self._original_units(np.asarray(y, dtype=np.float64) * sc + loc)
 
-    def history_window(self, rows: np.ndarray, sid=None, future=None, times=None) -> dict[str, np.ndarray]:
+    def history_window(self, rows: np.ndarray, sid=None, future=None, times=None,
+                       zone: str | None = None) -> dict[str, np.ndarray]:
         """The whole history ``rows [N, C]`` of series ``sid`` (one of ``series_ids_``; default the
         first; original units, columns as ``input_names_`` less the calendar features, finite,
         N >= lookback) -> ``{"x": [L, C'] float32, "loc": [H, T], "scale": [T], "series": index}``:
@@ -138,7 +139,8 @@ class DeploySurface:
         the horizon gets ``"future": [H, F] float32`` too, what the network reads over it: from
         ``future [H, U]`` (the future covariates over the horizon, original units) and, with
         calendar features, from ``times [N]`` (datetime64, the rows' stamps; the horizon's continue
-        at their step).
+        at their step; ``zone``: the zone on whose local clock the features read them, naive UTC
+        times, as :func:`~lstmkit.tasks.forecast.times.clock_zone` says; None: as they are).
 
         What ``predict`` computes on a table of exactly these rows: logs with ``--log``; with
         ``--deseason m`` the seasonal indices estimated from the whole history, phase 0 at its
@@ -156,7 +158,7 @@ class DeploySurface:
             season = self._season_at(profile, 0, len(v))
             ahead = self._season_at(profile, len(v), H)
         y = (v[:, :T] - (0 if season is None else season) - loc) / sc     # as _panel_arrays
-        seen, coming = self._calendar_rows(times, L)
+        seen, coming = self._calendar_rows(times, L, zone)
         past, fut = self._scale_covariates(v[-L:, T:T + P], np.concatenate([v[-L:, T + P:], seen], 1))
         x = np.concatenate([y[-L:], past, fut], 1)
         out = {"x": np.ascontiguousarray(x, dtype=np.float32), "loc": loc + ahead, "scale": np.asarray(sc),
@@ -167,7 +169,7 @@ class DeploySurface:
             out["future"] = self._scale_covariates(np.zeros((H, P)), f)[1].astype(np.float32)
         return out
 
-    def _calendar_rows(self, times, n: int) -> tuple[np.ndarray, np.ndarray]:
+    def _calendar_rows(self, times, n: int, zone: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Calendar features ``([n, K], [H, K])`` of the last ``n`` of ``times`` and of the horizon
         after them (as ``predict`` stamps a table with no rows after its end); ``K = 0`` without any."""
         calendar = parse_calendar(self.config_.calendar)
@@ -177,7 +179,7 @@ class DeploySurface:
         t = pd.DatetimeIndex(times).as_unit("ns")
         freq = _frequency(t)
         ahead = future_times(t.to_numpy()[-1], freq, H, t.to_numpy())
-        return calendar_features(t[-n:], calendar), calendar_features(ahead, calendar)
+        return calendar_features(t[-n:], calendar, zone), calendar_features(ahead, calendar, zone)
 
     def original_params(self, params: np.ndarray, loc: np.ndarray, scale: np.ndarray) -> np.ndarray:
         """Scaled network outputs ``[B, H, T(, P)]`` -> original-unit parameters, with ``loc [B, H, T]``

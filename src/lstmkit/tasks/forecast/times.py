@@ -1,7 +1,9 @@
 """Time columns: the one reader of time stamps (files, frames, service requests, backtests).
 
-    parse_time(col, name, dates)    text / datetime column  ->  naive datetimes (a bad one: LstmkitError)
-    time_values(col, name, dates)   a column as a panel holds it: int64 steps or datetime64[ns], and notes
+    parse_time(col, name, dates, zone)   text / datetime column  ->  naive datetimes (a bad one: LstmkitError)
+    time_values(col, name, dates, zone)  a column as a panel holds it: int64 steps or datetime64[ns], and notes
+    reading_zone / forecast_zone / clock_zone   the zone a run reads times in, answers in, and reads
+                                    calendar features on (``--time-zone``, the data's, a fitted run's)
     integer_dates(col)        integers that are dates: yyyymmdd, or Unix times (s, ms, us, ns) from 2000 to 2100
     regularity / infer_freq   the inferred frequency and the number of gaps
     missing_steps(times)      the regular grid a series' times lie on with steps missing (None: none missing)
@@ -25,7 +27,11 @@ saving) are instants: they are converted to UTC and carried as naive UTC times (
 clock time as local dates); the note says so (the data summary in ``lstmkit.json``). Forecasts'
 time stamps are given in the data's zone (:func:`in_zone`): a tz-aware column's (``Europe/Berlin``),
 or the one offset every cell writes (``+01:00``); the data summary records it (``time_zone``), so a
-saved run gives the same. Offsets that change with daylight saving name no zone: forecasts in UTC.
+saved run gives the same. Offsets that change with daylight saving name no zone: forecasts in UTC,
+and a warning asks for ``--time-zone``, which names it: times without an offset read as its local
+clock, times with one converted to it. A run that knows its zone reads times given without one on
+its clock (hourly ones with a warning: a guess); a run trained without one answers zoned times in
+their own. Runs recorded before ``calendar_clock`` (their calendar features read UTC) read as they did.
 """
 from __future__ import annotations
 
@@ -44,7 +50,8 @@ from lstmkit.tasks.forecast.integer_times import UNIT_NAMES, integer_dates
 
 __all__ = ["parse_time", "time_values", "integer_dates", "regularity", "infer_freq", "date_columns",
            "missing_steps", "daylight_saving_fold", "calendar_labels", "check_same_step", "check_one_step",
-           "daylight_saving_gap", "warn_missing_steps", "in_zone"]
+           "daylight_saving_gap", "warn_missing_steps", "in_zone", "clock_zone", "check_zone",
+           "reading_zone", "forecast_zone"]
 
 # day and month as the first two numbers of a date (31/01/2020, 1.2.20, 01-02-2020 12:00)
 _DMY = r"(\d{1,2})[./-](\d{1,2})[./-]\d{2,4}(?!\d)"
@@ -59,25 +66,28 @@ _CLOCK = r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[AaPp][Mm])?"     # a time of
 _ISO_HINT = "write ISO dates such as 2020-01-31 (or 2020-01-31 12:00), which read one way only"
 
 
-def parse_time(col: pd.Series, name: str, dates: str | None = None) -> pd.Series:
+def parse_time(col: pd.Series, name: str, dates: str | None = None, zone: str | None = None) -> pd.Series:
     """``col`` as naive datetimes (UTC when it carries offsets; ``.attrs["utc_from"]`` then lists
     them; ``.attrs["dates"]``: the order of day and month its dates were read in, when it mattered).
-    ``dates``: read that order only. An empty cell, an unreadable one or an ambiguous column is an
-    :class:`LstmkitError`."""
+    ``dates``: read that order only. ``zone`` (``--time-zone``): the zone the times are in: times
+    without an offset read as its local clock (``.attrs["localized"]``), times with one converted to
+    it, and it is the zone named (``.attrs["zone"]``). An empty cell, an unreadable one, an ambiguous
+    column or a local time ``zone``'s clock skips or shows twice is an :class:`LstmkitError`."""
     if col.isna().any():
         raise LstmkitError(f"time column {name!r} has {int(col.isna().sum())} empty cells",
                            "every row needs a timestamp; drop or fill those rows")
     if pd.api.types.is_integer_dtype(col) or pd.api.types.is_bool_dtype(col):
-        return _integer_time(col, name)
+        return _in_zone_given(_integer_time(col, name), name, zone)
     if pd.api.types.is_float_dtype(col):
         if (col == col.round()).all():
-            return _integer_time(col.astype(np.int64), name)
+            return _in_zone_given(_integer_time(col.astype(np.int64), name), name, zone)
         raise LstmkitError(f"time column {name!r} holds numbers (e.g. {float(col.iloc[0]):g}), not dates",
                            "write dates such as 2024-01-31, or leave out --time")
     if pd.api.types.is_datetime64_any_dtype(col):
         col = _arrow_dates_as_datetimes(col)
         if col.dt.tz is None:                # a date beyond nanoseconds (a Parquet file's) is named by time_values
-            return _naive(col, [], fits=False)
+            return _in_zone_given(_naive(col, [], fits=False), name, zone)
+        col = col.dt.tz_convert(zone) if zone is not None else col
         out = _local_dates(_naive(col, [str(col.dt.tz)], fits=False), col.dt.tz_localize(None), [str(col.dt.tz)])
         out.attrs["zone"] = _zone_name(col.dt.tz)
         return out
@@ -93,7 +103,7 @@ def parse_time(col: pd.Series, name: str, dates: str | None = None) -> pd.Series
     if labels is not None:
         labels.index = col.index
         labels.attrs.update(utc_from=[], dates=None)
-        return labels
+        return _in_zone_given(labels, name, zone)
     offsets = _offsets(text)
     if offsets.notna().any() and offsets.isna().any():
         k, j = int(offsets.notna().to_numpy().argmax()), int(offsets.isna().to_numpy().argmax())
@@ -109,11 +119,41 @@ def parse_time(col: pd.Series, name: str, dates: str | None = None) -> pd.Series
         out, order = _choose(text, dm, *readings, name, dates)
     out.index = col.index
     out.attrs.update(utc_from=sorted(set(offsets.dropna())) if utc else [], dates=order)
-    if utc:
-        deltas = _offset_deltas(offsets)
-        out = _local_dates(out, out + deltas, out.attrs["utc_from"], order)
-        if deltas.nunique() == 1:            # one offset: the zone forecasts are given in (several: none to name)
-            out.attrs["zone"] = _zone_name(datetime.timezone(deltas.iloc[0].to_pytimedelta()))
+    if not utc:
+        return _in_zone_given(out, name, zone)
+    deltas = _offset_deltas(offsets)
+    local = out + deltas if zone is None else out.dt.tz_localize("UTC").dt.tz_convert(zone).dt.tz_localize(None)
+    out = _local_dates(out, local, out.attrs["utc_from"], order)
+    if zone is not None:
+        out.attrs["zone"] = _zone_name(zone)
+    elif deltas.nunique() == 1:              # one offset: the zone forecasts are given in (several: none to name)
+        out.attrs["zone"] = _zone_name(datetime.timezone(deltas.iloc[0].to_pytimedelta()))
+    else:
+        out.attrs["offsets_change"] = True   # daylight saving, and no zone to name (time_values says so)
+    return out
+
+
+def _in_zone_given(times: pd.Series, name: str, zone: str | None) -> pd.Series:
+    """Naive ``times`` read in ``zone`` (None: as they are): Unix times are UTC instants, other
+    times ``zone``'s local clock (the hour it shows twice when clocks go back read in file order;
+    a time it skips, or shows twice unordered, is an :class:`LstmkitError`)."""
+    if zone is None or not pd.api.types.is_datetime64_any_dtype(times):
+        return times
+    if times.attrs.get("unix"):
+        aware = times.dt.tz_localize("UTC")
+    else:
+        try:
+            aware = times.dt.tz_localize(zone, ambiguous="infer", nonexistent="raise")
+        except ValueError as e:                     # pytz's and pandas' errors on ambiguous and skipped times
+            when = re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)?", str(e))
+            what = when.group(0) if when else "a time"
+            raise LstmkitError(f"time column {name!r} holds {what}, which {zone}'s clock "
+                               f"{'skips' if 'nonexistent' in str(e) else 'shows twice'} (daylight saving), "
+                               "so it names no one instant", "write the times with their UTC offset "
+                               f"({what}+01:00, say) or in UTC, which read once each") from None
+    out = parse_time(aware.rename(times.name), name, zone=zone)
+    out.attrs.update(dates=times.attrs.get("dates"), localized=zone if not times.attrs.get("unix") else None,
+                     unix=times.attrs.get("unix"))
     return out
 
 
@@ -142,6 +182,47 @@ def in_zone(times: np.ndarray, info: dict, zone: str | None):
     else:
         index = index.tz_localize("UTC")
     return index.tz_convert(zone)
+
+
+def check_zone(zone) -> str:
+    """``zone`` (``--time-zone``) when pandas knows it (``Europe/Berlin``, ``UTC``, ``+01:00``); else an
+    :class:`LstmkitError`."""
+    if not isinstance(zone, str) or not zone.strip() or _zone_name(zone.strip()) is None:
+        raise LstmkitError(f"unknown time zone {zone!r}", "use an IANA name such as Europe/Berlin, "
+                           "America/New_York or UTC (a fixed offset such as +01:00 also reads)")
+    return zone.strip()
+
+
+def reading_zone(cfg, run: dict | None = None) -> tuple[str | None, bool]:
+    """``(zone, guessed)``: the zone a time column is read in (:func:`time_values`): ``--time-zone``,
+    else a fitted run's (``run``: its data summary), whose times without an offset are then read on
+    its clock, a guess (``guessed``) that a warning names. None for a run trained before runs read
+    the local clock (no ``calendar_clock``): its times read as they did."""
+    if getattr(cfg, "time_zone", None):
+        return cfg.time_zone, False
+    if run and run.get("calendar_clock") == "local" and run.get("time_zone"):
+        return run["time_zone"], True
+    return None, False
+
+
+def forecast_zone(info: dict, run: dict | None = None) -> str | None:
+    """The zone forecast times are given in, of times read with notes ``info``: a fitting's data's,
+    a fitted run's (``run``: its data summary), else, for a run trained without one, the data's own
+    (None for a run trained before runs read the local clock, which gave naive times)."""
+    if run is None:
+        return info.get("time_zone")
+    return run.get("time_zone") or (info.get("time_zone") if run.get("calendar_clock") == "local" else None)
+
+
+def clock_zone(info: dict, run: dict | None = None) -> str | None:
+    """The zone on whose local clock calendar features read times that :func:`time_values` read
+    with notes ``info`` (naive UTC for hourly data: ``time_clock`` ``utc``), for a run fitting
+    (``run`` None) or fitted (``run``: its data summary): :func:`forecast_zone`. None where the times
+    are on it already (naive, or local dates) and for a run trained before features followed the
+    local clock (no ``calendar_clock`` recorded): UTC as it was."""
+    if info.get("time_clock") != "utc" or (run is not None and run.get("calendar_clock") != "local"):
+        return None
+    return forecast_zone(info, run)
 
 
 def _arrow_dates_as_datetimes(col: pd.Series) -> pd.Series:
@@ -200,18 +281,21 @@ def _day_month(text: pd.Series) -> pd.DataFrame:
     return out
 
 
-def time_values(col: pd.Series, name: str, dates: str | None = None) -> tuple[np.ndarray, dict[str, str]]:
+def time_values(col: pd.Series, name: str, dates: str | None = None, zone: str | None = None,
+                guessed: bool = False) -> tuple[np.ndarray, dict[str, str]]:
     """A time column as a panel holds it: integers that are not dates (:func:`integer_dates`) as int64 steps,
-    anything else as naive ``datetime64[ns]`` via :func:`parse_time`; and what the data summary
-    says of it: ``time_note`` when the times were converted to UTC, ``dates`` when the order of
-    day and month mattered."""
+    anything else as naive ``datetime64[ns]`` via :func:`parse_time` (``zone``: its ``zone``); and what the data
+    summary says of it: ``time_note`` when the times were converted to UTC or read in ``zone``, ``dates``
+    when the order of day and month mattered. Hourly times whose offsets change with daylight saving
+    name no zone: a warning says so, and how to give one; so do times of several clock times read in
+    a ``zone`` that is a run's, not the user's (``guessed``: :func:`reading_zone`)."""
     if pd.api.types.is_integer_dtype(col) and not col.hasnans and integer_dates(col) is None:
         return col.to_numpy(dtype=np.int64), {}
-    times = parse_time(col, name, dates)
+    times = parse_time(col, name, dates, zone)
     utc_from, info, zone = times.attrs.get("utc_from") or [], {}, times.attrs.get("zone")
     if times.attrs.get("unix"):
         info["time_note"] = (f"time column {name!r} read as Unix times ({UNIT_NAMES[times.attrs['unix']]} "
-                             f"since 1970); forecast times are UTC")
+                             f"since 1970); forecast times are {'in ' + zone if zone else 'UTC'}")
         warnings.warn(f"{info['time_note']}; if they are step numbers, not times, number them from 0",
                       UserWarning, stacklevel=3)
     if times.attrs.get("local_from"):
@@ -219,10 +303,22 @@ def time_values(col: pd.Series, name: str, dates: str | None = None) -> tuple[np
         info["time_note"] = (f"time column {name!r} read as local dates (every row shows the same local clock time; "
                              f"its offsets: {', '.join(zones[:5])}); forecast times are "
                              f"{'in ' + zone if zone else 'local'}")
-    if utc_from:
+    if utc_from and not times.attrs.get("unix"):
         info["time_note"] = (f"time column {name!r} read as UTC (its offsets: {', '.join(utc_from[:5])}"
                              f"{', …' if len(utc_from) > 5 else ''}); forecast times are "
                              f"{'in ' + zone if zone else 'UTC'}")
+    if times.attrs.get("localized"):
+        info["time_note"] = (f"time column {name!r} read as {zone} local time (its times have no UTC offset); "
+                             f"forecast times are in {zone}")
+    if times.attrs.get("localized") and guessed and not times.attrs.get("local_from"):
+        warnings.warn(f"time column {name!r} has times without a UTC offset, and the run was trained on times in "
+                      f"{zone}: read as {zone} local time (forecasts in it); write the times with their offset, or "
+                      "in UTC ending Z, to read them otherwise", UserWarning, stacklevel=3)
+    if times.attrs.get("offsets_change") and utc_from:
+        warnings.warn(f"time column {name!r} writes UTC offsets that change ({', '.join(utc_from[:5])}: daylight "
+                      "saving), which name no time zone, so forecast times and calendar features are in UTC; "
+                      "pass --time-zone with the zone they were written in (e.g. Europe/Berlin; time_zone= in "
+                      "Python) to have them on its local clock", UserWarning, stacklevel=3)
     if times.attrs.get("dates"):
         info["dates"] = times.attrs["dates"]
     if zone:                              # forecasts are given in it (in_zone); the run remembers it
