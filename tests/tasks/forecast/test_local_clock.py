@@ -156,3 +156,39 @@ def test_time_zone_reads_naive_times_as_its_local_clock_and_converts_zoned_ones(
         time_values(pd.Series(["2024-03-10 01:30", "2024-03-10 02:30"]), "t", zone=zone)
     with pytest.raises(LstmkitError, match="unknown time zone 'Europe/Berln'"):
         Forecaster(time_zone="Europe/Berln").fit(_hourly(), target="y", time="date")
+
+
+class _StopAt:
+    """Ctrl-C at global step ``at`` (a callback)."""
+
+    def __init__(self, at):
+        self.at = at
+
+    def __getattr__(self, name):                     # every other hook: nothing
+        return lambda *a, **k: None
+
+    def on_batch_end(self, trainer, batch, n_batches, loss):
+        if trainer.global_step == self.at:
+            raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("started_before", [False, True])
+def test_a_resumed_run_keeps_the_clock_its_checkpoint_was_trained_on(tmp_path, started_before):
+    from lstmkit.train import TrainingInterrupted
+    df = _hourly()
+    run = tmp_path / "run"
+    with pytest.raises(TrainingInterrupted):
+        Forecaster(**{**TINY, "max_epochs": 3, "batch_size": 8}, calendar=["hour"]).fit(
+            df, target="y", time="date", run_dir=run, callbacks=[_StopAt(2)])
+    path = run / "lstmkit.json"
+    meta = json.loads(path.read_text())
+    assert meta["status"] != "finished" and meta["data"]["calendar_clock"] == "local"
+    if started_before:                                  # as lstmkit wrote a run's start before the local clock
+        del meta["data"]["calendar_clock"]
+        path.write_text(json.dumps(meta))
+    Forecaster.resume(run, data=df)
+    data = json.loads(path.read_text())["data"]
+    assert data.get("calendar_clock") == (None if started_before else "local")
+    panel = Forecaster.load(run)._read_for_use(df)
+    utc = pd.DatetimeIndex(panel.times).hour
+    assert (_hours(panel.future) == (utc if started_before else df["date"].dt.hour.to_numpy())).all()

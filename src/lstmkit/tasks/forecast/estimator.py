@@ -167,6 +167,7 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         free = {k: v for k, v in overrides.items() if k in RunEstimator._RESUME_FREE and v is not None}
         est = cls(**{**saved, **chosen, **free})
         est.auto_ = meta.get("auto") or {}
+        est._resumed_data_ = meta.get("data") or {}      # its calendar features' clock is the checkpoint's
         source = cls._resume_source(meta, run_dir, data, "in-memory data", "pass the data again with --data")
         return est.fit(source, run_dir=run_dir, resume=True)
 

@@ -57,7 +57,11 @@ class PanelPipeline(AheadForecast):
         """Fit on ``data``; ``source`` (default ``data``) is what the data summary names: the file
         that ``data``, its table read once, came from."""
         source = data if source is None else source
-        panel = read_panel(data, cfg, need=min_points(cfg))
+        # a run started before calendar features read the local clock (no calendar_clock in the data it
+        # recorded) resumes on the clock its checkpoint was trained on: UTC
+        started = getattr(self, "_resumed_data_", None) if resume else None
+        legacy = started if started and started.get("time_zone") and "calendar_clock" not in started else None
+        panel = read_panel(data, cfg, need=min_points(cfg), run=legacy)
         if panel.time_info.get("dates") and not cfg.dates:     # the order of day and month found: predict reads so
             cfg = dataclasses.replace(cfg, dates=panel.time_info["dates"])
         self.config_ = cfg
@@ -76,7 +80,7 @@ class PanelPipeline(AheadForecast):
         self.data_summary_ = {**panel.summary(), "source": str(Path(source).resolve()) if isinstance(source, (str, Path)) else None,
                               "id": cfg.id, "time": cfg.time, "format": cfg.format,
                               "windows": {k: int(len(v[0])) for k, v in splits.items()}}
-        if panel.is_datetime:                     # calendar features on the local clock (runs before: UTC)
+        if panel.is_datetime and legacy is None:  # calendar features on the local clock (runs before: UTC)
             self.data_summary_["calendar_clock"] = "local"
         if len(panel.ids) == 1:                   # one series: its points per part, as before
             self.data_summary_["split"] = dict(zip(("train", "val", "test"), part_sizes(int(panel.lengths[0]), cfg)))
