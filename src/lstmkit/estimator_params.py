@@ -27,6 +27,7 @@ class EstimatorParams:
     a ``config`` object, ``parameter_names()``, ``default_config()`` and ``_resolve_config``."""
 
     _ESTIMATOR_TYPE: str | None = None      # scikit-learn's kind of estimator: "classifier" or none
+    _REPR_LEADS: tuple[str, ...] = ()        # settings that choose other settings' defaults (``__repr__``)
 
     def __sklearn_tags__(self):
         """scikit-learn's tags: the kind of estimator, whether ``fit`` needs ``y`` (a classifier
@@ -73,8 +74,26 @@ class EstimatorParams:
         return type(self)(copy.deepcopy(self.config))
 
     def __repr__(self) -> str:
-        defaults = flatten_config(self.default_config().to_dict())
-        changed = [f"{k}={v!r}" for k, v in self.get_params().items() if k not in defaults or v != defaults[k]]
+        """The settings that differ from the defaults, enough to rebuild the estimator: a setting
+        that chooses other settings' defaults (``_REPR_LEADS``: a SequenceClassifier's ``model``)
+        is compared with, and the rest with that choice's defaults; a setting at the plain default
+        that the choice moves is named too (``SequenceClassifier(model='gru', hidden_size=8)``
+        printed without ``hidden_size``, which ``model='gru'`` makes 64)."""
+        params = self.get_params()
+        plain = flatten_config(self.default_config().to_dict())
+        leads = {k: params[k] for k in self._REPR_LEADS if params[k] != plain[k]}
+        base = type(self)(**leads).get_params() if leads else plain
+        shown = {**leads, **{k: v for k, v in params.items() if v != base[k]}}
+        for _ in range(len(params)):             # until the shown settings rebuild these (each round adds one or more)
+            try:
+                rebuilt = type(self)(**shown).get_params()
+            except Exception:                    # noqa: BLE001 (a repr never raises; e.g. init_from's LM gone)
+                break
+            missing = {k: v for k, v in params.items() if rebuilt[k] != v}
+            if not missing:
+                break
+            shown.update(missing)
+        changed = [f"{k}={v!r}" for k, v in params.items() if k in shown]
         return f"{type(self).__name__}({', '.join(changed)})"
 
 

@@ -211,7 +211,7 @@ def test_fit_and_evaluate_with_missing_labels_in_y_use_the_labelled_sequences(ti
     holed = [None if i in (3, 8) else v for i, v in enumerate(y)]
     with pytest.warns(UserWarning, match=r"2 of 24 sequences have no label .*first: y\[3\]"):
         est = SequenceClassifier(**tiny_series, max_epochs=1, val_frac=0).fit(seqs, holed)
-    assert est.data_summary_["rows"] == 22 and est.classes_ == ["0", "1"]
+    assert est.data_summary_["rows"] == 22 and est.classes_.tolist() == [0, 1]
     assert est.predict(seqs[:4]).dtype.kind == "i"
     with pytest.warns(UserWarning, match=r"1 of 6 sequences has no label .*first: y\[5\]"):
         m = est.evaluate(seqs[:6], pd.Series([*y[:5], np.nan]))
