@@ -175,3 +175,22 @@ def test_a_fitted_classifier_copied_predicts_as_the_original(copy_of, tmp_path):
         twin = copy.deepcopy(clf)
     np.testing.assert_array_equal(twin.predict_proba(X), clf.predict_proba(X))
     assert twin.classes_.tolist() == [0, 1] and repr(twin) == repr(clf)
+
+
+def test_sklearns_meta_estimators_read_the_classes():
+    """cross_val_predict(method='predict_proba'), StackingClassifier and CalibratedClassifierCV
+    read ``classes_`` as an array: with a list they raised AttributeError ('list' object has no
+    attribute 'shape') or IndexError, whatever the labels."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.ensemble import StackingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import cross_val_predict
+    y = np.array(["slow", "fast"] * 8)
+    X = _two_speeds(y)
+    est = lstmkit.SequenceClassifier(model="lstm", hidden_size=4, max_epochs=1, progress="off", tensorboard=False)
+    proba = cross_val_predict(est, X, y, cv=2, method="predict_proba")
+    assert proba.shape == (16, 2) and np.allclose(proba.sum(axis=1), 1)
+    stack = StackingClassifier([("lstm", est), ("lr", LogisticRegression())], cv=2).fit(X, y)
+    assert set(stack.predict(X)) <= {"slow", "fast"}
+    calibrated = CalibratedClassifierCV(est, cv=2).fit(X, y)
+    assert calibrated.predict_proba(X).shape == (16, 2)
