@@ -28,14 +28,18 @@ class EstimatorParams:
 
     _ESTIMATOR_TYPE: str | None = None      # scikit-learn's kind of estimator: "classifier" or none
     _REPR_LEADS: tuple[str, ...] = ()        # settings that choose other settings' defaults (``__repr__``)
+    _INPUT_TAGS: dict[str, bool] = {}        # scikit-learn's InputTags where they differ (X: texts, [N, T, F], ...)
 
     def __sklearn_tags__(self):
         """scikit-learn's tags: the kind of estimator, whether ``fit`` needs ``y`` (a classifier
-        takes it as ``y`` or in its table). Inputs are checked here, not by scikit-learn."""
-        from sklearn.utils import ClassifierTags, Tags, TargetTags
+        takes it as ``y`` or in its table), the kinds of ``X`` it reads (``_INPUT_TAGS``: texts are
+        1-D strings, not a 2-D array, so ``check_estimator`` skips its numeric-matrix checks instead
+        of failing each). Inputs are checked here, not by scikit-learn."""
+        from sklearn.utils import ClassifierTags, InputTags, Tags, TargetTags
         classifier = self._ESTIMATOR_TYPE == "classifier"
         return Tags(estimator_type=self._ESTIMATOR_TYPE, target_tags=TargetTags(required=classifier),
-                    classifier_tags=ClassifierTags() if classifier else None, no_validation=True)
+                    classifier_tags=ClassifierTags() if classifier else None, no_validation=True,
+                    input_tags=InputTags(**self._INPUT_TAGS))
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """Every hyper-parameter with its value, flat (``lr`` beside ``hidden_size``), as the

@@ -83,6 +83,7 @@ class SequenceClassifier(Classifier):
 
     kind = "series"
     _REPR_LEADS = ("model",)                # LSTM-FCN or a zoo encoder: each family has its own defaults
+    _INPUT_TAGS = {"three_d_array": True}   # X: [N, T] or [N, T, F]
     _defaults = {"max_len": None, "model": "lstm-fcn-ds", "hidden_size": 8, "dropout": 0.8, "val_frac": 0.0,
                  "budget": SERIES_BUDGET, "max_epochs": 2000, "batch_size": 16, "lr": 1e-3,
                  "lr_schedule": "cosine", "lr_factor": round(2 ** (-1 / 3), 4), "lr_patience": 100, "patience": 300,

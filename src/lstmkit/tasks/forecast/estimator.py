@@ -63,6 +63,7 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
     """
 
     TASK = TASK
+    _INPUT_TAGS = {"one_d_array": True}     # a series (1-D) or a table
     CONFIG = ForecastConfig
     # combine is chosen after training (on the validation windows): a run interrupted while
     # scoring recorded the choice, and its resume chooses again
