@@ -88,7 +88,7 @@ def fit_and_score(settings: dict, xtr, ytr, xva, yva, budget: float, seed: int) 
     clf = SequenceClassifier(budget=budget, seed=seed, progress="off", tensorboard=False, **settings).fit(xtr, ytr)
     cpu = time.process_time() - c0
     proba = clf.predict_proba(xva)
-    truth = np.array([clf.classes_.index(v) for v in yva])
+    truth = np.array([clf.class_names_.index(v) for v in yva])
     p_true = np.clip(proba[np.arange(len(truth)), truth], 1e-12, 1.0)
     return {"correct": int((proba.argmax(1) == truth).sum()), "n": len(truth),
             "logloss_sum": float(-np.log(p_true).sum()), "epochs": clf.config_.train.max_epochs,

@@ -27,14 +27,19 @@ class EstimatorParams:
     a ``config`` object, ``parameter_names()``, ``default_config()`` and ``_resolve_config``."""
 
     _ESTIMATOR_TYPE: str | None = None      # scikit-learn's kind of estimator: "classifier" or none
+    _REPR_LEADS: tuple[str, ...] = ()        # settings that choose other settings' defaults (``__repr__``)
+    _INPUT_TAGS: dict[str, bool] = {}        # scikit-learn's InputTags where they differ (X: texts, [N, T, F], ...)
 
     def __sklearn_tags__(self):
         """scikit-learn's tags: the kind of estimator, whether ``fit`` needs ``y`` (a classifier
-        takes it as ``y`` or in its table). Inputs are checked here, not by scikit-learn."""
-        from sklearn.utils import ClassifierTags, Tags, TargetTags
+        takes it as ``y`` or in its table), the kinds of ``X`` it reads (``_INPUT_TAGS``: texts are
+        1-D strings, not a 2-D array, so ``check_estimator`` skips its numeric-matrix checks instead
+        of failing each). Inputs are checked here, not by scikit-learn."""
+        from sklearn.utils import ClassifierTags, InputTags, Tags, TargetTags
         classifier = self._ESTIMATOR_TYPE == "classifier"
         return Tags(estimator_type=self._ESTIMATOR_TYPE, target_tags=TargetTags(required=classifier),
-                    classifier_tags=ClassifierTags() if classifier else None, no_validation=True)
+                    classifier_tags=ClassifierTags() if classifier else None, no_validation=True,
+                    input_tags=InputTags(**self._INPUT_TAGS))
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """Every hyper-parameter with its value, flat (``lr`` beside ``hidden_size``), as the
@@ -73,8 +78,26 @@ class EstimatorParams:
         return type(self)(copy.deepcopy(self.config))
 
     def __repr__(self) -> str:
-        defaults = flatten_config(self.default_config().to_dict())
-        changed = [f"{k}={v!r}" for k, v in self.get_params().items() if k not in defaults or v != defaults[k]]
+        """The settings that differ from the defaults, enough to rebuild the estimator: a setting
+        that chooses other settings' defaults (``_REPR_LEADS``: a SequenceClassifier's ``model``)
+        is compared with, and the rest with that choice's defaults; a setting at the plain default
+        that the choice moves is named too (``SequenceClassifier(model='gru', hidden_size=8)``
+        printed without ``hidden_size``, which ``model='gru'`` makes 64)."""
+        params = self.get_params()
+        plain = flatten_config(self.default_config().to_dict())
+        leads = {k: params[k] for k in self._REPR_LEADS if params[k] != plain[k]}
+        base = type(self)(**leads).get_params() if leads else plain
+        shown = {**leads, **{k: v for k, v in params.items() if v != base[k]}}
+        for _ in range(len(params)):             # until the shown settings rebuild these (each round adds one or more)
+            try:
+                rebuilt = type(self)(**shown).get_params()
+            except Exception:                    # noqa: BLE001 (a repr never raises; e.g. init_from's LM gone)
+                break
+            missing = {k: v for k, v in params.items() if rebuilt[k] != v}
+            if not missing:
+                break
+            shown.update(missing)
+        changed = [f"{k}={v!r}" for k, v in params.items() if k in shown]
         return f"{type(self).__name__}({', '.join(changed)})"
 
 

@@ -182,3 +182,24 @@ def test_a_table_row_streams_as_its_columns_and_a_bad_one_is_named_on_one_line(a
     row = panel.iloc[-1][["id", "y", "temp"]]                     # names its series, as {"id": ...} does
     np.testing.assert_array_equal(many.stream(mode="window").step(row),
                                   many.stream(mode="window").step(row.to_dict()))
+
+
+def test_a_stream_over_an_onnx_session_refuses_pickle_in_one_line_and_a_torch_one_copies(onnx_run):
+    """pickle.dumps / copy.deepcopy of an ONNX stream raised TypeError ('cannot pickle
+    onnxruntime...InferenceSession'); it is now one LstmkitError naming save/state_dict. A torch
+    stream pickles and steps on as the original."""
+    import copy
+    import pickle
+    from lstmkit.tasks.forecast.estimator import Forecaster
+    est = Forecaster.load(onnx_run)
+    obs, _ = _history(est, n=12)
+    stream = est.stream(engine="onnx")
+    stream.run(obs[:6])
+    for copy_it in (pickle.dumps, copy.deepcopy):
+        with pytest.raises(LstmkitError, match=r"^an ONNX Runtime session \(model.onnx\) cannot be pickled or copied "
+                                               r"— keep the state instead: stream.save\(path\) or state_dict\(\)"):
+            copy_it(stream)
+    torch_stream = est.stream(engine="torch")
+    torch_stream.run(obs[:6])
+    twin = pickle.loads(pickle.dumps(torch_stream))
+    np.testing.assert_allclose(np.array(twin.run(obs[6:])), np.array(torch_stream.run(obs[6:])), atol=1e-6)

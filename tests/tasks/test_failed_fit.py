@@ -81,7 +81,7 @@ def test_a_refit_refused_keeps_the_model_fitted_before():
     labels = ["meh" if i % 3 == 0 else c for i, c in enumerate(y)]
     with pytest.raises(LstmkitError, match="min-freq"):
         clf.fit(more, labels, min_freq=10**6)
-    assert clf.classes_ == ["neg", "pos"]
+    assert list(clf.classes_) == ["neg", "pos"]
     np.testing.assert_array_equal(clf.predict_proba(x), before)
 
 

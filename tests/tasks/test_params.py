@@ -86,3 +86,145 @@ def test_cross_validation_fits_clones_and_scores_accuracy():
     fitted = sklearn.base.clone(est).fit(X, y)
     assert fitted.score(X, y) == pytest.approx(np.mean(fitted.predict(X) == y))
     assert not hasattr(est, "net_")
+
+
+def _two_speeds(labels):
+    """One noisy sine per label: a slow one for the first label, a fast one for the other."""
+    rng = np.random.default_rng(0)
+    first = labels[0]
+    return np.stack([np.sin(np.arange(20) / (6 if v == first else 2)) + rng.normal(0, 0.05, 20) for v in labels])
+
+
+def test_classes_are_the_labels_in_sklearns_order_so_its_scorers_find_the_positive_class():
+    """classes_ was ['10', '9'] (strings, sorted as text) for labels 9 and 10: scikit-learn's
+    probability scorers (roc_auc, neg_log_loss, average_precision) found no column for the
+    positive class 10 and cross_val_score gave NaN for every fold, with only a warning."""
+    from sklearn.metrics import get_scorer, log_loss, roc_auc_score
+    from sklearn.model_selection import cross_val_score
+    y = np.array([10, 9] * 12)
+    X = _two_speeds(y)
+    est = lstmkit.SequenceClassifier(model="lstm", hidden_size=8, max_epochs=2, progress="off", tensorboard=False)
+    clf = sklearn.base.clone(est).fit(X, y)
+    assert clf.classes_.tolist() == [9, 10] and clf.classes_.dtype.kind == "i" and clf.class_names_ == ["9", "10"]
+    proba = clf.predict_proba(X)
+    assert (clf.predict(X) == clf.classes_[proba.argmax(axis=1)]).all()
+    assert get_scorer("roc_auc")(clf, X, y) == pytest.approx(roc_auc_score(y == 10, proba[:, 1]))
+    assert get_scorer("neg_log_loss")(clf, X, y) == pytest.approx(-log_loss(y, proba, labels=[9, 10]))
+    for scoring in ("roc_auc", "neg_log_loss"):
+        scores = cross_val_score(est, X, y, cv=2, scoring=scoring, error_score="raise")
+        assert np.isfinite(scores).all()
+    flags = sklearn.base.clone(est).fit(X, y == 10)
+    assert flags.classes_.tolist() == [False, True] and flags.predict(X[:2]).dtype == bool
+    words = sklearn.base.clone(est).fit(X, np.where(y == 10, "fast", "slow"))
+    assert words.classes_.tolist() == ["fast", "slow"] and isinstance(words.classes_, np.ndarray)
+    assert not hasattr(est, "classes_")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_model_used_before_fit_raises_sklearns_not_fitted_error(name, tmp_path):
+    """The not-fitted error was an LstmkitError only: ``except NotFittedError`` and scikit-learn's
+    checks (check_estimator's check_estimators_unfitted) did not recognise it."""
+    from sklearn.exceptions import NotFittedError
+    est = getattr(lstmkit, name)()
+    with pytest.raises(NotFittedError, match=f"this {name} is not fitted yet — call fit") as err:
+        est.save(tmp_path / "run")
+    assert isinstance(err.value, LstmkitError) and "\n" not in str(err.value)
+    assert not (tmp_path / "run").exists()
+
+
+def test_check_is_fitted_and_predict_before_fit_on_a_classifier():
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+    clf = lstmkit.SequenceClassifier(model="lstm", hidden_size=4, max_epochs=1, progress="off", tensorboard=False)
+    X, y = _two_speeds(["a", "b"] * 4), ["a", "b"] * 4
+    with pytest.raises(NotFittedError):
+        check_is_fitted(clf)
+    with pytest.raises(NotFittedError):
+        clf.predict(X)
+    check_is_fitted(clf.fit(X, y))
+
+
+@pytest.mark.parametrize("kw, shown", [
+    (dict(model="gru", hidden_size=8), "model='gru', hidden_size=8"),
+    (dict(model="lstm", max_epochs=2000), "model='lstm', max_epochs=2000"),
+    (dict(max_epochs=3), "budget=None, max_epochs=3"),
+])
+def test_repr_of_a_sequence_classifier_rebuilds_it(kw, shown):
+    """``model='gru'`` moves the defaults (hidden_size 8 -> 64, max_epochs 2000 -> 200, ...): the
+    repr compared with LSTM-FCN's and left out hidden_size=8 (read back, the model had 64 cells),
+    and listed each default the choice moved (embed_dim=64, dropout=0.1, ...)."""
+    est = lstmkit.SequenceClassifier(**kw)
+    assert repr(est) == f"SequenceClassifier({shown})"
+    assert eval(repr(est), vars(lstmkit)).get_params() == est.get_params()
+
+
+@pytest.mark.parametrize("copy_of", ["pickle", "joblib", "deepcopy"])
+def test_a_fitted_classifier_copied_predicts_as_the_original(copy_of, tmp_path):
+    import copy
+    import pickle
+    import joblib
+    X, y = _two_speeds([0, 1] * 6), [0, 1] * 6
+    clf = lstmkit.SequenceClassifier(model="lstm", hidden_size=4, max_epochs=1, progress="off", tensorboard=False)
+    clf.fit(X, y)
+    if copy_of == "pickle":
+        twin = pickle.loads(pickle.dumps(clf))
+    elif copy_of == "joblib":
+        joblib.dump(clf, tmp_path / "clf.joblib")
+        twin = joblib.load(tmp_path / "clf.joblib")
+    else:
+        twin = copy.deepcopy(clf)
+    np.testing.assert_array_equal(twin.predict_proba(X), clf.predict_proba(X))
+    assert twin.classes_.tolist() == [0, 1] and repr(twin) == repr(clf)
+
+
+def test_sklearns_meta_estimators_read_the_classes():
+    """cross_val_predict(method='predict_proba'), StackingClassifier and CalibratedClassifierCV
+    read ``classes_`` as an array: with a list they raised AttributeError ('list' object has no
+    attribute 'shape') or IndexError, whatever the labels."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.ensemble import StackingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import cross_val_predict
+    y = np.array(["slow", "fast"] * 8)
+    X = _two_speeds(y)
+    est = lstmkit.SequenceClassifier(model="lstm", hidden_size=4, max_epochs=1, progress="off", tensorboard=False)
+    proba = cross_val_predict(est, X, y, cv=2, method="predict_proba")
+    assert proba.shape == (16, 2) and np.allclose(proba.sum(axis=1), 1)
+    stack = StackingClassifier([("lstm", est), ("lr", LogisticRegression())], cv=2).fit(X, y)
+    assert set(stack.predict(X)) <= {"slow", "fast"}
+    calibrated = CalibratedClassifierCV(est, cv=2).fit(X, y)
+    assert calibrated.predict_proba(X).shape == (16, 2)
+
+
+# scikit-learn's checks that do not apply to a sequence classifier, and why (every other check must pass)
+_NOT_FOR_SEQUENCES = {
+    "check_do_not_raise_errors_in_init_or_set_params": "settings are checked eagerly, in the constructor (STYLE.md)",
+    "check_set_params": "set_params checks values eagerly, and get_params copies list settings (equal, not identical)",
+    "check_estimator_sparse_tag": "a sparse matrix is one LstmkitError naming X.toarray(), not a TypeError/ValueError",
+    "check_estimator_sparse_array": "as check_estimator_sparse_tag",
+    "check_estimator_sparse_matrix": "as check_estimator_sparse_tag",
+    "check_classifier_data_not_an_array": "its y refuses np.ndim, which the labels' checks call",
+    "check_classifiers_one_label": "one class is an LstmkitError naming the label column, not a ValueError",
+    "check_classifiers_one_label_sample_weights": "no sample_weight (class_weight='balanced' instead)",
+    "check_fit2d_1sample": "one sample is one class: as check_classifiers_one_label",
+    "check_class_weight_classifiers": "class_weight is 'balanced' or none, not a dict",
+    "check_classifiers_train": "asks 83 % accuracy on blobs of one step each: meaningless for a 1-epoch LSTM",
+}
+
+
+def test_sklearns_estimator_checks_pass_where_they_apply():
+    """check_estimator on a tiny SequenceClassifier: the checks above are expected to fail (each
+    with its reason); predict before fit (NotFittedError) and the classes' type and order failed
+    among the others. A TextClassifier reads 1-D strings (its tags say so): scikit-learn skips
+    its numeric-matrix checks rather than failing every one."""
+    import warnings
+    from sklearn.utils.estimator_checks import check_estimator
+    est = lstmkit.SequenceClassifier(model="lstm", hidden_size=4, max_epochs=1, progress="off", tensorboard=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        results = check_estimator(est, expected_failed_checks=_NOT_FOR_SEQUENCES, on_fail=None)
+    failed = {r["check_name"] for r in results if r["status"] == "failed"}
+    assert not failed
+    text = lstmkit.TextClassifier().__sklearn_tags__().input_tags
+    assert text.string and text.one_d_array and not text.two_d_array
+    assert lstmkit.SequenceClassifier().__sklearn_tags__().input_tags.three_d_array

@@ -70,6 +70,13 @@ class OnnxRunner:
         self.state_names = tuple(n[:-1] for n in self.state_inputs)
         self._state_shapes = [tuple(i.shape) for i in state_inputs]
 
+    def __reduce__(self):
+        """Refuse pickle and ``copy.deepcopy`` in one line: ONNX Runtime's session cannot be pickled,
+        and a stream or net holding it raised TypeError ('cannot pickle ... InferenceSession')."""
+        raise LstmkitError(f"an ONNX Runtime session ({Path(self.path).name}) cannot be pickled or copied",
+                           "keep the state instead: stream.save(path) or state_dict(), restored on a new "
+                           "model.stream(...); a model's save(folder) and load(folder); or use engine='torch'")
+
     def single_thread(self) -> "OnnxRunner":
         """This graph in a session of one intra-op thread (this runner when it is one; made once):
         a batch-1 call of a small graph is a few thousand multiply-adds, less than handing half

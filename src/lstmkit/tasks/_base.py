@@ -220,9 +220,12 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
 
     # -- fitted state --------------------------------------------------------------------------
     def _check_fitted(self) -> None:
+        """Refuse a model before ``fit`` or ``load``: an LstmkitError that is also scikit-learn's
+        ``NotFittedError`` (:mod:`lstmkit.not_fitted`, imported only here: it loads scikit-learn)."""
         if not hasattr(self, "net_"):
+            from lstmkit.not_fitted import NotFittedError
             name = type(self).__name__
-            raise LstmkitError(f"this {name} is not fitted yet", f"call fit(...) or {name}.load(run)")
+            raise NotFittedError(f"this {name} is not fitted yet", f"call fit(...) or {name}.load(run)")
 
     # -- deployment (lstmkit.deploy, through the room's adapter) ------------------------------
     def check_deployable(self, what: str) -> None:

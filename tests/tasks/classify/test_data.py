@@ -328,7 +328,7 @@ def test_text_fit_with_missing_labels_in_y_trains_on_the_labelled_texts(tiny, te
     holed[2] = None
     with pytest.warns(UserWarning, match=r"4 of 30 texts have no label .*first: y\[1\]\): left out"):
         est = TextClassifier(**tiny, max_epochs=1).fit(pd.Series(x), holed)
-    assert est.data_summary_["rows"] == 26 and est.classes_ == ["neg", "pos"]
+    assert est.data_summary_["rows"] == 26 and list(est.classes_) == ["neg", "pos"]
 
 
 def test_long_csv_time_stamps_order_the_steps(tmp_path):

@@ -209,7 +209,7 @@ def test_service_answers_texts(text_app, text_run):
     assert text_app.request("GET", "/health") == (200, b'{"status":"ok"}')
     status, raw = text_app.request("GET", "/models")
     models = json.loads(raw)["models"]
-    assert status == 200 and models[0]["task"] == "classify" and models[0]["classes"] == clf.classes_
+    assert status == 200 and models[0]["task"] == "classify" and models[0]["classes"] == clf.class_names_
 
 
 @pytest.mark.parametrize("body, where", [

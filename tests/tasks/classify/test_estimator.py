@@ -20,7 +20,7 @@ def text_run(tmp_path_factory, texts, tiny):
 def test_text_classifier_learns_and_writes_a_run_folder(text_run, texts):
     clf = text_run
     x, y = texts(60, seed=5)
-    assert clf.classes_ == ["neg", "pos"]
+    assert list(clf.classes_) == ["neg", "pos"]
     assert clf.evaluate(pd_frame(x, y))["accuracy"] >= 0.85
     run = clf.run_dir_
     for name in ("lstmkit.json", "model.safetensors", "vocab.json", "metrics.json", "history.csv",
@@ -58,7 +58,7 @@ def test_labels_given_as_numbers_come_back_as_numbers(texts, tiny, tmp_path):
     clf = TextClassifier(max_epochs=4, **tiny).fit(x, stars, out=tmp_path)
     got = clf.predict(x)
     assert got.dtype.kind == "i" and (got == stars.to_numpy()).mean() > 0.8
-    assert clf.classes_ == ["1", "5"] and clf.evaluate(x, stars)["accuracy"] == (got == stars.to_numpy()).mean()
+    assert clf.classes_.tolist() == [1, 5] and clf.class_names_ == ["1", "5"] and clf.evaluate(x, stars)["accuracy"] == (got == stars.to_numpy()).mean()
     assert TextClassifier.load(clf.run_dir_).predict(x[:3]).tolist() == got[:3].tolist()
     flags = TextClassifier(max_epochs=1, **tiny).fit(x, np.array([lab == "pos" for lab in y])).predict(x[:2])
     assert flags.dtype == bool
@@ -94,7 +94,7 @@ def test_labels_mixing_booleans_and_numbers_come_back_as_written(texts, tiny, tm
     mixed = [True if lab == "pos" else 0 for lab in y]
     clf = TextClassifier(max_epochs=1, **tiny).fit(x, mixed, out=tmp_path)
     got = clf.predict(x[:4])
-    assert clf.classes_ == ["0", "True"] and set(got) <= {"0", "True"}
+    assert list(clf.classes_) == ["0", "True"] and set(got) <= {"0", "True"}
     assert TextClassifier.load(clf.run_dir_).predict(x[:4]).tolist() == got.tolist()
 
 
@@ -113,7 +113,7 @@ def test_multiclass_attention_and_class_weights(tmp_path, texts, tiny):
     x, y = texts(150, classes=("neg", "pos", "meh"))
     clf = TextClassifier(max_epochs=5, pooling="attention", class_weight="balanced", model="lstm",
                          max_len=6, truncate="tail", **tiny).fit(x, y)
-    assert clf.classes_ == ["meh", "neg", "pos"] and clf.predict_proba(x[:4]).shape == (4, 3)
+    assert list(clf.classes_) == ["meh", "neg", "pos"] and clf.predict_proba(x[:4]).shape == (4, 3)
     assert "roc_auc" not in clf.metrics_["val"] and clf.class_weights_ is not None
     tokens, weights, label, p = clf.attention("The plot was long, and dull but the acting great")
     assert tokens == ["long", "and", "dull", "but", "the", "acting", "great"][-6:]    # tail kept
@@ -208,7 +208,7 @@ def test_one_class_written_two_ways_is_said_at_fit(texts, tiny):
     y = ["Pos " if lab == "pos" and k % 4 == 1 else lab for k, lab in enumerate(y)]
     with pytest.warns(UserWarning, match=r"differ only in case .*'Pos' \(10 rows\) and 'pos' \(10 rows\)"):
         clf = TextClassifier(max_epochs=1, **tiny).fit(x, y)
-    assert clf.classes_ == ["Pos", "neg", "pos"]
+    assert list(clf.classes_) == ["Pos", "neg", "pos"]
 
 
 def test_texts_scored_that_training_holds_too_are_said(texts, tiny, recwarn):

@@ -211,10 +211,57 @@ def test_fit_and_evaluate_with_missing_labels_in_y_use_the_labelled_sequences(ti
     holed = [None if i in (3, 8) else v for i, v in enumerate(y)]
     with pytest.warns(UserWarning, match=r"2 of 24 sequences have no label .*first: y\[3\]"):
         est = SequenceClassifier(**tiny_series, max_epochs=1, val_frac=0).fit(seqs, holed)
-    assert est.data_summary_["rows"] == 22 and est.classes_ == ["0", "1"]
+    assert est.data_summary_["rows"] == 22 and est.classes_.tolist() == [0, 1]
     assert est.predict(seqs[:4]).dtype.kind == "i"
     with pytest.warns(UserWarning, match=r"1 of 6 sequences has no label .*first: y\[5\]"):
         m = est.evaluate(seqs[:6], pd.Series([*y[:5], np.nan]))
     assert m == est.evaluate(seqs[:5], y[:5])
     with pytest.raises(LstmkitError, match=r"no sequence has a label"):
         est.evaluate(seqs[:2], [None, np.nan])
+
+
+def test_sequences_as_a_torch_tensor_or_another_array_like_read_as_the_array():
+    """A torch tensor (even one that needs gradients) and any object numpy converts were
+    'unsupported data type Tensor'; a sparse matrix now says how to densify it."""
+    import scipy.sparse
+    import torch
+
+    class ArrayLike:                  # what xarray, JAX, ... offer numpy
+        def __init__(self, a):
+            self.a = a
+
+        def __array__(self, dtype=None, copy=None):
+            return np.asarray(self.a, dtype=dtype)
+
+    x = np.arange(24, dtype=float).reshape(2, 4, 3)
+    want = read_series(x, y=[0, 1]).seqs
+    for data in (torch.tensor(x), torch.tensor(x, requires_grad=True), ArrayLike(x)):
+        got = read_series(data, y=[0, 1])
+        assert len(got.seqs) == 2 and all(np.array_equal(a, b) for a, b in zip(got.seqs, want))
+    assert read_series(torch.zeros(3, 5, dtype=torch.float32), y=[0, 1, 0]).seqs[0].shape == (5, 1)
+    with pytest.raises(LstmkitError, match=r"sparse matrix \(csr_matrix\), which SequenceClassifier does not read "
+                                           r"— pass a dense array: X.toarray\(\)"):
+        read_series(scipy.sparse.csr_matrix(x[:, :, 0]), y=[0, 1])
+    with pytest.raises(LstmkitError, match=r"Expected sequences as \[N, T\] or \[N, T, F\], got shape \(\)"):
+        read_series(np.float64(3.0), y=[0])
+    with pytest.raises(LstmkitError, match="unsupported data type dict"):
+        read_series({"a": [1, 2]}, y=[0])
+
+
+def test_texts_as_one_column_array_read_as_the_texts():
+    """A [N, 1] array of texts (scikit-learn's ColumnTransformer picking the text column) was
+    'unsupported data type ndarray' (a 1-D one was read); a wider array names its shape."""
+    col = np.array([["good film"], ["bad film"]], dtype=object)
+    assert read_texts(col, y=["pos", "neg"]).texts == ["good film", "bad film"]
+    with pytest.raises(LstmkitError, match=r"the texts are an array of shape \(2, 2\), not one text per row"):
+        read_texts(np.array([["a", "b"], ["c", "d"]]), y=["x", "y"])
+
+
+def test_a_text_classifier_in_a_pipeline_after_a_column_transformer(tiny):
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import make_pipeline
+    from lstmkit import TextClassifier
+    df = pd.DataFrame({"review": ["good great fine", "bad awful poor"] * 8, "stars": range(16)})
+    y = np.array(["pos", "neg"] * 8)
+    pipe = make_pipeline(ColumnTransformer([("text", "passthrough", ["review"])]), TextClassifier(max_epochs=1, **tiny))
+    assert pipe.fit(df, y).predict(df).shape == (16,) and 0 <= pipe.score(df, y) <= 1

@@ -291,3 +291,25 @@ def test_a_time_column_named_step_keeps_its_times_in_the_forecast():
     assert [r["cutoff"] for r in folds if r["model"] == "lstm"] == [154, 157]
     other = Forecaster(**TINY, doctor=False).fit(df.rename(columns={"step": "t"}), target="y", time="t")
     assert list(other.predict(df.rename(columns={"step": "t"})).columns) == ["t", "step", "y"]   # as before
+
+
+def test_a_loaded_model_keeps_the_call_that_trained_it_so_clone_and_refit_choose_again(tmp_path):
+    """Loaded, a model's settings were the values chosen from the training data (lookback,
+    deseason, log, scaler, ...): its repr listed them, and clone(loaded) or loaded.fit(other)
+    reused them on other data, where the fitted model itself chooses again. Now only the values
+    used (``config_``) hold them, as for the fitted model; predictions are unchanged."""
+    import sklearn.base
+    df = sine_frame(n=240)
+    est = Forecaster(horizon=2, hidden_size=4, max_epochs=1, ensemble=1, progress="off", tensorboard=False)
+    est.fit(df, target="y", time="time", out=tmp_path)
+    loaded = Forecaster.load(est.run_dir_)
+    chosen = {k for k in loaded.auto_ if k in loaded.get_params()}
+    assert {"lookback", "scaler", "deseason"} <= chosen
+    assert all(loaded.get_params()[k] is None for k in chosen)
+    assert {k: getattr(loaded.config_, k) for k in chosen} == {k: getattr(est.config_, k) for k in chosen}
+    data_names = {"target", "time", "progress"}        # fit's arguments, recorded in the run; the display
+    twin, other = sklearn.base.clone(loaded).get_params(), sklearn.base.clone(est).get_params()
+    assert {k: v for k, v in twin.items() if k not in data_names} == {k: v for k, v in other.items() if k not in data_names}
+    assert repr(loaded) == "Forecaster(target=['y'], time='time', horizon=2, hidden_size=4, ensemble=1, max_epochs=1, " \
+                           "tensorboard=False)"
+    pd.testing.assert_frame_equal(loaded.predict(df), est.predict(df))

@@ -307,3 +307,19 @@ def test_a_season_longer_than_the_training_part_is_refused_and_short_series_are_
     with pytest.warns(UserWarning, match=r"1 of 2 series have fewer than 25 training points \(e.g. 'short': \d+\): "
                                          r"--deseason 24 leaves them unadjusted"):
         _fit(frame=pd.concat([long, short]), id="s", lookback=6, deseason=24)
+
+
+def test_a_bare_series_is_the_target_of_a_one_input_model_whatever_its_name():
+    """A model fitted on a named Series (df['units']) refused the same values as an array, a list, a
+    tuple or a renamed Series ("target column 'units' not found — available columns: y"), and one
+    fitted on an array refused a named Series; a table is still read by its column names."""
+    values = np.sin(np.arange(100) / 4)
+    est = Forecaster(**{**TINY, "lookback": 8, "horizon": 2}).fit(pd.Series(values, name="units"))
+    want = est.predict(pd.Series(values, name="units"))
+    for data in (values, list(values), tuple(values), pd.Series(values), pd.Series(values, name="sales")):
+        pd.testing.assert_frame_equal(est.predict(data), want)
+    assert est.evaluate(values)["lstm"] == est.evaluate(pd.Series(values, name="units"))["lstm"]
+    plain = Forecaster(**{**TINY, "lookback": 8, "horizon": 2}).fit(values)
+    pd.testing.assert_frame_equal(plain.predict(pd.Series(values, name="units")), plain.predict(values))
+    with pytest.raises(LstmkitError, match="target column 'units' not found — available columns: sales"):
+        est.predict(pd.DataFrame({"sales": values}))

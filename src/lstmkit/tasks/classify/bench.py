@@ -54,10 +54,10 @@ class ClassifyBench(ZooBench):
         est = self.cls(**{**self.options, "model": model, "seed": seed, "max_epochs": epochs, **QUIET})
         tr = self.train
         est.fit(tr.texts if est.kind == "text" else tr.seqs, y=tr.labels)
-        check_known_labels(self.test.labels, est.classes_)
+        check_known_labels(self.test.labels, est.class_names_)
         m = est._metrics(est._encode(self.test), self.test.labels)
         if not self._reference:
-            p, c = m["majority_baseline_accuracy"], len(est.classes_)
+            p, c = m["majority_baseline_accuracy"], len(est.class_names_)
             self._reference = {"majority": {"accuracy": p, "macro_f1": 2 * p / (1 + p) / c}}
         net, cfg = est.net_.to("cpu").eval(), est.config_
         steps = max(1, round(est.data_summary_["train_length"]["mean"]))

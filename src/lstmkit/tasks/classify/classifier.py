@@ -137,8 +137,10 @@ class Classifier(RunEstimator, ABC):
                 test = self._read_part(test_data, cfg, "test_data")
                 check_known_labels(test.labels, classes)
 
-            self.config_, self.classes_ = cfg, classes
             self.label_type_ = label_type(given_labels(data, y, cfg.label))
+            if self.label_type_ in FROM_TEXT:       # numbers in their order (9 before 10), as np.unique sorts them
+                classes = sorted(classes, key=FROM_TEXT[self.label_type_])
+            self.config_, self.class_names_ = cfg, classes
             encoded = self._fit_preprocessing(train, cfg)
             if val_data is not None:                   # before training: a test file is read after it
                 val = self._check_like_training(val, "the validation data")
@@ -229,16 +231,26 @@ class Classifier(RunEstimator, ABC):
         self._check_fitted()
         return self._read(data, self.config_, require_label=require_label)
 
-    def predict(self, data) -> np.ndarray:
-        """The most probable label of each sequence ``[N]``: the user's labels, as strings, or as
-        numbers (or booleans) when ``fit`` was given them so, in ``y`` or a DataFrame's label column
-        (``classes_`` holds them as strings either way)."""
-        self._check_fitted()
-        labels = np.asarray(self.classes_, dtype=object)
+    @property
+    def classes_(self) -> np.ndarray:
+        """The classes ``[C]`` in the order of ``predict_proba``'s columns, as scikit-learn has them:
+        the user's labels, as numbers (or booleans) when ``fit`` was given them so, in ``y`` or a
+        DataFrame's label column, in their order (9 before 10); else strings, sorted. scikit-learn's
+        scorers find the positive class's column here (``roc_auc``, ``neg_log_loss``: with the
+        label strings ``['3', '7']`` for labels ``[3, 7]``, or a list, they scored NaN).
+        ``class_names_`` holds the same classes as the strings ``lstmkit.json`` records."""
+        if "class_names_" not in vars(self):          # AttributeError: hasattr and scikit-learn read it as unfitted
+            raise AttributeError(f"this {type(self).__name__} is not fitted yet, so it has no classes_")
         read = FROM_TEXT.get(getattr(self, "label_type_", None))
-        if read is not None:
-            labels = np.asarray([read(c) for c in self.classes_])
-        return labels[self.predict_proba(data).argmax(axis=1)]
+        if read is None:
+            return np.asarray(self.class_names_, dtype=object)
+        return np.asarray([read(c) for c in self.class_names_])
+
+    def predict(self, data) -> np.ndarray:
+        """The most probable label of each sequence ``[N]``: an item of ``classes_`` (the user's
+        labels, as strings, or as numbers or booleans when ``fit`` was given them so)."""
+        self._check_fitted()
+        return self.classes_[self.predict_proba(data).argmax(axis=1)]
 
     def evaluate(self, data, y=None) -> dict[str, Any]:
         """Accuracy, macro-F1, per-class precision/recall, ROC-AUC (two classes), confusion matrix.
@@ -249,7 +261,7 @@ class Classifier(RunEstimator, ABC):
         self._check_fitted()
         d = self._read(data, self.config_, y=y, droppable=False)
         d = self._check_like_training(d, "the data")
-        check_known_labels(d.labels, self.classes_)
+        check_known_labels(d.labels, self.class_names_)
         return self._metrics(self._encode(d), d.labels)
 
     def score(self, data, y=None) -> float:
@@ -269,7 +281,7 @@ class Classifier(RunEstimator, ABC):
     @classmethod
     def _restored(cls, meta: dict[str, Any]) -> "Classifier":
         est = super()._restored(meta)
-        est.classes_ = list(meta["classes"])
+        est.class_names_ = list(meta["classes"])
         est.majority_ = meta.get("majority")
         est.class_weights_ = meta.get("class_weights")
         est.label_type_ = meta.get("label_type")
@@ -283,12 +295,12 @@ class Classifier(RunEstimator, ABC):
     @torch.inference_mode()
     def _proba(self, seqs: list[torch.Tensor]) -> np.ndarray:
         self.net_.eval()
-        out = np.zeros((len(seqs), len(self.classes_)))
+        out = np.zeros((len(seqs), len(self.class_names_)))
         pad = PAD_ID if self.kind == "text" else 0.0
         batches = BucketBatches(seqs, None, EVAL_BATCH, pad_value=pad)
         for idx, x, lengths in track(batches.iter_indexed(), len(batches), "classifying", self._progress):
             logits = self.net_(x, lengths)
-            if len(self.classes_) == 2:
+            if len(self.class_names_) == 2:
                 p1 = torch.sigmoid(logits).double().numpy()
                 out[idx.numpy()] = np.stack([1.0 - p1, p1], axis=1)
             else:
@@ -296,8 +308,8 @@ class Classifier(RunEstimator, ABC):
         return out
 
     def _metrics(self, seqs: list[torch.Tensor], labels: list[str]) -> dict[str, Any]:
-        index = {c: k for k, c in enumerate(self.classes_)}
-        return classification_metrics([index[v] for v in labels], self._proba(seqs), self.classes_,
+        index = {c: k for k, c in enumerate(self.class_names_)}
+        return classification_metrics([index[v] for v in labels], self._proba(seqs), self.class_names_,
                                       majority=self.majority_)
 
     def _plots(self, run_dir: Path) -> None:
@@ -308,19 +320,19 @@ class Classifier(RunEstimator, ABC):
         part = next(p for p in ("test", "val", "train") if p in self.metrics_)
         m = self.metrics_[part]
         name = {"test": "test", "val": "validation", "train": "training"}[part]
-        plot_confusion(m["confusion"]["matrix"], self.classes_, plots / "confusion.png",
+        plot_confusion(m["confusion"]["matrix"], self.class_names_, plots / "confusion.png",
                        title=f"{name} set: accuracy {m['accuracy']:.3f}")
 
     def _write_meta(self, run_dir: Path, status: str) -> None:
-        self._write_run_meta(run_dir, status, kind=self.kind, classes=self.classes_, label_type=getattr(self, "label_type_", None),
+        self._write_run_meta(run_dir, status, kind=self.kind, classes=self.class_names_, label_type=getattr(self, "label_type_", None),
                              majority=self.majority_,
                              class_weights=self.class_weights_, preprocessing=self._preprocessing_meta(),
-                             model={"class": type(self.net_).__name__, "n_classes": len(self.classes_),
+                             model={"class": type(self.net_).__name__, "n_classes": len(self.class_names_),
                                     **self._net_shape()})
 
     def _build_net(self) -> ClassifierNet:
         cfg = self.config_
-        return ClassifierNet(len(self.classes_), **self._net_shape(), embed_dim=cfg.embed_dim, encoder=cfg.model,
+        return ClassifierNet(len(self.class_names_), **self._net_shape(), embed_dim=cfg.embed_dim, encoder=cfg.model,
                              hidden_size=cfg.hidden_size, num_layers=cfg.num_layers, dropout=cfg.dropout,
                              pooling=cfg.pooling, pad_id=PAD_ID, word_dropout=cfg.word_dropout,
                              word_scores=cfg.word_scores, score_pairs=cfg.score_pairs)

@@ -107,7 +107,7 @@ def predict(run: Path = typer.Option(..., help="Run folder from 'train'."),
     if est.kind == "series" and data != "-":
         given = est.read(given)
     proba = est.predict_proba(given)
-    df = pd.DataFrame({"label": [est.classes_[k] for k in proba.argmax(axis=1)],
+    df = pd.DataFrame({"label": [est.class_names_[k] for k in proba.argmax(axis=1)],
                        "probability": proba.max(axis=1).round(6)})
     if getattr(given, "ids", None) is not None:
         df.insert(0, getattr(given, "id_name", None) or est.config_.sample, given.ids)

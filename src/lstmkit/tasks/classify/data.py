@@ -106,8 +106,13 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
         raise LstmkitError(f"{data[:40]!r}{'…' if len(data) > 40 else ''} is not a file, and a single string is read "
                            "as a file's path", f"to label texts pass a list of them, e.g. [{data[:20]!r}]; "
                            "a file is a .csv, .tsv, .jsonl, .xlsx or .parquet path")
+    if isinstance(data, np.ndarray) and data.ndim == 2 and data.shape[1] == 1:
+        data = data[:, 0]                             # one column of texts: scikit-learn's ColumnTransformer's output
     if isinstance(data, (np.ndarray, pd.Series)) and data.ndim == 1:
         data = data.tolist()                          # an array or Series of texts: a list of them
+    elif isinstance(data, np.ndarray):
+        raise LstmkitError(f"the texts are an array of shape {data.shape}, not one text per row",
+                           "pass a 1-D array or list of texts (or a [N, 1] column of them)")
     source = str(Path(data).resolve()) if isinstance(data, (str, os.PathLike)) else None
     rows = None                                       # each text's data row, once unlabelled rows are left out
     columns = None                                    # (text, label) when implied by a two-column table

@@ -60,7 +60,7 @@ class ClassifyAdapter(EstimatorAdapter):
     def __init__(self, est: Classifier):
         super().__init__(est)
         self.kind = est.kind
-        self.classes = list(est.classes_)
+        self.classes = list(est.class_names_)
         self.run_files: tuple[str, ...] = ()            # state files an int8 run copies
         self._reach: tuple | None = None                # scaled bounds a streamed step must pass to be checked
         if self.kind == "text":

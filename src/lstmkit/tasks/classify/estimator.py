@@ -2,7 +2,7 @@
 
 >>> clf = TextClassifier(max_epochs=3).fit("reviews.csv", text="review", label="sentiment", out="runs")
 >>> clf.predict(["a wonderful film", "dull and far too long"])      # array of the user's labels
->>> clf.predict_proba("new.csv")                                   # [N, C], columns as clf.classes_
+>>> clf.predict_proba("new.csv")                                   # [N, C], columns as clf.class_names_
 >>> clf.evaluate("test.csv")["accuracy"]
 >>> SequenceClassifier(unequal_length=True).fit("JapaneseVowels_TRAIN_long.csv")
 >>> TextClassifier.load("runs/classify-20250101-120000")
@@ -56,11 +56,13 @@ class TextClassifier(Classifier):
     its vocabulary, its sizes and a one-directional LSTM, concat pooling, gradual unfreezing and
     per-layer learning rates; ``lstmkit.json`` records the LM's folder and weight fingerprint.
 
-    Fitted attributes: ``config_``, ``classes_`` (sorted label strings), ``tokenizer_``, ``net_``,
+    Fitted attributes: ``config_``, ``classes_`` (the labels in ``predict_proba``'s column order; ``class_names_``:
+    as strings), ``tokenizer_``, ``net_``,
     ``result_`` (training history), ``metrics_`` (validation, and test when given), ``data_summary_``.
     """
 
     kind = "text"
+    _INPUT_TAGS = {"one_d_array": True, "two_d_array": False, "string": True}     # X: texts, one per row
     # Chosen on MR's validation cut (benchmarks/mr.py; short texts, 10k sentences): a small network,
     # whole-token dropout and longer training with patience beat the generic settings by ~2 points;
     # naive-Bayes word and word-pair scores mixed in after training by ~4 more (see word_scores).
@@ -77,7 +79,7 @@ class TextClassifier(Classifier):
         with torch.no_grad():
             logits, weights = self.net_.forward_with_weights(torch.tensor([ids]), torch.tensor([len(ids)]))
         p = self._proba([torch.tensor(ids)])[0]
-        return list(tokens), weights[0].double().numpy(), self.classes_[int(p.argmax())], float(p.max())
+        return list(tokens), weights[0].double().numpy(), self.class_names_[int(p.argmax())], float(p.max())
 
     def token_inputs(self, text: str) -> tuple[list[str], list[int]]:
         """``(tokens, ids)``: what the network reads of ``text`` (cut to ``max_len``), one token per id."""
@@ -138,8 +140,8 @@ class TextClassifier(Classifier):
         # the ids, encoded once, serve the vocabulary check, the word scores and training
         self._check_vocabulary(train, encoded.values, cfg)
         if cfg.word_scores:
-            index = {c: k for k, c in enumerate(self.classes_)}
-            self.word_scores_ = word_scores(encoded, [index[v] for v in train.labels], len(self.classes_),
+            index = {c: k for k, c in enumerate(self.class_names_)}
+            self.word_scores_ = word_scores(encoded, [index[v] for v in train.labels], len(self.class_names_),
                                             self.tokenizer_.vocab_size, cfg.score_pairs)
         return encoded
 

@@ -317,6 +317,8 @@ def _series_from_wide(df: pd.DataFrame, label: str, require_label: bool, where: 
 
 
 def _series_from_arrays(data: Any) -> list[np.ndarray]:
+    if not isinstance(data, (list, tuple, np.ndarray)):
+        data = _as_array(data)
     if isinstance(data, np.ndarray) and data.dtype != object:
         if data.ndim == 2:
             data = data[:, :, None]
@@ -337,13 +339,28 @@ def _series_from_arrays(data: Any) -> list[np.ndarray]:
             seqs.append(a)
         if seqs and len({s.shape[1] for s in seqs}) > 1:
             raise LstmkitError("the sequences have different numbers of features", "give every sequence the same features")
-    else:
-        raise LstmkitError(f"unsupported data type {type(data).__name__}",
-                           "pass a UCR .tsv / .ts / long .csv path, a long-format DataFrame, or arrays")
+    else:                                   # a 0-d array: one number
+        raise LstmkitError(f"Expected sequences as [N, T] or [N, T, F], got shape {data.shape}",
+                           "pass a 2-D array (univariate) or 3-D array (multivariate)")
     for i, s in enumerate(seqs):
         if not np.isfinite(s).all():
             raise LstmkitError(f"sequence {i} holds missing or infinite values", "fill or drop them")
     return seqs
+
+
+def _as_array(data: Any) -> np.ndarray:
+    """An array-like that is not numpy's as an array: a torch tensor (on any device, with or
+    without gradients), anything else numpy converts (``__array__``: xarray, JAX, ...). These were
+    'unsupported data type Tensor'; a sparse matrix is an error saying how to densify it."""
+    if hasattr(data, "toarray") and hasattr(data, "nnz"):          # scipy.sparse: no sequence layout of its own
+        raise LstmkitError(f"the sequences are a sparse matrix ({type(data).__name__}), which SequenceClassifier "
+                           "does not read", "pass a dense array: X.toarray()")
+    if hasattr(data, "detach") and hasattr(data, "cpu"):              # torch.Tensor
+        data = data.detach().cpu()
+    if not hasattr(data, "__array__"):
+        raise LstmkitError(f"unsupported data type {type(data).__name__}",
+                           "pass a UCR .tsv / .ts / long .csv path, a long-format DataFrame, or arrays")
+    return np.asarray(data)
 
 
 def _as_float(values: Any, what: str) -> np.ndarray:

@@ -82,6 +82,8 @@ class SequenceClassifier(Classifier):
     """
 
     kind = "series"
+    _REPR_LEADS = ("model",)                # LSTM-FCN or a zoo encoder: each family has its own defaults
+    _INPUT_TAGS = {"three_d_array": True}   # X: [N, T] or [N, T, F]
     _defaults = {"max_len": None, "model": "lstm-fcn-ds", "hidden_size": 8, "dropout": 0.8, "val_frac": 0.0,
                  "budget": SERIES_BUDGET, "max_epochs": 2000, "batch_size": 16, "lr": 1e-3,
                  "lr_schedule": "cosine", "lr_factor": round(2 ** (-1 / 3), 4), "lr_patience": 100, "patience": 300,
@@ -226,8 +228,8 @@ class SequenceClassifier(Classifier):
         shape = dict(n_features=self.scaler_.n_columns_, steps=self.steps_, hidden_size=cfg.hidden_size,
                      num_layers=cfg.num_layers, dropout=cfg.dropout, crop=cfg.crop, crops=cfg.crops)
         if cfg.ensemble > 1:
-            return LSTMFCNEnsemble(len(self.classes_), members=cfg.ensemble, **shape)
-        return LSTMFCNNet(len(self.classes_), **shape)
+            return LSTMFCNEnsemble(len(self.class_names_), members=cfg.ensemble, **shape)
+        return LSTMFCNNet(len(self.class_names_), **shape)
 
     def _training_batches(self, batches):
         if self.config_.augment == "none":

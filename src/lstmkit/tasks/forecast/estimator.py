@@ -64,6 +64,7 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
     """
 
     TASK = TASK
+    _INPUT_TAGS = {"one_d_array": True}     # a series (1-D) or a table
     CONFIG = ForecastConfig
     # combine is chosen after training (on the validation windows): a run interrupted while
     # scoring recorded the choice, and its resume chooses again
@@ -163,7 +164,7 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
                     f"drop --{key.replace('_', '-')} to resume, or start a new run without --resume")
         # the settings chosen from the data are chosen again (same data, same choice): left unset as the
         # original call left them, so that the choices made after training (--combine) see the same call
-        chosen = {k: None for k in (meta.get("auto") or {}) if k in (*AUTO_FIELDS, "time", "id", "horizon", "season")}
+        chosen = _chosen_from_data(meta)
         free = {k: v for k, v in overrides.items() if k in RunEstimator._RESUME_FREE and v is not None}
         est = cls(**{**saved, **chosen, **free})
         est.auto_ = meta.get("auto") or {}
@@ -297,6 +298,9 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         self.lineage_ = meta.get("lineage", [])
         self.auto_ = meta.get("auto") or {}
         self.combination_ = meta.get("combination")
+        # the settings: the call that trained the run, as a fitted model keeps them (config_ holds the values
+        # used): those chosen from the data left unset, so that clone, repr and a new fit match the fitted one's
+        self.config = self._resolve_config(self.config, _chosen_from_data(meta))
 
     # -- internals ---------------------------------------------------------------------
     def _write_meta(self, run_dir: Path, status: str) -> None:
@@ -307,6 +311,12 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
             extra["combination"] = self.combination_
         self._write_run_meta(run_dir, status, forecast_format=RUN_FORMAT, season=self.season_, **self._pipeline_meta(),
                              **extra)
+
+
+def _chosen_from_data(meta: dict[str, Any]) -> dict[str, None]:
+    """The settings a run chose from its data (its ``auto`` block), unset: how the call that trained it
+    left them. A refit (resume, or a fit of a loaded model or its clone) chooses them again."""
+    return {k: None for k in (meta.get("auto") or {}) if k in (*AUTO_FIELDS, "time", "id", "horizon", "season")}
 
 
 def _read_once(data):

@@ -275,12 +275,27 @@ class PanelPipeline(AheadForecast):
         """``data`` read for the fitted run's use (predict, evaluate, backtest, ...), refused
         when its rows step by another frequency than the training data's."""
         cfg = self.config_
-        panel = read_panel(data, cfg, need=need, short_fix=f"supply at least {need} rows per series (the run's "
-                           f"lookback {cfg.lookback} and horizon {cfg.horizon} are fixed when it is trained)",
+        panel = read_panel(self._as_own_series(data), cfg, need=need,
+                           short_fix=f"supply at least {need} rows per series (the run's lookback {cfg.lookback} "
+                           f"and horizon {cfg.horizon} are fixed when it is trained)",
                            run=getattr(self, "data_summary_", None) or {})
         check_same_step(panel.freq, (getattr(self, "data_summary_", None) or {}).get("freq"))
         say_left_out(panel.skipped, need)
         return panel
+
+    def _as_own_series(self, data):
+        """A bare series (a pandas Series, a 1-D array or list of values) as the target of a model
+        whose one input is its one target, whatever its name: a model fitted on ``df["units"]``
+        refused ``df["units"].to_numpy()``, a list or a renamed Series ("target column 'units' not
+        found — available columns: y"), one fitted on an array a named Series. Tables as they are."""
+        names = list(self.input_names_)
+        if len(names) != 1 or self.config_.id is not None:
+            return data
+        if isinstance(data, pd.Series):
+            return data if data.name == names[0] else data.rename(names[0])
+        flat = (isinstance(data, np.ndarray) and data.ndim == 1) or (
+            isinstance(data, (list, tuple)) and not any(isinstance(v, (list, tuple, np.ndarray)) for v in data))
+        return pd.Series(np.asarray(data), name=names[0]) if flat and names[0] != "y" else data
 
     # -- persistence ------------------------------------------------------------------------
     def _pipeline_meta(self) -> dict[str, Any]:

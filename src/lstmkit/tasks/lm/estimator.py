@@ -72,6 +72,7 @@ class LanguageModel(RunEstimator):
     """
 
     TASK = TASK
+    _INPUT_TAGS = {"one_d_array": True, "two_d_array": False, "string": True}     # texts, one per line
     CONFIG = LMConfig
 
     @classmethod

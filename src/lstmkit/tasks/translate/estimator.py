@@ -61,6 +61,7 @@ class Translator(RunEstimator):
     """
 
     TASK = TASK
+    _INPUT_TAGS = {"one_d_array": True, "two_d_array": False, "string": True}     # sentences (or their pairs)
     CONFIG = TranslateConfig
 
     # -- fitting ---------------------------------------------------------------------------
