@@ -120,6 +120,30 @@ def test_classes_are_the_labels_in_sklearns_order_so_its_scorers_find_the_positi
     assert not hasattr(est, "classes_")
 
 
+def test_a_run_saved_with_numeric_classes_in_text_order_answers_in_number_order(tmp_path):
+    """Runs saved before numeric labels were ordered as numbers recorded ``['10', '9']`` (text
+    order) for ``int`` labels: classes_ came back ``[10, 9]``, and scikit-learn's roc_auc (which
+    takes the greater label as positive) read the other column. Such a run's columns are put in
+    number order; predictions and the CLI's labels are unchanged."""
+    import json
+    from sklearn.metrics import get_scorer, roc_auc_score
+    y = np.array([10, 9] * 12)
+    X = _two_speeds(y)
+    est = lstmkit.SequenceClassifier(model="lstm", hidden_size=8, max_epochs=2, progress="off", tensorboard=False)
+    text = est.fit(X, y.astype(str), out=tmp_path)                  # classes '10', '9': the net's order then
+    assert text.class_names_ == ["10", "9"]
+    meta_file = text.run_dir_ / "lstmkit.json"
+    meta = json.loads(meta_file.read_text())
+    meta["label_type"] = "int"                                        # as an older run fit on int labels wrote it
+    meta_file.write_text(json.dumps(meta))
+    old = lstmkit.SequenceClassifier.load(text.run_dir_)
+    assert old.class_names_ == ["10", "9"] and old.classes_.tolist() == [9, 10]
+    proba = old.predict_proba(X)
+    assert np.allclose(proba, text.predict_proba(X)[:, ::-1])
+    assert (old.predict(X).astype(str) == text.predict(X)).all()
+    assert get_scorer("roc_auc")(old, X, y) == pytest.approx(roc_auc_score(y == 10, text.predict_proba(X)[:, 0]))
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_a_model_used_before_fit_raises_sklearns_not_fitted_error(name, tmp_path):
     """The not-fitted error was an LstmkitError only: ``except NotFittedError`` and scikit-learn's

@@ -223,7 +223,8 @@ class Classifier(RunEstimator, ABC):
         d = self._read(data, self.config_, require_label=False)
         d = self._check_like_training(d, "the data")
         self._say_far_outside(d)
-        return self._proba(self._encode(d))
+        proba, order = self._proba(self._encode(d)), self.class_order()
+        return proba if order == sorted(order) else proba[:, order]
 
     def read(self, data, require_label: bool = False):
         """``data`` read as prediction reads it (numeric series: a ``SeriesData`` with a long
@@ -244,7 +245,14 @@ class Classifier(RunEstimator, ABC):
         read = FROM_TEXT.get(getattr(self, "label_type_", None))
         if read is None:
             return np.asarray(self.class_names_, dtype=object)
-        return np.asarray([read(c) for c in self.class_names_])
+        return np.asarray([read(self.class_names_[k]) for k in self.class_order()])
+
+    def class_order(self) -> list[int]:
+        """The network's outputs (``class_names_``' order) in ``classes_``' order: as they are, but for
+        a run saved before numeric labels were ordered as numbers (its classes ``['10', '9']``)."""
+        read = FROM_TEXT.get(getattr(self, "label_type_", None))
+        names = self.class_names_
+        return sorted(range(len(names)), key=lambda k: read(names[k])) if read else list(range(len(names)))
 
     def predict(self, data) -> np.ndarray:
         """The most probable label of each sequence ``[N]``: an item of ``classes_`` (the user's

@@ -107,7 +107,8 @@ def predict(run: Path = typer.Option(..., help="Run folder from 'train'."),
     if est.kind == "series" and data != "-":
         given = est.read(given)
     proba = est.predict_proba(given)
-    df = pd.DataFrame({"label": [est.class_names_[k] for k in proba.argmax(axis=1)],
+    names = [est.class_names_[k] for k in est.class_order()]         # predict_proba's columns
+    df = pd.DataFrame({"label": [names[k] for k in proba.argmax(axis=1)],
                        "probability": proba.max(axis=1).round(6)})
     if getattr(given, "ids", None) is not None:
         df.insert(0, getattr(given, "id_name", None) or est.config_.sample, given.ids)
