@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from lstmkit.config import flatten_config
+from lstmkit.data.same_data import MEMORY_KEY
 from lstmkit.errors import LstmkitError
 from lstmkit.files import path_exists, to_json
 from lstmkit.run_lock import check_not_training
@@ -93,8 +94,7 @@ class ResumeChecks:
             # None recorded: not given, or given in memory ("source" None: in memory), which
             # check_same_memory compares when training starts
             if recorded is None and key != "source" and isinstance(given, (str, os.PathLike)):
-                raise LstmkitError(f"{flag} does not apply with --resume: {run_dir} started without it",
-                                   f"drop {flag} to resume, or start a new run without --resume")
+                _refuse_file_for(meta, run_dir, key, flag)
             return given
         if isinstance(recorded, str) and not path_exists(recorded):
             raise LstmkitError(f"{run_dir} was trained on {recorded}, which is not there any more (moved, renamed "
@@ -152,6 +152,23 @@ def _given_start(meta: dict[str, Any], run_dir, place: str, named: str) -> str:
                            f"weights fingerprint {want}, {place} holds {got}", f"pass the folder that run moved to, "
                            "or start a new run without --resume")
     return str(Path(place).resolve())
+
+def _refuse_file_for(meta: dict[str, Any], run_dir, key: str, flag: str) -> None:
+    """The error for a file given to resume as ``key`` (``val_source``, ``test_source``) where the run
+    recorded none: it started without that data, or with it given in memory (its fingerprint
+    recorded under the fit argument's name, ``val`` or ``val_data``): that run was told it 'started
+    without it', and to drop the flag, which would train on a split of the data instead."""
+    part = key.rpartition(".")[2].removesuffix("_source")
+    memory = (meta.get("data") or {}).get(MEMORY_KEY) or {}
+    role = next((r for r in memory if r == part or r.startswith(part + "_")), None)
+    if role is None:
+        raise LstmkitError(f"{flag} does not apply with --resume: {run_dir} started without it",
+                           f"drop {flag} to resume, or start a new run without --resume")
+    what = {"val": "validation", "test": "test"}.get(part, part)
+    raise LstmkitError(f"{flag} does not apply with --resume: {run_dir} was started with its {what} data given in "
+                       f"memory (to fit() in Python), not as a file", f"resume in Python with the same data: "
+                       f"resume(RUN, ..., {role}=THAT_DATA); or start a new run without --resume")
+
 
 def _start_record(meta: dict[str, Any]) -> dict[str, Any]:
     """What a fine-tuned run recorded about the run it started from (its place and weights

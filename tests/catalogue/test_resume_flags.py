@@ -224,3 +224,28 @@ def test_init_from_given_to_a_resume_that_it_cannot_serve(given, needle, finetun
         from lstmkit.runs import weights_fingerprint
         assert weights_fingerprint(home / "start") in line and weights_fingerprint(place) in line
     assert (run / "lstmkit.json").read_bytes() == before
+
+
+@pytest.mark.parametrize("task", ["lm", "classify"])
+def test_a_validation_file_for_a_run_given_its_validation_data_in_memory(task, d, tmp_path, capsys):
+    """Was '--val does not apply with --resume: RUN started without it' (and the fix, drop --val,
+    would have trained on a split of the data instead): it names the in-memory start and the fix."""
+    import pandas as pd
+    quiet = dict(embed_dim=4, hidden_size=4, max_epochs=1, progress="off", tensorboard=False, doctor=False,
+                 device="cpu")
+    if task == "lm":
+        from lstmkit.tasks.lm.estimator import LanguageModel
+        lines = ["the good film", "a bad film", "the great plot"] * 20
+        est = LanguageModel(level="word", min_freq=1, **quiet).fit(lines, ["the good plot"] * 4, out=tmp_path / "r")
+        role, data, val = "val", d / "corpus.txt", d / "corpus.txt"
+    else:
+        from lstmkit.tasks.classify import TextClassifier
+        frame = pd.read_csv(d / "reviews.csv")
+        held_out = pd.DataFrame({"text": ["nice film", "poor plot"] * 4, "label": ["pos", "neg"] * 4})
+        est = TextClassifier(min_freq=1, **quiet).fit(frame, val_data=held_out, out=tmp_path / "r")
+        role, data, val = "val_data", d / "reviews.csv", d / "reviews.csv"
+    meta = json.loads((est.run_dir_ / "lstmkit.json").read_text())
+    (est.run_dir_ / "lstmkit.json").write_text(json.dumps({**meta, "status": "training"}))
+    line = check([task, "train", "--resume", est.run_dir_, "--data", data, "--val", val], 2,
+                 f"{est.run_dir_} was started with its validation data given in memory", tmp_path, capsys, d)
+    assert f"resume in Python with the same data: resume(RUN, ..., {role}=THAT_DATA)" in line
