@@ -17,11 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from lstmkit.config import flatten_config
-from lstmkit.data.same_data import MEMORY_KEY
 from lstmkit.errors import LstmkitError
 from lstmkit.files import path_exists, to_json
 from lstmkit.run_lock import check_not_training
-from lstmkit.runs import META_FILE, WEIGHTS_FILE, read_meta, weights_fingerprint
+from lstmkit.runs import MEMORY_KEY, META_FILE, WEIGHTS_FILE, read_meta, weights_fingerprint
 
 __all__ = ["ResumeChecks"]
 

@@ -14,12 +14,11 @@ from typing import Any
 
 from lstmkit.data.fingerprint import fingerprint
 from lstmkit.errors import LstmkitError
-from lstmkit.runs import file_sha256
+from lstmkit.runs import MEMORY_KEY, file_sha256     # MEMORY_KEY: read by run_resume too
 
 __all__ = ["HASHES_KEY", "MEMORY_KEY", "data_hashes", "memory_hashes", "check_same_data", "check_same_memory"]
 
 HASHES_KEY = "sha256"          # in the run's data summary: {role: hex digest}
-MEMORY_KEY = "memory_sha256"   # in the run's data summary: {fit argument: fingerprint} of data given in memory
 
 
 def _named(summary: dict[str, Any]) -> dict[str, str]:
