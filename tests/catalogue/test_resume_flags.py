@@ -249,3 +249,27 @@ def test_a_validation_file_for_a_run_given_its_validation_data_in_memory(task, d
     line = check([task, "train", "--resume", est.run_dir_, "--data", data, "--val", val], 2,
                  f"{est.run_dir_} was started with its validation data given in memory", tmp_path, capsys, d)
     assert f"resume in Python with the same data: resume(RUN, ..., {role}=THAT_DATA)" in line
+
+
+@pytest.mark.parametrize("change, needle, fix", [
+    ("order", "has its columns in another order (it started with ['text', 'label']; now ['label', 'text'])",
+     "pass them in the order it started with (data[['text', 'label']])"),
+    ("dtype", "holds the same values with columns of another type: 'label' is float64, was int64",
+     "convert them back (data.astype({'label': 'int64'}))"),
+])
+def test_a_resume_given_its_frame_reordered_or_retyped_names_the_cause(change, needle, fix, tmp_path):
+    """Was 'the DataFrame given as data is not the one it trained on (their fingerprints differ)'."""
+    import pandas as pd
+    from lstmkit.errors import LstmkitError
+    from lstmkit.tasks.classify import TextClassifier
+    frame = pd.DataFrame([(f"{w} film {k}", k % 2) for k in range(40) for w in ["a"]], columns=["text", "label"])
+    est = TextClassifier(min_freq=1, embed_dim=4, hidden_size=4, max_epochs=1, progress="off", tensorboard=False,
+                         doctor=False, device="cpu").fit(frame, out=tmp_path)
+    meta = json.loads((est.run_dir_ / "lstmkit.json").read_text())
+    (est.run_dir_ / "lstmkit.json").write_text(json.dumps({**meta, "status": "training"}))
+    before = (est.run_dir_ / "lstmkit.json").read_bytes()
+    other = frame[["label", "text"]] if change == "order" else frame.astype({"label": "float64"})
+    with pytest.raises(LstmkitError) as e:
+        TextClassifier.resume(est.run_dir_, other)
+    assert needle in str(e.value) and e.value.hint.startswith(fix)
+    assert (est.run_dir_ / "lstmkit.json").read_bytes() == before
