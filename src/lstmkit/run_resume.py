@@ -152,6 +152,7 @@ def _given_start(meta: dict[str, Any], run_dir, place: str, named: str) -> str:
                            "or start a new run without --resume")
     return str(Path(place).resolve())
 
+
 def _refuse_file_for(meta: dict[str, Any], run_dir, key: str, flag: str) -> None:
     """The error for a file given to resume as ``key`` (``val_source``, ``test_source``) where the run
     recorded none: it started without that data, or with it given in memory (its fingerprint
