@@ -104,3 +104,5 @@ def test_a_wide_frame_names_a_few_columns_and_how_many(tmp_path):
     frame = pd.DataFrame({f"c{k}": [k, k + 1] for k in range(12)})
     e = _refusal(_started_on(frame), frame[list(reversed(frame.columns))], tmp_path)
     assert "now ['c11', 'c10', 'c9', 'c8', 'c7', 'c6', 'c5', 'c4', … (12 in all)])" in str(e)
+    assert e.hint.startswith(f"pass them in the order it started with (as data.memory_columns in its "
+                             f"{tmp_path.name}/lstmkit.json)")

@@ -115,8 +115,9 @@ def _refuse_other_layout(layout: dict[str, list[str]] | None, frame: Any, digest
     start = f"the data changed since {run_dir} started: the DataFrame given as {role}"
     if now != was and sorted(now) == sorted(was) and len(names) == len(was):
         if fingerprint(frame[[names[c] for c in was]]) == digest:
+            order = f"{role}[{was!r}]" if len(was) <= 8 else f"as data.{LAYOUT_KEY} in its {run_dir.name}/lstmkit.json"
             raise LstmkitError(f"{start} has its columns in another order (it started with {_brief(was)}; now "
-                               f"{_brief(now)})", f"pass them in the order it started with ({role}[{_brief(was)}]), "
+                               f"{_brief(now)})", f"pass them in the order it started with ({order}), "
                                "or start a new run without resume")
     if now == was and now_types != was_types and len(was_types) == len(was):
         changed = {c: (t, u) for c, t, u in zip(was, was_types, now_types) if t != u}
@@ -130,9 +131,9 @@ def _refuse_other_layout(layout: dict[str, list[str]] | None, frame: Any, digest
         if same:
             shown = ", ".join(f"{c!r} is {u}, was {t}" for c, (t, u) in list(changed.items())[:8])
             more = f" ({len(changed)} columns in all)" if len(changed) > 8 else ""
-            back = {c: t for c, (t, _) in changed.items()}
+            types = {c: t for c, (t, _) in changed.items()}
             raise LstmkitError(f"{start} holds the same values with columns of another type: {shown}{more}",
-                               f"convert them back ({role}.astype({back!r})), or start a new run without resume")
+                               f"convert them back ({role}.astype({types!r})), or start a new run without resume")
 
 
 def _brief(names: list[str], most: int = 8) -> str:
