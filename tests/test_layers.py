@@ -36,7 +36,7 @@ LAYERS = [
     ("train", ["lstmkit.train"]),
     ("engines", ["lstmkit.inspect", "lstmkit.deploy"]),
     ("tasks", ["lstmkit.tasks"]),
-    ("app", ["lstmkit", "lstmkit.cli", "lstmkit.__main__", "lstmkit.compare", "lstmkit.compare_tasks",
+    ("app", ["lstmkit", "lstmkit.cli", "lstmkit.__main__", "lstmkit.launch", "lstmkit.compare", "lstmkit.compare_tasks",
              "lstmkit.tune", "lstmkit.tune_space", "lstmkit.loading", "lstmkit.serve", "lstmkit.inspect.cli", "lstmkit.deploy.cli"]),
 ]
 LAYER_ORDER = " -> ".join(name for name, _ in LAYERS)

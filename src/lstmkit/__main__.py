@@ -1,3 +1,3 @@
-from lstmkit.cli import main
+from lstmkit.launch import main
 
 main()

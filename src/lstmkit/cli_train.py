@@ -60,8 +60,8 @@ def add_train_command(app: typer.Typer, config_cls: type, estimator: str, report
         return cls(**settings).fit(**{names.get(k, k): v for k, v in paths.items()}, out=out)
 
     def default_resume(cls, run, paths, flags):
-        check_resume_flags(run, flags)
-        return cls.resume(run, **{names.get(k, k): v for k, v in paths.items()})
+        moved = check_resume_flags(run, flags)
+        return cls.resume(run, **{names.get(k, k): v for k, v in paths.items()}, **moved)
 
     fit = fit or default_fit
     resume_run = resume or default_resume   # the command's own keyword ``resume`` is the --resume folder
@@ -164,26 +164,34 @@ def _check_config_keys(config: Path, config_cls: type, cls: Any, files: dict[str
                                f"did you mean {close[0]!r}?" if close else f"the settings: {', '.join(known)}")
 
 
-def check_resume_flags(run: Path, flags: dict[str, Any]) -> None:
+def check_resume_flags(run: Path, flags: dict[str, Any]) -> dict[str, str]:
     """``train --resume RUN`` continues RUN with the settings its ``lstmkit.json`` recorded (the
     checkpoint is for that model): a flag that differs from them is an error (one equal to them
-    is fine). A finished or missing run is left to the resume itself to refuse."""
+    is fine). A finished or missing run is left to the resume itself to refuse. Returns the flags
+    that name where something the run started from is now (``--init-from``: the run a fine-tuning
+    started from moved), as ``resume()`` keywords: the resume checks that place holds the same start."""
     given = flatten_config(flags)
+    moved = {key: str(given.pop(key)) for key in _NEW_PLACES if given.get(key) is not None}
     if not given:
-        return
+        return moved
     from lstmkit.runs import read_meta
     try:
         meta = read_meta(run)
     except LstmkitError:
-        return
+        return moved
     if meta.get("status") == "finished":
-        return
+        return moved
     saved = flatten_config(meta.get("config") or {})
     for key, value in given.items():
         if key not in saved or saved[key] != value:
             raise LstmkitError(f"{run} was trained with {key}={saved.get(key)!r}; --resume continues it with its "
                                f"recorded settings, so {flag(key)} {value!r} would be ignored",
                                f"drop {flag(key)} to resume, or start a new run without --resume")
+    return moved
+
+
+# settings that name a place, not a value: given with --resume, where that thing is now
+_NEW_PLACES = ("init_from",)
 
 
 def echo_run_end(est, lead: str = "", extra: str = "") -> None:

@@ -6,7 +6,8 @@
     _resume_start(...)            the start of ``resume()``: config, training data and the run's data summary
     _resume_source(...)           the training data of a resumed run: the data given, else the file it recorded
     _resume_file(...)             any file a resumed run reads: the one given, else the one it recorded, still there
-    _resume_init_from(meta, run)  the run a resumed fine-tuning starts from, found by its recorded place and weights
+    _resume_init_from(meta, run, given)  the run a resumed fine-tuning starts from: the place given (``--init-from``),
+                                  else its recorded place; either checked by its weights
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from lstmkit.config import flatten_config
 from lstmkit.errors import LstmkitError
 from lstmkit.files import path_exists, to_json
 from lstmkit.run_lock import check_not_training
-from lstmkit.runs import META_FILE, WEIGHTS_FILE, read_meta, weights_fingerprint
+from lstmkit.runs import MEMORY_KEY, META_FILE, WEIGHTS_FILE, read_meta, weights_fingerprint
 
 __all__ = ["ResumeChecks"]
 
@@ -60,12 +61,14 @@ class ResumeChecks:
         return meta
 
     @classmethod
-    def _resume_start(cls, run_dir, data, what: str, again: str) -> tuple["RunEstimator", Any, dict[str, Any]]:
-        """The start of ``resume()``: an estimator with the unfinished run's config, its training
-        data (:meth:`_resume_source`) and the run's data summary (the other files it recorded)."""
+    def _resume_start(cls, run_dir, data, what: str, again: str,
+                      init_from=None) -> tuple["RunEstimator", Any, dict[str, Any]]:
+        """The start of ``resume()``: an estimator with the unfinished run's config (a fine-tuning's
+        start found by :meth:`_resume_init_from`), its training data (:meth:`_resume_source`) and the
+        run's data summary (the other files it recorded)."""
         meta = cls._unfinished_meta(run_dir)
         source = cls._resume_source(meta, run_dir, data, what, again)
-        return cls._from_config(cls._resume_init_from(meta, run_dir)), source, meta.get("data", {})
+        return cls._from_config(cls._resume_init_from(meta, run_dir, init_from)), source, meta.get("data", {})
 
     @staticmethod
     def _resume_source(meta: dict[str, Any], run_dir, data, what: str, again: str):
@@ -90,8 +93,7 @@ class ResumeChecks:
             # None recorded: not given, or given in memory ("source" None: in memory), which
             # check_same_memory compares when training starts
             if recorded is None and key != "source" and isinstance(given, (str, os.PathLike)):
-                raise LstmkitError(f"{flag} does not apply with --resume: {run_dir} started without it",
-                                   f"drop {flag} to resume, or start a new run without --resume")
+                _refuse_file_for(meta, run_dir, key, flag)
             return given
         if isinstance(recorded, str) and not path_exists(recorded):
             raise LstmkitError(f"{run_dir} was trained on {recorded}, which is not there any more (moved, renamed "
@@ -100,29 +102,72 @@ class ResumeChecks:
         return recorded
 
     @staticmethod
-    def _resume_init_from(meta: dict[str, Any], run_dir) -> dict[str, Any]:
+    def _resume_init_from(meta: dict[str, Any], run_dir, given=None) -> dict[str, Any]:
         """The config of an unfinished run, its ``init_from`` (the run a fine-tuning starts from) made
-        the absolute path where that run is now: where it was when training started (recorded under
-        ``data`` or ``preprocessing``), else the path as given. ``config.init_from`` is the path as
-        typed, relative to the folder the training started in: a resume from another folder, or
-        after the runs moved, was 'run folder not found: lmrun — pass the folder printed by train'.
-        A run found there with other weights than the start's is refused, not fine-tuned from."""
+        the absolute path where that run is now: ``given`` (``--init-from NEW`` beside ``--resume``: the
+        run moved; was refused as a setting that differs), else where it was when training started
+        (recorded under ``data`` or ``preprocessing``), else the path as given then. ``config.init_from``
+        is the path as typed, relative to the folder the training started in: a resume from another
+        folder, or after the runs moved, was 'run folder not found: lmrun — pass the folder printed by
+        train'. A run found with other weights than the start's is refused, not fine-tuned from."""
         config = dict(meta.get("config") or {})
         named = config.get("init_from")
+        if given is not None and not (isinstance(named, str) and named):
+            raise LstmkitError(f"--init-from does not apply with --resume: {run_dir} did not start from another run",
+                               "drop --init-from to resume, or start a new run without --resume")
+        if given is not None:
+            return {**config, "init_from": _given_start(meta, run_dir, str(given), named)}
         if not isinstance(named, str) or not named:
             return config
         record = _start_record(meta)
         want, was = record.get("fingerprint"), record.get("run") or named
         for place in dict.fromkeys(p for p in (record.get("run"), named) if isinstance(p, str)):
-            if (Path(place) / META_FILE).is_file() and (Path(place) / WEIGHTS_FILE).is_file():
+            if _is_run(place):
                 if want is not None and weights_fingerprint(place) != want:
                     raise LstmkitError(f"{run_dir} fine-tunes the language model that was at {was}; {place} holds "
-                                       "other weights", f"put that run back at {was} to resume, or start a new "
-                                       "run without --resume")
+                                       "other weights", f"put that run back at {was} (or pass its new place with "
+                                       "--init-from) to resume, or start a new run without --resume")
                 return {**config, "init_from": str(Path(place).resolve())}
         raise LstmkitError(f"{run_dir} fine-tunes the language model at {was}, which is not there any more (moved, "
-                           "renamed or deleted)", f"put that run back at {was} to resume, or start a new run "
-                           "without --resume")
+                           "renamed or deleted)", f"pass its new place with --init-from (--resume checks it holds "
+                           f"the same weights), put it back at {was}, or start a new run without --resume")
+
+
+def _is_run(place: str) -> bool:
+    return (Path(place) / META_FILE).is_file() and (Path(place) / WEIGHTS_FILE).is_file()
+
+
+def _given_start(meta: dict[str, Any], run_dir, place: str, named: str) -> str:
+    """``place`` (``--init-from`` beside ``--resume``), absolute, when it holds the weights the
+    fine-tuned run ``run_dir`` started from (a run that recorded no fingerprint: any run)."""
+    record = _start_record(meta)
+    want, was = record.get("fingerprint"), record.get("run") or named
+    if not _is_run(place):
+        raise LstmkitError(f"--init-from {place} is not a run folder (no {META_FILE} and {WEIGHTS_FILE} there)",
+                           f"pass the folder the run {run_dir} started from ({was}) moved to")
+    got = weights_fingerprint(place)
+    if want is not None and got != want:
+        raise LstmkitError(f"--init-from {place} is not the run {run_dir} started from: it was at {was} with "
+                           f"weights fingerprint {want}, {place} holds {got}", f"pass the folder that run moved to, "
+                           "or start a new run without --resume")
+    return str(Path(place).resolve())
+
+
+def _refuse_file_for(meta: dict[str, Any], run_dir, key: str, flag: str) -> None:
+    """The error for a file given to resume as ``key`` (``val_source``, ``test_source``) where the run
+    recorded none: it started without that data, or with it given in memory (its fingerprint
+    recorded under the fit argument's name, ``val`` or ``val_data``): that run was told it 'started
+    without it', and to drop the flag, which would train on a split of the data instead."""
+    part = key.rpartition(".")[2].removesuffix("_source")
+    memory = (meta.get("data") or {}).get(MEMORY_KEY) or {}
+    role = next((r for r in memory if r == part or r.startswith(part + "_")), None)
+    if role is None:
+        raise LstmkitError(f"{flag} does not apply with --resume: {run_dir} started without it",
+                           f"drop {flag} to resume, or start a new run without --resume")
+    what = {"val": "validation", "test": "test"}.get(part, part)
+    raise LstmkitError(f"{flag} does not apply with --resume: {run_dir} was started with its {what} data given in "
+                       f"memory (to fit() in Python), not as a file", f"resume in Python with the same data: "
+                       f"resume(RUN, ..., {role}=THAT_DATA); or start a new run without --resume")
 
 
 def _start_record(meta: dict[str, Any]) -> dict[str, Any]:

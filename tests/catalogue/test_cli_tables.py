@@ -56,6 +56,11 @@ def d(tmp_path_factory):
     (d / "days.csv.zst").write_bytes(stored_zstd(("time,y,x\n" + days).encode()))
     (d / "reviews.csv.zst").write_bytes(stored_zstd(("text,label,x\n" + reviews).encode()))
     (d / "packed.csv").write_bytes(stored_zstd(("time,y,x\n" + days).encode()))      # zstandard under a .csv name
+    (d / "bzipped.csv").write_bytes(bz2.compress(("time,y,x\n" + days).encode()))       # bzip2, xz, zip: the same
+    (d / "xzed.txt").write_bytes(lzma.compress(b"hello world\n" * 50))
+    (d / "reviews_xz.csv").write_bytes(lzma.compress(("text,label,x\n" + reviews).encode()))
+    with zipfile.ZipFile(d / "zipped.csv", "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("reviews.csv", "text,label,x\n" + reviews)
     with zipfile.ZipFile(d / "monash.zip", "w") as z:                # several data files: which one is meant?
         for name in ("a.tsf", "b.tsf", "__MACOSX/._a.tsf", ".DS_Store"):
             z.writestr(name, "@data\n")
@@ -89,6 +94,12 @@ CASES = [
     (_on(LM, "cut.txt.xz"), "cut.txt.xz is not a valid xz file, or it is cut short"),
     (_on(CLASSIFY, "broken.zip"), "broken.zip is not a valid zip file"),
     (_on(FORECAST, "packed.csv"), "packed.csv is not a text file: it is zstandard-compressed"),    # was "NUL bytes"
+    # were "it holds NUL bytes: a binary file, e.g. a spreadsheet, archive or model" (zip: "rename it zipped.xlsx")
+    (_on(FORECAST, "bzipped.csv"), "bzipped.csv is not a text file: it is bzip2-compressed — rename it bzipped.csv.bz2"),
+    (_on(LM, "xzed.txt"), "xzed.txt is not a text file: it is xz-compressed — rename it xzed.txt.xz"),
+    (_on(CLASSIFY, "reviews_xz.csv"), "reviews_xz.csv is not a text file: it is xz-compressed"),
+    (_on(CLASSIFY, "zipped.csv"), "zipped.csv is not a text file: it is a zip archive (of reviews.csv) — rename it "
+                                  "zipped.csv.zip"),
     (_on(FORECAST, "monash.zip"), "monash.zip holds 2 data files (a.tsf, b.tsf)"),
     (_on(FORECAST, "bad_line.jsonl.bz2"), "bad_line.jsonl.bz2 line 6 is not valid JSON"),
     (_on(CLASSIFY, "key_twice.zip"), "key_twice.zip line 2 names the key 'label' twice in one object"),

@@ -167,7 +167,7 @@ def test_a_finetuning_whose_start_run_moved(change, needle, finetuned, d, tmp_pa
             shutil.copytree(saved, start)
             shutil.copy(interrupted / "model.safetensors", start / "model.safetensors")
         line = check(["lm", "train", "--resume", run], 2, needle.format(start=start.resolve()), tmp_path, capsys, d)
-        assert f"put that run back at {start.resolve()}" in line
+        assert f"back at {start.resolve()}" in line and "with --init-from" in line    # the fix: its new place
     finally:
         shutil.rmtree(start, ignore_errors=True)
         shutil.move(saved, start)
@@ -184,3 +184,92 @@ def test_a_run_given_its_validation_lines_in_memory_resumes_with_them(tmp_path):
     (lm.run_dir_ / "lstmkit.json").write_text(json.dumps({**meta, "status": "training"}))
     LanguageModel.resume(lm.run_dir_, lines, val)
     assert json.loads((lm.run_dir_ / "lstmkit.json").read_text())["status"] == "finished"
+
+
+def test_a_finetuning_resumes_from_its_start_at_a_new_place(finetuned, d, tmp_path, capsys):
+    """The start run moved: `--resume RUN --init-from NEWPLACE` was refused ('was trained with
+    init_from='start' ... would be ignored'); the new place holds the same weights and is used."""
+    from cli_helpers import run_cli
+    home, interrupted = finetuned
+    run, moved = tmp_path / "interrupted", tmp_path / "moved_start"
+    shutil.copytree(interrupted, run)
+    shutil.copytree(home / "start", moved)
+    meta = json.loads((run / "lstmkit.json").read_text())
+    meta["data"]["init_from"]["run"] = "/gone/start"          # where it was is empty now
+    meta["config"]["init_from"] = "/gone/start"
+    (run / "lstmkit.json").write_text(json.dumps(meta))
+    code, _, err = run_cli(["lm", "train", "--resume", run, "--init-from", moved], capsys)
+    assert code == 0, err
+    meta = json.loads((run / "lstmkit.json").read_text())
+    assert meta["status"] == "finished" and meta["config"]["init_from"] == str(moved.resolve())
+
+
+@pytest.mark.parametrize("given, needle", [
+    ("other", "--init-from {place} is not the run {run} started from: it was at {start} with weights fingerprint"),
+    ("empty", "--init-from {place} is not a run folder"),
+    ("plain", "--init-from does not apply with --resume: {run} did not start from another run"),
+])
+def test_init_from_given_to_a_resume_that_it_cannot_serve(given, needle, finetuned, d, tmp_path, capsys):
+    home, interrupted = finetuned
+    run, place = tmp_path / "interrupted", tmp_path / "place"
+    shutil.copytree(d / "lm" if given == "plain" else interrupted, run)
+    if given == "other":               # a run with other weights: the fine-tuned one itself
+        shutil.copytree(interrupted, place)
+    else:
+        place.mkdir()
+    before = (run / "lstmkit.json").read_bytes()
+    line = check(["lm", "train", "--resume", run, "--init-from", place], 2,
+                 needle.format(place=place, run=run, start=(home / "start").resolve()), tmp_path, capsys, d)
+    if given == "other":              # both fingerprints named
+        from lstmkit.runs import weights_fingerprint
+        assert weights_fingerprint(home / "start") in line and weights_fingerprint(place) in line
+    assert (run / "lstmkit.json").read_bytes() == before
+
+
+@pytest.mark.parametrize("task", ["lm", "classify"])
+def test_a_validation_file_for_a_run_given_its_validation_data_in_memory(task, d, tmp_path, capsys):
+    """Was '--val does not apply with --resume: RUN started without it' (and the fix, drop --val,
+    would have trained on a split of the data instead): it names the in-memory start and the fix."""
+    import pandas as pd
+    quiet = dict(embed_dim=4, hidden_size=4, max_epochs=1, progress="off", tensorboard=False, doctor=False,
+                 device="cpu")
+    if task == "lm":
+        from lstmkit.tasks.lm.estimator import LanguageModel
+        lines = ["the good film", "a bad film", "the great plot"] * 20
+        est = LanguageModel(level="word", min_freq=1, **quiet).fit(lines, ["the good plot"] * 4, out=tmp_path / "r")
+        role, data, val = "val", d / "corpus.txt", d / "corpus.txt"
+    else:
+        from lstmkit.tasks.classify import TextClassifier
+        frame = pd.read_csv(d / "reviews.csv")
+        held_out = pd.DataFrame({"text": ["nice film", "poor plot"] * 4, "label": ["pos", "neg"] * 4})
+        est = TextClassifier(min_freq=1, **quiet).fit(frame, val_data=held_out, out=tmp_path / "r")
+        role, data, val = "val_data", d / "reviews.csv", d / "reviews.csv"
+    meta = json.loads((est.run_dir_ / "lstmkit.json").read_text())
+    (est.run_dir_ / "lstmkit.json").write_text(json.dumps({**meta, "status": "training"}))
+    line = check([task, "train", "--resume", est.run_dir_, "--data", data, "--val", val], 2,
+                 f"{est.run_dir_} was started with its validation data given in memory", tmp_path, capsys, d)
+    assert f"resume in Python with the same data: resume(RUN, ..., {role}=THAT_DATA)" in line
+
+
+@pytest.mark.parametrize("change, needle, fix", [
+    ("order", "has its columns in another order (it started with ['text', 'label']; now ['label', 'text'])",
+     "pass them in the order it started with (data[['text', 'label']])"),
+    ("dtype", "holds the same values with columns of another type: 'label' is float64, was int64",
+     "convert them back (data.astype({'label': 'int64'}))"),
+])
+def test_a_resume_given_its_frame_reordered_or_retyped_names_the_cause(change, needle, fix, tmp_path):
+    """Was 'the DataFrame given as data is not the one it trained on (their fingerprints differ)'."""
+    import pandas as pd
+    from lstmkit.errors import LstmkitError
+    from lstmkit.tasks.classify import TextClassifier
+    frame = pd.DataFrame([(f"{w} film {k}", k % 2) for k in range(40) for w in ["a"]], columns=["text", "label"])
+    est = TextClassifier(min_freq=1, embed_dim=4, hidden_size=4, max_epochs=1, progress="off", tensorboard=False,
+                         doctor=False, device="cpu").fit(frame, out=tmp_path)
+    meta = json.loads((est.run_dir_ / "lstmkit.json").read_text())
+    (est.run_dir_ / "lstmkit.json").write_text(json.dumps({**meta, "status": "training"}))
+    before = (est.run_dir_ / "lstmkit.json").read_bytes()
+    other = frame[["label", "text"]] if change == "order" else frame.astype({"label": "float64"})
+    with pytest.raises(LstmkitError) as e:
+        TextClassifier.resume(est.run_dir_, other)
+    assert needle in str(e.value) and e.value.hint.startswith(fix)
+    assert (est.run_dir_ / "lstmkit.json").read_bytes() == before

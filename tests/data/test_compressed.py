@@ -166,6 +166,34 @@ def test_zstandard_bytes_under_a_text_name_are_named_as_gzip_bytes_are(tmp_path)
         read_frame(tmp_path / "g.csv")
 
 
+
+@pytest.mark.parametrize("name, pack, kind, suffix", [
+    ("b.csv", bz2.compress, "bzip2", ".bz2"), ("x.csv", lzma.compress, "xz", ".xz"),
+    ("e.csv", lambda raw: bz2.compress(b""), "bzip2", ".bz2"),           # an empty stream: its own end marker
+])
+def test_bzip2_and_xz_bytes_under_a_text_name_are_named_with_the_name_that_reads_them(name, pack, kind, suffix,
+                                                                                      tmp_path):
+    """Were 'it holds NUL bytes: a binary file, e.g. a spreadsheet, archive or model', no word of what."""
+    (tmp_path / name).write_bytes(pack(CSV.encode()))
+    with pytest.raises(LstmkitError, match=rf"{name} is not a text file: it is {kind}-compressed") as e:
+        read_frame(tmp_path / name)
+    assert e.value.hint == f"rename it {name}{suffix}"
+    (tmp_path / (name + suffix)).write_bytes(pack(CSV.encode()))
+    if name != "e.csv":
+        assert read_frame(tmp_path / (name + suffix)).equals(read_frame(_write(tmp_path, "s.csv", CSV.encode(), "")))
+
+
+def test_a_zip_of_a_data_file_under_a_text_name_is_told_from_a_workbook(tmp_path):
+    """A .zip of one CSV named .csv was told 'rename it z.xlsx if it is a workbook, else unzip it'."""
+    with zipfile.ZipFile(tmp_path / "z.csv", "w") as z:
+        z.writestr("data/sales.csv", CSV)
+    with pytest.raises(LstmkitError, match=r"z\.csv is not a text file: it is a zip archive \(of data/sales\.csv\)") as e:
+        read_frame(tmp_path / "z.csv")
+    assert e.value.hint.startswith("rename it z.csv.zip")
+    (tmp_path / "z.csv.zip").write_bytes((tmp_path / "z.csv").read_bytes())
+    assert read_frame(tmp_path / "z.csv.zip").equals(read_frame(_write(tmp_path, "s.csv", CSV.encode(), "")))
+
+
 @NEEDS_ZSTD
 def test_a_zst_file_of_several_frames_reads_them_all_and_damage_is_one_error(tmp_path):
     """``zstd`` writes a frame per joined file (``cat a.zst b.zst``): every frame is read, as ``zstd -d``

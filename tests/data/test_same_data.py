@@ -63,3 +63,46 @@ def test_resume_refuses_a_data_file_changed_since_the_run_started(task, tmp_path
     code, _, err = run_cli([args[0], "train", "--resume", run], capsys)
     assert code == 0, err
     assert json.loads((run / "lstmkit.json").read_text())["data"][HASHES_KEY] == meta["data"][HASHES_KEY]
+
+
+def _started_on(frame):
+    """A run's data summary as a fit given ``frame`` as ``data`` records it."""
+    from lstmkit.data.same_data import LAYOUT_KEY, MEMORY_KEY, memory_hashes, memory_layouts
+    return {MEMORY_KEY: memory_hashes({"data": frame}), LAYOUT_KEY: memory_layouts({"data": frame})}
+
+
+def _refusal(recorded, frame, tmp_path):
+    from lstmkit.data.same_data import check_same_memory, memory_hashes
+    with pytest.raises(LstmkitError) as e:
+        check_same_memory(recorded, {"data": frame}, memory_hashes({"data": frame}), tmp_path)
+    return e.value
+
+
+def test_a_frame_whose_columns_were_reordered_or_retyped_is_told_so(tmp_path):
+    """Was 'is not the one it trained on (their fingerprints differ)' for all three."""
+    import pandas as pd
+    from lstmkit.data.same_data import LAYOUT_KEY
+    frame = pd.DataFrame({"time": [1, 2, 3], "y": [4, 5, 6], "x": [0.5, 0.25, 1.0]})
+    recorded = _started_on(frame)
+    assert recorded[LAYOUT_KEY] == {"data": {"columns": ["time", "y", "x"], "dtypes": ["int64", "int64", "float64"]}}
+    e = _refusal(recorded, frame[["x", "time", "y"]], tmp_path)
+    assert "has its columns in another order (it started with ['time', 'y', 'x']; now ['x', 'time', 'y'])" in str(e)
+    assert e.hint.startswith("pass them in the order it started with (data[['time', 'y', 'x']])")
+    e = _refusal(recorded, frame.astype({"y": "float64"}), tmp_path)
+    assert "holds the same values with columns of another type: 'y' is float64, was int64" in str(e)
+    assert e.hint.startswith("convert them back (data.astype({'y': 'int64'}))")
+    for other in (frame.assign(y=[4, 5, 7]), frame[["x", "time", "y"]].assign(y=[4, 5, 7]),    # other values too
+                  frame.astype({"y": "float64"}).assign(y=[4, 5, 6.5])):
+        assert "their fingerprints differ" in str(_refusal(recorded, other, tmp_path))
+    # a run that recorded no layout (before it was recorded): the fingerprints alone
+    assert "their fingerprints differ" in str(_refusal({**recorded, LAYOUT_KEY: {}}, frame[["x", "time", "y"]],
+                                                       tmp_path))
+
+
+def test_a_wide_frame_names_a_few_columns_and_how_many(tmp_path):
+    import pandas as pd
+    frame = pd.DataFrame({f"c{k}": [k, k + 1] for k in range(12)})
+    e = _refusal(_started_on(frame), frame[list(reversed(frame.columns))], tmp_path)
+    assert "now ['c11', 'c10', 'c9', 'c8', 'c7', 'c6', 'c5', 'c4', … (12 in all)])" in str(e)
+    assert e.hint.startswith(f"pass them in the order it started with (as data.memory_columns in its "
+                             f"{tmp_path.name}/lstmkit.json)")

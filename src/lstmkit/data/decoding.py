@@ -1,7 +1,7 @@
 """A file's bytes as text, with errors that name the line and the fix.
 
     bom_encoding(head)                 the encoding a byte-order mark names (UTF-8, UTF-16, UTF-32)
-    check_text(head, path)             a binary file (a Parquet file, a workbook, gzip, zstandard) named as such
+    check_text(head, path)             a binary file (Parquet, a workbook, zip, gzip, bzip2, xz, zstandard) named as such
     decode_text(raw, path, encoding)   bytes -> str; a bad byte names its line and --encoding
     check_readable(path, fix)          a folder, a device or a socket refused; a file or a pipe passes
     read_text_file(path, encoding)     a whole file, decompressed (``.gz``, ``.bz2``, ``.xz``, ``.zst``, a ``.zip``
@@ -17,6 +17,7 @@ text" is UTF-16), and a file that is not UTF-8 but reads as Windows-1252 is poin
 from __future__ import annotations
 
 import codecs
+import re
 import warnings
 from pathlib import Path
 
@@ -39,27 +40,46 @@ def bom_encoding(head: bytes) -> str | None:
 
 
 # the first bytes of the binary files a table is most often saved as under a text file's name:
-# what the file is, and how to have it read
-_MAGIC = ((b"PAR1", "a Parquet file", "rename it {stem}.parquet"),
-          (b"PK\x03\x04", "a zip archive (as an .xlsx workbook is)", "rename it {stem}.xlsx if it is a workbook, else unzip it"),
-          (b"\x1f\x8b", "gzip-compressed", "rename it {name}.gz"),
-          (b"\x28\xb5\x2f\xfd", "zstandard-compressed", "rename it {name}.zst"),
-          (b"\xd0\xcf\x11\xe0", "an Excel 97-2003 workbook (.xls)", "save it as .xlsx (Excel Workbook) or as CSV UTF-8"))
+# what the file is, and how to have it read; PAR1 only with binary bytes after it ('PAR1,PAR2' is a header)
+_MAGIC = ((re.compile(rb"PAR1"), "a Parquet file", "rename it {stem}.parquet"),
+          (re.compile(rb"PK\x03\x04"), "a zip archive (as an .xlsx workbook is)",
+           "rename it {stem}.xlsx if it is a workbook, else unzip it"),
+          (re.compile(rb"\x1f\x8b"), "gzip-compressed", "rename it {name}.gz"),
+          (re.compile(rb"BZh[1-9](?:1AY&SY|\x17rE8P\x90)"), "bzip2-compressed", "rename it {name}.bz2"),
+          (re.compile(rb"\xfd7zXZ\x00"), "xz-compressed", "rename it {name}.xz"),
+          (re.compile(rb"\x28\xb5\x2f\xfd"), "zstandard-compressed", "rename it {name}.zst"),
+          (re.compile(rb"\xd0\xcf\x11\xe0"), "an Excel 97-2003 workbook (.xls)",
+           "save it as .xlsx (Excel Workbook) or as CSV UTF-8"))
+# the first member of an Office Open XML workbook or an OpenDocument spreadsheet (a .zip inside)
+_WORKBOOK_PARTS = ("[Content_Types].xml", "_rels/", "docProps/", "xl/", "mimetype", "META-INF/")
 
 
 def check_text(head: bytes, path: str | Path, fix: str = "") -> None:
     """An :class:`LstmkitError` when ``head`` (a file's first bytes) holds NUL bytes and no
     byte-order mark: a binary file (a spreadsheet, archive or model named .csv), not text; a
-    Parquet file, a workbook or a gzip or zstandard file is named, with the name that reads it."""
-    found = next(((what, how) for magic, what, how in _MAGIC if head.startswith(magic)), None)
-    if found is not None and (b"\x00" in head or not head[:4].isascii()):     # 'PAR1,PAR2' is a header
+    Parquet file, a workbook, a .zip of a data file or a gzip, bzip2, xz or zstandard file is named,
+    with the name that reads it (bzip2 and xz were 'it holds NUL bytes', with no word of what)."""
+    found = next(((what, how) for magic, what, how in _MAGIC if magic.match(head)), None)
+    if found is not None and (b"\x00" in head or not head[:4].isascii() or not head.startswith(b"PAR1")):
         name = Path(path).name
+        member = _zip_member_name(head)
+        if member is not None and not member.startswith(_WORKBOOK_PARTS):
+            found = (f"a zip archive (of {member})", "rename it {name}.zip (a .zip of one data file is read as it is)")
         raise LstmkitError(f"{path} is not a text file: it is {found[0]}",
                            found[1].format(stem=name.split(".")[0], name=name))
     if b"\x00" in head and bom_encoding(head[:4]) is None:
         raise LstmkitError(f"{path} is not a text file (it holds NUL bytes: a binary file, e.g. a spreadsheet, "
                            f"archive or model, or UTF-16 text without a byte-order mark)",
                            "export the data as a UTF-8 CSV/TSV/text file" + (f" ({fix})" if fix else ""))
+
+
+def _zip_member_name(head: bytes) -> str | None:
+    """The name of the first member of the zip archive whose first bytes are ``head`` (its local
+    file header: the name's length at byte 26, the name from byte 30), or None when not a zip."""
+    if not head.startswith(b"PK\x03\x04") or len(head) < 30:
+        return None
+    size = int.from_bytes(head[26:28], "little")
+    return head[30:30 + size].decode("utf-8", "replace") or None
 
 
 def decode_text(raw: bytes, path: str | Path, encoding: str = "utf-8") -> str:

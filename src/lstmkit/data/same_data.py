@@ -1,7 +1,9 @@
 """A resumed run trains on the data it started with: the SHA-256 of each data file a run names
 is recorded in its data summary, and ``--resume`` refuses a file whose content has changed; data
 given in memory (a DataFrame, an array, a list of texts) is recorded by its fingerprint
-(:mod:`lstmkit.data.fingerprint`) and ``fit(..., resume=True)`` refuses other data in its place.
+(:mod:`lstmkit.data.fingerprint`) and ``fit(..., resume=True)`` refuses other data in its place; a
+frame's columns and dtypes are recorded beside it, so that the same rows with the columns in another
+order, or with a column of another type, are refused with that cause named and its fix.
 
 A checkpoint continued on other data gives a model no uninterrupted run would give (and, when
 the vocabulary changed size, a "checkpoint written for another model" error that blames the
@@ -9,17 +11,20 @@ settings). Runs written before the hashes (or the fingerprints) were recorded re
 """
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
 from lstmkit.data.fingerprint import fingerprint
 from lstmkit.errors import LstmkitError
-from lstmkit.runs import file_sha256
+from lstmkit.runs import MEMORY_KEY, file_sha256     # MEMORY_KEY: read by run_resume too
 
-__all__ = ["HASHES_KEY", "MEMORY_KEY", "data_hashes", "memory_hashes", "check_same_data", "check_same_memory"]
+__all__ = ["HASHES_KEY", "MEMORY_KEY", "LAYOUT_KEY", "data_hashes", "memory_hashes", "memory_layouts",
+           "check_same_data", "check_same_memory"]
 
 HASHES_KEY = "sha256"          # in the run's data summary: {role: hex digest}
-MEMORY_KEY = "memory_sha256"   # in the run's data summary: {fit argument: fingerprint} of data given in memory
+LAYOUT_KEY = "memory_columns"  # in the run's data summary: {fit argument: {"columns", "dtypes"}} of frames given
+_MOST_COLUMNS = 1000           # a wider frame's layout is not recorded (lstmkit.json stays small)
 
 
 def _named(summary: dict[str, Any]) -> dict[str, str]:
@@ -68,6 +73,14 @@ def memory_hashes(given: dict[str, Any]) -> dict[str, str]:
     return {role: digest for role, digest in prints.items() if digest is not None}
 
 
+def memory_layouts(given: dict[str, Any]) -> dict[str, dict[str, list[str]]]:
+    """``{argument: {"columns": [...], "dtypes": [...]}}`` of the fit arguments given as DataFrames
+    (of at most 1,000 columns): what a resume given the same rows with the columns in another order,
+    or a column of another type, is told (their fingerprints alone said only that they differ)."""
+    return {role: {"columns": [str(c) for c in v.columns], "dtypes": [str(t) for t in v.dtypes]}
+            for role, v in given.items() if _is_frame(v) and len(v.columns) <= _MOST_COLUMNS}
+
+
 def check_same_memory(recorded: dict[str, Any], given: dict[str, Any], now: dict[str, str], run_dir: Path) -> None:
     """Refuse ``fit(..., resume=True)`` given other in-memory data than the run started on (``recorded``:
     the run's data summary; ``given`` the fit's data arguments, ``now`` their :func:`memory_hashes`).
@@ -78,6 +91,7 @@ def check_same_memory(recorded: dict[str, Any], given: dict[str, Any], now: dict
     before = recorded.get(MEMORY_KEY) or {}
     for role, digest in before.items():
         if role in now and now[role] != digest and fingerprint(given[role], every_index=True) != digest:
+            _refuse_other_layout((recorded.get(LAYOUT_KEY) or {}).get(role), given[role], digest, role, run_dir)
             raise LstmkitError(f"the data changed since {run_dir} started: the {_kind(given[role])} given as {role} "
                                "is not the one it trained on (their fingerprints differ)",
                                f"a resumed run must train on the same data: pass the {role} it started on, "
@@ -86,6 +100,52 @@ def check_same_memory(recorded: dict[str, Any], given: dict[str, Any], now: dict
             raise LstmkitError(f"{run_dir} started with {role} given in memory; this resume gives none (the data "
                                "would be split another way)", f"pass the same {role} again, or start a new run "
                                "without resume")
+
+
+def _refuse_other_layout(layout: dict[str, list[str]] | None, frame: Any, digest: str, role: str,
+                         run_dir: Path) -> None:
+    """The error for a frame that holds the data a run started on with its columns in another
+    order, or with columns of another type (an integer column read as float), when that alone makes
+    its fingerprint differ; nothing for any other difference, or a run that recorded no layout."""
+    if not layout or not _is_frame(frame):
+        return
+    was, was_types = layout.get("columns") or [], layout.get("dtypes") or []
+    names = {str(c): c for c in frame.columns}
+    now, now_types = list(names), [str(t) for t in frame.dtypes]
+    start = f"the data changed since {run_dir} started: the DataFrame given as {role}"
+    if now != was and sorted(now) == sorted(was) and len(names) == len(was):
+        if fingerprint(frame[[names[c] for c in was]]) == digest:
+            order = f"{role}[{was!r}]" if len(was) <= 8 else f"as data.{LAYOUT_KEY} in its {run_dir.name}/lstmkit.json"
+            raise LstmkitError(f"{start} has its columns in another order (it started with {_brief(was)}; now "
+                               f"{_brief(now)})", f"pass them in the order it started with ({order}), "
+                               "or start a new run without resume")
+    if now == was and now_types != was_types and len(was_types) == len(was):
+        changed = {c: (t, u) for c, t, u in zip(was, was_types, now_types) if t != u}
+        try:
+            back = frame.astype({names[c]: t for c, (t, _) in changed.items()})
+            # each value kept (astype turns 6.5 into 6 without a word), and then the run's data exactly
+            same = (all(bool(back[names[c]].eq(frame[names[c]]).all()) for c in changed)
+                    and fingerprint(back) == digest)
+        except (TypeError, ValueError):            # a float with NaN cannot be the int it was
+            same = False
+        if same:
+            shown = ", ".join(f"{c!r} is {u}, was {t}" for c, (t, u) in list(changed.items())[:8])
+            more = f" ({len(changed)} columns in all)" if len(changed) > 8 else ""
+            types = {c: t for c, (t, _) in changed.items()}
+            raise LstmkitError(f"{start} holds the same values with columns of another type: {shown}{more}",
+                               f"convert them back ({role}.astype({types!r})), or start a new run without resume")
+
+
+def _brief(names: list[str], most: int = 8) -> str:
+    """A list of names as Python writes it, cut to its first ``most`` with how many in all."""
+    if len(names) <= most:
+        return repr(names)
+    return repr(names[:most])[:-1] + f", … ({len(names)} in all)]"
+
+
+def _is_frame(data: Any) -> bool:
+    pd = sys.modules.get("pandas")
+    return pd is not None and isinstance(data, pd.DataFrame)
 
 
 def _kind(data: Any) -> str:

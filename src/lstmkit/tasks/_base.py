@@ -29,7 +29,8 @@ from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, build_checked
                           new_run_dir, read_metrics, read_run, save_tensors, write_json)
 from lstmkit.tasks import RoomRegistry, TuneHooks, load_run
 from lstmkit.run_resume import ResumeChecks
-from lstmkit.data.same_data import HASHES_KEY, MEMORY_KEY, check_same_data, check_same_memory, data_hashes, memory_hashes
+from lstmkit.data.same_data import (HASHES_KEY, LAYOUT_KEY, MEMORY_KEY, check_same_data, check_same_memory, data_hashes,
+                                    memory_hashes, memory_layouts)
 from lstmkit.train import TrainingInterrupted
 from lstmkit.version import __version__
 
@@ -175,6 +176,9 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
                 check_same_data(recorded.get("data") or {}, hashes, self.run_dir_, summary)
                 check_same_memory(recorded.get("data") or {}, data or {}, prints, self.run_dir_)
             summary[HASHES_KEY], summary[MEMORY_KEY] = hashes, prints
+            layouts = memory_layouts(data or {})
+            if layouts:
+                summary[LAYOUT_KEY] = layouts
         lock = training_lock(self.run_dir_) if writes else None
         try:
             with terminate_as_interrupt():       # SIGTERM while setting up, scoring or saving too, not only in the loop

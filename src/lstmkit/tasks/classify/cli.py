@@ -46,8 +46,8 @@ train = add_train_command(
            "val": "Validation file (else a stratified split of --data).",
            "test": "Test file, scored once after training."},
     required=("data", "no data given", "pass --data FILE (or 'data:' in the --config file)"),
-    fit=_fit, resume=lambda cls, run, files, flags: check_resume_flags(run, flags) or cls.resume(
-        run, data=files["data"], val_data=files["val"], test_data=files["test"]),
+    fit=_fit, resume=lambda cls, run, files, flags: cls.resume(
+        run, data=files["data"], val_data=files["val"], test_data=files["test"], **check_resume_flags(run, flags)),
     check=lambda flags, settings: check_given(flags, bool(settings.get("series")), settings))
 
 

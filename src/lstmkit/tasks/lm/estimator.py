@@ -152,9 +152,12 @@ class LanguageModel(RunEstimator):
         read_corpus(data, cfg.encoding, "--data", cfg.text_column)
 
     @classmethod
-    def resume(cls, run_dir: str | Path, data=None, val=None) -> "LanguageModel":
-        """Continue an interrupted run from its last checkpoint (same config, same text files)."""
-        est, source, d = cls._resume_start(run_dir, data, "lines given in memory", "pass the text again with --data")
+    def resume(cls, run_dir: str | Path, data=None, val=None, init_from=None) -> "LanguageModel":
+        """Continue an interrupted run from its last checkpoint (same config, same text files).
+        ``init_from``: where the run a fine-tuning started from is now, when it moved (checked to
+        hold the same weights)."""
+        est, source, d = cls._resume_start(run_dir, data, "lines given in memory", "pass the text again with --data",
+                                           init_from)
         return est.fit(source, cls._resume_file({"data": d}, run_dir, "val_source", val, "--val"), run_dir=run_dir,
                        resume=True)
 

@@ -1,0 +1,59 @@
+"""The ``lstmkit`` command's entry point (``[project.scripts]``, ``python -m lstmkit``): the CLI
+imported and run under one Ctrl-C guard.
+
+:func:`lstmkit.cli.main` turns Ctrl-C inside a command into ``interrupted`` and exit 130, but
+``lstmkit.cli`` imports typer and every task's ``cli.py`` before that guard exists: Ctrl-C in the
+first few hundred milliseconds printed Python's traceback of whatever module was being imported,
+and the process ended by the signal. Here Ctrl-C at any time before or after the command is the
+same one line and exit 130 (the command's own handling comes first).
+
+Exit 130 is made sure at the very end: a KeyboardInterrupt that left code run by ``exec`` (a
+dataclass's generated ``__init__`` while a module is imported) marks the interpreter, which then
+ends itself by SIGINT after the exit code was set (status -2, not 130), however it was caught.
+"""
+from __future__ import annotations
+
+import atexit
+import os
+import signal
+import sys
+import threading
+
+__all__ = ["main"]
+
+_EXIT_CODE = 130
+_ending: list[bool] = []         # [True] once the command exits as interrupted
+
+
+def main(argv: list[str] | None = None) -> None:
+    atexit.register(_exit_interrupted)          # registered first: runs after every other exit hook
+    try:
+        from lstmkit.cli import main as run_cli     # typer and the task CLIs: a few hundred ms
+        run_cli(argv)
+    except KeyboardInterrupt:
+        interrupted()
+    except SystemExit as e:
+        if e.code == _EXIT_CODE:
+            _ending.append(True)
+        raise
+
+
+def interrupted() -> None:
+    """One line, exit 130; a second Ctrl-C while saying so ends the process as the shell's default does."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+    _ending.append(True)
+    print("interrupted", file=sys.stderr)
+    sys.exit(_EXIT_CODE)
+
+
+def _exit_interrupted() -> None:
+    """The last exit hook of an interrupted command: its output flushed, the process ends with 130."""
+    if not _ending:
+        return
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError, AttributeError):       # a reader gone, a stream closed or None
+            pass
+    os._exit(_EXIT_CODE)
