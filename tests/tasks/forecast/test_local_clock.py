@@ -179,6 +179,9 @@ def test_the_hour_shown_twice_reads_per_series_in_a_long_table():
         warnings.simplefilter("ignore")
         est = Forecaster(**TINY, time_zone="America/New_York").fit(df, target="y", time="t", id="id")
     assert est.data_summary_["time_zone"] == "America/New_York"
+    with warnings.catch_warnings():                                   # a backtest reads the times alike
+        warnings.simplefilter("ignore")
+        assert {f["series"] for f in est.backtest(df, folds=1)["folds"]} == {2}
 
 
 def test_a_series_whose_hour_shown_twice_is_ambiguous_is_still_refused():
