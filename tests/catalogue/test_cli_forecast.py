@@ -100,6 +100,13 @@ def _spreadsheet_files(d, df):
     hours = pd.date_range("2024-01-28", periods=len(df), freq="h")          # to 01/02/2024 23:00
     df.assign(time=hours.strftime("%d/%m/%Y %H:%M")).to_csv(d / "hourly_dayfirst.csv", index=False)
     df.assign(time=hours.strftime("%d/%m/%Y %H:%M")).iloc[-24:].to_csv(d / "last_day.csv", index=False)
+    # two series, rows by time then id, of naive Berlin hours across 27 October 2024 (02:00 twice): series b
+    # shows 02:00 once, which names no one instant (series a, which shows it twice in order, reads as it runs)
+    fall = pd.date_range("2024-10-26", periods=len(df) // 2, freq="h", tz="Europe/Berlin").tz_localize(None)
+    two = pd.DataFrame({"time": np.repeat(fall.strftime("%Y-%m-%d %H:%M"), 2), "id": ["a", "b"] * len(fall),
+                        "y": df["y"].to_numpy()[: 2 * len(fall)]})
+    once = ~((two["id"] == "b") & two.duplicated(["id", "time"], keep="last"))
+    two[once].to_csv(d / "fold_once.csv", index=False)
 
 
 def _tsf_files(d, y):
@@ -170,6 +177,8 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     # 1 hour after 01:00 on 31 March is 03:00 in Berlin: naive hours that show 02:00 read as no instant there
     (_train("--time-zone", "Europe/Berlin", data="naive_hours.csv"), 2,
      "holds 2024-03-31 02:00:00, which Europe/Berlin's clock skips"),
+    (_train("--time-zone", "Europe/Berlin", "--id", "id", data="fold_once.csv"), 2,
+     "holds 2024-10-27 02:00:00 in series 'b', which Europe/Berlin's clock shows twice"),
     (_train(data="spaces.csv"), 2, "did you mean ' Y'?"),
     (_train("--dates", "dmy"), 2, "dmy"),
     (_train("--dates", "month-first", data="dayfirst.csv"), 2, "does not read month-first"),

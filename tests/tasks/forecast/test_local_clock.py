@@ -158,6 +158,41 @@ def test_time_zone_reads_naive_times_as_its_local_clock_and_converts_zoned_ones(
         Forecaster(time_zone="Europe/Berln").fit(_hourly(), target="y", time="date")
 
 
+def _fall_back_long_table(ids=("a", "b"), n: int = 30) -> tuple[pd.DataFrame, pd.DatetimeIndex]:
+    """A long table, rows by time then id, of naive New York times across 3 Nov 2024 (01:00 twice)."""
+    local = pd.date_range("2024-11-02 12:00", periods=n, freq="h", tz="America/New_York")
+    text = local.tz_localize(None).strftime("%Y-%m-%d %H:%M")
+    return pd.DataFrame({"t": np.repeat(text, len(ids)), "id": list(ids) * n,
+                         "y": np.sin(np.arange(n * len(ids)) / 3.0)}), local
+
+
+def test_the_hour_shown_twice_reads_per_series_in_a_long_table():
+    # each series crosses 01:00 twice in order, but the column holds it four times: refused as 'shows twice'
+    df, local = _fall_back_long_table()
+    values, info = time_values(df["t"], "t", zone="America/New_York", groups=df["id"])
+    utc = local.tz_convert("UTC").tz_localize(None)
+    for series in ("a", "b"):
+        assert pd.DatetimeIndex(values[(df["id"] == series).to_numpy()]).equals(utc)
+    with pytest.raises(LstmkitError, match="shows twice"):            # one series, as the column was read
+        time_values(df["t"], "t", zone="America/New_York")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = Forecaster(**TINY, time_zone="America/New_York").fit(df, target="y", time="t", id="id")
+    assert est.data_summary_["time_zone"] == "America/New_York"
+    with warnings.catch_warnings():                                   # a backtest reads the times alike
+        warnings.simplefilter("ignore")
+        assert {f["series"] for f in est.backtest(df, folds=1)["folds"]} == {2}
+
+
+def test_a_series_whose_hour_shown_twice_is_ambiguous_is_still_refused():
+    df, _ = _fall_back_long_table()
+    once = ~((df["id"] == "b") & (df["t"] == "2024-11-03 01:00")) | ~df.duplicated(["id", "t"], keep="last")
+    with pytest.raises(LstmkitError, match="holds 2024-11-03 01:00:00 in series 'b', which America/New_York's "
+                                           "clock shows twice") as err:
+        Forecaster(**TINY, time_zone="America/New_York").fit(df[once], target="y", time="t", id="id")
+    assert "UTC offset (2024-11-03 01:00:00+01:00, say)" in err.value.hint
+
+
 class _StopAt:
     """Ctrl-C at global step ``at`` (a callback)."""
 

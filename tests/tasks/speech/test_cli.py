@@ -68,7 +68,8 @@ def test_class_folders_train_transcribe_and_evaluate(cfg, tmp_path, capsys):
     assert err.count("_background_noise_/ skipped") == 1 and err.count("give the split, not a random draw") == 1
     (run,) = (tmp_path / "runs").iterdir()
     est = SpeechRecognizer.load(run)
-    assert est.classes_ == ["no", "up", "yes"] and est.data_summary_["split"] == {"train": 12, "val": 3, "test": 3}
+    assert est.class_names_ == ["no", "up", "yes"] and est.classes_.tolist() == est.class_names_
+    assert est.data_summary_["split"] == {"train": 12, "val": 3, "test": 3}
 
     code, out, err = cli(capsys, "speech", "transcribe", "--run", run, data)
     assert code == 0, err

@@ -158,6 +158,29 @@ def test_classify_mode_on_spoken_digits(digits, tiny, tmp_path):
     assert est.transcribe([clip], lm=False) == est.transcribe([clip])
 
 
+def test_a_classify_run_has_scikit_learns_classes_and_predict_proba(digits, tiny, tmp_path):
+    # classes_ was a list of strings (classify's estimators give a numpy array) and there was no predict_proba
+    est = SpeechRecognizer(**{**tiny, "mode": "classify", "label_from_name": "{label}_{speaker}_{take}",
+                              "max_epochs": 2}).fit(digits, out=tmp_path / "runs")
+    assert isinstance(est.classes_, np.ndarray) and list(est.classes_) == ["0", "1", "2", "3"]
+    assert est.classes_.tolist() == est.class_names_ == json.loads((est.run_dir_ / "lstmkit.json").read_text()
+                                                                    )["preprocessing"]["classes"]
+    files = sorted(str(p) for p in digits.glob("*.wav"))[::5]
+    proba = est.predict_proba(files)
+    assert proba.shape == (len(files), 4) and np.allclose(proba.sum(axis=1), 1.0)
+    assert list(est.classes_[proba.argmax(axis=1)]) == est.predict(files)
+    loaded = SpeechRecognizer.load(est.run_dir_)
+    assert list(loaded.classes_) == list(est.classes_) and loaded.predict(files) == est.predict(files)
+    assert np.allclose(loaded.predict_proba(files), proba)
+    assert not hasattr(SpeechRecognizer(**tiny), "classes_")
+
+
+def test_a_ctc_run_has_no_classes_and_no_predict_proba(ctc_run, corpus):
+    assert not hasattr(ctc_run, "classes_")
+    with pytest.raises(LstmkitError, match="predict_proba answers a classify run, not this ctc run"):
+        ctc_run.predict_proba(sorted((corpus / "wavs").glob("test_*.wav"))[:1])
+
+
 def test_a_pattern_that_gives_every_recording_its_own_label_is_refused(digits, tiny, tmp_path):
     # '{label}' alone matches the whole stem '0_ann_0': 48 classes of one recording each, trained without a word
     est = SpeechRecognizer(**{**tiny, "mode": "classify", "label_from_name": "{label}"})

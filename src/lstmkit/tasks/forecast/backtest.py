@@ -138,7 +138,8 @@ def _long_frame(data, cfg, run: dict | None = None
     df["__id"] = series_labels(df[id_col], id_col) if id_col is not None else "series"
     time_info = {}
     if time_col is not None:
-        values, time_info = time_values(df[time_col], time_col, getattr(cfg, "dates", None), *reading_zone(cfg, run))
+        values, time_info = time_values(df[time_col], time_col, getattr(cfg, "dates", None), *reading_zone(cfg, run),
+                                        groups=df["__id"] if id_col is not None else None)   # as read_panel reads them
         zone = forecast_zone(time_info, run)
         df[time_col] = in_zone(values, time_info, zone) if zone is not None else values
     keys = ["__id"] + ([time_col] if time_col is not None else [])

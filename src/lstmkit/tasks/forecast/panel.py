@@ -130,8 +130,9 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
 
     n = len(df)
     if time_col is not None:
+        ids = None if id_col is None else df[lookup[id_col]]     # the hour shown twice: read per series
         times, time_info = time_values(df[lookup[time_col]], time_col, getattr(cfg, "dates", None),
-                                       *reading_zone(cfg, run))
+                                       *reading_zone(cfg, run), groups=ids)
     else:
         times, time_info = None, {}
     if calendar and (times is None or not np.issubdtype(times.dtype, np.datetime64)):

@@ -66,27 +66,30 @@ _CLOCK = r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[AaPp][Mm])?"     # a time of
 _ISO_HINT = "write ISO dates such as 2020-01-31 (or 2020-01-31 12:00), which read one way only"
 
 
-def parse_time(col: pd.Series, name: str, dates: str | None = None, zone: str | None = None) -> pd.Series:
+def parse_time(col: pd.Series, name: str, dates: str | None = None, zone: str | None = None,
+               groups=None) -> pd.Series:
     """``col`` as naive datetimes (UTC when it carries offsets; ``.attrs["utc_from"]`` then lists
     them; ``.attrs["dates"]``: the order of day and month its dates were read in, when it mattered).
     ``dates``: read that order only. ``zone`` (``--time-zone``): the zone the times are in: times
     without an offset read as its local clock (``.attrs["localized"]``), times with one converted to
     it, and it is the zone named (``.attrs["zone"]``). An empty cell, an unreadable one, an ambiguous
-    column or a local time ``zone``'s clock skips or shows twice is an :class:`LstmkitError`."""
+    column or a local time ``zone``'s clock skips or shows twice is an :class:`LstmkitError`. ``groups``
+    (a long table's series ids, row by row): the hour the clock shows twice is read in each series'
+    own order."""
     if col.isna().any():
         raise LstmkitError(f"time column {name!r} has {int(col.isna().sum())} empty cells",
                            "every row needs a timestamp; drop or fill those rows")
     if pd.api.types.is_integer_dtype(col) or pd.api.types.is_bool_dtype(col):
-        return _in_zone_given(_integer_time(col, name), name, zone)
+        return _in_zone_given(_integer_time(col, name), name, zone, groups)
     if pd.api.types.is_float_dtype(col):
         if (col == col.round()).all():
-            return _in_zone_given(_integer_time(col.astype(np.int64), name), name, zone)
+            return _in_zone_given(_integer_time(col.astype(np.int64), name), name, zone, groups)
         raise LstmkitError(f"time column {name!r} holds numbers (e.g. {float(col.iloc[0]):g}), not dates",
                            "write dates such as 2024-01-31, or leave out --time")
     if pd.api.types.is_datetime64_any_dtype(col):
         col = _arrow_dates_as_datetimes(col)
         if col.dt.tz is None:                # a date beyond nanoseconds (a Parquet file's) is named by time_values
-            return _in_zone_given(_naive(col, [], fits=False), name, zone)
+            return _in_zone_given(_naive(col, [], fits=False), name, zone, groups)
         col = col.dt.tz_convert(zone) if zone is not None else col
         out = _local_dates(_naive(col, [str(col.dt.tz)], fits=False), col.dt.tz_localize(None), [str(col.dt.tz)])
         out.attrs["zone"] = _zone_name(col.dt.tz)
@@ -103,7 +106,7 @@ def parse_time(col: pd.Series, name: str, dates: str | None = None, zone: str | 
     if labels is not None:
         labels.index = col.index
         labels.attrs.update(utc_from=[], dates=None)
-        return _in_zone_given(labels, name, zone)
+        return _in_zone_given(labels, name, zone, groups)
     offsets = _offsets(text)
     if offsets.notna().any() and offsets.isna().any():
         k, j = int(offsets.notna().to_numpy().argmax()), int(offsets.isna().to_numpy().argmax())
@@ -120,7 +123,7 @@ def parse_time(col: pd.Series, name: str, dates: str | None = None, zone: str | 
     out.index = col.index
     out.attrs.update(utc_from=sorted(set(offsets.dropna())) if utc else [], dates=order)
     if not utc:
-        return _in_zone_given(out, name, zone)
+        return _in_zone_given(out, name, zone, groups)
     deltas = _offset_deltas(offsets)
     local = out + deltas if zone is None else out.dt.tz_localize("UTC").dt.tz_convert(zone).dt.tz_localize(None)
     out = _local_dates(out, local, out.attrs["utc_from"], order)
@@ -133,28 +136,60 @@ def parse_time(col: pd.Series, name: str, dates: str | None = None, zone: str | 
     return out
 
 
-def _in_zone_given(times: pd.Series, name: str, zone: str | None) -> pd.Series:
+def _in_zone_given(times: pd.Series, name: str, zone: str | None, groups=None) -> pd.Series:
     """Naive ``times`` read in ``zone`` (None: as they are): Unix times are UTC instants, other
-    times ``zone``'s local clock (the hour it shows twice when clocks go back read in file order;
-    a time it skips, or shows twice unordered, is an :class:`LstmkitError`)."""
+    times ``zone``'s local clock (the hour it shows twice when clocks go back read in file order,
+    each series' apart when ``groups`` tells a long table's series apart; a time it skips, or shows
+    twice unordered, is an :class:`LstmkitError`)."""
     if zone is None or not pd.api.types.is_datetime64_any_dtype(times):
         return times
     if times.attrs.get("unix"):
         aware = times.dt.tz_localize("UTC")
     else:
         try:
-            aware = times.dt.tz_localize(zone, ambiguous="infer", nonexistent="raise")
+            aware = _localized(times, zone, groups)
         except ValueError as e:                     # pytz's and pandas' errors on ambiguous and skipped times
             when = re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)?", str(e))
             what = when.group(0) if when else "a time"
-            raise LstmkitError(f"time column {name!r} holds {what}, which {zone}'s clock "
+            of = f" in series {e.series!r}" if isinstance(e, _TwiceInSeries) else ""
+            raise LstmkitError(f"time column {name!r} holds {what}{of}, which {zone}'s clock "
                                f"{'skips' if 'nonexistent' in str(e) else 'shows twice'} (daylight saving), "
                                "so it names no one instant", "write the times with their UTC offset "
-                               f"({what}+01:00, say) or in UTC, which read once each") from None
+                               f"({what if when else '2024-10-27 02:30'}+01:00, say) or in UTC, which read once "
+                               "each") from None
     out = parse_time(aware.rename(times.name), name, zone=zone)
     out.attrs.update(dates=times.attrs.get("dates"), localized=zone if not times.attrs.get("unix") else None,
                      unix=times.attrs.get("unix"))
     return out
+
+
+class _TwiceInSeries(ValueError):
+    """pandas' error on a time the clock shows twice, of the series ``series`` of a long table."""
+
+    def __init__(self, message: str, series) -> None:
+        super().__init__(message)
+        self.series = series
+
+
+def _localized(times: pd.Series, zone: str, groups=None) -> pd.Series:
+    """Naive local ``times`` on ``zone``'s clock. The hour it shows twice is told apart by its order
+    (pandas' ``ambiguous="infer"``): of the whole column, or of each series that has it when
+    ``groups`` (a long table's ids) is given, so series that each cross that hour in order, one
+    after another in the table, read as they run (the column's order repeated it, and was refused)."""
+    if groups is None:
+        return times.dt.tz_localize(zone, ambiguous="infer", nonexistent="raise")
+    aware = times.dt.tz_localize(zone, ambiguous="NaT", nonexistent="raise")
+    twice = aware.isna().to_numpy()                 # no empty cell reaches here: NaT is the hour shown twice
+    if twice.any():
+        codes, ids = pd.factorize(pd.Series(np.asarray(groups, dtype=object)), use_na_sentinel=False)
+        for code in np.unique(codes[twice]):
+            rows = np.flatnonzero(codes == code)
+            try:
+                own = times.iloc[rows].dt.tz_localize(zone, ambiguous="infer", nonexistent="raise")
+            except ValueError as e:
+                raise _TwiceInSeries(str(e), ids[code]) from None
+            aware.iloc[rows] = own.array
+    return aware
 
 
 def _zone_name(tz) -> str | None:
@@ -282,16 +317,17 @@ def _day_month(text: pd.Series) -> pd.DataFrame:
 
 
 def time_values(col: pd.Series, name: str, dates: str | None = None, zone: str | None = None,
-                guessed: bool = False) -> tuple[np.ndarray, dict[str, str]]:
+                guessed: bool = False, groups=None) -> tuple[np.ndarray, dict[str, str]]:
     """A time column as a panel holds it: integers that are not dates (:func:`integer_dates`) as int64 steps,
     anything else as naive ``datetime64[ns]`` via :func:`parse_time` (``zone``: its ``zone``); and what the data
     summary says of it: ``time_note`` when the times were converted to UTC or read in ``zone``, ``dates``
     when the order of day and month mattered. Hourly times whose offsets change with daylight saving
     name no zone: a warning says so, and how to give one; so do times of several clock times read in
-    a ``zone`` that is a run's, not the user's (``guessed``: :func:`reading_zone`)."""
+    a ``zone`` that is a run's, not the user's (``guessed``: :func:`reading_zone`). ``groups``: a long
+    table's series ids, row by row (the hour a ``zone``'s clock shows twice is read per series)."""
     if pd.api.types.is_integer_dtype(col) and not col.hasnans and integer_dates(col) is None:
         return col.to_numpy(dtype=np.int64), {}
-    times = parse_time(col, name, dates, zone)
+    times = parse_time(col, name, dates, zone, groups)
     utc_from, info, zone = times.attrs.get("utc_from") or [], {}, times.attrs.get("zone")
     if times.attrs.get("unix"):
         info["time_note"] = (f"time column {name!r} read as Unix times ({UNIT_NAMES[times.attrs['unix']]} "

@@ -82,7 +82,7 @@ class SpeechBench(ZooBench):
         gen = torch.Generator().manual_seed(0)
         make = lambda b: torch.randn(b, steps, est.spec_.dim, generator=gen)  # noqa: E731
         s2s = self.mode == "seq2seq"
-        vocab = len(est.classes_) if self.mode == "classify" else len(est.symbols_)
+        vocab = len(est.class_names_) if self.mode == "classify" else len(est.symbols_)
         forward = _Frames(est.net_.eval(), max(1, steps // 8) if s2s else None, vocab)
         return make_trial(model, seed, forward, est.result_.history, n_train, make(1), make(256),
                           make(cfg.train.batch_size), {k: float(m[k]) for k in self.metrics},

@@ -176,7 +176,7 @@ class SpeechAdapter(EstimatorAdapter):
                           f'{{"audio": [[samples...]], "sample_rate": {c.sample_rate}}}',
                "streams": refusal is None, "stream_refusal": refusal}
         if self.mode == "classify":
-            out["classes"] = list(self.est.classes_)
+            out["classes"] = list(self.est.class_names_)
         else:
             out.update({"symbols": self.est.symbols_.chars, "beam": c.beam, "lm": c.lm})
         return out
@@ -280,9 +280,10 @@ class SpeechAdapter(EstimatorAdapter):
         answers = self.predict(net, feats, beam=1, lm=False)
         if self.mode == "classify":
             from lstmkit.train.metrics import classification_metrics
-            index = {c: k for k, c in enumerate(self.est.classes_)}
-            proba = np.array([[a["probabilities"][c] for c in self.est.classes_] for a in answers])
-            m = classification_metrics([index[t] for t in utts.texts], proba, self.est.classes_)
+            names = self.est.class_names_
+            index = {c: k for k, c in enumerate(names)}
+            proba = np.array([[a["probabilities"][c] for c in names] for a in answers])
+            m = classification_metrics([index[t] for t in utts.texts], proba, names)
             return {k: float(m[k]) for k in ("accuracy", "macro_f1")}
         from lstmkit.tasks.speech.metrics import recognition_metrics
         m = recognition_metrics(utts.texts, [a["transcript"] for a in answers])
@@ -343,12 +344,12 @@ class SpeechAdapter(EstimatorAdapter):
         if self.mode != "classify":
             return np.asarray(y, dtype=np.float64)
         t = torch.as_tensor(np.asarray(y, dtype=np.float64))
-        binary = len(self.est.classes_) == 2
+        binary = len(self.est.class_names_) == 2
         return (torch.stack([torch.sigmoid(-t), torch.sigmoid(t)], -1) if binary else torch.softmax(t, -1)).numpy()
 
     def to_json(self, p: np.ndarray) -> dict[str, Any]:
         """Class probabilities -> ``{"label": ..., "probabilities": {class: p}}``."""
-        classes = self.est.classes_
+        classes = self.est.class_names_
         return {"label": classes[int(np.argmax(p))], "probabilities": dict(zip(classes, map(float, p)))}
 
 

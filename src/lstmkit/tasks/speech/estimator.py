@@ -26,9 +26,9 @@ from lstmkit.tasks.speech.data import (Symbols, Utterances, audio_paths, check_n
                                        warn_untrained_symbols)
 from lstmkit.tasks.speech.decode import LMFusion, decode_batch, lm_scorer
 from lstmkit.tasks.speech.features import FeatureBatches, FeatureSpec, Normalizer, read_features
+from lstmkit.tasks.speech.labels import class_indices, class_probabilities, fit_classes, label_metrics
 from lstmkit.tasks.speech.metrics import check_references, plot_ctc_posteriors, plot_spectrogram, recognition_metrics
 from lstmkit.tasks.speech.model import AcousticModel, CTCLoss, SpeechClassifier, SpeechSeq2Seq, receptive_field
-from lstmkit.train.metrics import classification_metrics
 from lstmkit.train.progress import track
 
 __all__ = ["SpeechRecognizer", "TASK", "validation_split"]
@@ -162,6 +162,24 @@ class SpeechRecognizer(RunEstimator):
 
     predict = transcribe         # the scikit-learn name every other estimator answers to (was an AttributeError)
 
+    def predict_proba(self, files) -> np.ndarray:
+        """Class probabilities ``[N, C]`` of each audio file (classify), columns in ``classes_``' order."""
+        self._check_fitted()
+        if self.config_.mode != "classify":
+            raise LstmkitError(f"predict_proba answers a classify run, not this {self.config_.mode} run",
+                               "call predict (transcribe) for its text")
+        feats, _, notes = self._features(audio_paths(files))
+        report_notes(notes)
+        return np.stack(self._outputs(feats)).astype(np.float64)
+
+    @property
+    def classes_(self) -> np.ndarray:
+        """The classes ``[C]`` (classify) as scikit-learn has them: the label strings in ``np.unique``'s order,
+        ``predict_proba``'s columns'; ``class_names_`` is the list of them ``lstmkit.json`` records."""
+        if "class_names_" not in vars(self):       # AttributeError: hasattr and scikit-learn read it as unfitted
+            raise AttributeError(f"this {type(self).__name__} is not a fitted classify model, so it has no classes_")
+        return np.asarray(self.class_names_, dtype=object)
+
     def audio_inputs(self, path: str | Path) -> torch.Tensor:
         """The normalised features ``[T, F]`` the network reads of one audio file (``inspect gates --audio``)."""
         self._check_fitted()       # one file: read_audio names a folder as one
@@ -189,7 +207,7 @@ class SpeechRecognizer(RunEstimator):
         pre = meta["preprocessing"]
         self.normalizer_ = Normalizer.from_dict(pre["normalizer"])
         if self.config_.mode == "classify":
-            self.classes_ = list(pre["classes"])
+            self.class_names_ = list(pre["classes"])      # sorted when saved: classes_' order
         else:
             self.symbols_ = Symbols.from_dict(pre["symbols"])
 
@@ -215,29 +233,14 @@ class SpeechRecognizer(RunEstimator):
 
     def _fit_targets(self, texts: Sequence[str]) -> None:
         if self.config_.mode == "classify":
-            self.classes_ = sorted(set(texts))
-            if len(self.classes_) < 2:
-                raise LstmkitError(f"classification needs at least two labels, found only {self.classes_[0]!r}",
-                                   "check --label-from-name or the manifest's text column")
-            if len(self.classes_) == len(texts):      # '{label}' alone takes the whole name: no label repeats
-                raise LstmkitError(f"every one of the {len(texts)} recordings has a label of its own "
-                                   f"(e.g. {texts[0]!r}): no class has two examples to learn from",
-                                   "check --label-from-name (e.g. '{label}_{speaker}_{take}' takes the part before "
-                                   "the first '_') or the manifest's text column")
+            self.class_names_ = fit_classes(texts)
         else:
             self.symbols_ = Symbols.fit(texts)
 
     def _targets(self, utts: Utterances, fitted: bool = False) -> list:
         mode = self.config_.mode
         if mode == "classify":
-            index = {c: k for k, c in enumerate(self.classes_)}
-            out = []
-            for p, t in zip(utts.paths, utts.texts):
-                if t not in index:
-                    raise LstmkitError(f"label {t!r} of {p} is not one of the model's classes",
-                                       f"the classes are: {', '.join(self.classes_)}")
-                out.append(index[t])
-            return out
+            return class_indices(self.class_names_, utts.paths, utts.texts)
         shift = _S2S_SPECIALS - 1 if mode == "seq2seq" else 0
         return [[i + shift for i in self.symbols_.encode(t, f" of {p}")] for p, t in zip(utts.paths, utts.texts)]
 
@@ -264,7 +267,7 @@ class SpeechRecognizer(RunEstimator):
             return AcousticModel(dim, len(self.symbols_), c.subsample, c.channels, c.model, c.hidden_size,
                                  c.num_layers, c.dropout)
         if c.mode == "classify":
-            return SpeechClassifier(dim, len(self.classes_), c.subsample, c.channels, embed_dim=c.embed_dim,
+            return SpeechClassifier(dim, len(self.class_names_), c.subsample, c.channels, embed_dim=c.embed_dim,
                                     encoder=c.model, hidden_size=c.hidden_size, num_layers=c.num_layers,
                                     dropout=c.dropout, pooling=c.pooling)
         return SpeechSeq2Seq(dim, len(self.symbols_) - 1 + _S2S_SPECIALS, c.subsample, c.channels,
@@ -275,7 +278,7 @@ class SpeechRecognizer(RunEstimator):
         if self.config_.mode == "ctc":
             return CTCLoss()
         if self.config_.mode == "classify":
-            return ClassificationLoss(len(self.classes_))
+            return ClassificationLoss(len(self.class_names_))
         return sequence_loss(self.config_.label_smoothing)
 
     # -- internals: decoding -----------------------------------------------------------------
@@ -320,9 +323,7 @@ class SpeechRecognizer(RunEstimator):
                 for k, i in enumerate(idx):
                     out[i] = lp[k, : int(lens[k])].numpy()
             elif self.config_.mode == "classify":
-                logits = net(x, lengths)
-                probs = (torch.stack([1 - torch.sigmoid(logits), torch.sigmoid(logits)], -1)
-                         if logits.dim() == 1 else torch.softmax(logits, -1))
+                probs = class_probabilities(net(x, lengths))
                 for k, i in enumerate(idx):
                     out[i] = probs[k].numpy()
             else:
@@ -339,7 +340,7 @@ class SpeechRecognizer(RunEstimator):
         outs = self._outputs(feats, net, beam)     # beam passed on: a service decodes requests at once
         mode = self.config_.mode
         if mode == "classify":
-            return [self.classes_[int(np.argmax(p))] for p in outs]
+            return [self.class_names_[int(np.argmax(p))] for p in outs]
         if mode == "seq2seq":
             return [self.symbols_.decode([t - _S2S_SPECIALS + 1 for t in ids]) for ids in outs]
         return [self.symbols_.decode(ids) for ids in decode_batch(outs, None, beam, lm, self._progress)]   # greedy at beam 1, no LM
@@ -349,11 +350,7 @@ class SpeechRecognizer(RunEstimator):
         hyps = self._decode(feats, beam, lm)
         seconds = _time.perf_counter() - t0
         if self.config_.mode == "classify":
-            index = {c: k for k, c in enumerate(self.classes_)}
-            proba = np.zeros((len(hyps), len(self.classes_)))
-            proba[np.arange(len(hyps)), [index[h] for h in hyps]] = 1.0
-            m = classification_metrics([index[t] for t in texts], proba, self.classes_)
-            m.pop("roc_auc", None)
+            m = label_metrics(self.class_names_, texts, hyps)
         else:
             m = recognition_metrics(texts, hyps)
             m.update({"beam": self._beam, "lm": lm is not None})
@@ -381,7 +378,7 @@ class SpeechRecognizer(RunEstimator):
                                "feature_dim": self.spec_.dim, "sample_rate": self.config_.sample_rate,
                                "receptive_field_frames": self.min_frames_}
         if self.config_.mode == "classify":
-            pre["classes"] = self.classes_
+            pre["classes"] = self.class_names_
         else:
             pre["symbols"] = self.symbols_.to_dict()
         self._write_run_meta(run_dir, status, model={"class": type(self.net_).__name__}, preprocessing=pre)

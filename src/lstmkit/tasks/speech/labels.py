@@ -1,0 +1,58 @@
+"""The labels of a spoken-word classifier (``--mode classify``): its classes, found in the
+training and validation texts, each recording's class index, the network's probabilities, and
+the scores of predicted labels."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+from lstmkit.errors import LstmkitError
+from lstmkit.train.metrics import classification_metrics
+
+__all__ = ["fit_classes", "class_indices", "label_metrics", "class_probabilities"]
+
+
+def fit_classes(texts: Sequence[str]) -> list[str]:
+    """The classes of ``texts``, in ``np.unique``'s order (scikit-learn's; the code points' order
+    ``sorted`` gives strings): the network's outputs, and what ``lstmkit.json`` records. Fewer than
+    two classes, or one recording per class (a pattern that took the whole name), is refused."""
+    classes = [str(c) for c in np.unique(np.asarray(list(texts), dtype=object))]
+    if len(classes) < 2:
+        raise LstmkitError(f"classification needs at least two labels, found only {classes[0]!r}",
+                           "check --label-from-name or the manifest's text column")
+    if len(classes) == len(texts):      # '{label}' alone takes the whole name: no label repeats
+        raise LstmkitError(f"every one of the {len(texts)} recordings has a label of its own "
+                           f"(e.g. {texts[0]!r}): no class has two examples to learn from",
+                           "check --label-from-name (e.g. '{label}_{speaker}_{take}' takes the part before "
+                           "the first '_') or the manifest's text column")
+    return classes
+
+
+def class_indices(classes: Sequence[str], paths: Sequence[str], texts: Sequence[str]) -> list[int]:
+    """Each recording's class index in ``classes``; a label that is not one of them is refused."""
+    index = {c: k for k, c in enumerate(classes)}
+    for p, t in zip(paths, texts):
+        if t not in index:
+            raise LstmkitError(f"label {t!r} of {p} is not one of the model's classes",
+                               f"the classes are: {', '.join(classes)}")
+    return [index[t] for t in texts]
+
+
+def label_metrics(classes: Sequence[str], texts: Sequence[str], hyps: Sequence[str]) -> dict[str, Any]:
+    """Accuracy, macro-F1, per-class scores and the confusion matrix of the predicted labels ``hyps``
+    against ``texts`` (one label each, no probabilities: no ROC-AUC)."""
+    index = {c: k for k, c in enumerate(classes)}
+    proba = np.zeros((len(hyps), len(classes)))
+    proba[np.arange(len(hyps)), [index[h] for h in hyps]] = 1.0
+    m = classification_metrics([index[t] for t in texts], proba, list(classes))
+    m.pop("roc_auc", None)
+    return m
+
+
+def class_probabilities(logits: torch.Tensor) -> torch.Tensor:
+    """The network's logits ``[B, C]`` (``[B]``: two classes, one logit) -> probabilities ``[B, C]``."""
+    if logits.dim() == 1:
+        return torch.stack([1 - torch.sigmoid(logits), torch.sigmoid(logits)], -1)
+    return torch.softmax(logits, -1)
