@@ -3,7 +3,8 @@
     parse_time(col, name, dates, zone)   text / datetime column  ->  naive datetimes (a bad one: LstmkitError)
     time_values(col, name, dates, zone)  a column as a panel holds it: int64 steps or datetime64[ns], and notes
     reading_zone / forecast_zone / clock_zone   the zone a run reads times in, answers in, and reads
-                                    calendar features on (``--time-zone``, the data's, a fitted run's)
+                                    calendar features on (``--time-zone``, the data's, a fitted run's;
+                                    these and ``in_zone``, ``check_zone``: :mod:`~lstmkit.tasks.forecast.zones`)
     integer_dates(col)        integers that are dates: yyyymmdd, or Unix times (s, ms, us, ns) from 2000 to 2100
     regularity / infer_freq   the inferred frequency and the number of gaps
     missing_steps(times)      the regular grid a series' times lie on with steps missing (None: none missing)
@@ -47,6 +48,8 @@ from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.grid import (check_one_step, check_same_step, daylight_saving_fold, daylight_saving_gap,
                                          infer_freq, missing_steps, regularity, warn_missing_steps)
 from lstmkit.tasks.forecast.integer_times import UNIT_NAMES, integer_dates
+from lstmkit.tasks.forecast.zones import (TwiceInSeries, check_zone, clock_zone, forecast_zone, in_zone, localized,
+                                          reading_zone, zone_name)
 
 __all__ = ["parse_time", "time_values", "integer_dates", "regularity", "infer_freq", "date_columns",
            "missing_steps", "daylight_saving_fold", "calendar_labels", "check_same_step", "check_one_step",
@@ -92,7 +95,7 @@ def parse_time(col: pd.Series, name: str, dates: str | None = None, zone: str | 
             return _in_zone_given(_naive(col, [], fits=False), name, zone, groups)
         col = col.dt.tz_convert(zone) if zone is not None else col
         out = _local_dates(_naive(col, [str(col.dt.tz)], fits=False), col.dt.tz_localize(None), [str(col.dt.tz)])
-        out.attrs["zone"] = _zone_name(col.dt.tz)
+        out.attrs["zone"] = zone_name(col.dt.tz)
         return out
     text = col.astype(str).str.strip().reset_index(drop=True)
     if len(text) and re.fullmatch(_CLOCK, text.iloc[0]) and text.str.fullmatch(_CLOCK).all():
@@ -128,9 +131,9 @@ def parse_time(col: pd.Series, name: str, dates: str | None = None, zone: str | 
     local = out + deltas if zone is None else out.dt.tz_localize("UTC").dt.tz_convert(zone).dt.tz_localize(None)
     out = _local_dates(out, local, out.attrs["utc_from"], order)
     if zone is not None:
-        out.attrs["zone"] = _zone_name(zone)
+        out.attrs["zone"] = zone_name(zone)
     elif deltas.nunique() == 1:              # one offset: the zone forecasts are given in (several: none to name)
-        out.attrs["zone"] = _zone_name(datetime.timezone(deltas.iloc[0].to_pytimedelta()))
+        out.attrs["zone"] = zone_name(datetime.timezone(deltas.iloc[0].to_pytimedelta()))
     else:
         out.attrs["offsets_change"] = True   # daylight saving, and no zone to name (time_values says so)
     return out
@@ -147,11 +150,11 @@ def _in_zone_given(times: pd.Series, name: str, zone: str | None, groups=None) -
         aware = times.dt.tz_localize("UTC")
     else:
         try:
-            aware = _localized(times, zone, groups)
+            aware = localized(times, zone, groups)
         except ValueError as e:                     # pytz's and pandas' errors on ambiguous and skipped times
             when = re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)?", str(e))
             what = when.group(0) if when else "a time"
-            of = f" in series {e.series!r}" if isinstance(e, _TwiceInSeries) else ""
+            of = f" in series {e.series!r}" if isinstance(e, TwiceInSeries) else ""
             raise LstmkitError(f"time column {name!r} holds {what}{of}, which {zone}'s clock "
                                f"{'skips' if 'nonexistent' in str(e) else 'shows twice'} (daylight saving), "
                                "so it names no one instant", "write the times with their UTC offset "
@@ -161,103 +164,6 @@ def _in_zone_given(times: pd.Series, name: str, zone: str | None, groups=None) -
     out.attrs.update(dates=times.attrs.get("dates"), localized=zone if not times.attrs.get("unix") else None,
                      unix=times.attrs.get("unix"))
     return out
-
-
-class _TwiceInSeries(ValueError):
-    """pandas' error on a time the clock shows twice, of the series ``series`` of a long table."""
-
-    def __init__(self, message: str, series) -> None:
-        super().__init__(message)
-        self.series = series
-
-
-def _localized(times: pd.Series, zone: str, groups=None) -> pd.Series:
-    """Naive local ``times`` on ``zone``'s clock. The hour it shows twice is told apart by its order
-    (pandas' ``ambiguous="infer"``): of the whole column, or of each series that has it when
-    ``groups`` (a long table's ids) is given, so series that each cross that hour in order, one
-    after another in the table, read as they run (the column's order repeated it, and was refused)."""
-    if groups is None:
-        return times.dt.tz_localize(zone, ambiguous="infer", nonexistent="raise")
-    aware = times.dt.tz_localize(zone, ambiguous="NaT", nonexistent="raise")
-    twice = aware.isna().to_numpy()                 # no empty cell reaches here: NaT is the hour shown twice
-    if twice.any():
-        codes, ids = pd.factorize(pd.Series(np.asarray(groups, dtype=object)), use_na_sentinel=False)
-        for code in np.unique(codes[twice]):
-            rows = np.flatnonzero(codes == code)
-            try:
-                own = times.iloc[rows].dt.tz_localize(zone, ambiguous="infer", nonexistent="raise")
-            except ValueError as e:
-                raise _TwiceInSeries(str(e), ids[code]) from None
-            aware.iloc[rows] = own.array
-    return aware
-
-
-def _zone_name(tz) -> str | None:
-    """``tz`` as a name pandas reads back (``Europe/Berlin``, ``UTC+01:00``, ``UTC``), for the run to
-    remember; None for a zone that has no such name."""
-    name = str(tz)
-    try:
-        pd.DatetimeIndex([0]).tz_localize(name)
-    except (ValueError, TypeError, KeyError):
-        return None
-    return name
-
-
-def in_zone(times: np.ndarray, info: dict, zone: str | None):
-    """Forecast times ``times`` (naive, as the panel read with ``info`` holds them) in ``zone``, the
-    training data's: UTC times converted (absolute time: hourly steps stay an hour apart across
-    daylight saving), local dates localized (a day is a calendar day, 23 or 25 hours at a change;
-    a skipped midnight moves forward). ``times`` as they are when the run or the data has no zone."""
-    clock, given = info.get("time_clock"), info.get("time_zone")
-    if zone is None or given is None or not np.issubdtype(np.asarray(times).dtype, np.datetime64):
-        return times
-    index = pd.DatetimeIndex(times)
-    if clock == "local":
-        index = index.tz_localize(given, nonexistent="shift_forward", ambiguous=np.zeros(len(index), bool))
-    else:
-        index = index.tz_localize("UTC")
-    return index.tz_convert(zone)
-
-
-def check_zone(zone) -> str:
-    """``zone`` (``--time-zone``) when pandas knows it (``Europe/Berlin``, ``UTC``, ``+01:00``); else an
-    :class:`LstmkitError`."""
-    if not isinstance(zone, str) or not zone.strip() or _zone_name(zone.strip()) is None:
-        raise LstmkitError(f"unknown time zone {zone!r}", "use an IANA name such as Europe/Berlin, "
-                           "America/New_York or UTC (a fixed offset such as +01:00 also reads)")
-    return zone.strip()
-
-
-def reading_zone(cfg, run: dict | None = None) -> tuple[str | None, bool]:
-    """``(zone, guessed)``: the zone a time column is read in (:func:`time_values`): ``--time-zone``,
-    else a fitted run's (``run``: its data summary), whose times without an offset are then read on
-    its clock, a guess (``guessed``) that a warning names. None for a run trained before runs read
-    the local clock (no ``calendar_clock``): its times read as they did."""
-    if getattr(cfg, "time_zone", None):
-        return cfg.time_zone, False
-    if run and run.get("calendar_clock") == "local" and run.get("time_zone"):
-        return run["time_zone"], True
-    return None, False
-
-
-def forecast_zone(info: dict, run: dict | None = None) -> str | None:
-    """The zone forecast times are given in, of times read with notes ``info``: a fitting's data's,
-    a fitted run's (``run``: its data summary), else, for a run trained without one, the data's own
-    (None for a run trained before runs read the local clock, which gave naive times)."""
-    if run is None:
-        return info.get("time_zone")
-    return run.get("time_zone") or (info.get("time_zone") if run.get("calendar_clock") == "local" else None)
-
-
-def clock_zone(info: dict, run: dict | None = None) -> str | None:
-    """The zone on whose local clock calendar features read times that :func:`time_values` read
-    with notes ``info`` (naive UTC for hourly data: ``time_clock`` ``utc``), for a run fitting
-    (``run`` None) or fitted (``run``: its data summary): :func:`forecast_zone`. None where the times
-    are on it already (naive, or local dates) and for a run trained before features followed the
-    local clock (no ``calendar_clock`` recorded): UTC as it was."""
-    if info.get("time_clock") != "utc" or (run is not None and run.get("calendar_clock") != "local"):
-        return None
-    return forecast_zone(info, run)
 
 
 def _arrow_dates_as_datetimes(col: pd.Series) -> pd.Series:
