@@ -158,12 +158,26 @@ def _in_zone_given(times: pd.Series, name: str, zone: str | None, groups=None) -
             raise LstmkitError(f"time column {name!r} holds {what}{of}, which {zone}'s clock "
                                f"{'skips' if 'nonexistent' in str(e) else 'shows twice'} (daylight saving), "
                                "so it names no one instant", "write the times with their UTC offset "
-                               f"({what if when else '2024-10-27 02:30'}+01:00, say) or in UTC, which read once "
+                               f"({_with_offsets(what if when else None, zone)}, say) or in UTC, which read once "
                                "each") from None
     out = parse_time(aware.rename(times.name), name, zone=zone)
     out.attrs.update(dates=times.attrs.get("dates"), localized=zone if not times.attrs.get("unix") else None,
                      unix=times.attrs.get("unix"))
     return out
+
+
+def _with_offsets(when: str | None, zone: str) -> str:
+    """``when`` (a local time ``zone``'s clock skips or shows twice) with the two UTC offsets its
+    clock keeps around it, the one before the change and the one after: ``2024-11-03 01:00-04:00 or
+    -05:00``. Any time with either names one instant."""
+    stamp = pd.Timestamp(when or "2024-10-27 02:30")
+    offsets = []
+    for hours in (-6, 6):
+        around = (stamp + pd.Timedelta(hours=hours)).tz_localize(zone, ambiguous=False, nonexistent="shift_forward")
+        minutes = int(around.utcoffset().total_seconds() // 60)
+        offsets.append(f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}")
+    text = when or "2024-10-27 02:30"
+    return f"{text}{offsets[0]}" + (f" or {offsets[1]}" if offsets[1] != offsets[0] else "")
 
 
 def _arrow_dates_as_datetimes(col: pd.Series) -> pd.Series:
