@@ -67,6 +67,7 @@ class ResumeState:
                  "rng": _py_rng_state()}
         save_checkpoint(self.run_dir / "checkpoints", model_state=model.state_dict(), optimizer=optimizer,
                         best_state=self._best_state, rng_tensors=_torch_rng_tensors(), state=state)
+        self._saved_epochs = w.epoch
 
     def _restore(self) -> dict[str, Any] | None:
         """Load the last checkpoint; returns the RNG state to apply mid-epoch (or None)."""

@@ -126,6 +126,7 @@ class Trainer(ResumeState):
         if self.doctor is not None:
             self.doctor.bind(model)
         resume_rng = self._restore() if resume else None
+        self._saved_epochs = self._where.epoch          # the epochs the checkpoint on disk holds
         self._remember_good()
 
         step_model = model
@@ -156,7 +157,9 @@ class Trainer(ResumeState):
             for cb in self.callbacks:
                 cb.on_train_end(self)
             self._write_doctor("interrupted")
-            raise TrainingInterrupted(self.run_dir, len(self.history)) from None
+            # the epochs the checkpoint holds: Ctrl-C while it was written said one more than a resume continues from
+            saved = self._saved_epochs if self.run_dir is not None and self.is_main else len(self.history)
+            raise TrainingInterrupted(self.run_dir, saved) from None
         for cb in self.callbacks:
             cb.on_train_end(self)
         if self._best_state is not None and restore_best:

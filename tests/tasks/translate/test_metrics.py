@@ -39,3 +39,20 @@ def test_bleu_on_chinese_and_japanese_reads_characters_not_whole_sentences():
     ja = corpus_scores(["わたしはねこです"], ["わたしはいぬです"])
     assert "tok:char" in ja["bleu_signature"] and ja["bleu"] > 30
     assert bleu_tokenizer(["a cat", "the dog"]) == "13a"
+
+
+def test_ctrl_c_while_the_attention_plot_is_written_leaves_no_half_written_png(tmp_path, monkeypatch):
+    """The plot was drawn straight into plots/attention.png: Ctrl-C there left a truncated PNG in
+    the run folder. It is written beside it and renamed once whole."""
+    from matplotlib.figure import Figure
+    draw = Figure.savefig
+
+    def cut_short(fig, fname, *args, **kwargs):
+        draw(fig, fname, *args, **kwargs)
+        with open(fname, "r+b") as f:          # half of it on disk, then Ctrl-C
+            f.truncate(f.seek(0, 2) // 2)
+        raise KeyboardInterrupt
+    monkeypatch.setattr(Figure, "savefig", cut_short)
+    with pytest.raises(KeyboardInterrupt):
+        plot_attention(["x", "y"], ["a", "<eos>"], [[0.9, 0.1], [0.2, 0.8]], tmp_path / "plots" / "a.png")
+    assert list((tmp_path / "plots").iterdir()) == []

@@ -84,7 +84,7 @@ from lstmkit.tasks.forecast.evaluation import snaive
 from lstmkit.tasks.forecast.metrics import forecast_metrics
 from lstmkit.tasks.forecast.windows import part_sizes
 
-__all__ = ["BASELINES", "WEIGHTS", "TOLERANCE", "TOLERANCE_WINDOWS", "SHRINK", "NAMES", "choose_combination",
+__all__ = ["BASELINES", "GIVEN", "WEIGHTS", "TOLERANCE", "TOLERANCE_WINDOWS", "SHRINK", "NAMES", "choose_combination",
            "candidate_scores", "pick", "tolerance", "shrink", "shares",
            "active_combination", "combine_windows", "combine_ahead", "combine_history", "baseline_history", "baseline_point", "ets_logs"]
 
@@ -94,6 +94,7 @@ TOLERANCE = 0.10                      # how much lower another candidate must sc
 TOLERANCE_WINDOWS = 3.0               # ... when validation holds this many independent windows (tolerance())
 SHRINK = 0.5                          # a blend keeps windows / (windows + SHRINK) of its weights (shrink())
 NAMES = {"ets": "ETS", "seasonal_naive": "seasonal naive"}
+GIVEN = "given"      # in the combine record (auto_): true when the call named the baseline, which a resume keeps
 
 
 def baseline_point(kind: str, values: np.ndarray, origins: np.ndarray, horizon: int, season: int,

@@ -23,6 +23,7 @@ from lstmkit.runs import META_FILE
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.tasks.forecast.auto import AUTO_FIELDS, auto_defaults
 from lstmkit.tasks.forecast.checks import check_config, check_part_sizes
+from lstmkit.tasks.forecast.combine import GIVEN
 from lstmkit.tasks.forecast.config import ForecastConfig
 from lstmkit.tasks.forecast.data import load_table, numbers_or_none
 from lstmkit.tasks.forecast.evaluation import panel_metrics
@@ -315,8 +316,11 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
 
 def _chosen_from_data(meta: dict[str, Any]) -> dict[str, None]:
     """The settings a run chose from its data (its ``auto`` block), unset: how the call that trained it
-    left them. A refit (resume, or a fit of a loaded model or its clone) chooses them again."""
-    return {k: None for k in (meta.get("auto") or {}) if k in (*AUTO_FIELDS, "time", "id", "horizon", "season")}
+    left them. A refit (resume, or a fit of a loaded model or its clone) chooses them again; a
+    combination whose baseline the call named (its weight alone chosen) keeps that baseline."""
+    auto = meta.get("auto") or {}
+    return {k: None for k, record in auto.items() if k in (*AUTO_FIELDS, "time", "id", "horizon", "season")
+            and not (isinstance(record, dict) and record.get(GIVEN))}
 
 
 def _read_once(data):

@@ -21,7 +21,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.runs import atomic_write
 from lstmkit.tasks.forecast.ahead import AheadForecast
 from lstmkit.tasks.forecast.baselines import infer_season
-from lstmkit.tasks.forecast.combine import choose_combination, combine_windows
+from lstmkit.tasks.forecast.combine import GIVEN, choose_combination, combine_windows
 from lstmkit.tasks.forecast.ensemble import SeedEnsemble, ensemble_loss
 from lstmkit.tasks.forecast.evaluation import baseline_comparison, panel_metrics, panel_plots
 from lstmkit.tasks.forecast.model import ForecastNet
@@ -122,9 +122,11 @@ class PanelPipeline(AheadForecast):
         unless the run forecasts with its network alone (``combine`` none)."""
         if self.config_.combine == "none":
             return
+        given = self.config_.combine is not None      # a baseline the call named: its weight alone is chosen
         self.combination_, record = choose_combination(self, panel, arrays, val)
         self.config_ = dataclasses.replace(self.config_, combine=record["value"])
-        self.auto_ = {**getattr(self, "auto_", {}), "combine": record}
+        # a resume chooses again what the call left to validation, and keeps a baseline the call named
+        self.auto_ = {**getattr(self, "auto_", {}), "combine": {**record, GIVEN: True} if given else record}
 
     def _build_net(self, cfg=None, n_series: int | None = None) -> ForecastNet | SeedEnsemble:
         """The network of ``cfg`` (default: the fitted config) for ``n_series`` series (default: the

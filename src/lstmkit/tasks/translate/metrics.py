@@ -93,6 +93,6 @@ def plot_attention(src_tokens: Sequence[str], tgt_tokens: Sequence[str], weights
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    from lstmkit.inspect.plots import save_figure
+    save_figure(fig, path)          # temp then rename: Ctrl-C while it is drawn leaves no half-written PNG
     return path

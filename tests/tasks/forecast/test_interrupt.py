@@ -1,0 +1,122 @@
+"""Ctrl-C in every phase of a forecaster's training after the first epoch: the run folder is left
+marked ``interrupted`` with its checkpoint (never ``finished`` before every file is written), and
+its resume ends with the same weights and metrics as a run never interrupted."""
+import json
+
+import numpy as np
+import pytest
+
+from cli_helpers import run_cli
+from forecast_data import FAST, sine_frame
+from lstmkit.tasks.forecast.estimator import Forecaster
+from lstmkit.train import TrainingInterrupted
+from lstmkit.train.callbacks import Callback
+
+TINY = {**FAST, "lookback": 12, "hidden_size": 8, "max_epochs": 2, "target": "y", "time": "time",
+        "combine": "ets"}           # the combination with ETS is chosen on validation after training
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    path = tmp_path_factory.mktemp("interrupt") / "sine.csv"
+    sine_frame(n=240)[["time", "y"]].to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def straight(data, tmp_path_factory):
+    """The run never interrupted."""
+    return Forecaster(**TINY).fit(str(data), run_dir=tmp_path_factory.mktemp("straight") / "run").run_dir_
+
+
+def _ctrl_c_on_call(monkeypatch, target: str, nth: int = 1, when=lambda *a, **k: True):
+    """Ctrl-C at the ``nth`` call of ``target`` (``module.attr`` or ``module.Class.attr``) that ``when`` accepts."""
+    import importlib
+    module, _, rest = target.partition(":")
+    owner = importlib.import_module(module)
+    *path, name = rest.split(".")
+    for part in path:
+        owner = getattr(owner, part)
+    real, calls = getattr(owner, name), []
+
+    def cut(*args, **kwargs):
+        if when(*args, **kwargs):
+            calls.append(1)
+            if len(calls) == nth:
+                raise KeyboardInterrupt
+        return real(*args, **kwargs)
+    monkeypatch.setattr(owner, name, cut)
+    return calls
+
+
+class _CtrlCAfterTheLastEpoch(Callback):
+    def on_train_end(self, trainer):           # before the best epoch's weights are restored
+        raise KeyboardInterrupt
+
+
+# each phase after the first epoch, as (where Ctrl-C lands, which call of it, which calls count)
+PHASES = {
+    "validation": ("lstmkit.train.trainer:Trainer._evaluate", 2, None),
+    "checkpoint": ("lstmkit.train.resume:save_checkpoint", 2, None),
+    "choosing the combination": ("lstmkit.tasks.forecast.pipeline:choose_combination", 1, None),
+    "test scoring": ("lstmkit.tasks.forecast.pipeline:panel_metrics", 1, None),
+    "ETS baseline": ("lstmkit.tasks.forecast.evaluation:ets_forecast", 1, None),
+    "plots": ("lstmkit.tasks.forecast.pipeline:panel_plots", 1, None),
+    "per-series table": ("lstmkit.tasks.forecast.pipeline:atomic_write", 1, None),
+    "model.safetensors": ("lstmkit.tasks._base:save_tensors", 1, None),
+    "metrics.json": ("lstmkit.tasks._base:write_json", 1, lambda path, obj: path.name == "metrics.json"),
+    "lstmkit.json finished": ("lstmkit.tasks._base:write_json", 1,
+                              lambda path, obj: obj.get("status") == "finished" if isinstance(obj, dict) else False),
+}
+
+
+def _files_match(run, straight):
+    assert (run / "model.safetensors").read_bytes() == (straight / "model.safetensors").read_bytes()
+    got, want = (json.loads((r / "metrics.json").read_text()) for r in (run, straight))
+    assert got.keys() == want.keys()
+    for model, scores in want["metrics"].items():
+        np.testing.assert_allclose([got["metrics"][model][k] for k in scores], list(scores.values()), rtol=1e-6)
+
+
+@pytest.mark.parametrize("phase", [*PHASES, "restoring the best weights"])
+def test_ctrl_c_in_every_phase_leaves_a_run_whose_resume_ends_as_an_uninterrupted_run(
+        phase, data, straight, tmp_path, monkeypatch):
+    run = tmp_path / "run"
+    with monkeypatch.context() as m:
+        callbacks = []
+        if phase in PHASES:
+            target, nth, when = PHASES[phase]
+            calls = _ctrl_c_on_call(m, target, nth, when or (lambda *a, **k: True))
+        else:
+            callbacks, calls = [_CtrlCAfterTheLastEpoch()], [1]
+        with pytest.raises(TrainingInterrupted) as e:
+            Forecaster(**TINY).fit(str(data), run_dir=run, callbacks=callbacks)
+        assert calls, f"Ctrl-C never landed in {phase}"
+    meta = json.loads((run / "lstmkit.json").read_text())
+    assert meta["status"] == "interrupted" and e.value.run_dir == run
+    assert e.value.epoch == (1 if phase in ("validation", "checkpoint") else 2)
+    assert (run / "checkpoints" / "last.safetensors").is_file()
+    assert not [p for p in run.rglob("*") if p.name.endswith(".tmp")]      # no half-written file left
+    Forecaster.resume(run)
+    assert json.loads((run / "lstmkit.json").read_text())["status"] == "finished"
+    _files_match(run, straight)
+
+
+def test_ctrl_c_while_scoring_the_test_part_says_how_to_resume(data, tmp_path, monkeypatch, capsys):
+    """The command's one line names --resume RUN, exit 130, no traceback."""
+    _ctrl_c_on_call(monkeypatch, "lstmkit.tasks.forecast.pipeline:panel_metrics")
+    run = tmp_path / "runs"
+    flags = [f"--{k.replace('_', '-')}={v}" for k, v in TINY.items() if not isinstance(v, bool)]
+    code, _, err = run_cli(["forecast", "train", "--data", data, "--out", run, *flags,
+                            "--no-tensorboard"], capsys)
+    (folder,) = run.iterdir()
+    assert code == 130 and "Traceback" not in err
+    assert err.strip().splitlines() == [f"interrupted after epoch 2; checkpoint saved. Continue with: "
+                                        f"lstmkit forecast train --resume {folder}"]
+
+
+def test_a_loaded_run_keeps_the_baseline_its_call_named(straight):
+    """``combine='ets'`` named by the call: its weight is chosen on validation, the baseline is the
+    call's own, which a loaded model's settings (and so a resume, a clone, a refit) keep."""
+    est = Forecaster.load(straight)
+    assert est.get_params()["combine"] == "ets" and est.auto_["combine"]["given"] is True
