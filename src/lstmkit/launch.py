@@ -4,8 +4,10 @@ imported and run under one Ctrl-C guard.
 :func:`lstmkit.cli.main` turns Ctrl-C inside a command into ``interrupted`` and exit 130, but
 ``lstmkit.cli`` imports typer and every task's ``cli.py`` before that guard exists: Ctrl-C in the
 first few hundred milliseconds printed Python's traceback of whatever module was being imported,
-and the process ended by the signal. Here Ctrl-C at any time before or after the command is the
-same one line and exit 130 (the command's own handling comes first).
+and the process ended by the signal. Here Ctrl-C while the CLI imports, or in the command, is the
+same one line and exit 130 (the command's own handling comes first). Not covered: Python's own
+start (before ``lstmkit`` is imported) and the interpreter's teardown after the command's last
+output, where no Python code runs: a Ctrl-C there ends the process by the signal, the work done.
 
 Exit 130 is made sure at the very end: a KeyboardInterrupt that left code run by ``exec`` (a
 dataclass's generated ``__init__`` while a module is imported) marks the interpreter, which then
