@@ -106,3 +106,70 @@ def test_a_wide_frame_names_a_few_columns_and_how_many(tmp_path):
     assert "now ['c11', 'c10', 'c9', 'c8', 'c7', 'c6', 'c5', 'c4', … (12 in all)])" in str(e)
     assert e.hint.startswith(f"pass them in the order it started with (as data.memory_columns in its "
                              f"{tmp_path.name}/lstmkit.json)")
+
+
+def _sales(n=60):
+    import numpy as np
+    import pandas as pd
+    return pd.DataFrame({"date": pd.date_range("2024-01-01", periods=n, freq="D").strftime("%Y-%m-%d"),
+                         "sales": np.round(10 + 5 * np.sin(np.arange(n) / 3), 2), "promo": np.arange(n) % 2})
+
+
+_TINY = dict(lookback=4, horizon=2, hidden_size=4, num_layers=1, max_epochs=1, ensemble=1, progress="off",
+             tensorboard=False, doctor=False, device="cpu")
+
+
+def _interrupt(run, drop_tables=False):
+    meta = json.loads((run / "lstmkit.json").read_text())
+    meta["status"] = "interrupted"
+    if drop_tables:                                   # as a run from before the tables were recorded
+        del meta["data"]["tables"]
+    (run / "lstmkit.json").write_text(json.dumps(meta))
+    return meta
+
+
+def test_a_table_file_saved_again_with_other_line_endings_and_quoting_resumes(tmp_path, capsys):
+    """The SHA-256 differ, the table read is the same: the model reads the same data (was refused)."""
+    import lstmkit
+    data = tmp_path / "sales.csv"
+    _sales().to_csv(data, index=False)
+    run = lstmkit.Forecaster(**_TINY).fit(str(data), target="sales", time="date", out=tmp_path / "runs").run_dir_
+    meta = _interrupt(run)
+    assert meta["data"]["tables"]["source"]["rows"] == 60
+    _sales().to_csv(data, index=False, lineterminator="\r\n", quoting=1)          # every cell quoted, CRLF
+    assert data_hashes(meta["data"]) != meta["data"][HASHES_KEY]
+    code, _, err = run_cli(["forecast", "train", "--resume", run], capsys)
+    assert code == 0, err
+    after = json.loads((run / "lstmkit.json").read_text())["data"]
+    assert after["tables"] == meta["data"]["tables"] and after[HASHES_KEY] == data_hashes(meta["data"])
+
+
+def test_a_run_started_in_memory_resumes_from_a_file_holding_the_same_table(tmp_path, capsys):
+    """A file of other data was trained on unchecked (the catalogue's case); the same data resumes."""
+    import lstmkit
+    run = lstmkit.Forecaster(**_TINY).fit(_sales(), target="sales", time="date", out=tmp_path / "runs").run_dir_
+    _interrupt(run)
+    _sales().to_csv(tmp_path / "sales.csv", index=False)
+    code, _, err = run_cli(["forecast", "train", "--resume", run, "--data", tmp_path / "sales.csv"], capsys)
+    assert code == 0, err
+
+
+def test_a_run_started_on_a_file_resumed_with_a_frame_is_checked_against_its_table(tmp_path):
+    """fit(frame, resume=True) on a run started from a file trained on the frame unchecked."""
+    import pandas as pd
+
+    import lstmkit
+    data = tmp_path / "sales.csv"
+    _sales().to_csv(data, index=False)
+    run = lstmkit.Forecaster(**_TINY).fit(str(data), target="sales", time="date", out=tmp_path / "runs").run_dir_
+    started = _interrupt(run)
+    other = pd.read_csv(data).assign(sales=lambda df: df.sales + 1)
+    with pytest.raises(LstmkitError, match=r"started on the file .*sales\.csv; this resume gives a DataFrame in memory "
+                                           r"as data instead, which is not the table read from that file") as e:
+        lstmkit.Forecaster.resume(run, data=other)
+    assert e.value.hint.startswith("resume from that file (resume(RUN) given no data reads it again")
+    _interrupt(run, drop_tables=True)                 # a run that recorded no table: nothing to compare with
+    with pytest.raises(LstmkitError, match=r"which cannot be compared with that file \(the run recorded no table"):
+        lstmkit.Forecaster.resume(run, data=pd.read_csv(data))
+    (run / "lstmkit.json").write_text(json.dumps(started))
+    assert lstmkit.Forecaster.resume(run, data=pd.read_csv(data)).result_.epochs_run == 1      # the same table

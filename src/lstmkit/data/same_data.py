@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from lstmkit.data.fingerprint import fingerprint
+from lstmkit.data.table_changes import TABLES_KEY, brief_names, same_table, table_change, table_records
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import MEMORY_KEY, file_sha256     # MEMORY_KEY: read by run_resume too
 
-__all__ = ["HASHES_KEY", "MEMORY_KEY", "LAYOUT_KEY", "data_hashes", "memory_hashes", "memory_layouts",
-           "check_same_data", "check_same_memory"]
+__all__ = ["HASHES_KEY", "MEMORY_KEY", "LAYOUT_KEY", "TABLES_KEY", "data_hashes", "memory_hashes", "memory_layouts",
+           "table_records", "check_same_data", "check_same_memory", "check_same_kind"]
 
 HASHES_KEY = "sha256"          # in the run's data summary: {role: hex digest}
 LAYOUT_KEY = "memory_columns"  # in the run's data summary: {fit argument: {"columns", "dtypes"}} of frames given
@@ -51,19 +52,86 @@ def data_hashes(summary: dict[str, Any]) -> dict[str, str]:
 
 
 def check_same_data(recorded: dict[str, Any], now: dict[str, str], run_dir: Path,
-                    summary: dict[str, Any] | None = None) -> None:
+                    summary: dict[str, Any] | None = None, tables: dict[str, Any] | None = None) -> None:
     """Refuse a resume whose data file differs from the one the run started on (``recorded`` is
     the run's data summary as written when it started; ``now`` the hashes of the files read now,
-    named in ``summary``, the data summary now, when it is given: ``--resume --data OTHER``)."""
+    named in ``summary``, the data summary now, when it is given: ``--resume --data OTHER``).
+
+    ``tables``: ``{role: DataFrame}``, the tables read now from the files read as tables. A file
+    whose table is the one the run recorded (:data:`TABLES_KEY`) is the same data saved again
+    (other line endings, quoting, number spelling: what the model reads is the same) and resumes;
+    another is told what changed (:func:`~lstmkit.data.table_changes.table_change`: rows appended,
+    rows gone, columns reordered, renamed, added or removed). A run that recorded no table is
+    told only that the SHA-256 differ, as before."""
     before = recorded.get(HASHES_KEY) or {}
+    records = recorded.get(TABLES_KEY) or {}
     for role, digest in now.items():
         if role in before and before[role] != digest:
             path = _named(recorded).get(role, role)
             given = _named(summary or {}).get(role, path)
+            frame, record = (tables or {}).get(role), records.get(role)
+            if frame is not None and isinstance(record, dict):
+                if same_table(record, frame):
+                    continue
+                change = table_change(record, frame, given if given == path else f"{given} (given for {path})",
+                                      run_dir)
+                if change is not None:
+                    raise LstmkitError(*change)
             what = f"{path} is not the file" if given == path else f"{given} is not {path}, the file"
             raise LstmkitError(f"the data changed since {run_dir} started: {what} it trained on "
                                f"(their SHA-256 differ)", "a resumed run must train on the same data: restore "
                                "that file, or start a new run without --resume")
+
+
+def check_same_kind(recorded: dict[str, Any], now: dict[str, str], prints: dict[str, str], given: dict[str, Any],
+                    tables: dict[str, Any], summary: dict[str, Any], run_dir: Path) -> None:
+    """Refuse a resume that reads a file where the run started on data given in memory, or the
+    reverse, unless the content is provably the same: the table read from the file now has the
+    fingerprint of the frame the run started on, or the frame given now that of the table the run
+    read from its file. Each was resumed unchecked (``check_same_data`` compares files with files,
+    ``check_same_memory`` memory with memory), training on whatever was given.
+
+    ``now`` and ``prints``: the file hashes and memory fingerprints of this resume's data, ``given``
+    the fit's data arguments; ``tables``: ``{file role: DataFrame}``, the tables it read (from a
+    file or given); ``summary`` its data summary."""
+    files, memory = recorded.get(HASHES_KEY) or {}, recorded.get(MEMORY_KEY) or {}
+    records = recorded.get(TABLES_KEY) or {}
+    for role in dict.fromkeys([*now, *files]):
+        argument = _argument_of(role, [*memory, *prints])
+        if argument is None:
+            continue
+        frame = tables.get(role)
+        if role in now and role not in files and argument in memory:          # memory then, a file now
+            if frame is not None and fingerprint(frame) == memory[argument]:
+                continue
+            kind = "a DataFrame" if argument in (recorded.get(LAYOUT_KEY) or {}) else "data"
+            why = ("whose table is not that data (their fingerprints differ)" if frame is not None else
+                   "which cannot be compared with that data")
+            raise LstmkitError(f"{run_dir} started on {kind} given in memory as {argument} (to fit() in Python); "
+                               f"this resume reads the file {_named(summary).get(role)} instead, {why}",
+                               f"resume in Python with the same data (fit({argument}=THAT_DATA, resume=True)), "
+                               "or start a new run without --resume")
+        if role in files and role not in now and argument in prints:          # a file then, memory now
+            record = records.get(role)
+            if isinstance(record, dict) and (prints[argument] == record.get("print")
+                                             or (frame is not None and same_table(record, frame))):
+                continue
+            path = _named(recorded).get(role, role)
+            why = ("which is not the table read from that file (their fingerprints differ)" if isinstance(record, dict)
+                   else "which cannot be compared with that file (the run recorded no table of it)")
+            raise LstmkitError(f"{run_dir} started on the file {path}; this resume gives a {_kind(given[argument])} "
+                               f"in memory as {argument} instead, {why}", "resume from that file (resume(RUN) given "
+                               "no data reads it again, as `train --resume RUN` does), or start a new run without "
+                               "resume")
+
+
+def _argument_of(role: str, arguments: list[str]) -> str | None:
+    """The fit argument that gives the data of file role ``role`` in memory (``source``: ``data``;
+    ``val_source``: ``val_data`` or ``val``), among ``arguments``; None for another role."""
+    part = "data" if role == "source" else role.removesuffix("_source")
+    if part == role:
+        return None
+    return next((a for a in arguments if a == part or a.startswith(part + "_")), None)
 
 
 def memory_hashes(given: dict[str, Any]) -> dict[str, str]:
@@ -116,8 +184,8 @@ def _refuse_other_layout(layout: dict[str, list[str]] | None, frame: Any, digest
     if now != was and sorted(now) == sorted(was) and len(names) == len(was):
         if fingerprint(frame[[names[c] for c in was]]) == digest:
             order = f"{role}[{was!r}]" if len(was) <= 8 else f"as data.{LAYOUT_KEY} in its {run_dir.name}/lstmkit.json"
-            raise LstmkitError(f"{start} has its columns in another order (it started with {_brief(was)}; now "
-                               f"{_brief(now)})", f"pass them in the order it started with ({order}), "
+            raise LstmkitError(f"{start} has its columns in another order (it started with {brief_names(was)}; now "
+                               f"{brief_names(now)})", f"pass them in the order it started with ({order}), "
                                "or start a new run without resume")
     if now == was and now_types != was_types and len(was_types) == len(was):
         changed = {c: (t, u) for c, t, u in zip(was, was_types, now_types) if t != u}
@@ -134,13 +202,6 @@ def _refuse_other_layout(layout: dict[str, list[str]] | None, frame: Any, digest
             types = {c: t for c, (t, _) in changed.items()}
             raise LstmkitError(f"{start} holds the same values with columns of another type: {shown}{more}",
                                f"convert them back ({role}.astype({types!r})), or start a new run without resume")
-
-
-def _brief(names: list[str], most: int = 8) -> str:
-    """A list of names as Python writes it, cut to its first ``most`` with how many in all."""
-    if len(names) <= most:
-        return repr(names)
-    return repr(names[:most])[:-1] + f", … ({len(names)} in all)]"
 
 
 def _is_frame(data: Any) -> bool:

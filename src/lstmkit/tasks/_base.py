@@ -29,8 +29,8 @@ from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, build_checked
                           new_run_dir, read_metrics, read_run, save_tensors, write_json)
 from lstmkit.tasks import RoomRegistry, TuneHooks, load_run
 from lstmkit.run_resume import ResumeChecks
-from lstmkit.data.same_data import (HASHES_KEY, LAYOUT_KEY, MEMORY_KEY, check_same_data, check_same_memory, data_hashes,
-                                    memory_hashes, memory_layouts)
+from lstmkit.data.same_data import (HASHES_KEY, LAYOUT_KEY, MEMORY_KEY, TABLES_KEY, check_same_data, check_same_kind,
+                                    check_same_memory, data_hashes, memory_hashes, memory_layouts, table_records)
 from lstmkit.train import TrainingInterrupted
 from lstmkit.version import __version__
 
@@ -132,7 +132,8 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
                         out: str | Path | None = None, run_dir: str | Path | None = None, resume: bool = False,
                         callbacks: Iterable = (), metrics: Callable[[], dict[str, Any]],
                         plots: Callable[[Path], None] | None = None,
-                        evidence: Callable[[Any], dict[str, Any]] | None = None, data: dict[str, Any] | None = None):
+                        evidence: Callable[[Any], dict[str, Any]] | None = None, data: dict[str, Any] | None = None,
+                        tables: dict[str, Any] | None = None):
         """Train ``self.net_`` the one way every task does, after its data and network are ready.
 
         1. check ``train_config`` (:meth:`Trainer.check_config`): a bad setting fails before any
@@ -150,6 +151,11 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         doctor to judge (:meth:`lstmkit.train.Trainer.fit`), e.g. a forecast against its naive baselines.
         ``data``: the fit's data arguments by name (``{"data": df, "val_data": None}``); those given in
         memory are fingerprinted into the data summary, and a resume given other data is refused.
+        ``tables``: ``{role: DataFrame}``, the tables read for the data summary's file roles
+        (``{"source": table}``), from a file or given in memory: a file's is recorded
+        (:func:`~lstmkit.data.same_data.table_records`), and a resume on a changed file is told what
+        changed in it (or resumes when the table read is the same), or on data of the other kind
+        (memory for a file, or a file for memory) resumes only when it is the same.
 
         Sets ``run_dir_``, ``result_``, ``train_seconds_`` and ``metrics_``; returns ``self``.
         """
@@ -157,7 +163,20 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         from lstmkit.train.resume import terminate_as_interrupt
         device = Trainer.check_config(train_config, loss_fn)
         recorded = {}                                        # the resumed run's lstmkit.json
+        summary = getattr(self, "data_summary_", None)
+        if not isinstance(summary, dict) or (run_dir is None and out is None):
+            summary = None                                   # no run folder keeps it
+        else:
+            hashes, prints, tables = data_hashes(summary), memory_hashes(data or {}), tables or {}
         if resume:
+            if summary is not None and run_dir is not None:
+                # the data before the settings: a setting chosen from the data (a forecast's log) differs
+                # when the data does, and 'was trained with log=True, not False' blamed the settings.
+                # Every rank checks: one refusing alone would leave the others waiting
+                started = self._unfinished_meta(run_dir).get("data") or {}
+                check_same_data(started, hashes, Path(run_dir), summary, tables)
+                check_same_memory(started, data or {}, prints, Path(run_dir))
+                check_same_kind(started, hashes, prints, data or {}, tables, summary, Path(run_dir))
             recorded = self._check_resumable(run_dir)
         elif run_dir is not None and run_here(run_dir) is not None:
             raise LstmkitError(f"{run_dir} holds a run already; training a new one there would mix the two runs' "
@@ -169,13 +188,11 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
             run_dir = distributed.broadcast_str(str(new_run_dir(out, self.TASK)) if main else None, device)
         self.run_dir_ = Path(run_dir) if run_dir is not None else None
         writes = self.run_dir_ is not None and main
-        summary = getattr(self, "data_summary_", None)
-        if self.run_dir_ is not None and isinstance(summary, dict):
-            hashes, prints = data_hashes(summary), memory_hashes(data or {})
-            if resume:               # every rank: one refusing alone would leave the others waiting
-                check_same_data(recorded.get("data") or {}, hashes, self.run_dir_, summary)
-                check_same_memory(recorded.get("data") or {}, data or {}, prints, self.run_dir_)
+        if summary is not None:
             summary[HASHES_KEY], summary[MEMORY_KEY] = hashes, prints
+            records = table_records({role: table for role, table in tables.items() if role in hashes})
+            if records:
+                summary[TABLES_KEY] = records
             layouts = memory_layouts(data or {})
             if layouts:
                 summary[LAYOUT_KEY] = layouts

@@ -115,7 +115,8 @@ class PanelPipeline(AheadForecast):
         loss = ensemble_loss(self.output_.loss, cfg.ensemble) if (cfg.ensemble or 1) > 1 else self.output_.loss
         return self._train_and_save(cfg.train, train, val, loss_fn=loss, out=out, run_dir=run_dir,
                                     resume=resume, callbacks=callbacks, metrics=metrics, plots=plots,
-                                    evidence=evidence, data={"data": source})
+                                    evidence=evidence, data={"data": source},
+                                    tables={"source": data} if isinstance(data, pd.DataFrame) else None)
 
     def _choose_combination(self, panel: Panel, arrays, val) -> None:
         """``combination_`` (and ``config_.combine``, ``auto_["combine"]``) from the validation windows,

@@ -1,0 +1,90 @@
+"""Bad-input catalogue, `forecast train --resume RUN` after its table file changed: each was
+'the data changed since RUN started: FILE is not the file it trained on (their SHA-256 differ)';
+now the error names what changed, read from the table the run recorded when it started (rows
+appended, rows removed from the end, columns reordered, renamed, added or removed, other values in
+some rows), and a run started on a DataFrame in Python, resumed with `--data FILE` holding other
+data, is refused (it trained on that file unchecked). A run from before the tables were recorded
+keeps the old message."""
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from catalogue_helpers import check, train_once
+
+TRAIN = ["forecast", "train", "--data", "{d}/sales.csv", "--target", "sales", "--time", "date", "--lookback", "4",
+         "--horizon", "2", "--hidden-size", "4", "--layers", "1", "--epochs", "1", "--ensemble", "1",
+         "--progress", "off", "--no-tensorboard", "--no-doctor", "--device", "cpu", "--out", "{out}"]
+
+
+def sales(n=60):
+    return pd.DataFrame({"date": pd.date_range("2024-01-01", periods=n, freq="D").strftime("%Y-%m-%d"),
+                         "sales": np.round(10 + 5 * np.sin(np.arange(n) / 3), 2), "promo": np.arange(n) % 2})
+
+
+def interrupted(run, to):
+    """A copy of ``run`` as Ctrl-C after its last epoch leaves it."""
+    shutil.copytree(run, to)
+    meta = json.loads((to / "lstmkit.json").read_text())
+    meta["status"] = "interrupted"
+    (to / "lstmkit.json").write_text(json.dumps(meta))
+    return to
+
+
+@pytest.fixture(scope="module")
+def d(tmp_path_factory):
+    d = tmp_path_factory.mktemp("resume_data")
+    sales().to_csv(d / "sales.csv", index=False)
+    train_once(TRAIN, d, d / "trained")
+    import lstmkit
+    lstmkit.Forecaster(lookback=4, horizon=2, hidden_size=4, num_layers=1, max_epochs=1, ensemble=1, progress="off",
+                       tensorboard=False, doctor=False, device="cpu").fit(sales(), target="sales", time="date",
+                                                                           out=d / "in_memory")
+    return d
+
+
+EDITS = [
+    (lambda df: pd.concat([df, sales(65).iloc[60:]]), "has 5 more rows than when"),
+    (lambda df: df.head(48), "has 12 fewer rows than when"),
+    (lambda df: df[["sales", "date", "promo"]], "has its columns in another order"),
+    (lambda df: df.rename(columns={"promo": "promotion"}), "'promotion' was 'promo'"),
+    (lambda df: df.assign(stores=3), "has a new column 'stores'"),
+    (lambda df: df.drop(columns="promo"), "has no column 'promo' any more"),
+    (lambda df: df.assign(sales=df.sales.where(df.index != 30, 99.0)), "other values in data rows 29-32"),
+]
+
+
+@pytest.mark.parametrize("edit, needle", EDITS, ids=[needle for _, needle in EDITS])
+def test_resume_names_what_changed_in_the_table_file(edit, needle, d, tmp_path, capsys):
+    run = interrupted(next((d / "trained").iterdir()), tmp_path / "run")
+    before = (run / "lstmkit.json").read_bytes()
+    try:
+        edit(sales()).to_csv(d / "sales.csv", index=False)
+        check(["forecast", "train", "--resume", run], 2, needle, tmp_path, capsys, d)
+    finally:
+        sales().to_csv(d / "sales.csv", index=False)
+    assert (run / "lstmkit.json").read_bytes() == before
+
+
+def test_a_run_from_before_the_tables_keeps_the_old_message(d, tmp_path, capsys):
+    run = interrupted(next((d / "trained").iterdir()), tmp_path / "run")
+    meta = json.loads((run / "lstmkit.json").read_text())
+    del meta["data"]["tables"]
+    (run / "lstmkit.json").write_text(json.dumps(meta))
+    try:
+        sales(61).to_csv(d / "sales.csv", index=False)
+        check(["forecast", "train", "--resume", run], 2, "is not the file it trained on (their SHA-256 differ)",
+              tmp_path, capsys, d)
+    finally:
+        sales().to_csv(d / "sales.csv", index=False)
+
+
+def test_a_run_started_in_memory_resumed_with_a_file_of_other_data_is_refused(d, tmp_path, capsys):
+    """It trained on the file unchecked: only a file's SHA-256 was compared with a file's."""
+    run = interrupted(next((d / "in_memory").iterdir()), tmp_path / "run")
+    sales().assign(sales=lambda df: df.sales + 1).to_csv(tmp_path / "other.csv", index=False)
+    check(["forecast", "train", "--resume", run, "--data", tmp_path / "other.csv"], 2,
+          "started on a DataFrame given in memory as data (to fit() in Python); this resume reads the file", tmp_path,
+          capsys, d)

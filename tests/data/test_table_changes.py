@@ -1,0 +1,108 @@
+"""data.table_changes: what changed in a table file since a run started on it, told from the
+record of its parsed table (rows, columns, dtypes, fingerprint, the fingerprints of 16 blocks of
+rows); check_same_data resumes a file whose table is the same and names the change otherwise."""
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstmkit.data.same_data import HASHES_KEY, check_same_data
+from lstmkit.data.table_changes import TABLES_KEY, table_change, table_records
+from lstmkit.errors import LstmkitError
+
+
+def _sales(n=60):
+    return pd.DataFrame({"date": pd.date_range("2024-01-01", periods=n, freq="D").strftime("%Y-%m-%d"),
+                         "sales": np.round(10 + 5 * np.sin(np.arange(n) / 3), 2), "promo": np.arange(n) % 2})
+
+
+def _change(before, after):
+    """``(problem, fix)`` for ``after`` read where ``before`` was recorded."""
+    return table_change(table_records({"source": before})["source"], after, "sales.csv", "runs/r1")
+
+
+def test_the_record_is_small_and_names_the_table():
+    record = table_records({"source": _sales(100_000)})["source"]
+    assert record["rows"] == 100_000 and record["columns"] == ["date", "sales", "promo"]
+    assert len(record["blocks"]) == 16 and record["block"] == 6250
+    assert len(json.dumps(record)) < 600          # lstmkit.json stays small, however long the file
+
+
+def test_rows_appended_are_told_with_the_rows_kept_and_the_fix():
+    df = _sales()
+    problem, fix = _change(df, pd.concat([df, _sales(65).iloc[60:]], ignore_index=True))
+    assert problem == "sales.csv has 5 more rows than when runs/r1 started (its first 60 rows are as they were)"
+    assert "restore the file as it was (its first 60 rows" in fix and "start a new run without --resume" in fix
+    # an appended row with an empty cell reads the integer column as float: the first rows are still proved
+    grown = pd.concat([df, pd.DataFrame({"date": ["2024-03-01"], "sales": [1.0], "promo": [np.nan]})],
+                      ignore_index=True)
+    assert grown["promo"].dtype == "float64"
+    assert _change(df, grown)[0].startswith("sales.csv has 1 more row than when runs/r1 started (its first 60 rows")
+    # appended, and a value changed in the rows it had: not 'as they were'; the rows that differ are named
+    edited = pd.concat([df, _sales(65).iloc[60:]], ignore_index=True)
+    edited.loc[30, "sales"] = 99.0
+    assert _change(df, edited)[0] == ("sales.csv has 5 more rows and other values in data rows 29-32 (the first rows "
+                                      "that differ) since runs/r1 started (their SHA-256 differ)")
+
+
+def test_rows_removed_from_the_end_are_told_with_the_rows_the_blocks_prove_kept():
+    df = _sales()                                     # blocks of 4 rows
+    assert _change(df, df.head(48))[0] == ("sales.csv has 12 fewer rows than when runs/r1 started (60 then, 48 now; "
+                                           "its first 48 rows are as they were)")
+    assert "its first 48 rows are as they were" in _change(df, df.head(50))[0]      # 49-50: no whole block
+    first_changed = df.head(50).assign(sales=lambda d: d.sales + 1)
+    assert _change(df, first_changed)[0] == "sales.csv has 10 fewer rows than when runs/r1 started (60 then, 50 now)"
+
+
+@pytest.mark.parametrize("edit, problem", [
+    (lambda d: d[["sales", "date", "promo"]],
+     "sales.csv has its columns in another order than when runs/r1 started (['date', 'sales', 'promo'] then, "
+     "['sales', 'date', 'promo'] now) (its rows are as they were)"),
+    (lambda d: d.rename(columns={"promo": "promotion"}),
+     "sales.csv has a column renamed since runs/r1 started: 'promotion' was 'promo' (its values are as they were)"),
+    (lambda d: d.assign(stores=3),
+     "sales.csv has a new column 'stores' (the columns it had are as they were) since runs/r1 started"),
+    (lambda d: d.assign(stores=3, region="n"),
+     "sales.csv has 2 new columns ['stores', 'region'] (the columns it had are as they were) since runs/r1 started"),
+    (lambda d: d.drop(columns="promo"), "sales.csv has no column 'promo' any more since runs/r1 started"),
+    (lambda d: d.drop(columns="promo").assign(stores=3),
+     "sales.csv has a new column 'stores' and no column 'promo' any more since runs/r1 started"),
+    (lambda d: d.assign(sales=d.sales.where(d.index != 5, 0.0)),
+     "sales.csv has other values in data rows 5-8 (the first rows that differ) since runs/r1 started "
+     "(their SHA-256 differ)"),
+    (lambda d: d.assign(promo=d.promo.astype(str)),
+     "sales.csv has columns of other types: 'promo' is "),
+])
+def test_a_column_change_or_other_values_are_named(edit, problem):
+    assert _change(_sales(), edit(_sales()))[0].startswith(problem)
+
+
+def test_a_renamed_column_with_other_values_is_not_said_to_hold_the_same_values():
+    df = _sales()
+    problem, _ = _change(df, df.rename(columns={"promo": "promotion"}).assign(promotion=1))
+    assert problem == "sales.csv has a new column 'promotion' and no column 'promo' any more since runs/r1 started"
+
+
+def _summary(tmp_path, frame, text=None):
+    path = tmp_path / "sales.csv"
+    path.write_text(text if text is not None else frame.to_csv(index=False))
+    from lstmkit.data.same_data import data_hashes
+    summary = {"source": str(path)}
+    return {**summary, HASHES_KEY: data_hashes(summary), TABLES_KEY: table_records({"source": frame})}, summary
+
+
+def test_the_same_table_saved_again_resumes_and_a_run_without_the_record_gets_the_old_message(tmp_path):
+    from lstmkit.data.same_data import data_hashes
+    df = _sales()
+    recorded, summary = _summary(tmp_path, df)
+    (tmp_path / "sales.csv").write_text(df.to_csv(index=False, lineterminator="\r\n", quoting=1))   # CRLF, quoted
+    assert data_hashes(summary) != recorded[HASHES_KEY]
+    check_same_data(recorded, data_hashes(summary), tmp_path, summary, {"source": df})               # no complaint
+    grown = pd.concat([df, _sales(61).iloc[60:]], ignore_index=True)
+    with pytest.raises(LstmkitError, match=r"sales\.csv has 1 more row than when .* started"):
+        check_same_data(recorded, data_hashes(summary), tmp_path, summary, {"source": grown})
+    old = {k: v for k, v in recorded.items() if k != TABLES_KEY}          # a run from before the tables
+    for table in (df, grown):
+        with pytest.raises(LstmkitError, match=r"sales\.csv is not the file it trained on \(their SHA-256 differ\)"):
+            check_same_data(old, data_hashes(summary), tmp_path, summary, {"source": table})
