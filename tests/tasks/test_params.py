@@ -156,6 +156,31 @@ def test_a_model_used_before_fit_raises_sklearns_not_fitted_error(name, tmp_path
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_check_is_fitted_asks_what_predict_asks(name):
+    """scikit-learn's check_is_fitted guessed from any attribute ending in ``_``: an estimator
+    holding one (``data_summary_``, ``auto_``) but no network passed it, while predict refused."""
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+    est = getattr(lstmkit, name)()
+    est.data_summary_ = {}
+    with pytest.raises(NotFittedError):
+        check_is_fitted(est)
+    with pytest.raises(NotFittedError):
+        est._check_fitted()
+    est.net_ = "fitted"                                           # as fit and load leave it
+    check_is_fitted(est)
+    est._check_fitted()
+    assert not sklearn.base.clone(est).__sklearn_is_fitted__()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_set_params_of_get_params_changes_nothing(name):
+    est = getattr(lstmkit, name)(hidden_size=16, lr=0.01)
+    params = est.get_params()
+    assert est.set_params(**params).get_params() == params and repr(est) == f"{name}(hidden_size=16, lr=0.01)"
+
+
 def test_check_is_fitted_and_predict_before_fit_on_a_classifier():
     from sklearn.exceptions import NotFittedError
     from sklearn.utils.validation import check_is_fitted

@@ -223,10 +223,16 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
             raise TrainingInterrupted(self.run_dir_, self.result_.epochs_run) from None
 
     # -- fitted state --------------------------------------------------------------------------
+    def __sklearn_is_fitted__(self) -> bool:
+        """Whether ``fit`` or ``load`` gave this estimator a network: the test :meth:`_check_fitted`
+        makes, so ``sklearn.utils.validation.check_is_fitted`` and ``predict`` answer alike (without
+        it scikit-learn guesses from whether any attribute's name ends in ``_``)."""
+        return hasattr(self, "net_")
+
     def _check_fitted(self) -> None:
         """Refuse a model before ``fit`` or ``load``: an LstmkitError that is also scikit-learn's
         ``NotFittedError`` (:mod:`lstmkit.not_fitted`, imported only here: it loads scikit-learn)."""
-        if not hasattr(self, "net_"):
+        if not self.__sklearn_is_fitted__():
             from lstmkit.not_fitted import NotFittedError
             name = type(self).__name__
             raise NotFittedError(f"this {name} is not fitted yet", f"call fit(...) or {name}.load(run)")
