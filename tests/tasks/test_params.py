@@ -2,6 +2,7 @@
 import inspect
 
 import numpy as np
+import pandas as pd
 import pytest
 import sklearn.base
 
@@ -277,3 +278,59 @@ def test_sklearns_estimator_checks_pass_where_they_apply():
     text = lstmkit.TextClassifier().__sklearn_tags__().input_tags
     assert text.string and text.one_d_array and not text.two_d_array
     assert lstmkit.SequenceClassifier().__sklearn_tags__().input_tags.three_d_array
+
+
+def test_a_sequence_classifier_has_sklearns_n_features_in_and_feature_names_in():
+    """n_features_in_ (the features per step) and feature_names_in_ (a table's named feature
+    columns) were missing: scikit-learn's pipelines and users read them after fit."""
+    rng = np.random.default_rng(0)
+    y = np.array(["slow", "fast"] * 6)
+    X = np.stack([np.stack([np.sin(np.arange(16) / (6 if c == "slow" else 2)), rng.normal(0, 1, 16)], 1) for c in y])
+    est = lstmkit.SequenceClassifier(model="lstm", hidden_size=4, max_epochs=1, progress="off", tensorboard=False)
+    assert not hasattr(est, "n_features_in_") and not hasattr(est, "feature_names_in_")
+    clf = sklearn.base.clone(est).fit(X, y)                          # [N, T, 2]
+    assert clf.n_features_in_ == 2 and not hasattr(clf, "feature_names_in_")      # an array names no feature
+    with pytest.raises(LstmkitError, match="the data has 3 features per step, the model was trained on 2"):
+        clf.predict(np.concatenate([X, X[:, :, :1]], 2))
+    long = pd.DataFrame([{"sample": i, "t": t, "wave": X[i, t, 0], "noise": X[i, t, 1], "label": y[i]}
+                         for i in range(len(X)) for t in range(X.shape[1])])
+    named = sklearn.base.clone(est).fit(long)
+    assert named.n_features_in_ == 2 and named.feature_names_in_.tolist() == ["wave", "noise"]
+    assert named.feature_names_in_.dtype == object
+    assert (named.predict(long[["noise", "wave", "sample", "t"]]) == named.predict(long)).all()    # found by name
+
+
+FAST_FORECAST = dict(lookback=8, horizon=2, hidden_size=4, max_epochs=1, ensemble=1, doctor=False, progress="off",
+                     tensorboard=False)
+
+
+def test_a_forecaster_has_n_features_in_the_columns_it_reads_per_step():
+    """The columns a forecaster reads at each step: targets, past then future covariates; not the
+    time column nor the calendar features made from it."""
+    t = pd.date_range("2020-01-01", periods=120, freq="D")
+    df = pd.DataFrame({"date": t, "units": np.sin(np.arange(120) / 4) + 2, "temp": np.cos(np.arange(120) / 5),
+                       "promo": (np.arange(120) % 7 == 0).astype(float), "note": "x"})
+    est = lstmkit.Forecaster(calendar="weekday", **FAST_FORECAST)
+    assert not hasattr(est, "n_features_in_")
+    est.fit(df, target="units", time="date", features="temp", future_covariates="promo")
+    assert est.n_features_in_ == 3 and est.feature_names_in_.tolist() == ["units", "temp", "promo"]
+    assert len(est.input_names_) == 5                                 # + weekday_sin, weekday_cos
+
+
+def test_a_forecaster_fitted_on_an_array_refuses_one_of_another_width():
+    """An array's columns are read by position (``y0``, ``y1``, ...): a third column was left out
+    without a word, and one column fewer said "target column 'y1' not found"."""
+    X = np.stack([np.sin(np.arange(120) / 4), np.cos(np.arange(120) / 4)], 1)
+    est = lstmkit.Forecaster(**FAST_FORECAST).fit(X, target="y0,y1")
+    assert est.n_features_in_ == 2 and est.feature_names_in_.tolist() == ["y0", "y1"]
+    for bad, width in ((np.c_[X, X[:, :1]], 3), (X[:, :1], 1), (X[:, 0], 1), (np.c_[X, X].tolist(), 4)):
+        with pytest.raises(LstmkitError, match=f"the array has {width} columns?, the model was trained on one of 2 "
+                                               r"\(an array's columns are read by position; its inputs: y0, y1\)"):
+            est.predict(bad)
+    with pytest.raises(LstmkitError, match="the array has 3 columns"):
+        est.evaluate(np.c_[X, X[:, :1]])
+    assert est.predict(X).shape == (2, 3) and est.predict(X.tolist()).equals(est.predict(X))
+    wide = lstmkit.Forecaster(**FAST_FORECAST).fit(np.c_[X, X[:, :1]], target="y0")     # y1, y2 unread
+    assert wide.n_features_in_ == 1 and wide.predict(np.c_[X, X[:, :1]]).shape == (2, 2)
+    with pytest.raises(LstmkitError, match="the array has 2 columns, the model was trained on one of 3"):
+        wide.predict(X)

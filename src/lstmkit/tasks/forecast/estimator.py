@@ -59,7 +59,9 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
 
     Fitted attributes: ``config_``, ``net_`` (:class:`~lstmkit.tasks.forecast.model.ForecastNet`),
     ``panel_scaler_`` (per-series scaling), ``covariate_scaler_``, ``series_ids_``, ``output_``,
-    ``input_names_`` (model input columns), ``result_`` (training history), ``metrics_`` (test
+    ``input_names_`` (model input columns), ``n_features_in_`` / ``feature_names_in_`` (the columns
+    it reads per step: targets, past and future covariates; not time, id or calendar features; an
+    array's are ``y`` or ``y0``, ``y1``, ..., read by position), ``result_`` (training history), ``metrics_`` (test
     metrics beside baselines), ``data_summary_``, ``auto_`` (the settings chosen from the data,
     each ``{"value", "why"}``, and what was measured; see :mod:`lstmkit.tasks.forecast.auto`).
     """
@@ -191,6 +193,7 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
                                    "drop --engine or pass --engine torch")
             return self._forecast_ahead(data)
         net = engine_net_cached(self, engine)
+        self._check_array_width(data)               # before the one-window lane, which reads columns by name
         fast = one_window(self, data, net)          # None unless the one-window lane applies (fastpath.py)
         return fast if fast is not None else self._forecast_ahead(data, net=net)
 
