@@ -118,10 +118,24 @@ def test_transcribe_takes_a_list_of_paths(ctc_run, files, words):
 
 
 def test_predict_is_transcribe_for_scikit_learn_habits(ctc_run, corpus):
-    """``predict``, the name every other estimator answers to, was an AttributeError."""
+    """``predict``, the name every other estimator answers to, was an AttributeError; then a list,
+    where every other estimator's predict gives a numpy array."""
     files = sorted((corpus / "wavs").glob("test_*.wav"))[:3]
     said = ctc_run.predict(files)
-    assert said == ctc_run.transcribe(files) and len(said) == 3 and any(said)
+    assert isinstance(said, np.ndarray) and said.dtype == object and said.shape == (3,)
+    assert said.tolist() == ctc_run.transcribe(files) and any(said)
+
+
+def test_score_is_minus_the_word_error_rate_of_a_ctc_run(ctc_run, corpus):
+    """scikit-learn's ``score`` (greater is better) was missing: ``-wer`` of evaluate, on a
+    manifest or on files with their transcripts ``y``."""
+    import pandas as pd
+    rows = pd.read_csv(corpus / "test.csv", dtype=str, keep_default_na=False)[:6]
+    files, texts = [str(corpus / p) for p in rows["path"]], rows["text"].tolist()
+    wer = ctc_run.evaluate(list(zip(files, texts)))["wer"]
+    assert ctc_run.score(files, texts) == -wer and ctc_run.score(list(zip(files, texts))) == -wer
+    with pytest.raises(LstmkitError, match="6 audio files and 5 labels or transcripts in y"):
+        ctc_run.score(files, texts[:5])
 
 
 def test_global_normalisation_statistics_are_saved(corpus, tiny, tmp_path):
@@ -168,9 +182,12 @@ def test_a_classify_run_has_scikit_learns_classes_and_predict_proba(digits, tiny
     files = sorted(str(p) for p in digits.glob("*.wav"))[::5]
     proba = est.predict_proba(files)
     assert proba.shape == (len(files), 4) and np.allclose(proba.sum(axis=1), 1.0)
-    assert list(est.classes_[proba.argmax(axis=1)]) == est.predict(files)
+    said = est.predict(files)
+    assert isinstance(said, np.ndarray) and said.dtype == est.classes_.dtype
+    assert (est.classes_[proba.argmax(axis=1)] == said).all() and said.tolist() == est.transcribe(files)
+    assert est.score(files, said) == 1.0
     loaded = SpeechRecognizer.load(est.run_dir_)
-    assert list(loaded.classes_) == list(est.classes_) and loaded.predict(files) == est.predict(files)
+    assert list(loaded.classes_) == list(est.classes_) and (loaded.predict(files) == said).all()
     assert np.allclose(loaded.predict_proba(files), proba)
     assert not hasattr(SpeechRecognizer(**tiny), "classes_")
 

@@ -160,7 +160,13 @@ class SpeechRecognizer(RunEstimator):
         report_notes(notes)
         return self._decode(feats, beam, fusion)
 
-    predict = transcribe         # the scikit-learn name every other estimator answers to (was an AttributeError)
+    def predict(self, files: Sequence[str | Path] | str | Path, beam: int | None = None,
+                lm: str | Path | None | bool = None) -> np.ndarray:
+        """:meth:`transcribe` as scikit-learn's estimators answer: an array ``[N]`` (object dtype) of
+        the texts (ctc, seq2seq) or labels (classify: items of ``classes_``, so ``predict(X) == y``
+        and ``classes_[predict_proba(X).argmax(1)]`` compare element by element, as for the other
+        classifiers); :meth:`transcribe` gives the same answers as a list."""
+        return np.asarray(self.transcribe(files, beam, lm), dtype=object)
 
     def predict_proba(self, files) -> np.ndarray:
         """Class probabilities ``[N, C]`` of each audio file (classify), columns in ``classes_``' order."""
@@ -201,6 +207,21 @@ class SpeechRecognizer(RunEstimator):
         feats, durations, notes = self._features(utts.paths)
         report_notes(notes)
         return self._score(feats, utts.texts, sum(durations), beam, fusion, t0=t0)
+
+    def score(self, X, y=None) -> float:
+        """scikit-learn's ``score``, greater is better: the accuracy (classify) or minus the word
+        error rate (ctc, seq2seq) of :meth:`evaluate` on ``X``: data as :meth:`evaluate` reads it (a
+        manifest, a folder, ``(path, text)`` pairs), or audio files with their labels or transcripts
+        ``y``, one each."""
+        if y is not None:
+            files = [X] if isinstance(X, (str, Path)) else list(X)
+            texts = list(y)
+            if len(files) != len(texts):
+                raise LstmkitError(f"{len(files)} audio files and {len(texts)} labels or transcripts in y",
+                                   "pass one label or transcript per file")
+            X = [(str(f), str(t)) for f, t in zip(files, texts)]
+        m = self.evaluate(X)
+        return float(m["accuracy"]) if self.config_.mode == "classify" else -float(m["wer"])
 
     # -- persistence -----------------------------------------------------------------------
     def _load_state(self, run_dir: Path, meta: dict[str, Any]) -> None:
