@@ -334,3 +334,37 @@ def test_a_forecaster_fitted_on_an_array_refuses_one_of_another_width():
     assert wide.n_features_in_ == 1 and wide.predict(np.c_[X, X[:, :1]]).shape == (2, 2)
     with pytest.raises(LstmkitError, match="the array has 2 columns, the model was trained on one of 3"):
         wide.predict(X)
+
+
+def test_a_forecasters_score_is_minus_its_mase_on_the_test_part():
+    """scikit-learn's ``score`` (greater is better) was missing on the forecaster."""
+    from sklearn.exceptions import NotFittedError
+    y = np.sin(np.arange(150) / 4)
+    est = lstmkit.Forecaster(**FAST_FORECAST)
+    with pytest.raises(NotFittedError):
+        est.score(y)
+    est.fit(y)
+    mase = est.evaluate(y)["lstm"]["MASE"]
+    assert est.score(y) == -mase and 0 < mase < 10
+    flat = np.r_[np.ones(120), np.arange(30.0)]                      # a constant training part: MASE has no scale
+    with pytest.raises(LstmkitError, match=r"MASE is undefined on this data.*evaluate\(data\)\['lstm'\]\['MAE'\]"):
+        lstmkit.Forecaster(**FAST_FORECAST, scaler="minmax").fit(flat).score(flat)
+
+
+def test_a_loaded_forecaster_keeps_the_columns_it_was_fitted_on_so_its_clone_refits(tmp_path):
+    """A loaded forecaster's get_params holds the columns ``fit`` was given (``target``, ``time``,
+    ``features``): its run records the one config it trained with, and settings are what a refit
+    needs. ``clone(loaded)`` is unfitted with those settings and refits on the same data as it is;
+    columns given to ``fit`` still win."""
+    from forecast_data import sine_frame
+    df = sine_frame(n=160)
+    est = lstmkit.Forecaster(**FAST_FORECAST).fit(df, target="y", time="time", features="temp", out=tmp_path)
+    assert (est.get_params()["target"], est.get_params()["time"]) == ([], None)          # given to fit, not to the constructor
+    loaded = lstmkit.Forecaster.load(est.run_dir_)
+    params = loaded.get_params()
+    assert (params["target"], params["time"], params["features"]) == (["y"], "time", ["temp"])
+    twin = sklearn.base.clone(loaded)
+    assert not twin.__sklearn_is_fitted__() and twin.get_params() == params
+    assert twin.fit(df).config_.target == ["y"] and twin.feature_names_in_.tolist() == ["y", "temp"]
+    other = sklearn.base.clone(loaded).fit(df, target="temp", features=[])
+    assert other.feature_names_in_.tolist() == ["temp"] and loaded.get_params() == params
