@@ -368,3 +368,23 @@ def test_a_loaded_forecaster_keeps_the_columns_it_was_fitted_on_so_its_clone_ref
     assert twin.fit(df).config_.target == ["y"] and twin.feature_names_in_.tolist() == ["y", "temp"]
     other = sklearn.base.clone(loaded).fit(df, target="temp", features=[])
     assert other.feature_names_in_.tolist() == ["temp"] and loaded.get_params() == params
+
+
+def test_a_loaded_sequence_classifier_keeps_the_epochs_of_the_call_not_of_its_budget(tmp_path):
+    """The budget caps the epochs by the data's size, and the run records the epochs it trained:
+    loaded, a model's settings said max_epochs=42 where its call left 2000 (the default), so its
+    clone, fitted on half the data, stopped at 42 instead of the budget's 83 for that data."""
+    import json
+    X, y = _two_speeds(["a", "b"] * 6), ["a", "b"] * 6
+    est = lstmkit.SequenceClassifier(budget=0.01, progress="off", tensorboard=False).fit(X, y, out=tmp_path)
+    assert est.config_.train.max_epochs == 42 and est.get_params()["max_epochs"] == 2000     # 1e4 / (12 × 20)
+    meta = json.loads((est.run_dir_ / "lstmkit.json").read_text())
+    assert meta["config"]["train"]["max_epochs"] == 42 and meta["call_settings"] == {"max_epochs": 2000, "budget": 0.01}
+    loaded = lstmkit.SequenceClassifier.load(est.run_dir_)
+    assert loaded.get_params() == {**est.get_params(), "progress": "auto"} and loaded.config_.train.max_epochs == 42
+    assert repr(loaded) == "SequenceClassifier(budget=0.01, tensorboard=False)"
+    np.testing.assert_array_equal(loaded.predict_proba(X), est.predict_proba(X))
+    refit = sklearn.base.clone(loaded).fit(X[:6], y[:6])
+    assert refit.config_.train.max_epochs == 83                      # 1e4 / (6 × 20)
+    given = lstmkit.SequenceClassifier(max_epochs=2, progress="off", tensorboard=False).fit(X, y, out=tmp_path)
+    assert "call_settings" not in json.loads((given.run_dir_ / "lstmkit.json").read_text())    # nothing chosen

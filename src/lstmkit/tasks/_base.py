@@ -37,6 +37,7 @@ from lstmkit.version import __version__
 __all__ = ["RunEstimator", "RoomRegistry", "TuneHooks", "load_run"]
 
 _EXPORT_FORMATS = ("onnx", "int8")
+CALL_KEY = "call_settings"   # lstmkit.json: settings fit chose from the data, with the call's values
 
 
 class RunEstimator(ResumeChecks, EstimatorParams, ABC):
@@ -120,7 +121,18 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         est.config.train.progress = TrainConfig.progress
         est.config_ = est.config
         est.data_summary_ = meta.get("data", {})
+        call = meta.get(CALL_KEY)
+        if call:                         # settings fit chose from the data: the call's own, as the fitted model has them
+            est.config = est._resolve_config(est.config, call)
+            est._call_settings = dict(call)          # kept by a later save (an update, an export)
         return est
+
+    def _chose_from_data(self, **call: Any) -> None:
+        """Note settings that ``fit`` chose from the data (a sample rate, a budget's epochs), with the
+        value the call had for each (``None``: left unset). ``lstmkit.json`` records them, and a loaded
+        model's settings (``get_params``, ``clone``, a refit) go back to them, as a fitted model's are:
+        a clone fitted on other data chooses again instead of reusing this data's choice."""
+        self._call_settings = {**getattr(self, "_call_settings", {}), **call}
 
     @property
     def _progress(self) -> str:
@@ -159,6 +171,8 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         recorded = {}                                        # the resumed run's lstmkit.json
         if resume:
             recorded = self._check_resumable(run_dir)
+            # the resumed fit reads the settings the run chose as given: the run's call is the one recorded
+            self._call_settings = {**getattr(self, "_call_settings", {}), **(recorded.get(CALL_KEY) or {})}
         elif run_dir is not None and run_here(run_dir) is not None:
             raise LstmkitError(f"{run_dir} holds a run already; training a new one there would mix the two runs' "
                                "files", "pass a new run_dir (or out=FOLDER: a new run folder inside it), or "
@@ -390,6 +404,8 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         training = self._training_meta()
         if training is not None:
             meta["training"] = training
+        if getattr(self, "_call_settings", None):
+            meta[CALL_KEY] = self._call_settings
         write_json(run_dir / META_FILE, meta)
 
     def _training_meta(self) -> dict[str, Any] | None:

@@ -126,6 +126,20 @@ def test_predict_is_transcribe_for_scikit_learn_habits(ctc_run, corpus):
     assert said.tolist() == ctc_run.transcribe(files) and any(said)
 
 
+def test_a_loaded_run_leaves_the_sample_rate_it_found_unset_so_a_clone_finds_it_again(ctc_run, tmp_path):
+    """Loaded, a run's settings held the sample rate fit read off its recordings (16 kHz): its clone,
+    fitted on 8 kHz recordings, resampled them to 16 kHz instead of finding their rate, as the
+    fitted model's clone does. The rate used stays in config_."""
+    import sklearn.base
+    meta = json.loads((ctc_run.run_dir_ / "lstmkit.json").read_text())
+    assert meta["call_settings"] == {"sample_rate": None} and meta["config"]["sample_rate"] == ctc_run.config_.sample_rate
+    loaded = SpeechRecognizer.load(ctc_run.run_dir_)
+    assert loaded.get_params()["sample_rate"] is None and loaded.config_.sample_rate == ctc_run.config_.sample_rate
+    assert sklearn.base.clone(loaded).get_params() == {**ctc_run.get_params(), "progress": "auto"}
+    again = json.loads((loaded.save(tmp_path / "again") / "lstmkit.json").read_text())      # a later save keeps them
+    assert again["call_settings"] == {"sample_rate": None}
+
+
 def test_score_is_minus_the_word_error_rate_of_a_ctc_run(ctc_run, corpus):
     """scikit-learn's ``score`` (greater is better) was missing: ``-wer`` of evaluate, on a
     manifest or on files with their transcripts ``y``."""

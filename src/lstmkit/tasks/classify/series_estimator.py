@@ -213,7 +213,10 @@ class SequenceClassifier(Classifier):
         self.feature_names_ = list(train.feature_names)
         longest = max(len(s) for s in train.seqs)
         self.steps_ = min(longest, cfg.max_len) if cfg.max_len else longest
-        cfg.train.max_epochs = self.epochs_for(cfg, len(train.seqs), self.steps_)   # recorded in lstmkit.json
+        epochs = self.epochs_for(cfg, len(train.seqs), self.steps_)
+        if epochs != cfg.train.max_epochs:       # the budget's cap: a loaded model's settings keep the call's
+            self._chose_from_data(max_epochs=cfg.train.max_epochs, budget=cfg.budget)
+        cfg.train.max_epochs = epochs                                      # recorded in lstmkit.json
         width = math.floor(cfg.crop * self.steps_ + 0.5)
         if cfg.crop < 1 and cfg.model in FCN_MODELS and width < MIN_WINDOW:
             warnings.warn(f"--crop {cfg.crop:g} reads windows of {max(width, 1)} step{'s' * (width > 1)} of the "

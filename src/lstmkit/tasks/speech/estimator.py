@@ -82,6 +82,7 @@ class SpeechRecognizer(RunEstimator):
             if cfg.sample_rate is None:
                 cfg.sample_rate = common_rate(train.paths)
                 check_hop(cfg.sample_rate, cfg.hop_ms)
+                self._chose_from_data(sample_rate=None)
             self.config_ = cfg
             self._fit_targets(train.texts + val.texts)      # a rare symbol may fall in the validation part only
             check_no_shared_utterances(train, val)
@@ -105,6 +106,7 @@ class SpeechRecognizer(RunEstimator):
             if cfg.mode == "seq2seq" and cfg.max_len_ratio is None:
                 frames = [self._out_frames(len(x)) for x in x_tr]
                 cfg.max_len_ratio = round(1.5 * max(len(y) / f for y, f in zip(y_tr, frames)) + 0.05, 3)
+                self._chose_from_data(max_len_ratio=None)
             report_notes(notes + notes_va)
             self.data_summary_ = {
                 "utterances": len(utts), "split": {"train": len(train), "val": len(val),
