@@ -383,6 +383,7 @@ def test_a_loaded_sequence_classifier_keeps_the_epochs_of_the_call_not_of_its_bu
     loaded = lstmkit.SequenceClassifier.load(est.run_dir_)
     assert loaded.get_params() == {**est.get_params(), "progress": "auto"} and loaded.config_.train.max_epochs == 42
     assert repr(loaded) == "SequenceClassifier(budget=0.01, tensorboard=False)"
+    assert loaded.n_features_in_ == 1 and not hasattr(loaded, "feature_names_in_")
     np.testing.assert_array_equal(loaded.predict_proba(X), est.predict_proba(X))
     refit = sklearn.base.clone(loaded).fit(X[:6], y[:6])
     assert refit.config_.train.max_epochs == 83                      # 1e4 / (6 × 20)
