@@ -1,5 +1,6 @@
 """SpeechRecognizer end to end on generated tone-speech: CTC, classification, seq2seq, save/load."""
 import json
+import os
 
 import numpy as np
 import pytest
@@ -204,6 +205,24 @@ def test_a_classify_run_has_scikit_learns_classes_and_predict_proba(digits, tiny
     assert list(loaded.classes_) == list(est.classes_) and (loaded.predict(files) == said).all()
     assert np.allclose(loaded.predict_proba(files), proba)
     assert not hasattr(SpeechRecognizer(**tiny), "classes_")
+
+
+def test_a_classify_model_fits_and_scores_files_and_labels_as_scikit_learn_calls_it(digits, tiny):
+    """fit(X, y) was a TypeError (fit took one manifest, folder or list of pairs) and a classify model
+    was no classifier to scikit-learn: cross_val_score could neither fit nor stratify it."""
+    import sklearn.base
+    from sklearn.model_selection import cross_val_score
+    files = np.array(sorted(str(p) for p in digits.glob("*.wav")))
+    labels = np.array([os.path.basename(f).split("_")[0] for f in files])
+    est = SpeechRecognizer(**{**tiny, "mode": "classify", "max_epochs": 2})
+    assert sklearn.base.is_classifier(est) and not sklearn.base.is_classifier(SpeechRecognizer(**tiny))
+    scores = cross_val_score(est, files, labels, cv=2, error_score="raise")
+    assert scores.shape == (2,) and ((0 <= scores) & (scores <= 1)).all()
+    fitted = sklearn.base.clone(est).fit(files[::2], labels[::2])
+    assert fitted.classes_.tolist() == ["0", "1", "2", "3"]
+    assert fitted.score(files[1::2], labels[1::2]) == np.mean(fitted.predict(files[1::2]) == labels[1::2])
+    with pytest.raises(LstmkitError, match="24 audio files and 23 labels or transcripts in y"):
+        sklearn.base.clone(est).fit(files[::2], labels[:23])
 
 
 def test_a_ctc_run_has_no_classes_and_no_predict_proba(ctc_run, corpus):

@@ -64,13 +64,23 @@ class SpeechRecognizer(RunEstimator):
         return SpeechConfig.from_dict(params)
 
     # -- fitting ---------------------------------------------------------------------------
-    def fit(self, data, *, val_data=None, out: str | Path | None = None, run_dir: str | Path | None = None,
+    @property
+    def _ESTIMATOR_TYPE(self) -> str | None:
+        """scikit-learn's kind: a classify model is a classifier (``cross_val_score`` stratifies by
+        label and scores accuracy with :meth:`score`); a recogniser is none."""
+        return "classifier" if self.config.mode == "classify" else None
+
+    def fit(self, data, y=None, *, val_data=None, out: str | Path | None = None, run_dir: str | Path | None = None,
             resume: bool = False, callbacks=(), **overrides: Any) -> "SpeechRecognizer":
-        """Train; a validation part is split off unless ``val_data`` is given (a folder's list files
+        """Train on ``data`` (see the class: a manifest, a folder, pairs, ...) or, as scikit-learn's
+        ``fit(X, y)``, on audio files ``data`` with their labels or transcripts ``y``, one each.
+        A validation part is split off unless ``val_data`` is given (a folder's list files
         give the parts: its ``testing_list.txt`` recordings are never trained on). With ``out`` a run
         folder is created after every input has passed its checks; ``resume`` continues the run in
         ``run_dir`` from its last checkpoint. ``callbacks`` (trainer
         :class:`~lstmkit.train.callbacks.Callback` objects) see every epoch."""
+        if y is not None:
+            data = _paired(data, y)
         with self._fit_or_unchanged():        # a failed fit leaves the estimator as it was
             cfg = self._resolve_config(self.config, overrides)
             _validate(cfg, data, val_data)
@@ -215,14 +225,7 @@ class SpeechRecognizer(RunEstimator):
         error rate (ctc, seq2seq) of :meth:`evaluate` on ``X``: data as :meth:`evaluate` reads it (a
         manifest, a folder, ``(path, text)`` pairs), or audio files with their labels or transcripts
         ``y``, one each."""
-        if y is not None:
-            files = [X] if isinstance(X, (str, Path)) else list(X)
-            texts = list(y)
-            if len(files) != len(texts):
-                raise LstmkitError(f"{len(files)} audio files and {len(texts)} labels or transcripts in y",
-                                   "pass one label or transcript per file")
-            X = [(str(f), str(t)) for f, t in zip(files, texts)]
-        m = self.evaluate(X)
+        m = self.evaluate(X if y is None else _paired(X, y))
         return float(m["accuracy"]) if self.config_.mode == "classify" else -float(m["wer"])
 
     # -- persistence -----------------------------------------------------------------------
@@ -411,6 +414,17 @@ def validation_split(utts: Utterances, cfg: SpeechConfig) -> tuple[Utterances, U
     """``(train, val)``: the ``val_frac`` share of ``utts`` that :meth:`SpeechRecognizer.fit` holds
     out when no validation data is given (drawn with the run's seed, so it can be redrawn)."""
     return utts.split(cfg.val_frac, cfg.train.seed)
+
+
+def _paired(files, y) -> list[tuple[str, str]]:
+    """Audio ``files`` with their labels or transcripts ``y`` (scikit-learn's ``X, y``) as the
+    ``(path, text)`` pairs the readers take."""
+    files = [files] if isinstance(files, (str, Path)) else list(files)
+    texts = [y] if isinstance(y, str) else list(y)
+    if len(files) != len(texts):
+        raise LstmkitError(f"{len(files)} audio files and {len(texts)} labels or transcripts in y",
+                           "pass one label or transcript per file")
+    return [(str(f), str(t)) for f, t in zip(files, texts)]
 
 
 def _validate(cfg: SpeechConfig, *data) -> None:
