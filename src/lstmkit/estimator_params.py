@@ -64,6 +64,7 @@ class EstimatorParams:
         trained so far: its run folder is marked interrupted, and ``resume`` continues it.
         A ``with`` block rather than a wrapper, so a warning's ``stacklevel`` still reaches the caller."""
         before = dict(vars(self))          # a fit rebinds what it learns; it never edits these in place
+        vars(self).pop("_call_settings", None)     # what this fit chooses from its data, noted afresh
         try:
             yield
         except TrainingInterrupted:

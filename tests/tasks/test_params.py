@@ -2,6 +2,7 @@
 import inspect
 
 import numpy as np
+import pandas as pd
 import pytest
 import sklearn.base
 
@@ -156,6 +157,31 @@ def test_a_model_used_before_fit_raises_sklearns_not_fitted_error(name, tmp_path
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_check_is_fitted_asks_what_predict_asks(name):
+    """scikit-learn's check_is_fitted guessed from any attribute ending in ``_``: an estimator
+    holding one (``data_summary_``, ``auto_``) but no network passed it, while predict refused."""
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+    est = getattr(lstmkit, name)()
+    est.data_summary_ = {}
+    with pytest.raises(NotFittedError):
+        check_is_fitted(est)
+    with pytest.raises(NotFittedError):
+        est._check_fitted()
+    est.net_ = "fitted"                                           # as fit and load leave it
+    check_is_fitted(est)
+    est._check_fitted()
+    assert not sklearn.base.clone(est).__sklearn_is_fitted__()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_set_params_of_get_params_changes_nothing(name):
+    est = getattr(lstmkit, name)(hidden_size=16, lr=0.01)
+    params = est.get_params()
+    assert est.set_params(**params).get_params() == params and repr(est) == f"{name}(hidden_size=16, lr=0.01)"
+
+
 def test_check_is_fitted_and_predict_before_fit_on_a_classifier():
     from sklearn.exceptions import NotFittedError
     from sklearn.utils.validation import check_is_fitted
@@ -252,3 +278,114 @@ def test_sklearns_estimator_checks_pass_where_they_apply():
     text = lstmkit.TextClassifier().__sklearn_tags__().input_tags
     assert text.string and text.one_d_array and not text.two_d_array
     assert lstmkit.SequenceClassifier().__sklearn_tags__().input_tags.three_d_array
+
+
+def test_a_sequence_classifier_has_sklearns_n_features_in_and_feature_names_in():
+    """n_features_in_ (the features per step) and feature_names_in_ (a table's named feature
+    columns) were missing: scikit-learn's pipelines and users read them after fit."""
+    rng = np.random.default_rng(0)
+    y = np.array(["slow", "fast"] * 6)
+    X = np.stack([np.stack([np.sin(np.arange(16) / (6 if c == "slow" else 2)), rng.normal(0, 1, 16)], 1) for c in y])
+    est = lstmkit.SequenceClassifier(model="lstm", hidden_size=4, max_epochs=1, progress="off", tensorboard=False)
+    assert not hasattr(est, "n_features_in_") and not hasattr(est, "feature_names_in_")
+    clf = sklearn.base.clone(est).fit(X, y)                          # [N, T, 2]
+    assert clf.n_features_in_ == 2 and not hasattr(clf, "feature_names_in_")      # an array names no feature
+    with pytest.raises(LstmkitError, match="the data has 3 features per step, the model was trained on 2"):
+        clf.predict(np.concatenate([X, X[:, :, :1]], 2))
+    long = pd.DataFrame([{"sample": i, "t": t, "wave": X[i, t, 0], "noise": X[i, t, 1], "label": y[i]}
+                         for i in range(len(X)) for t in range(X.shape[1])])
+    named = sklearn.base.clone(est).fit(long)
+    assert named.n_features_in_ == 2 and named.feature_names_in_.tolist() == ["wave", "noise"]
+    assert named.feature_names_in_.dtype == object
+    assert (named.predict(long[["noise", "wave", "sample", "t"]]) == named.predict(long)).all()    # found by name
+
+
+FAST_FORECAST = dict(lookback=8, horizon=2, hidden_size=4, max_epochs=1, ensemble=1, doctor=False, progress="off",
+                     tensorboard=False)
+
+
+def test_a_forecaster_has_n_features_in_the_columns_it_reads_per_step():
+    """The columns a forecaster reads at each step: targets, past then future covariates; not the
+    time column nor the calendar features made from it."""
+    t = pd.date_range("2020-01-01", periods=120, freq="D")
+    df = pd.DataFrame({"date": t, "units": np.sin(np.arange(120) / 4) + 2, "temp": np.cos(np.arange(120) / 5),
+                       "promo": (np.arange(120) % 7 == 0).astype(float), "note": "x"})
+    est = lstmkit.Forecaster(calendar="weekday", **FAST_FORECAST)
+    assert not hasattr(est, "n_features_in_")
+    est.fit(df, target="units", time="date", features="temp", future_covariates="promo")
+    assert est.n_features_in_ == 3 and est.feature_names_in_.tolist() == ["units", "temp", "promo"]
+    assert len(est.input_names_) == 5                                 # + weekday_sin, weekday_cos
+
+
+def test_a_forecaster_fitted_on_an_array_refuses_one_of_another_width():
+    """An array's columns are read by position (``y0``, ``y1``, ...): a third column was left out
+    without a word, and one column fewer said "target column 'y1' not found"."""
+    X = np.stack([np.sin(np.arange(120) / 4), np.cos(np.arange(120) / 4)], 1)
+    est = lstmkit.Forecaster(**FAST_FORECAST).fit(X, target="y0,y1")
+    assert est.n_features_in_ == 2 and est.feature_names_in_.tolist() == ["y0", "y1"]
+    for bad, width in ((np.c_[X, X[:, :1]], 3), (X[:, :1], 1), (X[:, 0], 1), (np.c_[X, X].tolist(), 4)):
+        with pytest.raises(LstmkitError, match=f"the array has {width} columns?, the model was trained on one of 2 "
+                                               r"\(an array's columns are read by position; its inputs: y0, y1\)"):
+            est.predict(bad)
+    with pytest.raises(LstmkitError, match="the array has 3 columns"):
+        est.evaluate(np.c_[X, X[:, :1]])
+    assert est.predict(X).shape == (2, 3) and est.predict(X.tolist()).equals(est.predict(X))
+    wide = lstmkit.Forecaster(**FAST_FORECAST).fit(np.c_[X, X[:, :1]], target="y0")     # y1, y2 unread
+    assert wide.n_features_in_ == 1 and wide.predict(np.c_[X, X[:, :1]]).shape == (2, 2)
+    with pytest.raises(LstmkitError, match="the array has 2 columns, the model was trained on one of 3"):
+        wide.predict(X)
+
+
+def test_a_forecasters_score_is_minus_its_mase_on_the_test_part():
+    """scikit-learn's ``score`` (greater is better) was missing on the forecaster."""
+    from sklearn.exceptions import NotFittedError
+    y = np.sin(np.arange(150) / 4)
+    est = lstmkit.Forecaster(**FAST_FORECAST)
+    with pytest.raises(NotFittedError):
+        est.score(y)
+    est.fit(y)
+    mase = est.evaluate(y)["lstm"]["MASE"]
+    assert est.score(y) == -mase and 0 < mase < 10
+    flat = np.r_[np.ones(120), np.arange(30.0)]                      # a constant training part: MASE has no scale
+    with pytest.raises(LstmkitError, match=r"MASE is undefined on this data.*evaluate\(data\)\['lstm'\]\['MAE'\]"):
+        lstmkit.Forecaster(**FAST_FORECAST, scaler="minmax").fit(flat).score(flat)
+
+
+def test_a_loaded_forecaster_keeps_the_columns_it_was_fitted_on_so_its_clone_refits(tmp_path):
+    """A loaded forecaster's get_params holds the columns ``fit`` was given (``target``, ``time``,
+    ``features``): its run records the one config it trained with, and settings are what a refit
+    needs. ``clone(loaded)`` is unfitted with those settings and refits on the same data as it is;
+    columns given to ``fit`` still win."""
+    from forecast_data import sine_frame
+    df = sine_frame(n=160)
+    est = lstmkit.Forecaster(**FAST_FORECAST).fit(df, target="y", time="time", features="temp", out=tmp_path)
+    assert (est.get_params()["target"], est.get_params()["time"]) == ([], None)          # given to fit, not to the constructor
+    loaded = lstmkit.Forecaster.load(est.run_dir_)
+    params = loaded.get_params()
+    assert (params["target"], params["time"], params["features"]) == (["y"], "time", ["temp"])
+    twin = sklearn.base.clone(loaded)
+    assert not twin.__sklearn_is_fitted__() and twin.get_params() == params
+    assert twin.fit(df).config_.target == ["y"] and twin.feature_names_in_.tolist() == ["y", "temp"]
+    other = sklearn.base.clone(loaded).fit(df, target="temp", features=[])
+    assert other.feature_names_in_.tolist() == ["temp"] and loaded.get_params() == params
+
+
+def test_a_loaded_sequence_classifier_keeps_the_epochs_of_the_call_not_of_its_budget(tmp_path):
+    """The budget caps the epochs by the data's size, and the run records the epochs it trained:
+    loaded, a model's settings said max_epochs=42 where its call left 2000 (the default), so its
+    clone, fitted on half the data, stopped at 42 instead of the budget's 83 for that data."""
+    import json
+    X, y = _two_speeds(["a", "b"] * 6), ["a", "b"] * 6
+    est = lstmkit.SequenceClassifier(budget=0.01, progress="off", tensorboard=False).fit(X, y, out=tmp_path)
+    assert est.config_.train.max_epochs == 42 and est.get_params()["max_epochs"] == 2000     # 1e4 / (12 × 20)
+    meta = json.loads((est.run_dir_ / "lstmkit.json").read_text())
+    assert meta["config"]["train"]["max_epochs"] == 42 and meta["call_settings"] == {"max_epochs": 2000, "budget": 0.01}
+    loaded = lstmkit.SequenceClassifier.load(est.run_dir_)
+    assert loaded.get_params() == {**est.get_params(), "progress": "auto"} and loaded.config_.train.max_epochs == 42
+    assert repr(loaded) == "SequenceClassifier(budget=0.01, tensorboard=False)"
+    assert loaded.n_features_in_ == 1 and not hasattr(loaded, "feature_names_in_")
+    np.testing.assert_array_equal(loaded.predict_proba(X), est.predict_proba(X))
+    refit = sklearn.base.clone(loaded).fit(X[:6], y[:6])
+    assert refit.config_.train.max_epochs == 83                      # 1e4 / (6 × 20)
+    given = lstmkit.SequenceClassifier(max_epochs=2, progress="off", tensorboard=False).fit(X, y, out=tmp_path)
+    assert "call_settings" not in json.loads((given.run_dir_ / "lstmkit.json").read_text())    # nothing chosen

@@ -37,6 +37,7 @@ from lstmkit.version import __version__
 __all__ = ["RunEstimator", "RoomRegistry", "TuneHooks", "load_run"]
 
 _EXPORT_FORMATS = ("onnx", "int8")
+CALL_KEY = "call_settings"   # lstmkit.json: settings fit chose from the data, with the call's values
 
 
 class RunEstimator(ResumeChecks, EstimatorParams, ABC):
@@ -120,7 +121,18 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         est.config.train.progress = TrainConfig.progress
         est.config_ = est.config
         est.data_summary_ = meta.get("data", {})
+        call = meta.get(CALL_KEY)
+        if call:                         # settings fit chose from the data: the call's own, as the fitted model has them
+            est.config = est._resolve_config(est.config, call)
+            est._call_settings = dict(call)          # kept by a later save (an update, an export)
         return est
+
+    def _chose_from_data(self, **call: Any) -> None:
+        """Note settings that ``fit`` chose from the data (a sample rate, a budget's epochs), with the
+        value the call had for each (``None``: left unset). ``lstmkit.json`` records them, and a loaded
+        model's settings (``get_params``, ``clone``, a refit) go back to them, as a fitted model's are:
+        a clone fitted on other data chooses again instead of reusing this data's choice."""
+        self._call_settings = {**getattr(self, "_call_settings", {}), **call}
 
     @property
     def _progress(self) -> str:
@@ -178,6 +190,8 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
                 check_same_memory(started, data or {}, prints, Path(run_dir))
                 check_same_kind(started, hashes, prints, data or {}, tables, summary, Path(run_dir))
             recorded = self._check_resumable(run_dir)
+            # the resumed fit reads the settings the run chose as given: the run's call is the one recorded
+            self._call_settings = {**getattr(self, "_call_settings", {}), **(recorded.get(CALL_KEY) or {})}
         elif run_dir is not None and run_here(run_dir) is not None:
             raise LstmkitError(f"{run_dir} holds a run already; training a new one there would mix the two runs' "
                                "files", "pass a new run_dir (or out=FOLDER: a new run folder inside it), or "
@@ -240,10 +254,16 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
             raise TrainingInterrupted(self.run_dir_, self.result_.epochs_run) from None
 
     # -- fitted state --------------------------------------------------------------------------
+    def __sklearn_is_fitted__(self) -> bool:
+        """Whether ``fit`` or ``load`` gave this estimator a network: the test :meth:`_check_fitted`
+        makes, so ``sklearn.utils.validation.check_is_fitted`` and ``predict`` answer alike (without
+        it scikit-learn guesses from whether any attribute's name ends in ``_``)."""
+        return hasattr(self, "net_")
+
     def _check_fitted(self) -> None:
         """Refuse a model before ``fit`` or ``load``: an LstmkitError that is also scikit-learn's
         ``NotFittedError`` (:mod:`lstmkit.not_fitted`, imported only here: it loads scikit-learn)."""
-        if not hasattr(self, "net_"):
+        if not self.__sklearn_is_fitted__():
             from lstmkit.not_fitted import NotFittedError
             name = type(self).__name__
             raise NotFittedError(f"this {name} is not fitted yet", f"call fit(...) or {name}.load(run)")
@@ -401,6 +421,8 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         training = self._training_meta()
         if training is not None:
             meta["training"] = training
+        if getattr(self, "_call_settings", None):
+            meta[CALL_KEY] = self._call_settings
         write_json(run_dir / META_FILE, meta)
 
     def _training_meta(self) -> dict[str, Any] | None:

@@ -77,7 +77,7 @@ def test_class_folders_train_transcribe_and_evaluate(cfg, tmp_path, capsys):
     assert [f for f, _ in lines] == sorted(str(p) for p in data.glob("[!_]*/*.wav")) and len(lines) == 18
     with pytest.warns(UserWarning, match="_background_noise_/ skipped"):
         predicted = est.predict(data)               # the Python API reads the folder alike
-    assert [label for _, label in lines] == predicted and set(predicted) <= set(est.classes_)
+    assert [label for _, label in lines] == predicted.tolist() and set(predicted) <= set(est.classes_)
 
     code, out, err = cli(capsys, "speech", "evaluate", "--run", run, "--data", data, "--json")
     assert code == 0, err

@@ -1,5 +1,6 @@
 """SpeechRecognizer end to end on generated tone-speech: CTC, classification, seq2seq, save/load."""
 import json
+import os
 
 import numpy as np
 import pytest
@@ -118,10 +119,38 @@ def test_transcribe_takes_a_list_of_paths(ctc_run, files, words):
 
 
 def test_predict_is_transcribe_for_scikit_learn_habits(ctc_run, corpus):
-    """``predict``, the name every other estimator answers to, was an AttributeError."""
+    """``predict``, the name every other estimator answers to, was an AttributeError; then a list,
+    where every other estimator's predict gives a numpy array."""
     files = sorted((corpus / "wavs").glob("test_*.wav"))[:3]
     said = ctc_run.predict(files)
-    assert said == ctc_run.transcribe(files) and len(said) == 3 and any(said)
+    assert isinstance(said, np.ndarray) and said.dtype == object and said.shape == (3,)
+    assert said.tolist() == ctc_run.transcribe(files) and any(said)
+
+
+def test_a_loaded_run_leaves_the_sample_rate_it_found_unset_so_a_clone_finds_it_again(ctc_run, tmp_path):
+    """Loaded, a run's settings held the sample rate fit read off its recordings (16 kHz): its clone,
+    fitted on 8 kHz recordings, resampled them to 16 kHz instead of finding their rate, as the
+    fitted model's clone does. The rate used stays in config_."""
+    import sklearn.base
+    meta = json.loads((ctc_run.run_dir_ / "lstmkit.json").read_text())
+    assert meta["call_settings"] == {"sample_rate": None} and meta["config"]["sample_rate"] == ctc_run.config_.sample_rate
+    loaded = SpeechRecognizer.load(ctc_run.run_dir_)
+    assert loaded.get_params()["sample_rate"] is None and loaded.config_.sample_rate == ctc_run.config_.sample_rate
+    assert sklearn.base.clone(loaded).get_params() == {**ctc_run.get_params(), "progress": "auto"}
+    again = json.loads((loaded.save(tmp_path / "again") / "lstmkit.json").read_text())      # a later save keeps them
+    assert again["call_settings"] == {"sample_rate": None}
+
+
+def test_score_is_minus_the_word_error_rate_of_a_ctc_run(ctc_run, corpus):
+    """scikit-learn's ``score`` (greater is better) was missing: ``-wer`` of evaluate, on a
+    manifest or on files with their transcripts ``y``."""
+    import pandas as pd
+    rows = pd.read_csv(corpus / "test.csv", dtype=str, keep_default_na=False)[:6]
+    files, texts = [str(corpus / p) for p in rows["path"]], rows["text"].tolist()
+    wer = ctc_run.evaluate(list(zip(files, texts)))["wer"]
+    assert ctc_run.score(files, texts) == -wer and ctc_run.score(list(zip(files, texts))) == -wer
+    with pytest.raises(LstmkitError, match="6 audio files and 5 labels or transcripts in y"):
+        ctc_run.score(files, texts[:5])
 
 
 def test_global_normalisation_statistics_are_saved(corpus, tiny, tmp_path):
@@ -168,11 +197,32 @@ def test_a_classify_run_has_scikit_learns_classes_and_predict_proba(digits, tiny
     files = sorted(str(p) for p in digits.glob("*.wav"))[::5]
     proba = est.predict_proba(files)
     assert proba.shape == (len(files), 4) and np.allclose(proba.sum(axis=1), 1.0)
-    assert list(est.classes_[proba.argmax(axis=1)]) == est.predict(files)
+    said = est.predict(files)
+    assert isinstance(said, np.ndarray) and said.dtype == est.classes_.dtype
+    assert (est.classes_[proba.argmax(axis=1)] == said).all() and said.tolist() == est.transcribe(files)
+    assert est.score(files, said) == 1.0
     loaded = SpeechRecognizer.load(est.run_dir_)
-    assert list(loaded.classes_) == list(est.classes_) and loaded.predict(files) == est.predict(files)
+    assert list(loaded.classes_) == list(est.classes_) and (loaded.predict(files) == said).all()
     assert np.allclose(loaded.predict_proba(files), proba)
     assert not hasattr(SpeechRecognizer(**tiny), "classes_")
+
+
+def test_a_classify_model_fits_and_scores_files_and_labels_as_scikit_learn_calls_it(digits, tiny):
+    """fit(X, y) was a TypeError (fit took one manifest, folder or list of pairs) and a classify model
+    was no classifier to scikit-learn: cross_val_score could neither fit nor stratify it."""
+    import sklearn.base
+    from sklearn.model_selection import cross_val_score
+    files = np.array(sorted(str(p) for p in digits.glob("*.wav")))
+    labels = np.array([os.path.basename(f).split("_")[0] for f in files])
+    est = SpeechRecognizer(**{**tiny, "mode": "classify", "max_epochs": 2})
+    assert sklearn.base.is_classifier(est) and not sklearn.base.is_classifier(SpeechRecognizer(**tiny))
+    scores = cross_val_score(est, files, labels, cv=2, error_score="raise")
+    assert scores.shape == (2,) and ((0 <= scores) & (scores <= 1)).all()
+    fitted = sklearn.base.clone(est).fit(files[::2], labels[::2])
+    assert fitted.classes_.tolist() == ["0", "1", "2", "3"]
+    assert fitted.score(files[1::2], labels[1::2]) == np.mean(fitted.predict(files[1::2]) == labels[1::2])
+    with pytest.raises(LstmkitError, match="24 audio files and 23 labels or transcripts in y"):
+        sklearn.base.clone(est).fit(files[::2], labels[:23])
 
 
 def test_a_ctc_run_has_no_classes_and_no_predict_proba(ctc_run, corpus):

@@ -3,6 +3,7 @@ import json
 import re
 import warnings
 
+import numpy as np
 import pytest
 
 from lstmkit import Translator, load
@@ -40,11 +41,14 @@ def test_translate_and_save_load_round_trip(fitted, tmp_path, pairs):
 
 
 def test_predict_is_translate_as_every_estimator_has_predict(fitted, pairs):
-    """README: every estimator has fit / predict / evaluate; Translator().predict was an AttributeError."""
+    """README: every estimator has fit / predict / evaluate; Translator().predict was an AttributeError,
+    then a list where every other estimator's predict gives a numpy array."""
     src = [s for s, _ in pairs(6, seed=7)] + [""]
     for beam in (1, 3):
-        assert fitted.predict(src, beam=beam) == fitted.translate(src, beam=beam)
-    assert fitted.predict(src[0], beam=3, alpha=0.0) == fitted.translate(src[0], beam=3, alpha=0.0)
+        said = fitted.predict(src, beam=beam)
+        assert isinstance(said, np.ndarray) and said.dtype == object and said.shape == (7,)
+        assert said.tolist() == fitted.translate(src, beam=beam)
+    assert fitted.predict(src[0], beam=3, alpha=0.0).tolist() == fitted.translate(src[0], beam=3, alpha=0.0)
     with pytest.raises(LstmkitError, match="sentences must be a string or a list of strings"):
         fitted.predict(None)
     with pytest.raises(LstmkitError, match="not fitted"):

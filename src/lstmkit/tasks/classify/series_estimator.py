@@ -78,7 +78,9 @@ class SequenceClassifier(Classifier):
     :class:`TextClassifier`, with ``scaler_`` instead of ``tokenizer_`` and ``steps_`` (the
     longest training sequence: the LSTM-FCN's LSTM reads that many values per feature) and
     ``value_range_`` (each feature's training range: ``predict`` warns of a sequence far outside
-    it, as a forecaster does of a window; runs saved before have none, and no warning).
+    it, as a forecaster does of a window; runs saved before have none, and no warning), and
+    scikit-learn's ``n_features_in_`` (features per step) and ``feature_names_in_`` (a table's
+    named feature columns; absent for arrays and UCR files, whose features have no names).
     """
 
     kind = "series"
@@ -136,6 +138,27 @@ class SequenceClassifier(Classifier):
                                                          "first), or in Python pass the labels as y")
         return d
 
+    @property
+    def n_features_in_(self) -> int:
+        """The features per step ``F`` the model reads: a ``[N, T, F]`` array's last axis (1 for
+        ``[N, T]``), a long table's feature columns, a ``.ts`` file's dimensions (scikit-learn's name;
+        the sequences' length is not fixed: the LSTM-FCN reads ``steps_``). Data with another count is
+        an error naming both."""
+        if "scaler_" not in vars(self):            # AttributeError: hasattr and scikit-learn read it as unfitted
+            raise AttributeError(f"this {type(self).__name__} is not fitted yet, so it has no n_features_in_")
+        return self.scaler_.n_columns_
+
+    @property
+    def feature_names_in_(self) -> np.ndarray:
+        """The feature columns ``[n_features_in_]`` (object dtype) when the model was fitted on a table
+        naming them (a long DataFrame or file): a table to classify has them found by name. Absent,
+        as in scikit-learn, when the features had no names (arrays, UCR and ``.ts`` files)."""
+        names = vars(self).get("feature_names_") or []
+        if not _named(names):
+            raise AttributeError(f"this {type(self).__name__} was not fitted on named feature columns, so it has "
+                                 "no feature_names_in_")
+        return np.asarray(names, dtype=object)
+
     def _check_like_training(self, d: SeriesData, what: str) -> SeriesData:
         """The features per step that training had (other lengths are read: the LSTM-FCN cuts or
         zero-pads them to ``steps_``, by design). Where both were named by a table's columns, they
@@ -190,7 +213,10 @@ class SequenceClassifier(Classifier):
         self.feature_names_ = list(train.feature_names)
         longest = max(len(s) for s in train.seqs)
         self.steps_ = min(longest, cfg.max_len) if cfg.max_len else longest
-        cfg.train.max_epochs = self.epochs_for(cfg, len(train.seqs), self.steps_)   # recorded in lstmkit.json
+        epochs = self.epochs_for(cfg, len(train.seqs), self.steps_)
+        if epochs != cfg.train.max_epochs:       # the budget's cap: a loaded model's settings keep the call's
+            self._chose_from_data(max_epochs=cfg.train.max_epochs, budget=cfg.budget)
+        cfg.train.max_epochs = epochs                                      # recorded in lstmkit.json
         width = math.floor(cfg.crop * self.steps_ + 0.5)
         if cfg.crop < 1 and cfg.model in FCN_MODELS and width < MIN_WINDOW:
             warnings.warn(f"--crop {cfg.crop:g} reads windows of {max(width, 1)} step{'s' * (width > 1)} of the "

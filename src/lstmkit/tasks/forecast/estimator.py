@@ -59,9 +59,17 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
 
     Fitted attributes: ``config_``, ``net_`` (:class:`~lstmkit.tasks.forecast.model.ForecastNet`),
     ``panel_scaler_`` (per-series scaling), ``covariate_scaler_``, ``series_ids_``, ``output_``,
-    ``input_names_`` (model input columns), ``result_`` (training history), ``metrics_`` (test
+    ``input_names_`` (model input columns), ``n_features_in_`` / ``feature_names_in_`` (the columns
+    it reads per step: targets, past and future covariates; not time, id or calendar features; an
+    array's are ``y`` or ``y0``, ``y1``, ..., read by position), ``result_`` (training history), ``metrics_`` (test
     metrics beside baselines), ``data_summary_``, ``auto_`` (the settings chosen from the data,
     each ``{"value", "why"}``, and what was measured; see :mod:`lstmkit.tasks.forecast.auto`).
+
+    scikit-learn's protocol: ``score(data)`` is minus the test part's MASE. A loaded model's
+    settings (``get_params``, ``clone``) are the call that trained it, as its run records one
+    config: the columns given to ``fit`` (``target``, ``time``, ``features``, ...) are settings
+    there, so ``clone(loaded).fit(data)`` trains on the same columns; the settings chosen from the
+    data are left unset (chosen again).
     """
 
     TASK = TASK
@@ -191,6 +199,7 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
                                    "drop --engine or pass --engine torch")
             return self._forecast_ahead(data)
         net = engine_net_cached(self, engine)
+        self._check_array_width(data)               # before the one-window lane, which reads columns by name
         fast = one_window(self, data, net)          # None unless the one-window lane applies (fastpath.py)
         return fast if fast is not None else self._forecast_ahead(data, net=net)
 
@@ -202,6 +211,18 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         self._check_fitted()
         panel = self._read_for_use(data, need=min_points(self.config_))
         return panel_metrics(self, panel, self._panel_arrays(panel), split_panel(panel, self.config_)["test"])[0]["metrics"]
+
+    def score(self, data) -> float:
+        """scikit-learn's ``score``, greater is better: minus this model's MASE on the test part of
+        ``data`` (split as in training; :meth:`evaluate`'s ``[model]["MASE"]``). Scale-free, so each
+        series of a panel counts alike; -1 is as far off as the one-step seasonal naive forecast is
+        on the training part. The target comes from ``data``: there is no ``y``."""
+        mase = self.evaluate(data)[self.config_.model]["MASE"]
+        if mase is None or not np.isfinite(mase):
+            raise LstmkitError("the model's MASE is undefined on this data: a series' training part repeats itself "
+                               "exactly, so the seasonal naive scale is 0",
+                               f"score it by another metric: evaluate(data)[{self.config_.model!r}]['MAE']")
+        return -float(mase)
 
     def test_forecasts(self, data) -> dict[str, Any]:
         """Every test window's forecast in original units, for your own metrics.

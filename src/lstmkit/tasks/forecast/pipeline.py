@@ -80,6 +80,9 @@ class PanelPipeline(AheadForecast):
         self.data_summary_ = {**panel.summary(), "source": str(Path(source).resolve()) if isinstance(source, (str, Path)) else None,
                               "id": cfg.id, "time": cfg.time, "format": cfg.format,
                               "windows": {k: int(len(v[0])) for k, v in splits.items()}}
+        width = _array_width(source)
+        if width is not None:                     # read by position: predict refuses another width
+            self.data_summary_["array_columns"] = width
         if panel.is_datetime and legacy is None:  # calendar features on the local clock (runs before: UTC)
             self.data_summary_["calendar_clock"] = "local"
         if len(panel.ids) == 1:                   # one series: its points per part, as before
@@ -274,10 +277,52 @@ class PanelPipeline(AheadForecast):
         params = self._original_units(unscale(self.output_.kind, params, loc, scale))
         return combine_windows(self, params, arrays.get("panel"), rows, series)
 
+    @property
+    def n_features_in_(self) -> int:
+        """The values the model reads from the data at each step of a series: its targets, then its
+        past covariates (``features``) and future covariates. Not the time or id column (they order
+        and split the rows) nor the calendar features made from the time (``calendar``). scikit-learn's
+        name; a 1-D series is one."""
+        if "input_names_" not in vars(self):       # AttributeError: hasattr and scikit-learn read it as unfitted
+            raise AttributeError(f"this {type(self).__name__} is not fitted yet, so it has no n_features_in_")
+        return len(self.config_.target) + self.n_past_ + len(self.config_.future_covariates)
+
+    @property
+    def feature_names_in_(self) -> np.ndarray:
+        """The columns behind :attr:`n_features_in_`, in that order (``[n_features_in_]``, object
+        dtype). A forecaster reads its columns by name, also when fitted on an array: a 1-D array
+        is the column ``y``, a 2-D one ``y0``, ``y1``, ... (so unlike scikit-learn's estimators it
+        has the names then too). ``predict`` finds them by name in a table (other columns are
+        left alone), by position in an array (another number of columns is an error)."""
+        n = self.n_features_in_
+        names = list(self.input_names_)[:n]
+        if len(names) != n:                        # a run saved before the inputs were recorded: targets only
+            raise AttributeError(f"this {type(self).__name__}'s run did not record its input columns")
+        return np.asarray(names, dtype=object)
+
+    def _check_array_width(self, data) -> None:
+        """Refuse an array whose number of columns is not that of the array the model was fitted on
+        (its columns ``y0``, ``y1``, ... are read by position): a third column was left out without a
+        word, one fewer said only that column ``y1`` was missing. Runs saved before the width was
+        recorded: fewer columns than the model's inputs are refused."""
+        width = _array_width(data)
+        names = list(self.input_names_)
+        n = len(names)
+        if width is None or (names != ["y"] and names != [f"y{j}" for j in range(n)]):
+            return                                 # a table, or a model of named columns: found by name
+        trained = (getattr(self, "data_summary_", None) or {}).get("array_columns")
+        if width != trained and (trained is not None or width < n):
+            trained = trained or n
+            raise LstmkitError(f"the array has {width} column{'s' * (width != 1)}, the model was trained on one of "
+                               f"{trained} (an array's columns are read by position; its inputs: {', '.join(names)})",
+                               f"pass an array of {trained} column{'s' * (trained != 1)} in the training order, "
+                               "or a table naming the columns")
+
     def _read_for_use(self, data, need: int | None = None) -> Panel:
         """``data`` read for the fitted run's use (predict, evaluate, backtest, ...), refused
         when its rows step by another frequency than the training data's."""
         cfg = self.config_
+        self._check_array_width(data)
         panel = read_panel(self._as_own_series(data), cfg, need=need,
                            short_fix=f"supply at least {need} rows per series (the run's lookback {cfg.lookback} "
                            f"and horizon {cfg.horizon} are fixed when it is trained)",
@@ -327,3 +372,18 @@ class PanelPipeline(AheadForecast):
         self.season_ = meta["season"]
         self.data_summary_ = meta["data"]
         self.output_ = make_output(cfg)
+
+
+def _array_width(data) -> int | None:
+    """The columns of a numeric array or list of rows (1 for a 1-D one), as
+    :func:`~lstmkit.tasks.forecast.data.load_table` reads it; None for anything else (a table, a
+    file, ragged rows)."""
+    if not isinstance(data, (np.ndarray, list, tuple)):
+        return None
+    try:
+        a = np.asarray(data)
+    except ValueError:                             # ragged rows: load_table's error
+        return None
+    if a.dtype == object or a.ndim not in (1, 2):
+        return None
+    return 1 if a.ndim == 1 else int(a.shape[1])

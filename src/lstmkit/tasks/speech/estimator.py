@@ -64,13 +64,23 @@ class SpeechRecognizer(RunEstimator):
         return SpeechConfig.from_dict(params)
 
     # -- fitting ---------------------------------------------------------------------------
-    def fit(self, data, *, val_data=None, out: str | Path | None = None, run_dir: str | Path | None = None,
+    @property
+    def _ESTIMATOR_TYPE(self) -> str | None:
+        """scikit-learn's kind: a classify model is a classifier (``cross_val_score`` stratifies by
+        label and scores accuracy with :meth:`score`); a recogniser is none."""
+        return "classifier" if self.config.mode == "classify" else None
+
+    def fit(self, data, y=None, *, val_data=None, out: str | Path | None = None, run_dir: str | Path | None = None,
             resume: bool = False, callbacks=(), **overrides: Any) -> "SpeechRecognizer":
-        """Train; a validation part is split off unless ``val_data`` is given (a folder's list files
+        """Train on ``data`` (see the class: a manifest, a folder, pairs, ...) or, as scikit-learn's
+        ``fit(X, y)``, on audio files ``data`` with their labels or transcripts ``y``, one each.
+        A validation part is split off unless ``val_data`` is given (a folder's list files
         give the parts: its ``testing_list.txt`` recordings are never trained on). With ``out`` a run
         folder is created after every input has passed its checks; ``resume`` continues the run in
         ``run_dir`` from its last checkpoint. ``callbacks`` (trainer
         :class:`~lstmkit.train.callbacks.Callback` objects) see every epoch."""
+        if y is not None:
+            data = _paired(data, y)
         with self._fit_or_unchanged():        # a failed fit leaves the estimator as it was
             cfg = self._resolve_config(self.config, overrides)
             _validate(cfg, data, val_data)
@@ -82,6 +92,7 @@ class SpeechRecognizer(RunEstimator):
             if cfg.sample_rate is None:
                 cfg.sample_rate = common_rate(train.paths)
                 check_hop(cfg.sample_rate, cfg.hop_ms)
+                self._chose_from_data(sample_rate=None)
             self.config_ = cfg
             self._fit_targets(train.texts + val.texts)      # a rare symbol may fall in the validation part only
             check_no_shared_utterances(train, val)
@@ -105,6 +116,7 @@ class SpeechRecognizer(RunEstimator):
             if cfg.mode == "seq2seq" and cfg.max_len_ratio is None:
                 frames = [self._out_frames(len(x)) for x in x_tr]
                 cfg.max_len_ratio = round(1.5 * max(len(y) / f for y, f in zip(y_tr, frames)) + 0.05, 3)
+                self._chose_from_data(max_len_ratio=None)
             report_notes(notes + notes_va)
             self.data_summary_ = {
                 "utterances": len(utts), "split": {"train": len(train), "val": len(val),
@@ -160,7 +172,13 @@ class SpeechRecognizer(RunEstimator):
         report_notes(notes)
         return self._decode(feats, beam, fusion)
 
-    predict = transcribe         # the scikit-learn name every other estimator answers to (was an AttributeError)
+    def predict(self, files: Sequence[str | Path] | str | Path, beam: int | None = None,
+                lm: str | Path | None | bool = None) -> np.ndarray:
+        """:meth:`transcribe` as scikit-learn's estimators answer: an array ``[N]`` (object dtype) of
+        the texts (ctc, seq2seq) or labels (classify: items of ``classes_``, so ``predict(X) == y``
+        and ``classes_[predict_proba(X).argmax(1)]`` compare element by element, as for the other
+        classifiers); :meth:`transcribe` gives the same answers as a list."""
+        return np.asarray(self.transcribe(files, beam, lm), dtype=object)
 
     def predict_proba(self, files) -> np.ndarray:
         """Class probabilities ``[N, C]`` of each audio file (classify), columns in ``classes_``' order."""
@@ -201,6 +219,14 @@ class SpeechRecognizer(RunEstimator):
         feats, durations, notes = self._features(utts.paths)
         report_notes(notes)
         return self._score(feats, utts.texts, sum(durations), beam, fusion, t0=t0)
+
+    def score(self, X, y=None) -> float:
+        """scikit-learn's ``score``, greater is better: the accuracy (classify) or minus the word
+        error rate (ctc, seq2seq) of :meth:`evaluate` on ``X``: data as :meth:`evaluate` reads it (a
+        manifest, a folder, ``(path, text)`` pairs), or audio files with their labels or transcripts
+        ``y``, one each."""
+        m = self.evaluate(X if y is None else _paired(X, y))
+        return float(m["accuracy"]) if self.config_.mode == "classify" else -float(m["wer"])
 
     # -- persistence -----------------------------------------------------------------------
     def _load_state(self, run_dir: Path, meta: dict[str, Any]) -> None:
@@ -388,6 +414,17 @@ def validation_split(utts: Utterances, cfg: SpeechConfig) -> tuple[Utterances, U
     """``(train, val)``: the ``val_frac`` share of ``utts`` that :meth:`SpeechRecognizer.fit` holds
     out when no validation data is given (drawn with the run's seed, so it can be redrawn)."""
     return utts.split(cfg.val_frac, cfg.train.seed)
+
+
+def _paired(files, y) -> list[tuple[str, str]]:
+    """Audio ``files`` with their labels or transcripts ``y`` (scikit-learn's ``X, y``) as the
+    ``(path, text)`` pairs the readers take."""
+    files = [files] if isinstance(files, (str, Path)) else list(files)
+    texts = [y] if isinstance(y, str) else list(y)
+    if len(files) != len(texts):
+        raise LstmkitError(f"{len(files)} audio files and {len(texts)} labels or transcripts in y",
+                           "pass one label or transcript per file")
+    return [(str(f), str(t)) for f, t in zip(files, texts)]
 
 
 def _validate(cfg: SpeechConfig, *data) -> None:

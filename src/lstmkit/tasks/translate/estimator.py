@@ -14,6 +14,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
+import numpy as np
 import torch
 
 from lstmkit.tasks.translate.config import TranslateConfig
@@ -166,10 +167,11 @@ class Translator(RunEstimator):
         return [h for h, _ in self._translate(sentences, beam, alpha, batch_size)]
 
     def predict(self, sentences: Sequence[str] | str, beam: int | None = None, alpha: float | None = None,
-                batch_size: int = EVAL_BATCH) -> list[str]:
-        """:meth:`translate` under the name every estimator answers to (``fit / predict / evaluate``):
-        the same translations for the same ``beam``, ``alpha`` and ``batch_size``."""
-        return self.translate(sentences, beam, alpha, batch_size)
+                batch_size: int = EVAL_BATCH) -> np.ndarray:
+        """:meth:`translate` under the name every estimator answers to (``fit / predict / evaluate``),
+        as scikit-learn's estimators answer: an array ``[N]`` (object dtype) of the same translations
+        for the same ``beam``, ``alpha`` and ``batch_size``; :meth:`translate` gives them as a list."""
+        return np.asarray(self.translate(sentences, beam, alpha, batch_size), dtype=object)
 
     def evaluate(self, data=None, *, src_file=None, ref_file=None, beam: int | None = None,
                  out_file: str | Path | None = None) -> dict[str, Any]:
