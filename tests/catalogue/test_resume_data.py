@@ -2,7 +2,7 @@
 'the data changed since RUN started: FILE is not the file it trained on (their SHA-256 differ)';
 now the error names what changed, read from the table the run recorded when it started (rows
 appended, rows removed from the end, columns reordered, renamed, added or removed, other values in
-some rows), and a run started on a DataFrame in Python, resumed with `--data FILE` holding other
+some rows; a renamed --target or --time column too, where the reader said 'not found'), and a run started on a DataFrame in Python, resumed with `--data FILE` holding other
 data, is refused (it trained on that file unchecked). A run from before the tables were recorded
 keeps the old message."""
 import json
@@ -50,6 +50,9 @@ EDITS = [
     (lambda df: df.head(48), "has 12 fewer rows than when"),
     (lambda df: df[["sales", "date", "promo"]], "has its columns in another order"),
     (lambda df: df.rename(columns={"promo": "promotion"}), "'promotion' was 'promo'"),
+    # the --target and --time columns renamed: were "target column 'sales' not found — available columns: …"
+    (lambda df: df.rename(columns={"sales": "revenue"}), "'revenue' was 'sales' (its values are as they were)"),
+    (lambda df: df.rename(columns={"date": "day"}), "'day' was 'date' (its values are as they were)"),
     (lambda df: df.assign(stores=3), "has a new column 'stores'"),
     (lambda df: df.drop(columns="promo"), "has no column 'promo' any more"),
     (lambda df: df.assign(sales=df.sales.where(df.index != 30, 99.0)), "other values in data rows 29-32"),

@@ -7,6 +7,9 @@ from cli_helpers import assert_user_error, run_cli
 from lstmkit.errors import LstmkitError
 from lstmkit.data.same_data import HASHES_KEY, check_same_data, data_hashes
 from one_thread import one_thread_per_package  # noqa: F401  (autouse: one torch thread)
+from table_data import lines as _lines
+from table_data import long_series as _long_series
+from table_data import reviews as _reviews
 from translate_data import make_pairs
 
 
@@ -173,3 +176,63 @@ def test_a_run_started_on_a_file_resumed_with_a_frame_is_checked_against_its_tab
         lstmkit.Forecaster.resume(run, data=pd.read_csv(data))
     (run / "lstmkit.json").write_text(json.dumps(started))
     assert lstmkit.Forecaster.resume(run, data=pd.read_csv(data)).result_.epochs_run == 1      # the same table
+
+
+_SMALL = ["--hidden-size", "4", "--layers", "1", "--epochs", "1", "--progress", "off", "--no-tensorboard",
+          "--device", "cpu"]
+# task: (its table, the file it trains on, the train argv besides --data, --out and _SMALL)
+TABLE_TASKS = {
+    "classify-text": (_reviews, "reviews.csv", ["classify", "train", "--text", "review", "--label", "sentiment",
+                                                "--embed-dim", "4", "--min-freq", "1"]),
+    "classify-jsonl": (_reviews, "reviews.jsonl", ["classify", "train", "--text", "review", "--label", "sentiment",
+                                                   "--embed-dim", "4", "--min-freq", "1"]),
+    "classify-series": (_long_series, "series.csv", ["classify", "train", "--series"]),
+    "lm": (_lines, "lines.csv", ["lm", "train", "--text-column", "text", "--level", "word", "--embed-dim", "4"]),
+}
+
+
+def _save(frame, path, again=False):
+    """``frame`` written to ``path`` as its kind; ``again``: the same table in other bytes."""
+    if path.suffix == ".jsonl":
+        frame.to_json(path, orient="records", lines=True, force_ascii=again)
+        if again:
+            path.write_text(path.read_text().replace("\n", "\r\n"))
+    else:
+        frame.to_csv(path, index=False, **({"lineterminator": "\r\n", "quoting": 1} if again else {}))
+
+
+@pytest.mark.parametrize("task", list(TABLE_TASKS))
+def test_classify_and_lm_runs_record_their_table_and_resume_on_the_same_table_saved_again(task, tmp_path, capsys):
+    """Their table files were compared by SHA-256 alone: a file saved again (CRLF, every cell
+    quoted) was refused, and a changed one was told only that the SHA-256 differ."""
+    make, name, argv = TABLE_TASKS[task]
+    data = tmp_path / name
+    _save(make(), data)
+    code, _, err = run_cli([*argv, "--data", data, *_SMALL, "--out", tmp_path / "runs"], capsys)
+    assert code == 0, err
+    run = next((tmp_path / "runs").iterdir())
+    meta = _interrupt(run)
+    assert meta["data"]["tables"]["source"]["rows"] == len(make())
+    assert meta["data"]["tables"]["source"]["columns"] == list(make().columns)
+    _save(make(), data, again=True)
+    assert data_hashes(meta["data"]) != meta["data"][HASHES_KEY]
+    code, _, err = run_cli([argv[0], "train", "--resume", run], capsys)
+    assert code == 0, err
+    after = json.loads((run / "lstmkit.json").read_text())["data"]
+    assert after["tables"] == meta["data"]["tables"] and after[HASHES_KEY] == data_hashes(meta["data"])
+
+
+def test_a_classify_run_started_in_memory_resumes_from_a_file_holding_the_same_table(tmp_path, capsys):
+    """It was refused whatever the file held ('which cannot be compared with that data'): the
+    classifier handed no table to the comparison."""
+    from lstmkit import TextClassifier
+    est = TextClassifier(embed_dim=4, hidden_size=4, num_layers=1, min_freq=1, max_epochs=1, progress="off",
+                         tensorboard=False, device="cpu")
+    run = est.fit(_reviews(), text="review", label="sentiment", out=tmp_path / "runs").run_dir_
+    _interrupt(run)
+    _reviews().assign(sentiment=lambda df: df.sentiment[::-1].to_numpy()).to_csv(tmp_path / "other.csv", index=False)
+    code, _, err = run_cli(["classify", "train", "--resume", run, "--data", tmp_path / "other.csv"], capsys)
+    assert_user_error(code, err, "whose table is not that data (their fingerprints differ)")
+    _reviews().to_csv(tmp_path / "reviews.csv", index=False)
+    code, _, err = run_cli(["classify", "train", "--resume", run, "--data", tmp_path / "reviews.csv"], capsys)
+    assert code == 0, err

@@ -2,6 +2,7 @@
 record of its parsed table (rows, columns, dtypes, fingerprint, the fingerprints of 16 blocks of
 rows); check_same_data resumes a file whose table is the same and names the change otherwise."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -106,3 +107,67 @@ def test_the_same_table_saved_again_resumes_and_a_run_without_the_record_gets_th
     for table in (df, grown):
         with pytest.raises(LstmkitError, match=r"sales\.csv is not the file it trained on \(their SHA-256 differ\)"):
             check_same_data(old, data_hashes(summary), tmp_path, summary, {"source": table})
+
+
+def _started(path, frame):
+    """A run's data summary as it records a table file ``path`` holding ``frame`` when it starts."""
+    from lstmkit.data.same_data import data_hashes
+    summary = {"source": str(path.resolve())}
+    return {**summary, HASHES_KEY: data_hashes(summary), TABLES_KEY: table_records({"source": frame})}
+
+
+def test_a_read_that_failed_on_a_changed_table_file_is_told_what_changed(tmp_path):
+    """A resume whose --text column was renamed in the file failed reading it ('text column
+    'review' not found — pass --text with one of: …', a flag a resume does not take)."""
+    from lstmkit.data.same_data import check_changed_tables
+    data = tmp_path / "reviews.csv"
+    frame = pd.DataFrame({"review": ["good", "bad", "fine"], "sentiment": ["pos", "neg", "pos"]})
+    frame.to_csv(data, index=False)
+    recorded = _started(data, frame)
+    frame.rename(columns={"review": "body"}).to_csv(data, index=False)
+    with pytest.raises(LstmkitError, match=r"reviews\.csv has a column renamed since runs/r1 started: 'body' was "
+                                           r"'review' \(its values are as they were\)") as e:
+        check_changed_tables(recorded, {"source": str(data), "val_source": None}, pd.read_csv, Path("runs/r1"))
+    assert e.value.hint.startswith("a resumed run must train on the data it started on: rename them back")
+    # nothing it can tell: the read's own error stands
+    check_changed_tables({**recorded, TABLES_KEY: {}}, {"source": data}, pd.read_csv, Path("runs/r1"))   # no record
+    check_changed_tables(recorded, {"source": data}, lambda path: None, Path("runs/r1"))       # no table now
+    frame.to_csv(data, index=False, quoting=1, lineterminator="\r\n")                          # the same table
+    check_changed_tables(recorded, {"source": data}, pd.read_csv, Path("runs/r1"))
+    frame.to_csv(data, index=False)                                                            # the same file
+    check_changed_tables(recorded, {"source": data}, lambda path: pytest.fail("read again"), Path("runs/r1"))
+
+
+def _agree(table, read):
+    """The table a task's table reader gives is the one its data reader trained on (a resume
+    compares the first with the record of the second)."""
+    from lstmkit.data.fingerprint import fingerprint
+    assert (table is None) == (read is None)
+    assert table is None or fingerprint(table) == fingerprint(read)
+
+
+@pytest.mark.filterwarnings("ignore:.*agnews.csv")
+def test_each_task_reads_the_table_a_resume_compares(tmp_path):
+    from lstmkit.tasks.classify.data import read_texts, text_table
+    from lstmkit.tasks.classify.series import read_series, series_table
+    from lstmkit.tasks.lm.data import corpus_table, read_corpus
+    texts = pd.DataFrame({"text": [f"film {i} was {'good' if i % 2 else 'bad'}" for i in range(12)],
+                          "label": ["pos", "neg"] * 6, "stars": np.arange(12) % 5})
+    texts.to_csv(tmp_path / "t.csv", index=False)
+    texts.to_json(tmp_path / "t.jsonl", orient="records", lines=True)
+    texts.to_csv(tmp_path / "t.tsv", index=False, sep="\t")
+    (tmp_path / "agnews.csv").write_text("".join(f'"{1 + i % 2}","title {i}","body {i}"\n' for i in range(6)))
+    for name in ("t.csv", "t.jsonl", "t.tsv", "agnews.csv"):
+        _agree(text_table(tmp_path / name), read_texts(str(tmp_path / name)).table)
+        _agree(corpus_table(tmp_path / name, text_column=None if name == "agnews.csv" else "text"),
+               read_corpus(str(tmp_path / name), text_column=None if name == "agnews.csv" else "text").table)
+    assert text_table(tmp_path / "agnews.csv") is None and text_table(tmp_path / "t.csv") is not None
+    (tmp_path / "plain.txt").write_text("one line\nanother\n")
+    _agree(corpus_table(tmp_path / "plain.txt"), read_corpus(str(tmp_path / "plain.txt")).table)
+    long = pd.DataFrame({"sample": np.repeat(np.arange(6), 4), "t": np.tile(np.arange(4), 6),
+                         "x": np.round(np.sin(np.arange(24) / 3), 3), "label": np.repeat(["a", "b"] * 3, 4)})
+    long.to_csv(tmp_path / "long.csv", index=False)
+    (tmp_path / "ucr.tsv").write_text("".join(f"{k % 2}\t{k}.5\t{k + 1}\t{k + 2}\n" for k in range(6)))
+    for name in ("long.csv", "ucr.tsv"):
+        _agree(series_table(tmp_path / name), read_series(str(tmp_path / name)).table)
+    assert series_table(tmp_path / "ucr.tsv") is None and series_table(tmp_path / "long.csv") is not None

@@ -11,9 +11,10 @@ settings). Runs written before the hashes (or the fingerprints) were recorded re
 """
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from lstmkit.data.fingerprint import fingerprint
 from lstmkit.data.table_changes import TABLES_KEY, brief_names, same_table, table_change, table_records
@@ -21,7 +22,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.runs import MEMORY_KEY, file_sha256     # MEMORY_KEY: read by run_resume too
 
 __all__ = ["HASHES_KEY", "MEMORY_KEY", "LAYOUT_KEY", "TABLES_KEY", "data_hashes", "memory_hashes", "memory_layouts",
-           "table_records", "check_same_data", "check_same_memory", "check_same_kind"]
+           "table_records", "check_same_data", "check_changed_tables", "check_same_memory", "check_same_kind"]
 
 HASHES_KEY = "sha256"          # in the run's data summary: {role: hex digest}
 LAYOUT_KEY = "memory_columns"  # in the run's data summary: {fit argument: {"columns", "dtypes"}} of frames given
@@ -81,6 +82,29 @@ def check_same_data(recorded: dict[str, Any], now: dict[str, str], run_dir: Path
             raise LstmkitError(f"the data changed since {run_dir} started: {what} it trained on "
                                f"(their SHA-256 differ)", "a resumed run must train on the same data: restore "
                                "that file, or start a new run without --resume")
+
+
+def check_changed_tables(recorded: dict[str, Any], files: dict[str, Any], read_table: Callable[[Path], Any],
+                         run_dir: Path) -> None:
+    """Where a resume's read of its data failed (a column its settings name is gone: renamed since),
+    tell what changed in each table file that is not the one the run started on, as
+    :func:`check_same_data` tells a table read: ``recorded`` is the run's data summary, ``files``
+    ``{role: the path given}`` (other data is left out), ``read_table(path)`` the table as the fit
+    reads it (None: a file it reads otherwise). Returns when it has nothing to tell (a file that is
+    no table now, the same table, a run that recorded none): the read's own error stands. A table
+    whose record cannot tell what changed (a wide one) is told its SHA-256 differ, as a resume is."""
+    summary = {role: str(Path(f).resolve()) for role, f in files.items() if isinstance(f, (str, os.PathLike))}
+    now, before, records = data_hashes(summary), recorded.get(HASHES_KEY) or {}, recorded.get(TABLES_KEY) or {}
+    tables = {}
+    for role, digest in now.items():
+        if role in records and before.get(role) not in (None, digest):
+            try:
+                table = read_table(Path(summary[role]))
+            except LstmkitError:                  # no table now: the read's own error says why
+                continue
+            if table is not None:
+                tables[role] = table
+    check_same_data(recorded, {role: now[role] for role in tables}, run_dir, summary, tables)
 
 
 def check_same_kind(recorded: dict[str, Any], now: dict[str, str], prints: dict[str, str], given: dict[str, Any],

@@ -17,6 +17,7 @@ import difflib
 import os
 import time
 from abc import ABC, abstractmethod
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -29,8 +30,9 @@ from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, build_checked
                           new_run_dir, read_metrics, read_run, save_tensors, write_json)
 from lstmkit.tasks import RoomRegistry, TuneHooks, load_run
 from lstmkit.run_resume import ResumeChecks
-from lstmkit.data.same_data import (HASHES_KEY, LAYOUT_KEY, MEMORY_KEY, TABLES_KEY, check_same_data, check_same_kind,
-                                    check_same_memory, data_hashes, memory_hashes, memory_layouts, table_records)
+from lstmkit.data.same_data import (HASHES_KEY, LAYOUT_KEY, MEMORY_KEY, TABLES_KEY, check_changed_tables,
+                                    check_same_data, check_same_kind, check_same_memory, data_hashes, memory_hashes,
+                                    memory_layouts, table_records)
 from lstmkit.train import TrainingInterrupted
 from lstmkit.version import __version__
 
@@ -140,6 +142,25 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         return self.config.train.progress
 
     # -- training ------------------------------------------------------------------------------
+    @contextmanager
+    def _reading_resumed(self, run_dir: str | Path | None, files: dict[str, Any], read_table: Callable[[Path], Any]):
+        """Around a fit's reading of its data when it resumes ``run_dir`` (None: no resume): a read
+        that fails on a table file changed since the run started (the column ``--text`` names was
+        renamed: 'column not found — pass --text', a flag a resume does not take) is told what
+        changed in it instead, as :meth:`_train_and_save` tells a table read
+        (:func:`~lstmkit.data.same_data.check_changed_tables`; ``files``: ``{role: data given}``,
+        ``read_table(path)``: the table as the fit reads it). Otherwise the read's own error."""
+        try:
+            yield
+        except LstmkitError:
+            if run_dir is not None:
+                try:
+                    started = self._unfinished_meta(run_dir).get("data") or {}
+                except LstmkitError:                 # not resumable: the read's own error stands
+                    started = {}
+                check_changed_tables(started, files, read_table, Path(run_dir))
+            raise
+
     def _train_and_save(self, train_config, train_batches, val_batches=None, *, loss_fn: Callable | None = None,
                         out: str | Path | None = None, run_dir: str | Path | None = None, resume: bool = False,
                         callbacks: Iterable = (), metrics: Callable[[], dict[str, Any]],

@@ -7,7 +7,7 @@ import copy
 import warnings
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -112,30 +112,38 @@ class Classifier(RunEstimator, ABC):
             cfg = self._resolve_config(self.config, overrides)
             check_kind(cfg, self.kind)
             check_val_is_not_test(val_data, test_data)
-            full = self._read(data, cfg, y=y)
-            classes = check_classes(full.labels)
-            warn_label_spellings(full.labels)
-            if val_data is not None:
-                train, val = full, self._read_part(val_data, cfg, "val_data")
-                check_known_labels(val.labels, classes)
-            elif cfg.val_frac == 0:
-                train, val = full, None
-            else:
-                if len(classes) == len(full):               # a split would leave nothing to validate on
-                    raise LstmkitError(f"each of the {len(classes)} classes has one example ({len(full)} rows): "
-                                       f"nothing to validate on", "check the label column (--label: does it hold the texts?); "
-                                       "or pass a --val file, or --val-frac 0 to hold nothing out")
-                train_idx, val_idx = stratified_split(full.labels, cfg.val_frac, cfg.train.seed)
-                train, val = full.subset(train_idx), full.subset(val_idx)
-                check_classes(train.labels, "the training part after the validation split")
-                if len(val_idx) > len(train_idx):
-                    warnings.warn(f"--val-frac {cfg.val_frac:g} holds out {len(val_idx)} of {len(full)} rows for "
-                                  f"validation and trains on {len(train_idx)}: the model learns from the smaller part; "
-                                  "pass --val-frac 0.1 to 0.2", UserWarning, stacklevel=2)
-            test = None
-            if test_data is not None:
-                test = self._read_part(test_data, cfg, "test_data")
-                check_known_labels(test.labels, classes)
+            files = {"source": data, "val_source": val_data, "test_source": test_data}
+            with self._reading_resumed(run_dir if resume else None, files, self._table_reader(cfg)):
+                full = self._read(data, cfg, y=y)
+                classes = check_classes(full.labels)
+                warn_label_spellings(full.labels)
+                if val_data is not None:
+                    train, val = full, self._read_part(val_data, cfg, "val_data")
+                    check_known_labels(val.labels, classes)
+                elif cfg.val_frac == 0:
+                    train, val = full, None
+                else:
+                    if len(classes) == len(full):               # a split would leave nothing to validate on
+                        raise LstmkitError(f"each of the {len(classes)} classes has one example ({len(full)} rows): "
+                                           f"nothing to validate on", "check the label column (--label: does it hold "
+                                           "the texts?); or pass a --val file, or --val-frac 0 to hold nothing out")
+                    train_idx, val_idx = stratified_split(full.labels, cfg.val_frac, cfg.train.seed)
+                    train, val = full.subset(train_idx), full.subset(val_idx)
+                    check_classes(train.labels, "the training part after the validation split")
+                    if len(val_idx) > len(train_idx):
+                        warnings.warn(f"--val-frac {cfg.val_frac:g} holds out {len(val_idx)} of {len(full)} rows "
+                                      f"for validation and trains on {len(train_idx)}: the model learns from the "
+                                      "smaller part; pass --val-frac 0.1 to 0.2", UserWarning, stacklevel=2)
+                test = None
+                if test_data is not None:
+                    test = self._read_part(test_data, cfg, "test_data")
+                    check_known_labels(test.labels, classes)
+            # the tables read (from a file, or given), labels and all (not with labels given apart, in y):
+            # a run records its files', and a resume is told what changed in one
+            parts = (("source", full, None if y is not None else data), ("val_source", val, val_data),
+                     ("test_source", test, test_data))
+            tables = {role: part.table for role, part, given in parts if given is not None
+                      and not isinstance(given, tuple) and getattr(part, "table", None) is not None}
 
             self.label_type_ = label_type(given_labels(data, y, cfg.label))
             if self.label_type_ in FROM_TEXT:       # numbers in their order (9 before 10), as np.unique sorts them
@@ -188,7 +196,7 @@ class Classifier(RunEstimator, ABC):
             return self._train_and_save(cfg.train, train_batches, val_batches, loss_fn=loss_fn, out=out, run_dir=run_dir,
                                         resume=resume, callbacks=callbacks, metrics=metrics, plots=self._plots,
                                         data={"data": data if y is None else (data, y), "val_data": val_data,
-                                              "test_data": test_data})
+                                              "test_data": test_data}, tables=tables)
 
     def check(self, data, y=None, **overrides: Any) -> None:
         """Check the settings and read ``data`` as :meth:`fit` would, without training (a search
@@ -350,6 +358,11 @@ class Classifier(RunEstimator, ABC):
     @abstractmethod
     def _read(self, data, cfg: ClassifyConfig, y=None, require_label: bool = True, droppable: bool = True):
         """``data`` read as this kind of input; ``droppable``: whether an error may name ``--drop-empty``."""
+
+    @abstractmethod
+    def _table_reader(self, cfg: ClassifyConfig) -> Callable[[Path], Any]:
+        """``read(path)``: the table :meth:`_read` reads from a file, as it reads it (None for a file
+        read otherwise): what a resume compares with the table the run recorded."""
 
     @abstractmethod
     def _fit_preprocessing(self, train, cfg: ClassifyConfig) -> Ragged | None:

@@ -2,6 +2,7 @@
 the labels' checks and splits: :mod:`lstmkit.tasks.classify.labels`).
 
     lines_of_text(text, where)         a file's (or standard input's) texts, one a line; blank lines skipped
+    text_table(path)                   the table read_texts reads from a file (None: a file read otherwise)
     read_texts(data, text=, label=)    CSV / TSV / JSONL (.gz too), XLSX, Parquet, a folder of class folders of
                                        .txt files (aclImdb), a fastText .txt (__label__pos text), a headerless
                                        class-index CSV (AG News: lstmkit.data.textsets), a DataFrame or a
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any, Hashable, Sequence
@@ -36,8 +37,8 @@ from lstmkit.errors import LstmkitError
 from lstmkit.runs import path_exists
 from lstmkit.tasks.classify.labels import label_cells, labelled_rows, labels_from_y
 
-__all__ = ["TextData", "lines_of_text", "read_texts", "read_text_file", "implied_columns", "warn_repeated_texts",
-           "warn_repeated"]
+__all__ = ["TextData", "lines_of_text", "read_texts", "text_table", "read_text_file", "implied_columns",
+           "warn_repeated_texts", "warn_repeated"]
 
 _UNSUP = {"unsup"}     # aclImdb's unlabelled reviews sit beside pos/ and neg/
 
@@ -51,6 +52,8 @@ class TextData:
     source: str | None = None
     n_dropped: int = 0
     columns: tuple[str, str] | None = None     # (text, label) read from a table's two columns when unnamed
+    # the table read (from a file, or given): a resume compares it
+    table: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -116,6 +119,7 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
     source = str(Path(data).resolve()) if isinstance(data, (str, os.PathLike)) else None
     rows = None                                       # each text's data row, once unlabelled rows are left out
     columns = None                                    # (text, label) when implied by a two-column table
+    df = None                                         # the table read, when the data is one
     place = lambda i: f"data row {i + 1}"             # noqa: E731  (a file's rows: as the file numbers them)
     if isinstance(data, (str, os.PathLike)) and Path(data).is_dir():
         texts, labels = _read_folder(Path(data), encoding)
@@ -128,7 +132,7 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
                            "add --series to classify numeric sequences (in Python: SequenceClassifier)")
     elif isinstance(data, (str, os.PathLike)) and file_ext(Path(data)) in (".txt", ".ft"):
         texts, labels, where, place = _read_lines(Path(data), encoding, require_label)
-    elif isinstance(data, (str, os.PathLike)) and is_class_index_csv(Path(data)):
+    elif isinstance(data, (str, os.PathLike)) and is_class_index_csv(Path(data)):     # as text_table's branches
         read = class_index_csv(Path(data), encoding, labels=require_label)
         texts, labels, where = read.texts, read.labels, f" in {data}"
         place = lambda i: f"line {read.lines[i]}"     # noqa: E731
@@ -187,7 +191,15 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
             raise LstmkitError(f"every text{where} is empty", "check the --text column")
         texts = [texts[i] for i in keep]
         labels = None if labels is None else [labels[i] for i in keep]
-    return TextData(texts, labels, source, n_dropped=len(empty), columns=columns)
+    return TextData(texts, labels, source, n_dropped=len(empty), columns=columns, table=df)
+
+
+def text_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame | None:
+    """The table :func:`read_texts` reads from the file ``path``, as it reads it; None for a file
+    it reads otherwise (a folder, a .txt or .ft file, a headerless class-index CSV)."""
+    if path.is_dir() or file_ext(path) in (".ts", ".arff", ".txt", ".ft") or is_class_index_csv(path):
+        return None
+    return _read_table(path, encoding)
 
 
 def _read_lines(path: Path, encoding: str, require_label: bool):

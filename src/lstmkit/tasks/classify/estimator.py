@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 import warnings
 from collections import Counter
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -26,7 +27,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.tasks.classify.classifier import EVAL_BATCH, TASK, Classifier
 from lstmkit.tasks.classify.config import ClassifyConfig
 from lstmkit.runs import atomic_write, read_meta
-from lstmkit.tasks.classify.data import TextData, read_texts, warn_repeated_texts
+from lstmkit.tasks.classify.data import TextData, read_texts, text_table, warn_repeated_texts
 from lstmkit.tasks.classify.series_estimator import ENCODER_DEFAULTS, SERIES_BUDGET, SequenceClassifier
 from lstmkit.tasks.classify.wordscores import MIX_WEIGHTS, fit_biases, mix_losses, word_scores
 from lstmkit.tasks.classify.transfer import (TRANSFER_DEFAULTS, GradualUnfreezing, check_settings, copy_weights,
@@ -105,6 +106,9 @@ class TextClassifier(Classifier):
             raise LstmkitError("the data has no labels",
                                "use a table with a label column (--label NAME), or in Python pass the labels as y")
         return d
+
+    def _table_reader(self, cfg) -> Callable[[Path], Any]:
+        return partial(text_table, encoding=cfg.encoding)
 
     @classmethod
     def _resolve_config(cls, config, overrides: dict[str, Any]):

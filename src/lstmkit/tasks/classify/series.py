@@ -30,7 +30,7 @@ from lstmkit.tasks.classify.arfffile import read_arff
 from lstmkit.tasks.classify.tsfile import read_ts
 from lstmkit.tasks.classify.ucrfile import is_table_header, parse_series_lines
 
-__all__ = ["SeriesData", "read_series"]
+__all__ = ["SeriesData", "read_series", "series_table"]
 
 
 @dataclass
@@ -43,6 +43,8 @@ class SeriesData:
     source: str | None = None
     ids: list[str] | None = None        # a long table's sample ids (a wide one's id column), as written
     id_name: str | None = None          # the wide table's id column (a long one's is the config's ``sample``)
+    # the long or wide table read (from a file, or given): a resume compares it
+    table: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.seqs)
@@ -70,6 +72,7 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
         return data
     if y is not None:                        # the labels come from y: a table's label column is not required
         require_label = False
+    table = None                             # the long or wide table read, when the data is one
     if isinstance(data, (str, os.PathLike)):
         path = Path(data)
         source = str(path.resolve())
@@ -77,13 +80,9 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
             raise LstmkitError(f"{path} is a folder, not a table of sequences",
                                "pass a UCR .tsv (label first) or .ts, or a long or wide .csv, .xlsx or .parquet file")
         if _ext(path) in (".csv", ".tsv", ".txt"):
-            text, named, first_line = separator_line(read_text_file(path, encoding))
-            header = text.split("\n", 1)[0]
-            sep = named or header_separator(header, ",")
-            firsts = {ln.split(sep, 1)[0].strip() for ln in text.splitlines()[1:]}
-            if is_table_header(header, sep, label, firsts):          # a long or wide table
-                out = _series_from_long(parse_table(text, path, sep, first_line=first_line), label, sample, time,
-                                        features, require_label, f" in {path}")
+            text, first_line, table = _csv_table(path, encoding, label)
+            if table is not None:                                    # a long or wide table
+                out = _series_from_long(table, label, sample, time, features, require_label, f" in {path}")
             else:                          # UCR's own layout, label first (a .csv of it has no header)
                 seqs, labels = parse_series_lines(text.splitlines(), True, f"{path} ", first_line)
                 out = SeriesData(seqs, labels, ["value"])
@@ -92,8 +91,8 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
             n = seqs[0].shape[1]
             out = SeriesData(seqs, labels, ["value"] if n == 1 else [f"x{j}" for j in range(n)])
         elif _ext(path) in SHEETS or _ext(path) in PARQUET:     # a long or wide table, read as a CSV's cells
-            out = _series_from_long(read_table(path, encoding), label, sample, time, features, require_label,
-                                    f" in {path}")
+            table = read_table(path, encoding)
+            out = _series_from_long(table, label, sample, time, features, require_label, f" in {path}")
         else:
             raise LstmkitError(f"unknown file type {_ext(path) or '(no extension)'!r}: {path}",
                                "use UCR .tsv (label first) or .ts, a long-format .csv, .xlsx or .parquet (sample, t, "
@@ -101,6 +100,7 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
         out.source = source
     elif isinstance(data, pd.DataFrame):
         check_unique_columns(data, " of the DataFrame")
+        table = data
         out = _series_from_long(_index_as_columns(data, (sample, time)), label, sample, time, features,
                                 require_label, "")
     else:
@@ -116,7 +116,28 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
         raise LstmkitError("the data holds no sequences", "supply at least one sequence")
     _check_finite(out.seqs, str(data) if isinstance(data, (str, os.PathLike)) else "the data")
     _check_lengths([len(s) for s in out.seqs], unequal_length)
+    out.table = table
     return out
+
+
+def _csv_table(path: Path, encoding: str, label: str) -> tuple[str, int, pd.DataFrame | None]:
+    """A .csv / .tsv / .txt file's text, its first line's number and its table: None when the
+    file is UCR's own layout (label first, no header)."""
+    text, named, first_line = separator_line(read_text_file(path, encoding))
+    header = text.split("\n", 1)[0]
+    sep = named or header_separator(header, ",")
+    firsts = {ln.split(sep, 1)[0].strip() for ln in text.splitlines()[1:]}
+    if is_table_header(header, sep, label, firsts):
+        return text, first_line, parse_table(text, path, sep, first_line=first_line)
+    return text, first_line, None
+
+
+def series_table(path: Path, encoding: str = "utf-8", label: str = "label") -> pd.DataFrame | None:
+    """The long or wide table :func:`read_series` reads from the file ``path``, as it reads it;
+    None for a file it reads otherwise (UCR's layout, .ts, .arff)."""
+    if _ext(path) in (".csv", ".tsv", ".txt"):
+        return _csv_table(path, encoding, label)[2]
+    return read_table(path, encoding) if _ext(path) in SHEETS or _ext(path) in PARQUET else None
 
 
 def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, features: Sequence[str],

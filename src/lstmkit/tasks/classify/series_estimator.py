@@ -9,6 +9,7 @@ import dataclasses
 import json
 import math
 import warnings
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
@@ -26,7 +27,7 @@ from lstmkit.tasks.classify.classifier import Classifier
 from lstmkit.tasks.classify.config import ClassifyConfig
 from lstmkit.tasks.classify.data import warn_repeated
 from lstmkit.tasks.classify.outside import far_sequences, sequence_note
-from lstmkit.tasks.classify.series import SeriesData, read_series
+from lstmkit.tasks.classify.series import SeriesData, read_series, series_table
 
 __all__ = ["SequenceClassifier", "SERIES_BUDGET", "ENCODER_DEFAULTS", "MIN_WINDOW"]
 
@@ -158,6 +159,9 @@ class SequenceClassifier(Classifier):
             raise AttributeError(f"this {type(self).__name__} was not fitted on named feature columns, so it has "
                                  "no feature_names_in_")
         return np.asarray(names, dtype=object)
+
+    def _table_reader(self, cfg) -> Callable[[Path], Any]:
+        return partial(series_table, encoding=cfg.encoding, label=cfg.label)
 
     def _check_like_training(self, d: SeriesData, what: str) -> SeriesData:
         """The features per step that training had (other lengths are read: the LSTM-FCN cuts or

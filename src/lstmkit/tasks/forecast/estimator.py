@@ -111,7 +111,8 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
             columns = {"target": target, "time": time, "features": features, "id": id}
             given = {k: v for k, v in columns.items() if v is not None}
             cfg = self._resolve_config(self.config, {**given, **overrides})
-            cfg, table, auto = self._with_auto(cfg, data)
+            with self._reading_resumed(run_dir if resume else None, {"source": data}, load_table):
+                cfg, table, auto = self._with_auto(cfg, data)
             if auto or not resume:           # a resumed run keeps the choices it recorded when none is made again
                 self.auto_ = auto
             return self._fit_panel(table, cfg, out=out, run_dir=run_dir, resume=resume, callbacks=callbacks,

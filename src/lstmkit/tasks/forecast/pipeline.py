@@ -22,6 +22,7 @@ from lstmkit.runs import atomic_write
 from lstmkit.tasks.forecast.ahead import AheadForecast
 from lstmkit.tasks.forecast.baselines import infer_season
 from lstmkit.tasks.forecast.combine import GIVEN, choose_combination, combine_windows
+from lstmkit.tasks.forecast.data import load_table
 from lstmkit.tasks.forecast.ensemble import SeedEnsemble, ensemble_loss
 from lstmkit.tasks.forecast.evaluation import baseline_comparison, panel_metrics, panel_plots
 from lstmkit.tasks.forecast.model import ForecastNet
@@ -61,7 +62,8 @@ class PanelPipeline(AheadForecast):
         # recorded) resumes on the clock its checkpoint was trained on: UTC
         started = getattr(self, "_resumed_data_", None) if resume else None
         legacy = started if started and started.get("time_zone") and "calendar_clock" not in started else None
-        panel = read_panel(data, cfg, need=min_points(cfg), run=legacy)
+        with self._reading_resumed(run_dir if resume else None, {"source": source}, load_table):
+            panel = read_panel(data, cfg, need=min_points(cfg), run=legacy)     # a --target renamed: told so
         if panel.time_info.get("dates") and not cfg.dates:     # the order of day and month found: predict reads so
             cfg = dataclasses.replace(cfg, dates=panel.time_info["dates"])
         self.config_ = cfg

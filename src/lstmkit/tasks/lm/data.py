@@ -48,8 +48,8 @@ from lstmkit.data.vocab import (PAD_ID, UNK_ID, BPETokenizer, clean_text, join_w
 from lstmkit.errors import LstmkitError, missing_path_fix
 from lstmkit.runs import path_exists
 
-__all__ = ["BOS", "EOS", "PAD_ID", "UNK_ID", "Corpus", "read_corpus", "cap_tokens", "LMTokenizer", "split_lines",
-           "split_corpus", "warn_shared_lines", "line_pieces", "corpus_pieces", "ONE_LINE_MIN"]
+__all__ = ["BOS", "EOS", "PAD_ID", "UNK_ID", "Corpus", "read_corpus", "corpus_table", "cap_tokens", "LMTokenizer",
+           "split_lines", "split_corpus", "warn_shared_lines", "line_pieces", "corpus_pieces", "ONE_LINE_MIN"]
 
 BOS, EOS = "<bos>", "</s>"
 ONE_LINE_MIN = 1000        # characters a one-line corpus needs for its end to be held out (split_corpus)
@@ -61,6 +61,8 @@ class Corpus:
     lines: list[str]
     source: str
     report: dict[str, int] = field(default_factory=dict)     # read, blank
+    # the table read (a file's, or given): a resume compares it
+    table: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -82,6 +84,7 @@ def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data", text_c
     (and for undecodable bytes the line and the ``--encoding`` fix).
     """
     part = "validation " if what == "--val" else ""          # in memory, the message names the part
+    table = None
     if isinstance(data, (str, Path)):
         path = Path(data)
         if not path_exists(path):
@@ -93,8 +96,8 @@ def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data", text_c
         if text_column is None and is_class_index_csv(path):     # AG News and kin: their text fields, no class
             lines = [" ".join(s.split()) for s in class_index_csv(path, encoding, labels=False).texts]
         elif is_table(path):
-            col = table_column(read_table(path, encoding), text_column or "text", "text", f" in {path}",
-                               flag="--text-column")
+            table = read_table(path, encoding)
+            col = table_column(table, text_column or "text", "text", f" in {path}", flag="--text-column")
             lines = [" ".join(s.split()) for s in column_strings(col)]
         elif text_column is not None:
             raise LstmkitError(f"--text-column {text_column!r} needs a table, but {path} is plain text",
@@ -106,7 +109,7 @@ def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data", text_c
             lines = text.splitlines() if labelled is None else labelled.texts
         source = str(path)
     elif isinstance(data, pd.DataFrame):            # iterated, a frame gives its column names, not its texts
-        col = table_column(data, text_column or "text", "text", " in the DataFrame", flag="text_column")
+        table, col = data, table_column(data, text_column or "text", "text", " in the DataFrame", flag="text_column")
         lines = [" ".join(s.split()) for s in column_strings(col)]
         source = f"the {part}DataFrame given"
     elif isinstance(data, Iterable) and not isinstance(data, (bytes, dict)):
@@ -125,7 +128,15 @@ def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data", text_c
         problem = (f"{source} is empty" if isinstance(data, (str, Path)) else
                    f"{source} {'holds' if isinstance(data, pd.DataFrame) else 'hold'} no text")
         raise LstmkitError(problem, "supply text, one sentence or paragraph per line")
-    return Corpus(kept, source, {"read": len(lines), "blank": len(lines) - len(kept)})
+    return Corpus(kept, source, {"read": len(lines), "blank": len(lines) - len(kept)}, table)
+
+
+def corpus_table(path: Path, encoding: str = "utf-8", text_column: str | None = None) -> pd.DataFrame | None:
+    """The table :func:`read_corpus` reads from the file ``path``, as it reads it; None for a file
+    it reads otherwise (plain text, a headerless class-index CSV without ``text_column``)."""
+    if not is_table(path) or (text_column is None and is_class_index_csv(path)):
+        return None
+    return read_table(path, encoding)
 
 
 def cap_tokens(corpus: Corpus, max_tokens: int | None, seed: int) -> Corpus:

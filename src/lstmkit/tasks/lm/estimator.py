@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import warnings
+from functools import partial
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -26,8 +27,8 @@ from lstmkit.errors import LstmkitError
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.runs import atomic_write
 from lstmkit.tasks.lm.config import LMConfig
-from lstmkit.tasks.lm.data import (EOS, PAD_ID, UNK_ID, LMTokenizer, cap_tokens, corpus_pieces, read_corpus,
-                                  split_corpus, warn_shared_lines)
+from lstmkit.tasks.lm.data import (EOS, PAD_ID, UNK_ID, LMTokenizer, cap_tokens, corpus_pieces, corpus_table,
+                                  read_corpus, split_corpus, warn_shared_lines)
 from lstmkit.tasks.lm.finetune import ARCHITECTURE, check_start, copy_start, extended_tokenizer, start_record, start_settings
 from lstmkit.tasks.lm.model import RECURRENT, LanguageModelNet, token_loss
 from lstmkit.tasks.lm.scorer import LMScorer, sample_text
@@ -94,10 +95,13 @@ class LanguageModel(RunEstimator):
         ``callbacks`` (trainer :class:`~lstmkit.train.callbacks.Callback` objects) see every epoch."""
         with self._fit_or_unchanged():        # a failed fit leaves the estimator as it was
             cfg = self._resolve_config(self.config, overrides)
-            read = read_corpus(data, cfg.encoding, "--data", cfg.text_column)
+            with self._reading_resumed(run_dir if resume else None, {"source": data, "val_source": val},
+                                       partial(corpus_table, encoding=cfg.encoding, text_column=cfg.text_column)):
+                read = read_corpus(data, cfg.encoding, "--data", cfg.text_column)
+                held = None if val is None else read_corpus(val, cfg.encoding, "--val", cfg.text_column)
             full = cap_tokens(read, cfg.max_tokens, cfg.train.seed)
-            if val is not None:
-                train, held = full, read_corpus(val, cfg.encoding, "--val", cfg.text_column)
+            if held is not None:
+                train = full
                 warn_shared_lines(train.lines, held.lines, "validation", ", and early stopping trusts it; pass --val "
                                   "with text kept out of training (or leave --val out to hold out a share of the lines)")
             else:
@@ -143,7 +147,10 @@ class LanguageModel(RunEstimator):
                                         _line_batches(val_pieces, _EVAL_BATCH, False), loss_fn=token_loss(PAD_ID),
                                         out=out, run_dir=run_dir, resume=resume, callbacks=callbacks,
                                         metrics=lambda: {"val": self._metrics(val_ids)}, plots=self._plots,
-                                        data={"data": data, "val": val})
+                                        data={"data": data, "val": val},
+                                        tables={role: part.table for role, part in (("source", read),
+                                                                                    ("val_source", held))
+                                                if part.table is not None})
 
     def check(self, data, **overrides: Any) -> None:
         """Check the settings and read ``data`` as :meth:`fit` would, without training (a search
