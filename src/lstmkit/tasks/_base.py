@@ -206,8 +206,12 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
             if writes:
                 self._write_meta(self.run_dir_, status="interrupted")
             if isinstance(e, KeyboardInterrupt):    # outside the loop: the trainer's set-up (TensorBoard, the
-                # restore) or its close (the doctor's evidence), when the checkpoint holds every epoch trained
-                raise TrainingInterrupted(self.run_dir_, len(trainer.history) if trainer is not None else 0) from None
+                # restore) or its close (the doctor's evidence): the epochs the checkpoint holds, which a resume
+                # that has not read it yet does not know (it said 'during the first epoch')
+                from lstmkit.train.checkpoint import checkpoint_epochs
+                epochs = (checkpoint_epochs(self.run_dir_ / "checkpoints") if writes
+                          else len(trainer.history) if trainer is not None else 0)
+                raise TrainingInterrupted(self.run_dir_, epochs) from None
             raise
         self.train_seconds_ = time.perf_counter() - t0
         self.net_.to("cpu").eval()

@@ -27,7 +27,7 @@ from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
 from lstmkit.runs import new_file_mode, write_json
 
 __all__ = ["CHECKPOINT_FILE", "CHECKPOINT_VERSION", "save_checkpoint", "write_readable_state", "load_checkpoint",
-           "read_checkpoint_bytes", "parse_checkpoint", "optimizer_to_flat", "optimizer_from_flat"]
+           "read_checkpoint_bytes", "parse_checkpoint", "checkpoint_epochs", "optimizer_to_flat", "optimizer_from_flat"]
 
 CHECKPOINT_FILE = "last.safetensors"
 CHECKPOINT_VERSION = 1                 # the state's "version": a newer one is refused, not read as this one
@@ -96,6 +96,20 @@ def write_readable_state(folder: Path, state: dict[str, Any]) -> None:
         write_json(folder / "last.json", {k: v for k, v in state.items() if k != "optimizer"})
     except (OSError, EnvironmentProblem) as e:       # the checkpoint itself is written: it is the intact one
         raise _write_failed(folder, folder / "last.json", e, state) from None
+
+
+def checkpoint_epochs(folder: Path) -> int:
+    """The epochs the checkpoint in ``folder`` holds, read from its header alone (the tensors are
+    neither read nor checked): 0 when there is none or it cannot be read. What the line after
+    Ctrl-C names before a resume has loaded the checkpoint."""
+    try:
+        with open(folder / CHECKPOINT_FILE, "rb") as f:
+            (n,) = struct.unpack("<Q", f.read(8))
+            header = json.loads(f.read(min(n, 1 << 26)))
+        epoch = json.loads(header["__metadata__"][_STATE_KEY])["epoch"]
+    except (OSError, ValueError, KeyError, TypeError, struct.error):
+        return 0
+    return epoch if isinstance(epoch, int) and not isinstance(epoch, bool) and epoch >= 0 else 0
 
 
 def _previous_state(folder: Path) -> dict[str, Any] | None:
