@@ -166,6 +166,20 @@ def test_ctrl_c_while_a_resume_sets_up_names_the_epochs_its_checkpoint_holds(whe
     assert _Line().fit(run_dir=tmp_path / "run", resume=True).result_.epochs_run == 3
 
 
+class _SlowSteps(Callback):
+    def on_batch_end(self, trainer, batch, n_batches, loss):
+        time.sleep(0.01)                # each epoch takes 40 ms at least
+
+
+def test_a_resumed_run_counts_the_training_time_of_the_epochs_its_checkpoint_holds(tmp_path):
+    """``train_seconds_`` (speech's metrics and report) was the resumed session's alone: resumed
+    after its last epoch, a run that trained 0.12 s said a few milliseconds."""
+    with pytest.raises(TrainingInterrupted):
+        _CtrlCWhileScoring().fit(run_dir=tmp_path / "run", callbacks=[_SlowSteps()])
+    est = _Line().fit(run_dir=tmp_path / "run", resume=True)
+    assert est.train_seconds_ >= sum(h["seconds"] for h in est.result_.history) >= 0.12
+
+
 class _CtrlCWhileSaving(_Line):
     def save(self, path):
         raise KeyboardInterrupt

@@ -151,7 +151,8 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         ``data``: the fit's data arguments by name (``{"data": df, "val_data": None}``); those given in
         memory are fingerprinted into the data summary, and a resume given other data is refused.
 
-        Sets ``run_dir_``, ``result_``, ``train_seconds_`` and ``metrics_``; returns ``self``.
+        Sets ``run_dir_``, ``result_``, ``train_seconds_`` (every session's: a resumed run counts the
+        epochs its checkpoint holds) and ``metrics_``; returns ``self``.
         """
         from lstmkit.train import Trainer, distributed      # torch: only once something trains
         from lstmkit.train.resume import terminate_as_interrupt
@@ -213,7 +214,9 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
                           else len(trainer.history) if trainer is not None else 0)
                 raise TrainingInterrupted(self.run_dir_, epochs) from None
             raise
-        self.train_seconds_ = time.perf_counter() - t0
+        # this session's time, and a resumed run's epochs trained before it (the checkpoint's history holds their times)
+        earlier = sum(h.get("seconds", 0.0) for h in self.result_.history[:trainer.start_epoch])
+        self.train_seconds_ = earlier + time.perf_counter() - t0
         self.net_.to("cpu").eval()
         try:                    # scoring (beam search, decoding) may take minutes; the checkpoint holds the weights
             self.metrics_ = metrics()
