@@ -64,7 +64,7 @@ class _Line(RunEstimator):
     TASK = "line"
     CONFIG = _LineConfig
 
-    def fit(self, out=None, callbacks=(), run_dir=None, **overrides):
+    def fit(self, out=None, callbacks=(), run_dir=None, resume=False, **overrides):
         cfg = self._resolve_config(self.config, overrides)
         torch.manual_seed(0)
         self.net_ = nn.Linear(1, 1)
@@ -72,7 +72,8 @@ class _Line(RunEstimator):
         batches = [(x[k:k + 8], cfg.slope * x[k:k + 8]) for k in range(0, 32, 8)]
         self.plotted = []
         self.config_, self.data_summary_ = cfg, {}
-        return self._train_and_save(cfg.train, batches, batches, out=out, run_dir=run_dir, callbacks=callbacks,
+        return self._train_and_save(cfg.train, batches, batches, out=out, run_dir=run_dir, resume=resume,
+                                    callbacks=callbacks,
                                     metrics=lambda: {"weight": float(self.net_.weight.detach())},
                                     plots=self.plotted.append)
 
@@ -147,6 +148,36 @@ def test_ctrl_c_after_the_last_epoch_names_the_epochs_the_checkpoint_holds(tmp_p
         _Line().fit(out=tmp_path, callbacks=[_CtrlCAfterTheLastEpoch()])
     (run,) = tmp_path.iterdir()
     assert read_meta(run, "line")["status"] == "interrupted" and e.value.epoch == 3
+
+
+@pytest.mark.parametrize("where", ["lstmkit.train.resume.load_checkpoint", "lstmkit.train.Trainer.__init__"])
+def test_ctrl_c_while_a_resume_sets_up_names_the_epochs_its_checkpoint_holds(where, tmp_path, monkeypatch):
+    """Before the resume had read the checkpoint (or made its trainer: TensorBoard's import) it said
+    'interrupted during the first epoch' of a run whose checkpoint held every epoch."""
+    with pytest.raises(TrainingInterrupted):
+        _CtrlCWhileScoring().fit(run_dir=tmp_path / "run")
+    with monkeypatch.context() as m:
+        def ctrl_c(*args, **kwargs):
+            raise KeyboardInterrupt
+        m.setattr(where, ctrl_c)
+        with pytest.raises(TrainingInterrupted) as e:
+            _Line().fit(run_dir=tmp_path / "run", resume=True)
+    assert read_meta(tmp_path / "run", "line")["status"] == "interrupted" and e.value.epoch == 3
+    assert _Line().fit(run_dir=tmp_path / "run", resume=True).result_.epochs_run == 3
+
+
+class _SlowSteps(Callback):
+    def on_batch_end(self, trainer, batch, n_batches, loss):
+        time.sleep(0.01)                # each epoch takes 40 ms at least
+
+
+def test_a_resumed_run_counts_the_training_time_of_the_epochs_its_checkpoint_holds(tmp_path):
+    """``train_seconds_`` (speech's metrics and report) was the resumed session's alone: resumed
+    after its last epoch, a run that trained 0.12 s said a few milliseconds."""
+    with pytest.raises(TrainingInterrupted):
+        _CtrlCWhileScoring().fit(run_dir=tmp_path / "run", callbacks=[_SlowSteps()])
+    est = _Line().fit(run_dir=tmp_path / "run", resume=True)
+    assert est.train_seconds_ >= sum(h["seconds"] for h in est.result_.history) >= 0.12
 
 
 class _CtrlCWhileSaving(_Line):

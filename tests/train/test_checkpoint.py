@@ -275,3 +275,33 @@ def test_checkpoint_files_follow_the_umask(tmp_path):
         os.umask(old)
     for name in ("last.safetensors", "last.json"):
         assert (tmp_path / "checkpoints" / name).stat().st_mode & 0o777 == 0o644, name
+
+
+def test_the_epochs_a_checkpoint_holds_are_read_from_its_header(tmp_path):
+    """What the line after Ctrl-C names before a resume loads the checkpoint; 0 for none or a damaged one."""
+    folder = tmp_path / "checkpoints"
+    assert ck.checkpoint_epochs(folder) == 0
+    Trainer(_cfg(max_epochs=3), run_dir=tmp_path).fit(_model(), _batches(), _batches(48, seed=1))
+    assert ck.checkpoint_epochs(folder) == 3
+    (folder / ck.CHECKPOINT_FILE).write_bytes((folder / ck.CHECKPOINT_FILE).read_bytes()[:40])
+    assert ck.checkpoint_epochs(folder) == 0
+
+
+def test_ctrl_c_before_the_readable_copy_counts_the_checkpoint_written_and_a_resume_rewrites_the_copy(
+        tmp_path, monkeypatch):
+    """last.json is written after the checkpoint: Ctrl-C between the two said one epoch fewer than
+    the resume continues after, and left the copy an epoch behind for good."""
+    real = ck.write_json
+
+    def cut(path, obj):
+        if obj["epoch"] == 2:
+            raise KeyboardInterrupt
+        real(path, obj)
+    with monkeypatch.context() as m:
+        m.setattr(ck, "write_json", cut)
+        with pytest.raises(TrainingInterrupted) as e:
+            Trainer(_cfg(max_epochs=2), run_dir=tmp_path).fit(_model(), _batches(), _batches(48, seed=1))
+    assert e.value.epoch == 2
+    assert json.loads((tmp_path / "checkpoints" / "last.json").read_text())["epoch"] == 1
+    Trainer(_cfg(max_epochs=2), run_dir=tmp_path).fit(_model(), _batches(), _batches(48, seed=1), resume=True)
+    assert json.loads((tmp_path / "checkpoints" / "last.json").read_text())["epoch"] == 2

@@ -190,7 +190,8 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         changed in it (or resumes when the table read is the same), or on data of the other kind
         (memory for a file, or a file for memory) resumes only when it is the same.
 
-        Sets ``run_dir_``, ``result_``, ``train_seconds_`` and ``metrics_``; returns ``self``.
+        Sets ``run_dir_``, ``result_``, ``train_seconds_`` (every session's: a resumed run counts the
+        epochs its checkpoint holds) and ``metrics_``; returns ``self``.
         """
         from lstmkit.train import Trainer, distributed      # torch: only once something trains
         from lstmkit.train.resume import terminate_as_interrupt
@@ -258,10 +259,16 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
             if writes:
                 self._write_meta(self.run_dir_, status="interrupted")
             if isinstance(e, KeyboardInterrupt):    # outside the loop: the trainer's set-up (TensorBoard, the
-                # restore) or its close (the doctor's evidence), when the checkpoint holds every epoch trained
-                raise TrainingInterrupted(self.run_dir_, len(trainer.history) if trainer is not None else 0) from None
+                # restore) or its close (the doctor's evidence): the epochs the checkpoint holds, which a resume
+                # that has not read it yet does not know (it said 'during the first epoch')
+                from lstmkit.train.checkpoint import checkpoint_epochs
+                epochs = (checkpoint_epochs(self.run_dir_ / "checkpoints") if writes
+                          else len(trainer.history) if trainer is not None else 0)
+                raise TrainingInterrupted(self.run_dir_, epochs) from None
             raise
-        self.train_seconds_ = time.perf_counter() - t0
+        # this session's time, and a resumed run's epochs trained before it (the checkpoint's history holds their times)
+        earlier = sum(h.get("seconds", 0.0) for h in self.result_.history[:trainer.start_epoch])
+        self.train_seconds_ = earlier + time.perf_counter() - t0
         self.net_.to("cpu").eval()
         try:                    # scoring (beam search, decoding) may take minutes; the checkpoint holds the weights
             self.metrics_ = metrics()

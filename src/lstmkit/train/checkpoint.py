@@ -17,7 +17,7 @@ import os
 import struct
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 from safetensors import SafetensorError
@@ -26,8 +26,8 @@ from safetensors.torch import load as st_load, save as st_save
 from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
 from lstmkit.runs import new_file_mode, write_json
 
-__all__ = ["CHECKPOINT_FILE", "CHECKPOINT_VERSION", "save_checkpoint", "load_checkpoint", "read_checkpoint_bytes",
-           "parse_checkpoint", "optimizer_to_flat", "optimizer_from_flat"]
+__all__ = ["CHECKPOINT_FILE", "CHECKPOINT_VERSION", "save_checkpoint", "write_readable_state", "load_checkpoint",
+           "read_checkpoint_bytes", "parse_checkpoint", "checkpoint_epochs", "optimizer_to_flat", "optimizer_from_flat"]
 
 CHECKPOINT_FILE = "last.safetensors"
 CHECKPOINT_VERSION = 1                 # the state's "version": a newer one is refused, not read as this one
@@ -62,8 +62,11 @@ def optimizer_from_flat(tensors: dict[str, torch.Tensor], data: dict[str, Any]) 
 
 def save_checkpoint(folder: Path, *, model_state: dict[str, torch.Tensor],
                     optimizer: torch.optim.Optimizer, best_state: dict[str, torch.Tensor] | None,
-                    rng_tensors: dict[str, torch.Tensor], state: dict[str, Any]) -> None:
-    """Write ``folder/last.safetensors`` atomically and durably, then ``last.json``."""
+                    rng_tensors: dict[str, torch.Tensor], state: dict[str, Any],
+                    committed: Callable[[], None] | None = None) -> None:
+    """Write ``folder/last.safetensors`` atomically and durably, then ``last.json``. ``committed()``
+    is called between the two: from then on a resume continues from this checkpoint, even when
+    Ctrl-C stops the readable copy's write."""
     tensors = {f"model.{k}": v for k, v in model_state.items()}
     if best_state is not None:
         tensors.update({f"best.{k}": v for k, v in best_state.items()})
@@ -81,10 +84,32 @@ def save_checkpoint(folder: Path, *, model_state: dict[str, torch.Tensor],
         _durable_write(folder / CHECKPOINT_FILE, payload)
     except OSError as e:
         raise _write_failed(folder, folder / CHECKPOINT_FILE, e, _previous_state(folder)) from None
+    if committed is not None:
+        committed()
+    write_readable_state(folder, state)
+
+
+def write_readable_state(folder: Path, state: dict[str, Any]) -> None:
+    """``folder/last.json``: the checkpoint's state less the optimizer's, for people and tools (a
+    resume rewrites it from the checkpoint, so one cut short before it was written is not left stale)."""
     try:
         write_json(folder / "last.json", {k: v for k, v in state.items() if k != "optimizer"})
     except (OSError, EnvironmentProblem) as e:       # the checkpoint itself is written: it is the intact one
         raise _write_failed(folder, folder / "last.json", e, state) from None
+
+
+def checkpoint_epochs(folder: Path) -> int:
+    """The epochs the checkpoint in ``folder`` holds, read from its header alone (the tensors are
+    neither read nor checked): 0 when there is none or it cannot be read. What the line after
+    Ctrl-C names before a resume has loaded the checkpoint."""
+    try:
+        with open(folder / CHECKPOINT_FILE, "rb") as f:
+            (n,) = struct.unpack("<Q", f.read(8))
+            header = json.loads(f.read(min(n, 1 << 26)))
+        epoch = json.loads(header["__metadata__"][_STATE_KEY])["epoch"]
+    except (OSError, ValueError, KeyError, TypeError, struct.error):
+        return 0
+    return epoch if isinstance(epoch, int) and not isinstance(epoch, bool) and epoch >= 0 else 0
 
 
 def _previous_state(folder: Path) -> dict[str, Any] | None:

@@ -25,7 +25,7 @@ from torch import nn
 from lstmkit.errors import LstmkitError
 from lstmkit.train import distributed as dist
 from lstmkit.train.checkpoint import (CHECKPOINT_FILE, CHECKPOINT_VERSION, load_checkpoint, read_checkpoint_bytes,
-                                      save_checkpoint)
+                                      save_checkpoint, write_readable_state)
 
 __all__ = ["Position", "ResumeState", "set_rng_state", "terminate_as_interrupt"]
 
@@ -65,9 +65,11 @@ class ResumeState:
                  "model": {"class": type(model).__name__,
                            "shapes": {k: list(v.shape) for k, v in model.state_dict().items()}},
                  "rng": _py_rng_state()}
+        def committed() -> None:            # the epochs a resume continues from, before last.json is written
+            self._saved_epochs = w.epoch
         save_checkpoint(self.run_dir / "checkpoints", model_state=model.state_dict(), optimizer=optimizer,
-                        best_state=self._best_state, rng_tensors=_torch_rng_tensors(), state=state)
-        self._saved_epochs = w.epoch
+                        best_state=self._best_state, rng_tensors=_torch_rng_tensors(), state=state,
+                        committed=committed)
 
     def _restore(self) -> dict[str, Any] | None:
         """Load the last checkpoint; returns the RNG state to apply mid-epoch (or None)."""
@@ -93,6 +95,8 @@ class ResumeState:
         except (RuntimeError, ValueError, KeyError) as e:
             raise LstmkitError(f"checkpoint {where} does not fit this model or optimizer ({str(e).splitlines()[0]})",
                                "resume with the settings the run was started with, or start a new run") from None
+        if self.is_main:        # Ctrl-C between the checkpoint and its readable copy left the copy an epoch behind
+            write_readable_state(folder, state)
         self._best_state = best
         self.history = state["history"]
         self.start_epoch = state["epoch"]

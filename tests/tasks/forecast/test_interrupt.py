@@ -8,9 +8,9 @@ import pytest
 
 from cli_helpers import run_cli
 from forecast_data import FAST, sine_frame
+from interrupt_helpers import CtrlCAfterTheLastEpoch, ctrl_c_on_call, half_written
 from lstmkit.tasks.forecast.estimator import Forecaster
 from lstmkit.train import TrainingInterrupted
-from lstmkit.train.callbacks import Callback
 
 TINY = {**FAST, "lookback": 12, "hidden_size": 8, "max_epochs": 2, "target": "y", "time": "time",
         "combine": "ets"}           # the combination with ETS is chosen on validation after training
@@ -27,31 +27,6 @@ def data(tmp_path_factory):
 def straight(data, tmp_path_factory):
     """The run never interrupted."""
     return Forecaster(**TINY).fit(str(data), run_dir=tmp_path_factory.mktemp("straight") / "run").run_dir_
-
-
-def _ctrl_c_on_call(monkeypatch, target: str, nth: int = 1, when=lambda *a, **k: True):
-    """Ctrl-C at the ``nth`` call of ``target`` (``module.attr`` or ``module.Class.attr``) that ``when`` accepts."""
-    import importlib
-    module, _, rest = target.partition(":")
-    owner = importlib.import_module(module)
-    *path, name = rest.split(".")
-    for part in path:
-        owner = getattr(owner, part)
-    real, calls = getattr(owner, name), []
-
-    def cut(*args, **kwargs):
-        if when(*args, **kwargs):
-            calls.append(1)
-            if len(calls) == nth:
-                raise KeyboardInterrupt
-        return real(*args, **kwargs)
-    monkeypatch.setattr(owner, name, cut)
-    return calls
-
-
-class _CtrlCAfterTheLastEpoch(Callback):
-    def on_train_end(self, trainer):           # before the best epoch's weights are restored
-        raise KeyboardInterrupt
 
 
 # each phase after the first epoch, as (where Ctrl-C lands, which call of it, which calls count)
@@ -86,9 +61,9 @@ def test_ctrl_c_in_every_phase_leaves_a_run_whose_resume_ends_as_an_uninterrupte
         callbacks = []
         if phase in PHASES:
             target, nth, when = PHASES[phase]
-            calls = _ctrl_c_on_call(m, target, nth, when or (lambda *a, **k: True))
+            calls = ctrl_c_on_call(m, target, nth, when)
         else:
-            callbacks, calls = [_CtrlCAfterTheLastEpoch()], [1]
+            callbacks, calls = [CtrlCAfterTheLastEpoch()], [1]
         with pytest.raises(TrainingInterrupted) as e:
             Forecaster(**TINY).fit(str(data), run_dir=run, callbacks=callbacks)
         assert calls, f"Ctrl-C never landed in {phase}"
@@ -96,7 +71,7 @@ def test_ctrl_c_in_every_phase_leaves_a_run_whose_resume_ends_as_an_uninterrupte
     assert meta["status"] == "interrupted" and e.value.run_dir == run
     assert e.value.epoch == (1 if phase in ("validation", "checkpoint") else 2)
     assert (run / "checkpoints" / "last.safetensors").is_file()
-    assert not [p for p in run.rglob("*") if p.name.endswith(".tmp")]      # no half-written file left
+    assert not half_written(run)      # no half-written file left
     Forecaster.resume(run)
     assert json.loads((run / "lstmkit.json").read_text())["status"] == "finished"
     _files_match(run, straight)
@@ -104,7 +79,7 @@ def test_ctrl_c_in_every_phase_leaves_a_run_whose_resume_ends_as_an_uninterrupte
 
 def test_ctrl_c_while_scoring_the_test_part_says_how_to_resume(data, tmp_path, monkeypatch, capsys):
     """The command's one line names --resume RUN, exit 130, no traceback."""
-    _ctrl_c_on_call(monkeypatch, "lstmkit.tasks.forecast.pipeline:panel_metrics")
+    ctrl_c_on_call(monkeypatch, "lstmkit.tasks.forecast.pipeline:panel_metrics")
     run = tmp_path / "runs"
     flags = [f"--{k.replace('_', '-')}={v}" for k, v in TINY.items() if not isinstance(v, bool)]
     code, _, err = run_cli(["forecast", "train", "--data", data, "--out", run, *flags,
