@@ -46,6 +46,9 @@ def d(tmp_path_factory):
     grouped = df.copy().astype({"y": object})
     grouped["y"] = [f"{v:,.0f}" for v in 1000 + 500 * df["y"]]       # a spreadsheet's thousands: 1,234
     grouped.to_csv(d / "thousands.csv", index=False)
+    dots = df.copy().astype({"y": object})
+    dots["y"] = [f"{v:,.0f}".replace(",", ".") for v in 100 * df["y"]]     # a European file's 976 and 1.032
+    dots.to_csv(d / "thousand_dots.csv", sep=";", index=False)
     gaps = df.copy()
     gaps.loc[[3, 4], "y"] = np.nan
     gaps.to_csv(d / "gaps.csv", index=False)
@@ -159,6 +162,11 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train(data="thousands.csv"), 2, "column 'y' holds numbers that read two ways: '6,003' in line 2 (120 such cells) "
      "is 6003 with a thousands separator, or 6.003 with a decimal comma — write the numbers without thousands "
      "separators (6003) or with a decimal point (6.003)"),
+    # was read as 1.032 beside 976, silently
+    (_train(data="thousand_dots.csv"), 2, "column 'y' holds numbers that read two ways: '1.001' in line 2 is 1001 "
+     "with a thousands separator (as a European spreadsheet writes it in a semicolon file), or 1.001 with a decimal "
+     "point — write the numbers without thousands separators (1001) or with a decimal comma (1,001)"),
+    (["forecast", "predict", "--run", "{d}/run", "--data", "{d}/thousand_dots.csv"], 2, "'1.001' in line 2 is 1001"),
     # one frequency for all: the hourly series was read with daily seasons and forecast a day ahead, silently
     (_train("--id", "id", data="two_steps.csv"), 2, "series 'hourly' by 1 hour, series 'daily' by 1 day"),
     (_train(data="short.csv"), 2, "need at least"),

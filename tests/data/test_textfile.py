@@ -78,6 +78,23 @@ def test_comma_decimals_only_where_the_comma_is_the_decimal_mark():
     assert comma_decimals(pd.Series(["1\u00a0234,5", "12\u202f345", "1 000 000,5", "\u22122,5"]), ";").tolist() == [
         1234.5, 12345.0, 1000000.5, -2.5]
     assert comma_decimals(pd.Series(["1.234 567,5", "1,5"]), ";") is None  # two groupings in one number
+    # no comma, but groups that only thousands have: 'not numeric: found 1\xa0000' / '1.000.000'
+    assert comma_decimals(pd.Series(["1\u00a0000", "976", "12 500"]), ";").tolist() == [1000.0, 976.0, 12500.0]
+    assert comma_decimals(pd.Series(["1.000.000", "976.000", "5"]), ";").tolist() == [1e6, 976000.0, 5.0]
+    assert comma_decimals(pd.Series(["1.000", "976"]), ";") is None    # one dot: thousands or a point (dot_groups)
+
+
+def test_dot_groups_names_a_dot_that_may_group_thousands():
+    """In a semicolon file pandas read '1.032' as 1.032 beside '976' as 976: a European
+    spreadsheet's 1032, silently a thousand times too small."""
+    import pandas as pd
+    from lstmkit.data.textfile import dot_groups
+    assert dot_groups(pd.Series(["976", "1.032", None, "-2.500"]), ";", False) == (1, "1.032")
+    assert dot_groups(pd.Series(["1.032", "2.500"]), ";", True) == (0, "1.032")    # decimal commas elsewhere
+    assert dot_groups(pd.Series(["1.032", "2.500"]), ";", False) is None   # every cell dotted: a logger's %.3f
+    assert dot_groups(pd.Series(["976", "1.032", "0.250"]), ";", False) is None    # 0.250 groups nothing
+    assert dot_groups(pd.Series(["976", "1.5"]), ";", False) is None
+    assert dot_groups(pd.Series(["976", "1.032"]), ",", False) is None     # a comma file's dot is its decimal point
 
 
 def test_read_table_sniffs_separators_and_encodings(tmp_path):

@@ -29,9 +29,9 @@ import pandas as pd
 from lstmkit.data.compressed import compression, open_data, read_data
 from lstmkit.data.json_tables import JSON_PLACES, json_after_all, misread_object, parse_jsonl
 from lstmkit.data.quoting import tsv_quoting, unquoted_names
-from lstmkit.data.textfile import (JSONL, TABLE_SEP, bom_encoding, check_text, comma_decimals, file_ext, header_cells,
-                                   header_separator, parse_table, read_text_file, renamed_columns, separator_line,
-                                   unique_names)
+from lstmkit.data.textfile import (JSONL, TABLE_SEP, bom_encoding, check_text, comma_decimals, dot_groups, file_ext,
+                                   header_cells, header_separator, parse_table, read_text_file, renamed_columns,
+                                   separator_line, unique_names)
 from lstmkit.errors import LstmkitError, missing_path_fix
 from lstmkit.runs import path_exists
 
@@ -140,10 +140,10 @@ def read_frame(path: str | Path) -> pd.DataFrame:
                                                  quoting=quoting).columns):
             header_row = None
 
-        def read(enc):          # Excel's sep=; line (first_line 2) skipped: pandas then counts the file's lines
+        def read(enc, **kw):    # Excel's sep=; line (first_line 2) skipped: pandas then counts the file's lines
             with open_data(path) if compression(path) else nullcontext(path) as source:
                 return pd.read_csv(source, sep=sep, encoding=enc, engine=engine, header=header_row,
-                                   skiprows=first_line - 1, quoting=quoting)
+                                   skiprows=first_line - 1, quoting=quoting, **kw)
         try:
             df = read(encoding)
         except UnicodeDecodeError as e:
@@ -165,10 +165,16 @@ def read_frame(path: str | Path) -> pd.DataFrame:
             warnings.warn(f"{path.name} has no header line (its first line, {header.strip()[:40]!r}, is data): "
                           f"its columns are named {', '.join(df.columns[:4])}{', …' if df.shape[1] > 4 else ''}; "
                           f"add a header line to name them", UserWarning, stacklevel=2)
+        commas = False
         for c in df.columns:                     # decimal commas (10,5) in a semicolon / tab file
             numbers = comma_decimals(df[c], sep)
             if numbers is not None:
-                df[c] = numbers
+                df[c], commas = numbers, True
+        floats = [k for k, c in enumerate(df.columns) if sep == ";" and pd.api.types.is_float_dtype(df[c])]
+        if floats:                               # 1.032 beside 976: a thousands dot read as a decimal point?
+            raw = read(encoding, dtype=str, usecols=floats)
+            grouped = {str(df.columns[k]): dot_groups(raw.iloc[:, j], sep, commas) for j, k in enumerate(floats)}
+            df.attrs["dot_groups"] = {c: g for c, g in grouped.items() if g is not None}
         if sep is not None:                      # messages name its lines (row_place)
             df.attrs["csv_file"] = (str(path), sep, encoding or "utf-8", first_line, header_row == 0,
                                     quoting != csv.QUOTE_NONE)

@@ -46,7 +46,7 @@ __all__ = ["blank_rows", "decode_text", "check_text", "read_text_file", "read_st
            "table_column", "column_strings", "check_strings", "check_unique_columns", "check_flat_columns", "is_number",
            "separator_line", "row_place", "check_readable", "unique_names", "header_cells", "renamed_columns",
            "without_row_numbers",
-           "bom_encoding", "header_separator", "comma_decimals", "closest_name", "TABLE_SEP", "JSONL"]
+           "bom_encoding", "header_separator", "comma_decimals", "dot_groups", "closest_name", "TABLE_SEP", "JSONL"]
 
 TABLE_SEP = {".csv": ",", ".tsv": "\t"}
 JSONL = {".jsonl", ".ndjson", ".json"}
@@ -57,6 +57,10 @@ _SEPARATORS = (",", ";", "\t", "|")
 _COMMA_NUMBER = r"[+\-\u2212]?(?:\d{1,3}(?:([. \u00a0\u202f])\d{3})(?:\1\d{3})*(?:,\d*)?|\d+(?:,\d*)?|,\d+)(?:[eE][+-]?\d+)?"
 _GROUPING = str.maketrans({".": "", " ": "", "\u00a0": "", "\u202f": "", ",": ".", "\u2212": "-"})
 _THOUSANDS_LIKE = r"[+-]?\d{1,3},\d{3}"
+# grouping that only thousands have: a space (or no-break space) between digit groups, or two dots (1.234.567)
+_GROUPS_ONLY_THOUSANDS = r"\d[ \u00a0\u202f]\d{3}|\d\.\d{3}\.\d{3}"
+# a number whose one dot groups thousands (1.234, European) or is a decimal point (1.234, English)
+_DOT_GROUPED = r"[+\-\u2212]?[1-9]\d{0,2}\.\d{3}"
 
 
 def header_separator(header: str, expected: str | None) -> str | None:
@@ -79,7 +83,9 @@ def comma_decimals(col: pd.Series, sep: str | None) -> pd.Series | None:
 
     Only in a file separated by ``sep`` = ``";"`` (a spreadsheet writes semicolons exactly when
     its decimal mark is the comma) or a tab, and only when every non-empty cell is such a number
-    and one holds a comma; in a tab file not when every comma could group thousands (``1,234``).
+    and one holds a comma or groups thousands as only thousands are (``1 234``, ``1.234.567``); in a
+    tab file not when every comma could group thousands (``1,234``). One dot (``1.234``) is left to
+    pandas, which reads a decimal point: :func:`dot_groups` says when it may not be one.
     """
     import pandas as pd
     if sep not in (";", "\t") or not (pd.api.types.is_object_dtype(col) or pd.api.types.is_string_dtype(col)):
@@ -87,13 +93,36 @@ def comma_decimals(col: pd.Series, sep: str | None) -> pd.Series | None:
     text = col.dropna().astype(str).str.strip()
     text = text[text != ""]
     commas = text.str.contains(",", regex=False)
-    if not commas.any() or not text.str.fullmatch(_COMMA_NUMBER).all():
+    # no comma: still such numbers when a cell's grouping cannot be a decimal mark (1 234, 1.234.567)
+    grouped = text.str.contains(_GROUPS_ONLY_THOUSANDS).any()
+    if not (commas.any() or grouped) or not text.str.fullmatch(_COMMA_NUMBER).all():
         return None
     if sep == "\t" and text[commas].str.fullmatch(_THOUSANDS_LIKE).all():
         return None
     out = col.astype(str).str.strip().str.translate(_GROUPING)
     return pd.to_numeric(out.mask(col.isna() | (out == "")), errors="coerce").astype("float64")
 
+
+
+def dot_groups(raw: pd.Series, sep: str | None, decimal_commas: bool) -> tuple[int, str] | None:
+    """Whether the text ``raw`` of a column pandas read as numbers by their dots (``"1.032"`` as
+    1.032) has dots that may group thousands instead, in a file separated by ``sep`` = ``";"`` (a
+    spreadsheet writes semicolons when its decimal mark is the comma): every dotted cell one
+    group of three digits after 1-3 digits (``1.032``, ``-12.500``) and either a cell without a
+    dot that is a whole number (``976``: as decimals the column would mix 1.032 with 976) or
+    another column of the file with decimal commas (``decimal_commas``). Then ``(the first dotted
+    cell's position, its text)``; else None."""
+    if sep != ";":
+        return None
+    text = raw.fillna("").astype(str).str.strip()
+    dotted = text.str.contains(".", regex=False)
+    if not dotted.any() or not text[dotted].str.fullmatch(_DOT_GROUPED).all():
+        return None
+    plain = text[~dotted & (text != "")]
+    if not (decimal_commas or plain.str.fullmatch(r"[+\-\u2212]?\d+").any()):
+        return None
+    pos = int(dotted.to_numpy().nonzero()[0][0])
+    return pos, str(text.iloc[pos])
 
 
 def separator_line(text: str) -> tuple[str, str | None, int]:

@@ -540,6 +540,27 @@ def test_ambiguous_decimal_commas_are_named_with_the_fix(tmp_path):
         read_panel(df, ForecastConfig(target=["y"]))
 
 
+def test_thousands_dots_of_a_semicolon_file_are_named_or_read(tmp_path):
+    """A European spreadsheet's semicolon file groups thousands by dots: '1.032' beside '976' was
+    read as 1.032 (silently); it is an error naming both readings. Groups that only thousands have
+    (1.000.000, a space) read as the numbers they are."""
+    days = pd.date_range("2024-01-01", periods=30, freq="D").strftime("%Y-%m-%d")
+    sales = [960 + 4 * k for k in range(30)]                                  # 960 ... 1076
+    (tmp_path / "de.csv").write_text("date;sales;temp\n" + "".join(
+        f"{t};{v:,};{k},5\n".replace(",", ".", v >= 1000) for k, (t, v) in enumerate(zip(days, sales))))
+    cfg = ForecastConfig(target=["sales"], time="date")
+    with pytest.raises(LstmkitError, match=r"'1.000' in line 12 is 1000 with a thousands separator .*, or 1.000 "
+                       r"with a decimal point — write the numbers without thousands separators \(1000\)"):
+        read_panel(tmp_path / "de.csv", cfg)
+    assert read_panel(tmp_path / "de.csv", ForecastConfig(target=["temp"], time="date")).values[:2, 0].tolist() == [
+        0.5, 1.5]                                                             # the other columns read as before
+    (tmp_path / "millions.csv").write_text("date;sales\n" + "".join(
+        f"{t};{v * 1000:,}\n".replace(",", ".") for t, v in zip(days, sales)))
+    assert read_panel(tmp_path / "millions.csv", cfg).values[:, 0].tolist() == [v * 1000.0 for v in sales]
+    (tmp_path / "decimals.csv").write_text("date;sales\n" + "".join(f"{t};{v / 8:.3f}\n" for t, v in zip(days, sales)))
+    assert read_panel(tmp_path / "decimals.csv", cfg).values[:, 0].tolist() == [v / 8 for v in sales]  # 120.000 ...
+
+
 def test_day_first_and_daylight_saving_files_read_like_iso(tmp_path):
     days = pd.date_range("2020-01-01", periods=60, freq="D")
     y = np.sin(np.arange(60.0))

@@ -146,6 +146,15 @@ def _preview(lookup: dict[str, Any], limit: int = 30) -> str:
 def numeric_column(col: pd.Series, name: str, yes_no: bool = True) -> pd.Series:
     """Column as float64 with NaN for empty cells; text that is not a number is an error (with
     ``yes_no``, a column of yes / no, true / false or y / n reads as 1 and 0)."""
+    grouped = col.attrs.get("dot_groups", {}).get(name)
+    if grouped is not None:                     # 1.032 beside 976 in a semicolon file
+        pos, cell = grouped
+        whole = cell.replace(".", "")
+        raise LstmkitError(
+            f"column {name!r} holds numbers that read two ways: {cell!r} in {row_place(col, pos)} is {whole} with "
+            f"a thousands separator (as a European spreadsheet writes it in a semicolon file), or {cell} with a "
+            f"decimal point", f"write the numbers without thousands separators ({whole}) or with a decimal comma "
+            f"({cell.replace('.', ',')})")
     if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
         if pd.api.types.is_complex_dtype(col):
             raise LstmkitError(f"column {name!r} holds complex numbers", "use real-valued columns")
