@@ -46,6 +46,9 @@ def d(tmp_path_factory):
     grouped = df.copy().astype({"y": object})
     grouped["y"] = [f"{v:,.0f}" for v in 1000 + 500 * df["y"]]       # a spreadsheet's thousands: 1,234
     grouped.to_csv(d / "thousands.csv", index=False)
+    steps = df[["y"]].round(2)                                 # a sheet in row order, its totals row kept
+    steps.to_csv(d / "steps.csv", index=False)
+    pd.concat([steps, steps.sum().to_frame().T]).to_csv(d / "totals_row.csv", index=False)
     dots = df.copy().astype({"y": object})
     dots["y"] = [f"{v:,.0f}".replace(",", ".") for v in 100 * df["y"]]     # a European file's 976 and 1.032
     dots.to_csv(d / "thousand_dots.csv", sep=";", index=False)
@@ -76,6 +79,7 @@ def d(tmp_path_factory):
         times = pd.date_range(start, periods=len(df), freq=freq, unit="s").strftime("%Y-%m-%d")
         df.assign(time=times).to_csv(d / f"from{start[:4]}.csv", index=False)
     (d / "run").symlink_to(train_once(TRAIN, d, d / "trained"))
+    (d / "run_no_time").symlink_to(train_once(_train("--time", "none", data="steps.csv"), d, d / "trained_no_time"))
     return d
 
 
@@ -162,6 +166,11 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train(data="thousands.csv"), 2, "column 'y' holds numbers that read two ways: '6,003' in line 2 (120 such cells) "
      "is 6003 with a thousands separator, or 6.003 with a decimal comma — write the numbers without thousands "
      "separators (6003) or with a decimal point (6.003)"),
+    # the sum of 120 rows was trained (and forecast from) as the series' last value, silently
+    (_train("--time", "none", data="totals_row.csv"), 2, "the last row (line 122) looks like a total (y 1200.53: "
+     "the sum of the rows above), not a step of the series: it would be trained as the series' last value — delete "
+     "that row (and any other summary rows) from the data"),
+    (["forecast", "predict", "--run", "{d}/run_no_time", "--data", "{d}/totals_row.csv"], 2, "looks like a total"),
     # was read as 1.032 beside 976, silently
     (_train(data="thousand_dots.csv"), 2, "column 'y' holds numbers that read two ways: '1.001' in line 2 is 1001 "
      "with a thousands separator (as a European spreadsheet writes it in a semicolon file), or 1.001 with a decimal "

@@ -561,6 +561,31 @@ def test_thousands_dots_of_a_semicolon_file_are_named_or_read(tmp_path):
     assert read_panel(tmp_path / "decimals.csv", cfg).values[:, 0].tolist() == [v / 8 for v in sales]  # 120.000 ...
 
 
+def test_a_spreadsheets_totals_row_is_not_trained_as_a_step(tmp_path):
+    """A sheet kept in row order (no time column) with its totals row: the total was read as the
+    series' last value. Named by its label, or by being the sum of the rows above; a sparse count
+    whose last value is the sum of the few non-zero ones above is data."""
+    y = [round(100 + 10 * np.sin(k / 3), 1) for k in range(30)]
+    cfg = ForecastConfig(target=["sales"])
+    frame = pd.DataFrame({"month": [f"m{k}" for k in range(30)], "sales": y})
+    labelled = pd.concat([frame, pd.DataFrame({"month": ["Grand Total"], "sales": [1.0]})])
+    with pytest.raises(LstmkitError, match=r"the last row \(data row 31\) looks like a total \(Grand Total\).*"
+                       r" — delete that row"):
+        read_panel(labelled, cfg)
+    (tmp_path / "sum.csv").write_text("sales,note\n" + "".join(f"{v},\n" for v in y) + f"{sum(y):.1f},\n,\n")
+    with pytest.raises(LstmkitError, match=rf"the last row \(line 32\) looks like a total \(sales {sum(y):g}: the sum"):
+        read_panel(tmp_path / "sum.csv", cfg)                       # the empty line after it is no row
+    assert read_panel(frame, cfg).values[:, 0].tolist() == y
+    sparse = [0] * 20 + [1, 0, 0, 2, 0, 0, 3]                       # 3 = 1 + 2: an intermittent count
+    assert read_panel(pd.DataFrame({"sales": sparse}), cfg).values[:, 0].tolist() == sparse
+    days = pd.date_range("2024-01-01", periods=30, freq="D").strftime("%Y-%m-%d").tolist()
+    (tmp_path / "dated.csv").write_text("date,sales\n" + "".join(f"{t},{v}\n" for t, v in zip(days, y))
+                                        + f",{sum(y):.1f}\n")    # its label in another column, or none
+    with pytest.raises(LstmkitError, match=r"time column 'date' is empty in the last row \(line 32\), every other "
+                       r"row has a time — delete that row \(a total or a note\?\)"):
+        read_panel(tmp_path / "dated.csv", ForecastConfig(target=["sales"], time="date"))
+
+
 def test_day_first_and_daylight_saving_files_read_like_iso(tmp_path):
     days = pd.date_range("2020-01-01", periods=60, freq="D")
     y = np.sin(np.arange(60.0))

@@ -15,6 +15,7 @@ duplicate timestamps, a series too short to split) raises :class:`LstmkitError` 
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -23,12 +24,13 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.tables import read_frame
-from lstmkit.data.textfile import (check_flat_columns, check_unique_columns, closest_name, comma_decimals, row_place,
-                                   without_row_numbers)
+from lstmkit.data.textfile import (blank_rows, check_flat_columns, check_unique_columns, closest_name, comma_decimals,
+                                   row_place, without_row_numbers)
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.tsffile import is_tsf, read_tsf
 
-__all__ = ["load_table", "column_list", "one_role_each", "numeric_column", "numbers_or_none", "any_number"]
+__all__ = ["load_table", "column_list", "one_role_each", "numeric_column", "numbers_or_none", "any_number",
+           "check_totals_row"]
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -203,6 +205,40 @@ def numeric_column(col: pd.Series, name: str, yes_no: bool = True) -> pd.Series:
                 if pos == 0 and bad.sum() == 1 and len(bad) > 1 else
                 "choose numeric columns for the target/features, or clean those cells")
     return _within_float32(out, name, col)
+
+
+def check_totals_row(df: pd.DataFrame, values: dict[str, np.ndarray], targets: list[str]) -> None:
+    """An :class:`LstmkitError` when the last row of ``df`` (a table read in file order, no time
+    column; ``values``: its number columns read) is a spreadsheet's totals row: a cell reading
+    Total, Sum, … (:data:`_TOTAL_WORDS`), or each target the sum of the rows above, which hold at
+    least 3 and half of them non-zero values (a sparse count's last 3 may be 1 + 2 above it). It
+    was trained as the series' last value."""
+    filled = np.flatnonzero(~blank_rows(df)) if len(df) else []       # a spreadsheet's ,,, lines after it
+    n = int(filled[-1]) + 1 if len(filled) else 0
+    if n < 4:
+        return
+    last = df.iloc[n - 1]
+    word = next((str(v).strip() for v in last.tolist() if isinstance(v, str)
+                 and re.fullmatch(_TOTAL_WORDS, v.strip(), flags=re.IGNORECASE)), None)
+    sums = []
+    for c in targets:
+        above, total = values[c][:n - 1], values[c][n - 1]
+        nonzero = int(np.count_nonzero(np.nan_to_num(above)))
+        if not (np.isfinite(total) and nonzero >= max(3, len(above) / 2)
+                and np.isclose(total, np.nansum(above), rtol=1e-6, atol=0)):
+            break
+        sums.append(f"{c} {total:g}")
+    else:
+        if word is None:
+            word = f"{', '.join(sums)}: the sum of the rows above"
+    if word is not None:
+        raise LstmkitError(f"the last row ({row_place(df, n - 1)}) looks like a total ({word}), not a step of the "
+                           "series: it would be trained as the series' last value",
+                           "delete that row (and any other summary rows) from the data")
+
+
+# a spreadsheet's summary row: Total, Totals, Grand total, Subtotal, Sum (German, Dutch, Scandinavian too)
+_TOTAL_WORDS = r"(grand\s*|sub\s*)?totals?:?|sum:?|summe|gesamt|totaal|totalt|total général|totale"
 
 
 _YES_NO = ({"yes", "no"}, {"true", "false"}, {"y", "n"})

@@ -32,7 +32,7 @@ import pandas as pd
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.calendar import calendar_features, calendar_names, parse_calendar
 from lstmkit.tasks.forecast.columns import frame_columns, series_labels
-from lstmkit.tasks.forecast.data import column_list, numeric_column, one_role_each
+from lstmkit.tasks.forecast.data import check_totals_row, column_list, numeric_column, one_role_each
 from lstmkit.tasks.forecast.times import (check_one_step, clock_zone, daylight_saving_fold, infer_freq,
                                            missing_steps, reading_zone, regularity, time_values, warn_missing_steps)
 
@@ -139,6 +139,8 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
         raise LstmkitError("--calendar needs dates in the time column",
                            "pass --time COLUMN holding dates (e.g. 2024-01-31 12:00)")
     num = {c: numeric_column(df[lookup[c]], c).to_numpy() for c in targets + past + fut}
+    if time_col is None and id_col is None and cfg.format == "long":
+        check_totals_row(df, num, targets)
 
     # group rows by series (first appearance order), then by time
     codes, uniq = (pd.factorize(series_labels(df[lookup[id_col]], id_col), sort=False) if id_col is not None

@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.api import guess_datetime_format
 
+from lstmkit.data.textfile import row_place
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.grid import (check_one_step, check_same_step, daylight_saving_fold, daylight_saving_gap,
                                          infer_freq, missing_steps, regularity, warn_missing_steps)
@@ -80,8 +81,12 @@ def parse_time(col: pd.Series, name: str, dates: str | None = None, zone: str | 
     (a long table's series ids, row by row): the hour the clock shows twice is read in each series'
     own order."""
     if col.isna().any():
-        raise LstmkitError(f"time column {name!r} has {int(col.isna().sum())} empty cells",
-                           "every row needs a timestamp; drop or fill those rows")
+        empty = np.flatnonzero(col.isna().to_numpy())
+        if len(empty) == 1 and empty[0] == len(col) - 1 > 1:      # a spreadsheet's totals row, its label elsewhere
+            raise LstmkitError(f"time column {name!r} is empty in the last row ({row_place(col, len(col) - 1)}), "
+                               "every other row has a time", "delete that row (a total or a note?), or give it its time")
+        raise LstmkitError(f"time column {name!r} has {len(empty)} empty cells (the first in "
+                           f"{row_place(col, int(empty[0]))})", "every row needs a timestamp; drop or fill those rows")
     if pd.api.types.is_integer_dtype(col) or pd.api.types.is_bool_dtype(col):
         return _in_zone_given(_integer_time(col, name), name, zone, groups)
     if pd.api.types.is_float_dtype(col):
