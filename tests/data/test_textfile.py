@@ -252,6 +252,28 @@ def test_comment_lines_above_the_header_are_left_out(tmp_path):
     assert list(read_table(tmp_path / "numbered.csv").columns) == ["#", "text", "label"]
 
 
+def test_a_sheets_title_row_above_the_header_is_left_out(tmp_path):
+    """A sheet with a title (merged over its columns) saved as CSV writes 'Sales 2024,,' and ',,'
+    above the header: the title was read as the header ('target column 'sales' not found —
+    available columns: Sales 2024, Unnamed: 1'; classify: 'its first line reads as data'). It is
+    left out with a warning, as a workbook's is; messages still name the file's lines."""
+    from lstmkit.data.tables import read_frame, read_table
+    from lstmkit.data.textfile import row_place, separator_line
+    (tmp_path / "sales.csv").write_text("Sales report 2024,,\r\n,,\r\ndate,sales,units\r\n2024-01-01,5,x\r\n")
+    with pytest.warns(UserWarning, match=r"sales.csv begins with a title \('Sales report 2024'\): its header is read "
+                      r"from line 3"):
+        df = read_frame(tmp_path / "sales.csv")
+    assert df.to_dict("list") == {"date": ["2024-01-01"], "sales": [5], "units": ["x"]} and row_place(df, 0) == "line 4"
+    (tmp_path / "reviews.csv").write_text('"Reviews, March";\ntext;label\nfine;pos\n')
+    with pytest.warns(UserWarning, match="begins with a title"):
+        assert read_table(tmp_path / "reviews.csv").to_dict("list") == {"text": ["fine"], "label": ["pos"]}
+    for text in ("total,\ndate,sales,units\n",          # not as many separators as the header under it
+                 "total,\ndate,\n",                       # a header cell without a name
+                 "text\ngood, really\n"):                  # no separator after it: a one-column table
+        assert separator_line(text)[2] == 1, text
+    assert separator_line("Sales,\n,\n,\ndate,y\n")[2] == 4
+
+
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32"])
 def test_a_utf8_file_read_as_utf16_or_32_is_refused_not_turned_into_cjk(encoding):
     """--encoding utf-16 on a UTF-8 file decoded its byte pairs as CJK characters on one line, and

@@ -79,7 +79,7 @@ def read_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
     text = read_text_file(path, encoding)
     if ext in JSONL:
         return parse_jsonl(text, path)
-    text, sep, first_line = separator_line(text)
+    text, sep, first_line = separator_line(text, path)
     return parse_table(text, path, sep or header_separator(text.split("\n", 1)[0], TABLE_SEP[ext]), first_line=first_line)
 
 
@@ -126,7 +126,8 @@ def read_frame(path: str | Path) -> pd.DataFrame:
         head = _head(path)
         check_text(head, path)
         encoding = bom_encoding(head)
-        rest, named, first_line = separator_line(head.decode(encoding or "utf-8", errors="replace").lstrip("\ufeff"))
+        rest, named, first_line = separator_line(head.decode(encoding or "utf-8", errors="replace").lstrip("\ufeff"),
+                                                 path)
         header = rest.split("\n", 1)[0]
         sep = named or header_separator(header, _CSV_LIKE[ext])
         engine = "python" if sep is None else "c"

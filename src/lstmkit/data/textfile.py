@@ -28,6 +28,7 @@ import io
 import math
 import numbers
 import re
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -125,24 +126,49 @@ def dot_groups(raw: pd.Series, sep: str | None, decimal_commas: bool) -> tuple[i
     return pos, str(text.iloc[pos])
 
 
-def separator_line(text: str) -> tuple[str, str | None, int]:
+def separator_line(text: str, path: Path | None = None) -> tuple[str, str | None, int]:
     """A table's text without what spreadsheets and loggers write above its header: the ``sep=;``
-    line Excel reads (and some exports write), whose separator is returned, and comment lines
+    line Excel reads (and some exports write), whose separator is returned, comment lines
     (``# exported by …``: a ``#`` and a space first, or a ``#`` and not the header's count of its
-    separator, so a header such as ``#,name,value`` stays one) with blank lines among them; and the file line the text now
-    starts at (messages name the file's lines); ``(text, None, 1)`` when there are none."""
-    sep, first_line, commented = None, 1, False
+    separator, so a header such as ``#,name,value`` stays one) and a sheet's title rows
+    (:func:`_title_line`), with blank lines among them; and the file line the text now starts at
+    (messages name the file's lines); ``(text, None, 1)`` when there are none. With ``path``, a
+    title skipped is warned about, as a workbook's is."""
+    sep, first_line, above, titles = None, 1, False, []
     for _ in range(_ABOVE_HEADER):
         first, newline, rest = text.partition("\n")
         named = re.fullmatch(r"\s*sep=(.)\s*", first) if first_line == 1 else None
         if named:
             sep = named.group(1)
-        elif newline and (_comment_line(first, rest) or (commented and not first.strip())):
-            commented = True
+        elif newline and (_comment_line(first, rest) or (above and not first.strip(" \t\r,;"))):
+            above = True
+        elif newline and _title_line(first, rest):
+            above = True
+            titles.append(first.strip().rstrip(",;\t").strip('"'))
         else:
             break
         text, first_line = rest, first_line + 1
+    if titles and path is not None:
+        warnings.warn(f"{Path(path).name} begins with a title ({' '.join(titles)[:60]!r}): its header is read from "
+                      f"line {first_line}", UserWarning, stacklevel=3)
     return text, sep, first_line
+
+
+def _title_line(line: str, rest: str) -> bool:
+    """Whether ``line``, above the text ``rest``, is the title row of a sheet saved as CSV: one cell
+    and then as many separators as the header line under it (the first of ``rest`` with other
+    than separators) has, every header cell named (``Sales 2024,,`` over ``date,sales,units``)."""
+    title = re.fullmatch(r'\s*("[^"\n]*"|[^,;\t"]*[^\s,;\t"][^,;\t"]*)([,;\t])\2*\s*', line)
+    if title is None:
+        return False
+    sep = title.group(2)
+    count = len(line.rstrip()) - len(line.rstrip().rstrip(sep))
+    for _ in range(_ABOVE_HEADER):
+        header, _, rest = rest.partition("\n")
+        if header.strip(" \t\r,;"):
+            cells = header.rstrip("\r\n").split(sep)
+            return header.count(sep) == count and all(c.strip() for c in cells)
+    return False
 
 
 _ABOVE_HEADER = 100                   # lines above a header looked at for comments
