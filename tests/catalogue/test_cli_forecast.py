@@ -49,6 +49,8 @@ def d(tmp_path_factory):
     steps = df[["y"]].round(2)                                 # a sheet in row order, its totals row kept
     steps.to_csv(d / "steps.csv", index=False)
     pd.concat([steps, steps.sum().to_frame().T]).to_csv(d / "totals_row.csv", index=False)
+    merged = df[["time", "y"]].assign(South=df["y"]).to_csv(index=False, header=False)
+    (d / "two_row_header.csv").write_text("time,Sales,\n,North,South\n" + merged)   # 'Sales' merged over 2 names
     dots = df.copy().astype({"y": object})
     dots["y"] = [f"{v:,.0f}".replace(",", ".") for v in 100 * df["y"]]     # a European file's 976 and 1.032
     dots.to_csv(d / "thousand_dots.csv", sep=";", index=False)
@@ -172,6 +174,12 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
      "the sum of the rows above), not a step of the series: it would be trained as the series' last value — delete "
      "that row (and any other summary rows) from the data"),
     (["forecast", "predict", "--run", "{d}/run_no_time", "--data", "{d}/totals_row.csv"], 2, "looks like a total"),
+    # were 'target column 'North' not found — available columns: time, Sales, Unnamed: 2' and '... has 1 empty cells'
+    (_train("--target", "North", data="two_row_header.csv"), 2, "target column 'North' not found: it is a cell of "
+     "the first row under the header (line 2), a second header row (names under merged cells?) — make the header one "
+     "row of names (e.g. Sales North, Sales South) and delete the row under it"),
+    (_train("--target", "Sales", data="two_row_header.csv"), 2, "time column 'time' is empty in the first row under "
+     "the header (line 2), every other row has a time: a second header row"),
     # was read as 1.032 beside 976, silently
     (_train(data="thousand_dots.csv"), 2, "column 'y' holds numbers that read two ways: '1.001' in line 2 is 1001 "
      "with a thousands separator (as a European spreadsheet writes it in a semicolon file), or 1.001 with a decimal "

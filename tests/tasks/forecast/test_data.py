@@ -586,6 +586,22 @@ def test_a_spreadsheets_totals_row_is_not_trained_as_a_step(tmp_path):
         read_panel(tmp_path / "dated.csv", ForecastConfig(target=["sales"], time="date"))
 
 
+def test_a_header_of_two_rows_is_named(tmp_path):
+    """'Sales' merged over 'North' and 'South': the names under it were 'target column 'North' not
+    found — available columns: date, Sales, Unnamed: 2', or 'time column 'date' has 1 empty cells'."""
+    days = pd.date_range("2024-01-01", periods=20, freq="D").strftime("%Y-%m-%d")
+    (tmp_path / "two.csv").write_text("date,Sales,\n,North,South\n" + "".join(f"{t},{k},{2 * k}\n"
+                                                                               for k, t in enumerate(days)))
+    with pytest.raises(LstmkitError, match=r"target column 'North' not found: it is a cell of the first row under the "
+                       r"header \(line 2\), a second header row .* — make the header one row of names"):
+        read_panel(tmp_path / "two.csv", ForecastConfig(target=["North"], time="date"))
+    with pytest.raises(LstmkitError, match=r"time column 'date' is empty in the first row under the header \(line 2\)"
+                       r", every other row has a time: a second header row"):
+        read_panel(tmp_path / "two.csv", ForecastConfig(target=["Sales"], time="date"))
+    with pytest.raises(LstmkitError, match=r"target column 'Nort' not found \(did you mean 'North'\?\)"):
+        read_panel(pd.DataFrame({"date": days, "North": range(20)}), ForecastConfig(target=["Nort"], time="date"))
+
+
 def test_day_first_and_daylight_saving_files_read_like_iso(tmp_path):
     days = pd.date_range("2020-01-01", periods=60, freq="D")
     y = np.sin(np.arange(60.0))

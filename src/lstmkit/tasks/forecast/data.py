@@ -104,7 +104,11 @@ def _array_to_frame(data: Any) -> pd.DataFrame:
                        "pass one series as [N] or several as [N, C]")
 
 
-def column_list(role: str, spec: Any, lookup: dict[str, Any], required: bool = False) -> list[str]:
+def column_list(role: str, spec: Any, lookup: dict[str, Any], required: bool = False,
+                under_header: pd.Series | None = None) -> list[str]:
+    """The column names ``spec`` gives (a comma-separated text or a list), each one of ``lookup``'s;
+    a missing one is an error suggesting a close name, or, when it is a cell of ``under_header``
+    (the table's first row), saying the header spans two rows."""
     if spec is None:
         names: list[str] = []
     elif isinstance(spec, str):
@@ -115,6 +119,12 @@ def column_list(role: str, spec: Any, lookup: dict[str, Any], required: bool = F
     if required and not names:
         raise LstmkitError(f"no {role} column given", f"name one of: {_preview(lookup)}")
     missing = [n for n in names if n not in lookup]
+    below = [str(v).strip() for v in under_header.tolist()] if under_header is not None else []
+    if missing and missing[0] in below:                  # 'Sales' merged over 'North', 'South'
+        raise LstmkitError(f"{role} column {missing[0]!r} not found: it is a cell of the first row under the header "
+                           f"({row_place(under_header.to_frame().T, 0)}), a second header row (names under merged "
+                           "cells?)", "make the header one row of names (e.g. Sales North, Sales South) and delete "
+                           "the row under it")
     if missing:
         what = "column" if len(missing) == 1 else "columns"
         close = closest_name(missing[0], list(lookup))

@@ -109,7 +109,7 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
     """
     df, id_col, time_col, targets = frame_columns(data, cfg)
     lookup = {str(c): c for c in df.columns}
-    targets = column_list("target", targets, lookup, required=True)
+    targets = column_list("target", targets, lookup, required=True, under_header=df.iloc[0] if len(df) else None)
     if id_col is not None:
         id_col = column_list("id", id_col, lookup, required=True)[0]
     if time_col is not None:

@@ -84,7 +84,13 @@ def parse_time(col: pd.Series, name: str, dates: str | None = None, zone: str | 
         empty = np.flatnonzero(col.isna().to_numpy())
         if len(empty) == 1 and empty[0] == len(col) - 1 > 1:      # a spreadsheet's totals row, its label elsewhere
             raise LstmkitError(f"time column {name!r} is empty in the last row ({row_place(col, len(col) - 1)}), "
-                               "every other row has a time", "delete that row (a total or a note?), or give it its time")
+                               "every other row has a time",
+                               "delete that row (a total or a note?), or give it its time")
+        if len(empty) == 1 and empty[0] == 0 < len(col) - 2:      # names under merged header cells, or units
+            raise LstmkitError(f"time column {name!r} is empty in the first row under the header "
+                               f"({row_place(col, 0)}), every other row has a time: a second header row (names "
+                               "under merged cells, or units)?", "make the header one row of names (e.g. Sales "
+                               "North, Sales South) and delete the row under it")
         raise LstmkitError(f"time column {name!r} has {len(empty)} empty cells (the first in "
                            f"{row_place(col, int(empty[0]))})", "every row needs a timestamp; drop or fill those rows")
     if pd.api.types.is_integer_dtype(col) or pd.api.types.is_bool_dtype(col):
