@@ -49,6 +49,11 @@ def d(tmp_path_factory):
     steps = df[["y"]].round(2)                                 # a sheet in row order, its totals row kept
     steps.to_csv(d / "steps.csv", index=False)
     pd.concat([steps, steps.sum().to_frame().T]).to_csv(d / "totals_row.csv", index=False)
+    marks = df.copy().astype({"y": object})
+    marks.loc[[4, 9], "y"] = ["#DIV/0!", "-"]                  # a sheet's formula error and accountant's dash
+    marks.to_csv(d / "formula_error.csv", index=False)
+    marks.loc[4, "y"] = 1.0
+    marks.to_csv(d / "dash.csv", index=False)
     merged = df[["time", "y"]].assign(South=df["y"]).to_csv(index=False, header=False)
     (d / "two_row_header.csv").write_text("time,Sales,\n,North,South\n" + merged)   # 'Sales' merged over 2 names
     dots = df.copy().astype({"y": object})
@@ -174,6 +179,11 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
      "the sum of the rows above), not a step of the series: it would be trained as the series' last value — delete "
      "that row (and any other summary rows) from the data"),
     (["forecast", "predict", "--run", "{d}/run_no_time", "--data", "{d}/totals_row.csv"], 2, "looks like a total"),
+    # were '... (2 non-numeric cells) — choose numeric columns for the target/features, or clean those cells'
+    (_train(data="formula_error.csv"), 2, "column 'y' is not numeric: found '#DIV/0!' in line 6 (a formula's error; 2 "
+     "non-numeric cells) — fix the formula, or leave the cell empty and train with --fill ffill|interpolate|zero"),
+    (_train(data="dash.csv"), 2, "found '-' in line 11 (a dash, for none or for zero; 1 non-numeric cell) — write 0 "
+     "where it means zero, or leave the cell empty and train with --fill"),
     # were 'target column 'North' not found — available columns: time, Sales, Unnamed: 2' and '... has 1 empty cells'
     (_train("--target", "North", data="two_row_header.csv"), 2, "target column 'North' not found: it is a cell of "
      "the first row under the header (line 2), a second header row (names under merged cells?) — make the header one "

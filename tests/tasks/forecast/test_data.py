@@ -11,7 +11,7 @@ from lstmkit.data.windows import make_windows
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.config import ForecastConfig
 from lstmkit.tasks.forecast.checks import check_config
-from lstmkit.tasks.forecast.data import load_table
+from lstmkit.tasks.forecast.data import load_table, numeric_column
 from lstmkit.tasks.forecast.estimator import Forecaster
 from lstmkit.tasks.forecast.panel import read_panel
 from lstmkit.tasks.forecast.times import missing_steps
@@ -584,6 +584,20 @@ def test_a_spreadsheets_totals_row_is_not_trained_as_a_step(tmp_path):
     with pytest.raises(LstmkitError, match=r"time column 'date' is empty in the last row \(line 32\), every other "
                        r"row has a time — delete that row \(a total or a note\?\)"):
         read_panel(tmp_path / "dated.csv", ForecastConfig(target=["sales"], time="date"))
+
+
+def test_a_spreadsheets_dash_and_formula_errors_are_named():
+    """'-' (an accountant's none or zero) and '#DIV/0!' were 'choose numeric columns for the
+    target/features, or clean those cells': the column is numeric; the cells say what they are."""
+    col = pd.Series(["1", "#DIV/0!", "3", "#value!"], name="y")
+    with pytest.raises(LstmkitError, match=r"found '#DIV/0!' in data row 2 \(a formula's error; 2 non-numeric cells\) "
+                       r"— fix the formula, or leave the cell empty and train with --fill"):
+        numeric_column(col, "y")
+    with pytest.raises(LstmkitError, match=r"found '–' in data row 1 \(a dash, for none or for zero; 1 non-numeric "
+                       r"cell\) — write 0 where it means zero, or leave the cell empty"):
+        numeric_column(pd.Series(["–", "2"]), "y")
+    with pytest.raises(LstmkitError, match=r"found 'n\.a\.' .* — choose numeric columns"):
+        numeric_column(pd.Series(["1", "n.a."]), "y")
 
 
 def test_a_header_of_two_rows_is_named(tmp_path):

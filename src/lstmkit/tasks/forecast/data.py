@@ -206,6 +206,13 @@ def numeric_column(col: pd.Series, name: str, yes_no: bool = True) -> pd.Series:
                     f"({_cells(int(bad.sum()), 'such')}) is {cell.replace(',', '')} with a thousands separator, "
                     f"or {cell.replace(',', '.')} with a decimal comma", "write the numbers without thousands "
                     f"separators ({cell.replace(',', '')}) or with a decimal point ({cell.replace(',', '.')})")
+            if re.fullmatch(_SHEET_ERRORS, cell, flags=re.IGNORECASE) or cell in _DASHES:
+                what = "a formula's error" if cell.startswith("#") else "a dash, for none or for zero"
+                raise LstmkitError(
+                    f"column {name!r} is not numeric: found {cell!r} in {row_place(col, pos)} ({what}; "
+                    f"{_cells(int(bad.sum()), 'non-numeric')})",
+                    ("fix the formula, or " if cell.startswith("#") else "write 0 where it means zero, or ") +
+                    "leave the cell empty and train with --fill ffill|interpolate|zero")
             raise LstmkitError(
                 f"column {name!r} is not numeric: found {cell!r} in {row_place(col, pos)} "
                 f"({_cells(int(bad.sum()), 'non-numeric')})",
@@ -252,6 +259,9 @@ _TOTAL_WORDS = r"(grand\s*|sub\s*)?totals?:?|sum:?|summe|gesamt|totaal|totalt|to
 
 
 _YES_NO = ({"yes", "no"}, {"true", "false"}, {"y", "n"})
+# what a spreadsheet shows in a cell whose formula failed (#N/A and empty cells read as missing already)
+_SHEET_ERRORS = r"#(DIV/0!|VALUE!|REF!|NAME\?|NUM!|NULL!|N/A|SPILL!|CALC!|GETTING_DATA)"
+_DASHES = {"-", "--", "\u2013", "\u2014"}           # an accountant's dash: nothing, or zero
 
 
 def _yes_no(text: pd.Series) -> pd.Series | None:
