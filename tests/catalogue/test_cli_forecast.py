@@ -54,11 +54,15 @@ def d(tmp_path_factory):
     marks.to_csv(d / "formula_error.csv", index=False)
     marks.loc[4, "y"] = 1.0
     marks.to_csv(d / "dash.csv", index=False)
+    clock = df.assign(date=df["time"].dt.strftime("%Y-%m-%d"), hour=df["time"].dt.strftime("%H:%M"))
+    clock[["date", "hour", "y"]].to_csv(d / "date_and_clock.csv", index=False)     # a logger's two columns
     merged = df[["time", "y"]].assign(South=df["y"]).to_csv(index=False, header=False)
     (d / "two_row_header.csv").write_text("time,Sales,\n,North,South\n" + merged)   # 'Sales' merged over 2 names
     dots = df.copy().astype({"y": object})
     dots["y"] = [f"{v:,.0f}".replace(",", ".") for v in 100 * df["y"]]     # a European file's 976 and 1.032
     dots.to_csv(d / "thousand_dots.csv", sep=";", index=False)
+    dots["y"] = "€ " + dots["y"]                               # in euros: read as 1.032 by the '$1,234' rule
+    dots.to_csv(d / "euro_dots.csv", sep=";", index=False)
     gaps = df.copy()
     gaps.loc[[3, 4], "y"] = np.nan
     gaps.to_csv(d / "gaps.csv", index=False)
@@ -184,6 +188,9 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
      "non-numeric cells) — fix the formula, or leave the cell empty and train with --fill ffill|interpolate|zero"),
     (_train(data="dash.csv"), 2, "found '-' in line 11 (a dash, for none or for zero; 1 non-numeric cell) — write 0 "
      "where it means zero, or leave the cell empty and train with --fill"),
+    # was '... if the table holds several series, name the column that tells them apart with --id; else aggregate'
+    (_train("--time", "date", data="date_and_clock.csv"), 2, "appears more than once in column 'date' (115 duplicated "
+     "rows): it holds the dates, column 'hour' the times of day — join them into one column and pass it as --time"),
     # were 'target column 'North' not found — available columns: time, Sales, Unnamed: 2' and '... has 1 empty cells'
     (_train("--target", "North", data="two_row_header.csv"), 2, "target column 'North' not found: it is a cell of "
      "the first row under the header (line 2), a second header row (names under merged cells?) — make the header one "
@@ -195,6 +202,8 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
      "with a thousands separator (as a European spreadsheet writes it in a semicolon file), or 1.001 with a decimal "
      "point — write the numbers without thousands separators (1001) or with a decimal comma (1,001)"),
     (["forecast", "predict", "--run", "{d}/run", "--data", "{d}/thousand_dots.csv"], 2, "'1.001' in line 2 is 1001"),
+    (_train(data="euro_dots.csv"), 2, "column 'y' holds numbers that read two ways: '€ 1.001' in line 2 is 1001 with "
+     "a thousands separator"),
     # one frequency for all: the hourly series was read with daily seasons and forecast a day ahead, silently
     (_train("--id", "id", data="two_steps.csv"), 2, "series 'hourly' by 1 hour, series 'daily' by 1 day"),
     (_train(data="short.csv"), 2, "need at least"),

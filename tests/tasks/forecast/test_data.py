@@ -11,7 +11,7 @@ from lstmkit.data.windows import make_windows
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.config import ForecastConfig
 from lstmkit.tasks.forecast.checks import check_config
-from lstmkit.tasks.forecast.data import load_table, numeric_column
+from lstmkit.tasks.forecast.data import formatted_numbers, load_table, numeric_column
 from lstmkit.tasks.forecast.estimator import Forecaster
 from lstmkit.tasks.forecast.panel import read_panel
 from lstmkit.tasks.forecast.times import missing_steps
@@ -584,6 +584,37 @@ def test_a_spreadsheets_totals_row_is_not_trained_as_a_step(tmp_path):
     with pytest.raises(LstmkitError, match=r"time column 'date' is empty in the last row \(line 32\), every other "
                        r"row has a time — delete that row \(a total or a note\?\)"):
         read_panel(tmp_path / "dated.csv", ForecastConfig(target=["sales"], time="date"))
+
+
+def test_a_european_spreadsheets_currency_and_percent_cells_read(tmp_path):
+    """'€ 1.234,50', '900,00 €', '12,5 %' in a semicolon file were 'not numeric'; English formats
+    there still read; '€ 1.032' beside '€ 976' (a thousands dot, or a decimal point?) was read as
+    1.032, silently, and is the error naming both readings."""
+    days = pd.date_range("2024-01-01", periods=4, freq="D").strftime("%Y-%m-%d")
+    cells = {"eu": ["€ 1.234,50", "900,00 €", "-€ 3,40", "−2 €"], "pct": ["12,5 %", "0,25%", "100 %", "7 %"],
+             "us": ["$1,234.50", "$900.00", "($3.40)", "$2"], "dots": ["€ 976", "€ 1.032", "€ 1.500", "€ 12"]}
+    pd.DataFrame({"date": days, **cells}).to_csv(tmp_path / "eu.csv", sep=";", index=False)
+    values = {"eu": [1234.5, 900.0, -3.4, -2.0], "pct": [12.5, 0.25, 100.0, 7.0], "us": [1234.5, 900.0, -3.4, 2.0]}
+    for c, want in values.items():
+        with pytest.warns(UserWarning, match=f"column '{c}' holds formatted numbers"):
+            assert read_panel(tmp_path / "eu.csv", ForecastConfig(target=[c], time="date")).values[:, 0].tolist() \
+                == want, c
+    with pytest.raises(LstmkitError, match=r"'€ 1.032' in line 3 is 1032 with a thousands separator .*, or 1.032 "
+                       r"with a decimal point"):
+        read_panel(tmp_path / "eu.csv", ForecastConfig(target=["dots"], time="date"))
+    assert formatted_numbers(pd.Series(["€ 1.032"])).tolist() == [1.032]     # a comma file: a decimal point
+
+
+def test_dates_and_times_of_day_in_two_columns_are_named():
+    """A logger's Date and Time columns: --time Date was 'time 2024-01-01T00:00:00 appears more than
+    once ... name the column that tells them apart with --id; else aggregate the duplicates'."""
+    stamps = pd.date_range("2024-01-01", periods=48, freq="30min")
+    frame = pd.DataFrame({"Date": stamps.strftime("%d.%m.%Y"), "Time": stamps.strftime("%I:%M %p"), "y": range(48)})
+    with pytest.raises(LstmkitError, match=r"appears more than once in column 'Date' \(47 duplicated rows\): it holds the "
+                       r"dates, column 'Time' the times of day — join them into one column"):
+        read_panel(frame, ForecastConfig(target=["y"], time="Date"))
+    with pytest.raises(LstmkitError, match=r"name the column that tells them apart with --id"):
+        read_panel(frame.assign(Time="x"), ForecastConfig(target=["y"], time="Date"))
 
 
 def test_a_spreadsheets_dash_and_formula_errors_are_named():

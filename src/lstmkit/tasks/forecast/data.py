@@ -160,13 +160,7 @@ def numeric_column(col: pd.Series, name: str, yes_no: bool = True) -> pd.Series:
     ``yes_no``, a column of yes / no, true / false or y / n reads as 1 and 0)."""
     grouped = col.attrs.get("dot_groups", {}).get(name)
     if grouped is not None:                     # 1.032 beside 976 in a semicolon file
-        pos, cell = grouped
-        whole = cell.replace(".", "")
-        raise LstmkitError(
-            f"column {name!r} holds numbers that read two ways: {cell!r} in {row_place(col, pos)} is {whole} with "
-            f"a thousands separator (as a European spreadsheet writes it in a semicolon file), or {cell} with a "
-            f"decimal point", f"write the numbers without thousands separators ({whole}) or with a decimal comma "
-            f"({cell.replace('.', ',')})")
+        _dot_two_ways(name, grouped[1], row_place(col, grouped[0]))
     if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
         if pd.api.types.is_complex_dtype(col):
             raise LstmkitError(f"column {name!r} holds complex numbers", "use real-valued columns")
@@ -177,6 +171,7 @@ def numeric_column(col: pd.Series, name: str, yes_no: bool = True) -> pd.Series:
     else:
         text = col.astype("string").str.strip()
         text = text.mask(text == "")
+        sep = (col.attrs.get("csv_file") or (None, None))[1]          # ";": a European file's formats
         out = pd.to_numeric(text, errors="coerce")
         if not pd.api.types.is_integer_dtype(out) and text.str.fullmatch(_INTEGER).all():    # beyond uint64
             out = text.astype(object).map(int, na_action="ignore")
@@ -189,7 +184,7 @@ def numeric_column(col: pd.Series, name: str, yes_no: bool = True) -> pd.Series:
                           f"read as 1 and 0", UserWarning, stacklevel=2)
             out, bad = flags, bad & False
         if bad.any():                          # a spreadsheet's formats ($1,010.37, 12%) are numbers too
-            formatted = formatted_numbers(text[bad])
+            formatted = formatted_numbers(text[bad], sep)
             if not formatted.notna().all():
                 bad[bad] = formatted.isna()       # the error names a cell that is neither
             elif not text[bad].str.fullmatch(_GROUPS_ONLY).all():
@@ -206,6 +201,8 @@ def numeric_column(col: pd.Series, name: str, yes_no: bool = True) -> pd.Series:
                     f"({_cells(int(bad.sum()), 'such')}) is {cell.replace(',', '')} with a thousands separator, "
                     f"or {cell.replace(',', '.')} with a decimal comma", "write the numbers without thousands "
                     f"separators ({cell.replace(',', '')}) or with a decimal point ({cell.replace(',', '.')})")
+            if sep == ";" and re.fullmatch(_FORMATTED_COMMA, cell) and re.search(r"\d\.\d{3}", cell):
+                _dot_two_ways(name, cell, row_place(col, pos))        # € 1.032: formatted_numbers left it
             if re.fullmatch(_SHEET_ERRORS, cell, flags=re.IGNORECASE) or cell in _DASHES:
                 what = "a formula's error" if cell.startswith("#") else "a dash, for none or for zero"
                 raise LstmkitError(
@@ -258,6 +255,17 @@ def check_totals_row(df: pd.DataFrame, values: dict[str, np.ndarray], targets: l
 _TOTAL_WORDS = r"(grand\s*|sub\s*)?totals?:?|sum:?|summe|gesamt|totaal|totalt|total général|totale"
 
 
+def _dot_two_ways(name: str, cell: str, place: str) -> None:
+    """The error for ``cell`` of a semicolon file, whose one dot (``1.032``, ``€ 1.032``) groups
+    thousands or is a decimal point."""
+    number = re.search(r"\d{1,3}\.\d{3}", cell).group()
+    whole = number.replace(".", "")
+    raise LstmkitError(
+        f"column {name!r} holds numbers that read two ways: {cell!r} in {place} is {whole} with a thousands "
+        f"separator (as a European spreadsheet writes it in a semicolon file), or {number} with a decimal point",
+        f"write the numbers without thousands separators ({whole}) or with a decimal comma ({number.replace('.', ',')})")
+
+
 _YES_NO = ({"yes", "no"}, {"true", "false"}, {"y", "n"})
 # what a spreadsheet shows in a cell whose formula failed (#N/A and empty cells read as missing already)
 _SHEET_ERRORS = r"#(DIV/0!|VALUE!|REF!|NAME\?|NUM!|NULL!|N/A|SPILL!|CALC!|GETTING_DATA)"
@@ -302,13 +310,30 @@ _FORMATTED = (r"(?P<open>\()?(?P<sign>[-+\u2212])?\s*[$€£¥]?\s*(?P<sign2>[-+
 _GROUPS_ONLY = r"[-+]?\d{1,3},\d{3}"
 
 
-def formatted_numbers(text: pd.Series) -> pd.Series:
+def formatted_numbers(text: pd.Series, sep: str | None = None) -> pd.Series:
     """``text`` (stripped strings) read as numbers formatted by a spreadsheet (:data:`_FORMATTED`),
-    NaN in the cells that are something else."""
+    NaN in the cells that are something else. In a file separated by ``sep`` = ``";"``, whose
+    decimal mark is the comma, as a European spreadsheet formats them (``€ 1.234,50``, ``12,5 %``,
+    ``-3,40 €``: :data:`_FORMATTED_COMMA`, the number by :func:`comma_decimals`)."""
     parts = text.str.extract(f"^{_FORMATTED}$").fillna("").astype(str)
     value = pd.to_numeric(parts["num"].str.replace(",", "", regex=False), errors="coerce").astype(np.float64)
     negative = (parts["open"] == "(") | parts["sign"].isin(["-", "\u2212"]) | parts["sign2"].isin(["-", "\u2212"])
-    return value.where(~negative, -value)
+    value = value.where(~negative, -value)
+    if sep != ";":
+        return value
+    value = value.mask(text.str.contains(r"\d\.\d{3}(?!\d)", na=False) & ~text.str.contains(",", regex=False))
+    parts = text.str.extract(f"^{_FORMATTED_COMMA}$")
+    number = (parts["sign"].fillna("") + parts["num"]).str.replace("\u2212", "-", regex=False)
+    comma = comma_decimals(number.astype(object), sep) if parts["num"].notna().any() else None
+    if comma is None:            # no decimal comma among them: a dot (€ 1.032) may group thousands: not read
+        comma = pd.to_numeric(number.mask(number.str.fullmatch(r"-?\d{1,3}(\.\d{3})+", na=False)), errors="coerce")
+    comma = pd.Series(comma, index=text.index, dtype=np.float64)
+    return comma.where(comma.notna(), value)
+
+
+# the same with a decimal comma, thousands grouped by dots or (no-break) spaces
+_FORMATTED_COMMA = (r"(?P<sign>[-+\u2212])?\s*(?:[$€£¥]|EUR)?\s*"
+                    r"(?P<num>\d{1,3}(?:[. \u00a0\u202f]\d{3})+(?:,\d*)?|\d+(?:,\d*)?|,\d+)\s*(?:%|[$€£¥]|EUR)?")
 
 
 F32_MAX = float(np.finfo(np.float32).max)
