@@ -49,6 +49,8 @@ def d(tmp_path_factory):
     steps = df[["y"]].round(2)                                 # a sheet in row order, its totals row kept
     steps.to_csv(d / "steps.csv", index=False)
     pd.concat([steps, steps.sum().to_frame().T]).to_csv(d / "totals_row.csv", index=False)
+    (d / "summary_rows.csv").write_text(steps.assign(week=[f"w{k}" for k in range(len(steps))]).to_csv(index=False)
+                                        + "9999,Total\n83.3,Average\n")
     marks = df.copy().astype({"y": object})
     marks.loc[[4, 9], "y"] = ["#DIV/0!", "-"]                  # a sheet's formula error and accountant's dash
     marks.to_csv(d / "formula_error.csv", index=False)
@@ -183,6 +185,8 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
      "the sum of the rows above), not a step of the series: it would be trained as the series' last value — delete "
      "that row (and any other summary rows) from the data"),
     (["forecast", "predict", "--run", "{d}/run_no_time", "--data", "{d}/totals_row.csv"], 2, "looks like a total"),
+    (_train("--time", "none", "--target", "y", data="summary_rows.csv"), 2, "a row near the end (line 122) looks like "
+     "a summary (Total), not a step of the series: it would be trained as one — delete that row"),
     # were '... (2 non-numeric cells) — choose numeric columns for the target/features, or clean those cells'
     (_train(data="formula_error.csv"), 2, "column 'y' is not numeric: found '#DIV/0!' in line 6 (a formula's error; 2 "
      "non-numeric cells) — fix the formula, or leave the cell empty and train with --fill ffill|interpolate|zero"),

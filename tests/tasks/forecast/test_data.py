@@ -569,9 +569,14 @@ def test_a_spreadsheets_totals_row_is_not_trained_as_a_step(tmp_path):
     cfg = ForecastConfig(target=["sales"])
     frame = pd.DataFrame({"month": [f"m{k}" for k in range(30)], "sales": y})
     labelled = pd.concat([frame, pd.DataFrame({"month": ["Grand Total"], "sales": [1.0]})])
-    with pytest.raises(LstmkitError, match=r"the last row \(data row 31\) looks like a total \(Grand Total\).*"
+    with pytest.raises(LstmkitError, match=r"the last row \(data row 31\) looks like a summary \(Grand Total\).*"
                        r" — delete that row"):
         read_panel(labelled, cfg)
+    two = pd.concat([frame, pd.DataFrame({"month": ["Total", "Average:"], "sales": [1.0, 2.0]})])
+    with pytest.raises(LstmkitError, match=r"a row near the end \(data row 31\) looks like a summary \(Total\)"):
+        read_panel(two, cfg)
+    modes = frame.assign(month=["min", "max", "mean"] * 10)          # a category's values, not a label at the end
+    assert read_panel(modes, cfg).values[:, 0].tolist() == y
     (tmp_path / "sum.csv").write_text("sales,note\n" + "".join(f"{v},\n" for v in y) + f"{sum(y):.1f},\n,\n")
     with pytest.raises(LstmkitError, match=rf"the last row \(line 32\) looks like a total \(sales {sum(y):g}: the sum"):
         read_panel(tmp_path / "sum.csv", cfg)                       # the empty line after it is no row

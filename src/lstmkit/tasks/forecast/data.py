@@ -222,18 +222,24 @@ def numeric_column(col: pd.Series, name: str, yes_no: bool = True) -> pd.Series:
 
 
 def check_totals_row(df: pd.DataFrame, values: dict[str, np.ndarray], targets: list[str]) -> None:
-    """An :class:`LstmkitError` when the last row of ``df`` (a table read in file order, no time
-    column; ``values``: its number columns read) is a spreadsheet's totals row: a cell reading
-    Total, Sum, … (:data:`_TOTAL_WORDS`), or each target the sum of the rows above, which hold at
-    least 3 and half of them non-zero values (a sparse count's last 3 may be 1 + 2 above it). It
-    was trained as the series' last value."""
+    """An :class:`LstmkitError` when the last rows of ``df`` (a table read in file order, no time
+    column; ``values``: its number columns read) hold a spreadsheet's summary row: a cell reading
+    Total, Sum, Average, … (:data:`_TOTAL_WORDS`) found once in its column, or each target the sum
+    of the rows above, which hold at least 3 and half of them non-zero values (a sparse count's
+    last 3 may be 1 + 2 above it). It was trained as the series' last value."""
     filled = np.flatnonzero(~blank_rows(df)) if len(df) else []       # a spreadsheet's ,,, lines after it
     n = int(filled[-1]) + 1 if len(filled) else 0
     if n < 4:
         return
-    last = df.iloc[n - 1]
-    word = next((str(v).strip() for v in last.tolist() if isinstance(v, str)
-                 and re.fullmatch(_TOTAL_WORDS, v.strip(), flags=re.IGNORECASE)), None)
+    for k in filled[-_SUMMARY_ROWS:]:          # Total, then Average: the first summary row is named
+        row = df.iloc[k]
+        word = next((str(v).strip() for c, v in zip(df.columns, row.tolist()) if isinstance(v, str)
+                     and re.fullmatch(_TOTAL_WORDS, v.strip(), flags=re.IGNORECASE)
+                     and (df[c] == v).sum() == 1), None)        # a label once, at the end: not a category's value
+        if word is not None and k >= 3:
+            raise LstmkitError(f"{'the last row' if k == n - 1 else 'a row near the end'} ({row_place(df, int(k))}) "
+                               f"looks like a summary ({word}), not a step of the series: it would be trained as one",
+                               "delete that row (and any other summary rows) from the data")
     sums = []
     for c in targets:
         above, total = values[c][:n - 1], values[c][n - 1]
@@ -243,16 +249,16 @@ def check_totals_row(df: pd.DataFrame, values: dict[str, np.ndarray], targets: l
             break
         sums.append(f"{c} {total:g}")
     else:
-        if word is None:
-            word = f"{', '.join(sums)}: the sum of the rows above"
-    if word is not None:
-        raise LstmkitError(f"the last row ({row_place(df, n - 1)}) looks like a total ({word}), not a step of the "
-                           "series: it would be trained as the series' last value",
+        raise LstmkitError(f"the last row ({row_place(df, n - 1)}) looks like a total ({', '.join(sums)}: the sum of "
+                           "the rows above), not a step of the series: it would be trained as the series' last value",
                            "delete that row (and any other summary rows) from the data")
 
 
-# a spreadsheet's summary row: Total, Totals, Grand total, Subtotal, Sum (German, Dutch, Scandinavian too)
-_TOTAL_WORDS = r"(grand\s*|sub\s*)?totals?:?|sum:?|summe|gesamt|totaal|totalt|total général|totale"
+# a spreadsheet's summary row: Total, Grand total, Subtotal, Sum, Average, … (German, Dutch, Scandinavian too)
+_TOTAL_WORDS = (r"((grand|sub)\s*)?totals?|sum|summe|gesamt|totaal|totalt|total général|totale|average|avg\.?|mean|"
+                r"median|durchschnitt|mittelwert|min(imum)?|max(imum)?")
+_TOTAL_WORDS = rf"({_TOTAL_WORDS}):?"
+_SUMMARY_ROWS = 4                      # the last rows of a table looked at for them
 
 
 def _dot_two_ways(name: str, cell: str, place: str) -> None:
