@@ -51,6 +51,9 @@ def d(tmp_path_factory):
     pd.concat([steps, steps.sum().to_frame().T]).to_csv(d / "totals_row.csv", index=False)
     (d / "summary_rows.csv").write_text(steps.assign(week=[f"w{k}" for k in range(len(steps))]).to_csv(index=False)
                                         + "9999,Total\n83.3,Average\n")
+    shares = df.copy().astype({"y": object})
+    shares["y"] = [f"{v:.0f}%" if k % 10 == 3 else f"{v / 100:.3f}" for k, v in enumerate(5 * df["y"])]
+    shares.to_csv(d / "percent_mix.csv", index=False)           # some cells formatted as %, the others not
     marks = df.copy().astype({"y": object})
     marks.loc[[4, 9], "y"] = ["#DIV/0!", "-"]                  # a sheet's formula error and accountant's dash
     marks.to_csv(d / "formula_error.csv", index=False)
@@ -195,6 +198,10 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     # was '... if the table holds several series, name the column that tells them apart with --id; else aggregate'
     (_train("--time", "date", data="date_and_clock.csv"), 2, "appears more than once in column 'date' (115 duplicated "
      "rows): it holds the dates, column 'hour' the times of day — join them into one column and pass it as --time"),
+    # 54% read as 54 beside 0.542, silently
+    (_train(data="percent_mix.csv"), 2, "column 'y' mixes percentages ('54%' in line 5) with plain numbers ('0.500' in "
+     "line 2): is 54% 0.54 or 54? — format the column one way: every cell as a percentage, or every cell as a plain "
+     "number"),
     # were 'target column 'North' not found — available columns: time, Sales, Unnamed: 2' and '... has 1 empty cells'
     (_train("--target", "North", data="two_row_header.csv"), 2, "target column 'North' not found: it is a cell of "
      "the first row under the header (line 2), a second header row (names under merged cells?) — make the header one "

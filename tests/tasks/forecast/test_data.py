@@ -622,6 +622,20 @@ def test_dates_and_times_of_day_in_two_columns_are_named():
         read_panel(frame.assign(Time="x"), ForecastConfig(target=["y"], time="Date"))
 
 
+def test_percentages_beside_plain_numbers_are_named(tmp_path):
+    """'10%' beside '0.11' (one column, cells formatted two ways) read as 10 and 0.11, silently."""
+    with pytest.raises(LstmkitError, match=r"column 'y' mixes percentages \('10%' in data row 2\) with plain numbers "
+                       r"\('0.11' in data row 1\): is 10% 0.1 or 10\? — format the column one way"):
+        numeric_column(pd.Series(["0.11", "10%", "0.12"]), "y")
+    days = pd.date_range("2024-01-01", periods=3, freq="D").strftime("%Y-%m-%d")
+    pd.DataFrame({"date": days, "y": ["0,11", "12,5 %", "0,12"]}).to_csv(tmp_path / "eu.csv", sep=";", index=False)
+    with pytest.raises(LstmkitError, match=r"mixes percentages \('12,5 %' in line 3\) with plain numbers \('0,11' in "
+                       r"line 2\)"):
+        read_panel(tmp_path / "eu.csv", ForecastConfig(target=["y"], time="date"))
+    with pytest.warns(UserWarning, match="formatted numbers"):
+        assert numeric_column(pd.Series(["11%", "10%"]), "y").tolist() == [11.0, 10.0]
+
+
 def test_a_spreadsheets_dash_and_formula_errors_are_named():
     """'-' (an accountant's none or zero) and '#DIV/0!' were 'choose numeric columns for the
     target/features, or clean those cells': the column is numeric; the cells say what they are."""

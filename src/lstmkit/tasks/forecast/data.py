@@ -188,6 +188,7 @@ def numeric_column(col: pd.Series, name: str, yes_no: bool = True) -> pd.Series:
             if not formatted.notna().all():
                 bad[bad] = formatted.isna()       # the error names a cell that is neither
             elif not text[bad].str.fullmatch(_GROUPS_ONLY).all():
+                _check_one_scale(text, bad, formatted, name, col)
                 cell = str(text[bad].iloc[0])
                 warnings.warn(f"column {name!r} holds formatted numbers ({cell!r}): read as {formatted.iloc[0]:g}, "
                               f"without currency signs, thousands separators and % signs", UserWarning, stacklevel=2)
@@ -259,6 +260,22 @@ _TOTAL_WORDS = (r"((grand|sub)\s*)?totals?|sum|summe|gesamt|totaal|totalt|total 
                 r"median|durchschnitt|mittelwert|min(imum)?|max(imum)?")
 _TOTAL_WORDS = rf"({_TOTAL_WORDS}):?"
 _SUMMARY_ROWS = 4                      # the last rows of a table looked at for them
+
+
+def _check_one_scale(text: pd.Series, formatted_cells: pd.Series, formatted: pd.Series, name: str,
+                     col: pd.Series) -> None:
+    """An :class:`LstmkitError` when ``text`` mixes percentages (``12%``, read as 12) with plain
+    numbers (``0.11``): a sheet shows 0.12 as 12% where the cell is formatted so, and the column
+    would jump between two scales."""
+    percent = formatted_cells & text.str.endswith("%").fillna(False)
+    plain = text.notna() & ~text.str.endswith("%").fillna(False)          # 0.11, or 0,11 in a semicolon file
+    if percent.any() and plain.any():
+        p, q = int(np.flatnonzero(percent.to_numpy())[0]), int(np.flatnonzero(plain.to_numpy())[0])
+        value = float(formatted[percent].iloc[0])
+        raise LstmkitError(
+            f"column {name!r} mixes percentages ({text.iloc[p]!r} in {row_place(col, p)}) with plain numbers "
+            f"({text.iloc[q]!r} in {row_place(col, q)}): is {text.iloc[p]} {value / 100:g} or {value:g}?",
+            "format the column one way: every cell as a percentage, or every cell as a plain number")
 
 
 def _dot_two_ways(name: str, cell: str, place: str) -> None:
