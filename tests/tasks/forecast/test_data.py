@@ -636,6 +636,19 @@ def test_percentages_beside_plain_numbers_are_named(tmp_path):
         assert numeric_column(pd.Series(["11%", "10%"]), "y").tolist() == [11.0, 10.0]
 
 
+def test_a_date_column_of_spreadsheet_serial_numbers_is_warned_about():
+    """A sheet's dates saved unformatted (45000, 45001, …) were read as step numbers without a
+    word, and forecasts came back numbered 45040, …; still steps (they may be), now with a warning."""
+    frame = pd.DataFrame({"Date": range(45000, 45030), "y": np.sin(np.arange(30.0))})
+    with pytest.warns(UserWarning, match=r"time column 'Date' holds whole numbers \(45000 … 45029\): read as step "
+                      r"numbers, not dates; if they are a spreadsheet's serial dates \(45000 is 2023-03-15\)"):
+        assert read_panel(frame, ForecastConfig(target=["y"], time="Date")).times[0] == 45000
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        read_panel(frame.rename(columns={"Date": "stage"}), ForecastConfig(target=["y"], time="stage"))
+        read_panel(frame.assign(Date=range(30)), ForecastConfig(target=["y"], time="Date"))
+
+
 def test_a_spreadsheets_dash_and_formula_errors_are_named():
     """'-' (an accountant's none or zero) and '#DIV/0!' were 'choose numeric columns for the
     target/features, or clean those cells': the column is numeric; the cells say what they are."""

@@ -257,6 +257,12 @@ def time_values(col: pd.Series, name: str, dates: str | None = None, zone: str |
     a ``zone`` that is a run's, not the user's (``guessed``: :func:`reading_zone`). ``groups``: a long
     table's series ids, row by row (the hour a ``zone``'s clock shows twice is read per series)."""
     if pd.api.types.is_integer_dtype(col) and not col.hasnans and integer_dates(col) is None:
+        lo, hi = int(col.min()), int(col.max())
+        if _EXCEL_DAYS[0] <= lo and hi <= _EXCEL_DAYS[1] and re.search(_DATE_NAME, name, flags=re.IGNORECASE):
+            day = (pd.Timestamp("1899-12-30") + pd.Timedelta(days=lo)).date()
+            warnings.warn(f"time column {name!r} holds whole numbers ({lo} … {hi}): read as step numbers, not dates; "
+                          f"if they are a spreadsheet's serial dates ({lo} is {day}), format the column as dates "
+                          "before saving", UserWarning, stacklevel=3)
         return col.to_numpy(dtype=np.int64), {}
     times = parse_time(col, name, dates, zone, groups)
     utc_from, info, zone = times.attrs.get("utc_from") or [], {}, times.attrs.get("zone")
@@ -292,6 +298,10 @@ def time_values(col: pd.Series, name: str, dates: str | None = None, zone: str |
         info["time_zone"] = zone
         info["time_clock"] = "local" if times.attrs.get("local_from") else "utc"
     return _in_ns(times, col, name), info
+
+
+_EXCEL_DAYS = (18264, 73050)          # a spreadsheet's serial day numbers of 1950-01-01 ... 2099-12-31
+_DATE_NAME = r"(^|[^a-z])(date|day|datum|fecha|jour|tag)"     # a column name that promises dates
 
 
 def _reading(text: pd.Series, dm: pd.DataFrame, dayfirst: bool, utc: bool) -> pd.Series | None:
