@@ -63,7 +63,7 @@ def read_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
                            "use .csv, .tsv, .jsonl (optionally .gz, .bz2, .xz, .zst or .zip), .xlsx or .parquet, "
                            "or a folder of class folders")
     if ext in SHEETS or ext in PARQUET:
-        df = read_frame(path)
+        df = read_frame(path, cells_as_written=True)
         if len(df) == 0:
             raise LstmkitError(f"{path} has a header but no data rows", "supply at least one data row")
         attrs = dict(df.attrs)
@@ -90,11 +90,12 @@ def _columns_of_lists(df: pd.DataFrame) -> list:
             and df[c].map(lambda v: isinstance(v, (list, tuple, dict, np.ndarray))).any()]
 
 
-def read_frame(path: str | Path) -> pd.DataFrame:
+def read_frame(path: str | Path, cells_as_written: bool = False) -> pd.DataFrame:
     """The table in the file ``path``, its columns typed as pandas reads them: ``.csv`` / ``.tsv`` /
     ``.txt`` (separator sniffed), ``.xlsx`` (the first sheet with cells), ``.parquet``, ``.json`` (records or
     columns), ``.jsonl``; CSV-like and JSON files may be compressed (``.csv.gz``, ``.bz2``, ``.xz``, a
-    ``.zip`` of one file: :mod:`lstmkit.data.compressed`)."""
+    ``.zip`` of one file: :mod:`lstmkit.data.compressed`). ``cells_as_written``: a workbook's text
+    cells ``None``, ``NA``, ``null`` stay texts (a class named None), only empty cells are missing."""
     path = Path(path)
     if not path_exists(path):
         raise LstmkitError(f"file not found: {path}", missing_path_fix(path, "check the path"))
@@ -109,7 +110,7 @@ def read_frame(path: str | Path) -> pd.DataFrame:
         raise LstmkitError(f"unknown file type {ext or '(no extension)'!r}: {path}",
                            f"use one of: {known} (or convert the file to CSV)")
     if ext in SHEETS:
-        return _read_excel(path)
+        return _read_excel(path, cells_as_written)
     if ext in PARQUET:
         return _read_parquet(path)
     try:
@@ -222,7 +223,7 @@ def _header_is_data(names) -> bool:
     return bool(len(names) and data.all() and not whole.all())
 
 
-def _read_excel(path: Path) -> pd.DataFrame:
+def _read_excel(path: Path, cells_as_written: bool = False) -> pd.DataFrame:
     """The first sheet with cells of an Excel workbook (a warning names the others), its header the
     first row below any blank or title rows; a file Excel would not open, or a missing openpyxl, is
     an :class:`LstmkitError`."""
@@ -230,7 +231,8 @@ def _read_excel(path: Path) -> pd.DataFrame:
         with pd.ExcelFile(path, engine="openpyxl") as book:
             names = book.sheet_names
             sheet, top = _data_sheet(book, names, path)
-            df = pd.read_excel(book, sheet_name=sheet, header=top)
+            as_written = {"keep_default_na": False, "na_values": [""]} if cells_as_written else {}
+            df = pd.read_excel(book, sheet_name=sheet, header=top, **as_written)
     except LstmkitError:
         raise
     except ImportError:
