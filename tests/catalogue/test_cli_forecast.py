@@ -54,6 +54,7 @@ def d(tmp_path_factory):
     shares = df.copy().astype({"y": object})
     shares["y"] = [f"{v:.0f}%" if k % 10 == 3 else f"{v / 100:.3f}" for k, v in enumerate(5 * df["y"])]
     shares.to_csv(d / "percent_mix.csv", index=False)           # some cells formatted as %, the others not
+    (d / "joined.csv").write_text(df.iloc[:60].to_csv(index=False) + df.iloc[60:].to_csv(index=False))   # 2 exports
     marks = df.copy().astype({"y": object})
     marks.loc[[4, 9], "y"] = ["#DIV/0!", "-"]                  # a sheet's formula error and accountant's dash
     marks.to_csv(d / "formula_error.csv", index=False)
@@ -202,6 +203,9 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train(data="percent_mix.csv"), 2, "column 'y' mixes percentages ('54%' in line 5) with plain numbers ('0.500' in "
      "line 2): is 54% 0.54 or 54? — format the column one way: every cell as a percentage, or every cell as a plain "
      "number"),
+    # was 'could not be read as dates: found 'time' — use ISO dates such as 2024-01-31 ..., or fix that cell'
+    (_train(data="joined.csv"), 2, "time column 'time' holds its own name 'time' in line 62 (1 such row): the header "
+     "line repeated (files joined with their headers?) — delete the repeated header lines"),
     # were 'target column 'North' not found — available columns: time, Sales, Unnamed: 2' and '... has 1 empty cells'
     (_train("--target", "North", data="two_row_header.csv"), 2, "target column 'North' not found: it is a cell of "
      "the first row under the header (line 2), a second header row (names under merged cells?) — make the header one "

@@ -649,6 +649,18 @@ def test_a_date_column_of_spreadsheet_serial_numbers_is_warned_about():
         read_panel(frame.assign(Date=range(30)), ForecastConfig(target=["y"], time="Date"))
 
 
+def test_a_header_line_repeated_in_the_data_is_named(tmp_path):
+    """Two exports joined with their headers: 'could not be read as dates: found 'date' — use ISO
+    dates' and 'not numeric: found 'sales' ... choose numeric columns'."""
+    rows = [f"2024-01-{k:02d},{k}\n" for k in range(1, 21)]
+    (tmp_path / "joined.csv").write_text("date,sales\n" + "".join(rows[:10]) + "date,sales\n" + "".join(rows[10:]))
+    with pytest.raises(LstmkitError, match=r"time column 'date' holds its own name 'date' in line 12 \(1 such row\): "
+                       r"the header line repeated .* — delete the repeated header lines"):
+        read_panel(tmp_path / "joined.csv", ForecastConfig(target=["sales"], time="date"))
+    with pytest.raises(LstmkitError, match=r"column 'sales' holds its own name 'sales' in line 12 \(1 such cell\)"):
+        read_panel(tmp_path / "joined.csv", ForecastConfig(target=["sales"], time=None))
+
+
 def test_a_spreadsheets_dash_and_formula_errors_are_named():
     """'-' (an accountant's none or zero) and '#DIV/0!' were 'choose numeric columns for the
     target/features, or clean those cells': the column is numeric; the cells say what they are."""

@@ -204,6 +204,10 @@ def numeric_column(col: pd.Series, name: str, yes_no: bool = True) -> pd.Series:
                     f"separators ({cell.replace(',', '')}) or with a decimal point ({cell.replace(',', '.')})")
             if sep == ";" and re.fullmatch(_FORMATTED_COMMA, cell) and re.search(r"\d\.\d{3}", cell):
                 _dot_two_ways(name, cell, row_place(col, pos))        # € 1.032: formatted_numbers left it
+            if cell == str(name).strip():        # exports joined with their header lines
+                raise LstmkitError(f"column {name!r} holds its own name {cell!r} in {row_place(col, pos)} "
+                                   f"({_cells(int((text == cell).sum()), 'such')}): the header line repeated (files "
+                                   "joined with their headers?)", "delete the repeated header lines")
             if re.fullmatch(_SHEET_ERRORS, cell, flags=re.IGNORECASE) or cell in _DASHES:
                 what = "a formula's error" if cell.startswith("#") else "a dash, for none or for zero"
                 raise LstmkitError(

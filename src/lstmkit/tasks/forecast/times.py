@@ -109,6 +109,11 @@ def parse_time(col: pd.Series, name: str, dates: str | None = None, zone: str | 
         out.attrs["zone"] = zone_name(col.dt.tz)
         return out
     text = col.astype(str).str.strip().reset_index(drop=True)
+    again = np.flatnonzero((text == str(name).strip()).to_numpy())
+    if len(again):                            # exports joined with their header lines
+        raise LstmkitError(f"time column {name!r} holds its own name {name!r} in {row_place(col, int(again[0]))} "
+                           f"({len(again)} such row{'s' * (len(again) > 1)}): the header line repeated (files "
+                           "joined with their headers?)", "delete the repeated header lines")
     if len(text) and re.fullmatch(_CLOCK, text.iloc[0]) and text.str.fullmatch(_CLOCK).all():
         raise LstmkitError(f"time column {name!r} holds times of day without dates (e.g. {text.iloc[0]!r}): "
                            "they would be read as today, and a series that passes midnight out of order",
