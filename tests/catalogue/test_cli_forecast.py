@@ -110,6 +110,9 @@ def _spreadsheet_files(d, df):
     df.assign(time=days.strftime("%d/%m/%Y")).to_csv(d / "dayfirst.csv", index=False)
     df.assign(time=[t.isoformat(sep=" ") for t in local]).to_csv(d / "dst.csv", index=False)
     comma.to_csv(d / "semicolon.csv", sep=";", index=False)
+    def sap(v):                                                # 1.234,56- : SAP's negative amount
+        return f"{abs(v) * 100:,.2f}".replace(",", " ").replace(".", ",").replace(" ", ".") + "-" * (v < 10)
+    comma.assign(y=df["y"].map(sap)).to_csv(d / "sap.csv", sep=";", index=False)
     (d / "title.csv").write_text("Sine report,,\n,,\n" + df.assign(time=days).to_csv(index=False))   # a sheet's title
     (d / "excel.csv").write_bytes(comma.to_csv(sep="\t", index=False, lineterminator="\r\n").encode("utf-16"))
     months = pd.date_range("2014-01-01", periods=len(df), freq="MS").delete(7)   # the 1st of each month, one missing
@@ -318,6 +321,7 @@ def test_integer_time_columns(data, first, d, tmp_path, capsys):
     ("dayfirst.csv", "2024-04-30"),              # the day after 29/04/2024, not a month after 04/29
     ("semicolon.csv", "2024-04-30"),
     ("title.csv", "2024-04-30"),                 # was 'target column 'y' not found — available columns: Sine report'
+    ("sap.csv", "2024-04-30"),                   # was 'not numeric: found '988,37-''
     ("excel.csv", "2024-04-30"),
     ("dst.csv", "2024-04-03 23:00:00"),          # UTC: the last row is 2024-04-04 00:00:00+02:00
 ])

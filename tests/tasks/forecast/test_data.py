@@ -622,6 +622,14 @@ def test_dates_and_times_of_day_in_two_columns_are_named():
         read_panel(frame.assign(Time="x"), ForecastConfig(target=["y"], time="Date"))
 
 
+def test_swiss_thousands_and_a_minus_after_the_number_read():
+    """1'234.50 (Swiss) and 120- / 1.234,50- (SAP's negative amounts) were 'not numeric'."""
+    assert formatted_numbers(pd.Series(["1'234.50", "12’345", "120-", "(5)", "7"])).tolist() == [
+        1234.5, 12345.0, -120.0, -5.0, 7.0]
+    assert formatted_numbers(pd.Series(["1.234,50-", "900,25", "3 €-"]), ";").tolist() == [-1234.5, 900.25, -3.0]
+    assert formatted_numbers(pd.Series(["1-2", "1'23", "-"])).isna().all()
+
+
 def test_percentages_beside_plain_numbers_are_named(tmp_path):
     """'10%' beside '0.11' (one column, cells formatted two ways) read as 10 and 0.11, silently."""
     with pytest.raises(LstmkitError, match=r"column 'y' mixes percentages \('10%' in data row 2\) with plain numbers "

@@ -326,11 +326,13 @@ def any_number(col: pd.Series) -> bool:
     return bool(pd.to_numeric(text, errors="coerce").notna().any() or formatted_numbers(text.dropna()).notna().any())
 
 
-# a number as spreadsheets format it: a currency sign, thousands grouped by commas, a % sign, an
-# accountant's parentheses for a negative amount ($1,234.50  -€12  (1,234)  12.5%  1 234 is not one), a
-# typographic minus (U+2212: −0.5, as Swedish and Finnish spreadsheets and web tables write it)
+# a number as spreadsheets format it: a currency sign, thousands grouped by commas (or by apostrophes, as
+# Swiss ones: 1'234.50), a % sign, an accountant's parentheses for a negative amount ($1,234.50  -€12  (1,234)
+# 12.5%  1 234 is not one), a typographic minus (U+2212: −0.5, as Swedish and Finnish spreadsheets and web
+# tables write it), or a minus after the number (120-, as SAP and mainframe reports write it)
 _FORMATTED = (r"(?P<open>\()?(?P<sign>[-+\u2212])?\s*[$€£¥]?\s*(?P<sign2>[-+\u2212])?"
-              r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d*)?|\d+(?:\.\d*)?|\.\d+)\s*(?:%|[$€£¥])?(?(open)\))")
+              r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d*)?|\d{1,3}(?:['\u2019]\d{3})+(?:\.\d*)?|\d+(?:\.\d*)?|\.\d+)"
+              r"\s*(?:%|[$€£¥])?(?P<trail>-)?(?(open)\))")
 
 
 # one comma before three digits and nothing else: 1,234 is a thousand or a decimal comma (left an error)
@@ -343,14 +345,15 @@ def formatted_numbers(text: pd.Series, sep: str | None = None) -> pd.Series:
     decimal mark is the comma, as a European spreadsheet formats them (``€ 1.234,50``, ``12,5 %``,
     ``-3,40 €``: :data:`_FORMATTED_COMMA`, the number by :func:`comma_decimals`)."""
     parts = text.str.extract(f"^{_FORMATTED}$").fillna("").astype(str)
-    value = pd.to_numeric(parts["num"].str.replace(",", "", regex=False), errors="coerce").astype(np.float64)
-    negative = (parts["open"] == "(") | parts["sign"].isin(["-", "\u2212"]) | parts["sign2"].isin(["-", "\u2212"])
+    value = pd.to_numeric(parts["num"].str.replace(r"[,'\u2019]", "", regex=True), errors="coerce").astype(np.float64)
+    negative = ((parts["open"] == "(") | parts["sign"].isin(["-", "\u2212"]) | parts["sign2"].isin(["-", "\u2212"])
+                | (parts["trail"] == "-"))
     value = value.where(~negative, -value)
     if sep != ";":
         return value
     value = value.mask(text.str.contains(r"\d\.\d{3}(?!\d)", na=False) & ~text.str.contains(",", regex=False))
     parts = text.str.extract(f"^{_FORMATTED_COMMA}$")
-    number = (parts["sign"].fillna("") + parts["num"]).str.replace("\u2212", "-", regex=False)
+    number = (parts["sign"].fillna(parts["trail"]).fillna("") + parts["num"]).str.replace("\u2212", "-", regex=False)
     comma = comma_decimals(number.astype(object), sep) if parts["num"].notna().any() else None
     if comma is None:            # no decimal comma among them: a dot (€ 1.032) may group thousands: not read
         comma = pd.to_numeric(number.mask(number.str.fullmatch(r"-?\d{1,3}(\.\d{3})+", na=False)), errors="coerce")
@@ -360,7 +363,8 @@ def formatted_numbers(text: pd.Series, sep: str | None = None) -> pd.Series:
 
 # the same with a decimal comma, thousands grouped by dots or (no-break) spaces
 _FORMATTED_COMMA = (r"(?P<sign>[-+\u2212])?\s*(?:[$€£¥]|EUR)?\s*"
-                    r"(?P<num>\d{1,3}(?:[. \u00a0\u202f]\d{3})+(?:,\d*)?|\d+(?:,\d*)?|,\d+)\s*(?:%|[$€£¥]|EUR)?")
+                    r"(?P<num>\d{1,3}(?:[. \u00a0\u202f]\d{3})+(?:,\d*)?|\d+(?:,\d*)?|,\d+)\s*(?:%|[$€£¥]|EUR)?"
+                    r"(?P<trail>-)?")
 
 
 F32_MAX = float(np.finfo(np.float32).max)
