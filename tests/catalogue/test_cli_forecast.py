@@ -217,7 +217,7 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
      "the header (line 2), every other row has a time: a second header row"),
     # was read as 1.032 beside 976, silently
     (_train(data="thousand_dots.csv"), 2, "column 'y' holds numbers that read two ways: '1.001' in line 2 is 1001 "
-     "with a thousands separator (as a European spreadsheet writes it in a semicolon file), or 1.001 with a decimal "
+     "with a thousands separator (as a European spreadsheet writes it), or 1.001 with a decimal "
      "point — write the numbers without thousands separators (1001) or with a decimal comma (1,001)"),
     (["forecast", "predict", "--run", "{d}/run", "--data", "{d}/thousand_dots.csv"], 2, "'1.001' in line 2 is 1001"),
     (_train(data="euro_dots.csv"), 2, "column 'y' holds numbers that read two ways: '€ 1.001' in line 2 is 1001 with "

@@ -95,6 +95,8 @@ def test_dot_groups_names_a_dot_that_may_group_thousands():
     assert dot_groups(pd.Series(["976", "1.032", "0.250"]), ";", False) is None    # 0.250 groups nothing
     assert dot_groups(pd.Series(["976", "1.5"]), ";", False) is None
     assert dot_groups(pd.Series(["976", "1.032"]), ",", False) is None     # a comma file's dot is its decimal point
+    assert dot_groups(pd.Series(["976", "1.032"]), "\t", False) is None    # an English TSV's, too
+    assert dot_groups(pd.Series(["976", "1.032"]), "\t", True) == (1, "1.032")   # decimal commas beside it
 
 
 def test_read_table_sniffs_separators_and_encodings(tmp_path):

@@ -172,7 +172,8 @@ def read_frame(path: str | Path, cells_as_written: bool = False) -> pd.DataFrame
             numbers = comma_decimals(df[c], sep)
             if numbers is not None:
                 df[c], commas = numbers, True
-        floats = [k for k, c in enumerate(df.columns) if sep == ";" and pd.api.types.is_float_dtype(df[c])]
+        floats = [k for k, c in enumerate(df.columns)
+                  if (sep == ";" or (sep == "\t" and commas)) and pd.api.types.is_float_dtype(df[c])]
         if floats:                               # 1.032 beside 976: a thousands dot read as a decimal point?
             raw = read(encoding, dtype=str, usecols=floats)
             grouped = {str(df.columns[k]): dot_groups(raw.iloc[:, j], sep, commas) for j, k in enumerate(floats)}

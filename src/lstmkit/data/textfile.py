@@ -108,12 +108,13 @@ def comma_decimals(col: pd.Series, sep: str | None) -> pd.Series | None:
 def dot_groups(raw: pd.Series, sep: str | None, decimal_commas: bool) -> tuple[int, str] | None:
     """Whether the text ``raw`` of a column pandas read as numbers by their dots (``"1.032"`` as
     1.032) has dots that may group thousands instead, in a file separated by ``sep`` = ``";"`` (a
-    spreadsheet writes semicolons when its decimal mark is the comma): every dotted cell one
+    spreadsheet writes semicolons when its decimal mark is the comma; or a tab, when another column
+    has decimal commas: Excel's "Unicode text" in such a locale): every dotted cell one
     group of three digits after 1-3 digits (``1.032``, ``-12.500``) and either a cell without a
     dot that is a whole number (``976``: as decimals the column would mix 1.032 with 976) or
     another column of the file with decimal commas (``decimal_commas``). Then ``(the first dotted
     cell's position, its text)``; else None."""
-    if sep != ";":
+    if not (sep == ";" or (sep == "\t" and decimal_commas)):       # Excel's Unicode text: tabs, a locale's marks
         return None
     text = raw.fillna("").astype(str).str.strip()
     dotted = text.str.contains(".", regex=False)

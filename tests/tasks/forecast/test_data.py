@@ -559,6 +559,13 @@ def test_thousands_dots_of_a_semicolon_file_are_named_or_read(tmp_path):
     assert read_panel(tmp_path / "millions.csv", cfg).values[:, 0].tolist() == [v * 1000.0 for v in sales]
     (tmp_path / "decimals.csv").write_text("date;sales\n" + "".join(f"{t};{v / 8:.3f}\n" for t, v in zip(days, sales)))
     assert read_panel(tmp_path / "decimals.csv", cfg).values[:, 0].tolist() == [v / 8 for v in sales]  # 120.000 ...
+    # Excel's "Unicode text" (UTF-16, tabs) in a German locale: decimal commas beside the thousands dots
+    unicode_text = (tmp_path / "de.csv").read_text().replace(";", "\t")
+    (tmp_path / "de.txt").write_bytes(unicode_text.encode("utf-16"))
+    with pytest.raises(LstmkitError, match=r"'1.000' in line 12 is 1000 with a thousands separator"):
+        read_panel(tmp_path / "de.txt", cfg)
+    (tmp_path / "en.tsv").write_text("date\tsales\n" + "".join(f"{t}\t{v / 1000:g}\n" for t, v in zip(days, sales)))
+    assert read_panel(tmp_path / "en.tsv", cfg).values[:, 0].tolist() == [v / 1000 for v in sales]   # 0.96 ... 1.076
 
 
 def test_a_spreadsheets_totals_row_is_not_trained_as_a_step(tmp_path):

@@ -289,7 +289,7 @@ def _dot_two_ways(name: str, cell: str, place: str) -> None:
     whole = number.replace(".", "")
     raise LstmkitError(
         f"column {name!r} holds numbers that read two ways: {cell!r} in {place} is {whole} with a thousands "
-        f"separator (as a European spreadsheet writes it in a semicolon file), or {number} with a decimal point",
+        f"separator (as a European spreadsheet writes it), or {number} with a decimal point",
         f"write the numbers without thousands separators ({whole}) or with a decimal comma ({number.replace('.', ',')})")
 
 
