@@ -615,6 +615,9 @@ def test_a_european_spreadsheets_currency_and_percent_cells_read(tmp_path):
                        r"with a decimal point"):
         read_panel(tmp_path / "eu.csv", ForecastConfig(target=["dots"], time="date"))
     assert formatted_numbers(pd.Series(["€ 1.032"])).tolist() == [1.032]     # a comma file: a decimal point
+    with pytest.raises(LstmkitError, match=r"found '€ 3,40' .* — write numbers with a decimal point \(10.5\), or save "
+                       r"the file separated by semicolons"):                 # was '... or clean those cells'
+        numeric_column(pd.Series(["1", "€ 3,40"]), "y")
 
 
 def test_dates_and_times_of_day_in_two_columns_are_named():

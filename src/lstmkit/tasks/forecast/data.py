@@ -219,7 +219,7 @@ def numeric_column(col: pd.Series, name: str, yes_no: bool = True) -> pd.Series:
                 f"column {name!r} is not numeric: found {cell!r} in {row_place(col, pos)} "
                 f"({_cells(int(bad.sum()), 'non-numeric')})",
                 "write numbers with a decimal point (10.5), or save the file separated by semicolons so that "
-                "decimal commas read" if comma_decimals(pd.Series([cell]), ";") is not None else
+                "decimal commas read" if formatted_numbers(pd.Series([cell]), ";").notna().all() else
                 "the first row under the header looks like a second header (units?): delete it"
                 if pos == 0 and bad.sum() == 1 and len(bad) > 1 else
                 "choose numeric columns for the target/features, or clean those cells")
