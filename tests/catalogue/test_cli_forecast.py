@@ -55,6 +55,9 @@ def d(tmp_path_factory):
     shares["y"] = [f"{v:.0f}%" if k % 10 == 3 else f"{v / 100:.3f}" for k, v in enumerate(5 * df["y"])]
     shares.to_csv(d / "percent_mix.csv", index=False)           # some cells formatted as %, the others not
     (d / "joined.csv").write_text(df.iloc[:60].to_csv(index=False) + df.iloc[60:].to_csv(index=False))   # 2 exports
+    subtotals = df.copy().astype({"time": object})
+    subtotals.loc[[30, 70], "time"] = "Subtotal"                # a sheet's summary rows among the dated ones
+    subtotals.to_csv(d / "subtotals.csv", index=False)
     marks = df.copy().astype({"y": object})
     marks.loc[[4, 9], "y"] = ["#DIV/0!", "-"]                  # a sheet's formula error and accountant's dash
     marks.to_csv(d / "formula_error.csv", index=False)
@@ -206,6 +209,8 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train(data="percent_mix.csv"), 2, "column 'y' mixes percentages ('54%' in line 5) with plain numbers ('0.500' in "
      "line 2): is 54% 0.54 or 54? — format the column one way: every cell as a percentage, or every cell as a plain "
      "number"),
+    (_train(data="subtotals.csv"), 2, "time column 'time' holds 'Subtotal' in line 32 (2 such rows): a summary row, "
+     "not a step of the series — delete the summary rows (totals, subtotals, averages) from the data"),  # was 'use ISO'
     # was 'could not be read as dates: found 'time' — use ISO dates such as 2024-01-31 ..., or fix that cell'
     (_train(data="joined.csv"), 2, "time column 'time' holds its own name 'time' in line 62 (1 such row): the header "
      "line repeated (files joined with their headers?) — delete the repeated header lines"),

@@ -667,6 +667,17 @@ def test_a_date_column_of_spreadsheet_serial_numbers_is_warned_about():
         read_panel(frame.assign(Date=range(30)), ForecastConfig(target=["y"], time="Date"))
 
 
+def test_subtotal_rows_among_dated_rows_are_named(tmp_path):
+    """A sheet's 'Subtotal' row after each month: 'could not be read as dates: found 'Subtotal' —
+    use ISO dates such as 2024-01-31'."""
+    days = pd.date_range("2024-01-01", periods=60, freq="D")
+    lines = [f"{t:%Y-%m-%d},{k}\n" + ("Subtotal,465\n" if t.day == 31 else "") for k, t in enumerate(days)]
+    (tmp_path / "months.csv").write_text("date,sales\n" + "".join(lines) + "Grand total,1770\n")
+    with pytest.raises(LstmkitError, match=r"time column 'date' holds 'Subtotal' in line 33 \(2 such rows\): a summary "
+                       r"row, not a step of the series — delete the summary rows"):
+        read_panel(tmp_path / "months.csv", ForecastConfig(target=["sales"], time="date"))
+
+
 def test_a_header_line_repeated_in_the_data_is_named(tmp_path):
     """Two exports joined with their headers: 'could not be read as dates: found 'date' — use ISO
     dates' and 'not numeric: found 'sales' ... choose numeric columns'."""

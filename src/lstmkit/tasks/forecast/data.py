@@ -30,7 +30,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.tsffile import is_tsf, read_tsf
 
 __all__ = ["load_table", "column_list", "one_role_each", "numeric_column", "numbers_or_none", "any_number",
-           "check_totals_row"]
+           "check_totals_row", "SUMMARY_WORDS"]
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -229,7 +229,7 @@ def numeric_column(col: pd.Series, name: str, yes_no: bool = True) -> pd.Series:
 def check_totals_row(df: pd.DataFrame, values: dict[str, np.ndarray], targets: list[str]) -> None:
     """An :class:`LstmkitError` when the last rows of ``df`` (a table read in file order, no time
     column; ``values``: its number columns read) hold a spreadsheet's summary row: a cell reading
-    Total, Sum, Average, … (:data:`_TOTAL_WORDS`) found once in its column, or each target the sum
+    Total, Sum, Average, … (:data:`SUMMARY_WORDS`) found once in its column, or each target the sum
     of the rows above, which hold at least 3 and half of them non-zero values (a sparse count's
     last 3 may be 1 + 2 above it). It was trained as the series' last value."""
     filled = np.flatnonzero(~blank_rows(df)) if len(df) else []       # a spreadsheet's ,,, lines after it
@@ -239,7 +239,7 @@ def check_totals_row(df: pd.DataFrame, values: dict[str, np.ndarray], targets: l
     for k in filled[-_SUMMARY_ROWS:]:          # Total, then Average: the first summary row is named
         row = df.iloc[k]
         word = next((str(v).strip() for c, v in zip(df.columns, row.tolist()) if isinstance(v, str)
-                     and re.fullmatch(_TOTAL_WORDS, v.strip(), flags=re.IGNORECASE)
+                     and re.fullmatch(SUMMARY_WORDS, v.strip(), flags=re.IGNORECASE)
                      and (df[c] == v).sum() == 1), None)        # a label once, at the end: not a category's value
         if word is not None and k >= 3:
             raise LstmkitError(f"{'the last row' if k == n - 1 else 'a row near the end'} ({row_place(df, int(k))}) "
@@ -260,9 +260,9 @@ def check_totals_row(df: pd.DataFrame, values: dict[str, np.ndarray], targets: l
 
 
 # a spreadsheet's summary row: Total, Grand total, Subtotal, Sum, Average, … (German, Dutch, Scandinavian too)
-_TOTAL_WORDS = (r"((grand|sub)\s*)?totals?|sum|summe|gesamt|totaal|totalt|total général|totale|average|avg\.?|mean|"
+SUMMARY_WORDS = (r"((grand|sub)\s*)?totals?|sum|summe|gesamt|totaal|totalt|total général|totale|average|avg\.?|mean|"
                 r"median|durchschnitt|mittelwert|min(imum)?|max(imum)?")
-_TOTAL_WORDS = rf"({_TOTAL_WORDS}):?"
+SUMMARY_WORDS = rf"({SUMMARY_WORDS}):?"
 _SUMMARY_ROWS = 4                      # the last rows of a table looked at for them
 
 

@@ -46,6 +46,7 @@ from pandas.tseries.api import guess_datetime_format
 
 from lstmkit.data.textfile import row_place
 from lstmkit.errors import LstmkitError
+from lstmkit.tasks.forecast.data import SUMMARY_WORDS
 from lstmkit.tasks.forecast.grid import (check_one_step, check_same_step, daylight_saving_fold, daylight_saving_gap,
                                          infer_freq, missing_steps, regularity, warn_missing_steps)
 from lstmkit.tasks.forecast.integer_times import UNIT_NAMES, integer_dates
@@ -109,6 +110,11 @@ def parse_time(col: pd.Series, name: str, dates: str | None = None, zone: str | 
         out.attrs["zone"] = zone_name(col.dt.tz)
         return out
     text = col.astype(str).str.strip().reset_index(drop=True)
+    summary = np.flatnonzero(text.str.fullmatch(SUMMARY_WORDS, case=False).to_numpy())
+    if len(summary) > 1 or (len(summary) == 1 and 0 < summary[0] < len(text) - 1):    # one at an end: _unreadable
+        raise LstmkitError(f"time column {name!r} holds {text[summary[0]]!r} in {row_place(col, int(summary[0]))} "
+                           f"({len(summary)} such row{'s' * (len(summary) > 1)}): a summary row, not a step of the "
+                           "series", "delete the summary rows (totals, subtotals, averages) from the data")
     again = np.flatnonzero((text == str(name).strip()).to_numpy())
     if len(again):                            # exports joined with their header lines
         raise LstmkitError(f"time column {name!r} holds its own name {name!r} in {row_place(col, int(again[0]))} "
