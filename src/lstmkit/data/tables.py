@@ -7,10 +7,13 @@
 
 A spreadsheet's or a logger's export reads as it is: a UTF-16/UTF-32 byte-order mark names the
 encoding, a ``.csv`` whose header has semicolons or tabs instead of commas is read with them, a
-semicolon (or tab) file's decimal commas are read as numbers (:mod:`lstmkit.data.textfile`), and a
-workbook's first sheet with cells is read from its header row (under any title and blank rows),
-without its formatted but empty rows. A tab-separated file that quotes nothing (GLUE's SST-2,
-Common Voice) is one row per line, its quote marks text; a quoted one (a spreadsheet's, pandas')
+semicolon (or tab) file's decimal commas are read as numbers (:mod:`lstmkit.data.textfile`; a
+column whose dots may group thousands, 1.032 beside 976, is marked in ``attrs["dot_groups"]`` for
+the reader of numbers to refuse), a CSV and a workbook's first sheet with cells are read from
+their header row (under any title and blank rows), the sheet without its formatted but empty
+rows; a workbook read for texts keeps its cells as written (``None``, ``NA`` are texts). A
+tab-separated file that quotes nothing (GLUE's SST-2, Common Voice) is one row per line, its
+quote marks text; a quoted one (a spreadsheet's, pandas')
 reads by CSV rules (the rule: :func:`lstmkit.data.quoting.tsv_quoting`). JSON beyond records:
 :mod:`lstmkit.data.json_tables`. A missing file, one that cannot be read as its type, and a
 missing reader package (openpyxl for ``.xlsx``, pyarrow for ``.parquet``) are each one

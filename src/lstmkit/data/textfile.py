@@ -6,7 +6,7 @@
     parse_table(text, path, sep)       a CSV / TSV file's text, separated by ``sep``, as a DataFrame of strings
                                        (whole table files of every kind: :mod:`lstmkit.data.tables`; whether a
                                        TSV's quote marks quote: :mod:`lstmkit.data.quoting`)
-    separator_line(text)               Excel's ``sep=;`` line and comment lines above the header: dropped
+    separator_line(text)               Excel's ``sep=;`` line, comment lines and a sheet's title above the header: dropped
     unique_names(names, where)         a header that names two columns alike: an error (pandas read the second as ``y.1``)
     row_place(df, i)                   where data row ``i`` is: the file's line, the sheet's or Parquet's row
     table_column(df, name, role, where) / column_strings(col)   a named column, its cells as text (these
@@ -19,7 +19,9 @@
 What a spreadsheet or a logger writes just works: a byte-order mark names the encoding (UTF-8,
 UTF-16 or UTF-32: Excel's "Unicode text"), a ``.csv`` whose header line holds no comma but a
 semicolon or a tab is read with that separator (:func:`header_separator`), and a semicolon file's
-numbers are read with decimal commas (:func:`comma_decimals`).
+numbers are read with decimal commas (:func:`comma_decimals`), a dot there that may group
+thousands is marked (:func:`dot_groups`), and a sheet's title row saved above the header is left
+out (:func:`separator_line`).
 """
 from __future__ import annotations
 
