@@ -230,6 +230,21 @@ def test_series_from_spreadsheet_exports_train(data, d, tmp_path, capsys):
     assert len(list((tmp_path / "runs").iterdir())) == 1
 
 
+def test_a_workbooks_class_named_none_is_trained(tmp_path, capsys):
+    """A class 'None' in a workbook read as a missing label: its rows were left out ('have no
+    label (empty, NA, N/A or NaN ...)') and the class was gone, where the same CSV trained it."""
+    import json
+
+    import pandas as pd
+    rows = [("good film", "pos"), ("bad film", "neg"), ("just a film", "None")] * 10
+    pd.DataFrame(rows, columns=["text", "label"]).to_excel(tmp_path / "intents.xlsx", index=False)
+    argv = [a.format(d=tmp_path, out=tmp_path / "runs") for a in with_data(TRAIN, "intents.xlsx")]
+    code, text, err = run_cli(argv, capsys)
+    assert code == 0 and "no label" not in err, err
+    (run,) = (tmp_path / "runs").iterdir()
+    assert json.loads((run / "lstmkit.json").read_text())["classes"] == ["None", "neg", "pos"]
+
+
 def test_the_config_knows_the_trainers_losses():
     import typing
 

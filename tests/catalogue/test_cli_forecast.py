@@ -46,6 +46,32 @@ def d(tmp_path_factory):
     grouped = df.copy().astype({"y": object})
     grouped["y"] = [f"{v:,.0f}" for v in 1000 + 500 * df["y"]]       # a spreadsheet's thousands: 1,234
     grouped.to_csv(d / "thousands.csv", index=False)
+    steps = df[["y"]].round(2)                                 # a sheet in row order, its totals row kept
+    steps.to_csv(d / "steps.csv", index=False)
+    pd.concat([steps, steps.sum().to_frame().T]).to_csv(d / "totals_row.csv", index=False)
+    (d / "summary_rows.csv").write_text(steps.assign(week=[f"w{k}" for k in range(len(steps))]).to_csv(index=False)
+                                        + "9999,Total\n83.3,Average\n")
+    shares = df.copy().astype({"y": object})
+    shares["y"] = [f"{v:.0f}%" if k % 10 == 3 else f"{v / 100:.3f}" for k, v in enumerate(5 * df["y"])]
+    shares.to_csv(d / "percent_mix.csv", index=False)           # some cells formatted as %, the others not
+    (d / "joined.csv").write_text(df.iloc[:60].to_csv(index=False) + df.iloc[60:].to_csv(index=False))   # 2 exports
+    subtotals = df.copy().astype({"time": object})
+    subtotals.loc[[30, 70], "time"] = "Subtotal"                # a sheet's summary rows among the dated ones
+    subtotals.to_csv(d / "subtotals.csv", index=False)
+    marks = df.copy().astype({"y": object})
+    marks.loc[[4, 9], "y"] = ["#DIV/0!", "-"]                  # a sheet's formula error and accountant's dash
+    marks.to_csv(d / "formula_error.csv", index=False)
+    marks.loc[4, "y"] = 1.0
+    marks.to_csv(d / "dash.csv", index=False)
+    clock = df.assign(date=df["time"].dt.strftime("%Y-%m-%d"), hour=df["time"].dt.strftime("%H:%M"))
+    clock[["date", "hour", "y"]].to_csv(d / "date_and_clock.csv", index=False)     # a logger's two columns
+    merged = df[["time", "y"]].assign(South=df["y"]).to_csv(index=False, header=False)
+    (d / "two_row_header.csv").write_text("time,Sales,\n,North,South\n" + merged)   # 'Sales' merged over 2 names
+    dots = df.copy().astype({"y": object})
+    dots["y"] = [f"{v:,.0f}".replace(",", ".") for v in 100 * df["y"]]     # a European file's 976 and 1.032
+    dots.to_csv(d / "thousand_dots.csv", sep=";", index=False)
+    dots["y"] = "€ " + dots["y"]                               # in euros: read as 1.032 by the '$1,234' rule
+    dots.to_csv(d / "euro_dots.csv", sep=";", index=False)
     gaps = df.copy()
     gaps.loc[[3, 4], "y"] = np.nan
     gaps.to_csv(d / "gaps.csv", index=False)
@@ -73,6 +99,7 @@ def d(tmp_path_factory):
         times = pd.date_range(start, periods=len(df), freq=freq, unit="s").strftime("%Y-%m-%d")
         df.assign(time=times).to_csv(d / f"from{start[:4]}.csv", index=False)
     (d / "run").symlink_to(train_once(TRAIN, d, d / "trained"))
+    (d / "run_no_time").symlink_to(train_once(_train("--time", "none", data="steps.csv"), d, d / "trained_no_time"))
     return d
 
 
@@ -86,6 +113,10 @@ def _spreadsheet_files(d, df):
     df.assign(time=days.strftime("%d/%m/%Y")).to_csv(d / "dayfirst.csv", index=False)
     df.assign(time=[t.isoformat(sep=" ") for t in local]).to_csv(d / "dst.csv", index=False)
     comma.to_csv(d / "semicolon.csv", sep=";", index=False)
+    def sap(v):                                                # 1.234,56- : SAP's negative amount
+        return f"{abs(v) * 100:,.2f}".replace(",", " ").replace(".", ",").replace(" ", ".") + "-" * (v < 10)
+    comma.assign(y=df["y"].map(sap)).to_csv(d / "sap.csv", sep=";", index=False)
+    (d / "title.csv").write_text("Sine report,,\n,,\n" + df.assign(time=days).to_csv(index=False))   # a sheet's title
     (d / "excel.csv").write_bytes(comma.to_csv(sep="\t", index=False, lineterminator="\r\n").encode("utf-16"))
     months = pd.date_range("2014-01-01", periods=len(df), freq="MS").delete(7)   # the 1st of each month, one missing
     df.iloc[:-1].assign(time=months.strftime("%d/%m/%Y")).to_csv(d / "ambiguous_dates.csv", index=False)
@@ -159,6 +190,43 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train(data="thousands.csv"), 2, "column 'y' holds numbers that read two ways: '6,003' in line 2 (120 such cells) "
      "is 6003 with a thousands separator, or 6.003 with a decimal comma — write the numbers without thousands "
      "separators (6003) or with a decimal point (6.003)"),
+    # the sum of 120 rows was trained (and forecast from) as the series' last value, silently
+    (_train("--time", "none", data="totals_row.csv"), 2, "the last row (line 122) looks like a total (y 1200.53: "
+     "the sum of the rows above), not a step of the series: it would be trained as the series' last value — delete "
+     "that row (and any other summary rows) from the data"),
+    (["forecast", "predict", "--run", "{d}/run_no_time", "--data", "{d}/totals_row.csv"], 2, "looks like a total"),
+    (_train("--time", "none", "--target", "y", data="summary_rows.csv"), 2, "a row near the end (line 122) looks like "
+     "a summary (Total), not a step of the series: it would be trained as one — delete that row"),
+    # were '... (2 non-numeric cells) — choose numeric columns for the target/features, or clean those cells'
+    (_train(data="formula_error.csv"), 2, "column 'y' is not numeric: found '#DIV/0!' in line 6 (a formula's error; 2 "
+     "non-numeric cells) — fix the formula, or leave the cell empty and train with --fill ffill|interpolate|zero"),
+    (_train(data="dash.csv"), 2, "found '-' in line 11 (a dash, for none or for zero; 1 non-numeric cell) — write 0 "
+     "where it means zero, or leave the cell empty and train with --fill"),
+    # was '... if the table holds several series, name the column that tells them apart with --id; else aggregate'
+    (_train("--time", "date", data="date_and_clock.csv"), 2, "appears more than once in column 'date' (115 duplicated "
+     "rows): it holds the dates, column 'hour' the times of day — join them into one column and pass it as --time"),
+    # 54% read as 54 beside 0.542, silently
+    (_train(data="percent_mix.csv"), 2, "column 'y' mixes percentages ('54%' in line 5) with plain numbers ('0.500' in "
+     "line 2): is 54% 0.54 or 54? — format the column one way: every cell as a percentage, or every cell as a plain "
+     "number"),
+    (_train(data="subtotals.csv"), 2, "time column 'time' holds 'Subtotal' in line 32 (2 such rows): a summary row, "
+     "not a step of the series — delete the summary rows (totals, subtotals, averages) from the data"),  # was 'use ISO'
+    # was 'could not be read as dates: found 'time' — use ISO dates such as 2024-01-31 ..., or fix that cell'
+    (_train(data="joined.csv"), 2, "time column 'time' holds its own name 'time' in line 62 (1 such row): the header "
+     "line repeated (files joined with their headers?) — delete the repeated header lines"),
+    # were 'target column 'North' not found — available columns: time, Sales, Unnamed: 2' and '... has 1 empty cells'
+    (_train("--target", "North", data="two_row_header.csv"), 2, "target column 'North' not found: it is a cell of "
+     "the first row under the header (line 2), a second header row (names under merged cells?) — make the header one "
+     "row of names (e.g. Sales North, Sales South) and delete the row under it"),
+    (_train("--target", "Sales", data="two_row_header.csv"), 2, "time column 'time' is empty in the first row under "
+     "the header (line 2), every other row has a time: a second header row"),
+    # was read as 1.032 beside 976, silently
+    (_train(data="thousand_dots.csv"), 2, "column 'y' holds numbers that read two ways: '1.001' in line 2 is 1001 "
+     "with a thousands separator (as a European spreadsheet writes it), or 1.001 with a decimal "
+     "point — write the numbers without thousands separators (1001) or with a decimal comma (1,001)"),
+    (["forecast", "predict", "--run", "{d}/run", "--data", "{d}/thousand_dots.csv"], 2, "'1.001' in line 2 is 1001"),
+    (_train(data="euro_dots.csv"), 2, "column 'y' holds numbers that read two ways: '€ 1.001' in line 2 is 1001 with "
+     "a thousands separator"),
     # one frequency for all: the hourly series was read with daily seasons and forecast a day ahead, silently
     (_train("--id", "id", data="two_steps.csv"), 2, "series 'hourly' by 1 hour, series 'daily' by 1 day"),
     (_train(data="short.csv"), 2, "need at least"),
@@ -257,6 +325,8 @@ def test_integer_time_columns(data, first, d, tmp_path, capsys):
 @pytest.mark.parametrize("data, last", [
     ("dayfirst.csv", "2024-04-30"),              # the day after 29/04/2024, not a month after 04/29
     ("semicolon.csv", "2024-04-30"),
+    ("title.csv", "2024-04-30"),                 # was 'target column 'y' not found — available columns: Sine report'
+    ("sap.csv", "2024-04-30"),                   # was 'not numeric: found '988,37-''
     ("excel.csv", "2024-04-30"),
     ("dst.csv", "2024-04-03 23:00:00"),          # UTC: the last row is 2024-04-04 00:00:00+02:00
 ])

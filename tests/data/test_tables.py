@@ -37,6 +37,18 @@ def test_a_workbook_and_a_parquet_file_read_as_the_csv_reads(tmp_path, ext):
     assert read_frame(tmp_path / f"t{ext}")["stars"].tolist() == [5, 1, 4]      # typed, for forecasting
 
 
+def test_a_workbooks_text_cells_none_and_na_are_texts_as_in_the_csv(tmp_path):
+    """A class named None (or a text 'NA', 'null') in a workbook read as a missing cell: its rows
+    were left out as having no label, the class gone, where the same CSV trained it."""
+    df = pd.DataFrame({"text": ["NA", "null", "fine", "a film"], "label": ["None", "pos", "N/A", None]})
+    book = read_table(_write(df, tmp_path / "t.xlsx"))
+    assert book.to_dict("list") == read_table(_write(df, tmp_path / "t.csv")).to_dict("list") == {
+        "text": ["NA", "null", "fine", "a film"], "label": ["None", "pos", "N/A", ""]}
+    with pytest.warns(UserWarning, match="2 of 4 rows .* have no label"):          # N/A and the empty cell
+        assert read_texts(str(tmp_path / "t.xlsx")).labels == ["None", "pos"]
+    assert "None" not in read_frame(tmp_path / "t.xlsx")["label"].tolist()    # typed (forecast): pandas' missing values
+
+
 def _readers(path):
     """Every task's reader of a table file."""
     return {"forecast": lambda: load_table(path), "classify": lambda: read_texts(str(path)),

@@ -78,6 +78,25 @@ def test_comma_decimals_only_where_the_comma_is_the_decimal_mark():
     assert comma_decimals(pd.Series(["1\u00a0234,5", "12\u202f345", "1 000 000,5", "\u22122,5"]), ";").tolist() == [
         1234.5, 12345.0, 1000000.5, -2.5]
     assert comma_decimals(pd.Series(["1.234 567,5", "1,5"]), ";") is None  # two groupings in one number
+    # no comma, but groups that only thousands have: 'not numeric: found 1\xa0000' / '1.000.000'
+    assert comma_decimals(pd.Series(["1\u00a0000", "976", "12 500"]), ";").tolist() == [1000.0, 976.0, 12500.0]
+    assert comma_decimals(pd.Series(["1.000.000", "976.000", "5"]), ";").tolist() == [1e6, 976000.0, 5.0]
+    assert comma_decimals(pd.Series(["1.000", "976"]), ";") is None    # one dot: thousands or a point (dot_groups)
+
+
+def test_dot_groups_names_a_dot_that_may_group_thousands():
+    """In a semicolon file pandas read '1.032' as 1.032 beside '976' as 976: a European
+    spreadsheet's 1032, silently a thousand times too small."""
+    import pandas as pd
+    from lstmkit.data.textfile import dot_groups
+    assert dot_groups(pd.Series(["976", "1.032", None, "-2.500"]), ";", False) == (1, "1.032")
+    assert dot_groups(pd.Series(["1.032", "2.500"]), ";", True) == (0, "1.032")    # decimal commas elsewhere
+    assert dot_groups(pd.Series(["1.032", "2.500"]), ";", False) is None   # every cell dotted: a logger's %.3f
+    assert dot_groups(pd.Series(["976", "1.032", "0.250"]), ";", False) is None    # 0.250 groups nothing
+    assert dot_groups(pd.Series(["976", "1.5"]), ";", False) is None
+    assert dot_groups(pd.Series(["976", "1.032"]), ",", False) is None     # a comma file's dot is its decimal point
+    assert dot_groups(pd.Series(["976", "1.032"]), "\t", False) is None    # an English TSV's, too
+    assert dot_groups(pd.Series(["976", "1.032"]), "\t", True) == (1, "1.032")   # decimal commas beside it
 
 
 def test_read_table_sniffs_separators_and_encodings(tmp_path):
@@ -233,6 +252,28 @@ def test_comment_lines_above_the_header_are_left_out(tmp_path):
         read_manifest(tmp_path / "m.csv")
     (tmp_path / "numbered.csv").write_text("#,text,label\n1,fine,pos\n")
     assert list(read_table(tmp_path / "numbered.csv").columns) == ["#", "text", "label"]
+
+
+def test_a_sheets_title_row_above_the_header_is_left_out(tmp_path):
+    """A sheet with a title (merged over its columns) saved as CSV writes 'Sales 2024,,' and ',,'
+    above the header: the title was read as the header ('target column 'sales' not found —
+    available columns: Sales 2024, Unnamed: 1'; classify: 'its first line reads as data'). It is
+    left out with a warning, as a workbook's is; messages still name the file's lines."""
+    from lstmkit.data.tables import read_frame, read_table
+    from lstmkit.data.textfile import row_place, separator_line
+    (tmp_path / "sales.csv").write_text("Sales report 2024,,\r\n,,\r\ndate,sales,units\r\n2024-01-01,5,x\r\n")
+    with pytest.warns(UserWarning, match=r"sales.csv begins with a title \('Sales report 2024'\): its header is read "
+                      r"from line 3"):
+        df = read_frame(tmp_path / "sales.csv")
+    assert df.to_dict("list") == {"date": ["2024-01-01"], "sales": [5], "units": ["x"]} and row_place(df, 0) == "line 4"
+    (tmp_path / "reviews.csv").write_text('"Reviews, March";\ntext;label\nfine;pos\n')
+    with pytest.warns(UserWarning, match="begins with a title"):
+        assert read_table(tmp_path / "reviews.csv").to_dict("list") == {"text": ["fine"], "label": ["pos"]}
+    for text in ("total,\ndate,sales,units\n",          # not as many separators as the header under it
+                 "total,\ndate,\n",                       # a header cell without a name
+                 "text\ngood, really\n"):                  # no separator after it: a one-column table
+        assert separator_line(text)[2] == 1, text
+    assert separator_line("Sales,\n,\n,\ndate,y\n")[2] == 4
 
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32"])

@@ -7,10 +7,13 @@
 
 A spreadsheet's or a logger's export reads as it is: a UTF-16/UTF-32 byte-order mark names the
 encoding, a ``.csv`` whose header has semicolons or tabs instead of commas is read with them, a
-semicolon (or tab) file's decimal commas are read as numbers (:mod:`lstmkit.data.textfile`), and a
-workbook's first sheet with cells is read from its header row (under any title and blank rows),
-without its formatted but empty rows. A tab-separated file that quotes nothing (GLUE's SST-2,
-Common Voice) is one row per line, its quote marks text; a quoted one (a spreadsheet's, pandas')
+semicolon (or tab) file's decimal commas are read as numbers (:mod:`lstmkit.data.textfile`; a
+column whose dots may group thousands, 1.032 beside 976, is marked in ``attrs["dot_groups"]`` for
+the reader of numbers to refuse), a CSV and a workbook's first sheet with cells are read from
+their header row (under any title and blank rows), the sheet without its formatted but empty
+rows; a workbook read for texts keeps its cells as written (``None``, ``NA`` are texts). A
+tab-separated file that quotes nothing (GLUE's SST-2, Common Voice) is one row per line, its
+quote marks text; a quoted one (a spreadsheet's, pandas')
 reads by CSV rules (the rule: :func:`lstmkit.data.quoting.tsv_quoting`). JSON beyond records:
 :mod:`lstmkit.data.json_tables`. A missing file, one that cannot be read as its type, and a
 missing reader package (openpyxl for ``.xlsx``, pyarrow for ``.parquet``) are each one
@@ -29,9 +32,9 @@ import pandas as pd
 from lstmkit.data.compressed import compression, open_data, read_data
 from lstmkit.data.json_tables import JSON_PLACES, json_after_all, misread_object, parse_jsonl
 from lstmkit.data.quoting import tsv_quoting, unquoted_names
-from lstmkit.data.textfile import (JSONL, TABLE_SEP, bom_encoding, check_text, comma_decimals, file_ext, header_cells,
-                                   header_separator, parse_table, read_text_file, renamed_columns, separator_line,
-                                   unique_names)
+from lstmkit.data.textfile import (JSONL, TABLE_SEP, bom_encoding, check_text, comma_decimals, dot_groups, file_ext,
+                                   header_cells, header_separator, parse_table, read_text_file, renamed_columns,
+                                   separator_line, unique_names)
 from lstmkit.errors import LstmkitError, missing_path_fix
 from lstmkit.runs import path_exists
 
@@ -63,7 +66,7 @@ def read_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
                            "use .csv, .tsv, .jsonl (optionally .gz, .bz2, .xz, .zst or .zip), .xlsx or .parquet, "
                            "or a folder of class folders")
     if ext in SHEETS or ext in PARQUET:
-        df = read_frame(path)
+        df = read_frame(path, cells_as_written=True)
         if len(df) == 0:
             raise LstmkitError(f"{path} has a header but no data rows", "supply at least one data row")
         attrs = dict(df.attrs)
@@ -79,7 +82,7 @@ def read_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
     text = read_text_file(path, encoding)
     if ext in JSONL:
         return parse_jsonl(text, path)
-    text, sep, first_line = separator_line(text)
+    text, sep, first_line = separator_line(text, path)
     return parse_table(text, path, sep or header_separator(text.split("\n", 1)[0], TABLE_SEP[ext]), first_line=first_line)
 
 
@@ -90,11 +93,12 @@ def _columns_of_lists(df: pd.DataFrame) -> list:
             and df[c].map(lambda v: isinstance(v, (list, tuple, dict, np.ndarray))).any()]
 
 
-def read_frame(path: str | Path) -> pd.DataFrame:
+def read_frame(path: str | Path, cells_as_written: bool = False) -> pd.DataFrame:
     """The table in the file ``path``, its columns typed as pandas reads them: ``.csv`` / ``.tsv`` /
     ``.txt`` (separator sniffed), ``.xlsx`` (the first sheet with cells), ``.parquet``, ``.json`` (records or
     columns), ``.jsonl``; CSV-like and JSON files may be compressed (``.csv.gz``, ``.bz2``, ``.xz``, a
-    ``.zip`` of one file: :mod:`lstmkit.data.compressed`)."""
+    ``.zip`` of one file: :mod:`lstmkit.data.compressed`). ``cells_as_written``: a workbook's text
+    cells ``None``, ``NA``, ``null`` stay texts (a class named None), only empty cells are missing."""
     path = Path(path)
     if not path_exists(path):
         raise LstmkitError(f"file not found: {path}", missing_path_fix(path, "check the path"))
@@ -109,7 +113,7 @@ def read_frame(path: str | Path) -> pd.DataFrame:
         raise LstmkitError(f"unknown file type {ext or '(no extension)'!r}: {path}",
                            f"use one of: {known} (or convert the file to CSV)")
     if ext in SHEETS:
-        return _read_excel(path)
+        return _read_excel(path, cells_as_written)
     if ext in PARQUET:
         return _read_parquet(path)
     try:
@@ -126,7 +130,8 @@ def read_frame(path: str | Path) -> pd.DataFrame:
         head = _head(path)
         check_text(head, path)
         encoding = bom_encoding(head)
-        rest, named, first_line = separator_line(head.decode(encoding or "utf-8", errors="replace").lstrip("\ufeff"))
+        rest, named, first_line = separator_line(head.decode(encoding or "utf-8", errors="replace").lstrip("\ufeff"),
+                                                 path)
         header = rest.split("\n", 1)[0]
         sep = named or header_separator(header, _CSV_LIKE[ext])
         engine = "python" if sep is None else "c"
@@ -140,10 +145,10 @@ def read_frame(path: str | Path) -> pd.DataFrame:
                                                  quoting=quoting).columns):
             header_row = None
 
-        def read(enc):          # Excel's sep=; line (first_line 2) skipped: pandas then counts the file's lines
+        def read(enc, **kw):    # Excel's sep=; line (first_line 2) skipped: pandas then counts the file's lines
             with open_data(path) if compression(path) else nullcontext(path) as source:
                 return pd.read_csv(source, sep=sep, encoding=enc, engine=engine, header=header_row,
-                                   skiprows=first_line - 1, quoting=quoting)
+                                   skiprows=first_line - 1, quoting=quoting, **kw)
         try:
             df = read(encoding)
         except UnicodeDecodeError as e:
@@ -165,10 +170,17 @@ def read_frame(path: str | Path) -> pd.DataFrame:
             warnings.warn(f"{path.name} has no header line (its first line, {header.strip()[:40]!r}, is data): "
                           f"its columns are named {', '.join(df.columns[:4])}{', …' if df.shape[1] > 4 else ''}; "
                           f"add a header line to name them", UserWarning, stacklevel=2)
+        commas = False
         for c in df.columns:                     # decimal commas (10,5) in a semicolon / tab file
             numbers = comma_decimals(df[c], sep)
             if numbers is not None:
-                df[c] = numbers
+                df[c], commas = numbers, True
+        floats = [k for k, c in enumerate(df.columns)
+                  if (sep == ";" or (sep == "\t" and commas)) and pd.api.types.is_float_dtype(df[c])]
+        if floats:                               # 1.032 beside 976: a thousands dot read as a decimal point?
+            raw = read(encoding, dtype=str, usecols=floats)
+            grouped = {str(df.columns[k]): dot_groups(raw.iloc[:, j], sep, commas) for j, k in enumerate(floats)}
+            df.attrs["dot_groups"] = {c: g for c, g in grouped.items() if g is not None}
         if sep is not None:                      # messages name its lines (row_place)
             df.attrs["csv_file"] = (str(path), sep, encoding or "utf-8", first_line, header_row == 0,
                                     quoting != csv.QUOTE_NONE)
@@ -215,7 +227,7 @@ def _header_is_data(names) -> bool:
     return bool(len(names) and data.all() and not whole.all())
 
 
-def _read_excel(path: Path) -> pd.DataFrame:
+def _read_excel(path: Path, cells_as_written: bool = False) -> pd.DataFrame:
     """The first sheet with cells of an Excel workbook (a warning names the others), its header the
     first row below any blank or title rows; a file Excel would not open, or a missing openpyxl, is
     an :class:`LstmkitError`."""
@@ -223,7 +235,8 @@ def _read_excel(path: Path) -> pd.DataFrame:
         with pd.ExcelFile(path, engine="openpyxl") as book:
             names = book.sheet_names
             sheet, top = _data_sheet(book, names, path)
-            df = pd.read_excel(book, sheet_name=sheet, header=top)
+            as_written = {"keep_default_na": False, "na_values": [""]} if cells_as_written else {}
+            df = pd.read_excel(book, sheet_name=sheet, header=top, **as_written)
     except LstmkitError:
         raise
     except ImportError:

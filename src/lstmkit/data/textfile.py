@@ -6,7 +6,7 @@
     parse_table(text, path, sep)       a CSV / TSV file's text, separated by ``sep``, as a DataFrame of strings
                                        (whole table files of every kind: :mod:`lstmkit.data.tables`; whether a
                                        TSV's quote marks quote: :mod:`lstmkit.data.quoting`)
-    separator_line(text)               Excel's ``sep=;`` line and comment lines above the header: dropped
+    separator_line(text)               Excel's ``sep=;`` line, comment lines and a sheet's title above the header: dropped
     unique_names(names, where)         a header that names two columns alike: an error (pandas read the second as ``y.1``)
     row_place(df, i)                   where data row ``i`` is: the file's line, the sheet's or Parquet's row
     table_column(df, name, role, where) / column_strings(col)   a named column, its cells as text (these
@@ -19,7 +19,9 @@
 What a spreadsheet or a logger writes just works: a byte-order mark names the encoding (UTF-8,
 UTF-16 or UTF-32: Excel's "Unicode text"), a ``.csv`` whose header line holds no comma but a
 semicolon or a tab is read with that separator (:func:`header_separator`), and a semicolon file's
-numbers are read with decimal commas (:func:`comma_decimals`).
+numbers are read with decimal commas (:func:`comma_decimals`), a dot there that may group
+thousands is marked (:func:`dot_groups`), and a sheet's title row saved above the header is left
+out (:func:`separator_line`).
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ import io
 import math
 import numbers
 import re
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,7 +49,7 @@ __all__ = ["blank_rows", "decode_text", "check_text", "read_text_file", "read_st
            "table_column", "column_strings", "check_strings", "check_unique_columns", "check_flat_columns", "is_number",
            "separator_line", "row_place", "check_readable", "unique_names", "header_cells", "renamed_columns",
            "without_row_numbers",
-           "bom_encoding", "header_separator", "comma_decimals", "closest_name", "TABLE_SEP", "JSONL"]
+           "bom_encoding", "header_separator", "comma_decimals", "dot_groups", "closest_name", "TABLE_SEP", "JSONL"]
 
 TABLE_SEP = {".csv": ",", ".tsv": "\t"}
 JSONL = {".jsonl", ".ndjson", ".json"}
@@ -57,6 +60,10 @@ _SEPARATORS = (",", ";", "\t", "|")
 _COMMA_NUMBER = r"[+\-\u2212]?(?:\d{1,3}(?:([. \u00a0\u202f])\d{3})(?:\1\d{3})*(?:,\d*)?|\d+(?:,\d*)?|,\d+)(?:[eE][+-]?\d+)?"
 _GROUPING = str.maketrans({".": "", " ": "", "\u00a0": "", "\u202f": "", ",": ".", "\u2212": "-"})
 _THOUSANDS_LIKE = r"[+-]?\d{1,3},\d{3}"
+# grouping that only thousands have: a space (or no-break space) between digit groups, or two dots (1.234.567)
+_GROUPS_ONLY_THOUSANDS = r"\d[ \u00a0\u202f]\d{3}|\d\.\d{3}\.\d{3}"
+# a number whose one dot groups thousands (1.234, European) or is a decimal point (1.234, English)
+_DOT_GROUPED = r"[+\-\u2212]?[1-9]\d{0,2}\.\d{3}"
 
 
 def header_separator(header: str, expected: str | None) -> str | None:
@@ -79,7 +86,9 @@ def comma_decimals(col: pd.Series, sep: str | None) -> pd.Series | None:
 
     Only in a file separated by ``sep`` = ``";"`` (a spreadsheet writes semicolons exactly when
     its decimal mark is the comma) or a tab, and only when every non-empty cell is such a number
-    and one holds a comma; in a tab file not when every comma could group thousands (``1,234``).
+    and one holds a comma or groups thousands as only thousands are (``1 234``, ``1.234.567``); in a
+    tab file not when every comma could group thousands (``1,234``). One dot (``1.234``) is left to
+    pandas, which reads a decimal point: :func:`dot_groups` says when it may not be one.
     """
     import pandas as pd
     if sep not in (";", "\t") or not (pd.api.types.is_object_dtype(col) or pd.api.types.is_string_dtype(col)):
@@ -87,7 +96,9 @@ def comma_decimals(col: pd.Series, sep: str | None) -> pd.Series | None:
     text = col.dropna().astype(str).str.strip()
     text = text[text != ""]
     commas = text.str.contains(",", regex=False)
-    if not commas.any() or not text.str.fullmatch(_COMMA_NUMBER).all():
+    # no comma: still such numbers when a cell's grouping cannot be a decimal mark (1 234, 1.234.567)
+    grouped = text.str.contains(_GROUPS_ONLY_THOUSANDS).any()
+    if not (commas.any() or grouped) or not text.str.fullmatch(_COMMA_NUMBER).all():
         return None
     if sep == "\t" and text[commas].str.fullmatch(_THOUSANDS_LIKE).all():
         return None
@@ -96,24 +107,71 @@ def comma_decimals(col: pd.Series, sep: str | None) -> pd.Series | None:
 
 
 
-def separator_line(text: str) -> tuple[str, str | None, int]:
+def dot_groups(raw: pd.Series, sep: str | None, decimal_commas: bool) -> tuple[int, str] | None:
+    """Whether the text ``raw`` of a column pandas read as numbers by their dots (``"1.032"`` as
+    1.032) has dots that may group thousands instead, in a file separated by ``sep`` = ``";"`` (a
+    spreadsheet writes semicolons when its decimal mark is the comma; or a tab, when another column
+    has decimal commas: Excel's "Unicode text" in such a locale): every dotted cell one
+    group of three digits after 1-3 digits (``1.032``, ``-12.500``) and either a cell without a
+    dot that is a whole number (``976``: as decimals the column would mix 1.032 with 976) or
+    another column of the file with decimal commas (``decimal_commas``). Then ``(the first dotted
+    cell's position, its text)``; else None."""
+    if not (sep == ";" or (sep == "\t" and decimal_commas)):       # Excel's Unicode text: tabs, a locale's marks
+        return None
+    text = raw.fillna("").astype(str).str.strip()
+    dotted = text.str.contains(".", regex=False)
+    if not dotted.any() or not text[dotted].str.fullmatch(_DOT_GROUPED).all():
+        return None
+    plain = text[~dotted & (text != "")]
+    if not (decimal_commas or plain.str.fullmatch(r"[+\-\u2212]?\d+").any()):
+        return None
+    pos = int(dotted.to_numpy().nonzero()[0][0])
+    return pos, str(text.iloc[pos])
+
+
+def separator_line(text: str, path: Path | None = None) -> tuple[str, str | None, int]:
     """A table's text without what spreadsheets and loggers write above its header: the ``sep=;``
-    line Excel reads (and some exports write), whose separator is returned, and comment lines
+    line Excel reads (and some exports write), whose separator is returned, comment lines
     (``# exported by …``: a ``#`` and a space first, or a ``#`` and not the header's count of its
-    separator, so a header such as ``#,name,value`` stays one) with blank lines among them; and the file line the text now
-    starts at (messages name the file's lines); ``(text, None, 1)`` when there are none."""
-    sep, first_line, commented = None, 1, False
+    separator, so a header such as ``#,name,value`` stays one) and a sheet's title rows
+    (:func:`_title_line`), with blank lines among them; and the file line the text now starts at
+    (messages name the file's lines); ``(text, None, 1)`` when there are none. With ``path``, a
+    title skipped is warned about, as a workbook's is."""
+    sep, first_line, above, titles = None, 1, False, []
     for _ in range(_ABOVE_HEADER):
         first, newline, rest = text.partition("\n")
         named = re.fullmatch(r"\s*sep=(.)\s*", first) if first_line == 1 else None
         if named:
             sep = named.group(1)
-        elif newline and (_comment_line(first, rest) or (commented and not first.strip())):
-            commented = True
+        elif newline and (_comment_line(first, rest) or (above and not first.strip(" \t\r,;"))):
+            above = True
+        elif newline and _title_line(first, rest):
+            above = True
+            titles.append(first.strip().rstrip(",;\t").strip('"'))
         else:
             break
         text, first_line = rest, first_line + 1
+    if titles and path is not None:
+        warnings.warn(f"{Path(path).name} begins with a title ({' '.join(titles)[:60]!r}): its header is read from "
+                      f"line {first_line}", UserWarning, stacklevel=3)
     return text, sep, first_line
+
+
+def _title_line(line: str, rest: str) -> bool:
+    """Whether ``line``, above the text ``rest``, is the title row of a sheet saved as CSV: one cell
+    and then as many separators as the header line under it (the first of ``rest`` with other
+    than separators) has, every header cell named (``Sales 2024,,`` over ``date,sales,units``)."""
+    title = re.fullmatch(r'\s*("[^"\n]*"|[^,;\t"]*[^\s,;\t"][^,;\t"]*)([,;\t])\2*\s*', line)
+    if title is None:
+        return False
+    sep = title.group(2)
+    count = len(line.rstrip()) - len(line.rstrip().rstrip(sep))
+    for _ in range(_ABOVE_HEADER):
+        header, _, rest = rest.partition("\n")
+        if header.strip(" \t\r,;"):
+            cells = header.rstrip("\r\n").split(sep)
+            return header.count(sep) == count and all(c.strip() for c in cells)
+    return False
 
 
 _ABOVE_HEADER = 100                   # lines above a header looked at for comments

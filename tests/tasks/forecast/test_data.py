@@ -11,7 +11,7 @@ from lstmkit.data.windows import make_windows
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.config import ForecastConfig
 from lstmkit.tasks.forecast.checks import check_config
-from lstmkit.tasks.forecast.data import load_table
+from lstmkit.tasks.forecast.data import formatted_numbers, load_table, numeric_column
 from lstmkit.tasks.forecast.estimator import Forecaster
 from lstmkit.tasks.forecast.panel import read_panel
 from lstmkit.tasks.forecast.times import missing_steps
@@ -538,6 +538,186 @@ def test_ambiguous_decimal_commas_are_named_with_the_fix(tmp_path):
     with pytest.raises(LstmkitError, match=r"'1,234' in line 2 \(3 such cells\) is 1234 with a thousands separator, "
                        r"or 1.234 with a decimal comma — .*decimal point \(1.234\)"):
         read_panel(df, ForecastConfig(target=["y"]))
+
+
+def test_thousands_dots_of_a_semicolon_file_are_named_or_read(tmp_path):
+    """A European spreadsheet's semicolon file groups thousands by dots: '1.032' beside '976' was
+    read as 1.032 (silently); it is an error naming both readings. Groups that only thousands have
+    (1.000.000, a space) read as the numbers they are."""
+    days = pd.date_range("2024-01-01", periods=30, freq="D").strftime("%Y-%m-%d")
+    sales = [960 + 4 * k for k in range(30)]                                  # 960 ... 1076
+    (tmp_path / "de.csv").write_text("date;sales;temp\n" + "".join(
+        f"{t};{v:,};{k},5\n".replace(",", ".", v >= 1000) for k, (t, v) in enumerate(zip(days, sales))))
+    cfg = ForecastConfig(target=["sales"], time="date")
+    with pytest.raises(LstmkitError, match=r"'1.000' in line 12 is 1000 with a thousands separator .*, or 1.000 "
+                       r"with a decimal point — write the numbers without thousands separators \(1000\)"):
+        read_panel(tmp_path / "de.csv", cfg)
+    assert read_panel(tmp_path / "de.csv", ForecastConfig(target=["temp"], time="date")).values[:2, 0].tolist() == [
+        0.5, 1.5]                                                             # the other columns read as before
+    (tmp_path / "millions.csv").write_text("date;sales\n" + "".join(
+        f"{t};{v * 1000:,}\n".replace(",", ".") for t, v in zip(days, sales)))
+    assert read_panel(tmp_path / "millions.csv", cfg).values[:, 0].tolist() == [v * 1000.0 for v in sales]
+    (tmp_path / "decimals.csv").write_text("date;sales\n" + "".join(f"{t};{v / 8:.3f}\n" for t, v in zip(days, sales)))
+    assert read_panel(tmp_path / "decimals.csv", cfg).values[:, 0].tolist() == [v / 8 for v in sales]  # 120.000 ...
+    # Excel's "Unicode text" (UTF-16, tabs) in a German locale: decimal commas beside the thousands dots
+    unicode_text = (tmp_path / "de.csv").read_text().replace(";", "\t")
+    (tmp_path / "de.txt").write_bytes(unicode_text.encode("utf-16"))
+    with pytest.raises(LstmkitError, match=r"'1.000' in line 12 is 1000 with a thousands separator"):
+        read_panel(tmp_path / "de.txt", cfg)
+    (tmp_path / "en.tsv").write_text("date\tsales\n" + "".join(f"{t}\t{v / 1000:g}\n" for t, v in zip(days, sales)))
+    assert read_panel(tmp_path / "en.tsv", cfg).values[:, 0].tolist() == [v / 1000 for v in sales]   # 0.96 ... 1.076
+
+
+def test_a_spreadsheets_totals_row_is_not_trained_as_a_step(tmp_path):
+    """A sheet kept in row order (no time column) with its totals row: the total was read as the
+    series' last value. Named by its label, or by being the sum of the rows above; a sparse count
+    whose last value is the sum of the few non-zero ones above is data."""
+    y = [round(100 + 10 * np.sin(k / 3), 1) for k in range(30)]
+    cfg = ForecastConfig(target=["sales"])
+    frame = pd.DataFrame({"month": [f"m{k}" for k in range(30)], "sales": y})
+    labelled = pd.concat([frame, pd.DataFrame({"month": ["Grand Total"], "sales": [1.0]})])
+    with pytest.raises(LstmkitError, match=r"the last row \(data row 31\) looks like a summary \(Grand Total\).*"
+                       r" — delete that row"):
+        read_panel(labelled, cfg)
+    two = pd.concat([frame, pd.DataFrame({"month": ["Total", "Average:"], "sales": [1.0, 2.0]})])
+    with pytest.raises(LstmkitError, match=r"a row near the end \(data row 31\) looks like a summary \(Total\)"):
+        read_panel(two, cfg)
+    modes = frame.assign(month=["min", "max", "mean"] * 10)          # a category's values, not a label at the end
+    assert read_panel(modes, cfg).values[:, 0].tolist() == y
+    (tmp_path / "sum.csv").write_text("sales,note\n" + "".join(f"{v},\n" for v in y) + f"{sum(y):.1f},\n,\n")
+    with pytest.raises(LstmkitError, match=rf"the last row \(line 32\) looks like a total \(sales {sum(y):g}: the sum"):
+        read_panel(tmp_path / "sum.csv", cfg)                       # the empty line after it is no row
+    assert read_panel(frame, cfg).values[:, 0].tolist() == y
+    sparse = [0] * 20 + [1, 0, 0, 2, 0, 0, 3]                       # 3 = 1 + 2: an intermittent count
+    assert read_panel(pd.DataFrame({"sales": sparse}), cfg).values[:, 0].tolist() == sparse
+    days = pd.date_range("2024-01-01", periods=30, freq="D").strftime("%Y-%m-%d").tolist()
+    (tmp_path / "dated.csv").write_text("date,sales\n" + "".join(f"{t},{v}\n" for t, v in zip(days, y))
+                                        + f",{sum(y):.1f}\n")    # its label in another column, or none
+    with pytest.raises(LstmkitError, match=r"time column 'date' is empty in the last row \(line 32\), every other "
+                       r"row has a time — delete that row \(a total or a note\?\)"):
+        read_panel(tmp_path / "dated.csv", ForecastConfig(target=["sales"], time="date"))
+
+
+def test_a_european_spreadsheets_currency_and_percent_cells_read(tmp_path):
+    """'€ 1.234,50', '900,00 €', '12,5 %' in a semicolon file were 'not numeric'; English formats
+    there still read; '€ 1.032' beside '€ 976' (a thousands dot, or a decimal point?) was read as
+    1.032, silently, and is the error naming both readings."""
+    days = pd.date_range("2024-01-01", periods=4, freq="D").strftime("%Y-%m-%d")
+    cells = {"eu": ["€ 1.234,50", "900,00 €", "-€ 3,40", "−2 €"], "pct": ["12,5 %", "0,25%", "100 %", "7 %"],
+             "us": ["$1,234.50", "$900.00", "($3.40)", "$2"], "dots": ["€ 976", "€ 1.032", "€ 1.500", "€ 12"]}
+    pd.DataFrame({"date": days, **cells}).to_csv(tmp_path / "eu.csv", sep=";", index=False)
+    values = {"eu": [1234.5, 900.0, -3.4, -2.0], "pct": [12.5, 0.25, 100.0, 7.0], "us": [1234.5, 900.0, -3.4, 2.0]}
+    for c, want in values.items():
+        with pytest.warns(UserWarning, match=f"column '{c}' holds formatted numbers"):
+            assert read_panel(tmp_path / "eu.csv", ForecastConfig(target=[c], time="date")).values[:, 0].tolist() \
+                == want, c
+    with pytest.raises(LstmkitError, match=r"'€ 1.032' in line 3 is 1032 with a thousands separator .*, or 1.032 "
+                       r"with a decimal point"):
+        read_panel(tmp_path / "eu.csv", ForecastConfig(target=["dots"], time="date"))
+    assert formatted_numbers(pd.Series(["€ 1.032"])).tolist() == [1.032]     # a comma file: a decimal point
+    with pytest.raises(LstmkitError, match=r"found '€ 3,40' .* — write numbers with a decimal point \(10.5\), or save "
+                       r"the file separated by semicolons"):                 # was '... or clean those cells'
+        numeric_column(pd.Series(["1", "€ 3,40"]), "y")
+
+
+def test_dates_and_times_of_day_in_two_columns_are_named():
+    """A logger's Date and Time columns: --time Date was 'time 2024-01-01T00:00:00 appears more than
+    once ... name the column that tells them apart with --id; else aggregate the duplicates'."""
+    stamps = pd.date_range("2024-01-01", periods=48, freq="30min")
+    frame = pd.DataFrame({"Date": stamps.strftime("%d.%m.%Y"), "Time": stamps.strftime("%I:%M %p"), "y": range(48)})
+    with pytest.raises(LstmkitError, match=r"appears more than once in column 'Date' \(47 duplicated rows\): it holds the "
+                       r"dates, column 'Time' the times of day — join them into one column"):
+        read_panel(frame, ForecastConfig(target=["y"], time="Date"))
+    with pytest.raises(LstmkitError, match=r"name the column that tells them apart with --id"):
+        read_panel(frame.assign(Time="x"), ForecastConfig(target=["y"], time="Date"))
+
+
+def test_swiss_thousands_and_a_minus_after_the_number_read():
+    """1'234.50 (Swiss) and 120- / 1.234,50- (SAP's negative amounts) were 'not numeric'."""
+    assert formatted_numbers(pd.Series(["1'234.50", "12’345", "120-", "(5)", "7"])).tolist() == [
+        1234.5, 12345.0, -120.0, -5.0, 7.0]
+    assert formatted_numbers(pd.Series(["1.234,50-", "900,25", "3 €-"]), ";").tolist() == [-1234.5, 900.25, -3.0]
+    assert formatted_numbers(pd.Series(["1-2", "1'23", "-"])).isna().all()
+
+
+def test_percentages_beside_plain_numbers_are_named(tmp_path):
+    """'10%' beside '0.11' (one column, cells formatted two ways) read as 10 and 0.11, silently."""
+    with pytest.raises(LstmkitError, match=r"column 'y' mixes percentages \('10%' in data row 2\) with plain numbers "
+                       r"\('0.11' in data row 1\): is 10% 0.1 or 10\? — format the column one way"):
+        numeric_column(pd.Series(["0.11", "10%", "0.12"]), "y")
+    days = pd.date_range("2024-01-01", periods=3, freq="D").strftime("%Y-%m-%d")
+    pd.DataFrame({"date": days, "y": ["0,11", "12,5 %", "0,12"]}).to_csv(tmp_path / "eu.csv", sep=";", index=False)
+    with pytest.raises(LstmkitError, match=r"mixes percentages \('12,5 %' in line 3\) with plain numbers \('0,11' in "
+                       r"line 2\)"):
+        read_panel(tmp_path / "eu.csv", ForecastConfig(target=["y"], time="date"))
+    with pytest.warns(UserWarning, match="formatted numbers"):
+        assert numeric_column(pd.Series(["11%", "10%"]), "y").tolist() == [11.0, 10.0]
+
+
+def test_a_date_column_of_spreadsheet_serial_numbers_is_warned_about():
+    """A sheet's dates saved unformatted (45000, 45001, …) were read as step numbers without a
+    word, and forecasts came back numbered 45040, …; still steps (they may be), now with a warning."""
+    frame = pd.DataFrame({"Date": range(45000, 45030), "y": np.sin(np.arange(30.0))})
+    with pytest.warns(UserWarning, match=r"time column 'Date' holds whole numbers \(45000 … 45029\): read as step "
+                      r"numbers, not dates; if they are a spreadsheet's serial dates \(45000 is 2023-03-15\)"):
+        assert read_panel(frame, ForecastConfig(target=["y"], time="Date")).times[0] == 45000
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        read_panel(frame.rename(columns={"Date": "stage"}), ForecastConfig(target=["y"], time="stage"))
+        read_panel(frame.assign(Date=range(30)), ForecastConfig(target=["y"], time="Date"))
+
+
+def test_subtotal_rows_among_dated_rows_are_named(tmp_path):
+    """A sheet's 'Subtotal' row after each month: 'could not be read as dates: found 'Subtotal' —
+    use ISO dates such as 2024-01-31'."""
+    days = pd.date_range("2024-01-01", periods=60, freq="D")
+    lines = [f"{t:%Y-%m-%d},{k}\n" + ("Subtotal,465\n" if t.day == 31 else "") for k, t in enumerate(days)]
+    (tmp_path / "months.csv").write_text("date,sales\n" + "".join(lines) + "Grand total,1770\n")
+    with pytest.raises(LstmkitError, match=r"time column 'date' holds 'Subtotal' in line 33 \(2 such rows\): a summary "
+                       r"row, not a step of the series — delete the summary rows"):
+        read_panel(tmp_path / "months.csv", ForecastConfig(target=["sales"], time="date"))
+
+
+def test_a_header_line_repeated_in_the_data_is_named(tmp_path):
+    """Two exports joined with their headers: 'could not be read as dates: found 'date' — use ISO
+    dates' and 'not numeric: found 'sales' ... choose numeric columns'."""
+    rows = [f"2024-01-{k:02d},{k}\n" for k in range(1, 21)]
+    (tmp_path / "joined.csv").write_text("date,sales\n" + "".join(rows[:10]) + "date,sales\n" + "".join(rows[10:]))
+    with pytest.raises(LstmkitError, match=r"time column 'date' holds its own name 'date' in line 12 \(1 such row\): "
+                       r"the header line repeated .* — delete the repeated header lines"):
+        read_panel(tmp_path / "joined.csv", ForecastConfig(target=["sales"], time="date"))
+    with pytest.raises(LstmkitError, match=r"column 'sales' holds its own name 'sales' in line 12 \(1 such cell\)"):
+        read_panel(tmp_path / "joined.csv", ForecastConfig(target=["sales"], time=None))
+
+
+def test_a_spreadsheets_dash_and_formula_errors_are_named():
+    """'-' (an accountant's none or zero) and '#DIV/0!' were 'choose numeric columns for the
+    target/features, or clean those cells': the column is numeric; the cells say what they are."""
+    col = pd.Series(["1", "#DIV/0!", "3", "#value!"], name="y")
+    with pytest.raises(LstmkitError, match=r"found '#DIV/0!' in data row 2 \(a formula's error; 2 non-numeric cells\) "
+                       r"— fix the formula, or leave the cell empty and train with --fill"):
+        numeric_column(col, "y")
+    with pytest.raises(LstmkitError, match=r"found '–' in data row 1 \(a dash, for none or for zero; 1 non-numeric "
+                       r"cell\) — write 0 where it means zero, or leave the cell empty"):
+        numeric_column(pd.Series(["–", "2"]), "y")
+    with pytest.raises(LstmkitError, match=r"found 'n\.a\.' .* — choose numeric columns"):
+        numeric_column(pd.Series(["1", "n.a."]), "y")
+
+
+def test_a_header_of_two_rows_is_named(tmp_path):
+    """'Sales' merged over 'North' and 'South': the names under it were 'target column 'North' not
+    found — available columns: date, Sales, Unnamed: 2', or 'time column 'date' has 1 empty cells'."""
+    days = pd.date_range("2024-01-01", periods=20, freq="D").strftime("%Y-%m-%d")
+    (tmp_path / "two.csv").write_text("date,Sales,\n,North,South\n" + "".join(f"{t},{k},{2 * k}\n"
+                                                                               for k, t in enumerate(days)))
+    with pytest.raises(LstmkitError, match=r"target column 'North' not found: it is a cell of the first row under the "
+                       r"header \(line 2\), a second header row .* — make the header one row of names"):
+        read_panel(tmp_path / "two.csv", ForecastConfig(target=["North"], time="date"))
+    with pytest.raises(LstmkitError, match=r"time column 'date' is empty in the first row under the header \(line 2\)"
+                       r", every other row has a time: a second header row"):
+        read_panel(tmp_path / "two.csv", ForecastConfig(target=["Sales"], time="date"))
+    with pytest.raises(LstmkitError, match=r"target column 'Nort' not found \(did you mean 'North'\?\)"):
+        read_panel(pd.DataFrame({"date": days, "North": range(20)}), ForecastConfig(target=["Nort"], time="date"))
 
 
 def test_day_first_and_daylight_saving_files_read_like_iso(tmp_path):

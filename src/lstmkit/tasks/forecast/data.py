@@ -15,6 +15,7 @@ duplicate timestamps, a series too short to split) raises :class:`LstmkitError` 
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -23,12 +24,13 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.tables import read_frame
-from lstmkit.data.textfile import (check_flat_columns, check_unique_columns, closest_name, comma_decimals, row_place,
-                                   without_row_numbers)
+from lstmkit.data.textfile import (blank_rows, check_flat_columns, check_unique_columns, closest_name, comma_decimals,
+                                   row_place, without_row_numbers)
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.tsffile import is_tsf, read_tsf
 
-__all__ = ["load_table", "column_list", "one_role_each", "numeric_column", "numbers_or_none", "any_number"]
+__all__ = ["load_table", "column_list", "one_role_each", "numeric_column", "numbers_or_none", "any_number",
+           "check_totals_row", "SUMMARY_WORDS"]
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -102,7 +104,11 @@ def _array_to_frame(data: Any) -> pd.DataFrame:
                        "pass one series as [N] or several as [N, C]")
 
 
-def column_list(role: str, spec: Any, lookup: dict[str, Any], required: bool = False) -> list[str]:
+def column_list(role: str, spec: Any, lookup: dict[str, Any], required: bool = False,
+                under_header: pd.Series | None = None) -> list[str]:
+    """The column names ``spec`` gives (a comma-separated text or a list), each one of ``lookup``'s;
+    a missing one is an error suggesting a close name, or, when it is a cell of ``under_header``
+    (the table's first row), saying the header spans two rows."""
     if spec is None:
         names: list[str] = []
     elif isinstance(spec, str):
@@ -113,6 +119,12 @@ def column_list(role: str, spec: Any, lookup: dict[str, Any], required: bool = F
     if required and not names:
         raise LstmkitError(f"no {role} column given", f"name one of: {_preview(lookup)}")
     missing = [n for n in names if n not in lookup]
+    below = [str(v).strip() for v in under_header.tolist()] if under_header is not None else []
+    if missing and missing[0] in below:                  # 'Sales' merged over 'North', 'South'
+        raise LstmkitError(f"{role} column {missing[0]!r} not found: it is a cell of the first row under the header "
+                           f"({row_place(under_header.to_frame().T, 0)}), a second header row (names under merged "
+                           "cells?)", "make the header one row of names (e.g. Sales North, Sales South) and delete "
+                           "the row under it")
     if missing:
         what = "column" if len(missing) == 1 else "columns"
         close = closest_name(missing[0], list(lookup))
@@ -146,6 +158,9 @@ def _preview(lookup: dict[str, Any], limit: int = 30) -> str:
 def numeric_column(col: pd.Series, name: str, yes_no: bool = True) -> pd.Series:
     """Column as float64 with NaN for empty cells; text that is not a number is an error (with
     ``yes_no``, a column of yes / no, true / false or y / n reads as 1 and 0)."""
+    grouped = col.attrs.get("dot_groups", {}).get(name)
+    if grouped is not None:                     # 1.032 beside 976 in a semicolon file
+        _dot_two_ways(name, grouped[1], row_place(col, grouped[0]))
     if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
         if pd.api.types.is_complex_dtype(col):
             raise LstmkitError(f"column {name!r} holds complex numbers", "use real-valued columns")
@@ -156,6 +171,7 @@ def numeric_column(col: pd.Series, name: str, yes_no: bool = True) -> pd.Series:
     else:
         text = col.astype("string").str.strip()
         text = text.mask(text == "")
+        sep = (col.attrs.get("csv_file") or (None, None))[1]          # ";": a European file's formats
         out = pd.to_numeric(text, errors="coerce")
         if not pd.api.types.is_integer_dtype(out) and text.str.fullmatch(_INTEGER).all():    # beyond uint64
             out = text.astype(object).map(int, na_action="ignore")
@@ -168,10 +184,11 @@ def numeric_column(col: pd.Series, name: str, yes_no: bool = True) -> pd.Series:
                           f"read as 1 and 0", UserWarning, stacklevel=2)
             out, bad = flags, bad & False
         if bad.any():                          # a spreadsheet's formats ($1,010.37, 12%) are numbers too
-            formatted = formatted_numbers(text[bad])
+            formatted = formatted_numbers(text[bad], sep)
             if not formatted.notna().all():
                 bad[bad] = formatted.isna()       # the error names a cell that is neither
             elif not text[bad].str.fullmatch(_GROUPS_ONLY).all():
+                _check_one_scale(text, bad, formatted, name, col)
                 cell = str(text[bad].iloc[0])
                 warnings.warn(f"column {name!r} holds formatted numbers ({cell!r}): read as {formatted.iloc[0]:g}, "
                               f"without currency signs, thousands separators and % signs", UserWarning, stacklevel=2)
@@ -185,18 +202,101 @@ def numeric_column(col: pd.Series, name: str, yes_no: bool = True) -> pd.Series:
                     f"({_cells(int(bad.sum()), 'such')}) is {cell.replace(',', '')} with a thousands separator, "
                     f"or {cell.replace(',', '.')} with a decimal comma", "write the numbers without thousands "
                     f"separators ({cell.replace(',', '')}) or with a decimal point ({cell.replace(',', '.')})")
+            if sep == ";" and re.fullmatch(_FORMATTED_COMMA, cell) and re.search(r"\d\.\d{3}", cell):
+                _dot_two_ways(name, cell, row_place(col, pos))        # € 1.032: formatted_numbers left it
+            if cell == str(name).strip():        # exports joined with their header lines
+                raise LstmkitError(f"column {name!r} holds its own name {cell!r} in {row_place(col, pos)} "
+                                   f"({_cells(int((text == cell).sum()), 'such')}): the header line repeated (files "
+                                   "joined with their headers?)", "delete the repeated header lines")
+            if re.fullmatch(_SHEET_ERRORS, cell, flags=re.IGNORECASE) or cell in _DASHES:
+                what = "a formula's error" if cell.startswith("#") else "a dash, for none or for zero"
+                raise LstmkitError(
+                    f"column {name!r} is not numeric: found {cell!r} in {row_place(col, pos)} ({what}; "
+                    f"{_cells(int(bad.sum()), 'non-numeric')})",
+                    ("fix the formula, or " if cell.startswith("#") else "write 0 where it means zero, or ") +
+                    "leave the cell empty and train with --fill ffill|interpolate|zero")
             raise LstmkitError(
                 f"column {name!r} is not numeric: found {cell!r} in {row_place(col, pos)} "
                 f"({_cells(int(bad.sum()), 'non-numeric')})",
                 "write numbers with a decimal point (10.5), or save the file separated by semicolons so that "
-                "decimal commas read" if comma_decimals(pd.Series([cell]), ";") is not None else
+                "decimal commas read" if formatted_numbers(pd.Series([cell]), ";").notna().all() else
                 "the first row under the header looks like a second header (units?): delete it"
                 if pos == 0 and bad.sum() == 1 and len(bad) > 1 else
                 "choose numeric columns for the target/features, or clean those cells")
     return _within_float32(out, name, col)
 
 
+def check_totals_row(df: pd.DataFrame, values: dict[str, np.ndarray], targets: list[str]) -> None:
+    """An :class:`LstmkitError` when the last rows of ``df`` (a table read in file order, no time
+    column; ``values``: its number columns read) hold a spreadsheet's summary row: a cell reading
+    Total, Sum, Average, … (:data:`SUMMARY_WORDS`) found once in its column, or each target the sum
+    of the rows above, which hold at least 3 and half of them non-zero values (a sparse count's
+    last 3 may be 1 + 2 above it). It was trained as the series' last value."""
+    filled = np.flatnonzero(~blank_rows(df)) if len(df) else []       # a spreadsheet's ,,, lines after it
+    n = int(filled[-1]) + 1 if len(filled) else 0
+    if n < 4:
+        return
+    for k in filled[-_SUMMARY_ROWS:]:          # Total, then Average: the first summary row is named
+        row = df.iloc[k]
+        word = next((str(v).strip() for c, v in zip(df.columns, row.tolist()) if isinstance(v, str)
+                     and re.fullmatch(SUMMARY_WORDS, v.strip(), flags=re.IGNORECASE)
+                     and (df[c] == v).sum() == 1), None)        # a label once, at the end: not a category's value
+        if word is not None and k >= 3:
+            raise LstmkitError(f"{'the last row' if k == n - 1 else 'a row near the end'} ({row_place(df, int(k))}) "
+                               f"looks like a summary ({word}), not a step of the series: it would be trained as one",
+                               "delete that row (and any other summary rows) from the data")
+    sums = []
+    for c in targets:
+        above, total = values[c][:n - 1], values[c][n - 1]
+        nonzero = int(np.count_nonzero(np.nan_to_num(above)))
+        if not (np.isfinite(total) and nonzero >= max(3, len(above) / 2)
+                and np.isclose(total, np.nansum(above), rtol=1e-6, atol=0)):
+            break
+        sums.append(f"{c} {total:g}")
+    else:
+        raise LstmkitError(f"the last row ({row_place(df, n - 1)}) looks like a total ({', '.join(sums)}: the sum of "
+                           "the rows above), not a step of the series: it would be trained as the series' last value",
+                           "delete that row (and any other summary rows) from the data")
+
+
+# a spreadsheet's summary row: Total, Grand total, Subtotal, Sum, Average, … (German, Dutch, Scandinavian too)
+SUMMARY_WORDS = (r"((grand|sub)\s*)?totals?|sum|summe|gesamt|totaal|totalt|total général|totale|average|avg\.?|mean|"
+                r"median|durchschnitt|mittelwert|min(imum)?|max(imum)?")
+SUMMARY_WORDS = rf"({SUMMARY_WORDS}):?"
+_SUMMARY_ROWS = 4                      # the last rows of a table looked at for them
+
+
+def _check_one_scale(text: pd.Series, formatted_cells: pd.Series, formatted: pd.Series, name: str,
+                     col: pd.Series) -> None:
+    """An :class:`LstmkitError` when ``text`` mixes percentages (``12%``, read as 12) with plain
+    numbers (``0.11``): a sheet shows 0.12 as 12% where the cell is formatted so, and the column
+    would jump between two scales."""
+    percent = formatted_cells & text.str.endswith("%").fillna(False)
+    plain = text.notna() & ~text.str.endswith("%").fillna(False)          # 0.11, or 0,11 in a semicolon file
+    if percent.any() and plain.any():
+        p, q = int(np.flatnonzero(percent.to_numpy())[0]), int(np.flatnonzero(plain.to_numpy())[0])
+        value = float(formatted[percent].iloc[0])
+        raise LstmkitError(
+            f"column {name!r} mixes percentages ({text.iloc[p]!r} in {row_place(col, p)}) with plain numbers "
+            f"({text.iloc[q]!r} in {row_place(col, q)}): is {text.iloc[p]} {value / 100:g} or {value:g}?",
+            "format the column one way: every cell as a percentage, or every cell as a plain number")
+
+
+def _dot_two_ways(name: str, cell: str, place: str) -> None:
+    """The error for ``cell`` of a semicolon file, whose one dot (``1.032``, ``€ 1.032``) groups
+    thousands or is a decimal point."""
+    number = re.search(r"\d{1,3}\.\d{3}", cell).group()
+    whole = number.replace(".", "")
+    raise LstmkitError(
+        f"column {name!r} holds numbers that read two ways: {cell!r} in {place} is {whole} with a thousands "
+        f"separator (as a European spreadsheet writes it), or {number} with a decimal point",
+        f"write the numbers without thousands separators ({whole}) or with a decimal comma ({number.replace('.', ',')})")
+
+
 _YES_NO = ({"yes", "no"}, {"true", "false"}, {"y", "n"})
+# what a spreadsheet shows in a cell whose formula failed (#N/A and empty cells read as missing already)
+_SHEET_ERRORS = r"#(DIV/0!|VALUE!|REF!|NAME\?|NUM!|NULL!|N/A|SPILL!|CALC!|GETTING_DATA)"
+_DASHES = {"-", "--", "\u2013", "\u2014"}           # an accountant's dash: nothing, or zero
 
 
 def _yes_no(text: pd.Series) -> pd.Series | None:
@@ -226,24 +326,45 @@ def any_number(col: pd.Series) -> bool:
     return bool(pd.to_numeric(text, errors="coerce").notna().any() or formatted_numbers(text.dropna()).notna().any())
 
 
-# a number as spreadsheets format it: a currency sign, thousands grouped by commas, a % sign, an
-# accountant's parentheses for a negative amount ($1,234.50  -€12  (1,234)  12.5%  1 234 is not one), a
-# typographic minus (U+2212: −0.5, as Swedish and Finnish spreadsheets and web tables write it)
+# a number as spreadsheets format it: a currency sign, thousands grouped by commas (or by apostrophes, as
+# Swiss ones: 1'234.50), a % sign, an accountant's parentheses for a negative amount ($1,234.50  -€12  (1,234)
+# 12.5%  1 234 is not one), a typographic minus (U+2212: −0.5, as Swedish and Finnish spreadsheets and web
+# tables write it), or a minus after the number (120-, as SAP and mainframe reports write it)
 _FORMATTED = (r"(?P<open>\()?(?P<sign>[-+\u2212])?\s*[$€£¥]?\s*(?P<sign2>[-+\u2212])?"
-              r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d*)?|\d+(?:\.\d*)?|\.\d+)\s*(?:%|[$€£¥])?(?(open)\))")
+              r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d*)?|\d{1,3}(?:['\u2019]\d{3})+(?:\.\d*)?|\d+(?:\.\d*)?|\.\d+)"
+              r"\s*(?:%|[$€£¥])?(?P<trail>-)?(?(open)\))")
 
 
 # one comma before three digits and nothing else: 1,234 is a thousand or a decimal comma (left an error)
 _GROUPS_ONLY = r"[-+]?\d{1,3},\d{3}"
 
 
-def formatted_numbers(text: pd.Series) -> pd.Series:
+def formatted_numbers(text: pd.Series, sep: str | None = None) -> pd.Series:
     """``text`` (stripped strings) read as numbers formatted by a spreadsheet (:data:`_FORMATTED`),
-    NaN in the cells that are something else."""
+    NaN in the cells that are something else. In a file separated by ``sep`` = ``";"``, whose
+    decimal mark is the comma, as a European spreadsheet formats them (``€ 1.234,50``, ``12,5 %``,
+    ``-3,40 €``: :data:`_FORMATTED_COMMA`, the number by :func:`comma_decimals`)."""
     parts = text.str.extract(f"^{_FORMATTED}$").fillna("").astype(str)
-    value = pd.to_numeric(parts["num"].str.replace(",", "", regex=False), errors="coerce").astype(np.float64)
-    negative = (parts["open"] == "(") | parts["sign"].isin(["-", "\u2212"]) | parts["sign2"].isin(["-", "\u2212"])
-    return value.where(~negative, -value)
+    value = pd.to_numeric(parts["num"].str.replace(r"[,'\u2019]", "", regex=True), errors="coerce").astype(np.float64)
+    negative = ((parts["open"] == "(") | parts["sign"].isin(["-", "\u2212"]) | parts["sign2"].isin(["-", "\u2212"])
+                | (parts["trail"] == "-"))
+    value = value.where(~negative, -value)
+    if sep != ";":
+        return value
+    value = value.mask(text.str.contains(r"\d\.\d{3}(?!\d)", na=False) & ~text.str.contains(",", regex=False))
+    parts = text.str.extract(f"^{_FORMATTED_COMMA}$")
+    number = (parts["sign"].fillna(parts["trail"]).fillna("") + parts["num"]).str.replace("\u2212", "-", regex=False)
+    comma = comma_decimals(number.astype(object), sep) if parts["num"].notna().any() else None
+    if comma is None:            # no decimal comma among them: a dot (€ 1.032) may group thousands: not read
+        comma = pd.to_numeric(number.mask(number.str.fullmatch(r"-?\d{1,3}(\.\d{3})+", na=False)), errors="coerce")
+    comma = pd.Series(comma, index=text.index, dtype=np.float64)
+    return comma.where(comma.notna(), value)
+
+
+# the same with a decimal comma, thousands grouped by dots or (no-break) spaces
+_FORMATTED_COMMA = (r"(?P<sign>[-+\u2212])?\s*(?:[$€£¥]|EUR)?\s*"
+                    r"(?P<num>\d{1,3}(?:[. \u00a0\u202f]\d{3})+(?:,\d*)?|\d+(?:,\d*)?|,\d+)\s*(?:%|[$€£¥]|EUR)?"
+                    r"(?P<trail>-)?")
 
 
 F32_MAX = float(np.finfo(np.float32).max)

@@ -32,7 +32,7 @@ import pandas as pd
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.calendar import calendar_features, calendar_names, parse_calendar
 from lstmkit.tasks.forecast.columns import frame_columns, series_labels
-from lstmkit.tasks.forecast.data import column_list, numeric_column, one_role_each
+from lstmkit.tasks.forecast.data import check_totals_row, column_list, numeric_column, one_role_each
 from lstmkit.tasks.forecast.times import (check_one_step, clock_zone, daylight_saving_fold, infer_freq,
                                            missing_steps, reading_zone, regularity, time_values, warn_missing_steps)
 
@@ -97,6 +97,20 @@ class Panel:
         }
 
 
+def _clock_column(df: pd.DataFrame, time_col: str) -> str | None:
+    """The column of ``df`` other than ``time_col`` whose every cell is a time of day (``13:05``,
+    ``1:05:00 PM``), or None."""
+    for c in df.columns:
+        if str(c) != time_col and not pd.api.types.is_numeric_dtype(df[c]):
+            text = df[c].astype("string").str.strip()
+            if len(text) and text.str.fullmatch(_TIME_OF_DAY, case=False).fillna(False).all():
+                return str(c)
+    return None
+
+
+_TIME_OF_DAY = r"\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?(\s*[ap]\.?m\.?)?"
+
+
 def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None, run: dict | None = None) -> Panel:
     """Read ``data`` into a :class:`Panel` following ``cfg`` (a ForecastConfig); ``run``: the
     fitted run's data summary (None when fitting), which says on which clock its calendar
@@ -109,7 +123,7 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
     """
     df, id_col, time_col, targets = frame_columns(data, cfg)
     lookup = {str(c): c for c in df.columns}
-    targets = column_list("target", targets, lookup, required=True)
+    targets = column_list("target", targets, lookup, required=True, under_header=df.iloc[0] if len(df) else None)
     if id_col is not None:
         id_col = column_list("id", id_col, lookup, required=True)[0]
     if time_col is not None:
@@ -139,6 +153,8 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
         raise LstmkitError("--calendar needs dates in the time column",
                            "pass --time COLUMN holding dates (e.g. 2024-01-31 12:00)")
     num = {c: numeric_column(df[lookup[c]], c).to_numpy() for c in targets + past + fut}
+    if time_col is None and id_col is None and cfg.format == "long":
+        check_totals_row(df, num, targets)
 
     # group rows by series (first appearance order), then by time
     codes, uniq = (pd.factorize(series_labels(df[lookup[id_col]], id_col), sort=False) if id_col is not None
@@ -163,6 +179,13 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
                     f"local time shows that hour twice when clocks go back (as in {zone})",
                     f"write the times with their UTC offset ({when}+01:00, say) or in UTC, which read once each; or "
                     f"aggregate the duplicates (e.g. groupby(time).mean())")
+            clock = _clock_column(df, time_col)
+            if clock is not None:              # Date and Time columns, as loggers and spreadsheets split them
+                raise LstmkitError(
+                    f"time {when} appears more than once in column {time_col!r} ({int(dup.sum())} duplicated rows): "
+                    f"it holds the dates, column {clock!r} the times of day",
+                    f"join them into one column and pass it as --time (pandas: df['when'] = df[{time_col!r}] + ' ' + "
+                    f"df[{clock!r}]; in a spreadsheet: =A2+B2 formatted as a date and time)")
             raise LstmkitError(
                 f"time {when} appears more than once in column {time_col!r} ({int(dup.sum())} duplicated rows)",
                 "if the table holds several series, name the column that tells them apart with --id; else "

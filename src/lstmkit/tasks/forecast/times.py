@@ -44,7 +44,9 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.api import guess_datetime_format
 
+from lstmkit.data.textfile import row_place
 from lstmkit.errors import LstmkitError
+from lstmkit.tasks.forecast.data import SUMMARY_WORDS
 from lstmkit.tasks.forecast.grid import (check_one_step, check_same_step, daylight_saving_fold, daylight_saving_gap,
                                          infer_freq, missing_steps, regularity, warn_missing_steps)
 from lstmkit.tasks.forecast.integer_times import UNIT_NAMES, integer_dates
@@ -80,8 +82,18 @@ def parse_time(col: pd.Series, name: str, dates: str | None = None, zone: str | 
     (a long table's series ids, row by row): the hour the clock shows twice is read in each series'
     own order."""
     if col.isna().any():
-        raise LstmkitError(f"time column {name!r} has {int(col.isna().sum())} empty cells",
-                           "every row needs a timestamp; drop or fill those rows")
+        empty = np.flatnonzero(col.isna().to_numpy())
+        if len(empty) == 1 and empty[0] == len(col) - 1 > 1:      # a spreadsheet's totals row, its label elsewhere
+            raise LstmkitError(f"time column {name!r} is empty in the last row ({row_place(col, len(col) - 1)}), "
+                               "every other row has a time",
+                               "delete that row (a total or a note?), or give it its time")
+        if len(empty) == 1 and empty[0] == 0 < len(col) - 2:      # names under merged header cells, or units
+            raise LstmkitError(f"time column {name!r} is empty in the first row under the header "
+                               f"({row_place(col, 0)}), every other row has a time: a second header row (names "
+                               "under merged cells, or units)?", "make the header one row of names (e.g. Sales "
+                               "North, Sales South) and delete the row under it")
+        raise LstmkitError(f"time column {name!r} has {len(empty)} empty cells (the first in "
+                           f"{row_place(col, int(empty[0]))})", "every row needs a timestamp; drop or fill those rows")
     if pd.api.types.is_integer_dtype(col) or pd.api.types.is_bool_dtype(col):
         return _in_zone_given(_integer_time(col, name), name, zone, groups)
     if pd.api.types.is_float_dtype(col):
@@ -98,6 +110,16 @@ def parse_time(col: pd.Series, name: str, dates: str | None = None, zone: str | 
         out.attrs["zone"] = zone_name(col.dt.tz)
         return out
     text = col.astype(str).str.strip().reset_index(drop=True)
+    summary = np.flatnonzero(text.str.fullmatch(SUMMARY_WORDS, case=False).to_numpy())
+    if len(summary) > 1 or (len(summary) == 1 and 0 < summary[0] < len(text) - 1):    # one at an end: _unreadable
+        raise LstmkitError(f"time column {name!r} holds {text[summary[0]]!r} in {row_place(col, int(summary[0]))} "
+                           f"({len(summary)} such row{'s' * (len(summary) > 1)}): a summary row, not a step of the "
+                           "series", "delete the summary rows (totals, subtotals, averages) from the data")
+    again = np.flatnonzero((text == str(name).strip()).to_numpy())
+    if len(again):                            # exports joined with their header lines
+        raise LstmkitError(f"time column {name!r} holds its own name {name!r} in {row_place(col, int(again[0]))} "
+                           f"({len(again)} such row{'s' * (len(again) > 1)}): the header line repeated (files "
+                           "joined with their headers?)", "delete the repeated header lines")
     if len(text) and re.fullmatch(_CLOCK, text.iloc[0]) and text.str.fullmatch(_CLOCK).all():
         raise LstmkitError(f"time column {name!r} holds times of day without dates (e.g. {text.iloc[0]!r}): "
                            "they would be read as today, and a series that passes midnight out of order",
@@ -246,6 +268,12 @@ def time_values(col: pd.Series, name: str, dates: str | None = None, zone: str |
     a ``zone`` that is a run's, not the user's (``guessed``: :func:`reading_zone`). ``groups``: a long
     table's series ids, row by row (the hour a ``zone``'s clock shows twice is read per series)."""
     if pd.api.types.is_integer_dtype(col) and not col.hasnans and integer_dates(col) is None:
+        lo, hi = int(col.min()), int(col.max())
+        if _EXCEL_DAYS[0] <= lo and hi <= _EXCEL_DAYS[1] and re.search(_DATE_NAME, name, flags=re.IGNORECASE):
+            day = (pd.Timestamp("1899-12-30") + pd.Timedelta(days=lo)).date()
+            warnings.warn(f"time column {name!r} holds whole numbers ({lo} … {hi}): read as step numbers, not dates; "
+                          f"if they are a spreadsheet's serial dates ({lo} is {day}), format the column as dates "
+                          "before saving", UserWarning, stacklevel=3)
         return col.to_numpy(dtype=np.int64), {}
     times = parse_time(col, name, dates, zone, groups)
     utc_from, info, zone = times.attrs.get("utc_from") or [], {}, times.attrs.get("zone")
@@ -281,6 +309,10 @@ def time_values(col: pd.Series, name: str, dates: str | None = None, zone: str |
         info["time_zone"] = zone
         info["time_clock"] = "local" if times.attrs.get("local_from") else "utc"
     return _in_ns(times, col, name), info
+
+
+_EXCEL_DAYS = (18264, 73050)          # a spreadsheet's serial day numbers of 1950-01-01 ... 2099-12-31
+_DATE_NAME = r"(^|[^a-z])(date|day|datum|fecha|jour|tag)"     # a column name that promises dates
 
 
 def _reading(text: pd.Series, dm: pd.DataFrame, dayfirst: bool, utc: bool) -> pd.Series | None:
