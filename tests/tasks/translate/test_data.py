@@ -5,6 +5,7 @@ import pytest
 
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.translate.data import (BOS_ID, EOS_ID, PAD_ID, UNK_ID, SideTokenizer, clean_pairs, detokenize,
+                                          pair_table,
                                           read_pairs, split_pairs, written_without_spaces)
 
 
@@ -75,6 +76,11 @@ def test_a_tsv_without_a_header_is_read_as_pairs_and_said_so(tmp_path):
     with pytest.warns(UserWarning, match="no src/tgt header.*1 more field"):
         p = read_pairs(f)
     assert p.src == ["Go.", "I won!", "Run."] and p.tgt == ["Va !", "J'ai gagné !", "Cours !"]
+    # the table a resume compares: the pairs read (the attribution left out), its warning not said again
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table = pair_table(f)
+    assert list(table.columns) == ["src", "tgt"] and table["tgt"].tolist() == p.tgt and p.tables["data"] is not None
     f.write_text("Go.\tVa !\nI won!\t \nRun.\tCours !\n")                 # line 2 has an empty side
     with pytest.warns(UserWarning), pytest.raises(LstmkitError, match="first at line 2"):
         read_pairs(f)

@@ -2,6 +2,7 @@
 
     read_pairs(data=…, src=…, tgt=…)            a CSV/TSV/JSONL/XLSX/Parquet table with source and target columns
     read_pairs(src_file=…, tgt_file=…)          two line-aligned files (Multi30k style)
+    pair_table(path, src=, tgt=)                the table read_pairs reads from a file (a resume compares it)
     clean_pairs(pairs, src_lens, tgt_lens, …)   length filter and de-duplication, with counts
     warn_repeated_pairs(train, part, what)      validation pairs that training holds too
     SideTokenizer("word" | "bpe").fit(texts)    ids with <pad> 0, <unk> 1, <bos> 2, <eos> 3;
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
+import pandas as pd
 
 from lstmkit.data.compressed import read_data
 from lstmkit.data.tables import PARQUET, SHEETS, read_table
@@ -36,8 +38,8 @@ from lstmkit.errors import LstmkitError, missing_path_fix
 from lstmkit.runs import path_exists
 from lstmkit.nn.seq2seq import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 
-__all__ = ["BOS", "EOS", "PAD_ID", "UNK_ID", "BOS_ID", "EOS_ID", "Pairs", "read_lines", "read_pairs",
-           "clean_pairs", "split_pairs", "warn_repeated_pairs", "SideTokenizer", "detokenize", "SPACELESS",
+__all__ = ["BOS", "EOS", "PAD_ID", "UNK_ID", "BOS_ID", "EOS_ID", "Pairs", "read_lines", "read_pairs", "pair_table",
+           "line_table", "clean_pairs", "split_pairs", "warn_repeated_pairs", "SideTokenizer", "detokenize", "SPACELESS",
            "written_without_spaces"]
 
 BOS, EOS = "<bos>", "<eos>"
@@ -51,6 +53,9 @@ class Pairs:
     src: list[str]
     tgt: list[str]
     report: dict[str, int] = field(default_factory=dict)
+    # the tables read from files, by the argument that named them ("data", or "src_file" and
+    # "tgt_file": a plain-text file's lines, one column 'line'): a resume compares them
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.src)
@@ -76,9 +81,34 @@ def _check_file(path: Path, hint: str) -> None:
     check_readable(path, hint)
 
 
-def _read_table(path: Path, src: str, tgt: str, encoding: str) -> tuple[list[str], list[str], Callable[[int], str]]:
-    """The two columns of a table file, and where pair ``i`` is for a message (``"line 7"``, the
-    file's line; ``"row 6"`` in JSON Lines, a workbook or a Parquet file, whose rows are counted).
+def _read_table(path: Path, src: str, tgt: str, encoding: str
+                ) -> tuple[list[str], list[str], Callable[[int], str], pd.DataFrame]:
+    """The two columns of a table file, where pair ``i`` is for a message (``"line 7"``, the
+    file's line; ``"row 6"`` in JSON Lines, a workbook or a Parquet file, whose rows are counted),
+    and the table read (:func:`pair_table`)."""
+    df, place = _pair_frame(path, src, tgt, encoding)
+    return (column_strings(table_column(df, src, "source", f" in {path}", "--src")),
+            column_strings(table_column(df, tgt, "target", f" in {path}", "--tgt")), place, df)
+
+
+def pair_table(path: Path, src: str = "src", tgt: str = "tgt", encoding: str = "utf-8") -> pd.DataFrame:
+    """The table :func:`read_pairs` reads from the file ``path`` with the columns ``src`` and
+    ``tgt`` asked for, as it reads it (a headerless tab-separated file: its pairs, in columns
+    'src' and 'tgt'). A --src-file or --tgt-file is read as :func:`line_table` instead."""
+    with warnings.catch_warnings():            # the read's own warnings were said when the run started
+        warnings.simplefilter("ignore")
+        return _pair_frame(path, src, tgt, encoding)[0]
+
+
+def line_table(lines: Sequence[str]) -> pd.DataFrame:
+    """A plain-text file's lines as a one-column table ('line'): what a resume compares of
+    --src-file and --tgt-file (lines appended are told as rows appended)."""
+    return pd.DataFrame({"line": list(lines)}, dtype=object)
+
+
+def _pair_frame(path: Path, src: str, tgt: str, encoding: str) -> tuple[pd.DataFrame, Callable[[int], str]]:
+    """The table of a pair file, and where pair ``i`` is for a message (``"line 7"``, the file's
+    line; ``"row 6"`` in JSON Lines, a workbook or a Parquet file, whose rows are counted).
 
     Read as :mod:`lstmkit.data.tables` reads every task's tables (a byte-order mark names the
     encoding, ``.gz`` is decompressed, a ``.csv`` header of semicolons or tabs is read with them,
@@ -100,7 +130,8 @@ def _read_table(path: Path, src: str, tgt: str, encoding: str) -> tuple[list[str
         one_word_each = all(re.fullmatch(r"[^\W\d]\w*", c.strip()) for c in names)   # column names
         if sep == "\t" and (src, tgt) == DEFAULT_COLUMNS and len(names) >= 2:
             if not one_word_each:
-                return (*_headerless_pairs(path, text, first_line), lambda i: f"line {i + first_line}")
+                s, t = _headerless_pairs(path, text, first_line)
+                return pd.DataFrame({"src": s, "tgt": t}, dtype=object), lambda i: f"line {i + first_line}"
             if not set(DEFAULT_COLUMNS) <= {c.strip() for c in names}:     # a word list's first pair, or names
                 raise LstmkitError(f"source column 'src' not found in {path}: its first line {header[:60]!r} is "
                                    f"read as column names", f"pass --src and --tgt with one of: "
@@ -108,8 +139,7 @@ def _read_table(path: Path, src: str, tgt: str, encoding: str) -> tuple[list[str
                                    f"line 'src<TAB>tgt' above it")
         df = parse_table(text, path, sep, first_line=first_line)
         place = partial(row_place, df)
-    return (column_strings(table_column(df, src, "source", f" in {path}", "--src")),
-            column_strings(table_column(df, tgt, "target", f" in {path}", "--tgt")), place)
+    return df, place
 
 
 def _row(i: int) -> str:
@@ -154,6 +184,7 @@ def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: s
     ``--drop-empty`` only where the caller offers it (``droppable``: not evaluation, which scores
     every pair). ``flags`` name the table and the two files in errors (validation: ``--val``, …)."""
     table, sources, targets = flags
+    tables: dict[str, pd.DataFrame] = {}
     if data is not None and (src_file is not None or tgt_file is not None):
         raise LstmkitError(f"both {table} and {sources}/{targets} given", "pass one table or one pair of files")
     if data is None:
@@ -163,6 +194,7 @@ def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: s
             given, missing = (sources, targets) if tgt_file is None else (targets, sources)
             raise LstmkitError(f"{given} without {missing}", f"pass both (line-aligned files), or a table with {table}")
         s, t = read_lines(src_file, encoding), read_lines(tgt_file, encoding)
+        tables = {"src_file": line_table(s), "tgt_file": line_table(t)}
         # A final empty line is what many editors leave; it is not a sentence.
         while s and not s[-1].strip() and len(s) > len(t):
             s.pop()
@@ -173,8 +205,8 @@ def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: s
                                "the files must be line-aligned: one translation per source line")
         where, place = f"{src_file} / {tgt_file}", lambda i: f"line {i + 1}"
     elif isinstance(data, (str, Path)):
-        s, t, place = _read_table(Path(data), src, tgt, encoding)
-        where = str(data)
+        s, t, place, df = _read_table(Path(data), src, tgt, encoding)
+        where, tables = str(data), {"data": df}
     elif hasattr(data, "columns"):
         s, t = (column_strings(table_column(data, src, "source", " in the DataFrame", "--src")),
                 column_strings(table_column(data, tgt, "target", " in the DataFrame", "--tgt")))
@@ -193,7 +225,8 @@ def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: s
                            "fill them in or pass --drop-empty to skip them" if droppable else
                            "fill them in, or remove those lines from both files (every pair is scored)")
     keep = sorted(set(range(len(s))) - set(empty))
-    pairs = Pairs([s[i].strip() for i in keep], [t[i].strip() for i in keep], {"read": len(s), "empty": len(empty)})
+    pairs = Pairs([s[i].strip() for i in keep], [t[i].strip() for i in keep], {"read": len(s), "empty": len(empty)},
+                  tables)
     if not pairs.src:
         raise LstmkitError(f"{where} holds no sentence pairs", "supply at least a few aligned sentences")
     if len(pairs) > 1 and pairs.src == pairs.tgt:
