@@ -14,6 +14,7 @@ names the file, the line and the fix.
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
 import unicodedata
@@ -33,7 +34,7 @@ from lstmkit.data.tables import PARQUET, SHEETS, read_table
 from lstmkit.data.textfile import (JSONL, check_readable, column_strings, decode_text, file_ext, header_separator,
                                    parse_table, read_text_file, row_place, separator_line, table_column,
                                    text_lines)
-from lstmkit.data.vocab import CJK, PAD, UNK, Vocab, import_tokenizers, join_words
+from lstmkit.data.vocab import CJK, PAD, UNK, Vocab, import_tokenizers, join_words, mark_class
 from lstmkit.errors import LstmkitError, missing_path_fix
 from lstmkit.runs import path_exists
 from lstmkit.nn.seq2seq import BOS_ID, EOS_ID, PAD_ID, UNK_ID
@@ -293,6 +294,16 @@ _WORD = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]")
 SPACELESS = CJK + "\u0e00-\u0eff\u1780-\u17ff\u1000-\u109f"
 _WORD_OR_CHAR = re.compile(rf"[{SPACELESS}]|(?:(?![{SPACELESS}])\w)+(?:['’](?:(?![{SPACELESS}])\w)+)*|[^\w\s]")
 _SPACELESS_CHAR = re.compile(rf"[{SPACELESS}]")
+
+
+@functools.cache
+def _marked_words(char_split: bool) -> re.Pattern:
+    """:data:`_WORD_OR_CHAR` (``char_split``) or :data:`_WORD` with a word's combining marks in it
+    (Devanagari's vowel signs, Hebrew's points, Arabic's harakat): ``\\w`` leaves them out, so
+    'हिन्दी' was six tokens, and decoding put spaces between them ('ह ि न ् द ी')."""
+    letter = rf"(?:(?![{SPACELESS}])\w|[{mark_class()}])" if char_split else rf"[\w{mark_class()}]"
+    word = rf"{letter}+(?:['’]{letter}+)*"
+    return re.compile(rf"[{SPACELESS}]|{word}|[^\w\s]" if char_split else rf"{word}|[^\w\s]")
 _NO_SPACE_AROUND = SPACELESS + "\u3000-\u303f\uff00-\uffef"           # and CJK punctuation
 _NO_SPACE_BEFORE = re.compile(r" ([.,!?;:%)\]}'’»])")
 _NO_SPACE_AFTER = re.compile(r"([(\[{«$]) ")
@@ -319,14 +330,16 @@ class SideTokenizer:
     ``word`` cuts the characters of scripts written without spaces (:data:`SPACELESS`: Chinese,
     Japanese, Thai, …) one by one (:func:`written_without_spaces` tells whether a text has any).
     A tokenizer saved before this rule (no ``char_split`` in its state) keeps its whole runs.
+    ``word`` keeps a word's combining marks in it (``marks``: 'हिन्दी' is one token); a tokenizer
+    saved before (no ``marks`` in its state) cuts at them, as its vocabulary was counted.
     """
 
     def __init__(self, kind: str = "word", min_freq: int = 2, max_size: int | None = 16000, lowercase: bool = False,
-                 char_split: bool = True):
+                 char_split: bool = True, marks: bool = True):
         if kind not in ("word", "bpe"):
             raise LstmkitError(f"unknown tokenizer {kind!r}", "use word or bpe")
         self.kind, self.min_freq, self.max_size, self.lowercase = kind, min_freq, max_size, lowercase
-        self.char_split = char_split
+        self.char_split, self.marks = char_split, marks
         self.vocab: Vocab | None = None
         self._bpe = None
 
@@ -338,7 +351,10 @@ class SideTokenizer:
         """Token strings of ``text`` (before the vocabulary lookup)."""
         if self.kind == "bpe":
             return list(self._bpe.encode(self._clean(text)).tokens)
-        return (_WORD_OR_CHAR if self.char_split else _WORD).findall(self._clean(text))
+        text = self._clean(text)
+        if self.marks and not text.isascii():          # (no marks in ASCII: the faster pattern)
+            return _marked_words(self.char_split).findall(text)
+        return (_WORD_OR_CHAR if self.char_split else _WORD).findall(text)
 
     def fit(self, texts: Iterable[str]) -> "SideTokenizer":
         if self.kind != "bpe":
@@ -397,7 +413,7 @@ class SideTokenizer:
 
     def to_dict(self) -> dict[str, Any]:
         d = {"kind": self.kind, "min_freq": self.min_freq, "max_size": self.max_size, "lowercase": self.lowercase,
-             "char_split": self.char_split}
+             "char_split": self.char_split, "marks": self.marks}
         if self.kind == "bpe":
             d["tokenizer"] = json.loads(self._bpe.to_str())
         else:
@@ -407,7 +423,7 @@ class SideTokenizer:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "SideTokenizer":
         tok = cls(d["kind"], d.get("min_freq", 2), d.get("max_size"), d.get("lowercase", False),
-                  d.get("char_split", False))
+                  d.get("char_split", False), d.get("marks", False))
         if tok.kind == "bpe":
             tok._bpe = import_tokenizers().Tokenizer.from_str(json.dumps(d["tokenizer"]))
         else:
