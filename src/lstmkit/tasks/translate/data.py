@@ -40,8 +40,8 @@ from lstmkit.runs import path_exists
 from lstmkit.nn.seq2seq import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 
 __all__ = ["BOS", "EOS", "PAD_ID", "UNK_ID", "BOS_ID", "EOS_ID", "Pairs", "read_lines", "read_pairs", "pair_table",
-           "line_table", "clean_pairs", "split_pairs", "warn_repeated_pairs", "SideTokenizer", "detokenize", "SPACELESS",
-           "written_without_spaces"]
+           "line_table", "check_not_markup", "MARKUP", "clean_pairs", "split_pairs", "warn_repeated_pairs",
+           "SideTokenizer", "detokenize", "SPACELESS", "written_without_spaces"]
 
 BOS, EOS = "<bos>", "<eos>"
 DEFAULT_COLUMNS = ("src", "tgt")          # a table's columns when none are named
@@ -76,9 +76,26 @@ def read_lines(path: str | Path, encoding: str = "utf-8") -> list[str]:
     return lines
 
 
+# translation-memory and markup formats: their lines are XML, not sentences or pairs
+MARKUP = {".tmx": "a TMX (translation memory)", ".xlf": "an XLIFF", ".xliff": "an XLIFF",
+          ".sgm": "an SGML (WMT test set)", ".xml": "an XML"}
+
+
+def check_not_markup(path: Path) -> None:
+    """Refuse a TMX, XLIFF, SGML or XML file: read as a table its first line was 'not column names',
+    and read line by line (--src-file, ``translate run --data``) each XML line was a sentence."""
+    kind = MARKUP.get(file_ext(path))
+    if kind is not None:
+        raise LstmkitError(f"{path} is {kind} file, which translate does not read",
+                           "convert it to sentence pairs: a TSV of source<TAB>target lines (--data) or two "
+                           "line-aligned text files (--src-file/--tgt-file); OPUS offers each corpus as two "
+                           "line-aligned files ('Moses' format) beside its TMX")
+
+
 def _check_file(path: Path, hint: str) -> None:
     if not path_exists(path):
         raise LstmkitError(f"file not found: {path}", missing_path_fix(path, "check the path"))
+    check_not_markup(path)
     check_readable(path, hint)
 
 
