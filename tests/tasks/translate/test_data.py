@@ -299,3 +299,17 @@ def test_a_form_feed_or_line_separator_inside_a_sentence_keeps_the_files_aligned
     p = read_pairs(src_file=tmp_path / "a.en", tgt_file=tmp_path / "a.de")
     assert p.src == ["a dog\x0cruns", "the cat\u2028sits", "wait\x85 what"]
     assert p.tgt == ["ein Hund läuft", "die Katze sitzt", "warte, was"]
+
+
+def test_a_translation_is_one_line_whatever_line_breaks_its_training_targets_held(tmp_path):
+    """A CSV cell of two lines (a spreadsheet's Alt+Enter) is read as it is: a BPE target learnt
+    its line break inside a token ('▁Hund\nläuft.') and wrote it inside a translation, so `translate
+    run` wrote two output lines for one input line and every later line was misaligned."""
+    f = tmp_path / "pairs.csv"
+    f.write_text('src,tgt\n"the dog\nruns.","der Hund\r\nläuft."\nthe cat sits.,"die Katze\u2028sitzt."\n')
+    pairs = read_pairs(f)
+    assert pairs.tgt == ["der Hund\r\nläuft.", "die Katze\u2028sitzt."]           # read as written
+    bpe = SideTokenizer("bpe", min_freq=1, max_size=60).fit(pairs.tgt * 3)
+    for text, one in zip(pairs.tgt, ["der Hund läuft.", "die Katze sitzt."]):
+        ids = bpe.encode(text)
+        assert any("\n" in p or "\u2028" in p for p in bpe.id_to_piece(ids)) and bpe.decode(ids) == one

@@ -40,7 +40,7 @@ from lstmkit.runs import path_exists
 from lstmkit.nn.seq2seq import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 
 __all__ = ["BOS", "EOS", "PAD_ID", "UNK_ID", "BOS_ID", "EOS_ID", "Pairs", "read_lines", "read_pairs", "pair_table",
-           "line_table", "check_not_markup", "MARKUP", "clean_pairs", "split_pairs", "warn_repeated_pairs",
+           "line_table", "check_not_markup", "MARKUP", "one_line", "clean_pairs", "split_pairs", "warn_repeated_pairs",
            "SideTokenizer", "detokenize", "SPACELESS", "written_without_spaces"]
 
 BOS, EOS = "<bos>", "<eos>"
@@ -90,6 +90,18 @@ def check_not_markup(path: Path) -> None:
                            "convert it to sentence pairs: a TSV of source<TAB>target lines (--data) or two "
                            "line-aligned text files (--src-file/--tgt-file); OPUS offers each corpus as two "
                            "line-aligned files ('Moses' format) beside its TMX")
+
+
+# what ends a line for str.splitlines (and for editors): inside a sentence, a space
+_LINE_BREAK = re.compile(r"[ \t]*[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+[ \t]*")
+
+
+def one_line(text: str) -> str:
+    """``text`` stripped, its line breaks each one space: a translation is one line. A BPE target
+    read with a line break in it (a spreadsheet cell of two lines, a page break) learns it as part
+    of a token, and wrote it inside a translation: `translate run` wrote two output lines for one
+    input line, and every later line was misaligned."""
+    return _LINE_BREAK.sub(" ", text.strip())
 
 
 def _check_file(path: Path, hint: str) -> None:
@@ -425,7 +437,8 @@ class SideTokenizer:
             ids = ids[: ids.index(EOS_ID)]
         ids = [i for i in ids if i not in (PAD_ID, BOS_ID)]
         if self.kind == "bpe":
-            return self._bpe.decode(ids, skip_special_tokens=False).replace(f"{UNK}", f" {UNK} ").strip()
+            # one line (a vocabulary learnt from sentences holding line breaks has them in its pieces)
+            return one_line(self._bpe.decode(ids, skip_special_tokens=False).replace(f"{UNK}", f" {UNK} "))
         return detokenize(self.id_to_piece(ids))
 
     def to_dict(self) -> dict[str, Any]:
