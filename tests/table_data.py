@@ -1,4 +1,4 @@
-"""Small tables the classify and lm resume tests train on (tests/data/test_same_data.py,
+"""Small tables the classify, lm and translate resume tests train on (tests/data/test_same_data.py,
 tests/catalogue/test_resume_tables.py)."""
 import numpy as np
 import pandas as pd
@@ -21,3 +21,10 @@ def long_series(samples=12):
 def lines(n=60):
     """Lines of text in a 'text' column, beside a number column."""
     return pd.DataFrame({"n": range(n), "text": [f"the cat sat on mat {i % 5}" for i in range(n)]})
+
+
+def pairs(n=40, start=0):
+    """Sentence pairs in columns 'en' and 'de' (tests/translate_data.make_pairs' pairs ``start`` to ``start + n``)."""
+    from translate_data import make_pairs
+    rows = make_pairs(start + n)[start:]
+    return pd.DataFrame({"en": [s for s, _ in rows], "de": [t for _, t in rows]})

@@ -25,6 +25,11 @@ def d(tmp_path_factory):
     (d / "other_names.tsv").write_text("source\ttarget\nthe dog\tder Hund\n")
     (d / "pairs.tsv").write_text("en\tde\n" + "".join(f"{s}\t{t}\n" for s, t in zip(src, tgt)))
     (d / "words.txt").write_text("dog\tHund\ncat\tKatze\n" * 20)         # a word list: no header line
+    (d / "memory.tmx").write_text('<?xml version="1.0" encoding="UTF-8"?>\n<tmx version="1.4"><body>\n'
+                                  + "".join(f'<tu><tuv xml:lang="en"><seg>{s}</seg></tuv><tuv xml:lang="de"><seg>{t}'
+                                            f'</seg></tuv></tu>\n' for s, t in zip(src, tgt)) + "</body></tmx>\n")
+    (d / "newstest.en.sgm").write_text('<refset setid="newstest" srclang="any">\n<doc docid="1">\n'
+                                       + "".join(f'<seg id="{k}">{s}</seg>\n' for k, s in enumerate(src)) + "</doc>\n")
     (d / "folder").mkdir()
     fake_run(d)
     return d
@@ -45,6 +50,11 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train(src="blank.en"), 2, "empty"),
     (_train(src="latin1.en"), 2, "not valid utf-8"),
     (_train(tgt="holes.de"), 2, "--drop-empty"),
+    # a translation memory was 'source column 'src' not found: its first line reads as data — add a header line'
+    (["translate", "train", "--data", "{d}/memory.tmx", *TRAIN[6:]], 2, "memory.tmx is a TMX (translation memory) file"),
+    (_train(src="memory.tmx"), 2, "is a TMX (translation memory) file, which translate does not read"),
+    # a WMT test set's SGML: each <seg …> line was read as a sentence
+    (_train(src="newstest.en.sgm"), 2, "newstest.en.sgm is an SGML (WMT test set) file"),
     (["translate", "train", "--src-file", "{d}/a.en", "--out", "{out}"], 2, "--tgt-file"),
     (["translate", "train", "--data", "{d}/pairs.tsv", "--src", "en", "--tgt", "fr", "--out", "{out}"], 2, "'fr'"),
     # the fix was 'pass --src with one of: source, target', which the training table then lacks
@@ -71,6 +81,8 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train("--val", "{d}/pairs.tsv", "--val-src-file", "{d}/a.en", "--val-tgt-file", "{d}/a.de"), 2,
      "both --val and --val-src-file/--val-tgt-file given"),
     (["translate", "run", "--run", "{d}/nope"], 2, "run folder not found"),
+    # translated line by line, each XML line a sentence
+    (["translate", "run", "--run", "{d}/nope", "--data", "{d}/memory.tmx"], 2, "memory.tmx is a TMX"),
     (["translate", "run", "--run", "{d}/forecast_run"], 2, "'forecast' run"),
     (["translate", "run", "--run", "{d}"], 2, "not an lstmkit run folder"),
     (["translate", "run", "--run", "{d}/forecast_run", "--encoding", "bogus"], 2, "unknown encoding 'bogus'"),

@@ -8,6 +8,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.data.same_data import HASHES_KEY, check_same_data, data_hashes
 from one_thread import one_thread_per_package  # noqa: F401  (autouse: one torch thread)
 from table_data import lines as _lines
+from table_data import pairs as _pairs
 from table_data import long_series as _long_series
 from table_data import reviews as _reviews
 from translate_data import make_pairs
@@ -35,7 +36,8 @@ def test_hashes_name_each_file_by_its_role_and_skip_what_is_no_file(tmp_path):
 def _lm(tmp_path):
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("".join("abcdefghij"[: 3 + i % 7] + "\n" for i in range(80)))
-    return corpus, ["lm", "train", "--data", corpus, "--level", "char", "--embed-dim", "8", "--hidden-size", "8"]
+    return corpus, ["lm", "train", "--data", corpus, "--level", "char", "--embed-dim", "8", "--hidden-size", "8"], \
+        "the data changed since"
 
 
 def _translate(tmp_path):
@@ -44,12 +46,12 @@ def _translate(tmp_path):
     src.write_text("".join(s + "\n" for s, _ in pairs))
     tgt.write_text("".join(t + "\n" for _, t in pairs))
     return tgt, ["translate", "train", "--src-file", src, "--tgt-file", tgt, "--embed-dim", "8", "--hidden-size", "8",
-                 "--min-freq", "1", "--beam", "1"]
+                 "--min-freq", "1", "--beam", "1"], "has other values in data rows 1-"    # its lines are compared
 
 
 @pytest.mark.parametrize("task", [_lm, _translate])
 def test_resume_refuses_a_data_file_changed_since_the_run_started(task, tmp_path, capsys):
-    data, args = task(tmp_path)
+    data, args, needle = task(tmp_path)
     code, out, err = run_cli([*args, "--epochs", "2", "--progress", "off", "--out", tmp_path / "runs"], capsys)
     assert code == 0, err
     run = next((tmp_path / "runs").iterdir())
@@ -60,7 +62,7 @@ def test_resume_refuses_a_data_file_changed_since_the_run_started(task, tmp_path
     original = data.read_text()
     data.write_text(original.replace("\n", " \n", 1))      # one line edited
     code, _, err = run_cli([args[0], "train", "--resume", run], capsys)
-    assert_user_error(code, err, "the data changed since", str(data.resolve()))
+    assert_user_error(code, err, needle, str(data.resolve()))
     assert json.loads((run / "lstmkit.json").read_text())["status"] == "interrupted"
     data.write_text(original)                               # the file it started with: resumes
     code, _, err = run_cli([args[0], "train", "--resume", run], capsys)
@@ -188,6 +190,8 @@ TABLE_TASKS = {
                                                    "--embed-dim", "4", "--min-freq", "1"]),
     "classify-series": (_long_series, "series.csv", ["classify", "train", "--series"]),
     "lm": (_lines, "lines.csv", ["lm", "train", "--text-column", "text", "--level", "word", "--embed-dim", "4"]),
+    "translate": (_pairs, "pairs.csv", ["translate", "train", "--src", "en", "--tgt", "de", "--embed-dim", "4",
+                                        "--min-freq", "1", "--beam", "1"]),
 }
 
 
@@ -202,9 +206,9 @@ def _save(frame, path, again=False):
 
 
 @pytest.mark.parametrize("task", list(TABLE_TASKS))
-def test_classify_and_lm_runs_record_their_table_and_resume_on_the_same_table_saved_again(task, tmp_path, capsys):
-    """Their table files were compared by SHA-256 alone: a file saved again (CRLF, every cell
-    quoted) was refused, and a changed one was told only that the SHA-256 differ."""
+def test_classify_lm_and_translate_runs_record_their_table_and_resume_on_the_same_table_saved_again(task, tmp_path, capsys):
+    """Their table files (translate's pair tables too) were compared by SHA-256 alone: a file saved
+    again (CRLF, every cell quoted) was refused, and a changed one was told only that the SHA-256 differ."""
     make, name, argv = TABLE_TASKS[task]
     data = tmp_path / name
     _save(make(), data)
@@ -236,3 +240,32 @@ def test_a_classify_run_started_in_memory_resumes_from_a_file_holding_the_same_t
     _reviews().to_csv(tmp_path / "reviews.csv", index=False)
     code, _, err = run_cli(["classify", "train", "--resume", run, "--data", tmp_path / "reviews.csv"], capsys)
     assert code == 0, err
+
+
+def test_translate_line_aligned_files_are_compared_line_by_line_on_resume(tmp_path, capsys):
+    """--src-file/--tgt-file were compared by SHA-256 alone: lines appended to both were told only
+    'their SHA-256 differ', lines appended to one 'has 65 lines but … has 60', and the files saved
+    again with Windows line endings were refused. Each file's lines are recorded as a one-column
+    table: lines appended are named, the same lines in other bytes resume."""
+    def write(n, newline="\n"):
+        for path, side in ((src, 0), (tgt, 1)):
+            path.write_bytes("".join(p[side] + newline for p in make_pairs(n)).encode())
+    src, tgt = tmp_path / "train.en", tmp_path / "train.de"
+    write(40)
+    argv = ["translate", "train", "--src-file", src, "--tgt-file", tgt, "--embed-dim", "4", "--min-freq", "1",
+            "--beam", "1", *_SMALL, "--out", tmp_path / "runs"]
+    code, _, err = run_cli(argv, capsys)
+    assert code == 0, err
+    run = next((tmp_path / "runs").iterdir())
+    meta = _interrupt(run)
+    assert {meta["data"]["tables"][r]["rows"] for r in ("source", "target", "files.src_file", "files.tgt_file")} == {40}
+    write(45)
+    code, _, err = run_cli(["translate", "train", "--resume", run], capsys)
+    assert_user_error(code, err, "train.en has 5 more rows than when", "(its first 40 rows are as they were)")
+    src.write_bytes("".join(s + "\n" for s, _ in make_pairs(40)).encode())        # only the targets grew
+    code, _, err = run_cli(["translate", "train", "--resume", run], capsys)
+    assert_user_error(code, err, "train.de has 5 more rows than when")
+    write(40, "\r\n")                                # the same lines, saved with Windows line endings
+    code, _, err = run_cli(["translate", "train", "--resume", run], capsys)
+    assert code == 0, err
+    assert json.loads((run / "lstmkit.json").read_text())["status"] == "finished"

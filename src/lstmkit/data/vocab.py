@@ -29,7 +29,7 @@ from lstmkit.errors import LstmkitError
 __all__ = [
     "PAD", "UNK", "PAD_ID", "UNK_ID", "TOKENIZERS", "clean_text", "tokenize_words", "tokenize_many",
     "tokenize_chars", "join_words", "end_to_end", "Vocab", "WordTokenizer", "CharTokenizer", "BPETokenizer", "make_tokenizer", "tokenizer_from_dict",
-    "import_tokenizers", "CJK",
+    "import_tokenizers", "CJK", "mark_class",
 ]
 
 PAD, UNK = "<pad>", "<unk>"
@@ -56,12 +56,13 @@ _LOOSE_APOSTROPHE = re.compile(r"'(?![a-zA-Z0-9])|(?<![a-zA-Z0-9])'")
 
 
 @functools.cache
-def _word_pattern() -> re.Pattern:
-    """Words are runs of letters/digits plus combining marks (so Devanagari or decomposed accents
-    stay whole), with inner apostrophes ("don't"); CJK characters are single tokens."""
+def mark_class() -> str:
+    """The combining marks (Unicode categories Mn, Mc, Me: Devanagari's vowel signs, Hebrew's
+    points, Arabic's harakat, decomposed accents) as the inside of a regular-expression character
+    class. Python's ``\\w`` leaves them out, so a pattern of ``\\w+`` cuts 'हिन्दी' into six pieces."""
     marks, start = [], None
     # Marks live below U+30000 and in plane 14 (variation selectors); scanning only there keeps
-    # building the pattern fast.
+    # building the class fast.
     for cp in [*range(0x30000), *range(0xE0000, 0xE0200)]:
         is_mark = unicodedata.category(chr(cp)).startswith("M")
         if is_mark and start is None:
@@ -69,9 +70,14 @@ def _word_pattern() -> re.Pattern:
         elif not is_mark and start is not None:
             marks.append((start, cp - 1))
             start = None
-    mark_class = "".join(f"{re.escape(chr(a))}-{re.escape(chr(b))}" if a != b else re.escape(chr(a))
-                         for a, b in marks)
-    word = rf"(?:[^\W_{CJK}]|[{mark_class}])+"
+    return "".join(f"{re.escape(chr(a))}-{re.escape(chr(b))}" if a != b else re.escape(chr(a)) for a, b in marks)
+
+
+@functools.cache
+def _word_pattern() -> re.Pattern:
+    """Words are runs of letters/digits plus combining marks (so Devanagari or decomposed accents
+    stay whole), with inner apostrophes ("don't"); CJK characters are single tokens."""
+    word = rf"(?:[^\W_{CJK}]|[{mark_class()}])+"
     return re.compile(rf"[{CJK}]|{word}(?:['’]{word})*")
 
 

@@ -89,9 +89,11 @@ def run(run: Path = typer.Option(..., help="Run folder from 'train'."),
     source = None if data is None or str(data) == "-" else Path(data)
     if source is not None:
         from lstmkit.data.textfile import check_readable
+        from lstmkit.tasks.translate.data import check_not_markup
         if not source.exists():
             raise LstmkitError(f"{source} not found", missing_path_fix(source, "pass a text file of source "
                                                       "sentences, one a line (or pipe them to standard input)"))
+        check_not_markup(source)
         check_readable(source, "pass a text file of source sentences, one a line")
     est = Translator.load(run)
     if source is not None:                    # a file is read whole: its encoding errors name their line

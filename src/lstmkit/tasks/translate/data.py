@@ -2,6 +2,7 @@
 
     read_pairs(data=…, src=…, tgt=…)            a CSV/TSV/JSONL/XLSX/Parquet table with source and target columns
     read_pairs(src_file=…, tgt_file=…)          two line-aligned files (Multi30k style)
+    pair_table(path, src=, tgt=)                the table read_pairs reads from a file (a resume compares it)
     clean_pairs(pairs, src_lens, tgt_lens, …)   length filter and de-duplication, with counts
     warn_repeated_pairs(train, part, what)      validation pairs that training holds too
     SideTokenizer("word" | "bpe").fit(texts)    ids with <pad> 0, <unk> 1, <bos> 2, <eos> 3;
@@ -13,6 +14,7 @@ names the file, the line and the fix.
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
 import unicodedata
@@ -25,20 +27,21 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
+import pandas as pd
 
 from lstmkit.data.compressed import read_data
 from lstmkit.data.tables import PARQUET, SHEETS, read_table
 from lstmkit.data.textfile import (JSONL, check_readable, column_strings, decode_text, file_ext, header_separator,
                                    parse_table, read_text_file, row_place, separator_line, table_column,
                                    text_lines)
-from lstmkit.data.vocab import CJK, PAD, UNK, Vocab, import_tokenizers, join_words
+from lstmkit.data.vocab import CJK, PAD, UNK, Vocab, import_tokenizers, join_words, mark_class
 from lstmkit.errors import LstmkitError, missing_path_fix
 from lstmkit.runs import path_exists
 from lstmkit.nn.seq2seq import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 
-__all__ = ["BOS", "EOS", "PAD_ID", "UNK_ID", "BOS_ID", "EOS_ID", "Pairs", "read_lines", "read_pairs",
-           "clean_pairs", "split_pairs", "warn_repeated_pairs", "SideTokenizer", "detokenize", "SPACELESS",
-           "written_without_spaces"]
+__all__ = ["BOS", "EOS", "PAD_ID", "UNK_ID", "BOS_ID", "EOS_ID", "Pairs", "read_lines", "read_pairs", "pair_table",
+           "line_table", "check_not_markup", "MARKUP", "one_line", "clean_pairs", "split_pairs", "warn_repeated_pairs",
+           "SideTokenizer", "detokenize", "SPACELESS", "written_without_spaces"]
 
 BOS, EOS = "<bos>", "<eos>"
 DEFAULT_COLUMNS = ("src", "tgt")          # a table's columns when none are named
@@ -51,6 +54,9 @@ class Pairs:
     src: list[str]
     tgt: list[str]
     report: dict[str, int] = field(default_factory=dict)
+    # the tables read from files, by the argument that named them ("data", or "src_file" and
+    # "tgt_file": a plain-text file's lines, one column 'line'): a resume compares them
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.src)
@@ -70,15 +76,69 @@ def read_lines(path: str | Path, encoding: str = "utf-8") -> list[str]:
     return lines
 
 
+# translation-memory and markup formats: their lines are XML, not sentences or pairs
+MARKUP = {".tmx": "a TMX (translation memory)", ".xlf": "an XLIFF", ".xliff": "an XLIFF",
+          ".sgm": "an SGML (WMT test set)", ".xml": "an XML"}
+
+
+def check_not_markup(path: Path) -> None:
+    """Refuse a TMX, XLIFF, SGML or XML file: read as a table its first line was 'not column names',
+    and read line by line (--src-file, ``translate run --data``) each XML line was a sentence."""
+    kind = MARKUP.get(file_ext(path))
+    if kind is not None:
+        raise LstmkitError(f"{path} is {kind} file, which translate does not read",
+                           "convert it to sentence pairs: a TSV of source<TAB>target lines (--data) or two "
+                           "line-aligned text files (--src-file/--tgt-file); OPUS offers each corpus as two "
+                           "line-aligned files ('Moses' format) beside its TMX")
+
+
+# what ends a line for str.splitlines (and for editors): inside a sentence, a space
+_LINE_BREAK = re.compile(r"[ \t]*[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+[ \t]*")
+
+
+def one_line(text: str) -> str:
+    """``text`` stripped, its line breaks each one space: a translation is one line. A BPE target
+    read with a line break in it (a spreadsheet cell of two lines, a page break) learns it as part
+    of a token, and wrote it inside a translation: `translate run` wrote two output lines for one
+    input line, and every later line was misaligned."""
+    return _LINE_BREAK.sub(" ", text.strip())
+
+
 def _check_file(path: Path, hint: str) -> None:
     if not path_exists(path):
         raise LstmkitError(f"file not found: {path}", missing_path_fix(path, "check the path"))
+    check_not_markup(path)
     check_readable(path, hint)
 
 
-def _read_table(path: Path, src: str, tgt: str, encoding: str) -> tuple[list[str], list[str], Callable[[int], str]]:
-    """The two columns of a table file, and where pair ``i`` is for a message (``"line 7"``, the
-    file's line; ``"row 6"`` in JSON Lines, a workbook or a Parquet file, whose rows are counted).
+def _read_table(path: Path, src: str, tgt: str, encoding: str
+                ) -> tuple[list[str], list[str], Callable[[int], str], pd.DataFrame]:
+    """The two columns of a table file, where pair ``i`` is for a message (``"line 7"``, the
+    file's line; ``"row 6"`` in JSON Lines, a workbook or a Parquet file, whose rows are counted),
+    and the table read (:func:`pair_table`)."""
+    df, place = _pair_frame(path, src, tgt, encoding)
+    return (column_strings(table_column(df, src, "source", f" in {path}", "--src")),
+            column_strings(table_column(df, tgt, "target", f" in {path}", "--tgt")), place, df)
+
+
+def pair_table(path: Path, src: str = "src", tgt: str = "tgt", encoding: str = "utf-8") -> pd.DataFrame:
+    """The table :func:`read_pairs` reads from the file ``path`` with the columns ``src`` and
+    ``tgt`` asked for, as it reads it (a headerless tab-separated file: its pairs, in columns
+    'src' and 'tgt'). A --src-file or --tgt-file is read as :func:`line_table` instead."""
+    with warnings.catch_warnings():            # the read's own warnings were said when the run started
+        warnings.simplefilter("ignore")
+        return _pair_frame(path, src, tgt, encoding)[0]
+
+
+def line_table(lines: Sequence[str]) -> pd.DataFrame:
+    """A plain-text file's lines as a one-column table ('line'): what a resume compares of
+    --src-file and --tgt-file (lines appended are told as rows appended)."""
+    return pd.DataFrame({"line": list(lines)}, dtype=object)
+
+
+def _pair_frame(path: Path, src: str, tgt: str, encoding: str) -> tuple[pd.DataFrame, Callable[[int], str]]:
+    """The table of a pair file, and where pair ``i`` is for a message (``"line 7"``, the file's
+    line; ``"row 6"`` in JSON Lines, a workbook or a Parquet file, whose rows are counted).
 
     Read as :mod:`lstmkit.data.tables` reads every task's tables (a byte-order mark names the
     encoding, ``.gz`` is decompressed, a ``.csv`` header of semicolons or tabs is read with them,
@@ -100,7 +160,8 @@ def _read_table(path: Path, src: str, tgt: str, encoding: str) -> tuple[list[str
         one_word_each = all(re.fullmatch(r"[^\W\d]\w*", c.strip()) for c in names)   # column names
         if sep == "\t" and (src, tgt) == DEFAULT_COLUMNS and len(names) >= 2:
             if not one_word_each:
-                return (*_headerless_pairs(path, text, first_line), lambda i: f"line {i + first_line}")
+                s, t = _headerless_pairs(path, text, first_line)
+                return pd.DataFrame({"src": s, "tgt": t}, dtype=object), lambda i: f"line {i + first_line}"
             if not set(DEFAULT_COLUMNS) <= {c.strip() for c in names}:     # a word list's first pair, or names
                 raise LstmkitError(f"source column 'src' not found in {path}: its first line {header[:60]!r} is "
                                    f"read as column names", f"pass --src and --tgt with one of: "
@@ -108,8 +169,7 @@ def _read_table(path: Path, src: str, tgt: str, encoding: str) -> tuple[list[str
                                    f"line 'src<TAB>tgt' above it")
         df = parse_table(text, path, sep, first_line=first_line)
         place = partial(row_place, df)
-    return (column_strings(table_column(df, src, "source", f" in {path}", "--src")),
-            column_strings(table_column(df, tgt, "target", f" in {path}", "--tgt")), place)
+    return df, place
 
 
 def _row(i: int) -> str:
@@ -154,6 +214,7 @@ def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: s
     ``--drop-empty`` only where the caller offers it (``droppable``: not evaluation, which scores
     every pair). ``flags`` name the table and the two files in errors (validation: ``--val``, …)."""
     table, sources, targets = flags
+    tables: dict[str, pd.DataFrame] = {}
     if data is not None and (src_file is not None or tgt_file is not None):
         raise LstmkitError(f"both {table} and {sources}/{targets} given", "pass one table or one pair of files")
     if data is None:
@@ -163,6 +224,7 @@ def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: s
             given, missing = (sources, targets) if tgt_file is None else (targets, sources)
             raise LstmkitError(f"{given} without {missing}", f"pass both (line-aligned files), or a table with {table}")
         s, t = read_lines(src_file, encoding), read_lines(tgt_file, encoding)
+        tables = {"src_file": line_table(s), "tgt_file": line_table(t)}
         # A final empty line is what many editors leave; it is not a sentence.
         while s and not s[-1].strip() and len(s) > len(t):
             s.pop()
@@ -173,8 +235,8 @@ def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: s
                                "the files must be line-aligned: one translation per source line")
         where, place = f"{src_file} / {tgt_file}", lambda i: f"line {i + 1}"
     elif isinstance(data, (str, Path)):
-        s, t, place = _read_table(Path(data), src, tgt, encoding)
-        where = str(data)
+        s, t, place, df = _read_table(Path(data), src, tgt, encoding)
+        where, tables = str(data), {"data": df}
     elif hasattr(data, "columns"):
         s, t = (column_strings(table_column(data, src, "source", " in the DataFrame", "--src")),
                 column_strings(table_column(data, tgt, "target", " in the DataFrame", "--tgt")))
@@ -193,7 +255,8 @@ def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: s
                            "fill them in or pass --drop-empty to skip them" if droppable else
                            "fill them in, or remove those lines from both files (every pair is scored)")
     keep = sorted(set(range(len(s))) - set(empty))
-    pairs = Pairs([s[i].strip() for i in keep], [t[i].strip() for i in keep], {"read": len(s), "empty": len(empty)})
+    pairs = Pairs([s[i].strip() for i in keep], [t[i].strip() for i in keep], {"read": len(s), "empty": len(empty)},
+                  tables)
     if not pairs.src:
         raise LstmkitError(f"{where} holds no sentence pairs", "supply at least a few aligned sentences")
     if len(pairs) > 1 and pairs.src == pairs.tgt:
@@ -260,6 +323,16 @@ _WORD = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]")
 SPACELESS = CJK + "\u0e00-\u0eff\u1780-\u17ff\u1000-\u109f"
 _WORD_OR_CHAR = re.compile(rf"[{SPACELESS}]|(?:(?![{SPACELESS}])\w)+(?:['’](?:(?![{SPACELESS}])\w)+)*|[^\w\s]")
 _SPACELESS_CHAR = re.compile(rf"[{SPACELESS}]")
+
+
+@functools.cache
+def _marked_words(char_split: bool) -> re.Pattern:
+    """:data:`_WORD_OR_CHAR` (``char_split``) or :data:`_WORD` with a word's combining marks in it
+    (Devanagari's vowel signs, Hebrew's points, Arabic's harakat): ``\\w`` leaves them out, so
+    'हिन्दी' was six tokens, and decoding put spaces between them ('ह ि न ् द ी')."""
+    letter = rf"(?:(?![{SPACELESS}])\w|[{mark_class()}])" if char_split else rf"[\w{mark_class()}]"
+    word = rf"{letter}+(?:['’]{letter}+)*"
+    return re.compile(rf"[{SPACELESS}]|{word}|[^\w\s]" if char_split else rf"{word}|[^\w\s]")
 _NO_SPACE_AROUND = SPACELESS + "\u3000-\u303f\uff00-\uffef"           # and CJK punctuation
 _NO_SPACE_BEFORE = re.compile(r" ([.,!?;:%)\]}'’»])")
 _NO_SPACE_AFTER = re.compile(r"([(\[{«$]) ")
@@ -286,14 +359,16 @@ class SideTokenizer:
     ``word`` cuts the characters of scripts written without spaces (:data:`SPACELESS`: Chinese,
     Japanese, Thai, …) one by one (:func:`written_without_spaces` tells whether a text has any).
     A tokenizer saved before this rule (no ``char_split`` in its state) keeps its whole runs.
+    ``word`` keeps a word's combining marks in it (``marks``: 'हिन्दी' is one token); a tokenizer
+    saved before (no ``marks`` in its state) cuts at them, as its vocabulary was counted.
     """
 
     def __init__(self, kind: str = "word", min_freq: int = 2, max_size: int | None = 16000, lowercase: bool = False,
-                 char_split: bool = True):
+                 char_split: bool = True, marks: bool = True):
         if kind not in ("word", "bpe"):
             raise LstmkitError(f"unknown tokenizer {kind!r}", "use word or bpe")
         self.kind, self.min_freq, self.max_size, self.lowercase = kind, min_freq, max_size, lowercase
-        self.char_split = char_split
+        self.char_split, self.marks = char_split, marks
         self.vocab: Vocab | None = None
         self._bpe = None
 
@@ -305,7 +380,10 @@ class SideTokenizer:
         """Token strings of ``text`` (before the vocabulary lookup)."""
         if self.kind == "bpe":
             return list(self._bpe.encode(self._clean(text)).tokens)
-        return (_WORD_OR_CHAR if self.char_split else _WORD).findall(self._clean(text))
+        text = self._clean(text)
+        if self.marks and not text.isascii():          # (no marks in ASCII: the faster pattern)
+            return _marked_words(self.char_split).findall(text)
+        return (_WORD_OR_CHAR if self.char_split else _WORD).findall(text)
 
     def fit(self, texts: Iterable[str]) -> "SideTokenizer":
         if self.kind != "bpe":
@@ -359,12 +437,13 @@ class SideTokenizer:
             ids = ids[: ids.index(EOS_ID)]
         ids = [i for i in ids if i not in (PAD_ID, BOS_ID)]
         if self.kind == "bpe":
-            return self._bpe.decode(ids, skip_special_tokens=False).replace(f"{UNK}", f" {UNK} ").strip()
+            # one line (a vocabulary learnt from sentences holding line breaks has them in its pieces)
+            return one_line(self._bpe.decode(ids, skip_special_tokens=False).replace(f"{UNK}", f" {UNK} "))
         return detokenize(self.id_to_piece(ids))
 
     def to_dict(self) -> dict[str, Any]:
         d = {"kind": self.kind, "min_freq": self.min_freq, "max_size": self.max_size, "lowercase": self.lowercase,
-             "char_split": self.char_split}
+             "char_split": self.char_split, "marks": self.marks}
         if self.kind == "bpe":
             d["tokenizer"] = json.loads(self._bpe.to_str())
         else:
@@ -374,7 +453,7 @@ class SideTokenizer:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "SideTokenizer":
         tok = cls(d["kind"], d.get("min_freq", 2), d.get("max_size"), d.get("lowercase", False),
-                  d.get("char_split", False))
+                  d.get("char_split", False), d.get("marks", False))
         if tok.kind == "bpe":
             tok._bpe = import_tokenizers().Tokenizer.from_str(json.dumps(d["tokenizer"]))
         else:

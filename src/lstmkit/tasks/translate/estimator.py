@@ -25,8 +25,9 @@ from lstmkit.nn.seq2seq import Seq2Seq, beam_search, sequence_loss
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.train.progress import track
 from lstmkit.runs import atomic_write
-from lstmkit.tasks.translate.data import (BOS_ID, EOS_ID, PAD_ID, Pairs, SideTokenizer, clean_pairs, read_pairs,
-                                          split_pairs, warn_repeated_pairs, written_without_spaces)
+from lstmkit.tasks.translate.data import (BOS_ID, EOS_ID, PAD_ID, Pairs, SideTokenizer, clean_pairs, line_table,
+                                          pair_table, read_lines, read_pairs, split_pairs, warn_repeated_pairs,
+                                          written_without_spaces)
 from lstmkit.tasks.translate.metrics import corpus_scores, plot_attention, write_sentences
 
 __all__ = ["Translator", "TASK", "VOCAB_FILE"]
@@ -76,8 +77,13 @@ class Translator(RunEstimator):
         :class:`~lstmkit.train.callbacks.Callback` objects) see every epoch."""
         with self._fit_or_unchanged():        # a failed fit leaves the estimator as it was
             cfg = self._resolve_config(self.config, overrides)
-            full = read_pairs(data, cfg.src, cfg.tgt, src_file, tgt_file, cfg.encoding, cfg.drop_empty)
             given_val = val_data is not None or val_src_file is not None or val_tgt_file is not None
+            # a resume whose read fails on a file changed since (a column renamed, lines appended to one
+            # of two files) is told what changed in it
+            with self._reading_resumed(run_dir if resume else None,
+                                       {"source": data if data is not None else src_file, "target": tgt_file},
+                                       _table_reader(cfg, (src_file, tgt_file))):
+                full = read_pairs(data, cfg.src, cfg.tgt, src_file, tgt_file, cfg.encoding, cfg.drop_empty)
             if given_val:
                 train = full
                 try:
@@ -133,7 +139,8 @@ class Translator(RunEstimator):
                                         loss_fn=sequence_loss(cfg.label_smoothing), out=out, run_dir=run_dir,
                                         resume=resume, callbacks=callbacks, metrics=metrics,
                                         plots=lambda folder: self._plots(folder, val),
-                                        data={"data": data, "val_data": val_data})
+                                        data={"data": data, "val_data": val_data},
+                                        tables=_summary_tables(full, val if given_val else None))
 
     def check(self, data=None, *, src_file=None, tgt_file=None, **overrides: Any) -> None:
         """Check the settings and read the pairs as :meth:`fit` would, without training (a search
@@ -360,6 +367,29 @@ def _sentence_list(sentences, column: str = "src") -> list[str]:
     items = sentences.tolist() if hasattr(sentences, "tolist") else list(sentences)
     check_strings(items, "sentence", "pass sentences as strings (an empty one is '')")
     return items
+
+
+def _table_reader(cfg: TranslateConfig, plain: tuple[Any, Any]):
+    """``read(path)``: the table :func:`read_pairs` reads from the file ``path``, as it reads it: a
+    line-aligned file's lines (``plain``: the --src-file and --tgt-file given), else a pair table."""
+    lines = {Path(f).resolve() for f in plain if f is not None}
+    def read(path: Path):
+        if path.resolve() in lines:
+            return line_table(read_lines(path, cfg.encoding))
+        return pair_table(path, cfg.src, cfg.tgt, cfg.encoding)
+    return read
+
+
+def _summary_tables(train: Pairs, val: Pairs | None) -> dict[str, Any]:
+    """The tables read, by the data summary's roles: the training table (or --src-file) is both
+    ``source`` and ``files.data`` (``files.src_file``), --tgt-file ``target`` and ``files.tgt_file``,
+    a validation file ``files.val_…``; each role whose file changed is compared on resume."""
+    out = {f"files.{k}": t for k, t in train.tables.items()}
+    out.update({f"files.val_{k}": t for k, t in (val.tables if val is not None else {}).items()})
+    for role, key in (("source", "data"), ("source", "src_file"), ("target", "tgt_file")):
+        if key in train.tables:
+            out[role] = train.tables[key]
+    return out
 
 
 def _source(data) -> str | None:
