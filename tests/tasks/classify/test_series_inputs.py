@@ -248,6 +248,29 @@ def test_sequences_as_a_torch_tensor_or_another_array_like_read_as_the_array():
         read_series({"a": [1, 2]}, y=[0])
 
 
+def test_masked_cells_are_missing_values_and_odd_tensors_read_as_their_values():
+    """A masked array's masked cells were read as the values under the mask (a 1e6 placeholder
+    decided the prediction without a word): they are missing values now, an error naming the
+    sequence. A list of tensors needing gradients and a bfloat16 tensor were a raw RuntimeError /
+    TypeError, a meta tensor a NotImplementedError."""
+    import torch
+
+    x = np.arange(24, dtype=float).reshape(2, 4, 3)
+    want = read_series(x, y=[0, 1]).seqs
+    mask = np.zeros(x.shape, bool)
+    mask[1, 2, 0] = True
+    for masked in (np.ma.masked_array(np.where(mask, 1e6, x), mask=mask), [x[0], np.ma.masked_array(x[1], mask=mask[1])]):
+        with pytest.raises(LstmkitError, match=r"sequence 1 holds missing or infinite values — fill or drop them"):
+            read_series(masked, y=[0, 1])
+    unmasked = read_series(np.ma.masked_array(x), y=[0, 1]).seqs                  # nothing masked: the array
+    tensors = read_series([torch.tensor(s, requires_grad=True) for s in x], y=[0, 1]).seqs
+    halves = read_series(torch.tensor(x).bfloat16(), y=[0, 1]).seqs               # small integers: exact in bfloat16
+    for got in (unmasked, tensors, halves):
+        assert all(np.array_equal(a, b) for a, b in zip(got, want))
+    with pytest.raises(LstmkitError, match=r"the meta tensor could not be copied to the CPU"):
+        read_series(torch.zeros(2, 4, device="meta"), y=[0, 1])
+
+
 def test_texts_as_one_column_array_read_as_the_texts():
     """A [N, 1] array of texts (scikit-learn's ColumnTransformer picking the text column) was
     'unsupported data type ndarray' (a 1-D one was read); a wider array names its shape."""

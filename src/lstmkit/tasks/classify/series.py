@@ -15,6 +15,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from lstmkit.data.arrays import masked_as_missing, tensor_as_array
 from lstmkit.data.tables import PARQUET, SHEETS, read_table
 from lstmkit.data.textfile import column_strings as _as_strings
 from lstmkit.data.textfile import comma_decimals
@@ -377,7 +378,7 @@ def _as_array(data: Any) -> np.ndarray:
         raise LstmkitError(f"the sequences are a sparse matrix ({type(data).__name__}), which SequenceClassifier "
                            "does not read", "pass a dense array: X.toarray()")
     if hasattr(data, "detach") and hasattr(data, "cpu"):              # torch.Tensor
-        data = data.detach().cpu()
+        return tensor_as_array(data)
     if not hasattr(data, "__array__"):
         raise LstmkitError(f"unsupported data type {type(data).__name__}",
                            "pass a UCR .tsv / .ts / long .csv path, a long-format DataFrame, or arrays")
@@ -385,9 +386,12 @@ def _as_array(data: Any) -> np.ndarray:
 
 
 def _as_float(values: Any, what: str) -> np.ndarray:
-    """``values`` as float64; text, complex numbers or ragged steps are an error naming ``what``."""
+    """``values`` as float64 (a masked array's masked cells NaN: missing, not the values under the
+    mask); text, complex numbers or ragged steps are an error naming ``what``."""
+    if hasattr(values, "detach") and hasattr(values, "cpu"):          # a list of torch tensors
+        values = tensor_as_array(values)
     try:
-        a = np.asarray(values)
+        a = np.asarray(masked_as_missing(values))
         if np.iscomplexobj(a):
             raise TypeError("complex")
         return a.astype(np.float64)
