@@ -135,12 +135,16 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
             check_config(cfg)              # before the file is read when the target is named, as the fit did
         found = {}
         if cfg.format in ("long", "wide"):
+            index_id = implied_index_id(data, cfg) if cfg.format == "long" else {}
             data = _read_once(data)
             found = tsf_settings(cfg, data)            # a .tsf file names its columns, horizon and frequency
             if found is None:
                 found = {}
+                if index_id:                   # before the time and the target: neither is the id
+                    cfg.id, found = index_id["id"]["value"], dict(index_id)
                 if cfg.time is None:
-                    cfg.time, found = implied_time(data, cfg)
+                    cfg.time, named = implied_time(data, cfg)
+                    found = {**found, **named}
                 if not cfg.target and cfg.format == "long":
                     cfg.target, named = implied_target(data, cfg)
                     found = {**found, **named}
@@ -349,6 +353,23 @@ def _read_once(data):
     """The table of a file or pandas object (read here, so that the steps after share one reading:
     periods as timestamps, an (id, date) index as columns); other data as it is."""
     return load_table(data) if isinstance(data, (str, os.PathLike, pd.DataFrame, pd.Series)) else data
+
+
+def implied_index_id(data, cfg: ForecastConfig) -> dict[str, dict[str, Any]]:
+    """The id of a DataFrame indexed by (series, date), as a groupby or ``set_index([id, time])``
+    gives a panel, when no id is named: the index's level beside its dates (the reader makes
+    both levels columns), with the record of that choice; else nothing. Without it the panel's
+    times repeated, one per series, and the fit said to name an id the frame already names."""
+    if cfg.id is not None or not isinstance(data, pd.DataFrame) or not isinstance(data.index, pd.MultiIndex):
+        return {}
+    names, levels = list(data.index.names), list(data.index.levels)
+    dates = [isinstance(level, (pd.DatetimeIndex, pd.PeriodIndex)) for level in levels]
+    if len(names) != 2 or None in names or sum(dates) != 1:
+        return {}
+    time, other = str(names[dates.index(True)]), str(names[dates.index(False)])
+    if (cfg.time is not None and str(cfg.time) != time) or other in map(str, data.columns):
+        return {}
+    return {"id": {"value": other, "why": f"the index's level beside its dates ({time}): one series per {other}"}}
 
 
 def implied_time(data, cfg: ForecastConfig) -> tuple[str | None, dict[str, dict[str, Any]]]:
