@@ -288,3 +288,34 @@ def test_a_text_classifier_in_a_pipeline_after_a_column_transformer(tiny):
     y = np.array(["pos", "neg"] * 8)
     pipe = make_pipeline(ColumnTransformer([("text", "passthrough", ["review"])]), TextClassifier(max_epochs=1, **tiny))
     assert pipe.fit(df, y).predict(df).shape == (16,) and 0 <= pipe.score(df, y) <= 1
+
+
+def test_a_wide_table_with_its_step_columns_in_another_order_is_read_in_the_training_order(tiny_series, tmp_path):
+    """predict(df[df.columns[::-1]]) on a model fitted on the wide table df (one row per sample,
+    its steps in the columns) read each row's steps in the new order: the sequences were
+    classified reversed without a word. The steps are found by their column names now, in a
+    saved run too; a table whose rows end early keeps its shorter rows, and a gap the new order
+    opens is named."""
+    from lstmkit.tasks.classify.estimator import SequenceClassifier
+
+    rng = np.random.default_rng(0)
+    steps = [f"t{j}" for j in range(6)]
+    wide = pd.DataFrame(np.cumsum(rng.normal(size=(12, 6)), axis=1), columns=steps)
+    est = SequenceClassifier(**tiny_series, max_epochs=1, val_frac=0, unequal_length=True).fit(wide, ["up", "down"] * 6,
+                                                                                          out=tmp_path)
+    want = est.predict_proba(wide)
+    shuffled = wide[["t3", "t0", "t5", "t1", "t4", "t2"]]
+    assert not np.allclose(want, est.predict_proba(wide[steps[::-1]].set_axis(steps, axis=1)))   # order matters
+    loaded = SequenceClassifier.load(est.run_dir_)
+    for model in (est, loaded):
+        np.testing.assert_allclose(model.predict_proba(wide[steps[::-1]]), want, rtol=1e-6)
+        np.testing.assert_allclose(model.predict_proba(shuffled), want, rtol=1e-6)
+    short = wide.copy()
+    short.loc[0, ["t4", "t5"]] = np.nan                                  # sample 0 is four steps long
+    swapped = ["t1", "t0", "t2", "t3", "t4", "t5"]
+    np.testing.assert_allclose(est.predict_proba(short[swapped]), est.predict_proba(short), rtol=1e-6)
+    holed = wide[["t0", "t1", "t2", "t3", "t5", "t4"]].copy()
+    holed.loc[0, "t4"] = np.nan                                          # its last cell: read as 5 steps
+    with pytest.raises(LstmkitError, match=r"sequence 1 of the data has an empty cell in column 't4' before its last "
+                                           r"value in the training's column order"):
+        est.predict_proba(holed)

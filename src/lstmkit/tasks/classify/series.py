@@ -46,6 +46,7 @@ class SeriesData:
     id_name: str | None = None          # the wide table's id column (a long one's is the config's ``sample``)
     # the long or wide table read (from a file, or given): a resume compares it
     table: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    step_names: list[str] | None = None  # a wide table's step columns, in its order (else None)
 
     def __len__(self) -> int:
         return len(self.seqs)
@@ -53,7 +54,8 @@ class SeriesData:
     def subset(self, idx) -> "SeriesData":
         labels = None if self.labels is None else [self.labels[i] for i in idx]
         ids = None if self.ids is None else [self.ids[i] for i in idx]
-        return SeriesData([self.seqs[i] for i in idx], labels, self.feature_names, self.source, ids, self.id_name)
+        return SeriesData([self.seqs[i] for i in idx], labels, self.feature_names, self.source, ids, self.id_name,
+                          step_names=self.step_names)
 
 
 def read_series(data: Any, y: Sequence | None = None, label: str = "label", sample: str = "sample",
@@ -334,7 +336,7 @@ def _series_from_wide(df: pd.DataFrame, label: str, require_label: bool, where: 
         seqs.append(row[:, None])
     labels = _labels(df[[c for c in df.columns if str(c) == label][0]], where, require_label) if has_label else None
     named = None if ids is None else [v.strip() for v in _as_strings(df[[c for c in df.columns if str(c) == ids][0]])]
-    out = SeriesData(seqs, labels, ["value"], ids=named, id_name=ids)
+    out = SeriesData(seqs, labels, ["value"], ids=named, id_name=ids, step_names=[str(c) for c in names])
     return out if labels is None else out.subset(labelled_rows(labels, where, df))
 
 
