@@ -81,7 +81,8 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
 
     @classmethod
     def _build_config(cls, params: dict[str, Any]) -> ForecastConfig:
-        params = {k: _column_name(v) if k in ("target", "features", "time", "id") else v for k, v in params.items()}
+        params = {k: _column_name(_names_given(k, v)) if k in ("target", "features", "time", "id") else v
+                  for k, v in params.items()}
         for key in ("target", "features"):
             if isinstance(params.get(key), (str, list, tuple)):
                 params[key] = _names(params[key])
@@ -425,6 +426,29 @@ def implied_target(data, cfg: ForecastConfig) -> tuple[list[str], dict[str, dict
                            "; for many series side by side, one model over them all reads the table long: "
                            "df.melt(id_vars=[time], var_name='series'), then --id series --target value"
                            if len(numeric) > 3 else ""))
+
+
+def _names_given(key: str, v):
+    """The column names of ``target`` / ``features`` given as an array or index of names
+    (``df.columns[1:]``: it was '`target` must be a list'), as a list; the column *values* given
+    instead of a name (scikit-learn's ``fit(X, y)``, ``time=df["date"]``) are an error saying that
+    the setting names a column (it printed the whole series as the value it did not accept)."""
+    if not isinstance(v, (pd.Series, pd.Index, np.ndarray)):
+        return v
+    values = list(v.tolist()) if v.ndim == 1 else None
+    names = values is not None and all(isinstance(x, str) or (isinstance(v, pd.Index) and isinstance(x, int)
+                                                              and not isinstance(x, bool)) for x in values)
+    if isinstance(v, pd.Series) or not names or (key in ("time", "id") and len(values) != 1):
+        kind = {"Series": "pandas Series", "Index": "pandas Index", "ndarray": "numpy array"}.get(type(v).__name__, "array")
+        what = f"a {kind} of {v.size} value{'s' * (v.size != 1)}"
+        named = getattr(v, "name", None)
+        use = f"{key}={named!r}" if isinstance(named, str) and named else f"{key}='column'"
+        raise LstmkitError(f"{key}= names a column of the data, got {what}: the values go in the data, not here "
+                           "(Forecaster.fit(data, target=...) is not scikit-learn's fit(X, y))",
+                           f"pass the column's name, {use}, with a table that holds it: fit(X.assign(y=y), target='y'); "
+                           "or one series alone: fit(y)")
+    values = [_column_name(x) for x in values]                    # a default frame's columns 0, 1, ...
+    return values[0] if key in ("time", "id") else values
 
 
 def _column_name(v):
