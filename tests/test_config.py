@@ -138,6 +138,29 @@ def test_numpy_numbers_are_settings_like_pythons():
     assert lstmkit.Forecaster(quantiles=list(np.array([0.1, 0.5, 0.9]))).config.quantiles == [0.1, 0.5, 0.9]
 
 
+def test_list_settings_take_an_array_or_index_and_a_wrong_value_is_shown_short():
+    """``features=df.columns[2:]`` and ``quantiles=np.array([...])`` were '`features` must be a
+    list, got Index([...])'; a 1-D array, Index or Series is the list it holds (Python's numbers,
+    JSON-ready). A Series where text goes (``text=df['text']``) printed every row in the error;
+    the value is shown on one short line now."""
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    import lstmkit
+    df = pd.DataFrame({"sample": [1], "t": [0], "a": [1.0], "b": [2.0], "label": ["x"]})
+    est = lstmkit.SequenceClassifier(features=df.columns[2:4])
+    assert est.config.features == ["a", "b"] == lstmkit.SequenceClassifier(features=np.array(["a", "b"])).config.features
+    cfg = lstmkit.Forecaster(quantiles=np.array([0.1, 0.5, 0.9])).config
+    assert cfg.quantiles == [0.1, 0.5, 0.9] and type(cfg.quantiles[0]) is float
+    json.dumps(cfg.to_dict())
+    with pytest.raises(LstmkitError, match=r"^`text` must be text, got 0 a good text 1 a good text .{20,40}\.\.\. — "
+                                           r"check --text") as err:
+        lstmkit.TextClassifier(text=pd.Series(["a good text"] * 500))
+    assert len(str(err.value)) < 200
+
+
 def test_progress_takes_a_bool_as_verbose_does():
     """``progress=False`` (scikit-learn's ``verbose=False``) was 'unknown progress False'."""
     assert (TrainConfig(progress=False).progress, TrainConfig(progress=True).progress) == ("off", "auto")

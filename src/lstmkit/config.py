@@ -161,10 +161,21 @@ def check_types(cfg, skip: tuple[str, ...] = ()) -> None:
         if typing.get_origin(hints[f.name]) is list and isinstance(value, str):
             value = [s.strip() for s in value.split(",") if s.strip()]
             setattr(cfg, f.name, value)
-        elif isinstance(value, tuple):
-            value = list(value)
+        elif isinstance(value, tuple) or (typing.get_origin(hints[f.name]) is list and _one_d_array(value)):
+            value = value.tolist() if _one_d_array(value) else list(value)     # df.columns[1:], np.array([0.1, 0.9])
             setattr(cfg, f.name, value)
         _check_value(f.name, value, hints[f.name])
+
+
+def _one_d_array(value: Any) -> bool:
+    """Whether ``value`` is a 1-D numpy array or pandas Index / Series (read as the list it holds)."""
+    return hasattr(value, "tolist") and getattr(value, "ndim", None) == 1 and not isinstance(value, (str, bytes))
+
+
+def _shown(value: Any) -> str:
+    """``repr(value)`` cut to one short line: an array or Series given where a name goes printed whole."""
+    text = " ".join(repr(value).split())
+    return text if len(text) <= 60 else f"{text[:57]}..."
 
 
 def _check_value(name: str, value: Any, tp: Any) -> None:
@@ -181,7 +192,7 @@ def _check_value(name: str, value: Any, tp: Any) -> None:
         return
     if origin is list:
         if not isinstance(value, list):
-            raise LstmkitError(f"`{name}` must be a list, got {value!r}", f"pass {flag(name)} a,b,c")
+            raise LstmkitError(f"`{name}` must be a list, got {_shown(value)}", f"pass {flag(name)} a,b,c")
         for item in value:
             _check_value(name, item, args[0])
         return
@@ -191,7 +202,8 @@ def _check_value(name: str, value: Any, tp: Any) -> None:
           str: lambda v: isinstance(v, str)}[tp](value)
     if not ok:
         what = {bool: "true or false", int: "an integer", float: "a number", str: "text"}[tp]
-        raise LstmkitError(f"`{name}` must be {what}, got {value!r}", f"check {flag(name)} (or '{name}:' in the config file)")
+        raise LstmkitError(f"`{name}` must be {what}, got {_shown(value)}",
+                           f"check {flag(name)} (or '{name}:' in the config file)")
 
 
 # Upper bounds of fields whose size alone builds a model no one trains: 100,000 recurrent layers

@@ -248,6 +248,29 @@ def test_sequences_as_a_torch_tensor_or_another_array_like_read_as_the_array():
         read_series({"a": [1, 2]}, y=[0])
 
 
+def test_masked_cells_are_missing_values_and_odd_tensors_read_as_their_values():
+    """A masked array's masked cells were read as the values under the mask (a 1e6 placeholder
+    decided the prediction without a word): they are missing values now, an error naming the
+    sequence. A list of tensors needing gradients and a bfloat16 tensor were a raw RuntimeError /
+    TypeError, a meta tensor a NotImplementedError."""
+    import torch
+
+    x = np.arange(24, dtype=float).reshape(2, 4, 3)
+    want = read_series(x, y=[0, 1]).seqs
+    mask = np.zeros(x.shape, bool)
+    mask[1, 2, 0] = True
+    for masked in (np.ma.masked_array(np.where(mask, 1e6, x), mask=mask), [x[0], np.ma.masked_array(x[1], mask=mask[1])]):
+        with pytest.raises(LstmkitError, match=r"sequence 1 holds missing or infinite values — fill or drop them"):
+            read_series(masked, y=[0, 1])
+    unmasked = read_series(np.ma.masked_array(x), y=[0, 1]).seqs                  # nothing masked: the array
+    tensors = read_series([torch.tensor(s, requires_grad=True) for s in x], y=[0, 1]).seqs
+    halves = read_series(torch.tensor(x).bfloat16(), y=[0, 1]).seqs               # small integers: exact in bfloat16
+    for got in (unmasked, tensors, halves):
+        assert all(np.array_equal(a, b) for a, b in zip(got, want))
+    with pytest.raises(LstmkitError, match=r"the meta tensor could not be copied to the CPU"):
+        read_series(torch.zeros(2, 4, device="meta"), y=[0, 1])
+
+
 def test_texts_as_one_column_array_read_as_the_texts():
     """A [N, 1] array of texts (scikit-learn's ColumnTransformer picking the text column) was
     'unsupported data type ndarray' (a 1-D one was read); a wider array names its shape."""
@@ -265,3 +288,34 @@ def test_a_text_classifier_in_a_pipeline_after_a_column_transformer(tiny):
     y = np.array(["pos", "neg"] * 8)
     pipe = make_pipeline(ColumnTransformer([("text", "passthrough", ["review"])]), TextClassifier(max_epochs=1, **tiny))
     assert pipe.fit(df, y).predict(df).shape == (16,) and 0 <= pipe.score(df, y) <= 1
+
+
+def test_a_wide_table_with_its_step_columns_in_another_order_is_read_in_the_training_order(tiny_series, tmp_path):
+    """predict(df[df.columns[::-1]]) on a model fitted on the wide table df (one row per sample,
+    its steps in the columns) read each row's steps in the new order: the sequences were
+    classified reversed without a word. The steps are found by their column names now, in a
+    saved run too; a table whose rows end early keeps its shorter rows, and a gap the new order
+    opens is named."""
+    from lstmkit.tasks.classify.estimator import SequenceClassifier
+
+    rng = np.random.default_rng(0)
+    steps = [f"t{j}" for j in range(6)]
+    wide = pd.DataFrame(np.cumsum(rng.normal(size=(12, 6)), axis=1), columns=steps)
+    est = SequenceClassifier(**tiny_series, max_epochs=1, val_frac=0, unequal_length=True).fit(wide, ["up", "down"] * 6,
+                                                                                          out=tmp_path)
+    want = est.predict_proba(wide)
+    shuffled = wide[["t3", "t0", "t5", "t1", "t4", "t2"]]
+    assert not np.allclose(want, est.predict_proba(wide[steps[::-1]].set_axis(steps, axis=1)))   # order matters
+    loaded = SequenceClassifier.load(est.run_dir_)
+    for model in (est, loaded):
+        np.testing.assert_allclose(model.predict_proba(wide[steps[::-1]]), want, rtol=1e-6)
+        np.testing.assert_allclose(model.predict_proba(shuffled), want, rtol=1e-6)
+    short = wide.copy()
+    short.loc[0, ["t4", "t5"]] = np.nan                                  # sample 0 is four steps long
+    swapped = ["t1", "t0", "t2", "t3", "t4", "t5"]
+    np.testing.assert_allclose(est.predict_proba(short[swapped]), est.predict_proba(short), rtol=1e-6)
+    holed = wide[["t0", "t1", "t2", "t3", "t5", "t4"]].copy()
+    holed.loc[0, "t4"] = np.nan                                          # its last cell: read as 5 steps
+    with pytest.raises(LstmkitError, match=r"sequence 1 of the data has an empty cell in column 't4' before its last "
+                                           r"value in the training's column order"):
+        est.predict_proba(holed)

@@ -104,6 +104,20 @@ def test_in_memory_inputs(frame):
         load_table(42)
 
 
+def test_masked_cells_are_missing_values_and_a_tensor_is_its_array():
+    """A masked array's masked cells were the values under the mask (a -999 placeholder trained
+    and forecast as data); a torch tensor was 'unsupported data type Tensor'."""
+    import torch
+
+    y = np.ma.masked_array([1.0, -999.0, 3.0, 4.0], mask=[0, 1, 0, 0])
+    np.testing.assert_array_equal(load_table(y)["y"], [1.0, np.nan, 3.0, 4.0])
+    rows = np.ma.masked_array([[1, 2], [3, -1]], mask=[[0, 0], [0, 1]])
+    assert load_table(rows).to_dict("list") == {"y0": [1.0, 3.0], "y1": [2.0, pytest.approx(np.nan, nan_ok=True)]}
+    for tensor, want in ((torch.tensor([1.5, 2.5], requires_grad=True), np.array([1.5, 2.5])),
+                         (torch.tensor([[1.0, 2.0], [3.0, 4.0]]).bfloat16(), np.array([[1.0, 2.0], [3.0, 4.0]]))):
+        pd.testing.assert_frame_equal(load_table(tensor), load_table(want), check_dtype=False)
+
+
 def test_columns_of_several_levels_are_one_error_asking_to_flatten_them(frame):
     """groupby().agg(['mean', 'max']) gives columns of two levels: the error was "target column
     'sales' not found, available columns: ('x', 'date'), ...", whose fix names no way to name one."""

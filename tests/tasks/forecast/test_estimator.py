@@ -213,6 +213,29 @@ def test_an_integer_names_an_integer_column_as_its_text_does():
         Forecaster(target=True)                                           # a bool names no column
 
 
+def test_columns_named_by_an_index_or_array_and_values_given_as_a_column_name():
+    """``target=df.columns[1:]`` (an Index of names) and numpy arrays of names were "`target` must
+    be a list"; they name the columns as a list does. A Series or an array of values given where a
+    column name goes (scikit-learn's ``fit(X, y)``, ``time=df["time"]``) printed the whole series
+    in that error: it is one error now saying that the setting names a column, and how to pass it."""
+    df = sine_frame()                                                       # time, y, temp
+    by_list = Forecaster(target=["y"], features=["temp"]).config
+    for kw in (dict(target=df.columns[1:2], features=np.array(["temp"])), dict(target=pd.Index(["y"]),
+                                                                               features=df.columns[[2]])):
+        cfg = Forecaster(**kw).config
+        assert (cfg.target, cfg.features) == (by_list.target, by_list.features) == (["y"], ["temp"])
+    assert Forecaster(time=np.array(["time"])).config.time == "time"
+    assert Forecaster(target=df.set_axis([0, 1, 2], axis=1).columns[1:2]).config.target == ["1"]
+    Forecaster(horizon=2, **FAST).check(df, target=df.columns[1:2], time=df.columns[0])
+    for call, named in ((lambda e: e.fit(df[["time", "temp"]], df["y"]), "target='y'"),
+                        (lambda e: e.fit(df[["temp"]].to_numpy(), df["y"].to_numpy()), "target='column'"),
+                        (lambda e: e.check(df, target="y", time=df["time"]), "time='time'")):
+        with pytest.raises(LstmkitError, match=r"= names a column of the data, got a (pandas Series|numpy array) of "
+                                               rf"480 values: .* — pass the column's name, {named}") as err:
+            call(Forecaster(horizon=2, **FAST))
+        assert len(str(err.value)) < 400                                   # not the series printed whole
+
+
 TINY = dict(lookback=8, horizon=3, hidden_size=4, num_layers=1, max_epochs=1, ensemble=1,
             progress="off", tensorboard=False, device="cpu")
 

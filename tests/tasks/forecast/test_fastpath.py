@@ -315,3 +315,23 @@ def test_frame_of_is_the_plain_frame():
         d = {k: cols[k] for k in keep}
         pd.testing.assert_frame_equal(frame_of(d), pd.DataFrame(d), check_exact=True)
         assert frame_of(d).columns.dtype == pd.DataFrame(d).columns.dtype
+
+
+def test_a_masked_array_forecasts_as_missing_values_and_a_tensor_as_its_values():
+    """predict(masked array) forecast from the values under the mask (one lane read the masked
+    array's raw block, the other numpy's copy of it) without a word: now its masked cells are
+    missing values, refused as any gap is (or filled: --fill), and a tensor (even one that needs
+    gradients) forecasts as its array did. A meta tensor was a raw NotImplementedError."""
+    y = sine_frame(n=120)["y"].to_numpy()
+    est = Forecaster(**{**TINY, "max_epochs": 1}, horizon=2).fit(y)
+    placeholder = np.ma.masked_array(np.where(np.arange(120) == 110, -999.0, y), mask=np.arange(120) == 110)
+    with pytest.raises(LstmkitError, match=r"empty or non-finite cells in column 'y' .*\(1 of 120 rows\)"):
+        est.predict(placeholder)
+    pd.testing.assert_frame_equal(est.predict(np.ma.masked_array(y)), est.predict(y))      # nothing masked
+    pd.testing.assert_frame_equal(est.predict(torch.tensor(y, requires_grad=True)), est.predict(y))
+    with pytest.raises(LstmkitError, match=r"the meta tensor could not be copied to the CPU"):
+        est.predict(torch.zeros(120, device="meta"))
+    filled = Forecaster(**{**TINY, "max_epochs": 1}, horizon=2, fill="interpolate").fit(y)
+    gap = y.copy()
+    gap[110] = (y[109] + y[111]) / 2                                  # what interpolation puts in the masked cell
+    pd.testing.assert_frame_equal(filled.predict(placeholder), filled.predict(gap))

@@ -36,6 +36,23 @@ def panel_frame(lengths=(160, 200, 240), period=12, seed=0, noise=0.02):
 
 
 # -- data: the concatenated panel and its windows ------------------------------------------------
+def test_a_frame_indexed_by_series_and_date_is_the_panel_of_its_series():
+    """df.set_index(['store', 'time']) (a groupby's frame) without id=: its times repeat once per
+    series, and the fit refused it ('time ... appears more than once ... name the column that
+    tells them apart with --id'), though the index names that column. The level beside the dates
+    is the id now, recorded in auto_; the model is the one fit(df, id='store') trains."""
+    df = panel_frame(lengths=(60, 72))
+    settings = dict(lookback=8, horizon=2, max_epochs=1, **{**QUICK, "hidden_size": 8})
+    named = Forecaster(**settings).fit(df, target="y", time="time", id="store")
+    for indexed in (df.set_index(["store", "time"]), df.set_index(["time", "store"]).sort_index()):
+        est = Forecaster(**settings).fit(indexed)
+        assert (est.config_.id, est.config_.time, est.config_.target) == ("store", "time", ["y"])
+        assert est.auto_["id"]["value"] == "store" and "beside its dates" in est.auto_["id"]["why"]
+        pd.testing.assert_frame_equal(est.predict(indexed), named.predict(df))
+    with pytest.raises(LstmkitError, match=r"time column 'store' could not be read as dates"):
+        Forecaster(**settings).fit(df.set_index(["store", "time"]), time="store")   # the user's word stands
+
+
 def test_panel_windows_match_slices_of_each_series():
     df = panel_frame()
     f = Forecaster(lookback=10, horizon=3, id="store", time="time", target=["y"])

@@ -15,6 +15,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from lstmkit.data.arrays import masked_as_missing, tensor_as_array
 from lstmkit.data.tables import PARQUET, SHEETS, read_table
 from lstmkit.data.textfile import column_strings as _as_strings
 from lstmkit.data.textfile import comma_decimals
@@ -45,6 +46,7 @@ class SeriesData:
     id_name: str | None = None          # the wide table's id column (a long one's is the config's ``sample``)
     # the long or wide table read (from a file, or given): a resume compares it
     table: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    step_names: list[str] | None = None  # a wide table's step columns, in its order (else None)
 
     def __len__(self) -> int:
         return len(self.seqs)
@@ -52,7 +54,8 @@ class SeriesData:
     def subset(self, idx) -> "SeriesData":
         labels = None if self.labels is None else [self.labels[i] for i in idx]
         ids = None if self.ids is None else [self.ids[i] for i in idx]
-        return SeriesData([self.seqs[i] for i in idx], labels, self.feature_names, self.source, ids, self.id_name)
+        return SeriesData([self.seqs[i] for i in idx], labels, self.feature_names, self.source, ids, self.id_name,
+                          step_names=self.step_names)
 
 
 def read_series(data: Any, y: Sequence | None = None, label: str = "label", sample: str = "sample",
@@ -333,7 +336,7 @@ def _series_from_wide(df: pd.DataFrame, label: str, require_label: bool, where: 
         seqs.append(row[:, None])
     labels = _labels(df[[c for c in df.columns if str(c) == label][0]], where, require_label) if has_label else None
     named = None if ids is None else [v.strip() for v in _as_strings(df[[c for c in df.columns if str(c) == ids][0]])]
-    out = SeriesData(seqs, labels, ["value"], ids=named, id_name=ids)
+    out = SeriesData(seqs, labels, ["value"], ids=named, id_name=ids, step_names=[str(c) for c in names])
     return out if labels is None else out.subset(labelled_rows(labels, where, df))
 
 
@@ -377,7 +380,7 @@ def _as_array(data: Any) -> np.ndarray:
         raise LstmkitError(f"the sequences are a sparse matrix ({type(data).__name__}), which SequenceClassifier "
                            "does not read", "pass a dense array: X.toarray()")
     if hasattr(data, "detach") and hasattr(data, "cpu"):              # torch.Tensor
-        data = data.detach().cpu()
+        return tensor_as_array(data)
     if not hasattr(data, "__array__"):
         raise LstmkitError(f"unsupported data type {type(data).__name__}",
                            "pass a UCR .tsv / .ts / long .csv path, a long-format DataFrame, or arrays")
@@ -385,9 +388,12 @@ def _as_array(data: Any) -> np.ndarray:
 
 
 def _as_float(values: Any, what: str) -> np.ndarray:
-    """``values`` as float64; text, complex numbers or ragged steps are an error naming ``what``."""
+    """``values`` as float64 (a masked array's masked cells NaN: missing, not the values under the
+    mask); text, complex numbers or ragged steps are an error naming ``what``."""
+    if hasattr(values, "detach") and hasattr(values, "cpu"):          # a list of torch tensors
+        values = tensor_as_array(values)
     try:
-        a = np.asarray(values)
+        a = np.asarray(masked_as_missing(values))
         if np.iscomplexobj(a):
             raise TypeError("complex")
         return a.astype(np.float64)

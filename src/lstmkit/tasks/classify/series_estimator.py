@@ -168,6 +168,7 @@ class SequenceClassifier(Classifier):
         zero-pads them to ``steps_``, by design). Where both were named by a table's columns, they
         are found by name, in the training order: a table's other column order swapped them."""
         d = _training_features(d, self.feature_names_, what)
+        d = _training_steps(d, vars(self).get("step_names_"), what)
         n = self.scaler_.n_columns_
         if d.seqs[0].shape[1] != n:
             raise LstmkitError(f"{what} has {d.seqs[0].shape[1]} features per step, the model was trained on {n}",
@@ -215,6 +216,7 @@ class SequenceClassifier(Classifier):
         self.scaler_ = Scaler(cfg.scaler).fit(values)
         self.value_range_ = range_state(values)                             # predict warns far outside it
         self.feature_names_ = list(train.feature_names)
+        self.step_names_ = train.step_names                                # a wide table's step columns
         longest = max(len(s) for s in train.seqs)
         self.steps_ = min(longest, cfg.max_len) if cfg.max_len else longest
         epochs = self.epochs_for(cfg, len(train.seqs), self.steps_)
@@ -241,13 +243,15 @@ class SequenceClassifier(Classifier):
 
     def _preprocessing_meta(self) -> dict[str, Any]:
         return {"scaler": self.scaler_.to_dict(), "features": self.feature_names_, "steps": self.steps_,
-                **({"range": self.value_range_} if getattr(self, "value_range_", None) else {})}
+                **({"range": self.value_range_} if getattr(self, "value_range_", None) else {}),
+                **({"step_columns": self.step_names_} if getattr(self, "step_names_", None) else {})}
 
     def _load_state(self, run_dir: Path, meta) -> None:
         self.scaler_ = Scaler.from_dict(meta["preprocessing"]["scaler"])
         self.feature_names_ = meta["preprocessing"].get("features", [])
         self.steps_ = meta["preprocessing"].get("steps")
         self.value_range_ = meta["preprocessing"].get("range")          # older runs: none, and no warning
+        self.step_names_ = meta["preprocessing"].get("step_columns")    # older runs: none, read by position
 
     def _build_net(self):
         cfg = self.config_
@@ -281,6 +285,29 @@ def _named(names: list[str]) -> bool:
     """Whether feature ``names`` are a table's columns (arrays: ``x0, x1, …``; a UCR file or a wide
     table: ``value``)."""
     return bool(names) and names != ["value"] and names != [f"x{j}" for j in range(len(names))]
+
+
+def _training_steps(d: SeriesData, trained: list[str] | None, what: str) -> SeriesData:
+    """``d``'s wide-table steps in the ``trained`` column order, when its step columns are those
+    of the wide table the model was fitted on in another order (``df[df.columns[::-1]]``, a
+    pivot that sorted them): each row's steps were read in the table's order, and the sequences
+    classified reversed or shuffled without a word. Other columns are read by position, as before."""
+    if not trained or not d.step_names or d.step_names == trained or sorted(d.step_names) != sorted(trained):
+        return d
+    order = [d.step_names.index(n) for n in trained]
+    seqs = []
+    for k, s in enumerate(d.seqs):
+        row = np.full(len(order), np.nan)
+        row[:len(s)] = s[:, 0]                         # its trailing empty cells were dropped: put them back
+        row = row[order]
+        row = row[: np.flatnonzero(~np.isnan(row))[-1] + 1]
+        if np.isnan(row).any():
+            gap = trained[int(np.flatnonzero(np.isnan(row))[0])]
+            raise LstmkitError(f"sequence {k + 1} of {what} has an empty cell in column {gap!r} before its last value "
+                               "in the training's column order", f"fill it, or order the columns as in training "
+                                                                  f"({', '.join(trained[:8])})")
+        seqs.append(row[:, None])
+    return dataclasses.replace(d, seqs=seqs, step_names=list(trained))
 
 
 def _training_features(d: SeriesData, trained: list[str], what: str) -> SeriesData:

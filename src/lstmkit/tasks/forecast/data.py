@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lstmkit.data.arrays import plain_array
 from lstmkit.data.tables import read_frame
 from lstmkit.data.textfile import (blank_rows, check_flat_columns, check_unique_columns, closest_name, comma_decimals,
                                    row_place, without_row_numbers)
@@ -41,7 +42,8 @@ def load_table(data: Any) -> pd.DataFrame:
     ``.xlsx`` (the first sheet with cells) / ``.json`` (records or columns) / ``.jsonl`` (one record per line)
     (CSV-like and JSON files may be compressed, e.g. ``.csv.gz``) / ``.tsf`` (the Monash archive's, or
     compressed: ``.tsf.gz``, ``.bz2``, ``.xz``, a ``.zip`` of one ``.tsf``: the long table of its series),
-    a DataFrame (copied), a pandas Series, or a numpy array / list: 1-D becomes column ``"y"``, 2-D columns ``"y0", "y1", …``.
+    a DataFrame (copied), a pandas Series, or a numpy array / list / torch tensor: 1-D becomes column ``"y"``, 2-D
+    columns ``"y0", "y1", …`` (a masked array's masked cells are missing values).
     """
     if isinstance(data, (str, os.PathLike)):
         df = read_tsf(data) if is_tsf(Path(data)) else _read_file(Path(data))
@@ -51,8 +53,8 @@ def load_table(data: Any) -> pd.DataFrame:
         df = _plain_pandas(data.copy())
     elif isinstance(data, pd.Series):
         df = _plain_pandas(data.to_frame(name=data.name if data.name is not None else "y"))
-    elif isinstance(data, (np.ndarray, list, tuple)):
-        df = _array_to_frame(data)
+    elif isinstance(data, (np.ndarray, list, tuple)) or hasattr(data, "detach"):     # numpy, lists, torch
+        df = _array_to_frame(plain_array(data))
     else:
         raise LstmkitError(f"unsupported data type {type(data).__name__}",
                            "pass a CSV/Parquet path, a pandas DataFrame, or a numpy array")

@@ -81,7 +81,8 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
 
     @classmethod
     def _build_config(cls, params: dict[str, Any]) -> ForecastConfig:
-        params = {k: _column_name(v) if k in ("target", "features", "time", "id") else v for k, v in params.items()}
+        params = {k: _column_name(_names_given(k, v)) if k in ("target", "features", "time", "id") else v
+                  for k, v in params.items()}
         for key in ("target", "features"):
             if isinstance(params.get(key), (str, list, tuple)):
                 params[key] = _names(params[key])
@@ -135,12 +136,16 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
             check_config(cfg)              # before the file is read when the target is named, as the fit did
         found = {}
         if cfg.format in ("long", "wide"):
+            index_id = implied_index_id(data, cfg) if cfg.format == "long" else {}
             data = _read_once(data)
             found = tsf_settings(cfg, data)            # a .tsf file names its columns, horizon and frequency
             if found is None:
                 found = {}
+                if index_id:                   # before the time and the target: neither is the id
+                    cfg.id, found = index_id["id"]["value"], dict(index_id)
                 if cfg.time is None:
-                    cfg.time, found = implied_time(data, cfg)
+                    cfg.time, named = implied_time(data, cfg)
+                    found = {**found, **named}
                 if not cfg.target and cfg.format == "long":
                     cfg.target, named = implied_target(data, cfg)
                     found = {**found, **named}
@@ -351,6 +356,23 @@ def _read_once(data):
     return load_table(data) if isinstance(data, (str, os.PathLike, pd.DataFrame, pd.Series)) else data
 
 
+def implied_index_id(data, cfg: ForecastConfig) -> dict[str, dict[str, Any]]:
+    """The id of a DataFrame indexed by (series, date), as a groupby or ``set_index([id, time])``
+    gives a panel, when no id is named: the index's level beside its dates (the reader makes
+    both levels columns), with the record of that choice; else nothing. Without it the panel's
+    times repeated, one per series, and the fit said to name an id the frame already names."""
+    if cfg.id is not None or not isinstance(data, pd.DataFrame) or not isinstance(data.index, pd.MultiIndex):
+        return {}
+    names, levels = list(data.index.names), list(data.index.levels)
+    dates = [isinstance(level, (pd.DatetimeIndex, pd.PeriodIndex)) for level in levels]
+    if len(names) != 2 or None in names or sum(dates) != 1:
+        return {}
+    time, other = str(names[dates.index(True)]), str(names[dates.index(False)])
+    if (cfg.time is not None and str(cfg.time) != time) or other in map(str, data.columns):
+        return {}
+    return {"id": {"value": other, "why": f"the index's level beside its dates ({time}): one series per {other}"}}
+
+
 def implied_time(data, cfg: ForecastConfig) -> tuple[str | None, dict[str, dict[str, Any]]]:
     """The time column of a table that names none: its one column of dates
     (:func:`~lstmkit.tasks.forecast.times.date_columns`) besides the target, id, feature and
@@ -404,6 +426,29 @@ def implied_target(data, cfg: ForecastConfig) -> tuple[list[str], dict[str, dict
                            "; for many series side by side, one model over them all reads the table long: "
                            "df.melt(id_vars=[time], var_name='series'), then --id series --target value"
                            if len(numeric) > 3 else ""))
+
+
+def _names_given(key: str, v):
+    """The column names of ``target`` / ``features`` given as an array or index of names
+    (``df.columns[1:]``: it was '`target` must be a list'), as a list; the column *values* given
+    instead of a name (scikit-learn's ``fit(X, y)``, ``time=df["date"]``) are an error saying that
+    the setting names a column (it printed the whole series as the value it did not accept)."""
+    if not isinstance(v, (pd.Series, pd.Index, np.ndarray)):
+        return v
+    values = list(v.tolist()) if v.ndim == 1 else None
+    names = values is not None and all(isinstance(x, str) or (isinstance(v, pd.Index) and isinstance(x, int)
+                                                              and not isinstance(x, bool)) for x in values)
+    if isinstance(v, pd.Series) or not names or (key in ("time", "id") and len(values) != 1):
+        kind = {"Series": "pandas Series", "Index": "pandas Index", "ndarray": "numpy array"}.get(type(v).__name__, "array")
+        what = f"a {kind} of {v.size} value{'s' * (v.size != 1)}"
+        named = getattr(v, "name", None)
+        use = f"{key}={named!r}" if isinstance(named, str) and named else f"{key}='column'"
+        raise LstmkitError(f"{key}= names a column of the data, got {what}: the values go in the data, not here "
+                           "(Forecaster.fit(data, target=...) is not scikit-learn's fit(X, y))",
+                           f"pass the column's name, {use}, with a table that holds it: fit(X.assign(y=y), target='y'); "
+                           "or one series alone: fit(y)")
+    values = [_column_name(x) for x in values]                    # a default frame's columns 0, 1, ...
+    return values[0] if key in ("time", "id") else values
 
 
 def _column_name(v):

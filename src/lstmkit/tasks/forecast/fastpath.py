@@ -158,7 +158,7 @@ def _plain_block(est, data) -> np.ndarray | None:
         if isinstance(data.index, (pd.DatetimeIndex, pd.PeriodIndex)):   # read as the time column (periods:
             return None                                                  # their first days, load_table)
         pos, block = _frame_positions(data.columns, names), data.values   # one dtype for the whole frame, or object
-    elif isinstance(data, np.ndarray) and data.ndim in (1, 2):
+    elif isinstance(data, np.ndarray) and not np.ma.isMaskedArray(data) and data.ndim in (1, 2):
         columns = ("y",) if data.ndim == 1 else tuple(f"y{j}" for j in range(data.shape[1]))
         pos, block = _positions(columns, names), (data[:, None] if data.ndim == 1 else data)
     else:

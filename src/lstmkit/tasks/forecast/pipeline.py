@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from lstmkit.data.arrays import plain_array
 from lstmkit.data.scaling import Scaler
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import atomic_write
@@ -341,6 +342,7 @@ class PanelPipeline(AheadForecast):
         names = list(self.input_names_)
         if len(names) != 1 or self.config_.id is not None:
             return data
+        data = plain_array(data)                     # a tensor or masked array as its numpy array
         if isinstance(data, pd.Series):
             return data if data.name == names[0] else data.rename(names[0])
         flat = (isinstance(data, np.ndarray) and data.ndim == 1) or (
@@ -380,6 +382,7 @@ def _array_width(data) -> int | None:
     """The columns of a numeric array or list of rows (1 for a 1-D one), as
     :func:`~lstmkit.tasks.forecast.data.load_table` reads it; None for anything else (a table, a
     file, ragged rows)."""
+    data = plain_array(data)                       # a tensor, a masked array
     if not isinstance(data, (np.ndarray, list, tuple)):
         return None
     try:

@@ -1,0 +1,41 @@
+"""Array-likes an estimator is handed (lstmkit.data.arrays): masked arrays and torch tensors read as
+what they stand for."""
+import numpy as np
+import pytest
+import torch
+
+from lstmkit.data.arrays import masked_as_missing, plain_array, tensor_as_array
+from lstmkit.errors import LstmkitError
+
+
+def test_masked_cells_are_missing_not_the_values_under_the_mask():
+    a = np.ma.masked_array([1, -999, 3], mask=[False, True, False])            # an int placeholder under the mask
+    got = masked_as_missing(a)
+    assert not np.ma.isMaskedArray(got) and got.dtype == np.float64
+    np.testing.assert_array_equal(got, [1.0, np.nan, 3.0])                     # np.asarray(a) gave -999
+    text = masked_as_missing(np.ma.masked_array(["a", "b"], mask=[True, False]))
+    assert text.tolist() == [None, "b"]
+    two = masked_as_missing(np.ma.masked_array([[1.5, 2.5], [3.5, 4.5]], mask=[[0, 0], [0, 1]]))
+    np.testing.assert_array_equal(two, [[1.5, 2.5], [3.5, np.nan]])
+
+
+def test_a_masked_array_with_nothing_masked_or_another_value_is_itself():
+    a = np.ma.masked_array(np.arange(3, dtype=np.int8))
+    got = masked_as_missing(a)
+    assert not np.ma.isMaskedArray(got) and got.dtype == np.int8 and got.tolist() == [0, 1, 2]
+    plain, rows = np.arange(4.0), [[1, 2]]
+    assert masked_as_missing(plain) is plain and masked_as_missing(rows) is rows and plain_array(rows) is rows
+
+
+def test_tensors_with_gradients_or_in_bfloat16_read_as_their_values():
+    x = torch.tensor([[0.5, 1.5], [2.0, -3.0]], requires_grad=True)
+    np.testing.assert_array_equal(tensor_as_array(x), [[0.5, 1.5], [2.0, -3.0]])
+    half = tensor_as_array(x.detach().bfloat16())                              # numpy has no bfloat16: was a TypeError
+    assert half.dtype == np.float32 and half.tolist() == [[0.5, 1.5], [2.0, -3.0]]
+    np.testing.assert_array_equal(plain_array(x), x.detach().numpy())
+
+
+def test_a_tensor_without_data_is_an_error_naming_its_device():
+    with pytest.raises(LstmkitError, match=r"the meta tensor could not be copied to the CPU .*— pass a tensor that "
+                                           r"holds values"):
+        tensor_as_array(torch.zeros(3, device="meta"))
