@@ -44,6 +44,12 @@ def d(tmp_path_factory):
     long = "".join(f"{k};{t};{rng.standard_normal():.4f};{'up' if k % 2 else 'down'}\n".replace(".", ",")
                    for k in range(20) for t in range(6))
     (d / "long_semicolon.csv").write_text("sample;t;value;label\n" + long)      # a European spreadsheet's CSV
+    dots = [f"{k};{t};{800 + 60 * t + k:,}".replace(",", ".") + f";{'up' if k % 2 else 'down'}\n"
+            for k in range(20) for t in range(6)]                        # 800 … 1.119: a European file's thousands
+    (d / "long_dots.csv").write_text("sample;t;value;label\n" + "".join(dots))
+    (d / "wide_dots.csv").write_text("label;t0;t1;t2;t3\n" + "".join(    # one row per sample: 940 … 1.019
+        f"{'up' if k % 2 else 'down'};" + ";".join(f"{940 + 20 * t + k:,}".replace(",", ".") for t in range(4)) + "\n"
+        for k in range(20)))
     for name, days in (("dates_two_ways.csv", ["11/01/2024", "12/01/2024", "01/02/2024"]),
                        ("dates_both_orders.csv", ["28/01/2024", "01/29/2024", "01/30/2024"])):
         (d / name).write_text("sample,t,value,label\n" + "".join(f"{k},{day},{s},{'up' if k % 2 else 'down'}\n"
@@ -134,6 +140,9 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train("--text", "review"), 2, "text column 'review' not found"),
     (_train("--label", "Label"), 2, "did you mean 'label'?"),
     (_series("long_semicolon.csv", "--time", "T"), 2, "did you mean 't'?"),
+    # was read as 1.040 beside 980, silently
+    (_series("long_dots.csv"), 2, "column 'value' holds numbers that read two ways: '1.040' in line 6 in "),
+    (_series("wide_dots.csv"), 2, "column 't3' holds numbers that read two ways: '1.000' in line 2 in "),
     (_train("--tokenizer", "sentencepiece"), 2, "sentencepiece"),
     # a setting of the other kind (texts vs --series) would be ignored without a word
     (_train("--sample", "id"), 2, "--sample applies to numeric series (--series) only"),

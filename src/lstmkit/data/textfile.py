@@ -49,7 +49,7 @@ __all__ = ["blank_rows", "decode_text", "check_text", "read_text_file", "read_st
            "table_column", "column_strings", "check_strings", "check_unique_columns", "check_flat_columns", "is_number",
            "separator_line", "row_place", "check_readable", "unique_names", "header_cells", "renamed_columns",
            "without_row_numbers",
-           "bom_encoding", "header_separator", "comma_decimals", "dot_groups", "closest_name", "TABLE_SEP", "JSONL"]
+           "bom_encoding", "header_separator", "comma_decimals", "dot_groups", "dot_two_ways", "closest_name", "TABLE_SEP", "JSONL"]
 
 TABLE_SEP = {".csv": ",", ".tsv": "\t"}
 JSONL = {".jsonl", ".ndjson", ".json"}
@@ -127,6 +127,18 @@ def dot_groups(raw: pd.Series, sep: str | None, decimal_commas: bool) -> tuple[i
         return None
     pos = int(dotted.to_numpy().nonzero()[0][0])
     return pos, str(text.iloc[pos])
+
+
+def dot_two_ways(name: str, cell: str, place: str) -> LstmkitError:
+    """The error for ``cell`` (in column ``name``, at ``place``) of a semicolon file, or a tab file
+    with decimal commas, whose one dot (``1.032``, ``€ 1.032``) groups thousands or is a decimal
+    point (:func:`dot_groups` finds such columns)."""
+    number = re.search(r"\d{1,3}\.\d{3}", cell).group()
+    whole = number.replace(".", "")
+    return LstmkitError(
+        f"column {name!r} holds numbers that read two ways: {cell!r} in {place} is {whole} with a thousands "
+        f"separator (as a European spreadsheet writes it), or {number} with a decimal point",
+        f"write the numbers without thousands separators ({whole}) or with a decimal comma ({number.replace('.', ',')})")
 
 
 def separator_line(text: str, path: Path | None = None) -> tuple[str, str | None, int]:

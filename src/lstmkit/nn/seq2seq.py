@@ -26,7 +26,9 @@ Decoding (:func:`greedy_search`, :func:`beam_search`), batched over sentences.
 
 Both return, per sentence, the token ids (without ``<bos>``, ending at ``<eos>`` when one was
 produced), the sum of log-probabilities (the model's own objective) and the attention rows.
-A sentence of source length n may produce at most ``ceil(max_len_ratio * n) + 2`` tokens.
+A sentence of source length n may produce at most ``ceil(max_len_ratio * n) + 2`` tokens, and
+never more than ``max_steps`` when given (an absolute bound: a model that never writes ``<eos>``
+stops there however long the source; such a hypothesis is marked ``cut``).
 
 Beam search keeps ``beam`` hypotheses per sentence, all sentences of a batch in one decoder call
 per step (``B * beam`` rows); a finished hypothesis keeps its score and only extends with padding. The winner maximises ``score / lp`` with the GNMT length penalty
@@ -253,10 +255,19 @@ class Hypothesis:
     ids: list[int]                  # output tokens, <eos> included when produced
     score: float                    # sum of log-probabilities of ``ids``
     attention: Tensor | None = None  # [len(ids), S] weights, or None without attention
+    cut: bool = False               # stopped at the absolute bound ``max_steps`` without <eos>
 
 
-def max_lengths(src_len: Tensor, ratio: float) -> Tensor:
-    return torch.ceil(src_len.double() * ratio).long() + 2
+def max_lengths(src_len: Tensor, ratio: float, max_steps: int | None = None) -> Tensor:
+    """Each sentence's most output tokens: ``ceil(ratio * length) + 2``, at most ``max_steps``."""
+    limit = torch.ceil(src_len.double() * ratio).long() + 2
+    return limit if max_steps is None else limit.clamp(max=max_steps)
+
+
+def _cut(ids: list[int], src_len: int, ratio: float, max_steps: int | None) -> bool:
+    """Whether ``ids`` stopped at ``max_steps`` (below the ratio's own limit) without ``<eos>``."""
+    return (max_steps is not None and len(ids) >= max_steps and (not ids or ids[-1] != EOS_ID)
+            and math.ceil(src_len * ratio) + 2 > max_steps)
 
 
 def length_penalty(length: Tensor | int, alpha: float):
@@ -264,12 +275,13 @@ def length_penalty(length: Tensor | int, alpha: float):
 
 
 @torch.no_grad()
-def greedy_search(model: Seq2Seq, src: Tensor, src_len: Tensor, max_len_ratio: float = 2.0) -> list[Hypothesis]:
+def greedy_search(model: Seq2Seq, src: Tensor, src_len: Tensor, max_len_ratio: float = 2.0,
+                  max_steps: int | None = None) -> list[Hypothesis]:
     """The most probable next token at every step, for the whole batch at once."""
     model.eval()
     B = src.shape[0]
     memory, state = model.encode(src, src_len)
-    limit = max_lengths(src_len, max_len_ratio).to(src.device)                   # [B]
+    limit = max_lengths(src_len, max_len_ratio, max_steps).to(src.device)        # [B]
     y = start_tokens(B, src.device)
     done = torch.zeros(B, dtype=torch.bool, device=src.device)
     steps, scores, attn = [], torch.zeros(B, device=src.device), []
@@ -291,13 +303,14 @@ def greedy_search(model: Seq2Seq, src: Tensor, src_len: Tensor, max_len_ratio: f
         ids = [i for i in tokens[b].tolist()]
         n = ids.index(EOS_ID) + 1 if EOS_ID in ids else min(len(ids), int(limit[b]))
         a = torch.stack([w[b] for w in attn[:n]]).cpu() if attn else None
-        out.append(Hypothesis(ids[:n], float(scores[b]), a))
+        out.append(Hypothesis(ids[:n], float(scores[b]), a,
+                              _cut(ids[:n], int(src_len[b]), max_len_ratio, max_steps)))
     return out
 
 
 @torch.no_grad()
 def beam_search(model: Seq2Seq, src: Tensor, src_len: Tensor, beam: int = 5, alpha: float = 1.0,
-                max_len_ratio: float = 2.0) -> list[Hypothesis]:
+                max_len_ratio: float = 2.0, max_steps: int | None = None) -> list[Hypothesis]:
     """The best hypothesis for each sentence of ``src [B, S]`` (lengths ``src_len [B]``).
 
     One decoder call per step for the whole batch (``B * beam`` rows); each step keeps only the
@@ -309,7 +322,7 @@ def beam_search(model: Seq2Seq, src: Tensor, src_len: Tensor, beam: int = 5, alp
     if K > 1:
         rows = torch.arange(B, device=dev).repeat_interleave(K)            # [B*K] sentence of each row
         memory, state = memory.select(rows), model.reorder(state, rows)
-    limit = max_lengths(src_len, max_len_ratio).to(dev).repeat_interleave(K)   # [B*K]
+    limit = max_lengths(src_len, max_len_ratio, max_steps).to(dev).repeat_interleave(K)   # [B*K]
     scores = torch.full((B, K), float("-inf"), device=dev)
     scores[:, 0] = 0.0                                                        # one live start per sentence
     finished = torch.zeros(B * K, dtype=torch.bool, device=dev)
@@ -362,5 +375,6 @@ def beam_search(model: Seq2Seq, src: Tensor, src_len: Tensor, beam: int = 5, alp
         n = n_of[b]
         s = float(flat_scores[row])
         out.append(Hypothesis(ids_bt[b][:n], s if math.isfinite(s) else float("-inf"),
-                              att_bt[b, :n] if att_bt is not None else None))
+                              att_bt[b, :n] if att_bt is not None else None,
+                              _cut(ids_bt[b][:n], int(src_len[b]), max_len_ratio, max_steps)))
     return out

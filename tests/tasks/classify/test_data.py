@@ -205,6 +205,28 @@ def test_long_csv_from_a_spreadsheet_reads_decimal_commas_and_utf16(tmp_path):
         read_series(tmp_path / "semi.csv", time="T")
 
 
+def test_a_semicolon_series_tables_thousands_dots_are_refused_as_forecast_refuses_them(tmp_path):
+    """1.032 beside 976 in a semicolon file (a European spreadsheet's thousands dot) was read as
+    1.032 and 976; now the two readings are named, long (per feature column) and wide (over all
+    steps), also in a tab file whose other columns hold decimal commas. Decimal points that cannot
+    be thousands (0.5, 1.25), and an English tab file's 1.032, read as before."""
+    refused = {"long.csv": ("sample;t;x;label\n1;0;976;up\n1;1;1.032;up\n2;0;5;down\n2;1;7;down\n",
+                            r"column 'x' holds numbers that read two ways: '1.032' in line 3 in .*long\.csv is 1032 "
+                            r"with a thousands separator .* or 1.032 with a decimal point"),
+               "wide.csv": ("label;t0;t1\nup;976;880\ndown;1.032;1.500\n",      # one step column all dots
+                            r"column 't0' holds numbers that read two ways: '1.032' in line 3"),
+               "tabs.tsv": ("sample\tt\tx\tw\tlabel\n1\t0\t1.032\t0,5\tup\n1\t1\t2.500\t1,5\tup\n",
+                            r"column 'x' holds numbers that read two ways: '1.032'")}
+    for name, (text, needle) in refused.items():
+        (tmp_path / name).write_text(text)
+        with pytest.raises(LstmkitError, match=needle):
+            read_series(tmp_path / name)
+    (tmp_path / "english.tsv").write_text("sample\tt\tx\tlabel\n1\t0\t1.032\tup\n1\t1\t976\tup\n")
+    assert read_series(tmp_path / "english.tsv").seqs[0][:, 0].tolist() == [1.032, 976]
+    (tmp_path / "points.csv").write_text("label;t0;t1\nup;976;0.5\ndown;1.25;3\n")
+    assert read_series(tmp_path / "points.csv").seqs[0][:, 0].tolist() == [976, 0.5]
+
+
 def test_wide_csv_one_row_per_sample_and_headerless_ucr_csv(tmp_path):
     """The layouts a series file comes in besides UCR's .tsv and the long table: one row per
     sample (steps in columns, a label column anywhere, trailing empty cells a shorter series,

@@ -18,7 +18,7 @@ import pandas as pd
 from lstmkit.data.arrays import masked_as_missing, tensor_as_array
 from lstmkit.data.tables import PARQUET, SHEETS, read_table
 from lstmkit.data.textfile import column_strings as _as_strings
-from lstmkit.data.textfile import comma_decimals
+from lstmkit.data.textfile import comma_decimals, dot_groups, dot_two_ways
 from lstmkit.data.textfile import file_ext as _ext
 from lstmkit.data.textfile import (blank_rows, check_unique_columns, header_separator, parse_table, read_text_file,
                                    row_place, separator_line, without_row_numbers)
@@ -169,6 +169,7 @@ def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, feat
     if not names:
         raise LstmkitError(f"no feature columns{where}", "long format is: sample, t, feature columns…, label")
     values = np.empty((len(df), len(names)))
+    _check_thousand_dots(df, [_column(df, name, "feature", where) for name in names], names, where)
     for j, name in enumerate(names):
         col = _column(df, name, "feature", where)
         num = pd.to_numeric(col, errors="coerce")
@@ -300,6 +301,25 @@ def _wide_ids(df: pd.DataFrame, sample: str, label: str) -> str | None:
     return None
 
 
+def _check_thousand_dots(df: pd.DataFrame, cols: list[pd.Series], names: list, where: str, wide: bool = False) -> None:
+    """Refuse a semicolon file's (or a tab file's with decimal commas) numbers whose one dot may group
+    thousands (``1.032`` beside ``976``), as forecasting does (:func:`~lstmkit.data.textfile.dot_groups`):
+    per feature column of a long table, over all step columns of a wide one (one quantity)."""
+    sep = df.attrs.get("sep")
+    if sep not in (";", "\t"):
+        return
+    text = [(str(n), c) for n, c in zip(names, cols)
+            if pd.api.types.is_object_dtype(c) or pd.api.types.is_string_dtype(c)]
+    if not text:
+        return
+    commas = any(comma_decimals(df[c], sep) is not None for c in df.columns)
+    for k, col in enumerate([pd.concat([c for _, c in text], ignore_index=True)] if wide else [c for _, c in text]):
+        found = dot_groups(col, sep, commas)
+        if found is not None:
+            j, i = divmod(found[0], len(df)) if wide else (k, found[0])      # wide: the cell's column and row
+            raise dot_two_ways(text[j][0], found[1], row_place(df, i) + where)
+
+
 def _series_from_wide(df: pd.DataFrame, label: str, require_label: bool, where: str,
                       ids: str | None = None) -> SeriesData | str:
     """One series per row, its steps the columns besides ``label`` (and the ``ids`` column, which
@@ -314,6 +334,7 @@ def _series_from_wide(df: pd.DataFrame, label: str, require_label: bool, where: 
         return "no columns besides the label"
     cells = df[names]
     values = np.empty(cells.shape)
+    _check_thousand_dots(df, [cells[name] for name in names], names, where, wide=True)
     for j, name in enumerate(names):
         num = pd.to_numeric(cells[name], errors="coerce")
         comma = comma_decimals(cells[name], df.attrs.get("sep")) if num.isna().any() else None   # 10,5 in a ; file

@@ -26,7 +26,7 @@ import pandas as pd
 from lstmkit.data.arrays import plain_array
 from lstmkit.data.tables import read_frame
 from lstmkit.data.textfile import (blank_rows, check_flat_columns, check_unique_columns, closest_name, comma_decimals,
-                                   row_place, without_row_numbers)
+                                   dot_two_ways, row_place, without_row_numbers)
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.tsffile import is_tsf, read_tsf
 
@@ -162,7 +162,7 @@ def numeric_column(col: pd.Series, name: str, yes_no: bool = True) -> pd.Series:
     ``yes_no``, a column of yes / no, true / false or y / n reads as 1 and 0)."""
     grouped = col.attrs.get("dot_groups", {}).get(name)
     if grouped is not None:                     # 1.032 beside 976 in a semicolon file
-        _dot_two_ways(name, grouped[1], row_place(col, grouped[0]))
+        raise dot_two_ways(name, grouped[1], row_place(col, grouped[0]))
     if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
         if pd.api.types.is_complex_dtype(col):
             raise LstmkitError(f"column {name!r} holds complex numbers", "use real-valued columns")
@@ -205,7 +205,7 @@ def numeric_column(col: pd.Series, name: str, yes_no: bool = True) -> pd.Series:
                     f"or {cell.replace(',', '.')} with a decimal comma", "write the numbers without thousands "
                     f"separators ({cell.replace(',', '')}) or with a decimal point ({cell.replace(',', '.')})")
             if sep == ";" and re.fullmatch(_FORMATTED_COMMA, cell) and re.search(r"\d\.\d{3}", cell):
-                _dot_two_ways(name, cell, row_place(col, pos))        # € 1.032: formatted_numbers left it
+                raise dot_two_ways(name, cell, row_place(col, pos))   # € 1.032: formatted_numbers left it
             if cell == str(name).strip():        # exports joined with their header lines
                 raise LstmkitError(f"column {name!r} holds its own name {cell!r} in {row_place(col, pos)} "
                                    f"({_cells(int((text == cell).sum()), 'such')}): the header line repeated (files "
@@ -282,17 +282,6 @@ def _check_one_scale(text: pd.Series, formatted_cells: pd.Series, formatted: pd.
             f"column {name!r} mixes percentages ({text.iloc[p]!r} in {row_place(col, p)}) with plain numbers "
             f"({text.iloc[q]!r} in {row_place(col, q)}): is {text.iloc[p]} {value / 100:g} or {value:g}?",
             "format the column one way: every cell as a percentage, or every cell as a plain number")
-
-
-def _dot_two_ways(name: str, cell: str, place: str) -> None:
-    """The error for ``cell`` of a semicolon file, whose one dot (``1.032``, ``€ 1.032``) groups
-    thousands or is a decimal point."""
-    number = re.search(r"\d{1,3}\.\d{3}", cell).group()
-    whole = number.replace(".", "")
-    raise LstmkitError(
-        f"column {name!r} holds numbers that read two ways: {cell!r} in {place} is {whole} with a thousands "
-        f"separator (as a European spreadsheet writes it), or {number} with a decimal point",
-        f"write the numbers without thousands separators ({whole}) or with a decimal comma ({number.replace('.', ',')})")
 
 
 _YES_NO = ({"yes", "no"}, {"true", "false"}, {"y", "n"})

@@ -39,7 +39,8 @@ class TranslateConfig(TaskConfig):
     label_smoothing: float = 0.1    # share of the target probability spread over the vocabulary
     beam: int = 5                   # default beam width for run / evaluate (1 = greedy)
     length_penalty: float = 1.0     # GNMT alpha; 0 ranks by the sum of log-probabilities
-    max_len_ratio: float = 2.0      # decode at most ceil(ratio * source length) + 2 tokens
+    max_len_ratio: float = 2.0      # decode at most ceil(ratio * source length) + 2 tokens, and never more than
+                                    # ceil(ratio * longest training target) + 2 (a warning when one is cut there)
     encoding: str = "utf-8"         # text encoding of the files
     train: TrainConfig = train_field(max_epochs=20, batch_size=64, loss="auto", patience=3, lr_patience=1)
 

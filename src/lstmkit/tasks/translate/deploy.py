@@ -82,12 +82,14 @@ class TranslateAdapter(EstimatorAdapter):
         """One inference call for int8's speed and agreement: greedy tokens of every row of ``src``."""
         lengths = torch.full((src.shape[0],), src.shape[1], dtype=torch.long)
         cfg = self.est.config_
-        return [h.ids for h in beam_search(net, src, lengths, 1, cfg.length_penalty, cfg.max_len_ratio)]
+        return [h.ids for h in beam_search(net, src, lengths, 1, cfg.length_penalty, cfg.max_len_ratio,
+                                           self.est.decode_steps())]
 
     def metadata(self) -> dict[str, Any]:
         c = self.est.config_
         return {"task": self.task, "model": c.model, "attention": c.attention, "hidden_size": c.hidden_size,
                 "num_layers": c.num_layers, "tokenizer": c.tokenizer, "max_len": c.max_len, "beam": c.beam,
+                "max_source_tokens": self.est.source_limit(), "max_output_tokens": self.est.decode_steps(),
                 "max_beam": MAX_BEAM, "vocab": {"src": self.est.src_tokenizer_.vocab_size,
                                                 "tgt": self.est.tgt_tokenizer_.vocab_size},
                 "request": '{"sentences": ["..."], "beam": 5}'}
@@ -168,12 +170,12 @@ class TranslateAdapter(EstimatorAdapter):
             raise BadRequest(["beam"], f"beam must be an integer from 1 to {MAX_BEAM}, got {beam!r}")
         if not isinstance(sentences, (list, tuple)) or not sentences:
             raise BadRequest(["sentences"], "send a non-empty list of sentences")
-        limit, ids = self.est.config_.max_len, []
+        limit, ids = self.est.source_limit(), []       # --max-len none too: no request runs away
         for i, s in enumerate(sentences):
             if not isinstance(s, str):
                 raise BadRequest(["sentences", i], f"a sentence must be a string, got {type(s).__name__}")
             ids.append(self.est.src_tokenizer_.encode(s))
-            if limit is not None and len(ids[-1]) > limit:
+            if len(ids[-1]) > limit:
                 raise BadRequest(["sentences", i], f"the sentence has {len(ids[-1])} tokens; "
                                                    f"this model reads at most {limit}")
         return ids

@@ -38,6 +38,9 @@ VOCAB_FILE = "vocab.json"
 RESUME_FILES = {"data": "--data", "src_file": "--src-file", "tgt_file": "--tgt-file", "val_data": "--val",
                 "val_src_file": "--val-src-file", "val_tgt_file": "--val-tgt-file"}
 EVAL_BATCH = 64
+# The absolute decoding bound of a run that recorded no longest target (trained before it was
+# recorded, with --max-len none): a model that never writes <eos> stops here.
+DECODE_CEILING = 1024
 
 
 def _pair_batches(src: list[torch.Tensor], tgt: list[torch.Tensor], batch_size: int, shuffle: bool) -> CollatedBatches:
@@ -115,6 +118,9 @@ class Translator(RunEstimator):
                 "dropped_too_long": train.report.get("too_long", 0), "duplicates": train.report.get("duplicates", 0),
                 "split": {"train": len(train), "val": len(val)},
                 "vocab": {"src": self.src_tokenizer_.vocab_size, "tgt": self.tgt_tokenizer_.vocab_size},
+                # the longest training target in tokens: it bounds every decode (decode_steps)
+                "longest_target": max((len(t) for t in y_tr), default=0),
+                "longest_source": max((len(t) for t in x_tr), default=0),
                 # the sides in a script without spaces (Chinese, Thai, ...), read one character a token
                 "characters": {side: tok.kind == "word" and tok.char_split and written_without_spaces(texts)
                                for side, tok, texts in (("src", self.src_tokenizer_, train.src),
@@ -220,12 +226,35 @@ class Translator(RunEstimator):
         pieces, hyp = self._hypothesis(text, beam)
         return pieces, list(hyp.ids)
 
+    def decode_steps(self) -> int:
+        """The most tokens any translation may have, whatever the source length: ``ceil(max_len_ratio
+        * T) + 2`` for ``T`` the longest target the model was trained on (else ``--max-len``, else
+        :data:`DECODE_CEILING`). A model that never writes ``<eos>`` stops there (with a warning)
+        instead of decoding ``ratio`` times a 5,000-word source."""
+        self._check_fitted()
+        longest = (getattr(self, "data_summary_", None) or {}).get("longest_target") or self.config_.max_len
+        if longest is None:
+            return DECODE_CEILING
+        return math.ceil(self.config_.max_len_ratio * longest) + 2
+
+    def source_limit(self) -> int:
+        """The most source tokens one sentence may have: ``--max-len`` (longer input is truncated),
+        or with ``--max-len none`` twice the longest training source (else :data:`DECODE_CEILING`);
+        the service refuses a longer sentence rather than encode and attend over it."""
+        self._check_fitted()
+        if self.config_.max_len is not None:
+            return self.config_.max_len
+        longest = (getattr(self, "data_summary_", None) or {}).get("longest_source")
+        return 2 * longest if longest else DECODE_CEILING
+
     # -- internals -------------------------------------------------------------------------
     def _hypothesis(self, sentence: str, beam: int):
         """The search's best hypothesis for one sentence, and its pieces (``<eos>`` named)."""
         ids = self._src_ids(sentence)
+        steps = self.decode_steps()
         hyp = beam_search(self.net_.eval(), torch.tensor([ids]), torch.tensor([len(ids)]), beam,
-                          self.config_.length_penalty, self.config_.max_len_ratio)[0]
+                          self.config_.length_penalty, self.config_.max_len_ratio, steps)[0]
+        _warn_cut([hyp], steps)
         return [p if i != EOS_ID else "<eos>" for p, i in zip(self.tgt_tokenizer_.id_to_piece(hyp.ids), hyp.ids)], hyp
 
     def _fit_tokenizers(self, pairs: Pairs, progress: str) -> tuple[list[list[int]], list[list[int]]]:
@@ -299,10 +328,12 @@ class Translator(RunEstimator):
                 else [torch.tensor(x or [EOS_ID]) for x in ids])
         results: list[tuple[str, Any] | None] = [None] * len(seqs)
         batches = BucketBatches(seqs, None, batch_size, pad_value=PAD_ID)
+        steps = self.decode_steps()
         for idx, src, src_len in track(batches.iter_indexed(), len(batches), "translating", self._progress):
-            hyps = beam_search(net, src, src_len, beam, alpha, cfg.max_len_ratio)
+            hyps = beam_search(net, src, src_len, beam, alpha, cfg.max_len_ratio, steps)
             for i, h in zip(idx.tolist(), hyps):
                 results[i] = (self.tgt_tokenizer_.decode(h.ids) if sentences[i].strip() else "", h)
+        _warn_cut([h for _, h in results], steps)
         return results
 
     def _score(self, pairs: Pairs, beam: int, out_file=None) -> dict[str, Any]:
@@ -310,9 +341,13 @@ class Translator(RunEstimator):
         with warnings.catch_warnings(record=True) as caught:        # one warning per long sentence: counted
             warnings.simplefilter("always", UserWarning)
             hyps = self.translate(pairs.src, beam=beam)
-        if caught:
-            warnings.warn(f"{len(caught)} source sentence(s) longer than the model's maximum of {self.config_.max_len} "
-                          f"tokens were truncated", UserWarning, stacklevel=3)
+        truncated = [w for w in caught if "it was truncated" in str(w.message)]
+        if truncated:
+            warnings.warn(f"{len(truncated)} source sentence(s) longer than the model's maximum of "
+                          f"{self.config_.max_len} tokens were truncated", UserWarning, stacklevel=3)
+        for w in caught:                    # any other warning (translations cut at the bound) as it was
+            if w not in truncated:
+                warnings.warn(w.message, w.category, stacklevel=3)
         seconds = _time.perf_counter() - t0
         scores = corpus_scores(hyps, pairs.tgt)
         scores.update({"beam": beam, "sentences_per_second": round(len(hyps) / max(seconds, 1e-9), 2)})
@@ -351,6 +386,16 @@ class Translator(RunEstimator):
                              preprocessing={"vocab_file": VOCAB_FILE, "tokenizer": self.config_.tokenizer,
                                             "src_vocab": self.src_tokenizer_.vocab_size,
                                             "tgt_vocab": self.tgt_tokenizer_.vocab_size})
+
+
+def _warn_cut(hyps, steps: int) -> None:
+    """One warning for the translations stopped at the absolute bound ``steps`` without ``<eos>``."""
+    cut = sum(bool(getattr(h, "cut", False)) for h in hyps)
+    if cut:
+        warnings.warn(f"{cut} translation(s) reached the longest output this model writes ({steps} tokens: "
+                      "--max-len-ratio times its longest training target, plus 2) without ending and were cut "
+                      "there; the model may not have learned to end a sentence (train it longer), or raise "
+                      "--max-len-ratio for longer outputs", UserWarning, stacklevel=3)
 
 
 def _sentence_list(sentences, column: str = "src") -> list[str]:
