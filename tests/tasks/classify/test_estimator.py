@@ -84,6 +84,23 @@ def test_a_frames_label_column_of_numbers_or_booleans_comes_back_so(texts, tiny,
     assert series.predict(wide.drop(columns="label")).dtype.kind == "i"
 
 
+def test_labels_given_as_decimals_come_back_as_decimals(texts, tiny, tmp_path):
+    """y of decimal.Decimal (a database's NUMERIC column) came back from classes_ and predict as the
+    strings '0'/'1': predict(X) == y was False everywhere. classes_ holds them as np.unique has them."""
+    from decimal import Decimal
+    from lstmkit.tasks.classify.fit_checks import label_type
+    assert label_type([Decimal("1"), Decimal("0"), None, Decimal("NaN")]) == "decimal"
+    assert label_type([Decimal("1"), Decimal("1.0")]) is None          # one number written two ways: as written
+    x, y = texts(40)
+    given = [Decimal("1") if lab == "pos" else Decimal("0") for lab in y]
+    clf = TextClassifier(max_epochs=1, **tiny).fit(x, given, out=tmp_path)
+    assert clf.classes_.tolist() == np.unique(np.asarray(given, dtype=object)).tolist() == [Decimal("0"), Decimal("1")]
+    assert all(isinstance(c, Decimal) for c in clf.classes_)
+    got = clf.predict(x)
+    assert (got == np.asarray(given, dtype=object)).mean() == clf.score(x, given)
+    assert TextClassifier.load(clf.run_dir_).predict(x[:4]).tolist() == got[:4].tolist()
+
+
 def test_labels_mixing_booleans_and_numbers_come_back_as_written(texts, tiny, tmp_path):
     """numpy reads [True, 0] as integers, but the labels were written 'True' and '0': predict
     raised ValueError (int('True')) after a fit that had gone well."""

@@ -109,6 +109,50 @@ def test_a_series_with_a_date_index_and_too_short_a_series():
     assert "70/15/15 splits" in str(e.value)
 
 
+@pytest.mark.parametrize("index_name", [None, "date"])
+def test_a_model_fitted_on_a_date_index_orders_its_data_by_date_at_prediction(tmp_path, index_name):
+    """A model fitted on a Series whose DatetimeIndex was its time recorded no time: given the same
+    data as a frame with that time column in another row order (reversed, shuffled), it read the
+    rows in the order given and forecast from the wrong end, without a word. It records the index
+    as its time now, under the index's name, and sorts by it as training did."""
+    frame = sine_frame(n=160)
+    s = pd.Series(frame["y"].to_numpy(), index=pd.DatetimeIndex(frame["time"], name=index_name), name="y")
+    est = Forecaster(**{**TINY, "horizon": 2, "max_epochs": 1}).fit(s, out=tmp_path)
+    time = index_name or "time"
+    assert est.config_.time == time and est.auto_["time"]["value"] == time and est.config.time is None
+    saved = json.loads((est.run_dir_ / "lstmkit.json").read_text())
+    assert saved["config"]["time"] == time and saved["auto"]["time"]["value"] == time
+    want = est.predict(s)
+    assert want["step"].tolist() == [1, 2] and want[time].iloc[0] == s.index[-1] + pd.Timedelta(hours=1)
+    as_frame = s.rename_axis(time).reset_index()
+    shuffled = np.random.default_rng(1).permutation(len(s))
+    for given in (as_frame.iloc[::-1].reset_index(drop=True), as_frame.iloc[shuffled], s.iloc[::-1],
+                  s.iloc[shuffled].rename_axis(None)):
+        pd.testing.assert_frame_equal(est.predict(given), want)
+    again = Forecaster.load(est.run_dir_)
+    pd.testing.assert_frame_equal(again.predict(as_frame.iloc[::-1]), want)
+    for plain in (s.to_numpy(), s.reset_index(drop=True), pd.DataFrame({"y": s.to_numpy()})):
+        with pytest.raises(LstmkitError, match=f"trained on data ordered by its date index \\('{time}'\\).*"
+                                               f"a DatetimeIndex, or a table with a '{time}' column"):
+            again.predict(plain)
+
+
+def test_a_run_fitted_on_a_date_index_before_it_was_recorded_reads_rows_in_order(tmp_path):
+    """A run saved before the date index was recorded as its time (config.time null, no time in
+    its choices) reads data as it did: rows in the order given, an array of values too."""
+    s = pd.Series(sine_frame(n=160)["y"].to_numpy(), index=sine_frame(n=160)["time"].to_numpy(), name="y")
+    est = Forecaster(**{**TINY, "horizon": 2, "max_epochs": 1}).fit(s, out=tmp_path)
+    meta_file = est.run_dir_ / "lstmkit.json"
+    meta = json.loads(meta_file.read_text())
+    meta["config"]["time"] = None
+    del meta["auto"]["time"]
+    meta_file.write_text(json.dumps(meta))
+    old = Forecaster.load(est.run_dir_)
+    assert old.config_.time is None
+    np.testing.assert_allclose(old.predict(s.to_numpy())["y"], est.predict(s)["y"], rtol=1e-6)
+    np.testing.assert_allclose(old.predict(s)["y"], est.predict(s)["y"], rtol=1e-6)
+
+
 def test_the_time_column_may_come_as_the_frames_date_index():
     """A model fitted on a ``time`` column refused the same frame indexed by it
     (``df.set_index("time")``), the shape pandas' resample and read_csv(index_col=...) give:

@@ -117,3 +117,26 @@ def test_integer_steps_are_answered_as_the_steps_after_them(tmp_path):
     finally:
         client.close()
     assert code == 200 and body["times"] == [[220, 221]] == [est.predict(frame)["t"].tolist()]
+
+
+def test_a_run_fitted_on_a_date_index_serves_requests_with_or_without_stamps(tmp_path):
+    """A run fitted on a Series' DatetimeIndex records it as its time ('time'): the service's requests
+    of values alone (as before) are answered as predict answers the Series, and stamps, optional,
+    add the forecast's."""
+    import numpy as np
+    import pandas as pd
+    from lstmkit.deploy.server import create_app
+    frame = sine_frame(n=160)
+    s = pd.Series(frame["y"].to_numpy(), index=pd.DatetimeIndex(frame["time"]), name="y")
+    est = Forecaster(**{**FAST, "max_epochs": 1}, horizon=2).fit(s, out=tmp_path)
+    client = Client(create_app(est.run_dir_, engine="torch"))
+    try:
+        tail = s.tail(est.config_.lookback)
+        code, bare = _ask(client, {"y": tail.tolist()})
+        assert code == 200 and "times" not in bare
+        np.testing.assert_allclose(bare["predictions"][0]["y"], est.predict(s)["y"], rtol=1e-5)
+        code, body = _ask(client, {"y": tail.tolist(), "time": [t.isoformat() for t in tail.index]})
+        assert code == 200 and pd.Timestamp(body.pop("times")[0][0]) == s.index[-1] + pd.Timedelta(hours=1)
+        assert body == bare
+    finally:
+        client.close()

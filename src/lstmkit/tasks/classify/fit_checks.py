@@ -4,6 +4,7 @@ a class never predicted on the validation part, and the type of the labels ``fit
 ``predict`` answers in it)."""
 from __future__ import annotations
 
+import decimal
 import os
 import warnings
 from pathlib import Path
@@ -23,7 +24,7 @@ __all__ = ["FROM_TEXT", "label_type", "given_labels", "check_kind", "data_summar
            "warn_truncated", "check_val_is_not_test"]
 
 # predict's labels from the class strings, for labels fit was given as numbers or booleans (y, a frame's column)
-FROM_TEXT = {"int": int, "float": float, "bool": lambda s: s == "True"}
+FROM_TEXT = {"int": int, "float": float, "bool": lambda s: s == "True", "decimal": decimal.Decimal}
 
 
 def given_labels(data, y, label: str):
@@ -36,7 +37,7 @@ def given_labels(data, y, label: str):
 
 
 def label_type(y) -> str | None:
-    """``"int"``, ``"float"`` or ``"bool"`` when ``y``'s labels are all numbers of that kind
+    """``"int"``, ``"float"``, ``"bool"`` or ``"decimal"`` when ``y``'s labels are all numbers of that kind
     (predict gives them back so: ``predict(X) == y`` then compares like with like); None for
     strings, mixed labels, or labels read from a file. Missing labels (None, NaN: left out of
     training) are not looked at: ``[0, 1, None]`` holds ints. Booleans among numbers (``[True, 0]``,
@@ -50,6 +51,12 @@ def label_type(y) -> str | None:
         return None
     if kind in "iuf" and any(isinstance(v, (bool, np.bool_)) for v in values):
         return None
+    if kind == "O" and values and all(isinstance(v, decimal.Decimal) for v in values):
+        # decimal.Decimal (a database's NUMERIC column): given back as such, not as '0'/'1'; but for one
+        # number written two ways (1 and 1.0, one class to np.unique, two labels to a text) as written.
+        # Decimal('NaN') is a missing label (its text 'NaN' is one), left out as the others are
+        present = [v for v in values if not v.is_nan()]
+        return "decimal" if present and len(set(present)) == len(set(map(str, present))) else None
     return {"i": "int", "u": "int", "f": "float", "b": "bool"}.get(kind)
 
 

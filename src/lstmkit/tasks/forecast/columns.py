@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,9 @@ from lstmkit.tasks.forecast.data import any_number, load_table, numbers_or_none,
 from lstmkit.tasks.forecast.integer_times import period_time
 from lstmkit.tasks.forecast.tsffile import is_tsf
 
-__all__ = ["frame_columns", "series_labels", "drop_blank_rows"]
+__all__ = ["frame_columns", "series_labels", "drop_blank_rows", "index_time", "check_dates_given", "FROM_INDEX"]
+
+FROM_INDEX = "index"     # in the time record (auto_): true when the time is the training data's date index
 
 
 def frame_columns(data, cfg) -> tuple[pd.DataFrame, str | None, str | None, list[str]]:
@@ -29,7 +32,7 @@ def frame_columns(data, cfg) -> tuple[pd.DataFrame, str | None, str | None, list
 
     A table without a time column whose index holds dates (e.g. a pandas Series of a
     DatetimeIndex) gets that index as its time column; so does a table whose date index bears
-    the named time column's name (``df.set_index(time)``)."""
+    the named time column's name (``df.set_index(time)``) or none, when it has no such column."""
     if cfg.format != "long" and is_tsf(data):
         raise LstmkitError(f"--format {cfg.format} does not apply to {Path(data).name}: a .tsf file is read as the "
                            "long table of its series", "drop --format")
@@ -50,7 +53,7 @@ def frame_columns(data, cfg) -> tuple[pd.DataFrame, str | None, str | None, list
                                "pass --time COLUMN to say which one holds the time")
         df = df.rename_axis(time).reset_index()
     elif _time_in_index(df, time):              # df.set_index(time): what resample and index_col give
-        df = df.reset_index()
+        df = df.rename_axis(time).reset_index()
     if time is not None:
         df = drop_blank_rows(df)
         if "," in str(time) and time not in df.columns:          # year and month (quarter) columns
@@ -61,9 +64,47 @@ def frame_columns(data, cfg) -> tuple[pd.DataFrame, str | None, str | None, list
 
 
 def _time_in_index(df: pd.DataFrame, time: str | None) -> bool:
-    """Whether the named ``time`` column is the frame's date index rather than one of its columns."""
-    return (time is not None and isinstance(df.index, pd.DatetimeIndex) and str(df.index.name) == str(time)
-            and str(time) not in map(str, df.columns))
+    """Whether the named ``time`` column is the frame's date index rather than one of its columns: an
+    index of that name, or one of no name (a Series' dates, as a model fitted on them recorded
+    them: :func:`index_time`); one named otherwise is not."""
+    return (time is not None and isinstance(df.index, pd.DatetimeIndex)
+            and (df.index.name is None or str(df.index.name) == str(time)) and str(time) not in map(str, df.columns))
+
+
+def index_time(data) -> tuple[str | None, dict[str, dict[str, Any]]]:
+    """The time of a table (read by ``load_table``) that names none and whose index holds dates (a
+    pandas Series of a DatetimeIndex): the index's name, ``time`` when it has none, and the record
+    of that choice (``auto_``, ``lstmkit.json``). A model fitted so reads its data in that order
+    at prediction too: a date index or a column of that name, which it sorts by (the rows were
+    read in the order given, a reversed frame forecast from its first rows). None when the index
+    holds no dates, or its name is a column too (:func:`frame_columns` says which is which)."""
+    if not isinstance(data, pd.DataFrame) or not isinstance(data.index, pd.DatetimeIndex):
+        return None, {}
+    time = str(data.index.name) if data.index.name is not None else "time"
+    if time in map(str, data.columns):
+        return None, {}
+    return time, {"time": {"value": time, FROM_INDEX: True,
+                           "why": "the data's date index; at prediction a date index or a column of that name"}}
+
+
+def check_dates_given(data, time: str) -> None:
+    """An error when in-memory ``data`` for a model whose time was its training data's date index
+    has no dates: no date index and no ``time`` column (an array, a list, a frame of values), whose
+    rows would be read in the order given. Files name their columns: read as usual."""
+    if isinstance(data, (str, bytes)) or hasattr(data, "__fspath__"):
+        return
+    if isinstance(data, (pd.Series, pd.DataFrame)):
+        index = data.index
+        levels = index.levels if isinstance(index, pd.MultiIndex) else [index]
+        if any(isinstance(level, (pd.DatetimeIndex, pd.PeriodIndex)) for level in levels):
+            return
+        if time in map(str, getattr(data, "columns", [])) or time in map(str, index.names):
+            return
+    kind = type(data).__name__
+    raise LstmkitError(f"the model was trained on data ordered by its date index ({time!r}), and this {kind} has no "
+                       "dates: its rows cannot be put in time order",
+                       f"pass the data with its dates: a pandas Series or DataFrame with a DatetimeIndex, or a table "
+                       f"with a {time!r} column")
 
 
 def _long_of_wide(df: pd.DataFrame, cfg, time: str | None) -> tuple[pd.DataFrame, str, str, list[str]]:

@@ -23,6 +23,7 @@ from lstmkit.runs import META_FILE
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.tasks.forecast.auto import AUTO_FIELDS, auto_defaults
 from lstmkit.tasks.forecast.checks import check_config, check_part_sizes
+from lstmkit.tasks.forecast.columns import index_time
 from lstmkit.tasks.forecast.combine import GIVEN
 from lstmkit.tasks.forecast.config import ForecastConfig
 from lstmkit.tasks.forecast.data import load_table, numbers_or_none
@@ -145,6 +146,8 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
                     cfg.id, found = index_id["id"]["value"], dict(index_id)
                 if cfg.time is None:
                     cfg.time, named = implied_time(data, cfg)
+                    if cfg.time is None:       # a date index: named and recorded, so predict orders by it too
+                        cfg.time, named = index_time(data)
                     found = {**found, **named}
                 if not cfg.target and cfg.format == "long":
                     cfg.target, named = implied_target(data, cfg)
@@ -377,7 +380,7 @@ def implied_time(data, cfg: ForecastConfig) -> tuple[str | None, dict[str, dict[
     """The time column of a table that names none: its one column of dates
     (:func:`~lstmkit.tasks.forecast.times.date_columns`) besides the target, id, feature and
     covariate columns, and the record of that choice; None when it has none (rows are then the
-    series in file order; a pandas date index is read as the time by the panel). Several date
+    series in file order; a pandas date index is :func:`~lstmkit.tasks.forecast.columns.index_time`). Several date
     columns are an error: which one orders the rows is the user's to say."""
     if not isinstance(data, pd.DataFrame) or isinstance(data.index, pd.DatetimeIndex):
         return None, {}

@@ -22,6 +22,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.runs import atomic_write
 from lstmkit.tasks.forecast.ahead import AheadForecast
 from lstmkit.tasks.forecast.baselines import infer_season
+from lstmkit.tasks.forecast.columns import FROM_INDEX, check_dates_given
 from lstmkit.tasks.forecast.combine import GIVEN, choose_combination, combine_windows
 from lstmkit.tasks.forecast.data import load_table
 from lstmkit.tasks.forecast.ensemble import SeedEnsemble, ensemble_loss
@@ -326,6 +327,8 @@ class PanelPipeline(AheadForecast):
         when its rows step by another frequency than the training data's."""
         cfg = self.config_
         self._check_array_width(data)
+        if ((getattr(self, "auto_", None) or {}).get("time") or {}).get(FROM_INDEX):
+            check_dates_given(data, cfg.time)
         panel = read_panel(self._as_own_series(data), cfg, need=need,
                            short_fix=f"supply at least {need} rows per series (the run's lookback {cfg.lookback} "
                            f"and horizon {cfg.horizon} are fixed when it is trained)",
