@@ -4,14 +4,20 @@ files) after a table file it trains on changed, as test_resume_data.py's forecas
 rows appended were 'the data changed since RUN started: FILE is not the file it trained on (their
 SHA-256 differ)', and a text or label column renamed was 'text column 'review' not found in FILE —
 pass --text with one of: …' (a flag a resume does not take). Now each names what changed, from the
-table the run recorded when it started."""
+table the run recorded when it started.
+
+Files of series or texts that are no tables (`classify train --series` on a .ts, .arff or UCR .tsv;
+`classify train` on a fastText file or a class-index CSV) were told only 'their SHA-256 differ';
+a --val pair table whose source or target column was renamed 'source column 'en' not found in
+FILE — name the columns of the validation table as the training table's …'. Now each names what
+changed too: series or texts appended, other labels, other values."""
 import json
 import shutil
 
 import pytest
 
 from catalogue_helpers import check, train_once
-from table_data import lines, pairs, reviews
+from table_data import labelled_series, labelled_texts, lines, pairs, reviews, write_series, write_texts
 from table_data import long_series as series
 
 _SMALL = ["--hidden-size", "4", "--layers", "1", "--epochs", "1", "--progress", "off", "--no-tensorboard",
@@ -20,8 +26,13 @@ _SMALL = ["--hidden-size", "4", "--layers", "1", "--epochs", "1", "--progress", 
 
 FILES = {"reviews.csv": reviews, "val.csv": lambda: reviews(12, start=100), "series.csv": series, "lines.csv": lines,
          "pairs.csv": pairs, "pairs_val.csv": lambda: pairs(10, start=200),
-         "a.en": lambda: pairs()[["en"]], "a.de": lambda: pairs()[["de"]]}
+         "a.en": lambda: pairs()[["en"]], "a.de": lambda: pairs()[["de"]],
+         "s.ts": labelled_series, "s.arff": labelled_series, "s.tsv": labelled_series,
+         "ft.txt": labelled_texts, "agnews.csv": labelled_texts}
 _HEADERLESS = {"a.en": ",", "a.de": ","}       # written without a header: one column, plain lines
+_NO_TABLES = {"s.ts": write_series, "s.arff": write_series, "s.tsv": write_series, "ft.txt": write_texts,
+              "agnews.csv": write_texts}
+_TEXTS = ["--embed-dim", "4", "--min-freq", "1", *_SMALL]
 _TRANSLATE = ["--embed-dim", "4", "--min-freq", "1", "--beam", "1", *_SMALL]
 RUNS = {
     "classify": ["classify", "train", "--data", "{d}/reviews.csv", "--val", "{d}/val.csv", "--text", "review",
@@ -32,11 +43,16 @@ RUNS = {
     "translate": ["translate", "train", "--data", "{d}/pairs.csv", "--val", "{d}/pairs_val.csv", "--src", "en",
                   "--tgt", "de", *_TRANSLATE],
     "moses": ["translate", "train", "--src-file", "{d}/a.en", "--tgt-file", "{d}/a.de", *_TRANSLATE],
+    **{ext: ["classify", "train", "--series", "--data", f"{{d}}/s.{ext}", *_SMALL] for ext in ("ts", "arff", "tsv")},
+    "fasttext": ["classify", "train", "--data", "{d}/ft.txt", *_TEXTS],
+    "agnews": ["classify", "train", "--data", "{d}/agnews.csv", *_TEXTS],
 }
 
 
 def _write(name, frame, d):
-    if name in _HEADERLESS:
+    if name in _NO_TABLES:
+        _NO_TABLES[name](d / name, frame)
+    elif name in _HEADERLESS:
         frame.to_csv(d / name, index=False, header=False, sep=_HEADERLESS[name])
     else:
         frame.to_csv(d / name, index=False)
@@ -67,6 +83,25 @@ CASES = [
     ("translate", "pairs.csv", lambda: pairs().rename(columns={"de": "german"}), "'german' was 'de'"),
     ("translate", "pairs_val.csv", lambda: pairs(13, start=200), "pairs_val.csv has 3 more rows than when"),
     ("moses", "a.en", lambda: pairs(41)[["en"]], "a.en has 1 more row than when"),       # was: 41 lines but 40
+    # was 'source column 'en' not found in pairs_val.csv — name the columns of the validation table as …'
+    ("translate", "pairs_val.csv", lambda: pairs(10, start=200).rename(columns={"en": "english"}),
+     "pairs_val.csv has a column renamed since"),
+    ("translate", "pairs_val.csv", lambda: pairs(10, start=200).rename(columns={"de": "german"}), "'german' was 'de'"),
+    # files of series or texts, no tables: each was 'FILE is not the file it trained on (their SHA-256 differ)'
+    *[(ext, f"s.{ext}", change, needle) for ext in ("ts", "arff", "tsv") for change, needle in (
+        (lambda: labelled_series(15), f"s.{ext} has 3 more series appended since"),
+        (lambda: labelled_series(flip=(3, 4, 5)), "has other labels in rows 4-6 (the first rows that differ; their "
+                                                  "values are as they were)"),
+        (lambda: labelled_series(bump=(9, 10, 11)), "has other values in the series in rows 10-12 (the first rows "
+                                                    "that differ; their labels are as they were)"))],
+    ("tsv", "s.tsv", lambda: labelled_series(10), "s.tsv has 2 fewer series than when"),
+    *[(run, name, change, needle) for run, name in (("fasttext", "ft.txt"), ("agnews", "agnews.csv"))
+      for change, needle in (
+        (lambda: labelled_texts(27), f"{name} has 3 more texts appended since"),
+        (lambda: labelled_texts(flip=(3, 4, 5)), "has other labels in rows 3-6 (the first rows that differ; their "
+                                                 "texts are as they were)"),      # blocks of 2 of its 24 rows
+        (lambda: labelled_texts(edit=(9, 10, 11)), "has other texts in rows 9-12 (the first rows that differ; their "
+                                                    "labels are as they were)"))],
 ]
 
 

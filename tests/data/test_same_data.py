@@ -269,3 +269,87 @@ def test_translate_line_aligned_files_are_compared_line_by_line_on_resume(tmp_pa
     code, _, err = run_cli(["translate", "train", "--resume", run], capsys)
     assert code == 0, err
     assert json.loads((run / "lstmkit.json").read_text())["status"] == "finished"
+
+
+_QUICK = dict(hidden_size=4, num_layers=1, max_epochs=1, progress="off", tensorboard=False, device="cpu")
+
+
+def _resume_refused(fit, match):
+    with pytest.raises(LstmkitError, match=match) as e:
+        fit()
+    return e.value
+
+
+def _old_run_refused_and_the_same_data_resumes(run, started, resume, old, rewrite):
+    """A run from before the record (no data.tables) keeps its message ``old``; the run as it
+    started resumes once ``rewrite()`` writes its file as it was, in other bytes."""
+    _interrupt(run, drop_tables=True)
+    _resume_refused(resume, old)
+    (run / "lstmkit.json").write_text(json.dumps(started))
+    rewrite()
+    assert data_hashes(started["data"]) != started["data"][HASHES_KEY]
+    assert resume().result_.epochs_run == 1
+
+
+def _with_crlf(path, write):
+    """``write()``, then the file's line ends made Windows': the same rows, other bytes."""
+    write()
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+
+
+def _no_table_kinds():
+    """By kind of file that is no table: (its estimator and settings, its rows, their writer, the unit
+    named, the changes made and what each is told)."""
+    from lstmkit import SequenceClassifier, TextClassifier
+    from table_data import labelled_series, labelled_texts, write_series, write_texts
+    series = (SequenceClassifier, {}, labelled_series, write_series, "series", [
+        (labelled_series(15), r"has 3 more series appended since .* started \(its first 12 series"),
+        (labelled_series(flip=(3, 4, 5)), r"has other labels in rows 4-6 .*their values are as they were"),
+        (labelled_series(bump=(9, 10, 11)), r"other values in the series in rows 10-12 .*their labels")])
+    texts = (TextClassifier, {"embed_dim": 4, "min_freq": 1}, labelled_texts, write_texts, "text", [
+        (labelled_texts(27), r"has 3 more texts appended since .* \(its first 24 texts"),
+        (labelled_texts(flip=(3, 4, 5)), r"other labels in rows 3-6 .*their texts are as they were"),     # blocks of 2
+        (labelled_texts(edit=(9, 10, 11)), r"other texts in rows 9-12 .*their labels are as they were")])
+    return {"s.ts": series, "s.arff": series, "s.tsv": series, "ft.txt": texts, "agnews.csv": texts}
+
+
+@pytest.mark.parametrize("name", ["s.ts", "s.arff", "s.tsv", "ft.txt", "agnews.csv"])
+def test_a_series_or_text_file_that_is_no_table_is_told_what_changed_on_resume_in_python(name, tmp_path):
+    """fit(FILE, run_dir=RUN, resume=True) on a changed UCR .tsv, .ts or .arff file (SequenceClassifier),
+    a fastText file or a class-index CSV with its classes.txt (TextClassifier) said only that the
+    SHA-256 differ, and refused the file saved again with Windows line endings."""
+    estimator, settings, rows, write, unit, changes = _no_table_kinds()[name]
+    data = tmp_path / name
+    write(data, rows())
+    run = estimator(**_QUICK, **settings).fit(str(data), out=tmp_path / "runs").run_dir_
+    started = _interrupt(run)
+    assert started["data"]["tables"]["source"]["unit"] == unit
+    resume = lambda: estimator(**_QUICK, **settings).fit(str(data), run_dir=run, resume=True)    # noqa: E731
+    for changed, match in changes:
+        write(data, changed)
+        e = _resume_refused(resume, rf"{name} {match}" if "appended" in match else match)
+        assert e.hint.startswith("a resumed run must train on the data it started on")
+    _old_run_refused_and_the_same_data_resumes(run, started, resume, rf"{name} is not the file it trained on "
+                                               r"\(their SHA-256 differ\)",
+                                               lambda: _with_crlf(data, lambda: write(data, rows())))
+
+
+def test_a_translate_validation_table_whose_column_was_renamed_is_told_so_in_python(tmp_path):
+    """It was 'source column 'en' not found in val.csv — name the columns of the validation table as
+    the training table's: --src and --tgt apply to both', the fix a setting the resume cannot change."""
+    from lstmkit import Translator
+    _pairs().to_csv(tmp_path / "pairs.csv", index=False)
+    val = tmp_path / "val.csv"
+    _pairs(10, start=200).to_csv(val, index=False)
+    params = dict(_QUICK, embed_dim=4, min_freq=1, beam=1, src="en", tgt="de")
+    run = Translator(**params).fit(str(tmp_path / "pairs.csv"), val_data=str(val), out=tmp_path / "runs").run_dir_
+    started = _interrupt(run)
+    resume = lambda: Translator(**params).fit(str(tmp_path / "pairs.csv"), val_data=str(val), run_dir=run,  # noqa: E731
+                                              resume=True)
+    _pairs(10, start=200).rename(columns={"de": "german"}).to_csv(val, index=False)
+    e = _resume_refused(resume, r"val\.csv has a column renamed since .* started: 'german' was 'de' \(its values")
+    assert e.hint.startswith("a resumed run must train on the data it started on: rename them back")
+    # a run from before the record: the reader's own error; the same table saved again (quoted, CRLF) resumes
+    _old_run_refused_and_the_same_data_resumes(
+        run, started, resume, r"target column 'de' not found in .*val\.csv",
+        lambda: _pairs(10, start=200).to_csv(val, index=False, lineterminator="\r\n", quoting=1))

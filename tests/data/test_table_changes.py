@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from lstmkit.data.same_data import HASHES_KEY, check_same_data
-from lstmkit.data.table_changes import TABLES_KEY, table_change, table_records
+from lstmkit.data.table_changes import TABLES_KEY, is_rows_table, rows_table, table_change, table_records
+from table_data import labelled_series, write_series
 from lstmkit.errors import LstmkitError
 
 
@@ -161,13 +162,78 @@ def test_each_task_reads_the_table_a_resume_compares(tmp_path):
         _agree(text_table(tmp_path / name), read_texts(str(tmp_path / name)).table)
         _agree(corpus_table(tmp_path / name, text_column=None if name == "agnews.csv" else "text"),
                read_corpus(str(tmp_path / name), text_column=None if name == "agnews.csv" else "text").table)
-    assert text_table(tmp_path / "agnews.csv") is None and text_table(tmp_path / "t.csv") is not None
+    (tmp_path / "ft.txt").write_text("".join(f"__label__{'ab'[i % 2]} film {i}\n" for i in range(6)))
+    _agree(text_table(tmp_path / "ft.txt"), read_texts(str(tmp_path / "ft.txt")).table)
+    # the files of texts that are no tables: their labelled texts as rows
+    assert all(is_rows_table(text_table(tmp_path / name)) for name in ("agnews.csv", "ft.txt"))
+    assert not is_rows_table(text_table(tmp_path / "t.csv"))
     (tmp_path / "plain.txt").write_text("one line\nanother\n")
     _agree(corpus_table(tmp_path / "plain.txt"), read_corpus(str(tmp_path / "plain.txt")).table)
     long = pd.DataFrame({"sample": np.repeat(np.arange(6), 4), "t": np.tile(np.arange(4), 6),
                          "x": np.round(np.sin(np.arange(24) / 3), 3), "label": np.repeat(["a", "b"] * 3, 4)})
     long.to_csv(tmp_path / "long.csv", index=False)
     (tmp_path / "ucr.tsv").write_text("".join(f"{k % 2}\t{k}.5\t{k + 1}\t{k + 2}\n" for k in range(6)))
-    for name in ("long.csv", "ucr.tsv"):
+    for name in ("s.ts", "s.arff"):
+        write_series(tmp_path / name, labelled_series(6))
+    for name in ("long.csv", "ucr.tsv", "s.ts", "s.arff"):
         _agree(series_table(tmp_path / name), read_series(str(tmp_path / name)).table)
-    assert series_table(tmp_path / "ucr.tsv") is None and series_table(tmp_path / "long.csv") is not None
+    assert all(is_rows_table(series_table(tmp_path / name)) for name in ("ucr.tsv", "s.ts", "s.arff"))
+    assert not is_rows_table(series_table(tmp_path / "long.csv"))
+    assert series_table(tmp_path / "ucr.tsv")["label"].tolist() == ["0", "1"] * 3
+
+
+def _rows_change(before, after, unit="series"):
+    """``(problem, fix)`` for the rows ``after`` (``(label, item)``) read where ``before`` was recorded."""
+    def table(rows):
+        return rows_table([label for label, _ in rows], [item for _, item in rows], unit)
+    return table_change(table_records({"source": table(before)})["source"], table(after), "s.ts", "runs/r1")
+
+
+def test_series_and_texts_that_are_no_table_are_told_what_changed_by_rows():
+    """A UCR / .ts / .arff file's series, a fastText or class-index file's texts: a label and the
+    series' digest (or the text) a row, each column's blocks recorded beside (where a change lies)."""
+    record = table_records({"source": rows_table(["a", "b"] * 50, [np.arange(5.0)] * 100, "series")})["source"]
+    assert record["unit"] == "series" and set(record["column_blocks"]) == {"label", "series"}
+    assert len(json.dumps(record)) < 1400                                         # lstmkit.json stays small
+    assert rows_table(None, [np.arange(3.0)], "series") is None                   # unlabelled: nothing to train on
+    series = labelled_series(48)                                                  # blocks of 3 series
+    problem, fix = _rows_change(series, labelled_series(50))
+    assert problem == "s.ts has 2 more series appended since runs/r1 started (its first 48 series are as they were)"
+    assert fix.startswith("a resumed run must train on the data it started on: to resume, restore the file as it "
+                          "was (its first 48 series; keep the longer one apart)")
+    assert _rows_change(series, labelled_series(49))[0].startswith("s.ts has 1 more series appended")
+    assert _rows_change(series, labelled_series(40))[0] == (
+        "s.ts has 8 fewer series than when runs/r1 started (48 then, 40 now; its first 39 series are as they were)")
+    assert _rows_change(series, labelled_series(flip=(12,), n=48))[0] == (
+        "s.ts has other labels in rows 13-15 (the first rows that differ; their values are as they were) since "
+        "runs/r1 started")
+    # two blocks of values changed in a row, then a label further on: the first run of blocks alike
+    assert _rows_change(series, labelled_series(48, bump=(3, 7, 20), flip=(30,)))[0] == (
+        "s.ts has other values in the series in rows 4-9 (the first rows that differ; their labels are as they "
+        "were) since runs/r1 started")
+    assert _rows_change(series, labelled_series(50, bump=(5,), flip=(5,)))[0] == (
+        "s.ts has 2 more series and other labels and values in the series in rows 4-6 (the first rows that differ) "
+        "since runs/r1 started")
+    assert _rows_change(series, series) is None                                   # the same rows: nothing to name
+    texts = [("pos", "good film"), ("neg", "bad film"), ("pos", "fine film")]
+    assert _rows_change(texts, [texts[0], ("neg", "bad films"), texts[2]], "text")[0] == (
+        "s.ts has other texts in row 2 (the first rows that differ; their labels are as they were) since runs/r1 "
+        "started")
+    assert _rows_change(texts, [texts[0], ("pos", "bad film"), texts[2]], "text")[0].startswith(
+        "s.ts has other labels in row 2 (the first rows that differ; their texts are as they were)")
+
+
+def test_a_validation_file_under_the_summarys_files_is_told_what_changed(tmp_path):
+    """translate names its --val table only under files.val_data: a renamed column there kept
+    'source column 'en' not found … --src and --tgt apply to both'."""
+    from lstmkit.data.same_data import check_changed_tables, data_hashes
+    val = tmp_path / "val.csv"
+    frame = pd.DataFrame({"en": ["a cat", "a dog"], "de": ["eine Katze", "ein Hund"]})
+    frame.to_csv(val, index=False)
+    summary = {"source": None, "files": {"val_data": str(val.resolve())}}
+    recorded = {**summary, HASHES_KEY: data_hashes(summary), TABLES_KEY: table_records({"files.val_data": frame})}
+    assert set(recorded[HASHES_KEY]) == {"files.val_data"}
+    frame.rename(columns={"en": "english"}).to_csv(val, index=False)
+    with pytest.raises(LstmkitError, match=r"val\.csv has a column renamed since runs/r1 started: 'english' was 'en'"):
+        check_changed_tables(recorded, {"files.val_data": str(val), "files.val_src_file": None}, pd.read_csv,
+                             Path("runs/r1"))

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from lstmkit.data.fingerprint import fingerprint
-from lstmkit.data.table_changes import TABLES_KEY, brief_names, same_table, table_change, table_records
+from lstmkit.data.table_changes import (TABLES_KEY, brief_names, is_rows_table, same_table, table_change,
+                                        table_records)
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import MEMORY_KEY, file_sha256     # MEMORY_KEY: read by run_resume too
 
@@ -62,7 +63,8 @@ def check_same_data(recorded: dict[str, Any], now: dict[str, str], run_dir: Path
     whose table is the one the run recorded (:data:`TABLES_KEY`) is the same data saved again
     (other line endings, quoting, number spelling: what the model reads is the same) and resumes;
     another is told what changed (:func:`~lstmkit.data.table_changes.table_change`: rows appended,
-    rows gone, columns reordered, renamed, added or removed). A run that recorded no table is
+    rows gone, columns reordered, renamed, added or removed; a file of series or texts that is no
+    table, its rows: series appended, other labels, other values). A run that recorded no table is
     told only that the SHA-256 differ, as before."""
     before = recorded.get(HASHES_KEY) or {}
     records = recorded.get(TABLES_KEY) or {}
@@ -89,17 +91,22 @@ def check_changed_tables(recorded: dict[str, Any], files: dict[str, Any], read_t
     """Where a resume's read of its data failed (a column its settings name is gone: renamed since),
     tell what changed in each table file that is not the one the run started on, as
     :func:`check_same_data` tells a table read: ``recorded`` is the run's data summary, ``files``
-    ``{role: the path given}`` (other data is left out), ``read_table(path)`` the table as the fit
-    reads it (None: a file it reads otherwise). Returns when it has nothing to tell (a file that is
-    no table now, the same table, a run that recorded none): the read's own error stands. A table
-    whose record cannot tell what changed (a wide one) is told its SHA-256 differ, as a resume is."""
-    summary = {role: str(Path(f).resolve()) for role, f in files.items() if isinstance(f, (str, os.PathLike))}
+    ``{role: the path given}`` (a role of the summary's ``files``: ``files.val_data``; other data is
+    left out), ``read_table(path)`` the table as the fit reads it (None: a file it reads otherwise).
+    Returns when it has nothing to tell (a file that is no table now, the same table, a run that
+    recorded none): the read's own error stands. A table whose record cannot tell what changed (a
+    wide one) is told its SHA-256 differ, as a resume is."""
+    summary: dict[str, Any] = {}
+    for role, f in files.items():
+        if isinstance(f, (str, os.PathLike)):          # 'files.val_data': the summary's files, as _named reads them
+            place, key = (summary.setdefault("files", {}), role[6:]) if role.startswith("files.") else (summary, role)
+            place[key] = str(Path(f).resolve())
     now, before, records = data_hashes(summary), recorded.get(HASHES_KEY) or {}, recorded.get(TABLES_KEY) or {}
     tables = {}
     for role, digest in now.items():
         if role in records and before.get(role) not in (None, digest):
             try:
-                table = read_table(Path(summary[role]))
+                table = read_table(Path(_named(summary)[role]))
             except LstmkitError:                  # no table now: the read's own error says why
                 continue
             if table is not None:
@@ -129,8 +136,8 @@ def check_same_kind(recorded: dict[str, Any], now: dict[str, str], prints: dict[
             if frame is not None and fingerprint(frame) == memory[argument]:
                 continue
             kind = "a DataFrame" if argument in (recorded.get(LAYOUT_KEY) or {}) else "data"
-            why = ("whose table is not that data (their fingerprints differ)" if frame is not None else
-                   "which cannot be compared with that data")
+            why = ("whose table is not that data (their fingerprints differ)" if frame is not None
+                   and not is_rows_table(frame) else "which cannot be compared with that data")
             raise LstmkitError(f"{run_dir} started on {kind} given in memory as {argument} (to fit() in Python); "
                                f"this resume reads the file {_named(summary).get(role)} instead, {why}",
                                f"resume in Python with the same data (fit({argument}=THAT_DATA, resume=True)), "
@@ -141,8 +148,12 @@ def check_same_kind(recorded: dict[str, Any], now: dict[str, str], prints: dict[
                                              or (frame is not None and same_table(record, frame))):
                 continue
             path = _named(recorded).get(role, role)
-            why = ("which is not the table read from that file (their fingerprints differ)" if isinstance(record, dict)
-                   else "which cannot be compared with that file (the run recorded no table of it)")
+            if not isinstance(record, dict):
+                why = "which cannot be compared with that file (the run recorded no table of it)"
+            elif "unit" in record:          # its series or texts as rows: no table a frame given could be
+                why = "which cannot be compared with that file (it holds labelled series or texts, not a table)"
+            else:
+                why = "which is not the table read from that file (their fingerprints differ)"
             raise LstmkitError(f"{run_dir} started on the file {path}; this resume gives a {_kind(given[argument])} "
                                f"in memory as {argument} instead, {why}", "resume from that file (resume(RUN) given "
                                "no data reads it again, as `train --resume RUN` does), or start a new run without "

@@ -9,6 +9,11 @@ spelling) is no change at all; otherwise it names what changed: rows appended (t
 rows gone from the end, the columns in another order, a column renamed, added or removed, other
 values in a block of rows.
 
+Files of series or texts that are no tables (a UCR ``.tsv``, ``.ts``, ``.arff``; a fastText file,
+a class-index CSV) are recorded as a table of their rows as read (:func:`rows_table`: a label and
+the series' digest, or the text, a row each), with each column's blocks beside: a resume is told
+"3 more series appended", "other labels in rows 4-6", "other values in the series in rows 10-12".
+
 Each claim is proved from the record, not guessed: "its first M rows are as they were" only when
 the fingerprint of the first M rows read now is the one recorded (after the column types the
 appended rows changed, an integer column turned float by an empty cell, are converted back with
@@ -20,12 +25,41 @@ from typing import Any
 
 from lstmkit.data.fingerprint import fingerprint
 
-__all__ = ["TABLES_KEY", "table_records", "same_table", "table_change", "brief_names"]
+__all__ = ["TABLES_KEY", "table_records", "rows_table", "is_rows_table", "same_table", "table_change",
+           "brief_names"]
 
 TABLES_KEY = "tables"       # in the run's data summary: {role: record} of the files read as tables
 _BLOCKS = 16                # the rows' blocks fingerprinted: where a change lies, what a shorter file kept
 _MOST_COLUMNS = 1000        # a wider table's columns are not listed (lstmkit.json stays small)
 _SHORT = 16                 # hex digits of a block's fingerprint: enough to tell a block changed
+_ROWS_OF = "lstmkit_rows_of"   # a rows_table's attrs: what its rows are ("series", "text")
+# what a rows table's rows are: (one, several, its other column as a change names it, as it names it kept)
+_UNITS = {"series": ("series", "series", "values in the series", "values"), "text": ("text", "texts", "texts", "texts")}
+
+
+def rows_table(labels, items, unit: str):
+    """The table a resume compares for a file of labelled series or texts that is no table: a row
+    each, its ``label`` and a 64-bit digest of its ``unit`` ("series": the series' values, "text":
+    the text) as the reader read them; None without labels (a file read to predict). Digests, not
+    the texts: each block is hashed three times (the whole, its labels, its texts), a million texts
+    in about a second."""
+    import numpy as np
+    import pandas as pd
+    if labels is None or unit not in _UNITS:
+        return None
+    if unit == "series":
+        cells = np.array([int(fingerprint(item)[:16], 16) for item in items], dtype=np.uint64)
+    else:
+        cells = pd.util.hash_pandas_object(pd.Series(list(items), dtype=object), index=False,
+                                           categorize=False).to_numpy()    # texts mostly distinct: no factorizing
+    frame = pd.DataFrame({"label": pd.Series(list(labels), dtype=object), unit: cells})
+    frame.attrs[_ROWS_OF] = unit
+    return frame
+
+
+def is_rows_table(frame: Any) -> bool:
+    """Whether ``frame`` is a :func:`rows_table` (a file's series or texts), not a table read or given."""
+    return bool(getattr(frame, "attrs", {}).get(_ROWS_OF))
 
 
 def table_records(tables: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -42,6 +76,9 @@ def table_records(tables: dict[str, Any]) -> dict[str, dict[str, Any]]:
             record["dtypes"] = [str(t) for t in frame.dtypes]
         size = _block_size(len(frame))
         record["block"], record["blocks"] = size, _block_prints(frame, size, len(frame))
+        if is_rows_table(frame):                 # which column a block's change lies in: labels or values
+            record["unit"] = frame.attrs[_ROWS_OF]
+            record["column_blocks"] = {str(c): _block_prints(frame[[c]], size, len(frame)) for c in frame.columns}
         out[role] = record
     return out
 
@@ -63,21 +100,26 @@ def table_change(record: dict[str, Any], frame: Any, subject: str, run_dir) -> t
     restore = "restore that file, or start a new run without --resume"
     if now != was:
         return _column_change(record, frame, subject, run_dir, now)
+    one, many = _UNITS[record["unit"]][:2] if "unit" in record else ("row", "rows")
     # the rows it had, read now: in the types they had (an empty cell appended turns an integer column float)
     typed = _typed_back(frame.iloc[:rows], was_types)
     if now_rows > rows and typed is not None and fingerprint(typed) == record["print"]:
-        return (f"{subject} has {_rows(now_rows - rows, 'more')} than when {run_dir} started (its first {rows} rows "
-                "are as they were)", f"a resumed run must train on the data it started on: to resume, restore the "
-                f"file as it was (its first {rows} rows; keep the longer one apart); to train on the longer data, "
-                "start a new run without --resume")
+        grown = (f"{_rows(now_rows - rows, 'more', one, many)} appended since {run_dir} started" if "unit" in record
+                 else f"{_rows(now_rows - rows, 'more')} than when {run_dir} started")
+        return (f"{subject} has {grown} (its first {rows} {many} are as they were)", f"a resumed run must train on "
+                f"the data it started on: to resume, restore the file as it was (its first {rows} {many}; keep the "
+                "longer one apart); to train on the longer data, start a new run without --resume")
     kept = _rows_kept(record, typed)
     if now_rows < rows:
-        as_were = f"; its first {kept} rows are as they were" if kept else ""
-        return (f"{subject} has {_rows(rows - now_rows, 'fewer')} than when {run_dir} started ({rows} then, "
-                f"{now_rows} now{as_were})", f"a resumed run must train on the data it started on: {restore}")
+        as_were = f"; its first {kept} {many} are as they were" if kept else ""
+        return (f"{subject} has {_rows(rows - now_rows, 'fewer', one, many)} than when {run_dir} started ({rows} "
+                f"then, {now_rows} now{as_were})", f"a resumed run must train on the data it started on: {restore}")
     if typed is not None and kept >= rows:        # every block as it was, yet not the whole: nothing to name
         return None
-    more = f"{_rows(now_rows - rows, 'more')} and " if now_rows > rows else ""
+    more = f"{_rows(now_rows - rows, 'more', one, many)} and " if now_rows > rows else ""
+    if typed is not None and "column_blocks" in record:
+        return (f"{subject} has {more}{_rows_differ(record, typed, kept)} since {run_dir} started",
+                f"a resumed run must train on the data it started on: {restore}")
     if typed is None:
         where = "columns of other types: " + _types_shown(was, was_types, frame)
     else:
@@ -87,8 +129,30 @@ def table_change(record: dict[str, Any], frame: Any, subject: str, run_dir) -> t
             f"a resumed run must train on the data it started on: {restore}")
 
 
-def _rows(n: int, how: str) -> str:
-    return f"{n} {how} row" + ("" if n == 1 else "s")
+def _rows(n: int, how: str, one: str = "row", many: str = "rows") -> str:
+    return f"{n} {how} {one if n == 1 else many}"
+
+
+def _rows_differ(record: dict[str, Any], frame, kept: int) -> str:
+    """Where a rows table's rows first differ (its first ``kept`` rows proved as they were): the run
+    of blocks from the first that differs whose labels, or values, differ alike, e.g. "other labels
+    in rows 4-6"."""
+    size, rows, blocks, unit = int(record["block"]), int(record["rows"]), record["column_blocks"], record["unit"]
+    def differ(k: int) -> tuple[bool, bool]:
+        start, end = k * size, min((k + 1) * size, rows)
+        return tuple(_block_print(frame[[c]], start, end) != blocks[c][k] for c in ("label", unit))
+    first = kept // size
+    what, last = differ(first), first
+    while last + 1 < len(record["blocks"]) and differ(last + 1) == what:
+        last += 1
+    end = min((last + 1) * size, rows)
+    where = f"row {first * size + 1}" if end == first * size + 1 else f"rows {first * size + 1}-{end}"
+    first_rows, (_, _, content, kept_content) = "the first rows that differ", _UNITS[unit]
+    if what == (True, False):
+        return f"other labels in {where} ({first_rows}; their {kept_content} are as they were)"
+    if what == (False, True):
+        return f"other {content} in {where} ({first_rows}; their labels are as they were)"
+    return f"other labels and {content} in {where} ({first_rows})"
 
 
 def _column_change(record, frame, subject: str, run_dir, now: list[str]) -> tuple[str, str]:

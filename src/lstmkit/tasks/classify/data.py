@@ -26,6 +26,7 @@ from typing import Any, Hashable, Sequence
 import numpy as np
 import pandas as pd
 
+from lstmkit.data.table_changes import rows_table
 from lstmkit.data.tables import is_table
 from lstmkit.data.tables import read_table as _read_table
 from lstmkit.data.textfile import check_strings
@@ -119,7 +120,7 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
     source = str(Path(data).resolve()) if isinstance(data, (str, os.PathLike)) else None
     rows = None                                       # each text's data row, once unlabelled rows are left out
     columns = None                                    # (text, label) when implied by a two-column table
-    df = None                                         # the table read, when the data is one
+    df = None                                         # the table read (a fastText or class-index file's rows)
     place = lambda i: f"data row {i + 1}"             # noqa: E731  (a file's rows: as the file numbers them)
     if isinstance(data, (str, os.PathLike)) and Path(data).is_dir():
         texts, labels = _read_folder(Path(data), encoding)
@@ -132,10 +133,12 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
                            "add --series to classify numeric sequences (in Python: SequenceClassifier)")
     elif isinstance(data, (str, os.PathLike)) and file_ext(Path(data)) in (".txt", ".ft"):
         texts, labels, where, place = _read_lines(Path(data), encoding, require_label)
+        df = rows_table(labels, texts, "text")        # a fastText file's texts as rows: a resume compares them
     elif isinstance(data, (str, os.PathLike)) and is_class_index_csv(Path(data)):     # as text_table's branches
         read = class_index_csv(Path(data), encoding, labels=require_label)
         texts, labels, where = read.texts, read.labels, f" in {data}"
         place = lambda i: f"line {read.lines[i]}"     # noqa: E731
+        df = rows_table(labels, texts, "text")
     else:
         if isinstance(data, (str, os.PathLike)):
             df, where = _read_table(Path(data), encoding), f" in {data}"
@@ -195,11 +198,21 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
 
 
 def text_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame | None:
-    """The table :func:`read_texts` reads from the file ``path``, as it reads it; None for a file
-    it reads otherwise (a folder, a .txt or .ft file, a headerless class-index CSV)."""
-    if path.is_dir() or file_ext(path) in (".ts", ".arff", ".txt", ".ft") or is_class_index_csv(path):
+    """The table :func:`read_texts` reads from the file ``path``, as it reads it: a table, or a
+    fastText file's or a headerless class-index CSV's labelled texts as rows
+    (:func:`~lstmkit.data.table_changes.rows_table`); None for a file it reads otherwise (a folder,
+    a plain .txt file of texts). Its warnings were said when the run read it."""
+    if path.is_dir() or file_ext(path) in (".ts", ".arff"):
         return None
-    return _read_table(path, encoding)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if file_ext(path) in (".txt", ".ft"):
+            read = fasttext_lines(read_text_file(path, encoding), f" in {path}")
+        elif is_class_index_csv(path):
+            read = class_index_csv(path, encoding)
+        else:
+            return _read_table(path, encoding)
+    return rows_table(read.labels, read.texts, "text") if read is not None else None
 
 
 def _read_lines(path: Path, encoding: str, require_label: bool):

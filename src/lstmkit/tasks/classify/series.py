@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.arrays import masked_as_missing, tensor_as_array
+from lstmkit.data.table_changes import rows_table
 from lstmkit.data.tables import PARQUET, SHEETS, read_table
 from lstmkit.data.textfile import column_strings as _as_strings
 from lstmkit.data.textfile import comma_decimals, dot_groups, dot_two_ways
@@ -44,7 +45,8 @@ class SeriesData:
     source: str | None = None
     ids: list[str] | None = None        # a long table's sample ids (a wide one's id column), as written
     id_name: str | None = None          # the wide table's id column (a long one's is the config's ``sample``)
-    # the long or wide table read (from a file, or given): a resume compares it
+    # the long or wide table read (from a file, or given), or a UCR / .ts / .arff file's series as
+    # rows (table_changes.rows_table): a resume compares it
     table: pd.DataFrame | None = field(default=None, repr=False, compare=False)
     step_names: list[str] | None = None  # a wide table's step columns, in its order (else None)
 
@@ -88,11 +90,12 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
                 out = _series_from_long(table, label, sample, time, features, require_label, f" in {path}")
             else:                          # UCR's own layout, label first (a .csv of it has no header)
                 seqs, labels = parse_series_lines(text.splitlines(), True, f"{path} ", first_line)
-                out = SeriesData(seqs, labels, ["value"])
+                out, table = SeriesData(seqs, labels, ["value"]), rows_table(labels, seqs, "series")
         elif _ext(path) in (".ts", ".arff"):         # sktime's and Weka's: features unnamed, matched by position
             seqs, labels = (read_ts if _ext(path) == ".ts" else read_arff)(path, encoding, require_label)
             n = seqs[0].shape[1]
             out = SeriesData(seqs, labels, ["value"] if n == 1 else [f"x{j}" for j in range(n)])
+            table = rows_table(labels, seqs, "series")
         elif _ext(path) in SHEETS or _ext(path) in PARQUET:     # a long or wide table, read as a CSV's cells
             table = read_table(path, encoding)
             out = _series_from_long(table, label, sample, time, features, require_label, f" in {path}")
@@ -136,11 +139,21 @@ def _csv_table(path: Path, encoding: str, label: str) -> tuple[str, int, pd.Data
 
 
 def series_table(path: Path, encoding: str = "utf-8", label: str = "label") -> pd.DataFrame | None:
-    """The long or wide table :func:`read_series` reads from the file ``path``, as it reads it;
-    None for a file it reads otherwise (UCR's layout, .ts, .arff)."""
-    if _ext(path) in (".csv", ".tsv", ".txt"):
-        return _csv_table(path, encoding, label)[2]
-    return read_table(path, encoding) if _ext(path) in SHEETS or _ext(path) in PARQUET else None
+    """The table :func:`read_series` reads from the file ``path``, as it reads it: a long or wide
+    table, or a UCR / .ts / .arff file's labelled series as rows (:func:`rows_table`); None for a
+    file it reads otherwise. Its warnings were said when the run read it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if _ext(path) in (".csv", ".tsv", ".txt"):
+            text, first_line, table = _csv_table(path, encoding, label)
+            if table is not None:
+                return table
+            seqs, labels = parse_series_lines(text.splitlines(), True, f"{path} ", first_line)
+        elif _ext(path) in (".ts", ".arff"):
+            seqs, labels = (read_ts if _ext(path) == ".ts" else read_arff)(path, encoding, True)
+        else:
+            return read_table(path, encoding) if _ext(path) in SHEETS or _ext(path) in PARQUET else None
+    return rows_table(labels, seqs, "series")
 
 
 def _series_from_long(df: pd.DataFrame, label: str, sample: str, time: str, features: Sequence[str],

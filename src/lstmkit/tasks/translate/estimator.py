@@ -89,12 +89,18 @@ class Translator(RunEstimator):
                 full = read_pairs(data, cfg.src, cfg.tgt, src_file, tgt_file, cfg.encoding, cfg.drop_empty)
             if given_val:
                 train = full
-                try:
-                    val = read_pairs(val_data, cfg.src, cfg.tgt, val_src_file, val_tgt_file, cfg.encoding,
-                                     cfg.drop_empty, flags=("--val", "--val-src-file", "--val-tgt-file"))
-                except ColumnNotFound as e:      # its fix was 'pass --src with one of: …', which training lacks
-                    raise LstmkitError(e.message, "name the columns of the validation table as the training table's: "
-                                       f"--src and --tgt apply to both (its columns: {', '.join(e.columns)})") from None
+                # the validation files under the summary's files.*: one changed since is told what changed, as above
+                val_files = {"files.val_data": val_data, "files.val_src_file": val_src_file,
+                             "files.val_tgt_file": val_tgt_file}
+                with self._reading_resumed(run_dir if resume else None, val_files,
+                                           _table_reader(cfg, (val_src_file, val_tgt_file))):
+                    try:
+                        val = read_pairs(val_data, cfg.src, cfg.tgt, val_src_file, val_tgt_file, cfg.encoding,
+                                         cfg.drop_empty, flags=("--val", "--val-src-file", "--val-tgt-file"))
+                    except ColumnNotFound as e:      # its fix was 'pass --src with one of: …', which training lacks
+                        raise LstmkitError(e.message, "name the columns of the validation table as the training "
+                                           f"table's: --src and --tgt apply to both (its columns: "
+                                           f"{', '.join(e.columns)})") from None
             else:
                 tr_idx, va_idx = split_pairs(len(full), cfg.val_frac, cfg.train.seed)
                 train, val = full.subset(tr_idx), full.subset(va_idx)
