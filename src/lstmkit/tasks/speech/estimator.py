@@ -19,6 +19,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.nn.classifier import ClassificationLoss
 from lstmkit.nn.seq2seq import beam_search, sequence_loss
 from lstmkit.tasks._base import RunEstimator
+from lstmkit.tasks.speech.arrays import audio_sources, is_samples, memory_utterances
 from lstmkit.tasks.speech.config import SpeechConfig, check_hop
 from lstmkit.tasks.speech.data import (Symbols, Utterances, audio_paths, check_no_shared_utterances,
                                        check_pattern_applies, common_rate, read_utterances, read_validation,
@@ -163,30 +164,34 @@ class SpeechRecognizer(RunEstimator):
 
     # -- using a fitted model --------------------------------------------------------------
     def transcribe(self, files: Sequence[str | Path] | str | Path, beam: int | None = None,
-                   lm: str | Path | None | bool = None) -> list[str]:
+                   lm: str | Path | None | bool = None, *, sample_rate: int | None = None) -> list[str]:
         """The text (ctc, seq2seq) or label (classify) of each audio file (a folder: of every audio file
-        in it and its sub-folders). ``lm`` overrides the run's language model (a run folder, or False for none)."""
+        in it and its sub-folders) or recording in memory: a 1-D numpy array or torch tensor of samples
+        (float in [-1, 1], or int16 PCM; 2-D: its channels mixed down), or a list of them, at
+        ``sample_rate`` Hz (resampled as a file is), read as the same audio written to a WAV file.
+        ``lm`` overrides the run's language model (a run folder, or False for none)."""
         self._check_fitted()
-        paths, fusion = audio_paths(files), self._pick_lm(lm, beam)
+        paths, fusion = audio_sources(files, sample_rate), self._pick_lm(lm, beam)
         feats, _, notes = self._features(paths)
         report_notes(notes)
         return self._decode(feats, beam, fusion)
 
     def predict(self, files: Sequence[str | Path] | str | Path, beam: int | None = None,
-                lm: str | Path | None | bool = None) -> np.ndarray:
+                lm: str | Path | None | bool = None, *, sample_rate: int | None = None) -> np.ndarray:
         """:meth:`transcribe` as scikit-learn's estimators answer: an array ``[N]`` (object dtype) of
         the texts (ctc, seq2seq) or labels (classify: items of ``classes_``, so ``predict(X) == y``
         and ``classes_[predict_proba(X).argmax(1)]`` compare element by element, as for the other
-        classifiers); :meth:`transcribe` gives the same answers as a list."""
-        return np.asarray(self.transcribe(files, beam, lm), dtype=object)
+        classifiers); :meth:`transcribe` gives the same answers as a list (samples in memory too)."""
+        return np.asarray(self.transcribe(files, beam, lm, sample_rate=sample_rate), dtype=object)
 
-    def predict_proba(self, files) -> np.ndarray:
-        """Class probabilities ``[N, C]`` of each audio file (classify), columns in ``classes_``' order."""
+    def predict_proba(self, files, *, sample_rate: int | None = None) -> np.ndarray:
+        """Class probabilities ``[N, C]`` of each audio file or recording in memory (classify; as
+        :meth:`transcribe` reads them), columns in ``classes_``' order."""
         self._check_fitted()
         if self.config_.mode != "classify":
             raise LstmkitError(f"predict_proba answers a classify run, not this {self.config_.mode} run",
                                "call predict (transcribe) for its text")
-        feats, _, notes = self._features(audio_paths(files))
+        feats, _, notes = self._features(audio_sources(files, sample_rate))
         report_notes(notes)
         return np.stack(self._outputs(feats)).astype(np.float64)
 
@@ -206,11 +211,13 @@ class SpeechRecognizer(RunEstimator):
         return feats[0]
 
     def evaluate(self, data, *, label_from_name: str | None = None, beam: int | None = None,
-                 lm: str | Path | None | bool = None) -> dict[str, Any]:
+                 lm: str | Path | None | bool = None, sample_rate: int | None = None) -> dict[str, Any]:
         """WER / CER / RTF (ctc, seq2seq) against the transcripts as written (a character the model
         cannot write is one warning and counts as an error) or accuracy and confusion matrix (classify);
-        of a folder with a ``testing_list.txt``, its recordings only (the official test part)."""
+        of a folder with a ``testing_list.txt``, its recordings only (the official test part).
+        ``(samples, text)`` pairs are recordings in memory at ``sample_rate`` Hz (see :meth:`transcribe`)."""
         self._check_fitted()
+        data = memory_utterances(data, sample_rate)
         check_pattern_applies(label_from_name, data)          # the run's own pattern is for folders only
         utts = read_utterances(data, label_from_name, as_trained=self.config_.label_from_name).test_part()
         self._check_references(utts)                 # unknown labels fail before any work
@@ -220,12 +227,12 @@ class SpeechRecognizer(RunEstimator):
         report_notes(notes)
         return self._score(feats, utts.texts, sum(durations), beam, fusion, t0=t0)
 
-    def score(self, X, y=None) -> float:
+    def score(self, X, y=None, *, sample_rate: int | None = None) -> float:
         """scikit-learn's ``score``, greater is better: the accuracy (classify) or minus the word
         error rate (ctc, seq2seq) of :meth:`evaluate` on ``X``: data as :meth:`evaluate` reads it (a
-        manifest, a folder, ``(path, text)`` pairs), or audio files with their labels or transcripts
-        ``y``, one each."""
-        m = self.evaluate(X if y is None else _paired(X, y))
+        manifest, a folder, ``(path, text)`` pairs), or audio files or recordings in memory (at
+        ``sample_rate`` Hz) with their labels or transcripts ``y``, one each."""
+        m = self.evaluate(X if y is None else _paired(X, y), sample_rate=sample_rate)
         return float(m["accuracy"]) if self.config_.mode == "classify" else -float(m["wer"])
 
     # -- persistence -----------------------------------------------------------------------
@@ -419,12 +426,17 @@ def validation_split(utts: Utterances, cfg: SpeechConfig) -> tuple[Utterances, U
 def _paired(files, y) -> list[tuple[str, str]]:
     """Audio ``files`` with their labels or transcripts ``y`` (scikit-learn's ``X, y``) as the
     ``(path, text)`` pairs the readers take."""
-    files = [files] if isinstance(files, (str, Path)) else list(files)
+    one = is_samples(files)
+    files = [files] if isinstance(files, (str, Path)) or one else list(files)
     texts = [y] if isinstance(y, str) else list(y)
+    if one and len(texts) > 1:
+        raise LstmkitError(f"X is one recording (an array of shape {tuple(files[0].shape)}: 2-D is one clip's channels) "
+                           f"and y holds {len(texts)} labels or transcripts",
+                           "pass several clips as a list of 1-D arrays (list(X)), one label or transcript each")
     if len(files) != len(texts):
         raise LstmkitError(f"{len(files)} audio files and {len(texts)} labels or transcripts in y",
                            "pass one label or transcript per file")
-    return [(str(f), str(t)) for f, t in zip(files, texts)]
+    return [(f if is_samples(f, item=True) else str(f), str(t)) for f, t in zip(files, texts)]
 
 
 def _validate(cfg: SpeechConfig, *data) -> None:
