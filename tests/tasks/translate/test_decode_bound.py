@@ -10,6 +10,7 @@ import torch
 
 from lstmkit.nn.seq2seq import EOS_ID, beam_search, greedy_search
 from lstmkit.tasks.translate import Translator
+from seq2seq_helpers import without_eos
 
 
 @pytest.fixture(scope="module")
@@ -24,14 +25,8 @@ def trained():
 @pytest.fixture()
 def endless(trained):
     """The trained model with its <eos> output switched off (restored afterwards)."""
-    tr, _ = trained
-    bias = tr.net_.out.bias
-    before = bias.detach().clone()
-    with torch.no_grad():
-        bias[EOS_ID] = -1e9
-    yield tr
-    with torch.no_grad():
-        bias.copy_(before)
+    with without_eos(trained[0].net_):
+        yield trained[0]
 
 
 def test_the_longest_training_target_is_recorded_and_bounds_decoding(trained):

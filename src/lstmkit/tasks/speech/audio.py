@@ -71,5 +71,6 @@ def warned(answer: dict[str, Any], name: str, peak: float | None, notes: Sequenc
     """``answer`` with a ``warnings`` list when recording ``name``'s samples reached ``peak`` beyond
     [-1, 1] (the text a training or transcription run warns with) or ``notes`` are to be told, each
     as ``name: note``; as it is when there is neither."""
-    told = ([] if peak is None else [loud_warning([(name, peak)])]) + [f"{name}: {n}" for n in notes]
+    told = (list(answer.get("warnings") or []) + ([] if peak is None else [loud_warning([(name, peak)])])
+            + [f"{name}: {n}" for n in notes])
     return {**answer, "warnings": told} if told else answer

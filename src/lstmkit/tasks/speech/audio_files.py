@@ -2,6 +2,7 @@
 
     read_audio(path, rate) -> (wave [N], rate, notes)      mono, resampled to ``rate``; each change an AudioNote
     read_upload(body, rate) -> (wave [N], rate, notes)     the same of a file's bytes (the service's uploads)
+    read_audio(MemoryClip(...), rate)                      the same of samples in memory (:mod:`.arrays` makes them)
     report_notes(notes)                                    one warning per kind of conversion, loud or cut files
     common_rate(paths)                                     the training files' most common sample rate
     promised_seconds / loud_peak / loud_warning            what a truncated or too-loud file is told by
@@ -33,7 +34,7 @@ from lstmkit.tasks.speech.resampling import BlockResampler, resample
 from lstmkit.tasks.speech.riff import STREAMED_SIZE, streamed_frames
 from lstmkit.tasks.speech.stderr_lines import c_stderr_lines
 
-__all__ = ["read_audio", "read_upload", "audio_format", "AudioNote", "report_notes", "common_rate", "clip_length",
+__all__ = ["read_audio", "read_upload", "MemoryClip", "audio_format", "AudioNote", "report_notes", "common_rate", "clip_length",
            "loud_peak", "loud_warning", "promised_seconds", "never_finished", "resample", "DAMAGED_MP3"]
 
 _READ_FRAMES = 1 << 16    # frames read at once: 512 KiB of float32 stereo
@@ -65,7 +66,22 @@ class AudioNote:
         return self.peak is None and not self.cut
 
 
-def read_audio(path: str | Path, rate: int | None) -> tuple[np.ndarray, int, list[AudioNote]]:
+@dataclass(frozen=True, eq=False)
+class MemoryClip:
+    """A recording given in memory, as a file reader hands its samples over: ``block [N, C]`` float32
+    (what soundfile reads of the same samples written to a WAV), at ``rate`` Hz, called ``name`` in
+    notes and errors; ``floats``: read of float samples (a peak beyond [-1, 1] is noted, as of a
+    float WAV). :func:`read_audio` reads it as it reads a file."""
+    name: str
+    block: np.ndarray
+    rate: int
+    floats: bool = True
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def read_audio(path: str | Path | MemoryClip, rate: int | None) -> tuple[np.ndarray, int, list[AudioNote]]:
     """``(wave [N] float32, rate, notes)``: mono (channels averaged) and resampled to ``rate``
     (None keeps the file's rate); each conversion adds an :class:`AudioNote` naming the file.
     Samples lie in [-1, 1], except a float WAV's beyond it (unnormalised, or clipped in float):
@@ -74,6 +90,8 @@ def read_audio(path: str | Path, rate: int | None) -> tuple[np.ndarray, int, lis
     The file is read in blocks, each mixed down and resampled as it comes (:class:`BlockResampler`,
     equal to resampling the whole): a 20-minute 44.1 kHz stereo file held whole took 1.2 GB, where
     the wave at 16 kHz is 73 MiB."""
+    if isinstance(path, MemoryClip):
+        return _read_clip(path, rate)
     path = Path(path)
     if path.is_dir():
         raise LstmkitError(f"{path} is a folder, not an audio file", f"pass the files in it, e.g. {path}/*.wav")
@@ -98,15 +116,12 @@ def _read(source: Path | bytes, name: str, rate: int | None) -> tuple[np.ndarray
             with sf.SoundFile(_opened(source)) as f:
                 sr, channels, floats = f.samplerate, f.channels, f.subtype in _FLOAT_SUBTYPES
                 _check_rate(name, sr)
-                resampler = BlockResampler(sr, sr if rate is None else rate)
                 pieces, frames, peak = [], 0, 0.0
-                while len(block := f.read(_READ_FRAMES if held is None else min(_READ_FRAMES, held - frames),
-                                          dtype="float32", always_2d=True)):
-                    _check_finite(block, frames, name)
-                    peak = max(peak, float(np.abs(block).max())) if floats else peak
-                    pieces.append(resampler(_mono(block)))
-                    frames += len(block)
-                pieces.append(resampler.flush())
+                blocks = (f.read(_READ_FRAMES if held is None else min(_READ_FRAMES, held - frames), dtype="float32",
+                                 always_2d=True) for _ in iter(int, 1))     # until an empty block
+                for piece, n, block_peak in _mixed_down(blocks, sr, rate, name, floats):
+                    pieces.append(piece)
+                    frames, peak = frames + n, max(peak, block_peak)
         except (sf.LibsndfileError, RuntimeError, ValueError) as e:
             raise _unreadable(source, name, e, opened=sr is not None) from None
         promised = promised_seconds(_opened(source), frames, sr)
@@ -129,6 +144,38 @@ def _read(source: Path | bytes, name: str, rate: int | None) -> tuple[np.ndarray
         notes.append(AudioNote(short, f"resampled from {sr} Hz to {rate} Hz"))
         sr = rate
     return np.concatenate(pieces), int(sr), notes
+
+
+def _mixed_down(blocks: Iterator[np.ndarray], sr: int, rate: int | None, name: str,
+                floats: bool) -> Iterator[tuple[np.ndarray, int, float]]:
+    """``(mono samples at rate, frames read, peak)`` of each block ``[n, C]`` (float32, ``sr`` Hz) until
+    an empty one, checked finite, then what the resampler held: a file's and a clip's in memory alike."""
+    resampler = BlockResampler(sr, sr if rate is None else rate)
+    frames = 0
+    for block in blocks:
+        if not len(block):
+            break
+        _check_finite(block, frames, name)
+        frames += len(block)
+        yield resampler(_mono(block)), len(block), float(np.abs(block).max()) if floats else 0.0
+    yield resampler.flush(), 0, 0.0
+
+
+def _read_clip(clip: MemoryClip, rate: int | None) -> tuple[np.ndarray, int, list[AudioNote]]:
+    """:func:`read_audio` of samples in memory: read in the blocks a file is read in, so a clip gives
+    the samples its WAV file would."""
+    _check_rate(clip.name, clip.rate)
+    blocks = (clip.block[k: k + _READ_FRAMES] for k in range(0, len(clip.block), _READ_FRAMES))
+    pieces, peak = [], 0.0
+    for piece, _, block_peak in _mixed_down(blocks, clip.rate, rate, clip.name, clip.floats):
+        pieces.append(piece)
+        peak = max(peak, block_peak)
+    notes = [AudioNote(clip.name, "float samples beyond [-1, 1]", peak)] if peak > 1.0 else []
+    if clip.block.shape[1] > 1:
+        notes.append(AudioNote(clip.name, f"{clip.block.shape[1]} channels mixed down to mono"))
+    if rate is not None and clip.rate != rate:
+        notes.append(AudioNote(clip.name, f"resampled from {clip.rate} Hz to {rate} Hz"))
+    return np.concatenate(pieces), int(clip.rate if rate is None else rate), notes
 
 
 def _opened(source: Path | bytes) -> Any:

@@ -29,7 +29,7 @@ from lstmkit.data.textfile import column_strings
 from lstmkit.errors import LstmkitError, missing_path_fix
 from lstmkit.runs import path_exists
 from lstmkit.tasks.speech.audio_files import (AudioNote, clip_length, common_rate, loud_peak, loud_warning,
-                                              promised_seconds, read_audio, report_notes, resample)
+                                              promised_seconds, read_audio, report_notes, resample, MemoryClip)
 from lstmkit.tasks.speech.corpora import corpus_recordings, corpus_utterances
 from lstmkit.tasks.speech.folders import folder_recordings, read_folder
 from lstmkit.tasks.speech.manifest import Utterances, manifest_utterances, name_pattern, read_manifest
@@ -60,6 +60,11 @@ def read_utterances(data: Any, label_from_name: str | None = None, as_trained: s
             if isinstance(pair, (str, bytes)) or not isinstance(pair, Sequence) or len(pair) != 2:
                 raise LstmkitError(f"utterance {k} is {pair!r}, not a (path, text) pair",
                                    "pass a list of (path, text) pairs, e.g. [('a.wav', 'yes')], or a manifest CSV")
+        held = next((k for k, pair in enumerate(data) if _in_memory(pair[0])), None)
+        if held is not None:
+            raise LstmkitError(f"utterance {held} holds samples in memory; training reads audio files",
+                               "write the samples to WAV files first (soundfile.write('a.wav', samples, rate)) and pass "
+                               "(path, text) pairs; predict and evaluate take samples with sample_rate=")
         missing = next((pair for pair in data if _is_missing(pair[1])), None)
         if missing is not None:         # str(nan) is 'nan': a transcript of three letters
             raise LstmkitError(f"the transcript of {missing[0]} is missing ({missing[1]!r})",
@@ -122,7 +127,7 @@ def check_files_exist(paths: Sequence[str], listed: bool = True) -> None:
     """Every audio file (``listed`` in a manifest, else given one by one) is there before any is
     read: many missing ones are one error naming how many and the first few, not one error per
     attempt after minutes of reading."""
-    gone = [p for p in paths if not path_exists(Path(p))]
+    gone = [p for p in paths if not isinstance(p, MemoryClip) and not path_exists(Path(p))]
     if len(gone) == 1 and not listed and any(c in Path(gone[0]).name for c in "*?["):
         raise LstmkitError(f"no file matches {gone[0]} (the shell passed the pattern on unexpanded)",
                            "check the pattern and the folder it is run from")
@@ -147,6 +152,11 @@ def _case_twin(path: str) -> str | None:
         return next((e.name for e in os.scandir(folder) if e.name.casefold() == name and e.is_file()), None)
     except OSError:             # the folder is not there either
         return None
+
+
+def _in_memory(x: Any) -> bool:
+    """Whether ``x`` is samples in memory (a numpy array, a torch tensor), not a path."""
+    return isinstance(x, (np.ndarray, MemoryClip)) or type(x).__module__.split(".")[0] == "torch"
 
 
 def _is_missing(text: Any) -> bool:
@@ -238,9 +248,9 @@ def audio_paths(files) -> list[str]:
     files = [os.fsdecode(f) if isinstance(f, (bytes, os.PathLike)) else f for f in files]
     bad = [f for f in files if not isinstance(f, str)]
     if bad:
-        raise LstmkitError(f"transcribe takes audio file paths, got {type(bad[0]).__name__} {str(bad[0])[:40]!r}",
-                           "pass a list of paths, e.g. ['a.wav']; write samples to a WAV first "
-                           "(soundfile.write('a.wav', wave, rate))")
+        raise LstmkitError(f"transcribe takes audio file paths or samples (arrays, tensors), got "
+                           f"{type(bad[0]).__name__} {str(bad[0])[:40]!r}",
+                           "pass a list of paths, e.g. ['a.wav'], or of 1-D sample arrays with sample_rate=")
     if not files:
         raise LstmkitError("no audio files given (empty list)", "pass at least one path, e.g. ['a.wav']")
     check_files_exist([str(f) for f in files], listed=False)

@@ -42,10 +42,10 @@ from lstmkit.deploy.stateful import recurrent_state_names
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.seq2seq import beam_search
 from lstmkit.tasks.speech import serving
-from lstmkit.tasks.speech.audio import AUDIO_TYPES
+from lstmkit.tasks.speech.audio import AUDIO_TYPES, UPLOAD_NAME
 from lstmkit.tasks.speech.audio_files import clip_length
 from lstmkit.tasks.speech.decode import LMFusion, decode, decode_batch, lm_scorer
-from lstmkit.tasks.speech.estimator import TASK, SpeechRecognizer, validation_split
+from lstmkit.tasks.speech.estimator import TASK, SpeechRecognizer, cut_warning, validation_split
 from lstmkit.tasks.speech.data import read_utterances, read_validation
 from lstmkit.tasks.speech.features import frame_count, log_mel
 from lstmkit.tasks.speech.graph import AcousticGraph
@@ -151,7 +151,7 @@ class SpeechAdapter(EstimatorAdapter):
         if self.mode != "seq2seq":
             return net(x)
         lengths = torch.full((x.shape[0],), x.shape[1], dtype=torch.long)
-        return [h.ids for h in beam_search(net, x, lengths, 1, 0.0, self.config.max_len_ratio)]
+        return [h.ids for h in beam_search(net, x, lengths, 1, 0.0, self.config.max_len_ratio, self.est.decode_steps())]
 
     def example_inputs(self, batch: int, steps: int | None = None, seed: int = 0) -> torch.Tensor:
         """Random features ``[batch, steps, F]``: 1 s of audio's frames by default, never fewer than
@@ -179,6 +179,8 @@ class SpeechAdapter(EstimatorAdapter):
             out["classes"] = list(self.est.class_names_)
         else:
             out.update({"symbols": self.est.symbols_.chars, "beam": c.beam, "lm": c.lm})
+        if self.mode == "seq2seq":
+            out["max_transcript_chars"] = self.est.decode_steps()
         return out
 
     # -- answering --------------------------------------------------------------------------
@@ -229,7 +231,11 @@ class SpeechAdapter(EstimatorAdapter):
         ``locs``: each utterance's place in a request, where a refusal to decode it is a :class:`BadRequest`."""
         beam = self.config.beam if beam is None else beam
         if self.mode == "seq2seq":       # the estimator's own beam search, over ``net`` (torch, int8 or ONNX)
-            return [{"transcript": t} for t in self.est._decode(feats, beam, None, net=net)]
+            texts, cut = self.est._recognise(feats, beam, None, net=net)
+            names = [_recording_name(loc) for loc in locs] if locs is not None else [f"recording {i}"
+                                                                                     for i in range(len(feats))]
+            return [{"transcript": t, **({"warnings": [cut_warning([names[i]], self.est.decode_steps())]}
+                                         if i in cut else {})} for i, t in enumerate(texts)]
         outs = self.outputs(net, feats)
         if self.mode == "classify":
             return [self.to_json(p) for p in outs]
@@ -351,6 +357,11 @@ class SpeechAdapter(EstimatorAdapter):
         """Class probabilities -> ``{"label": ..., "probabilities": {class: p}}``."""
         classes = self.est.class_names_
         return {"label": classes[int(np.argmax(p))], "probabilities": dict(zip(classes, map(float, p)))}
+
+
+def _recording_name(loc: list) -> str:
+    """What an answer's warnings call the recording at ``loc`` of a request: the upload, or recording i."""
+    return f"recording {loc[-1]}" if loc else UPLOAD_NAME
 
 
 def _decoded(log_probs: np.ndarray, beam: int, fusion: LMFusion | None, loc: list) -> list[int]:

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import time as _time
+import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -19,6 +20,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.nn.classifier import ClassificationLoss
 from lstmkit.nn.seq2seq import beam_search, sequence_loss
 from lstmkit.tasks._base import RunEstimator
+from lstmkit.tasks.speech.arrays import audio_sources, is_samples, memory_utterances
 from lstmkit.tasks.speech.config import SpeechConfig, check_hop
 from lstmkit.tasks.speech.data import (Symbols, Utterances, audio_paths, check_no_shared_utterances,
                                        check_pattern_applies, common_rate, read_utterances, read_validation,
@@ -31,11 +33,14 @@ from lstmkit.tasks.speech.metrics import check_references, plot_ctc_posteriors, 
 from lstmkit.tasks.speech.model import AcousticModel, CTCLoss, SpeechClassifier, SpeechSeq2Seq, receptive_field
 from lstmkit.train.progress import track
 
-__all__ = ["SpeechRecognizer", "TASK", "validation_split"]
+__all__ = ["SpeechRecognizer", "TASK", "validation_split", "cut_warning", "DECODE_FACTOR"]
 
 TASK = "speech"
 _EVAL_BATCH = 32
 _S2S_SPECIALS = 4            # <pad> <unk> <bos> <eos>, the ids 0-3 nn.seq2seq reserves
+# seq2seq: a transcript has at most this many times the longest training transcript's characters,
+# plus 2, whatever the recording's length (decode_steps)
+DECODE_FACTOR = 2
 
 
 class SpeechRecognizer(RunEstimator):
@@ -123,6 +128,8 @@ class SpeechRecognizer(RunEstimator):
                                                    **({"test": utts.parts.count("test")} if "test" in utts.parts else {})},
                 "hours": {"train": round(sum(dur_tr) / 3600, 4), "val": round(sum(dur_va) / 3600, 4)},
                 "sample_rate": cfg.sample_rate, "converted": sum(n.conversion for n in notes + notes_va),
+                # the longest training transcript in characters: it bounds every seq2seq decode (decode_steps)
+                **({} if cfg.mode == "classify" else {"longest_transcript": max((len(y) for y in y_tr), default=0)}),
                 "source": None if isinstance(data, Utterances) else utts.source,
                 "val_source": val.source if val_data is not None and not isinstance(val_data, Utterances) else None}
 
@@ -163,30 +170,34 @@ class SpeechRecognizer(RunEstimator):
 
     # -- using a fitted model --------------------------------------------------------------
     def transcribe(self, files: Sequence[str | Path] | str | Path, beam: int | None = None,
-                   lm: str | Path | None | bool = None) -> list[str]:
+                   lm: str | Path | None | bool = None, *, sample_rate: int | None = None) -> list[str]:
         """The text (ctc, seq2seq) or label (classify) of each audio file (a folder: of every audio file
-        in it and its sub-folders). ``lm`` overrides the run's language model (a run folder, or False for none)."""
+        in it and its sub-folders) or recording in memory: a 1-D numpy array or torch tensor of samples
+        (float in [-1, 1], or int16 PCM; 2-D: its channels mixed down), or a list of them, at
+        ``sample_rate`` Hz (resampled as a file is), read as the same audio written to a WAV file.
+        ``lm`` overrides the run's language model (a run folder, or False for none)."""
         self._check_fitted()
-        paths, fusion = audio_paths(files), self._pick_lm(lm, beam)
+        paths, fusion = audio_sources(files, sample_rate), self._pick_lm(lm, beam)
         feats, _, notes = self._features(paths)
         report_notes(notes)
-        return self._decode(feats, beam, fusion)
+        return self._decode(feats, beam, fusion, names=paths)
 
     def predict(self, files: Sequence[str | Path] | str | Path, beam: int | None = None,
-                lm: str | Path | None | bool = None) -> np.ndarray:
+                lm: str | Path | None | bool = None, *, sample_rate: int | None = None) -> np.ndarray:
         """:meth:`transcribe` as scikit-learn's estimators answer: an array ``[N]`` (object dtype) of
         the texts (ctc, seq2seq) or labels (classify: items of ``classes_``, so ``predict(X) == y``
         and ``classes_[predict_proba(X).argmax(1)]`` compare element by element, as for the other
-        classifiers); :meth:`transcribe` gives the same answers as a list."""
-        return np.asarray(self.transcribe(files, beam, lm), dtype=object)
+        classifiers); :meth:`transcribe` gives the same answers as a list (samples in memory too)."""
+        return np.asarray(self.transcribe(files, beam, lm, sample_rate=sample_rate), dtype=object)
 
-    def predict_proba(self, files) -> np.ndarray:
-        """Class probabilities ``[N, C]`` of each audio file (classify), columns in ``classes_``' order."""
+    def predict_proba(self, files, *, sample_rate: int | None = None) -> np.ndarray:
+        """Class probabilities ``[N, C]`` of each audio file or recording in memory (classify; as
+        :meth:`transcribe` reads them), columns in ``classes_``' order."""
         self._check_fitted()
         if self.config_.mode != "classify":
             raise LstmkitError(f"predict_proba answers a classify run, not this {self.config_.mode} run",
                                "call predict (transcribe) for its text")
-        feats, _, notes = self._features(audio_paths(files))
+        feats, _, notes = self._features(audio_sources(files, sample_rate))
         report_notes(notes)
         return np.stack(self._outputs(feats)).astype(np.float64)
 
@@ -206,11 +217,13 @@ class SpeechRecognizer(RunEstimator):
         return feats[0]
 
     def evaluate(self, data, *, label_from_name: str | None = None, beam: int | None = None,
-                 lm: str | Path | None | bool = None) -> dict[str, Any]:
+                 lm: str | Path | None | bool = None, sample_rate: int | None = None) -> dict[str, Any]:
         """WER / CER / RTF (ctc, seq2seq) against the transcripts as written (a character the model
         cannot write is one warning and counts as an error) or accuracy and confusion matrix (classify);
-        of a folder with a ``testing_list.txt``, its recordings only (the official test part)."""
+        of a folder with a ``testing_list.txt``, its recordings only (the official test part).
+        ``(samples, text)`` pairs are recordings in memory at ``sample_rate`` Hz (see :meth:`transcribe`)."""
         self._check_fitted()
+        data = memory_utterances(data, sample_rate)
         check_pattern_applies(label_from_name, data)          # the run's own pattern is for folders only
         utts = read_utterances(data, label_from_name, as_trained=self.config_.label_from_name).test_part()
         self._check_references(utts)                 # unknown labels fail before any work
@@ -218,14 +231,14 @@ class SpeechRecognizer(RunEstimator):
         t0 = _time.perf_counter()
         feats, durations, notes = self._features(utts.paths)
         report_notes(notes)
-        return self._score(feats, utts.texts, sum(durations), beam, fusion, t0=t0)
+        return self._score(feats, utts.texts, sum(durations), beam, fusion, t0=t0, names=utts.paths)
 
-    def score(self, X, y=None) -> float:
+    def score(self, X, y=None, *, sample_rate: int | None = None) -> float:
         """scikit-learn's ``score``, greater is better: the accuracy (classify) or minus the word
         error rate (ctc, seq2seq) of :meth:`evaluate` on ``X``: data as :meth:`evaluate` reads it (a
-        manifest, a folder, ``(path, text)`` pairs), or audio files with their labels or transcripts
-        ``y``, one each."""
-        m = self.evaluate(X if y is None else _paired(X, y))
+        manifest, a folder, ``(path, text)`` pairs), or audio files or recordings in memory (at
+        ``sample_rate`` Hz) with their labels or transcripts ``y``, one each."""
+        m = self.evaluate(X if y is None else _paired(X, y), sample_rate=sample_rate)
         return float(m["accuracy"]) if self.config_.mode == "classify" else -float(m["wer"])
 
     # -- persistence -----------------------------------------------------------------------
@@ -353,12 +366,26 @@ class SpeechRecognizer(RunEstimator):
                 for k, i in enumerate(idx):
                     out[i] = probs[k].numpy()
             else:
-                hyps = beam_search(net, x, lengths, beam, 0.0, self.config_.max_len_ratio)
+                hyps = beam_search(net, x, lengths, beam, 0.0, self.config_.max_len_ratio, self.decode_steps())
                 for k, i in enumerate(idx):
-                    out[i] = [t for t in hyps[k].ids if t >= _S2S_SPECIALS]
+                    out[i] = hyps[k]
         return out
 
-    def _decode(self, feats, beam, lm, net=None) -> list[str]:
+    def decode_steps(self) -> int | None:
+        """seq2seq: the most characters any transcript may have, whatever the recording's length:
+        :data:`DECODE_FACTOR` times the longest transcript the model was trained on, plus 2. A model
+        that never writes ``<eos>`` stops there (with a warning naming the clips) instead of decoding
+        ``max_len_ratio`` characters a frame of an hour-long recording. None (no bound but the ratio's,
+        as before) for a run that recorded no longest transcript, and for ctc and classify runs."""
+        self._check_fitted()
+        longest = (getattr(self, "data_summary_", None) or {}).get("longest_transcript")
+        if self.config_.mode != "seq2seq" or not longest:
+            return None
+        return DECODE_FACTOR * int(longest) + 2
+
+    def _recognise(self, feats, beam, lm, net=None) -> tuple[list[str], list[int]]:
+        """The text or label of each utterance, and the indices of the seq2seq transcripts cut at
+        :meth:`decode_steps` without ending."""
         beam = self.config_.beam if beam is None else beam
         if isinstance(beam, bool) or not isinstance(beam, int) or beam < 1:
             raise LstmkitError(f"`beam` must be a positive integer, got {beam!r}", "pass --beam 4, say (1 = greedy)")
@@ -366,14 +393,24 @@ class SpeechRecognizer(RunEstimator):
         outs = self._outputs(feats, net, beam)     # beam passed on: a service decodes requests at once
         mode = self.config_.mode
         if mode == "classify":
-            return [self.class_names_[int(np.argmax(p))] for p in outs]
+            return [self.class_names_[int(np.argmax(p))] for p in outs], []
         if mode == "seq2seq":
-            return [self.symbols_.decode([t - _S2S_SPECIALS + 1 for t in ids]) for ids in outs]
-        return [self.symbols_.decode(ids) for ids in decode_batch(outs, None, beam, lm, self._progress)]   # greedy at beam 1, no LM
+            return ([self.symbols_.decode([t - _S2S_SPECIALS + 1 for t in h.ids if t >= _S2S_SPECIALS]) for h in outs],
+                    [i for i, h in enumerate(outs) if h.cut])
+        return [self.symbols_.decode(ids) for ids in decode_batch(outs, None, beam, lm, self._progress)], []  # greedy at beam 1, no LM
 
-    def _score(self, feats, texts, audio_seconds: float, beam, lm, t0: float | None = None) -> dict[str, Any]:
+    def _decode(self, feats, beam, lm, net=None, names: Sequence[str] | None = None) -> list[str]:
+        """The text or label of each utterance; one warning naming those of ``names`` (the clips'
+        names; None: no warning, as validation during training) whose transcript was cut."""
+        texts, cut = self._recognise(feats, beam, lm, net)
+        if cut and names is not None:
+            warnings.warn(cut_warning([names[i] for i in cut], self.decode_steps()), UserWarning, stacklevel=3)
+        return texts
+
+    def _score(self, feats, texts, audio_seconds: float, beam, lm, t0: float | None = None,
+               names: Sequence[str] | None = None) -> dict[str, Any]:
         t0 = _time.perf_counter() if t0 is None else t0
-        hyps = self._decode(feats, beam, lm)
+        hyps = self._decode(feats, beam, lm, names=names)
         seconds = _time.perf_counter() - t0
         if self.config_.mode == "classify":
             m = label_metrics(self.class_names_, texts, hyps)
@@ -410,6 +447,16 @@ class SpeechRecognizer(RunEstimator):
         self._write_run_meta(run_dir, status, model={"class": type(self.net_).__name__}, preprocessing=pre)
 
 
+def cut_warning(names: Sequence[str], steps: int | None) -> str:
+    """What a seq2seq decode stopped at :meth:`SpeechRecognizer.decode_steps` without ending is told:
+    the clips (the first five, and how many more), the bound, why and the fix."""
+    shown = ", ".join(map(str, names[:5])) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return (f"{len(names)} transcript(s) reached the longest this model writes ({steps} characters: "
+            f"{DECODE_FACTOR} times its longest training transcript, plus 2) without ending and were cut there: "
+            f"{shown}; the model may not have learned to end a transcript (train it longer), or the recordings are "
+            "longer than those it was trained on (split them into clips of that length)")
+
+
 def validation_split(utts: Utterances, cfg: SpeechConfig) -> tuple[Utterances, Utterances]:
     """``(train, val)``: the ``val_frac`` share of ``utts`` that :meth:`SpeechRecognizer.fit` holds
     out when no validation data is given (drawn with the run's seed, so it can be redrawn)."""
@@ -419,12 +466,17 @@ def validation_split(utts: Utterances, cfg: SpeechConfig) -> tuple[Utterances, U
 def _paired(files, y) -> list[tuple[str, str]]:
     """Audio ``files`` with their labels or transcripts ``y`` (scikit-learn's ``X, y``) as the
     ``(path, text)`` pairs the readers take."""
-    files = [files] if isinstance(files, (str, Path)) else list(files)
+    one = is_samples(files)
+    files = [files] if isinstance(files, (str, Path)) or one else list(files)
     texts = [y] if isinstance(y, str) else list(y)
+    if one and len(texts) > 1:
+        raise LstmkitError(f"X is one recording (an array of shape {tuple(files[0].shape)}: 2-D is one clip's channels) "
+                           f"and y holds {len(texts)} labels or transcripts",
+                           "pass several clips as a list of 1-D arrays (list(X)), one label or transcript each")
     if len(files) != len(texts):
         raise LstmkitError(f"{len(files)} audio files and {len(texts)} labels or transcripts in y",
                            "pass one label or transcript per file")
-    return [(str(f), str(t)) for f, t in zip(files, texts)]
+    return [(f if is_samples(f, item=True) else str(f), str(t)) for f, t in zip(files, texts)]
 
 
 def _validate(cfg: SpeechConfig, *data) -> None:

@@ -4,7 +4,8 @@
 ``{"audio": [[samples...], ...], "sample_rate": R, "beam": k}`` (:func:`answer`, typed by
 :func:`request_models`) and answers ``{"transcript": ...}`` or ``{"label": ..., "probabilities":
 {...}}`` per recording through the adapter's ``predict``, with ``"warnings": [...]`` when a
-recording's samples go beyond [-1, 1]. Every bad request is a
+recording's samples go beyond [-1, 1] or its seq2seq transcript was cut at the model's longest
+(``max_transcript_chars`` of the metadata). Every bad request is a
 :class:`~lstmkit.deploy.adapter.BadRequest` naming its field (a 422).
 """
 from __future__ import annotations

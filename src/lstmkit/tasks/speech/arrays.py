@@ -1,0 +1,166 @@
+"""Recordings in memory for the Python API: numpy arrays and torch tensors read as their WAV files are.
+
+    is_samples(x)                          whether ``x`` is samples in memory (an array or a tensor)
+    memory_clip(x, sample_rate, name)      -> a :class:`~.audio_files.MemoryClip`, checked
+    audio_sources(files, sample_rate)      predict's input: paths (a folder: its audio files) and clips
+    memory_utterances(data, sample_rate)   evaluate's ``(samples, text)`` pairs as :class:`Utterances`
+
+A clip gives the samples soundfile reads of the same audio written to a WAV file: float samples as
+they are (float32), integer PCM scaled as WAV's is (int16 by 1/32768, int32 by 2**-31, int8 by 1/128,
+uint8 around 128), a 2-D array's channels averaged (``(channels, samples)`` or ``(samples, channels)``,
+told apart by the shorter side, at most :data:`MAX_CHANNELS`), then resampled to the model's rate, so
+transcripts and probabilities equal the file's. Every problem is one
+:class:`~lstmkit.errors.LstmkitError` naming the clip, what is wrong and the fix.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks.speech.audio_files import MemoryClip
+from lstmkit.tasks.speech.manifest import Utterances
+
+__all__ = ["MAX_CHANNELS", "is_samples", "memory_clip", "audio_sources", "memory_utterances", "MemoryClip"]
+
+MAX_CHANNELS = 8            # a 2-D array's shorter side up to this is its channels (7.1 audio); more: ambiguous
+_WRITE = "soundfile.write('a.wav', samples, rate)"
+# integer PCM as WAV holds it: (offset, full scale) of each dtype soundfile reads as float
+_PCM = {np.dtype(np.int8): (0, 128), np.dtype(np.int16): (0, 32768), np.dtype(np.int32): (0, 2 ** 31),
+        np.dtype(np.uint8): (128, 128)}
+
+
+def is_samples(x: Any, item: bool = False) -> bool:
+    """Whether ``x`` is a recording in memory: a numpy array or a torch tensor (a numpy scalar: a
+    wrong one, refused by shape; numpy's string scalars are paths). An array of paths (strings, as
+    scikit-learn hands ``X`` over) is not, unless it is an ``item`` of a list, where it is a clip of
+    the wrong type."""
+    if isinstance(x, np.ndarray):
+        return item or not (x.dtype.kind in "US" or x.dtype.kind == "O" and x.size
+                            and all(isinstance(v, (str, os.PathLike)) for v in x.flat))
+    if isinstance(x, np.generic) and not isinstance(x, (str, bytes)):
+        return True
+    torch = _torch()
+    return torch is not None and isinstance(x, torch.Tensor)
+
+
+def _torch():
+    import sys
+    return sys.modules.get("torch")        # a tensor exists only where torch was imported
+
+
+def _as_numpy(x: Any, name: str) -> np.ndarray:
+    """``x`` as a numpy array: a tensor detached and on the CPU, half floats as float32."""
+    torch = _torch()
+    if torch is not None and isinstance(x, torch.Tensor):
+        if x.is_complex() or x.dtype == torch.bool:
+            raise _bad_dtype(name, str(x.dtype).removeprefix("torch."))
+        x = x.detach().cpu()
+        if x.dtype in (torch.bfloat16, torch.float16):
+            x = x.float()
+        return x.numpy()
+    return np.asarray(x)
+
+
+def _bad_dtype(name: str, dtype: str, why: str = "") -> LstmkitError:
+    return LstmkitError(f"{name} holds {dtype} values{why}, not audio samples",
+                        "pass float samples in [-1, 1] (np.float32) or 16-bit PCM (np.int16)")
+
+
+def _check_rate_given(sample_rate: Any) -> int:
+    if sample_rate is None:
+        raise LstmkitError("samples in memory need their sample rate: sample_rate= is missing",
+                           "pass sample_rate=, e.g. predict(samples, sample_rate=16000)")
+    if isinstance(sample_rate, (bool, np.bool_)) or not isinstance(sample_rate, (int, np.integer)):
+        raise LstmkitError(f"sample_rate must be a whole number of Hz, got {sample_rate!r}",
+                           "pass sample_rate=16000, say")
+    return int(sample_rate)
+
+
+def memory_clip(x: Any, sample_rate: Any, name: str) -> MemoryClip:
+    """One recording in memory (1-D, or 2-D with channels) as the :class:`MemoryClip` its WAV file reads as."""
+    rate = _check_rate_given(sample_rate)
+    a = _as_numpy(x, name)
+    if a.dtype.kind not in "fiu":
+        raise _bad_dtype(name, str(a.dtype))
+    if a.dtype.kind in "iu" and a.dtype not in _PCM:
+        raise _bad_dtype(name, str(a.dtype), " (no PCM format has that full scale)")
+    if a.ndim == 0 or a.ndim > 2:
+        raise LstmkitError(f"{name} has shape {a.shape}: a recording is 1-D (samples), or 2-D with its channels",
+                           "pass one clip as a 1-D array, and several as a list of them")
+    if a.size == 0:
+        raise LstmkitError(f"{name} is empty (shape {a.shape}): it holds no samples", "leave it out, or pass its samples")
+    if a.ndim == 1:
+        block = a[:, None]
+    else:
+        rows, cols = a.shape
+        if min(rows, cols) > MAX_CHANNELS or rows == cols:
+            raise LstmkitError(f"{name} has shape {a.shape}: which side is its channels is ambiguous (at most "
+                               f"{MAX_CHANNELS} channels, the shorter side)",
+                               "pass a mono clip as a 1-D array (samples.mean(axis=...) mixes channels down), and "
+                               "several clips as a list of 1-D arrays (list(batch)), not one 2-D array")
+        block = a.T if rows < cols else a             # [samples, channels], as a file is read
+    if a.dtype.kind == "f":
+        block = block.astype(np.float32, copy=False)
+        if not np.isfinite(block).all():
+            sample, channel = (int(i) for i in np.argwhere(~np.isfinite(block))[0])
+            raise LstmkitError(f"{name} holds a non-finite sample ({block[sample, channel]}) at sample {sample}",
+                               "replace NaN and infinite samples (np.nan_to_num) or leave the clip out")
+        return MemoryClip(name, block, rate, floats=True)
+    offset, scale = _PCM[a.dtype]
+    floats = block.astype(np.float32)
+    if offset:
+        floats -= np.float32(offset)
+    return MemoryClip(name, floats * np.float32(1 / scale), rate, floats=False)
+
+
+def _folder_audio_paths(files: list[str]) -> list[str]:
+    from lstmkit.tasks.speech.data import audio_paths
+    return audio_paths(files)
+
+
+def audio_sources(files: Any, sample_rate: Any = None, what: str = "transcribe") -> list[str | MemoryClip]:
+    """``files`` as the recordings to read, in order: paths (a folder: its audio files, as
+    :func:`~.data.audio_paths` finds them) and samples in memory (one array or tensor, or items of a
+    list), which need ``sample_rate``; a ``sample_rate`` with files only is refused (files carry theirs)."""
+    if is_samples(files):
+        return [memory_clip(files, sample_rate, "the in-memory clip")]
+    if isinstance(files, (str, bytes, os.PathLike)) or not isinstance(files, (list, tuple)) \
+            or not any(is_samples(f, item=True) for f in files):
+        if sample_rate is not None:
+            raise LstmkitError(f"sample_rate={sample_rate!r} was given with audio files, which carry their own rate",
+                               "drop sample_rate= (it is for samples in memory)")
+        return list(_folder_audio_paths(files))
+    _check_rate_given(sample_rate)
+    out: list[str | MemoryClip] = []
+    for i, f in enumerate(files):
+        out.extend([memory_clip(f, sample_rate, f"in-memory clip {i}")] if is_samples(f, item=True)
+                   else _folder_audio_paths([f]))
+    return out
+
+
+def _pair(p: Any) -> bool:
+    return isinstance(p, (list, tuple)) and len(p) == 2
+
+
+def memory_utterances(data: Any, sample_rate: Any = None) -> Any:
+    """evaluate's data with ``(samples, text)`` pairs as :class:`Utterances` of clips (a pair's path
+    kept as a path); other data as it is, a ``sample_rate`` given with it refused."""
+    if not (isinstance(data, (list, tuple)) and any(_pair(p) and is_samples(p[0], item=True) for p in data)):
+        if sample_rate is not None:
+            raise LstmkitError(f"sample_rate={sample_rate!r} was given with audio files, which carry their own rate",
+                               "drop sample_rate= (it is for samples in memory)")
+        return data
+    _check_rate_given(sample_rate)
+    paths: list[str | MemoryClip] = []
+    for i, p in enumerate(data):
+        if not _pair(p):
+            raise LstmkitError(f"utterance {i} is {type(p).__name__} {str(p)[:40]!r}, not a (samples, text) pair",
+                               "pass a list of (samples, text) pairs, e.g. [(wave, 'yes')]")
+        paths.append(memory_clip(p[0], sample_rate, f"in-memory clip {i}") if is_samples(p[0], item=True)
+                     else str(p[0]))
+        if p[1] is None or isinstance(p[1], float) and p[1] != p[1]:
+            raise LstmkitError(f"the transcript of {paths[-1]} is missing ({p[1]!r})", "give every recording its text")
+    return Utterances(paths, [str(t) for _, t in data])

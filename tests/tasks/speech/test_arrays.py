@@ -1,0 +1,141 @@
+"""Recordings in memory: predict / predict_proba / evaluate / score take numpy arrays and torch
+tensors with sample_rate=, and answer what the same audio written to a WAV file answers (they took
+file paths only: an array was 'transcribe takes audio file paths, got ndarray')."""
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from lstmkit import SpeechRecognizer
+from lstmkit.errors import LstmkitError
+from speech_data import RATE, say
+
+TEXTS = ["ab", "cab d", "dc", "bad"]
+
+
+@pytest.fixture(scope="module")
+def waves():
+    rng = np.random.default_rng(7)
+    return [say(t, rng) for t in TEXTS]
+
+
+@pytest.fixture(scope="module")
+def classifier(digits, tiny, tmp_path_factory):
+    return SpeechRecognizer(**{**tiny, "mode": "classify", "label_from_name": "{label}_{speaker}_{take}",
+                               "max_epochs": 3}).fit(digits)
+
+
+def _wavs(folder, waves, rate=RATE, subtype="FLOAT"):
+    paths = []
+    for i, w in enumerate(waves):
+        paths.append(str(folder / f"w{i}.wav"))
+        sf.write(paths[-1], w, rate, subtype=subtype)
+    return paths
+
+
+def test_float_arrays_and_tensors_transcribe_as_their_wav_files(ctc_run, waves, tmp_path):
+    want = ctc_run.predict(_wavs(tmp_path, waves))
+    assert any(want)
+    assert ctc_run.predict(waves, sample_rate=RATE).tolist() == want.tolist()
+    assert ctc_run.predict([torch.from_numpy(w) for w in waves], sample_rate=RATE).tolist() == want.tolist()
+    assert ctc_run.transcribe(waves[1], sample_rate=RATE) == [want[1]]             # one clip: one answer
+    assert ctc_run.predict(waves[0].astype(np.float64), sample_rate=np.int64(RATE)).tolist() == [want[0]]
+    # paths and arrays in one list, answered in order
+    assert ctc_run.predict([waves[0], str(tmp_path / "w1.wav")], sample_rate=RATE).tolist() == want[:2].tolist()
+
+
+def test_int16_arrays_are_scaled_as_a_pcm16_wav_is(ctc_run, waves, tmp_path):
+    pcm = [np.round(w * 20000).astype(np.int16) for w in waves]
+    want = ctc_run.predict(_wavs(tmp_path, pcm, subtype="PCM_16"))
+    assert ctc_run.predict(pcm, sample_rate=RATE).tolist() == want.tolist()
+    assert ctc_run.predict(pcm, sample_rate=RATE).tolist() == ctc_run.predict(
+        [p.astype(np.float32) / 32768 for p in pcm], sample_rate=RATE).tolist()
+
+
+def test_another_rate_is_resampled_as_a_file_at_that_rate_is(ctc_run, waves, tmp_path):
+    from lstmkit.tasks.speech.resampling import resample
+    fast = [resample(w, RATE, 16000) for w in waves]
+    want = ctc_run.predict(_wavs(tmp_path, fast, 16000))
+    with pytest.warns(UserWarning, match=r"in-memory clip 0 and 3 more: resampled from 16000 Hz to 8000 Hz"):
+        got = ctc_run.predict(fast, sample_rate=16000)
+    assert got.tolist() == want.tolist()
+
+
+@pytest.mark.parametrize("layout", ["channels first", "channels last"])
+def test_two_channels_either_way_round_are_mixed_down_as_a_stereo_wav_is(ctc_run, waves, tmp_path, layout):
+    stereo = [np.stack([w, 0.5 * w[::-1]], axis=1) for w in waves]          # [samples, 2]
+    want = ctc_run.predict(_wavs(tmp_path, stereo))
+    given = [s.T if layout == "channels first" else s for s in stereo]
+    with pytest.warns(UserWarning, match="2 channels mixed down to mono"):
+        assert ctc_run.predict(given, sample_rate=RATE).tolist() == want.tolist()
+
+
+def test_class_probabilities_of_arrays_equal_their_wav_files(classifier, digits, tmp_path):
+    files = sorted(digits.glob("*.wav"))[::6]
+    waves = [sf.read(f, dtype="int16")[0] for f in files]          # the PCM16 samples as they are stored
+    want = classifier.predict_proba([str(f) for f in files])
+    got = classifier.predict_proba(waves, sample_rate=RATE)
+    assert got.shape == want.shape and np.array_equal(got, want)
+    assert classifier.predict(waves, sample_rate=RATE).tolist() == classifier.predict([str(f) for f in files]).tolist()
+
+
+def test_evaluate_and_score_take_samples_with_their_transcripts(ctc_run, waves, tmp_path):
+    paths = _wavs(tmp_path, waves)
+    want = ctc_run.evaluate(list(zip(paths, TEXTS)))
+    got = ctc_run.evaluate(list(zip(waves, TEXTS)), sample_rate=RATE)
+    assert (got["wer"], got["cer"], got["examples"]) == (want["wer"], want["cer"], want["examples"])
+    assert ctc_run.score(waves, TEXTS, sample_rate=RATE) == ctc_run.score(paths, TEXTS) == -want["wer"]
+    assert ctc_run.score(waves[0], [TEXTS[0]], sample_rate=RATE) == ctc_run.score([paths[0]], [TEXTS[0]])
+
+
+def test_files_read_as_before(ctc_run, waves, tmp_path):
+    paths = _wavs(tmp_path, waves)
+    assert ctc_run.predict(paths).tolist() == ctc_run.predict(tmp_path).tolist()
+    # an array of paths (scikit-learn hands X over so) is paths, not samples
+    assert ctc_run.predict(np.array(paths)).tolist() == ctc_run.predict(np.array(paths, dtype=object)).tolist() \
+        == ctc_run.predict(paths).tolist()
+
+
+@pytest.mark.parametrize("given, words", [
+    (lambda w: w, "sample_rate= is missing"),
+    (lambda w: [w, w], "sample_rate= is missing"),
+    (lambda w: np.where(np.arange(w.size) == 5, np.nan, w), "in-memory clip 0 holds a non-finite sample (nan) at sample 5"),
+    (lambda w: np.where(np.arange(w.size) == 9, np.inf, w), "holds a non-finite sample (inf) at sample 9"),
+    (lambda w: np.zeros(0, np.float32), "is empty (shape (0,)): it holds no samples"),
+    (lambda w: np.array(["0.1", "0.2"]), "holds <U3 values, not audio samples"),
+    (lambda w: np.array([0.1, None], dtype=object), "holds object values, not audio samples"),
+    (lambda w: (w * 1000).astype(np.int64), "holds int64 values (no PCM format has that full scale)"),
+    (lambda w: torch.zeros(100, dtype=torch.complex64), "holds complex64 values"),
+    (lambda w: np.zeros((20, 20), np.float32), "has shape (20, 20): which side is its channels is ambiguous"),
+    (lambda w: np.zeros((3, 3, 800), np.float32), "has shape (3, 3, 800): a recording is 1-D"),
+    (lambda w: np.float32(0.5), "has shape (): a recording is 1-D"),
+])
+def test_bad_samples_are_one_clear_error(ctc_run, waves, given, words):
+    rate = None if "sample_rate" in words else RATE
+    with pytest.raises(LstmkitError, match=None) as e:
+        ctc_run.predict([given(waves[0])] if not isinstance(given(waves[0]), list) else given(waves[0]),
+                        sample_rate=rate)
+    assert words in e.value.message and e.value.hint, (e.value.message, e.value.hint)
+
+
+def test_a_sample_rate_is_named_when_missing_wrong_or_given_with_files(ctc_run, waves, tmp_path):
+    with pytest.raises(LstmkitError, match="sample_rate= is missing") as e:
+        ctc_run.evaluate([(waves[0], "ab")])
+    assert "sample_rate=16000" in e.value.hint
+    with pytest.raises(LstmkitError, match="sample_rate must be a whole number of Hz, got '8000'"):
+        ctc_run.predict(waves, sample_rate="8000")
+    with pytest.raises(LstmkitError, match="under the 1000 Hz that holds speech"):
+        ctc_run.predict(waves, sample_rate=300)
+    paths = _wavs(tmp_path, waves)
+    with pytest.raises(LstmkitError, match="sample_rate=8000 was given with audio files, which carry their own rate"):
+        ctc_run.predict(paths, sample_rate=8000)
+    with pytest.raises(LstmkitError, match="which carry their own rate"):
+        ctc_run.evaluate(list(zip(paths, TEXTS)), sample_rate=8000)
+    with pytest.raises(LstmkitError, match=r"X is one recording .* and y holds 2 labels"):
+        ctc_run.score(np.stack([waves[0][:800], waves[1][:800]]), TEXTS[:2], sample_rate=RATE)
+
+
+def test_training_on_samples_in_memory_is_refused_with_the_way_to_write_them(tiny, waves):
+    with pytest.raises(LstmkitError, match="utterance 0 holds samples in memory; training reads audio files") as e:
+        SpeechRecognizer(**tiny).fit(waves, TEXTS)
+    assert "soundfile.write" in e.value.hint
