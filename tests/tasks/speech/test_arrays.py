@@ -132,7 +132,23 @@ def test_a_sample_rate_is_named_when_missing_wrong_or_given_with_files(ctc_run, 
     with pytest.raises(LstmkitError, match="which carry their own rate"):
         ctc_run.evaluate(list(zip(paths, TEXTS)), sample_rate=8000)
     with pytest.raises(LstmkitError, match=r"X is one recording .* and y holds 2 labels"):
-        ctc_run.score(np.stack([waves[0][:800], waves[1][:800]]), TEXTS[:2], sample_rate=RATE)
+        ctc_run.score(waves[0], TEXTS[:2], sample_rate=RATE)
+
+
+def test_a_2d_array_as_x_is_one_clip_per_row_as_scikit_learns_x_is(ctc_run, waves, tmp_path):
+    """Was: np.stack of 4 clips read as one 4-channel recording, one transcript of their mix."""
+    n = min(w.size for w in waves)
+    same = [w[:n] for w in waves]
+    want = ctc_run.predict(_wavs(tmp_path, same))
+    assert len(set(want.tolist())) > 1                   # the clips answer differently
+    for X in (np.stack(same), torch.from_numpy(np.stack(same))):
+        got = ctc_run.predict(X, sample_rate=RATE)
+        assert got.shape == (4,) and got.tolist() == want.tolist()
+    assert ctc_run.score(np.stack(same), TEXTS, sample_rate=RATE) == ctc_run.score(_wavs(tmp_path, same), TEXTS)
+    # one recording's (samples, channels) passed bare is refused, not read as thousands of 2-sample clips
+    with pytest.raises(LstmkitError, match=rf"shape \({n}, 2\): read as a batch .* {n} clips of 2 samples") as e:
+        ctc_run.predict(np.stack([same[0], same[1]], axis=1), sample_rate=RATE)
+    assert "[samples]" in e.value.hint
 
 
 def test_training_on_samples_in_memory_is_refused_with_the_way_to_write_them(tiny, waves):

@@ -2,14 +2,17 @@
 
     is_samples(x)                          whether ``x`` is samples in memory (an array or a tensor)
     memory_clip(x, sample_rate, name)      -> a :class:`~.audio_files.MemoryClip`, checked
+    batch_rows(x)                          a 2-D array's rows as clips (scikit-learn's X), else None
     audio_sources(files, sample_rate)      predict's input: paths (a folder: its audio files) and clips
     memory_utterances(data, sample_rate)   evaluate's ``(samples, text)`` pairs as :class:`Utterances`
 
 A clip gives the samples soundfile reads of the same audio written to a WAV file: float samples as
 they are (float32), integer PCM scaled as WAV's is (int16 by 1/32768, int32 by 2**-31, int8 by 1/128,
-uint8 around 128), a 2-D array's channels averaged (``(channels, samples)`` or ``(samples, channels)``,
+uint8 around 128), a 2-D clip's channels averaged (``(channels, samples)`` or ``(samples, channels)``,
 told apart by the shorter side, at most :data:`MAX_CHANNELS`), then resampled to the model's rate, so
-transcripts and probabilities equal the file's. Every problem is one
+transcripts and probabilities equal the file's. A 2-D array given as ``X`` itself is a batch, one clip
+per row, as scikit-learn's ``X`` is (one answer per row); a recording with channels goes in a list
+(``[samples]``). Every problem is one
 :class:`~lstmkit.errors.LstmkitError` naming the clip, what is wrong and the fix.
 """
 from __future__ import annotations
@@ -23,7 +26,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.tasks.speech.audio_files import MemoryClip
 from lstmkit.tasks.speech.manifest import Utterances
 
-__all__ = ["MAX_CHANNELS", "is_samples", "memory_clip", "audio_sources", "memory_utterances", "MemoryClip"]
+__all__ = ["MAX_CHANNELS", "is_samples", "memory_clip", "batch_rows", "audio_sources", "memory_utterances", "MemoryClip"]
 
 MAX_CHANNELS = 8            # a 2-D array's shorter side up to this is its channels (7.1 audio); more: ambiguous
 _WRITE = "soundfile.write('a.wav', samples, rate)"
@@ -116,6 +119,22 @@ def memory_clip(x: Any, sample_rate: Any, name: str) -> MemoryClip:
     return MemoryClip(name, floats * np.float32(1 / scale), rate, floats=False)
 
 
+def batch_rows(x: Any) -> list | None:
+    """The clips of ``x`` given as ``X`` itself: a 2-D array's (or tensor's) rows, one clip each, as
+    scikit-learn's ``X`` holds one sample per row; None for anything else (a 1-D clip, or a shape
+    :func:`memory_clip` refuses). A tall array with a few columns is one recording's
+    ``(samples, channels)`` passed bare, refused rather than read as thousands of tiny clips."""
+    if not is_samples(x) or len(getattr(x, "shape", ())) != 2:
+        return None
+    rows, cols = (int(n) for n in x.shape)
+    if cols <= MAX_CHANNELS and rows > cols:
+        raise LstmkitError(f"the in-memory samples have shape {(rows, cols)}: read as a batch (one clip per row, as "
+                           f"scikit-learn's X is) that is {rows} clips of {cols} samples each",
+                           "pass one recording with its channels inside a list ([samples]), or mix it down to a "
+                           "1-D array (samples.mean(axis=1)); a batch of clips has one row per clip")
+    return [x[i] for i in range(rows)]
+
+
 def _folder_audio_paths(files: list[str]) -> list[str]:
     from lstmkit.tasks.speech.data import audio_paths
     return audio_paths(files)
@@ -125,6 +144,9 @@ def audio_sources(files: Any, sample_rate: Any = None, what: str = "transcribe")
     """``files`` as the recordings to read, in order: paths (a folder: its audio files, as
     :func:`~.data.audio_paths` finds them) and samples in memory (one array or tensor, or items of a
     list), which need ``sample_rate``; a ``sample_rate`` with files only is refused (files carry theirs)."""
+    rows = batch_rows(files)
+    if rows is not None:
+        return [memory_clip(r, sample_rate, f"in-memory clip {i}") for i, r in enumerate(rows)]
     if is_samples(files):
         return [memory_clip(files, sample_rate, "the in-memory clip")]
     if isinstance(files, (str, bytes, os.PathLike)) or not isinstance(files, (list, tuple)) \

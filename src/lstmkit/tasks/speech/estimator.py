@@ -20,7 +20,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.nn.classifier import ClassificationLoss
 from lstmkit.nn.seq2seq import beam_search, sequence_loss
 from lstmkit.tasks._base import RunEstimator
-from lstmkit.tasks.speech.arrays import audio_sources, is_samples, memory_utterances
+from lstmkit.tasks.speech.arrays import audio_sources, batch_rows, is_samples, memory_utterances
 from lstmkit.tasks.speech.config import SpeechConfig, check_hop
 from lstmkit.tasks.speech.data import (Symbols, Utterances, audio_paths, check_no_shared_utterances,
                                        check_pattern_applies, common_rate, read_utterances, read_validation,
@@ -173,7 +173,8 @@ class SpeechRecognizer(RunEstimator):
                    lm: str | Path | None | bool = None, *, sample_rate: int | None = None) -> list[str]:
         """The text (ctc, seq2seq) or label (classify) of each audio file (a folder: of every audio file
         in it and its sub-folders) or recording in memory: a 1-D numpy array or torch tensor of samples
-        (float in [-1, 1], or int16 PCM; 2-D: its channels mixed down), or a list of them, at
+        (float in [-1, 1], or int16 PCM), a list of them (an item 2-D: its channels mixed down), or a
+        2-D array with one clip per row (scikit-learn's ``X``: one answer a row), at
         ``sample_rate`` Hz (resampled as a file is), read as the same audio written to a WAV file.
         ``lm`` overrides the run's language model (a run folder, or False for none)."""
         self._check_fitted()
@@ -466,13 +467,15 @@ def validation_split(utts: Utterances, cfg: SpeechConfig) -> tuple[Utterances, U
 def _paired(files, y) -> list[tuple[str, str]]:
     """Audio ``files`` with their labels or transcripts ``y`` (scikit-learn's ``X, y``) as the
     ``(path, text)`` pairs the readers take."""
-    one = is_samples(files)
-    files = [files] if isinstance(files, (str, Path)) or one else list(files)
+    rows = batch_rows(files)                     # a 2-D array: one clip per row, as scikit-learn's X
+    one = rows is None and is_samples(files)
+    files = rows if rows is not None else [files] if isinstance(files, (str, Path)) or one else list(files)
     texts = [y] if isinstance(y, str) else list(y)
     if one and len(texts) > 1:
-        raise LstmkitError(f"X is one recording (an array of shape {tuple(files[0].shape)}: 2-D is one clip's channels) "
+        raise LstmkitError(f"X is one recording (an array of shape {tuple(files[0].shape)}) "
                            f"and y holds {len(texts)} labels or transcripts",
-                           "pass several clips as a list of 1-D arrays (list(X)), one label or transcript each")
+                           "pass several clips as a list of 1-D arrays, or a 2-D array with one clip per row, "
+                           "one label or transcript each")
     if len(files) != len(texts):
         raise LstmkitError(f"{len(files)} audio files and {len(texts)} labels or transcripts in y",
                            "pass one label or transcript per file")
