@@ -65,6 +65,7 @@ def d(tmp_path_factory):
     marks.to_csv(d / "dash.csv", index=False)
     clock = df.assign(date=df["time"].dt.strftime("%Y-%m-%d"), hour=df["time"].dt.strftime("%H:%M"))
     clock[["date", "hour", "y"]].to_csv(d / "date_and_clock.csv", index=False)     # a logger's two columns
+    clock.assign(date=df["time"].astype(str))[["date", "hour", "y"]].to_csv(d / "stamp_and_clock.csv", index=False)
     merged = df[["time", "y"]].assign(South=df["y"]).to_csv(index=False, header=False)
     (d / "two_row_header.csv").write_text("time,Sales,\n,North,South\n" + merged)   # 'Sales' merged over 2 names
     dots = df.copy().astype({"y": object})
@@ -204,7 +205,14 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
      "where it means zero, or leave the cell empty and train with --fill"),
     # was '... if the table holds several series, name the column that tells them apart with --id; else aggregate'
     (_train("--time", "date", data="date_and_clock.csv"), 2, "appears more than once in column 'date' (115 duplicated "
-     "rows): it holds the dates, column 'hour' the times of day — join them into one column and pass it as --time"),
+     "rows): it holds the dates, column 'hour' the times of day — pass both as the time, --time date,hour (Python: "
+     "time=['date', 'hour']): they are read as one time stamp"),
+    # a date and a time-of-day column are one time (--time date,hour); another second column is named
+    (_train("--time", "date,y", data="date_and_clock.csv"), 2, "a two-column time is a date and a time-of-day column "
+     "(or a year and a month or quarter column), and 'y' (of 'date,y') holds '10.00628651105467', not a time of day "
+     "such as 13:05 — name them --time Date,Time (or year,month), or pass one date column"),
+    (_train("--time", "date,hour", data="stamp_and_clock.csv"), 2, "time column 'date' (of 'date,hour') holds times "
+     "of day already (e.g. '2024-01-01 00:00:00') — pass it alone as --time date"),
     # 54% read as 54 beside 0.542, silently
     (_train(data="percent_mix.csv"), 2, "column 'y' mixes percentages ('54%' in line 5) with plain numbers ('0.500' in "
      "line 2): is 54% 0.54 or 54? — format the column one way: every cell as a percentage, or every cell as a plain "

@@ -146,7 +146,8 @@ def separator_line(text: str, path: Path | None = None) -> tuple[str, str | None
     line Excel reads (and some exports write), whose separator is returned, comment lines
     (``# exported by …``: a ``#`` and a space first, or a ``#`` and not the header's count of its
     separator, so a header such as ``#,name,value`` stays one) and a sheet's title rows
-    (:func:`_title_line`), with blank lines among them; and the file line the text now starts at
+    (:func:`_title_line`; a report's title line with no separator at all: :func:`_bare_title_line`),
+    with blank lines among them; and the file line the text now starts at
     (messages name the file's lines); ``(text, None, 1)`` when there are none. With ``path``, a
     title skipped is warned about, as a workbook's is."""
     sep, first_line, above, titles = None, 1, False, []
@@ -157,7 +158,7 @@ def separator_line(text: str, path: Path | None = None) -> tuple[str, str | None
             sep = named.group(1)
         elif newline and (_comment_line(first, rest) or (above and not first.strip(" \t\r,;"))):
             above = True
-        elif newline and _title_line(first, rest):
+        elif newline and (_title_line(first, rest) or _bare_title_line(first, rest)):
             above = True
             titles.append(first.strip().rstrip(",;\t").strip('"'))
         else:
@@ -184,6 +185,28 @@ def _title_line(line: str, rest: str) -> bool:
             cells = header.rstrip("\r\n").split(sep)
             return header.count(sep) == count and all(c.strip() for c in cells)
     return False
+
+
+def _bare_title_line(line: str, rest: str) -> bool:
+    """Whether ``line``, above the text ``rest``, is a report's title line written with no separator
+    (``Monthly sales report 2024`` over ``month,sales``): words and no comma, semicolon, tab or
+    pipe, over a header line (the first of ``rest`` with other than separators) of names only --
+    each named once, none a number, none after a space (``good, really`` is a text's comma) --
+    whose data lines (up to three) have as many cells as it. A one-column table (``text`` over
+    its texts) has no such header under its first line."""
+    words = line.strip().strip('"').split()
+    if len(words) < 2 or any(sep in line for sep in _SEPARATORS) or '"' in line.strip().strip('"'):
+        return False
+    lines = [k for k in rest.split("\n", _ABOVE_HEADER)[:_ABOVE_HEADER] if k.strip(" \t\r,;")]
+    if len(lines) < 2:
+        return False
+    sep = header_separator(lines[0], None)
+    if sep is None:
+        return False
+    rows = list(csv.reader(io.StringIO("\n".join(lines[:4])), delimiter=sep))
+    names = [c.strip() for c in rows[0]]
+    return (all(names) and len(set(names)) == len(names) and not any(c[:1].isspace() for c in rows[0][1:])
+            and not any(is_number(c) for c in names) and all(len(r) == len(names) for r in rows[1:]))
 
 
 _ABOVE_HEADER = 100                   # lines above a header looked at for comments

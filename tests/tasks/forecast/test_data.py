@@ -640,7 +640,8 @@ def test_dates_and_times_of_day_in_two_columns_are_named():
     stamps = pd.date_range("2024-01-01", periods=48, freq="30min")
     frame = pd.DataFrame({"Date": stamps.strftime("%d.%m.%Y"), "Time": stamps.strftime("%I:%M %p"), "y": range(48)})
     with pytest.raises(LstmkitError, match=r"appears more than once in column 'Date' \(47 duplicated rows\): it holds the "
-                       r"dates, column 'Time' the times of day — join them into one column"):
+                       r"dates, column 'Time' the times of day — pass both as the time, --time Date,Time \(Python: "
+                       r"time=\['Date', 'Time'\]\)"):
         read_panel(frame, ForecastConfig(target=["y"], time="Date"))
     with pytest.raises(LstmkitError, match=r"name the column that tells them apart with --id"):
         read_panel(frame.assign(Time="x"), ForecastConfig(target=["y"], time="Date"))

@@ -89,13 +89,9 @@ class AheadForecast:
         if getattr(self, "combination_", None):           # blended in original units (combine.py)
             params = combine_ahead(self, self._ahead_params(params, panel.ids, loc, scale, ahead_season), panel)
             self._check_finite(params, panel.ids)
-            return self._forecast_frame(panel.ids, params, t_out)
-        return self._ahead_output(params, panel.ids, loc, scale, ahead_season, t_out)
-
-    def _ahead_output(self, params: np.ndarray, ids, loc, scale, ahead_season, times) -> pd.DataFrame:
-        """The forecast frame of scaled network outputs ``params`` of series ``ids`` (``loc, scale
-        [S, T]``, ``ahead_season [S, H, T]``), checked to be finite."""
-        return self._forecast_frame(ids, self._ahead_params(params, ids, loc, scale, ahead_season), times)
+            return self._forecast_frame(panel.shown_ids(), params, t_out)
+        return self._forecast_frame(panel.shown_ids(), self._ahead_params(params, panel.ids, loc, scale, ahead_season),
+                                    t_out)
 
     def _engine_run(self, net):
         """``run(x, future, series)``: ``net_``, or an engine's net: one of the net's own kind (an
@@ -108,7 +104,8 @@ class AheadForecast:
         return lambda x, f, e: torch.as_tensor(net(x))
 
     def _ahead_params(self, params: np.ndarray, ids, loc, scale, ahead_season) -> np.ndarray:
-        """Original-unit parameters of scaled network outputs (as :meth:`_ahead_output`), checked to be finite."""
+        """Original-unit parameters of scaled network outputs (``params`` of series ``ids``, ``loc, scale [S, T]``,
+        ``ahead_season [S, H, T]``), checked to be finite."""
         params = self._original_units(unscale(self.output_.kind, params, loc[:, None] + ahead_season, scale[:, None]))
         self._check_finite(params, ids)
         return params
@@ -127,7 +124,8 @@ class AheadForecast:
         S, H = len(ids), cfg.horizon
         frame = {}
         if cfg.id is not None or cfg.format == "m4":
-            frame[cfg.id or "id"] = np.repeat(np.asarray(ids, dtype=object), H)
+            whole = bool(len(ids)) and all(isinstance(i, int) for i in ids)     # an id column of numbers: 1, not '1'
+            frame[cfg.id or "id"] = np.repeat(np.asarray(ids, dtype=np.int64 if whole else object), H)
         if times[0] is not None and cfg.time is not None and "," in cfg.time:
             frame.update(period_parts(pd.DatetimeIndex(np.concatenate(times)), cfg.time))  # Year, Month as read
         elif times[0] is not None:

@@ -20,9 +20,11 @@ from lstmkit.data.textfile import blank_rows
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.data import any_number, load_table, numbers_or_none, numeric_column
 from lstmkit.tasks.forecast.integer_times import period_time
+from lstmkit.tasks.forecast.times import date_columns
 from lstmkit.tasks.forecast.tsffile import is_tsf
 
-__all__ = ["frame_columns", "series_labels", "drop_blank_rows", "index_time", "check_dates_given", "FROM_INDEX"]
+__all__ = ["frame_columns", "series_labels", "drop_blank_rows", "index_time", "check_dates_given", "dated",
+           "FROM_INDEX"]
 
 FROM_INDEX = "index"     # in the time record (auto_): true when the time is the training data's date index
 
@@ -46,7 +48,7 @@ def frame_columns(data, cfg) -> tuple[pd.DataFrame, str | None, str | None, list
     if cfg.format not in ("long", "wide"):
         raise LstmkitError(f"unknown data format {cfg.format!r}", "use long, wide or m4")
     df, time = load_table(data), cfg.time
-    if time is None and isinstance(df.index, pd.DatetimeIndex):
+    if time is None and dated(df.index):
         time = str(df.index.name) if df.index.name is not None else "time"
         if time in map(str, df.columns):
             raise LstmkitError(f"the table's date index and a column are both named {time!r}",
@@ -67,7 +69,7 @@ def _time_in_index(df: pd.DataFrame, time: str | None) -> bool:
     """Whether the named ``time`` column is the frame's date index rather than one of its columns: an
     index of that name, or one of no name (a Series' dates, as a model fitted on them recorded
     them: :func:`index_time`); one named otherwise is not."""
-    return (time is not None and isinstance(df.index, pd.DatetimeIndex)
+    return (time is not None and dated(df.index)
             and (df.index.name is None or str(df.index.name) == str(time)) and str(time) not in map(str, df.columns))
 
 
@@ -78,7 +80,7 @@ def index_time(data) -> tuple[str | None, dict[str, dict[str, Any]]]:
     at prediction too: a date index or a column of that name, which it sorts by (the rows were
     read in the order given, a reversed frame forecast from its first rows). None when the index
     holds no dates, or its name is a column too (:func:`frame_columns` says which is which)."""
-    if not isinstance(data, pd.DataFrame) or not isinstance(data.index, pd.DatetimeIndex):
+    if not isinstance(data, pd.DataFrame) or not dated(data.index):
         return None, {}
     time = str(data.index.name) if data.index.name is not None else "time"
     if time in map(str, data.columns):
@@ -96,7 +98,7 @@ def check_dates_given(data, time: str) -> None:
     if isinstance(data, (pd.Series, pd.DataFrame)):
         index = data.index
         levels = index.levels if isinstance(index, pd.MultiIndex) else [index]
-        if any(isinstance(level, (pd.DatetimeIndex, pd.PeriodIndex)) for level in levels):
+        if any(isinstance(level, (pd.DatetimeIndex, pd.PeriodIndex)) for level in levels) or _date_texts(index):
             return
         if time in map(str, getattr(data, "columns", [])) or time in map(str, index.names):
             return
@@ -105,6 +107,25 @@ def check_dates_given(data, time: str) -> None:
                        "dates: its rows cannot be put in time order",
                        f"pass the data with its dates: a pandas Series or DataFrame with a DatetimeIndex, or a table "
                        f"with a {time!r} column")
+
+
+def dated(index: pd.Index) -> bool:
+    """Whether ``index`` holds the dates of its rows: a DatetimeIndex, or texts that are dates
+    (``"2020-01-01"``, ...: a Series built from a dict, a file read with ``index_col`` and no
+    ``parse_dates``), which are then read as a time column's cells are (one order of day and month,
+    ``--dates``; an ambiguous or unreadable one an error)."""
+    return isinstance(index, pd.DatetimeIndex) or _date_texts(index)
+
+
+def _date_texts(index: pd.Index) -> bool:
+    """Whether ``index`` (one level) holds texts that are dates, as a time column's cells are
+    (:func:`~lstmkit.tasks.forecast.times.date_columns`)."""
+    if isinstance(index, pd.MultiIndex) or not len(index) or not (
+            pd.api.types.is_object_dtype(index) or pd.api.types.is_string_dtype(index)):
+        return False
+    if not all(isinstance(v, str) for v in index):
+        return False
+    return bool(date_columns(pd.DataFrame({"index": index.to_numpy()})))
 
 
 def _long_of_wide(df: pd.DataFrame, cfg, time: str | None) -> tuple[pd.DataFrame, str, str, list[str]]:

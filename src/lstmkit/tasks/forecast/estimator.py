@@ -23,7 +23,7 @@ from lstmkit.runs import META_FILE
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.tasks.forecast.auto import AUTO_FIELDS, auto_defaults
 from lstmkit.tasks.forecast.checks import check_config, check_part_sizes
-from lstmkit.tasks.forecast.columns import index_time
+from lstmkit.tasks.forecast.columns import dated, index_time
 from lstmkit.tasks.forecast.combine import GIVEN
 from lstmkit.tasks.forecast.config import ForecastConfig
 from lstmkit.tasks.forecast.data import load_table, numbers_or_none
@@ -87,10 +87,12 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
         for key in ("target", "features"):
             if isinstance(params.get(key), (str, list, tuple)):
                 params[key] = _names(params[key])
+        if isinstance(params.get("time"), (list, tuple)):   # two columns: ["Date", "Time"], ["year", "month"]
+            params["time"] = _time_pair(params["time"])
         return ForecastConfig.from_dict(params)
 
     # -- fitting -------------------------------------------------------------------------
-    def fit(self, data, target: str | int | list | None = None, time: str | int | None = None,
+    def fit(self, data, target: str | int | list | None = None, time: str | int | list | None = None,
             features: str | int | list | None = None, out: str | Path | None = None,
             run_dir: str | Path | None = None, resume: bool = False, callbacks=(),
             id: str | int | None = None, **overrides: Any) -> "Forecaster":
@@ -98,7 +100,8 @@ class Forecaster(PanelPipeline, DeploySurface, RunEstimator):
 
         ``target`` and ``features`` are column names (a list, or one text with commas); an integer
         names a DataFrame's integer column (``pd.DataFrame(array)``), as its text does (``target=1``
-        is ``target="1"``), for ``time`` and ``id`` too.
+        is ``target="1"``), for ``time`` and ``id`` too. ``time`` may name two columns read as one
+        time: a date and a time of day (``["Date", "Time"]``), or a year and a month or quarter.
 
         ``overrides`` are settings for this fit (``lookback=``, ``max_epochs=``, …), checked as
         the constructor checks them; the estimator's own settings (``get_params``) stay as they are.
@@ -382,7 +385,7 @@ def implied_time(data, cfg: ForecastConfig) -> tuple[str | None, dict[str, dict[
     covariate columns, and the record of that choice; None when it has none (rows are then the
     series in file order; a pandas date index is :func:`~lstmkit.tasks.forecast.columns.index_time`). Several date
     columns are an error: which one orders the rows is the user's to say."""
-    if not isinstance(data, pd.DataFrame) or isinstance(data.index, pd.DatetimeIndex):
+    if not isinstance(data, pd.DataFrame) or dated(data.index):
         return None, {}
     skip = {*cfg.target, *cfg.features, *cfg.past_covariates, *cfg.future_covariates, cfg.id}
     found = date_columns(data, skip)
@@ -452,6 +455,17 @@ def _names_given(key: str, v):
                            "or one series alone: fit(y)")
     values = [_column_name(x) for x in values]                    # a default frame's columns 0, 1, ...
     return values[0] if key in ("time", "id") else values
+
+
+def _time_pair(v) -> str:
+    """A time given as a list of column names (``["Date", "Time"]``) as the setting it is recorded as
+    (``"Date,Time"``); a list of other than two names is an error."""
+    names = [str(_column_name(n)).strip() for n in v]
+    if len(names) != 2 or not all(names):
+        raise LstmkitError(f"time= names one column, or two read as one time (a date and a time of day, or a year "
+                           f"and a month), got {len(names)}: {names!r}",
+                           "pass time='date' or time=['Date', 'Time']")
+    return ",".join(names)
 
 
 def _column_name(v):

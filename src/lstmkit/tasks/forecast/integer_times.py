@@ -11,10 +11,13 @@ Counts that happen to be as large (a population of 3 billion) step irregularly a
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
-__all__ = ["integer_dates", "UNIT_NAMES", "period_columns", "period_parts", "period_time", "PERIOD_PARTS"]
+__all__ = ["integer_dates", "UNIT_NAMES", "period_columns", "period_parts", "period_time", "PERIOD_PARTS",
+           "is_period_pair", "joined_time_name", "CLOCK_TIME"]
 
 
 def integer_dates(col: pd.Series) -> pd.Series | None:
@@ -91,10 +94,29 @@ def period_columns(columns) -> str | None:
     return f"{names['year']},{names[part]}" if "year" in names and part is not None else None
 
 
+def is_period_pair(spec: str) -> bool:
+    """Whether the two-column time ``spec`` (``"Year,Month"``) is a year and a month or quarter
+    column, not a date and a time-of-day column (``"Date,Time"``)."""
+    return spec.split(",", 1)[1].strip().lower() in PERIOD_PARTS
+
+
+def joined_time_name(spec: str) -> str:
+    """The one time column of forecasts of a table whose dates and times of day are two columns
+    (``"Date,Time"``: ``"Date Time"``)."""
+    return " ".join(s.strip() for s in spec.split(",", 1))
+
+
+# a cell that is a time of day: 13:05, 13:05:00, 1:05 PM
+CLOCK_TIME = r"\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?(\s*[ap]\.?m\.?)?"
+
+
 def period_time(df: pd.DataFrame, spec: str) -> pd.Series:
-    """The dates (first day of each period) of the year and month/quarter columns ``spec`` names
-    (``"Year,Month"``); an :class:`~lstmkit.errors.LstmkitError` naming a column that is missing
-    or holds other than whole years / periods 1..12 (1..4)."""
+    """The time of the two columns ``spec`` names: the dates (first day of each period) of a year and
+    a month/quarter column (``"Year,Month"``), or the date and time-of-day cells of a logger's date
+    and time columns (``"Date,Time"``) joined into one text (``"01/03/2024 13:00"``), which the time
+    reader parses as it parses one column (the order of day and month included). An
+    :class:`~lstmkit.errors.LstmkitError` names a column that is missing or holds other than whole
+    years / periods 1..12 (1..4), or times of day."""
     from lstmkit.errors import LstmkitError
     year_name, part_name = (s.strip() for s in spec.split(",", 1))
     per_year = PERIOD_PARTS.get(part_name.lower())
@@ -104,8 +126,7 @@ def period_time(df: pd.DataFrame, spec: str) -> pd.Series:
             raise LstmkitError(f"time column {name!r} (of {spec!r}) not found", f"available columns: "
                                f"{', '.join(list(cols)[:30])}")
     if per_year is None:
-        raise LstmkitError(f"a two-column time is a year and a month or quarter column, got {spec!r}",
-                           "name them --time year,month (or year,quarter), or pass one date column")
+        return _date_and_clock(df[cols[year_name]], df[cols[part_name]], spec)
     year, part = (pd.to_numeric(df[cols[n]], errors="coerce") for n in (year_name, part_name))
     for name, v, lo, hi in ((year_name, year, 1000, 2999), (part_name, part, 1, per_year)):
         bad = v.isna() | (v != v.round()) | (v < lo) | (v > hi)
@@ -117,9 +138,38 @@ def period_time(df: pd.DataFrame, spec: str) -> pd.Series:
     return pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": 1}).astype("int64"))
 
 
-def period_parts(stamps: pd.DatetimeIndex, spec: str) -> dict[str, np.ndarray]:
+def _date_and_clock(day: pd.Series, clock: pd.Series, spec: str) -> pd.Series:
+    """The cells of a date column and a time-of-day column (``01/03/2024`` and ``13:00``; a workbook's
+    dates and ``datetime.time`` cells) joined into one text; empty where either is empty (the time
+    reader names such rows). Dates that carry a time of day of their own, or a second column that
+    holds other than times of day, are an :class:`~lstmkit.errors.LstmkitError`."""
+    from lstmkit.errors import LstmkitError
+    date_name, clock_name = (s.strip() for s in spec.split(",", 1))
+    if pd.api.types.is_datetime64_any_dtype(day):
+        timed = day.notna() & (day != day.dt.normalize())
+        day = day.dt.strftime("%Y-%m-%d").where(~timed, day.astype(str))
+    else:
+        timed = day.astype("string").str.contains(r"\d:\d\d").fillna(False)
+    if timed.any():
+        raise LstmkitError(f"time column {date_name!r} (of {spec!r}) holds times of day already "
+                           f"(e.g. {day[timed].iloc[0]!r})", f"pass it alone as --time {date_name}")
+    text = clock.astype("string").str.strip()
+    bad = text.notna() & ~text.str.fullmatch(CLOCK_TIME, case=False).fillna(False)
+    if pd.api.types.is_numeric_dtype(clock) or bad.any():
+        example = clock[bad].iloc[0] if bad.any() else clock.dropna().iloc[0]
+        raise LstmkitError(f"a two-column time is a date and a time-of-day column (or a year and a month or quarter "
+                           f"column), and {clock_name!r} (of {spec!r}) holds {str(example)!r}, not a time of day such "
+                           f"as 13:05", "name them --time Date,Time (or year,month), or pass one date column")
+    joined = day.astype("string").str.strip() + " " + text
+    return joined.astype(object).where(joined.notna(), None)
+
+
+def period_parts(stamps: pd.DatetimeIndex, spec: str) -> dict[str, Any]:
     """The year and month (quarter) columns ``spec`` names (``"Year,Month"``) of the dates
-    :func:`period_time` made: a forecast of a table read that way is written that way."""
+    :func:`period_time` made: a forecast of a table read that way is written that way; a date and
+    time-of-day pair (``"Date,Time"``) as one column of time stamps (:func:`joined_time_name`)."""
+    if not is_period_pair(spec):
+        return {joined_time_name(spec): stamps}
     year_name, part_name = (s.strip() for s in spec.split(",", 1))
     part = stamps.month if PERIOD_PARTS[part_name.lower()] == 12 else stamps.quarter
     return {year_name: np.asarray(stamps.year, dtype=np.int64), part_name: np.asarray(part, dtype=np.int64)}

@@ -33,6 +33,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.calendar import calendar_features, calendar_names, parse_calendar
 from lstmkit.tasks.forecast.columns import frame_columns, series_labels
 from lstmkit.tasks.forecast.data import check_totals_row, column_list, numeric_column, one_role_each
+from lstmkit.tasks.forecast.integer_times import CLOCK_TIME
 from lstmkit.tasks.forecast.times import (check_one_step, clock_zone, daylight_saving_fold, infer_freq,
                                            missing_steps, reading_zone, regularity, time_values, warn_missing_steps)
 
@@ -71,10 +72,16 @@ class Panel:
                                            # metrics leave them out
     time_info: dict[str, str] = field(default_factory=dict)   # time_note (read as UTC), dates (times.py)
     calendar_zone: str | None = None   # the zone whose local clock the calendar features follow (None: as held)
+    whole_ids: bool = False    # the id column holds whole numbers (1, 2, 3): forecasts give the ids as numbers
 
     @property
     def is_datetime(self) -> bool:
         return self.times is not None and np.issubdtype(self.times.dtype, np.datetime64)
+
+    def shown_ids(self) -> list:
+        """The series' ids as the id column holds them: whole numbers as ``int`` (``1``, not the
+        text ``"1"`` the panel keys its series by), else texts."""
+        return [int(i) for i in self.ids] if self.whole_ids else list(self.ids)
 
     def rows(self, s: int) -> slice:
         return slice(int(self.starts[s]), int(self.starts[s] + self.lengths[s]))
@@ -103,12 +110,9 @@ def _clock_column(df: pd.DataFrame, time_col: str) -> str | None:
     for c in df.columns:
         if str(c) != time_col and not pd.api.types.is_numeric_dtype(df[c]):
             text = df[c].astype("string").str.strip()
-            if len(text) and text.str.fullmatch(_TIME_OF_DAY, case=False).fillna(False).all():
+            if len(text) and text.str.fullmatch(CLOCK_TIME, case=False).fillna(False).all():
                 return str(c)
     return None
-
-
-_TIME_OF_DAY = r"\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?(\s*[ap]\.?m\.?)?"
 
 
 def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None, run: dict | None = None) -> Panel:
@@ -184,8 +188,8 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
                 raise LstmkitError(
                     f"time {when} appears more than once in column {time_col!r} ({int(dup.sum())} duplicated rows): "
                     f"it holds the dates, column {clock!r} the times of day",
-                    f"join them into one column and pass it as --time (pandas: df['when'] = df[{time_col!r}] + ' ' + "
-                    f"df[{clock!r}]; in a spreadsheet: =A2+B2 formatted as a date and time)")
+                    f"pass both as the time, --time {time_col},{clock} (Python: time=[{time_col!r}, {clock!r}]): "
+                    "they are read as one time stamp")
             raise LstmkitError(
                 f"time {when} appears more than once in column {time_col!r} ({int(dup.sum())} duplicated rows)",
                 "if the table holds several series, name the column that tells them apart with --id; else "
@@ -294,8 +298,19 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
                  values=values, past=past_a, future=fut_a, times=tt, target_names=targets, past_names=past,
                  future_names=fut + cal_names, ahead_future=ahead_f, ahead_times=ahead_t, freq=freq,
                  skipped=skipped, n_filled=n_filled, time_info=time_info, calendar_zone=zone,
+                 whole_ids=id_col is not None and _whole_numbers(df[lookup[id_col]]),
                  n_inserted=sum(k for _, k, _ in missing) if cfg.fill is not None else 0,
                  unobserved=np.concatenate(parts_i) if any(i.any() for i in parts_i) else None)
+
+
+def _whole_numbers(col: pd.Series) -> bool:
+    """Whether an id column holds whole numbers: integers, or floats of whole values (a column
+    pandas made float); not yes/no values."""
+    if pd.api.types.is_bool_dtype(col):
+        return False
+    if pd.api.types.is_integer_dtype(col):
+        return True
+    return pd.api.types.is_float_dtype(col) and bool((col.dropna() == col.dropna().round()).all())
 
 
 def _spread(a: np.ndarray, at: np.ndarray, n: int) -> np.ndarray:

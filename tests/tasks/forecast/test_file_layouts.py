@@ -1,0 +1,203 @@
+"""Forecasting data as people have it: a logger's separate Date and Time columns, a report's title
+line above the header, a Series indexed by date texts, series numbered 1, 2, 3."""
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cli_helpers import run_cli
+from forecast_data import sine_frame
+from lstmkit.errors import LstmkitError
+from lstmkit.tasks.forecast.config import ForecastConfig
+from lstmkit.tasks.forecast.estimator import Forecaster
+from lstmkit.tasks.forecast.panel import read_panel
+
+TINY = dict(lookback=6, horizon=3, hidden_size=4, num_layers=1, max_epochs=1, ensemble=1, combine="none",
+            progress="off", tensorboard=False, device="cpu", deseason=0, log=False, segment=0, highway=0)
+FLAGS = ["--lookback", "6", "--horizon", "3", "--hidden-size", "4", "--layers", "1", "--epochs", "1",
+         "--ensemble", "1", "--progress", "off", "--device", "cpu"]
+
+
+def _logger_frame(n=72) -> pd.DataFrame:
+    """Hourly readings as a sensor logger writes them: Date (day first) and Time columns."""
+    stamps = pd.date_range("2024-03-01", periods=n, freq="h")
+    return pd.DataFrame({"Date": stamps.strftime("%d/%m/%Y"), "Time": stamps.strftime("%H:%M"),
+                         "Value": sine_frame(n=n)["y"].round(3)})
+
+
+# -- 1. separate date and time columns --------------------------------------------------------
+def test_date_and_time_columns_read_as_one_time_day_first():
+    """--time Date,Time was 'a two-column time is a year and a month or quarter column'."""
+    panel = read_panel(_logger_frame(), ForecastConfig(target=["Value"], time="Date,Time"))
+    assert pd.Timestamp(panel.times[0]) == pd.Timestamp("2024-03-01 00:00")
+    assert pd.Timestamp(panel.times[-1]) == pd.Timestamp("2024-03-03 23:00")      # 03/03 read day first
+    assert panel.freq == "h" and panel.time_info.get("dates") == "day-first"
+    stamps = pd.date_range("2024-03-01", periods=72, freq="h")          # a workbook's: dates, and time cells
+    sheet = pd.DataFrame({"Date": stamps.normalize(), "Time": [t.time() for t in stamps], "Value": range(72)})
+    times = read_panel(sheet, ForecastConfig(target=["Value"], time="Date,Time")).times
+    assert pd.DatetimeIndex(times).equals(pd.DatetimeIndex(stamps.to_numpy()))
+
+
+def test_date_and_time_columns_train_predict_and_evaluate_on_the_cli(tmp_path, capsys):
+    path = tmp_path / "logger.csv"
+    _logger_frame().to_csv(path, index=False)
+    out = tmp_path / "runs"
+    code, text, err = run_cli(["forecast", "train", "--data", path, "--time", "Date,Time", "--target", "Value",
+                               *FLAGS, "--out", out], capsys)
+    assert code == 0, err
+    (run,) = out.iterdir()
+    meta = json.loads((run / "lstmkit.json").read_text())
+    assert meta["config"]["time"] == "Date,Time"           # predict / evaluate read the same layout
+    code, text, err = run_cli(["forecast", "predict", "--run", run, "--data", path, "--out", tmp_path / "f.csv"],
+                              capsys)
+    assert code == 0, err
+    got = pd.read_csv(tmp_path / "f.csv")
+    assert list(got.columns) == ["Date Time", "step", "Value"]
+    assert got["Date Time"].tolist() == ["2024-03-04 00:00:00", "2024-03-04 01:00:00", "2024-03-04 02:00:00"]
+    code, text, err = run_cli(["forecast", "evaluate", "--run", run, "--data", path], capsys)
+    assert code == 0 and "naive" in text, err
+
+
+def test_date_and_time_columns_in_python_as_a_list():
+    """time=['Date', 'Time'] was '`time` must be text, got ['Date', 'Time']'."""
+    frame = _logger_frame()
+    f = Forecaster(**TINY).fit(frame, time=["Date", "Time"], target="Value")
+    assert f.config_.time == "Date,Time"
+    got = f.predict(frame)
+    assert list(got.columns) == ["Date Time", "step", "Value"]
+    assert pd.DatetimeIndex(got["Date Time"]).equals(pd.date_range("2024-03-04", periods=3, freq="h"))
+    with pytest.raises(LstmkitError, match=r"time= names one column, or two read as one time .* got 3"):
+        Forecaster(**TINY).fit(frame.assign(S=0), time=["Date", "Time", "S"], target="Value")
+
+
+def test_a_second_time_column_that_is_no_time_of_day_is_named():
+    frame = _logger_frame()
+    with pytest.raises(LstmkitError, match=r"'Value' \(of 'Date,Value'\) holds .*, not a time of day such as 13:05 — "
+                       r"name them --time Date,Time"):
+        read_panel(frame, ForecastConfig(target=["Value"], time="Date,Value"))
+    stamped = frame.assign(Date=pd.to_datetime(frame["Date"] + " " + frame["Time"], dayfirst=True))
+    with pytest.raises(LstmkitError, match=r"time column 'Date' \(of 'Date,Time'\) holds times of day already"):
+        read_panel(stamped, ForecastConfig(target=["Value"], time="Date,Time"))
+
+
+def test_year_and_month_columns_still_come_back_as_two_columns():
+    frame = pd.DataFrame({"year": np.repeat([2020, 2021, 2022], 12), "month": np.tile(np.arange(1, 13), 3),
+                          "y": sine_frame(n=36, period=12)["y"]})
+    got = Forecaster(**TINY).fit(frame, time=["year", "month"], target="y").predict(frame)
+    assert got[["year", "month"]].values.tolist() == [[2023, 1], [2023, 2], [2023, 3]]
+
+
+# -- 2. a title line without separators ---------------------------------------------------------
+def test_a_title_line_without_separators_is_left_out_with_a_warning(tmp_path, capsys):
+    """'Monthly sales report 2024' over 'month,sales' was read as the header: 'column 'Monthly
+    sales report 2024' is not numeric: found 'sales' in line 2'."""
+    months = pd.date_range("2018-01-01", periods=60, freq="MS").strftime("%Y-%m")
+    body = pd.DataFrame({"month": months, "sales": sine_frame(n=60, period=12)["y"].round(2)}).to_csv(index=False)
+    path = tmp_path / "sales.csv"
+    path.write_text("Monthly sales report 2024\n" + body)
+    with pytest.warns(UserWarning, match=r"sales.csv begins with a title \('Monthly sales report 2024'\): its header "
+                      r"is read from line 2"):
+        panel = read_panel(path, ForecastConfig(target=["sales"], time="month"))
+    assert len(panel.values) == 60 and panel.values[0, 0] == float(body.splitlines()[1].split(",")[1])
+    code, text, err = run_cli(["forecast", "train", "--data", path, *FLAGS, "--out", tmp_path / "runs"], capsys)
+    assert code == 0 and "begins with a title" in err, err
+
+
+@pytest.mark.parametrize("text", [
+    "text\ngood, really\nbad, sadly\n",             # one word above: a one-column table's header
+    "review text\ngood, really\nbad, sadly\n",      # the 'header' is a text with a comma
+    "two words\n3,4\n5,6\n",                        # the 'header' is numbers
+    "two words\na,b\n1,2,3\n",                      # the rows have other counts of cells
+    "two words\na,a\n1,2\n",                        # a name twice
+])
+def test_a_first_line_that_is_no_title_is_read_as_before(text):
+    from lstmkit.data.textfile import separator_line
+    assert separator_line(text)[2] == 1, text
+
+
+def test_a_title_line_without_separators_in_a_table_of_texts(tmp_path):
+    from lstmkit.data.tables import read_table
+    (tmp_path / "r.csv").write_text("Reviews March\ntext;label\nfine;pos\nbad;neg\n")
+    with pytest.warns(UserWarning, match="begins with a title"):
+        assert read_table(tmp_path / "r.csv").to_dict("list") == {"text": ["fine", "bad"], "label": ["pos", "neg"]}
+
+
+# -- 3. a Series indexed by date texts ---------------------------------------------------------
+def _text_dated(n=40) -> pd.Series:
+    days = pd.date_range("2020-01-01", periods=n, freq="D")
+    return pd.Series(sine_frame(n=n, period=7)["y"].to_numpy(), index=days.strftime("%Y-%m-%d"), name="y")
+
+
+def test_a_series_indexed_by_date_texts_is_read_by_its_dates():
+    """The index was ignored: no time record, forecasts without dates, a reversed series
+    forecast from its first rows."""
+    s = _text_dated()
+    f = Forecaster(**TINY).fit(s)
+    assert f.auto_["time"]["index"] is True and f.config_.time == "time"
+    got = f.predict(s)
+    assert pd.DatetimeIndex(got["time"]).equals(pd.date_range("2020-02-10", periods=3, freq="D"))
+    pd.testing.assert_frame_equal(f.predict(s.iloc[::-1]), got)          # sorted by its dates, as a DatetimeIndex
+    as_dates = s.set_axis(pd.to_datetime(s.index))
+    pd.testing.assert_frame_equal(f.predict(as_dates), got)
+    with pytest.raises(LstmkitError, match="this ndarray has no dates"):
+        f.predict(s.to_numpy())
+
+
+def test_a_date_text_index_is_read_in_the_order_of_day_and_month_training_found():
+    """01/01/2020 ... 12/01/2020 read day first (daily) and month first (monthly): both regular, so
+    alone they are ambiguous; the run trained on the whole January reads them day first."""
+    s = _text_dated()
+    s.index = pd.to_datetime(s.index).strftime("%d/%m/%Y")
+    f = Forecaster(**TINY).fit(s)
+    assert f.config_.dates == "day-first"
+    got = f.predict(s.iloc[:12])
+    assert pd.DatetimeIndex(got["time"]).equals(pd.date_range("2020-01-13", periods=3, freq="D"))
+
+
+def test_a_date_text_index_is_refused_as_a_date_column_is():
+    s = _text_dated()
+    with pytest.raises(LstmkitError, match="appears more than once"):
+        read_panel(pd.concat([s, s.iloc[-1:]]), ForecastConfig(target=["y"], time="time"))
+    ambiguous = pd.Series([1.0, 2.0, 3.0, 4.0], index=["01/02/2020", "01/03/2020", "01/05/2020", "01/06/2020"], name="y")
+    with pytest.raises(LstmkitError, match=r"time column 'time' is ambiguous: '01/02/2020' reads as 02 January 2020 "
+                       r"\(month first\) or 01 February 2020 \(day first\)"):
+        read_panel(ambiguous, ForecastConfig(target=["y"], time="time"))
+    names = pd.Series([1.0, 2.0], index=["north", "south"], name="y")     # not dates: read as before
+    assert read_panel(names, ForecastConfig(target=["y"])).times is None
+
+
+# -- 4. integer series ids ---------------------------------------------------------------------
+def _numbered(n=40) -> pd.DataFrame:
+    days = pd.date_range("2024-01-01", periods=n, freq="D")
+    y = sine_frame(n=n, period=7)["y"].to_numpy()
+    return pd.concat([pd.DataFrame({"id": k, "date": days, "y": y + k}) for k in (1, 2, 3)], ignore_index=True)
+
+
+def test_integer_ids_come_back_as_integers_in_python():
+    """Forecaster.predict gave the ids as texts ('1')."""
+    frame = _numbered()
+    f = Forecaster(**TINY).fit(frame, id="id", time="date", target="y")
+    got = f.predict(frame)
+    assert got["id"].dtype == np.int64 and got["id"].unique().tolist() == [1, 2, 3]
+    assert f.predict(frame.astype({"id": float}))["id"].dtype == np.int64      # a column pandas made float
+    named = f.predict(frame.assign(id=frame["id"].map({1: "1", 2: "2", 3: "3"})))
+    assert named["id"].tolist()[0] == "1"                                      # texts stay texts
+
+
+def test_integer_ids_come_back_as_integers_in_cli_files(tmp_path, capsys):
+    path = tmp_path / "shops.csv"
+    _numbered().to_csv(path, index=False)
+    out = tmp_path / "runs"
+    code, text, err = run_cli(["forecast", "train", "--data", path, "--id", "id", "--time", "date", "--target", "y",
+                               *FLAGS, "--out", out], capsys)
+    assert code == 0, err
+    (run,) = out.iterdir()
+    code, text, err = run_cli(["forecast", "predict", "--run", run, "--data", path, "--out", tmp_path / "f.json"],
+                              capsys)
+    assert code == 0, err
+    rows = json.loads((tmp_path / "f.json").read_text())
+    assert [r["id"] for r in rows[::3]] == [1, 2, 3]
+    loaded = Forecaster.load(run)              # the run keys its series by text, as runs saved before did
+    assert loaded.series_ids_ == ["1", "2", "3"] and loaded.predict(path)["id"].tolist()[::3] == [1, 2, 3]
