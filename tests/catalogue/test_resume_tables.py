@@ -10,7 +10,12 @@ Files of series or texts that are no tables (`classify train --series` on a .ts,
 `classify train` on a fastText file or a class-index CSV) were told only 'their SHA-256 differ';
 a --val pair table whose source or target column was renamed 'source column 'en' not found in
 FILE — name the columns of the validation table as the training table's …'. Now each names what
-changed too: series or texts appended, other labels, other values."""
+changed too: series or texts appended, other labels, other values.
+
+`lm train` on a fastText file or a class-index CSV (their texts alone) was told only 'their SHA-256
+differ' too; now texts appended, texts gone, other texts in rows X-Y. A class-index CSV's
+classes.txt renamed since the run started was not noticed at all (the CSV's SHA-256 is the same):
+the resume trained on the renamed classes. Now it is refused, naming the classes that differ."""
 import json
 import shutil
 
@@ -28,10 +33,18 @@ FILES = {"reviews.csv": reviews, "val.csv": lambda: reviews(12, start=100), "ser
          "pairs.csv": pairs, "pairs_val.csv": lambda: pairs(10, start=200),
          "a.en": lambda: pairs()[["en"]], "a.de": lambda: pairs()[["de"]],
          "s.ts": labelled_series, "s.arff": labelled_series, "s.tsv": labelled_series,
-         "ft.txt": labelled_texts, "agnews.csv": labelled_texts}
+         "ft.txt": labelled_texts, "agnews.csv": labelled_texts, "classes.txt": lambda: ["neg", "pos"]}
 _HEADERLESS = {"a.en": ",", "a.de": ","}       # written without a header: one column, plain lines
+def _write_names(path, names):
+    """A classes.txt giving ``names``, one a line; None: no classes.txt."""
+    if names is None:
+        path.unlink(missing_ok=True)
+    else:
+        path.write_text("".join(f"{n}\n" for n in names))
+
+
 _NO_TABLES = {"s.ts": write_series, "s.arff": write_series, "s.tsv": write_series, "ft.txt": write_texts,
-              "agnews.csv": write_texts}
+              "agnews.csv": write_texts, "classes.txt": _write_names}
 _TEXTS = ["--embed-dim", "4", "--min-freq", "1", *_SMALL]
 _TRANSLATE = ["--embed-dim", "4", "--min-freq", "1", "--beam", "1", *_SMALL]
 RUNS = {
@@ -46,6 +59,8 @@ RUNS = {
     **{ext: ["classify", "train", "--series", "--data", f"{{d}}/s.{ext}", *_SMALL] for ext in ("ts", "arff", "tsv")},
     "fasttext": ["classify", "train", "--data", "{d}/ft.txt", *_TEXTS],
     "agnews": ["classify", "train", "--data", "{d}/agnews.csv", *_TEXTS],
+    **{f"lm-{run}": ["lm", "train", "--data", f"{{d}}/{name}", "--level", "word", *_TEXTS]
+       for run, name in (("fasttext", "ft.txt"), ("agnews", "agnews.csv"))},
 }
 
 
@@ -102,6 +117,18 @@ CASES = [
                                                  "texts are as they were)"),      # blocks of 2 of its 24 rows
         (lambda: labelled_texts(edit=(9, 10, 11)), "has other texts in rows 9-12 (the first rows that differ; their "
                                                     "labels are as they were)"))],
+    # lm reads their texts alone: each was 'FILE is not the file it trained on (their SHA-256 differ)'
+    *[(f"lm-{run}", name, change, needle) for run, name in (("fasttext", "ft.txt"), ("agnews", "agnews.csv"))
+      for change, needle in (
+        (lambda: labelled_texts(27), f"{name} has 3 more texts appended since"),
+        (lambda: labelled_texts(20), f"{name} has 4 fewer texts than when"),
+        (lambda: labelled_texts(edit=(9, 10, 11)), f"{name} has other texts in rows 9-12 (the first rows that "
+                                                    "differ) since"))],
+    # a class-index CSV's classes.txt changed since the run started: was resumed, training on the classes renamed
+    ("agnews", "classes.txt", lambda: ["neg", "positive"], "classes.txt names class 2 'positive' where"),
+    ("agnews", "classes.txt", lambda: ["pos", "neg"], "classes.txt names class 1 'pos', class 2 'neg' where"),
+    ("agnews", "classes.txt", lambda: ["neg", "pos", "mixed"], "classes.txt names 3 classes where"),
+    ("agnews", "classes.txt", lambda: None, "classes.txt is gone since"),
 ]
 
 

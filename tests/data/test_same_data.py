@@ -353,3 +353,92 @@ def test_a_translate_validation_table_whose_column_was_renamed_is_told_so_in_pyt
     _old_run_refused_and_the_same_data_resumes(
         run, started, resume, r"target column 'de' not found in .*val\.csv",
         lambda: _pairs(10, start=200).to_csv(val, index=False, lineterminator="\r\n", quoting=1))
+
+
+@pytest.mark.parametrize("name", ["ft.txt", "agnews.csv"])
+def test_a_language_models_fasttext_or_class_index_corpus_is_told_what_changed_on_resume_in_python(name, tmp_path):
+    """LanguageModel.fit(FILE, run_dir=RUN, resume=True) on a changed fastText file or class-index CSV
+    (their texts alone trained on) said only that the SHA-256 differ. Now it names texts appended,
+    texts gone, other texts; the file saved again with its labels changed and Windows line endings
+    (the same texts: what the model reads) resumes."""
+    from lstmkit import LanguageModel
+    from table_data import labelled_texts, write_texts
+    data = tmp_path / name
+    write_texts(data, labelled_texts())
+    params = dict(_QUICK, embed_dim=4, level="word")
+    run = LanguageModel(**params).fit(str(data), out=tmp_path / "runs").run_dir_
+    started = _interrupt(run)
+    assert started["data"]["tables"]["source"]["unit"] == "text"
+    assert set(started["data"]["tables"]["source"]["column_blocks"]) == {"text"}       # no labels: lm ignores them
+    resume = lambda: LanguageModel(**params).fit(str(data), run_dir=run, resume=True)    # noqa: E731
+    for changed, match in ((labelled_texts(27), r"has 3 more texts appended since .* \(its first 24 texts"),
+                           (labelled_texts(20), r"has 4 fewer texts than when .* \(24 then, 20 now"),
+                           (labelled_texts(edit=(9, 10, 11)), r"has other texts in rows 9-12 \(the first rows that "
+                                                              r"differ\) since")):
+        write_texts(data, changed)
+        e = _resume_refused(resume, rf"{name} {match}")
+        assert e.hint.startswith("a resumed run must train on the data it started on")
+    _old_run_refused_and_the_same_data_resumes(
+        run, started, resume, rf"{name} is not the file it trained on \(their SHA-256 differ\)",
+        lambda: _with_crlf(data, lambda: write_texts(data, labelled_texts(flip=(3, 4, 5)))))
+
+
+def test_a_class_index_csvs_classes_txt_changed_since_the_run_started_is_refused_in_python(tmp_path):
+    """classes.txt renamed beside a class-index CSV was not noticed on resume (the CSV's SHA-256 is
+    the same): the resumed run trained on the classes renamed. Now it is refused, naming them; a run
+    from before the record resumes as it did; classes.txt saved again with Windows line ends resumes."""
+    from lstmkit import TextClassifier
+    from table_data import labelled_texts, write_texts
+    data, names = tmp_path / "agnews.csv", tmp_path / "classes.txt"
+    write_texts(data, labelled_texts())
+    params = dict(_QUICK, embed_dim=4, min_freq=1)
+    run = TextClassifier(**params).fit(str(data), out=tmp_path / "runs").run_dir_
+    started = _interrupt(run)
+    assert started["data"]["classes_txt"]["source"]["names"] == ["neg", "pos"]
+    resume = lambda: TextClassifier(**params).fit(str(data), run_dir=run, resume=True)    # noqa: E731
+    names.write_text("neg\npositive\n")
+    e = _resume_refused(resume, r"classes\.txt names class 2 'positive' where .* started with 'pos' —")
+    assert e.hint.endswith("restore " + str(names) + " as it was (['neg', 'pos'], one a line), or start a new run "
+                           "without --resume")
+    names.write_text("neg\n")
+    _resume_refused(resume, r"classes\.txt names 1 class where .* started with 2: no class 2 'pos' any more")
+    names.unlink()
+    _resume_refused(resume, r"classes\.txt is gone since .* started: it named the classes \['neg', 'pos'\]")
+    names.write_bytes(b"\xef\xbb\xbfneg\r\npos\r\n\r\n")           # the same names in other bytes: resumes
+    assert resume().result_.epochs_run == 1
+    # a run from before the record resumes with its classes renamed, as every run did
+    started["data"].pop("classes_txt")
+    (run / "lstmkit.json").write_text(json.dumps(started))
+    names.write_text("neg\npositive\n")
+    assert resume().class_names_ == ["neg", "positive"]
+
+
+def test_the_class_names_compared_tell_each_change(tmp_path):
+    """No classes.txt when the run started, one now (the indices were the labels); over a thousand
+    names: compared by their SHA-256; names added after the last."""
+    from lstmkit.data.same_data import CLASSES_KEY, check_same_classes, classes_records
+    from table_data import labelled_texts, write_texts
+    data, names = tmp_path / "agnews.csv", tmp_path / "classes.txt"
+    write_texts(data, labelled_texts(4))
+    names.unlink()
+    recorded = classes_records({"source": str(data), "val_source": None, "test_source": str(tmp_path / "none.csv")})
+    assert recorded == {CLASSES_KEY: {"source": {"file": str(names), "names": None}}}
+    check_same_classes(recorded, {"source": str(data)}, tmp_path / "run")
+    names.write_text("neg\npos\n")
+    with pytest.raises(LstmkitError, match=r"classes\.txt names the classes \['neg', 'pos'\] since .* started without "
+                                           r"it \(on the class indices as labels\)") as e:
+        check_same_classes(recorded, {"source": str(data)}, tmp_path / "run")
+    assert e.value.hint.startswith("a resumed run must train on the classes it started with: move")
+    recorded = classes_records({"source": str(data)})
+    names.write_text("neg\npos\nmixed\nother\n")
+    with pytest.raises(LstmkitError, match=r"names 4 classes where .* started with 2: classes 3-4 \['mixed', 'other'\] "
+                                           r"added after its 2 —"):
+        check_same_classes(recorded, {"source": str(data)}, tmp_path / "run")
+    names.write_text("".join(f"c{k}\n" for k in range(1200)))
+    many = classes_records({"source": str(data)})
+    assert "names" not in many[CLASSES_KEY]["source"] and len(json.dumps(many)) < 300
+    check_same_classes(many, {"source": str(data)}, tmp_path / "run")
+    names.write_text("".join(f"c{k}\n" for k in range(1201)))
+    with pytest.raises(LstmkitError, match=r"names other classes than when .* started \(their SHA-256 differ\)"):
+        check_same_classes(many, {"source": str(data)}, tmp_path / "run")
+    assert classes_records({"source": str(tmp_path / "none.csv"), "val_source": [("pos", "x")]}) == {}

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from lstmkit.data.same_data import HASHES_KEY, check_same_data
-from lstmkit.data.table_changes import TABLES_KEY, is_rows_table, rows_table, table_change, table_records
+from lstmkit.data.table_changes import (TABLES_KEY, is_rows_table, rows_table, same_table, table_change,
+                                        table_records, texts_table)
 from table_data import labelled_series, write_series
 from lstmkit.errors import LstmkitError
 
@@ -164,11 +165,14 @@ def test_each_task_reads_the_table_a_resume_compares(tmp_path):
                read_corpus(str(tmp_path / name), text_column=None if name == "agnews.csv" else "text").table)
     (tmp_path / "ft.txt").write_text("".join(f"__label__{'ab'[i % 2]} film {i}\n" for i in range(6)))
     _agree(text_table(tmp_path / "ft.txt"), read_texts(str(tmp_path / "ft.txt")).table)
-    # the files of texts that are no tables: their labelled texts as rows
+    _agree(corpus_table(tmp_path / "ft.txt"), read_corpus(str(tmp_path / "ft.txt")).table)
+    # the files of texts that are no tables: their labelled texts as rows (a language model: the texts alone)
     assert all(is_rows_table(text_table(tmp_path / name)) for name in ("agnews.csv", "ft.txt"))
+    assert all(list(corpus_table(tmp_path / name).columns) == ["text"] for name in ("agnews.csv", "ft.txt"))
     assert not is_rows_table(text_table(tmp_path / "t.csv"))
     (tmp_path / "plain.txt").write_text("one line\nanother\n")
     _agree(corpus_table(tmp_path / "plain.txt"), read_corpus(str(tmp_path / "plain.txt")).table)
+    assert corpus_table(tmp_path / "plain.txt") is None            # plain lines: compared by their SHA-256
     long = pd.DataFrame({"sample": np.repeat(np.arange(6), 4), "t": np.tile(np.arange(4), 6),
                          "x": np.round(np.sin(np.arange(24) / 3), 3), "label": np.repeat(["a", "b"] * 3, 4)})
     long.to_csv(tmp_path / "long.csv", index=False)
@@ -221,6 +225,18 @@ def test_series_and_texts_that_are_no_table_are_told_what_changed_by_rows():
         "started")
     assert _rows_change(texts, [texts[0], ("pos", "bad film"), texts[2]], "text")[0].startswith(
         "s.ts has other labels in row 2 (the first rows that differ; their texts are as they were)")
+
+
+def test_texts_read_without_their_labels_are_told_what_changed_in_the_texts():
+    """A language model's fastText file or class-index CSV: its texts alone, their labels not read
+    (another label is the same data to it)."""
+    record = table_records({"source": texts_table(["good film", "bad film", "fine film"])})["source"]
+    assert record["unit"] == "text" and set(record["column_blocks"]) == {"text"}
+    assert same_table(record, texts_table(["good film", "bad film", "fine film"]))
+    assert table_change(record, texts_table(["good film", "bad films", "fine film"]), "ft.txt", "runs/r1")[0] == (
+        "ft.txt has other texts in row 2 (the first rows that differ) since runs/r1 started")
+    assert table_change(record, texts_table(["good film", "bad film"]), "ft.txt", "runs/r1")[0] == (
+        "ft.txt has 1 fewer text than when runs/r1 started (3 then, 2 now; its first 2 texts are as they were)")
 
 
 def test_a_validation_file_under_the_summarys_files_is_told_what_changed(tmp_path):

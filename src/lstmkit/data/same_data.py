@@ -11,6 +11,7 @@ settings). Runs written before the hashes (or the fingerprints) were recorded re
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from pathlib import Path
@@ -19,15 +20,19 @@ from typing import Any, Callable
 from lstmkit.data.fingerprint import fingerprint
 from lstmkit.data.table_changes import (TABLES_KEY, brief_names, is_rows_table, same_table, table_change,
                                         table_records)
+from lstmkit.data.textsets import CLASSES_FILE, class_names, is_class_index_csv
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import MEMORY_KEY, file_sha256     # MEMORY_KEY: read by run_resume too
 
 __all__ = ["HASHES_KEY", "MEMORY_KEY", "LAYOUT_KEY", "TABLES_KEY", "data_hashes", "memory_hashes", "memory_layouts",
-           "table_records", "check_same_data", "check_changed_tables", "check_same_memory", "check_same_kind"]
+           "table_records", "check_same_data", "check_changed_tables", "check_same_memory", "check_same_kind",
+           "CLASSES_KEY", "classes_records", "check_same_classes"]
 
 HASHES_KEY = "sha256"          # in the run's data summary: {role: hex digest}
 LAYOUT_KEY = "memory_columns"  # in the run's data summary: {fit argument: {"columns", "dtypes"}} of frames given
 _MOST_COLUMNS = 1000           # a wider frame's layout is not recorded (lstmkit.json stays small)
+CLASSES_KEY = "classes_txt"    # in the run's data summary: {role: {"file", "names"}} of class-index CSVs' classes.txt
+_MOST_CLASSES = 1000           # more class names are recorded by their SHA-256 alone
 
 
 def _named(summary: dict[str, Any]) -> dict[str, str]:
@@ -247,3 +252,89 @@ def _is_frame(data: Any) -> bool:
 def _kind(data: Any) -> str:
     name = type(data).__name__
     return {"ndarray": "array", "tuple": "data"}.get(name, name)
+
+
+def _classes_record(path: Any) -> dict[str, Any] | None:
+    """``{"file": its classes.txt, "names": the names it gives, or None: no classes.txt}`` of a
+    class-index CSV (more than a thousand names: ``"sha256"`` of them instead); None for other data,
+    and for a classes.txt that cannot be read (the read names what is wrong with it)."""
+    if not isinstance(path, (str, os.PathLike)) or not is_class_index_csv(Path(path)):
+        return None
+    names_file = Path(path).parent / CLASSES_FILE
+    if not names_file.is_file():
+        return {"file": str(names_file), "names": None}
+    try:
+        names = class_names(names_file)
+    except (OSError, LstmkitError):
+        return None
+    if len(names) > _MOST_CLASSES:
+        return {"file": str(names_file), "sha256": hashlib.sha256("\n".join(names).encode()).hexdigest()}
+    return {"file": str(names_file), "names": names}
+
+
+def classes_records(files: dict[str, Any]) -> dict[str, Any]:
+    """``{CLASSES_KEY: {role: record}}`` for the class-index CSVs among ``files`` (``{role: data
+    given}``): the class names their ``classes.txt`` gave when the run started (a resume that reads
+    other names would train those rows under other classes); ``{}`` when there is none."""
+    records = {role: r for role, f in files.items() if (r := _classes_record(f)) is not None}
+    return {CLASSES_KEY: records} if records else {}
+
+
+def check_same_classes(recorded: dict[str, Any], files: dict[str, Any], run_dir: Path) -> None:
+    """Refuse a resume whose class-index CSV's ``classes.txt`` names other classes than when the
+    run started (``recorded``: its data summary; ``files``: ``{role: data given}``): the CSV's own
+    SHA-256 is the same, and the run trained on classes renamed silently. A run that recorded none
+    resumes as before; a classes.txt that cannot be read now is left to the read's own error."""
+    for role, was in (recorded.get(CLASSES_KEY) or {}).items():
+        now = _classes_record(files.get(role))
+        if now is None or not isinstance(was, dict):
+            continue
+        change = _classes_change(was, now, run_dir)
+        if change is not None:
+            raise LstmkitError(*change)
+
+
+def _classes_change(was: dict[str, Any], now: dict[str, Any], run_dir: Path) -> tuple[str, str] | None:
+    """What differs in the class names ``now`` from those the run recorded, and the fix."""
+    before, after, file = was.get("names"), now.get("names"), now["file"]
+    if "sha256" in was or "sha256" in now:            # over a thousand names: their digests alone
+        if was.get("sha256") == now.get("sha256") and "sha256" in was and "sha256" in now:
+            return None
+        return (f"{file} names other classes than when {run_dir} started (their SHA-256 differ)",
+                f"a resumed run must train on the classes it started with: restore {file}, or start a new run "
+                "without --resume")
+    if before == after:
+        return None
+    start_new = "or start a new run without --resume"
+    if before is None:
+        return (f"{file} names the classes {brief_names(after)} since {run_dir} started without it (on the class "
+                "indices as labels)", f"a resumed run must train on the classes it started with: move {file} away, "
+                f"{start_new}")
+    restore = (f"a resumed run must train on the classes it started with: restore {file} as it was "
+               f"({brief_names(before)}, one a line), {start_new}")
+    if after is None:
+        return (f"{file} is gone since {run_dir} started: it named the classes {brief_names(before)}, and the class "
+                "indices would be the labels", restore)
+    n, m = len(after), len(before)
+    if n == m:
+        differ = [(k, b, a) for k, (b, a) in enumerate(zip(before, after), start=1) if a != b]
+        now_shown = ", ".join(f"class {k} {a!r}" for k, _, a in differ[:4])
+        was_shown = ", ".join(repr(b) for _, b, _ in differ[:4])
+        more = f" ({len(differ)} classes in all)" if len(differ) > 4 else ""
+        order = (" (the same names in another order: those rows would train as other classes)"
+                 if sorted(before) == sorted(after) else "")
+        return f"{file} names {now_shown} where {run_dir} started with {was_shown}{more}{order}", restore
+    if n > m and after[:m] == before:
+        what = f"{_class_list(after[m:], m + 1)} added after its {m}"
+    elif n < m and before[:n] == after:
+        what = f"no {_class_list(before[n:], n + 1)} any more"
+    else:
+        what = f"{brief_names(after)} now, {brief_names(before)} then"
+    return f"{file} names {n} class{'es' * (n != 1)} where {run_dir} started with {m}: {what}", restore
+
+
+def _class_list(names: list[str], first: int) -> str:
+    """``class 3 'Tech'``, or ``classes 3-4 ['Tech', 'Health']``."""
+    if len(names) == 1:
+        return f"class {first} {names[0]!r}"
+    return f"classes {first}-{first + len(names) - 1} {brief_names(names)}"

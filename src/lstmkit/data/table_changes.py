@@ -13,6 +13,7 @@ Files of series or texts that are no tables (a UCR ``.tsv``, ``.ts``, ``.arff``;
 a class-index CSV) are recorded as a table of their rows as read (:func:`rows_table`: a label and
 the series' digest, or the text, a row each), with each column's blocks beside: a resume is told
 "3 more series appended", "other labels in rows 4-6", "other values in the series in rows 10-12".
+A language model reads such a file's texts alone (:func:`texts_table`: their digests, no labels).
 
 Each claim is proved from the record, not guessed: "its first M rows are as they were" only when
 the fingerprint of the first M rows read now is the one recorded (after the column types the
@@ -25,7 +26,7 @@ from typing import Any
 
 from lstmkit.data.fingerprint import fingerprint
 
-__all__ = ["TABLES_KEY", "table_records", "rows_table", "is_rows_table", "same_table", "table_change",
+__all__ = ["TABLES_KEY", "table_records", "rows_table", "texts_table", "is_rows_table", "same_table", "table_change",
            "brief_names"]
 
 TABLES_KEY = "tables"       # in the run's data summary: {role: record} of the files read as tables
@@ -43,16 +44,28 @@ def rows_table(labels, items, unit: str):
     the text) as the reader read them; None without labels (a file read to predict). Digests, not
     the texts: each block is hashed three times (the whole, its labels, its texts), a million texts
     in about a second."""
-    import numpy as np
-    import pandas as pd
     if labels is None or unit not in _UNITS:
         return None
+    return _rows_frame(labels, items, unit)
+
+
+def texts_table(texts):
+    """The table a resume compares for a file whose texts alone are read (a language model's
+    fastText file or class-index CSV: their labels ignored): a row each, the digest of its text, as
+    :func:`rows_table` gives it without the labels; a label changed is no change to what trains."""
+    return _rows_frame(None, texts, "text")
+
+
+def _rows_frame(labels, items, unit: str):
+    import numpy as np
+    import pandas as pd
     if unit == "series":
         cells = np.array([int(fingerprint(item)[:16], 16) for item in items], dtype=np.uint64)
     else:
         cells = pd.util.hash_pandas_object(pd.Series(list(items), dtype=object), index=False,
                                            categorize=False).to_numpy()    # texts mostly distinct: no factorizing
-    frame = pd.DataFrame({"label": pd.Series(list(labels), dtype=object), unit: cells})
+    frame = pd.DataFrame({unit: cells} if labels is None else {"label": pd.Series(list(labels), dtype=object),
+                                                                unit: cells})
     frame.attrs[_ROWS_OF] = unit
     return frame
 
@@ -140,7 +153,7 @@ def _rows_differ(record: dict[str, Any], frame, kept: int) -> str:
     size, rows, blocks, unit = int(record["block"]), int(record["rows"]), record["column_blocks"], record["unit"]
     def differ(k: int) -> tuple[bool, bool]:
         start, end = k * size, min((k + 1) * size, rows)
-        return tuple(_block_print(frame[[c]], start, end) != blocks[c][k] for c in ("label", unit))
+        return tuple(c in blocks and _block_print(frame[[c]], start, end) != blocks[c][k] for c in ("label", unit))
     first = kept // size
     what, last = differ(first), first
     while last + 1 < len(record["blocks"]) and differ(last + 1) == what:
@@ -151,7 +164,8 @@ def _rows_differ(record: dict[str, Any], frame, kept: int) -> str:
     if what == (True, False):
         return f"other labels in {where} ({first_rows}; their {kept_content} are as they were)"
     if what == (False, True):
-        return f"other {content} in {where} ({first_rows}; their labels are as they were)"
+        labels = "; their labels are as they were" if "label" in blocks else ""     # texts alone: no labels read
+        return f"other {content} in {where} ({first_rows}{labels})"
     return f"other labels and {content} in {where} ({first_rows})"
 
 

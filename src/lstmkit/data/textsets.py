@@ -42,7 +42,8 @@ from lstmkit.data.compressed import open_data
 from lstmkit.data.decoding import file_ext, read_text_file, text_lines
 from lstmkit.errors import LstmkitError
 
-__all__ = ["LabelledLines", "LABEL_PREFIX", "CLASSES_FILE", "fasttext_lines", "is_class_index_csv", "class_index_csv"]
+__all__ = ["LabelledLines", "LABEL_PREFIX", "CLASSES_FILE", "fasttext_lines", "is_class_index_csv", "class_index_csv",
+           "class_names"]
 
 LABEL_PREFIX = "__label__"
 CLASSES_FILE = "classes.txt"
@@ -171,15 +172,11 @@ def _class_names(path: Path, indices: list[int], numbers: list[int]) -> list[str
                       f"set's {CLASSES_FILE} (one class name a line, the first for index 1) beside it to name them",
                       UserWarning, stacklevel=4)
         return [str(i) for i in indices]
-    blank = not names_file.read_bytes().removeprefix(b"\xef\xbb\xbf").strip()     # read_text_file's own error
-    names = [] if blank else text_lines(read_text_file(names_file))                 # speaks of a header row
-    while names and not names[-1].strip():
-        names.pop()
+    names = class_names(names_file)
     if not names:
         raise LstmkitError(f"{names_file} is empty: beside {path.name} it names the classes, one a line (the first "
                            "for index 1)", f"write the set's class names into {CLASSES_FILE}, or delete it to use "
                            "the indices as labels")
-    names = [n.strip() for n in names]
     if "" in names or len(set(names)) < len(names):
         k = names.index("") if "" in names else next(j for j, n in enumerate(names) if names.index(n) < j)
         raise LstmkitError(f"line {k + 1} of {names_file} is {'blank' if not names[k] else 'a repeated name ' + repr(names[k])}"
@@ -191,3 +188,13 @@ def _class_names(path: Path, indices: list[int], numbers: list[int]) -> list[str
                            f"check that {CLASSES_FILE} belongs to this file (one class name a line, the first for "
                            f"index 1), or move it away to use the indices as labels")
     return [names[i - 1] for i in indices]
+
+
+def class_names(names_file: Path) -> list[str]:
+    """The class names of a ``classes.txt`` (one a line, the first for index 1), each stripped, the
+    blank lines at its end left out: none for a blank file."""
+    blank = not names_file.read_bytes().removeprefix(b"\xef\xbb\xbf").strip()     # read_text_file's own error
+    names = [] if blank else text_lines(read_text_file(names_file))                 # speaks of a header row
+    while names and not names[-1].strip():
+        names.pop()
+    return [n.strip() for n in names]

@@ -31,8 +31,8 @@ from lstmkit.runs import (FORMAT_VERSION, META_FILE, WEIGHTS_FILE, build_checked
 from lstmkit.tasks import RoomRegistry, TuneHooks, load_run
 from lstmkit.run_resume import ResumeChecks
 from lstmkit.data.same_data import (HASHES_KEY, LAYOUT_KEY, MEMORY_KEY, TABLES_KEY, check_changed_tables,
-                                    check_same_data, check_same_kind, check_same_memory, data_hashes, memory_hashes,
-                                    memory_layouts, table_records)
+                                    check_same_classes, check_same_data, check_same_kind, check_same_memory,
+                                    data_hashes, memory_hashes, memory_layouts, table_records)
 from lstmkit.train import TrainingInterrupted
 from lstmkit.version import __version__
 
@@ -149,7 +149,17 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         renamed: 'column not found — pass --text', a flag a resume does not take) is told what
         changed in it instead, as :meth:`_train_and_save` tells a table read
         (:func:`~lstmkit.data.same_data.check_changed_tables`; ``files``: ``{role: data given}``,
-        ``read_table(path)``: the table as the fit reads it). Otherwise the read's own error."""
+        ``read_table(path)``: the table as the fit reads it). Otherwise the read's own error.
+
+        Before the read: a class-index CSV whose ``classes.txt`` names other classes than when the
+        run started is refused, naming them (:func:`~lstmkit.data.same_data.check_same_classes`; its
+        own SHA-256 is the same, and the resume trained under the classes renamed)."""
+        if run_dir is not None:
+            try:
+                started = self._unfinished_meta(run_dir).get("data") or {}
+            except LstmkitError:                     # not resumable: said where the resume checks it
+                started = {}
+            check_same_classes(started, files, Path(run_dir))
         try:
             yield
         except LstmkitError:

@@ -14,6 +14,7 @@ import torch
 
 from lstmkit.tasks.classify.config import SERIES_ONLY, TEXT_ONLY, ClassifyConfig
 from lstmkit.data.batching import BucketBatches, Ragged
+from lstmkit.data.same_data import classes_records
 from lstmkit.data.vocab import PAD_ID
 from lstmkit.errors import ColumnNotFound, LstmkitError
 from lstmkit.nn.classifier import ClassificationLoss, ClassifierNet
@@ -164,6 +165,7 @@ class Classifier(RunEstimator, ABC):
             self.class_weights_ = None if weights is None else weights.tolist()
             x_train = self._encode(train) if encoded is None else encoded
             self.data_summary_ = data_summary(full, train, val, test, data, val_data, test_data, x_train)
+            self.data_summary_.update(classes_records(files))      # a class-index CSV's classes.txt: resumes compare
             warn_truncated(self.data_summary_["truncated"], cfg, self.kind)
 
             torch.manual_seed(cfg.train.seed)

@@ -40,6 +40,7 @@ import pandas as pd
 import torch
 
 from lstmkit.data.compressed import compression
+from lstmkit.data.table_changes import texts_table
 from lstmkit.data.tables import is_table, read_table
 from lstmkit.data.textfile import check_readable, column_strings, decode_text, read_text_file, table_column
 from lstmkit.data.textsets import class_index_csv, fasttext_lines, is_class_index_csv
@@ -94,7 +95,8 @@ def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data", text_c
                 "; a text itself goes in as a list of lines, e.g. [text]" if isinstance(data, str) else "")))
         check_readable(path, f"pass a text file with {what}")
         if text_column is None and is_class_index_csv(path):     # AG News and kin: their text fields, no class
-            lines = [" ".join(s.split()) for s in class_index_csv(path, encoding, labels=False).texts]
+            lines = _class_index_lines(path, encoding)
+            table = texts_table(lines)                           # its texts as rows: a resume compares them
         elif is_table(path):
             table = read_table(path, encoding)
             col = table_column(table, text_column or "text", "text", f" in {path}", flag="--text-column")
@@ -103,10 +105,8 @@ def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data", text_c
             raise LstmkitError(f"--text-column {text_column!r} needs a table, but {path} is plain text",
                                "drop --text-column, or pass a .csv / .tsv / .jsonl / .xlsx / .parquet file")
         else:
-            text = (read_text_file(path, encoding) if compression(path)
-                    else decode_text(path.read_bytes(), path, encoding))
-            labelled = fasttext_lines(text, f" in {path}", labels=False)      # __label__pos text: the text alone
-            lines = text.splitlines() if labelled is None else labelled.texts
+            lines, labelled = _plain_lines(path, encoding)
+            table = texts_table(lines) if labelled else None     # a fastText file's texts as rows
         source = str(path)
     elif isinstance(data, pd.DataFrame):            # iterated, a frame gives its column names, not its texts
         table, col = data, table_column(data, text_column or "text", "text", " in the DataFrame", flag="text_column")
@@ -132,11 +132,33 @@ def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data", text_c
 
 
 def corpus_table(path: Path, encoding: str = "utf-8", text_column: str | None = None) -> pd.DataFrame | None:
-    """The table :func:`read_corpus` reads from the file ``path``, as it reads it; None for a file
-    it reads otherwise (plain text, a headerless class-index CSV without ``text_column``)."""
-    if not is_table(path) or (text_column is None and is_class_index_csv(path)):
+    """The table :func:`read_corpus` reads from the file ``path``, as it reads it: a table, or a
+    fastText file's or a headerless class-index CSV's texts as rows
+    (:func:`~lstmkit.data.table_changes.texts_table`); None for plain text. Its warnings were said
+    when the run read it."""
+    if text_column is None and is_class_index_csv(path):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return texts_table(_class_index_lines(path, encoding))
+    if is_table(path):
+        return read_table(path, encoding)
+    if text_column is not None:
         return None
-    return read_table(path, encoding)
+    lines, labelled = _plain_lines(path, encoding)
+    return texts_table(lines) if labelled else None
+
+
+def _class_index_lines(path: Path, encoding: str) -> list[str]:
+    """A class-index CSV's texts (Zhang et al.'s AG News, …), their white space made single spaces."""
+    return [" ".join(s.split()) for s in class_index_csv(path, encoding, labels=False).texts]
+
+
+def _plain_lines(path: Path, encoding: str) -> tuple[list[str], bool]:
+    """The lines of a plain file (gzipped too), and whether it is a fastText file: then its texts,
+    the labels dropped (``__label__pos text``: the text alone)."""
+    text = read_text_file(path, encoding) if compression(path) else decode_text(path.read_bytes(), path, encoding)
+    labelled = fasttext_lines(text, f" in {path}", labels=False)
+    return (text.splitlines(), False) if labelled is None else (labelled.texts, True)
 
 
 def cap_tokens(corpus: Corpus, max_tokens: int | None, seed: int) -> Corpus:
