@@ -111,10 +111,22 @@ def test_a_title_line_without_separators_is_left_out_with_a_warning(tmp_path, ca
     "two words\n3,4\n5,6\n",                        # the 'header' is numbers
     "two words\na,b\n1,2,3\n",                      # the rows have other counts of cells
     "two words\na,a\n1,2\n",                        # a name twice
+    'Review text\n"good, really good"\n"bad, sadly"\n"ok, fine"\n',   # one column of quoted texts with commas
+    'Daily sales\n"1,234"\n"2,345"\n"3,456"\n',       # one column of quoted thousands
 ])
 def test_a_first_line_that_is_no_title_is_read_as_before(text):
     from lstmkit.data.textfile import separator_line
     assert separator_line(text)[2] == 1, text
+
+
+def test_a_one_column_table_of_quoted_texts_keeps_its_header_and_first_row(tmp_path):
+    """Its header was taken for a title and dropped with a warning, its first text read as the header."""
+    from lstmkit.data.tables import read_table
+    (tmp_path / "r.csv").write_text('Review text\n"good, really good"\n"bad, sadly"\n"ok, fine"\n')
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = read_table(tmp_path / "r.csv")
+    assert got.to_dict("list") == {"Review text": ["good, really good", "bad, sadly", "ok, fine"]}
 
 
 def test_a_title_line_without_separators_in_a_table_of_texts(tmp_path):
