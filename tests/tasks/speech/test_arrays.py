@@ -176,6 +176,10 @@ def test_samples_as_people_hold_them_transcribe_as_their_wav_file(ctc_run, waves
     assert (got["n"], got["wer"], got["cer"], got["examples"]) == (want["n"], want["wer"], want["cer"], want["examples"])
     with pytest.raises(LstmkitError, match="sample_rate= is missing"):
         ctc_run.predict(waves[1].tolist())
+    assert ctc_run.score(waves[1].tolist(), [TEXTS[1]], sample_rate=RATE) == ctc_run.score(
+        _wavs(tmp_path, waves[1:2]), [TEXTS[1]])                  # was '8000 audio files and 1 labels'
+    with pytest.raises(LstmkitError, match="utterance 0 holds samples in memory; training reads audio files"):
+        SpeechRecognizer(mode="ctc").fit(waves[1].tolist(), TEXTS[1])
 
 
 def test_a_tensor_on_the_meta_device_is_named(ctc_run):

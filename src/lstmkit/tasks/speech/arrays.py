@@ -1,6 +1,7 @@
 """Recordings in memory for the Python API: numpy arrays and torch tensors read as their WAV files are.
 
     is_samples(x)                          whether ``x`` is samples in memory (an array or a tensor)
+    is_clip(x)                             ... or a Series of numbers, a list of Python numbers (one clip)
     memory_clip(x, sample_rate, name)      -> a :class:`~.audio_files.MemoryClip`, checked
     batch_rows(x)                          a 2-D array's rows as clips (scikit-learn's X), else None
     audio_sources(files, sample_rate)      predict's input: paths (a folder: its audio files) and clips
@@ -28,7 +29,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.tasks.speech.audio_files import MemoryClip
 from lstmkit.tasks.speech.manifest import Utterances
 
-__all__ = ["MAX_CHANNELS", "is_samples", "memory_clip", "batch_rows", "audio_sources", "memory_utterances", "MemoryClip"]
+__all__ = ["MAX_CHANNELS", "is_samples", "is_clip", "memory_clip", "batch_rows", "audio_sources", "memory_utterances", "MemoryClip"]
 
 MAX_CHANNELS = 8            # a 2-D array's shorter side up to this is its channels (7.1 audio); more: ambiguous
 _WRITE = "soundfile.write('a.wav', samples, rate)"
@@ -191,10 +192,11 @@ def audio_sources(files: Any, sample_rate: Any = None, what: str = "transcribe")
     return out
 
 
-def _clip(x: Any) -> bool:
-    """Whether ``x``, the first of an evaluate pair, is samples in memory (an array, a tensor, a
-    Series, or a list of numbers)."""
-    return is_samples(x, item=True) or _number_list(x)
+def is_clip(x: Any, item: bool = True) -> bool:
+    """Whether ``x``, one clip of a list (the first of an evaluate pair, a score ``X``), is samples
+    in memory: an array, a tensor, a Series, or a list of Python numbers (``item=False``: ``X`` itself,
+    where an array of paths is paths, as :func:`is_samples` says)."""
+    return is_samples(x, item=item) or _number_list(x)
 
 
 def _pair(p: Any) -> bool:
@@ -204,7 +206,7 @@ def _pair(p: Any) -> bool:
 def memory_utterances(data: Any, sample_rate: Any = None) -> Any:
     """evaluate's data with ``(samples, text)`` pairs as :class:`Utterances` of clips (a pair's path
     kept as a path); other data as it is, a ``sample_rate`` given with it refused."""
-    if not (isinstance(data, (list, tuple)) and any(_pair(p) and _clip(p[0]) for p in data)):
+    if not (isinstance(data, (list, tuple)) and any(_pair(p) and is_clip(p[0]) for p in data)):
         if sample_rate is not None:
             raise LstmkitError(f"sample_rate={sample_rate!r} was given with audio files, which carry their own rate",
                                "drop sample_rate= (it is for samples in memory)")
@@ -215,7 +217,7 @@ def memory_utterances(data: Any, sample_rate: Any = None) -> Any:
         if not _pair(p):
             raise LstmkitError(f"utterance {i} is {type(p).__name__} {str(p)[:40]!r}, not a (samples, text) pair",
                                "pass a list of (samples, text) pairs, e.g. [(wave, 'yes')]")
-        paths.append(memory_clip(p[0], sample_rate, f"in-memory clip {i}") if _clip(p[0]) else str(p[0]))
+        paths.append(memory_clip(p[0], sample_rate, f"in-memory clip {i}") if is_clip(p[0]) else str(p[0]))
         if p[1] is None or isinstance(p[1], float) and p[1] != p[1]:
             raise LstmkitError(f"the transcript of {paths[-1]} is missing ({p[1]!r})", "give every recording its text")
     return Utterances(paths, [str(t) for _, t in data])
