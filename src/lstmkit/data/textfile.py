@@ -192,8 +192,9 @@ def _bare_title_line(line: str, rest: str) -> bool:
     (``Monthly sales report 2024`` over ``month,sales``): words and no comma, semicolon, tab or
     pipe, over a header line (the first of ``rest`` with other than separators) of names only --
     each named once, none a number, none after a space (``good, really`` is a text's comma) --
-    whose data lines (up to three) have as many cells as it. A one-column table (``text`` over
-    its texts) has no such header under its first line."""
+    whose data lines (up to three) have as many cells as it, at least two (a title over a one-column
+    header holds no separator either way). A one-column table (``text`` over its texts, quoted
+    ones with commas, ``"good, really"``, ``"1,234"``) has no such header under its first line."""
     words = line.strip().strip('"').split()
     if len(words) < 2 or any(sep in line for sep in _SEPARATORS) or '"' in line.strip().strip('"'):
         return False
@@ -205,7 +206,7 @@ def _bare_title_line(line: str, rest: str) -> bool:
         return False
     rows = list(csv.reader(io.StringIO("\n".join(lines[:4])), delimiter=sep))
     names = [c.strip() for c in rows[0]]
-    return (all(names) and len(set(names)) == len(names) and not any(c[:1].isspace() for c in rows[0][1:])
+    return (len(names) > 1 and all(names) and len(set(names)) == len(names) and not any(c[:1].isspace() for c in rows[0][1:])
             and not any(is_number(c) for c in names) and all(len(r) == len(names) for r in rows[1:]))
 
 

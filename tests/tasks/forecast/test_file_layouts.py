@@ -111,10 +111,22 @@ def test_a_title_line_without_separators_is_left_out_with_a_warning(tmp_path, ca
     "two words\n3,4\n5,6\n",                        # the 'header' is numbers
     "two words\na,b\n1,2,3\n",                      # the rows have other counts of cells
     "two words\na,a\n1,2\n",                        # a name twice
+    'Review text\n"good, really good"\n"bad, sadly"\n"ok, fine"\n',   # one column of quoted texts with commas
+    'Daily sales\n"1,234"\n"2,345"\n"3,456"\n',       # one column of quoted thousands
 ])
 def test_a_first_line_that_is_no_title_is_read_as_before(text):
     from lstmkit.data.textfile import separator_line
     assert separator_line(text)[2] == 1, text
+
+
+def test_a_one_column_table_of_quoted_texts_keeps_its_header_and_first_row(tmp_path):
+    """Its header was taken for a title and dropped with a warning, its first text read as the header."""
+    from lstmkit.data.tables import read_table
+    (tmp_path / "r.csv").write_text('Review text\n"good, really good"\n"bad, sadly"\n"ok, fine"\n')
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = read_table(tmp_path / "r.csv")
+    assert got.to_dict("list") == {"Review text": ["good, really good", "bad, sadly", "ok, fine"]}
 
 
 def test_a_title_line_without_separators_in_a_table_of_texts(tmp_path):
@@ -201,3 +213,59 @@ def test_integer_ids_come_back_as_integers_in_cli_files(tmp_path, capsys):
     assert [r["id"] for r in rows[::3]] == [1, 2, 3]
     loaded = Forecaster.load(run)              # the run keys its series by text, as runs saved before did
     assert loaded.series_ids_ == ["1", "2", "3"] and loaded.predict(path)["id"].tolist()[::3] == [1, 2, 3]
+
+
+# -- probes of the Date,Time layout (session 28) -----------------------------------------------
+def _with_time(cells) -> pd.DataFrame:
+    frame = _logger_frame(48)
+    return frame.assign(Time=cells)
+
+
+def test_times_of_day_with_a_zone_are_read_as_a_one_column_time_with_a_zone_is():
+    """'13:00 +01:00' was 'not a time of day such as 13:05'; a one-column '01/03/2024 13:00 +01:00' reads."""
+    frame = _logger_frame(48)
+    zoned = read_panel(frame.assign(Time=frame["Time"] + " +01:00"), ForecastConfig(target=["Value"], time="Date,Time"))
+    one = read_panel(pd.DataFrame({"Date": frame["Date"] + " " + frame["Time"] + " +01:00", "Value": frame["Value"]}),
+                     ForecastConfig(target=["Value"], time="Date"))
+    assert pd.DatetimeIndex(zoned.times).equals(pd.DatetimeIndex(one.times))
+    assert pd.Timestamp(zoned.times[0]) == pd.Timestamp("2024-02-29 23:00")          # 01/03 00:00 +01:00 in UTC
+    utc = read_panel(frame.assign(Time=frame["Time"] + "Z"), ForecastConfig(target=["Value"], time="Date,Time"))
+    assert pd.Timestamp(utc.times[0]) == pd.Timestamp("2024-03-01 00:00")
+
+
+def test_times_as_excel_fractions_of_a_day_are_read(tmp_path):
+    """A sheet's Time cells not formatted as times hold fractions of a day (0.5 is 12:00): they were
+    'holds 0.0, not a time of day such as 13:05 -- name them --time Date,Time' (as they were named)."""
+    stamps = pd.date_range("2024-03-01", periods=48, freq="h")
+    sheet = pd.DataFrame({"Date": stamps.normalize(), "Time": ((stamps - stamps.normalize()) / pd.Timedelta("1D")),
+                          "Value": np.arange(48.0)})
+    path = tmp_path / "log.xlsx"
+    sheet.to_excel(path, index=False)
+    times = read_panel(str(path), ForecastConfig(target=["Value"], time="Date,Time")).times
+    assert pd.DatetimeIndex(times).equals(pd.DatetimeIndex(stamps.to_numpy()))
+    with pytest.raises(LstmkitError, match=r"'Time' \(of 'Date,Time'\) holds '1.625', not a time of day"):
+        read_panel(sheet.assign(Time=sheet["Time"] + 1.5 * (sheet.index == 3)),        # 1.625 is no time of day
+                   ForecastConfig(target=["Value"], time="Date,Time"))
+
+
+def test_a_blank_time_cell_is_named_as_an_empty_one():
+    """A blank cell was 'holds '', not a time of day such as 13:05 -- name them --time Date,Time'."""
+    cells = _logger_frame(48)["Time"].where(lambda t: t.index != 5, "  ")
+    with pytest.raises(LstmkitError, match=r"has 1 empty cells \(the first in data row 6\)"):
+        read_panel(_with_time(cells), ForecastConfig(target=["Value"], time="Date,Time"))
+
+
+def test_time_columns_named_in_the_wrong_order_say_so():
+    """--time Time,Date was told 'holds times of day already -- pass it alone as --time Time', which
+    reads no dates at all."""
+    with pytest.raises(LstmkitError, match=r"named in the wrong order: 'Time' holds times of day .* and 'Date' the "
+                       r"dates — name the date column first: --time Date,Time"):
+        read_panel(_logger_frame(48), ForecastConfig(target=["Value"], time="Time,Date"))
+
+
+def test_24_00_is_named_with_its_fix():
+    """'24:00' was 'could not be read as dates: found 01/03/2024 24:00 -- use ISO dates'."""
+    cells = _logger_frame(48)["Time"].where(lambda t: t != "00:00", "24:00")
+    with pytest.raises(LstmkitError, match=r"'Time' holds '24:00' \(data row 1\), the end of a day.* write it as "
+                       r"00:00 of the next day"):
+        read_panel(_with_time(cells), ForecastConfig(target=["Value"], time="Date,Time"))

@@ -155,3 +155,36 @@ def test_training_on_samples_in_memory_is_refused_with_the_way_to_write_them(tin
     with pytest.raises(LstmkitError, match="utterance 0 holds samples in memory; training reads audio files") as e:
         SpeechRecognizer(**tiny).fit(waves, TEXTS)
     assert "soundfile.write" in e.value.hint
+
+
+# -- probes of samples as people hold them (session 28) ------------------------------------------
+def test_samples_as_people_hold_them_transcribe_as_their_wav_file(ctc_run, waves, tmp_path):
+    """Big-endian PCM ('>i2', as read from a raw big-endian file or an AIFF) was 'holds >i2 values (no
+    PCM format has that full scale)'; a pandas Series of samples and a list of Python floats
+    (wave.tolist()) were 'sample_rate=8000 was given with audio files, which carry their own rate'."""
+    import pandas as pd
+    pcm = np.round(waves[1] * 20000).astype(np.int16)
+    want_pcm = ctc_run.predict(_wavs(tmp_path, [pcm], subtype="PCM_16")).tolist()
+    assert ctc_run.predict(pcm.astype(">i2"), sample_rate=RATE).tolist() == want_pcm
+    assert ctc_run.predict(pd.Series(pcm), sample_rate=RATE).tolist() == want_pcm
+    want = ctc_run.predict(_wavs(tmp_path, [waves[1]])).tolist()
+    for given in (waves[1].astype(">f4"), pd.Series(waves[1]), waves[1].tolist(), tuple(waves[1].tolist()),
+                  [pd.Series(waves[1])]):
+        assert ctc_run.predict(given, sample_rate=RATE).tolist() == want, type(given)
+    got = ctc_run.evaluate([(waves[1].tolist(), TEXTS[1]), (pd.Series(waves[2]), TEXTS[2])], sample_rate=RATE)
+    want = ctc_run.evaluate(list(zip(_wavs(tmp_path, waves[1:3]), TEXTS[1:3])))
+    assert (got["n"], got["wer"], got["cer"], got["examples"]) == (want["n"], want["wer"], want["cer"], want["examples"])
+    with pytest.raises(LstmkitError, match="sample_rate= is missing"):
+        ctc_run.predict(waves[1].tolist())
+    assert ctc_run.score(waves[1].tolist(), [TEXTS[1]], sample_rate=RATE) == ctc_run.score(
+        _wavs(tmp_path, waves[1:2]), [TEXTS[1]])                  # was '8000 audio files and 1 labels'
+    with pytest.raises(LstmkitError, match="utterance 0 holds samples in memory; training reads audio files"):
+        SpeechRecognizer(mode="ctc").fit(waves[1].tolist(), TEXTS[1])
+
+
+def test_a_tensor_on_the_meta_device_is_named(ctc_run):
+    """Was a NotImplementedError traceback: 'Cannot copy out of meta tensor; no data!'."""
+    with pytest.raises(LstmkitError, match=r"in-memory clip is a tensor on the meta device: it has a shape \(800,\) "
+                       r"but no samples") as e:
+        ctc_run.predict(torch.empty(800, device="meta"), sample_rate=RATE)
+    assert "holds the recording's samples" in e.value.hint

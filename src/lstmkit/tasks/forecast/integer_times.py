@@ -106,8 +106,9 @@ def joined_time_name(spec: str) -> str:
     return " ".join(s.strip() for s in spec.split(",", 1))
 
 
-# a cell that is a time of day: 13:05, 13:05:00, 1:05 PM
-CLOCK_TIME = r"\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?(\s*[ap]\.?m\.?)?"
+# a cell that is a time of day: 13:05, 13:05:00, 1:05 PM, and with a zone (13:05 +01:00, 13:05Z, 13:05 UTC),
+# which the time reader takes to UTC as it does a one-column time's
+CLOCK_TIME = r"\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?(\s*[ap]\.?m\.?)?(\s*(Z|UTC|GMT|[+-]\d{2}:?\d{2}))?"
 
 
 def period_time(df: pd.DataFrame, spec: str) -> pd.Series:
@@ -140,9 +141,10 @@ def period_time(df: pd.DataFrame, spec: str) -> pd.Series:
 
 def _date_and_clock(day: pd.Series, clock: pd.Series, spec: str) -> pd.Series:
     """The cells of a date column and a time-of-day column (``01/03/2024`` and ``13:00``; a workbook's
-    dates and ``datetime.time`` cells) joined into one text; empty where either is empty (the time
-    reader names such rows). Dates that carry a time of day of their own, or a second column that
-    holds other than times of day, are an :class:`~lstmkit.errors.LstmkitError`."""
+    dates and ``datetime.time`` cells, or times stored as Excel's fractions of a day, ``0.5``) joined
+    into one text; empty where either is empty, or blank (the time reader names such rows). Dates
+    that carry a time of day of their own, the two columns named in the other order, a second column
+    that holds other than times of day, and ``24:00`` are an :class:`~lstmkit.errors.LstmkitError`."""
     from lstmkit.errors import LstmkitError
     date_name, clock_name = (s.strip() for s in spec.split(",", 1))
     if pd.api.types.is_datetime64_any_dtype(day):
@@ -151,17 +153,56 @@ def _date_and_clock(day: pd.Series, clock: pd.Series, spec: str) -> pd.Series:
     else:
         timed = day.astype("string").str.contains(r"\d:\d\d").fillna(False)
     if timed.any():
+        if _clock_texts(day) and not _clock_texts(clock):
+            raise LstmkitError(f"the two time columns are named in the wrong order: {date_name!r} holds times of day "
+                               f"(e.g. {day[timed].iloc[0]!r}) and {clock_name!r} the dates",
+                               f"name the date column first: --time {clock_name},{date_name} "
+                               f"(time=[{clock_name!r}, {date_name!r}] in Python)")
         raise LstmkitError(f"time column {date_name!r} (of {spec!r}) holds times of day already "
                            f"(e.g. {day[timed].iloc[0]!r})", f"pass it alone as --time {date_name}")
-    text = clock.astype("string").str.strip()
+    fractions = _day_fractions(clock)
+    text = (clock.astype("string") if fractions is None else fractions).str.strip()
+    text = text.mask(text == "")                                    # a blank cell is an empty one
     bad = text.notna() & ~text.str.fullmatch(CLOCK_TIME, case=False).fillna(False)
-    if pd.api.types.is_numeric_dtype(clock) or bad.any():
-        example = clock[bad].iloc[0] if bad.any() else clock.dropna().iloc[0]
+    if (fractions is None and pd.api.types.is_numeric_dtype(clock)) or bad.any():
+        v = pd.to_numeric(clock, errors="coerce") if pd.api.types.is_numeric_dtype(clock) else None
+        if v is not None and ((v < 0) | (v >= 1)).any():    # the first number that is no fraction of a day
+            example = clock[(v < 0) | (v >= 1)].iloc[0]
+        else:
+            example = clock[bad].iloc[0] if bad.any() else clock.dropna().iloc[0]
         raise LstmkitError(f"a two-column time is a date and a time-of-day column (or a year and a month or quarter "
                            f"column), and {clock_name!r} (of {spec!r}) holds {str(example)!r}, not a time of day such "
                            f"as 13:05", "name them --time Date,Time (or year,month), or pass one date column")
-    joined = day.astype("string").str.strip() + " " + text
+    late = text.str.fullmatch(r"24:00(:00(\.0+)?)?").fillna(False)
+    if late.any():
+        row = int(late.to_numpy().nonzero()[0][0])
+        raise LstmkitError(f"time-of-day column {clock_name!r} holds {text[late].iloc[0]!r} (data row {row + 1}), "
+                           f"the end of a day, which is ambiguous beside its date",
+                           "write it as 00:00 of the next day's date")
+    joined = day.astype("string").str.strip().mask(lambda d: d == "") + " " + text
     return joined.astype(object).where(joined.notna(), None)
+
+
+def _clock_texts(col: pd.Series) -> bool:
+    """Whether every filled cell of ``col`` is a time of day (13:05)."""
+    text = col.astype("string").str.strip().dropna()
+    return bool(len(text)) and bool(text.str.fullmatch(CLOCK_TIME, case=False).all())
+
+
+def _day_fractions(clock: pd.Series) -> pd.Series | None:
+    """A numeric ``clock`` column whose every value is a fraction of a day in [0, 1) -- how Excel
+    stores a time of day (0.5 is 12:00), which a sheet's cells not formatted as times give -- as
+    texts ``HH:MM:SS`` (to the second, as Excel shows them); else None."""
+    if not pd.api.types.is_numeric_dtype(clock) or pd.api.types.is_bool_dtype(clock):
+        return None
+    v = pd.to_numeric(clock, errors="coerce").astype("float64")
+    if not v.notna().any() or ((v < 0) | (v >= 1)).any():
+        return None
+    seconds = (v * 86400).round()
+    if (seconds >= 86400).any():                   # 0.99999999 rounds up to the next day: not a time of day
+        return None
+    stamps = pd.Timestamp("2000-01-01") + pd.to_timedelta(seconds, unit="s")
+    return pd.Series(stamps.dt.strftime("%H:%M:%S"), index=clock.index, dtype="string").where(v.notna())
 
 
 def period_parts(stamps: pd.DatetimeIndex, spec: str) -> dict[str, Any]:

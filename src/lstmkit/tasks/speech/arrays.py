@@ -1,13 +1,15 @@
 """Recordings in memory for the Python API: numpy arrays and torch tensors read as their WAV files are.
 
     is_samples(x)                          whether ``x`` is samples in memory (an array or a tensor)
+    is_clip(x)                             ... or a Series of numbers, a list of Python numbers (one clip)
     memory_clip(x, sample_rate, name)      -> a :class:`~.audio_files.MemoryClip`, checked
     batch_rows(x)                          a 2-D array's rows as clips (scikit-learn's X), else None
     audio_sources(files, sample_rate)      predict's input: paths (a folder: its audio files) and clips
     memory_utterances(data, sample_rate)   evaluate's ``(samples, text)`` pairs as :class:`Utterances`
 
-A clip gives the samples soundfile reads of the same audio written to a WAV file: float samples as
-they are (float32), integer PCM scaled as WAV's is (int16 by 1/32768, int32 by 2**-31, int8 by 1/128,
+A clip is a numpy array (any byte order: ``>i2`` as ``<i2``), a torch tensor, a pandas Series of
+numbers, or a list of Python numbers (``wave.tolist()``). It gives the samples soundfile reads of
+the same audio written to a WAV file: float samples as they are (float32), integer PCM scaled as WAV's is (int16 by 1/32768, int32 by 2**-31, int8 by 1/128,
 uint8 around 128), a 2-D clip's channels averaged (``(channels, samples)`` or ``(samples, channels)``,
 told apart by the shorter side, at most :data:`MAX_CHANNELS`), then resampled to the model's rate, so
 transcripts and probabilities equal the file's. A 2-D array given as ``X`` itself is a batch, one clip
@@ -17,6 +19,7 @@ per row, as scikit-learn's ``X`` is (one answer per row); a recording with chann
 """
 from __future__ import annotations
 
+import numbers
 import os
 from typing import Any
 
@@ -26,7 +29,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.tasks.speech.audio_files import MemoryClip
 from lstmkit.tasks.speech.manifest import Utterances
 
-__all__ = ["MAX_CHANNELS", "is_samples", "memory_clip", "batch_rows", "audio_sources", "memory_utterances", "MemoryClip"]
+__all__ = ["MAX_CHANNELS", "is_samples", "is_clip", "memory_clip", "batch_rows", "audio_sources", "memory_utterances", "MemoryClip"]
 
 MAX_CHANNELS = 8            # a 2-D array's shorter side up to this is its channels (7.1 audio); more: ambiguous
 _WRITE = "soundfile.write('a.wav', samples, rate)"
@@ -45,8 +48,26 @@ def is_samples(x: Any, item: bool = False) -> bool:
                             and all(isinstance(v, (str, os.PathLike)) for v in x.flat))
     if isinstance(x, np.generic) and not isinstance(x, (str, bytes)):
         return True
+    if _series(x) is not None:
+        return True
     torch = _torch()
     return torch is not None and isinstance(x, torch.Tensor)
+
+
+def _series(x: Any) -> Any:
+    """``x`` when it is a pandas Series of numbers (a column of samples), else None."""
+    pd = __import__("sys").modules.get("pandas")          # a Series exists only where pandas was imported
+    if pd is None or not isinstance(x, pd.Series):
+        return None
+    return x if pd.api.types.is_numeric_dtype(x.dtype) and not pd.api.types.is_bool_dtype(x.dtype) else None
+
+
+def _number_list(x: Any) -> bool:
+    """Whether ``x`` is a list (or tuple) of Python numbers: one clip's samples, as ``wave.tolist()``
+    gives them (a list of clips holds arrays, tensors or paths, never bare numbers; a numpy scalar in
+    a list is a clip of the wrong shape, refused)."""
+    return (isinstance(x, (list, tuple)) and len(x) > 0
+            and all(isinstance(v, numbers.Real) and not isinstance(v, (bool, np.generic)) for v in x))
 
 
 def _torch():
@@ -60,11 +81,19 @@ def _as_numpy(x: Any, name: str) -> np.ndarray:
     if torch is not None and isinstance(x, torch.Tensor):
         if x.is_complex() or x.dtype == torch.bool:
             raise _bad_dtype(name, str(x.dtype).removeprefix("torch."))
+        if x.is_meta:
+            raise LstmkitError(f"{name} is a tensor on the meta device: it has a shape {tuple(x.shape)} but no samples",
+                               "pass a tensor that holds the recording's samples (on the CPU or a GPU)")
         x = x.detach().cpu()
         if x.dtype in (torch.bfloat16, torch.float16):
             x = x.float()
         return x.numpy()
-    return np.asarray(x)
+    if _series(x) is not None:
+        x = x.to_numpy()
+    a = np.asarray(x)
+    if a.dtype.byteorder not in "=|":            # big-endian samples ('>i2', '>f4'): the same values, native order
+        a = a.astype(a.dtype.newbyteorder("="))
+    return a
 
 
 def _bad_dtype(name: str, dtype: str, why: str = "") -> LstmkitError:
@@ -147,7 +176,7 @@ def audio_sources(files: Any, sample_rate: Any = None, what: str = "transcribe")
     rows = batch_rows(files)
     if rows is not None:
         return [memory_clip(r, sample_rate, f"in-memory clip {i}") for i, r in enumerate(rows)]
-    if is_samples(files):
+    if is_samples(files) or _number_list(files):
         return [memory_clip(files, sample_rate, "the in-memory clip")]
     if isinstance(files, (str, bytes, os.PathLike)) or not isinstance(files, (list, tuple)) \
             or not any(is_samples(f, item=True) for f in files):
@@ -163,6 +192,13 @@ def audio_sources(files: Any, sample_rate: Any = None, what: str = "transcribe")
     return out
 
 
+def is_clip(x: Any, item: bool = True) -> bool:
+    """Whether ``x``, one clip of a list (the first of an evaluate pair, a score ``X``), is samples
+    in memory: an array, a tensor, a Series, or a list of Python numbers (``item=False``: ``X`` itself,
+    where an array of paths is paths, as :func:`is_samples` says)."""
+    return is_samples(x, item=item) or _number_list(x)
+
+
 def _pair(p: Any) -> bool:
     return isinstance(p, (list, tuple)) and len(p) == 2
 
@@ -170,7 +206,7 @@ def _pair(p: Any) -> bool:
 def memory_utterances(data: Any, sample_rate: Any = None) -> Any:
     """evaluate's data with ``(samples, text)`` pairs as :class:`Utterances` of clips (a pair's path
     kept as a path); other data as it is, a ``sample_rate`` given with it refused."""
-    if not (isinstance(data, (list, tuple)) and any(_pair(p) and is_samples(p[0], item=True) for p in data)):
+    if not (isinstance(data, (list, tuple)) and any(_pair(p) and is_clip(p[0]) for p in data)):
         if sample_rate is not None:
             raise LstmkitError(f"sample_rate={sample_rate!r} was given with audio files, which carry their own rate",
                                "drop sample_rate= (it is for samples in memory)")
@@ -181,8 +217,7 @@ def memory_utterances(data: Any, sample_rate: Any = None) -> Any:
         if not _pair(p):
             raise LstmkitError(f"utterance {i} is {type(p).__name__} {str(p)[:40]!r}, not a (samples, text) pair",
                                "pass a list of (samples, text) pairs, e.g. [(wave, 'yes')]")
-        paths.append(memory_clip(p[0], sample_rate, f"in-memory clip {i}") if is_samples(p[0], item=True)
-                     else str(p[0]))
+        paths.append(memory_clip(p[0], sample_rate, f"in-memory clip {i}") if is_clip(p[0]) else str(p[0]))
         if p[1] is None or isinstance(p[1], float) and p[1] != p[1]:
             raise LstmkitError(f"the transcript of {paths[-1]} is missing ({p[1]!r})", "give every recording its text")
     return Utterances(paths, [str(t) for _, t in data])

@@ -155,8 +155,10 @@ def _case_twin(path: str) -> str | None:
 
 
 def _in_memory(x: Any) -> bool:
-    """Whether ``x`` is samples in memory (a numpy array, a torch tensor), not a path."""
-    return isinstance(x, (np.ndarray, MemoryClip)) or type(x).__module__.split(".")[0] == "torch"
+    """Whether ``x`` is samples in memory (a numpy array, a torch tensor, a pandas Series, a list of
+    Python numbers), not a path."""
+    return (isinstance(x, (np.ndarray, MemoryClip)) or type(x).__module__.split(".")[0] in ("torch", "pandas")
+            or isinstance(x, (list, tuple)) and bool(x) and all(isinstance(v, (int, float)) for v in x))
 
 
 def _is_missing(text: Any) -> bool:

@@ -20,7 +20,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.nn.classifier import ClassificationLoss
 from lstmkit.nn.seq2seq import beam_search, sequence_loss
 from lstmkit.tasks._base import RunEstimator
-from lstmkit.tasks.speech.arrays import audio_sources, batch_rows, is_samples, memory_utterances
+from lstmkit.tasks.speech.arrays import audio_sources, batch_rows, is_clip, memory_utterances
 from lstmkit.tasks.speech.config import SpeechConfig, check_hop
 from lstmkit.tasks.speech.data import (Symbols, Utterances, audio_paths, check_no_shared_utterances,
                                        check_pattern_applies, common_rate, read_utterances, read_validation,
@@ -468,18 +468,18 @@ def _paired(files, y) -> list[tuple[str, str]]:
     """Audio ``files`` with their labels or transcripts ``y`` (scikit-learn's ``X, y``) as the
     ``(path, text)`` pairs the readers take."""
     rows = batch_rows(files)                     # a 2-D array: one clip per row, as scikit-learn's X
-    one = rows is None and is_samples(files)
+    one = rows is None and is_clip(files, item=False)
     files = rows if rows is not None else [files] if isinstance(files, (str, Path)) or one else list(files)
     texts = [y] if isinstance(y, str) else list(y)
     if one and len(texts) > 1:
-        raise LstmkitError(f"X is one recording (an array of shape {tuple(files[0].shape)}) "
+        raise LstmkitError(f"X is one recording (an array of shape {tuple(np.shape(files[0]))}) "
                            f"and y holds {len(texts)} labels or transcripts",
                            "pass several clips as a list of 1-D arrays, or a 2-D array with one clip per row, "
                            "one label or transcript each")
     if len(files) != len(texts):
         raise LstmkitError(f"{len(files)} audio files and {len(texts)} labels or transcripts in y",
                            "pass one label or transcript per file")
-    return [(f if is_samples(f, item=True) else str(f), str(t)) for f, t in zip(files, texts)]
+    return [(f if is_clip(f) else str(f), str(t)) for f, t in zip(files, texts)]
 
 
 def _validate(cfg: SpeechConfig, *data) -> None:
