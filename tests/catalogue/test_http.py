@@ -169,3 +169,44 @@ def test_bad_classify_request(text_client, data, where):
     detail = strict_json(answer)["detail"]
     assert any(tuple(d["loc"][:len(where)]) == where for d in detail), detail
     assert all(isinstance(d["msg"], str) and d["msg"] for d in detail)
+
+
+# -- a run trained with a two-column time (--time Date,Time): the columns sent by name -----------
+@pytest.fixture(scope="module")
+def logger_client(tmp_path_factory):
+    """Each case was "must be a number — send Date as JSON numbers" (the columns taken for values)."""
+    import pandas as pd
+    from lstmkit import Forecaster
+    from lstmkit.deploy.server import create_app
+    stamps = pd.date_range("2024-03-01", periods=60, freq="h")
+    frame = pd.DataFrame({"Date": stamps.strftime("%d/%m/%Y"), "Time": stamps.strftime("%H:%M"),
+                          "Value": sine_frame(n=60)["y"]})
+    est = Forecaster(lookback=6, horizon=2, hidden_size=4, num_layers=1, max_epochs=1, ensemble=1, combine="none",
+                     progress="off", tensorboard=False).fit(frame, time=["Date", "Time"], target="Value",
+                                                             out=tmp_path_factory.mktemp("logger"))
+    c = Client(create_app(est.run_dir_, engine="torch"))
+    yield c, frame.tail(6)
+    c.close()
+
+
+LOGGER_CASES = [
+    ("date-without-time", lambda h: {"Date": h["Date"].tolist()}, "'date' was sent without 'time'"),
+    ("time-without-date", lambda h: {"Time": h["Time"].tolist()}, "'time' was sent without 'date'"),
+    ("lengths-differ", lambda h: {"Date": h["Date"].tolist(), "Time": h["Time"].tolist()[1:]},
+     "must be two lists of the same length"),
+    ("end-of-day", lambda h: {"Date": h["Date"].tolist(), "Time": ["24:00"] * len(h)}, "holds '24:00'"),
+    ("not-a-clock", lambda h: {"Date": h["Date"].tolist(), "Time": ["noon"] * len(h)}, "not a time of day"),
+    ("sent-twice", lambda h: {"Date": h["Date"].tolist(), "Time": h["Time"].tolist(),
+                              "time": (h["Date"] + " " + h["Time"]).tolist()}, "the time is sent twice"),
+]
+
+
+@pytest.mark.parametrize("make, needle", [c[1:] for c in LOGGER_CASES], ids=[c[0] for c in LOGGER_CASES])
+def test_bad_two_column_time(logger_client, make, needle):
+    client, hist = logger_client
+    inst = {"Value": hist["Value"].tolist(), **make(hist)}
+    got, answer = client.request("POST", "/predict", json.dumps({"instances": [inst]}))
+    assert got == 422, (got, answer[:300])
+    detail = strict_json(answer)["detail"]
+    assert detail[0]["loc"] == ["body", "instances", 0] and needle in detail[0]["msg"].lower(), detail
+    assert " — " in detail[0]["msg"]                 # the problem, then what to send

@@ -135,6 +135,8 @@ def _fix(error: dict, Request) -> str:
         return f"send {name}: {about}" if about else f"send {name} (its type is in /docs)"
     if kind == "extra_forbidden":
         return f"leave {name} out" + (f"; this request takes: {', '.join(siblings)}" if siblings else "")
+    if ctx.get("hint"):                        # a task's own check, with its fix (PydanticCustomError)
+        return str(ctx["hint"])
     if kind == "json_invalid":
         return "send the body as JSON (NaN and Infinity are not JSON)"
     return "see the request's fields in /docs"

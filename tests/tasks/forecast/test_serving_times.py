@@ -140,3 +140,43 @@ def test_a_run_fitted_on_a_date_index_serves_requests_with_or_without_stamps(tmp
         assert body == bare
     finally:
         client.close()
+
+
+def test_a_two_column_time_is_taken_by_its_column_names(tmp_path):
+    """A run trained with --time Date,Time (or year,month): an instance sending its table's 'Date' and
+    'Time' lists was told "must be a number — send Date as JSON numbers"; now they are read as the
+    training reader reads them, answered as the joined stamps in 'time' are, and a half or
+    unreadable pair is one 422 naming it."""
+    import pandas as pd
+    from lstmkit.deploy.server import create_app
+    stamps = pd.date_range("2024-03-01", periods=72, freq="h")
+    frame = pd.DataFrame({"Date": stamps.strftime("%d/%m/%Y"), "Time": stamps.strftime("%H:%M"),
+                          "Value": sine_frame(n=72)["y"].round(3)})
+    est = Forecaster(**{**FAST, "max_epochs": 1}, horizon=2).fit(frame, time=["Date", "Time"], target="Value",
+                                                                 out=tmp_path)
+    hist = frame.tail(est.config_.lookback)
+    values = {"Value": hist["Value"].tolist()}
+    client = Client(create_app(est.run_dir_, engine="torch"))
+    try:
+        code, bare = _ask(client, values)
+        assert code == 200
+        code, body = _ask(client, {**values, "Date": hist["Date"].tolist(), "Time": hist["Time"].tolist()})
+        assert code == 200, body
+        assert body.pop("times") == [["2024-03-04T00:00:00", "2024-03-04T01:00:00"]] and body == bare
+        joined = (hist["Date"] + " " + hist["Time"]).tolist()
+        code, same = _ask(client, {**values, "time": joined})
+        assert code == 200 and same.pop("times") == [["2024-03-04T00:00:00", "2024-03-04T01:00:00"]]
+        for instance, words in (
+                ({**values, "Date": hist["Date"].tolist()}, "'Date' was sent without 'Time': this run's time is "
+                 "the two columns 'Date,Time' — send both 'Date' and 'Time', or the history's time stamps in 'time'"),
+                ({**values, "Date": hist["Date"].tolist(), "Time": hist["Time"].tolist()[1:]},
+                 "'Date' and 'Time' must be two lists of the same length"),
+                ({**values, "Date": hist["Date"].tolist(), "Time": ["24:00"] * len(hist)},
+                 "time-of-day column 'Time' holds '24:00' (data row 1), the end of a day"),
+                ({**values, "Date": hist["Date"].tolist(), "Time": hist["Time"].tolist(), "time": joined},
+                 "the time is sent twice")):
+            code, body = _ask(client, instance)
+            assert code == 422 and body["detail"][0]["msg"].startswith(words), body
+            assert body["detail"][0]["loc"] == ["body", "instances", 0]
+    finally:
+        client.close()

@@ -79,14 +79,21 @@ def _whole(est) -> bool:
 def request_models(adapter, Finite, max_instances: int) -> tuple[type, type]:
     """The typed request and response (pydantic, imported here: the serve extra)."""
     from typing import Optional
-    from pydantic import BaseModel, ConfigDict, Field, create_model
+    from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
     columns, need = history_columns(adapter), min_history(adapter.est)
     same = " (all the same length: the whole history)" if _whole(adapter.est) else ""
     what = f"{{column: history}} for columns {columns}, at least {need} values each{same}"
 
+    pair = _time_pair(adapter)
+
     class Columns(BaseModel):                        # {column: history, ...} beside the named fields
         model_config = ConfigDict(extra="allow")
         __pydantic_extra__: dict[str, list[Finite]]
+
+        @model_validator(mode="before")
+        @classmethod
+        def _two_time_columns(cls, data: Any) -> Any:
+            return _joined_time(data, pair, adapter.cfg.time)
 
     fields: dict[str, Any] = {}
     if _many(adapter):
@@ -239,6 +246,48 @@ def _named_fields(adapter) -> list[str]:
     cfg = adapter.cfg
     return [*(["id"] if _many(adapter) else []), *(["future"] if cfg.future_covariates else []),
             *(["time"] if cfg.calendar or cfg.time is not None else [])]
+
+
+def _time_pair(adapter) -> tuple[str, str] | None:
+    """The two columns of a run trained with a two-column time (``Date,Time`` or ``Year,Month``)."""
+    spec = adapter.cfg.time
+    if not isinstance(spec, str) or "," not in spec:
+        return None
+    first, second = (part.strip() for part in spec.split(",", 1))
+    return first, second
+
+
+def _joined_time(data: Any, pair: tuple[str, str] | None, spec: str) -> Any:
+    """An instance that sends a two-column time run's columns by their names (``"Date": [...],
+    "Time": [...]``, as its table holds them) with them read as the training reader reads them
+    (:func:`~lstmkit.tasks.forecast.integer_times.period_time`) into ``"time"``; one of the two
+    alone, lists of other lengths or cells the reader refuses are a 422 naming them (they were
+    taken for value columns: "must be a number")."""
+    if pair is None or not isinstance(data, dict) or not any(name in data for name in pair):
+        return data
+    import pandas as pd
+    from pydantic_core import PydanticCustomError
+    from lstmkit.tasks.forecast.integer_times import period_time
+
+    def refuse(message: str, hint: str):
+        return PydanticCustomError("time_columns", message.replace("{", "(").replace("}", ")"), {"hint": hint})
+    joined = f"the history's time stamps in 'time' ({pair[0]} and {pair[1]} joined, e.g. '2024-03-01 13:00')"
+    missing = [name for name in pair if name not in data]
+    if missing:
+        raise refuse(f"{pair[1 - pair.index(missing[0])]!r} was sent without {missing[0]!r}: this run's time is the "
+                     f"two columns {spec!r}", f"send both {pair[0]!r} and {pair[1]!r}, or {joined}")
+    if "time" in data:
+        raise refuse(f"the time is sent twice: in 'time' and as {pair[0]!r} and {pair[1]!r}", "send one of them")
+    cells = [data[name] for name in pair]
+    if not all(isinstance(c, list) for c in cells) or len(cells[0]) != len(cells[1]):
+        raise refuse(f"{pair[0]!r} and {pair[1]!r} must be two lists of the same length, one cell per history value",
+                     f"send them as JSON lists of equal length, or {joined}")
+    try:
+        t = period_time(pd.DataFrame({pair[0]: cells[0], pair[1]: cells[1]}), spec)
+    except LstmkitError as e:
+        raise refuse(e.message, e.hint or f"send {joined}") from None
+    stamps = [v.isoformat() if isinstance(v, pd.Timestamp) else ("" if pd.isna(v) else str(v)) for v in t]
+    return {**{k: v for k, v in data.items() if k not in pair}, "time": stamps}
 
 
 def _time_names(adapter):
