@@ -225,21 +225,33 @@ def test_an_ogg_file_cut_short_is_named_cut_not_empty_or_read_as_whole(tmp_path,
                                               "transcript may not match it: copy or export it again"]
 
 
+@pytest.mark.parametrize("catch", ["this platform's way", "descriptor 2"])
 def test_another_c_librarys_line_while_an_mp3_is_read_is_printed_not_taken_for_the_decoders(tmp_path, capfd,
-                                                                                          monkeypatch):
+                                                                                          monkeypatch, catch):
     """Every line C code printed on stderr while an MP3 was read counted as libmpg123's: another
-    library's log line (another thread's, in the service) was swallowed and made a sound file 'damaged'."""
+    library's log line (another thread's, in the service) was swallowed and made a sound file 'damaged'.
+    Both ways of catching: the C library's ``stderr`` stream where it is a settable variable (glibc,
+    macOS), and file descriptor 2 (elsewhere, and forced here)."""
     import ctypes
+    import os
     from lstmkit.tasks.speech import stderr_lines
-    if stderr_lines._c_stderr() is None:
-        pytest.skip("the C library's stderr is not a settable variable here")
-    libc, var = stderr_lines._c_stderr()
-    libc.fputs.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
+    if catch == "descriptor 2":
+        monkeypatch.setattr(stderr_lines, "_stdio", False)          # as where the stream is no variable
+    line = b"2026-12-04 03:40:00 [I:onnxruntime:, inference_session.cc:1520] session ready\n"
+    if stderr_lines._c_stderr() is not None:                          # printed as C code prints: to the stream
+        libc, var = stderr_lines._c_stderr()
+        libc.fputs.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
+
+        def log():
+            libc.fputs(line, var.value)
+    else:                                                             # or straight to the descriptor
+        def log():
+            os.write(2, line)
     sf.write(tmp_path / "ok.mp3", _tone(16000, 0.5), 16000, format="MP3")
     read = sf.SoundFile.read
 
     def read_and_log(self, *args, **kw):
-        libc.fputs(b"2026-12-04 03:40:00 [I:onnxruntime:, inference_session.cc:1520] session ready\n", var.value)
+        log()
         return read(self, *args, **kw)
     monkeypatch.setattr(sf.SoundFile, "read", read_and_log)
     wave, _, notes = read_audio(tmp_path / "ok.mp3", RATE)
