@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import numbers
 import os
+import sys
 from typing import Any
 
 import numpy as np
 
+from lstmkit.data.arrays import tensor_as_array
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.speech.audio_files import MemoryClip
 from lstmkit.tasks.speech.manifest import Utterances
@@ -32,7 +34,6 @@ from lstmkit.tasks.speech.manifest import Utterances
 __all__ = ["MAX_CHANNELS", "is_samples", "is_clip", "memory_clip", "batch_rows", "audio_sources", "memory_utterances", "MemoryClip"]
 
 MAX_CHANNELS = 8            # a 2-D array's shorter side up to this is its channels (7.1 audio); more: ambiguous
-_WRITE = "soundfile.write('a.wav', samples, rate)"
 # integer PCM as WAV holds it: (offset, full scale) of each dtype soundfile reads as float
 _PCM = {np.dtype(np.int8): (0, 128), np.dtype(np.int16): (0, 32768), np.dtype(np.int32): (0, 2 ** 31),
         np.dtype(np.uint8): (128, 128)}
@@ -56,7 +57,7 @@ def is_samples(x: Any, item: bool = False) -> bool:
 
 def _series(x: Any) -> Any:
     """``x`` when it is a pandas Series of numbers (a column of samples), else None."""
-    pd = __import__("sys").modules.get("pandas")          # a Series exists only where pandas was imported
+    pd = sys.modules.get("pandas")          # a Series exists only where pandas was imported
     if pd is None or not isinstance(x, pd.Series):
         return None
     return x if pd.api.types.is_numeric_dtype(x.dtype) and not pd.api.types.is_bool_dtype(x.dtype) else None
@@ -71,12 +72,11 @@ def _number_list(x: Any) -> bool:
 
 
 def _torch():
-    import sys
     return sys.modules.get("torch")        # a tensor exists only where torch was imported
 
 
 def _as_numpy(x: Any, name: str) -> np.ndarray:
-    """``x`` as a numpy array: a tensor detached and on the CPU, half floats as float32."""
+    """``x`` as a numpy array: a tensor detached and on the CPU (bfloat16 as float32), in native byte order."""
     torch = _torch()
     if torch is not None and isinstance(x, torch.Tensor):
         if x.is_complex() or x.dtype == torch.bool:
@@ -84,10 +84,7 @@ def _as_numpy(x: Any, name: str) -> np.ndarray:
         if x.is_meta:
             raise LstmkitError(f"{name} is a tensor on the meta device: it has a shape {tuple(x.shape)} but no samples",
                                "pass a tensor that holds the recording's samples (on the CPU or a GPU)")
-        x = x.detach().cpu()
-        if x.dtype in (torch.bfloat16, torch.float16):
-            x = x.float()
-        return x.numpy()
+        return tensor_as_array(x)           # half floats become float32 with the other floats
     if _series(x) is not None:
         x = x.to_numpy()
     a = np.asarray(x)
@@ -109,6 +106,13 @@ def _check_rate_given(sample_rate: Any) -> int:
         raise LstmkitError(f"sample_rate must be a whole number of Hz, got {sample_rate!r}",
                            "pass sample_rate=16000, say")
     return int(sample_rate)
+
+
+def _check_no_rate(sample_rate: Any) -> None:
+    """A ``sample_rate`` given with audio files only: refused (files carry their own rate)."""
+    if sample_rate is not None:
+        raise LstmkitError(f"sample_rate={sample_rate!r} was given with audio files, which carry their own rate",
+                           "drop sample_rate= (it is for samples in memory)")
 
 
 def memory_clip(x: Any, sample_rate: Any, name: str) -> MemoryClip:
@@ -169,7 +173,7 @@ def _folder_audio_paths(files: list[str]) -> list[str]:
     return audio_paths(files)
 
 
-def audio_sources(files: Any, sample_rate: Any = None, what: str = "transcribe") -> list[str | MemoryClip]:
+def audio_sources(files: Any, sample_rate: Any = None) -> list[str | MemoryClip]:
     """``files`` as the recordings to read, in order: paths (a folder: its audio files, as
     :func:`~.data.audio_paths` finds them) and samples in memory (one array or tensor, or items of a
     list), which need ``sample_rate``; a ``sample_rate`` with files only is refused (files carry theirs)."""
@@ -180,9 +184,7 @@ def audio_sources(files: Any, sample_rate: Any = None, what: str = "transcribe")
         return [memory_clip(files, sample_rate, "the in-memory clip")]
     if isinstance(files, (str, bytes, os.PathLike)) or not isinstance(files, (list, tuple)) \
             or not any(is_samples(f, item=True) for f in files):
-        if sample_rate is not None:
-            raise LstmkitError(f"sample_rate={sample_rate!r} was given with audio files, which carry their own rate",
-                               "drop sample_rate= (it is for samples in memory)")
+        _check_no_rate(sample_rate)
         return list(_folder_audio_paths(files))
     _check_rate_given(sample_rate)
     out: list[str | MemoryClip] = []
@@ -207,9 +209,7 @@ def memory_utterances(data: Any, sample_rate: Any = None) -> Any:
     """evaluate's data with ``(samples, text)`` pairs as :class:`Utterances` of clips (a pair's path
     kept as a path); other data as it is, a ``sample_rate`` given with it refused."""
     if not (isinstance(data, (list, tuple)) and any(_pair(p) and is_clip(p[0]) for p in data)):
-        if sample_rate is not None:
-            raise LstmkitError(f"sample_rate={sample_rate!r} was given with audio files, which carry their own rate",
-                               "drop sample_rate= (it is for samples in memory)")
+        _check_no_rate(sample_rate)
         return data
     _check_rate_given(sample_rate)
     paths: list[str | MemoryClip] = []
