@@ -429,7 +429,24 @@ def test_the_class_names_compared_tell_each_change(tmp_path):
                                            r"it \(on the class indices as labels\)") as e:
         check_same_classes(recorded, {"source": str(data)}, tmp_path / "run")
     assert e.value.hint.startswith("a resumed run must train on the classes it started with: move")
+    names.write_bytes(b"\xff\n")                  # started without it; one there now that cannot be read
+    with pytest.raises(LstmkitError, match=r"classes\.txt is there since .* started without it \(on the class indices "
+                                           r"as labels\), and it cannot be read: line 1 is not valid utf-8") as e:
+        check_same_classes(recorded, {"source": str(data)}, tmp_path / "run")
+    assert e.value.hint.startswith("a resumed run must train on the classes it started with: move")
+    names.write_text("neg\npos\n")
     recorded = classes_records({"source": str(data)})
+    # empty or unreadable since the run started: was the read's 'classes.txt is empty' or '… pass --encoding …'
+    empty = r"is empty since .* started: it named"
+    for raw, problem in ((b"", empty), (b"\n \n", empty),
+                         (b"neg\n\xffpos\n", r"cannot be read since .* started: line 2 is not valid utf-8 "
+                                           r"\(byte 0xff\); it named")):
+        names.write_bytes(raw)
+        with pytest.raises(LstmkitError, match=rf"classes\.txt {problem} the classes \['neg', 'pos'\] —") as e:
+            check_same_classes(recorded, {"source": str(data)}, tmp_path / "run")
+        assert e.value.hint.startswith(f"a resumed run must train on the classes it started with: restore {names} as "
+                                       "it was (['neg', 'pos'], one a line)")
+    assert classes_records({"source": str(data)}) == {}            # unreadable: nothing recorded (the read fails)
     names.write_text("neg\npos\nmixed\nother\n")
     with pytest.raises(LstmkitError, match=r"names 4 classes where .* started with 2: classes 3-4 \['mixed', 'other'\] "
                                            r"added after its 2 —"):

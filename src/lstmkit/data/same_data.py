@@ -256,8 +256,8 @@ def _kind(data: Any) -> str:
 
 def _classes_record(path: Any) -> dict[str, Any] | None:
     """``{"file": its classes.txt, "names": the names it gives, or None: no classes.txt}`` of a
-    class-index CSV (more than a thousand names: ``"sha256"`` of them instead); None for other data,
-    and for a classes.txt that cannot be read (the read names what is wrong with it)."""
+    class-index CSV (more than a thousand names: ``"sha256"`` of them instead; a classes.txt that
+    cannot be read: ``"unreadable"``, why); None for other data."""
     if not isinstance(path, (str, os.PathLike)) or not is_class_index_csv(Path(path)):
         return None
     names_file = Path(path).parent / CLASSES_FILE
@@ -265,8 +265,10 @@ def _classes_record(path: Any) -> dict[str, Any] | None:
         return {"file": str(names_file), "names": None}
     try:
         names = class_names(names_file)
-    except (OSError, LstmkitError):
-        return None
+    except LstmkitError as e:                 # undecodable bytes
+        return {"file": str(names_file), "unreadable": e.message}
+    except OSError as e:
+        return {"file": str(names_file), "unreadable": e.strerror or type(e).__name__}
     if len(names) > _MOST_CLASSES:
         return {"file": str(names_file), "sha256": hashlib.sha256("\n".join(names).encode()).hexdigest()}
     return {"file": str(names_file), "names": names}
@@ -276,7 +278,7 @@ def classes_records(files: dict[str, Any]) -> dict[str, Any]:
     """``{CLASSES_KEY: {role: record}}`` for the class-index CSVs among ``files`` (``{role: data
     given}``): the class names their ``classes.txt`` gave when the run started (a resume that reads
     other names would train those rows under other classes); ``{}`` when there is none."""
-    records = {role: r for role, f in files.items() if (r := _classes_record(f)) is not None}
+    records = {role: r for role, f in files.items() if (r := _classes_record(f)) is not None and "unreadable" not in r}
     return {CLASSES_KEY: records} if records else {}
 
 
@@ -284,7 +286,8 @@ def check_same_classes(recorded: dict[str, Any], files: dict[str, Any], run_dir:
     """Refuse a resume whose class-index CSV's ``classes.txt`` names other classes than when the
     run started (``recorded``: its data summary; ``files``: ``{role: data given}``): the CSV's own
     SHA-256 is the same, and the run trained on classes renamed silently. A run that recorded none
-    resumes as before; a classes.txt that cannot be read now is left to the read's own error."""
+    resumes as before; a classes.txt empty or unreadable now is named as changed since the run
+    started (the read's own error told neither that nor how to resume)."""
     for role, was in (recorded.get(CLASSES_KEY) or {}).items():
         now = _classes_record(files.get(role))
         if now is None or not isinstance(was, dict):
@@ -297,6 +300,19 @@ def check_same_classes(recorded: dict[str, Any], files: dict[str, Any], run_dir:
 def _classes_change(was: dict[str, Any], now: dict[str, Any], run_dir: Path) -> tuple[str, str] | None:
     """What differs in the class names ``now`` from those the run recorded, and the fix."""
     before, after, file = was.get("names"), now.get("names"), now["file"]
+    restore = (f"a resumed run must train on the classes it started with: restore {file} as it was "
+               f"({brief_names(before) if before else 'its class names'}, one a line), or start a new run "
+               "without --resume")
+    named = f"it named the classes {brief_names(before)}" if before else "it named its classes"
+    if "unreadable" in now or after == []:          # the read's own error told neither the change nor the fix
+        why = "" if after == [] else f": {now['unreadable'].removeprefix(file + ' ')}"
+        if "names" in was and before is None:
+            broken = "is empty" if after == [] else "cannot be read" + why
+            return (f"{file} is there since {run_dir} started without it (on the class indices as labels), and it "
+                    f"{broken.removeprefix('is ')}", f"a resumed run must train on the classes it started with: move "
+                    f"{file} away, or start a new run without --resume")
+        broken = "is empty" if after == [] else "cannot be read"
+        return f"{file} {broken} since {run_dir} started{why}{'; ' if why else ': '}{named}", restore
     if "sha256" in was or "sha256" in now:            # over a thousand names: their digests alone
         if was.get("sha256") == now.get("sha256") and "sha256" in was and "sha256" in now:
             return None
@@ -310,8 +326,6 @@ def _classes_change(was: dict[str, Any], now: dict[str, Any], run_dir: Path) -> 
         return (f"{file} names the classes {brief_names(after)} since {run_dir} started without it (on the class "
                 "indices as labels)", f"a resumed run must train on the classes it started with: move {file} away, "
                 f"{start_new}")
-    restore = (f"a resumed run must train on the classes it started with: restore {file} as it was "
-               f"({brief_names(before)}, one a line), {start_new}")
     if after is None:
         return (f"{file} is gone since {run_dir} started: it named the classes {brief_names(before)}, and the class "
                 "indices would be the labels", restore)
