@@ -69,8 +69,9 @@ def check_same_data(recorded: dict[str, Any], now: dict[str, str], run_dir: Path
     (other line endings, quoting, number spelling: what the model reads is the same) and resumes;
     another is told what changed (:func:`~lstmkit.data.table_changes.table_change`: rows appended,
     rows gone, columns reordered, renamed, added or removed; a file of series or texts that is no
-    table, its rows: series appended, other labels, other values). A run that recorded no table is
-    told only that the SHA-256 differ, as before."""
+    table, its rows: series appended, other labels, other values; a plain text, its lines: lines
+    appended, other text in lines X-Y). A run that recorded no table is told only that the SHA-256
+    differ, as before."""
     before = recorded.get(HASHES_KEY) or {}
     records = recorded.get(TABLES_KEY) or {}
     for role, digest in now.items():
@@ -155,8 +156,11 @@ def check_same_kind(recorded: dict[str, Any], now: dict[str, str], prints: dict[
             path = _named(recorded).get(role, role)
             if not isinstance(record, dict):
                 why = "which cannot be compared with that file (the run recorded no table of it)"
-            elif "unit" in record:          # its series or texts as rows: no table a frame given could be
-                why = "which cannot be compared with that file (it holds labelled series or texts, not a table)"
+            elif record.get("unit") == "line" and frame is not None:      # lines given: compared with the file's
+                why = "which are not the lines read from that file (their fingerprints differ)"
+            elif "unit" in record:          # its series, texts or lines as rows: no table a frame given could be
+                held = "lines of text" if record["unit"] == "line" else "labelled series or texts"
+                why = f"which cannot be compared with that file (it holds {held}, not a table)"
             else:
                 why = "which is not the table read from that file (their fingerprints differ)"
             raise LstmkitError(f"{run_dir} started on the file {path}; this resume gives a {_kind(given[argument])} "
