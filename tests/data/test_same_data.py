@@ -415,6 +415,10 @@ def test_a_language_models_plain_text_is_told_what_changed_on_resume_in_python(n
     with pytest.raises(LstmkitError, match=r"this resume gives a list in memory as data instead, which are not the "
                                            r"lines read from that file"):
         LanguageModel(**params).fit(text[:40], run_dir=run, resume=True)
+    import pandas as pd
+    with pytest.raises(LstmkitError, match=r"gives a DataFrame in memory as data instead, which cannot be compared "
+                                           r"with that file \(it holds lines of text, not a table\)"):
+        LanguageModel(**params).fit(pd.DataFrame({"text": text}), run_dir=run, resume=True)
     _old_run_refused_and_the_same_data_resumes(
         run, started, resume, rf"{name} is not the file it trained on \(their SHA-256 differ\)",
         lambda: write(["", *text[:20], "  ", *[line + " " for line in text[20:]], ""], "\r\n"))

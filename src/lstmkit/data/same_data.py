@@ -156,7 +156,7 @@ def check_same_kind(recorded: dict[str, Any], now: dict[str, str], prints: dict[
             path = _named(recorded).get(role, role)
             if not isinstance(record, dict):
                 why = "which cannot be compared with that file (the run recorded no table of it)"
-            elif record.get("unit") == "line" and frame is not None:      # lines given: compared with the file's
+            elif record.get("unit") == "line" and is_rows_table(frame, "line"):   # lines given: compared line by line
                 why = "which are not the lines read from that file (their fingerprints differ)"
             elif "unit" in record:          # its series, texts or lines as rows: no table a frame given could be
                 held = "lines of text" if record["unit"] == "line" else "labelled series or texts"

@@ -98,10 +98,11 @@ def _text_digests(texts: list[str]):
     return out
 
 
-def is_rows_table(frame: Any) -> bool:
+def is_rows_table(frame: Any, unit: str | None = None) -> bool:
     """Whether ``frame`` is a :func:`rows_table` (a file's series or texts) or a :func:`lines_table`,
-    not a table read or given."""
-    return bool(getattr(frame, "attrs", {}).get(_ROWS_OF))
+    not a table read or given; with ``unit`` ("series", "text", "line"), one of those rows."""
+    of = getattr(frame, "attrs", {}).get(_ROWS_OF)
+    return bool(of) and unit in (None, of)
 
 
 def table_records(tables: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -133,12 +134,8 @@ def same_table(record: dict[str, Any], frame: Any) -> bool:
     or, for a plain text's lines, holds the same non-blank lines (what trains)."""
     if fingerprint(frame) == record.get("print"):
         return True
-    return (record.get("unit") == "line" and _is_lines(frame)
+    return (record.get("unit") == "line" and is_rows_table(frame, "line")
             and _text_print(frame) == record.get("text_print", record.get("print")))
-
-
-def _is_lines(frame: Any) -> bool:
-    return getattr(frame, "attrs", {}).get(_ROWS_OF) == "line"
 
 
 def _text_print(frame) -> str:
