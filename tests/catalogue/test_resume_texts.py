@@ -1,7 +1,7 @@
 """Bad-input catalogue, `--resume RUN` after a text file it trains on changed, as
 test_resume_tables.py's cases for tables:
 
-`lm train --resume RUN` on a plain text corpus (a .txt, a gzipped .txt.gz) whose lines were
+`lm train --resume RUN` on a plain text corpus (a .txt, a gzipped .txt.gz, a --val text) whose lines were
 appended, removed or edited was told only 'the data changed since RUN started: FILE is not the file
 it trained on (their SHA-256 differ)'. Now it names what changed, at the file's line numbers: lines
 appended (the lines it had proved as they were), lines gone, other text in lines X-Y.
@@ -44,6 +44,7 @@ def _write_lines(path, lines):
 
 
 FILES = {"c.txt": (_write_text, _text), "c.txt.gz": (_write_text, _text),
+         "val.txt": (_write_text, lambda n=12: _text(48 + n)[48:]),         # lines the training text has not
          "agnews.csv": (write_texts, labelled_texts), "classes.txt": (Path.write_bytes, lambda: b"neg\npos\n"),
          "a.en": (_write_lines, lambda: list(pairs()["en"])), "a.de": (_write_lines, lambda: list(pairs()["de"])),
          "v.en": (_write_lines, lambda n=10: list(pairs(n, start=200)["en"])),
@@ -52,6 +53,7 @@ _LM = ["lm", "train", "--level", "word", "--embed-dim", "4", "--min-freq", "1", 
 RUNS = {
     "lm": [*_LM[:2], "--data", "{d}/c.txt", *_LM[2:]],
     "lm-gz": [*_LM[:2], "--data", "{d}/c.txt.gz", *_LM[2:]],
+    "lm-val": [*_LM[:2], "--data", "{d}/c.txt", "--val", "{d}/val.txt", *_LM[2:]],
     "agnews": ["classify", "train", "--data", "{d}/agnews.csv", "--embed-dim", "4", "--min-freq", "1", *_SMALL],
     "moses-val": ["translate", "train", "--src-file", "{d}/a.en", "--tgt-file", "{d}/a.de", "--val-src-file",
                   "{d}/v.en", "--val-tgt-file", "{d}/v.de", "--embed-dim", "4", "--min-freq", "1", "--beam", "1",
@@ -83,6 +85,7 @@ CASES = [
         (lambda: _text(edit=(9, 10)), f"{name} has other text in lines 10-12 (the first lines that differ) since"),
         (lambda: _text(edit=(47,)), f"{name} has other text in lines 46-48"),
         (lambda: [*_text(20), "inserted", *_text()[20:]], f"{name} has 1 more line and other text in lines 19-"))],
+    ("lm-val", "val.txt", lambda: FILES["val.txt"][1](14), "val.txt has 2 more lines appended since"),   # --val
     ("lm", "c.txt", lambda: [], "c.txt has 48 fewer lines than when"),        # was 'c.txt is empty — supply text'
     ("lm", "c.txt", lambda: _text(24), "(48 then, 24 now; its first 24 lines are as they were)"),
     # classes.txt empty or unreadable: was the reader's 'is empty' or 'not valid utf-8 — pass --encoding'
