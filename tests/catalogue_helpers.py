@@ -75,6 +75,16 @@ def train_once(argv, d: Path, out: Path) -> Path:
     return run
 
 
+def interrupted(run: Path, to: Path) -> Path:
+    """A copy of ``run`` at ``to`` as Ctrl-C after its last epoch leaves it (a run to resume)."""
+    import shutil
+    shutil.copytree(run, to)
+    meta = json.loads((to / "lstmkit.json").read_text())
+    meta["status"] = "interrupted"
+    (to / "lstmkit.json").write_text(json.dumps(meta))
+    return to
+
+
 def forecast_run(d: Path, epochs: int = 1) -> Path:
     """A tiny trained forecast run on ``d/sine.csv`` (written here), under ``d/runs``."""
     from forecast_data import sine_frame

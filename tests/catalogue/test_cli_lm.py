@@ -1,4 +1,6 @@
 """Bad-input catalogue, `lstmkit lm`, and the LM scorer's API: one line, the right exit code."""
+import gzip
+
 import pytest
 
 from catalogue_helpers import COMMON_TRAIN, check, common_files, fake_run, train_once, with_data
@@ -15,6 +17,7 @@ def d(tmp_path_factory):
     common_files(d)
     (d / "corpus.txt").write_text("abcdefghij\n" * 60)
     (d / "empty.txt").write_text("\n \n")
+    (d / "empty.txt.gz").write_bytes(gzip.compress(b""))
     (d / "one.txt").write_text("a single sentence\n\n")
     (d / "latin1.txt").write_bytes(b"line one\nline two\nna\xefve\n" + b"more text\n" * 20)
     (d / "folder").mkdir()
@@ -33,6 +36,8 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train(data="nope.txt"), 2, "file not found"),
     (_train(data="folder"), 2, "is a folder"),
     (_train(data="empty.txt"), 2, "is empty"),
+    # was 'file is empty — supply a file with a header row and data rows' (a table's fix)
+    (_train(data="empty.txt.gz"), 2, "empty.txt.gz is empty — supply text, one sentence or paragraph per line"),
     (_train(data="one.txt"), 2, "--val"),
     (_train(data="latin1.txt"), 2, "--encoding"),
     (_train("--level", "byte"), 2, "byte"),

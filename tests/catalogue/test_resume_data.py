@@ -6,13 +6,12 @@ some rows; a renamed --target or --time column too, where the reader said 'not f
 data, is refused (it trained on that file unchecked). A run from before the tables were recorded
 keeps the old message."""
 import json
-import shutil
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from catalogue_helpers import check, train_once
+from catalogue_helpers import check, interrupted, train_once
 
 TRAIN = ["forecast", "train", "--data", "{d}/sales.csv", "--target", "sales", "--time", "date", "--lookback", "4",
          "--horizon", "2", "--hidden-size", "4", "--layers", "1", "--epochs", "1", "--ensemble", "1",
@@ -22,15 +21,6 @@ TRAIN = ["forecast", "train", "--data", "{d}/sales.csv", "--target", "sales", "-
 def sales(n=60):
     return pd.DataFrame({"date": pd.date_range("2024-01-01", periods=n, freq="D").strftime("%Y-%m-%d"),
                          "sales": np.round(10 + 5 * np.sin(np.arange(n) / 3), 2), "promo": np.arange(n) % 2})
-
-
-def interrupted(run, to):
-    """A copy of ``run`` as Ctrl-C after its last epoch leaves it."""
-    shutil.copytree(run, to)
-    meta = json.loads((to / "lstmkit.json").read_text())
-    meta["status"] = "interrupted"
-    (to / "lstmkit.json").write_text(json.dumps(meta))
-    return to
 
 
 @pytest.fixture(scope="module")

@@ -37,7 +37,7 @@ def _lm(tmp_path):
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("".join("abcdefghij"[: 3 + i % 7] + "\n" for i in range(80)))
     return corpus, ["lm", "train", "--data", corpus, "--level", "char", "--embed-dim", "8", "--hidden-size", "8"], \
-        "the data changed since"
+        "corpus.txt has other text in lines 1-5 (the first lines that differ)"      # its lines are compared
 
 
 def _translate(tmp_path):
@@ -60,7 +60,7 @@ def test_resume_refuses_a_data_file_changed_since_the_run_started(task, tmp_path
     meta["status"] = "interrupted"                          # as Ctrl-C after the last epoch leaves it
     (run / "lstmkit.json").write_text(json.dumps(meta))
     original = data.read_text()
-    data.write_text(original.replace("\n", " \n", 1))      # one line edited
+    data.write_text(original.replace("\n", "x\n", 1))      # one line edited
     code, _, err = run_cli([args[0], "train", "--resume", run], capsys)
     assert_user_error(code, err, needle, str(data.resolve()))
     assert json.loads((run / "lstmkit.json").read_text())["status"] == "interrupted"
@@ -369,7 +369,7 @@ def test_a_language_models_fasttext_or_class_index_corpus_is_told_what_changed_o
     run = LanguageModel(**params).fit(str(data), out=tmp_path / "runs").run_dir_
     started = _interrupt(run)
     assert started["data"]["tables"]["source"]["unit"] == "text"
-    assert set(started["data"]["tables"]["source"]["column_blocks"]) == {"text"}       # no labels: lm ignores them
+    assert started["data"]["tables"]["source"]["columns"] == ["text"]       # no labels: lm ignores them
     resume = lambda: LanguageModel(**params).fit(str(data), run_dir=run, resume=True)    # noqa: E731
     for changed, match in ((labelled_texts(27), r"has 3 more texts appended since .* \(its first 24 texts"),
                            (labelled_texts(20), r"has 4 fewer texts than when .* \(24 then, 20 now"),
@@ -381,6 +381,49 @@ def test_a_language_models_fasttext_or_class_index_corpus_is_told_what_changed_o
     _old_run_refused_and_the_same_data_resumes(
         run, started, resume, rf"{name} is not the file it trained on \(their SHA-256 differ\)",
         lambda: _with_crlf(data, lambda: write_texts(data, labelled_texts(flip=(3, 4, 5)))))
+
+
+@pytest.mark.parametrize("name", ["corpus.txt", "corpus.txt.gz"])
+def test_a_language_models_plain_text_is_told_what_changed_on_resume_in_python(name, tmp_path):
+    """LanguageModel.fit(FILE, run_dir=RUN, resume=True) on a changed plain text (gzipped too) said
+    only that the SHA-256 differ. Now it names lines appended, lines gone, other text at lines X-Y;
+    the text saved again with Windows line ends, blank lines and spaces at the line ends (the same
+    text trains) resumes, and so do the same lines given in memory."""
+    import gzip
+    from lstmkit import LanguageModel
+    data = tmp_path / name
+    text = [f"the cat sat on mat {i % 5} line {i}" for i in range(48)]        # blocks of 3 lines
+
+    def write(lines, end="\n"):
+        raw = "".join(line + end for line in lines).encode()
+        data.write_bytes(gzip.compress(raw) if name.endswith(".gz") else raw)
+    write(text)
+    params = dict(_QUICK, embed_dim=4, level="word")
+    run = LanguageModel(**params).fit(str(data), out=tmp_path / "runs").run_dir_
+    started = _interrupt(run)
+    record = started["data"]["tables"]["source"]
+    assert record["unit"] == "line" and record["rows"] == 48 and len(json.dumps(record)) < 600
+    resume = lambda: LanguageModel(**params).fit(str(data), run_dir=run, resume=True)    # noqa: E731
+    for changed, match in (([*text, "one more", "and one more"], r"has 2 more lines appended since .* \(its first 48 "
+                                                                 r"lines are as they were\)"),
+                           (text[:44], r"has 4 fewer lines than when .* \(48 then, 44 now; its first 42 lines"),
+                           ([*text[:9], "edited", *text[10:]], r"has other text in lines 10-12 \(the first lines that "
+                                                               r"differ\) since")):
+        write(changed)
+        e = _resume_refused(resume, rf"{name} {match}")
+        assert e.hint.startswith("a resumed run must train on the data it started on")
+    with pytest.raises(LstmkitError, match=r"this resume gives a list in memory as data instead, which are not the "
+                                           r"lines read from that file"):
+        LanguageModel(**params).fit(text[:40], run_dir=run, resume=True)
+    import pandas as pd
+    with pytest.raises(LstmkitError, match=r"gives a DataFrame in memory as data instead, which cannot be compared "
+                                           r"with that file \(it holds lines of text, not a table\)"):
+        LanguageModel(**params).fit(pd.DataFrame({"text": text}), run_dir=run, resume=True)
+    _old_run_refused_and_the_same_data_resumes(
+        run, started, resume, rf"{name} is not the file it trained on \(their SHA-256 differ\)",
+        lambda: write(["", *text[:20], "  ", *[line + " " for line in text[20:]], ""], "\r\n"))
+    _interrupt(run)
+    assert LanguageModel(**params).fit(["\n".join(text)], run_dir=run, resume=True).result_.epochs_run == 1
 
 
 def test_a_class_index_csvs_classes_txt_changed_since_the_run_started_is_refused_in_python(tmp_path):
@@ -429,7 +472,24 @@ def test_the_class_names_compared_tell_each_change(tmp_path):
                                            r"it \(on the class indices as labels\)") as e:
         check_same_classes(recorded, {"source": str(data)}, tmp_path / "run")
     assert e.value.hint.startswith("a resumed run must train on the classes it started with: move")
+    names.write_bytes(b"\xff\n")                  # started without it; one there now that cannot be read
+    with pytest.raises(LstmkitError, match=r"classes\.txt is there since .* started without it \(on the class indices "
+                                           r"as labels\), and it cannot be read: line 1 is not valid utf-8") as e:
+        check_same_classes(recorded, {"source": str(data)}, tmp_path / "run")
+    assert e.value.hint.startswith("a resumed run must train on the classes it started with: move")
+    names.write_text("neg\npos\n")
     recorded = classes_records({"source": str(data)})
+    # empty or unreadable since the run started: was the read's 'classes.txt is empty' or '… pass --encoding …'
+    empty = r"is empty since .* started: it named"
+    for raw, problem in ((b"", empty), (b"\n \n", empty),
+                         (b"neg\n\xffpos\n", r"cannot be read since .* started: line 2 is not valid utf-8 "
+                                           r"\(byte 0xff\); it named")):
+        names.write_bytes(raw)
+        with pytest.raises(LstmkitError, match=rf"classes\.txt {problem} the classes \['neg', 'pos'\] —") as e:
+            check_same_classes(recorded, {"source": str(data)}, tmp_path / "run")
+        assert e.value.hint.startswith(f"a resumed run must train on the classes it started with: restore {names} as "
+                                       "it was (['neg', 'pos'], one a line)")
+    assert classes_records({"source": str(data)}) == {}            # unreadable: nothing recorded (the read fails)
     names.write_text("neg\npos\nmixed\nother\n")
     with pytest.raises(LstmkitError, match=r"names 4 classes where .* started with 2: classes 3-4 \['mixed', 'other'\] "
                                            r"added after its 2 —"):

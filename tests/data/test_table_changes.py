@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from lstmkit.data.same_data import HASHES_KEY, check_same_data
-from lstmkit.data.table_changes import (TABLES_KEY, is_rows_table, rows_table, same_table, table_change,
+from lstmkit.data.table_changes import (TABLES_KEY, is_rows_table, lines_table, rows_table, same_table, table_change,
                                         table_records, texts_table)
 from table_data import labelled_series, write_series
 from lstmkit.errors import LstmkitError
@@ -170,9 +170,12 @@ def test_each_task_reads_the_table_a_resume_compares(tmp_path):
     assert all(is_rows_table(text_table(tmp_path / name)) for name in ("agnews.csv", "ft.txt"))
     assert all(list(corpus_table(tmp_path / name).columns) == ["text"] for name in ("agnews.csv", "ft.txt"))
     assert not is_rows_table(text_table(tmp_path / "t.csv"))
-    (tmp_path / "plain.txt").write_text("one line\nanother\n")
+    (tmp_path / "plain.txt").write_text("one line\n\n  another \n")
     _agree(corpus_table(tmp_path / "plain.txt"), read_corpus(str(tmp_path / "plain.txt")).table)
-    assert corpus_table(tmp_path / "plain.txt") is None            # plain lines: compared by their SHA-256
+    plain = corpus_table(tmp_path / "plain.txt")                   # plain text: its lines, the blank one too
+    assert is_rows_table(plain) and list(plain.columns) == ["line"] and len(plain) == 3
+    assert same_table(table_records({"source": plain})["source"], lines_table(["one line", "", "another"]))
+    assert corpus_table(tmp_path / "plain.txt", text_column="text") is None     # refused by the read
     long = pd.DataFrame({"sample": np.repeat(np.arange(6), 4), "t": np.tile(np.arange(4), 6),
                          "x": np.round(np.sin(np.arange(24) / 3), 3), "label": np.repeat(["a", "b"] * 3, 4)})
     long.to_csv(tmp_path / "long.csv", index=False)
@@ -231,12 +234,44 @@ def test_texts_read_without_their_labels_are_told_what_changed_in_the_texts():
     """A language model's fastText file or class-index CSV: its texts alone, their labels not read
     (another label is the same data to it)."""
     record = table_records({"source": texts_table(["good film", "bad film", "fine film"])})["source"]
-    assert record["unit"] == "text" and set(record["column_blocks"]) == {"text"}
+    assert record["unit"] == "text" and record["columns"] == ["text"]
+    assert "column_blocks" not in record                  # one column: its blocks are the table's
     assert same_table(record, texts_table(["good film", "bad film", "fine film"]))
     assert table_change(record, texts_table(["good film", "bad films", "fine film"]), "ft.txt", "runs/r1")[0] == (
         "ft.txt has other texts in row 2 (the first rows that differ) since runs/r1 started")
     assert table_change(record, texts_table(["good film", "bad film"]), "ft.txt", "runs/r1")[0] == (
         "ft.txt has 1 fewer text than when runs/r1 started (3 then, 2 now; its first 2 texts are as they were)")
+
+
+def _lines_change(before, after):
+    """``(problem, fix)`` for a plain text's lines ``after`` read where ``before`` was recorded."""
+    return table_change(table_records({"source": lines_table(before)})["source"], lines_table(after), "c.txt",
+                        "runs/r1")
+
+
+def test_a_plain_texts_lines_are_told_what_changed_at_the_files_line_numbers():
+    """A language model's plain text file was told only that the SHA-256 differ: now lines
+    appended, lines gone, other text in lines X-Y (blank lines counted: the file's own numbers).
+    Blank lines added or removed leave the text that trains as it was: the same table."""
+    text = [f"line {i} of the text" for i in range(48)]                       # blocks of 3 lines
+    assert _lines_change(text, [*text, "one more", "and another"])[0] == (
+        "c.txt has 2 more lines appended since runs/r1 started (its first 48 lines are as they were)")
+    assert _lines_change(text, text[:40])[0] == (
+        "c.txt has 8 fewer lines than when runs/r1 started (48 then, 40 now; its first 39 lines are as they were)")
+    assert _lines_change(text, [*text[:10], "edited", *text[11:]])[0] == (
+        "c.txt has other text in lines 10-12 (the first lines that differ) since runs/r1 started")
+    assert _lines_change(text, [*text[:46], "edited", text[47]])[0] == (
+        "c.txt has other text in lines 46-48 (the first lines that differ) since runs/r1 started")
+    assert _lines_change(["just one"], ["just two"])[0] == (
+        "c.txt has other text in line 1 (the first lines that differ) since runs/r1 started")
+    record = table_records({"source": lines_table(text)})["source"]
+    assert "text_print" not in record                                          # no blank line: the same print
+    assert same_table(record, lines_table(["", *text[:5], "", "", *text[5:], ""]))
+    assert not same_table(record, lines_table(text[::-1]))
+    gaps = table_records({"source": lines_table(["", *text, ""])})["source"]
+    assert gaps["text_print"] != gaps["print"] and same_table(gaps, lines_table(text))
+    big = table_records({"source": lines_table([f"line {i}" for i in range(200_000)])})["source"]
+    assert big["rows"] == 200_000 and len(json.dumps(big)) < 600                # lstmkit.json stays small
 
 
 def test_a_validation_file_under_the_summarys_files_is_told_what_changed(tmp_path):

@@ -69,8 +69,9 @@ def check_same_data(recorded: dict[str, Any], now: dict[str, str], run_dir: Path
     (other line endings, quoting, number spelling: what the model reads is the same) and resumes;
     another is told what changed (:func:`~lstmkit.data.table_changes.table_change`: rows appended,
     rows gone, columns reordered, renamed, added or removed; a file of series or texts that is no
-    table, its rows: series appended, other labels, other values). A run that recorded no table is
-    told only that the SHA-256 differ, as before."""
+    table, its rows: series appended, other labels, other values; a plain text, its lines: lines
+    appended, other text in lines X-Y). A run that recorded no table is told only that the SHA-256
+    differ, as before."""
     before = recorded.get(HASHES_KEY) or {}
     records = recorded.get(TABLES_KEY) or {}
     for role, digest in now.items():
@@ -155,8 +156,11 @@ def check_same_kind(recorded: dict[str, Any], now: dict[str, str], prints: dict[
             path = _named(recorded).get(role, role)
             if not isinstance(record, dict):
                 why = "which cannot be compared with that file (the run recorded no table of it)"
-            elif "unit" in record:          # its series or texts as rows: no table a frame given could be
-                why = "which cannot be compared with that file (it holds labelled series or texts, not a table)"
+            elif record.get("unit") == "line" and is_rows_table(frame, "line"):   # lines given: compared line by line
+                why = "which are not the lines read from that file (their fingerprints differ)"
+            elif "unit" in record:          # its series, texts or lines as rows: no table a frame given could be
+                held = "lines of text" if record["unit"] == "line" else "labelled series or texts"
+                why = f"which cannot be compared with that file (it holds {held}, not a table)"
             else:
                 why = "which is not the table read from that file (their fingerprints differ)"
             raise LstmkitError(f"{run_dir} started on the file {path}; this resume gives a {_kind(given[argument])} "
@@ -256,8 +260,8 @@ def _kind(data: Any) -> str:
 
 def _classes_record(path: Any) -> dict[str, Any] | None:
     """``{"file": its classes.txt, "names": the names it gives, or None: no classes.txt}`` of a
-    class-index CSV (more than a thousand names: ``"sha256"`` of them instead); None for other data,
-    and for a classes.txt that cannot be read (the read names what is wrong with it)."""
+    class-index CSV (more than a thousand names: ``"sha256"`` of them instead; a classes.txt that
+    cannot be read: ``"unreadable"``, why); None for other data."""
     if not isinstance(path, (str, os.PathLike)) or not is_class_index_csv(Path(path)):
         return None
     names_file = Path(path).parent / CLASSES_FILE
@@ -265,8 +269,10 @@ def _classes_record(path: Any) -> dict[str, Any] | None:
         return {"file": str(names_file), "names": None}
     try:
         names = class_names(names_file)
-    except (OSError, LstmkitError):
-        return None
+    except LstmkitError as e:                 # undecodable bytes
+        return {"file": str(names_file), "unreadable": e.message}
+    except OSError as e:
+        return {"file": str(names_file), "unreadable": e.strerror or type(e).__name__}
     if len(names) > _MOST_CLASSES:
         return {"file": str(names_file), "sha256": hashlib.sha256("\n".join(names).encode()).hexdigest()}
     return {"file": str(names_file), "names": names}
@@ -276,7 +282,7 @@ def classes_records(files: dict[str, Any]) -> dict[str, Any]:
     """``{CLASSES_KEY: {role: record}}`` for the class-index CSVs among ``files`` (``{role: data
     given}``): the class names their ``classes.txt`` gave when the run started (a resume that reads
     other names would train those rows under other classes); ``{}`` when there is none."""
-    records = {role: r for role, f in files.items() if (r := _classes_record(f)) is not None}
+    records = {role: r for role, f in files.items() if (r := _classes_record(f)) is not None and "unreadable" not in r}
     return {CLASSES_KEY: records} if records else {}
 
 
@@ -284,7 +290,8 @@ def check_same_classes(recorded: dict[str, Any], files: dict[str, Any], run_dir:
     """Refuse a resume whose class-index CSV's ``classes.txt`` names other classes than when the
     run started (``recorded``: its data summary; ``files``: ``{role: data given}``): the CSV's own
     SHA-256 is the same, and the run trained on classes renamed silently. A run that recorded none
-    resumes as before; a classes.txt that cannot be read now is left to the read's own error."""
+    resumes as before; a classes.txt empty or unreadable now is named as changed since the run
+    started (the read's own error told neither that nor how to resume)."""
     for role, was in (recorded.get(CLASSES_KEY) or {}).items():
         now = _classes_record(files.get(role))
         if now is None or not isinstance(was, dict):
@@ -297,6 +304,19 @@ def check_same_classes(recorded: dict[str, Any], files: dict[str, Any], run_dir:
 def _classes_change(was: dict[str, Any], now: dict[str, Any], run_dir: Path) -> tuple[str, str] | None:
     """What differs in the class names ``now`` from those the run recorded, and the fix."""
     before, after, file = was.get("names"), now.get("names"), now["file"]
+    restore = (f"a resumed run must train on the classes it started with: restore {file} as it was "
+               f"({brief_names(before) if before else 'its class names'}, one a line), or start a new run "
+               "without --resume")
+    named = f"it named the classes {brief_names(before)}" if before else "it named its classes"
+    if "unreadable" in now or after == []:          # the read's own error told neither the change nor the fix
+        why = "" if after == [] else f": {now['unreadable'].removeprefix(file + ' ')}"
+        if "names" in was and before is None:
+            broken = "is empty" if after == [] else "cannot be read" + why
+            return (f"{file} is there since {run_dir} started without it (on the class indices as labels), and it "
+                    f"{broken.removeprefix('is ')}", f"a resumed run must train on the classes it started with: move "
+                    f"{file} away, or start a new run without --resume")
+        broken = "is empty" if after == [] else "cannot be read"
+        return f"{file} {broken} since {run_dir} started{why}{'; ' if why else ': '}{named}", restore
     if "sha256" in was or "sha256" in now:            # over a thousand names: their digests alone
         if was.get("sha256") == now.get("sha256") and "sha256" in was and "sha256" in now:
             return None
@@ -310,8 +330,6 @@ def _classes_change(was: dict[str, Any], now: dict[str, Any], run_dir: Path) -> 
         return (f"{file} names the classes {brief_names(after)} since {run_dir} started without it (on the class "
                 "indices as labels)", f"a resumed run must train on the classes it started with: move {file} away, "
                 f"{start_new}")
-    restore = (f"a resumed run must train on the classes it started with: restore {file} as it was "
-               f"({brief_names(before)}, one a line), {start_new}")
     if after is None:
         return (f"{file} is gone since {run_dir} started: it named the classes {brief_names(before)}, and the class "
                 "indices would be the labels", restore)

@@ -13,7 +13,11 @@ Files of series or texts that are no tables (a UCR ``.tsv``, ``.ts``, ``.arff``;
 a class-index CSV) are recorded as a table of their rows as read (:func:`rows_table`: a label and
 the series' digest, or the text, a row each), with each column's blocks beside: a resume is told
 "3 more series appended", "other labels in rows 4-6", "other values in the series in rows 10-12".
-A language model reads such a file's texts alone (:func:`texts_table`: their digests, no labels).
+A language model reads such a file's texts alone (:func:`texts_table`: their digests, no labels),
+and a plain text file's lines (:func:`lines_table`: a digest a line, its blank ones too, so that a
+change is named at the file's own line numbers: "3 more lines appended", "other text in lines
+9-12"); the same text saved again with other line ends, or with blank lines or spaces at the ends
+of its lines added or removed, is what the model reads, and resumes.
 
 Each claim is proved from the record, not guessed: "its first M rows are as they were" only when
 the fingerprint of the first M rows read now is the one recorded (after the column types the
@@ -26,16 +30,19 @@ from typing import Any
 
 from lstmkit.data.fingerprint import fingerprint
 
-__all__ = ["TABLES_KEY", "table_records", "rows_table", "texts_table", "is_rows_table", "same_table", "table_change",
-           "brief_names"]
+__all__ = ["TABLES_KEY", "table_records", "rows_table", "texts_table", "lines_table", "is_rows_table", "same_table",
+           "table_change", "brief_names"]
 
 TABLES_KEY = "tables"       # in the run's data summary: {role: record} of the files read as tables
 _BLOCKS = 16                # the rows' blocks fingerprinted: where a change lies, what a shorter file kept
 _MOST_COLUMNS = 1000        # a wider table's columns are not listed (lstmkit.json stays small)
 _SHORT = 16                 # hex digits of a block's fingerprint: enough to tell a block changed
-_ROWS_OF = "lstmkit_rows_of"   # a rows_table's attrs: what its rows are ("series", "text")
-# what a rows table's rows are: (one, several, its other column as a change names it, as it names it kept)
-_UNITS = {"series": ("series", "series", "values in the series", "values"), "text": ("text", "texts", "texts", "texts")}
+_CHUNK = 1 << 16            # texts hashed at once
+_ROWS_OF = "lstmkit_rows_of"   # a rows_table's attrs: what its rows are ("series", "text", "line")
+# what a rows table's rows are: (one, several, its other column as a change names it, as it names it kept,
+# what a run of rows is called: "rows 4-6", a plain text's "lines 4-6")
+_UNITS = {"series": ("series", "series", "values in the series", "values", "row"),
+          "text": ("text", "texts", "texts", "texts", "row"), "line": ("line", "lines", "text", "text", "line")}
 
 
 def rows_table(labels, items, unit: str):
@@ -56,23 +63,46 @@ def texts_table(texts):
     return _rows_frame(None, texts, "text")
 
 
+def lines_table(lines):
+    """The table a resume compares for a plain text file (a language model's corpus): a row per
+    line of the file, its blank ones too (a change is named at the file's line numbers), the
+    digest of its text as the reader keeps it: ``lines`` are the file's lines stripped, as read.
+    Where it has blank lines, :func:`table_records` records the fingerprint of its non-blank lines
+    beside the whole table's: what trains, so that blank lines added or removed resume."""
+    return _rows_frame(None, lines, "line")
+
+
 def _rows_frame(labels, items, unit: str):
     import numpy as np
     import pandas as pd
     if unit == "series":
         cells = np.array([int(fingerprint(item)[:16], 16) for item in items], dtype=np.uint64)
     else:
-        cells = pd.util.hash_pandas_object(pd.Series(list(items), dtype=object), index=False,
-                                           categorize=False).to_numpy()    # texts mostly distinct: no factorizing
+        cells = _text_digests(items if isinstance(items, list) else list(items))
     frame = pd.DataFrame({unit: cells} if labels is None else {"label": pd.Series(list(labels), dtype=object),
                                                                 unit: cells})
     frame.attrs[_ROWS_OF] = unit
     return frame
 
 
-def is_rows_table(frame: Any) -> bool:
-    """Whether ``frame`` is a :func:`rows_table` (a file's series or texts), not a table read or given."""
-    return bool(getattr(frame, "attrs", {}).get(_ROWS_OF))
+def _text_digests(texts: list[str]):
+    """A 64-bit digest of each text, hashed a chunk at a time: pandas holds the UTF-8 bytes of the
+    texts it hashes at once (2.4 million lines, 100 MB of text, took 2.4 s and 360 MB more at
+    once; chunks of 65,536 texts 1.1 s and no more than the text)."""
+    import numpy as np
+    import pandas as pd
+    out = np.empty(len(texts), dtype=np.uint64)
+    for start in range(0, len(texts), _CHUNK):    # texts mostly distinct: no factorizing
+        out[start:start + _CHUNK] = pd.util.hash_pandas_object(pd.Series(texts[start:start + _CHUNK], dtype=object),
+                                                               index=False, categorize=False).to_numpy()
+    return out
+
+
+def is_rows_table(frame: Any, unit: str | None = None) -> bool:
+    """Whether ``frame`` is a :func:`rows_table` (a file's series or texts) or a :func:`lines_table`,
+    not a table read or given; with ``unit`` ("series", "text", "line"), one of those rows."""
+    of = getattr(frame, "attrs", {}).get(_ROWS_OF)
+    return bool(of) and unit in (None, of)
 
 
 def table_records(tables: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -89,16 +119,30 @@ def table_records(tables: dict[str, Any]) -> dict[str, dict[str, Any]]:
             record["dtypes"] = [str(t) for t in frame.dtypes]
         size = _block_size(len(frame))
         record["block"], record["blocks"] = size, _block_prints(frame, size, len(frame))
-        if is_rows_table(frame):                 # which column a block's change lies in: labels or values
+        if is_rows_table(frame):
             record["unit"] = frame.attrs[_ROWS_OF]
-            record["column_blocks"] = {str(c): _block_prints(frame[[c]], size, len(frame)) for c in frame.columns}
+            if len(frame.columns) > 1:           # which column a block's change lies in: labels or values
+                record["column_blocks"] = {str(c): _block_prints(frame[[c]], size, len(frame)) for c in frame.columns}
+            if record["unit"] == "line" and (text := _text_print(frame)) != digest:    # blank lines among them
+                record["text_print"] = text
         out[role] = record
     return out
 
 
 def same_table(record: dict[str, Any], frame: Any) -> bool:
-    """Whether ``frame`` is the table ``record`` was made of (the same values, columns and types)."""
-    return fingerprint(frame) == record.get("print")
+    """Whether ``frame`` is the table ``record`` was made of (the same values, columns and types),
+    or, for a plain text's lines, holds the same non-blank lines (what trains)."""
+    if fingerprint(frame) == record.get("print"):
+        return True
+    return (record.get("unit") == "line" and is_rows_table(frame, "line")
+            and _text_print(frame) == record.get("text_print", record.get("print")))
+
+
+def _text_print(frame) -> str:
+    """The fingerprint of a :func:`lines_table`'s non-blank lines: the text a model trains on."""
+    import pandas as pd
+    blank = pd.util.hash_pandas_object(pd.Series([""], dtype=object), index=False, categorize=False).iloc[0]
+    return fingerprint(frame[frame["line"] != blank]) or ""
 
 
 def table_change(record: dict[str, Any], frame: Any, subject: str, run_dir) -> tuple[str, str] | None:
@@ -130,7 +174,7 @@ def table_change(record: dict[str, Any], frame: Any, subject: str, run_dir) -> t
     if typed is not None and kept >= rows:        # every block as it was, yet not the whole: nothing to name
         return None
     more = f"{_rows(now_rows - rows, 'more', one, many)} and " if now_rows > rows else ""
-    if typed is not None and "column_blocks" in record:
+    if typed is not None and "unit" in record:
         return (f"{subject} has {more}{_rows_differ(record, typed, kept)} since {run_dir} started",
                 f"a resumed run must train on the data it started on: {restore}")
     if typed is None:
@@ -150,7 +194,8 @@ def _rows_differ(record: dict[str, Any], frame, kept: int) -> str:
     """Where a rows table's rows first differ (its first ``kept`` rows proved as they were): the run
     of blocks from the first that differs whose labels, or values, differ alike, e.g. "other labels
     in rows 4-6"."""
-    size, rows, blocks, unit = int(record["block"]), int(record["rows"]), record["column_blocks"], record["unit"]
+    size, rows, unit = int(record["block"]), int(record["rows"]), record["unit"]
+    blocks = record.get("column_blocks") or {unit: record["blocks"]}      # one column: its blocks are the table's
     def differ(k: int) -> tuple[bool, bool]:
         start, end = k * size, min((k + 1) * size, rows)
         return tuple(c in blocks and _block_print(frame[[c]], start, end) != blocks[c][k] for c in ("label", unit))
@@ -159,8 +204,9 @@ def _rows_differ(record: dict[str, Any], frame, kept: int) -> str:
     while last + 1 < len(record["blocks"]) and differ(last + 1) == what:
         last += 1
     end = min((last + 1) * size, rows)
-    where = f"row {first * size + 1}" if end == first * size + 1 else f"rows {first * size + 1}-{end}"
-    first_rows, (_, _, content, kept_content) = "the first rows that differ", _UNITS[unit]
+    _, _, content, kept_content, row = _UNITS[unit]
+    where = f"{row} {first * size + 1}" if end == first * size + 1 else f"{row}s {first * size + 1}-{end}"
+    first_rows = f"the first {row}s that differ"
     if what == (True, False):
         return f"other labels in {where} ({first_rows}; their {kept_content} are as they were)"
     if what == (False, True):

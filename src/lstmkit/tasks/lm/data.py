@@ -39,10 +39,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from lstmkit.data.compressed import compression
-from lstmkit.data.table_changes import texts_table
+from lstmkit.data.compressed import read_data
+from lstmkit.data.table_changes import lines_table, texts_table
 from lstmkit.data.tables import is_table, read_table
-from lstmkit.data.textfile import check_readable, column_strings, decode_text, read_text_file, table_column
+from lstmkit.data.textfile import check_readable, column_strings, decode_text, table_column
 from lstmkit.data.textsets import class_index_csv, fasttext_lines, is_class_index_csv
 from lstmkit.data.vocab import (PAD_ID, UNK_ID, BPETokenizer, clean_text, join_words,
                                 make_tokenizer, tokenizer_from_dict)
@@ -85,7 +85,7 @@ def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data", text_c
     (and for undecodable bytes the line and the ``--encoding`` fix).
     """
     part = "validation " if what == "--val" else ""          # in memory, the message names the part
-    table = None
+    table, plain = None, False
     if isinstance(data, (str, Path)):
         path = Path(data)
         if not path_exists(path):
@@ -107,6 +107,7 @@ def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data", text_c
         else:
             lines, labelled = _plain_lines(path, encoding)
             table = texts_table(lines) if labelled else None     # a fastText file's texts as rows
+            plain = not labelled
         source = str(path)
     elif isinstance(data, pd.DataFrame):            # iterated, a frame gives its column names, not its texts
         table, col = data, table_column(data, text_column or "text", "text", " in the DataFrame", flag="text_column")
@@ -119,23 +120,27 @@ def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data", text_c
             raise LstmkitError(f"line {bad + 1} of the {part}text is a {type(lines[bad]).__name__}, not a string",
                                "pass a path or a list of strings, one line of text each")
         lines = [ln for chunk in lines for ln in (chunk.splitlines() or [""])]
-        source = f"the {part}lines given"
+        source, plain = f"the {part}lines given", True      # a resume compares them with a file's lines
     else:
         raise LstmkitError(f"cannot read {part}text from a {type(data).__name__}",
                            "pass a path to a text file or a list of strings")
-    kept = [ln.strip() for ln in lines if ln.strip()]
+    stripped = [ln.strip() for ln in lines]
+    kept = [ln for ln in stripped if ln]
     if not kept:
         problem = (f"{source} is empty" if isinstance(data, (str, Path)) else
                    f"{source} {'holds' if isinstance(data, pd.DataFrame) else 'hold'} no text")
         raise LstmkitError(problem, "supply text, one sentence or paragraph per line")
+    if plain:
+        table = lines_table(stripped)           # a plain text's lines, as they train: a resume compares them
     return Corpus(kept, source, {"read": len(lines), "blank": len(lines) - len(kept)}, table)
 
 
 def corpus_table(path: Path, encoding: str = "utf-8", text_column: str | None = None) -> pd.DataFrame | None:
-    """The table :func:`read_corpus` reads from the file ``path``, as it reads it: a table, or a
+    """The table :func:`read_corpus` reads from the file ``path``, as it reads it: a table, a
     fastText file's or a headerless class-index CSV's texts as rows
-    (:func:`~lstmkit.data.table_changes.texts_table`); None for plain text. Its warnings were said
-    when the run read it."""
+    (:func:`~lstmkit.data.table_changes.texts_table`), or a plain text's lines
+    (:func:`~lstmkit.data.table_changes.lines_table`); None for plain text read with
+    ``text_column``. Its warnings were said when the run read it."""
     if text_column is None and is_class_index_csv(path):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -145,7 +150,7 @@ def corpus_table(path: Path, encoding: str = "utf-8", text_column: str | None = 
     if text_column is not None:
         return None
     lines, labelled = _plain_lines(path, encoding)
-    return texts_table(lines) if labelled else None
+    return texts_table(lines) if labelled else lines_table([ln.strip() for ln in lines])
 
 
 def _class_index_lines(path: Path, encoding: str) -> list[str]:
@@ -156,7 +161,8 @@ def _class_index_lines(path: Path, encoding: str) -> list[str]:
 def _plain_lines(path: Path, encoding: str) -> tuple[list[str], bool]:
     """The lines of a plain file (gzipped too), and whether it is a fastText file: then its texts,
     the labels dropped (``__label__pos text``: the text alone)."""
-    text = read_text_file(path, encoding) if compression(path) else decode_text(path.read_bytes(), path, encoding)
+    # decompressed as a plain file is read: an empty .gz was 'file is empty — supply a file with a header row'
+    text = decode_text(read_data(path), path, encoding)
     labelled = fasttext_lines(text, f" in {path}", labels=False)
     return (text.splitlines(), False) if labelled is None else (labelled.texts, True)
 
