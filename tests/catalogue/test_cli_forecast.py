@@ -68,6 +68,7 @@ def d(tmp_path_factory):
     clock.assign(date=df["time"].astype(str))[["date", "hour", "y"]].to_csv(d / "stamp_and_clock.csv", index=False)
     clock.assign(hour=clock["hour"].where(clock["hour"] != "00:00", "24:00"))[["date", "hour", "y"]].to_csv(
         d / "clock_24.csv", index=False)                       # a logger that ends its days at 24:00
+    (d / "clock_24_excel.csv").write_text("sep=,\n" + (d / "clock_24.csv").read_text())   # Excel's separator line
     merged = df[["time", "y"]].assign(South=df["y"]).to_csv(index=False, header=False)
     (d / "two_row_header.csv").write_text("time,Sales,\n,North,South\n" + merged)   # 'Sales' merged over 2 names
     dots = df.copy().astype({"y": object})
@@ -219,8 +220,10 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train("--time", "hour,date", data="date_and_clock.csv"), 2, "the two time columns are named in the wrong order: "
      "'hour' holds times of day (e.g. '00:00') and 'date' the dates — name the date column first: --time date,hour"),
     # was "could not be read as dates: found '2024-01-01 24:00' — use ISO dates such as 2024-01-31 ..."
-    (_train("--time", "date,hour", data="clock_24.csv"), 2, "time-of-day column 'hour' holds '24:00' (data row 1), "
+    (_train("--time", "date,hour", data="clock_24.csv"), 2, "time-of-day column 'hour' holds '24:00' (line 2), "
      "the end of a day, which is ambiguous beside its date — write it as 00:00 of the next day's date"),
+    # the file's line, as a one-column time's errors name it (was 'data row 1', the sep= line and header uncounted)
+    (_train("--time", "date,hour", data="clock_24_excel.csv"), 2, "time-of-day column 'hour' holds '24:00' (line 3)"),
     # 54% read as 54 beside 0.542, silently
     (_train(data="percent_mix.csv"), 2, "column 'y' mixes percentages ('54%' in line 5) with plain numbers ('0.500' in "
      "line 2): is 54% 0.54 or 54? — format the column one way: every cell as a percentage, or every cell as a plain "

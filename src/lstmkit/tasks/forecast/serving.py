@@ -289,7 +289,9 @@ def _joined_time(data: Any, pair: tuple[str, str] | None, spec: str) -> Any:
         raise refuse(f"{pair[0]!r} and {pair[1]!r} must be two lists of the same length, one cell per history value",
                      f"send them as JSON lists of equal length, or {joined}")
     try:
-        t = period_time(pd.DataFrame({pair[0]: cells[0], pair[1]: cells[1]}), spec)
+        sent = pd.DataFrame({pair[0]: cells[0], pair[1]: cells[1]})
+        sent.attrs.update(first_line=0, row_unit="item")         # a cell is named by its index in the lists
+        t = period_time(sent, spec)
     except LstmkitError as e:       # the reader's fix names CLI flags (--time Date,Time): the JSON fields instead
         hint = e.hint if e.hint and "--time" not in e.hint else f"send {fields}, or {joined}"
         raise refuse(e.message, hint) from None
