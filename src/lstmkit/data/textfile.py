@@ -49,7 +49,7 @@ __all__ = ["blank_rows", "decode_text", "check_text", "read_text_file", "read_st
            "table_column", "column_strings", "check_strings", "check_unique_columns", "check_flat_columns", "is_number",
            "separator_line", "row_place", "check_readable", "unique_names", "header_cells", "renamed_columns",
            "without_row_numbers",
-           "bom_encoding", "header_separator", "comma_decimals", "dot_groups", "dot_two_ways", "closest_name", "TABLE_SEP", "JSONL"]
+           "bom_encoding", "header_separator", "comma_decimals", "dot_groups", "may_group_thousands", "dot_two_ways", "closest_name", "TABLE_SEP", "JSONL"]
 
 TABLE_SEP = {".csv": ",", ".tsv": "\t"}
 JSONL = {".jsonl", ".ndjson", ".json"}
@@ -95,6 +95,8 @@ def comma_decimals(col: pd.Series, sep: str | None) -> pd.Series | None:
         return None
     text = col.dropna().astype(str).str.strip()
     text = text[text != ""]
+    if not text.iloc[:200].str.fullmatch(_COMMA_NUMBER).all():   # every cell must be one: the first ones rule
+        return None                                              # most text columns out (dates, names)
     commas = text.str.contains(",", regex=False)
     # no comma: still such numbers when a cell's grouping cannot be a decimal mark (1 234, 1.234.567)
     grouped = text.str.contains(_GROUPS_ONLY_THOUSANDS).any()
@@ -120,13 +122,23 @@ def dot_groups(raw: pd.Series, sep: str | None, decimal_commas: bool) -> tuple[i
         return None
     text = raw.fillna("").astype(str).str.strip()
     dotted = text.str.contains(".", regex=False)
-    if not dotted.any() or not text[dotted].str.fullmatch(_DOT_GROUPED).all():
+    if not dotted.any() or not may_group_thousands(text[dotted]) or not text[dotted].str.fullmatch(_DOT_GROUPED).all():
         return None
     plain = text[~dotted & (text != "")]
     if not (decimal_commas or plain.str.fullmatch(r"[+\-\u2212]?\d+").any()):
         return None
     pos = int(dotted.to_numpy().nonzero()[0][0])
     return pos, str(text.iloc[pos])
+
+
+def may_group_thousands(text: pd.Series, head: int = 200) -> bool:
+    """Whether the first ``head`` dotted cells of ``text`` (a column's cells as written) each may
+    group thousands (``1.032``); one that may not (``12.5``, ``0.25``, ``3.14159``) rules the column
+    out of :func:`dot_groups`, whose every dotted cell must, so most float columns are judged by
+    their first cells instead of all of them."""
+    text = text.fillna("").astype(str).str.strip()
+    dotted = text[text.str.contains(".", regex=False)]
+    return bool(dotted.iloc[:head].str.fullmatch(_DOT_GROUPED).all())
 
 
 def dot_two_ways(name: str, cell: str, place: str) -> LstmkitError:
