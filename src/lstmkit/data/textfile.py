@@ -204,9 +204,12 @@ def _bare_title_line(line: str, rest: str) -> bool:
     (``Monthly sales report 2024`` over ``month,sales``): words and no comma, semicolon, tab or
     pipe, over a header line (the first of ``rest`` with other than separators) of names only --
     each named once, none a number, none after a space (``good, really`` is a text's comma) --
-    whose data lines (up to three) have as many cells as it, at least two (a title over a one-column
-    header holds no separator either way). A one-column table (``text`` over its texts, quoted
-    ones with commas, ``"good, really"``, ``"1,234"``) has no such header under its first line."""
+    whose data lines (up to :data:`_TITLE_ROWS`) have as many cells as it, at least two (a title over
+    a one-column header holds no separator either way). A one-column table (``text`` over its texts,
+    quoted ones with commas, ``"good, really"``, ``"1,234"``, or texts of which only some hold a
+    ``|``, ``;`` or tab, ``ls|wc`` beside ``echo hi``) has no such header under its first line; one
+    whose every text holds the same number of them (``ls|wc``, ``cat|sort``) reads as a table that
+    may be titled, as a table with the separator would."""
     words = line.strip().strip('"').split()
     if len(words) < 2 or any(sep in line for sep in _SEPARATORS) or '"' in line.strip().strip('"'):
         return False
@@ -216,13 +219,14 @@ def _bare_title_line(line: str, rest: str) -> bool:
     sep = header_separator(lines[0], None)
     if sep is None:
         return False
-    rows = list(csv.reader(io.StringIO("\n".join(lines[:4])), delimiter=sep))
+    rows = list(csv.reader(io.StringIO("\n".join(lines[:_TITLE_ROWS + 1])), delimiter=sep))
     names = [c.strip() for c in rows[0]]
     return (len(names) > 1 and all(names) and len(set(names)) == len(names) and not any(c[:1].isspace() for c in rows[0][1:])
             and not any(is_number(c) for c in names) and all(len(r) == len(names) for r in rows[1:]))
 
 
 _ABOVE_HEADER = 100                   # lines above a header looked at for comments
+_TITLE_ROWS = 20                      # data lines under a bare title's header that must have its cells
 
 
 def _comment_line(line: str, rest: str) -> bool:
