@@ -127,6 +127,8 @@ def _spreadsheet_files(d, df):
     both = df.copy().astype({"time": object})
     both.loc[:1, "time"] = ["31/01/2024", "01/31/2024"]
     both.to_csv(d / "both_orders.csv", index=False)
+    both.assign(time=days.strftime("%d/%m/%Y")).astype({"time": object}).assign(
+        time=lambda f: f["time"].where(f.index != 3, "32/13/2024")).to_csv(d / "no_month.csv", index=False)
     half = df.assign(time=[t.isoformat(sep=" ") for t in local]).astype({"time": object})
     half.loc[5, "time"] = "2024-03-30 05:00:00"
     half.to_csv(d / "half_offsets.csv", index=False)
@@ -259,6 +261,9 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train(data="undecodable.csv"), 2, "neither UTF-8 nor Windows-1252"),
     (_train(data="ambiguous_dates.csv"), 2, "ambiguous: '01/02/2014'"),
     (_train(data="both_orders.csv"), 2, "mixes day-first dates ('31/01/2024')"),
+    # was "mixes day-first dates ('32/13/2024') and month-first dates ('32/13/2024')": the one cell twice
+    (_train(data="no_month.csv"), 2, "time column 'time' holds '32/13/2024', which is no date: neither 32 nor 13 is a "
+     "month (1-12) — fix that cell"),
     (_train(data="half_offsets.csv"), 2, "times without one ('2024-03-30 05:00:00')"),
     (_train("--time-zone", "Europe/Berln"), 2, "unknown time zone 'Europe/Berln'"),
     # 1 hour after 01:00 on 31 March is 03:00 in Berlin: naive hours that show 02:00 read as no instant there
