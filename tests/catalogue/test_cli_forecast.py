@@ -68,6 +68,7 @@ def d(tmp_path_factory):
     clock.assign(date=df["time"].astype(str))[["date", "hour", "y"]].to_csv(d / "stamp_and_clock.csv", index=False)
     clock.assign(hour=clock["hour"].where(clock["hour"] != "00:00", "24:00"))[["date", "hour", "y"]].to_csv(
         d / "clock_24.csv", index=False)                       # a logger that ends its days at 24:00
+    (d / "clock_24_excel.csv").write_text("sep=,\n" + (d / "clock_24.csv").read_text())   # Excel's separator line
     merged = df[["time", "y"]].assign(South=df["y"]).to_csv(index=False, header=False)
     (d / "two_row_header.csv").write_text("time,Sales,\n,North,South\n" + merged)   # 'Sales' merged over 2 names
     dots = df.copy().astype({"y": object})
@@ -126,6 +127,8 @@ def _spreadsheet_files(d, df):
     both = df.copy().astype({"time": object})
     both.loc[:1, "time"] = ["31/01/2024", "01/31/2024"]
     both.to_csv(d / "both_orders.csv", index=False)
+    both.assign(time=days.strftime("%d/%m/%Y")).astype({"time": object}).assign(
+        time=lambda f: f["time"].where(f.index != 3, "32/13/2024")).to_csv(d / "no_month.csv", index=False)
     half = df.assign(time=[t.isoformat(sep=" ") for t in local]).astype({"time": object})
     half.loc[5, "time"] = "2024-03-30 05:00:00"
     half.to_csv(d / "half_offsets.csv", index=False)
@@ -219,8 +222,10 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train("--time", "hour,date", data="date_and_clock.csv"), 2, "the two time columns are named in the wrong order: "
      "'hour' holds times of day (e.g. '00:00') and 'date' the dates — name the date column first: --time date,hour"),
     # was "could not be read as dates: found '2024-01-01 24:00' — use ISO dates such as 2024-01-31 ..."
-    (_train("--time", "date,hour", data="clock_24.csv"), 2, "time-of-day column 'hour' holds '24:00' (data row 1), "
+    (_train("--time", "date,hour", data="clock_24.csv"), 2, "time-of-day column 'hour' holds '24:00' (line 2), "
      "the end of a day, which is ambiguous beside its date — write it as 00:00 of the next day's date"),
+    # the file's line, as a one-column time's errors name it (was 'data row 1', the sep= line and header uncounted)
+    (_train("--time", "date,hour", data="clock_24_excel.csv"), 2, "time-of-day column 'hour' holds '24:00' (line 3)"),
     # 54% read as 54 beside 0.542, silently
     (_train(data="percent_mix.csv"), 2, "column 'y' mixes percentages ('54%' in line 5) with plain numbers ('0.500' in "
      "line 2): is 54% 0.54 or 54? — format the column one way: every cell as a percentage, or every cell as a plain "
@@ -256,6 +261,9 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train(data="undecodable.csv"), 2, "neither UTF-8 nor Windows-1252"),
     (_train(data="ambiguous_dates.csv"), 2, "ambiguous: '01/02/2014'"),
     (_train(data="both_orders.csv"), 2, "mixes day-first dates ('31/01/2024')"),
+    # was "mixes day-first dates ('32/13/2024') and month-first dates ('32/13/2024')": the one cell twice
+    (_train(data="no_month.csv"), 2, "time column 'time' holds '32/13/2024', which is no date: neither 32 nor 13 is a "
+     "month (1-12) — fix that cell"),
     (_train(data="half_offsets.csv"), 2, "times without one ('2024-03-30 05:00:00')"),
     (_train("--time-zone", "Europe/Berln"), 2, "unknown time zone 'Europe/Berln'"),
     # 1 hour after 01:00 on 31 March is 03:00 in Berlin: naive hours that show 02:00 read as no instant there

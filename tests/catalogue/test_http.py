@@ -176,14 +176,18 @@ def test_bad_classify_request(text_client, data, where):
 def logger_client(tmp_path_factory):
     """Each case was "must be a number — send Date as JSON numbers" (the columns taken for values)."""
     import pandas as pd
-    from lstmkit import Forecaster
-    from lstmkit.deploy.server import create_app
     stamps = pd.date_range("2024-03-01", periods=60, freq="h")
     frame = pd.DataFrame({"Date": stamps.strftime("%d/%m/%Y"), "Time": stamps.strftime("%H:%M"),
                           "Value": sine_frame(n=60)["y"]})
+    yield from _two_column_time_client(frame, ["Date", "Time"], tmp_path_factory.mktemp("logger"))
+
+
+def _two_column_time_client(frame, time, out):
+    """A client of a tiny run trained on ``frame`` with the two-column ``time``, and the history to send."""
+    from lstmkit import Forecaster
+    from lstmkit.deploy.server import create_app
     est = Forecaster(lookback=6, horizon=2, hidden_size=4, num_layers=1, max_epochs=1, ensemble=1, combine="none",
-                     progress="off", tensorboard=False).fit(frame, time=["Date", "Time"], target="Value",
-                                                             out=tmp_path_factory.mktemp("logger"))
+                     progress="off", tensorboard=False).fit(frame, time=time, target=frame.columns[-1], out=out)
     c = Client(create_app(est.run_dir_, engine="torch"))
     yield c, frame.tail(6)
     c.close()
@@ -198,6 +202,10 @@ LOGGER_CASES = [
     ("not-a-clock", lambda h: {"Date": h["Date"].tolist(), "Time": ["noon"] * len(h)}, "not a time of day"),
     ("sent-twice", lambda h: {"Date": h["Date"].tolist(), "Time": h["Time"].tolist(),
                               "time": (h["Date"] + " " + h["Time"]).tolist()}, "the time is sent twice"),
+    # their fixes named the CLI flag ('pass it alone as --time Date', 'name the date column first: --time Time,Date')
+    ("dates-with-times", lambda h: {"Date": (h["Date"] + " " + h["Time"]).tolist(), "Time": h["Time"].tolist()},
+     "holds times of day already"),
+    ("swapped", lambda h: {"Date": h["Time"].tolist(), "Time": h["Date"].tolist()}, "named in the wrong order"),
 ]
 
 
@@ -210,3 +218,34 @@ def test_bad_two_column_time(logger_client, make, needle):
     detail = strict_json(answer)["detail"]
     assert detail[0]["loc"] == ["body", "instances", 0] and needle in detail[0]["msg"].lower(), detail
     assert " — " in detail[0]["msg"]                 # the problem, then what to send
+    assert "--time" not in detail[0]["msg"], detail  # a CLI flag means nothing to an HTTP client
+
+
+@pytest.fixture(scope="module")
+def monthly_client(tmp_path_factory):
+    """A run trained with --time year,month."""
+    import pandas as pd
+    months = pd.date_range("2015-01-01", periods=60, freq="MS")
+    frame = pd.DataFrame({"year": months.year, "month": months.month, "sales": sine_frame(n=60)["y"]})
+    yield from _two_column_time_client(frame, ["year", "month"], tmp_path_factory.mktemp("monthly"))
+
+
+MONTHLY_CASES = [      # the fix was 'fix that cell, or pass one date column as --time', and 'time' was "e.g. '2024-03-01 13:00'"
+    ("month-13", lambda h: {"year": h["year"].tolist(), "month": [13] * len(h)}, "holds 13, not a month (1-12)",
+     "send whole years in 'year' (e.g. 2024) and months 1-12 in 'month'"),
+    ("two-digit-year", lambda h: {"year": [19] * len(h), "month": h["month"].tolist()}, "holds 19, not a year",
+     "send whole years in 'year'"),
+    ("year-alone", lambda h: {"year": h["year"].tolist()}, "'year' was sent without 'month'",
+     "in 'time' (the first day of each month, e.g. '2024-03-01')"),
+]
+
+
+@pytest.mark.parametrize("make, needle, fix", [c[1:] for c in MONTHLY_CASES], ids=[c[0] for c in MONTHLY_CASES])
+def test_bad_year_and_month_time(monthly_client, make, needle, fix):
+    client, hist = monthly_client
+    got, answer = client.request("POST", "/predict", json.dumps({"instances": [{"sales": hist["sales"].tolist(),
+                                                                                  **make(hist)}]}))
+    assert got == 422, (got, answer[:300])
+    (detail,) = strict_json(answer)["detail"]
+    problem, _, hint = detail["msg"].partition(" — ")
+    assert needle in problem and fix in hint and "--time" not in hint, detail

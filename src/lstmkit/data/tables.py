@@ -33,8 +33,8 @@ from lstmkit.data.compressed import compression, open_data, read_data
 from lstmkit.data.json_tables import JSON_PLACES, json_after_all, misread_object, parse_jsonl
 from lstmkit.data.quoting import tsv_quoting, unquoted_names
 from lstmkit.data.textfile import (JSONL, TABLE_SEP, bom_encoding, check_text, comma_decimals, dot_groups, file_ext,
-                                   header_cells, header_separator, parse_table, read_text_file, renamed_columns,
-                                   separator_line, unique_names)
+                                   header_cells, header_separator, may_group_thousands, parse_table, read_text_file,
+                                   renamed_columns, separator_line, unique_names)
 from lstmkit.errors import LstmkitError, missing_path_fix
 from lstmkit.runs import path_exists
 
@@ -45,6 +45,7 @@ PARQUET = {".parquet", ".pq"}
 _CSV_LIKE = {".csv": ",", ".tsv": "\t", ".txt": None}  # None: sniff the separator
 _JSON = {".json": False, ".jsonl": True, ".ndjson": True}    # records (or columns) / one record per line
 _HEAD = 1 << 16                      # bytes read to find the encoding and the header line
+_DOT_ROWS = 1000                     # rows whose text is read first to rule out thousands dots (dot_groups)
 
 
 def is_table(path: Path) -> bool:
@@ -178,7 +179,12 @@ def read_frame(path: str | Path, cells_as_written: bool = False) -> pd.DataFrame
         floats = [k for k, c in enumerate(df.columns)
                   if (sep == ";" or (sep == "\t" and commas)) and pd.api.types.is_float_dtype(df[c])]
         if floats:                               # 1.032 beside 976: a thousands dot read as a decimal point?
-            raw = read(encoding, dtype=str, usecols=floats)
+            # the text of the first rows rules out most float columns (a dotted cell such as 12.5 groups no
+            # thousands); the rest are read as text whole (a small file's first rows are all of it)
+            raw = read(encoding, dtype=str, usecols=floats, nrows=_DOT_ROWS)
+            if len(raw) == _DOT_ROWS:
+                floats = [k for j, k in enumerate(floats) if may_group_thousands(raw.iloc[:, j])]
+                raw = read(encoding, dtype=str, usecols=floats) if floats else raw.iloc[:, :0]
             grouped = {str(df.columns[k]): dot_groups(raw.iloc[:, j], sep, commas) for j, k in enumerate(floats)}
             df.attrs["dot_groups"] = {c: g for c, g in grouped.items() if g is not None}
         if sep is not None:                      # messages name its lines (row_place)

@@ -49,7 +49,7 @@ __all__ = ["blank_rows", "decode_text", "check_text", "read_text_file", "read_st
            "table_column", "column_strings", "check_strings", "check_unique_columns", "check_flat_columns", "is_number",
            "separator_line", "row_place", "check_readable", "unique_names", "header_cells", "renamed_columns",
            "without_row_numbers",
-           "bom_encoding", "header_separator", "comma_decimals", "dot_groups", "dot_two_ways", "closest_name", "TABLE_SEP", "JSONL"]
+           "bom_encoding", "header_separator", "comma_decimals", "dot_groups", "may_group_thousands", "dot_two_ways", "closest_name", "TABLE_SEP", "JSONL"]
 
 TABLE_SEP = {".csv": ",", ".tsv": "\t"}
 JSONL = {".jsonl", ".ndjson", ".json"}
@@ -95,6 +95,8 @@ def comma_decimals(col: pd.Series, sep: str | None) -> pd.Series | None:
         return None
     text = col.dropna().astype(str).str.strip()
     text = text[text != ""]
+    if not text.iloc[:200].str.fullmatch(_COMMA_NUMBER).all():   # every cell must be one: the first ones rule
+        return None                                              # most text columns out (dates, names)
     commas = text.str.contains(",", regex=False)
     # no comma: still such numbers when a cell's grouping cannot be a decimal mark (1 234, 1.234.567)
     grouped = text.str.contains(_GROUPS_ONLY_THOUSANDS).any()
@@ -120,13 +122,23 @@ def dot_groups(raw: pd.Series, sep: str | None, decimal_commas: bool) -> tuple[i
         return None
     text = raw.fillna("").astype(str).str.strip()
     dotted = text.str.contains(".", regex=False)
-    if not dotted.any() or not text[dotted].str.fullmatch(_DOT_GROUPED).all():
+    if not dotted.any() or not may_group_thousands(text[dotted]) or not text[dotted].str.fullmatch(_DOT_GROUPED).all():
         return None
     plain = text[~dotted & (text != "")]
     if not (decimal_commas or plain.str.fullmatch(r"[+\-\u2212]?\d+").any()):
         return None
     pos = int(dotted.to_numpy().nonzero()[0][0])
     return pos, str(text.iloc[pos])
+
+
+def may_group_thousands(text: pd.Series, head: int = 200) -> bool:
+    """Whether the first ``head`` dotted cells of ``text`` (a column's cells as written) each may
+    group thousands (``1.032``); one that may not (``12.5``, ``0.25``, ``3.14159``) rules the column
+    out of :func:`dot_groups`, whose every dotted cell must, so most float columns are judged by
+    their first cells instead of all of them."""
+    text = text.fillna("").astype(str).str.strip()
+    dotted = text[text.str.contains(".", regex=False)]
+    return bool(dotted.iloc[:head].str.fullmatch(_DOT_GROUPED).all())
 
 
 def dot_two_ways(name: str, cell: str, place: str) -> LstmkitError:
@@ -192,9 +204,12 @@ def _bare_title_line(line: str, rest: str) -> bool:
     (``Monthly sales report 2024`` over ``month,sales``): words and no comma, semicolon, tab or
     pipe, over a header line (the first of ``rest`` with other than separators) of names only --
     each named once, none a number, none after a space (``good, really`` is a text's comma) --
-    whose data lines (up to three) have as many cells as it, at least two (a title over a one-column
-    header holds no separator either way). A one-column table (``text`` over its texts, quoted
-    ones with commas, ``"good, really"``, ``"1,234"``) has no such header under its first line."""
+    whose data lines (up to :data:`_TITLE_ROWS`) have as many cells as it, at least two (a title over
+    a one-column header holds no separator either way). A one-column table (``text`` over its texts,
+    quoted ones with commas, ``"good, really"``, ``"1,234"``, or texts of which only some hold a
+    ``|``, ``;`` or tab, ``ls|wc`` beside ``echo hi``) has no such header under its first line; one
+    whose every text holds the same number of them (``ls|wc``, ``cat|sort``) reads as a table that
+    may be titled, as a table with the separator would."""
     words = line.strip().strip('"').split()
     if len(words) < 2 or any(sep in line for sep in _SEPARATORS) or '"' in line.strip().strip('"'):
         return False
@@ -204,13 +219,14 @@ def _bare_title_line(line: str, rest: str) -> bool:
     sep = header_separator(lines[0], None)
     if sep is None:
         return False
-    rows = list(csv.reader(io.StringIO("\n".join(lines[:4])), delimiter=sep))
+    rows = list(csv.reader(io.StringIO("\n".join(lines[:_TITLE_ROWS + 1])), delimiter=sep))
     names = [c.strip() for c in rows[0]]
     return (len(names) > 1 and all(names) and len(set(names)) == len(names) and not any(c[:1].isspace() for c in rows[0][1:])
             and not any(is_number(c) for c in names) and all(len(r) == len(names) for r in rows[1:]))
 
 
 _ABOVE_HEADER = 100                   # lines above a header looked at for comments
+_TITLE_ROWS = 20                      # data lines under a bare title's header that must have its cells
 
 
 def _comment_line(line: str, rest: str) -> bool:

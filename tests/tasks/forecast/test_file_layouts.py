@@ -113,6 +113,10 @@ def test_a_title_line_without_separators_is_left_out_with_a_warning(tmp_path, ca
     "two words\na,a\n1,2\n",                        # a name twice
     'Review text\n"good, really good"\n"bad, sadly"\n"ok, fine"\n',   # one column of quoted texts with commas
     'Daily sales\n"1,234"\n"2,345"\n"3,456"\n',       # one column of quoted thousands
+    # texts of which only some hold a pipe, semicolon or tab (the first four did: a title over 'ls|wc')
+    "Shell command\nls|wc\ncat|sort\nps|grep\nfind|xargs\necho hi\ntop\n",
+    "Tag list\npython;numpy\nrust;tokio\ngo;gin\nc;make\nhaskell\n",
+    "Song title\nA\tB\nC\tD\nE\tF\nH\tI\nG\n",
 ])
 def test_a_first_line_that_is_no_title_is_read_as_before(text):
     from lstmkit.data.textfile import separator_line
@@ -127,6 +131,18 @@ def test_a_one_column_table_of_quoted_texts_keeps_its_header_and_first_row(tmp_p
         warnings.simplefilter("error")
         got = read_table(tmp_path / "r.csv")
     assert got.to_dict("list") == {"Review text": ["good, really good", "bad, sadly", "ok, fine"]}
+
+
+def test_a_one_column_table_of_texts_with_pipes_keeps_its_header_and_texts(tmp_path):
+    """Its header was taken for a title and dropped with a warning, its first text split at the pipe
+    into two column names and the texts below into two columns, the cells missing filled silently."""
+    from lstmkit.data.tables import read_table
+    texts = ["ls|wc", "cat|sort", "ps|grep", "find|xargs", "echo hi", "top"]
+    (tmp_path / "c.csv").write_text("Shell command\n" + "\n".join(texts) + "\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = read_table(tmp_path / "c.csv")
+    assert got.to_dict("list") == {"Shell command": texts}
 
 
 def test_a_title_line_without_separators_in_a_table_of_texts(tmp_path):

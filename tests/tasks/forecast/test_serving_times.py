@@ -172,7 +172,7 @@ def test_a_two_column_time_is_taken_by_its_column_names(tmp_path):
                 ({**values, "Date": hist["Date"].tolist(), "Time": hist["Time"].tolist()[1:]},
                  "'Date' and 'Time' must be two lists of the same length"),
                 ({**values, "Date": hist["Date"].tolist(), "Time": ["24:00"] * len(hist)},
-                 "time-of-day column 'Time' holds '24:00' (data row 1), the end of a day"),
+                 "time-of-day column 'Time' holds '24:00' (item 0), the end of a day"),
                 ({**values, "Date": hist["Date"].tolist(), "Time": hist["Time"].tolist(), "time": joined},
                  "the time is sent twice")):
             code, body = _ask(client, instance)

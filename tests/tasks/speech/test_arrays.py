@@ -108,7 +108,7 @@ def test_files_read_as_before(ctc_run, waves, tmp_path):
     (lambda w: torch.zeros(100, dtype=torch.complex64), "holds complex64 values"),
     (lambda w: np.zeros((20, 20), np.float32), "has shape (20, 20): which side is its channels is ambiguous"),
     (lambda w: np.zeros((3, 3, 800), np.float32), "has shape (3, 3, 800): a recording is 1-D"),
-    (lambda w: np.float32(0.5), "has shape (): a recording is 1-D"),
+    (lambda w: [np.float32(0.5), w], "has shape (): a recording is 1-D"),   # a scalar among clips ([scalars]: one clip)
 ])
 def test_bad_samples_are_one_clear_error(ctc_run, waves, given, words):
     rate = None if "sample_rate" in words else RATE
@@ -188,3 +188,38 @@ def test_a_tensor_on_the_meta_device_is_named(ctc_run):
                        r"but no samples") as e:
         ctc_run.predict(torch.empty(800, device="meta"), sample_rate=RATE)
     assert "holds the recording's samples" in e.value.hint
+
+
+# -- samples as other libraries hand them over (session 29) --------------------------------------
+def test_numpy_scalars_and_one_column_frames_transcribe_as_their_wav_file(ctc_run, waves, tmp_path):
+    """list(int16_wave) (numpy scalars, their type kept) was 'in-memory clip 0 has shape ()'; a
+    one-column DataFrame of samples was 'sample_rate=8000 was given with audio files'."""
+    import pandas as pd
+    pcm = np.round(waves[2] * 20000).astype(np.int16)
+    want = ctc_run.predict(_wavs(tmp_path, [pcm], subtype="PCM_16")).tolist()
+    for given in (list(pcm), pd.DataFrame({"samples": pcm}), [pd.DataFrame({"samples": pcm})]):
+        assert ctc_run.predict(given, sample_rate=RATE).tolist() == want, type(given)
+    want = ctc_run.predict(_wavs(tmp_path, [waves[2]])).tolist()
+    assert ctc_run.predict(list(waves[2]), sample_rate=RATE).tolist() == want
+    got = ctc_run.evaluate([(pd.DataFrame({"s": waves[2]}), TEXTS[2])], sample_rate=RATE)
+    assert got["cer"] == ctc_run.evaluate([(_wavs(tmp_path, waves[2:3])[0], TEXTS[2])])["cer"]
+
+
+@pytest.mark.parametrize("given, words, fix", [
+    (lambda w: [int(v) for v in np.round(w * 20000)], "is a list of Python ints, which do not say their sample width",
+     "np.asarray(x, dtype=np.int16)"),
+    (lambda w: [int(v) for v in np.round(w * 2e9)], "is a list of Python ints", "np.asarray(x, dtype=np.int32)"),
+    (lambda w: [[int(v) for v in np.round(w * 20000)]], "in-memory clip 0 is a list of Python ints",
+     "np.asarray(x, dtype=np.int16)"),
+    (lambda w: np.round(w * 20000).astype(np.int64), "holds int64 values (no PCM format has that full scale)",
+     "np.asarray(x, dtype=np.int16)"),
+    (lambda w: __import__("pandas").DataFrame({"left": w, "right": w}),
+     "is a DataFrame with 2 columns (left, right): one clip is one column of samples", "df['left']"),
+])
+def test_integers_of_no_width_and_wide_frames_are_refused_with_the_way_to_pass_them(ctc_run, waves, given, words, fix):
+    """No scale is guessed for Python ints (16-bit PCM? 8-bit?): the refusal names the dtype to give
+    them (was 'holds int64 values' with no word of np.asarray); a DataFrame of several columns was
+    'sample_rate=8000 was given with audio files'."""
+    with pytest.raises(LstmkitError) as e:
+        ctc_run.predict(given(waves[0]), sample_rate=RATE)
+    assert words in e.value.message and fix in e.value.hint, (e.value.message, e.value.hint)

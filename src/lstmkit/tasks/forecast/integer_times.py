@@ -175,8 +175,9 @@ def _date_and_clock(day: pd.Series, clock: pd.Series, spec: str) -> pd.Series:
                            f"as 13:05", "name them --time Date,Time (or year,month), or pass one date column")
     late = text.str.fullmatch(r"24:00(:00(\.0+)?)?").fillna(False)
     if late.any():
+        from lstmkit.data.textfile import row_place
         row = int(late.to_numpy().nonzero()[0][0])
-        raise LstmkitError(f"time-of-day column {clock_name!r} holds {text[late].iloc[0]!r} (data row {row + 1}), "
+        raise LstmkitError(f"time-of-day column {clock_name!r} holds {text[late].iloc[0]!r} ({row_place(clock, row)}), "
                            f"the end of a day, which is ambiguous beside its date",
                            "write it as 00:00 of the next day's date")
     joined = day.astype("string").str.strip().mask(lambda d: d == "") + " " + text

@@ -267,11 +267,17 @@ def _joined_time(data: Any, pair: tuple[str, str] | None, spec: str) -> Any:
         return data
     import pandas as pd
     from pydantic_core import PydanticCustomError
-    from lstmkit.tasks.forecast.integer_times import period_time
+    from lstmkit.tasks.forecast.integer_times import PERIOD_PARTS, period_time
 
     def refuse(message: str, hint: str):
         return PydanticCustomError("time_columns", message.replace("{", "(").replace("}", ")"), {"hint": hint})
-    joined = f"the history's time stamps in 'time' ({pair[0]} and {pair[1]} joined, e.g. '2024-03-01 13:00')"
+    per_year = PERIOD_PARTS.get(pair[1].lower())
+    if per_year is None:
+        joined = f"the history's time stamps in 'time' ({pair[0]} and {pair[1]} joined, e.g. '2024-03-01 13:00')"
+        fields = f"the dates in {pair[0]!r} (e.g. '2024-03-01') and the times of day in {pair[1]!r} (e.g. '13:05')"
+    else:
+        joined = f"the history's time stamps in 'time' (the first day of each {pair[1].lower()}, e.g. '2024-03-01')"
+        fields = f"whole years in {pair[0]!r} (e.g. 2024) and {pair[1].lower()}s 1-{per_year} in {pair[1]!r}"
     missing = [name for name in pair if name not in data]
     if missing:
         raise refuse(f"{pair[1 - pair.index(missing[0])]!r} was sent without {missing[0]!r}: this run's time is the "
@@ -283,9 +289,12 @@ def _joined_time(data: Any, pair: tuple[str, str] | None, spec: str) -> Any:
         raise refuse(f"{pair[0]!r} and {pair[1]!r} must be two lists of the same length, one cell per history value",
                      f"send them as JSON lists of equal length, or {joined}")
     try:
-        t = period_time(pd.DataFrame({pair[0]: cells[0], pair[1]: cells[1]}), spec)
-    except LstmkitError as e:
-        raise refuse(e.message, e.hint or f"send {joined}") from None
+        sent = pd.DataFrame({pair[0]: cells[0], pair[1]: cells[1]})
+        sent.attrs.update(first_line=0, row_unit="item")         # a cell is named by its index in the lists
+        t = period_time(sent, spec)
+    except LstmkitError as e:       # the reader's fix names CLI flags (--time Date,Time): the JSON fields instead
+        hint = e.hint if e.hint and "--time" not in e.hint else f"send {fields}, or {joined}"
+        raise refuse(e.message, hint) from None
     stamps = [v.isoformat() if isinstance(v, pd.Timestamp) else ("" if pd.isna(v) else str(v)) for v in t]
     return {**{k: v for k, v in data.items() if k not in pair}, "time": stamps}
 

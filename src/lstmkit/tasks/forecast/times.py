@@ -438,6 +438,12 @@ def _regular(times: pd.Series) -> bool:
 
 def _unreadable(text: pd.Series, dm: pd.DataFrame, name: str, dates: str | None) -> LstmkitError:
     day_first, month_first = (dm[0] > 12).to_numpy(), (dm[1] > 12).to_numpy()
+    neither = day_first & month_first                  # 32/13/2024: no month either way round
+    if neither.any():
+        k = int(neither.argmax())
+        return LstmkitError(f"time column {name!r} holds {text[k]!r}, which is no date: neither "
+                            f"{int(dm[0].iloc[k])} nor {int(dm[1].iloc[k])} is a month (1-12)",
+                            "fix that cell (ISO dates such as 2020-01-31 read one way only)")
     against = {"day-first": month_first, "month-first": day_first}.get(dates)
     if against is not None and against.any():
         other = "month-first" if dates == "day-first" else "day-first"

@@ -8,7 +8,8 @@
     memory_utterances(data, sample_rate)   evaluate's ``(samples, text)`` pairs as :class:`Utterances`
 
 A clip is a numpy array (any byte order: ``>i2`` as ``<i2``), a torch tensor, a pandas Series of
-numbers, or a list of Python numbers (``wave.tolist()``). It gives the samples soundfile reads of
+numbers (or a DataFrame of one such column), or a list of numbers (``wave.tolist()``, ``list(wave)``;
+Python ints alone are refused: they do not say their sample width, and no scale is guessed). It gives the samples soundfile reads of
 the same audio written to a WAV file: float samples as they are (float32), integer PCM scaled as WAV's is (int16 by 1/32768, int32 by 2**-31, int8 by 1/128,
 uint8 around 128), a 2-D clip's channels averaged (``(channels, samples)`` or ``(samples, channels)``,
 told apart by the shorter side, at most :data:`MAX_CHANNELS`), then resampled to the model's rate, so
@@ -49,26 +50,48 @@ def is_samples(x: Any, item: bool = False) -> bool:
                             and all(isinstance(v, (str, os.PathLike)) for v in x.flat))
     if isinstance(x, np.generic) and not isinstance(x, (str, bytes)):
         return True
-    if _series(x) is not None:
+    if _series(x) is not None or _number_frame(x):
         return True
     torch = _torch()
     return torch is not None and isinstance(x, torch.Tensor)
 
 
 def _series(x: Any) -> Any:
-    """``x`` when it is a pandas Series of numbers (a column of samples), else None."""
+    """``x`` as a pandas Series of numbers (a column of samples) when it is one, or a DataFrame with
+    one column of numbers (``df[["samples"]]``, read as its column); else None."""
     pd = sys.modules.get("pandas")          # a Series exists only where pandas was imported
-    if pd is None or not isinstance(x, pd.Series):
+    if pd is None:
+        return None
+    if isinstance(x, pd.DataFrame) and x.shape[1] == 1:
+        x = x.iloc[:, 0]
+    if not isinstance(x, pd.Series):
         return None
     return x if pd.api.types.is_numeric_dtype(x.dtype) and not pd.api.types.is_bool_dtype(x.dtype) else None
 
 
+def _number_frame(x: Any) -> bool:
+    """Whether ``x`` is a pandas DataFrame of numbers with other than one column: samples in memory,
+    but not one clip (refused by :func:`memory_clip`, naming its columns)."""
+    pd = sys.modules.get("pandas")
+    return (pd is not None and isinstance(x, pd.DataFrame) and x.shape[1] != 1 and x.size > 0
+            and all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in x.dtypes))
+
+
 def _number_list(x: Any) -> bool:
-    """Whether ``x`` is a list (or tuple) of Python numbers: one clip's samples, as ``wave.tolist()``
-    gives them (a list of clips holds arrays, tensors or paths, never bare numbers; a numpy scalar in
-    a list is a clip of the wrong shape, refused)."""
-    return (isinstance(x, (list, tuple)) and len(x) > 0
-            and all(isinstance(v, numbers.Real) and not isinstance(v, (bool, np.generic)) for v in x))
+    """Whether ``x`` is a list (or tuple) of numbers: one clip's samples, as ``wave.tolist()`` gives
+    them (Python numbers) or ``list(wave)`` does (numpy scalars, all of one type, which keeps the
+    samples' type: ``list(int16_wave)`` is 16-bit PCM). A list of clips holds arrays, tensors or
+    paths, never bare numbers; numpy scalars of mixed types are refused, each a clip of shape ()."""
+    if not isinstance(x, (list, tuple)) or len(x) == 0:
+        return False
+    if all(isinstance(v, np.generic) for v in x):
+        return len({v.dtype for v in x}) == 1 and x[0].dtype.kind in "fiu"
+    return all(isinstance(v, numbers.Real) and not isinstance(v, (bool, np.generic)) for v in x)
+
+
+def _python_ints(x: Any) -> bool:
+    """Whether ``x`` is a list (or tuple) of Python ints only: samples with no sample width."""
+    return isinstance(x, (list, tuple)) and all(isinstance(v, int) and not isinstance(v, bool) for v in x)
 
 
 def _torch():
@@ -86,7 +109,7 @@ def _as_numpy(x: Any, name: str) -> np.ndarray:
                                "pass a tensor that holds the recording's samples (on the CPU or a GPU)")
         return tensor_as_array(x)           # half floats become float32 with the other floats
     if _series(x) is not None:
-        x = x.to_numpy()
+        x = _series(x).to_numpy()
     a = np.asarray(x)
     if a.dtype.byteorder not in "=|":            # big-endian samples ('>i2', '>f4'): the same values, native order
         a = a.astype(a.dtype.newbyteorder("="))
@@ -96,6 +119,16 @@ def _as_numpy(x: Any, name: str) -> np.ndarray:
 def _bad_dtype(name: str, dtype: str, why: str = "") -> LstmkitError:
     return LstmkitError(f"{name} holds {dtype} values{why}, not audio samples",
                         "pass float samples in [-1, 1] (np.float32) or 16-bit PCM (np.int16)")
+
+
+def _pcm_hint(a: np.ndarray) -> str:
+    """The fix for integer samples of no PCM width: the narrowest PCM width their values fit, or floats."""
+    floats = "pass float samples in [-1, 1] (np.float32)"
+    for width, dtype in ((16, np.int16), (32, np.int32)):
+        info = np.iinfo(dtype)
+        if a.size and a.min() >= info.min and a.max() <= info.max:
+            return f"if they are {width}-bit PCM samples pass np.asarray(x, dtype=np.int{width}); else {floats}"
+    return floats
 
 
 def _check_rate_given(sample_rate: Any) -> int:
@@ -118,11 +151,20 @@ def _check_no_rate(sample_rate: Any) -> None:
 def memory_clip(x: Any, sample_rate: Any, name: str) -> MemoryClip:
     """One recording in memory (1-D, or 2-D with channels) as the :class:`MemoryClip` its WAV file reads as."""
     rate = _check_rate_given(sample_rate)
+    if _number_frame(x):
+        cols = ", ".join(map(str, list(x.columns)[:4])) + (", ..." if x.shape[1] > 4 else "")
+        raise LstmkitError(f"{name} is a DataFrame with {x.shape[1]} columns ({cols}): one clip is one column of "
+                           "samples", f"pass one column (df[{str(x.columns[0])!r}]), several clips as a list of "
+                           "columns ([df[c] for c in df]), or channels mixed down (df.mean(axis=1))")
+    if _python_ints(x):                 # [0, 120, -3]: 16-bit PCM? 8-bit? 32-bit? nothing says, so no scale is guessed
+        raise LstmkitError(f"{name} is a list of Python ints, which do not say their sample width (16-bit PCM "
+                           "is scaled by 1/32768, 8-bit by 1/128, 32-bit by 2**-31)", _pcm_hint(np.asarray(x)))
     a = _as_numpy(x, name)
     if a.dtype.kind not in "fiu":
         raise _bad_dtype(name, str(a.dtype))
     if a.dtype.kind in "iu" and a.dtype not in _PCM:
-        raise _bad_dtype(name, str(a.dtype), " (no PCM format has that full scale)")
+        raise LstmkitError(f"{name} holds {a.dtype} values (no PCM format has that full scale), not audio samples",
+                           _pcm_hint(a))
     if a.ndim == 0 or a.ndim > 2:
         raise LstmkitError(f"{name} has shape {a.shape}: a recording is 1-D (samples), or 2-D with its channels",
                            "pass one clip as a 1-D array, and several as a list of them")
@@ -157,8 +199,8 @@ def batch_rows(x: Any) -> list | None:
     scikit-learn's ``X`` holds one sample per row; None for anything else (a 1-D clip, or a shape
     :func:`memory_clip` refuses). A tall array with a few columns is one recording's
     ``(samples, channels)`` passed bare, refused rather than read as thousands of tiny clips."""
-    if not is_samples(x) or len(getattr(x, "shape", ())) != 2:
-        return None
+    if not is_samples(x) or len(getattr(x, "shape", ())) != 2 or _series(x) is not None or _number_frame(x):
+        return None                      # a DataFrame of samples is one clip (one column), or refused
     rows, cols = (int(n) for n in x.shape)
     if cols <= MAX_CHANNELS and rows > cols:
         raise LstmkitError(f"the in-memory samples have shape {(rows, cols)}: read as a batch (one clip per row, as "
@@ -183,13 +225,13 @@ def audio_sources(files: Any, sample_rate: Any = None) -> list[str | MemoryClip]
     if is_samples(files) or _number_list(files):
         return [memory_clip(files, sample_rate, "the in-memory clip")]
     if isinstance(files, (str, bytes, os.PathLike)) or not isinstance(files, (list, tuple)) \
-            or not any(is_samples(f, item=True) for f in files):
+            or not any(is_clip(f) for f in files):
         _check_no_rate(sample_rate)
         return list(_folder_audio_paths(files))
     _check_rate_given(sample_rate)
     out: list[str | MemoryClip] = []
     for i, f in enumerate(files):
-        out.extend([memory_clip(f, sample_rate, f"in-memory clip {i}")] if is_samples(f, item=True)
+        out.extend([memory_clip(f, sample_rate, f"in-memory clip {i}")] if is_clip(f)
                    else _folder_audio_paths([f]))
     return out
 
