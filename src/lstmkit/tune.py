@@ -319,7 +319,7 @@ def tune_command(
     base = load_yaml(config) if config else {}
     base = merge(base, {"data": str(data) if data else None, "target": target, "time": time,
                         "train": {"max_epochs": epochs, "device": device}})
-    raw_space = load_yaml(space) if space else None
+    raw_space = load_yaml(space, "--space", "search space file") if space else None
     if space and not raw_space:
         raise LstmkitError(f"search space file {space} is empty", "name at least one setting to search")
     try:
