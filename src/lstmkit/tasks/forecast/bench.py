@@ -39,6 +39,10 @@ class ForecastBench(ZooBench):
         self.columns = {"target": target, "time": time, "features": features}
         self.options = {k: v for k, v in options.items() if v is not None}
         self._references: dict[str, dict[str, float]] = {}
+        # the columns and settings, checked before any model trains: a missing target column failed
+        # each model's trial in turn, after the warm-up's training (and a `--text` read as a setting too)
+        Forecaster(**{**self.options, **QUIET}).check(self.frame, **{k: v for k, v in self.columns.items()
+                                                                     if v is not None})
 
     def run(self, model: str, seed: int, epochs: int) -> Trial:
         est = Forecaster(**{**self.options, "model": model, "seed": seed, "max_epochs": epochs, **QUIET})
