@@ -230,15 +230,19 @@ def _write(folder: Path, table: pd.DataFrame, trials: list[Trial], metrics: tupl
               "in one training batch (parameters excluded).", ""]
     atomic_write(folder / "compare.md", lambda tmp: Path(tmp).write_text("\n".join(lines)))
     write_json(folder / "trials.json", {"settings": settings, "trials": [asdict(t) for t in trials]})
-    _plot(table, metrics[0], folder / "compare.png", higher_is_better)
+    _plot(table, metrics, folder / "compare.png", higher_is_better)
 
 
-def _plot(table: pd.DataFrame, headline: str, path: Path, higher_is_better: bool = False) -> None:
+def _plot(table: pd.DataFrame, metrics: tuple[str, ...], path: Path, higher_is_better: bool = False) -> None:
     import numpy as np
 
     from lstmkit.inspect.plots import plt, save_figure
 
     trained = table[table["params"].notna()]
+    # the first metric any model has a number for: MASE of a series that never changes is NaN for every
+    # model (its scale, the naive error, is 0), and its panel was empty
+    headline = next((m for m in metrics if trained[f"{m}_mean"].notna().any()), metrics[0])
+    undefined = f"; {metrics[0]} is undefined here (NaN for every model)" if headline != metrics[0] else ""
     refs = table[table["params"].isna() & (table["failed"].isna() if "failed" in table else True)]
     names = trained["model"].tolist()
     pos = np.arange(len(names))
@@ -250,7 +254,8 @@ def _plot(table: pd.DataFrame, headline: str, path: Path, higher_is_better: bool
                    label=f"{r['model']} {r[f'{headline}_mean']:.3g}")
     if len(refs):
         ax.legend(fontsize=7)
-    ax.set_title(f"test {headline} (mean ± std over seeds, {'higher' if higher_is_better else 'lower'} is better)")
+    ax.set_title(f"test {headline} (mean ± std over seeds, {'higher' if higher_is_better else 'lower'} is better"
+                 f"{undefined})", fontsize=10 if undefined else None)
     panels = [(axes[0, 1], "train_s", "training time, s"),
               (axes[1, 1], "act_mem_mb", "activation memory per training batch, MB")]
     for ax, col, title in panels:
