@@ -4,6 +4,7 @@ source, its decoder's over the translation), ``inspect gates --run RUN --audio c
 speech run (its acoustic model's recurrent layer over the recording's frames)."""
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Optional
 
@@ -33,7 +34,7 @@ def run_window(run: Path, data: Path, window: int, command: str = "gates"):
     Any task's estimator can be inspected when it offers ``model_inputs(data)``: the scaled
     ``[N, F]`` sequence its network reads, cut here into windows of its ``config_.lookback``.
     """
-    est = load(run)
+    est = _load(run, command)
     if not hasattr(est, "model_inputs"):
         raise LstmkitError(f"--data windows are a forecast run's; this is {_what_run(run, est)}",
                            _other_way(run, est, command))
@@ -52,7 +53,7 @@ def run_window(run: Path, data: Path, window: int, command: str = "gates"):
 def text_tokens(run: Path, text: str):
     """The run's estimator, and the tokens and ids it reads of ``text`` (text classifiers, language
     models, translators)."""
-    est = load(run)
+    est = _load(run, "gates")
     if not _reads_text(est):
         raise LstmkitError(f"--text reads a text classifier's, a language model's or a translator's run; this is "
                            f"{_what_run(run, est)}", _other_way(run, est, "gates"))
@@ -61,11 +62,22 @@ def text_tokens(run: Path, text: str):
 
 def audio_features(run: Path, audio: Path):
     """The run's estimator, and the normalised features ``[T, F]`` its network reads of ``audio`` (speech)."""
-    est = load(run)
+    est = _load(run, "gates")
     if not hasattr(est, "audio_inputs"):
         raise LstmkitError(f"--audio reads a speech run's recording; this is {_what_run(run, est)}",
                            _other_way(run, est, "gates"))
     return est, est.audio_inputs(audio)
+
+
+def _load(run: Path, command: str):
+    """The run's estimator; an int8 run (`lstmkit export int8`) is sent to its float run, whose
+    LSTM records gates (the quantized one said "the model (lstm) has no LSTM layer")."""
+    source = (read_meta(run).get("quantization") or {}).get("source_run")
+    if source is not None:
+        raise LstmkitError(f"{run} is an int8 run (`lstmkit export int8`): its quantized layers record no "
+                           f"{command}", f"inspect the float run it was exported from: lstmkit inspect {command} "
+                           f"--run {shlex.quote(str(source))} ...")
+    return load(run)
 
 
 def _reads_text(est) -> bool:
