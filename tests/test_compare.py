@@ -42,6 +42,21 @@ def test_compare_writes_one_row_per_model(series_csv, tmp_path):
     assert "| lstm | " in (folder / "compare.md").read_text()
 
 
+def test_the_settings_name_the_lookback_the_data_chose_and_the_test_points(series_csv, tmp_path):
+    """compare.md named neither: a MASE over 2 test points read like one over 2,000, and a lookback chosen
+    from the data could not be given again."""
+    from lstmkit.tasks.forecast.estimator import Forecaster
+    options = {k: v for k, v in TINY.items() if k != "lookback"}
+    table = compare("forecast", series_csv, models="lstm", seeds=1, epochs=1, out=tmp_path / "runs",
+                    log=None, warmup=False, **options)
+    est = Forecaster(**{k: v for k, v in options.items() if k != "target"}, max_epochs=1, progress="off",
+                     tensorboard=False).fit(str(series_csv), target="y")
+    settings = table.attrs["settings"]
+    assert (settings["lookback"], settings["horizon"], settings["test_points"]) == (
+        est.config_.lookback, est.config_.horizon, est.metrics_["test_points"])
+    assert f"- lookback: {est.config_.lookback}\n" in (table.attrs["out"] / "compare.md").read_text()
+
+
 def test_compare_reads_a_table_as_forecast_train_does(tmp_path):
     """No --target or --time: a newest-first ``date,sales`` file is compared on its series in time
     order, as ``forecast train`` reads it (compare asked for --target)."""
@@ -272,3 +287,38 @@ def test_classify_bench_warns_when_the_test_texts_are_training_texts(texts_csv):
     with pytest.warns(UserWarning, match="60 of the 60 texts of the test data occur in the training data too"):
         bench = ClassifyBench(texts_csv, test=texts_csv, **TINY_CLS)
     assert len(bench.test.texts) == 60
+
+
+def test_ctrl_c_in_a_trial_says_what_is_lost_not_how_to_resume_a_run(series_csv, tmp_path, capsys, monkeypatch):
+    """Ctrl-C in a trial said "no checkpoint yet (resuming starts from the beginning). Continue with:
+    lstmkit <task> train": a comparison keeps no run to resume."""
+    from cli_helpers import run_cli
+    from lstmkit.errors import TrainingInterrupted
+    bench = TASKS["forecast"]
+    real_run = bench.run
+
+    def run(self, model, seed, epochs):
+        if model == "gru":
+            raise TrainingInterrupted(None, 1)
+        return real_run(self, model, seed, epochs)
+
+    monkeypatch.setattr(bench, "run", run)
+    code, _, err = run_cli(["compare", "--data", series_csv, "--target", "y", "--models", "lstm,gru", "--seeds", "1",
+                            "--epochs", "1", "--lookback", "8", "--hidden-size", "4", "--ensemble", "1", "--device",
+                            "cpu", "--out", tmp_path / "runs"], capsys)
+    assert code == 130 and err.count("\n") == 1, err
+    assert err.startswith("interrupted after 1 of 2 trials; the table is written when every trial has run")
+    assert "Continue with" not in err and not (tmp_path / "runs").exists()
+
+
+def test_a_headline_metric_no_model_has_plots_the_next_one(tmp_path, monkeypatch):
+    """A series that never changes has no MASE (its scale, the naive error, is 0): the headline panel was empty."""
+    import lstmkit.inspect.plots as plots
+    path = tmp_path / "flat.csv"
+    pd.DataFrame({"y": [5.0] * 100}).to_csv(path, index=False)
+    titles = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, p: titles.append(fig.axes[0].get_title()))
+    table = compare("forecast", path, models="lstm", seeds=1, epochs=1, out=tmp_path / "runs", log=None,
+                    warmup=False, **TINY)
+    assert table["MASE_mean"].isna().all() and table["MAE_mean"].notna().all()
+    assert titles == ["test MAE (mean ± std over seeds, lower is better; MASE is undefined here (NaN for every model))"]

@@ -30,6 +30,7 @@ Each task room supplies its bench as ``BENCH`` in ``tasks/<task>/bench.py`` (a f
 """
 from __future__ import annotations
 
+import sys
 import time
 import warnings
 from collections import Counter
@@ -39,7 +40,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
 
 import typer
 
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import LstmkitError, TrainingInterrupted
 from lstmkit.runs import atomic_write, check_out_folder, new_run_dir, write_json
 from lstmkit.tasks import RoomRegistry
 
@@ -101,6 +102,8 @@ def compare(task: str, data, models: Iterable[str] = DEFAULT_MODELS, seeds: int 
             bench.run(models[0], seed, 1)
         except trial_errors:
             pass     # its own trial says why
+        except TrainingInterrupted:
+            raise KeyboardInterrupt(_LOST.format(0, len(models) * seeds)) from None
     trials: list[Trial] = []
     failed: dict[str, str] = {}          # model -> why its trial failed; its other seeds are not run
     first_error = None
@@ -110,6 +113,8 @@ def compare(task: str, data, models: Iterable[str] = DEFAULT_MODELS, seeds: int 
             t0 = time.perf_counter()
             try:
                 trial = bench.run(model, seed + k, epochs)
+            except TrainingInterrupted:
+                raise KeyboardInterrupt(_LOST.format(len(trials), total)) from None
             except trial_errors as e:
                 failed[model], first_error = _reason(e), first_error or e
                 total -= seeds - k
@@ -140,6 +145,11 @@ def compare(task: str, data, models: Iterable[str] = DEFAULT_MODELS, seeds: int 
         if out is not None:
             log(f"\nwritten to {table.attrs['out']}")
     return table
+
+
+# Ctrl-C in a trial: nothing of a comparison is kept to resume (it said "Continue with: lstmkit <task> train")
+_LOST = ("after {} of {} trials; the table is written when every trial has run — run the command again "
+         "(fewer --models or --seeds take less time)")
 
 
 def _reason(error: BaseException) -> str:
@@ -220,15 +230,19 @@ def _write(folder: Path, table: pd.DataFrame, trials: list[Trial], metrics: tupl
               "in one training batch (parameters excluded).", ""]
     atomic_write(folder / "compare.md", lambda tmp: Path(tmp).write_text("\n".join(lines)))
     write_json(folder / "trials.json", {"settings": settings, "trials": [asdict(t) for t in trials]})
-    _plot(table, metrics[0], folder / "compare.png", higher_is_better)
+    _plot(table, metrics, folder / "compare.png", higher_is_better)
 
 
-def _plot(table: pd.DataFrame, headline: str, path: Path, higher_is_better: bool = False) -> None:
+def _plot(table: pd.DataFrame, metrics: tuple[str, ...], path: Path, higher_is_better: bool = False) -> None:
     import numpy as np
 
     from lstmkit.inspect.plots import plt, save_figure
 
     trained = table[table["params"].notna()]
+    # the first metric any model has a number for: MASE of a series that never changes is NaN for every
+    # model (its scale, the naive error, is 0), and its panel was empty
+    headline = next((m for m in metrics if trained[f"{m}_mean"].notna().any()), metrics[0])
+    undefined = f"; {metrics[0]} is undefined here (NaN for every model)" if headline != metrics[0] else ""
     refs = table[table["params"].isna() & (table["failed"].isna() if "failed" in table else True)]
     names = trained["model"].tolist()
     pos = np.arange(len(names))
@@ -240,7 +254,8 @@ def _plot(table: pd.DataFrame, headline: str, path: Path, higher_is_better: bool
                    label=f"{r['model']} {r[f'{headline}_mean']:.3g}")
     if len(refs):
         ax.legend(fontsize=7)
-    ax.set_title(f"test {headline} (mean ± std over seeds, {'higher' if higher_is_better else 'lower'} is better)")
+    ax.set_title(f"test {headline} (mean ± std over seeds, {'higher' if higher_is_better else 'lower'} is better"
+                 f"{undefined})", fontsize=10 if undefined else None)
     panels = [(axes[0, 1], "train_s", "training time, s"),
               (axes[1, 1], "act_mem_mb", "activation memory per training batch, MB")]
     for ax, col, title in panels:
@@ -260,6 +275,32 @@ def _plot(table: pd.DataFrame, headline: str, path: Path, higher_is_better: bool
 
 
 # ------------------------------------------------------------------------------------ CLI
+_SERIES = ("forecast", "classify")            # classify --series reads a long table's time and feature columns
+_TASK_OPTIONS = {                             # option -> (its flag, the built-in tasks that read it)
+    "target": ("--target", ("forecast",)), "time": ("--time", _SERIES), "features": ("--features", _SERIES),
+    "id": ("--id", ("forecast",)), "format": ("--format", ("forecast",)), "lookback": ("--lookback", ("forecast",)),
+    "horizon": ("--horizon", ("forecast",)), "fill": ("--fill", ("forecast",)), "ensemble": ("--ensemble", _SERIES),
+    "test": ("--test", ("classify", "translate", "lm", "speech")), "text": ("--text", ("classify",)),
+    "label": ("--label", ("classify",)), "series": ("--series", ("classify",)),
+    "unequal_length": ("--unequal-length", ("classify",)),
+    **{k: (f"--{k.replace('_', '-')}", ("translate",))
+       for k in ("src", "tgt", "src_file", "tgt_file", "test_src_file", "test_tgt_file")}}
+
+
+def _check_task_options(task: str, given: dict[str, Any]) -> None:
+    """An option of another task is named as such: it failed as the estimator's parameter (`--series`
+    with `--task lm`: "LanguageModel has no parameter 'series' — did you mean 'seed'?"), for forecast
+    only after the warm-up had trained. A task registered from outside reads what it reads."""
+    builtin = {t for _, tasks in _TASK_OPTIONS.values() for t in tasks}
+    if task not in builtin:
+        return
+    for key in given:
+        flag, tasks = _TASK_OPTIONS.get(key, (None, (task,)))
+        if task not in tasks:
+            raise LstmkitError(f"{flag} is an option of {' and '.join(f'--task {t}' for t in tasks)}; "
+                               f"--task {task} does not read it", f"leave {flag} out")
+
+
 def compare_command(
     task: str = typer.Option("forecast", help=f"Task: {', '.join(TASKS)}."),
     data: Optional[Path] = typer.Option(None, help="Data file of the task (forecast: CSV, Excel, JSON or Parquet; classify: "
@@ -322,5 +363,10 @@ def compare_command(
                "test_src_file": test_src_file, "test_tgt_file": test_tgt_file}
     if data is None and task != "translate":
         raise LstmkitError("no data given", "pass --data FILE")
-    compare(task, str(data) if data is not None else None, models=models, seeds=seeds, epochs=epochs, out=out,
-            log=typer.echo, **{k: v for k, v in options.items() if v is not None})
+    _check_task_options(task, {k: v for k, v in options.items() if v is not None})
+    try:
+        compare(task, str(data) if data is not None else None, models=models, seeds=seeds, epochs=epochs, out=out,
+                log=typer.echo, **{k: v for k, v in options.items() if v is not None})
+    except KeyboardInterrupt as e:        # one line saying what was lost (typer would drop the message)
+        print("interrupted" + (f" {e}" if str(e) else ""), file=sys.stderr, flush=True)
+        sys.exit(130)

@@ -298,18 +298,19 @@ def flatten_config(config: dict[str, Any]) -> dict[str, Any]:
     return {**(config.pop("train", None) or {}), **config}
 
 
-def load_yaml(path: str | Path) -> dict[str, Any]:
-    """Read a YAML config file into a plain dict (validated later by ``from_dict``)."""
+def load_yaml(path: str | Path, option: str = "--config", what: str = "config file") -> dict[str, Any]:
+    """Read a YAML config file into a plain dict (validated later by ``from_dict``); ``option`` and
+    ``what`` name it in the errors (``tune --space``'s search space said "check the --config path")."""
     p = Path(path)
     if not p.is_file():
-        raise LstmkitError(f"config file not found: {p}", missing_path_fix(p, "check the --config path"))
+        raise LstmkitError(f"{what} not found: {p}", missing_path_fix(p, f"check the {option} path"))
     try:
         data = yaml.safe_load(p.read_text()) or {}
     except yaml.YAMLError as e:
-        raise LstmkitError(f"config file {p} is not valid YAML ({e.__class__.__name__})",
+        raise LstmkitError(f"{what} {p} is not valid YAML ({e.__class__.__name__})",
                            "fix the syntax; see README for an example") from None
     if not isinstance(data, dict):
-        raise LstmkitError(f"config file {p} must hold a mapping of keys to values",
+        raise LstmkitError(f"{what} {p} must hold a mapping of keys to values",
                            "write it as 'key: value' lines")
     return data
 

@@ -107,6 +107,7 @@ def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | 
     flat_base = {**{k: v for k, v in base.items() if k != "train"}, **(base.get("train") or {})}
     quiet = {"progress": "off", "tensorboard": False}
     plug.check({**flat_base, **quiet})
+    _check_trainer({**flat_base, **quiet}, space)
 
     import optuna
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -130,6 +131,7 @@ def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | 
             return plug.run_trial(params, _Pruning(trial))
         except LstmkitError as e:          # e.g. a lookback too long for the data: this trial only
             trial.set_user_attr("error", str(e))
+            quiet_interrupt.failed.add(trial.number)   # `announce` says why in one line; optuna's traceback goes
             raise
         except TrainingInterrupted:        # Ctrl-C or SIGTERM in a trial: the study stops, and the
             trial.set_user_attr(_CUT, True)    # trial is not one of --trials (the same command reruns it)
@@ -151,7 +153,11 @@ def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | 
 
     _continue_proposals(optuna, study, seed)
     interrupted = False
-    if _counted(optuna, study) < trials:
+    held = _counted(optuna, study)
+    if held >= trials:                    # the old results again, and no word that nothing ran
+        log(f"the study {study.study_name!r} already holds {held} trial{'s' if held != 1 else ''} (--trials {trials} "
+            "counts the whole study): none run now; pass a larger --trials to continue it")
+    else:
         handlers = logging.getLogger("optuna").handlers
         for h in handlers:                 # on the handlers: records from optuna's modules skip a logger's filters
             h.addFilter(quiet_interrupt)
@@ -168,6 +174,17 @@ def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | 
     if interrupted:                       # the CLI's one line: "interrupted; the study is saved in ..."
         raise KeyboardInterrupt(f"the study is saved in {storage} — run the same command again to continue")
     return summary
+
+
+def _check_trainer(flat: dict[str, Any], space: dict[str, Any]) -> None:
+    """The trainer settings every trial shares (those the space does not draw), checked as the trainer
+    checks them: a `--device tpu` or `precision: fp8` failed every trial, one by one, and left a study
+    of failures behind."""
+    from lstmkit.train.settings import check_train_config, resolve_device
+    fixed = TrainConfig(**{k: v for k, v in flat.items() if k in _TRAIN_KEYS and k not in space})
+    check_train_config(fixed)
+    if "device" not in space:
+        resolve_device(fixed.device)
 
 
 _CUT = "interrupted"          # user attribute of a trial that Ctrl-C or SIGTERM cut short
@@ -188,11 +205,20 @@ def _continue_proposals(optuna, study, seed: int | None) -> None:
 
 
 class _DropInterruptWarning(logging.Filter):
-    """Optuna warns, with a traceback, about the trial a Ctrl-C ended; the command says it in one line."""
+    """Optuna warns, with a traceback, about the trial a Ctrl-C ended and about each trial an
+    LstmkitError failed (a lookback too long for the data: two warnings and a traceback on stderr per
+    trial); the command says each in one line."""
     trial: int | None = None
 
+    def __init__(self):
+        super().__init__()
+        self.failed: set[int] = set()
+
     def filter(self, record: logging.LogRecord) -> bool:
-        return self.trial is None or not record.getMessage().startswith(f"Trial {self.trial} ")
+        message = record.getMessage()
+        if self.trial is not None and message.startswith(f"Trial {self.trial} "):
+            return False
+        return not any(message.startswith(f"Trial {n} failed") for n in self.failed)
 
 
 def _open_study(optuna, storage: str, name: str, seed: int | None):
@@ -319,7 +345,7 @@ def tune_command(
     base = load_yaml(config) if config else {}
     base = merge(base, {"data": str(data) if data else None, "target": target, "time": time,
                         "train": {"max_epochs": epochs, "device": device}})
-    raw_space = load_yaml(space) if space else None
+    raw_space = load_yaml(space, "--space", "search space file") if space else None
     if space and not raw_space:
         raise LstmkitError(f"search space file {space} is empty", "name at least one setting to search")
     try:

@@ -13,6 +13,9 @@ from lstmkit.errors import LstmkitError
 
 __all__ = ["parse_space", "suggest", "distribution", "describe_range"]
 
+_KEYS = {"int": ("type", "low", "high", "log"), "float": ("type", "low", "high", "log"),
+         "categorical": ("type", "choices")}        # what an entry of each type may hold
+
 
 def parse_space(raw: dict[str, Any], known: set[str]) -> dict[str, dict[str, Any]]:
     """Validate a search space; every problem is an LstmkitError naming the key."""
@@ -28,6 +31,13 @@ def parse_space(raw: dict[str, Any], known: set[str]) -> dict[str, dict[str, Any
         if not isinstance(spec, dict) or spec.get("type") not in ("int", "float", "categorical"):
             raise LstmkitError(f"search space: {key!r} needs a type (int, float or categorical)",
                                "write e.g. '{type: int, low: 1, high: 3}' or a list of choices")
+        allowed = _KEYS[spec["type"]]
+        extra = [k for k in spec if k not in allowed]
+        if extra:                             # a `step: 2` or a misspelt `lg: true` was dropped without a word
+            raise LstmkitError(f"search space: {key!r} has {'an unknown key' if len(extra) == 1 else 'unknown keys'} "
+                               f"{', '.join(map(repr, extra))} (an entry of type {spec['type']} holds {', '.join(allowed)})",
+                               "remove it; for steps, list the values instead, e.g. '[16, 32, 64]'"
+                               if "step" in extra else "remove it or correct its spelling")
         if spec["type"] == "categorical":
             if not spec.get("choices"):
                 raise LstmkitError(f"search space: {key!r} has no choices (an empty range)", "list at least one value")

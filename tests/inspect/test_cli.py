@@ -246,3 +246,22 @@ def test_gates_of_translate_and_speech_runs_refuse_bad_input_in_one_line(seq2seq
         assert_user_error(*run_cli(["inspect", "gates", "--run", run, *words], capsys)[::2], *what)
     code, _, err = run_cli(["inspect", "attention", "--run", translate, "--data", tmp_path / "x.csv"], capsys)
     assert_user_error(code, err, "this is a translate run", "plots/attention.png", ".attention(")
+
+
+def test_words_outside_the_vocabulary_are_named_and_g_shares_are_of_its_size(tmp_path, capsys):
+    """The gates of a word the run never saw are <unk>'s, plotted under the word as written with no
+    word said; and the table's '<0.1' for the tanh gate g counted every negative value (79% 'closed')."""
+    from cli_helpers import run_cli
+    from lstmkit import TextClassifier
+    texts = [f"{w} film" for w in ["good", "bad", "fine", "dull"] * 6]
+    TextClassifier(max_epochs=1, hidden_size=4, embed_dim=4, progress="off", tensorboard=False).fit(
+        pd.DataFrame({"text": texts, "label": ["pos", "neg"] * 12}), run_dir=tmp_path / "clf")
+    code, out, err = run_cli(["inspect", "gates", "--run", tmp_path / "clf", "--text", "good zzz film"], capsys)
+    assert code == 0, err
+    info = json.loads((tmp_path / "clf" / "gates.json").read_text())
+    assert info["tokens"] == ["good", "zzz", "film"] and info["unknown"] == [1]
+    assert "1 of 3 tokens are not in the run's vocabulary ('zzz'): the network read <unk> for them" in out
+    g = info["stats"]["l0"]["g"]
+    row = next(line.split() for line in out.splitlines() if line.startswith("l0 ") and "|g|" in line)
+    assert [float(v) for v in row[2:]] == pytest.approx([g["mean"], g["frac_abs_above_0.9"], g["frac_abs_below_0.1"]],
+                                                        abs=5e-4)

@@ -65,6 +65,7 @@ def test_gates_and_statistics_match_a_hand_computation():
     assert stats["i"]["frac_above_0.9"] == pytest.approx(0.5)
     assert stats["i"]["frac_below_0.1"] == 0.0
     assert stats["g"]["frac_abs_above_0.9"] == pytest.approx((np.abs(hand["g"]) > 0.9).mean())
+    assert stats["g"]["frac_abs_below_0.1"] == pytest.approx((np.abs(hand["g"]) < 0.1).mean())
     assert stats["c"]["abs_max"] == pytest.approx(np.abs(hand["c"]).max(), abs=1e-12)
     assert result["layers"] == 1 and result["directions"] == 1 and result["hidden_size"] == 1
 
@@ -191,3 +192,17 @@ def test_an_encoder_without_an_lstm_is_named():
     net = Seq2Seq(10, 10, embed_dim=4, hidden_size=4, num_layers=1, encoder="gru", dropout=0.0)
     with pytest.raises(LstmkitError, match=r"the encoder \(Seq2Seq\) has no LSTM layer"):
         gates(net, torch.tensor([4, 5, 6]))
+
+
+def test_the_cell_state_panel_names_as_many_units_as_it_draws(tmp_path, monkeypatch):
+    """A 3-unit layer's panel said '5 most active units' (the --top asked for), drawing 3."""
+    import lstmkit.inspect.plots as plots
+    from lstmkit.inspect.gates import plot_gates
+    titles = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path: titles.extend(ax.get_title() for ax in fig.axes))
+    torch.manual_seed(0)
+    result = gates(LSTM(2, 3), torch.randn(6, 2))
+    plot_gates(result, tmp_path / "g.png", top=5)
+    plot_gates(result, tmp_path / "g.png", top=2)
+    assert [t for t in titles if "cell state" in t] == ["layer 0: cell state c, all 3 units",
+                                                        "layer 0: cell state c, 2 most active units"]

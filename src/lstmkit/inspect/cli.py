@@ -4,12 +4,14 @@ source, its decoder's over the translation), ``inspect gates --run RUN --audio c
 speech run (its acoustic model's recurrent layer over the recording's frames)."""
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Optional
 
 import numpy as np
 import typer
 
+from lstmkit.data.vocab import UNK_ID
 from lstmkit.errors import LstmkitError
 from lstmkit.loading import load
 from lstmkit.runs import read_meta, write_json
@@ -33,7 +35,7 @@ def run_window(run: Path, data: Path, window: int, command: str = "gates"):
     Any task's estimator can be inspected when it offers ``model_inputs(data)``: the scaled
     ``[N, F]`` sequence its network reads, cut here into windows of its ``config_.lookback``.
     """
-    est = load(run)
+    est = _load(run, command)
     if not hasattr(est, "model_inputs"):
         raise LstmkitError(f"--data windows are a forecast run's; this is {_what_run(run, est)}",
                            _other_way(run, est, command))
@@ -52,20 +54,37 @@ def run_window(run: Path, data: Path, window: int, command: str = "gates"):
 def text_tokens(run: Path, text: str):
     """The run's estimator, and the tokens and ids it reads of ``text`` (text classifiers, language
     models, translators)."""
-    est = load(run)
+    est = _load(run, "gates")
     if not _reads_text(est):
         raise LstmkitError(f"--text reads a text classifier's, a language model's or a translator's run; this is "
                            f"{_what_run(run, est)}", _other_way(run, est, "gates"))
-    return (est, *est.token_inputs(text))
+    tokens, ids = est.token_inputs(text)
+    unknown = [t for t, i in zip(tokens, ids) if i == UNK_ID]
+    if unknown and len(unknown) == len(tokens) - (tokens[0] == "<s>"):    # a language model's <s> is known
+        shown = ", ".join(repr(t) for t in dict.fromkeys(unknown[:5]))
+        raise LstmkitError(f"none of the tokens of --text is in the run's vocabulary ({shown}): the network would "
+                           "read <unk> at every step, whatever the text", "pass words of the training texts")
+    return est, tokens, ids
 
 
 def audio_features(run: Path, audio: Path):
     """The run's estimator, and the normalised features ``[T, F]`` its network reads of ``audio`` (speech)."""
-    est = load(run)
+    est = _load(run, "gates")
     if not hasattr(est, "audio_inputs"):
         raise LstmkitError(f"--audio reads a speech run's recording; this is {_what_run(run, est)}",
                            _other_way(run, est, "gates"))
     return est, est.audio_inputs(audio)
+
+
+def _load(run: Path, command: str):
+    """The run's estimator; an int8 run (`lstmkit export int8`) is sent to its float run, whose
+    LSTM records gates (the quantized one said "the model (lstm) has no LSTM layer")."""
+    source = (read_meta(run).get("quantization") or {}).get("source_run")
+    if source is not None:
+        raise LstmkitError(f"{run} is an int8 run (`lstmkit export int8`): its quantized layers record no "
+                           f"{command}", f"inspect the float run it was exported from: lstmkit inspect {command} "
+                           f"--run {shlex.quote(str(source))} ...")
+    return load(run)
 
 
 def _reads_text(est) -> bool:
@@ -105,7 +124,10 @@ def _inputs(run: Path, data, text, audio, window: int):
     import torch
     if text is not None:
         est, tokens, ids = text_tokens(run, text)
-        return est, torch.tensor([ids]), torch.tensor([len(ids)]), f"'{text[:40]}'", tokens, {"tokens": tokens}
+        unknown = [k for k, (t, i) in enumerate(zip(tokens, ids)) if i == UNK_ID and t != "<unk>"]
+        steps = [f"{t} (<unk>)" if k in unknown else t for k, t in enumerate(tokens)]   # what the network read
+        return (est, torch.tensor([ids]), torch.tensor([len(ids)]), f"'{text[:40]}'", steps,
+                {"tokens": tokens, **({"unknown": unknown} if unknown else {})})
     if audio is not None:
         est, x = audio_features(run, audio)
         return est, x, torch.tensor([len(x)]), audio.name, None, {"audio": str(audio), "feature_frames": len(x)}
@@ -123,9 +145,13 @@ def _echo_stats(stats: dict, part: str = "") -> None:
     typer.echo(f"{part + 'layer':<{width}}{'gate':<6}{'mean':>8}{'>0.9':>8}{'<0.1':>8}")
     for layer, per_gate in stats.items():
         for name, s in per_gate.items():
-            if name != "c":
+            if name == "g":       # tanh, in [-1, 1]: '<0.1' counted every negative value as a closed gate
+                typer.echo(f"{part + layer:<{width}}{'|g|':<6}{s['mean']:>8.3f}{s['frac_abs_above_0.9']:>8.3f}"
+                           f"{s['frac_abs_below_0.1']:>8.3f}")
+            elif name != "c":
                 typer.echo(f"{part + layer:<{width}}{name:<6}{s['mean']:>8.3f}{s['frac_above_0.9']:>8.3f}"
                            f"{s['frac_below_0.1']:>8.3f}")
+    typer.echo("(|g|: the tanh candidate g is in [-1, 1]; its mean is of g, its shares of |g|)")
 
 
 @app.command("gates")
@@ -165,6 +191,10 @@ def gates_command(run: Path = _RUN, data: Optional[Path] = typer.Option(None, he
                                     **({"decoder": decoder} if decoder else {})})
     if first:
         typer.echo(f"gates{first} (the others differ by their initial weights)")
+    if record.get("unknown"):
+        words = ", ".join(repr(record["tokens"][k]) for k in record["unknown"][:5])
+        typer.echo(f"{len(record['unknown'])} of {len(record['tokens'])} tokens are not in the run's vocabulary "
+                   f"({words}): the network read <unk> for them, marked so in the plot")
     _echo_stats(result["stats"], "encoder " if decoder else "")
     if decoder:
         _echo_stats(decoder["stats"], "decoder ")

@@ -16,7 +16,8 @@ over every valid (sample, step, unit) value:
 
 * ``mean``, ``std``;
 * ``frac_above_0.9`` and ``frac_below_0.1``: the saturated shares (for the sigmoid gates i, f, o,
-  "fully open" and "fully closed"); for g (tanh, in [-1, 1]) also ``frac_abs_above_0.9``;
+  "fully open" and "fully closed"); for g (tanh, in [-1, 1]) also ``frac_abs_above_0.9`` and
+  ``frac_abs_below_0.1`` (saturated, near zero: its ``frac_below_0.1`` counts every negative value);
 * for c (unbounded) ``abs_max`` instead of the fractions.
 """
 from __future__ import annotations
@@ -200,6 +201,7 @@ def gate_statistics(recorded: dict[str, Tensor], num_layers: int, num_directions
                     s[f"frac_below_{LOW}"] = (v < LOW).double().mean().item()
                     if name == "g":
                         s[f"frac_abs_above_{HIGH}"] = (v.abs() > HIGH).double().mean().item()
+                        s[f"frac_abs_below_{LOW}"] = (v.abs() < LOW).double().mean().item()
                 stats[key][name] = s
     return stats
 
@@ -239,7 +241,9 @@ def plot_gates(result: dict[str, Any], path: str | Path, sample: int = 0, top: i
         ax = axes[k, 4]
         for unit in most_active_units(c, top):
             ax.plot(c[:, unit].numpy(), lw=1.2, label=f"unit {unit}")
-        ax.set_title(f"{label}: cell state c, {top} most active units")
+        shown = min(top, c.shape[1])           # "5 most active units" of a 4-unit layer named one too many
+        ax.set_title(f"{label}: cell state c, " + (f"{shown} most active units" if shown < c.shape[1]
+                                                   else f"all {shown} unit{'s' if shown > 1 else ''}"))
         ax.set_xlabel("time step")
         _name_steps(ax, steps, n_valid)
         ax.legend(fontsize=7)

@@ -301,6 +301,9 @@ def read_report(run: str | Path) -> dict[str, Any]:
         raise LstmkitError(f"{run} has no {DOCTOR_FILE} yet: the run is still training (or was killed)",
                            f"the report is written when training ends; continue a killed run with "
                            f"lstmkit {meta['task']} train --resume {run}")
+    if not path.is_file() and meta.get("status") == "interrupted":   # it said "trained with the doctor off"
+        raise LstmkitError(f"{run} has no {DOCTOR_FILE}: its training was interrupted, and the report is written "
+                           "when training ends", f"continue it with lstmkit {meta['task']} train --resume {run}")
     source = (meta.get("quantization") or {}).get("source_run")
     if not path.is_file() and isinstance(source, str):           # `export int8` trains nothing: no report of its own
         raise LstmkitError(f"{run} is an int8 run (`lstmkit export int8`); its training, and the doctor's report "

@@ -39,6 +39,10 @@ class ForecastBench(ZooBench):
         self.columns = {"target": target, "time": time, "features": features}
         self.options = {k: v for k, v in options.items() if v is not None}
         self._references: dict[str, dict[str, float]] = {}
+        # the columns and settings, checked before any model trains: a missing target column failed
+        # each model's trial in turn, after the warm-up's training (and a `--text` read as a setting too)
+        Forecaster(**{**self.options, **QUIET}).check(self.frame, **{k: v for k, v in self.columns.items()
+                                                                     if v is not None})
 
     def run(self, model: str, seed: int, epochs: int) -> Trial:
         est = Forecaster(**{**self.options, "model": model, "seed": seed, "max_epochs": epochs, **QUIET})
@@ -47,6 +51,9 @@ class ForecastBench(ZooBench):
         # the columns the first fit found (as `forecast train`: a table's one date column is its time,
         # its one value column the target), named for the models after it and the report
         self.columns.update(target=cfg.target, time=cfg.time)
+        # what the data chose (as `forecast train` chooses it) and what the metrics rest on: the table
+        # named neither, so a MASE over 2 test points read like one over 2,000
+        self._chosen = {"lookback": cfg.lookback, "horizon": cfg.horizon, "test_points": est.metrics_.get("test_points")}
         metrics = est.metrics_["metrics"]
         if not self._references:
             self._references = {k: v for k, v in metrics.items() if k != model}
@@ -63,7 +70,7 @@ class ForecastBench(ZooBench):
 
     def describe(self) -> dict[str, Any]:
         rows = len(self.frame) if isinstance(self.frame, pd.DataFrame) else None
-        return {"data": self.source, "rows": rows, **self.columns, **self.options}
+        return {"data": self.source, "rows": rows, **self.columns, **self.options, **getattr(self, "_chosen", {})}
 
 
 BENCH = ForecastBench

@@ -1,0 +1,173 @@
+"""Bad-input catalogue, the tool commands `lstmkit compare`, `tune`, `inspect` and `doctor`: one line,
+the right exit code, nothing left behind (no compare folder, no study folder)."""
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from catalogue_helpers import check, fake_run, forecast_run, train_once
+from cli_helpers import run_cli
+from forecast_data import sine_frame
+
+FAST = ["--hidden-size", "4", "--layers", "1", "--device", "cpu"]
+COMPARE = ["compare", "--data", "{d}/sine.csv", "--target", "y", "--time", "time", "--models", "lstm",
+           "--seeds", "1", "--epochs", "1", "--ensemble", "1", *FAST, "--out", "{out}"]
+CLASSIFY = ["compare", "--task", "classify", "--data", "{d}/reviews.csv", "--models", "lstm", "--seeds", "1",
+            "--epochs", "1", *FAST, "--out", "{out}"]
+TUNE = ["tune", "forecast", "--data", "{d}/sine.csv", "--target", "y", "--time", "time", "--config", "{d}/base.yaml",
+        "--space", "{d}/space.yaml", "--trials", "1", "--epochs", "1", "--out", "{out}"]
+GATES = ["inspect", "gates", "--run", "{d}/lstm_run", "--data", "{d}/sine.csv"]
+
+
+def _replace(argv, flag, value):
+    """``argv`` with ``flag``'s value replaced."""
+    k = argv.index(flag)
+    return [*argv[:k + 1], value, *argv[k + 2:]]
+
+
+@pytest.fixture(scope="module")
+def d(tmp_path_factory):
+    d = tmp_path_factory.mktemp("tools_data")
+    sine_frame(n=120).to_csv(d / "sine.csv", index=False)
+    sine_frame(n=10).to_csv(d / "short.csv", index=False)
+    rows = [("good film", "pos"), ("bad film", "neg"), ("great plot", "pos"), ("awful acting", "neg")] * 10
+    (d / "reviews.csv").write_text("text,label\n" + "".join(f"{t},{l}\n" for t, l in rows))
+    (d / "a_file").write_text("x\n")
+    (d / "base.yaml").write_text("num_layers: 1\nensemble: 1\ntrain:\n  device: cpu\n  doctor: false\n")
+    (d / "fp8.yaml").write_text("num_layers: 1\nensemble: 1\ntrain:\n  device: cpu\n  precision: fp8\n")
+    (d / "space.yaml").write_text("hidden_size: {type: int, low: 4, high: 8}\n")
+    (d / "misspelt_key.yaml").write_text("hidden_size: {type: int, low: 4, high: 8, lg: true}\n")
+    (d / "step.yaml").write_text("hidden_size: {type: int, low: 4, high: 8, step: 2}\n")
+    (d / "unknown_setting.yaml").write_text("hiden_size: {type: int, low: 4, high: 8}\n")
+    (d / "other_task").mkdir()                                      # a study of another task in --out's study.db
+    import optuna
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna.create_study(study_name="forecast", storage=f"sqlite:///{d / 'other_task' / 'study.db'}").set_user_attr(
+        "task", "lm")
+    runs = d / "trained"
+    lstm = forecast_run(d)                                         # writes d/sine.csv again, the same rows
+    shutil.move(lstm, d / "lstm_run")
+    shutil.move(train_once(["forecast", "train", "--data", "{d}/sine.csv", "--target", "y", "--time", "time",
+                            "--lookback", "12", *FAST, "--epochs", "1", "--ensemble", "1", "--model", "gru",
+                            "--progress", "off", "--no-tensorboard", "--out", "{out}"], d, runs), d / "gru_run")
+    shutil.move(train_once(["classify", "train", "--data", "{d}/reviews.csv", "--embed-dim", "4", *FAST,
+                            "--min-freq", "1", "--epochs", "1", "--progress", "off", "--no-tensorboard",
+                            "--out", "{out}"], d, runs), d / "text_run")
+    int8 = d / "int8_run"                  # `export int8`'s metadata is what the commands read of such a run
+    shutil.copytree(d / "lstm_run", int8)
+    meta = json.loads((int8 / "lstmkit.json").read_text())
+    meta["quantization"] = {"dtype": "qint8", "engine": "torch", "source_run": str(d / "lstm_run")}
+    (int8 / "lstmkit.json").write_text(json.dumps(meta))
+    (int8 / "doctor.json").unlink()
+    for name, status in (("training_run", "training"), ("interrupted_run", "interrupted")):
+        run = d / name
+        run.mkdir()
+        (run / "lstmkit.json").write_text(json.dumps({"format_version": 1, "task": "forecast", "status": status}))
+    no_report = fake_run(d)
+    corrupt = d / "corrupt_report_run"
+    shutil.copytree(no_report, corrupt)
+    (corrupt / "doctor.json").write_text("{findings: ")
+    return d
+
+
+CASES = [
+    # compare
+    (_replace(COMPARE, "--models", "lstm,bogus"), 2, "unknown model: bogus"),
+    (_replace(COMPARE, "--models", " , "), 2, "no models given"),
+    (_replace(COMPARE, "--seeds", "0"), 2, "`seeds` must be a positive integer"),
+    (_replace(COMPARE, "--epochs", "-1"), 2, "`epochs` must be a positive integer"),
+    ([*COMPARE, "--task", "juggling"], 2, "unknown task 'juggling' for compare"),
+    (_replace(COMPARE, "--out", "{d}/a_file"), 2, "is a file, not a folder"),
+    (_replace(COMPARE, "--data", "{d}/nope.csv"), 2, "file not found"),
+    ([*COMPARE, "--threads", "0"], 2, "`threads` must be at least 1"),
+    (["compare", "--models", "lstm", "--out", "{out}"], 2, "no data given"),
+    # a missing column failed each model's trial in turn, after the warm-up had trained
+    (_replace(COMPARE, "--target", "nope"), 2, "target column 'nope' not found"),
+    # another task's option: "Forecaster has no parameter 'text'", "LanguageModel has no parameter 'series' —
+    # did you mean 'seed'?", "TextClassifier has no parameter 'lookback' — its parameters: (40 names)"
+    ([*COMPARE, "--text", "review"], 2, "--text is an option of --task classify; --task forecast does not read it"),
+    (_replace([*CLASSIFY, "--series"], "--task", "lm"), 2, "--series is an option of --task classify"),
+    ([*CLASSIFY, "--lookback", "5"], 2, "--lookback is an option of --task forecast; --task classify"),
+    (_replace(CLASSIFY, "--data", "{d}/sine.csv"), 2, "text column 'text' not found"),
+    # tune
+    (_replace(TUNE, "--trials", "0"), 2, "`trials` must be a positive integer"),
+    (["tune", "juggling", "--data", "{d}/sine.csv", "--out", "{out}"], 2, "tuning is not available for task"),
+    ([*TUNE, "--timeout", "0"], 2, "cannot read timeout"),
+    (_replace(TUNE, "--epochs", "0"), 2, "max_epochs"),
+    (_replace(TUNE, "--data", "{d}/nope.csv"), 2, "not found"),
+    (_replace(TUNE, "--space", "{d}/unknown_setting.yaml"), 2, "search space: unknown setting 'hiden_size'"),
+    # an entry's unknown keys were dropped without a word: `lg: true` searched linearly, `step: 2` every size
+    (_replace(TUNE, "--space", "{d}/misspelt_key.yaml"), 2, "'hidden_size' has an unknown key 'lg'"),
+    (_replace(TUNE, "--space", "{d}/step.yaml"), 2, "list the values instead"),
+    # a missing --space file said "config file not found — check the --config path"
+    (_replace(TUNE, "--space", "{d}/nope.yaml"), 2, "search space file not found"),
+    # trainer settings every trial shares: each trial failed with optuna's traceback, then 'no trial completed'
+    # and a study of failures in --out
+    ([*TUNE, "--device", "tpu"], 2, "unknown device 'tpu'"),
+    (_replace(TUNE, "--config", "{d}/fp8.yaml"), 2, "unknown precision 'fp8'"),
+    (_replace(TUNE, "--out", "{d}/other_task"), 2, "tunes lm, not forecast"),
+    # inspect
+    (_replace(GATES, "--run", "{d}/gru_run"), 2, "the model (gru) has no LSTM layer"),
+    (["inspect", "attention", "--run", "{d}/lstm_run", "--data", "{d}/sine.csv"], 2, "has no self-attention layer"),
+    # an int8 run said "the model (lstm) has no LSTM layer — train an LSTM-based model"
+    (_replace(GATES, "--run", "{d}/int8_run"), 2, "is an int8 run (`lstmkit export int8`)"),
+    (["inspect", "attention", "--run", "{d}/int8_run", "--data", "{d}/sine.csv"], 2, "inspect the float run"),
+    # words the vocabulary lacks: the gates of <unk>, <unk>, ... plotted under the words as written
+    (["inspect", "gates", "--run", "{d}/text_run", "--text", "zzz qqq"], 2, "none of the tokens of --text"),
+    (["inspect", "gates", "--run", "{d}/text_run", "--text", "  "], 2, "the text is empty"),
+    (["inspect", "gates", "--run", "{d}/text_run", "--data", "{d}/reviews.csv"], 2, "--data windows are a forecast"),
+    (_replace(GATES, "--data", "{d}/reviews.csv"), 2, "target column 'y' not found"),
+    (_replace(GATES, "--data", "{d}/short.csv"), 2, "fewer than the lookback"),
+    ([*GATES, "--window", "500"], 2, "--window 500 is out of range"),
+    ([*GATES, "--top", "0"], 2, "--top must be at least 1"),
+    ([*GATES, "--text", "good"], 2, "pass one of --data and --text"),
+    (GATES[:4], 2, "pass either --data"),
+    (_replace(GATES, "--run", "{d}/other_task"), 2, "not an lstmkit run folder"),
+    (_replace(GATES, "--run", "{d}/nope"), 2, "run folder not found"),
+    (["inspect", "confusion", "--run", "{d}/text_run"], 2, "no such command 'confusion'"),
+    # doctor
+    (["doctor", "{d}/other_task"], 2, "not an lstmkit run folder"),
+    (["doctor", "{d}/a_file"], 2, "is a file"),
+    (["doctor"], 2, "no run given"),
+    (["doctor", "{d}/forecast_run"], 2, "has no doctor.json: it was trained with the doctor off"),
+    (["doctor", "{d}/training_run"], 2, "the run is still training"),
+    # an interrupted run without a report was "trained with the doctor off" (train again without --no-doctor)
+    (["doctor", "{d}/interrupted_run"], 2, "its training was interrupted"),
+    (["doctor", "{d}/int8_run"], 2, "is an int8 run"),
+    (["doctor", "{d}/corrupt_report_run"], 2, "is corrupt"),
+]
+
+
+@pytest.mark.parametrize("argv, code, needle", CASES, ids=[f"{k}:{c[2]}" for k, c in enumerate(CASES)])
+def test_tools_bad_input(argv, code, needle, d, tmp_path, capsys):
+    check(argv, code, needle, tmp_path, capsys, d)
+
+
+def test_a_missing_column_stops_compare_before_any_model_trains(d, tmp_path, capsys):
+    """It printed 'lstm seed 42: failed, so its other seeds are skipped' for each model, after the warm-up."""
+    code, out, err = run_cli([a.format(d=d, out=tmp_path) for a in _replace(COMPARE, "--target", "nope")], capsys)
+    assert code == 2 and out == "" and "target column 'nope' not found" in err
+
+
+def test_a_trial_an_error_fails_is_one_stdout_line_and_no_traceback(d, tmp_path):
+    """Optuna logged two warnings and a traceback on stderr for every trial an LstmkitError failed
+    (a lookback too long for the data); the trial's own line says why. In a process of its own: optuna's
+    log handler writes to the stderr it found, which capsys does not replace."""
+    (tmp_path / "long.yaml").write_text("lookback: [300]\n")
+    argv = _replace(_replace(TUNE, "--space", str(tmp_path / "long.yaml")), "--trials", "2")
+    proc = subprocess.run([sys.executable, "-m", "lstmkit", *[a.format(d=d, out=tmp_path / "study") for a in argv]],
+                          capture_output=True, text=True)
+    err = proc.stderr
+    assert proc.returncode == 2 and err.count("\n") == 1 and "no trial completed" in err and "Traceback" not in err, err
+    assert proc.stdout.count("failed: series too short") == 2
+
+
+def test_a_study_already_complete_says_that_nothing_ran(d, tmp_path, capsys):
+    """The same command again printed the old best as if it had searched."""
+    argv = [a.format(d=d, out=tmp_path / "study") for a in TUNE]
+    assert run_cli(argv, capsys)[0] == 0
+    code, out, err = run_cli(argv, capsys)
+    assert code == 0, err
+    assert "already holds 1 trial (--trials 1 counts the whole study): none run now" in out and "trial 0:" not in out
