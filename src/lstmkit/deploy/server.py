@@ -57,7 +57,7 @@ import threading
 from typing import Annotated, Any
 
 from lstmkit.deploy.request_errors import UNPARSED, UNREADABLE_BODY, BodyLimit, unprocessable, validated, validation_detail
-from lstmkit.deploy.served import F32_MAX, JSON_TYPES, ServedModel, named_runs, request_schemas
+from lstmkit.deploy.served import F32_MAX, JSON_TYPES, ServedModel, named_runs, request_message, request_schemas
 from lstmkit.errors import LstmkitError
 
 __all__ = ["create_app", "serve", "named_runs", "MAX_BODY", "MAX_STREAMS", "MAX_INSTANCES"]
@@ -146,15 +146,15 @@ def create_app(runs, engine: str = "auto", max_body: int = MAX_BODY, max_streams
 
     async def no_model_stream(ws: WebSocket, name: str):
         if name in models:                    # served, but it answers whole inputs only
-            await _refuse_stream(ws, f"model {name!r} does not stream; send whole inputs to /models/{name}/predict")
+            await _refuse_stream(ws, f"model {name!r} does not stream — send whole inputs to /models/{name}/predict")
         else:
-            await _refuse_stream(ws, f"unknown model {name!r}; this service serves: {names}")
+            await _refuse_stream(ws, f"unknown model {name!r} — stream one this service serves: {names}")
 
     async def which_model():
         raise HTTPException(404, detail=several)
 
     async def which_model_stream(ws: WebSocket):
-        await _refuse_stream(ws, several)
+        await _refuse_stream(ws, f"this service serves several models ({names}) — use /models/{{name}}/stream")
 
     if only is None:
         app.post("/predict", include_in_schema=False)(which_model)
@@ -209,7 +209,7 @@ class _ModelRoutes:
                 try:
                     out = await m.answer_async(req.model_dump(exclude_none=True))
                 except LstmkitError as e:        # a BadRequest names its field (loc)
-                    raise unprocessable(getattr(e, "loc", []), e.message) from None
+                    raise unprocessable(getattr(e, "loc", []), request_message(e)) from None
                 return JSONResponse(out)
             return predict_together
 
@@ -217,7 +217,7 @@ class _ModelRoutes:
             try:
                 out = m.answer(req.model_dump(exclude_none=True))
             except LstmkitError as e:            # a BadRequest names its field (loc)
-                raise unprocessable(getattr(e, "loc", []), e.message) from None
+                raise unprocessable(getattr(e, "loc", []), request_message(e)) from None
             return JSONResponse(out)
         return predict
 
@@ -242,7 +242,7 @@ class _ModelRoutes:
                     raise HTTPException(415, detail=f"content type {kind or '(none)'!r} is not accepted; "
                                                     f"send one of: {', '.join(m.accepted_types())}")
             except LstmkitError as e:
-                raise unprocessable(getattr(e, "loc", []), e.message) from None
+                raise unprocessable(getattr(e, "loc", []), request_message(e)) from None
             return JSONResponse(out)
         return predict
 
