@@ -7,7 +7,6 @@ command-line ``--flag``, which means nothing to an HTTP client. Before, a refusa
 CLI shares (reading time stamps, audio files) reached the client without its fix, and many
 adapters' refusals had none ("field required", "the series is empty")."""
 import json
-import re
 
 import numpy as np
 import pandas as pd
@@ -16,12 +15,12 @@ import pytest
 pytest.importorskip("fastapi")
 
 from asgi_client import Client, strict_json  # noqa: E402
+from catalogue_helpers import assert_problem_and_fix  # noqa: E402
 from forecast_data import FAST, sine_frame  # noqa: E402
 from one_thread import one_thread  # noqa: E402,F401  (autouse: one torch thread)
 from serve_helpers import tiny_text_classifier  # noqa: E402
 from translate_data import TINY, make_pairs  # noqa: E402
 
-CLI_FLAG = re.compile(r"(?<![\w-])--[a-z][\w-]*")
 MAX_LEN, LOOKBACK = 6, 8
 
 
@@ -150,13 +149,6 @@ STREAMS = [
     ("stream-model-that-does-not-stream", "seq", "[1.0, 2.0]", "model"),
     ("stream-unknown-model", "nope", "[1.0, 2.0]", "model"),
 ]
-
-
-def assert_problem_and_fix(msg: str) -> None:
-    problem, sep, fix = msg.partition(" — ")
-    assert sep and problem.strip() and fix.strip(), f"no ' — fix' part: {msg!r}"
-    assert fix.strip() != "fix the request", f"a fix that says nothing: {msg!r}"
-    assert not CLI_FLAG.search(msg), f"a command-line flag in a service's answer: {msg!r}"
 
 
 @pytest.mark.parametrize("case,model,body,loc", CASES, ids=[c[0] for c in CASES])

@@ -254,7 +254,8 @@ class _ModelRoutes:
         async def stream_ws(ws: WebSocket):
             await ws.accept()
             if app.state.open_streams >= app.state.max_streams:
-                await ws.send_json({"error": f"too many open streams (limit {app.state.max_streams})"})
+                await ws.send_json({"error": f"too many open streams (limit {app.state.max_streams}) — "
+                                          "close one, or try again later"})
                 await ws.close(code=1013)
                 return
             app.state.open_streams += 1
@@ -266,7 +267,7 @@ class _ModelRoutes:
                     if message["type"] == "websocket.disconnect":
                         break
                     if message.get("text") is None:
-                        answer = {"error": "send JSON in text frames, not binary ones", "field": "message"}
+                        answer = {"error": "the message is a binary frame — send JSON in text frames", "field": "message"}
                     elif m.task_stream or m.slow_steps:  # a step that may take a while (an audio chunk, an ETS refit)
                         answer = await run_in_threadpool(m.stream_message, message["text"], sid)
                     else:                           # a numeric step is cheaper than a thread hop
