@@ -35,10 +35,10 @@ several, they are a 404 naming the models, as is any unknown model name.
 
 Every number a client sends must be finite, not a boolean, and within float32 range
 (``|x| <= 3.4e38``). Bad input is a 422 whose ``detail[].loc`` names the field and ``msg`` the
-problem, then `` — `` and what to send instead (``beam`` 51: "... — send a beam from 1 to 50")
-(WebSocket: ``{"error": ..., "field": ...}``); an answer the model cannot give in finite numbers
-is an error of the same kind, never a NaN token: every body is standard JSON. The model runs in
-a worker thread, off the event loop (a task that answers requests together: on its batcher's
+problem, then `` — `` and what to send instead (``beam`` 51: "... — send a beam from 1 to 50"),
+in the request's words, never a command-line flag (WebSocket: ``{"error": ..., "field": ...}``);
+an answer the model cannot give in finite numbers is an error of the same kind, never a NaN
+token: every body is standard JSON. The model runs in a worker thread, off the event loop (a task that answers requests together: on its batcher's
 thread, awaited by the handler; any other: in the server's thread pool). A body over
 ``max_body`` bytes is a 413; at most ``max_streams`` WebSockets are open at once (others are closed with code 1013).
 The server listens on 127.0.0.1 unless told otherwise and stops cleanly on SIGTERM.
