@@ -365,8 +365,8 @@ _TIME_FIX = ('send "time" as ISO stamps from 1678 to 2261 (e.g. "2024-01-31" or 
 
 def _time_problem(message: str) -> str:
     """A message of :func:`~lstmkit.tasks.forecast.times.time_values`, in a request's words: the
-    stamps sent, not a table's time column, and the run's order of day and month, not its flag."""
-    return (message.replace("time column 'time' ", "the time stamps ")
+    field sent, not a table's time column, and the run's order of day and month, not its flag."""
+    return (message.replace("time column 'time' ", "the \"time\" field ")
             .replace("the run's --dates", "the run's date order"))
 
 
