@@ -8,6 +8,7 @@ file anywhere under its folder.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from cli_helpers import run_cli
@@ -129,3 +130,15 @@ def tiny_forecaster(d: Path, **params):
     sine_frame(n=120).to_csv(d / "series.csv", index=False)
     return Forecaster(**{**FAST, "max_epochs": 1, "hidden_size": 4, **params}).fit(
         str(d / "series.csv"), target="y", time="time", features="temp", out=d)
+
+
+CLI_FLAG = re.compile(r"(?<![\w-])--[a-z][\w-]*")
+
+
+def assert_problem_and_fix(msg: str) -> None:
+    """A service's refusal (a 422's ``msg``, a stream's ``error``): the problem, `` — ``, the fix;
+    the fix in the service's words, never a command-line ``--flag`` (nothing to an HTTP client)."""
+    problem, sep, fix = msg.partition(" — ")
+    assert sep and problem.strip() and fix.strip(), f"no ' — fix' part: {msg!r}"
+    assert fix.strip() not in ("fix the request", "fix the field named"), f"a fix that says nothing: {msg!r}"
+    assert not CLI_FLAG.search(msg), f"a command-line flag in a service's answer: {msg!r}"

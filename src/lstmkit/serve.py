@@ -86,7 +86,9 @@ class Client:
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:
                 return json.loads(resp.read())
         except urllib.error.HTTPError as e:
-            raise LstmkitError(f"{method} {url} answered {e.code}: {_problem(e)}", _HINTS.get(e.code, "fix the request")) from None
+            problem, fix = _problem(e)
+            raise LstmkitError(f"{method} {url} answered {e.code}: {problem}",
+                               fix or _HINTS.get(e.code, "fix the request")) from None
         except (urllib.error.URLError, OSError) as e:
             reason = getattr(e, "reason", None) or e
             raise LstmkitError(f"cannot reach {url} ({reason})",
@@ -179,16 +181,22 @@ def _path(model: str | None, route: str) -> str:
     return route if model is None else f"/models/{urllib.parse.quote(str(model), safe='')}{route}"
 
 
-def _problem(e: urllib.error.HTTPError) -> str:
-    """The service's ``detail``: a text, or each field's ``loc`` and ``msg``."""
+def _problem(e: urllib.error.HTTPError) -> tuple[str, str | None]:
+    """The service's ``detail`` as ``(problem, fix)``: a text, or each field's ``loc`` and ``msg``,
+    whose fixes (after `` — ``) become the error's hint (None: the detail says none)."""
     try:
         detail = json.loads(e.read()).get("detail")
     except (ValueError, AttributeError, OSError):
-        return e.reason or "error"
-    if isinstance(detail, list):
-        return "; ".join(f"{'.'.join(str(p) for p in d.get('loc', []) if p != 'body') or 'body'}: {d.get('msg')}"
-                         for d in detail if isinstance(d, dict))
-    return str(detail)
+        return e.reason or "error", None
+    if not isinstance(detail, list):
+        return str(detail), None
+    problems, fixes = [], []
+    for d in (d for d in detail if isinstance(d, dict)):
+        problem, _, fix = str(d.get("msg")).partition(" — ")
+        problems.append(f"{'.'.join(str(p) for p in d.get('loc', []) if p != 'body') or 'body'}: {problem}")
+        if fix and fix not in fixes:
+            fixes.append(fix)
+    return "; ".join(problems), "; ".join(fixes) or None
 
 
 def _json(value: Any, what: str) -> str:

@@ -9,7 +9,7 @@ import pytest
 pytest.importorskip("fastapi")
 
 from asgi_client import Client, strict_json  # noqa: E402
-from catalogue_helpers import tiny_forecaster  # noqa: E402
+from catalogue_helpers import assert_problem_and_fix, tiny_forecaster  # noqa: E402
 from forecast_data import sine_frame  # noqa: E402
 
 MAX_BODY, LOOKBACK = 20_000, 24
@@ -115,9 +115,11 @@ def test_bad_request(client, method, path, data, status, needle):
     if isinstance(needle, tuple):                    # the field, as FastAPI's detail[].loc names it
         detail = parsed["detail"]
         assert any(tuple(d["loc"][:len(needle)]) == needle for d in detail), detail
-        assert all(isinstance(d["msg"], str) and d["msg"] for d in detail)
     else:
         assert needle.lower() in text, text[:500]
+    if status == 422:                                # each refusal: the problem, then the fix
+        for d in parsed["detail"]:
+            assert_problem_and_fix(d["msg"])
     assert "traceback" not in text
 
 
@@ -168,7 +170,8 @@ def test_bad_classify_request(text_client, data, where):
     assert got == 422, (got, answer[:300])
     detail = strict_json(answer)["detail"]
     assert any(tuple(d["loc"][:len(where)]) == where for d in detail), detail
-    assert all(isinstance(d["msg"], str) and d["msg"] for d in detail)
+    for d in detail:
+        assert_problem_and_fix(d["msg"])
 
 
 # -- a run trained with a two-column time (--time Date,Time): the columns sent by name -----------

@@ -8,6 +8,7 @@ import pytest
 pytest.importorskip("fastapi")
 
 from asgi_client import Client, strict_json  # noqa: E402
+from catalogue_helpers import assert_problem_and_fix  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +63,8 @@ def test_bad_lm_request(lm_client, data, where):
     assert got == 422, (got, answer[:300])
     detail = strict_json(answer)["detail"]
     assert any(tuple(d["loc"][:len(where)]) == where for d in detail), detail
-    assert all(isinstance(d["msg"], str) and d["msg"] for d in detail)
+    for d in detail:
+        assert_problem_and_fix(d["msg"])
 
 
 def test_good_lm_requests_still_answer(lm_client):

@@ -12,6 +12,7 @@ pytest.importorskip("fastapi")
 pytest.importorskip("onnxruntime")
 
 from asgi_client import Client, strict_json  # noqa: E402
+from catalogue_helpers import assert_problem_and_fix  # noqa: E402
 from speech_data import unfinished_wav  # noqa: E402
 
 MAX_INSTANCES, MAX_BODY = 3, 400_000
@@ -86,7 +87,8 @@ def test_bad_json_request(client, data, where):
     assert got == 422, (got, answer[:300])
     detail = strict_json(answer)["detail"]
     assert any(tuple(d["loc"][:len(where)]) == where for d in detail), detail
-    assert all(isinstance(d["msg"], str) and d["msg"] for d in detail)
+    for d in detail:
+        assert_problem_and_fix(d["msg"])
 
 
 UPLOAD_CASES = [
@@ -118,6 +120,9 @@ def test_bad_upload(client, make, kind, status, needle):
     got, answer = client.request("POST", "/predict", make(), content_type=kind)
     assert got == status, (got, answer[:300])
     assert needle in json.dumps(strict_json(answer)).lower()
+    if status == 422:                                # each refusal: the problem, then the fix
+        for d in strict_json(answer)["detail"]:
+            assert_problem_and_fix(d["msg"])
 
 
 def test_good_requests_still_answer_on_onnx(client):

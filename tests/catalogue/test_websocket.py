@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("fastapi")
 
 from asgi_client import Client  # noqa: E402
-from catalogue_helpers import tiny_forecaster  # noqa: E402
+from catalogue_helpers import assert_problem_and_fix, tiny_forecaster  # noqa: E402
 
 GOOD = json.dumps({"y": 1.0, "temp": 0.5})
 
@@ -120,6 +120,7 @@ def test_bad_message(clients, mode, build, words):
         err = ws.receive_json()                           # strict JSON: never a bare NaN
         assert "error" in err and "forecast" not in err, err
         assert words.lower() in err["error"].lower() or words == err.get("field"), err
+        assert_problem_and_fix(err["error"])
         ws.send_text(GOOD)
         assert ws.receive_json()["step"] == done + 1      # still usable; the bad message changed nothing
     finally:

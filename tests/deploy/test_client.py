@@ -48,8 +48,9 @@ def test_predict_per_model_equals_the_estimators(service, abs_forecaster, text_c
 
 
 def test_errors_name_the_url_and_the_field(service, tmp_path):
-    with pytest.raises(LstmkitError, match=r"/models/reviews/predict answered 422: texts\.0: the text is empty"):
+    with pytest.raises(LstmkitError, match=r"/models/reviews/predict answered 422: texts\.0: the text is empty") as e:
         service.predict(model="reviews", texts=[""])
+    assert " — " not in e.value.message and e.value.hint == "send text with at least one word"   # the service's fix
     with pytest.raises(LstmkitError, match="answered 404: unknown model 'nope'; this service serves: sales, reviews"):
         service.predict(model="nope", texts=["x"])
     with pytest.raises(LstmkitError, match="several models"):

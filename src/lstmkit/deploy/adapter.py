@@ -60,6 +60,7 @@ seq2seq speech model) it refuses in one line naming why.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -143,13 +144,30 @@ def _numbers_only(row: Any) -> bool:
                for v in items)
 
 
+_CLI_FLAG = re.compile(r"(?<![\w-])--[a-z][\w-]*")              # --time, --dates: the command line's words
+
+
+def names_cli_flag(text: str | None) -> bool:
+    """Whether ``text`` (an error's hint) names a command-line flag: a fix for the CLI, not for a request."""
+    return bool(text) and _CLI_FLAG.search(text) is not None
+
+
 class BadRequest(LstmkitError):
     """Bad input in a service request, with the field it is about (``loc``, e.g. ``["texts", 2]``):
-    the HTTP service answers it as a 422 whose ``detail[].loc`` is ``["body", *loc]``."""
+    the HTTP service answers it as a 422 whose ``detail[].loc`` is ``["body", *loc]`` and whose
+    ``msg`` is the problem, `` — ``, then the hint: what to send instead."""
 
-    def __init__(self, loc: list, message: str, hint: str = "fix the request"):
+    def __init__(self, loc: list, message: str, hint: str | None = None):
         super().__init__(message, hint)
         self.loc = list(loc)
+
+    @classmethod
+    def of(cls, loc: list, e: LstmkitError, fix: str, message: str | None = None) -> "BadRequest":
+        """``e``, raised by code the CLI shares (reading dates, audio), as a request's refusal at
+        ``loc``: its message (or ``message``), and its hint unless that was written for the command
+        line (it names a ``--flag``); ``fix`` then, the service's words (the field to send)."""
+        return cls(loc, e.message if message is None else message,
+                   fix if names_cli_flag(e.hint) or not e.hint else e.hint)
 
 
 @dataclass

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from lstmkit.deploy.adapter import BadRequest
+from lstmkit.deploy.adapter import BadRequest, names_cli_flag
 from lstmkit.deploy.batching import RequestBatcher
 from lstmkit.deploy.registry import adapter_for, weights_fingerprint
 from lstmkit.deploy.streaming import make_stream
@@ -33,7 +33,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.runs import read_meta
 
 __all__ = ["ServedModel", "named_runs", "request_schemas", "bad_number", "not_json", "json_problem", "UPLOAD_TYPES",
-           "JSON_TYPES", "F32_MAX"]
+           "JSON_TYPES", "F32_MAX", "request_message"]
 
 F32_MAX = float(np.finfo(np.float32).max)
 UPLOAD_TYPES = ("audio/wav", "audio/x-wav", "audio/wave")     # an upload adapter's default
@@ -154,13 +154,17 @@ class ServedModel:
             msg = json.loads(text, parse_constant=not_json)
             bad = bad_number(msg)
         except RecursionError:
-            return {"error": "message is nested too deeply", "field": "message"}
+            return {"error": "message is nested too deeply — send a flat JSON message "
+                             f"({self._what_to_send()})", "field": "message"}
         except ValueError as e:               # JSONDecodeError is one
-            return {"error": f"message {json_problem(e)}", "field": "message"}
+            return {"error": f"message {json_problem(e)} — send each message as JSON "
+                             f"({self._what_to_send()})", "field": "message"}
         if bad is not None:
             path, problem = bad
             where = "".join(f"[{p!r}]" for p in path)
-            return {"error": f"message{where} {problem}", "field": self._field_of(msg, path)}
+            fix = ("send a number in its place" if "boolean" in problem
+                   else "send finite JSON numbers within ±3.4e38 (fill or drop the missing values)")
+            return {"error": f"message{where} {problem} — {fix}", "field": self._field_of(msg, path)}
         try:
             with self._lock:
                 if isinstance(msg, dict) and "op" in msg:
@@ -174,13 +178,18 @@ class ServedModel:
                         **(fields(y) if fields is not None else {self.stream_key: self.adapter.to_json(y)}),
                         **({"warnings": notes} if notes else {})}
         except LstmkitError as e:
-            loc = getattr(e, "loc", None)
+            loc, said = getattr(e, "loc", None), request_message(e)
             if loc:
-                return {"error": str(e), "field": str(loc[0])}
+                return {"error": said, "field": str(loc[0])}
             if isinstance(msg, dict) and "op" in msg:          # a restore's state (it said "observation")
-                return {"error": str(e), "field": "state"}
+                return {"error": said, "field": "state"}
             fallback = "message" if self.task_stream else "observation"
-            return {"error": str(e), "field": next((c for c in self.columns if repr(c) in e.message), fallback)}
+            return {"error": said, "field": next((c for c in self.columns if repr(c) in e.message), fallback)}
+
+    def _what_to_send(self) -> str:
+        if self.task_stream:
+            return "what this model's stream reads: see GET /model"
+        return "an observation, {" + ", ".join(f'"{c}": number' for c in self.columns) + "}"
 
     def _field_of(self, msg: Any, path: tuple) -> str:
         if isinstance(msg, dict) and "op" in msg:
@@ -199,16 +208,18 @@ class ServedModel:
         if op == "state":
             state = stream.state_dict([sid])
             if not isinstance(state.get("streams"), dict):
-                return {"error": "this stream cannot report its state", "field": "op"}
+                return {"error": "this stream cannot report its state — send observations, or "
+                                 "{\"op\": \"reset\"}", "field": "op"}
             state["streams"] = {"this": state["streams"].get(sid, {"steps": 0})}
             return {"state": state}
         if op == "restore":
             state = msg.get("state")
             if not isinstance(state, dict) or not isinstance(state.get("streams"), dict) or len(state["streams"]) != 1:
-                return {"error": "restore needs the object that {\"op\": \"state\"} returned", "field": "state"}
+                return {"error": "restore needs a stream state — send {\"op\": \"restore\", \"state\": S} with "
+                                 "the S that {\"op\": \"state\"} returned", "field": "state"}
             stream.load_state_dict({**state, "streams": {sid: next(iter(state["streams"].values()))}})
             return {"restored": True, "step": stream.steps(sid)}
-        return {"error": f"unknown op {op!r}; use reset, state or restore", "field": "op"}
+        return {"error": f"unknown op {op!r} — send one of: reset, state, restore", "field": "op"}
 
     def end_stream(self, sid: str) -> None:
         with self._lock:
@@ -234,6 +245,16 @@ def not_json(name: str):
     raise ValueError(f"{name} is not JSON")
 
 
+def request_message(e: LstmkitError) -> str:
+    """What the service answers for an :class:`LstmkitError` raised while answering a request (a
+    422's ``msg``, a stream's ``error``): the problem, `` — ``, and its fix. A fix written for the
+    command line (it names a ``--flag``) means nothing to an HTTP client: it is left out, and the
+    raising site or the task's adapter (which knows the request's fields) words one for the service."""
+    if e.hint and not names_cli_flag(e.hint):
+        return str(e)
+    return e.message
+
+
 def json_problem(e: ValueError) -> str:
     """What ``json.loads`` refused, after "the body" / "message": a number of more digits than Python
     reads (4,300: its guard against slow conversions) is valid JSON, and was called invalid JSON."""
@@ -246,7 +267,7 @@ def bad_number(value: Any, path: tuple = ()) -> tuple[tuple, str] | None:
     """``(path, problem)`` of the first number in a parsed JSON ``value`` that is a boolean,
     not finite, or beyond float32 range; None when every number is fine."""
     if isinstance(value, bool):
-        return path, "is a boolean; send a number"
+        return path, "is a boolean, not a number"
     if isinstance(value, (int, float)):
         if isinstance(value, float) and not math.isfinite(value):
             return path, "is not a finite number"

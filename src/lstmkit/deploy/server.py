@@ -35,10 +35,10 @@ several, they are a 404 naming the models, as is any unknown model name.
 
 Every number a client sends must be finite, not a boolean, and within float32 range
 (``|x| <= 3.4e38``). Bad input is a 422 whose ``detail[].loc`` names the field and ``msg`` the
-problem, then `` — `` and what to send instead (``beam`` 51: "... — send a beam from 1 to 50")
-(WebSocket: ``{"error": ..., "field": ...}``); an answer the model cannot give in finite numbers
-is an error of the same kind, never a NaN token: every body is standard JSON. The model runs in
-a worker thread, off the event loop (a task that answers requests together: on its batcher's
+problem, then `` — `` and what to send instead (``beam`` 51: "... — send a beam from 1 to 50"),
+in the request's words, never a command-line flag (WebSocket: ``{"error": ..., "field": ...}``);
+an answer the model cannot give in finite numbers is an error of the same kind, never a NaN
+token: every body is standard JSON. The model runs in a worker thread, off the event loop (a task that answers requests together: on its batcher's
 thread, awaited by the handler; any other: in the server's thread pool). A body over
 ``max_body`` bytes is a 413; at most ``max_streams`` WebSockets are open at once (others are closed with code 1013).
 The server listens on 127.0.0.1 unless told otherwise and stops cleanly on SIGTERM.
@@ -57,7 +57,7 @@ import threading
 from typing import Annotated, Any
 
 from lstmkit.deploy.request_errors import UNPARSED, UNREADABLE_BODY, BodyLimit, unprocessable, validated, validation_detail
-from lstmkit.deploy.served import F32_MAX, JSON_TYPES, ServedModel, named_runs, request_schemas
+from lstmkit.deploy.served import F32_MAX, JSON_TYPES, ServedModel, named_runs, request_message, request_schemas
 from lstmkit.errors import LstmkitError
 
 __all__ = ["create_app", "serve", "named_runs", "MAX_BODY", "MAX_STREAMS", "MAX_INSTANCES"]
@@ -146,15 +146,15 @@ def create_app(runs, engine: str = "auto", max_body: int = MAX_BODY, max_streams
 
     async def no_model_stream(ws: WebSocket, name: str):
         if name in models:                    # served, but it answers whole inputs only
-            await _refuse_stream(ws, f"model {name!r} does not stream; send whole inputs to /models/{name}/predict")
+            await _refuse_stream(ws, f"model {name!r} does not stream — send whole inputs to /models/{name}/predict")
         else:
-            await _refuse_stream(ws, f"unknown model {name!r}; this service serves: {names}")
+            await _refuse_stream(ws, f"unknown model {name!r} — stream one this service serves: {names}")
 
     async def which_model():
         raise HTTPException(404, detail=several)
 
     async def which_model_stream(ws: WebSocket):
-        await _refuse_stream(ws, several)
+        await _refuse_stream(ws, f"this service serves several models ({names}) — use /models/{{name}}/stream")
 
     if only is None:
         app.post("/predict", include_in_schema=False)(which_model)
@@ -209,7 +209,7 @@ class _ModelRoutes:
                 try:
                     out = await m.answer_async(req.model_dump(exclude_none=True))
                 except LstmkitError as e:        # a BadRequest names its field (loc)
-                    raise unprocessable(getattr(e, "loc", []), e.message) from None
+                    raise unprocessable(getattr(e, "loc", []), request_message(e)) from None
                 return JSONResponse(out)
             return predict_together
 
@@ -217,7 +217,7 @@ class _ModelRoutes:
             try:
                 out = m.answer(req.model_dump(exclude_none=True))
             except LstmkitError as e:            # a BadRequest names its field (loc)
-                raise unprocessable(getattr(e, "loc", []), e.message) from None
+                raise unprocessable(getattr(e, "loc", []), request_message(e)) from None
             return JSONResponse(out)
         return predict
 
@@ -242,7 +242,7 @@ class _ModelRoutes:
                     raise HTTPException(415, detail=f"content type {kind or '(none)'!r} is not accepted; "
                                                     f"send one of: {', '.join(m.accepted_types())}")
             except LstmkitError as e:
-                raise unprocessable(getattr(e, "loc", []), e.message) from None
+                raise unprocessable(getattr(e, "loc", []), request_message(e)) from None
             return JSONResponse(out)
         return predict
 
@@ -254,7 +254,8 @@ class _ModelRoutes:
         async def stream_ws(ws: WebSocket):
             await ws.accept()
             if app.state.open_streams >= app.state.max_streams:
-                await ws.send_json({"error": f"too many open streams (limit {app.state.max_streams})"})
+                await ws.send_json({"error": f"too many open streams (limit {app.state.max_streams}) — "
+                                          "close one, or try again later"})
                 await ws.close(code=1013)
                 return
             app.state.open_streams += 1
@@ -266,7 +267,7 @@ class _ModelRoutes:
                     if message["type"] == "websocket.disconnect":
                         break
                     if message.get("text") is None:
-                        answer = {"error": "send JSON in text frames, not binary ones", "field": "message"}
+                        answer = {"error": "the message is a binary frame — send JSON in text frames", "field": "message"}
                     elif m.task_stream or m.slow_steps:  # a step that may take a while (an audio chunk, an ETS refit)
                         answer = await run_in_threadpool(m.stream_message, message["text"], sid)
                     else:                           # a numeric step is cheaper than a thread hop

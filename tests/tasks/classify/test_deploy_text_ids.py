@@ -30,7 +30,7 @@ def one_by_one(est, texts):
     for i, t in enumerate(texts):
         ids = truncate(est.tokenizer_.encode(t), cfg.max_len, cfg.truncate) if t.strip() else []
         if len(ids) == 0:
-            raise BadRequest(["texts", i], "the text is empty (no tokens)")
+            raise BadRequest(["texts", i], "the text is empty (no tokens)", "send text with at least one word")
         out.append(torch.tensor(ids, dtype=torch.long))
     return out
 

@@ -39,7 +39,8 @@ def test_stamps_are_optional_and_checked(dated):
         code, body = _ask(client, {**values, name: hist["date"].tolist()})
         assert code == 200 and body.pop("times") and body == bare          # the forecast's stamps beside it
     code, body = _ask(client, {"y": values["y"][::-1], "date": hist["date"].tolist()[::-1]})
-    assert code == 422 and body["detail"][0]["msg"] == "time stamps must increase, newest last"
+    assert code == 422 and body["detail"][0]["msg"] == ("time stamps must increase, newest last — "
+                                                        "send each stamp once, oldest first")
     gapped = hist["date"].tolist()
     gapped[-1] = "2030-01-01 00:00"
     code, body = _ask(client, {**values, "date": gapped})

@@ -204,28 +204,37 @@ class ClassifyAdapter(EstimatorAdapter):
         cfg = self.est.config_
         if (texts is None) == (series is None):
             want = "texts" if self.kind == "text" else "series"
-            raise BadRequest([want], f"send exactly one of 'texts' or 'series' (this model takes {want!r})")
+            raise BadRequest([want], "the request sends " + ("both 'texts' and 'series'" if texts is not None
+                                                             else "neither 'texts' nor 'series'"),
+                             f"send exactly one of them: this model takes {want!r}")
         if self.kind == "text":
             if texts is None:
-                raise BadRequest(["series"], "this is a text classifier; send {\"texts\": [...]}")
+                raise BadRequest(["series"], "this is a text classifier, it reads no 'series'",
+                                 "send {\"texts\": [...]}")
             return self.encode_texts(texts)
         if series is None:
-            raise BadRequest(["texts"], "this is a numeric sequence classifier; send {\"series\": [[...], ...]}")
+            raise BadRequest(["texts"], "this is a numeric sequence classifier, it reads no 'texts'",
+                             "send {\"series\": [[...], ...]}")
         out = []
         for i, s in enumerate(series):
             if len(s) == 0:
-                raise BadRequest(["series", i], "the series is empty")
+                raise BadRequest(["series", i], "the series is empty",
+                                 f"send at least one step of {self.input_size} value{'s' * (self.input_size > 1)}")
             try:
                 a = np.asarray(s, dtype=np.float64)
             except ValueError:
-                raise BadRequest(["series", i], f"every step needs {self.input_size} values") from None
+                raise BadRequest(["series", i], "the steps hold different numbers of values",
+                                 f"send {self.input_size} per step ({', '.join(self.columns)})") from None
             a = a.reshape(-1, 1) if a.ndim == 1 and self.input_size == 1 else a
             if a.ndim != 2 or a.shape[1] != self.input_size:
                 raise BadRequest(["series", i], f"every step needs {self.input_size} values "
-                                 f"({', '.join(self.columns)}), got shape {list(a.shape)}")
+                                 f"({', '.join(self.columns)}), got shape {list(a.shape)}",
+                                 f"send each step as a list of {self.input_size} numbers" if self.input_size > 1
+                                 else "send the series as a list of numbers")
             x = truncate(self.encode_rows(a), cfg.max_len, cfg.truncate)
             if not np.isfinite(x).all():
-                raise BadRequest(["series", i], "values too large for the model's scaling")
+                raise BadRequest(["series", i], "values too large for the model's scaling",
+                                 "send values in the range of the training data (the same units)")
             out.append(torch.from_numpy(np.ascontiguousarray(x)))
         return out
 
@@ -235,7 +244,7 @@ class ClassifyAdapter(EstimatorAdapter):
         :class:`BadRequest` naming it."""
         for i, t in enumerate(texts):
             if not t.strip():
-                raise BadRequest(["texts", i], "the text is empty (no tokens)")
+                raise BadRequest(["texts", i], "the text is empty (no tokens)", "send text with at least one word")
         return self.est.encode_texts(texts)
 
     def request_models(self, Finite, max_instances: int) -> tuple[type, type]:
@@ -306,7 +315,8 @@ class ClassifyAdapter(EstimatorAdapter):
             rows, start = p[start:start + len(seqs)], start + len(seqs)
             bad = [i for i, row in enumerate(rows) if not np.isfinite(row).all()]
             out.append(BadRequest(["texts" if self.kind == "text" else "series", bad[0]],
-                                  "the model's output is not finite for this input") if bad
+                                  "the model's output is not finite for this input",
+                                  "send values in the range of the training data (the same units)") if bad
                        else {"predictions": [self.to_json(row) for row in rows]})
         return out
 

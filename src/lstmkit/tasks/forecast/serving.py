@@ -180,7 +180,8 @@ def _prepare(adapter, instances: list[dict[str, list[float]]]) -> dict[str, Any]
             if not np.isfinite(part).all():                  # columns: the last of the model's inputs for future
                 j = int(np.nonzero(~np.isfinite(part).all(axis=0))[0][0]) + adapter.input_size - part.shape[1]
                 raise BadRequest(["instances", i, *where, adapter.columns[j]],
-                                 "values too large for the model's scaling")
+                                 "values too large for the model's scaling",
+                                 "send values in the units and range of the training data")
         xs.append(w["x"]), locs.append(w["loc"]), scales.append(w["scale"]), series.append(w["series"])
         futures.append(w.get("future"))
         notes.extend(_far_outside(adapter, i, sid, w["x"], rows))
@@ -219,7 +220,8 @@ def _finish(adapter, prepared: dict[str, Any], y: np.ndarray) -> dict[str, Any]:
     for i, p in enumerate(params):
         if not np.isfinite(p).all():
             raise BadRequest(["instances", i], "the model's output is not finite for this input "
-                             "(values far outside the training data?)")
+                             "(values far outside the training data?)",
+                             "send values in the units and range of the training data")
     if active_combination(est) is not None:                                  # as predict: around the network
         params = np.stack([combine_history(est, p, h) for p, h in zip(params, prepared["histories"])])
     out = est.output_
@@ -314,16 +316,20 @@ def _future(adapter, i: int, inst: dict) -> np.ndarray | None:
         return None
     given = inst.get("future")
     if given is None:
-        raise BadRequest(["instances", i, "future"], f"field required: {{covariate: [{H} values]}} for {names}")
+        raise BadRequest(["instances", i, "future"], f"field required: the future covariates {names}",
+                         f"send \"future\": {{covariate: [{H} values]}} for each of them")
     for name in given:
         if name not in names:
-            raise BadRequest(["instances", i, "future", name], f"unknown future covariate; expected {names}")
+            raise BadRequest(["instances", i, "future", name], "unknown future covariate",
+                             f"send only the ones the model was trained with: {names}")
     for name in names:
         if name not in given:
-            raise BadRequest(["instances", i, "future", name], f"field required: its {H} values over the horizon")
+            raise BadRequest(["instances", i, "future", name], "field required",
+                             f"send its {H} values over the horizon")
         if len(given[name]) != H:
             raise BadRequest(["instances", i, "future", name],
-                             f"need exactly {H} values (one per forecast step), got {len(given[name])}")
+                             f"need exactly {H} values (one per forecast step), got {len(given[name])}",
+                             f"send {H} values, the covariate's over the horizon")
     return np.stack([np.asarray(given[name], dtype=np.float64) for name in names], 1)
 
 
@@ -352,6 +358,18 @@ def _forecast_times(adapter, t: np.ndarray | None, info: dict) -> list[str | int
     return [stamp.isoformat() for stamp in pd.DatetimeIndex(ahead)]
 
 
+# what to send when the stamps cannot be read: the CLI's fixes name --time and --dates, which a request has not
+_TIME_FIX = ('send "time" as ISO stamps from 1678 to 2261 (e.g. "2024-01-31" or "2024-01-31 12:00", which read '
+             'one way only), one per history value')
+
+
+def _time_problem(message: str) -> str:
+    """A message of :func:`~lstmkit.tasks.forecast.times.time_values`, in a request's words: the
+    field sent, not a table's time column, and the run's order of day and month, not its flag."""
+    return (message.replace("time column 'time' ", "the \"time\" field ")
+            .replace("the run's --dates", "the run's date order"))
+
+
 def _times(adapter, i: int, inst: dict, n: int, notes: list[str]) -> tuple[np.ndarray | None, dict]:
     """The last ``n`` of an instance's time stamps (datetime64 as the panel holds them, or integer
     steps) and what :func:`~lstmkit.tasks.forecast.times.time_values` says of them; ``(None, {})``
@@ -361,10 +379,11 @@ def _times(adapter, i: int, inst: dict, n: int, notes: list[str]) -> tuple[np.nd
     if not adapter.cfg.calendar and stamps is None:
         return None, {}
     if stamps is None:
-        raise BadRequest(["instances", i, "time"], "field required: the history's time stamps (calendar features)")
+        raise BadRequest(["instances", i, "time"], "field required: the history's time stamps (calendar features)",
+                         "send \"time\": one stamp per history value, e.g. \"2024-01-31 12:00\", newest last")
     if len(stamps) < n:
         raise BadRequest(["instances", i, "time"], f"need at least {n} time stamps (one per history value used), "
-                         f"got {len(stamps)}")
+                         f"got {len(stamps)}", "send one stamp per history value, newest last")
     import warnings
     import pandas as pd
     try:
@@ -374,16 +393,18 @@ def _times(adapter, i: int, inst: dict, n: int, notes: list[str]) -> tuple[np.nd
                                   *reading_zone(adapter.cfg, _run(adapter)))              # dates or integer steps
         notes.extend(f"instances[{i}]: {w.message}" for w in said if str(w.message).startswith("time column"))
     except LstmkitError as e:
-        raise BadRequest(["instances", i, "time"], e.message.replace("time column 'time' ", "")) from None
+        raise BadRequest.of(["instances", i, "time"], e, _TIME_FIX, _time_problem(e.message)) from None
     if np.issubdtype(t.dtype, np.datetime64) and np.isnat(t).any():    # "", "NaT", "nan": pandas reads no date
         k = int(np.flatnonzero(np.isnat(t))[0])                           # (all of them was a 500)
         raise BadRequest(["instances", i, "time", len(stamps) - n + k], f"{stamps[len(stamps) - n + k]!r} is not a "
-                         "time stamp; send every one the values need, e.g. 2024-01-31 12:00")
+                         "time stamp", "send every one the values need, e.g. 2024-01-31 12:00")
     steps = np.diff(t)
     if (steps <= steps.dtype.type(0)).any():
-        raise BadRequest(["instances", i, "time"], "time stamps must increase, newest last")
+        raise BadRequest(["instances", i, "time"], "time stamps must increase, newest last",
+                         "send each stamp once, oldest first")
     if adapter.cfg.calendar and not np.issubdtype(t.dtype, np.datetime64):
-        raise BadRequest(["instances", i, "time"], "the calendar features need dates (e.g. 2024-01-31 12:00)")
+        raise BadRequest(["instances", i, "time"], "the calendar features need dates, not step numbers",
+                         "send dates such as 2024-01-31 12:00")
     freq = (getattr(adapter.est, "data_summary_", None) or {}).get("freq")
     if freq and np.issubdtype(t.dtype, np.datetime64):       # the run's step (its training data's), with no gap
         grid = pd.date_range(t[0], periods=len(t), freq=freq).as_unit("ns").to_numpy()
@@ -391,7 +412,7 @@ def _times(adapter, i: int, inst: dict, n: int, notes: list[str]) -> tuple[np.nd
         if len(off):
             raise BadRequest(["instances", i, "time"], f"the history must step by the run's frequency {freq!r} "
                              f"without gaps; after {pd.Timestamp(t[off[0] - 1])} comes {pd.Timestamp(t[off[0]])}, "
-                             f"expected {pd.Timestamp(grid[off[0]])} (fill the missing steps)")
+                             f"expected {pd.Timestamp(grid[off[0]])}", "fill the missing steps")
     return t, info
 
 
@@ -414,19 +435,21 @@ def _rows(adapter, i: int, inst: dict[str, list[float]]) -> np.ndarray:
     need, why = history_rule(adapter.est)
     for col in inst:
         if col not in columns:
-            raise BadRequest(["instances", i, col], f"unknown column; expected {columns}")
+            raise BadRequest(["instances", i, col], "unknown column", f"send only the model's columns: {columns}")
     for col in columns:
         if col not in inst:
-            raise BadRequest(["instances", i, col], "field required")
+            raise BadRequest(["instances", i, col], "field required", f"send the column's last {need} values "
+                             f"or more ({why})")
         if len(inst[col]) < need:
-            raise BadRequest(["instances", i, col], f"need at least {need} values ({why}), got {len(inst[col])}")
+            raise BadRequest(["instances", i, col], f"need at least {need} values ({why}), got {len(inst[col])}",
+                             f"send the last {need} values or more")
     whole = _whole(adapter.est)
     n = len(inst[columns[0]]) if whole else cfg.lookback
     if whole:
         reason = "the seasonal indices are estimated" if cfg.deseason else "the baseline it blends with is fitted"
         for col in columns[1:]:
             if len(inst[col]) != n:
-                raise BadRequest(["instances", i, col], f"has {len(inst[col])} values and {columns[0]} has {n}; "
+                raise BadRequest(["instances", i, col], f"has {len(inst[col])} values and {columns[0]} has {n}",
                                  f"send every column over the same history ({reason} on it)")
     rows = np.stack([np.asarray(inst[c][-n:], dtype=np.float64) for c in columns], axis=1)
     if cfg.log:
@@ -434,5 +457,6 @@ def _rows(adapter, i: int, inst: dict[str, list[float]]) -> np.ndarray:
             bad = rows[:, j] <= 0
             if bad.any():
                 raise BadRequest(["instances", i, target], f"needs positive values (the model reads their logs), "
-                                 f"got {rows[int(np.argmax(bad)), j]:g}")
+                                 f"got {rows[int(np.argmax(bad)), j]:g}", "send values above 0, as the model "
+                                 "was trained on")
     return rows

@@ -320,14 +320,18 @@ class LMAdapter(EstimatorAdapter):
         """A service request -> a score or a sample (see the module docstring); bad input is a
         :class:`BadRequest` naming its field."""
         if texts is not None and prefix is not None:
-            raise BadRequest(["prefix"], "send either 'texts' (to score) or 'prefix' (to sample), not both")
+            raise BadRequest(["prefix"], "the request sends both 'texts' and 'prefix'",
+                             "send either 'texts' (to score) or 'prefix' (to sample), not both")
         if texts is None and prefix is None:
-            raise BadRequest(["texts"], 'send {"texts": [...]} to score lines or {"prefix": "..."} to sample')
+            raise BadRequest(["texts"], "the request sends neither 'texts' nor 'prefix'",
+                             'send {"texts": [...]} to score lines or {"prefix": "..."} to sample')
         if texts is not None:
             for name, value in (("max_tokens", max_tokens), ("temperature", temperature), ("top_k", top_k),
                                 ("seed", seed)):
                 if value is not None:
-                    raise BadRequest([name], f"'{name}' belongs to sampling (with 'prefix'); scoring takes 'texts' only")
+                    raise BadRequest([name], f"'{name}' belongs to sampling (with 'prefix'); scoring takes "
+                                     "'texts' only",
+                                     f"leave '{name}' out, or send a 'prefix' instead of 'texts' to sample")
             return self.score(net, texts)
         return self.sample(net, prefix, _count("max_tokens", max_tokens, 50, 1, MAX_TOKENS),
                            _temperature(temperature), _count("top_k", top_k, None, 1, None),
@@ -336,21 +340,24 @@ class LMAdapter(EstimatorAdapter):
     def score(self, net: nn.Module, texts: list[str]) -> dict[str, Any]:
         """``{"logprobs", "tokens", "perplexity"}`` of each text, one line each."""
         if not isinstance(texts, list) or not texts:
-            raise BadRequest(["texts"], "send a non-empty list of texts")
+            raise BadRequest(["texts"], "the request holds no texts", 'send {"texts": ["...", ...]}')
         id_lines = []
         for i, t in enumerate(texts):
             if not isinstance(t, str):
-                raise BadRequest(["texts", i], f"a text must be a string, got {type(t).__name__}")
+                raise BadRequest(["texts", i], f"a text must be a string, got {type(t).__name__}",
+                                 'send each text as a string ("...")')
             ids = self.tokenizer.encode(t) if t.strip() else []
             if not ids:
-                raise BadRequest(["texts", i], "the text is empty (no tokens)")
+                raise BadRequest(["texts", i], "the text is empty (no tokens)", "send text with at least one token")
             if len(ids) > MAX_TEXT_TOKENS:
-                raise BadRequest(["texts", i], f"the text has {len(ids)} tokens; at most {MAX_TEXT_TOKENS}")
+                raise BadRequest(["texts", i], f"the text has {len(ids)} tokens; at most {MAX_TEXT_TOKENS}",
+                                 "split it into lines, one text each")
             id_lines.append(ids)
         logprobs, counts = self.line_log_probs(net, id_lines)
         for i, lp in enumerate(logprobs):
             if not math.isfinite(lp):
-                raise BadRequest(["texts", i], "the model's output is not finite for this text")
+                raise BadRequest(["texts", i], "the model's output is not finite for this text",
+                                 "score the other texts without it; retrain the model if it happens often")
         return {"logprobs": [float(v) for v in logprobs], "tokens": [int(n) for n in counts],
                 "perplexity": [math.exp(-lp / n) for lp, n in zip(logprobs, counts)]}
 
@@ -359,7 +366,8 @@ class LMAdapter(EstimatorAdapter):
         """``{"text", "drawn", "finished"}``: up to ``max_tokens`` tokens after ``prefix``, ending at
         ``</s>``, drawn with ``net``'s engine (an ONNX net steps its graph, carrying the state)."""
         if not isinstance(prefix, str):
-            raise BadRequest(["prefix"], f"the prefix must be a string, got {type(prefix).__name__}")
+            raise BadRequest(["prefix"], f"the prefix must be a string, got {type(prefix).__name__}",
+                             'send the prefix as a string ("...")')
         # the prefix is read one step at a time, each state keeping its prefix: bounded as a scored text is
         n_prefix = len(self.tokenizer.encode(prefix)) if prefix.strip() else 0
         if n_prefix > MAX_TEXT_TOKENS:
@@ -381,7 +389,8 @@ def _count(name: str, value: Any, default: int | None, low: int, high: int | Non
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low \
             or (high is not None and value > high):
         bound = f"{low} to {high}" if high is not None else f"at least {low}"
-        raise BadRequest([name], f"`{name}` must be an integer {bound}, got {value!r}")
+        raise BadRequest([name], f"`{name}` must be an integer {bound}, got {value!r}",
+                         f"send {name} as a whole number {bound}, or leave it out")
     return int(value)
 
 
@@ -389,7 +398,8 @@ def _temperature(value: Any) -> float:
     if value is None:
         return 1.0
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-        raise BadRequest(["temperature"], f"`temperature` must be a positive finite number, got {value!r}")
+        raise BadRequest(["temperature"], f"`temperature` must be a positive finite number, got {value!r}",
+                         "send a temperature above 0 (1.0 samples as trained), or leave it out")
     return float(value)
 
 

@@ -52,11 +52,11 @@ def upload_samples(body: bytes, content_type: str, rate: int,
                          "send -H 'Content-Type: audio/wav' (or audio/flac, ...) with the file as the body, "
                          "or JSON {\"audio\": [[samples...]]}")
     if not body:
-        raise BadRequest([], "the upload is empty (0 bytes)", "send an audio file: curl --data-binary @clip.wav ...")
+        raise BadRequest([], "the upload is empty (0 bytes)", "send the audio file's bytes as the body")
     try:
         wave, _, notes = read_upload(body, rate, UPLOAD_NAME)
     except LstmkitError as e:
-        raise BadRequest([], e.message, e.hint or "send a complete audio file") from None
+        raise BadRequest.of([], e, "send a complete audio file") from None
     cut = next((n for n in notes if n.cut), None)
     if cut is not None:
         raise BadRequest([], f"{UPLOAD_NAME} is {cut.what}", "send the complete file")

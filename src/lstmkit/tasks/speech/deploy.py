@@ -369,7 +369,7 @@ def _decoded(log_probs: np.ndarray, beam: int, fusion: LMFusion | None, loc: lis
     try:
         return decode(log_probs, beam, fusion)
     except LstmkitError as e:
-        raise BadRequest(loc, e.message, e.hint) from None
+        raise BadRequest.of(loc, e, "reload the model from its run folder, or retrain it") from None
 
 
 Adapter = SpeechAdapter          # what lstmkit.deploy.registry looks up

@@ -33,7 +33,8 @@ def answer(adapter, net: nn.Module, audio: list | None = None, sample_rate: int 
            beam: int | None = None) -> dict[str, Any]:
     """``{"audio": [[samples...], ...], "sample_rate": R}`` -> ``{"predictions": [answer, ...]}``."""
     if not audio:
-        raise BadRequest(["audio"], "send at least one recording: {\"audio\": [[samples...]]}")
+        raise BadRequest(["audio"], "the request holds no recording",
+                         "send at least one recording: {\"audio\": [[samples...]]}")
     rate = adapter.spec.rate if sample_rate is None else sample_rate
     feats, peaks = [], []
     for i, samples in enumerate(audio):
@@ -54,7 +55,8 @@ def answer(adapter, net: nn.Module, audio: list | None = None, sample_rate: int 
 def _checked(answers: list[dict], locs: list[list]) -> list[dict]:
     for a, loc in zip(answers, locs):
         if not all(np.isfinite(v) for v in (a.get("probabilities") or {}).values()):
-            raise BadRequest(loc, "the model's output is not finite for this recording")
+            raise BadRequest(loc, "the model's output is not finite for this recording",
+                             "send the recording at the model's sample rate, or reload the model from its run folder")
     return answers
 
 

@@ -167,17 +167,20 @@ class TranslateAdapter(EstimatorAdapter):
         """The sentences' source ids, or a :class:`BadRequest` naming the field of a request the
         model cannot answer as asked."""
         if isinstance(beam, bool) or not isinstance(beam, int) or not 1 <= beam <= MAX_BEAM:
-            raise BadRequest(["beam"], f"beam must be an integer from 1 to {MAX_BEAM}, got {beam!r}")
+            raise BadRequest(["beam"], f"beam must be an integer from 1 to {MAX_BEAM}, got {beam!r}",
+                             f"send a beam from 1 (greedy) to {MAX_BEAM}, or leave it out for the run's own")
         if not isinstance(sentences, (list, tuple)) or not sentences:
-            raise BadRequest(["sentences"], "send a non-empty list of sentences")
+            raise BadRequest(["sentences"], "the request holds no sentences", 'send {"sentences": ["...", ...]}')
         limit, ids = self.est.source_limit(), []       # --max-len none too: no request runs away
         for i, s in enumerate(sentences):
             if not isinstance(s, str):
-                raise BadRequest(["sentences", i], f"a sentence must be a string, got {type(s).__name__}")
+                raise BadRequest(["sentences", i], f"a sentence must be a string, got {type(s).__name__}",
+                                 'send each sentence as a string ("...")')
             ids.append(self.est.src_tokenizer_.encode(s))
             if len(ids[-1]) > limit:
                 raise BadRequest(["sentences", i], f"the sentence has {len(ids[-1])} tokens; "
-                                                   f"this model reads at most {limit}")
+                                                   f"this model reads at most {limit}",
+                                 "split it into shorter sentences")
         return ids
 
     def answer(self, net: nn.Module, sentences: list[str], beam: int | None = None) -> dict[str, Any]:
