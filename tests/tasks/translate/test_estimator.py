@@ -126,6 +126,14 @@ def test_unfitted_and_bad_params():
         Translator(colour="blue")
 
 
+def test_fit_on_sentences_given_as_files_is_one_error_and_writes_no_run(tmp_path):
+    """It was a bare TypeError from pathlib, raised while fit prepared to compare files on a resume."""
+    import pandas as pd
+    with pytest.raises(LstmkitError, match="src_file is a Series, not a file's path"):
+        Translator().fit(src_file=pd.Series(["Go."]), tgt_file=pd.Series(["Geh."]), out=tmp_path)
+    assert not list(tmp_path.iterdir())
+
+
 def test_copy_task_learns_to_exact_match(pairs, tiny):
     from lstmkit import Translator
     data = pairs(400, seed=1, copy=True)

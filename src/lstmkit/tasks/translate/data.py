@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 import unicodedata
 import warnings
@@ -172,6 +173,25 @@ def _pair_frame(path: Path, src: str, tgt: str, encoding: str) -> tuple[pd.DataF
     return df, place
 
 
+def _two_columns(data: Any) -> bool:
+    """Whether ``data`` is ``(sources, targets)``: a tuple of two Series, arrays or lists (not a
+    tuple of two pairs, whose items are tuples, nor of two strings), read as two columns."""
+    return (isinstance(data, tuple) and len(data) == 2
+            and all(isinstance(side, (list, np.ndarray, pd.Series)) for side in data))
+
+
+def _keyword(flag: str) -> str:
+    """The Python keyword of a command-line flag of :func:`read_pairs` (``--src-file``: ``src_file``)."""
+    return {"--val": "val_data"}.get(flag, flag.lstrip("-").replace("-", "_"))
+
+
+def _described(data: Any) -> str:
+    """What ``data`` is, for an error: its type, and a list's first item's when that is not a pair."""
+    if isinstance(data, (list, tuple)) and data:
+        return f"a {type(data).__name__} of {type(data[0]).__name__}s ({str(data[0])[:30]!r}, …)"
+    return f"a {type(data).__name__}"
+
+
 def _row(i: int) -> str:
     return f"row {i + 1}"
 
@@ -209,14 +229,19 @@ def _numbered(fields: list[list[str]]) -> bool:
 def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: str | Path | None = None,
                tgt_file: str | Path | None = None, encoding: str = "utf-8", drop_empty: bool = False,
                droppable: bool = True, flags: tuple[str, str, str] = ("--data", "--src-file", "--tgt-file")) -> Pairs:
-    """Sentence pairs from a table (``data``: path, DataFrame, or list of (source, target))
-    or from two line-aligned files. Empty sides are an error unless ``drop_empty``; its fix names
+    """Sentence pairs from a table (``data``: path, DataFrame, a list of (source, target), or
+    ``(sources, targets)``: two Series, arrays or lists) or from two line-aligned files. Empty sides are an error unless ``drop_empty``; its fix names
     ``--drop-empty`` only where the caller offers it (``droppable``: not evaluation, which scores
     every pair). ``flags`` name the table and the two files in errors (validation: ``--val``, …)."""
     table, sources, targets = flags
     tables: dict[str, pd.DataFrame] = {}
     if data is not None and (src_file is not None or tgt_file is not None):
         raise LstmkitError(f"both {table} and {sources}/{targets} given", "pass one table or one pair of files")
+    for flag, given in ((sources, src_file), (targets, tgt_file)):
+        if given is not None and not isinstance(given, (str, os.PathLike)):      # only Python passes other things
+            raise LstmkitError(f"{_keyword(flag)} is a {type(given).__name__}, not a file's path",
+                               f"pass sentences in memory as {_keyword(table)}=(sources, targets) or as a list of "
+                               "(source, target) pairs")
     if data is None:
         if src_file is None and tgt_file is None:
             raise LstmkitError("no data given", f"pass {table} TABLE, or both {sources} and {targets}")
@@ -241,12 +266,21 @@ def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: s
         s, t = (column_strings(table_column(data, src, "source", " in the DataFrame", "--src")),
                 column_strings(table_column(data, tgt, "target", " in the DataFrame", "--tgt")))
         where, place = "the DataFrame", _row
+    elif _two_columns(data):                          # (sources, targets): two Series, arrays or lists
+        s, t = (column_strings(list(side)) for side in data)
+        if len(s) != len(t):
+            raise LstmkitError(f"got {len(s)} source sentences but {len(t)} targets",
+                               "pass one target per source sentence (line-aligned, in order)")
+        where, place = "the pairs", _row
     else:
         try:
             rows = [(a, b) for a, b in data]
         except (TypeError, ValueError):
-            raise LstmkitError("data must be a path, a DataFrame or a list of (source, target) pairs",
-                               "pass --data FILE or --src-file/--tgt-file") from None
+            raise LstmkitError(f"data must be a path, a DataFrame, a list of (source, target) pairs or (sources, "
+                               f"targets), not {_described(data)}",
+                               "pass --data FILE or --src-file/--tgt-file" + (
+                                   " (a dict of sentences: list(d.items()); of columns: pd.DataFrame(d))"
+                                   if isinstance(data, dict) else "")) from None
         s, t = column_strings([a for a, _ in rows]), column_strings([b for _, b in rows])   # None, NaN: empty
         where, place = "the pairs", _row
     empty = [i for i, (a, b) in enumerate(zip(s, t)) if not a.strip() or not b.strip()]

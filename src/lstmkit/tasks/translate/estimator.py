@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time as _time
 import warnings
 from pathlib import Path
@@ -59,7 +60,8 @@ class Translator(RunEstimator):
     :class:`~lstmkit.config.TrainConfig`'s as keyword arguments (listed below).
 
     Data: a CSV/TSV/XLSX/Parquet table with columns ``src`` and ``tgt`` (as configured), a DataFrame, a list of
-    (source, target) pairs, or two line-aligned files ``src_file`` / ``tgt_file``.
+    (source, target) pairs, ``(sources, targets)`` (two Series, arrays or lists of one length), or two
+    line-aligned files ``src_file`` / ``tgt_file``.
 
     Fitted attributes: ``config_``, ``src_tokenizer_``, ``tgt_tokenizer_``, ``net_``, ``result_``,
     ``metrics_`` (validation BLEU/chrF, greedy and beam), ``data_summary_``, ``run_dir_``.
@@ -423,7 +425,7 @@ def _sentence_list(sentences, column: str = "src") -> list[str]:
 def _table_reader(cfg: TranslateConfig, plain: tuple[Any, Any]):
     """``read(path)``: the table :func:`read_pairs` reads from the file ``path``, as it reads it: a
     line-aligned file's lines (``plain``: the --src-file and --tgt-file given), else a pair table."""
-    lines = {Path(f).resolve() for f in plain if f is not None}
+    lines = {Path(f).resolve() for f in plain if isinstance(f, (str, os.PathLike))}   # else read_pairs says so
     def read(path: Path):
         if path.resolve() in lines:
             return line_table(read_lines(path, cfg.encoding))
