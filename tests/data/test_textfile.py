@@ -381,3 +381,27 @@ def test_text_lines_end_at_line_breaks_only():
     assert text_lines("a\x0cb\u2028c\x85d\x0be\ncr lf\r\nold mac\rlast\n") == [
         "a\x0cb\u2028c\x85d\x0be", "cr lf", "old mac", "last"]
     assert text_lines("one") == ["one"] and text_lines("") == [] and text_lines("a\n\n") == ["a", ""]
+
+
+def test_texts_given_in_python_name_a_missing_one_as_missing_and_bytes_as_to_decode():
+    """pandas 3 keeps a None of a text column as NaN: it was "text 1 of the list is a float ('nan')",
+    with the fix "an empty text is ''" (which the classifier then refused as empty); bytes were told
+    to be 'texts only' without a word about decoding, and a number was "a int"."""
+    import numpy as np
+    import pandas as pd
+    from lstmkit.data.columns import check_strings
+    check_strings(["a", "b"], "text", "FIX", missing="DROP")
+    for given, shown in ((pd.Series(["a", None]), "NaN"), (pd.Series(["a", None], dtype="string[pyarrow]"), "pd.NA"),
+                         (["a", None], "None"), (np.array(["a", np.nan], dtype=object), "NaN")):
+        with pytest.raises(LstmkitError, match=rf"^text 1 of the list is missing \({shown}\), not a string — DROP$"):
+            check_strings(given.tolist() if hasattr(given, "tolist") else given, "text", "FIX", missing="DROP")
+    with pytest.raises(LstmkitError, match=r"text 0 of the list is missing \(None\), not a string — FIX$"):
+        check_strings([None], "text", "FIX")                        # no fix of its own: the caller's
+    with pytest.raises(LstmkitError, match=r"is bytes \(b'caf\\xc3\\xa9'\), not a string — decode the bytes first"):
+        check_strings(["a", "café".encode()], "text", "FIX")
+    with pytest.raises(LstmkitError, match=r"is bytes .* decode"):
+        check_strings([bytearray(b"x")], "text", "FIX")
+    with pytest.raises(LstmkitError, match=r"^text 0 of the list is an int \('3'\), not a string — FIX$"):
+        check_strings([3], "text", "FIX")
+    with pytest.raises(LstmkitError, match=r"^text 0 of the list is a float \('1.5'\)"):
+        check_strings([1.5], "text", "FIX")

@@ -177,7 +177,7 @@ def test_validation_lines_in_memory_are_named_as_validation():
     import pandas as pd
     with pytest.raises(LstmkitError, match="^the validation lines given hold no text"):
         read_corpus(["  "], what="--val")
-    with pytest.raises(LstmkitError, match="^line 2 of the validation text is a int, not a string"):
+    with pytest.raises(LstmkitError, match="^line 2 of the validation text is an int, not a string"):
         read_corpus(["ab", 3], what="--val")
     with pytest.raises(LstmkitError, match="^the DataFrame given holds no text"):
         read_corpus(pd.DataFrame({"text": ["", None]}))
@@ -196,3 +196,14 @@ def test_read_corpus_takes_the_texts_of_fasttext_lines_and_class_index_csvs(tmp_
     (tmp_path / "train.csv").write_text('"3","Wall St. Bears","Short-sellers\\nare back"\n"1","Talks","end"\n')
     with pytest.warns(UserWarning, match=r"class index \(ignored\) and 2 text fields"):
         assert read_corpus(tmp_path / "train.csv").lines == ["Wall St. Bears Short-sellers are back", "Talks end"]
+
+
+def test_a_missing_line_of_a_pandas_column_is_named_missing_with_a_fix():
+    """It was "line 2 of the text is a float, not a string" for pandas' NaN (a None in a text column)."""
+    import pandas as pd
+    for given, shown in ((pd.Series(["ab", None]), "NaN"), (pd.Series(["ab", None], dtype="string[pyarrow]"), "pd.NA"),
+                         (["ab", None], "None")):
+        with pytest.raises(LstmkitError, match=rf"^line 2 of the text is missing \({shown}\), not a string — drop the "
+                                               r"missing lines \(pandas: s.dropna\(\)\), or fill them with ''"):
+            read_corpus(given)
+    assert read_corpus(pd.Series(["ab", None]).fillna("")).lines == ["ab"]      # the fix works: blank lines are skipped

@@ -38,7 +38,7 @@ def test_predict_scores_each_text_as_the_services_texts_request_does(pattern_lm)
     assert pattern_lm.predict(pd.Series(texts, index=[7, 8, 9])) == out
     with pytest.raises(LstmkitError, match="text 1 of the list holds no token to score"):
         pattern_lm.predict(["abc", "  "])
-    with pytest.raises(LstmkitError, match="text 1 of the list is a NoneType"):
+    with pytest.raises(LstmkitError, match=r"text 1 of the list is missing \(None\)"):
         pattern_lm.predict(["abc", None])
     with pytest.raises(LstmkitError, match=r"got DataFrame — .*df\['text'\]"):
         pattern_lm.predict(pd.DataFrame({"text": texts}))

@@ -66,7 +66,7 @@ def test_translate_takes_sentences_as_users_hold_them(fitted, pairs):
     assert fitted.translate(np.array(src), beam=1) == want
     assert fitted.translate((s for s in src), beam=1) == want
     assert fitted.translate([], beam=1) == []
-    with pytest.raises(LstmkitError, match=r"sentence 1 of the list is a float \('nan'\), not a string"):
+    with pytest.raises(LstmkitError, match=r"sentence 1 of the list is missing \(NaN\), not a string"):
         fitted.translate([src[0], float("nan")])
     with pytest.raises(LstmkitError, match=r"sentences must be a string or a list of strings, got NoneType"):
         fitted.translate(None)

@@ -126,7 +126,9 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
         texts, labels = _read_folder(Path(data), encoding)
         where = f" in {data}"
     elif isinstance(data, (list, tuple)):
-        check_strings(data, "text", "pass texts only (an empty text is '')")
+        check_strings(data, "text", "pass texts as strings (numbers as text: [str(v) for v in X], pandas: "
+                      "s.astype(str))", missing="drop the rows without a text first (pandas: keep = s.notna(); "
+                      "s[keep], and y[keep] when fitting), or fill them in")
         texts, labels, where = list(data), None, ""
     elif isinstance(data, (str, os.PathLike)) and file_ext(Path(data)) in (".ts", ".arff"):
         raise LstmkitError(f"{data} is a {file_ext(Path(data))} file: numeric series, not texts",

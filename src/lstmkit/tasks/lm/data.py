@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from lstmkit.data.columns import a_type, missing_value
 from lstmkit.data.compressed import read_data
 from lstmkit.data.table_changes import lines_table, texts_table
 from lstmkit.data.tables import is_table, read_table
@@ -116,8 +117,12 @@ def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data", text_c
     elif isinstance(data, Iterable) and not isinstance(data, (bytes, dict)):
         lines = list(data)
         bad = next((i for i, ln in enumerate(lines) if not isinstance(ln, str)), None)
+        if bad is not None and missing_value(lines[bad]):          # a pandas column's empty cell: NaN, not 'a float'
+            raise LstmkitError(f"line {bad + 1} of the {part}text is missing ({missing_value(lines[bad])}), not a "
+                               "string", "drop the missing lines (pandas: s.dropna()), or fill them with '' (blank "
+                               "lines are skipped)")
         if bad is not None:
-            raise LstmkitError(f"line {bad + 1} of the {part}text is a {type(lines[bad]).__name__}, not a string",
+            raise LstmkitError(f"line {bad + 1} of the {part}text is {a_type(lines[bad])}, not a string",
                                "pass a path or a list of strings, one line of text each")
         lines = [ln for chunk in lines for ln in (chunk.splitlines() or [""])]
         source, plain = f"the {part}lines given", True      # a resume compares them with a file's lines

@@ -198,7 +198,8 @@ class LanguageModel(RunEstimator):
             raise LstmkitError(f"texts must be a string or a list of strings, got {type(texts).__name__}",
                                "pass e.g. ['the old dog sleeps'] (a DataFrame: its column, df['text'])")
         texts = texts.tolist() if hasattr(texts, "tolist") else list(texts)
-        check_strings(texts, "text", "pass the texts as strings")
+        check_strings(texts, "text", "pass the texts as strings",
+                      missing="drop them first (pandas: s.dropna()): each text given is scored")
         id_lines = [self.tokenizer_.encode(t) if t.strip() else [] for t in texts]
         empty = next((i for i, ids in enumerate(id_lines) if not ids), None)
         if empty is not None:

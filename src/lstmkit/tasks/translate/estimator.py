@@ -418,7 +418,8 @@ def _sentence_list(sentences, column: str = "src") -> list[str]:
         raise LstmkitError(f"sentences must be a string or a list of strings, got {type(sentences).__name__}",
                            f"pass e.g. ['A man is riding a bike.'] (a DataFrame: its column, df[{column!r}])")
     items = sentences.tolist() if hasattr(sentences, "tolist") else list(sentences)
-    check_strings(items, "sentence", "pass sentences as strings (an empty one is '')")
+    check_strings(items, "sentence", "pass sentences as strings (an empty one is '')",
+                  missing="drop them first (pandas: s.dropna()), or fill them with '' (translated as '')")
     return items
 
 
