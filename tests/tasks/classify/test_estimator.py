@@ -260,6 +260,18 @@ def test_the_columns_a_validation_table_implies_are_not_the_runs(texts, tiny, tm
                                            r"as the training data's: .* \(its columns: id, review, label\)"):
         est.fit(pd.DataFrame({"text": x, "label": y}), val_data=val.assign(id=1)[["id", "review", "label"]])
 
+def test_the_columns_a_scored_table_implies_are_not_the_models(text_run, texts):
+    """evaluate (and score) on a two-column table without a 'text' column read it by its columns, as
+    it should, but kept its text column as the model's: predict on a table like the training one was
+    then "text column 'review' not found", and a save wrote 'review'."""
+    import pandas as pd
+    x, y = texts(12, seed=3)
+    before = (text_run.config_.text, text_run.config_.label)
+    assert text_run.score(pd.DataFrame({"review": x, "label": y})) == text_run.score(x, y)
+    assert (text_run.config_.text, text_run.config_.label) == before == ("text", "label")
+    assert list(text_run.predict(pd.DataFrame({"text": x, "id": 1}))) == list(text_run.predict(x))
+
+
 @pytest.mark.parametrize("cls, data", [(TextClassifier, ["good film"]), (SequenceClassifier, [np.zeros((5, 1))])])
 @pytest.mark.parametrize("method", ["predict", "predict_proba", "evaluate"])
 def test_an_unfitted_classifier_says_so(cls, data, method):

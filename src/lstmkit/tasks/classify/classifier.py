@@ -278,7 +278,9 @@ class Classifier(RunEstimator, ABC):
         :meth:`fit`). Labels that training never saw are an error.
         """
         self._check_fitted()
-        d = self._read(data, self.config_, y=y, droppable=False)
+        # a copy: the columns a two-column table implies are its own (they were kept as the model's: a later
+        # predict on the training column's name failed, and a save wrote them)
+        d = self._read(data, copy.copy(self.config_), y=y, droppable=False)
         d = self._check_like_training(d, "the data")
         check_known_labels(d.labels, self.class_names_)
         return self._metrics(self._encode(d), d.labels)
