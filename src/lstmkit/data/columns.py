@@ -59,7 +59,8 @@ def table_column(df: pd.DataFrame, name: str, role: str, where: str, flag: str |
             raise LstmkitError(f"{role} column {name!r} not found{where}: its first line reads as data, not as "
                                f"column names", f"add a header line naming the columns (this one {name!r}) as the "
                                f"file's first line")
-        raise ColumnNotFound(f"{role} column {name!r} not found{where}{guess}", names, list(map(str, lookup)))
+        raise ColumnNotFound(f"{role} column {name!r} not found{where}{guess}", names, list(map(str, lookup)), name,
+                             close)
     if sum(str(c) == name for c in df.columns) > 1:
         _repeated_name(df, name, where)
     return df[lookup[name]]

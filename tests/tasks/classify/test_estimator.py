@@ -272,6 +272,22 @@ def test_the_columns_a_scored_table_implies_are_not_the_models(text_run, texts):
     assert list(text_run.predict(pd.DataFrame({"text": x, "id": 1}))) == list(text_run.predict(x))
 
 
+def test_a_frame_without_the_models_column_is_told_what_python_can_do(text_run, texts):
+    """predict and evaluate take no column names, yet a DataFrame without the model's text column was
+    told the command line's "pass --text with one of: …"."""
+    import pandas as pd
+    x, y = texts(4, seed=3)
+    with pytest.raises(LstmkitError, match=r"text column 'text' not found \(did you mean 'txt'\?\) — the model reads "
+                                           r"column 'text' \(as it was trained\): rename the DataFrame's to it, e.g. "
+                                           r"df.rename\(columns=\{'txt': 'text'\}\), or pass the texts alone, "
+                                           r"df\['txt'\] \(its columns: txt, id\)$"):
+        text_run.predict(pd.DataFrame({"txt": x, "id": 1}))
+    with pytest.raises(LstmkitError, match=r"label column 'label' not found — .* e.g. "
+                                           r"df.rename\(columns=\{'COLUMN': 'label'\}\) \(its columns: text, y, id\)$"):
+        text_run.evaluate(pd.DataFrame({"text": x, "y": y, "id": 1}))
+    assert len(text_run.predict(pd.DataFrame({"txt": x, "id": 1})["txt"])) == 4      # the fix works
+
+
 @pytest.mark.parametrize("cls, data", [(TextClassifier, ["good film"]), (SequenceClassifier, [np.zeros((5, 1))])])
 @pytest.mark.parametrize("method", ["predict", "predict_proba", "evaluate"])
 def test_an_unfitted_classifier_says_so(cls, data, method):

@@ -195,6 +195,17 @@ def test_save_onto_a_file_is_one_error_and_leaves_the_file(pattern_lm, tmp_path,
     assert (tmp_path / "notes.txt").read_text() == "mine"
 
 
+def test_perplexity_of_a_frame_without_the_text_column_is_told_what_python_can_do(pattern_lm):
+    """perplexity takes no text_column, yet its fix was "pass text_column with one of: body"."""
+    import pandas as pd
+    frame = pd.DataFrame({"body": ["abcdef", "abc"]})
+    with pytest.raises(LstmkitError, match=r"— the model reads column 'text' \(as it was trained\): rename the "
+                                           r"DataFrame's to it, e.g. df.rename\(columns=\{'body': 'text'\}\), or pass "
+                                           r"the texts alone, df\['body'\] \(its columns: body\)$"):
+        pattern_lm.perplexity(frame)
+    assert pattern_lm.perplexity(frame["body"]) == pattern_lm.perplexity(["abcdef", "abc"])
+
+
 def test_perplexity_and_evaluate_read_every_line_or_refuse(pattern_lm):
     """perplexity skipped what was not a string (the number described less text than given) and
     raised a bare TypeError for None; a DataFrame is read by its text column."""

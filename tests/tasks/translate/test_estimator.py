@@ -134,6 +134,17 @@ def test_fit_on_sentences_given_as_files_is_one_error_and_writes_no_run(tmp_path
     assert not list(tmp_path.iterdir())
 
 
+def test_evaluate_on_a_frame_without_the_models_columns_is_told_to_rename_them(fitted, pairs):
+    """evaluate takes no column names; its fix was the command line's 'pass --src with one of: en, de'."""
+    import pandas as pd
+    frame = pd.DataFrame(pairs(3, seed=4), columns=["en", "de"])
+    with pytest.raises(LstmkitError, match=r"source column 'src' not found in the DataFrame — the model reads column "
+                                           r"'src' \(as it was trained\): rename .*df.rename\(columns=\{'COLUMN': "
+                                           r"'src'\}\) \(its columns: en, de\)$"):
+        fitted.evaluate(frame)
+    assert fitted.evaluate(frame.rename(columns={"en": "src", "de": "tgt"}))["bleu"] >= 0
+
+
 def test_copy_task_learns_to_exact_match(pairs, tiny):
     from lstmkit import Translator
     data = pairs(400, seed=1, copy=True)

@@ -174,7 +174,8 @@ class LanguageModel(RunEstimator):
         column; each line is one sequence ending in ``</s>``). An item that is not a string is an
         error (it was skipped, so the number described less text than given)."""
         self._check_fitted()
-        lines = texts.splitlines() if isinstance(texts, str) else read_corpus(texts, what="texts").lines
+        with self._frame_columns(texts, "the texts"):
+            lines = texts.splitlines() if isinstance(texts, str) else read_corpus(texts, what="texts").lines
         ids = self._encode_lines([ln for ln in lines if ln.strip()])
         if not ids:
             raise LstmkitError("the text holds no token to score", "pass some words or characters")

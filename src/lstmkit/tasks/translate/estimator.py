@@ -202,8 +202,9 @@ class Translator(RunEstimator):
             raise LstmkitError("nothing to evaluate on: " + ("no ref_file with src_file" if src_file is not None else
                                "no src_file with ref_file" if ref_file is not None else "no data given"),
                                "pass src_file= and ref_file= (line-aligned files), or data= (a table or pairs)")
-        pairs = read_pairs(data, self.config_.src, self.config_.tgt, src_file, ref_file, self.config_.encoding,
-                           drop_empty=False, droppable=False, flags=("--data", "--src-file", "--ref-file"))
+        with self._frame_columns(data):
+            pairs = read_pairs(data, self.config_.src, self.config_.tgt, src_file, ref_file, self.config_.encoding,
+                               drop_empty=False, droppable=False, flags=("--data", "--src-file", "--ref-file"))
         result = self._score(pairs, beam if beam is not None else self.config_.beam, out_file=out_file)
         return result
 
