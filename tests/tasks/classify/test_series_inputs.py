@@ -332,3 +332,18 @@ def test_a_series_of_texts_with_missing_cells_names_them_and_a_fix_that_works():
     with pytest.raises(LstmkitError, match=r"is an int \('3'\), not a string — pass texts as strings \(numbers as "
                                            r"text: .*s.astype\(str\)\)"):
         read_texts(["good", 3], require_label=False)
+
+
+def test_texts_in_pandas_and_pyarrow_containers_are_read_as_a_series_is():
+    """A pandas Index, Categorical or string array, a pyarrow Array, ChunkedArray or Table and a map
+    object were 'unsupported data type'."""
+    import pyarrow as pa
+    texts = ["good", "bad"]
+    for given in (pd.Index(texts), pd.Categorical(texts), pd.array(texts, dtype="string[pyarrow]"), pa.array(texts),
+                  pa.chunked_array([texts[:1], texts[1:]]), map(str, texts)):
+        assert read_texts(given, require_label=False).texts == texts, type(given).__name__
+    read = read_texts(pa.table({"text": texts, "label": ["pos", "neg"]}))
+    assert (read.texts, read.labels) == (texts, ["pos", "neg"])
+    assert read_texts(pa.array(texts), y=pa.array(["pos", "neg"])).labels == ["pos", "neg"]
+    with pytest.raises(LstmkitError, match=r"unsupported data type dict — .*\(a dict of columns: pd.DataFrame\(d\)\)"):
+        read_texts({"text": texts}, require_label=False)

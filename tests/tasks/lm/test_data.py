@@ -207,3 +207,11 @@ def test_a_missing_line_of_a_pandas_column_is_named_missing_with_a_fix():
                                                r"missing lines \(pandas: s.dropna\(\)\), or fill them with ''"):
             read_corpus(given)
     assert read_corpus(pd.Series(["ab", None]).fillna("")).lines == ["ab"]      # the fix works: blank lines are skipped
+
+
+def test_lines_in_pyarrow_arrays_and_tables_are_read_as_a_list_is():
+    """They were 'line 1 of the text is a StringScalar, not a string' and 'cannot read text from a Table'."""
+    import pyarrow as pa
+    lines = ["ab", "cd"]
+    for given in (pa.array(lines), pa.chunked_array([lines[:1], lines[1:]]), pa.table({"text": lines, "n": [1, 2]})):
+        assert read_corpus(given).lines == lines, type(given).__name__

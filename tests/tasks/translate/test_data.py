@@ -347,3 +347,13 @@ def test_sentences_in_memory_given_as_files_name_the_keyword_to_use():
         read_pairs(src_file=pd.Series(["Go."]), tgt_file=pd.Series(["Geh."]))
     with pytest.raises(LstmkitError, match="ref_file is a list"):
         read_pairs(src_file="a.txt", tgt_file=["Geh."], flags=("--data", "--src-file", "--ref-file"))
+
+
+def test_pairs_in_a_pyarrow_table_or_two_pyarrow_arrays():
+    """A pyarrow Table was read as a DataFrame whose column names are its Arrow arrays ('its first
+    line reads as data'); two pyarrow arrays were 'not pairs'."""
+    import pyarrow as pa
+    src, tgt = ["Go.", "Run."], ["Geh.", "Lauf."]
+    for given in (pa.table({"src": src, "tgt": tgt, "id": [1, 2]}), (pa.array(src), pa.chunked_array([tgt]))):
+        pairs = read_pairs(given)
+        assert (pairs.src, pairs.tgt) == (src, tgt)

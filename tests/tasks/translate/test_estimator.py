@@ -66,6 +66,11 @@ def test_translate_takes_sentences_as_users_hold_them(fitted, pairs):
     assert fitted.translate(np.array(src), beam=1) == want
     assert fitted.translate((s for s in src), beam=1) == want
     assert fitted.translate([], beam=1) == []
+    import pyarrow as pa          # Arrow arrays iterate as Arrow scalars: 'is a StringScalar, not a string'
+    assert fitted.translate(pa.chunked_array([src[:1], src[1:]]), beam=1) == want
+    assert fitted.translate(np.array([src]).T, beam=1) == want                # one column [N, 1]
+    with pytest.raises(LstmkitError, match=r"got ndarray of shape \(1, 3\) — pass a list or 1-D array"):
+        fitted.translate(np.array([src]))
     with pytest.raises(LstmkitError, match=r"sentence 1 of the list is missing \(NaN\), not a string"):
         fitted.translate([src[0], float("nan")])
     with pytest.raises(LstmkitError, match=r"sentences must be a string or a list of strings, got NoneType"):

@@ -26,6 +26,7 @@ from typing import Any, Hashable, Sequence
 import numpy as np
 import pandas as pd
 
+from lstmkit.data.arrays import arrow_as_frame, text_items
 from lstmkit.data.table_changes import rows_table
 from lstmkit.data.tables import is_table
 from lstmkit.data.tables import read_table as _read_table
@@ -110,13 +111,12 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
         raise LstmkitError(f"{data[:40]!r}{'…' if len(data) > 40 else ''} is not a file, and a single string is read "
                            "as a file's path", f"to label texts pass a list of them, e.g. [{data[:20]!r}]; "
                            "a file is a .csv, .tsv, .jsonl, .xlsx or .parquet path")
-    if isinstance(data, np.ndarray) and data.ndim == 2 and data.shape[1] == 1:
-        data = data[:, 0]                             # one column of texts: scikit-learn's ColumnTransformer's output
-    if isinstance(data, (np.ndarray, pd.Series)) and data.ndim == 1:
-        data = data.tolist()                          # an array or Series of texts: a list of them
-    elif isinstance(data, np.ndarray):
+    data = arrow_as_frame(data)                       # a pyarrow Table: read as a DataFrame
+    if isinstance(data, np.ndarray) and data.ndim != 1 and data.shape[1:] != (1,):
         raise LstmkitError(f"the texts are an array of shape {data.shape}, not one text per row",
                            "pass a 1-D array or list of texts (or a [N, 1] column of them)")
+    items = text_items(data)                          # a 1-D array-like of texts (numpy, pandas, pyarrow, a generator)
+    data = items if items is not None else data
     source = str(Path(data).resolve()) if isinstance(data, (str, os.PathLike)) else None
     rows = None                                       # each text's data row, once unlabelled rows are left out
     columns = None                                    # (text, label) when implied by a two-column table
@@ -148,7 +148,10 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
             df, where = data, ""
         else:
             raise LstmkitError(f"unsupported data type {type(data).__name__}",
-                               "pass a CSV/TSV/JSONL/XLSX/Parquet path, a folder of class folders, a DataFrame or a list of texts")
+                               "pass a CSV/TSV/JSONL/XLSX/Parquet path, a folder of class folders, a DataFrame or a list of texts"
+                               + (" (a dict of columns: pd.DataFrame(d))" if isinstance(data, dict) else
+                                  " (a set has no order to answer in: a list)" if isinstance(data, (set, frozenset))
+                                  else ""))
         if len(df) == 0:
             raise LstmkitError(f"the data{where} has no rows", "supply at least one row")
         if not require_label:

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from lstmkit.data.arrays import arrow_as_frame, text_items
 from lstmkit.data.columns import a_type, missing_value
 from lstmkit.data.compressed import read_data
 from lstmkit.data.table_changes import lines_table, texts_table
@@ -87,6 +88,7 @@ def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data", text_c
     """
     part = "validation " if what == "--val" else ""          # in memory, the message names the part
     table, plain = None, False
+    data = arrow_as_frame(data)                               # a pyarrow Table: read as a DataFrame
     if isinstance(data, (str, Path)):
         path = Path(data)
         if not path_exists(path):
@@ -114,8 +116,8 @@ def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data", text_c
         table, col = data, table_column(data, text_column or "text", "text", " in the DataFrame", flag="text_column")
         lines = [" ".join(s.split()) for s in column_strings(col)]
         source = f"the {part}DataFrame given"
-    elif isinstance(data, Iterable) and not isinstance(data, (bytes, dict)):
-        lines = list(data)
+    elif (items := text_items(data)) is not None or isinstance(data, Iterable) and not isinstance(data, (bytes, dict)):
+        lines = items if items is not None else list(data)        # pyarrow arrays: their strings, not Arrow scalars
         bad = next((i for i, ln in enumerate(lines) if not isinstance(ln, str)), None)
         if bad is not None and missing_value(lines[bad]):          # a pandas column's empty cell: NaN, not 'a float'
             raise LstmkitError(f"line {bad + 1} of the {part}text is missing ({missing_value(lines[bad])}), not a "

@@ -22,6 +22,7 @@ import torch
 from lstmkit.config import check_seed
 from lstmkit.data.batching import BucketBatches, CollatedBatches, Padded, pad_batch
 from lstmkit.data.tables import is_table
+from lstmkit.data.arrays import text_items
 from lstmkit.data.textfile import check_strings
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks._base import RunEstimator
@@ -198,7 +199,7 @@ class LanguageModel(RunEstimator):
         elif isinstance(texts, (pd.DataFrame, bytes, dict, set, frozenset)) or not isinstance(texts, Iterable):
             raise LstmkitError(f"texts must be a string or a list of strings, got {type(texts).__name__}",
                                "pass e.g. ['the old dog sleeps'] (a DataFrame: its column, df['text'])")
-        texts = texts.tolist() if hasattr(texts, "tolist") else list(texts)
+        texts = items if (items := text_items(texts)) is not None else list(texts)     # pyarrow arrays: their strings
         check_strings(texts, "text", "pass the texts as strings",
                       missing="drop them first (pandas: s.dropna()): each text given is scored")
         id_lines = [self.tokenizer_.encode(t) if t.strip() else [] for t in texts]

@@ -30,6 +30,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from lstmkit.data.arrays import arrow_as_frame, text_items
 from lstmkit.data.compressed import read_data
 from lstmkit.data.tables import PARQUET, SHEETS, read_table
 from lstmkit.data.textfile import (JSONL, check_readable, column_strings, decode_text, file_ext, header_separator,
@@ -174,10 +175,11 @@ def _pair_frame(path: Path, src: str, tgt: str, encoding: str) -> tuple[pd.DataF
 
 
 def _two_columns(data: Any) -> bool:
-    """Whether ``data`` is ``(sources, targets)``: a tuple of two Series, arrays or lists (not a
+    """Whether ``data`` is ``(sources, targets)``: a tuple of two Series, arrays (numpy, pandas, pyarrow) or lists (not a
     tuple of two pairs, whose items are tuples, nor of two strings), read as two columns."""
     return (isinstance(data, tuple) and len(data) == 2
-            and all(isinstance(side, (list, np.ndarray, pd.Series)) for side in data))
+            and all(isinstance(side, (list, np.ndarray, pd.Series, pd.Index, pd.api.extensions.ExtensionArray))
+                    or hasattr(side, "to_pylist") for side in data))          # pyarrow arrays
 
 
 def _keyword(flag: str) -> str:
@@ -235,6 +237,7 @@ def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: s
     every pair). ``flags`` name the table and the two files in errors (validation: ``--val``, …)."""
     table, sources, targets = flags
     tables: dict[str, pd.DataFrame] = {}
+    data = arrow_as_frame(data)                       # a pyarrow Table: read as a DataFrame
     if data is not None and (src_file is not None or tgt_file is not None):
         raise LstmkitError(f"both {table} and {sources}/{targets} given", "pass one table or one pair of files")
     for flag, given in ((sources, src_file), (targets, tgt_file)):
@@ -267,7 +270,7 @@ def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: s
                 column_strings(table_column(data, tgt, "target", " in the DataFrame", "--tgt")))
         where, place = "the DataFrame", _row
     elif _two_columns(data):                          # (sources, targets): two Series, arrays or lists
-        s, t = (column_strings(list(side)) for side in data)
+        s, t = (column_strings(text_items(side)) for side in data)
         if len(s) != len(t):
             raise LstmkitError(f"got {len(s)} source sentences but {len(t)} targets",
                                "pass one target per source sentence (line-aligned, in order)")

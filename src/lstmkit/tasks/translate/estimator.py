@@ -20,6 +20,7 @@ import torch
 
 from lstmkit.tasks.translate.config import TranslateConfig
 from lstmkit.data.batching import BucketBatches, CollatedBatches, Padded, decoder_targets, pad_batch
+from lstmkit.data.arrays import text_items
 from lstmkit.data.textfile import check_strings
 from lstmkit.errors import ColumnNotFound, LstmkitError
 from lstmkit.nn.seq2seq import Seq2Seq, beam_search, sequence_loss
@@ -408,8 +409,8 @@ def _warn_cut(hyps, steps: int) -> None:
 
 
 def _sentence_list(sentences, column: str = "src") -> list[str]:
-    """One sentence, or a list, tuple, array, pandas Series (read in order, whatever its index) or
-    other iterable of them, as a list; anything else, or an item that is not a string, is an error.
+    """One sentence, or a list, tuple, array (numpy, pandas, pyarrow; a [N, 1] column), pandas Series
+    (read in order, whatever its index) or other iterable of them, as a list; anything else, or an item that is not a string, is an error.
     A DataFrame or a dict (iterated, their column names or keys: translated without a word) and a
     set (no order to answer in) are refused, the fix naming the source ``column``."""
     if isinstance(sentences, str):
@@ -418,7 +419,13 @@ def _sentence_list(sentences, column: str = "src") -> list[str]:
             or not hasattr(sentences, "__iter__") or hasattr(sentences, "columns")):
         raise LstmkitError(f"sentences must be a string or a list of strings, got {type(sentences).__name__}",
                            f"pass e.g. ['A man is riding a bike.'] (a DataFrame: its column, df[{column!r}])")
-    items = sentences.tolist() if hasattr(sentences, "tolist") else list(sentences)
+    items = text_items(sentences)
+    if items is None and not isinstance(sentences, np.ndarray):
+        items = list(sentences)             # any other iterable (a range of texts, a dict's values)
+    if items is None:                       # a 2-D array
+        raise LstmkitError(f"sentences must be a string or a list of strings, got {type(sentences).__name__}"
+                           + (f" of shape {sentences.shape}" if hasattr(sentences, "shape") else ""),
+                           "pass a list or 1-D array of sentences (or a [N, 1] column of them)")
     check_strings(items, "sentence", "pass sentences as strings (an empty one is '')",
                   missing="drop them first (pandas: s.dropna()), or fill them with '' (translated as '')")
     return items
