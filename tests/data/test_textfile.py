@@ -405,3 +405,22 @@ def test_texts_given_in_python_name_a_missing_one_as_missing_and_bytes_as_to_dec
         check_strings([3], "text", "FIX")
     with pytest.raises(LstmkitError, match=r"^text 0 of the list is a float \('1.5'\)"):
         check_strings([1.5], "text", "FIX")
+
+
+def test_a_lone_surrogate_is_read_as_the_replacement_character_and_said_once():
+    """JSON's '\\ud83d' (an emoji cut in two) gives Python a lone surrogate, which UTF-8 cannot write:
+    the run's vocabulary failed to save after training, and BPE refused the text, each with a bare error."""
+    import warnings
+    from lstmkit.data.decoding import whole_characters
+    clean = ["ab", "café 😀"]
+    assert whole_characters(clean) is clean
+    with pytest.warns(UserWarning, match=r"^2 of the 3 texts hold half of a UTF-16 surrogate pair \(first: item 1, "
+                                         r"'x\\ud83d'.*a lone half is read as U\+FFFD, a pair as its character"):
+        out = whole_characters(["ab", "x\ud83d", "pair \ud83d\ude00"])
+    assert out == ["ab", "x\ufffd", "pair 😀"]
+    assert all(t.encode("utf-8") for t in out)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert whole_characters(["ok"], "prefix") == ["ok"]
+    with pytest.warns(UserWarning, match="^the prefix holds half"):
+        whole_characters(["\udc80"], "prefix")

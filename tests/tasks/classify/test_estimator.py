@@ -288,6 +288,18 @@ def test_a_frame_without_the_models_column_is_told_what_python_can_do(text_run, 
     assert len(text_run.predict(pd.DataFrame({"txt": x, "id": 1})["txt"])) == 4      # the fix works
 
 
+@pytest.mark.parametrize("tokenizer", ["char", "bpe"])
+def test_texts_with_a_lone_surrogate_train_save_and_predict(texts, tiny, tmp_path, tokenizer):
+    """A lone surrogate (JSON's cut emoji) was a bare UnicodeEncodeError: writing vocab.json after
+    training (char), or in the BPE trainer (and a TypeError in BPE's predict)."""
+    x, y = texts(30)
+    x = [t + (" \ud83d" if i % 3 == 0 else "") for i, t in enumerate(x)]
+    with pytest.warns(UserWarning, match="half of a UTF-16 surrogate pair"):
+        est = TextClassifier(max_epochs=1, tokenizer=tokenizer, **tiny).fit(x, y, out=tmp_path)
+    with pytest.warns(UserWarning, match="half of a UTF-16 surrogate pair"):
+        np.testing.assert_allclose(load_classifier(est.run_dir_).predict_proba(x[:4]), est.predict_proba(x[:4]))
+
+
 @pytest.mark.parametrize("cls, data", [(TextClassifier, ["good film"]), (SequenceClassifier, [np.zeros((5, 1))])])
 @pytest.mark.parametrize("method", ["predict", "predict_proba", "evaluate"])
 def test_an_unfitted_classifier_says_so(cls, data, method):

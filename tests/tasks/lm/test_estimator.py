@@ -206,6 +206,17 @@ def test_perplexity_of_a_frame_without_the_text_column_is_told_what_python_can_d
     assert pattern_lm.perplexity(frame["body"]) == pattern_lm.perplexity(["abcdef", "abc"])
 
 
+@pytest.mark.parametrize("level", ["char", "bpe"])
+def test_lines_with_a_lone_surrogate_train_save_and_score(tiny, tmp_path, level):
+    """A lone surrogate was a bare UnicodeEncodeError writing vocab.json after training (char) or in
+    the BPE trainer (and a TypeError in BPE's predict)."""
+    lines = [f"abc{'d' * (i % 5)} \ud83d" for i in range(40)]
+    with pytest.warns(UserWarning, match="half of a UTF-16 surrogate pair"):
+        lm = LanguageModel(level=level, **{**tiny, "max_epochs": 1}).fit(lines, out=tmp_path)
+    with pytest.warns(UserWarning, match="half of a UTF-16 surrogate pair"):
+        assert LanguageModel.load(lm.run_dir_).predict(lines[:3]) == lm.predict(lines[:3])
+
+
 def test_perplexity_and_evaluate_read_every_line_or_refuse(pattern_lm):
     """perplexity skipped what was not a string (the number described less text than given) and
     raised a bare TypeError for None; a DataFrame is read by its text column."""

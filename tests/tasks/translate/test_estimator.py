@@ -150,6 +150,17 @@ def test_evaluate_on_a_frame_without_the_models_columns_is_told_to_rename_them(f
     assert fitted.evaluate(frame.rename(columns={"en": "src", "de": "tgt"}))["bleu"] >= 0
 
 
+@pytest.mark.parametrize("tokenizer", ["word", "bpe"])
+def test_pairs_with_a_lone_surrogate_train_save_and_translate(pairs, tiny, tmp_path, tokenizer):
+    """A lone surrogate was a bare UnicodeEncodeError writing vocab.json after training (word) or in
+    the BPE trainer."""
+    data = [(s + " \ud83d", t + " x\udc80") for s, t in pairs(30)]
+    with pytest.warns(UserWarning, match="half of a UTF-16 surrogate pair"):
+        tr = Translator(**{**tiny, "max_epochs": 1, "beam": 1, "tokenizer": tokenizer}).fit(data, out=tmp_path)
+    with pytest.warns(UserWarning, match="half of a UTF-16 surrogate pair"):
+        assert list(load(tr.run_dir_).predict([s for s, _ in data[:3]])) == list(tr.predict([s for s, _ in data[:3]]))
+
+
 def test_copy_task_learns_to_exact_match(pairs, tiny):
     from lstmkit import Translator
     data = pairs(400, seed=1, copy=True)

@@ -33,6 +33,7 @@ from lstmkit.data.tables import read_table as _read_table
 from lstmkit.data.textfile import check_strings
 from lstmkit.data.textfile import column_strings as _as_strings
 from lstmkit.data.textfile import decode_text, file_ext, is_number, read_text_file, row_place, text_lines
+from lstmkit.data.decoding import whole_characters
 from lstmkit.data.textfile import table_column as _column
 from lstmkit.data.textsets import LABEL_PREFIX, class_index_csv, fasttext_lines, is_class_index_csv
 from lstmkit.errors import LstmkitError
@@ -199,6 +200,8 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
             raise LstmkitError(f"every text{where} is empty", "check the --text column")
         texts = [texts[i] for i in keep]
         labels = None if labels is None else [labels[i] for i in keep]
+    texts = whole_characters(texts)                   # a lone surrogate: U+FFFD, as UTF-8 and BPE take it
+    labels = None if labels is None else whole_characters(labels, "labels")
     return TextData(texts, labels, source, n_dropped=len(empty), columns=columns, table=df)
 
 

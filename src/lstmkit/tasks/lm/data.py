@@ -42,6 +42,7 @@ import torch
 from lstmkit.data.arrays import arrow_as_frame, text_items
 from lstmkit.data.columns import a_type, missing_value
 from lstmkit.data.compressed import read_data
+from lstmkit.data.decoding import whole_characters
 from lstmkit.data.table_changes import lines_table, texts_table
 from lstmkit.data.tables import is_table, read_table
 from lstmkit.data.textfile import check_readable, column_strings, decode_text, table_column
@@ -131,7 +132,7 @@ def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data", text_c
     else:
         raise LstmkitError(f"cannot read {part}text from a {type(data).__name__}",
                            "pass a path to a text file or a list of strings")
-    stripped = [ln.strip() for ln in lines]
+    stripped = whole_characters([ln.strip() for ln in lines], "lines")     # lone surrogates: U+FFFD
     kept = [ln for ln in stripped if ln]
     if not kept:
         problem = (f"{source} is empty" if isinstance(data, (str, Path)) else

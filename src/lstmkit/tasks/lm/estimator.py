@@ -23,6 +23,7 @@ from lstmkit.config import check_seed
 from lstmkit.data.batching import BucketBatches, CollatedBatches, Padded, pad_batch
 from lstmkit.data.tables import is_table
 from lstmkit.data.arrays import text_items
+from lstmkit.data.decoding import whole_characters
 from lstmkit.data.textfile import check_strings
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks._base import RunEstimator
@@ -202,6 +203,7 @@ class LanguageModel(RunEstimator):
         texts = items if (items := text_items(texts)) is not None else list(texts)     # pyarrow arrays: their strings
         check_strings(texts, "text", "pass the texts as strings",
                       missing="drop them first (pandas: s.dropna()): each text given is scored")
+        texts = whole_characters(texts)                     # a lone surrogate: U+FFFD, as BPE takes it
         id_lines = [self.tokenizer_.encode(t) if t.strip() else [] for t in texts]
         empty = next((i for i, ids in enumerate(id_lines) if not ids), None)
         if empty is not None:
@@ -239,7 +241,7 @@ class LanguageModel(RunEstimator):
         self._check_fitted()
         if not isinstance(text, str) or not text.strip():
             raise LstmkitError("the text is empty", "pass some words with --text")
-        tok = self.tokenizer_
+        tok, text = self.tokenizer_, whole_characters([text], "text")[0]
         return ["<s>", *tok.pieces(text)], [tok.bos_id, *tok.encode(text)]
 
     def sample(self, n_tokens: int | None = None, prefix: str = "", temperature: float = 1.0,
@@ -267,6 +269,7 @@ class LanguageModel(RunEstimator):
             check_seed(seed)
         if not isinstance(prefix, str):
             raise LstmkitError(f"`prefix` must be text, got {type(prefix).__name__}", 'pass prefix="the ", say ("" for none)')
+        prefix = whole_characters([prefix], "prefix")[0]
         self._warn_unknown(prefix)
         text, _ = sample_text(LMScorer(self.net_, self.tokenizer_), n_tokens, prefix, temperature, top_k, seed)
         return text

@@ -32,6 +32,7 @@ import pandas as pd
 
 from lstmkit.data.arrays import arrow_as_frame, text_items
 from lstmkit.data.compressed import read_data
+from lstmkit.data.decoding import whole_characters
 from lstmkit.data.tables import PARQUET, SHEETS, read_table
 from lstmkit.data.textfile import (JSONL, check_readable, column_strings, decode_text, file_ext, header_separator,
                                    parse_table, read_text_file, row_place, separator_line, table_column,
@@ -292,6 +293,7 @@ def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: s
                            "fill them in or pass --drop-empty to skip them" if droppable else
                            "fill them in, or remove those lines from both files (every pair is scored)")
     keep = sorted(set(range(len(s))) - set(empty))
+    s, t = whole_characters(s, "source sentences"), whole_characters(t, "target sentences")   # lone surrogates: U+FFFD
     pairs = Pairs([s[i].strip() for i in keep], [t[i].strip() for i in keep], {"read": len(s), "empty": len(empty)},
                   tables)
     if not pairs.src:

@@ -21,6 +21,7 @@ import torch
 from lstmkit.tasks.translate.config import TranslateConfig
 from lstmkit.data.batching import BucketBatches, CollatedBatches, Padded, decoder_targets, pad_batch
 from lstmkit.data.arrays import text_items
+from lstmkit.data.decoding import whole_characters
 from lstmkit.data.textfile import check_strings
 from lstmkit.errors import ColumnNotFound, LstmkitError
 from lstmkit.nn.seq2seq import Seq2Seq, beam_search, sequence_loss
@@ -428,7 +429,7 @@ def _sentence_list(sentences, column: str = "src") -> list[str]:
                            "pass a list or 1-D array of sentences (or a [N, 1] column of them)")
     check_strings(items, "sentence", "pass sentences as strings (an empty one is '')",
                   missing="drop them first (pandas: s.dropna()), or fill them with '' (translated as '')")
-    return items
+    return whole_characters(items, "sentences")          # a lone surrogate: U+FFFD, as BPE takes it
 
 
 def _table_reader(cfg: TranslateConfig, plain: tuple[Any, Any]):
