@@ -161,6 +161,25 @@ def test_pairs_with_a_lone_surrogate_train_save_and_translate(pairs, tiny, tmp_p
         assert list(load(tr.run_dir_).predict([s for s, _ in data[:3]])) == list(tr.predict([s for s, _ in data[:3]]))
 
 
+def test_fit_evaluate_and_score_take_sources_and_targets_as_x_and_y(fitted, pairs, tiny):
+    """scikit-learn's fit(X, y) / score(X, y) were a bare TypeError ('takes from 1 to 2 positional
+    arguments'), and Translator had no score for GridSearchCV or cross_val_score."""
+    import pandas as pd
+    data = pairs(6, seed=7)
+    src, tgt = [s for s, _ in data], [t for _, t in data]
+    bleu = fitted.evaluate(data)["bleu"]
+    assert fitted.evaluate(pd.Series(src), pd.Series(tgt))["bleu"] == bleu
+    assert fitted.score(src, tgt) == fitted.score(data) == bleu
+    with pytest.raises(LstmkitError, match="got 6 source sentences but 5 targets"):
+        fitted.score(src, tgt[:5])
+    with pytest.raises(LstmkitError, match=r"y \(the references\) given with a table or a path as data"):
+        fitted.score(pd.DataFrame(data, columns=["src", "tgt"]), tgt)
+    with pytest.raises(LstmkitError, match="y is a str, not a list of sentences"):
+        fitted.score(src[:1], tgt[0])
+    tr = Translator(**{**tiny, "max_epochs": 1}).fit(src * 4, tgt * 4)
+    assert tr.data_summary_["pairs"] == 24
+
+
 def test_copy_task_learns_to_exact_match(pairs, tiny):
     from lstmkit import Translator
     data = pairs(400, seed=1, copy=True)
