@@ -275,3 +275,15 @@ def test_scoring_many_lines_shows_progress_and_the_same_perplexity(pattern_lm, m
     assert pattern_lm.perplexity(lines) == quiet
     err = capsys.readouterr().err.splitlines()
     assert [line.split(",")[0] for line in err] == [f"scoring: {k}/3 batches" for k in (1, 2, 3)]
+
+
+def test_score_is_the_mean_log_likelihood_so_scikit_learn_can_cross_validate(pattern_lm, tiny):
+    """LanguageModel had no score: cross_val_score and GridSearchCV without a scorer failed on it."""
+    import math
+    from sklearn.model_selection import cross_val_score
+    lines = [PATTERN, "abcde"]
+    assert pattern_lm.score(lines) == -pattern_lm.evaluate(lines)["cross_entropy"]
+    assert math.exp(-pattern_lm.score(lines)) == pytest.approx(pattern_lm.perplexity(lines))
+    assert pattern_lm.score([PATTERN]) > pattern_lm.score(["jihgfedcba"])          # the pattern is likelier
+    scores = cross_val_score(LanguageModel(level="char", **{**tiny, "max_epochs": 2}), [PATTERN] * 40, cv=2)
+    assert len(scores) == 2 and all(math.isfinite(s) and s < 0 for s in scores)

@@ -227,6 +227,12 @@ class LanguageModel(RunEstimator):
                                "pass text in the language and script the model was trained on")
         return self._metrics(ids)
 
+    def score(self, data, y=None) -> float:
+        """scikit-learn's ``score``, greater is better: the mean log-likelihood per token (nats, minus
+        :meth:`evaluate`'s ``cross_entropy``; ``exp(-score)`` is the perplexity) of ``data``, as
+        scikit-learn's density models score; ``y`` is ignored, as scikit-learn passes it."""
+        return -float(self.evaluate(data)["cross_entropy"])
+
     def scorer(self) -> LMScorer:
         """A streaming scorer for shallow fusion (``vocab``, ``level``, ``initial``, ``log_probs``,
         ``advance``; see :mod:`lstmkit.tasks.lm.scorer`). Char and word level only."""
