@@ -223,7 +223,7 @@ def test_one_class_written_two_ways_is_said_at_fit(texts, tiny):
     """'Pos ' and 'pos' were two classes without a word (the model split one class in two)."""
     x, y = texts(40)
     y = ["Pos " if lab == "pos" and k % 4 == 1 else lab for k, lab in enumerate(y)]
-    with pytest.warns(UserWarning, match=r"differ only in case .*'Pos' \(10 rows\) and 'pos' \(10 rows\)"):
+    with pytest.warns(UserWarning, match=r"differ only in case, .*'Pos' \(10 rows\) and 'pos' \(10 rows\)"):
         clf = TextClassifier(max_epochs=1, **tiny).fit(x, y)
     assert list(clf.classes_) == ["Pos", "neg", "pos"]
 
