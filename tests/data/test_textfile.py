@@ -424,3 +424,13 @@ def test_a_lone_surrogate_is_read_as_the_replacement_character_and_said_once():
         assert whole_characters(["ok"], "prefix") == ["ok"]
     with pytest.warns(UserWarning, match="^the prefix holds half"):
         whole_characters(["\udc80"], "prefix")
+
+
+def test_a_row_of_a_frame_in_memory_is_placed_by_its_index_label_too():
+    """'data row 2' of a frame indexed 10, 20 (a filtered or sampled frame) sent the user to df.loc[2]."""
+    import pandas as pd
+    from lstmkit.data.textfile import row_place
+    assert row_place(pd.DataFrame({"t": ["x", "y"]}), 1) == "data row 2"
+    assert row_place(pd.DataFrame({"t": ["x", "y"]}, index=pd.Index([10, 20], dtype="int64")), 1) == "data row 2 (index 20)"
+    assert row_place(pd.DataFrame({"t": ["x", "y"]}, index=["a", "b"]), 0) == "data row 1 (index 'a')"
+    assert row_place(pd.DataFrame({"t": ["x", "y"]}, index=[0, 0]), 1) == "data row 2"     # pd.concat's repeated labels

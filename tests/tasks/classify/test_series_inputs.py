@@ -347,3 +347,10 @@ def test_texts_in_pandas_and_pyarrow_containers_are_read_as_a_series_is():
     assert read_texts(pa.array(texts), y=pa.array(["pos", "neg"])).labels == ["pos", "neg"]
     with pytest.raises(LstmkitError, match=r"unsupported data type dict — .*\(a dict of columns: pd.DataFrame\(d\)\)"):
         read_texts({"text": texts}, require_label=False)
+
+
+def test_an_empty_text_of_a_filtered_frame_is_placed_by_its_index_label():
+    frame = pd.DataFrame({"text": ["good", None, "bad"]}, index=[10, 20, 30])
+    with pytest.raises(LstmkitError, match=r"1 of 3 rows have empty or whitespace-only text \(first: data row 2 "
+                                           r"\(index 20\)\)"):
+        read_texts(frame, require_label=False)
