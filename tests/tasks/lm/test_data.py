@@ -215,3 +215,8 @@ def test_lines_in_pyarrow_arrays_and_tables_are_read_as_a_list_is():
     lines = ["ab", "cd"]
     for given in (pa.array(lines), pa.chunked_array([lines[:1], lines[1:]]), pa.table({"text": lines, "n": [1, 2]})):
         assert read_corpus(given).lines == lines, type(given).__name__
+
+
+def test_a_dict_of_columns_is_told_to_become_a_dataframe():
+    with pytest.raises(LstmkitError, match=r"^cannot read text from a dict — .*\(a dict of columns: pd.DataFrame\(d\)"):
+        read_corpus({"text": ["ab", "cd"]})

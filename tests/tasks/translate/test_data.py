@@ -337,6 +337,8 @@ def test_what_is_not_pairs_is_named_with_its_type():
         read_pairs({"Go.": "Geh."})
     with pytest.raises(LstmkitError, match="not a list of strs \\('Go.', …\\)"):
         read_pairs(["Go.", "Run!"])
+    with pytest.raises(LstmkitError, match="^the pairs hold no sentence pairs"):
+        read_pairs([])
 
 
 def test_sentences_in_memory_given_as_files_name_the_keyword_to_use():

@@ -131,7 +131,9 @@ def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data", text_c
         source, plain = f"the {part}lines given", True      # a resume compares them with a file's lines
     else:
         raise LstmkitError(f"cannot read {part}text from a {type(data).__name__}",
-                           "pass a path to a text file or a list of strings")
+                           "pass a path to a text file or a list of strings" + (
+                               " (a dict of columns: pd.DataFrame(d), its texts' column named by text_column)"
+                               if isinstance(data, dict) else ""))
     stripped = whole_characters([ln.strip() for ln in lines], "lines")     # lone surrogates: U+FFFD
     kept = [ln for ln in stripped if ln]
     if not kept:

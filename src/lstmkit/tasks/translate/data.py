@@ -297,7 +297,8 @@ def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: s
     pairs = Pairs([s[i].strip() for i in keep], [t[i].strip() for i in keep], {"read": len(s), "empty": len(empty)},
                   tables)
     if not pairs.src:
-        raise LstmkitError(f"{where} holds no sentence pairs", "supply at least a few aligned sentences")
+        raise LstmkitError(f"{where} {'hold' if where == 'the pairs' else 'holds'} no sentence pairs",
+                           "supply at least a few aligned sentences")
     if len(pairs) > 1 and pairs.src == pairs.tgt:
         warnings.warn(f"every target in {where} is the same as its source ({len(pairs)} pairs): the model learns to "
                       f"copy; to translate, give the source and the target language (the same file twice, or the same "
