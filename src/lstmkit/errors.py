@@ -40,9 +40,12 @@ class ColumnNotFound(LstmkitError):
     reading a second file (validation, test) with the training file's column names says so instead:
     the flags that name the columns apply to every file."""
 
-    def __init__(self, message: str, hint: str | None = None, columns: list[str] | None = None):
+    def __init__(self, message: str, hint: str | None = None, columns: list[str] | None = None,
+                 name: str | None = None, close: str | None = None):
         super().__init__(message, hint)
         self.columns = columns or []          # the names the table has
+        self.name = name                      # the name asked for
+        self.close = close                    # the one of columns it most likely meant, if any
 
 
 class EnvironmentProblem(LstmkitError):

@@ -39,3 +39,24 @@ def test_a_tensor_without_data_is_an_error_naming_its_device():
     with pytest.raises(LstmkitError, match=r"the meta tensor could not be copied to the CPU .*— pass a tensor that "
                                            r"holds values"):
         tensor_as_array(torch.zeros(3, device="meta"))
+
+
+def test_one_dimensional_texts_of_every_library_are_a_list_of_their_strings():
+    """pyarrow's arrays iterate as Arrow scalars ('is a StringScalar, not a string'), and the classifier
+    refused a pandas Index, Categorical or string array ('unsupported data type')."""
+    import pandas as pd
+    import pyarrow as pa
+    from lstmkit.data.arrays import arrow_as_frame, text_items
+    texts = ["a", "b"]
+    for given in (texts, tuple(texts), np.array(texts), np.array(texts, dtype=object), np.array([texts]).T,
+                  pd.Series(texts), pd.Index(texts), pd.Categorical(texts), pd.array(texts, dtype="string[pyarrow]"),
+                  pa.array(texts), pa.array(texts, type=pa.large_string()), pa.chunked_array([texts[:1], texts[1:]]),
+                  iter(texts), (t for t in texts), map(str, texts)):
+        assert text_items(given) == texts, type(given).__name__
+    assert text_items(pa.array(["a", None])) == ["a", None]            # missing stays missing, for the caller to name
+    for other in ("a", b"a", {"a": 1}, {"a"}, np.array([texts, texts]), pd.DataFrame({"t": texts}),
+                  pa.table({"t": texts}), 3):
+        assert text_items(other) is None, type(other).__name__
+    frame = arrow_as_frame(pa.table({"text": texts, "n": [1, 2]}))
+    assert isinstance(frame, pd.DataFrame) and frame["text"].tolist() == texts
+    assert arrow_as_frame(texts) is texts

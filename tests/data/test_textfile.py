@@ -381,3 +381,56 @@ def test_text_lines_end_at_line_breaks_only():
     assert text_lines("a\x0cb\u2028c\x85d\x0be\ncr lf\r\nold mac\rlast\n") == [
         "a\x0cb\u2028c\x85d\x0be", "cr lf", "old mac", "last"]
     assert text_lines("one") == ["one"] and text_lines("") == [] and text_lines("a\n\n") == ["a", ""]
+
+
+def test_texts_given_in_python_name_a_missing_one_as_missing_and_bytes_as_to_decode():
+    """pandas 3 keeps a None of a text column as NaN: it was "text 1 of the list is a float ('nan')",
+    with the fix "an empty text is ''" (which the classifier then refused as empty); bytes were told
+    to be 'texts only' without a word about decoding, and a number was "a int"."""
+    import numpy as np
+    import pandas as pd
+    from lstmkit.data.columns import check_strings
+    check_strings(["a", "b"], "text", "FIX", missing="DROP")
+    for given, shown in ((pd.Series(["a", None]), "NaN"), (pd.Series(["a", None], dtype="string[pyarrow]"), "pd.NA"),
+                         (["a", None], "None"), (np.array(["a", np.nan], dtype=object), "NaN")):
+        with pytest.raises(LstmkitError, match=rf"^text 1 of the list is missing \({shown}\), not a string — DROP$"):
+            check_strings(given.tolist() if hasattr(given, "tolist") else given, "text", "FIX", missing="DROP")
+    with pytest.raises(LstmkitError, match=r"text 0 of the list is missing \(None\), not a string — FIX$"):
+        check_strings([None], "text", "FIX")                        # no fix of its own: the caller's
+    with pytest.raises(LstmkitError, match=r"is bytes \(b'caf\\xc3\\xa9'\), not a string — decode the bytes first"):
+        check_strings(["a", "café".encode()], "text", "FIX")
+    with pytest.raises(LstmkitError, match=r"is bytes .* decode"):
+        check_strings([bytearray(b"x")], "text", "FIX")
+    with pytest.raises(LstmkitError, match=r"^text 0 of the list is an int \('3'\), not a string — FIX$"):
+        check_strings([3], "text", "FIX")
+    with pytest.raises(LstmkitError, match=r"^text 0 of the list is a float \('1.5'\)"):
+        check_strings([1.5], "text", "FIX")
+
+
+def test_a_lone_surrogate_is_read_as_the_replacement_character_and_said_once():
+    """JSON's '\\ud83d' (an emoji cut in two) gives Python a lone surrogate, which UTF-8 cannot write:
+    the run's vocabulary failed to save after training, and BPE refused the text, each with a bare error."""
+    import warnings
+    from lstmkit.data.decoding import whole_characters
+    clean = ["ab", "café 😀"]
+    assert whole_characters(clean) is clean
+    with pytest.warns(UserWarning, match=r"^2 of the 3 texts hold half of a UTF-16 surrogate pair \(first: item 1, "
+                                         r"'x\\ud83d'.*a lone half is read as U\+FFFD, a pair as its character"):
+        out = whole_characters(["ab", "x\ud83d", "pair \ud83d\ude00"])
+    assert out == ["ab", "x\ufffd", "pair 😀"]
+    assert all(t.encode("utf-8") for t in out)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert whole_characters(["ok"], "prefix") == ["ok"]
+    with pytest.warns(UserWarning, match="^the prefix holds half"):
+        whole_characters(["\udc80"], "prefix")
+
+
+def test_a_row_of_a_frame_in_memory_is_placed_by_its_index_label_too():
+    """'data row 2' of a frame indexed 10, 20 (a filtered or sampled frame) sent the user to df.loc[2]."""
+    import pandas as pd
+    from lstmkit.data.textfile import row_place
+    assert row_place(pd.DataFrame({"t": ["x", "y"]}), 1) == "data row 2"
+    assert row_place(pd.DataFrame({"t": ["x", "y"]}, index=pd.Index([10, 20], dtype="int64")), 1) == "data row 2 (index 20)"
+    assert row_place(pd.DataFrame({"t": ["x", "y"]}, index=["a", "b"]), 0) == "data row 1 (index 'a')"
+    assert row_place(pd.DataFrame({"t": ["x", "y"]}, index=[0, 0]), 1) == "data row 2"     # pd.concat's repeated labels

@@ -3,16 +3,19 @@
     masked_as_missing(data)     a masked array's masked cells as missing (NaN, or None in text)
     tensor_as_array(data)       a torch tensor on any device, with or without gradients, as numpy
     plain_array(data)           either of those as its numpy array; anything else as it is
+    text_items(data)            a 1-D array-like of texts (pandas, numpy, pyarrow, an iterator) as a list
+    arrow_as_frame(data)        a pyarrow Table or RecordBatch as a pandas DataFrame; anything else as it is
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
 from lstmkit.errors import LstmkitError
 
-__all__ = ["masked_as_missing", "tensor_as_array", "plain_array"]
+__all__ = ["masked_as_missing", "tensor_as_array", "plain_array", "text_items", "arrow_as_frame"]
 
 
 def masked_as_missing(data: Any) -> Any:
@@ -49,3 +52,32 @@ def plain_array(data: Any) -> Any:
     if hasattr(data, "detach") and hasattr(data, "cpu"):
         data = tensor_as_array(data)
     return masked_as_missing(data)
+
+
+def text_items(data: Any) -> list | None:
+    """The items of a one-dimensional array-like of texts, as a list: a list or tuple, a numpy array
+    (1-D, or one column ``[N, 1]``), a pandas Series, Index, Categorical or extension array
+    (``string[pyarrow]``), a pyarrow Array or ChunkedArray (nulls as None), a generator or other
+    iterator. Missing cells stay missing (None, NaN, ``pd.NA``) for the caller to name. None for
+    anything else (a string or path, a table, a dict, a set, a 2-D array): the caller says what it
+    takes. (pyarrow's arrays iterate as Arrow scalars, and pandas' Index, Categorical and extension
+    arrays were refused where a Series was read.)"""
+    if isinstance(data, (str, bytes, bytearray, dict, set, frozenset)) or hasattr(data, "columns"):
+        return None
+    if isinstance(data, (list, tuple)):
+        return list(data)
+    if hasattr(data, "to_pylist"):                                  # pyarrow Array, ChunkedArray
+        return data.to_pylist()
+    if isinstance(data, np.ndarray) and data.ndim == 2 and data.shape[1] == 1:
+        data = data[:, 0]                           # one column of texts: scikit-learn's ColumnTransformer's output
+    if hasattr(data, "tolist") and getattr(data, "ndim", 1) == 1:    # numpy, pandas
+        return data.tolist()
+    return list(data) if isinstance(data, Iterator) else None
+
+
+def arrow_as_frame(data: Any) -> Any:
+    """A pyarrow Table or RecordBatch (``pq.read_table``) as a pandas DataFrame, read by its columns
+    as a DataFrame is (its ``columns`` are Arrow arrays, not names); anything else as it is."""
+    if hasattr(data, "column_names") and hasattr(data, "to_pandas"):
+        return data.to_pandas()
+    return data

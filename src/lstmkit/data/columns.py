@@ -4,7 +4,7 @@ one that two columns share refused), its cells as text, and what a file carries 
     table_column(df, name, role, where) / column_strings(col)   a named column, its cells as text
     check_unique_columns(df, where)    a frame's columns each named once
     check_flat_columns(df, where)      a frame's columns of one level (not a groupby's several)
-    check_strings(items, what, fix)    texts given in Python: each one a string
+    check_strings(items, what, fix)    texts given in Python: each one a string (missing_value(v): None, NaN, pd.NA)
     closest_name(name, names)          the column a misspelt name most likely meant
     blank_rows(df)                     the rows empty in every cell (a spreadsheet's ",,," lines)
     without_row_numbers(df)            a table without the row numbers pandas' to_csv / R's write.csv write first
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["table_column", "check_unique_columns", "check_flat_columns", "column_strings", "check_strings",
-           "closest_name", "is_number", "parses_as_float", "blank_rows", "without_row_numbers", "looks_like_data"]
+           "missing_value", "a_type", "closest_name", "is_number", "parses_as_float", "blank_rows", "without_row_numbers", "looks_like_data"]
 
 
 def closest_name(name: str, names: list[str]) -> str | None:
@@ -59,7 +59,8 @@ def table_column(df: pd.DataFrame, name: str, role: str, where: str, flag: str |
             raise LstmkitError(f"{role} column {name!r} not found{where}: its first line reads as data, not as "
                                f"column names", f"add a header line naming the columns (this one {name!r}) as the "
                                f"file's first line")
-        raise ColumnNotFound(f"{role} column {name!r} not found{where}{guess}", names, list(map(str, lookup)))
+        raise ColumnNotFound(f"{role} column {name!r} not found{where}{guess}", names, list(map(str, lookup)), name,
+                             close)
     if sum(str(c) == name for c in df.columns) > 1:
         _repeated_name(df, name, where)
     return df[lookup[name]]
@@ -154,13 +155,38 @@ def column_strings(col: pd.Series | list) -> list[str]:
 _MANY = (list, tuple, dict, set, frozenset)         # a cell of several values (a numpy array too: Parquet's lists)
 
 
-def check_strings(items: list, what: str, fix: str) -> None:
+def check_strings(items: list, what: str, fix: str, missing: str | None = None) -> None:
     """An :class:`LstmkitError` naming the first of ``items`` (texts given in Python) that is not a
-    string (None, NaN, a number, bytes), with ``fix``."""
+    string, with ``fix``: a missing value (None, NaN, ``pd.NA``: a pandas column's empty cells) is
+    said to be missing, with the fix ``missing`` when given (NaN was "a float ('nan')", and a fix
+    "an empty text is ''" led to the next error where empty texts are refused); bytes are told to
+    be decoded; anything else is named by its type."""
     other = next((i for i, t in enumerate(items) if not isinstance(t, str)), None)
-    if other is not None:
-        raise LstmkitError(f"{what} {other} of the list is a {type(items[other]).__name__} "
-                           f"({str(items[other])[:20]!r}), not a string", fix)
+    if other is None:
+        return
+    v = items[other]
+    if missing_value(v):
+        raise LstmkitError(f"{what} {other} of the list is missing ({missing_value(v)}), not a string", missing or fix)
+    if isinstance(v, (bytes, bytearray)):
+        raise LstmkitError(f"{what} {other} of the list is bytes ({bytes(v[:20])!r}), not a string",
+                           "decode the bytes first (Python: b.decode('utf-8'); pandas: s.str.decode('utf-8'))")
+    raise LstmkitError(f"{what} {other} of the list is {a_type(v)} ({str(v)[:20]!r}), not a string", fix)
+
+
+def a_type(v) -> str:
+    """``v``'s type with its article, for an error: ``"an int"``, ``"a float"``."""
+    kind = type(v).__name__
+    return f"{'an' if kind[:1] in 'aeiou' else 'a'} {kind}"
+
+
+def missing_value(v) -> str:
+    """How ``v`` is written when it is a missing value (``"None"``, ``"NaN"``, ``"pd.NA"``, ``"NaT"``), else ``""``."""
+    import pandas as pd
+    if v is None:
+        return "None"
+    if isinstance(v, float) and math.isnan(v):
+        return "NaN"
+    return "pd.NA" if v is pd.NA else "NaT" if v is pd.NaT else ""
 
 
 def blank_rows(df: pd.DataFrame):

@@ -9,6 +9,7 @@
     read_stdin_text(encoding)          standard input, decoded as a file is
     text_lines(text)                   its lines as an editor counts them (a line feed, CR LF or a lone CR ends one)
     file_ext(path)                     the type a name gives, past a compression suffix (a ``.zip``'s member's)
+    whole_characters(texts, what)      texts with a lone UTF-16 surrogate (JSON's cut emoji) as U+FFFD, said once
 
 What a spreadsheet writes just works: a byte-order mark names the encoding (Excel's "Unicode
 text" is UTF-16), and a file that is not UTF-8 but reads as Windows-1252 is pointed at
@@ -26,7 +27,7 @@ from lstmkit.errors import LstmkitError, missing_path_fix
 from lstmkit.runs import path_exists
 
 __all__ = ["bom_encoding", "check_text", "decode_text", "check_readable", "read_text_file", "read_stdin_text",
-           "text_lines", "file_ext"]
+           "text_lines", "file_ext", "whole_characters"]
 
 # UTF-32's little-endian mark begins with UTF-16's: look for the longer ones first
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
@@ -206,3 +207,30 @@ def file_ext(path: Path) -> str:
     """The last suffix before any compression suffix, lower-cased (``"reviews.CSV.gz"`` -> ``".csv"``);
     a ``.zip`` file's member's (:func:`lstmkit.data.compressed.data_name`)."""
     return Path(data_name(path)).suffix.lower()
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def whole_characters(texts: list[str], what: str = "texts") -> list[str]:
+    """``texts`` as they are when every character is one UTF-8 can write; else those holding a UTF-16
+    surrogate (half of a pair: JSON's ``"\\ud83d"`` escape of an emoji cut in two, a tweet truncated,
+    or text decoded with ``surrogateescape``) with pairs joined and each lone half as U+FFFD, as a
+    decoder with ``errors="replace"`` reads a bad byte, said in one warning naming how many and the
+    first (its index in ``texts``). A lone half broke every writer of the run folder after training
+    (its vocabulary, as UTF-8) and the BPE tokenizer, each with a bare UnicodeEncodeError or TypeError."""
+    try:
+        "".join(texts).encode("utf-8")
+        return texts                                    # the common case: one pass in C
+    except UnicodeEncodeError:
+        pass
+    bad = [i for i, t in enumerate(texts) if _SURROGATE.search(t)]
+    out = list(texts)
+    for i in bad:
+        out[i] = texts[i].encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    which = (f"the {what} holds" if len(texts) == 1 else
+             f"{len(bad)} of the {len(texts)} {what} hold{'s' if len(bad) == 1 else ''}")
+    warnings.warn(f"{which} half of a UTF-16 surrogate pair (first: item {bad[0]}, {texts[bad[0]][:30]!r}; an emoji cut in two, as JSON's '\\ud83d' escapes one): a lone half is read "
+                  "as U+FFFD, a pair as its character; clean the texts first to silence this (Python: "
+                  "t.encode('utf-16', 'surrogatepass').decode('utf-16', 'replace'))", UserWarning, stacklevel=3)
+    return out

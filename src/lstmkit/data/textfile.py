@@ -314,7 +314,8 @@ def row_place(df: pd.DataFrame, i: int) -> str:
     """Where data row ``i`` of ``df`` is, for a message, as its file numbers it: ``"line 7"`` (the
     file's line) for a CSV / TSV :func:`parse_table` read or a JSON-lines file, ``"sheet row 8"``
     for a workbook (as the spreadsheet shows it: the header is row 1), ``"row 6"`` for Parquet
-    (counted from 1 under the header), else ``"data row 6"``. The reader records which in
+    (counted from 1 under the header), else ``"data row 6"`` (a frame in memory whose index is not
+    0, 1, 2, … but names each row once: ``"data row 6 (index 20)"``, for ``df.loc``). The reader records which in
     ``df.attrs``: ``first_line`` (the first data row's number), ``row_unit`` (``"line"`` when
     absent), ``blank_lines`` (the numbers of the blank lines or rows it skipped); a row's index,
     the reader's, places it when rows were left out after reading (``df`` may be one column). A
@@ -326,8 +327,14 @@ def row_place(df: pd.DataFrame, i: int) -> str:
         path, sep, encoding, first, header, *quoting = df.attrs["csv_file"]
         return f"line {_csv_line(path, sep, encoding, first, header, at, *quoting)}"
     line = df.attrs.get("first_line")
-    if line is None:
-        return f"data row {i + 1}"
+    if line is None:                       # a frame in memory: its index label too, unless it counts 0, 1, 2, …
+        import numpy as np
+        import pandas as pd
+        label = df.index[i]
+        label = label.item() if isinstance(label, (np.integer, np.floating, np.str_)) else label   # np.int64(20): 20
+        counted = isinstance(df.index, pd.RangeIndex) and df.index.start == 0 and df.index.step == 1
+        # the label only where df.loc finds that one row by it (pd.concat's frames repeat theirs)
+        return f"data row {i + 1}" + ("" if counted or not df.index.is_unique else f" (index {label!r})")
     unit = df.attrs.get("row_unit", "line")
     if unit == "line" and i and df.attrs.get("cell_breaks", True):
         before = df.iloc[:i]               # cells spanning lines (quoted line breaks) push the rows below down

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from lstmkit.config import TrainConfig, flatten_config, split_train_params
-from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
+from lstmkit.errors import ColumnNotFound, EnvironmentProblem, LstmkitError, os_reason
 from lstmkit.estimator_params import EstimatorParams, estimator_signature, parameters_doc
 from lstmkit.run_lock import check_not_training, training_lock
 from lstmkit.run_reuse import RUN_ID_KEY, clear_run, is_own_run, new_run_id, other_run_named, run_here
@@ -140,6 +140,25 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
     def _progress(self) -> str:
         """How predict and evaluate show progress: the current setting (``set_params``), not the fitted one."""
         return self.config.train.progress
+
+    @staticmethod
+    @contextmanager
+    def _frame_columns(data: Any, alone: str | None = None):
+        """Around predict's or evaluate's reading of ``data``: a DataFrame (only Python passes one)
+        without a column the model reads is told to rename it, as predict and evaluate take no
+        column names (the fix was the command line's 'pass --text with one of: …'); ``alone``
+        (``"the texts"``) adds that the column may be passed by itself."""
+        try:
+            yield
+        except ColumnNotFound as e:
+            if not (hasattr(data, "columns") and hasattr(data, "iloc")) or e.name is None:
+                raise
+            other = e.close or (e.columns[0] if len(e.columns) == 1 else "COLUMN")
+            rename = f"df.rename(columns={{{other!r}: {e.name!r}}})"
+            raise LstmkitError(e.message, f"the model reads column {e.name!r} (as it was trained): rename the "
+                               f"DataFrame's to it, e.g. {rename}" + (f", or pass {alone} alone, df[{other!r}]"
+                                                                   if alone else "") +
+                               f" (its columns: {', '.join(e.columns) or 'none'})") from None
 
     # -- training ------------------------------------------------------------------------------
     @contextmanager

@@ -223,7 +223,7 @@ def test_one_class_written_two_ways_is_said_at_fit(texts, tiny):
     """'Pos ' and 'pos' were two classes without a word (the model split one class in two)."""
     x, y = texts(40)
     y = ["Pos " if lab == "pos" and k % 4 == 1 else lab for k, lab in enumerate(y)]
-    with pytest.warns(UserWarning, match=r"differ only in case .*'Pos' \(10 rows\) and 'pos' \(10 rows\)"):
+    with pytest.warns(UserWarning, match=r"differ only in case, .*'Pos' \(10 rows\) and 'pos' \(10 rows\)"):
         clf = TextClassifier(max_epochs=1, **tiny).fit(x, y)
     assert list(clf.classes_) == ["Pos", "neg", "pos"]
 
@@ -259,6 +259,46 @@ def test_the_columns_a_validation_table_implies_are_not_the_runs(texts, tiny, tm
     with pytest.raises(LstmkitError, match=r"text column 'text' not found — name the columns of the validation data "
                                            r"as the training data's: .* \(its columns: id, review, label\)"):
         est.fit(pd.DataFrame({"text": x, "label": y}), val_data=val.assign(id=1)[["id", "review", "label"]])
+
+def test_the_columns_a_scored_table_implies_are_not_the_models(text_run, texts):
+    """evaluate (and score) on a two-column table without a 'text' column read it by its columns, as
+    it should, but kept its text column as the model's: predict on a table like the training one was
+    then "text column 'review' not found", and a save wrote 'review'."""
+    import pandas as pd
+    x, y = texts(12, seed=3)
+    before = (text_run.config_.text, text_run.config_.label)
+    assert text_run.score(pd.DataFrame({"review": x, "label": y})) == text_run.score(x, y)
+    assert (text_run.config_.text, text_run.config_.label) == before == ("text", "label")
+    assert list(text_run.predict(pd.DataFrame({"text": x, "id": 1}))) == list(text_run.predict(x))
+
+
+def test_a_frame_without_the_models_column_is_told_what_python_can_do(text_run, texts):
+    """predict and evaluate take no column names, yet a DataFrame without the model's text column was
+    told the command line's "pass --text with one of: …"."""
+    import pandas as pd
+    x, y = texts(4, seed=3)
+    with pytest.raises(LstmkitError, match=r"text column 'text' not found \(did you mean 'txt'\?\) — the model reads "
+                                           r"column 'text' \(as it was trained\): rename the DataFrame's to it, e.g. "
+                                           r"df.rename\(columns=\{'txt': 'text'\}\), or pass the texts alone, "
+                                           r"df\['txt'\] \(its columns: txt, id\)$"):
+        text_run.predict(pd.DataFrame({"txt": x, "id": 1}))
+    with pytest.raises(LstmkitError, match=r"label column 'label' not found — .* e.g. "
+                                           r"df.rename\(columns=\{'COLUMN': 'label'\}\) \(its columns: text, y, id\)$"):
+        text_run.evaluate(pd.DataFrame({"text": x, "y": y, "id": 1}))
+    assert len(text_run.predict(pd.DataFrame({"txt": x, "id": 1})["txt"])) == 4      # the fix works
+
+
+@pytest.mark.parametrize("tokenizer", ["char", "bpe"])
+def test_texts_with_a_lone_surrogate_train_save_and_predict(texts, tiny, tmp_path, tokenizer):
+    """A lone surrogate (JSON's cut emoji) was a bare UnicodeEncodeError: writing vocab.json after
+    training (char), or in the BPE trainer (and a TypeError in BPE's predict)."""
+    x, y = texts(30)
+    x = [t + (" \ud83d" if i % 3 == 0 else "") for i, t in enumerate(x)]
+    with pytest.warns(UserWarning, match="half of a UTF-16 surrogate pair"):
+        est = TextClassifier(max_epochs=1, tokenizer=tokenizer, **tiny).fit(x, y, out=tmp_path)
+    with pytest.warns(UserWarning, match="half of a UTF-16 surrogate pair"):
+        np.testing.assert_allclose(load_classifier(est.run_dir_).predict_proba(x[:4]), est.predict_proba(x[:4]))
+
 
 @pytest.mark.parametrize("cls, data", [(TextClassifier, ["good film"]), (SequenceClassifier, [np.zeros((5, 1))])])
 @pytest.mark.parametrize("method", ["predict", "predict_proba", "evaluate"])

@@ -23,6 +23,17 @@ def test_one_class_written_two_ways_is_warned_about(recwarn):
     assert len(recwarn.list) == 1
 
 
+def test_one_class_written_with_an_invisible_character_is_warned_about(recwarn):
+    """'pos' and 'pos' + a zero-width space (or a direction mark, a byte-order mark) pasted with it were
+    two classes without a word, printed alike in every report."""
+    warn_label_spellings(["pos", "neg"] * 3 + ["pos\u200b", "\u200fneg", "\ufeffneg"])
+    (w,) = recwarn.list
+    assert ("differ only in case, invisible characters or in how a number is written: 'neg' (3 rows) and "
+            "'\\u200fneg' (1 row) and '\\ufeffneg' (1 row); 'pos' (3 rows) and 'pos\\u200b' (1 row)") in str(w.message), str(w.message)
+    with pytest.raises(LstmkitError, match=r"written 'pos' there, not 'pos\\u200b'"):
+        check_known_labels(["pos\u200b"], ["neg", "pos"])
+
+
 def test_an_unseen_label_written_as_a_known_class_is_pointed_at():
     """A model trained on a JSON file's 0.0 / 1.0 said only 'not seen in training: '1'' of a CSV's 1."""
     with pytest.raises(LstmkitError, match=r"not seen in training: '1' \(2 rows\), 'Pos' \(1 row\) — the model knows "

@@ -154,7 +154,7 @@ def test_texts_as_a_bare_string_an_array_or_a_list_with_a_non_string():
         read_texts("missing.csv", require_label=False)
     assert read_texts(np.array(["good", "bad"]), require_label=False).texts == ["good", "bad"]   # was 'unsupported data type'
     assert read_texts(pd.Series(["good", "bad"], index=[4, 2]), require_label=False).texts == ["good", "bad"]
-    with pytest.raises(LstmkitError, match=r"text 1 of the list is a NoneType"):
+    with pytest.raises(LstmkitError, match=r"text 1 of the list is missing \(None\)"):
         read_texts(["good", None], require_label=False)            # was 'unsupported data type list'
 
 
@@ -319,3 +319,38 @@ def test_a_wide_table_with_its_step_columns_in_another_order_is_read_in_the_trai
     with pytest.raises(LstmkitError, match=r"sequence 1 of the data has an empty cell in column 't4' before its last "
                                            r"value in the training's column order"):
         est.predict_proba(holed)
+
+
+def test_a_series_of_texts_with_missing_cells_names_them_and_a_fix_that_works():
+    """The fix was "an empty text is ''", and an empty text is then refused: it now says to drop them
+    (with their labels when fitting)."""
+    for given in (pd.Series(["good", None]), pd.Series(["good", pd.NA], dtype="string[pyarrow]"),
+                  pd.Series(["good", None], dtype="category")):
+        with pytest.raises(LstmkitError, match=r"text 1 of the list is missing \((NaN|pd.NA)\), not a string — "
+                                               r"drop the rows without a text first \(pandas: keep = s.notna\(\)"):
+            read_texts(given, require_label=False)
+    with pytest.raises(LstmkitError, match=r"is an int \('3'\), not a string — pass texts as strings \(numbers as "
+                                           r"text: .*s.astype\(str\)\)"):
+        read_texts(["good", 3], require_label=False)
+
+
+def test_texts_in_pandas_and_pyarrow_containers_are_read_as_a_series_is():
+    """A pandas Index, Categorical or string array, a pyarrow Array, ChunkedArray or Table and a map
+    object were 'unsupported data type'."""
+    import pyarrow as pa
+    texts = ["good", "bad"]
+    for given in (pd.Index(texts), pd.Categorical(texts), pd.array(texts, dtype="string[pyarrow]"), pa.array(texts),
+                  pa.chunked_array([texts[:1], texts[1:]]), map(str, texts)):
+        assert read_texts(given, require_label=False).texts == texts, type(given).__name__
+    read = read_texts(pa.table({"text": texts, "label": ["pos", "neg"]}))
+    assert (read.texts, read.labels) == (texts, ["pos", "neg"])
+    assert read_texts(pa.array(texts), y=pa.array(["pos", "neg"])).labels == ["pos", "neg"]
+    with pytest.raises(LstmkitError, match=r"unsupported data type dict — .*\(a dict of columns: pd.DataFrame\(d\)\)"):
+        read_texts({"text": texts}, require_label=False)
+
+
+def test_an_empty_text_of_a_filtered_frame_is_placed_by_its_index_label():
+    frame = pd.DataFrame({"text": ["good", None, "bad"]}, index=[10, 20, 30])
+    with pytest.raises(LstmkitError, match=r"1 of 3 rows have empty or whitespace-only text \(first: data row 2 "
+                                           r"\(index 20\)\)"):
+        read_texts(frame, require_label=False)

@@ -177,7 +177,7 @@ def test_validation_lines_in_memory_are_named_as_validation():
     import pandas as pd
     with pytest.raises(LstmkitError, match="^the validation lines given hold no text"):
         read_corpus(["  "], what="--val")
-    with pytest.raises(LstmkitError, match="^line 2 of the validation text is a int, not a string"):
+    with pytest.raises(LstmkitError, match="^line 2 of the validation text is an int, not a string"):
         read_corpus(["ab", 3], what="--val")
     with pytest.raises(LstmkitError, match="^the DataFrame given holds no text"):
         read_corpus(pd.DataFrame({"text": ["", None]}))
@@ -196,3 +196,27 @@ def test_read_corpus_takes_the_texts_of_fasttext_lines_and_class_index_csvs(tmp_
     (tmp_path / "train.csv").write_text('"3","Wall St. Bears","Short-sellers\\nare back"\n"1","Talks","end"\n')
     with pytest.warns(UserWarning, match=r"class index \(ignored\) and 2 text fields"):
         assert read_corpus(tmp_path / "train.csv").lines == ["Wall St. Bears Short-sellers are back", "Talks end"]
+
+
+def test_a_missing_line_of_a_pandas_column_is_named_missing_with_a_fix():
+    """It was "line 2 of the text is a float, not a string" for pandas' NaN (a None in a text column)."""
+    import pandas as pd
+    for given, shown in ((pd.Series(["ab", None]), "NaN"), (pd.Series(["ab", None], dtype="string[pyarrow]"), "pd.NA"),
+                         (["ab", None], "None")):
+        with pytest.raises(LstmkitError, match=rf"^line 2 of the text is missing \({shown}\), not a string — drop the "
+                                               r"missing lines \(pandas: s.dropna\(\)\), or fill them with ''"):
+            read_corpus(given)
+    assert read_corpus(pd.Series(["ab", None]).fillna("")).lines == ["ab"]      # the fix works: blank lines are skipped
+
+
+def test_lines_in_pyarrow_arrays_and_tables_are_read_as_a_list_is():
+    """They were 'line 1 of the text is a StringScalar, not a string' and 'cannot read text from a Table'."""
+    import pyarrow as pa
+    lines = ["ab", "cd"]
+    for given in (pa.array(lines), pa.chunked_array([lines[:1], lines[1:]]), pa.table({"text": lines, "n": [1, 2]})):
+        assert read_corpus(given).lines == lines, type(given).__name__
+
+
+def test_a_dict_of_columns_is_told_to_become_a_dataframe():
+    with pytest.raises(LstmkitError, match=r"^cannot read text from a dict — .*\(a dict of columns: pd.DataFrame\(d\)"):
+        read_corpus({"text": ["ab", "cd"]})

@@ -38,7 +38,7 @@ def test_predict_scores_each_text_as_the_services_texts_request_does(pattern_lm)
     assert pattern_lm.predict(pd.Series(texts, index=[7, 8, 9])) == out
     with pytest.raises(LstmkitError, match="text 1 of the list holds no token to score"):
         pattern_lm.predict(["abc", "  "])
-    with pytest.raises(LstmkitError, match="text 1 of the list is a NoneType"):
+    with pytest.raises(LstmkitError, match=r"text 1 of the list is missing \(None\)"):
         pattern_lm.predict(["abc", None])
     with pytest.raises(LstmkitError, match=r"got DataFrame — .*df\['text'\]"):
         pattern_lm.predict(pd.DataFrame({"text": texts}))
@@ -195,6 +195,28 @@ def test_save_onto_a_file_is_one_error_and_leaves_the_file(pattern_lm, tmp_path,
     assert (tmp_path / "notes.txt").read_text() == "mine"
 
 
+def test_perplexity_of_a_frame_without_the_text_column_is_told_what_python_can_do(pattern_lm):
+    """perplexity takes no text_column, yet its fix was "pass text_column with one of: body"."""
+    import pandas as pd
+    frame = pd.DataFrame({"body": ["abcdef", "abc"]})
+    with pytest.raises(LstmkitError, match=r"— the model reads column 'text' \(as it was trained\): rename the "
+                                           r"DataFrame's to it, e.g. df.rename\(columns=\{'body': 'text'\}\), or pass "
+                                           r"the texts alone, df\['body'\] \(its columns: body\)$"):
+        pattern_lm.perplexity(frame)
+    assert pattern_lm.perplexity(frame["body"]) == pattern_lm.perplexity(["abcdef", "abc"])
+
+
+@pytest.mark.parametrize("level", ["char", "bpe"])
+def test_lines_with_a_lone_surrogate_train_save_and_score(tiny, tmp_path, level):
+    """A lone surrogate was a bare UnicodeEncodeError writing vocab.json after training (char) or in
+    the BPE trainer (and a TypeError in BPE's predict)."""
+    lines = [f"abc{'d' * (i % 5)} \ud83d" for i in range(40)]
+    with pytest.warns(UserWarning, match="half of a UTF-16 surrogate pair"):
+        lm = LanguageModel(level=level, **{**tiny, "max_epochs": 1}).fit(lines, out=tmp_path)
+    with pytest.warns(UserWarning, match="half of a UTF-16 surrogate pair"):
+        assert LanguageModel.load(lm.run_dir_).predict(lines[:3]) == lm.predict(lines[:3])
+
+
 def test_perplexity_and_evaluate_read_every_line_or_refuse(pattern_lm):
     """perplexity skipped what was not a string (the number described less text than given) and
     raised a bare TypeError for None; a DataFrame is read by its text column."""
@@ -253,3 +275,15 @@ def test_scoring_many_lines_shows_progress_and_the_same_perplexity(pattern_lm, m
     assert pattern_lm.perplexity(lines) == quiet
     err = capsys.readouterr().err.splitlines()
     assert [line.split(",")[0] for line in err] == [f"scoring: {k}/3 batches" for k in (1, 2, 3)]
+
+
+def test_score_is_the_mean_log_likelihood_so_scikit_learn_can_cross_validate(pattern_lm, tiny):
+    """LanguageModel had no score: cross_val_score and GridSearchCV without a scorer failed on it."""
+    import math
+    from sklearn.model_selection import cross_val_score
+    lines = [PATTERN, "abcde"]
+    assert pattern_lm.score(lines) == -pattern_lm.evaluate(lines)["cross_entropy"]
+    assert math.exp(-pattern_lm.score(lines)) == pytest.approx(pattern_lm.perplexity(lines))
+    assert pattern_lm.score([PATTERN]) > pattern_lm.score(["jihgfedcba"])          # the pattern is likelier
+    scores = cross_val_score(LanguageModel(level="char", **{**tiny, "max_epochs": 2}), [PATTERN] * 40, cv=2)
+    assert len(scores) == 2 and all(math.isfinite(s) and s < 0 for s in scores)

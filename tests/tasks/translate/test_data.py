@@ -313,3 +313,49 @@ def test_a_translation_is_one_line_whatever_line_breaks_its_training_targets_hel
     for text, one in zip(pairs.tgt, ["der Hund läuft.", "die Katze sitzt."]):
         ids = bpe.encode(text)
         assert any("\n" in p or "\u2028" in p for p in bpe.id_to_piece(ids)) and bpe.decode(ids) == one
+
+
+def test_sources_and_targets_given_as_two_columns_are_paired_row_by_row():
+    """``(sources, targets)``: two lists of two sentences were read as two pairs, (source, source) and
+    (target, target), training on a wrong 'translation' without a word; longer ones were an error
+    calling them 'not pairs'. Two columns of different lengths name both lengths."""
+    import numpy as np
+    import pandas as pd
+    src, tgt = ["Go.", "Run."], ["Geh.", "Lauf."]
+    for given in ((src, tgt), (pd.Series(src), pd.Series(tgt, index=[7, 3])), (np.array(src), tgt)):
+        pairs = read_pairs(given)
+        assert (pairs.src, pairs.tgt) == (src, tgt)
+    assert read_pairs((("Go.", "Geh."), ("Run.", "Lauf."))).tgt == tgt          # a tuple of pairs stays pairs
+    with pytest.raises(LstmkitError, match="got 3 source sentences but 2 targets"):
+        read_pairs((pd.Series([*src, "Stop."]), pd.Series(tgt)))
+    with pytest.raises(LstmkitError, match=r"1 pair\(s\) have an empty side \(first at row 2\)"):
+        read_pairs((pd.Series(src), pd.Series(["Geh.", None])))
+
+
+def test_what_is_not_pairs_is_named_with_its_type():
+    with pytest.raises(LstmkitError, match=r"not a dict — .*list\(d.items\(\)\).*pd.DataFrame\(d\)"):
+        read_pairs({"Go.": "Geh."})
+    with pytest.raises(LstmkitError, match="not a list of strs \\('Go.', …\\)"):
+        read_pairs(["Go.", "Run!"])
+    with pytest.raises(LstmkitError, match="^the pairs hold no sentence pairs"):
+        read_pairs([])
+
+
+def test_sentences_in_memory_given_as_files_name_the_keyword_to_use():
+    """``src_file=a_series`` was a bare TypeError from pathlib."""
+    import pandas as pd
+    with pytest.raises(LstmkitError, match=r"src_file is a Series, not a file's path — pass sentences in memory "
+                                           r"as data=\(sources, targets\)"):
+        read_pairs(src_file=pd.Series(["Go."]), tgt_file=pd.Series(["Geh."]))
+    with pytest.raises(LstmkitError, match="ref_file is a list"):
+        read_pairs(src_file="a.txt", tgt_file=["Geh."], flags=("--data", "--src-file", "--ref-file"))
+
+
+def test_pairs_in_a_pyarrow_table_or_two_pyarrow_arrays():
+    """A pyarrow Table was read as a DataFrame whose column names are its Arrow arrays ('its first
+    line reads as data'); two pyarrow arrays were 'not pairs'."""
+    import pyarrow as pa
+    src, tgt = ["Go.", "Run."], ["Geh.", "Lauf."]
+    for given in (pa.table({"src": src, "tgt": tgt, "id": [1, 2]}), (pa.array(src), pa.chunked_array([tgt]))):
+        pairs = read_pairs(given)
+        assert (pairs.src, pairs.tgt) == (src, tgt)

@@ -66,7 +66,12 @@ def test_translate_takes_sentences_as_users_hold_them(fitted, pairs):
     assert fitted.translate(np.array(src), beam=1) == want
     assert fitted.translate((s for s in src), beam=1) == want
     assert fitted.translate([], beam=1) == []
-    with pytest.raises(LstmkitError, match=r"sentence 1 of the list is a float \('nan'\), not a string"):
+    import pyarrow as pa          # Arrow arrays iterate as Arrow scalars: 'is a StringScalar, not a string'
+    assert fitted.translate(pa.chunked_array([src[:1], src[1:]]), beam=1) == want
+    assert fitted.translate(np.array([src]).T, beam=1) == want                # one column [N, 1]
+    with pytest.raises(LstmkitError, match=r"got ndarray of shape \(1, 3\) — pass a list or 1-D array"):
+        fitted.translate(np.array([src]))
+    with pytest.raises(LstmkitError, match=r"sentence 1 of the list is missing \(NaN\), not a string"):
         fitted.translate([src[0], float("nan")])
     with pytest.raises(LstmkitError, match=r"sentences must be a string or a list of strings, got NoneType"):
         fitted.translate(None)
@@ -124,6 +129,55 @@ def test_unfitted_and_bad_params():
         Translator(attention="luong-ish").fit([("a b", "c d")] * 4)
     with pytest.raises(LstmkitError, match="Translator has no parameter .colour."):
         Translator(colour="blue")
+
+
+def test_fit_on_sentences_given_as_files_is_one_error_and_writes_no_run(tmp_path):
+    """It was a bare TypeError from pathlib, raised while fit prepared to compare files on a resume."""
+    import pandas as pd
+    with pytest.raises(LstmkitError, match="src_file is a Series, not a file's path"):
+        Translator().fit(src_file=pd.Series(["Go."]), tgt_file=pd.Series(["Geh."]), out=tmp_path)
+    assert not list(tmp_path.iterdir())
+
+
+def test_evaluate_on_a_frame_without_the_models_columns_is_told_to_rename_them(fitted, pairs):
+    """evaluate takes no column names; its fix was the command line's 'pass --src with one of: en, de'."""
+    import pandas as pd
+    frame = pd.DataFrame(pairs(3, seed=4), columns=["en", "de"])
+    with pytest.raises(LstmkitError, match=r"source column 'src' not found in the DataFrame — the model reads column "
+                                           r"'src' \(as it was trained\): rename .*df.rename\(columns=\{'COLUMN': "
+                                           r"'src'\}\) \(its columns: en, de\)$"):
+        fitted.evaluate(frame)
+    assert fitted.evaluate(frame.rename(columns={"en": "src", "de": "tgt"}))["bleu"] >= 0
+
+
+@pytest.mark.parametrize("tokenizer", ["word", "bpe"])
+def test_pairs_with_a_lone_surrogate_train_save_and_translate(pairs, tiny, tmp_path, tokenizer):
+    """A lone surrogate was a bare UnicodeEncodeError writing vocab.json after training (word) or in
+    the BPE trainer."""
+    data = [(s + " \ud83d", t + " x\udc80") for s, t in pairs(30)]
+    with pytest.warns(UserWarning, match="half of a UTF-16 surrogate pair"):
+        tr = Translator(**{**tiny, "max_epochs": 1, "beam": 1, "tokenizer": tokenizer}).fit(data, out=tmp_path)
+    with pytest.warns(UserWarning, match="half of a UTF-16 surrogate pair"):
+        assert list(load(tr.run_dir_).predict([s for s, _ in data[:3]])) == list(tr.predict([s for s, _ in data[:3]]))
+
+
+def test_fit_evaluate_and_score_take_sources_and_targets_as_x_and_y(fitted, pairs, tiny):
+    """scikit-learn's fit(X, y) / score(X, y) were a bare TypeError ('takes from 1 to 2 positional
+    arguments'), and Translator had no score for GridSearchCV or cross_val_score."""
+    import pandas as pd
+    data = pairs(6, seed=7)
+    src, tgt = [s for s, _ in data], [t for _, t in data]
+    bleu = fitted.evaluate(data)["bleu"]
+    assert fitted.evaluate(pd.Series(src), pd.Series(tgt))["bleu"] == bleu
+    assert fitted.score(src, tgt) == fitted.score(data) == bleu
+    with pytest.raises(LstmkitError, match="got 6 source sentences but 5 targets"):
+        fitted.score(src, tgt[:5])
+    with pytest.raises(LstmkitError, match=r"y \(the references\) given with a table or a path as data"):
+        fitted.score(pd.DataFrame(data, columns=["src", "tgt"]), tgt)
+    with pytest.raises(LstmkitError, match="y is a str, not a list of sentences"):
+        fitted.score(src[:1], tgt[0])
+    tr = Translator(**{**tiny, "max_epochs": 1}).fit(src * 4, tgt * 4)
+    assert tr.data_summary_["pairs"] == 24
 
 
 def test_copy_task_learns_to_exact_match(pairs, tiny):

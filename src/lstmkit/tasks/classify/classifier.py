@@ -231,7 +231,8 @@ class Classifier(RunEstimator, ABC):
     def predict_proba(self, data) -> np.ndarray:
         """Class probabilities ``[N, C]``, columns in the order of ``classes_``."""
         self._check_fitted()
-        d = self._read(data, self.config_, require_label=False)
+        with self._frame_columns(data, "the texts" if self.kind == "text" else None):
+            d = self._read(data, self.config_, require_label=False)
         d = self._check_like_training(d, "the data")
         self._say_far_outside(d)
         proba, order = self._proba(self._encode(d)), self.class_order()
@@ -278,7 +279,10 @@ class Classifier(RunEstimator, ABC):
         :meth:`fit`). Labels that training never saw are an error.
         """
         self._check_fitted()
-        d = self._read(data, self.config_, y=y, droppable=False)
+        # a copy: the columns a two-column table implies are its own (they were kept as the model's: a later
+        # predict on the training column's name failed, and a save wrote them)
+        with self._frame_columns(data):
+            d = self._read(data, copy.copy(self.config_), y=y, droppable=False)
         d = self._check_like_training(d, "the data")
         check_known_labels(d.labels, self.class_names_)
         return self._metrics(self._encode(d), d.labels)

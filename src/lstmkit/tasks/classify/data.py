@@ -26,12 +26,14 @@ from typing import Any, Hashable, Sequence
 import numpy as np
 import pandas as pd
 
+from lstmkit.data.arrays import arrow_as_frame, text_items
 from lstmkit.data.table_changes import rows_table
 from lstmkit.data.tables import is_table
 from lstmkit.data.tables import read_table as _read_table
 from lstmkit.data.textfile import check_strings
 from lstmkit.data.textfile import column_strings as _as_strings
 from lstmkit.data.textfile import decode_text, file_ext, is_number, read_text_file, row_place, text_lines
+from lstmkit.data.decoding import whole_characters
 from lstmkit.data.textfile import table_column as _column
 from lstmkit.data.textsets import LABEL_PREFIX, class_index_csv, fasttext_lines, is_class_index_csv
 from lstmkit.errors import LstmkitError
@@ -110,13 +112,12 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
         raise LstmkitError(f"{data[:40]!r}{'…' if len(data) > 40 else ''} is not a file, and a single string is read "
                            "as a file's path", f"to label texts pass a list of them, e.g. [{data[:20]!r}]; "
                            "a file is a .csv, .tsv, .jsonl, .xlsx or .parquet path")
-    if isinstance(data, np.ndarray) and data.ndim == 2 and data.shape[1] == 1:
-        data = data[:, 0]                             # one column of texts: scikit-learn's ColumnTransformer's output
-    if isinstance(data, (np.ndarray, pd.Series)) and data.ndim == 1:
-        data = data.tolist()                          # an array or Series of texts: a list of them
-    elif isinstance(data, np.ndarray):
+    data = arrow_as_frame(data)                       # a pyarrow Table: read as a DataFrame
+    if isinstance(data, np.ndarray) and data.ndim != 1 and data.shape[1:] != (1,):
         raise LstmkitError(f"the texts are an array of shape {data.shape}, not one text per row",
                            "pass a 1-D array or list of texts (or a [N, 1] column of them)")
+    items = text_items(data)                          # a 1-D array-like of texts (numpy, pandas, pyarrow, a generator)
+    data = items if items is not None else data
     source = str(Path(data).resolve()) if isinstance(data, (str, os.PathLike)) else None
     rows = None                                       # each text's data row, once unlabelled rows are left out
     columns = None                                    # (text, label) when implied by a two-column table
@@ -126,7 +127,9 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
         texts, labels = _read_folder(Path(data), encoding)
         where = f" in {data}"
     elif isinstance(data, (list, tuple)):
-        check_strings(data, "text", "pass texts only (an empty text is '')")
+        check_strings(data, "text", "pass texts as strings (numbers as text: [str(v) for v in X], pandas: "
+                      "s.astype(str))", missing="drop the rows without a text first (pandas: keep = s.notna(); "
+                      "s[keep], and y[keep] when fitting), or fill them in")
         texts, labels, where = list(data), None, ""
     elif isinstance(data, (str, os.PathLike)) and file_ext(Path(data)) in (".ts", ".arff"):
         raise LstmkitError(f"{data} is a {file_ext(Path(data))} file: numeric series, not texts",
@@ -146,7 +149,10 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
             df, where = data, ""
         else:
             raise LstmkitError(f"unsupported data type {type(data).__name__}",
-                               "pass a CSV/TSV/JSONL/XLSX/Parquet path, a folder of class folders, a DataFrame or a list of texts")
+                               "pass a CSV/TSV/JSONL/XLSX/Parquet path, a folder of class folders, a DataFrame or a list of texts"
+                               + (" (a dict of columns: pd.DataFrame(d))" if isinstance(data, dict) else
+                                  " (a set has no order to answer in: a list)" if isinstance(data, (set, frozenset))
+                                  else ""))
         if len(df) == 0:
             raise LstmkitError(f"the data{where} has no rows", "supply at least one row")
         if not require_label:
@@ -194,6 +200,8 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
             raise LstmkitError(f"every text{where} is empty", "check the --text column")
         texts = [texts[i] for i in keep]
         labels = None if labels is None else [labels[i] for i in keep]
+    texts = whole_characters(texts)                   # a lone surrogate: U+FFFD, as UTF-8 and BPE take it
+    labels = None if labels is None else whole_characters(labels, "labels")
     return TextData(texts, labels, source, n_dropped=len(empty), columns=columns, table=df)
 
 

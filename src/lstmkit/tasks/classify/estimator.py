@@ -21,6 +21,7 @@ import torch
 
 from lstmkit.config import train_block
 from lstmkit.data.batching import BucketBatches, Ragged, truncate
+from lstmkit.data.decoding import whole_characters
 from lstmkit.data.vectors import load_vectors
 from lstmkit.data.vocab import PAD_ID, UNK_ID, make_tokenizer, tokenizer_from_dict
 from lstmkit.errors import LstmkitError
@@ -87,6 +88,7 @@ class TextClassifier(Classifier):
         self._check_fitted()
         if not isinstance(text, str) or not text.strip():
             raise LstmkitError("the text is empty", "pass some words with --text")
+        text = whole_characters([text], "text")[0]
         cfg = self.config_
         ids = truncate(self.tokenizer_.encode(text), cfg.max_len, cfg.truncate)
         return list(truncate(self.tokenizer_.pieces(text), cfg.max_len, cfg.truncate)), list(ids)

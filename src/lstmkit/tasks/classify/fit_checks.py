@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from lstmkit.data.arrays import arrow_as_frame
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.fcn import FCN_MODELS
 from lstmkit.files import path_exists
@@ -30,6 +31,7 @@ FROM_TEXT = {"int": int, "float": float, "bool": lambda s: s == "True", "decimal
 def given_labels(data, y, label: str):
     """The labels as ``fit`` was given them, for :func:`label_type`: ``y``, else a DataFrame's
     ``label`` column (its dtype is the user's type, as ``y``'s is), else None (a file's cells are text)."""
+    data = arrow_as_frame(data)                          # a pyarrow Table's label column: its type too
     if y is not None or not isinstance(data, pd.DataFrame):
         return y
     cols = [c for c in data.columns if str(c) == label]

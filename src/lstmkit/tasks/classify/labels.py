@@ -135,8 +135,10 @@ def check_classes(labels: Sequence[str], where: str = "the training data") -> li
 
 
 def warn_label_spellings(labels: Sequence[str]) -> None:
-    """One warning when labels differ only in case, Unicode form or the way a number is written
-    ('Pos' and 'pos', '1' and '1.0'): each is a class of its own, which is seldom what was meant."""
+    """One warning when labels differ only in case, Unicode form, invisible characters (a zero-width
+    space or a direction mark pasted with the label: printed, 'pos' and it read alike) or the way a
+    number is written ('Pos' and 'pos', '1' and '1.0'): each is a class of its own, which is seldom
+    what was meant."""
     counts = Counter(labels)
     groups: dict[Any, list[str]] = {}
     for lbl in sorted(counts):
@@ -146,8 +148,9 @@ def warn_label_spellings(labels: Sequence[str]) -> None:
         return
     shown = "; ".join(" and ".join(f"{v!r} ({counts[v]} row{'s' if counts[v] > 1 else ''})" for v in g)
                       for g in alike[:3]) + ("; …" if len(alike) > 3 else "")
-    warnings.warn(f"labels that differ only in case or in how a number is written: {shown}; each is trained as a "
-                  f"class of its own: write each class one way if they are one class", UserWarning, stacklevel=3)
+    warnings.warn(f"labels that differ only in case, invisible characters or in how a number is written: {shown}; "
+                  "each is trained as a class of its own: write each class one way if they are one class",
+                  UserWarning, stacklevel=3)
 
 
 
@@ -156,7 +159,10 @@ def _spelling_key(label: str) -> Any:
         number = float(label)
     except ValueError:
         number = math.nan
-    return number if math.isfinite(number) else unicodedata.normalize("NFKC", label).casefold()
+    if math.isfinite(number):
+        return number
+    visible = "".join(ch for ch in label if unicodedata.category(ch) != "Cf")      # zero-width, direction marks, BOM
+    return unicodedata.normalize("NFKC", visible).casefold()
 
 
 def check_known_labels(labels: Sequence[str], classes: Sequence[str]) -> None:

@@ -39,7 +39,10 @@ import numpy as np
 import pandas as pd
 import torch
 
+from lstmkit.data.arrays import arrow_as_frame, text_items
+from lstmkit.data.columns import a_type, missing_value
 from lstmkit.data.compressed import read_data
+from lstmkit.data.decoding import whole_characters
 from lstmkit.data.table_changes import lines_table, texts_table
 from lstmkit.data.tables import is_table, read_table
 from lstmkit.data.textfile import check_readable, column_strings, decode_text, table_column
@@ -86,6 +89,7 @@ def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data", text_c
     """
     part = "validation " if what == "--val" else ""          # in memory, the message names the part
     table, plain = None, False
+    data = arrow_as_frame(data)                               # a pyarrow Table: read as a DataFrame
     if isinstance(data, (str, Path)):
         path = Path(data)
         if not path_exists(path):
@@ -113,18 +117,24 @@ def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data", text_c
         table, col = data, table_column(data, text_column or "text", "text", " in the DataFrame", flag="text_column")
         lines = [" ".join(s.split()) for s in column_strings(col)]
         source = f"the {part}DataFrame given"
-    elif isinstance(data, Iterable) and not isinstance(data, (bytes, dict)):
-        lines = list(data)
+    elif (items := text_items(data)) is not None or isinstance(data, Iterable) and not isinstance(data, (bytes, dict)):
+        lines = items if items is not None else list(data)        # pyarrow arrays: their strings, not Arrow scalars
         bad = next((i for i, ln in enumerate(lines) if not isinstance(ln, str)), None)
+        if bad is not None and missing_value(lines[bad]):          # a pandas column's empty cell: NaN, not 'a float'
+            raise LstmkitError(f"line {bad + 1} of the {part}text is missing ({missing_value(lines[bad])}), not a "
+                               "string", "drop the missing lines (pandas: s.dropna()), or fill them with '' (blank "
+                               "lines are skipped)")
         if bad is not None:
-            raise LstmkitError(f"line {bad + 1} of the {part}text is a {type(lines[bad]).__name__}, not a string",
+            raise LstmkitError(f"line {bad + 1} of the {part}text is {a_type(lines[bad])}, not a string",
                                "pass a path or a list of strings, one line of text each")
         lines = [ln for chunk in lines for ln in (chunk.splitlines() or [""])]
         source, plain = f"the {part}lines given", True      # a resume compares them with a file's lines
     else:
         raise LstmkitError(f"cannot read {part}text from a {type(data).__name__}",
-                           "pass a path to a text file or a list of strings")
-    stripped = [ln.strip() for ln in lines]
+                           "pass a path to a text file or a list of strings" + (
+                               " (a dict of columns: pd.DataFrame(d), its texts' column named by text_column)"
+                               if isinstance(data, dict) else ""))
+    stripped = whole_characters([ln.strip() for ln in lines], "lines")     # lone surrogates: U+FFFD
     kept = [ln for ln in stripped if ln]
     if not kept:
         problem = (f"{source} is empty" if isinstance(data, (str, Path)) else

@@ -22,6 +22,8 @@ import torch
 from lstmkit.config import check_seed
 from lstmkit.data.batching import BucketBatches, CollatedBatches, Padded, pad_batch
 from lstmkit.data.tables import is_table
+from lstmkit.data.arrays import text_items
+from lstmkit.data.decoding import whole_characters
 from lstmkit.data.textfile import check_strings
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks._base import RunEstimator
@@ -174,7 +176,8 @@ class LanguageModel(RunEstimator):
         column; each line is one sequence ending in ``</s>``). An item that is not a string is an
         error (it was skipped, so the number described less text than given)."""
         self._check_fitted()
-        lines = texts.splitlines() if isinstance(texts, str) else read_corpus(texts, what="texts").lines
+        with self._frame_columns(texts, "the texts"):
+            lines = texts.splitlines() if isinstance(texts, str) else read_corpus(texts, what="texts").lines
         ids = self._encode_lines([ln for ln in lines if ln.strip()])
         if not ids:
             raise LstmkitError("the text holds no token to score", "pass some words or characters")
@@ -197,8 +200,10 @@ class LanguageModel(RunEstimator):
         elif isinstance(texts, (pd.DataFrame, bytes, dict, set, frozenset)) or not isinstance(texts, Iterable):
             raise LstmkitError(f"texts must be a string or a list of strings, got {type(texts).__name__}",
                                "pass e.g. ['the old dog sleeps'] (a DataFrame: its column, df['text'])")
-        texts = texts.tolist() if hasattr(texts, "tolist") else list(texts)
-        check_strings(texts, "text", "pass the texts as strings")
+        texts = items if (items := text_items(texts)) is not None else list(texts)     # pyarrow arrays: their strings
+        check_strings(texts, "text", "pass the texts as strings",
+                      missing="drop them first (pandas: s.dropna()): each text given is scored")
+        texts = whole_characters(texts)                     # a lone surrogate: U+FFFD, as BPE takes it
         id_lines = [self.tokenizer_.encode(t) if t.strip() else [] for t in texts]
         empty = next((i for i, ids in enumerate(id_lines) if not ids), None)
         if empty is not None:
@@ -222,6 +227,12 @@ class LanguageModel(RunEstimator):
                                "pass text in the language and script the model was trained on")
         return self._metrics(ids)
 
+    def score(self, data, y=None) -> float:
+        """scikit-learn's ``score``, greater is better: the mean log-likelihood per token (nats, minus
+        :meth:`evaluate`'s ``cross_entropy``; ``exp(-score)`` is the perplexity) of ``data``, as
+        scikit-learn's density models score; ``y`` is ignored, as scikit-learn passes it."""
+        return -float(self.evaluate(data)["cross_entropy"])
+
     def scorer(self) -> LMScorer:
         """A streaming scorer for shallow fusion (``vocab``, ``level``, ``initial``, ``log_probs``,
         ``advance``; see :mod:`lstmkit.tasks.lm.scorer`). Char and word level only."""
@@ -236,7 +247,7 @@ class LanguageModel(RunEstimator):
         self._check_fitted()
         if not isinstance(text, str) or not text.strip():
             raise LstmkitError("the text is empty", "pass some words with --text")
-        tok = self.tokenizer_
+        tok, text = self.tokenizer_, whole_characters([text], "text")[0]
         return ["<s>", *tok.pieces(text)], [tok.bos_id, *tok.encode(text)]
 
     def sample(self, n_tokens: int | None = None, prefix: str = "", temperature: float = 1.0,
@@ -264,6 +275,7 @@ class LanguageModel(RunEstimator):
             check_seed(seed)
         if not isinstance(prefix, str):
             raise LstmkitError(f"`prefix` must be text, got {type(prefix).__name__}", 'pass prefix="the ", say ("" for none)')
+        prefix = whole_characters([prefix], "prefix")[0]
         self._warn_unknown(prefix)
         text, _ = sample_text(LMScorer(self.net_, self.tokenizer_), n_tokens, prefix, temperature, top_k, seed)
         return text

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 import unicodedata
 import warnings
@@ -29,7 +30,9 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from lstmkit.data.arrays import arrow_as_frame, text_items
 from lstmkit.data.compressed import read_data
+from lstmkit.data.decoding import whole_characters
 from lstmkit.data.tables import PARQUET, SHEETS, read_table
 from lstmkit.data.textfile import (JSONL, check_readable, column_strings, decode_text, file_ext, header_separator,
                                    parse_table, read_text_file, row_place, separator_line, table_column,
@@ -172,6 +175,26 @@ def _pair_frame(path: Path, src: str, tgt: str, encoding: str) -> tuple[pd.DataF
     return df, place
 
 
+def _two_columns(data: Any) -> bool:
+    """Whether ``data`` is ``(sources, targets)``: a tuple of two Series, arrays (numpy, pandas, pyarrow) or lists (not a
+    tuple of two pairs, whose items are tuples, nor of two strings), read as two columns."""
+    return (isinstance(data, tuple) and len(data) == 2
+            and all(isinstance(side, (list, np.ndarray, pd.Series, pd.Index, pd.api.extensions.ExtensionArray))
+                    or hasattr(side, "to_pylist") for side in data))          # pyarrow arrays
+
+
+def _keyword(flag: str) -> str:
+    """The Python keyword of a command-line flag of :func:`read_pairs` (``--src-file``: ``src_file``)."""
+    return {"--val": "val_data"}.get(flag, flag.lstrip("-").replace("-", "_"))
+
+
+def _described(data: Any) -> str:
+    """What ``data`` is, for an error: its type, and a list's first item's when that is not a pair."""
+    if isinstance(data, (list, tuple)) and data:
+        return f"a {type(data).__name__} of {type(data[0]).__name__}s ({str(data[0])[:30]!r}, …)"
+    return f"a {type(data).__name__}"
+
+
 def _row(i: int) -> str:
     return f"row {i + 1}"
 
@@ -209,14 +232,20 @@ def _numbered(fields: list[list[str]]) -> bool:
 def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: str | Path | None = None,
                tgt_file: str | Path | None = None, encoding: str = "utf-8", drop_empty: bool = False,
                droppable: bool = True, flags: tuple[str, str, str] = ("--data", "--src-file", "--tgt-file")) -> Pairs:
-    """Sentence pairs from a table (``data``: path, DataFrame, or list of (source, target))
-    or from two line-aligned files. Empty sides are an error unless ``drop_empty``; its fix names
+    """Sentence pairs from a table (``data``: path, DataFrame, a list of (source, target), or
+    ``(sources, targets)``: two Series, arrays or lists) or from two line-aligned files. Empty sides are an error unless ``drop_empty``; its fix names
     ``--drop-empty`` only where the caller offers it (``droppable``: not evaluation, which scores
     every pair). ``flags`` name the table and the two files in errors (validation: ``--val``, …)."""
     table, sources, targets = flags
     tables: dict[str, pd.DataFrame] = {}
+    data = arrow_as_frame(data)                       # a pyarrow Table: read as a DataFrame
     if data is not None and (src_file is not None or tgt_file is not None):
         raise LstmkitError(f"both {table} and {sources}/{targets} given", "pass one table or one pair of files")
+    for flag, given in ((sources, src_file), (targets, tgt_file)):
+        if given is not None and not isinstance(given, (str, os.PathLike)):      # only Python passes other things
+            raise LstmkitError(f"{_keyword(flag)} is a {type(given).__name__}, not a file's path",
+                               f"pass sentences in memory as {_keyword(table)}=(sources, targets) or as a list of "
+                               "(source, target) pairs")
     if data is None:
         if src_file is None and tgt_file is None:
             raise LstmkitError("no data given", f"pass {table} TABLE, or both {sources} and {targets}")
@@ -241,12 +270,21 @@ def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: s
         s, t = (column_strings(table_column(data, src, "source", " in the DataFrame", "--src")),
                 column_strings(table_column(data, tgt, "target", " in the DataFrame", "--tgt")))
         where, place = "the DataFrame", _row
+    elif _two_columns(data):                          # (sources, targets): two Series, arrays or lists
+        s, t = (column_strings(text_items(side)) for side in data)
+        if len(s) != len(t):
+            raise LstmkitError(f"got {len(s)} source sentences but {len(t)} targets",
+                               "pass one target per source sentence (line-aligned, in order)")
+        where, place = "the pairs", _row
     else:
         try:
             rows = [(a, b) for a, b in data]
         except (TypeError, ValueError):
-            raise LstmkitError("data must be a path, a DataFrame or a list of (source, target) pairs",
-                               "pass --data FILE or --src-file/--tgt-file") from None
+            raise LstmkitError(f"data must be a path, a DataFrame, a list of (source, target) pairs or (sources, "
+                               f"targets), not {_described(data)}",
+                               "pass --data FILE or --src-file/--tgt-file" + (
+                                   " (a dict of sentences: list(d.items()); of columns: pd.DataFrame(d))"
+                                   if isinstance(data, dict) else "")) from None
         s, t = column_strings([a for a, _ in rows]), column_strings([b for _, b in rows])   # None, NaN: empty
         where, place = "the pairs", _row
     empty = [i for i, (a, b) in enumerate(zip(s, t)) if not a.strip() or not b.strip()]
@@ -255,10 +293,12 @@ def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: s
                            "fill them in or pass --drop-empty to skip them" if droppable else
                            "fill them in, or remove those lines from both files (every pair is scored)")
     keep = sorted(set(range(len(s))) - set(empty))
+    s, t = whole_characters(s, "source sentences"), whole_characters(t, "target sentences")   # lone surrogates: U+FFFD
     pairs = Pairs([s[i].strip() for i in keep], [t[i].strip() for i in keep], {"read": len(s), "empty": len(empty)},
                   tables)
     if not pairs.src:
-        raise LstmkitError(f"{where} holds no sentence pairs", "supply at least a few aligned sentences")
+        raise LstmkitError(f"{where} {'hold' if where == 'the pairs' else 'holds'} no sentence pairs",
+                           "supply at least a few aligned sentences")
     if len(pairs) > 1 and pairs.src == pairs.tgt:
         warnings.warn(f"every target in {where} is the same as its source ({len(pairs)} pairs): the model learns to "
                       f"copy; to translate, give the source and the target language (the same file twice, or the same "

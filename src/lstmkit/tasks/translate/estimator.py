@@ -3,12 +3,14 @@
 >>> tr = Translator(max_epochs=10).fit(src_file="train.en", tgt_file="train.de", out="runs")
 >>> tr.translate(["A man is riding a bike."], beam=5)       # or tr.predict(...): the same
 >>> tr.evaluate(src_file="test.en", ref_file="test.de")["bleu"]
+>>> Translator(max_epochs=10).fit(X, y).score(X_test, y_test)          # scikit-learn style: sources, targets
 >>> Translator.load("runs/translate-20250101-120000")
 """
 from __future__ import annotations
 
 import json
 import math
+import os
 import time as _time
 import warnings
 from pathlib import Path
@@ -19,6 +21,8 @@ import torch
 
 from lstmkit.tasks.translate.config import TranslateConfig
 from lstmkit.data.batching import BucketBatches, CollatedBatches, Padded, decoder_targets, pad_batch
+from lstmkit.data.arrays import text_items
+from lstmkit.data.decoding import whole_characters
 from lstmkit.data.textfile import check_strings
 from lstmkit.errors import ColumnNotFound, LstmkitError
 from lstmkit.nn.seq2seq import Seq2Seq, beam_search, sequence_loss
@@ -59,7 +63,8 @@ class Translator(RunEstimator):
     :class:`~lstmkit.config.TrainConfig`'s as keyword arguments (listed below).
 
     Data: a CSV/TSV/XLSX/Parquet table with columns ``src`` and ``tgt`` (as configured), a DataFrame, a list of
-    (source, target) pairs, or two line-aligned files ``src_file`` / ``tgt_file``.
+    (source, target) pairs, ``(sources, targets)`` (two Series, arrays or lists of one length), or two
+    line-aligned files ``src_file`` / ``tgt_file``.
 
     Fitted attributes: ``config_``, ``src_tokenizer_``, ``tgt_tokenizer_``, ``net_``, ``result_``,
     ``metrics_`` (validation BLEU/chrF, greedy and beam), ``data_summary_``, ``run_dir_``.
@@ -70,14 +75,16 @@ class Translator(RunEstimator):
     CONFIG = TranslateConfig
 
     # -- fitting ---------------------------------------------------------------------------
-    def fit(self, data=None, *, src_file=None, tgt_file=None, val_data=None, val_src_file=None, val_tgt_file=None,
-            out: str | Path | None = None, run_dir: str | Path | None = None, resume: bool = False,
+    def fit(self, data=None, y=None, *, src_file=None, tgt_file=None, val_data=None, val_src_file=None,
+            val_tgt_file=None, out: str | Path | None = None, run_dir: str | Path | None = None, resume: bool = False,
             callbacks=(), **overrides: Any) -> "Translator":
-        """Train; a validation part is split off unless ``val_data`` or ``val_src_file``/``val_tgt_file``
+        """Train on ``data`` (see the class) or, as scikit-learn's ``fit(X, y)``, on source sentences
+        ``data`` with their target sentences ``y``, one each. A validation part is split off unless ``val_data`` or ``val_src_file``/``val_tgt_file``
         is given. With ``out`` a run folder is created after every input has passed its checks.
         Ctrl-C raises :class:`~lstmkit.train.TrainingInterrupted` after a checkpoint is written;
         ``Translator.resume(run_dir)`` continues from there. ``callbacks`` (trainer
         :class:`~lstmkit.train.callbacks.Callback` objects) see every epoch."""
+        data = _with_targets(data, y)
         with self._fit_or_unchanged():        # a failed fit leaves the estimator as it was
             cfg = self._resolve_config(self.config, overrides)
             given_val = val_data is not None or val_src_file is not None or val_tgt_file is not None
@@ -192,18 +199,26 @@ class Translator(RunEstimator):
         for the same ``beam``, ``alpha`` and ``batch_size``; :meth:`translate` gives them as a list."""
         return np.asarray(self.translate(sentences, beam, alpha, batch_size), dtype=object)
 
-    def evaluate(self, data=None, *, src_file=None, ref_file=None, beam: int | None = None,
+    def evaluate(self, data=None, y=None, *, src_file=None, ref_file=None, beam: int | None = None,
                  out_file: str | Path | None = None) -> dict[str, Any]:
-        """BLEU and chrF (sacrebleu, signatures included) of the translations against references."""
+        """BLEU and chrF (sacrebleu, signatures included) of the translations against references:
+        ``data`` (pairs, a table) or the files, or source sentences ``data`` with references ``y``."""
         self._check_fitted()
+        data = _with_targets(data, y, "references")
         if data is None and (src_file is None or ref_file is None):
             raise LstmkitError("nothing to evaluate on: " + ("no ref_file with src_file" if src_file is not None else
                                "no src_file with ref_file" if ref_file is not None else "no data given"),
                                "pass src_file= and ref_file= (line-aligned files), or data= (a table or pairs)")
-        pairs = read_pairs(data, self.config_.src, self.config_.tgt, src_file, ref_file, self.config_.encoding,
-                           drop_empty=False, droppable=False, flags=("--data", "--src-file", "--ref-file"))
+        with self._frame_columns(data):
+            pairs = read_pairs(data, self.config_.src, self.config_.tgt, src_file, ref_file, self.config_.encoding,
+                               drop_empty=False, droppable=False, flags=("--data", "--src-file", "--ref-file"))
         result = self._score(pairs, beam if beam is not None else self.config_.beam, out_file=out_file)
         return result
+
+    def score(self, data=None, y=None, *, beam: int | None = None) -> float:
+        """scikit-learn's ``score``, greater is better: the corpus BLEU of :meth:`evaluate` (0 to
+        100) on ``data``, or on source sentences ``data`` with their references ``y``."""
+        return float(self.evaluate(data, y, beam=beam)["bleu"])
 
     # -- persistence -----------------------------------------------------------------------
 
@@ -405,8 +420,8 @@ def _warn_cut(hyps, steps: int) -> None:
 
 
 def _sentence_list(sentences, column: str = "src") -> list[str]:
-    """One sentence, or a list, tuple, array, pandas Series (read in order, whatever its index) or
-    other iterable of them, as a list; anything else, or an item that is not a string, is an error.
+    """One sentence, or a list, tuple, array (numpy, pandas, pyarrow; a [N, 1] column), pandas Series
+    (read in order, whatever its index) or other iterable of them, as a list; anything else, or an item that is not a string, is an error.
     A DataFrame or a dict (iterated, their column names or keys: translated without a word) and a
     set (no order to answer in) are refused, the fix naming the source ``column``."""
     if isinstance(sentences, str):
@@ -415,15 +430,39 @@ def _sentence_list(sentences, column: str = "src") -> list[str]:
             or not hasattr(sentences, "__iter__") or hasattr(sentences, "columns")):
         raise LstmkitError(f"sentences must be a string or a list of strings, got {type(sentences).__name__}",
                            f"pass e.g. ['A man is riding a bike.'] (a DataFrame: its column, df[{column!r}])")
-    items = sentences.tolist() if hasattr(sentences, "tolist") else list(sentences)
-    check_strings(items, "sentence", "pass sentences as strings (an empty one is '')")
-    return items
+    items = text_items(sentences)
+    if items is None and not isinstance(sentences, np.ndarray):
+        items = list(sentences)             # any other iterable (a range of texts, a dict's values)
+    if items is None:                       # a 2-D array
+        raise LstmkitError(f"sentences must be a string or a list of strings, got {type(sentences).__name__}"
+                           + (f" of shape {sentences.shape}" if hasattr(sentences, "shape") else ""),
+                           "pass a list or 1-D array of sentences (or a [N, 1] column of them)")
+    check_strings(items, "sentence", "pass sentences as strings (an empty one is '')",
+                  missing="drop them first (pandas: s.dropna()), or fill them with '' (translated as '')")
+    return whole_characters(items, "sentences")          # a lone surrogate: U+FFFD, as BPE takes it
+
+
+def _with_targets(data, y, what: str = "target sentences"):
+    """``data`` as the readers take it: with ``y`` (scikit-learn's ``X, y``) the pair of columns
+    ``(sources, targets)``; ``y`` with a table or a path, or a ``y`` that is no list of sentences,
+    is an error naming what to pass."""
+    if y is None:
+        return data
+    if data is None or isinstance(data, (str, os.PathLike)) or hasattr(data, "columns") or hasattr(data, "column_names"):
+        raise LstmkitError(f"y (the {what}) given with {'no' if data is None else 'a table or a path as'} data",
+                           f"pass the source sentences as X with y (one each), or a table of pairs alone")
+    sources, targets = text_items(data), text_items(y)
+    if sources is None or targets is None:
+        bad, name = (data, "X") if sources is None else (y, "y")
+        raise LstmkitError(f"{name} is a {type(bad).__name__}, not a list of sentences",
+                           f"pass X (the source sentences) and y (the {what}) as lists, arrays or Series, one each")
+    return sources, targets
 
 
 def _table_reader(cfg: TranslateConfig, plain: tuple[Any, Any]):
     """``read(path)``: the table :func:`read_pairs` reads from the file ``path``, as it reads it: a
     line-aligned file's lines (``plain``: the --src-file and --tgt-file given), else a pair table."""
-    lines = {Path(f).resolve() for f in plain if f is not None}
+    lines = {Path(f).resolve() for f in plain if isinstance(f, (str, os.PathLike))}   # else read_pairs says so
     def read(path: Path):
         if path.resolve() in lines:
             return line_table(read_lines(path, cfg.encoding))
