@@ -41,6 +41,12 @@ def d(tmp_path_factory):
     (d / "misspelt_key.yaml").write_text("hidden_size: {type: int, low: 4, high: 8, lg: true}\n")
     (d / "step.yaml").write_text("hidden_size: {type: int, low: 4, high: 8, step: 2}\n")
     (d / "unknown_setting.yaml").write_text("hiden_size: {type: int, low: 4, high: 8}\n")
+    for name, text in (("bad_model", "model: [lstm, bogus]\n"), ("bad_scaler", "scaler: [standard, nope]\n"),
+                       ("zero_hidden", "hidden_size: {type: int, low: 0, high: 8}\n"),
+                       ("big_dropout", "dropout: {type: float, low: 0.0, high: 1.5}\n"),
+                       ("bad_precision", "precision: [fp32, fp8]\n"), ("bad_device", "device: [cpu, tpu]\n"),
+                       ("bad_strategy", "strategy: [direct, nope]\n")):
+        (d / f"{name}.yaml").write_text(text)
     (d / "other_task").mkdir()                                      # a study of another task in --out's study.db
     import optuna
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -108,6 +114,15 @@ CASES = [
     ([*TUNE, "--device", "tpu"], 2, "unknown device 'tpu'"),
     (_replace(TUNE, "--config", "{d}/fp8.yaml"), 2, "unknown precision 'fp8'"),
     (_replace(TUNE, "--out", "{d}/other_task"), 2, "tunes lm, not forecast"),
+    # a choice or a range end no trial can use failed trial by trial, each with its line, and left a study of
+    # failed trials (and a best.yaml from the trials that drew the good values) behind
+    (_replace(TUNE, "--space", "{d}/bad_model.yaml"), 2, "'model' choice 'bogus' cannot be used: unknown model"),
+    (_replace(TUNE, "--space", "{d}/bad_scaler.yaml"), 2, "'scaler' choice 'nope' cannot be used"),
+    (_replace(TUNE, "--space", "{d}/zero_hidden.yaml"), 2, "'hidden_size' low 0 cannot be used"),
+    (_replace(TUNE, "--space", "{d}/big_dropout.yaml"), 2, "'dropout' high 1.5 cannot be used"),
+    (_replace(TUNE, "--space", "{d}/bad_precision.yaml"), 2, "'precision' choice 'fp8' cannot be used"),
+    (_replace(TUNE, "--space", "{d}/bad_device.yaml"), 2, "'device' choice 'tpu' cannot be used: unknown device"),
+    (_replace(TUNE, "--space", "{d}/bad_strategy.yaml"), 2, "use one of: direct, recursive, seq2seq"),
     # inspect
     (_replace(GATES, "--run", "{d}/gru_run"), 2, "the model (gru) has no LSTM layer"),
     (["inspect", "attention", "--run", "{d}/lstm_run", "--data", "{d}/sine.csv"], 2, "has no self-attention layer"),

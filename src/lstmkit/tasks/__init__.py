@@ -97,6 +97,13 @@ class TuneHooks:
         cls = self.choose(params) if self.choose is not None else self.estimator
         return cls(**params), None if data is None else str(data), files
 
+    def settings(self, params: dict[str, Any]) -> None:
+        """Check the settings in ``params`` as the estimator does (its config's checks), without
+        reading any data: a search-space value no trial could use fails before the study opens."""
+        params = {k: v for k, v in params.items() if k != "data" and k not in self.files}
+        cls = self.choose(params) if self.choose is not None else self.estimator
+        cls(**params)
+
     def check(self, params: dict[str, Any]) -> None:
         """Fail before the first trial on settings or data no trial could use."""
         est, data, files = self._split(params)
