@@ -21,6 +21,18 @@ TUNE = ["tune", "forecast", "--data", "{d}/sine.csv", "--target", "y", "--time",
 GATES = ["inspect", "gates", "--run", "{d}/lstm_run", "--data", "{d}/sine.csv"]
 
 
+# search spaces with a value no trial can use (file name: its text, the error's words)
+UNUSABLE_VALUES = {
+    "bad_model": ("model: [lstm, bogus]\n", "'model' choice 'bogus' cannot be used: unknown model"),
+    "bad_scaler": ("scaler: [standard, nope]\n", "'scaler' choice 'nope' cannot be used"),
+    "zero_hidden": ("hidden_size: {type: int, low: 0, high: 8}\n", "'hidden_size' low 0 cannot be used"),
+    "big_dropout": ("dropout: {type: float, low: 0.0, high: 1.5}\n", "'dropout' high 1.5 cannot be used"),
+    "bad_precision": ("precision: [fp32, fp8]\n", "'precision' choice 'fp8' cannot be used"),
+    "bad_device": ("device: [cpu, tpu]\n", "'device' choice 'tpu' cannot be used: unknown device"),
+    "bad_strategy": ("strategy: [direct, nope]\n", "use one of: direct, recursive, seq2seq"),
+}
+
+
 def _replace(argv, flag, value):
     """``argv`` with ``flag``'s value replaced."""
     k = argv.index(flag)
@@ -41,11 +53,7 @@ def d(tmp_path_factory):
     (d / "misspelt_key.yaml").write_text("hidden_size: {type: int, low: 4, high: 8, lg: true}\n")
     (d / "step.yaml").write_text("hidden_size: {type: int, low: 4, high: 8, step: 2}\n")
     (d / "unknown_setting.yaml").write_text("hiden_size: {type: int, low: 4, high: 8}\n")
-    for name, text in (("bad_model", "model: [lstm, bogus]\n"), ("bad_scaler", "scaler: [standard, nope]\n"),
-                       ("zero_hidden", "hidden_size: {type: int, low: 0, high: 8}\n"),
-                       ("big_dropout", "dropout: {type: float, low: 0.0, high: 1.5}\n"),
-                       ("bad_precision", "precision: [fp32, fp8]\n"), ("bad_device", "device: [cpu, tpu]\n"),
-                       ("bad_strategy", "strategy: [direct, nope]\n")):
+    for name, (text, _) in UNUSABLE_VALUES.items():
         (d / f"{name}.yaml").write_text(text)
     (d / "other_task").mkdir()                                      # a study of another task in --out's study.db
     import optuna
@@ -116,13 +124,7 @@ CASES = [
     (_replace(TUNE, "--out", "{d}/other_task"), 2, "tunes lm, not forecast"),
     # a choice or a range end no trial can use failed trial by trial, each with its line, and left a study of
     # failed trials (and a best.yaml from the trials that drew the good values) behind
-    (_replace(TUNE, "--space", "{d}/bad_model.yaml"), 2, "'model' choice 'bogus' cannot be used: unknown model"),
-    (_replace(TUNE, "--space", "{d}/bad_scaler.yaml"), 2, "'scaler' choice 'nope' cannot be used"),
-    (_replace(TUNE, "--space", "{d}/zero_hidden.yaml"), 2, "'hidden_size' low 0 cannot be used"),
-    (_replace(TUNE, "--space", "{d}/big_dropout.yaml"), 2, "'dropout' high 1.5 cannot be used"),
-    (_replace(TUNE, "--space", "{d}/bad_precision.yaml"), 2, "'precision' choice 'fp8' cannot be used"),
-    (_replace(TUNE, "--space", "{d}/bad_device.yaml"), 2, "'device' choice 'tpu' cannot be used: unknown device"),
-    (_replace(TUNE, "--space", "{d}/bad_strategy.yaml"), 2, "use one of: direct, recursive, seq2seq"),
+    *[(_replace(TUNE, "--space", f"{{d}}/{name}.yaml"), 2, needle) for name, (_, needle) in UNUSABLE_VALUES.items()],
     # inspect
     (_replace(GATES, "--run", "{d}/gru_run"), 2, "the model (gru) has no LSTM layer"),
     (["inspect", "attention", "--run", "{d}/lstm_run", "--data", "{d}/sine.csv"], 2, "has no self-attention layer"),
