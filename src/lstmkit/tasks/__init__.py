@@ -69,8 +69,8 @@ class RoomRegistry(Mapping):
 
 
 class TuneHooks:
-    """A room's ``tune_keys``, ``tune_check`` and ``tune_trial`` (see :mod:`lstmkit.tune`), made
-    from its estimator.
+    """A room's ``tune_keys``, ``tune_check``, ``tune_settings`` and ``tune_trial`` (see
+    :mod:`lstmkit.tune`), made from its estimator.
 
     A trial's flat ``params`` hold the data under ``data`` and the keyword arguments of ``fit``
     named in ``files`` (e.g. ``val_data``); the rest are the estimator's parameters. ``data_keys``
