@@ -267,7 +267,8 @@ def test_an_out_folder_with_url_characters_keeps_its_own_study(tmp_path, capsys,
 
 @pytest.mark.parametrize("task, space, needle", [
     ("forecast", "model: [lstm, bogus]\n", "'model' choice 'bogus' cannot be used: unknown model 'bogus'"),
-    ("forecast", "scaler: [standard, nope]\n", "unknown scaler kind 'nope' — remove 'nope' from the choices of 'scaler'"),
+    ("forecast", "scaler: [standard, nope]\n",
+     "unknown scaler kind 'nope' — remove 'nope' from the choices of 'scaler'"),
     ("forecast", "hidden_size: {type: int, low: 0, high: 8}\n", "'hidden_size' low 0 cannot be used"),
     ("forecast", "dropout: {type: float, low: 0.0, high: 1.5}\n", "change the range of 'dropout'"),
     ("lm", "level: [char, sentence]\n", "'level' choice 'sentence' cannot be used: unknown level"),
@@ -303,8 +304,9 @@ def test_a_space_of_usable_values_still_runs(tmp_path, capsys, files):
     space.write_text("model: [lstm, gru]\nscaler: [standard, minmax]\ndropout: {type: float, low: 0.0, high: 0.5}\n"
                      "hidden_size: {type: int, low: 4, high: 8}\nprecision: [fp32]\n")
     out = tmp_path / "study"
-    code, stdout, err = run_cli(["tune", "forecast", "--data", data, "--target", "y", "--time", "time", "--config", base,
-                                 "--space", space, "--epochs", "1", "--trials", "2", "--seed", "0", "--out", out], capsys)
+    code, stdout, err = run_cli(["tune", "forecast", "--data", data, "--target", "y", "--time", "time",
+                                 "--config", base, "--space", space, "--epochs", "1", "--trials", "2",
+                                 "--seed", "0", "--out", out], capsys)
     assert code == 0, err
     trials = pd.read_csv(out / "trials.csv")
     assert list(trials["state"]) == ["COMPLETE", "COMPLETE"]
