@@ -263,3 +263,51 @@ def test_an_out_folder_with_url_characters_keeps_its_own_study(tmp_path, capsys,
         assert code == 0, err
         assert (tmp_path / out / "study.db").is_file() and len(pd.read_csv(tmp_path / out / "trials.csv")) == 1
     assert not (tmp_path / "tune #1 ").exists()
+
+
+@pytest.mark.parametrize("task, space, needle", [
+    ("forecast", "model: [lstm, bogus]\n", "'model' choice 'bogus' cannot be used: unknown model 'bogus'"),
+    ("forecast", "scaler: [standard, nope]\n",
+     "unknown scaler kind 'nope' — remove 'nope' from the choices of 'scaler'"),
+    ("forecast", "hidden_size: {type: int, low: 0, high: 8}\n", "'hidden_size' low 0 cannot be used"),
+    ("forecast", "dropout: {type: float, low: 0.0, high: 1.5}\n", "change the range of 'dropout'"),
+    ("lm", "level: [char, sentence]\n", "'level' choice 'sentence' cannot be used: unknown level"),
+    ("classify", "pooling: [max, nope]\n", "use one of: last, max, mean"),
+])
+def test_a_value_no_trial_can_use_is_one_line_before_the_study_opens(task, space, needle, tmp_path, capsys):
+    """Each trial that drew it failed with its own line, and the study kept the failures."""
+    (tmp_path / "sine.csv").write_text(sine_frame(n=120).to_csv(index=False))
+    (tmp_path / "texts.txt").write_text("hello world, a small text " * 40)
+    (tmp_path / "texts.csv").write_text("text,label\n" + "good film,pos\nbad film,neg\n" * 20)
+    data = {"forecast": ["--data", tmp_path / "sine.csv", "--target", "y", "--time", "time"],
+            "lm": ["--data", tmp_path / "texts.txt"], "classify": ["--data", tmp_path / "texts.csv"]}[task]
+    (tmp_path / "space.yaml").write_text(space)
+    code, out, err = run_cli(["tune", task, *data, "--space", tmp_path / "space.yaml", "--trials", "3",
+                              "--device", "cpu", "--out", tmp_path / "s"], capsys)
+    assert code == 2 and out == "" and err.count("\n") == 1 and needle in err, err
+    assert not (tmp_path / "s").exists()
+
+
+def test_a_value_another_entry_makes_usable_is_left_to_the_trials():
+    """Over a config's `strategy: recursive` a transformer is refused, but the space draws the strategy too."""
+    from lstmkit.tune import _check_values
+    settings = TASKS["forecast"].settings
+    fixed = {"target": "y", "strategy": "recursive"}
+    with pytest.raises(LstmkitError, match="'model' choice 'transformer' cannot be used"):
+        _check_values(settings, fixed, parse_space({"model": ["lstm", "transformer"]}, TASKS["forecast"].config_keys()))
+    _check_values(settings, fixed, parse_space({"model": ["lstm", "transformer"], "strategy": ["direct", "recursive"]},
+                                               TASKS["forecast"].config_keys()))
+
+
+def test_a_space_of_usable_values_still_runs(tmp_path, capsys, files):
+    data, space, base = files
+    space.write_text("model: [lstm, gru]\nscaler: [standard, minmax]\ndropout: {type: float, low: 0.0, high: 0.5}\n"
+                     "hidden_size: {type: int, low: 4, high: 8}\nprecision: [fp32]\n")
+    out = tmp_path / "study"
+    code, stdout, err = run_cli(["tune", "forecast", "--data", data, "--target", "y", "--time", "time",
+                                 "--config", base, "--space", space, "--epochs", "1", "--trials", "2",
+                                 "--seed", "0", "--out", out], capsys)
+    assert code == 0, err
+    trials = pd.read_csv(out / "trials.csv")
+    assert list(trials["state"]) == ["COMPLETE", "COMPLETE"]
+    assert set(trials["params_model"]) <= {"lstm", "gru"} and (out / "best.yaml").is_file()

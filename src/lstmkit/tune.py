@@ -51,19 +51,21 @@ class TaskTuning:
 
     ``config_keys``: the keys a search space may name (flat: train keys beside model keys).
     ``check(base)``: fail early (LstmkitError) on data or settings no trial could use.
+    ``settings(params)``: check flat settings as the task's config does, reading no data.
     ``run_trial(params, epoch_callback) -> float``: train with flat ``params``, calling
     ``epoch_callback`` (a trainer Callback) each epoch; return the validation loss to minimise.
     """
     default_space: dict[str, Any]
     config_keys: Callable[[], set[str]]
     check: Callable[[dict[str, Any]], None]
+    settings: Callable[[dict[str, Any]], None]
     run_trial: Callable[[dict[str, Any], Callback], float]
 
 
 TASKS = RoomRegistry("bench", lambda room: TaskTuning(room.SEARCH_SPACE, room.tune_keys, room.tune_check,
-                                                      room.tune_trial))
-"""Task -> :class:`TaskTuning`, from ``SEARCH_SPACE``, ``tune_keys``, ``tune_check`` and
-``tune_trial`` in ``tasks/<task>/bench.py``."""
+                                                      room.tune_settings, room.tune_trial))
+"""Task -> :class:`TaskTuning`, from ``SEARCH_SPACE``, ``tune_keys``, ``tune_check``,
+``tune_settings`` and ``tune_trial`` in ``tasks/<task>/bench.py``."""
 
 
 # -- the search -------------------------------------------------------------------------------
@@ -108,6 +110,7 @@ def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | 
     quiet = {"progress": "off", "tensorboard": False}
     plug.check({**flat_base, **quiet})
     _check_trainer({**flat_base, **quiet}, space)
+    _check_values(plug.settings, {**flat_base, **quiet}, space)
 
     import optuna
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -185,6 +188,55 @@ def _check_trainer(flat: dict[str, Any], space: dict[str, Any]) -> None:
     check_train_config(fixed)
     if "device" not in space:
         resolve_device(fixed.device)
+
+
+def _check_values(settings: Callable[[dict[str, Any]], None], flat: dict[str, Any],
+                  space: dict[str, dict[str, Any]]) -> None:
+    """Each choice of the space, and each end of its ranges, over the fixed settings, checked as the
+    task's config checks it (no data read): `model: [lstm, bogus]` or `dropout: {high: 1.5}` failed
+    trial by trial, each with its line, and left a study of failed trials behind. A value refused
+    beside the other settings' fixed values passes when one value another entry draws makes it
+    usable (`model: [transformer]` beside `strategy: [direct]` over a config's `strategy: recursive`).
+    What depends on the data (a lookback too long for the series) stays a failure of its trials."""
+    from lstmkit.train.settings import check_train_config, resolve_device
+    candidates = {key: _candidates(spec) for key, spec in space.items()}
+
+    def check(params: dict[str, Any]) -> None:
+        settings(params)
+        check_train_config(TrainConfig(**{k: v for k, v in params.items() if k in _TRAIN_KEYS}))
+        if "device" in space:
+            resolve_device(params.get("device", "auto"))
+
+    def usable(params: dict[str, Any]) -> bool:
+        try:
+            check(params)
+        except LstmkitError:
+            return False
+        return True
+
+    for key, values in candidates.items():
+        for what, value in values:
+            params = {**flat, key: value}
+            try:
+                check(params)
+            except LstmkitError as e:
+                if any(usable({**params, other: v}) for other, vs in candidates.items() if other != key
+                       for _, v in vs):
+                    continue
+                fix = e.hint or "remove it from the search space"
+                if what != "choice":
+                    fix = f"change the range of {key!r} in the search space ({fix})"
+                elif e.hint:
+                    fix = f"remove {value!r} from the choices of {key!r} ({fix})"
+                raise LstmkitError(f"search space: {key!r} {what} {value!r} cannot be used: {e.message}", fix) from None
+
+
+def _candidates(spec: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The values :func:`_check_values` tries of an entry: its choices, or its range's two ends."""
+    if spec["type"] == "categorical":
+        return [("choice", v) for v in spec["choices"]]
+    cast = int if spec["type"] == "int" else float
+    return [("low", cast(spec["low"])), ("high", cast(spec["high"]))]
 
 
 _CUT = "interrupted"          # user attribute of a trial that Ctrl-C or SIGTERM cut short

@@ -21,6 +21,18 @@ TUNE = ["tune", "forecast", "--data", "{d}/sine.csv", "--target", "y", "--time",
 GATES = ["inspect", "gates", "--run", "{d}/lstm_run", "--data", "{d}/sine.csv"]
 
 
+# search spaces with a value no trial can use (file name: its text, the error's words)
+UNUSABLE_VALUES = {
+    "bad_model": ("model: [lstm, bogus]\n", "'model' choice 'bogus' cannot be used: unknown model"),
+    "bad_scaler": ("scaler: [standard, nope]\n", "'scaler' choice 'nope' cannot be used"),
+    "zero_hidden": ("hidden_size: {type: int, low: 0, high: 8}\n", "'hidden_size' low 0 cannot be used"),
+    "big_dropout": ("dropout: {type: float, low: 0.0, high: 1.5}\n", "'dropout' high 1.5 cannot be used"),
+    "bad_precision": ("precision: [fp32, fp8]\n", "'precision' choice 'fp8' cannot be used"),
+    "bad_device": ("device: [cpu, tpu]\n", "'device' choice 'tpu' cannot be used: unknown device"),
+    "bad_strategy": ("strategy: [direct, nope]\n", "use one of: direct, recursive, seq2seq"),
+}
+
+
 def _replace(argv, flag, value):
     """``argv`` with ``flag``'s value replaced."""
     k = argv.index(flag)
@@ -41,6 +53,8 @@ def d(tmp_path_factory):
     (d / "misspelt_key.yaml").write_text("hidden_size: {type: int, low: 4, high: 8, lg: true}\n")
     (d / "step.yaml").write_text("hidden_size: {type: int, low: 4, high: 8, step: 2}\n")
     (d / "unknown_setting.yaml").write_text("hiden_size: {type: int, low: 4, high: 8}\n")
+    for name, (text, _) in UNUSABLE_VALUES.items():
+        (d / f"{name}.yaml").write_text(text)
     (d / "other_task").mkdir()                                      # a study of another task in --out's study.db
     import optuna
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -108,6 +122,9 @@ CASES = [
     ([*TUNE, "--device", "tpu"], 2, "unknown device 'tpu'"),
     (_replace(TUNE, "--config", "{d}/fp8.yaml"), 2, "unknown precision 'fp8'"),
     (_replace(TUNE, "--out", "{d}/other_task"), 2, "tunes lm, not forecast"),
+    # a choice or a range end no trial can use failed trial by trial, each with its line, and left a study of
+    # failed trials (and a best.yaml from the trials that drew the good values) behind
+    *[(_replace(TUNE, "--space", f"{{d}}/{name}.yaml"), 2, needle) for name, (_, needle) in UNUSABLE_VALUES.items()],
     # inspect
     (_replace(GATES, "--run", "{d}/gru_run"), 2, "the model (gru) has no LSTM layer"),
     (["inspect", "attention", "--run", "{d}/lstm_run", "--data", "{d}/sine.csv"], 2, "has no self-attention layer"),

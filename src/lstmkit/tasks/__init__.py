@@ -69,8 +69,8 @@ class RoomRegistry(Mapping):
 
 
 class TuneHooks:
-    """A room's ``tune_keys``, ``tune_check`` and ``tune_trial`` (see :mod:`lstmkit.tune`), made
-    from its estimator.
+    """A room's ``tune_keys``, ``tune_check``, ``tune_settings`` and ``tune_trial`` (see
+    :mod:`lstmkit.tune`), made from its estimator.
 
     A trial's flat ``params`` hold the data under ``data`` and the keyword arguments of ``fit``
     named in ``files`` (e.g. ``val_data``); the rest are the estimator's parameters. ``data_keys``
@@ -96,6 +96,13 @@ class TuneHooks:
             raise LstmkitError("no data given", "pass --data FILE (or 'data:' in the --config file)")
         cls = self.choose(params) if self.choose is not None else self.estimator
         return cls(**params), None if data is None else str(data), files
+
+    def settings(self, params: dict[str, Any]) -> None:
+        """Check the settings in ``params`` as the estimator does (its config's checks), without
+        reading any data: a search-space value no trial could use fails before the study opens."""
+        params = {k: v for k, v in params.items() if k != "data" and k not in self.files}
+        cls = self.choose(params) if self.choose is not None else self.estimator
+        cls(**params)
 
     def check(self, params: dict[str, Any]) -> None:
         """Fail before the first trial on settings or data no trial could use."""

@@ -18,7 +18,8 @@ from lstmkit.tasks.classify.estimator import SequenceClassifier, TextClassifier
 from lstmkit.train.bench import (QUIET, Trial, ZooBench, choice, describe_source, float_range, int_range,
                                  make_trial)
 
-__all__ = ["BENCH", "ClassifyBench", "SEARCH_SPACE", "tune_keys", "tune_check", "tune_trial"]
+__all__ = ["BENCH", "ClassifyBench", "SEARCH_SPACE", "tune_keys", "tune_check", "tune_trial",
+           "tune_settings"]
 
 
 class ClassifyBench(ZooBench):
@@ -87,3 +88,4 @@ SEARCH_SPACE: dict[str, Any] = {
 _TUNE = TuneHooks(TextClassifier, files=("val_data",), extra_keys=("series", *SERIES_ONLY),   # either kind's
                   choose=lambda params: SequenceClassifier if params.pop("series", False) else TextClassifier)
 tune_keys, tune_check, tune_trial = _TUNE.keys, _TUNE.check, _TUNE.trial
+tune_settings = _TUNE.settings

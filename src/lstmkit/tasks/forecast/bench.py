@@ -8,6 +8,7 @@ import pandas as pd
 import torch
 
 from lstmkit.config import TrainConfig
+from lstmkit.tasks.forecast.checks import check_config
 from lstmkit.tasks.forecast.config import ForecastConfig
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.data import load_table
@@ -16,7 +17,8 @@ from lstmkit.train.bench import (QUIET, Trial, ZooBench, choice, describe_source
                                  make_trial)
 from lstmkit.train.callbacks import Callback
 
-__all__ = ["BENCH", "ForecastBench", "SEARCH_SPACE", "tune_keys", "tune_check", "tune_trial"]
+__all__ = ["BENCH", "ForecastBench", "SEARCH_SPACE", "tune_keys", "tune_check", "tune_trial",
+           "tune_settings"]
 
 
 class ForecastBench(ZooBench):
@@ -94,6 +96,14 @@ def tune_check(params: dict[str, Any]) -> None:
     if data is None:
         raise LstmkitError("no data given", "pass --data FILE.csv (or 'data:' in the --config file)")
     Forecaster(**params).check(str(data))
+
+
+def tune_settings(params: dict[str, Any]) -> None:
+    """Check the settings in ``params`` as the Forecaster does, without reading the data: its config's
+    checks, and those its fit makes before reading a file whose target is named."""
+    cfg = Forecaster(**{k: v for k, v in params.items() if k != "data"}).config
+    if cfg.format == "long" and cfg.target:
+        check_config(cfg)
 
 
 def tune_trial(params: dict[str, Any], callback: Callback) -> float:

@@ -18,7 +18,8 @@ from lstmkit.tasks.lm.model import LanguageModelNet
 from lstmkit.train.bench import (QUIET, Trial, ZooBench, check_zoo_models, choice, describe_source, float_range,
                                  int_range, make_trial)
 
-__all__ = ["BENCH", "LanguageModelBench", "SEARCH_SPACE", "tune_keys", "tune_check", "tune_trial"]
+__all__ = ["BENCH", "LanguageModelBench", "SEARCH_SPACE", "tune_keys", "tune_check", "tune_trial",
+           "tune_settings"]
 
 
 class LanguageModelBench(ZooBench):
@@ -74,3 +75,4 @@ SEARCH_SPACE: dict[str, Any] = {
 
 _TUNE = TuneHooks(LanguageModel, files=("val",))
 tune_keys, tune_check, tune_trial = _TUNE.keys, _TUNE.check, _TUNE.trial
+tune_settings = _TUNE.settings

@@ -20,7 +20,8 @@ from lstmkit.tasks.speech.estimator import SpeechRecognizer
 from lstmkit.train.bench import (QUIET, Trial, ZooBench, choice, describe_source, float_range, int_range,
                                  make_trial)
 
-__all__ = ["BENCH", "SpeechBench", "SEARCH_SPACE", "tune_keys", "tune_check", "tune_trial"]
+__all__ = ["BENCH", "SpeechBench", "SEARCH_SPACE", "tune_keys", "tune_check", "tune_trial",
+           "tune_settings"]
 
 
 class _Frames(nn.Module):
@@ -99,3 +100,4 @@ SEARCH_SPACE: dict[str, Any] = {
 
 _TUNE = TuneHooks(SpeechRecognizer, files=("val_data",))
 tune_keys, tune_check, tune_trial = _TUNE.keys, _TUNE.check, _TUNE.trial
+tune_settings = _TUNE.settings

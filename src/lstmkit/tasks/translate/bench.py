@@ -18,7 +18,8 @@ from lstmkit.tasks.translate.estimator import Translator
 from lstmkit.train.bench import (QUIET, Trial, ZooBench, choice, describe_source, float_range, int_range,
                                  make_trial)
 
-__all__ = ["BENCH", "TranslateBench", "SEARCH_SPACE", "tune_keys", "tune_check", "tune_trial", "deploy_speed"]
+__all__ = ["BENCH", "TranslateBench", "SEARCH_SPACE", "tune_keys", "tune_check", "tune_trial",
+           "tune_settings", "deploy_speed"]
 
 
 class _Decode(nn.Module):
@@ -107,6 +108,7 @@ SEARCH_SPACE: dict[str, Any] = {
 _TUNE = TuneHooks(Translator, files=("src_file", "tgt_file", "val_data", "val_src_file", "val_tgt_file"),
                   check_files=("src_file", "tgt_file"), data_keys=("src_file",))
 tune_keys, tune_check, tune_trial = _TUNE.keys, _TUNE.check, _TUNE.trial
+tune_settings = _TUNE.settings
 
 
 # -- the deployed engines' speed ----------------------------------------------------------------
