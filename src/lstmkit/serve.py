@@ -182,14 +182,16 @@ def _path(model: str | None, route: str) -> str:
 
 
 def _problem(e: urllib.error.HTTPError) -> tuple[str, str | None]:
-    """The service's ``detail`` as ``(problem, fix)``: a text, or each field's ``loc`` and ``msg``,
-    whose fixes (after `` — ``) become the error's hint (None: the detail says none)."""
+    """The service's ``detail`` as ``(problem, fix)``: a text (a 404, 413, ...), or each field's
+    ``loc`` and ``msg`` (a 422); the fixes (after `` — ``) become the error's hint (None: the detail
+    says none)."""
     try:
         detail = json.loads(e.read()).get("detail")
     except (ValueError, AttributeError, OSError):
         return e.reason or "error", None
     if not isinstance(detail, list):
-        return str(detail), None
+        problem, _, fix = str(detail).partition(" — ")
+        return problem, fix or None
     problems, fixes = [], []
     for d in (d for d in detail if isinstance(d, dict)):
         problem, _, fix = str(d.get("msg")).partition(" — ")

@@ -96,13 +96,13 @@ CASES = VALUE_CASES + [
     ("huge-body", "POST", "/predict", b'{"instances": [' + b" " * (MAX_BODY + 10) + b"]}", 413,
      "larger than 20000 bytes"),
     # routes and methods
-    ("unknown-route", "POST", "/predikt", body(), 404, "not found"),
-    ("unknown-get-route", "GET", "/admin", None, 404, "not found"),
-    ("get-predict", "GET", "/predict", None, 405, "method not allowed"),
-    ("put-predict", "PUT", "/predict", body(), 405, "method not allowed"),
-    ("delete-predict", "DELETE", "/predict", None, 405, "method not allowed"),
-    ("post-health", "POST", "/health", "{}", 405, "method not allowed"),
-    ("post-model", "POST", "/model", "{}", 405, "method not allowed"),
+    ("unknown-route", "POST", "/predikt", body(), 404, "no route"),
+    ("unknown-get-route", "GET", "/admin", None, 404, "no route"),
+    ("get-predict", "GET", "/predict", None, 405, "does not take"),
+    ("put-predict", "PUT", "/predict", body(), 405, "does not take"),
+    ("delete-predict", "DELETE", "/predict", None, 405, "does not take"),
+    ("post-health", "POST", "/health", "{}", 405, "does not take"),
+    ("post-model", "POST", "/model", "{}", 405, "does not take"),
 ]
 
 
@@ -120,6 +120,8 @@ def test_bad_request(client, method, path, data, status, needle):
     if status == 422:                                # each refusal: the problem, then the fix
         for d in parsed["detail"]:
             assert_problem_and_fix(d["msg"])
+    else:                                            # a 400, 404, 405, 413: one text, the same form
+        assert_problem_and_fix(parsed["detail"])
     assert "traceback" not in text
 
 

@@ -1,7 +1,8 @@
 """Bad-input catalogue, every task's service at once: each refusal names the problem AND the fix.
 One in-process app (tests/asgi_client.py) serves a tiny run of each task; each case sends one bad
 request (``POST /models/{name}/predict``) or one bad stream message (``/models/{name}/stream``)
-and asserts the 422's ``detail[].loc`` (or the stream error's ``field``) and a message of the form
+and asserts the 422's ``detail[].loc`` (or the stream error's ``field``; a 400, 404, 405, 413 or
+415's one ``detail`` text) and a message of the form
 "problem — fix": both parts said, the fix in the service's words (a JSON field, a value), never a
 command-line ``--flag``, which means nothing to an HTTP client. Before, a refusal raised by code the
 CLI shares (reading time stamps, audio files) reached the client without its fix, and many
@@ -133,6 +134,31 @@ UPLOADS = [
     ("upload-truncated-wav", "audio/wav", b"RIFF\x24\x00\x00\x00WAVEfmt "),
 ]
 
+# (case, method, path, body, content type, status, a piece of the fix): a refusal before any field is
+# read, whose ``detail`` is one text; before, these said only what was wrong ("Not Found", "Method Not
+# Allowed", "request body larger than 1000000 bytes", "unknown model 'nope'; this service serves: ...")
+REFUSALS = [
+    ("body-latin-1", "POST", "/models/text/predict", b'{"texts": ["caf\xe9"]}', "application/json", 400, "UTF-8 JSON"),
+    ("body-nested-too-deeply", "POST", "/models/text/predict", b'{"texts": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+     "application/json", 400, "nested less deeply"),
+    ("unknown-model-predict", "POST", "/models/nope/predict", b'{"texts": ["a"]}', "application/json", 404,
+     "dated, series, text, seq, tr, lm, speech"),
+    ("unknown-model-described", "GET", "/models/nope", None, "application/json", 404, "GET /models"),
+    ("several-models-plain-predict", "POST", "/predict", b'{"texts": ["a"]}', "application/json", 404,
+     "/models/{name}/predict"),
+    ("several-models-plain-model", "GET", "/model", None, "application/json", 404, "GET /models/{name}"),
+    ("unknown-route", "GET", "/admin", None, "application/json", 404, "POST /models/{name}/predict"),
+    ("unknown-route-under-a-model", "POST", "/models/text/predikt", b"{}", "application/json", 404, "GET /docs"),
+    ("get-predict", "GET", "/models/text/predict", None, "application/json", 405, "send POST /models/text/predict"),
+    ("put-predict", "PUT", "/models/text/predict", b"{}", "application/json", 405, "send POST /models/text/predict"),
+    ("post-health", "POST", "/health", b"{}", "application/json", 405, "send GET /health"),
+    ("delete-models", "DELETE", "/models", None, "application/json", 405, "send GET /models"),
+    ("body-over-the-limit", "POST", "/models/text/predict", b'{"texts": ["' + b"a" * 1_000_001 + b'"]}',
+     "application/json", 413, "larger body limit"),
+    ("upload-of-another-type", "POST", "/models/speech/predict", b"hello", "text/plain", 415, "audio/wav"),
+    ("upload-of-xml", "POST", "/models/speech/predict", b"<audio/>", "application/xml", 415, "application/json"),
+]
+
 # (case, model, message, field)
 STREAMS = [
     ("stream-not-json", "series", "{y: 1}", "message"),
@@ -177,3 +203,14 @@ def test_every_refused_stream_message_names_the_problem_and_the_fix(client, case
     ws.close()
     assert "error" in answer and answer.get("field") == field, answer
     assert_problem_and_fix(answer["error"])
+
+
+@pytest.mark.parametrize("case,method,path,body,content_type,status,fix", REFUSALS, ids=[c[0] for c in REFUSALS])
+def test_every_refusal_before_the_fields_names_the_problem_and_the_fix(client, case, method, path, body,
+                                                                       content_type, status, fix):
+    got, raw = client.request(method, path, body, content_type)
+    assert got == status, raw[:300]
+    detail = strict_json(raw)["detail"]
+    assert isinstance(detail, str), detail
+    assert_problem_and_fix(detail)
+    assert fix in detail.partition(" — ")[2], detail

@@ -51,14 +51,18 @@ def test_errors_name_the_url_and_the_field(service, tmp_path):
     with pytest.raises(LstmkitError, match=r"/models/reviews/predict answered 422: texts\.0: the text is empty") as e:
         service.predict(model="reviews", texts=[""])
     assert " — " not in e.value.message and e.value.hint == "send text with at least one word"   # the service's fix
-    with pytest.raises(LstmkitError, match="answered 404: unknown model 'nope'; this service serves: sales, reviews"):
+    with pytest.raises(LstmkitError, match="answered 404: unknown model 'nope' — use one") as e:
         service.predict(model="nope", texts=["x"])
-    with pytest.raises(LstmkitError, match="several models"):
+    assert e.value.hint == "use one this service serves: sales, reviews (GET /models lists them)"   # the fix
+    assert e.value.message.endswith("unknown model 'nope'")
+    with pytest.raises(LstmkitError, match="several models") as e:
         service.predict(texts=["x"])
+    assert "/models/{name}/predict" in e.value.hint and " — " not in e.value.message
     with pytest.raises(LstmkitError, match="NaN or infinity"):
         service.predict(model="sales", instances=[{"y": [float("nan")]}])
-    with pytest.raises(LstmkitError, match="answered 413"):
+    with pytest.raises(LstmkitError, match="answered 413: request body larger than") as e:
         service.predict(model="reviews", texts=["x" * 30_000])
+    assert "larger body limit" in e.value.hint
     with pytest.raises(LstmkitError, match="cannot read"):
         service.upload(tmp_path / "missing.wav", model="reviews")
     wav = tmp_path / "a.wav"

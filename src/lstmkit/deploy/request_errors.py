@@ -1,5 +1,6 @@
-"""What the HTTP service (:mod:`lstmkit.deploy.server`) answers a request it cannot take: the 413
-for a body over the limit (an ASGI middleware), the 400 for a body that is not UTF-8 JSON, and the
+"""What the HTTP service (:mod:`lstmkit.deploy.server`) answers a request it cannot take, each
+"problem — fix" as a 422's messages are: the 413 for a body over the limit (an ASGI middleware), the
+400 for a body that is not UTF-8 JSON, the 404 / 405 for a path or method no route takes, and the
 422 whose ``detail`` is a list of ``{"loc": [...], "msg": ..., "type": ...}``, built from pydantic's
 errors without echoing the input (it may hold NaN, which is not JSON)."""
 # No `from __future__ import annotations`, as in server.py: the app's modules resolve types at run time.
@@ -9,12 +10,13 @@ from typing import Any
 
 from lstmkit.deploy.served import F32_MAX, json_problem, not_json
 
-__all__ = ["BodyLimit", "UNPARSED", "UNREADABLE_BODY", "validation_detail", "unprocessable", "validated"]
+__all__ = ["BodyLimit", "UNPARSED", "UNREADABLE_BODY", "no_route", "wrong_method", "validation_detail", "unprocessable",
+           "validated"]
 
 UNPARSED = "There was an error parsing the body"      # FastAPI's words for a body json.loads failed on
 UNREADABLE_BODY = (f"{UNPARSED}: it is not UTF-8 text, it is nested too deeply to read, or it holds a number of "
-                   "more than 4300 digits; send the request as UTF-8 JSON (Content-Type: application/json), "
-                   "numbers within ±3.4e38")
+                   "more than 4300 digits — send the request as UTF-8 JSON (Content-Type: application/json), "
+                   "lists nested less deeply, numbers within ±3.4e38")
 _NUMBER_MESSAGES = {"finite_number": "must be a finite number (NaN and Infinity are not allowed)",
                     "less_than_equal": "must be within the float32 range (|x| <= 3.4e38)",
                     "greater_than_equal": "must be within the float32 range (|x| <= 3.4e38)",
@@ -57,7 +59,9 @@ class BodyLimit:
                 await self._reject(send)
 
     async def _reject(self, send):
-        body = json.dumps({"detail": f"request body larger than {self.limit} bytes"}).encode()
+        body = json.dumps({"detail": f"request body larger than {self.limit} bytes — send less per request "
+                                     "(fewer instances or texts, a shorter recording), or start the service with a "
+                                     "larger body limit (GET /models shows it: limits.max_body_bytes)"}).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
@@ -65,6 +69,21 @@ class BodyLimit:
 
 class _TooLarge(Exception):
     pass
+
+
+def no_route(method: str, path: str, routes: str) -> str:
+    """The 404 for a path no route takes (Starlette's was "Not Found"); ``routes``: the service's."""
+    return f"no route {method} {path} on this service — send to one of its routes: {routes} (GET /docs lists them all)"
+
+
+def wrong_method(method: str, path: str, allow: str) -> str:
+    """The 405 for a route that takes other methods (Starlette's was "Method Not Allowed");
+    ``allow``: its ``Allow`` header ("POST", "GET, HEAD")."""
+    methods = {m.strip().upper() for m in allow.split(",") if m.strip()}
+    if "GET" in methods:                       # HEAD comes with every GET: no news to a client
+        methods.discard("HEAD")
+    methods = sorted(methods)
+    return f"{path} does not take {method} — send {' or '.join(methods) or 'another method'} {path}"
 
 
 def validation_detail(errors, Request=None) -> list[dict[str, Any]]:

@@ -31,7 +31,8 @@ Each run is served under its name (its folder's name, or ``--run NAME=PATH``):
 ===============================  ===================================================================
 
 With one run, ``POST /predict``, ``WS /stream`` and ``GET /model`` answer for it as well; with
-several, they are a 404 naming the models, as is any unknown model name.
+several, they are a 404 naming the models, as is any unknown model name. Every refusal, whatever its
+status (400, 404, 405, 413, 415, 422), is "problem — fix".
 
 Every number a client sends must be finite, not a boolean, and within float32 range
 (``|x| <= 3.4e38``). Bad input is a 422 whose ``detail[].loc`` names the field and ``msg`` the
@@ -56,7 +57,8 @@ import sys
 import threading
 from typing import Annotated, Any
 
-from lstmkit.deploy.request_errors import UNPARSED, UNREADABLE_BODY, BodyLimit, unprocessable, validated, validation_detail
+from lstmkit.deploy.request_errors import (UNPARSED, UNREADABLE_BODY, BodyLimit, no_route, unprocessable, validated,
+                                           validation_detail, wrong_method)
 from lstmkit.deploy.served import F32_MAX, JSON_TYPES, ServedModel, named_runs, request_message, request_schemas
 from lstmkit.errors import LstmkitError
 
@@ -115,11 +117,24 @@ def create_app(runs, engine: str = "auto", max_body: int = MAX_BODY, max_streams
         return JSONResponse({"detail": validation_detail(exc.errors(), request_models.get(request.scope.get("path")))},
                             status_code=422)
 
+    if only is not None:
+        public_routes = "POST /predict" + (", WebSocket /stream" if only.stream else "") + ", GET /model, GET /health"
+    else:
+        public_routes = ("POST /models/{name}/predict, WebSocket /models/{name}/stream, GET /models/{name}, "
+                         "GET /models, GET /health")
+
     @app.exception_handler(StarletteHTTPException)
     async def http_problem(request, exc: StarletteHTTPException):
-        # FastAPI's 400 for a body json.loads raised on with other than a JSON syntax error says no more
+        # Starlette's own answers say only the status ("Not Found", "Method Not Allowed"), and FastAPI's
+        # 400 for a body json.loads raised on with other than a JSON syntax error says no more
+        method, path = request.method, request.scope.get("path", "")
         if exc.status_code == 400 and exc.detail == UNPARSED:
             return JSONResponse({"detail": UNREADABLE_BODY}, status_code=400)
+        if exc.status_code == 404 and exc.detail == "Not Found":
+            return JSONResponse({"detail": no_route(method, path, public_routes)}, status_code=404)
+        if exc.status_code == 405 and (exc.headers or {}).get("Allow"):
+            return JSONResponse({"detail": wrong_method(method, path, exc.headers["Allow"])}, status_code=405,
+                                headers=exc.headers)
         return await http_exception_handler(request, exc)
 
     @app.get("/health")
@@ -138,11 +153,12 @@ def create_app(runs, engine: str = "auto", max_body: int = MAX_BODY, max_streams
             routes.add("/predict", "/stream", "/model")
 
     names = ", ".join(models)
-    several = (f"this service serves several models ({names}); "
-               "use /models/{name}/predict, /models/{name}/stream and /models/{name}")
+    several = (f"this service serves several models ({names}) — name one in the path: "
+               "POST /models/{name}/predict, WebSocket /models/{name}/stream, GET /models/{name}")
 
     async def no_model(name: str):
-        raise HTTPException(404, detail=f"unknown model {name!r}; this service serves: {names}")
+        raise HTTPException(404, detail=f"unknown model {name!r} — use one this service serves: {names} "
+                                        "(GET /models lists them)")
 
     async def no_model_stream(ws: WebSocket, name: str):
         if name in models:                    # served, but it answers whole inputs only
@@ -239,7 +255,7 @@ class _ModelRoutes:
                     out = (await m.answer_async(request) if m.batcher is not None
                            else await run_in_threadpool(m.answer, request))
                 else:
-                    raise HTTPException(415, detail=f"content type {kind or '(none)'!r} is not accepted; "
+                    raise HTTPException(415, detail=f"content type {kind or '(none)'!r} is not accepted — "
                                                     f"send one of: {', '.join(m.accepted_types())}")
             except LstmkitError as e:
                 raise unprocessable(getattr(e, "loc", []), request_message(e)) from None
