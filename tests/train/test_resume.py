@@ -6,6 +6,8 @@ import subprocess
 import sys
 import time
 
+import torch
+
 from cli_helpers import run_cli
 from lstmkit.train.resume import terminate_as_interrupt
 
@@ -33,6 +35,8 @@ def test_sigterm_during_training_says_how_to_resume_and_the_run_resumes(tmp_path
     assert code == 0, err
     meta = json.loads((run / "lstmkit.json").read_text())
     assert meta["status"] == "finished" and meta["training"]["epochs_run"] == 8
+    # where it trained: device auto takes a GPU where there is one ("cuda:0 (NVIDIA H200)")
+    assert meta["training"]["device"].split(":")[0] == ("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def test_a_second_ctrl_c_after_the_message_ends_the_process_without_a_traceback(tmp_path):

@@ -490,4 +490,5 @@ class RunEstimator(ResumeChecks, EstimatorParams, ABC):
         return {"epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
                 "best_val_loss": result.best_val_loss, "stopped_early": result.stopped_early,
                 "out_of_time": getattr(result, "out_of_time", False),
-                "seconds": float(sum(h.get("seconds", 0.0) for h in result.history))}
+                "seconds": float(sum(h.get("seconds", 0.0) for h in result.history)),
+                "device": getattr(result, "device", None)}

@@ -51,6 +51,7 @@ class TrainResult:
     out_of_time: bool = False       # stopped by the time budget (max_minutes), not by early stopping
     epochs_run: int = 0
     doctor: dict[str, Any] | None = None    # the doctor's report (findings, events, stats)
+    device: str = "cpu"             # where it trained: "cpu", or e.g. "cuda:0 (NVIDIA H200)"
 
 
 class Trainer(ResumeState):
@@ -170,7 +171,8 @@ class Trainer(ResumeState):
             print(format_report(report), file=self.progress.stream, flush=True)
         return TrainResult(history=list(self.history), best_epoch=stopper.best_epoch,
                            best_val_loss=stopper.best, stopped_early=w.stopped and not self._out_of_budget,
-                           out_of_time=self._out_of_budget, epochs_run=len(self.history), doctor=report)
+                           out_of_time=self._out_of_budget, epochs_run=len(self.history), doctor=report,
+                           device=device_label(self.device))
 
     def _train_epoch(self, step_model, model, optimizer, params, batches, epoch, resume_rng) -> dict[str, Any]:
         cfg, w, doc = self.config, self._where, self.doctor
@@ -340,6 +342,14 @@ class Trainer(ResumeState):
 def _num(x: float) -> float | str:
     """Non-finite numbers as text ('nan', 'inf'): doctor.json stays strict JSON."""
     return x if math.isfinite(x) else str(x)
+
+
+def device_label(device: torch.device) -> str:
+    """``cpu``, or the GPU's index and name (``cuda:0 (NVIDIA H200)``): what ``lstmkit.json`` records."""
+    if device.type != "cuda":
+        return device.type
+    index = device.index if device.index is not None else torch.cuda.current_device()
+    return f"cuda:{index} ({torch.cuda.get_device_name(index)})"
 
 
 def _autocast(precision: str, device: torch.device):
