@@ -87,7 +87,24 @@ def _kinds(result):
 def test_healthy_run_has_no_findings():
     r = Trainer(_cfg()).fit(_mlp(), Batches(*_linear_data(), shuffle=True), Batches(*_linear_data(48, 1)))
     assert _kinds(r) == []
-    assert format_report(r.doctor).startswith("doctor: 0 findings")
+    assert format_report(r.doctor).splitlines()[0] == "doctor: 0 findings — training looked healthy"
+    assert r.doctor["unjudged"] == []
+
+
+@pytest.mark.parametrize("epochs, with_val, unjudged", [
+    (1, True, ["overfitting (needs 4 epochs with a validation loss)", "a training loss that does not fall (needs 3 epochs)"]),
+    (3, True, ["overfitting (needs 4 epochs with a validation loss)"]),
+    (6, False, ["overfitting (no validation loss)"]),
+])
+def test_a_run_too_short_to_judge_is_not_called_healthy(epochs, with_val, unjudged):
+    """One epoch showed no problem, but overfitting needs 4 epochs of validation loss and a loss
+    that does not fall 3 epochs: the report says what it could not judge instead of 'healthy'."""
+    r = Trainer(_cfg(max_epochs=epochs)).fit(_mlp(), Batches(*_linear_data(), shuffle=True),
+                                             Batches(*_linear_data(48, 1)) if with_val else None)
+    assert _kinds(r) == [] and r.doctor["unjudged"] == unjudged
+    head = format_report(r.doctor).splitlines()[0]
+    assert head == (f"doctor: 0 findings in {epochs} epoch{'s' if epochs > 1 else ''} — not enough to judge: "
+                    + ", ".join(unjudged)) and "healthy" not in head
 
 
 def test_lr_10_is_exploding_gradients_and_nothing_else():

@@ -37,7 +37,7 @@ from torch import nn
 
 from lstmkit.data.batching import Padded
 from lstmkit.errors import LstmkitError
-from lstmkit.train.findings import FINDINGS, judge
+from lstmkit.train.findings import FINDINGS, judge, unjudged
 
 __all__ = ["Doctor", "format_report", "read_report", "DOCTOR_FILE", "FINDINGS"]
 
@@ -243,7 +243,8 @@ class Doctor:
 
         A model whose error is not below the best baseline's is a ``loses_to_baseline`` finding.
         """
-        return _strict({"version": 1, "findings": judge(self, config, evidence), "events": self.events,
+        return _strict({"version": 1, "findings": judge(self, config, evidence), "unjudged": unjudged(self),
+                        "events": self.events,
                         "stopped": stopped_reason,
                         "model": {"parameters": getattr(self, "n_parameters", None),
                                   "layers": list(getattr(self, "groups", {})),
@@ -272,8 +273,11 @@ def _padding_share(inputs) -> float | None:
 def format_report(report: dict[str, Any]) -> str:
     """The doctor's summary as a few lines of text."""
     findings = report.get("findings", [])
+    short = report.get("unjudged") or []
+    epochs = len(report.get("epochs") or [])
     lines = [f"doctor: {len(findings)} finding{'s' if len(findings) != 1 else ''}"
-             + ("" if findings else " — training looked healthy")]
+             + ("" if findings else f" in {epochs} epoch{'s' if epochs != 1 else ''} — not enough to judge: "
+                f"{', '.join(short)}" if short else " — training looked healthy")]
     for f in findings:
         lines.append(f"  {f['title']}:")
         lines += [f"    - {e}" for e in f["evidence"]]

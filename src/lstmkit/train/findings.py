@@ -20,7 +20,7 @@ class Doctor(Protocol):
     plain_rnn: bool                     # the model holds a plain (Elman) RNN
     start_losses: list[float]           # the first (up to 5) finite training losses
 
-__all__ = ["FINDINGS", "judge"]
+__all__ = ["FINDINGS", "judge", "unjudged"]
 
 FINDINGS = ("exploding_gradients", "vanishing_gradients", "overfitting", "slow_training", "loses_to_baseline")
 
@@ -72,6 +72,20 @@ def judge(d: Doctor, cfg, evidence: dict[str, Any] | None = None) -> list[dict[s
         if found:
             findings.append(found)
     return findings
+
+
+def unjudged(d: Doctor) -> list[str]:
+    """What the run was too short to judge (empty when every judge had what it needs): with no
+    finding, "training looked healthy" would claim more than one or two epochs can show."""
+    out = []
+    with_val = sum(1 for e in d.epochs if math.isfinite(e["val_loss"]) and math.isfinite(e["train_loss"]))
+    if not any(math.isfinite(e["val_loss"]) for e in d.epochs):
+        out.append("overfitting (no validation loss)")
+    elif with_val < OVERFIT_EPOCHS + 1:
+        out.append(f"overfitting (needs {OVERFIT_EPOCHS + 1} epochs with a validation loss)")
+    if sum(1 for e in d.epochs if math.isfinite(e["train_loss"])) < 3:
+        out.append("a training loss that does not fall (needs 3 epochs)")
+    return out
 
 
 def _g(x: float | None) -> str:
