@@ -97,7 +97,7 @@ CASES = [
     ("translate", "pairs.csv", lambda: pairs().rename(columns={"en": "english"}), "'english' was 'en'"),
     ("translate", "pairs.csv", lambda: pairs().rename(columns={"de": "german"}), "'german' was 'de'"),
     ("translate", "pairs_val.csv", lambda: pairs(13, start=200), "pairs_val.csv has 3 more rows than when"),
-    ("moses", "a.en", lambda: pairs(41)[["en"]], "a.en has 1 more row than when"),       # was: 41 lines but 40
+    ("moses", "a.en", lambda: pairs(41)[["en"]], "a.en has 1 more line appended since"),       # was: 41 lines but 40
     # was 'source column 'en' not found in pairs_val.csv — name the columns of the validation table as …'
     ("translate", "pairs_val.csv", lambda: pairs(10, start=200).rename(columns={"en": "english"}),
      "pairs_val.csv has a column renamed since"),

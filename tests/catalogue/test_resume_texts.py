@@ -94,9 +94,9 @@ CASES = [
     ("agnews", "classes.txt", lambda: b"neg\n\xffpos\n", "classes.txt cannot be read since"),
     ("agnews", "classes.txt", lambda: b"\xef\xbb\xbf\xff\n", "line 1 is not valid utf-8"),
     # --val-src-file / --val-tgt-file: lines appended since the run started
-    ("moses-val", "v.en", lambda: FILES["v.en"][1](13), "v.en has 3 more rows than when"),
-    ("moses-val", "v.de", lambda: FILES["v.de"][1](11), "v.de has 1 more row than when"),
-    ("moses-val", "v.en", lambda: FILES["v.en"][1](8), "v.en has 2 fewer rows than when"),
+    ("moses-val", "v.en", lambda: FILES["v.en"][1](13), "v.en has 3 more lines appended since"),
+    ("moses-val", "v.de", lambda: FILES["v.de"][1](11), "v.de has 1 more line appended since"),
+    ("moses-val", "v.en", lambda: FILES["v.en"][1](8), "v.en has 2 fewer lines than when"),
 ]
 
 

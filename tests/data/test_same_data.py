@@ -261,10 +261,15 @@ def test_translate_line_aligned_files_are_compared_line_by_line_on_resume(tmp_pa
     assert {meta["data"]["tables"][r]["rows"] for r in ("source", "target", "files.src_file", "files.tgt_file")} == {40}
     write(45)
     code, _, err = run_cli(["translate", "train", "--resume", run], capsys)
-    assert_user_error(code, err, "train.en has 5 more rows than when", "(its first 40 rows are as they were)")
+    assert_user_error(code, err, "train.en has 5 more lines appended since", "(its first 40 lines are as they were)")
     src.write_bytes("".join(s + "\n" for s, _ in make_pairs(40)).encode())        # only the targets grew
     code, _, err = run_cli(["translate", "train", "--resume", run], capsys)
-    assert_user_error(code, err, "train.de has 5 more rows than when")
+    assert_user_error(code, err, "train.de has 5 more lines appended since")
+    write(40)
+    lines = src.read_text().splitlines(keepends=True)     # a blank line inserted: the pairs after it shift
+    src.write_text("".join([*lines[:10], "\n", *lines[10:-1]]))
+    code, _, err = run_cli(["translate", "train", "--resume", run], capsys)
+    assert_user_error(code, err, "train.en has other text in lines")
     write(40, "\r\n")                                # the same lines, saved with Windows line endings
     code, _, err = run_cli(["translate", "train", "--resume", run], capsys)
     assert code == 0, err

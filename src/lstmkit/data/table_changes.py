@@ -17,7 +17,9 @@ A language model reads such a file's texts alone (:func:`texts_table`: their dig
 and a plain text file's lines (:func:`lines_table`: a digest a line, its blank ones too, so that a
 change is named at the file's own line numbers: "3 more lines appended", "other text in lines
 9-12"); the same text saved again with other line ends, or with blank lines or spaces at the ends
-of its lines added or removed, is what the model reads, and resumes.
+of its lines added or removed, is what the model reads, and resumes. A line-aligned file
+(translation's --src-file and --tgt-file: :func:`aligned_lines_table`) is named by its lines too,
+but a blank line added or removed there is a change: it shifts every pair after it.
 
 Each claim is proved from the record, not guessed: "its first M rows are as they were" only when
 the fingerprint of the first M rows read now is the one recorded (after the column types the
@@ -30,9 +32,11 @@ from typing import Any
 
 from lstmkit.data.fingerprint import fingerprint
 
-__all__ = ["TABLES_KEY", "table_records", "rows_table", "texts_table", "lines_table", "is_rows_table", "same_table",
+__all__ = ["TABLES_KEY", "table_records", "rows_table", "texts_table", "lines_table", "aligned_lines_table",
+           "is_rows_table", "same_table",
            "table_change", "brief_names"]
 
+_ALIGNED = "lstmkit_aligned"   # an aligned_lines_table: its blank lines count
 TABLES_KEY = "tables"       # in the run's data summary: {role: record} of the files read as tables
 _BLOCKS = 16                # the rows' blocks fingerprinted: where a change lies, what a shorter file kept
 _MOST_COLUMNS = 1000        # a wider table's columns are not listed (lstmkit.json stays small)
@@ -70,6 +74,18 @@ def lines_table(lines):
     Where it has blank lines, :func:`table_records` records the fingerprint of its non-blank lines
     beside the whole table's: what trains, so that blank lines added or removed resume."""
     return _rows_frame(None, lines, "line")
+
+
+def aligned_lines_table(lines):
+    """The table a resume compares for a line-aligned file (translation's --src-file and
+    --tgt-file: line N of one is the translation of line N of the other): a row per line, its text
+    as read, a change named at the file's line numbers ("3 more lines appended"). Unlike
+    :func:`lines_table`, a blank line added or removed is a change: it shifts the pairs after it."""
+    import pandas as pd
+    frame = pd.DataFrame({"line": list(lines)}, dtype=object)
+    frame.attrs[_ROWS_OF] = "line"
+    frame.attrs[_ALIGNED] = True
+    return frame
 
 
 def _rows_frame(labels, items, unit: str):
@@ -123,7 +139,8 @@ def table_records(tables: dict[str, Any]) -> dict[str, dict[str, Any]]:
             record["unit"] = frame.attrs[_ROWS_OF]
             if len(frame.columns) > 1:           # which column a block's change lies in: labels or values
                 record["column_blocks"] = {str(c): _block_prints(frame[[c]], size, len(frame)) for c in frame.columns}
-            if record["unit"] == "line" and (text := _text_print(frame)) != digest:    # blank lines among them
+            if (record["unit"] == "line" and not frame.attrs.get(_ALIGNED)
+                    and (text := _text_print(frame)) != digest):    # blank lines among them
                 record["text_print"] = text
         out[role] = record
     return out
@@ -134,7 +151,7 @@ def same_table(record: dict[str, Any], frame: Any) -> bool:
     or, for a plain text's lines, holds the same non-blank lines (what trains)."""
     if fingerprint(frame) == record.get("print"):
         return True
-    return (record.get("unit") == "line" and is_rows_table(frame, "line")
+    return (record.get("unit") == "line" and is_rows_table(frame, "line") and not frame.attrs.get(_ALIGNED)
             and _text_print(frame) == record.get("text_print", record.get("print")))
 
 

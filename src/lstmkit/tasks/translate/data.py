@@ -33,6 +33,7 @@ import pandas as pd
 from lstmkit.data.arrays import arrow_as_frame, text_items
 from lstmkit.data.compressed import read_data
 from lstmkit.data.decoding import whole_characters
+from lstmkit.data.table_changes import aligned_lines_table
 from lstmkit.data.tables import PARQUET, SHEETS, read_table
 from lstmkit.data.textfile import (JSONL, check_readable, column_strings, decode_text, file_ext, header_separator,
                                    parse_table, read_text_file, row_place, separator_line, table_column,
@@ -43,7 +44,7 @@ from lstmkit.runs import path_exists
 from lstmkit.nn.seq2seq import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 
 __all__ = ["BOS", "EOS", "PAD_ID", "UNK_ID", "BOS_ID", "EOS_ID", "Pairs", "read_lines", "read_pairs", "pair_table",
-           "line_table", "check_not_markup", "MARKUP", "one_line", "clean_pairs", "split_pairs", "warn_repeated_pairs",
+           "check_not_markup", "MARKUP", "one_line", "clean_pairs", "split_pairs", "warn_repeated_pairs",
            "SideTokenizer", "detokenize", "SPACELESS", "written_without_spaces"]
 
 BOS, EOS = "<bos>", "<eos>"
@@ -127,16 +128,11 @@ def _read_table(path: Path, src: str, tgt: str, encoding: str
 def pair_table(path: Path, src: str = "src", tgt: str = "tgt", encoding: str = "utf-8") -> pd.DataFrame:
     """The table :func:`read_pairs` reads from the file ``path`` with the columns ``src`` and
     ``tgt`` asked for, as it reads it (a headerless tab-separated file: its pairs, in columns
-    'src' and 'tgt'). A --src-file or --tgt-file is read as :func:`line_table` instead."""
+    'src' and 'tgt'). A --src-file or --tgt-file is read as
+    :func:`~lstmkit.data.table_changes.aligned_lines_table` instead."""
     with warnings.catch_warnings():            # the read's own warnings were said when the run started
         warnings.simplefilter("ignore")
         return _pair_frame(path, src, tgt, encoding)[0]
-
-
-def line_table(lines: Sequence[str]) -> pd.DataFrame:
-    """A plain-text file's lines as a one-column table ('line'): what a resume compares of
-    --src-file and --tgt-file (lines appended are told as rows appended)."""
-    return pd.DataFrame({"line": list(lines)}, dtype=object)
 
 
 def _pair_frame(path: Path, src: str, tgt: str, encoding: str) -> tuple[pd.DataFrame, Callable[[int], str]]:
@@ -253,7 +249,7 @@ def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: s
             given, missing = (sources, targets) if tgt_file is None else (targets, sources)
             raise LstmkitError(f"{given} without {missing}", f"pass both (line-aligned files), or a table with {table}")
         s, t = read_lines(src_file, encoding), read_lines(tgt_file, encoding)
-        tables = {"src_file": line_table(s), "tgt_file": line_table(t)}
+        tables = {"src_file": aligned_lines_table(s), "tgt_file": aligned_lines_table(t)}
         # A final empty line is what many editors leave; it is not a sentence.
         while s and not s[-1].strip() and len(s) > len(t):
             s.pop()

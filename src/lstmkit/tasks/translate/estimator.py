@@ -23,13 +23,14 @@ from lstmkit.tasks.translate.config import TranslateConfig
 from lstmkit.data.batching import BucketBatches, CollatedBatches, Padded, decoder_targets, pad_batch
 from lstmkit.data.arrays import text_items
 from lstmkit.data.decoding import whole_characters
+from lstmkit.data.table_changes import aligned_lines_table
 from lstmkit.data.textfile import check_strings
 from lstmkit.errors import ColumnNotFound, LstmkitError
 from lstmkit.nn.seq2seq import Seq2Seq, beam_search, sequence_loss
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.train.progress import track
 from lstmkit.runs import atomic_write
-from lstmkit.tasks.translate.data import (BOS_ID, EOS_ID, PAD_ID, Pairs, SideTokenizer, clean_pairs, line_table,
+from lstmkit.tasks.translate.data import (BOS_ID, EOS_ID, PAD_ID, Pairs, SideTokenizer, clean_pairs,
                                           pair_table, read_lines, read_pairs, split_pairs, warn_repeated_pairs,
                                           written_without_spaces)
 from lstmkit.tasks.translate.metrics import corpus_scores, plot_attention, write_sentences
@@ -465,7 +466,7 @@ def _table_reader(cfg: TranslateConfig, plain: tuple[Any, Any]):
     lines = {Path(f).resolve() for f in plain if isinstance(f, (str, os.PathLike))}   # else read_pairs says so
     def read(path: Path):
         if path.resolve() in lines:
-            return line_table(read_lines(path, cfg.encoding))
+            return aligned_lines_table(read_lines(path, cfg.encoding))
         return pair_table(path, cfg.src, cfg.tgt, cfg.encoding)
     return read
 
