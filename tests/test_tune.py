@@ -107,6 +107,24 @@ def test_other_bad_input():
     assert set(space) == {"hidden_size", "num_layers", "dropout", "lr", "lookback", "batch_size"}
 
 
+def test_settings_fixed_in_the_config_are_not_searched(tmp_path, capsys, files):
+    """The default space drew num_layers and lookback even when --config fixed them (the fixed value
+    was silently ignored): now they are left out of the search, and the output says so."""
+    data, _, _ = files
+    base = tmp_path / "fixed.yaml"
+    base.write_text("num_layers: 1\nlookback: 12\nensemble: 1\ntrain:\n  device: cpu\n  doctor: false\n")
+    out = tmp_path / "study"
+    code, stdout, err = run_cli(["tune", "forecast", "--data", data, "--target", "y", "--time", "time", "--config", base,
+                                 "--epochs", "1", "--trials", "2", "--seed", "0", "--out", out], capsys)
+    assert code == 0, err
+    assert "not searched (fixed): num_layers (1), lookback (12); searched: hidden_size, dropout, lr, batch_size" in stdout
+    trials = pd.read_csv(out / "trials.csv")
+    assert not any(c.endswith(("num_layers", "lookback")) for c in trials.columns)
+    assert any(c.endswith("hidden_size") for c in trials.columns)
+    best = yaml.safe_load((out / "best.yaml").read_text())
+    assert best["num_layers"] == 1 and best["lookback"] == 12
+
+
 def test_tune_classify_comes_from_its_room(tmp_path, capsys):
     """A room with a bench is tunable with no code in tune.py: two trials on tiny texts, then
     best.yaml trains with ``lstmkit classify train --config``."""

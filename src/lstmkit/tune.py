@@ -104,9 +104,11 @@ def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | 
     if seed is not None:
         check_seed(seed)
     plug = TASKS[task]
-    space = parse_space(space if space is not None else plug.default_space, plug.config_keys())
+    own_space = space is not None
+    space = parse_space(space if own_space else plug.default_space, plug.config_keys())
     base = {k: v for k, v in base.items() if v is not None}
     flat_base = {**{k: v for k, v in base.items() if k != "train"}, **(base.get("train") or {})}
+    space = _unfixed(space, flat_base, own_space, log)
     quiet = {"progress": "off", "tensorboard": False}
     plug.check({**flat_base, **quiet})
     _check_trainer({**flat_base, **quiet}, space)
@@ -177,6 +179,25 @@ def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | 
     if interrupted:                       # the CLI's one line: "interrupted; the study is saved in ..."
         raise KeyboardInterrupt(f"the study is saved in {storage} — run the same command again to continue")
     return summary
+
+
+def _unfixed(space: dict[str, Any], fixed: dict[str, Any], own_space: bool, log) -> dict[str, Any]:
+    """The search space less the settings the fixed ones (``--config``, ``--epochs``, ``--device``)
+    set: a setting fixed there is not searched (it was drawn anyway, the fixed value ignored). A
+    ``--space`` of the user's own that draws a fixed setting is refused: one of the two is a mistake."""
+    both = [k for k in space if k in fixed]
+    if not both:
+        return space
+    named = ", ".join(f"{k} ({_short(fixed[k])})" for k in both)
+    if own_space:
+        raise LstmkitError(f"{named} {'is' if len(both) == 1 else 'are'} both fixed (--config, --epochs or --device) "
+                           "and searched (--space)", "remove it from one of them: fixed, or searched")
+    left = {k: v for k, v in space.items() if k not in fixed}
+    if not left:
+        raise LstmkitError(f"the fixed settings set every setting the default search space draws: {named}",
+                           "remove some from --config, or pass --space with the settings to search")
+    log(f"not searched (fixed): {named}; searched: {', '.join(left)}")
+    return left
 
 
 def _check_trainer(flat: dict[str, Any], space: dict[str, Any]) -> None:

@@ -48,8 +48,12 @@ def d(tmp_path_factory):
     (d / "reviews.csv").write_text("text,label\n" + "".join(f"{t},{l}\n" for t, l in rows))
     (d / "a_file").write_text("x\n")
     (d / "base.yaml").write_text("num_layers: 1\nensemble: 1\ntrain:\n  device: cpu\n  doctor: false\n")
+    (d / "no_device.yaml").write_text("num_layers: 1\nensemble: 1\ntrain:\n  doctor: false\n")
     (d / "fp8.yaml").write_text("num_layers: 1\nensemble: 1\ntrain:\n  device: cpu\n  precision: fp8\n")
     (d / "space.yaml").write_text("hidden_size: {type: int, low: 4, high: 8}\n")
+    (d / "fixed_too.yaml").write_text("hidden_size: {type: int, low: 4, high: 8}\nnum_layers: [1, 2]\n")
+    (d / "all_fixed.yaml").write_text("hidden_size: 8\nnum_layers: 1\ndropout: 0.1\nlookback: 24\nensemble: 1\n"
+                                      "train:\n  lr: 0.01\n  batch_size: 32\n  device: cpu\n")
     (d / "misspelt_key.yaml").write_text("hidden_size: {type: int, low: 4, high: 8, lg: true}\n")
     (d / "step.yaml").write_text("hidden_size: {type: int, low: 4, high: 8, step: 2}\n")
     (d / "unknown_setting.yaml").write_text("hiden_size: {type: int, low: 4, high: 8}\n")
@@ -115,6 +119,11 @@ CASES = [
     # an entry's unknown keys were dropped without a word: `lg: true` searched linearly, `step: 2` every size
     (_replace(TUNE, "--space", "{d}/misspelt_key.yaml"), 2, "'hidden_size' has an unknown key 'lg'"),
     (_replace(TUNE, "--space", "{d}/step.yaml"), 2, "list the values instead"),
+    # a setting fixed in --config and drawn by --space: the drawn value won, the fixed one was ignored
+    (_replace(TUNE, "--space", "{d}/fixed_too.yaml"), 2, "num_layers (1) is both fixed (--config, --epochs or --device) and searched"),
+    # --config fixing every setting of the default space (each was drawn anyway)
+    ([*TUNE[:TUNE.index("--config")], "--config", "{d}/all_fixed.yaml", "--trials", "1", "--out", "{out}"], 2,
+     "the fixed settings set every setting the default search space draws"),
     # a missing --space file said "config file not found — check the --config path"
     (_replace(TUNE, "--space", "{d}/nope.yaml"), 2, "search space file not found"),
     # trainer settings every trial shares: each trial failed with optuna's traceback, then 'no trial completed'
@@ -124,7 +133,9 @@ CASES = [
     (_replace(TUNE, "--out", "{d}/other_task"), 2, "tunes lm, not forecast"),
     # a choice or a range end no trial can use failed trial by trial, each with its line, and left a study of
     # failed trials (and a best.yaml from the trials that drew the good values) behind
-    *[(_replace(TUNE, "--space", f"{{d}}/{name}.yaml"), 2, needle) for name, (_, needle) in UNUSABLE_VALUES.items()],
+    # (over a config that fixes no device: a space may not draw a setting the config fixes)
+    *[(_replace(_replace(TUNE, "--space", f"{{d}}/{name}.yaml"), "--config", "{d}/no_device.yaml"), 2, needle)
+      for name, (_, needle) in UNUSABLE_VALUES.items()],
     # inspect
     (_replace(GATES, "--run", "{d}/gru_run"), 2, "the model (gru) has no LSTM layer"),
     (["inspect", "attention", "--run", "{d}/lstm_run", "--data", "{d}/sine.csv"], 2, "has no self-attention layer"),
