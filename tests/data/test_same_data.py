@@ -46,7 +46,7 @@ def _translate(tmp_path):
     src.write_text("".join(s + "\n" for s, _ in pairs))
     tgt.write_text("".join(t + "\n" for _, t in pairs))
     return tgt, ["translate", "train", "--src-file", src, "--tgt-file", tgt, "--embed-dim", "8", "--hidden-size", "8",
-                 "--min-freq", "1", "--beam", "1"], "has other values in data rows 1-"    # its lines are compared
+                 "--min-freq", "1", "--beam", "1"], "train.de has other text in lines 1-4 (the first lines that differ)"    # line by line
 
 
 @pytest.mark.parametrize("task", [_lm, _translate])
