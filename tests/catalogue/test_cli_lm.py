@@ -21,6 +21,10 @@ def d(tmp_path_factory):
     (d / "one.txt").write_text("a single sentence\n\n")
     (d / "latin1.txt").write_bytes(b"line one\nline two\nna\xefve\n" + b"more text\n" * 20)
     (d / "folder").mkdir()
+    (d / "tables").mkdir()                                          # a folder of no .txt files
+    (d / "tables" / "a.csv").write_text("text\nabc\n")
+    (d / "blank_texts" / "sub").mkdir(parents=True)                 # .txt files of blank lines only
+    (d / "blank_texts" / "sub" / "a.txt").write_text("\n\n")
     (d / "no_words.txt").write_text("!!! ???\n\U0001F600 :-)\n" * 20)
     (d / "reviews.csv").write_text("id,review\n" + "".join(f"{i},abcdefghij\n" for i in range(20)))
     fake_run(d)
@@ -34,7 +38,11 @@ def _train(*flags, data="corpus.txt"):
 
 CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train(data="nope.txt"), 2, "file not found"),
-    (_train(data="folder"), 2, "is a folder"),
+    # a folder is read as its .txt files (was 'is a folder, not a text file' whatever it held)
+    (_train(data="folder"), 2, "folder is a folder with no .txt files — pass a folder of .txt files (sub-folders are read"),
+    (_train(data="tables"), 2, "tables is a folder with no .txt files (it holds .csv files)"),
+    (_train(data="blank_texts"), 2, "blank_texts is empty — supply text"),
+    (_train("--text-column", "text", data="tables"), 2, "--text-column 'text' needs a table, but"),
     (_train(data="empty.txt"), 2, "is empty"),
     # was 'file is empty — supply a file with a header row and data rows' (a table's fix)
     (_train(data="empty.txt.gz"), 2, "empty.txt.gz is empty — supply text, one sentence or paragraph per line"),

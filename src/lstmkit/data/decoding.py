@@ -26,7 +26,7 @@ from lstmkit.data.compressed import data_name, read_data
 from lstmkit.errors import LstmkitError, missing_path_fix
 from lstmkit.runs import path_exists
 
-__all__ = ["bom_encoding", "check_text", "decode_text", "check_readable", "read_text_file", "read_stdin_text",
+__all__ = ["bom_encoding", "check_text", "decode_text", "check_readable", "folder_text_files", "read_text_file", "read_stdin_text",
            "text_lines", "file_ext", "whole_characters"]
 
 # UTF-32's little-endian mark begins with UTF-16's: look for the longer ones first
@@ -164,6 +164,17 @@ def check_readable(path: Path, fix: str) -> None:
         raise LstmkitError(f"{path} is a folder, not a text file", fix)
     if not (path.is_file() or path.is_fifo()):
         raise LstmkitError(f"{path} is not a file but a device or socket", fix)
+
+
+def folder_text_files(folder: Path) -> list[Path]:
+    """The ``.txt`` (``.TXT``) and ``.txt.gz`` files under ``folder`` and its sub-folders, sorted by
+    their path inside it; hidden files and folders (``.git``, ``.DS_Store``) left out: a folder of
+    texts as a language model reads it."""
+    def wanted(f: Path) -> bool:
+        name = f.name.lower()
+        return name.endswith((".txt", ".txt.gz")) and not any(part.startswith(".") for part in f.relative_to(folder).parts)
+    return sorted((f for f in folder.rglob("*") if wanted(f) and f.is_file()),
+                  key=lambda f: f.relative_to(folder).as_posix())
 
 
 def read_text_file(path: Path, encoding: str = "utf-8") -> str:

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
+from lstmkit.data.decoding import folder_text_files
 from lstmkit.data.fingerprint import fingerprint
 from lstmkit.data.table_changes import (TABLES_KEY, brief_names, is_rows_table, same_table, table_change,
                                         table_records)
@@ -24,11 +25,12 @@ from lstmkit.data.textsets import CLASSES_FILE, class_names, is_class_index_csv
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import MEMORY_KEY, file_sha256     # MEMORY_KEY: read by run_resume too
 
-__all__ = ["HASHES_KEY", "MEMORY_KEY", "LAYOUT_KEY", "TABLES_KEY", "data_hashes", "memory_hashes", "memory_layouts",
+__all__ = ["HASHES_KEY", "TEXT_FOLDERS_KEY", "folder_sha256", "MEMORY_KEY", "LAYOUT_KEY", "TABLES_KEY", "data_hashes", "memory_hashes", "memory_layouts",
            "table_records", "check_same_data", "check_changed_tables", "check_same_memory", "check_same_kind",
            "CLASSES_KEY", "classes_records", "check_same_classes"]
 
 HASHES_KEY = "sha256"          # in the run's data summary: {role: hex digest}
+TEXT_FOLDERS_KEY = "text_folders"  # in the run's data summary: the roles whose data is a folder of .txt files
 LAYOUT_KEY = "memory_columns"  # in the run's data summary: {fit argument: {"columns", "dtypes"}} of frames given
 _MOST_COLUMNS = 1000           # a wider frame's layout is not recorded (lstmkit.json stays small)
 CLASSES_KEY = "classes_txt"    # in the run's data summary: {role: {"file", "names"}} of class-index CSVs' classes.txt
@@ -50,12 +52,30 @@ def _is_file(path: str) -> bool:
 
 
 def data_hashes(summary: dict[str, Any]) -> dict[str, str]:
-    """``{role: sha256}`` of the data files ``summary`` names (a folder or in-memory data: none)."""
+    """``{role: sha256}`` of the data files ``summary`` names (in-memory data: none). A folder is
+    hashed only where the summary lists its role under :data:`TEXT_FOLDERS_KEY` (a language model's
+    corpus of ``.txt`` files): the SHA-256 of its text files' paths and SHA-256s (:func:`folder_sha256`);
+    other folders (a classifier's class folders, a speech corpus) none."""
     digests: dict[str, str] = {}                   # by path: a file named in two roles is read once
-    for path in _named(summary).values():
-        if path not in digests and _is_file(path):
+    folders = set(summary.get(TEXT_FOLDERS_KEY) or ())
+    for role, path in _named(summary).items():
+        if path in digests:
+            continue
+        if _is_file(path):
             digests[path] = file_sha256(path)
+        elif role in folders and Path(path).is_dir():
+            digests[path] = folder_sha256(Path(path))
     return {role: digests[path] for role, path in sorted(_named(summary).items()) if path in digests}
+
+
+def folder_sha256(folder: Path) -> str:
+    """The SHA-256 of a folder of texts: each text file's path inside it and SHA-256, in order
+    (:func:`~lstmkit.data.decoding.folder_text_files`): a file added, removed, renamed or edited
+    changes it; the folder moved does not."""
+    h = hashlib.sha256()
+    for f in folder_text_files(folder):
+        h.update(f"{f.relative_to(folder).as_posix()}\0{file_sha256(f)}\n".encode("utf-8", "surrogateescape"))
+    return h.hexdigest()
 
 
 def check_same_data(recorded: dict[str, Any], now: dict[str, str], run_dir: Path,

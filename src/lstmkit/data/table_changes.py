@@ -32,7 +32,7 @@ from typing import Any
 
 from lstmkit.data.fingerprint import fingerprint
 
-__all__ = ["TABLES_KEY", "table_records", "rows_table", "texts_table", "lines_table", "aligned_lines_table",
+__all__ = ["TABLES_KEY", "table_records", "rows_table", "texts_table", "lines_table", "aligned_lines_table", "folder_table",
            "is_rows_table", "same_table",
            "table_change", "brief_names"]
 
@@ -46,7 +46,8 @@ _ROWS_OF = "lstmkit_rows_of"   # a rows_table's attrs: what its rows are ("serie
 # what a rows table's rows are: (one, several, its other column as a change names it, as it names it kept,
 # what a run of rows is called: "rows 4-6", a plain text's "lines 4-6")
 _UNITS = {"series": ("series", "series", "values in the series", "values", "row"),
-          "text": ("text", "texts", "texts", "texts", "row"), "line": ("line", "lines", "text", "text", "line")}
+          "text": ("text", "texts", "texts", "texts", "row"), "line": ("line", "lines", "text", "text", "line"),
+          "file": ("file", "files", "text", "texts", "file")}     # a folder of texts: a row a file, labelled by its name
 
 
 def rows_table(labels, items, unit: str):
@@ -58,6 +59,13 @@ def rows_table(labels, items, unit: str):
     if labels is None or unit not in _UNITS:
         return None
     return _rows_frame(labels, items, unit)
+
+
+def folder_table(names, texts):
+    """The table a resume compares for a folder of text files (a language model's corpus): a row
+    per file in reading order, its path inside the folder as the label and the digest of its text,
+    so that a change is named by the files' order: "2 more files appended", "other text in files 4-6"."""
+    return _rows_frame(list(names), texts, "file")
 
 
 def texts_table(texts):
@@ -178,8 +186,10 @@ def table_change(record: dict[str, Any], frame: Any, subject: str, run_dir) -> t
     # the rows it had, read now: in the types they had (an empty cell appended turns an integer column float)
     typed = _typed_back(frame.iloc[:rows], was_types)
     if now_rows > rows and typed is not None and fingerprint(typed) == record["print"]:
-        grown = (f"{_rows(now_rows - rows, 'more', one, many)} appended since {run_dir} started" if "unit" in record
-                 else f"{_rows(now_rows - rows, 'more')} than when {run_dir} started")
+        named = _file_names(record, frame, rows, now_rows)
+        grown = (f"{_rows(now_rows - rows, 'more', one, many)}{f' ({named})' if named else ''} appended "
+                 f"since {run_dir} started" if "unit" in record else f"{_rows(now_rows - rows, 'more')} than when "
+                 f"{run_dir} started")
         return (f"{subject} has {grown} (its first {rows} {many} are as they were)", f"a resumed run must train on "
                 f"the data it started on: to resume, restore the file as it was (its first {rows} {many}; keep the "
                 "longer one apart); to train on the longer data, start a new run without --resume")
@@ -203,6 +213,15 @@ def table_change(record: dict[str, Any], frame: Any, subject: str, run_dir) -> t
             f"a resumed run must train on the data it started on: {restore}")
 
 
+def _file_names(record: dict[str, Any], frame, start: int, end: int, most: int = 3) -> str:
+    """``a/f3.txt, b.txt, …``: the names, as read now, of a folder's files ``start`` to ``end`` (its
+    rows are files, labelled by name); empty for any other table."""
+    if record.get("unit") != "file":
+        return ""
+    names = [str(n) for n in frame["label"].iloc[start:end]]
+    return f"{', '.join(names[:most])}{', …' if len(names) > most else ''}"
+
+
 def _rows(n: int, how: str, one: str = "row", many: str = "rows") -> str:
     return f"{n} {how} {one if n == 1 else many}"
 
@@ -222,14 +241,16 @@ def _rows_differ(record: dict[str, Any], frame, kept: int) -> str:
         last += 1
     end = min((last + 1) * size, rows)
     _, _, content, kept_content, row = _UNITS[unit]
+    label = "names" if unit == "file" else "labels"                      # a folder's files: labelled by name
     where = f"{row} {first * size + 1}" if end == first * size + 1 else f"{row}s {first * size + 1}-{end}"
-    first_rows = f"the first {row}s that differ"
+    named = _file_names(record, frame, first * size, end)
+    first_rows = f"{named}; " * bool(named) + f"the first {row}s that differ"
     if what == (True, False):
-        return f"other labels in {where} ({first_rows}; their {kept_content} are as they were)"
+        return f"other {label} in {where} ({first_rows}; their {kept_content} are as they were)"
     if what == (False, True):
-        labels = "; their labels are as they were" if "label" in blocks else ""     # texts alone: no labels read
+        labels = f"; their {label} are as they were" if "label" in blocks else ""     # texts alone: no labels read
         return f"other {content} in {where} ({first_rows}{labels})"
-    return f"other labels and {content} in {where} ({first_rows})"
+    return f"other {label} and {content} in {where} ({first_rows})"
 
 
 def _column_change(record, frame, subject: str, run_dir, now: list[str]) -> tuple[str, str]:

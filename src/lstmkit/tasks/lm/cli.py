@@ -19,7 +19,8 @@ app = task_app("Language models (next token, char / word / BPE): train, sample, 
 def _report(est) -> None:
     d = est.data_summary_
     kept = f", {d['lines_kept']} kept by --max-tokens" if d.get("lines_kept") else ""
-    typer.echo(f"lines: train {d['split']['train']}, val {d['split']['val']} (blank skipped {d['blank_lines']}{kept}); "
+    files = f" from {d['text_files']} .txt files" if d.get("text_files") else ""
+    typer.echo(f"lines{files}: train {d['split']['train']}, val {d['split']['val']} (blank skipped {d['blank_lines']}{kept}); "
                f"{d['train_tokens']} training tokens, vocabulary {d['vocab']}")
     if d.get("val_is_tail"):
         typer.echo(f"the corpus is one line: its last {est.config_.val_frac:.0%} is the validation text")
@@ -38,7 +39,8 @@ train = add_train_command(
     doc="Train a language model; print the held-out perplexity (and bits per character).",
     files={"data": "Text file, one sentence (or paragraph) per line (.gz too), or a .csv/.tsv/.jsonl table "
                    "whose --text-column rows are the sequences (labels ignored); a fastText file's or a "
-                   "class-index CSV's (AG News) texts, labels dropped.",
+                   "class-index CSV's (AG News) texts, labels dropped; or a folder of .txt files "
+                   "(sub-folders too).",
            "val": "Validation text (else a held-out share of the lines)."},
     required=("data", "no training text given", "pass --data corpus.txt (one sentence per line)"))
 
@@ -60,8 +62,8 @@ def sample(run: Path = typer.Option(..., help="Run folder from 'lm train'."),
 
 @app.command()
 def evaluate(run: Path = typer.Option(..., help="Run folder from 'lm train'."),
-             data: Path = typer.Option(..., help="Text file, one sentence per line, or a table as in training; "
-                                                 "- for standard input's lines."),
+             data: Path = typer.Option(..., help="Text file, one sentence per line, a table or a folder of .txt "
+                                                 "files as in training; - for standard input's lines."),
              text_column: Optional[str] = typer.Option(None, help="Text column of a --data table [as trained, text]."),
              encoding: Optional[str] = typer.Option(None, help="Text encoding of the file [as trained, utf-8]."),
              out: Optional[Path] = typer.Option(None, help="Also write the metrics to this JSON file."),

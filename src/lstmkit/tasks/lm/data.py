@@ -42,8 +42,8 @@ import torch
 from lstmkit.data.arrays import arrow_as_frame, text_items
 from lstmkit.data.columns import a_type, missing_value
 from lstmkit.data.compressed import read_data
-from lstmkit.data.decoding import whole_characters
-from lstmkit.data.table_changes import lines_table, texts_table
+from lstmkit.data.decoding import folder_text_files, whole_characters
+from lstmkit.data.table_changes import folder_table, is_rows_table, lines_table, texts_table
 from lstmkit.data.tables import is_table, read_table
 from lstmkit.data.textfile import check_readable, column_strings, decode_text, table_column
 from lstmkit.data.textsets import class_index_csv, fasttext_lines, is_class_index_csv
@@ -84,8 +84,9 @@ def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data", text_c
     review is one sequence); other columns, labels included, are ignored. A fastText file's lines
     (``__label__pos text``) and a headerless class-index CSV's rows (Zhang et al.'s AG News, Yelp,
     …: :mod:`lstmkit.data.textsets`) give their texts, the labels dropped. A plain file may be
-    gzipped too. A missing, empty or undecodable file is an :class:`LstmkitError` naming the file
-    (and for undecodable bytes the line and the ``--encoding`` fix).
+    gzipped too. A folder is the lines of its ``.txt`` files (sub-folders and ``.txt.gz`` too), in
+    the order of their paths. A missing, empty or undecodable file is an :class:`LstmkitError`
+    naming the file (and for undecodable bytes the line and the ``--encoding`` fix).
     """
     part = "validation " if what == "--val" else ""          # in memory, the message names the part
     table, plain = None, False
@@ -97,21 +98,11 @@ def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data", text_c
             shown = f"{text[:60]!r}…" if len(text) > 255 or "\n" in text else text
             raise LstmkitError(f"file not found: {shown}", missing_path_fix(path, f"check the {what} path" + (
                 "; a text itself goes in as a list of lines, e.g. [text]" if isinstance(data, str) else "")))
-        check_readable(path, f"pass a text file with {what}")
-        if text_column is None and is_class_index_csv(path):     # AG News and kin: their text fields, no class
-            lines = _class_index_lines(path, encoding)
-            table = texts_table(lines)                           # its texts as rows: a resume compares them
-        elif is_table(path):
-            table = read_table(path, encoding)
-            col = table_column(table, text_column or "text", "text", f" in {path}", flag="--text-column")
-            lines = [" ".join(s.split()) for s in column_strings(col)]
-        elif text_column is not None:
-            raise LstmkitError(f"--text-column {text_column!r} needs a table, but {path} is plain text",
-                               "drop --text-column, or pass a .csv / .tsv / .jsonl / .xlsx / .parquet file")
+        if path.is_dir():                                        # a folder of .txt files: a row a file on resume
+            lines, table = _folder_lines(path, encoding, what, text_column)
         else:
-            lines, labelled = _plain_lines(path, encoding)
-            table = texts_table(lines) if labelled else None     # a fastText file's texts as rows
-            plain = not labelled
+            check_readable(path, f"pass a text file or a folder of .txt files with {what}")
+            lines, table, plain = _file_lines(path, encoding, text_column)
         source = str(path)
     elif isinstance(data, pd.DataFrame):            # iterated, a frame gives its column names, not its texts
         table, col = data, table_column(data, text_column or "text", "text", " in the DataFrame", flag="text_column")
@@ -142,7 +133,10 @@ def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data", text_c
         raise LstmkitError(problem, "supply text, one sentence or paragraph per line")
     if plain:
         table = lines_table(stripped)           # a plain text's lines, as they train: a resume compares them
-    return Corpus(kept, source, {"read": len(lines), "blank": len(lines) - len(kept)}, table)
+    report = {"read": len(lines), "blank": len(lines) - len(kept)}
+    if table is not None and is_rows_table(table, "file"):
+        report["files"] = len(table)                           # a folder's .txt files
+    return Corpus(kept, source, report, table)
 
 
 def corpus_table(path: Path, encoding: str = "utf-8", text_column: str | None = None) -> pd.DataFrame | None:
@@ -151,6 +145,8 @@ def corpus_table(path: Path, encoding: str = "utf-8", text_column: str | None = 
     (:func:`~lstmkit.data.table_changes.texts_table`), or a plain text's lines
     (:func:`~lstmkit.data.table_changes.lines_table`); None for plain text read with
     ``text_column``. Its warnings were said when the run read it."""
+    if path.is_dir():
+        return _folder_lines(path, encoding, text_column=text_column)[1]
     if text_column is None and is_class_index_csv(path):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -161,6 +157,44 @@ def corpus_table(path: Path, encoding: str = "utf-8", text_column: str | None = 
         return None
     lines, labelled = _plain_lines(path, encoding)
     return texts_table(lines) if labelled else lines_table([ln.strip() for ln in lines])
+
+
+def _file_lines(path: Path, encoding: str, text_column: str | None) -> tuple[list[str], pd.DataFrame | None, bool]:
+    """A file's lines, the table a resume compares (None: a plain text's, made from its lines as
+    kept), and whether it is plain text."""
+    if text_column is None and is_class_index_csv(path):     # AG News and kin: their text fields, no class
+        lines = _class_index_lines(path, encoding)
+        return lines, texts_table(lines), False              # its texts as rows: a resume compares them
+    if is_table(path):
+        table = read_table(path, encoding)
+        col = table_column(table, text_column or "text", "text", f" in {path}", flag="--text-column")
+        return [" ".join(s.split()) for s in column_strings(col)], table, False
+    if text_column is not None:
+        raise LstmkitError(f"--text-column {text_column!r} needs a table, but {path} is plain text",
+                           "drop --text-column, or pass a .csv / .tsv / .jsonl / .xlsx / .parquet file")
+    lines, labelled = _plain_lines(path, encoding)
+    return lines, texts_table(lines) if labelled else None, not labelled    # a fastText file's texts as rows
+
+
+def _folder_lines(folder: Path, encoding: str, what: str = "--data", text_column: str | None = None):
+    """The lines of every ``.txt`` file under ``folder`` (sub-folders too, ``.txt.gz`` too, in the
+    order of their paths: :func:`~lstmkit.data.decoding.folder_text_files`), and the table a resume
+    compares (:func:`~lstmkit.data.table_changes.folder_table`: a row a file)."""
+    if text_column is not None:
+        raise LstmkitError(f"--text-column {text_column!r} needs a table, but {folder} is a folder of text files",
+                           "drop --text-column, or pass a .csv / .tsv / .jsonl / .xlsx / .parquet file")
+    files = folder_text_files(folder)
+    if not files:
+        others = sorted({f.suffix.lower() or f.name for f in folder.rglob("*") if f.is_file()})[:5]
+        raise LstmkitError(f"{folder} is a folder with no .txt files" + (f" (it holds {', '.join(others)} files)"
+                                                                         if others else ""),
+                           f"pass a folder of .txt files (sub-folders are read too), or one text file with {what}")
+    lines, texts = [], []
+    for f in files:
+        own, _ = _plain_lines(f, encoding)
+        lines += own
+        texts.append("\n".join(ln.strip() for ln in own))
+    return lines, folder_table([f.relative_to(folder).as_posix() for f in files], texts)
 
 
 def _class_index_lines(path: Path, encoding: str) -> list[str]:

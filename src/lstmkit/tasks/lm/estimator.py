@@ -24,6 +24,7 @@ from lstmkit.data.batching import BucketBatches, CollatedBatches, Padded, pad_ba
 from lstmkit.data.tables import is_table
 from lstmkit.data.arrays import text_items
 from lstmkit.data.decoding import whole_characters
+from lstmkit.data.same_data import TEXT_FOLDERS_KEY
 from lstmkit.data.textfile import check_strings
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks._base import RunEstimator
@@ -130,6 +131,7 @@ class LanguageModel(RunEstimator):
             n_tokens = sum(len(ids) + 1 for ids in train_ids)
             self.data_summary_ = {
                 "lines": full.report["read"], "blank_lines": full.report["blank"],
+                "text_files": read.report.get("files"),         # None: not a folder
                 "lines_kept": full.report.get("kept"),          # None: every line (no --max-tokens cut)
                 "split": {"train": len(train_ids), "val": len(val_ids)},
                 "val_is_tail": bool(held.report.get("tail")),      # one line: its last val_frac is held out
@@ -138,6 +140,9 @@ class LanguageModel(RunEstimator):
                 "train_sequences": len(pieces), "lines_cut": sum(len(ids) + 1 > cfg.max_len for ids in train_ids),
                 "vocab": tok.vocab_size, "unk_rate_train": _unk_rate(train_ids),
                 "source": _source(data), "val_source": _source(val),
+                # a folder of .txt files: its resume compares the files' SHA-256 (data.same_data.folder_sha256)
+                TEXT_FOLDERS_KEY: [role for role, given in (("source", data), ("val_source", val))
+                                   if isinstance(given, (str, Path)) and Path(given).is_dir()],
                 "init_from": None if start is None else start_record(cfg.init_from, start.tokenizer_, added)}
 
             _warn_unknown_share(self.data_summary_["unk_rate_train"], cfg)
