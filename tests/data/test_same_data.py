@@ -14,6 +14,53 @@ from table_data import reviews as _reviews
 from translate_data import make_pairs
 
 
+def test_a_folder_of_text_files_is_hashed_where_the_summary_lists_it(tmp_path):
+    """A classifier's class folders (and an lm's folder corpus) resumed unchecked: a file added or
+    edited since the run started went into the resumed training. Listed under text_folders, the
+    folder's .txt files are hashed (their paths inside it and their SHA-256s)."""
+    from lstmkit.data.same_data import TEXT_FOLDERS_KEY
+    root = tmp_path / "data"
+    (root / "pos").mkdir(parents=True)
+    (root / "pos" / "1.txt").write_text("good\n")
+    (root / "notes.md").write_text("not read\n")
+    summary = {"source": str(root), TEXT_FOLDERS_KEY: ["source"]}
+    before = data_hashes(summary)
+    assert set(before) == {"source"} and data_hashes({"source": str(root)}) == {}      # only where listed
+    (root / "notes.md").write_text("edited\n")                    # no .txt file: what is read is the same
+    assert data_hashes(summary) == before
+    check_same_data({**summary, HASHES_KEY: before}, data_hashes(summary), tmp_path)
+    for change in (lambda: (root / "pos" / "2.txt").write_text("great\n"),           # added
+                   lambda: (root / "pos" / "2.txt").rename(root / "pos" / "3.txt"),   # renamed
+                   lambda: (root / "pos" / "3.txt").write_text("fine\n")):           # edited
+        change()
+        now = data_hashes(summary)
+        with pytest.raises(LstmkitError, match=r"data is not the folder it trained on \(a \.txt file in it was added"):
+            check_same_data({**summary, HASHES_KEY: before}, now, tmp_path)
+        before = now
+    moved = tmp_path / "moved"
+    root.rename(moved)                                              # the folder moved: the same files
+    assert data_hashes({**summary, "source": str(moved)}) == before
+
+
+def test_classify_class_folders_are_checked_on_resume(tmp_path, capsys):
+    root = tmp_path / "reviews"
+    for label, words in (("pos", "good great"), ("neg", "bad awful")):
+        (root / label).mkdir(parents=True)
+        for i in range(12):
+            (root / label / f"{i}.txt").write_text(f"a {words} film {i}\n")
+    code, _, err = run_cli(["classify", "train", "--data", root, "--embed-dim", "4", "--min-freq", "1", *_SMALL,
+                            "--out", tmp_path / "runs"], capsys)
+    assert code == 0, err
+    run = next((tmp_path / "runs").iterdir())
+    _interrupt(run)
+    (root / "pos" / "12.txt").write_text("a new review\n")       # resumed onto it before
+    code, _, err = run_cli(["classify", "train", "--resume", run], capsys)
+    assert_user_error(code, err, "reviews is not the folder it trained on (a .txt file in it was added, removed")
+    (root / "pos" / "12.txt").unlink()
+    code, _, err = run_cli(["classify", "train", "--resume", run], capsys)
+    assert code == 0, err
+
+
 def test_hashes_name_each_file_by_its_role_and_skip_what_is_no_file(tmp_path):
     (tmp_path / "a.txt").write_text("one\n")
     summary = {"source": str(tmp_path / "a.txt"), "val_source": None, "test_source": str(tmp_path),

@@ -106,6 +106,11 @@ def check_same_data(recorded: dict[str, Any], now: dict[str, str], run_dir: Path
                                       run_dir)
                 if change is not None:
                     raise LstmkitError(*change)
+            if role in (recorded.get(TEXT_FOLDERS_KEY) or ()):          # a folder of .txt files
+                what = f"{path} is not the folder" if given == path else f"{given} is not {path}, the folder"
+                raise LstmkitError(f"the data changed since {run_dir} started: {what} it trained on (a .txt file "
+                                   "in it was added, removed, renamed or edited)", "a resumed run must train on the "
+                                   "same data: restore that folder's files, or start a new run without --resume")
             what = f"{path} is not the file" if given == path else f"{given} is not {path}, the file"
             raise LstmkitError(f"the data changed since {run_dir} started: {what} it trained on "
                                f"(their SHA-256 differ)", "a resumed run must train on the same data: restore "

@@ -15,6 +15,7 @@ import pandas as pd
 import torch
 
 from lstmkit.data.arrays import arrow_as_frame
+from lstmkit.data.same_data import TEXT_FOLDERS_KEY
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.fcn import FCN_MODELS
 from lstmkit.files import path_exists
@@ -117,7 +118,10 @@ def data_summary(full, train, val, test, data, val_data, test_data, x_train) -> 
             "truncated": {"count": len(cut), "of": len(lengths), "longest": int(cut.max()) if len(cut) else None},
             "split": {"train": len(train), "val": len(val) if val is not None else 0, "test": len(test) if test is not None else 0},
             "train_length": {"mean": float(lengths.mean()), "max": int(lengths.max())},
-            "source": _source(data), "val_source": _source(val_data), "test_source": _source(test_data)}
+            "source": _source(data), "val_source": _source(val_data), "test_source": _source(test_data),
+            # a folder of class folders of .txt files: a resume compares its .txt files' SHA-256 (same_data.folder_sha256)
+            TEXT_FOLDERS_KEY: [role for role, d in (("source", data), ("val_source", val_data), ("test_source", test_data))
+                               if isinstance(d, (str, Path)) and Path(d).is_dir()]}
 
 
 def _source(data) -> str | None:
