@@ -94,6 +94,9 @@ class SpeechRecognizer(RunEstimator):
                 train, val = utts.training_part(), read_validation(val_data, cfg.label_from_name)
             else:
                 train, val = validation_split(utts, cfg)
+            recordings = {"data": utts.record(), **({"val_data": val.record()} if val_data is not None else {})}
+            if resume and run_dir is not None:
+                self._check_same_recordings(recordings, utts, val, Path(run_dir))
             if cfg.sample_rate is None:
                 cfg.sample_rate = common_rate(train.paths)
                 check_hop(cfg.sample_rate, cfg.hop_ms)
@@ -131,6 +134,7 @@ class SpeechRecognizer(RunEstimator):
                 # the longest training transcript in characters: it bounds every seq2seq decode (decode_steps)
                 **({} if cfg.mode == "classify" else {"longest_transcript": max((len(y) for y in y_tr), default=0)}),
                 "source": None if isinstance(data, Utterances) else utts.source,
+                "recordings": recordings,
                 "val_source": val.source if val_data is not None and not isinstance(val_data, Utterances) else None}
 
             torch.manual_seed(cfg.train.seed)
@@ -153,6 +157,25 @@ class SpeechRecognizer(RunEstimator):
                 run_dir=run_dir, resume=resume, callbacks=callbacks, metrics=metrics,
                 plots=lambda folder: self._plots(folder, x_va[0], raw_va[0], Path(val.paths[0]).name),
                 data={"data": data, "val_data": val_data})
+
+    def _check_same_recordings(self, now: dict[str, dict], utts, val, run_dir: Path) -> None:
+        """Refuse a resume whose recordings are not the ones the run started on: a manifest's SHA-256
+        covers its lines, not the audio they name, and a folder had no check at all, so a clip added,
+        removed, renamed, re-recorded or given another transcript went into the resumed training."""
+        before = (self._unfinished_meta(run_dir).get("data") or {}).get("recordings") or {}
+        for role, record in now.items():
+            was = before.get(role)
+            if not isinstance(was, dict) or was == record:      # a run from before the record: unchecked
+                continue
+            read = utts if role == "data" else val
+            where = f" read from {read.source}" if read.source else ""
+            count = (f"{was.get('count')} then, {record['count']} now" if was.get("count") != record["count"]
+                     else f"{record['count']} then and now")
+            raise LstmkitError(f"the {'validation ' if role == 'val_data' else ''}recordings{where} changed since "
+                               f"{run_dir} started ({count}): a recording added, removed or renamed, or its "
+                               "transcript or file size changed",
+                               "a resumed run must train on the data it started on: restore them, or start a new "
+                               "run without --resume")
 
     def check(self, data, **overrides: Any) -> None:
         """Check the settings and read the manifest as :meth:`fit` would, without training (a

@@ -50,6 +50,25 @@ class Utterances:
     def __len__(self) -> int:
         return len(self.paths)
 
+    def record(self) -> dict[str, object]:
+        """What a resume compares of the recordings read: their number and the SHA-256 of each one's
+        path (inside its folder or manifest's folder: the corpus moved is the same), transcript,
+        part and file size (a clip re-recorded or cut has another size; its samples are not read
+        twice to hash them)."""
+        import hashlib
+        base = Path(self.source) if self.source else None
+        base = base if base is None or base.is_dir() else base.parent
+        h = hashlib.sha256()
+        for k, (path, text) in enumerate(zip(self.paths, self.texts)):
+            where = os.path.relpath(path, base) if base is not None and not isinstance(path, (bytes, bytearray)) else path
+            try:
+                size = os.stat(path).st_size
+            except (OSError, TypeError, ValueError):
+                size = -1
+            part = self.parts[k] if self.parts else ""
+            h.update(f"{where}\0{text}\0{part}\0{size}\n".encode("utf-8", "surrogateescape"))
+        return {"count": len(self.paths), "sha256": h.hexdigest()}
+
     def subset(self, idx: Sequence[int]) -> "Utterances":
         return Utterances([self.paths[i] for i in idx], [self.texts[i] for i in idx],
                           [self.fields[i] for i in idx] if self.fields else [], self.source,
