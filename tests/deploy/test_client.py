@@ -67,8 +67,9 @@ def test_errors_name_the_url_and_the_field(service, tmp_path):
         service.upload(tmp_path / "missing.wav", model="reviews")
     wav = tmp_path / "a.wav"
     wav.write_bytes(b"RIFF....")
-    with pytest.raises(LstmkitError, match="answered 422"):        # a classifier reads JSON only
-        service.upload(wav, model="reviews")
+    with pytest.raises(LstmkitError, match="answered 415: Content-Type 'audio/wav' is not a type") as e:
+        service.upload(wav, model="reviews")                        # a classifier reads JSON only (was a 422)
+    assert e.value.hint.startswith("send the request as JSON with the header Content-Type: application/json")
 
 
 def test_connection_refused_names_the_url():

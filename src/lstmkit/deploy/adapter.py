@@ -43,7 +43,9 @@ update (``online.py``)    ``net``, ``train_config``, ``update_data()``, ``check_
 Task-owned hooks (optional): ``open_stream(engine, run, max_streams=None)`` (a stream whose messages are not one
 numeric row, e.g. lm tokens or speech audio chunks: ``step(message, id) -> dict``, ``reset``,
 ``steps``, ``state_dict``/``load_state_dict``, ``mode``, ``fingerprint``), ``answer_bytes(net, body,
-content_type)`` with ``upload_types`` (a raw upload, e.g. a WAV file), ``scorer(engine)`` (lm: a
+content_type)`` with ``upload_types`` (a raw upload, e.g. a WAV file) and ``upload_type(head)`` (the
+content type a body sent without one should have had, told by its first bytes: the 415's fix; None:
+not an upload), ``scorer(engine)`` (lm: a
 :class:`~lstmkit.nn.scoring.TokenScorer` other rooms fuse with, reached through the registry),
 ``answer_many(net, requests) -> [answer or LstmkitError, ...]`` (several typed requests at once,
 one entry each: the service then answers concurrent requests together through
