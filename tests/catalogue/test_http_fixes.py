@@ -210,6 +210,11 @@ STREAMS = [
     ("stream-not-json", "series", "{y: 1}", "message"),
     ("stream-nested", "series", "[" * 100_000 + "]" * 100_000, "message"),
     ("stream-a-boolean", "series", '{"id": "s0", "y": true, "temp": 0.5}', "y"),
+    # a column of another JSON type was the field "observation": now the column it is in
+    ("stream-an-object-in-a-column", "series", '{"id": "s0", "y": {}, "temp": 0.5}', "y"),
+    ("stream-a-list-in-a-column", "series", '{"id": "s0", "y": 1.0, "temp": []}', "temp"),
+    ("stream-a-string-in-a-column", "series", '{"id": "s0", "y": "1.0", "temp": 0.5}', "y"),
+    ("stream-null-in-a-column", "series", '{"id": "s0", "y": 1.0, "temp": null}', "temp"),
     ("stream-unknown-series", "series", '{"id": "s9", "y": 1.0, "temp": 0.5}', "id"),
     ("stream-no-series", "series", '{"y": 1.0, "temp": 0.5}', "id"),
     ("stream-column-missing", "series", '{"id": "s0", "y": 1.0}', "temp"),

@@ -106,6 +106,10 @@ def observation_row(obs: Any, columns: list[str]) -> np.ndarray:
             raise LstmkitError(f"observation has unknown column {extra[0]!r}",
                                f"send only the input columns: {', '.join(columns)}")
         row = [obs[c] for c in columns]
+        bad = next((c for c in columns if not _numbers_only([obs[c]])), None)
+        if bad is not None:                      # the column named: the service's error names it as the field
+            raise LstmkitError(f"observation values must be numbers, got {_shown(obs[bad])} in column {bad!r}",
+                               f"send {len(columns)} numbers: {', '.join(columns)}")
     else:
         row = obs
     if not _numbers_only(row):                   # np.asarray would take True as 1.0, "1.0" as 1.0
