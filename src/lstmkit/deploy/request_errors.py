@@ -9,10 +9,10 @@ import functools
 import json
 from typing import Any
 
-from lstmkit.deploy.served import F32_MAX, json_problem, not_json
+from lstmkit.deploy.served import F32_MAX, JSON_TYPES, json_problem, not_json
 
 __all__ = ["BodyLimit", "HeadAsGet", "UNPARSED", "UNREADABLE_BODY", "no_route", "wrong_method", "validation_detail",
-           "unprocessable", "validated", "media_type", "unsupported_type", "json_only", "looks_like_json"]
+           "unprocessable", "validated", "media_type", "json_type", "unsupported_type", "json_only", "looks_like_json"]
 
 UNPARSED = "There was an error parsing the body"      # FastAPI's words for a body json.loads failed on
 UNREADABLE_BODY = (f"{UNPARSED}: it is not UTF-8 text, it is nested too deeply to read, or it holds a number of "
@@ -97,6 +97,11 @@ def media_type(header: str | None) -> str:
     return (header or "").split(";")[0].strip().lower()
 
 
+def json_type(kind: str) -> bool:
+    """Whether the media type ``kind`` is JSON (``application/json``, or any ``+json`` type)."""
+    return kind in JSON_TYPES or kind.endswith("+json")
+
+
 def looks_like_json(body: bytes) -> bool:
     """Whether ``body`` begins as a JSON text does (an object, list, string, number or literal)."""
     head = body.lstrip()[:1]
@@ -123,7 +128,7 @@ def json_only(path: str):
 
     async def check(request: Request) -> None:
         kind = media_type(request.headers.get("content-type"))
-        if kind == "application/json" or kind.endswith("+json") or not await request.body():
+        if json_type(kind) or not await request.body():
             return
         raise HTTPException(415, detail=unsupported_type(kind or None, path, ["application/json"],
                                                          ["application/json"], "the request as JSON"))

@@ -38,7 +38,7 @@ __all__ = ["ServedModel", "named_runs", "request_schemas", "bad_number", "not_js
 
 F32_MAX = float(np.finfo(np.float32).max)
 UPLOAD_TYPES = ("audio/wav", "audio/x-wav", "audio/wave")     # an upload adapter's default
-JSON_TYPES = ("application/json", "")                          # "" : no Content-Type header
+JSON_TYPES = ("application/json",)             # and any type ending "+json"; no header is none (a 415)
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 

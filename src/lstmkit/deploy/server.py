@@ -66,10 +66,10 @@ import sys
 import threading
 from typing import Annotated, Any
 
-from lstmkit.deploy.request_errors import (UNPARSED, UNREADABLE_BODY, BodyLimit, HeadAsGet, json_only, looks_like_json,
-                                           media_type, no_route, unprocessable, unsupported_type, validated,
-                                           validation_detail, wrong_method)
-from lstmkit.deploy.served import F32_MAX, JSON_TYPES, ServedModel, named_runs, request_message, request_schemas
+from lstmkit.deploy.request_errors import (UNPARSED, UNREADABLE_BODY, BodyLimit, HeadAsGet, json_only, json_type,
+                                           looks_like_json, media_type, no_route, unprocessable, unsupported_type,
+                                           validated, validation_detail, wrong_method)
+from lstmkit.deploy.served import F32_MAX, ServedModel, named_runs, request_message, request_schemas
 from lstmkit.errors import LstmkitError
 
 __all__ = ["create_app", "serve", "named_runs", "MAX_BODY", "MAX_STREAMS", "MAX_INSTANCES"]
@@ -288,7 +288,7 @@ class _ModelRoutes:
                                             f"{m.upload_types[0]}" + (", or the request as JSON" if Request else ""))
                 if kind in m.upload_types:
                     out = await run_in_threadpool(m.answer_upload, body, kind)
-                elif Request is not None and header is not None and (kind in JSON_TYPES or kind.endswith("+json")):
+                elif Request is not None and json_type(kind):
                     told = m.upload_type_of(body)
                     if told is not None:          # was "the body is not valid JSON — send the body as JSON"
                         raise HTTPException(415, detail=f"the body is an upload ({told}, by its first bytes), not "
