@@ -127,7 +127,7 @@ class ClientStream:
         if "error" in answer:
             field = answer.get("field")
             raise LstmkitError(f"{self.url}: {answer['error']}" + (f" (field {field!r})" if field else ""),
-                               "Client.models() lists what is served and what streams" if field == "model"
+                               "Client.models() lists what is served and what streams" if field in ("model", "path")
                                else "the stream is as it was before this message")
         return answer
 

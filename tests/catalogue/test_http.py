@@ -125,10 +125,21 @@ def test_bad_request(client, method, path, data, status, needle):
     assert "traceback" not in text
 
 
-def test_content_type_is_not_json(client):
-    got, answer = client.request("POST", "/predict", body(), content_type="text/plain")
-    assert got == 422, (got, answer[:300])
-    assert "body" in json.dumps(strict_json(answer))
+# (content type of a good JSON body (None: no header), status): a type that is not JSON was a 422 "Input should be
+# a valid dictionary — send the value as a JSON object" for a body that was one; now a 415 naming the header
+CONTENT_TYPES = [("text/plain", 415), (None, 415), ("application/x-www-form-urlencoded", 415),
+                 ("application/octet-stream", 415), ("application/json; charset=utf-8", 200),
+                 ("application/vnd.api+json", 200)]
+
+
+@pytest.mark.parametrize("content_type, status", CONTENT_TYPES, ids=[str(c[0]) for c in CONTENT_TYPES])
+def test_content_type_is_not_json(client, content_type, status):
+    got, answer = client.request("POST", "/predict", body(), content_type=content_type)
+    assert got == status, (got, answer[:300])
+    if status == 415:
+        detail = strict_json(answer)["detail"]
+        assert_problem_and_fix(detail)
+        assert "send the request as JSON with the header Content-Type: application/json" in detail, detail
 
 
 def test_a_good_request_still_answers(client):

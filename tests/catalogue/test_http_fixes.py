@@ -1,8 +1,9 @@
 """Bad-input catalogue, every task's service at once: each refusal names the problem AND the fix.
 One in-process app (tests/asgi_client.py) serves a tiny run of each task; each case sends one bad
 request (``POST /models/{name}/predict``) or one bad stream message (``/models/{name}/stream``)
-and asserts the 422's ``detail[].loc`` (or the stream error's ``field``; a 400, 404, 405, 413 or
-415's one ``detail`` text) and a message of the form
+and asserts the 422's ``detail[].loc`` (or the stream error's ``field``; a 400, 404, 405, 413, 415
+or 426's one ``detail`` text; a stream refused or ended: its one error message before the close) and a
+message of the form
 "problem — fix": both parts said, the fix in the service's words (a JSON field, a value), never a
 command-line ``--flag``, which means nothing to an HTTP client. Before, a refusal raised by code the
 CLI shares (reading time stamps, audio files) reached the client without its fix, and many
@@ -19,7 +20,7 @@ from asgi_client import Client, strict_json  # noqa: E402
 from catalogue_helpers import assert_problem_and_fix  # noqa: E402
 from forecast_data import FAST, sine_frame  # noqa: E402
 from one_thread import one_thread  # noqa: E402,F401  (autouse: one torch thread)
-from serve_helpers import tiny_text_classifier  # noqa: E402
+from serve_helpers import tiny_text_classifier, wav_bytes  # noqa: E402
 from translate_data import TINY, make_pairs  # noqa: E402
 
 MAX_LEN, LOOKBACK = 6, 8
@@ -125,6 +126,13 @@ CASES = [
     ("audio-empty-recording", "speech", {"audio": [[]]}, ["audio", 0]),
     ("audio-too-short", "speech", {"audio": [[0.1] * 3]}, ["audio", 0]),
     ("audio-rate-too-low", "speech", {"audio": [[0.1] * 400], "sample_rate": 500}, ["sample_rate"]),
+    # a body that is no JSON object: was "Input should be a valid dictionary ... — send the value as a JSON object"
+    ("body-null", "text", None, []),
+    ("body-a-list", "series", [1.0, 2.0], []),
+    ("body-a-string", "lm", "the cat", []),
+    ("body-a-number", "tr", 3, []),
+    ("body-a-boolean", "seq", True, []),
+    ("speech-body-null", "speech", None, []),
 ]
 
 # (case, model, content type, body): a speech upload
@@ -157,6 +165,44 @@ REFUSALS = [
      "application/json", 413, "larger body limit"),
     ("upload-of-another-type", "POST", "/models/speech/predict", b"hello", "text/plain", 415, "audio/wav"),
     ("upload-of-xml", "POST", "/models/speech/predict", b"<audio/>", "application/xml", 415, "application/json"),
+    # a body without a Content-Type (None): the upload was read as JSON ("the body is not valid JSON"), a JSON
+    # body was "Input should be a valid dictionary"; curl -d / --data-binary sends a form's type
+    ("upload-without-content-type", "POST", "/models/speech/predict", wav_bytes(), None, 415,
+     "Content-Type: audio/wav"),
+    ("upload-as-curl-form-data", "POST", "/models/speech/predict", wav_bytes(), "application/x-www-form-urlencoded",
+     415, "Content-Type: audio/wav"),
+    ("upload-sent-as-json", "POST", "/models/speech/predict", wav_bytes(), "application/json", 415,
+     "Content-Type: audio/wav"),                              # was "the body is not valid JSON"
+    ("upload-json-without-content-type", "POST", "/models/speech/predict", b'{"audio": [[0.1]]}', None, 415,
+     "Content-Type: application/json"),
+    ("upload-of-neither-without-content-type", "POST", "/models/speech/predict", b"hello", None, 415,
+     "Content-Type: audio/wav or Content-Type: application/json"),
+    ("json-without-content-type", "POST", "/models/text/predict", b'{"texts": ["a"]}', None, 415,
+     "Content-Type: application/json"),
+    ("json-as-text-plain", "POST", "/models/series/predict", b'{"instances": []}', "text/plain", 415,
+     "Content-Type: application/json"),
+    ("json-as-curl-form-data", "POST", "/models/tr/predict", b'{"sentences": ["a dog ."]}',
+     "application/x-www-form-urlencoded", 415, "Content-Type: application/json"),
+    # plain HTTP to a stream: was "no route GET /models/series/stream — send to ... WebSocket /models/{name}/stream"
+    ("http-get-of-a-stream", "GET", "/models/series/stream", None, "application/json", 426, "WebSocket client"),
+    ("http-post-to-a-stream", "POST", "/models/lm/stream", b"{}", "application/json", 426, "WebSocket client"),
+]
+
+# (case, path, content type): an empty body, a 422 at ``body`` saying so (was "Field required — send the value")
+EMPTY_BODIES = [
+    ("empty-json", "/models/text/predict", "application/json"),
+    ("empty-without-content-type", "/models/series/predict", None),
+    ("empty-upload-without-content-type", "/models/speech/predict", None),
+    ("empty-upload-as-json", "/models/speech/predict", "application/json"),
+]
+
+# (case, path, status): HEAD answers as GET does, without a body (each was a 405 "does not take HEAD")
+HEADS = [
+    ("head-health", "/health", 200),
+    ("head-models", "/models", 200),
+    ("head-a-model", "/models/text", 200),
+    ("head-unknown-model", "/models/nope", 404),
+    ("head-predict", "/models/text/predict", 405),
 ]
 
 # (case, model, message, field)
@@ -164,6 +210,11 @@ STREAMS = [
     ("stream-not-json", "series", "{y: 1}", "message"),
     ("stream-nested", "series", "[" * 100_000 + "]" * 100_000, "message"),
     ("stream-a-boolean", "series", '{"id": "s0", "y": true, "temp": 0.5}', "y"),
+    # a column of another JSON type was the field "observation": now the column it is in
+    ("stream-an-object-in-a-column", "series", '{"id": "s0", "y": {}, "temp": 0.5}', "y"),
+    ("stream-a-list-in-a-column", "series", '{"id": "s0", "y": 1.0, "temp": []}', "temp"),
+    ("stream-a-string-in-a-column", "series", '{"id": "s0", "y": "1.0", "temp": 0.5}', "y"),
+    ("stream-null-in-a-column", "series", '{"id": "s0", "y": 1.0, "temp": null}', "temp"),
     ("stream-unknown-series", "series", '{"id": "s9", "y": 1.0, "temp": 0.5}', "id"),
     ("stream-no-series", "series", '{"y": 1.0, "temp": 0.5}', "id"),
     ("stream-column-missing", "series", '{"id": "s0", "y": 1.0}', "temp"),
@@ -174,6 +225,19 @@ STREAMS = [
      '{"op": "restore", "state": {"format": "x", "streams": {"this": {"steps": -5}}}}', "state"),
     ("stream-model-that-does-not-stream", "seq", "[1.0, 2.0]", "model"),
     ("stream-unknown-model", "nope", "[1.0, 2.0]", "model"),
+]
+
+# (case, path, message (None: none sent), field, close code): a stream refused or ended, told why before the
+# close; before, a path no route takes was closed unaccepted (a client saw "HTTP 403"), and a message over the
+# limit closed with 1009 alone (uvicorn's)
+STREAM_CLOSES = [
+    ("stream-unknown-path", "/strem", None, "path", 1008),
+    ("stream-path-under-a-model", "/models/series/stream/x", None, "path", 1008),
+    ("stream-at-an-http-route", "/health", None, "path", 1008),
+    ("stream-unknown-model-closed", "/models/nope/stream", None, "model", 1008),
+    ("stream-message-over-the-limit", "/models/series/stream", '{"id": "s0", "y": 1.0, "temp": 0.5}' + " " * 1_000_000,
+     "message", 1009),
+    ("stream-binary-over-the-limit", "/models/lm/stream", b"a" * 1_000_001, "message", 1009),
 ]
 
 
@@ -203,6 +267,41 @@ def test_every_refused_stream_message_names_the_problem_and_the_fix(client, case
     ws.close()
     assert "error" in answer and answer.get("field") == field, answer
     assert_problem_and_fix(answer["error"])
+
+
+@pytest.mark.parametrize("case,path,message,field,code", STREAM_CLOSES, ids=[c[0] for c in STREAM_CLOSES])
+def test_every_closed_stream_is_told_why_and_others_go_on(client, case, path, message, field, code):
+    other = client.websocket("/models/series/stream")        # a stream already under way
+    step = '{"id": "s1", "y": 1.0, "temp": 0.5}'
+    other.send_text(step)
+    assert other.receive_json()["step"] == 1
+    ws = client.websocket(path)
+    if message is not None:
+        ws.send_bytes(message) if isinstance(message, bytes) else ws.send_text(message)
+    answer = ws.receive_json()
+    assert "error" in answer and answer.get("field") == field, answer
+    assert_problem_and_fix(answer["error"])
+    closed = ws.receive()
+    assert closed["type"] == "websocket.close" and closed["code"] == code, closed
+    other.send_text(step)
+    assert other.receive_json()["step"] == 2                  # its state untouched
+    other.close()
+
+
+@pytest.mark.parametrize("case,path,content_type", EMPTY_BODIES, ids=[c[0] for c in EMPTY_BODIES])
+def test_an_empty_body_is_named(client, case, path, content_type):
+    status, raw = client.request("POST", path, b"", content_type)
+    assert status == 422, raw[:300]
+    (detail,) = strict_json(raw)["detail"]
+    assert detail["loc"] == ["body"] and detail["msg"].startswith("the body is empty — "), detail
+    assert_problem_and_fix(detail["msg"])
+
+
+@pytest.mark.parametrize("case,path,status", HEADS, ids=[c[0] for c in HEADS])
+def test_head_answers_as_get_without_the_body(client, case, path, status):
+    got, raw = client.request("HEAD", path)
+    assert got == status and raw == b"", (got, raw[:300])
+    assert client.request("GET", path)[0] == status
 
 
 @pytest.mark.parametrize("case,method,path,body,content_type,status,fix", REFUSALS, ids=[c[0] for c in REFUSALS])

@@ -78,6 +78,10 @@ JSON_CASES = [
     ("extra-field", body(lm="runs/lm"), ("body", "lm")),
     ("texts-to-a-recogniser", '{"texts": ["ab"]}', ("body", "audio")),
     ("not-json", "audio=1", ("body",)),
+    # was "Field required — send the value" and "Input should be a valid dictionary ... — send the value as ..."
+    ("body-empty", "", ("body",)),
+    ("body-null", "null", ("body",)),
+    ("body-a-list", "[[0.1, 0.2]]", ("body",)),
 ]
 
 
@@ -111,6 +115,17 @@ UPLOAD_CASES = [
      "the upload is cut short: its ogg stream stops before its end page"),       # was read as far as it went
     ("ogg-cut-in-its-headers", lambda: _wav(_clip(), subtype="VORBIS", format="OGG")[:200], "audio/ogg", 422,
      "the upload is unreadable or corrupt (supported file format but file is malformed)"),
+    # no Content-Type (None) was read as JSON: "the body is not valid JSON"; the fix names the type the bytes tell
+    ("wav-without-content-type", lambda: _wav(_clip()), None, 415,
+     "send the body with the header content-type: audio/wav"),
+    ("flac-without-content-type", lambda: _wav(_clip(), format="FLAC"), None, 415, "content-type: audio/flac"),
+    ("ogg-without-content-type", lambda: _wav(_clip(), subtype="VORBIS", format="OGG"), None, 415,
+     "content-type: audio/ogg"),
+    ("wav-as-curl-form-data", lambda: _wav(_clip()), "application/x-www-form-urlencoded", 415,
+     "content-type: audio/wav"),
+    ("json-without-content-type", lambda: body().encode(), None, 415, "content-type: application/json"),
+    ("empty-without-content-type", lambda: b"", None, 422, "the body is empty"),
+    ("wav-sent-as-json", lambda: _wav(_clip()), "application/json", 415, "header content-type: audio/wav"),
 ]
 
 
@@ -119,10 +134,10 @@ UPLOAD_CASES = [
 def test_bad_upload(client, make, kind, status, needle):
     got, answer = client.request("POST", "/predict", make(), content_type=kind)
     assert got == status, (got, answer[:300])
-    assert needle in json.dumps(strict_json(answer)).lower()
-    if status == 422:                                # each refusal: the problem, then the fix
-        for d in strict_json(answer)["detail"]:
-            assert_problem_and_fix(d["msg"])
+    detail = strict_json(answer)["detail"]
+    assert needle in json.dumps(detail).lower()
+    for msg in [d["msg"] for d in detail] if status == 422 else [detail]:    # the problem, then the fix
+        assert_problem_and_fix(msg)
 
 
 def test_good_requests_still_answer_on_onnx(client):

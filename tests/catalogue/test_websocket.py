@@ -86,7 +86,7 @@ CASES = [
     ("bare-number", "state", send("1.0"), "observation"),
     ("bare-string", "state", send('"hello"'), "observation"),
     ("null", "state", send("null"), "observation"),
-    ("deeply-nested", "state", send("[" * 100_000 + "]" * 100_000), "nested too deeply"),
+    ("deeply-nested", "state", send("[" * 9_000 + "]" * 9_000), "nested too deeply"),   # within max_body
     # was "not valid JSON (NaN and Infinity are not JSON)": it is JSON, with more digits than Python reads
     ("y-5000-digits", "state", send('{"y": 1' + "0" * 4999 + ', "temp": 0.5}'), "more than 4300 digits"),
     ("unknown-op", "state", send('{"op": "launch"}'), "unknown op"),
@@ -137,6 +137,49 @@ def test_a_bad_restore_names_the_state_not_the_observation(clients, mode, build)
     try:
         build(ws)
         assert ws.receive_json()["field"] == "state"
+    finally:
+        ws.close()
+
+
+# (id, path, message (None: none sent), words in the error, close code): a stream refused or ended, one error
+# message before the close; before, an unknown path was closed unaccepted (the client saw "HTTP 403") and a message
+# over max_body bytes was closed with 1009 alone (uvicorn's, without a word)
+CLOSES = [
+    ("unknown-path", "/strem", None, "no websocket stream at /strem", 1008),
+    ("path-of-a-route", "/predict", None, "connect to /stream", 1008),
+    ("unknown-model", "/models/nope/stream", None, "unknown model 'nope'", 1008),
+    ("over-max-body", "/stream", GOOD + " " * 20_000, "over this service's limit of 20,000 bytes", 1009),
+    ("over-max-body-in-utf-8", "/stream", '{"y": 1.0, "temp": 0.5, "note": "' + "é" * 10_000 + '"}',
+     "over this service's limit", 1009),                     # 10,000 characters, 20,000 bytes
+    ("binary-over-max-body", "/stream", b"\x00" * 20_001, "20,001 bytes", 1009),
+]
+
+
+@pytest.mark.parametrize("path, message, words, code", [c[1:] for c in CLOSES], ids=[c[0] for c in CLOSES])
+def test_a_closed_stream_is_told_why(clients, path, message, words, code):
+    other = clients["state"].websocket()
+    try:
+        assert _state_of(other, 2)["streams"]["this"]["steps"] == 2
+        ws = clients["state"].websocket(path)
+        if message is not None:
+            ws.send_bytes(message) if isinstance(message, bytes) else ws.send_text(message)
+        err = ws.receive_json()
+        assert words.lower() in err["error"].lower(), err
+        assert_problem_and_fix(err["error"])
+        closed = ws.receive()
+        assert closed["type"] == "websocket.close" and closed["code"] == code, closed
+        other.send_text(GOOD)
+        assert other.receive_json()["step"] == 3          # the stream beside it: as it was
+    finally:
+        other.close()
+
+
+def test_a_message_of_max_body_bytes_is_read(clients):
+    """The limit is the service's max_body in bytes: a message of exactly that many is answered."""
+    ws = clients["state"].websocket()
+    try:
+        ws.send_text(GOOD + " " * (20_000 - len(GOOD)))
+        assert ws.receive_json()["step"] == 1
     finally:
         ws.close()
 

@@ -67,8 +67,9 @@ def test_errors_name_the_url_and_the_field(service, tmp_path):
         service.upload(tmp_path / "missing.wav", model="reviews")
     wav = tmp_path / "a.wav"
     wav.write_bytes(b"RIFF....")
-    with pytest.raises(LstmkitError, match="answered 422"):        # a classifier reads JSON only
-        service.upload(wav, model="reviews")
+    with pytest.raises(LstmkitError, match="answered 415: Content-Type 'audio/wav' is not a type") as e:
+        service.upload(wav, model="reviews")                        # a classifier reads JSON only (was a 422)
+    assert e.value.hint.startswith("send the request as JSON with the header Content-Type: application/json")
 
 
 def test_connection_refused_names_the_url():
@@ -104,6 +105,16 @@ def test_stream_send_returns_the_answer(service, abs_forecaster):
     with service.stream(model="nope") as u:
         with pytest.raises(LstmkitError, match="unknown model 'nope'"):
             u.send(obs[0])
+    from lstmkit.serve import Client
+    with Client(service.url + "/api").stream(model="sales") as v:   # a path that streams nothing: was "HTTP 403"
+        with pytest.raises(LstmkitError, match="no WebSocket stream at /api/models/sales/stream") as e:
+            v.send(obs[0])
+        assert e.value.hint.startswith("Client.models() lists")
+    with service.stream(model="sales") as w:                           # over --max-body: told, then closed
+        with pytest.raises(LstmkitError, match="over this service's limit of 20,000 bytes"):
+            w.send({**obs[0], "pad": "x" * 30_000})
+        with pytest.raises(LstmkitError, match="was closed"):
+            w.send(obs[0])
 
 
 def test_one_model_needs_no_name(single):

@@ -68,6 +68,11 @@ OK = {"texts": ["a"]}
     ({**OK, "items": [{"id": "a", "y": [1.0, 1e39]}]}, ("items", 0, "y", 1), "float32 range",
      "send numbers within ±3.4e38"),
     ({**OK, "items": [{"y": [1.0]}]}, ("items", 0, "id"), "Field required", "send id: the series"),
+    # the whole body no JSON object: was "Input should be a valid dictionary ... — send the value as a JSON object"
+    (None, (), "the body is null, not a JSON object", "send the body as a JSON object with this request's fields "
+                                                      "(texts, beam, temperature, top_k, series, items;"),
+    ([OK], (), "the body is a list, not a JSON object", "send the body as a JSON object with this request's"),
+    (False, (), "the body is the boolean false, not", "send the body as a JSON object"),
 ])
 def test_each_422_says_what_to_send_instead(body, loc, problem, fix):
     msg = _messages(body)[loc]

@@ -143,6 +143,31 @@ def test_stream_keeps_state_per_connection(server, abs_forecaster):
             assert "too many open streams" in json.loads(c.recv(timeout=10))["error"]
 
 
+def test_the_real_server_says_why_it_refuses(server):
+    """What uvicorn itself answered without a word: a WebSocket to a path that streams nothing ("HTTP 403"),
+    a message over --max-body (close 1009 alone), HEAD (405), and a body without a Content-Type."""
+    from websockets.exceptions import ConnectionClosed
+    _, port = server
+    base = f"ws://127.0.0.1:{port}"
+    for path, message, code in [("/strem", None, 1008), ("/stream", " " * (MAX_BODY + 1), 1009)]:
+        with ws_client.connect(base + path, open_timeout=10) as ws:
+            if message is not None:
+                ws.send(message)
+            err = json.loads(ws.recv(timeout=10))
+            assert " — " in err["error"], err
+            with pytest.raises(ConnectionClosed):
+                ws.recv(timeout=10)
+            assert ws.close_code == code, (path, ws.close_code)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("HEAD", "/health")
+    resp = conn.getresponse()
+    assert resp.status == 200 and resp.read() == b"" and int(resp.getheader("content-length")) == 15
+    conn.request("POST", "/predict", body=json.dumps({"instances": [_instance()]}).encode())   # no Content-Type
+    resp = conn.getresponse()
+    assert resp.status == 415 and "Content-Type: application/json" in json.loads(resp.read())["detail"]
+    conn.close()
+
+
 def test_sigterm_stops_cleanly(server):
     proc, port = server
     proc.send_signal(signal.SIGTERM)

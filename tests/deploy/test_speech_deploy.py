@@ -477,6 +477,8 @@ def test_a_bad_chunk_leaves_the_stream_as_it_was_and_state_round_trips(ctc):
     assert stream.steps("s") == 0 and stream.step({"audio": [0.0] * 10}, "s")["partial"] == ""
     with pytest.raises(LstmkitError, match="other weights"):
         again.load_state_dict({**saved, "fingerprint": "0" * 16})
+    with pytest.raises(LstmkitError, match="must be the object state_dict"):     # was "other weights"
+        again.load_state_dict({"streams": saved["streams"]})
     broken = json.loads(json.dumps(saved))
     broken["streams"]["s"]["frames"] = [[0.0] * 5]
     with pytest.raises(LstmkitError, match="malformed"):

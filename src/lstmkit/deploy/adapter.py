@@ -43,7 +43,9 @@ update (``online.py``)    ``net``, ``train_config``, ``update_data()``, ``check_
 Task-owned hooks (optional): ``open_stream(engine, run, max_streams=None)`` (a stream whose messages are not one
 numeric row, e.g. lm tokens or speech audio chunks: ``step(message, id) -> dict``, ``reset``,
 ``steps``, ``state_dict``/``load_state_dict``, ``mode``, ``fingerprint``), ``answer_bytes(net, body,
-content_type)`` with ``upload_types`` (a raw upload, e.g. a WAV file), ``scorer(engine)`` (lm: a
+content_type)`` with ``upload_types`` (a raw upload, e.g. a WAV file) and ``upload_type(head)`` (the
+content type a body sent without one should have had, told by its first bytes: the 415's fix; None:
+not an upload), ``scorer(engine)`` (lm: a
 :class:`~lstmkit.nn.scoring.TokenScorer` other rooms fuse with, reached through the registry),
 ``answer_many(net, requests) -> [answer or LstmkitError, ...]`` (several typed requests at once,
 one entry each: the service then answers concurrent requests together through
@@ -104,6 +106,10 @@ def observation_row(obs: Any, columns: list[str]) -> np.ndarray:
             raise LstmkitError(f"observation has unknown column {extra[0]!r}",
                                f"send only the input columns: {', '.join(columns)}")
         row = [obs[c] for c in columns]
+        bad = next((c for c in columns if not _numbers_only([obs[c]])), None)
+        if bad is not None:                      # the column named: the service's error names it as the field
+            raise LstmkitError(f"observation values must be numbers, got {_shown(obs[bad])} in column {bad!r}",
+                               f"send {len(columns)} numbers: {', '.join(columns)}")
     else:
         row = obs
     if not _numbers_only(row):                   # np.asarray would take True as 1.0, "1.0" as 1.0

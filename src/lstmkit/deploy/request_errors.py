@@ -1,17 +1,18 @@
 """What the HTTP service (:mod:`lstmkit.deploy.server`) answers a request it cannot take, each
 "problem — fix" as a 422's messages are: the 413 for a body over the limit (an ASGI middleware), the
-400 for a body that is not UTF-8 JSON, the 404 / 405 for a path or method no route takes, and the
-422 whose ``detail`` is a list of ``{"loc": [...], "msg": ..., "type": ...}``, built from pydantic's
-errors without echoing the input (it may hold NaN, which is not JSON)."""
+400 for a body that is not UTF-8 JSON, the 404 / 405 for a path or method no route takes, the 415 for
+a body of a Content-Type the route does not take, and the 422 whose ``detail`` is a list of
+``{"loc": [...], "msg": ..., "type": ...}``, built from pydantic's errors without echoing the input (it
+may hold NaN, which is not JSON). ``HEAD`` is answered as ``GET`` is, without the body (it was a 405)."""
 # No `from __future__ import annotations`, as in server.py: the app's modules resolve types at run time.
 import functools
 import json
 from typing import Any
 
-from lstmkit.deploy.served import F32_MAX, json_problem, not_json
+from lstmkit.deploy.served import F32_MAX, JSON_TYPES, json_problem, not_json
 
-__all__ = ["BodyLimit", "UNPARSED", "UNREADABLE_BODY", "no_route", "wrong_method", "validation_detail", "unprocessable",
-           "validated"]
+__all__ = ["BodyLimit", "HeadAsGet", "UNPARSED", "UNREADABLE_BODY", "no_route", "wrong_method", "validation_detail",
+           "unprocessable", "validated", "media_type", "json_type", "unsupported_type", "json_only", "looks_like_json"]
 
 UNPARSED = "There was an error parsing the body"      # FastAPI's words for a body json.loads failed on
 UNREADABLE_BODY = (f"{UNPARSED}: it is not UTF-8 text, it is nested too deeply to read, or it holds a number of "
@@ -71,6 +72,69 @@ class _TooLarge(Exception):
     pass
 
 
+class HeadAsGet:
+    """ASGI middleware: ``HEAD`` answered as ``GET`` is, headers only (FastAPI's GET routes took no
+    HEAD: ``curl -I /health`` and a load balancer's HEAD check were a 405)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            return await self.app(scope, receive, send)
+
+        async def headers_only(message):
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        # a copy: the server reads its own scope's method to leave out the body it is sent
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
+
+
+def media_type(header: str | None) -> str:
+    """A Content-Type header's media type in lower case, without its parameters ('' for none)."""
+    return (header or "").split(";")[0].strip().lower()
+
+
+def json_type(kind: str) -> bool:
+    """Whether the media type ``kind`` is JSON (``application/json``, or any ``+json`` type)."""
+    return kind in JSON_TYPES or kind.endswith("+json")
+
+
+def looks_like_json(body: bytes) -> bool:
+    """Whether ``body`` begins as a JSON text does (an object, list, string, number or literal)."""
+    head = body.lstrip()[:1]
+    return bool(head) and head in b'{["-0123456789tfn'
+
+
+def unsupported_type(kind: str | None, path: str, accepted: list[str], send: list[str], what: str = "the body") -> str:
+    """The 415 for a body whose Content-Type (``kind``; None: no header) the route does not take:
+    the header to send ``what`` with (one of ``send``) and every type it takes. A body without the
+    header is not guessed at: a web page may send one to a service on this machine without the
+    browser asking it first (FastAPI's strict Content-Type check, on since 0.132, refuses it so)."""
+    problem = (f"Content-Type {kind!r} is not a type POST {path} takes" if kind
+               else f"the body of POST {path} comes without a Content-Type header")
+    headers = " or ".join(f"Content-Type: {t}" for t in send)
+    return (f"{problem} — send {what} with the header {headers} (curl: -H 'Content-Type: {send[0]}'); "
+            f"this route takes: {', '.join(accepted)}")
+
+
+def json_only(path: str):
+    """A route dependency: a body without a Content-Type header, or of a type other than JSON, is a
+    415 (FastAPI read it as bytes, then told a JSON object sent as text/plain "Input should be a valid
+    dictionary"); an empty body is left to the 422 that says so."""
+    from fastapi import Depends, HTTPException, Request
+
+    async def check(request: Request) -> None:
+        kind = media_type(request.headers.get("content-type"))
+        if json_type(kind) or not await request.body():
+            return
+        raise HTTPException(415, detail=unsupported_type(kind or None, path, ["application/json"],
+                                                         ["application/json"], "the request as JSON"))
+    return Depends(check)
+
+
 def no_route(method: str, path: str, routes: str) -> str:
     """The 404 for a path no route takes (Starlette's was "Not Found"); ``routes``: the service's."""
     return f"no route {method} {path} on this service — send to one of its routes: {routes} (GET /docs lists them all)"
@@ -91,8 +155,38 @@ def validation_detail(errors, Request=None) -> list[dict[str, Any]]:
     ``msg`` is the problem, then `` — `` and what to send instead (the field's range, type, size or
     description read from ``Request``, the route's request model, when it is known)."""
     return [{"loc": [p if isinstance(p, (int, str)) else str(p) for p in e.get("loc", ())],
-             "msg": f"{_message(e)} — {_fix(e, Request)}", "type": str(e.get("type", "value_error"))}
-            for e in errors]
+             "msg": _whole_body(e, Request) or f"{_message(e)} — {_fix(e, Request)}",
+             "type": str(e.get("type", "value_error"))} for e in errors]
+
+
+_BODY_TYPES = ("missing", "model_attributes_type", "model_type", "dict_type")
+
+
+def _whole_body(error: dict, Request) -> str | None:
+    """The message for a body that is empty or no JSON object (``null``, a list, a number): it was
+    "Field required — send the value" and "Input should be a valid dictionary ... — send the value as a
+    JSON object"; None for an error about a field inside the body."""
+    if list(error.get("loc", ())) not in ([], ["body"]) or error.get("type") not in _BODY_TYPES:
+        return None
+    problem = ("the body is empty" if error.get("type") == "missing"
+               else f"the body is {_json_kind(error.get('input'))}, not a JSON object")
+    fields = list(_json_schema(Request).get("properties", {})) if Request is not None else []
+    takes = f" with this request's fields ({', '.join(fields)}; GET /docs describes them)" if fields else ""
+    return f"{problem} — send the body as a JSON object{takes}, Content-Type: application/json"
+
+
+def _json_kind(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "a value of another kind"
 
 
 def _too_large_integer(error: dict) -> bool:
@@ -263,6 +357,8 @@ def validated(Request, body: bytes) -> dict[str, Any]:
     """A JSON body read by hand (an upload route's JSON branch), checked by ``Request``."""
     from fastapi import HTTPException
     from pydantic import ValidationError
+    if not body.strip():                       # as FastAPI's JSON routes tell an empty body
+        raise HTTPException(422, detail=validation_detail([{"loc": ("body",), "type": "missing"}], Request))
     try:
         data = json.loads(body, parse_constant=not_json)
     except RecursionError:

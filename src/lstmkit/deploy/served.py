@@ -9,7 +9,8 @@ What a request meets depends on the task's adapter (:mod:`lstmkit.deploy.adapter
   :class:`~lstmkit.deploy.batching.RequestBatcher` and are answered together, each on its own;
 * ``answer_bytes(net, body, content_type)`` — a raw upload (speech: a WAV file sent with
   ``Content-Type: audio/wav``); the types it takes are the adapter's ``upload_types``
-  (default :data:`UPLOAD_TYPES`), any other one is a 415 naming them;
+  (default :data:`UPLOAD_TYPES`); no header, or any other type, is a 415 naming them and the header
+  to send, for an upload the type the adapter's ``upload_type(head)`` tells by its first bytes;
 * ``open_stream(engine, run)`` — the task's own stream object for ``/stream`` (lm: a token per
   message; speech: an audio chunk), whose ``step(message, id)`` returns the JSON answer;
   otherwise a :class:`~lstmkit.deploy.streaming.Stream` of one numeric row per message.
@@ -37,7 +38,7 @@ __all__ = ["ServedModel", "named_runs", "request_schemas", "bad_number", "not_js
 
 F32_MAX = float(np.finfo(np.float32).max)
 UPLOAD_TYPES = ("audio/wav", "audio/x-wav", "audio/wave")     # an upload adapter's default
-JSON_TYPES = ("application/json", "")                          # "" : no Content-Type header
+JSON_TYPES = ("application/json",)             # and any type ending "+json"; no header is none (a 415)
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
@@ -123,6 +124,14 @@ class ServedModel:
             out["batching"] = {"window_ms": b.window_s * 1e3, "max_requests": b.max_requests, "batches": b.batches,
                                "largest": b.largest}
         return out
+
+    def upload_type_of(self, body: bytes) -> str | None:
+        """The content type an upload sent without one (or with another) should have come with, told
+        by its first bytes (speech: a WAV's ``RIFF....WAVE``); None when the body is none this model
+        reads (or the task tells none). Only a 415's fix uses it: a body is never read by a guess."""
+        told = getattr(self.adapter, "upload_type", None)
+        kind = told(body[:64]) if told is not None and body else None
+        return kind if kind in self.upload_types else None
 
     def accepted_types(self) -> list[str]:
         """The content types ``POST /predict`` takes."""

@@ -15,7 +15,10 @@ Each run is served under its name (its folder's name, or ``--run NAME=PATH``):
                                  series far outside the training range adds ``"warnings"``); a task
                                  with its own request types it (translate, lm); a task that takes
                                  uploads (speech) reads a raw body of its content type
-                                 (``Content-Type: audio/wav``; another type is a 415 naming them)
+                                 (``Content-Type: audio/wav``). A body without a Content-Type, or of
+                                 a type the route does not take, is a 415 naming the header to send
+                                 (an audio file's: the type its first bytes tell) and every type the
+                                 route takes; it is never read by that guess
 ``WS /models/{name}/stream``     one JSON message per step -> one answer: a numeric model takes an
                                  observation (number, list or ``{column: value}``) and answers
                                  ``{"step": n, "forecast": {...}}`` (with ``"warnings": [...]``
@@ -30,9 +33,13 @@ Each run is served under its name (its folder's name, or ``--run NAME=PATH``):
 ``GET /docs``                    OpenAPI documentation (``/openapi.json``)
 ===============================  ===================================================================
 
+``HEAD`` answers as ``GET`` does, without the body; plain HTTP to a stream's path is a 426 saying to
+connect with a WebSocket client, and a WebSocket to a path that streams nothing is told so in one
+``{"error": ..., "field": "path"}`` message, then closed with code 1008 (policy violation).
+
 With one run, ``POST /predict``, ``WS /stream`` and ``GET /model`` answer for it as well; with
 several, they are a 404 naming the models, as is any unknown model name. Every refusal, whatever its
-status (400, 404, 405, 413, 415, 422), is "problem — fix".
+status (400, 404, 405, 413, 415, 422, 426), is "problem — fix".
 
 Every number a client sends must be finite, not a boolean, and within float32 range
 (``|x| <= 3.4e38``). Bad input is a 422 whose ``detail[].loc`` names the field and ``msg`` the
@@ -41,7 +48,9 @@ in the request's words, never a command-line flag (WebSocket: ``{"error": ..., "
 an answer the model cannot give in finite numbers is an error of the same kind, never a NaN
 token: every body is standard JSON. The model runs in a worker thread, off the event loop (a task that answers requests together: on its batcher's
 thread, awaited by the handler; any other: in the server's thread pool). A body over
-``max_body`` bytes is a 413; at most ``max_streams`` WebSockets are open at once (others are closed with code 1013).
+``max_body`` bytes is a 413, a WebSocket message over it an error message, then the close code 1009 (message too
+big; uvicorn closes a message over four times the limit without one); at most ``max_streams`` WebSockets are open at
+once (others are told so, then closed with code 1013).
 The server listens on 127.0.0.1 unless told otherwise and stops cleanly on SIGTERM.
 """
 # No `from __future__ import annotations`: FastAPI must resolve the request models defined
@@ -57,9 +66,10 @@ import sys
 import threading
 from typing import Annotated, Any
 
-from lstmkit.deploy.request_errors import (UNPARSED, UNREADABLE_BODY, BodyLimit, no_route, unprocessable, validated,
-                                           validation_detail, wrong_method)
-from lstmkit.deploy.served import F32_MAX, JSON_TYPES, ServedModel, named_runs, request_message, request_schemas
+from lstmkit.deploy.request_errors import (UNPARSED, UNREADABLE_BODY, BodyLimit, HeadAsGet, json_only, json_type,
+                                           looks_like_json, media_type, no_route, unprocessable, unsupported_type,
+                                           validated, validation_detail, wrong_method)
+from lstmkit.deploy.served import F32_MAX, ServedModel, named_runs, request_message, request_schemas
 from lstmkit.errors import LstmkitError
 
 __all__ = ["create_app", "serve", "named_runs", "MAX_BODY", "MAX_STREAMS", "MAX_INSTANCES"]
@@ -108,6 +118,7 @@ def create_app(runs, engine: str = "auto", max_body: int = MAX_BODY, max_streams
     app.state.open_streams = 0
     app.state.stream_ids = itertools.count()
     app.state.max_streams = max_streams
+    app.state.max_body = max_body
     extra_schemas: list = []                  # request models read by hand (uploads): listed in /docs
     request_models: dict[str, Any] = {}       # path -> its request model: a 422 says what to send instead
 
@@ -123,6 +134,9 @@ def create_app(runs, engine: str = "auto", max_body: int = MAX_BODY, max_streams
         public_routes = ("POST /models/{name}/predict, WebSocket /models/{name}/stream, GET /models/{name}, "
                          "GET /models, GET /health")
 
+    stream_paths = {p for m in models.values() if m.stream is not None
+                    for p in ([f"/models/{m.name}/stream"] + (["/stream"] if m is only else []))}
+
     @app.exception_handler(StarletteHTTPException)
     async def http_problem(request, exc: StarletteHTTPException):
         # Starlette's own answers say only the status ("Not Found", "Method Not Allowed"), and FastAPI's
@@ -130,6 +144,11 @@ def create_app(runs, engine: str = "auto", max_body: int = MAX_BODY, max_streams
         method, path = request.method, request.scope.get("path", "")
         if exc.status_code == 400 and exc.detail == UNPARSED:
             return JSONResponse({"detail": UNREADABLE_BODY}, status_code=400)
+        if exc.status_code == 404 and exc.detail == "Not Found" and path in stream_paths:
+            # was "no route GET /stream — send to one of its routes: ..., WebSocket /stream"
+            return JSONResponse({"detail": f"{path} is a WebSocket stream, not an HTTP route — connect to it with a "
+                                           f"WebSocket client (ws://HOST{path}), one JSON message per step"},
+                                status_code=426, headers={"Upgrade": "websocket"})
         if exc.status_code == 404 and exc.detail == "Not Found":
             return JSONResponse({"detail": no_route(method, path, public_routes)}, status_code=404)
         if exc.status_code == 405 and (exc.headers or {}).get("Allow"):
@@ -176,11 +195,25 @@ def create_app(runs, engine: str = "auto", max_body: int = MAX_BODY, max_streams
         app.post("/predict", include_in_schema=False)(which_model)
         app.get("/model", include_in_schema=False)(which_model)
         app.websocket("/stream")(which_model_stream)
+    streaming = [m.name for m in models.values() if m.stream is not None]
+    if not streaming:
+        stream_routes = ("no model of this service streams — send whole inputs to "
+                         + ("POST /predict" if only is not None else "POST /models/{name}/predict"))
+    elif only is not None:
+        stream_routes = f"connect to /stream (or /models/{only.name}/stream)"
+    else:
+        stream_routes = f"connect to /models/{{name}}/stream, naming one of: {', '.join(streaming)}"
+
+    async def no_stream_route(ws: WebSocket, path: str):
+        # Starlette closed it before accepting: the client saw only "HTTP 403", never why
+        await _refuse_stream(ws, f"no WebSocket stream at /{path} on this service — {stream_routes}", "path")
+
     app.get("/models/{name}", include_in_schema=False)(no_model)
     app.post("/models/{name}/predict", include_in_schema=False)(no_model)
     app.websocket("/models/{name}/stream")(no_model_stream)
+    app.websocket("/{path:path}")(no_stream_route)      # last: every other WebSocket path
     _document_schemas(app, extra_schemas)
-    return BodyLimit(app, max_body) if max_body else app
+    return HeadAsGet(BodyLimit(app, max_body) if max_body else app)
 
 
 class _ModelRoutes:
@@ -202,10 +235,11 @@ class _ModelRoutes:
                 content["application/json"] = {"schema": {"$ref": f"#/components/schemas/{Request.__name__}"}}
                 self.extra_schemas.append(Request)
             self.app.post(predict_path, responses=responses, summary=f"{m.name}: {m.adapter.task}",
-                          openapi_extra={"requestBody": {"required": True, "content": content}})(self._upload_handler())
+                          openapi_extra={"requestBody": {"required": True, "content": content}})(
+                self._upload_handler(predict_path))
         else:
-            self.app.post(predict_path, responses=responses, summary=f"{m.name}: {m.adapter.task}")(
-                self._predict_handler(Request))
+            self.app.post(predict_path, responses=responses, summary=f"{m.name}: {m.adapter.task}",
+                          dependencies=[json_only(predict_path)])(self._predict_handler(Request))
         if m.stream is not None:              # a model that reads left to right
             self.app.websocket(stream_path)(self._stream_handler())
 
@@ -237,26 +271,38 @@ class _ModelRoutes:
             return JSONResponse(out)
         return predict
 
-    def _upload_handler(self):
+    def _upload_handler(self, path: str):
         from fastapi import HTTPException, Request as HttpRequest
         from fastapi.responses import JSONResponse
         from starlette.concurrency import run_in_threadpool
         m = self.m
         Request = self.schemas[0]
+        accepted = m.accepted_types()
 
         async def predict(request: HttpRequest) -> JSONResponse:
-            kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-            body = await request.body()
+            header = request.headers.get("content-type") or None
+            kind, body = media_type(header), await request.body()
             try:
+                if not body and header is None:
+                    raise unprocessable([], "the body is empty — send a recording with the header Content-Type: "
+                                            f"{m.upload_types[0]}" + (", or the request as JSON" if Request else ""))
                 if kind in m.upload_types:
                     out = await run_in_threadpool(m.answer_upload, body, kind)
-                elif Request is not None and (kind in JSON_TYPES or kind.endswith("+json")):
+                elif Request is not None and json_type(kind):
+                    told = m.upload_type_of(body)
+                    if told is not None:          # was "the body is not valid JSON — send the body as JSON"
+                        raise HTTPException(415, detail=f"the body is an upload ({told}, by its first bytes), not "
+                                                        f"the JSON its Content-Type {kind!r} says — send it with the "
+                                                        f"header Content-Type: {told} (curl: -H 'Content-Type: "
+                                                        f"{told}')")
                     request = validated(Request, body)
                     out = (await m.answer_async(request) if m.batcher is not None
                            else await run_in_threadpool(m.answer, request))
-                else:
-                    raise HTTPException(415, detail=f"content type {kind or '(none)'!r} is not accepted — "
-                                                    f"send one of: {', '.join(m.accepted_types())}")
+                else:                             # no header (was read as JSON), or curl -d's form type
+                    told = m.upload_type_of(body)     # the header to send, by the body's first bytes
+                    send = ([told] if told else [accepted[0]] if looks_like_json(body)
+                            else [m.upload_types[0], *(["application/json"] if Request is not None else [])])
+                    raise HTTPException(415, detail=unsupported_type(kind or None, path, accepted, send))
             except LstmkitError as e:
                 raise unprocessable(getattr(e, "loc", []), request_message(e)) from None
             return JSONResponse(out)
@@ -282,6 +328,11 @@ class _ModelRoutes:
                     message = await ws.receive()
                     if message["type"] == "websocket.disconnect":
                         break
+                    too_big = _too_big(message, app.state.max_body)
+                    if too_big:                     # uvicorn closed it with 1009 and no word to the client
+                        await ws.send_text(json.dumps({"error": too_big, "field": "message"}))
+                        await ws.close(code=1009)
+                        break
                     if message.get("text") is None:
                         answer = {"error": "the message is a binary frame — send JSON in text frames", "field": "message"}
                     elif m.task_stream or m.slow_steps:  # a step that may take a while (an audio chunk, an ETS refit)
@@ -303,10 +354,29 @@ class _ModelRoutes:
         return stream_ws
 
 
-async def _refuse_stream(ws, why: str) -> None:
+async def _refuse_stream(ws, why: str, field: str = "model") -> None:
     await ws.accept()
-    await ws.send_text(json.dumps({"error": why, "field": "model"}))
+    await ws.send_text(json.dumps({"error": why, "field": field}))
     await ws.close(code=1008)
+
+
+def _too_big(message: dict, limit: int | None) -> str | None:
+    """What to tell the client of a WebSocket message over ``limit`` bytes (None: within it)."""
+    text, data = message.get("text"), message.get("bytes")
+    if not limit or (len(text) if text is not None else len(data or b"")) * 4 <= limit:
+        return None                            # within the limit in any encoding: not encoded to count
+    size = len(text.encode()) if text is not None else len(data)
+    if size <= limit:
+        return None
+    return (f"the message is {size:,} bytes, over this service's limit of {limit:,} bytes per message — send less "
+            "per message (one step, a shorter chunk), or start the service with a larger body limit (GET /models "
+            "shows it: limits.max_body_bytes)")
+
+
+def _ws_read_limit(max_body: int) -> int:
+    """uvicorn's WebSocket message limit: four times the service's own, which the stream handler
+    enforces with a message that says why; uvicorn closes a larger one (1009) without a word."""
+    return 4 * max_body + 65_536
 
 
 def _document_schemas(app, schemas: list) -> None:
@@ -361,8 +431,8 @@ def serve(runs, host: str = "127.0.0.1", port: int = 8000, engine: str = "auto",
                            "pass another --port (or --port 0 for any free one)") from None
     sock.listen(2048)
     bound = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level=log_level, ws_max_size=max_body, timeout_graceful_shutdown=5,
-                            access_log=False, lifespan="off")
+    config = uvicorn.Config(app, log_level=log_level, ws_max_size=_ws_read_limit(max_body),
+                            timeout_graceful_shutdown=5, access_log=False, lifespan="off")
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: listening on {host}, reachable from other machines; there is no authentication",
               file=sys.stderr)

@@ -21,15 +21,26 @@ import numpy as np
 from lstmkit.deploy.adapter import BadRequest
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.speech.config import MIN_RATE
-from lstmkit.tasks.speech.audio_files import DAMAGED_MP3, loud_warning, read_upload, resample
+from lstmkit.tasks.speech.audio_files import DAMAGED_MP3, audio_format, loud_warning, read_upload, resample
 
-__all__ = ["AUDIO_TYPES", "UPLOAD_NAME", "upload_samples", "to_model_rate", "warned", "MIN_RATE"]
+__all__ = ["AUDIO_TYPES", "UPLOAD_NAME", "upload_type", "upload_samples", "to_model_rate", "warned", "MIN_RATE"]
 
 # the content types an upload may come with: its format is told by its bytes, not by these
 AUDIO_TYPES = ("audio/wav", "audio/x-wav", "audio/wave", "audio/vnd.wave", "audio/flac", "audio/x-flac", "audio/ogg",
                "audio/opus", "audio/mpeg", "audio/mp3", "audio/aiff", "audio/x-aiff", "audio/x-caf", "audio/basic",
                "application/octet-stream")
 UPLOAD_NAME = "the upload"       # what notes and errors call an uploaded file
+# each container audio_format tells, as the content type an upload of it is sent with
+_FORMAT_TYPES = {"WAV": "audio/wav", "FLAC": "audio/flac", "OGG": "audio/ogg", "MP3": "audio/mpeg",
+                 "AIFF": "audio/aiff", "CAF": "audio/x-caf", "AU": "audio/basic"}
+
+
+def upload_type(head: bytes) -> str | None:
+    """The content type of a body sent without one, told by its first bytes (``RIFF....WAVE``:
+    ``audio/wav``; W64 and NIST SPHERE: ``application/octet-stream``); None for a body no audio
+    container starts as (JSON, text)."""
+    kind = audio_format(head)
+    return None if kind is None else _FORMAT_TYPES.get(kind, "application/octet-stream")
 
 
 def to_model_rate(wave: np.ndarray, src: int, dst: int, loc: list) -> np.ndarray:

@@ -42,7 +42,7 @@ from lstmkit.deploy.stateful import recurrent_state_names
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.seq2seq import beam_search
 from lstmkit.tasks.speech import serving
-from lstmkit.tasks.speech.audio import AUDIO_TYPES, UPLOAD_NAME
+from lstmkit.tasks.speech.audio import AUDIO_TYPES, UPLOAD_NAME, upload_type
 from lstmkit.tasks.speech.audio_files import clip_length
 from lstmkit.tasks.speech.decode import LMFusion, decode, decode_batch, lm_scorer
 from lstmkit.tasks.speech.estimator import TASK, SpeechRecognizer, cut_warning, validation_split
@@ -66,6 +66,7 @@ class SpeechAdapter(EstimatorAdapter):
     window = None                # a recording is read whole
     stream_key = "partial"
     upload_types = AUDIO_TYPES   # the content types answer_bytes takes (the format is told by the bytes)
+    upload_type = staticmethod(upload_type)    # the type of an upload sent without one, by its first bytes
     columns = ["audio"]
     run_files: tuple[str, ...] = ()
     max_seconds = MAX_SECONDS

@@ -186,7 +186,8 @@ class SpeechStream:
 
     def load_state_dict(self, d: dict[str, Any]) -> None:
         """Restore streams saved by :meth:`state_dict` (all checked before any is replaced)."""
-        if not isinstance(d, dict) or not isinstance(d.get("streams"), dict):
+        if not isinstance(d, dict) or not isinstance(d.get("streams"), dict) or "fingerprint" not in d:
+            # without a fingerprint it was told "saved from other weights — start the streams afresh"
             raise LstmkitError("a stream state must be the object state_dict() returned", "save it with state_dict()")
         if d.get("fingerprint") != self.fingerprint:
             raise LstmkitError("this stream state was saved from other weights", "start the streams afresh")
