@@ -10,6 +10,7 @@ import pytest
 
 from cli_helpers import run_cli
 from forecast_data import sine_frame
+from one_thread import one_thread_per_module  # noqa: F401  (autouse: one torch thread)
 
 # one network (--ensemble 1): the default 15-seed median made each command train 15
 FAST_FLAGS = ["--lookback", "24", "--hidden-size", "8", "--layers", "1", "--epochs", "2", "--ensemble", "1",
