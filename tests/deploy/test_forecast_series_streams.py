@@ -18,6 +18,7 @@ from lstmkit.errors import LstmkitError  # noqa: E402
 from lstmkit.tasks.forecast.deploy import ForecastAdapter  # noqa: E402
 from lstmkit.tasks.forecast.estimator import Forecaster  # noqa: E402
 from lstmkit.tasks.forecast.probabilistic import quantiles_of  # noqa: E402
+from one_thread import one_thread_per_module  # noqa: E402,F401  (autouse: one torch thread, module fixtures too)
 
 SEASON = 12
 TINY = {**FAST, "hidden_size": 8, "max_epochs": 2, "lookback": 24, "horizon": 4, "relative": False}

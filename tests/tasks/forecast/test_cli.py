@@ -10,6 +10,7 @@ import pytest
 
 from cli_helpers import run_cli
 from forecast_data import sine_frame
+from one_thread import one_thread_per_module  # noqa: F401  (autouse: one torch thread)
 
 # one network (--ensemble 1): the default 15-seed median made each command train 15
 FAST_FLAGS = ["--lookback", "24", "--hidden-size", "8", "--layers", "1", "--epochs", "2", "--ensemble", "1",
@@ -156,7 +157,7 @@ def test_settings_left_unset_are_chosen_from_the_data_printed_and_recorded(tmp_p
 def test_config_file_is_used_and_flags_win(tmp_path, capsys, csv):
     cfg = tmp_path / "cfg.yaml"
     cfg.write_text(f"data: {csv}\ntarget: y\ntime: time\nlookback: 12\nhidden_size: 8\nnum_layers: 1\n"
-                   "horizon: 2\ntrain:\n  max_epochs: 1\n  progress: 'off'\n")
+                   "horizon: 2\nensemble: 1\ntrain:\n  max_epochs: 1\n  progress: 'off'\n")   # one net, not 15
     code, out, err = run_cli(["forecast", "train", "--config", cfg, "--horizon", "3", "--out", tmp_path / "r"],
                              capsys)
     assert code == 0, err
@@ -164,6 +165,7 @@ def test_config_file_is_used_and_flags_win(tmp_path, capsys, csv):
     run = out.strip().splitlines()[-1].split("run folder: ")[1]
     conf = json.loads(open(os.path.join(run, "lstmkit.json")).read())["config"]
     assert conf["lookback"] == 12 and conf["horizon"] == 3 and conf["train"]["max_epochs"] == 1
+    assert conf["ensemble"] == 1
     cfg.write_text("lookbak: 3\n")
     code, out, err = run_cli(["forecast", "train", "--config", cfg, "--data", csv, "--target", "y"], capsys)
     assert code == 2 and f"{cfg}: unknown setting 'lookbak' — did you mean 'lookback'?" in err   # names the file

@@ -14,6 +14,7 @@ from lstmkit.tasks.forecast.calendar import calendar_features
 from lstmkit.tasks.forecast.panel import read_panel
 from lstmkit.tasks.forecast.windows import PanelBatches, split_panel
 from lstmkit.tasks.forecast.probabilistic import Output, check_quantiles, probabilistic_metrics
+from one_thread import one_thread_per_module  # noqa: F401  (autouse: one torch thread, module fixtures too)
 
 # one network (ensemble=1): the default 15-seed median took 15x the time; every test on QUICK passes
 # with seeds 0, 1 and 2 on one network but the log-growth one (it keeps the default)
