@@ -5,6 +5,7 @@ saving (the phases whose code does not depend on the mode in CTC only). The run 
 ``interrupted`` with its checkpoint and no half-written file, and its resume ends with the weights,
 metrics and history of a run never interrupted."""
 import json
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -58,10 +59,10 @@ CASES = [(flow, phase) for flow in FLOWS for phase in _phases(flow)]
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
     folder = tmp_path_factory.mktemp("speech")
-    manifest = str(write_manifest(folder, 28, seed=1))
+    manifest = str(write_manifest(folder, 16, seed=1))
     rng = np.random.default_rng(0)
     lm = LanguageModel(level="char", hidden_size=16, embed_dim=8, max_epochs=2, progress="off", tensorboard=False,
-                       doctor=False).fit([random_text(rng) for _ in range(100)], out=folder / "lm")
+                       doctor=False).fit([random_text(rng) for _ in range(40)], out=folder / "lm")
     return {"ctc": manifest, "seq2seq": manifest, "ctc with an LM": manifest, "lm": str(lm.run_dir_),
             "classify": str(write_digits(folder / "digits", digits=range(3), takes=4))}
 
@@ -80,6 +81,16 @@ def straight(data, tmp_path_factory):
         if flow not in runs:
             runs[flow] = _fit(flow, data)(tmp_path_factory.mktemp("straight") / "run").run_dir_
         return runs[flow]
+    return run
+
+
+@pytest.fixture(scope="module")
+def cut_in_beam_scoring(data, tmp_path_factory):
+    """The CTC run that Ctrl-C in beam scoring left (checked as :func:`interrupt` checks it), whose
+    copies the tests resume."""
+    run = tmp_path_factory.mktemp("interrupted") / "run"
+    with pytest.MonkeyPatch.context() as m:
+        interrupt(m, "beam scoring", _phases("ctc")["beam scoring"], _fit("ctc", data), run)
     return run
 
 
@@ -105,10 +116,9 @@ def test_ctrl_c_in_every_phase_leaves_a_run_whose_resume_ends_as_an_uninterrupte
 
 @pytest.mark.parametrize("then", phases_of_a_resume_set_up(2))
 def test_a_resume_cut_short_before_it_read_the_checkpoint_resumes_as_an_uninterrupted_run(
-        then, data, straight, tmp_path, monkeypatch):
+        then, cut_in_beam_scoring, straight, tmp_path, monkeypatch):
     """It said 'interrupted during the first epoch' of a run whose checkpoint held two."""
-    run, phases = tmp_path / "run", _phases("ctc")
-    interrupt(monkeypatch, "beam scoring", phases["beam scoring"], _fit("ctc", data), run)
+    run = shutil.copytree(cut_in_beam_scoring, tmp_path / "run")
     interrupt(monkeypatch, then, phases_of_a_resume_set_up(2)[then], SpeechRecognizer.resume, run)
     SpeechRecognizer.resume(run)
     assert_same_outputs(run, straight("ctc"))
