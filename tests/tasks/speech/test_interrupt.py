@@ -59,10 +59,10 @@ CASES = [(flow, phase) for flow in FLOWS for phase in _phases(flow)]
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
     folder = tmp_path_factory.mktemp("speech")
-    manifest = str(write_manifest(folder, 16, seed=1))
+    manifest = str(write_manifest(folder, 28, seed=1))
     rng = np.random.default_rng(0)
     lm = LanguageModel(level="char", hidden_size=16, embed_dim=8, max_epochs=2, progress="off", tensorboard=False,
-                       doctor=False).fit([random_text(rng) for _ in range(40)], out=folder / "lm")
+                       doctor=False).fit([random_text(rng) for _ in range(100)], out=folder / "lm")
     return {"ctc": manifest, "seq2seq": manifest, "ctc with an LM": manifest, "lm": str(lm.run_dir_),
             "classify": str(write_digits(folder / "digits", digits=range(3), takes=4))}
 
