@@ -11,7 +11,6 @@ from forecast_data import FAST, sine_frame
 from interrupt_helpers import CtrlCAfterTheLastEpoch, ctrl_c_on_call, half_written
 from lstmkit.tasks.forecast.estimator import Forecaster
 from lstmkit.train import TrainingInterrupted
-from one_thread import one_thread_per_package  # noqa: F401  (autouse: one torch thread, one BLAS thread)
 
 TINY = {**FAST, "lookback": 12, "hidden_size": 8, "max_epochs": 2, "target": "y", "time": "time",
         "combine": "ets"}           # the combination with ETS is chosen on validation after training
