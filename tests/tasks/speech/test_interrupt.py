@@ -5,6 +5,7 @@ saving (the phases whose code does not depend on the mode in CTC only). The run 
 ``interrupted`` with its checkpoint and no half-written file, and its resume ends with the weights,
 metrics and history of a run never interrupted."""
 import json
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -83,6 +84,16 @@ def straight(data, tmp_path_factory):
     return run
 
 
+@pytest.fixture(scope="module")
+def cut_in_beam_scoring(data, tmp_path_factory):
+    """The CTC run that Ctrl-C in beam scoring left (checked as :func:`interrupt` checks it), whose
+    copies the tests resume."""
+    run = tmp_path_factory.mktemp("interrupted") / "run"
+    with pytest.MonkeyPatch.context() as m:
+        interrupt(m, "beam scoring", _phases("ctc")["beam scoring"], _fit("ctc", data), run)
+    return run
+
+
 def _history(run):
     return pd.read_csv(run / "history.csv").drop(columns="seconds")
 
@@ -105,10 +116,9 @@ def test_ctrl_c_in_every_phase_leaves_a_run_whose_resume_ends_as_an_uninterrupte
 
 @pytest.mark.parametrize("then", phases_of_a_resume_set_up(2))
 def test_a_resume_cut_short_before_it_read_the_checkpoint_resumes_as_an_uninterrupted_run(
-        then, data, straight, tmp_path, monkeypatch):
+        then, cut_in_beam_scoring, straight, tmp_path, monkeypatch):
     """It said 'interrupted during the first epoch' of a run whose checkpoint held two."""
-    run, phases = tmp_path / "run", _phases("ctc")
-    interrupt(monkeypatch, "beam scoring", phases["beam scoring"], _fit("ctc", data), run)
+    run = shutil.copytree(cut_in_beam_scoring, tmp_path / "run")
     interrupt(monkeypatch, then, phases_of_a_resume_set_up(2)[then], SpeechRecognizer.resume, run)
     SpeechRecognizer.resume(run)
     assert_same_outputs(run, straight("ctc"))

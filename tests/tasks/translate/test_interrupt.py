@@ -3,6 +3,8 @@ validation and checkpoint, the end of the loop, the best weights' restore, the d
 beam scoring, the plots and translations table, saving): the run is left ``interrupted`` with its
 checkpoint and no half-written file, and its resume ends with the weights, vocabularies, metrics
 and validation translations of a run never interrupted."""
+import shutil
+
 import pandas as pd
 import pytest
 
@@ -26,7 +28,7 @@ PHASES = {**phases_after_the_first_epoch("lstmkit.nn.seq2seq:Seq2Seq", "attentio
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     folder = tmp_path_factory.mktemp("pairs")
-    pairs = list(dict.fromkeys(make_pairs(160, seed=3, min_len=3, max_len=7)))      # none repeated
+    pairs = list(dict.fromkeys(make_pairs(48, seed=3, min_len=3, max_len=7)))      # none repeated
     for suffix, side in (("en", 0), ("de", 1)):
         (folder / f"train.{suffix}").write_text("\n".join(p[side] for p in pairs) + "\n")
     return {"src_file": str(folder / "train.en"), "tgt_file": str(folder / "train.de")}
@@ -38,6 +40,25 @@ def straight(files, tmp_path_factory):
     return Translator(**SETTINGS).fit(**files, run_dir=tmp_path_factory.mktemp("straight") / "run").run_dir_
 
 
+def _fit(files):
+    return lambda folder: Translator(**SETTINGS).fit(**files, run_dir=folder)
+
+
+@pytest.fixture(scope="module")
+def interrupted(files, tmp_path_factory):
+    """``interrupted(phase, folder)``: ``folder``, a copy of the run that Ctrl-C in ``phase`` left
+    (checked as :func:`interrupt` checks it; cut once, when first asked for)."""
+    runs = {}
+
+    def copy(phase, folder):
+        if phase not in runs:
+            runs[phase] = tmp_path_factory.mktemp("interrupted") / "run"
+            with pytest.MonkeyPatch.context() as m:
+                interrupt(m, phase, PHASES[phase], _fit(files), runs[phase])
+        return shutil.copytree(runs[phase], folder)
+    return copy
+
+
 def _history(run):
     return pd.read_csv(run / "history.csv").drop(columns="seconds")
 
@@ -46,7 +67,7 @@ def _history(run):
 def test_ctrl_c_in_every_phase_leaves_a_run_whose_resume_ends_as_an_uninterrupted_run(
         phase, files, straight, tmp_path, monkeypatch):
     run = tmp_path / "run"
-    interrupt(monkeypatch, phase, PHASES[phase], lambda folder: Translator(**SETTINGS).fit(**files, run_dir=folder), run)
+    interrupt(monkeypatch, phase, PHASES[phase], _fit(files), run)
     Translator.resume(run)
     assert_same_outputs(run, straight)
     for name in ("vocab.json", "val_translations.tsv"):
@@ -73,10 +94,10 @@ AGAIN = [("greedy scoring", "model.safetensors"), ("epoch 2's training", "the at
 
 
 @pytest.mark.parametrize("first, then", AGAIN)
-def test_a_resume_cut_short_again_resumes_as_an_uninterrupted_run(first, then, files, straight, tmp_path, monkeypatch):
+def test_a_resume_cut_short_again_resumes_as_an_uninterrupted_run(first, then, interrupted, straight, tmp_path,
+                                                                  monkeypatch):
     """A resume interrupted too, before it has read the checkpoint (it said 'during the first epoch') or after."""
-    run = tmp_path / "run"
-    interrupt(monkeypatch, first, PHASES[first], lambda folder: Translator(**SETTINGS).fit(**files, run_dir=folder), run)
+    run = interrupted(first, tmp_path / "run")
     interrupt(monkeypatch, then, {**PHASES, **phases_of_a_resume_set_up(PHASES[first][3])}[then], Translator.resume, run)
     Translator.resume(run)
     assert_same_outputs(run, straight)
