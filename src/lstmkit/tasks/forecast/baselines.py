@@ -107,6 +107,7 @@ def ets_forecast(series, origins, horizon: int, season: int, n_fit: int) -> np.n
     if t.size == 0:
         return np.empty((0, horizon, y.shape[1]))
 
+    import statsmodels.tsa.holtwinters  # noqa: F401  (loads scipy's own OpenBLAS: threadpoolctl limits the libraries loaded)
     from threadpoolctl import threadpool_limits
 
     last = int(t.max())
