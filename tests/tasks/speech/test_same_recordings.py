@@ -36,8 +36,9 @@ def test_a_clip_re_recorded_under_the_same_manifest_is_refused_on_resume(run):
     clip = manifest.parent / "wavs" / "manifest_3.wav"
     kept = clip.read_bytes()
     sf.write(clip, tone_clip("ab", seconds=2.0), RATE, subtype="PCM_16")       # the manifest's line unchanged
-    with pytest.raises(LstmkitError, match=r"the recordings read from .*corpus.* changed since .* started \(16 then "
-                                           r"and now\): a recording added, removed or renamed, or its transcript or file"):
+    with pytest.raises(LstmkitError, match=r"the data changed since .* started: the recordings .*manifest.csv lists are "
+                                           r"not the ones it trained on \(a recording added, removed or renamed, or its "
+                                           r"transcript or file size changed; 16 then and now\)"):
         SpeechRecognizer.resume(run_dir)
     clip.write_bytes(kept)
     SpeechRecognizer.resume(run_dir)                                           # the same clips: resumes
@@ -62,7 +63,7 @@ def test_a_folder_corpus_with_a_clip_added_is_refused_on_resume(tmp_path):
     est = SpeechRecognizer(**{**QUICK, "mode": "classify"}).fit(str(root), out=tmp_path / "runs")
     _interrupted(est.run_dir_)
     sf.write(root / "ab" / "8.wav", tone_clip("ab", seed=8), RATE, subtype="PCM_16")
-    with pytest.raises(LstmkitError, match=r"\(16 then, 17 now\)"):
+    with pytest.raises(LstmkitError, match=r"the recordings in .*commands are not the ones it trained on \(.*; 16 then, 17 now\)"):
         SpeechRecognizer.resume(est.run_dir_)
     (root / "ab" / "8.wav").unlink()
     SpeechRecognizer.resume(est.run_dir_)
