@@ -132,7 +132,12 @@ def test_ets_rejects_in_sample_origins():
 def test_ets_is_fast_and_quiet_on_long_weekly_series(monkeypatch):
     """Fast by construction, not by a clock (a timed test fails on a loaded machine): the model is
     fitted once and its recursions run once, whatever the number of origins."""
+    import collections
+
     from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    from lstmkit.tasks.forecast import baselines
+    monkeypatch.setattr(baselines, "_ETS_FITS", collections.OrderedDict())      # no fit kept from another test
     fits, fit = [], ExponentialSmoothing.fit
     monkeypatch.setattr(ExponentialSmoothing, "fit", lambda self, *a, **k: fits.append(k) or fit(self, *a, **k))
     y = _seasonal_trend_series(2000, 52, noise=1.0)
@@ -142,3 +147,26 @@ def test_ets_is_fast_and_quiet_on_long_weekly_series(monkeypatch):
         out = ets_forecast(y, origins, horizon=8, season=52, n_fit=1600)
     assert len(fits) == 2 and fits[1]["optimized"] is False     # one optimised fit, one fixed-parameter pass
     assert out.shape == (origins.size, 8, 1) and np.all(np.isfinite(out))
+
+
+def test_ets_fitted_on_the_same_part_again_reuses_its_parameters(monkeypatch):
+    """A forecast fit scores ETS on one fit part several times (validation windows, the doctor's
+    baselines, test metrics): the optimiser runs once per fit part, and the forecasts are the same."""
+    import collections
+
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    from lstmkit.tasks.forecast import baselines
+    monkeypatch.setattr(baselines, "_ETS_FITS", collections.OrderedDict())
+    optimised, fit = [], ExponentialSmoothing.fit
+    monkeypatch.setattr(ExponentialSmoothing, "fit",
+                        lambda self, *a, **k: (optimised.append(1) if k.get("optimized", True) else None) or fit(self, *a, **k))
+    y = _seasonal_trend_series(200, 12)
+    first = ets_forecast(y, np.arange(149, 190), horizon=6, season=12, n_fit=150)
+    again = ets_forecast(y, np.arange(169, 195), horizon=4, season=12, n_fit=150)    # other origins, same fit part
+    assert len(optimised) == 1
+    np.testing.assert_array_equal(first[20:][:, :4], again[:21])                       # origins 169.. in both
+    other = y.copy()
+    other[10] += 1.0                                                                   # another fit part: fitted anew
+    ets_forecast(other, np.arange(149, 190), horizon=6, season=12, n_fit=150)
+    assert len(optimised) == 2
