@@ -11,8 +11,12 @@ from pathlib import Path
 
 import pytest
 
+# The child first takes Python's own Ctrl-C handler, as a process started from a terminal has it: a
+# job a shell starts in the background (``cmd &``, CI runners) inherits SIGINT ignored, and Python
+# then leaves it ignored, so the signal sent below did nothing there (status 0, no output).
 _CHILD = """
 import os, runpy, signal, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)
 class CtrlC:
     def find_spec(self, name, path=None, target=None):
         if name == {module!r}:
