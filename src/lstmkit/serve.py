@@ -126,9 +126,11 @@ class ClientStream:
         answer = self._exchange(text)
         if "error" in answer:
             field = answer.get("field")
-            raise LstmkitError(f"{self.url}: {answer['error']}" + (f" (field {field!r})" if field else ""),
-                               "Client.models() lists what is served and what streams" if field in ("model", "path")
-                               else "the stream is as it was before this message")
+            fix = ("Client.models() lists what is served and what streams" if field in ("model", "path")
+                   else "the service closed this stream: open a new one (Client.stream(...)), and restore a state "
+                        "saved before with restore()" if answer.get("closed")
+                   else "the stream is as it was before this message")
+            raise LstmkitError(f"{self.url}: {answer['error']}" + (f" (field {field!r})" if field else ""), fix)
         return answer
 
     def reset(self) -> None:

@@ -166,6 +166,7 @@ def test_a_closed_stream_is_told_why(clients, path, message, words, code):
         err = ws.receive_json()
         assert words.lower() in err["error"].lower(), err
         assert_problem_and_fix(err["error"])
+        assert err["closed"] is True                      # an error that ends the stream says so
         closed = ws.receive()
         assert closed["type"] == "websocket.close" and closed["code"] == code, closed
         other.send_text(GOOD)

@@ -111,8 +111,9 @@ def test_stream_send_returns_the_answer(service, abs_forecaster):
             v.send(obs[0])
         assert e.value.hint.startswith("Client.models() lists")
     with service.stream(model="sales") as w:                           # over --max-body: told, then closed
-        with pytest.raises(LstmkitError, match="over this service's limit of 20,000 bytes"):
+        with pytest.raises(LstmkitError, match="over this service's limit of 20,000 bytes") as e:
             w.send({**obs[0], "pad": "x" * 30_000})
+        assert e.value.hint.startswith("the service closed this stream: open a new one")   # was 'as it was'
         with pytest.raises(LstmkitError, match="was closed"):
             w.send(obs[0])
 

@@ -35,7 +35,8 @@ Each run is served under its name (its folder's name, or ``--run NAME=PATH``):
 
 ``HEAD`` answers as ``GET`` does, without the body; plain HTTP to a stream's path is a 426 saying to
 connect with a WebSocket client, and a WebSocket to a path that streams nothing is told so in one
-``{"error": ..., "field": "path"}`` message, then closed with code 1008 (policy violation).
+``{"error": ..., "field": "path", "closed": true}`` message, then closed with code 1008 (policy violation):
+an error that ends the stream says ``"closed": true`` (any other leaves the stream as it was).
 
 With one run, ``POST /predict``, ``WS /stream`` and ``GET /model`` answer for it as well; with
 several, they are a 404 naming the models, as is any unknown model name. Every refusal, whatever its
@@ -317,7 +318,7 @@ class _ModelRoutes:
             await ws.accept()
             if app.state.open_streams >= app.state.max_streams:
                 await ws.send_json({"error": f"too many open streams (limit {app.state.max_streams}) — "
-                                          "close one, or try again later"})
+                                          "close one, or try again later", "closed": True})
                 await ws.close(code=1013)
                 return
             app.state.open_streams += 1
@@ -330,7 +331,7 @@ class _ModelRoutes:
                         break
                     too_big = _too_big(message, app.state.max_body)
                     if too_big:                     # uvicorn closed it with 1009 and no word to the client
-                        await ws.send_text(json.dumps({"error": too_big, "field": "message"}))
+                        await ws.send_text(json.dumps({"error": too_big, "field": "message", "closed": True}))
                         await ws.close(code=1009)
                         break
                     if message.get("text") is None:
@@ -356,7 +357,7 @@ class _ModelRoutes:
 
 async def _refuse_stream(ws, why: str, field: str = "model") -> None:
     await ws.accept()
-    await ws.send_text(json.dumps({"error": why, "field": field}))
+    await ws.send_text(json.dumps({"error": why, "field": field, "closed": True}))
     await ws.close(code=1008)
 
 
