@@ -120,7 +120,7 @@ def test_an_upload_room_with_a_json_request_takes_both(client):
     assert status == 415 and "application/json, audio/wav, audio/x-wav" in out["detail"]
     ws = client.websocket("/models/typed/stream")        # streams = False: no /stream
     assert ws.receive_json() == {"error": "model 'typed' does not stream — send whole inputs to "
-                                          "/models/typed/predict", "field": "model"}
+                                          "/models/typed/predict", "field": "model", "closed": True}
     ws.close()
 
 
