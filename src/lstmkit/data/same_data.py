@@ -25,7 +25,7 @@ from lstmkit.data.textsets import CLASSES_FILE, class_names, is_class_index_csv
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import MEMORY_KEY, file_sha256     # MEMORY_KEY: read by run_resume too
 
-__all__ = ["HASHES_KEY", "TEXT_FOLDERS_KEY", "folder_sha256", "MEMORY_KEY", "LAYOUT_KEY", "TABLES_KEY", "data_hashes", "memory_hashes", "memory_layouts",
+__all__ = ["HASHES_KEY", "TEXT_FOLDERS_KEY", "text_folders", "folder_sha256", "MEMORY_KEY", "LAYOUT_KEY", "TABLES_KEY", "data_hashes", "memory_hashes", "memory_layouts",
            "table_records", "check_same_data", "check_changed_tables", "check_same_memory", "check_same_kind",
            "CLASSES_KEY", "classes_records", "check_same_classes"]
 
@@ -66,6 +66,12 @@ def data_hashes(summary: dict[str, Any]) -> dict[str, str]:
         elif role in folders and Path(path).is_dir():
             digests[path] = folder_sha256(Path(path))
     return {role: digests[path] for role, path in sorted(_named(summary).items()) if path in digests}
+
+
+def text_folders(**given: Any) -> dict[str, list[str]]:
+    """``{TEXT_FOLDERS_KEY: roles}``, for a data summary: the roles (``source=data``, ...) whose data
+    is given as a folder, which :func:`data_hashes` then hashes by its ``.txt`` files."""
+    return {TEXT_FOLDERS_KEY: [role for role, d in given.items() if isinstance(d, (str, Path)) and Path(d).is_dir()]}
 
 
 def folder_sha256(folder: Path) -> str:

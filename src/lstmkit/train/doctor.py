@@ -273,11 +273,13 @@ def _padding_share(inputs) -> float | None:
 def format_report(report: dict[str, Any]) -> str:
     """The doctor's summary as a few lines of text."""
     findings = report.get("findings", [])
-    short = report.get("unjudged") or []
-    epochs = len(report.get("epochs") or [])
-    lines = [f"doctor: {len(findings)} finding{'s' if len(findings) != 1 else ''}"
-             + ("" if findings else f" in {epochs} epoch{'s' if epochs != 1 else ''} — not enough to judge: "
-                f"{', '.join(short)}" if short else " — training looked healthy")]
+    head = f"doctor: {len(findings)} finding{'s' if len(findings) != 1 else ''}"
+    short, epochs = report.get("unjudged") or [], len(report.get("epochs") or [])
+    if short and not findings:      # no finding, but too few epochs (or no validation) to call it healthy
+        head += f" in {epochs} epoch{'s' if epochs != 1 else ''} — not enough to judge: {', '.join(short)}"
+    elif not findings:
+        head += " — training looked healthy"
+    lines = [head]
     for f in findings:
         lines.append(f"  {f['title']}:")
         lines += [f"    - {e}" for e in f["evidence"]]

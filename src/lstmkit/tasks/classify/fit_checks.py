@@ -15,7 +15,7 @@ import pandas as pd
 import torch
 
 from lstmkit.data.arrays import arrow_as_frame
-from lstmkit.data.same_data import TEXT_FOLDERS_KEY
+from lstmkit.data.same_data import text_folders
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.fcn import FCN_MODELS
 from lstmkit.files import path_exists
@@ -120,8 +120,7 @@ def data_summary(full, train, val, test, data, val_data, test_data, x_train) -> 
             "train_length": {"mean": float(lengths.mean()), "max": int(lengths.max())},
             "source": _source(data), "val_source": _source(val_data), "test_source": _source(test_data),
             # a folder of class folders of .txt files: a resume compares its .txt files' SHA-256 (same_data.folder_sha256)
-            TEXT_FOLDERS_KEY: [role for role, d in (("source", data), ("val_source", val_data), ("test_source", test_data))
-                               if isinstance(d, (str, Path)) and Path(d).is_dir()]}
+            **text_folders(source=data, val_source=val_data, test_source=test_data)}
 
 
 def _source(data) -> str | None:

@@ -13,6 +13,7 @@ is one target), ``origins`` are indices of the last observed point, and the resu
 from __future__ import annotations
 
 import collections
+import contextlib
 import hashlib
 import threading
 import warnings
@@ -145,15 +146,12 @@ def baseline_forecasts(series, origins, horizon: int, season: int, n_fit: int) -
 
 def _ets_one_target(column: np.ndarray, origins: np.ndarray, horizon: int, season: int, n_fit: int) -> np.ndarray:
     """Closed-form ETS forecasts of one target from each origin: [N] -> [len(origins), horizon]."""
-    from statsmodels.tools.sm_exceptions import ConvergenceWarning
     from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
     seasonal = "add" if season > 1 and n_fit >= 2 * season else None
     m = season if seasonal else None
     p = _ets_params(np.ascontiguousarray(column[:n_fit], dtype=np.float64), m)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        warnings.simplefilter("ignore", RuntimeWarning)
+    with _quiet_fit():
         # Same parameters and initial states, recursions run on to the last origin.
         filtered = ExponentialSmoothing(
             column, trend="add", damped_trend=True, seasonal=seasonal, seasonal_periods=m,
@@ -178,6 +176,16 @@ def _ets_one_target(column: np.ndarray, origins: np.ndarray, horizon: int, seaso
     return forecast
 
 
+@contextlib.contextmanager
+def _quiet_fit():
+    """The optimiser's convergence and overflow chatter says nothing the metrics won't."""
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
+
+
 _ETS_FITS: "collections.OrderedDict[tuple[str, int | None], dict]" = collections.OrderedDict()
 _ETS_KEPT = 16
 _ETS_LOCK = threading.Lock()
@@ -188,17 +196,13 @@ def _ets_params(fit_part: np.ndarray, season: int | None) -> dict:
     ``season`` or none. The last 16 fits are kept, by the SHA-256 of the values: one forecast fit
     scores ETS on the same fit part for its validation windows, the doctor's baselines and the test
     metrics, and the optimiser is most of the baseline's time (0.1 s of each call on 340 points)."""
-    from statsmodels.tools.sm_exceptions import ConvergenceWarning
     from statsmodels.tsa.holtwinters import ExponentialSmoothing
     key = (hashlib.sha256(fit_part.tobytes()).hexdigest(), season)
     with _ETS_LOCK:                              # the service answers from several threads
         if key in _ETS_FITS:
             _ETS_FITS.move_to_end(key)
             return _ETS_FITS[key]
-    with warnings.catch_warnings():
-        # The optimiser's convergence and overflow chatter says nothing the metrics won't.
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        warnings.simplefilter("ignore", RuntimeWarning)
+    with _quiet_fit():
         fitted = ExponentialSmoothing(
             fit_part, trend="add", damped_trend=True, seasonal="add" if season else None,
             seasonal_periods=season, initialization_method="estimated",

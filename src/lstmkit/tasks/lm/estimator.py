@@ -24,7 +24,7 @@ from lstmkit.data.batching import BucketBatches, CollatedBatches, Padded, pad_ba
 from lstmkit.data.tables import is_table
 from lstmkit.data.arrays import text_items
 from lstmkit.data.decoding import whole_characters
-from lstmkit.data.same_data import TEXT_FOLDERS_KEY
+from lstmkit.data.same_data import text_folders
 from lstmkit.data.textfile import check_strings
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks._base import RunEstimator
@@ -141,8 +141,7 @@ class LanguageModel(RunEstimator):
                 "vocab": tok.vocab_size, "unk_rate_train": _unk_rate(train_ids),
                 "source": _source(data), "val_source": _source(val),
                 # a folder of .txt files: its resume compares the files' SHA-256 (data.same_data.folder_sha256)
-                TEXT_FOLDERS_KEY: [role for role, given in (("source", data), ("val_source", val))
-                                   if isinstance(given, (str, Path)) and Path(given).is_dir()],
+                **text_folders(source=data, val_source=val),
                 "init_from": None if start is None else start_record(cfg.init_from, start.tokenizer_, added)}
 
             _warn_unknown_share(self.data_summary_["unk_rate_train"], cfg)
