@@ -2,6 +2,7 @@
 int8 with the BLEU gate, the HTTP service (in-process and a real loopback server), the CLI."""
 import json
 import shutil
+import threading
 
 import pandas as pd
 import pytest
@@ -87,6 +88,29 @@ def test_onnx_translations_equal_torch(adapter, run, beam):
     expected = tr.translate(SENTENCES + [""], beam=beam)
     assert adapter.answer(onnx, SENTENCES + [""], beam)["translations"] == expected
     assert adapter.answer(adapter.net, SENTENCES + [""], beam)["translations"] == expected
+
+
+@pytest.mark.parametrize("beam", [1, 5])
+def test_onnx_batches_decoded_side_by_side_answer_as_one_batch(adapter, run, beam):
+    """The ONNX engine's workers (one per torch thread; forced to 2 here) decode a call's sentences
+    as two halves at once: the same translations as one batch on one thread, and as torch's."""
+    sentences = SENTENCES * 3                                       # 42: two batches of 21
+    one = adapter.onnx_net(run)
+    assert one.workers == torch.get_num_threads() == 1
+    two = adapter.onnx_net(run)
+    two.workers = 2
+    threads, encode = [], two.encode
+
+    def recording_encode(src, src_len):
+        threads.append((threading.current_thread().name, src.shape[0]))
+        return encode(src, src_len)
+
+    two.encode = recording_encode
+    want = adapter.answer(adapter.net, sentences, beam)["translations"]
+    assert adapter.answer(one, sentences, beam)["translations"] == want
+    assert adapter.answer(two, sentences, beam)["translations"] == want
+    assert sorted(n for _, n in threads) == [21, 21]
+    assert all(name.startswith("lstmkit-decode_") for name, _ in threads)      # the pool's, not the caller's
 
 
 @pytest.mark.parametrize("engine", ["torch", "onnx"])

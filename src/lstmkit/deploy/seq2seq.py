@@ -165,9 +165,10 @@ class OnnxSeq2Seq(nn.Module):
 
     reorder = staticmethod(Seq2Seq.reorder)
 
-    def __init__(self, encoder: OnnxRunner, decoder: OnnxRunner):
+    def __init__(self, encoder: OnnxRunner, decoder: OnnxRunner, workers: int = 1):
         super().__init__()
         self.encoder, self.decoder = encoder, decoder
+        self.workers = workers      # batches decoded at once, one per thread (nn.seq2seq.decode_workers)
         self.feed_dim = int(decoder.metadata.get("lstmkit_feed_dim", 0))
         self.keeps_feed = "feed" in decoder.inputs
         kind = encoder.session.get_inputs()[0].type                 # tensor(int64): ids; tensor(float): features
@@ -200,6 +201,7 @@ class OnnxSeq2Seq(nn.Module):
         return self.encode(src, src_len)[0].out
 
 
-def onnx_seq2seq(run: str | Path, threads: int | None = None) -> OnnxSeq2Seq:
-    """A run's two graphs, each refused when missing or exported from other weights."""
-    return OnnxSeq2Seq(load_runner(run, threads, ENCODER_FILE), load_runner(run, threads, DECODER_FILE))
+def onnx_seq2seq(run: str | Path, threads: int | None = None, workers: int = 1) -> OnnxSeq2Seq:
+    """A run's two graphs, each refused when missing or exported from other weights; ``workers``
+    threads may decode batches over them at once (with ``threads=1``: each on its own core)."""
+    return OnnxSeq2Seq(load_runner(run, threads, ENCODER_FILE), load_runner(run, threads, DECODER_FILE), workers)

@@ -50,7 +50,7 @@ from lstmkit.nn.zoo import make_encoder
 
 __all__ = ["ATTENTIONS", "PAD_ID", "UNK_ID", "BOS_ID", "EOS_ID", "AdditiveAttention", "LuongAttention", "Seq2Seq",
            "Memory", "sequence_loss", "start_tokens", "Hypothesis", "greedy_search", "beam_search", "max_lengths",
-           "length_penalty"]
+           "length_penalty", "decode_workers"]
 
 ATTENTIONS = ("bahdanau", "dot", "general", "none")
 PAD_ID, UNK_ID, BOS_ID, EOS_ID = 0, 1, 2, 3      # the reserved ids of every Seq2Seq vocabulary
@@ -378,3 +378,19 @@ def beam_search(model: Seq2Seq, src: Tensor, src_len: Tensor, beam: int = 5, alp
                               att_bt[b, :n] if att_bt is not None else None,
                               _cut(ids_bt[b][:n], int(src_len[b]), max_len_ratio, max_steps)))
     return out
+
+
+def decode_workers(net: nn.Module, n: int, batch_size: int, least: int = 16) -> tuple[int, int]:
+    """``(workers, batch size)`` to decode ``n`` sequences with ``net`` in batches of at most
+    ``batch_size``.
+
+    A model that declares ``workers`` above 1 (:class:`~lstmkit.deploy.seq2seq.OnnxSeq2Seq`, whose
+    sessions run one intra-op thread each, on the calling thread) decodes that many batches at once,
+    one per thread: its batches are then cut to ``ceil(n / workers)`` sequences (at least ``least``)
+    so that one call's sentences keep every worker busy. A decoder step is a few small matrix
+    products, too small to share one call between threads, but two halves of a batch on two threads
+    take about half the time. Any other model: ``(1, batch_size)``."""
+    workers = min(int(getattr(net, "workers", 1) or 1), max(1, n // least))
+    if workers <= 1:
+        return 1, batch_size
+    return workers, max(least, min(batch_size, -(-n // workers)))

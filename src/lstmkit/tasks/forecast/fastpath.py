@@ -43,6 +43,7 @@ import pandas as pd
 import torch
 
 from lstmkit.errors import LstmkitError
+from lstmkit.nn.threads import one_thread
 from lstmkit.runs import WEIGHTS_FILE
 from lstmkit.tasks.forecast.combine import active_combination
 from lstmkit.tasks.forecast.scalers import say_far_outside
@@ -58,7 +59,6 @@ _ENGINES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # estimato
 _TRACES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()    # net -> (shape, slots, trace)
 # Nets with at most this many weights (a 2-layer LSTM of about 90 units) step on one thread at batch 1.
 ONE_THREAD_WEIGHTS = 1 << 17
-_OPENMP: list = []                         # [controllers]: the OpenMP runtimes torch runs on (found once)
 
 
 def _stamp(run, engine: str) -> tuple | None:
@@ -248,44 +248,6 @@ def _batch1(net: torch.nn.Module, x: torch.Tensor) -> tuple:
         trace = trace.forward
     _TRACES[net] = (x.shape, slots, trace, small)
     return trace, small
-
-
-def _openmp() -> list:
-    """``[(omp_get_max_threads, omp_set_num_threads)]`` of the OpenMP runtimes torch's kernels run
-    on (found by threadpoolctl: those in torch's folder, else every one loaded); empty without it."""
-    if not _OPENMP:
-        try:
-            from threadpoolctl import ThreadpoolController
-            libs = ThreadpoolController().select(user_api="openmp").lib_controllers
-            home = os.path.dirname(torch.__file__)
-            libs = [c for c in libs if str(c.filepath).startswith(home)] or libs
-            fns = [(c.dynlib.omp_get_max_threads, c.dynlib.omp_set_num_threads) for c in libs]
-        except Exception:                                     # not installed, or a runtime it cannot read
-            fns = []
-        _OPENMP.append(fns)
-    return _OPENMP[0]
-
-
-class one_thread:
-    """``with one_thread(on):`` torch runs this thread's calls in the block on one thread (when
-    ``on``); every other thread keeps its setting (OpenMP keeps it per thread). A batch-1 call of
-    a small net gives the same answer, sooner."""
-
-    __slots__ = ("_fns", "_before")
-
-    def __init__(self, on: bool = True):
-        self._fns = _openmp() if on else ()
-
-    def __enter__(self) -> "one_thread":
-        # torch sets a thread's OpenMP count on its first use: asked first; already one: nothing to set
-        self._before = [get() for get, _ in self._fns] if self._fns and torch.get_num_threads() > 1 else ()
-        for _, set_ in self._fns[:len(self._before)]:
-            set_(1)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        for (_, set_), n in zip(self._fns, self._before):
-            set_(n)
 
 
 def _point_frame(targets: list[str], point: np.ndarray) -> pd.DataFrame:

@@ -34,7 +34,9 @@ MAX_BEAM = 50              # the widest beam the service decodes with
 # ONNX Runtime threads per graph. A decoder step is a few small matrix products per call, one
 # call per output token: a second intra-op thread costs more in hand-offs than it saves (the
 # answer path of benchmarks/inference.py ran at 0.63x torch with 2 threads per session on a
-# quiet machine; with 1, 1.5-1.7x torch's CPU time, measured on a busy one).
+# quiet machine; with 1, 1.5-1.7x torch's CPU time, measured on a busy one). The other cores
+# decode other batches at the same time instead (nn.seq2seq.decode_workers: torch's thread count
+# of workers; 64 sentences on 2 cores, 13.4 ms on one thread -> 10.3-11.3 ms as two halves).
 ORT_THREADS = 1
 
 
@@ -70,7 +72,7 @@ class TranslateAdapter(EstimatorAdapter):
     def onnx_net(self, run: Path) -> nn.Module:
         """The exported graphs as a module beam search drives (:data:`ORT_THREADS` each); refused
         when missing or stale."""
-        return onnx_seq2seq(run, ORT_THREADS)
+        return onnx_seq2seq(run, ORT_THREADS, workers=torch.get_num_threads())
 
     def example_inputs(self, batch: int, steps: int | None = None, seed: int = 0) -> torch.Tensor:
         """Random source ids ``[batch, steps]`` (no special tokens)."""

@@ -26,7 +26,8 @@ from lstmkit.data.decoding import whole_characters
 from lstmkit.data.table_changes import aligned_lines_table
 from lstmkit.data.textfile import check_strings
 from lstmkit.errors import ColumnNotFound, LstmkitError
-from lstmkit.nn.seq2seq import Seq2Seq, beam_search, sequence_loss
+from lstmkit.nn.seq2seq import Seq2Seq, beam_search, decode_workers, sequence_loss
+from lstmkit.nn.threads import map_batches
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.train.progress import track
 from lstmkit.runs import atomic_write
@@ -349,10 +350,16 @@ class Translator(RunEstimator):
         seqs = ([torch.tensor(self._src_ids(s)) for s in sentences] if ids is None
                 else [torch.tensor(x or [EOS_ID]) for x in ids])
         results: list[tuple[str, Any] | None] = [None] * len(seqs)
+        workers, batch_size = decode_workers(net, len(seqs), batch_size)
         batches = BucketBatches(seqs, None, batch_size, pad_value=PAD_ID)
         steps = self.decode_steps()
-        for idx, src, src_len in track(batches.iter_indexed(), len(batches), "translating", self._progress):
-            hyps = beam_search(net, src, src_len, beam, alpha, cfg.max_len_ratio, steps)
+
+        def decode(batch):
+            idx, src, src_len = batch
+            return idx, beam_search(net, src, src_len, beam, alpha, cfg.max_len_ratio, steps)
+
+        decoded = map_batches(decode, batches.iter_indexed(), workers)
+        for idx, hyps in track(decoded, len(batches), "translating", self._progress):
             for i, h in zip(idx.tolist(), hyps):
                 results[i] = (self.tgt_tokenizer_.decode(h.ids) if sentences[i].strip() else "", h)
         _warn_cut([h for _, h in results], steps)
