@@ -14,7 +14,10 @@ rounds in this one process (the median round counts; the machine may be shared):
 :mod:`lstmkit.tasks.lm.graph`); ``onnx-plain`` the stateful net traced as it is (the graph before
 that, and the one int8 quantizes), timed on the batch and the step. Prints one JSON line per
 engine, one ``profile`` line (ONNX Runtime's kernel time per op type on the batch: where the
-graph spends it) and a summary line with the ratios (ONNX / PyTorch).
+graph spends it), a summary line with the ratios (ONNX / PyTorch) and a ``ceiling`` line: the
+tokens/s of the batch's matrix products alone at this machine's measured product speed
+(:func:`ceiling`), what no fp32 engine can pass, and how far each engine is from it. Where torch
+already runs within 1.25x of it, no fp32 engine can be 1.25x torch.
 
     python benchmarks/lm_inference.py [--rounds 3] [--seconds 0.5] [--threads 1] [--clock wall|cpu]
 
@@ -133,6 +136,47 @@ def profile(path: Path, x: np.ndarray, threads: int, calls: int = 20) -> dict[st
     return {op: round(t / total, 3) for op, t in sorted(per_op.items(), key=lambda kv: -kv[1])}
 
 
+def _matmul_seconds(m: int, k: int, n: int, threads: int, seconds: float = 0.3) -> float:
+    """The fastest per-call time of an fp32 ``[m, k] @ [k, n]`` on ``threads`` threads, of torch's
+    (oneDNN / MKL) and numpy's (OpenBLAS) products: the library speed an engine's LSTM could reach
+    at that shape."""
+    from threadpoolctl import threadpool_limits
+    a, b = torch.rand(m, k), torch.rand(k, n)
+    an, bn = a.numpy(), b.numpy()
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        with threadpool_limits(threads, user_api="blas"):
+            return min(_per_call(lambda: torch.matmul(a, b), seconds), _per_call(lambda: an @ bn, seconds))
+    finally:
+        torch.set_num_threads(before)
+
+
+def ceiling(run: Path, threads: int) -> dict[str, float]:
+    """The most tokens/s an fp32 engine could score ``BATCH x STEPS`` tokens at with this machine's
+    matrix products, measured now: the LSTM's multiply-adds alone (every step's ``[B, H] @ [H, 4H]``,
+    each layer's input projection as one product over all steps, the first layer's a table lookup
+    when the vocabulary is smaller than the embedding, the output layer), each product's rows split
+    evenly over ``threads`` cores at no cost, each share at the one-thread speed of the faster of
+    torch's and numpy's products at its shape, and no time for the gates' activations, the cell
+    update or anything between the products. ``peak`` puts every multiply-add at the one-thread
+    speed of a 2048^3 product times ``threads`` instead (the machine's best rate: a looser bound)."""
+    from lstmkit.deploy.registry import adapter_for
+    net = adapter_for(run).est
+    cfg, vocab = net.config_, net.tokenizer_.vocab_size
+    B, T, H, E, L = BATCH, STEPS, cfg.hidden_size, cfg.embed_dim, cfg.num_layers
+    products = [(T * L, (B, H, 4 * H))]                                   # each layer's recurrent step
+    if vocab >= E:
+        products.append((1, (B * T, E, 4 * H)))                          # the first layer's input projection
+    products += [(L - 1, (B * T, H, 4 * H)), (1, (B * T, H, vocab))]      # the others' and the output layer
+    # each thread takes its share of every product's rows on a core of its own, at no cost to share
+    seconds = sum(count * _matmul_seconds(-(-m // threads), k, n, 1) for count, (m, k, n) in products if count)
+    macs = sum(count * m * k * n for count, (m, k, n) in products)
+    peak_gflops = threads * 2 * 2048 ** 3 / _matmul_seconds(2048, 2048, 2048, 1) / 1e9
+    return {"tokens_per_s": round(B * T / seconds, 1), "peak_tokens_per_s": round(B * T / (2 * macs / peak_gflops / 1e9), 1),
+            "gflop_per_call": round(2 * macs / 1e9, 3), "peak_gflops": round(peak_gflops, 1)}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=3)
@@ -151,6 +195,7 @@ def main() -> None:
         res = measure(run, a.rounds, a.seconds)
         x = np.random.default_rng(1).integers(4, 20, (BATCH, STEPS))
         shares = {name: profile(run / name, x, a.threads) for name in ("model.onnx", "plain.onnx")}
+        top = ceiling(run, a.threads)
     for engine, m in res.items():
         print(json.dumps({"task": "lm", "engine": engine, "batch": BATCH, "steps": STEPS, "threads": a.threads,
                           "clock": a.clock, **m}))
@@ -162,6 +207,12 @@ def main() -> None:
                       "onnx_over_torch_graph_step_speed": round(res["torch"]["graph_step_ms"] / res["onnx"]["graph_step_ms"], 3),
                       "onnx_over_torch_stream_step_speed": round(res["torch"]["stream_step_ms"] / res["onnx"]["stream_step_ms"], 3),
                       "target_throughput_ratio": 1.25}))
+    torch_tps = res["torch"]["tokens_per_s"]
+    print(json.dumps({"task": "lm", "ceiling": "fp32 matrix products alone, at this machine's measured speed",
+                      **top, "torch_share_of_ceiling": round(torch_tps / top["tokens_per_s"], 3),
+                      "ceiling_over_torch": round(top["tokens_per_s"] / torch_tps, 3),
+                      "peak_over_torch": round(top["peak_tokens_per_s"] / torch_tps, 3),
+                      "onnx_share_of_ceiling": round(res["onnx"]["tokens_per_s"] / top["tokens_per_s"], 3)}))
 
 
 if __name__ == "__main__":
