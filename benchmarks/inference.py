@@ -34,7 +34,12 @@ workers: ``FCN_SESSION`` in :mod:`lstmkit.tasks.classify.deploy`). Each engine l
 items/s per round and the load average: a round far below the others is the machine, not the engine.
 Translation adds the service's request batching and its public path (:func:`translate_paths`).
 Engines are measured in rounds, alternating, in this one process; the median round counts (the
-machine may be shared).
+machine may be shared). ``--task all`` runs each task in a process of its own: a thread still
+alive that ran torch with an OpenMP team of its own (the service's request batcher, a worker)
+slows every later torch call of the process -- GNU OpenMP then manages more threads than there
+are cores and stops its workers spinning between parallel regions: a 2-layer LSTM(128) on 64 x 64
+went from 13.6 to 20 ms a call on 2 cores -- which made torch's line of a later task (the LM after
+translation's service lines) 1.3x slower than in a run of its own.
 """
 from __future__ import annotations
 
@@ -42,6 +47,7 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -434,7 +440,13 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     warnings.filterwarnings("ignore")
-    for task in TASKS if args.task == "all" else (args.task,):
+    if args.task == "all":                 # each task in a fresh process (see the top)
+        for task in TASKS:
+            sys.stdout.flush()
+            subprocess.run([sys.executable, __file__, "--task", task, "--rounds", str(args.rounds),
+                            "--seconds", str(args.seconds), "--threads", str(args.threads)], check=True)
+        return
+    for task in (args.task,):
         if task == "forecast":
             bench_forecast(args)
             continue
