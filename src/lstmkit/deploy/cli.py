@@ -72,8 +72,12 @@ def serve_command(run: List[str] = typer.Option(..., metavar="RUN", help="Run fo
                   port: int = typer.Option(8000, help="TCP port (0: any free port)."),
                   engine: str = typer.Option("auto", help="torch, onnx, or auto."),
                   max_body: int = typer.Option(1_000_000, help="Largest request body / message in bytes."),
-                  max_streams: int = typer.Option(64, help="Most WebSocket streams open at once.")):
+                  max_streams: int = typer.Option(64, help="Most WebSocket streams open at once."),
+                  cors_origin: List[str] = typer.Option([], metavar="ORIGIN", help="Let web pages of this origin "
+                                                         "call the service (http://localhost:3000, or * for any); "
+                                                         "repeat for several.")):
     """HTTP service: POST /models/NAME/predict, WebSocket /models/NAME/stream, GET /health, /models,
     /models/NAME, /docs (one run: POST /predict, WebSocket /stream, GET /model too)."""
     from lstmkit.deploy.server import serve
-    serve(run, host=host, port=port, engine=engine, max_body=max_body, max_streams=max_streams)
+    serve(run, host=host, port=port, engine=engine, max_body=max_body, max_streams=max_streams,
+          cors_origins=cors_origin)

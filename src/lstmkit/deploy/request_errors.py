@@ -1,7 +1,8 @@
 """What the HTTP service (:mod:`lstmkit.deploy.server`) answers a request it cannot take, each
 "problem — fix" as a 422's messages are: the 413 for a body over the limit (an ASGI middleware), the
-400 for a body that is not UTF-8 JSON, the 404 / 405 for a path or method no route takes, the 415 for
-a body of a Content-Type the route does not take, and the 422 whose ``detail`` is a list of
+400 for a body that is not UTF-8 JSON, the 404 / 405 for a path or method no route takes (``OPTIONS``:
+a 204 whose ``Allow`` lists the route's methods), the 415 for a body of a Content-Type the route does
+not take, and the 422 whose ``detail`` is a list of
 ``{"loc": [...], "msg": ..., "type": ...}``, built from pydantic's errors without echoing the input (it
 may hold NaN, which is not JSON). ``HEAD`` is answered as ``GET`` is, without the body (it was a 405)."""
 # No `from __future__ import annotations`, as in server.py: the app's modules resolve types at run time.
@@ -11,7 +12,8 @@ from typing import Any
 
 from lstmkit.deploy.served import F32_MAX, JSON_TYPES, json_problem, not_json
 
-__all__ = ["BodyLimit", "HeadAsGet", "UNPARSED", "UNREADABLE_BODY", "no_route", "wrong_method", "validation_detail",
+__all__ = ["BodyLimit", "HeadAsGet", "UNPARSED", "UNREADABLE_BODY", "no_route", "wrong_method", "allow_header",
+           "validation_detail",
            "unprocessable", "validated", "media_type", "json_type", "unsupported_type", "json_only", "looks_like_json"]
 
 UNPARSED = "There was an error parsing the body"      # FastAPI's words for a body json.loads failed on
@@ -148,6 +150,13 @@ def wrong_method(method: str, path: str, allow: str) -> str:
         methods.discard("HEAD")
     methods = sorted(methods)
     return f"{path} does not take {method} — send {' or '.join(methods) or 'another method'} {path}"
+
+
+def allow_header(allow: str) -> str:
+    """The ``Allow`` header of a 204 to ``OPTIONS``: a route's (Starlette's: "POST", "GET"), with
+    ``HEAD`` where it takes ``GET`` (:class:`HeadAsGet`) and ``OPTIONS`` itself."""
+    methods = [m.strip().upper() for m in allow.split(",") if m.strip()]
+    return ", ".join(dict.fromkeys([*methods, *(["HEAD"] if "GET" in methods else []), "OPTIONS"]))
 
 
 def validation_detail(errors, Request=None) -> list[dict[str, Any]]:

@@ -33,14 +33,19 @@ Each run is served under its name (its folder's name, or ``--run NAME=PATH``):
 ``GET /docs``                    OpenAPI documentation (``/openapi.json``)
 ===============================  ===================================================================
 
-``HEAD`` answers as ``GET`` does, without the body; plain HTTP to a stream's path is a 426 saying to
-connect with a WebSocket client, and a WebSocket to a path that streams nothing is told so in one
+``HEAD`` answers as ``GET`` does, without the body; ``OPTIONS`` is a 204 whose ``Allow`` header lists
+the path's methods. A web page of another origin may call the service when it is started with
+``--cors-origin ORIGIN`` (``create_app(..., cors_origins=[...])``; :mod:`lstmkit.deploy.cors`): the
+browser's preflight is answered, and every answer to that origin, errors included, carries
+``Access-Control-Allow-Origin``; a preflight from any other origin, or to a service started without
+the flag, is a 403 saying which ``--cors-origin`` to start it with. Plain HTTP to a stream's path is
+a 426 saying to connect with a WebSocket client, and a WebSocket to a path that streams nothing is told so in one
 ``{"error": ..., "field": "path", "closed": true}`` message, then closed with code 1008 (policy violation):
 an error that ends the stream says ``"closed": true`` (any other leaves the stream as it was).
 
 With one run, ``POST /predict``, ``WS /stream`` and ``GET /model`` answer for it as well; with
 several, they are a 404 naming the models, as is any unknown model name. Every refusal, whatever its
-status (400, 404, 405, 413, 415, 422, 426), is "problem — fix".
+status (400, 403, 404, 405, 413, 415, 422, 426), is "problem — fix".
 
 Every number a client sends must be finite, not a boolean, and within float32 range
 (``|x| <= 3.4e38``). Bad input is a 422 whose ``detail[].loc`` names the field and ``msg`` the
@@ -67,9 +72,10 @@ import sys
 import threading
 from typing import Annotated, Any
 
-from lstmkit.deploy.request_errors import (UNPARSED, UNREADABLE_BODY, BodyLimit, HeadAsGet, json_only, json_type,
-                                           looks_like_json, media_type, no_route, unprocessable, unsupported_type,
-                                           validated, validation_detail, wrong_method)
+from lstmkit.deploy.cors import allowed_origins, is_preflight, no_cross_origin, with_cors
+from lstmkit.deploy.request_errors import (UNPARSED, UNREADABLE_BODY, BodyLimit, HeadAsGet, allow_header, json_only,
+                                           json_type, looks_like_json, media_type, no_route, unprocessable,
+                                           unsupported_type, validated, validation_detail, wrong_method)
 from lstmkit.deploy.served import F32_MAX, ServedModel, named_runs, request_message, request_schemas
 from lstmkit.errors import LstmkitError
 
@@ -91,15 +97,17 @@ def _require_serve():
 
 
 def create_app(runs, engine: str = "auto", max_body: int = MAX_BODY, max_streams: int = MAX_STREAMS,
-               max_instances: int = MAX_INSTANCES):
+               max_instances: int = MAX_INSTANCES, cors_origins=None):
     """The FastAPI app serving finished runs (see the module docstring for the endpoints).
 
-    ``runs``: one run folder, a list of them (each a path or ``NAME=PATH``) or ``{name: run}``."""
+    ``runs``: one run folder, a list of them (each a path or ``NAME=PATH``) or ``{name: run}``;
+    ``cors_origins``: the origins (``"http://localhost:3000"``, ``"*"``) whose web pages may call it."""
+    origins = allowed_origins(cors_origins)
     _require_serve()
     from fastapi import FastAPI, HTTPException, WebSocket
     from fastapi.exception_handlers import http_exception_handler
     from fastapi.exceptions import RequestValidationError
-    from fastapi.responses import JSONResponse
+    from fastapi.responses import JSONResponse, Response
     from pydantic import Field
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -152,6 +160,12 @@ def create_app(runs, engine: str = "auto", max_body: int = MAX_BODY, max_streams
                                 status_code=426, headers={"Upgrade": "websocket"})
         if exc.status_code == 404 and exc.detail == "Not Found":
             return JSONResponse({"detail": no_route(method, path, public_routes)}, status_code=404)
+        if exc.status_code == 405 and (exc.headers or {}).get("Allow") and method == "OPTIONS":
+            if is_preflight(request.headers):  # reaches here only when no --cors-origin answered it
+                return JSONResponse({"detail": no_cross_origin(request.headers["origin"],
+                                                               request.headers["access-control-request-method"],
+                                                               path)}, status_code=403)
+            return Response(status_code=204, headers={"Allow": allow_header(exc.headers["Allow"])})
         if exc.status_code == 405 and (exc.headers or {}).get("Allow"):
             return JSONResponse({"detail": wrong_method(method, path, exc.headers["Allow"])}, status_code=405,
                                 headers=exc.headers)
@@ -214,7 +228,8 @@ def create_app(runs, engine: str = "auto", max_body: int = MAX_BODY, max_streams
     app.websocket("/models/{name}/stream")(no_model_stream)
     app.websocket("/{path:path}")(no_stream_route)      # last: every other WebSocket path
     _document_schemas(app, extra_schemas)
-    return HeadAsGet(BodyLimit(app, max_body) if max_body else app)
+    app = HeadAsGet(BodyLimit(app, max_body) if max_body else app)
+    return with_cors(app, origins) if origins else app
 
 
 class _ModelRoutes:
@@ -410,14 +425,17 @@ def _check_limits(port: int, max_body: int, max_streams: int) -> None:
 
 
 def serve(runs, host: str = "127.0.0.1", port: int = 8000, engine: str = "auto",
-          max_body: int = MAX_BODY, max_streams: int = MAX_STREAMS, log_level: str = "warning") -> None:
+          max_body: int = MAX_BODY, max_streams: int = MAX_STREAMS, log_level: str = "warning",
+          cors_origins=None) -> None:
     """Serve ``runs`` (one run folder, a list of them, each a path or ``NAME=PATH``, or a dict
-    ``{name: run}``) until SIGTERM / Ctrl-C. Prints one line with the address once listening."""
+    ``{name: run}``) until SIGTERM / Ctrl-C, to web pages of ``cors_origins`` too (see
+    :func:`create_app`). Prints one line with the address once listening."""
     _check_limits(port, max_body, max_streams)
+    origins = allowed_origins(cors_origins)
     _require_serve()
     import uvicorn
     named = named_runs(runs)
-    app = create_app(named, engine, max_body, max_streams)
+    app = create_app(named, engine, max_body, max_streams, cors_origins=origins)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
