@@ -4,7 +4,6 @@ JSON answers from a real loopback server, the CLI, and the one-line streaming re
 tone audio, a tiny model (lstmkit.tasks.speech.synthetic)."""
 import json
 import shutil
-import threading
 
 import pytest
 import soundfile as sf
@@ -27,6 +26,7 @@ from lstmkit.tasks.speech.deploy import ORT_THREADS, WER_LIMIT, SpeechAdapter  #
 from lstmkit.tasks.speech.model import SpeechSeq2Seq  # noqa: E402
 from lstmkit.tasks.speech.synthetic import RATE, tiny_run, tone_clip  # noqa: E402
 from one_thread import one_thread_per_package  # noqa: F401,E402
+from seq2seq_helpers import two_workers  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -88,14 +88,7 @@ def test_onnx_batches_decoded_side_by_side_answer_as_one_batch(run, adapter, bea
     assert one.workers == torch.get_num_threads() == 1
     assert one.encoder.threads == one.decoder.threads == ORT_THREADS == 1
     two = adapter.onnx_net(run)
-    two.workers = 2
-    threads, encode = [], two.encode
-
-    def recording_encode(src, src_len):
-        threads.append((threading.current_thread().name, src.shape[0]))
-        return encode(src, src_len)
-
-    two.encode = recording_encode
+    threads = two_workers(two)
     want = [a["transcript"] for a in adapter.predict(adapter.net, feats, beam)]
     assert sum(map(len, want)) > 4                                               # the model writes something
     assert [a["transcript"] for a in adapter.predict(one, feats, beam)] == want
