@@ -8,6 +8,14 @@ JSON line per model and engine: utterances/s at batch 32 of 1-s utterances (feat
 once, outside the timing: the graph starts at the features) and batch-1 latency, with ONNX's
 ratio against torch measured in the same run. A last line per model times the whole answer
 to one WAV upload (WAV parsing, features, model, greedy decoding).
+
+A seq2seq recogniser (bi-LSTM encoder, attention decoder) then transcribes 64 generated recordings
+per call at beam 1 and 5 (``adapter.predict``: its beam search over the graphs), engines alternating
+in rounds, median of the rounds: torch, the ONNX engine as served (each graph on one ONNX Runtime
+thread, ``--threads`` batches decoded side by side), and both graphs on ``--threads`` threads with
+one batch at a time (the engine before). Pass ``--threads 2`` (or more) for the comparison to mean
+anything; on 2 busy cores, beam 1 and 5: 6.0 and 15.5 ms a call served, 11.5 and 90.5 ms the way
+before, torch 9.9 and 20.8 ms (hidden 32; the way before spins threads, slow whenever a core is taken).
 """
 from __future__ import annotations
 
@@ -23,6 +31,7 @@ import torch
 from lstmkit.data.batching import pad_batch
 from lstmkit.deploy.onnx import export_onnx
 from lstmkit.deploy.onnx_engine import OnnxNet, load_runner
+from lstmkit.deploy.seq2seq import onnx_seq2seq
 from lstmkit.deploy.quantize import measure_speed
 from lstmkit.deploy.registry import adapter_for
 from lstmkit.tasks.speech.synthetic import RATE, tone_clip, tiny_run
@@ -73,6 +82,34 @@ def main() -> None:
                 runs.append(time.perf_counter() - t)
             print(json.dumps({**base, "engine": engine, "what": "answer_bytes (1-s WAV, greedy)",
                               "median_ms": round(1e3 * float(np.median(runs)), 3)}))
+    _seq2seq(out / "seq2seq", args.threads)
+
+
+def _seq2seq(folder: Path, threads: int, rounds: int = 9) -> None:
+    """One JSON line per beam and engine: ms per call of 64 recordings (see the module docstring)."""
+    run = tiny_run(folder, mode="seq2seq", model="bilstm", n=64, max_epochs=8, beam=3)
+    export_onnx(run)
+    adapter = adapter_for(run)
+    feats = adapter.est._features(sorted(str(p) for p in (folder / "wavs").glob("*.wav")))[0]
+    nets = {"torch": adapter.net, "onnx": adapter.onnx_net(run),
+            f"onnx ({threads} threads a graph, one batch at a time)": onnx_seq2seq(run, threads)}
+    for beam in (1, 5):
+        want = [a["transcript"] for a in adapter.predict(adapter.net, feats, beam)]
+        ms: dict[str, list[float]] = {}
+        for net in nets.values():
+            assert [a["transcript"] for a in adapter.predict(net, feats, beam)] == want    # and warmed up
+        for r in range(rounds):
+            for engine in (list(nets) if r % 2 == 0 else list(nets)[::-1]):
+                best = []
+                for _ in range(3):
+                    t = time.perf_counter()
+                    adapter.predict(nets[engine], feats, beam)
+                    best.append(time.perf_counter() - t)
+                ms.setdefault(engine, []).append(1e3 * min(best))
+        for engine, times in ms.items():
+            print(json.dumps({"model": "bilstm seq2seq", "hidden_size": 32, "recordings": len(feats), "beam": beam,
+                              "threads": threads, "engine": engine, "median_ms": round(float(np.median(times)), 2),
+                              "rounds_ms": [round(t, 1) for t in times]}))
 
 
 if __name__ == "__main__":

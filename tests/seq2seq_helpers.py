@@ -1,4 +1,5 @@
 """What the seq2seq decoding tests of translate and speech share."""
+import threading
 from contextlib import contextmanager
 
 import torch
@@ -19,3 +20,17 @@ def without_eos(net):
     finally:
         with torch.no_grad():
             bias.copy_(before)
+
+
+def two_workers(net) -> list[tuple[str, int]]:
+    """``net`` (an :class:`~lstmkit.deploy.seq2seq.OnnxSeq2Seq`) set to decode two batches side by
+    side; returns the list its ``encode`` calls fill with ``(thread name, batch size)``."""
+    net.workers = 2
+    calls, encode = [], net.encode
+
+    def recording_encode(src, src_len):
+        calls.append((threading.current_thread().name, src.shape[0]))
+        return encode(src, src_len)
+
+    net.encode = recording_encode
+    return calls

@@ -22,10 +22,11 @@ from lstmkit.deploy.registry import adapter_for  # noqa: E402
 from lstmkit.deploy.seq2seq import GRAPH_FILES, OnnxSeq2Seq  # noqa: E402
 from lstmkit.errors import LstmkitError  # noqa: E402
 from lstmkit.nn.seq2seq import beam_search  # noqa: E402
-from lstmkit.tasks.speech.deploy import WER_LIMIT, SpeechAdapter  # noqa: E402
+from lstmkit.tasks.speech.deploy import ORT_THREADS, WER_LIMIT, SpeechAdapter  # noqa: E402
 from lstmkit.tasks.speech.model import SpeechSeq2Seq  # noqa: E402
 from lstmkit.tasks.speech.synthetic import RATE, tiny_run, tone_clip  # noqa: E402
 from one_thread import one_thread_per_package  # noqa: F401,E402
+from seq2seq_helpers import two_workers  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +76,25 @@ def test_onnx_decoding_equals_torch(run, adapter, beam):
     assert sum(map(len, expected)) > 4                                           # the model writes something
     alone = [beam_search(onnx, f[None], torch.tensor([len(f)]), beam, 0.0, ratio)[0].ids for f in feats]
     assert alone == [h.ids for h in got]                                         # padding changes nothing
+
+
+@pytest.mark.parametrize("beam", [1, 5])
+def test_onnx_batches_decoded_side_by_side_answer_as_one_batch(run, adapter, beam):
+    """The ONNX engine's workers (one per torch thread; forced to 2 here) decode a call's
+    recordings as two halves at once, each graph on one thread: the same transcripts as one batch
+    on one thread, and as torch's."""
+    feats = adapter.est._features(_wavs(run, 40))[0]                      # 40: two batches of 20
+    one = adapter.onnx_net(run)
+    assert one.workers == torch.get_num_threads() == 1
+    assert one.encoder.threads == one.decoder.threads == ORT_THREADS == 1
+    two = adapter.onnx_net(run)
+    threads = two_workers(two)
+    want = [a["transcript"] for a in adapter.predict(adapter.net, feats, beam)]
+    assert sum(map(len, want)) > 4                                               # the model writes something
+    assert [a["transcript"] for a in adapter.predict(one, feats, beam)] == want
+    assert [a["transcript"] for a in adapter.predict(two, feats, beam)] == want
+    assert sorted(n for _, n in threads) == [20, 20]
+    assert all(name.startswith("lstmkit-decode_") for name, _ in threads)      # the pool's, not the caller's
 
 
 def test_the_engine_follows_the_graphs_of_the_runs_mode(tmp_path, run, adapter):

@@ -2,7 +2,6 @@
 int8 with the BLEU gate, the HTTP service (in-process and a real loopback server), the CLI."""
 import json
 import shutil
-import threading
 
 import pandas as pd
 import pytest
@@ -25,6 +24,7 @@ from lstmkit.nn.seq2seq import beam_search  # noqa: E402
 from lstmkit.tasks.translate import Translator  # noqa: E402
 from lstmkit.tasks.translate.deploy import BLEU_LIMIT, TranslateAdapter  # noqa: E402
 from translate_data import TINY, make_pairs  # noqa: E402
+from seq2seq_helpers import two_workers  # noqa: E402
 
 SENTENCES = [s for s, _ in make_pairs(12, seed=5, max_len=8)] + ["dog", "the big red cat sits ."]
 
@@ -98,14 +98,7 @@ def test_onnx_batches_decoded_side_by_side_answer_as_one_batch(adapter, run, bea
     one = adapter.onnx_net(run)
     assert one.workers == torch.get_num_threads() == 1
     two = adapter.onnx_net(run)
-    two.workers = 2
-    threads, encode = [], two.encode
-
-    def recording_encode(src, src_len):
-        threads.append((threading.current_thread().name, src.shape[0]))
-        return encode(src, src_len)
-
-    two.encode = recording_encode
+    threads = two_workers(two)
     want = adapter.answer(adapter.net, sentences, beam)["translations"]
     assert adapter.answer(one, sentences, beam)["translations"] == want
     assert adapter.answer(two, sentences, beam)["translations"] == want

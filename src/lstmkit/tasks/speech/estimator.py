@@ -18,7 +18,8 @@ import torch
 from lstmkit.data.batching import BucketBatches
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.classifier import ClassificationLoss
-from lstmkit.nn.seq2seq import beam_search, sequence_loss
+from lstmkit.nn.seq2seq import beam_search, decode_workers, sequence_loss
+from lstmkit.nn.threads import map_batches
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.tasks.speech.arrays import audio_sources, batch_rows, is_clip, memory_utterances
 from lstmkit.tasks.speech.config import SpeechConfig, check_hop
@@ -380,6 +381,8 @@ class SpeechRecognizer(RunEstimator):
         (``beam``). ``net`` stands in for ``net_`` (seq2seq: any module with its ``encode`` /
         ``step``, e.g. the ONNX graphs)."""
         net = (self.net_ if net is None else net).eval()
+        if self.config_.mode == "seq2seq":
+            return self._hypotheses(feats, net, beam)
         out: list[Any] = [None] * len(feats)
         batches = BucketBatches(feats, None, _EVAL_BATCH)
         for idx, x, lengths in track(batches.iter_indexed(), len(batches), "recognising", self._progress):
@@ -388,14 +391,29 @@ class SpeechRecognizer(RunEstimator):
                 lp, lens = net(x, lengths)
                 for k, i in enumerate(idx):
                     out[i] = lp[k, : int(lens[k])].numpy()
-            elif self.config_.mode == "classify":
+            else:
                 probs = class_probabilities(net(x, lengths))
                 for k, i in enumerate(idx):
                     out[i] = probs[k].numpy()
-            else:
-                hyps = beam_search(net, x, lengths, beam, 0.0, self.config_.max_len_ratio, self.decode_steps())
-                for k, i in enumerate(idx):
-                    out[i] = hyps[k]
+        return out
+
+    def _hypotheses(self, feats: list[torch.Tensor], net, beam: int) -> list[Any]:
+        """seq2seq: each utterance's beam search hypothesis, a batch at a time, or several batches
+        side by side on the decoding pool's threads when ``net`` declares workers (the ONNX
+        engine's: :func:`~lstmkit.nn.seq2seq.decode_workers`)."""
+        out: list[Any] = [None] * len(feats)
+        workers, batch_size = decode_workers(net, len(feats), _EVAL_BATCH)
+        batches = BucketBatches(feats, None, batch_size)
+        ratio, steps = self.config_.max_len_ratio, self.decode_steps()
+
+        def decode(batch):
+            idx, x, lengths = batch
+            return idx, beam_search(net, x, lengths, beam, 0.0, ratio, steps)
+
+        decoded = map_batches(decode, batches.iter_indexed(), workers)
+        for idx, hyps in track(decoded, len(batches), "recognising", self._progress):
+            for i, h in zip(idx.tolist(), hyps):
+                out[i] = h
         return out
 
     def decode_steps(self) -> int | None:
