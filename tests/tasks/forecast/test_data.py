@@ -334,10 +334,15 @@ def test_time_errors():
         prepare(pd.DataFrame({"t": ["2024-01-02", "2024-01-01", "2024-01-02", "2024-01-03"],
                               "y": [1, 2, 3, 4]}), "y", time="t")
     hours = pd.date_range("2024-10-26 20:00", periods=12, freq="h", tz="Europe/Berlin").tz_localize(None)
+    local = pd.DataFrame({"t": hours.strftime("%Y-%m-%d %H:%M"), "y": np.arange(12.0)})
     with pytest.raises(LstmkitError, match=r"time 2024-10-27T02:00:00 appears more than once in column 't' \(1 "
                                            r"duplicated rows\): local time shows that hour twice when clocks go back "
-                                           r"\(as in Europe/Berlin\) — write the times with their UTC offset"):
-        prepare(pd.DataFrame({"t": hours.strftime("%Y-%m-%d %H:%M"), "y": np.arange(12.0)}), "y", time="t")
+                                           r"\(as in Europe/Berlin\) — name the zone they were written in, --time-zone "
+                                           r"Europe/Berlin \(Python: time_zone='Europe/Berlin'\), say"):
+        prepare(local, "y", time="t")
+    # the fix it names reads every row, the repeated hour in file order: 12 instants an hour apart
+    p = prepare(local, "y", time="t", time_zone="Europe/Berlin")
+    assert len(p.times) == 12 and p.values[:, 0].tolist() == list(range(12))
     with pytest.raises(LstmkitError, match="time column 't' has 1 empty cells"):
         prepare(pd.DataFrame({"t": ["2024-01-01", None], "y": [1, 2]}), "y", time="t")
 
@@ -398,8 +403,13 @@ def test_the_hour_local_clocks_skip_in_spring_is_named_as_such():
     local = pd.date_range("2024-03-30", periods=60, freq="h", tz="Europe/Berlin").tz_localize(None)
     df = pd.DataFrame({"time": local.strftime("%Y-%m-%d %H:%M"), "y": np.arange(60.0)})
     with pytest.warns(UserWarning, match=r"the first 2024-03-31T02:00:00 \(local time skips that hour when clocks go "
-                                         r"forward, as in Europe/Berlin: times in UTC or with their UTC offset skip none\)"):
+                                         r"forward, as in Europe/Berlin: times in UTC or with their UTC offset skip none, "
+                                         r"and so do local times read with the zone they were written in, --time-zone "
+                                         r"Europe/Berlin \(Python: time_zone='Europe/Berlin'\), say\)"):
         prepare(df, "y", time="time")
+    with warnings.catch_warnings():                  # the zone it names: no step skipped, no warning
+        warnings.simplefilter("error")
+        assert len(prepare(df, "y", time="time", time_zone="Europe/Berlin").times) == 60
     hours = pd.date_range("2024-03-30", periods=60, freq="h").delete(30)            # 06:00 on the 31st: missing
     with pytest.warns(UserWarning, match=r"the first 2024-03-31T06:00:00: windows span the gaps") as got:
         prepare(pd.DataFrame({"time": hours.strftime("%Y-%m-%d %H:%M"), "y": np.arange(59.0)}), "y", time="time")

@@ -206,7 +206,8 @@ def warn_missing_steps(missing: list[tuple[str, int, Any]], time_col: str | None
     zone = daylight_saving_gap(np.datetime64(first)) if total == 1 and isinstance(first, str) else None
     if zone is not None:           # a local clock's skipped hour, not a missing row
         head += (f" (local time skips that hour when clocks go forward, as in {zone}: times in UTC or with their "
-                 "UTC offset skip none)")
+                 f"UTC offset skip none, and so do local times read with the zone they were written in, "
+                 f"--time-zone {zone} (Python: time_zone={zone!r}), say)")
     if fill is not None:
         warnings.warn(f"{head}; rows were inserted for them and filled ({fill})", UserWarning, stacklevel=3)
     else:

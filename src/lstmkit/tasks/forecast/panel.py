@@ -181,8 +181,9 @@ def read_panel(data, cfg, need: int | None = None, short_fix: str | None = None,
                 raise LstmkitError(
                     f"time {when} appears more than once in column {time_col!r} ({int(dup.sum())} duplicated rows): "
                     f"local time shows that hour twice when clocks go back (as in {zone})",
-                    f"write the times with their UTC offset ({when}+01:00, say) or in UTC, which read once each; or "
-                    f"aggregate the duplicates (e.g. groupby(time).mean())")
+                    f"name the zone they were written in, --time-zone {zone} (Python: time_zone={zone!r}), say: its "
+                    f"clock's repeated hour is read in file order; or write the times with their UTC offset "
+                    f"({when}+01:00, say) or in UTC, which read once each")
             clock = _clock_column(df, time_col)
             if clock is not None:              # Date and Time columns, as loggers and spreadsheets split them
                 raise LstmkitError(
