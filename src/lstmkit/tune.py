@@ -204,7 +204,12 @@ def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | 
             for h in handlers:
                 h.removeFilter(quiet_interrupt)
     with _out_lock(out):                  # read the study and write, one worker at a time: the last one
-        summary = _write_outputs(study, task, base, out)    # to stop writes the whole study
+        try:                              # to stop writes the whole study
+            summary = _write_outputs(study, task, base, out)
+        except LstmkitError:
+            if not interrupted:           # Ctrl-C before any trial completed: said as an interruption
+                raise
+            summary = {}
     summary.update({"storage": storage, "study": study.study_name, "interrupted": interrupted})
     if interrupted:                       # the CLI's one line: "interrupted; the study is saved in ..."
         raise KeyboardInterrupt(f"the study is saved in {storage} — run the same command again to continue")
@@ -452,6 +457,10 @@ def _write_outputs(study, task: str, base: dict[str, Any], out: Path) -> dict[st
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     _plot_history(study, out / "history.png")
     if not complete:
+        running = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)))
+        if running:                       # a worker with no place left, while the others' trials run
+            raise LstmkitError(f"no trial has completed yet; other workers are running {running}",
+                               f"the last worker to stop writes {out / 'best.yaml'}: wait for it")
         raise LstmkitError("no trial completed", f"see {out / 'trials.csv'} for the errors; widen the search space or the data")
     best = study.best_trial
     config = merge(base, {"train": {}})
