@@ -126,3 +126,73 @@ def test_ctrl_c_in_one_worker_leaves_the_other_running_and_the_study_continuable
     study = _study(tmp_path / "study")
     assert len(_counted(study)) == 5 and len({t.number for t in study.trials}) == len(study.trials)
     _check_outputs(tmp_path / "study", study)
+
+
+def test_a_worker_that_loses_the_race_to_create_the_storage_opens_it_again(tmp_path, command, capsys, monkeypatch):
+    from sqlalchemy.exc import IntegrityError
+    real, calls = optuna.create_study, []
+
+    def raced(*args, **kwargs):           # what the second of two new workers met: the first made the tables
+        calls.append(1)
+        if len(calls) == 1:
+            raise IntegrityError("INSERT INTO alembic_version", {}, Exception("UNIQUE constraint failed"))
+        return real(*args, **kwargs)
+    monkeypatch.setattr(optuna, "create_study", raced)
+    code, out, err = run_cli([*command, "--trials", "1"], capsys)
+    assert code == 0 and err == "" and len(calls) == 2, err
+    assert len(_counted(_study(tmp_path / "study"))) == 1
+
+
+def test_a_storage_locked_past_the_timeout_is_one_line(tmp_path, command, capsys, monkeypatch):
+    import sqlite3
+    from sqlalchemy.exc import OperationalError
+
+    def locked(self, *args, **kwargs):
+        raise OperationalError("INSERT INTO trials", {}, sqlite3.OperationalError("database is locked"))
+    monkeypatch.setattr(optuna.study.Study, "ask", locked)
+    code, out, err = run_cli([*command, "--trials", "1"], capsys)
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err, err
+    assert "stayed locked by other workers for over 120 s" in err and "postgresql://" in err
+
+
+def test_a_trial_two_workers_start_past_n_is_surplus_and_not_run(tmp_path, command, capsys, monkeypatch):
+    """Both workers found one place left and each started a trial: the later-numbered one stops unrun."""
+    code, _, err = run_cli([*command, "--trials", "1"], capsys)      # makes the study, 1 trial
+    assert code == 0, err
+    other, real = _study(tmp_path / "study"), optuna.study.Study.ask
+    taken = []
+
+    def other_worker_first(self, *args, **kwargs):
+        if not taken:
+            taken.append(real(other))        # the other worker's trial, numbered first
+        return real(self, *args, **kwargs)
+    monkeypatch.setattr(optuna.study.Study, "ask", other_worker_first)
+    fit_calls = []
+    monkeypatch.setattr("lstmkit.tasks.forecast.estimator.Forecaster.fit", lambda *a, **k: fit_calls.append(1))
+    code, out, err = run_cli([*command, "--trials", "2"], capsys)
+    assert code == 0, err
+    assert "trial 2: not run: other workers have taken the study's last trials" in out and not fit_calls
+    study = _study(tmp_path / "study")
+    assert study.trials[2].user_attrs == {"surplus": True} and study.trials[1].state.name == "RUNNING"
+    assert len(_counted(study)) == 1
+    other.tell(taken[0], 0.5)
+    assert len(_counted(_study(tmp_path / "study"))) == 2
+
+
+@pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning", "ignore:Heartbeat of storage")
+def test_a_killed_workers_trial_is_lost_not_counted(tmp_path, command, capsys, monkeypatch):
+    """A worker killed outright (kill -9, a power cut) left its trial running for ever: with the
+    heartbeat another worker fails it once it is silent past the grace period, and runs one in its place."""
+    monkeypatch.setattr("lstmkit.tune._HEARTBEAT_S", 1)
+    monkeypatch.setattr("lstmkit.tune._GRACE_S", 1)
+    (tmp_path / "study").mkdir()
+    storage = optuna.storages.RDBStorage(f"sqlite:///{tmp_path / 'study' / 'study.db'}", heartbeat_interval=1,
+                                         grace_period=1)
+    killed = optuna.create_study(study_name="forecast", storage=storage).ask()
+    storage.record_heartbeat(killed._trial_id)          # its last sign of life
+    time.sleep(2.5)                                     # SQLite's clock counts whole seconds
+    code, out, err = run_cli([*command, "--trials", "1"], capsys)
+    assert code == 0, err
+    study = _study(tmp_path / "study")
+    assert study.trials[0].state.name == "FAIL" and study.trials[0].user_attrs == {}
+    assert [t.number for t in _counted(study)] == [1]

@@ -8,8 +8,8 @@ same ``--out``) — can fill one study together. ``--trials N`` is the size of t
 one worker's share: a worker starts no trial once the finished and running ones make N (a trial two
 workers started at the same moment past N is marked ``surplus`` and stopped before it trains). A
 trial cut short by Ctrl-C or SIGTERM is not one of the N (the same command runs another), nor is one
-whose worker was killed outright: its heartbeat stops and another worker marks it failed
-(``lost``) after :data:`_GRACE_S` seconds. Each worker writes the outputs when it stops, holding a
+whose worker was killed outright (kill -9, a power cut): its heartbeat stops, and the next worker
+to start a trial fails it once it has been silent :data:`_GRACE_S` seconds. Each worker writes the outputs when it stops, holding a
 lock on ``<out>`` while it reads the study and writes them, so the last one to stop leaves them
 describing the whole study.
 
