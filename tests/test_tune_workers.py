@@ -175,6 +175,12 @@ def test_a_trial_two_workers_start_past_n_is_surplus_and_not_run(tmp_path, comma
     study = _study(tmp_path / "study")
     assert study.trials[2].user_attrs == {"surplus": True} and study.trials[1].state.name == "RUNNING"
     assert len(_counted(study)) == 1
+    # a worker started now finds the last place taken by the other worker's running trial
+    monkeypatch.setattr(optuna.study.Study, "ask", real)
+    code, out, err = run_cli([*command, "--trials", "2"], capsys)
+    assert code == 0 and not fit_calls, err
+    assert "holds 1 trial and other workers are running 1 (--trials 2 counts the whole study): none run here" in out
+    assert len(_study(tmp_path / "study").trials) == 3
     other.tell(taken[0], 0.5)
     assert len(_counted(_study(tmp_path / "study"))) == 2
 

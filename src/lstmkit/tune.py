@@ -9,9 +9,9 @@ one worker's share: a worker starts no trial once the finished and running ones 
 workers started at the same moment past N is marked ``surplus`` and stopped before it trains). A
 trial cut short by Ctrl-C or SIGTERM is not one of the N (the same command runs another), nor is one
 whose worker was killed outright (kill -9, a power cut): its heartbeat stops, and the next worker
-to start a trial fails it once it has been silent :data:`_GRACE_S` seconds. Each worker writes the outputs when it stops, holding a
-lock on ``<out>`` while it reads the study and writes them, so the last one to stop leaves them
-describing the whole study.
+to start a trial fails it once it has been silent :data:`_GRACE_S` seconds. Each worker writes the
+outputs when it stops, holding a lock on ``<out>`` while it reads the study and writes them, so the
+last one to stop leaves them describing the whole study.
 
 Outputs in ``<out>/``: ``best.yaml`` (a full config for ``lstmkit <task> train --config``),
 ``trials.csv`` (one row per trial) and ``history.png`` (optimisation history).
@@ -362,7 +362,7 @@ def _open_study(optuna, storage: str, name: str, seed: int | None):
     loses that race (a duplicate row, a table that already exists) opens it again, once the other
     has made it. The storage has optuna's heartbeat on (a killed worker's trial is failed, not left
     running for ever), and a worker waits up to :data:`_SQLITE_TIMEOUT_S` for another's write to an
-    SQLite study (sqlite3's 5 s passed under a few busy workers)."""
+    SQLite study (sqlite3's own wait is 5 s)."""
     from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
     sqlite = storage.startswith("sqlite")
     for attempt in range(3):
@@ -377,7 +377,7 @@ def _open_study(optuna, storage: str, name: str, seed: int | None):
                 sampler=optuna.samplers.TPESampler(seed=seed),
                 pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=2))
         except (IntegrityError, OperationalError) as e:
-            raced = isinstance(e, IntegrityError) or "already exists" in str(e) or "locked" in str(e)
+            raced = isinstance(e, IntegrityError) or "already exists" in str(e)
             if not raced or attempt == 2:
                 raise _storage_problem(storage, e) from None
             time.sleep(0.2 * (attempt + 1))
