@@ -202,3 +202,15 @@ def test_a_killed_workers_trial_is_lost_not_counted(tmp_path, command, capsys, m
     study = _study(tmp_path / "study")
     assert study.trials[0].state.name == "FAIL" and study.trials[0].user_attrs == {}
     assert [t.number for t in _counted(study)] == [1]
+
+
+def test_a_storage_that_fails_while_the_outputs_are_read_is_one_line(tmp_path, command, capsys, monkeypatch):
+    """Outside the search itself (the study read for best.yaml) a locked database was a traceback."""
+    import sqlite3
+    from sqlalchemy.exc import OperationalError
+
+    def locked(*args, **kwargs):
+        raise OperationalError("SELECT trials", {}, sqlite3.OperationalError("database is locked"))
+    monkeypatch.setattr("lstmkit.tune._write_outputs", locked)
+    code, out, err = run_cli([*command, "--trials", "1"], capsys)
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err and "stayed locked" in err, err

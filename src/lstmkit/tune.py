@@ -125,7 +125,6 @@ def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | 
     _check_values(plug.settings, {**flat_base, **quiet}, space)
 
     import optuna
-    from sqlalchemy.exc import SQLAlchemyError
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     out = Path(out)
     check_out_folder(out)
@@ -134,7 +133,8 @@ def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | 
     storage = storage or _sqlite_url(out / "study.db")
     try:
         study = _open_study(optuna, storage, study_name or task, seed)
-        _check_continues(optuna, study, task, space, storage)
+        with _storage_errors(storage):
+            _check_continues(optuna, study, task, space, storage)
     except LstmkitError:
         if made and not any(out.iterdir()):
             out.rmdir()                       # nothing left behind by a study that never opened
@@ -179,37 +179,37 @@ def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | 
             study_.stop()
 
     interrupted = False
-    with warnings.catch_warnings():       # 'experimental' since optuna 2.9
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        optuna.storages.fail_stale_trials(study)   # a killed worker's trial: lost, not running
-    held, running = _counted(optuna, study), _taken(optuna, study) - _counted(optuna, study)
-    if held >= trials:                    # the old results again, and no word that nothing ran
-        log(f"the study {study.study_name!r} already holds {held} trial{'s' if held != 1 else ''} (--trials {trials} "
-            "counts the whole study): none run now; pass a larger --trials to continue it")
-    elif held + running >= trials:
-        log(f"the study {study.study_name!r} holds {held} trial{'s' if held != 1 else ''} and other workers are running "
-            f"{running} (--trials {trials} counts the whole study): none run here")
-    else:
-        handlers = logging.getLogger("optuna").handlers
-        for h in handlers:                 # on the handlers: records from optuna's modules skip a logger's filters
-            h.addFilter(quiet_interrupt)
-        try:
-            study.optimize(objective, timeout=timeout, catch=(LstmkitError,), gc_after_trial=False,
-                           callbacks=[enough, announce])
-        except KeyboardInterrupt:
-            interrupted = True
-        except SQLAlchemyError as e:       # the database stayed locked past the timeout, or went away
-            raise _storage_problem(storage, e) from None
-        finally:
-            for h in handlers:
-                h.removeFilter(quiet_interrupt)
-    with _out_lock(out):                  # read the study and write, one worker at a time: the last one
-        try:                              # to stop writes the whole study
-            summary = _write_outputs(study, task, base, out)
-        except LstmkitError:
-            if not interrupted:           # Ctrl-C before any trial completed: said as an interruption
-                raise
-            summary = {}
+    with _storage_errors(storage):       # locked past the timeout, or gone: one line, no traceback
+        with warnings.catch_warnings():       # 'experimental' since optuna 2.9
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            optuna.storages.fail_stale_trials(study)   # a killed worker's trial: lost, not running
+        held, running = _counted(optuna, study), _taken(optuna, study) - _counted(optuna, study)
+        study_holds = f"the study {study.study_name!r} {{}}holds {held} trial{'s' if held != 1 else ''}"
+        if held >= trials:                    # the old results again, and no word that nothing ran
+            log(f"{study_holds.format('already ')} (--trials {trials} counts the whole study): none run now; "
+                "pass a larger --trials to continue it")
+        elif held + running >= trials:        # the last places are other workers' running trials
+            log(f"{study_holds.format('')} and other workers are running {running} (--trials {trials} counts "
+                "the whole study): none run here")
+        else:
+            handlers = logging.getLogger("optuna").handlers
+            for h in handlers:                 # on the handlers: records from optuna's modules skip a logger's filters
+                h.addFilter(quiet_interrupt)
+            try:
+                study.optimize(objective, timeout=timeout, catch=(LstmkitError,), gc_after_trial=False,
+                               callbacks=[enough, announce])
+            except KeyboardInterrupt:
+                interrupted = True
+            finally:
+                for h in handlers:
+                    h.removeFilter(quiet_interrupt)
+        with _out_lock(out):                  # read the study and write, one worker at a time: the last one
+            try:                              # to stop writes the whole study
+                summary = _write_outputs(study, task, base, out)
+            except LstmkitError:
+                if not interrupted:           # Ctrl-C before any trial completed: said as an interruption
+                    raise
+                summary = {}
     summary.update({"storage": storage, "study": study.study_name, "interrupted": interrupted})
     if interrupted:                       # the CLI's one line: "interrupted; the study is saved in ..."
         raise KeyboardInterrupt(f"the study is saved in {storage} — run the same command again to continue")
@@ -396,6 +396,17 @@ def _storage_problem(storage: str, e: BaseException) -> LstmkitError:
     return LstmkitError(f"cannot open the study storage {storage!r} ({reason})",
                         "pass an SQLAlchemy URL that can be opened, e.g. --storage sqlite:///runs/study.db "
                         "(or leave --storage out: OUT/study.db)")
+
+
+@contextlib.contextmanager
+def _storage_errors(storage: str):
+    """An SQLAlchemy error under a search (a database locked past the timeout, a server gone) as the
+    one line of :func:`_storage_problem`."""
+    from sqlalchemy.exc import SQLAlchemyError
+    try:
+        yield
+    except SQLAlchemyError as e:
+        raise _storage_problem(storage, e) from None
 
 
 @contextlib.contextmanager
