@@ -3,9 +3,15 @@
 Optuna drives it: a TPE sampler proposes settings, a median pruner stops trials whose epoch
 validation loss trails the median of earlier trials at the same epoch. The study lives in a
 storage (by default ``<out>/study.db``, SQLite), so a search can be interrupted and run again to
-continue, and several workers — processes or machines given the same ``--storage`` URL — can
-fill one study together. ``--trials N`` is the size of the whole study, not of one worker's share;
-a trial cut short by Ctrl-C or SIGTERM is not one of them (the same command runs another).
+continue, and several workers — processes or machines given the same ``--storage`` URL (or the
+same ``--out``) — can fill one study together. ``--trials N`` is the size of the whole study, not of
+one worker's share: a worker starts no trial once the finished and running ones make N (a trial two
+workers started at the same moment past N is marked ``surplus`` and stopped before it trains). A
+trial cut short by Ctrl-C or SIGTERM is not one of the N (the same command runs another), nor is one
+whose worker was killed outright (kill -9, a power cut): its heartbeat stops, and the next worker
+to start a trial fails it once it has been silent :data:`_GRACE_S` seconds. Each worker writes the
+outputs when it stops, holding a lock on ``<out>`` while it reads the study and writes them, so the
+last one to stop leaves them describing the whole study.
 
 Outputs in ``<out>/``: ``best.yaml`` (a full config for ``lstmkit <task> train --config``),
 ``trials.csv`` (one row per trial) and ``history.png`` (optimisation history).
@@ -22,11 +28,15 @@ finds them by the task's name, so every room with a bench can be tuned.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import math
+import os
 import re
 import sys
+import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -123,7 +133,8 @@ def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | 
     storage = storage or _sqlite_url(out / "study.db")
     try:
         study = _open_study(optuna, storage, study_name or task, seed)
-        _check_continues(optuna, study, task, space, storage)
+        with _storage_errors(storage):
+            _check_continues(optuna, study, task, space, storage)
     except LstmkitError:
         if made and not any(out.iterdir()):
             out.rmdir()                       # nothing left behind by a study that never opened
@@ -131,9 +142,15 @@ def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | 
     quiet_interrupt = _DropInterruptWarning()
 
     def objective(trial):
+        if _taken(optuna, study, below=trial.number) >= trials:   # another worker took the last place meanwhile
+            trial.set_user_attr(_SURPLUS, True)
+            quiet_interrupt.failed.add(trial.number)
+            study.stop()
+            raise _Surplus(f"the study holds --trials {trials} already")
+        _seed_proposals(optuna, study, seed, trial.number)
         params = {**flat_base, **suggest(trial, space), **quiet}
         try:
-            return plug.run_trial(params, _Pruning(trial))
+            value = plug.run_trial(params, _Pruning(trial))
         except LstmkitError as e:          # e.g. a lookback too long for the data: this trial only
             trial.set_user_attr("error", str(e))
             quiet_interrupt.failed.add(trial.number)   # `announce` says why in one line; optuna's traceback goes
@@ -142,39 +159,57 @@ def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | 
             trial.set_user_attr(_CUT, True)    # trial is not one of --trials (the same command reruns it)
             quiet_interrupt.trial = trial.number
             raise KeyboardInterrupt from None
+        if not math.isfinite(value):      # optuna fails it with no word: say why, and count it as failed
+            trial.set_user_attr("error", f"the validation loss is {value}")
+        return value
 
     def announce(study_, frozen):
         shown = ", ".join(f"{k}={_short(v)}" for k, v in frozen.params.items())
-        if frozen.state == optuna.trial.TrialState.COMPLETE:
+        if frozen.user_attrs.get(_SURPLUS):
+            log(f"trial {frozen.number}: not run: other workers have taken the study's last trials")
+        elif frozen.state == optuna.trial.TrialState.COMPLETE:
             log(f"trial {frozen.number}: val_loss {frozen.value:.5g}  ({shown})")
         elif frozen.state == optuna.trial.TrialState.PRUNED:
             log(f"trial {frozen.number}: pruned after epoch {frozen.last_step}  ({shown})")
         else:
             log(f"trial {frozen.number}: failed: {frozen.user_attrs.get('error', 'error')}  ({shown})")
 
-    def enough(study_, frozen):           # optuna's MaxTrialsCallback, less the interrupted trials
-        if _counted(optuna, study_) >= trials:
+    def enough(study_, frozen):           # optuna's MaxTrialsCallback, less the trials that do not count,
+        if _taken(optuna, study_) >= trials:  # plus those other workers are running
             study_.stop()
 
-    _continue_proposals(optuna, study, seed)
     interrupted = False
-    held = _counted(optuna, study)
-    if held >= trials:                    # the old results again, and no word that nothing ran
-        log(f"the study {study.study_name!r} already holds {held} trial{'s' if held != 1 else ''} (--trials {trials} "
-            "counts the whole study): none run now; pass a larger --trials to continue it")
-    else:
-        handlers = logging.getLogger("optuna").handlers
-        for h in handlers:                 # on the handlers: records from optuna's modules skip a logger's filters
-            h.addFilter(quiet_interrupt)
-        try:
-            study.optimize(objective, timeout=timeout, catch=(LstmkitError,), gc_after_trial=False,
-                           callbacks=[enough, announce])
-        except KeyboardInterrupt:
-            interrupted = True
-        finally:
-            for h in handlers:
-                h.removeFilter(quiet_interrupt)
-    summary = _write_outputs(study, task, base, out)
+    with _storage_errors(storage):       # locked past the timeout, or gone: one line, no traceback
+        with warnings.catch_warnings():       # 'experimental' since optuna 2.9
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            optuna.storages.fail_stale_trials(study)   # a killed worker's trial: lost, not running
+        held, running = _counted(optuna, study), _taken(optuna, study) - _counted(optuna, study)
+        study_holds = f"the study {study.study_name!r} {{}}holds {held} trial{'s' if held != 1 else ''}"
+        if held >= trials:                    # the old results again, and no word that nothing ran
+            log(f"{study_holds.format('already ')} (--trials {trials} counts the whole study): none run now; "
+                "pass a larger --trials to continue it")
+        elif held + running >= trials:        # the last places are other workers' running trials
+            log(f"{study_holds.format('')} and other workers are running {running} (--trials {trials} counts "
+                "the whole study): none run here")
+        else:
+            handlers = logging.getLogger("optuna").handlers
+            for h in handlers:                 # on the handlers: records from optuna's modules skip a logger's filters
+                h.addFilter(quiet_interrupt)
+            try:
+                study.optimize(objective, timeout=timeout, catch=(LstmkitError,), gc_after_trial=False,
+                               callbacks=[enough, announce])
+            except KeyboardInterrupt:
+                interrupted = True
+            finally:
+                for h in handlers:
+                    h.removeFilter(quiet_interrupt)
+        with _out_lock(out):                  # read the study and write, one worker at a time: the last one
+            try:                              # to stop writes the whole study
+                summary = _write_outputs(study, task, base, out)
+            except LstmkitError:
+                if not interrupted:           # Ctrl-C before any trial completed: said as an interruption
+                    raise
+                summary = {}
     summary.update({"storage": storage, "study": study.study_name, "interrupted": interrupted})
     if interrupted:                       # the CLI's one line: "interrupted; the study is saved in ..."
         raise KeyboardInterrupt(f"the study is saved in {storage} — run the same command again to continue")
@@ -261,20 +296,45 @@ def _candidates(spec: dict[str, Any]) -> list[tuple[str, Any]]:
 
 
 _CUT = "interrupted"          # user attribute of a trial that Ctrl-C or SIGTERM cut short
+_SURPLUS = "surplus"          # ... of a trial started past --trials by two workers at once, stopped unrun
+_HEARTBEAT_S = 10             # a running trial's worker says it is alive this often (optuna's heartbeat);
+_GRACE_S = 60                 # silent this long, its trial is lost (a killed worker): failed, not counted
+_SQLITE_TIMEOUT_S = 120       # how long a worker waits for another's write to an SQLite study
+
+
+class _Surplus(LstmkitError):
+    """A trial two workers started at the same moment past --trials: stopped before it trains."""
+
+
+def _counts(t) -> bool:
+    """A finished trial counts towards --trials when it completed, was pruned, or failed on its own
+    (it recorded why); not when Ctrl-C cut it, its worker was lost (failed by the heartbeat), or it
+    was a surplus one."""
+    return t.state.name in ("COMPLETE", "PRUNED") or (t.state.name == "FAIL" and "error" in t.user_attrs
+                                                     and not t.user_attrs.get(_CUT) and not t.user_attrs.get(_SURPLUS))
 
 
 def _counted(optuna, study) -> int:
-    """Trials that count towards --trials: finished, pruned or failed, not interrupted."""
+    """Trials that count towards --trials (:func:`_counts`)."""
     states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED, optuna.trial.TrialState.FAIL)
-    return sum(not t.user_attrs.get(_CUT) for t in study.get_trials(deepcopy=False, states=states))
+    return sum(_counts(t) for t in study.get_trials(deepcopy=False, states=states))
 
 
-def _continue_proposals(optuna, study, seed: int | None) -> None:
-    """A continued study with --seed gets its sampler seeded past the trials it holds: the same
-    seed again proposed the first trials' settings again (a study interrupted after 2 trials
-    repeated those 2), and a second worker with the same command the other's."""
-    if seed is not None and study.trials:
-        study.sampler = optuna.samplers.TPESampler(seed=(seed + len(study.trials)) % 2**32)
+def _taken(optuna, study, below: int | None = None) -> int:
+    """The counted trials and those running or waiting to run (in any worker), of the trials
+    numbered below ``below`` (all without it): the places of --trials already taken."""
+    pending = (optuna.trial.TrialState.RUNNING, optuna.trial.TrialState.WAITING)
+    return sum(_counts(t) or t.state in pending for t in study.get_trials(deepcopy=False)
+               if below is None or t.number < below)
+
+
+def _seed_proposals(optuna, study, seed: int | None, number: int) -> None:
+    """With --seed, trial ``number`` draws from a sampler seeded with ``seed + number``: one sampler
+    seeded once proposed a continued study's first settings again (a study interrupted after 2
+    trials repeated those 2), and two workers started together with the same command proposed
+    the same settings, trial for trial."""
+    if seed is not None:
+        study.sampler = optuna.samplers.TPESampler(seed=(seed + number) % 2**32)
 
 
 class _DropInterruptWarning(logging.Filter):
@@ -296,18 +356,79 @@ class _DropInterruptWarning(logging.Filter):
 
 def _open_study(optuna, storage: str, name: str, seed: int | None):
     """The study ``name`` in ``storage`` (created when new); one error naming the URL when it
-    cannot be opened (an unknown database kind, a path that cannot be made, a server not there)."""
+    cannot be opened (an unknown database kind, a path that cannot be made, a server not there).
+
+    Two workers that open a new storage at the same moment both create its tables: the one that
+    loses that race (a duplicate row, a table that already exists) opens it again, once the other
+    has made it. The storage has optuna's heartbeat on (a killed worker's trial is failed, not left
+    running for ever), and a worker waits up to :data:`_SQLITE_TIMEOUT_S` for another's write to an
+    SQLite study (sqlite3's own wait is 5 s)."""
+    from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+    sqlite = storage.startswith("sqlite")
+    for attempt in range(3):
+        try:
+            with warnings.catch_warnings():       # the heartbeat is 'experimental' since optuna 2.9
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                rdb = optuna.storages.RDBStorage(
+                    storage, engine_kwargs={"connect_args": {"timeout": _SQLITE_TIMEOUT_S}} if sqlite else None,
+                    heartbeat_interval=_HEARTBEAT_S, grace_period=_GRACE_S)
+            return optuna.create_study(
+                study_name=name, storage=rdb, load_if_exists=True, direction="minimize",
+                sampler=optuna.samplers.TPESampler(seed=seed),
+                pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=2))
+        except (IntegrityError, OperationalError) as e:
+            raced = isinstance(e, IntegrityError) or "already exists" in str(e)
+            if not raced or attempt == 2:
+                raise _storage_problem(storage, e) from None
+            time.sleep(0.2 * (attempt + 1))
+        except (SQLAlchemyError, optuna.exceptions.OptunaError, ValueError, ImportError) as e:
+            raise _storage_problem(storage, e) from None
+
+
+def _storage_problem(storage: str, e: BaseException) -> LstmkitError:
+    """The one line for a storage that cannot be opened, or that failed under a search."""
+    reason = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+    if "locked" in reason:
+        return LstmkitError(f"the study storage {storage!r} stayed locked by other workers for over "
+                            f"{_SQLITE_TIMEOUT_S} s ({reason})",
+                            "run fewer workers on one SQLite file, or give them a server database "
+                            "(--storage postgresql://...); the same command continues the study")
+    return LstmkitError(f"cannot open the study storage {storage!r} ({reason})",
+                        "pass an SQLAlchemy URL that can be opened, e.g. --storage sqlite:///runs/study.db "
+                        "(or leave --storage out: OUT/study.db)")
+
+
+@contextlib.contextmanager
+def _storage_errors(storage: str):
+    """An SQLAlchemy error under a search (a database locked past the timeout, a server gone) as the
+    one line of :func:`_storage_problem`."""
     from sqlalchemy.exc import SQLAlchemyError
     try:
-        return optuna.create_study(
-            study_name=name, storage=storage, load_if_exists=True, direction="minimize",
-            sampler=optuna.samplers.TPESampler(seed=seed),
-            pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=2))
-    except (SQLAlchemyError, optuna.exceptions.OptunaError, ValueError, ImportError) as e:
-        reason = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
-        raise LstmkitError(f"cannot open the study storage {storage!r} ({reason})",
-                           "pass an SQLAlchemy URL that can be opened, e.g. --storage sqlite:///runs/study.db "
-                           "(or leave --storage out: OUT/study.db)") from None
+        yield
+    except SQLAlchemyError as e:
+        raise _storage_problem(storage, e) from None
+
+
+@contextlib.contextmanager
+def _out_lock(out: Path):
+    """Hold ``out`` while this worker reads the study and writes its outputs: two workers stopping
+    together wrote them in turn, and the one with the older view of the study could write last. An
+    advisory lock on the folder, released however the process ends; where there are no such locks
+    (Windows, some network file systems) the writes are unguarded (each file is still written whole)."""
+    try:
+        import fcntl
+        fd = os.open(out, os.O_RDONLY)
+    except (ImportError, OSError):
+        yield
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError:
+            pass
+        yield
+    finally:
+        os.close(fd)                     # closing the descriptor releases the lock
 
 
 def _check_continues(optuna, study, task: str, space: dict[str, dict[str, Any]], storage: str) -> None:
@@ -347,6 +468,10 @@ def _write_outputs(study, task: str, base: dict[str, Any], out: Path) -> dict[st
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     _plot_history(study, out / "history.png")
     if not complete:
+        running = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)))
+        if running:                       # a worker with no place left, while the others' trials run
+            raise LstmkitError(f"no trial has completed yet; other workers are running {running}",
+                               f"the last worker to stop writes {out / 'best.yaml'}: wait for it")
         raise LstmkitError("no trial completed", f"see {out / 'trials.csv'} for the errors; widen the search space or the data")
     best = study.best_trial
     config = merge(base, {"train": {}})
