@@ -37,8 +37,8 @@ def test_a_clip_re_recorded_under_the_same_manifest_is_refused_on_resume(run):
     kept = clip.read_bytes()
     sf.write(clip, tone_clip("ab", seconds=2.0), RATE, subtype="PCM_16")       # the manifest's line unchanged
     with pytest.raises(LstmkitError, match=r"the data changed since .* started: the recordings .*manifest.csv lists are "
-                                           r"not the ones it trained on \(a recording added, removed or renamed, or its "
-                                           r"transcript or file size changed; 16 then and now\)"):
+                                           r"not the ones it trained on \(a recording added, removed, renamed or "
+                                           r"re-recorded, or its transcript changed; 16 then and now\)"):
         SpeechRecognizer.resume(run_dir)
     clip.write_bytes(kept)
     SpeechRecognizer.resume(run_dir)                                           # the same clips: resumes
@@ -68,3 +68,37 @@ def test_a_folder_corpus_with_a_clip_added_is_refused_on_resume(tmp_path):
     (root / "ab" / "8.wav").unlink()
     SpeechRecognizer.resume(est.run_dir_)
     assert json.loads((est.run_dir_ / "lstmkit.json").read_text())["status"] == "finished"
+
+
+def test_a_clip_re_recorded_at_the_same_length_is_refused_on_resume(run):
+    """The same duration, so the same file size: the size alone let it through."""
+    manifest, run_dir = run
+    clip = manifest.parent / "wavs" / "manifest_5.wav"
+    kept = clip.read_bytes()
+    frames = sf.info(clip).frames
+    sf.write(clip, tone_clip("ba", seconds=frames / RATE, seed=99)[:frames], RATE, subtype="PCM_16")
+    assert clip.stat().st_size == len(kept) and clip.read_bytes() != kept
+    with pytest.raises(LstmkitError, match=r"the recordings .*manifest.csv lists are not the ones it trained on"):
+        SpeechRecognizer.resume(run_dir)
+    clip.write_bytes(kept)
+    SpeechRecognizer.resume(run_dir)
+    assert json.loads((run_dir / "lstmkit.json").read_text())["status"] == "finished"
+
+
+def test_a_run_recorded_before_the_audio_sample_resumes_as_it_did(run):
+    """Its record holds sizes, not samples: the same recordings resume; a size changed is refused."""
+    manifest, run_dir = run
+    meta = json.loads((run_dir / "lstmkit.json").read_text())
+    record = meta["data"]["recordings"]["data"]
+    assert record.pop("audio") == "first, middle and last 4 KiB"
+    from lstmkit.tasks.speech.data import read_utterances
+    record["sha256"] = read_utterances(str(manifest)).record(audio=False)["sha256"]
+    (run_dir / "lstmkit.json").write_text(json.dumps(meta))
+    clip = manifest.parent / "wavs" / "manifest_3.wav"
+    kept = clip.read_bytes()
+    sf.write(clip, tone_clip("ab", seconds=2.0), RATE, subtype="PCM_16")
+    with pytest.raises(LstmkitError, match=r"not the ones it trained on"):
+        SpeechRecognizer.resume(run_dir)
+    clip.write_bytes(kept)
+    SpeechRecognizer.resume(run_dir)
+    assert json.loads((run_dir / "lstmkit.json").read_text())["status"] == "finished"

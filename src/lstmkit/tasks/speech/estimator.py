@@ -95,9 +95,10 @@ class SpeechRecognizer(RunEstimator):
                 train, val = utts.training_part(), read_validation(val_data, cfg.label_from_name)
             else:
                 train, val = validation_split(utts, cfg)
-            recordings = {"data": utts.record(), **({"val_data": val.record()} if val_data is not None else {})}
+            read = {"data": utts, **({"val_data": val} if val_data is not None else {})}
+            recordings = {role: u.record() for role, u in read.items()}
             if resume and run_dir is not None:
-                self._check_same_recordings(recordings, {"data": data, "val_data": val_data}, Path(run_dir))
+                self._check_same_recordings(read, recordings, {"data": data, "val_data": val_data}, Path(run_dir))
             if cfg.sample_rate is None:
                 cfg.sample_rate = common_rate(train.paths)
                 check_hop(cfg.sample_rate, cfg.hop_ms)
@@ -159,19 +160,23 @@ class SpeechRecognizer(RunEstimator):
                 plots=lambda folder: self._plots(folder, x_va[0], raw_va[0], Path(val.paths[0]).name),
                 data={"data": data, "val_data": val_data})
 
-    def _check_same_recordings(self, now: dict[str, dict], given: dict[str, Any], run_dir: Path) -> None:
+    def _check_same_recordings(self, read: dict[str, Any], now: dict[str, dict], given: dict[str, Any],
+                               run_dir: Path) -> None:
         """Refuse a resume whose recordings are not the ones the run started on: a manifest's SHA-256
         covers its lines, not the audio they name, and a folder had no check at all, so a clip added,
         removed, renamed, re-recorded or given another transcript went into the resumed training.
-        ``given``: the fit's data arguments (a path, or what was given in memory)."""
+        ``read``: the recordings per role (``Utterances``), ``now`` their records; ``given``: the
+        fit's data arguments (a path, or what was given in memory)."""
         before = (self._unfinished_meta(run_dir).get("data") or {}).get("recordings") or {}
         for role, record in now.items():
             was = before.get(role)
+            if isinstance(was, dict) and "audio" not in was:    # a run from before the audio sample: as it was
+                record = read[role].record(audio=False)
             if not isinstance(was, dict) or was == record:      # a run from before the record: unchecked
                 continue
             count = (f"{was.get('count')} then, {record['count']} now" if was.get("count") != record["count"]
                      else f"{record['count']} then and now")
-            why = f"a recording added, removed or renamed, or its transcript or file size changed; {count}"
+            why = f"a recording added, removed, renamed or re-recorded, or its transcript changed; {count}"
             data = given.get(role)
             what = ((f"the recordings in {data} are not the ones" if Path(data).is_dir() else
                      f"the recordings {data} lists are not the ones") if isinstance(data, (str, Path)) else

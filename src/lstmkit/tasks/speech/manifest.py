@@ -50,11 +50,12 @@ class Utterances:
     def __len__(self) -> int:
         return len(self.paths)
 
-    def record(self) -> dict[str, object]:
+    def record(self, audio: bool = True) -> dict[str, object]:
         """What a resume compares of the recordings read: their number and the SHA-256 of each one's
         path (inside its folder or manifest's folder: the corpus moved is the same), transcript,
-        part and file size (a clip re-recorded or cut has another size; its samples are not read
-        twice to hash them)."""
+        part, file size and, with ``audio``, a sample of its bytes (:func:`audio_sample`: a clip
+        re-recorded at the same length has the same size; the whole file is not read twice to hash
+        it). ``audio=False`` is the record runs kept before the sample (``"audio"`` absent)."""
         import hashlib
         base = Path(self.source) if self.source else None
         base = base if base is None or base.is_dir() else base.parent
@@ -66,8 +67,9 @@ class Utterances:
             except (OSError, TypeError, ValueError):
                 size = -1
             part = self.parts[k] if self.parts else ""
-            h.update(f"{where}\0{text}\0{part}\0{size}\n".encode("utf-8", "surrogateescape"))
-        return {"count": len(self.paths), "sha256": h.hexdigest()}
+            sample = f"\0{audio_sample(path)}" if audio else ""
+            h.update(f"{where}\0{text}\0{part}\0{size}{sample}\n".encode("utf-8", "surrogateescape"))
+        return {"count": len(self.paths), "sha256": h.hexdigest(), **({"audio": SAMPLED} if audio else {})}
 
     def subset(self, idx: Sequence[int]) -> "Utterances":
         return Utterances([self.paths[i] for i in idx], [self.texts[i] for i in idx],
@@ -262,3 +264,30 @@ def name_pattern(pattern: str) -> re.Pattern:
                            "against file names without their extension", f"drop it: {pattern[:-len(Path(pattern).suffix)]!r}")
     rx = "".join(f"(?P<{p[1:-1]}>.+?)" if p.startswith("{") else re.escape(p) for p in parts)
     return re.compile(rx + r"\Z")
+
+
+SAMPLED = "first, middle and last 4 KiB"     # what a recordings record's "audio" sample reads of each file
+_SAMPLE = 4096
+
+
+def audio_sample(path) -> str:
+    """A recording's first, middle and last 4 KiB hashed (SHA-256, 16 hex digits): what tells a clip
+    re-recorded at the same length from the one a run started on, at 12 KiB read per file (its
+    features are read from the whole file anyway; hashing every byte of a large corpus again on each
+    start is what the sample saves). Empty for what is not a readable file."""
+    import hashlib
+    try:
+        if isinstance(path, (bytes, bytearray)):
+            data = bytes(path)
+            middle = max(0, len(data) // 2 - _SAMPLE // 2)
+            blocks = [data[:_SAMPLE], data[middle:middle + _SAMPLE], data[-_SAMPLE:]]
+        else:
+            with open(path, "rb") as f:
+                size = os.fstat(f.fileno()).st_size
+                blocks = []
+                for at in (0, max(0, size // 2 - _SAMPLE // 2), max(0, size - _SAMPLE)):
+                    f.seek(at)
+                    blocks.append(f.read(_SAMPLE))
+    except (OSError, TypeError, ValueError):
+        return ""
+    return hashlib.sha256(b"".join(blocks)).hexdigest()[:16]
