@@ -348,7 +348,7 @@ def _serial_days(col: pd.Series, name: str) -> pd.Series:
         k = int(outside.argmax())
         why = ("serial days count from 0 (1899-12-30)" if days.iloc[k] < 0
                else f"past 9999-12-31 (serial day {_EXCEL_LAST}), the last date a spreadsheet writes")
-        raise LstmkitError(f"time column {name!r} holds {col.iloc[k]!r} in {row_place(col, k)}: {why}",
+        raise LstmkitError(f"time column {name!r} holds {days.iloc[k]:.12g} in {row_place(col, k)}: {why}",
                            "fix that cell, or leave out --dates excel if the column holds no serial dates")
     seconds = np.round(days.to_numpy() * 86400).astype(np.int64)
     out = _ns_if_fits(pd.Series(_EXCEL_EPOCH + seconds.astype("timedelta64[s]"), index=col.index))
