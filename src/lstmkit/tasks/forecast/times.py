@@ -94,7 +94,7 @@ def parse_time(col: pd.Series, name: str, dates: str | None = None, zone: str | 
                                "North, Sales South) and delete the row under it")
         raise LstmkitError(f"time column {name!r} has {len(empty)} empty cells (the first in "
                            f"{row_place(col, int(empty[0]))})", "every row needs a timestamp; drop or fill those rows")
-    if dates == "excel":
+    if dates == "excel" and not pd.api.types.is_datetime64_any_dtype(col):   # datetimes (a backtest's): as they are
         return _in_zone_given(_serial_days(col, name), name, zone, groups)
     if pd.api.types.is_integer_dtype(col) or pd.api.types.is_bool_dtype(col):
         return _in_zone_given(_integer_time(col, name), name, zone, groups)
@@ -326,9 +326,11 @@ def _serial_days(col: pd.Series, name: str) -> pd.Series:
     date system modern spreadsheets export from a column formatted "General"), as naive datetimes
     in seconds (``.attrs["dates"]``: ``"excel"``); the fraction is the time of day, rounded to the
     second (45292.5416666667 is 2024-01-01 13:00:00). A column of dates already, a cell that is no
-    number, a negative one or one past 9999-12-31 is an :class:`LstmkitError`."""
-    if pd.api.types.is_datetime64_any_dtype(col) or (pd.api.types.is_integer_dtype(col)
-                                                     and integer_dates(col) is not None):
+    number, a negative one or one past 9999-12-31 is an :class:`LstmkitError`; so is text that
+    reads as dates, or integers that do (yyyymmdd, Unix times). A column of datetimes is not given
+    here: :func:`parse_time` reads it as it is (a spreadsheet's date cells, the frames a backtest
+    passes to ``predict``)."""
+    if pd.api.types.is_integer_dtype(col) and integer_dates(col) is not None:
         raise _dates_already(name, col.iloc[0])
     if pd.api.types.is_bool_dtype(col):
         raise _no_serial_day(col, name, 0)
