@@ -199,7 +199,7 @@ def test_a_run_on_spreadsheet_serial_days_reads_the_requests_stamps_so(tmp_path)
             code, body = _ask(client, {"y": hist["y"].tolist(), "date": stamps})
             assert code == 200, body
             assert body["times"][0] == ["2024-01-06T00:00:00", "2024-01-06T01:00:00"]    # after hour 119
-        for stamps, problem in ((["soon"] * len(hist), "holds 'soon' in data row 1, not a spreadsheet serial day number"),
+        for stamps, problem in ((["soon"] * len(hist), "holds 'soon' in data row 1, not a spreadsheet serial day"),
                                 (["2024-01-05 16:00"] * len(hist), "holds dates already")):
             code, body = _ask(client, {"y": hist["y"].tolist(), "date": stamps})
             msg = body["detail"][0]["msg"]

@@ -317,7 +317,7 @@ def test_serial_days_read_in_a_time_zone_as_its_local_clock():
 
 
 @pytest.mark.parametrize("cells, needle", [
-    (["45292", "soon"], r"holds 'soon' in data row 2, not a spreadsheet serial day number \(--dates excel\) — fix that"),
+    (["45292", "soon"], r"holds 'soon' in data row 2, not a spreadsheet serial day number \(--dates excel\) — fix"),
     ([45292.0, -1.5], r"holds -1.5 in data row 2: serial days count from 0 \(1899-12-30\)"),
     ([45292, 2958466], r"holds 2958466 in data row 2: past 9999-12-31 \(serial day 2958465\)"),
     (["2024-01-01", "2024-01-02"], r"holds dates already \(e.g. '2024-01-01'\), not spreadsheet serial day numbers "

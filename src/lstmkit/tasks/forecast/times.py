@@ -19,9 +19,10 @@ every cell but disagree (monthly data on the 1st) the one with regular steps win
 both regular the column is an error asking for ISO dates or ``--dates``. ``dates`` (``day-first``
 | ``month-first``; the run's ``--dates``) reads one order only: training records the order it
 found, so that a short file given to ``predict`` (a day of hourly 01/02/2020 stamps fits both)
-reads as the training data did. Per-element parsing
-(``format="mixed"``) is the last resort for columns that mix formats, and holds to the same
-day/month order.
+reads as the training data did. ``dates="excel"`` (``--dates excel``) reads the column as a
+spreadsheet's serial days (days since 1899-12-30, the fraction the time of day), kept in the run
+the same way. Per-element parsing (``format="mixed"``) is the last resort for columns that mix
+formats, and holds to the same day/month order.
 
 Times with UTC offsets (``2020-03-29 03:00:00+02:00``, also offsets that change with daylight
 saving) are instants: they are converted to UTC and carried as naive UTC times (dates at one local
@@ -75,12 +76,12 @@ def parse_time(col: pd.Series, name: str, dates: str | None = None, zone: str | 
                groups=None) -> pd.Series:
     """``col`` as naive datetimes (UTC when it carries offsets; ``.attrs["utc_from"]`` then lists
     them; ``.attrs["dates"]``: the order of day and month its dates were read in, when it mattered).
-    ``dates``: read that order only. ``zone`` (``--time-zone``): the zone the times are in: times
-    without an offset read as its local clock (``.attrs["localized"]``), times with one converted to
-    it, and it is the zone named (``.attrs["zone"]``). An empty cell, an unreadable one, an ambiguous
-    column or a local time ``zone``'s clock skips or shows twice is an :class:`LstmkitError`. ``groups``
-    (a long table's series ids, row by row): the hour the clock shows twice is read in each series'
-    own order."""
+    ``dates``: read that order only (``"excel"``: spreadsheet serial days, :func:`_serial_days`).
+    ``zone`` (``--time-zone``): the zone the times are in: times without an offset read as its local
+    clock (``.attrs["localized"]``), times with one converted to it, and it is the zone named
+    (``.attrs["zone"]``). An empty cell, an unreadable one, an ambiguous column or a local time
+    ``zone``'s clock skips or shows twice is an :class:`LstmkitError`. ``groups`` (a long table's
+    series ids, row by row): the hour the clock shows twice is read in each series' own order."""
     if col.isna().any():
         empty = np.flatnonzero(col.isna().to_numpy())
         if len(empty) == 1 and empty[0] == len(col) - 1 > 1:      # a spreadsheet's totals row, its label elsewhere
@@ -377,7 +378,8 @@ def _fractions(col: pd.Series, name: str) -> LstmkitError:
     if _EXCEL_DAYS[0] <= col.min() and col.max() <= _EXCEL_DAYS[1] + 1:
         when = pd.Timestamp(_serial_days(col.iloc[[k]], name).iloc[0])
         return LstmkitError(f"time column {name!r} holds numbers (e.g. {cell:.12g}), not dates",
-                            f"if they are a spreadsheet's serial dates and times ({cell:.12g} is {when:%Y-%m-%d %H:%M}), "
+                            f"if they are a spreadsheet's serial dates and times ({cell:.12g} is "
+                            f"{when:%Y-%m-%d %H:%M}), "
                             "pass --dates excel (dates='excel' in Python); else write dates such as 2024-01-31, "
                             "or leave out --time")
     return LstmkitError(f"time column {name!r} holds numbers (e.g. {cell:.12g}), not dates",
