@@ -339,6 +339,10 @@ def test_numbers_that_look_like_serial_dates_name_dates_excel():
     with pytest.raises(LstmkitError, match=r"\(45292.0416667 is 2024-01-01 01:00\), pass --dates excel") as e:
         time_values(pd.Series([45292, 45292 + 1 / 24]), "date")
     assert "holds numbers (e.g. 45292.0416667), not dates" in e.value.message
+    with pytest.raises(LstmkitError, match=r"holds integers \(e.g. 45292\), not dates — .*or leave out --time; if "
+                                           r"they are a spreadsheet's serial dates \(45292 is 2024-01-01\), pass "
+                                           r"--dates excel"):
+        parse_time(pd.Series([45292.0, 45293.0]), "date")                  # whole, but read as floats
     with pytest.raises(LstmkitError) as e:                                  # far from a spreadsheet's days
         parse_time(pd.Series([1.5, 2.5]), "date")
     assert "--dates" not in e.value.hint

@@ -597,6 +597,11 @@ def _integer_time(col: pd.Series, name: str) -> pd.Series:
     dates = integer_dates(col)
     if dates is not None:
         return dates
-    raise LstmkitError(f"time column {name!r} holds integers (e.g. {col.iloc[0]!r}), not dates",
+    lo, hi = int(col.min()), int(col.max())
+    serial = ""
+    if _EXCEL_DAYS[0] <= lo and hi <= _EXCEL_DAYS[1]:
+        day = (pd.Timestamp("1899-12-30") + pd.Timedelta(days=lo)).date()
+        serial = f"; if they are a spreadsheet's serial dates ({lo} is {day}), pass --dates excel (dates='excel')"
+    raise LstmkitError(f"time column {name!r} holds integers (e.g. {col.iloc[0]}), not dates",
                        "write dates such as 2024-01-31, 20240131 (yyyymmdd) or Unix times (seconds since "
-                       "1970), or leave out --time")
+                       f"1970), or leave out --time{serial}")
