@@ -98,3 +98,19 @@ def test_serial_days_that_are_no_dates_are_one_line(tmp_path, capsys):
                                 "--out", tmp_path / "runs"], capsys)
         assert_user_error(code, err, needle, "--dates excel")
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_serial_date_column_and_a_time_column_read_as_one_time(tmp_path, capsys):
+    """``--time date,hour``: serial days beside times of day, written as clock times or, a time column
+    formatted "General" too, as fractions of a day (0.5416666667 is 13:00)."""
+    k = np.arange(96)
+    for name, clock in (("clock", [f"{h % 24:02d}:00" for h in k]), ("fraction", np.round(k % 24 / 24, 10))):
+        data = tmp_path / f"{name}.csv"
+        pd.DataFrame({"date": 45292 + k // 24, "hour": clock, "units": 10 + np.sin(k / 4)}).to_csv(data, index=False)
+        flags = [f if f != "date" else "date,hour" for f in FLAGS]
+        code, _, err = run_cli(["forecast", "train", "--data", data, *flags, "--dates", "excel",
+                                "--out", tmp_path / name], capsys)
+        assert code == 0, err
+        (run,) = (tmp_path / name).iterdir()
+        code, text, err = run_cli(["forecast", "predict", "--run", run, "--data", data], capsys)
+        assert code == 0 and text.splitlines()[1].startswith("2024-01-05 00:00:00,1,"), (text, err)

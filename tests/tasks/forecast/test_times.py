@@ -346,3 +346,10 @@ def test_numbers_that_look_like_serial_dates_name_dates_excel():
     with pytest.raises(LstmkitError) as e:                                  # far from a spreadsheet's days
         parse_time(pd.Series([1.5, 2.5]), "date")
     assert "--dates" not in e.value.hint
+
+
+def test_serial_days_joined_with_times_of_day_read_as_one_time():
+    values, _ = time_values(pd.Series(["45292 13:00", "45292 13:30:15"]), "date hour", "excel")
+    assert pd.DatetimeIndex(values).equals(pd.DatetimeIndex(["2024-01-01 13:00", "2024-01-01 13:30:15"]))
+    with pytest.raises(LstmkitError, match=r"holds '45292.5 13:00' in data row 1, not a spreadsheet serial day"):
+        time_values(pd.Series(["45292.5 13:00", "45293 13:00"]), "date hour", "excel")     # noon and 13:00?

@@ -335,10 +335,7 @@ def _serial_days(col: pd.Series, name: str) -> pd.Series:
         raise _dates_already(name, col.iloc[0])
     if pd.api.types.is_bool_dtype(col):
         raise _no_serial_day(col, name, 0)
-    if pd.api.types.is_numeric_dtype(col):
-        days = col.astype(np.float64)
-    else:
-        days = pd.to_numeric(col.astype(str).str.strip(), errors="coerce").astype(np.float64)
+    days = col.astype(np.float64) if pd.api.types.is_numeric_dtype(col) else _serial_text(col)
     bad = ~np.isfinite(days.to_numpy())
     if bad.any():
         k = int(bad.argmax())
@@ -357,6 +354,17 @@ def _serial_days(col: pd.Series, name: str) -> pd.Series:
     out = _ns_if_fits(pd.Series(_EXCEL_EPOCH + seconds.astype("timedelta64[s]"), index=col.index))
     out.attrs.update(utc_from=[], dates="excel")
     return out
+
+
+def _serial_text(col: pd.Series) -> pd.Series:
+    """Text cells as serial days (NaN where one is none): ``45292.5``, or a whole serial day and a
+    time of day (``45292 13:00``: a serial date column and a time column joined, ``--time date,hour``)."""
+    text = col.astype(str).str.strip()
+    parts = text.str.extract(r"^(\d+)\s+(\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$")
+    if parts[1].notna().all():
+        clock = parts[1].where(parts[1].str.count(":") == 2, parts[1] + ":00")
+        return pd.to_numeric(parts[0]) + pd.to_timedelta(clock).dt.total_seconds() / 86400
+    return pd.to_numeric(text, errors="coerce").astype(np.float64)
 
 
 def _dates_already(name: str, cell) -> LstmkitError:
