@@ -53,7 +53,11 @@ def test_whole_serial_days_round_trip_through_the_python_api(tmp_path):
     assert est.config_.dates == "excel" and est.data_summary_["dates"] == "excel"
     got = Forecaster.load(est.run_dir_).predict(df.head(60))["date"]
     assert got.tolist() == list(pd.date_range("2024-03-01", periods=3, freq="D"))      # serial 45352 is 1 March
-    assert set(est.evaluate(df)) and est.backtest(df, folds=2)
+    assert set(est.evaluate(df))
+    cutoffs = ["2024-03-25 00:00:00", "2024-03-28 00:00:00"]               # rows 84 and 87 of 90 days
+    assert sorted({f["cutoff"] for f in est.backtest(df, folds=2)["folds"]}) == cutoffs
+    refit = Forecaster(**TINY, dates="excel", target=["units"], time="date").backtest(df, folds=2, refit=True)
+    assert sorted({f["cutoff"] for f in refit["folds"]}) == cutoffs
 
 
 class _CtrlCAt:
