@@ -103,6 +103,8 @@ def d(tmp_path_factory):
         times = pd.date_range(start, periods=len(df), freq=freq, unit="s").strftime("%Y-%m-%d")
         df.assign(time=times).to_csv(d / f"from{start[:4]}.csv", index=False)
     (d / "run").symlink_to(train_once(TRAIN, d, d / "trained"))
+    (d / "run_serial").symlink_to(train_once(_train("--dates", "excel", data="serial_hours.csv"), d,
+                                             d / "trained_serial"))
     (d / "run_no_time").symlink_to(train_once(_train("--time", "none", data="steps.csv"), d, d / "trained_no_time"))
     return d
 
@@ -144,6 +146,12 @@ def _spreadsheet_files(d, df):
                         "y": df["y"].to_numpy()[: 2 * len(fall)]})
     once = ~((two["id"] == "b") & two.duplicated(["id", "time"], keep="last"))
     two[once].to_csv(d / "fold_once.csv", index=False)
+    # the time column of a sheet saved with it formatted "General": spreadsheet serial days (45292.5: 1 January 2024
+    # at noon), each file with one cell that is no such day
+    serial = df.assign(time=np.round(45292 + np.arange(len(df)) / 24, 10)).astype({"time": object})
+    serial.to_csv(d / "serial_hours.csv", index=False)
+    for name, cell in (("serial_word", "later"), ("serial_negative", -3), ("serial_10000", 2958466)):
+        serial.assign(time=serial["time"].where(serial.index != 5, cell)).to_csv(d / f"{name}.csv", index=False)
 
 
 def _tsf_files(d, y):
@@ -274,6 +282,16 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train(data="spaces.csv"), 2, "did you mean ' Y'?"),
     (_train("--dates", "dmy"), 2, "dmy"),
     (_train("--dates", "month-first", data="dayfirst.csv"), 2, "does not read month-first"),
+    # was 'holds numbers (e.g. 45292.0416667), not dates — write dates such as 2024-01-31, or leave out --time'
+    (_train(data="serial_hours.csv"), 2, "(45292.0416667 is 2024-01-01 01:00), pass --dates excel"),
+    (_train("--dates", "excel"), 2, "holds dates already (e.g. '2024-01-01 00:00:00'), not spreadsheet serial day "
+     "numbers — leave out --dates excel"),
+    (_train("--dates", "excel", data="ymd.csv"), 2, "holds dates already (e.g. '20240101')"),
+    (_train("--dates", "excel", data="serial_word.csv"), 2, "holds 'later' in line 7, not a spreadsheet serial day "
+     "number (--dates excel) — fix that cell"),
+    (_train("--dates", "excel", data="serial_negative.csv"), 2, "holds -3 in line 7: serial days count from 0"),
+    (_train("--dates", "excel", data="serial_10000.csv"), 2, "holds 2958466 in line 7: past 9999-12-31"),
+    (["forecast", "predict", "--run", "{d}/run_serial", "--data", "{d}/sine.csv"], 2, "holds dates already"),
     (_train("--target", "sales"), 2, "sales"),
     (_train("--time", "date"), 2, "date"),
     (_train("--lookback", "0"), 2, "lookback"),

@@ -290,3 +290,66 @@ def test_pyarrow_dates_read_as_their_days(dtype):
     far = pd.Series(pd.to_datetime(["1500-01-01", "1501-01-01"], unit="s").date).astype(dtype)
     with pytest.raises(LstmkitError, match="outside the years lstmkit computes in"):
         time_values(far, "date")
+
+
+def test_spreadsheet_serial_days_read_as_dates_and_times_to_the_second():
+    hours = np.round(45292 + np.arange(48) / 24, 10)          # as a spreadsheet's CSV writes them: 45292.0416666667
+    values, info = time_values(pd.Series(hours), "date", "excel")
+    assert pd.DatetimeIndex(values).equals(pd.date_range("2024-01-01", periods=48, freq="h"))
+    assert info == {"dates": "excel"}
+    assert parse_time(pd.Series([45292.5416666667]), "date", "excel").iloc[0] == pd.Timestamp("2024-01-01 13:00:00")
+    days, _ = time_values(pd.Series([45292, 45293, 45294]), "date", "excel")     # whole days, not step numbers
+    assert pd.DatetimeIndex(days).equals(pd.date_range("2024-01-01", periods=3, freq="D"))
+    text, _ = time_values(pd.Series([" 45292", "45292.75"]), "date", "excel")    # text cells (a service request)
+    assert pd.DatetimeIndex(text).equals(pd.DatetimeIndex(["2024-01-01", "2024-01-01 18:00"]))
+    dated = pd.Series(pd.date_range("2024-01-01", periods=3, freq="D"))       # datetimes: nothing to read
+    assert pd.DatetimeIndex(time_values(dated, "date", "excel")[0]).equals(pd.DatetimeIndex(dated))
+    assert parse_time(pd.Series([0, 61, 2958465.5]), "d", "excel").tolist() == [
+        pd.Timestamp("1899-12-30"), pd.Timestamp("1900-03-01"), pd.Timestamp("9999-12-31 12:00")]
+
+
+def test_serial_days_read_in_a_time_zone_as_its_local_clock():
+    zone = "America/New_York"
+    values, info = time_values(pd.Series(45292 + np.arange(3) / 24), "t", "excel", zone)
+    local = pd.date_range("2024-01-01", periods=3, freq="h", tz=zone)
+    assert pd.DatetimeIndex(values).equals(local.tz_convert("UTC").tz_localize(None))
+    assert info["time_zone"] == zone and info["dates"] == "excel"
+
+
+@pytest.mark.parametrize("cells, needle", [
+    (["45292", "soon"], r"holds 'soon' in data row 2, not a spreadsheet serial day number \(--dates excel\) — fix"),
+    ([45292.0, -1.5], r"holds -1.5 in data row 2: serial days count from 0 \(1899-12-30\)"),
+    ([45292, 2958466], r"holds 2958466 in data row 2: past 9999-12-31 \(serial day 2958465\)"),
+    (["2024-01-01", "2024-01-02"], r"holds dates already \(e.g. '2024-01-01'\), not spreadsheet serial day numbers "
+                                   r"— leave out --dates excel"),
+    ([20240101, 20240102], r"holds dates already \(e.g. '20240101'\)"),          # yyyymmdd: dates, not serials
+    ([True, False], r"holds 'True' in data row 1, not a spreadsheet serial day number"),
+    ([45292, 150000], r"outside the years lstmkit computes in \(1678 to 2261\): the first is '150000'"),
+])
+def test_serial_days_that_cannot_be_dates_are_one_error(cells, needle):
+    with pytest.raises(LstmkitError, match=needle) as e:
+        time_values(pd.Series(cells), "date", "excel")
+    assert e.value.hint
+
+
+def test_numbers_that_look_like_serial_dates_name_dates_excel():
+    with pytest.warns(UserWarning, match=r"45292 is 2024-01-01\), pass --dates excel \(dates='excel' in Python\)"):
+        values, _ = time_values(pd.Series([45292, 45293]), "date")
+    assert values.dtype == np.int64                                       # still steps without the flag
+    with pytest.raises(LstmkitError, match=r"\(45292.0416667 is 2024-01-01 01:00\), pass --dates excel") as e:
+        time_values(pd.Series([45292, 45292 + 1 / 24]), "date")
+    assert "holds numbers (e.g. 45292.0416667), not dates" in e.value.message
+    with pytest.raises(LstmkitError, match=r"holds integers \(e.g. 45292\), not dates — .*or leave out --time; if "
+                                           r"they are a spreadsheet's serial dates \(45292 is 2024-01-01\), pass "
+                                           r"--dates excel"):
+        parse_time(pd.Series([45292.0, 45293.0]), "date")                  # whole, but read as floats
+    with pytest.raises(LstmkitError) as e:                                  # far from a spreadsheet's days
+        parse_time(pd.Series([1.5, 2.5]), "date")
+    assert "--dates" not in e.value.hint
+
+
+def test_serial_days_joined_with_times_of_day_read_as_one_time():
+    values, _ = time_values(pd.Series(["45292 13:00", "45292 13:30:15"]), "date hour", "excel")
+    assert pd.DatetimeIndex(values).equals(pd.DatetimeIndex(["2024-01-01 13:00", "2024-01-01 13:30:15"]))
+    with pytest.raises(LstmkitError, match=r"holds '45292.5 13:00' in data row 1, not a spreadsheet serial day"):
+        time_values(pd.Series(["45292.5 13:00", "45293 13:00"]), "date hour", "excel")     # noon and 13:00?

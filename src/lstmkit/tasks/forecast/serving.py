@@ -103,13 +103,14 @@ def request_models(adapter, Finite, max_instances: int) -> tuple[type, type]:
         fields["future"] = (dict[str, list[Finite]], Field(
             description=f"the future covariates over the {adapter.cfg.horizon} forecast steps: "
                         f"{{covariate: [{adapter.cfg.horizon} values]}} for {list(adapter.cfg.future_covariates)}"))
+    serial = adapter.cfg.dates == "excel"        # a spreadsheet's serial days: sent as numbers too (45292.5)
     if adapter.cfg.calendar:
-        fields["time"] = (list[str], Field(
+        fields["time"] = (list[str | int | float] if serial else list[str], Field(
             min_length=need, validation_alias=_time_names(adapter),
             description="the history's time stamps (e.g. 2024-01-31 12:00), newest last, for the "
                         f"calendar features {list(adapter.cfg.calendar)}"))
     elif adapter.cfg.time is not None:            # optional: checked to increase (a history sent newest first)
-        fields["time"] = (Optional[list[str | int]], Field(
+        fields["time"] = (Optional[list[str | int | float]] if serial else Optional[list[str | int]], Field(
             None, validation_alias=_time_names(adapter),
             description=f"the history's time stamps (the training data's {adapter.cfg.time!r} column), newest "
                         "last; optional, checked to increase"))
@@ -361,13 +362,17 @@ def _forecast_times(adapter, t: np.ndarray | None, info: dict) -> list[str | int
 # what to send when the stamps cannot be read: the CLI's fixes name --time and --dates, which a request has not
 _TIME_FIX = ('send "time" as ISO stamps from 1678 to 2261 (e.g. "2024-01-31" or "2024-01-31 12:00", which read '
              'one way only), one per history value')
+# a run trained with --dates excel reads the stamps as it read its column: a spreadsheet's serial days
+_SERIAL_FIX = ('send "time" as spreadsheet serial days, as the run was trained on (e.g. 45292.5 for '
+               '2024-01-01 12:00), one per history value')
 
 
 def _time_problem(message: str) -> str:
     """A message of :func:`~lstmkit.tasks.forecast.times.time_values`, in a request's words: the
     field sent, not a table's time column, and the run's order of day and month, not its flag."""
     return (message.replace("time column 'time' ", "the \"time\" field ")
-            .replace("the run's --dates", "the run's date order"))
+            .replace("the run's --dates", "the run's date order")
+            .replace("(--dates excel)", "(the run reads spreadsheet serial days)"))
 
 
 def _times(adapter, i: int, inst: dict, n: int, notes: list[str]) -> tuple[np.ndarray | None, dict]:
@@ -393,7 +398,8 @@ def _times(adapter, i: int, inst: dict, n: int, notes: list[str]) -> tuple[np.nd
                                   *reading_zone(adapter.cfg, _run(adapter)))              # dates or integer steps
         notes.extend(f"instances[{i}]: {w.message}" for w in said if str(w.message).startswith("time column"))
     except LstmkitError as e:
-        raise BadRequest.of(["instances", i, "time"], e, _TIME_FIX, _time_problem(e.message)) from None
+        fix = _SERIAL_FIX if adapter.cfg.dates == "excel" else _TIME_FIX
+        raise BadRequest.of(["instances", i, "time"], e, fix, _time_problem(e.message)) from None
     if np.issubdtype(t.dtype, np.datetime64) and np.isnat(t).any():    # "", "NaT", "nan": pandas reads no date
         k = int(np.flatnonzero(np.isnat(t))[0])                           # (all of them was a 500)
         raise BadRequest(["instances", i, "time", len(stamps) - n + k], f"{stamps[len(stamps) - n + k]!r} is not a "

@@ -19,9 +19,10 @@ every cell but disagree (monthly data on the 1st) the one with regular steps win
 both regular the column is an error asking for ISO dates or ``--dates``. ``dates`` (``day-first``
 | ``month-first``; the run's ``--dates``) reads one order only: training records the order it
 found, so that a short file given to ``predict`` (a day of hourly 01/02/2020 stamps fits both)
-reads as the training data did. Per-element parsing
-(``format="mixed"``) is the last resort for columns that mix formats, and holds to the same
-day/month order.
+reads as the training data did. ``dates="excel"`` (``--dates excel``) reads the column as a
+spreadsheet's serial days (days since 1899-12-30, the fraction the time of day), kept in the run
+the same way. Per-element parsing (``format="mixed"``) is the last resort for columns that mix
+formats, and holds to the same day/month order.
 
 Times with UTC offsets (``2020-03-29 03:00:00+02:00``, also offsets that change with daylight
 saving) are instants: they are converted to UTC and carried as naive UTC times (dates at one local
@@ -75,12 +76,12 @@ def parse_time(col: pd.Series, name: str, dates: str | None = None, zone: str | 
                groups=None) -> pd.Series:
     """``col`` as naive datetimes (UTC when it carries offsets; ``.attrs["utc_from"]`` then lists
     them; ``.attrs["dates"]``: the order of day and month its dates were read in, when it mattered).
-    ``dates``: read that order only. ``zone`` (``--time-zone``): the zone the times are in: times
-    without an offset read as its local clock (``.attrs["localized"]``), times with one converted to
-    it, and it is the zone named (``.attrs["zone"]``). An empty cell, an unreadable one, an ambiguous
-    column or a local time ``zone``'s clock skips or shows twice is an :class:`LstmkitError`. ``groups``
-    (a long table's series ids, row by row): the hour the clock shows twice is read in each series'
-    own order."""
+    ``dates``: read that order only (``"excel"``: spreadsheet serial days, :func:`_serial_days`).
+    ``zone`` (``--time-zone``): the zone the times are in: times without an offset read as its local
+    clock (``.attrs["localized"]``), times with one converted to it, and it is the zone named
+    (``.attrs["zone"]``). An empty cell, an unreadable one, an ambiguous column or a local time
+    ``zone``'s clock skips or shows twice is an :class:`LstmkitError`. ``groups`` (a long table's
+    series ids, row by row): the hour the clock shows twice is read in each series' own order."""
     if col.isna().any():
         empty = np.flatnonzero(col.isna().to_numpy())
         if len(empty) == 1 and empty[0] == len(col) - 1 > 1:      # a spreadsheet's totals row, its label elsewhere
@@ -94,13 +95,14 @@ def parse_time(col: pd.Series, name: str, dates: str | None = None, zone: str | 
                                "North, Sales South) and delete the row under it")
         raise LstmkitError(f"time column {name!r} has {len(empty)} empty cells (the first in "
                            f"{row_place(col, int(empty[0]))})", "every row needs a timestamp; drop or fill those rows")
+    if dates == "excel" and not pd.api.types.is_datetime64_any_dtype(col):   # datetimes (a backtest's): as they are
+        return _in_zone_given(_serial_days(col, name), name, zone, groups)
     if pd.api.types.is_integer_dtype(col) or pd.api.types.is_bool_dtype(col):
         return _in_zone_given(_integer_time(col, name), name, zone, groups)
     if pd.api.types.is_float_dtype(col):
         if (col == col.round()).all():
             return _in_zone_given(_integer_time(col.astype(np.int64), name), name, zone, groups)
-        raise LstmkitError(f"time column {name!r} holds numbers (e.g. {float(col.iloc[0]):g}), not dates",
-                           "write dates such as 2024-01-31, or leave out --time")
+        raise _fractions(col, name)
     if pd.api.types.is_datetime64_any_dtype(col):
         col = _arrow_dates_as_datetimes(col)
         if col.dt.tz is None:                # a date beyond nanoseconds (a Parquet file's) is named by time_values
@@ -267,13 +269,15 @@ def time_values(col: pd.Series, name: str, dates: str | None = None, zone: str |
     name no zone: a warning says so, and how to give one; so do times of several clock times read in
     a ``zone`` that is a run's, not the user's (``guessed``: :func:`reading_zone`). ``groups``: a long
     table's series ids, row by row (the hour a ``zone``'s clock shows twice is read per series)."""
-    if pd.api.types.is_integer_dtype(col) and not col.hasnans and integer_dates(col) is None:
+    if (dates != "excel" and pd.api.types.is_integer_dtype(col) and not col.hasnans
+            and integer_dates(col) is None):
         lo, hi = int(col.min()), int(col.max())
         if _EXCEL_DAYS[0] <= lo and hi <= _EXCEL_DAYS[1] and re.search(_DATE_NAME, name, flags=re.IGNORECASE):
             day = (pd.Timestamp("1899-12-30") + pd.Timedelta(days=lo)).date()
             warnings.warn(f"time column {name!r} holds whole numbers ({lo} … {hi}): read as step numbers, not dates; "
-                          f"if they are a spreadsheet's serial dates ({lo} is {day}), format the column as dates "
-                          "before saving", UserWarning, stacklevel=3)
+                          f"if they are a spreadsheet's serial dates ({lo} is {day}), pass --dates excel "
+                          "(dates='excel' in Python), or format the column as dates before saving",
+                          UserWarning, stacklevel=3)
         return col.to_numpy(dtype=np.int64), {}
     times = parse_time(col, name, dates, zone, groups)
     utc_from, info, zone = times.attrs.get("utc_from") or [], {}, times.attrs.get("zone")
@@ -313,6 +317,81 @@ def time_values(col: pd.Series, name: str, dates: str | None = None, zone: str |
 
 _EXCEL_DAYS = (18264, 73050)          # a spreadsheet's serial day numbers of 1950-01-01 ... 2099-12-31
 _DATE_NAME = r"(^|[^a-z])(date|day|datum|fecha|jour|tag)"     # a column name that promises dates
+_EXCEL_EPOCH = np.datetime64("1899-12-30", "s")   # serial day 0 of the 1900 date system (day 1: 1900-01-01 in
+                                                  # LibreOffice; Excel's, after its phantom 1900-02-29, from day 61)
+_EXCEL_LAST = 2958465                 # 9999-12-31, the last day a spreadsheet writes
+
+
+def _serial_days(col: pd.Series, name: str) -> pd.Series:
+    """``col`` read as spreadsheet serial days (``--dates excel``: days since 1899-12-30, the 1900
+    date system modern spreadsheets export from a column formatted "General"), as naive datetimes
+    in seconds (``.attrs["dates"]``: ``"excel"``); the fraction is the time of day, rounded to the
+    second (45292.5416666667 is 2024-01-01 13:00:00). A column of dates already, a cell that is no
+    number, a negative one or one past 9999-12-31 is an :class:`LstmkitError`; so is text that
+    reads as dates, or integers that do (yyyymmdd, Unix times). A column of datetimes is not given
+    here: :func:`parse_time` reads it as it is (a spreadsheet's date cells, the frames a backtest
+    passes to ``predict``)."""
+    if pd.api.types.is_integer_dtype(col) and integer_dates(col) is not None:
+        raise _dates_already(name, col.iloc[0])
+    if pd.api.types.is_bool_dtype(col):
+        raise _no_serial_day(col, name, 0)
+    days = col.astype(np.float64) if pd.api.types.is_numeric_dtype(col) else _serial_text(col)
+    bad = ~np.isfinite(days.to_numpy())
+    if bad.any():
+        k = int(bad.argmax())
+        cell = str(col.iloc[k]).strip()
+        if re.search(_DATE_LIKE, cell) and pd.notna(pd.to_datetime(cell, errors="coerce", format="mixed")):
+            raise _dates_already(name, cell)
+        raise _no_serial_day(col, name, k)
+    outside = ((days < 0) | (days >= _EXCEL_LAST + 1)).to_numpy()
+    if outside.any():
+        k = int(outside.argmax())
+        why = ("serial days count from 0 (1899-12-30)" if days.iloc[k] < 0
+               else f"past 9999-12-31 (serial day {_EXCEL_LAST}), the last date a spreadsheet writes")
+        raise LstmkitError(f"time column {name!r} holds {days.iloc[k]:.12g} in {row_place(col, k)}: {why}",
+                           "fix that cell, or leave out --dates excel if the column holds no serial dates")
+    seconds = np.round(days.to_numpy() * 86400).astype(np.int64)
+    out = _ns_if_fits(pd.Series(_EXCEL_EPOCH + seconds.astype("timedelta64[s]"), index=col.index))
+    out.attrs.update(utc_from=[], dates="excel")
+    return out
+
+
+def _serial_text(col: pd.Series) -> pd.Series:
+    """Text cells as serial days (NaN where one is none): ``45292.5``, or a whole serial day and a
+    time of day (``45292 13:00``: a serial date column and a time column joined, ``--time date,hour``)."""
+    text = col.astype(str).str.strip()
+    parts = text.str.extract(r"^(\d+)\s+(\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$")
+    if parts[1].notna().all():
+        clock = parts[1].where(parts[1].str.count(":") == 2, parts[1] + ":00")
+        return pd.to_numeric(parts[0]) + pd.to_timedelta(clock).dt.total_seconds() / 86400
+    return pd.to_numeric(text, errors="coerce").astype(np.float64)
+
+
+def _dates_already(name: str, cell) -> LstmkitError:
+    return LstmkitError(f"time column {name!r} holds dates already (e.g. {str(cell)!r}), not spreadsheet serial "
+                        "day numbers", "leave out --dates excel (dates='excel' in Python): dates read as they are")
+
+
+def _no_serial_day(col: pd.Series, name: str, k: int) -> LstmkitError:
+    return LstmkitError(f"time column {name!r} holds {str(col.iloc[k]).strip()!r} in {row_place(col, k)}, not a "
+                        "spreadsheet serial day number (--dates excel)",
+                        "fix that cell, or leave out --dates excel if the column holds no serial dates")
+
+
+def _fractions(col: pd.Series, name: str) -> LstmkitError:
+    """The error for a column of numbers that are not whole; when they lie where a spreadsheet's
+    serial dates and times do (1950 to 2099) the fix names ``--dates excel``."""
+    k = int((col != col.round()).to_numpy().argmax())
+    cell = float(col.iloc[k])
+    if _EXCEL_DAYS[0] <= col.min() and col.max() <= _EXCEL_DAYS[1] + 1:
+        when = pd.Timestamp(_serial_days(col.iloc[[k]], name).iloc[0])
+        return LstmkitError(f"time column {name!r} holds numbers (e.g. {cell:.12g}), not dates",
+                            f"if they are a spreadsheet's serial dates and times ({cell:.12g} is "
+                            f"{when:%Y-%m-%d %H:%M}), "
+                            "pass --dates excel (dates='excel' in Python); else write dates such as 2024-01-31, "
+                            "or leave out --time")
+    return LstmkitError(f"time column {name!r} holds numbers (e.g. {cell:.12g}), not dates",
+                        "write dates such as 2024-01-31, or leave out --time")
 
 
 def _reading(text: pd.Series, dm: pd.DataFrame, dayfirst: bool, utc: bool) -> pd.Series | None:
@@ -526,6 +605,11 @@ def _integer_time(col: pd.Series, name: str) -> pd.Series:
     dates = integer_dates(col)
     if dates is not None:
         return dates
-    raise LstmkitError(f"time column {name!r} holds integers (e.g. {col.iloc[0]!r}), not dates",
+    lo, hi = int(col.min()), int(col.max())
+    serial = ""
+    if _EXCEL_DAYS[0] <= lo and hi <= _EXCEL_DAYS[1]:
+        day = (pd.Timestamp("1899-12-30") + pd.Timedelta(days=lo)).date()
+        serial = f"; if they are a spreadsheet's serial dates ({lo} is {day}), pass --dates excel (dates='excel')"
+    raise LstmkitError(f"time column {name!r} holds integers (e.g. {col.iloc[0]}), not dates",
                        "write dates such as 2024-01-31, 20240131 (yyyymmdd) or Unix times (seconds since "
-                       "1970), or leave out --time")
+                       f"1970), or leave out --time{serial}")

@@ -1,0 +1,120 @@
+"""``--dates excel``: a time column left formatted "General" in a spreadsheet holds serial days
+(45292 is 2024-01-01, 45292.5 its noon). Read as dates by ``train`` and, from the run, by
+``predict``, ``evaluate``, ``backtest``, a resume and the service's time stamps."""
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cli_helpers import assert_user_error, run_cli
+from lstmkit import Forecaster
+from one_thread import one_thread_per_module  # noqa: F401  (autouse: one torch thread)
+
+TINY = dict(lookback=12, horizon=3, hidden_size=4, num_layers=1, max_epochs=1, ensemble=1,
+            progress="off", tensorboard=False, device="cpu", doctor=False)
+FLAGS = ["--target", "units", "--time", "date", "--lookback", "12", "--horizon", "3", "--hidden-size", "4",
+         "--layers", "1", "--epochs", "1", "--ensemble", "1", "--progress", "off", "--device", "cpu"]
+
+
+def _serial(n: int = 120, per_day: int = 24) -> pd.DataFrame:
+    """Readings as a sheet saves them with the date column "General": serial days, the time of day
+    as the fraction, written to 10 decimals (45292.0416666667)."""
+    k = np.arange(n)
+    return pd.DataFrame({"date": np.round(45292 + k / per_day, 10), "units": 10 + np.sin(2 * np.pi * k / per_day)})
+
+
+def test_the_cli_trains_and_predicts_on_serial_date_times(tmp_path, capsys):
+    data, recent = tmp_path / "sales.csv", tmp_path / "recent.csv"
+    _serial().to_csv(data, index=False)
+    _serial(100).to_csv(recent, index=False)                        # the history up to the 100th hour
+    assert "45292.0416666667" in data.read_text()
+    code, text, err = run_cli(["forecast", "train", "--data", data, *FLAGS, "--out", tmp_path / "runs"], capsys)
+    assert code == 2 and "pass --dates excel" in err                # the fractions alone are no dates
+    code, text, err = run_cli(["forecast", "train", "--data", data, *FLAGS, "--dates", "excel",
+                               "--out", tmp_path / "runs"], capsys)
+    assert code == 0, err
+    (run,) = (tmp_path / "runs").iterdir()
+    meta = json.loads((run / "lstmkit.json").read_text())
+    assert meta["data"]["dates"] == "excel"
+    code, text, err = run_cli(["forecast", "predict", "--run", run, "--data", recent], capsys)
+    assert code == 0, err
+    stamps = [row.split(",")[0] for row in text.splitlines()[1:4]]
+    assert stamps == ["2024-01-05 04:00:00", "2024-01-05 05:00:00", "2024-01-05 06:00:00"]   # after hour 99
+    code, text, err = run_cli(["forecast", "evaluate", "--run", run, "--data", data, "--json"], capsys)
+    assert code == 0 and json.loads(text), err
+    code, text, err = run_cli(["forecast", "backtest", "--run", run, "--data", data, "--folds", "2"], capsys)
+    assert code == 0, err
+
+
+def test_whole_serial_days_round_trip_through_the_python_api(tmp_path):
+    df = _serial(90, per_day=1).astype({"date": np.int64})
+    est = Forecaster(**TINY, dates="excel").fit(df, target="units", time="date", out=tmp_path)
+    assert est.config_.dates == "excel" and est.data_summary_["dates"] == "excel"
+    got = Forecaster.load(est.run_dir_).predict(df.head(60))["date"]
+    assert got.tolist() == list(pd.date_range("2024-03-01", periods=3, freq="D"))      # serial 45352 is 1 March
+    assert set(est.evaluate(df))
+    cutoffs = ["2024-03-25 00:00:00", "2024-03-28 00:00:00"]               # rows 84 and 87 of 90 days
+    assert sorted({f["cutoff"] for f in est.backtest(df, folds=2)["folds"]}) == cutoffs
+    refit = Forecaster(**TINY, dates="excel", target=["units"], time="date").backtest(df, folds=2, refit=True)
+    assert sorted({f["cutoff"] for f in refit["folds"]}) == cutoffs
+
+
+class _CtrlCAt:
+    """Ctrl-C after training step ``at`` (a callback with every other hook a no-op)."""
+    def __init__(self, at: int):
+        self.at = at
+
+    def __getattr__(self, name):
+        return lambda *a, **k: None
+
+    def on_batch_end(self, trainer, batch, n_batches, loss):
+        if trainer.global_step == self.at:
+            raise KeyboardInterrupt
+
+
+def test_a_resumed_run_reads_serial_days_as_it_did(tmp_path):
+    from lstmkit.train import TrainingInterrupted
+    df, run = _serial(90, per_day=1), tmp_path / "run"
+    with pytest.raises(TrainingInterrupted):
+        Forecaster(**{**TINY, "max_epochs": 3, "batch_size": 8}, dates="excel").fit(
+            df, target="units", time="date", run_dir=run, callbacks=[_CtrlCAt(2)])
+    resumed = Forecaster.resume(run, data=df)
+    assert resumed.config_.dates == "excel" and resumed.data_summary_["dates"] == "excel"
+    assert resumed.predict(df)["date"].iloc[0] == pd.Timestamp("2024-03-31")          # serial 45382 + 1
+
+
+def test_serial_days_in_a_time_zone_forecast_on_its_clock(tmp_path):
+    df = _serial(90)
+    est = Forecaster(**TINY, dates="excel", time_zone="Europe/Berlin").fit(df, target="units", time="date")
+    got = est.predict(df)["date"]
+    assert str(got.dt.tz) == "Europe/Berlin" and got.iloc[0] == pd.Timestamp("2024-01-04 18:00", tz="Europe/Berlin")
+
+
+def test_serial_days_that_are_no_dates_are_one_line(tmp_path, capsys):
+    df = _serial(60).astype({"date": object})
+    df.loc[7, "date"] = "later"
+    df.to_csv(tmp_path / "gap.csv", index=False)
+    _serial(60).assign(date=lambda f: pd.to_datetime(f["date"] * 86400, unit="s", origin="1899-12-30")).to_csv(
+        tmp_path / "dated.csv", index=False)
+    for name, needle in (("gap.csv", "holds 'later' in line 9"), ("dated.csv", "holds dates already")):
+        code, _, err = run_cli(["forecast", "train", "--data", tmp_path / name, *FLAGS, "--dates", "excel",
+                                "--out", tmp_path / "runs"], capsys)
+        assert_user_error(code, err, needle, "--dates excel")
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_serial_date_column_and_a_time_column_read_as_one_time(tmp_path, capsys):
+    """``--time date,hour``: serial days beside times of day, written as clock times or, a time column
+    formatted "General" too, as fractions of a day (0.5416666667 is 13:00)."""
+    k = np.arange(96)
+    for name, clock in (("clock", [f"{h % 24:02d}:00" for h in k]), ("fraction", np.round(k % 24 / 24, 10))):
+        data = tmp_path / f"{name}.csv"
+        pd.DataFrame({"date": 45292 + k // 24, "hour": clock, "units": 10 + np.sin(k / 4)}).to_csv(data, index=False)
+        flags = [f if f != "date" else "date,hour" for f in FLAGS]
+        code, _, err = run_cli(["forecast", "train", "--data", data, *flags, "--dates", "excel",
+                                "--out", tmp_path / name], capsys)
+        assert code == 0, err
+        (run,) = (tmp_path / name).iterdir()
+        code, text, err = run_cli(["forecast", "predict", "--run", run, "--data", data], capsys)
+        assert code == 0 and text.splitlines()[1].startswith("2024-01-05 00:00:00,1,"), (text, err)
