@@ -291,7 +291,10 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
      "number (--dates excel) — fix that cell"),
     (_train("--dates", "excel", data="serial_negative.csv"), 2, "holds -3 in line 7: serial days count from 0"),
     (_train("--dates", "excel", data="serial_10000.csv"), 2, "holds 2958466 in line 7: past 9999-12-31"),
-    (["forecast", "predict", "--run", "{d}/run_serial", "--data", "{d}/sine.csv"], 2, "holds dates already"),
+    # the fix was only 'leave out --dates excel', which predict has no flag for: it now says what a run trained with it reads
+    (["forecast", "predict", "--run", "{d}/run_serial", "--data", "{d}/sine.csv"], 2, "holds dates already (e.g. "
+     "'2024-01-01 00:00:00'), not spreadsheet serial day numbers — leave out --dates excel (dates='excel' in Python) "
+     "when training: dates read as they are; a run trained with it reads serial days in predict and evaluate too"),
     (_train("--target", "sales"), 2, "sales"),
     (_train("--time", "date"), 2, "date"),
     (_train("--lookback", "0"), 2, "lookback"),

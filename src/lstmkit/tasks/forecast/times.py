@@ -369,7 +369,9 @@ def _serial_text(col: pd.Series) -> pd.Series:
 
 def _dates_already(name: str, cell) -> LstmkitError:
     return LstmkitError(f"time column {name!r} holds dates already (e.g. {str(cell)!r}), not spreadsheet serial "
-                        "day numbers", "leave out --dates excel (dates='excel' in Python): dates read as they are")
+                        "day numbers", "leave out --dates excel (dates='excel' in Python) when training: dates read as "
+                        "they are; a run trained with it reads serial days in predict and evaluate too: give them as "
+                        "its training data had them, or train a run on the dates")
 
 
 def _no_serial_day(col: pd.Series, name: str, k: int) -> LstmkitError:
