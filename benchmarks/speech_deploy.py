@@ -92,7 +92,7 @@ def _seq2seq(folder: Path, threads: int, rounds: int = 9) -> None:
     adapter = adapter_for(run)
     feats = adapter.est._features(sorted(str(p) for p in (folder / "wavs").glob("*.wav")))[0]
     nets = {"torch": adapter.net, "onnx": adapter.onnx_net(run),
-            f"onnx ({threads} threads a graph, one batch at a time)": onnx_seq2seq(run, threads)}
+            f"onnx ({threads} threads a graph, one batch at a time)": onnx_seq2seq(run, threads, workers=1)}
     for beam in (1, 5):
         want = [a["transcript"] for a in adapter.predict(adapter.net, feats, beam)]
         ms: dict[str, list[float]] = {}

@@ -2,6 +2,7 @@
 
     training_lock(run)               hold ``run`` while this process trains it (a descriptor to close)
     check_not_training(run, action)  an error when another process trains ``run`` right now
+    folder_lock(folder)              ``with``: hold a folder for the block, waiting for another holder
 
 The system releases the lock when the process ends, however it ends (Ctrl-C, ``kill -9``, a
 crash), so a run left "training" by a dead process is free to ``--resume``; one another process
@@ -10,12 +11,13 @@ locks (Windows, some network file systems) nothing is guarded, as before the loc
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
 from lstmkit.errors import EnvironmentProblem
 
-__all__ = ["training_lock", "check_not_training"]
+__all__ = ["training_lock", "check_not_training", "folder_lock"]
 
 
 def training_lock(run: str | Path) -> int | None:
@@ -58,6 +60,26 @@ def check_not_training(run: str | Path, action: str) -> None:
         pass
     finally:
         os.close(fd)
+
+
+@contextlib.contextmanager
+def folder_lock(folder: str | Path):
+    """Hold ``folder`` for the block (an advisory lock, waiting while another process holds it;
+    released however the process ends): what several processes writing one folder's files in
+    turn take (tune's workers, each writing the study's outputs when it stops). Unguarded where
+    there are no such locks (Windows, some network file systems)."""
+    try:
+        import fcntl
+        fd = os.open(folder, os.O_RDONLY)
+    except (ImportError, OSError):
+        yield
+        return
+    try:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)                     # closing the descriptor releases the lock
 
 
 def _in_training(run: str | Path, action: str) -> EnvironmentProblem:

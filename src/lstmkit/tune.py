@@ -32,7 +32,6 @@ import contextlib
 import dataclasses
 import logging
 import math
-import os
 import re
 import sys
 import time
@@ -45,6 +44,7 @@ import yaml
 
 from lstmkit.config import TrainConfig, check_seed, load_yaml, merge
 from lstmkit.errors import LstmkitError, TrainingInterrupted
+from lstmkit.run_lock import folder_lock
 from lstmkit.runs import atomic_write, check_out_folder
 from lstmkit.tasks import RoomRegistry
 from lstmkit.train.callbacks import Callback
@@ -183,7 +183,8 @@ def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | 
         with warnings.catch_warnings():       # 'experimental' since optuna 2.9
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             optuna.storages.fail_stale_trials(study)   # a killed worker's trial: lost, not running
-        held, running = _counted(optuna, study), _taken(optuna, study) - _counted(optuna, study)
+        held = _counted(optuna, study)
+        running = _taken(optuna, study) - held
         study_holds = f"the study {study.study_name!r} {{}}holds {held} trial{'s' if held != 1 else ''}"
         if held >= trials:                    # the old results again, and no word that nothing ran
             log(f"{study_holds.format('already ')} (--trials {trials} counts the whole study): none run now; "
@@ -203,7 +204,7 @@ def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | 
             finally:
                 for h in handlers:
                     h.removeFilter(quiet_interrupt)
-        with _out_lock(out):                  # read the study and write, one worker at a time: the last one
+        with folder_lock(out):                  # read the study and write, one worker at a time: the last one
             try:                              # to stop writes the whole study
                 summary = _write_outputs(study, task, base, out)
             except LstmkitError:
@@ -407,28 +408,6 @@ def _storage_errors(storage: str):
         yield
     except SQLAlchemyError as e:
         raise _storage_problem(storage, e) from None
-
-
-@contextlib.contextmanager
-def _out_lock(out: Path):
-    """Hold ``out`` while this worker reads the study and writes its outputs: two workers stopping
-    together wrote them in turn, and the one with the older view of the study could write last. An
-    advisory lock on the folder, released however the process ends; where there are no such locks
-    (Windows, some network file systems) the writes are unguarded (each file is still written whole)."""
-    try:
-        import fcntl
-        fd = os.open(out, os.O_RDONLY)
-    except (ImportError, OSError):
-        yield
-        return
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        except OSError:
-            pass
-        yield
-    finally:
-        os.close(fd)                     # closing the descriptor releases the lock
 
 
 def _check_continues(optuna, study, task: str, space: dict[str, dict[str, Any]], storage: str) -> None:

@@ -33,10 +33,19 @@ from lstmkit.deploy.onnx_engine import OnnxRunner, load_runner
 from lstmkit.deploy.int8_torch import swap_recurrent
 from lstmkit.nn.seq2seq import AdditiveAttention, Memory, Seq2Seq
 
-__all__ = ["ENCODER_FILE", "DECODER_FILE", "GRAPH_FILES", "EncoderGraph", "StepGraph", "OnnxSeq2Seq",
+__all__ = ["ENCODER_FILE", "DECODER_FILE", "GRAPH_FILES", "ORT_THREADS", "EncoderGraph", "StepGraph", "OnnxSeq2Seq",
            "export_graphs", "onnx_seq2seq", "token_source", "Source"]
 
 ENCODER_FILE, DECODER_FILE = "encoder.onnx", "decoder.onnx"
+# ONNX Runtime threads per graph. A decoder step is a few small matrix products per call, one call
+# per output token: a second intra-op thread costs more in hand-offs than it saves (translation's
+# answer path ran at 0.63x torch with 2 threads per session on a quiet machine). The cores decode
+# other batches at the same time instead (nn.seq2seq.decode_workers: torch's thread count of
+# workers). Translation, 64 sentences on 2 cores: 13.4 ms on one thread, 10.3-11.3 ms as two halves.
+# Speech, 32-64 recordings on 2 busy cores, beam 1 and 5, median of rounds: 4.3-17.3 ms this way,
+# 14.7-116.5 ms with both graphs on 2 threads and one batch at a time, faster in every round; its
+# encoder on 2 threads beside these workers was no faster.
+ORT_THREADS = 1
 GRAPH_FILES = (ENCODER_FILE, DECODER_FILE)
 
 Source = Callable[[int, int, int], tuple[Tensor, Tensor]]     # (batch, steps, seed) -> (src, src_len)
@@ -201,7 +210,9 @@ class OnnxSeq2Seq(nn.Module):
         return self.encode(src, src_len)[0].out
 
 
-def onnx_seq2seq(run: str | Path, threads: int | None = None, workers: int = 1) -> OnnxSeq2Seq:
-    """A run's two graphs, each refused when missing or exported from other weights; ``workers``
-    threads may decode batches over them at once (with ``threads=1``: each on its own core)."""
+def onnx_seq2seq(run: str | Path, threads: int = ORT_THREADS, workers: int | None = None) -> OnnxSeq2Seq:
+    """A run's two graphs, each refused when missing or exported from other weights, on ``threads``
+    ONNX Runtime threads each; ``workers`` threads (None: torch's thread count) decode batches over
+    them at once, each on its own core when ``threads`` is 1."""
+    workers = torch.get_num_threads() if workers is None else workers
     return OnnxSeq2Seq(load_runner(run, threads, ENCODER_FILE), load_runner(run, threads, DECODER_FILE), workers)

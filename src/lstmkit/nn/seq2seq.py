@@ -39,18 +39,21 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any, Iterator, Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from lstmkit.data.batching import BucketBatches
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.lstm import LSTM
+from lstmkit.nn.threads import map_batches
 from lstmkit.nn.zoo import make_encoder
 
 __all__ = ["ATTENTIONS", "PAD_ID", "UNK_ID", "BOS_ID", "EOS_ID", "AdditiveAttention", "LuongAttention", "Seq2Seq",
            "Memory", "sequence_loss", "start_tokens", "Hypothesis", "greedy_search", "beam_search", "max_lengths",
-           "length_penalty", "decode_workers"]
+           "length_penalty", "decode_workers", "decode_batches"]
 
 ATTENTIONS = ("bahdanau", "dot", "general", "none")
 PAD_ID, UNK_ID, BOS_ID, EOS_ID = 0, 1, 2, 3      # the reserved ids of every Seq2Seq vocabulary
@@ -394,3 +397,19 @@ def decode_workers(net: nn.Module, n: int, batch_size: int, least: int = 16) -> 
     if workers <= 1:
         return 1, batch_size
     return workers, max(least, min(batch_size, -(-n // workers)))
+
+
+def decode_batches(net: nn.Module, seqs: Sequence[Tensor], batch_size: int, beam: int, alpha: float,
+                   max_len_ratio: float, max_steps: int | None) -> tuple[int, Iterator[tuple[Tensor, Any]]]:
+    """Beam search over ``seqs`` (source ids or features, one tensor each) in length-bucketed batches
+    of at most ``batch_size``, on ``net``'s workers side by side (:func:`decode_workers`): ``(the
+    number of batches, an iterator of (the batch's indices into seqs, its hypotheses))``, in batch
+    order (what translation and speech wrap in their progress bar)."""
+    workers, batch_size = decode_workers(net, len(seqs), batch_size)
+    batches = BucketBatches(seqs, None, batch_size, pad_value=PAD_ID)
+
+    def decode(batch):
+        idx, src, src_len = batch
+        return idx, beam_search(net, src, src_len, beam, alpha, max_len_ratio, max_steps)
+
+    return len(batches), map_batches(decode, batches.iter_indexed(), workers)

@@ -37,7 +37,7 @@ from torch import nn
 from lstmkit.data.batching import BucketBatches
 from lstmkit.deploy.adapter import BadRequest, EstimatorAdapter
 from lstmkit.deploy.onnx_engine import ONNX_FILE
-from lstmkit.deploy.seq2seq import GRAPH_FILES, export_graphs, onnx_seq2seq
+from lstmkit.deploy.seq2seq import GRAPH_FILES, ORT_THREADS, export_graphs, onnx_seq2seq
 from lstmkit.deploy.stateful import recurrent_state_names
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.seq2seq import beam_search
@@ -56,16 +56,6 @@ WER_LIMIT = 0.005                # int8 may add at most 0.5 WER points to become
 ACCURACY_LIMIT = 0.005           # ... or lose at most 0.5 accuracy points (classify mode)
 MAX_SECONDS = 60.0               # the longest recording one request may hold
 _BATCH = 32
-# ONNX Runtime threads per graph of a seq2seq model: one, the cores decoding a call's batches side
-# by side instead (nn.seq2seq.decode_workers: torch's thread count of workers), as translation's.
-# 32-64 recordings on 2 busy cores, beam 1 and 5, median of rounds: 4.3-17.3 ms this way, 14.7-116.5
-# ms with both graphs on 2 threads and one batch at a time (hidden 32; hidden 128: 14.9-52.5 against
-# 37.6-216.0 ms), faster in every round; the encoder on 2 threads beside these workers was no faster.
-ORT_THREADS = 1
-
-
-def _onnx_seq2seq(run: Path) -> nn.Module:
-    return onnx_seq2seq(run, ORT_THREADS, workers=torch.get_num_threads())
 
 
 class SpeechAdapter(EstimatorAdapter):
@@ -146,9 +136,9 @@ class SpeechAdapter(EstimatorAdapter):
     @property
     def onnx_net(self):
         """seq2seq: ``onnx_net(run)``, the two graphs as a module beam search drives (refused when
-        missing or stale), on :data:`ORT_THREADS` each, decoding torch's thread count of batches at
-        once; None otherwise (the one graph answers through ``OnnxNet``)."""
-        return _onnx_seq2seq if self.mode == "seq2seq" else None
+        missing or stale), on :data:`~lstmkit.deploy.seq2seq.ORT_THREADS` each, decoding torch's thread
+        count of batches at once; None otherwise (the one graph answers through ``OnnxNet``)."""
+        return onnx_seq2seq if self.mode == "seq2seq" else None
 
     def example_source(self, batch: int, steps: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Example encoder inputs for the export check (a :data:`~lstmkit.deploy.seq2seq.Source`):

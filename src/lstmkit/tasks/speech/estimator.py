@@ -18,8 +18,7 @@ import torch
 from lstmkit.data.batching import BucketBatches
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.classifier import ClassificationLoss
-from lstmkit.nn.seq2seq import beam_search, decode_workers, sequence_loss
-from lstmkit.nn.threads import map_batches
+from lstmkit.nn.seq2seq import decode_batches, sequence_loss
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.tasks.speech.arrays import audio_sources, batch_rows, is_clip, memory_utterances
 from lstmkit.tasks.speech.config import SpeechConfig, check_hop
@@ -405,18 +404,11 @@ class SpeechRecognizer(RunEstimator):
     def _hypotheses(self, feats: list[torch.Tensor], net, beam: int) -> list[Any]:
         """seq2seq: each utterance's beam search hypothesis, a batch at a time, or several batches
         side by side on the decoding pool's threads when ``net`` declares workers (the ONNX
-        engine's: :func:`~lstmkit.nn.seq2seq.decode_workers`)."""
+        engine's: :func:`~lstmkit.nn.seq2seq.decode_batches`)."""
         out: list[Any] = [None] * len(feats)
-        workers, batch_size = decode_workers(net, len(feats), _EVAL_BATCH)
-        batches = BucketBatches(feats, None, batch_size)
-        ratio, steps = self.config_.max_len_ratio, self.decode_steps()
-
-        def decode(batch):
-            idx, x, lengths = batch
-            return idx, beam_search(net, x, lengths, beam, 0.0, ratio, steps)
-
-        decoded = map_batches(decode, batches.iter_indexed(), workers)
-        for idx, hyps in track(decoded, len(batches), "recognising", self._progress):
+        count, decoded = decode_batches(net, feats, _EVAL_BATCH, beam, 0.0, self.config_.max_len_ratio,
+                                        self.decode_steps())
+        for idx, hyps in track(decoded, count, "recognising", self._progress):
             for i, h in zip(idx.tolist(), hyps):
                 out[i] = h
         return out

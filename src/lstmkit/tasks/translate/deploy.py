@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from lstmkit.deploy.adapter import BadRequest, EstimatorAdapter
-from lstmkit.deploy.seq2seq import GRAPH_FILES, export_graphs, onnx_seq2seq
+from lstmkit.deploy.seq2seq import GRAPH_FILES, ORT_THREADS, export_graphs, onnx_seq2seq
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.seq2seq import beam_search
 from lstmkit.tasks.translate.data import Pairs, read_pairs, split_pairs
@@ -31,13 +31,6 @@ __all__ = ["Adapter", "TranslateAdapter", "BLEU_LIMIT", "MAX_BEAM", "ORT_THREADS
 
 BLEU_LIMIT = 0.3           # int8 may lose at most 0.3 BLEU to become the engine
 MAX_BEAM = 50              # the widest beam the service decodes with
-# ONNX Runtime threads per graph. A decoder step is a few small matrix products per call, one
-# call per output token: a second intra-op thread costs more in hand-offs than it saves (the
-# answer path of benchmarks/inference.py ran at 0.63x torch with 2 threads per session on a
-# quiet machine; with 1, 1.5-1.7x torch's CPU time, measured on a busy one). The other cores
-# decode other batches at the same time instead (nn.seq2seq.decode_workers: torch's thread count
-# of workers; 64 sentences on 2 cores, 13.4 ms on one thread -> 10.3-11.3 ms as two halves).
-ORT_THREADS = 1
 
 
 class TranslateAdapter(EstimatorAdapter):
@@ -70,9 +63,9 @@ class TranslateAdapter(EstimatorAdapter):
         return export_graphs(self.net, Path(folder), fingerprint, tolerance, self.task)
 
     def onnx_net(self, run: Path) -> nn.Module:
-        """The exported graphs as a module beam search drives (:data:`ORT_THREADS` each); refused
-        when missing or stale."""
-        return onnx_seq2seq(run, ORT_THREADS, workers=torch.get_num_threads())
+        """The exported graphs as a module beam search drives (:data:`~lstmkit.deploy.seq2seq.ORT_THREADS`
+        each, a call's batches side by side); refused when missing or stale."""
+        return onnx_seq2seq(run)
 
     def example_inputs(self, batch: int, steps: int | None = None, seed: int = 0) -> torch.Tensor:
         """Random source ids ``[batch, steps]`` (no special tokens)."""

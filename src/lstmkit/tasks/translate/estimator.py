@@ -20,14 +20,13 @@ import numpy as np
 import torch
 
 from lstmkit.tasks.translate.config import TranslateConfig
-from lstmkit.data.batching import BucketBatches, CollatedBatches, Padded, decoder_targets, pad_batch
+from lstmkit.data.batching import CollatedBatches, Padded, decoder_targets, pad_batch
 from lstmkit.data.arrays import text_items
 from lstmkit.data.decoding import whole_characters
 from lstmkit.data.table_changes import aligned_lines_table
 from lstmkit.data.textfile import check_strings
 from lstmkit.errors import ColumnNotFound, LstmkitError
-from lstmkit.nn.seq2seq import Seq2Seq, beam_search, decode_workers, sequence_loss
-from lstmkit.nn.threads import map_batches
+from lstmkit.nn.seq2seq import Seq2Seq, beam_search, decode_batches, sequence_loss
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.train.progress import track
 from lstmkit.runs import atomic_write
@@ -350,16 +349,9 @@ class Translator(RunEstimator):
         seqs = ([torch.tensor(self._src_ids(s)) for s in sentences] if ids is None
                 else [torch.tensor(x or [EOS_ID]) for x in ids])
         results: list[tuple[str, Any] | None] = [None] * len(seqs)
-        workers, batch_size = decode_workers(net, len(seqs), batch_size)
-        batches = BucketBatches(seqs, None, batch_size, pad_value=PAD_ID)
         steps = self.decode_steps()
-
-        def decode(batch):
-            idx, src, src_len = batch
-            return idx, beam_search(net, src, src_len, beam, alpha, cfg.max_len_ratio, steps)
-
-        decoded = map_batches(decode, batches.iter_indexed(), workers)
-        for idx, hyps in track(decoded, len(batches), "translating", self._progress):
+        count, decoded = decode_batches(net, seqs, batch_size, beam, alpha, cfg.max_len_ratio, steps)
+        for idx, hyps in track(decoded, count, "translating", self._progress):
             for i, h in zip(idx.tolist(), hyps):
                 results[i] = (self.tgt_tokenizer_.decode(h.ids) if sentences[i].strip() else "", h)
         _warn_cut([h for _, h in results], steps)
