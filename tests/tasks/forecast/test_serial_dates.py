@@ -184,3 +184,26 @@ def test_date_cells_of_a_1904_workbook_read_as_excel_shows_them_and_unmarked_ser
             (run,) = out.iterdir()
             code, text, err = run_cli(["forecast", "predict", "--run", run, "--data", data], capsys)
             assert code == 0 and text.splitlines()[1].startswith("2024-03-31"), (text, err)
+
+
+def test_a_1904_workbook_keeps_its_date_system_in_a_wide_table_and_a_two_column_time(tmp_path):
+    """The workbook's date system follows its serial days where the reader reshapes the table: a wide
+    sheet melted to one series a column, a date column joined with a time-of-day column."""
+    import openpyxl
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904
+    from lstmkit.tasks.forecast.config import ForecastConfig
+    from lstmkit.tasks.forecast.panel import read_panel
+    book = openpyxl.Workbook()
+    book.epoch = CALENDAR_MAC_1904
+    book.active.append(["date", "hour", "a", "b"])
+    for k in range(48):
+        book.active.append([43830 + k // 24, f"{k % 24:02d}:00", float(k), float(-k)])
+    book.save(tmp_path / "mac.xlsx")
+    _workbook(tmp_path / "wide.xlsx", (43830 + np.arange(24)).tolist(), mac=True)     # date, units: one series
+    for data, cfg, first in (
+            ("wide.xlsx", ForecastConfig(format="wide", time="date", dates="excel"), ["2024-01-01", "2024-01-02"]),
+            ("mac.xlsx", ForecastConfig(time="date,hour", target=["a"], dates="excel"),
+             ["2024-01-01 00:00", "2024-01-01 01:00"])):
+        panel = read_panel(tmp_path / data, cfg)
+        assert panel.time_info == {"dates": "excel1904"}, data                  # what training then refuses
+        assert list(panel.series_time(0)[:2]) == [pd.Timestamp(t) for t in first]
