@@ -14,8 +14,8 @@ their header row (under any title and blank rows), the sheet without its formatt
 rows, its date system in ``attrs["date1904"]`` (Mac Excel's 1904 one: True); a workbook read for
 texts keeps its cells as written (``None``, ``NA`` are texts). A tab-separated file that quotes
 nothing (GLUE's SST-2, Common Voice) is one row per line, its quote marks text; a quoted one (a
-spreadsheet's, pandas') reads by CSV rules (the rule: :func:`lstmkit.data.quoting.tsv_quoting`). JSON beyond records:
-:mod:`lstmkit.data.json_tables`. A missing file, one that cannot be read as its type, and a
+spreadsheet's, pandas') reads by CSV rules (the rule: :func:`lstmkit.data.quoting.tsv_quoting`).
+JSON beyond records: :mod:`lstmkit.data.json_tables`. A missing file, one that cannot be read as its type, and a
 missing reader package (openpyxl for ``.xlsx``, pyarrow for ``.parquet``) are each one
 :class:`LstmkitError` naming the fix.
 """

@@ -31,6 +31,7 @@ one network call for the instances of every request, each request's answer or er
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -371,10 +372,9 @@ _SERIAL_FIX = ('send "time" as spreadsheet serial days, as the run was trained o
 def _time_problem(message: str) -> str:
     """A message of :func:`~lstmkit.tasks.forecast.times.time_values`, in a request's words: the
     field sent, not a table's time column, and the run's order of day and month, not its flag."""
+    message = re.sub(r"\(--dates excel(1904)?\)", "(the run reads spreadsheet serial days)", message)
     return (message.replace("time column 'time' ", "the \"time\" field ")
-            .replace("the run's --dates", "the run's date order")
-            .replace(" (--dates excel1904)", " (--dates excel)")
-            .replace("(--dates excel)", "(the run reads spreadsheet serial days)"))
+            .replace("the run's --dates", "the run's date order"))
 
 
 def _times(adapter, i: int, inst: dict, n: int, notes: list[str]) -> tuple[np.ndarray | None, dict]:
