@@ -152,6 +152,18 @@ def _spreadsheet_files(d, df):
     serial.to_csv(d / "serial_hours.csv", index=False)
     for name, cell in (("serial_word", "later"), ("serial_negative", -3), ("serial_10000", 2958466)):
         serial.assign(time=serial["time"].where(serial.index != 5, cell)).to_csv(d / f"{name}.csv", index=False)
+    df.assign(time=1 + np.arange(len(df))).to_csv(d / "serial_1900.csv", index=False)    # across Excel's 1900-02-29
+    df.assign(time=np.round(np.arange(len(df)) / len(df), 10)).to_csv(d / "serial_clock.csv", index=False)  # no days
+    import openpyxl
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904
+    for name, first in (("serial_mac.xlsx", 43830), ("serial_win.xlsx", 45292)):     # 2024-01-01 in each system
+        book = openpyxl.Workbook()
+        if first == 43830:                                                          # "Use 1904 date system"
+            book.epoch = CALENDAR_MAC_1904
+        book.active.append(["time", "y"])
+        for k, y in enumerate(df["y"]):
+            book.active.append([first + k, float(y)])
+        book.save(d / name)
 
 
 def _tsf_files(d, y):
@@ -289,7 +301,22 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train("--dates", "excel", data="ymd.csv"), 2, "holds dates already (e.g. '20240101')"),
     (_train("--dates", "excel", data="serial_word.csv"), 2, "holds 'later' in line 7, not a spreadsheet serial day "
      "number (--dates excel) — fix that cell"),
-    (_train("--dates", "excel", data="serial_negative.csv"), 2, "holds -3 in line 7: serial days count from 0"),
+    (_train("--dates", "excel", data="serial_negative.csv"), 2, "holds -3 in line 7: serial days count from 1 "
+     "(1900-01-01)"),
+    (_train("--dates", "excel1904", data="serial_negative.csv"), 2, "holds -3 in line 7: serial days count from 0 "
+     "(1904-01-01) — fix that cell, or leave out --dates excel1904"),
+    # Excel's serial day 60 is 1900-02-29, a day that never was; day 0 its 1900-01-00 (a time of day alone)
+    (_train("--dates", "excel", data="serial_1900.csv"), 2, "holds 60 in line 61: serial day 60 is 1900-02-29 in "
+     "Excel, a day that never was (its 1900 leap-year bug) — fix that cell (59 is 1900-02-28, 61 is 1900-03-01)"),
+    (_train("--dates", "excel", data="serial_clock.csv"), 2, "holds 0 in line 2: serial day 0 is no date (Excel shows "
+     "1900-01-00): a time of day alone — give each time its date"),
+    # a workbook says which date system its serial days count in: the other --dates would shift them four years
+    (_train("--dates", "excel", data="serial_mac.xlsx"), 2, "the workbook counts its serial days in the 1904 date "
+     "system (serial day 0 is 1904-01-01), not the one --dates excel reads: its dates would be 4 years and a day "
+     "early — pass --dates excel1904 (dates='excel1904' in Python)"),
+    (_train("--dates", "excel1904", data="serial_win.xlsx"), 2, "the workbook counts its serial days in the 1900 "
+     "date system (serial day 1 is 1900-01-01), not the one --dates excel1904 reads: its dates would be 4 years and "
+     "a day late — pass --dates excel (dates='excel' in Python)"),
     (_train("--dates", "excel", data="serial_10000.csv"), 2, "holds 2958466 in line 7: past 9999-12-31"),
     # the fix was only 'leave out --dates excel', which predict has no flag for: it now says what a run trained with it reads
     (["forecast", "predict", "--run", "{d}/run_serial", "--data", "{d}/sine.csv"], 2, "holds dates already (e.g. "

@@ -49,6 +49,28 @@ def test_a_workbooks_text_cells_none_and_na_are_texts_as_in_the_csv(tmp_path):
     assert "None" not in read_frame(tmp_path / "t.xlsx")["label"].tolist()    # typed (forecast): pandas' missing values
 
 
+def test_a_workbooks_date_system_is_recorded_and_its_date_cells_read_in_it(tmp_path):
+    """A workbook saved with "Use 1904 date system" (Mac Excel's) stores 2024-01-01 as 43830, not
+    45292: its date cells read as the dates Excel shows (openpyxl reads them in the workbook's
+    epoch), and ``attrs["date1904"]`` says which system its plain numbers (serial days) count in."""
+    import datetime
+    import openpyxl
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904
+    for mac in (True, False):
+        book = openpyxl.Workbook()
+        if mac:
+            book.epoch = CALENDAR_MAC_1904
+        book.active.append(["date", "serial"])
+        book.active.append([datetime.datetime(2024, 1, 1, 12), 43830])
+        book.save(tmp_path / "b.xlsx")
+        df = read_frame(tmp_path / "b.xlsx")
+        assert df["date"].tolist() == [pd.Timestamp("2024-01-01 12:00")] and df["serial"].tolist() == [43830]
+        assert df.attrs["date1904"] is mac
+        assert load_table(tmp_path / "b.xlsx")["serial"].attrs["date1904"] is mac        # as forecasting sees it
+    _write(FRAME, tmp_path / "t.csv")
+    assert "date1904" not in read_frame(tmp_path / "t.csv").attrs                      # a CSV cannot say
+
+
 def _readers(path):
     """Every task's reader of a table file."""
     return {"forecast": lambda: load_table(path), "classify": lambda: read_texts(str(path)),

@@ -11,11 +11,11 @@ semicolon (or tab) file's decimal commas are read as numbers (:mod:`lstmkit.data
 column whose dots may group thousands, 1.032 beside 976, is marked in ``attrs["dot_groups"]`` for
 the reader of numbers to refuse), a CSV and a workbook's first sheet with cells are read from
 their header row (under any title and blank rows), the sheet without its formatted but empty
-rows; a workbook read for texts keeps its cells as written (``None``, ``NA`` are texts). A
-tab-separated file that quotes nothing (GLUE's SST-2, Common Voice) is one row per line, its
-quote marks text; a quoted one (a spreadsheet's, pandas')
-reads by CSV rules (the rule: :func:`lstmkit.data.quoting.tsv_quoting`). JSON beyond records:
-:mod:`lstmkit.data.json_tables`. A missing file, one that cannot be read as its type, and a
+rows, its date system in ``attrs["date1904"]`` (Mac Excel's 1904 one: True); a workbook read for
+texts keeps its cells as written (``None``, ``NA`` are texts). A tab-separated file that quotes
+nothing (GLUE's SST-2, Common Voice) is one row per line, its quote marks text; a quoted one (a
+spreadsheet's, pandas') reads by CSV rules (the rule: :func:`lstmkit.data.quoting.tsv_quoting`).
+JSON beyond records: :mod:`lstmkit.data.json_tables`. A missing file, one that cannot be read as its type, and a
 missing reader package (openpyxl for ``.xlsx``, pyarrow for ``.parquet``) are each one
 :class:`LstmkitError` naming the fix.
 """
@@ -243,6 +243,8 @@ def _read_excel(path: Path, cells_as_written: bool = False) -> pd.DataFrame:
             sheet, top = _data_sheet(book, names, path)
             as_written = {"keep_default_na": False, "na_values": [""]} if cells_as_written else {}
             df = pd.read_excel(book, sheet_name=sheet, header=top, **as_written)
+            from openpyxl.utils.datetime import CALENDAR_MAC_1904
+            date1904 = book.book.epoch == CALENDAR_MAC_1904     # its date cells read so; its serial days too
     except LstmkitError:
         raise
     except ImportError:
@@ -258,7 +260,8 @@ def _read_excel(path: Path, cells_as_written: bool = False) -> pd.DataFrame:
         warnings.warn(f"{path.name} has {len(names)} sheets: read {which}, {sheet!r}{nots}; move the data "
                       f"to the first sheet or save it as CSV to read another", UserWarning, stacklevel=3)
     df = df.dropna(how="all").dropna(axis=1, how="all")      # a sheet's formatted but empty rows and columns
-    df.attrs.update(first_line=top + 2, row_unit="sheet row")     # as the sheet shows it: the header is row top + 1
+    df.attrs.update(first_line=top + 2, row_unit="sheet row",     # as the sheet shows it: the header is row top + 1
+                    date1904=date1904)     # the date system of numbers read as serial days (forecast --dates excel)
     return df
 
 

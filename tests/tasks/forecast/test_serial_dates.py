@@ -118,3 +118,92 @@ def test_a_serial_date_column_and_a_time_column_read_as_one_time(tmp_path, capsy
         (run,) = (tmp_path / name).iterdir()
         code, text, err = run_cli(["forecast", "predict", "--run", run, "--data", data], capsys)
         assert code == 0 and text.splitlines()[1].startswith("2024-01-05 00:00:00,1,"), (text, err)
+
+
+def _workbook(path, cells, mac: bool):
+    """A sheet of ``date, units`` rows as Excel saves it: ``cells`` serial days in a column formatted
+    "General" (or datetimes in date cells), in the 1904 date system when ``mac``."""
+    import openpyxl
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904
+    book = openpyxl.Workbook()
+    if mac:
+        book.epoch = CALENDAR_MAC_1904
+    book.active.append(["date", "units"])
+    for k, cell in enumerate(cells):
+        book.active.append([cell, 10 + np.sin(k / 3)])
+    book.save(path)
+    return path
+
+
+def test_a_workbook_in_the_1904_date_system_trains_with_dates_excel1904(tmp_path, capsys):
+    """Mac Excel's 1904 date system counts 2024-01-01 as 43830: a workbook that says so is refused
+    with --dates excel (its dates would be 4 years early) and read with --dates excel1904, which the
+    run keeps for the CSV serial days predict is given later; a 1900 workbook the other way round."""
+    k = np.arange(90)
+    mac = _workbook(tmp_path / "mac.xlsx", (43830 + k).tolist(), mac=True)
+    win = _workbook(tmp_path / "win.xlsx", (45292 + k).tolist(), mac=False)
+    for data, flag, fix in ((mac, "excel", "pass --dates excel1904"), (win, "excel1904", "pass --dates excel ")):
+        code, _, err = run_cli(["forecast", "train", "--data", data, *FLAGS, "--dates", flag,
+                                "--out", tmp_path / "runs"], capsys)
+        assert_user_error(code, err, "the workbook counts its serial days in the", fix)
+    assert not (tmp_path / "runs").exists()
+    code, _, err = run_cli(["forecast", "train", "--data", mac, *FLAGS, "--dates", "excel1904",
+                            "--out", tmp_path / "runs"], capsys)
+    assert code == 0, err
+    (run,) = (tmp_path / "runs").iterdir()
+    meta = json.loads((run / "lstmkit.json").read_text())
+    assert meta["data"]["dates"] == "excel1904" and meta["config"]["dates"] == "excel1904"
+    serial = pd.DataFrame({"date": 43830 + k, "units": 10 + np.sin(k / 3)})          # the sheet saved as CSV
+    serial.head(60).to_csv(tmp_path / "recent.csv", index=False)
+    for data, first in ((mac, "2024-03-31"), (tmp_path / "recent.csv", "2024-03-01")):    # after day 89 / day 59
+        code, text, err = run_cli(["forecast", "predict", "--run", run, "--data", data], capsys)
+        assert code == 0 and text.splitlines()[1].startswith(first), (text, err)
+    est = Forecaster.load(run)
+    assert set(est.evaluate(serial))
+    assert sorted({f["cutoff"] for f in est.backtest(serial, folds=2)["folds"]}) == [
+        "2024-03-25 00:00:00", "2024-03-28 00:00:00"]                                  # rows 84 and 87
+
+
+def test_date_cells_of_a_1904_workbook_read_as_excel_shows_them_and_unmarked_serials_name_the_flag(tmp_path, capsys):
+    """Date cells need no flag in either system (pandas reads them in the workbook's epoch); whole
+    serial days left unmarked train as step numbers, with a warning naming the flag: the workbook's
+    own system, or for a CSV, which cannot say, excel with excel1904 beside."""
+    days = pd.date_range("2024-01-01", periods=90, freq="D").to_pydatetime().tolist()
+    dated = _workbook(tmp_path / "dated.xlsx", days, mac=True)
+    mac = _workbook(tmp_path / "mac.xlsx", (43830 + np.arange(90)).tolist(), mac=True)
+    pd.read_excel(mac).assign(date=lambda f: f["date"] + 1462).to_csv(tmp_path / "serial.csv", index=False)
+    for data, words in ((dated, None),
+                        (mac, "(43830 is 2024-01-01), pass --dates excel1904 (dates='excel1904' in Python), or "),
+                        (tmp_path / "serial.csv", "(45292 is 2024-01-01), pass --dates excel (dates='excel' in "
+                                                  "Python; --dates excel1904 if the sheet uses the 1904 date system)")):
+        out = tmp_path / data.stem
+        code, _, err = run_cli(["forecast", "train", "--data", data, *FLAGS, "--out", out], capsys)
+        assert code == 0, err
+        assert ("read as step numbers, not dates" in err) == (words is not None) and (words or "") in err, err
+        if words is None:
+            (run,) = out.iterdir()
+            code, text, err = run_cli(["forecast", "predict", "--run", run, "--data", data], capsys)
+            assert code == 0 and text.splitlines()[1].startswith("2024-03-31"), (text, err)
+
+
+def test_a_1904_workbook_keeps_its_date_system_in_a_wide_table_and_a_two_column_time(tmp_path):
+    """The workbook's date system follows its serial days where the reader reshapes the table: a wide
+    sheet melted to one series a column, a date column joined with a time-of-day column."""
+    import openpyxl
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904
+    from lstmkit.tasks.forecast.config import ForecastConfig
+    from lstmkit.tasks.forecast.panel import read_panel
+    book = openpyxl.Workbook()
+    book.epoch = CALENDAR_MAC_1904
+    book.active.append(["date", "hour", "a", "b"])
+    for k in range(48):
+        book.active.append([43830 + k // 24, f"{k % 24:02d}:00", float(k), float(-k)])
+    book.save(tmp_path / "mac.xlsx")
+    _workbook(tmp_path / "wide.xlsx", (43830 + np.arange(24)).tolist(), mac=True)     # date, units: one series
+    for data, cfg, first in (
+            ("wide.xlsx", ForecastConfig(format="wide", time="date", dates="excel"), ["2024-01-01", "2024-01-02"]),
+            ("mac.xlsx", ForecastConfig(time="date,hour", target=["a"], dates="excel"),
+             ["2024-01-01 00:00", "2024-01-01 01:00"])):
+        panel = read_panel(tmp_path / data, cfg)
+        assert panel.time_info == {"dates": "excel1904"}, data                  # what training then refuses
+        assert list(panel.series_time(0)[:2]) == [pd.Timestamp(t) for t in first]

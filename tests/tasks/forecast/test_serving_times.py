@@ -183,15 +183,17 @@ def test_a_two_column_time_is_taken_by_its_column_names(tmp_path):
         client.close()
 
 
-def test_a_run_on_spreadsheet_serial_days_reads_the_requests_stamps_so(tmp_path):
-    """``--dates excel``: the service reads the history's stamps as training read the column,
-    serial days sent as numbers or as text, and answers with ISO stamps."""
+@pytest.mark.parametrize("dates, new_year", [("excel", 45292), ("excel1904", 43830)])
+def test_a_run_on_spreadsheet_serial_days_reads_the_requests_stamps_so(tmp_path, dates, new_year):
+    """``--dates excel`` (``excel1904``: the 1904 date system's): the service reads the history's
+    stamps as training read the column, serial days sent as numbers or as text, and answers with
+    ISO stamps."""
     from lstmkit.deploy.server import create_app
     import pandas as pd
     frame = sine_frame(n=120).drop(columns="temp").rename(columns={"time": "date"})
-    frame["date"] = (45292 + (frame["date"] - frame["date"].iloc[0]) / pd.Timedelta(days=1)).round(10)
-    est = Forecaster(**{**FAST, "max_epochs": 1}, horizon=2, dates="excel").fit(frame, target="y", time="date",
-                                                                              out=tmp_path)
+    frame["date"] = (new_year + (frame["date"] - frame["date"].iloc[0]) / pd.Timedelta(days=1)).round(10)
+    est = Forecaster(**{**FAST, "max_epochs": 1}, horizon=2, dates=dates).fit(frame, target="y", time="date",
+                                                                            out=tmp_path)
     hist = frame.tail(est.config_.lookback)
     client = Client(create_app(est.run_dir_, engine="torch"))
     try:
@@ -203,7 +205,8 @@ def test_a_run_on_spreadsheet_serial_days_reads_the_requests_stamps_so(tmp_path)
                                 (["2024-01-05 16:00"] * len(hist), "holds dates already")):
             code, body = _ask(client, {"y": hist["y"].tolist(), "date": stamps})
             msg = body["detail"][0]["msg"]
-            assert code == 422 and problem in msg and "send \"time\" as spreadsheet serial days" in msg, body
+            fix = f'send "time" as spreadsheet serial days, as the run was trained on (e.g. {new_year}.5 for 2024-01-01'
+            assert code == 422 and problem in msg and fix in msg, body
             assert "--dates" not in json.dumps(body)
     finally:
         client.close()

@@ -4,7 +4,8 @@ import pandas as pd
 import pytest
 
 from lstmkit.errors import LstmkitError
-from lstmkit.tasks.forecast.times import date_columns, in_zone, infer_freq, parse_time, time_values
+from lstmkit.tasks.forecast.times import (SERIAL_DATES, check_date_system, date_columns, in_zone, infer_freq,
+                                          parse_time, time_values)
 
 DAILY = pd.date_range("2020-01-01", periods=150, freq="D")
 MONTHLY = pd.date_range("2020-01-01", periods=24, freq="MS")
@@ -304,8 +305,66 @@ def test_spreadsheet_serial_days_read_as_dates_and_times_to_the_second():
     assert pd.DatetimeIndex(text).equals(pd.DatetimeIndex(["2024-01-01", "2024-01-01 18:00"]))
     dated = pd.Series(pd.date_range("2024-01-01", periods=3, freq="D"))       # datetimes: nothing to read
     assert pd.DatetimeIndex(time_values(dated, "date", "excel")[0]).equals(pd.DatetimeIndex(dated))
-    assert parse_time(pd.Series([0, 61, 2958465.5]), "d", "excel").tolist() == [
-        pd.Timestamp("1899-12-30"), pd.Timestamp("1900-03-01"), pd.Timestamp("9999-12-31 12:00")]
+    assert parse_time(pd.Series([61, 2958465.5]), "d", "excel").tolist() == [
+        pd.Timestamp("1900-03-01"), pd.Timestamp("9999-12-31 12:00")]
+
+
+def test_serial_days_before_1900_03_01_read_as_excel_shows_them():
+    """Excel counts 1900 as a leap year: its day 60 is a 1900-02-29 that never was, so its days 1-59
+    are 1900-01-01 ... 1900-02-28, a day later than days since 1899-12-30, and day 61 is 1900-03-01."""
+    got = parse_time(pd.Series([1, 31.25, 59, 61, 62]), "d", "excel").tolist()
+    assert got == [pd.Timestamp(t) for t in ("1900-01-01", "1900-01-31 06:00", "1900-02-28", "1900-03-01",
+                                             "1900-03-02")]
+    for cells, needle in (
+            ([59, 60, 61], r"holds 60 in data row 2: serial day 60 is 1900-02-29 in Excel, a day that never was "
+                           r"\(its 1900 leap-year bug\) — fix that cell \(59 is 1900-02-28, 61 is 1900-03-01\)"),
+            ([61, 60.5], r"holds 60.5 in data row 2: serial day 60 is 1900-02-29"),        # its noon neither
+            ([0.25, 0.5], r"holds 0.25 in data row 1: serial day 0 is no date \(Excel shows 1900-01-00\): a "
+                          r"time of day alone — give each time its date .*--time date,time\), or leave out "
+                          r"--dates excel")):
+        with pytest.raises(LstmkitError, match=needle):
+            parse_time(pd.Series(cells), "d", "excel")
+
+
+def test_the_1904_date_system_counts_from_1904_01_01_without_excels_leap_day():
+    values, info = time_values(pd.Series([0, 59, 60, 43830.5]), "d", "excel1904")
+    assert list(pd.DatetimeIndex(values)) == [pd.Timestamp(t) for t in ("1904-01-01", "1904-02-29", "1904-03-01",
+                                                                        "2024-01-01 12:00")]
+    assert info == {"dates": "excel1904"}
+    assert parse_time(pd.Series([2957003.5]), "d", "excel1904").iloc[0] == pd.Timestamp("9999-12-31 12:00")
+    for cells, needle in (([-1], r"holds -1 in data row 1: serial days count from 0 \(1904-01-01\)"),
+                          ([2957004], r"past 9999-12-31 \(serial day 2957003\)"),
+                          (["x"], r"holds 'x' in data row 1, not a spreadsheet serial day number \(--dates "
+                                  r"excel1904\) — fix that cell, or leave out --dates excel1904")):
+        with pytest.raises(LstmkitError, match=needle):
+            parse_time(pd.Series(cells), "d", "excel1904")
+
+
+def test_a_workbooks_own_date_system_reads_its_serial_days():
+    """A workbook says which system its numbers count in (``attrs["date1904"]``, read by read_frame):
+    its cells read in it whichever --dates names; training refuses the other name (check_date_system)."""
+    mac, win = pd.Series([43830, 43831.5]), pd.Series([45292, 45293.5])
+    mac.attrs["date1904"], win.attrs["date1904"] = True, False
+    told = {"excel1904": "in the 1904 date system (serial day 0 is 1904-01-01), not the one --dates excel reads: its "
+                         "dates would be 4 years and a day early",
+            "excel": "in the 1900 date system (serial day 1 is 1900-01-01), not the one --dates excel1904 reads: its "
+                     "dates would be 4 years and a day late"}
+    for dates in SERIAL_DATES:
+        for col, system in ((mac, "excel1904"), (win, "excel")):
+            values, info = time_values(col, "d", dates)
+            assert list(pd.DatetimeIndex(values)) == [pd.Timestamp("2024-01-01"), pd.Timestamp("2024-01-02 12:00")]
+            assert info == {"dates": system}
+            if system == dates:
+                check_date_system(dates, info["dates"])
+                continue
+            with pytest.raises(LstmkitError) as e:
+                check_date_system(dates, info["dates"])
+            assert e.value.message == f"the workbook counts its serial days {told[system]}"
+            assert e.value.hint == f"pass --dates {system} (dates={system!r} in Python)"
+    check_date_system(None, "day-first")                                  # no serial days: nothing to check
+    with pytest.warns(UserWarning, match=r"\(43830 is 2024-01-01\), pass --dates excel1904 \(dates='excel1904' in "
+                                         r"Python\), or format"):
+        time_values(mac.iloc[:1].astype(np.int64), "date")
 
 
 def test_serial_days_read_in_a_time_zone_as_its_local_clock():
@@ -318,7 +377,7 @@ def test_serial_days_read_in_a_time_zone_as_its_local_clock():
 
 @pytest.mark.parametrize("cells, needle", [
     (["45292", "soon"], r"holds 'soon' in data row 2, not a spreadsheet serial day number \(--dates excel\) — fix"),
-    ([45292.0, -1.5], r"holds -1.5 in data row 2: serial days count from 0 \(1899-12-30\)"),
+    ([45292.0, -1.5], r"holds -1.5 in data row 2: serial days count from 1 \(1900-01-01\)"),
     ([45292, 2958466], r"holds 2958466 in data row 2: past 9999-12-31 \(serial day 2958465\)"),
     (["2024-01-01", "2024-01-02"], r"holds dates already \(e.g. '2024-01-01'\), not spreadsheet serial day numbers "
                                    r"— leave out --dates excel"),
@@ -333,7 +392,8 @@ def test_serial_days_that_cannot_be_dates_are_one_error(cells, needle):
 
 
 def test_numbers_that_look_like_serial_dates_name_dates_excel():
-    with pytest.warns(UserWarning, match=r"45292 is 2024-01-01\), pass --dates excel \(dates='excel' in Python\)"):
+    with pytest.warns(UserWarning, match=r"45292 is 2024-01-01\), pass --dates excel \(dates='excel' in Python; "
+                                         r"--dates excel1904 if the sheet uses the 1904 date system\)"):
         values, _ = time_values(pd.Series([45292, 45293]), "date")
     assert values.dtype == np.int64                                       # still steps without the flag
     with pytest.raises(LstmkitError, match=r"\(45292.0416667 is 2024-01-01 01:00\), pass --dates excel") as e:

@@ -160,7 +160,8 @@ def _long_of_wide(df: pd.DataFrame, cfg, time: str | None) -> tuple[pd.DataFrame
         time, keep = "t", [*keep, "t"]
     long = df.melt(id_vars=keep, value_vars=series, var_name=idc, value_name=value)
     long[idc] = long[idc].astype(str)
-    long.attrs = {}                            # its rows are no file's rows (its cells were checked above)
+    long.attrs = {k: v for k, v in df.attrs.items() if k == "date1904"}   # its rows are no file's rows (its
+                                                                          # cells were checked above)
     return long, idc, time, [value]
 
 

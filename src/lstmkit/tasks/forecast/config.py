@@ -47,10 +47,11 @@ class ForecastConfig(TaskConfig):
     fill: Literal["ffill", "interpolate", "zero"] | None = None  # None (NaN is an error) | ffill | interpolate
                                     # | zero: repairs empty cells, and rows for steps missing from a regular
                                     # time grid (inserted, then filled); without it, those are read as they are
-    dates: Literal["day-first", "month-first", "excel"] | None = None  # day-first | month-first: how dates
-                                    # such as 01/02/2020 read; excel: the time column holds a spreadsheet's
-                                    # serial days (45292.5: 2024-01-01 12:00); None: the order every date fits
-                                    # (or the one with regular steps); kept in the run for predict
+    dates: Literal["day-first", "month-first", "excel", "excel1904"] | None = None  # day-first | month-first:
+                                    # how dates such as 01/02/2020 read; excel: the time column holds a
+                                    # spreadsheet's serial days (45292.5: 2024-01-01 12:00); excel1904: those of
+                                    # the 1904 date system (43830.5); None: the order every date fits (or the one
+                                    # with regular steps); kept in the run for predict
     time_zone: str | None = None    # the IANA zone of the times (Europe/Berlin): times without an offset read
                                     # as its local clock, times with one converted to it; forecasts and calendar
                                     # features in it. None: the data's own (a tz-aware column, one offset), if any

@@ -31,7 +31,7 @@ from lstmkit.tasks.forecast.model import ForecastNet
 from lstmkit.tasks.forecast.panel import Panel, read_panel
 from lstmkit.tasks.forecast.probabilistic import make_output, unscale
 from lstmkit.tasks.forecast.scalers import PanelScaler, check_season_measured, seasonal_profile
-from lstmkit.tasks.forecast.times import check_same_step
+from lstmkit.tasks.forecast.times import check_date_system, check_same_step
 from lstmkit.tasks.forecast.use_warnings import say_left_out
 from lstmkit.tasks.forecast.windows import EVAL_BATCH, PanelBatches, min_points, part_sizes, split_panel
 
@@ -66,6 +66,7 @@ class PanelPipeline(AheadForecast):
         legacy = started if started and started.get("time_zone") and "calendar_clock" not in started else None
         with self._reading_resumed(run_dir if resume else None, {"source": source}, load_table):
             panel = read_panel(data, cfg, need=min_points(cfg), run=legacy)     # a --target renamed: told so
+        check_date_system(cfg.dates, panel.time_info.get("dates"))     # a workbook's serial days, the other system
         if panel.time_info.get("dates") and not cfg.dates:     # the order of day and month found: predict reads so
             cfg = dataclasses.replace(cfg, dates=panel.time_info["dates"])
         self.config_ = cfg

@@ -31,6 +31,7 @@ one network call for the instances of every request, each request's answer or er
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -40,7 +41,8 @@ from lstmkit.deploy.adapter import BadRequest
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.calendar import calendar_names, future_times, parse_calendar
 from lstmkit.tasks.forecast.combine import active_combination, baseline_history, combine_history
-from lstmkit.tasks.forecast.times import clock_zone, forecast_zone, in_zone, infer_freq, reading_zone, time_values
+from lstmkit.tasks.forecast.times import (SERIAL_DATES, clock_zone, forecast_zone, in_zone, infer_freq, reading_zone,
+                                          time_values)
 from lstmkit.tasks.forecast.probabilistic import quantiles_of
 from lstmkit.tasks.forecast.scalers import far_outside_note
 
@@ -103,7 +105,7 @@ def request_models(adapter, Finite, max_instances: int) -> tuple[type, type]:
         fields["future"] = (dict[str, list[Finite]], Field(
             description=f"the future covariates over the {adapter.cfg.horizon} forecast steps: "
                         f"{{covariate: [{adapter.cfg.horizon} values]}} for {list(adapter.cfg.future_covariates)}"))
-    serial = adapter.cfg.dates == "excel"        # a spreadsheet's serial days: sent as numbers too (45292.5)
+    serial = adapter.cfg.dates in SERIAL_DATES   # a spreadsheet's serial days: sent as numbers too (45292.5)
     if adapter.cfg.calendar:
         fields["time"] = (list[str | int | float] if serial else list[str], Field(
             min_length=need, validation_alias=_time_names(adapter),
@@ -362,17 +364,17 @@ def _forecast_times(adapter, t: np.ndarray | None, info: dict) -> list[str | int
 # what to send when the stamps cannot be read: the CLI's fixes name --time and --dates, which a request has not
 _TIME_FIX = ('send "time" as ISO stamps from 1678 to 2261 (e.g. "2024-01-31" or "2024-01-31 12:00", which read '
              'one way only), one per history value')
-# a run trained with --dates excel reads the stamps as it read its column: a spreadsheet's serial days
-_SERIAL_FIX = ('send "time" as spreadsheet serial days, as the run was trained on (e.g. 45292.5 for '
+# a run trained with --dates excel (excel1904) reads the stamps as it read its column: a spreadsheet's serial days
+_SERIAL_FIX = ('send "time" as spreadsheet serial days, as the run was trained on (e.g. {} for '
                '2024-01-01 12:00), one per history value')
 
 
 def _time_problem(message: str) -> str:
     """A message of :func:`~lstmkit.tasks.forecast.times.time_values`, in a request's words: the
     field sent, not a table's time column, and the run's order of day and month, not its flag."""
+    message = re.sub(r"\(--dates excel(1904)?\)", "(the run reads spreadsheet serial days)", message)
     return (message.replace("time column 'time' ", "the \"time\" field ")
-            .replace("the run's --dates", "the run's date order")
-            .replace("(--dates excel)", "(the run reads spreadsheet serial days)"))
+            .replace("the run's --dates", "the run's date order"))
 
 
 def _times(adapter, i: int, inst: dict, n: int, notes: list[str]) -> tuple[np.ndarray | None, dict]:
@@ -398,7 +400,8 @@ def _times(adapter, i: int, inst: dict, n: int, notes: list[str]) -> tuple[np.nd
                                   *reading_zone(adapter.cfg, _run(adapter)))              # dates or integer steps
         notes.extend(f"instances[{i}]: {w.message}" for w in said if str(w.message).startswith("time column"))
     except LstmkitError as e:
-        fix = _SERIAL_FIX if adapter.cfg.dates == "excel" else _TIME_FIX
+        fix = (_SERIAL_FIX.format("43830.5" if adapter.cfg.dates == "excel1904" else "45292.5")
+               if adapter.cfg.dates in SERIAL_DATES else _TIME_FIX)
         raise BadRequest.of(["instances", i, "time"], e, fix, _time_problem(e.message)) from None
     if np.issubdtype(t.dtype, np.datetime64) and np.isnat(t).any():    # "", "NaT", "nan": pandas reads no date
         k = int(np.flatnonzero(np.isnat(t))[0])                           # (all of them was a 500)

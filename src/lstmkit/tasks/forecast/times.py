@@ -20,9 +20,11 @@ both regular the column is an error asking for ISO dates or ``--dates``. ``dates
 | ``month-first``; the run's ``--dates``) reads one order only: training records the order it
 found, so that a short file given to ``predict`` (a day of hourly 01/02/2020 stamps fits both)
 reads as the training data did. ``dates="excel"`` (``--dates excel``) reads the column as a
-spreadsheet's serial days (days since 1899-12-30, the fraction the time of day), kept in the run
-the same way. Per-element parsing (``format="mixed"``) is the last resort for columns that mix
-formats, and holds to the same day/month order.
+spreadsheet's serial days (days since 1899-12-30, the fraction the time of day; days 1-59 as
+Excel shows them), ``"excel1904"`` as those of the 1904 date system (since 1904-01-01), kept in
+the run the same way; a workbook's own date system reads its cells. Per-element parsing
+(``format="mixed"``) is the last resort for columns that mix formats, and holds to the same
+day/month order.
 
 Times with UTC offsets (``2020-03-29 03:00:00+02:00``, also offsets that change with daylight
 saving) are instants: they are converted to UTC and carried as naive UTC times (dates at one local
@@ -57,7 +59,7 @@ from lstmkit.tasks.forecast.zones import (TwiceInSeries, check_zone, clock_zone,
 __all__ = ["parse_time", "time_values", "integer_dates", "regularity", "infer_freq", "date_columns",
            "missing_steps", "daylight_saving_fold", "calendar_labels", "check_same_step", "check_one_step",
            "daylight_saving_gap", "warn_missing_steps", "in_zone", "clock_zone", "check_zone",
-           "reading_zone", "forecast_zone"]
+           "reading_zone", "forecast_zone", "SERIAL_DATES", "check_date_system"]
 
 # day and month as the first two numbers of a date (31/01/2020, 1.2.20, 01-02-2020 12:00)
 _DMY = r"(\d{1,2})[./-](\d{1,2})[./-]\d{2,4}(?!\d)"
@@ -76,7 +78,7 @@ def parse_time(col: pd.Series, name: str, dates: str | None = None, zone: str | 
                groups=None) -> pd.Series:
     """``col`` as naive datetimes (UTC when it carries offsets; ``.attrs["utc_from"]`` then lists
     them; ``.attrs["dates"]``: the order of day and month its dates were read in, when it mattered).
-    ``dates``: read that order only (``"excel"``: spreadsheet serial days, :func:`_serial_days`).
+    ``dates``: read that order only (``"excel"``, ``"excel1904"``: spreadsheet serial days, :func:`_serial_days`).
     ``zone`` (``--time-zone``): the zone the times are in: times without an offset read as its local
     clock (``.attrs["localized"]``), times with one converted to it, and it is the zone named
     (``.attrs["zone"]``). An empty cell, an unreadable one, an ambiguous column or a local time
@@ -95,8 +97,8 @@ def parse_time(col: pd.Series, name: str, dates: str | None = None, zone: str | 
                                "North, Sales South) and delete the row under it")
         raise LstmkitError(f"time column {name!r} has {len(empty)} empty cells (the first in "
                            f"{row_place(col, int(empty[0]))})", "every row needs a timestamp; drop or fill those rows")
-    if dates == "excel" and not pd.api.types.is_datetime64_any_dtype(col):   # datetimes (a backtest's): as they are
-        return _in_zone_given(_serial_days(col, name), name, zone, groups)
+    if dates in SERIAL_DATES and not pd.api.types.is_datetime64_any_dtype(col):   # datetimes (a backtest's): as
+        return _in_zone_given(_serial_days(col, name, dates), name, zone, groups)   # they are
     if pd.api.types.is_integer_dtype(col) or pd.api.types.is_bool_dtype(col):
         return _in_zone_given(_integer_time(col, name), name, zone, groups)
     if pd.api.types.is_float_dtype(col):
@@ -269,15 +271,13 @@ def time_values(col: pd.Series, name: str, dates: str | None = None, zone: str |
     name no zone: a warning says so, and how to give one; so do times of several clock times read in
     a ``zone`` that is a run's, not the user's (``guessed``: :func:`reading_zone`). ``groups``: a long
     table's series ids, row by row (the hour a ``zone``'s clock shows twice is read per series)."""
-    if (dates != "excel" and pd.api.types.is_integer_dtype(col) and not col.hasnans
+    if (dates not in SERIAL_DATES and pd.api.types.is_integer_dtype(col) and not col.hasnans
             and integer_dates(col) is None):
         lo, hi = int(col.min()), int(col.max())
-        if _EXCEL_DAYS[0] <= lo and hi <= _EXCEL_DAYS[1] and re.search(_DATE_NAME, name, flags=re.IGNORECASE):
-            day = (pd.Timestamp("1899-12-30") + pd.Timedelta(days=lo)).date()
+        hint = _serial_hint(col, "dates")
+        if hint and re.search(_DATE_NAME, name, flags=re.IGNORECASE):
             warnings.warn(f"time column {name!r} holds whole numbers ({lo} … {hi}): read as step numbers, not dates; "
-                          f"if they are a spreadsheet's serial dates ({lo} is {day}), pass --dates excel "
-                          "(dates='excel' in Python), or format the column as dates before saving",
-                          UserWarning, stacklevel=3)
+                          f"{hint}, or format the column as dates before saving", UserWarning, stacklevel=3)
         return col.to_numpy(dtype=np.int64), {}
     times = parse_time(col, name, dates, zone, groups)
     utc_from, info, zone = times.attrs.get("utc_from") or [], {}, times.attrs.get("zone")
@@ -317,42 +317,84 @@ def time_values(col: pd.Series, name: str, dates: str | None = None, zone: str |
 
 _EXCEL_DAYS = (18264, 73050)          # a spreadsheet's serial day numbers of 1950-01-01 ... 2099-12-31
 _DATE_NAME = r"(^|[^a-z])(date|day|datum|fecha|jour|tag)"     # a column name that promises dates
-_EXCEL_EPOCH = np.datetime64("1899-12-30", "s")   # serial day 0 of the 1900 date system (day 1: 1900-01-01 in
-                                                  # LibreOffice; Excel's, after its phantom 1900-02-29, from day 61)
+_EXCEL_EPOCH = np.datetime64("1899-12-30", "s")   # serial day 0 of the 1900 date system (LibreOffice's day 0;
+                                                  # Excel's days count from it from day 61, 1900-03-01)
 _EXCEL_LAST = 2958465                 # 9999-12-31, the last day a spreadsheet writes
+_LEAP_BUG = 60                        # Excel's 1900-02-29, a day that never was (Lotus 1-2-3's bug, kept)
+# days the 1904 date system (Mac Excel before 2011; a workbook with "Use 1904 date system" set) counts fewer
+_SHIFT = {"excel": 0, "excel1904": 1462}
+SERIAL_DATES = tuple(_SHIFT)          # the --dates choices that read serial days
 
 
-def _serial_days(col: pd.Series, name: str) -> pd.Series:
+def _serial_system(col: pd.Series, dates: str) -> str:
+    """The date system ``col``'s serial days count in: a workbook's own (``.attrs["date1904"]``,
+    :func:`~lstmkit.data.tables.read_frame`), else the one ``dates`` names (a CSV cannot say)."""
+    flag = col.attrs.get("date1904")
+    return dates if flag is None else ("excel1904" if flag else "excel")
+
+
+def check_date_system(dates: str | None, found: str | None) -> None:
+    """At training: a workbook whose serial days count in the other date system than ``dates``
+    (``--dates``) names is an :class:`LstmkitError` naming the flag; the run keeps the system, for
+    predict's and the service's serial days, which cannot say (``found``: the system read)."""
+    if dates in SERIAL_DATES and found in SERIAL_DATES and found != dates:
+        system, day = (("1904", "serial day 0 is 1904-01-01") if found == "excel1904"
+                       else ("1900", "serial day 1 is 1900-01-01"))
+        shift = "early" if found == "excel1904" else "late"
+        raise LstmkitError(f"the workbook counts its serial days in the {system} date system ({day}), not the one "
+                           f"--dates {dates} reads: its dates would be 4 years and a day {shift}",
+                           f"pass --dates {found} (dates={found!r} in Python)")
+
+
+def _serial_days(col: pd.Series, name: str, dates: str = "excel") -> pd.Series:
     """``col`` read as spreadsheet serial days (``--dates excel``: days since 1899-12-30, the 1900
-    date system modern spreadsheets export from a column formatted "General"), as naive datetimes
-    in seconds (``.attrs["dates"]``: ``"excel"``); the fraction is the time of day, rounded to the
-    second (45292.5416666667 is 2024-01-01 13:00:00). A column of dates already, a cell that is no
-    number, a negative one or one past 9999-12-31 is an :class:`LstmkitError`; so is text that
-    reads as dates, or integers that do (yyyymmdd, Unix times). A column of datetimes is not given
-    here: :func:`parse_time` reads it as it is (a spreadsheet's date cells, the frames a backtest
-    passes to ``predict``)."""
+    date system modern spreadsheets export from a column formatted "General"; ``excel1904``: since
+    1904-01-01; a workbook's own system either way, :func:`_serial_system`), as naive datetimes in
+    seconds (``.attrs["dates"]``: the system); the fraction is the time of day, rounded to the second
+    (45292.5416666667 is 2024-01-01 13:00:00). The 1900 system's days before 1900-03-01 read as Excel
+    shows them: 1 is 1900-01-01 (day 0, "1900-01-00", and day 60, its 1900-02-29, are no dates). A
+    column of dates already, a cell that is no number, a negative one, one of those two days or one
+    past 9999-12-31 is an :class:`LstmkitError`; so is text that reads as dates, or integers that do
+    (yyyymmdd, Unix times). A column of datetimes is not given here: :func:`parse_time` reads it as it
+    is (a spreadsheet's date cells, the frames a backtest passes to ``predict``)."""
+    system = _serial_system(col, dates)
     if pd.api.types.is_integer_dtype(col) and integer_dates(col) is not None:
-        raise _dates_already(name, col.iloc[0])
+        raise _dates_already(name, col.iloc[0], dates)
     if pd.api.types.is_bool_dtype(col):
-        raise _no_serial_day(col, name, 0)
+        raise _no_serial_day(col, name, 0, dates)
     days = col.astype(np.float64) if pd.api.types.is_numeric_dtype(col) else _serial_text(col)
     bad = ~np.isfinite(days.to_numpy())
     if bad.any():
         k = int(bad.argmax())
         cell = str(col.iloc[k]).strip()
         if re.search(_DATE_LIKE, cell) and pd.notna(pd.to_datetime(cell, errors="coerce", format="mixed")):
-            raise _dates_already(name, cell)
-        raise _no_serial_day(col, name, k)
-    outside = ((days < 0) | (days >= _EXCEL_LAST + 1)).to_numpy()
+            raise _dates_already(name, cell, dates)
+        raise _no_serial_day(col, name, k, dates)
+    shift, last = _SHIFT[system], _EXCEL_LAST - _SHIFT[system]
+    seconds = np.round(days.to_numpy() * 86400).astype(np.int64)
+    day = seconds // 86400
+    no_date = ((day == 0) | (day == _LEAP_BUG)) if not shift else np.zeros(len(day), dtype=bool)
+    outside = ((days < 0) | (days >= last + 1)).to_numpy() | no_date
     if outside.any():
         k = int(outside.argmax())
-        why = ("serial days count from 0 (1899-12-30)" if days.iloc[k] < 0
-               else f"past 9999-12-31 (serial day {_EXCEL_LAST}), the last date a spreadsheet writes")
-        raise LstmkitError(f"time column {name!r} holds {days.iloc[k]:.12g} in {row_place(col, k)}: {why}",
-                           "fix that cell, or leave out --dates excel if the column holds no serial dates")
-    seconds = np.round(days.to_numpy() * 86400).astype(np.int64)
-    out = _ns_if_fits(pd.Series(_EXCEL_EPOCH + seconds.astype("timedelta64[s]"), index=col.index))
-    out.attrs.update(utc_from=[], dates="excel")
+        fix = f"fix that cell, or leave out --dates {dates} if the column holds no serial dates"
+        if days.iloc[k] < 0:
+            why = f"serial days count from {'0 (1904-01-01)' if shift else '1 (1900-01-01)'}"
+        elif day[k] == 0:
+            why = "serial day 0 is no date (Excel shows 1900-01-00): a time of day alone"
+            fix = ("give each time its date (45292.5 is 2024-01-01 12:00; a date column beside it: --time date,time), "
+                   f"or leave out --dates {dates}")
+        elif day[k] == _LEAP_BUG:
+            why = "serial day 60 is 1900-02-29 in Excel, a day that never was (its 1900 leap-year bug)"
+            fix = fix.replace("fix that cell", "fix that cell (59 is 1900-02-28, 61 is 1900-03-01)")
+        else:
+            why = f"past 9999-12-31 (serial day {last}), the last date a spreadsheet writes"
+        raise LstmkitError(f"time column {name!r} holds {days.iloc[k]:.12g} in {row_place(col, k)}: {why}", fix)
+    if not shift:                         # Excel's days 1-59 count from 1899-12-31: day 1 is 1900-01-01
+        seconds = np.where(day < _LEAP_BUG, seconds + 86400, seconds)
+    epoch = _EXCEL_EPOCH + np.timedelta64(shift, "D")
+    out = _ns_if_fits(pd.Series(epoch + seconds.astype("timedelta64[s]"), index=col.index))
+    out.attrs.update(utc_from=[], dates=system)
     return out
 
 
@@ -367,17 +409,35 @@ def _serial_text(col: pd.Series) -> pd.Series:
     return pd.to_numeric(text, errors="coerce").astype(np.float64)
 
 
-def _dates_already(name: str, cell) -> LstmkitError:
+def _dates_already(name: str, cell, dates: str) -> LstmkitError:
     return LstmkitError(f"time column {name!r} holds dates already (e.g. {str(cell)!r}), not spreadsheet serial "
-                        "day numbers", "leave out --dates excel (dates='excel' in Python) when training: dates read as "
-                        "they are; a run trained with it reads serial days in predict and evaluate too: give them as "
-                        "its training data had them, or train a run on the dates")
+                        f"day numbers", f"leave out --dates {dates} (dates={dates!r} in Python) when training: dates "
+                        "read as they are; a run trained with it reads serial days in predict and evaluate too: give "
+                        "them as its training data had them, or train a run on the dates")
 
 
-def _no_serial_day(col: pd.Series, name: str, k: int) -> LstmkitError:
+def _no_serial_day(col: pd.Series, name: str, k: int, dates: str) -> LstmkitError:
     return LstmkitError(f"time column {name!r} holds {str(col.iloc[k]).strip()!r} in {row_place(col, k)}, not a "
-                        "spreadsheet serial day number (--dates excel)",
-                        "fix that cell, or leave out --dates excel if the column holds no serial dates")
+                        f"spreadsheet serial day number (--dates {dates})",
+                        f"fix that cell, or leave out --dates {dates} if the column holds no serial dates")
+
+
+def _serial_hint(col: pd.Series, what: str, at: float | None = None) -> str:
+    """The fix for numbers that are no dates when ``col`` lies where a spreadsheet's serial days of
+    1950 to 2099 do: "if they are a spreadsheet's serial {what} (45292 is 2024-01-01), pass --dates
+    excel" (a workbook's 1904 date system: ``excel1904``; a CSV cannot say, so it is named beside);
+    "" elsewhere. ``at``: the number shown (the least, else), with its time of day when it has one."""
+    system = _serial_system(col, "excel")
+    lo, hi = col.min(), col.max()
+    if not (_EXCEL_DAYS[0] - _SHIFT[system] <= lo and hi <= _EXCEL_DAYS[1] - _SHIFT[system] + 1):
+        return ""
+    at = lo if at is None else at
+    when = pd.Timestamp(_serial_days(pd.Series([at], dtype=np.float64), "", system).iloc[0])
+    python = f"dates={system!r} in Python"
+    if col.attrs.get("date1904") is None:      # a CSV's numbers: either system's
+        python += "; --dates excel1904 if the sheet uses the 1904 date system"
+    shown = f"{when:%Y-%m-%d %H:%M}" if at % 1 else f"{when:%Y-%m-%d}"
+    return f"if they are a spreadsheet's serial {what} ({at:.12g} is {shown}), pass --dates {system} ({python})"
 
 
 def _fractions(col: pd.Series, name: str) -> LstmkitError:
@@ -385,15 +445,10 @@ def _fractions(col: pd.Series, name: str) -> LstmkitError:
     serial dates and times do (1950 to 2099) the fix names ``--dates excel``."""
     k = int((col != col.round()).to_numpy().argmax())
     cell = float(col.iloc[k])
-    if _EXCEL_DAYS[0] <= col.min() and col.max() <= _EXCEL_DAYS[1] + 1:
-        when = pd.Timestamp(_serial_days(col.iloc[[k]], name).iloc[0])
-        return LstmkitError(f"time column {name!r} holds numbers (e.g. {cell:.12g}), not dates",
-                            f"if they are a spreadsheet's serial dates and times ({cell:.12g} is "
-                            f"{when:%Y-%m-%d %H:%M}), "
-                            "pass --dates excel (dates='excel' in Python); else write dates such as 2024-01-31, "
-                            "or leave out --time")
+    hint = _serial_hint(col, "dates and times", at=cell)
     return LstmkitError(f"time column {name!r} holds numbers (e.g. {cell:.12g}), not dates",
-                        "write dates such as 2024-01-31, or leave out --time")
+                        f"{hint}; else write dates such as 2024-01-31, or leave out --time" if hint
+                        else "write dates such as 2024-01-31, or leave out --time")
 
 
 def _reading(text: pd.Series, dm: pd.DataFrame, dayfirst: bool, utc: bool) -> pd.Series | None:
@@ -607,11 +662,7 @@ def _integer_time(col: pd.Series, name: str) -> pd.Series:
     dates = integer_dates(col)
     if dates is not None:
         return dates
-    lo, hi = int(col.min()), int(col.max())
-    serial = ""
-    if _EXCEL_DAYS[0] <= lo and hi <= _EXCEL_DAYS[1]:
-        day = (pd.Timestamp("1899-12-30") + pd.Timedelta(days=lo)).date()
-        serial = f"; if they are a spreadsheet's serial dates ({lo} is {day}), pass --dates excel (dates='excel')"
+    hint = _serial_hint(col, "dates")
     raise LstmkitError(f"time column {name!r} holds integers (e.g. {col.iloc[0]}), not dates",
                        "write dates such as 2024-01-31, 20240131 (yyyymmdd) or Unix times (seconds since "
-                       f"1970), or leave out --time{serial}")
+                       f"1970), or leave out --time{'; ' + hint if hint else ''}")
