@@ -36,6 +36,20 @@ tune._Pruning.on_epoch_end = marked
 main(sys.argv[1:])
 """
 
+# a worker that stops between creating its trial and recording the trial's first heartbeat, and says
+# so on stderr: the test's cue to kill it there (kill -9)
+STALLED_WORKER = """
+import sys, time
+import optuna
+beat = optuna.storages.RDBStorage.record_heartbeat
+def stall(self, trial_id):
+    print(f"trial {trial_id} created", file=sys.stderr, flush=True)
+    time.sleep(600)
+optuna.storages.RDBStorage.record_heartbeat = stall
+from lstmkit.cli import main
+main(sys.argv[1:])
+"""
+
 
 @pytest.fixture
 def command(tmp_path):
@@ -202,6 +216,30 @@ def test_a_killed_workers_trial_is_lost_not_counted(tmp_path, command, capsys, m
     study = _study(tmp_path / "study")
     assert study.trials[0].state.name == "FAIL" and study.trials[0].user_attrs == {}
     assert [t.number for t in _counted(study)] == [1]
+
+
+@pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning", "ignore:Heartbeat of storage")
+def test_a_worker_killed_before_its_trials_first_heartbeat_loses_the_trial(tmp_path, command, capsys, monkeypatch):
+    """Optuna fails only a trial whose heartbeat went silent: a worker killed between creating its
+    trial and the trial's first heartbeat left it running for ever, and the study ended a trial short."""
+    monkeypatch.setattr("lstmkit.tune._HEARTBEAT_S", 1)
+    monkeypatch.setattr("lstmkit.tune._GRACE_S", 1)
+    args = [*command, "--trials", "2"]
+    killed = _worker(args, STALLED_WORKER)
+    while "created" not in (line := killed.stderr.readline()):
+        assert line, killed.communicate()
+    killed.kill()                                       # SIGKILL: no handler runs, no heartbeat recorded
+    killed.communicate(timeout=60)
+    assert killed.returncode == -signal.SIGKILL
+    (lost,) = _study(tmp_path / "study").trials
+    assert lost.state.name == "RUNNING"
+    time.sleep(1.5)                                     # past the grace period since the trial began
+    code, out, err = run_cli(args, capsys)
+    assert code == 0, err
+    study = _study(tmp_path / "study")
+    assert study.trials[0].state.name == "FAIL" and study.trials[0].user_attrs == {}
+    assert [t.number for t in _counted(study)] == [1, 2] and _announced(out) == [1, 2]
+    _check_outputs(tmp_path / "study", study)
 
 
 def test_a_storage_that_fails_while_the_outputs_are_read_is_one_line(tmp_path, command, capsys, monkeypatch):

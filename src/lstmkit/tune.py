@@ -9,7 +9,8 @@ one worker's share: a worker starts no trial once the finished and running ones 
 workers started at the same moment past N is marked ``surplus`` and stopped before it trains). A
 trial cut short by Ctrl-C or SIGTERM is not one of the N (the same command runs another), nor is one
 whose worker was killed outright (kill -9, a power cut): its heartbeat stops, and the next worker
-to start a trial fails it once it has been silent :data:`_GRACE_S` seconds. Each worker writes the
+to start a trial fails it once it has been silent :data:`_GRACE_S` seconds (one whose worker died
+before its first heartbeat, once it began that long ago: :mod:`lstmkit.tune_storage`). Each worker writes the
 outputs when it stops, holding a lock on ``<out>`` while it reads the study and writes them, so the
 last one to stop leaves them describing the whole study.
 
@@ -362,7 +363,7 @@ def _open_study(optuna, storage: str, name: str, seed: int | None):
     Two workers that open a new storage at the same moment both create its tables: the one that
     loses that race (a duplicate row, a table that already exists) opens it again, once the other
     has made it. The storage has optuna's heartbeat on (a killed worker's trial is failed, not left
-    running for ever), and a worker waits up to :data:`_SQLITE_TIMEOUT_S` for another's write to an
+    running for ever, even one killed before the trial's first heartbeat: :mod:`lstmkit.tune_storage`), and a worker waits up to :data:`_SQLITE_TIMEOUT_S` for another's write to an
     SQLite study (sqlite3's own wait is 5 s)."""
     from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
     sqlite = storage.startswith("sqlite")
@@ -370,7 +371,8 @@ def _open_study(optuna, storage: str, name: str, seed: int | None):
         try:
             with warnings.catch_warnings():       # the heartbeat is 'experimental' since optuna 2.9
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                rdb = optuna.storages.RDBStorage(
+                from lstmkit.tune_storage import HeartbeatStorage
+                rdb = HeartbeatStorage(
                     storage, engine_kwargs={"connect_args": {"timeout": _SQLITE_TIMEOUT_S}} if sqlite else None,
                     heartbeat_interval=_HEARTBEAT_S, grace_period=_GRACE_S)
             return optuna.create_study(
