@@ -205,17 +205,33 @@ def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | 
             finally:
                 for h in handlers:
                     h.removeFilter(quiet_interrupt)
-        with folder_lock(out):                  # read the study and write, one worker at a time: the last one
-            try:                              # to stop writes the whole study
-                summary = _write_outputs(study, task, base, out)
-            except LstmkitError:
-                if not interrupted:           # Ctrl-C before any trial completed: said as an interruption
-                    raise
-                summary = {}
+        written: list[str] = []
+        try:
+            with folder_lock(out):              # read the study and write, one worker at a time: the last one
+                try:                          # to stop writes the whole study
+                    summary = _write_outputs(study, task, base, out, written)
+                except LstmkitError:
+                    if not interrupted:       # Ctrl-C before any trial completed: said as an interruption
+                        raise
+                    summary = {}
+        except KeyboardInterrupt:             # the study is whole; each output this run's or the one before
+            raise KeyboardInterrupt(_outputs_cut(out, storage, written)) from None
     summary.update({"storage": storage, "study": study.study_name, "interrupted": interrupted})
-    if interrupted:                       # the CLI's one line: "interrupted; the study is saved in ..."
-        raise KeyboardInterrupt(f"the study is saved in {storage} — run the same command again to continue")
+    if interrupted:                       # the CLI's one line
+        raise KeyboardInterrupt(f"interrupted; the study is saved in {storage} — run the same command again to continue")
     return summary
+
+
+_OUTPUTS = ("trials.csv", "history.png", "best.yaml")   # in the order :func:`_write_outputs` writes them
+
+
+def _outputs_cut(out: Path, storage: str, written: list[str]) -> str:
+    """The line for Ctrl-C while the outputs were written: each is whole (atomic writes), this run's
+    (``written``) or the one before, and the study is saved; running the command again writes them all."""
+    said = ", ".join(f"{name} {'new' if name in written else 'as before' if (out / name).exists() else 'not written'}"
+                     for name in _OUTPUTS)
+    return (f"interrupted while writing the outputs in {out} ({said}); the study is saved in {storage} — "
+            "run the same command again to write them all")
 
 
 def _unfixed(space: dict[str, Any], fixed: dict[str, Any], own_space: bool, log) -> dict[str, Any]:
@@ -442,12 +458,15 @@ def _short(v: Any) -> str:
     return f"{v:.3g}" if isinstance(v, float) else str(v)
 
 
-def _write_outputs(study, task: str, base: dict[str, Any], out: Path) -> dict[str, Any]:
+def _write_outputs(study, task: str, base: dict[str, Any], out: Path, written: list[str]) -> dict[str, Any]:
+    """Write :data:`_OUTPUTS` in order, adding each one's name to ``written`` once it is in place."""
     import optuna
     frame = study.trials_dataframe(attrs=("number", "value", "state", "params", "duration", "user_attrs"))
     atomic_write(out / "trials.csv", lambda tmp: frame.to_csv(tmp, index=False))
+    written.append("trials.csv")
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     _plot_history(study, out / "history.png")
+    written.append("history.png")
     if not complete:
         running = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)))
         if running:                       # a worker with no place left, while the others' trials run
@@ -466,6 +485,7 @@ def _write_outputs(study, task: str, base: dict[str, Any], out: Path) -> dict[st
             f"# train with: lstmkit {task} train --config {out / 'best.yaml'}\n"
             + yaml.safe_dump(_plain(config), sort_keys=False))
     atomic_write(out / "best.yaml", lambda tmp: Path(tmp).write_text(text))
+    written.append("best.yaml")
     return {"best_value": best.value, "best_params": best.params, "best_trial": best.number,
             "best_config": config, "completed": len(complete), "trials": len(study.trials), "out": out}
 
@@ -532,7 +552,7 @@ def tune_command(
                       out=out or Path("runs") / f"tune-{task}", storage=storage, study_name=study, seed=seed,
                       log=lambda line: print(line, flush=True))
     except KeyboardInterrupt as e:        # one line, saying where the study is (typer would drop the message)
-        print("interrupted" + (f"; {e}" if str(e) else ""), file=sys.stderr, flush=True)
+        print(str(e) or "interrupted", file=sys.stderr, flush=True)
         sys.exit(130)
     o = result["out"]
     print(f"\nbest val_loss {result['best_value']:.6g} (trial {result['best_trial']} of {result['trials']}): "
