@@ -83,8 +83,10 @@ def _announced(stdout):
 
 
 def _check_outputs(out, study):
-    """trials.csv lists every trial of the study, best.yaml names its best, and no temp file is left."""
-    assert list(pd.read_csv(out / "trials.csv")["number"]) == [t.number for t in study.trials]
+    """trials.csv lists every trial of the study but the surplus ones, best.yaml names its best, and no
+    temp file is left."""
+    assert list(pd.read_csv(out / "trials.csv")["number"]) == [t.number for t in study.trials
+                                                               if not t.user_attrs.get("surplus")]
     best = yaml.safe_load((out / "best.yaml").read_text())
     header = (out / "best.yaml").read_text().splitlines()[0]
     assert f"(trial {study.best_trial.number}, val_loss {study.best_value:.6g})" in header
@@ -188,6 +190,9 @@ def test_a_trial_two_workers_start_past_n_is_surplus_and_not_run(tmp_path, comma
     assert "trial 2: not run: other workers have taken the study's last trials" in out and not fit_calls
     study = _study(tmp_path / "study")
     assert study.trials[2].user_attrs == {"surplus": True} and study.trials[1].state.name == "RUNNING"
+    rows = pd.read_csv(tmp_path / "study" / "trials.csv")       # the surplus trial drew nothing and ran nothing:
+    assert list(rows["number"]) == [0, 1] and list(rows["state"]) == ["COMPLETE", "RUNNING"]   # no row
+    assert not [c for c in rows if "surplus" in c]
     assert len(_counted(study)) == 1
     # a worker started now finds the last place taken by the other worker's running trial
     monkeypatch.setattr(optuna.study.Study, "ask", real)

@@ -15,7 +15,8 @@ outputs when it stops, holding a lock on ``<out>`` while it reads the study and 
 last one to stop leaves them describing the whole study.
 
 Outputs in ``<out>/``: ``best.yaml`` (a full config for ``lstmkit <task> train --config``),
-``trials.csv`` (one row per trial) and ``history.png`` (optimisation history).
+``trials.csv`` (one row per trial, but none for a surplus one: it drew no setting and trained nothing)
+and ``history.png`` (optimisation history).
 
 A search space is a YAML mapping of config keys to ranges (:mod:`lstmkit.tune_space`)::
 
@@ -462,6 +463,8 @@ def _write_outputs(study, task: str, base: dict[str, Any], out: Path, written: l
     """Write :data:`_OUTPUTS` in order, adding each one's name to ``written`` once it is in place."""
     import optuna
     frame = study.trials_dataframe(attrs=("number", "value", "state", "params", "duration", "user_attrs"))
+    if f"user_attrs_{_SURPLUS}" in frame:     # no row for a surplus trial: it drew no setting and trained nothing,
+        frame = frame[~frame.pop(f"user_attrs_{_SURPLUS}").eq(True)]   # a FAIL row read as a failed setting
     atomic_write(out / "trials.csv", lambda tmp: frame.to_csv(tmp, index=False))
     written.append("trials.csv")
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
@@ -487,7 +490,7 @@ def _write_outputs(study, task: str, base: dict[str, Any], out: Path, written: l
     atomic_write(out / "best.yaml", lambda tmp: Path(tmp).write_text(text))
     written.append("best.yaml")
     return {"best_value": best.value, "best_params": best.params, "best_trial": best.number,
-            "best_config": config, "completed": len(complete), "trials": len(study.trials), "out": out}
+            "best_config": config, "completed": len(complete), "trials": len(frame), "out": out}
 
 
 def _plain(obj):
