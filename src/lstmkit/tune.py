@@ -219,7 +219,8 @@ def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | 
             raise KeyboardInterrupt(_outputs_cut(out, storage, written)) from None
     summary.update({"storage": storage, "study": study.study_name, "interrupted": interrupted})
     if interrupted:                       # the CLI's one line
-        raise KeyboardInterrupt(f"interrupted; the study is saved in {storage} — run the same command again to continue")
+        raise KeyboardInterrupt(f"interrupted; the study is saved in {storage} — run the same command again "
+                                "to continue")
     return summary
 
 
@@ -380,8 +381,9 @@ def _open_study(optuna, storage: str, name: str, seed: int | None):
     Two workers that open a new storage at the same moment both create its tables: the one that
     loses that race (a duplicate row, a table that already exists) opens it again, once the other
     has made it. The storage has optuna's heartbeat on (a killed worker's trial is failed, not left
-    running for ever, even one killed before the trial's first heartbeat: :mod:`lstmkit.tune_storage`), and a worker waits up to :data:`_SQLITE_TIMEOUT_S` for another's write to an
-    SQLite study (sqlite3's own wait is 5 s)."""
+    running for ever, even one killed before the trial's first heartbeat: :mod:`lstmkit.tune_storage`),
+    and a worker waits up to :data:`_SQLITE_TIMEOUT_S` for another's write to an SQLite study
+    (sqlite3's own wait is 5 s)."""
     from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
     sqlite = storage.startswith("sqlite")
     for attempt in range(3):
