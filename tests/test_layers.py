@@ -37,7 +37,7 @@ LAYERS = [
     ("engines", ["lstmkit.inspect", "lstmkit.deploy"]),
     ("tasks", ["lstmkit.tasks"]),
     ("app", ["lstmkit", "lstmkit.cli", "lstmkit.__main__", "lstmkit.launch", "lstmkit.compare", "lstmkit.compare_tasks",
-             "lstmkit.tune", "lstmkit.tune_space", "lstmkit.loading", "lstmkit.serve", "lstmkit.inspect.cli", "lstmkit.deploy.cli"]),
+             "lstmkit.tune", "lstmkit.tune_space", "lstmkit.tune_storage", "lstmkit.loading", "lstmkit.serve", "lstmkit.inspect.cli", "lstmkit.deploy.cli"]),
 ]
 LAYER_ORDER = " -> ".join(name for name, _ in LAYERS)
 

@@ -10,11 +10,13 @@ from lstmkit.tune import TASKS, _Pruning, parse_space, parse_timeout
 
 from forecast_data import sine_frame
 from cli_helpers import run_cli
+from interrupt_helpers import ctrl_c_on_call, half_written
 
 SPACE = ("hidden_size: {type: int, low: 4, high: 12}\n"
          "lr: {type: float, low: 1.0e-3, high: 1.0e-2, log: true}\n"
          "lookback: [12, 24]\n"
          "batch_size: [32, 64]\n")
+OUTPUTS = ("trials.csv", "history.png", "best.yaml")      # as a worker writes them
 
 
 
@@ -30,11 +32,17 @@ def files(tmp_path):
     return data, space, base
 
 
+def _search(files, out):
+    """``lstmkit tune forecast`` args over the tiny series of ``files``, 2 epochs a trial, --trials left out."""
+    data, space, base = files
+    return ["tune", "forecast", "--data", data, "--target", "y", "--time", "time", "--config", base,
+            "--space", space, "--epochs", "2", "--seed", "0", "--out", out]
+
+
 def test_tune_writes_best_config_trials_and_plot_and_resumes(tmp_path, capsys, files):
     data, space, base = files
     out = tmp_path / "study"
-    args = ["tune", "forecast", "--data", data, "--target", "y", "--time", "time", "--config", base,
-            "--space", space, "--epochs", "2", "--seed", "0", "--out", out]
+    args = _search(files, out)
     code, stdout, err = run_cli([*args, "--trials", "3"], capsys)
     assert code == 0, err
     assert stdout.count("trial ") >= 3 and "best val_loss" in stdout
@@ -200,10 +208,8 @@ def test_ctrl_c_in_a_trial_stops_the_study_and_the_same_command_continues_it(tmp
     and the rerun's sampler, seeded again, proposed the first trials' settings again."""
     from lstmkit.errors import TrainingInterrupted
     from lstmkit.tasks.forecast.estimator import Forecaster
-    data, space, base = files
     out = tmp_path / "study"
-    args = ["tune", "forecast", "--data", data, "--target", "y", "--time", "time", "--config", base,
-            "--space", space, "--epochs", "2", "--seed", "0", "--out", out, "--trials", "3"]
+    args = [*_search(files, out), "--trials", "3"]
     real_fit, calls = Forecaster.fit, []
 
     def cut_in_the_second_trial(self, *a, **k):
@@ -223,6 +229,35 @@ def test_ctrl_c_in_a_trial_stops_the_study_and_the_same_command_continues_it(tmp
     complete = trials[trials["state"] == "COMPLETE"]
     assert len(trials) == 4 and len(complete) == 3 and trials["user_attrs_interrupted"].sum() == 1
     assert not complete[[c for c in trials if c.startswith("params_")]].duplicated().any()
+
+
+@pytest.mark.parametrize("where, when, new", [
+    ("pandas:DataFrame.to_csv", lambda frame, path, **k: "trials.csv" in str(path), []),   # half written
+    ("os:replace", lambda tmp, path: str(path).endswith("history.png"), ["trials.csv"]),
+    ("os:replace", lambda tmp, path: str(path).endswith("best.yaml"), ["trials.csv", "history.png"]),
+])
+def test_ctrl_c_while_the_outputs_are_written_says_what_is_intact(where, when, new, tmp_path, capsys, files,
+                                                                   monkeypatch):
+    """Ctrl-C while a worker wrote trials.csv, history.png or best.yaml was a bare 'interrupted'."""
+    out = tmp_path / "study"
+    args = _search(files, out)
+    code, _, err = run_cli([*args, "--trials", "1"], capsys)
+    assert code == 0, err
+    before = {name: (out / name).read_bytes() for name in OUTPUTS}
+    with monkeypatch.context() as m:
+        calls = ctrl_c_on_call(m, where, 1, when)
+        code, stdout, err = run_cli([*args, "--trials", "2"], capsys)
+    assert calls and code == 130 and err.count("\n") == 1 and "Traceback" not in err, err
+    said = ", ".join(f"{name} {'new' if name in new else 'as before'}" for name in OUTPUTS)
+    assert err == (f"interrupted while writing the outputs in {out} ({said}); the study is saved in "
+                   f"sqlite:///{out / 'study.db'} — run the same command again to write them all\n")
+    assert not half_written(out)
+    for name in OUTPUTS:                       # each file whole: this run's, or the one before
+        assert ((out / name).read_bytes() == before[name]) == (name not in new), name
+    assert len(pd.read_csv(out / "trials.csv")) == (2 if "trials.csv" in new else 1)
+    code, stdout, err = run_cli([*args, "--trials", "2"], capsys)
+    assert code == 0 and "already holds 2 trials" in stdout, (stdout, err)       # and writes them
+    assert len(pd.read_csv(out / "trials.csv")) == 2 and "best of 2 completed trials" in (out / "best.yaml").read_text()
 
 
 def _stored_study(tmp_path, task=None):

@@ -36,6 +36,20 @@ tune._Pruning.on_epoch_end = marked
 main(sys.argv[1:])
 """
 
+# a worker that stops between creating its trial and recording the trial's first heartbeat, and says
+# so on stderr: the test's cue to kill it there (kill -9)
+STALLED_WORKER = """
+import sys, time
+import optuna
+beat = optuna.storages.RDBStorage.record_heartbeat
+def stall(self, trial_id):
+    print(f"trial {trial_id} created", file=sys.stderr, flush=True)
+    time.sleep(600)
+optuna.storages.RDBStorage.record_heartbeat = stall
+from lstmkit.cli import main
+main(sys.argv[1:])
+"""
+
 
 @pytest.fixture
 def command(tmp_path):
@@ -69,8 +83,10 @@ def _announced(stdout):
 
 
 def _check_outputs(out, study):
-    """trials.csv lists every trial of the study, best.yaml names its best, and no temp file is left."""
-    assert list(pd.read_csv(out / "trials.csv")["number"]) == [t.number for t in study.trials]
+    """trials.csv lists every trial of the study but the surplus ones, best.yaml names its best, and no
+    temp file is left."""
+    assert list(pd.read_csv(out / "trials.csv")["number"]) == [t.number for t in study.trials
+                                                               if not t.user_attrs.get("surplus")]
     best = yaml.safe_load((out / "best.yaml").read_text())
     header = (out / "best.yaml").read_text().splitlines()[0]
     assert f"(trial {study.best_trial.number}, val_loss {study.best_value:.6g})" in header
@@ -174,6 +190,9 @@ def test_a_trial_two_workers_start_past_n_is_surplus_and_not_run(tmp_path, comma
     assert "trial 2: not run: other workers have taken the study's last trials" in out and not fit_calls
     study = _study(tmp_path / "study")
     assert study.trials[2].user_attrs == {"surplus": True} and study.trials[1].state.name == "RUNNING"
+    rows = pd.read_csv(tmp_path / "study" / "trials.csv")       # the surplus trial drew nothing and ran nothing:
+    assert list(rows["number"]) == [0, 1] and list(rows["state"]) == ["COMPLETE", "RUNNING"]   # no row
+    assert not [c for c in rows if "surplus" in c]
     assert len(_counted(study)) == 1
     # a worker started now finds the last place taken by the other worker's running trial
     monkeypatch.setattr(optuna.study.Study, "ask", real)
@@ -202,6 +221,30 @@ def test_a_killed_workers_trial_is_lost_not_counted(tmp_path, command, capsys, m
     study = _study(tmp_path / "study")
     assert study.trials[0].state.name == "FAIL" and study.trials[0].user_attrs == {}
     assert [t.number for t in _counted(study)] == [1]
+
+
+@pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning", "ignore:Heartbeat of storage")
+def test_a_worker_killed_before_its_trials_first_heartbeat_loses_the_trial(tmp_path, command, capsys, monkeypatch):
+    """Optuna fails only a trial whose heartbeat went silent: a worker killed between creating its
+    trial and the trial's first heartbeat left it running for ever, and the study ended a trial short."""
+    monkeypatch.setattr("lstmkit.tune._HEARTBEAT_S", 1)
+    monkeypatch.setattr("lstmkit.tune._GRACE_S", 1)
+    args = [*command, "--trials", "2"]
+    killed = _worker(args, STALLED_WORKER)
+    while "created" not in (line := killed.stderr.readline()):
+        assert line, killed.communicate()
+    killed.kill()                                       # SIGKILL: no handler runs, no heartbeat recorded
+    killed.communicate(timeout=60)
+    assert killed.returncode == -signal.SIGKILL
+    (lost,) = _study(tmp_path / "study").trials
+    assert lost.state.name == "RUNNING"
+    time.sleep(1.5)                                     # past the grace period since the trial began
+    code, out, err = run_cli(args, capsys)
+    assert code == 0, err
+    study = _study(tmp_path / "study")
+    assert study.trials[0].state.name == "FAIL" and study.trials[0].user_attrs == {}
+    assert [t.number for t in _counted(study)] == [1, 2] and _announced(out) == [1, 2]
+    _check_outputs(tmp_path / "study", study)
 
 
 def test_a_storage_that_fails_while_the_outputs_are_read_is_one_line(tmp_path, command, capsys, monkeypatch):

@@ -9,12 +9,14 @@ one worker's share: a worker starts no trial once the finished and running ones 
 workers started at the same moment past N is marked ``surplus`` and stopped before it trains). A
 trial cut short by Ctrl-C or SIGTERM is not one of the N (the same command runs another), nor is one
 whose worker was killed outright (kill -9, a power cut): its heartbeat stops, and the next worker
-to start a trial fails it once it has been silent :data:`_GRACE_S` seconds. Each worker writes the
+to start a trial fails it once it has been silent :data:`_GRACE_S` seconds (one whose worker died
+before its first heartbeat, once it began that long ago: :mod:`lstmkit.tune_storage`). Each worker writes the
 outputs when it stops, holding a lock on ``<out>`` while it reads the study and writes them, so the
 last one to stop leaves them describing the whole study.
 
 Outputs in ``<out>/``: ``best.yaml`` (a full config for ``lstmkit <task> train --config``),
-``trials.csv`` (one row per trial) and ``history.png`` (optimisation history).
+``trials.csv`` (one row per trial, but none for a surplus one: it drew no setting and trained nothing)
+and ``history.png`` (optimisation history).
 
 A search space is a YAML mapping of config keys to ranges (:mod:`lstmkit.tune_space`)::
 
@@ -204,17 +206,34 @@ def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | 
             finally:
                 for h in handlers:
                     h.removeFilter(quiet_interrupt)
-        with folder_lock(out):                  # read the study and write, one worker at a time: the last one
-            try:                              # to stop writes the whole study
-                summary = _write_outputs(study, task, base, out)
-            except LstmkitError:
-                if not interrupted:           # Ctrl-C before any trial completed: said as an interruption
-                    raise
-                summary = {}
+        written: list[str] = []
+        try:
+            with folder_lock(out):              # read the study and write, one worker at a time: the last one
+                try:                          # to stop writes the whole study
+                    summary = _write_outputs(study, task, base, out, written)
+                except LstmkitError:
+                    if not interrupted:       # Ctrl-C before any trial completed: said as an interruption
+                        raise
+                    summary = {}
+        except KeyboardInterrupt:             # the study is whole; each output this run's or the one before
+            raise KeyboardInterrupt(_outputs_cut(out, storage, written)) from None
     summary.update({"storage": storage, "study": study.study_name, "interrupted": interrupted})
-    if interrupted:                       # the CLI's one line: "interrupted; the study is saved in ..."
-        raise KeyboardInterrupt(f"the study is saved in {storage} — run the same command again to continue")
+    if interrupted:                       # the CLI's one line
+        raise KeyboardInterrupt(f"interrupted; the study is saved in {storage} — run the same command again "
+                                "to continue")
     return summary
+
+
+_OUTPUTS = ("trials.csv", "history.png", "best.yaml")   # in the order :func:`_write_outputs` writes them
+
+
+def _outputs_cut(out: Path, storage: str, written: list[str]) -> str:
+    """The line for Ctrl-C while the outputs were written: each is whole (atomic writes), this run's
+    (``written``) or the one before, and the study is saved; running the command again writes them all."""
+    said = ", ".join(f"{name} {'new' if name in written else 'as before' if (out / name).exists() else 'not written'}"
+                     for name in _OUTPUTS)
+    return (f"interrupted while writing the outputs in {out} ({said}); the study is saved in {storage} — "
+            "run the same command again to write them all")
 
 
 def _unfixed(space: dict[str, Any], fixed: dict[str, Any], own_space: bool, log) -> dict[str, Any]:
@@ -362,15 +381,17 @@ def _open_study(optuna, storage: str, name: str, seed: int | None):
     Two workers that open a new storage at the same moment both create its tables: the one that
     loses that race (a duplicate row, a table that already exists) opens it again, once the other
     has made it. The storage has optuna's heartbeat on (a killed worker's trial is failed, not left
-    running for ever), and a worker waits up to :data:`_SQLITE_TIMEOUT_S` for another's write to an
-    SQLite study (sqlite3's own wait is 5 s)."""
+    running for ever, even one killed before the trial's first heartbeat: :mod:`lstmkit.tune_storage`),
+    and a worker waits up to :data:`_SQLITE_TIMEOUT_S` for another's write to an SQLite study
+    (sqlite3's own wait is 5 s)."""
     from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
     sqlite = storage.startswith("sqlite")
     for attempt in range(3):
         try:
             with warnings.catch_warnings():       # the heartbeat is 'experimental' since optuna 2.9
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                rdb = optuna.storages.RDBStorage(
+                from lstmkit.tune_storage import HeartbeatStorage
+                rdb = HeartbeatStorage(
                     storage, engine_kwargs={"connect_args": {"timeout": _SQLITE_TIMEOUT_S}} if sqlite else None,
                     heartbeat_interval=_HEARTBEAT_S, grace_period=_GRACE_S)
             return optuna.create_study(
@@ -440,12 +461,17 @@ def _short(v: Any) -> str:
     return f"{v:.3g}" if isinstance(v, float) else str(v)
 
 
-def _write_outputs(study, task: str, base: dict[str, Any], out: Path) -> dict[str, Any]:
+def _write_outputs(study, task: str, base: dict[str, Any], out: Path, written: list[str]) -> dict[str, Any]:
+    """Write :data:`_OUTPUTS` in order, adding each one's name to ``written`` once it is in place."""
     import optuna
     frame = study.trials_dataframe(attrs=("number", "value", "state", "params", "duration", "user_attrs"))
+    if f"user_attrs_{_SURPLUS}" in frame:     # no row for a surplus trial: it drew no setting and trained nothing,
+        frame = frame[~frame.pop(f"user_attrs_{_SURPLUS}").eq(True)]   # a FAIL row read as a failed setting
     atomic_write(out / "trials.csv", lambda tmp: frame.to_csv(tmp, index=False))
+    written.append("trials.csv")
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     _plot_history(study, out / "history.png")
+    written.append("history.png")
     if not complete:
         running = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)))
         if running:                       # a worker with no place left, while the others' trials run
@@ -464,8 +490,9 @@ def _write_outputs(study, task: str, base: dict[str, Any], out: Path) -> dict[st
             f"# train with: lstmkit {task} train --config {out / 'best.yaml'}\n"
             + yaml.safe_dump(_plain(config), sort_keys=False))
     atomic_write(out / "best.yaml", lambda tmp: Path(tmp).write_text(text))
+    written.append("best.yaml")
     return {"best_value": best.value, "best_params": best.params, "best_trial": best.number,
-            "best_config": config, "completed": len(complete), "trials": len(study.trials), "out": out}
+            "best_config": config, "completed": len(complete), "trials": len(frame), "out": out}
 
 
 def _plain(obj):
@@ -530,7 +557,7 @@ def tune_command(
                       out=out or Path("runs") / f"tune-{task}", storage=storage, study_name=study, seed=seed,
                       log=lambda line: print(line, flush=True))
     except KeyboardInterrupt as e:        # one line, saying where the study is (typer would drop the message)
-        print("interrupted" + (f"; {e}" if str(e) else ""), file=sys.stderr, flush=True)
+        print(str(e) or "interrupted", file=sys.stderr, flush=True)
         sys.exit(130)
     o = result["out"]
     print(f"\nbest val_loss {result['best_value']:.6g} (trial {result['best_trial']} of {result['trials']}): "

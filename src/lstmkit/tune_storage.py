@@ -1,0 +1,43 @@
+"""The storage a tune study lives in: optuna's RDB storage, whose heartbeat also loses a trial
+whose worker died before the trial's first heartbeat.
+
+Optuna's heartbeat (``RDBStorage(heartbeat_interval=..., grace_period=...)``) fails a running trial
+once its heartbeat has been silent for the grace period, so a worker killed outright (kill -9, a
+power cut) does not hold its trial's place in ``--trials`` for ever. A trial's first heartbeat is
+recorded only after the trial exists: its worker creates it (``study.ask``), draws its first
+settings, then starts the heartbeat thread. A worker killed in those milliseconds left a trial
+with no heartbeat at all, which optuna's stale-trial check passes over (it compares heartbeats
+only): running for ever, and a study of N trials ended one short. Here such a trial is lost too,
+its start standing for its last heartbeat.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import optuna
+import sqlalchemy
+from optuna.storages._rdb.models import TrialHeartbeatModel
+from optuna.trial import TrialState
+
+__all__ = ["HeartbeatStorage"]
+
+
+class HeartbeatStorage(optuna.storages.RDBStorage):
+    """``optuna.storages.RDBStorage`` whose stale trials (those :func:`optuna.storages.fail_stale_trials`
+    fails) are optuna's (a heartbeat silent past the grace period) and the running trials with no
+    heartbeat that began longer than the grace period ago."""
+
+    def _get_stale_trial_ids(self, study_id: int) -> list[int]:
+        stale = super()._get_stale_trial_ids(study_id)
+        grace = self.grace_period if self.grace_period is not None else 2 * self.heartbeat_interval
+        # the start is the creating worker's clock (optuna's own datetime_start), read against this
+        # worker's: a trial without a heartbeat is one at most milliseconds old unless its worker died
+        began_before = datetime.now() - timedelta(seconds=grace)
+        old = {t._trial_id for t in self.get_all_trials(study_id, deepcopy=False, states=(TrialState.RUNNING,))
+               if t.datetime_start is not None and t.datetime_start < began_before}
+        if not old:
+            return stale
+        with self.engine.connect() as connection:
+            beating = set(connection.execute(sqlalchemy.select(TrialHeartbeatModel.trial_id)
+                                             .where(TrialHeartbeatModel.trial_id.in_(old))).scalars())
+        return stale + sorted(old - beating - set(stale))
