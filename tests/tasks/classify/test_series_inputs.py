@@ -354,3 +354,71 @@ def test_an_empty_text_of_a_filtered_frame_is_placed_by_its_index_label():
     with pytest.raises(LstmkitError, match=r"1 of 3 rows have empty or whitespace-only text \(first: data row 2 "
                                            r"\(index 20\)\)"):
         read_texts(frame, require_label=False)
+
+
+@pytest.mark.parametrize("y", [[b"up", b"down", b"up"], np.array(["up", "down", "up"], dtype="S")])
+def test_labels_given_as_bytes_are_refused_not_read_as_their_repr(y):
+    """bytes in y were labels "b'up'" (str() of them): predict answered "b'up'", neither the user's
+    b'up' nor 'up'. A table's label column of bytes was refused already; y is now refused the same way."""
+    with pytest.raises(LstmkitError, match=r"^label 1 of y is bytes \(b'up'\), not text") as e:
+        read_series(X, y=y)
+    assert "decode" in e.value.hint
+    with pytest.raises(LstmkitError, match=r"label 1 of y is bytes"):
+        read_texts(["a", "b", "c"], y=y)
+
+
+def test_sequences_and_labels_given_as_generators_read_as_lists(tiny_series, series):
+    """A generator of sequences was 'unsupported data type generator' (texts read one); a generator
+    of labels was 'y is a single generator'. Both read as the lists they yield; the fit's answers
+    (classes, their type, probabilities) are those of the lists."""
+    d = read_series((row for row in X), y=iter([0, 1, 0]))
+    assert [s.ravel().tolist() for s in d.seqs] == X.tolist() and d.labels == ["0", "1", "0"]
+    from lstmkit.tasks.classify.estimator import SequenceClassifier
+    seqs, labels = series(16, unequal=False)
+    y = [int(v == "up") for v in labels]
+    est = SequenceClassifier(**tiny_series, max_epochs=1, val_frac=0)
+    ref = est.fit(seqs, y).predict_proba(seqs[:4])
+    got = SequenceClassifier(**tiny_series, max_epochs=1, val_frac=0).fit(iter(seqs), (v for v in y))
+    assert got.classes_.tolist() == [0, 1] and np.allclose(got.predict_proba(s for s in seqs[:4]), ref)
+
+
+def test_an_array_padded_with_nan_at_the_end_reads_as_sequences_of_their_lengths():
+    """NaN steps at the end of an array's rows (tslearn's padding, and what a wide table's empty
+    trailing cells already meant) were 'holds missing or infinite values'. They are padding now:
+    each sequence ends at its last value, as the ragged list and the wide DataFrame read; without
+    unequal_length the error says what the padding made of them. A NaN before a sequence's last
+    value, or in one feature of a step only, stays missing."""
+    nan = np.nan
+    padded = np.array([[1, 2, 3, nan], [4, 5, 6, 7], [8, 9, nan, nan]])
+    want = [[1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    for data in (padded, padded.astype(np.float32), padded[:, :, None]):
+        got = read_series(data, y=[0, 1, 0], unequal_length=True)
+        assert [s.ravel().tolist() for s in got.seqs] == want
+    wide = read_series(pd.DataFrame(padded).assign(label=[0, 1, 0]), unequal_length=True)
+    assert [s.ravel().tolist() for s in wide.seqs] == want
+    with pytest.raises(LstmkitError, match=r"sequences have different lengths \(sequence 2 has 4 steps, sequence 1 has "
+                                           r"3.*NaN at the end .* read as padding") as e:
+        read_series(padded, y=[0, 1, 0])
+    assert "unequal_length" in e.value.hint or "--unequal-length" in e.value.hint
+    with pytest.raises(LstmkitError, match=r"sequence 0 holds missing or infinite values"):
+        read_series(np.array([[1, nan, 3], [4, 5, 6]]), y=[0, 1], unequal_length=True)
+    half = np.stack([padded, padded], axis=-1)
+    half[0, 3, 1] = 5.0                                   # step 4 of sequence 1: one feature given, one not
+    with pytest.raises(LstmkitError, match=r"sequence 0 holds missing or infinite values"):
+        read_series(half, y=[0, 1, 0], unequal_length=True)
+    with pytest.raises(LstmkitError, match=r"sequence 0 has no values"):
+        read_series(np.array([[nan, nan], [1, 2]]), y=[0, 1], unequal_length=True)
+
+
+@pytest.mark.parametrize("frame", [False, True])
+def test_labels_mixing_strings_and_numbers_are_refused(tiny, texts, frame, tmp_path):
+    """y = [1, 'neg', ...] trained classes '1' and 'neg', and predict answered '1', not the user's 1
+    (scikit-learn refuses such a y: 'Mix of label input types'). Refused, naming the two kinds,
+    before any run folder; numbers with booleans stay as written (a test above)."""
+    from lstmkit import TextClassifier
+    x, y = texts(20)
+    mixed = [1 if v == "pos" else v for v in y]
+    data, given = (pd.DataFrame({"text": x, "label": mixed}), None) if frame else (x, mixed)
+    with pytest.raises(LstmkitError, match=r"^the labels mix strings \('neg'\) and numbers \(1\)") as e:
+        TextClassifier(max_epochs=1, **tiny).fit(data, given, out=tmp_path)
+    assert "astype(str)" in e.value.hint and not list(tmp_path.iterdir())

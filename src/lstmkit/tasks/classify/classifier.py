@@ -20,7 +20,8 @@ from lstmkit.errors import ColumnNotFound, LstmkitError
 from lstmkit.nn.classifier import ClassificationLoss, ClassifierNet
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.runs import META_FILE
-from lstmkit.tasks.classify.labels import check_classes, check_known_labels, stratified_split, warn_label_spellings
+from lstmkit.tasks.classify.labels import (check_classes, check_known_labels, given_y, stratified_split,
+                                          warn_label_spellings)
 from lstmkit.tasks.classify.fit_checks import (FROM_TEXT, check_kind, check_val_is_not_test, data_summary, given_labels,
                                               label_type, warn_truncated, warn_unseen_class)
 from lstmkit.train.metrics import classification_metrics
@@ -109,6 +110,7 @@ class Classifier(RunEstimator, ABC):
         ``out/classify-<timestamp>`` is created, only after every input has passed its checks.
         ``callbacks`` (trainer :class:`~lstmkit.train.callbacks.Callback` objects) see every epoch.
         """
+        y = given_y(y)                        # read twice below: as the labels, and for their type
         with self._fit_or_unchanged():        # a failed fit leaves the estimator as it was
             cfg = self._resolve_config(self.config, overrides)
             check_kind(cfg, self.kind)

@@ -5,6 +5,7 @@ a class never predicted on the validation part, and the type of the labels ``fit
 from __future__ import annotations
 
 import decimal
+import numbers
 import os
 import warnings
 from pathlib import Path
@@ -44,10 +45,19 @@ def label_type(y) -> str | None:
     (predict gives them back so: ``predict(X) == y`` then compares like with like); None for
     strings, mixed labels, or labels read from a file. Missing labels (None, NaN: left out of
     training) are not looked at: ``[0, 1, None]`` holds ints. Booleans among numbers (``[True, 0]``,
-    which numpy reads as ints) are mixed labels: they were written ``'True'`` and ``'0'``."""
+    which numpy reads as ints) are mixed labels: they were written ``'True'`` and ``'0'``. Strings
+    among numbers or booleans (``[1, 'neg']``) are an error, as in scikit-learn: predict would
+    answer ``'1'``, which is not the label ``1``."""
     if y is None or isinstance(y, (str, bytes)):
         return None
     values = y_values(y)
+    text = next((v for v in values if isinstance(v, str)), None)
+    other = next((v for v in values if isinstance(v, (numbers.Number, np.bool_))), None)
+    if text is not None and other is not None:
+        kind = "booleans" if isinstance(other, (bool, np.bool_)) else "numbers"
+        raise LstmkitError(f"the labels mix strings ({text!r}) and {kind} ({other!r}): predict could not answer "
+                           f"in the labels' own type", "give every label one type: strings (Python: [str(v) for v "
+                           "in y]; pandas: y.astype(str), or df[label].astype(str)) or numbers")
     try:
         kind = np.asarray(values).dtype.kind
     except ValueError:                                        # ragged: labels_from_y says so

@@ -10,7 +10,7 @@ import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -75,6 +75,7 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
     """
     if isinstance(data, SeriesData):         # read already (the CLI keeps its sample ids)
         return data
+    padded = False                           # arrays whose trailing NaN steps were padding
     if y is not None:                        # the labels come from y: a table's label column is not required
         require_label = False
     table = None                             # the long or wide table read, when the data is one
@@ -110,7 +111,8 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
         out = _series_from_long(_index_as_columns(data, (sample, time)), label, sample, time, features,
                                 require_label, "")
     else:
-        out = SeriesData(_series_from_arrays(data), None, [])
+        seqs, padded = _series_from_arrays(data)
+        out = SeriesData(seqs, None, [])
         out.feature_names = [f"x{j}" for j in range(out.seqs[0].shape[1])] if out.seqs else []
     if y is not None:
         if out.labels is not None:
@@ -121,7 +123,8 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
     if not out.seqs:
         raise LstmkitError("the data holds no sequences", "supply at least one sequence")
     _check_finite(out.seqs, str(data) if isinstance(data, (str, os.PathLike)) else "the data")
-    _check_lengths([len(s) for s in out.seqs], unequal_length)
+    _check_lengths([len(s) for s in out.seqs], unequal_length,
+                   " (the array's NaN at the end of a sequence are read as padding)" if padded else "")
     out.table = table
     return out
 
@@ -374,7 +377,13 @@ def _series_from_wide(df: pd.DataFrame, label: str, require_label: bool, where: 
     return out if labels is None else out.subset(labelled_rows(labels, where, df))
 
 
-def _series_from_arrays(data: Any) -> list[np.ndarray]:
+def _series_from_arrays(data: Any) -> tuple[list[np.ndarray], bool]:
+    """The sequences ``[T_i, F]`` of an array ``[N, T]`` / ``[N, T, F]`` or a list of ``[T_i]`` /
+    ``[T_i, F]`` (a generator: the list it yields), and whether any had padding: steps at its end
+    whose every value is NaN (tslearn pads so; a wide table's empty trailing cells are padding too)
+    end the sequence at its last value. A NaN before that is a missing value, an error."""
+    if isinstance(data, Iterator):
+        data = list(data)
     if not isinstance(data, (list, tuple, np.ndarray)):
         data = _as_array(data)
     if isinstance(data, np.ndarray) and data.dtype != object:
@@ -400,10 +409,16 @@ def _series_from_arrays(data: Any) -> list[np.ndarray]:
     else:                                   # a 0-d array: one number
         raise LstmkitError(f"Expected sequences as [N, T] or [N, T, F], got shape {data.shape}",
                            "pass a 2-D array (univariate) or 3-D array (multivariate)")
+    padded = False
     for i, s in enumerate(seqs):
-        if not np.isfinite(s).all():
+        steps = np.flatnonzero(~np.isnan(s).all(axis=1))
+        if not steps.size:
+            raise LstmkitError(f"sequence {i} has no values (NaN at every step)", "drop it, or fill in its values")
+        if steps[-1] + 1 < len(s):
+            seqs[i], padded = s[: steps[-1] + 1], True
+        if not np.isfinite(seqs[i]).all():
             raise LstmkitError(f"sequence {i} holds missing or infinite values", "fill or drop them")
-    return seqs
+    return seqs, padded
 
 
 def _as_array(data: Any) -> np.ndarray:
@@ -447,11 +462,11 @@ def _check_finite(seqs: list[np.ndarray], where: str) -> None:
                                "fix or remove that value (and rescale the data if its values are that large)")
 
 
-def _check_lengths(lengths: list[int], unequal_length: bool) -> None:
+def _check_lengths(lengths: list[int], unequal_length: bool, note: str = "") -> None:
     if unequal_length or len(set(lengths)) <= 1:
         return
     first = lengths[0]
     k = next(i for i, n in enumerate(lengths) if n != first)
     raise LstmkitError(f"sequences have different lengths (sequence {k + 1} has {lengths[k]} steps, "
-                       f"sequence 1 has {first}; range {min(lengths)}-{max(lengths)})",
+                       f"sequence 1 has {first}; range {min(lengths)}-{max(lengths)}){note}",
                        "pass --unequal-length if they are meant to differ, else fix the ragged rows")
