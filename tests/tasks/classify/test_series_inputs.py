@@ -1,5 +1,7 @@
 """Numeric-sequence inputs nobody prepared: labels given as ``y``, arrays of odd kinds, long
 tables with odd sample ids and time steps, tables in .tsv / .txt files."""
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -422,3 +424,15 @@ def test_labels_mixing_strings_and_numbers_are_refused(tiny, texts, frame, tmp_p
     with pytest.raises(LstmkitError, match=r"^the labels mix strings \('neg'\) and numbers \(1\)") as e:
         TextClassifier(max_epochs=1, **tiny).fit(data, given, out=tmp_path)
     assert "astype(str)" in e.value.hint and not list(tmp_path.iterdir())
+
+
+def test_labels_of_y_with_spaces_around_them_are_read_stripped_with_one_warning():
+    """y = [' pos', 'neg ', ...] trained the classes 'pos' and 'neg' (as a table's cells are read)
+    without a word, and predict's answers then never equalled y (accuracy_score(y, predict) was 0)."""
+    with pytest.warns(UserWarning, match=r"^2 of 3 labels of y have spaces around them \(first: y\[0\] ' up'\): "
+                                         r"read as 'up'") as caught:
+        d = read_series(X, y=[" up", "down", "up\t"])
+    assert len(caught) == 1 and d.labels == ["up", "down", "up"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert read_series(X, y=["up", "down", "up"]).labels == ["up", "down", "up"]

@@ -106,7 +106,20 @@ def labels_from_y(y: Any, n: int, what: str) -> list[str | None]:
         raise LstmkitError(f"label {raw + 1} of y is bytes ({bytes(values[raw][:20])!r}), not text",
                            "decode the labels first (Python: [v.decode('utf-8') for v in y]; numpy: y.astype(str))")
     labels = [None if _missing(v) else str(v).strip() for v in _whole_if_holed(values)]
+    _warn_spaces(values, labels)
     return [None if v is None or v.casefold() in _NO_LABEL else v for v in labels]
+
+
+def _warn_spaces(given: list, labels: list[str | None]) -> None:
+    """One warning when labels of ``y`` have spaces around them: read stripped, as a table's cells
+    are, so predict answers ``'pos'`` where ``y`` holds ``' pos'`` (and never equals ``y`` there)."""
+    spaced = [i for i, (v, s) in enumerate(zip(given, labels)) if isinstance(v, str) and s and v != s]
+    if spaced:
+        i, n = spaced[0], len(spaced)
+        warnings.warn(f"{n} of {len(given)} labels of y {'have' if n > 1 else 'has'} spaces around "
+                      f"{'them' if n > 1 else 'it'} (first: y[{i}] {given[i]!r}): read as {labels[i]!r}, as a table's "
+                      "label cells are, and predict answers so; strip them to compare predictions with y "
+                      "(pandas: y.str.strip())", UserWarning, stacklevel=4)
 
 
 def given_y(y: Any) -> Any:
