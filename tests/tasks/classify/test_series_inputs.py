@@ -436,3 +436,21 @@ def test_labels_of_y_with_spaces_around_them_are_read_stripped_with_one_warning(
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert read_series(X, y=["up", "down", "up"]).labels == ["up", "down", "up"]
+
+
+def test_y_indexed_by_a_long_tables_sample_ids_labels_those_samples():
+    """A long table's samples are read in the order they first appear (3, 1, 2 here); y given as a
+    Series indexed by the sample ids (sktime's layout, or labels.set_index('sample')['label']) in
+    another order labelled them by position: sample 3 got sample 1's label, silently. It labels each
+    sample by its id now; a y of pandas' default index (0, 1, …) or a list stays positional."""
+    rows = [{"sample": i, "t": t, "v": i * 10 + t} for i in (3, 1, 2) for t in range(3)]
+    df = pd.DataFrame(rows)
+    by_id = pd.Series({1: "one", 2: "two", 3: "three"})
+    d = read_series(df, y=by_id)
+    assert d.ids == ["3", "1", "2"] and d.labels == ["three", "one", "two"]
+    assert [s[0, 0] for s in d.seqs] == [30.0, 10.0, 20.0]
+    assert read_series(df.set_index(["sample", "t"]), y=by_id).labels == ["three", "one", "two"]
+    assert read_series(df, y=["one", "two", "three"]).labels == ["one", "two", "three"]          # positional
+    assert read_series(df, y=pd.Series(["one", "two", "three"])).labels == ["one", "two", "three"]
+    named = pd.Series(["a", "b", "c"], index=[7, 8, 9])                  # not the sample ids: positional
+    assert read_series(df, y=named).labels == ["a", "b", "c"]

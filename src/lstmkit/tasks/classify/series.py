@@ -69,7 +69,9 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
     columns besides the label; read so when it has neither a sample nor a time column), or
     arrays with ``y``.
 
-    Arrays: ``[N, T]`` (univariate), ``[N, T, F]``, or a list of ``[T_i]`` / ``[T_i, F]``.
+    Arrays: ``[N, T]`` (univariate), ``[N, T, F]`` (NaN steps at the end: padding), or a list of
+    ``[T_i]`` / ``[T_i, F]``. ``y`` is one label per sequence, by position, or a Series indexed by a
+    table's sample ids.
     Sequences of different lengths are an error unless ``unequal_length`` (a ragged file is more
     often a broken file than a design).
     """
@@ -118,7 +120,7 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
         if out.labels is not None:
             raise LstmkitError(f"labels given twice: in the data's {label!r} column and as y",
                                "pass only one of them (drop y, or the label column)")
-        out.labels = labels_from_y(y, len(out.seqs), "sequence")
+        out.labels = labels_from_y(_by_sample_id(y, out.ids), len(out.seqs), "sequence")
         out = out.subset(labelled_rows(out.labels, "", None, "sequence"))
     if not out.seqs:
         raise LstmkitError("the data holds no sequences", "supply at least one sequence")
@@ -375,6 +377,22 @@ def _series_from_wide(df: pd.DataFrame, label: str, require_label: bool, where: 
     named = None if ids is None else [v.strip() for v in _as_strings(df[[c for c in df.columns if str(c) == ids][0]])]
     out = SeriesData(seqs, labels, ["value"], ids=named, id_name=ids, step_names=[str(c) for c in names])
     return out if labels is None else out.subset(labelled_rows(labels, where, df))
+
+
+def _by_sample_id(y: Any, ids: list[str] | None) -> Any:
+    """``y`` in the order a table's samples are read (first appearance) when it is a Series indexed
+    by their ids (sktime's layout; ``labels.set_index("sample")["label"]``) in another order: read
+    by position, its labels went to other samples. As it is otherwise: a list, pandas' default index
+    (0, 1, …: positional, as scikit-learn reads y), or an index that is not the ids."""
+    index = getattr(y, "index", None)
+    if ids is None or not isinstance(index, pd.Index) or isinstance(index, pd.MultiIndex) or index.equals(
+            pd.RangeIndex(len(index))):
+        return y
+    keys = [str(v).strip() for v in index]
+    if keys == ids or len(set(keys)) != len(keys) or set(keys) != set(ids):
+        return y
+    at = {k: i for i, k in enumerate(keys)}
+    return y.iloc[[at[k] for k in ids]]
 
 
 def _series_from_arrays(data: Any) -> tuple[list[np.ndarray], bool]:
