@@ -84,6 +84,26 @@ def test_a_frames_label_column_of_numbers_or_booleans_comes_back_so(texts, tiny,
     assert series.predict(wide.drop(columns="label")).dtype.kind == "i"
 
 
+@pytest.mark.parametrize("make, dtype", [
+    (lambda v: np.asarray(v, dtype=np.int8), "int8"),
+    (lambda v: np.asarray(v, dtype=np.uint16), "uint16"),
+    (lambda v: np.asarray(v, dtype=np.float32), "float32"),
+    (lambda v: __import__("pandas").array(v, dtype="Int16"), "int16"),              # pandas' nullable ints
+    (lambda v: __import__("pandas").Series(v, dtype="float32[pyarrow]"), "float32"),
+    (list, "int64"),
+])
+def test_labels_come_back_in_the_dtype_of_y(texts, tiny, tmp_path, make, dtype):
+    """classes_ and predict were int64 / float64 whatever y's dtype (y of int8 answered int64), where
+    scikit-learn's classifiers answer in y's own dtype; a saved run keeps it."""
+    x, y = texts(20)
+    given = make([int(lab == "pos") + 2 for lab in y])
+    clf = TextClassifier(max_epochs=1, **tiny).fit(x, given, out=tmp_path)
+    assert clf.classes_.dtype == dtype and clf.classes_.tolist() == [2, 3]
+    got = clf.predict(x)
+    assert got.dtype == dtype and (got == np.asarray(given)).mean() == clf.score(x, given)
+    assert TextClassifier.load(clf.run_dir_).predict(x).dtype == dtype
+
+
 def test_labels_given_as_decimals_come_back_as_decimals(texts, tiny, tmp_path):
     """y of decimal.Decimal (a database's NUMERIC column) came back from classes_ and predict as the
     strings '0'/'1': predict(X) == y was False everywhere. classes_ holds them as np.unique has them."""

@@ -23,7 +23,7 @@ from lstmkit.runs import META_FILE
 from lstmkit.tasks.classify.labels import (check_classes, check_known_labels, given_y, stratified_split,
                                           warn_label_spellings)
 from lstmkit.tasks.classify.fit_checks import (FROM_TEXT, check_kind, check_val_is_not_test, data_summary, given_labels,
-                                              label_type, warn_truncated, warn_unseen_class)
+                                              label_dtype, label_type, warn_truncated, warn_unseen_class)
 from lstmkit.train.metrics import classification_metrics
 from lstmkit.train.progress import track
 
@@ -148,7 +148,9 @@ class Classifier(RunEstimator, ABC):
             tables = {role: part.table for role, part, given in parts if given is not None
                       and not isinstance(given, tuple) and getattr(part, "table", None) is not None}
 
-            self.label_type_ = label_type(given_labels(data, y, cfg.label))
+            given = given_labels(data, y, cfg.label)
+            self.label_type_ = label_type(given)
+            self.label_dtype_ = label_dtype(given, self.label_type_)
             if self.label_type_ in FROM_TEXT:       # numbers in their order (9 before 10), as np.unique sorts them
                 classes = sorted(classes, key=FROM_TEXT[self.label_type_])
             self.config_, self.class_names_ = cfg, classes
@@ -259,7 +261,7 @@ class Classifier(RunEstimator, ABC):
         read = FROM_TEXT.get(getattr(self, "label_type_", None))
         if read is None:
             return np.asarray(self.class_names_, dtype=object)
-        return np.asarray([read(self.class_names_[k]) for k in self.class_order()])
+        return np.asarray([read(self.class_names_[k]) for k in self.class_order()], dtype=vars(self).get("label_dtype_"))
 
     def class_order(self) -> list[int]:
         """The network's outputs (``class_names_``' order) in ``classes_``' order: as they are, but for
@@ -310,6 +312,7 @@ class Classifier(RunEstimator, ABC):
         est.majority_ = meta.get("majority")
         est.class_weights_ = meta.get("class_weights")
         est.label_type_ = meta.get("label_type")
+        est.label_dtype_ = meta.get("label_dtype")
         return est
 
     # -- internals -------------------------------------------------------------------------
@@ -350,6 +353,7 @@ class Classifier(RunEstimator, ABC):
 
     def _write_meta(self, run_dir: Path, status: str) -> None:
         self._write_run_meta(run_dir, status, kind=self.kind, classes=self.class_names_, label_type=getattr(self, "label_type_", None),
+                             label_dtype=getattr(self, "label_dtype_", None),
                              majority=self.majority_,
                              class_weights=self.class_weights_, preprocessing=self._preprocessing_meta(),
                              model={"class": type(self.net_).__name__, "n_classes": len(self.class_names_),

@@ -23,7 +23,7 @@ from lstmkit.files import path_exists
 from lstmkit.tasks.classify.config import ClassifyConfig
 from lstmkit.tasks.classify.labels import y_values
 
-__all__ = ["FROM_TEXT", "label_type", "given_labels", "check_kind", "data_summary", "warn_unseen_class",
+__all__ = ["FROM_TEXT", "label_type", "label_dtype", "given_labels", "check_kind", "data_summary", "warn_unseen_class",
            "warn_truncated", "check_val_is_not_test"]
 
 # predict's labels from the class strings, for labels fit was given as numbers or booleans (y, a frame's column)
@@ -71,6 +71,22 @@ def label_type(y) -> str | None:
         present = [v for v in values if not v.is_nan()]
         return "decimal" if present and len(set(present)) == len(set(map(str, present))) else None
     return {"i": "int", "u": "int", "f": "float", "b": "bool"}.get(kind)
+
+
+def label_dtype(y, kind: str | None) -> str | None:
+    """The numpy dtype of ``y``'s numbers (``"int8"``, ``"uint16"``, ``"float32"``; pandas' nullable and
+    Arrow dtypes as the numpy one they hold) when it is of the ``kind`` :func:`label_type` found, so
+    classes_ and predict answer in it, as scikit-learn's classifiers do; None otherwise (a list, a
+    float y holding ints with NaN: numpy's defaults)."""
+    dtype = getattr(y, "dtype", None)
+    dtype = getattr(dtype, "numpy_dtype", dtype)
+    try:
+        dtype = np.dtype(dtype) if dtype is not None else None
+    except TypeError:                                            # category, torch's dtypes, ...
+        return None
+    if dtype is None or dtype.kind not in {"int": "iu", "float": "f"}.get(kind, ""):
+        return None
+    return dtype.name
 
 
 def check_kind(cfg: ClassifyConfig, kind: str) -> None:
