@@ -369,6 +369,15 @@ def test_labels_given_as_bytes_are_refused_not_read_as_their_repr(y):
         read_texts(["a", "b", "c"], y=y)
 
 
+@pytest.mark.parametrize("y, kind", [([{"up"}, {"down"}, {"up", "down"}], "set"), ([{"a": 1}, {"a": 2}, {"a": 1}], "dict"),
+                                     (pd.Series([("up",), ("down",), ("up",)]), "tuple")])
+def test_labels_of_several_values_each_are_refused_not_read_as_their_text(y, kind):
+    """y of sets (a multi-label layout) trained the classes "{'up'}" and "{'down'}" (their str());
+    a table's label column of such cells was refused already."""
+    with pytest.raises(LstmkitError, match=rf"^label 1 of y is a {kind} \(.*\), not one label"):
+        read_series(X, y=y)
+
+
 def test_sequences_and_labels_given_as_generators_read_as_lists(tiny_series, series):
     """A generator of sequences was 'unsupported data type generator' (texts read one); a generator
     of labels was 'y is a single generator'. Both read as the lists they yield; the fit's answers

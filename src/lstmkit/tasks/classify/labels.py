@@ -83,8 +83,9 @@ def labels_from_y(y: Any, n: int, what: str) -> list[str | None]:
     string is one label, not a list of letters) or a ``y`` of other than one column is an error.
     Whole numbers in a float ``y`` that holds a missing value (pandas' ints with NaN) read as
     ``"3"``, not ``"3.0"``, as a table's do. A generator or other iterator reads as the list it
-    yields (:func:`given_y`); a label of bytes is an error, as in a table's label column (``str()``
-    made ``"b'pos'"`` of it, and predict answered that)."""
+    yields (:func:`given_y`); a label of bytes, or of several values (a set, a list), is an error, as
+    in a table's label column (``str()`` made ``"b'pos'"`` or ``"{'pos'}"`` of it, and predict
+    answered that)."""
     y = given_y(y)
     if isinstance(y, (str, bytes)) or np.ndim(y) == 0:
         raise LstmkitError(f"y is a single {type(y).__name__} ({str(y)[:20]!r}), not one label per {what}",
@@ -105,6 +106,11 @@ def labels_from_y(y: Any, n: int, what: str) -> list[str | None]:
     if raw is not None:
         raise LstmkitError(f"label {raw + 1} of y is bytes ({bytes(values[raw][:20])!r}), not text",
                            "decode the labels first (Python: [v.decode('utf-8') for v in y]; numpy: y.astype(str))")
+    many = next((i for i, v in enumerate(values) if isinstance(v, (list, tuple, set, frozenset, dict, np.ndarray))), None)
+    if many is not None:                      # their str() ("{'pos'}") was read as the label
+        raise LstmkitError(f"label {many + 1} of y is a {type(values[many]).__name__} ({str(values[many])[:30]}), not "
+                           f"one label", f"pass one label per {what} (a classifier picks one class; for several "
+                           "labels each, train one classifier per label)")
     labels = [None if _missing(v) else str(v).strip() for v in _whole_if_holed(values)]
     _warn_spaces(values, labels)
     return [None if v is None or v.casefold() in _NO_LABEL else v for v in labels]
