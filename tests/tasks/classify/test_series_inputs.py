@@ -55,6 +55,7 @@ def test_y_with_missing_labels_leaves_those_out_with_one_warning(y):
     (np.array([[1 + 1j, 2], [3, 4]]), r"the array holds complex numbers"),             # was a warning, imaginary part dropped
     ([[1, 2], [3, [4, 5]]], r"sequence 1 holds values that are not numbers"),
     (np.zeros((2, 0)), r"the sequences have no steps \(shape \(2, 0, 1\)\)"),          # was two empty sequences
+    ([0.5, 1.5], r"^the sequences are a flat list of 2 numbers, not a list of sequences — one sequence: pass \[values\]"),
 ])
 def test_arrays_of_text_complex_or_empty_sequences_are_an_error(data, match):
     with pytest.raises(LstmkitError, match=match):

@@ -414,6 +414,10 @@ def _series_from_arrays(data: Any) -> tuple[list[np.ndarray], bool]:
             raise LstmkitError(f"the sequences have no steps (shape {data.shape})", "pass at least one step per sequence")
         seqs = list(_as_float(data, "the array"))
     elif isinstance(data, (list, tuple, np.ndarray)):
+        if data and all(isinstance(v, (int, float, np.number)) for v in data):      # one sequence, not N of one step
+            raise LstmkitError(f"the sequences are a flat list of {len(data)} numbers, not a list of sequences",
+                               "one sequence: pass [values] (a list holding it); sequences of one step each: "
+                               "[[v] for v in values]")
         seqs = []
         for i, s in enumerate(data):
             a = _as_float(s, f"sequence {i}")
