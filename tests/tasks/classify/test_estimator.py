@@ -135,6 +135,20 @@ def test_labels_mixing_booleans_and_numbers_come_back_as_written(texts, tiny, tm
     assert TextClassifier.load(clf.run_dir_).predict(x[:4]).tolist() == got.tolist()
 
 
+def test_score_takes_sample_weight_as_scikit_learns_score_does(text_run, texts):
+    """score(X, y, sample_weight=w) was a TypeError ('unexpected keyword argument'): scikit-learn's
+    classifiers weigh each row's hit by it (accuracy_score's sample_weight)."""
+    from sklearn.metrics import accuracy_score
+    x, y = texts(30, seed=9)
+    w = np.random.default_rng(0).uniform(0.1, 3.0, len(y))
+    assert text_run.score(x, y, sample_weight=w) == pytest.approx(accuracy_score(y, text_run.predict(x), sample_weight=w))
+    assert text_run.score(x, y, sample_weight=np.ones(len(y))) == pytest.approx(text_run.score(x, y))
+    with pytest.raises(LstmkitError, match=r"^got 29 sample weights for 30 labelled rows"):
+        text_run.score(x, y, sample_weight=w[:-1])
+    with pytest.raises(LstmkitError, match=r"^sample_weight holds a negative or missing weight"):
+        text_run.score(x, y, sample_weight=np.r_[w[:-1], np.nan])
+
+
 def test_unseen_labels_at_evaluate(text_run):
     with pytest.raises(LstmkitError, match="not seen in training: 'meh'"):
         text_run.evaluate(pd_frame(["good", "fine"], ["pos", "meh"]))

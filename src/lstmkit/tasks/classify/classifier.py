@@ -282,6 +282,29 @@ class Classifier(RunEstimator, ABC):
         Labels come from ``data`` (a file or table) or from ``y`` (arrays or lists, as in
         :meth:`fit`). Labels that training never saw are an error.
         """
+        d = self._labelled(data, y)
+        return self._metrics(self._encode(d), d.labels)
+
+    def score(self, data, y=None, sample_weight=None) -> float:
+        """Accuracy on ``data`` (labels as in :meth:`evaluate`): scikit-learn's ``score``, which
+        ``cross_val_score`` and ``GridSearchCV`` call when given no scoring; ``sample_weight`` (one
+        weight per labelled row) weighs each row's hit, as ``accuracy_score`` does."""
+        if sample_weight is None:
+            return float(self.evaluate(data, y)["accuracy"])
+        d = self._labelled(data, y)
+        w = np.asarray(sample_weight, dtype=float).ravel()
+        if len(w) != len(d):
+            raise LstmkitError(f"got {len(w)} sample weights for {len(d)} labelled rows",
+                               "pass one weight per row that has a label (rows without one are left out)")
+        if not (w >= 0).all() or not w.sum() > 0:
+            raise LstmkitError("sample_weight holds a negative or missing weight, or only zeros",
+                               "pass weights of 0 or more, not all 0")
+        index = {c: k for k, c in enumerate(self.class_names_)}
+        hit = self._proba(self._encode(d)).argmax(axis=1) == np.array([index[v] for v in d.labels])
+        return float((w * hit).sum() / w.sum())
+
+    def _labelled(self, data, y):
+        """``data`` with its labels (a table's column, or ``y``) read as :meth:`evaluate` scores it."""
         self._check_fitted()
         # a copy: the columns a two-column table implies are its own (they were kept as the model's: a later
         # predict on the training column's name failed, and a save wrote them)
@@ -289,12 +312,7 @@ class Classifier(RunEstimator, ABC):
             d = self._read(data, copy.copy(self.config_), y=y, droppable=False)
         d = self._check_like_training(d, "the data")
         check_known_labels(d.labels, self.class_names_)
-        return self._metrics(self._encode(d), d.labels)
-
-    def score(self, data, y=None) -> float:
-        """Accuracy on ``data`` (labels as in :meth:`evaluate`): scikit-learn's ``score``, which
-        ``cross_val_score`` and ``GridSearchCV`` call when given no scoring."""
-        return float(self.evaluate(data, y)["accuracy"])
+        return d
 
     # -- persistence -----------------------------------------------------------------------
 
