@@ -84,6 +84,26 @@ def test_a_frames_label_column_of_numbers_or_booleans_comes_back_so(texts, tiny,
     assert series.predict(wide.drop(columns="label")).dtype.kind == "i"
 
 
+@pytest.mark.parametrize("make, dtype", [
+    (lambda v: np.asarray(v, dtype=np.int8), "int8"),
+    (lambda v: np.asarray(v, dtype=np.uint16), "uint16"),
+    (lambda v: np.asarray(v, dtype=np.float32), "float32"),
+    (lambda v: __import__("pandas").array(v, dtype="Int16"), "int16"),              # pandas' nullable ints
+    (lambda v: __import__("pandas").Series(v, dtype="float32[pyarrow]"), "float32"),
+    (list, "int64"),
+])
+def test_labels_come_back_in_the_dtype_of_y(texts, tiny, tmp_path, make, dtype):
+    """classes_ and predict were int64 / float64 whatever y's dtype (y of int8 answered int64), where
+    scikit-learn's classifiers answer in y's own dtype; a saved run keeps it."""
+    x, y = texts(20)
+    given = make([int(lab == "pos") + 2 for lab in y])
+    clf = TextClassifier(max_epochs=1, **tiny).fit(x, given, out=tmp_path)
+    assert clf.classes_.dtype == dtype and clf.classes_.tolist() == [2, 3]
+    got = clf.predict(x)
+    assert got.dtype == dtype and (got == np.asarray(given)).mean() == clf.score(x, given)
+    assert TextClassifier.load(clf.run_dir_).predict(x).dtype == dtype
+
+
 def test_labels_given_as_decimals_come_back_as_decimals(texts, tiny, tmp_path):
     """y of decimal.Decimal (a database's NUMERIC column) came back from classes_ and predict as the
     strings '0'/'1': predict(X) == y was False everywhere. classes_ holds them as np.unique has them."""
@@ -113,6 +133,20 @@ def test_labels_mixing_booleans_and_numbers_come_back_as_written(texts, tiny, tm
     got = clf.predict(x[:4])
     assert list(clf.classes_) == ["0", "True"] and set(got) <= {"0", "True"}
     assert TextClassifier.load(clf.run_dir_).predict(x[:4]).tolist() == got.tolist()
+
+
+def test_score_takes_sample_weight_as_scikit_learns_score_does(text_run, texts):
+    """score(X, y, sample_weight=w) was a TypeError ('unexpected keyword argument'): scikit-learn's
+    classifiers weigh each row's hit by it (accuracy_score's sample_weight)."""
+    from sklearn.metrics import accuracy_score
+    x, y = texts(30, seed=9)
+    w = np.random.default_rng(0).uniform(0.1, 3.0, len(y))
+    assert text_run.score(x, y, sample_weight=w) == pytest.approx(accuracy_score(y, text_run.predict(x), sample_weight=w))
+    assert text_run.score(x, y, sample_weight=np.ones(len(y))) == pytest.approx(text_run.score(x, y))
+    with pytest.raises(LstmkitError, match=r"^got 29 sample weights for 30 labelled rows"):
+        text_run.score(x, y, sample_weight=w[:-1])
+    with pytest.raises(LstmkitError, match=r"^sample_weight holds a negative or missing weight"):
+        text_run.score(x, y, sample_weight=np.r_[w[:-1], np.nan])
 
 
 def test_unseen_labels_at_evaluate(text_run):

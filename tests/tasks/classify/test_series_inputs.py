@@ -1,5 +1,7 @@
 """Numeric-sequence inputs nobody prepared: labels given as ``y``, arrays of odd kinds, long
 tables with odd sample ids and time steps, tables in .tsv / .txt files."""
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -53,6 +55,7 @@ def test_y_with_missing_labels_leaves_those_out_with_one_warning(y):
     (np.array([[1 + 1j, 2], [3, 4]]), r"the array holds complex numbers"),             # was a warning, imaginary part dropped
     ([[1, 2], [3, [4, 5]]], r"sequence 1 holds values that are not numbers"),
     (np.zeros((2, 0)), r"the sequences have no steps \(shape \(2, 0, 1\)\)"),          # was two empty sequences
+    ([0.5, 1.5], r"^the sequences are a flat list of 2 numbers, not a list of sequences — one sequence: pass \[values\]"),
 ])
 def test_arrays_of_text_complex_or_empty_sequences_are_an_error(data, match):
     with pytest.raises(LstmkitError, match=match):
@@ -354,3 +357,110 @@ def test_an_empty_text_of_a_filtered_frame_is_placed_by_its_index_label():
     with pytest.raises(LstmkitError, match=r"1 of 3 rows have empty or whitespace-only text \(first: data row 2 "
                                            r"\(index 20\)\)"):
         read_texts(frame, require_label=False)
+
+
+@pytest.mark.parametrize("y", [[b"up", b"down", b"up"], np.array(["up", "down", "up"], dtype="S")])
+def test_labels_given_as_bytes_are_refused_not_read_as_their_repr(y):
+    """bytes in y were labels "b'up'" (str() of them): predict answered "b'up'", neither the user's
+    b'up' nor 'up'. A table's label column of bytes was refused already; y is now refused the same way."""
+    with pytest.raises(LstmkitError, match=r"^label 1 of y is bytes \(b'up'\), not text") as e:
+        read_series(X, y=y)
+    assert "decode" in e.value.hint
+    with pytest.raises(LstmkitError, match=r"label 1 of y is bytes"):
+        read_texts(["a", "b", "c"], y=y)
+
+
+@pytest.mark.parametrize("y, kind", [([{"up"}, {"down"}, {"up", "down"}], "set"), ([{"a": 1}, {"a": 2}, {"a": 1}], "dict"),
+                                     (pd.Series([("up",), ("down",), ("up",)]), "tuple")])
+def test_labels_of_several_values_each_are_refused_not_read_as_their_text(y, kind):
+    """y of sets (a multi-label layout) trained the classes "{'up'}" and "{'down'}" (their str());
+    a table's label column of such cells was refused already."""
+    with pytest.raises(LstmkitError, match=rf"^label 1 of y is a {kind} \(.*\), not one label"):
+        read_series(X, y=y)
+
+
+def test_sequences_and_labels_given_as_generators_read_as_lists(tiny_series, series):
+    """A generator of sequences was 'unsupported data type generator' (texts read one); a generator
+    of labels was 'y is a single generator'. Both read as the lists they yield; the fit's answers
+    (classes, their type, probabilities) are those of the lists."""
+    d = read_series((row for row in X), y=iter([0, 1, 0]))
+    assert [s.ravel().tolist() for s in d.seqs] == X.tolist() and d.labels == ["0", "1", "0"]
+    from lstmkit.tasks.classify.estimator import SequenceClassifier
+    seqs, labels = series(16, unequal=False)
+    y = [int(v == "up") for v in labels]
+    est = SequenceClassifier(**tiny_series, max_epochs=1, val_frac=0)
+    ref = est.fit(seqs, y).predict_proba(seqs[:4])
+    got = SequenceClassifier(**tiny_series, max_epochs=1, val_frac=0).fit(iter(seqs), (v for v in y))
+    assert got.classes_.tolist() == [0, 1] and np.allclose(got.predict_proba(s for s in seqs[:4]), ref)
+
+
+def test_an_array_padded_with_nan_at_the_end_reads_as_sequences_of_their_lengths():
+    """NaN steps at the end of an array's rows (tslearn's padding, and what a wide table's empty
+    trailing cells already meant) were 'holds missing or infinite values'. They are padding now:
+    each sequence ends at its last value, as the ragged list and the wide DataFrame read; without
+    unequal_length the error says what the padding made of them. A NaN before a sequence's last
+    value, or in one feature of a step only, stays missing."""
+    nan = np.nan
+    padded = np.array([[1, 2, 3, nan], [4, 5, 6, 7], [8, 9, nan, nan]])
+    want = [[1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    for data in (padded, padded.astype(np.float32), padded[:, :, None]):
+        got = read_series(data, y=[0, 1, 0], unequal_length=True)
+        assert [s.ravel().tolist() for s in got.seqs] == want
+    wide = read_series(pd.DataFrame(padded).assign(label=[0, 1, 0]), unequal_length=True)
+    assert [s.ravel().tolist() for s in wide.seqs] == want
+    with pytest.raises(LstmkitError, match=r"sequences have different lengths \(sequence 2 has 4 steps, sequence 1 has "
+                                           r"3.*NaN at the end .* read as padding") as e:
+        read_series(padded, y=[0, 1, 0])
+    assert "unequal_length" in e.value.hint or "--unequal-length" in e.value.hint
+    with pytest.raises(LstmkitError, match=r"sequence 0 holds missing or infinite values"):
+        read_series(np.array([[1, nan, 3], [4, 5, 6]]), y=[0, 1], unequal_length=True)
+    half = np.stack([padded, padded], axis=-1)
+    half[0, 3, 1] = 5.0                                   # step 4 of sequence 1: one feature given, one not
+    with pytest.raises(LstmkitError, match=r"sequence 0 holds missing or infinite values"):
+        read_series(half, y=[0, 1, 0], unequal_length=True)
+    with pytest.raises(LstmkitError, match=r"sequence 0 has no values"):
+        read_series(np.array([[nan, nan], [1, 2]]), y=[0, 1], unequal_length=True)
+
+
+@pytest.mark.parametrize("frame", [False, True])
+def test_labels_mixing_strings_and_numbers_are_refused(tiny, texts, frame, tmp_path):
+    """y = [1, 'neg', ...] trained classes '1' and 'neg', and predict answered '1', not the user's 1
+    (scikit-learn refuses such a y: 'Mix of label input types'). Refused, naming the two kinds,
+    before any run folder; numbers with booleans stay as written (a test above)."""
+    from lstmkit import TextClassifier
+    x, y = texts(20)
+    mixed = [1 if v == "pos" else v for v in y]
+    data, given = (pd.DataFrame({"text": x, "label": mixed}), None) if frame else (x, mixed)
+    with pytest.raises(LstmkitError, match=r"^the labels mix strings \('neg'\) and numbers \(1\)") as e:
+        TextClassifier(max_epochs=1, **tiny).fit(data, given, out=tmp_path)
+    assert "astype(str)" in e.value.hint and not list(tmp_path.iterdir())
+
+
+def test_labels_of_y_with_spaces_around_them_are_read_stripped_with_one_warning():
+    """y = [' pos', 'neg ', ...] trained the classes 'pos' and 'neg' (as a table's cells are read)
+    without a word, and predict's answers then never equalled y (accuracy_score(y, predict) was 0)."""
+    with pytest.warns(UserWarning, match=r"^2 of 3 labels of y have spaces around them \(first: y\[0\] ' up'\): "
+                                         r"read as 'up'") as caught:
+        d = read_series(X, y=[" up", "down", "up\t"])
+    assert len(caught) == 1 and d.labels == ["up", "down", "up"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert read_series(X, y=["up", "down", "up"]).labels == ["up", "down", "up"]
+
+
+def test_y_indexed_by_a_long_tables_sample_ids_labels_those_samples():
+    """A long table's samples are read in the order they first appear (3, 1, 2 here); y given as a
+    Series indexed by the sample ids (sktime's layout, or labels.set_index('sample')['label']) in
+    another order labelled them by position: sample 3 got sample 1's label, silently. It labels each
+    sample by its id now; a y of pandas' default index (0, 1, …) or a list stays positional."""
+    rows = [{"sample": i, "t": t, "v": i * 10 + t} for i in (3, 1, 2) for t in range(3)]
+    df = pd.DataFrame(rows)
+    by_id = pd.Series({1: "one", 2: "two", 3: "three"})
+    d = read_series(df, y=by_id)
+    assert d.ids == ["3", "1", "2"] and d.labels == ["three", "one", "two"]
+    assert [s[0, 0] for s in d.seqs] == [30.0, 10.0, 20.0]
+    assert read_series(df.set_index(["sample", "t"]), y=by_id).labels == ["three", "one", "two"]
+    assert read_series(df, y=["one", "two", "three"]).labels == ["one", "two", "three"]          # positional
+    assert read_series(df, y=pd.Series(["one", "two", "three"])).labels == ["one", "two", "three"]
+    named = pd.Series(["a", "b", "c"], index=[7, 8, 9])                  # not the sample ids: positional
+    assert read_series(df, y=named).labels == ["a", "b", "c"]

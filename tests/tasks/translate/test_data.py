@@ -341,6 +341,19 @@ def test_what_is_not_pairs_is_named_with_its_type():
         read_pairs([])
 
 
+def test_a_string_or_a_dict_among_pairs_is_not_unpacked_into_a_pair():
+    """A sentence of two characters unpacked as a pair: ['你好', '谢谢'] trained the 'translations'
+    你 → 好 and 谢 → 谢 without a word, as did a two-character string among pairs, and a dict of two
+    keys gave its keys."""
+    with pytest.raises(LstmkitError, match=r"not a list of strs \('你好', …\)"):
+        read_pairs(["你好", "谢谢", "再见"])
+    with pytest.raises(LstmkitError, match=r"^item 2 of the pairs is a str \('hi'\), not a \(source, target\) pair — "):
+        read_pairs([("a cat", "un chat"), "hi"])
+    with pytest.raises(LstmkitError, match=r"^item 1 of the pairs is a dict \(.*\), not a \(source, target\) pair"):
+        read_pairs([{"a cat": 1, "x": 2}, ("a", "b")])
+    assert read_pairs(iter([["Go.", "Geh."], ("Run.", "Lauf.")])).tgt == ["Geh.", "Lauf."]      # lists and tuples
+
+
 def test_sentences_in_memory_given_as_files_name_the_keyword_to_use():
     """``src_file=a_series`` was a bare TypeError from pathlib."""
     import pandas as pd

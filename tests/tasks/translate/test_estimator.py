@@ -176,6 +176,11 @@ def test_fit_evaluate_and_score_take_sources_and_targets_as_x_and_y(fitted, pair
         fitted.score(pd.DataFrame(data, columns=["src", "tgt"]), tgt)
     with pytest.raises(LstmkitError, match="y is a str, not a list of sentences"):
         fitted.score(src[:1], tgt[0])
+    # one sentence each, as bare strings: was 'y given with a table or a path as data' (X read as a path)
+    for call in (fitted.score, fitted.evaluate, Translator(**tiny).fit):
+        with pytest.raises(LstmkitError, match=rf"^X is a single string \('{re.escape(src[0][:20])}.*\), not a list of "
+                                               rf"source sentences — pass lists, one sentence each: \(\['{re.escape(src[0][:20])}"):
+            call(src[0], tgt[0])
     tr = Translator(**{**tiny, "max_epochs": 1}).fit(src * 4, tgt * 4)
     assert tr.data_summary_["pairs"] == 24
 

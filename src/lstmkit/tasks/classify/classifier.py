@@ -20,9 +20,10 @@ from lstmkit.errors import ColumnNotFound, LstmkitError
 from lstmkit.nn.classifier import ClassificationLoss, ClassifierNet
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.runs import META_FILE
-from lstmkit.tasks.classify.labels import check_classes, check_known_labels, stratified_split, warn_label_spellings
+from lstmkit.tasks.classify.labels import (check_classes, check_known_labels, given_y, stratified_split,
+                                          warn_label_spellings)
 from lstmkit.tasks.classify.fit_checks import (FROM_TEXT, check_kind, check_val_is_not_test, data_summary, given_labels,
-                                              label_type, warn_truncated, warn_unseen_class)
+                                              label_dtype, label_type, warn_truncated, warn_unseen_class)
 from lstmkit.train.metrics import classification_metrics
 from lstmkit.train.progress import track
 
@@ -109,6 +110,7 @@ class Classifier(RunEstimator, ABC):
         ``out/classify-<timestamp>`` is created, only after every input has passed its checks.
         ``callbacks`` (trainer :class:`~lstmkit.train.callbacks.Callback` objects) see every epoch.
         """
+        y = given_y(y)                        # read twice below: as the labels, and for their type
         with self._fit_or_unchanged():        # a failed fit leaves the estimator as it was
             cfg = self._resolve_config(self.config, overrides)
             check_kind(cfg, self.kind)
@@ -146,7 +148,9 @@ class Classifier(RunEstimator, ABC):
             tables = {role: part.table for role, part, given in parts if given is not None
                       and not isinstance(given, tuple) and getattr(part, "table", None) is not None}
 
-            self.label_type_ = label_type(given_labels(data, y, cfg.label))
+            given = given_labels(data, y, cfg.label)
+            self.label_type_ = label_type(given)
+            self.label_dtype_ = label_dtype(given, self.label_type_)
             if self.label_type_ in FROM_TEXT:       # numbers in their order (9 before 10), as np.unique sorts them
                 classes = sorted(classes, key=FROM_TEXT[self.label_type_])
             self.config_, self.class_names_ = cfg, classes
@@ -257,7 +261,7 @@ class Classifier(RunEstimator, ABC):
         read = FROM_TEXT.get(getattr(self, "label_type_", None))
         if read is None:
             return np.asarray(self.class_names_, dtype=object)
-        return np.asarray([read(self.class_names_[k]) for k in self.class_order()])
+        return np.asarray([read(self.class_names_[k]) for k in self.class_order()], dtype=vars(self).get("label_dtype_"))
 
     def class_order(self) -> list[int]:
         """The network's outputs (``class_names_``' order) in ``classes_``' order: as they are, but for
@@ -278,6 +282,29 @@ class Classifier(RunEstimator, ABC):
         Labels come from ``data`` (a file or table) or from ``y`` (arrays or lists, as in
         :meth:`fit`). Labels that training never saw are an error.
         """
+        d = self._labelled(data, y)
+        return self._metrics(self._encode(d), d.labels)
+
+    def score(self, data, y=None, sample_weight=None) -> float:
+        """Accuracy on ``data`` (labels as in :meth:`evaluate`): scikit-learn's ``score``, which
+        ``cross_val_score`` and ``GridSearchCV`` call when given no scoring; ``sample_weight`` (one
+        weight per labelled row) weighs each row's hit, as ``accuracy_score`` does."""
+        if sample_weight is None:
+            return float(self.evaluate(data, y)["accuracy"])
+        d = self._labelled(data, y)
+        w = np.asarray(sample_weight, dtype=float).ravel()
+        if len(w) != len(d):
+            raise LstmkitError(f"got {len(w)} sample weights for {len(d)} labelled rows",
+                               "pass one weight per row that has a label (rows without one are left out)")
+        if not (w >= 0).all() or not w.sum() > 0:
+            raise LstmkitError("sample_weight holds a negative or missing weight, or only zeros",
+                               "pass weights of 0 or more, not all 0")
+        index = {c: k for k, c in enumerate(self.class_names_)}
+        hit = self._proba(self._encode(d)).argmax(axis=1) == np.array([index[v] for v in d.labels])
+        return float((w * hit).sum() / w.sum())
+
+    def _labelled(self, data, y):
+        """``data`` with its labels (a table's column, or ``y``) read as :meth:`evaluate` scores it."""
         self._check_fitted()
         # a copy: the columns a two-column table implies are its own (they were kept as the model's: a later
         # predict on the training column's name failed, and a save wrote them)
@@ -285,12 +312,7 @@ class Classifier(RunEstimator, ABC):
             d = self._read(data, copy.copy(self.config_), y=y, droppable=False)
         d = self._check_like_training(d, "the data")
         check_known_labels(d.labels, self.class_names_)
-        return self._metrics(self._encode(d), d.labels)
-
-    def score(self, data, y=None) -> float:
-        """Accuracy on ``data`` (labels as in :meth:`evaluate`): scikit-learn's ``score``, which
-        ``cross_val_score`` and ``GridSearchCV`` call when given no scoring."""
-        return float(self.evaluate(data, y)["accuracy"])
+        return d
 
     # -- persistence -----------------------------------------------------------------------
 
@@ -308,6 +330,7 @@ class Classifier(RunEstimator, ABC):
         est.majority_ = meta.get("majority")
         est.class_weights_ = meta.get("class_weights")
         est.label_type_ = meta.get("label_type")
+        est.label_dtype_ = meta.get("label_dtype")
         return est
 
     # -- internals -------------------------------------------------------------------------
@@ -348,6 +371,7 @@ class Classifier(RunEstimator, ABC):
 
     def _write_meta(self, run_dir: Path, status: str) -> None:
         self._write_run_meta(run_dir, status, kind=self.kind, classes=self.class_names_, label_type=getattr(self, "label_type_", None),
+                             label_dtype=getattr(self, "label_dtype_", None),
                              majority=self.majority_,
                              class_weights=self.class_weights_, preprocessing=self._preprocessing_meta(),
                              model={"class": type(self.net_).__name__, "n_classes": len(self.class_names_),

@@ -5,6 +5,7 @@ a class never predicted on the validation part, and the type of the labels ``fit
 from __future__ import annotations
 
 import decimal
+import numbers
 import os
 import warnings
 from pathlib import Path
@@ -22,7 +23,7 @@ from lstmkit.files import path_exists
 from lstmkit.tasks.classify.config import ClassifyConfig
 from lstmkit.tasks.classify.labels import y_values
 
-__all__ = ["FROM_TEXT", "label_type", "given_labels", "check_kind", "data_summary", "warn_unseen_class",
+__all__ = ["FROM_TEXT", "label_type", "label_dtype", "given_labels", "check_kind", "data_summary", "warn_unseen_class",
            "warn_truncated", "check_val_is_not_test"]
 
 # predict's labels from the class strings, for labels fit was given as numbers or booleans (y, a frame's column)
@@ -44,10 +45,19 @@ def label_type(y) -> str | None:
     (predict gives them back so: ``predict(X) == y`` then compares like with like); None for
     strings, mixed labels, or labels read from a file. Missing labels (None, NaN: left out of
     training) are not looked at: ``[0, 1, None]`` holds ints. Booleans among numbers (``[True, 0]``,
-    which numpy reads as ints) are mixed labels: they were written ``'True'`` and ``'0'``."""
+    which numpy reads as ints) are mixed labels: they were written ``'True'`` and ``'0'``. Strings
+    among numbers or booleans (``[1, 'neg']``) are an error, as in scikit-learn: predict would
+    answer ``'1'``, which is not the label ``1``."""
     if y is None or isinstance(y, (str, bytes)):
         return None
     values = y_values(y)
+    text = next((v for v in values if isinstance(v, str)), None)
+    other = next((v for v in values if isinstance(v, (numbers.Number, np.bool_))), None)
+    if text is not None and other is not None:
+        kind = "booleans" if isinstance(other, (bool, np.bool_)) else "numbers"
+        raise LstmkitError(f"the labels mix strings ({text!r}) and {kind} ({other!r}): predict could not answer "
+                           f"in the labels' own type", "give every label one type: strings (Python: [str(v) for v "
+                           "in y]; pandas: y.astype(str), or df[label].astype(str)) or numbers")
     try:
         kind = np.asarray(values).dtype.kind
     except ValueError:                                        # ragged: labels_from_y says so
@@ -61,6 +71,22 @@ def label_type(y) -> str | None:
         present = [v for v in values if not v.is_nan()]
         return "decimal" if present and len(set(present)) == len(set(map(str, present))) else None
     return {"i": "int", "u": "int", "f": "float", "b": "bool"}.get(kind)
+
+
+def label_dtype(y, kind: str | None) -> str | None:
+    """The numpy dtype of ``y``'s numbers (``"int8"``, ``"uint16"``, ``"float32"``; pandas' nullable and
+    Arrow dtypes as the numpy one they hold) when it is of the ``kind`` :func:`label_type` found, so
+    classes_ and predict answer in it, as scikit-learn's classifiers do; None otherwise (a list, a
+    float y holding ints with NaN: numpy's defaults)."""
+    dtype = getattr(y, "dtype", None)
+    dtype = getattr(dtype, "numpy_dtype", dtype)
+    try:
+        dtype = np.dtype(dtype) if dtype is not None else None
+    except TypeError:                                            # category, torch's dtypes, ...
+        return None
+    if dtype is None or dtype.kind not in {"int": "iu", "float": "f"}.get(kind, ""):
+        return None
+    return dtype.name
 
 
 def check_kind(cfg: ClassifyConfig, kind: str) -> None:

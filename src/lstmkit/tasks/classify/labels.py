@@ -1,6 +1,7 @@
 """Class labels: read from a table's label column or given as ``y``, checked, split.
 
     label_cells / labels_from_y            labels given as a label column / as ``y``; None where a label is missing
+    given_y(y)                             ``y`` as fit reads it twice: an iterator as its list
     y_values(y)                            the labels ``y`` holds, for judging their type
     labelled_rows(labels, where, df)       the rows with a label; the others left out with a warning
     check_classes / check_known_labels     at least two classes; no labels unseen in training
@@ -16,7 +17,7 @@ import math
 import unicodedata
 import warnings
 from collections import Counter
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -25,7 +26,7 @@ from lstmkit.data.textfile import column_strings as _as_strings
 from lstmkit.data.textfile import row_place
 from lstmkit.errors import LstmkitError
 
-__all__ = ["label_cells", "labels_from_y", "y_values", "labelled_rows", "check_classes", "check_known_labels",
+__all__ = ["label_cells", "labels_from_y", "given_y", "y_values", "labelled_rows", "check_classes", "check_known_labels",
            "warn_label_spellings", "stratified_split"]
 
 
@@ -81,7 +82,11 @@ def labels_from_y(y: Any, n: int, what: str) -> list[str | None]:
     :func:`labelled_rows` then leaves those out, as the table readers do. A single value (a
     string is one label, not a list of letters) or a ``y`` of other than one column is an error.
     Whole numbers in a float ``y`` that holds a missing value (pandas' ints with NaN) read as
-    ``"3"``, not ``"3.0"``, as a table's do."""
+    ``"3"``, not ``"3.0"``, as a table's do. A generator or other iterator reads as the list it
+    yields (:func:`given_y`); a label of bytes, or of several values (a set, a list), is an error, as
+    in a table's label column (``str()`` made ``"b'pos'"`` or ``"{'pos'}"`` of it, and predict
+    answered that)."""
+    y = given_y(y)
     if isinstance(y, (str, bytes)) or np.ndim(y) == 0:
         raise LstmkitError(f"y is a single {type(y).__name__} ({str(y)[:20]!r}), not one label per {what}",
                            f"pass a list or array of {n} labels")
@@ -96,8 +101,37 @@ def labels_from_y(y: Any, n: int, what: str) -> list[str | None]:
         raise LstmkitError(f"y has shape {tuple(arr.shape)}, not one label per {what}", f"pass {n} labels as a 1-D list or array")
     if len(arr) != n:
         raise LstmkitError(f"got {n} {what}s but {len(arr)} labels", f"pass one label per {what}")
-    labels = [None if _missing(v) else str(v).strip() for v in _whole_if_holed(arr.tolist())]
+    values = arr.tolist()
+    raw = next((i for i, v in enumerate(values) if isinstance(v, (bytes, bytearray))), None)
+    if raw is not None:
+        raise LstmkitError(f"label {raw + 1} of y is bytes ({bytes(values[raw][:20])!r}), not text",
+                           "decode the labels first (Python: [v.decode('utf-8') for v in y]; numpy: y.astype(str))")
+    many = next((i for i, v in enumerate(values) if isinstance(v, (list, tuple, set, frozenset, dict, np.ndarray))), None)
+    if many is not None:                      # their str() ("{'pos'}") was read as the label
+        raise LstmkitError(f"label {many + 1} of y is a {type(values[many]).__name__} ({str(values[many])[:30]}), not "
+                           f"one label", f"pass one label per {what} (a classifier picks one class; for several "
+                           "labels each, train one classifier per label)")
+    labels = [None if _missing(v) else str(v).strip() for v in _whole_if_holed(values)]
+    _warn_spaces(values, labels)
     return [None if v is None or v.casefold() in _NO_LABEL else v for v in labels]
+
+
+def _warn_spaces(given: list, labels: list[str | None]) -> None:
+    """One warning when labels of ``y`` have spaces around them: read stripped, as a table's cells
+    are, so predict answers ``'pos'`` where ``y`` holds ``' pos'`` (and never equals ``y`` there)."""
+    spaced = [i for i, (v, s) in enumerate(zip(given, labels)) if isinstance(v, str) and s and v != s]
+    if spaced:
+        i, n = spaced[0], len(spaced)
+        warnings.warn(f"{n} of {len(given)} labels of y {'have' if n > 1 else 'has'} spaces around "
+                      f"{'them' if n > 1 else 'it'} (first: y[{i}] {given[i]!r}): read as {labels[i]!r}, as a table's "
+                      "label cells are, and predict answers so; strip them to compare predictions with y "
+                      "(pandas: y.str.strip())", UserWarning, stacklevel=4)
+
+
+def given_y(y: Any) -> Any:
+    """``y`` as ``fit`` reads it more than once: a generator or other iterator as the list it yields
+    (it was 'a single generator'), anything else as it is."""
+    return list(y) if isinstance(y, Iterator) else y
 
 
 def y_values(y: Any) -> list:

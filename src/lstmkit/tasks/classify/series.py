@@ -10,7 +10,7 @@ import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -69,12 +69,15 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
     columns besides the label; read so when it has neither a sample nor a time column), or
     arrays with ``y``.
 
-    Arrays: ``[N, T]`` (univariate), ``[N, T, F]``, or a list of ``[T_i]`` / ``[T_i, F]``.
+    Arrays: ``[N, T]`` (univariate), ``[N, T, F]`` (NaN steps at the end: padding), or a list of
+    ``[T_i]`` / ``[T_i, F]``. ``y`` is one label per sequence, by position, or a Series indexed by a
+    table's sample ids.
     Sequences of different lengths are an error unless ``unequal_length`` (a ragged file is more
     often a broken file than a design).
     """
     if isinstance(data, SeriesData):         # read already (the CLI keeps its sample ids)
         return data
+    padded = False                           # arrays whose trailing NaN steps were padding
     if y is not None:                        # the labels come from y: a table's label column is not required
         require_label = False
     table = None                             # the long or wide table read, when the data is one
@@ -110,18 +113,20 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
         out = _series_from_long(_index_as_columns(data, (sample, time)), label, sample, time, features,
                                 require_label, "")
     else:
-        out = SeriesData(_series_from_arrays(data), None, [])
+        seqs, padded = _series_from_arrays(data)
+        out = SeriesData(seqs, None, [])
         out.feature_names = [f"x{j}" for j in range(out.seqs[0].shape[1])] if out.seqs else []
     if y is not None:
         if out.labels is not None:
             raise LstmkitError(f"labels given twice: in the data's {label!r} column and as y",
                                "pass only one of them (drop y, or the label column)")
-        out.labels = labels_from_y(y, len(out.seqs), "sequence")
+        out.labels = labels_from_y(_by_sample_id(y, out.ids), len(out.seqs), "sequence")
         out = out.subset(labelled_rows(out.labels, "", None, "sequence"))
     if not out.seqs:
         raise LstmkitError("the data holds no sequences", "supply at least one sequence")
     _check_finite(out.seqs, str(data) if isinstance(data, (str, os.PathLike)) else "the data")
-    _check_lengths([len(s) for s in out.seqs], unequal_length)
+    _check_lengths([len(s) for s in out.seqs], unequal_length,
+                   " (the array's NaN at the end of a sequence are read as padding)" if padded else "")
     out.table = table
     return out
 
@@ -374,7 +379,29 @@ def _series_from_wide(df: pd.DataFrame, label: str, require_label: bool, where: 
     return out if labels is None else out.subset(labelled_rows(labels, where, df))
 
 
-def _series_from_arrays(data: Any) -> list[np.ndarray]:
+def _by_sample_id(y: Any, ids: list[str] | None) -> Any:
+    """``y`` in the order a table's samples are read (first appearance) when it is a Series indexed
+    by their ids (sktime's layout; ``labels.set_index("sample")["label"]``) in another order: read
+    by position, its labels went to other samples. As it is otherwise: a list, pandas' default index
+    (0, 1, …: positional, as scikit-learn reads y), or an index that is not the ids."""
+    index = getattr(y, "index", None)
+    if ids is None or not isinstance(index, pd.Index) or isinstance(index, pd.MultiIndex) or index.equals(
+            pd.RangeIndex(len(index))):
+        return y
+    keys = [str(v).strip() for v in index]
+    if keys == ids or len(set(keys)) != len(keys) or set(keys) != set(ids):
+        return y
+    at = {k: i for i, k in enumerate(keys)}
+    return y.iloc[[at[k] for k in ids]]
+
+
+def _series_from_arrays(data: Any) -> tuple[list[np.ndarray], bool]:
+    """The sequences ``[T_i, F]`` of an array ``[N, T]`` / ``[N, T, F]`` or a list of ``[T_i]`` /
+    ``[T_i, F]`` (a generator: the list it yields), and whether any had padding: steps at its end
+    whose every value is NaN (tslearn pads so; a wide table's empty trailing cells are padding too)
+    end the sequence at its last value. A NaN before that is a missing value, an error."""
+    if isinstance(data, Iterator):
+        data = list(data)
     if not isinstance(data, (list, tuple, np.ndarray)):
         data = _as_array(data)
     if isinstance(data, np.ndarray) and data.dtype != object:
@@ -387,6 +414,10 @@ def _series_from_arrays(data: Any) -> list[np.ndarray]:
             raise LstmkitError(f"the sequences have no steps (shape {data.shape})", "pass at least one step per sequence")
         seqs = list(_as_float(data, "the array"))
     elif isinstance(data, (list, tuple, np.ndarray)):
+        if data and all(isinstance(v, (int, float, np.number)) for v in data):      # one sequence, not N of one step
+            raise LstmkitError(f"the sequences are a flat list of {len(data)} numbers, not a list of sequences",
+                               "one sequence: pass [values] (a list holding it); sequences of one step each: "
+                               "[[v] for v in values]")
         seqs = []
         for i, s in enumerate(data):
             a = _as_float(s, f"sequence {i}")
@@ -400,10 +431,16 @@ def _series_from_arrays(data: Any) -> list[np.ndarray]:
     else:                                   # a 0-d array: one number
         raise LstmkitError(f"Expected sequences as [N, T] or [N, T, F], got shape {data.shape}",
                            "pass a 2-D array (univariate) or 3-D array (multivariate)")
+    padded = False
     for i, s in enumerate(seqs):
-        if not np.isfinite(s).all():
+        steps = np.flatnonzero(~np.isnan(s).all(axis=1))
+        if not steps.size:
+            raise LstmkitError(f"sequence {i} has no values (NaN at every step)", "drop it, or fill in its values")
+        if steps[-1] + 1 < len(s):
+            seqs[i], padded = s[: steps[-1] + 1], True
+        if not np.isfinite(seqs[i]).all():
             raise LstmkitError(f"sequence {i} holds missing or infinite values", "fill or drop them")
-    return seqs
+    return seqs, padded
 
 
 def _as_array(data: Any) -> np.ndarray:
@@ -447,11 +484,11 @@ def _check_finite(seqs: list[np.ndarray], where: str) -> None:
                                "fix or remove that value (and rescale the data if its values are that large)")
 
 
-def _check_lengths(lengths: list[int], unequal_length: bool) -> None:
+def _check_lengths(lengths: list[int], unequal_length: bool, note: str = "") -> None:
     if unequal_length or len(set(lengths)) <= 1:
         return
     first = lengths[0]
     k = next(i for i, n in enumerate(lengths) if n != first)
     raise LstmkitError(f"sequences have different lengths (sequence {k + 1} has {lengths[k]} steps, "
-                       f"sequence 1 has {first}; range {min(lengths)}-{max(lengths)})",
+                       f"sequence 1 has {first}; range {min(lengths)}-{max(lengths)}){note}",
                        "pass --unequal-length if they are meant to differ, else fix the ragged rows")

@@ -179,6 +179,23 @@ def _two_columns(data: Any) -> bool:
                     or hasattr(side, "to_pylist") for side in data))          # pyarrow arrays
 
 
+def _pair_rows(items: list | None) -> list:
+    """``items``, each a (source, target) pair; a TypeError (the caller's 'not pairs' error) when none
+    is (a list of sentences), and an error naming the first that is a string, a dict or a set among
+    pairs: two characters ('你好') or two keys unpacked into a 'pair' without a word."""
+    if items is None:
+        raise TypeError("no pairs")
+    single = (str, bytes, dict, set, frozenset)
+    k = next((i for i, v in enumerate(items) if isinstance(v, single)), None)
+    if k is None:
+        return items
+    if all(isinstance(v, type(items[k])) for v in items):
+        raise TypeError("no pairs")
+    raise LstmkitError(f"item {k + 1} of the pairs is a {type(items[k]).__name__} ({str(items[k])[:30]!r}), not a "
+                       "(source, target) pair", "give every item as (source, target), or pass the sources as X and "
+                       "their targets as y")
+
+
 def _keyword(flag: str) -> str:
     """The Python keyword of a command-line flag of :func:`read_pairs` (``--src-file``: ``src_file``)."""
     return {"--val": "val_data"}.get(flag, flag.lstrip("-").replace("-", "_"))
@@ -273,11 +290,13 @@ def read_pairs(data: Any = None, src: str = "src", tgt: str = "tgt", src_file: s
                                "pass one target per source sentence (line-aligned, in order)")
         where, place = "the pairs", _row
     else:
+        items = None
         try:
-            rows = [(a, b) for a, b in data]
+            items = list(data) if not isinstance(data, dict) else None
+            rows = [(a, b) for a, b in _pair_rows(items)]
         except (TypeError, ValueError):
             raise LstmkitError(f"data must be a path, a DataFrame, a list of (source, target) pairs or (sources, "
-                               f"targets), not {_described(data)}",
+                               f"targets), not {_described(data if items is None else items)}",
                                "pass --data FILE or --src-file/--tgt-file" + (
                                    " (a dict of sentences: list(d.items()); of columns: pd.DataFrame(d))"
                                    if isinstance(data, dict) else "")) from None

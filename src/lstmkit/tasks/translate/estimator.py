@@ -29,7 +29,7 @@ from lstmkit.errors import ColumnNotFound, LstmkitError
 from lstmkit.nn.seq2seq import Seq2Seq, beam_search, decode_batches, sequence_loss
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.train.progress import track
-from lstmkit.runs import atomic_write
+from lstmkit.runs import atomic_write, path_exists
 from lstmkit.tasks.translate.data import (BOS_ID, EOS_ID, PAD_ID, Pairs, SideTokenizer, clean_pairs,
                                           pair_table, read_lines, read_pairs, split_pairs, warn_repeated_pairs,
                                           written_without_spaces)
@@ -448,6 +448,11 @@ def _with_targets(data, y, what: str = "target sentences"):
     is an error naming what to pass."""
     if y is None:
         return data
+    if isinstance(data, str) and not path_exists(data):          # one sentence, not a file of pairs
+        shown = lambda v: repr(v[:20] + ("…" if len(v) > 20 else ""))          # noqa: E731
+        raise LstmkitError(f"X is a single string ({shown(data)}), not a list of source sentences",
+                           f"pass lists, one sentence each: ([{shown(data)}], "
+                           f"[{shown(y) if isinstance(y, str) else '…'}])")
     if data is None or isinstance(data, (str, os.PathLike)) or hasattr(data, "columns") or hasattr(data, "column_names"):
         raise LstmkitError(f"y (the {what}) given with {'no' if data is None else 'a table or a path as'} data",
                            f"pass the source sentences as X with y (one each), or a table of pairs alone")
