@@ -228,7 +228,24 @@ def test_ctrl_c_in_a_trial_stops_the_study_and_the_same_command_continues_it(tmp
     trials = pd.read_csv(out / "trials.csv")
     complete = trials[trials["state"] == "COMPLETE"]
     assert len(trials) == 4 and len(complete) == 3 and trials["user_attrs_interrupted"].sum() == 1
+    assert "user_attrs_worker_lost" not in trials                   # the cut trial is not read as a lost one
     assert not complete[[c for c in trials if c.startswith("params_")]].duplicated().any()
+
+
+def test_ctrl_c_in_a_trial_outside_training_is_marked_interrupted_too(tmp_path, capsys, files, monkeypatch):
+    """Ctrl-C while a trial read its data or built its model (a KeyboardInterrupt, not the trainer's
+    TrainingInterrupted) failed the trial with no mark: trials.csv read it as a lost worker's."""
+    from lstmkit.tasks.forecast.estimator import Forecaster
+
+    def cut(self, *a, **k):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(Forecaster, "fit", cut)
+    out = tmp_path / "study"
+    code, _, err = run_cli([*_search(files, out), "--trials", "2"], capsys)
+    assert code == 130 and err.count("\n") == 1 and err.startswith("interrupted; the study is saved in"), err
+    trials = pd.read_csv(out / "trials.csv")
+    assert trials[["number", "state", "user_attrs_interrupted"]].values.tolist() == [[0, "FAIL", True]]
+    assert "user_attrs_worker_lost" not in trials
 
 
 @pytest.mark.parametrize("where, when, new", [

@@ -221,6 +221,7 @@ def test_a_killed_workers_trial_is_lost_not_counted(tmp_path, command, capsys, m
     study = _study(tmp_path / "study")
     assert study.trials[0].state.name == "FAIL" and study.trials[0].user_attrs == {}
     assert [t.number for t in _counted(study)] == [1]
+    _check_lost(tmp_path / "study", [0])
 
 
 @pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning", "ignore:Heartbeat of storage")
@@ -245,6 +246,15 @@ def test_a_worker_killed_before_its_trials_first_heartbeat_loses_the_trial(tmp_p
     assert study.trials[0].state.name == "FAIL" and study.trials[0].user_attrs == {}
     assert [t.number for t in _counted(study)] == [1, 2] and _announced(out) == [1, 2]
     _check_outputs(tmp_path / "study", study)
+    _check_lost(tmp_path / "study", [0])
+
+
+def _check_lost(out, lost):
+    """trials.csv marks the trials numbered ``lost`` as its worker's loss, as the interrupted ones are
+    marked: a FAIL row with no reason read as a setting that failed."""
+    rows = pd.read_csv(out / "trials.csv")
+    assert rows["user_attrs_worker_lost"].eq(True).tolist() == [n in lost for n in rows["number"]]
+    assert set(rows.loc[rows["number"].isin(lost), "state"]) == {"FAIL"}
 
 
 def test_a_storage_that_fails_while_the_outputs_are_read_is_one_line(tmp_path, command, capsys, monkeypatch):

@@ -15,8 +15,9 @@ outputs when it stops, holding a lock on ``<out>`` while it reads the study and 
 last one to stop leaves them describing the whole study.
 
 Outputs in ``<out>/``: ``best.yaml`` (a full config for ``lstmkit <task> train --config``),
-``trials.csv`` (one row per trial, but none for a surplus one: it drew no setting and trained nothing)
-and ``history.png`` (optimisation history).
+``trials.csv`` (one row per trial, but none for a surplus one: it drew no setting and trained nothing;
+a trial cut by Ctrl-C is marked ``interrupted``, one whose worker was lost ``worker_lost``) and
+``history.png`` (optimisation history).
 
 A search space is a YAML mapping of config keys to ranges (:mod:`lstmkit.tune_space`)::
 
@@ -157,8 +158,9 @@ def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | 
             trial.set_user_attr("error", str(e))
             quiet_interrupt.failed.add(trial.number)   # `announce` says why in one line; optuna's traceback goes
             raise
-        except TrainingInterrupted:        # Ctrl-C or SIGTERM in a trial: the study stops, and the
-            trial.set_user_attr(_CUT, True)    # trial is not one of --trials (the same command reruns it)
+        except (TrainingInterrupted, KeyboardInterrupt):   # Ctrl-C or SIGTERM in a trial (in training, or
+            trial.set_user_attr(_CUT, True)    # reading its data): the study stops, and the trial is not one
+                                               # of --trials (the same command reruns it)
             quiet_interrupt.trial = trial.number
             raise KeyboardInterrupt from None
         if not math.isfinite(value):      # optuna fails it with no word: say why, and count it as failed
@@ -317,6 +319,7 @@ def _candidates(spec: dict[str, Any]) -> list[tuple[str, Any]]:
 
 _CUT = "interrupted"          # user attribute of a trial that Ctrl-C or SIGTERM cut short
 _SURPLUS = "surplus"          # ... of a trial started past --trials by two workers at once, stopped unrun
+_LOST = "worker_lost"         # trials.csv's mark of a trial whose worker died (failed by the heartbeat)
 _HEARTBEAT_S = 10             # a running trial's worker says it is alive this often (optuna's heartbeat);
 _GRACE_S = 60                 # silent this long, its trial is lost (a killed worker): failed, not counted
 _SQLITE_TIMEOUT_S = 120       # how long a worker waits for another's write to an SQLite study
@@ -332,6 +335,14 @@ def _counts(t) -> bool:
     was a surplus one."""
     return t.state.name in ("COMPLETE", "PRUNED") or (t.state.name == "FAIL" and "error" in t.user_attrs
                                                      and not t.user_attrs.get(_CUT) and not t.user_attrs.get(_SURPLUS))
+
+
+def _lost(t) -> bool:
+    """A trial its worker never finished: failed with no word of why. A trial that fails on its own
+    records its error, a cut or surplus one its mark; a killed worker's trial is failed by the
+    heartbeat of another (:mod:`lstmkit.tune_storage`), which cannot mark it (optuna refuses to
+    change a finished trial), and so is one whose worker crashed out of it (a traceback)."""
+    return t.state.name == "FAIL" and not {"error", _CUT, _SURPLUS} & t.user_attrs.keys()
 
 
 def _counted(optuna, study) -> int:
@@ -467,6 +478,9 @@ def _write_outputs(study, task: str, base: dict[str, Any], out: Path, written: l
     frame = study.trials_dataframe(attrs=("number", "value", "state", "params", "duration", "user_attrs"))
     if f"user_attrs_{_SURPLUS}" in frame:     # no row for a surplus trial: it drew no setting and trained nothing,
         frame = frame[~frame.pop(f"user_attrs_{_SURPLUS}").eq(True)]   # a FAIL row read as a failed setting
+    lost = {t.number for t in study.get_trials(deepcopy=False) if _lost(t)}
+    if lost:                                  # said as the interrupted mark is: not a setting that failed
+        frame[f"user_attrs_{_LOST}"] = [True if n in lost else None for n in frame["number"]]
     atomic_write(out / "trials.csv", lambda tmp: frame.to_csv(tmp, index=False))
     written.append("trials.csv")
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]

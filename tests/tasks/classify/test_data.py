@@ -271,6 +271,34 @@ def test_labels_from_y_follow_dropped_texts():
         read_texts(["a", "b", "c"], y=["p", "n"])
 
 
+def test_labels_in_the_data_and_in_y_are_an_error_as_for_series(tmp_path):
+    """``read_texts(df_with_a_label_column, y=…)`` silently took y and dropped the table's labels;
+    now it is the error the series reader gives (one helper), for a table, a file and a layout that
+    labels every text (class folders, fastText's marks). A table without the label column takes y."""
+    df = pd.DataFrame({"text": ["good", "bad"], "label": ["pos", "neg"]})
+    with pytest.raises(LstmkitError) as text_error:
+        read_texts(df, y=["neg", "pos"])
+    with pytest.raises(LstmkitError) as series_error:
+        read_series(pd.DataFrame({"label": ["a", "b"], "v1": [1, 2], "v2": [3, 4]}), y=["a", "b"])
+    said = "labels given twice: in the data's 'label' column and as y"
+    assert text_error.value.message == series_error.value.message == said
+    assert text_error.value.hint == series_error.value.hint == "pass only one of them (drop y, or the label column)"
+    df.rename(columns={"label": "stars"}).to_csv(tmp_path / "r.csv", index=False)
+    with pytest.raises(LstmkitError, match=r"^labels given twice: in the data's 'stars' column and as y — "):
+        read_texts(tmp_path / "r.csv", label="stars", y=["neg", "pos"])
+    d = read_texts(tmp_path / "r.csv", y=["neg", "pos"])           # no 'label' column: y is the labels
+    assert (d.texts, d.labels) == (["good", "bad"], ["neg", "pos"])
+    assert read_texts(df[["text"]], y=["neg", "pos"]).labels == ["neg", "pos"]
+    for cls in ("pos", "neg"):
+        (tmp_path / "tree" / cls).mkdir(parents=True)
+        (tmp_path / "tree" / cls / "0.txt").write_text("good" if cls == "pos" else "bad")
+    (tmp_path / "r.ft.txt").write_text("__label__pos good\n__label__neg bad\n")
+    for path, own in ((tmp_path / "tree", "the class folders of"), (tmp_path / "r.ft.txt", "the __label__ marks of")):
+        with pytest.raises(LstmkitError, match=rf"^labels given twice: in {own} .*{path.name} and as y — ") as e:
+            read_texts(path, y=["neg", "pos"])
+        assert e.value.hint == "pass only one of them (drop y, or pass the texts alone with y)"
+
+
 def test_prediction_reads_a_file_whose_label_column_is_partly_empty(tmp_path):
     """Labels are optional for predict: a half-labelled file (new rows not yet rated) is predicted,
     not refused; training and evaluation leave the unlabelled rows out, with a warning naming them."""

@@ -412,3 +412,28 @@ def test_a_one_column_frame_of_texts_with_y_is_read_as_the_texts(texts, tiny):
     np.testing.assert_array_equal(TextClassifier(max_epochs=1, **tiny).fit(x, y).predict_proba(x), clf.predict_proba(x))
     with pytest.raises(LstmkitError, match="text column 'text' not found"):     # two columns: say which
         TextClassifier(max_epochs=1, **tiny).fit(pd.DataFrame({"review": x, "id": range(40)}), y)
+
+
+def test_labels_in_the_table_and_in_y_are_refused_as_the_series_classifier_does(text_run, texts, series, tiny,
+                                                                                tiny_series):
+    """``TextClassifier().fit(df_with_a_label_column, y)`` trained on y and ignored the table's labels
+    (evaluate and score too) while ``SequenceClassifier`` refused them; now both give one error."""
+    import pandas as pd
+    x, y = texts(12, seed=3)
+    flipped = ["pos" if v == "neg" else "neg" for v in y]
+    table = pd.DataFrame({"text": x, "label": y})
+    seqs, s_labels = series(6)
+    s_table = pd.DataFrame([{"sample": i, "t": t, "x": v, "label": lab}
+                            for i, (s, lab) in enumerate(zip(seqs, s_labels)) for t, v in enumerate(s.ravel())])
+    with pytest.raises(LstmkitError) as series_error:
+        SequenceClassifier(max_epochs=1, unequal_length=True, **tiny_series).fit(s_table, s_labels)
+    clf = TextClassifier(max_epochs=1, **tiny)
+    said = "labels given twice: in the data's 'label' column and as y — pass only one of them (drop y, or the label column)"
+    for call in (lambda: clf.fit(table, flipped), lambda: text_run.evaluate(table, flipped),
+                 lambda: text_run.score(table, flipped),
+                 lambda: text_run.score(table, flipped, sample_weight=[1] * 12)):
+        with pytest.raises(LstmkitError) as text_error:
+            call()
+        assert str(text_error.value) == str(series_error.value) == said
+    assert not hasattr(clf, "net_")                                # the refused fit left nothing behind
+    assert text_run.score(table[["text"]], flipped) == text_run.score(x, flipped) != text_run.score(table)

@@ -38,7 +38,7 @@ from lstmkit.data.textfile import table_column as _column
 from lstmkit.data.textsets import LABEL_PREFIX, class_index_csv, fasttext_lines, is_class_index_csv
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import path_exists
-from lstmkit.tasks.classify.labels import label_cells, labelled_rows, labels_from_y
+from lstmkit.tasks.classify.labels import label_cells, labelled_rows, labels_from_y, labels_given_twice
 
 __all__ = ["TextData", "lines_of_text", "read_texts", "text_table", "read_text_file", "implied_columns",
            "warn_repeated_texts", "warn_repeated"]
@@ -101,12 +101,13 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
                droppable: bool = True) -> TextData:
     """Texts (and labels) from a file, a class-folder tree, a DataFrame or a list of strings.
 
-    Labels come from ``y`` when given, else from the ``label`` column (folder names for a
-    folder tree). With ``require_label=False`` a missing label column gives ``labels=None``.
-    Empty or whitespace-only texts are an error naming how many, unless ``drop_empty`` (never
-    with ``require_label=False``, prediction: dropped rows would shift every later answer); its fix
-    names ``--drop-empty`` only where the caller offers it (``droppable``: not a fitted model's
-    evaluation, which reads the run's setting).
+    Labels come from the ``label`` column (folder names for a folder tree) or from ``y``: data
+    that holds labels of its own and ``y`` too is an error (:func:`labels_given_twice`); a table
+    without the label column takes ``y``. With ``require_label=False`` a missing label column
+    gives ``labels=None``. Empty or whitespace-only texts are an error naming how many, unless
+    ``drop_empty`` (never with ``require_label=False``, prediction: dropped rows would shift every
+    later answer); its fix names ``--drop-empty`` only where the caller offers it (``droppable``:
+    not a fitted model's evaluation, which reads the run's setting).
     """
     if isinstance(data, str) and not path_exists(data) and not is_table(Path(data)):
         raise LstmkitError(f"{data[:40]!r}{'…' if len(data) > 40 else ''} is not a file, and a single string is read "
@@ -122,10 +123,11 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
     rows = None                                       # each text's data row, once unlabelled rows are left out
     columns = None                                    # (text, label) when implied by a two-column table
     df = None                                         # the table read (a fastText or class-index file's rows)
+    own = ""                                          # where a file whose layout labels each text holds the labels
     place = lambda i: f"data row {i + 1}"             # noqa: E731  (a file's rows: as the file numbers them)
     if isinstance(data, (str, os.PathLike)) and Path(data).is_dir():
         texts, labels = _read_folder(Path(data), encoding)
-        where = f" in {data}"
+        where, own = f" in {data}", f"the class folders of {data}"
     elif isinstance(data, (list, tuple)):
         check_strings(data, "text", "pass texts as strings (numbers as text: [str(v) for v in X], pandas: "
                       "s.astype(str))", missing="drop the rows without a text first (pandas: keep = s.notna(); "
@@ -136,10 +138,11 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
                            "add --series to classify numeric sequences (in Python: SequenceClassifier)")
     elif isinstance(data, (str, os.PathLike)) and file_ext(Path(data)) in (".txt", ".ft"):
         texts, labels, where, place = _read_lines(Path(data), encoding, require_label)
+        own = f"the {LABEL_PREFIX} marks of {data}"
         df = rows_table(labels, texts, "text")        # a fastText file's texts as rows: a resume compares them
     elif isinstance(data, (str, os.PathLike)) and is_class_index_csv(Path(data)):     # as text_table's branches
         read = class_index_csv(Path(data), encoding, labels=require_label)
-        texts, labels, where = read.texts, read.labels, f" in {data}"
+        texts, labels, where, own = read.texts, read.labels, f" in {data}", f"the class-index column of {data}"
         place = lambda i: f"line {read.lines[i]}"     # noqa: E731
         df = rows_table(labels, texts, "text")
     else:
@@ -166,6 +169,8 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
                                                                    for c in names):    # a repeated name: "0.5.1"
             raise LstmkitError(f"the data{where} holds numbers, not texts (its first line: {', '.join(names[:4])}, …)",
                                "to classify numeric sequences add --series (in Python: SequenceClassifier)")
+        if y is not None and label is not None and label != text and label in names:
+            raise labels_given_twice(label)
         if y is None and require_label and (text, label) == ("text", "label"):
             columns = implied_columns(df, where)
             text, label = columns or (text, label)
@@ -184,6 +189,8 @@ def read_texts(data: Any, text: str = "text", label: str | None = "label", encod
     if not texts:
         raise LstmkitError(f"the data{where} has no rows", "supply at least one text")
     if y is not None:
+        if labels is not None:
+            raise labels_given_twice(label, own)
         labels = labels_from_y(y, len(texts), "text")
         rows = labelled_rows(labels, "", None, "text")
         texts, labels = [texts[i] for i in rows], [labels[i] for i in rows]

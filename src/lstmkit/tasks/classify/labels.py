@@ -1,6 +1,7 @@
 """Class labels: read from a table's label column or given as ``y``, checked, split.
 
     label_cells / labels_from_y            labels given as a label column / as ``y``; None where a label is missing
+    labels_given_twice(label)              the error for labels in the data and in ``y`` too
     given_y(y)                             ``y`` as fit reads it twice: an iterator as its list
     y_values(y)                            the labels ``y`` holds, for judging their type
     labelled_rows(labels, where, df)       the rows with a label; the others left out with a warning
@@ -26,7 +27,8 @@ from lstmkit.data.textfile import column_strings as _as_strings
 from lstmkit.data.textfile import row_place
 from lstmkit.errors import LstmkitError
 
-__all__ = ["label_cells", "labels_from_y", "given_y", "y_values", "labelled_rows", "check_classes", "check_known_labels",
+__all__ = ["label_cells", "labels_from_y", "labels_given_twice", "given_y", "y_values", "labelled_rows", "check_classes",
+           "check_known_labels",
            "warn_label_spellings", "stratified_split"]
 
 
@@ -74,6 +76,14 @@ def labelled_rows(labels: Sequence[str | None], where: str, df: pd.DataFrame | N
                   f"to use {'them' if plural else 'it'}", UserWarning, stacklevel=3)
     return keep
 
+
+def labels_given_twice(label: str, own: str = "") -> LstmkitError:
+    """The error for labels given in the data and as ``y`` too (``fit(df, y)`` with the table's
+    ``label`` column): which should win would be a guess. ``own``: where a file whose layout labels
+    every item holds them (a folder's class folders), in place of a label column."""
+    where = own or f"the data's {label!r} column"
+    fix = "pass the texts alone with y" if own else "the label column"
+    return LstmkitError(f"labels given twice: in {where} and as y", f"pass only one of them (drop y, or {fix})")
 
 
 def labels_from_y(y: Any, n: int, what: str) -> list[str | None]:

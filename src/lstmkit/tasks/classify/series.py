@@ -27,7 +27,7 @@ from lstmkit.data.textfile import table_column as _column
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import path_exists
 from lstmkit.tasks.classify.labels import label_cells as _labels
-from lstmkit.tasks.classify.labels import labelled_rows, labels_from_y
+from lstmkit.tasks.classify.labels import labelled_rows, labels_from_y, labels_given_twice
 from lstmkit.tasks.classify.arfffile import read_arff
 from lstmkit.tasks.classify.tsfile import read_ts
 from lstmkit.tasks.classify.ucrfile import is_table_header, parse_series_lines
@@ -118,8 +118,7 @@ def read_series(data: Any, y: Sequence | None = None, label: str = "label", samp
         out.feature_names = [f"x{j}" for j in range(out.seqs[0].shape[1])] if out.seqs else []
     if y is not None:
         if out.labels is not None:
-            raise LstmkitError(f"labels given twice: in the data's {label!r} column and as y",
-                               "pass only one of them (drop y, or the label column)")
+            raise labels_given_twice(label)
         out.labels = labels_from_y(_by_sample_id(y, out.ids), len(out.seqs), "sequence")
         out = out.subset(labelled_rows(out.labels, "", None, "sequence"))
     if not out.seqs:
