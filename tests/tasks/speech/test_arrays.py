@@ -223,3 +223,18 @@ def test_integers_of_no_width_and_wide_frames_are_refused_with_the_way_to_pass_t
     with pytest.raises(LstmkitError) as e:
         ctc_run.predict(given(waves[0]), sample_rate=RATE)
     assert words in e.value.message and fix in e.value.hint, (e.value.message, e.value.hint)
+
+
+def test_a_whole_float_sample_rate_and_a_generator_of_clips_read_as_their_plain_forms(ctc_run, waves):
+    """Was: sample_rate=8000.0 (librosa's, a frame's, 8e3) 'must be a whole number of Hz, got 8000.0',
+    and a generator of clips 'sample_rate=8000 was given with audio files'."""
+    want = ctc_run.predict(waves, sample_rate=RATE).tolist()
+    assert ctc_run.predict(waves, sample_rate=float(RATE)).tolist() == want
+    assert ctc_run.predict(waves, sample_rate=np.float64(RATE)).tolist() == want
+    pairs = list(zip(waves, TEXTS))
+    assert ctc_run.evaluate(pairs, sample_rate=float(RATE))["examples"] == ctc_run.evaluate(pairs, sample_rate=RATE)["examples"]
+    assert ctc_run.predict((w for w in waves), sample_rate=RATE).tolist() == want
+    with pytest.raises(LstmkitError, match=r"sample_rate must be a whole number of Hz, got 8000\.5"):
+        ctc_run.predict(waves, sample_rate=RATE + 0.5)
+    with pytest.raises(LstmkitError, match="sample_rate must be a whole number of Hz, got nan"):
+        ctc_run.predict(waves, sample_rate=float("nan"))

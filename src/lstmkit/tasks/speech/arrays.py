@@ -23,6 +23,7 @@ from __future__ import annotations
 import numbers
 import os
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -135,10 +136,11 @@ def _check_rate_given(sample_rate: Any) -> int:
     if sample_rate is None:
         raise LstmkitError("samples in memory need their sample rate: sample_rate= is missing",
                            "pass sample_rate=, e.g. predict(samples, sample_rate=16000)")
-    if isinstance(sample_rate, (bool, np.bool_)) or not isinstance(sample_rate, (int, np.integer)):
+    whole_float = isinstance(sample_rate, (float, np.floating)) and float(sample_rate).is_integer()
+    if isinstance(sample_rate, (bool, np.bool_)) or not (isinstance(sample_rate, (int, np.integer)) or whole_float):
         raise LstmkitError(f"sample_rate must be a whole number of Hz, got {sample_rate!r}",
                            "pass sample_rate=16000, say")
-    return int(sample_rate)
+    return int(sample_rate)              # 16000.0 (librosa's, a frame's cell, 16e3) is 16000
 
 
 def _check_no_rate(sample_rate: Any) -> None:
@@ -218,7 +220,10 @@ def _folder_audio_paths(files: list[str]) -> list[str]:
 def audio_sources(files: Any, sample_rate: Any = None) -> list[str | MemoryClip]:
     """``files`` as the recordings to read, in order: paths (a folder: its audio files, as
     :func:`~.data.audio_paths` finds them) and samples in memory (one array or tensor, or items of a
-    list), which need ``sample_rate``; a ``sample_rate`` with files only is refused (files carry theirs)."""
+    list), which need ``sample_rate``; a ``sample_rate`` with files only is refused (files carry theirs).
+    A generator (or other iterator) is read as the list of what it yields."""
+    if isinstance(files, Iterator):      # a generator of clips was read as files ('sample_rate= … with audio files')
+        files = list(files)
     rows = batch_rows(files)
     if rows is not None:
         return [memory_clip(r, sample_rate, f"in-memory clip {i}") for i, r in enumerate(rows)]
