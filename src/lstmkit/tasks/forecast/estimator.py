@@ -415,8 +415,8 @@ def implied_target(data, cfg: ForecastConfig) -> tuple[list[str], dict[str, dict
     named = {cfg.time, cfg.id, *cfg.features, *cfg.past_covariates, *cfg.future_covariates,
              *(_names(cfg.time) if cfg.time else [])}                   # a two-column time: year,month
     rest = [c for c in frame.columns if c not in named]
-    if len(rest) == 1 and isinstance(rest[0], str):
-        return rest, {}
+    if len(rest) == 1 and isinstance(_column_name(rest[0]), str):     # a Series named 3: its column '3'
+        return [_column_name(rest[0])], {}
     if len(rest) <= 1 or not all(isinstance(c, str) for c in rest):
         return [], {}
     numeric = [c for c in rest if (v := numbers_or_none(frame[c], yes_no=False)) is not None and v.notna().any()]
