@@ -402,3 +402,18 @@ def test_a_named_index_of_years_is_the_time_as_the_column_it_was_is():
     pd.testing.assert_frame_equal(by_index.predict(series), by_index.predict(table))
     rows = Forecaster(**{**TINY, "lookback": 8, "horizon": 2}).fit(pd.Series(values, index=range(1000, 1160)))
     assert rows.config_.time is None
+
+
+def test_a_pyarrow_table_reads_as_its_dataframe_and_a_dict_is_told_how():
+    """A pyarrow Table (``pq.read_table``), which the text tasks read as its DataFrame, was
+    'unsupported data type Table'; a dict of columns is told to make its DataFrame."""
+    import pyarrow as pa
+    df = sine_frame(n=160)[["time", "y"]]
+    est = Forecaster(**{**TINY, "horizon": 2}).fit(pa.Table.from_pandas(df))
+    assert est.config_.time == "time" and est.config_.target == ["y"]
+    want = Forecaster(**{**TINY, "horizon": 2}).fit(df).predict(df)
+    pd.testing.assert_frame_equal(est.predict(pa.Table.from_pandas(df)), want)
+    assert est.evaluate(pa.Table.from_pandas(df)) == est.evaluate(df)
+    with pytest.raises(LstmkitError, match=r"unsupported data type dict") as e:
+        est.predict({"time": df["time"], "y": df["y"]})
+    assert "pd.DataFrame(d)" in e.value.hint

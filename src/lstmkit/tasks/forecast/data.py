@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstmkit.data.arrays import plain_array
+from lstmkit.data.arrays import arrow_as_frame, plain_array
 from lstmkit.data.tables import read_frame
 from lstmkit.data.textfile import (blank_rows, check_flat_columns, check_unique_columns, closest_name, comma_decimals,
                                    dot_two_ways, row_place, without_row_numbers)
@@ -43,8 +43,10 @@ def load_table(data: Any) -> pd.DataFrame:
     (CSV-like and JSON files may be compressed, e.g. ``.csv.gz``) / ``.tsf`` (the Monash archive's, or
     compressed: ``.tsf.gz``, ``.bz2``, ``.xz``, a ``.zip`` of one ``.tsf``: the long table of its series),
     a DataFrame (copied), a pandas Series, or a numpy array / list / torch tensor: 1-D becomes column ``"y"``, 2-D
-    columns ``"y0", "y1", …`` (a masked array's masked cells are missing values).
+    columns ``"y0", "y1", …`` (a masked array's masked cells are missing values), a pyarrow Table
+    (its DataFrame).
     """
+    data = arrow_as_frame(data)
     if isinstance(data, (str, os.PathLike)):
         df = read_tsf(data) if is_tsf(Path(data)) else _read_file(Path(data))
     elif isinstance(data, pd.DataFrame):
@@ -57,7 +59,8 @@ def load_table(data: Any) -> pd.DataFrame:
         df = _array_to_frame(plain_array(data))
     else:
         raise LstmkitError(f"unsupported data type {type(data).__name__}",
-                           "pass a CSV/Parquet path, a pandas DataFrame, or a numpy array")
+                           "pass a CSV/Parquet path, a pandas DataFrame, or a numpy array" + (
+                               " (a dict of columns: pd.DataFrame(d))" if isinstance(data, dict) else ""))
     if len(df) == 0 or df.shape[1] == 0:
         raise LstmkitError("the data has no rows" if df.shape[1] else "the data has no columns",
                            "supply a table with a header row and at least one data row")

@@ -18,6 +18,7 @@ import pandas as pd
 import torch
 
 from lstmkit.config import flatten_config as _flatten
+from lstmkit.data.arrays import arrow_as_frame
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import META_FILE
 from lstmkit.tasks._base import RunEstimator
@@ -358,7 +359,8 @@ def _chosen_from_data(meta: dict[str, Any]) -> dict[str, None]:
 
 def _read_once(data):
     """The table of a file or pandas object (read here, so that the steps after share one reading:
-    periods as timestamps, an (id, date) index as columns); other data as it is."""
+    periods as timestamps, an (id, date) index as columns; a pyarrow Table's DataFrame); other data as it is."""
+    data = arrow_as_frame(data)
     return load_table(data) if isinstance(data, (str, os.PathLike, pd.DataFrame, pd.Series)) else data
 
 
