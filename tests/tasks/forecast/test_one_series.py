@@ -417,3 +417,14 @@ def test_a_pyarrow_table_reads_as_its_dataframe_and_a_dict_is_told_how():
     with pytest.raises(LstmkitError, match=r"unsupported data type dict") as e:
         est.predict({"time": df["time"], "y": df["y"]})
     assert "pd.DataFrame(d)" in e.value.hint
+
+
+def test_a_backtest_takes_numpy_numbers_as_pythons(tmp_path):
+    """Was: backtest(folds=np.int64(2)) '`folds` must be a positive integer, got np.int64(2)'."""
+    est = Forecaster(**{**TINY, "horizon": 2, "max_epochs": 1}).fit(sine_frame(n=200), target="y", time="time")
+    want = est.backtest(sine_frame(n=200), folds=2, step=3)
+    got = est.backtest(sine_frame(n=200), folds=np.int64(2), step=np.int32(3), out=tmp_path)
+    assert got["aggregate"] == want["aggregate"]
+    assert json.loads((tmp_path / "backtest.json").read_text())["settings"]["folds"] == 2
+    with pytest.raises(LstmkitError, match="`folds` must be a positive integer, got 2.0"):
+        est.backtest(sine_frame(n=200), folds=np.float64(2.0))
