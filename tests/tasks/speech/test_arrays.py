@@ -238,3 +238,24 @@ def test_a_whole_float_sample_rate_and_a_generator_of_clips_read_as_their_plain_
         ctc_run.predict(waves, sample_rate=RATE + 0.5)
     with pytest.raises(LstmkitError, match="sample_rate must be a whole number of Hz, got nan"):
         ctc_run.predict(waves, sample_rate=float("nan"))
+
+
+def test_a_numpy_beam_and_a_generator_of_pairs_read_as_their_plain_forms(ctc_run, waves):
+    """Was: beam=np.int64(2) '`beam` must be a positive integer, got np.int64(2)', and a generator
+    of (samples, text) pairs 'sample_rate=8000 was given with audio files'."""
+    pairs = list(zip(waves, TEXTS))
+    assert ctc_run.predict(waves, beam=np.int64(2), sample_rate=RATE).tolist() == \
+        ctc_run.predict(waves, beam=2, sample_rate=RATE).tolist()
+    want = ctc_run.evaluate(pairs, beam=2, sample_rate=RATE)["examples"]
+    assert ctc_run.evaluate((p for p in pairs), beam=np.int32(2), sample_rate=RATE)["examples"] == want
+
+
+@pytest.mark.parametrize("missing", [None, np.nan, "pd.NA"])
+def test_a_missing_label_or_transcript_in_y_is_named_not_scored_as_its_text(ctc_run, waves, missing):
+    """Was: score(X, ["ab", None]) scored the second clip against the transcript 'None' (and NaN
+    against 'nan'), a number that looked like any other."""
+    import pandas as pd
+    missing = pd.NA if missing == "pd.NA" else missing
+    with pytest.raises(LstmkitError, match=r"label or transcript 2 of y is missing") as e:
+        ctc_run.score(waves[:2], [TEXTS[0], missing], sample_rate=RATE)
+    assert "y.notna()" in e.value.hint

@@ -254,7 +254,10 @@ def _pair(p: Any) -> bool:
 
 def memory_utterances(data: Any, sample_rate: Any = None) -> Any:
     """evaluate's data with ``(samples, text)`` pairs as :class:`Utterances` of clips (a pair's path
-    kept as a path); other data as it is, a ``sample_rate`` given with it refused."""
+    kept as a path); other data as it is, a ``sample_rate`` given with it refused. A generator of
+    pairs is read as their list."""
+    if isinstance(data, Iterator):
+        data = list(data)
     if not (isinstance(data, (list, tuple)) and any(_pair(p) and is_clip(p[0]) for p in data)):
         _check_no_rate(sample_rate)
         return data

@@ -15,7 +15,9 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
+from lstmkit.config import python_values
 from lstmkit.data.batching import BucketBatches
+from lstmkit.data.columns import missing_value
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.classifier import ClassificationLoss
 from lstmkit.nn.seq2seq import decode_batches, sequence_loss
@@ -428,7 +430,7 @@ class SpeechRecognizer(RunEstimator):
     def _recognise(self, feats, beam, lm, net=None) -> tuple[list[str], list[int]]:
         """The text or label of each utterance, and the indices of the seq2seq transcripts cut at
         :meth:`decode_steps` without ending."""
-        beam = self.config_.beam if beam is None else beam
+        beam = self.config_.beam if beam is None else python_values({"beam": beam})["beam"]     # np.int64: an int
         if isinstance(beam, bool) or not isinstance(beam, int) or beam < 1:
             raise LstmkitError(f"`beam` must be a positive integer, got {beam!r}", "pass --beam 4, say (1 = greedy)")
         self._beam = beam
@@ -512,6 +514,11 @@ def _paired(files, y) -> list[tuple[str, str]]:
     one = rows is None and is_clip(files, item=False)
     files = rows if rows is not None else [files] if isinstance(files, (str, Path)) or one else list(files)
     texts = [y] if isinstance(y, str) else list(y)
+    gap = next((i for i, t in enumerate(texts) if missing_value(t)), None)
+    if gap is not None:               # str(None) is a transcript 'None', str(NaN) a class 'nan'
+        raise LstmkitError(f"label or transcript {gap + 1} of y is missing ({missing_value(texts[gap])})",
+                           "drop the clips without one (pandas: keep = y.notna(); X[keep], y[keep]), or give "
+                           "each clip its label or transcript")
     if one and len(texts) > 1:
         raise LstmkitError(f"X is one recording (an array of shape {tuple(np.shape(files[0]))}) "
                            f"and y holds {len(texts)} labels or transcripts",
