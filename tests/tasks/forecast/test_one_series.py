@@ -428,3 +428,24 @@ def test_a_backtest_takes_numpy_numbers_as_pythons(tmp_path):
     assert json.loads((tmp_path / "backtest.json").read_text())["settings"]["folds"] == 2
     with pytest.raises(LstmkitError, match="`folds` must be a positive integer, got 2.0"):
         est.backtest(sine_frame(n=200), folds=np.float64(2.0))
+
+
+def test_records_ranges_generators_and_pandas_arrays_read_as_their_table_or_list():
+    """A list of records (``df.to_dict("records")``, JSON rows) read as one column of dicts ("time
+    column 'time' not found — available columns: y"); a range, a generator and a pandas array
+    (``pd.array(values, dtype="Float64")``) were 'unsupported data type'."""
+    df = sine_frame(n=160)[["time", "y"]]
+    est = Forecaster(**{**TINY, "horizon": 2}).fit(df, target="y", time="time")
+    pd.testing.assert_frame_equal(est.predict(df.to_dict("records")), est.predict(df))
+    values = df["y"].to_numpy()
+    plain = Forecaster(**{**TINY, "lookback": 8, "horizon": 2}).fit(list(values))
+    want = plain.predict(values)
+    for given in ((v for v in values), pd.array(values, dtype="Float64"), pd.array(values)):
+        pd.testing.assert_frame_equal(plain.predict(given), want)
+    from_generator = Forecaster(**{**TINY, "lookback": 8, "horizon": 2}).fit(v for v in values)
+    pd.testing.assert_frame_equal(from_generator.predict(values), want)
+    assert from_generator.evaluate(v for v in values) == plain.evaluate(values)
+    steps = Forecaster(**{**TINY, "lookback": 8, "horizon": 2}).fit(np.arange(160))
+    pd.testing.assert_frame_equal(steps.predict(range(160)), steps.predict(np.arange(160)))
+    with pytest.raises(LstmkitError, match="empty or non-finite cells in column 'y'"):
+        plain.predict(pd.array([*values[:-5], None, *values[-4:]], dtype="Float64"))

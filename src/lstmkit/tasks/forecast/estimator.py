@@ -18,7 +18,6 @@ import pandas as pd
 import torch
 
 from lstmkit.config import flatten_config as _flatten
-from lstmkit.data.arrays import arrow_as_frame
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import META_FILE
 from lstmkit.tasks._base import RunEstimator
@@ -27,7 +26,7 @@ from lstmkit.tasks.forecast.checks import check_config, check_part_sizes
 from lstmkit.tasks.forecast.columns import dated, index_time
 from lstmkit.tasks.forecast.combine import GIVEN
 from lstmkit.tasks.forecast.config import ForecastConfig
-from lstmkit.tasks.forecast.data import load_table, numbers_or_none
+from lstmkit.tasks.forecast.data import load_table, numbers_or_none, plain_data
 from lstmkit.tasks.forecast.evaluation import panel_metrics
 from lstmkit.tasks.forecast.fastpath import engine_net_cached, one_window
 from lstmkit.tasks.forecast.panel import read_panel
@@ -359,8 +358,9 @@ def _chosen_from_data(meta: dict[str, Any]) -> dict[str, None]:
 
 def _read_once(data):
     """The table of a file or pandas object (read here, so that the steps after share one reading:
-    periods as timestamps, an (id, date) index as columns; a pyarrow Table's DataFrame); other data as it is."""
-    data = arrow_as_frame(data)
+    periods as timestamps, an (id, date) index as columns; a pyarrow Table's DataFrame, a generator's
+    list: :func:`~lstmkit.tasks.forecast.data.plain_data`); other data as it is."""
+    data = plain_data(data)
     return load_table(data) if isinstance(data, (str, os.PathLike, pd.DataFrame, pd.Series)) else data
 
 
