@@ -259,3 +259,16 @@ def test_a_missing_label_or_transcript_in_y_is_named_not_scored_as_its_text(ctc_
     with pytest.raises(LstmkitError, match=r"label or transcript 2 of y is missing") as e:
         ctc_run.score(waves[:2], [TEXTS[0], missing], sample_rate=RATE)
     assert "y.notna()" in e.value.hint
+
+
+def test_a_column_of_clips_reads_as_the_list_of_them(ctc_run, waves):
+    """df['audio'] holding one array a row was 'sample_rate=8000 was given with audio files', and a
+    numpy object array of clips of different lengths 'the in-memory clip holds object values'."""
+    import pandas as pd
+    want = ctc_run.predict(waves, sample_rate=RATE).tolist()
+    column = pd.DataFrame({"audio": waves, "text": TEXTS})["audio"]
+    assert ctc_run.predict(column, sample_rate=RATE).tolist() == want
+    clips = np.empty(len(waves), dtype=object)
+    clips[:] = waves
+    assert ctc_run.predict(clips, sample_rate=RATE).tolist() == want
+    assert ctc_run.score(column, TEXTS, sample_rate=RATE) == ctc_run.score(waves, TEXTS, sample_rate=RATE)

@@ -221,8 +221,8 @@ def audio_sources(files: Any, sample_rate: Any = None) -> list[str | MemoryClip]
     """``files`` as the recordings to read, in order: paths (a folder: its audio files, as
     :func:`~.data.audio_paths` finds them) and samples in memory (one array or tensor, or items of a
     list), which need ``sample_rate``; a ``sample_rate`` with files only is refused (files carry theirs).
-    A generator (or other iterator) is read as the list of what it yields."""
-    if isinstance(files, Iterator):      # a generator of clips was read as files ('sample_rate= … with audio files')
+    A generator (or other iterator) and a column of clips are read as the list of what they hold."""
+    if isinstance(files, Iterator) or _clips_column(files):     # were read as files ('sample_rate= … with audio files')
         files = list(files)
     rows = batch_rows(files)
     if rows is not None:
@@ -239,6 +239,15 @@ def audio_sources(files: Any, sample_rate: Any = None) -> list[str | MemoryClip]
         out.extend([memory_clip(f, sample_rate, f"in-memory clip {i}")] if is_clip(f)
                    else _folder_audio_paths([f]))
     return out
+
+
+def _clips_column(x: Any) -> bool:
+    """Whether ``x`` is a pandas Series (``df["audio"]``) or a 1-D numpy object array holding clips
+    (arrays of different lengths), which is a list of them, not one clip or a list of paths."""
+    pd = sys.modules.get("pandas")
+    column = (pd is not None and isinstance(x, pd.Series) and _series(x) is None) or (     # a Series of numbers: one clip
+        isinstance(x, np.ndarray) and x.dtype == object and x.ndim == 1)
+    return bool(column) and len(x) > 0 and any(is_clip(v) and getattr(v, "ndim", 1) != 0 for v in x)
 
 
 def is_clip(x: Any, item: bool = True) -> bool:
