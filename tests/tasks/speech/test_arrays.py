@@ -272,3 +272,23 @@ def test_a_column_of_clips_reads_as_the_list_of_them(ctc_run, waves):
     clips[:] = waves
     assert ctc_run.predict(clips, sample_rate=RATE).tolist() == want
     assert ctc_run.score(column, TEXTS, sample_rate=RATE) == ctc_run.score(waves, TEXTS, sample_rate=RATE)
+
+
+def test_a_frame_of_clips_and_transcripts_evaluates_as_its_pairs(ctc_run, waves):
+    """DataFrame({'audio': clips, 'text': ...}) was "item 1 of column 'audio' holds several values,
+    not one text" (a manifest's path column), and with sample_rate= 'given with audio files'."""
+    import pandas as pd
+    pairs = list(zip(waves, TEXTS))
+    want = ctc_run.evaluate(pairs, sample_rate=RATE)["examples"]
+    frame = pd.DataFrame({"audio": waves, "sentence": TEXTS, "speaker": ["a", "b", "a", "b"]})
+    assert ctc_run.evaluate(frame, sample_rate=RATE)["examples"] == want
+    with pytest.raises(LstmkitError, match="sample_rate= is missing"):
+        ctc_run.evaluate(frame)
+    holed = frame.astype({"sentence": "string"})
+    holed.loc[1, "sentence"] = pd.NA
+    with pytest.raises(LstmkitError, match=r"the transcript of in-memory clip 1 is missing \(<NA>\)"):
+        ctc_run.evaluate(holed, sample_rate=RATE)
+    with pytest.raises(LstmkitError, match=r"column 'audio' of the DataFrame holds clips and no column holds their text \(found: "
+                                           r"audio, speaker\)") as e:
+        ctc_run.evaluate(frame.drop(columns="sentence"), sample_rate=RATE)
+    assert "text" in e.value.hint

@@ -29,9 +29,10 @@ from typing import Any
 import numpy as np
 
 from lstmkit.data.arrays import tensor_as_array
+from lstmkit.data.columns import missing_value
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.speech.audio_files import MemoryClip
-from lstmkit.tasks.speech.manifest import Utterances
+from lstmkit.tasks.speech.manifest import TEXT_ALIASES, Utterances
 
 __all__ = ["MAX_CHANNELS", "is_samples", "is_clip", "memory_clip", "batch_rows", "audio_sources", "memory_utterances", "MemoryClip"]
 
@@ -250,6 +251,23 @@ def _clips_column(x: Any) -> bool:
     return bool(column) and len(x) > 0 and any(is_clip(v) and getattr(v, "ndim", 1) != 0 for v in x)
 
 
+def _frame_pairs(data: Any) -> Any:
+    """A DataFrame whose one column holds clips (``audio``, or ``path`` holding arrays) as the pairs
+    of them and its text column (a manifest's: ``text``, ``sentence``, ...); anything else as it is."""
+    pd = sys.modules.get("pandas")
+    if pd is None or not isinstance(data, pd.DataFrame):
+        return data
+    clips = [c for c in data.columns if _clips_column(data[c])]
+    if len(clips) != 1:
+        return data
+    names = [str(c) for c in data.columns]
+    text = next((c for c in ("text", *TEXT_ALIASES) if c in names), None)
+    if text is None:
+        raise LstmkitError(f"column {clips[0]!r} of the DataFrame holds clips and no column holds their text "
+                           f"(found: {', '.join(names)})", "name the transcripts' (or labels') column 'text'")
+    return list(zip(data[clips[0]], data[data.columns[names.index(text)]]))
+
+
 def is_clip(x: Any, item: bool = True) -> bool:
     """Whether ``x``, one clip of a list (the first of an evaluate pair, a score ``X``), is samples
     in memory: an array, a tensor, a Series, or a list of Python numbers (``item=False``: ``X`` itself,
@@ -264,9 +282,10 @@ def _pair(p: Any) -> bool:
 def memory_utterances(data: Any, sample_rate: Any = None) -> Any:
     """evaluate's data with ``(samples, text)`` pairs as :class:`Utterances` of clips (a pair's path
     kept as a path); other data as it is, a ``sample_rate`` given with it refused. A generator of
-    pairs is read as their list."""
+    pairs is read as their list, a DataFrame with a column of clips as its (clip, text) pairs."""
     if isinstance(data, Iterator):
         data = list(data)
+    data = _frame_pairs(data)
     if not (isinstance(data, (list, tuple)) and any(_pair(p) and is_clip(p[0]) for p in data)):
         _check_no_rate(sample_rate)
         return data
@@ -277,6 +296,6 @@ def memory_utterances(data: Any, sample_rate: Any = None) -> Any:
             raise LstmkitError(f"utterance {i} is {type(p).__name__} {str(p)[:40]!r}, not a (samples, text) pair",
                                "pass a list of (samples, text) pairs, e.g. [(wave, 'yes')]")
         paths.append(memory_clip(p[0], sample_rate, f"in-memory clip {i}") if is_clip(p[0]) else str(p[0]))
-        if p[1] is None or isinstance(p[1], float) and p[1] != p[1]:
+        if missing_value(p[1]):                              # str(pd.NA) was scored as the text '<NA>'
             raise LstmkitError(f"the transcript of {paths[-1]} is missing ({p[1]!r})", "give every recording its text")
     return Utterances(paths, [str(t) for _, t in data])
