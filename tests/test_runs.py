@@ -289,3 +289,14 @@ def test_a_name_longer_than_the_file_system_takes_is_one_clear_error(tmp_path):
     with pytest.raises(LstmkitError, match="--out: the name .* 258 bytes long"):
         new_run_dir(tmp_path / ("x" * 258), "forecast")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_of_a_run_is_told_its_folder(tmp_path):
+    """lstmkit.load('runs/x/model.safetensors') (a path copied from a file browser) was 'pass the
+    folder printed by train'; the folder is right there."""
+    run = _run(tmp_path)
+    for name in ("lstmkit.json", "model.safetensors"):
+        with pytest.raises(LstmkitError, match="is a file of a run folder, not the folder") as e:
+            read_run(run / name, "forecast")
+        assert e.value.hint == f"pass its folder: {run}"
+    assert read_run(run, "forecast")[0]["task"] == "forecast"

@@ -286,6 +286,8 @@ def read_meta(run: str | Path, task: str | None = None) -> dict[str, Any]:
     if not path_exists(run):
         raise LstmkitError(f"run folder not found: {run}", missing_path_fix(run, "pass the folder printed by 'train'"))
     if not run.is_dir():
+        if run.name in RUN_FILES and (run.parent / META_FILE).is_file():      # a path copied from a file browser
+            raise LstmkitError(f"{run} is a file of a run folder, not the folder", f"pass its folder: {run.parent}")
         raise LstmkitError(f"{run} is a file, not a run folder", "pass the folder printed by 'train'")
     meta_path = run / META_FILE
     if not meta_path.is_file():

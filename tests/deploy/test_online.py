@@ -140,3 +140,24 @@ def test_fixed_epochs_constant_lr_checkpoints_and_the_trainers_seeding(tmp_path)
         fine_tune(a, "new data", epochs=2, seed=seed)
         return a.net.weight.detach().clone()
     assert torch.equal(trained(1), trained(1)) and not torch.equal(trained(1), trained(2))
+
+
+def test_numpy_numbers_update_as_pythons_and_settings_of_no_number_are_named():
+    """Was: update(epochs=np.int64(3)) 'epochs must be a positive integer, got np.int64(3)' (a
+    grid's values), and holdout='0.2', holdout=None or lr='1e-3' a bare TypeError from a comparison."""
+    x, y = _linear_data()
+
+    def updated(**settings):
+        a = _LinearAdapter(_batches(x, y), [_linear_data(16, seed=1)])
+        report = fine_tune(a, "new data", **settings)
+        json.dumps(report)                               # the report goes to lstmkit.json as it is
+        return a.net.weight.detach().clone(), report["epochs"]
+    want = updated(epochs=3, lr=1e-2, holdout=0.25, seed=2)
+    got = updated(epochs=np.int64(3), lr=np.float32(1e-2).item(), holdout=np.float64(0.25), seed=np.int32(2))
+    assert torch.equal(got[0], want[0]) and got[1] == want[1] == 3
+    for settings, word in [({"holdout": "0.2"}, "`holdout` must be a fraction in (0, 1), got '0.2'"),
+                           ({"holdout": None}, "`holdout` must be a fraction in (0, 1), got None"),
+                           ({"lr": "1e-3"}, "`lr` must be positive, got '1e-3'"),
+                           ({"epochs": np.float64(2.0)}, "`epochs` must be a positive integer")]:
+        with pytest.raises(LstmkitError, match=word.replace("(", r"\(").replace(")", r"\)")):
+            fine_tune(_LinearAdapter(_batches(x, y), [_linear_data(16, seed=1)]), "new data", **settings)

@@ -499,6 +499,23 @@ def test_a_chunk_may_be_a_float_array_and_other_arrays_say_how_to_convert(ctc):
             as_array.step(bad)
 
 
+def test_a_chunk_as_python_holds_samples_steps_as_its_array(ctc):
+    """list(x) of an array (numpy's scalars), a torch tensor and a pandas Series of samples were 'a
+    chunk must be a list of numbers'; they step as the array does, and integer items are PCM counts,
+    refused as an integer array is (not read as floats 32767 times too loud)."""
+    import pandas as pd
+    wave = sf.read(_wavs(ctc, 1)[0], dtype="float32")[0]
+    adapter = adapter_for(ctc)
+    want, streams = adapter.open_stream("torch", ctc), [adapter.open_stream("torch", ctc) for _ in range(3)]
+    for k in range(0, 1600, 400):
+        chunk = wave[k:k + 400]
+        answer = want.step(chunk)
+        for stream, given in zip(streams, (list(chunk), torch.from_numpy(chunk.copy()), pd.Series(chunk))):
+            assert stream.step(given) == answer
+    with pytest.raises(LstmkitError, match="got int16 — scale int16 PCM"):
+        streams[0].step(list((wave[:400] * 32767).astype(np.int16)))
+
+
 def test_a_stream_warns_once_of_samples_beyond_full_scale_in_python_and_over_the_websocket(ctc):
     """A stream read samples beyond [-1, 1] without a word, where the HTTP service's answer warns;
     now the first loud chunk of each stream carries that warning (the same words), once."""

@@ -64,6 +64,17 @@ def test_max_streams_bounds_every_kind_of_stream(request, name):
 
 
 @pytest.mark.parametrize("name", ["series_clf", "lm", "speech"])
+def test_max_streams_may_be_a_numpy_integer(request, name):
+    """Was: max_streams=np.int64(2) '`max_streams` must be a positive integer or None, got np.int64(2)'."""
+    s = request.getfixturevalue(name).stream(max_streams=np.int64(2))
+    msg = _first_message(name)
+    s.step(msg, id="a")
+    s.step(msg, id="b")
+    with pytest.raises(LstmkitError, match=r"too many open streams \(2\)"):
+        s.step(msg, id="c")
+
+
+@pytest.mark.parametrize("name", ["series_clf", "lm", "speech"])
 def test_stream_ids_are_names_and_reset_without_one_forgets_every_stream(request, name):
     s = request.getfixturevalue(name).stream()
     msg = _first_message(name)

@@ -203,3 +203,14 @@ def test_a_stream_over_an_onnx_session_refuses_pickle_in_one_line_and_a_torch_on
     torch_stream.run(obs[:6])
     twin = pickle.loads(pickle.dumps(torch_stream))
     np.testing.assert_allclose(np.array(twin.run(obs[6:])), np.array(torch_stream.run(obs[6:])), atol=1e-6)
+
+
+def test_an_observation_in_a_torch_tensor_streams_as_its_numbers(abs_forecaster):
+    """A tensor row (a model's output fed back, ``x[t]``) was 'observation values must be numbers,
+    got tensor([...])'; a tensor of booleans is still not numbers."""
+    rows = sine_frame(n=6, seed=4)[["y", "temp"]].to_numpy()
+    want = abs_forecaster.stream().run([list(r) for r in rows])
+    got = abs_forecaster.stream().run([torch.from_numpy(r) for r in rows])
+    np.testing.assert_array_equal(np.array(got), np.array(want))
+    with pytest.raises(LstmkitError, match="observation values must be numbers"):
+        abs_forecaster.stream().step(torch.tensor([True, False]))

@@ -73,6 +73,7 @@ import torch
 from torch import nn
 
 from lstmkit.config import TrainConfig
+from lstmkit.data.arrays import plain_array
 from lstmkit.errors import LstmkitError
 
 __all__ = ["DeployAdapter", "EstimatorAdapter", "FastStep", "UpdateData", "BadRequest", "observation_row",
@@ -94,6 +95,7 @@ def observation_row(obs: Any, columns: list[str]) -> np.ndarray:
     """One streamed observation (number, list in column order, or ``{column: value}``: a dict, a
     mapping or a pandas Series) -> finite ``[1, I]`` float64; anything else is an LstmkitError
     naming what to send."""
+    obs = plain_array(obs)                       # a torch tensor (x[t], a model's output fed back): its numbers
     named = observation_mapping(obs)
     if named is not None:
         obs = named

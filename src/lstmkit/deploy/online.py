@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from lstmkit.config import TrainConfig
+from lstmkit.config import TrainConfig, python_values
 from lstmkit.errors import LstmkitError
 from lstmkit.train.trainer import Trainer
 
@@ -37,14 +37,16 @@ def fine_tune(adapter, new_data, epochs: int = 5, lr: float | None = None, holdo
     ``run_dir`` (optional) receives the fit's history.csv and checkpoints.
     """
     adapter.check_updatable()
+    epochs, lr, holdout, batch_size, seed = python_values(        # numpy's numbers (a grid's) as Python's
+        {"epochs": epochs, "lr": lr, "holdout": holdout, "batch_size": batch_size, "seed": seed}).values()
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise LstmkitError(f"`epochs` must be a positive integer, got {epochs!r}", "pass --epochs 5, say")
-    if not 0 < holdout < 1:
+    if not (_number(holdout) and 0 < holdout < 1):
         raise LstmkitError(f"`holdout` must be a fraction in (0, 1), got {holdout!r}", "use e.g. 0.2")
     base = adapter.train_config
     lr = base.lr / 10 if lr is None else lr
-    if not lr > 0:
-        raise LstmkitError(f"`lr` must be positive, got {lr}", "pass --lr 1e-4, say")
+    if not (_number(lr) and lr > 0):
+        raise LstmkitError(f"`lr` must be positive, got {lr!r}", "pass --lr 1e-4, say")
     data = adapter.update_data(new_data, holdout, batch_size or base.batch_size)
 
     net = adapter.net
@@ -93,6 +95,11 @@ def holdout_loss(net: torch.nn.Module, loss_fn, batches) -> float:
             total += float(loss_fn(pred, yb.to(device))) * len(yb)
             count += len(yb)
     return total / count if count else math.nan
+
+
+def _number(v: Any) -> bool:
+    """Whether ``v`` is a real number (a comparison with text or None raised a bare TypeError)."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 def _source(data) -> str | None:

@@ -43,6 +43,7 @@ from typing import Any, Callable, Iterable, Protocol
 import numpy as np
 import torch
 
+from lstmkit.config import python_values
 from lstmkit.deploy.adapter import FastStep
 from lstmkit.deploy.onnx_engine import ENGINES, load_runner, resolve_engine
 from lstmkit.deploy.registry import weights_fingerprint
@@ -321,6 +322,7 @@ def stream_for(adapter, mode: str = "auto", engine: str = "auto", run: str | Pat
                max_streams: int | None = None):
     """The stream of any task's model: the task's own object (``adapter.open_stream(engine, run,
     max_streams)``, whose ``step(message, id)`` answers JSON) or a :class:`Stream` (:func:`make_stream`)."""
+    max_streams = python_values({"max_streams": max_streams})["max_streams"]        # a grid's np.int64: an int
     _check_stream_settings(engine, max_streams)
     hook = getattr(adapter, "open_stream", None)
     if hook is None:

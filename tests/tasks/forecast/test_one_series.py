@@ -192,8 +192,6 @@ def test_data_of_several_columns_still_needs_a_named_target():
     with pytest.raises(LstmkitError, match=r"no target column given, and the table has 2 numeric columns: 'a', 'b' "
                                            r".*--target a"):
         Forecaster(**TINY).fit(pd.DataFrame({"a": np.arange(100.0), "b": np.arange(100.0)}))
-    with pytest.raises(LstmkitError, match="no target column given"):
-        Forecaster(**TINY).fit(pd.Series(np.arange(100.0), name=3))
 
 
 def test_an_array_of_several_columns_names_them_and_one_of_more_dimensions_is_refused():
@@ -367,3 +365,87 @@ def test_a_bare_series_is_the_target_of_a_one_input_model_whatever_its_name():
     pd.testing.assert_frame_equal(plain.predict(pd.Series(values, name="units")), plain.predict(values))
     with pytest.raises(LstmkitError, match="target column 'units' not found — available columns: sales"):
         est.predict(pd.DataFrame({"sales": values}))
+
+
+def test_a_series_or_column_named_by_a_number_is_the_target_as_a_named_one_is():
+    """A Series named 3 (``df[3]`` of a frame made from an array) or a frame's one column 0 was 'no
+    target column given — pass --target COLUMN', though it holds the one series; it is the target
+    now, by the name a table's integer columns are matched by."""
+    values = np.sin(np.arange(100) / 4)
+    est = Forecaster(**{**TINY, "lookback": 8, "horizon": 2}).fit(pd.Series(values, name=3))
+    assert est.config_.target == ["3"]
+    want = Forecaster(**{**TINY, "lookback": 8, "horizon": 2}).fit(pd.Series(values, name="3")).predict(values)
+    np.testing.assert_array_equal(est.predict(pd.Series(values, name=3))["3"], want["3"])
+    np.testing.assert_array_equal(est.predict(pd.DataFrame({3: values}))["3"], want["3"])
+    frame = Forecaster(**{**TINY, "lookback": 8, "horizon": 2}).fit(pd.DataFrame(values[:, None]))
+    assert frame.config_.target == ["0"] and len(frame.predict(pd.DataFrame(values[:, None]))) == 2
+
+
+def test_a_named_index_of_years_is_the_time_as_the_column_it_was_is():
+    """``df.set_index("year")`` of a table whose year column is its time: a model fitted on the
+    column refused it ("time column 'year' not found — available columns: y"), and one fitted on it
+    read the rows in the order given (a reversed frame was forecast from its first year, without a
+    word). The index is the time now, as its column is; an unnamed one (a slice's 1000, 1001, …) is
+    still the rows' numbers."""
+    values = np.sin(np.arange(160) / 4) + np.arange(160) / 50
+    table = pd.DataFrame({"year": np.arange(1900, 2060), "y": values})
+    by_column = Forecaster(**{**TINY, "lookback": 8, "horizon": 2}).fit(table)
+    want = by_column.predict(table)
+    assert by_column.config_.time == "year" and want["year"].tolist() == list(pd.to_datetime(["2060", "2061"]))
+    by_year = table.set_index("year")
+    pd.testing.assert_frame_equal(by_column.predict(by_year), want)
+    pd.testing.assert_frame_equal(by_column.predict(by_year.iloc[::-1]), want)
+    series = by_year["y"]
+    by_index = Forecaster(**{**TINY, "lookback": 8, "horizon": 2}).fit(series.iloc[::-1])
+    assert by_index.config_.time == "year"
+    pd.testing.assert_frame_equal(by_index.predict(series.iloc[::-1]), by_index.predict(table))
+    pd.testing.assert_frame_equal(by_index.predict(series), by_index.predict(table))
+    rows = Forecaster(**{**TINY, "lookback": 8, "horizon": 2}).fit(pd.Series(values, index=range(1000, 1160)))
+    assert rows.config_.time is None
+
+
+def test_a_pyarrow_table_reads_as_its_dataframe_and_a_dict_is_told_how():
+    """A pyarrow Table (``pq.read_table``), which the text tasks read as its DataFrame, was
+    'unsupported data type Table'; a dict of columns is told to make its DataFrame."""
+    import pyarrow as pa
+    df = sine_frame(n=160)[["time", "y"]]
+    est = Forecaster(**{**TINY, "horizon": 2}).fit(pa.Table.from_pandas(df))
+    assert est.config_.time == "time" and est.config_.target == ["y"]
+    want = Forecaster(**{**TINY, "horizon": 2}).fit(df).predict(df)
+    pd.testing.assert_frame_equal(est.predict(pa.Table.from_pandas(df)), want)
+    assert est.evaluate(pa.Table.from_pandas(df)) == est.evaluate(df)
+    with pytest.raises(LstmkitError, match=r"unsupported data type dict") as e:
+        est.predict({"time": df["time"], "y": df["y"]})
+    assert "pd.DataFrame(d)" in e.value.hint
+
+
+def test_a_backtest_takes_numpy_numbers_as_pythons(tmp_path):
+    """Was: backtest(folds=np.int64(2)) '`folds` must be a positive integer, got np.int64(2)'."""
+    est = Forecaster(**{**TINY, "horizon": 2, "max_epochs": 1}).fit(sine_frame(n=200), target="y", time="time")
+    want = est.backtest(sine_frame(n=200), folds=2, step=3)
+    got = est.backtest(sine_frame(n=200), folds=np.int64(2), step=np.int32(3), out=tmp_path)
+    assert got["aggregate"] == want["aggregate"]
+    assert json.loads((tmp_path / "backtest.json").read_text())["settings"]["folds"] == 2
+    with pytest.raises(LstmkitError, match="`folds` must be a positive integer, got 2.0"):
+        est.backtest(sine_frame(n=200), folds=np.float64(2.0))
+
+
+def test_records_ranges_generators_and_pandas_arrays_read_as_their_table_or_list():
+    """A list of records (``df.to_dict("records")``, JSON rows) read as one column of dicts ("time
+    column 'time' not found — available columns: y"); a range, a generator and a pandas array
+    (``pd.array(values, dtype="Float64")``) were 'unsupported data type'."""
+    df = sine_frame(n=160)[["time", "y"]]
+    est = Forecaster(**{**TINY, "horizon": 2}).fit(df, target="y", time="time")
+    pd.testing.assert_frame_equal(est.predict(df.to_dict("records")), est.predict(df))
+    values = df["y"].to_numpy()
+    plain = Forecaster(**{**TINY, "lookback": 8, "horizon": 2}).fit(list(values))
+    want = plain.predict(values)
+    for given in ((v for v in values), pd.array(values, dtype="Float64"), pd.array(values)):
+        pd.testing.assert_frame_equal(plain.predict(given), want)
+    from_generator = Forecaster(**{**TINY, "lookback": 8, "horizon": 2}).fit(v for v in values)
+    pd.testing.assert_frame_equal(from_generator.predict(values), want)
+    assert from_generator.evaluate(v for v in values) == plain.evaluate(values)
+    steps = Forecaster(**{**TINY, "lookback": 8, "horizon": 2}).fit(np.arange(160))
+    pd.testing.assert_frame_equal(steps.predict(range(160)), steps.predict(np.arange(160)))
+    with pytest.raises(LstmkitError, match="empty or non-finite cells in column 'y'"):
+        plain.predict(pd.array([*values[:-5], None, *values[-4:]], dtype="Float64"))

@@ -220,3 +220,17 @@ def test_lines_in_pyarrow_arrays_and_tables_are_read_as_a_list_is():
 def test_a_dict_of_columns_is_told_to_become_a_dataframe():
     with pytest.raises(LstmkitError, match=r"^cannot read text from a dict — .*\(a dict of columns: pd.DataFrame\(d\)"):
         read_corpus({"text": ["ab", "cd"]})
+
+
+def test_a_set_of_lines_is_refused_for_its_order_and_bytes_are_told_to_decode():
+    """A set trained in the order string hashing gives it, which changes from one Python process to
+    the next: the seeded split and batches differed between two runs of the same script. Bytes were
+    'cannot read text from a bytes — pass a path … or a list of strings', which said nothing of decoding."""
+    for given in ({"ab", "cd"}, frozenset({"ab", "cd"})):
+        with pytest.raises(LstmkitError, match=r"^the text is a set, which has no order") as e:
+            read_corpus(given)
+        assert "sorted(texts)" in e.value.hint
+    for given in (b"ab\ncd", [b"ab", b"cd"], bytearray(b"ab")):
+        with pytest.raises(LstmkitError, match="bytes") as e:
+            read_corpus(given)
+        assert ".decode('utf-8')" in e.value.hint

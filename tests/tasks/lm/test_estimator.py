@@ -90,6 +90,20 @@ def test_sample_rejects_bad_settings(pattern_lm):
             pattern_lm.sample(**kwargs)
 
 
+def test_sample_takes_numpy_numbers_as_the_constructor_does(pattern_lm):
+    """Was: sample(np.int64(5)) 'n_tokens must be a positive integer, got np.int64(5)' (and so
+    temperature, top_k, seed), while LanguageModel(max_epochs=np.int64(2)) reads them as Python's."""
+    want = pattern_lm.sample(12, temperature=1.5, top_k=3, seed=4)
+    got = pattern_lm.sample(np.int64(12), temperature=np.float32(1.5), top_k=np.int32(3), seed=np.uint32(4))
+    assert got == want
+    with pytest.raises(LstmkitError, match="n_tokens"):
+        pattern_lm.sample(np.int64(0))
+    with pytest.raises(LstmkitError, match="n_tokens"):
+        pattern_lm.sample(np.float64(5.0))
+    with pytest.raises(LstmkitError, match="temperature"):
+        pattern_lm.sample(5, temperature=np.float64("nan"))
+
+
 def test_save_load_gives_identical_perplexity(pattern_lm, tmp_path, sentences):
     pattern_lm.save(tmp_path / "run")
     assert not list(tmp_path.glob("run/*.pkl")) and not list(tmp_path.glob("run/*.pt"))

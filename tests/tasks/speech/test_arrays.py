@@ -223,3 +223,72 @@ def test_integers_of_no_width_and_wide_frames_are_refused_with_the_way_to_pass_t
     with pytest.raises(LstmkitError) as e:
         ctc_run.predict(given(waves[0]), sample_rate=RATE)
     assert words in e.value.message and fix in e.value.hint, (e.value.message, e.value.hint)
+
+
+def test_a_whole_float_sample_rate_and_a_generator_of_clips_read_as_their_plain_forms(ctc_run, waves):
+    """Was: sample_rate=8000.0 (librosa's, a frame's, 8e3) 'must be a whole number of Hz, got 8000.0',
+    and a generator of clips 'sample_rate=8000 was given with audio files'."""
+    want = ctc_run.predict(waves, sample_rate=RATE).tolist()
+    assert ctc_run.predict(waves, sample_rate=float(RATE)).tolist() == want
+    assert ctc_run.predict(waves, sample_rate=np.float64(RATE)).tolist() == want
+    pairs = list(zip(waves, TEXTS))
+    assert ctc_run.evaluate(pairs, sample_rate=float(RATE))["examples"] == ctc_run.evaluate(pairs, sample_rate=RATE)["examples"]
+    assert ctc_run.predict((w for w in waves), sample_rate=RATE).tolist() == want
+    with pytest.raises(LstmkitError, match=r"sample_rate must be a whole number of Hz, got 8000\.5"):
+        ctc_run.predict(waves, sample_rate=RATE + 0.5)
+    with pytest.raises(LstmkitError, match="sample_rate must be a whole number of Hz, got nan"):
+        ctc_run.predict(waves, sample_rate=float("nan"))
+
+
+def test_a_numpy_beam_and_a_generator_of_pairs_read_as_their_plain_forms(ctc_run, waves):
+    """Was: beam=np.int64(2) '`beam` must be a positive integer, got np.int64(2)', and a generator
+    of (samples, text) pairs 'sample_rate=8000 was given with audio files'."""
+    pairs = list(zip(waves, TEXTS))
+    assert ctc_run.predict(waves, beam=np.int64(2), sample_rate=RATE).tolist() == \
+        ctc_run.predict(waves, beam=2, sample_rate=RATE).tolist()
+    want = ctc_run.evaluate(pairs, beam=2, sample_rate=RATE)["examples"]
+    assert ctc_run.evaluate((p for p in pairs), beam=np.int32(2), sample_rate=RATE)["examples"] == want
+
+
+@pytest.mark.parametrize("missing", [None, np.nan, "pd.NA"])
+def test_a_missing_label_or_transcript_in_y_is_named_not_scored_as_its_text(ctc_run, waves, missing):
+    """Was: score(X, ["ab", None]) scored the second clip against the transcript 'None' (and NaN
+    against 'nan'), a number that looked like any other."""
+    import pandas as pd
+    missing = pd.NA if missing == "pd.NA" else missing
+    with pytest.raises(LstmkitError, match=r"label or transcript 2 of y is missing") as e:
+        ctc_run.score(waves[:2], [TEXTS[0], missing], sample_rate=RATE)
+    assert "y.notna()" in e.value.hint
+
+
+def test_a_column_of_clips_reads_as_the_list_of_them(ctc_run, waves):
+    """df['audio'] holding one array a row was 'sample_rate=8000 was given with audio files', and a
+    numpy object array of clips of different lengths 'the in-memory clip holds object values'."""
+    import pandas as pd
+    want = ctc_run.predict(waves, sample_rate=RATE).tolist()
+    column = pd.DataFrame({"audio": waves, "text": TEXTS})["audio"]
+    assert ctc_run.predict(column, sample_rate=RATE).tolist() == want
+    clips = np.empty(len(waves), dtype=object)
+    clips[:] = waves
+    assert ctc_run.predict(clips, sample_rate=RATE).tolist() == want
+    assert ctc_run.score(column, TEXTS, sample_rate=RATE) == ctc_run.score(waves, TEXTS, sample_rate=RATE)
+
+
+def test_a_frame_of_clips_and_transcripts_evaluates_as_its_pairs(ctc_run, waves):
+    """DataFrame({'audio': clips, 'text': ...}) was "item 1 of column 'audio' holds several values,
+    not one text" (a manifest's path column), and with sample_rate= 'given with audio files'."""
+    import pandas as pd
+    pairs = list(zip(waves, TEXTS))
+    want = ctc_run.evaluate(pairs, sample_rate=RATE)["examples"]
+    frame = pd.DataFrame({"audio": waves, "sentence": TEXTS, "speaker": ["a", "b", "a", "b"]})
+    assert ctc_run.evaluate(frame, sample_rate=RATE)["examples"] == want
+    with pytest.raises(LstmkitError, match="sample_rate= is missing"):
+        ctc_run.evaluate(frame)
+    holed = frame.astype({"sentence": "string"})
+    holed.loc[1, "sentence"] = pd.NA
+    with pytest.raises(LstmkitError, match=r"the transcript of in-memory clip 1 is missing \(<NA>\)"):
+        ctc_run.evaluate(holed, sample_rate=RATE)
+    with pytest.raises(LstmkitError, match=r"column 'audio' of the DataFrame holds clips and no column holds their text \(found: "
+                                           r"audio, speaker\)") as e:
+        ctc_run.evaluate(frame.drop(columns="sentence"), sample_rate=RATE)
+    assert "text" in e.value.hint

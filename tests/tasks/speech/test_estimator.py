@@ -335,3 +335,23 @@ def test_reading_many_recordings_shows_progress(ctc_run, corpus, capsys, monkeyp
     assert "reading audio: 1/30 files" in err and "reading audio: 30/30 files" in err
     est.set_params(progress="off").transcribe(sorted(corpus.rglob("*.wav"))[:3])
     assert "reading audio" not in capsys.readouterr().err
+
+
+def test_a_classifier_fitted_on_numeric_labels_answers_in_them(digits, tiny, tmp_path):
+    """fit(X, y) with y = [0, 5, 10, 15] answered '0', '10', '15', '5': predict(X) == y was all False,
+    scikit-learn's accuracy_score refused the mix of types, and classes_ was in the order of the
+    texts (10 before 5). The labels come back as given, in their order, as the text classifier's do."""
+    from sklearn.metrics import accuracy_score
+    paths = sorted(str(p) for p in digits.glob("*.wav"))
+    y = [int(os.path.basename(p)[0]) * 5 for p in paths]
+    est = SpeechRecognizer(**{**tiny, "mode": "classify", "max_epochs": 4}).fit(paths, y)
+    assert est.classes_.tolist() == [0, 5, 10, 15] and est.class_names_ == ["0", "5", "10", "15"]
+    pred = est.predict(paths)
+    assert all(type(v) is int for v in pred.tolist()) and set(pred.tolist()) <= {0, 5, 10, 15}
+    np.testing.assert_array_equal(est.classes_[est.predict_proba(paths).argmax(1)], pred)
+    assert est.score(paths, y) == pytest.approx(accuracy_score(y, pred))
+    again = SpeechRecognizer.load(est.save(tmp_path / "run"))
+    assert again.classes_.tolist() == [0, 5, 10, 15]
+    np.testing.assert_array_equal(again.predict(paths), pred)
+    texts = SpeechRecognizer(**{**tiny, "mode": "classify", "max_epochs": 1}).fit(paths, [str(v) for v in y])
+    assert texts.classes_.tolist() == ["0", "10", "15", "5"]          # text labels: as text, as before

@@ -4,8 +4,6 @@ a class never predicted on the validation part, and the type of the labels ``fit
 ``predict`` answers in it)."""
 from __future__ import annotations
 
-import decimal
-import numbers
 import os
 import warnings
 from pathlib import Path
@@ -16,19 +14,15 @@ import pandas as pd
 import torch
 
 from lstmkit.data.arrays import arrow_as_frame
+from lstmkit.data.label_types import FROM_TEXT, label_type
 from lstmkit.data.same_data import text_folders
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.fcn import FCN_MODELS
 from lstmkit.files import path_exists
 from lstmkit.tasks.classify.config import ClassifyConfig
-from lstmkit.tasks.classify.labels import y_values
 
 __all__ = ["FROM_TEXT", "label_type", "label_dtype", "given_labels", "check_kind", "data_summary", "warn_unseen_class",
            "warn_truncated", "check_val_is_not_test"]
-
-# predict's labels from the class strings, for labels fit was given as numbers or booleans (y, a frame's column)
-FROM_TEXT = {"int": int, "float": float, "bool": lambda s: s == "True", "decimal": decimal.Decimal}
-
 
 def given_labels(data, y, label: str):
     """The labels as ``fit`` was given them, for :func:`label_type`: ``y``, else a DataFrame's
@@ -38,39 +32,6 @@ def given_labels(data, y, label: str):
         return y
     cols = [c for c in data.columns if str(c) == label]
     return data[cols[0]] if len(cols) == 1 else None
-
-
-def label_type(y) -> str | None:
-    """``"int"``, ``"float"``, ``"bool"`` or ``"decimal"`` when ``y``'s labels are all numbers of that kind
-    (predict gives them back so: ``predict(X) == y`` then compares like with like); None for
-    strings, mixed labels, or labels read from a file. Missing labels (None, NaN: left out of
-    training) are not looked at: ``[0, 1, None]`` holds ints. Booleans among numbers (``[True, 0]``,
-    which numpy reads as ints) are mixed labels: they were written ``'True'`` and ``'0'``. Strings
-    among numbers or booleans (``[1, 'neg']``) are an error, as in scikit-learn: predict would
-    answer ``'1'``, which is not the label ``1``."""
-    if y is None or isinstance(y, (str, bytes)):
-        return None
-    values = y_values(y)
-    text = next((v for v in values if isinstance(v, str)), None)
-    other = next((v for v in values if isinstance(v, (numbers.Number, np.bool_))), None)
-    if text is not None and other is not None:
-        kind = "booleans" if isinstance(other, (bool, np.bool_)) else "numbers"
-        raise LstmkitError(f"the labels mix strings ({text!r}) and {kind} ({other!r}): predict could not answer "
-                           f"in the labels' own type", "give every label one type: strings (Python: [str(v) for v "
-                           "in y]; pandas: y.astype(str), or df[label].astype(str)) or numbers")
-    try:
-        kind = np.asarray(values).dtype.kind
-    except ValueError:                                        # ragged: labels_from_y says so
-        return None
-    if kind in "iuf" and any(isinstance(v, (bool, np.bool_)) for v in values):
-        return None
-    if kind == "O" and values and all(isinstance(v, decimal.Decimal) for v in values):
-        # decimal.Decimal (a database's NUMERIC column): given back as such, not as '0'/'1'; but for one
-        # number written two ways (1 and 1.0, one class to np.unique, two labels to a text) as written.
-        # Decimal('NaN') is a missing label (its text 'NaN' is one), left out as the others are
-        present = [v for v in values if not v.is_nan()]
-        return "decimal" if present and len(set(present)) == len(set(map(str, present))) else None
-    return {"i": "int", "u": "int", "f": "float", "b": "bool"}.get(kind)
 
 
 def label_dtype(y, kind: str | None) -> str | None:

@@ -23,6 +23,8 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 import pandas as pd
 
+from lstmkit.data.columns import missing_value
+from lstmkit.data.label_types import whole_if_holed, y_values
 from lstmkit.data.textfile import column_strings as _as_strings
 from lstmkit.data.textfile import row_place
 from lstmkit.errors import LstmkitError
@@ -44,7 +46,7 @@ def label_cells(col: pd.Series, where: str, required: bool = True) -> list[str |
     no label) a column with such a cell counts as absent. A frame's float column of whole numbers
     with a missing one (pandas' ints with NaN) reads ``"3"``, not ``"3.0"``, as ``y`` and the file do."""
     if pd.api.types.is_float_dtype(col):
-        col = pd.Series(_whole_if_holed(col.tolist()), index=col.index, name=col.name, dtype=object)
+        col = pd.Series(whole_if_holed(col.tolist()), index=col.index, name=col.name, dtype=object)
     labels: list[str | None] = [s.strip() for s in _as_strings(col)]
     missing = [i for i, s in enumerate(labels) if s.casefold() in _NO_LABEL]
     if missing and not required:
@@ -121,7 +123,7 @@ def labels_from_y(y: Any, n: int, what: str) -> list[str | None]:
         raise LstmkitError(f"label {many + 1} of y is a {type(values[many]).__name__} ({str(values[many])[:30]}), not "
                            f"one label", f"pass one label per {what} (a classifier picks one class; for several "
                            "labels each, train one classifier per label)")
-    labels = [None if _missing(v) else str(v).strip() for v in _whole_if_holed(values)]
+    labels = [None if missing_value(v) else str(v).strip() for v in whole_if_holed(values)]
     _warn_spaces(values, labels)
     return [None if v is None or v.casefold() in _NO_LABEL else v for v in labels]
 
@@ -142,30 +144,6 @@ def given_y(y: Any) -> Any:
     """``y`` as ``fit`` reads it more than once: a generator or other iterator as the list it yields
     (it was 'a single generator'), anything else as it is."""
     return list(y) if isinstance(y, Iterator) else y
-
-
-def y_values(y: Any) -> list:
-    """The labels ``y`` holds, its missing ones (None, NaN, ``pd.NA``) left out: what a label
-    type is judged on."""
-    return [v for v in _whole_if_holed(np.asarray(y, dtype=object).ravel().tolist()) if not _missing(v)]
-
-
-def _whole_if_holed(values: list) -> list:
-    """``values`` with whole floats as ints when a value is missing too and every present one is a
-    whole float: pandas' ints with NaN (``[1.0, nan]`` was ``[1, None]``); else as they are."""
-    present = [v for v in values if not _missing(v)]
-    if len(present) < len(values) and _whole_floats(present):
-        return [v if _missing(v) else int(v) for v in values]
-    return values
-
-
-def _whole_floats(values: list) -> bool:
-    return bool(values) and all(isinstance(v, float) and v.is_integer() for v in values)
-
-
-def _missing(v: Any) -> bool:
-    return v is None or (isinstance(v, float) and v != v) or v is pd.NA or v is pd.NaT
-
 
 
 # -- classes and splits ---------------------------------------------------------------------------

@@ -23,7 +23,7 @@ import pandas as pd
 
 from lstmkit.errors import LstmkitError
 from lstmkit.runs import atomic_write, write_json
-from lstmkit.config import require_positive_int
+from lstmkit.config import python_values, require_positive_int
 from lstmkit.tasks.forecast.baselines import naive_forecast, seasonal_naive_forecast
 from lstmkit.tasks.forecast.data import load_table
 from lstmkit.tasks.forecast.fastpath import fold_forecasts
@@ -44,6 +44,7 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
     told before each model is trained (the fold models' epoch lines look alike).
     """
     log = log or (lambda message: None)
+    folds, step = python_values({"folds": folds, "step": step}).values()     # a grid's np.int64 as an int
     require_positive_int("folds", folds, "--folds")
     if model is None:
         raise LstmkitError("nothing to backtest", "pass a run folder (--run) or settings (--config)")

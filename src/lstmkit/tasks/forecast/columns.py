@@ -19,7 +19,7 @@ import pandas as pd
 from lstmkit.data.textfile import blank_rows
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.data import any_number, load_table, numbers_or_none, numeric_column
-from lstmkit.tasks.forecast.integer_times import period_time
+from lstmkit.tasks.forecast.integer_times import integer_dates, period_time
 from lstmkit.tasks.forecast.times import date_columns
 from lstmkit.tasks.forecast.tsffile import is_tsf
 
@@ -113,8 +113,15 @@ def dated(index: pd.Index) -> bool:
     """Whether ``index`` holds the dates of its rows: a DatetimeIndex, or texts that are dates
     (``"2020-01-01"``, ...: a Series built from a dict, a file read with ``index_col`` and no
     ``parse_dates``), which are then read as a time column's cells are (one order of day and month,
-    ``--dates``; an ambiguous or unreadable one an error)."""
-    return isinstance(index, pd.DatetimeIndex) or _date_texts(index)
+    ``--dates``; an ambiguous or unreadable one an error), or a named index of integers a time
+    column's would be read as (years, ``yyyymm``, ``yyyymmdd``, Unix times: ``df.set_index("year")``;
+    an unnamed one is the rows' numbers, as a slice's 1000, 1001, … are)."""
+    return isinstance(index, pd.DatetimeIndex) or _date_texts(index) or _date_numbers(index)
+
+
+def _date_numbers(index: pd.Index) -> bool:
+    return (index.name is not None and not isinstance(index, pd.MultiIndex)
+            and integer_dates(index.to_series(index=range(len(index)))) is not None)
 
 
 def _date_texts(index: pd.Index) -> bool:

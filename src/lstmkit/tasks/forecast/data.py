@@ -17,20 +17,21 @@ from __future__ import annotations
 import os
 import re
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from lstmkit.data.arrays import plain_array
+from lstmkit.data.arrays import arrow_as_frame, plain_array
 from lstmkit.data.tables import read_frame
 from lstmkit.data.textfile import (blank_rows, check_flat_columns, check_unique_columns, closest_name, comma_decimals,
                                    dot_two_ways, row_place, without_row_numbers)
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.forecast.tsffile import is_tsf, read_tsf
 
-__all__ = ["load_table", "column_list", "one_role_each", "numeric_column", "numbers_or_none", "any_number",
+__all__ = ["load_table", "plain_data", "column_list", "one_role_each", "numeric_column", "numbers_or_none", "any_number",
            "check_totals_row", "SUMMARY_WORDS"]
 
 
@@ -43,8 +44,11 @@ def load_table(data: Any) -> pd.DataFrame:
     (CSV-like and JSON files may be compressed, e.g. ``.csv.gz``) / ``.tsf`` (the Monash archive's, or
     compressed: ``.tsf.gz``, ``.bz2``, ``.xz``, a ``.zip`` of one ``.tsf``: the long table of its series),
     a DataFrame (copied), a pandas Series, or a numpy array / list / torch tensor: 1-D becomes column ``"y"``, 2-D
-    columns ``"y0", "y1", …`` (a masked array's masked cells are missing values).
+    columns ``"y0", "y1", …`` (a masked array's masked cells are missing values), a pyarrow Table
+    (its DataFrame), a list of records (``df.to_dict("records")``: their table), a range, a
+    generator or a pandas array (``pd.array(values)``: the list of its values).
     """
+    data = plain_data(data)
     if isinstance(data, (str, os.PathLike)):
         df = read_tsf(data) if is_tsf(Path(data)) else _read_file(Path(data))
     elif isinstance(data, pd.DataFrame):
@@ -57,11 +61,26 @@ def load_table(data: Any) -> pd.DataFrame:
         df = _array_to_frame(plain_array(data))
     else:
         raise LstmkitError(f"unsupported data type {type(data).__name__}",
-                           "pass a CSV/Parquet path, a pandas DataFrame, or a numpy array")
+                           "pass a CSV/Parquet path, a pandas DataFrame, or a numpy array" + (
+                               " (a dict of columns: pd.DataFrame(d))" if isinstance(data, dict) else ""))
     if len(df) == 0 or df.shape[1] == 0:
         raise LstmkitError("the data has no rows" if df.shape[1] else "the data has no columns",
                            "supply a table with a header row and at least one data row")
     return without_row_numbers(df)         # the index to_csv wrote: it was a target, a series (wide) or a feature
+
+
+def plain_data(data: Any) -> Any:
+    """In-memory ``data`` as the DataFrame, Series or list it stands for: a pyarrow Table's frame,
+    a list of records' table (it was one column of dicts), a range's or a generator's list (read
+    once: the readers after go over it again), a pandas array's Series; anything else as it is."""
+    data = arrow_as_frame(data)
+    if isinstance(data, (range, Iterator)):
+        data = list(data)
+    elif isinstance(data, pd.api.extensions.ExtensionArray):
+        data = pd.Series(data)
+    if isinstance(data, list) and data and all(isinstance(row, dict) for row in data):
+        data = pd.DataFrame.from_records(data)
+    return data
 
 
 def _read_file(path: Path) -> pd.DataFrame:

@@ -26,7 +26,7 @@ from lstmkit.tasks.forecast.checks import check_config, check_part_sizes
 from lstmkit.tasks.forecast.columns import dated, index_time
 from lstmkit.tasks.forecast.combine import GIVEN
 from lstmkit.tasks.forecast.config import ForecastConfig
-from lstmkit.tasks.forecast.data import load_table, numbers_or_none
+from lstmkit.tasks.forecast.data import load_table, numbers_or_none, plain_data
 from lstmkit.tasks.forecast.evaluation import panel_metrics
 from lstmkit.tasks.forecast.fastpath import engine_net_cached, one_window
 from lstmkit.tasks.forecast.panel import read_panel
@@ -358,7 +358,9 @@ def _chosen_from_data(meta: dict[str, Any]) -> dict[str, None]:
 
 def _read_once(data):
     """The table of a file or pandas object (read here, so that the steps after share one reading:
-    periods as timestamps, an (id, date) index as columns); other data as it is."""
+    periods as timestamps, an (id, date) index as columns; a pyarrow Table's DataFrame, a generator's
+    list: :func:`~lstmkit.tasks.forecast.data.plain_data`); other data as it is."""
+    data = plain_data(data)
     return load_table(data) if isinstance(data, (str, os.PathLike, pd.DataFrame, pd.Series)) else data
 
 
@@ -415,8 +417,8 @@ def implied_target(data, cfg: ForecastConfig) -> tuple[list[str], dict[str, dict
     named = {cfg.time, cfg.id, *cfg.features, *cfg.past_covariates, *cfg.future_covariates,
              *(_names(cfg.time) if cfg.time else [])}                   # a two-column time: year,month
     rest = [c for c in frame.columns if c not in named]
-    if len(rest) == 1 and isinstance(rest[0], str):
-        return rest, {}
+    if len(rest) == 1 and isinstance(_column_name(rest[0]), str):     # a Series named 3: its column '3'
+        return [_column_name(rest[0])], {}
     if len(rest) <= 1 or not all(isinstance(c, str) for c in rest):
         return [], {}
     numeric = [c for c in rest if (v := numbers_or_none(frame[c], yes_no=False)) is not None and v.notna().any()]

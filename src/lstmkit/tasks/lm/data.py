@@ -108,7 +108,12 @@ def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data", text_c
         table, col = data, table_column(data, text_column or "text", "text", " in the DataFrame", flag="text_column")
         lines = [" ".join(s.split()) for s in column_strings(col)]
         source = f"the {part}DataFrame given"
-    elif (items := text_items(data)) is not None or isinstance(data, Iterable) and not isinstance(data, (bytes, dict)):
+    elif isinstance(data, (set, frozenset)):      # its order is string hashing's: another each process
+        raise LstmkitError(f"the {part}text is a set, which has no order: its lines would be split and trained in an "
+                           "order that changes from one Python process to the next, whatever the seed",
+                           "pass a list, e.g. sorted(texts)")
+    elif (items := text_items(data)) is not None or isinstance(data, Iterable) and not isinstance(
+            data, (bytes, bytearray, dict)):
         lines = items if items is not None else list(data)        # pyarrow arrays: their strings, not Arrow scalars
         bad = next((i for i, ln in enumerate(lines) if not isinstance(ln, str)), None)
         if bad is not None and missing_value(lines[bad]):          # a pandas column's empty cell: NaN, not 'a float'
@@ -117,14 +122,18 @@ def read_corpus(data: Any, encoding: str = "utf-8", what: str = "--data", text_c
                                "lines are skipped)")
         if bad is not None:
             raise LstmkitError(f"line {bad + 1} of the {part}text is {a_type(lines[bad])}, not a string",
-                               "pass a path or a list of strings, one line of text each")
+                               "pass a path or a list of strings, one line of text each" + (
+                                   "; decode bytes first: [b.decode('utf-8') for b in lines]"
+                                   if isinstance(lines[bad], (bytes, bytearray)) else ""))
         lines = [ln for chunk in lines for ln in (chunk.splitlines() or [""])]
         source, plain = f"the {part}lines given", True      # a resume compares them with a file's lines
     else:
         raise LstmkitError(f"cannot read {part}text from a {type(data).__name__}",
                            "pass a path to a text file or a list of strings" + (
                                " (a dict of columns: pd.DataFrame(d), its texts' column named by text_column)"
-                               if isinstance(data, dict) else ""))
+                               if isinstance(data, dict) else
+                               " (bytes: data.decode('utf-8').splitlines())" if isinstance(data, (bytes, bytearray))
+                               else ""))
     stripped = whole_characters([ln.strip() for ln in lines], "lines")     # lone surrogates: U+FFFD
     kept = [ln for ln in stripped if ln]
     if not kept:

@@ -19,7 +19,7 @@ from typing import Any, Iterable, Sequence
 import pandas as pd
 import torch
 
-from lstmkit.config import check_seed
+from lstmkit.config import check_seed, python_values
 from lstmkit.data.batching import BucketBatches, CollatedBatches, Padded, pad_batch
 from lstmkit.data.tables import is_table
 from lstmkit.data.arrays import text_items
@@ -265,6 +265,8 @@ class LanguageModel(RunEstimator):
         has no empty line). The same ``seed`` gives the same text.
         """
         self._check_fitted()
+        n_tokens, temperature, top_k, seed = python_values(      # numpy's numbers, as the constructor reads them
+            {"n_tokens": n_tokens, "temperature": temperature, "top_k": top_k, "seed": seed}).values()
         if n_tokens is not None and (isinstance(n_tokens, bool) or not isinstance(n_tokens, int) or n_tokens < 1):
             raise LstmkitError(f"`n_tokens` must be a positive integer, got {n_tokens!r}", "pass --n 200, say")
         if n_tokens is not None and n_tokens > MAX_SAMPLE:     # drawn one by one and held in memory: hours

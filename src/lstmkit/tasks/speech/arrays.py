@@ -23,14 +23,16 @@ from __future__ import annotations
 import numbers
 import os
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
 from lstmkit.data.arrays import tensor_as_array
+from lstmkit.data.columns import missing_value
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.speech.audio_files import MemoryClip
-from lstmkit.tasks.speech.manifest import Utterances
+from lstmkit.tasks.speech.manifest import TEXT_ALIASES, Utterances
 
 __all__ = ["MAX_CHANNELS", "is_samples", "is_clip", "memory_clip", "batch_rows", "audio_sources", "memory_utterances", "MemoryClip"]
 
@@ -135,10 +137,11 @@ def _check_rate_given(sample_rate: Any) -> int:
     if sample_rate is None:
         raise LstmkitError("samples in memory need their sample rate: sample_rate= is missing",
                            "pass sample_rate=, e.g. predict(samples, sample_rate=16000)")
-    if isinstance(sample_rate, (bool, np.bool_)) or not isinstance(sample_rate, (int, np.integer)):
+    whole_float = isinstance(sample_rate, (float, np.floating)) and float(sample_rate).is_integer()
+    if isinstance(sample_rate, (bool, np.bool_)) or not (isinstance(sample_rate, (int, np.integer)) or whole_float):
         raise LstmkitError(f"sample_rate must be a whole number of Hz, got {sample_rate!r}",
                            "pass sample_rate=16000, say")
-    return int(sample_rate)
+    return int(sample_rate)              # 16000.0 (librosa's, a frame's cell, 16e3) is 16000
 
 
 def _check_no_rate(sample_rate: Any) -> None:
@@ -218,7 +221,10 @@ def _folder_audio_paths(files: list[str]) -> list[str]:
 def audio_sources(files: Any, sample_rate: Any = None) -> list[str | MemoryClip]:
     """``files`` as the recordings to read, in order: paths (a folder: its audio files, as
     :func:`~.data.audio_paths` finds them) and samples in memory (one array or tensor, or items of a
-    list), which need ``sample_rate``; a ``sample_rate`` with files only is refused (files carry theirs)."""
+    list), which need ``sample_rate``; a ``sample_rate`` with files only is refused (files carry theirs).
+    A generator (or other iterator) and a column of clips are read as the list of what they hold."""
+    if isinstance(files, Iterator) or _clips_column(files):     # were read as files ('sample_rate= … with audio files')
+        files = list(files)
     rows = batch_rows(files)
     if rows is not None:
         return [memory_clip(r, sample_rate, f"in-memory clip {i}") for i, r in enumerate(rows)]
@@ -236,6 +242,32 @@ def audio_sources(files: Any, sample_rate: Any = None) -> list[str | MemoryClip]
     return out
 
 
+def _clips_column(x: Any) -> bool:
+    """Whether ``x`` is a pandas Series (``df["audio"]``) or a 1-D numpy object array holding clips
+    (arrays of different lengths), which is a list of them, not one clip or a list of paths."""
+    pd = sys.modules.get("pandas")
+    column = (pd is not None and isinstance(x, pd.Series) and _series(x) is None) or (     # a Series of numbers: one clip
+        isinstance(x, np.ndarray) and x.dtype == object and x.ndim == 1)
+    return bool(column) and len(x) > 0 and any(is_clip(v) and getattr(v, "ndim", 1) != 0 for v in x)
+
+
+def _frame_pairs(data: Any) -> Any:
+    """A DataFrame whose one column holds clips (``audio``, or ``path`` holding arrays) as the pairs
+    of them and its text column (a manifest's: ``text``, ``sentence``, ...); anything else as it is."""
+    pd = sys.modules.get("pandas")
+    if pd is None or not isinstance(data, pd.DataFrame):
+        return data
+    clips = [c for c in data.columns if _clips_column(data[c])]
+    if len(clips) != 1:
+        return data
+    names = [str(c) for c in data.columns]
+    text = next((c for c in ("text", *TEXT_ALIASES) if c in names), None)
+    if text is None:
+        raise LstmkitError(f"column {clips[0]!r} of the DataFrame holds clips and no column holds their text "
+                           f"(found: {', '.join(names)})", "name the transcripts' (or labels') column 'text'")
+    return list(zip(data[clips[0]], data[data.columns[names.index(text)]]))
+
+
 def is_clip(x: Any, item: bool = True) -> bool:
     """Whether ``x``, one clip of a list (the first of an evaluate pair, a score ``X``), is samples
     in memory: an array, a tensor, a Series, or a list of Python numbers (``item=False``: ``X`` itself,
@@ -249,7 +281,11 @@ def _pair(p: Any) -> bool:
 
 def memory_utterances(data: Any, sample_rate: Any = None) -> Any:
     """evaluate's data with ``(samples, text)`` pairs as :class:`Utterances` of clips (a pair's path
-    kept as a path); other data as it is, a ``sample_rate`` given with it refused."""
+    kept as a path); other data as it is, a ``sample_rate`` given with it refused. A generator of
+    pairs is read as their list, a DataFrame with a column of clips as its (clip, text) pairs."""
+    if isinstance(data, Iterator):
+        data = list(data)
+    data = _frame_pairs(data)
     if not (isinstance(data, (list, tuple)) and any(_pair(p) and is_clip(p[0]) for p in data)):
         _check_no_rate(sample_rate)
         return data
@@ -260,6 +296,6 @@ def memory_utterances(data: Any, sample_rate: Any = None) -> Any:
             raise LstmkitError(f"utterance {i} is {type(p).__name__} {str(p)[:40]!r}, not a (samples, text) pair",
                                "pass a list of (samples, text) pairs, e.g. [(wave, 'yes')]")
         paths.append(memory_clip(p[0], sample_rate, f"in-memory clip {i}") if is_clip(p[0]) else str(p[0]))
-        if p[1] is None or isinstance(p[1], float) and p[1] != p[1]:
+        if missing_value(p[1]):                              # str(pd.NA) was scored as the text '<NA>'
             raise LstmkitError(f"the transcript of {paths[-1]} is missing ({p[1]!r})", "give every recording its text")
     return Utterances(paths, [str(t) for _, t in data])

@@ -15,10 +15,14 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
+from lstmkit.config import python_values
 from lstmkit.data.batching import BucketBatches
+from lstmkit.data.columns import missing_value
+from lstmkit.data.label_types import FROM_TEXT, label_type
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.classifier import ClassificationLoss
 from lstmkit.nn.seq2seq import decode_batches, sequence_loss
+from lstmkit.runs import read_meta
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.tasks.speech.arrays import audio_sources, batch_rows, is_clip, memory_utterances
 from lstmkit.tasks.speech.config import SpeechConfig, check_hop
@@ -84,10 +88,14 @@ class SpeechRecognizer(RunEstimator):
         folder is created after every input has passed its checks; ``resume`` continues the run in
         ``run_dir`` from its last checkpoint. ``callbacks`` (trainer
         :class:`~lstmkit.train.callbacks.Callback` objects) see every epoch."""
+        kind = label_type(y)                  # labels given as numbers: predict answers in numbers
         if y is not None:
             data = _paired(data, y)
         with self._fit_or_unchanged():        # a failed fit leaves the estimator as it was
             cfg = self._resolve_config(self.config, overrides)
+            if resume and run_dir is not None and y is None:      # the run's classes keep their order
+                kind = (read_meta(run_dir, TASK).get("preprocessing") or {}).get("label_type")
+            self.label_type_ = kind if cfg.mode == "classify" else None
             _validate(cfg, data, val_data)
             utts = read_utterances(data, cfg.label_from_name)
             if val_data is not None:
@@ -219,8 +227,11 @@ class SpeechRecognizer(RunEstimator):
         """:meth:`transcribe` as scikit-learn's estimators answer: an array ``[N]`` (object dtype) of
         the texts (ctc, seq2seq) or labels (classify: items of ``classes_``, so ``predict(X) == y``
         and ``classes_[predict_proba(X).argmax(1)]`` compare element by element, as for the other
-        classifiers); :meth:`transcribe` gives the same answers as a list (samples in memory too)."""
-        return np.asarray(self.transcribe(files, beam, lm, sample_rate=sample_rate), dtype=object)
+        classifiers; numbers when ``fit`` was given ``y`` as numbers); :meth:`transcribe` gives the
+        answers as a list of text (samples in memory too)."""
+        texts = self.transcribe(files, beam, lm, sample_rate=sample_rate)
+        read = self._label_reader()
+        return np.asarray(texts, dtype=object) if read is None else np.asarray([read(t) for t in texts])
 
     def predict_proba(self, files, *, sample_rate: int | None = None) -> np.ndarray:
         """Class probabilities ``[N, C]`` of each audio file or recording in memory (classify; as
@@ -236,10 +247,17 @@ class SpeechRecognizer(RunEstimator):
     @property
     def classes_(self) -> np.ndarray:
         """The classes ``[C]`` (classify) as scikit-learn has them: the label strings in ``np.unique``'s order,
-        ``predict_proba``'s columns'; ``class_names_`` is the list of them ``lstmkit.json`` records."""
+        ``predict_proba``'s columns, or the numbers (booleans) ``fit`` was given in ``y``, in their
+        order (5 before 10); ``class_names_`` is the list of them as the text ``lstmkit.json`` records."""
         if "class_names_" not in vars(self):       # AttributeError: hasattr and scikit-learn read it as unfitted
             raise AttributeError(f"this {type(self).__name__} is not a fitted classify model, so it has no classes_")
-        return np.asarray(self.class_names_, dtype=object)
+        read = self._label_reader()
+        return np.asarray(self.class_names_, dtype=object) if read is None else np.asarray(
+            [read(c) for c in self.class_names_])
+
+    def _label_reader(self):
+        """How a class string reads back as the label type ``fit`` was given (``int``, ...), or None (text)."""
+        return FROM_TEXT.get(getattr(self, "label_type_", None)) if self.config_.mode == "classify" else None
 
     def audio_inputs(self, path: str | Path) -> torch.Tensor:
         """The normalised features ``[T, F]`` the network reads of one audio file (``inspect gates --audio``)."""
@@ -279,6 +297,7 @@ class SpeechRecognizer(RunEstimator):
         self.normalizer_ = Normalizer.from_dict(pre["normalizer"])
         if self.config_.mode == "classify":
             self.class_names_ = list(pre["classes"])      # sorted when saved: classes_' order
+            self.label_type_ = pre.get("label_type")      # None: text labels (and runs saved before it)
         else:
             self.symbols_ = Symbols.from_dict(pre["symbols"])
 
@@ -304,7 +323,8 @@ class SpeechRecognizer(RunEstimator):
 
     def _fit_targets(self, texts: Sequence[str]) -> None:
         if self.config_.mode == "classify":
-            self.class_names_ = fit_classes(texts)
+            read = FROM_TEXT.get(self.label_type_)        # numbers in their order (5 before 10)
+            self.class_names_ = sorted(fit_classes(texts), key=read) if read else fit_classes(texts)
         else:
             self.symbols_ = Symbols.fit(texts)
 
@@ -428,7 +448,7 @@ class SpeechRecognizer(RunEstimator):
     def _recognise(self, feats, beam, lm, net=None) -> tuple[list[str], list[int]]:
         """The text or label of each utterance, and the indices of the seq2seq transcripts cut at
         :meth:`decode_steps` without ending."""
-        beam = self.config_.beam if beam is None else beam
+        beam = self.config_.beam if beam is None else python_values({"beam": beam})["beam"]     # np.int64: an int
         if isinstance(beam, bool) or not isinstance(beam, int) or beam < 1:
             raise LstmkitError(f"`beam` must be a positive integer, got {beam!r}", "pass --beam 4, say (1 = greedy)")
         self._beam = beam
@@ -483,7 +503,7 @@ class SpeechRecognizer(RunEstimator):
                                "feature_dim": self.spec_.dim, "sample_rate": self.config_.sample_rate,
                                "receptive_field_frames": self.min_frames_}
         if self.config_.mode == "classify":
-            pre["classes"] = self.class_names_
+            pre["classes"], pre["label_type"] = self.class_names_, self.label_type_
         else:
             pre["symbols"] = self.symbols_.to_dict()
         self._write_run_meta(run_dir, status, model={"class": type(self.net_).__name__}, preprocessing=pre)
@@ -512,6 +532,11 @@ def _paired(files, y) -> list[tuple[str, str]]:
     one = rows is None and is_clip(files, item=False)
     files = rows if rows is not None else [files] if isinstance(files, (str, Path)) or one else list(files)
     texts = [y] if isinstance(y, str) else list(y)
+    gap = next((i for i, t in enumerate(texts) if missing_value(t)), None)
+    if gap is not None:               # str(None) is a transcript 'None', str(NaN) a class 'nan'
+        raise LstmkitError(f"label or transcript {gap + 1} of y is missing ({missing_value(texts[gap])})",
+                           "drop the clips without one (pandas: keep = y.notna(); X[keep], y[keep]), or give "
+                           "each clip its label or transcript")
     if one and len(texts) > 1:
         raise LstmkitError(f"X is one recording (an array of shape {tuple(np.shape(files[0]))}) "
                            f"and y holds {len(texts)} labels or transcripts",

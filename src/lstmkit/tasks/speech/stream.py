@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from lstmkit.data.arrays import tensor_as_array
 from lstmkit.deploy.onnx_engine import load_runner, resolve_engine
 from lstmkit.deploy.registry import weights_fingerprint
 from lstmkit.deploy.streaming import stream_id
@@ -146,6 +147,7 @@ class SpeechStream:
                 raise LstmkitError(f"a chunk object takes only 'audio', got {sorted(message)!r}",
                                    "send a list of samples, or {\"audio\": [samples...]}")
             message = message["audio"]
+        message = _samples_array(message)
         if isinstance(message, np.ndarray):       # in Python, samples come as an array (a list in JSON)
             _check_array(message)
         elif not isinstance(message, (list, tuple)) or not all(
@@ -214,6 +216,19 @@ class SpeechStream:
         if not ok:
             raise LstmkitError("a stream state is malformed", "restore the object state_dict() returned")
         return live
+
+
+def _samples_array(message: Any) -> Any:
+    """A chunk Python holds as samples as their array: a torch tensor, a pandas Series, or a list of
+    numpy's scalars (``list(x)`` of an array), which keep their type (integer PCM is refused as an
+    integer array is, not read as floats at full scale). Anything else (JSON's list of numbers) as it is."""
+    if hasattr(message, "detach") and hasattr(message, "cpu"):
+        return tensor_as_array(message)
+    if hasattr(message, "to_numpy") and getattr(message, "ndim", 0) == 1:
+        return message.to_numpy()
+    if isinstance(message, (list, tuple)) and any(isinstance(v, np.generic) for v in message):
+        return np.asarray(message)
+    return message
 
 
 def _check_array(a: np.ndarray) -> None:

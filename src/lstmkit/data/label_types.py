@@ -1,0 +1,75 @@
+"""The type of class labels a fit was given, so that predict answers in it (every classifier:
+text and numeric sequences, spoken words).
+
+    y_values(y)            the labels ``y`` holds, its missing ones left out
+    whole_if_holed(values) pandas' ints with NaN (``[1.0, nan]``) as ``[1, nan]``
+    label_type(y)          ``"int"``, ``"float"``, ``"bool"``, ``"decimal"`` or None (text); strings among numbers an error
+    FROM_TEXT              a label type -> how a class string reads back as such a label
+"""
+from __future__ import annotations
+
+import decimal
+import numbers
+from typing import Any
+
+import numpy as np
+
+from lstmkit.data.columns import missing_value
+from lstmkit.errors import LstmkitError
+
+__all__ = ["FROM_TEXT", "label_type", "y_values", "whole_if_holed"]
+
+# predict's labels from the class strings, for labels fit was given as numbers or booleans (y, a frame's column)
+FROM_TEXT = {"int": int, "float": float, "bool": lambda s: s == "True", "decimal": decimal.Decimal}
+
+
+def y_values(y: Any) -> list:
+    """The labels ``y`` holds, its missing ones (None, NaN, ``pd.NA``) left out: what a label
+    type is judged on."""
+    return [v for v in whole_if_holed(np.asarray(y, dtype=object).ravel().tolist()) if not missing_value(v)]
+
+
+def whole_if_holed(values: list) -> list:
+    """``values`` with whole floats as ints when a value is missing too and every present one is a
+    whole float: pandas' ints with NaN (``[1.0, nan]`` was ``[1, None]``); else as they are."""
+    present = [v for v in values if not missing_value(v)]
+    if len(present) < len(values) and _whole_floats(present):
+        return [v if missing_value(v) else int(v) for v in values]
+    return values
+
+
+def _whole_floats(values: list) -> bool:
+    return bool(values) and all(isinstance(v, float) and v.is_integer() for v in values)
+
+
+def label_type(y) -> str | None:
+    """``"int"``, ``"float"``, ``"bool"`` or ``"decimal"`` when ``y``'s labels are all numbers of that kind
+    (predict gives them back so: ``predict(X) == y`` then compares like with like); None for
+    strings, mixed labels, or labels read from a file. Missing labels (None, NaN: left out of
+    training) are not looked at: ``[0, 1, None]`` holds ints. Booleans among numbers (``[True, 0]``,
+    which numpy reads as ints) are mixed labels: they were written ``'True'`` and ``'0'``. Strings
+    among numbers or booleans (``[1, 'neg']``) are an error, as in scikit-learn: predict would
+    answer ``'1'``, which is not the label ``1``."""
+    if y is None or isinstance(y, (str, bytes)):
+        return None
+    values = y_values(y)
+    text = next((v for v in values if isinstance(v, str)), None)
+    other = next((v for v in values if isinstance(v, (numbers.Number, np.bool_))), None)
+    if text is not None and other is not None:
+        kind = "booleans" if isinstance(other, (bool, np.bool_)) else "numbers"
+        raise LstmkitError(f"the labels mix strings ({text!r}) and {kind} ({other!r}): predict could not answer "
+                           f"in the labels' own type", "give every label one type: strings (Python: [str(v) for v "
+                           "in y]; pandas: y.astype(str), or df[label].astype(str)) or numbers")
+    try:
+        kind = np.asarray(values).dtype.kind
+    except ValueError:                                        # ragged: labels_from_y says so
+        return None
+    if kind in "iuf" and any(isinstance(v, (bool, np.bool_)) for v in values):
+        return None
+    if kind == "O" and values and all(isinstance(v, decimal.Decimal) for v in values):
+        # decimal.Decimal (a database's NUMERIC column): given back as such, not as '0'/'1'; but for one
+        # number written two ways (1 and 1.0, one class to np.unique, two labels to a text) as written.
+        # Decimal('NaN') is a missing label (its text 'NaN' is one), left out as the others are
+        present = [v for v in values if not v.is_nan()]
+        return "decimal" if present and len(set(present)) == len(set(map(str, present))) else None
+    return {"i": "int", "u": "int", "f": "float", "b": "bool"}.get(kind)
