@@ -23,7 +23,7 @@ USAGE = [
     (["speech", "train", "--data", "x", "--mode", "ctx"], ["unknown mode 'ctx'", "ctc, classify, seq2seq"]),
     (["inspect", "gates", "--bogus"], ["no such option", "lstmkit inspect gates --help"]),   # mounted lazily
     (["export"], ["missing command", "lstmkit export --help"]),
-    (["compare", "--seeds", "many"], ["'--seeds'", "valid integer", "lstmkit compare --help"]),
+    (["compare", "--seeds", "many"], ["'--seeds'", "valid int", "lstmkit compare --help"]),
 ]
 
 

@@ -185,6 +185,9 @@ def main(argv: list[str] | None = None) -> None:
     _SAID.clear()
     with warnings.catch_warnings():
         warnings.showwarning = _one_line_warning
+        # matplotlib < 3.11 calls names pyparsing 3.3 deprecated: lines of noise on each plot, for no
+        # user to act on (module: a name, or a path where save_figure passes the warning on)
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module=r".*matplotlib\b")
         _main(argv)
 
 

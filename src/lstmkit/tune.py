@@ -201,8 +201,10 @@ def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | 
             for h in handlers:                 # on the handlers: records from optuna's modules skip a logger's filters
                 h.addFilter(quiet_interrupt)
             try:
-                study.optimize(objective, timeout=timeout, catch=(LstmkitError,), gc_after_trial=False,
-                               callbacks=[enough, announce])
+                with warnings.catch_warnings():   # optuna 3.4 warns of the stale-trial check it runs itself
+                    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                    study.optimize(objective, timeout=timeout, catch=(LstmkitError,), gc_after_trial=False,
+                                   callbacks=[enough, announce])
             except KeyboardInterrupt:
                 interrupted = True
             finally:

@@ -248,7 +248,7 @@ def test_a_real_server_answers_flac_ogg_and_odd_rates_as_transcribe_and_names_a_
         got = [client.upload(tmp_path / n)["transcript"] for n in files]        # sent as audio/wav, all of them
         assert got == expect
         assert client.upload(tmp_path / "clip.ogg", content_type="audio/ogg")["transcript"] == expect[1]
-        with pytest.raises(LstmkitError, match=r"422: body: the upload is damaged or cut short \(error : flac"):
+        with pytest.raises(LstmkitError, match=r"422: body: the upload is damaged or cut short \("):
             client.upload(tmp_path / "cut.flac", content_type="audio/flac")
 
 
@@ -282,7 +282,7 @@ def test_audio_beyond_full_scale_is_answered_as_it_is_with_a_warning(ctc):
     ("one_sample", "audio/wav", "too short: 0.12 ms (1 sample); the model needs at least"),      # was '(0 ms)'
     ("cut_at_header", "audio/wav", "truncated: its header promises 0.50 s of audio, the file holds none"),
     ("unfinished", "audio/wav", "was never finished: its header says it holds no audio, yet the file is 8,044"),
-    ("cut_flac", "audio/flac", "the upload is damaged or cut short (error : flac decoder lost sync)"),   # the CLI's
+    ("cut_flac", "audio/flac", "the upload is damaged or cut short ("),   # the CLI's words; libsndfile's (they vary) follow
     ("huge_rate", "audio/wav", "the upload says its sample rate is 2,000,000,000 Hz, above the 768,000 Hz"),
 ])
 def test_bad_wav_upload_is_a_bad_request_naming_problem_and_fix(ctc, body, content_type, needle):

@@ -207,7 +207,7 @@ def numeric_column(col: pd.Series, name: str, yes_no: bool = True) -> pd.Series:
         if bad.any():                          # a spreadsheet's formats ($1,010.37, 12%) are numbers too
             formatted = formatted_numbers(text[bad], sep)
             if not formatted.notna().all():
-                bad[bad] = formatted.isna()       # the error names a cell that is neither
+                bad &= formatted.isna().reindex(bad.index, fill_value=False).astype(bool)  # a cell that is neither
             elif not text[bad].str.fullmatch(_GROUPS_ONLY).all():
                 _check_one_scale(text, bad, formatted, name, col)
                 cell = str(text[bad].iloc[0])
