@@ -8,11 +8,11 @@ import pytest
 
 pytest.importorskip("fastapi")
 
-from asgi_client import Client, strict_json  # noqa: E402
+from asgi_client import DEEP, Client, strict_json  # noqa: E402
 from catalogue_helpers import assert_problem_and_fix, tiny_forecaster  # noqa: E402
 from forecast_data import sine_frame  # noqa: E402
 
-MAX_BODY, LOOKBACK = 20_000, 24
+MAX_BODY, LOOKBACK = 250_000, 24     # the body limit lets DEEP's 200 kB through
 
 
 @pytest.fixture(scope="module")
@@ -88,13 +88,13 @@ CASES = VALUE_CASES + [
     ("binary-body", "POST", "/predict", b"\xff\xfe\x00\x01", 422, "json"),
     # latin-1 text: FastAPI's 400 said only "There was an error parsing the body"
     ("latin-1-body", "POST", "/predict", b'{"instances": [{"y": [1.0], "caf\xe9": [1.0]}]}', 400, "not utf-8 text"),
-    ("deeply-nested", "POST", "/predict", '{"instances": ' + "[" * 5000 + "]" * 5000 + "}", 400, "parsing the body"),
+    ("deeply-nested", "POST", "/predict", '{"instances": ' + "[" * DEEP + "]" * DEEP + "}", 400, "parsing the body"),
     # a JSON integer too large for a float was "must be a number (not a string, boolean or null)"
     ("y-last=10**400-named-as-too-large", "POST", "/predict", raw(str(10 ** 400)), 422, "float32 range"),
     # more digits than Python reads was "not UTF-8 text, or nested too deeply"
     ("y-last=5000-digits", "POST", "/predict", raw("1" + "0" * 4999), 400, "more than 4300 digits"),
     ("huge-body", "POST", "/predict", b'{"instances": [' + b" " * (MAX_BODY + 10) + b"]}", 413,
-     "larger than 20000 bytes"),
+     f"larger than {MAX_BODY} bytes"),
     # routes and methods
     ("unknown-route", "POST", "/predikt", body(), 404, "no route"),
     ("unknown-get-route", "GET", "/admin", None, 404, "no route"),

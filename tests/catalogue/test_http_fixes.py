@@ -16,7 +16,7 @@ import pytest
 
 pytest.importorskip("fastapi")
 
-from asgi_client import Client, strict_json  # noqa: E402
+from asgi_client import DEEP, Client, strict_json  # noqa: E402
 from catalogue_helpers import assert_problem_and_fix  # noqa: E402
 from forecast_data import FAST, sine_frame  # noqa: E402
 from one_thread import one_thread  # noqa: E402,F401  (autouse: one torch thread)
@@ -147,7 +147,7 @@ UPLOADS = [
 # Allowed", "request body larger than 1000000 bytes", "unknown model 'nope'; this service serves: ...")
 REFUSALS = [
     ("body-latin-1", "POST", "/models/text/predict", b'{"texts": ["caf\xe9"]}', "application/json", 400, "UTF-8 JSON"),
-    ("body-nested-too-deeply", "POST", "/models/text/predict", b'{"texts": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+    ("body-nested-too-deeply", "POST", "/models/text/predict", b'{"texts": ' + b"[" * DEEP + b"]" * DEEP + b"}",
      "application/json", 400, "nested less deeply"),
     ("unknown-model-predict", "POST", "/models/nope/predict", b'{"texts": ["a"]}', "application/json", 404,
      "dated, series, text, seq, tr, lm, speech"),
