@@ -186,8 +186,10 @@ def main(argv: list[str] | None = None) -> None:
     with warnings.catch_warnings():
         warnings.showwarning = _one_line_warning
         # matplotlib < 3.11 calls names pyparsing 3.3 deprecated: lines of noise on each plot, for no
-        # user to act on (module: a name, or a path where save_figure passes the warning on)
+        # user to act on (module: a name, or a path where save_figure passes the warning on; pyparsing's
+        # own module where it names itself)
         warnings.filterwarnings("ignore", category=DeprecationWarning, module=r".*matplotlib\b")
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module=r".*pyparsing\b")
         _main(argv)
 
 
