@@ -4,6 +4,7 @@ text and numeric sequences, spoken words).
     y_values(y)            the labels ``y`` holds, its missing ones left out
     whole_if_holed(values) pandas' ints with NaN (``[1.0, nan]``) as ``[1, nan]``
     label_type(y)          ``"int"``, ``"float"``, ``"bool"``, ``"decimal"`` or None (text); strings among numbers an error
+    label_dtype(y, kind)   the numpy dtype of ``y``'s numbers (``"int8"``, ``"float32"``), for classes_ and predict
     FROM_TEXT              a label type -> how a class string reads back as such a label
 """
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 from lstmkit.data.columns import missing_value
 from lstmkit.errors import LstmkitError
 
-__all__ = ["FROM_TEXT", "label_type", "y_values", "whole_if_holed"]
+__all__ = ["FROM_TEXT", "label_type", "label_dtype", "y_values", "whole_if_holed"]
 
 # predict's labels from the class strings, for labels fit was given as numbers or booleans (y, a frame's column)
 FROM_TEXT = {"int": int, "float": float, "bool": lambda s: s == "True", "decimal": decimal.Decimal}
@@ -73,3 +74,19 @@ def label_type(y) -> str | None:
         present = [v for v in values if not v.is_nan()]
         return "decimal" if present and len(set(present)) == len(set(map(str, present))) else None
     return {"i": "int", "u": "int", "f": "float", "b": "bool"}.get(kind)
+
+
+def label_dtype(y, kind: str | None) -> str | None:
+    """The numpy dtype of ``y``'s numbers (``"int8"``, ``"uint16"``, ``"float32"``; pandas' nullable and
+    Arrow dtypes as the numpy one they hold) when it is of the ``kind`` :func:`label_type` found, so
+    classes_ and predict answer in it, as scikit-learn's classifiers do; None otherwise (a list, a
+    float y holding ints with NaN: numpy's defaults)."""
+    dtype = getattr(y, "dtype", None)
+    dtype = getattr(dtype, "numpy_dtype", dtype)
+    try:
+        dtype = np.dtype(dtype) if dtype is not None else None
+    except TypeError:                                            # category, torch's dtypes, ...
+        return None
+    if dtype is None or dtype.kind not in {"int": "iu", "float": "f"}.get(kind, ""):
+        return None
+    return dtype.name

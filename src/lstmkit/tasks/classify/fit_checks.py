@@ -14,7 +14,7 @@ import pandas as pd
 import torch
 
 from lstmkit.data.arrays import arrow_as_frame
-from lstmkit.data.label_types import FROM_TEXT, label_type
+from lstmkit.data.label_types import FROM_TEXT, label_dtype, label_type
 from lstmkit.data.same_data import text_folders
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.fcn import FCN_MODELS
@@ -32,22 +32,6 @@ def given_labels(data, y, label: str):
         return y
     cols = [c for c in data.columns if str(c) == label]
     return data[cols[0]] if len(cols) == 1 else None
-
-
-def label_dtype(y, kind: str | None) -> str | None:
-    """The numpy dtype of ``y``'s numbers (``"int8"``, ``"uint16"``, ``"float32"``; pandas' nullable and
-    Arrow dtypes as the numpy one they hold) when it is of the ``kind`` :func:`label_type` found, so
-    classes_ and predict answer in it, as scikit-learn's classifiers do; None otherwise (a list, a
-    float y holding ints with NaN: numpy's defaults)."""
-    dtype = getattr(y, "dtype", None)
-    dtype = getattr(dtype, "numpy_dtype", dtype)
-    try:
-        dtype = np.dtype(dtype) if dtype is not None else None
-    except TypeError:                                            # category, torch's dtypes, ...
-        return None
-    if dtype is None or dtype.kind not in {"int": "iu", "float": "f"}.get(kind, ""):
-        return None
-    return dtype.name
 
 
 def check_kind(cfg: ClassifyConfig, kind: str) -> None:
