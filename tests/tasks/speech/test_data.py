@@ -243,6 +243,16 @@ def test_symbols_round_trip_and_unknown_symbols():
         s.encode("az", " of x.wav")
 
 
+def test_a_transcript_has_its_words_one_space_apart_and_no_space_at_either_end():
+    """CTC writes a space, a blank, a space ... through a pause: a clip of silence was transcribed as
+    '           ', a minute of it around two words as hundreds of spaces, each a character error."""
+    s = Symbols.fit(["ab c"])
+    space, blank = s.index[" "], 0
+    ids = [space, blank, space, *s.encode("ab"), space, blank, space, blank, space, *s.encode("c"), space, blank]
+    assert s.decode(ids) == "ab c"
+    assert s.decode([space, blank, space, blank, space]) == ""
+
+
 def test_a_folder_of_mp3_or_opus_files_is_read_and_other_files_are_named(tmp_path):
     """libsndfile reads MP3 and Opus: a folder of them trains as a folder of WAVs does; a folder of
     files it cannot read says what the folder holds instead of 'no .wav files'."""

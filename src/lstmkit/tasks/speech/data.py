@@ -298,7 +298,10 @@ class Symbols:
         return [self.index[c] for c in text]
 
     def decode(self, ids: Sequence[int]) -> str:
-        return "".join(self.chars[i - 1] for i in ids if i > 0)
+        """The text of ``ids`` (blanks left out), words one space apart, none at either end: a CTC model
+        writes a space, a blank, a space ... through a pause, so a clip of silence came out as a run of
+        spaces and a minute of it before a word as hundreds, each one more character error."""
+        return " ".join(w for w in "".join(self.chars[i - 1] for i in ids if i > 0).split(" ") if w)
 
     def to_dict(self) -> dict[str, Any]:
         return {"blank": 0, "chars": self.chars}
