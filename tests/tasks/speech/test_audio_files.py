@@ -283,8 +283,8 @@ def test_channels_that_cancel_out_when_mixed_down_are_read_one_channel_alone_wit
     assert _what(notes) == [_CANCEL] and notes[0].told
 
 
-@pytest.mark.parametrize("channels, mixed", [(2, "2 channels mixed down to mono"), (4, "4 channels mixed down to mono")])
-def test_channels_that_do_not_cancel_out_are_mixed_down_as_before(tmp_path, channels, mixed):
+@pytest.mark.parametrize("channels", [2, 4])
+def test_channels_that_do_not_cancel_out_are_mixed_down_as_before(tmp_path, channels):
     """A silent channel halves the mix, and an inverted pair beside other channels leaves them: no
     channel is picked out where the mean holds the recording."""
     x = _tone()
@@ -292,7 +292,7 @@ def test_channels_that_do_not_cancel_out_are_mixed_down_as_before(tmp_path, chan
     sf.write(tmp_path / "x.wav", block, RATE, subtype="FLOAT")
     got, _, notes = read_audio(tmp_path / "x.wav", RATE)
     assert np.allclose(got, block.mean(1), atol=1e-6)
-    assert _what(notes) == [mixed]
+    assert _what(notes) == [f"{channels} channels mixed down to mono"]
 
 
 @pytest.mark.parametrize("subtype", ["PCM_16", "PCM_U8", "FLOAT"])

@@ -38,7 +38,8 @@ from lstmkit.tasks.speech.riff import STREAMED_SIZE, streamed_frames, unheaded_f
 from lstmkit.tasks.speech.stderr_lines import c_stderr_lines
 
 __all__ = ["read_audio", "read_upload", "MemoryClip", "audio_format", "AudioNote", "report_notes", "common_rate", "clip_length",
-           "loud_peak", "loud_warning", "promised_seconds", "never_finished", "resample", "DAMAGED_MP3", "SILENT", "UNHEADED"]
+           "loud_peak", "loud_warning", "promised_seconds", "never_finished", "resample", "DAMAGED_MP3",
+           "SILENT", "UNHEADED"]
 
 _READ_FRAMES = 1 << 16    # frames read at once: 512 KiB of float32 stereo
 _FLOAT_SUBTYPES = ("FLOAT", "DOUBLE")
