@@ -229,7 +229,7 @@ def test_an_upload_whose_channels_cancel_out_or_of_zeros_only_is_answered_with_t
     up = adapter.answer_bytes(adapter.net, (tmp_path / "inverted.wav").read_bytes(), "audio/wav")
     assert up == {**mono, "warnings": ["the upload: its 2 channels cancel out when mixed down to mono (one is another "
                                        "phase-inverted): read channel 1 alone; check the recording's wiring"]}
-    silent = "holds only silence (every sample is 0): its transcript or label is a guess; check the recording"
+    silent = "holds only silence (every sample is 0): nothing in it to recognise; check the recording"
     up = adapter.answer_bytes(adapter.net, (tmp_path / "silent.wav").read_bytes(), "audio/wav")
     assert up["warnings"] == [f"the upload: {silent}"]
     answers = adapter.answer(adapter.net, audio=[[0.0] * RATE, wave.tolist()])["predictions"]

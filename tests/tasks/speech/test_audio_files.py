@@ -267,14 +267,16 @@ _CANCEL = ("its 2 channels cancel out when mixed down to mono (one is another ph
            "check the recording's wiring")
 
 
-@pytest.mark.parametrize("given", ["file", "upload", "memory"])
-def test_channels_that_cancel_out_when_mixed_down_are_read_one_channel_alone_with_a_note(tmp_path, given):
+@pytest.mark.parametrize("given, subtype", [("file", "FLOAT"), ("file", "PCM_16"), ("upload", "FLOAT"),
+                                            ("memory", "FLOAT")])
+def test_channels_that_cancel_out_when_mixed_down_are_read_one_channel_alone_with_a_note(tmp_path, given, subtype):
     """A stereo file whose second channel is the first phase-inverted (a balanced cable's wires swapped)
-    averaged to zeros: every clip transcribed as silence, told only '2 channels mixed down to mono'."""
-    sf.write(tmp_path / "twin.wav", _tone(), RATE, subtype="FLOAT")
+    averaged to zeros: every clip transcribed as silence, told only '2 channels mixed down to mono'.
+    The first channel is read (16-bit rounding made the second the louder by a hair)."""
+    sf.write(tmp_path / "twin.wav", _tone(), RATE, subtype=subtype)
     twin = read_audio(tmp_path / "twin.wav", RATE)[0]
     block = np.stack([_tone(), -_tone()], 1).astype(np.float32)
-    sf.write(tmp_path / "inverted.wav", block, RATE, subtype="FLOAT")
+    sf.write(tmp_path / "inverted.wav", block, RATE, subtype=subtype)
     source = {"file": lambda: read_audio(tmp_path / "inverted.wav", RATE),
               "upload": lambda: read_upload((tmp_path / "inverted.wav").read_bytes(), RATE),
               "memory": lambda: read_audio(MemoryClip("inverted", block, RATE), RATE)}[given]
@@ -305,8 +307,8 @@ def test_a_recording_of_zeros_only_is_read_with_a_warning(tmp_path, subtype):
     with warnings.catch_warnings(record=True) as said:
         warnings.simplefilter("always")
         report_notes(notes)
-    assert [str(w.message) for w in said] == ["x.wav: holds only silence (every sample is 0): its transcript or label "
-                                              "is a guess; check the recording"]
+    assert [str(w.message) for w in said] == ["x.wav: holds only silence (every sample is 0): nothing in it to "
+                                              "recognise; check the recording"]
     sf.write(tmp_path / "quiet.wav", np.full(4000, 0.01), RATE, subtype=subtype)       # -40 dBFS is no silence
     assert read_audio(tmp_path / "quiet.wav", RATE)[2] == []
 

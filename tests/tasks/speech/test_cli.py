@@ -116,8 +116,8 @@ def test_inverted_channels_and_silence_are_transcribed_with_a_warning_each(ctc_r
     assert silent == " ".join(silent.split())         # whatever the model guesses, no run of spaces
     assert err.splitlines() == ["warning: inverted.wav: its 2 channels cancel out when mixed down to mono (one is "
                                 "another phase-inverted): read channel 1 alone; check the recording's wiring",
-                                "warning: silent.wav: holds only silence (every sample is 0): its transcript or label "
-                                "is a guess; check the recording"]
+                                "warning: silent.wav: holds only silence (every sample is 0): nothing in it to "
+                                "recognise; check the recording"]
 
 
 def _no_runs(path):

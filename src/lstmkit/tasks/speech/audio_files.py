@@ -45,7 +45,7 @@ _READ_FRAMES = 1 << 16    # frames read at once: 512 KiB of float32 stereo
 _FLOAT_SUBTYPES = ("FLOAT", "DOUBLE")
 DAMAGED_MP3 = ("the MP3 decoder skipped damaged frames (read as far as it decodes, gaps left out): "
                "download or export the file again")
-SILENT = "holds only silence (every sample is 0): its transcript or label is a guess; check the recording"
+SILENT = "holds only silence (every sample is 0): nothing in it to recognise; check the recording"
 UNHEADED = ("holds more audio than its header counts (bytes after its data chunk, in no chunk: a writer that stopped "
             "updating the sizes): read as far as the header counts; 'sox --ignore-length IN OUT.wav' reads it all")
 _CANCELLING = 1e-3      # channels' mix this far (30 dB) below their mean power: they cancel out
@@ -182,12 +182,14 @@ class _Power:
         self.mix += float(np.dot(mono, mono))
 
     def cancelling(self) -> int | None:
-        """The loudest channel when the channels cancel out in their mix (one is another phase-inverted,
-        as from a balanced cable's swapped wires: the mean of the two is silence); None otherwise."""
+        """The channel to read alone when the channels cancel out in their mix (one is another phase-inverted,
+        as from a balanced cable's swapped wires: the mean of the two is silence): the first at least half
+        as loud as the loudest (of an inverted pair, the first, not the one rounding made louder); None
+        when they do not cancel out."""
         c = self.channels
         if c is None or len(c) < 2 or not c.any() or self.mix >= _CANCELLING * c.mean():
             return None
-        return int(c.argmax())
+        return int(np.argmax(c >= 0.5 * c.max()))
 
 
 def _level_notes(name: str, wave: np.ndarray, channels: int, kept: int | None) -> list[AudioNote]:
