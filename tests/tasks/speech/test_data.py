@@ -258,7 +258,8 @@ def test_symbols_round_trip_and_unknown_symbols():
 
 def test_a_transcript_has_its_words_one_space_apart_and_no_space_at_either_end():
     """CTC writes a space, a blank, a space ... through a pause: a clip of silence was transcribed as
-    '           ', a minute of it around two words as hundreds of spaces, each a character error."""
+    '           ', a minute of it around two words as hundreds of spaces (in transcribe's output and the
+    service's answers; WER and CER were scored without them)."""
     s = Symbols.fit(["ab c"])
     space, blank = s.index[" "], 0
     ids = [space, blank, space, *s.encode("ab"), space, blank, space, blank, space, *s.encode("c"), space, blank]

@@ -311,7 +311,7 @@ class Symbols:
     def decode(self, ids: Sequence[int]) -> str:
         """The text of ``ids`` (blanks left out), words one space apart, none at either end: a CTC model
         writes a space, a blank, a space ... through a pause, so a clip of silence came out as a run of
-        spaces and a minute of it before a word as hundreds, each one more character error."""
+        spaces and a minute of it before a word as hundreds (jiwer's scores strip them; the transcript did not)."""
         return " ".join(w for w in "".join(self.chars[i - 1] for i in ids if i > 0).split(" ") if w)
 
     def to_dict(self) -> dict[str, Any]:
