@@ -80,7 +80,7 @@ CASES = [
     (TRANSCRIBE + ["{d}/cut.flac"], "cut.flac is damaged or cut short"),
     (EVALUATE + ["{d}/fake_mp3.csv"], "fake.mp3 is unreadable or corrupt"),
     (TRANSCRIBE + ["{d}/notes"], "no audio files"),
-    (TRANSCRIBE + ["{d}/wavs/*.wav"], "no file matches"),
+    (TRANSCRIBE + ["{d}/wavs/*.mp3"], "wavs/*.mp3 (the shell passed"),   # *.wav: read, as a shell would
     (TRANSCRIBE + ["{d}/wavs/train_0.wav", "{d}/gone.wav"], "audio file not found"),
     (TRANSCRIBE + ["{d}/train.csv"], "train.csv is not a WAV file"),
     (TRANSCRIBE + ["--beam", "0", "{d}/wavs/train_0.wav"], "beam"),

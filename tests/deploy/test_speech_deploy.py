@@ -216,6 +216,26 @@ def test_a_damaged_mp3_upload_is_answered_with_the_warning_transcribe_gives(ctc,
     assert "warnings" not in adapter.answer_bytes(adapter.net, whole, "audio/mpeg")
 
 
+def test_an_upload_whose_channels_cancel_out_or_of_zeros_only_is_answered_with_the_warning_transcribe_gives(ctc,
+                                                                                                           tmp_path):
+    """A stereo upload with one channel phase-inverted was answered as silence, and a silent one (upload
+    or JSON) as if it held speech, without a word."""
+    adapter = adapter_for(ctc)
+    wave = tone_clip("ab cd", seconds=1.0)
+    sf.write(tmp_path / "mono.wav", wave, RATE, subtype="FLOAT")
+    sf.write(tmp_path / "inverted.wav", np.stack([wave, -wave], 1), RATE, subtype="FLOAT")
+    sf.write(tmp_path / "silent.wav", np.zeros(RATE), RATE)
+    mono = adapter.answer_bytes(adapter.net, (tmp_path / "mono.wav").read_bytes(), "audio/wav")
+    up = adapter.answer_bytes(adapter.net, (tmp_path / "inverted.wav").read_bytes(), "audio/wav")
+    assert up == {**mono, "warnings": ["the upload: its 2 channels cancel out when mixed down to mono (one is another "
+                                       "phase-inverted): read channel 1 alone; check the recording's wiring"]}
+    silent = "holds only silence (every sample is 0): nothing in it to recognise; check the recording"
+    up = adapter.answer_bytes(adapter.net, (tmp_path / "silent.wav").read_bytes(), "audio/wav")
+    assert up["warnings"] == [f"the upload: {silent}"]
+    answers = adapter.answer(adapter.net, audio=[[0.0] * RATE, wave.tolist()])["predictions"]
+    assert answers[0]["warnings"] == [f"recording 0: {silent}"] and "warnings" not in answers[1]
+
+
 @pytest.mark.parametrize("rate", [7919, 11127, 22254, 44100])
 def test_a_rate_with_no_exact_ratio_is_resampled_as_the_cli_resamples_it(ctc, tmp_path, rate):
     """7,919 Hz or a Mac's 22,254 Hz to the model's 8 kHz was a 422 'cannot be resampled' (upload and

@@ -11,7 +11,7 @@ import pytest
 import soundfile as sf
 
 from lstmkit.errors import LstmkitError
-from lstmkit.tasks.speech.audio_files import read_audio, read_upload, report_notes
+from lstmkit.tasks.speech.audio_files import MemoryClip, read_audio, read_upload, report_notes
 
 RATE = 8000
 
@@ -257,3 +257,73 @@ def test_another_c_librarys_line_while_an_mp3_is_read_is_printed_not_taken_for_t
     wave, _, notes = read_audio(tmp_path / "ok.mp3", RATE)
     assert all("damaged" not in n.what for n in notes)
     assert "[I:onnxruntime:, inference_session.cc:1520] session ready" in capfd.readouterr().err
+
+
+def _what(notes) -> list[str]:
+    return [n.what for n in notes]
+
+
+_CANCEL = ("its 2 channels cancel out when mixed down to mono (one is another phase-inverted): read channel 1 alone; "
+           "check the recording's wiring")
+
+
+@pytest.mark.parametrize("given, subtype", [("file", "FLOAT"), ("file", "PCM_16"), ("upload", "FLOAT"),
+                                            ("memory", "FLOAT")])
+def test_channels_that_cancel_out_when_mixed_down_are_read_one_channel_alone_with_a_note(tmp_path, given, subtype):
+    """A stereo file whose second channel is the first phase-inverted (a balanced cable's wires swapped)
+    averaged to zeros: every clip transcribed as silence, told only '2 channels mixed down to mono'.
+    The first channel is read (16-bit rounding made the second the louder by a hair)."""
+    sf.write(tmp_path / "twin.wav", _tone(), RATE, subtype=subtype)
+    twin = read_audio(tmp_path / "twin.wav", RATE)[0]
+    block = np.stack([_tone(), -_tone()], 1).astype(np.float32)
+    sf.write(tmp_path / "inverted.wav", block, RATE, subtype=subtype)
+    source = {"file": lambda: read_audio(tmp_path / "inverted.wav", RATE),
+              "upload": lambda: read_upload((tmp_path / "inverted.wav").read_bytes(), RATE),
+              "memory": lambda: read_audio(MemoryClip("inverted", block, RATE), RATE)}[given]
+    got, _, notes = source()
+    assert np.array_equal(got, twin)
+    assert _what(notes) == [_CANCEL] and notes[0].told
+
+
+@pytest.mark.parametrize("channels", [2, 4])
+def test_channels_that_do_not_cancel_out_are_mixed_down_as_before(tmp_path, channels):
+    """A silent channel halves the mix, and an inverted pair beside other channels leaves them: no
+    channel is picked out where the mean holds the recording."""
+    x = _tone()
+    block = np.stack([x, np.zeros_like(x)] if channels == 2 else [x, -x, 0.5 * x, np.zeros_like(x)], 1)
+    sf.write(tmp_path / "x.wav", block, RATE, subtype="FLOAT")
+    got, _, notes = read_audio(tmp_path / "x.wav", RATE)
+    assert np.allclose(got, block.mean(1), atol=1e-6)
+    assert _what(notes) == [f"{channels} channels mixed down to mono"]
+
+
+@pytest.mark.parametrize("subtype", ["PCM_16", "PCM_U8", "FLOAT"])
+def test_a_recording_of_zeros_only_is_read_with_a_warning(tmp_path, subtype):
+    """A clip of digital silence was transcribed ('' or a run of spaces) or classified (the commonest
+    class) without a word."""
+    sf.write(tmp_path / "x.wav", np.zeros(4000), RATE, subtype=subtype)
+    wave, _, notes = read_audio(tmp_path / "x.wav", RATE)
+    assert wave.size == 4000 and not wave.any()
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        report_notes(notes)
+    assert [str(w.message) for w in said] == ["x.wav: holds only silence (every sample is 0): nothing in it to "
+                                              "recognise; check the recording"]
+    sf.write(tmp_path / "quiet.wav", np.full(4000, 0.01), RATE, subtype=subtype)       # -40 dBFS is no silence
+    assert read_audio(tmp_path / "quiet.wav", RATE)[2] == []
+
+
+def test_a_wav_holding_more_audio_than_its_header_counts_is_read_as_far_as_it_counts_with_a_note(tmp_path):
+    """A recorder that rewrites the sizes as it goes and stopped before the last rewrite: libsndfile read
+    the 0.12 s the header counts of a 0.25 s file without a word (half a recording transcribed as whole)."""
+    half = len(_PCM16) // 2
+    (tmp_path / "stale.wav").write_bytes(_riff(_fmt(), _chunk(b"data", _PCM16[:half])) + _PCM16[half:])
+    wave, _, notes = read_audio(tmp_path / "stale.wav", RATE)
+    assert wave.size == half // 2
+    assert _what(notes) == ["holds more audio than its header counts (bytes after its data chunk, in no chunk: a "
+                            "writer that stopped updating the sizes): read as far as the header counts; 'sox "
+                            "--ignore-length IN OUT.wav' reads it all"]
+    assert _what(read_upload((tmp_path / "stale.wav").read_bytes(), RATE)[2]) == _what(notes)
+    for tail in (bytes(4000), _INFO + _CUE, b"\0"):      # padding, whole chunks, a stray byte: nothing left out
+        (tmp_path / "ok.wav").write_bytes(_riff(_fmt(), _chunk(b"data", _PCM16)) + tail)
+        assert read_audio(tmp_path / "ok.wav", RATE)[2] == []

@@ -101,6 +101,25 @@ def test_stereo_and_rate_are_converted_with_a_note(ctc_run, tmp_path, capsys):
     assert "warning: st.wav: 2 channels mixed down to mono" in err and "warning: fast.wav: resampled from 16000 Hz" in err
 
 
+def test_inverted_channels_and_silence_are_transcribed_with_a_warning_each(ctc_run, tmp_path, capsys):
+    """A stereo clip with one channel phase-inverted was transcribed as silence, and silence as a run of
+    spaces ('\\t    '), each with no warning but '2 channels mixed down to mono'."""
+    w = say("ab cd", np.random.default_rng(0))
+    sf.write(tmp_path / "mono.wav", w, RATE, subtype="FLOAT")
+    sf.write(tmp_path / "inverted.wav", np.stack([w, -w], 1), RATE, subtype="FLOAT")
+    sf.write(tmp_path / "silent.wav", np.zeros(RATE), RATE)
+    code, out, err = cli(capsys, "speech", "transcribe", "--run", ctc_run.run_dir_, tmp_path / "mono.wav",
+                         tmp_path / "inverted.wav", tmp_path / "silent.wav")
+    assert code == 0, err
+    mono, inverted, silent = (ln.split("\t")[1] for ln in out.splitlines())
+    assert inverted == mono == ctc_run.transcribe([tmp_path / "mono.wav"])[0] and mono.strip() == mono
+    assert silent == " ".join(silent.split())         # whatever the model guesses, no run of spaces
+    assert err.splitlines() == ["warning: inverted.wav: its 2 channels cancel out when mixed down to mono (one is "
+                                "another phase-inverted): read channel 1 alone; check the recording's wiring",
+                                "warning: silent.wav: holds only silence (every sample is 0): nothing in it to "
+                                "recognise; check the recording"]
+
+
 def _no_runs(path):
     return not path.exists() or not any(path.iterdir())
 

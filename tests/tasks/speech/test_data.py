@@ -225,6 +225,19 @@ def test_files_given_one_by_one_get_their_own_hints(tmp_path):
         read_audio(tmp_path / "m.csv", 8000)
 
 
+def test_a_pattern_the_shell_did_not_expand_reads_the_files_it_matches(tmp_path):
+    """A quoted 'clips/*.wav' (or one typed in cmd.exe, which expands no pattern) was 'no file matches
+    clips/*.wav' while clips/ held WAVs; a file named with a wildcard is still itself."""
+    from lstmkit.tasks.speech.data import audio_paths
+    for name in ("b.wav", "a.wav", "c.flac", "[1].wav"):
+        sf.write(tmp_path / name, np.zeros(800), RATE)
+    assert audio_paths(str(tmp_path / "*.wav")) == [str(tmp_path / n) for n in ("[1].wav", "a.wav", "b.wav")]
+    assert audio_paths([tmp_path / "[1].wav", str(tmp_path / "?.flac")]) == [str(tmp_path / "[1].wav"),
+                                                                                 str(tmp_path / "c.flac")]
+    with pytest.raises(LstmkitError, match=r"no file matches \S*\*.mp3 \(the shell passed the pattern on"):
+        audio_paths(str(tmp_path / "*.mp3"))
+
+
 def test_empty_manifest_and_missing_columns(tmp_path):
     (tmp_path / "empty.csv").write_text("path,text\n")
     with pytest.raises(LstmkitError, match="empty"):
@@ -241,6 +254,17 @@ def test_symbols_round_trip_and_unknown_symbols():
     assert Symbols.from_dict(s.to_dict()).chars == s.chars
     with pytest.raises(LstmkitError, match="'z'"):
         s.encode("az", " of x.wav")
+
+
+def test_a_transcript_has_its_words_one_space_apart_and_no_space_at_either_end():
+    """CTC writes a space, a blank, a space ... through a pause: a clip of silence was transcribed as
+    '           ', a minute of it around two words as hundreds of spaces (in transcribe's output and the
+    service's answers; WER and CER were scored without them)."""
+    s = Symbols.fit(["ab c"])
+    space, blank = s.index[" "], 0
+    ids = [space, blank, space, *s.encode("ab"), space, blank, space, blank, space, *s.encode("c"), space, blank]
+    assert s.decode(ids) == "ab c"
+    assert s.decode([space, blank, space, blank, space]) == ""
 
 
 def test_a_folder_of_mp3_or_opus_files_is_read_and_other_files_are_named(tmp_path):

@@ -21,7 +21,7 @@ import numpy as np
 from lstmkit.deploy.adapter import BadRequest
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.speech.config import MIN_RATE
-from lstmkit.tasks.speech.audio_files import DAMAGED_MP3, audio_format, loud_warning, read_upload, resample
+from lstmkit.tasks.speech.audio_files import audio_format, loud_warning, read_upload, resample
 
 __all__ = ["AUDIO_TYPES", "UPLOAD_NAME", "upload_type", "upload_samples", "to_model_rate", "warned", "MIN_RATE"]
 
@@ -56,7 +56,8 @@ def upload_samples(body: bytes, content_type: str, rate: int,
                    max_seconds: float) -> tuple[np.ndarray, float | None, list[str]]:
     """The mono samples ``[N]`` float32 of an uploaded audio file, at ``rate`` Hz, the peak of its
     float samples when they go beyond [-1, 1] (None otherwise) and what the client should be told
-    besides (an MP3 read past damaged frames); conversions (channels, rate) are not told."""
+    besides (an MP3 read past damaged frames, channels that cancel out, silence, a header that counts less
+    audio than the file holds); conversions (channels, rate) are not told."""
     kind = (content_type or "").split(";")[0].strip().lower()
     if kind not in AUDIO_TYPES:
         raise BadRequest([], f"Content-Type {content_type or 'none'!r} is not an audio upload",
@@ -74,8 +75,7 @@ def upload_samples(body: bytes, content_type: str, rate: int,
     if wave.size > max_seconds * rate:
         raise BadRequest([], f"the recording is {wave.size / rate:.1f} s long; the limit is {max_seconds:g} s",
                          "split it into shorter clips, or stream it chunk by chunk")
-    return (wave, next((n.peak for n in notes if n.peak is not None), None),
-            [n.what for n in notes if n.what == DAMAGED_MP3])
+    return wave, next((n.peak for n in notes if n.peak is not None), None), [n.what for n in notes if n.told]
 
 
 def warned(answer: dict[str, Any], name: str, peak: float | None, notes: Sequence[str] = ()) -> dict[str, Any]:

@@ -8,6 +8,9 @@
     promised_seconds / loud_peak / loud_warning            what a truncated or too-loud file is told by
 
 Every failure is one :class:`~lstmkit.errors.LstmkitError` that names the file (or "the upload") and the fix.
+What reads but is not what it seems is a note, warned about: channels that cancel out when averaged
+(a phase-inverted copy: the channel alone is read), a recording of zeros only, a WAV holding more audio
+than its header counts.
 """
 from __future__ import annotations
 
@@ -31,16 +34,21 @@ from lstmkit.tasks.speech.config import MAX_RATE, MIN_RATE
 from lstmkit.tasks.speech.manifest import AUDIO_SUFFIXES
 from lstmkit.tasks.speech.ogg import ogg_cut
 from lstmkit.tasks.speech.resampling import BlockResampler, resample
-from lstmkit.tasks.speech.riff import STREAMED_SIZE, streamed_frames
+from lstmkit.tasks.speech.riff import STREAMED_SIZE, streamed_frames, unheaded_frames
 from lstmkit.tasks.speech.stderr_lines import c_stderr_lines
 
 __all__ = ["read_audio", "read_upload", "MemoryClip", "audio_format", "AudioNote", "report_notes", "common_rate", "clip_length",
-           "loud_peak", "loud_warning", "promised_seconds", "never_finished", "resample", "DAMAGED_MP3"]
+           "loud_peak", "loud_warning", "promised_seconds", "never_finished", "resample", "DAMAGED_MP3",
+           "SILENT", "UNHEADED"]
 
 _READ_FRAMES = 1 << 16    # frames read at once: 512 KiB of float32 stereo
 _FLOAT_SUBTYPES = ("FLOAT", "DOUBLE")
 DAMAGED_MP3 = ("the MP3 decoder skipped damaged frames (read as far as it decodes, gaps left out): "
                "download or export the file again")
+SILENT = "holds only silence (every sample is 0): nothing in it to recognise; check the recording"
+UNHEADED = ("holds more audio than its header counts (bytes after its data chunk, in no chunk: a writer that stopped "
+            "updating the sizes): read as far as the header counts; 'sox --ignore-length IN OUT.wav' reads it all")
+_CANCELLING = 1e-3      # channels' mix this far (30 dB) below their mean power: they cancel out
 
 
 def clip_length(n_samples: int, rate: int) -> str:
@@ -60,6 +68,7 @@ class AudioNote:
     peak: float | None = None     # set for float samples beyond [-1, 1] only
     promised: float | None = None  # set for a truncated WAV only
     cut: bool = False             # a file cut short, read as far as it goes
+    told: bool = False            # more than a conversion: a service tells its client too
 
     @property
     def conversion(self) -> bool:
@@ -108,25 +117,16 @@ def read_upload(body: bytes, rate: int | None, name: str = "the upload") -> tupl
 
 def _read(source: Path | bytes, name: str, rate: int | None) -> tuple[np.ndarray, int, list[AudioNote]]:
     """:func:`read_audio` of a file or of a file's bytes, named ``name`` in notes and errors."""
-    import soundfile as sf
-    sr = None
     held = _looked_at(source, streamed_frames, None)     # a streamed WAV's data when chunks follow it; None: all
+    power = _Power()
     with _decoder_lines(source) as chatter:
-        try:
-            with sf.SoundFile(_opened(source)) as f:
-                sr, channels, floats = f.samplerate, f.channels, f.subtype in _FLOAT_SUBTYPES
-                _check_rate(name, sr)
-                pieces, frames, peak = [], 0, 0.0
-                blocks = (f.read(_READ_FRAMES if held is None else min(_READ_FRAMES, held - frames), dtype="float32",
-                                 always_2d=True) for _ in iter(int, 1))     # until an empty block
-                for piece, n, block_peak in _mixed_down(blocks, sr, rate, name, floats):
-                    pieces.append(piece)
-                    frames, peak = frames + n, max(peak, block_peak)
-        except (sf.LibsndfileError, RuntimeError, ValueError) as e:
-            raise _unreadable(source, name, e, opened=sr is not None) from None
+        wave, sr, channels, frames, peak = _decoded(source, name, rate, held, power=power)
         promised = promised_seconds(_opened(source), frames, sr)
         if frames == 0:
             _check_finished(source, name, promised)
+        kept = power.cancelling()
+        if kept is not None:            # the mix is silence: that channel alone, read again
+            wave = _decoded(source, name, rate, held, channel=kept)[0]
     short = Path(name).name if isinstance(source, Path) else name
     notes = [] if promised is None else [AudioNote(short, f"truncated: its header promises {promised:.2f} s, "
                                                                f"the file holds {frames / sr:.2f} s", None, promised,
@@ -134,22 +134,84 @@ def _read(source: Path | bytes, name: str, rate: int | None) -> tuple[np.ndarray
     if _looked_at(source, ogg_cut, False):
         notes.append(AudioNote(short, f"cut short: its Ogg stream stops before its end page (the file holds "
                                       f"{frames / sr:.2f} s)", cut=True))
+    if _looked_at(source, unheaded_frames, 0) >= 0.01 * sr:
+        notes.append(AudioNote(short, UNHEADED, told=True))
     if peak > 1.0:                  # kept as they are: report_notes warns
         notes.append(AudioNote(short, "float samples beyond [-1, 1]", peak))
     if chatter:
-        notes.append(AudioNote(short, DAMAGED_MP3))
-    if channels > 1:
-        notes.append(AudioNote(short, f"{channels} channels mixed down to mono"))
+        notes.append(AudioNote(short, DAMAGED_MP3, told=True))
+    notes += _level_notes(short, wave, channels, kept)
     if rate is not None and sr != rate:
         notes.append(AudioNote(short, f"resampled from {sr} Hz to {rate} Hz"))
         sr = rate
-    return np.concatenate(pieces), int(sr), notes
+    return wave, int(sr), notes
 
 
-def _mixed_down(blocks: Iterator[np.ndarray], sr: int, rate: int | None, name: str,
-                floats: bool) -> Iterator[tuple[np.ndarray, int, float]]:
+def _decoded(source: Path | bytes, name: str, rate: int | None, held: int | None, channel: int | None = None,
+             power: _Power | None = None) -> tuple[np.ndarray, int, int, int, float]:
+    """``(mono wave at rate, the file's rate, channels, frames read, float peak)`` of ``source``, read
+    block by block (``held`` frames at most; None: all): its channels mixed, or ``channel`` alone."""
+    import soundfile as sf
+    sr = None
+    try:
+        with sf.SoundFile(_opened(source)) as f:
+            sr, channels, floats = f.samplerate, f.channels, f.subtype in _FLOAT_SUBTYPES
+            _check_rate(name, sr)
+            pieces, frames, peak = [], 0, 0.0
+            blocks = (f.read(_READ_FRAMES if held is None else min(_READ_FRAMES, held - frames), dtype="float32",
+                             always_2d=True) for _ in iter(int, 1))     # until an empty block
+            for piece, n, block_peak in _mixed_down(blocks, sr, rate, name, floats, channel, power):
+                pieces.append(piece)
+                frames, peak = frames + n, max(peak, block_peak)
+    except (sf.LibsndfileError, RuntimeError, ValueError) as e:
+        raise _unreadable(source, name, e, opened=sr is not None) from None
+    return np.concatenate(pieces), sr, channels, frames, peak
+
+
+class _Power:
+    """The sums of squares of a recording's channels and of their mix, added up block by block."""
+
+    def __init__(self):
+        self.channels: np.ndarray | None = None      # [C] float64
+        self.mix = 0.0
+
+    def add(self, block: np.ndarray, mono: np.ndarray) -> None:
+        # float32 BLAS dot products, a block's totals summed in float64 (a float64 cast made reading 3x slower)
+        sums = np.array([np.dot(block[:, c], block[:, c]) for c in range(block.shape[1])], dtype=np.float64)
+        self.channels = sums if self.channels is None else self.channels + sums
+        self.mix += float(np.dot(mono, mono))
+
+    def cancelling(self) -> int | None:
+        """The channel to read alone when the channels cancel out in their mix (one is another phase-inverted,
+        as from a balanced cable's swapped wires: the mean of the two is silence): the first at least half
+        as loud as the loudest (of an inverted pair, the first, not the one rounding made louder); None
+        when they do not cancel out."""
+        c = self.channels
+        if c is None or len(c) < 2 or not c.any() or self.mix >= _CANCELLING * c.mean():
+            return None
+        return int(np.argmax(c >= 0.5 * c.max()))
+
+
+def _level_notes(name: str, wave: np.ndarray, channels: int, kept: int | None) -> list[AudioNote]:
+    """The notes on how a recording of ``channels`` became the mono ``wave``: mixed down, or channel
+    ``kept`` read alone as the mix cancelled out; and a wave that is silence."""
+    notes = []
+    if kept is not None:
+        notes.append(AudioNote(name, f"its {channels} channels cancel out when mixed down to mono (one is another "
+                                     f"phase-inverted): read channel {kept + 1} alone; check the recording's wiring",
+                               told=True))
+    elif channels > 1:
+        notes.append(AudioNote(name, f"{channels} channels mixed down to mono"))
+    if not wave.any():
+        notes.append(AudioNote(name, SILENT, told=True))
+    return notes
+
+
+def _mixed_down(blocks: Iterator[np.ndarray], sr: int, rate: int | None, name: str, floats: bool,
+                channel: int | None = None, power: _Power | None = None) -> Iterator[tuple[np.ndarray, int, float]]:
     """``(mono samples at rate, frames read, peak)`` of each block ``[n, C]`` (float32, ``sr`` Hz) until
-    an empty one, checked finite, then what the resampler held: a file's and a clip's in memory alike."""
+    an empty one, checked finite, then what the resampler held: a file's and a clip's in memory alike.
+    The block's channels are averaged (``channel``: that one alone), their power added to ``power``."""
     resampler = BlockResampler(sr, sr if rate is None else rate)
     frames = 0
     for block in blocks:
@@ -157,7 +219,10 @@ def _mixed_down(blocks: Iterator[np.ndarray], sr: int, rate: int | None, name: s
             break
         _check_finite(block, frames, name)
         frames += len(block)
-        yield resampler(_mono(block)), len(block), float(np.abs(block).max()) if floats else 0.0
+        mono = _mono(block) if channel is None else np.ascontiguousarray(block[:, channel])
+        if power is not None:
+            power.add(block, mono)
+        yield resampler(mono), len(block), float(np.abs(block).max()) if floats else 0.0
     yield resampler.flush(), 0, 0.0
 
 
@@ -165,17 +230,27 @@ def _read_clip(clip: MemoryClip, rate: int | None) -> tuple[np.ndarray, int, lis
     """:func:`read_audio` of samples in memory: read in the blocks a file is read in, so a clip gives
     the samples its WAV file would."""
     _check_rate(clip.name, clip.rate)
-    blocks = (clip.block[k: k + _READ_FRAMES] for k in range(0, len(clip.block), _READ_FRAMES))
-    pieces, peak = [], 0.0
-    for piece, _, block_peak in _mixed_down(blocks, clip.rate, rate, clip.name, clip.floats):
-        pieces.append(piece)
-        peak = max(peak, block_peak)
+    power = _Power()
+    wave, peak = _clip_wave(clip, rate, power=power)
+    kept = power.cancelling()
+    if kept is not None:            # the mix is silence: that channel alone
+        wave = _clip_wave(clip, rate, channel=kept)[0]
     notes = [AudioNote(clip.name, "float samples beyond [-1, 1]", peak)] if peak > 1.0 else []
-    if clip.block.shape[1] > 1:
-        notes.append(AudioNote(clip.name, f"{clip.block.shape[1]} channels mixed down to mono"))
+    notes += _level_notes(clip.name, wave, clip.block.shape[1], kept)
     if rate is not None and clip.rate != rate:
         notes.append(AudioNote(clip.name, f"resampled from {clip.rate} Hz to {rate} Hz"))
-    return np.concatenate(pieces), int(clip.rate if rate is None else rate), notes
+    return wave, int(clip.rate if rate is None else rate), notes
+
+
+def _clip_wave(clip: MemoryClip, rate: int | None, channel: int | None = None,
+               power: _Power | None = None) -> tuple[np.ndarray, float]:
+    """``(mono wave at rate, float peak)`` of a clip in memory, read in a file's blocks (:func:`_mixed_down`)."""
+    blocks = (clip.block[k: k + _READ_FRAMES] for k in range(0, len(clip.block), _READ_FRAMES))
+    pieces, peak = [], 0.0
+    for piece, _, block_peak in _mixed_down(blocks, clip.rate, rate, clip.name, clip.floats, channel, power):
+        pieces.append(piece)
+        peak = max(peak, block_peak)
+    return np.concatenate(pieces), peak
 
 
 def _opened(source: Path | bytes) -> Any:

@@ -14,6 +14,7 @@ here. Every failure is one :class:`~lstmkit.errors.LstmkitError` that names the 
 """
 from __future__ import annotations
 
+import glob
 import math
 import os
 import unicodedata
@@ -242,7 +243,7 @@ def warn_long_clips(paths: Sequence[str], durations: Sequence[float]) -> None:
 
 def audio_paths(files) -> list[str]:
     """``transcribe``'s files as a list of paths (any iterable of them), a folder as every audio file
-    in it and its sub-folders; samples in memory are refused with the way to write them to a WAV."""
+    in it and its sub-folders, a pattern (``clips/*.wav``) as the paths it matches; samples in memory are refused with the way to write them to a WAV."""
     try:                          # a bytes path was iterated into its byte values ("got int 97")
         files = [files] if isinstance(files, (str, bytes, os.PathLike)) else list(files)
     except TypeError:
@@ -255,8 +256,18 @@ def audio_paths(files) -> list[str]:
                            "pass a list of paths, e.g. ['a.wav'], or of 1-D sample arrays with sample_rate=")
     if not files:
         raise LstmkitError("no audio files given (empty list)", "pass at least one path, e.g. ['a.wav']")
+    files = [p for f in files for p in _matched(f)]
     check_files_exist([str(f) for f in files], listed=False)
     return [p for f in files for p in (_folder_audio(f) if Path(f).is_dir() else [str(f)])]
+
+
+def _matched(path: str) -> list[str]:
+    """``path``, or the paths its wildcards match (sorted) where no file has that name: a pattern the
+    shell left as it was (quoted, given by a script, or typed in Windows' cmd.exe, which expands none)
+    was "no file matches" while files did."""
+    if not glob.has_magic(path) or path_exists(Path(path)):
+        return [path]
+    return sorted(glob.glob(path, recursive=True)) or [path]
 
 
 def _folder_audio(folder: str) -> list[str]:
@@ -298,7 +309,10 @@ class Symbols:
         return [self.index[c] for c in text]
 
     def decode(self, ids: Sequence[int]) -> str:
-        return "".join(self.chars[i - 1] for i in ids if i > 0)
+        """The text of ``ids`` (blanks left out), words one space apart, none at either end: a CTC model
+        writes a space, a blank, a space ... through a pause, so a clip of silence came out as a run of
+        spaces and a minute of it before a word as hundreds (jiwer's scores strip them; the transcript did not)."""
+        return " ".join(w for w in "".join(self.chars[i - 1] for i in ids if i > 0).split(" ") if w)
 
     def to_dict(self) -> dict[str, Any]:
         return {"blank": 0, "chars": self.chars}

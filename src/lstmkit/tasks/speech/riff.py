@@ -1,12 +1,18 @@
 """A WAV file's RIFF chunks, walked only as far as libsndfile needs help.
 
     streamed_frames(f) -> the frames of a streamed WAV's data chunk when chunks follow it, else None
+    unheaded_frames(f) -> the frames that follow a WAV's data chunk in no chunk (its header counts less)
 
 A writer that cannot seek back (a pipe: ``ffmpeg ... -f wav -``, ``sox ... -t wav -``) leaves the data
 chunk's size at 0xFFFFFFFF (or 0x7FFFF000), and libsndfile then reads every byte to the end of the
 file as samples: a LIST or cue chunk written after the data came out as a click of garbage samples.
 Such trailing chunks are found from the end: a known chunk id from which whole chunks reach exactly
 the end of the file (an accidental match inside audio would also have to chain to the last byte).
+
+The opposite fault: a recorder that rewrites the sizes as it goes (every few seconds, or only once)
+and stops before the last rewrite leaves a data size shorter than the audio after it. libsndfile
+reads as far as the size says and takes the rest for an unknown chunk, without a word: half a
+recording transcribed as if whole.
 """
 from __future__ import annotations
 
@@ -14,7 +20,7 @@ import re
 import struct
 from typing import BinaryIO
 
-__all__ = ["streamed_frames", "STREAMED_SIZE"]
+__all__ = ["streamed_frames", "unheaded_frames", "STREAMED_SIZE"]
 
 STREAMED_SIZE = 0x7FFFF000      # bytes: a writer that cannot seek back puts 0x7ffff000 / 0xffffffff here
 _TAIL = 1 << 20                 # bytes at the end searched for trailing chunks
@@ -29,6 +35,44 @@ def streamed_frames(f: BinaryIO) -> int | None:
     """The frames held by the data chunk of the RIFF WAV in ``f`` (seekable, read from its start) when
     its size is a streamed writer's placeholder and other chunks follow the data; None for any other
     file (not a RIFF WAV, sizes filled in, nothing after the data, or chunks not found)."""
+    found = _data_chunk(f)
+    if found is None:
+        return None
+    start, size, align, end = found
+    if size < STREAMED_SIZE or start + size <= end or not align:
+        return None
+    at = max(start, end - _TAIL)
+    f.seek(at)
+    tail = f.read()
+    for m in _TRAILING.finditer(tail):
+        if _chunks_reach_the_end(tail, m.start()):
+            return (at + m.start() - start) // align
+    return None
+
+
+def unheaded_frames(f: BinaryIO) -> int:
+    """The frames that follow the data chunk of the RIFF WAV in ``f`` outside any chunk: audio its
+    header's data size leaves out. 0 for any other file: not a RIFF WAV, a streamed placeholder size,
+    nothing after the data, whole chunks to the end of the file, or zero bytes only (padding)."""
+    found = _data_chunk(f)
+    if found is None:
+        return 0
+    start, size, align, end = found
+    after = start + size + (size & 1)
+    if size >= STREAMED_SIZE or after >= end or not align:
+        return 0
+    f.seek(after)
+    tail = f.read(_TAIL)
+    if end - after <= _TAIL and (_chunks_reach_the_end(tail, 0) or not tail.strip(b"\0")):
+        return 0
+    if end - after > _TAIL and _TAG.fullmatch(tail[:4]):      # too long to walk here: a chunk, as it starts as one
+        return 0
+    return (end - after) // align
+
+
+def _data_chunk(f: BinaryIO) -> tuple[int, int, int, int] | None:
+    """``(start, size, block align, file length)`` of the data chunk of the RIFF WAV in ``f``: where its
+    bytes start and the size its header gives; None for a file that is no RIFF WAV or has no data chunk."""
     f.seek(0, 2)
     end = f.tell()
     f.seek(0)
@@ -45,18 +89,8 @@ def streamed_frames(f: BinaryIO) -> int | None:
         if tag == b"fmt " and len(chunk) >= 22:
             align = struct.unpack("<H", chunk[20:22])[0]
         if tag == b"data":
-            break
+            return pos + 8, size, align, end
         pos += 8 + size + (size & 1)
-    start = pos + 8
-    if size < STREAMED_SIZE or start + size <= end or not align:
-        return None
-    at = max(start, end - _TAIL)
-    f.seek(at)
-    tail = f.read()
-    for m in _TRAILING.finditer(tail):
-        if _chunks_reach_the_end(tail, m.start()):
-            return (at + m.start() - start) // align
-    return None
 
 
 def _chunks_reach_the_end(tail: bytes, i: int) -> bool:

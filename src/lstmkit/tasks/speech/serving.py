@@ -4,7 +4,7 @@
 ``{"audio": [[samples...], ...], "sample_rate": R, "beam": k}`` (:func:`answer`, typed by
 :func:`request_models`) and answers ``{"transcript": ...}`` or ``{"label": ..., "probabilities":
 {...}}`` per recording through the adapter's ``predict``, with ``"warnings": [...]`` when a
-recording's samples go beyond [-1, 1] or its seq2seq transcript was cut at the model's longest
+recording's samples go beyond [-1, 1], are all 0, or its seq2seq transcript was cut at the model's longest
 (``max_transcript_chars`` of the metadata). Every bad request is a
 :class:`~lstmkit.deploy.adapter.BadRequest` naming its field (a 422).
 """
@@ -17,6 +17,7 @@ from torch import nn
 
 from lstmkit.deploy.adapter import BadRequest
 from lstmkit.tasks.speech.audio import UPLOAD_NAME, to_model_rate, upload_samples, warned
+from lstmkit.tasks.speech.audio_files import SILENT
 
 __all__ = ["answer_bytes", "answer", "request_models"]
 
@@ -48,7 +49,7 @@ def answer(adapter, net: nn.Module, audio: list | None = None, sample_rate: int 
         feats.append(adapter.features(to_model_rate(wave, rate, adapter.spec.rate, ["sample_rate"]), ["audio", i]))
     locs = [["audio", i] for i in range(len(feats))]
     answers = _checked(adapter.predict(net, feats, beam, locs=locs), locs)
-    return {"predictions": [warned(a, f"recording {i}", p if p > 1.0 else None)
+    return {"predictions": [warned(a, f"recording {i}", p if p > 1.0 else None, [SILENT] if p == 0 else [])
                             for i, (a, p) in enumerate(zip(answers, peaks))]}
 
 
