@@ -523,10 +523,10 @@ def _plain(obj):
 
 
 def _plot_history(study, path: Path) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import optuna
+
+    from lstmkit.inspect.plots import pyplot
+    plt = pyplot()
     done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     pruned = [t for t in study.trials if t.state == optuna.trial.TrialState.PRUNED and t.intermediate_values]
     fig, ax = plt.subplots(figsize=(7, 4))
