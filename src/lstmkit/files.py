@@ -80,7 +80,8 @@ def check_out_path(path: str | Path, what: str = "--out") -> None:
                            "outside quotes and not after '='", f"pass {os.path.expanduser(str(path))}")
 
 
-def check_writable(path: str | Path, what: str, fix: str) -> None:
+def check_writable(path: str | Path, what: str,
+                   fix: str = "pass a writable --out folder (Python: out=FOLDER) and run the command again") -> None:
     """One :class:`EnvironmentProblem` when no file can be made in the folder ``path`` or, where it
     does not exist yet, in the nearest folder above it (where it would be made): a read-only file
     system or a folder without write permission, said before the work whose output it would hold
@@ -95,7 +96,7 @@ def check_writable(path: str | Path, what: str, fix: str) -> None:
         os.close(fd)
         os.unlink(probe)
     except OSError as e:
-        where = "" if here == path else f" (in {here})"
+        where = "" if here == path else f" (in {Path.cwd() if here == Path('.') else here})"
         raise EnvironmentProblem(f"cannot write {what} to {path}{where}: {os_reason(e)}; nothing was written", fix,
                                  reason=os_reason(e)) from None
 

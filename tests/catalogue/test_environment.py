@@ -191,6 +191,12 @@ READ_ONLY_RUN = [
      "pass --out (Python: out=) a file or folder you can write to"),
     (["inspect", "gates", "--run", "{run}", "--data", "{d}/sine.csv"], "could not write {run}/plots/gates.png",
      "fix permissions on {run}/plots"),                 # gates has no --out: they are kept beside the run
+    # the same --out on a read-only disk: tune's was a traceback, compare's came after every model had trained
+    (["tune", "forecast", "--data", "{d}/sine.csv", "--target", "y", "--trials", "1", "--epochs", "1",
+      "--out", "{ro}/tune"], "cannot write the study to {ro}/tune (in {ro})", "pass a writable --out folder"),
+    (["compare", "--task", "forecast", "--data", "{d}/sine.csv", "--target", "y", "--models", "lstm", "--seeds", "1",
+      "--epochs", "1", "--out", "{ro}/cmp"], "cannot write the comparison to {ro}/cmp (in {ro})",
+     "pass a writable --out folder"),
 ]
 
 
@@ -202,7 +208,7 @@ def trained_run(tmp_path_factory):
 
 
 @pytest.mark.parametrize("argv, problem, fix", READ_ONLY_RUN,
-                         ids=["backtest", "backtest-out", "int8", "int8-out", "onnx", "gates"])
+                         ids=["backtest", "backtest-out", "int8", "int8-out", "onnx", "gates", "tune", "compare"])
 def test_a_read_only_run_folder_written_into(argv, problem, fix, trained_run, tmp_path, capsys, monkeypatch):
     import shutil
 
@@ -244,3 +250,24 @@ def test_a_read_only_run_folder_is_read_by_every_command_that_only_reads(trained
             answers = [stream.step(v) for v in sine_frame(n=120)["y"][:20]]
         assert np.isfinite(np.asarray(answers[-1], dtype=float)).all()
     assert (out / "bt" / "backtest.csv").is_file() and (out / "model.onnx").is_file()
+
+
+@pytest.mark.parametrize("argv, problem", [
+    (["tune", "forecast", "--data", "{d}/sine.csv", "--target", "y", "--trials", "1", "--epochs", "1"],
+     "cannot write the study to runs/tune-forecast (in {ro})"),
+    (["compare", "--task", "forecast", "--data", "{d}/sine.csv", "--target", "y", "--models", "lstm", "--seeds", "1",
+      "--epochs", "1"], "cannot write the comparison to runs (in {ro})"),
+    (["forecast", "train", "--data", "{d}/sine.csv", *FLAGS], "could not create a run folder under runs"),
+], ids=["tune", "compare", "train"])
+def test_a_read_only_working_folder_and_the_default_out(argv, problem, trained_run, tmp_path, capsys, monkeypatch):
+    """A service's or a container's working folder is often not writable: the default --out (runs/…)
+    is refused before any work (tune's was a traceback; compare's came after every model trained)."""
+    from catalogue_helpers import check, read_only
+    d, _ = trained_run
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    monkeypatch.chdir(ro)
+    with read_only(ro, monkeypatch):
+        line = check([a.format(d=d) for a in argv], 1, problem.format(ro=ro), tmp_path, capsys, d)
+    assert "pass a writable --out folder" in line.partition(" — ")[2], line
+    assert not any(ro.iterdir())

@@ -68,8 +68,7 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
                            f"and step {step}", "use fewer --folds, a smaller --step, or longer series")
     cuts = ser.lengths[None] - H - step * (folds - 1 - np.arange(folds))[:, None]   # [K, S] points before each cut
     if out is not None:           # a read-only run folder (the CLI's default RUN/backtest): before the folds run
-        check_writable(out, "the backtest", "pass a writable --out folder (Python: out=FOLDER) and run the "
-                       "command again")
+        check_writable(out, "the backtest")
     fixed = model if given else None
     if fixed is None and not refit:
         log(f"training one model on the history before the first of {folds} cutoffs")
