@@ -7,7 +7,10 @@ file anywhere under its folder.
 """
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
+import os
 import re
 from pathlib import Path
 
@@ -142,3 +145,48 @@ def assert_problem_and_fix(msg: str) -> None:
     assert sep and problem.strip() and fix.strip(), f"no ' — fix' part: {msg!r}"
     assert fix.strip() not in ("fix the request", "fix the field named"), f"a fix that says nothing: {msg!r}"
     assert not CLI_FLAG.search(msg), f"a command-line flag in a service's answer: {msg!r}"
+
+
+@contextlib.contextmanager
+def read_only(folder: Path, monkeypatch):
+    """``folder`` read-only while the block runs, as a read-only mount or another user's run folder
+    is: its modes lose their write bits, which stop an ordinary user; for root, whom modes do not
+    stop, the calls that make, rename or remove an entry under it fail as on a read-only mount."""
+    folder = Path(folder).resolve()
+    parts = [folder, *folder.rglob("*")]
+    modes = {p: p.stat().st_mode for p in parts}
+    for p in parts:
+        os.chmod(p, modes[p] & ~0o222)
+    try:
+        with monkeypatch.context() as m:
+            if os.access(folder, os.W_OK):          # root
+                _refuse_writes_under(folder, m)
+            yield folder
+    finally:
+        for p in parts:
+            os.chmod(p, modes[p])
+
+
+def _refuse_writes_under(folder: Path, m) -> None:
+    """``os`` and ``open`` calls that would make, change, rename or remove an entry under ``folder``
+    fail with EROFS (a read-only file system), as the kernel's would on a read-only mount."""
+    import builtins
+    import io
+
+    def guard(real, writes=lambda *a, **k: True, paths=1):
+        def call(*a, **k):
+            inside = [x for x in a[:paths] if isinstance(x, (str, bytes, os.PathLike))
+                      and Path(os.path.abspath(os.fsdecode(x))).is_relative_to(folder)]
+            if inside and writes(*a, **k):
+                raise OSError(errno.EROFS, os.strerror(errno.EROFS), os.fsdecode(inside[0]))
+            return real(*a, **k)
+        return call
+    writing = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+    m.setattr(os, "open", guard(os.open, lambda path, flags, *a, **k: flags & writing))
+    for name in ("mkdir", "unlink", "rmdir", "remove"):
+        m.setattr(os, name, guard(getattr(os, name)))
+    for name in ("rename", "replace"):
+        m.setattr(os, name, guard(getattr(os, name), paths=2))
+    opening = guard(builtins.open, lambda file, mode="r", *a, **k: any(c in mode for c in "wax+"))
+    m.setattr(builtins, "open", opening)
+    m.setattr(io, "open", opening)

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
 import typer
 
 from lstmkit.errors import LstmkitError, TrainingInterrupted
+from lstmkit.files import check_writable
 from lstmkit.runs import atomic_write, check_out_folder, new_run_dir, write_json
 from lstmkit.tasks import RoomRegistry
 
@@ -94,6 +95,7 @@ def compare(task: str, data, models: Iterable[str] = DEFAULT_MODELS, seeds: int 
         models = list(dict.fromkeys(models))
     if out is not None:
         check_out_folder(out)
+        check_writable(out, "the comparison")     # before the models train, not after
     bench = TASKS[task](data, **options)
     bench.check_models(models)
     trial_errors = _trial_errors()

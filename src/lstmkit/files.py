@@ -6,6 +6,7 @@
     file_in_the_way(path)       the file that keeps a folder from being made at ``path``
     check_name_length(path)     an error naming a part of ``path`` longer than the file system allows
     check_out_path(path, flag)  that, and an error for a '~' the shell did not expand (a folder named '~')
+    check_writable(path, ...)   an error, before any work, when no file can be made where ``path`` would be
 
 A crash, Ctrl-C or a full disk never leaves half a file: the temporary file is removed and the
 target is either the old file or the new one, with the mode a plain ``open()`` would give it.
@@ -24,7 +25,7 @@ from typing import Any
 from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
 
 __all__ = ["atomic_write", "new_file_mode", "to_json", "json_safe", "path_exists", "file_in_the_way",
-           "check_name_length", "check_out_path"]
+           "check_name_length", "check_out_path", "check_writable", "new_folder_mode"]
 
 
 def path_exists(path: str | Path) -> bool:
@@ -79,16 +80,47 @@ def check_out_path(path: str | Path, what: str = "--out") -> None:
                            "outside quotes and not after '='", f"pass {os.path.expanduser(str(path))}")
 
 
-def new_file_mode() -> int:
-    """The mode a new file gets from ``open()`` under the current umask (``0o666 & ~umask``);
-    ``tempfile.mkstemp`` makes 0600 files, which atomic writes then set to this."""
+def check_writable(path: str | Path, what: str,
+                   fix: str = "pass a writable --out folder (Python: out=FOLDER) and run the command again") -> None:
+    """One :class:`EnvironmentProblem` when no file can be made in the folder ``path`` or, where it
+    does not exist yet, in the nearest folder above it (where it would be made): a read-only file
+    system or a folder without write permission, said before the work whose output it would hold
+    (``what``, e.g. "the backtest") rather than after it, with ``fix``. A temporary file is made and
+    removed to find out: permission bits say nothing to root, nor of a read-only mount."""
+    path = Path(path)
+    here = next((p for p in (path, *path.parents) if p.is_dir()), None)
+    if here is None:
+        return
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".lstmkit-", suffix=".tmp", dir=here)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        where = "" if here == path else f" (in {Path.cwd() if here == Path('.') else here})"
+        raise EnvironmentProblem(f"cannot write {what} to {path}{where}: {os_reason(e)}; nothing was written", fix,
+                                 reason=os_reason(e)) from None
+
+
+def _umask() -> int:
     try:
         with open("/proc/self/status") as f:          # Linux: read it without changing it
-            umask = next(int(line.split()[1], 8) for line in f if line.startswith("Umask:"))
+            return next(int(line.split()[1], 8) for line in f if line.startswith("Umask:"))
     except (OSError, StopIteration, ValueError, IndexError):
         umask = os.umask(0o022)
         os.umask(umask)
-    return 0o666 & ~umask
+        return umask
+
+
+def new_file_mode() -> int:
+    """The mode a new file gets from ``open()`` under the current umask (``0o666 & ~umask``);
+    ``tempfile.mkstemp`` makes 0600 files, which atomic writes then set to this."""
+    return 0o666 & ~_umask()
+
+
+def new_folder_mode() -> int:
+    """The mode a new folder gets from ``mkdir`` under the current umask (``0o777 & ~umask``);
+    ``tempfile.mkdtemp`` makes 0700 folders, which a folder renamed into place is then set to."""
+    return 0o777 & ~_umask()
 
 
 def atomic_write(path: str | Path, write) -> None:

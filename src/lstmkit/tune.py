@@ -48,6 +48,7 @@ import yaml
 from lstmkit.config import TrainConfig, check_seed, load_yaml, merge
 from lstmkit.errors import LstmkitError, TrainingInterrupted
 from lstmkit.run_lock import folder_lock
+from lstmkit.files import check_writable
 from lstmkit.runs import atomic_write, check_out_folder
 from lstmkit.tasks import RoomRegistry
 from lstmkit.train.callbacks import Callback
@@ -131,6 +132,7 @@ def tune(task: str, base: dict[str, Any], *, trials: int = 30, timeout: float | 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     out = Path(out)
     check_out_folder(out)
+    check_writable(out, "the study")
     made = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     storage = storage or _sqlite_url(out / "study.db")
@@ -523,10 +525,10 @@ def _plain(obj):
 
 
 def _plot_history(study, path: Path) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import optuna
+
+    from lstmkit.inspect.plots import pyplot
+    plt = pyplot()
     done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     pruned = [t for t in study.trials if t.state == optuna.trial.TrialState.PRUNED and t.intermediate_values]
     fig, ax = plt.subplots(figsize=(7, 4))

@@ -3,8 +3,10 @@ names what failed, what is intact and how to continue; the intact checkpoint res
 import errno
 import json
 import os
+import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from cli_helpers import run_cli
@@ -169,3 +171,103 @@ def test_a_run_another_process_is_training_is_neither_loaded_nor_resumed(tmp_pat
         os.close(other)
     code, _, err = run_cli(["forecast", "train", "--resume", run], capsys)
     assert code == 0 and json.loads((run / "lstmkit.json").read_text())["status"] == "finished", err
+
+
+# A run folder on a read-only disk (a container's image, a shared models mount) or another user's:
+# commands that only read it work, and those that write into it by default say so before any work,
+# with the --out that writes elsewhere. backtest and export int8 were an OSError traceback, after the
+# folds or the measurements; export onnx said it after tracing and checking the graph, fixing permissions only.
+READ_ONLY_RUN = [
+    (["forecast", "backtest", "--run", "{run}", "--data", "{d}/sine.csv", "--folds", "2"],
+     "cannot write the backtest to {run}/backtest (in {run}): ",
+     "pass a writable --out folder"),
+    (["forecast", "backtest", "--run", "{run}", "--data", "{d}/sine.csv", "--folds", "2", "--out", "{ro}/bt"],
+     "cannot write the backtest to {ro}/bt (in {ro})", "pass a writable --out folder"),
+    (["export", "int8", "--run", "{run}"], "cannot write the int8 run run-int8 to {ro}: ",
+     "pass --out NEW_FOLDER"),
+    (["export", "int8", "--run", "{run}", "--out", "{ro}/new/int8"], "cannot write the int8 run int8 to {ro}/new (in {ro})",
+     "pass --out NEW_FOLDER"),
+    (["export", "onnx", "--run", "{run}"], "cannot write the ONNX graph to {run}: ",
+     "pass --out (Python: out=) a file or folder you can write to"),
+    (["inspect", "gates", "--run", "{run}", "--data", "{d}/sine.csv"], "could not write {run}/plots/gates.png",
+     "fix permissions on {run}/plots"),                 # gates has no --out: they are kept beside the run
+    # the same --out on a read-only disk: tune's was a traceback, compare's came after every model had trained
+    (["tune", "forecast", "--data", "{d}/sine.csv", "--target", "y", "--trials", "1", "--epochs", "1",
+      "--out", "{ro}/tune"], "cannot write the study to {ro}/tune (in {ro})", "pass a writable --out folder"),
+    (["compare", "--task", "forecast", "--data", "{d}/sine.csv", "--target", "y", "--models", "lstm", "--seeds", "1",
+      "--epochs", "1", "--out", "{ro}/cmp"], "cannot write the comparison to {ro}/cmp (in {ro})",
+     "pass a writable --out folder"),
+]
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    from catalogue_helpers import forecast_run
+    d = tmp_path_factory.mktemp("read_only_run")
+    return d, forecast_run(d)
+
+
+@pytest.mark.parametrize("argv, problem, fix", READ_ONLY_RUN,
+                         ids=["backtest", "backtest-out", "int8", "int8-out", "onnx", "gates", "tune", "compare"])
+def test_a_read_only_run_folder_written_into(argv, problem, fix, trained_run, tmp_path, capsys, monkeypatch):
+    import shutil
+
+    from catalogue_helpers import check, read_only
+    d, good = trained_run
+    ro = tmp_path / "ro"
+    shutil.copytree(good, ro / "run", ignore=shutil.ignore_patterns("tb"))
+    run = ro / "run"
+    before = {p: p.read_bytes() for p in ro.rglob("*") if p.is_file()}
+    with read_only(ro, monkeypatch):
+        line = check([a.format(run=run, d=d, ro=ro) for a in argv], 1, problem.format(run=run, ro=ro), tmp_path, capsys, d)
+    problem_said, _, fix_said = line.partition(" — ")
+    assert "read-only file system" in problem_said or "permission denied" in problem_said, line   # root / a user
+    assert fix.format(run=run) in fix_said, line
+    assert {p: p.read_bytes() for p in ro.rglob("*") if p.is_file()} == before
+
+
+def test_a_read_only_run_folder_is_read_by_every_command_that_only_reads(trained_run, tmp_path, capsys, monkeypatch):
+    """predict, evaluate, doctor, a stream, and exports and a backtest written elsewhere (--out)."""
+    import shutil
+
+    import lstmkit
+    d, good = trained_run
+    ro = tmp_path / "ro"
+    shutil.copytree(good, ro / "run", ignore=shutil.ignore_patterns("tb"))
+    run, out = ro / "run", tmp_path / "out"
+    from catalogue_helpers import read_only
+    with read_only(ro, monkeypatch):
+        for argv in (["forecast", "predict", "--run", run, "--data", d / "sine.csv"],
+                     ["forecast", "evaluate", "--run", run, "--data", d / "sine.csv", "--json"],
+                     ["doctor", run],
+                     ["forecast", "backtest", "--run", run, "--data", d / "sine.csv", "--folds", "2", "--out", out / "bt"],
+                     ["export", "onnx", "--run", run, "--out", out / "model.onnx"]):
+            code, _, err = run_cli(argv, capsys)
+            assert code == 0, (argv, err)
+        stream = lstmkit.load(run).stream()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")        # windows outside the training range: not this test's matter
+            answers = [stream.step(v) for v in sine_frame(n=120)["y"][:20]]
+        assert np.isfinite(np.asarray(answers[-1], dtype=float)).all()
+    assert (out / "bt" / "backtest.csv").is_file() and (out / "model.onnx").is_file()
+
+
+@pytest.mark.parametrize("argv, problem", [
+    (["tune", "forecast", "--data", "{d}/sine.csv", "--target", "y", "--trials", "1", "--epochs", "1"],
+     "cannot write the study to runs/tune-forecast (in {ro})"),
+    (["compare", "--task", "forecast", "--data", "{d}/sine.csv", "--target", "y", "--models", "lstm", "--seeds", "1",
+      "--epochs", "1"], "cannot write the comparison to runs (in {ro})"),
+    (["forecast", "train", "--data", "{d}/sine.csv", *FLAGS], "could not create a run folder under runs"),
+], ids=["tune", "compare", "train"])
+def test_a_read_only_working_folder_and_the_default_out(argv, problem, trained_run, tmp_path, capsys, monkeypatch):
+    """A service's or a container's working folder is often not writable: the default --out (runs/…)
+    is refused before any work (tune's was a traceback; compare's came after every model trained)."""
+    from catalogue_helpers import check, read_only
+    d, _ = trained_run
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    monkeypatch.chdir(ro)
+    with read_only(ro, monkeypatch):
+        line = check([a.format(d=d) for a in argv], 1, problem.format(ro=ro), tmp_path, capsys, d)
+    assert "pass a writable --out folder" in line.partition(" — ")[2], line
+    assert not any(ro.iterdir())

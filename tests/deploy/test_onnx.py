@@ -44,6 +44,23 @@ def test_predict_engine_onnx_equals_torch(onnx_run, abs_forecaster, tmp_path):
         est.predict(str(csv), engine="tensorrt")
 
 
+def test_predict_of_a_run_without_a_graph_never_starts_onnx_runtime(rel_forecaster, monkeypatch, tmp_path):
+    """The engine 'auto' asks every run for its graph: it imported ONNX Runtime before looking, and
+    that import writes a telemetry id under ~/.cache (a read-only home: a warning on each predict)."""
+    import lstmkit.deploy.onnx_engine as engine
+    from lstmkit.deploy.onnx_engine import resolve_engine
+    run = rel_forecaster.run_dir_
+    assert not (run / ONNX_FILE).exists()
+
+    def started():
+        raise AssertionError("ONNX Runtime was imported for a run with no graph")
+    monkeypatch.setattr(engine, "require_onnx", started)
+    assert resolve_engine(run) == "torch"
+    csv = tmp_path / "s.csv"
+    sine_frame(n=200, seed=3).to_csv(csv, index=False)
+    assert len(Forecaster.load(run).predict(str(csv))) == 2
+
+
 def test_stale_or_missing_graph_is_refused(rel_forecaster, tmp_path):
     run = rel_forecaster.run_dir_
     with pytest.raises(LstmkitError, match="export onnx"):

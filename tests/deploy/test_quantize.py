@@ -38,6 +38,21 @@ def test_int8_run_loads_like_any_other_and_is_exact(int8_run, abs_forecaster):
     assert "encoder.rnn.weight_ih_l0.__scale" in tensors
 
 
+def test_the_int8_run_folder_is_as_readable_as_the_run_it_came_from(int8_run, abs_forecaster):
+    """The folder was made by mkdtemp (mode 0700) and renamed into place: a service running as
+    another user (a deploy account, a container's) could not read the exported run."""
+    import stat
+    mode = stat.S_IMODE(int8_run.stat().st_mode)
+    assert mode == stat.S_IMODE(abs_forecaster.run_dir_.stat().st_mode) == 0o777 & ~_umask(), oct(mode)
+
+
+def _umask() -> int:
+    import os
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
+
+
 def test_onnx_int8_weights_keep_to_seven_bits(int8_run):
     """Full-range int8 weights overflow the int16 pair sums of CPUs without VNNI (AVX2): the
     graph's answers drifted 50x further from fp32 on an AMD EPYC. Every quantized weight is within

@@ -31,3 +31,21 @@ def test_loss_curves_are_log_scaled_only_when_every_loss_is_positive(losses, sca
         warnings.simplefilter("error")
         plot_history(history, tmp_path / "loss.png", best_epoch=1)
     assert seen == [scale]
+
+
+def test_a_home_matplotlib_cannot_write_to_plots_without_a_word(tmp_path):
+    """A read-only home (a container's, a service account's /nonexistent): matplotlib works from a
+    temporary folder and logged 'mkdir -p failed …' and 'Matplotlib created a temporary cache
+    directory …, it is highly recommended to set the MPLCONFIGDIR …' on every command that plots."""
+    import os
+    import subprocess
+    import sys
+    (tmp_path / "a-file").write_text("")
+    env = {k: v for k, v in os.environ.items() if k not in ("MPLCONFIGDIR", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")}
+    env["HOME"] = str(tmp_path / "a-file" / "home")          # no folder can be made there, not even by root
+    probe = ("from lstmkit.inspect.plots import plot_history; import sys; "
+             "plot_history([{'epoch': 1, 'train_loss': 0.5, 'val_loss': 0.6}], sys.argv[1])")
+    done = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "loss.png")], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert (tmp_path / "loss.png").stat().st_size > 0

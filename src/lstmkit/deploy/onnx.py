@@ -36,7 +36,7 @@ from torch import nn
 from lstmkit.deploy.onnx_engine import ONNX_FILE, OnnxRunner, graph_files, require_onnx
 from lstmkit.deploy.registry import adapter_for, weights_fingerprint
 from lstmkit.errors import LstmkitError
-from lstmkit.files import check_out_path
+from lstmkit.files import check_out_path, check_writable
 from lstmkit.runs import META_FILE, atomic_write, file_in_the_way, read_meta, write_json
 
 __all__ = ["OPSET", "TOLERANCE", "export_onnx", "write_onnx", "write_graph", "extra_inputs", "set_metadata",
@@ -67,6 +67,9 @@ def export_onnx(run: str | Path, out: str | Path | None = None, tolerance: float
     adapter = adapter_for(run)
     graphs = getattr(adapter, "export_graphs", None)
     _refuse_other_run(run, out, several=graphs is not None)
+    if out is None:                 # a read-only run folder: said before the graph is traced and checked
+        check_writable(run, "the ONNX graph", "pass --out (Python: out=) a file or folder you can write to, "
+                       "and run the command again")
     try:
         if graphs is not None:
             path = Path(out) if out is not None else run

@@ -202,12 +202,14 @@ class LengthSortedOnnxNet(OnnxNet):
 def load_runner(run: str | Path, threads: int | None = None, file: str = ONNX_FILE,
                 config: dict[str, str] | None = None) -> OnnxRunner:
     """The ONNX graph ``file`` of a run, refused when missing or exported from other weights
-    (``config``: ONNX Runtime session config entries, see :class:`OnnxRunner`)."""
-    require_onnx()
+    (``config``: ONNX Runtime session config entries, see :class:`OnnxRunner`). ONNX Runtime is
+    imported once a graph is there: the engine ``auto`` asks every run, and importing it writes a
+    telemetry id under ``~/.cache`` (with a read-only home, a warning on every predict)."""
     run = Path(run)
     path = run / file
     if not path.is_file():
         raise LstmkitError(f"{run} has no {file}", f"export it first: lstmkit export onnx --run {run}")
+    require_onnx()
     runner = OnnxRunner(path, threads, config=config)
     if "lstmkit_fingerprint" not in runner.metadata:      # another tool's graph: not "other weights"
         raise LstmkitError(f"{path} is not a graph lstmkit exported (it carries no lstmkit weights fingerprint)",

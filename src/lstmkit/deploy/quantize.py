@@ -45,7 +45,8 @@ from lstmkit.deploy.int8_torch import (TorchRNN, _quantized_modules, _trial, loa
 from lstmkit.deploy.onnx import TOLERANCE, set_metadata, write_onnx
 from lstmkit.deploy.onnx_engine import OnnxNet, OnnxRunner, require_onnx
 from lstmkit.deploy.registry import adapter_for, weights_fingerprint
-from lstmkit.errors import LstmkitError
+from lstmkit.errors import EnvironmentProblem, LstmkitError, os_reason
+from lstmkit.files import check_writable, new_folder_mode
 from lstmkit.run_reuse import RUN_ID_KEY, new_run_id
 from lstmkit.runs import META_FILE, WEIGHTS_FILE, check_out_folder, read_meta, save_tensors, write_json
 
@@ -53,6 +54,7 @@ __all__ = ["export_int8", "quantize_torch", "swap_recurrent", "quantized_tensors
            "measure_speed", "load_estimator", "REPORT_FILE"]
 
 REPORT_FILE = "export_report.json"
+_WRITABLE_FIX = "pass --out NEW_FOLDER (Python: out=) in a folder you can write to, and run the command again"
 
 
 def load_estimator(kind: type, run: str | Path):
@@ -102,6 +104,8 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
     check_out_folder(target)
     if target.exists():
         raise LstmkitError(f"{target} already exists", "pass --out NEW_FOLDER (runs are never overwritten)")
+    # the default RUN-int8 beside a run on a read-only disk: said before the measurements, not after them
+    check_writable(target.parent, f"the int8 run {target.name}", _WRITABLE_FIX)
     adapter = adapter_for(run)
     fp32 = adapter.net
     batch = batch or getattr(adapter, "speed_batch", 1024)
@@ -116,9 +120,14 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
                            "pass --data with the test examples the quality is judged on; nothing was written")
 
     check_out_folder(target.parent)
-    target.parent.mkdir(parents=True, exist_ok=True)             # as train's --out: created when missing
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)         # as train's --out: created when missing
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    except OSError as e:
+        raise EnvironmentProblem(f"could not create the int8 run {target} ({os_reason(e)}); nothing was written",
+                                 _WRITABLE_FIX, reason=os_reason(e)) from None
+    try:
+        os.chmod(tmp, new_folder_mode())    # mkdtemp's 0700: a service run by another user could not read the run
         report: dict[str, Any] = {"source_run": str(run.resolve()), "batch": batch,
                                   "speed_unit": getattr(adapter, "speed_unit", "windows"),
                                   "threads": torch.get_num_threads(), "fp32": {}}
@@ -158,9 +167,13 @@ def export_int8(run: str | Path, out: str | Path | None = None, data=None, backe
         if not held:
             why = "; ".join(f"{k}: {c['quality_refused']}" for k, c in candidates.items())
             report.update({"candidates": candidates, "refused": refusals, "engine": None})
-            write_json(run / REPORT_FILE, report)
+            try:
+                write_json(run / REPORT_FILE, report)
+                kept = f"the measurements are in {run / REPORT_FILE}"
+            except EnvironmentProblem as e:          # a read-only run: the refusal is still the answer
+                kept = f"the measurements could not be written into the run ({e.reason})"
             raise LstmkitError(f"no int8 model keeps the quality of {run.name} ({why})",
-                               f"keep the float run; the measurements are in {run / REPORT_FILE}")
+                               f"keep the float run; {kept}")
         engine = max(held, key=lambda k: (held[k]["windows_per_s"], -held[k]["latency_ms"]))
         for name in getattr(adapter, "run_files", ()):     # the task's own state (e.g. a vocabulary)
             shutil.copyfile(run / name, tmp / name)

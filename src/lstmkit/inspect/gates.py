@@ -216,9 +216,8 @@ def plot_gates(result: dict[str, Any], path: str | Path, sample: int = 0, top: i
     """One row per layer (and direction): heatmaps of i, f, g, o (units × time) for one sample,
     then the cell-state trajectories of the ``top`` most active units; ``steps`` names the time
     steps (a text's tokens) on the x axis when there are at most 40."""
-    from matplotlib.ticker import MaxNLocator
-
     from lstmkit.inspect.plots import plt, save_figure
+    from matplotlib.ticker import MaxNLocator          # after pyplot(), which imports matplotlib quietly
 
     rec, D = result["gates"], result["directions"]
     n_valid = int(result["valid"][sample].sum())

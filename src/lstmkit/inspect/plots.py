@@ -21,13 +21,31 @@ __all__ = ["plot_history", "plot_forecast", "save_figure", "pyplot"]
 
 @functools.cache
 def pyplot():
-    """``matplotlib.pyplot`` on the headless Agg backend, imported on first use."""
-    import matplotlib
+    """``matplotlib.pyplot`` on the headless Agg backend, imported on first use.
+
+    With a home whose config folder cannot be written (read-only, a service account's
+    ``/nonexistent``) matplotlib works from a temporary folder, as it should, and logged two
+    lines about it on every plotting command ('mkdir -p failed …', 'Matplotlib created a
+    temporary cache directory …'): advice to a matplotlib user, which an lstmkit user never
+    asked for; those two are dropped."""
+    import logging
+    log = logging.getLogger("matplotlib")
+    log.addFilter(_temporary_folder_notice)
+    try:
+        import matplotlib
+    finally:
+        log.removeFilter(_temporary_folder_notice)
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def _temporary_folder_notice(record) -> bool:
+    """False (drop it) for matplotlib's words on a config or cache folder it could not use."""
+    return not str(record.msg).startswith(("mkdir -p failed for path", "Matplotlib created a temporary cache directory",
+                                           "%s is not a writable directory"))
 
 
 def __getattr__(name: str):

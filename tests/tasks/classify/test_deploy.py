@@ -173,6 +173,24 @@ def test_int8_quality_gate_refuses(monkeypatch, tmp_path, text_run):
     assert r["engine"] is None and all("3.00 points" in c["quality_refused"] for c in r["candidates"].values())
 
 
+def test_int8_quality_gate_refuses_from_a_read_only_run_all_the_same(monkeypatch, tmp_path, text_run):
+    """The refused measurements are written into the run: on a read-only run that write failed, and
+    'could not write RUN/export_report.json' (exit 1) took the place of the refusal."""
+    import shutil
+
+    from catalogue_helpers import read_only
+    run = tmp_path / "ro" / "run"
+    shutil.copytree(text_run, run, ignore=shutil.ignore_patterns("tb", REPORT_FILE))     # another test's refusal
+    monkeypatch.setattr(ClassifyAdapter, "quality_refusal",
+                        lambda self, before, after: "accuracy fell 3.00 points (limit 0.5)")
+    with read_only(tmp_path / "ro", monkeypatch):
+        with pytest.raises(LstmkitError, match="no int8 model keeps the quality .*3.00 points") as e:
+            export_int8(run, tmp_path / "bad", batch=16, min_seconds=0.01)
+    assert e.value.exit_code == 2 and e.value.hint.startswith("keep the float run; the measurements could not be "
+                                                                "written into the run")
+    assert not (run / REPORT_FILE).exists() and not (tmp_path / "bad").exists()
+
+
 def test_int8_without_test_data_says_why_not(tmp_path, texts, tiny):
     t, lab = texts(60)
     clf = TextClassifier(**tiny, max_epochs=1).fit(t, lab, out=tmp_path)

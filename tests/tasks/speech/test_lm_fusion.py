@@ -48,3 +48,25 @@ def test_lm_fusion_lowers_the_error_of_an_ambiguous_acoustic_model(tiny, tmp_pat
     code, out, err = run_cli(["speech", "evaluate", "--run", asr.run_dir_, "--data", test,
                               "--lm", tmp_path / "moved"], capsys)
     assert code == 0 and f"CER {fused['cer']:.4f}" in out
+
+
+def test_a_language_model_named_relative_to_the_training_folder_is_found_from_any_other(tiny, tmp_path, capsys,
+                                                                                         monkeypatch):
+    """`speech train --lm runs/lm-…` (as typed, the config records it so): a transcribe, or a service,
+    started in another folder said 'run folder not found: runs/lm-…', and every request was refused."""
+    train = write_manifest(tmp_path, 16, seed=1)
+    lm = LanguageModel(level="char", hidden_size=8, embed_dim=8, num_layers=1, max_epochs=1, progress="off",
+                       tensorboard=False, doctor=False).fit(["ab cd", "cab acd"] * 20, out=tmp_path / "lms")
+    monkeypatch.chdir(tmp_path)
+    typed = str(lm.run_dir_.relative_to(tmp_path))
+    asr = SpeechRecognizer(**{**tiny, "max_epochs": 1, "lm": typed}).fit(train, out=tmp_path / "runs")
+    wavs = sorted(str(p) for p in (tmp_path / "wavs").glob("*.wav"))[:3]
+    fused = asr.transcribe(wavs, beam=4)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    again = SpeechRecognizer.load(asr.run_dir_)
+    assert again.config_.lm == typed                          # the setting stays as it was given
+    assert again.transcribe(wavs, beam=4) == fused
+    code, out, err = run_cli(["speech", "transcribe", "--run", asr.run_dir_, "--beam", "4", *wavs], capsys)
+    assert code == 0 and [ln.split("\t")[1] for ln in out.strip().splitlines()] == fused, err

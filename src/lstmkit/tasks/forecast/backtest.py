@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.errors import LstmkitError
+from lstmkit.files import check_writable
 from lstmkit.runs import atomic_write, write_json
 from lstmkit.config import python_values, require_positive_int
 from lstmkit.tasks.forecast.baselines import naive_forecast, seasonal_naive_forecast
@@ -66,6 +67,8 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
         raise LstmkitError(f"a series of {shortest} points is too short for {folds} folds of horizon {H} "
                            f"and step {step}", "use fewer --folds, a smaller --step, or longer series")
     cuts = ser.lengths[None] - H - step * (folds - 1 - np.arange(folds))[:, None]   # [K, S] points before each cut
+    if out is not None:           # a read-only run folder (the CLI's default RUN/backtest): before the folds run
+        check_writable(out, "the backtest")
     fixed = model if given else None
     if fixed is None and not refit:
         log(f"training one model on the history before the first of {folds} cutoffs")
@@ -108,7 +111,6 @@ def backtest(model, data, folds: int = 3, step: int | None = None, refit: bool =
                            "a fixed run model may have trained on points inside the folds; refit avoids that"}}
     if out is not None:
         out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
         atomic_write(out / "backtest.csv", lambda t: pd.DataFrame(rows).to_csv(t, index=False))
         write_json(out / "backtest.json", result)
         first = frame[frame["__id"] == frame["__id"].iloc[0]]

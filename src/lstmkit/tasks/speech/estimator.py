@@ -22,7 +22,7 @@ from lstmkit.data.label_types import FROM_TEXT, label_type
 from lstmkit.errors import LstmkitError
 from lstmkit.nn.classifier import ClassificationLoss
 from lstmkit.nn.seq2seq import decode_batches, sequence_loss
-from lstmkit.runs import read_meta
+from lstmkit.runs import META_FILE, read_meta
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.tasks.speech.arrays import audio_sources, batch_rows, is_clip, memory_utterances
 from lstmkit.tasks.speech.config import SpeechConfig, check_hop
@@ -144,7 +144,9 @@ class SpeechRecognizer(RunEstimator):
                 **({} if cfg.mode == "classify" else {"longest_transcript": max((len(y) for y in y_tr), default=0)}),
                 "source": None if isinstance(data, Utterances) else utts.source,
                 "recordings": recordings,
-                "val_source": val.source if val_data is not None and not isinstance(val_data, Utterances) else None}
+                "val_source": val.source if val_data is not None and not isinstance(val_data, Utterances) else None,
+                # config.lm is the path as typed; where it was, absolute, finds it from any other folder
+                **({"lm_run": str(Path(cfg.lm).resolve())} if lm is not None else {})}
 
             torch.manual_seed(cfg.train.seed)
             self.net_ = self._build_net()
@@ -393,11 +395,19 @@ class SpeechRecognizer(RunEstimator):
             return self._lm_fusion(lm)
         if getattr(self, "_lm", None) is None and self.config_.lm:
             try:
-                self._lm = self._lm_fusion(self.config_.lm)
+                self._lm = self._lm_fusion(self._own_lm())
             except LstmkitError as e:
                 raise LstmkitError(f"the language model this run was trained with cannot be loaded ({e.message})",
                                    "pass --lm RUN (Python: lm=RUN) for another one, or --no-lm (lm=False)") from None
         return getattr(self, "_lm", None)
+
+    def _own_lm(self) -> str:
+        """The run's language model: where it was when the run trained, else ``config_.lm`` as it
+        was typed, relative to the folder training ran in (``--lm runs/lm-…``: a transcribe or a
+        service started in another folder found no such run, and every request was refused)."""
+        recorded = (getattr(self, "data_summary_", None) or {}).get("lm_run")
+        return next((p for p in (recorded, self.config_.lm) if isinstance(p, str) and (Path(p) / META_FILE).is_file()),
+                    self.config_.lm)
 
     @torch.no_grad()
     def _outputs(self, feats: list[torch.Tensor], net=None, beam: int = 1):

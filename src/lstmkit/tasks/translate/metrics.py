@@ -78,9 +78,8 @@ def write_sentences(path: str | Path, srcs: Sequence[str], hyps: Sequence[str], 
 def plot_attention(src_tokens: Sequence[str], tgt_tokens: Sequence[str], weights, path: str | Path,
                    title: str = "") -> Path:
     """Heat map of ``weights [len(tgt_tokens), len(src_tokens)]``: target rows, source columns."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from lstmkit.inspect.plots import pyplot, save_figure
+    plt = pyplot()
     w = np.asarray(weights, dtype=float)
     fig, ax = plt.subplots(figsize=(max(4, 0.45 * len(src_tokens) + 2), max(3, 0.4 * len(tgt_tokens) + 1.5)))
     ax.imshow(w, cmap="viridis", aspect="auto", vmin=0.0, vmax=1.0)
@@ -92,7 +91,5 @@ def plot_attention(src_tokens: Sequence[str], tgt_tokens: Sequence[str], weights
         ax.set_title(title, fontsize=9)
     fig.tight_layout()
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    from lstmkit.inspect.plots import save_figure
     save_figure(fig, path)          # temp then rename: Ctrl-C while it is drawn leaves no half-written PNG
     return path
