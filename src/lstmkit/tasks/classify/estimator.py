@@ -165,8 +165,8 @@ class TextClassifier(Classifier):
         top = max(counts.values(), default=0)
         if not top:                 # the fix was 'pass --min-freq 1', the value given: no text holds a word at all
             example = next((t for t in train.texts if t.strip()), "")
-            raise LstmkitError(f"the training texts hold no word (letters or digits) for the word tokenizer: "
-                               f"punctuation, symbols or emoji only (e.g. {example[:30]!r})",
+            raise LstmkitError(f"the training texts hold no word (letters, digits or emoji) for the word tokenizer: "
+                               f"punctuation only (e.g. {example[:30]!r})",
                                "pass --tokenizer char (each character a token), or check the --text column")
         if len(vocab) <= 2:                                       # max_size >= 3 keeps a word: min_freq did it
             raise LstmkitError(f"--min-freq {cfg.min_freq} keeps no word of the training texts (the most frequent "
