@@ -147,6 +147,7 @@ class TextClassifier(Classifier):
         self._check_vocabulary(train, encoded.values, cfg)
         if cfg.word_scores:
             index = {c: k for k, c in enumerate(self.class_names_)}
+            _warn_table_size(self.tokenizer_.vocab_size, cfg.score_pairs, len(self.class_names_))
             self.word_scores_ = word_scores(encoded, [index[v] for v in train.labels], len(self.class_names_),
                                             self.tokenizer_.vocab_size, cfg.score_pairs)
         return encoded
@@ -297,3 +298,19 @@ def load_classifier(path: str | Path) -> TextClassifier | SequenceClassifier:
     return Classifier.class_for(read_meta(path, TASK), path).load(path)
 
 
+# A word-score table above this many bytes is said: it is kept in memory, in model.safetensors and in exports.
+LARGE_TABLE = 100 * 2**20
+
+
+def _warn_table_size(vocab_size: int, pairs: int, n_classes: int) -> None:
+    """One warning when the word-score table (a float32 row per word and word-pair bucket, a column
+    per class; one column for two classes) is large: 262,144 pair rows x 300 classes wrote a 316 MB
+    model.safetensors for 900 short texts, without a word."""
+    columns = 1 if n_classes == 2 else n_classes
+    size = (vocab_size + pairs) * columns * 4
+    if size > LARGE_TABLE:
+        room = LARGE_TABLE // (4 * columns) - vocab_size          # the pair rows that would fit
+        fits = 1 << (room.bit_length() - 1) if room > 0 else 0
+        warnings.warn(f"the word-score table takes {size / 2**20:,.0f} MB ({vocab_size + pairs:,} word and word-pair "
+                      f"rows x {columns} classes), in memory and in model.safetensors; pass --score-pairs {fits} "
+                      f"(or 0: words only) for one within {LARGE_TABLE // 2**20} MB", UserWarning, stacklevel=4)
