@@ -350,6 +350,7 @@ class Translator(RunEstimator):
                 else [torch.tensor(x or [EOS_ID]) for x in ids])
         results: list[tuple[str, Any] | None] = [None] * len(seqs)
         steps = self.decode_steps()
+        _warn_longer_than_trained(seqs, (getattr(self, "data_summary_", None) or {}).get("longest_source"), steps)
         count, decoded = decode_batches(net, seqs, batch_size, beam, alpha, cfg.max_len_ratio, steps)
         for idx, hyps in track(decoded, count, "translating", self._progress):
             for i, h in zip(idx.tolist(), hyps):
@@ -417,6 +418,18 @@ def _warn_cut(hyps, steps: int) -> None:
                       "--max-len-ratio times its longest training target, plus 2) without ending and were cut "
                       "there; the model may not have learned to end a sentence (train it longer), or raise "
                       "--max-len-ratio for longer outputs", UserWarning, stacklevel=3)
+
+
+def _warn_longer_than_trained(seqs: list[torch.Tensor], longest: int | None, steps: int) -> None:
+    """One warning for the source sentences longer than every one the model was trained on
+    (``longest`` tokens; a run that recorded none is not checked): trained on sentences of at most
+    7 words, a 40-word one came back as 13 characters, without a word."""
+    longer = [len(s) for s in seqs if longest and len(s) > longest]
+    if longer:
+        warnings.warn(f"{len(longer)} source sentence(s) longer than any the model was trained on ({max(longer)} "
+                      f"tokens; the longest training source {longest}): it never learned to translate sentences that "
+                      f"long, and writes at most {steps} tokens, so expect them cut short or garbled; split such "
+                      "sentences, or train on longer pairs", UserWarning, stacklevel=3)
 
 
 def _sentence_list(sentences, column: str = "src") -> list[str]:
