@@ -461,3 +461,23 @@ def test_a_label_given_by_one_thai_word_or_one_emoji_is_learnt(good, bad, fill, 
     assert {*clf.tokenizer_.tokens(good), *clf.tokenizer_.tokens(bad)} <= set(clf.tokenizer_.vocab.itos)
     x_new, y_new = make(60)
     assert np.mean(clf.predict(x_new) == np.array(y_new)) >= 0.9
+
+
+def test_equal_texts_or_series_with_different_labels_are_said_once(texts, series, tiny, tiny_series):
+    """Duplicates that disagree were trained on without a word: no model can tell them apart."""
+    x, y = texts(40)
+    x, y = [*x, "dup text", " dup text", "dup again", "dup again"], [*y, "pos", "neg", "neg", "pos"]
+    with pytest.warns(UserWarning, match=r"^2 text\(s\) occur in the training data with different labels \(first: "
+                                         r"'dup text' as 'neg' and 'pos'\): no model can tell them apart; check those "
+                                         r"labels, or keep one label for each$"):
+        TextClassifier(max_epochs=1, **tiny).fit(x, y)
+    seqs, labels = series(30, unequal=False)
+    seqs, labels = [*seqs, seqs[3]], [*labels, "down" if labels[3] == "up" else "up"]
+    with pytest.warns(UserWarning, match=r"^1 series occur in the training data with different labels \(first: "
+                                         r"row 4: 'down' and 'up'\)"):
+        SequenceClassifier(max_epochs=1, **tiny_series).fit(seqs, labels)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.filterwarnings("ignore", ".* occur in the training data too")       # the validation part's repeats
+        x, y = texts(40)
+        TextClassifier(max_epochs=1, **tiny).fit([*x, "dup text", "dup text"], [*y, "pos", "pos"])   # agreeing: no warning

@@ -28,7 +28,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.tasks.classify.classifier import EVAL_BATCH, TASK, Classifier
 from lstmkit.tasks.classify.config import ClassifyConfig
 from lstmkit.runs import atomic_write, read_meta
-from lstmkit.tasks.classify.data import TextData, read_texts, text_table, warn_repeated_texts
+from lstmkit.tasks.classify.data import TextData, read_texts, text_table, warn_conflicting_labels, warn_repeated_texts
 from lstmkit.tasks.classify.series_estimator import ENCODER_DEFAULTS, SERIES_BUDGET, SequenceClassifier
 from lstmkit.tasks.classify.wordscores import MIX_WEIGHTS, fit_biases, mix_losses, word_scores
 from lstmkit.tasks.classify.transfer import (TRANSFER_DEFAULTS, GradualUnfreezing, check_settings, copy_weights,
@@ -223,6 +223,9 @@ class TextClassifier(Classifier):
 
     def _warn_overlap(self, train: TextData, part: TextData, what: str) -> None:
         warn_repeated_texts(train.texts, part.texts, what)
+
+    def _warn_conflicting(self, full: TextData) -> None:
+        warn_conflicting_labels([t.strip() for t in full.texts], full.labels, "text(s)", full.texts)
 
     def _encode(self, d: TextData) -> Ragged:
         return self.encode_texts(d.texts)
