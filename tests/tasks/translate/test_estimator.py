@@ -330,3 +330,16 @@ def test_a_source_longer_than_any_in_training_is_said_once(fitted, pairs):
                                          rf"translate sentences that long, and writes at most {fitted.decode_steps()} "
                                          "tokens, so expect them cut short or garbled; split such sentences"):
         fitted.translate([longer, within[0], longer + " fast"], beam=1)
+
+
+def test_sentences_of_words_the_model_never_read_are_said_once(fitted, pairs):
+    """'鬼龍院' to a model trained on other words came back as 'we', without a word."""
+    known = pairs(300, seed=1)[0][0]
+    with pytest.warns(UserWarning, match=r"^2 source sentence\(s\) hold no word the model knows \(first: sentence 2, "
+                                         r"'xyzzy plugh'\): their translations are guesses; pass sentences in the "
+                                         r"language and script the model was trained on$"):
+        out = fitted.translate([known, " xyzzy plugh", "鬼龍院", ""], beam=1)
+    assert len(out) == 4 and out[3] == ""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fitted.translate([known, known + " xyzzy", ""], beam=1)       # a known word, or nothing: no warning
