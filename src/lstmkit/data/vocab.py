@@ -110,8 +110,10 @@ def _word_pattern(spaceless: bool = True, symbols: bool = True) -> re.Pattern:
     pattern = rf"[{SPACELESS}][{marks}]*|{word}(?:['’]{word})*"
     if symbols:
         one = rf"[{symbol_class()}][{_EMOJI_TAIL}{marks}]*"
-        pattern = rf"{_REGIONAL.pattern}{{2}}|{one}(?:\u200d{one})*|{pattern}"
-    return re.compile(pattern)
+        pattern = rf"{pattern}|{_REGIONAL.pattern}{{2}}|{one}(?:\u200d{one})*"      # words first: most tokens
+    # (?=\S): a space fails at once instead of against every alternative's class (the symbols' is
+    # long): 20,000 accented texts cut in 0.58 s of CPU, 0.89 s without it, 0.67 s before the symbols
+    return re.compile(rf"(?=\S)(?:{pattern})")
 
 
 def normalize_text(text: str, lowercase: bool = True) -> str:
