@@ -328,7 +328,7 @@ def test_a_headline_metric_no_model_has_plots_the_next_one(tmp_path, monkeypatch
     path = tmp_path / "flat.csv"
     pd.DataFrame({"y": [5.0] * 100}).to_csv(path, index=False)
     titles = []
-    monkeypatch.setattr(plots, "save_figure", lambda fig, p: titles.append(fig.axes[0].get_title()))
+    monkeypatch.setattr(plots, "save_figure", lambda fig, p, **_: titles.append(fig.axes[0].get_title()))
     table = compare("forecast", path, models="lstm", seeds=1, epochs=1, out=tmp_path / "runs", log=None,
                     warmup=False, **TINY)
     assert table["MASE_mean"].isna().all() and table["MAE_mean"].notna().all()

@@ -272,8 +272,7 @@ def _plot(table: pd.DataFrame, metrics: tuple[str, ...], path: Path, higher_is_b
     for ax in axes.flat:
         ax.set_xticks(pos, names, rotation=20, fontsize=8)
         ax.grid(alpha=0.3, axis="y")
-    fig.tight_layout()
-    save_figure(fig, path)
+    save_figure(fig, path, tight=True)
 
 
 # ------------------------------------------------------------------------------------ CLI

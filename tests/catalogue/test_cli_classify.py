@@ -27,7 +27,7 @@ def d(tmp_path_factory):
     (d / "texts_as_labels.csv").write_text("text,label\n" + "".join(f"pos,review number {k}\n" for k in range(6)))
     (d / "ran_on.csv").write_text(good.replace("bad film,neg", '"bad film,neg', 1))   # rows merged into one
     (d / "empty_folder").mkdir()
-    (d / "no_words.csv").write_text("text,label\n" + "!!!,pos\n?!,neg\n\U0001F600 \U0001F600,pos\n:-(,neg\n" * 5)
+    (d / "no_words.csv").write_text("text,label\n" + "!!!,pos\n?!,neg\n+ $ %,pos\n:-(,neg\n" * 5)
     (d / "other_names.csv").write_text("id,review,label\n" + "".join(f"{k},{t},{l}\n" for k, (t, l) in enumerate(rows)))
     _files_without_lines(d, rows)
     _public_set_layouts(d, rows)
@@ -169,8 +169,8 @@ CASES = [(_train(*flags), 2, needle) for flags, needle in COMMON_TRAIN] + [
     (_train("--no-word-scores", "--score-pairs", "0"), 2, "--score-pairs applies with --word-scores only"),
     (_train("--min-freq", "-1"), 2, "min_freq"),
     # was '--min-freq 1 keeps no word … (the most frequent is seen 0 times) — pass --min-freq 1'
-    (_train(data="no_words.csv"), 2, "the training texts hold no word (letters or digits) for the word tokenizer: "
-     "punctuation, symbols or emoji only (e.g. '!!!') — pass --tokenizer char"),
+    (_train(data="no_words.csv"), 2, "the training texts hold no word (letters, digits or emoji) for the word "
+     "tokenizer: punctuation only (e.g. '!!!') — pass --tokenizer char"),
     (_train("--max-len", "0"), 2, "max_len"),
     (_train("--embed-dim", "0"), 2, "embed_dim"),
     (_train("--pooling", "median"), 2, "median"),

@@ -5,7 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lstmkit.data.vocab import (PAD_ID, UNK_ID, CharTokenizer, Vocab, WordTokenizer, make_tokenizer, tokenize_words, tokenizer_from_dict)
+from lstmkit.data.vocab import (PAD_ID, UNK_ID, CharTokenizer, Vocab, WordTokenizer, make_tokenizer, tokenize_many, tokenize_words,
+                                tokenizer_from_dict)
 from lstmkit.errors import LstmkitError
 
 
@@ -145,3 +146,64 @@ def test_fitting_on_texts_cut_once_gives_the_vocabulary_and_ids_of_fitting_on_th
         assert after.to_dict() == before.to_dict() and len(after.vocab) > 2
         want = [before.encode(t) for t in texts]
         assert ids.tolist() == [i for w in want for i in w] and lengths.tolist() == [len(w) for w in want]
+
+
+# -- scripts without spaces, emoji, invisible characters ----------------------------------------------
+@pytest.mark.parametrize("text, want", [
+    ("หนังดีมาก", ["ห", "นั", "ง", "ดี", "ม", "า", "ก"]),        # Thai: a character with its vowel and tone marks
+    ("ສະບາຍດີ", ["ສ", "ະ", "ບ", "າ", "ຍ", "ດີ"]),                  # Lao
+    ("សួស្តី", ["សួ", "ស្", "តី"]),                                 # Khmer
+    ("မင်္ဂလာ", ["မ", "င်္", "ဂ", "လာ"]),                            # Myanmar
+    ("good ดี ok", ["good", "ดี", "ok"]),
+])
+def test_scripts_without_spaces_split_into_characters_with_their_marks(text, want):
+    """A Thai, Lao, Khmer or Myanmar sentence was one word: a classifier saw each text as one token."""
+    assert tokenize_words(text) == want
+
+
+@pytest.mark.parametrize("text, want", [
+    ("love it 👍🏽", ["love", "it", "👍🏽"]),                       # a skin tone stays with its hand
+    ("I ❤️ you", ["i", "❤️", "you"]),                              # no lone variation selector as a word
+    ("us 👨\u200d👩\u200d👧 😀😡", ["us", "👨\u200d👩\u200d👧", "😀", "😡"]),  # a ZWJ sequence is one
+    ("go 🇩🇪🇫🇷", ["go", "🇩🇪", "🇫🇷"]),                            # a flag is two regional letters
+    ("1️⃣ ♥ ©", ["1️⃣", "♥", "©"]),
+])
+def test_emoji_and_symbols_are_tokens(text, want):
+    """Emoji were dropped (and '❤️' left its variation selector as a word): a text classified by its emoji
+    could not be learnt."""
+    assert tokenize_words(text) == want
+    assert tokenize_many([text, "plain ascii"]) == [want, ["plain", "ascii"]]
+
+
+@pytest.mark.parametrize("text, want", [
+    ("co\u00adoperation", ["cooperation"]),             # soft hyphen
+    ("ex\u2060ample", ["example"]),                    # word joiner
+    ("gre\ufeffat \ufefffilm", ["great", "film"]),     # byte-order marks inside a text
+    ("İyi İSTANBUL iyi", ["iyi", "istanbul", "iyi"]),  # Turkish capital dotted I: no stray combining dot
+])
+def test_invisible_characters_and_the_turkish_capital_i_leave_words_whole(text, want):
+    assert tokenize_words(text) == want
+
+
+def test_a_tokenizer_saved_before_the_rules_cuts_text_as_its_vocabulary_was_counted():
+    state = {"kind": "word", "lowercase": True, "min_freq": 1, "max_size": None,
+             "itos": ["<pad>", "<unk>", "หนังดีมาก", "love", "\ufe0f"]}
+    old = tokenizer_from_dict(state)
+    assert old.tokens("หนังดีมาก ❤️ love") == ["หนังดีมาก", "\ufe0f", "love"]
+    assert old.encode("หนังดีมาก ❤️ love") == [2, 4, 3]
+    new = WordTokenizer(min_freq=1).fit(["หนังดีมาก ❤️ love"])
+    again = tokenizer_from_dict(json.loads(json.dumps(new.to_dict())))
+    assert again.tokens("หนังดีมาก ❤️") == new.tokens("หนังดีมาก ❤️") == ["ห", "นั", "ง", "ดี", "ม", "า", "ก", "❤️"]
+
+
+@pytest.mark.parametrize("words, want", [
+    (["love", "👍", "🏽", "!"], "love 👍🏽 !"),
+    (["us", "👨", "\u200d", "👩", "\u200d", "👧"], "us 👨\u200d👩\u200d👧"),
+    (["I", "❤", "\ufe0f", "you"], "I ❤\ufe0f you"),
+    (["go", "🇩", "🇪"], "go 🇩🇪"),
+    (["ห", "นั", "ง", "ok"], "หนังok"),
+])
+def test_join_words_keeps_what_completes_a_character_beside_it(words, want):
+    """An emoji cut into pieces (translate's tokens) came back with spaces inside it ('👍 🏽')."""
+    from lstmkit.data.vocab import join_words
+    assert join_words(words) == want

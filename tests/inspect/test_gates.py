@@ -199,7 +199,7 @@ def test_the_cell_state_panel_names_as_many_units_as_it_draws(tmp_path, monkeypa
     import lstmkit.inspect.plots as plots
     from lstmkit.inspect.gates import plot_gates
     titles = []
-    monkeypatch.setattr(plots, "save_figure", lambda fig, path: titles.extend(ax.get_title() for ax in fig.axes))
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **_: titles.extend(ax.get_title() for ax in fig.axes))
     torch.manual_seed(0)
     result = gates(LSTM(2, 3), torch.randn(6, 2))
     plot_gates(result, tmp_path / "g.png", top=5)

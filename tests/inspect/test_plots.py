@@ -49,3 +49,14 @@ def test_a_home_matplotlib_cannot_write_to_plots_without_a_word(tmp_path):
                           text=True, timeout=120)
     assert done.returncode == 0 and done.stderr == "", done.stderr
     assert (tmp_path / "loss.png").stat().st_size > 0
+
+
+def test_a_translations_attention_plot_in_characters_the_font_lacks_is_one_warning(tmp_path):
+    """fig.tight_layout() drew the token labels before save_figure caught matplotlib's warnings: one
+    'Glyph 57344 (\\N{...}) missing from font(s)' line came out beside lstmkit's own."""
+    from lstmkit.tasks.translate.metrics import plot_attention
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        plot_attention(["a", "b"], ["\ue000", "\ue001"], [[0.5, 0.5], [0.2, 0.8]], tmp_path / "attention.png")
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 1 and "the plot's font has no \ue000 \ue001, drawn as empty boxes" in messages[0], messages

@@ -59,5 +59,4 @@ def plot_attention(weights: Tensor, path: str | Path, sample: int = 0, title: st
         fig.colorbar(im, ax=ax, fraction=0.046)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
-    save_figure(fig, Path(path))
+    save_figure(fig, Path(path), tight=True)

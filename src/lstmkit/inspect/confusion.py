@@ -8,6 +8,8 @@ import numpy as np
 
 __all__ = ["plot_confusion"]
 
+MAX_TICKS = 40          # class names on a side; more are every k-th class (the matrix is in metrics.json)
+
 
 def plot_confusion(matrix: Sequence[Sequence[int]], classes: Sequence[str], path: Path, title: str) -> None:
     """Confusion matrix (rows: true class, columns: predicted), counts and row shares."""
@@ -17,8 +19,11 @@ def plot_confusion(matrix: Sequence[Sequence[int]], classes: Sequence[str], path
     n = len(classes)
     fig, ax = plt.subplots(figsize=(min(2.0 + 0.7 * n, 14), min(1.6 + 0.6 * n, 12)))
     ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
-    ax.set_xticks(range(n), labels=list(classes), rotation=45 if n > 4 else 0, ha="right" if n > 4 else "center")
-    ax.set_yticks(range(n), labels=list(classes))
+    # at most MAX_TICKS names a side: 300 classes' names were drawn over each other, none readable
+    step = -(-n // MAX_TICKS)
+    ticks, names = range(0, n, step), list(classes)[::step]
+    ax.set_xticks(ticks, labels=names, rotation=45 if n > 4 else 0, ha="right" if n > 4 else "center")
+    ax.set_yticks(ticks, labels=names)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     if n <= 20:

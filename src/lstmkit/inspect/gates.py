@@ -249,8 +249,7 @@ def plot_gates(result: dict[str, Any], path: str | Path, sample: int = 0, top: i
         ax.grid(alpha=0.3)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
-    save_figure(fig, Path(path))
+    save_figure(fig, Path(path), tight=True)
 
 
 def _name_steps(ax, steps: list[str] | None, n: int) -> None:

@@ -54,12 +54,16 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def save_figure(fig, path: Path) -> None:
+def save_figure(fig, path: Path, tight: bool = False) -> None:
     """Write ``fig`` as a PNG to ``path`` atomically, then close it. Characters the font lacks
     (a label in Chinese, an emoji) are one warning naming them and the plot, not matplotlib's
-    ``Glyph 20013 (\\N{CJK UNIFIED IDEOGRAPH-4E2D}) missing from font(s) DejaVu Sans.`` for each."""
+    ``Glyph 20013 (\\N{CJK UNIFIED IDEOGRAPH-4E2D}) missing from font(s) DejaVu Sans.`` for each.
+    ``tight``: ``fig.tight_layout()`` first, here, as it draws the text too (a translation's
+    attention plot let one such line through before the warning)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
+        if tight:
+            fig.tight_layout()
         atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight"))
     pyplot().close(fig)
     missing = []

@@ -437,3 +437,47 @@ def test_labels_in_the_table_and_in_y_are_refused_as_the_series_classifier_does(
         assert str(text_error.value) == str(series_error.value) == said
     assert not hasattr(clf, "net_")                                # the refused fit left nothing behind
     assert text_run.score(table[["text"]], flipped) == text_run.score(x, flipped) != text_run.score(table)
+
+
+@pytest.mark.parametrize("good, bad, fill, sep", [
+    ("ดี", "แย่", ["กิน", "ข้าว", "ไป", "บ้าน", "เรา", "วัน", "คน", "รถ"], ""),       # Thai, written without spaces
+    ("😀", "😡", ["the", "film", "was", "and", "plot", "it"], " "),                     # the label in an emoji alone
+])
+def test_a_label_given_by_one_thai_word_or_one_emoji_is_learnt(good, bad, fill, sep, tiny):
+    """A Thai sentence was one word (each text its own token, every new text unknown) and emoji were
+    dropped: both classifiers stayed near chance (0.50-0.57 on these texts), without a word."""
+    rng = np.random.default_rng(0)
+
+    def make(n):
+        x, y = [], []
+        for i in range(n):
+            words = list(rng.choice(fill, rng.integers(3, 8)))
+            words.insert(int(rng.integers(0, len(words) + 1)), good if i % 2 else bad)
+            x.append(sep.join(words))
+            y.append("pos" if i % 2 else "neg")
+        return x, y
+    x, y = make(200)
+    clf = TextClassifier(max_epochs=5, **tiny).fit(x, y)
+    assert {*clf.tokenizer_.tokens(good), *clf.tokenizer_.tokens(bad)} <= set(clf.tokenizer_.vocab.itos)
+    x_new, y_new = make(60)
+    assert np.mean(clf.predict(x_new) == np.array(y_new)) >= 0.9
+
+
+def test_equal_texts_or_series_with_different_labels_are_said_once(texts, series, tiny, tiny_series):
+    """Duplicates that disagree were trained on without a word: no model can tell them apart."""
+    x, y = texts(40)
+    x, y = [*x, "dup text", " dup text", "dup again", "dup again"], [*y, "pos", "neg", "neg", "pos"]
+    with pytest.warns(UserWarning, match=r"^2 text\(s\) occur in the training data with different labels \(first: "
+                                         r"'dup text' as 'neg' and 'pos'\): no model can tell them apart; check those "
+                                         r"labels, or keep one label for each$"):
+        TextClassifier(max_epochs=1, **tiny).fit(x, y)
+    seqs, labels = series(30, unequal=False)
+    seqs, labels = [*seqs, seqs[3]], [*labels, "down" if labels[3] == "up" else "up"]
+    with pytest.warns(UserWarning, match=r"^1 series occur in the training data with different labels \(first: "
+                                         r"row 4: 'down' and 'up'\)"):
+        SequenceClassifier(max_epochs=1, **tiny_series).fit(seqs, labels)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.filterwarnings("ignore", ".* occur in the training data too")       # the validation part's repeats
+        x, y = texts(40)
+        TextClassifier(max_epochs=1, **tiny).fit([*x, "dup text", "dup text"], [*y, "pos", "pos"])   # agreeing: no warning

@@ -2,6 +2,7 @@
 learned weight (a bag-of-words model beside the LSTM): the table, the net's use of it, the fit."""
 import json
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -205,3 +206,25 @@ def test_numeric_sequences_have_no_words():
         SequenceClassifier(word_scores=True)
     with pytest.raises(LstmkitError, match="word_scores needs texts"):        # a config object made directly
         ClassifyConfig(series=True, word_scores=True)
+
+
+def test_a_large_table_is_said_with_a_pair_count_that_fits():
+    """262,144 pair rows x 300 classes: a 300 MB table (model.safetensors 316 MB for 900 texts), without a word."""
+    from lstmkit.tasks.classify.estimator import _warn_table_size
+    with pytest.warns(UserWarning, match=r"the word-score table takes 300 MB \(262,457 word and word-pair rows x "
+                                         r"300 classes\), in memory and in model.safetensors; pass --score-pairs 65536 "
+                                         r"\(or 0: words only\) for one within 100 MB"):
+        _warn_table_size(313, 262144, 300)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _warn_table_size(313, 65536, 300)          # the count it names fits
+        _warn_table_size(313, 262144, 2)           # two classes: one column
+        _warn_table_size(313, 262144, 14)          # DBpedia's 14 classes: 14 MB
+
+
+def test_fit_says_a_large_table(texts, monkeypatch):
+    from lstmkit.tasks.classify import estimator
+    monkeypatch.setattr(estimator, "LARGE_TABLE", 1024)
+    x, y = texts(30, classes=("neg", "pos", "meh"))
+    with pytest.warns(UserWarning, match=r"the word-score table takes 0 MB \(\d+ word and word-pair rows x 3 classes\)"):
+        TextClassifier(word_scores=True, max_epochs=1, min_freq=1, score_pairs=256, **QUIET).fit(x, y)

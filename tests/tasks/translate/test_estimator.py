@@ -315,3 +315,31 @@ def test_word_vocabularies_counted_on_the_pieces_cut_once_are_those_of_the_texts
     want_src, want_tgt = (make().fit(src + tgt),) * 2 if shared else (make().fit(src), make().fit(tgt))
     assert tr.src_tokenizer_.to_dict() == want_src.to_dict() and tr.tgt_tokenizer_.to_dict() == want_tgt.to_dict()
     assert seen[0] == ([want_src.encode(s) for s in src], [want_tgt.encode(t) for t in tgt])
+
+
+def test_a_source_longer_than_any_in_training_is_said_once(fitted, pairs):
+    """Trained on sentences of at most 7 words, a 40-word one came back as 13 characters, without a word."""
+    longest = fitted.data_summary_["longest_source"]
+    within = [s for s, _ in pairs(300, seed=1) if len(fitted.src_tokenizer_.encode(s)) <= longest][:3]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fitted.translate(within, beam=1)
+    longer = " ".join(["the dog runs"] * 3)
+    with pytest.warns(UserWarning, match=rf"^2 source sentence\(s\) longer than any the model was trained on \(\d+ "
+                                         rf"tokens; the longest training source {longest}\): it never learned to "
+                                         rf"translate sentences that long, and writes at most {fitted.decode_steps()} "
+                                         "tokens, so expect them cut short or garbled; split such sentences"):
+        fitted.translate([longer, within[0], longer + " fast"], beam=1)
+
+
+def test_sentences_of_words_the_model_never_read_are_said_once(fitted, pairs):
+    """'鬼龍院' to a model trained on other words came back as 'we', without a word."""
+    known = pairs(300, seed=1)[0][0]
+    with pytest.warns(UserWarning, match=r"^2 source sentence\(s\) hold no word the model knows \(first: sentence 2, "
+                                         r"'xyzzy plugh'\): their translations are guesses; pass sentences in the "
+                                         r"language and script the model was trained on$"):
+        out = fitted.translate([known, " xyzzy plugh", "鬼龍院", ""], beam=1)
+    assert len(out) == 4 and out[3] == ""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fitted.translate([known, known + " xyzzy", ""], beam=1)       # a known word, or nothing: no warning

@@ -171,6 +171,7 @@ class Classifier(RunEstimator, ABC):
             self.data_summary_ = data_summary(full, train, val, test, data, val_data, test_data, x_train)
             self.data_summary_.update(classes_records(files))      # a class-index CSV's classes.txt: resumes compare
             warn_truncated(self.data_summary_["truncated"], cfg, self.kind)
+            self._warn_conflicting(full)
 
             torch.manual_seed(cfg.train.seed)
             self.net_ = self._build_net()
@@ -435,6 +436,9 @@ class Classifier(RunEstimator, ABC):
 
     def _warn_overlap(self, train, part, what: str) -> None:
         """Warn when ``part`` (validation or test) repeats examples of ``train`` (texts: the same text)."""
+
+    def _warn_conflicting(self, full) -> None:
+        """Warn when equal examples of the training data carry different labels."""
 
     def _start_weights(self, cfg: ClassifyConfig) -> list:
         """Set the fresh net's starting weights (text: word vectors or a language model); returns

@@ -41,7 +41,7 @@ from lstmkit.runs import path_exists
 from lstmkit.tasks.classify.labels import label_cells, labelled_rows, labels_from_y, labels_given_twice
 
 __all__ = ["TextData", "lines_of_text", "read_texts", "text_table", "read_text_file", "implied_columns",
-           "warn_repeated_texts", "warn_repeated"]
+           "warn_repeated_texts", "warn_repeated", "warn_conflicting_labels"]
 
 _UNSUP = {"unsup"}     # aclImdb's unlabelled reviews sit beside pos/ and neg/
 
@@ -337,3 +337,27 @@ def warn_repeated(train: Sequence[Hashable], part: Sequence[Hashable], what: str
         warnings.warn(f"{repeated} of the {len(part)} {noun} of {what} occur in the training data too "
                       f"(duplicate rows): its scores flatter the model on them; drop the repeated {noun} from one "
                       f"side (pandas: drop_duplicates) before training", UserWarning, stacklevel=4)
+
+
+def warn_conflicting_labels(keys: Sequence[Hashable], labels: Sequence | None, noun: str,
+                            shown: Sequence[str] | None = None) -> None:
+    """One warning when examples equal by ``keys`` (texts: the text, stripped; numeric series: their
+    values) carry different labels in the training data: no model can tell them apart, and they
+    were trained on without a word. ``shown`` (texts) names the first such example."""
+    if labels is None:
+        return
+    first: dict[Hashable, int] = {}
+    seen: dict[Hashable, set] = {}
+    for k, (key, label) in enumerate(zip(keys, labels)):
+        first.setdefault(key, k)
+        seen.setdefault(key, set()).add(label)
+    conflicting = [key for key, found in seen.items() if len(found) > 1]
+    if not conflicting:
+        return
+    key = min(conflicting, key=first.get)
+    example = f"{shown[first[key]].strip()[:40]!r} as " if shown is not None else f"row {first[key] + 1}: "
+    classes = " and ".join(repr(c) for c in sorted(map(str, seen[key]))[:3])
+    warnings.warn(f"{len(conflicting)} {noun} occur in the training data with different labels (first: {example}"
+                  f"{classes}): no model can tell them apart; check those labels, or keep one label for each",
+                  UserWarning, stacklevel=4)
+

@@ -28,7 +28,7 @@ from lstmkit.errors import LstmkitError
 from lstmkit.tasks.classify.classifier import EVAL_BATCH, TASK, Classifier
 from lstmkit.tasks.classify.config import ClassifyConfig
 from lstmkit.runs import atomic_write, read_meta
-from lstmkit.tasks.classify.data import TextData, read_texts, text_table, warn_repeated_texts
+from lstmkit.tasks.classify.data import TextData, read_texts, text_table, warn_conflicting_labels, warn_repeated_texts
 from lstmkit.tasks.classify.series_estimator import ENCODER_DEFAULTS, SERIES_BUDGET, SequenceClassifier
 from lstmkit.tasks.classify.wordscores import MIX_WEIGHTS, fit_biases, mix_losses, word_scores
 from lstmkit.tasks.classify.transfer import (TRANSFER_DEFAULTS, GradualUnfreezing, check_settings, copy_weights,
@@ -147,6 +147,7 @@ class TextClassifier(Classifier):
         self._check_vocabulary(train, encoded.values, cfg)
         if cfg.word_scores:
             index = {c: k for k, c in enumerate(self.class_names_)}
+            _warn_table_size(self.tokenizer_.vocab_size, cfg.score_pairs, len(self.class_names_))
             self.word_scores_ = word_scores(encoded, [index[v] for v in train.labels], len(self.class_names_),
                                             self.tokenizer_.vocab_size, cfg.score_pairs)
         return encoded
@@ -165,8 +166,8 @@ class TextClassifier(Classifier):
         top = max(counts.values(), default=0)
         if not top:                 # the fix was 'pass --min-freq 1', the value given: no text holds a word at all
             example = next((t for t in train.texts if t.strip()), "")
-            raise LstmkitError(f"the training texts hold no word (letters or digits) for the word tokenizer: "
-                               f"punctuation, symbols or emoji only (e.g. {example[:30]!r})",
+            raise LstmkitError(f"the training texts hold no word (letters, digits or emoji) for the word tokenizer: "
+                               f"punctuation only (e.g. {example[:30]!r})",
                                "pass --tokenizer char (each character a token), or check the --text column")
         if len(vocab) <= 2:                                       # max_size >= 3 keeps a word: min_freq did it
             raise LstmkitError(f"--min-freq {cfg.min_freq} keeps no word of the training texts (the most frequent "
@@ -222,6 +223,9 @@ class TextClassifier(Classifier):
 
     def _warn_overlap(self, train: TextData, part: TextData, what: str) -> None:
         warn_repeated_texts(train.texts, part.texts, what)
+
+    def _warn_conflicting(self, full: TextData) -> None:
+        warn_conflicting_labels([t.strip() for t in full.texts], full.labels, "text(s)", full.texts)
 
     def _encode(self, d: TextData) -> Ragged:
         return self.encode_texts(d.texts)
@@ -297,3 +301,19 @@ def load_classifier(path: str | Path) -> TextClassifier | SequenceClassifier:
     return Classifier.class_for(read_meta(path, TASK), path).load(path)
 
 
+# A word-score table above this many bytes is said: it is kept in memory, in model.safetensors and in exports.
+LARGE_TABLE = 100 * 2**20
+
+
+def _warn_table_size(vocab_size: int, pairs: int, n_classes: int) -> None:
+    """One warning when the word-score table (a float32 row per word and word-pair bucket, a column
+    per class; one column for two classes) is large: 262,144 pair rows x 300 classes wrote a 316 MB
+    model.safetensors for 900 short texts, without a word."""
+    columns = 1 if n_classes == 2 else n_classes
+    size = (vocab_size + pairs) * columns * 4
+    if size > LARGE_TABLE:
+        room = LARGE_TABLE // (4 * columns) - vocab_size          # the pair rows that would fit
+        fits = 1 << (room.bit_length() - 1) if room > 0 else 0
+        warnings.warn(f"the word-score table takes {size / 2**20:,.0f} MB ({vocab_size + pairs:,} word and word-pair "
+                      f"rows x {columns} classes), in memory and in model.safetensors; pass --score-pairs {fits} "
+                      f"(or 0: words only) for one within {LARGE_TABLE // 2**20} MB", UserWarning, stacklevel=4)

@@ -25,7 +25,7 @@ from lstmkit.nn.fcn import FCN_MODELS, LSTMFCNEnsemble, LSTMFCNNet, MemberLoss
 from lstmkit.tasks.classify.augment import AUGMENTS, AugmentedBatches
 from lstmkit.tasks.classify.classifier import Classifier
 from lstmkit.tasks.classify.config import ClassifyConfig
-from lstmkit.tasks.classify.data import warn_repeated
+from lstmkit.tasks.classify.data import warn_conflicting_labels, warn_repeated
 from lstmkit.tasks.classify.outside import far_sequences, sequence_note
 from lstmkit.tasks.classify.series import SeriesData, read_series, series_table
 
@@ -187,6 +187,9 @@ class SequenceClassifier(Classifier):
     def _warn_overlap(self, train: SeriesData, part: SeriesData, what: str) -> None:
         """Warn when series of ``part`` repeat training series value for value (``--test`` the ``--data`` file)."""
         warn_repeated(_series_keys(train), _series_keys(part), what, "series")
+
+    def _warn_conflicting(self, full: SeriesData) -> None:
+        warn_conflicting_labels(_series_keys(full), full.labels, "series")
 
     def _say_far_outside(self, d: SeriesData) -> None:
         name = (lambda k: f"sample {d.ids[k]!r}") if d.ids else (lambda k: f"sequence {k + 1} of {len(d.seqs)}")

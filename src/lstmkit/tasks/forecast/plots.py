@@ -42,8 +42,7 @@ def plot_panel_forecast(shown: list[dict], output, horizon: int, path: Path, tit
         ax.grid(alpha=0.3)
     axes[0, 0].legend(loc="best", fontsize=8)
     fig.suptitle(title)
-    fig.tight_layout()
-    save_figure(fig, path)
+    save_figure(fig, path, tight=True)
 
 
 def plot_backtest(values: np.ndarray, times, folds: list[dict], path: Path, title: str) -> None:
@@ -60,5 +59,4 @@ def plot_backtest(values: np.ndarray, times, folds: list[dict], path: Path, titl
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=8)
-    fig.tight_layout()
-    save_figure(fig, path)
+    save_figure(fig, path, tight=True)

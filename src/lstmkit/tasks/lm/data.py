@@ -270,7 +270,7 @@ class LMTokenizer:
         self._set_base(base.fit(lines))
         if len(self.itos) <= 4 and self.level == "word" and not any(map(base.tokens, lines)):
             # it was 'no word occurs at least 2 times — lower --min-freq': none occurs at all
-            raise LstmkitError("the text holds no word (letters or digits): punctuation, symbols or emoji only",
+            raise LstmkitError("the text holds no word (letters, digits or emoji): punctuation only",
                                "pass --level char (each character a token) or --level bpe")
         if len(self.itos) <= 4:
             unit = {"char": "character", "word": "word", "bpe": "subword"}[self.level]

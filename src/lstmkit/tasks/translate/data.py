@@ -38,7 +38,8 @@ from lstmkit.data.tables import PARQUET, SHEETS, read_table
 from lstmkit.data.textfile import (JSONL, check_readable, column_strings, decode_text, file_ext, header_separator,
                                    parse_table, read_text_file, row_place, separator_line, table_column,
                                    text_lines)
-from lstmkit.data.vocab import CJK, PAD, UNK, Vocab, import_tokenizers, join_words, mark_class
+from lstmkit.data.vocab import (PAD, SPACELESS, UNK, Vocab, import_tokenizers, join_words, mark_class,
+                                normalize_text)
 from lstmkit.errors import LstmkitError, missing_path_fix
 from lstmkit.runs import path_exists
 from lstmkit.nn.seq2seq import BOS_ID, EOS_ID, PAD_ID, UNK_ID
@@ -373,9 +374,6 @@ def split_pairs(n: int, val_frac: float, seed: int) -> tuple[np.ndarray, np.ndar
 
 # -- tokenisation ------------------------------------------------------------------------------
 _WORD = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]")
-# Scripts written without spaces between words (Chinese, Japanese, Thai, Lao, Khmer, Myanmar): a
-# "word" there is a whole clause, so each of their characters is a token of its own.
-SPACELESS = CJK + "\u0e00-\u0eff\u1780-\u17ff\u1000-\u109f"
 _WORD_OR_CHAR = re.compile(rf"[{SPACELESS}]|(?:(?![{SPACELESS}])\w)+(?:['’](?:(?![{SPACELESS}])\w)+)*|[^\w\s]")
 _SPACELESS_CHAR = re.compile(rf"[{SPACELESS}]")
 
@@ -428,8 +426,7 @@ class SideTokenizer:
         self._bpe = None
 
     def _clean(self, text: str) -> str:
-        text = unicodedata.normalize("NFKC", text)
-        return text.lower() if self.lowercase else text
+        return normalize_text(text, self.lowercase)
 
     def pieces(self, text: str) -> list[str]:
         """Token strings of ``text`` (before the vocabulary lookup)."""

@@ -30,7 +30,7 @@ from lstmkit.nn.seq2seq import Seq2Seq, beam_search, decode_batches, sequence_lo
 from lstmkit.tasks._base import RunEstimator
 from lstmkit.train.progress import track
 from lstmkit.runs import atomic_write, path_exists
-from lstmkit.tasks.translate.data import (BOS_ID, EOS_ID, PAD_ID, Pairs, SideTokenizer, clean_pairs,
+from lstmkit.tasks.translate.data import (BOS_ID, EOS_ID, PAD_ID, UNK_ID, Pairs, SideTokenizer, clean_pairs,
                                           pair_table, read_lines, read_pairs, split_pairs, warn_repeated_pairs,
                                           written_without_spaces)
 from lstmkit.tasks.translate.metrics import corpus_scores, plot_attention, write_sentences
@@ -350,6 +350,8 @@ class Translator(RunEstimator):
                 else [torch.tensor(x or [EOS_ID]) for x in ids])
         results: list[tuple[str, Any] | None] = [None] * len(seqs)
         steps = self.decode_steps()
+        _warn_longer_than_trained(seqs, (getattr(self, "data_summary_", None) or {}).get("longest_source"), steps)
+        _warn_all_unknown(sentences, seqs)
         count, decoded = decode_batches(net, seqs, batch_size, beam, alpha, cfg.max_len_ratio, steps)
         for idx, hyps in track(decoded, count, "translating", self._progress):
             for i, h in zip(idx.tolist(), hyps):
@@ -417,6 +419,30 @@ def _warn_cut(hyps, steps: int) -> None:
                       "--max-len-ratio times its longest training target, plus 2) without ending and were cut "
                       "there; the model may not have learned to end a sentence (train it longer), or raise "
                       "--max-len-ratio for longer outputs", UserWarning, stacklevel=3)
+
+
+def _warn_longer_than_trained(seqs: list[torch.Tensor], longest: int | None, steps: int) -> None:
+    """One warning for the source sentences longer than every one the model was trained on
+    (``longest`` tokens; a run that recorded none is not checked): trained on sentences of at most
+    7 words, a 40-word one came back as 13 characters, without a word."""
+    longer = [len(s) for s in seqs if longest and len(s) > longest]
+    if longer:
+        warnings.warn(f"{len(longer)} source sentence(s) longer than any the model was trained on ({max(longer)} "
+                      f"tokens; the longest training source {longest}): it never learned to translate sentences that "
+                      f"long, and writes at most {steps} tokens, so expect them cut short or garbled; split such "
+                      "sentences, or train on longer pairs", UserWarning, stacklevel=3)
+
+
+def _warn_all_unknown(sentences: list[str], seqs: list[torch.Tensor]) -> None:
+    """One warning for the sentences whose every token the source vocabulary lacks ('xyzzy plugh',
+    a script the model never read): the decoder writes from ``<unk>`` alone, a guess ('鬼龍院' came
+    back as 'we'), without a word."""
+    unknown = [k for k, (s, ids) in enumerate(zip(sentences, seqs)) if s.strip() and bool((ids == UNK_ID).all())]
+    if unknown:
+        k = unknown[0]
+        warnings.warn(f"{len(unknown)} source sentence(s) hold no word the model knows (first: sentence {k + 1}, "
+                      f"{sentences[k].strip()[:40]!r}): their translations are guesses; pass sentences in the "
+                      "language and script the model was trained on", UserWarning, stacklevel=3)
 
 
 def _sentence_list(sentences, column: str = "src") -> list[str]:

@@ -89,7 +89,6 @@ def plot_attention(src_tokens: Sequence[str], tgt_tokens: Sequence[str], weights
     ax.set_ylabel("translation")
     if title:
         ax.set_title(title, fontsize=9)
-    fig.tight_layout()
     path = Path(path)
-    save_figure(fig, path)          # temp then rename: Ctrl-C while it is drawn leaves no half-written PNG
+    save_figure(fig, path, tight=True)          # temp then rename: Ctrl-C while it is drawn leaves no half-written PNG
     return path
