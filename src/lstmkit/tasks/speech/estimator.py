@@ -24,7 +24,7 @@ from lstmkit.nn.classifier import ClassificationLoss
 from lstmkit.nn.seq2seq import decode_batches, sequence_loss
 from lstmkit.runs import read_meta
 from lstmkit.tasks._base import RunEstimator
-from lstmkit.tasks.speech.arrays import audio_sources, batch_rows, is_clip, memory_utterances
+from lstmkit.tasks.speech.arrays import audio_sources, batch_rows, is_audio_dict, is_clip, memory_utterances
 from lstmkit.tasks.speech.config import SpeechConfig, check_hop
 from lstmkit.tasks.speech.data import (Symbols, Utterances, audio_paths, check_no_shared_utterances,
                                        check_pattern_applies, common_rate, read_utterances, read_validation,
@@ -538,7 +538,8 @@ def _paired(files, y) -> list[tuple[str, str]]:
                            "drop the clips without one (pandas: keep = y.notna(); X[keep], y[keep]), or give "
                            "each clip its label or transcript")
     if one and len(texts) > 1:
-        raise LstmkitError(f"X is one recording (an array of shape {tuple(np.shape(files[0]))}) "
+        what = "an audio dict" if is_audio_dict(files[0]) else f"an array of shape {tuple(np.shape(files[0]))}"
+        raise LstmkitError(f"X is one recording ({what}) "
                            f"and y holds {len(texts)} labels or transcripts",
                            "pass several clips as a list of 1-D arrays, or a 2-D array with one clip per row, "
                            "one label or transcript each")
