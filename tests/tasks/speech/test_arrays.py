@@ -365,3 +365,15 @@ def test_an_audio_dict_refuses_another_rate_and_training_names_how_to_write_it(c
     with pytest.raises(LstmkitError, match="utterance 0 holds samples in memory; training reads audio files") as e:
         SpeechRecognizer(**tiny).fit(dicts, TEXTS)           # was 'audio file not found: {'array': ...'
     assert "d['sampling_rate']" in e.value.hint
+
+
+def test_a_numpy_matrix_of_clips_and_of_transcripts_reads_as_its_array(ctc_run, waves):
+    """score(X, np.asmatrix(y)) was '4 audio files and 1 labels or transcripts' (list() of a 1×N matrix
+    is one row); a matrix of clips reads as its rows, one clip of one row or column as that clip."""
+    n = min(w.size for w in waves)
+    same = np.stack([w[:n] for w in waves])
+    want = ctc_run.predict(same, sample_rate=RATE).tolist()
+    assert ctc_run.predict(np.asmatrix(same), sample_rate=RATE).tolist() == want
+    assert ctc_run.predict(np.asmatrix(same[1]).T, sample_rate=RATE).tolist() == want[1:2]
+    assert ctc_run.score(np.asmatrix(same), np.asmatrix(TEXTS), sample_rate=RATE) == ctc_run.score(
+        same, TEXTS, sample_rate=RATE)

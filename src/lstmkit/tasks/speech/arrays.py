@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from lstmkit.data.arrays import tensor_as_array
+from lstmkit.data.arrays import matrix_as_array, tensor_as_array
 from lstmkit.data.columns import missing_value
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks.speech.audio_files import MemoryClip
@@ -258,6 +258,7 @@ def audio_sources(files: Any, sample_rate: Any = None) -> list[str | MemoryClip]
     A generator (or other iterator) and a column of clips are read as the list of what they hold."""
     if isinstance(files, Iterator) or _clips_column(files):     # were read as files ('sample_rate= … with audio files')
         files = list(files)
+    files = matrix_as_array(files)          # np.matrix: its rows 1×N matrices; one row or column: one clip
     rows = batch_rows(files)
     if rows is not None:
         return [memory_clip(r, sample_rate, f"in-memory clip {i}") for i, r in enumerate(rows)]

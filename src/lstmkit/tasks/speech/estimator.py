@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from lstmkit.config import python_values
+from lstmkit.data.arrays import matrix_as_array
 from lstmkit.data.batching import BucketBatches
 from lstmkit.data.columns import missing_value
 from lstmkit.data.label_types import FROM_TEXT, label_type
@@ -528,6 +529,7 @@ def validation_split(utts: Utterances, cfg: SpeechConfig) -> tuple[Utterances, U
 def _paired(files, y) -> list[tuple[str, str]]:
     """Audio ``files`` with their labels or transcripts ``y`` (scikit-learn's ``X, y``) as the
     ``(path, text)`` pairs the readers take."""
+    files, y = matrix_as_array(files), matrix_as_array(y)     # np.matrix: rows of 1×N matrices, list(y) one row
     rows = batch_rows(files)                     # a 2-D array: one clip per row, as scikit-learn's X
     one = rows is None and is_clip(files, item=False)
     files = rows if rows is not None else [files] if isinstance(files, (str, Path)) or one else list(files)
