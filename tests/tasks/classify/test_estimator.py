@@ -104,6 +104,36 @@ def test_labels_come_back_in_the_dtype_of_y(texts, tiny, tmp_path, make, dtype):
     assert TextClassifier.load(clf.run_dir_).predict(x).dtype == dtype
 
 
+@pytest.mark.parametrize("make, dtype", [
+    (lambda d: np.asarray(d, dtype="datetime64[ns]"), "datetime64[ns]"),      # were ints: 1704067200000000000
+    (lambda d: np.asarray(d, dtype="datetime64[D]"), "datetime64[D]"),        # were the strings '2024-01-01'
+    (lambda d: __import__("pandas").Series(__import__("pandas").to_datetime(d)), "own"),      # pandas' unit
+    (lambda d: list(__import__("pandas").to_datetime(d)), object),            # Timestamps, as np.unique holds them
+    (lambda d: __import__("pandas").Series(__import__("pandas").to_datetime(d)).dt.tz_localize("Europe/Berlin"), object),
+    (lambda d: np.asarray(d, dtype="datetime64[D]") - np.datetime64("2024-01-01"), "timedelta64[D]"),
+])
+def test_labels_given_as_times_come_back_as_times_through_a_saved_run(texts, tiny, tmp_path, make, dtype):
+    """Timestamps in y came back from classes_ and predict as their strings ('2024-01-01 00:00:00'),
+    and numpy's nanosecond times as ints: predict(X) == y was False everywhere. They keep y's type now
+    (a zone too), through lstmkit.json (label_type 'datetime', label_dtype)."""
+    import json
+    import pandas as pd
+    x, y = texts(20)
+    given = make(["2024-01-01" if lab == "pos" else "2024-06-30" for lab in y])
+    dtype = given.dtype if dtype == "own" else dtype
+    clf = TextClassifier(max_epochs=1, **tiny).fit(x, given, out=tmp_path)
+    assert clf.classes_.dtype == dtype and len(clf.classes_) == 2 and clf.classes_[0] < clf.classes_[1]
+    got = clf.predict(x)
+    assert got.dtype == dtype and (got == np.asarray(given)).mean() == clf.score(x, given) > 0
+    if dtype is object:
+        assert [getattr(c, "tz", None) for c in clf.classes_] == [getattr(given[0], "tz", None)] * 2
+    meta = json.loads((clf.run_dir_ / "lstmkit.json").read_text())
+    assert meta["label_type"] in ("datetime", "timedelta")
+    loaded = TextClassifier.load(clf.run_dir_)
+    assert loaded.classes_.dtype == dtype and pd.Series(loaded.classes_).equals(pd.Series(clf.classes_))
+    assert (loaded.predict(x) == got).all()
+
+
 def test_labels_given_as_decimals_come_back_as_decimals(texts, tiny, tmp_path):
     """y of decimal.Decimal (a database's NUMERIC column) came back from classes_ and predict as the
     strings '0'/'1': predict(X) == y was False everywhere. classes_ holds them as np.unique has them."""

@@ -15,6 +15,7 @@ import torch
 from lstmkit.tasks.classify.config import SERIES_ONLY, TEXT_ONLY, ClassifyConfig
 from lstmkit.data.batching import BucketBatches, Ragged
 from lstmkit.data.same_data import classes_records
+from lstmkit.data.label_types import typed_labels
 from lstmkit.data.vocab import PAD_ID
 from lstmkit.errors import ColumnNotFound, LstmkitError
 from lstmkit.nn.classifier import ClassificationLoss, ClassifierNet
@@ -258,10 +259,8 @@ class Classifier(RunEstimator, ABC):
         ``class_names_`` holds the same classes as the strings ``lstmkit.json`` records."""
         if "class_names_" not in vars(self):          # AttributeError: hasattr and scikit-learn read it as unfitted
             raise AttributeError(f"this {type(self).__name__} is not fitted yet, so it has no classes_")
-        read = FROM_TEXT.get(getattr(self, "label_type_", None))
-        if read is None:
-            return np.asarray(self.class_names_, dtype=object)
-        return np.asarray([read(self.class_names_[k]) for k in self.class_order()], dtype=vars(self).get("label_dtype_"))
+        return typed_labels([self.class_names_[k] for k in self.class_order()], getattr(self, "label_type_", None),
+                            vars(self).get("label_dtype_"))
 
     def class_order(self) -> list[int]:
         """The network's outputs (``class_names_``' order) in ``classes_``' order: as they are, but for

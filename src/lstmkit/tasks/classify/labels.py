@@ -25,7 +25,7 @@ import pandas as pd
 
 from lstmkit.data.arrays import matrix_as_array
 from lstmkit.data.columns import missing_value
-from lstmkit.data.label_types import whole_if_holed, y_values
+from lstmkit.data.label_types import label_objects, whole_if_holed, y_values
 from lstmkit.data.textfile import column_strings as _as_strings
 from lstmkit.data.textfile import row_place
 from lstmkit.errors import LstmkitError
@@ -104,7 +104,7 @@ def labels_from_y(y: Any, n: int, what: str) -> list[str | None]:
         raise LstmkitError(f"y is a single {type(y).__name__} ({str(y)[:20]!r}), not one label per {what}",
                            f"pass a list or array of {n} labels")
     try:
-        arr = np.asarray(y, dtype=object)
+        arr = label_objects(y)                                # datetime64: Timestamps, not ints
     except ValueError:                                        # ragged nested lists
         raise LstmkitError(f"y is not one label per {what} (its items have different shapes)",
                            f"pass {n} labels as a 1-D list or array") from None
