@@ -179,6 +179,51 @@ def test_score_takes_sample_weight_as_scikit_learns_score_does(text_run, texts):
         text_run.score(x, y, sample_weight=np.r_[w[:-1], np.nan])
 
 
+def test_fit_takes_sample_weight_as_scikit_learns_classifiers_do(series, tiny_series, tmp_path):
+    """fit(X, y, sample_weight=w) was 'has no parameter sample_weight — did you mean class_weight?'.
+    Each example's loss weighs w_i (their weighted mean): equal weights train the same model as none
+    (same seed), and heavy weights on one class make it predicted more."""
+    seqs, labels = series(60, unequal=False)
+    X = np.stack([s[:, 0] for s in seqs])
+    y = np.array([int(v == "up") for v in labels])
+    X = X * 0.15 + np.random.default_rng(1).standard_normal(X.shape)       # the classes overlap: weights decide
+    settings = {**tiny_series, "max_epochs": 15, "val_frac": 0, "doctor": False}
+    plain = SequenceClassifier(**settings).fit(X, y)
+    for w in (np.ones(len(y)), np.full(len(y), 3.0), list(np.full(len(y), 0.5))):
+        same = SequenceClassifier(**settings).fit(X, y, sample_weight=w)
+        np.testing.assert_allclose(same.predict_proba(X), plain.predict_proba(X), rtol=0, atol=1e-6)
+    heavy = SequenceClassifier(**settings).fit(X, y, sample_weight=np.where(y == 1, 20.0, 1.0), out=tmp_path)
+    assert (heavy.predict(X) == 1).mean() > (plain.predict(X) == 1).mean()
+    assert heavy.predict_proba(X)[:, 1].mean() > plain.predict_proba(X)[:, 1].mean()
+    assert "sample_weight" not in (heavy.run_dir_ / "lstmkit.json").read_text()    # no setting: an argument of fit
+    assert SequenceClassifier.load(heavy.run_dir_).predict(X).tolist() == heavy.predict(X).tolist()
+
+
+@pytest.mark.parametrize("w, words", [
+    (lambda n: np.ones(n - 1), r"^got 59 sample weights for 60 labelled rows"),
+    (lambda n: np.r_[np.ones(n - 1), np.nan], r"^sample_weight holds a negative or missing weight \(nan at row 60\)"),
+    (lambda n: np.r_[-1.0, np.ones(n - 1)], r"^sample_weight holds a negative or missing weight \(-1.0 at row 1\)"),
+    (lambda n: np.r_[np.ones(n - 1), np.inf], r"^sample_weight holds an infinite weight \(inf at row 60\)"),
+    (lambda n: np.zeros(n), r"^sample_weight holds only zeros \(60 rows\)"),
+    (lambda n: ["a"] * n, r"^sample_weight holds values that are not numbers"),
+])
+def test_a_bad_sample_weight_is_one_error_before_any_run_folder(series, tiny_series, tmp_path, w, words):
+    seqs, labels = series(60, unequal=False)
+    with pytest.raises(LstmkitError, match=words) as e:
+        SequenceClassifier(**tiny_series, max_epochs=1).fit(seqs, labels, sample_weight=w(60), out=tmp_path / "runs")
+    assert e.value.hint and not (tmp_path / "runs").exists()
+
+
+def test_sample_weight_on_texts_needs_the_word_scores_off(texts, tiny):
+    """The naive-Bayes tables count texts: a weight cannot scale them, so the pairing is refused by name."""
+    x, y = texts(20)
+    with pytest.raises(LstmkitError, match="naive-Bayes word scores .* count texts unweighted") as e:
+        TextClassifier(max_epochs=1, **tiny).fit(x, y, sample_weight=np.ones(20))
+    assert "word_scores=False" in e.value.hint
+    clf = TextClassifier(max_epochs=1, word_scores=False, **tiny).fit(x, y, sample_weight=np.r_[np.ones(10), np.zeros(10)])
+    assert clf.classes_.tolist() == ["neg", "pos"]
+
+
 def test_unseen_labels_at_evaluate(text_run):
     with pytest.raises(LstmkitError, match="not seen in training: 'meh'"):
         text_run.evaluate(pd_frame(["good", "fine"], ["pos", "meh"]))
